@@ -1,0 +1,145 @@
+/**
+ * FAISS factory strings, parsed stage by stage, and a registry of index constructors keyed by kind.
+ * Backends register themselves (gpu/, wasm/); nothing here imports them, so browser bundles
+ * only carry what they use.
+ */
+import { TesseraError } from './errors.js';
+import type { Backend, BackendChoice, Index, Metric, ProgressCallback } from './types.js';
+import { checkDimension, checkMetric } from './validate.js';
+
+/** A parsed factory string. */
+export type IndexSpec =
+  | { kind: 'flat' }
+  | { kind: 'hnsw'; M: number }
+  | { kind: 'ivf'; nlist: number; storage: 'flat' | 'sq8' }
+  | { kind: 'sq'; bits: 8 };
+
+export type IndexKind = IndexSpec['kind'];
+
+/**
+ * Parses FAISS factory strings: "Flat", "HNSW32", "HNSW32,Flat", "IVF4096,Flat", "IVF4096,SQ8", "SQ8".
+ * Whitespace around stages is ignored; anything else raises INVALID_ARGUMENT naming the bad stage.
+ */
+export function parseFactoryString(description: string): IndexSpec {
+  if (typeof description !== 'string' || description.trim() === '') {
+    throw new TesseraError('INVALID_ARGUMENT', `index type must be a FAISS factory string such as "Flat", got ${JSON.stringify(description)}`);
+  }
+  const stages = description.split(',').map((s) => s.trim());
+  const [first, second, ...rest] = stages;
+  const bad = (stage: string, why: string): never => {
+    throw new TesseraError(
+      'INVALID_ARGUMENT',
+      `cannot parse index type "${description}": stage "${stage}" ${why}; supported: Flat, HNSW<M>[,Flat], IVF<nlist>,Flat, IVF<nlist>,SQ8, SQ8`,
+    );
+  };
+  if (rest.length > 0) bad(rest[0]!, 'is one stage too many');
+  const hnsw = /^HNSW(\d+)$/.exec(first!);
+  const ivf = /^IVF(\d+)$/.exec(first!);
+  if (first === 'Flat' && second === undefined) return { kind: 'flat' };
+  if (first === 'SQ8' && second === undefined) return { kind: 'sq', bits: 8 };
+  if (hnsw) {
+    const M = Number(hnsw[1]);
+    if (M < 2 || M > 512) bad(first!, 'needs M in [2, 512]');
+    if (second !== undefined && second !== 'Flat') bad(second, 'is not supported after HNSW (only Flat)');
+    return { kind: 'hnsw', M };
+  }
+  if (ivf) {
+    const nlist = Number(ivf[1]);
+    if (nlist < 1 || nlist > 1 << 24) bad(first!, 'needs nlist in [1, 16777216]');
+    if (second === 'Flat') return { kind: 'ivf', nlist, storage: 'flat' };
+    if (second === 'SQ8') return { kind: 'ivf', nlist, storage: 'sq8' };
+    return bad(second ?? '(missing)', 'must be Flat or SQ8 after IVF');
+  }
+  return bad(second === undefined ? first! : `${first},${second}`, 'is not a known index type');
+}
+
+/** Options of `indexFactory`; backends read the parts that concern them. */
+export interface IndexOptions {
+  /** 'auto' (default): GPU for Flat when an adapter exists, else WASM. */
+  backend?: BackendChoice;
+  /** A WebGPU `GPU` object (navigator.gpu, Deno's, or Dawn's `create()`); default: found by the runtime. */
+  gpu?: GPU;
+  /** Several `GPU` objects or adapters to shard across (multi-adapter). */
+  gpus?: readonly GPU[];
+  /** GPU storage precision for Flat: exact f32, f16, int8 with exact re-rank, or the most exact that fits. */
+  precision?: 'auto' | 'f32' | 'f16' | 'int8';
+  /** GPU memory to assume per adapter when the adapter does not report it, in bytes. */
+  gpuMemory?: number;
+  /** HNSW build parameter (FAISS default 40). */
+  efConstruction?: number;
+  /** HNSW default search parameter (FAISS default 16). */
+  efSearch?: number;
+  /** IVF default lists visited per search (FAISS default 1). */
+  nprobe?: number;
+  /** Worker threads for WASM build/search; default: all cores the runtime offers. */
+  threads?: number;
+  /** Random seed for level assignment / k-means sampling (deterministic single-threaded builds). */
+  seed?: number;
+  onProgress?: ProgressCallback;
+  /** Called once with a human-readable line when a fallback is taken (e.g. "no WebGPU adapter: using WASM"). */
+  onNotice?: (message: string) => void;
+}
+
+export type IndexConstructor = (d: number, spec: IndexSpec, metric: Metric, opts: IndexOptions) => Promise<Index>;
+
+interface Registration {
+  create: IndexConstructor;
+  /** Resolves true when this backend can run here (e.g. a WebGPU adapter exists). */
+  available: (opts: IndexOptions) => Promise<boolean>;
+}
+
+const registry = new Map<string, Registration>();
+const key = (backend: Backend, kind: IndexKind) => `${backend}:${kind}`;
+
+/** Called by backend modules at import time. */
+export function registerIndexType(
+  backend: Backend,
+  kind: IndexKind,
+  create: IndexConstructor,
+  available: (opts: IndexOptions) => Promise<boolean> = async () => true,
+): void {
+  registry.set(key(backend, kind), { create, available });
+}
+
+export function registeredBackends(kind: IndexKind): Backend[] {
+  return (['gpu', 'wasm'] as const).filter((b) => registry.has(key(b, kind)));
+}
+
+/**
+ * Makes an empty index from a FAISS factory string, as faiss.index_factory(d, description, metric).
+ * Async because GPU devices and WASM instances are acquired asynchronously.
+ */
+export async function indexFactory(
+  d: number,
+  description: string,
+  metric: Metric = 'ip',
+  opts: IndexOptions = {},
+): Promise<Index> {
+  checkDimension(d);
+  checkMetric(metric);
+  const spec = parseFactoryString(description);
+  const choice = opts.backend ?? 'auto';
+  if (choice !== 'auto' && choice !== 'gpu' && choice !== 'wasm') {
+    throw new TesseraError('INVALID_ARGUMENT', `backend must be 'auto', 'gpu' or 'wasm', got ${JSON.stringify(choice)}`);
+  }
+  if (choice !== 'auto') {
+    const reg = registry.get(key(choice, spec.kind));
+    if (!reg) {
+      const others = registeredBackends(spec.kind);
+      throw new TesseraError(
+        'UNSUPPORTED',
+        `"${description}" has no ${choice} implementation` +
+          (others.length ? `: use backend '${others.join("' or '")}'` : ': no backend is loaded for it'),
+      );
+    }
+    return reg.create(d, spec, metric, opts);
+  }
+  const gpu = registry.get(key('gpu', spec.kind));
+  if (gpu && (await gpu.available(opts))) return gpu.create(d, spec, metric, opts);
+  const wasm = registry.get(key('wasm', spec.kind));
+  if (!wasm) {
+    throw new TesseraError('UNSUPPORTED', `"${description}" has no implementation loaded for this runtime`);
+  }
+  if (gpu) opts.onNotice?.(`no usable WebGPU adapter: "${description}" runs on the WASM (CPU) backend`);
+  return wasm.create(d, spec, metric, opts);
+}

@@ -1,0 +1,81 @@
+/** Result ordering and host-side top-k merging shared by all backends (shards, tiles, batches). */
+import type { Metric, SearchResult } from './types.js';
+
+/** Distance that pads missing results: worst possible for the metric. */
+export function worstDistance(metric: Metric): number {
+  return metric === 'ip' ? -Infinity : Infinity;
+}
+
+/** True when (da, la) ranks strictly before (db, lb): better distance, ties to the lower label. */
+export function ranksBefore(metric: Metric, da: number, la: bigint | number, db: number, lb: bigint | number): boolean {
+  if (da !== db) return metric === 'ip' ? da > db : da < db;
+  return la < lb;
+}
+
+export function emptyResult(nq: number, k: number, metric: Metric): SearchResult {
+  const distances = new Float32Array(nq * k).fill(worstDistance(metric));
+  const labels = new BigInt64Array(nq * k).fill(-1n);
+  return { nq, k, distances, labels };
+}
+
+/**
+ * Merges per-part results (each nq x k_i, best first, labels already global) into nq x k.
+ * Used for shards across adapters, WASM instances and query batches. Ties go to the lower label.
+ */
+export function mergeResults(parts: readonly SearchResult[], k: number, metric: Metric): SearchResult {
+  const nq = parts[0]?.nq ?? 0;
+  const out = emptyResult(nq, k, metric);
+  const cursor = new Int32Array(parts.length);
+  for (let q = 0; q < nq; q++) {
+    cursor.fill(0);
+    for (let j = 0; j < k; j++) {
+      let best = -1;
+      let bestD = 0;
+      let bestL = 0n;
+      for (let p = 0; p < parts.length; p++) {
+        const part = parts[p]!;
+        const c = cursor[p]!;
+        if (c >= part.k) continue;
+        const l = part.labels[q * part.k + c]!;
+        if (l < 0n) continue;
+        const dist = part.distances[q * part.k + c]!;
+        if (best < 0 || ranksBefore(metric, dist, l, bestD, bestL)) {
+          best = p;
+          bestD = dist;
+          bestL = l;
+        }
+      }
+      if (best < 0) break;
+      cursor[best] = cursor[best]! + 1;
+      out.distances[q * k + j] = bestD;
+      out.labels[q * k + j] = bestL;
+    }
+  }
+  return out;
+}
+
+/** Adds `offset` to every non-negative label in place (a shard's local ids -> global ids). */
+export function offsetLabels(result: SearchResult, offset: number): SearchResult {
+  if (offset === 0) return result;
+  const o = BigInt(offset);
+  const labels = result.labels;
+  for (let i = 0; i < labels.length; i++) {
+    const l = labels[i]!;
+    if (l >= 0n) labels[i] = l + o;
+  }
+  return result;
+}
+
+/** Concatenates results of consecutive query batches (same k) into one. */
+export function concatResults(parts: readonly SearchResult[], k: number): SearchResult {
+  const nq = parts.reduce((s, p) => s + p.nq, 0);
+  const distances = new Float32Array(nq * k);
+  const labels = new BigInt64Array(nq * k);
+  let at = 0;
+  for (const p of parts) {
+    distances.set(p.distances, at);
+    labels.set(p.labels, at);
+    at += p.nq * k;
+  }
+  return { nq, k, distances, labels };
+}

@@ -1,0 +1,90 @@
+/** Input checks shared by every backend: each throws INVALID_ARGUMENT naming the problem and the fix. */
+import { TesseraError } from './errors.js';
+import type { Metric } from './types.js';
+
+/** Largest k any index accepts; backends may state lower limits of their own. */
+export const MAX_K = 1 << 20;
+/** Largest dimension accepted; FAISS has no hard limit, but beyond this something is surely wrong. */
+export const MAX_DIMENSION = 1 << 16;
+
+export function checkDimension(d: unknown): number {
+  if (typeof d !== 'number' || !Number.isInteger(d) || d < 1 || d > MAX_DIMENSION) {
+    throw new TesseraError(
+      'INVALID_ARGUMENT',
+      `dimension must be an integer in [1, ${MAX_DIMENSION}], got ${String(d)}`,
+    );
+  }
+  return d;
+}
+
+export function checkMetric(metric: unknown): Metric {
+  if (metric !== 'ip' && metric !== 'l2') {
+    throw new TesseraError('INVALID_ARGUMENT', `metric must be 'ip' or 'l2', got ${JSON.stringify(metric)}`);
+  }
+  return metric;
+}
+
+/**
+ * Checks a row-major n x d matrix of vectors and returns n.
+ * `what` names the input in messages ("queries", "vectors to add", "training vectors").
+ */
+export function checkVectors(x: unknown, d: number, what: string): number {
+  if (!(x instanceof Float32Array)) {
+    const got = x === null ? 'null' : Array.isArray(x) ? 'Array' : (x as object)?.constructor?.name ?? typeof x;
+    throw new TesseraError(
+      'INVALID_ARGUMENT',
+      `${what} must be a Float32Array (n x ${d}, row-major), got ${got}: convert with Float32Array.from(...)`,
+    );
+  }
+  if (x.length % d !== 0) {
+    throw new TesseraError(
+      'INVALID_ARGUMENT',
+      `dimension mismatch: ${what} have length ${x.length}, not a multiple of the index dimension d=${d}` +
+        (x.length > 0 && x.length < d ? ` (one vector of ${x.length} values? the index expects ${d})` : ''),
+    );
+  }
+  const bad = firstNonFinite(x);
+  if (bad >= 0) {
+    const row = Math.floor(bad / d);
+    throw new TesseraError(
+      'INVALID_ARGUMENT',
+      `${what} contain ${String(x[bad])} at row ${row}, dimension ${bad - row * d}: every value must be finite`,
+    );
+  }
+  return x.length / d;
+}
+
+/** Index of the first NaN or +-Infinity, or -1. x * 0 is 0 for finite x and NaN otherwise. */
+function firstNonFinite(x: Float32Array): number {
+  for (let i = 0; i < x.length; i++) {
+    if ((x[i]! * 0) !== 0) return i;
+  }
+  return -1;
+}
+
+export function checkK(k: unknown, limit = MAX_K): number {
+  if (typeof k !== 'number' || !Number.isInteger(k) || k < 1) {
+    throw new TesseraError('INVALID_ARGUMENT', `k must be an integer >= 1, got ${String(k)}`);
+  }
+  if (k > limit) {
+    throw new TesseraError(
+      'INVALID_ARGUMENT',
+      `k=${k} is larger than this index supports (${limit}): ask for fewer neighbours`,
+    );
+  }
+  return k;
+}
+
+export function checkNotEmpty(ntotal: number): void {
+  if (ntotal === 0) {
+    throw new TesseraError('INVALID_ARGUMENT', 'the index is empty: add vectors (index.add) before searching');
+  }
+}
+
+/** All checks of `search` in one place: returns nq. */
+export function checkSearch(q: unknown, k: unknown, d: number, ntotal: number, kLimit = MAX_K): number {
+  const nq = checkVectors(q, d, 'queries');
+  checkK(k, kLimit);
+  checkNotEmpty(ntotal);
+  return nq;
+}

@@ -1,0 +1,14 @@
+/** Loads Dawn's Node binding (npm `webgpu`) lazily: only the Node entry references this module. */
+import { TesseraError } from '../core/errors.js';
+
+export async function loadDawnGpu(dawnFlags: readonly string[] = []): Promise<GPU | undefined> {
+  let dawn: { create(flags: string[]): GPU };
+  try {
+    dawn = (await import('webgpu')) as unknown as { create(flags: string[]): GPU };
+  } catch (e) {
+    // Dawn is an optional dependency: without it Node has no WebGPU and the WASM backend serves.
+    if ((e as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND') return undefined;
+    throw new TesseraError('GPU_UNAVAILABLE', `Dawn's webgpu package failed to load: ${(e as Error).message}`, { cause: e });
+  }
+  return dawn.create([...dawnFlags]);
+}

@@ -1,0 +1,19 @@
+/** Public exports of tessera (universal entry: browsers, Deno, and Node through src/node.ts). */
+export { TesseraError, isTesseraError, formatBytes } from './core/errors.js';
+export type { ErrorCode } from './core/errors.js';
+export type {
+  Backend,
+  BackendChoice,
+  ByteSink,
+  ByteSource,
+  Index,
+  Metric,
+  ProgressCallback,
+  ProgressEvent,
+  SearchOptions,
+  SearchResult,
+} from './core/types.js';
+export { indexFactory, parseFactoryString, registerIndexType } from './core/factory.js';
+export type { IndexOptions, IndexSpec } from './core/factory.js';
+export { mergeResults } from './core/topk.js';
+export { installPlatform } from './platform.js';

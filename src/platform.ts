@@ -1,0 +1,48 @@
+/**
+ * Runtime hooks for what only some runtimes have (files, Dawn). The Node entry (src/node.ts)
+ * installs them; browser and Deno bundles never import Node-only modules, and code that needs a
+ * hook asks for it here and gets a clear UNSUPPORTED error where the runtime lacks it.
+ */
+import { TesseraError } from './core/errors.js';
+import type { ByteSink, ByteSource } from './core/types.js';
+
+export interface FileSystemHooks {
+  openRead(path: string): Promise<ByteSource>;
+  /** A sink that writes `path` atomically: a temp file beside it, renamed over `path` on close. */
+  openWriteAtomic(path: string): Promise<ByteSink>;
+}
+
+export interface PlatformHooks {
+  fs?: FileSystemHooks;
+  /** Loads a WebGPU `GPU` object where the runtime has no navigator.gpu (Dawn's `webgpu` in Node). */
+  loadGpu?: (dawnFlags?: readonly string[]) => Promise<GPU | undefined>;
+}
+
+const hooks: PlatformHooks = {};
+
+export function installPlatform(more: PlatformHooks): void {
+  Object.assign(hooks, more);
+}
+
+export function platform(): Readonly<PlatformHooks> {
+  return hooks;
+}
+
+export function fileSystem(): FileSystemHooks {
+  if (!hooks.fs) {
+    throw new TesseraError(
+      'UNSUPPORTED',
+      'file paths need a runtime with a file system: in Node import "tessera" (its node entry); in browsers pass a ByteSource or ByteSink instead',
+    );
+  }
+  return hooks.fs;
+}
+
+/** Opens a path through the platform, or passes a ByteSource through unchanged. */
+export async function openSource(target: string | ByteSource): Promise<ByteSource> {
+  return typeof target === 'string' ? fileSystem().openRead(target) : target;
+}
+
+export async function openSink(target: string | ByteSink): Promise<ByteSink> {
+  return typeof target === 'string' ? fileSystem().openWriteAtomic(target) : target;
+}

@@ -1,0 +1,121 @@
+/** Brute-force float64 oracle for exact search, and comparisons that tolerate float32 rounding. */
+import { expect } from 'vitest';
+import type { Metric, SearchResult } from '../../src/core/types.js';
+
+export interface OracleResult {
+  nq: number;
+  k: number;
+  /** float64 distances, nq x k, best first, -1 labels padded with +-Infinity. */
+  distances: Float64Array;
+  labels: Int32Array;
+}
+
+/** Exact top-k in float64: ip descending, l2 (squared) ascending, ties to the lower id. */
+export function bruteForce(base: Float32Array, queries: Float32Array, d: number, k: number, metric: Metric): OracleResult {
+  const n = base.length / d;
+  const nq = queries.length / d;
+  const distances = new Float64Array(nq * k).fill(metric === 'ip' ? -Infinity : Infinity);
+  const labels = new Int32Array(nq * k).fill(-1);
+  const scores = new Float64Array(n);
+  const order = new Int32Array(n);
+  for (let q = 0; q < nq; q++) {
+    for (let i = 0; i < n; i++) {
+      let s = 0;
+      for (let j = 0; j < d; j++) {
+        const a = queries[q * d + j]!;
+        const b = base[i * d + j]!;
+        s += metric === 'ip' ? a * b : (a - b) * (a - b);
+      }
+      scores[i] = s;
+      order[i] = i;
+    }
+    const sign = metric === 'ip' ? -1 : 1;
+    const sorted = Array.from(order).sort((a, b) => sign * (scores[a]! - scores[b]!) || a - b);
+    for (let j = 0; j < Math.min(k, n); j++) {
+      labels[q * k + j] = sorted[j]!;
+      distances[q * k + j] = scores[sorted[j]!]!;
+    }
+  }
+  return { nq, k, distances, labels };
+}
+
+/** Tolerance for a float32 distance of vectors with the given norms. */
+export function distanceTolerance(d: number, scale: number): number {
+  return 1e-5 * Math.sqrt(d) * scale + 1e-6;
+}
+
+/** float64 distance between query row q and base row i. */
+export function trueDistance(base: Float32Array, queries: Float32Array, d: number, q: number, i: number, metric: Metric): number {
+  let s = 0;
+  for (let j = 0; j < d; j++) {
+    const a = queries[q * d + j]!;
+    const b = base[i * d + j]!;
+    s += metric === 'ip' ? a * b : (a - b) * (a - b);
+  }
+  return s;
+}
+
+/**
+ * Asserts an exact search result equals the float64 oracle: at every rank the distance matches
+ * within `tol`; each returned label is distinct in its row and its true distance matches the
+ * returned one; where the oracle's distance at a rank has no neighbour within `tol` (no near-tie a
+ * float32 kernel may order differently) the label is exactly the oracle's. Exact ties (duplicate
+ * vectors) therefore must come lower id first, as the oracle orders them.
+ */
+export function expectMatchesOracle(
+  got: SearchResult,
+  want: OracleResult,
+  tol: number,
+  base: Float32Array,
+  queries: Float32Array,
+  d: number,
+  metric: Metric,
+): void {
+  expect(got.nq).toBe(want.nq);
+  expect(got.k).toBe(want.k);
+  expect(got.labels.length).toBe(want.nq * want.k);
+  expect(got.distances.length).toBe(want.nq * want.k);
+  for (let q = 0; q < want.nq; q++) {
+    const seen = new Set<number>();
+    for (let j = 0; j < want.k; j++) {
+      const i = q * want.k + j;
+      const wl = want.labels[i]!;
+      const gl = Number(got.labels[i]!);
+      if (wl < 0) {
+        expect(gl, `query ${q} rank ${j}: expected padding -1`).toBe(-1);
+        continue;
+      }
+      const wd = want.distances[i]!;
+      const gd = got.distances[i]!;
+      expect(Math.abs(gd - wd), `query ${q} rank ${j}: distance ${gd} vs oracle ${wd}`).toBeLessThanOrEqual(tol);
+      expect(gl >= 0 && gl < base.length / d, `query ${q} rank ${j}: label ${gl} out of range`).toBe(true);
+      expect(seen.has(gl), `query ${q} rank ${j}: label ${gl} repeated`).toBe(false);
+      seen.add(gl);
+      const td = trueDistance(base, queries, d, q, gl, metric);
+      expect(Math.abs(td - wd), `query ${q} rank ${j}: label ${gl} has distance ${td}, oracle rank has ${wd}`).toBeLessThanOrEqual(tol);
+      const nearTie =
+        (j > 0 && want.labels[i - 1]! >= 0 && Math.abs(want.distances[i - 1]! - wd) <= tol && want.distances[i - 1] !== wd) ||
+        (j + 1 < want.k && want.labels[i + 1]! >= 0 && Math.abs(want.distances[i + 1]! - wd) <= tol && want.distances[i + 1] !== wd);
+      if (!nearTie) expect(gl, `query ${q} rank ${j}: label ${gl} vs oracle ${wl}`).toBe(wl);
+    }
+  }
+}
+
+/** recall@k: fraction of the oracle's top-k ids found in the result's top-k. */
+export function recallAtK(got: SearchResult, want: OracleResult, k = want.k): number {
+  let hit = 0;
+  let total = 0;
+  for (let q = 0; q < want.nq; q++) {
+    const truth = new Set<number>();
+    for (let j = 0; j < k; j++) {
+      const l = want.labels[q * want.k + j]!;
+      if (l >= 0) truth.add(l);
+    }
+    for (let j = 0; j < Math.min(k, got.k); j++) if (truth.has(Number(got.labels[q * got.k + j]!))) hit++;
+    total += truth.size;
+  }
+  return total === 0 ? 1 : hit / total;
+}
+
+/** Fills a typed array with a poison value so unwritten outputs are caught. */
+export const POISON_DISTANCE = 12345.678;
