@@ -1,4 +1,6 @@
 /** Public exports of tessera (universal entry: browsers, Deno, and Node through src/node.ts). */
+import './gpu/register.js';
+import './wasm/register.js';
 export { TesseraError, isTesseraError, formatBytes } from './core/errors.js';
 export type { ErrorCode } from './core/errors.js';
 export type {
@@ -17,3 +19,4 @@ export { indexFactory, parseFactoryString, registerIndexType } from './core/fact
 export type { IndexOptions, IndexSpec } from './core/factory.js';
 export { mergeResults } from './core/topk.js';
 export { installPlatform } from './platform.js';
+export type { TextEncoder, TextPrefix } from './encoder/types.js';

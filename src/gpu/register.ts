@@ -1,0 +1,2 @@
+/** Registers the GPU index types with the factory (filled in by the GPU backend). */
+export {};
