@@ -4,7 +4,7 @@
  * only carry what they use.
  */
 import { TesseraError } from './errors.js';
-import type { Backend, BackendChoice, Index, Metric, ProgressCallback } from './types.js';
+import type { Backend, BackendChoice, ByteSource, Index, Metric, ProgressCallback } from './types.js';
 import { checkDimension, checkMetric } from './validate.js';
 
 /** A parsed factory string. */
@@ -82,10 +82,17 @@ export interface IndexOptions {
 
 export type IndexConstructor = (d: number, spec: IndexSpec, metric: Metric, opts: IndexOptions) => Promise<Index>;
 
-interface Registration {
+/**
+ * Reads a FAISS index file of this kind from `source` (positioned at byte 0) into a new index of
+ * this backend, streaming where it can. `readIndex` (io/) picks the kind from the file's fourcc.
+ */
+export type IndexLoader = (source: ByteSource, opts: IndexOptions) => Promise<Index>;
+
+export interface Registration {
   create: IndexConstructor;
   /** Resolves true when this backend can run here (e.g. a WebGPU adapter exists). */
   available: (opts: IndexOptions) => Promise<boolean>;
+  load?: IndexLoader;
 }
 
 const registry = new Map<string, Registration>();
@@ -95,10 +102,41 @@ const key = (backend: Backend, kind: IndexKind) => `${backend}:${kind}`;
 export function registerIndexType(
   backend: Backend,
   kind: IndexKind,
-  create: IndexConstructor,
-  available: (opts: IndexOptions) => Promise<boolean> = async () => true,
+  registration: { create: IndexConstructor; available?: (opts: IndexOptions) => Promise<boolean>; load?: IndexLoader },
 ): void {
-  registry.set(key(backend, kind), { create, available });
+  registry.set(key(backend, kind), { available: async () => true, ...registration });
+}
+
+export function registration(backend: Backend, kind: IndexKind): Registration | undefined {
+  return registry.get(key(backend, kind));
+}
+
+/**
+ * The backend to use for `kind`: the one asked for, or for 'auto' the GPU when it has this kind and
+ * an adapter, else WASM (announced once through opts.onNotice).
+ */
+export async function chooseBackend(kind: IndexKind, what: string, opts: IndexOptions): Promise<Backend> {
+  const choice = opts.backend ?? 'auto';
+  if (choice !== 'auto' && choice !== 'gpu' && choice !== 'wasm') {
+    throw new TesseraError('INVALID_ARGUMENT', `backend must be 'auto', 'gpu' or 'wasm', got ${JSON.stringify(choice)}`);
+  }
+  if (choice !== 'auto') {
+    if (!registry.has(key(choice, kind))) {
+      const others = registeredBackends(kind);
+      throw new TesseraError(
+        'UNSUPPORTED',
+        `${what} has no ${choice} implementation` + (others.length ? `: use backend '${others.join("' or '")}'` : ': no backend is loaded for it'),
+      );
+    }
+    return choice;
+  }
+  const gpu = registry.get(key('gpu', kind));
+  if (gpu && (await gpu.available(opts))) return 'gpu';
+  if (!registry.has(key('wasm', kind))) {
+    throw new TesseraError('UNSUPPORTED', `${what} has no implementation loaded for this runtime`);
+  }
+  if (gpu) opts.onNotice?.(`no usable WebGPU adapter: ${what} runs on the WASM (CPU) backend`);
+  return 'wasm';
 }
 
 export function registeredBackends(kind: IndexKind): Backend[] {
@@ -118,28 +156,6 @@ export async function indexFactory(
   checkDimension(d);
   checkMetric(metric);
   const spec = parseFactoryString(description);
-  const choice = opts.backend ?? 'auto';
-  if (choice !== 'auto' && choice !== 'gpu' && choice !== 'wasm') {
-    throw new TesseraError('INVALID_ARGUMENT', `backend must be 'auto', 'gpu' or 'wasm', got ${JSON.stringify(choice)}`);
-  }
-  if (choice !== 'auto') {
-    const reg = registry.get(key(choice, spec.kind));
-    if (!reg) {
-      const others = registeredBackends(spec.kind);
-      throw new TesseraError(
-        'UNSUPPORTED',
-        `"${description}" has no ${choice} implementation` +
-          (others.length ? `: use backend '${others.join("' or '")}'` : ': no backend is loaded for it'),
-      );
-    }
-    return reg.create(d, spec, metric, opts);
-  }
-  const gpu = registry.get(key('gpu', spec.kind));
-  if (gpu && (await gpu.available(opts))) return gpu.create(d, spec, metric, opts);
-  const wasm = registry.get(key('wasm', spec.kind));
-  if (!wasm) {
-    throw new TesseraError('UNSUPPORTED', `"${description}" has no implementation loaded for this runtime`);
-  }
-  if (gpu) opts.onNotice?.(`no usable WebGPU adapter: "${description}" runs on the WASM (CPU) backend`);
-  return wasm.create(d, spec, metric, opts);
+  const backend = await chooseBackend(spec.kind, `"${description}"`, opts);
+  return registry.get(key(backend, spec.kind))!.create(d, spec, metric, opts);
 }
