@@ -24,4 +24,4 @@ fi
 
 $SUDO apt-get update -q
 $SUDO apt-get install -y -q -t bookworm-backports mesa-vulkan-drivers
-$SUDO apt-get install -y -q libvulkan1 vulkan-tools python3-faiss python3-numpy ${TESSERA_EXTRA_APT:-}
+$SUDO apt-get install -y -q libvulkan1 vulkan-tools python3-faiss python3-numpy chromium ${TESSERA_EXTRA_APT:-}
