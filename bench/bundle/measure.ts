@@ -1,0 +1,111 @@
+/**
+ * Browser/Deno bundle audit: bundles an entry that imports tessera the way a web app's bundler
+ * would (esbuild, package exports resolved with the runtime's condition), lists every Node
+ * built-in or Node-only package the bundle would pull in, and sizes the result per source folder
+ * (minified and gzipped). test/runtimes/bundle.test.ts runs it, enforces the budget and prints the
+ * table recorded in BENCHMARKS.md (section bundle).
+ */
+import { builtinModules } from 'node:module';
+import { gzipSync } from 'node:zlib';
+import { build, type Metafile, type Plugin } from 'esbuild';
+
+/** Packages that only run in Node (native addons, Node-only runtimes): never in a browser or Deno bundle. */
+export const NODE_ONLY_PACKAGES = ['webgpu', 'onnxruntime-node', 'fastify', 'commander', 'cli-progress', 'pino'] as const;
+
+export interface Offender {
+  /** The import specifier, e.g. "node:fs" or "webgpu". */
+  specifier: string;
+  /** The file that imports it. */
+  importer: string;
+}
+
+export interface BundleReport {
+  /** Every Node built-in or Node-only package the bundle imports (statically or by a literal dynamic import). */
+  offenders: Offender[];
+  /** Resolved input files, relative to the consumer folder. */
+  inputs: string[];
+  /** Minified bytes of the whole bundle. */
+  bytes: number;
+  /** Gzipped (level 9) bytes of the whole bundle. */
+  gzipBytes: number;
+  /** Minified bytes in the output per group ("core", "gpu", "wasm", "io", "encoder", "package:<name>", ...). */
+  byGroup: Record<string, number>;
+}
+
+const builtins = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
+
+function isNodeOnly(specifier: string): boolean {
+  if (specifier.startsWith('node:') || builtins.has(specifier)) return true;
+  return NODE_ONLY_PACKAGES.some((p) => specifier === p || specifier.startsWith(`${p}/`));
+}
+
+/** Groups an esbuild input path: our dist chunks are attributed by source folder through the metafile's source map-free names. */
+function groupOf(input: string): string {
+  const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(input);
+  if (pkg && pkg[1] !== 'tessera') return `package:${pkg[1]}`;
+  const src = /(?:^|\/)src\/([^/]+)\//.exec(input);
+  if (src) return src[1]!;
+  return 'tessera';
+}
+
+/**
+ * Bundles `entrySource` (an ES module importing 'tessera') from `consumerDir` with esbuild for
+ * `runtime` and reports Node-only imports and sizes. `exclude` names packages kept out of the size
+ * (marked external), e.g. onnxruntime-web whose own wasm and glue are sized on their own.
+ */
+export async function measureBundle(opts: {
+  consumerDir: string;
+  entrySource: string;
+  runtime: 'browser' | 'deno';
+  exclude?: readonly string[];
+}): Promise<BundleReport> {
+  const offenders: Offender[] = [];
+  const exclude = opts.exclude ?? [];
+  const audit: Plugin = {
+    name: 'node-only-audit',
+    setup(b) {
+      b.onResolve({ filter: /.*/ }, (args) => {
+        if (isNodeOnly(args.path)) {
+          offenders.push({ specifier: args.path, importer: args.importer });
+          return { path: args.path, external: true };
+        }
+        if (exclude.some((p) => args.path === p || args.path.startsWith(`${p}/`))) return { path: args.path, external: true };
+        return undefined;
+      });
+    },
+  };
+  const result = await build({
+    stdin: { contents: opts.entrySource, resolveDir: opts.consumerDir, sourcefile: 'entry.js', loader: 'js' },
+    absWorkingDir: opts.consumerDir,
+    bundle: true,
+    write: false,
+    minify: true,
+    format: 'esm',
+    target: 'es2022',
+    // Deno resolves package exports with the "deno" condition and no "browser"; browsers the reverse.
+    platform: opts.runtime === 'browser' ? 'browser' : 'neutral',
+    conditions: opts.runtime === 'deno' ? ['deno', 'import'] : [],
+    mainFields: opts.runtime === 'deno' ? ['module', 'main'] : undefined,
+    // Keep symlinked packages at their link path so inputs read node_modules/tessera/...
+    preserveSymlinks: true,
+    loader: { '.wgsl': 'text' },
+    metafile: true,
+    logLevel: 'silent',
+    plugins: [audit],
+  });
+  const out = result.outputFiles[0]!;
+  const meta: Metafile = result.metafile;
+  const byGroup: Record<string, number> = {};
+  const output = Object.values(meta.outputs)[0]!;
+  for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {
+    const g = groupOf(input);
+    byGroup[g] = (byGroup[g] ?? 0) + bytesInOutput;
+  }
+  return {
+    offenders,
+    inputs: Object.keys(meta.inputs),
+    bytes: out.contents.byteLength,
+    gzipBytes: gzipSync(out.contents, { level: 9 }).byteLength,
+    byGroup,
+  };
+}

@@ -1,0 +1,95 @@
+/**
+ * Packaging: browsers and Deno resolve `tessera` to the universal entry and never load Node-only
+ * modules (Dawn's `webgpu`, node:fs, onnxruntime-node, the CLI/server stack); the browser bundle of
+ * core + gpu + wasm stays within its budget (BENCHMARKS.md, section bundle, says why this number).
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type BundleReport, measureBundle } from '../../bench/bundle/measure.js';
+import { type BuiltPackage, buildPackage, repoRoot } from './helpers/package-build.js';
+
+/**
+ * Budget for core + gpu + wasm glue in a browser app, minified + gzipped, onnxruntime-web and the
+ * tokenizer excluded (they belong to the optional encoder and ship their own wasm). The engine's
+ * own .wasm binary is fetched separately and budgeted on its own line.
+ */
+export const BUDGET_GZIP_BYTES = 60 * 1024;
+export const BUDGET_WASM_BYTES = 256 * 1024;
+/** Packages a search-only browser app does not pay for: the encoder's runtime and tokenizer. */
+const ENCODER_PACKAGES = ['onnxruntime-web', '@huggingface/tokenizers'];
+
+let pkg: BuiltPackage;
+const reports: Record<string, BundleReport> = {};
+
+beforeAll(async () => {
+  pkg = await buildPackage();
+}, 180_000);
+afterAll(() => {
+  pkg?.cleanup();
+  const kib = (n: number) => `${(n / 1024).toFixed(1)} KiB`;
+  const lines = Object.entries(reports).map(
+    ([name, r]) =>
+      `${name}: ${kib(r.bytes)} min, ${kib(r.gzipBytes)} gzip; ` +
+      Object.entries(r.byGroup)
+        .sort((a, b) => b[1] - a[1])
+        .map(([g, n]) => `${g} ${kib(n)}`)
+        .join(', '),
+  );
+  mkdirSync(join(repoRoot, 'out'), { recursive: true });
+  writeFileSync(join(repoRoot, 'out', 'bundle-report.json'), JSON.stringify(reports, null, 2));
+  console.log(`bundle sizes (budget ${kib(BUDGET_GZIP_BYTES)} gzip):\n  ${lines.join('\n  ')}`);
+});
+
+describe.each(['browser', 'deno'] as const)('the %s bundle of the published package', (runtime) => {
+  it('resolves to dist/index.js and imports no Node built-in or Node-only package', async () => {
+    const r = await measureBundle({
+      consumerDir: pkg.consumer,
+      entrySource: `export * from 'tessera';`,
+      runtime,
+    });
+    reports[`${runtime}: export * from 'tessera' (all, encoder included)`] = r;
+    expect(r.offenders).toEqual([]);
+    const ours = r.inputs.filter((i) => i.includes('node_modules/tessera/'));
+    expect(ours).toContain('node_modules/tessera/dist/index.js');
+    expect(ours.some((i) => /dist\/node\.js$|dist\/cli\//.test(i))).toBe(false);
+  });
+});
+
+describe('browser bundle size', () => {
+  it(`core + gpu + wasm stays under ${BUDGET_GZIP_BYTES / 1024} KiB gzipped (encoder packages excluded)`, async () => {
+    const r = await measureBundle({
+      consumerDir: pkg.consumer,
+      entrySource: `export * from 'tessera';`,
+      runtime: 'browser',
+      exclude: ENCODER_PACKAGES,
+    });
+    reports['browser: core + gpu + wasm (encoder packages excluded)'] = r;
+    expect(r.offenders).toEqual([]);
+    expect(r.gzipBytes).toBeGreaterThan(1000);
+    expect(r.gzipBytes).toBeLessThanOrEqual(BUDGET_GZIP_BYTES);
+  });
+
+  it('attributes the bundle to source folders, none of them Node-only (built from src/)', async () => {
+    const r = await measureBundle({
+      consumerDir: repoRoot,
+      entrySource: `export * from './src/index.ts';`,
+      runtime: 'browser',
+      exclude: ENCODER_PACKAGES,
+    });
+    reports['browser from src/ (per folder)'] = r;
+    expect(r.offenders).toEqual([]);
+    expect(Object.keys(r.byGroup)).toContain('core');
+    // Node-only modules live in io/node-fs.ts and gpu/dawn.ts; neither may reach the universal entry.
+    expect(r.inputs.filter((i) => /node-fs\.ts$|dawn\.ts$|src\/node\.ts$|src\/cli\/|src\/server\//.test(i))).toEqual([]);
+  });
+});
+
+describe('the audit itself', () => {
+  it('catches a Node built-in and Dawn pulled into a browser bundle', async () => {
+    // A consumer that imports the Node entry directly is exactly what the exports map prevents.
+    writeFileSync(join(pkg.consumer, 'bad.js'), `import 'node:fs'; export const gpu = () => import('webgpu');`);
+    const r = await measureBundle({ consumerDir: pkg.consumer, entrySource: `export * from './bad.js';`, runtime: 'browser' });
+    expect(r.offenders.map((o) => o.specifier).sort()).toEqual(['node:fs', 'webgpu']);
+  });
+});
