@@ -1,0 +1,89 @@
+/**
+ * Deno: the published package, imported from a Deno project (package.json + node_modules, the
+ * "deno" export condition), searches on Deno's own navigator.gpu (Mesa lavapipe here), and on a
+ * machine whose Vulkan has no driver falls back to WASM and says so once. The README's Deno snippet
+ * (examples/deno/main.ts) runs as written.
+ */
+import { copyFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { clusteredVectors, randomVectors } from '../helpers/data.js';
+import { bruteForce, distanceTolerance, expectMatchesOracle } from '../helpers/oracle.js';
+import { type ChildOutput, parseChild, runChild, writeSearchJob } from './helpers/child.js';
+import { type BuiltPackage, buildPackage, repoRoot } from './helpers/package-build.js';
+
+// The `deno` npm package ships the binary in a per-platform optional dependency; bin.cjs finds it.
+const denoBin = createRequire(import.meta.url).resolve('deno/bin.cjs');
+/** Vulkan as the only WebGPU backend, with no driver: Deno's wgpu would otherwise fall back to Mesa's GL. */
+const NO_VULKAN = { DENO_WEBGPU_BACKEND: 'vulkan', VK_ICD_FILENAMES: '/nonexistent/none.json', VK_DRIVER_FILES: '/nonexistent/none.json' };
+const DENO_ENV = { DENO_NO_UPDATE_CHECK: '1', DENO_NO_PROMPT: '1', NO_COLOR: '1' };
+
+let pkg: BuiltPackage;
+beforeAll(async () => {
+  pkg = await buildPackage({ omit: ['webgpu'] });
+}, 180_000);
+afterAll(() => pkg?.cleanup());
+
+/** `deno run` with read access only (the package's .wasm and the job files); no net, no env, no FFI. */
+function deno(args: string[], env: NodeJS.ProcessEnv = {}): Promise<ChildOutput> {
+  return runChild(process.execPath, [denoBin, 'run', '--no-prompt', '--allow-read', ...args], pkg.consumer, { ...DENO_ENV, ...env });
+}
+
+/** Whether this machine's Vulkan offers Deno an adapter (lavapipe here and in CI). */
+async function denoHasAdapter(): Promise<boolean> {
+  const out = await runChild(process.execPath, [denoBin, 'eval', 'console.log(!!(await navigator.gpu?.requestAdapter()))'], pkg.consumer, DENO_ENV);
+  return out.stdout.trim() === 'true';
+}
+
+describe('Deno', () => {
+  it('has navigator.gpu with an adapter on this machine (lavapipe), none without a Vulkan driver', async () => {
+    const has = await denoHasAdapter();
+    if (!has && process.env.REQUIRE_WEBGPU !== '1') {
+      console.warn('Deno found no WebGPU adapter: its GPU path is checked only where one exists (set REQUIRE_WEBGPU=1 to require it)');
+    }
+    if (process.env.REQUIRE_WEBGPU === '1') expect(has).toBe(true);
+    const none = await runChild(process.execPath, [denoBin, 'eval', 'console.log(!!navigator.gpu, !!(await navigator.gpu?.requestAdapter()))'], pkg.consumer, {
+      ...DENO_ENV,
+      ...NO_VULKAN,
+    });
+    expect(none.stdout.trim()).toBe('true false');
+  });
+
+  it.each([
+    ['random', randomVectors(2000, 40, 21), randomVectors(6, 40, 22)],
+    ['clustered', clusteredVectors(2000, 40, 10, 23), clusteredVectors(6, 40, 10, 24)],
+  ])("'auto' searches Flat on Deno's navigator.gpu and matches the oracle (%s data)", async (name, base, queries) => {
+    const d = 40;
+    const k = 8;
+    const args = writeSearchJob(pkg.consumer, `deno-${name}`, { d, description: 'Flat', metric: 'ip', backend: 'auto', k, base, queries });
+    const got = parseChild(await deno(args));
+    const has = await denoHasAdapter();
+    expect(got.backend).toBe(has ? 'gpu' : 'wasm');
+    expect(got.notices).toHaveLength(has ? 0 : 1);
+    expectMatchesOracle(got.result, bruteForce(base, queries, d, k, 'ip'), distanceTolerance(d, 4), base, queries, d, 'ip');
+  });
+
+  it("without a Vulkan driver 'auto' falls back to WASM, says so once, and matches the oracle", async () => {
+    const d = 40;
+    const k = 8;
+    const base = clusteredVectors(2000, d, 10, 25);
+    const queries = clusteredVectors(6, d, 10, 26);
+    const args = writeSearchJob(pkg.consumer, 'deno-novk', { d, description: 'Flat', metric: 'ip', backend: 'auto', k, base, queries });
+    const got = parseChild(await deno(args, NO_VULKAN));
+    expect(got.backend).toBe('wasm');
+    expect(got.notices).toHaveLength(1);
+    expect(got.notices[0]).toMatch(/WASM/);
+    expectMatchesOracle(got.result, bruteForce(base, queries, d, k, 'ip'), distanceTolerance(d, 4), base, queries, d, 'ip');
+  });
+
+  it('runs the README Deno snippet (examples/deno/main.ts) as written', async () => {
+    copyFileSync(join(repoRoot, 'examples/deno/main.ts'), join(pkg.consumer, 'main.ts'));
+    const out = await deno(['main.ts']);
+    expect(out.code, out.stderr).toBe(0);
+    const has = await denoHasAdapter();
+    expect(out.stdout).toContain(`backend: ${has ? 'gpu' : 'wasm'}`);
+    expect(out.stdout).toMatch(/^query 0 -> 0 \d+ \d+ \(\d+\.\d\d\)$/m);
+    expect(out.stdout).toMatch(/^query 1 -> 1 \d+ \d+$/m);
+  });
+});
