@@ -20,3 +20,4 @@ export type { IndexOptions, IndexSpec } from './core/factory.js';
 export { mergeResults } from './core/topk.js';
 export { installPlatform } from './platform.js';
 export type { TextEncoder, TextPrefix } from './encoder/types.js';
+export * from './encoder/index.js';

@@ -7,3 +7,4 @@ installPlatform({ fs: nodeFileSystem, loadGpu: loadDawnGpu });
 
 export * from './index.js';
 export { openFileSource, openAtomicFileSink } from './io/node-fs.js';
+export { loadOnnxRuntimeNode } from './encoder/node-runtime.js';

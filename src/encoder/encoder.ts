@@ -1,0 +1,270 @@
+/**
+ * Text -> vectors with a Hugging Face style model folder on ONNX Runtime: tokenizer.json or vocab.txt,
+ * config.json, onnx/model.onnx (or model.onnx, or *_quantized.onnx), optional sentence-transformers
+ * 1_Pooling/config.json. e5 conventions ("query: " / "passage: ", mean pooling, max 256 tokens,
+ * L2-normalised) apply when the folder is an e5 model or when told.
+ */
+import { TesseraError } from '../core/errors.js';
+import { openModelFolder, type ModelFiles, type ModelFolder } from './model-files.js';
+import { l2NormalizeRows, pool, type Pooling } from './pooling.js';
+import { loadRuntime, type ExecutionProvider, type ExecutionProviderChoice, type OrtModule } from './runtime.js';
+import { WordPieceTokenizer, type TokenBatch } from './tokenizer.js';
+import type { TextEncoder, TextPrefix } from './types.js';
+
+export interface PrefixStrings {
+  query: string;
+  passage: string;
+}
+
+export const E5_PREFIXES: PrefixStrings = { query: 'query: ', passage: 'passage: ' };
+
+export interface EncoderOptions {
+  /** Pooling of token states; default: 1_Pooling/config.json's mode, else mean. */
+  pooling?: Pooling;
+  /** L2-normalise outputs (default true). */
+  normalize?: boolean;
+  /** 'e5' (query: / passage:), 'none', or strings; default: e5 when the folder is an e5 model, else none. */
+  prefixes?: 'e5' | 'none' | PrefixStrings;
+  /** Tokens a text including [CLS]/[SEP]; longer texts are cut. Default 256 for e5 (Search-R1), else the model's limit (<= 512). */
+  maxLength?: number;
+  /** Texts per ONNX run (padding is to the longest text of a run). Default 32. */
+  batchSize?: number;
+  /** 'auto' (default): onnxruntime-node when installed in Node, else onnxruntime-web WASM. */
+  executionProvider?: ExecutionProviderChoice;
+  /** WASM/native threads; default all cores. onnxruntime-web fixes it at its first session in a process. */
+  threads?: number;
+  /** Use model_quantized.onnx (onnx/ or the folder root). */
+  quantized?: boolean;
+  /** The index dimension the vectors must have: a model with another output dimension fails at load. */
+  expectDim?: number;
+  /** Name for logs (default: the folder). */
+  name?: string;
+}
+
+type Session = Awaited<ReturnType<OrtModule['InferenceSession']['create']>>;
+
+const MODEL_NAMES = ['onnx/model.onnx', 'model.onnx'];
+const QUANTIZED_NAMES = ['onnx/model_quantized.onnx', 'model_quantized.onnx'];
+const utf8 = new TextDecoder();
+
+export class Encoder implements TextEncoder {
+  private disposed = false;
+  private dimension = 0;
+
+  private constructor(
+    readonly name: string,
+    readonly tokenizer: WordPieceTokenizer,
+    private readonly ort: OrtModule,
+    private readonly session: Session,
+    /** Where the model runs: 'wasm', 'webgpu' (onnxruntime-web) or 'native' (onnxruntime-node). */
+    readonly provider: ExecutionProvider,
+    readonly threads: number,
+    readonly pooling: Pooling,
+    readonly normalize: boolean,
+    readonly prefixes: PrefixStrings,
+    readonly maxLength: number,
+    readonly batchSize: number,
+    private readonly outputName: string,
+    private readonly int32Inputs: boolean,
+  ) {}
+
+  get dim(): number {
+    return this.dimension;
+  }
+
+  /** Loads a model folder (a path in Node/Deno, a URL, a name -> bytes map, or a lookup function). */
+  static async fromDirectory(files: ModelFiles, opts: EncoderOptions = {}): Promise<Encoder> {
+    const folder = openModelFolder(files);
+    const batchSize = opts.batchSize ?? 32;
+    if (!Number.isInteger(batchSize) || batchSize < 1) {
+      throw new TesseraError('INVALID_ARGUMENT', `batchSize must be a positive integer, got ${opts.batchSize}`);
+    }
+    const config = (await folder.json('config.json')) ?? {};
+    const tokConfig = (await folder.json('tokenizer_config.json')) ?? {};
+    const tokenizer = await loadTokenizer(folder, tokConfig);
+    const poolingConfig = await folder.json('1_Pooling/config.json');
+    const isE5 = looksLikeE5(folder.label, config, opts.name);
+    const pooling = opts.pooling ?? poolingFromConfig(poolingConfig) ?? 'mean';
+    if (pooling !== 'mean' && pooling !== 'cls') {
+      throw new TesseraError('INVALID_ARGUMENT', `pooling must be 'mean' or 'cls', got ${JSON.stringify(pooling)}`);
+    }
+    const prefixes = resolvePrefixes(opts.prefixes, isE5);
+    const maxLength = opts.maxLength ?? defaultMaxLength(config, tokConfig, isE5);
+    if (!Number.isInteger(maxLength) || maxLength < 2) {
+      throw new TesseraError('INVALID_ARGUMENT', `maxLength must be an integer >= 2, got ${maxLength}`);
+    }
+    const { bytes } = await folder.require(opts.quantized ? QUANTIZED_NAMES : MODEL_NAMES, opts.quantized ? 'quantized ONNX model' : 'ONNX model');
+    const { ort, provider, threads } = await loadRuntime(opts.executionProvider ?? 'auto', opts.threads);
+    let session: Session;
+    try {
+      session = await ort.InferenceSession.create(bytes, {
+        executionProviders: [provider === 'native' ? 'cpu' : provider],
+        graphOptimizationLevel: 'all',
+        ...(provider === 'native' ? { intraOpNumThreads: threads } : {}),
+      });
+    } catch (e) {
+      throw new TesseraError('FORMAT', `model in ${folder.label} could not be loaded by ONNX Runtime (${provider}): ${(e as Error).message}`, { cause: e });
+    }
+    if (!session.inputNames.includes('input_ids')) {
+      await session.release();
+      throw new TesseraError('FORMAT', `model in ${folder.label} has inputs [${session.inputNames.join(', ')}]: expected a BERT-style graph taking input_ids`);
+    }
+    const outputName = ['last_hidden_state', 'token_embeddings', 'sentence_embedding'].find((n) => session.outputNames.includes(n)) ?? session.outputNames[0]!;
+    const meta = (session as { inputMetadata?: readonly { name: string; type?: string }[] }).inputMetadata;
+    const int32Inputs = meta?.find((m) => m.name === 'input_ids')?.type === 'int32';
+    const enc = new Encoder(
+      opts.name ?? folder.label,
+      tokenizer,
+      ort,
+      session,
+      provider,
+      threads,
+      pooling,
+      opts.normalize ?? true,
+      prefixes,
+      maxLength,
+      batchSize,
+      outputName,
+      int32Inputs,
+    );
+    // One probe run gives the real output dimension, so a model that does not fit the index fails here.
+    const probe = await enc.runBatch(tokenizer.encodeBatch(['tessera'], maxLength));
+    enc.dimension = probe.dim;
+    if (opts.expectDim !== undefined) {
+      try {
+        checkEncoderDim(enc, opts.expectDim);
+      } catch (e) {
+        await enc.dispose();
+        throw e;
+      }
+    }
+    return enc;
+  }
+
+  /** texts -> texts.length x dim, row-major. prefix default 'query'. */
+  async encode(texts: readonly string[], opts: { prefix?: TextPrefix } = {}): Promise<Float32Array> {
+    if (this.disposed) throw new TesseraError('INVALID_ARGUMENT', `encoder ${this.name} was disposed`);
+    if (!Array.isArray(texts)) throw new TesseraError('INVALID_ARGUMENT', 'texts must be an array of strings');
+    const prefix = opts.prefix ?? 'query';
+    if (prefix !== 'query' && prefix !== 'passage' && prefix !== 'none') {
+      throw new TesseraError('INVALID_ARGUMENT', `prefix must be 'query', 'passage' or 'none', got ${JSON.stringify(prefix)}`);
+    }
+    const pre = prefix === 'none' ? '' : this.prefixes[prefix];
+    const rows = texts.map((t, i) => {
+      if (typeof t !== 'string') throw new TesseraError('INVALID_ARGUMENT', `texts[${i}] must be a string, got ${typeof t}`);
+      return this.tokenizer.encode(pre + t, this.maxLength);
+    });
+    const out = new Float32Array(texts.length * this.dim);
+    // Runs group texts of similar length so padding stays small; outputs go back to input order.
+    const order = rows.map((_, i) => i).sort((a, b) => rows[a]!.length - rows[b]!.length || a - b);
+    for (let s = 0; s < order.length; s += this.batchSize) {
+      const idx = order.slice(s, s + this.batchSize);
+      const { vectors } = await this.runBatch(this.tokenizer.pad(idx.map((i) => rows[i]!)));
+      idx.forEach((row, j) => out.set(vectors.subarray(j * this.dim, (j + 1) * this.dim), row * this.dim));
+    }
+    return out;
+  }
+
+  /** Token ids of texts as the model sees them ([CLS] ... [SEP], cut to maxLength), with the prefix. */
+  tokenize(text: string, prefix: TextPrefix = 'none'): number[] {
+    return this.tokenizer.encode((prefix === 'none' ? '' : this.prefixes[prefix]) + text, this.maxLength);
+  }
+
+  private async runBatch(b: TokenBatch): Promise<{ vectors: Float32Array; dim: number }> {
+    const { Tensor } = this.ort;
+    const dims = [b.batch, b.seqLen];
+    const tensor = (x: BigInt64Array) =>
+      this.int32Inputs ? new Tensor('int32', Int32Array.from(x, Number), dims) : new Tensor('int64', x, dims);
+    const feeds: Record<string, InstanceType<OrtModule['Tensor']>> = {};
+    const names = this.session.inputNames;
+    feeds.input_ids = tensor(b.inputIds);
+    if (names.includes('attention_mask')) feeds.attention_mask = tensor(b.attentionMask);
+    if (names.includes('token_type_ids')) feeds.token_type_ids = tensor(b.tokenTypeIds);
+    const missing = names.filter((n) => !(n in feeds));
+    if (missing.length) {
+      throw new TesseraError('FORMAT', `model ${this.name} needs inputs [${missing.join(', ')}]: a BERT-style graph takes input_ids, attention_mask, token_type_ids`);
+    }
+    const result = await this.session.run(feeds);
+    const output = result[this.outputName]!;
+    const data = (await output.getData()) as Float32Array;
+    const shape = output.dims;
+    let vectors: Float32Array;
+    let dim: number;
+    if (shape.length === 3 && shape[0] === b.batch && shape[1] === b.seqLen) {
+      dim = shape[2]!;
+      vectors = pool(data, b.attentionMask, b.batch, b.seqLen, dim, this.pooling);
+    } else if (shape.length === 2 && shape[0] === b.batch) {
+      dim = shape[1]!;
+      vectors = Float32Array.from(data);
+    } else {
+      throw new TesseraError('FORMAT', `model ${this.name} output "${this.outputName}" has shape [${shape.join(', ')}]: expected [batch, seq, dim] or [batch, dim]`);
+    }
+    for (const t of Object.values(result)) t.dispose();
+    if (this.normalize) l2NormalizeRows(vectors, dim);
+    return { vectors, dim };
+  }
+
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    await this.session.release();
+  }
+}
+
+/** INVALID_ARGUMENT when an encoder's vectors cannot go into (or query) an index of dimension `indexDim`. */
+export function checkEncoderDim(encoder: Pick<TextEncoder, 'dim' | 'name'>, indexDim: number): void {
+  if (encoder.dim !== indexDim) {
+    throw new TesseraError(
+      'INVALID_ARGUMENT',
+      `model ${encoder.name} makes ${encoder.dim}-dimensional vectors but the index has d=${indexDim}: use the model the index was built with, or rebuild the index with this model (tessera build)`,
+    );
+  }
+}
+
+async function loadTokenizer(folder: ModelFolder, tokConfig: Record<string, unknown>): Promise<WordPieceTokenizer> {
+  const json = await folder.get('tokenizer.json');
+  if (json) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(utf8.decode(json));
+    } catch (e) {
+      throw new TesseraError('FORMAT', `${folder.label}/tokenizer.json is not JSON: ${(e as Error).message}`, { cause: e });
+    }
+    return WordPieceTokenizer.fromTokenizerJson(parsed, tokConfig, `${folder.label}/tokenizer.json`);
+  }
+  const vocab = await folder.get('vocab.txt');
+  if (vocab) {
+    const lowercase = tokConfig.do_lower_case !== false;
+    return WordPieceTokenizer.fromVocabTxt(utf8.decode(vocab), { lowercase }, `${folder.label}/vocab.txt`);
+  }
+  throw new TesseraError('NOT_FOUND', `model folder ${folder.label} has no tokenizer: expected "tokenizer.json" or "vocab.txt"`);
+}
+
+function looksLikeE5(label: string, config: Record<string, unknown>, name?: string): boolean {
+  const e5 = /(^|[^a-z0-9])e5([^a-z0-9]|$)/i;
+  const origin = typeof config._name_or_path === 'string' ? config._name_or_path : '';
+  return e5.test(origin) || e5.test(label.split(/[\\/]/).filter(Boolean).pop() ?? '') || (name !== undefined && e5.test(name));
+}
+
+function poolingFromConfig(c: Record<string, unknown> | undefined): Pooling | undefined {
+  if (!c) return undefined;
+  if (c.pooling_mode_cls_token === true) return 'cls';
+  if (c.pooling_mode_mean_tokens === true) return 'mean';
+  return undefined;
+}
+
+function resolvePrefixes(p: EncoderOptions['prefixes'], isE5: boolean): PrefixStrings {
+  if (p === undefined) return isE5 ? E5_PREFIXES : { query: '', passage: '' };
+  if (p === 'e5') return E5_PREFIXES;
+  if (p === 'none') return { query: '', passage: '' };
+  if (typeof p === 'object' && typeof p.query === 'string' && typeof p.passage === 'string') return p;
+  throw new TesseraError('INVALID_ARGUMENT', `prefixes must be 'e5', 'none' or {query, passage} strings, got ${JSON.stringify(p)}`);
+}
+
+function defaultMaxLength(config: Record<string, unknown>, tokConfig: Record<string, unknown>, isE5: boolean): number {
+  if (isE5) return 256;
+  const limits = [512];
+  if (typeof config.max_position_embeddings === 'number') limits.push(config.max_position_embeddings);
+  if (typeof tokConfig.model_max_length === 'number') limits.push(tokConfig.model_max_length);
+  return Math.min(...limits);
+}

@@ -1,0 +1,95 @@
+/**
+ * Where a model folder's files come from: a path (through the platform's file hooks: Node/Deno), a URL
+ * (fetch: browsers), a map of names to bytes, or a function. Names are relative, e.g. "onnx/model.onnx".
+ */
+import { isTesseraError, TesseraError } from '../core/errors.js';
+import { fileSystem } from '../platform.js';
+
+/** Resolves a relative file name to its bytes, or undefined when the folder has no such file. */
+export type FileLookup = (name: string) => Promise<Uint8Array | undefined>;
+
+export type ModelFiles = string | URL | Readonly<Record<string, Uint8Array | string>> | FileLookup;
+
+export interface ModelFolder {
+  /** For messages: the path or URL as the caller gave it. */
+  readonly label: string;
+  get(name: string): Promise<Uint8Array | undefined>;
+  /** Bytes of the first of `names` that exists; NOT_FOUND naming all of them otherwise. */
+  require(names: readonly string[], what: string): Promise<{ name: string; bytes: Uint8Array }>;
+  /** Parsed JSON of `name`, undefined when absent; FORMAT when it is not JSON. */
+  json(name: string): Promise<Record<string, unknown> | undefined>;
+}
+
+const utf8 = new TextDecoder();
+
+export function openModelFolder(files: ModelFiles): ModelFolder {
+  const [label, lookup] = resolveLookup(files);
+  const folder: ModelFolder = {
+    label,
+    get: lookup,
+    async require(names, what) {
+      for (const name of names) {
+        const bytes = await lookup(name);
+        if (bytes) return { name, bytes };
+      }
+      throw new TesseraError(
+        'NOT_FOUND',
+        `model folder ${label} has no ${what}: expected ${names.map((n) => `"${n}"`).join(' or ')}; export the model to ONNX (e.g. optimum-cli export onnx) or point --model at the folder that holds it`,
+      );
+    },
+    async json(name) {
+      const bytes = await lookup(name);
+      if (!bytes) return undefined;
+      try {
+        const v = JSON.parse(utf8.decode(bytes)) as unknown;
+        if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error('not a JSON object');
+        return v as Record<string, unknown>;
+      } catch (e) {
+        throw new TesseraError('FORMAT', `${label}/${name} is not a JSON object: ${(e as Error).message}`, { cause: e });
+      }
+    },
+  };
+  return folder;
+}
+
+function resolveLookup(files: ModelFiles): [string, FileLookup] {
+  if (typeof files === 'function') return ['(files from a function)', files];
+  if (typeof files === 'string') {
+    const dir = files.replace(/[\\/]+$/, '');
+    return [dir, (name) => readPath(`${dir}/${name}`)];
+  }
+  if (files instanceof URL) {
+    const base = files.href.endsWith('/') ? files.href : `${files.href}/`;
+    return [base, (name) => fetchUrl(new URL(name, base))];
+  }
+  const map = files;
+  return [
+    '(files in memory)',
+    async (name) => {
+      const v = map[name];
+      return typeof v === 'string' ? new TextEncoder().encode(v) : v;
+    },
+  ];
+}
+
+async function readPath(path: string): Promise<Uint8Array | undefined> {
+  let src;
+  try {
+    src = await fileSystem().openRead(path);
+  } catch (e) {
+    if (isTesseraError(e, 'NOT_FOUND')) return undefined;
+    throw e;
+  }
+  try {
+    return await src.read(0, src.size);
+  } finally {
+    await src.close();
+  }
+}
+
+async function fetchUrl(url: URL): Promise<Uint8Array | undefined> {
+  const res = await fetch(url);
+  if (res.status === 404) return undefined;
+  if (!res.ok) throw new TesseraError('NOT_FOUND', `GET ${url.href} answered ${res.status} ${res.statusText}`);
+  return new Uint8Array(await res.arrayBuffer());
+}

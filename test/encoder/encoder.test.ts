@@ -1,0 +1,172 @@
+/** Encoder on toy model folders: pooling, normalisation, prefixes, batching, folder errors, dimension check. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import '../../src/node.js';
+import { Encoder, checkEncoderDim } from '../../src/encoder/index.js';
+import { isTesseraError } from '../../src/core/errors.js';
+import { TOY_WORDS, toyModelBytes, toyTable, toyVocab, writeToyFolder } from './toy-model.js';
+import { bertTokenizerJson } from '../../src/encoder/tokenizer.js';
+
+const root = mkdtempSync(join(tmpdir(), 'tessera-enc-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+const DIM = 6;
+const table = toyTable(TOY_WORDS.length, DIM);
+const id = (w: string) => TOY_WORDS.indexOf(w);
+
+/** float64 reference: mean (or first) of table rows of ids, optionally L2-normalised. */
+function reference(ids: number[], mode: 'mean' | 'cls', normalize: boolean): Float64Array {
+  const v = new Float64Array(DIM);
+  const use = mode === 'cls' ? ids.slice(0, 1) : ids;
+  for (const i of use) for (let k = 0; k < DIM; k++) v[k]! += table[i * DIM + k]!;
+  for (let k = 0; k < DIM; k++) v[k]! /= use.length;
+  if (normalize) {
+    const n = Math.hypot(...v);
+    for (let k = 0; k < DIM; k++) v[k]! /= n;
+  }
+  return v;
+}
+
+function expectRow(out: Float32Array, row: number, ref: Float64Array, tol = 1e-6): void {
+  for (let k = 0; k < DIM; k++) expect(Math.abs(out[row * DIM + k]! - ref[k]!)).toBeLessThan(tol);
+}
+
+const ids = (...words: string[]) => ['[CLS]', ...words, '[SEP]'].map(id);
+
+async function poisonedEncode(enc: Encoder, texts: string[], prefix?: 'query' | 'passage' | 'none'): Promise<Float32Array> {
+  const out = await enc.encode(texts, prefix ? { prefix } : {});
+  expect(out.length).toBe(texts.length * enc.dim);
+  expect(out.every(Number.isFinite)).toBe(true);
+  return out;
+}
+
+describe('Encoder on a toy model folder', () => {
+  const dir = writeToyFolder(join(root, 'toy'), DIM);
+
+  it('mean-pools over [CLS] text [SEP] and L2-normalises (matches a float64 reference)', async () => {
+    const enc = await Encoder.fromDirectory(dir, { threads: 1 });
+    expect(enc.dim).toBe(DIM);
+    expect(enc.pooling).toBe('mean');
+    const out = await poisonedEncode(enc, ['The cat sat on the mat.', 'dogs', '', 'Café!'], 'none');
+    expectRow(out, 0, reference(ids('the', 'cat', 'sat', 'on', 'the', 'mat', '[UNK]'), 'mean', true));
+    expectRow(out, 1, reference(ids('dog', '##s'), 'mean', true));
+    expectRow(out, 2, reference(ids(), 'mean', true));
+    expectRow(out, 3, reference(ids('cafe', '[UNK]'), 'mean', true));
+    await enc.dispose();
+    await enc.dispose();
+    await expect(enc.encode(['x'])).rejects.toThrow(/disposed/);
+  });
+
+  it('cls pooling and normalize=false', async () => {
+    const enc = await Encoder.fromDirectory(dir, { pooling: 'cls', normalize: false });
+    const out = await enc.encode(['a cat'], { prefix: 'none' });
+    expectRow(out, 0, reference(ids('a', 'cat'), 'cls', false));
+    const mean = await Encoder.fromDirectory(dir, { normalize: false });
+    expectRow(await mean.encode(['a cat'], { prefix: 'none' }), 0, reference(ids('a', 'cat'), 'mean', false));
+    await enc.dispose();
+    await mean.dispose();
+  });
+
+  it('reads the pooling mode from 1_Pooling/config.json', async () => {
+    const enc = await Encoder.fromDirectory(writeToyFolder(join(root, 'pool-cls'), DIM, { pooling: 'cls' }));
+    expect(enc.pooling).toBe('cls');
+    await enc.dispose();
+  });
+
+  it('adds e5 prefixes ("query: ", "passage: ") when told, and for folders named e5', async () => {
+    const enc = await Encoder.fromDirectory(dir, { prefixes: 'e5' });
+    const out = await enc.encode(['cat', 'cat', 'cat'].slice(0, 1), { prefix: 'query' });
+    expectRow(out, 0, reference(ids('query', ':', 'cat'), 'mean', true));
+    const p = await enc.encode(['cat'], { prefix: 'passage' });
+    expectRow(p, 0, reference(ids('passage', ':', 'cat'), 'mean', true));
+    expectRow(await enc.encode(['cat'], { prefix: 'none' }), 0, reference(ids('cat'), 'mean', true));
+    expect(enc.tokenize('cat', 'query')).toEqual(ids('query', ':', 'cat'));
+    await enc.dispose();
+    const named = await Encoder.fromDirectory(writeToyFolder(join(root, 'e5-small-toy'), DIM));
+    expect(named.prefixes).toEqual({ query: 'query: ', passage: 'passage: ' });
+    expect(named.maxLength).toBe(256);
+    await named.dispose();
+    const plain = await Encoder.fromDirectory(dir);
+    expect(plain.prefixes).toEqual({ query: '', passage: '' });
+    await expect(plain.encode(['x'], { prefix: 'doc' as never })).rejects.toThrow(/prefix must be/);
+    await plain.dispose();
+  });
+
+  it('cuts long texts to maxLength tokens including [CLS]/[SEP]', async () => {
+    const enc = await Encoder.fromDirectory(dir, { maxLength: 4 });
+    expect(enc.tokenize('the cat sat on the mat')).toEqual(ids('the', 'cat'));
+    expectRow(await enc.encode(['the cat sat on the mat'], { prefix: 'none' }), 0, reference(ids('the', 'cat'), 'mean', true));
+    await enc.dispose();
+  });
+
+  it('batched encoding equals one-by-one encoding (padding to the longest is masked out)', async () => {
+    const texts = ['cat', 'the dog ran on a mat', '', 'dogs sat', 'a a a a a a a a a a a a', 'mat'];
+    const enc = await Encoder.fromDirectory(dir, { batchSize: 4 });
+    const batched = await enc.encode(texts);
+    for (let i = 0; i < texts.length; i++) {
+      const one = await enc.encode([texts[i]!]);
+      for (let k = 0; k < DIM; k++) expect(Math.abs(batched[i * DIM + k]! - one[k]!)).toBeLessThan(1e-6);
+    }
+    expect((await enc.encode([])).length).toBe(0);
+    await expect(enc.encode([3 as unknown as string])).rejects.toThrow(/texts\[0\] must be a string/);
+    await enc.dispose();
+  });
+
+  it('reads vocab.txt folders, model.onnx at the root, int32 inputs, and in-memory files', async () => {
+    const enc = await Encoder.fromDirectory(writeToyFolder(join(root, 'vocab'), DIM, { vocabTxt: true, rootModel: true, int32: true }));
+    expectRow(await enc.encode(['The CAT'], { prefix: 'none' }), 0, reference(ids('the', 'cat'), 'mean', true));
+    await enc.dispose();
+    const mem = await Encoder.fromDirectory({ 'tokenizer.json': JSON.stringify(bertTokenizerJson(toyVocab(), true)), 'model.onnx': toyModelBytes(DIM) });
+    expectRow(await mem.encode(['mat'], { prefix: 'none' }), 0, reference(ids('mat'), 'mean', true));
+    expect(mem.name).toBe('(files in memory)');
+    await mem.dispose();
+  });
+});
+
+describe('Encoder errors', () => {
+  const code = async (p: Promise<unknown>) => {
+    try {
+      await p;
+    } catch (e) {
+      return isTesseraError(e) ? `${e.code}: ${e.message}` : `other: ${String(e)}`;
+    }
+    return 'no error';
+  };
+
+  it('NOT_FOUND naming the missing model file', async () => {
+    const msg = await code(Encoder.fromDirectory(writeToyFolder(join(root, 'no-model'), DIM, { noModel: true })));
+    expect(msg).toMatch(/^NOT_FOUND: .*no-model.*"onnx\/model\.onnx" or "model\.onnx"/);
+    const q = await code(Encoder.fromDirectory(writeToyFolder(join(root, 'no-q'), DIM), { quantized: true }));
+    expect(q).toMatch(/^NOT_FOUND: .*model_quantized\.onnx/);
+  });
+
+  it('NOT_FOUND naming the missing tokenizer files', async () => {
+    const msg = await code(Encoder.fromDirectory(writeToyFolder(join(root, 'no-tok'), DIM, { noTokenizer: true })));
+    expect(msg).toMatch(/^NOT_FOUND: .*no-tok.*"tokenizer\.json" or "vocab\.txt"/);
+    expect(await code(Encoder.fromDirectory(join(root, 'does-not-exist')))).toMatch(/^NOT_FOUND/);
+  });
+
+  it('INVALID_ARGUMENT at load when the model dimension differs from the index', async () => {
+    const dir = writeToyFolder(join(root, 'dim'), DIM);
+    const msg = await code(Encoder.fromDirectory(dir, { expectDim: 768 }));
+    expect(msg).toMatch(/^INVALID_ARGUMENT: .*6-dimensional.*d=768/);
+    const ok = await Encoder.fromDirectory(dir, { expectDim: DIM });
+    expect(() => checkEncoderDim(ok, DIM)).not.toThrow();
+    expect(() => checkEncoderDim(ok, 5)).toThrow(/d=5/);
+    await ok.dispose();
+  });
+
+  it('FORMAT for a broken tokenizer.json or ONNX file; INVALID_ARGUMENT for bad options', async () => {
+    const tok = await code(Encoder.fromDirectory({ 'tokenizer.json': '{not json', 'model.onnx': toyModelBytes(DIM) }));
+    expect(tok).toMatch(/^FORMAT: .*tokenizer\.json is not JSON/);
+    const onnx = await code(Encoder.fromDirectory({ 'tokenizer.json': JSON.stringify(bertTokenizerJson(toyVocab(), true)), 'model.onnx': new Uint8Array([1, 2, 3]) }));
+    expect(onnx).toMatch(/^FORMAT: .*could not be loaded by ONNX Runtime/);
+    const dir = writeToyFolder(join(root, 'opts'), DIM);
+    expect(await code(Encoder.fromDirectory(dir, { batchSize: 0 }))).toMatch(/^INVALID_ARGUMENT: batchSize/);
+    expect(await code(Encoder.fromDirectory(dir, { maxLength: 1 }))).toMatch(/^INVALID_ARGUMENT: maxLength/);
+    expect(await code(Encoder.fromDirectory(dir, { pooling: 'max' as never }))).toMatch(/^INVALID_ARGUMENT: pooling/);
+    expect(await code(Encoder.fromDirectory(dir, { prefixes: 7 as never }))).toMatch(/^INVALID_ARGUMENT: prefixes/);
+    expect(await code(Encoder.fromDirectory(dir, { executionProvider: 'cuda' as never }))).toMatch(/^INVALID_ARGUMENT: execution provider/);
+  });
+});
