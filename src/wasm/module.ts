@@ -1,0 +1,184 @@
+/**
+ * Loads tessera's WebAssembly module (compiled from native/*.c by scripts/build-wasm.mjs, inlined as
+ * base64 so Node, Deno and browsers load the same bytes without file reads) and manages its linear
+ * memory. The C code never allocates: this side lays out every array in the memory and passes
+ * pointers, which lets worker threads share one memory (the "threads" build) with no C allocator.
+ */
+import { TesseraError, formatBytes } from '../core/errors.js';
+import { WASM_SIMD_BASE64, WASM_THREADS_BASE64 } from './tessera-wasm.js';
+
+const PAGE = 65536;
+/** A 32-bit WebAssembly memory holds at most 4 GiB (65536 pages). */
+export const MAX_MEMORY_BYTES = 65536 * PAGE;
+/** Pages the module declares as its minimum (scripts/build-wasm.mjs: --initial-memory). */
+const MIN_PAGES = 4;
+
+/** The C exports (native/*.c); pointers are byte offsets into the memory, passed as i32. */
+export interface TesseraExports {
+  flat_search(
+    base: number, n: number, d: number, queries: number, nq: number, k: number,
+    metric: number, idOffset: number, outD: number, outI: number, fill: number,
+  ): void;
+  readonly __heap_base: WebAssembly.Global;
+  readonly __stack_pointer?: WebAssembly.Global;
+  readonly [name: string]: unknown;
+}
+
+function decodeBase64(b64: string): Uint8Array {
+  const bin = atob(b64);
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}
+
+let simdModule: Promise<WebAssembly.Module> | undefined;
+let threadsModule: Promise<WebAssembly.Module> | undefined;
+
+/** The compiled module, cached: `threads` picks the build with atomics and shared memory. */
+export function compiledModule(threads: boolean): Promise<WebAssembly.Module> {
+  const compile = (b64: string) =>
+    WebAssembly.compile(decodeBase64(b64) as Uint8Array<ArrayBuffer>).catch((e: unknown) => {
+      throw new TesseraError(
+        'UNSUPPORTED',
+        `this runtime cannot compile tessera's WebAssembly module (needs SIMD128${threads ? ' and threads' : ''}): ${String(e)}; use Node >= 20, Deno, or a current browser`,
+        { cause: e },
+      );
+    });
+  if (threads) return (threadsModule ??= compile(WASM_THREADS_BASE64));
+  return (simdModule ??= compile(WASM_SIMD_BASE64));
+}
+
+let sharedOk: boolean | undefined;
+/** True when shared WebAssembly memory can be made here (SharedArrayBuffer; cross-origin isolated in browsers). */
+export function sharedMemoryAvailable(): boolean {
+  if (sharedOk === undefined) {
+    try {
+      sharedOk =
+        typeof SharedArrayBuffer !== 'undefined' &&
+        new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true }).buffer instanceof SharedArrayBuffer;
+    } catch {
+      sharedOk = false;
+    }
+  }
+  return sharedOk;
+}
+
+function outOfMemory(bytes: number, inUse: number): TesseraError {
+  return new TesseraError(
+    'OUT_OF_MEMORY',
+    `WebAssembly memory needs ${formatBytes(inUse + bytes)}, more than the 4 GiB a 32-bit WebAssembly memory can hold: split the vectors into shards of < 4 GiB, or use SQ8/IVF storage`,
+  );
+}
+
+/**
+ * One module instance and its memory, with a first-fit allocator over the memory above
+ * __heap_base. Views must be taken afresh after allocations (the memory may have grown).
+ */
+export class WasmHeap {
+  private free: { at: number; size: number }[] = [];
+  private top: number;
+  private readonly sizes = new Map<number, number>();
+
+  private constructor(
+    readonly module: WebAssembly.Module,
+    readonly memory: WebAssembly.Memory,
+    readonly exports: TesseraExports,
+    readonly shared: boolean,
+  ) {
+    this.top = align(exports.__heap_base.value as number, 64);
+  }
+
+  /** A new instance; `shared` uses the threads build on a shared memory (check sharedMemoryAvailable first). */
+  static async create(shared: boolean): Promise<WasmHeap> {
+    const module = await compiledModule(shared);
+    const memory = new WebAssembly.Memory({ initial: MIN_PAGES, maximum: 65536, shared });
+    const instance = await WebAssembly.instantiate(module, { env: { memory } });
+    return new WasmHeap(module, memory, instance.exports as unknown as TesseraExports, shared);
+  }
+
+  /** Bytes in use up to the highest allocation. */
+  get used(): number {
+    return this.top;
+  }
+
+  /** Allocates `bytes` (64-byte aligned, uninitialised); throws OUT_OF_MEMORY past 4 GiB. */
+  alloc(bytes: number): number {
+    const size = align(Math.max(bytes, 1), 64);
+    for (let i = 0; i < this.free.length; i++) {
+      const f = this.free[i]!;
+      if (f.size >= size) {
+        const at = f.at;
+        if (f.size === size) this.free.splice(i, 1);
+        else {
+          f.at += size;
+          f.size -= size;
+        }
+        this.sizes.set(at, size);
+        return at;
+      }
+    }
+    const at = this.top;
+    const end = at + size;
+    if (end > MAX_MEMORY_BYTES) throw outOfMemory(bytes, this.top);
+    const have = this.memory.buffer.byteLength;
+    if (end > have) {
+      // grow geometrically so repeated adds stay linear, but never past 4 GiB
+      const want = Math.min(MAX_MEMORY_BYTES, Math.max(end, Math.floor(have * 1.25)));
+      try {
+        this.memory.grow(Math.ceil((want - have) / PAGE));
+      } catch (e) {
+        throw new TesseraError(
+          'OUT_OF_MEMORY',
+          `could not grow WebAssembly memory to ${formatBytes(want)} (${String(e)}): free memory or use smaller shards`,
+          { cause: e },
+        );
+      }
+    }
+    this.top = end;
+    this.sizes.set(at, size);
+    return at;
+  }
+
+  /** Returns an allocation to the free list (merged with neighbours). */
+  release(ptr: number): void {
+    const size = this.sizes.get(ptr);
+    if (size === undefined) return;
+    this.sizes.delete(ptr);
+    this.free.push({ at: ptr, size });
+    this.free.sort((a, b) => a.at - b.at);
+    const merged: { at: number; size: number }[] = [];
+    for (const f of this.free) {
+      const last = merged[merged.length - 1];
+      if (last && last.at + last.size === f.at) last.size += f.size;
+      else merged.push({ ...f });
+    }
+    const last = merged[merged.length - 1];
+    if (last && last.at + last.size === this.top) {
+      this.top = last.at;
+      merged.pop();
+    }
+    this.free = merged;
+  }
+
+  /** Copies an allocation into a larger one (the tail uninitialised) and frees the old one. */
+  realloc(ptr: number, oldBytes: number, newBytes: number): number {
+    const next = this.alloc(newBytes);
+    if (ptr !== 0 && oldBytes > 0) new Uint8Array(this.memory.buffer).copyWithin(next, ptr, ptr + Math.min(oldBytes, newBytes));
+    this.release(ptr);
+    return next;
+  }
+
+  f32(ptr: number, length: number): Float32Array {
+    return new Float32Array(this.memory.buffer, ptr, length);
+  }
+  i32(ptr: number, length: number): Int32Array {
+    return new Int32Array(this.memory.buffer, ptr, length);
+  }
+  u8(ptr: number, length: number): Uint8Array {
+    return new Uint8Array(this.memory.buffer, ptr, length);
+  }
+}
+
+function align(n: number, a: number): number {
+  return Math.ceil(n / a) * a;
+}

@@ -1,0 +1,211 @@
+/**
+ * Worker threads that share one WebAssembly memory: each worker instantiates the "threads" build of
+ * the module on the same shared memory with its own shadow stack, and runs exported C functions on
+ * request. The calling thread takes a share of every parallel loop itself, so `threads` workers of
+ * work use threads - 1 extra workers. Works with Node's worker_threads and with Web Workers
+ * (browsers when cross-origin isolated, Deno); elsewhere everything runs single-threaded.
+ */
+import { TesseraError } from '../core/errors.js';
+import { type WasmHeap, sharedMemoryAvailable } from './module.js';
+
+/** One C call: an export name and its (numeric) arguments. */
+export interface NativeCall {
+  fn: string;
+  args: readonly number[];
+}
+
+/** Shadow stack per worker; the C code keeps large arrays in caller-provided memory. */
+const STACK_BYTES = 256 << 10;
+
+/**
+ * The worker's script, self-contained so it can be started from a string in every runtime.
+ * Node runs it as CommonJS (require is there); Web Workers see `self`.
+ */
+const WORKER_SOURCE = `
+const node = typeof self === 'undefined';
+const port = node ? require('node:worker_threads').parentPort : self;
+const send = (m) => port.postMessage(m);
+let ex = null;
+const onMessage = async (m) => {
+  if (m.type === 'init') {
+    try {
+      const inst = await WebAssembly.instantiate(m.module, { env: { memory: m.memory } });
+      ex = inst.exports;
+      ex.__stack_pointer.value = m.stackTop;
+      send({ type: 'ready' });
+    } catch (e) { send({ type: 'error', message: String(e && e.stack || e) }); }
+    return;
+  }
+  try { ex[m.fn](...m.args); send({ type: 'done', id: m.id }); }
+  catch (e) { send({ type: 'done', id: m.id, error: String(e && e.stack || e) }); }
+};
+if (node) port.on('message', onMessage); else port.onmessage = (e) => onMessage(e.data);
+`;
+
+interface WorkerLike {
+  post(message: unknown): void;
+  onMessage(handler: (message: any) => void): void;
+  terminate(): Promise<void>;
+}
+
+let nodeWorkerThreads: Promise<any> | undefined;
+
+async function startWorker(): Promise<WorkerLike> {
+  const g = globalThis as any;
+  const isNode = typeof g.process?.versions?.node === 'string' && typeof g.Deno === 'undefined';
+  if (isNode) {
+    // Behind a variable so browser bundlers never try to resolve it.
+    const spec = 'node:worker_threads';
+    nodeWorkerThreads ??= import(/* @vite-ignore */ spec);
+    const { Worker } = await nodeWorkerThreads;
+    const w = new Worker(WORKER_SOURCE, { eval: true });
+    w.unref(); // an index left undisposed must not keep the process alive
+    return {
+      post: (m) => w.postMessage(m),
+      onMessage: (h) => w.on('message', h),
+      terminate: async () => void (await w.terminate()),
+    };
+  }
+  const url = URL.createObjectURL(new Blob([WORKER_SOURCE], { type: 'text/javascript' }));
+  const w = new g.Worker(url, { type: g.Deno ? 'module' : 'classic' });
+  URL.revokeObjectURL(url);
+  return {
+    post: (m) => w.postMessage(m),
+    onMessage: (h) => w.addEventListener('message', (e: MessageEvent) => h(e.data)),
+    terminate: async () => w.terminate(),
+  };
+}
+
+function workersSupported(): boolean {
+  const g = globalThis as any;
+  return typeof g.Worker === 'function' || typeof g.process?.versions?.node === 'string';
+}
+
+/** Cores the runtime offers (navigator.hardwareConcurrency where present). */
+export function hardwareThreads(): number {
+  const n = (globalThis as any).navigator?.hardwareConcurrency;
+  return typeof n === 'number' && n >= 1 ? n : 1;
+}
+
+/**
+ * Threads to use for `requested` (default: all cores): 1 where memory cannot be shared with workers.
+ * Throws INVALID_ARGUMENT for a non-integer or < 1.
+ */
+export function resolveThreads(requested?: number): number {
+  if (requested !== undefined && (!Number.isInteger(requested) || requested < 1 || requested > 256)) {
+    throw new TesseraError('INVALID_ARGUMENT', `threads must be an integer in [1, 256], got ${String(requested)}`);
+  }
+  const want = requested ?? hardwareThreads();
+  if (want <= 1 || !sharedMemoryAvailable() || !workersSupported()) return 1;
+  return want;
+}
+
+export class WorkerPool {
+  private nextId = 1;
+  private readonly pending = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
+  private released = false;
+
+  private constructor(
+    private readonly heap: WasmHeap,
+    private readonly workers: WorkerLike[],
+    private readonly stacks: number[],
+  ) {
+    for (const w of workers) {
+      w.onMessage((m) => {
+        if (m.type !== 'done') return;
+        const p = this.pending.get(m.id);
+        if (!p) return;
+        this.pending.delete(m.id);
+        if (m.error) p.reject(new TesseraError('INVALID_ARGUMENT', `WebAssembly worker failed: ${m.error}`));
+        else p.resolve();
+      });
+    }
+  }
+
+  /** Threads taking part in a parallel loop: the workers and the caller. */
+  get size(): number {
+    return this.workers.length + 1;
+  }
+
+  static async start(heap: WasmHeap, threads: number): Promise<WorkerPool> {
+    if (!heap.shared) throw new TesseraError('UNSUPPORTED', 'worker threads need the shared-memory build of the module');
+    const workers: WorkerLike[] = [];
+    const stacks: number[] = [];
+    try {
+      for (let t = 1; t < threads; t++) {
+        const w = await startWorker();
+        workers.push(w);
+        const stack = heap.alloc(STACK_BYTES);
+        stacks.push(stack);
+        await new Promise<void>((resolve, reject) => {
+          w.onMessage((m) => {
+            if (m.type === 'ready') resolve();
+            else if (m.type === 'error') reject(new TesseraError('UNSUPPORTED', `WebAssembly worker did not start: ${m.message}`));
+          });
+          w.post({ type: 'init', module: heap.module, memory: heap.memory, stackTop: stack + STACK_BYTES });
+        });
+      }
+    } catch (e) {
+      await Promise.all(workers.map((w) => w.terminate()));
+      throw e;
+    }
+    return new WorkerPool(heap, workers, stacks);
+  }
+
+  /** Runs `call` on worker `t` (0-based). */
+  private runOn(t: number, call: NativeCall): Promise<void> {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.workers[t]!.post({ type: 'call', id, fn: call.fn, args: call.args });
+    });
+  }
+
+  /**
+   * Splits [0, n) into `size` contiguous ranges; range 0 runs here, the others on workers, and
+   * resolves when all are done.
+   */
+  async parallelFor(n: number, make: (from: number, to: number) => NativeCall): Promise<void> {
+    const parts = Math.min(this.size, n);
+    const bound = (p: number) => Math.floor((n * p) / parts);
+    const jobs: Promise<void>[] = [];
+    for (let p = 1; p < parts; p++) jobs.push(this.runOn(p - 1, make(bound(p), bound(p + 1))));
+    let local: unknown;
+    try {
+      if (parts > 0) this.callHere(make(0, bound(1)));
+    } catch (e) {
+      local = e;
+    }
+    await Promise.all(jobs);
+    if (local) throw local;
+  }
+
+  /** Runs the same call on every thread (each takes work from a shared counter in memory). */
+  async everywhere(call: NativeCall): Promise<void> {
+    const jobs = this.workers.map((_, t) => this.runOn(t, call));
+    let local: unknown;
+    try {
+      this.callHere(call);
+    } catch (e) {
+      local = e;
+    }
+    await Promise.all(jobs);
+    if (local) throw local;
+  }
+
+  private callHere(call: NativeCall): void {
+    (this.heap.exports[call.fn] as (...a: number[]) => void)(...call.args);
+  }
+
+  async release(): Promise<void> {
+    if (this.released) return;
+    this.released = true;
+    await Promise.all(this.workers.map((w) => w.terminate()));
+    for (const s of this.stacks) this.heap.release(s);
+  }
+}
+
+/** A pool of `threads` for this heap's memory. */
+export function acquirePool(heap: WasmHeap, threads: number): Promise<WorkerPool> {
+  return WorkerPool.start(heap, threads);
+}
