@@ -39,10 +39,12 @@ function isNodeOnly(specifier: string): boolean {
   return NODE_ONLY_PACKAGES.some((p) => specifier === p || specifier.startsWith(`${p}/`));
 }
 
-/** Groups an esbuild input path: our dist chunks are attributed by source folder through the metafile's source map-free names. */
+/** Groups an esbuild input path: a package, a folder of src/ (when bundling sources), or 'tessera' (its built dist/). */
 function groupOf(input: string): string {
-  const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(input);
-  if (pkg && pkg[1] !== 'tessera') return `package:${pkg[1]}`;
+  // The innermost node_modules names the package (tessera's own dependencies sit under its folder).
+  const pkgs = [...input.matchAll(/node_modules\/((?:@[^/]+\/)?[^/]+)\//g)].map((m) => m[1]);
+  const pkg = pkgs[pkgs.length - 1];
+  if (pkg && pkg !== 'tessera') return `package:${pkg}`;
   const src = /(?:^|\/)src\/([^/]+)\//.exec(input);
   if (src) return src[1]!;
   return 'tessera';
@@ -66,7 +68,10 @@ export async function measureBundle(opts: {
     setup(b) {
       b.onResolve({ filter: /.*/ }, (args) => {
         if (isNodeOnly(args.path)) {
-          offenders.push({ specifier: args.path, importer: args.importer });
+          // Deno implements node: built-ins for npm packages; only tessera's own files must avoid them there.
+          const thirdParty = groupOf(args.importer).startsWith('package:');
+          const allowed = opts.runtime === 'deno' && thirdParty && !NODE_ONLY_PACKAGES.some((p) => args.path === p || args.path.startsWith(`${p}/`));
+          if (!allowed) offenders.push({ specifier: args.path, importer: args.importer });
           return { path: args.path, external: true };
         }
         if (exclude.some((p) => args.path === p || args.path.startsWith(`${p}/`))) return { path: args.path, external: true };
@@ -82,9 +87,10 @@ export async function measureBundle(opts: {
     minify: true,
     format: 'esm',
     target: 'es2022',
-    // Deno resolves package exports with the "deno" condition and no "browser"; browsers the reverse.
+    // Deno resolves npm packages' exports with the conditions deno, node, import, default (first
+    // listed key wins, so tessera's "deno" entry beats "node"); browsers with browser, import, default.
     platform: opts.runtime === 'browser' ? 'browser' : 'neutral',
-    conditions: opts.runtime === 'deno' ? ['deno', 'import'] : [],
+    conditions: opts.runtime === 'deno' ? ['deno', 'node'] : [],
     mainFields: opts.runtime === 'deno' ? ['module', 'main'] : undefined,
     // Keep symlinked packages at their link path so inputs read node_modules/tessera/...
     preserveSymlinks: true,

@@ -1,0 +1,184 @@
+/**
+ * tessera in a web page: loads the demo index (a FAISS file), a corpus slice (jsonl) and the demo
+ * encoder (ONNX), all from the server that served this page; encodes what the user types and
+ * searches on WebGPU, or on WebAssembly when navigator.gpu is absent, has no adapter, or fails.
+ *
+ * URL parameters: ?backend=auto|gpu|wasm (default auto; wasm forces the CPU path), ?k=5.
+ */
+import * as ort from 'onnxruntime-web';
+import { Encoder, type Index, memorySource, readIndex } from 'tessera';
+
+type Choice = 'auto' | 'gpu' | 'wasm';
+
+interface DemoManifest {
+  /** FAISS index file, relative to the manifest. */
+  index: string;
+  /** jsonl rows {"id", "contents"}; row i is vector i of the index. */
+  corpus: string;
+  /** Model folder (tokenizer.json or vocab.txt, config.json, onnx/model.onnx). */
+  model: string;
+  /** onnxruntime-web's .wasm/.mjs files, served beside the page. */
+  ortWasm: string;
+}
+
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+const params = new URLSearchParams(location.search);
+const choice = parseChoice(params.get('backend'));
+const k = Math.max(1, Math.min(50, Number(params.get('k') ?? 5) || 5));
+
+function parseChoice(v: string | null): Choice {
+  if (v === null || v === '' || v === 'auto') return 'auto';
+  if (v === 'gpu' || v === 'wasm') return v;
+  throw new Error(`?backend must be auto, gpu or wasm, got ${JSON.stringify(v)}`);
+}
+
+function status(text: string, isError = false): void {
+  const el = $('status');
+  el.textContent = text;
+  el.classList.toggle('error', isError);
+  document.body.dataset.state = isError ? 'error' : text === 'Ready.' ? 'ready' : 'busy';
+}
+
+/** Shown once per page: why the page is not on the GPU. */
+function notice(text: string): void {
+  const el = $('notice');
+  if (!el.textContent) el.textContent = text;
+  console.info(`tessera: ${text}`);
+}
+
+const ms = (t: number) => `${t.toFixed(1)} ms`;
+
+async function fetchBytes(url: URL): Promise<Uint8Array> {
+  const res = await fetch(url);
+  if (!res.ok) throw new Error(`GET ${url.pathname} answered ${res.status}`);
+  return new Uint8Array(await res.arrayBuffer());
+}
+
+/** The adapter a GPU index would use, for display; undefined without WebGPU. */
+async function describeAdapter(): Promise<string> {
+  if (!('gpu' in navigator)) return 'none (navigator.gpu absent)';
+  try {
+    const adapter = await navigator.gpu.requestAdapter();
+    if (!adapter) return 'none (requestAdapter gave null)';
+    const { vendor, architecture, description } = adapter.info;
+    return [vendor, architecture, description].filter(Boolean).join(' / ') || 'unnamed adapter';
+  } catch (e) {
+    return `none (${(e as Error).message})`;
+  }
+}
+
+/**
+ * Opens the index on the chosen backend. For 'auto', any GPU failure (no adapter, device request
+ * refused, shader or memory error) falls back to WASM with one notice; 'gpu' reports it instead.
+ */
+async function openIndex(bytes: Uint8Array): Promise<Index> {
+  if (choice !== 'wasm') {
+    try {
+      return await readIndex(memorySource(bytes), { backend: choice, onNotice: notice });
+    } catch (e) {
+      if (choice === 'gpu') throw e;
+      notice(`WebGPU failed (${(e as Error).message}): searching on the WASM (CPU) backend`);
+    }
+  } else {
+    notice('WASM backend forced by ?backend=wasm');
+  }
+  return readIndex(memorySource(bytes), { backend: 'wasm' });
+}
+
+async function main(): Promise<void> {
+  const base = new URL('demo/', location.href);
+  const manifest = (await (await fetch(new URL('manifest.json', base))).json()) as DemoManifest;
+  // onnxruntime-web loads its .wasm from here, not from a CDN: the page needs no network beyond its server.
+  ort.env.wasm.wasmPaths = new URL(manifest.ortWasm, base).href;
+
+  const t0 = performance.now();
+  const [indexBytes, corpusText, adapter] = await Promise.all([
+    fetchBytes(new URL(manifest.index, base)),
+    fetch(new URL(manifest.corpus, base)).then((r) => r.text()),
+    describeAdapter(),
+  ]);
+  status('Loading index and model…');
+  let index = await openIndex(indexBytes);
+  const tIndex = performance.now();
+  const encoder = await Encoder.fromDirectory(new URL(manifest.model, base), { executionProvider: 'wasm', expectDim: index.d });
+  const tModel = performance.now();
+  const corpus = corpusText.split('\n').filter((line) => line.trim() !== '');
+  if (corpus.length !== index.ntotal) {
+    throw new Error(`corpus has ${corpus.length} rows but the index ${index.ntotal} vectors: they must be the same collection`);
+  }
+
+  const showBackend = () => {
+    $('backend').textContent = index.backend === 'gpu' ? 'WebGPU' : 'WASM (CPU)';
+    document.body.dataset.backend = index.backend;
+  };
+  showBackend();
+  $('adapter').textContent = adapter;
+  $('index-info').textContent = `${index.description}, ${index.ntotal} vectors x ${index.d}, ${index.metric}`;
+  $('load-ms').textContent = `index ${ms(tIndex - t0)}, model ${ms(tModel - tIndex)}`;
+
+  const search = async (q: Float32Array) => {
+    try {
+      return await index.search(q, k);
+    } catch (e) {
+      // A GPU that fails mid-session (device lost) is replaced by the WASM index, once.
+      if (index.backend !== 'gpu' || choice === 'gpu') throw e;
+      notice(`WebGPU search failed (${(e as Error).message}): switched to the WASM (CPU) backend`);
+      await index.dispose().catch(() => {});
+      index = await readIndex(memorySource(indexBytes), { backend: 'wasm' });
+      showBackend();
+      return index.search(q, k);
+    }
+  };
+
+  const form = $<HTMLFormElement>('search');
+  const input = $<HTMLInputElement>('query');
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const text = input.value.trim();
+    if (!text) return;
+    void (async () => {
+      status('Searching…');
+      try {
+        const t1 = performance.now();
+        const q = await encoder.encode([text], { prefix: 'query' });
+        const t2 = performance.now();
+        const { labels, distances } = await search(q);
+        const t3 = performance.now();
+        $('encode-ms').textContent = ms(t2 - t1);
+        $('search-ms').textContent = `${ms(t3 - t2)} (${index.backend === 'gpu' ? 'WebGPU' : 'WASM'})`;
+        render(labels, distances, corpus);
+        status('Ready.');
+      } catch (e) {
+        status(`Search failed: ${(e as Error).message}`, true);
+      }
+    })();
+  });
+  input.disabled = false;
+  $<HTMLButtonElement>('go').disabled = false;
+  input.focus();
+  status('Ready.');
+}
+
+function render(labels: BigInt64Array, distances: Float32Array, corpus: string[]): void {
+  const list = $('results');
+  list.replaceChildren();
+  labels.forEach((label, rank) => {
+    if (label < 0n) return;
+    const row = JSON.parse(corpus[Number(label)]!) as { id: string; contents: string };
+    // Search-R1 rows hold "\"Title\"\nText".
+    const [first, ...rest] = row.contents.split('\n');
+    const li = document.createElement('li');
+    li.dataset.id = row.id;
+    const score = Object.assign(document.createElement('span'), { className: 'score', textContent: distances[rank]!.toFixed(4) });
+    const title = Object.assign(document.createElement('div'), { className: 'title', textContent: first!.replace(/^"|"$/g, '') });
+    const text = Object.assign(document.createElement('div'), { className: 'text', textContent: rest.join(' ') });
+    const id = Object.assign(document.createElement('div'), { className: 'id', textContent: `#${row.id}` });
+    li.append(score, title, text, id);
+    list.append(li);
+  });
+}
+
+main().catch((e: unknown) => {
+  status(`Could not start: ${(e as Error).message}`, true);
+  console.error(e);
+});
