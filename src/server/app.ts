@@ -1,0 +1,244 @@
+/**
+ * The HTTP API of `tessera serve`, a drop-in for Search-R1's retrieval_server.py:
+ *   POST /retrieve {"queries": [str], "topk": int|null, "return_scores": bool}
+ *     -> {"result": [[{"document": <corpus row>, "score": f}, ...], ...]} (rows alone without return_scores)
+ *   GET /health, GET /metrics (Prometheus text).
+ *
+ * Framework: fastify. It validates request bodies against a JSON schema at the edge (Ajv compiled
+ * once), enforces the body size limit itself (413), logs through pino (structured JSON), and closes
+ * gracefully (in-flight requests finish, new ones get 503). Hono would need a separate validator
+ * and logger for the same; fastify is Node-only, which is fine: server/ never reaches the browser core.
+ */
+import Fastify, { LogController } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyServerOptions } from 'fastify';
+import { isTesseraError } from '../core/errors.js';
+import { MicroBatcher, QueueFullError, RequestTimeoutError, ShuttingDownError } from './batcher.js';
+import type { RequestResult } from './batcher.js';
+import type { ServerMetrics } from './metrics.js';
+import { UnavailableError } from './retriever.js';
+
+/** Rows by position: the corpus (io/corpus.ts) or a test double. */
+export interface RowSource {
+  readonly rows: number;
+  rowsAt(ids: readonly number[]): Promise<string[]>;
+}
+
+/** What the app serves; filled in as loading proceeds, so /health can answer before it ends. */
+export interface ServiceState {
+  phase: 'loading' | 'ready' | 'failed' | 'closing';
+  batcher?: MicroBatcher;
+  corpus?: RowSource;
+  /** Whether the search side can answer now (false while recovering from a device loss). */
+  searchReady?: () => boolean;
+  /** Steps loaded so far with their seconds, for /health. */
+  loaded: Record<string, number>;
+  /** Why loading failed (phase 'failed'). */
+  error?: string;
+}
+
+export interface AppOptions {
+  /** topk used when a request sends none, null or 0 (Search-R1's --topk, default 3). */
+  defaultTopk: number;
+  /** Largest topk a request may ask for (400 above). */
+  maxTopk: number;
+  /** Most queries in one request (413 above); also the micro-batch size. */
+  maxBatch: number;
+  /** Largest request body, bytes (413 above). */
+  bodyLimit: number;
+  metrics: ServerMetrics;
+  /** fastify/pino logger options, or false for none. */
+  logger?: FastifyServerOptions['logger'];
+}
+
+interface RetrieveBody {
+  queries: string[];
+  topk?: number | null;
+  return_scores?: boolean;
+}
+
+/** One error envelope for every failure: {"error": {"status", "code", "message", "field"?}}. */
+interface HttpFailure {
+  status: number;
+  code: string;
+  message: string;
+  field?: string;
+  retryAfter?: number;
+  /** Metrics label. */
+  reason: string;
+}
+
+/** Maps every error the API can meet to its HTTP status, in one place. */
+export function toHttpFailure(e: unknown): HttpFailure {
+  if (e instanceof QueueFullError) return { status: 503, code: 'QUEUE_FULL', message: e.message, retryAfter: e.retryAfterSeconds, reason: 'queue_full' };
+  if (e instanceof UnavailableError) return { status: 503, code: 'UNAVAILABLE', message: e.message, retryAfter: e.retryAfterSeconds, reason: 'unavailable' };
+  if (e instanceof ShuttingDownError) return { status: 503, code: 'SHUTTING_DOWN', message: e.message, retryAfter: 5, reason: 'unavailable' };
+  if (e instanceof RequestTimeoutError) return { status: 504, code: 'TIMEOUT', message: e.message, reason: 'timeout' };
+  if (isTesseraError(e)) {
+    switch (e.code) {
+      case 'INVALID_ARGUMENT':
+        return { status: 400, code: e.code, message: e.message, reason: 'validation' };
+      case 'DEVICE_LOST':
+      case 'GPU_UNAVAILABLE':
+      case 'OUT_OF_MEMORY':
+        return { status: 503, code: e.code, message: e.message, retryAfter: 5, reason: 'unavailable' };
+      default:
+        return { status: 500, code: e.code, message: e.message, reason: 'internal' };
+    }
+  }
+  const fe = e as FastifyError;
+  if (fe?.validation) {
+    const first = fe.validation[0];
+    const path = (first?.instancePath ?? '').replace(/^\//, '').replace(/\/(\d+)/g, '[$1]').replace(/\//g, '.');
+    const missing = (first?.params as { missingProperty?: string } | undefined)?.missingProperty;
+    const field = missing ?? (path || 'body');
+    return { status: 400, code: 'INVALID_ARGUMENT', message: `invalid request: ${field} ${first?.message ?? 'is invalid'}`, field, reason: 'validation' };
+  }
+  if (fe?.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+    return { status: 413, code: 'BODY_TOO_LARGE', message: `${fe.message}: send fewer or shorter queries per request`, reason: 'too_large' };
+  }
+  if (typeof fe?.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
+    return { status: fe.statusCode, code: fe.code ?? 'BAD_REQUEST', message: fe.message, reason: 'validation' };
+  }
+  return { status: 500, code: 'INTERNAL', message: (e as Error)?.message ?? String(e), reason: 'internal' };
+}
+
+function sendFailure(reply: FastifyReply, f: HttpFailure, metrics: ServerMetrics) {
+  metrics.errors.inc({ reason: f.reason });
+  if (f.retryAfter !== undefined) reply.header('Retry-After', String(f.retryAfter));
+  const error: Record<string, unknown> = { status: f.status, code: f.code, message: f.message };
+  if (f.field !== undefined) error.field = f.field;
+  return reply.code(f.status).send({ error });
+}
+
+/** Builds the fastify app over `state`; call `listen` on it. */
+export function createApp(opts: AppOptions, state: ServiceState): FastifyInstance {
+  const { metrics } = opts;
+  const app = Fastify({
+    logger: opts.logger ?? false,
+    bodyLimit: opts.bodyLimit,
+    // Per-request info lines cost more than a search at high QPS; errors and batches are logged.
+    logController: new LogController({ disableRequestLogging: true }),
+    // Strict types (no "3" -> 3 coercion) so a wrong type is named, not silently changed.
+    ajv: { customOptions: { coerceTypes: false, allErrors: false } },
+  });
+
+  // Clients that post JSON without a JSON content type (curl -d) are served as JSON too.
+  const jsonParser = app.getDefaultJsonParser('error', 'error');
+  app.addContentTypeParser('*', { parseAs: 'string' }, jsonParser);
+
+  app.setErrorHandler((error, request, reply) => {
+    const f = toHttpFailure(error);
+    if (f.status >= 500) request.log.error({ err: error }, f.message);
+    return sendFailure(reply, f, metrics);
+  });
+  app.setNotFoundHandler((request, reply) =>
+    sendFailure(reply, { status: 404, code: 'NOT_FOUND', message: `no route ${request.method} ${request.url}: use POST /retrieve, GET /health or GET /metrics`, reason: 'not_found' }, metrics),
+  );
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unknown';
+    metrics.requests.inc({ route, status: String(reply.statusCode) });
+    if (route === '/retrieve') metrics.requestSeconds.observe(reply.elapsedTime / 1000);
+  });
+
+  const ready = () => state.phase === 'ready' && (state.searchReady?.() ?? true);
+
+  app.get('/health', async (_request, reply) => {
+    const body = {
+      status: ready() ? 'ok' : state.phase === 'ready' ? 'recovering' : state.phase,
+      loaded: state.loaded,
+      ...(state.error ? { error: state.error } : {}),
+      queue_depth: state.batcher?.depth ?? 0,
+    };
+    if (!ready()) reply.code(503).header('Retry-After', '5');
+    return body;
+  });
+
+  app.get('/metrics', async (_request, reply) => {
+    reply.type('text/plain; version=0.0.4; charset=utf-8');
+    return metrics.render();
+  });
+
+  app.post<{ Body: RetrieveBody }>(
+    '/retrieve',
+    {
+      schema: {
+        body: {
+          type: 'object',
+          required: ['queries'],
+          // Unknown fields are ignored, as Search-R1's pydantic model does.
+          additionalProperties: true,
+          properties: {
+            queries: { type: 'array', items: { type: 'string' } },
+            topk: { anyOf: [{ type: 'integer', minimum: 0, maximum: opts.maxTopk }, { type: 'null' }] },
+            return_scores: { type: 'boolean' },
+          },
+        },
+      },
+    },
+    async (request, reply) => {
+      const { queries, topk, return_scores: returnScores = false } = request.body;
+      if (state.phase !== 'ready' || !state.batcher || !state.corpus) {
+        const why = state.phase === 'failed' ? `loading failed: ${state.error}` : state.phase === 'closing' ? 'the server is shutting down' : 'the index, corpus and model are still loading';
+        return sendFailure(reply, { status: 503, code: 'UNAVAILABLE', message: `${why}: retry shortly (GET /health says when ready)`, retryAfter: 5, reason: 'unavailable' }, metrics);
+      }
+      if (queries.length > opts.maxBatch) {
+        return sendFailure(
+          reply,
+          { status: 413, code: 'BATCH_TOO_LARGE', message: `queries holds ${queries.length} queries, at most ${opts.maxBatch} are taken per request: split the request or raise --max-batch`, field: 'queries', reason: 'too_large' },
+          metrics,
+        );
+      }
+      if (queries.length === 0) return { result: [] };
+      const k = topk ? topk : opts.defaultTopk;
+      let found: RequestResult;
+      try {
+        found = await state.batcher.submit(queries, k);
+      } catch (e) {
+        const f = toHttpFailure(e);
+        if (f.status >= 500 && f.status !== 503) request.log.error({ err: e }, f.message);
+        return sendFailure(reply, f, metrics);
+      }
+      metrics.queries.inc({}, queries.length);
+      const body = await renderResult(found, state.corpus, returnScores);
+      return reply.type('application/json; charset=utf-8').send(body);
+    },
+  );
+
+  return app;
+}
+
+/**
+ * The answer as JSON text: corpus rows are spliced in as stored (each checked to be JSON once per
+ * answer; a row that is not JSON is sent as {"contents": <its text>}). Missing results (-1) are left out.
+ */
+export async function renderResult(found: RequestResult, corpus: RowSource, returnScores: boolean): Promise<string> {
+  const ids: number[] = [];
+  for (let i = 0; i < found.labels.length; i++) {
+    const l = found.labels[i]!;
+    if (l >= 0n) ids.push(Number(l));
+  }
+  const rows = await corpus.rowsAt(ids);
+  const docs = rows.map(asJson);
+  const parts: string[] = [];
+  let next = 0;
+  for (let q = 0; q < found.nq; q++) {
+    const hits: string[] = [];
+    for (let j = 0; j < found.k; j++) {
+      const at = q * found.k + j;
+      if (found.labels[at]! < 0n) continue;
+      const doc = docs[next++]!;
+      hits.push(returnScores ? `{"document":${doc},"score":${JSON.stringify(found.distances[at]!)}}` : doc);
+    }
+    parts.push(`[${hits.join(',')}]`);
+  }
+  return `{"result":[${parts.join(',')}]}`;
+}
+
+function asJson(row: string): string {
+  try {
+    JSON.parse(row);
+    return row;
+  } catch {
+    return JSON.stringify({ contents: row });
+  }
+}

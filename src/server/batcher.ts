@@ -1,0 +1,258 @@
+/**
+ * Micro-batching queue: the queries of concurrent requests are gathered into one batch that makes
+ * one encoder call and one index search, and the results are split back per request, in order.
+ *
+ * One batch runs at a time (the encoder and the GPU are each one device); requests arriving while
+ * it runs wait and form the next batch, so batches grow with load and a lone request pays at most
+ * `maxWaitMs`. The queue is bounded in queries (QueueFullError -> HTTP 503 + Retry-After); every
+ * request has a deadline from its arrival (RequestTimeoutError -> 504).
+ */
+import { TesseraError } from '../core/errors.js';
+import type { SearchResult } from '../core/types.js';
+
+/** Encodes and searches `queries` (one encoder call, one search), returning queries.length x k results. */
+export type BatchRunner = (queries: string[], k: number) => Promise<SearchResult>;
+
+export interface BatcherOptions {
+  run: BatchRunner;
+  /** Most queries in one batch; a request with more is refused (HTTP 413 at the edge). */
+  maxBatch: number;
+  /** How long the first waiting request may wait for others before its batch starts, in ms. */
+  maxWaitMs: number;
+  /** Most queries waiting (not running) at once; beyond it requests are refused with QueueFullError. */
+  maxQueue: number;
+  /** Deadline of each request from its arrival, in ms. */
+  timeoutMs: number;
+  /** Called after every batch (metrics). */
+  onBatch?: (info: BatchInfo) => void;
+}
+
+export interface BatchInfo {
+  queries: number;
+  requests: number;
+  k: number;
+  /** Wall time of `run`, seconds. */
+  seconds: number;
+  ok: boolean;
+}
+
+/** One request's share of a batch: its queries' rows of the batch result, cut to its own k. */
+export interface RequestResult {
+  nq: number;
+  k: number;
+  /** nq x k, best first, label -1 where the index had fewer than k vectors. */
+  labels: BigInt64Array;
+  distances: Float32Array;
+}
+
+/** The queue is full: retry after `retryAfterSeconds`. */
+export class QueueFullError extends Error {
+  override readonly name = 'QueueFullError';
+  constructor(readonly retryAfterSeconds: number, message: string) {
+    super(message);
+  }
+}
+
+/** The request's deadline passed before its batch finished. */
+export class RequestTimeoutError extends Error {
+  override readonly name = 'RequestTimeoutError';
+}
+
+/** The batcher is closed (server shutting down): no new requests. */
+export class ShuttingDownError extends Error {
+  override readonly name = 'ShuttingDownError';
+}
+
+interface Job {
+  queries: string[];
+  k: number;
+  arrived: number;
+  settled: boolean;
+  timer: ReturnType<typeof setTimeout> | undefined;
+  resolve: (r: RequestResult) => void;
+  reject: (e: unknown) => void;
+}
+
+export class MicroBatcher {
+  private readonly queue: Job[] = [];
+  private queued = 0;
+  private running = false;
+  private runningQueries = 0;
+  private closed = false;
+  private waitTimer: ReturnType<typeof setTimeout> | undefined;
+  private idleWaiters: (() => void)[] = [];
+  /** Exponential moving average of batch run time, seconds (for Retry-After). */
+  private batchSecondsEma = 0.05;
+
+  constructor(private readonly opts: BatcherOptions) {
+    for (const [name, v, min] of [
+      ['maxBatch', opts.maxBatch, 1],
+      ['maxWaitMs', opts.maxWaitMs, 0],
+      ['maxQueue', opts.maxQueue, 1],
+      ['timeoutMs', opts.timeoutMs, 1],
+    ] as const) {
+      if (!Number.isFinite(v) || v < min) {
+        throw new TesseraError('INVALID_ARGUMENT', `batcher ${name} must be a number >= ${min}, got ${String(v)}`);
+      }
+    }
+  }
+
+  /** Queries waiting for a batch (not counting the running one). */
+  get depth(): number {
+    return this.queued;
+  }
+
+  /** Queries in the running batch (0 when idle). */
+  get inFlight(): number {
+    return this.runningQueries;
+  }
+
+  /** True while a batch runs. */
+  get busy(): boolean {
+    return this.running;
+  }
+
+  /** Seconds a client should wait before retrying when the queue is full. */
+  retryAfterSeconds(): number {
+    const batchesAhead = Math.ceil(this.queued / this.opts.maxBatch) + 1;
+    return Math.max(1, Math.ceil(batchesAhead * this.batchSecondsEma));
+  }
+
+  /**
+   * Queues `queries` for search with `k` results each; resolves with this request's results in
+   * query order. Rejects with QueueFullError, RequestTimeoutError, ShuttingDownError, or the error
+   * the batch run raised.
+   */
+  submit(queries: string[], k: number): Promise<RequestResult> {
+    if (this.closed) return Promise.reject(new ShuttingDownError('the server is shutting down: retry on another replica or after restart'));
+    if (queries.length > this.opts.maxBatch) {
+      return Promise.reject(
+        new TesseraError('INVALID_ARGUMENT', `a request holds ${queries.length} queries, more than the batch limit ${this.opts.maxBatch}: split it or raise --max-batch`),
+      );
+    }
+    if (queries.length === 0) return Promise.resolve({ nq: 0, k, labels: new BigInt64Array(0), distances: new Float32Array(0) });
+    if (this.queued + queries.length > this.opts.maxQueue) {
+      const retry = this.retryAfterSeconds();
+      return Promise.reject(
+        new QueueFullError(retry, `the queue holds ${this.queued} queries and takes at most ${this.opts.maxQueue}: retry after ${retry} s`),
+      );
+    }
+    return new Promise<RequestResult>((resolve, reject) => {
+      const job: Job = { queries, k, arrived: performance.now(), settled: false, timer: undefined, resolve, reject };
+      job.timer = setTimeout(() => this.expire(job), this.opts.timeoutMs);
+      this.queue.push(job);
+      this.queued += queries.length;
+      this.schedule();
+    });
+  }
+
+  /** Stops taking requests; queued and running ones still finish. */
+  close(): void {
+    this.closed = true;
+  }
+
+  /** Resolves once nothing is queued or running. */
+  drain(): Promise<void> {
+    if (!this.running && this.queue.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private expire(job: Job): void {
+    if (job.settled) return;
+    const i = this.queue.indexOf(job);
+    if (i >= 0) {
+      this.queue.splice(i, 1);
+      this.queued -= job.queries.length;
+    }
+    this.settle(job, undefined, new RequestTimeoutError(`the request did not finish within ${this.opts.timeoutMs} ms (queue depth ${this.queued} queries): retry, or raise --timeout-ms`));
+    this.notifyIdle();
+  }
+
+  private settle(job: Job, result: RequestResult | undefined, error?: unknown): void {
+    if (job.settled) return;
+    job.settled = true;
+    clearTimeout(job.timer);
+    if (error !== undefined) job.reject(error);
+    else job.resolve(result!);
+  }
+
+  private schedule(): void {
+    if (this.running || this.queue.length === 0) return;
+    const waited = performance.now() - this.queue[0]!.arrived;
+    if (this.queued >= this.opts.maxBatch || waited >= this.opts.maxWaitMs) {
+      clearTimeout(this.waitTimer);
+      this.waitTimer = undefined;
+      void this.runBatch();
+    } else if (this.waitTimer === undefined) {
+      this.waitTimer = setTimeout(() => {
+        this.waitTimer = undefined;
+        this.schedule();
+      }, this.opts.maxWaitMs - waited);
+    }
+  }
+
+  private async runBatch(): Promise<void> {
+    const jobs: Job[] = [];
+    let n = 0;
+    while (this.queue.length > 0 && n + this.queue[0]!.queries.length <= this.opts.maxBatch) {
+      const job = this.queue.shift()!;
+      jobs.push(job);
+      n += job.queries.length;
+    }
+    this.queued -= n;
+    this.running = true;
+    this.runningQueries = n;
+    const queries: string[] = [];
+    let k = 1;
+    for (const job of jobs) {
+      for (const q of job.queries) queries.push(q);
+      if (job.k > k) k = job.k;
+    }
+    const t0 = performance.now();
+    let ok = false;
+    try {
+      const result = await this.opts.run(queries, k);
+      if (result.nq !== queries.length || result.k !== k) {
+        throw new TesseraError('FORMAT', `search returned ${result.nq} x ${result.k} results for ${queries.length} x ${k} asked`);
+      }
+      let row = 0;
+      for (const job of jobs) {
+        this.settle(job, slice(result, row, job.queries.length, job.k));
+        row += job.queries.length;
+      }
+      ok = true;
+    } catch (e) {
+      for (const job of jobs) this.settle(job, undefined, e);
+    } finally {
+      const seconds = (performance.now() - t0) / 1000;
+      this.batchSecondsEma = 0.8 * this.batchSecondsEma + 0.2 * seconds;
+      this.running = false;
+      this.runningQueries = 0;
+      try {
+        this.opts.onBatch?.({ queries: n, requests: jobs.length, k, seconds, ok });
+      } finally {
+        this.schedule();
+        this.notifyIdle();
+      }
+    }
+  }
+
+  private notifyIdle(): void {
+    if (this.running || this.queue.length > 0) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const w of waiters) w();
+  }
+}
+
+/** Rows [row, row+nq) of `r`, each cut from r.k to its first k columns (still best first). */
+function slice(r: SearchResult, row: number, nq: number, k: number): RequestResult {
+  const labels = new BigInt64Array(nq * k);
+  const distances = new Float32Array(nq * k);
+  for (let q = 0; q < nq; q++) {
+    const from = (row + q) * r.k;
+    labels.set(r.labels.subarray(from, from + k), q * k);
+    distances.set(r.distances.subarray(from, from + k), q * k);
+  }
+  return { nq, k, labels, distances };
+}

@@ -1,0 +1,150 @@
+/**
+ * Starts the retrieval service: listens at once (GET /health answers "loading"), then loads corpus,
+ * model and index one step at a time, reporting each step's time, checks they fit together, and
+ * turns ready. `close()` shuts down gracefully: no new requests, in-flight ones finish, then the
+ * index, model and corpus are freed. Loaders are passed in so the CLI wires the real ones and
+ * tests can wire small ones.
+ */
+import type { FastifyInstance, FastifyServerOptions } from 'fastify';
+import { TesseraError } from '../core/errors.js';
+import type { Backend, Index } from '../core/types.js';
+import type { TextEncoder } from '../encoder/types.js';
+import { createApp } from './app.js';
+import type { RowSource, ServiceState } from './app.js';
+import { MicroBatcher } from './batcher.js';
+import { ServerMetrics } from './metrics.js';
+import { Retriever } from './retriever.js';
+
+export interface LoadedCorpus extends RowSource {
+  close(): Promise<void>;
+}
+
+export interface ServiceOptions {
+  host: string;
+  port: number;
+  defaultTopk: number;
+  maxTopk: number;
+  maxBatch: number;
+  maxWaitMs: number;
+  /** Most queries waiting; default 8 x maxBatch. */
+  maxQueue?: number;
+  timeoutMs: number;
+  bodyLimit: number;
+  logger?: FastifyServerOptions['logger'];
+  loadCorpus: () => Promise<LoadedCorpus>;
+  loadEncoder: () => Promise<TextEncoder>;
+  /** Loads the index; called again with a backend after a GPU device loss. */
+  loadIndex: (backend?: Backend) => Promise<Index>;
+  /** Told each loading step as it ends: name, seconds, a one-line detail. */
+  onStep?: (step: string, seconds: number, detail: string) => void;
+  /** Pause between failed index reloads after a device loss, ms. */
+  reloadRetryMs?: number;
+}
+
+export interface RunningService {
+  app: FastifyInstance;
+  state: ServiceState;
+  metrics: ServerMetrics;
+  /** http://host:port as bound (the port resolved when 0 was asked). */
+  url: string;
+  /** Resolves when loading finished; rejects with the loading error (the server is closed then). */
+  ready: Promise<void>;
+  retriever(): Retriever | undefined;
+  close(): Promise<void>;
+}
+
+export async function startService(opts: ServiceOptions): Promise<RunningService> {
+  const state: ServiceState = { phase: 'loading', loaded: {} };
+  let batcher: MicroBatcher | undefined;
+  let retriever: Retriever | undefined;
+  let corpus: LoadedCorpus | undefined;
+  let encoder: TextEncoder | undefined;
+  const metrics = new ServerMetrics(
+    () => batcher?.depth ?? 0,
+    () => batcher?.inFlight ?? 0,
+    () => state.phase === 'ready' && retriever?.state === 'ready',
+  );
+  const app = createApp(
+    { defaultTopk: opts.defaultTopk, maxTopk: opts.maxTopk, maxBatch: opts.maxBatch, bodyLimit: opts.bodyLimit, metrics, logger: opts.logger },
+    state,
+  );
+  await app.listen({ host: opts.host, port: opts.port });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : opts.port;
+  const url = `http://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${port}`;
+
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      if (state.phase !== 'failed') state.phase = 'closing';
+      batcher?.close();
+      await app.close(); // waits for in-flight requests, which wait for their batches
+      await batcher?.drain();
+      await retriever?.close().catch(() => {});
+      await encoder?.dispose().catch(() => {});
+      await corpus?.close().catch(() => {});
+    })());
+
+  const step = async <T>(name: string, load: () => Promise<T>, describe: (v: T) => string): Promise<T> => {
+    const t0 = performance.now();
+    const value = await load();
+    const seconds = (performance.now() - t0) / 1000;
+    state.loaded[name] = Math.round(seconds * 1000) / 1000;
+    opts.onStep?.(name, seconds, describe(value));
+    return value;
+  };
+
+  const ready = (async () => {
+    corpus = await step('corpus', opts.loadCorpus, (c) => `${c.rows} rows`);
+    encoder = await step('model', opts.loadEncoder, (e) => `${e.name}, ${e.dim} dims`);
+    const index = await step('index', () => opts.loadIndex(), (i) => `${i.description}, ${i.ntotal} x ${i.d}, ${i.metric}, on ${i.backend}`);
+    if (state.phase !== 'loading') {
+      await index.dispose().catch(() => {});
+      return;
+    }
+    if (index.ntotal !== corpus.rows) {
+      await index.dispose().catch(() => {});
+      throw new TesseraError(
+        'INVALID_ARGUMENT',
+        `the index holds ${index.ntotal} vectors but the corpus has ${corpus.rows} rows: serve the corpus the index was built from (row i is vector i)`,
+      );
+    }
+    try {
+      retriever = new Retriever({
+        encoder,
+        index,
+        reload: (backend) => opts.loadIndex(backend),
+        metrics,
+        log: app.log,
+        retryDelayMs: opts.reloadRetryMs,
+      });
+    } catch (e) {
+      await index.dispose().catch(() => {});
+      throw e;
+    }
+    batcher = new MicroBatcher({
+      run: retriever.run,
+      maxBatch: opts.maxBatch,
+      maxWaitMs: opts.maxWaitMs,
+      maxQueue: opts.maxQueue ?? 8 * opts.maxBatch,
+      timeoutMs: opts.timeoutMs,
+      onBatch: (b) => {
+        metrics.batchQueries.observe(b.queries);
+        metrics.batchRequests.observe(b.requests);
+      },
+    });
+    const r = retriever;
+    state.searchReady = () => r.state === 'ready';
+    state.batcher = batcher;
+    state.corpus = corpus;
+    if (state.phase === 'loading') state.phase = 'ready';
+  })().catch(async (e) => {
+    if (state.phase === 'closing') return;
+    state.phase = 'failed';
+    state.error = (e as Error).message;
+    await close();
+    throw e;
+  });
+
+  return { app, state, metrics, url, ready, retriever: () => retriever, close };
+}

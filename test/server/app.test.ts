@@ -1,0 +1,323 @@
+/**
+ * HTTP contract and every limit of POST /retrieve, over the service wired with test doubles
+ * (deterministic encoder, brute-force index with fault injection). fastify's inject: no sockets.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { TesseraError } from '../../src/core/errors.js';
+import type { Backend, Index } from '../../src/core/types.js';
+import { startService } from '../../src/server/service.js';
+import type { RunningService, ServiceOptions } from '../../src/server/service.js';
+import { BruteForceIndex, MemoryRows, WordHashEncoder, demoRows, embed } from './doubles.js';
+
+const D = 16;
+const ROWS = demoRows(60);
+const running: RunningService[] = [];
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((s) => s.close()));
+});
+
+interface Fixture {
+  service: RunningService;
+  encoder: WordHashEncoder;
+  indexes: BruteForceIndex[];
+}
+
+async function serve(more: Partial<ServiceOptions> = {}, setup: { gate?: Promise<void>; failReload?: Backend[] } = {}): Promise<Fixture> {
+  const encoder = new WordHashEncoder(D);
+  const indexes: BruteForceIndex[] = [];
+  const base = embed(ROWS.map((r) => JSON.parse(r).contents as string), D);
+  const service = await startService({
+    host: '127.0.0.1',
+    port: 0,
+    defaultTopk: 3,
+    maxTopk: 50,
+    maxBatch: 8,
+    maxWaitMs: 0,
+    timeoutMs: 5000,
+    bodyLimit: 4096,
+    reloadRetryMs: 10,
+    loadCorpus: async () => {
+      await setup.gate;
+      return new MemoryRows(ROWS);
+    },
+    loadEncoder: async () => encoder,
+    loadIndex: async (backend?: Backend): Promise<Index> => {
+      if (backend && setup.failReload?.includes(backend)) throw new TesseraError('GPU_UNAVAILABLE', `no ${backend} (test)`);
+      const index = new BruteForceIndex(D, base, backend ?? 'gpu');
+      indexes.push(index);
+      return index;
+    },
+    ...more,
+  });
+  running.push(service);
+  if (!setup.gate) await service.ready;
+  return { service, encoder, indexes };
+}
+
+const post = (s: RunningService, body: unknown, headers: Record<string, string> = {}) =>
+  s.app.inject({
+    method: 'POST',
+    url: '/retrieve',
+    payload: typeof body === 'string' ? body : JSON.stringify(body),
+    headers: { 'content-type': 'application/json', ...headers },
+  });
+
+describe('POST /retrieve contract', () => {
+  it('answers Search-R1 style: one list per query, in order, documents as stored, scores best first', async () => {
+    const { service } = await serve();
+    const queries = ['piano number 4', 'rocket 5', 'castle'];
+    const res = await post(service, { queries, topk: 3, return_scores: true });
+    expect(res.statusCode).toBe(200);
+    const { result } = res.json() as { result: { document: { id: string; contents: string }; score: number }[][] };
+    expect(result).toHaveLength(3);
+    const want = new BruteForceIndex(D, embed(ROWS.map((r) => JSON.parse(r).contents), D));
+    const oracle = await want.search(embed(queries, D), 3);
+    result.forEach((hits, q) => {
+      expect(hits).toHaveLength(3);
+      hits.forEach((h, j) => {
+        const id = Number(oracle.labels[q * 3 + j]);
+        expect(h.document).toEqual(JSON.parse(ROWS[id]!));
+        expect(h.score).toBeCloseTo(oracle.distances[q * 3 + j]!, 6);
+        if (j > 0) expect(h.score).toBeLessThanOrEqual(hits[j - 1]!.score);
+      });
+    });
+    expect(result[0]![0]!.document.contents).toContain('piano 4');
+  });
+
+  it('without return_scores answers the rows alone (Search-R1 itself fails there with 500)', async () => {
+    const { service } = await serve();
+    for (const body of [{ queries: ['dog'], topk: 2, return_scores: false }, { queries: ['dog'], topk: 2 }]) {
+      const res = await post(service, body);
+      expect(res.statusCode).toBe(200);
+      const { result } = res.json() as { result: { id: string; contents: string }[][] };
+      expect(result[0]).toHaveLength(2);
+      expect(Object.keys(result[0]![0]!)).toEqual(['id', 'contents']);
+    }
+  });
+
+  it('topk missing, null or 0 takes the server default; unknown fields are ignored', async () => {
+    const { service } = await serve();
+    for (const body of [{ queries: ['a'] }, { queries: ['a'], topk: null }, { queries: ['a'], topk: 0, extra: { x: 1 }, return_scores: true }]) {
+      const res = await post(service, body);
+      expect(res.statusCode).toBe(200);
+      expect((res.json() as { result: unknown[][] }).result[0]).toHaveLength(3);
+    }
+  });
+
+  it('queries: [] -> {"result": []}', async () => {
+    const { service, encoder } = await serve();
+    const res = await post(service, { queries: [], topk: 3, return_scores: true });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({ result: [] });
+    expect(encoder.calls).toHaveLength(0);
+  });
+
+  it('topk above the corpus size returns what exists, never padding rows', async () => {
+    const { service } = await serve();
+    const res = await post(service, { queries: ['x'], topk: 50 });
+    expect((res.json() as { result: unknown[][] }).result[0]).toHaveLength(50);
+    const small = await serve({ maxTopk: 100 });
+    const res2 = await post(small.service, { queries: ['x'], topk: 100, return_scores: true });
+    const hits = (res2.json() as { result: { document: unknown }[][] }).result[0]!;
+    expect(hits).toHaveLength(ROWS.length);
+    expect(new Set(hits.map((h) => JSON.stringify(h.document))).size).toBe(ROWS.length);
+  });
+
+  it('accepts JSON sent without a JSON content type (curl -d)', async () => {
+    const { service } = await serve();
+    const res = await service.app.inject({ method: 'POST', url: '/retrieve', payload: '{"queries":["cat"]}', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    expect(res.statusCode).toBe(200);
+  });
+});
+
+describe('limits: every bad request gets its 4xx/5xx, named', () => {
+  const cases: [string, unknown, number, string, RegExp][] = [
+    ['missing queries', { topk: 3 }, 400, 'queries', /queries must have required property 'queries'/],
+    ['queries not an array', { queries: 'what is a cat' }, 400, 'queries', /queries must be array/],
+    ['a query not a string', { queries: ['ok', 3] }, 400, 'queries[1]', /queries\[1\] must be string/],
+    ['topk a string', { queries: ['a'], topk: '3' }, 400, 'topk', /topk/],
+    ['topk negative', { queries: ['a'], topk: -1 }, 400, 'topk', /topk/],
+    ['topk fractional', { queries: ['a'], topk: 2.5 }, 400, 'topk', /topk/],
+    ['topk above the max', { queries: ['a'], topk: 51 }, 400, 'topk', /topk/],
+    ['return_scores not a boolean', { queries: ['a'], return_scores: 'yes' }, 400, 'return_scores', /return_scores must be boolean/],
+    ['body not an object', [1, 2], 400, 'body', /body must be object/],
+  ];
+  it.each(cases)('%s -> %i naming the field', async (_name, body, status, field, message) => {
+    const { service } = await serve();
+    const res = await post(service, body);
+    expect(res.statusCode).toBe(status);
+    const { error } = res.json() as { error: { status: number; field: string; message: string; code: string } };
+    expect(error).toMatchObject({ status, field, code: 'INVALID_ARGUMENT' });
+    expect(error.message).toMatch(message);
+  });
+
+  it('invalid JSON -> 400; empty body -> 400', async () => {
+    const { service } = await serve();
+    const bad = await post(service, '{"queries": [');
+    expect(bad.statusCode).toBe(400);
+    expect((bad.json() as { error: { message: string } }).error.message).toMatch(/JSON/);
+    const empty = await post(service, '');
+    expect(empty.statusCode).toBe(400);
+  });
+
+  it('body over the size limit -> 413', async () => {
+    const { service, encoder } = await serve();
+    const res = await post(service, { queries: ['x'.repeat(5000)] });
+    expect(res.statusCode).toBe(413);
+    expect((res.json() as { error: { code: string; message: string } }).error).toMatchObject({ code: 'BODY_TOO_LARGE' });
+    expect(encoder.calls).toHaveLength(0);
+  });
+
+  it('more queries than --max-batch -> 413 naming queries', async () => {
+    const { service } = await serve();
+    const res = await post(service, { queries: Array.from({ length: 9 }, (_, i) => `q${i}`) });
+    expect(res.statusCode).toBe(413);
+    expect((res.json() as { error: unknown }).error).toMatchObject({ code: 'BATCH_TOO_LARGE', field: 'queries', message: expect.stringMatching(/9 queries, at most 8/) });
+  });
+
+  it('full queue -> 503 with Retry-After; served again once it drains', async () => {
+    const { service, encoder } = await serve({ maxQueue: 8 });
+    encoder.delayMs = 150;
+    const first = post(service, { queries: ['a'] }); // runs, slowly
+    await new Promise((r) => setTimeout(r, 20));
+    const queued = post(service, { queries: Array.from({ length: 8 }, () => 'b') }); // fills the queue
+    await new Promise((r) => setTimeout(r, 20));
+    const refused = await post(service, { queries: ['c'] });
+    expect(refused.statusCode).toBe(503);
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    expect((refused.json() as { error: { code: string } }).error.code).toBe('QUEUE_FULL');
+    expect((await first).statusCode).toBe(200);
+    expect((await queued).statusCode).toBe(200);
+    encoder.delayMs = 0;
+    expect((await post(service, { queries: ['c'] })).statusCode).toBe(200);
+    const metrics = (await service.app.inject({ url: '/metrics' })).body;
+    expect(metrics).toMatch(/tessera_errors_total\{reason="queue_full"\} 1/);
+  });
+
+  it('a request past its deadline -> 504; the server keeps serving', async () => {
+    const { service, encoder } = await serve({ timeoutMs: 60 });
+    encoder.delayMs = 200;
+    const res = await post(service, { queries: ['slow'] });
+    expect(res.statusCode).toBe(504);
+    expect((res.json() as { error: { code: string; message: string } }).error).toMatchObject({ code: 'TIMEOUT', message: expect.stringMatching(/within 60 ms/) });
+    encoder.delayMs = 0;
+    await new Promise((r) => setTimeout(r, 200));
+    expect((await post(service, { queries: ['fast'] })).statusCode).toBe(200);
+  });
+
+  it('unknown route -> 404 in the same envelope', async () => {
+    const { service } = await serve();
+    const res = await service.app.inject({ url: '/search' });
+    expect(res.statusCode).toBe(404);
+    expect((res.json() as { error: { message: string } }).error.message).toMatch(/POST \/retrieve/);
+  });
+});
+
+describe('readiness, faults and shutdown', () => {
+  it('/health and /retrieve answer 503 + Retry-After while loading, then 200', async () => {
+    let open!: () => void;
+    const gate = new Promise<void>((r) => (open = r));
+    const { service } = await serve({}, { gate });
+    const health = await service.app.inject({ url: '/health' });
+    expect(health.statusCode).toBe(503);
+    expect(health.headers['retry-after']).toBe('5');
+    expect(health.json()).toMatchObject({ status: 'loading' });
+    const early = await post(service, { queries: ['a'] });
+    expect(early.statusCode).toBe(503);
+    expect((early.json() as { error: { message: string } }).error.message).toMatch(/still loading/);
+    open();
+    await service.ready;
+    const ok = await service.app.inject({ url: '/health' });
+    expect(ok.statusCode).toBe(200);
+    expect(ok.json()).toMatchObject({ status: 'ok', loaded: { corpus: expect.any(Number), model: expect.any(Number), index: expect.any(Number) } });
+  });
+
+  it('refuses to start when index and corpus sizes differ, or the model dimension differs', async () => {
+    const wrongRows = startService({
+      host: '127.0.0.1', port: 0, defaultTopk: 3, maxTopk: 10, maxBatch: 4, maxWaitMs: 0, timeoutMs: 1000, bodyLimit: 1024,
+      loadCorpus: async () => new MemoryRows(ROWS.slice(0, 10)),
+      loadEncoder: async () => new WordHashEncoder(D),
+      loadIndex: async () => new BruteForceIndex(D, embed(ROWS, D)),
+    });
+    await expect((await wrongRows).ready).rejects.toThrow(/index holds 60 vectors but the corpus has 10 rows/);
+    const wrongDim = startService({
+      host: '127.0.0.1', port: 0, defaultTopk: 3, maxTopk: 10, maxBatch: 4, maxWaitMs: 0, timeoutMs: 1000, bodyLimit: 1024,
+      loadCorpus: async () => new MemoryRows(ROWS),
+      loadEncoder: async () => new WordHashEncoder(8),
+      loadIndex: async () => new BruteForceIndex(D, embed(ROWS, D)),
+    });
+    await expect((await wrongDim).ready).rejects.toThrow(/makes 8-dimensional vectors but the index holds 16-dimensional/);
+  });
+
+  it('GPU device loss: that batch gets 503 + Retry-After, the index is reloaded, service recovers', async () => {
+    const { service, indexes } = await serve();
+    expect((await post(service, { queries: ['dog'] })).statusCode).toBe(200);
+    indexes[0]!.loseDevice();
+    const lost = await post(service, { queries: ['dog'] });
+    expect(lost.statusCode).toBe(503);
+    expect(lost.headers['retry-after']).toBeDefined();
+    expect((lost.json() as { error: { message: string } }).error.message).toMatch(/device was lost/);
+    await service.retriever()!.settled();
+    expect(indexes[0]!.disposed).toBe(true);
+    expect(indexes[1]!.backend).toBe('gpu');
+    const again = await post(service, { queries: ['dog'] });
+    expect(again.statusCode).toBe(200);
+    expect((await service.app.inject({ url: '/metrics' })).body).toMatch(/tessera_device_lost_total 1/);
+  });
+
+  it('GPU device loss with no GPU to come back to: falls back to the WASM index', async () => {
+    const { service, indexes } = await serve({}, { failReload: ['gpu'] });
+    indexes[0]!.loseDevice();
+    expect((await post(service, { queries: ['dog'] })).statusCode).toBe(503);
+    await service.retriever()!.settled();
+    expect(indexes.at(-1)!.backend).toBe('wasm');
+    expect((await post(service, { queries: ['dog'] })).statusCode).toBe(200);
+  });
+
+  it('while no index can be loaded it keeps answering 503 (health too) and recovers when one can', async () => {
+    const fail: Backend[] = ['gpu', 'wasm'];
+    const { service, indexes } = await serve({}, { failReload: fail });
+    indexes[0]!.loseDevice();
+    expect((await post(service, { queries: ['dog'] })).statusCode).toBe(503);
+    await new Promise((r) => setTimeout(r, 50));
+    expect((await post(service, { queries: ['dog'] })).statusCode).toBe(503);
+    const health = await service.app.inject({ url: '/health' });
+    expect(health.statusCode).toBe(503);
+    expect(health.json()).toMatchObject({ status: 'recovering' });
+    fail.length = 0; // the device is back
+    await service.retriever()!.settled();
+    expect((await post(service, { queries: ['dog'] })).statusCode).toBe(200);
+    expect((await service.app.inject({ url: '/health' })).statusCode).toBe(200);
+  });
+
+  it('close(): in-flight requests finish, then the index is freed', async () => {
+    const { service, encoder, indexes } = await serve();
+    encoder.delayMs = 80;
+    const inFlight = post(service, { queries: ['cat'] });
+    await new Promise((r) => setTimeout(r, 20));
+    const closing = service.close();
+    const res = await inFlight;
+    expect(res.statusCode).toBe(200);
+    await closing;
+    expect(indexes[0]!.disposed).toBe(true);
+  });
+
+  it('/metrics: Prometheus text with requests, errors, batch sizes, queue depth, encode/search latency', async () => {
+    const { service } = await serve();
+    await Promise.all([post(service, { queries: ['a', 'b'] }), post(service, { queries: ['c'] }), post(service, { topk: 1 })]);
+    const res = await service.app.inject({ url: '/metrics' });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toMatch(/^text\/plain; version=0.0.4/);
+    const text = res.body;
+    for (const family of ['tessera_requests_total', 'tessera_errors_total', 'tessera_batch_queries', 'tessera_queue_depth', 'tessera_encode_seconds', 'tessera_search_seconds', 'tessera_request_seconds']) {
+      expect(text).toContain(`# TYPE ${family} `);
+    }
+    expect(text).toMatch(/tessera_requests_total\{route="\/retrieve",status="200"\} 2/);
+    expect(text).toMatch(/tessera_requests_total\{route="\/retrieve",status="400"\} 1/);
+    expect(text).toMatch(/tessera_queries_total 3/);
+    expect(text).toMatch(/tessera_batch_queries_sum 3/);
+    expect(text).toMatch(/tessera_encode_seconds_count [12]\n/);
+    expect(text).toMatch(/tessera_queue_depth 0/);
+    expect(text).toMatch(/tessera_ready 1/);
+  });
+});

@@ -1,0 +1,209 @@
+import { describe, expect, it } from 'vitest';
+import { isTesseraError } from '../../src/core/errors.js';
+import type { SearchResult } from '../../src/core/types.js';
+import { MicroBatcher, QueueFullError, RequestTimeoutError, ShuttingDownError } from '../../src/server/batcher.js';
+import type { BatcherOptions, BatchInfo } from '../../src/server/batcher.js';
+
+/** A runner whose result row for query "q<n>" has labels n*100 + j and score n - j, so every answer is checkable. */
+function recordingRunner(delayMs = 0) {
+  const calls: { queries: string[]; k: number }[] = [];
+  let release: (() => void) | undefined;
+  let gate: Promise<void> | undefined;
+  const run = async (queries: string[], k: number): Promise<SearchResult> => {
+    calls.push({ queries: [...queries], k });
+    if (gate) await gate;
+    if (delayMs) await new Promise((r) => setTimeout(r, delayMs));
+    const labels = new BigInt64Array(queries.length * k);
+    const distances = new Float32Array(queries.length * k);
+    queries.forEach((q, i) => {
+      const n = Number(q.slice(1));
+      for (let j = 0; j < k; j++) {
+        labels[i * k + j] = BigInt(n * 100 + j);
+        distances[i * k + j] = n - j;
+      }
+    });
+    return { nq: queries.length, k, labels, distances };
+  };
+  return {
+    run,
+    calls,
+    hold() {
+      gate = new Promise((r) => (release = r));
+    },
+    release() {
+      gate = undefined;
+      release?.();
+    },
+  };
+}
+
+function batcher(run: BatcherOptions['run'], more: Partial<BatcherOptions> = {}) {
+  const batches: BatchInfo[] = [];
+  const b = new MicroBatcher({ run, maxBatch: 8, maxWaitMs: 0, maxQueue: 64, timeoutMs: 5000, onBatch: (i) => batches.push(i), ...more });
+  return { b, batches };
+}
+
+const qs = (...ns: number[]) => ns.map((n) => `q${n}`);
+
+function expectAnswers(r: { nq: number; k: number; labels: BigInt64Array; distances: Float32Array }, ns: number[], k: number) {
+  expect(r.nq).toBe(ns.length);
+  expect(r.k).toBe(k);
+  ns.forEach((n, i) => {
+    for (let j = 0; j < k; j++) {
+      expect(r.labels[i * k + j]).toBe(BigInt(n * 100 + j));
+      expect(r.distances[i * k + j]).toBe(n - j);
+    }
+  });
+}
+
+describe('MicroBatcher', () => {
+  it('merges concurrent requests into one run and gives each its own rows, in order, cut to its k', async () => {
+    const runner = recordingRunner();
+    const { b, batches } = batcher(runner.run);
+    runner.hold();
+    const first = b.submit(qs(1), 2); // starts a batch alone, held
+    await Promise.resolve();
+    const waiting = [b.submit(qs(2, 3), 3), b.submit(qs(4), 1), b.submit(qs(5, 6, 7), 5)];
+    expect(b.depth).toBe(6);
+    runner.release();
+    expectAnswers(await first, [1], 2);
+    const [a, c, d] = await Promise.all(waiting);
+    expectAnswers(a!, [2, 3], 3);
+    expectAnswers(c!, [4], 1);
+    expectAnswers(d!, [5, 6, 7], 5);
+    // One run for the lone first request, one for the three that queued behind it, at the largest k.
+    expect(runner.calls).toEqual([
+      { queries: ['q1'], k: 2 },
+      { queries: ['q2', 'q3', 'q4', 'q5', 'q6', 'q7'], k: 5 },
+    ]);
+    expect(batches.map((x) => [x.queries, x.requests, x.ok])).toEqual([
+      [1, 1, true],
+      [6, 3, true],
+    ]);
+    expect(b.depth).toBe(0);
+  });
+
+  it('never puts more than maxBatch queries in a batch, and keeps request order across batches', async () => {
+    const runner = recordingRunner();
+    const { b } = batcher(runner.run, { maxBatch: 4 });
+    runner.hold();
+    const held = b.submit(qs(0), 1);
+    await Promise.resolve();
+    const rest = [b.submit(qs(1, 2, 3), 1), b.submit(qs(4, 5), 1), b.submit(qs(6, 7), 1), b.submit(qs(8), 1)];
+    runner.release();
+    await held;
+    const got = await Promise.all(rest);
+    got.forEach((r, i) => expectAnswers(r, [[1, 2, 3], [4, 5], [6, 7], [8]][i]!, 1));
+    expect(runner.calls.map((c) => c.queries.length)).toEqual([1, 3, 4, 1]);
+    for (const c of runner.calls) expect(c.queries.length).toBeLessThanOrEqual(4);
+  });
+
+  it('waits up to maxWaitMs for company before a lone request runs', async () => {
+    const runner = recordingRunner();
+    const { b } = batcher(runner.run, { maxWaitMs: 40 });
+    const t0 = performance.now();
+    const p1 = b.submit(qs(1), 1);
+    await new Promise((r) => setTimeout(r, 10));
+    const p2 = b.submit(qs(2), 1);
+    await Promise.all([p1, p2]);
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(35);
+    expect(runner.calls).toHaveLength(1);
+    expect(runner.calls[0]!.queries).toEqual(['q1', 'q2']);
+  });
+
+  it('starts at once when maxBatch queries are waiting, without waiting maxWaitMs', async () => {
+    const runner = recordingRunner();
+    const { b } = batcher(runner.run, { maxWaitMs: 10_000, maxBatch: 3 });
+    const t0 = performance.now();
+    await Promise.all([b.submit(qs(1, 2), 1), b.submit(qs(3), 1)]);
+    expect(performance.now() - t0).toBeLessThan(1000);
+  });
+
+  it('answers an empty request at once without a run', async () => {
+    const runner = recordingRunner();
+    const { b } = batcher(runner.run);
+    const r = await b.submit([], 3);
+    expect(r.nq).toBe(0);
+    expect(runner.calls).toHaveLength(0);
+  });
+
+  it('refuses a request larger than maxBatch', async () => {
+    const { b } = batcher(recordingRunner().run, { maxBatch: 2 });
+    await expect(b.submit(qs(1, 2, 3), 1)).rejects.toSatisfy((e) => isTesseraError(e, 'INVALID_ARGUMENT') && /3 queries, more than the batch limit 2/.test((e as Error).message));
+  });
+
+  it('refuses with QueueFullError and a Retry-After once maxQueue queries wait, and takes requests again after', async () => {
+    const runner = recordingRunner();
+    const { b } = batcher(runner.run, { maxQueue: 3 });
+    runner.hold();
+    const running = b.submit(qs(0), 1);
+    await Promise.resolve();
+    const queued = [b.submit(qs(1, 2), 1), b.submit(qs(3), 1)];
+    const err = await b.submit(qs(4), 1).catch((e) => e);
+    expect(err).toBeInstanceOf(QueueFullError);
+    expect((err as QueueFullError).retryAfterSeconds).toBeGreaterThanOrEqual(1);
+    expect((err as Error).message).toMatch(/holds 3 queries and takes at most 3/);
+    runner.release();
+    await Promise.all([running, ...queued]);
+    expectAnswers(await b.submit(qs(4), 1), [4], 1);
+  });
+
+  it('times out a request still queued, and one whose batch runs too long, without harming the others', async () => {
+    const runner = recordingRunner();
+    const { b, batches } = batcher(runner.run, { timeoutMs: 50 });
+    runner.hold();
+    const running = b.submit(qs(1), 1).catch((e) => e);
+    await Promise.resolve();
+    const queued = b.submit(qs(2), 1).catch((e) => e);
+    expect(await running).toBeInstanceOf(RequestTimeoutError);
+    expect(await queued).toBeInstanceOf(RequestTimeoutError);
+    expect(b.depth).toBe(0);
+    runner.release();
+    await b.drain();
+    // The timed-out queued request never ran; the late batch's result went nowhere.
+    expect(runner.calls.map((c) => c.queries)).toEqual([['q1']]);
+    expect(batches).toHaveLength(1);
+    expectAnswers(await b.submit(qs(3), 1), [3], 1);
+  });
+
+  it('fails every request of a batch whose run throws, then serves the next batch', async () => {
+    let fail = true;
+    const ok = recordingRunner();
+    const run = async (queries: string[], k: number) => {
+      if (fail) {
+        fail = false;
+        throw new Error('boom');
+      }
+      return ok.run(queries, k);
+    };
+    const { b, batches } = batcher(run);
+    const results = await Promise.allSettled([b.submit(qs(1), 1), b.submit(qs(2), 1)]);
+    expect(results[0]).toMatchObject({ status: 'rejected', reason: { message: 'boom' } });
+    expect(batches[0]!.ok).toBe(false);
+    expectAnswers(await b.submit(qs(5), 2), [5], 2);
+  });
+
+  it('fails a batch whose result has the wrong shape', async () => {
+    const { b } = batcher(async () => ({ nq: 1, k: 1, labels: new BigInt64Array(1), distances: new Float32Array(1) }));
+    await expect(b.submit(qs(1, 2), 1)).rejects.toSatisfy((e) => isTesseraError(e, 'FORMAT'));
+  });
+
+  it('after close refuses new requests but finishes queued and running ones; drain waits for them', async () => {
+    const runner = recordingRunner(20);
+    const { b } = batcher(runner.run);
+    const inFlight = [b.submit(qs(1), 1), b.submit(qs(2), 1)];
+    b.close();
+    await expect(b.submit(qs(3), 1)).rejects.toBeInstanceOf(ShuttingDownError);
+    await b.drain();
+    const got = await Promise.all(inFlight);
+    expectAnswers(got[0]!, [1], 1);
+    expectAnswers(got[1]!, [2], 1);
+  });
+
+  it('rejects nonsensical options', () => {
+    const run = recordingRunner().run;
+    expect(() => new MicroBatcher({ run, maxBatch: 0, maxWaitMs: 0, maxQueue: 1, timeoutMs: 1 })).toThrow(/maxBatch must be a number >= 1, got 0/);
+    expect(() => new MicroBatcher({ run, maxBatch: 1, maxWaitMs: -1, maxQueue: 1, timeoutMs: 1 })).toThrow(/maxWaitMs/);
+    expect(() => new MicroBatcher({ run, maxBatch: 1, maxWaitMs: 0, maxQueue: 1, timeoutMs: Number.NaN })).toThrow(/timeoutMs/);
+  });
+});

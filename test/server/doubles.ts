@@ -1,0 +1,121 @@
+/**
+ * Test doubles for the server's unit tests (batching, limits, faults) only: a deterministic
+ * bag-of-words TextEncoder and a brute-force Index with fault injection. End-to-end tests use the
+ * real encoder, model and index.
+ */
+import { TesseraError } from '../../src/core/errors.js';
+import type { Backend, Index, SearchResult } from '../../src/core/types.js';
+import type { TextEncoder } from '../../src/encoder/types.js';
+
+/** Each word adds a fixed pseudo-random unit-ish vector (seeded by its characters); rows L2-normalised. */
+export class WordHashEncoder implements TextEncoder {
+  readonly name = 'word-hash test encoder';
+  calls: string[][] = [];
+  /** Extra delay per call, ms (to let requests pile up). */
+  delayMs = 0;
+  constructor(readonly dim: number) {}
+
+  async encode(texts: readonly string[]): Promise<Float32Array> {
+    this.calls.push([...texts]);
+    if (this.delayMs) await new Promise((r) => setTimeout(r, this.delayMs));
+    return embed(texts, this.dim);
+  }
+
+  async dispose(): Promise<void> {}
+}
+
+export function embed(texts: readonly string[], dim: number): Float32Array {
+  const out = new Float32Array(texts.length * dim);
+  texts.forEach((text, t) => {
+    for (const word of text.toLowerCase().split(/\W+/).filter(Boolean)) {
+      let h = 2166136261;
+      for (let i = 0; i < word.length; i++) h = Math.imul(h ^ word.charCodeAt(i), 16777619);
+      for (let j = 0; j < dim; j++) {
+        h = Math.imul(h ^ (h >>> 13), 0x5bd1e995);
+        out[t * dim + j]! += ((h >>> 8) / (1 << 24)) * 2 - 1;
+      }
+    }
+    let s = 0;
+    for (let j = 0; j < dim; j++) s += out[t * dim + j]! ** 2;
+    const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
+    for (let j = 0; j < dim; j++) out[t * dim + j]! *= inv;
+  });
+  return out;
+}
+
+/** Exact inner-product search in plain JS; `loseDevice()` makes the next search throw DEVICE_LOST. */
+export class BruteForceIndex implements Index {
+  readonly metric = 'ip' as const;
+  readonly isTrained = true;
+  readonly description = 'Flat';
+  searches: number[] = [];
+  disposed = false;
+  private lose = false;
+  constructor(
+    readonly d: number,
+    private readonly base: Float32Array,
+    readonly backend: Backend = 'gpu',
+  ) {}
+
+  get ntotal(): number {
+    return this.base.length / this.d;
+  }
+
+  loseDevice(): void {
+    this.lose = true;
+  }
+
+  async train(): Promise<void> {}
+  async add(): Promise<void> {
+    throw new TesseraError('UNSUPPORTED', 'test double');
+  }
+
+  async search(q: Float32Array, k: number): Promise<SearchResult> {
+    if (this.disposed) throw new TesseraError('INVALID_ARGUMENT', 'index disposed');
+    if (this.lose) throw new TesseraError('DEVICE_LOST', 'GPU device lost (test: injected)');
+    const nq = q.length / this.d;
+    this.searches.push(nq);
+    const n = this.ntotal;
+    const labels = new BigInt64Array(nq * k).fill(-1n);
+    const distances = new Float32Array(nq * k).fill(-Infinity);
+    for (let i = 0; i < nq; i++) {
+      const scores = Array.from({ length: n }, (_, r) => {
+        let s = 0;
+        for (let j = 0; j < this.d; j++) s += q[i * this.d + j]! * this.base[r * this.d + j]!;
+        return [Math.fround(s), r] as const;
+      }).sort((a, b) => b[0] - a[0] || a[1] - b[1]);
+      for (let j = 0; j < Math.min(k, n); j++) {
+        labels[i * k + j] = BigInt(scores[j]![1]);
+        distances[i * k + j] = scores[j]![0];
+      }
+    }
+    return { nq, k, labels, distances };
+  }
+
+  async save(): Promise<void> {
+    throw new TesseraError('UNSUPPORTED', 'test double');
+  }
+  async dispose(): Promise<void> {
+    this.disposed = true;
+  }
+}
+
+/** A small corpus of rows shaped like Search-R1's wiki-18 rows. */
+export function demoRows(n: number): string[] {
+  const topics = ['cat', 'dog', 'river', 'mountain', 'piano', 'rocket', 'bread', 'ocean', 'forest', 'castle', 'violin', 'desert'];
+  return Array.from({ length: n }, (_, i) => {
+    const t = topics[i % topics.length]!;
+    return JSON.stringify({ id: String(i), contents: `"${t} ${i}"\nA passage about the ${t} number ${i}, with some ${t} words.` });
+  });
+}
+
+export class MemoryRows {
+  constructor(private readonly texts: string[]) {}
+  get rows(): number {
+    return this.texts.length;
+  }
+  async rowsAt(ids: readonly number[]): Promise<string[]> {
+    return ids.map((i) => this.texts[i]!);
+  }
+  async close(): Promise<void> {}
+}
