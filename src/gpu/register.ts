@@ -1,2 +1,10 @@
-/** Registers the GPU index types with the factory (filled in by the GPU backend). */
-export {};
+/** Registers the GPU flat index with the factory and readIndex. */
+import { registerIndexType } from '../core/factory.js';
+import { gpuAvailable } from './device.js';
+import { createGpuFlat, GpuFlatIndex } from './flat-index.js';
+
+registerIndexType('gpu', 'flat', {
+  create: createGpuFlat,
+  available: (opts) => gpuAvailable(opts.gpu ?? opts.gpus?.[0]),
+  load: (source, opts) => GpuFlatIndex.load(source, opts),
+});

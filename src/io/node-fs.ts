@@ -35,8 +35,11 @@ export async function openFileSource(path: string): Promise<ByteSource> {
   };
 }
 
-/** Writes to "<dir>/.<name>.<pid>.<random>.tmp", then fsyncs and renames over `path`: readers never see half a file. */
-export async function openAtomicFileSink(path: string): Promise<ByteSink> {
+/**
+ * Writes to "<dir>/.<name>.<pid>.<random>.tmp", then fsyncs and renames over `path`: readers never
+ * see half a file. `abort()` (an extra the writers call when their producer fails) removes the temp file.
+ */
+export async function openAtomicFileSink(path: string): Promise<ByteSink & { abort(): Promise<void> }> {
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`);
   const handle = await open(tmp, 'w');
   let failed = false;
@@ -60,6 +63,12 @@ export async function openAtomicFileSink(path: string): Promise<ByteSink> {
       await handle.sync();
       await handle.close();
       await rename(tmp, path);
+    },
+    async abort() {
+      if (failed) return;
+      failed = true;
+      await handle.close().catch(() => {});
+      await rm(tmp, { force: true });
     },
   };
 }

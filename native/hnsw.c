@@ -1,0 +1,533 @@
+/*
+ * HNSW graph with FAISS IndexHNSWFlat semantics (faiss/impl/HNSW.cpp, IndexHNSW.cpp):
+ *  - level assignment: mt19937 seeded like FAISS (12345), probabilities exp(-l/mL)(1-exp(-1/mL)),
+ *    mL = 1/ln(M), drawn as FAISS's RandomGenerator::rand_float does;
+ *  - node i's neighbour slots are neighbors[offsets[i] + cum[l] .. offsets[i] + cum[l+1]) at level
+ *    l, with 2M slots on level 0 and M above, -1 for empty slots: exactly FAISS's arrays, so files
+ *    map straight in and out (src/wasm/hnsw-index.ts);
+ *  - adds go level bucket by level bucket, highest first, each bucket in a random order (FAISS's
+ *    rng2(789)), linking with the neighbour-selection heuristic of the HNSW paper as FAISS does;
+ *  - search: greedy descent on upper levels, then FAISS's search_from_candidates on level 0 with
+ *    a bounded candidate heap of max(efSearch, k) and its relative-distance stopping rule.
+ * Distances are "smaller is better": squared L2, or the negated inner product for IP.
+ * The threads build guards each node's list with a spin lock (FAISS uses one omp lock per node).
+ */
+#include "tessera.h"
+
+typedef struct {
+  int32_t d, M, metric, ntotal;                              /* words 0..3 */
+  int32_t max_level, entry_point, ef_construction, nlevels;  /* 4..7 */
+  const float *vectors;                                      /* 8: ntotal x d */
+  int32_t *levels;                                           /* 9: per node, top level + 1 */
+  uint32_t *offsets;                                         /* 10: ntotal + 1 */
+  int32_t *neighbors;                                        /* 11: offsets[ntotal] slots */
+  int32_t *locks;                                            /* 12: one word per node */
+  int32_t global_lock, counter, mti;                         /* 13..15 */
+  int32_t cum[32];                                           /* 16..47: cum_nneighbor_per_level */
+  double probas[32];                                         /* bytes 192..447: assign_probas */
+  uint32_t mt[624];                                          /* bytes 448..: mt19937 state */
+} hnsw_t;
+
+_Static_assert(__builtin_offsetof(hnsw_t, cum) == 64, "layout shared with hnsw-index.ts");
+_Static_assert(__builtin_offsetof(hnsw_t, probas) == 192, "layout shared with hnsw-index.ts");
+_Static_assert(__builtin_offsetof(hnsw_t, mt) == 448, "layout shared with hnsw-index.ts");
+
+EXPORT(hnsw_struct_bytes) int32_t hnsw_struct_bytes(void) { return (int32_t)sizeof(hnsw_t); }
+
+/* ---- locks (no-ops in the single-threaded build) ---- */
+#ifdef __wasm_atomics__
+static inline void lock(int32_t *l) {
+  while (__atomic_exchange_n(l, 1, __ATOMIC_ACQUIRE))
+    while (__atomic_load_n(l, __ATOMIC_RELAXED)) {
+    }
+}
+static inline void unlock(int32_t *l) { __atomic_store_n(l, 0, __ATOMIC_RELEASE); }
+static inline int32_t take(int32_t *counter, int32_t n) { return __atomic_fetch_add(counter, n, __ATOMIC_RELAXED); }
+#else
+static inline void lock(int32_t *l) { (void)l; }
+static inline void unlock(int32_t *l) { (void)l; }
+static inline int32_t take(int32_t *counter, int32_t n) {
+  int32_t v = *counter;
+  *counter = v + n;
+  return v;
+}
+#endif
+
+/* ---- mt19937, as std::mt19937 (FAISS RandomGenerator) ---- */
+static void mt_seed(uint32_t *mt, int32_t *mti, uint32_t seed) {
+  mt[0] = seed;
+  for (int i = 1; i < 624; i++) mt[i] = 1812433253u * (mt[i - 1] ^ (mt[i - 1] >> 30)) + (uint32_t)i;
+  *mti = 624;
+}
+
+static uint32_t mt_next(uint32_t *mt, int32_t *mti) {
+  if (*mti >= 624) {
+    for (int i = 0; i < 624; i++) {
+      uint32_t y = (mt[i] & 0x80000000u) | (mt[(i + 1) % 624] & 0x7fffffffu);
+      mt[i] = mt[(i + 397) % 624] ^ (y >> 1) ^ ((y & 1u) ? 0x9908b0dfu : 0u);
+    }
+    *mti = 0;
+  }
+  uint32_t y = mt[(*mti)++];
+  y ^= y >> 11;
+  y ^= (y << 7) & 0x9d2c5680u;
+  y ^= (y << 15) & 0xefc60000u;
+  y ^= y >> 18;
+  return y;
+}
+
+EXPORT(hnsw_seed) void hnsw_seed(hnsw_t *h, uint32_t seed) { mt_seed(h->mt, &h->mti, seed); }
+
+/* FAISS HNSW::random_level: rand_float() = mt() / float(mt.max()), compared in double. */
+static int random_level(hnsw_t *h) {
+  double f = (float)mt_next(h->mt, &h->mti) / 4294967296.0f;
+  for (int l = 0; l < h->nlevels; l++) {
+    if (f < h->probas[l]) return l;
+    f -= h->probas[l];
+  }
+  return h->nlevels - 1;
+}
+
+/* Draws levels (stored as level + 1) for nodes [n0, n0 + n); returns the highest level drawn. */
+EXPORT(hnsw_assign_levels) int32_t hnsw_assign_levels(hnsw_t *h, int32_t n0, int32_t n) {
+  int32_t top = -1;
+  for (int32_t i = n0; i < n0 + n; i++) {
+    int l = random_level(h);
+    h->levels[i] = l + 1;
+    if (l > top) top = l;
+  }
+  return top;
+}
+
+/* offsets[i + 1] = offsets[i] + cum[levels[i]] for new nodes; returns offsets[n0 + n]. */
+EXPORT(hnsw_fill_offsets) uint32_t hnsw_fill_offsets(hnsw_t *h, int32_t n0, int32_t n) {
+  for (int32_t i = n0; i < n0 + n; i++) h->offsets[i + 1] = h->offsets[i] + (uint32_t)h->cum[h->levels[i]];
+  return h->offsets[n0 + n];
+}
+
+/*
+ * FAISS hnsw_add_vertices' insertion order for nodes [n0, n0 + n): bucket by level, then each
+ * bucket (highest first) shuffled with a fresh mt19937(perm_seed). hist gets nodes per level;
+ * returns the number of levels in hist.
+ */
+EXPORT(hnsw_make_order)
+int32_t hnsw_make_order(hnsw_t *h, int32_t n0, int32_t n, int32_t *order, int32_t *hist, uint32_t *mt2, uint32_t perm_seed) {
+  int32_t nh = 0;
+  for (int i = 0; i < 32; i++) hist[i] = 0;
+  for (int32_t i = 0; i < n; i++) {
+    int l = h->levels[n0 + i] - 1;
+    hist[l]++;
+    if (l + 1 > nh) nh = l + 1;
+  }
+  int32_t off[33];
+  off[0] = 0;
+  for (int l = 0; l < nh; l++) off[l + 1] = off[l] + hist[l];
+  for (int32_t i = 0; i < n; i++) order[off[h->levels[n0 + i] - 1]++] = n0 + i;
+  int32_t mti;
+  mt_seed(mt2, &mti, perm_seed);
+  int32_t i1 = n;
+  for (int l = nh - 1; l >= 0; l--) {
+    int32_t i0 = i1 - hist[l];
+    for (int32_t j = i0; j < i1; j++) {
+      int32_t r = j + (int32_t)(mt_next(mt2, &mti) % (uint32_t)(i1 - j));
+      int32_t t = order[j];
+      order[j] = order[r];
+      order[r] = t;
+    }
+    i1 = i0;
+  }
+  return nh;
+}
+
+/* ---- distances ---- */
+static inline const float *vec(const hnsw_t *h, int32_t i) { return h->vectors + (size_t)i * h->d; }
+static inline float qdis(const hnsw_t *h, const float *q, int32_t i) { return dist_min(h->metric, q, vec(h, i), h->d); }
+
+static inline void neighbor_range(const hnsw_t *h, int32_t i, int level, uint32_t *b, uint32_t *e) {
+  uint32_t o = h->offsets[i];
+  *b = o + (uint32_t)h->cum[level];
+  *e = o + (uint32_t)h->cum[level + 1];
+}
+
+/* ---- per-thread scratch, carved from one buffer the caller sizes with hnsw_scratch_bytes ---- */
+typedef struct {
+  uint8_t *visited;
+  int32_t visno;
+  int32_t ccap; /* candidate heap capacity */
+  float *cd;
+  int32_t *ci; /* candidates */
+  float *rd;
+  int32_t *ri; /* results */
+  float *sd;
+  int32_t *si; /* sorted / selected lists */
+  float *od;
+  int32_t *oi;
+} scratch_t;
+
+static inline size_t a16(size_t x) { return (x + 15) & ~(size_t)15; }
+
+/* Bytes of scratch for a graph of `capacity` nodes, beam width `ef` (max of efConstruction/efSearch, k) and M. */
+EXPORT(hnsw_scratch_bytes) uint32_t hnsw_scratch_bytes(int32_t capacity, int32_t ef, int32_t M) {
+  size_t ccap = 2 * (size_t)ef + 8 * (size_t)M + 64;
+  size_t lists = (size_t)ef + 2 * (size_t)M + 8;
+  return (uint32_t)(a16(capacity) + 2 * a16(ccap * 4) + 2 * a16(((size_t)ef + 2) * 4) + 4 * a16(lists * 4) + 64);
+}
+
+static scratch_t carve(uint8_t *p, int32_t capacity, int32_t ef, int32_t M) {
+  scratch_t s;
+  size_t ccap = 2 * (size_t)ef + 8 * (size_t)M + 64;
+  size_t lists = (size_t)ef + 2 * (size_t)M + 8;
+  s.visno = *(int32_t *)p;
+  p += 64;
+  s.visited = p;
+  p += a16(capacity);
+  s.ccap = (int32_t)ccap;
+  s.cd = (float *)p;
+  p += a16(ccap * 4);
+  s.ci = (int32_t *)p;
+  p += a16(ccap * 4);
+  s.rd = (float *)p;
+  p += a16(((size_t)ef + 2) * 4);
+  s.ri = (int32_t *)p;
+  p += a16(((size_t)ef + 2) * 4);
+  s.sd = (float *)p;
+  p += a16(lists * 4);
+  s.si = (int32_t *)p;
+  p += a16(lists * 4);
+  s.od = (float *)p;
+  p += a16(lists * 4);
+  s.oi = (int32_t *)p;
+  return s;
+}
+
+/* FAISS VisitedTable::advance: a new stamp per search; clear every 250. */
+static void advance(scratch_t *s, int32_t capacity) {
+  s->visno++;
+  if (s->visno >= 250) {
+    __builtin_memset(s->visited, 0, (size_t)capacity);
+    s->visno = 1;
+  }
+}
+
+/* ---- graph search pieces ---- */
+static void greedy_update_nearest(const hnsw_t *h, const float *q, int level, int32_t *nearest, float *d_nearest) {
+  for (;;) {
+    int32_t prev = *nearest;
+    uint32_t b, e;
+    neighbor_range(h, prev, level, &b, &e);
+    for (uint32_t j = b; j < e; j++) {
+      int32_t v = h->neighbors[j];
+      if (v < 0) break;
+      float dv = qdis(h, q, v);
+      if (dv < *d_nearest) {
+        *nearest = v;
+        *d_nearest = dv;
+      }
+    }
+    if (*nearest == prev) return;
+  }
+}
+
+/* Drops candidates that can no longer be expanded (farther than the worst kept result). */
+static int compact_candidates(scratch_t *s, int nc, float worst) {
+  int m = 0;
+  for (int i = 0; i < nc; i++)
+    if (-s->cd[i] <= worst) {
+      s->cd[m] = s->cd[i];
+      s->ci[m] = s->ci[i];
+      m++;
+    }
+  /* rebuild the heap */
+  for (int i = m / 2 - 1; i >= 0; i--) heap_sift_down(s->cd, s->ci, m, i);
+  return m;
+}
+
+/*
+ * FAISS search_neighbors_to_add: beam search of width efConstruction at `level` from `entry`.
+ * Leaves the results sorted nearest first in s->sd/si; returns their count.
+ */
+static int search_neighbors_to_add(const hnsw_t *h, scratch_t *s, const float *q, int32_t entry, float d_entry, int level,
+                                   int32_t capacity) {
+  int ef = h->ef_construction;
+  /* candidates: max-heap on -d (nearest on top); results: max-heap on d (farthest on top) */
+  int nc = 0, nr = 0;
+  heap_push(s->cd, s->ci, nc++, -d_entry, entry);
+  heap_push(s->rd, s->ri, nr++, d_entry, entry);
+  s->visited[entry] = (uint8_t)s->visno;
+  while (nc > 0) {
+    float dc = -s->cd[0];
+    int32_t cur = s->ci[0];
+    if (dc > s->rd[0]) break;
+    /* pop the nearest candidate */
+    nc--;
+    if (nc > 0) {
+      s->cd[0] = s->cd[nc];
+      s->ci[0] = s->ci[nc];
+      heap_sift_down(s->cd, s->ci, nc, 0);
+    }
+    uint32_t b, e;
+    neighbor_range(h, cur, level, &b, &e);
+    for (uint32_t j = b; j < e; j++) {
+      int32_t v = h->neighbors[j];
+      if (v < 0) break;
+      if (s->visited[v] == (uint8_t)s->visno) continue;
+      s->visited[v] = (uint8_t)s->visno;
+      float dv = qdis(h, q, v);
+      if (nr < ef || s->rd[0] > dv) {
+        heap_push(s->rd, s->ri, nr++, dv, v);
+        if (nc == s->ccap) nc = compact_candidates(s, nc, s->rd[0]);
+        if (nc < s->ccap) heap_push(s->cd, s->ci, nc++, -dv, v);
+        if (nr > ef) {
+          nr--;
+          heap_replace_top(s->rd, s->ri, nr, s->rd[nr], s->ri[nr]);
+        }
+      }
+    }
+  }
+  advance(s, capacity);
+  heap_sort_best_first(s->rd, s->ri, nr);
+  for (int i = 0; i < nr; i++) {
+    s->sd[i] = s->rd[i];
+    s->si[i] = s->ri[i];
+  }
+  return nr;
+}
+
+/*
+ * FAISS shrink_neighbor_list on a list sorted nearest first (d = distance to the base point):
+ * keeps a candidate only if it is closer to the base point than to every one kept before; with
+ * fewer than max_size inputs everything is kept. Writes into od/oi, returns the count.
+ */
+static int shrink(const hnsw_t *h, const float *ds, const int32_t *is, int n, float *od, int32_t *oi, int max_size) {
+  if (n < max_size) {
+    for (int i = 0; i < n; i++) {
+      od[i] = ds[i];
+      oi[i] = is[i];
+    }
+    return n;
+  }
+  int m = 0;
+  for (int i = 0; i < n && m < max_size; i++) {
+    int good = 1;
+    const float *v1 = vec(h, is[i]);
+    for (int j = 0; j < m; j++) {
+      if (dist_min(h->metric, v1, vec(h, oi[j]), h->d) < ds[i]) {
+        good = 0;
+        break;
+      }
+    }
+    if (good) {
+      od[m] = ds[i];
+      oi[m] = is[i];
+      m++;
+    }
+  }
+  return m;
+}
+
+/* Insertion sort of a short list by distance, ties to the lower id. */
+static void sort_short(float *d, int32_t *id, int n) {
+  for (int i = 1; i < n; i++) {
+    float x = d[i];
+    int32_t y = id[i];
+    int j = i - 1;
+    while (j >= 0 && heap_worse(d[j], id[j], x, y)) {
+      d[j + 1] = d[j];
+      id[j + 1] = id[j];
+      j--;
+    }
+    d[j + 1] = x;
+    id[j + 1] = y;
+  }
+}
+
+/* FAISS add_link: dest into src's list at level; when full, re-select with the heuristic. */
+static void add_link(hnsw_t *h, scratch_t *s, int32_t src, int32_t dest, int level) {
+  uint32_t b, e;
+  neighbor_range(h, src, level, &b, &e);
+  int32_t *nb = h->neighbors;
+  if (nb[e - 1] == -1) {
+    uint32_t i = e;
+    while (i > b && nb[i - 1] == -1) i--;
+    nb[i] = dest;
+    return;
+  }
+  const float *vs = vec(h, src);
+  int n = 0;
+  s->sd[n] = dist_min(h->metric, vs, vec(h, dest), h->d);
+  s->si[n++] = dest;
+  for (uint32_t i = b; i < e; i++) {
+    s->sd[n] = dist_min(h->metric, vs, vec(h, nb[i]), h->d);
+    s->si[n++] = nb[i];
+  }
+  sort_short(s->sd, s->si, n);
+  int m = shrink(h, s->sd, s->si, n, s->od, s->oi, (int)(e - b));
+  uint32_t i = b;
+  for (int j = 0; j < m; j++) nb[i++] = s->oi[j];
+  while (i < e) nb[i++] = -1;
+}
+
+/* FAISS add_links_starting_from: link pt at `level`, starting the beam at nearest. */
+static void add_links_starting_from(hnsw_t *h, scratch_t *s, const float *q, int32_t pt, int32_t nearest, float d_nearest,
+                                    int level, int32_t capacity) {
+  int nr = search_neighbors_to_add(h, s, q, nearest, d_nearest, level, capacity);
+  int max_size = level == 0 ? 2 * h->M : h->M;
+  int m = shrink(h, s->sd, s->si, nr, s->od, s->oi, max_size);
+  /* keep the selection: add_link below reuses the sd/si/od/oi lists */
+  int32_t sel[m > 0 ? m : 1];
+  for (int j = 0; j < m; j++) sel[j] = s->oi[j];
+  for (int j = 0; j < m; j++) add_link(h, s, pt, sel[j], level);
+  unlock(&h->locks[pt]);
+  for (int j = 0; j < m; j++) {
+    lock(&h->locks[sel[j]]);
+    add_link(h, s, sel[j], pt, level);
+    unlock(&h->locks[sel[j]]);
+  }
+  lock(&h->locks[pt]);
+}
+
+/* FAISS HNSW::add_with_locks for node pt at pt_level (its vector already stored). */
+static void add_with_locks(hnsw_t *h, scratch_t *s, int32_t pt, int pt_level, int32_t capacity) {
+  lock(&h->global_lock);
+  int32_t nearest = h->entry_point;
+  if (nearest == -1) {
+    h->max_level = pt_level;
+    h->entry_point = pt;
+  }
+  int level = h->max_level;
+  unlock(&h->global_lock);
+  if (nearest < 0) return;
+  const float *q = vec(h, pt);
+  lock(&h->locks[pt]);
+  float d_nearest = qdis(h, q, nearest);
+  for (; level > pt_level; level--) greedy_update_nearest(h, q, level, &nearest, &d_nearest);
+  for (; level >= 0; level--) add_links_starting_from(h, s, q, pt, nearest, d_nearest, level, capacity);
+  unlock(&h->locks[pt]);
+  lock(&h->global_lock);
+  if (pt_level > h->max_level) {
+    h->max_level = pt_level;
+    h->entry_point = pt;
+  }
+  unlock(&h->global_lock);
+}
+
+/*
+ * Adds order[i] for i in [i0, i1) (all of level pt_level). With `shared` set, threads take chunks
+ * from h->counter (the caller sets it to i0) so several threads share one bucket.
+ */
+EXPORT(hnsw_add_range)
+void hnsw_add_range(hnsw_t *h, const int32_t *order, int32_t i0, int32_t i1, int32_t pt_level, uint8_t *scratch,
+                    int32_t shared) {
+  int32_t capacity = h->ntotal;
+  int ef = h->ef_construction > 2 * h->M ? h->ef_construction : 2 * h->M;
+  scratch_t s = carve(scratch, capacity, ef, h->M);
+  if (s.visno <= 0) s.visno = 1;
+  if (!shared) {
+    for (int32_t i = i0; i < i1; i++) add_with_locks(h, &s, order[i], pt_level, capacity);
+  } else {
+    const int32_t chunk = 8;
+    for (;;) {
+      int32_t a = take(&h->counter, chunk);
+      if (a >= i1) break;
+      int32_t b = a + chunk < i1 ? a + chunk : i1;
+      for (int32_t i = a; i < b; i++) add_with_locks(h, &s, order[i], pt_level, capacity);
+    }
+  }
+  *(int32_t *)scratch = s.visno;
+}
+
+/* ---- search ---- */
+
+/* FAISS MinimaxHeap pop_min: removes and returns the nearest valid entry (-1 if none). */
+static int32_t minimax_pop_min(float *dis, int32_t *ids, int n, int *nvalid, float *out) {
+  int i = n - 1;
+  while (i >= 0 && ids[i] == -1) i--;
+  if (i < 0) return -1;
+  int imin = i;
+  float vmin = dis[i];
+  for (i--; i >= 0; i--)
+    if (ids[i] != -1 && dis[i] < vmin) {
+      vmin = dis[i];
+      imin = i;
+    }
+  *out = vmin;
+  int32_t r = ids[imin];
+  ids[imin] = -1;
+  (*nvalid)--;
+  return r;
+}
+
+static inline void result_offer(float *D, int32_t *I, int *nres, int k, float d, int32_t v) {
+  if (*nres < k) heap_push(D, I, (*nres)++, d, v);
+  else if (heap_worse(D[0], I[0], d, v)) heap_replace_top(D, I, *nres, d, v);
+}
+
+/*
+ * Searches queries [0, nq) (nq x d); writes k results per query into out_d/out_i best first,
+ * padded with -1 (IP distances returned as inner products, L2 as squared distances).
+ */
+EXPORT(hnsw_search)
+void hnsw_search(const hnsw_t *h, const float *queries, int32_t nq, int32_t k, int32_t ef_search, float *out_d,
+                 int32_t *out_i, uint8_t *scratch) {
+  int32_t capacity = h->ntotal;
+  int ef = ef_search > k ? ef_search : k;
+  scratch_t s = carve(scratch, capacity, ef, h->M);
+  if (s.visno <= 0) s.visno = 1;
+  const float sign = h->metric == METRIC_IP ? -1.f : 1.f;
+  for (int32_t q = 0; q < nq; q++) {
+    const float *x = queries + (size_t)q * h->d;
+    float *D = out_d + (size_t)q * k;
+    int32_t *I = out_i + (size_t)q * k;
+    int nres = 0;
+    if (h->entry_point >= 0) {
+      int32_t nearest = h->entry_point;
+      float d_nearest = qdis(h, x, nearest);
+      for (int level = h->max_level; level >= 1; level--) greedy_update_nearest(h, x, level, &nearest, &d_nearest);
+      /* MinimaxHeap of size ef: a max-heap on distance; popped entries keep their distance, id -1 */
+      float *cd = s.cd;
+      int32_t *ci = s.ci;
+      int nc = 0, nvalid = 0;
+      heap_push(cd, ci, nc++, d_nearest, nearest);
+      nvalid = 1;
+      result_offer(D, I, &nres, k, d_nearest, nearest);
+      s.visited[nearest] = (uint8_t)s.visno;
+      while (nvalid > 0) {
+        float d0;
+        int32_t v0 = minimax_pop_min(cd, ci, nc, &nvalid, &d0);
+        if (v0 < 0) break;
+        int below = 0;
+        for (int i = 0; i < nc; i++) below += cd[i] < d0;
+        if (below >= ef_search) break;
+        uint32_t b, e;
+        neighbor_range(h, v0, 0, &b, &e);
+        for (uint32_t j = b; j < e; j++) {
+          int32_t v1 = h->neighbors[j];
+          if (v1 < 0) break;
+          if (s.visited[v1] == (uint8_t)s.visno) continue;
+          s.visited[v1] = (uint8_t)s.visno;
+          float dv = qdis(h, x, v1);
+          result_offer(D, I, &nres, k, dv, v1);
+          /* MinimaxHeap::push */
+          if (nc == ef) {
+            if (dv >= cd[0]) continue;
+            if (ci[0] != -1) nvalid--;
+            nc--;
+            cd[0] = cd[nc];
+            ci[0] = ci[nc];
+            heap_sift_down(cd, ci, nc, 0);
+          }
+          heap_push(cd, ci, nc++, dv, v1);
+          nvalid++;
+        }
+      }
+      advance(&s, capacity);
+    }
+    heap_sort_best_first(D, I, nres);
+    for (int j = 0; j < nres; j++) D[j] *= sign;
+    for (int j = nres; j < k; j++) {
+      D[j] = h->metric == METRIC_IP ? -__builtin_inff() : __builtin_inff();
+      I[j] = -1;
+    }
+  }
+  *(int32_t *)scratch = s.visno;
+}

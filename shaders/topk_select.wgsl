@@ -1,0 +1,152 @@
+// topk_select: per-workgroup top-k of a score chunk, and the merge of those candidates per query.
+//
+// Candidates are (key, id) pairs stored as vec2<u32> (f32 bits of the key, id). Larger keys are
+// better; equal keys go to the lower id; the empty pair is (-FLT_MAX, 0xffffffff).
+// Layout of `cand` for a batch of nq queries: [running: nq x k][segments: nq x nseg x k].
+//
+// Entry select_scores (bindings 0 params, 1 scores, 2 cand):
+//   scores: nq x rows f32 (flat_scores output). Workgroup (s, q) keeps the best k of rows
+//   [s*segLen, min((s+1)*segLen, rows)) of query q and writes them to segment s of query q,
+//   best first, ids = idBase + row.
+// Entry merge_pairs (bindings 0 params, 2 cand):
+//   workgroup (q) merges the segments of query q (and the running list when hasRunning = 1)
+//   into the running list.
+// Workgroup memory holds a sorted list of KP entries plus a staging area of KP entries; a candidate
+// enters staging only if it beats the current k-th best, and a bitonic sort folds staging in.
+
+override KP: u32 = 512u;     // power of two >= max(k, 2 * WG)
+const WG: u32 = 256u;
+const EMPTY_ID: u32 = 0xffffffffu;
+
+struct Params {
+  nq: u32,
+  rows: u32,        // select: rows per query in `scores`
+  segLen: u32,      // select: rows per segment (multiple of WG)
+  nseg: u32,        // segments per query
+  k: u32,
+  idBase: u32,      // select: id of row 0 of this chunk
+  hasRunning: u32,  // merge: 1 when the running list holds earlier results
+  segUsed: u32,     // merge: segments written by the last select (<= nseg, the stride)
+}
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> scores: array<f32>;
+@group(0) @binding(2) var<storage, read_write> cand: array<vec2<u32>>;
+
+var<workgroup> keys: array<f32, 2u * KP>;
+var<workgroup> ids: array<u32, 2u * KP>;
+var<workgroup> count: atomic<u32>;
+var<workgroup> pending: u32;
+
+fn better(ka: f32, ia: u32, kb: f32, ib: u32) -> bool {
+  return ka > kb || (ka == kb && ia < ib);
+}
+
+// The lowest finite f32 (WGSL has no infinity literal); empty pairs also carry EMPTY_ID.
+fn negInf() -> f32 {
+  return -0x1.fffffep+127f;
+}
+
+fn init(lid: u32) {
+  for (var i = lid; i < 2u * KP; i += WG) {
+    keys[i] = negInf();
+    ids[i] = EMPTY_ID;
+  }
+  if (lid == 0u) { atomicStore(&count, 0u); }
+  workgroupBarrier();
+}
+
+fn offer(key: f32, id: u32) {
+  let kth = params.k - 1u;
+  if (better(key, id, keys[kth], ids[kth])) {
+    let slot = atomicAdd(&count, 1u);
+    keys[KP + slot] = key;
+    ids[KP + slot] = id;
+  }
+}
+
+// Sorts all 2*KP entries best first; the first KP are then the running list.
+fn flush(lid: u32, n: u32) {
+  for (var i = KP + n + lid; i < 2u * KP; i += WG) {
+    keys[i] = negInf();
+    ids[i] = EMPTY_ID;
+  }
+  workgroupBarrier();
+  let total = 2u * KP;
+  for (var size = 2u; size <= total; size <<= 1u) {
+    for (var stride = size >> 1u; stride > 0u; stride >>= 1u) {
+      for (var t = lid; t < KP; t += WG) {
+        let i = 2u * stride * (t / stride) + (t % stride);
+        let j = i + stride;
+        let ascending = (i & size) == 0u;
+        let jFirst = better(keys[j], ids[j], keys[i], ids[i]);
+        if (jFirst == ascending) {
+          let tk = keys[i]; keys[i] = keys[j]; keys[j] = tk;
+          let ti = ids[i]; ids[i] = ids[j]; ids[j] = ti;
+        }
+      }
+      workgroupBarrier();
+    }
+  }
+  if (lid == 0u) { atomicStore(&count, 0u); }
+  workgroupBarrier();
+}
+
+// After a block of offers: folds staging in when the next block might not fit.
+fn maybeFlush(lid: u32, force: bool) {
+  workgroupBarrier();
+  if (lid == 0u) { pending = atomicLoad(&count); }
+  let n = workgroupUniformLoad(&pending);
+  if (n > KP - WG || (force && n > 0u)) { flush(lid, n); }
+}
+
+fn writeOut(at: u32, lid: u32) {
+  for (var i = lid; i < params.k; i += WG) {
+    cand[at + i] = vec2<u32>(bitcast<u32>(keys[i]), ids[i]);
+  }
+}
+
+@compute @workgroup_size(WG, 1, 1)
+fn select_scores(@builtin(local_invocation_id) l: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
+  let lid = l.x;
+  let s = wid.x;
+  let q = wid.y;
+  init(lid);
+  let start = s * params.segLen;
+  let end = min(start + params.segLen, params.rows);
+  for (var b = start; b < end; b += WG) {
+    let r = b + lid;
+    if (r < end) { offer(scores[q * params.rows + r], params.idBase + r); }
+    maybeFlush(lid, false);
+  }
+  maybeFlush(lid, true);
+  writeOut(params.nq * params.k + (q * params.nseg + s) * params.k, lid);
+}
+
+@compute @workgroup_size(WG, 1, 1)
+fn merge_pairs(@builtin(local_invocation_id) l: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
+  let lid = l.x;
+  let q = wid.x + wid.y * 65535u;
+  if (q >= params.nq) { return; }
+  init(lid);
+  let segAt = params.nq * params.k + q * params.nseg * params.k;
+  let m = params.segUsed * params.k;
+  if (params.hasRunning == 1u) {
+    // The running list is sorted and holds at most k entries: it fills the staging area at once.
+    for (var i = lid; i < params.k; i += WG) {
+      let p = cand[q * params.k + i];
+      offer(bitcast<f32>(p.x), p.y);
+    }
+    maybeFlush(lid, true);
+  }
+  for (var b = 0u; b < m; b += WG) {
+    let i = b + lid;
+    if (i < m) {
+      let p = cand[segAt + i];
+      if (p.y != EMPTY_ID) { offer(bitcast<f32>(p.x), p.y); }
+    }
+    maybeFlush(lid, false);
+  }
+  maybeFlush(lid, true);
+  writeOut(q * params.k, lid);
+}

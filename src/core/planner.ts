@@ -1,0 +1,135 @@
+/**
+ * Memory planner for GPU flat search: from N, d, k, the query batch and each adapter's limits and
+ * memory, lays rows out in tiles per adapter and picks the storage precision. Refuses with one
+ * OUT_OF_MEMORY error, before anything is allocated, when nothing fits.
+ */
+import { TesseraError, formatBytes } from './errors.js';
+
+export type StoragePrecision = 'f32' | 'f16' | 'int8';
+export type PrecisionChoice = StoragePrecision | 'auto';
+
+/** Dimensions per 16-byte storage word (rows are padded to whole words). */
+export const DIMS_PER_WORD: Readonly<Record<StoragePrecision, number>> = { f32: 4, f16: 8, int8: 16 };
+
+/** Bytes of one stored row. */
+export function rowBytes(d: number, precision: StoragePrecision): number {
+  return Math.ceil(d / DIMS_PER_WORD[precision]) * 16;
+}
+
+export interface AdapterCapacity {
+  /** Name in messages, e.g. "adapter 0". */
+  label: string;
+  /** maxStorageBufferBindingSize: the largest tile. */
+  maxBinding: number;
+  maxBuffer: number;
+  /** Memory of the adapter in bytes, when reported or stated (gpuMemory); unknown means unchecked. */
+  memoryBytes?: number;
+}
+
+export interface FlatPlanInput {
+  n: number;
+  d: number;
+  k: number;
+  /** Largest query batch of one dispatch chain. */
+  maxBatch: number;
+  precision: PrecisionChoice;
+  adapters: readonly AdapterCapacity[];
+  /** Budget of the scores chunk per adapter. */
+  scratchBytes: number;
+}
+
+export interface ShardPlan {
+  label: string;
+  rows: number;
+  /** Rows per tile, in order. */
+  tiles: number[];
+  baseBytes: number;
+  tempBytes: number;
+  memoryBytes?: number;
+}
+
+export interface FlatPlan {
+  precision: StoragePrecision;
+  rowBytes: number;
+  shards: ShardPlan[];
+  /** Largest temporary bytes of one adapter. */
+  tempBytes: number;
+  /** Host bytes kept for exact re-ranking (int8: the float32 vectors). */
+  hostBytes: number;
+}
+
+/** Temporary GPU bytes of one adapter for a batch: scores chunk, queries, candidate pairs (two copies). */
+export function tempBytes(d: number, k: number, maxBatch: number, scratchBytes: number, maxBinding: number): number {
+  const nqb = Math.max(1, maxBatch);
+  const nseg = Math.max(1, Math.ceil(2048 / nqb));
+  return Math.min(scratchBytes, maxBinding) + nqb * rowBytes(d, 'f32') + nqb * (1 + nseg) * k * 8 * 2;
+}
+
+function layout(input: FlatPlanInput, precision: StoragePrecision): FlatPlan {
+  const rb = rowBytes(input.d, precision);
+  const adapters = input.adapters;
+  // Rows split in proportion to memory where every adapter states it, else evenly.
+  const known = adapters.every((a) => a.memoryBytes !== undefined);
+  const weights = adapters.map((a) => (known ? a.memoryBytes! : 1));
+  const wsum = weights.reduce((s, w) => s + w, 0);
+  let left = input.n;
+  const shards = adapters.map((a, i) => {
+    const rows = i === adapters.length - 1 ? left : Math.min(left, Math.round((input.n * weights[i]!) / wsum));
+    left -= rows;
+    const perTile = Math.max(1, Math.floor(Math.min(a.maxBinding, a.maxBuffer) / rb));
+    const tiles: number[] = [];
+    for (let r = rows; r > 0; r -= perTile) tiles.push(Math.min(perTile, r));
+    const t = tempBytes(input.d, precision === 'int8' ? Math.min(4 * input.k, 1024) : input.k, input.maxBatch, input.scratchBytes, a.maxBinding);
+    return { label: a.label, rows, tiles, baseBytes: rows * rb, tempBytes: t, memoryBytes: a.memoryBytes };
+  });
+  return {
+    precision,
+    rowBytes: rb,
+    shards,
+    tempBytes: Math.max(0, ...shards.map((s) => s.tempBytes)),
+    hostBytes: precision === 'int8' ? input.n * input.d * 4 : 0,
+  };
+}
+
+function fits(plan: FlatPlan): boolean {
+  return plan.shards.every((s) => s.memoryBytes === undefined || s.baseBytes + s.tempBytes <= s.memoryBytes);
+}
+
+/** Most exact first: what 'auto' tries in order. */
+const ORDER: readonly StoragePrecision[] = ['f32', 'f16', 'int8'];
+
+/**
+ * Plans a flat index. `precision: 'auto'` picks the most exact precision that fits; a stated
+ * precision that does not fit throws OUT_OF_MEMORY naming what would.
+ */
+export function planFlat(input: FlatPlanInput): FlatPlan {
+  if (input.adapters.length === 0) {
+    throw new TesseraError('GPU_UNAVAILABLE', 'no GPU adapter to plan for: use backend "wasm"');
+  }
+  const tried = input.precision === 'auto' ? ORDER : [input.precision];
+  for (const p of tried) {
+    const plan = layout(input, p);
+    if (fits(plan)) return plan;
+  }
+  const want = layout(input, tried[0]!);
+  const worst = want.shards.find((s) => s.memoryBytes !== undefined && s.baseBytes + s.tempBytes > s.memoryBytes!)!;
+  const options = ORDER.filter((p) => !tried.includes(p))
+    .map((p) => ({ p, plan: layout(input, p) }))
+    .filter((o) => fits(o.plan))
+    .map((o) => `precision '${o.p}' (${formatBytes(o.plan.shards[0]!.baseBytes + o.plan.shards[0]!.tempBytes)} per adapter)`);
+  const perAdapter = want.shards[0]!.baseBytes * want.shards.length + want.tempBytes;
+  const mem = worst.memoryBytes!;
+  const adaptersNeeded = Math.ceil((want.shards.reduce((s, x) => s + x.baseBytes, 0)) / Math.max(1, mem - want.tempBytes));
+  const fixes = [
+    ...options,
+    mem > want.tempBytes ? `${adaptersNeeded} adapters of this size` : undefined,
+    "backend 'wasm'",
+    'a larger gpuMemory if the adapter really holds more',
+  ].filter(Boolean);
+  throw new TesseraError(
+    'OUT_OF_MEMORY',
+    `flat index of ${input.n} x ${input.d} as ${tried.join('/')} needs ${formatBytes(worst.baseBytes + worst.tempBytes)} on ${worst.label} ` +
+      `(${formatBytes(worst.baseBytes)} base + ${formatBytes(worst.tempBytes)} temporary; ${formatBytes(perAdapter)} on one adapter), ` +
+      `but it holds ${formatBytes(mem)}: use ${fixes.join(', or ')}`,
+  );
+}

@@ -1,0 +1,186 @@
+/**
+ * WebGPU devices for tessera: where the `GPU` object comes from (given, navigator.gpu, or the
+ * platform's loader: Dawn in Node), numeric usage flags (Node has no GPUBufferUsage globals), and
+ * device loss / uncaptured errors turned into a DEVICE_LOST error on the next call.
+ */
+import { TesseraError } from '../core/errors.js';
+import { platform } from '../platform.js';
+
+/** GPUBufferUsage values from the WebGPU spec, so no runtime globals are needed. */
+export const BufferUsage = {
+  MAP_READ: 0x0001,
+  MAP_WRITE: 0x0002,
+  COPY_SRC: 0x0004,
+  COPY_DST: 0x0008,
+  INDEX: 0x0010,
+  VERTEX: 0x0020,
+  UNIFORM: 0x0040,
+  STORAGE: 0x0080,
+  INDIRECT: 0x0100,
+  QUERY_RESOLVE: 0x0200,
+} as const;
+
+/** GPUMapMode values from the WebGPU spec. */
+export const MapMode = { READ: 0x0001, WRITE: 0x0002 } as const;
+
+/**
+ * The `GPU` object to use: the one given, else navigator.gpu, else the platform's (Dawn in Node).
+ * Resolves undefined when the runtime offers none.
+ */
+export async function resolveGpu(given?: GPU): Promise<GPU | undefined> {
+  if (given) return given;
+  const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
+  if (nav?.gpu) return nav.gpu;
+  const load = platform().loadGpu;
+  return load ? load() : undefined;
+}
+
+/** A device with what tessera needs to know about it, and a latch for loss and uncaptured errors. */
+export class GpuContext {
+  /** Set once the device is lost or raised an uncaptured error; the next call throws it. */
+  private failure: TesseraError | undefined;
+  private destroyed = false;
+  readonly maxBinding: number;
+  readonly maxBuffer: number;
+  readonly maxWorkgroupStorage: number;
+  readonly hasF16: boolean;
+  readonly hasSubgroups: boolean;
+  readonly hasTimestamps: boolean;
+
+  constructor(
+    readonly device: GPUDevice,
+    readonly label: string,
+  ) {
+    const l = device.limits;
+    this.maxBinding = Number(l.maxStorageBufferBindingSize);
+    this.maxBuffer = Number(l.maxBufferSize);
+    this.maxWorkgroupStorage = l.maxComputeWorkgroupStorageSize;
+    this.hasF16 = device.features.has('shader-f16');
+    this.hasSubgroups = device.features.has('subgroups');
+    this.hasTimestamps = device.features.has('timestamp-query');
+    void device.lost.then((info) => {
+      if (this.destroyed) return;
+      this.failure ??= new TesseraError(
+        'DEVICE_LOST',
+        `GPU device ${label} was lost (${info.reason}: ${info.message}): dispose this index and create or load it again`,
+      );
+    });
+    device.onuncapturederror = (ev: GPUUncapturedErrorEvent) => {
+      const oom = ev.error.constructor?.name === 'GPUOutOfMemoryError';
+      this.failure ??= new TesseraError(
+        oom ? 'OUT_OF_MEMORY' : 'DEVICE_LOST',
+        `GPU device ${label} reported an error outside any request: ${ev.error.message}; its results can no longer be trusted: dispose this index and create it again`,
+      );
+    };
+  }
+
+  /** Throws the latched failure, if any. Call at the start of every public operation. */
+  check(): void {
+    if (this.destroyed) {
+      throw new TesseraError('INVALID_ARGUMENT', 'this GPU index was disposed: create or load a new one');
+    }
+    if (this.failure) throw this.failure;
+  }
+
+  /** Latches a failure seen by the caller (e.g. a rejected mapAsync) and returns it. */
+  fail(error: TesseraError): TesseraError {
+    this.failure ??= error;
+    return this.failure;
+  }
+
+  /**
+   * Creates a buffer inside out-of-memory and validation error scopes, so a device that cannot
+   * hold it answers OUT_OF_MEMORY instead of losing the device later.
+   */
+  async createBuffer(desc: GPUBufferDescriptor): Promise<GPUBuffer> {
+    this.check();
+    const device = this.device;
+    device.pushErrorScope('out-of-memory');
+    device.pushErrorScope('validation');
+    const buffer = device.createBuffer(desc);
+    const validation = await device.popErrorScope();
+    const oom = await device.popErrorScope();
+    if (oom || validation) {
+      buffer.destroy();
+      const what = `${desc.label ?? 'buffer'} of ${desc.size} bytes on ${this.label}`;
+      if (oom) {
+        throw new TesseraError(
+          'OUT_OF_MEMORY',
+          `the GPU could not allocate ${what}: ${oom.message}; use precision 'f16' or 'int8', state a smaller gpuMemory so the planner refuses early, add adapters, or use backend 'wasm'`,
+        );
+      }
+      throw new TesseraError('OUT_OF_MEMORY', `the GPU refused ${what}: ${validation!.message}`);
+    }
+    return buffer;
+  }
+
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    this.device.onuncapturederror = null;
+    this.device.destroy();
+  }
+}
+
+export interface AcquireOptions {
+  gpu?: GPU;
+  /** A text naming the device in messages, e.g. "adapter 0". */
+  label?: string;
+}
+
+/** Requests an adapter and a device with the adapter's largest storage limits and useful features. */
+export async function acquireDevice(opts: AcquireOptions = {}): Promise<GpuContext> {
+  const label = opts.label ?? 'adapter 0';
+  const gpu = await resolveGpu(opts.gpu);
+  if (!gpu) {
+    throw new TesseraError(
+      'GPU_UNAVAILABLE',
+      'no WebGPU in this runtime: install the optional dependency `webgpu` (Node), use a browser with WebGPU, or use backend "wasm"',
+    );
+  }
+  let adapter: GPUAdapter | null;
+  try {
+    adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+  } catch (e) {
+    throw new TesseraError('GPU_UNAVAILABLE', `requesting a WebGPU adapter failed: ${(e as Error).message}; use backend "wasm"`, { cause: e });
+  }
+  if (!adapter) {
+    throw new TesseraError('GPU_UNAVAILABLE', 'WebGPU offers no adapter here (no GPU or driver; in CI install Mesa lavapipe): use backend "wasm"');
+  }
+  const a = adapter.limits;
+  const wanted = ['shader-f16', 'subgroups', 'timestamp-query'] as const;
+  const requiredFeatures = wanted.filter((f) => adapter.features.has(f)) as GPUFeatureName[];
+  const device = await adapter.requestDevice({
+    label: `tessera ${label}`,
+    requiredFeatures,
+    requiredLimits: {
+      maxStorageBufferBindingSize: a.maxStorageBufferBindingSize,
+      maxBufferSize: a.maxBufferSize,
+      maxComputeWorkgroupStorageSize: a.maxComputeWorkgroupStorageSize,
+      maxComputeInvocationsPerWorkgroup: Math.min(a.maxComputeInvocationsPerWorkgroup, 1024),
+      maxStorageBuffersPerShaderStage: Math.min(a.maxStorageBuffersPerShaderStage, 8),
+    },
+  });
+  return new GpuContext(device, label);
+}
+
+let probe: Promise<boolean> | undefined;
+const probes = new WeakMap<GPU, Promise<boolean>>();
+
+/** True when an adapter can be obtained (cached per GPU object; the default probe once per process). */
+export function gpuAvailable(gpu?: GPU): Promise<boolean> {
+  const run = async (g?: GPU) => {
+    try {
+      const resolved = await resolveGpu(g);
+      return !!(resolved && (await resolved.requestAdapter()));
+    } catch {
+      return false;
+    }
+  };
+  if (gpu) {
+    let p = probes.get(gpu);
+    if (!p) probes.set(gpu, (p = run(gpu)));
+    return p;
+  }
+  return (probe ??= run());
+}

@@ -1,0 +1,382 @@
+/**
+ * One device's part of a flat index: base rows in tiles (each within the device's storage-binding
+ * limit), and exact search over them: flat_scores per chunk, topk_select per segment, merge per query.
+ * Temporary memory: queries + a scores chunk (bounded by `scratchBytes`) + nq x (1 + segments) x k pairs.
+ */
+import scoresWgsl from '../../shaders/flat_scores.wgsl';
+import selectWgsl from '../../shaders/topk_select.wgsl';
+import { TesseraError } from '../core/errors.js';
+import type { Metric } from '../core/types.js';
+import { BufferUsage, MapMode, type GpuContext } from './device.js';
+
+export type Precision = 'f32' | 'f16' | 'int8';
+
+/** Dimensions per 16-byte storage word, per precision. */
+export const DIMS_PER_WORD: Record<Precision, number> = { f32: 4, f16: 8, int8: 16 };
+const PREC_CODE: Record<Precision, number> = { f32: 0, f16: 1, int8: 2 };
+
+export const SELECT_WG = 256;
+/** Largest query batch per dispatch chain (larger batches are split). */
+export const MAX_BATCH = 4096;
+const UNIFORM_STRIDE = 256;
+const EMPTY_ID = 0xffffffff;
+
+/** Local (per-shard) results: keys are larger-is-better scores; ids 0xffffffff mark padding. */
+export interface ShardResult {
+  nq: number;
+  k: number;
+  keys: Float32Array;
+  ids: Uint32Array;
+}
+
+export interface ShardLayout {
+  d: number;
+  metric: Metric;
+  precision: Precision;
+  /** Largest tile in bytes (<= the device's storage binding limit). */
+  maxTileBytes?: number;
+  /** Budget of the scores chunk in bytes. */
+  scratchBytes?: number;
+}
+
+interface Tile {
+  buffer: GPUBuffer;
+  rows: number;
+  capacity: number;
+}
+
+/** Workgroup shape of flat_scores by batch size: wide in rows for few queries, square for many. */
+function scoresShape(nq: number): { WR: number; WQ: number } {
+  if (nq <= 4) return { WR: 64, WQ: 1 };
+  if (nq <= 16) return { WR: 64, WQ: 4 };
+  return { WR: 16, WQ: 16 };
+}
+
+/** Largest power-of-two candidate list that fits the device's workgroup memory. */
+export function maxSelectK(maxWorkgroupStorage: number): number {
+  let kp = 2 * SELECT_WG;
+  while ((2 * kp) * 16 + 16 <= maxWorkgroupStorage) kp *= 2;
+  return kp;
+}
+
+function nextPow2(x: number): number {
+  let p = 1;
+  while (p < x) p *= 2;
+  return p;
+}
+
+export class FlatShard {
+  readonly rowWords: number;
+  readonly rowBytes: number;
+  readonly q4: number;
+  readonly rowsPerTile: number;
+  readonly kLimit: number;
+  private tiles: Tile[] = [];
+  private pipelines = new Map<string, GPUComputePipeline>();
+  private sqBuffer: GPUBuffer | undefined;
+  private scratch: { scores?: GPUBuffer; cand?: GPUBuffer; queries?: GPUBuffer; readback?: GPUBuffer; uniforms?: GPUBuffer } = {};
+  private scratchBytes: number;
+  ntotal = 0;
+
+  constructor(
+    readonly ctx: GpuContext,
+    readonly layout: ShardLayout,
+  ) {
+    const dpw = DIMS_PER_WORD[layout.precision];
+    this.rowWords = Math.ceil(layout.d / dpw);
+    this.rowBytes = this.rowWords * 16;
+    this.q4 = (this.rowWords * dpw) / 4;
+    const tileLimit = Math.min(ctx.maxBinding, ctx.maxBuffer, layout.maxTileBytes ?? Infinity);
+    this.rowsPerTile = Math.floor(tileLimit / this.rowBytes);
+    if (this.rowsPerTile < 1) {
+      throw new TesseraError('UNSUPPORTED', `one row of d=${layout.d} needs ${this.rowBytes} bytes, more than the device's storage binding limit ${tileLimit}`);
+    }
+    this.kLimit = maxSelectK(ctx.maxWorkgroupStorage);
+    this.scratchBytes = Math.min(layout.scratchBytes ?? 256 * 1024 * 1024, ctx.maxBinding);
+  }
+
+  /** Bytes held on the device for the base. */
+  get baseBytes(): number {
+    return this.tiles.reduce((s, t) => s + t.capacity * this.rowBytes, 0);
+  }
+
+  get tileCount(): number {
+    return this.tiles.length;
+  }
+
+  /** Per-dimension SQ decode parameters (int8): vmin[q4*4] then step[q4*4]. */
+  async setSq(vmin: Float32Array, step: Float32Array): Promise<void> {
+    const dp = this.q4 * 4;
+    const data = new Float32Array(2 * dp);
+    data.set(vmin.subarray(0, Math.min(vmin.length, dp)), 0);
+    data.set(step.subarray(0, Math.min(step.length, dp)), dp);
+    this.sqBuffer?.destroy();
+    this.sqBuffer = await this.ctx.createBuffer({ label: 'tessera sq params', size: data.byteLength, usage: BufferUsage.STORAGE | BufferUsage.COPY_DST });
+    this.ctx.device.queue.writeBuffer(this.sqBuffer, 0, data);
+  }
+
+  /** Appends n encoded rows (n x rowWords x 4 u32). */
+  async add(rows: Uint32Array): Promise<void> {
+    this.ctx.check();
+    const n = rows.length / (this.rowWords * 4);
+    let done = 0;
+    while (done < n) {
+      let tile = this.tiles[this.tiles.length - 1];
+      if (!tile || tile.rows === this.rowsPerTile) {
+        tile = { buffer: await this.allocTile(Math.min(this.rowsPerTile, Math.max(n - done, 1024))), rows: 0, capacity: 0 };
+        tile.capacity = tile.buffer.size / this.rowBytes;
+        this.tiles.push(tile);
+      }
+      const take = Math.min(n - done, this.rowsPerTile - tile.rows);
+      if (tile.rows + take > tile.capacity) await this.growTile(tile, tile.rows + take);
+      const wordsPerRow = this.rowWords * 4;
+      const part = rows.subarray(done * wordsPerRow, (done + take) * wordsPerRow);
+      this.ctx.device.queue.writeBuffer(tile.buffer, tile.rows * this.rowBytes, part.buffer, part.byteOffset, part.byteLength);
+      tile.rows += take;
+      done += take;
+      this.ntotal += take;
+    }
+  }
+
+  private async allocTile(rows: number): Promise<GPUBuffer> {
+    return this.ctx.createBuffer({
+      label: `tessera base tile ${this.tiles.length}`,
+      size: rows * this.rowBytes,
+      usage: BufferUsage.STORAGE | BufferUsage.COPY_DST | BufferUsage.COPY_SRC,
+    });
+  }
+
+  /** Reallocates a tile with room for `need` rows (doubling, capped at a full tile), keeping its rows. */
+  private async growTile(tile: Tile, need: number): Promise<void> {
+    const capacity = Math.min(this.rowsPerTile, Math.max(need, 2 * tile.capacity));
+    const bigger = await this.ctx.createBuffer({
+      label: `tessera base tile ${this.tiles.indexOf(tile)}`,
+      size: capacity * this.rowBytes,
+      usage: BufferUsage.STORAGE | BufferUsage.COPY_DST | BufferUsage.COPY_SRC,
+    });
+    const enc = this.ctx.device.createCommandEncoder();
+    if (tile.rows > 0) enc.copyBufferToBuffer(tile.buffer, 0, bigger, 0, tile.rows * this.rowBytes);
+    this.ctx.device.queue.submit([enc.finish()]);
+    tile.buffer.destroy();
+    tile.buffer = bigger;
+    tile.capacity = capacity;
+  }
+
+  /** Reads rows [start, start + count) back as encoded words (for save). */
+  async readRows(start: number, count: number): Promise<Uint32Array> {
+    this.ctx.check();
+    const out = new Uint32Array(count * this.rowWords * 4);
+    const staging = await this.ctx.createBuffer({ label: 'tessera readback rows', size: Math.max(out.byteLength, 16), usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST });
+    try {
+      const enc = this.ctx.device.createCommandEncoder();
+      let at = 0;
+      let row = start;
+      let tileStart = 0;
+      for (const tile of this.tiles) {
+        const tileEnd = tileStart + tile.rows;
+        if (row < tileEnd && row < start + count) {
+          const take = Math.min(tileEnd, start + count) - row;
+          enc.copyBufferToBuffer(tile.buffer, (row - tileStart) * this.rowBytes, staging, at, take * this.rowBytes);
+          at += take * this.rowBytes;
+          row += take;
+        }
+        tileStart = tileEnd;
+      }
+      this.ctx.device.queue.submit([enc.finish()]);
+      await this.map(staging);
+      out.set(new Uint32Array(staging.getMappedRange(0, out.byteLength)));
+      staging.unmap();
+    } finally {
+      staging.destroy();
+    }
+    return out;
+  }
+
+  private async map(buffer: GPUBuffer): Promise<void> {
+    try {
+      await buffer.mapAsync(MapMode.READ);
+    } catch (e) {
+      this.ctx.check();
+      throw this.ctx.fail(new TesseraError('DEVICE_LOST', `reading results from ${this.ctx.label} failed: ${(e as Error).message}`, { cause: e }));
+    }
+  }
+
+  private pipeline(key: string, make: () => GPUComputePipeline): GPUComputePipeline {
+    let p = this.pipelines.get(key);
+    if (!p) this.pipelines.set(key, (p = make()));
+    return p;
+  }
+
+  private scoresPipeline(nq: number): { pipeline: GPUComputePipeline; BR: number; BQ: number } {
+    const { WR, WQ } = scoresShape(nq);
+    const prec = PREC_CODE[this.layout.precision];
+    const metric = this.layout.metric === 'ip' ? 0 : 1;
+    const pipeline = this.pipeline(`scores:${prec}:${metric}:${WR}x${WQ}`, () => {
+      const module = this.ctx.device.createShaderModule({ label: 'flat_scores', code: scoresWgsl });
+      return this.ctx.device.createComputePipeline({
+        label: `flat_scores ${this.layout.precision} ${this.layout.metric} ${WR}x${WQ}`,
+        layout: 'auto',
+        compute: { module, entryPoint: 'main', constants: { PREC: prec, METRIC: metric, WR, WQ } },
+      });
+    });
+    return { pipeline, BR: WR * 4, BQ: WQ * 4 };
+  }
+
+  private selectPipeline(entry: 'select_scores' | 'merge_pairs', kp: number): GPUComputePipeline {
+    return this.pipeline(`${entry}:${kp}`, () => {
+      const module = this.ctx.device.createShaderModule({ label: 'topk_select', code: selectWgsl });
+      return this.ctx.device.createComputePipeline({
+        label: `${entry} KP=${kp}`,
+        layout: 'auto',
+        compute: { module, entryPoint: entry, constants: { KP: kp } },
+      });
+    });
+  }
+
+  /** A scratch buffer at least `size` bytes, reused across searches. */
+  private async scratchBuffer(name: keyof FlatShard['scratch'], size: number, usage: number): Promise<GPUBuffer> {
+    const have = this.scratch[name];
+    if (have && have.size >= size) return have;
+    have?.destroy();
+    const b = await this.ctx.createBuffer({ label: `tessera scratch ${name}`, size: Math.max(16, Math.ceil(size / 16) * 16), usage });
+    this.scratch[name] = b;
+    return b;
+  }
+
+  /** Largest query batch and the chunk rows / segments used for it. */
+  batchPlan(nq: number, k: number): { nqb: number; chunkRows: number; nseg: number } {
+    const nqb = Math.min(nq, MAX_BATCH);
+    const BR = scoresShape(nqb).WR * 4;
+    const maxTileRows = Math.max(1, ...this.tiles.map((t) => t.rows));
+    let chunkRows = Math.min(maxTileRows, Math.floor(this.scratchBytes / (nqb * 4)), 65535 * BR);
+    chunkRows = Math.max(chunkRows, 1);
+    const nseg = Math.max(1, Math.min(Math.ceil(2048 / nqb), Math.ceil(chunkRows / 1024)));
+    void k;
+    return { nqb, chunkRows, nseg };
+  }
+
+  /** Temporary bytes a search of nq queries at k needs on this device. */
+  static tempBytes(nq: number, k: number, d: number, scratchBytes: number): number {
+    const nqb = Math.min(nq, MAX_BATCH);
+    const nseg = Math.max(1, Math.ceil(2048 / nqb));
+    return scratchBytes + nqb * Math.ceil(d / 4) * 16 + nqb * (1 + nseg) * k * 8 * 2;
+  }
+
+  /** Exact top-k of padded queries (nq x q4*4 f32) over this shard's rows. */
+  async search(queries: Float32Array, nq: number, k: number): Promise<ShardResult> {
+    this.ctx.check();
+    const keys = new Float32Array(nq * k).fill(-Infinity);
+    const ids = new Uint32Array(nq * k).fill(EMPTY_ID);
+    if (this.ntotal === 0) return { nq, k, keys, ids };
+    if (k > this.kLimit) {
+      throw new TesseraError('INVALID_ARGUMENT', `k=${k} exceeds what ${this.ctx.label} selects on the GPU (${this.kLimit}): ask for fewer neighbours`);
+    }
+    const { nqb: maxB } = this.batchPlan(nq, k);
+    for (let q0 = 0; q0 < nq; q0 += maxB) {
+      const nqb = Math.min(maxB, nq - q0);
+      const part = await this.searchBatch(queries.subarray(q0 * this.q4 * 4, (q0 + nqb) * this.q4 * 4), nqb, k);
+      keys.set(part.keys, q0 * k);
+      ids.set(part.ids, q0 * k);
+    }
+    return { nq, k, keys, ids };
+  }
+
+  private async searchBatch(queries: Float32Array, nqb: number, k: number): Promise<ShardResult> {
+    const device = this.ctx.device;
+    const { chunkRows, nseg } = this.batchPlan(nqb, k);
+    const kp = Math.max(nextPow2(k), 2 * SELECT_WG);
+    const qBuf = await this.scratchBuffer('queries', queries.byteLength, BufferUsage.STORAGE | BufferUsage.COPY_DST);
+    const scores = await this.scratchBuffer('scores', nqb * chunkRows * 4, BufferUsage.STORAGE);
+    const candBytes = nqb * (1 + nseg) * k * 8;
+    const cand = await this.scratchBuffer('cand', candBytes, BufferUsage.STORAGE | BufferUsage.COPY_SRC);
+    const readBytes = nqb * k * 8;
+    const readback = await this.scratchBuffer('readback', readBytes, BufferUsage.MAP_READ | BufferUsage.COPY_DST);
+    const sq = this.sqBuffer ?? (this.sqBuffer = await this.ctx.createBuffer({ label: 'tessera sq params (unused)', size: 16, usage: BufferUsage.STORAGE }));
+    device.queue.writeBuffer(qBuf, 0, queries.buffer, queries.byteOffset, queries.byteLength);
+
+    // One dispatch triple per chunk; params of each dispatch sit at their own 256-byte slot.
+    const chunks: { tile: Tile; rowStart: number; rows: number; idBase: number }[] = [];
+    let idBase = 0;
+    for (const tile of this.tiles) {
+      for (let r = 0; r < tile.rows; r += chunkRows) chunks.push({ tile, rowStart: r, rows: Math.min(chunkRows, tile.rows - r), idBase: idBase + r });
+      idBase += tile.rows;
+    }
+    const uniforms = await this.scratchBuffer('uniforms', chunks.length * 3 * UNIFORM_STRIDE, BufferUsage.UNIFORM | BufferUsage.COPY_DST);
+    const params = new Uint32Array((chunks.length * 3 * UNIFORM_STRIDE) / 4);
+    const { pipeline: scoresPipe, BR, BQ } = this.scoresPipeline(nqb);
+    const selectPipe = this.selectPipeline('select_scores', kp);
+    const mergePipe = this.selectPipeline('merge_pairs', kp);
+    const enc = device.createCommandEncoder({ label: 'tessera flat search' });
+    chunks.forEach((c, i) => {
+      const segLen = Math.ceil(Math.ceil(c.rows / nseg) / SELECT_WG) * SELECT_WG;
+      const segUsed = Math.ceil(c.rows / segLen);
+      const u0 = (i * 3 * UNIFORM_STRIDE) / 4;
+      params.set([nqb, c.rows, c.rowStart, this.rowWords, this.q4], u0);
+      const u1 = u0 + UNIFORM_STRIDE / 4;
+      params.set([nqb, c.rows, segLen, nseg, k, c.idBase, 0, segUsed], u1);
+      const u2 = u1 + UNIFORM_STRIDE / 4;
+      params.set([nqb, c.rows, segLen, nseg, k, c.idBase, i > 0 ? 1 : 0, segUsed], u2);
+      const uni = (slot: number): GPUBufferBinding => ({ buffer: uniforms, offset: (i * 3 + slot) * UNIFORM_STRIDE, size: 32 });
+      const pass = enc.beginComputePass();
+      pass.setPipeline(scoresPipe);
+      pass.setBindGroup(0, device.createBindGroup({
+        layout: scoresPipe.getBindGroupLayout(0),
+        entries: [
+          { binding: 0, resource: uni(0) },
+          { binding: 1, resource: { buffer: c.tile.buffer, offset: 0, size: c.tile.capacity * this.rowBytes } },
+          { binding: 2, resource: { buffer: qBuf, offset: 0, size: queries.byteLength } },
+          { binding: 3, resource: { buffer: sq } },
+          { binding: 4, resource: { buffer: scores, offset: 0, size: nqb * c.rows * 4 } },
+        ],
+      }));
+      pass.dispatchWorkgroups(Math.ceil(c.rows / BR), Math.ceil(nqb / BQ));
+      pass.setPipeline(selectPipe);
+      pass.setBindGroup(0, device.createBindGroup({
+        layout: selectPipe.getBindGroupLayout(0),
+        entries: [
+          { binding: 0, resource: uni(1) },
+          { binding: 1, resource: { buffer: scores, offset: 0, size: nqb * c.rows * 4 } },
+          { binding: 2, resource: { buffer: cand, offset: 0, size: candBytes } },
+        ],
+      }));
+      pass.dispatchWorkgroups(segUsed, nqb);
+      pass.setPipeline(mergePipe);
+      pass.setBindGroup(0, device.createBindGroup({
+        layout: mergePipe.getBindGroupLayout(0),
+        entries: [
+          { binding: 0, resource: uni(2) },
+          { binding: 2, resource: { buffer: cand, offset: 0, size: candBytes } },
+        ],
+      }));
+      pass.dispatchWorkgroups(Math.min(nqb, 65535), Math.ceil(nqb / 65535));
+      pass.end();
+    });
+    enc.copyBufferToBuffer(cand, 0, readback, 0, readBytes);
+    device.queue.writeBuffer(uniforms, 0, params);
+    device.queue.submit([enc.finish()]);
+    await this.map(readback);
+    const pairs = new Uint32Array(readback.getMappedRange(0, readBytes).slice(0));
+    readback.unmap();
+    this.ctx.check();
+    const keys = new Float32Array(nqb * k);
+    const ids = new Uint32Array(nqb * k);
+    const keyBits = new Uint32Array(keys.buffer);
+    for (let i = 0; i < nqb * k; i++) {
+      keyBits[i] = pairs[2 * i]!;
+      ids[i] = pairs[2 * i + 1]!;
+    }
+    return { nq: nqb, k, keys, ids };
+  }
+
+  destroy(): void {
+    for (const t of this.tiles) t.buffer.destroy();
+    this.tiles = [];
+    for (const b of Object.values(this.scratch)) b?.destroy();
+    this.scratch = {};
+    this.sqBuffer?.destroy();
+    this.sqBuffer = undefined;
+    this.pipelines.clear();
+  }
+}
+
+export { EMPTY_ID };

@@ -1,0 +1,210 @@
+/**
+ * FAISS IndexHNSWFlat ("IHNf") files (FAISS impl/index_read.cpp read_HNSW, index_write.cpp write_HNSW),
+ * little-endian:
+ *
+ *   "IHNf" | index header
+ *   | uint64 n, float64[n] assign_probas            (level-assignment probabilities)
+ *   | uint64 n, int32[n]   cum_nneighbor_per_level  (cum[0] = 0, cum[1] = 2M, cum[l+1] = cum[l] + M)
+ *   | uint64 n, int32[n]   levels                   (per node: its top level + 1; n = ntotal)
+ *   | uint64 n, uint64[n]  offsets                  (n = ntotal + 1; node i's neighbours are
+ *                                                     neighbors[offsets[i] .. offsets[i+1]))
+ *   | uint64 n, int32[n]   neighbors                (level 0 first, then level 1, ...; -1 pads)
+ *   | int32 entry_point | int32 max_level | int32 efConstruction | int32 efSearch | int32 upper_beam (unused)
+ *   | storage: a flat index ("IxFI"/"IxF2") holding the ntotal vectors
+ *
+ * This is also tessera's in-memory HNSW layout (HnswData), so files map to an index without reshaping.
+ */
+import { TesseraError } from '../../core/errors.js';
+import type { ByteSink, Metric } from '../../core/types.js';
+import type { ByteReader } from '../byte-reader.js';
+import { type FlatLayout, readFlatHeader, writeFlatTo } from './flat.js';
+import { type FaissFileInfo, type FaissFormat, type FaissIndexHeader, readIndexHeader, requireMetric } from './header.js';
+import { LeWriter } from './sq.js';
+
+export const HNSW_FLAT_FOURCC = 'IHNf';
+
+/** An HNSW graph exactly as FAISS stores it (see the file comment). */
+export interface HnswGraph {
+  assignProbas: Float64Array;
+  cumNneighborPerLevel: Int32Array;
+  /** Per node: top level + 1. */
+  levels: Int32Array;
+  /** ntotal + 1 entries: node i's neighbour slots are [offsets[i], offsets[i+1]). */
+  offsets: Float64Array;
+  /** Neighbour ids, -1 for empty slots. */
+  neighbors: Int32Array;
+  entryPoint: number;
+  maxLevel: number;
+  efConstruction: number;
+  efSearch: number;
+}
+
+/** Where an IHNf file's parts lie: the small arrays read, the two large ones located. */
+export interface HnswLayout extends FaissIndexHeader {
+  metric: Metric;
+  assignProbas: Float64Array;
+  cumNneighborPerLevel: Int32Array;
+  levels: Int32Array;
+  offsets: Float64Array;
+  /** Byte offset of neighbors[0], and its element count. */
+  neighborsOffset: number;
+  neighborsCount: number;
+  entryPoint: number;
+  maxLevel: number;
+  efConstruction: number;
+  efSearch: number;
+  /** FAISS's M: half the level-0 degree. */
+  M: number;
+  storage: FlatLayout;
+}
+
+async function readVectorHead(r: ByteReader, what: string, elemBytes: number, max = Number.MAX_SAFE_INTEGER): Promise<{ n: number; at: number }> {
+  const n = await r.count64(`uint64 size of ${what}`, max);
+  r.require(n * elemBytes, `${n} elements of ${what}`);
+  return { n, at: r.offset };
+}
+
+/** Reads an IHNf file's structure (just past the fourcc), checking the graph arrays against ntotal and the file. */
+export async function readHnswLayout(r: ByteReader): Promise<HnswLayout> {
+  const header = await readIndexHeader(r);
+  const metric = requireMetric(header, r.label);
+  const n = header.ntotal;
+  const ap = await readVectorHead(r, 'assign_probas', 8, 1 << 16);
+  const assignProbas = new Float64Array((await r.bytes(ap.n * 8, 'float64 assign_probas')).buffer.slice(0));
+  const cn = await readVectorHead(r, 'cum_nneighbor_per_level', 4, 1 << 16);
+  const cumNneighborPerLevel = new Int32Array((await r.bytes(cn.n * 4, 'int32 cum_nneighbor_per_level')).buffer.slice(0));
+  if (cn.n < 2 || cumNneighborPerLevel[0] !== 0) throw r.error(`bad cum_nneighbor_per_level (${cn.n} entries, first ${cumNneighborPerLevel[0]}); the file is corrupt`, cn.at);
+  for (let i = 1; i < cn.n; i++) {
+    if (cumNneighborPerLevel[i]! < cumNneighborPerLevel[i - 1]!) throw r.error('cum_nneighbor_per_level is not increasing; the file is corrupt', cn.at + 4 * i);
+  }
+  const lv = await readVectorHead(r, 'levels', 4);
+  if (lv.n !== n) throw r.error(`levels has ${lv.n} entries, expected ntotal = ${n}; the file is corrupt`, lv.at - 8);
+  const levels = new Int32Array(n);
+  await readInto(r, new Uint8Array(levels.buffer), 'int32 levels');
+  const of = await readVectorHead(r, 'offsets', 8);
+  if (of.n !== n + 1) throw r.error(`offsets has ${of.n} entries, expected ntotal + 1 = ${n + 1}; the file is corrupt`, of.at - 8);
+  const raw = new BigUint64Array(of.n);
+  await readInto(r, new Uint8Array(raw.buffer), 'uint64 offsets');
+  const offsets = new Float64Array(of.n);
+  for (let i = 0; i < of.n; i++) offsets[i] = Number(raw[i]!);
+  const nb = await readVectorHead(r, 'neighbors', 4);
+  if (offsets[n] !== nb.n) throw r.error(`offsets end at ${offsets[n]} but neighbors has ${nb.n} entries; the file is corrupt`, nb.at - 8);
+  const neighborsOffset = r.offset;
+  r.offset += nb.n * 4;
+  const tailAt = r.offset;
+  const entryPoint = await r.i32('int32 entry_point');
+  const maxLevel = await r.i32('int32 max_level');
+  const efConstruction = await r.i32('int32 efConstruction');
+  const efSearch = await r.i32('int32 efSearch');
+  await r.i32('int32 upper_beam');
+  if (n > 0 && (entryPoint < 0 || entryPoint >= n)) throw r.error(`entry_point ${entryPoint} is not a node id below ntotal ${n}; the file is corrupt`, tailAt);
+  if (maxLevel < -1 || maxLevel + 1 >= cn.n) throw r.error(`max_level ${maxLevel} exceeds the ${cn.n - 1} levels described; the file is corrupt`, tailAt + 4);
+  const storageAt = r.offset;
+  const sfcc = await r.fourcc('fourcc of the HNSW storage');
+  if (sfcc === 'null') {
+    throw new TesseraError('UNSUPPORTED', `${r.label}: the HNSW file has no storage (written with IO_FLAG_SKIP_STORAGE) at byte offset ${storageAt}: write it with its vectors`);
+  }
+  r.offset = storageAt;
+  const storage = await readFlatHeader(r);
+  if (storage.d !== header.d || storage.ntotal !== n) {
+    throw r.error(`the storage holds ${storage.ntotal} x ${storage.d} vectors, expected ${n} x ${header.d}; the file is corrupt`, storageAt);
+  }
+  const M = (cumNneighborPerLevel[2] ?? 2 * cumNneighborPerLevel[1]!) - cumNneighborPerLevel[1]!;
+  return {
+    ...header,
+    metric,
+    assignProbas,
+    cumNneighborPerLevel,
+    levels,
+    offsets,
+    neighborsOffset,
+    neighborsCount: nb.n,
+    entryPoint,
+    maxLevel,
+    efConstruction,
+    efSearch,
+    M: M > 0 ? M : cumNneighborPerLevel[1]! / 2,
+    storage,
+  };
+}
+
+/** Reads dest.length bytes at the reader's offset in bounded chunks. */
+async function readInto(r: ByteReader, dest: Uint8Array, what: string): Promise<void> {
+  const step = 16 << 20;
+  for (let o = 0; o < dest.length; o += step) {
+    const len = Math.min(step, dest.length - o);
+    dest.set(await r.source.read(r.offset, len).then((b) => {
+      if (b.length !== len) throw r.error(`truncated: expected ${len} bytes of ${what}, read ${b.length}`);
+      return b;
+    }), o);
+    r.offset += len;
+  }
+}
+
+/** Reads the neighbours array of a layout (4 bytes per slot). */
+export async function readHnswNeighbors(r: ByteReader, layout: HnswLayout): Promise<Int32Array> {
+  const out = new Int32Array(layout.neighborsCount);
+  r.offset = layout.neighborsOffset;
+  await readInto(r, new Uint8Array(out.buffer), 'int32 neighbors');
+  return out;
+}
+
+/** Reads graph and vectors of an IHNf file into memory (the reader placed just past the fourcc). */
+export async function readHnswFlat(r: ByteReader): Promise<{ layout: HnswLayout; graph: HnswGraph; vectors: Float32Array }> {
+  const layout = await readHnswLayout(r);
+  const neighbors = await readHnswNeighbors(r, layout);
+  const vectors = new Float32Array(layout.ntotal * layout.d);
+  r.offset = layout.storage.dataOffset;
+  await readInto(r, new Uint8Array(vectors.buffer), 'float32 vectors');
+  const { assignProbas, cumNneighborPerLevel, levels, offsets, entryPoint, maxLevel, efConstruction, efSearch } = layout;
+  return { layout, graph: { assignProbas, cumNneighborPerLevel, levels, offsets, neighbors, entryPoint, maxLevel, efConstruction, efSearch }, vectors };
+}
+
+/** Writes an IHNf file into `sink` (not closed): FAISS reads it back with faiss.read_index. */
+export async function writeHnswFlatTo(sink: ByteSink, d: number, metric: Metric, graph: HnswGraph, vectors: Float32Array): Promise<void> {
+  const n = graph.levels.length;
+  if (vectors.length !== n * d || graph.offsets.length !== n + 1 || graph.offsets[n] !== graph.neighbors.length) {
+    throw new TesseraError('INVALID_ARGUMENT', `inconsistent HNSW graph: ${n} levels, ${graph.offsets.length} offsets, ${graph.neighbors.length} neighbours, ${vectors.length / d} vectors`);
+  }
+  const offsets = new BigUint64Array(n + 1);
+  for (let i = 0; i <= n; i++) offsets[i] = BigInt(graph.offsets[i]!);
+  const head = new LeWriter()
+    .fourcc(HNSW_FLAT_FOURCC)
+    .header(d, n, metric)
+    .vector(graph.assignProbas)
+    .vector(graph.cumNneighborPerLevel)
+    .vector(graph.levels)
+    .vector(offsets)
+    .u64(graph.neighbors.length)
+    .done();
+  await sink.write(head);
+  const step = 4 << 20;
+  for (let o = 0; o < graph.neighbors.length; o += step) {
+    const part = graph.neighbors.subarray(o, Math.min(graph.neighbors.length, o + step));
+    await sink.write(new Uint8Array(part.buffer, part.byteOffset, part.byteLength));
+  }
+  await sink.write(new LeWriter().i32(graph.entryPoint).i32(graph.maxLevel).i32(graph.efConstruction).i32(graph.efSearch).i32(1).done());
+  await writeFlatTo(sink, d, metric, n, vectors);
+}
+
+export const hnswFormats: FaissFormat[] = [
+  {
+    fourcc: HNSW_FLAT_FOURCC,
+    kind: 'hnsw',
+    type: 'IndexHNSWFlat',
+    async inspect(r: ByteReader, fourcc: string): Promise<FaissFileInfo> {
+      const l = await readHnswLayout(r);
+      return {
+        fourcc,
+        type: 'IndexHNSWFlat',
+        description: `HNSW${l.M}`,
+        d: l.d,
+        ntotal: l.ntotal,
+        metric: l.metric,
+        metricName: l.metricName,
+        isTrained: l.isTrained,
+        details: { M: l.M, efConstruction: l.efConstruction, efSearch: l.efSearch, maxLevel: l.maxLevel, entryPoint: l.entryPoint },
+      };
+    },
+  },
+];

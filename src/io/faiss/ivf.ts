@@ -1,0 +1,216 @@
+/**
+ * FAISS IndexIVFFlat ("IwFl") and IndexIVFScalarQuantizer ("IwSq") files (FAISS impl/index_read.cpp
+ * read_ivf_header / read_InvertedLists, index_write.cpp), little-endian:
+ *
+ *   fourcc | index header | uint64 nlist | uint64 nprobe | quantizer: a flat index ("IxFI"/"IxF2", nlist rows)
+ *   | direct map: uint8 type, uint64 n, int64[n] (+ uint64 m, int64[2m] pairs when type == 2)
+ *   | IwSq only: ScalarQuantizer (sq.ts) | uint64 code_size | uint8 by_residual
+ *   | inverted lists "ilar": uint64 nlist | uint64 code_size | "full": uint64 nlist, uint64[nlist] sizes
+ *                                                         or "sprs": uint64 2m, (uint64 list, uint64 size)[m]
+ *     then for each non-empty list in order: uint8[size * code_size] codes, int64[size] ids
+ *
+ * IwFl codes are float32 vectors (code_size = 4d); IwSq QT_8bit codes are d bytes of the vector
+ * (or, with by_residual, of the vector minus its list's centroid).
+ */
+import { TesseraError } from '../../core/errors.js';
+import type { Metric } from '../../core/types.js';
+import { type ByteReader, float32View } from '../byte-reader.js';
+import { encodeFlatHeader, readFlatHeader } from './flat.js';
+import { type FaissFileInfo, type FaissFormat, type FaissIndexHeader, readIndexHeader, requireMetric } from './header.js';
+import { encodeSqParams, LeWriter, readSqParams, type SqParams } from './sq.js';
+
+export const IVF_FLAT_FOURCC = 'IwFl';
+export const IVF_SQ_FOURCC = 'IwSq';
+
+/** Everything of an IVF file but the list contents, with where each list's bytes lie. */
+export interface IvfLayout extends FaissIndexHeader {
+  fourcc: string;
+  metric: Metric;
+  nlist: number;
+  nprobe: number;
+  /** Coarse centroids, nlist x d. */
+  centroids: Float32Array;
+  /** IwSq only. */
+  sq?: SqParams;
+  byResidual: boolean;
+  /** Bytes per stored vector: 4d (IwFl) or d (IwSq QT_8bit). */
+  codeSize: number;
+  /** Vectors in each list. */
+  listSizes: Float64Array;
+  /** Byte offset of each list's codes; its int64 ids follow the codes. */
+  listOffsets: Float64Array;
+  /** Byte offset just past the inverted lists. */
+  end: number;
+}
+
+/** Reads an IVF file's structure at the reader (just past the fourcc); checks sizes against each other and the file. */
+export async function readIvfLayout(r: ByteReader, fourcc: string): Promise<IvfLayout> {
+  const header = await readIndexHeader(r);
+  const metric = requireMetric(header, r.label);
+  const d = header.d;
+  const nlist = await r.count64('uint64 nlist', 1 << 30, 1);
+  const nprobe = await r.count64('uint64 nprobe', 1 << 30);
+  const qAt = r.offset;
+  const qfcc = await r.fourcc('fourcc of the coarse quantizer');
+  if (qfcc !== 'IxFI' && qfcc !== 'IxF2' && qfcc !== 'IxFl') {
+    throw new TesseraError(
+      'UNSUPPORTED',
+      `${r.label}: IVF coarse quantizer of type "${qfcc}" at byte offset ${qAt} is not supported: tessera reads IVF indexes with a flat quantizer (IxFI/IxF2)`,
+    );
+  }
+  r.offset = qAt;
+  const q = await readFlatHeader(r);
+  // An index saved before train has an empty quantizer.
+  if (q.d !== d || (q.ntotal !== nlist && !(q.ntotal === 0 && !header.isTrained))) {
+    throw r.error(`the coarse quantizer holds ${q.ntotal} x ${q.d} centroids, expected nlist x d = ${nlist} x ${d}; the file is corrupt`, qAt);
+  }
+  r.offset = q.dataOffset;
+  const centroids = float32View(await r.bytes(q.ntotal * q.rowBytes, `${nlist} centroids`)).slice();
+  // Direct map: tessera answers searches only, so its contents are skipped.
+  const dmAt = r.offset;
+  const dmType = await r.u8('uint8 direct map type');
+  if (dmType > 2) throw r.error(`bad direct map type ${dmType} (0 none, 1 array, 2 hashtable); the file is corrupt`, dmAt);
+  const dmN = await r.count64('uint64 direct map size');
+  r.skip(dmN * 8, `${dmN} int64 direct map entries`);
+  if (dmType === 2) {
+    const m = await r.count64('uint64 direct map hashtable size');
+    r.skip(m * 16, `${m} direct map hashtable pairs`);
+  }
+  let sq: SqParams | undefined;
+  let byResidual = false;
+  let codeSize = 4 * d;
+  if (fourcc === IVF_SQ_FOURCC) {
+    sq = await readSqParams(r, d);
+    const csAt = r.offset;
+    codeSize = await r.count64('uint64 code_size');
+    if (codeSize !== sq.codeSize) throw r.error(`code_size ${codeSize} differs from the scalar quantizer's ${sq.codeSize}; the file is corrupt`, csAt);
+    const brAt = r.offset;
+    const br = await r.u8('uint8 by_residual');
+    if (br > 1) throw r.error(`bad by_residual ${br} (a bool); the file is corrupt`, brAt);
+    byResidual = br === 1;
+  }
+  const ilAt = r.offset;
+  const ilfcc = await r.fourcc('fourcc of the inverted lists ("ilar")');
+  if (ilfcc !== 'ilar') {
+    const known = /^[\x20-\x7e]{4}$/.test(ilfcc);
+    if (!known) throw r.error(`expected inverted lists "ilar", found bytes that are no fourcc; the file is corrupt`, ilAt);
+    throw new TesseraError(
+      'UNSUPPORTED',
+      `${r.label}: inverted lists of type "${ilfcc}" at byte offset ${ilAt} are not supported: tessera reads in-file array lists ("ilar"); rewrite the index with faiss.write_index after loading it into memory`,
+    );
+  }
+  const ilnAt = r.offset;
+  const ilNlist = await r.count64('uint64 inverted lists nlist');
+  if (ilNlist !== nlist) throw r.error(`inverted lists have nlist ${ilNlist}, the index ${nlist}; the file is corrupt`, ilnAt);
+  const ilcAt = r.offset;
+  const ilCode = await r.count64('uint64 inverted lists code_size');
+  if (ilCode !== codeSize) throw r.error(`inverted lists have code_size ${ilCode}, expected ${codeSize}; the file is corrupt`, ilcAt);
+  const ltAt = r.offset;
+  const listType = await r.fourcc('list layout fourcc ("full" or "sprs")');
+  const listSizes = new Float64Array(nlist);
+  if (listType === 'full') {
+    const nAt = r.offset;
+    const n = await r.count64('uint64 number of list sizes');
+    if (n !== nlist) throw r.error(`${n} list sizes stored for ${nlist} lists; the file is corrupt`, nAt);
+    const raw = await r.bytes(8 * n, `${n} uint64 list sizes`);
+    const v = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+    for (let i = 0; i < n; i++) listSizes[i] = checkedSize(r, v.getBigUint64(8 * i, true), nAt + 8 + 8 * i);
+  } else if (listType === 'sprs') {
+    const nAt = r.offset;
+    const n = await r.count64('uint64 sparse list entries');
+    if (n % 2 !== 0 || n > 2 * nlist) throw r.error(`bad sparse list table of ${n} entries for ${nlist} lists; the file is corrupt`, nAt);
+    const raw = await r.bytes(8 * n, `${n} uint64 sparse list entries`);
+    const v = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+    for (let i = 0; i < n; i += 2) {
+      const list = v.getBigUint64(8 * i, true);
+      if (list >= BigInt(nlist)) throw r.error(`sparse list id ${list} is not below nlist ${nlist}; the file is corrupt`, nAt + 8 + 8 * i);
+      listSizes[Number(list)] = checkedSize(r, v.getBigUint64(8 * i + 8, true), nAt + 16 + 8 * i);
+    }
+  } else {
+    throw r.error(`bad inverted list layout ${JSON.stringify(listType)} (expected "full" or "sprs"); the file is corrupt`, ltAt);
+  }
+  let total = 0;
+  for (let i = 0; i < nlist; i++) total += listSizes[i]!;
+  if (total !== header.ntotal) {
+    throw r.error(`the inverted lists hold ${total} vectors but the header says ntotal = ${header.ntotal}; the file is corrupt`, ltAt);
+  }
+  const listOffsets = new Float64Array(nlist);
+  let at = r.offset;
+  for (let i = 0; i < nlist; i++) {
+    listOffsets[i] = at;
+    at += listSizes[i]! * (codeSize + 8);
+  }
+  if (at > r.size) {
+    let list = 0;
+    while (list + 1 < nlist && listOffsets[list + 1]! <= r.size) list++;
+    throw new TesseraError(
+      'FORMAT',
+      `${r.label}: truncated: the inverted lists need bytes up to offset ${at}, but the file ends at byte ${r.size} (inside list ${list}, which starts at byte offset ${listOffsets[list]}): the file is incomplete (copy or write it again)`,
+    );
+  }
+  r.offset = at;
+  return { ...header, fourcc, metric, nlist, nprobe, centroids, sq, byResidual, codeSize, listSizes, listOffsets, end: at };
+}
+
+function checkedSize(r: ByteReader, v: bigint, at: number): number {
+  if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw r.error(`bad list size ${v}; the file is corrupt`, at);
+  return Number(v);
+}
+
+/** Bytes of an IVF file up to the first list's codes (lists then follow in order: codes, then int64 ids). */
+export function encodeIvfHead(opts: {
+  d: number;
+  metric: Metric;
+  ntotal: number;
+  nprobe: number;
+  centroids: Float32Array;
+  /** IwSq: the QT_8bit trained ranges (vmin, vdiff). */
+  sqTrained?: Float32Array;
+  byResidual?: boolean;
+  isTrained: boolean;
+  listSizes: ArrayLike<number>;
+}): Uint8Array {
+  const { d, metric, centroids } = opts;
+  const nlist = opts.listSizes.length;
+  const sq = opts.sqTrained !== undefined;
+  const w = new LeWriter().fourcc(sq ? IVF_SQ_FOURCC : IVF_FLAT_FOURCC).header(d, opts.ntotal, metric, opts.isTrained);
+  w.u64(nlist).u64(opts.nprobe);
+  // An untrained quantizer is empty (FAISS: ntotal 0 until train).
+  const qn = centroids.length / d;
+  w.bytes(encodeFlatHeader(d, qn, metric)).bytes(new Uint8Array(centroids.buffer, centroids.byteOffset, centroids.byteLength));
+  w.u8(0).u64(0); // no direct map
+  const codeSize = sq ? d : 4 * d;
+  if (sq) w.bytes(encodeSqParams(d, opts.sqTrained!)).u64(codeSize).u8(opts.byResidual ? 1 : 0);
+  w.fourcc('ilar').u64(nlist).u64(codeSize).fourcc('full').u64(nlist);
+  for (let i = 0; i < nlist; i++) w.u64(opts.listSizes[i]!);
+  return w.done();
+}
+
+function ivfInfo(l: IvfLayout): FaissFileInfo {
+  const sq = l.fourcc === IVF_SQ_FOURCC;
+  let largest = 0;
+  for (let i = 0; i < l.nlist; i++) largest = Math.max(largest, l.listSizes[i]!);
+  return {
+    fourcc: l.fourcc,
+    type: sq ? 'IndexIVFScalarQuantizer' : 'IndexIVFFlat',
+    description: `IVF${l.nlist},${sq ? 'SQ8' : 'Flat'}`,
+    d: l.d,
+    ntotal: l.ntotal,
+    metric: l.metric,
+    metricName: l.metricName,
+    isTrained: l.isTrained,
+    details: { nlist: l.nlist, nprobe: l.nprobe, codeSize: l.codeSize, byResidual: l.byResidual, largestList: largest },
+  };
+}
+
+export const ivfFormats: FaissFormat[] = [
+  { fourcc: IVF_FLAT_FOURCC, type: 'IndexIVFFlat' },
+  { fourcc: IVF_SQ_FOURCC, type: 'IndexIVFScalarQuantizer' },
+].map(({ fourcc, type }) => ({
+  fourcc,
+  kind: 'ivf' as const,
+  type,
+  async inspect(r: ByteReader, fcc: string) {
+    return ivfInfo(await readIvfLayout(r, fcc));
+  },
+}));

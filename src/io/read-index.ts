@@ -1,0 +1,71 @@
+/**
+ * `readIndex` / `writeIndex`, as faiss.read_index / faiss.write_index: the file's fourcc names the
+ * index kind, `chooseBackend` picks gpu or wasm (the one asked for, or for 'auto' the GPU when an
+ * adapter exists), and that backend's registered loader streams the file in.
+ */
+import { TesseraError } from '../core/errors.js';
+import { chooseBackend, type IndexOptions, registeredBackends, registration } from '../core/factory.js';
+import type { Backend, ByteSink, ByteSource, Index } from '../core/types.js';
+import { openSource } from '../platform.js';
+import { inspectSource } from './faiss/formats.js';
+import type { FaissFileInfo } from './faiss/header.js';
+
+/** What a FAISS file holds, without loading it: header fields, size, and the backends that can load it here. */
+export interface IndexFileInfo extends FaissFileInfo {
+  /** File size in bytes. */
+  bytes: number;
+  /** Backends loaded in this runtime that can read this file (before checking for a GPU adapter). */
+  backends: Backend[];
+}
+
+/** Reads a FAISS file's header (a few bytes): type, d, ntotal, metric, size, backends. FORMAT on corrupt headers. */
+export async function inspectIndex(target: string | ByteSource): Promise<IndexFileInfo> {
+  const source = await openSource(target);
+  try {
+    const { format, info } = await inspectSource(source, labelOf(target));
+    const backends = registeredBackends(format.kind).filter((b) => registration(b, format.kind)?.load);
+    return { ...info, bytes: source.size, backends: info.metric ? backends : [] };
+  } finally {
+    if (typeof target === 'string') await source.close();
+  }
+}
+
+/**
+ * Reads a FAISS index file (IndexFlatIP/L2 and the types other readers register) into an index on
+ * the backend `opts.backend` chooses. A path is opened and closed here; a ByteSource is left open.
+ * Errors: NOT_FOUND (no file), FORMAT (corrupt, with byte offset), UNSUPPORTED (unknown fourcc or
+ * metric, or no loaded backend reads this type).
+ */
+export async function readIndex(target: string | ByteSource, opts: IndexOptions = {}): Promise<Index> {
+  const source = await openSource(target);
+  try {
+    const label = labelOf(target);
+    // The header is checked before a backend allocates anything, so corrupt files fail fast.
+    const { format, info } = await inspectSource(source, label);
+    if (!info.metric) {
+      throw new TesseraError('UNSUPPORTED', `${label}: metric ${info.metricName} is not supported: tessera serves inner product and L2 indexes`);
+    }
+    const what = `${info.type} file ${label}`;
+    const backend = await chooseBackend(format.kind, what, opts);
+    const load = registration(backend, format.kind)?.load;
+    if (!load) {
+      const others = registeredBackends(format.kind).filter((b) => registration(b, format.kind)?.load);
+      throw new TesseraError(
+        'UNSUPPORTED',
+        `the ${backend} backend cannot read ${what}` + (others.length ? `: use backend '${others.join("' or '")}'` : ': no loaded backend reads it'),
+      );
+    }
+    return await load(source, opts);
+  } finally {
+    if (typeof target === 'string') await source.close();
+  }
+}
+
+/** Writes `index` as a FAISS file FAISS reads back (faiss.write_index); atomic for paths. */
+export async function writeIndex(index: Index, target: string | ByteSink): Promise<void> {
+  await index.save(target);
+}
+
+function labelOf(target: string | ByteSource): string {
+  return typeof target === 'string' ? target : 'index file';
+}

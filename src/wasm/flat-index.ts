@@ -1,0 +1,152 @@
+/**
+ * Exact flat search on the CPU in WebAssembly (SIMD128), FAISS IndexFlatIP / IndexFlatL2 semantics:
+ * vectors live in the module's linear memory, queries are scored in batches by native/flat.c, and
+ * the query batches are spread over worker threads when the runtime shares memory between them.
+ */
+import { TesseraError } from '../core/errors.js';
+import type { IndexOptions } from '../core/factory.js';
+import { concatResults } from '../core/topk.js';
+import type { ByteSink, ByteSource, Index, Metric, SearchOptions, SearchResult } from '../core/types.js';
+import { MAX_K, checkSearch, checkVectors } from '../core/validate.js';
+import { readFlatLayout, streamFlatRows, writeFlatIndex } from '../io/faiss/flat.js';
+import { WasmHeap } from './module.js';
+import { type WorkerPool, acquirePool, resolveThreads } from './worker-pool.js';
+
+/** Bytes of queries + results handled per native call: bounds temporary memory for any nq and k. */
+const BATCH_BYTES = 32 << 20;
+
+export class WasmFlatIndex implements Index {
+  readonly backend = 'wasm' as const;
+  readonly description = 'Flat';
+  readonly isTrained = true;
+  private n = 0;
+  private capacity = 0;
+  private base = 0;
+  private disposed = false;
+
+  private constructor(
+    readonly d: number,
+    readonly metric: Metric,
+    private readonly heap: WasmHeap,
+    private readonly pool: WorkerPool | undefined,
+  ) {}
+
+  static async create(d: number, metric: Metric, opts: IndexOptions = {}): Promise<WasmFlatIndex> {
+    const threads = resolveThreads(opts.threads);
+    const heap = await WasmHeap.create(threads > 1);
+    const pool = threads > 1 ? await acquirePool(heap, threads) : undefined;
+    return new WasmFlatIndex(d, metric, heap, pool);
+  }
+
+  /** Reads a FAISS IndexFlatIP/L2 file, streaming rows straight into WebAssembly memory. */
+  static async load(source: ByteSource, opts: IndexOptions = {}): Promise<WasmFlatIndex> {
+    const layout = await readFlatLayout(source);
+    const index = await WasmFlatIndex.create(layout.d, layout.metric, opts);
+    index.reserve(layout.ntotal);
+    for await (const chunk of streamFlatRows(source, layout, { onProgress: opts.onProgress, phase: 'loading index' })) {
+      index.heap.f32(index.base + chunk.start * layout.d * 4, chunk.data.length).set(chunk.data);
+      index.n = chunk.start + chunk.count;
+    }
+    return index;
+  }
+
+  get ntotal(): number {
+    return this.n;
+  }
+
+  async train(x: Float32Array): Promise<void> {
+    this.live();
+    checkVectors(x, this.d, 'training vectors');
+  }
+
+  async add(x: Float32Array): Promise<void> {
+    this.live();
+    const m = checkVectors(x, this.d, 'vectors to add');
+    this.reserve(this.n + m);
+    this.heap.f32(this.base + this.n * this.d * 4, x.length).set(x);
+    this.n += m;
+  }
+
+  /** Grows the vector array to hold `rows` rows (amortised doubling). */
+  private reserve(rows: number): void {
+    if (rows <= this.capacity) return;
+    const cap = Math.max(rows, Math.min(Math.ceil(this.capacity * 1.5), Math.floor(2 ** 32 / (this.d * 4))));
+    this.base = this.heap.realloc(this.base, this.n * this.d * 4, Math.max(rows, cap) * this.d * 4);
+    this.capacity = Math.max(rows, cap);
+  }
+
+  async search(q: Float32Array, k: number, opts: SearchOptions = {}): Promise<SearchResult> {
+    this.live();
+    const nq = checkSearch(q, k, this.d, this.n, MAX_K);
+    const perQuery = this.d * 4 + k * 8 + 4;
+    const batch = Math.max(1, Math.min(nq, Math.floor(BATCH_BYTES / perQuery)));
+    const parts: SearchResult[] = [];
+    for (let q0 = 0; q0 < nq; q0 += batch) {
+      opts.signal?.throwIfAborted();
+      parts.push(await this.searchBatch(q.subarray(q0 * this.d, Math.min(nq, q0 + batch) * this.d), k));
+    }
+    return parts.length === 1 ? parts[0]! : concatResults(parts, k);
+  }
+
+  private async searchBatch(q: Float32Array, k: number): Promise<SearchResult> {
+    const d = this.d;
+    const nq = q.length / d;
+    const heap = this.heap;
+    const qp = heap.alloc(q.length * 4);
+    const dp = heap.alloc(nq * k * 4);
+    const ip = heap.alloc(nq * k * 4);
+    const fp = heap.alloc(nq * 4);
+    try {
+      heap.f32(qp, q.length).set(q);
+      const metric = this.metric === 'ip' ? 0 : 1;
+      const call = (from: number, to: number) =>
+        [this.base, this.n, d, qp + from * d * 4, to - from, k, metric, 0, dp + from * k * 4, ip + from * k * 4, fp + from * 4] as const;
+      if (this.pool && nq > 1) {
+        await this.pool.parallelFor(nq, (from, to) => ({ fn: 'flat_search', args: [...call(from, to)] }));
+      } else {
+        heap.exports.flat_search(...call(0, nq));
+      }
+      const distances = heap.f32(dp, nq * k).slice();
+      const ids = heap.i32(ip, nq * k);
+      const labels = new BigInt64Array(nq * k);
+      for (let i = 0; i < labels.length; i++) labels[i] = BigInt(ids[i]!);
+      return { nq, k, distances, labels };
+    } finally {
+      heap.release(fp);
+      heap.release(ip);
+      heap.release(dp);
+      heap.release(qp);
+    }
+  }
+
+  /** Writes a FAISS IndexFlatIP ("IxFI") or IndexFlatL2 ("IxF2") file. */
+  async save(target: string | ByteSink): Promise<void> {
+    this.live();
+    const rows = this.rowChunks();
+    await writeFlatIndex(target, this.d, this.metric, this.n, rows);
+  }
+
+  /** Copies of the stored rows in bounded chunks (the memory may be shared or grow meanwhile). */
+  private *rowChunks(): Generator<Float32Array> {
+    const rowsPer = Math.max(1, Math.floor((16 << 20) / (this.d * 4)));
+    for (let r = 0; r < this.n; r += rowsPer) {
+      const m = Math.min(rowsPer, this.n - r);
+      yield this.heap.f32(this.base + r * this.d * 4, m * this.d).slice();
+    }
+  }
+
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    await this.pool?.release();
+  }
+
+  private live(): void {
+    if (this.disposed) throw new TesseraError('INVALID_ARGUMENT', 'this index was disposed: create or load a new one');
+  }
+}
+
+/** Used by readIndex through the factory registry (the reader positioned at byte 0). */
+export async function loadFlat(source: ByteSource, opts: IndexOptions): Promise<Index> {
+  return WasmFlatIndex.load(source, opts);
+}

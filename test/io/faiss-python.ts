@@ -1,0 +1,70 @@
+/** Runs the FAISS fixture scripts (test/fixtures/faiss/*flat*.py) with a Python that has faiss. */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+const scripts = resolve(import.meta.dirname, '../fixtures/faiss');
+
+let python: string | undefined;
+
+/**
+ * The Python with `faiss` importable: $TESSERA_PYTHON, Debian's /usr/bin/python3 (python3-faiss
+ * installs there, while a pyenv python3 may shadow it on PATH), then python3. Throws when none has it:
+ * CI installs python3-faiss, so a missing oracle is a failure, not a skip.
+ */
+export function faissPython(): string {
+  if (python) return python;
+  const candidates = [process.env.TESSERA_PYTHON, '/usr/bin/python3', 'python3'].filter((c): c is string => !!c);
+  for (const c of candidates) {
+    const r = spawnSync(c, ['-c', 'import faiss, numpy'], { stdio: 'ignore' });
+    if (r.status === 0) return (python = c);
+  }
+  throw new Error(`no Python with faiss and numpy among ${candidates.join(', ')}: apt-get install python3-faiss python3-numpy (or set TESSERA_PYTHON)`);
+}
+
+export interface FlatFixtureIndex {
+  file: string;
+  labels: number[][];
+  distances: number[][];
+}
+export interface FlatFixtures {
+  dir: string;
+  faiss: string;
+  k: number;
+  sets: Record<string, { n: number; d: number; nq: number; indexes: Record<'ip' | 'l2', FlatFixtureIndex> }>;
+  q: { n: number; d: number; data: number[][] };
+}
+
+/** Writes the flat fixtures into a fresh temp dir with real FAISS; returns their description. */
+export function makeFlatFixtures(): FlatFixtures {
+  const dir = mkdtempSync(join(tmpdir(), 'tessera-flat-'));
+  execFileSync(faissPython(), [join(scripts, 'make_flat_fixtures.py'), dir], { stdio: ['ignore', 'ignore', 'inherit'] });
+  return { dir, ...JSON.parse(readFileSync(join(dir, 'fixtures.json'), 'utf8')) };
+}
+
+export interface FaissView {
+  error?: string;
+  class: string;
+  d: number;
+  ntotal: number;
+  metric: 'ip' | 'l2';
+  sum: number;
+  labels: number[][];
+  distances: number[][];
+}
+
+/** FAISS reads each file and searches it with the raw float32 queries at `queries`. */
+export function searchWithFaiss(files: string[], queries: string, d: number, k: number): FaissView[] {
+  const dir = mkdtempSync(join(tmpdir(), 'tessera-faiss-req-'));
+  const req = join(dir, 'request.json');
+  writeFileSync(req, JSON.stringify({ queries, d, k, files }));
+  const out = execFileSync(faissPython(), [join(scripts, 'search_flat_with_faiss.py'), req], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  return JSON.parse(out) as FaissView[];
+}
+
+/** n x d raw float32 file as a Float32Array. */
+export function readF32(path: string): Float32Array {
+  const b = readFileSync(path);
+  return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+}
