@@ -7,7 +7,7 @@
  * Lists live in one WebAssembly memory (at most 4 GiB: shards.ts splits larger indexes).
  */
 import { TesseraError } from '../core/errors.js';
-import type { IndexOptions, IndexSpec } from '../core/factory.js';
+import { type IndexOptions, type IndexSpec, registerIndexType } from '../core/factory.js';
 import { emptyResult } from '../core/topk.js';
 import type { ByteSink, ByteSource, Index, Metric, ProgressCallback, SearchOptions, SearchResult } from '../core/types.js';
 import { checkSearch, checkVectors } from '../core/validate.js';
@@ -427,3 +427,5 @@ export async function createIvfIndex(d: number, spec: IndexSpec, metric: Metric,
   if (spec.kind !== 'ivf') throw new TesseraError('INVALID_ARGUMENT', `createIvfIndex got a ${spec.kind} spec`);
   return new WasmIvfIndex(d, spec.nlist, spec.storage, metric, opts);
 }
+
+registerIndexType('wasm', 'ivf', { create: createIvfIndex, load: (source, opts) => loadIvfIndex(source, opts) });

@@ -6,3 +6,5 @@ registerIndexType('wasm', 'flat', {
   create: (d, _spec, metric, opts) => WasmFlatIndex.create(d, metric, opts),
   load: loadFlat,
 });
+import './sq-index.js';
+import './ivf-index.js';

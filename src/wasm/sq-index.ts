@@ -6,7 +6,7 @@
  * beyond which shards.ts splits the index).
  */
 import { TesseraError, formatBytes } from '../core/errors.js';
-import type { IndexOptions, IndexSpec } from '../core/factory.js';
+import { type IndexOptions, type IndexSpec, registerIndexType } from '../core/factory.js';
 import { emptyResult } from '../core/topk.js';
 import type { ByteSink, ByteSource, Index, Metric, ProgressCallback, SearchOptions, SearchResult } from '../core/types.js';
 import { checkSearch, checkVectors } from '../core/validate.js';
@@ -538,3 +538,5 @@ export async function createSqIndex(d: number, spec: IndexSpec, metric: Metric, 
   if (spec.kind !== 'sq') throw new TesseraError('INVALID_ARGUMENT', `createSqIndex got a ${spec.kind} spec`);
   return new WasmSqIndex(d, metric, opts);
 }
+
+registerIndexType('wasm', 'sq', { create: createSqIndex, load: (source, opts) => loadSqIndex(source, opts) });

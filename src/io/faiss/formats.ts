@@ -7,10 +7,16 @@ import { TesseraError } from '../../core/errors.js';
 import type { ByteSource } from '../../core/types.js';
 import { ByteReader } from '../byte-reader.js';
 import { flatFormats } from './flat.js';
+import { hnswFormats } from './hnsw.js';
+import { ivfFormats } from './ivf.js';
+import { sqFormats } from './sq.js';
 import { type FaissFileInfo, type FaissFormat, showFourcc } from './header.js';
 
 const FORMATS: readonly FaissFormat[] = [
   ...flatFormats,
+  ...hnswFormats,
+  ...ivfFormats,
+  ...sqFormats,
 ];
 
 const byFourcc = new Map<string, FaissFormat>(FORMATS.map((f) => [f.fourcc, f]));

@@ -1,0 +1,213 @@
+/**
+ * FAISS interop for the ANN file types (IHNf, IwFl, IwSq, IxSQ), with real FAISS (python3-faiss) as
+ * the oracle: we read what FAISS wrote and match its recall at the same nprobe; FAISS reads what we
+ * write and returns our results; corrupt and truncated files fail with clear codes.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import '../../src/node.js';
+import { indexFactory } from '../../src/core/factory.js';
+import type { Index, Metric, SearchResult } from '../../src/core/types.js';
+import { ByteReader, memorySink, memorySource } from '../../src/io/byte-reader.js';
+import { readHnswFlat, writeHnswFlatTo } from '../../src/io/faiss/hnsw.js';
+import { inspectIndex, readIndex } from '../../src/io/read-index.js';
+import { bruteForce, type OracleResult, recallAtK } from '../helpers/oracle.js';
+import { faissPython, readF32 } from './faiss-python.js';
+
+const scripts = resolve(import.meta.dirname, '../fixtures/faiss');
+
+interface AnnFixture {
+  file: string;
+  factory: string;
+  metric: Metric;
+  params: { efSearch?: number; nprobe?: number };
+  labels: number[][];
+  distances: number[][];
+}
+interface AnnFixtures {
+  n: number;
+  d: number;
+  nq: number;
+  k: number;
+  faiss: string;
+  indexes: Record<string, AnnFixture>;
+}
+
+let dir = '';
+let fx: AnnFixtures;
+let base: Float32Array;
+let queries: Float32Array;
+const truth: Partial<Record<Metric, OracleResult>> = {};
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'tessera-ann-'));
+  execFileSync(faissPython(), [join(scripts, 'make_ann_fixtures.py'), dir], { stdio: ['ignore', 'ignore', 'inherit'] });
+  fx = JSON.parse(readFileSync(join(dir, 'fixtures.json'), 'utf8')) as AnnFixtures;
+  base = readF32(join(dir, 'base.f32'));
+  queries = readF32(join(dir, 'queries.f32'));
+  truth.ip = bruteForce(base, queries, fx.d, fx.k, 'ip');
+  truth.l2 = bruteForce(base, queries, fx.d, fx.k, 'l2');
+});
+
+function asResult(f: AnnFixture, k: number): SearchResult {
+  const nq = f.labels.length;
+  return {
+    nq,
+    k,
+    labels: BigInt64Array.from(f.labels.flat(), (v) => BigInt(v)),
+    distances: Float32Array.from(f.distances.flat()),
+  };
+}
+
+/** Fraction of (query, rank) label agreements between two results (order-insensitive per row). */
+function overlap(a: SearchResult, b: SearchResult): number {
+  let hit = 0;
+  for (let q = 0; q < a.nq; q++) {
+    const s = new Set(Array.from(b.labels.subarray(q * b.k, (q + 1) * b.k), Number));
+    for (let j = 0; j < a.k; j++) if (s.has(Number(a.labels[q * a.k + j]))) hit++;
+  }
+  return hit / (a.nq * a.k);
+}
+
+interface FaissSearch {
+  error?: string;
+  class: string;
+  ntotal: number;
+  d: number;
+  metric: Metric;
+  nlist: number | null;
+  labels: number[][];
+  distances: number[][];
+}
+
+/** FAISS reads each file and searches it with the fixture queries. */
+function faissSearch(items: { file: string; efSearch?: number; nprobe?: number }[]): FaissSearch[] {
+  const req = join(dir, `request-${Math.random().toString(36).slice(2)}.json`);
+  writeFileSync(req, JSON.stringify({ queries: join(dir, 'queries.f32'), d: fx.d, k: fx.k, items }));
+  const out = execFileSync(faissPython(), [join(scripts, 'search_ann_with_faiss.py'), req], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  return JSON.parse(out) as FaissSearch[];
+}
+
+const ivfKinds = [
+  ['ivfflat', 'IVF32,Flat', 'IndexIVFFlat'],
+  ['ivfsq', 'IVF32,SQ8', 'IndexIVFScalarQuantizer'],
+  ['sq', 'SQ8', 'IndexScalarQuantizer'],
+] as const;
+
+describe.each(['ip', 'l2'] as const)('FAISS ANN files, %s', (metric) => {
+  it.each(ivfKinds)('reads FAISS %s and matches its recall at the same nprobe', async (name, factory, type) => {
+    const f = fx.indexes[`${name}_${metric}`]!;
+    const path = join(dir, f.file);
+    const info = await inspectIndex(path);
+    expect(info).toMatchObject({ type, description: factory, d: fx.d, ntotal: fx.n, metric });
+    const index = await readIndex(path, { backend: 'wasm' });
+    expect(index.description).toBe(factory);
+    expect(index.ntotal).toBe(fx.n);
+    const got = await index.search(queries, fx.k, { nprobe: f.params.nprobe });
+    const theirs = asResult(f, fx.k);
+    const ours = recallAtK(got, truth[metric]!);
+    expect(Math.abs(ours - recallAtK(theirs, truth[metric]!))).toBeLessThanOrEqual(0.01);
+    // Same centroids, same codes, same nprobe: the same neighbours, distances to float rounding.
+    expect(overlap(got, theirs)).toBeGreaterThanOrEqual(0.99);
+    for (let i = 0; i < got.distances.length; i++) {
+      if (got.labels[i] === theirs.labels[i]) expect(got.distances[i]).toBeCloseTo(theirs.distances[i]!, 3);
+    }
+    await index.dispose();
+  });
+
+  it.each(ivfKinds)('FAISS reads our %s and returns our results', async (name, factory, type) => {
+    const index = await indexFactory(fx.d, factory, metric, { backend: 'wasm', seed: 7 });
+    await index.train(base);
+    await index.add(base);
+    const nprobe = 4;
+    const ours = await index.search(queries, fx.k, { nprobe });
+    const file = join(dir, `ours-${name}-${metric}.index`);
+    await index.save(file);
+    const [view] = faissSearch([{ file, ...(name === 'sq' ? {} : { nprobe }) }]);
+    expect(view!.error).toBeUndefined();
+    expect(view).toMatchObject({ class: type, ntotal: fx.n, d: fx.d, metric });
+    if (name !== 'sq') expect(view!.nlist).toBe(32);
+    const theirs: SearchResult = {
+      nq: fx.nq,
+      k: fx.k,
+      labels: BigInt64Array.from(view!.labels.flat(), (v) => BigInt(v)),
+      distances: Float32Array.from(view!.distances.flat()),
+    };
+    expect(overlap(ours, theirs)).toBeGreaterThanOrEqual(0.99);
+    expect(recallAtK(ours, truth[metric]!)).toBeGreaterThan(name === 'sq' ? 0.9 : 0.6);
+    // and we read our own file back to the same results
+    const again = await readIndex(file, { backend: 'wasm' });
+    const back = await again.search(queries, fx.k, { nprobe });
+    expect(Array.from(back.labels)).toEqual(Array.from(ours.labels));
+    await again.dispose();
+    await index.dispose();
+  });
+
+  it('reads FAISS IHNf and writes it back byte for byte (graph + storage)', async () => {
+    const f = fx.indexes[`hnsw_${metric}`]!;
+    const bytes = new Uint8Array(readFileSync(join(dir, f.file)));
+    const r = new ByteReader(memorySource(bytes), 0, f.file);
+    expect(await r.fourcc()).toBe('IHNf');
+    const { layout, graph, vectors } = await readHnswFlat(r);
+    expect(layout).toMatchObject({ d: fx.d, ntotal: fx.n, metric, M: 16 });
+    expect(graph.levels.length).toBe(fx.n);
+    expect(Array.from(vectors.subarray(0, 5))).toEqual(Array.from(base.subarray(0, 5)));
+    const sink = memorySink();
+    await writeHnswFlatTo(sink, layout.d, metric, graph, vectors);
+    const out = sink.bytes();
+    // FAISS writes upper_beam = 1 too; everything else is the graph we read.
+    expect(out.length).toBe(bytes.length);
+    expect(Buffer.compare(Buffer.from(out), Buffer.from(bytes))).toBe(0);
+    const info = await inspectIndex(memorySource(bytes));
+    expect(info).toMatchObject({ type: 'IndexHNSWFlat', description: 'HNSW16', ntotal: fx.n, d: fx.d });
+  });
+});
+
+describe('corrupt and truncated ANN files', () => {
+  const load = (bytes: Uint8Array) => readIndex(memorySource(bytes), { backend: 'wasm' });
+  const fixture = (name: string) => new Uint8Array(readFileSync(join(dir, fx.indexes[name]!.file)));
+
+  it('unknown fourcc -> UNSUPPORTED naming it', async () => {
+    const b = fixture('ivfflat_ip');
+    b.set([0x49, 0x77, 0x50, 0x51], 0); // "IwPQ"
+    await expect(load(b)).rejects.toMatchObject({ code: 'UNSUPPORTED', message: expect.stringContaining('"IwPQ"') });
+  });
+
+  it.each(['ivfflat_ip', 'ivfsq_l2', 'sq_ip', 'hnsw_ip'])('%s truncated at every region -> FORMAT with a byte offset', async (name) => {
+    const b = fixture(name);
+    for (const cut of [3, 20, 45, 120, Math.floor(b.length / 2), b.length - 9, b.length - 1]) {
+      const err = await (name.startsWith('hnsw') ? inspectIndex(memorySource(b.subarray(0, cut))) : load(b.subarray(0, cut))).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err, `cut at ${cut}`).toMatchObject({ code: 'FORMAT', message: expect.stringMatching(/byte (offset )?\d+/) });
+    }
+  });
+
+  it('a corrupt list size is caught before allocating', async () => {
+    const b = fixture('ivfflat_l2');
+    const at = findAscii(b, 'full') + 4 + 8; // first uint64 list size
+    new DataView(b.buffer, b.byteOffset).setBigUint64(at, 1n << 40n, true);
+    await expect(load(b)).rejects.toMatchObject({ code: 'FORMAT' });
+  });
+
+  it('a non-QT_8bit scalar quantizer -> UNSUPPORTED naming it', async () => {
+    const b = fixture('sq_l2');
+    const at = 4 + 33; // after fourcc + header: int32 qtype
+    new DataView(b.buffer, b.byteOffset).setInt32(at, 1, true);
+    await expect(load(b)).rejects.toMatchObject({ code: 'UNSUPPORTED', message: expect.stringContaining('QT_4bit') });
+  });
+});
+
+function findAscii(b: Uint8Array, s: string): number {
+  outer: for (let i = 0; i + s.length <= b.length; i++) {
+    for (let j = 0; j < s.length; j++) if (b[i + j] !== s.charCodeAt(j)) continue outer;
+    return i;
+  }
+  return -1;
+}
+
+export type { Index };
