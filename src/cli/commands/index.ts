@@ -1,6 +1,11 @@
 /** The list of subcommands: each module exports `register(program)`. One line per command. */
 import type { Command } from 'commander';
+import { register as demo } from './demo.js';
+import { register as serve } from './serve.js';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [];
+export const commands: RegisterCommand[] = [
+  serve,
+  demo,
+];

@@ -1,0 +1,196 @@
+/**
+ * `tessera serve`: a drop-in for Search-R1's retrieval_server.py (same POST /retrieve contract),
+ * over a FAISS index file, a jsonl corpus read by offset and a local model folder.
+ */
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { SingleBar } from 'cli-progress';
+import { formatBytes } from '../../core/errors.js';
+import type { ProgressCallback } from '../../core/types.js';
+import { SERVE_DEFAULTS, serveFiles } from '../../server/files.js';
+import type { ServeFilesOptions } from '../../server/files.js';
+import type { RunningService } from '../../server/service.js';
+
+export function intOption(name: string, min: number, max = Number.MAX_SAFE_INTEGER) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
+      throw new InvalidArgumentError(`${name} must be an integer in [${min}, ${max}]`);
+    }
+    return n;
+  };
+}
+
+/** "40GiB", "512MB", "1073741824" -> bytes. */
+export function bytesOption(value: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(|b|k|kb|kib|m|mb|mib|g|gb|gib|t|tb|tib)\s*$/i.exec(value);
+  if (!m) throw new InvalidArgumentError('must be a size such as 40GiB, 512MB or a number of bytes');
+  const unit = m[2]!.toLowerCase();
+  const pow = { '': 0, b: 0, k: 1, kb: 1, kib: 1, m: 2, mb: 2, mib: 2, g: 3, gb: 3, gib: 3, t: 4, tb: 4, tib: 4 }[unit]!;
+  // kB/MB/GB are decimal; k, KiB, G, GiB binary.
+  const base = /^[kmgt]b$/.test(unit) ? 1000 : 1024;
+  return Math.round(Number(m[1]) * base ** pow);
+}
+
+/** Serving options shared by `serve` and `demo` (everything but the files). */
+export function addServingOptions(cmd: Command): Command {
+  return cmd
+    .option('--host <host>', 'address to bind (Search-R1 binds 0.0.0.0; keep 127.0.0.1 unless clients are remote)', SERVE_DEFAULTS.host)
+    .option('--port <n>', 'port to listen on (0: any free port)', intOption('--port', 0, 65535), SERVE_DEFAULTS.port)
+    .option('--topk <n>', 'results per query when a request sends no topk', intOption('--topk', 1), SERVE_DEFAULTS.topk)
+    .option('--max-topk <n>', 'largest topk a request may ask for (400 above)', intOption('--max-topk', 1), SERVE_DEFAULTS.maxTopk)
+    .addOption(new Option('--backend <b>', 'index backend: gpu (WebGPU), wasm (CPU), or auto (GPU when an adapter exists)').choices(['auto', 'gpu', 'wasm']).default('auto'))
+    .addOption(new Option('--precision <p>', 'GPU storage precision (auto: the most exact that fits)').choices(['auto', 'f32', 'f16', 'int8']).default('auto'))
+    .option('--gpu-memory <size>', 'GPU memory to assume when the adapter does not say (e.g. 40GiB)', bytesOption)
+    .option('--max-batch <n>', 'most queries in one request (413 above) and in one micro-batch', intOption('--max-batch', 1), SERVE_DEFAULTS.maxBatch)
+    .option('--max-wait-ms <n>', 'how long a lone request waits for company before its batch starts', intOption('--max-wait-ms', 0), SERVE_DEFAULTS.maxWaitMs)
+    .option('--max-queue <n>', 'most queries waiting (503 + Retry-After above); default 8 x max-batch', intOption('--max-queue', 1))
+    .option('--timeout-ms <n>', 'per-request deadline from arrival (504 after)', intOption('--timeout-ms', 1), SERVE_DEFAULTS.timeoutMs)
+    .option('--body-limit <size>', 'largest request body (413 above)', bytesOption, SERVE_DEFAULTS.bodyLimit)
+    .addOption(new Option('--encoder <provider>', 'encoder runtime: auto (onnxruntime-node if installed, else WASM), wasm, webgpu').choices(['auto', 'wasm', 'webgpu']).default('auto'))
+    .option('--threads <n>', 'CPU threads for the encoder and the WASM index (default: all cores)', intOption('--threads', 1))
+    .addOption(new Option('--log-level <level>', 'structured (JSON) log level on stdout').choices(['fatal', 'error', 'warn', 'info', 'debug', 'silent']).default('info'));
+}
+
+export interface ServingFlags {
+  host: string;
+  port: number;
+  topk: number;
+  maxTopk: number;
+  backend: 'auto' | 'gpu' | 'wasm';
+  precision: 'auto' | 'f32' | 'f16' | 'int8';
+  gpuMemory?: number;
+  maxBatch: number;
+  maxWaitMs: number;
+  maxQueue?: number;
+  timeoutMs: number;
+  bodyLimit: number;
+  encoder: 'auto' | 'wasm' | 'webgpu';
+  threads?: number;
+  logLevel: string;
+}
+
+/** ServeFilesOptions from the shared flags, with human lines and progress on stderr. */
+export function servingOptions(flags: ServingFlags): Omit<ServeFilesOptions, 'index' | 'corpus' | 'model'> {
+  return {
+    host: flags.host,
+    port: flags.port,
+    topk: flags.topk,
+    maxTopk: flags.maxTopk,
+    backend: flags.backend,
+    precision: flags.precision,
+    gpuMemory: flags.gpuMemory,
+    maxBatch: flags.maxBatch,
+    maxWaitMs: flags.maxWaitMs,
+    maxQueue: flags.maxQueue,
+    timeoutMs: flags.timeoutMs,
+    bodyLimit: flags.bodyLimit,
+    encoderProvider: flags.encoder,
+    threads: flags.threads,
+    logger: flags.logLevel === 'silent' ? false : { level: flags.logLevel },
+    say,
+    onProgress: progressBars(),
+  };
+}
+
+export function say(line: string): void {
+  process.stderr.write(`tessera: ${line}\n`);
+}
+
+/**
+ * Progress of long steps on stderr: a bar per phase on a terminal; without one (logs, CI) a line
+ * when a phase starts and when it ends, so piped output stays readable.
+ */
+export function progressBars(): ProgressCallback {
+  const tty = !!process.stderr.isTTY;
+  let phase: string | undefined;
+  let bar: SingleBar | undefined;
+  let t0 = 0;
+  const fmt = (n: number, unit: string) => (unit === 'bytes' ? formatBytes(n) : `${n} ${unit}`);
+  return (e) => {
+    if (e.phase !== phase) {
+      bar?.stop();
+      bar = undefined;
+      phase = e.phase;
+      t0 = performance.now();
+      if (tty && e.total) {
+        bar = new SingleBar({
+          format: `tessera: ${e.phase} [{bar}] {percentage}% {shown} | eta {eta_formatted}`,
+          stream: process.stderr,
+          hideCursor: true,
+          clearOnComplete: false,
+        });
+        bar.start(e.total, e.done, { shown: '' });
+      } else if (!tty) {
+        say(`${e.phase}${e.total ? ` (${fmt(e.total, e.unit)})` : ''}...`);
+      }
+    }
+    bar?.update(e.done, { shown: `${fmt(e.done, e.unit)} / ${fmt(e.total ?? 0, e.unit)}` });
+    if (e.total !== undefined && e.done >= e.total) {
+      if (bar) {
+        bar.stop();
+        bar = undefined;
+      } else if (!tty) {
+        say(`${e.phase}: done, ${fmt(e.done, e.unit)} in ${((performance.now() - t0) / 1000).toFixed(2)} s`);
+      }
+      phase = undefined;
+    }
+  };
+}
+
+/** A Search-R1-shaped request to paste into a shell. */
+export function curlExample(url: string, query: string): string {
+  const body = JSON.stringify({ queries: [query], topk: 3, return_scores: true });
+  return `curl -s ${url}/retrieve -H 'Content-Type: application/json' -d '${body.replace(/'/g, "'\\''")}'`;
+}
+
+/**
+ * Waits for loading, prints the ready line, and shuts down gracefully on SIGTERM/SIGINT (in-flight
+ * requests finish; a second signal exits at once). Resolves when the server has closed.
+ */
+export async function runUntilSignal(service: RunningService, readyLines: (url: string) => string[]): Promise<void> {
+  let signalled = 0;
+  const closed = new Promise<void>((resolve) => {
+    const onSignal = (sig: NodeJS.Signals) => {
+      signalled++;
+      if (signalled > 1) {
+        say(`${sig} again: exiting now`);
+        process.exit(130);
+      }
+      say(`${sig}: shutting down (in-flight requests finish first)`);
+      void service.close().then(() => {
+        say('stopped');
+        resolve();
+      });
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+  const t0 = performance.now();
+  try {
+    await service.ready;
+  } catch (e) {
+    if (signalled) return closed;
+    throw e;
+  }
+  if (!signalled) {
+    const total = Object.values(service.state.loaded).reduce((a, b) => a + b, 0);
+    say(`ready in ${total.toFixed(2)} s of loading (${((performance.now() - t0) / 1000).toFixed(2)} s since listen): serving ${service.url}`);
+    for (const line of readyLines(service.url)) process.stderr.write(`${line}\n`);
+  }
+  return closed;
+}
+
+export function register(program: Command): void {
+  const cmd = program
+    .command('serve')
+    .description("serve an index over HTTP with Search-R1's retrieval API (POST /retrieve, GET /health, GET /metrics)")
+    .requiredOption('--index <file>', 'FAISS index file (IndexFlatIP/L2, HNSW, IVF, SQ)')
+    .requiredOption('--corpus <file>', 'jsonl corpus, one row per vector in index order')
+    .requiredOption('--model <dir>', 'model folder (tokenizer.json or vocab.txt, config.json, onnx/model.onnx)')
+    .option('--offsets <file>', 'offset table of the corpus (default: <corpus>.offsets, built once)');
+  addServingOptions(cmd).action(async (flags: ServingFlags & { index: string; corpus: string; model: string; offsets?: string }) => {
+    const service = await serveFiles({ ...servingOptions(flags), index: flags.index, corpus: flags.corpus, model: flags.model, offsets: flags.offsets });
+    say(`listening on ${service.url} (GET /health answers 503 until loaded)`);
+    await runUntilSignal(service, (url) => ['try it:', `  ${curlExample(url, 'who wrote the origin of species?')}`]);
+  });
+}

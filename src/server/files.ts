@@ -1,0 +1,132 @@
+/**
+ * `tessera serve` as a function: wires the service's loaders to files on disk (a FAISS index file
+ * read by readIndex, a Hugging Face model folder read by Encoder.fromDirectory, a jsonl corpus read
+ * by offset) and reports each step. The CLI (serve, demo), the end-to-end tests and the load test
+ * all start the server through here, so they exercise the same wiring.
+ */
+import { TesseraError, formatBytes } from '../core/errors.js';
+import type { BackendChoice, Index, ProgressCallback } from '../core/types.js';
+import { Encoder } from '../encoder/encoder.js';
+import type { ExecutionProviderChoice } from '../encoder/runtime.js';
+import type { TextEncoder } from '../encoder/types.js';
+import { openCorpus } from '../io/corpus.js';
+import { inspectIndex, readIndex } from '../io/read-index.js';
+import { startService } from './service.js';
+import type { RunningService, ServiceOptions } from './service.js';
+
+export type Precision = 'auto' | 'f32' | 'f16' | 'int8';
+
+export interface ServeFilesOptions {
+  /** FAISS index file (IndexFlatIP/L2, HNSW, IVF, SQ). */
+  index: string;
+  /** jsonl corpus: row i is vector i of the index. */
+  corpus: string;
+  /** Model folder (tokenizer.json or vocab.txt, config.json, onnx/model.onnx). */
+  model: string;
+  /** Offset table path; default `<corpus>.offsets` (built once, reused while the corpus is unchanged). */
+  offsets?: string;
+  host?: string;
+  port?: number;
+  /** topk when a request sends none (Search-R1's --topk). */
+  topk?: number;
+  maxTopk?: number;
+  backend?: BackendChoice;
+  precision?: Precision;
+  /** GPU memory to assume when the adapter does not report it, bytes. */
+  gpuMemory?: number;
+  maxBatch?: number;
+  maxWaitMs?: number;
+  maxQueue?: number;
+  timeoutMs?: number;
+  bodyLimit?: number;
+  /** Encoder execution provider (default auto: onnxruntime-node when installed, else WASM). */
+  encoderProvider?: ExecutionProviderChoice;
+  /** Texts per encoder run (default: the batch limit, so one batch is one ONNX run). */
+  encoderBatch?: number;
+  threads?: number;
+  logger?: ServiceOptions['logger'];
+  /** Human-readable lines (startup steps, backend notice); default none. */
+  say?: (line: string) => void;
+  /** Progress of long steps (offset table scan, index load); default none. */
+  onProgress?: ProgressCallback;
+  reloadRetryMs?: number;
+}
+
+export const SERVE_DEFAULTS = {
+  host: '127.0.0.1',
+  port: 8000,
+  topk: 3,
+  maxTopk: 100,
+  maxBatch: 512,
+  maxWaitMs: 2,
+  timeoutMs: 60_000,
+  bodyLimit: 16 << 20,
+} as const;
+
+/** Starts the server on the given files; `ready` resolves once index, corpus and model are loaded. */
+export async function serveFiles(opts: ServeFilesOptions): Promise<RunningService> {
+  const say = opts.say ?? (() => {});
+  const maxBatch = opts.maxBatch ?? SERVE_DEFAULTS.maxBatch;
+  const topk = opts.topk ?? SERVE_DEFAULTS.topk;
+  const maxTopk = Math.max(opts.maxTopk ?? SERVE_DEFAULTS.maxTopk, topk);
+  // The header is read first (a few bytes) so a wrong index/corpus/model pairing fails in
+  // seconds, before minutes of loading a 60 GB index.
+  const info = await inspectIndex(opts.index);
+  if (!info.metric) {
+    throw new TesseraError('UNSUPPORTED', `${opts.index}: metric ${info.metricName} is not supported: serve an inner-product or L2 index`);
+  }
+  say(`index file ${opts.index}: ${info.type}, ${info.ntotal} x ${info.d}, ${info.metric}, ${formatBytes(info.bytes)}`);
+  let announced = false;
+  const loadIndex = async (backend?: 'gpu' | 'wasm'): Promise<Index> => {
+    const notices: string[] = [];
+    const index = await readIndex(opts.index, {
+      backend: backend ?? opts.backend ?? 'auto',
+      precision: opts.precision ?? 'auto',
+      gpuMemory: opts.gpuMemory,
+      threads: opts.threads,
+      onProgress: opts.onProgress,
+      onNotice: (m) => notices.push(m),
+    });
+    // Said once at start-up (and again when a device loss moved the index elsewhere).
+    if (!announced || backend) {
+      announced = true;
+      say(`backend: ${index.backend}${notices.length ? ` (${notices.join('; ')})` : opts.backend === 'gpu' || opts.backend === 'wasm' ? ' (asked for)' : ' (auto)'}`);
+    }
+    return index;
+  };
+
+  return startService({
+    host: opts.host ?? SERVE_DEFAULTS.host,
+    port: opts.port ?? SERVE_DEFAULTS.port,
+    defaultTopk: topk,
+    maxTopk,
+    maxBatch,
+    maxWaitMs: opts.maxWaitMs ?? SERVE_DEFAULTS.maxWaitMs,
+    maxQueue: opts.maxQueue,
+    timeoutMs: opts.timeoutMs ?? SERVE_DEFAULTS.timeoutMs,
+    bodyLimit: opts.bodyLimit ?? SERVE_DEFAULTS.bodyLimit,
+    logger: opts.logger,
+    reloadRetryMs: opts.reloadRetryMs,
+    onStep: (step, seconds, detail) => say(`loaded ${step.padEnd(6)} in ${seconds.toFixed(2).padStart(7)} s: ${detail}`),
+    loadCorpus: async () => {
+      const corpus = await openCorpus(opts.corpus, { offsetsPath: opts.offsets, onProgress: opts.onProgress });
+      say(`corpus ${opts.corpus}: offset table ${corpus.builtOffsets ? 'built and saved to' : 'reused from'} ${corpus.offsetsPath}`);
+      if (corpus.rows !== info.ntotal) {
+        await corpus.close();
+        throw new TesseraError(
+          'INVALID_ARGUMENT',
+          `the index ${opts.index} holds ${info.ntotal} vectors but the corpus ${opts.corpus} has ${corpus.rows} rows: serve the corpus the index was built from (row i is vector i)`,
+        );
+      }
+      return corpus;
+    },
+    loadEncoder: async (): Promise<TextEncoder> =>
+      Encoder.fromDirectory(opts.model, {
+        expectDim: info.d,
+        executionProvider: opts.encoderProvider,
+        batchSize: opts.encoderBatch ?? maxBatch,
+        threads: opts.threads,
+      }),
+    loadIndex,
+  });
+}
