@@ -50,6 +50,13 @@ export class GpuContext {
   constructor(
     readonly device: GPUDevice,
     readonly label: string,
+    /**
+     * The GPU object and adapter the device came from. Held for the device's lifetime: Dawn's Node
+     * binding crashes the process (SIGSEGV/abort) when its GPU instance is garbage-collected while a
+     * device made from it is still in use.
+     */
+    readonly gpu?: GPU,
+    readonly adapter?: GPUAdapter,
   ) {
     const l = device.limits;
     this.maxBinding = Number(l.maxStorageBufferBindingSize);
@@ -161,7 +168,7 @@ export async function acquireDevice(opts: AcquireOptions = {}): Promise<GpuConte
       maxStorageBuffersPerShaderStage: Math.min(a.maxStorageBuffersPerShaderStage, 8),
     },
   });
-  return new GpuContext(device, label);
+  return new GpuContext(device, label, gpu, adapter);
 }
 
 let probe: Promise<boolean> | undefined;

@@ -8,7 +8,7 @@ import type { IndexOptions, IndexSpec } from '../core/factory.js';
 import { type FlatPlan, planFlat, type PrecisionChoice, rowBytes, tempBytes } from '../core/planner.js';
 import { mergeResults, worstDistance } from '../core/topk.js';
 import type { ByteSink, ByteSource, Index, Metric, SearchOptions, SearchResult } from '../core/types.js';
-import { checkDimension, checkMetric, checkSearch, checkVectors } from '../core/validate.js';
+import { checkDimension, checkMetric, checkSearch, checkVectors, MAX_K } from '../core/validate.js';
 import { readFlatLayout, streamFlatRows, writeFlatIndex } from '../io/faiss/flat.js';
 import { acquireDevice, type GpuContext } from './device.js';
 import { DIMS_PER_WORD, EMPTY_ID, FlatShard, MAX_BATCH, type Precision } from './flat-shard.js';
@@ -24,6 +24,8 @@ export interface GpuFlatOptions extends IndexOptions {
   rerankFactor?: number;
   /** Devices to open on each GPU object (CI shards across several devices of one software adapter). */
   devicesPerGpu?: number;
+  /** Tests: fill scratch buffers with a poison pattern before every search, so unwritten output shows. */
+  debugPoison?: boolean;
 }
 
 const DEFAULT_SCRATCH = 256 * 1024 * 1024;
@@ -57,7 +59,7 @@ export class GpuFlatIndex implements Index {
     private readonly opts: GpuFlatOptions,
   ) {
     this.shards = contexts.map(
-      (ctx) => new FlatShard(ctx, { d, metric, precision, maxTileBytes: opts.maxTileBytes, scratchBytes: opts.scratchBytes }),
+      (ctx) => new FlatShard(ctx, { d, metric, precision, maxTileBytes: opts.maxTileBytes, scratchBytes: opts.scratchBytes, debugPoison: opts.debugPoison }),
     );
   }
 
@@ -171,7 +173,8 @@ export class GpuFlatIndex implements Index {
 
   async search(q: Float32Array, k: number, opts: SearchOptions = {}): Promise<SearchResult> {
     this.check();
-    const nq = checkSearch(q, k, this.d, this.total, this.kLimit);
+    // k beyond ntotal only pads with -1, so the GPU's selection limit applies to min(k, ntotal).
+    const nq = checkSearch(q, k, this.d, this.total, this.total <= this.kLimit ? MAX_K : this.kLimit);
     const want =
       this.precision === 'int8'
         ? Math.min(this.kLimit, this.total, Math.max(k + 16, Math.ceil(k * (this.opts.rerankFactor ?? 4))))

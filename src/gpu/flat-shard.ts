@@ -37,6 +37,8 @@ export interface ShardLayout {
   maxTileBytes?: number;
   /** Budget of the scores chunk in bytes. */
   scratchBytes?: number;
+  /** Tests: poison scratch before every search. */
+  debugPoison?: boolean;
 }
 
 interface Tile {
@@ -288,11 +290,17 @@ export class FlatShard {
     const qBuf = await this.scratchBuffer('queries', queries.byteLength, BufferUsage.STORAGE | BufferUsage.COPY_DST);
     const scores = await this.scratchBuffer('scores', nqb * chunkRows * 4, BufferUsage.STORAGE);
     const candBytes = nqb * (1 + nseg) * k * 8;
-    const cand = await this.scratchBuffer('cand', candBytes, BufferUsage.STORAGE | BufferUsage.COPY_SRC);
+    const cand = await this.scratchBuffer('cand', candBytes, BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST);
     const readBytes = nqb * k * 8;
     const readback = await this.scratchBuffer('readback', readBytes, BufferUsage.MAP_READ | BufferUsage.COPY_DST);
     const sq = this.sqBuffer ?? (this.sqBuffer = await this.ctx.createBuffer({ label: 'tessera sq params (unused)', size: 16, usage: BufferUsage.STORAGE }));
     device.queue.writeBuffer(qBuf, 0, queries.buffer, queries.byteOffset, queries.byteLength);
+    if (this.layout.debugPoison) {
+      // A NaN key and an id no shard has: any pair the kernels fail to write stands out.
+      const poison = new Uint32Array(cand.size / 4);
+      for (let i = 0; i < poison.length; i += 2) { poison[i] = 0x7fbadbad; poison[i + 1] = 0xdeadbeef; }
+      device.queue.writeBuffer(cand, 0, poison);
+    }
 
     // One dispatch triple per chunk; params of each dispatch sit at their own 256-byte slot.
     const chunks: { tile: Tile; rowStart: number; rows: number; idBase: number }[] = [];
