@@ -58,11 +58,14 @@ export interface FlatPlan {
   hostBytes: number;
 }
 
-/** Temporary GPU bytes of one adapter for a batch: scores chunk, queries, candidate pairs (two copies). */
+/**
+ * Temporary GPU bytes of one adapter for a batch: the scores chunk, the queries, per-segment
+ * candidate pairs (nq x (1 + segments) x k, segments <= 2048 / nq) and their readback copy.
+ */
 export function tempBytes(d: number, k: number, maxBatch: number, scratchBytes: number, maxBinding: number): number {
   const nqb = Math.max(1, maxBatch);
   const nseg = Math.max(1, Math.ceil(2048 / nqb));
-  return Math.min(scratchBytes, maxBinding) + nqb * rowBytes(d, 'f32') + nqb * (1 + nseg) * k * 8 * 2;
+  return Math.min(scratchBytes, maxBinding) + nqb * rowBytes(d, 'f32') + nqb * (1 + nseg) * k * 8 + nqb * k * 8;
 }
 
 function layout(input: FlatPlanInput, precision: StoragePrecision): FlatPlan {

@@ -16,3 +16,72 @@ export async function gpuForTests(what: string): Promise<boolean> {
   console.warn(`[SKIPPED] ${message}; set REQUIRE_WEBGPU=1 to fail instead`);
   return false;
 }
+
+/** What a wrapped GPU object records and injects (see wrapGpu). */
+export interface GpuSpy {
+  /** Sizes of every createBuffer call on devices from this GPU, in order. */
+  buffers: number[];
+  /** Buffers larger than this fail with an injected out-of-memory error (as a device that is full). */
+  oomAbove?: number;
+}
+
+/**
+ * A GPU object whose devices record buffer allocations and can fail them with an out-of-memory
+ * error inside the caller's error scopes, as a real device does when it is full. Everything else
+ * goes to the real device. Lets tests check "refused before allocating" and device OOM handling
+ * on the software adapter, which never runs out of memory at test sizes.
+ */
+export function wrapGpu(gpu: GPU, spy: GpuSpy): GPU {
+  const wrapDevice = (device: GPUDevice): GPUDevice => {
+    const scopes: { filter: GPUErrorFilter; injected?: string }[] = [];
+    return new Proxy(device, {
+      get(target, prop) {
+        if (prop === 'createBuffer') {
+          return (desc: GPUBufferDescriptor) => {
+            spy.buffers.push(desc.size);
+            if (spy.oomAbove !== undefined && desc.size > spy.oomAbove) {
+              const scope = [...scopes].reverse().find((s) => s.filter === 'out-of-memory');
+              if (scope) scope.injected ??= `injected: ${desc.size} bytes exceed the ${spy.oomAbove} bytes left`;
+              return target.createBuffer({ ...desc, size: 16 });
+            }
+            return target.createBuffer(desc);
+          };
+        }
+        if (prop === 'pushErrorScope') {
+          return (filter: GPUErrorFilter) => {
+            scopes.push({ filter });
+            target.pushErrorScope(filter);
+          };
+        }
+        if (prop === 'popErrorScope') {
+          return async () => {
+            const scope = scopes.pop();
+            const real = await target.popErrorScope();
+            return scope?.injected ? { message: scope.injected } : real;
+          };
+        }
+        const v = Reflect.get(target, prop, target) as unknown;
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+      set(target, prop, value) {
+        return Reflect.set(target, prop, value, target);
+      },
+    });
+  };
+  const wrapAdapter = (adapter: GPUAdapter): GPUAdapter =>
+    new Proxy(adapter, {
+      get(target, prop) {
+        if (prop === 'requestDevice') return async (desc?: GPUDeviceDescriptor) => wrapDevice(await target.requestDevice(desc));
+        const v = Reflect.get(target, prop, target) as unknown;
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    });
+  return {
+    requestAdapter: async (o?: GPURequestAdapterOptions) => {
+      const a = await gpu.requestAdapter(o);
+      return a && wrapAdapter(a);
+    },
+    getPreferredCanvasFormat: () => gpu.getPreferredCanvasFormat(),
+    wgslLanguageFeatures: gpu.wgslLanguageFeatures,
+  } as GPU;
+}

@@ -1,0 +1,82 @@
+/** GPU failure modes: planner refusals before allocating, device OOM through error scopes, device loss, dispose. */
+import { describe, expect, it } from 'vitest';
+import { GpuFlatIndex } from '../../src/gpu/flat-index.js';
+import { resolveGpu } from '../../src/gpu/device.js';
+import { randomVectors } from '../helpers/data.js';
+import { gpuForTests, wrapGpu, type GpuSpy } from '../helpers/gpu.js';
+
+const hasGpu = await gpuForTests('GPU error handling');
+
+describe.skipIf(!hasGpu)('gpu errors', () => {
+  it('an index too big for the stated gpuMemory is refused with OUT_OF_MEMORY before any tile is allocated', async () => {
+    const spy: GpuSpy = { buffers: [] };
+    const gpu = wrapGpu((await resolveGpu())!, spy);
+    // ~10 MiB of temporary memory (candidates for 4096 queries) + 64 KiB scores + 5 MiB of f32 rows > 14 MiB.
+    const index = await GpuFlatIndex.create(64, 'ip', { gpu, gpuMemory: 14 << 20, scratchBytes: 1 << 16, precision: 'f32' });
+    try {
+      const before = spy.buffers.length;
+      const err = await index.add(randomVectors(20_000, 64, 1)).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'OUT_OF_MEMORY' });
+      expect((err as Error).message).toMatch(/needs 1\d\.\d MiB .* but it holds 14\.0 MiB: use precision 'f16' .*backend 'wasm'/);
+      expect(spy.buffers.length, 'no buffer allocated for the refused rows').toBe(before);
+      expect(index.ntotal).toBe(0);
+    } finally {
+      await index.dispose();
+    }
+  });
+
+  it("'auto' precision falls to what fits the stated memory", async () => {
+    const n = 20_000, d = 64;
+    const index = await GpuFlatIndex.create(d, 'ip', { precision: 'auto', gpuMemory: 14 << 20, scratchBytes: 1 << 16 }, n);
+    try {
+      expect(index.precision).toBe('f16');
+      expect(index.plan!.shards[0]!.baseBytes + index.plan!.shards[0]!.tempBytes).toBeLessThanOrEqual(14 << 20);
+    } finally {
+      await index.dispose();
+    }
+  });
+
+  it('a device that runs out of memory answers OUT_OF_MEMORY (error scope), and the index stays usable', async () => {
+    const spy: GpuSpy = { buffers: [] };
+    const gpu = wrapGpu((await resolveGpu())!, spy);
+    const d = 16;
+    const index = await GpuFlatIndex.create(d, 'l2', { gpu, maxTileBytes: 64 * 100 });
+    try {
+      const base = randomVectors(250, d, 2);
+      await index.add(base);
+      spy.oomAbove = 1000;
+      const err = await index.add(randomVectors(500, d, 3)).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'OUT_OF_MEMORY' });
+      expect((err as Error).message).toMatch(/could not allocate .* bytes on adapter 0: injected/);
+      spy.oomAbove = undefined;
+      const r = await index.search(base.subarray(0, d), 1);
+      expect(r.labels[0]).toBe(0n);
+    } finally {
+      await index.dispose();
+    }
+  });
+
+  it('device loss becomes DEVICE_LOST on the next call, naming the fix', async () => {
+    const index = await GpuFlatIndex.create(8, 'ip', {});
+    await index.add(randomVectors(100, 8, 4));
+    (index as unknown as { contexts: { device: GPUDevice }[] }).contexts[0]!.device.destroy();
+    await new Promise((r) => setTimeout(r, 50));
+    const err = await index.search(randomVectors(1, 8, 5), 3).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'DEVICE_LOST' });
+    expect((err as Error).message).toMatch(/was lost .* create or load it again/);
+    await index.dispose();
+  });
+
+  it('dispose frees every buffer and is idempotent; use after dispose is an error', async () => {
+    const index = await GpuFlatIndex.create(8, 'ip', { maxTileBytes: 32 * 40 });
+    await index.add(randomVectors(300, 8, 6));
+    await index.search(randomVectors(2, 8, 7), 5);
+    const shards = (index as unknown as { shards: { tileCount: number }[] }).shards;
+    expect(shards[0]!.tileCount).toBeGreaterThan(1);
+    await index.dispose();
+    await index.dispose();
+    expect(shards[0]!.tileCount).toBe(0);
+    await expect(index.search(randomVectors(1, 8, 8), 1)).rejects.toThrow(/disposed/);
+    await expect(index.add(randomVectors(1, 8, 8))).rejects.toThrow(/disposed/);
+  });
+});

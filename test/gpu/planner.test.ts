@@ -1,0 +1,84 @@
+/** The memory planner (core/planner): tiles per adapter, 'auto' precision, OUT_OF_MEMORY refusals naming the fix. */
+import { describe, expect, it } from 'vitest';
+import { planFlat, rowBytes, type AdapterCapacity } from '../../src/core/planner.js';
+
+const GiB = 2 ** 30;
+const h100: AdapterCapacity = { label: 'adapter 0', maxBinding: 2 * GiB, maxBuffer: 2 ** 40, memoryBytes: 76 * GiB };
+const wiki = { n: 21_015_324, d: 768, k: 10, maxBatch: 4096, scratchBytes: 256 * 2 ** 20 };
+
+describe('flat planner', () => {
+  it('lays wiki-18 f32 out in 2 GiB tiles on one 76 GiB adapter, temp under 2 GiB', () => {
+    const plan = planFlat({ ...wiki, precision: 'f32', adapters: [h100] });
+    expect(plan.precision).toBe('f32');
+    expect(plan.rowBytes).toBe(3072);
+    const s = plan.shards[0]!;
+    expect(s.rows).toBe(wiki.n);
+    expect(s.tiles.reduce((a, b) => a + b, 0)).toBe(wiki.n);
+    expect(Math.max(...s.tiles) * 3072).toBeLessThanOrEqual(2 * GiB);
+    expect(s.tiles.length).toBe(Math.ceil((wiki.n * 3072) / (Math.floor((2 * GiB) / 3072) * 3072)));
+    expect(s.baseBytes).toBe(wiki.n * 3072);
+    expect(plan.tempBytes).toBeLessThanOrEqual(2 * GiB);
+    expect(plan.hostBytes).toBe(0);
+  });
+
+  it("'auto' picks the most exact precision that fits", () => {
+    const at = (mem: number) => planFlat({ ...wiki, precision: 'auto', adapters: [{ ...h100, memoryBytes: mem * GiB }] }).precision;
+    expect(at(76)).toBe('f32');
+    expect(at(40)).toBe('f16');
+    expect(at(20)).toBe('int8');
+    // Unknown memory is unchecked: the most exact.
+    expect(planFlat({ ...wiki, precision: 'auto', adapters: [{ ...h100, memoryBytes: undefined }] }).precision).toBe('f32');
+  });
+
+  it('int8 keeps the float32 rows on the host for re-ranking and stores a quarter on the GPU', () => {
+    const plan = planFlat({ ...wiki, precision: 'int8', adapters: [h100] });
+    expect(plan.rowBytes).toBe(rowBytes(768, 'int8'));
+    expect(plan.rowBytes).toBe(768);
+    expect(plan.hostBytes).toBe(wiki.n * 768 * 4);
+  });
+
+  it('refuses with OUT_OF_MEMORY before allocating, saying needed, available and what fits', () => {
+    let err: unknown;
+    try {
+      planFlat({ ...wiki, precision: 'f32', adapters: [{ ...h100, memoryBytes: 40 * GiB }] });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toMatchObject({ code: 'OUT_OF_MEMORY' });
+    const m = (err as Error).message;
+    expect(m).toMatch(/needs 60\.\d GiB/);
+    expect(m).toMatch(/holds 40\.0 GiB/);
+    expect(m).toMatch(/precision 'f16'/);
+    expect(m).toMatch(/precision 'int8'/);
+    expect(m).toMatch(/2 adapters/);
+    expect(m).toMatch(/wasm/);
+  });
+
+  it("refuses 'auto' when not even int8 fits, naming more adapters and wasm", () => {
+    expect(() => planFlat({ ...wiki, precision: 'auto', adapters: [{ ...h100, memoryBytes: 8 * GiB }] })).toThrow(
+      /OUT_OF_MEMORY|needs .* but it holds 8\.0 GiB: use \d+ adapters of this size, or backend 'wasm'/,
+    );
+  });
+
+  it('shards rows across adapters in proportion to stated memory; each shard within its tiles', () => {
+    const plan = planFlat({
+      ...wiki,
+      precision: 'f32',
+      adapters: [
+        { ...h100, label: 'a', memoryBytes: 40 * GiB },
+        { ...h100, label: 'b', memoryBytes: 40 * GiB },
+      ],
+    });
+    expect(plan.shards.map((s) => s.rows).reduce((a, b) => a + b, 0)).toBe(wiki.n);
+    expect(Math.abs(plan.shards[0]!.rows - plan.shards[1]!.rows)).toBeLessThanOrEqual(1);
+    for (const s of plan.shards) expect(s.baseBytes + s.tempBytes).toBeLessThanOrEqual(40 * GiB);
+  });
+
+  it('tiles never exceed the binding limit for odd d', () => {
+    const plan = planFlat({ n: 1000, d: 769, k: 10, maxBatch: 16, scratchBytes: 1 << 20, precision: 'f32', adapters: [{ label: 'x', maxBinding: 128 * 2 ** 20, maxBuffer: 2 ** 31 }] });
+    expect(plan.rowBytes).toBe(3088);
+    expect(plan.shards[0]!.tiles).toEqual([1000]);
+    const tiny = planFlat({ n: 1000, d: 769, k: 10, maxBatch: 16, scratchBytes: 1 << 20, precision: 'f32', adapters: [{ label: 'x', maxBinding: 3088 * 300 + 5, maxBuffer: 2 ** 31 }] });
+    expect(tiny.shards[0]!.tiles).toEqual([300, 300, 300, 100]);
+  });
+});
