@@ -28,8 +28,10 @@ export interface BundleReport {
   bytes: number;
   /** Gzipped (level 9) bytes of the whole bundle. */
   gzipBytes: number;
-  /** Minified bytes in the output per group ("core", "gpu", "wasm", "io", "encoder", "package:<name>", ...). */
+  /** Minified bytes in the output per group ("core", "gpu", "wasm", "io", "encoder", "shaders", "package:<name>", ...). */
   byGroup: Record<string, number>;
+  /** The bundle itself (not written to reports). */
+  text: string;
 }
 
 const builtins = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
@@ -45,6 +47,7 @@ function groupOf(input: string): string {
   const pkgs = [...input.matchAll(/node_modules\/((?:@[^/]+\/)?[^/]+)\//g)].map((m) => m[1]);
   const pkg = pkgs[pkgs.length - 1];
   if (pkg && pkg !== 'tessera') return `package:${pkg}`;
+  if (/(?:^|\/)shaders\/[^/]+\.wgsl$/.test(input)) return 'shaders';
   const src = /(?:^|\/)src\/([^/]+)\//.exec(input);
   if (src) return src[1]!;
   return 'tessera';
@@ -113,5 +116,6 @@ export async function measureBundle(opts: {
     bytes: out.contents.byteLength,
     gzipBytes: gzipSync(out.contents, { level: 9 }).byteLength,
     byGroup,
+    text: out.text,
   };
 }

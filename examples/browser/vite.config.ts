@@ -1,43 +1,68 @@
 /**
  * Builds the browser example into examples/browser/dist: a static folder any plain HTTP server can
- * serve. The demo index, corpus slice and model, and onnxruntime-web's .wasm, are copied under demo/
- * so the page fetches nothing from elsewhere.
+ * serve. The demo index, corpus slice and model are copied under demo/, onnxruntime-web's .wasm under
+ * assets/, so the page fetches nothing from elsewhere.
  *
  *   npm run build && npx vite build examples/browser     then serve examples/browser/dist
  *
- * TESSERA_ENTRY overrides the library file 'tessera' resolves to (default: the package's browser
- * entry, dist/index.js); TESSERA_DEMO_DIR the demo folder (default: the repo's bundled demo).
+ * The demo folder (default assets/demo, or TESSERA_DEMO_DIR) holds corpus.jsonl and model/; when it
+ * has no FAISS index of its own, one is built here with the package's Node entry (build-index.mjs)
+ * and cached in out/browser-demo/, keyed by the corpus and model bytes. TESSERA_PACKAGE_DIR points
+ * at another build of the package (a folder with package.json and dist/; default: this repo), whose
+ * "browser" export the page bundles and whose "node" export builds the index.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { defineConfig, type Plugin } from 'vite';
+// @ts-expect-error: a plain .mjs script (no types), shared with the command line.
+import { buildDemoIndex } from './build-index.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, '../..');
+const packageDir = resolve(process.env.TESSERA_PACKAGE_DIR ?? repo);
 
-/** The package's browser entry, as its exports map gives it to bundlers. */
-function browserEntry(): string {
-  if (process.env.TESSERA_ENTRY) return resolve(process.env.TESSERA_ENTRY);
-  const pkg = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as { exports: { '.': { browser: string } } };
-  return join(repo, pkg.exports['.'].browser);
+/** The package's entry for a condition ('browser' or 'node'), as its exports map gives it. */
+function entry(condition: 'browser' | 'node'): string {
+  const pkg = JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8')) as { exports: { '.': Record<string, string> } };
+  return join(packageDir, pkg.exports['.'][condition]!);
 }
 
-/** The demo folder: an index file, a corpus .jsonl, and a model folder (one holding config.json). */
-export function findDemo(dir = process.env.TESSERA_DEMO_DIR): { root: string; index: string; corpus: string; model: string } {
-  const candidates = dir ? [resolve(dir)] : ['assets/demo', 'data/demo', 'demo'].map((d) => join(repo, d));
-  const root = candidates.find((d) => existsSync(d));
-  if (!root) throw new Error(`no demo folder: looked in ${candidates.join(', ')}; set TESSERA_DEMO_DIR`);
+interface Demo {
+  root: string;
+  corpus: string;
+  model: string;
+  /** Absolute path of the FAISS index file (in the demo folder, or built into the cache). */
+  index: string;
+}
+
+/** The demo folder: a corpus .jsonl and a model folder (one holding config.json beside an .onnx), maybe an index. */
+export async function findDemo(dir = process.env.TESSERA_DEMO_DIR): Promise<Demo> {
+  const root = resolve(dir ?? join(repo, 'assets/demo'));
+  if (!existsSync(root)) throw new Error(`no demo folder at ${root}; set TESSERA_DEMO_DIR`);
   const files = walk(root).map((f) => relative(root, f));
-  const pick = (what: string, test: (f: string) => boolean) => {
-    const hits = files.filter(test).sort((a, b) => a.length - b.length);
-    if (hits.length === 0) throw new Error(`demo folder ${root} has no ${what}`);
-    return hits[0]!;
-  };
-  const index = pick('FAISS index (*.index, *.faiss)', (f) => /\.(index|faiss)$/.test(f) && !/hnsw|ivf/i.test(f));
-  const corpus = pick('corpus (*.jsonl)', (f) => f.endsWith('.jsonl'));
-  const model = dirname(pick('model folder (config.json beside an .onnx)', (f) => f.endsWith('config.json') && !f.includes('1_Pooling') && walk(join(root, dirname(f))).some((g) => g.endsWith('.onnx'))));
-  return { root, index, corpus, model: model === '.' ? '' : model };
+  const pick = (what: string, test: (f: string) => boolean) => files.filter(test).sort((a, b) => a.length - b.length)[0];
+  const corpus = pick('corpus', (f) => f.endsWith('.jsonl'));
+  const config = pick('model', (f) => f.endsWith('config.json') && !f.includes('1_Pooling') && walk(join(root, dirname(f))).some((g) => g.endsWith('.onnx')));
+  if (!corpus || !config) throw new Error(`demo folder ${root} needs a corpus (*.jsonl) and a model folder (config.json beside an .onnx)`);
+  const model = dirname(config);
+  const own = pick('index', (f) => /\.(index|faiss)$/.test(f));
+  const index = own ? join(root, own) : await cachedIndex(join(root, corpus), join(root, model));
+  return { root, corpus, model: model === '.' ? '' : model, index };
+}
+
+/** Builds the index once per corpus + model content; later builds reuse the cached file. */
+async function cachedIndex(corpus: string, model: string): Promise<string> {
+  const hash = createHash('sha256');
+  for (const f of [corpus, ...walk(model).sort()]) hash.update(relative(model, f)).update(readFileSync(f));
+  const cache = join(repo, 'out', 'browser-demo');
+  const file = join(cache, `index-${hash.digest('hex').slice(0, 16)}.faiss`);
+  if (!existsSync(file)) {
+    mkdirSync(cache, { recursive: true });
+    await buildDemoIndex(await import(pathToFileURL(entry('node')).href), corpus, model, file);
+  }
+  return file;
 }
 
 function walk(dir: string): string[] {
@@ -47,32 +72,34 @@ function walk(dir: string): string[] {
   });
 }
 
-/** Serves (dev) and emits (build) demo/*: the demo files, onnxruntime-web's wasm, and demo/manifest.json. */
+/**
+ * Serves (dev) and emits (build) demo/*: the demo files and demo/manifest.json. onnxruntime-web's
+ * .wasm needs nothing here: its bundle finds it with new URL(..., import.meta.url), which vite emits
+ * as an asset beside the page's script, so it is served by the same static server (no CDN).
+ */
 function demoAssets(): Plugin {
   const files = new Map<string, string>();
   let manifest = '';
-  const collect = () => {
-    const demo = findDemo();
-    for (const f of walk(demo.root)) files.set(`demo/data/${relative(demo.root, f)}`, f);
-    const ortDist = join(repo, 'node_modules/onnxruntime-web/dist');
-    // The default onnxruntime-web build (ort.bundle.min.mjs) runs the JSEP variant of its wasm.
-    for (const f of ['ort-wasm-simd-threaded.jsep.mjs', 'ort-wasm-simd-threaded.jsep.wasm']) files.set(`demo/ort/${f}`, join(ortDist, f));
+  const collect = async () => {
+    const demo = await findDemo();
+    files.set('demo/data/index.faiss', demo.index);
+    files.set(`demo/data/${demo.corpus}`, join(demo.root, demo.corpus));
+    for (const f of walk(join(demo.root, demo.model))) files.set(`demo/data/${relative(demo.root, f)}`, f);
     manifest = JSON.stringify({
-      index: `data/${demo.index}`,
+      index: 'data/index.faiss',
       corpus: `data/${demo.corpus}`,
       model: `data/${demo.model}${demo.model ? '/' : ''}`,
-      ortWasm: 'ort/',
     });
   };
   return {
     name: 'tessera-demo-assets',
-    buildStart() {
-      collect();
+    async buildStart() {
+      await collect();
       this.emitFile({ type: 'asset', fileName: 'demo/manifest.json', source: manifest });
       for (const [name, path] of files) this.emitFile({ type: 'asset', fileName: name, source: readFileSync(path) });
     },
-    configureServer(server) {
-      collect();
+    async configureServer(server) {
+      await collect();
       server.middlewares.use((req, res, next) => {
         const path = decodeURIComponent((req.url ?? '').split('?')[0]!).replace(/^\//, '');
         if (path === 'demo/manifest.json') return void res.setHeader('content-type', 'application/json').end(manifest);
@@ -88,7 +115,15 @@ export default defineConfig({
   root: here,
   // Relative asset URLs: the built folder works from any path of any static server.
   base: './',
-  resolve: { alias: { tessera: browserEntry() } },
+  resolve: {
+    alias: [
+      { find: /^tessera$/, replacement: entry('browser') },
+      // The page runs its encoder on onnxruntime-web's WASM provider: its plain WASM build
+      // (ort-wasm-simd-threaded.wasm, 14 MB) loads and compiles in half the time of the default
+      // build's JSEP variant (28 MB), which only WebGPU/WebNN execution providers need.
+      { find: /^onnxruntime-web$/, replacement: 'onnxruntime-web/wasm' },
+    ],
+  },
   build: { outDir: process.env.TESSERA_EXAMPLE_OUT ?? join(here, 'dist'), emptyOutDir: true, target: 'es2022', chunkSizeWarningLimit: 2048 },
   optimizeDeps: { exclude: ['onnxruntime-web'] },
   plugins: [demoAssets()],

@@ -10,12 +10,12 @@ import { type BundleReport, measureBundle } from '../../bench/bundle/measure.js'
 import { type BuiltPackage, buildPackage, repoRoot } from './helpers/package-build.js';
 
 /**
- * Budget for core + gpu + wasm glue in a browser app, minified + gzipped, onnxruntime-web and the
- * tokenizer excluded (they belong to the optional encoder and ship their own wasm). The engine's
- * own .wasm binary is fetched separately and budgeted on its own line.
+ * Budget for core + gpu + wasm in a browser app, minified + gzipped, the encoder's packages
+ * (onnxruntime-web, the tokenizer) excluded: they are optional and ship their own wasm. The engine's
+ * own .wasm (SIMD and threads builds) is inlined as base64 and counted here. BENCHMARKS.md (section
+ * bundle) records the measured size and why this number.
  */
-export const BUDGET_GZIP_BYTES = 60 * 1024;
-export const BUDGET_WASM_BYTES = 256 * 1024;
+export const BUDGET_GZIP_BYTES = 96 * 1024;
 /** Packages a search-only browser app does not pay for: the encoder's runtime and tokenizer. */
 const ENCODER_PACKAGES = ['onnxruntime-web', '@huggingface/tokenizers'];
 
@@ -37,7 +37,7 @@ afterAll(() => {
         .join(', '),
   );
   mkdirSync(join(repoRoot, 'out'), { recursive: true });
-  writeFileSync(join(repoRoot, 'out', 'bundle-report.json'), JSON.stringify(reports, null, 2));
+  writeFileSync(join(repoRoot, 'out', 'bundle-report.json'), JSON.stringify(reports, (key, v) => (key === 'text' ? undefined : v), 2));
   console.log(`bundle sizes (budget ${kib(BUDGET_GZIP_BYTES)} gzip):\n  ${lines.join('\n  ')}`);
 });
 
@@ -66,7 +66,12 @@ describe('browser bundle size', () => {
     });
     reports['browser: core + gpu + wasm (encoder packages excluded)'] = r;
     expect(r.offenders).toEqual([]);
-    expect(r.gzipBytes).toBeGreaterThan(1000);
+    // Search needs no third-party package at all: everything here is tessera's own code.
+    expect(Object.keys(r.byGroup)).toEqual(['tessera']);
+    // Both backends are in: the registration modules were not dropped as "side-effect free"
+    // (package.json's sideEffects once listed only dist/node.js, and bundlers removed them).
+    expect(r.text).toContain('AGFzbQ'); // the inlined .wasm ("\0asm" in base64)
+    expect(r.text).toContain('@compute'); // the WGSL kernels
     expect(r.gzipBytes).toBeLessThanOrEqual(BUDGET_GZIP_BYTES);
   });
 
@@ -79,7 +84,7 @@ describe('browser bundle size', () => {
     });
     reports['browser from src/ (per folder)'] = r;
     expect(r.offenders).toEqual([]);
-    expect(Object.keys(r.byGroup)).toContain('core');
+    expect(Object.keys(r.byGroup)).toEqual(expect.arrayContaining(['core', 'gpu', 'wasm', 'io', 'shaders']));
     // Node-only modules live in io/node-fs.ts and gpu/dawn.ts; neither may reach the universal entry.
     expect(r.inputs.filter((i) => /node-fs\.ts$|dawn\.ts$|src\/node\.ts$|src\/cli\/|src\/server\//.test(i))).toEqual([]);
   });

@@ -40,7 +40,9 @@ export async function serveStatic(root: string): Promise<StaticServer> {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
       return;
     }
-    res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'content-length': statSync(file).size });
+    const st = statSync(file);
+    // Last-Modified, as every static server sends: it lets the browser cache (and V8 cache compiled .wasm).
+    res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'content-length': st.size, 'last-modified': st.mtime.toUTCString() });
     createReadStream(file).pipe(res);
   });
   await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));

@@ -1,0 +1,152 @@
+/**
+ * The browser example (examples/browser) in real headless Chromium (Debian's, driven by
+ * playwright-core; no browser download): built with vite against the package as it ships, served by
+ * a plain static server on 127.0.0.1, it loads the demo index, corpus and model, encodes a typed
+ * query and shows the expected passage first, on WebGPU (Chromium's SwiftShader adapter), on the
+ * forced WASM path (?backend=wasm), and on a Chromium without WebGPU ('auto' falls back, says so once).
+ * Screenshots go to out/browser/ (ignored; CI keeps them as artifacts).
+ */
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Chromium, launchChromium } from './helpers/chromium.js';
+import { runChild } from './helpers/child.js';
+import { type BuiltPackage, buildPackage, repoRoot } from './helpers/package-build.js';
+import { type StaticServer, serveStatic } from './helpers/static-server.js';
+
+/** A query whose best passage in the demo corpus (WordNet glosses) is unambiguous: "Home", "where you live ...". */
+const QUERY = 'where you live';
+const EXPECTED_TITLE = 'Home';
+const SHOTS = join(repoRoot, 'out', 'browser');
+
+let pkg: BuiltPackage;
+let site: string;
+let server: StaticServer;
+let gpuBrowser: Chromium | undefined;
+
+beforeAll(async () => {
+  pkg = await buildPackage({ omit: ['webgpu'] });
+  site = mkdtempSync(join(tmpdir(), 'tessera-site-'));
+  const out = await runChild(process.execPath, [join(repoRoot, 'node_modules/vite/bin/vite.js'), 'build', 'examples/browser'], repoRoot, {
+    TESSERA_PACKAGE_DIR: pkg.dir,
+    TESSERA_EXAMPLE_OUT: site,
+  });
+  if (out.code !== 0) throw new Error(`vite build of examples/browser failed:\n${out.stderr}\n${out.stdout}`);
+  server = await serveStatic(site);
+  mkdirSync(SHOTS, { recursive: true });
+}, 180_000);
+
+afterAll(async () => {
+  await gpuBrowser?.close();
+  await server?.close();
+  if (site) rmSync(site, { recursive: true, force: true });
+  pkg?.cleanup();
+});
+
+interface PageRun {
+  backend: string;
+  notice: string;
+  titles: string[];
+  scores: number[];
+  searchMs: string;
+  /** The page's own timings (load, encode, search), for the log. */
+  facts: string;
+  logs: string[];
+  offsite: string[];
+}
+
+/** Opens the page, waits until it is ready, searches QUERY, and reads what the page shows. */
+async function searchOnPage(browser: Chromium, query: string, shot: string): Promise<PageRun> {
+  const page: Page = await browser.context.newPage();
+  const logs: string[] = [];
+  const offsite: string[] = [];
+  page.on('console', (m) => logs.push(`${m.type()}: ${m.text()}`));
+  page.on('pageerror', (e) => logs.push(`pageerror: ${e.message}`));
+  // Nothing beyond the static server: any other request is recorded and refused.
+  await page.route(/.*/, (route) => {
+    const url = route.request().url();
+    if (url.startsWith(server.url)) return route.continue();
+    offsite.push(url);
+    return route.abort();
+  });
+  try {
+    const t0 = performance.now();
+    await page.goto(new URL(query, server.url).href);
+    const state = await page.waitForFunction(() => document.body.dataset.state === 'ready' || document.body.dataset.state === 'error', null, { timeout: 60_000 });
+    await state.dispose();
+    const status = await page.textContent('#status');
+    if ((await page.getAttribute('body', 'data-state')) === 'error') throw new Error(`page failed: ${status}\n${logs.join('\n')}`);
+    await page.fill('#query', QUERY);
+    await page.press('#query', 'Enter');
+    await page.waitForSelector('#results li', { timeout: 30_000 });
+    await page.waitForFunction(() => document.body.dataset.state === 'ready');
+    await page.screenshot({ path: join(SHOTS, shot), fullPage: true });
+    console.log(`${shot}: ${((performance.now() - t0) / 1000).toFixed(1)} s from navigation to results`);
+    return {
+      backend: (await page.textContent('#backend')) ?? '',
+      notice: (await page.textContent('#notice')) ?? '',
+      titles: await page.$$eval('#results li .title', (els) => els.map((e) => e.textContent ?? '')),
+      scores: (await page.$$eval('#results li .score', (els) => els.map((e) => e.textContent ?? ''))).map(Number),
+      searchMs: (await page.textContent('#search-ms')) ?? '',
+      facts: (await page.$$eval('#facts dd', (els) => els.map((e) => `${e.previousElementSibling?.textContent}: ${e.textContent}`))).join('; '),
+      logs,
+      offsite,
+    };
+  } finally {
+    await page.close();
+  }
+}
+
+function expectGoodResults(r: PageRun): void {
+  console.log(`  ${r.facts}`);
+  expect(r.titles[0], r.logs.join('\n')).toBe(EXPECTED_TITLE);
+  expect(r.titles).toHaveLength(5);
+  // Scores are inner products of unit vectors, best first.
+  for (let i = 0; i < r.scores.length; i++) {
+    expect(r.scores[i]).toBeLessThanOrEqual(1.0001);
+    if (i > 0) expect(r.scores[i]).toBeLessThanOrEqual(r.scores[i - 1]!);
+  }
+  expect(r.searchMs).toMatch(/^\d+\.\d ms \((WebGPU|WASM)\)$/);
+  expect(r.offsite).toEqual([]);
+  expect(r.logs.filter((l) => l.startsWith('pageerror'))).toEqual([]);
+}
+
+describe('browser example in headless Chromium', () => {
+  it('searches on WebGPU when Chromium exposes an adapter', async () => {
+    gpuBrowser = await launchChromium({ webgpu: true });
+    const r = await searchOnPage(gpuBrowser, './', 'webgpu.png');
+    expect(r.backend, r.logs.join('\n')).toBe('WebGPU');
+    expect(r.notice).toBe('');
+    expectGoodResults(r);
+    expect(r.searchMs).toMatch(/\(WebGPU\)$/);
+    // Every file came from the static server, onnxruntime-web's .wasm included; the only misses are
+    // the encoder probing optional model files.
+    expect(server.requests.filter((q) => q.status !== 200 && !q.path.startsWith('/demo/data/model/'))).toEqual([]);
+    expect(server.requests.some((q) => /ort-wasm.*\.wasm$/.test(q.path))).toBe(true);
+  });
+
+  it('searches on WASM when forced (?backend=wasm), and says so once', async () => {
+    gpuBrowser ??= await launchChromium({ webgpu: true });
+    const r = await searchOnPage(gpuBrowser, './?backend=wasm', 'wasm-forced.png');
+    expect(r.backend).toBe('WASM (CPU)');
+    expect(r.notice).toMatch(/WASM/);
+    expectGoodResults(r);
+    expect(r.searchMs).toMatch(/\(WASM\)$/);
+  });
+
+  it("falls back to WASM on a Chromium without WebGPU ('auto'), says why once, same answer", async () => {
+    const browser = await launchChromium({ webgpu: false });
+    try {
+      const r = await searchOnPage(browser, './', 'no-webgpu.png');
+      expect(r.backend).toBe('WASM (CPU)');
+      expect(r.notice).toMatch(/WebGPU/);
+      expect(r.notice).toMatch(/WASM/);
+      expect(r.logs.filter((l) => l.includes('tessera:'))).toHaveLength(1);
+      expectGoodResults(r);
+    } finally {
+      await browser.close();
+    }
+  });
+});
