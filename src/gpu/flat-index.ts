@@ -24,6 +24,8 @@ export interface GpuFlatOptions extends IndexOptions {
   rerankFactor?: number;
   /** Devices to open on each GPU object (CI shards across several devices of one software adapter). */
   devicesPerGpu?: number;
+  /** Bytes per chunk read from the file while loading (default 64 MiB). */
+  loadChunkBytes?: number;
   /** Tests: fill scratch buffers with a poison pattern before every search, so unwritten output shows. */
   debugPoison?: boolean;
 }
@@ -322,7 +324,11 @@ export class GpuFlatIndex implements Index {
     this.host = [];
   }
 
-  /** Streams a FAISS flat file into GPU tiles chunk by chunk; reports bytes through opts.onProgress. */
+  /**
+   * Streams a FAISS flat file into GPU tiles chunk by chunk; reports bytes through opts.onProgress.
+   * Host memory stays bounded: one chunk is read while the previous one uploads, and every
+   * UPLOAD_FENCE_BYTES the loader waits for the queue so Dawn's staging copies cannot pile up.
+   */
   static async load(source: ByteSource, opts: GpuFlatOptions = {}): Promise<GpuFlatIndex> {
     const layout = await readFlatLayout(source);
     const index = await GpuFlatIndex.create(layout.d, layout.metric, { ...opts, precision: opts.precision ?? 'auto' }, layout.ntotal);
@@ -331,13 +337,28 @@ export class GpuFlatIndex implements Index {
       const started = performance.now();
       const report = (done: number) => opts.onProgress?.({ phase: 'loading index to GPU', done, total, unit: 'bytes' });
       report(0);
-      for await (const chunk of streamFlatRows(source, layout, { chunkBytes: 64 << 20, signal: undefined })) {
+      let sinceFence = 0;
+      const chunkBytes = opts.loadChunkBytes ?? 64 << 20;
+      const rows = streamFlatRows(source, layout, { chunkBytes });
+      // Read-ahead of one chunk: the disk read of chunk i+1 overlaps the upload of chunk i.
+      let next = rows.next();
+      for (;;) {
+        const it = await next;
+        if (it.done) break;
+        next = rows.next();
+        const chunk = it.value;
         await index.addRows(chunk.data, chunk.count);
+        sinceFence += chunk.count * layout.rowBytes;
+        if (sinceFence >= UPLOAD_FENCE_BYTES) {
+          sinceFence = 0;
+          await Promise.all(index.contexts.map((c) => c.device.queue.onSubmittedWorkDone()));
+        }
         report((chunk.start + chunk.count) * layout.rowBytes);
       }
       // Wait for the uploads so the reported time is the time to serve.
       await Promise.all(index.contexts.map((c) => c.device.queue.onSubmittedWorkDone()));
-      index.loadSeconds = (performance.now() - started) / 1000;
+      const seconds = (performance.now() - started) / 1000;
+      index.loadStats = { bytes: total, seconds, gbPerSecond: total / 1e9 / Math.max(seconds, 1e-9) };
       index.check();
       return index;
     } catch (e) {
@@ -346,9 +367,12 @@ export class GpuFlatIndex implements Index {
     }
   }
 
-  /** Seconds the last load took (streaming + upload), for GB/s reports. */
-  loadSeconds: number | undefined;
+  /** Bytes, seconds and GB/s of the last load (streaming + upload), for start-up reports. */
+  loadStats: { bytes: number; seconds: number; gbPerSecond: number } | undefined;
 }
+
+/** Uploads between queue fences while loading: bounds Dawn's host-side staging memory. */
+const UPLOAD_FENCE_BYTES = 512 << 20;
 
 async function openDevices(opts: GpuFlatOptions): Promise<GpuContext[]> {
   const gpus: (GPU | undefined)[] = opts.gpus?.length ? [...opts.gpus] : [opts.gpu];
