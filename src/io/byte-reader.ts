@@ -141,7 +141,7 @@ export class ByteReader {
   async bytes(length: number, what: string): Promise<Uint8Array> {
     const i = await this.fill(length, what);
     this.offset += length;
-    return this.buf.slice(i, i + length);
+    return Uint8Array.prototype.slice.call(this.buf, i, i + length);
   }
 
   /** Moves past `length` bytes, checking they exist. */
@@ -162,7 +162,10 @@ function checkCount(r: ByteReader, v: bigint, what: string, at: number, min: num
 /** Float32 values of little-endian bytes, without a copy when aligned (all supported hosts are little-endian). */
 export function float32View(bytes: Uint8Array): Float32Array {
   if (bytes.byteOffset % 4 === 0) return new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >>> 2);
-  return new Float32Array(bytes.slice().buffer, 0, bytes.byteLength >>> 2);
+  // Copy with set(), not slice(): on a Node Buffer slice() is a view of the same memory.
+  const copy = new Uint8Array(bytes.byteLength);
+  copy.set(bytes);
+  return new Float32Array(copy.buffer, 0, bytes.byteLength >>> 2);
 }
 
 /** The bytes of a Float32Array (little-endian host), without a copy. */
@@ -188,7 +191,7 @@ export function memorySink(): { write(chunk: Uint8Array): Promise<void>; close()
     closed: false,
     async write(chunk: Uint8Array) {
       if (sink.closed) throw new TesseraError('INVALID_ARGUMENT', 'write to a closed sink');
-      parts.push(chunk.slice());
+      parts.push(new Uint8Array(chunk));
     },
     async close() {
       sink.closed = true;
