@@ -1,9 +1,11 @@
 /**
  * The CPU-only laptop path in Node: the published package, installed without Dawn (its optional
  * dependency missing) or with Dawn but no Vulkan driver, picks the WASM backend for 'auto', says so
- * once, and answers like the oracle. The README's Node snippet runs as written in both setups.
+ * once, and answers like the oracle. The README's Node snippet runs as written in both setups, and
+ * `tessera serve --backend auto` serves a demo slice from the WASM backend, saying so on one line.
  */
-import { copyFileSync } from 'node:fs';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clusteredVectors, randomVectors } from '../helpers/data.js';
@@ -77,3 +79,70 @@ describe.each(setups)('Node, %s', (_name, pkg, env) => {
   });
 });
 
+
+/** Starts `tessera serve` and resolves with its URL once it says it is ready (or rejects with its stderr). */
+function startServe(cli: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; url: string; stderr: () => string }> {
+  const child = spawn(process.execPath, [cli, 'serve', ...args], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  return new Promise((ok, fail) => {
+    const timer = setTimeout(() => fail(new Error(`tessera serve not ready after 60 s:\n${err}`)), 60_000);
+    child.stderr!.on('data', (b: Buffer) => {
+      err += b.toString();
+      const m = /ready in .*serving (http:\/\/\S+)/.exec(err);
+      if (m) {
+        clearTimeout(timer);
+        ok({ child, url: m[1]!, stderr: () => err });
+      }
+    });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      fail(new Error(`tessera serve exited (${code}) before it was ready:\n${err}`));
+    });
+  });
+}
+
+let sliceIndex: Promise<{ corpus: string; index: string }> | undefined;
+
+/** A 40-row slice of the demo corpus and its Flat index, built with the package's public API (the browser example's builder). */
+async function buildSliceIndex(dir: string, model: string): Promise<{ corpus: string; index: string }> {
+  const corpus = join(dir, 'slice.jsonl');
+  writeFileSync(corpus, readFileSync(join(repoRoot, 'assets/demo/corpus.jsonl'), 'utf8').split('\n').slice(0, 40).join('\n') + '\n');
+  copyFileSync(join(repoRoot, 'examples/browser/build-index.mjs'), join(dir, 'build-index.mjs'));
+  const index = join(dir, 'slice.faiss');
+  const built = await runChild(process.execPath, ['build-index.mjs', corpus, model, index], dir);
+  if (built.code !== 0) throw new Error(`building the slice index failed:\n${built.stderr}`);
+  return { corpus, index };
+}
+
+describe.each(setups)('tessera serve, %s', (_name, pkg, env) => {
+  it("picks the WASM backend for --backend auto, says so on one line, and answers /retrieve", async () => {
+    const dir = pkg().consumer;
+    const model = join(repoRoot, 'assets/demo/model');
+    const { corpus, index } = await (sliceIndex ??= buildSliceIndex(noDawn.consumer, model));
+    copyFileSync(corpus, join(dir, 'corpus.jsonl'));
+    copyFileSync(index, join(dir, 'demo.faiss'));
+
+    const cli = join(pkg().dir, 'dist/cli/main.js');
+    const args = ['--index', 'demo.faiss', '--corpus', 'corpus.jsonl', '--model', model, '--port', '0', '--log-level', 'silent', '--threads', '1'];
+    const serve = await startServe(cli, args, dir, env);
+    try {
+      const res = await fetch(`${serve.url}/retrieve`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ queries: ['where you live'], topk: 3, return_scores: true }),
+      });
+      expect(res.status).toBe(200);
+      const body = (await res.json()) as { result: { document: { id: string; contents: string }; score: number }[][] };
+      expect(body.result).toHaveLength(1);
+      expect(body.result[0]).toHaveLength(3);
+      expect(body.result[0]![0]!.document.contents).toMatch(/^"Home"\n/);
+      const lines = serve.stderr().split('\n').filter((l) => l.startsWith('tessera: '));
+      const backend = lines.filter((l) => /backend/i.test(l));
+      expect(backend, serve.stderr()).toHaveLength(1);
+      expect(backend[0]).toMatch(/^tessera: backend: wasm \(.*WebGPU.*\)$/);
+    } finally {
+      serve.child.kill('SIGTERM');
+      await new Promise((ok) => (serve.child.exitCode !== null ? ok(undefined) : serve.child.once('exit', ok)));
+    }
+  });
+});
