@@ -3,7 +3,8 @@
  * playwright-core; no browser download): built with vite against the package as it ships, served by
  * a plain static server on 127.0.0.1, it loads the demo index, corpus and model, encodes a typed
  * query and shows the expected passage first, on WebGPU (Chromium's SwiftShader adapter), on the
- * forced WASM path (?backend=wasm), and on a Chromium without WebGPU ('auto' falls back, says so once).
+ * forced WASM path (?backend=wasm), and where WebGPU is missing ('auto' falls back and says so once):
+ * navigator.gpu deleted, and a Chromium without --enable-unsafe-webgpu (no adapter).
  * Screenshots go to out/browser/ (ignored; CI keeps them as artifacts).
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -47,6 +48,7 @@ afterAll(async () => {
 
 interface PageRun {
   backend: string;
+  adapter: string;
   notice: string;
   titles: string[];
   scores: number[];
@@ -58,8 +60,9 @@ interface PageRun {
 }
 
 /** Opens the page, waits until it is ready, searches QUERY, and reads what the page shows. */
-async function searchOnPage(browser: Chromium, query: string, shot: string): Promise<PageRun> {
+async function searchOnPage(browser: Chromium, query: string, shot: string, initScript?: () => void): Promise<PageRun> {
   const page: Page = await browser.context.newPage();
+  if (initScript) await page.addInitScript(initScript);
   const logs: string[] = [];
   const offsite: string[] = [];
   page.on('console', (m) => logs.push(`${m.type()}: ${m.text()}`));
@@ -86,6 +89,7 @@ async function searchOnPage(browser: Chromium, query: string, shot: string): Pro
     console.log(`${shot}: ${((performance.now() - t0) / 1000).toFixed(1)} s from navigation to results`);
     return {
       backend: (await page.textContent('#backend')) ?? '',
+      adapter: (await page.textContent('#adapter')) ?? '',
       notice: (await page.textContent('#notice')) ?? '',
       titles: await page.$$eval('#results li .title', (els) => els.map((e) => e.textContent ?? '')),
       scores: (await page.$$eval('#results li .score', (els) => els.map((e) => e.textContent ?? ''))).map(Number),
@@ -118,6 +122,7 @@ describe('browser example in headless Chromium', () => {
     gpuBrowser = await launchChromium({ webgpu: true });
     const r = await searchOnPage(gpuBrowser, './', 'webgpu.png');
     expect(r.backend, r.logs.join('\n')).toBe('WebGPU');
+    expect(r.adapter).not.toMatch(/^none/);
     expect(r.notice).toBe('');
     expectGoodResults(r);
     expect(r.searchMs).toMatch(/\(WebGPU\)$/);
@@ -136,10 +141,26 @@ describe('browser example in headless Chromium', () => {
     expect(r.searchMs).toMatch(/\(WASM\)$/);
   });
 
-  it("falls back to WASM on a Chromium without WebGPU ('auto'), says why once, same answer", async () => {
+  it("falls back to WASM when navigator.gpu is absent ('auto'), says why once, same answer", async () => {
+    gpuBrowser ??= await launchChromium({ webgpu: true });
+    // A browser without the WebGPU API at all (older or locked-down browsers).
+    const r = await searchOnPage(gpuBrowser, './', 'no-navigator-gpu.png', () => {
+      delete (Navigator.prototype as { gpu?: unknown }).gpu;
+    });
+    expect(r.adapter).toBe('none (navigator.gpu absent)');
+    expect(r.backend).toBe('WASM (CPU)');
+    expect(r.notice).toMatch(/WebGPU/);
+    expect(r.notice).toMatch(/WASM/);
+    expect(r.logs.filter((l) => l.includes('tessera:'))).toHaveLength(1);
+    expectGoodResults(r);
+  });
+
+  it("falls back to WASM on a Chromium whose WebGPU has no adapter ('auto'), says why once, same answer", async () => {
     const browser = await launchChromium({ webgpu: false });
     try {
-      const r = await searchOnPage(browser, './', 'no-webgpu.png');
+      const r = await searchOnPage(browser, './', 'no-adapter.png');
+      // Chromium 156 without --enable-unsafe-webgpu on this machine: navigator.gpu exists, requestAdapter() gives null.
+      expect(r.adapter).toMatch(/^none \(/);
       expect(r.backend).toBe('WASM (CPU)');
       expect(r.notice).toMatch(/WebGPU/);
       expect(r.notice).toMatch(/WASM/);
