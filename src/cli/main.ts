@@ -21,13 +21,17 @@ try {
 } catch (e) {
   reportAndExit(e);
 }
+// Every action resolves only when its work is done (serve: once the server closed). Exit now so a
+// native handle left open (Dawn's instance, a worker) never keeps a finished command alive.
+process.exit(process.exitCode ?? 0);
 
 function reportAndExit(e: unknown): never {
+  // One line naming the fix; the stack only for bugs (not TesseraErrors) or with TESSERA_DEBUG=1.
   if (isTesseraError(e)) {
     console.error(`tessera: ${e.message} [${e.code}]`);
+    if (process.env.TESSERA_DEBUG) console.error(e.stack);
   } else {
     console.error(`tessera: ${(e as Error)?.stack ?? String(e)}`);
   }
-  if (process.env.TESSERA_DEBUG && e instanceof Error) console.error(e.stack);
   process.exit(isTesseraError(e) ? 2 : 1);
 }

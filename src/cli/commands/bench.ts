@@ -1,0 +1,115 @@
+/**
+ * `tessera bench [name] [args...]`: one entry point for the benchmarks in bench/. Without a name it
+ * lists them; with one it bundles the script (esbuild, from the dev dependencies: benchmarks run from
+ * a checkout) into out/bench/ and runs it with Node, passing the remaining arguments through.
+ * A benchmark is bench/<group>/bench.ts, bench/<group>/bench-*.ts or bench/<group>/measure.ts;
+ * its name is "<group>" (for bench.ts) or "<group>/<file without .ts>".
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Command } from 'commander';
+import { TesseraError } from '../../core/errors.js';
+import { writeOut } from '../options.js';
+import { say } from '../progress.js';
+
+interface BenchEntry {
+  name: string;
+  file: string;
+  summary: string;
+}
+
+/** The repository root: the nearest folder above this module holding bench/ and package.json. */
+export function repoRoot(from = dirname(fileURLToPath(import.meta.url))): string | undefined {
+  for (let dir = from; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'bench')) && existsSync(join(dir, 'package.json'))) return dir;
+    if (dirname(dir) === dir) return undefined;
+  }
+}
+
+const ENTRY = /^(bench|bench-[\w-]+|measure)\.(ts|mjs)$/;
+
+/** Benchmarks under root/bench, sorted by name, each with the first sentence of its doc comment. */
+export function listBenchmarks(root: string): BenchEntry[] {
+  const out: BenchEntry[] = [];
+  const benchDir = join(root, 'bench');
+  for (const group of readdirSync(benchDir, { withFileTypes: true })) {
+    if (!group.isDirectory()) continue;
+    for (const f of readdirSync(join(benchDir, group.name))) {
+      if (!ENTRY.test(f)) continue;
+      const file = join(benchDir, group.name, f);
+      const stem = f.replace(/\.(ts|mjs)$/, '');
+      out.push({ name: stem === 'bench' ? group.name : `${group.name}/${stem}`, file, summary: summaryOf(file) });
+    }
+  }
+  return out.sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** The first sentence of a file's leading /** ... *\/ comment. */
+function summaryOf(file: string): string {
+  const m = /^\s*\/\*\*([\s\S]*?)\*\//.exec(readFileSync(file, 'utf8'));
+  const text = (m?.[1] ?? '').replace(/^\s*\*\s?/gm, ' ').replace(/\s+/g, ' ').trim();
+  const sentence = /^(.*?\.)(\s|$)/.exec(text)?.[1] ?? text;
+  return sentence.length > 110 ? `${sentence.slice(0, 107)}...` : sentence;
+}
+
+export function register(program: Command): void {
+  program
+    .command('bench')
+    .description('list the benchmarks in bench/, or run one: tessera bench <name> [its arguments...]')
+    .argument('[name]', 'benchmark to run (see the list)')
+    .argument('[args...]', 'arguments passed to the benchmark')
+    .allowUnknownOption()
+    .helpOption(false)
+    .action(async (name: string | undefined, args: string[]) => {
+      const root = repoRoot();
+      if (!root) {
+        throw new TesseraError('UNSUPPORTED', 'benchmarks run from a checkout of the tessera repository (bench/ is not in the package): clone it, npm ci, then npx tessera bench');
+      }
+      const entries = listBenchmarks(root);
+      if (!name || name === '--help' || name === '-h') {
+        const w = Math.max(0, ...entries.map((e) => e.name.length));
+        await writeOut(
+          ['usage: tessera bench <name> [args...]   (each benchmark documents its arguments; results go to BENCHMARKS.md)', '', ...entries.map((e) => `  ${e.name.padEnd(w)}  ${e.summary}`), ''].join('\n'),
+        );
+        return;
+      }
+      const entry = entries.find((e) => e.name === name);
+      if (!entry) {
+        throw new TesseraError('NOT_FOUND', `no benchmark named "${name}": run tessera bench to list them (${entries.map((e) => e.name).join(', ')})`);
+      }
+      const script = entry.file.endsWith('.mjs') ? entry.file : await bundle(root, entry);
+      say(`running ${relative(root, entry.file)}${args.length ? ` ${args.join(' ')}` : ''}`);
+      const code = await new Promise<number>((res, rej) => {
+        const child = spawn(process.execPath, [script, ...args], { cwd: root, stdio: 'inherit' });
+        child.on('error', rej);
+        child.on('exit', (c, sig) => res(c ?? (sig ? 128 : 1)));
+      });
+      if (code !== 0) process.exitCode = code;
+    });
+}
+
+/** Bundles a TypeScript benchmark into out/bench/<name>.mjs (packages stay external, WGSL as text). */
+async function bundle(root: string, entry: BenchEntry): Promise<string> {
+  let esbuild: typeof import('esbuild');
+  try {
+    esbuild = await import('esbuild');
+  } catch {
+    throw new TesseraError('UNSUPPORTED', 'running a TypeScript benchmark needs the dev dependencies (esbuild): run npm ci in the checkout');
+  }
+  const outfile = resolve(root, 'out/bench', `${entry.name.replace(/\//g, '-')}.mjs`);
+  await esbuild.build({
+    entryPoints: [entry.file],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    packages: 'external',
+    loader: { '.wgsl': 'text' },
+    sourcemap: 'inline',
+    logLevel: 'error',
+  });
+  return outfile;
+}

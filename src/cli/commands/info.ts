@@ -1,0 +1,94 @@
+/**
+ * `tessera info <file>`: what a FAISS index file holds (type, d, ntotal, metric, bytes) and which
+ * backends can serve it here, read from its header alone; vector files (.npy, .fvecs, .f32 with
+ * --dim) get their shape.
+ */
+import type { Command } from 'commander';
+import { formatBytes } from '../../core/errors.js';
+import { registration } from '../../core/factory.js';
+import type { Backend } from '../../core/types.js';
+import { faissFormat } from '../../io/faiss/formats.js';
+import { openFileSource } from '../../io/node-fs.js';
+import { inspectIndex } from '../../io/read-index.js';
+import { inspectVectors, vectorFormatOf } from '../../io/vectors.js';
+import { intOption, writeOut } from '../options.js';
+
+interface InfoFlags {
+  json?: boolean;
+  dim?: number;
+}
+
+/** Whether each backend that reads this file can run here (the GPU one needs an adapter). */
+async function backendStatus(kind: ReturnType<typeof faissFormat>['kind'], backends: Backend[]): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const b of backends) {
+    const ok = await registration(b, kind)!.available({});
+    out[b] = ok ? 'available' : b === 'gpu' ? 'no WebGPU adapter here' : 'unavailable here';
+  }
+  return out;
+}
+
+export function register(program: Command): void {
+  program
+    .command('info')
+    .description('show what an index file (or a .npy/.fvecs/.f32 vector file) holds and which backends can serve it, from its header')
+    .argument('<file>', 'FAISS index file, or vector file')
+    .option('--json', 'print one JSON object instead of text')
+    .option('--dim <d>', 'dimension of a raw .f32 vector file', intOption('--dim', 1))
+    .action(async (file: string, flags: InfoFlags) => {
+      const vectorFormat = vectorFormatOf(file);
+      if (vectorFormat) {
+        const source = await openFileSource(file);
+        try {
+          const layout = await inspectVectors(source, { format: vectorFormat, dim: flags.dim, label: file });
+          const info = { file, format: layout.format, n: layout.n, d: layout.d, dtype: 'float32', bytes: source.size };
+          await writeOut(
+            flags.json
+              ? `${JSON.stringify(info)}\n`
+              : table([
+                  ['file', file],
+                  ['format', layout.format],
+                  ['shape', `${layout.n} x ${layout.d} float32`],
+                  ['bytes', `${formatBytes(source.size)} (${source.size})`],
+                ]),
+          );
+        } finally {
+          await source.close();
+        }
+        return;
+      }
+      const info = await inspectIndex(file);
+      const kind = faissFormat(info.fourcc, file).kind;
+      const status = await backendStatus(kind, info.backends);
+      const rowFloats = info.ntotal * info.d;
+      const gpuBytes = { f32: rowFloats * 4, f16: rowFloats * 2, int8: rowFloats };
+      if (flags.json) {
+        await writeOut(`${JSON.stringify({ file, ...info, backendStatus: status, gpuStorageBytes: kind === 'flat' ? gpuBytes : undefined })}\n`);
+        return;
+      }
+      const rows: [string, string][] = [
+        ['file', file],
+        ['type', `${info.type} (fourcc ${info.fourcc}, factory "${info.description}")`],
+        ['d', String(info.d)],
+        ['ntotal', String(info.ntotal)],
+        ['metric', info.metric ? `${info.metricName} (${info.metric})` : `${info.metricName} (not served by tessera)`],
+        ['trained', info.isTrained ? 'yes' : 'no'],
+        ['bytes', `${formatBytes(info.bytes)} (${info.bytes})`],
+      ];
+      const details = Object.entries(info.details).map(([k, v]) => `${k}=${v}`);
+      if (details.length) rows.push(['details', details.join(' ')]);
+      rows.push([
+        'backends',
+        info.backends.length ? info.backends.map((b) => `${b} (${status[b]})`).join(', ') : 'none: no loaded backend reads this type or metric',
+      ]);
+      if (kind === 'flat') {
+        rows.push(['gpu storage', `f32 ${formatBytes(gpuBytes.f32)}, f16 ${formatBytes(gpuBytes.f16)}, int8 ${formatBytes(gpuBytes.int8)} (+ f32 rows on the host for re-ranking)`]);
+      }
+      await writeOut(table(rows));
+    });
+}
+
+function table(rows: [string, string][]): string {
+  const w = Math.max(...rows.map(([k]) => k.length));
+  return rows.map(([k, v]) => `${k.padEnd(w)}  ${v}\n`).join('');
+}

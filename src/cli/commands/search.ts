@@ -1,0 +1,111 @@
+/**
+ * `tessera search --index F --queries Q [-k 10] [--backend auto|gpu|wasm] [--json] ...`: loads a
+ * FAISS index file (streamed into GPU tiles or WASM memory), searches query vectors read from .npy,
+ * .fvecs or raw .f32, and prints the results. --json prints {"labels": [[...]], "distances": [[...]]}
+ * (one row per query, best first; missing results are label -1 with distance null).
+ */
+import { Option, type Command } from 'commander';
+import { TesseraError } from '../../core/errors.js';
+import type { Index, SearchResult } from '../../core/types.js';
+import { inspectIndex, readIndex } from '../../io/read-index.js';
+import { readVectors } from '../../io/vectors.js';
+import { bytesOption, intOption, writeOut } from '../options.js';
+import { progressBars, say } from '../progress.js';
+
+interface SearchFlags {
+  index: string;
+  queries: string;
+  k: number;
+  backend: 'auto' | 'gpu' | 'wasm';
+  efSearch?: number;
+  nprobe?: number;
+  precision: 'auto' | 'f32' | 'f16' | 'int8';
+  gpuMemory?: number;
+  dim?: number;
+  json?: boolean;
+}
+
+export function register(program: Command): void {
+  program
+    .command('search')
+    .description('search query vectors in a FAISS index file and print the k best ids and scores per query')
+    .requiredOption('--index <file>', 'FAISS index file (IndexFlatIP/L2, and the types other readers add)')
+    .requiredOption('--queries <file>', 'query vectors: .npy (float32), .fvecs, or raw .f32 (with --dim)')
+    .option('-k, --k <n>', 'results per query', intOption('-k', 1), 10)
+    .addOption(new Option('--backend <b>', 'gpu (WebGPU), wasm (CPU), or auto (GPU when an adapter exists)').choices(['auto', 'gpu', 'wasm']).default('auto'))
+    .option('--ef-search <n>', 'HNSW: candidate list size (FAISS efSearch)', intOption('--ef-search', 1))
+    .option('--nprobe <n>', 'IVF: inverted lists visited (FAISS nprobe)', intOption('--nprobe', 1))
+    .addOption(new Option('--precision <p>', 'GPU storage precision (auto: the most exact that fits)').choices(['auto', 'f32', 'f16', 'int8']).default('auto'))
+    .option('--gpu-memory <size>', 'GPU memory to assume when the adapter does not say (e.g. 40GiB)', bytesOption)
+    .option('--dim <d>', 'dimension of a raw .f32 query file (default: the index dimension)', intOption('--dim', 1))
+    .option('--json', 'print {"labels": [[...]], "distances": [[...]]} instead of text')
+    .action(async (flags: SearchFlags) => {
+      // Header and queries first: a wrong file or dimension fails before gigabytes are loaded.
+      const info = await inspectIndex(flags.index);
+      const dim = flags.dim ?? (/\.f32$/i.test(flags.queries) ? info.d : undefined);
+      const q = await readVectors(flags.queries, { dim });
+      if (q.d !== info.d) {
+        throw new TesseraError(
+          'INVALID_ARGUMENT',
+          `queries in ${flags.queries} have dimension ${q.d}, but the index ${flags.index} has d=${info.d}: encode the queries with the model that built the index`,
+        );
+      }
+      if (q.n === 0) throw new TesseraError('INVALID_ARGUMENT', `${flags.queries} holds no query vectors: give at least one`);
+      const knobs = { efSearch: flags.efSearch, nprobe: flags.nprobe };
+      const index = await readIndex(flags.index, {
+        backend: flags.backend,
+        precision: flags.precision,
+        gpuMemory: flags.gpuMemory,
+        ...knobs,
+        onProgress: progressBars(),
+        onNotice: say,
+      });
+      let result: SearchResult;
+      try {
+        const t0 = performance.now();
+        result = await index.search(q.data, flags.k, knobs);
+        const ms = performance.now() - t0;
+        say(`${q.n} queries, k=${flags.k}, on ${describe(index)}: ${ms.toFixed(1)} ms (${((q.n / ms) * 1000).toFixed(0)} queries/s)`);
+      } finally {
+        await index.dispose();
+      }
+      await writeOut(flags.json ? toJson(result) : toText(result, index.metric));
+    });
+}
+
+function describe(index: Index): string {
+  return `${index.backend} (${index.description}, ${index.ntotal} vectors, d=${index.d}, ${index.metric})`;
+}
+
+/** Row i of labels as numbers (ids < 2^53) and distances with padding as null (JSON has no Infinity). */
+function row(r: SearchResult, i: number): { labels: number[]; distances: (number | null)[] } {
+  const labels: number[] = [];
+  const distances: (number | null)[] = [];
+  for (let j = i * r.k; j < (i + 1) * r.k; j++) {
+    labels.push(Number(r.labels[j]));
+    const v = r.distances[j]!;
+    distances.push(Number.isFinite(v) ? v : null);
+  }
+  return { labels, distances };
+}
+
+function toJson(r: SearchResult): string {
+  const labels: string[] = [];
+  const distances: string[] = [];
+  for (let i = 0; i < r.nq; i++) {
+    const x = row(r, i);
+    labels.push(JSON.stringify(x.labels));
+    distances.push(JSON.stringify(x.distances));
+  }
+  return `{"labels": [${labels.join(', ')}], "distances": [${distances.join(', ')}]}\n`;
+}
+
+/** One line per query: "query 0: 12 (0.8123)  45 (0.8011) ...". */
+function toText(r: SearchResult, metric: string): string {
+  const lines = [`# best first; score = ${metric === 'ip' ? 'inner product (larger is closer)' : 'squared L2 distance (smaller is closer)'}; -1 = no result`];
+  for (let i = 0; i < r.nq; i++) {
+    const x = row(r, i);
+    lines.push(`query ${i}: ${x.labels.map((l, j) => `${l} (${x.distances[j] === null ? '-' : x.distances[j]!.toPrecision(6)})`).join('  ')}`);
+  }
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,33 @@
+/** Parsers for CLI option values: bad values fail in commander with the option's name and the accepted form. */
+import { InvalidArgumentError } from 'commander';
+
+/** An integer option in [min, max]. */
+export function intOption(name: string, min: number, max = Number.MAX_SAFE_INTEGER) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!/^\s*\d+\s*$/.test(value) || !Number.isSafeInteger(n) || n < min || n > max) {
+      throw new InvalidArgumentError(`${name} must be an integer in [${min}, ${max}], got ${JSON.stringify(value)}`);
+    }
+    return n;
+  };
+}
+
+/** "40GiB", "512MB", "1073741824" -> bytes. kB/MB/GB/TB are decimal; k, KiB, G, GiB binary. */
+export function bytesOption(value: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(|b|k|kb|kib|m|mb|mib|g|gb|gib|t|tb|tib)\s*$/i.exec(value);
+  if (!m) throw new InvalidArgumentError(`must be a size such as 40GiB, 512MB or a number of bytes, got ${JSON.stringify(value)}`);
+  const unit = m[2]!.toLowerCase();
+  const pow = { '': 0, b: 0, k: 1, kb: 1, kib: 1, m: 2, mb: 2, mib: 2, g: 3, gb: 3, gib: 3, t: 4, tb: 4, tib: 4 }[unit]!;
+  const base = /^[kmgt]b$/.test(unit) ? 1000 : 1024;
+  return Math.round(Number(m[1]) * base ** pow);
+}
+
+/**
+ * Writes text to stdout and resolves once it is handed to the OS, so a command may exit right
+ * after without cutting a piped result short.
+ */
+export function writeOut(text: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    process.stdout.write(text, (e) => (e ? reject(e) : resolve()));
+  });
+}
