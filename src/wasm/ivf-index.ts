@@ -14,8 +14,8 @@ import { checkSearch, checkVectors } from '../core/validate.js';
 import { openSink } from '../platform.js';
 import { ByteReader } from '../io/byte-reader.js';
 import { encodeIvfHead, IVF_FLAT_FOURCC, IVF_SQ_FOURCC, readIvfLayout } from '../io/faiss/ivf.js';
-import { dotRows, kmeans, nearestCentroids, rowNorms } from './kmeans.js';
-import { type CodeHeap, readSourceInto, scanSq8, Sq8Codec, TopKHeap, WasmArena } from './sq-index.js';
+import { kmeans, NativeAssigner, randomPermutation, seededRandom } from './kmeans.js';
+import { type CodeHeap, nativeListSearch, readSourceInto, Sq8Codec, WasmArena } from './sq-index.js';
 
 export type IvfStorage = 'flat' | 'sq8';
 
@@ -75,9 +75,14 @@ export class InvertedLists {
 export interface IvfIndexOptions extends IndexOptions {
   /** k-means iterations (FAISS IVF default 10). */
   niter?: number;
-  /** Where the lists live; default a fresh WebAssembly memory. */
-  heap?: CodeHeap;
+  /** Bytes this index's WebAssembly memory may grow to (default and most: 4 GiB); shards.ts lowers it in tests. */
+  memoryLimit?: number;
 }
+
+/** Training points FAISS keeps for the scalar quantizer of an IVF-SQ index (ScalarQuantizer::train_residual). */
+const SQ_TRAIN_MAX = 100_000;
+/** Vectors assigned and encoded per native call in add. */
+const ADD_BATCH_BYTES = 16 << 20;
 
 export class WasmIvfIndex implements Index {
   readonly backend = 'wasm' as const;
@@ -88,26 +93,46 @@ export class WasmIvfIndex implements Index {
   /** SQ8 lists hold x - centroid (FAISS IndexIVFScalarQuantizer's default); Flat lists hold x. */
   byResidual: boolean;
   nprobe: number;
-  private centroidNorms: Float32Array | undefined;
-  private lists: InvertedLists;
+  private readonly lists: InvertedLists;
   private disposed = false;
   private readonly seed: number;
   private readonly niter: number;
+  private readonly threads: number | undefined;
   private readonly onProgress: ProgressCallback | undefined;
+  /** In the arena: centroids (nlist x d), vmin/vdiff (2d), list tables (3 x nlist int32). */
+  private readonly centPtr: number;
+  private readonly sqPtr: number;
+  private readonly tablePtr: number;
 
-  constructor(
+  private constructor(
     readonly d: number,
     readonly nlist: number,
     readonly storage: IvfStorage,
     readonly metric: Metric,
-    opts: IvfIndexOptions = {},
+    readonly arena: WasmArena,
+    opts: IvfIndexOptions,
   ) {
     this.byResidual = storage === 'sq8';
     this.nprobe = opts.nprobe ?? 1;
     this.seed = opts.seed ?? 1234;
     this.niter = opts.niter ?? 10;
+    this.threads = opts.threads;
     this.onProgress = opts.onProgress;
-    this.lists = new InvertedLists(nlist, storage === 'flat' ? 4 * d : d, opts.heap ?? new WasmArena(`IVF${nlist},${storage === 'flat' ? 'Flat' : 'SQ8'} index`));
+    this.centPtr = arena.alloc(nlist * d * 4);
+    this.sqPtr = arena.alloc(8 * d);
+    this.tablePtr = arena.alloc(12 * nlist);
+    this.lists = new InvertedLists(nlist, storage === 'flat' ? 4 * d : d, arena);
+  }
+
+  static async create(d: number, nlist: number, storage: IvfStorage, metric: Metric, opts: IvfIndexOptions = {}): Promise<WasmIvfIndex> {
+    const what = `IVF${nlist},${storage === 'flat' ? 'Flat' : 'SQ8'} index`;
+    const arena = await WasmArena.create(what, { threads: opts.threads, limit: opts.memoryLimit });
+    try {
+      return new WasmIvfIndex(d, nlist, storage, metric, arena, opts);
+    } catch (e) {
+      await arena.dispose();
+      throw e;
+    }
   }
 
   get description(): string {
@@ -118,9 +143,14 @@ export class WasmIvfIndex implements Index {
     return this.centroids !== undefined && (this.storage === 'flat' || this.codec !== undefined);
   }
 
-  /** Bytes of WebAssembly memory reserved for lists plus the centroids. */
+  /** Bytes reserved for lists (codes + int32 ids) plus the centroids. */
   get memoryBytes(): number {
-    return this.lists.reservedBytes + (this.centroids?.byteLength ?? 0);
+    return this.lists.reservedBytes + this.nlist * this.d * 4;
+  }
+
+  /** Bytes the WebAssembly memory of this index has grown to (what the process pays). */
+  get wasmMemoryBytes(): number {
+    return this.arena.byteLength;
   }
 
   /** Vectors in each list (a copy). */
@@ -138,8 +168,9 @@ export class WasmIvfIndex implements Index {
       throw new TesseraError('INVALID_ARGUMENT', `centroids must be nlist x d = ${this.nlist} x ${this.d}, got ${centroids.length} values`);
     }
     this.centroids = centroids;
-    this.centroidNorms = rowNorms(centroids, this.d);
+    this.arena.f32(this.centPtr, centroids.length).set(centroids);
     this.codec = codec;
+    if (codec) this.arena.f32(this.sqPtr, 2 * this.d).set(codec.trained);
     this.byResidual = byResidual;
   }
 
@@ -152,90 +183,92 @@ export class WasmIvfIndex implements Index {
         `IVF${this.nlist} needs at least nlist = ${this.nlist} training vectors (FAISS recommends 39 x nlist or more), got ${n}: train on more vectors or use a smaller nlist`,
       );
     }
-    const centroids = kmeans(x, this.d, this.nlist, this.metric, {
+    const centroids = await kmeans(x, this.d, this.nlist, this.metric, {
       niter: this.niter,
       seed: this.seed,
+      // FAISS's index_factory trains IP coarse quantizers with spherical k-means
       spherical: this.metric === 'ip',
+      threads: this.threads,
       onProgress: this.onProgress,
     });
     let codec: Sq8Codec | undefined;
     if (this.storage === 'sq8') {
-      // The codec learns the ranges of what the lists store: residuals to the assigned centroid.
-      const assign = new Int32Array(n);
-      nearestCentroids(x, this.d, centroids, this.metric, assign);
-      const res = new Float32Array(x.length);
-      for (let i = 0; i < n; i++) {
+      // As FAISS: the codec learns the ranges of what the lists store, residuals to the assigned
+      // centroid, on a seeded subsample of at most 100k training vectors.
+      let xs = x;
+      if (n > SQ_TRAIN_MAX) {
+        const perm = randomPermutation(n, seededRandom(this.seed + 1));
+        xs = new Float32Array(SQ_TRAIN_MAX * this.d);
+        for (let i = 0; i < SQ_TRAIN_MAX; i++) xs.set(x.subarray(perm[i]! * this.d, (perm[i]! + 1) * this.d), i * this.d);
+      }
+      const m = xs.length / this.d;
+      const assign = new Int32Array(m);
+      const assigner = await NativeAssigner.create(xs, this.d, this.nlist, this.threads);
+      try {
+        await assigner.assign(centroids, this.metric, assign);
+      } finally {
+        await assigner.dispose();
+      }
+      const res = new Float32Array(xs.length);
+      for (let i = 0; i < m; i++) {
         const c = assign[i]! * this.d;
-        for (let j = 0; j < this.d; j++) res[i * this.d + j] = x[i * this.d + j]! - centroids[c + j]!;
+        for (let j = 0; j < this.d; j++) res[i * this.d + j] = xs[i * this.d + j]! - centroids[c + j]!;
       }
       codec = Sq8Codec.train(res, this.d);
     }
     this.setTrained(centroids, codec, this.storage === 'sq8');
   }
 
-  /** The list of each row of x (nearest centroid). */
-  assign(x: Float32Array): Int32Array {
-    const n = x.length / this.d;
-    const out = new Int32Array(n);
-    nearestCentroids(x, this.d, this.centroids!, this.metric, out, undefined, this.centroidNorms);
-    return out;
-  }
-
   async add(x: Float32Array): Promise<void> {
     this.live();
     const n = checkVectors(x, this.d, 'vectors to add');
     if (!this.isTrained) throw new TesseraError('NOT_TRAINED', `${this.description} is not trained: call train(x) with representative vectors (>= nlist) before add`);
-    const assign = this.assign(x);
-    this.addAssigned(x, assign, this.ntotal);
+    const d = this.d;
+    const A = this.arena;
+    const cs = this.lists.codeSize;
+    const batch = Math.max(1, Math.floor(ADD_BATCH_BYTES / (4 * d)));
+    const bm = Math.min(n, batch);
+    const xp = A.alloc(bm * d * 4);
+    const ap = A.alloc(bm * 4);
+    const dp = A.alloc(bm * 4);
+    const fp = A.alloc(bm * 4);
+    const cp = this.storage === 'sq8' ? A.alloc(bm * d) : xp;
+    const metric = this.metric === 'ip' ? 0 : 1;
+    try {
+      for (let i0 = 0; i0 < n; i0 += batch) {
+        const m = Math.min(batch, n - i0);
+        A.f32(xp, m * d).set(x.subarray(i0 * d, (i0 + m) * d));
+        await A.parallel(m, (from, to) => ({
+          fn: 'flat_search',
+          args: [this.centPtr, this.nlist, d, xp + from * d * 4, to - from, 1, metric, 0, dp + from * 4, ap + from * 4, fp + from * 4],
+        }));
+        if (this.storage === 'sq8') {
+          await A.parallel(m, (from, to) => ({
+            fn: 'sq8_encode',
+            args: [xp + from * d * 4, to - from, d, this.sqPtr, this.sqPtr + 4 * d, this.byResidual ? this.centPtr : 0, ap + from * 4, cp + from * d],
+          }));
+        }
+        const assign = A.i32(ap, m).slice();
+        const counts = new Float64Array(this.nlist);
+        for (let i = 0; i < m; i++) counts[assign[i]!]!++;
+        const L = this.lists;
+        L.reserve(counts);
+        const bytes = new Uint8Array(A.memory.buffer);
+        const i32 = new Int32Array(A.memory.buffer);
+        for (let i = 0; i < m; i++) {
+          const l = assign[i]!;
+          const slot = L.sizes[l]!;
+          bytes.copyWithin(L.codePtr[l]! + slot * cs, cp + i * cs, cp + (i + 1) * cs);
+          i32[(L.idPtr[l]! >> 2) + slot] = this.ntotal + i0 + i;
+          L.sizes[l] = slot + 1;
+        }
+        this.onProgress?.({ phase: 'adding', done: i0 + m, total: n, unit: 'vectors' });
+      }
+    } finally {
+      if (cp !== xp) A.release(cp);
+      for (const ptr of [fp, dp, ap, xp]) A.release(ptr);
+    }
     this.ntotal += n;
-  }
-
-  /** Adds rows of x to the given lists with ids firstId, firstId + 1, ... (ntotal is the caller's to update). */
-  addAssigned(x: Float32Array, assign: Int32Array, firstId: number): void {
-    const d = this.d;
-    const n = assign.length;
-    const counts = new Float64Array(this.nlist);
-    for (let i = 0; i < n; i++) counts[assign[i]!]!++;
-    const L = this.lists;
-    L.reserve(counts);
-    const bytes = L.bytes;
-    const f32 = new Float32Array(bytes.buffer);
-    const i32 = new Int32Array(bytes.buffer);
-    const cs = L.codeSize;
-    for (let i = 0; i < n; i++) {
-      const l = assign[i]!;
-      const slot = L.sizes[l]!;
-      const at = L.codePtr[l]! + slot * cs;
-      if (this.storage === 'flat') f32.set(x.subarray(i * d, i * d + d), at >> 2);
-      else this.codec!.encode(x, i, bytes, at, this.byResidual ? this.centroids : undefined, l);
-      i32[(L.idPtr[l]! >> 2) + slot] = firstId + i;
-      L.sizes[l] = slot + 1;
-      if (this.onProgress && (i & 0xffff) === 0xffff) this.onProgress({ phase: 'adding', done: i + 1, total: n, unit: 'vectors' });
-    }
-  }
-
-  /** The nprobe lists nearest q (row qi), best first, with the coarse distances (ip: q.c; l2: |q - c|^2). */
-  probe(q: Float32Array, qi: number, nprobe: number, heap: TopKHeap, lists: Int32Array, dis: Float32Array): number {
-    const d = this.d;
-    const c = this.centroids!;
-    const norms = this.centroidNorms!;
-    let qn = 0;
-    if (this.metric === 'l2') for (let j = qi * d; j < qi * d + d; j++) qn += q[j]! * q[j]!;
-    heap.reset();
-    for (let l = 0; l < this.nlist; l++) {
-      const ip = dotRows(q, qi * d, c, l * d, d);
-      heap.push(this.metric === 'ip' ? ip : Math.max(0, qn + norms[l]! - 2 * ip), l);
-    }
-    const m = heap.size;
-    const order = Array.from({ length: m }, (_, i) => i);
-    const s = this.metric === 'ip' ? 1 : -1;
-    order.sort((a, b) => s * (heap.dist[b]! - heap.dist[a]!) || heap.label[a]! - heap.label[b]!);
-    for (let i = 0; i < m; i++) {
-      lists[i] = heap.label[order[i]!]!;
-      dis[i] = heap.dist[order[i]!]!;
-    }
-    heap.reset();
-    return Math.min(m, nprobe);
   }
 
   async search(q: Float32Array, k: number, opts: SearchOptions = {}): Promise<SearchResult> {
@@ -243,58 +276,42 @@ export class WasmIvfIndex implements Index {
     const nq = checkSearch(q, k, this.d, this.ntotal);
     const nprobe = opts.nprobe ?? this.nprobe;
     if (!Number.isInteger(nprobe) || nprobe < 1) throw new TesseraError('INVALID_ARGUMENT', `nprobe must be an integer >= 1, got ${String(nprobe)}`);
-    const np = Math.min(nprobe, this.nlist);
-    const out = emptyResult(nq, k, this.metric);
-    const heap = new TopKHeap(k, this.metric);
-    const coarse = new TopKHeap(np, this.metric);
-    const lists = new Int32Array(np);
-    const dis = new Float32Array(np);
-    const d = this.d;
+    if (!this.isTrained) throw new TesseraError('NOT_TRAINED', `${this.description} is not trained: call train(x) before search`);
+    if (nq === 0 || this.ntotal === 0) return emptyResult(nq, k, this.metric);
     const L = this.lists;
-    const bytes = L.bytes;
-    const f32 = new Float32Array(bytes.buffer);
-    const i32 = new Int32Array(bytes.buffer);
-    const w = new Float32Array(d);
-    const a = new Float32Array(d);
-    const r = new Float32Array(d);
-    for (let qi = 0; qi < nq; qi++) {
-      if (opts.signal?.aborted) throw opts.signal.reason ?? new Error('aborted');
-      const m = this.probe(q, qi, np, coarse, lists, dis);
-      let qbias = 0;
-      if (this.storage === 'sq8' && (this.metric === 'ip' || !this.byResidual)) qbias = this.codec!.queryTables(q, qi * d, this.metric, w, a);
-      for (let p = 0; p < m; p++) {
-        const l = lists[p]!;
-        const size = L.sizes[l]!;
-        if (size === 0) continue;
-        const ids = L.idPtr[l]! >> 2;
-        if (this.storage === 'flat') {
-          scanFlat(f32, L.codePtr[l]! >> 2, size, q, qi * d, d, this.metric, heap, i32, ids);
-        } else if (this.metric === 'ip') {
-          // q.(c + r) = q.c + q.r: the coarse score is the list's bias.
-          scanSq8(bytes, L.codePtr[l]!, size, d, 'ip', w, a, qbias + (this.byResidual ? dis[p]! : 0), heap, i32, ids, 0);
-        } else {
-          if (this.byResidual) {
-            const c = this.centroids!;
-            for (let j = 0; j < d; j++) r[j] = q[qi * d + j]! - c[l * d + j]!;
-            this.codec!.queryTables(r, 0, 'l2', w, a);
-          }
-          scanSq8(bytes, L.codePtr[l]!, size, d, 'l2', w, a, 0, heap, i32, ids, 0);
-        }
-      }
-      heap.drainInto(out, qi);
+    const t = this.arena.i32(this.tablePtr, 3 * this.nlist);
+    for (let l = 0; l < this.nlist; l++) {
+      t[l] = L.caps[l] ? L.codePtr[l]! : 0;
+      t[this.nlist + l] = L.caps[l] ? L.idPtr[l]! : 0;
+      t[2 * this.nlist + l] = L.sizes[l]!;
     }
-    return out;
+    return nativeListSearch(
+      this.arena,
+      {
+        d: this.d,
+        metric: this.metric,
+        storage: this.storage,
+        byResidual: this.byResidual,
+        centroidsPtr: this.centPtr,
+        nlist: this.nlist,
+        tablesPtr: this.tablePtr,
+        sqPtr: this.sqPtr,
+      },
+      q,
+      k,
+      nprobe,
+      opts.signal,
+    );
   }
 
   async save(target: string | ByteSink): Promise<void> {
     this.live();
-    const d = this.d;
     const sink = await openSink(target);
     try {
       const L = this.lists;
       await sink.write(
         encodeIvfHead({
-          d,
+          d: this.d,
           metric: this.metric,
           ntotal: this.ntotal,
           nprobe: this.nprobe,
@@ -331,50 +348,9 @@ export class WasmIvfIndex implements Index {
   }
 
   async dispose(): Promise<void> {
-    if (!this.disposed) this.lists.release();
+    if (this.disposed) return;
     this.disposed = true;
-  }
-}
-
-/** Scans n float32 rows at f32[at] (row stride d) against query q[qo..] into heap with ids i32[idsAt + i]. */
-export function scanFlat(
-  f32: Float32Array,
-  at: number,
-  n: number,
-  q: Float32Array,
-  qo: number,
-  d: number,
-  metric: Metric,
-  heap: TopKHeap,
-  i32: Int32Array,
-  idsAt: number,
-): void {
-  for (let i = 0; i < n; i++) {
-    const o = at + i * d;
-    let s0 = 0;
-    let s1 = 0;
-    let j = 0;
-    if (metric === 'ip') {
-      for (; j + 1 < d; j += 2) {
-        s0 += f32[o + j]! * q[qo + j]!;
-        s1 += f32[o + j + 1]! * q[qo + j + 1]!;
-      }
-      if (j < d) s0 += f32[o + j]! * q[qo + j]!;
-    } else {
-      for (; j + 1 < d; j += 2) {
-        const t0 = f32[o + j]! - q[qo + j]!;
-        const t1 = f32[o + j + 1]! - q[qo + j + 1]!;
-        s0 += t0 * t0;
-        s1 += t1 * t1;
-      }
-      if (j < d) {
-        const t = f32[o + j]! - q[qo + j]!;
-        s0 += t * t;
-      }
-    }
-    const dist = Math.fround(s0 + s1);
-    const label = i32[idsAt + i]!;
-    if (heap.accepts(dist, label)) heap.push(dist, label);
+    await this.arena.dispose();
   }
 }
 
@@ -386,7 +362,7 @@ export async function loadIvfIndex(source: ByteSource, opts: IvfIndexOptions = {
     throw r.error(`expected an IVF index ("${IVF_FLAT_FOURCC}" or "${IVF_SQ_FOURCC}"), found ${JSON.stringify(fourcc)}`, 0);
   }
   const layout = await readIvfLayout(r, fourcc);
-  const index = new WasmIvfIndex(layout.d, layout.nlist, fourcc === IVF_SQ_FOURCC ? 'sq8' : 'flat', layout.metric, { nprobe: layout.nprobe, ...opts });
+  const index = await WasmIvfIndex.create(layout.d, layout.nlist, fourcc === IVF_SQ_FOURCC ? 'sq8' : 'flat', layout.metric, { nprobe: layout.nprobe, ...opts });
   if (layout.centroids.length === layout.nlist * layout.d) {
     const codec = layout.sq && layout.sq.trained.length === 2 * layout.d ? new Sq8Codec(layout.d, layout.sq.trained) : undefined;
     if (fourcc === IVF_FLAT_FOURCC || codec) index.setTrained(layout.centroids, codec, layout.byResidual);
@@ -425,7 +401,7 @@ export async function loadIvfIndex(source: ByteSource, opts: IvfIndexOptions = {
 /** Factory entry for "IVF<nlist>,Flat" and "IVF<nlist>,SQ8". */
 export async function createIvfIndex(d: number, spec: IndexSpec, metric: Metric, opts: IndexOptions): Promise<Index> {
   if (spec.kind !== 'ivf') throw new TesseraError('INVALID_ARGUMENT', `createIvfIndex got a ${spec.kind} spec`);
-  return new WasmIvfIndex(d, spec.nlist, spec.storage, metric, opts);
+  return WasmIvfIndex.create(d, spec.nlist, spec.storage, metric, opts);
 }
 
 registerIndexType('wasm', 'ivf', { create: createIvfIndex, load: (source, opts) => loadIvfIndex(source, opts) });

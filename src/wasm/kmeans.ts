@@ -8,6 +8,7 @@
  */
 import { TesseraError } from '../core/errors.js';
 import type { Metric, ProgressCallback } from '../core/types.js';
+import { WasmArena } from './sq-index.js';
 
 export interface KmeansOptions {
   /** Lloyd iterations (FAISS ClusteringParameters.niter; IndexIVF sets 10). */
@@ -18,6 +19,8 @@ export interface KmeansOptions {
   maxPointsPerCentroid?: number;
   /** Normalise centroids after each iteration (FAISS does for IP IVF indexes). */
   spherical?: boolean;
+  /** Worker threads for the assignment step (default: all cores). */
+  threads?: number;
   onProgress?: ProgressCallback;
 }
 
@@ -119,10 +122,63 @@ export function nearestCentroids(
 }
 
 /**
+ * Nearest centroids of many points in WebAssembly: the points are copied into a module instance once,
+ * and each call scores them against the given centroids with flat_search (k = 1), the same exact
+ * kernel as Flat search (ties to the lower centroid id), spread over worker threads.
+ */
+export class NativeAssigner {
+  private constructor(
+    private readonly arena: WasmArena,
+    readonly n: number,
+    readonly d: number,
+    readonly k: number,
+    private readonly xp: number,
+    private readonly cp: number,
+    private readonly dp: number,
+    private readonly ip: number,
+    private readonly fp: number,
+  ) {}
+
+  static async create(x: Float32Array, d: number, k: number, threads?: number): Promise<NativeAssigner> {
+    const n = x.length / d;
+    const arena = await WasmArena.create('k-means training sample', { threads });
+    try {
+      const xp = arena.alloc(x.length * 4);
+      arena.f32(xp, x.length).set(x);
+      const cp = arena.alloc(k * d * 4);
+      const dp = arena.alloc(n * 4);
+      const ip = arena.alloc(n * 4);
+      const fp = arena.alloc(n * 4);
+      return new NativeAssigner(arena, n, d, k, xp, cp, dp, ip, fp);
+    } catch (e) {
+      await arena.dispose();
+      throw e;
+    }
+  }
+
+  /** Writes each point's nearest centroid into assign and its distance (ip: x.c; l2: |x - c|^2) into dist. */
+  async assign(centroids: Float32Array, metric: Metric, assign: Int32Array, dist?: Float32Array): Promise<void> {
+    const { arena, d } = this;
+    arena.f32(this.cp, this.k * d).set(centroids);
+    const m = metric === 'ip' ? 0 : 1;
+    await arena.parallel(this.n, (from, to) => ({
+      fn: 'flat_search',
+      args: [this.cp, this.k, d, this.xp + from * d * 4, to - from, 1, m, 0, this.dp + from * 4, this.ip + from * 4, this.fp + from * 4],
+    }));
+    assign.set(arena.i32(this.ip, this.n));
+    if (dist) dist.set(arena.f32(this.dp, this.n));
+  }
+
+  async dispose(): Promise<void> {
+    await this.arena.dispose();
+  }
+}
+
+/**
  * Trains k centroids on the n x d rows of x; returns them (k x d, row-major).
  * Throws INVALID_ARGUMENT when there are fewer points than centroids, as FAISS does.
  */
-export function kmeans(x: Float32Array, d: number, k: number, metric: Metric, opts: KmeansOptions = {}): Float32Array {
+export async function kmeans(x: Float32Array, d: number, k: number, metric: Metric, opts: KmeansOptions = {}): Promise<Float32Array> {
   const niter = opts.niter ?? 10;
   const seed = opts.seed ?? 1234;
   const maxPer = opts.maxPointsPerCentroid ?? 256;
@@ -151,24 +207,30 @@ export function kmeans(x: Float32Array, d: number, k: number, metric: Metric, op
   const assign = new Int32Array(n);
   const sums = new Float64Array(k * d);
   const counts = new Float64Array(k);
-  for (let it = 0; it < niter; it++) {
-    nearestCentroids(x, d, centroids, metric, assign);
-    sums.fill(0);
-    counts.fill(0);
-    for (let i = 0; i < n; i++) {
-      const c = assign[i]!;
-      counts[c]!++;
-      const so = c * d;
-      for (let j = 0; j < d; j++) sums[so + j]! += x[i * d + j]!;
+  const assigner = await NativeAssigner.create(x, d, k, opts.threads);
+  try {
+    for (let it = 0; it < niter; it++) {
+      await assigner.assign(centroids, metric, assign);
+      sums.fill(0);
+      counts.fill(0);
+      for (let i = 0; i < n; i++) {
+        const c = assign[i]!;
+        counts[c]!++;
+        const so = c * d;
+        const xo = i * d;
+        for (let j = 0; j < d; j++) sums[so + j]! += x[xo + j]!;
+      }
+      for (let c = 0; c < k; c++) {
+        if (counts[c] === 0) continue;
+        const inv = 1 / counts[c]!;
+        for (let j = 0; j < d; j++) centroids[c * d + j] = sums[c * d + j]! * inv;
+      }
+      splitEmptyClusters(centroids, d, k, n, counts, random);
+      if (opts.spherical) normalizeRowsInPlace(centroids, d);
+      opts.onProgress?.({ phase: 'k-means', done: it + 1, total: niter, unit: 'iterations' });
     }
-    for (let c = 0; c < k; c++) {
-      if (counts[c] === 0) continue;
-      const inv = 1 / counts[c]!;
-      for (let j = 0; j < d; j++) centroids[c * d + j] = sums[c * d + j]! * inv;
-    }
-    splitEmptyClusters(centroids, d, k, n, counts, random);
-    if (opts.spherical) normalizeRowsInPlace(centroids, d);
-    opts.onProgress?.({ phase: 'k-means', done: it + 1, total: niter, unit: 'iterations' });
+  } finally {
+    await assigner.dispose();
   }
   return centroids;
 }

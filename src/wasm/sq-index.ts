@@ -13,15 +13,24 @@ import { checkSearch, checkVectors } from '../core/validate.js';
 import { openSink } from '../platform.js';
 import { ByteReader } from '../io/byte-reader.js';
 import { encodeSqFileHeader, readSqLayout, SQ_FOURCC } from '../io/faiss/sq.js';
+import { compiledModule, type WasmHeap } from './module.js';
+import { acquirePool, type NativeCall, resolveThreads, type WorkerPool } from './worker-pool.js';
 
 /** Bytes one WebAssembly memory (wasm32) can hold: 65536 pages of 64 KiB. */
 export const WASM_MEMORY_LIMIT = 65536 * 65536;
 const PAGE = 65536;
 
+/** The native exports this file and ivf-index.ts call (native/ivf.c, native/flat.c). */
+export interface ListExports {
+  ivf_search(...args: number[]): void;
+  sq8_encode(...args: number[]): void;
+  flat_search(...args: number[]): void;
+  readonly __heap_base: WebAssembly.Global;
+}
+
 /**
  * Memory for codes: alloc/realloc/release over one WebAssembly.Memory, the interface of the module's
- * heap (module.ts WasmHeap), so kernels can run on the same bytes. Views must be taken afresh after
- * an allocation (the memory may have grown).
+ * heap (module.ts WasmHeap). Views must be taken afresh after an allocation (the memory may have grown).
  */
 export interface CodeHeap {
   readonly memory: WebAssembly.Memory;
@@ -30,19 +39,42 @@ export interface CodeHeap {
   release(ptr: number): void;
 }
 
-/** A CodeHeap without a module: a first-fit allocator over a fresh WebAssembly.Memory (<= 4 GiB). */
+/**
+ * One instance of tessera's WebAssembly module with a first-fit allocator over its memory (at most
+ * 4 GiB; `limit` lowers that, e.g. for tests of sharding). Unlike module.ts's WasmHeap, the highest
+ * allocation grows in place: a code array that grows to 3 GiB never needs a second copy, which is
+ * what lets one instance fill most of its 4 GiB.
+ */
 export class WasmArena implements CodeHeap {
-  readonly memory: WebAssembly.Memory;
-  private top = 64;
+  private top: number;
   private free: { at: number; size: number }[] = [];
   private readonly sizes = new Map<number, number>();
+  private pool: WorkerPool | undefined;
 
-  constructor(
+  private constructor(
+    readonly module: WebAssembly.Module,
+    readonly memory: WebAssembly.Memory,
+    readonly exports: ListExports,
+    readonly shared: boolean,
     /** Names the data in the out-of-memory message. */
-    readonly what = 'index',
-    readonly limit = WASM_MEMORY_LIMIT,
+    readonly what: string,
+    readonly limit: number,
   ) {
-    this.memory = new WebAssembly.Memory({ initial: 1, maximum: limit / PAGE });
+    this.top = Math.ceil((exports.__heap_base.value as number) / 64) * 64;
+  }
+
+  /** A fresh instance; with threads > 1 (and shared memory available) a pool of workers shares its memory. */
+  static async create(what = 'index', opts: { threads?: number; limit?: number } = {}): Promise<WasmArena> {
+    const threads = resolveThreads(opts.threads);
+    const shared = threads > 1;
+    const module = await compiledModule(shared);
+    const limit = Math.min(opts.limit ?? WASM_MEMORY_LIMIT, WASM_MEMORY_LIMIT);
+    const memory = new WebAssembly.Memory({ initial: 4, maximum: 65536, shared });
+    const instance = await WebAssembly.instantiate(module, { env: { memory } });
+    const arena = new WasmArena(module, memory, instance.exports as unknown as ListExports, shared, what, limit);
+    // WorkerPool only uses the WasmHeap members this class also has (module, memory, shared, alloc, release).
+    if (shared) arena.pool = await acquirePool(arena as unknown as WasmHeap, threads);
+    return arena;
   }
 
   get byteLength(): number {
@@ -52,6 +84,18 @@ export class WasmArena implements CodeHeap {
   /** Bytes up to the highest allocation. */
   get used(): number {
     return this.top;
+  }
+
+  /** Threads taking part in `parallel` (1 without workers). */
+  get threads(): number {
+    return this.pool?.size ?? 1;
+  }
+
+  /** Runs fn over [0, n) split across the pool's threads (here only without one); part numbers 0..threads-1. */
+  async parallel(n: number, make: (from: number, to: number, part: number) => NativeCall): Promise<void> {
+    if (this.pool && n > 1) return this.pool.parallelFor(n, make);
+    const c = make(0, n, 0);
+    (this.exports as unknown as Record<string, (...a: number[]) => void>)[c.fn]!(...c.args);
   }
 
   alloc(bytes: number): number {
@@ -118,10 +162,10 @@ export class WasmArena implements CodeHeap {
       throw new TesseraError(
         'OUT_OF_MEMORY',
         `${this.what} needs ${formatBytes(bytes)} in one WebAssembly memory, which holds at most ${formatBytes(this.limit)}: ` +
-          `shard it (shardedIndex in src/wasm/shards.ts), or use a smaller index type (e.g. "IVF4096,SQ8")`,
+          `shard it (ShardedIndex in src/wasm/shards.ts, option shardBytes), or use a smaller index type (e.g. "IVF4096,SQ8")`,
       );
     }
-    // Grow geometrically (x1.25) so repeated adds stay amortised O(n).
+    // Grow geometrically (x1.25) so repeated adds stay amortised O(n), never past the limit.
     const want = Math.min(this.limit, Math.max(bytes, Math.floor(this.byteLength * 1.25)));
     try {
       this.memory.grow(Math.ceil((want - this.byteLength) / PAGE));
@@ -133,6 +177,92 @@ export class WasmArena implements CodeHeap {
       }
     }
   }
+
+  f32(ptr: number, length: number): Float32Array {
+    return new Float32Array(this.memory.buffer, ptr, length);
+  }
+  i32(ptr: number, length: number): Int32Array {
+    return new Int32Array(this.memory.buffer, ptr, length);
+  }
+  u8(ptr: number, length: number): Uint8Array {
+    return new Uint8Array(this.memory.buffer, ptr, length);
+  }
+
+  async dispose(): Promise<void> {
+    await this.pool?.release();
+    this.pool = undefined;
+  }
+}
+
+/** Parameters of one native list search (native/ivf.c ivf_search); pointers into `arena`. */
+export interface ListSearch {
+  d: number;
+  metric: Metric;
+  storage: 'flat' | 'sq8';
+  byResidual: boolean;
+  /** nlist x d coarse centroids (0 without IVF). */
+  centroidsPtr: number;
+  nlist: number;
+  /** Three int32 tables of nlist entries: code pointers, id pointers (0: position), sizes. */
+  tablesPtr: number;
+  /** 2d floats vmin, vdiff (0 for flat). */
+  sqPtr: number;
+}
+
+/** Bytes of queries + probes + results handled per native call: bounds temporary memory for any nq. */
+const BATCH_BYTES = 16 << 20;
+
+/**
+ * Searches nq queries: the nprobe nearest centroids (flat_search over them) unless nlist is 1, then
+ * the probed lists (ivf_search), in query batches spread over the arena's threads.
+ */
+export async function nativeListSearch(arena: WasmArena, p: ListSearch, q: Float32Array, k: number, nprobe: number, signal?: AbortSignal): Promise<SearchResult> {
+  const d = p.d;
+  const nq = q.length / d;
+  const metric = p.metric === 'ip' ? 0 : 1;
+  const np = Math.min(nprobe, p.nlist);
+  const perQuery = d * 4 + np * 8 + k * 8 + 4;
+  const batch = Math.max(1, Math.min(nq, Math.floor(BATCH_BYTES / perQuery)));
+  const threads = arena.threads;
+  const qp = arena.alloc(batch * d * 4);
+  const pip = arena.alloc(batch * np * 4);
+  const pdp = arena.alloc(batch * np * 4);
+  const fp = arena.alloc(batch * 4);
+  const dp = arena.alloc(batch * k * 4);
+  const ip = arena.alloc(batch * k * 4);
+  const sp = arena.alloc(threads * 2 * d * 4);
+  const out = { nq, k, distances: new Float32Array(nq * k), labels: new BigInt64Array(nq * k) };
+  try {
+    for (let q0 = 0; q0 < nq; q0 += batch) {
+      if (signal?.aborted) throw signal.reason ?? new Error('aborted');
+      const m = Math.min(batch, nq - q0);
+      arena.f32(qp, m * d).set(q.subarray(q0 * d, (q0 + m) * d));
+      if (p.nlist > 1) {
+        await arena.parallel(m, (from, to) => ({
+          fn: 'flat_search',
+          args: [p.centroidsPtr, p.nlist, d, qp + from * d * 4, to - from, np, metric, 0, pdp + from * np * 4, pip + from * np * 4, fp + from * 4],
+        }));
+      } else {
+        arena.i32(pip, m).fill(0);
+        arena.f32(pdp, m).fill(0);
+      }
+      const t = p.tablesPtr;
+      await arena.parallel(m, (from, to, part) => ({
+        fn: 'ivf_search',
+        args: [
+          d, metric, p.storage === 'flat' ? 0 : 1, p.byResidual ? 1 : 0, p.centroidsPtr, t, t + p.nlist * 4, t + p.nlist * 8,
+          p.sqPtr, p.sqPtr + d * 4, qp + from * d * 4, to - from, k, np, pip + from * np * 4, pdp + from * np * 4,
+          dp + from * k * 4, ip + from * k * 4, sp + part * 2 * d * 4,
+        ],
+      }));
+      out.distances.set(arena.f32(dp, m * k), q0 * k);
+      const ids = arena.i32(ip, m * k);
+      for (let i = 0; i < m * k; i++) out.labels[q0 * k + i] = BigInt(ids[i]!);
+    }
+  } finally {
+    for (const ptr of [sp, ip, dp, fp, pdp, pip, qp]) arena.release(ptr);
+  }
+  return out;
 }
 
 /**
@@ -222,150 +352,6 @@ export class Sq8Codec {
   }
 }
 
-/**
- * Bounded top-k of one query: a binary heap whose root is the worst kept result. Ties rank the
- * lower label first, so `push` order never changes the outcome.
- */
-export class TopKHeap {
-  readonly dist: Float32Array;
-  readonly label: Float64Array;
-  size = 0;
-  private readonly sign: number;
-  constructor(
-    readonly k: number,
-    readonly metric: Metric,
-  ) {
-    this.dist = new Float32Array(k);
-    this.label = new Float64Array(k);
-    this.sign = metric === 'ip' ? 1 : -1;
-  }
-
-  reset(): void {
-    this.size = 0;
-  }
-
-  /** True when (d, l) would enter the heap. */
-  accepts(d: number, l: number): boolean {
-    if (this.size < this.k) return true;
-    const wd = this.sign * this.dist[0]!;
-    const sd = this.sign * d;
-    return sd > wd || (sd === wd && l < this.label[0]!);
-  }
-
-  /** Offers (d, l); d as float32. */
-  push(d: number, l: number): void {
-    const s = this.sign;
-    d = Math.fround(d);
-    const dist = this.dist;
-    const label = this.label;
-    // worse(i, j): entry i ranks after entry j
-    if (this.size < this.k) {
-      let i = this.size++;
-      while (i > 0) {
-        const p = (i - 1) >> 1;
-        const pd = s * dist[p]!;
-        const cd = s * d;
-        if (pd < cd || (pd === cd && label[p]! > l)) break; // parent worse than new: stop
-        dist[i] = dist[p]!;
-        label[i] = label[p]!;
-        i = p;
-      }
-      dist[i] = d;
-      label[i] = l;
-      return;
-    }
-    if (!this.accepts(d, l)) return;
-    // Replace the root and sift down: children worse than the new entry move up.
-    let i = 0;
-    const n = this.size;
-    const sd = s * d;
-    for (;;) {
-      let c = 2 * i + 1;
-      if (c >= n) break;
-      if (c + 1 < n) {
-        const a = s * dist[c]!;
-        const b = s * dist[c + 1]!;
-        if (b < a || (b === a && label[c + 1]! > label[c]!)) c++;
-      }
-      const cd = s * dist[c]!;
-      if (cd > sd || (cd === sd && label[c]! < l)) break; // worst child better than new
-      dist[i] = dist[c]!;
-      label[i] = label[c]!;
-      i = c;
-    }
-    dist[i] = d;
-    label[i] = l;
-  }
-
-  /** Writes the kept results best first into row q of `out` (padding stays as emptyResult left it). */
-  drainInto(out: SearchResult, q: number): void {
-    const order = Array.from({ length: this.size }, (_, i) => i);
-    const s = this.sign;
-    order.sort((x, y) => s * (this.dist[y]! - this.dist[x]!) || this.label[x]! - this.label[y]!);
-    for (let j = 0; j < order.length; j++) {
-      out.distances[q * out.k + j] = this.dist[order[j]!]!;
-      out.labels[q * out.k + j] = BigInt(this.label[order[j]!]!);
-    }
-    this.size = 0;
-  }
-}
-
-/**
- * Scans n SQ8 codes at bytes[at] (row stride d) into `heap` with labels ids[i] (or base + i when ids is undefined).
- * ip: w, bias from queryTables; l2: a, b (= w) from queryTables.
- */
-export function scanSq8(
-  bytes: Uint8Array,
-  at: number,
-  n: number,
-  d: number,
-  metric: Metric,
-  w: Float32Array,
-  a: Float32Array,
-  bias: number,
-  heap: TopKHeap,
-  ids: Int32Array | undefined,
-  idsAt: number,
-  base: number,
-): void {
-  const d4 = d & ~3;
-  for (let i = 0; i < n; i++) {
-    const o = at + i * d;
-    let s0 = 0;
-    let s1 = 0;
-    let s2 = 0;
-    let s3 = 0;
-    let j = 0;
-    if (metric === 'ip') {
-      for (; j < d4; j += 4) {
-        s0 += w[j]! * bytes[o + j]!;
-        s1 += w[j + 1]! * bytes[o + j + 1]!;
-        s2 += w[j + 2]! * bytes[o + j + 2]!;
-        s3 += w[j + 3]! * bytes[o + j + 3]!;
-      }
-      for (; j < d; j++) s0 += w[j]! * bytes[o + j]!;
-    } else {
-      for (; j < d4; j += 4) {
-        const t0 = a[j]! - bytes[o + j]! * w[j]!;
-        const t1 = a[j + 1]! - bytes[o + j + 1]! * w[j + 1]!;
-        const t2 = a[j + 2]! - bytes[o + j + 2]! * w[j + 2]!;
-        const t3 = a[j + 3]! - bytes[o + j + 3]! * w[j + 3]!;
-        s0 += t0 * t0;
-        s1 += t1 * t1;
-        s2 += t2 * t2;
-        s3 += t3 * t3;
-      }
-      for (; j < d; j++) {
-        const t = a[j]! - bytes[o + j]! * w[j]!;
-        s0 += t * t;
-      }
-    }
-    const dist = bias + (s0 + s1 + (s2 + s3));
-    const label = ids ? ids[idsAt + i]! + base : base + i;
-    if (heap.accepts(Math.fround(dist), label)) heap.push(dist, label);
-  }
-}
-
 /** Reads `length` bytes at `offset` of `source` into dest[at..] in chunks; FORMAT on a short read. */
 export async function readSourceInto(source: ByteSource, offset: number, length: number, dest: Uint8Array, at: number, label: string, onChunk?: (done: number) => void): Promise<void> {
   const step = 16 << 20;
@@ -380,27 +366,38 @@ export async function readSourceInto(source: ByteSource, offset: number, length:
   }
 }
 
-/** IndexScalarQuantizer (QT_8bit) on the WASM backend: codes in one WebAssembly memory, exhaustive scan. */
+/** Rows encoded per native call in add: bounds the temporary float copy. */
+const ADD_BATCH_BYTES = 16 << 20;
+
+/** IndexScalarQuantizer (QT_8bit) on the WASM backend: codes in one module instance's memory, exhaustive native scan. */
 export class WasmSqIndex implements Index {
   readonly backend = 'wasm' as const;
   readonly description = 'SQ8';
   ntotal = 0;
   codec: Sq8Codec | undefined;
-  private heap: CodeHeap | undefined;
   /** Codes: ntotal x d bytes at codesPtr, capacity rows reserved. */
   private codesPtr = 0;
   private capacity = 0;
+  /** vmin, vdiff (2d floats) and the one-list table (code pointer, id pointer 0, size). */
+  private readonly sqPtr: number;
+  private readonly tablePtr: number;
   private disposed = false;
   private readonly onProgress: ProgressCallback | undefined;
 
-  constructor(
+  private constructor(
     readonly d: number,
     readonly metric: Metric,
-    opts: IndexOptions = {},
-    heap?: CodeHeap,
+    readonly arena: WasmArena,
+    opts: IndexOptions,
   ) {
     this.onProgress = opts.onProgress;
-    this.heap = heap;
+    this.sqPtr = arena.alloc(8 * d);
+    this.tablePtr = arena.alloc(12);
+  }
+
+  static async create(d: number, metric: Metric, opts: IndexOptions & { memoryLimit?: number } = {}): Promise<WasmSqIndex> {
+    const arena = await WasmArena.create('SQ8 index', { threads: opts.threads, limit: opts.memoryLimit });
+    return new WasmSqIndex(d, metric, arena, opts);
   }
 
   get isTrained(): boolean {
@@ -417,43 +414,59 @@ export class WasmSqIndex implements Index {
     return this.capacity * this.d;
   }
 
+  /** Bytes the WebAssembly memory of this index has grown to. */
+  get wasmMemoryBytes(): number {
+    return this.arena.byteLength;
+  }
+
   private live(): void {
     if (this.disposed) throw new TesseraError('INVALID_ARGUMENT', 'this index was disposed: create or load it again');
   }
 
-  /** Makes room for `more` rows beyond ntotal (capacity grows x1.5); returns the memory's bytes. */
-  reserve(more: number): Uint8Array {
-    this.heap ??= new WasmArena('SQ8 index');
+  /** Makes room for `more` rows beyond ntotal (capacity grows x1.5 unless exact); returns the memory's bytes. */
+  reserve(more: number, exact = false): Uint8Array {
     const need = this.ntotal + more;
     if (need > this.capacity) {
-      const cap = this.capacity === 0 ? need : Math.max(need, Math.floor(this.capacity * 1.5));
-      this.codesPtr = this.codesPtr === 0 ? this.heap.alloc(cap * this.d) : this.heap.realloc(this.codesPtr, this.ntotal * this.d, cap * this.d);
+      const cap = this.capacity === 0 || exact ? need : Math.max(need, Math.floor(this.capacity * 1.5));
+      this.codesPtr = this.codesPtr === 0 ? this.arena.alloc(cap * this.d) : this.arena.realloc(this.codesPtr, this.ntotal * this.d, cap * this.d);
       this.capacity = cap;
     }
-    return new Uint8Array(this.heap.memory.buffer);
+    return new Uint8Array(this.arena.memory.buffer);
   }
 
   async train(x: Float32Array): Promise<void> {
     this.live();
     const n = checkVectors(x, this.d, 'training vectors');
     if (n === 0) throw new TesseraError('INVALID_ARGUMENT', 'training vectors are empty: SQ8 learns per-dimension ranges from at least one vector');
-    this.codec = Sq8Codec.train(x, this.d);
+    this.setCodec(Sq8Codec.train(x, this.d));
   }
 
-  /** Uses ranges trained elsewhere (FAISS files). */
+  /** Uses ranges trained elsewhere (FAISS files, another shard). */
   setCodec(codec: Sq8Codec): void {
     this.codec = codec;
+    this.arena.f32(this.sqPtr, 2 * this.d).set(codec.trained);
   }
 
   async add(x: Float32Array): Promise<void> {
     this.live();
     const n = checkVectors(x, this.d, 'vectors to add');
     if (!this.codec) throw new TesseraError('NOT_TRAINED', 'SQ8 index is not trained: call train(x) with representative vectors before add');
-    const bytes = this.reserve(n);
-    const at = this.codesPtr + this.ntotal * this.d;
-    for (let i = 0; i < n; i++) {
-      this.codec.encode(x, i, bytes, at + i * this.d);
-      if (this.onProgress && (i & 0xffff) === 0xffff) this.onProgress({ phase: 'encoding', done: i + 1, total: n, unit: 'vectors' });
+    const d = this.d;
+    this.reserve(n);
+    const batch = Math.max(1, Math.floor(ADD_BATCH_BYTES / (4 * d)));
+    const xp = this.arena.alloc(Math.min(n, batch) * d * 4);
+    try {
+      for (let i = 0; i < n; i += batch) {
+        const m = Math.min(batch, n - i);
+        this.arena.f32(xp, m * d).set(x.subarray(i * d, (i + m) * d));
+        await this.arena.parallel(m, (from, to) => ({
+          fn: 'sq8_encode',
+          args: [xp + from * d * 4, to - from, d, this.sqPtr, this.sqPtr + 4 * d, 0, 0, this.codesPtr + (this.ntotal + i + from) * d],
+        }));
+        this.onProgress?.({ phase: 'encoding', done: i + m, total: n, unit: 'vectors' });
+      }
+    } finally {
+      this.arena.release(xp);
     }
     this.ntotal += n;
   }
@@ -469,24 +482,22 @@ export class WasmSqIndex implements Index {
   async search(q: Float32Array, k: number, opts: SearchOptions = {}): Promise<SearchResult> {
     this.live();
     const nq = checkSearch(q, k, this.d, this.ntotal);
-    const codec = this.codec!;
-    const out = emptyResult(nq, k, this.metric);
-    const heap = new TopKHeap(k, this.metric);
-    const w = new Float32Array(this.d);
-    const a = new Float32Array(this.d);
-    const bytes = this.reserve(0);
-    for (let qi = 0; qi < nq; qi++) {
-      if (opts.signal?.aborted) throw opts.signal.reason ?? new Error('aborted');
-      const bias = codec.queryTables(q, qi * this.d, this.metric, w, a);
-      scanSq8(bytes, this.codesPtr, this.ntotal, this.d, this.metric, w, a, bias, heap, undefined, 0, 0);
-      heap.drainInto(out, qi);
-    }
-    return out;
+    if (!this.codec) throw new TesseraError('NOT_TRAINED', 'SQ8 index is not trained: call train(x) before search');
+    if (nq === 0 || this.ntotal === 0) return emptyResult(nq, k, this.metric);
+    this.arena.i32(this.tablePtr, 3).set([this.codesPtr, 0, this.ntotal]);
+    return nativeListSearch(
+      this.arena,
+      { d: this.d, metric: this.metric, storage: 'sq8', byResidual: false, centroidsPtr: 0, nlist: 1, tablesPtr: this.tablePtr, sqPtr: this.sqPtr },
+      q,
+      k,
+      1,
+      opts.signal,
+    );
   }
 
   /** Codes of rows [start, start + count) (a view: copy before the index changes). */
   codes(start = 0, count = this.ntotal - start): Uint8Array {
-    return this.reserve(0).subarray(this.codesPtr + start * this.d, this.codesPtr + (start + count) * this.d);
+    return new Uint8Array(this.arena.memory.buffer).subarray(this.codesPtr + start * this.d, this.codesPtr + (start + count) * this.d);
   }
 
   async save(target: string | ByteSink): Promise<void> {
@@ -508,9 +519,9 @@ export class WasmSqIndex implements Index {
   }
 
   async dispose(): Promise<void> {
-    if (this.heap && this.codesPtr) this.heap.release(this.codesPtr);
+    if (this.disposed) return;
     this.disposed = true;
-    this.heap = undefined;
+    await this.arena.dispose();
     this.codesPtr = 0;
     this.capacity = 0;
   }
@@ -522,10 +533,10 @@ export async function loadSqIndex(source: ByteSource, opts: IndexOptions = {}, l
   const fourcc = await r.fourcc();
   if (fourcc !== SQ_FOURCC) throw r.error(`expected an IndexScalarQuantizer ("${SQ_FOURCC}"), found ${JSON.stringify(fourcc)}`, 0);
   const layout = await readSqLayout(r);
-  const index = new WasmSqIndex(layout.d, layout.metric, opts);
+  const index = await WasmSqIndex.create(layout.d, layout.metric, opts);
   if (layout.sq.trained.length === 2 * layout.d) index.setCodec(new Sq8Codec(layout.d, layout.sq.trained));
   const n = layout.ntotal * layout.d;
-  const bytes = index.reserve(layout.ntotal);
+  const bytes = index.reserve(layout.ntotal, true);
   await readSourceInto(source, layout.codesOffset, n, bytes, index.codesAt, label, (done) =>
     opts.onProgress?.({ phase: 'loading index', done: done / layout.d, total: layout.ntotal, unit: 'rows' }),
   );
@@ -536,7 +547,7 @@ export async function loadSqIndex(source: ByteSource, opts: IndexOptions = {}, l
 /** Factory entry for "SQ8". */
 export async function createSqIndex(d: number, spec: IndexSpec, metric: Metric, opts: IndexOptions): Promise<Index> {
   if (spec.kind !== 'sq') throw new TesseraError('INVALID_ARGUMENT', `createSqIndex got a ${spec.kind} spec`);
-  return new WasmSqIndex(d, metric, opts);
+  return WasmSqIndex.create(d, metric, opts);
 }
 
 registerIndexType('wasm', 'sq', { create: createSqIndex, load: (source, opts) => loadSqIndex(source, opts) });
