@@ -16,6 +16,8 @@ interface DemoManifest {
   corpus: string;
   /** Model folder (tokenizer.json or vocab.txt, config.json, onnx/model.onnx). */
   model: string;
+  /** The files in the model folder, relative to it: the encoder asks only for these (no 404s for optional files). */
+  modelFiles: string[];
 }
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -95,7 +97,15 @@ async function main(): Promise<void> {
   status('Loading index and model…');
   let index = await openIndex(indexBytes);
   const tIndex = performance.now();
-  const encoder = await Encoder.fromDirectory(new URL(manifest.model, base), { executionProvider: 'wasm', expectDim: index.d });
+  const modelDir = new URL(manifest.model, base);
+  const modelFiles = new Set(manifest.modelFiles);
+  const encoder = await Encoder.fromDirectory((name) => (modelFiles.has(name) ? fetchBytes(new URL(name, modelDir)) : Promise.resolve(undefined)), {
+    executionProvider: 'wasm',
+    // onnxruntime-web's threads need SharedArrayBuffer, which a plain static server (no COOP/COEP headers) does not give.
+    threads: crossOriginIsolated ? navigator.hardwareConcurrency : 1,
+    expectDim: index.d,
+    name: 'demo model',
+  });
   const tModel = performance.now();
   const corpus = corpusText.split('\n').filter((line) => line.trim() !== '');
   if (corpus.length !== index.ntotal) {

@@ -89,6 +89,7 @@ function demoAssets(): Plugin {
       index: 'data/index.faiss',
       corpus: `data/${demo.corpus}`,
       model: `data/${demo.model}${demo.model ? '/' : ''}`,
+      modelFiles: walk(join(demo.root, demo.model)).map((f) => relative(join(demo.root, demo.model), f).split('\\').join('/')).sort(),
     });
   };
   return {
