@@ -98,6 +98,18 @@ export class GpuFlatIndex implements Index {
     return this.shards.map((s) => s.tileCount);
   }
 
+  /** Benchmarks: GPU timestamps around each search; false when the adapter lacks timestamp-query. */
+  enableTimestamps(): boolean {
+    return this.shards.every((s) => s.enableTimestamps());
+  }
+
+  /** Milliseconds of GPU time since the last call (the slowest shard), with enableTimestamps. */
+  takeGpuMs(): number {
+    const ms = Math.max(...this.shards.map((s) => s.gpuNs)) / 1e6;
+    for (const s of this.shards) s.gpuNs = 0;
+    return ms;
+  }
+
   /** Largest k one search accepts. */
   get kLimit(): number {
     return Math.min(...this.shards.map((s) => s.kLimit));
@@ -232,28 +244,44 @@ export class GpuFlatIndex implements Index {
     return { nq: r.nq, k: r.k, distances, labels };
   }
 
+  /**
+   * Where int8 re-ranking reads exact float32 rows: the host copies kept by add/load, unless a
+   * provider was set (benchmarks regenerate synthetic rows; a file-backed provider would read by offset).
+   */
+  private rowProvider: ((id: number, out: Float32Array) => void) | undefined;
+
+  private hostRow(id: number, out: Float32Array): void {
+    if (this.rowProvider) return this.rowProvider(id, out);
+    const d = this.d;
+    let start = 0;
+    for (const h of this.host) {
+      const n = h.length / d;
+      if (id < start + n) {
+        out.set(h.subarray((id - start) * d, (id - start + 1) * d));
+        return;
+      }
+      start += n;
+    }
+    throw new TesseraError('INVALID_ARGUMENT', `row ${id} has no host copy for re-ranking`);
+  }
+
   /** Exact distances of the int8 candidates from the host float32 rows; best k, ties to the lower id. */
   private rerank(q: Float32Array, nq: number, found: SearchResult, k: number): SearchResult {
     const d = this.d;
     const out = pad({ nq, k: 0, distances: new Float32Array(0), labels: new BigInt64Array(0) }, k, this.metric);
-    const rowsPer = this.host.map((h) => h.length / d);
-    const starts: number[] = [];
-    rowsPer.reduce((s, n) => (starts.push(s), s + n), 0);
     const sign = this.metric === 'ip' ? -1 : 1;
+    const row = new Float32Array(d);
     for (let qi = 0; qi < nq; qi++) {
       const cands: { id: number; dist: number }[] = [];
       for (let j = 0; j < found.k; j++) {
         const l = found.labels[qi * found.k + j]!;
         if (l < 0n) continue;
         const id = Number(l);
-        let c = 0;
-        while (c + 1 < starts.length && starts[c + 1]! <= id) c++;
-        const row = this.host[c]!;
-        const off = (id - starts[c]!) * d;
+        this.hostRow(id, row);
         let s = 0;
         for (let t = 0; t < d; t++) {
           const a = q[qi * d + t]!;
-          const b = row[off + t]!;
+          const b = row[t]!;
           s += this.metric === 'ip' ? a * b : (a - b) * (a - b);
         }
         cands.push({ id, dist: Math.fround(s) });
@@ -265,6 +293,30 @@ export class GpuFlatIndex implements Index {
       }
     }
     return out;
+  }
+
+  /**
+   * Benchmarks: appends n synthetic unit-norm rows generated on the GPU (no upload). `hostRow`
+   * regenerates row i on the host for int8 re-ranking; int8 codes use a fixed range of +-range.
+   */
+  async addGenerated(n: number, seed: number, hostRow: (id: number, out: Float32Array) => void, range = 1): Promise<void> {
+    this.check();
+    this.plan = planFor(this.contexts, this.d, this.total + n, this.precision, this.opts);
+    if (this.precision === 'int8' && !this.sq) {
+      this.sq = { vmin: new Float32Array(this.d).fill(-range), step: new Float32Array(this.d).fill((2 * range) / 255) };
+      await Promise.all(this.shards.map((s) => s.setSq(this.sq!.vmin, this.sq!.step)));
+    }
+    this.rowProvider = hostRow;
+    const share = Math.ceil(n / this.shards.length);
+    let done = 0;
+    for (let s = 0; s < this.shards.length && done < n; s++) {
+      const take = Math.min(share, n - done);
+      const shard = this.shards[s]!;
+      this.runs.push({ shard: s, local: shard.ntotal, global: this.total + done, count: take });
+      await shard.addGenerated(take, seed, this.total + done);
+      done += take;
+    }
+    this.total += n;
   }
 
   /** Rows [start, start + count) in float32 (f16: decoded; int8: the host copy). */

@@ -5,6 +5,7 @@
  */
 import scoresWgsl from '../../shaders/flat_scores.wgsl';
 import selectWgsl from '../../shaders/topk_select.wgsl';
+import fillWgsl from '../../shaders/fill_random.wgsl';
 import { TesseraError } from '../core/errors.js';
 import type { Metric } from '../core/types.js';
 import { BufferUsage, MapMode, type GpuContext } from './device.js';
@@ -117,27 +118,107 @@ export class FlatShard {
     this.ctx.device.queue.writeBuffer(this.sqBuffer, 0, data);
   }
 
+  /**
+   * Makes room for n more rows: allocates (or grows) every tile they need before anything is
+   * written, so an allocation refused by the device leaves the shard as it was.
+   */
+  private async reserve(n: number, exact = false): Promise<{ tile: Tile; rowStart: number; count: number }[]> {
+    const parts: { tile: Tile; rowStart: number; count: number }[] = [];
+    let done = 0;
+    let t = this.tiles.length - 1;
+    const fresh: Tile[] = [];
+    try {
+      while (done < n) {
+        let tile = t >= 0 ? this.tiles[t] : undefined;
+        const used = tile ? tile.rows + parts.filter((p) => p.tile === tile).reduce((a, p) => a + p.count, 0) : 0;
+        if (!tile || used === this.rowsPerTile) {
+          // Tiles start at the size asked for (exact: synthetic fills) or grow by doubling as rows come.
+          const rows = Math.min(this.rowsPerTile, exact ? n - done : Math.max(n - done, 1024));
+          const buffer = await this.allocTile(rows);
+          tile = { buffer, rows: 0, capacity: buffer.size / this.rowBytes };
+          fresh.push(tile);
+          this.tiles.push(tile);
+          t = this.tiles.length - 1;
+          continue;
+        }
+        const take = Math.min(n - done, this.rowsPerTile - used);
+        if (used + take > tile.capacity) await this.growTile(tile, used + take);
+        parts.push({ tile, rowStart: used, count: take });
+        done += take;
+      }
+    } catch (e) {
+      for (const f of fresh) {
+        f.buffer.destroy();
+        this.tiles.splice(this.tiles.indexOf(f), 1);
+      }
+      throw e;
+    }
+    return parts;
+  }
+
   /** Appends n encoded rows (n x rowWords x 4 u32). */
   async add(rows: Uint32Array): Promise<void> {
     this.ctx.check();
-    const n = rows.length / (this.rowWords * 4);
+    const wordsPerRow = this.rowWords * 4;
+    const n = rows.length / wordsPerRow;
     let done = 0;
-    while (done < n) {
-      let tile = this.tiles[this.tiles.length - 1];
-      if (!tile || tile.rows === this.rowsPerTile) {
-        tile = { buffer: await this.allocTile(Math.min(this.rowsPerTile, Math.max(n - done, 1024))), rows: 0, capacity: 0 };
-        tile.capacity = tile.buffer.size / this.rowBytes;
-        this.tiles.push(tile);
-      }
-      const take = Math.min(n - done, this.rowsPerTile - tile.rows);
-      if (tile.rows + take > tile.capacity) await this.growTile(tile, tile.rows + take);
-      const wordsPerRow = this.rowWords * 4;
-      const part = rows.subarray(done * wordsPerRow, (done + take) * wordsPerRow);
-      this.ctx.device.queue.writeBuffer(tile.buffer, tile.rows * this.rowBytes, part.buffer, part.byteOffset, part.byteLength);
-      tile.rows += take;
-      done += take;
-      this.ntotal += take;
+    for (const p of await this.reserve(n)) {
+      const part = rows.subarray(done * wordsPerRow, (done + p.count) * wordsPerRow);
+      this.ctx.device.queue.writeBuffer(p.tile.buffer, p.rowStart * this.rowBytes, part.buffer, part.byteOffset, part.byteLength);
+      p.tile.rows += p.count;
+      done += p.count;
     }
+    this.ntotal += n;
+  }
+
+  /**
+   * Appends n synthetic unit-norm rows generated on the GPU (shaders/fill_random.wgsl), row i being
+   * generator row firstRow + i of `seed`. Benchmarks use it to skip uploading tens of GB.
+   */
+  async addGenerated(n: number, seed: number, firstRow: number): Promise<void> {
+    this.ctx.check();
+    const device = this.ctx.device;
+    const sq = this.sqBuffer ?? (await this.dummySq());
+    const pipeline = this.pipeline(`fill:${this.layout.precision}`, () =>
+      device.createComputePipeline({
+        label: 'fill_random',
+        layout: 'auto',
+        compute: { module: device.createShaderModule({ code: fillWgsl }), entryPoint: 'main', constants: { PREC: PREC_CODE[this.layout.precision] } },
+      }),
+    );
+    let done = 0;
+    for (const p of await this.reserve(n, true)) {
+      for (let r = 0; r < p.count; r += 1 << 22) {
+        const rows = Math.min(1 << 22, p.count - r);
+        const uni = device.createBuffer({ size: 32, usage: BufferUsage.UNIFORM | BufferUsage.COPY_DST });
+        device.queue.writeBuffer(uni, 0, new Uint32Array([rows, p.rowStart + r, firstRow + done + r, this.rowWords, this.layout.d, seed, this.q4, 0]));
+        const enc = device.createCommandEncoder();
+        const pass = enc.beginComputePass();
+        pass.setPipeline(pipeline);
+        pass.setBindGroup(0, device.createBindGroup({
+          layout: pipeline.getBindGroupLayout(0),
+          entries: [
+            { binding: 0, resource: { buffer: uni } },
+            { binding: 1, resource: { buffer: p.tile.buffer } },
+            { binding: 2, resource: { buffer: sq } },
+          ],
+        }));
+        const groups = Math.ceil(rows / 64);
+        pass.dispatchWorkgroups(Math.min(groups, 65535), Math.ceil(groups / 65535));
+        pass.end();
+        device.queue.submit([enc.finish()]);
+        await device.queue.onSubmittedWorkDone();
+        uni.destroy();
+      }
+      p.tile.rows += p.count;
+      done += p.count;
+    }
+    this.ntotal += n;
+  }
+
+  private async dummySq(): Promise<GPUBuffer> {
+    this.sqBuffer = await this.ctx.createBuffer({ label: 'tessera sq params (unused)', size: 16, usage: BufferUsage.STORAGE });
+    return this.sqBuffer;
   }
 
   private async allocTile(rows: number): Promise<GPUBuffer> {
@@ -293,7 +374,7 @@ export class FlatShard {
     const cand = await this.scratchBuffer('cand', candBytes, BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST);
     const readBytes = nqb * k * 8;
     const readback = await this.scratchBuffer('readback', readBytes, BufferUsage.MAP_READ | BufferUsage.COPY_DST);
-    const sq = this.sqBuffer ?? (this.sqBuffer = await this.ctx.createBuffer({ label: 'tessera sq params (unused)', size: 16, usage: BufferUsage.STORAGE }));
+    const sq = this.sqBuffer ?? (await this.dummySq());
     device.queue.writeBuffer(qBuf, 0, queries.buffer, queries.byteOffset, queries.byteLength);
     if (this.layout.debugPoison) {
       // A NaN key and an id no shard has: any pair the kernels fail to write stands out.
@@ -325,7 +406,12 @@ export class FlatShard {
       const u2 = u1 + UNIFORM_STRIDE / 4;
       params.set([nqb, c.rows, segLen, nseg, k, c.idBase, i > 0 ? 1 : 0, segUsed], u2);
       const uni = (slot: number): GPUBufferBinding => ({ buffer: uniforms, offset: (i * 3 + slot) * UNIFORM_STRIDE, size: 32 });
-      const pass = enc.beginComputePass();
+      const ts = this.timer;
+      const pass = enc.beginComputePass(
+        ts && (i === 0 || i === chunks.length - 1)
+          ? { timestampWrites: { querySet: ts.set, ...(i === 0 ? { beginningOfPassWriteIndex: 0 } : {}), ...(i === chunks.length - 1 ? { endOfPassWriteIndex: 1 } : {}) } }
+          : {},
+      );
       pass.setPipeline(scoresPipe);
       pass.setBindGroup(0, device.createBindGroup({
         layout: scoresPipe.getBindGroupLayout(0),
@@ -360,9 +446,19 @@ export class FlatShard {
       pass.end();
     });
     enc.copyBufferToBuffer(cand, 0, readback, 0, readBytes);
+    if (this.timer) {
+      enc.resolveQuerySet(this.timer.set, 0, 2, this.timer.resolve, 0);
+      enc.copyBufferToBuffer(this.timer.resolve, 0, this.timer.read, 0, 16);
+    }
     device.queue.writeBuffer(uniforms, 0, params);
     device.queue.submit([enc.finish()]);
     await this.map(readback);
+    if (this.timer) {
+      await this.map(this.timer.read);
+      const t = new BigUint64Array(this.timer.read.getMappedRange(0, 16).slice(0));
+      this.timer.read.unmap();
+      this.gpuNs += Number(t[1]! - t[0]!);
+    }
     const pairs = new Uint32Array(readback.getMappedRange(0, readBytes).slice(0));
     readback.unmap();
     this.ctx.check();
@@ -376,7 +472,30 @@ export class FlatShard {
     return { nq: nqb, k, keys, ids };
   }
 
+  /** GPU timestamps around each search batch (profile mode, adapters with timestamp-query). */
+  private timer: { set: GPUQuerySet; resolve: GPUBuffer; read: GPUBuffer } | undefined;
+  /** Nanoseconds of GPU time of the searches since the last resetGpuTime (profile mode). */
+  gpuNs = 0;
+
+  /** Turns GPU timestamps on; false when the adapter has no timestamp-query. */
+  enableTimestamps(): boolean {
+    if (!this.ctx.hasTimestamps) return false;
+    const device = this.ctx.device;
+    this.timer ??= {
+      set: device.createQuerySet({ type: 'timestamp', count: 2 }),
+      resolve: device.createBuffer({ size: 16, usage: BufferUsage.QUERY_RESOLVE | BufferUsage.COPY_SRC }),
+      read: device.createBuffer({ size: 16, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST }),
+    };
+    return true;
+  }
+
   destroy(): void {
+    if (this.timer) {
+      this.timer.set.destroy();
+      this.timer.resolve.destroy();
+      this.timer.read.destroy();
+      this.timer = undefined;
+    }
     for (const t of this.tiles) t.buffer.destroy();
     this.tiles = [];
     for (const b of Object.values(this.scratch)) b?.destroy();

@@ -1,0 +1,141 @@
+/**
+ * bench/gpu-flat: exact flat search on the GPU at N in {1M, 21M} x d=768, nq in {1..1024}, k=10,
+ * for each storage precision, with GPU timestamps and wall time. Base rows are generated on the GPU
+ * (shaders/fill_random.wgsl) so tens of GB need no upload. Prints one JSON line per case and a
+ * table at the end. Bundled into one file for the device machine:
+ *   npx esbuild bench/gpu-flat/run.ts --bundle --platform=node --format=esm --loader:.wgsl=text \
+ *     --external:webgpu --ignore-annotations --outfile=out/device-gpu/gpu-flat.mjs
+ *   node out/device-gpu/gpu-flat.mjs --n 1000000 --nq 1,16,64,256,1024 --precisions f32,f16,int8
+ */
+import { parseArgs } from 'node:util';
+import { writeFileSync } from 'node:fs';
+import '../../src/node.js';
+import { GpuFlatIndex } from '../../src/gpu/flat-index.js';
+import { resolveGpu } from '../../src/gpu/device.js';
+import type { SearchResult } from '../../src/core/types.js';
+import { syntheticQueries, syntheticRow } from './synthetic.js';
+
+const { values } = parseArgs({
+  options: {
+    n: { type: 'string', default: '1000000' },
+    d: { type: 'string', default: '768' },
+    nq: { type: 'string', default: '1,16,64,256,1024' },
+    k: { type: 'string', default: '10' },
+    precisions: { type: 'string', default: 'f32,f16,int8' },
+    'min-ms': { type: 'string', default: '1500' },
+    'max-reps': { type: 'string', default: '20' },
+    json: { type: 'string' },
+    'check-rows': { type: 'string', default: '0' },
+  },
+});
+const d = Number(values.d);
+const k = Number(values.k);
+const nqs = values.nq!.split(',').map(Number);
+const minMs = Number(values['min-ms']);
+const maxReps = Number(values['max-reps']);
+const SEED = 12345;
+
+interface Row {
+  engine: 'tessera';
+  precision: string;
+  n: number;
+  d: number;
+  nq: number;
+  k: number;
+  reps: number;
+  wall_ms: number;
+  gpu_ms: number | null;
+  qps_wall: number;
+  qps_gpu: number | null;
+  recall_vs_f32?: number;
+  base_gib: number;
+  temp_gib: number;
+  fill_s: number;
+}
+const rows: Row[] = [];
+const exact = new Map<string, SearchResult>();
+
+function recall(got: SearchResult, want: SearchResult): number {
+  let hit = 0;
+  for (let q = 0; q < want.nq; q++) {
+    const truth = new Set<bigint>(Array.from(want.labels.subarray(q * want.k, (q + 1) * want.k)));
+    for (let j = 0; j < got.k; j++) if (truth.has(got.labels[q * got.k + j]!)) hit++;
+  }
+  return hit / (want.nq * want.k);
+}
+
+const gpu = await resolveGpu();
+const adapter = await gpu!.requestAdapter({ powerPreference: 'high-performance' });
+console.error(`adapter: ${JSON.stringify(adapter?.info)} maxBinding=${adapter?.limits.maxStorageBufferBindingSize} wgStorage=${adapter?.limits.maxComputeWorkgroupStorageSize} features=${[...(adapter?.features ?? [])].join(',')}`);
+
+for (const n of values.n!.split(',').map(Number)) {
+  for (const precision of values.precisions!.split(',') as ('f32' | 'f16' | 'int8')[]) {
+    const index = await GpuFlatIndex.create(d, 'ip', { precision });
+    try {
+      const t0 = performance.now();
+      // Synthetic rows are unit vectors with |x_j| < ~5/sqrt(d): int8 codes cover that range.
+      await index.addGenerated(n, SEED, (id, out) => syntheticRow(SEED, id, d, out), 5 / Math.sqrt(d));
+      const fillS = (performance.now() - t0) / 1000;
+      const timed = index.enableTimestamps();
+      const plan = index.plan!;
+      const checkRows = Number(values['check-rows']);
+      if (checkRows > 0 && precision === 'f32') {
+        // The GPU generator and its host mirror agree: search a few generated rows for themselves.
+        const q = new Float32Array(checkRows * d);
+        const row = new Float32Array(d);
+        for (let i = 0; i < checkRows; i++) {
+          syntheticRow(SEED, Math.floor((i * n) / checkRows), d, row);
+          q.set(row, i * d);
+        }
+        const r = await index.search(q, 1);
+        const ok = Array.from({ length: checkRows }, (_, i) => Number(r.labels[i]) === Math.floor((i * n) / checkRows)).filter(Boolean).length;
+        console.error(`self-search check: ${ok}/${checkRows} generated rows find themselves`);
+      }
+      for (const nq of nqs) {
+        const q = syntheticQueries(nq, d, 777);
+        await index.search(q, k); // warm-up: pipelines, scratch buffers
+        index.takeGpuMs();
+        let reps = 0;
+        let last: SearchResult | undefined;
+        const start = performance.now();
+        while (reps < maxReps && (reps < 2 || performance.now() - start < minMs)) {
+          last = await index.search(q, k);
+          reps++;
+        }
+        const wall = (performance.now() - start) / reps;
+        const gpuMs = timed ? index.takeGpuMs() / reps : null;
+        const key = `${n}:${nq}`;
+        if (precision === 'f32') exact.set(key, last!);
+        const row: Row = {
+          engine: 'tessera',
+          precision,
+          n,
+          d,
+          nq,
+          k,
+          reps,
+          wall_ms: +wall.toFixed(3),
+          gpu_ms: gpuMs === null ? null : +gpuMs.toFixed(3),
+          qps_wall: +((nq / wall) * 1e3).toFixed(1),
+          qps_gpu: gpuMs ? +((nq / gpuMs) * 1e3).toFixed(1) : null,
+          base_gib: +(plan.shards.reduce((s, x) => s + x.baseBytes, 0) / 2 ** 30).toFixed(3),
+          temp_gib: +(plan.tempBytes / 2 ** 30).toFixed(3),
+          fill_s: +fillS.toFixed(2),
+        };
+        if (precision !== 'f32' && exact.has(key)) row.recall_vs_f32 = +recall(last!, exact.get(key)!).toFixed(4);
+        rows.push(row);
+        console.log(JSON.stringify(row));
+      }
+    } finally {
+      await index.dispose();
+    }
+  }
+}
+
+console.log('\nprecision        n  nq   wall ms    gpu ms   QPS(gpu)  recall');
+for (const r of rows) {
+  console.log(
+    `${r.precision.padEnd(5)} ${String(r.n).padStart(10)} ${String(r.nq).padStart(4)} ${r.wall_ms.toFixed(2).padStart(9)} ${(r.gpu_ms ?? NaN).toFixed(2).padStart(9)} ${String(r.qps_gpu ?? r.qps_wall).padStart(10)}  ${r.recall_vs_f32 ?? ''}`,
+  );
+}
+if (values.json) writeFileSync(values.json, JSON.stringify(rows, null, 1));
