@@ -1,0 +1,471 @@
+/**
+ * Device benchmark of the int8 tensor-core scorer (src/gpu/tensor) beside PyTorch on the same GPU.
+ *
+ *   node out/device-tensor/bench.mjs --n 1000000 --d 768 --nq 1,16,64,256,1024 --k 10 --kp 32,64 \
+ *        --torch .device/torch_flat_baseline.py [--n21 21015324] --out $OUT
+ *
+ * Phase 1M: float32 rows made on the host (uniform, L2-normalised), written to /dev/shm so that
+ * torch_flat_baseline.py times fp32/fp16 on the very same data and writes the exact fp32 top-k
+ * (ground truth). The rows are SQ8-encoded, queries quantised per query; the kernel's candidate
+ * keys are checked bit-exactly against CPU integer dots (all rows, the first queries), every layout
+ * against the first, and recall@k after exact f32 re-rank against torch's fp32 ids.
+ * Phase 21M: codes made on the GPU by a hash (no 64 GB host copy), timing only, with the returned
+ * keys recomputed on the CPU from the same hash; torch runs its own synthetic data (--chunk 4194304).
+ * Prints JSON lines while running and a table last; writes tensor.json under --out.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync, openSync, writeSync, closeSync } from 'node:fs';
+import { join } from 'node:path';
+import { create } from 'webgpu';
+import { BufferUsage } from '../../src/gpu/device.js';
+import { chooseKernel, type KernelChoice, type LayoutName, layoutFor, matrixConfigsOf, UNSAFE_APIS_FLAG } from '../../src/gpu/tensor/choose.js';
+import { detectMatrixSyntax, Int8TensorScorer, rerankExact } from '../../src/gpu/tensor/int8-scorer.js';
+import { DEFAULT_QUIRK, type MatrixQuirk, type MatrixSyntax } from '../../src/gpu/tensor/kernel-source.js';
+import { keyOf, paddedDim, quantizeQueries, type SqParams } from '../../src/gpu/tensor/quantize.js';
+
+const args = new Map<string, string>();
+for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i]!.replace(/^--/, ''), process.argv[i + 1] ?? '');
+const N = Number(args.get('n') ?? 1_000_000);
+const D = Number(args.get('d') ?? 768);
+const NQS = (args.get('nq') ?? '1,16,64,256,1024').split(',').map(Number);
+const K = Number(args.get('k') ?? 10);
+const KPS = (args.get('kp') ?? '32,64').split(',').map(Number);
+const TORCH = args.get('torch');
+const N21 = Number(args.get('n21') ?? 0);
+const OUT = args.get('out') ?? 'out';
+const CHECKQ = Number(args.get('check-queries') ?? 2);
+const LAYOUTS = (args.get('layouts') ?? 'single,mid,large,xl').split(',') as LayoutName[];
+const SKIP1M = args.get('skip-1m') === '1';
+const DOT4 = args.get('dot4') !== '0';
+const TARGET = Number(args.get('target') ?? 2048);
+mkdirSync(OUT, { recursive: true });
+const results: Record<string, unknown>[] = [];
+const log = (o: Record<string, unknown>) => {
+  results.push(o);
+  console.log(JSON.stringify(o));
+};
+const t0 = performance.now();
+const since = () => ((performance.now() - t0) / 1000).toFixed(1) + 's';
+
+function rng(seed: number): () => number {
+  let s = seed >>> 0 || 1;
+  return () => {
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
+    return s / 4294967296;
+  };
+}
+
+async function main() {
+  const gpu = create([UNSAFE_APIS_FLAG]);
+  // Dawn's instance must outlive every pending callback: a collected `gpu` leaves them unresolved.
+  (globalThis as { keepGpu?: unknown }).keepGpu = gpu;
+  const adapter = (await gpu.requestAdapter({ powerPreference: 'high-performance' }))!;
+  const configs = matrixConfigsOf(adapter.info);
+  const info = adapter.info as GPUAdapterInfo & { subgroupMinSize?: number; subgroupMaxSize?: number };
+  log({
+    what: 'adapter', vendor: info.vendor, arch: info.architecture, desc: info.description,
+    features: [...adapter.features].sort(), configs, subgroupMin: info.subgroupMinSize, subgroupMax: info.subgroupMaxSize,
+    maxBinding: adapter.limits.maxStorageBufferBindingSize, maxBuffer: adapter.limits.maxBufferSize,
+    maxWgStorage: adapter.limits.maxComputeWorkgroupStorageSize,
+  });
+  const want = ['subgroups', 'chromium-experimental-subgroup-matrix', 'timestamp-query'].filter((f) => adapter.features.has(f)) as GPUFeatureName[];
+  const device = await adapter.requestDevice({
+    requiredFeatures: want,
+    requiredLimits: {
+      maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize,
+      maxBufferSize: adapter.limits.maxBufferSize,
+      maxComputeWorkgroupStorageSize: adapter.limits.maxComputeWorkgroupStorageSize,
+      maxComputeInvocationsPerWorkgroup: Math.min(1024, adapter.limits.maxComputeInvocationsPerWorkgroup),
+    },
+  });
+  device.onuncapturederror = (e) => console.log('UNCAPTURED', e.error.message);
+  const mma = chooseKernel({ allowExperimental: true, deviceFeatures: device.features, configs, signed: true });
+  const syntaxErrors: string[] = [];
+  const syntax = mma.kind === 'mma' ? await detectMatrixSyntax(device, 'i8', mma.config!.M, mma.config!.N, mma.config!.K, syntaxErrors) : undefined;
+  log({ what: 'kernel', choice: mma, syntax, syntaxErrors: syntaxErrors.map((e) => e.slice(0, 400)) });
+  const kernels: { name: string; kernel: KernelChoice }[] = [];
+  let quirk: MatrixQuirk | undefined;
+  let mmaSyntax = syntax;
+  if (mma.kind === 'mma' && syntax) {
+    const found = await probeMma(device, mma, (info.subgroupMaxSize ?? 32));
+    if (found) {
+      quirk = found.quirk;
+      mmaSyntax = found.syntax;
+      kernels.push({ name: 'mma', kernel: mma });
+    }
+  }
+  if (DOT4) kernels.push({ name: 'dot4', kernel: { kind: 'dot4', reason: 'comparison' } });
+  const sgMax = info.subgroupMaxSize ?? 32;
+  const copyGBs = args.get('copy') === '0' ? 0 : await copyBandwidth(device);
+  log({ what: 'copy', gbps: copyGBs });
+  const torchRows: Record<string, unknown>[] = [];
+  let mmaExact = false;
+  const table: string[] = [];
+
+  if (!SKIP1M) {
+    // ---- Phase 1M: host data, torch on the same data, exactness and recall.
+    const dPad = paddedDim(D);
+    const CH = 65536;
+    const chunks: Float32Array[] = [];
+    const r = rng(12345);
+    for (let s = 0; s < N; s += CH) {
+      const rows = Math.min(CH, N - s);
+      const c = new Float32Array(rows * D);
+      for (let i = 0; i < rows; i++) {
+        let nrm = 0;
+        for (let j = 0; j < D; j++) {
+          const v = r() + r() + r() - 1.5; // near-Gaussian, cheaper than Box-Muller in JS
+          c[i * D + j] = v;
+          nrm += v * v;
+        }
+        const inv = 1 / Math.sqrt(nrm);
+        for (let j = 0; j < D; j++) c[i * D + j]! *= inv;
+      }
+      chunks.push(c);
+    }
+    const row = (id: number) => chunks[Math.floor(id / CH)]!.subarray((id % CH) * D, (id % CH + 1) * D);
+    const nqMax = Math.max(...NQS);
+    const q = new Float32Array(nqMax * D);
+    for (let i = 0; i < nqMax; i++) {
+      let nrm = 0;
+      for (let j = 0; j < D; j++) {
+        const v = r() + r() + r() - 1.5;
+        q[i * D + j] = v;
+        nrm += v * v;
+      }
+      for (let j = 0; j < D; j++) q[i * D + j]! /= Math.sqrt(nrm);
+    }
+    log({ what: 'data', n: N, d: D, at: since() });
+    let gt: Int32Array | undefined;
+    if (TORCH) {
+      const fd = openSync('/dev/shm/tq_base.f32', 'w');
+      for (const c of chunks) writeSync(fd, new Uint8Array(c.buffer, c.byteOffset, c.byteLength));
+      closeSync(fd);
+      writeFileSync('/dev/shm/tq_q.f32', new Uint8Array(q.buffer));
+      const nqSorted = [...NQS].sort((a, b) => a - b).join(',');
+      const p = spawnSync('python3', [TORCH, '--base', '/dev/shm/tq_base.f32', '--queries', '/dev/shm/tq_q.f32', '--d', String(D), '--nq', nqSorted, '--k', String(K), '--ids-out', '/dev/shm/tq_gt.i32'], { encoding: 'utf8', maxBuffer: 1 << 26 });
+      for (const line of p.stdout.split('\n').filter((l) => l.startsWith('{'))) {
+        const o = JSON.parse(line) as Record<string, unknown>;
+        torchRows.push(o);
+        log({ what: 'torch', ...o });
+      }
+      if (p.status !== 0) console.log('torch failed', p.stderr.slice(-2000));
+      else gt = new Int32Array(readFileSync('/dev/shm/tq_gt.i32').buffer.slice(0));
+    }
+    // SQ8 over all rows, then codes (signed: code - 128).
+    const vmin = new Float32Array(D).fill(Infinity);
+    const vmax = new Float32Array(D).fill(-Infinity);
+    for (const c of chunks) for (let i = 0; i < c.length; i++) {
+      const j = i % D;
+      const v = c[i]!;
+      if (v < vmin[j]!) vmin[j] = v;
+      if (v > vmax[j]!) vmax[j] = v;
+    }
+    const sq: SqParams = { vmin, step: new Float32Array(D).map((_, j) => (vmax[j]! - vmin[j]!) / 255) };
+    const codes = new Uint8Array(N * dPad);
+    for (let id = 0; id < N; id++) {
+      const x = row(id);
+      for (let j = 0; j < D; j++) {
+        const s = sq.step[j]!;
+        const c = s > 0 ? Math.min(255, Math.max(0, Math.round((x[j]! - vmin[j]!) / s))) : 0;
+        codes[id * dPad + j] = c ^ 0x80;
+      }
+    }
+    const qq = quantizeQueries(q, nqMax, D, sq, true, dPad);
+    log({ what: 'encoded', at: since() });
+    // CPU integer reference for the first CHECKQ queries over all rows (max key list per kp).
+    const kpMax = Math.max(...KPS);
+    const ref: { id: number; key: number }[][] = [];
+    for (let i = 0; i < CHECKQ; i++) {
+      const all: { id: number; key: number }[] = [];
+      let kth = -Infinity;
+      for (let id = 0; id < N; id++) {
+        const key = keyOf(qq.codes, i, codes, id, dPad, true);
+        if (key >= kth || all.length < kpMax) {
+          all.push({ id, key });
+          if (all.length >= 4 * kpMax) {
+            all.sort((a, b) => b.key - a.key || a.id - b.id);
+            all.length = kpMax;
+            kth = all[kpMax - 1]!.key;
+          }
+        }
+      }
+      all.sort((a, b) => b.key - a.key || a.id - b.id);
+      ref.push(all.slice(0, kpMax));
+    }
+    log({ what: 'int-reference', queries: CHECKQ, at: since() });
+    for (const { name, kernel } of kernels) {
+      for (const kp of KPS) {
+        const scorer = new Int8TensorScorer(device, { dPad, kPrime: kp, signed: true, kernel, subgroupSize: sgMax, syntax: mmaSyntax, quirk, targetWorkgroups: TARGET });
+        scorer.addTile(N, codes);
+        for (const nq of NQS) {
+          let first: Int32Array | undefined;
+          let best = { ms: Infinity, layout: '' as string };
+          for (const layout of LAYOUTS) {
+            if (layout === 'single' && nq > 16) continue;
+            if (name === 'dot4' && (layout !== layoutFor(nq, 16) || nq > 64)) continue;
+            const row1 = await runOne(device, scorer, nq, layout, qq.codes, name === 'dot4' ? 2 : 20);
+            if (!row1) continue;
+            const { ms, keys, ids, tempBytes } = row1;
+            // Exactness: keys (and ids) equal the CPU integer reference; layouts agree with each other.
+            let exact = true;
+            for (let i = 0; i < Math.min(CHECKQ, nq); i++) {
+              for (let j = 0; j < kp; j++) {
+                if (keys[i * kp + j] !== ref[i]![j]!.key || ids[i * kp + j] !== ref[i]![j]!.id) exact = false;
+              }
+            }
+            let agree = true;
+            if (first) for (let i = 0; i < first.length; i++) if (first[i] !== keys[i]) agree = false;
+            first ??= keys;
+            const tr = performance.now();
+            const rr = rerankExact(q, nq, D, ids, kp, K, row);
+            const rerankMs = performance.now() - tr;
+            let recall: number | undefined;
+            if (gt && gt.length >= nqMax * K) {
+              let hit = 0;
+              for (let i = 0; i < nq; i++) {
+                const truth = new Set(gt.subarray(i * K, (i + 1) * K));
+                for (let j = 0; j < K; j++) if (truth.has(rr.labels[i * K + j]!)) hit++;
+              }
+              recall = hit / (nq * K);
+            }
+            const tops = (2 * nq * N * D) / (ms * 1e-3) / 1e12;
+            log({ what: 'int8', kernel: name, n: N, nq, kp, layout, ms: +ms.toFixed(4), qps: +((nq / ms) * 1e3).toFixed(1), tops: +tops.toFixed(1), exact, agree, recall, rerankMs: +rerankMs.toFixed(2), tempMiB: +(tempBytes / 2 ** 20).toFixed(1), at: since() });
+            if (ms < best.ms) best = { ms, layout };
+            if (name === 'mma' && exact && agree) mmaExact = true;
+          }
+          if (best.ms < Infinity) table.push(row1M(name, N, nq, kp, best, torchRows));
+        }
+        scorer.destroy();
+      }
+    }
+    chunks.length = 0;
+  }
+
+  if (N21 > 0 && (SKIP1M || mmaExact)) {
+    // ---- Phase 21M: torch first (its own synthetic data), then our codes from a GPU hash.
+    const torch21: Record<string, unknown>[] = [];
+    if (TORCH) {
+      const p = spawnSync('python3', [TORCH, '--n', String(N21), '--d', String(D), '--nq', NQS.join(','), '--k', String(K), '--chunk', '4194304', '--reps', '5'], { encoding: 'utf8', maxBuffer: 1 << 26 });
+      for (const line of p.stdout.split('\n').filter((l) => l.startsWith('{'))) {
+        const o = JSON.parse(line) as Record<string, unknown>;
+        torch21.push(o);
+        log({ what: 'torch', ...o });
+      }
+      if (p.status !== 0) console.log('torch 21M failed', p.stderr.slice(-2000));
+    }
+    const dPad = paddedDim(D);
+    const kernel = kernels[0]!;
+    const kp = Number(args.get('kp21') ?? KPS[0]);
+    const scorer = new Int8TensorScorer(device, { dPad, kPrime: kp, signed: true, kernel: kernel.kernel, subgroupSize: sgMax, syntax: mmaSyntax, quirk, targetWorkgroups: TARGET });
+    const tileRows = Math.floor(Math.min(Number(device.limits.maxStorageBufferBindingSize), 2 ** 31 - 1) / dPad / 256) * 256;
+    const fill = await fillPipeline(device);
+    let tiles = 0;
+    for (let s = 0; s < N21; s += tileRows) {
+      const rows = Math.min(tileRows, N21 - s);
+      const buf = scorer.addTile(rows);
+      fillTile(device, fill, buf, tiles++);
+    }
+    await device.queue.onSubmittedWorkDone();
+    log({ what: 'filled21', n: N21, tiles, gib: +((N21 * dPad) / 2 ** 30).toFixed(2), at: since() });
+    const r = rng(777);
+    const nqMax = Math.max(...NQS);
+    const qc = new Uint8Array(nqMax * dPad);
+    for (let i = 0; i < qc.length; i++) qc[i] = (Math.floor(r() * 255) - 127) & 0xff;
+    for (const nq of NQS) {
+      const layouts = (args.get('layouts21') ?? '').split(',').filter(Boolean) as LayoutName[];
+      const cands = layouts.length ? layouts.filter((l) => !(l === 'single' && nq > 16)) : [layoutFor(nq, 16)];
+      let best = { ms: Infinity, layout: '' };
+      for (const layout of cands) {
+        const row1 = await runOne(device, scorer, nq, layout, qc, 5);
+        if (!row1) continue;
+        // The returned keys equal CPU dots of the hashed codes of the returned ids (values, not completeness).
+        let keysOk = true;
+        for (let i = 0; i < Math.min(nq, 4); i++) {
+          for (let j = 0; j < kp; j++) {
+            const id = row1.ids[i * kp + j]!;
+            if (id < 0 || hashKey(qc, i, id, tileRows, dPad) !== row1.keys[i * kp + j]) keysOk = false;
+          }
+        }
+        const tops = (2 * nq * N21 * D) / (row1.ms * 1e-3) / 1e12;
+        log({ what: 'int8', kernel: kernel.name, n: N21, nq, kp, layout, ms: +row1.ms.toFixed(3), qps: +((nq / row1.ms) * 1e3).toFixed(1), tops: +tops.toFixed(1), keysOk, tempMiB: +(row1.tempBytes / 2 ** 20).toFixed(1), at: since() });
+        if (row1.ms < best.ms) best = { ms: row1.ms, layout };
+      }
+      if (best.ms < Infinity) table.push(row1M(kernel.name, N21, nq, kp, best, torch21));
+    }
+    scorer.destroy();
+    const floorMs = ((N21 * dPad) / (copyGBs * 1e9)) * 1e3 * 2; // copy GB/s counts read + write
+    log({ what: 'floor21', readOnceMs: +floorMs.toFixed(3) });
+  }
+  writeFileSync(join(OUT, 'tensor.json'), JSON.stringify(results, null, 1));
+  console.log('\nkernel   N        nq    kp  layout  ms       QPS        vs torch fp16  vs fp32');
+  for (const t of table) console.log(t);
+  console.log(`done ${since()}`);
+  process.exit(0);
+}
+
+/**
+ * Finds the spelling and operand reading under which the tensor kernel equals the CPU integer
+ * reference on a small random problem (the extension's semantics first). Logs every variant.
+ */
+async function probeMma(device: GPUDevice, kernel: KernelChoice, sg: number): Promise<{ syntax: MatrixSyntax; quirk: MatrixQuirk } | undefined> {
+  const dPad = 128, rows = 512, nq = 32, kp = 8;
+  const r = rng(99);
+  const codes = new Uint8Array(rows * dPad).map(() => Math.floor(r() * 256));
+  const qc = new Uint8Array(nq * dPad).map(() => (Math.floor(r() * 255) - 127) & 0xff);
+  const want: number[][] = [];
+  for (let i = 0; i < nq; i++) {
+    const all = Array.from({ length: rows }, (_, id) => ({ id, key: keyOf(qc, i, codes, id, dPad, true) }));
+    all.sort((a, b) => b.key - a.key || a.id - b.id);
+    want.push(all.slice(0, kp).map((e) => e.key));
+  }
+  const variants: { syntax: MatrixSyntax; quirk: MatrixQuirk }[] = [];
+  for (const syntax of ['template-enum', 'bool-arg'] as MatrixSyntax[]) {
+    for (const strideMul of [1, 4]) {
+      for (const [lc, rc] of [[false, true], [true, false], [false, false], [true, true]] as const) {
+        variants.push({ syntax, quirk: { strideMul, leftColMajor: lc, rightColMajor: rc } });
+      }
+    }
+  }
+  variants.sort((a, b) => Number(b.quirk === DEFAULT_QUIRK) - Number(a.quirk === DEFAULT_QUIRK));
+  let found: { syntax: MatrixSyntax; quirk: MatrixQuirk } | undefined;
+  for (const v of variants) {
+    const scorer = new Int8TensorScorer(device, { dPad, kPrime: kp, signed: true, kernel, subgroupSize: sg, syntax: v.syntax, quirk: v.quirk, targetWorkgroups: 4 });
+    scorer.addTile(rows, codes);
+    try {
+      const got = await scorer.search(qc, nq, 'large');
+      let ok = true;
+      for (let i = 0; i < nq; i++) for (let j = 0; j < kp; j++) if (got.keys[i * kp + j] !== want[i]![j]) ok = false;
+      log({ what: 'probe', ...v, ok, got0: Array.from(got.keys.subarray(0, 4)), want0: want[0]!.slice(0, 4) });
+      if (ok && !found) found = v;
+    } catch (e) {
+      log({ what: 'probe', ...v, error: (e as Error).message.slice(0, 300) });
+    }
+    scorer.destroy();
+    if (found) break;
+  }
+  return found;
+}
+
+function row1M(name: string, n: number, nq: number, kp: number, best: { ms: number; layout: string }, torch: Record<string, unknown>[]): string {
+  const tms = (dt: string) => torch.find((o) => o.dtype === dt && o.nq === nq && o.n === n)?.ms as number | undefined;
+  const f16 = tms('float16');
+  const f32 = tms('float32');
+  const ratio = (t?: number) => (t ? (t / best.ms).toFixed(2) + 'x' : '-');
+  return `${name.padEnd(8)} ${String(n).padEnd(8)} ${String(nq).padEnd(5)} ${String(kp).padEnd(3)} ${best.layout.padEnd(7)} ${best.ms.toFixed(3).padEnd(8)} ${((nq / best.ms) * 1e3).toFixed(0).padEnd(10)} ${ratio(f16).padEnd(14)} ${ratio(f32)}`;
+}
+
+async function runOne(device: GPUDevice, scorer: Int8TensorScorer, nq: number, layout: LayoutName, codes: Uint8Array, reps: number) {
+  let p;
+  try {
+    p = await scorer.prepare(nq, layout);
+  } catch (e) {
+    log({ what: 'skip', nq, layout, error: (e as Error).message.slice(0, 600) });
+    return undefined;
+  }
+  p.writeQueries(codes.subarray(0, nq * scorer.opts.dPad));
+  await p.run();
+  const enc0 = device.createCommandEncoder();
+  p.encode(enc0);
+  device.queue.submit([enc0.finish()]);
+  await device.queue.onSubmittedWorkDone();
+  const t = performance.now();
+  const enc = device.createCommandEncoder();
+  for (let i = 0; i < reps; i++) p.encode(enc);
+  device.queue.submit([enc.finish()]);
+  await device.queue.onSubmittedWorkDone();
+  const ms = (performance.now() - t) / reps;
+  const { keys, ids } = await p.run();
+  const tempBytes = p.tempBytes;
+  p.destroy();
+  return { ms, keys, ids, tempBytes };
+}
+
+async function copyBandwidth(device: GPUDevice): Promise<number> {
+  const size = 1 << 30;
+  const a = device.createBuffer({ size, usage: BufferUsage.COPY_SRC | BufferUsage.COPY_DST });
+  const b = device.createBuffer({ size, usage: BufferUsage.COPY_SRC | BufferUsage.COPY_DST });
+  const go = async (n: number) => {
+    const enc = device.createCommandEncoder();
+    for (let i = 0; i < n; i++) enc.copyBufferToBuffer(i % 2 ? b : a, 0, i % 2 ? a : b, 0, size);
+    device.queue.submit([enc.finish()]);
+    await device.queue.onSubmittedWorkDone();
+  };
+  await go(2);
+  const t = performance.now();
+  await go(10);
+  const s = (performance.now() - t) / 1e3;
+  a.destroy();
+  b.destroy();
+  return +((10 * 2 * size) / s / 1e9).toFixed(1);
+}
+
+const FILL_WGSL = `
+@group(0) @binding(0) var<storage, read_write> dst: array<u32>;
+@group(0) @binding(1) var<uniform> p: vec4<u32>;   // words, tile, 0, 0
+fn hash(x: u32) -> u32 {
+  var h = x * 0x9E3779B1u;
+  h ^= h >> 16u; h *= 0x85EBCA6Bu; h ^= h >> 13u; h *= 0xC2B2AE35u; h ^= h >> 16u;
+  return h;
+}
+@compute @workgroup_size(256)
+fn main(@builtin(global_invocation_id) g: vec3<u32>) {
+  let i = g.x + g.y * 65535u * 256u;
+  if (i < p.x) { dst[i] = hash(i ^ (p.y * 0x01000193u + 0x5bd1e995u)); }
+}`;
+
+function hashJs(x: number): number {
+  let h = Math.imul(x >>> 0, 0x9e3779b1) >>> 0;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b) >>> 0;
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35) >>> 0;
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+/** CPU key of query i and row id of the hash-filled base (i8 bytes of the hash words). */
+function hashKey(qc: Uint8Array, i: number, id: number, tileRows: number, dPad: number): number {
+  const tile = Math.floor(id / tileRows);
+  const local = id % tileRows;
+  const salt = (Math.imul(tile, 0x01000193) + 0x5bd1e995) >>> 0;
+  let s = 0;
+  for (let w = 0; w < dPad / 4; w++) {
+    const word = hashJs(((local * (dPad / 4) + w) ^ salt) >>> 0);
+    for (let b = 0; b < 4; b++) {
+      const code = ((word >>> (8 * b)) << 24) >> 24;
+      const a = (qc[i * dPad + w * 4 + b]! << 24) >> 24;
+      s += a * code;
+    }
+  }
+  return s;
+}
+
+async function fillPipeline(device: GPUDevice): Promise<GPUComputePipeline> {
+  return device.createComputePipelineAsync({ layout: 'auto', compute: { module: device.createShaderModule({ code: FILL_WGSL }), entryPoint: 'main' } });
+}
+
+function fillTile(device: GPUDevice, pipe: GPUComputePipeline, buf: GPUBuffer, tile: number): void {
+  const words = buf.size / 4;
+  const ub = device.createBuffer({ size: 16, usage: BufferUsage.UNIFORM | BufferUsage.COPY_DST });
+  device.queue.writeBuffer(ub, 0, new Uint32Array([words, tile, 0, 0]));
+  const bg = device.createBindGroup({ layout: pipe.getBindGroupLayout(0), entries: [{ binding: 0, resource: { buffer: buf } }, { binding: 1, resource: { buffer: ub } }] });
+  const enc = device.createCommandEncoder();
+  const pass = enc.beginComputePass();
+  pass.setPipeline(pipe);
+  pass.setBindGroup(0, bg);
+  const groups = Math.ceil(words / 256);
+  pass.dispatchWorkgroups(Math.min(groups, 65535), Math.ceil(groups / 65535));
+  pass.end();
+  device.queue.submit([enc.finish()]);
+}
+
+main().catch((e) => {
+  console.error('FAILED', e);
+  writeFileSync(join(OUT, 'tensor.json'), JSON.stringify(results, null, 1));
+  process.exit(1);
+});

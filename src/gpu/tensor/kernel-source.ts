@@ -1,0 +1,174 @@
+/**
+ * WGSL for the int8 scoring kernels: fills the templates shaders/int8_mma_select.wgsl and
+ * shaders/int8_mma_merge.wgsl with compile-time constants and the tile-scoring body, either on
+ * subgroup matrices (Dawn's chromium_experimental_subgroup_matrix: the tensor cores) or on
+ * dot4I8Packed / dot4U8Packed. Everything here is a compile-time fact; sizes go in uniforms.
+ */
+import mergeTemplate from '../../../shaders/int8_mma_merge.wgsl';
+import selectTemplate from '../../../shaders/int8_mma_select.wgsl';
+
+/** How subgroupMatrixLoad/Store take the layout: a bool argument (older Dawn) or a template enum. */
+export type MatrixSyntax = 'bool-arg' | 'template-enum';
+
+/**
+ * How this driver reads 8-bit subgroup matrices, found by bench/gpu-tensor's probe: the stride
+ * multiplier and the layout flags that make the kernel equal the CPU integer reference.
+ * Default: { strideMul: 1, leftColMajor: false, rightColMajor: true } (the extension's semantics).
+ */
+export interface MatrixQuirk {
+  strideMul: number;
+  leftColMajor: boolean;
+  rightColMajor: boolean;
+}
+
+export const DEFAULT_QUIRK: MatrixQuirk = { strideMul: 1, leftColMajor: false, rightColMajor: true };
+
+/** Shape of one compiled select kernel. */
+export interface SelectShape {
+  /** 'mma': subgroup matrices; 'dot4': packed 4 x 8-bit dot products (any adapter). */
+  kind: 'mma' | 'dot4';
+  /** i8 x i8 -> i32 (true) or u8 x u8 -> u32 (false) operands. */
+  signed: boolean;
+  /** Bytes (dims) per row: a multiple of 32. */
+  dPad: number;
+  /** Subgroup matrix shape (M rows of base, N queries, K dims); dot4 ignores it. */
+  m: number;
+  n: number;
+  k: number;
+  /** Subgroups along rows and along queries (workgroup = sgRows * sgQueries * subgroupSize). */
+  sgRows: number;
+  sgQueries: number;
+  /** Result matrices per subgroup along rows and along queries. */
+  rowTiles: number;
+  queryTiles: number;
+  /** Invocations per subgroup (the adapter's subgroupMaxSize; 32 on NVIDIA). */
+  subgroupSize: number;
+  /** Candidates kept per invocation list (and per query after the merge): k'. */
+  kp: number;
+  syntax: MatrixSyntax;
+  quirk?: MatrixQuirk;
+}
+
+/** Rows and queries one workgroup scores per tile, and its invocation count. */
+export function tileOf(s: SelectShape): { br: number; bq: number; nt: number; tpq: number } {
+  const br = s.sgRows * s.rowTiles * s.m;
+  const bq = s.sgQueries * s.queryTiles * s.n;
+  const nt = s.sgRows * s.sgQueries * s.subgroupSize;
+  return { br, bq, nt, tpq: nt / bq };
+}
+
+export function shapeKey(s: SelectShape): string {
+  return [s.kind, s.signed ? 'i8' : 'u8', s.dPad, s.m, s.n, s.k, s.sgRows, s.sgQueries, s.rowTiles, s.queryTiles, s.subgroupSize, s.kp, s.syntax, JSON.stringify(s.quirk ?? DEFAULT_QUIRK)].join(':');
+}
+
+function checkShape(s: SelectShape): void {
+  const { br, bq, nt, tpq } = tileOf(s);
+  const bad = (why: string) => new Error(`int8 kernel shape ${shapeKey(s)}: ${why}`);
+  if (s.dPad % 32 !== 0) throw bad('dPad must be a multiple of 32');
+  if (!Number.isInteger(tpq) || tpq < 1) throw bad(`invocations (${nt}) must be a multiple of the queries per tile (${bq})`);
+  if (br % tpq !== 0) throw bad('rows per tile must be a multiple of invocations per query');
+  if (s.kind === 'mma' && s.dPad % s.k !== 0) throw bad(`dPad must be a multiple of K=${s.k}`);
+  // Dawn requires subgroup-matrix offsets to be workgroup-uniform: one subgroup a workgroup.
+  if (s.sgRows !== 1 || s.sgQueries !== 1) throw bad('a workgroup is one subgroup (sgRows = sgQueries = 1)');
+}
+
+const u = (n: number) => `${n}u`;
+
+/** Replaces each template line that is only `//@NAME` (indentation allowed) with its text. */
+function fill(template: string, parts: Record<string, string>): string {
+  return template.replace(/^([ \t]*)\/\/@([A-Z_]+)[ \t]*$/gm, (line, _indent: string, name: string) => {
+    const text = parts[name];
+    if (text === undefined) throw new Error(`template marker //@${name} has no text`);
+    return text;
+  });
+}
+
+/** The select kernel's WGSL for a shape. */
+export function selectSource(s: SelectShape): string {
+  checkShape(s);
+  const { br, bq, nt, tpq } = tileOf(s);
+  const consts = [
+    `const D: u32 = ${u(s.dPad)};`,
+    `const BR: u32 = ${u(br)};`,
+    `const BQ: u32 = ${u(bq)};`,
+    `const NT: u32 = ${u(nt)};`,
+    `const TPQ: u32 = ${u(tpq)};`,
+    `const KP: u32 = ${u(s.kp)};`,
+    `const SIGNED: bool = ${s.signed};`,
+    // Subgroup matrices of i8 / u8 load from arrays of their scalar shader type (i32 / u32).
+    `alias ET = ${s.signed ? 'i32' : 'u32'};`,
+  ].join('\n');
+  const enables =
+    s.kind === 'mma'
+      ? 'enable chromium_experimental_subgroup_matrix;'
+      : '';
+  const body = s.kind === 'mma' ? mmaTile(s, bq) : dot4Tile(s, br, bq, nt);
+  return fill(selectTemplate, { ENABLES: enables, CONSTS: consts, SCORE_TILE: body });
+}
+
+/** The merge kernel's WGSL for k' candidates per query. */
+export function mergeSource(kp: number): string {
+  return fill(mergeTemplate, { CONSTS: `const KP: u32 = ${u(kp)};` });
+}
+
+function dot4Tile(s: SelectShape, br: number, bq: number, nt: number): string {
+  const dot = s.signed ? 'dot4I8Packed(b, a)' : 'bitcast<i32>(dot4U8Packed(b, a))';
+  const acc = s.signed ? 'var acc = 0i;' : 'var acc = 0i; // u8 sums stay below 2^31 (255 * 255 * d for d < 33000)';
+  return `
+    for (var e = lid; e < ${u(br * bq)}; e += ${u(nt)}) {
+      let r = e % ${u(br)};
+      let ql = e / ${u(br)};
+      let bAt = (t + r) * (D / 4u);
+      let qAt = (qBlock * BQ + ql) * (D / 4u);
+      ${acc}
+      for (var w = 0u; w < D / 4u; w++) {
+        let b = bitcast<u32>(base[bAt + w]);
+        let a = bitcast<u32>(queries[qAt + w]);
+        acc += ${dot};
+      }
+      st[r * ${u(bq)} + ql] = bitcast<ET>(acc);
+    }`;
+}
+
+/**
+ * Tensor-core tile: the workgroup's one subgroup accumulates rowTiles x queryTiles result matrices
+ * of M rows x N queries over K-dim steps. Left = base rows (row-major, stride D bytes); right =
+ * queries as K x N (column-major: query n's dims are contiguous, stride D). 8-bit offsets and
+ * strides count bytes (Dawn divides them by 4 for the i32 array), so they stay multiples of 4.
+ * Results go to `st` row-major (stride BQ). Every offset is workgroup-uniform.
+ */
+function mmaTile(s: SelectShape, bq: number): string {
+  const t = s.signed ? 'i8' : 'u8';
+  const rt = s.signed ? 'i32' : 'u32';
+  const L = `subgroup_matrix_left<${t}, ${s.k}, ${s.m}>`;
+  const R = `subgroup_matrix_right<${t}, ${s.n}, ${s.k}>`;
+  const A = `subgroup_matrix_result<${rt}, ${s.n}, ${s.m}>`;
+  const load = (type: string, ptr: string, off: string, colMajor: boolean, stride: string) =>
+    s.syntax === 'template-enum'
+      ? `subgroupMatrixLoad<${type}, ${colMajor ? 'col_major' : 'row_major'}>(${ptr}, ${off}, ${stride})`
+      : `subgroupMatrixLoad<${type}>(${ptr}, ${off}, ${colMajor}, ${stride})`;
+  const store = (ptr: string, off: string, value: string, stride: string) =>
+    s.syntax === 'template-enum'
+      ? `subgroupMatrixStore<row_major>(${ptr}, ${off}, ${value}, ${stride})`
+      : `subgroupMatrixStore(${ptr}, ${off}, ${value}, false, ${stride})`;
+  const qk = s.quirk ?? DEFAULT_QUIRK;
+  const stride = qk.strideMul === 1 ? 'D' : `${u(qk.strideMul)} * D`;
+  const lines: string[] = [];
+  lines.push('{');
+  lines.push(`  let rowAt = t * D;`);
+  lines.push(`  let qAt = qBlock * BQ * D;`);
+  for (let i = 0; i < s.rowTiles; i++) for (let j = 0; j < s.queryTiles; j++) lines.push(`  var acc_${i}_${j} = ${A}();`);
+  lines.push(`  for (var kd = 0u; kd < D; kd += ${u(s.k)}) {`);
+  for (let i = 0; i < s.rowTiles; i++) lines.push(`    let l${i} = ${load(L, '&base', `rowAt + ${u(i * s.m)} * D + kd`, qk.leftColMajor, stride)};`);
+  for (let j = 0; j < s.queryTiles; j++) lines.push(`    let r${j} = ${load(R, '&queries', `qAt + ${u(j * s.n)} * D + kd`, qk.rightColMajor, stride)};`);
+  for (let i = 0; i < s.rowTiles; i++) {
+    for (let j = 0; j < s.queryTiles; j++) lines.push(`    acc_${i}_${j} = subgroupMatrixMultiplyAccumulate(l${i}, r${j}, acc_${i}_${j});`);
+  }
+  lines.push('  }');
+  // u8 x u8 accumulates in u32 into the u32 tile; the selection reads it as i32 (values < 2^31).
+  for (let i = 0; i < s.rowTiles; i++) {
+    for (let j = 0; j < s.queryTiles; j++) lines.push(`  ${store('&st', u(i * s.m * bq + j * s.n), `acc_${i}_${j}`, u(bq))};`);
+  }
+  lines.push('}');
+  return lines.join('\n    ');
+}
