@@ -1,0 +1,113 @@
+/**
+ * FAISS interoperability through the Index interface, on both backends: FAISS writes IndexFlatIP/L2
+ * files and its own search results (test/fixtures/faiss/make_flat_fixtures.py); readIndex loads them
+ * on wasm and gpu and returns FAISS's ids; files the loaded indexes save are read by FAISS, which
+ * then finds its own ids again.
+ */
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import '../../src/node.js';
+import type { Backend, Index } from '../../src/core/types.js';
+import { inspectIndex, readIndex } from '../../src/io/read-index.js';
+import { gpuForTests } from '../helpers/gpu.js';
+import { type FlatFixtures, makeFlatFixtures, readF32, searchWithFaiss } from './faiss-python.js';
+
+let fx: FlatFixtures;
+beforeAll(() => {
+  fx = makeFlatFixtures();
+});
+
+const SETS = ['random100', 'clustered768', 'odd3'] as const;
+const METRICS = ['ip', 'l2'] as const;
+
+/** Rows of labels as numbers, for comparing with FAISS's JSON. */
+function labelRows(labels: BigInt64Array, nq: number, k: number): number[][] {
+  return Array.from({ length: nq }, (_, i) => Array.from(labels.subarray(i * k, (i + 1) * k), Number));
+}
+
+/** |ours - faiss| within float32 rounding of sums of d products, relative to the magnitude. */
+function expectDistancesClose(got: Float32Array, want: number[][], k: number): void {
+  want.forEach((row, i) =>
+    row.forEach((w, j) => {
+      const g = got[i * k + j]!;
+      expect(Math.abs(g - w), `query ${i} rank ${j}: ${g} vs FAISS ${w}`).toBeLessThanOrEqual(1e-4 * Math.max(1, Math.abs(w)));
+    }),
+  );
+}
+
+describe.each(['wasm', 'gpu'] as Backend[])('readIndex on %s', (backend) => {
+  let run = true;
+  beforeAll(async () => {
+    if (backend === 'gpu') run = await gpuForTests('FAISS interop on the GPU backend');
+  });
+
+  it.each(SETS.flatMap((s) => METRICS.map((m) => [s, m] as const)))('%s %s: same ids as FAISS, scores within float tolerance', async (set, metric) => {
+    if (!run) return;
+    const { n, d, nq } = fx.sets[set]!;
+    const want = fx.sets[set]!.indexes[metric];
+    const index = await readIndex(join(fx.dir, want.file), { backend });
+    try {
+      expect(index).toMatchObject({ backend, d, ntotal: n, metric, description: 'Flat', isTrained: true });
+      const r = await index.search(readF32(join(fx.dir, `${set}.queries.f32`)), fx.k);
+      expect(labelRows(r.labels, nq, fx.k)).toEqual(want.labels);
+      expectDistancesClose(r.distances, want.distances, fx.k);
+    } finally {
+      await index.dispose();
+    }
+  });
+
+  it('k larger than ntotal pads with -1 after all of FAISS ids', async () => {
+    if (!run) return;
+    const set = fx.sets.odd3!;
+    const index = await readIndex(join(fx.dir, set.indexes.ip.file), { backend });
+    try {
+      const k = set.n + 5;
+      const r = await index.search(readF32(join(fx.dir, 'odd3.queries.f32')).subarray(0, 3 * set.d), k);
+      for (let i = 0; i < 3; i++) {
+        const row = Array.from(r.labels.subarray(i * k, (i + 1) * k), Number);
+        expect(row.slice(0, fx.k)).toEqual(set.indexes.ip.labels[i]);
+        expect(new Set(row.slice(0, set.n)).size).toBe(set.n);
+        expect(row.slice(set.n)).toEqual([-1, -1, -1, -1, -1]);
+      }
+    } finally {
+      await index.dispose();
+    }
+  });
+
+  it('FAISS reads what the loaded indexes save and finds its own ids', async () => {
+    if (!run) return;
+    const set = 'clustered768';
+    const { d } = fx.sets[set]!;
+    const files: string[] = [];
+    for (const metric of METRICS) {
+      const index: Index = await readIndex(join(fx.dir, fx.sets[set]!.indexes[metric].file), { backend });
+      try {
+        const out = join(fx.dir, `saved-${backend}-${metric}.index`);
+        await index.save(out);
+        files.push(out);
+        expect(await inspectIndex(out)).toMatchObject({ d, ntotal: index.ntotal, metric });
+      } finally {
+        await index.dispose();
+      }
+    }
+    const views = searchWithFaiss(files, join(fx.dir, `${set}.queries.f32`), d, fx.k);
+    METRICS.forEach((metric, i) => {
+      expect(views[i]!.error).toBeUndefined();
+      expect(views[i]!.labels).toEqual(fx.sets[set]!.indexes[metric].labels);
+    });
+  });
+});
+
+describe('readIndex errors', () => {
+  it('NOT_FOUND for a missing file; UNSUPPORTED for a metric tessera does not serve', async () => {
+    await expect(readIndex(join(fx.dir, 'missing.index'), { backend: 'wasm' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(readIndex(join(fx.dir, 'l1.index'), { backend: 'wasm' })).rejects.toMatchObject({ code: 'UNSUPPORTED', message: expect.stringMatching(/metric L1/) });
+  });
+
+  it('INVALID_ARGUMENT for an unknown backend name', async () => {
+    await expect(readIndex(join(fx.dir, 'odd3_ip.index'), { backend: 'cuda' as Backend })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      message: expect.stringMatching(/backend must be 'auto', 'gpu' or 'wasm', got "cuda"/),
+    });
+  });
+});
