@@ -1,0 +1,98 @@
+/** IVF-Flat / IVF-SQ8 on the WASM backend against the float64 oracle (recall floors at documented nprobe). */
+import { describe, expect, it } from 'vitest';
+import '../../src/wasm/register.js';
+import { indexFactory } from '../../src/core/factory.js';
+import { WasmIvfIndex } from '../../src/wasm/ivf-index.js';
+import { clusteredVectors, normalizeRows, randomVectors } from '../helpers/data.js';
+
+function noisy(x: Float32Array, scale: number, seed: number): Float32Array {
+  const r = randomVectors(x.length, 1, seed);
+  for (let i = 0; i < x.length; i++) x[i]! += scale * r[i]!;
+  return x;
+}
+import { bruteForce, distanceTolerance, expectMatchesOracle, recallAtK } from '../helpers/oracle.js';
+
+const d = 32;
+const n = 3000;
+const nq = 40;
+const k = 10;
+// clusters with noise comparable to their spread: tight clusters make IP ranks fragile under SQ8
+const all = normalizeRows(noisy(clusteredVectors(n + nq, d, 30, 11), 0.5, 12), d);
+const base = all.subarray(0, n * d);
+const queries = all.subarray(n * d);
+
+describe.each(['ip', 'l2'] as const)('IVF %s', (metric) => {
+  const truth = bruteForce(base, queries, d, k, metric);
+
+  it.each([1, 2])('IVF16,Flat with nprobe = nlist is exact (%i thread(s))', async (threads) => {
+    const index = await indexFactory(d, 'IVF16,Flat', metric, { backend: 'wasm', threads });
+    expect(index.isTrained).toBe(false);
+    await expect(index.add(base)).rejects.toMatchObject({ code: 'NOT_TRAINED' });
+    await index.train(base);
+    await index.add(base.subarray(0, 1000 * d));
+    await index.add(base.subarray(1000 * d));
+    expect(index.ntotal).toBe(n);
+    const got = await index.search(queries, k, { nprobe: 16 });
+    expectMatchesOracle(got, truth, distanceTolerance(d, metric === 'l2' ? 4 * d : d), base, queries, d, metric);
+    await index.dispose();
+  });
+
+  it('IVF32,Flat and IVF32,SQ8: recall grows with nprobe and meets floors', async () => {
+    for (const [factory, floor] of [
+      ['IVF32,Flat', 0.99],
+      ['IVF32,SQ8', 0.9],
+    ] as const) {
+      const index = await indexFactory(d, factory, metric, { backend: 'wasm', seed: 3 });
+      await index.train(base);
+      await index.add(base);
+      const r1 = recallAtK(await index.search(queries, k, { nprobe: 1 }), truth);
+      const r8 = recallAtK(await index.search(queries, k, { nprobe: 8 }), truth);
+      const r32 = recallAtK(await index.search(queries, k, { nprobe: 32 }), truth);
+      expect(r8).toBeGreaterThanOrEqual(r1);
+      expect(r32, `${factory} nprobe 32`).toBeGreaterThanOrEqual(floor);
+      await index.dispose();
+    }
+  });
+
+  it('is deterministic for a seed and pads with -1 when k > ntotal reachable', async () => {
+    const a = (await indexFactory(d, 'IVF8,SQ8', metric, { backend: 'wasm', seed: 5, threads: 1 })) as WasmIvfIndex;
+    const b = (await indexFactory(d, 'IVF8,SQ8', metric, { backend: 'wasm', seed: 5, threads: 2 })) as WasmIvfIndex;
+    for (const x of [a, b]) {
+      await x.train(base);
+      await x.add(base);
+    }
+    expect(Array.from(a.centroids!)).toEqual(Array.from(b.centroids!));
+    const ra = await a.search(queries, k, { nprobe: 2 });
+    const rb = await b.search(queries, k, { nprobe: 2 });
+    expect(Array.from(ra.labels)).toEqual(Array.from(rb.labels));
+    // one list, huge k: the rest is padding
+    const r = await a.search(queries.subarray(0, d), 2000, { nprobe: 1 });
+    const sizes = a.listSizes();
+    const labels = Array.from(r.labels);
+    const found = labels.filter((l) => l >= 0n).length;
+    expect(found).toBeLessThanOrEqual(Math.max(...sizes));
+    expect(labels.slice(found).every((l) => l === -1n)).toBe(true);
+    expect(r.distances[found]).toBe(metric === 'ip' ? -Infinity : Infinity);
+    await a.dispose();
+    await b.dispose();
+  });
+});
+
+describe('IVF errors', () => {
+  it('bad nprobe, too few training points, disposed', async () => {
+    const index = await indexFactory(d, 'IVF64,Flat', 'ip', { backend: 'wasm' });
+    await expect(index.train(base.subarray(0, 10 * d))).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('nlist') });
+    await index.train(base);
+    await index.add(base);
+    await expect(index.search(queries, k, { nprobe: 0 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await index.dispose();
+    await expect(index.search(queries, k)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('disposed') });
+  });
+
+  it('a memory limit too small raises OUT_OF_MEMORY naming the fix', async () => {
+    const index = await WasmIvfIndex.create(d, 8, 'flat', 'l2', { memoryLimit: 640 << 10 });
+    await index.train(base);
+    await expect(index.add(base)).rejects.toMatchObject({ code: 'OUT_OF_MEMORY', message: expect.stringContaining('shard') });
+    await index.dispose();
+  });
+});

@@ -1,0 +1,66 @@
+/** SQ8 (FAISS QT_8bit, min-max ranges) on the WASM backend: codec formulas, native encode, recall against the oracle. */
+import { describe, expect, it } from 'vitest';
+import '../../src/wasm/register.js';
+import { indexFactory } from '../../src/core/factory.js';
+import { Sq8Codec, WasmSqIndex } from '../../src/wasm/sq-index.js';
+import { clusteredVectors, normalizeRows, randomVectors } from '../helpers/data.js';
+import { bruteForce, recallAtK } from '../helpers/oracle.js';
+
+describe('SQ8 codec', () => {
+  it('trains min/max per dimension; decode is within half a step; native encode equals the reference', async () => {
+    const d = 19;
+    const x = randomVectors(500, d, 4);
+    const codec = Sq8Codec.train(x, d);
+    for (let j = 0; j < d; j++) {
+      let lo = Infinity;
+      let hi = -Infinity;
+      for (let i = 0; i < 500; i++) {
+        lo = Math.min(lo, x[i * d + j]!);
+        hi = Math.max(hi, x[i * d + j]!);
+      }
+      expect(codec.vmin[j]).toBe(lo);
+      expect(codec.vdiff[j]).toBeCloseTo(hi - lo, 6);
+    }
+    const ref = new Uint8Array(500 * d);
+    for (let i = 0; i < 500; i++) codec.encode(x, i, ref, i * d);
+    const index = await WasmSqIndex.create(d, 'l2', { threads: 1 });
+    index.setCodec(codec);
+    await index.add(x);
+    expect(Array.from(index.codes())).toEqual(Array.from(ref));
+    const out = new Float32Array(d);
+    for (let i = 0; i < 500; i += 37) {
+      codec.decode(ref, i * d, out);
+      for (let j = 0; j < d; j++) expect(Math.abs(out[j]! - x[i * d + j]!)).toBeLessThanOrEqual(codec.vdiff[j]! / 255 / 2 + 1e-6);
+    }
+    await index.dispose();
+  });
+});
+
+describe.each(['ip', 'l2'] as const)('SQ8 %s', (metric) => {
+  it.each([1, 2])('recall@10 >= 0.9 against the float64 oracle (%i thread(s)); NOT_TRAINED before train', async (threads) => {
+    const d = 48;
+    const n = 2000;
+    const nq = 30;
+    const all = clusteredVectors(n + nq, d, 20, 8);
+    const noise = randomVectors(n + nq, d, 9);
+    for (let i = 0; i < all.length; i++) all[i]! += 0.5 * noise[i]!;
+    normalizeRows(all, d);
+    const base = all.subarray(0, n * d);
+    const q = all.subarray(n * d);
+    const index = await indexFactory(d, 'SQ8', metric, { backend: 'wasm', threads });
+    await expect(index.add(base)).rejects.toMatchObject({ code: 'NOT_TRAINED' });
+    await index.train(base);
+    await index.add(base.subarray(0, 700 * d));
+    await index.add(base.subarray(700 * d));
+    const got = await index.search(q, 10);
+    expect(recallAtK(got, bruteForce(base, q, d, 10, metric))).toBeGreaterThanOrEqual(0.9);
+    // k > ntotal pads
+    const small = await indexFactory(d, 'SQ8', metric, { backend: 'wasm', threads });
+    await small.train(base);
+    await small.add(base.subarray(0, 3 * d));
+    const r = await small.search(q.subarray(0, d), 5);
+    expect(Array.from(r.labels.subarray(3))).toEqual([-1n, -1n]);
+    await small.dispose();
+    await index.dispose();
+  });
+});
