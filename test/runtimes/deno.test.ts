@@ -30,10 +30,13 @@ function deno(args: string[], env: NodeJS.ProcessEnv = {}): Promise<ChildOutput>
   return runChild(process.execPath, [denoBin, 'run', '--no-prompt', '--allow-read', ...args], pkg.consumer, { ...DENO_ENV, ...env });
 }
 
-/** Whether this machine's Vulkan offers Deno an adapter (lavapipe here and in CI). */
-async function denoHasAdapter(): Promise<boolean> {
-  const out = await runChild(process.execPath, [denoBin, 'eval', 'console.log(!!(await navigator.gpu?.requestAdapter()))'], pkg.consumer, DENO_ENV);
-  return out.stdout.trim() === 'true';
+let hasAdapter: Promise<boolean> | undefined;
+
+/** Whether this machine's Vulkan offers Deno an adapter (lavapipe here and in CI); asked once per run. */
+function denoHasAdapter(): Promise<boolean> {
+  return (hasAdapter ??= runChild(process.execPath, [denoBin, 'eval', 'console.log(!!(await navigator.gpu?.requestAdapter()))'], pkg.consumer, DENO_ENV).then(
+    (out) => out.stdout.trim() === 'true',
+  ));
 }
 
 describe('Deno', () => {
