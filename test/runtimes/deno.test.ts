@@ -53,6 +53,20 @@ describe('Deno', () => {
     expect(none.stdout.trim()).toBe('true false');
   });
 
+  it("resolves 'tessera' to the universal entry (the deno export), never the Node entry", async () => {
+    const out = await runChild(
+      process.execPath,
+      [denoBin, 'eval', "console.log(import.meta.resolve('tessera')); const m = await import('tessera'); console.log(typeof m.indexFactory, typeof m.openFileSource)"],
+      pkg.consumer,
+      DENO_ENV,
+    );
+    expect(out.code, out.stderr).toBe(0);
+    const [resolved, kinds] = out.stdout.trim().split('\n');
+    expect(resolved).toMatch(/\/dist\/index\.js$/);
+    // openFileSource exists only in the Node entry (dist/node.js).
+    expect(kinds).toBe('function undefined');
+  });
+
   it.each([
     ['random', randomVectors(2000, 40, 21), randomVectors(6, 40, 22)],
     ['clustered', clusteredVectors(2000, 40, 10, 23), clusteredVectors(6, 40, 10, 24)],
