@@ -129,7 +129,7 @@ async function inspectNpy(source: ByteSource, label: string): Promise<VectorFile
   }
   if (d < 1 || d > MAX_DIMENSION) throw r.error(`bad .npy shape (${shapeText}): dimension ${d} is outside [1, ${MAX_DIMENSION}]`, headerAt);
   r.offset = dataOffset;
-  r.require(n * d * 4, `${n} x ${d} float32 values (${n * d * 4} bytes)`);
+  r.require(n * d * 4, `${n} x ${d} float32 values`);
   return { format: 'npy', n, d, dataOffset, label };
 }
 

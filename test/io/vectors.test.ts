@@ -1,0 +1,126 @@
+/** Vector files: .npy / .fvecs / raw .f32 as NumPy writes them, bad dtypes and layouts, truncation with byte offsets, writes NumPy reads. */
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import '../../src/node.js';
+import { TesseraError } from '../../src/core/errors.js';
+import { memorySource } from '../../src/io/byte-reader.js';
+import { inspectVectors, readVectors, streamVectors, vectorFormatOf, writeVectors } from '../../src/io/vectors.js';
+import { faissPython, type FlatFixtures, makeFlatFixtures } from './faiss-python.js';
+
+let fx: FlatFixtures;
+let q: Float32Array;
+beforeAll(() => {
+  fx = makeFlatFixtures();
+  q = Float32Array.from(fx.q.data.flat());
+});
+
+async function expectError(p: Promise<unknown>, code: string, ...patterns: RegExp[]): Promise<void> {
+  const e = await p.then(
+    () => undefined,
+    (err: unknown) => err,
+  );
+  expect(e, 'expected an error').toBeInstanceOf(TesseraError);
+  expect((e as TesseraError).code, (e as TesseraError).message).toBe(code);
+  for (const re of patterns) expect((e as TesseraError).message).toMatch(re);
+}
+
+describe('reading vector files NumPy wrote', () => {
+  it.each([
+    ['q.npy', {}],
+    ['q.fvecs', {}],
+    ['q.f32', { dim: 5 }],
+    ['q.npy', { dim: 5 }],
+  ] as const)('%s %o: 7 x 5 float32, values exact', async (file, opts) => {
+    const r = await readVectors(join(fx.dir, file), opts);
+    expect(r).toMatchObject({ n: 7, d: 5, format: vectorFormatOf(file) });
+    expect(r.data).toEqual(q);
+  });
+
+  it('a 1-D .npy is one vector', async () => {
+    const r = await readVectors(join(fx.dir, 'q1d.npy'));
+    expect(r).toMatchObject({ n: 1, d: 5 });
+    expect(r.data).toEqual(q.subarray(0, 5));
+  });
+
+  it('a .npy under another name is recognised by its magic; other unnamed files are refused', async () => {
+    const bytes = readFileSync(join(fx.dir, 'q.npy'));
+    expect((await readVectors(memorySource(bytes))).n).toBe(7);
+    await expectError(readVectors(memorySource(new Uint8Array(40))), 'INVALID_ARGUMENT', /cannot tell the vector format: name the file \.npy/);
+  });
+
+  it('streams .fvecs in small chunks', async () => {
+    const source = memorySource(readFileSync(join(fx.dir, 'q.fvecs')));
+    const layout = await inspectVectors(source, { format: 'fvecs' });
+    const starts: number[] = [];
+    for await (const c of streamVectors(source, layout, { chunkBytes: 50, firstRow: 1, rowCount: 5 })) {
+      expect(c.data).toEqual(q.subarray(c.start * 5, (c.start + c.count) * 5));
+      starts.push(c.start);
+    }
+    expect(starts).toEqual([1, 3, 5]);
+  });
+});
+
+describe('bad vector files -> the error names the problem and the fix', () => {
+  it.each([
+    ['q_f64.npy', 'UNSUPPORTED', /float64; tessera reads float32 .*astype\('<f4'\)/],
+    ['q_be.npy', 'UNSUPPORTED', /big-endian float32/],
+    ['q_fortran.npy', 'UNSUPPORTED', /Fortran .*np\.ascontiguousarray/],
+    ['q_3d.npy', 'UNSUPPORTED', /shape \(7, 5, 1\); expected \(n, d\)/],
+  ])('%s -> %s', async (file, code, re) => {
+    await expectError(readVectors(join(fx.dir, file)), code, re);
+  });
+
+  it('raw .f32 without --dim, or with a dimension that does not divide it', async () => {
+    await expectError(readVectors(join(fx.dir, 'q.f32')), 'INVALID_ARGUMENT', /raw \.f32 file has no header: give its dimension \(--dim/);
+    await expectError(readVectors(join(fx.dir, 'q.f32'), { dim: 6 }), 'FORMAT', /140 bytes is not a whole number of rows of 6 float32 .*row 5 at byte offset 120/);
+    await expectError(readVectors(join(fx.dir, 'q.f32'), { dim: 0 }), 'INVALID_ARGUMENT', /--dim\) must be an integer/);
+  });
+
+  it('a --dim that contradicts the file', async () => {
+    await expectError(readVectors(join(fx.dir, 'q.npy'), { dim: 4 }), 'INVALID_ARGUMENT', /dimension 5, but dimension 4 was given/);
+  });
+
+  it('truncated .npy and .fvecs name the byte offset', async () => {
+    const npy = readFileSync(join(fx.dir, 'q.npy'));
+    const path = join(fx.dir, 'cut.npy');
+    writeFileSync(path, npy.subarray(0, npy.length - 3));
+    await expectError(readVectors(path), 'FORMAT', /cut\.npy: truncated: expected 7 x 5 float32 values \(140 bytes\) at byte offset 128/);
+    writeFileSync(path, npy.subarray(0, 9));
+    await expectError(readVectors(path), 'FORMAT', /uint16 \.npy header length .* at byte offset 8/);
+    const fvecs = readFileSync(join(fx.dir, 'q.fvecs'));
+    const fpath = join(fx.dir, 'cut.fvecs');
+    writeFileSync(fpath, fvecs.subarray(0, fvecs.length - 1));
+    await expectError(readVectors(fpath), 'FORMAT', /records of 24 bytes .*record 6 at byte offset 144 is incomplete/);
+    const mixed = Buffer.from(fvecs);
+    mixed.writeInt32LE(4, 48);
+    writeFileSync(fpath, mixed);
+    await expectError(readVectors(fpath), 'FORMAT', /bad \.fvecs record 2: its dimension is 4, expected 5 .* at byte offset 48/);
+  });
+
+  it('a missing file -> NOT_FOUND', async () => {
+    await expectError(readVectors(join(fx.dir, 'nope.npy')), 'NOT_FOUND', /file not found/);
+  });
+});
+
+describe('writing vector files', () => {
+  it('NumPy reads the .npy, .fvecs and .f32 tessera writes, atomically', async () => {
+    for (const ext of ['npy', 'fvecs', 'f32']) await writeVectors(join(fx.dir, `ours.${ext}`), q, 5);
+    const script = `
+import numpy as np, sys
+d = sys.argv[1]
+a = np.load(d + '/ours.npy'); assert a.dtype == np.float32 and a.shape == (7, 5) and a.flags.c_contiguous
+f = np.fromfile(d + '/ours.fvecs', dtype='int32').reshape(7, 6); assert (f[:, 0] == 5).all()
+b = f[:, 1:].copy().view('float32'); c = np.fromfile(d + '/ours.f32', dtype='float32').reshape(7, 5)
+ref = np.load(d + '/q.npy'); assert (a == ref).all() and (b == ref).all() and (c == ref).all()
+print('ok')`;
+    expect(execFileSync(faissPython(), ['-c', script, fx.dir], { encoding: 'utf8' }).trim()).toBe('ok');
+    for (const ext of ['npy', 'fvecs'] as const) expect((await readVectors(join(fx.dir, `ours.${ext}`))).data).toEqual(q);
+  });
+
+  it('refuses an unknown extension or rows that do not divide', async () => {
+    await expectError(writeVectors(join(fx.dir, 'x.bin'), q, 5), 'INVALID_ARGUMENT', /name the file \.npy, \.fvecs or \.f32/);
+    await expectError(writeVectors(join(fx.dir, 'x.npy'), q, 6), 'INVALID_ARGUMENT', /length 35 are not rows of dimension 6/);
+  });
+});
