@@ -122,8 +122,10 @@ export function createApp(opts: AppOptions, state: ServiceState): FastifyInstanc
     ajv: { customOptions: { coerceTypes: false, allErrors: false } },
   });
 
-  // Clients that post JSON without a JSON content type (curl -d) are served as JSON too.
+  // Clients that post JSON without a JSON content type (curl -d: form-encoded; fetch with a string
+  // body: text/plain) are served as JSON too.
   const jsonParser = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('text/plain');
   app.addContentTypeParser('*', { parseAs: 'string' }, jsonParser);
 
   app.setErrorHandler((error, request, reply) => {

@@ -123,9 +123,9 @@ describe('POST /retrieve contract', () => {
     expect(new Set(hits.map((h) => JSON.stringify(h.document))).size).toBe(ROWS.length);
   });
 
-  it('accepts JSON sent without a JSON content type (curl -d)', async () => {
+  it.each(['application/x-www-form-urlencoded', 'text/plain;charset=UTF-8'])('accepts JSON sent as %s (curl -d, fetch with a string body)', async (type) => {
     const { service } = await serve();
-    const res = await service.app.inject({ method: 'POST', url: '/retrieve', payload: '{"queries":["cat"]}', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    const res = await service.app.inject({ method: 'POST', url: '/retrieve', payload: '{"queries":["cat"]}', headers: { 'content-type': type } });
     expect(res.statusCode).toBe(200);
   });
 });

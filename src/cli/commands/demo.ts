@@ -34,5 +34,6 @@ export function register(program: Command): void {
       '',
       `health: curl -s ${url}/health    metrics: curl -s ${url}/metrics    stop: Ctrl-C`,
     ]);
+    process.exit(0);
   });
 }

@@ -174,8 +174,9 @@ export async function runUntilSignal(service: RunningService, readyLines: (url: 
   }
   if (!signalled) {
     const total = Object.values(service.state.loaded).reduce((a, b) => a + b, 0);
-    say(`ready in ${total.toFixed(2)} s of loading (${((performance.now() - t0) / 1000).toFixed(2)} s since listen): serving ${service.url}`);
-    for (const line of readyLines(service.url)) process.stderr.write(`${line}\n`);
+    // One write, so a reader that sees the ready line also sees the example after it.
+    const ready = `tessera: ready in ${total.toFixed(2)} s of loading (${((performance.now() - t0) / 1000).toFixed(2)} s since listen): serving ${service.url}`;
+    process.stderr.write([ready, ...readyLines(service.url)].map((l) => `${l}\n`).join(''));
   }
   return closed;
 }
@@ -192,5 +193,7 @@ export function register(program: Command): void {
     const service = await serveFiles({ ...servingOptions(flags), index: flags.index, corpus: flags.corpus, model: flags.model, offsets: flags.offsets });
     say(`listening on ${service.url} (GET /health answers 503 until loaded)`);
     await runUntilSignal(service, (url) => ['try it:', `  ${curlExample(url, 'who wrote the origin of species?')}`]);
+    // A signal during loading leaves the load running in the background: do not wait for it.
+    process.exit(0);
   });
 }

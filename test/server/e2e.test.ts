@@ -1,0 +1,157 @@
+/**
+ * End to end through the real command line: the CLI is bundled (esbuild, as tsup would) and run as a
+ * child process on the bundled demo assets (real model, real index file, real corpus). Clients are
+ * python3 scripts re-enacting Search-R1's trainer and verl's tool (test/server/search_r1_client.py).
+ * WASM always; the GPU backend too when a WebGPU adapter exists (Dawn on lavapipe here; required
+ * with REQUIRE_WEBGPU=1).
+ */
+import { execFile, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { build } from 'esbuild';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { gpuForTests } from '../helpers/gpu.js';
+
+const ROOT = resolve(__dirname, '../..');
+const CLIENT = join(ROOT, 'test/server/search_r1_client.py');
+let cli = '';
+let bundleDir = '';
+let tmp = '';
+const children = new Set<ChildProcess>();
+
+interface Started {
+  child: ChildProcess;
+  url: string;
+  stderr: () => string;
+  exited: Promise<number | null>;
+}
+
+/** Runs `tessera <args>` and resolves once it prints its ready line. */
+function startCli(args: string[]): Promise<Started> {
+  const child = spawn(process.execPath, [cli, ...args, '--port', '0', '--log-level', 'warn', '--threads', '1'], { cwd: tmp, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.add(child);
+  let err = '';
+  const exited = new Promise<number | null>((r) =>
+    child.on('exit', (code) => {
+      children.delete(child);
+      r(code);
+    }),
+  );
+  return new Promise((resolveStart, reject) => {
+    const timer = setTimeout(() => reject(new Error(`tessera ${args[0]} not ready after 90 s:\n${err}`)), 90_000);
+    child.stdout!.on('data', () => {});
+    child.stderr!.on('data', (d: Buffer) => {
+      err += d.toString();
+      const m = /ready in .* serving (http:\/\/\S+)/.exec(err);
+      if (m) {
+        clearTimeout(timer);
+        resolveStart({ child, url: m[1]!, stderr: () => err, exited });
+      }
+    });
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`tessera ${args[0]} exited with ${code} before ready:\n${err}`));
+    });
+  });
+}
+
+/** Runs the Python client in `mode` against `url`; resolves with its JSON line. */
+function client(url: string, mode: string): Promise<Record<string, unknown>> {
+  return new Promise((res, rej) =>
+    execFile('python3', [CLIENT, url, mode], { timeout: 60_000 }, (e, stdout, stderr) => {
+      if (e) rej(new Error(`search_r1_client.py ${mode} failed: ${stderr || e.message}`));
+      else res(JSON.parse(stdout) as Record<string, unknown>);
+    }),
+  );
+}
+
+async function stop(s: Started): Promise<number | null> {
+  s.child.kill('SIGTERM');
+  return s.exited;
+}
+
+beforeAll(async () => {
+  // The bundle must sit inside the checkout so its bare imports resolve from node_modules/.
+  mkdirSync(join(ROOT, 'out'), { recursive: true });
+  bundleDir = mkdtempSync(join(ROOT, 'out', 'test-server-e2e-'));
+  cli = join(bundleDir, 'cli.mjs');
+  await build({
+    entryPoints: [join(ROOT, 'src/cli/main.ts')],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    packages: 'external',
+    loader: { '.wgsl': 'text' },
+    outfile: cli,
+    logLevel: 'warning',
+  });
+  tmp = mkdtempSync(join(tmpdir(), 'tessera-e2e-'));
+});
+
+afterAll(() => {
+  for (const c of children) c.kill('SIGKILL');
+  rmSync(bundleDir, { recursive: true, force: true });
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+describe('tessera demo / serve through the CLI, Python clients (WASM backend)', () => {
+  let contractWasm: { ids: number[][]; scores: number[][] } | undefined;
+
+  it('demo: builds the index once, serves it; Search-R1 and verl clients, every limit, concurrency', async () => {
+    const s = await startCli(['demo', '--cache-dir', join(tmp, 'cache'), '--backend', 'wasm', '--max-batch', '8', '--max-topk', '10', '--body-limit', '8192']);
+    expect(s.stderr()).toMatch(/building the demo index once/);
+    expect(s.stderr()).toMatch(/backend: wasm/);
+    expect(s.stderr()).toMatch(/loaded corpus .*\n.*loaded model .*\n(.*\n)*.*loaded index /);
+    expect(s.stderr()).toMatch(/curl -s http:\/\/127\.0\.0\.1:\d+\/retrieve -H 'Content-Type: application\/json' -d '\{"queries":\[/);
+    contractWasm = (await client(s.url, 'contract')) as typeof contractWasm;
+    await client(s.url, 'limits');
+    await client(s.url, 'concurrent');
+    expect(await stop(s)).toBe(0);
+    expect(s.stderr()).toMatch(/SIGTERM: shutting down[\s\S]*stopped/);
+  });
+
+  it('serve: builds the offset table beside the corpus; full queue -> 503 + Retry-After; deadline -> 504', async () => {
+    const index = join(tmp, 'cache', readdirSync(join(tmp, 'cache')).find((f) => f.endsWith('.faiss'))!);
+    copyFileSync(join(ROOT, 'assets/demo/corpus.jsonl'), join(tmp, 'corpus.jsonl'));
+    const files = ['--index', index, '--corpus', join(tmp, 'corpus.jsonl'), '--model', join(ROOT, 'assets/demo/model'), '--backend', 'wasm'];
+    const s = await startCli(['serve', ...files, '--max-wait-ms', '400', '--max-queue', '2', '--timeout-ms', '200']);
+    expect(s.stderr()).toMatch(/offset table built and saved to .*corpus\.jsonl\.offsets/);
+    await client(s.url, 'queue');
+    expect(await stop(s)).toBe(0);
+
+    // Restart: the offset table is reused; SIGTERM lets the request in flight finish.
+    const again = await startCli(['serve', ...files, '--max-wait-ms', '300']);
+    expect(again.stderr()).toMatch(/offset table reused from .*corpus\.jsonl\.offsets/);
+    const inFlight = fetch(`${again.url}/retrieve`, { method: 'POST', body: JSON.stringify({ queries: ['the planet we live on'], topk: 1 }) });
+    await new Promise((r) => setTimeout(r, 100)); // the request now waits in the batcher
+    again.child.kill('SIGTERM');
+    const res = await inFlight;
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { result: { contents: string }[][] }).result[0]![0]!.contents).toMatch(/^"Earth"/);
+    expect(await again.exited).toBe(0);
+  });
+
+  it('refuses to start on an index and corpus that do not belong together, naming the fix', async () => {
+    const index = join(tmp, 'cache', readdirSync(join(tmp, 'cache')).find((f) => f.endsWith('.faiss'))!);
+    const short = join(tmp, 'short.jsonl');
+    copyFileSync(join(ROOT, 'test/server/search_r1_client.py'), short); // any other row count
+    await expect(startCli(['serve', '--index', index, '--corpus', short, '--model', join(ROOT, 'assets/demo/model')])).rejects.toThrow(
+      /exited with 2 before ready:[\s\S]*holds 8000 vectors but the corpus .* has \d+ rows: serve the corpus the index was built from/,
+    );
+  });
+
+  it('GPU backend (Dawn): the demo again, cached index reused, same answers as WASM', async () => {
+    if (!(await gpuForTests('the GPU serve end-to-end test'))) return;
+    const s = await startCli(['demo', '--cache-dir', join(tmp, 'cache'), '--backend', 'gpu']);
+    expect(s.stderr()).toMatch(/demo index reused/);
+    expect(s.stderr()).toMatch(/backend: gpu/);
+    const gpu = (await client(s.url, 'contract')) as { ids: number[][]; scores: number[][] };
+    expect(contractWasm).toBeDefined();
+    expect(gpu.ids).toEqual(contractWasm!.ids);
+    gpu.scores.flat().forEach((v, i) => expect(v).toBeCloseTo(contractWasm!.scores.flat()[i]!, 4));
+    expect(await stop(s)).toBe(0);
+  });
+});
