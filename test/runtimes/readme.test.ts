@@ -4,9 +4,10 @@
  * examples/deno/main.ts, run by deno.test.ts); the browser snippet is an excerpt of
  * examples/browser/main.ts, which browser.test.ts runs in Chromium.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { runChild } from './helpers/child.js';
 import { repoRoot } from './helpers/package-build.js';
 
 const read = (path: string) => readFileSync(join(repoRoot, path), 'utf8');
@@ -40,5 +41,16 @@ describe('README section runtimes', () => {
       if (files.includes(block)) continue;
       expect(page, `README block is not in examples/browser/main.ts:\n${block}`).toContain(block);
     }
+  });
+});
+
+describe('TypeScript examples', () => {
+  // Against the published types (dist/*.d.ts from `npm run build`, which CI runs before the tests).
+  const built = existsSync(join(repoRoot, 'dist/index.d.ts'));
+  if (!built) console.warn('dist/index.d.ts missing: run `npm run build` to type-check examples/ against the published types');
+  it.skipIf(!built && !process.env.CI)('type-check (npx tsc -p examples)', async () => {
+    const out = await runChild(process.execPath, [join(repoRoot, 'node_modules/typescript/bin/tsc'), '-p', 'examples'], repoRoot);
+    expect(out.stdout + out.stderr).toBe('');
+    expect(out.code).toBe(0);
   });
 });
