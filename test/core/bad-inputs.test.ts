@@ -1,0 +1,75 @@
+/**
+ * Every input check fed through the public API on each backend: wrong dimension, NaN/Infinity,
+ * k < 1 or absurd, empty index, wrong array type, bad factory string / metric / backend. Each gives
+ * INVALID_ARGUMENT (or UNSUPPORTED) with a message naming the problem and the fix.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import '../../src/node.js';
+import { indexFactory } from '../../src/core/factory.js';
+import type { Backend, Index } from '../../src/core/types.js';
+import { MAX_K } from '../../src/core/validate.js';
+import { gpuForTests } from '../helpers/gpu.js';
+
+async function expectCode(p: Promise<unknown>, code: string, re: RegExp): Promise<void> {
+  await expect(p).rejects.toMatchObject({ name: 'TesseraError', code, message: expect.stringMatching(re) });
+}
+
+describe.each(['wasm', 'gpu'] as Backend[])('bad inputs on %s', (backend) => {
+  let run = true;
+  let index: Index | undefined;
+  let empty: Index | undefined;
+  beforeAll(async () => {
+    if (backend === 'gpu') run = await gpuForTests('bad-input checks on the GPU backend');
+    if (!run) return;
+    index = await indexFactory(4, 'Flat', 'ip', { backend });
+    await index.add(new Float32Array([1, 0, 0, 0, 0, 1, 0, 0]));
+    empty = await indexFactory(4, 'Flat', 'l2', { backend });
+  });
+  afterAll(async () => {
+    await index?.dispose();
+    await empty?.dispose();
+  });
+
+  it('dimension mismatch in search and add', async () => {
+    if (!run) return;
+    await expectCode(index!.search(new Float32Array(3), 1), 'INVALID_ARGUMENT', /dimension mismatch: queries have length 3.*d=4.*one vector of 3 values\?/);
+    await expectCode(index!.add(new Float32Array(6)), 'INVALID_ARGUMENT', /dimension mismatch: vectors to add have length 6/);
+  });
+
+  it('NaN and Infinity, with row and dimension', async () => {
+    if (!run) return;
+    await expectCode(index!.search(new Float32Array([0, 0, 0, 0, 1, NaN, 0, 0]), 1), 'INVALID_ARGUMENT', /queries contain NaN at row 1, dimension 1: every value must be finite/);
+    await expectCode(index!.add(new Float32Array([0, 0, Infinity, 0])), 'INVALID_ARGUMENT', /vectors to add contain Infinity at row 0, dimension 2/);
+    expect(index!.ntotal).toBe(2);
+  });
+
+  it('k < 1, fractional, absurdly large', async () => {
+    if (!run) return;
+    const q = new Float32Array(4);
+    await expectCode(index!.search(q, 0), 'INVALID_ARGUMENT', /k must be an integer >= 1, got 0/);
+    await expectCode(index!.search(q, 1.5), 'INVALID_ARGUMENT', /got 1\.5/);
+    await expectCode(index!.search(q, MAX_K + 1), 'INVALID_ARGUMENT', /larger than this index supports .*ask for fewer/);
+  });
+
+  it('searching an empty index', async () => {
+    if (!run) return;
+    await expectCode(empty!.search(new Float32Array(4), 1), 'INVALID_ARGUMENT', /index is empty: add vectors \(index\.add\) before searching/);
+  });
+
+  it('wrong array types', async () => {
+    if (!run) return;
+    await expectCode(index!.search(new Float64Array(4) as unknown as Float32Array, 1), 'INVALID_ARGUMENT', /queries must be a Float32Array .*got Float64Array: convert with Float32Array\.from/);
+    await expectCode(index!.add([1, 2, 3, 4] as unknown as Float32Array), 'INVALID_ARGUMENT', /got Array/);
+  });
+
+  it('bad factory string, metric, dimension', async () => {
+    if (!run) return;
+    await expectCode(indexFactory(4, 'Flatt', 'ip', { backend }), 'INVALID_ARGUMENT', /cannot parse index type "Flatt".*supported: Flat/);
+    await expectCode(indexFactory(4, 'Flat', 'cosine' as 'ip', { backend }), 'INVALID_ARGUMENT', /metric must be 'ip' or 'l2', got "cosine"/);
+    await expectCode(indexFactory(0, 'Flat', 'ip', { backend }), 'INVALID_ARGUMENT', /dimension must be an integer in \[1, 65536\], got 0/);
+  });
+});
+
+it('an unknown backend name', async () => {
+  await expectCode(indexFactory(4, 'Flat', 'ip', { backend: 'cuda' as Backend }), 'INVALID_ARGUMENT', /backend must be 'auto', 'gpu' or 'wasm', got "cuda"/);
+});
