@@ -142,6 +142,13 @@ export function createApp(opts: AppOptions, state: ServiceState): FastifyInstanc
     if (route === '/retrieve') metrics.requestSeconds.observe(reply.elapsedTime / 1000);
   });
 
+  // While shutting down, answers close their connection: a keep-alive socket left idle after the
+  // last in-flight answer would hold the close for the whole keep-alive timeout (72 s in fastify).
+  app.addHook('onSend', async (_request, reply, payload) => {
+    if (state.phase === 'closing' || state.phase === 'failed') reply.header('connection', 'close');
+    return payload;
+  });
+
   const ready = () => state.phase === 'ready' && (state.searchReady?.() ?? true);
 
   app.get('/health', async (_request, reply) => {

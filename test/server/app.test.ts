@@ -298,6 +298,8 @@ describe('readiness, faults and shutdown', () => {
     const closing = service.close();
     const res = await inFlight;
     expect(res.statusCode).toBe(200);
+    // The answer closes its keep-alive connection, so the close does not wait out the keep-alive timeout.
+    expect(res.headers.connection).toBe('close');
     await closing;
     expect(indexes[0]!.disposed).toBe(true);
   });

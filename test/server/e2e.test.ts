@@ -128,10 +128,13 @@ describe('tessera demo / serve through the CLI, Python clients (WASM backend)', 
     const inFlight = fetch(`${again.url}/retrieve`, { method: 'POST', body: JSON.stringify({ queries: ['the planet we live on'], topk: 1 }) });
     await new Promise((r) => setTimeout(r, 100)); // the request now waits in the batcher
     again.child.kill('SIGTERM');
+    const signalled = performance.now();
     const res = await inFlight;
     expect(res.status).toBe(200);
     expect(((await res.json()) as { result: { contents: string }[][] }).result[0]![0]!.contents).toMatch(/^"Earth"/);
     expect(await again.exited).toBe(0);
+    // Not held by the client's idle keep-alive connection (fastify's keep-alive timeout is 72 s).
+    expect(performance.now() - signalled).toBeLessThan(10_000);
   });
 
   it('refuses to start on an index and corpus that do not belong together, naming the fix', async () => {
