@@ -1,4 +1,5 @@
-// Prints the closing line CI reads, "N passed, N failed", from vitest's JSON report.
+// Prints the closing line CI reads, "N passed, N failed", alone as the last line, from vitest's JSON
+// report. Skips and broken files are listed on lines before it.
 import { readFileSync } from 'node:fs';
 
 const path = process.argv[2] ?? 'out/vitest.json';
@@ -6,12 +7,20 @@ let report;
 try {
   report = JSON.parse(readFileSync(path, 'utf8'));
 } catch (e) {
-  console.error(`summary: no vitest report at ${path} (${e.message})`);
+  console.log(`summary: no vitest report at ${path} (${e.message}): the test run crashed or was killed`);
   console.log('0 passed, 1 failed');
   process.exit(1);
 }
-// A file that failed to load counts as a failure even though it ran no test.
-const brokenFiles = (report.testResults ?? []).filter((f) => f.status === 'failed' && (f.assertionResults ?? []).length === 0).length;
-const failed = report.numFailedTests + brokenFiles;
-const skipped = report.numPendingTests + report.numTodoTests;
-console.log(`${report.numPassedTests} passed, ${failed} failed` + (skipped ? `, ${skipped} skipped` : ''));
+const files = report.testResults ?? [];
+// A file that failed without a failed test (import error, a failing beforeAll that skipped its
+// tests, a worker that died) counts as one failure, so it can never pass unnoticed.
+const broken = files.filter((f) => f.status === 'failed' && !(f.assertionResults ?? []).some((t) => t.status === 'failed'));
+for (const f of broken) {
+  const why = (f.message ?? '').split('\n')[0].slice(0, 200);
+  console.log(`summary: ${f.name}: failed outside any test${why ? `: ${why}` : ''}`);
+}
+const failedTests = files.flatMap((f) => (f.assertionResults ?? []).filter((t) => t.status === 'failed').map((t) => `${f.name}: ${t.fullName}`));
+for (const t of failedTests.slice(0, 50)) console.log(`summary: FAILED ${t}`);
+const skipped = (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
+if (skipped) console.log(`summary: ${skipped} skipped`);
+console.log(`${report.numPassedTests} passed, ${report.numFailedTests + broken.length} failed`);
