@@ -4,7 +4,7 @@
  * a plain static server on 127.0.0.1, it loads the demo index, corpus and model, encodes a typed
  * query and shows the expected passage first, on WebGPU (Chromium's SwiftShader adapter), on the
  * forced WASM path (?backend=wasm), and where WebGPU is missing ('auto' falls back and says so once):
- * navigator.gpu deleted, and a Chromium without --enable-unsafe-webgpu (no adapter).
+ * navigator.gpu deleted, requestDevice() failing, and a Chromium without --enable-unsafe-webgpu (no adapter).
  * Screenshots go to out/browser/ (ignored; CI keeps them as artifacts).
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -152,6 +152,19 @@ describe('browser example in headless Chromium', () => {
     expect(r.backend).toBe('WASM (CPU)');
     expect(r.notice).toMatch(/WebGPU/);
     expect(r.notice).toMatch(/WASM/);
+    expect(r.logs.filter((l) => l.includes('tessera:'))).toHaveLength(1);
+    expectGoodResults(r);
+  });
+
+  it("falls back to WASM when the WebGPU device fails ('auto'), says why once, same answer", async () => {
+    gpuBrowser ??= await launchChromium({ webgpu: true });
+    // An adapter that cannot give a device (driver refuses, out of memory, a blocklisted GPU).
+    const r = await searchOnPage(gpuBrowser, './', 'device-fails.png', () => {
+      GPUAdapter.prototype.requestDevice = () => Promise.reject(new Error('simulated device failure'));
+    });
+    expect(r.adapter).not.toMatch(/^none/);
+    expect(r.backend).toBe('WASM (CPU)');
+    expect(r.notice).toMatch(/^WebGPU failed \(.*simulated device failure.*\): searching on the WASM \(CPU\) backend$/);
     expect(r.logs.filter((l) => l.includes('tessera:'))).toHaveLength(1);
     expectGoodResults(r);
   });
