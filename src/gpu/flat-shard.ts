@@ -6,6 +6,7 @@
 import scoresWgsl from '../../shaders/flat_scores.wgsl';
 import selectWgsl from '../../shaders/topk_select.wgsl';
 import fillWgsl from '../../shaders/fill_random.wgsl';
+import gemmWgsl from '../../shaders/flat_gemm.wgsl';
 import { TesseraError } from '../core/errors.js';
 import type { Metric } from '../core/types.js';
 import { BufferUsage, MapMode, type GpuContext } from './device.js';
@@ -46,6 +47,46 @@ interface Tile {
   buffer: GPUBuffer;
   rows: number;
   capacity: number;
+}
+
+/** Batches of at least this many queries use flat_gemm (compute-bound) instead of flat_scores. */
+export const GEMM_MIN_BATCH = 32;
+
+/** What a scorer may know about a shard (compile-time facts of its pipelines). */
+export interface ShardInfo {
+  d: number;
+  metric: Metric;
+  precision: Precision;
+  /** vec4<u32> words per stored row. */
+  rowWords: number;
+  /** vec4<f32> per (zero-padded) query row. */
+  q4: number;
+  features: GPUSupportedFeatures;
+  adapter?: GPUAdapter;
+}
+
+/**
+ * The scoring step of flat search, pluggable: one dispatch that writes scores (nq x rows f32,
+ * larger is better: ip = q.x, l2 = -|q-x|^2) for rows [rowStart, rowStart + rows) of one tile.
+ * The pipeline's bind group 0 must match shaders/flat_scores.wgsl: 0 params (uniform: nq, rows,
+ * rowStart, rowWords, q4), 1 base tile (array<vec4<u32>>), 2 queries (nq x q4 vec4<f32>), 3 sq
+ * decode params (int8: vmin[q4 vec4] then step[q4 vec4]), 4 scores. The dispatch is
+ * (ceil(rows / BR), ceil(nq / BQ)). Per-segment top-k selection and the merge stay as they are.
+ * The tensor-core int8 scorer (src/gpu/tensor/) registers here.
+ */
+export interface ChunkScorer {
+  name: string;
+  accepts(shard: ShardInfo, nq: number): boolean;
+  /** Workgroup footprint and a cache key of the compile-time facts the pipeline depends on. */
+  shape(shard: ShardInfo, nq: number): { BR: number; BQ: number; key: string };
+  pipeline(device: GPUDevice, shard: ShardInfo, nq: number): GPUComputePipeline;
+}
+
+const chunkScorers: ChunkScorer[] = [];
+
+/** Registers a scorer, tried before the built-in ones (latest first). */
+export function registerChunkScorer(scorer: ChunkScorer): void {
+  chunkScorers.unshift(scorer);
 }
 
 /** Workgroup shape of flat_scores by batch size: wide in rows for few queries, square for many. */
@@ -290,10 +331,31 @@ export class FlatShard {
     return p;
   }
 
-  private scoresPipeline(nq: number): { pipeline: GPUComputePipeline; BR: number; BQ: number } {
-    const { WR, WQ } = scoresShape(nq);
+  /**
+   * The scoring step for a batch of nq queries: a registered ChunkScorer that accepts this shard
+   * (e.g. the tensor-core int8 scorer), else flat_gemm for large batches (compute-bound), else
+   * flat_scores (memory-bound, few queries). Pipelines are cached by compile-time facts only.
+   */
+  private scorer(nq: number): { pipeline: GPUComputePipeline; BR: number; BQ: number } {
+    for (const s of chunkScorers) {
+      if (s.accepts(this.info, nq)) {
+        const shape = s.shape(this.info, nq);
+        return { pipeline: this.pipeline(`ext:${s.name}:${shape.key}`, () => s.pipeline(this.ctx.device, this.info, nq)), BR: shape.BR, BQ: shape.BQ };
+      }
+    }
     const prec = PREC_CODE[this.layout.precision];
     const metric = this.layout.metric === 'ip' ? 0 : 1;
+    if (nq >= GEMM_MIN_BATCH) {
+      const pipeline = this.pipeline(`gemm:${prec}:${metric}`, () =>
+        this.ctx.device.createComputePipeline({
+          label: `flat_gemm ${this.layout.precision} ${this.layout.metric}`,
+          layout: 'auto',
+          compute: { module: this.ctx.device.createShaderModule({ label: 'flat_gemm', code: gemmWgsl }), entryPoint: 'main', constants: { PREC: prec, METRIC: metric } },
+        }),
+      );
+      return { pipeline, BR: 128, BQ: 64 };
+    }
+    const { WR, WQ } = scoresShape(nq);
     const pipeline = this.pipeline(`scores:${prec}:${metric}:${WR}x${WQ}`, () => {
       const module = this.ctx.device.createShaderModule({ label: 'flat_scores', code: scoresWgsl });
       return this.ctx.device.createComputePipeline({
@@ -303,6 +365,11 @@ export class FlatShard {
       });
     });
     return { pipeline, BR: WR * 4, BQ: WQ * 4 };
+  }
+
+  /** What a ChunkScorer may know about this shard. */
+  get info(): ShardInfo {
+    return { d: this.layout.d, metric: this.layout.metric, precision: this.layout.precision, rowWords: this.rowWords, q4: this.q4, features: this.ctx.device.features, adapter: this.ctx.adapter };
   }
 
   private selectPipeline(entry: 'select_scores' | 'merge_pairs', kp: number): GPUComputePipeline {
@@ -329,7 +396,7 @@ export class FlatShard {
   /** Largest query batch and the chunk rows / segments used for it. */
   batchPlan(nq: number, k: number): { nqb: number; chunkRows: number; nseg: number } {
     const nqb = Math.min(nq, MAX_BATCH);
-    const BR = scoresShape(nqb).WR * 4;
+    const BR = 64; // the narrowest scorer: chunks stay within 65535 workgroups along rows
     const maxTileRows = Math.max(1, ...this.tiles.map((t) => t.rows));
     let chunkRows = Math.min(maxTileRows, Math.floor(this.scratchBytes / (nqb * 4)), 65535 * BR);
     chunkRows = Math.max(chunkRows, 1);
@@ -392,7 +459,7 @@ export class FlatShard {
     }
     const uniforms = await this.scratchBuffer('uniforms', chunks.length * 3 * UNIFORM_STRIDE, BufferUsage.UNIFORM | BufferUsage.COPY_DST);
     const params = new Uint32Array((chunks.length * 3 * UNIFORM_STRIDE) / 4);
-    const { pipeline: scoresPipe, BR, BQ } = this.scoresPipeline(nqb);
+    const { pipeline: scoresPipe, BR, BQ } = this.scorer(nqb);
     const selectPipe = this.selectPipeline('select_scores', kp);
     const mergePipe = this.selectPipeline('merge_pairs', kp);
     const enc = device.createCommandEncoder({ label: 'tessera flat search' });
