@@ -5,7 +5,9 @@
  * (minified and gzipped). test/runtimes/bundle.test.ts runs it, enforces the budget and prints the
  * table recorded in BENCHMARKS.md (section bundle).
  */
+import { readFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
+import { isAbsolute, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { build, type Metafile, type Plugin } from 'esbuild';
 
@@ -22,6 +24,12 @@ export interface Offender {
 export interface BundleReport {
   /** Every Node built-in or Node-only package the bundle imports (statically or by a literal dynamic import). */
   offenders: Offender[];
+  /**
+   * Node built-ins named in tessera's own bundled files as strings rather than imports (e.g. a
+   * dynamic import behind a variable, which bundlers cannot see): they escape `offenders`, and are
+   * only safe when the code path that uses them cannot run outside Node.
+   */
+  hiddenNodeRefs: Offender[];
   /** Resolved input files, relative to the consumer folder. */
   inputs: string[];
   /** Minified bytes of the whole bundle. */
@@ -110,8 +118,26 @@ export async function measureBundle(opts: {
     const g = groupOf(input);
     byGroup[g] = (byGroup[g] ?? 0) + bytesInOutput;
   }
+  const hiddenNodeRefs: Offender[] = [];
+  for (const input of Object.keys(meta.inputs)) {
+    if (groupOf(input).startsWith('package:') || input.startsWith('<stdin>')) continue;
+    const path = isAbsolute(input) ? input : join(opts.consumerDir, input);
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch {
+      continue; // virtual inputs
+    }
+    for (const m of text.matchAll(/(["'`])(node:[a-z_/]+)\1/g)) {
+      // Static imports and literal dynamic imports were resolved by esbuild and are in `offenders` already.
+      const before = text.slice(Math.max(0, m.index! - 40), m.index!);
+      if (/(\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)$/.test(before)) continue;
+      if (!hiddenNodeRefs.some((o) => o.specifier === m[2] && o.importer === input)) hiddenNodeRefs.push({ specifier: m[2]!, importer: input });
+    }
+  }
   return {
     offenders,
+    hiddenNodeRefs,
     inputs: Object.keys(meta.inputs),
     bytes: out.contents.byteLength,
     gzipBytes: gzipSync(out.contents, { level: 9 }).byteLength,

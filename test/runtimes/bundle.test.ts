@@ -15,7 +15,14 @@ import { type BuiltPackage, buildPackage, repoRoot } from './helpers/package-bui
  * own .wasm (SIMD and threads builds) is inlined as base64 and counted here. BENCHMARKS.md (section
  * bundle) records the measured size and why this number.
  */
-export const BUDGET_GZIP_BYTES = 96 * 1024;
+export const BUDGET_GZIP_BYTES = 128 * 1024;
+/**
+ * Node built-ins that tessera's universal code names as strings, each on a path that checks it runs
+ * in Node first. src/wasm/worker-pool.ts starts its WASM worker threads with node:worker_threads
+ * behind `process.versions.node` (Web Workers elsewhere). Better: a platform hook installed by
+ * src/node.ts, like Dawn's (loadGpu); until then it is listed here, and any new one fails.
+ */
+const KNOWN_HIDDEN_NODE_REFS = ['node:worker_threads in src/wasm/worker-pool.ts'];
 /** Packages a search-only browser app does not pay for: the encoder's runtime and tokenizer. */
 const ENCODER_PACKAGES = ['onnxruntime-web', '@huggingface/tokenizers'];
 
@@ -87,6 +94,8 @@ describe('browser bundle size', () => {
     expect(Object.keys(r.byGroup)).toEqual(expect.arrayContaining(['core', 'gpu', 'wasm', 'io', 'shaders']));
     // Node-only modules live in io/node-fs.ts and gpu/dawn.ts; neither may reach the universal entry.
     expect(r.inputs.filter((i) => /node-fs\.ts$|dawn\.ts$|src\/node\.ts$|src\/cli\/|src\/server\//.test(i))).toEqual([]);
+    // Node built-ins named as strings (bundlers cannot see them): only the known, guarded one.
+    expect(r.hiddenNodeRefs.map((o) => `${o.specifier} in ${o.importer}`)).toEqual(KNOWN_HIDDEN_NODE_REFS);
   });
 });
 
