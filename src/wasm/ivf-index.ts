@@ -404,4 +404,5 @@ export async function createIvfIndex(d: number, spec: IndexSpec, metric: Metric,
   return WasmIvfIndex.create(d, spec.nlist, spec.storage, metric, opts);
 }
 
-registerIndexType('wasm', 'ivf', { create: createIvfIndex, load: (source, opts) => loadIvfIndex(source, opts) });
+// The loader shards files larger than one WebAssembly memory (shards.ts, imported lazily: it imports this module).
+registerIndexType('wasm', 'ivf', { create: createIvfIndex, load: async (source, opts) => (await import('./shards.js')).loadIvfAuto(source, opts) });

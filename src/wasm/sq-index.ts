@@ -550,4 +550,5 @@ export async function createSqIndex(d: number, spec: IndexSpec, metric: Metric, 
   return WasmSqIndex.create(d, metric, opts);
 }
 
-registerIndexType('wasm', 'sq', { create: createSqIndex, load: (source, opts) => loadSqIndex(source, opts) });
+// The loader shards files larger than one WebAssembly memory (shards.ts, imported lazily: it imports this module).
+registerIndexType('wasm', 'sq', { create: createSqIndex, load: async (source, opts) => (await import('./shards.js')).loadSqAuto(source, opts) });

@@ -1,0 +1,443 @@
+/**
+ * Past 4 GiB: a 32-bit WebAssembly memory holds at most 4 GiB, so an index larger than that is split
+ * into shards, each its own module instance and memory (with its own worker threads), searched one
+ * after another and merged on the host (core/topk.ts mergeResults; ties to the lower id, so the merge
+ * equals one instance's answer). IVF shards share one coarse quantizer and SQ codec (trained once),
+ * so every shard probes the same lists and scores with the same codes as a single instance would.
+ *
+ * `planShards` says how an index of a given type and size is laid out (`tessera info` prints it);
+ * `shardBytes` is configurable so tests exercise the merge at kilobyte sizes.
+ */
+import { TesseraError, formatBytes } from '../core/errors.js';
+import { type IndexOptions, parseFactoryString } from '../core/factory.js';
+import { emptyResult, mergeResults, offsetLabels } from '../core/topk.js';
+import type { ByteSink, ByteSource, Index, Metric, SearchOptions, SearchResult } from '../core/types.js';
+import { checkSearch, checkVectors } from '../core/validate.js';
+import { openSink } from '../platform.js';
+import { ByteReader } from '../io/byte-reader.js';
+import { encodeIvfHead, IVF_FLAT_FOURCC, IVF_SQ_FOURCC, readIvfLayout } from '../io/faiss/ivf.js';
+import { encodeSqFileHeader, readSqLayout, SQ_FOURCC } from '../io/faiss/sq.js';
+import { WasmFlatIndex } from './flat-index.js';
+import { loadIvfIndex, WasmIvfIndex } from './ivf-index.js';
+import { loadSqIndex, readSourceInto, Sq8Codec, WASM_MEMORY_LIMIT, WasmSqIndex } from './sq-index.js';
+
+export interface ShardOptions {
+  /** Bytes one shard may use (default and most: 4 GiB, one WebAssembly memory). */
+  shardBytes?: number;
+}
+
+/** How an index is laid out over module instances. */
+export interface ShardPlan {
+  description: string;
+  d: number;
+  ntotal: number;
+  /** Bytes per stored vector in memory (codes + int32 id for IVF). */
+  bytesPerVector: number;
+  /** Bytes every shard holds besides vectors (centroids, tables, search buffers). */
+  fixedBytes: number;
+  /** Allowance for growth while adding (copy-on-grow of arrays); 1 when loading a file. */
+  growth: number;
+  shardBytes: number;
+  rowsPerShard: number;
+  /** Rows [firstRow, firstRow + rows) per shard and its estimated memory. */
+  shards: { firstRow: number; rows: number; bytes: number }[];
+  /** False for types tessera cannot shard (HNSW: one graph), which then must fit one instance. */
+  shardable: boolean;
+}
+
+/** Search buffers (query batches, probes, results) a shard keeps free besides its vectors. */
+const SEARCH_HEADROOM = 64 << 20;
+
+/**
+ * Lays out `ntotal` vectors of the FAISS type `description` over shards of at most `shardBytes`.
+ * `building`: the index is filled by add (arrays grow; Flat copies on growth) rather than loaded.
+ */
+export function planShards(input: { description: string; d: number; ntotal: number; building?: boolean } & ShardOptions): ShardPlan {
+  const { d, ntotal } = input;
+  const spec = parseFactoryString(input.description);
+  const shardBytes = Math.min(input.shardBytes ?? WASM_MEMORY_LIMIT, WASM_MEMORY_LIMIT);
+  if (!(shardBytes > 0)) throw new TesseraError('INVALID_ARGUMENT', `shardBytes must be > 0, got ${String(input.shardBytes)}`);
+  let bytesPerVector: number;
+  let fixed = 0;
+  let growth = 1;
+  let shardable = true;
+  switch (spec.kind) {
+    case 'flat':
+      bytesPerVector = 4 * d;
+      // WasmFlatIndex grows by copying (old + new array live at once)
+      growth = input.building ? 2.5 : 1;
+      break;
+    case 'sq':
+      bytesPerVector = d;
+      fixed = 8 * d;
+      break;
+    case 'ivf':
+      bytesPerVector = (spec.storage === 'flat' ? 4 * d : d) + 4;
+      fixed = spec.nlist * (4 * d + 12) + 8 * d;
+      // lists grow x1.5 by reallocation
+      growth = input.building ? 2 : 1;
+      break;
+    case 'hnsw':
+      // vectors + level-0 links (2M) + upper levels (about M / (M - 1) links per node)
+      bytesPerVector = 4 * d + 4 * (2 * spec.M + Math.ceil(spec.M / Math.max(1, spec.M - 1))) + 8 + 4;
+      shardable = false;
+      break;
+  }
+  const headroom = Math.min(SEARCH_HEADROOM, Math.floor(shardBytes / 4));
+  const usable = shardBytes - headroom - fixed;
+  const rowsPerShard = Math.floor(usable / (bytesPerVector * growth));
+  if (rowsPerShard < 1) {
+    throw new TesseraError(
+      'INVALID_ARGUMENT',
+      `a shard of ${formatBytes(shardBytes)} cannot hold one ${input.description} vector of d=${d} (${formatBytes(fixed)} fixed + ${formatBytes(bytesPerVector)} per vector): raise shardBytes or lower nlist`,
+    );
+  }
+  const shards: ShardPlan['shards'] = [];
+  for (let first = 0; first < ntotal || shards.length === 0; first += rowsPerShard) {
+    const rows = Math.min(rowsPerShard, ntotal - first);
+    shards.push({ firstRow: first, rows, bytes: fixed + headroom + Math.ceil(rows * bytesPerVector) });
+    if (ntotal === 0) break;
+  }
+  return { description: input.description, d, ntotal, bytesPerVector, fixedBytes: fixed, growth, shardBytes, rowsPerShard, shards, shardable };
+}
+
+/** The plan as lines for `tessera info`. */
+export function formatShardPlan(plan: ShardPlan): string {
+  const total = plan.shards.reduce((s, x) => s + x.bytes, 0);
+  const lines = [
+    `WASM memory: ${formatBytes(total)} (${formatBytes(plan.bytesPerVector)} per vector + ${formatBytes(plan.fixedBytes)} fixed per shard); one instance holds at most ${formatBytes(plan.shardBytes)}`,
+  ];
+  if (plan.shards.length === 1) {
+    lines.push(`shards: 1 (fits one WebAssembly instance)`);
+  } else if (!plan.shardable) {
+    lines.push(`shards: does not fit one WebAssembly instance and ${plan.description} cannot be sharded: serve it on the GPU backend or convert it (tessera convert --index-type IVF4096,SQ8)`);
+  } else {
+    lines.push(`shards: ${plan.shards.length} module instances of up to ${plan.rowsPerShard} vectors, searched one after another and merged`);
+    plan.shards.forEach((s, i) => lines.push(`  shard ${i}: rows ${s.firstRow}..${s.firstRow + s.rows - 1} (${s.rows} vectors, ${formatBytes(s.bytes)})`));
+  }
+  return lines.join('\n');
+}
+
+/** The shard plan of a FAISS file as `inspectIndex` describes it (type description, d, ntotal). */
+export function shardPlanForFile(info: { description: string; d: number; ntotal: number }, opts: ShardOptions = {}): ShardPlan {
+  return planShards({ description: info.description, d: info.d, ntotal: info.ntotal, shardBytes: opts.shardBytes });
+}
+
+type Shard = WasmFlatIndex | WasmSqIndex | WasmIvfIndex;
+
+/**
+ * One logical index over several module instances. Vectors fill shards in add order (ids stay
+ * 0..ntotal-1); a shard holds `plan.rowsPerShard` vectors, or whole inverted lists when loaded from
+ * an IVF file (then its ids are the file's).
+ */
+export class ShardedIndex implements Index {
+  readonly backend = 'wasm' as const;
+  readonly isTrainedInit: boolean;
+  ntotal = 0;
+  private readonly shards: { index: Shard; idOffset: number }[] = [];
+  private centroids: Float32Array | undefined;
+  private codec: Sq8Codec | undefined;
+  private disposed = false;
+  private readonly spec: ReturnType<typeof parseFactoryString>;
+  private readonly rowsPerShard: number;
+
+  constructor(
+    readonly d: number,
+    readonly description: string,
+    readonly metric: Metric,
+    private readonly opts: IndexOptions & ShardOptions = {},
+  ) {
+    this.spec = parseFactoryString(description);
+    if (this.spec.kind === 'hnsw') throw new TesseraError('UNSUPPORTED', `${description} cannot be sharded (one graph): use IVF or SQ8 past 4 GiB`);
+    this.rowsPerShard = planShards({ description, d, ntotal: 0, building: true, shardBytes: opts.shardBytes }).rowsPerShard;
+    this.isTrainedInit = this.spec.kind === 'flat';
+  }
+
+  get isTrained(): boolean {
+    if (this.spec.kind === 'flat') return true;
+    if (this.spec.kind === 'sq') return this.codec !== undefined;
+    return this.centroids !== undefined && (this.spec.kind === 'ivf' && this.spec.storage === 'flat' ? true : this.codec !== undefined);
+  }
+
+  /** Number of module instances in use. */
+  get shardCount(): number {
+    return this.shards.length;
+  }
+
+  /** Vectors per shard. */
+  shardSizes(): number[] {
+    return this.shards.map((s) => s.index.ntotal);
+  }
+
+  /** Bytes the shards' WebAssembly memories have grown to. */
+  get wasmMemoryBytes(): number {
+    return this.shards.reduce((s, x) => s + ('wasmMemoryBytes' in x.index ? x.index.wasmMemoryBytes : 0), 0);
+  }
+
+  private live(): void {
+    if (this.disposed) throw new TesseraError('INVALID_ARGUMENT', 'this index was disposed: create or load it again');
+  }
+
+  /** Trained parameters from elsewhere (a file, a trained single index). */
+  setTrained(centroids: Float32Array | undefined, codec: Sq8Codec | undefined): void {
+    this.centroids = centroids;
+    this.codec = codec;
+    for (const s of this.shards) this.applyTraining(s.index);
+  }
+
+  private applyTraining(index: Shard): void {
+    if (index instanceof WasmSqIndex && this.codec) index.setCodec(this.codec);
+    if (index instanceof WasmIvfIndex && this.centroids) index.setTrained(this.centroids, this.codec, this.spec.kind === 'ivf' && this.spec.storage === 'sq8');
+  }
+
+  private async newShard(idOffset: number): Promise<Shard> {
+    const o = { ...this.opts };
+    const s = this.spec;
+    let index: Shard;
+    if (s.kind === 'flat') index = await WasmFlatIndex.create(this.d, this.metric, o);
+    else if (s.kind === 'sq') index = await WasmSqIndex.create(this.d, this.metric, o);
+    else if (s.kind === 'ivf') index = await WasmIvfIndex.create(this.d, s.nlist, s.storage, this.metric, o);
+    else throw new TesseraError('UNSUPPORTED', `${this.description} cannot be sharded`);
+    this.applyTraining(index);
+    this.shards.push({ index, idOffset });
+    return index;
+  }
+
+  async train(x: Float32Array): Promise<void> {
+    this.live();
+    checkVectors(x, this.d, 'training vectors');
+    if (this.spec.kind === 'flat') return;
+    // Train once (in a throwaway instance for IVF) and hand the same parameters to every shard.
+    if (this.spec.kind === 'sq') {
+      const t = await WasmSqIndex.create(this.d, this.metric, { threads: this.opts.threads });
+      await t.train(x);
+      this.setTrained(undefined, t.codec);
+      await t.dispose();
+      return;
+    }
+    if (this.spec.kind !== 'ivf') return;
+    const t = await WasmIvfIndex.create(this.d, this.spec.nlist, this.spec.storage, this.metric, this.opts);
+    await t.train(x);
+    this.setTrained(t.centroids, t.codec);
+    await t.dispose();
+  }
+
+  async add(x: Float32Array): Promise<void> {
+    this.live();
+    const n = checkVectors(x, this.d, 'vectors to add');
+    if (!this.isTrained) throw new TesseraError('NOT_TRAINED', `${this.description} is not trained: call train(x) before add`);
+    let done = 0;
+    while (done < n) {
+      let last = this.shards[this.shards.length - 1];
+      if (!last || last.index.ntotal >= this.rowsPerShard) {
+        await this.newShard(this.ntotal);
+        last = this.shards[this.shards.length - 1]!;
+      }
+      const m = Math.min(n - done, this.rowsPerShard - last.index.ntotal);
+      await last.index.add(x.subarray(done * this.d, (done + m) * this.d));
+      done += m;
+      this.ntotal += m;
+    }
+  }
+
+  async search(q: Float32Array, k: number, opts: SearchOptions = {}): Promise<SearchResult> {
+    this.live();
+    const nq = checkSearch(q, k, this.d, this.ntotal);
+    if (nq === 0 || this.ntotal === 0) return emptyResult(nq, k, this.metric);
+    const parts: SearchResult[] = [];
+    for (const s of this.shards) {
+      if (s.index.ntotal === 0) continue;
+      opts.signal?.throwIfAborted();
+      parts.push(offsetLabels(await s.index.search(q, k, opts), s.idOffset));
+    }
+    return parts.length === 1 ? parts[0]! : mergeResults(parts, k, this.metric);
+  }
+
+  /** Writes one FAISS file (IxSQ, IwFl or IwSq) holding every shard, as a single instance would. */
+  async save(target: string | ByteSink): Promise<void> {
+    this.live();
+    const s = this.spec;
+    if (s.kind === 'flat') throw new TesseraError('UNSUPPORTED', 'saving a sharded Flat index is not supported: write its vectors with writeFlatIndex');
+    const sink = await openSink(target);
+    try {
+      if (s.kind === 'sq') {
+        await sink.write(encodeSqFileHeader(this.d, this.ntotal, this.metric, this.codec?.trained ?? new Float32Array(0)));
+        for (const sh of this.shards) {
+          const codes = (sh.index as WasmSqIndex).codes();
+          for (let o = 0; o < codes.length; o += 16 << 20) await sink.write(codes.slice(o, Math.min(codes.length, o + (16 << 20))));
+        }
+      } else if (s.kind === 'ivf') {
+        const lists = this.shards.map((sh) => ({ L: (sh.index as WasmIvfIndex).invertedLists(), off: sh.idOffset }));
+        const sizes = new Float64Array(s.nlist);
+        for (const { L } of lists) for (let l = 0; l < s.nlist; l++) sizes[l]! += L.sizes[l]!;
+        await sink.write(
+          encodeIvfHead({
+            d: this.d,
+            metric: this.metric,
+            ntotal: this.ntotal,
+            nprobe: this.opts.nprobe ?? 1,
+            centroids: this.centroids ?? new Float32Array(0),
+            sqTrained: s.storage === 'sq8' ? (this.codec?.trained ?? new Float32Array(0)) : undefined,
+            byResidual: s.storage === 'sq8',
+            isTrained: this.isTrained,
+            listSizes: sizes,
+          }),
+        );
+        for (let l = 0; l < s.nlist; l++) {
+          if (sizes[l] === 0) continue;
+          for (const { L } of lists) {
+            const n = L.sizes[l]!;
+            if (n > 0) await sink.write(L.bytes.slice(L.codePtr[l]!, L.codePtr[l]! + n * L.codeSize));
+          }
+          for (const { L, off } of lists) {
+            const n = L.sizes[l]!;
+            if (n === 0) continue;
+            const src = new Int32Array(L.bytes.buffer, L.idPtr[l]!, n);
+            const ids = new BigInt64Array(n);
+            for (let i = 0; i < n; i++) ids[i] = BigInt(src[i]! + off);
+            await sink.write(new Uint8Array(ids.buffer));
+          }
+        }
+      }
+    } catch (e) {
+      await (sink as { abort?: () => Promise<void> }).abort?.();
+      throw e;
+    }
+    await sink.close();
+  }
+
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const s of this.shards) await s.index.dispose();
+  }
+
+  /** Internal (loaders): adds a prepared shard. */
+  pushShard(index: Shard, idOffset: number): void {
+    this.shards.push({ index, idOffset });
+    this.ntotal += index.ntotal;
+  }
+}
+
+/** An empty sharded index from a factory string ("SQ8", "IVF4096,SQ8", "IVF1024,Flat", "Flat"). */
+export function shardedIndex(d: number, description: string, metric: Metric, opts: IndexOptions & ShardOptions = {}): ShardedIndex {
+  return new ShardedIndex(d, description, metric, opts);
+}
+
+/**
+ * Reads an IxSQ file into shards of at most `shardBytes` (rows split in order), streaming each
+ * shard's codes straight into its own memory.
+ */
+export async function loadShardedSq(source: ByteSource, opts: IndexOptions & ShardOptions = {}, label = 'index file'): Promise<ShardedIndex> {
+  const r = new ByteReader(source, 0, label);
+  const fourcc = await r.fourcc();
+  if (fourcc !== SQ_FOURCC) throw r.error(`expected an IndexScalarQuantizer ("${SQ_FOURCC}"), found ${JSON.stringify(fourcc)}`, 0);
+  const layout = await readSqLayout(r);
+  const plan = planShards({ description: 'SQ8', d: layout.d, ntotal: layout.ntotal, shardBytes: opts.shardBytes });
+  const out = new ShardedIndex(layout.d, 'SQ8', layout.metric, opts);
+  const codec = layout.sq.trained.length === 2 * layout.d ? new Sq8Codec(layout.d, layout.sq.trained) : undefined;
+  out.setTrained(undefined, codec);
+  try {
+    for (const s of plan.shards) {
+      const index = await WasmSqIndex.create(layout.d, layout.metric, opts);
+      if (codec) index.setCodec(codec);
+      const bytes = index.reserve(s.rows, true);
+      await readSourceInto(source, layout.codesOffset + s.firstRow * layout.d, s.rows * layout.d, bytes, index.codesAt, label, (done) =>
+        opts.onProgress?.({ phase: 'loading index', done: s.firstRow + done / layout.d, total: layout.ntotal, unit: 'rows' }),
+      );
+      index.ntotal = s.rows;
+      out.pushShard(index, s.firstRow);
+    }
+  } catch (e) {
+    await out.dispose();
+    throw e;
+  }
+  return out;
+}
+
+/** Reads an IwFl / IwSq file into shards holding whole inverted lists (consecutive lists per shard). */
+export async function loadShardedIvf(source: ByteSource, opts: IndexOptions & ShardOptions = {}, label = 'index file'): Promise<ShardedIndex> {
+  const r = new ByteReader(source, 0, label);
+  const fourcc = await r.fourcc();
+  if (fourcc !== IVF_FLAT_FOURCC && fourcc !== IVF_SQ_FOURCC) {
+    throw r.error(`expected an IVF index ("${IVF_FLAT_FOURCC}" or "${IVF_SQ_FOURCC}"), found ${JSON.stringify(fourcc)}`, 0);
+  }
+  const layout = await readIvfLayout(r, fourcc);
+  const storage = fourcc === IVF_SQ_FOURCC ? 'sq8' : 'flat';
+  const description = `IVF${layout.nlist},${storage === 'sq8' ? 'SQ8' : 'Flat'}`;
+  const plan = planShards({ description, d: layout.d, ntotal: layout.ntotal, shardBytes: opts.shardBytes });
+  const out = new ShardedIndex(layout.d, description, layout.metric, { nprobe: layout.nprobe, ...opts });
+  const codec = layout.sq && layout.sq.trained.length === 2 * layout.d ? new Sq8Codec(layout.d, layout.sq.trained) : undefined;
+  const trained = layout.centroids.length === layout.nlist * layout.d;
+  out.setTrained(trained ? layout.centroids : undefined, codec);
+  const perVector = layout.codeSize + 4;
+  let l0 = 0;
+  let done = 0;
+  try {
+    while (l0 < layout.nlist) {
+      // whole lists until the shard is full (a list larger than a shard gets a shard of its own)
+      let l1 = l0;
+      let rows = 0;
+      while (l1 < layout.nlist && (l1 === l0 || rows + layout.listSizes[l1]! <= plan.rowsPerShard)) rows += layout.listSizes[l1++]!;
+      if (rows * perVector > WASM_MEMORY_LIMIT) {
+        throw new TesseraError('OUT_OF_MEMORY', `${label}: inverted list ${l0} holds ${rows} vectors (${formatBytes(rows * perVector)}), more than one WebAssembly memory: rebuild with a larger nlist`);
+      }
+      const index = await WasmIvfIndex.create(layout.d, layout.nlist, storage, layout.metric, { nprobe: layout.nprobe, ...opts });
+      if (trained && (storage === 'flat' || codec)) index.setTrained(layout.centroids, codec, layout.byResidual);
+      const L = index.invertedLists();
+      const want = new Float64Array(layout.nlist);
+      for (let l = l0; l < l1; l++) want[l] = layout.listSizes[l]!;
+      L.reserve(want, true);
+      for (let l = l0; l < l1; l++) {
+        const size = layout.listSizes[l]!;
+        if (size === 0) continue;
+        const at = layout.listOffsets[l]!;
+        await readSourceInto(source, at, size * layout.codeSize, L.bytes, L.codePtr[l]!, label);
+        const raw = new Uint8Array(size * 8);
+        await readSourceInto(source, at + size * layout.codeSize, size * 8, raw, 0, label);
+        const ids = new BigInt64Array(raw.buffer);
+        const dst = new Int32Array(L.bytes.buffer, L.idPtr[l]!, size);
+        for (let i = 0; i < size; i++) {
+          const id = ids[i]!;
+          if (id < 0n || id > 0x7fffffffn) {
+            throw new TesseraError('UNSUPPORTED', `${label}: list ${l} holds id ${id}: tessera serves ids in [0, 2^31)`);
+          }
+          dst[i] = Number(id);
+        }
+        L.sizes[l] = size;
+        done += size;
+        opts.onProgress?.({ phase: 'loading index', done, total: layout.ntotal, unit: 'vectors' });
+      }
+      index.ntotal = rows;
+      out.pushShard(index, 0);
+      l0 = l1;
+    }
+  } catch (e) {
+    await out.dispose();
+    throw e;
+  }
+  return out;
+}
+
+/** True when a file of this type and size needs more than one instance (the loaders then shard). */
+export function needsShards(description: string, d: number, ntotal: number, opts: ShardOptions = {}): boolean {
+  return planShards({ description, d, ntotal, shardBytes: opts.shardBytes }).shards.length > 1;
+}
+
+/** Loader for readIndex ('sq'): one instance when the file fits one WebAssembly memory, else shards. */
+export async function loadSqAuto(source: ByteSource, opts: IndexOptions & ShardOptions = {}): Promise<Index> {
+  const r = new ByteReader(source, 4, 'index file');
+  const layout = await readSqLayout(r);
+  if (needsShards('SQ8', layout.d, layout.ntotal, opts)) return loadShardedSq(source, opts);
+  return loadSqIndex(source, opts);
+}
+
+/** Loader for readIndex ('ivf'): one instance when the file fits one WebAssembly memory, else shards. */
+export async function loadIvfAuto(source: ByteSource, opts: IndexOptions & ShardOptions = {}): Promise<Index> {
+  const r = new ByteReader(source, 0, 'index file');
+  const fourcc = await r.fourcc();
+  const layout = await readIvfLayout(r, fourcc);
+  const description = `IVF${layout.nlist},${fourcc === IVF_SQ_FOURCC ? 'SQ8' : 'Flat'}`;
+  if (needsShards(description, layout.d, layout.ntotal, opts)) return loadShardedIvf(source, opts);
+  return loadIvfIndex(source, opts);
+}
