@@ -8,7 +8,10 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import '../../src/node.js';
 import type { Backend, Index } from '../../src/core/types.js';
+import { memorySource } from '../../src/io/byte-reader.js';
+import { encodeFlatHeader } from '../../src/io/faiss/flat.js';
 import { inspectIndex, readIndex } from '../../src/io/read-index.js';
+import { randomVectors } from '../helpers/data.js';
 import { gpuForTests } from '../helpers/gpu.js';
 import { type FlatFixtures, makeFlatFixtures, readF32, searchWithFaiss } from './faiss-python.js';
 
@@ -69,6 +72,34 @@ describe.each(['wasm', 'gpu'] as Backend[])('readIndex on %s', (backend) => {
         expect(new Set(row.slice(0, set.n)).size).toBe(set.n);
         expect(row.slice(set.n)).toEqual([-1, -1, -1, -1, -1]);
       }
+    } finally {
+      await index.dispose();
+    }
+  });
+
+  it('streams the file: no read larger than a chunk, every byte read once', async () => {
+    if (!run) return;
+    // 40000 x 128 float32 = 20 MiB of rows: more than one 16 MiB chunk (the GPU loader is told 4 MiB).
+    const n = 40_000;
+    const d = 128;
+    const rows = randomVectors(n, d, 7);
+    const header = encodeFlatHeader(d, n, 'ip');
+    const bytes = new Uint8Array(header.length + rows.byteLength);
+    bytes.set(header);
+    bytes.set(new Uint8Array(rows.buffer, rows.byteOffset, rows.byteLength), header.length);
+    const inner = memorySource(bytes);
+    const reads: number[] = [];
+    const source = { ...inner, read: (o: number, l: number) => (reads.push(l), inner.read(o, l)) };
+    const limit = backend === 'gpu' ? 4 << 20 : 16 << 20;
+    const index = await readIndex(source, { backend, loadChunkBytes: 4 << 20 } as object);
+    try {
+      expect(index.ntotal).toBe(n);
+      expect(Math.max(...reads)).toBeLessThanOrEqual(limit);
+      expect(reads.length).toBeGreaterThan(1);
+      // The header is read in small pieces (a 64 KiB buffer at most), the rows exactly once.
+      expect(reads.filter((l) => l > 1 << 16).reduce((a, b) => a + b, 0)).toBe(rows.byteLength);
+      const r = await index.search(rows.subarray(5 * d, 6 * d), 1);
+      expect(r.labels[0]).toBe(5n);
     } finally {
       await index.dispose();
     }
