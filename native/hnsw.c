@@ -14,6 +14,9 @@
  */
 #include "tessera.h"
 
+/* Most slots one node has on one level: 2M on level 0 with M <= 512 (the factory's limit). */
+#define MAX_SLOTS 1024
+
 typedef struct {
   int32_t d, M, metric, ntotal;                              /* words 0..3 */
   int32_t max_level, entry_point, ef_construction, nlevels;  /* 4..7 */
@@ -143,6 +146,21 @@ int32_t hnsw_make_order(hnsw_t *h, int32_t n0, int32_t n, int32_t *order, int32_
 static inline const float *vec(const hnsw_t *h, int32_t i) { return h->vectors + (size_t)i * h->d; }
 static inline float qdis(const hnsw_t *h, const float *q, int32_t i) { return dist_min(h->metric, q, vec(h, i), h->d); }
 
+/* Distances from q to nodes ids[0..n) into out[0..n), four at a time. */
+static inline void qdis_many(const hnsw_t *h, const float *q, const int32_t *ids, int n, float *out) {
+  int i = 0;
+  for (; i + 4 <= n; i += 4) dist_min4(h->metric, q, vec(h, ids[i]), vec(h, ids[i + 1]), vec(h, ids[i + 2]), vec(h, ids[i + 3]), h->d, out + i);
+  if (i < n) {
+    /* 1-3 left: one 4-way call with the last row repeated (cache hits) beats separate misses */
+    const float *b0 = vec(h, ids[i]);
+    const float *b1 = i + 1 < n ? vec(h, ids[i + 1]) : b0;
+    const float *b2 = i + 2 < n ? vec(h, ids[i + 2]) : b1;
+    float t[4];
+    dist_min4(h->metric, q, b0, b1, b2, b2, h->d, t);
+    for (int j = 0; i + j < n; j++) out[i + j] = t[j];
+  }
+}
+
 static inline void neighbor_range(const hnsw_t *h, int32_t i, int level, uint32_t *b, uint32_t *e) {
   uint32_t o = h->offsets[i];
   *b = o + (uint32_t)h->cum[level];
@@ -215,13 +233,19 @@ static void greedy_update_nearest(const hnsw_t *h, const float *q, int level, in
     int32_t prev = *nearest;
     uint32_t b, e;
     neighbor_range(h, prev, level, &b, &e);
+    int32_t ids[MAX_SLOTS];
+    float ds[MAX_SLOTS];
+    int n = 0;
     for (uint32_t j = b; j < e; j++) {
       int32_t v = h->neighbors[j];
       if (v < 0) break;
-      float dv = qdis(h, q, v);
-      if (dv < *d_nearest) {
-        *nearest = v;
-        *d_nearest = dv;
+      ids[n++] = v;
+    }
+    qdis_many(h, q, ids, n, ds);
+    for (int i = 0; i < n; i++) {
+      if (ds[i] < *d_nearest) {
+        *nearest = ids[i];
+        *d_nearest = ds[i];
       }
     }
     if (*nearest == prev) return;
@@ -267,12 +291,20 @@ static int search_neighbors_to_add(const hnsw_t *h, scratch_t *s, const float *q
     }
     uint32_t b, e;
     neighbor_range(h, cur, level, &b, &e);
+    int32_t ids[MAX_SLOTS];
+    float ds[MAX_SLOTS];
+    int n = 0;
     for (uint32_t j = b; j < e; j++) {
       int32_t v = h->neighbors[j];
       if (v < 0) break;
       if (s->visited[v] == (uint8_t)s->visno) continue;
       s->visited[v] = (uint8_t)s->visno;
-      float dv = qdis(h, q, v);
+      ids[n++] = v;
+    }
+    qdis_many(h, q, ids, n, ds);
+    for (int i = 0; i < n; i++) {
+      int32_t v = ids[i];
+      float dv = ds[i];
       if (nr < ef || s->rd[0] > dv) {
         heap_push(s->rd, s->ri, nr++, dv, v);
         if (nc == s->ccap) nc = compact_candidates(s, nc, s->rd[0]);
@@ -362,8 +394,9 @@ static void add_link(hnsw_t *h, scratch_t *s, int32_t src, int32_t dest, int lev
   }
   sort_short(s->sd, s->si, n);
   int m = shrink(h, s->sd, s->si, n, s->od, s->oi, (int)(e - b));
+  /* FAISS pops its max-heap into the slots: farthest first */
   uint32_t i = b;
-  for (int j = 0; j < m; j++) nb[i++] = s->oi[j];
+  for (int j = m - 1; j >= 0; j--) nb[i++] = s->oi[j];
   while (i < e) nb[i++] = -1;
 }
 
@@ -375,7 +408,8 @@ static void add_links_starting_from(hnsw_t *h, scratch_t *s, const float *q, int
   int m = shrink(h, s->sd, s->si, nr, s->od, s->oi, max_size);
   /* keep the selection: add_link below reuses the sd/si/od/oi lists */
   int32_t sel[m > 0 ? m : 1];
-  for (int j = 0; j < m; j++) sel[j] = s->oi[j];
+  /* FAISS links the selection farthest first (it pops a max-heap) */
+  for (int j = 0; j < m; j++) sel[j] = s->oi[m - 1 - j];
   for (int j = 0; j < m; j++) add_link(h, s, pt, sel[j], level);
   unlock(&h->locks[pt]);
   for (int j = 0; j < m; j++) {
@@ -417,8 +451,7 @@ static void add_with_locks(hnsw_t *h, scratch_t *s, int32_t pt, int pt_level, in
  */
 EXPORT(hnsw_add_range)
 void hnsw_add_range(hnsw_t *h, const int32_t *order, int32_t i0, int32_t i1, int32_t pt_level, uint8_t *scratch,
-                    int32_t shared) {
-  int32_t capacity = h->ntotal;
+                    int32_t capacity, int32_t shared) {
   int ef = h->ef_construction > 2 * h->M ? h->ef_construction : 2 * h->M;
   scratch_t s = carve(scratch, capacity, ef, h->M);
   if (s.visno <= 0) s.visno = 1;
@@ -438,23 +471,44 @@ void hnsw_add_range(hnsw_t *h, const int32_t *order, int32_t i0, int32_t i1, int
 
 /* ---- search ---- */
 
-/* FAISS MinimaxHeap pop_min: removes and returns the nearest valid entry (-1 if none). */
+/*
+ * FAISS MinimaxHeap pop_min: removes (id := -1, distance kept for count_below) and returns the
+ * nearest valid entry, -1 if none. The minimum is found with SIMD over the whole array (the heap's
+ * buffer has room past n, and lanes past n are masked), then located by a short scan.
+ */
 static int32_t minimax_pop_min(float *dis, int32_t *ids, int n, int *nvalid, float *out) {
-  int i = n - 1;
-  while (i >= 0 && ids[i] == -1) i--;
-  if (i < 0) return -1;
-  int imin = i;
-  float vmin = dis[i];
-  for (i--; i >= 0; i--)
-    if (ids[i] != -1 && dis[i] < vmin) {
-      vmin = dis[i];
-      imin = i;
+  if (*nvalid <= 0) return -1;
+  const v128_t inf = wasm_f32x4_splat(__builtin_inff()), none = wasm_i32x4_splat(-1), limit = wasm_i32x4_splat(n);
+  v128_t lane = wasm_i32x4_make(0, 1, 2, 3), best = inf;
+  for (int i = 0; i < n; i += 4) {
+    v128_t invalid = wasm_v128_or(wasm_i32x4_eq(wasm_v128_load(ids + i), none), wasm_i32x4_ge(lane, limit));
+    best = wasm_f32x4_min(best, wasm_v128_bitselect(inf, wasm_v128_load(dis + i), invalid));
+    lane = wasm_i32x4_add(lane, wasm_i32x4_splat(4));
+  }
+  best = wasm_f32x4_min(best, wasm_i32x4_shuffle(best, best, 2, 3, 0, 1));
+  best = wasm_f32x4_min(best, wasm_i32x4_shuffle(best, best, 1, 0, 3, 2));
+  float vmin = wasm_f32x4_extract_lane(best, 0);
+  for (int i = 0; i < n; i++) {
+    if (ids[i] != -1 && dis[i] == vmin) {
+      *out = vmin;
+      int32_t r = ids[i];
+      ids[i] = -1;
+      (*nvalid)--;
+      return r;
     }
-  *out = vmin;
-  int32_t r = ids[imin];
-  ids[imin] = -1;
-  (*nvalid)--;
-  return r;
+  }
+  return -1;
+}
+
+/* FAISS MinimaxHeap count_below: entries (popped ones included) with distance < d0. */
+static inline int count_below(const float *dis, int n, float d0) {
+  v128_t t = wasm_f32x4_splat(d0), acc = wasm_i32x4_splat(0);
+  int i = 0;
+  for (; i + 4 <= n; i += 4) acc = wasm_i32x4_sub(acc, wasm_f32x4_lt(wasm_v128_load(dis + i), t));
+  int c = wasm_i32x4_extract_lane(acc, 0) + wasm_i32x4_extract_lane(acc, 1) + wasm_i32x4_extract_lane(acc, 2) +
+          wasm_i32x4_extract_lane(acc, 3);
+  for (; i < n; i++) c += dis[i] < d0;
+  return c;
 }
 
 static inline void result_offer(float *D, int32_t *I, int *nres, int k, float d, int32_t v) {
@@ -468,8 +522,7 @@ static inline void result_offer(float *D, int32_t *I, int *nres, int k, float d,
  */
 EXPORT(hnsw_search)
 void hnsw_search(const hnsw_t *h, const float *queries, int32_t nq, int32_t k, int32_t ef_search, float *out_d,
-                 int32_t *out_i, uint8_t *scratch) {
-  int32_t capacity = h->ntotal;
+                 int32_t *out_i, uint8_t *scratch, int32_t capacity) {
   int ef = ef_search > k ? ef_search : k;
   scratch_t s = carve(scratch, capacity, ef, h->M);
   if (s.visno <= 0) s.visno = 1;
@@ -495,17 +548,23 @@ void hnsw_search(const hnsw_t *h, const float *queries, int32_t nq, int32_t k, i
         float d0;
         int32_t v0 = minimax_pop_min(cd, ci, nc, &nvalid, &d0);
         if (v0 < 0) break;
-        int below = 0;
-        for (int i = 0; i < nc; i++) below += cd[i] < d0;
-        if (below >= ef_search) break;
+        if (count_below(cd, nc, d0) >= ef_search) break;
         uint32_t b, e;
         neighbor_range(h, v0, 0, &b, &e);
+        int32_t ids[MAX_SLOTS];
+        float ds[MAX_SLOTS];
+        int n = 0;
         for (uint32_t j = b; j < e; j++) {
           int32_t v1 = h->neighbors[j];
           if (v1 < 0) break;
           if (s.visited[v1] == (uint8_t)s.visno) continue;
           s.visited[v1] = (uint8_t)s.visno;
-          float dv = qdis(h, x, v1);
+          ids[n++] = v1;
+        }
+        qdis_many(h, x, ids, n, ds);
+        for (int i = 0; i < n; i++) {
+          int32_t v1 = ids[i];
+          float dv = ds[i];
           result_offer(D, I, &nres, k, dv, v1);
           /* MinimaxHeap::push */
           if (nc == ef) {

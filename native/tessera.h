@@ -71,6 +71,81 @@ static inline float dist_min(int metric, const float *a, const float *b, int d) 
 }
 
 /*
+ * Distances (smaller is better, as dist_min) from q to four rows at once: the four rows stream from
+ * memory side by side, so their cache misses overlap (WebAssembly has no prefetch instruction), and
+ * each query load serves four products. Graph searches gather unvisited neighbours and call this.
+ */
+static inline void dist_min4(int metric, const float *q, const float *b0, const float *b1, const float *b2, const float *b3,
+                             int d, float *out) {
+  v128_t s0 = wasm_f32x4_splat(0.f), s1 = s0, s2 = s0, s3 = s0, t0 = s0, t1 = s0, t2 = s0, t3 = s0;
+  int j = 0;
+  if (metric == METRIC_IP) {
+    for (; j + 8 <= d; j += 8) {
+      v128_t x = wasm_v128_load(q + j), y = wasm_v128_load(q + j + 4);
+      s0 = wasm_f32x4_add(s0, wasm_f32x4_mul(x, wasm_v128_load(b0 + j)));
+      s1 = wasm_f32x4_add(s1, wasm_f32x4_mul(x, wasm_v128_load(b1 + j)));
+      s2 = wasm_f32x4_add(s2, wasm_f32x4_mul(x, wasm_v128_load(b2 + j)));
+      s3 = wasm_f32x4_add(s3, wasm_f32x4_mul(x, wasm_v128_load(b3 + j)));
+      t0 = wasm_f32x4_add(t0, wasm_f32x4_mul(y, wasm_v128_load(b0 + j + 4)));
+      t1 = wasm_f32x4_add(t1, wasm_f32x4_mul(y, wasm_v128_load(b1 + j + 4)));
+      t2 = wasm_f32x4_add(t2, wasm_f32x4_mul(y, wasm_v128_load(b2 + j + 4)));
+      t3 = wasm_f32x4_add(t3, wasm_f32x4_mul(y, wasm_v128_load(b3 + j + 4)));
+    }
+    for (; j + 4 <= d; j += 4) {
+      v128_t x = wasm_v128_load(q + j);
+      s0 = wasm_f32x4_add(s0, wasm_f32x4_mul(x, wasm_v128_load(b0 + j)));
+      s1 = wasm_f32x4_add(s1, wasm_f32x4_mul(x, wasm_v128_load(b1 + j)));
+      s2 = wasm_f32x4_add(s2, wasm_f32x4_mul(x, wasm_v128_load(b2 + j)));
+      s3 = wasm_f32x4_add(s3, wasm_f32x4_mul(x, wasm_v128_load(b3 + j)));
+    }
+    float r0 = hsum(wasm_f32x4_add(s0, t0)), r1 = hsum(wasm_f32x4_add(s1, t1));
+    float r2 = hsum(wasm_f32x4_add(s2, t2)), r3 = hsum(wasm_f32x4_add(s3, t3));
+    for (; j < d; j++) {
+      r0 += q[j] * b0[j];
+      r1 += q[j] * b1[j];
+      r2 += q[j] * b2[j];
+      r3 += q[j] * b3[j];
+    }
+    out[0] = -r0;
+    out[1] = -r1;
+    out[2] = -r2;
+    out[3] = -r3;
+    return;
+  }
+  for (; j + 8 <= d; j += 8) {
+    v128_t x = wasm_v128_load(q + j), y = wasm_v128_load(q + j + 4), e;
+    e = wasm_f32x4_sub(x, wasm_v128_load(b0 + j)); s0 = wasm_f32x4_add(s0, wasm_f32x4_mul(e, e));
+    e = wasm_f32x4_sub(x, wasm_v128_load(b1 + j)); s1 = wasm_f32x4_add(s1, wasm_f32x4_mul(e, e));
+    e = wasm_f32x4_sub(x, wasm_v128_load(b2 + j)); s2 = wasm_f32x4_add(s2, wasm_f32x4_mul(e, e));
+    e = wasm_f32x4_sub(x, wasm_v128_load(b3 + j)); s3 = wasm_f32x4_add(s3, wasm_f32x4_mul(e, e));
+    e = wasm_f32x4_sub(y, wasm_v128_load(b0 + j + 4)); t0 = wasm_f32x4_add(t0, wasm_f32x4_mul(e, e));
+    e = wasm_f32x4_sub(y, wasm_v128_load(b1 + j + 4)); t1 = wasm_f32x4_add(t1, wasm_f32x4_mul(e, e));
+    e = wasm_f32x4_sub(y, wasm_v128_load(b2 + j + 4)); t2 = wasm_f32x4_add(t2, wasm_f32x4_mul(e, e));
+    e = wasm_f32x4_sub(y, wasm_v128_load(b3 + j + 4)); t3 = wasm_f32x4_add(t3, wasm_f32x4_mul(e, e));
+  }
+  for (; j + 4 <= d; j += 4) {
+    v128_t x = wasm_v128_load(q + j), e;
+    e = wasm_f32x4_sub(x, wasm_v128_load(b0 + j)); s0 = wasm_f32x4_add(s0, wasm_f32x4_mul(e, e));
+    e = wasm_f32x4_sub(x, wasm_v128_load(b1 + j)); s1 = wasm_f32x4_add(s1, wasm_f32x4_mul(e, e));
+    e = wasm_f32x4_sub(x, wasm_v128_load(b2 + j)); s2 = wasm_f32x4_add(s2, wasm_f32x4_mul(e, e));
+    e = wasm_f32x4_sub(x, wasm_v128_load(b3 + j)); s3 = wasm_f32x4_add(s3, wasm_f32x4_mul(e, e));
+  }
+  float r0 = hsum(wasm_f32x4_add(s0, t0)), r1 = hsum(wasm_f32x4_add(s1, t1));
+  float r2 = hsum(wasm_f32x4_add(s2, t2)), r3 = hsum(wasm_f32x4_add(s3, t3));
+  for (; j < d; j++) {
+    float e0 = q[j] - b0[j], e1 = q[j] - b1[j], e2 = q[j] - b2[j], e3 = q[j] - b3[j];
+    r0 += e0 * e0;
+    r1 += e1 * e1;
+    r2 += e2 * e2;
+    r3 += e3 * e3;
+  }
+  out[0] = r0;
+  out[1] = r1;
+  out[2] = r2;
+  out[3] = r3;
+}
+
+/*
  * Max-heap of (dist, id) pairs where the top is the worst kept pair: larger dist, and on equal
  * dist the larger id, so ties keep the lower id. Arrays are 0-based; n is the size.
  */

@@ -18,6 +18,8 @@ const nativeDir = join(root, 'native');
 const outFile = join(root, 'src', 'wasm', 'tessera-wasm.ts');
 const outRel = 'src/wasm/tessera-wasm.ts';
 const check = process.argv.includes('--check');
+// --keep-names: keep the function-name section (readable profiles); never commit that output
+const keepNames = process.argv.includes('--keep-names');
 
 const common = [
   '--target=wasm32',
@@ -32,7 +34,7 @@ const common = [
   '-Werror',
   '-Wl,--no-entry',
   '-Wl,--import-memory',
-  '-Wl,--strip-all',
+  ...(keepNames ? ['-Wl,--strip-debug'] : ['-Wl,--strip-all']),
   '-Wl,-z,stack-size=65536',
   '-Wl,--initial-memory=262144',
   '-Wl,--max-memory=4294967296',

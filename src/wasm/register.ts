@@ -1,10 +1,16 @@
 /** Registers the WASM index types with the factory: Flat and HNSW (IVF/SQ register in their own modules). */
 import { registerIndexType } from '../core/factory.js';
 import { WasmFlatIndex, loadFlat } from './flat-index.js';
+import { WasmHnswIndex, loadHnsw } from './hnsw-index.js';
 
 registerIndexType('wasm', 'flat', {
   create: (d, _spec, metric, opts) => WasmFlatIndex.create(d, metric, opts),
   load: loadFlat,
+});
+registerIndexType('wasm', 'hnsw', {
+  // "HNSW32" and "HNSW32,Flat" both parse to { kind: 'hnsw', M: 32 }
+  create: (d, spec, metric, opts) => WasmHnswIndex.create(d, spec.kind === 'hnsw' ? spec.M : 32, metric, opts),
+  load: loadHnsw,
 });
 import './sq-index.js';
 import './ivf-index.js';

@@ -163,16 +163,17 @@ export class WorkerPool {
 
   /**
    * Splits [0, n) into `size` contiguous ranges; range 0 runs here, the others on workers, and
-   * resolves when all are done.
+   * resolves when all are done. `make` also gets the part's index (0..size-1), e.g. to hand each
+   * thread its own work buffer.
    */
-  async parallelFor(n: number, make: (from: number, to: number) => NativeCall): Promise<void> {
+  async parallelFor(n: number, make: (from: number, to: number, part: number) => NativeCall): Promise<void> {
     const parts = Math.min(this.size, n);
     const bound = (p: number) => Math.floor((n * p) / parts);
     const jobs: Promise<void>[] = [];
-    for (let p = 1; p < parts; p++) jobs.push(this.runOn(p - 1, make(bound(p), bound(p + 1))));
+    for (let p = 1; p < parts; p++) jobs.push(this.runOn(p - 1, make(bound(p), bound(p + 1), p)));
     let local: unknown;
     try {
-      if (parts > 0) this.callHere(make(0, bound(1)));
+      if (parts > 0) this.callHere(make(0, bound(1), 0));
     } catch (e) {
       local = e;
     }
