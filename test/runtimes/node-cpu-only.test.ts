@@ -146,3 +146,22 @@ describe.each(setups)('tessera serve, %s', (_name, pkg, env) => {
     }
   });
 });
+
+describe('Node, Dawn installed, with an adapter (lavapipe here and in CI)', () => {
+  it('runs the README Node snippet on the GPU', async () => {
+    const file = join(withDawn.consumer, 'quickstart.mjs');
+    copyFileSync(join(repoRoot, 'examples/node/quickstart.mjs'), file);
+    const out = await runChild(process.execPath, [file], withDawn.consumer);
+    expect(out.code, out.stderr).toBe(0);
+    if (out.stdout.includes('backend: wasm')) {
+      const message = `Dawn found no adapter here, so the snippet ran on WASM: ${out.stdout.split('\n')[0]}`;
+      if (process.env.REQUIRE_WEBGPU === '1') throw new Error(`${message}; REQUIRE_WEBGPU=1 makes this a failure`);
+      console.warn(`[SKIPPED] ${message}; set REQUIRE_WEBGPU=1 to fail instead`);
+      return;
+    }
+    expect(out.stdout).not.toMatch(/^notice: /m);
+    expect(out.stdout).toContain('backend: gpu');
+    expect(out.stdout).toMatch(/^query 0 -> 0 \d+ \d+ \(\d+\.\d\d\)$/m);
+    expect(out.stdout).toMatch(/^query 1 -> 1 \d+ \d+$/m);
+  });
+});
