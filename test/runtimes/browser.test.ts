@@ -77,7 +77,7 @@ async function searchOnPage(browser: Chromium, query: string, shot: string, init
   try {
     const t0 = performance.now();
     await page.goto(new URL(query, server.url).href);
-    const state = await page.waitForFunction(() => document.body.dataset.state === 'ready' || document.body.dataset.state === 'error', null, { timeout: 60_000 });
+    const state = await page.waitForFunction(() => document.body.dataset.state === 'ready' || document.body.dataset.state === 'error', null, { timeout: 100_000 });
     await state.dispose();
     const status = await page.textContent('#status');
     if ((await page.getAttribute('body', 'data-state')) === 'error') throw new Error(`page failed: ${status}\n${logs.join('\n')}`);
