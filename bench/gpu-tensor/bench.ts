@@ -37,7 +37,8 @@ const CHECKQ = Number(args.get('check-queries') ?? 2);
 const LAYOUTS = (args.get('layouts') ?? 'single,mid,large,xl').split(',') as LayoutName[];
 const SKIP1M = args.get('skip-1m') === '1';
 const DOT4 = args.get('dot4') !== '0';
-const TARGET = Number(args.get('target') ?? 2048);
+const TARGETS = (args.get('targets') ?? '2048').split(',').map(Number);
+const TARGET = TARGETS[0]!;
 mkdirSync(OUT, { recursive: true });
 const results: Record<string, unknown>[] = [];
 const log = (o: Record<string, unknown>) => {
@@ -118,7 +119,7 @@ async function main() {
       for (let i = 0; i < rows; i++) {
         let nrm = 0;
         for (let j = 0; j < D; j++) {
-          const v = r() + r() + r() - 1.5; // near-Gaussian, cheaper than Box-Muller in JS
+          const v = r() - 0.5; // uniform: host time on the device machine is device time
           c[i * D + j] = v;
           nrm += v * v;
         }
@@ -133,7 +134,7 @@ async function main() {
     for (let i = 0; i < nqMax; i++) {
       let nrm = 0;
       for (let j = 0; j < D; j++) {
-        const v = r() + r() + r() - 1.5;
+        const v = r() - 0.5;
         q[i * D + j] = v;
         nrm += v * v;
       }
@@ -167,12 +168,13 @@ async function main() {
     }
     const sq: SqParams = { vmin, step: new Float32Array(D).map((_, j) => (vmax[j]! - vmin[j]!) / 255) };
     const codes = new Uint8Array(N * dPad);
+    const inv = sq.step.map((s) => (s > 0 ? 1 / s : 0));
     for (let id = 0; id < N; id++) {
       const x = row(id);
+      const o = id * dPad;
       for (let j = 0; j < D; j++) {
-        const s = sq.step[j]!;
-        const c = s > 0 ? Math.min(255, Math.max(0, Math.round((x[j]! - vmin[j]!) / s))) : 0;
-        codes[id * dPad + j] = c ^ 0x80;
+        const c = Math.min(255, Math.max(0, ((x[j]! - vmin[j]!) * inv[j]! + 0.5) | 0));
+        codes[o + j] = c ^ 0x80;
       }
     }
     const qq = quantizeQueries(q, nqMax, D, sq, true, dPad);
@@ -199,8 +201,8 @@ async function main() {
     }
     log({ what: 'int-reference', queries: CHECKQ, at: since() });
     for (const { name, kernel } of kernels) {
-      for (const kp of KPS) {
-        const scorer = new Int8TensorScorer(device, { dPad, kPrime: kp, signed: true, kernel, subgroupSize: sgMax, syntax: mmaSyntax, quirk, targetWorkgroups: TARGET });
+      for (const [kp, target] of KPS.flatMap((kp) => (name === 'mma' ? TARGETS : [TARGET]).map((t) => [kp, t] as const))) {
+        const scorer = new Int8TensorScorer(device, { dPad, kPrime: kp, signed: true, kernel, subgroupSize: sgMax, syntax: mmaSyntax, quirk, targetWorkgroups: target });
         scorer.addTile(N, codes);
         for (const nq of NQS) {
           let first: Int32Array | undefined;
@@ -234,11 +236,11 @@ async function main() {
               recall = hit / (nq * K);
             }
             const tops = (2 * nq * N * D) / (ms * 1e-3) / 1e12;
-            log({ what: 'int8', kernel: name, n: N, nq, kp, layout, ms: +ms.toFixed(4), qps: +((nq / ms) * 1e3).toFixed(1), tops: +tops.toFixed(1), exact, agree, recall, rerankMs: +rerankMs.toFixed(2), tempMiB: +(tempBytes / 2 ** 20).toFixed(1), at: since() });
+            log({ what: 'int8', kernel: name, n: N, nq, kp, target, layout, ms: +ms.toFixed(4), qps: +((nq / ms) * 1e3).toFixed(1), tops: +tops.toFixed(1), exact, agree, recall, rerankMs: +rerankMs.toFixed(2), tempMiB: +(tempBytes / 2 ** 20).toFixed(1), at: since() });
             if (ms < best.ms) best = { ms, layout };
             if (name === 'mma' && exact && agree) mmaExact = true;
           }
-          if (best.ms < Infinity) table.push(row1M(name, N, nq, kp, best, torchRows));
+          if (best.ms < Infinity) table.push(row1M(`${name}/${target}`, N, nq, kp, best, torchRows));
         }
         scorer.destroy();
       }
@@ -250,18 +252,22 @@ async function main() {
     // ---- Phase 21M: torch first (its own synthetic data), then our codes from a GPU hash.
     const torch21: Record<string, unknown>[] = [];
     if (TORCH) {
-      const p = spawnSync('python3', [TORCH, '--n', String(N21), '--d', String(D), '--nq', NQS.join(','), '--k', String(K), '--chunk', '4194304', '--reps', '5'], { encoding: 'utf8', maxBuffer: 1 << 26 });
-      for (const line of p.stdout.split('\n').filter((l) => l.startsWith('{'))) {
-        const o = JSON.parse(line) as Record<string, unknown>;
-        torch21.push(o);
-        log({ what: 'torch', ...o });
+      // fp32 at nq = 1024 does not fit: 64.6 GB of rows plus 1024 x 4M fp32 scores.
+      for (const [dt, nqs] of [['float16', NQS], ['float32', NQS.filter((x) => x <= 256)]] as const) {
+        const p = spawnSync('python3', [TORCH, '--n', String(N21), '--d', String(D), '--nq', nqs.join(','), '--k', String(K), '--chunk', '4194304', '--reps', '5', '--dtypes', dt], { encoding: 'utf8', maxBuffer: 1 << 26 });
+        for (const line of p.stdout.split('\n').filter((l) => l.startsWith('{'))) {
+          const o = JSON.parse(line) as Record<string, unknown>;
+          torch21.push(o);
+          log({ what: 'torch', ...o });
+        }
+        if (p.status !== 0) console.log('torch 21M failed', dt, p.stderr.slice(-1000));
       }
-      if (p.status !== 0) console.log('torch 21M failed', p.stderr.slice(-2000));
     }
     const dPad = paddedDim(D);
     const kernel = kernels[0]!;
     const kp = Number(args.get('kp21') ?? KPS[0]);
-    const scorer = new Int8TensorScorer(device, { dPad, kPrime: kp, signed: true, kernel: kernel.kernel, subgroupSize: sgMax, syntax: mmaSyntax, quirk, targetWorkgroups: TARGET });
+    const target21 = Number(args.get('target21') ?? TARGET);
+    const scorer = new Int8TensorScorer(device, { dPad, kPrime: kp, signed: true, kernel: kernel.kernel, subgroupSize: sgMax, syntax: mmaSyntax, quirk, targetWorkgroups: target21 });
     const tileRows = Math.floor(Math.min(Number(device.limits.maxStorageBufferBindingSize), 2 ** 31 - 1) / dPad / 256) * 256;
     const fill = await fillPipeline(device);
     let tiles = 0;
@@ -324,7 +330,7 @@ async function probeMma(device: GPUDevice, kernel: KernelChoice, sg: number): Pr
     want.push(all.slice(0, kp).map((e) => e.key));
   }
   const variants: { syntax: MatrixSyntax; quirk: MatrixQuirk }[] = [];
-  for (const syntax of ['template-enum', 'bool-arg'] as MatrixSyntax[]) {
+  for (const syntax of ['bool-arg', 'template-enum'] as MatrixSyntax[]) {
     for (const strideMul of [1, 4]) {
       for (const [lc, rc] of [[false, true], [true, false], [false, false], [true, true]] as const) {
         variants.push({ syntax, quirk: { strideMul, leftColMajor: lc, rightColMajor: rc } });

@@ -103,12 +103,41 @@ export function selectSource(s: SelectShape): string {
       ? 'enable chromium_experimental_subgroup_matrix;'
       : '';
   const body = s.kind === 'mma' ? mmaTile(s, bq) : dot4Tile(s, br, bq, nt);
-  return fill(selectTemplate, { ENABLES: enables, CONSTS: consts, SCORE_TILE: body });
+  return unrollLists(fill(selectTemplate, { ENABLES: enables, CONSTS: consts, SCORE_TILE: body }), s.kp);
 }
 
 /** The merge kernel's WGSL for k' candidates per query. */
 export function mergeSource(kp: number): string {
-  return fill(mergeTemplate, { CONSTS: `const KP: u32 = ${u(kp)};` });
+  return unrollLists(fill(mergeTemplate, { CONSTS: `const KP: u32 = ${u(kp)};` }), kp);
+}
+
+/**
+ * Turns the templates' sorted lists `kk` / `ii` (array<i32, KP>) into KP scalar variables and
+ * unrolls every `for (var i = 0u; i < KP; i++) { ... }` over them. Measured on the H100: left as
+ * arrays indexed in a loop they live in local memory and the insertions dominated the kernel.
+ */
+export function unrollLists(src: string, kp: number): string {
+  let out = src
+    .replace(/var kk: array<i32, KP>;/g, Array.from({ length: kp }, (_, i) => `var kk_${i}: i32;`).join(' '))
+    .replace(/var ii: array<i32, KP>;/g, Array.from({ length: kp }, (_, i) => `var ii_${i}: i32;`).join(' '))
+    .replace(/kk\[KP - 1u\]/g, `kk_${kp - 1}`)
+    .replace(/ii\[KP - 1u\]/g, `ii_${kp - 1}`);
+  const head = 'for (var i = 0u; i < KP; i++) {';
+  for (let at = out.indexOf(head); at >= 0; at = out.indexOf(head)) {
+    let depth = 0;
+    let end = at + head.length - 1;
+    for (; end < out.length; end++) {
+      if (out[end] === '{') depth++;
+      else if (out[end] === '}' && --depth === 0) break;
+    }
+    const body = out.slice(at + head.length, end);
+    const copies = Array.from({ length: kp }, (_, i) =>
+      '{' + body.replace(/kk\[i\]/g, `kk_${i}`).replace(/ii\[i\]/g, `ii_${i}`).replace(/\bi\b/g, `${i}u`) + '}',
+    );
+    out = out.slice(0, at) + copies.join('\n') + out.slice(end + 1);
+  }
+  if (/\bkk\[|\bii\[/.test(out)) throw new Error('unrollLists: an indexed list access is left');
+  return out;
 }
 
 function dot4Tile(s: SelectShape, br: number, bq: number, nt: number): string {
