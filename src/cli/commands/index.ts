@@ -1,6 +1,7 @@
 /** The list of subcommands: each module exports `register(program)`. One line per command. */
 import type { Command } from 'commander';
 import { register as bench } from './bench.js';
+import { register as convert } from './convert.js';
 import { register as demo } from './demo.js';
 import { register as info } from './info.js';
 import { register as search } from './search.js';
@@ -14,4 +15,5 @@ export const commands: RegisterCommand[] = [
   bench,
   serve,
   demo,
+  convert,
 ];

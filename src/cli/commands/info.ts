@@ -12,6 +12,7 @@ import { openFileSource } from '../../io/node-fs.js';
 import { inspectIndex } from '../../io/read-index.js';
 import { inspectVectors, vectorFormatOf } from '../../io/vectors.js';
 import { intOption, writeOut } from '../options.js';
+import { formatShardPlan, type ShardPlan, shardPlanForFile } from '../../wasm/shards.js';
 
 interface InfoFlags {
   json?: boolean;
@@ -62,8 +63,15 @@ export function register(program: Command): void {
       const status = await backendStatus(kind, info.backends);
       const rowFloats = info.ntotal * info.d;
       const gpuBytes = { f32: rowFloats * 4, f16: rowFloats * 2, int8: rowFloats };
+      // How the WASM backend lays the index over 4 GiB WebAssembly memories (src/wasm/shards.ts).
+      let plan: ShardPlan | undefined;
+      try {
+        plan = info.backends.includes('wasm') ? shardPlanForFile(info) : undefined;
+      } catch {
+        plan = undefined;
+      }
       if (flags.json) {
-        await writeOut(`${JSON.stringify({ file, ...info, backendStatus: status, gpuStorageBytes: kind === 'flat' ? gpuBytes : undefined })}\n`);
+        await writeOut(`${JSON.stringify({ file, ...info, backendStatus: status, gpuStorageBytes: kind === 'flat' ? gpuBytes : undefined, shardPlan: plan })}\n`);
         return;
       }
       const rows: [string, string][] = [
@@ -84,6 +92,7 @@ export function register(program: Command): void {
       if (kind === 'flat') {
         rows.push(['gpu storage', `f32 ${formatBytes(gpuBytes.f32)}, f16 ${formatBytes(gpuBytes.f16)}, int8 ${formatBytes(gpuBytes.int8)} (+ f32 rows on the host for re-ranking)`]);
       }
+      if (plan) formatShardPlan(plan).split('\n').forEach((line, i) => rows.push([i === 0 ? 'wasm shards' : '', line]));
       await writeOut(table(rows));
     });
 }

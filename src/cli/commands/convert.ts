@@ -1,0 +1,243 @@
+/**
+ * `tessera convert --in F --out G --index-type T`: builds a CPU index (HNSW, IVF, SQ8) from a flat
+ * FAISS file (e.g. Search-R1's e5_Flat.index) or a vector file (.npy, .fvecs, .f32 with --dim), and
+ * writes it as a FAISS file, atomically (a temp file renamed into place when complete).
+ *
+ * Rows stream from the input in bounded chunks; training reads an evenly spread sample (FAISS keeps
+ * at most 256 x nlist points for k-means anyway). Indexes larger than one 4 GiB WebAssembly memory
+ * are built over shards (src/wasm/shards.ts) and still written as one FAISS file.
+ */
+import type { Command } from 'commander';
+import { TesseraError } from '../../core/errors.js';
+import { indexFactory, parseFactoryString } from '../../core/factory.js';
+import type { ByteSource, Index, Metric, ProgressCallback } from '../../core/types.js';
+import { inspectSource } from '../../io/faiss/formats.js';
+import { type RowChunk, readFlatLayout, streamFlatRows, writeFlatIndex } from '../../io/faiss/flat.js';
+import { openFileSource } from '../../io/node-fs.js';
+import { inspectVectors, streamVectors, vectorFormatOf } from '../../io/vectors.js';
+import { needsShards, shardedIndex } from '../../wasm/shards.js';
+import { bytesOption, intOption } from '../options.js';
+import { progressBars, say } from '../progress.js';
+
+export interface ConvertOptions {
+  input: string;
+  output: string;
+  /** FAISS factory string of the output, e.g. "HNSW32", "IVF4096,SQ8", "SQ8". */
+  indexType: string;
+  /** Metric of the output; default the input's (flat FAISS files) or ip (vector files). */
+  metric?: Metric;
+  /** Raw .f32 input: the dimension. */
+  dim?: number;
+  /** Training vectors to sample (default: 256 x nlist for IVF, at most 262144; all up to that for SQ8). */
+  trainSize?: number;
+  /** HNSW build parameter; IVF default nprobe stored in the file. */
+  efConstruction?: number;
+  efSearch?: number;
+  nprobe?: number;
+  threads?: number;
+  seed?: number;
+  /** Bytes per WebAssembly instance (default 4 GiB); smaller forces shards. */
+  shardBytes?: number;
+  onProgress?: ProgressCallback;
+}
+
+export interface ConvertResult {
+  d: number;
+  ntotal: number;
+  metric: Metric;
+  description: string;
+  shards: number;
+  trainRows: number;
+  seconds: number;
+}
+
+/** The rows of the input file, whichever format it is. */
+interface RowInput {
+  d: number;
+  n: number;
+  metric: Metric | undefined;
+  rows(first: number, count: number): AsyncGenerator<RowChunk>;
+}
+
+async function openRows(source: ByteSource, path: string, dim: number | undefined): Promise<RowInput> {
+  const vf = vectorFormatOf(path);
+  if (vf) {
+    const layout = await inspectVectors(source, { format: vf, dim, label: path });
+    return { d: layout.d, n: layout.n, metric: undefined, rows: (firstRow, rowCount) => streamVectors(source, layout, { firstRow, rowCount }) };
+  }
+  // A FAISS file: only flat indexes carry the original vectors.
+  const { info } = await inspectSource(source, path);
+  if (info.description !== 'Flat') {
+    throw new TesseraError(
+      'UNSUPPORTED',
+      `${path} is a ${info.type} (${info.description}): convert reads flat indexes (IndexFlatIP/L2) or vector files (.npy, .fvecs, .f32), whose vectors are exact; convert from the original flat file`,
+    );
+  }
+  const layout = await readFlatLayout(source, 0, path);
+  return { d: layout.d, n: layout.ntotal, metric: layout.metric, rows: (firstRow, rowCount) => streamFlatRows(source, layout, { firstRow, rowCount, label: path }) };
+}
+
+/** An evenly spread sample of m rows, read in blocks of 16 consecutive rows. */
+async function sampleRows(input: RowInput, m: number, onProgress?: ProgressCallback): Promise<Float32Array> {
+  const { d, n } = input;
+  if (m >= n) m = n;
+  const block = Math.min(16, m);
+  const blocks = Math.ceil(m / block);
+  const out = new Float32Array(m * d);
+  let filled = 0;
+  for (let b = 0; b < blocks && filled < m; b++) {
+    const first = Math.min(n - block, Math.floor((b * n) / blocks));
+    const count = Math.min(block, m - filled);
+    for await (const c of input.rows(first, count)) {
+      out.set(c.data, filled * d);
+      filled += c.count;
+    }
+    if ((b & 255) === 255 || b === blocks - 1) onProgress?.({ phase: 'reading training sample', done: filled, total: m, unit: 'rows' });
+  }
+  return out;
+}
+
+/** Builds `indexType` from the rows of `input` and writes it to `output` (atomically). */
+export async function convertIndex(o: ConvertOptions): Promise<ConvertResult> {
+  const t0 = performance.now();
+  const spec = parseFactoryString(o.indexType);
+  const source = await openFileSource(o.input);
+  let index: Index | undefined;
+  try {
+    const input = await openRows(source, o.input, o.dim);
+    const metric = o.metric ?? input.metric ?? 'ip';
+    const { d, n } = input;
+    if (n === 0) throw new TesseraError('INVALID_ARGUMENT', `${o.input} holds no vectors: nothing to convert`);
+    if (spec.kind === 'flat') {
+      await writeFlatIndex(o.output, d, metric, n, (async function* () {
+        for await (const c of input.rows(0, n)) yield c.data;
+      })(), { onProgress: o.onProgress, phase: 'writing flat index' });
+      return { d, ntotal: n, metric, description: 'Flat', shards: 1, trainRows: 0, seconds: (performance.now() - t0) / 1000 };
+    }
+    const opts = {
+      backend: 'wasm' as const,
+      threads: o.threads,
+      seed: o.seed,
+      efConstruction: o.efConstruction,
+      efSearch: o.efSearch,
+      nprobe: o.nprobe,
+      // k-means and the HNSW build report their own progress; adds are reported below per chunk
+      onProgress: o.onProgress && ((e: Parameters<ProgressCallback>[0]) => (e.phase === 'k-means' || e.phase.includes('HNSW') ? o.onProgress!(e) : undefined)),
+    };
+    const shard = spec.kind !== 'hnsw' && needsShards(o.indexType, d, n, { shardBytes: o.shardBytes });
+    index = shard ? shardedIndex(d, o.indexType, metric, { ...opts, shardBytes: o.shardBytes }) : await indexFactory(d, o.indexType, metric, opts);
+    let trainRows = 0;
+    if (spec.kind === 'ivf' || spec.kind === 'sq') {
+      const want = o.trainSize ?? Math.min(262_144, spec.kind === 'ivf' ? 256 * spec.nlist : 262_144);
+      if (spec.kind === 'ivf' && Math.min(want, n) < spec.nlist) {
+        throw new TesseraError('INVALID_ARGUMENT', `${o.indexType} needs at least nlist = ${spec.nlist} vectors to train, ${o.input} has ${n} (or --train-size is ${want}): use a smaller nlist`);
+      }
+      const sample = await sampleRows(input, want, o.onProgress);
+      trainRows = sample.length / d;
+      await index.train(sample);
+    }
+    // Adds go in chunks of ~64k rows: bounded memory, and progress that moves.
+    const chunkRows = Math.max(1024, Math.floor((64 << 20) / (4 * d)));
+    let done = 0;
+    o.onProgress?.({ phase: `adding to ${o.indexType}`, done: 0, total: n, unit: 'vectors' });
+    let pending: Float32Array[] = [];
+    let pendingRows = 0;
+    const flush = async () => {
+      if (pendingRows === 0) return;
+      const x = pending.length === 1 ? pending[0]! : concat(pending, pendingRows * d);
+      await index!.add(x);
+      done += pendingRows;
+      pending = [];
+      pendingRows = 0;
+      o.onProgress?.({ phase: `adding to ${o.indexType}`, done, total: n, unit: 'vectors' });
+    };
+    for await (const c of input.rows(0, n)) {
+      pending.push(c.data);
+      pendingRows += c.count;
+      if (pendingRows >= chunkRows) await flush();
+    }
+    await flush();
+    o.onProgress?.({ phase: 'writing index', done: 0, unit: 'files' });
+    await index.save(o.output);
+    o.onProgress?.({ phase: 'writing index', done: 1, total: 1, unit: 'files' });
+    const shards = 'shardCount' in index ? (index as { shardCount: number }).shardCount : 1;
+    return { d, ntotal: index.ntotal, metric, description: o.indexType, shards, trainRows, seconds: (performance.now() - t0) / 1000 };
+  } finally {
+    await index?.dispose();
+    await source.close();
+  }
+}
+
+function concat(parts: Float32Array[], length: number): Float32Array {
+  const out = new Float32Array(length);
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+interface ConvertFlags {
+  in: string;
+  out: string;
+  indexType: string;
+  metric?: Metric;
+  dim?: number;
+  trainSize?: number;
+  efConstruction?: number;
+  efSearch?: number;
+  nprobe?: number;
+  threads?: number;
+  seed?: number;
+  shardBytes?: number;
+  quiet?: boolean;
+}
+
+export function register(program: Command): void {
+  program
+    .command('convert')
+    .description('build an HNSW / IVF / SQ8 index (FAISS file) from a flat FAISS index or a vector file')
+    .requiredOption('--in <file>', 'input: FAISS flat index (IndexFlatIP/L2) or .npy/.fvecs/.f32 vectors')
+    .requiredOption('--out <file>', 'output FAISS index file (written atomically)')
+    .requiredOption('--index-type <type>', 'FAISS factory string: HNSW32, HNSW64,Flat, IVF4096,Flat, IVF4096,SQ8, SQ8, Flat')
+    .option('--metric <ip|l2>', 'metric of the output (default: the input file\'s; ip for vector files)', (v: string) => {
+      if (v !== 'ip' && v !== 'l2') throw new TesseraError('INVALID_ARGUMENT', `--metric must be ip or l2, got ${JSON.stringify(v)}`);
+      return v as Metric;
+    })
+    .option('--dim <d>', 'dimension of a raw .f32 input', intOption('--dim', 1))
+    .option('--train-size <n>', 'training vectors to sample (IVF default 256 x nlist, SQ8 262144)', intOption('--train-size', 1))
+    .option('--ef-construction <n>', 'HNSW efConstruction (FAISS default 40)', intOption('--ef-construction', 1))
+    .option('--ef-search <n>', 'HNSW efSearch stored in the file (FAISS default 16)', intOption('--ef-search', 1))
+    .option('--nprobe <n>', 'IVF nprobe stored in the file (FAISS default 1)', intOption('--nprobe', 1))
+    .option('--threads <n>', 'worker threads (default: all cores)', intOption('--threads', 1, 256))
+    .option('--seed <n>', 'seed for k-means sampling / HNSW levels', intOption('--seed', 0))
+    .option('--shard-bytes <size>', 'bytes per WebAssembly instance (default 4GiB)', bytesOption)
+    .option('--quiet', 'no progress output')
+    .action(async (flags: ConvertFlags) => {
+      const r = await convertIndex({
+        input: flags.in,
+        output: flags.out,
+        indexType: flags.indexType,
+        metric: flags.metric,
+        dim: flags.dim,
+        trainSize: flags.trainSize,
+        efConstruction: flags.efConstruction,
+        efSearch: flags.efSearch,
+        nprobe: flags.nprobe,
+        threads: flags.threads,
+        seed: flags.seed,
+        shardBytes: flags.shardBytes,
+        onProgress: progressBars(flags.quiet),
+      });
+      if (!flags.quiet) {
+        say(
+          `wrote ${flags.out}: ${r.description}, ${r.ntotal} x ${r.d} (${r.metric})` +
+            (r.trainRows ? `, trained on ${r.trainRows} vectors` : '') +
+            (r.shards > 1 ? `, built over ${r.shards} WebAssembly shards` : '') +
+            `, ${r.seconds.toFixed(1)} s`,
+        );
+      }
+    });
+}
+

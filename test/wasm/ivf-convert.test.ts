@@ -1,0 +1,77 @@
+/** `tessera convert` (convertIndex): flat FAISS file or vector file -> IVF / SQ8 FAISS files, sharded when large, atomic. */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import '../../src/node.js';
+import { convertIndex } from '../../src/cli/commands/convert.js';
+import { writeFlatIndex } from '../../src/io/faiss/flat.js';
+import { inspectIndex, readIndex } from '../../src/io/read-index.js';
+import { writeVectors } from '../../src/io/vectors.js';
+import { clusteredVectors, normalizeRows, randomVectors } from '../helpers/data.js';
+import { bruteForce, recallAtK } from '../helpers/oracle.js';
+import { faissPython } from '../io/faiss-python.js';
+
+const d = 16;
+const n = 4000;
+const nq = 20;
+const all = clusteredVectors(n + nq, d, 16, 41);
+const noise = randomVectors(n + nq, d, 42);
+for (let i = 0; i < all.length; i++) all[i]! += 0.3 * noise[i]!;
+normalizeRows(all, d);
+const base = all.subarray(0, n * d);
+const queries = all.subarray(n * d);
+
+describe('convert', () => {
+  it('flat FAISS file -> IVF32,SQ8 / SQ8 / IVF32,Flat (one of them sharded), read by us and by FAISS', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tessera-convert-'));
+    const flat = join(dir, 'e5_Flat.index');
+    await writeFlatIndex(flat, d, 'ip', n, base);
+    const truth = bruteForce(base, queries, d, 10, 'ip');
+    const phases = new Set<string>();
+    const items: { file: string; nprobe?: number }[] = [];
+    for (const [type, shardBytes, floor] of [
+      ['IVF32,SQ8', undefined, 0.85],
+      ['SQ8', 24 << 10, 0.8],
+      ['IVF32,Flat', undefined, 0.95],
+    ] as const) {
+      const out = join(dir, `${type.replace(',', '_')}.index`);
+      const r = await convertIndex({ input: flat, output: out, indexType: type, threads: 1, seed: 3, nprobe: 8, shardBytes, onProgress: (e) => phases.add(e.phase) });
+      expect(r).toMatchObject({ d, ntotal: n, metric: 'ip', description: type });
+      if (shardBytes) expect(r.shards).toBeGreaterThan(1);
+      const info = await inspectIndex(out);
+      expect(info).toMatchObject({ description: type, ntotal: n, d, metric: 'ip' });
+      const index = await readIndex(out, { backend: 'wasm', threads: 1 });
+      expect(recallAtK(await index.search(queries, 10), truth)).toBeGreaterThanOrEqual(floor);
+      await index.dispose();
+      items.push({ file: out, ...(type === 'SQ8' ? {} : { nprobe: 8 }) });
+    }
+    expect(phases).toContain('k-means');
+    expect(phases).toContain('adding to IVF32,SQ8');
+    // only the outputs and the input: no temp files left behind
+    expect(readdirSync(dir).sort()).toEqual(['IVF32_Flat.index', 'IVF32_SQ8.index', 'SQ8.index', 'e5_Flat.index']);
+    const qf = join(dir, 'q.f32');
+    writeFileSync(qf, Buffer.from(queries.buffer, queries.byteOffset, queries.byteLength));
+    const req = join(dir, 'req.json');
+    writeFileSync(req, JSON.stringify({ queries: qf, d, k: 10, items }));
+    const views = JSON.parse(
+      execFileSync(faissPython(), [resolve(import.meta.dirname, '../fixtures/faiss/search_ann_with_faiss.py'), req], { encoding: 'utf8' }),
+    ) as { error?: string; ntotal: number }[];
+    for (const v of views) expect(v).toMatchObject({ ntotal: n });
+  });
+
+  it('vector file input; bad inputs fail clearly and leave no output', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tessera-convert-'));
+    const npy = join(dir, 'x.npy');
+    await writeVectors(npy, base, d);
+    const out = join(dir, 'sq.index');
+    const r = await convertIndex({ input: npy, output: out, indexType: 'SQ8', metric: 'l2', threads: 1 });
+    expect(r).toMatchObject({ ntotal: n, metric: 'l2' });
+    const bad = join(dir, 'bad.index');
+    await expect(convertIndex({ input: npy, output: bad, indexType: 'IVF8192,Flat', threads: 1 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('nlist') });
+    await expect(convertIndex({ input: out, output: bad, indexType: 'IVF8,Flat' })).rejects.toMatchObject({ code: 'UNSUPPORTED', message: expect.stringContaining('flat') });
+    await expect(convertIndex({ input: npy, output: bad, indexType: 'PQ16' })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    expect(existsSync(bad)).toBe(false);
+  });
+});
