@@ -53,7 +53,7 @@ async function fetchBytes(url: URL): Promise<Uint8Array> {
   return new Uint8Array(await res.arrayBuffer());
 }
 
-/** The adapter a GPU index would use, for display; undefined without WebGPU. */
+/** The adapter a GPU index would use, for display, or why there is none. */
 async function describeAdapter(): Promise<string> {
   if (!('gpu' in navigator)) return 'none (navigator.gpu absent)';
   try {
