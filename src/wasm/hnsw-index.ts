@@ -339,7 +339,8 @@ export class WasmHnswIndex implements Index {
     try {
       heap.f32(qp, q.length).set(q);
       if (this.pool && nq > 1) {
-        const round = SEARCH_CALL * this.pool.size;
+        // a few rounds (each a message round trip per worker), no call shorter than SEARCH_CALL
+        const round = Math.max(SEARCH_CALL, Math.ceil(nq / (4 * this.pool.size))) * this.pool.size;
         for (let r0 = 0; r0 < nq; r0 += round) {
           await this.pool.parallelFor(Math.min(round, nq - r0), (from, to, p) => ({
             fn: 'hnsw_search',

@@ -1,0 +1,172 @@
+/**
+ * One adapter per library of the CPU ANN benchmark. Each runs in a child process of its own (so its
+ * memory and threads do not mix with another's), builds HNSW with the same M / efConstruction on the
+ * same data, and searches all queries at each efSearch, 1 thread and (where the library can) all threads.
+ */
+import { createRequire } from 'node:module';
+import { memorySink, memorySource } from '../../src/io/byte-reader.js';
+import { WasmHnswIndex } from '../../src/wasm/hnsw-index.js';
+import type { BenchContext, BenchRow } from './types.js';
+
+const require = createRequire(import.meta.url);
+
+export interface HnswParams {
+  M: number;
+  efConstruction: number;
+  efSearch: readonly number[];
+}
+
+function cpuS(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+}
+
+async function timed<T>(f: () => Promise<T> | T): Promise<{ value: T; wallS: number; cpuS: number }> {
+  const w0 = performance.now();
+  const c0 = cpuS();
+  const value = await f();
+  return { value, wallS: (performance.now() - w0) / 1000, cpuS: cpuS() - c0 };
+}
+
+type Row = Omit<BenchRow, 'library' | 'index' | 'd' | 'n'>;
+
+function rows(ctx: BenchContext, library: string, p: HnswParams, list: Row[]): BenchRow[] {
+  return list.map((r) => ({ library, index: `HNSW${p.M} efC${p.efConstruction}`, d: ctx.d, n: ctx.n, ...r }));
+}
+
+/** tessera: single-threaded build (deterministic), then the same graph searched with 1 and all threads; a parallel build too. */
+export async function tessera(ctx: BenchContext, p: HnswParams, parallelBuild: boolean): Promise<BenchRow[]> {
+  const out: Row[] = [];
+  const rss0 = ctx.rssMB();
+  const build = await timed(async () => {
+    const index = await WasmHnswIndex.create(ctx.d, p.M, 'ip', { threads: 1, efConstruction: p.efConstruction });
+    await index.add(ctx.base);
+    return index;
+  });
+  const index = build.value;
+  const memoryMB = index.memoryBytes / 2 ** 20;
+  const buildInfo = { buildS: build.wallS, buildCpuS: build.cpuS, buildThreads: 1, memoryMB };
+  for (const ef of p.efSearch) {
+    let labels: BigInt64Array | undefined;
+    const t = await ctx.timeSearch(async () => (labels = (await index.search(ctx.queries, ctx.k, { efSearch: ef })).labels));
+    out.push({ threads: 1, param: 'efSearch', value: ef, recall: ctx.recall(labels!), qps: t.qps, qpsCpu: t.qpsCpu, ...buildInfo, note: `RSS +${(ctx.rssMB() - rss0).toFixed(0)} MB` });
+  }
+  // The same graph with all threads: saved as a FAISS file in memory and loaded with a worker pool.
+  if (ctx.threadsAll > 1) {
+    const sink = memorySink();
+    await index.save(sink);
+    const multi = await WasmHnswIndex.load(memorySource(sink.bytes()), { threads: ctx.threadsAll });
+    for (const ef of p.efSearch) {
+      let labels: BigInt64Array | undefined;
+      const t = await ctx.timeSearch(async () => (labels = (await multi.search(ctx.queries, ctx.k, { efSearch: ef })).labels));
+      out.push({ threads: multi.threads, param: 'efSearch', value: ef, recall: ctx.recall(labels!), qps: t.qps, ...buildInfo });
+    }
+    await multi.dispose();
+  }
+  await index.dispose();
+  if (parallelBuild && ctx.threadsAll > 1) {
+    const pb = await timed(async () => {
+      const i = await WasmHnswIndex.create(ctx.d, p.M, 'ip', { threads: ctx.threadsAll, efConstruction: p.efConstruction });
+      await i.add(ctx.base);
+      return i;
+    });
+    const i = pb.value;
+    for (const ef of p.efSearch) {
+      let labels: BigInt64Array | undefined;
+      const t = await ctx.timeSearch(async () => (labels = (await i.search(ctx.queries, ctx.k, { efSearch: ef })).labels));
+      out.push({ threads: i.threads, param: 'efSearch', value: ef, recall: ctx.recall(labels!), qps: t.qps, buildS: pb.wallS, buildCpuS: pb.cpuS, buildThreads: i.threads, memoryMB: i.memoryBytes / 2 ** 20, note: 'parallel build' });
+    }
+    await i.dispose();
+  }
+  return rows(ctx, 'tessera (WASM SIMD)', p, out);
+}
+
+/** hnswlib-node 3 (native addon, hnswlib C++ with SSE): its API takes number[] and searches one query per call. */
+export async function hnswlibNode(ctx: BenchContext, p: HnswParams): Promise<BenchRow[]> {
+  const { HierarchicalNSW } = require('hnswlib-node');
+  const { d, n } = ctx;
+  const rss0 = ctx.rssMB();
+  const build = await timed(() => {
+    const h = new HierarchicalNSW('ip', d);
+    h.initIndex(n, p.M, p.efConstruction, 100);
+    for (let i = 0; i < n; i++) h.addPoint(Array.from(ctx.base.subarray(i * d, (i + 1) * d)), i);
+    return h;
+  });
+  const h = build.value;
+  const memoryMB = ctx.rssMB() - rss0;
+  const qs: number[][] = [];
+  for (let i = 0; i < ctx.nq; i++) qs.push(Array.from(ctx.queries.subarray(i * d, (i + 1) * d)));
+  const out: Row[] = [];
+  for (const ef of p.efSearch) {
+    h.setEf(ef);
+    const ids = new Int32Array(ctx.nq * ctx.k);
+    const t = await ctx.timeSearch(() => {
+      for (let i = 0; i < ctx.nq; i++) ids.set(h.searchKnn(qs[i], ctx.k).neighbors, i * ctx.k);
+    });
+    out.push({ threads: 1, param: 'efSearch', value: ef, recall: ctx.recall(ids), qps: t.qps, qpsCpu: t.qpsCpu, buildS: build.wallS, buildCpuS: build.cpuS, buildThreads: 1, memoryMB, note: 'RSS delta; build includes number[] conversion' });
+  }
+  return rows(ctx, 'hnswlib-node (native)', p, out);
+}
+
+/** hnswlib-wasm 0.8.2: emscripten build without SIMD, web-only; loaded in Node through its factory with window = globalThis. */
+export async function hnswlibWasm(ctx: BenchContext, p: HnswParams): Promise<BenchRow[]> {
+  (globalThis as Record<string, unknown>).window = globalThis;
+  const { readdirSync } = await import('node:fs');
+  const { fileURLToPath } = await import('node:url');
+  // the package's own entry wants a browser; its emscripten factory (dist/hnswlib-<hash>.js) runs in Node
+  const dir = fileURLToPath(new URL('./dist/', import.meta.resolve('hnswlib-wasm/package.json')));
+  const file = readdirSync(dir).find((f) => /^hnswlib-[0-9a-f]+\.js$/.test(f));
+  const factory = (await import(`${dir}${file}`)).default;
+  const lib = await factory();
+  const { d, n } = ctx;
+  const rss0 = ctx.rssMB();
+  const build = await timed(() => {
+    const h = new lib.HierarchicalNSW('ip', d, '');
+    h.initIndex(n, p.M, p.efConstruction, 100);
+    for (let i = 0; i < n; i++) h.addPoint(ctx.base.subarray(i * d, (i + 1) * d), i, false);
+    return h;
+  });
+  const h = build.value;
+  const memoryMB = ctx.rssMB() - rss0;
+  const out: Row[] = [];
+  for (const ef of p.efSearch) {
+    h.setEfSearch(ef);
+    const ids = new Int32Array(ctx.nq * ctx.k);
+    const t = await ctx.timeSearch(() => {
+      for (let i = 0; i < ctx.nq; i++) ids.set(h.searchKnn(ctx.queries.subarray(i * d, (i + 1) * d), ctx.k, undefined).neighbors, i * ctx.k);
+    });
+    out.push({ threads: 1, param: 'efSearch', value: ef, recall: ctx.recall(ids), qps: t.qps, qpsCpu: t.qpsCpu, buildS: build.wallS, buildCpuS: build.cpuS, buildThreads: 1, memoryMB, note: 'RSS delta' });
+  }
+  return rows(ctx, 'hnswlib-wasm (no SIMD)', p, out);
+}
+
+/**
+ * usearch 2 (native addon): connectivity = M, expansion_add = efConstruction. Its expansion_search is
+ * fixed per index object, so each efSearch reloads the saved index with another setting.
+ */
+export async function usearch(ctx: BenchContext, p: HnswParams, tmpFile: string): Promise<BenchRow[]> {
+  const us = require('usearch');
+  const { d, n } = ctx;
+  const keys = new BigUint64Array(n);
+  for (let i = 0; i < n; i++) keys[i] = BigInt(i);
+  const make = (ef: number) => new us.Index({ dimensions: d, metric: 'ip', connectivity: p.M, expansion_add: p.efConstruction, expansion_search: ef });
+  const out: Row[] = [];
+  for (const threads of ctx.threadsAll > 1 ? [1, ctx.threadsAll] : [1]) {
+    const rss0 = ctx.rssMB();
+    const build = await timed(() => {
+      const u = make(p.efSearch[0]!);
+      u.add(keys, ctx.base, threads);
+      return u;
+    });
+    const memoryMB = ctx.rssMB() - rss0;
+    build.value.save(tmpFile);
+    for (const ef of p.efSearch) {
+      const u = make(ef);
+      u.load(tmpFile);
+      let got: BigUint64Array | undefined;
+      const t = await ctx.timeSearch(() => (got = u.search(ctx.queries, ctx.k, threads).keys));
+      out.push({ threads, param: 'efSearch', value: ef, recall: ctx.recall(got!), qps: t.qps, qpsCpu: threads === 1 ? t.qpsCpu : undefined, buildS: build.wallS, buildCpuS: build.cpuS, buildThreads: threads, memoryMB, note: 'RSS delta' });
+    }
+  }
+  return rows(ctx, 'usearch (native)', p, out);
+}
