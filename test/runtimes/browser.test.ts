@@ -103,8 +103,16 @@ async function searchOnPage(browser: Chromium, query: string, shot: string, init
   }
 }
 
+/** The first run's results (WebGPU): every other path must show the same passages and scores. */
+let reference: PageRun | undefined;
+
 function expectGoodResults(r: PageRun): void {
   console.log(`  ${r.facts}`);
+  if (reference && reference !== r) {
+    expect(r.titles).toEqual(reference.titles);
+    // Scores are shown with 4 decimals; f32 GPU and WASM sums may differ in the last one.
+    r.scores.forEach((x, i) => expect(Math.abs(x - reference!.scores[i]!)).toBeLessThanOrEqual(1.5e-4));
+  }
   expect(r.titles[0], r.logs.join('\n')).toBe(EXPECTED_TITLE);
   expect(r.titles).toHaveLength(5);
   // Scores are inner products of unit vectors, best first.
@@ -123,6 +131,7 @@ describe('browser example in headless Chromium', () => {
   it('searches on WebGPU when Chromium exposes an adapter', async () => {
     gpuBrowser = await launchChromium({ webgpu: true });
     const r = await searchOnPage(gpuBrowser, './', 'webgpu.png');
+    reference = r;
     expect(r.backend, r.logs.join('\n')).toBe('WebGPU');
     expect(r.adapter).not.toMatch(/^none/);
     expect(r.notice).toBe('');
