@@ -93,13 +93,15 @@ export class Encoder implements TextEncoder {
     if (!Number.isInteger(maxLength) || maxLength < 2) {
       throw new TesseraError('INVALID_ARGUMENT', `maxLength must be an integer >= 2, got ${maxLength}`);
     }
-    const { bytes } = await folder.require(opts.quantized ? QUANTIZED_NAMES : MODEL_NAMES, opts.quantized ? 'quantized ONNX model' : 'ONNX model');
+    const { name: modelName, bytes } = await folder.require(opts.quantized ? QUANTIZED_NAMES : MODEL_NAMES, opts.quantized ? 'quantized ONNX model' : 'ONNX model');
+    const externalData = await externalDataOf(folder, modelName);
     const { ort, provider, threads } = await loadRuntime(opts.executionProvider ?? 'auto', opts.threads);
     let session: Session;
     try {
       session = await ort.InferenceSession.create(bytes, {
         executionProviders: [provider === 'native' ? 'cpu' : provider],
         graphOptimizationLevel: 'all',
+        ...(externalData.length ? { externalData } : {}),
         ...(provider === 'native' ? { intraOpNumThreads: threads } : {}),
       });
     } catch (e) {
@@ -238,6 +240,20 @@ async function loadTokenizer(folder: ModelFolder, tokConfig: Record<string, unkn
     return WordPieceTokenizer.fromVocabTxt(utf8.decode(vocab), { lowercase }, `${folder.label}/vocab.txt`);
   }
   throw new TesseraError('NOT_FOUND', `model folder ${folder.label} has no tokenizer: expected "tokenizer.json" or "vocab.txt"`);
+}
+
+/**
+ * Weights stored beside the graph (ONNX external data: PyTorch's exporter and optimum write
+ * `model.onnx.data` or `model.onnx_data` for large models). The model is handed to ONNX Runtime as
+ * bytes, so these are handed over too, under the name the graph refers to them by.
+ */
+async function externalDataOf(folder: ModelFolder, modelName: string): Promise<{ path: string; data: Uint8Array }[]> {
+  const out: { path: string; data: Uint8Array }[] = [];
+  for (const suffix of ['.data', '_data']) {
+    const data = await folder.get(modelName + suffix);
+    if (data) out.push({ path: (modelName + suffix).split('/').pop()!, data });
+  }
+  return out;
 }
 
 function looksLikeE5(label: string, config: Record<string, unknown>, name?: string): boolean {

@@ -2,6 +2,7 @@
  * Node side of the encoder runtime: onnxruntime-node when installed (optional, never required), the
  * local onnxruntime-web dist/ for its .wasm files, and the core count. Reached only from src/node.ts.
  */
+import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { dirname } from 'node:path';
@@ -31,4 +32,12 @@ function wasmDir(): string | undefined {
   }
 }
 
-installNativeRuntime({ loadNative: loadOnnxRuntimeNode, wasmDir, cores: () => availableParallelism() });
+async function wasmBinary(file: string): Promise<Uint8Array | undefined> {
+  try {
+    return new Uint8Array(await readFile(createRequire(import.meta.url).resolve(`onnxruntime-web/${file}`)));
+  } catch {
+    return undefined;
+  }
+}
+
+installNativeRuntime({ loadNative: loadOnnxRuntimeNode, wasmDir, wasmBinary, cores: () => availableParallelism() });

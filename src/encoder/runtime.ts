@@ -20,6 +20,11 @@ export interface NativeRuntimeHooks {
   wasmDir?(): string | undefined;
   /** CPU cores the runtime offers. */
   cores?(): number;
+  /**
+   * Bytes of one of onnxruntime-web's .wasm files. Its WebGPU build is a browser bundle that fetches
+   * its .wasm, and Node's fetch cannot read file: URLs, so Node hands the bytes over instead.
+   */
+  wasmBinary?(file: string): Promise<Uint8Array | undefined>;
 }
 
 let nativeHooks: NativeRuntimeHooks | undefined;
@@ -37,7 +42,8 @@ export interface RuntimeChoice {
 
 let webOrt: Promise<OrtModule> | undefined;
 let webGpuOrt: Promise<OrtModule> | undefined;
-let configuredThreads: number | undefined;
+/** Threads each onnxruntime-web module was set up with (the WASM and WebGPU builds are separate modules). */
+const configured = new WeakMap<OrtModule['env'], number>();
 
 function defaultCores(): number {
   const fromHook = nativeHooks?.cores?.();
@@ -69,15 +75,23 @@ export async function loadRuntime(choice: ExecutionProviderChoice, threads?: num
   const ort = await (provider === 'webgpu'
     ? (webGpuOrt ??= import('onnxruntime-web/webgpu') as Promise<OrtModule>)
     : (webOrt ??= import('onnxruntime-web') as Promise<OrtModule>));
-  if (configuredThreads === undefined) {
+  if (!configured.has(ort.env)) {
     // onnxruntime-web reads these once, at its first session.
     ort.env.wasm.numThreads = want;
     const dir = nativeHooks?.wasmDir?.();
     if (dir) ort.env.wasm.wasmPaths = dir;
-    configuredThreads = want;
+    if (provider === 'webgpu') {
+      const binary = await nativeHooks?.wasmBinary?.('ort-wasm-simd-threaded.asyncify.wasm');
+      if (binary) {
+        ort.env.wasm.wasmBinary = binary;
+        // Its worker threads would fetch the glue script by URL too; the GPU does the work, so one thread.
+        ort.env.wasm.numThreads = 1;
+      }
+    }
+    configured.set(ort.env, ort.env.wasm.numThreads ?? want);
   }
   if (provider === 'webgpu') await provideNavigatorGpu();
-  return { ort, provider, threads: configuredThreads };
+  return { ort, provider, threads: configured.get(ort.env)! };
 }
 
 /**
