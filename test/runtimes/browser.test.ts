@@ -178,7 +178,7 @@ describe('browser example in headless Chromium', () => {
     expectGoodResults(r);
   });
 
-  it("falls back to WASM on a Chromium whose WebGPU has no adapter ('auto'), says why once, same answer", async () => {
+  it("falls back to WASM on a Chromium whose WebGPU has no adapter ('auto'), says why once, same answer; ?backend=gpu refuses", async () => {
     const browser = await launchChromium({ webgpu: false });
     try {
       const r = await searchOnPage(browser, './', 'no-adapter.png');
@@ -189,6 +189,17 @@ describe('browser example in headless Chromium', () => {
       expect(r.notice).toMatch(/WASM/);
       expect(r.logs.filter((l) => l.includes('tessera:'))).toHaveLength(1);
       expectGoodResults(r);
+
+      // ?backend=gpu refuses to fall back: the page stops with the library's GPU_UNAVAILABLE error.
+      const page = await browser.context.newPage();
+      try {
+        await page.goto(new URL('./?backend=gpu', server.url).href);
+        await page.waitForFunction(() => document.body.dataset.state === 'error', null, { timeout: 60_000 });
+        expect(await page.textContent('#status')).toMatch(/^Could not start: .*WebGPU.*wasm/i);
+        expect(await page.textContent('#backend')).toBe('–');
+      } finally {
+        await page.close();
+      }
     } finally {
       await browser.close();
     }
