@@ -118,31 +118,52 @@ describe.each(['ip', 'l2'] as const)('FAISS ANN files, %s', (metric) => {
     await index.dispose();
   });
 
-  it.each(ivfKinds)('FAISS reads our %s and returns our results', async (name, factory, type) => {
-    const index = await indexFactory(fx.d, factory, metric, { backend: 'wasm', seed: 7 });
-    await index.train(base);
-    await index.add(base);
+  it('FAISS reads our IVF-Flat, IVF-SQ8, SQ8 and HNSW files and returns our results', async () => {
+    const kinds = [...ivfKinds, ['hnsw', 'HNSW16', 'IndexHNSWFlat']] as const;
     const nprobe = 4;
-    const ours = await index.search(queries, fx.k, { nprobe });
-    const file = join(dir, `ours-${name}-${metric}.index`);
-    await index.save(file);
-    const [view] = faissSearch([{ file, ...(name === 'sq' ? {} : { nprobe }) }]);
-    expect(view!.error).toBeUndefined();
-    expect(view).toMatchObject({ class: type, ntotal: fx.n, d: fx.d, metric });
-    if (name !== 'sq') expect(view!.nlist).toBe(32);
-    const theirs: SearchResult = {
-      nq: fx.nq,
-      k: fx.k,
-      labels: BigInt64Array.from(view!.labels.flat(), (v) => BigInt(v)),
-      distances: Float32Array.from(view!.distances.flat()),
-    };
-    expect(overlap(ours, theirs)).toBeGreaterThanOrEqual(0.99);
-    expect(recallAtK(ours, truth[metric]!)).toBeGreaterThan(name === 'sq' ? 0.9 : 0.6);
-    // and we read our own file back to the same results
-    const again = await readIndex(file, { backend: 'wasm' });
-    const back = await again.search(queries, fx.k, { nprobe });
-    expect(Array.from(back.labels)).toEqual(Array.from(ours.labels));
-    await again.dispose();
+    const efSearch = 24;
+    const built: { name: string; type: string; index: Index; ours: SearchResult; file: string }[] = [];
+    for (const [name, factory, type] of kinds) {
+      const index = await indexFactory(fx.d, factory, metric, { backend: 'wasm', seed: 7, efConstruction: 40 });
+      await index.train(base);
+      await index.add(base);
+      const ours = await index.search(queries, fx.k, { nprobe, efSearch });
+      const file = join(dir, `ours-${name}-${metric}.index`);
+      await index.save(file);
+      built.push({ name, type, index, ours, file });
+    }
+    // one FAISS process reads and searches them all
+    const views = faissSearch(built.map((b) => ({ file: b.file, ...(b.name === 'sq' ? {} : b.name === 'hnsw' ? { efSearch } : { nprobe }) })));
+    for (const [i, b] of built.entries()) {
+      const view = views[i]!;
+      expect(view.error, b.name).toBeUndefined();
+      expect(view).toMatchObject({ class: b.type, ntotal: fx.n, d: fx.d, metric });
+      if (b.name !== 'sq' && b.name !== 'hnsw') expect(view.nlist).toBe(32);
+      const theirs: SearchResult = {
+        nq: fx.nq,
+        k: fx.k,
+        labels: BigInt64Array.from(view.labels.flat(), (v) => BigInt(v)),
+        distances: Float32Array.from(view.distances.flat()),
+      };
+      expect(overlap(b.ours, theirs), b.name).toBeGreaterThanOrEqual(0.99);
+      expect(recallAtK(b.ours, truth[metric]!), b.name).toBeGreaterThan(b.name === 'sq' || b.name === 'hnsw' ? 0.85 : 0.6);
+      // and we read our own file back to the same results
+      const again = await readIndex(b.file, { backend: 'wasm' });
+      const back = await again.search(queries, fx.k, { nprobe, efSearch });
+      expect(Array.from(back.labels), b.name).toEqual(Array.from(b.ours.labels));
+      await again.dispose();
+      await b.index.dispose();
+    }
+  });
+
+  it('reads FAISS IHNf into the HNSW index and matches its recall at the same efSearch', async () => {
+    const f = fx.indexes[`hnsw_${metric}`]!;
+    const index = await readIndex(join(dir, f.file), { backend: 'wasm' });
+    expect(index.description).toBe('HNSW16');
+    const got = await index.search(queries, fx.k, { efSearch: f.params.efSearch });
+    const theirs = asResult(f, fx.k);
+    expect(Math.abs(recallAtK(got, truth[metric]!) - recallAtK(theirs, truth[metric]!))).toBeLessThanOrEqual(0.01);
+    expect(overlap(got, theirs)).toBeGreaterThanOrEqual(0.99);
     await index.dispose();
   });
 
