@@ -1,8 +1,10 @@
 /** The list of subcommands: each module exports `register(program)`. One line per command. */
 import type { Command } from 'commander';
 import { register as bench } from './bench.js';
+import { register as build } from './build.js';
 import { register as convert } from './convert.js';
 import { register as demo } from './demo.js';
+import { register as encode } from './encode.js';
 import { register as info } from './info.js';
 import { register as search } from './search.js';
 import { register as serve } from './serve.js';
@@ -15,5 +17,7 @@ export const commands: RegisterCommand[] = [
   bench,
   serve,
   demo,
+  encode,
+  build,
   convert,
 ];

@@ -1,0 +1,93 @@
+/**
+ * `tessera encode --model DIR --texts T.json|T.txt [--prefix query|passage|none] [--json]`: texts to
+ * vectors with a model folder, for scripts (--json prints {"embeddings": [[...]]}) and for checking a
+ * folder by hand (without --json: the model's settings, each text's tokens and the head of its vector).
+ */
+import { readFile } from 'node:fs/promises';
+import { Command, Option } from 'commander';
+import { TesseraError } from '../../core/errors.js';
+import { Encoder } from '../../encoder/encoder.js';
+import type { TextPrefix } from '../../encoder/types.js';
+import { intOption } from './serve.js';
+
+/** T.json: a JSON array of strings; anything else: one text a line (a trailing newline ends the last). */
+export async function readTexts(path: string): Promise<string[]> {
+  let raw: string;
+  try {
+    raw = await readFile(path, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new TesseraError('NOT_FOUND', `texts file not found: ${path}`, { cause: e });
+    throw e;
+  }
+  if (/\.json$/i.test(path)) {
+    let v: unknown;
+    try {
+      v = JSON.parse(raw);
+    } catch (e) {
+      throw new TesseraError('FORMAT', `${path} is not JSON (${(e as Error).message}): expected an array of strings, or use a .txt file with one text a line`, { cause: e });
+    }
+    if (!Array.isArray(v) || v.some((t) => typeof t !== 'string')) {
+      throw new TesseraError('FORMAT', `${path} must hold a JSON array of strings, e.g. ["who wrote hamlet?"]`);
+    }
+    return v as string[];
+  }
+  const lines = raw.split(/\r?\n/);
+  if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
+  return lines;
+}
+
+export function register(program: Command): void {
+  program
+    .command('encode')
+    .description('encode texts with a model folder (Hugging Face layout, ONNX): vectors as JSON, or a summary to check the folder')
+    .requiredOption('--model <dir>', 'model folder: tokenizer.json or vocab.txt, config.json, onnx/model.onnx or model.onnx')
+    .requiredOption('--texts <file>', 'T.json (array of strings) or T.txt (one text a line)')
+    .addOption(new Option('--prefix <p>', "which prefix to add (e5: 'query: ' / 'passage: '; none: the text as is)").choices(['query', 'passage', 'none']).default('query'))
+    .option('--json', 'print {"embeddings": [[...]]} on stdout')
+    .addOption(new Option('--encoder <provider>', 'runtime: auto (onnxruntime-node if installed, else WASM), wasm, webgpu, native').choices(['auto', 'wasm', 'webgpu', 'native']).default('auto'))
+    .option('--threads <n>', 'CPU threads (default: all cores)', intOption('--threads', 1))
+    .option('--batch <n>', 'texts per model run', intOption('--batch', 1), 32)
+    .option('--max-length <n>', "tokens a text, [CLS]/[SEP] included (default: 256 for e5, else the model's limit)", intOption('--max-length', 2))
+    .option('--quantized', 'use model_quantized.onnx')
+    .action(async (flags: { model: string; texts: string; prefix: TextPrefix; json?: boolean; encoder: 'auto' | 'wasm' | 'webgpu' | 'native'; threads?: number; batch: number; maxLength?: number; quantized?: boolean }) => {
+      const texts = await readTexts(flags.texts);
+      const enc = await Encoder.fromDirectory(flags.model, {
+        executionProvider: flags.encoder,
+        threads: flags.threads,
+        batchSize: flags.batch,
+        maxLength: flags.maxLength,
+        quantized: flags.quantized,
+      });
+      try {
+        const t0 = performance.now();
+        const out = await enc.encode(texts, { prefix: flags.prefix });
+        const ms = performance.now() - t0;
+        const d = enc.dim;
+        if (flags.json) {
+          const rows = texts.map((_, i) => Array.from(out.subarray(i * d, (i + 1) * d)));
+          process.stdout.write(`${JSON.stringify({ embeddings: rows })}\n`);
+          return;
+        }
+        const pre = flags.prefix === 'none' ? '' : enc.prefixes[flags.prefix];
+        const lines = [
+          `model     ${enc.name}`,
+          `runtime   ${enc.provider}${enc.provider === 'webgpu' ? '' : `, ${enc.threads} thread(s)`}`,
+          `output    ${d} dims, ${enc.pooling} pooling, ${enc.normalize ? 'L2-normalised' : 'not normalised'}, max ${enc.maxLength} tokens`,
+          `prefix    ${flags.prefix}: ${JSON.stringify(pre)}`,
+          `encoded   ${texts.length} text(s) in ${ms.toFixed(1)} ms`,
+          '',
+        ];
+        texts.forEach((t, i) => {
+          const v = out.subarray(i * d, (i + 1) * d);
+          const ids = enc.tokenize(t, flags.prefix);
+          const head = Array.from(v.subarray(0, 6), (x) => x.toFixed(4)).join(', ');
+          lines.push(`[${i}] ${JSON.stringify(t.length > 60 ? `${t.slice(0, 57)}...` : t)}`);
+          lines.push(`    ${ids.length} tokens: ${enc.tokenizer.idsToTokens(ids.slice(0, 12)).join(' ')}${ids.length > 12 ? ' ...' : ''}`);
+          lines.push(`    norm ${Math.hypot(...v).toFixed(4)}  [${head}${d > 6 ? ', ...' : ''}]`);
+        });
+        process.stdout.write(`${lines.join('\n')}\n`);
+      } finally {
+        await enc.dispose();
+      }
+    });
+}

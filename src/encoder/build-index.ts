@@ -1,0 +1,330 @@
+/**
+ * `tessera build`: a jsonl corpus -> passage embeddings -> a FAISS index file `<index-type>.index`
+ * plus the corpus offset table, in an output folder. Node-only (files).
+ *
+ * The corpus is streamed (src/io/corpus.ts reads it by row through its offset table, never whole),
+ * encoded in batches, and the vectors are appended to a checkpoint folder `<out>/.tessera-build/`:
+ *   vectors.f32  rows x dim float32, appended one batch at a time
+ *   state.json   rows done, bad rows, what was built (corpus size+mtime, model, dim): written
+ *                atomically after the batch's vectors are on disk
+ * A rerun with the same corpus and model resumes at state.json's row count, first cutting
+ * vectors.f32 back to exactly that many rows: vectors of a batch whose state was never recorded
+ * (a crash between the two writes) are dropped and encoded again, so a crash loses nothing and
+ * duplicates nothing. The index and the table are written atomically at the end, then the
+ * checkpoint folder is removed.
+ *
+ * Row i of the index is row i of the corpus (its i-th non-empty line), as Search-R1's server assumes.
+ * So a bad row (not JSON, or no string "contents") cannot be skipped: it is reported with its line
+ * number and indexed as a zero vector (it scores 0 against every query), unless `strict` makes it fatal.
+ */
+import { createReadStream } from 'node:fs';
+import { mkdir, open, readFile, rename, rm, stat, truncate, writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { TesseraError } from '../core/errors.js';
+import { indexFactory, parseFactoryString } from '../core/factory.js';
+import type { ProgressCallback } from '../core/types.js';
+import { openCorpus } from '../io/corpus.js';
+import { writeFlatIndex } from '../io/faiss/flat.js';
+import { writeIndex } from '../io/read-index.js';
+import type { TextEncoder } from './types.js';
+
+export interface BuildOptions {
+  corpus: string;
+  /** Output folder (created): `<indexType>.index`, `<corpus name>.offsets`, build.json. */
+  out: string;
+  /** The passage encoder (its `dim` fixes the index's). */
+  encoder: TextEncoder;
+  /** FAISS factory string (default "Flat"): Flat, HNSW<M>, IVF<nlist>,Flat, IVF<nlist>,SQ8, SQ8. */
+  indexType?: string;
+  /** Passages per encoder call and per checkpoint (default 64). */
+  batch?: number;
+  /** A bad row fails the build instead of being reported and indexed as a zero vector. */
+  strict?: boolean;
+  /** Ignore an existing checkpoint and start over. */
+  restart?: boolean;
+  /** Identifies the model in the checkpoint, so a resume with another model starts over. */
+  modelKey?: string;
+  onProgress?: ProgressCallback;
+  /** Human-readable notes (resume, bad rows). */
+  say?: (line: string) => void;
+  /** Called after each checkpoint with the rows done (tests use it to simulate a crash). */
+  onCheckpoint?: (rowsDone: number) => void | Promise<void>;
+}
+
+export interface BadRow {
+  /** 0-based row (index id). */
+  row: number;
+  /** 1-based line number in the file. */
+  line: number;
+  reason: string;
+}
+
+export interface BuildResult {
+  index: string;
+  offsets: string;
+  manifest: string;
+  rows: number;
+  dim: number;
+  indexType: string;
+  badRows: BadRow[];
+  /** Rows found already encoded in a checkpoint. */
+  resumedFrom: number;
+}
+
+interface State {
+  version: 1;
+  corpus: { size: number; mtimeMs: number };
+  model: string;
+  dim: number;
+  indexType: string;
+  rowsDone: number;
+  bad: { row: number; reason: string }[];
+}
+
+const CHECKPOINT_DIR = '.tessera-build';
+/** Rows read back from vectors.f32 per chunk when writing the index. */
+const READ_ROWS = 16384;
+
+/** The passage text of a jsonl row, or why it is not usable. */
+export function passageOf(line: string): { text: string } | { error: string } {
+  let v: unknown;
+  try {
+    v = JSON.parse(line);
+  } catch (e) {
+    return { error: `not JSON (${(e as Error).message})` };
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return { error: 'not a JSON object' };
+  const contents = (v as { contents?: unknown }).contents;
+  if (typeof contents !== 'string') return { error: `no string "contents" field${contents === undefined ? '' : ` (got ${typeof contents})`}` };
+  return { text: contents };
+}
+
+/** 1-based line numbers of the given 0-based rows (rows = non-empty lines, as src/io/corpus.ts counts). */
+export async function lineNumbersOf(corpus: string, rows: readonly number[]): Promise<Map<number, number>> {
+  const want = new Set(rows);
+  const out = new Map<number, number>();
+  if (want.size === 0) return out;
+  const rl = createInterface({ input: createReadStream(corpus), crlfDelay: Infinity });
+  let line = 0;
+  let row = 0;
+  for await (const text of rl) {
+    line++;
+    if (text === '' || text === '\r') continue;
+    if (want.has(row)) out.set(row, line);
+    row++;
+    if (out.size === want.size) break;
+  }
+  rl.close();
+  return out;
+}
+
+async function readState(path: string): Promise<State | undefined> {
+  try {
+    return JSON.parse(await readFile(path, 'utf8')) as State;
+  } catch {
+    return undefined;
+  }
+}
+
+async function writeAtomic(path: string, text: string): Promise<void> {
+  const tmp = `${path}.${process.pid}.tmp`;
+  await writeFile(tmp, text);
+  await rename(tmp, path);
+}
+
+export async function buildIndex(opts: BuildOptions): Promise<BuildResult> {
+  const say = opts.say ?? (() => {});
+  const indexType = opts.indexType ?? 'Flat';
+  const spec = parseFactoryString(indexType);
+  const batch = opts.batch ?? 64;
+  if (!Number.isInteger(batch) || batch < 1) throw new TesseraError('INVALID_ARGUMENT', `--batch must be a positive integer, got ${opts.batch}`);
+  const enc = opts.encoder;
+  const dim = enc.dim;
+  const rowBytes = dim * 4;
+
+  await mkdir(opts.out, { recursive: true });
+  const ckDir = join(opts.out, CHECKPOINT_DIR);
+  const vectorsPath = join(ckDir, 'vectors.f32');
+  const statePath = join(ckDir, 'state.json');
+  const offsetsPath = join(opts.out, `${basename(opts.corpus)}.offsets`);
+  const corpus = await openCorpus(opts.corpus, { offsetsPath, onProgress: opts.onProgress });
+  try {
+    const cs = await stat(opts.corpus);
+    const fresh: State = {
+      version: 1,
+      corpus: { size: cs.size, mtimeMs: cs.mtimeMs },
+      model: opts.modelKey ?? enc.name,
+      dim,
+      indexType,
+      rowsDone: 0,
+      bad: [],
+    };
+    let state = fresh;
+    const old = opts.restart ? undefined : await readState(statePath);
+    if (
+      old &&
+      old.version === 1 &&
+      old.corpus.size === fresh.corpus.size &&
+      old.corpus.mtimeMs === fresh.corpus.mtimeMs &&
+      old.model === fresh.model &&
+      old.dim === dim &&
+      old.rowsDone <= corpus.rows
+    ) {
+      const have = await stat(vectorsPath).then((s) => s.size, () => -1);
+      if (have >= old.rowsDone * rowBytes) {
+        state = { ...old, indexType };
+      } else {
+        say(`checkpoint in ${ckDir} is damaged (vectors.f32 shorter than its state): starting over`);
+      }
+    } else if (old) {
+      say(`checkpoint in ${ckDir} is for another corpus or model: starting over`);
+    }
+    if (state === fresh) {
+      await rm(ckDir, { recursive: true, force: true });
+      await mkdir(ckDir, { recursive: true });
+      await writeFile(vectorsPath, new Uint8Array(0));
+      await writeAtomic(statePath, JSON.stringify(state));
+    } else {
+      // Drop vectors of a batch whose state write never happened: they are encoded again below.
+      await truncate(vectorsPath, state.rowsDone * rowBytes);
+      say(`resuming: ${state.rowsDone} of ${corpus.rows} rows already encoded (checkpoint ${ckDir})`);
+    }
+    const resumedFrom = state.rowsDone;
+    const total = corpus.rows;
+    if (total === 0) throw new TesseraError('INVALID_ARGUMENT', `corpus ${opts.corpus} has no rows: expected one JSON object a line with a "contents" field`);
+
+    const phase = 'encoding passages';
+    opts.onProgress?.({ phase, done: state.rowsDone, total, unit: 'rows' });
+    const sink = await open(vectorsPath, 'a');
+    try {
+      let texts: string[] = [];
+      let rows: number[] = [];
+      const bad: { row: number; reason: string }[] = [];
+      const flush = async () => {
+        const vectors = new Float32Array(rows.length * dim);
+        const good = texts.map((t, i) => [t, i] as const).filter(([t]) => t !== undefined);
+        if (good.length > 0) {
+          const v = await enc.encode(good.map(([t]) => t), { prefix: 'passage' });
+          good.forEach(([, i], j) => vectors.set(v.subarray(j * dim, (j + 1) * dim), i * dim));
+        }
+        await sink.write(new Uint8Array(vectors.buffer));
+        await sink.sync();
+        state = { ...state, rowsDone: state.rowsDone + rows.length, bad: [...state.bad, ...bad] };
+        await writeAtomic(statePath, JSON.stringify(state));
+        texts = [];
+        rows = [];
+        bad.length = 0;
+        opts.onProgress?.({ phase, done: state.rowsDone, total, unit: 'rows' });
+        await opts.onCheckpoint?.(state.rowsDone);
+      };
+      for await (const { row, text } of corpus.iterate(state.rowsDone)) {
+        const p = passageOf(text);
+        if ('error' in p) {
+          if (opts.strict) {
+            const line = (await lineNumbersOf(opts.corpus, [row])).get(row);
+            throw new TesseraError('FORMAT', `${opts.corpus}:${line}: ${p.error}; fix the row, or drop --strict to index it as a zero vector and go on`);
+          }
+          bad.push({ row, reason: p.error });
+          texts.push(undefined as unknown as string);
+        } else {
+          texts.push(p.text);
+        }
+        rows.push(row);
+        if (rows.length === batch) await flush();
+      }
+      if (rows.length > 0) await flush();
+    } finally {
+      await sink.close();
+    }
+
+    const lines = await lineNumbersOf(opts.corpus, state.bad.map((b) => b.row));
+    const badRows = state.bad.map((b) => ({ row: b.row, line: lines.get(b.row) ?? b.row + 1, reason: b.reason }));
+    for (const b of badRows.slice(0, 20)) say(`${opts.corpus}:${b.line}: ${b.reason}; indexed as a zero vector (row ${b.row})`);
+    if (badRows.length > 20) say(`... and ${badRows.length - 20} more bad rows (listed in build.json)`);
+
+    const indexPath = join(opts.out, `${indexType}.index`);
+    await writeIndexFile(indexPath, spec.kind, indexType, vectorsPath, total, dim, opts.onProgress);
+    const manifest = join(opts.out, 'build.json');
+    await writeAtomic(
+      manifest,
+      JSON.stringify(
+        { corpus: opts.corpus, model: state.model, indexType, index: basename(indexPath), offsets: basename(offsetsPath), rows: total, dim, metric: 'ip', prefix: 'passage', badRows },
+        null,
+        2,
+      ) + '\n',
+    );
+    await rm(ckDir, { recursive: true, force: true });
+    return { index: indexPath, offsets: offsetsPath, manifest, rows: total, dim, indexType, badRows, resumedFrom };
+  } finally {
+    await corpus.close();
+  }
+}
+
+async function* readVectorChunks(path: string, rows: number, dim: number, from = 0, count = rows - from): AsyncGenerator<Float32Array> {
+  const fh = await open(path, 'r');
+  try {
+    for (let r = from; r < from + count; r += READ_ROWS) {
+      const n = Math.min(READ_ROWS, from + count - r);
+      const buf = new Float32Array(n * dim);
+      const bytes = new Uint8Array(buf.buffer);
+      let got = 0;
+      while (got < bytes.length) {
+        const { bytesRead } = await fh.read(bytes, got, bytes.length - got, r * dim * 4 + got);
+        if (bytesRead === 0) throw new TesseraError('FORMAT', `${path} ends early: expected ${rows} x ${dim} float32 values`);
+        got += bytesRead;
+      }
+      yield buf;
+    }
+  } finally {
+    await fh.close();
+  }
+}
+
+async function writeIndexFile(
+  path: string,
+  kind: string,
+  indexType: string,
+  vectorsPath: string,
+  rows: number,
+  dim: number,
+  onProgress?: ProgressCallback,
+): Promise<void> {
+  if (kind === 'flat') {
+    // Streams rows from the checkpoint into the file: the vectors are never all in memory.
+    await writeFlatIndex(path, dim, 'ip', rows, readVectorChunks(vectorsPath, rows, dim), { onProgress, phase: 'writing index' });
+    return;
+  }
+  // Trained/graph indexes are built in memory by the WASM backend, then saved (atomically).
+  const index = await indexFactory(dim, indexType, 'ip', { backend: 'wasm' });
+  try {
+    if (!index.isTrained) {
+      // FAISS's advice: up to 256 training points a centroid; an evenly spread sample of the rows.
+      const want = Math.min(rows, 100_000);
+      const sample = new Float32Array(want * dim);
+      const step = rows / want;
+      const fh = await open(vectorsPath, 'r');
+      try {
+        for (let i = 0; i < want; i++) {
+          const r = Math.floor(i * step);
+          await fh.read(new Uint8Array(sample.buffer, i * dim * 4, dim * 4), 0, dim * 4, r * dim * 4);
+        }
+      } finally {
+        await fh.close();
+      }
+      onProgress?.({ phase: 'training index', done: 0, total: 1, unit: 'steps' });
+      await index.train(sample);
+      onProgress?.({ phase: 'training index', done: 1, total: 1, unit: 'steps' });
+    }
+    let done = 0;
+    onProgress?.({ phase: 'adding vectors', done, total: rows, unit: 'rows' });
+    for await (const chunk of readVectorChunks(vectorsPath, rows, dim)) {
+      await index.add(chunk);
+      done += chunk.length / dim;
+      onProgress?.({ phase: 'adding vectors', done, total: rows, unit: 'rows' });
+    }
+    await writeIndex(index, path);
+  } finally {
+    await index.dispose();
+  }
+}

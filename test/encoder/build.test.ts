@@ -1,0 +1,188 @@
+/** `tessera build` pipeline and the encode/build commands on a toy model: output files, bad rows, resume after a crash. */
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import '../../src/node.js';
+import { Encoder } from '../../src/encoder/index.js';
+import { buildIndex, lineNumbersOf } from '../../src/encoder/build-index.js';
+import { isTesseraError } from '../../src/core/errors.js';
+import { inspectIndex } from '../../src/io/read-index.js';
+import { openCorpus } from '../../src/io/corpus.js';
+import { register as registerEncode } from '../../src/cli/commands/encode.js';
+import { register as registerBuild } from '../../src/cli/commands/build.js';
+import { writeToyFolder } from './toy-model.js';
+
+const root = mkdtempSync(join(tmpdir(), 'tessera-build-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+const DIM = 6;
+const model = writeToyFolder(join(root, 'toy-model'), DIM);
+const WORDS = ['the', 'cat', 'sat', 'on', 'mat', 'dog', 'ran', 'a'];
+
+// 40 good rows, an empty line, a row that is not JSON (line 13), one without "contents" (line 25).
+const lines: string[] = [];
+for (let i = 0; i < 40; i++) {
+  lines.push(JSON.stringify({ id: String(i), contents: `"${WORDS[i % 8]}"\n${WORDS[(i * 3) % 8]} ${WORDS[(i * 5 + 1) % 8]} ${i % 2 ? 'dogs' : ''}` }));
+}
+lines.splice(6, 0, '');
+lines.splice(12, 0, '{"id": "bad", contents: oops');
+lines.splice(24, 0, '{"id": "nocontents", "text": "x"}');
+const corpusText = lines.join('\n') + '\n';
+const corpus = join(root, 'corpus.jsonl');
+writeFileSync(corpus, corpusText);
+const ROWS = 42; // non-empty lines
+
+let enc: Encoder;
+beforeAll(async () => {
+  enc = await Encoder.fromDirectory(model, { batchSize: 8 });
+});
+afterAll(() => enc.dispose());
+
+function indexRows(path: string, n: number): Float32Array {
+  const bytes = readFileSync(path);
+  const data = bytes.subarray(bytes.length - n * DIM * 4);
+  return new Float32Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.length));
+}
+
+describe('buildIndex', () => {
+  let reference: Float32Array;
+
+  it('writes Flat.index (IndexFlatIP, row i = corpus row i), the offset table and build.json; bad rows are zero vectors with line numbers', async () => {
+    const out = join(root, 'out-a');
+    const notes: string[] = [];
+    const r = await buildIndex({ corpus, out, encoder: enc, batch: 8, say: (l) => notes.push(l) });
+    expect(r.index).toBe(join(out, 'Flat.index'));
+    const info = await inspectIndex(r.index);
+    expect(info).toMatchObject({ d: DIM, ntotal: ROWS, metric: 'ip', type: 'IndexFlatIP' });
+    expect(r.badRows).toEqual([
+      { row: 11, line: 13, reason: expect.stringMatching(/^not JSON/) },
+      { row: 23, line: 25, reason: 'no string "contents" field' },
+    ]);
+    expect(notes.some((n) => n.includes('corpus.jsonl:13: not JSON'))).toBe(true);
+    reference = indexRows(r.index, ROWS);
+    // Each row equals encoding its passage alone (batch vs one-by-one), bad rows are zero.
+    const c = await openCorpus(corpus, { offsetsPath: r.offsets });
+    expect(c.rows).toBe(ROWS);
+    for (let i = 0; i < ROWS; i++) {
+      const row = reference.subarray(i * DIM, (i + 1) * DIM);
+      if (i === 11 || i === 23) {
+        expect(Array.from(row)).toEqual(new Array(DIM).fill(0));
+        continue;
+      }
+      const one = await enc.encode([(JSON.parse(await c.row(i)) as { contents: string }).contents], { prefix: 'passage' });
+      for (let k = 0; k < DIM; k++) expect(Math.abs(row[k]! - one[k]!)).toBeLessThan(1e-6);
+    }
+    await c.close();
+    const manifest = JSON.parse(readFileSync(r.manifest, 'utf8'));
+    expect(manifest).toMatchObject({ rows: ROWS, dim: DIM, index: 'Flat.index', offsets: 'corpus.jsonl.offsets', metric: 'ip' });
+    expect(existsSync(join(out, '.tessera-build'))).toBe(false);
+  });
+
+  it('resumes after a simulated crash: nothing lost, nothing duplicated (even with a half-recorded batch)', async () => {
+    const out = join(root, 'out-crash');
+    let checkpoints = 0;
+    const crash = new Error('simulated crash');
+    await expect(
+      buildIndex({
+        corpus,
+        out,
+        encoder: enc,
+        batch: 8,
+        onCheckpoint: () => {
+          if (++checkpoints === 3) throw crash;
+        },
+      }),
+    ).rejects.toBe(crash);
+    expect(existsSync(join(out, 'Flat.index'))).toBe(false);
+    // A crash after a batch's vectors hit the disk but before its state did: 8 stray rows.
+    appendFileSync(join(out, '.tessera-build', 'vectors.f32'), new Uint8Array(8 * DIM * 4).fill(7));
+    const notes: string[] = [];
+    const r = await buildIndex({ corpus, out, encoder: enc, batch: 8, say: (l) => notes.push(l) });
+    expect(r.resumedFrom).toBe(24);
+    expect(notes.some((n) => /resuming: 24 of 42 rows/.test(n))).toBe(true);
+    expect((await inspectIndex(r.index)).ntotal).toBe(ROWS);
+    expect(Buffer.from(indexRows(r.index, ROWS).buffer).equals(Buffer.from(reference.buffer))).toBe(true);
+    expect(r.badRows.map((b) => b.line)).toEqual([13, 25]);
+  });
+
+  it('starts over when the corpus changed since the checkpoint, or when told to', async () => {
+    const out = join(root, 'out-changed');
+    const stop = new Error('stop');
+    await expect(buildIndex({ corpus, out, encoder: enc, batch: 8, onCheckpoint: () => { throw stop; } })).rejects.toBe(stop);
+    const notes: string[] = [];
+    const r = await buildIndex({ corpus, out, encoder: enc, batch: 8, restart: true, say: (l) => notes.push(l) });
+    expect(r.resumedFrom).toBe(0);
+    const other = join(root, 'corpus2.jsonl');
+    writeFileSync(other, corpusText);
+    await expect(buildIndex({ corpus: other, out, encoder: enc, batch: 8, onCheckpoint: () => { throw stop; } })).rejects.toBe(stop);
+    writeFileSync(other, corpusText + JSON.stringify({ id: 'x', contents: 'cat' }) + '\n');
+    const r2 = await buildIndex({ corpus: other, out, encoder: enc, batch: 8, say: (l) => notes.push(l) });
+    expect(r2.resumedFrom).toBe(0);
+    expect(r2.rows).toBe(ROWS + 1);
+    expect(notes.some((n) => n.includes('another corpus or model'))).toBe(true);
+  });
+
+  it('--strict: the first bad row is fatal (FORMAT naming file:line); bad options are INVALID_ARGUMENT', async () => {
+    const err = await buildIndex({ corpus, out: join(root, 'out-strict'), encoder: enc, strict: true }).catch((e) => e);
+    expect(isTesseraError(err, 'FORMAT')).toBe(true);
+    expect(err.message).toMatch(/corpus\.jsonl:13: not JSON/);
+    await expect(buildIndex({ corpus, out: join(root, 'x'), encoder: enc, indexType: 'LSH' })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(buildIndex({ corpus: join(root, 'missing.jsonl'), out: join(root, 'y'), encoder: enc })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+
+  it('line numbers count empty lines (rows are non-empty lines)', async () => {
+    expect(await lineNumbersOf(corpus, [0, 6, 41])).toEqual(new Map([[0, 1], [6, 8], [41, 43]]));
+  });
+});
+
+describe('tessera encode / build commands', () => {
+  async function run(register: (p: Command) => void, argv: string[]): Promise<string> {
+    const program = new Command().exitOverride();
+    register(program);
+    let out = '';
+    const write = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => {
+      out += String(s);
+      return true;
+    });
+    const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      await program.parseAsync(['node', 'tessera', ...argv]);
+    } finally {
+      write.mockRestore();
+      err.mockRestore();
+    }
+    return out;
+  }
+
+  it('encode --json prints {"embeddings"} equal to the library; .txt is one text a line; the summary names the settings', async () => {
+    const json = join(root, 'texts.json');
+    writeFileSync(json, JSON.stringify(['the cat', 'a dog ran']));
+    const txt = join(root, 'texts.txt');
+    writeFileSync(txt, 'the cat\na dog ran\n');
+    const a = JSON.parse(await run(registerEncode, ['encode', '--model', model, '--texts', json, '--json', '--prefix', 'passage'])) as { embeddings: number[][] };
+    const b = JSON.parse(await run(registerEncode, ['encode', '--model', model, '--texts', txt, '--json', '--prefix', 'passage'])) as { embeddings: number[][] };
+    expect(a.embeddings).toHaveLength(2);
+    expect(b).toEqual(a);
+    const lib = await enc.encode(['the cat', 'a dog ran'], { prefix: 'passage' });
+    a.embeddings.flat().forEach((x, i) => expect(Math.abs(x - lib[i]!)).toBeLessThan(1e-6));
+    const summary = await run(registerEncode, ['encode', '--model', model, '--texts', txt]);
+    expect(summary).toMatch(/output +6 dims, mean pooling, L2-normalised/);
+    expect(summary).toMatch(/4 tokens: \[CLS\] the cat \[SEP\]/);
+    await expect(run(registerEncode, ['encode', '--model', model, '--texts', join(root, 'nope.json')])).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    writeFileSync(json, '{"a": 1}');
+    await expect(run(registerEncode, ['encode', '--model', model, '--texts', json])).rejects.toMatchObject({ code: 'FORMAT' });
+  });
+
+  it('build writes Flat.index and the offset table', async () => {
+    const out = join(root, 'out-cli');
+    await run(registerBuild, ['build', '--corpus', corpus, '--model', model, '--out', out, '--batch', '16']);
+    expect((await inspectIndex(join(out, 'Flat.index'))).ntotal).toBe(ROWS);
+    expect(Buffer.from(indexRows(join(out, 'Flat.index'), ROWS).buffer).equals(Buffer.from(reference32()))).toBe(true);
+    expect(existsSync(join(out, 'corpus.jsonl.offsets'))).toBe(true);
+  });
+});
+
+function reference32(): ArrayBuffer {
+  return indexRows(join(root, 'out-a', 'Flat.index'), ROWS).buffer as ArrayBuffer;
+}
