@@ -2,9 +2,9 @@
  * Deno: the published package, imported from a Deno project (package.json + node_modules, the
  * "deno" export condition), searches on Deno's own navigator.gpu (Mesa lavapipe here), and on a
  * machine whose Vulkan has no driver falls back to WASM and says so once. The README's Deno snippet
- * (examples/deno/main.ts) runs as written.
+ * (examples/deno/main.ts) runs as written. The encoder (onnxruntime-web, WASM) gives Node's vectors.
  */
-import { copyFileSync } from 'node:fs';
+import { copyFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -103,5 +103,41 @@ describe('Deno', () => {
     expect(out.stdout).toContain(`backend: ${has ? 'gpu' : 'wasm'}`);
     expect(out.stdout).toMatch(/^query 0 -> 0 \d+ \d+ \(\d+\.\d\d\)$/m);
     expect(out.stdout).toMatch(/^query 1 -> 1 \d+ \d+$/m);
+  });
+});
+
+describe('Deno, encoder', () => {
+  it('encodes text with onnxruntime-web (WASM) like Node does', async () => {
+    const model = join(repoRoot, 'assets/demo/model');
+    const texts = ['where you live', 'a large body of salt water'];
+    // Deno: the model folder through a lookup function. (A file: URL would do, but Deno's fetch
+    // rejects a missing file instead of answering 404, and the encoder probes optional files.)
+    writeFileSync(
+      join(pkg.consumer, 'encode.ts'),
+      `import { Encoder } from 'tessera';
+const dir = new URL(${JSON.stringify(`file://${model}/`)});
+const encoder = await Encoder.fromDirectory((name: string) => Deno.readFile(new URL(name, dir)).catch(() => undefined), { executionProvider: 'wasm', threads: 1 });
+console.log(JSON.stringify([...(await encoder.encode(${JSON.stringify(texts)}, { prefix: 'query' }))]));
+await encoder.dispose();
+`,
+    );
+    writeFileSync(
+      join(pkg.consumer, 'encode.mjs'),
+      `import { Encoder } from 'tessera';
+const encoder = await Encoder.fromDirectory(${JSON.stringify(model)}, { executionProvider: 'wasm', threads: 1 });
+console.log(JSON.stringify([...(await encoder.encode(${JSON.stringify(texts)}, { prefix: 'query' }))]));
+await encoder.dispose();
+`,
+    );
+    const [inDeno, inNode] = await Promise.all([
+      runChild(process.execPath, [denoBin, 'run', '--no-prompt', `--allow-read=${pkg.consumer},${pkg.dir},${model},${join(repoRoot, 'node_modules')}`, 'encode.ts'], pkg.consumer, DENO_ENV),
+      runChild(process.execPath, ['encode.mjs'], pkg.consumer),
+    ]);
+    expect(inDeno.code, inDeno.stderr).toBe(0);
+    expect(inNode.code, inNode.stderr).toBe(0);
+    const a = JSON.parse(inDeno.stdout.trim().split('\n').pop()!) as number[];
+    const b = JSON.parse(inNode.stdout.trim().split('\n').pop()!) as number[];
+    expect(a).toHaveLength(2 * 100);
+    a.forEach((x, i) => expect(Math.abs(x - b[i]!)).toBeLessThanOrEqual(1e-6));
   });
 });
