@@ -82,7 +82,7 @@ export interface IvfIndexOptions extends IndexOptions {
 /** Training points FAISS keeps for the scalar quantizer of an IVF-SQ index (ScalarQuantizer::train_residual). */
 const SQ_TRAIN_MAX = 100_000;
 /** Vectors assigned and encoded per native call in add. */
-const ADD_BATCH_BYTES = 16 << 20;
+const ADD_BATCH_BYTES = 4 << 20;
 
 export class WasmIvfIndex implements Index {
   readonly backend = 'wasm' as const;
@@ -146,6 +146,13 @@ export class WasmIvfIndex implements Index {
   /** Bytes reserved for lists (codes + int32 ids) plus the centroids. */
   get memoryBytes(): number {
     return this.lists.reservedBytes + this.nlist * this.d * 4;
+  }
+
+  /** Bytes the stored data needs: codes and int32 ids of every vector, plus the centroids (growth slack excluded). */
+  get usedBytes(): number {
+    let n = 0;
+    for (let l = 0; l < this.nlist; l++) n += this.lists.sizes[l]!;
+    return n * (this.lists.codeSize + 4) + this.nlist * this.d * 4;
   }
 
   /** Bytes the WebAssembly memory of this index has grown to (what the process pays). */

@@ -367,7 +367,7 @@ export async function readSourceInto(source: ByteSource, offset: number, length:
 }
 
 /** Rows encoded per native call in add: bounds the temporary float copy. */
-const ADD_BATCH_BYTES = 16 << 20;
+const ADD_BATCH_BYTES = 4 << 20;
 
 /** IndexScalarQuantizer (QT_8bit) on the WASM backend: codes in one module instance's memory, exhaustive native scan. */
 export class WasmSqIndex implements Index {
@@ -412,6 +412,11 @@ export class WasmSqIndex implements Index {
   /** Bytes of WebAssembly memory reserved for the codes. */
   get memoryBytes(): number {
     return this.capacity * this.d;
+  }
+
+  /** Bytes the stored codes need (growth slack excluded). */
+  get usedBytes(): number {
+    return this.ntotal * this.d;
   }
 
   /** Bytes the WebAssembly memory of this index has grown to. */
