@@ -50,7 +50,7 @@ async function prepare(d: number): Promise<void> {
   const f = files(d);
   if (existsSync(f.truth)) return;
   mkdirSync(cacheDir, { recursive: true });
-  const topics = Math.round(n / 100);
+  const topics = Math.max(1, Math.round(n / 2000));
   const base = clusteredNormalized({ n, d, seed: 1, clusters: topics });
   const queries = clusteredNormalized({ n: nq, d, seed: 2, clusters: topics });
   const flat = await WasmFlatIndex.create(d, 'ip', { threads: threadsAll });
