@@ -1,9 +1,8 @@
 /**
  * One device's part of a flat index: base rows in tiles (each within the device's storage-binding
- * limit), and exact search over them: flat_scores per chunk, topk_select per segment, merge per query.
+ * limit), and exact search over them: flat_gemm per chunk, topk_select per segment, merge per query.
  * Temporary memory: queries + a scores chunk (bounded by `scratchBytes`) + nq x (1 + segments) x k pairs.
  */
-import scoresWgsl from '../../shaders/flat_scores.wgsl';
 import selectWgsl from '../../shaders/topk_select.wgsl';
 import fillWgsl from '../../shaders/fill_random.wgsl';
 import gemmWgsl from '../../shaders/flat_gemm.wgsl';
@@ -49,8 +48,20 @@ interface Tile {
   capacity: number;
 }
 
-/** Batches of at least this many queries use flat_gemm (compute-bound) instead of flat_scores. */
+/** Batches of at least this many queries use the largest flat_gemm block (compute-bound). */
 export const GEMM_MIN_BATCH = 32;
+
+/**
+ * Block shape of flat_gemm by batch size. Few queries: memory-bound, so every invocation owns one
+ * row (256 rows a workgroup, loads coalesced through workgroup memory) and the query micro-tile is
+ * small; many queries: compute-bound, 64 x 128 blocks of 4 x 8 micro-tiles.
+ */
+export function gemmShape(nq: number): { WX: number; WY: number; TR: number; TQ: number } {
+  if (nq <= 4) return { WX: 256, WY: 1, TR: 1, TQ: 4 };
+  if (nq <= 8) return { WX: 128, WY: 2, TR: 2, TQ: 4 };
+  if (nq < GEMM_MIN_BATCH) return { WX: 32, WY: 8, TR: 4, TQ: 4 };
+  return { WX: 16, WY: 16, TR: 8, TQ: 4 };
+}
 
 /** What a scorer may know about a shard (compile-time facts of its pipelines). */
 export interface ShardInfo {
@@ -68,7 +79,7 @@ export interface ShardInfo {
 /**
  * The scoring step of flat search, pluggable: one dispatch that writes scores (nq x rows f32,
  * larger is better: ip = q.x, l2 = -|q-x|^2) for rows [rowStart, rowStart + rows) of one tile.
- * The pipeline's bind group 0 must match shaders/flat_scores.wgsl: 0 params (uniform: nq, rows,
+ * The pipeline's bind group 0 must match shaders/flat_gemm.wgsl: 0 params (uniform: nq, rows,
  * rowStart, rowWords, q4), 1 base tile (array<vec4<u32>>), 2 queries (nq x q4 vec4<f32>), 3 sq
  * decode params (int8: vmin[q4 vec4] then step[q4 vec4]), 4 scores. The dispatch is
  * (ceil(rows / BR), ceil(nq / BQ)). Per-segment top-k selection and the merge stay as they are.
@@ -89,12 +100,6 @@ export function registerChunkScorer(scorer: ChunkScorer): void {
   chunkScorers.unshift(scorer);
 }
 
-/** Workgroup shape of flat_scores by batch size: wide in rows for few queries, square for many. */
-function scoresShape(nq: number): { WR: number; WQ: number } {
-  if (nq <= 4) return { WR: 64, WQ: 1 };
-  if (nq <= 16) return { WR: 64, WQ: 4 };
-  return { WR: 16, WQ: 16 };
-}
 
 /** Largest power-of-two candidate list that fits the device's workgroup memory. */
 export function maxSelectK(maxWorkgroupStorage: number): number {
@@ -333,8 +338,8 @@ export class FlatShard {
 
   /**
    * The scoring step for a batch of nq queries: a registered ChunkScorer that accepts this shard
-   * (e.g. the tensor-core int8 scorer), else flat_gemm for large batches (compute-bound), else
-   * flat_scores (memory-bound, few queries). Pipelines are cached by compile-time facts only.
+   * (e.g. the tensor-core int8 scorer), else flat_gemm with a block shape for the batch size
+   * (gemmShape). Pipelines are cached by compile-time facts only; sizes are uniforms.
    */
   private scorer(nq: number): { pipeline: GPUComputePipeline; BR: number; BQ: number } {
     for (const s of chunkScorers) {
@@ -345,26 +350,15 @@ export class FlatShard {
     }
     const prec = PREC_CODE[this.layout.precision];
     const metric = this.layout.metric === 'ip' ? 0 : 1;
-    if (nq >= GEMM_MIN_BATCH) {
-      const pipeline = this.pipeline(`gemm:${prec}:${metric}`, () =>
-        this.ctx.device.createComputePipeline({
-          label: `flat_gemm ${this.layout.precision} ${this.layout.metric}`,
-          layout: 'auto',
-          compute: { module: this.ctx.device.createShaderModule({ label: 'flat_gemm', code: gemmWgsl }), entryPoint: 'main', constants: { PREC: prec, METRIC: metric } },
-        }),
-      );
-      return { pipeline, BR: 128, BQ: 64 };
-    }
-    const { WR, WQ } = scoresShape(nq);
-    const pipeline = this.pipeline(`scores:${prec}:${metric}:${WR}x${WQ}`, () => {
-      const module = this.ctx.device.createShaderModule({ label: 'flat_scores', code: scoresWgsl });
-      return this.ctx.device.createComputePipeline({
-        label: `flat_scores ${this.layout.precision} ${this.layout.metric} ${WR}x${WQ}`,
+    const g = gemmShape(nq);
+    const pipeline = this.pipeline(`gemm:${prec}:${metric}:${g.WX}x${g.WY}x${g.TR}x${g.TQ}`, () =>
+      this.ctx.device.createComputePipeline({
+        label: `flat_gemm ${this.layout.precision} ${this.layout.metric} ${g.WX}x${g.WY} ${g.TR}x${g.TQ}`,
         layout: 'auto',
-        compute: { module, entryPoint: 'main', constants: { PREC: prec, METRIC: metric, WR, WQ } },
-      });
-    });
-    return { pipeline, BR: WR * 4, BQ: WQ * 4 };
+        compute: { module: this.ctx.device.createShaderModule({ label: 'flat_gemm', code: gemmWgsl }), entryPoint: 'main', constants: { PREC: prec, METRIC: metric, ...g } },
+      }),
+    );
+    return { pipeline, BR: g.WX * g.TR, BQ: g.WY * g.TQ };
   }
 
   /** What a ChunkScorer may know about this shard. */
