@@ -10,7 +10,7 @@
  * as JSON; rows are merged into --out (rows of other d / libraries already there are kept).
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -36,11 +36,12 @@ const params: HnswParams = { M: Number(arg('M', '16')), efConstruction: Number(a
 const threadsAll = Number(arg('threads', String(availableParallelism())));
 const LIBS = ['tessera', 'hnswlib-node', 'hnswlib-wasm', 'usearch', 'faiss', 'ivf'] as const;
 
-const files = (d: number) => ({
-  base: join(cacheDir, `base-n${n}-d${d}.f32`),
-  queries: join(cacheDir, `queries-nq${nq}-d${d}.f32`),
-  truth: join(cacheDir, `truth-n${n}-nq${nq}-d${d}.i32`),
-});
+// Queries depend on n too (topics = n / 2000); bump DATA_VERSION when data.ts changes.
+const DATA_VERSION = 2;
+const files = (d: number) => {
+  const tag = `v${DATA_VERSION}-n${n}-nq${nq}-d${d}`;
+  return { base: join(cacheDir, `base-${tag}.f32`), queries: join(cacheDir, `queries-${tag}.f32`), truth: join(cacheDir, `truth-${tag}.i32`) };
+};
 
 const f32 = (path: string) => new Float32Array(new Uint8Array(readFileSync(path)).buffer);
 const bytes = (a: Float32Array | Int32Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
@@ -141,18 +142,19 @@ async function main(): Promise<void> {
   const ds = nums(arg('d', '128,768'));
   const libs = arg('libs', LIBS.join(',')).split(',').filter((l) => l !== 'ivf' || existsSync(join(here, 'ivf.mjs')));
   const outFile = resolve(arg('out', join(root, 'bench', 'cpu-ann', 'results.json')));
-  const doc = existsSync(outFile) ? JSON.parse(readFileSync(outFile, 'utf8')) : { rows: [] };
   for (const d of ds) {
     await prepare(d);
     for (const lib of libs) {
       const rows = runChild(lib, d);
       if (rows.length === 0) continue;
-      const library = rows[0]!.library;
-      doc.rows = (doc.rows as BenchRow[]).filter((r) => !(r.d === d && r.library === library && r.index.startsWith(rows[0]!.index.split(' ')[0]!.replace(/\d+.*/, ''))));
+      // Re-read before merging: another run (e.g. the IVF rows) may have written meanwhile.
+      const doc = existsSync(outFile) ? JSON.parse(readFileSync(outFile, 'utf8')) : { rows: [] };
+      const libraries = new Set(rows.map((r) => `${r.library}|${r.index}|${r.d}`));
+      doc.rows = (doc.rows as BenchRow[]).filter((r) => !libraries.has(`${r.library}|${r.index}|${r.d}`));
       doc.rows.push(...rows);
-      doc.machine = machine();
-      doc.params = { n, nq, k, ...params, threadsAll };
-      writeFileSync(outFile, `${JSON.stringify(doc, null, 1)}\n`);
+      doc.runs = { ...(doc.runs ?? {}), [`${lib} d=${d}`]: { n, nq, k, ...params, threadsAll, ...machine() } };
+      writeFileSync(`${outFile}.tmp`, `${JSON.stringify(doc, null, 1)}\n`);
+      renameSync(`${outFile}.tmp`, outFile);
     }
   }
 }
