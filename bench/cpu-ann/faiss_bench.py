@@ -35,26 +35,30 @@ def recall(I):
 
 
 rows = []
+# One single-threaded build (the build-time comparison), searched with 1 and all threads.
+faiss.omp_set_num_threads(1)
+rss0 = rss_mb()
+index = faiss.IndexHNSWFlat(a.d, a.M, faiss.METRIC_INNER_PRODUCT)
+index.hnsw.efConstruction = a.ef_construction
+w0, c0 = time.perf_counter(), time.process_time()
+index.add(base)
+build_s, build_cpu = time.perf_counter() - w0, time.process_time() - c0
+mem = rss_mb() - rss0
 for threads in sorted({1, a.threads}):
     faiss.omp_set_num_threads(threads)
-    rss0 = rss_mb()
-    index = faiss.IndexHNSWFlat(a.d, a.M, faiss.METRIC_INNER_PRODUCT)
-    index.hnsw.efConstruction = a.ef_construction
-    w0, c0 = time.perf_counter(), time.process_time()
-    index.add(base)
-    build_s, build_cpu = time.perf_counter() - w0, time.process_time() - c0
-    mem = rss_mb() - rss0
     for ef in map(int, a.ef.split(",")):
         index.hnsw.efSearch = ef
         index.search(queries, a.k)  # warm-up
-        w0, c0 = time.perf_counter(), time.process_time()
-        _, I = index.search(queries, a.k)
-        wall, cpu = time.perf_counter() - w0, time.process_time() - c0
+        best, best_cpu = 0.0, 0.0
+        for rep in range(3):  # best of 3: the machine is shared and noisy
+            w0, c0 = time.perf_counter(), time.process_time()
+            _, I = index.search(queries, a.k)
+            wall, cpu = time.perf_counter() - w0, time.process_time() - c0
+            best, best_cpu = max(best, nq / wall), max(best_cpu, nq / max(cpu, 1e-9))
         row = dict(library="faiss 1.7.3 (Debian, generic)", index=f"HNSW{a.M} efC{a.ef_construction}", d=a.d, n=n,
-                   threads=threads, param="efSearch", value=ef, recall=recall(I), qps=nq / wall,
-                   buildS=build_s, buildCpuS=build_cpu, buildThreads=threads, memoryMB=mem, note="RSS delta")
+                   threads=threads, param="efSearch", value=ef, recall=recall(I), qps=best,
+                   buildS=build_s, buildCpuS=build_cpu, buildThreads=1, memoryMB=mem, note="RSS delta")
         if threads == 1:
-            row["qpsCpu"] = nq / cpu
+            row["qpsCpu"] = best_cpu
         rows.append(row)
-    del index
 print("\n@@ROWS " + json.dumps(rows))
