@@ -165,8 +165,9 @@ export class WasmArena implements CodeHeap {
           `shard it (ShardedIndex in src/wasm/shards.ts, option shardBytes), or use a smaller index type (e.g. "IVF4096,SQ8")`,
       );
     }
-    // Grow geometrically (x1.25) so repeated adds stay amortised O(n), never past the limit.
-    const want = Math.min(this.limit, Math.max(bytes, Math.floor(this.byteLength * 1.25)));
+    // Grow in steps of at least 1 MiB, not geometrically: engines reserve the whole 4 GiB address
+    // range of a wasm32 memory up front, so growing never copies, and slack would be paid for in RSS.
+    const want = Math.min(this.limit, Math.max(bytes, this.byteLength + (1 << 20)));
     try {
       this.memory.grow(Math.ceil((want - this.byteLength) / PAGE));
     } catch (e) {
