@@ -125,7 +125,16 @@ export default defineConfig({
       { find: /^onnxruntime-web$/, replacement: 'onnxruntime-web/wasm' },
     ],
   },
-  build: { outDir: process.env.TESSERA_EXAMPLE_OUT ?? join(here, 'dist'), emptyOutDir: true, target: 'es2022', chunkSizeWarningLimit: 2048 },
+  build: {
+    outDir: process.env.TESSERA_EXAMPLE_OUT ?? join(here, 'dist'),
+    emptyOutDir: true,
+    target: 'es2022',
+    chunkSizeWarningLimit: 2048,
+    // The page encodes on the WASM provider, so the library's lazy import of onnxruntime-web's
+    // WebGPU build never runs: left out, it does not add its 27 MB .wasm to the static folder.
+    // (A page that wants executionProvider 'webgpu' removes this line.)
+    rollupOptions: { external: ['onnxruntime-web/webgpu'] },
+  },
   optimizeDeps: { exclude: ['onnxruntime-web'] },
   plugins: [demoAssets()],
   logLevel: 'warn',
