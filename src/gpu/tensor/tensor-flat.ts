@@ -1,0 +1,168 @@
+/**
+ * TensorInt8Flat: inner-product flat search with int8 codes on the GPU and exact float32 re-rank,
+ * scored on the tensor cores where the adapter offers 8-bit subgroup matrices and the caller opted
+ * in (`allowExperimental`), else with dot4I8Packed on any WebGPU adapter. Standalone: it opens its
+ * own device. Rows are kept in float32 on the host for the re-rank; the GPU holds 1 byte a dimension.
+ *
+ *   const index = await TensorInt8Flat.create({ d: 768, allowExperimental: true });
+ *   await index.add(vectors);                       // n x 768 Float32Array
+ *   const { labels, distances } = await index.search(queries, 10);
+ *   index.kernel.kind;                              // 'mma' (tensor cores) or 'dot4', with .reason
+ */
+import { TesseraError } from '../../core/errors.js';
+import { checkDimension, checkSearch, checkVectors } from '../../core/validate.js';
+import { platform } from '../../platform.js';
+import { resolveGpu } from '../device.js';
+import { chooseKernel, type KernelChoice, matrixConfigsOf, ROW_ALIGN, SUBGROUP_MATRIX_FEATURE, UNSAFE_APIS_FLAG } from './choose.js';
+import { detectMatrixSyntax, Int8TensorScorer, rerankExact } from './int8-scorer.js';
+import { encodeRows, paddedDim, quantizeQueries, type SqParams, trainSq } from './quantize.js';
+
+export interface TensorFlatOptions {
+  d: number;
+  /** Candidates re-ranked exactly per query (k'); k may not exceed it. Default 32 (recall@10 1.000 on the H100 run). */
+  kPrime?: number;
+  /**
+   * Use Dawn's experimental subgroup matrices (the tensor cores). In Node this opens Dawn with
+   * `enable-dawn-features=allow_unsafe_apis`, which also unlocks other unsafe APIs for that Dawn
+   * instance. Off by default; without it (or on adapters that lack a fitting 8-bit config) the
+   * dot4 kernel runs.
+   */
+  allowExperimental?: boolean;
+  /** A GPU object to use instead (e.g. Dawn's `create([...flags])`, or navigator.gpu). */
+  gpu?: GPU;
+  /** Largest tile in bytes (default: the device's maxStorageBufferBindingSize). */
+  maxTileBytes?: number;
+}
+
+const MAX_QUERY_BATCH = 1024;
+
+export class TensorInt8Flat {
+  readonly d: number;
+  readonly kPrime: number;
+  private sq: SqParams | undefined;
+  private host: Float32Array[] = [];
+  private hostStart: number[] = [];
+  private disposed = false;
+
+  private constructor(
+    private readonly device: GPUDevice,
+    private readonly scorer: Int8TensorScorer,
+    readonly kernel: KernelChoice,
+    private readonly maxTileRows: number,
+    d: number,
+    kPrime: number,
+    // Held so Dawn's instance outlives the device (a collected instance takes its devices down).
+    readonly gpu: GPU,
+  ) {
+    this.d = d;
+    this.kPrime = kPrime;
+  }
+
+  static async create(opts: TensorFlatOptions): Promise<TensorInt8Flat> {
+    const d = checkDimension(opts.d);
+    const kPrime = opts.kPrime ?? 32;
+    if (!Number.isInteger(kPrime) || kPrime < 1 || kPrime > 128) {
+      throw new TesseraError('INVALID_ARGUMENT', `kPrime must be an integer 1..128, got ${String(kPrime)}`);
+    }
+    const allow = opts.allowExperimental ?? false;
+    let gpu = opts.gpu;
+    if (!gpu && allow && platform().loadGpu) gpu = await platform().loadGpu!([UNSAFE_APIS_FLAG]);
+    gpu ??= await resolveGpu();
+    if (!gpu) {
+      throw new TesseraError('GPU_UNAVAILABLE', 'no WebGPU in this runtime: install the optional dependency `webgpu` (Node) or use a browser with WebGPU');
+    }
+    const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+    if (!adapter) throw new TesseraError('GPU_UNAVAILABLE', 'WebGPU offers no adapter here (no GPU or driver; in CI install Mesa lavapipe)');
+    const wanted = ['subgroups', 'timestamp-query', ...(allow ? [SUBGROUP_MATRIX_FEATURE] : [])];
+    const a = adapter.limits;
+    const device = await adapter.requestDevice({
+      label: 'tessera int8 tensor',
+      requiredFeatures: wanted.filter((f) => adapter.features.has(f)) as GPUFeatureName[],
+      requiredLimits: {
+        maxStorageBufferBindingSize: a.maxStorageBufferBindingSize,
+        maxBufferSize: a.maxBufferSize,
+        maxComputeWorkgroupStorageSize: a.maxComputeWorkgroupStorageSize,
+      },
+    });
+    const configs = matrixConfigsOf(adapter.info);
+    let kernel = chooseKernel({ allowExperimental: allow, deviceFeatures: device.features, configs, signed: true });
+    let syntax;
+    if (kernel.kind === 'mma') {
+      const errors: string[] = [];
+      syntax = await detectMatrixSyntax(device, 'i8', kernel.config!.M, kernel.config!.N, kernel.config!.K, errors);
+      if (!syntax) kernel = { kind: 'dot4', reason: `the subgroup-matrix kernel does not compile here: ${errors[0] ?? 'unknown'}` };
+    }
+    const dPad = paddedDim(d);
+    const subgroupSize = (adapter.info as GPUAdapterInfo & { subgroupMaxSize?: number }).subgroupMaxSize ?? 32;
+    const scorer = new Int8TensorScorer(device, { dPad, kPrime, signed: true, kernel, subgroupSize, syntax });
+    const tileBytes = Math.min(Number(device.limits.maxStorageBufferBindingSize), opts.maxTileBytes ?? Infinity);
+    const maxTileRows = Math.floor(tileBytes / dPad / ROW_ALIGN) * ROW_ALIGN;
+    if (maxTileRows < ROW_ALIGN) {
+      throw new TesseraError('INVALID_ARGUMENT', `a tile of ${tileBytes} bytes holds fewer than ${ROW_ALIGN} rows of ${dPad} bytes: raise maxTileBytes`);
+    }
+    return new TensorInt8Flat(device, scorer, kernel, maxTileRows, d, kPrime, gpu);
+  }
+
+  get ntotal(): number {
+    return this.scorer.ntotal;
+  }
+
+  private check(): void {
+    if (this.disposed) throw new TesseraError('INVALID_ARGUMENT', 'this index was disposed: create a new one');
+  }
+
+  /** Adds n x d rows. The SQ8 ranges come from the first add (later rows are clamped to them). */
+  async add(x: Float32Array): Promise<void> {
+    this.check();
+    const n = checkVectors(x, this.d, 'vectors to add');
+    if (n === 0) return;
+    this.sq ??= trainSq(x, n, this.d);
+    const dPad = paddedDim(this.d);
+    for (let s = 0; s < n; s += this.maxTileRows) {
+      const rows = Math.min(this.maxTileRows, n - s);
+      const part = x.slice(s * this.d, (s + rows) * this.d);
+      this.hostStart.push(this.ntotal);
+      this.host.push(part);
+      this.scorer.addTile(rows, encodeRows(part, rows, this.d, this.sq, true, dPad));
+    }
+  }
+
+  private row(id: number): Float32Array {
+    let lo = 0;
+    let hi = this.hostStart.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.hostStart[mid]! <= id) lo = mid;
+      else hi = mid - 1;
+    }
+    const at = id - this.hostStart[lo]!;
+    return this.host[lo]!.subarray(at * this.d, (at + 1) * this.d);
+  }
+
+  /** Best k by exact float32 inner product among the k' best int8 candidates of each query. */
+  async search(q: Float32Array, k: number): Promise<{ distances: Float32Array; labels: Int32Array }> {
+    this.check();
+    const nq = checkSearch(q, k, this.d, this.ntotal, this.kPrime);
+    const distances = new Float32Array(nq * k).fill(-Infinity);
+    const labels = new Int32Array(nq * k).fill(-1);
+    const dPad = paddedDim(this.d);
+    for (let q0 = 0; q0 < nq; q0 += MAX_QUERY_BATCH) {
+      const nb = Math.min(MAX_QUERY_BATCH, nq - q0);
+      const qs = q.subarray(q0 * this.d, (q0 + nb) * this.d);
+      const codes = quantizeQueries(qs, nb, this.d, this.sq!, true, dPad).codes;
+      const found = await this.scorer.search(codes, nb);
+      // kPrime slots per query; with fewer rows than k' the rest are empty (-1) and skipped.
+      const r = rerankExact(qs, nb, this.d, found.ids, this.kPrime, k, (id) => this.row(id));
+      distances.set(r.distances, q0 * k);
+      labels.set(r.labels, q0 * k);
+    }
+    return { distances, labels };
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.scorer.destroy();
+    this.device.destroy();
+  }
+}
