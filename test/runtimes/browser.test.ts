@@ -127,7 +127,9 @@ function expectGoodResults(r: PageRun): void {
   expect(r.logs.filter((l) => /^(pageerror|error|warning):/.test(l) && l !== 'warning: No available adapters.')).toEqual([]);
 }
 
-describe('browser example in headless Chromium', () => {
+// Generous limits: on a loaded 2-core machine, Chromium's software WebGPU (SwiftShader) needs 7-17 s to
+// compile the search kernels at the first search; each page also compiles onnxruntime-web's 14 MB .wasm.
+describe('browser example in headless Chromium', { timeout: 180_000 }, () => {
   it('searches on WebGPU when Chromium exposes an adapter', async () => {
     gpuBrowser = await launchChromium({ webgpu: true });
     const r = await searchOnPage(gpuBrowser, './', 'webgpu.png');
