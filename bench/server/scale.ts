@@ -2,7 +2,7 @@
  * `tessera serve` at Search-R1 scale on the device machine: a synthetic 21,015,324 x 768 FAISS IndexFlatIP file and an e5-base-shaped model, served on the GPU; start-up time, memory, and /retrieve at batches of 1, 64 and 512.
  *
  *   node scale.mjs --cli cli.mjs --model DIR [--dir /dev/shm/tessera-scale] [--rows 21015324] [--dim 768]
- *                  [--encoder auto|wasm|webgpu] [--backend gpu|wasm] [--out $OUT] [--keep]
+ *                  [--encoder webgpu,wasm] [--backend gpu|wasm] [--out $OUT] [--keep]
  *
  * 1. Writes DIR/synth.index (FAISS IndexFlatIP: header, then rows from bench/gpu-flat/synthetic.ts's
  *    unit-norm generator) and DIR/corpus.jsonl (one fixed-length row per vector) with one worker
@@ -131,7 +131,7 @@ async function main(): Promise<void> {
   const rows = Number(arg('rows', '21015324'));
   const d = Number(arg('dim', '768'));
   const out = arg('out', process.env.OUT ?? '.');
-  const encoder = arg('encoder', 'auto');
+  const encoder = arg('encoder', 'webgpu,wasm');
   const report: Record<string, unknown> = { rows, d, encoder };
   const log = (line: string) => {
     process.stderr.write(`scale: ${line}\n`);
@@ -145,23 +145,41 @@ async function main(): Promise<void> {
     log(`wrote ${(gen.indexBytes / 2 ** 30).toFixed(1)} GiB index + ${(gen.corpusBytes / 2 ** 30).toFixed(2)} GiB corpus in ${gen.seconds.toFixed(1)} s`);
     save();
 
-    const args = [cli, 'serve', '--index', join(dir, 'synth.index'), '--corpus', join(dir, 'corpus.jsonl'), '--model', model, '--backend', arg('backend', 'gpu'), '--max-batch', '512', '--port', '0', '--log-level', 'warn', '--encoder', encoder, '--timeout-ms', '300000'];
-    const t0 = performance.now();
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'pipe'] });
-    let stderr = '';
-    const url = await new Promise<string>((res, rej) => {
-      child.stderr!.on('data', (b: Buffer) => {
-        process.stderr.write(b);
-        stderr += b.toString();
-        const m = /serving (http:\/\/\S+)/.exec(stderr);
-        if (m) res(m[1]!);
-      });
-      child.on('exit', (c) => rej(new Error(`tessera serve exited with ${c} before ready`)));
-    });
-    report.startupSeconds = (performance.now() - t0) / 1000;
-    report.startupLines = stderr.split('\n').filter((l) => /loaded |backend:|ready in|offset table|index file/.test(l));
+    // Encoders in order of preference (default: WebGPU on Dawn, else WASM): a start or first request
+    // that fails with one moves on to the next.
+    let child: ReturnType<typeof spawn> | undefined;
+    let url = '';
+    for (const enc of encoder.split(',')) {
+      const args = [cli, 'serve', '--index', join(dir, 'synth.index'), '--corpus', join(dir, 'corpus.jsonl'), '--model', model, '--backend', arg('backend', 'gpu'), '--max-batch', '512', '--port', '0', '--log-level', 'warn', '--encoder', enc, '--timeout-ms', '300000'];
+      const t0 = performance.now();
+      const c = spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'pipe'] });
+      let stderr = '';
+      try {
+        url = await new Promise<string>((res, rej) => {
+          c.stderr!.on('data', (b: Buffer) => {
+            process.stderr.write(b);
+            stderr += b.toString();
+            const m = /serving (http:\/\/\S+)/.exec(stderr);
+            if (m) res(m[1]!);
+          });
+          c.on('exit', (code) => rej(new Error(`tessera serve (encoder ${enc}) exited with ${code} before ready`)));
+        });
+        const probe = await fetch(`${url}/retrieve`, { method: 'POST', body: JSON.stringify({ queries: ['probe query'], topk: 3 }) });
+        if (probe.status !== 200) throw new Error(`first request with encoder ${enc}: HTTP ${probe.status} ${(await probe.text()).slice(0, 300)}`);
+      } catch (e) {
+        log(`encoder ${enc} failed: ${(e as Error).message}`);
+        c.kill('SIGKILL');
+        continue;
+      }
+      child = c;
+      report.encoderUsed = enc;
+      report.startupSeconds = (performance.now() - t0) / 1000;
+      report.startupLines = stderr.split('\n').filter((l) => /loaded |backend:|ready in|offset table|index file|loading index/.test(l));
+      break;
+    }
+    if (!child) throw new Error(`no encoder of ${encoder} could serve`);
     report.memoryAtReady = { host: procMemory(child.pid!), gpuGiB: gpuMemoryGiB() };
-    log(`ready after ${(report.startupSeconds as number).toFixed(1)} s; memory ${JSON.stringify(report.memoryAtReady)}`);
+    log(`ready after ${(report.startupSeconds as number).toFixed(1)} s with encoder ${report.encoderUsed as string}; memory ${JSON.stringify(report.memoryAtReady)}`);
     save();
 
     const results: Record<string, unknown>[] = [];
@@ -197,7 +215,7 @@ async function main(): Promise<void> {
     report.memoryAfter = { host: procMemory(child.pid!), gpuGiB: gpuMemoryGiB() };
     const t1 = performance.now();
     child.kill('SIGTERM');
-    await new Promise((r) => child.on('exit', r));
+    await new Promise((r) => child!.on('exit', r));
     report.shutdownSeconds = (performance.now() - t1) / 1000;
     log(`stopped in ${(report.shutdownSeconds as number).toFixed(1)} s`);
   } catch (e) {
