@@ -268,6 +268,7 @@ async function main() {
     const kp = Number(args.get('kp21') ?? KPS[0]);
     const target21 = Number(args.get('target21') ?? TARGET);
     const scorer = new Int8TensorScorer(device, { dPad, kPrime: kp, signed: true, kernel: kernel.kernel, subgroupSize: sgMax, syntax: mmaSyntax, quirk, targetWorkgroups: target21 });
+    const targets21 = (args.get('targets21') ?? String(target21)).split(',').map(Number);
     const tileRows = Math.floor(Math.min(Number(device.limits.maxStorageBufferBindingSize), 2 ** 31 - 1) / dPad / 256) * 256;
     const fill = await fillPipeline(device);
     let tiles = 0;
@@ -286,7 +287,8 @@ async function main() {
       const layouts = (args.get('layouts21') ?? '').split(',').filter(Boolean) as LayoutName[];
       const cands = layouts.length ? layouts.filter((l) => !(l === 'single' && nq > 16)) : [layoutFor(nq, 16)];
       let best = { ms: Infinity, layout: '' };
-      for (const layout of cands) {
+      for (const [layout, tg] of cands.flatMap((l) => targets21.map((t) => [l, t] as const))) {
+        scorer.opts.targetWorkgroups = tg;
         const row1 = await runOne(device, scorer, nq, layout, qc, 5);
         if (!row1) continue;
         // The returned keys equal CPU dots of the hashed codes of the returned ids (values, not completeness).
@@ -298,8 +300,8 @@ async function main() {
           }
         }
         const tops = (2 * nq * N21 * D) / (row1.ms * 1e-3) / 1e12;
-        log({ what: 'int8', kernel: kernel.name, n: N21, nq, kp, layout, ms: +row1.ms.toFixed(3), qps: +((nq / row1.ms) * 1e3).toFixed(1), tops: +tops.toFixed(1), keysOk, tempMiB: +(row1.tempBytes / 2 ** 20).toFixed(1), at: since() });
-        if (row1.ms < best.ms) best = { ms: row1.ms, layout };
+        log({ what: 'int8', kernel: kernel.name, n: N21, nq, kp, target: tg, layout, ms: +row1.ms.toFixed(3), qps: +((nq / row1.ms) * 1e3).toFixed(1), tops: +tops.toFixed(1), keysOk, tempMiB: +(row1.tempBytes / 2 ** 20).toFixed(1), at: since() });
+        if (row1.ms < best.ms) best = { ms: row1.ms, layout: `${layout}/${tg}` };
       }
       if (best.ms < Infinity) table.push(row1M(kernel.name, N21, nq, kp, best, torch21));
     }
