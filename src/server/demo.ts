@@ -2,11 +2,11 @@
  * The embedded demo that `npm start` (`tessera demo`) serves: the bundled corpus and model in
  * assets/demo, indexed once into a cache folder and reused while the assets are unchanged.
  *
- * The index is a FAISS IndexFlatIP of the corpus rows' passage embeddings (row i -> vector i),
- * written atomically as `<cache>/index-<key>.faiss`, where key is a SHA-256 over the corpus and
- * model files: editing an asset builds a fresh index instead of serving a stale one. The corpus's
- * offset table is kept in the cache too, so assets/ is never written (it may be read-only when
- * installed).
+ * The index is what `tessera build --index-type Flat` makes (src/encoder/build-index.ts): a FAISS
+ * IndexFlatIP of the rows' passage embeddings (row i -> vector i), with the corpus's offset table,
+ * in `<cache>/<key>/`, where key is a SHA-256 over the corpus and model files: editing an asset
+ * builds a fresh index instead of serving a stale one. assets/ is never written (it may be
+ * read-only when installed).
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
@@ -17,13 +17,12 @@ import { TesseraError } from '../core/errors.js';
 import type { ProgressCallback } from '../core/types.js';
 import { Encoder } from '../encoder/encoder.js';
 import type { ExecutionProviderChoice } from '../encoder/runtime.js';
-import { openCorpus } from '../io/corpus.js';
-import { writeFlatIndex } from '../io/faiss/flat.js';
+import { buildIndex } from '../encoder/build-index.js';
 import { inspectIndex } from '../io/read-index.js';
 
 /** Bumped when the way the demo index is built changes, so old caches are not reused. */
 const BUILD_VERSION = 'tessera-demo-flat-v1';
-/** Passages per encoder call while building. */
+/** Passages per encoder call and per checkpoint while building. */
 const BUILD_BATCH = 256;
 
 export interface DemoFiles {
@@ -98,61 +97,41 @@ export async function ensureDemoIndex(opts: DemoOptions = {}): Promise<DemoFiles
   }
   await mkdir(cacheDir, { recursive: true });
   const key = await cacheKey(corpusPath, model);
-  const index = join(cacheDir, `index-${key}.faiss`);
-  const offsets = join(cacheDir, 'corpus.jsonl.offsets');
+  const out = join(cacheDir, key);
+  // build.json is written last by buildIndex: its presence means the index and table are complete.
+  const manifest = join(out, 'build.json');
+  const index = join(out, 'Flat.index');
+  const offsets = join(out, 'corpus.jsonl.offsets');
 
-  if (!opts.rebuild && existsSync(index)) {
-    const corpus = await openCorpus(corpusPath, { offsetsPath: offsets, onProgress: opts.onProgress });
-    const rows = corpus.rows;
-    await corpus.close();
-    const { d } = await inspectIndex(index);
+  if (!opts.rebuild && existsSync(manifest) && existsSync(index)) {
+    const { d, ntotal } = await inspectIndex(index);
     say(`demo index reused from ${index}`);
-    return { index, corpus: corpusPath, model, offsets, built: false, rows, dim: d };
+    return { index, corpus: corpusPath, model, offsets, built: false, rows: ntotal, dim: d };
   }
 
   const t0 = performance.now();
-  say(`building the demo index once (cached in ${cacheDir})`);
-  const corpus = await openCorpus(corpusPath, { offsetsPath: offsets, onProgress: opts.onProgress });
+  say(`building the demo index once (cached in ${out})`);
   const encoder = await Encoder.fromDirectory(model, { executionProvider: opts.encoderProvider, threads: opts.threads, batchSize: BUILD_BATCH });
   try {
-    const rows = corpus.rows;
-    if (rows === 0) throw new TesseraError('INVALID_ARGUMENT', `demo corpus ${corpusPath} has no rows`);
-    const dim = encoder.dim;
-    async function* embeddings(): AsyncGenerator<Float32Array> {
-      let texts: string[] = [];
-      for await (const { text } of corpus.iterate()) {
-        texts.push(passageText(text));
-        if (texts.length === BUILD_BATCH) {
-          yield await encoder.encode(texts, { prefix: 'passage' });
-          texts = [];
-        }
-      }
-      if (texts.length) yield await encoder.encode(texts, { prefix: 'passage' });
-    }
-    await writeFlatIndex(index, dim, 'ip', rows, embeddings(), { onProgress: opts.onProgress, phase: 'encoding demo passages' });
-    // Old builds (assets changed since) are removed so the cache does not grow.
+    // The same build as `tessera build --index-type Flat` (checkpointed, atomic writes).
+    const built = await buildIndex({
+      corpus: corpusPath,
+      out,
+      encoder,
+      indexType: 'Flat',
+      batch: BUILD_BATCH,
+      restart: opts.rebuild,
+      modelKey: key,
+      onProgress: opts.onProgress,
+      say,
+    });
+    // Builds for older assets are removed so the cache does not grow.
     for (const name of await readdir(cacheDir)) {
-      if (/^index-[0-9a-f]{16}\.faiss$/.test(name) && join(cacheDir, name) !== index) await rm(join(cacheDir, name), { force: true });
+      if (name !== key && /^[0-9a-f]{16}$/.test(name)) await rm(join(cacheDir, name), { recursive: true, force: true });
     }
-    say(`demo index built in ${((performance.now() - t0) / 1000).toFixed(2)} s: ${rows} x ${dim} -> ${index}`);
-    return { index, corpus: corpusPath, model, offsets, built: true, rows, dim };
+    say(`demo index built in ${((performance.now() - t0) / 1000).toFixed(2)} s: ${built.rows} x ${built.dim} -> ${built.index}`);
+    return { index: built.index, corpus: corpusPath, model, offsets: built.offsets, built: true, rows: built.rows, dim: built.dim };
   } finally {
     await encoder.dispose().catch(() => {});
-    await corpus.close();
   }
-}
-
-/**
- * The text a corpus row is embedded from: its "contents" (Search-R1 rows hold "\"Title\"\nText"),
- * else "title\ntext" when the row has those, else the raw line.
- */
-export function passageText(row: string): string {
-  try {
-    const v = JSON.parse(row) as { contents?: unknown; title?: unknown; text?: unknown };
-    if (typeof v.contents === 'string') return v.contents;
-    if (typeof v.text === 'string') return typeof v.title === 'string' ? `${v.title}\n${v.text}` : v.text;
-  } catch {
-    // not JSON: embed the line as it is
-  }
-  return row;
 }

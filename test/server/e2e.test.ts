@@ -57,6 +57,12 @@ function startCli(args: string[]): Promise<Started> {
   });
 }
 
+/** The index file `tessera demo` built into the test's cache (<cache>/<key>/Flat.index). */
+function demoIndex(): string {
+  const key = readdirSync(join(tmp, 'cache')).find((f) => /^[0-9a-f]{16}$/.test(f))!;
+  return join(tmp, 'cache', key, 'Flat.index');
+}
+
 /** Runs the Python client in `mode` against `url`; resolves with its JSON line. */
 function client(url: string, mode: string): Promise<Record<string, unknown>> {
   return new Promise((res, rej) =>
@@ -114,7 +120,7 @@ describe('tessera demo / serve through the CLI, Python clients (WASM backend)', 
   });
 
   it('serve: builds the offset table beside the corpus; full queue -> 503 + Retry-After; deadline -> 504', async () => {
-    const index = join(tmp, 'cache', readdirSync(join(tmp, 'cache')).find((f) => f.endsWith('.faiss'))!);
+    const index = demoIndex();
     copyFileSync(join(ROOT, 'assets/demo/corpus.jsonl'), join(tmp, 'corpus.jsonl'));
     const files = ['--index', index, '--corpus', join(tmp, 'corpus.jsonl'), '--model', join(ROOT, 'assets/demo/model'), '--backend', 'wasm'];
     const s = await startCli(['serve', ...files, '--max-wait-ms', '400', '--max-queue', '2', '--timeout-ms', '200']);
@@ -138,7 +144,7 @@ describe('tessera demo / serve through the CLI, Python clients (WASM backend)', 
   });
 
   it('refuses to start on an index and corpus that do not belong together, naming the fix', async () => {
-    const index = join(tmp, 'cache', readdirSync(join(tmp, 'cache')).find((f) => f.endsWith('.faiss'))!);
+    const index = demoIndex();
     const short = join(tmp, 'short.jsonl');
     copyFileSync(join(ROOT, 'test/server/search_r1_client.py'), short); // any other row count
     await expect(startCli(['serve', '--index', index, '--corpus', short, '--model', join(ROOT, 'assets/demo/model')])).rejects.toThrow(
