@@ -15,7 +15,7 @@
 // enters staging only if it beats the current k-th best, and a bitonic sort folds staging in.
 
 override KP: u32 = 512u;     // power of two >= max(k, 2 * WG)
-const WG: u32 = 256u;
+const WG: u32 = 64u;
 const EMPTY_ID: u32 = 0xffffffffu;
 
 struct Params {

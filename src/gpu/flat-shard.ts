@@ -16,7 +16,7 @@ export type Precision = 'f32' | 'f16' | 'int8';
 export const DIMS_PER_WORD: Record<Precision, number> = { f32: 4, f16: 8, int8: 16 };
 const PREC_CODE: Record<Precision, number> = { f32: 0, f16: 1, int8: 2 };
 
-export const SELECT_WG = 256;
+export const SELECT_WG = 64;
 /** Largest query batch per dispatch chain (larger batches are split). */
 export const MAX_BATCH = 4096;
 const UNIFORM_STRIDE = 256;
