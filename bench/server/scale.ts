@@ -183,7 +183,7 @@ async function main(): Promise<void> {
     save();
 
     const results: Record<string, unknown>[] = [];
-    for (const [size, reps] of [[1, 10], [64, 5], [512, 3]] as const) {
+    for (const [size, reps] of [[1, 10], [64, 5], [512, 2]] as const) {
       const post = async (qs: string[]) => {
         const s = performance.now();
         const res = await fetch(`${url}/retrieve`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ queries: qs, topk: 3, return_scores: true }) });
