@@ -1,7 +1,7 @@
 // flat_gemm: scores of a query batch against one chunk of a base tile, as a register-blocked GEMM
 // with both operands staged through workgroup memory. One kernel for every batch size: the block
 // shape is a set of override constants (few queries: 256 invocations along rows, one row each, the
-// memory-bound GEMV case; many queries: 16 x 16 invocations of 4 x 8 micro-tiles).
+// memory-bound GEMV case; many queries: 16 x 16 invocations of 4 x 8 or 8 x 8 micro-tiles).
 //
 // Same bindings and Params as flat_scores.wgsl (they share the dispatch code):
 //   0 params, 1 base (tile, array<vec4<u32>>), 2 queries (nq x q4 vec4<f32>), 3 sq (int8 decode),
@@ -19,7 +19,7 @@ override METRIC: u32 = 0u;  // 0 inner product, 1 squared L2 (negated)
 override WX: u32 = 16u;     // invocations along rows
 override WY: u32 = 16u;     // invocations along queries
 override TR: u32 = 8u;      // rows per invocation (<= 8)
-override TQ: u32 = 4u;      // queries per invocation (<= 4)
+override TQ: u32 = 4u;      // queries per invocation (<= 8)
 const KC: u32 = 4u;
 override BQ: u32 = WY * TQ;
 override BR: u32 = WX * TR;
@@ -66,8 +66,8 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
   let t = ty * WX + tx;
   let rowBase = wid.x * BR;
   let qBase = wid.y * BQ;
-  var acc: array<array<f32, 8>, 4>;
-  for (var i = 0u; i < 4u; i++) { for (var j = 0u; j < 8u; j++) { acc[i][j] = 0.0; } }
+  var acc: array<array<f32, 8>, 8>;
+  for (var i = 0u; i < 8u; i++) { for (var j = 0u; j < 8u; j++) { acc[i][j] = 0.0; } }
   for (var c0 = 0u; c0 < params.q4; c0 += KC) {
     // Stage queries (KC consecutive invocations read one query's run).
     for (var e = t; e < KC * BQ; e += NT) {
@@ -87,7 +87,7 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
     }
     workgroupBarrier();
     for (var c = 0u; c < KC; c++) {
-      var a: array<vec4<f32>, 4>;
+      var a: array<vec4<f32>, 8>;
       for (var i = 0u; i < TQ; i++) { a[i] = qs[c * BQ + ty + WY * i]; }
       for (var j = 0u; j < TR; j++) {
         let b = bs[c * BR + tx + WX * j];

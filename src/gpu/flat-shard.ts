@@ -60,7 +60,9 @@ export function gemmShape(nq: number): { WX: number; WY: number; TR: number; TQ:
   if (nq <= 4) return { WX: 256, WY: 1, TR: 1, TQ: 4 };
   if (nq <= 8) return { WX: 128, WY: 2, TR: 2, TQ: 4 };
   if (nq < GEMM_MIN_BATCH) return { WX: 32, WY: 8, TR: 4, TQ: 4 };
-  return { WX: 16, WY: 16, TR: 8, TQ: 4 };
+  if (nq < 128) return { WX: 16, WY: 16, TR: 8, TQ: 4 };
+  // 8 x 8 micro-tiles: half the workgroup-memory reads per multiply-add of 8 x 4.
+  return { WX: 16, WY: 16, TR: 8, TQ: 8 };
 }
 
 /** What a scorer may know about a shard (compile-time facts of its pipelines). */
