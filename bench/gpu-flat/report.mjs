@@ -17,13 +17,13 @@ for (const f of readdirSync(dir)) {
   }
 }
 const ref = (dtype, n, nq) => torch.find((t) => t.dtype === dtype && t.n === n && t.nq === nq);
-console.log('| N | precision | nq | tessera GPU ms | tessera wall ms | tessera QPS (GPU) | torch fp32 QPS | ratio vs fp32 | torch fp16 QPS | ratio vs fp16 | recall@10 vs f32 |');
-console.log('| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+console.log('| N | precision | nq | tessera GPU ms | tessera wall ms | tessera QPS (GPU) | torch fp32 QPS | ratio vs fp32 | torch fp16 QPS | ratio vs fp16 | recall@10 vs f32 | int8 k' |');
+console.log('| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
 for (const r of ours) {
   const f32 = ref('float32', r.n, r.nq);
   const f16 = ref('float16', r.n, r.nq);
   const qps = r.qps_gpu ?? r.qps_wall;
   const cell = (t) => (t ? `${t.qps}` : '-');
   const ratio = (t) => (t ? `**${(qps / t.qps).toFixed(2)}x**` : '-');
-  console.log(`| ${r.n} | ${r.precision} | ${r.nq} | ${r.gpu_ms} | ${r.wall_ms} | ${qps} | ${cell(f32)} | ${ratio(f32)} | ${cell(f16)} | ${ratio(f16)} | ${r.recall_vs_f32 ?? ''} |`);
+  console.log(`| ${r.n} | ${r.precision} | ${r.nq} | ${r.gpu_ms} | ${r.wall_ms} | ${qps} | ${cell(f32)} | ${ratio(f32)} | ${cell(f16)} | ${ratio(f16)} | ${r.recall_vs_f32 ?? ''} | ${r.rerank_factor ? `max(k+16, ${r.rerank_factor}k)` : ''} |`);
 }

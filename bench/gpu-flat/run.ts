@@ -32,6 +32,7 @@ const { values } = parseArgs({
     'check-rows': { type: 'string', default: '0' },
     'load-rows': { type: 'string', default: '0' },
     'load-dir': { type: 'string', default: '/dev/shm' },
+    'rerank-factors': { type: 'string', default: '4' },
   },
 });
 const d = Number(values.d);
@@ -54,6 +55,7 @@ interface Row {
   qps_wall: number;
   qps_gpu: number | null;
   recall_vs_f32?: number;
+  rerank_factor?: number;
   base_gib: number;
   temp_gib: number;
   fill_s: number;
@@ -98,7 +100,11 @@ for (const n of values.n!.split(',').map(Number)) {
         const ok = Array.from({ length: checkRows }, (_, i) => Number(r.labels[i]) === Math.floor((i * n) / checkRows)).filter(Boolean).length;
         console.error(`self-search check: ${ok}/${checkRows} generated rows find themselves`);
       }
+      const factors = precision === 'int8' ? values['rerank-factors']!.split(',').map(Number) : [0];
+      for (const factor of factors)
       for (const nq of nqs) {
+        // int8: candidates re-ranked exactly per query = max(k + 16, factor * k) (the index option).
+        if (factor) (index as unknown as { opts: { rerankFactor?: number } }).opts.rerankFactor = factor;
         const q = syntheticQueries(nq, d, 777);
         await index.search(q, k); // warm-up: pipelines, scratch buffers
         index.takeGpuMs();
@@ -129,6 +135,7 @@ for (const n of values.n!.split(',').map(Number)) {
           temp_gib: +(plan.tempBytes / 2 ** 30).toFixed(3),
           fill_s: +fillS.toFixed(2),
         };
+        if (factor) row.rerank_factor = factor;
         if (precision !== 'f32' && exact.has(key)) row.recall_vs_f32 = +recall(last!, exact.get(key)!).toFixed(4);
         rows.push(row);
         console.log(JSON.stringify(row));
@@ -171,10 +178,10 @@ if (loadRows > 0) {
   }
 }
 
-console.log('\nprecision        n  nq   wall ms    gpu ms   QPS(gpu)  recall');
+console.log('\nprecision        n  nq   wall ms    gpu ms   QPS(gpu)  recall  k\'/k');
 for (const r of rows) {
   console.log(
-    `${r.precision.padEnd(5)} ${String(r.n).padStart(10)} ${String(r.nq).padStart(4)} ${r.wall_ms.toFixed(2).padStart(9)} ${(r.gpu_ms ?? NaN).toFixed(2).padStart(9)} ${String(r.qps_gpu ?? r.qps_wall).padStart(10)}  ${r.recall_vs_f32 ?? ''}`,
+    `${r.precision.padEnd(5)} ${String(r.n).padStart(10)} ${String(r.nq).padStart(4)} ${r.wall_ms.toFixed(2).padStart(9)} ${(r.gpu_ms ?? NaN).toFixed(2).padStart(9)} ${String(r.qps_gpu ?? r.qps_wall).padStart(10)}  ${r.recall_vs_f32 ?? ''}  ${r.rerank_factor ?? ''}`,
   );
 }
 if (values.json) writeFileSync(values.json, JSON.stringify(rows, null, 1));
