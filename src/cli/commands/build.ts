@@ -23,7 +23,8 @@ export function rateProgress(): ProgressCallback {
   let t0 = 0;
   let start = 0;
   let lastLine = 0;
-  const fmt = (n: number, unit: string) => (unit === 'bytes' ? formatBytes(n) : `${Math.round(n)}`);
+  /** "27.5 KiB" for bytes, "301 rows" otherwise. */
+  const fmt = (n: number, unit: string) => (unit === 'bytes' ? formatBytes(n) : `${Math.round(n)} ${unit}`);
   return (e) => {
     const now = performance.now();
     if (e.phase !== phase) {
@@ -42,24 +43,24 @@ export function rateProgress(): ProgressCallback {
         });
         bar.start(e.total, e.done, { shown: '', rate: '' });
       } else if (!tty) {
-        say(`${e.phase}${e.total ? ` (${fmt(e.total, e.unit)} ${e.unit === 'bytes' ? '' : e.unit})` : ''}...`);
+        say(`${e.phase}${e.total ? ` (${fmt(e.total, e.unit)})` : ''}...`);
       }
     }
     const secs = (now - t0) / 1000;
     const rate = secs > 0 ? (e.done - start) / secs : 0;
     const rateText = e.unit === 'bytes' ? `${formatBytes(rate)}/s` : `${rate.toFixed(1)} ${e.unit}/s`;
-    bar?.update(e.done, { shown: `${fmt(e.done, e.unit)}/${fmt(e.total ?? 0, e.unit)} ${e.unit === 'bytes' ? '' : e.unit}`, rate: rateText });
+    bar?.update(e.done, { shown: `${fmt(e.done, e.unit)} / ${fmt(e.total ?? 0, e.unit)}`, rate: rateText });
     if (!tty && e.total && now - lastLine > 10_000 && e.done < e.total) {
       lastLine = now;
       const eta = rate > 0 ? (e.total - e.done) / rate : NaN;
-      say(`${e.phase}: ${fmt(e.done, e.unit)}/${fmt(e.total, e.unit)} ${e.unit}, ${rateText}, eta ${Number.isFinite(eta) ? `${eta.toFixed(0)} s` : '?'}`);
+      say(`${e.phase}: ${fmt(e.done, e.unit)} / ${fmt(e.total, e.unit)}, ${rateText}, eta ${Number.isFinite(eta) ? `${eta.toFixed(0)} s` : '?'}`);
     }
     if (e.total !== undefined && e.done >= e.total) {
       if (bar) {
         bar.stop();
         bar = undefined;
       } else if (!tty) {
-        say(`${e.phase}: done, ${fmt(e.done, e.unit)} ${e.unit} in ${secs.toFixed(1)} s (${rateText})`);
+        say(`${e.phase}: done, ${fmt(e.done, e.unit)} in ${secs.toFixed(1)} s (${rateText})`);
       }
       phase = undefined;
     }
