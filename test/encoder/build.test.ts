@@ -131,6 +131,14 @@ describe('buildIndex', () => {
     await expect(buildIndex({ corpus: join(root, 'missing.jsonl'), out: join(root, 'y'), encoder: enc })).rejects.toMatchObject({ code: 'NOT_FOUND' });
   });
 
+  it('other index types (HNSW32, IVF2,Flat, SQ8) are built by the WASM backend and named <type>.index', async () => {
+    for (const [indexType, type] of [['HNSW32', 'IndexHNSWFlat'], ['IVF2,Flat', 'IndexIVFFlat'], ['SQ8', 'IndexScalarQuantizer']] as const) {
+      const r = await buildIndex({ corpus, out: join(root, `out-${indexType}`), encoder: enc, batch: 16, indexType });
+      expect(r.index).toBe(join(root, `out-${indexType}`, `${indexType}.index`));
+      expect(await inspectIndex(r.index)).toMatchObject({ type, d: DIM, ntotal: ROWS, metric: 'ip' });
+    }
+  });
+
   it('line numbers count empty lines (rows are non-empty lines)', async () => {
     expect(await lineNumbersOf(corpus, [0, 6, 41])).toEqual(new Map([[0, 1], [6, 8], [41, 43]]));
   });
