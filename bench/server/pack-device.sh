@@ -9,7 +9,7 @@ cd "$(dirname "$0")/../.."
 O=out/device-server
 rm -rf "$O" && mkdir -p "$O/node_modules/onnxruntime-web/dist"
 bundle() {
-  npx esbuild "$1" --bundle --platform=node --format=esm --target=node20 --loader:.wgsl=text --log-level=warning \
+  npx esbuild "$1" --bundle --platform=node --format=esm --target=node20 --loader:.wgsl=text --log-level=warning --minify-whitespace --minify-syntax \
     --external:onnxruntime-web --external:onnxruntime-web/webgpu --external:onnxruntime-node --external:webgpu \
     --banner:js="import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" \
     --outfile="$2"
