@@ -41,7 +41,12 @@ try:
     torch.onnx.export(Wrap(model), args, path, opset_version=17, dynamo=False, **names)
 except Exception as e:  # exporters differ across torch versions
     print(f"TorchScript export failed ({e}); trying the dynamo exporter", flush=True)
-    torch.onnx.export(Wrap(model), args, path, opset_version=18, dynamo=True, **names)
+    torch.onnx.export(Wrap(model), args, path, opset_version=18, dynamo=True, external_data=False, **names)
+data = path + ".data"
+if os.path.exists(data):  # the exporter may put weights beside the graph: the encoder reads one file
+    import onnx
+    onnx.save(onnx.load(path), path, save_as_external_data=False)
+    os.remove(data)
 json.dump({"model_type": "bert", "_name_or_path": "e5-base-shaped-random", "hidden_size": 768, "num_hidden_layers": 12,
            "vocab_size": len(vocab), "max_position_embeddings": 512}, open(os.path.join(out, "config.json"), "w"))
 json.dump(tok, open(os.path.join(out, "tokenizer.json"), "w"))
