@@ -9,8 +9,11 @@
  *     p from the Zipf rank of the frequency-ordered word list) so that the encoder's plain mean pooling
  *     gives a smooth-inverse-frequency average; special tokens have zero rows.
  *
- * Run: npm run demo:build   (writes assets/demo/; deterministic, no network). The outputs are committed
- * (about 4 MB), so users never need the 300 MB embeddings package.
+ * Run (writes assets/demo/, or the folder given; deterministic, no network; checked to reproduce the
+ * committed files byte for byte):
+ *   npx esbuild scripts/demo/build-demo.ts --bundle --platform=node --format=esm --packages=external \
+ *     --outfile=out/build-demo.mjs && node out/build-demo.mjs [OUT_DIR]
+ * The outputs are committed (about 4 MB), so users never need the 300 MB embeddings package.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
