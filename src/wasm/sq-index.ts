@@ -433,8 +433,16 @@ export class WasmSqIndex implements Index {
   reserve(more: number, exact = false): Uint8Array {
     const need = this.ntotal + more;
     if (need > this.capacity) {
-      const cap = this.capacity === 0 || exact ? need : Math.max(need, Math.floor(this.capacity * 1.5));
-      this.codesPtr = this.codesPtr === 0 ? this.arena.alloc(cap * this.d) : this.arena.realloc(this.codesPtr, this.ntotal * this.d, cap * this.d);
+      let cap = this.capacity === 0 || exact ? need : Math.max(need, Math.floor(this.capacity * 1.5));
+      const grow = () => (this.codesPtr === 0 ? this.arena.alloc(cap * this.d) : this.arena.realloc(this.codesPtr, this.ntotal * this.d, cap * this.d));
+      try {
+        this.codesPtr = grow();
+      } catch (e) {
+        // Near the 4 GiB of one memory the x1.5 slack may not fit where the rows themselves do.
+        if (cap === need || !(e instanceof TesseraError && e.code === 'OUT_OF_MEMORY')) throw e;
+        cap = need;
+        this.codesPtr = grow();
+      }
       this.capacity = cap;
     }
     return new Uint8Array(this.arena.memory.buffer);

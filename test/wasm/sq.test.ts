@@ -64,3 +64,19 @@ describe.each(['ip', 'l2'] as const)('SQ8 %s', (metric) => {
     await index.dispose();
   });
 });
+
+describe('SQ8 near the memory limit', () => {
+  it('fills most of a small memory, then OUT_OF_MEMORY', async () => {
+    const d = 16;
+    const index = await WasmSqIndex.create(d, 'l2', { threads: 1, memoryLimit: 3 << 19 });
+    const x = randomVectors(5000, d, 3);
+    await index.train(x);
+    for (let i = 0; i < 10; i++) await index.add(x);
+    expect(index.ntotal).toBe(50000);
+    expect(index.wasmMemoryBytes).toBeLessThanOrEqual(3 << 19);
+    const r = await index.search(x.subarray(0, d), 10);
+    expect(r.labels.filter((l) => l >= 0n && l % 5000n === 0n).length).toBe(10);
+    await expect(index.add(randomVectors(20000, d, 4))).rejects.toMatchObject({ code: 'OUT_OF_MEMORY' });
+    await index.dispose();
+  });
+});
