@@ -90,14 +90,16 @@ const colourOf = (lib: string) => {
   if (!libColour.has(lib)) libColour.set(lib, colours[libColour.size % colours.length]!);
   return libColour.get(lib)!;
 };
+function plot(file: string, metric: 'wall' | 'cpu'): void {
+const q = (r: BenchRow) => (metric === 'cpu' ? r.qpsCpu ?? 0 : r.qps);
 const panels: string[] = [];
 ds.forEach((d, pi) => {
-  const s = series(d);
+  const s = new Map([...series(d)].filter(([, v]) => metric === 'wall' || v[0]!.qpsCpu !== undefined));
   const all = [...s.values()].flat();
   const xmin = Math.max(0.5, Math.floor(Math.min(...all.map((r) => r.recall)) * 20) / 20);
   const xmax = 1;
-  const ymin = 10 ** Math.floor(Math.log10(Math.min(...all.map((r) => r.qps))));
-  const ymax = 10 ** Math.ceil(Math.log10(Math.max(...all.map((r) => r.qps))));
+  const ymin = 10 ** Math.floor(Math.log10(Math.min(...all.map(q))));
+  const ymax = 10 ** Math.ceil(Math.log10(Math.max(...all.map(q))));
   const X = (x: number) => pad.l + ((x - xmin) / (xmax - xmin)) * (W - pad.l - pad.r);
   const Y = (y: number) => H - pad.b - ((Math.log10(y) - Math.log10(ymin)) / (Math.log10(ymax) - Math.log10(ymin))) * (H - pad.t - pad.b);
   const g: string[] = [`<g transform="translate(${pi * W},0)">`, `<text x="${W / 2}" y="18" text-anchor="middle" font-weight="bold">d = ${d}, N = ${all[0]!.n.toLocaleString('en')}, k = 10</text>`];
@@ -108,11 +110,11 @@ ds.forEach((d, pi) => {
     g.push(`<line x1="${X(x)}" x2="${X(x)}" y1="${pad.t}" y2="${H - pad.b}" stroke="#eee"/><text x="${X(x)}" y="${H - pad.b + 14}" text-anchor="middle">${x.toFixed(2)}</text>`);
   }
   g.push(`<text x="${(pad.l + W - pad.r) / 2}" y="${H - 8}" text-anchor="middle">recall@10</text>`);
-  g.push(`<text transform="translate(14,${(pad.t + H - pad.b) / 2}) rotate(-90)" text-anchor="middle">queries / s (wall clock)</text>`);
+  g.push(`<text transform="translate(14,${(pad.t + H - pad.b) / 2}) rotate(-90)" text-anchor="middle">queries / s (${metric === 'cpu' ? 'per CPU second, 1 thread' : 'wall clock'})</text>`);
   for (const [key, list] of s) {
     const lib = list[0]!.library;
     const dash = list[0]!.threads > 1 ? ' stroke-dasharray="5,3"' : '';
-    const pts = list.filter((r) => r.recall >= xmin).map((r) => `${X(r.recall).toFixed(1)},${Y(r.qps).toFixed(1)}`);
+    const pts = list.filter((r) => r.recall >= xmin).map((r) => `${X(r.recall).toFixed(1)},${Y(q(r)).toFixed(1)}`);
     if (pts.length === 0) continue;
     g.push(`<polyline fill="none" stroke="${colourOf(lib)}" stroke-width="1.8"${dash} points="${pts.join(' ')}"><title>${key}</title></polyline>`);
     for (const p of pts) g.push(`<circle cx="${p.split(',')[0]}" cy="${p.split(',')[1]}" r="2.2" fill="${colourOf(lib)}"/>`);
@@ -121,9 +123,12 @@ ds.forEach((d, pi) => {
   panels.push(g.join('\n'));
 });
 const legend = [...libColour].map(([lib, c], i) => `<g transform="translate(${16 + (i % 3) * 300},${H + 8 + Math.floor(i / 3) * 18})"><line x1="0" x2="22" y1="-4" y2="-4" stroke="${c}" stroke-width="2"/><text x="28" y="0">${lib}</text></g>`);
-legend.push(`<text x="16" y="${H + 8 + Math.ceil(libColour.size / 3) * 18}">solid: 1 thread; dashed: all threads</text>`);
+legend.push(`<text x="16" y="${H + 8 + Math.ceil(libColour.size / 3) * 18}">${metric === 'cpu' ? 'single-threaded searches, queries per second of CPU time (steadier than wall clock on the shared machine)' : 'solid: 1 thread; dashed: all threads (2); wall clock on a shared, loaded machine'}</text>`);
 const height = H + 16 + Math.ceil(libColour.size / 3) * 18 + 8;
 writeFileSync(
-  svgFile,
+  file,
   `<svg xmlns="http://www.w3.org/2000/svg" width="${W * ds.length}" height="${height}" font-family="sans-serif" font-size="11">\n<rect width="100%" height="100%" fill="white"/>\n${panels.join('\n')}\n${legend.join('\n')}\n</svg>\n`,
 );
+}
+plot(svgFile, 'wall');
+plot(svgFile.replace(/\.svg$/, '-cpu.svg'), 'cpu');
