@@ -29,11 +29,13 @@ typedef struct {
   int32_t cum[32];                                           /* 16..47: cum_nneighbor_per_level */
   double probas[32];                                         /* bytes 192..447: assign_probas */
   uint32_t mt[624];                                          /* bytes 448..: mt19937 state */
+  int32_t *l0;                                               /* byte 2944: level-0 slots, 2M per node */
 } hnsw_t;
 
 _Static_assert(__builtin_offsetof(hnsw_t, cum) == 64, "layout shared with hnsw-index.ts");
 _Static_assert(__builtin_offsetof(hnsw_t, probas) == 192, "layout shared with hnsw-index.ts");
 _Static_assert(__builtin_offsetof(hnsw_t, mt) == 448, "layout shared with hnsw-index.ts");
+_Static_assert(__builtin_offsetof(hnsw_t, l0) == 2944, "layout shared with hnsw-index.ts");
 
 EXPORT(hnsw_struct_bytes) int32_t hnsw_struct_bytes(void) { return (int32_t)sizeof(hnsw_t); }
 
@@ -161,10 +163,19 @@ static inline void qdis_many(const hnsw_t *h, const float *q, const int32_t *ids
   }
 }
 
-static inline void neighbor_range(const hnsw_t *h, int32_t i, int level, uint32_t *b, uint32_t *e) {
-  uint32_t o = h->offsets[i];
-  *b = o + (uint32_t)h->cum[level];
-  *e = o + (uint32_t)h->cum[level + 1];
+/*
+ * Node i's neighbour slots at `level` (count in *n). Level 0, where searches spend their time, lives
+ * in its own array at a fixed stride of 2M (one memory access finds a node's list, where FAISS's
+ * layout needs offsets[i] first); its slots in FAISS's `neighbors` array are unused and filled in
+ * when the graph is exported (hnsw-index.ts). Upper levels are FAISS's layout.
+ */
+static inline int32_t *slots(const hnsw_t *h, int32_t i, int level, uint32_t *n) {
+  if (level == 0) {
+    *n = 2 * (uint32_t)h->M;
+    return h->l0 + (size_t)i * 2 * (size_t)h->M;
+  }
+  *n = (uint32_t)(h->cum[level + 1] - h->cum[level]);
+  return h->neighbors + h->offsets[i] + (uint32_t)h->cum[level];
 }
 
 /* ---- per-thread scratch, carved from one buffer the caller sizes with hnsw_scratch_bytes ---- */
@@ -231,13 +242,13 @@ static void advance(scratch_t *s, int32_t capacity) {
 static void greedy_update_nearest(const hnsw_t *h, const float *q, int level, int32_t *nearest, float *d_nearest) {
   for (;;) {
     int32_t prev = *nearest;
-    uint32_t b, e;
-    neighbor_range(h, prev, level, &b, &e);
+    uint32_t cnt;
+    const int32_t *nb = slots(h, prev, level, &cnt);
     int32_t ids[MAX_SLOTS];
     float ds[MAX_SLOTS];
     int n = 0;
-    for (uint32_t j = b; j < e; j++) {
-      int32_t v = h->neighbors[j];
+    for (uint32_t j = 0; j < cnt; j++) {
+      int32_t v = nb[j];
       if (v < 0) break;
       ids[n++] = v;
     }
@@ -289,13 +300,13 @@ static int search_neighbors_to_add(const hnsw_t *h, scratch_t *s, const float *q
       s->ci[0] = s->ci[nc];
       heap_sift_down(s->cd, s->ci, nc, 0);
     }
-    uint32_t b, e;
-    neighbor_range(h, cur, level, &b, &e);
+    uint32_t cnt;
+    const int32_t *nb = slots(h, cur, level, &cnt);
     int32_t ids[MAX_SLOTS];
     float ds[MAX_SLOTS];
     int n = 0;
-    for (uint32_t j = b; j < e; j++) {
-      int32_t v = h->neighbors[j];
+    for (uint32_t j = 0; j < cnt; j++) {
+      int32_t v = nb[j];
       if (v < 0) break;
       if (s->visited[v] == (uint8_t)s->visno) continue;
       s->visited[v] = (uint8_t)s->visno;
@@ -375,9 +386,8 @@ static void sort_short(float *d, int32_t *id, int n) {
 
 /* FAISS add_link: dest into src's list at level; when full, re-select with the heuristic. */
 static void add_link(hnsw_t *h, scratch_t *s, int32_t src, int32_t dest, int level) {
-  uint32_t b, e;
-  neighbor_range(h, src, level, &b, &e);
-  int32_t *nb = h->neighbors;
+  uint32_t b = 0, e;
+  int32_t *nb = slots(h, src, level, &e);
   if (nb[e - 1] == -1) {
     uint32_t i = e;
     while (i > b && nb[i - 1] == -1) i--;
@@ -549,13 +559,13 @@ void hnsw_search(const hnsw_t *h, const float *queries, int32_t nq, int32_t k, i
         int32_t v0 = minimax_pop_min(cd, ci, nc, &nvalid, &d0);
         if (v0 < 0) break;
         if (count_below(cd, nc, d0) >= ef_search) break;
-        uint32_t b, e;
-        neighbor_range(h, v0, 0, &b, &e);
+        uint32_t cnt;
+        const int32_t *nb = slots(h, v0, 0, &cnt);
         int32_t ids[MAX_SLOTS];
         float ds[MAX_SLOTS];
         int n = 0;
-        for (uint32_t j = b; j < e; j++) {
-          int32_t v1 = h->neighbors[j];
+        for (uint32_t j = 0; j < cnt; j++) {
+          int32_t v1 = nb[j];
           if (v1 < 0) break;
           if (s.visited[v1] == (uint8_t)s.visno) continue;
           s.visited[v1] = (uint8_t)s.visno;

@@ -39,6 +39,9 @@ const ADD_CALL = 256;
 // Word offsets of the C struct hnsw_t (native/hnsw.c; its _Static_asserts pin the layout).
 const W = { d: 0, M: 1, metric: 2, ntotal: 3, maxLevel: 4, entryPoint: 5, efConstruction: 6, nlevels: 7, vectors: 8, levels: 9, offsets: 10, neighbors: 11, locks: 12, globalLock: 13, counter: 14, cum: 16 } as const;
 const PROBAS_BYTE = 192;
+/** Byte offset of the level-0 slot array pointer (2M slots per node at a fixed stride). */
+const L0_BYTE = 2944;
+/** Entries of the C struct's cum array: levels 0..MAX_LEVELS-1 need MAX_LEVELS + 1 of them, so at most 31 levels. */
 const MAX_LEVELS = 32;
 
 export interface HnswIndexOptions extends IndexOptions {
@@ -155,8 +158,8 @@ export class WasmHnswIndex implements Index {
   static async fromGraph(d: number, metric: Metric, graph: HnswGraph, vectors: Float32Array | AsyncIterable<{ start: number; data: Float32Array }>, opts: HnswIndexOptions = {}): Promise<WasmHnswIndex> {
     const cum = graph.cumNneighborPerLevel;
     const M = cum.length > 2 ? cum[2]! - cum[1]! : cum[1]! / 2;
-    if (!(M >= 2 && M <= 512) || cum[1] !== 2 * M || cum.length > MAX_LEVELS + 1 || graph.assignProbas.length !== cum.length - 1) {
-      throw new TesseraError('UNSUPPORTED', `HNSW graphs with cum_nneighbor_per_level [${Array.from(cum.subarray(0, 4)).join(', ')}, ...] (${cum.length} entries) are not supported: tessera reads graphs with 2M slots on level 0, M above (2 <= M <= 512), at most ${MAX_LEVELS} levels`);
+    if (!(M >= 2 && M <= 512) || cum[1] !== 2 * M || cum.length > MAX_LEVELS || graph.assignProbas.length !== cum.length - 1) {
+      throw new TesseraError('UNSUPPORTED', `HNSW graphs with cum_nneighbor_per_level [${Array.from(cum.subarray(0, 4)).join(', ')}, ...] (${cum.length} entries) are not supported: tessera reads graphs with 2M slots on level 0, M above (2 <= M <= 512), at most ${MAX_LEVELS - 1} levels`);
     }
     const index = await WasmHnswIndex.create(d, M, metric, {
       ...opts,
@@ -187,6 +190,9 @@ export class WasmHnswIndex implements Index {
       const v = nb[i]!;
       if (v < -1 || v >= n) throw new TesseraError('FORMAT', `HNSW neighbour slot ${i} holds ${v}, not a node id below ${n}: the file is corrupt`);
     }
+    // level 0 moves to its fixed-stride array (see slots() in native/hnsw.c)
+    const l0 = heap.i32(index.l0Ptr(), n * 2 * M);
+    for (let i = 0; i < n; i++) l0.set(nb.subarray(off[i]!, off[i]! + 2 * M), i * 2 * M);
     if (vectors instanceof Float32Array) {
       if (vectors.length !== n * d) throw new TesseraError('INVALID_ARGUMENT', `vectors hold ${vectors.length / d} rows, the graph ${n} nodes`);
       heap.f32(w[W.vectors]!, n * d).set(vectors);
@@ -263,6 +269,7 @@ export class WasmHnswIndex implements Index {
     let w = this.words();
     heap.f32(w[W.vectors]! + n0 * this.d * 4, x.length).set(x);
     heap.i32(w[W.locks]! + n0 * 4, n).fill(0);
+    heap.i32(this.l0Ptr() + n0 * 2 * this.M * 4, n * 2 * this.M).fill(-1);
     w[W.ntotal] = n0 + n;
     ex.hnsw_assign_levels(this.h, n0, n);
     const slots = ex.hnsw_fill_offsets(this.h, n0, n) >>> 0;
@@ -395,12 +402,17 @@ export class WasmHnswIndex implements Index {
     const off32 = new Uint32Array(this.heap.memory.buffer, w[W.offsets]!, n + 1);
     const offsets = new Float64Array(n + 1);
     for (let i = 0; i <= n; i++) offsets[i] = n === 0 && i === 0 ? 0 : off32[i]!;
+    const neighbors = n === 0 ? new Int32Array(0) : this.heap.i32(w[W.neighbors]!, offsets[n]!).slice();
+    // level 0 comes from its fixed-stride array into FAISS's layout
+    const s0 = 2 * this.M;
+    const l0 = this.heap.i32(this.l0Ptr(), n * s0);
+    for (let i = 0; i < n; i++) neighbors.set(l0.subarray(i * s0, (i + 1) * s0), offsets[i]!);
     return {
       assignProbas: new Float64Array(this.heap.memory.buffer, this.h + PROBAS_BYTE, nlevels).slice(),
       cumNneighborPerLevel: w.slice(W.cum, W.cum + nlevels + 1),
       levels: n === 0 ? new Int32Array(0) : this.heap.i32(w[W.levels]!, n).slice(),
       offsets,
-      neighbors: n === 0 ? new Int32Array(0) : this.heap.i32(w[W.neighbors]!, offsets[n]!).slice(),
+      neighbors,
       entryPoint: w[W.entryPoint]!,
       maxLevel: w[W.maxLevel]!,
       efConstruction: w[W.efConstruction]!,
@@ -440,13 +452,17 @@ export class WasmHnswIndex implements Index {
     if (this.disposed) throw new TesseraError('INVALID_ARGUMENT', 'this index was disposed: create or load a new one');
   }
 
+  private l0Ptr(): number {
+    return this.heap.i32(this.h + L0_BYTE, 1)[0]!;
+  }
+
   private words(): Int32Array {
     return this.heap.i32(this.h, W.cum + MAX_LEVELS);
   }
 
   private setLevelTable(probas: Float64Array, cum: Int32Array): void {
     const nlevels = probas.length;
-    if (nlevels < 1 || nlevels > MAX_LEVELS) throw new TesseraError('UNSUPPORTED', `HNSW with ${nlevels} levels: tessera supports 1 to ${MAX_LEVELS}`);
+    if (nlevels < 1 || nlevels > MAX_LEVELS - 1) throw new TesseraError('UNSUPPORTED', `HNSW with ${nlevels} levels: tessera supports 1 to ${MAX_LEVELS - 1}`);
     const w = this.words();
     w[W.nlevels] = nlevels;
     w.fill(0, W.cum, W.cum + MAX_LEVELS);
@@ -478,6 +494,8 @@ export class WasmHnswIndex implements Index {
       grow(W.levels, 4);
       grow(W.offsets, 4, 1);
       grow(W.locks, 4);
+      const l0 = heap.realloc(this.l0Ptr(), n * 2 * this.M * 4, cap * 2 * this.M * 4);
+      heap.i32(this.h + L0_BYTE, 1)[0] = l0;
       if (this.capacity === 0) heap.i32(w()[W.offsets]!, 1)[0] = 0;
       this.capacity = cap;
     }
