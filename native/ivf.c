@@ -176,3 +176,97 @@ void sq8_encode(const float *x, int32_t n, int32_t d, const float *vmin, const f
     }
   }
 }
+
+/*
+ * Exhaustive SQ8 search (IndexScalarQuantizer): like flat_search, codes are visited in cache-sized
+ * blocks and each block is scored against all queries, four at a time, so the codes stream from
+ * memory once per call instead of once per query. scratch: 8d floats (four queries' tables);
+ * fill: nq int32. Labels are row + id_offset; output as ivf_search.
+ */
+EXPORT(sq8_search)
+void sq8_search(const uint8_t *codes, int32_t n, int32_t d, int32_t metric, const float *vmin, const float *vdiff,
+                const float *queries, int32_t nq, int32_t k, int32_t id_offset, float *out_d, int32_t *out_i,
+                int32_t *fill, float *scratch) {
+  for (int q = 0; q < nq; q++) fill[q] = 0;
+  int block = 262144 / d;
+  if (block < 16) block = 16;
+  float *b = scratch; /* l2: vdiff / 255 (shared) */
+  for (int j = 0; j < d; j++) b[j] = vdiff[j] / 255.f;
+  for (int b0 = 0; b0 < n; b0 += block) {
+    int b1 = b0 + block < n ? b0 + block : n;
+    for (int q0 = 0; q0 < nq; q0 += 4) {
+      int m = nq - q0 < 4 ? nq - q0 : 4;
+      float *t = scratch + d; /* 4 x d tables, rebuilt per (block, query group): O(d), small next to the scan */
+      float bias[4] = {0.f, 0.f, 0.f, 0.f};
+      for (int u = 0; u < 4; u++) {
+        const float *qv = queries + (size_t)(q0 + (u < m ? u : 0)) * d;
+        float half = 0.f;
+        for (int j = 0; j < d; j++) {
+          if (metric == METRIC_IP) {
+            float w = qv[j] * b[j];
+            t[u * d + j] = w;
+            bias[u] += qv[j] * vmin[j];
+            half += w;
+          } else {
+            t[u * d + j] = qv[j] - vmin[j] - 0.5f * b[j];
+          }
+        }
+        bias[u] += 0.5f * half;
+      }
+      for (int i = b0; i < b1; i++) {
+        const uint8_t *c = codes + (size_t)i * d;
+        v128_t s[4];
+        for (int u = 0; u < 4; u++) s[u] = wasm_f32x4_splat(0.f);
+        int j = 0;
+        for (; j + 16 <= d; j += 16) {
+          v128_t f[4];
+          WIDEN16(wasm_v128_load(c + j), f[0], f[1], f[2], f[3]);
+          if (metric == METRIC_IP) {
+            for (int u = 0; u < 4; u++) {
+              const float *w = t + u * d + j;
+              s[u] = wasm_f32x4_add(s[u], wasm_f32x4_add(wasm_f32x4_add(wasm_f32x4_mul(f[0], wasm_v128_load(w)), wasm_f32x4_mul(f[1], wasm_v128_load(w + 4))),
+                                                         wasm_f32x4_add(wasm_f32x4_mul(f[2], wasm_v128_load(w + 8)), wasm_f32x4_mul(f[3], wasm_v128_load(w + 12)))));
+            }
+          } else {
+            v128_t g0 = wasm_f32x4_mul(f[0], wasm_v128_load(b + j)), g1 = wasm_f32x4_mul(f[1], wasm_v128_load(b + j + 4));
+            v128_t g2 = wasm_f32x4_mul(f[2], wasm_v128_load(b + j + 8)), g3 = wasm_f32x4_mul(f[3], wasm_v128_load(b + j + 12));
+            for (int u = 0; u < 4; u++) {
+              const float *a = t + u * d + j;
+              v128_t e0 = wasm_f32x4_sub(wasm_v128_load(a), g0), e1 = wasm_f32x4_sub(wasm_v128_load(a + 4), g1);
+              v128_t e2 = wasm_f32x4_sub(wasm_v128_load(a + 8), g2), e3 = wasm_f32x4_sub(wasm_v128_load(a + 12), g3);
+              s[u] = wasm_f32x4_add(s[u], wasm_f32x4_add(wasm_f32x4_add(wasm_f32x4_mul(e0, e0), wasm_f32x4_mul(e1, e1)),
+                                                         wasm_f32x4_add(wasm_f32x4_mul(e2, e2), wasm_f32x4_mul(e3, e3))));
+            }
+          }
+        }
+        for (int u = 0; u < m; u++) {
+          float r = hsum(s[u]);
+          const float *tu = t + u * d;
+          for (int jj = j; jj < d; jj++) {
+            if (metric == METRIC_IP)
+              r += tu[jj] * (float)c[jj];
+            else {
+              float e = tu[jj] - (float)c[jj] * b[jj];
+              r += e * e;
+            }
+          }
+          float dist = metric == METRIC_IP ? -(bias[u] + r) : r;
+          size_t o = (size_t)(q0 + u) * k;
+          ivf_offer(out_d + o, out_i + o, fill + q0 + u, k, dist, i + id_offset);
+        }
+      }
+    }
+  }
+  for (int q = 0; q < nq; q++) {
+    float *hd = out_d + (size_t)q * k;
+    int32_t *hi = out_i + (size_t)q * k;
+    int m = fill[q];
+    heap_sort_best_first(hd, hi, m);
+    if (metric == METRIC_IP)
+      for (int j = 0; j < m; j++) hd[j] = -hd[j];
+    for (int j = m; j < k; j++) {
+      hd[j] = metric == METRIC_IP ? -__builtin_inff() : __builtin_inff();
+      hi[j] = -1;
+    }
+  }
+}

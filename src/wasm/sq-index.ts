@@ -7,7 +7,7 @@
  */
 import { TesseraError, formatBytes } from '../core/errors.js';
 import { type IndexOptions, type IndexSpec, registerIndexType } from '../core/factory.js';
-import { emptyResult } from '../core/topk.js';
+import { concatResults, emptyResult, mergeResults } from '../core/topk.js';
 import type { ByteSink, ByteSource, Index, Metric, ProgressCallback, SearchOptions, SearchResult } from '../core/types.js';
 import { checkSearch, checkVectors } from '../core/validate.js';
 import { openSink } from '../platform.js';
@@ -367,6 +367,45 @@ export async function readSourceInto(source: ByteSource, offset: number, length:
   }
 }
 
+/**
+ * Exhaustive SQ8 search (native sq8_search): the rows are split over the threads, each scores all
+ * queries of a batch against its rows (codes stream from memory once per batch, not once per query),
+ * and the per-thread top-k are merged.
+ */
+async function sq8Exhaustive(arena: WasmArena, codesPtr: number, n: number, d: number, metric: Metric, sqPtr: number, q: Float32Array, k: number, signal?: AbortSignal): Promise<SearchResult> {
+  const nq = q.length / d;
+  const parts = Math.max(1, Math.min(arena.threads, n));
+  const perQuery = d * 4 + parts * (k * 8 + 4);
+  const batch = Math.max(1, Math.min(nq, Math.floor((16 << 20) / perQuery)));
+  const qp = arena.alloc(batch * d * 4);
+  const dp = arena.alloc(parts * batch * k * 4);
+  const ip = arena.alloc(parts * batch * k * 4);
+  const fp = arena.alloc(parts * batch * 4);
+  const sp = arena.alloc(parts * 8 * d * 4);
+  const m = metric === 'ip' ? 0 : 1;
+  const results: SearchResult[] = [];
+  try {
+    for (let q0 = 0; q0 < nq; q0 += batch) {
+      if (signal?.aborted) throw signal.reason ?? new Error('aborted');
+      const b = Math.min(batch, nq - q0);
+      arena.f32(qp, b * d).set(q.subarray(q0 * d, (q0 + b) * d));
+      await arena.parallel(n, (from, to, part) => ({
+        fn: 'sq8_search',
+        args: [codesPtr + from * d, to - from, d, m, sqPtr, sqPtr + 4 * d, qp, b, k, from, dp + part * batch * k * 4, ip + part * batch * k * 4, fp + part * batch * 4, sp + part * 8 * d * 4],
+      }));
+      const per: SearchResult[] = [];
+      for (let p = 0; p < (arena.threads > 1 && n > 1 ? parts : 1); p++) {
+        const ids = arena.i32(ip + p * batch * k * 4, b * k);
+        per.push({ nq: b, k, distances: arena.f32(dp + p * batch * k * 4, b * k).slice(), labels: BigInt64Array.from(ids, (v) => BigInt(v)) });
+      }
+      results.push(per.length === 1 ? per[0]! : mergeResults(per, k, metric));
+    }
+  } finally {
+    for (const ptr of [sp, fp, ip, dp, qp]) arena.release(ptr);
+  }
+  return results.length === 1 ? results[0]! : concatResults(results, k);
+}
+
 /** Rows encoded per native call in add: bounds the temporary float copy. */
 const ADD_BATCH_BYTES = 4 << 20;
 
@@ -498,15 +537,7 @@ export class WasmSqIndex implements Index {
     const nq = checkSearch(q, k, this.d, this.ntotal);
     if (!this.codec) throw new TesseraError('NOT_TRAINED', 'SQ8 index is not trained: call train(x) before search');
     if (nq === 0 || this.ntotal === 0) return emptyResult(nq, k, this.metric);
-    this.arena.i32(this.tablePtr, 3).set([this.codesPtr, 0, this.ntotal]);
-    return nativeListSearch(
-      this.arena,
-      { d: this.d, metric: this.metric, storage: 'sq8', byResidual: false, centroidsPtr: 0, nlist: 1, tablesPtr: this.tablePtr, sqPtr: this.sqPtr },
-      q,
-      k,
-      1,
-      opts.signal,
-    );
+    return sq8Exhaustive(this.arena, this.codesPtr, this.ntotal, this.d, this.metric, this.sqPtr, q, k, opts.signal);
   }
 
   /** Codes of rows [start, start + count) (a view: copy before the index changes). */
