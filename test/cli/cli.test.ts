@@ -6,11 +6,11 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '../../src/node.js';
 import { writeVectors } from '../../src/io/vectors.js';
 import { gpuForTests } from '../helpers/gpu.js';
-import { type FlatFixtures, makeFlatFixtures, readF32 } from '../io/faiss-python.js';
+import { type FlatFixtures, makeFlatFixtures, removeFlatFixtures, readF32 } from '../io/faiss-python.js';
 
 const CLI = resolve(import.meta.dirname, '../../dist/cli/main.js');
 
@@ -19,6 +19,7 @@ beforeAll(() => {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build first (this test runs the built CLI)`);
   fx = makeFlatFixtures();
 });
+afterAll(() => removeFlatFixtures(fx));
 
 interface Run {
   status: number | null;

@@ -1,6 +1,6 @@
 /** Runs the FAISS fixture scripts (test/fixtures/faiss/*flat*.py) with a Python that has faiss. */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -43,6 +43,11 @@ export function makeFlatFixtures(): FlatFixtures {
   return { dir, ...JSON.parse(readFileSync(join(dir, 'fixtures.json'), 'utf8')) };
 }
 
+/** Removes a fixture folder (call from afterAll). */
+export function removeFlatFixtures(fx: FlatFixtures | undefined): void {
+  if (fx) rmSync(fx.dir, { recursive: true, force: true });
+}
+
 export interface FaissView {
   error?: string;
   class: string;
@@ -59,8 +64,12 @@ export function searchWithFaiss(files: string[], queries: string, d: number, k: 
   const dir = mkdtempSync(join(tmpdir(), 'tessera-faiss-req-'));
   const req = join(dir, 'request.json');
   writeFileSync(req, JSON.stringify({ queries, d, k, files }));
-  const out = execFileSync(faissPython(), [join(scripts, 'search_flat_with_faiss.py'), req], { encoding: 'utf8', maxBuffer: 64 << 20 });
-  return JSON.parse(out) as FaissView[];
+  try {
+    const out = execFileSync(faissPython(), [join(scripts, 'search_flat_with_faiss.py'), req], { encoding: 'utf8', maxBuffer: 64 << 20 });
+    return JSON.parse(out) as FaissView[];
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** n x d raw float32 file as a Float32Array. */

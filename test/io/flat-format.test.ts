@@ -1,19 +1,20 @@
 /** FAISS IndexFlatIP/L2 files: read what FAISS wrote, write what FAISS reads, byte for byte; corrupt files -> FORMAT with offsets. */
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '../../src/node.js';
 import { TesseraError } from '../../src/core/errors.js';
 import type { ProgressEvent } from '../../src/core/types.js';
 import { memorySink, memorySource } from '../../src/io/byte-reader.js';
 import { encodeFlatHeader, readFlatIndexData, readFlatLayout, streamFlatRows, writeFlatIndex } from '../../src/io/faiss/flat.js';
 import { inspectIndex } from '../../src/io/read-index.js';
-import { type FlatFixtures, makeFlatFixtures, readF32, searchWithFaiss } from './faiss-python.js';
+import { type FlatFixtures, makeFlatFixtures, removeFlatFixtures, readF32, searchWithFaiss } from './faiss-python.js';
 
 let fx: FlatFixtures;
 beforeAll(() => {
   fx = makeFlatFixtures();
 });
+afterAll(() => removeFlatFixtures(fx));
 
 const SETS = ['random100', 'clustered768', 'odd3'] as const;
 const METRICS = ['ip', 'l2'] as const;

@@ -5,7 +5,7 @@
  * then finds its own ids again.
  */
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '../../src/node.js';
 import type { Backend, Index } from '../../src/core/types.js';
 import { memorySource } from '../../src/io/byte-reader.js';
@@ -13,12 +13,13 @@ import { encodeFlatHeader } from '../../src/io/faiss/flat.js';
 import { inspectIndex, readIndex } from '../../src/io/read-index.js';
 import { randomVectors } from '../helpers/data.js';
 import { gpuForTests } from '../helpers/gpu.js';
-import { type FlatFixtures, makeFlatFixtures, readF32, searchWithFaiss } from './faiss-python.js';
+import { type FlatFixtures, makeFlatFixtures, removeFlatFixtures, readF32, searchWithFaiss } from './faiss-python.js';
 
 let fx: FlatFixtures;
 beforeAll(() => {
   fx = makeFlatFixtures();
 });
+afterAll(() => removeFlatFixtures(fx));
 
 const SETS = ['random100', 'clustered768', 'odd3'] as const;
 const METRICS = ['ip', 'l2'] as const;

@@ -2,12 +2,12 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '../../src/node.js';
 import { TesseraError } from '../../src/core/errors.js';
 import { memorySource } from '../../src/io/byte-reader.js';
 import { inspectVectors, readVectors, streamVectors, vectorFormatOf, writeVectors } from '../../src/io/vectors.js';
-import { faissPython, type FlatFixtures, makeFlatFixtures } from './faiss-python.js';
+import { faissPython, type FlatFixtures, makeFlatFixtures, removeFlatFixtures } from './faiss-python.js';
 
 let fx: FlatFixtures;
 let q: Float32Array;
@@ -15,6 +15,7 @@ beforeAll(() => {
   fx = makeFlatFixtures();
   q = Float32Array.from(fx.q.data.flat());
 });
+afterAll(() => removeFlatFixtures(fx));
 
 async function expectError(p: Promise<unknown>, code: string, ...patterns: RegExp[]): Promise<void> {
   const e = await p.then(
