@@ -39,7 +39,7 @@ export interface ShardPlan {
   growth: number;
   shardBytes: number;
   rowsPerShard: number;
-  /** Rows [firstRow, firstRow + rows) per shard and its estimated memory. */
+  /** Rows [firstRow, firstRow + rows) per shard and the bytes its data takes (search buffers, up to 64 MiB, come on top). */
   shards: { firstRow: number; rows: number; bytes: number }[];
   /** False for types tessera cannot shard (HNSW: one graph), which then must fit one instance. */
   shardable: boolean;
@@ -95,7 +95,7 @@ export function planShards(input: { description: string; d: number; ntotal: numb
   const shards: ShardPlan['shards'] = [];
   for (let first = 0; first < ntotal || shards.length === 0; first += rowsPerShard) {
     const rows = Math.min(rowsPerShard, ntotal - first);
-    shards.push({ firstRow: first, rows, bytes: fixed + headroom + Math.ceil(rows * bytesPerVector) });
+    shards.push({ firstRow: first, rows, bytes: fixed + Math.ceil(rows * bytesPerVector) });
     if (ntotal === 0) break;
   }
   return { description: input.description, d, ntotal, bytesPerVector, fixedBytes: fixed, growth, shardBytes, rowsPerShard, shards, shardable };
@@ -105,7 +105,7 @@ export function planShards(input: { description: string; d: number; ntotal: numb
 export function formatShardPlan(plan: ShardPlan): string {
   const total = plan.shards.reduce((s, x) => s + x.bytes, 0);
   const lines = [
-    `WASM memory: ${formatBytes(total)} (${formatBytes(plan.bytesPerVector)} per vector + ${formatBytes(plan.fixedBytes)} fixed per shard); one instance holds at most ${formatBytes(plan.shardBytes)}`,
+    `WASM memory: ${formatBytes(total)} (${formatBytes(plan.bytesPerVector)} per vector + ${formatBytes(plan.fixedBytes)} fixed per shard, plus search buffers); one instance holds at most ${formatBytes(plan.shardBytes)}`,
   ];
   if (plan.shards.length === 1) {
     lines.push(`shards: 1 (fits one WebAssembly instance)`);
