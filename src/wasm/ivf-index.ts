@@ -369,7 +369,7 @@ export async function loadIvfIndex(source: ByteSource, opts: IvfIndexOptions = {
     throw r.error(`expected an IVF index ("${IVF_FLAT_FOURCC}" or "${IVF_SQ_FOURCC}"), found ${JSON.stringify(fourcc)}`, 0);
   }
   const layout = await readIvfLayout(r, fourcc);
-  const index = await WasmIvfIndex.create(layout.d, layout.nlist, fourcc === IVF_SQ_FOURCC ? 'sq8' : 'flat', layout.metric, { nprobe: layout.nprobe, ...opts });
+  const index = await WasmIvfIndex.create(layout.d, layout.nlist, fourcc === IVF_SQ_FOURCC ? 'sq8' : 'flat', layout.metric, { ...opts, nprobe: opts.nprobe ?? Math.max(1, layout.nprobe) });
   if (layout.centroids.length === layout.nlist * layout.d) {
     const codec = layout.sq && layout.sq.trained.length === 2 * layout.d ? new Sq8Codec(layout.d, layout.sq.trained) : undefined;
     if (fourcc === IVF_FLAT_FOURCC || codec) index.setTrained(layout.centroids, codec, layout.byResidual);

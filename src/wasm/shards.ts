@@ -366,7 +366,7 @@ export async function loadShardedIvf(source: ByteSource, opts: IndexOptions & Sh
   const storage = fourcc === IVF_SQ_FOURCC ? 'sq8' : 'flat';
   const description = `IVF${layout.nlist},${storage === 'sq8' ? 'SQ8' : 'Flat'}`;
   const plan = planShards({ description, d: layout.d, ntotal: layout.ntotal, shardBytes: opts.shardBytes });
-  const out = new ShardedIndex(layout.d, description, layout.metric, { nprobe: layout.nprobe, ...opts });
+  const out = new ShardedIndex(layout.d, description, layout.metric, { ...opts, nprobe: opts.nprobe ?? Math.max(1, layout.nprobe) });
   const codec = layout.sq && layout.sq.trained.length === 2 * layout.d ? new Sq8Codec(layout.d, layout.sq.trained) : undefined;
   const trained = layout.centroids.length === layout.nlist * layout.d;
   out.setTrained(trained ? layout.centroids : undefined, codec);
@@ -382,7 +382,7 @@ export async function loadShardedIvf(source: ByteSource, opts: IndexOptions & Sh
       if (rows * perVector > WASM_MEMORY_LIMIT) {
         throw new TesseraError('OUT_OF_MEMORY', `${label}: inverted list ${l0} holds ${rows} vectors (${formatBytes(rows * perVector)}), more than one WebAssembly memory: rebuild with a larger nlist`);
       }
-      const index = await WasmIvfIndex.create(layout.d, layout.nlist, storage, layout.metric, { nprobe: layout.nprobe, ...opts });
+      const index = await WasmIvfIndex.create(layout.d, layout.nlist, storage, layout.metric, { ...opts, nprobe: opts.nprobe ?? Math.max(1, layout.nprobe) });
       if (trained && (storage === 'flat' || codec)) index.setTrained(layout.centroids, codec, layout.byResidual);
       const L = index.invertedLists();
       const want = new Float64Array(layout.nlist);

@@ -107,6 +107,9 @@ describe.each(['ip', 'l2'] as const)('FAISS ANN files, %s', (metric) => {
     expect(index.description).toBe(factory);
     expect(index.ntotal).toBe(fx.n);
     const got = await index.search(queries, fx.k, { nprobe: f.params.nprobe });
+    // the nprobe stored in the file (4) is the default, also when undefined is passed
+    const byDefault = await index.search(queries, fx.k, { nprobe: undefined });
+    expect(Array.from(byDefault.labels)).toEqual(Array.from(got.labels));
     const theirs = asResult(f, fx.k);
     const ours = recallAtK(got, truth[metric]!);
     expect(Math.abs(ours - recallAtK(theirs, truth[metric]!))).toBeLessThanOrEqual(0.01);
