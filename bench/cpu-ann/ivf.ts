@@ -8,7 +8,7 @@
  *
  * Past 4 GiB (run alone, late, once: it needs ~7 GB RAM and a few minutes):
  *   npx esbuild bench/cpu-ann/ivf.ts --bundle --platform=node --format=esm --packages=external --outfile=out/ivf/ivf.mjs
- *   node out/ivf/ivf.mjs --past-4gb [--n 7500000] [--d 768] [--nq 20] [--file out/ivf/sq8-big.index]
+ *   node --expose-gc out/ivf/ivf.mjs --past-4gb [--n 7500000] [--d 768] [--nq 20] [--file out/ivf/sq8-big.index]
  * generates n clustered vectors chunk by chunk (never all as float32), encodes them into an SQ8 index
  * sharded over 4 GiB WebAssembly memories, computes the exact top-10 of nq queries on the fly (native
  * flat search per chunk), searches the shards and reports recall, QPS, memory, then writes one FAISS
@@ -235,6 +235,8 @@ async function past4gb(): Promise<void> {
   await sharded.save(file);
   log(`wrote ${file}: ${(statSync(file).size / 2 ** 30).toFixed(2)} GiB in ${((performance.now() - w0) / 1000).toFixed(0)} s`);
   await sharded.dispose();
+  // with node --expose-gc: free the first index's memories before reading the file back
+  (globalThis as { gc?: () => void }).gc?.();
   const info = await inspectIndex(file);
   log(`tessera info ${file}: ${info.type}, ${info.ntotal} x ${info.d}\n    ${formatShardPlan(shardPlanForFile(info, { shardBytes })).replace(/\n/g, '\n    ')}`);
   const l0 = performance.now();

@@ -1,7 +1,7 @@
 /**
  * Past 4 GiB: a 32-bit WebAssembly memory holds at most 4 GiB, so an index larger than that is split
- * into shards, each its own module instance and memory (with its own worker threads), searched one
- * after another and merged on the host (core/topk.ts mergeResults; ties to the lower id, so the merge
+ * into shards, each its own module instance and memory (with its own worker threads), searched
+ * together and merged on the host (core/topk.ts mergeResults; ties to the lower id, so the merge
  * equals one instance's answer). IVF shards share one coarse quantizer and SQ codec (trained once),
  * so every shard probes the same lists and scores with the same codes as a single instance would.
  *
@@ -112,7 +112,7 @@ export function formatShardPlan(plan: ShardPlan): string {
   } else if (!plan.shardable) {
     lines.push(`shards: does not fit one WebAssembly instance and ${plan.description} cannot be sharded: serve it on the GPU backend or convert it (tessera convert --index-type IVF4096,SQ8)`);
   } else {
-    lines.push(`shards: ${plan.shards.length} module instances of up to ${plan.rowsPerShard} vectors, searched one after another and merged`);
+    lines.push(`shards: ${plan.shards.length} module instances of up to ${plan.rowsPerShard} vectors, searched together and merged`);
     plan.shards.forEach((s, i) => lines.push(`  shard ${i}: rows ${s.firstRow}..${s.firstRow + s.rows - 1} (${s.rows} vectors, ${formatBytes(s.bytes)})`));
   }
   return lines.join('\n');
@@ -244,12 +244,11 @@ export class ShardedIndex implements Index {
     this.live();
     const nq = checkSearch(q, k, this.d, this.ntotal);
     if (nq === 0 || this.ntotal === 0) return emptyResult(nq, k, this.metric);
-    const parts: SearchResult[] = [];
-    for (const s of this.shards) {
-      if (s.index.ntotal === 0) continue;
-      opts.signal?.throwIfAborted();
-      parts.push(offsetLabels(await s.index.search(q, k, opts), s.idOffset));
-    }
+    opts.signal?.throwIfAborted();
+    // All shards at once: while one shard's part runs on this thread, the others' parts run on their
+    // workers. The merge does not depend on the order the parts finish in.
+    const live = this.shards.filter((s) => s.index.ntotal > 0);
+    const parts = await Promise.all(live.map(async (s) => offsetLabels(await s.index.search(q, k, opts), s.idOffset)));
     return parts.length === 1 ? parts[0]! : mergeResults(parts, k, this.metric);
   }
 

@@ -418,9 +418,8 @@ export class WasmSqIndex implements Index {
   /** Codes: ntotal x d bytes at codesPtr, capacity rows reserved. */
   private codesPtr = 0;
   private capacity = 0;
-  /** vmin, vdiff (2d floats) and the one-list table (code pointer, id pointer 0, size). */
+  /** vmin, vdiff (2d floats) in the memory. */
   private readonly sqPtr: number;
-  private readonly tablePtr: number;
   private disposed = false;
   private readonly onProgress: ProgressCallback | undefined;
 
@@ -432,7 +431,6 @@ export class WasmSqIndex implements Index {
   ) {
     this.onProgress = opts.onProgress;
     this.sqPtr = arena.alloc(8 * d);
-    this.tablePtr = arena.alloc(12);
   }
 
   static async create(d: number, metric: Metric, opts: IndexOptions & { memoryLimit?: number } = {}): Promise<WasmSqIndex> {
