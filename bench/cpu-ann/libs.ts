@@ -171,3 +171,61 @@ export async function usearch(ctx: BenchContext, p: HnswParams, tmpFile: string)
   }
   return rows(ctx, 'usearch (native)', p, out);
 }
+
+/**
+ * tessera and hnswlib-node side by side in one process, interleaved so both see the same machine
+ * load (the shared 2-core machine swings by 2x within minutes): the builds alternate in chunks of
+ * n/10 vectors (tessera's incremental adds, hnswlib's addPoint), CPU time summed per library; the
+ * searches alternate at each efSearch, best of 5 rounds each. Single thread.
+ */
+export async function duel(ctx: BenchContext, p: HnswParams): Promise<BenchRow[]> {
+  const { HierarchicalNSW } = require('hnswlib-node');
+  const { d, n } = ctx;
+  const t = await WasmHnswIndex.create(d, p.M, 'ip', { threads: 1, efConstruction: p.efConstruction });
+  const h = new HierarchicalNSW('ip', d);
+  h.initIndex(n, p.M, p.efConstruction, 100);
+  const build = { t: { wall: 0, cpu: 0 }, h: { wall: 0, cpu: 0 } };
+  const chunk = Math.ceil(n / 10);
+  for (let a = 0; a < n; a += chunk) {
+    const b = Math.min(n, a + chunk);
+    const bt = await timed(() => t.add(ctx.base.subarray(a * d, b * d)));
+    const bh = await timed(() => {
+      for (let i = a; i < b; i++) h.addPoint(Array.from(ctx.base.subarray(i * d, (i + 1) * d)), i);
+    });
+    build.t.wall += bt.wallS;
+    build.t.cpu += bt.cpuS;
+    build.h.wall += bh.wallS;
+    build.h.cpu += bh.cpuS;
+  }
+  const qs: number[][] = [];
+  for (let i = 0; i < ctx.nq; i++) qs.push(Array.from(ctx.queries.subarray(i * d, (i + 1) * d)));
+  const out: BenchRow[] = [];
+  const index = `HNSW${p.M} efC${p.efConstruction}, interleaved`;
+  const cpuNow = cpuS;
+  for (const ef of p.efSearch) {
+    h.setEf(ef);
+    const ids = new Int32Array(ctx.nq * ctx.k);
+    let labels: BigInt64Array | undefined;
+    const runT = async () => (labels = (await t.search(ctx.queries, ctx.k, { efSearch: ef })).labels);
+    const runH = () => {
+      for (let i = 0; i < ctx.nq; i++) ids.set(h.searchKnn(qs[i], ctx.k).neighbors, i * ctx.k);
+    };
+    await runT();
+    runH();
+    const best = { t: [0, 0], h: [0, 0] };
+    for (let rep = 0; rep < 5; rep++) {
+      for (const [key, run] of [['t', runT], ['h', runH]] as const) {
+        const w0 = performance.now();
+        const c0 = cpuNow();
+        await run();
+        const r = best[key];
+        r[0] = Math.max(r[0]!, ctx.nq / ((performance.now() - w0) / 1000));
+        r[1] = Math.max(r[1]!, ctx.nq / Math.max(1e-6, cpuNow() - c0));
+      }
+    }
+    out.push({ library: 'tessera (WASM SIMD)', index, d, n, threads: 1, param: 'efSearch', value: ef, recall: ctx.recall(labels!), qps: best.t[0]!, qpsCpu: best.t[1]!, buildS: build.t.wall, buildCpuS: build.t.cpu, buildThreads: 1, memoryMB: t.memoryBytes / 2 ** 20, note: 'interleaved with hnswlib-node; 10 adds of n/10' });
+    out.push({ library: 'hnswlib-node (native)', index, d, n, threads: 1, param: 'efSearch', value: ef, recall: ctx.recall(ids), qps: best.h[0]!, qpsCpu: best.h[1]!, buildS: build.h.wall, buildCpuS: build.h.cpu, buildThreads: 1, note: 'interleaved with tessera; build includes number[] conversion' });
+  }
+  await t.dispose();
+  return out;
+}

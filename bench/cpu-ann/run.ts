@@ -16,7 +16,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { WasmFlatIndex } from '../../src/wasm/flat-index.js';
 import { clusteredNormalized } from './data.js';
-import { type HnswParams, hnswlibNode, hnswlibWasm, tessera, usearch } from './libs.js';
+import { type HnswParams, duel, hnswlibNode, hnswlibWasm, tessera, usearch } from './libs.js';
 import type { BenchContext, BenchRow } from './types.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -34,7 +34,7 @@ const nq = Number(arg('nq', '1000'));
 const k = 10;
 const params: HnswParams = { M: Number(arg('M', '16')), efConstruction: Number(arg('ef-construction', '200')), efSearch: nums(arg('ef', '16,24,32,48,64,96,128')) };
 const threadsAll = Number(arg('threads', String(availableParallelism())));
-const LIBS = ['tessera', 'hnswlib-node', 'hnswlib-wasm', 'usearch', 'faiss', 'ivf'] as const;
+const LIBS = ['tessera', 'hnswlib-node', 'duel', 'hnswlib-wasm', 'usearch', 'faiss', 'ivf'] as const;
 
 // Queries depend on n too (topics = n / 2000); bump DATA_VERSION when data.ts changes.
 const DATA_VERSION = 2;
@@ -107,6 +107,7 @@ async function child(lib: string, d: number): Promise<void> {
   let out: BenchRow[];
   if (lib === 'tessera') out = await tessera(ctx, params, arg('parallel-build', '1') === '1');
   else if (lib === 'hnswlib-node') out = await hnswlibNode(ctx, params);
+  else if (lib === 'duel') out = await duel(ctx, params);
   else if (lib === 'hnswlib-wasm') out = await hnswlibWasm(ctx, params);
   else if (lib === 'usearch') out = await usearch(ctx, params, join(cacheDir, `usearch-d${d}.bin`));
   else if (lib === 'ivf') {
