@@ -4,10 +4,10 @@
  * write and returns our results; corrupt and truncated files fail with clear codes.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '../../src/node.js';
 import { indexFactory } from '../../src/core/factory.js';
 import type { Index, Metric, SearchResult } from '../../src/core/types.js';
@@ -50,6 +50,9 @@ beforeAll(() => {
   queries = readF32(join(dir, 'queries.f32'));
   truth.ip = bruteForce(base, queries, fx.d, fx.k, 'ip');
   truth.l2 = bruteForce(base, queries, fx.d, fx.k, 'l2');
+});
+afterAll(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 function asResult(f: AnnFixture, k: number): SearchResult {

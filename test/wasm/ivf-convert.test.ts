@@ -1,9 +1,9 @@
 /** `tessera convert` (convertIndex): flat FAISS file or vector file -> IVF / SQ8 FAISS files, sharded when large, atomic. */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import '../../src/node.js';
 import { convertIndex } from '../../src/cli/commands/convert.js';
 import { writeFlatIndex } from '../../src/io/faiss/flat.js';
@@ -22,10 +22,19 @@ for (let i = 0; i < all.length; i++) all[i]! += 0.3 * noise[i]!;
 normalizeRows(all, d);
 const base = all.subarray(0, n * d);
 const queries = all.subarray(n * d);
+const dirs: string[] = [];
+const tempDir = (): string => {
+  const dir = mkdtempSync(join(tmpdir(), 'tessera-convert-'));
+  dirs.push(dir);
+  return dir;
+};
+afterAll(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
 
 describe('convert', () => {
   it('flat FAISS file -> IVF32,SQ8 / SQ8 / IVF32,Flat (one of them sharded), read by us and by FAISS', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'tessera-convert-'));
+    const dir = tempDir();
     const flat = join(dir, 'e5_Flat.index');
     await writeFlatIndex(flat, d, 'ip', n, base);
     const truth = bruteForce(base, queries, d, 10, 'ip');
@@ -62,7 +71,7 @@ describe('convert', () => {
   });
 
   it('vector file input; bad inputs fail clearly and leave no output', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'tessera-convert-'));
+    const dir = tempDir();
     const npy = join(dir, 'x.npy');
     await writeVectors(npy, base, d);
     const out = join(dir, 'sq.index');

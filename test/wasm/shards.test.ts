@@ -1,5 +1,5 @@
 /** Sharding past one WebAssembly memory: plans, and shard merge equals single-instance results (small shardBytes). */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -63,7 +63,8 @@ describe.each(['ip', 'l2'] as const)('shard merge equals one instance, %s', (met
     same(await sharded.search(queries, k, { nprobe }), await single.search(queries, k, { nprobe }));
     if (factory !== 'Flat') {
       // one FAISS file from the shards; read back whole and re-sharded by the loader
-      const file = join(mkdtempSync(join(tmpdir(), 'tessera-shards-')), 'x.index');
+      const tmp = mkdtempSync(join(tmpdir(), 'tessera-shards-'));
+      const file = join(tmp, 'x.index');
       await sharded.save(file);
       const whole = await readIndex(file, { backend: 'wasm', threads: 1 });
       expect(whole).not.toBeInstanceOf(ShardedIndex);
@@ -74,6 +75,7 @@ describe.each(['ip', 'l2'] as const)('shard merge equals one instance, %s', (met
       same(await split.search(queries, k, { nprobe }), await single.search(queries, k, { nprobe }));
       await whole.dispose();
       await split.dispose();
+      rmSync(tmp, { recursive: true, force: true });
     }
     await single.dispose();
     await sharded.dispose();
