@@ -28,6 +28,8 @@ export interface GpuFlatOptions extends IndexOptions {
   loadChunkBytes?: number;
   /** Tests: fill scratch buffers with a poison pattern before every search, so unwritten output shows. */
   debugPoison?: boolean;
+  /** Tests: use the kernels for adapters without subgroups even where the adapter has them. */
+  noSubgroups?: boolean;
 }
 
 const DEFAULT_SCRATCH = 256 * 1024 * 1024;
@@ -61,7 +63,7 @@ export class GpuFlatIndex implements Index {
     private readonly opts: GpuFlatOptions,
   ) {
     this.shards = contexts.map(
-      (ctx) => new FlatShard(ctx, { d, metric, precision, maxTileBytes: opts.maxTileBytes, scratchBytes: opts.scratchBytes, debugPoison: opts.debugPoison }),
+      (ctx) => new FlatShard(ctx, { d, metric, precision, maxTileBytes: opts.maxTileBytes, scratchBytes: opts.scratchBytes, debugPoison: opts.debugPoison, noSubgroups: opts.noSubgroups }),
     );
   }
 

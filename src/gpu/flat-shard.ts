@@ -6,6 +6,7 @@
 import selectWgsl from '../../shaders/topk_select.wgsl';
 import fillWgsl from '../../shaders/fill_random.wgsl';
 import gemmWgsl from '../../shaders/flat_gemm.wgsl';
+import gemvWgsl from '../../shaders/flat_gemv.wgsl';
 import { TesseraError } from '../core/errors.js';
 import type { Metric } from '../core/types.js';
 import { BufferUsage, MapMode, type GpuContext } from './device.js';
@@ -43,6 +44,8 @@ export interface ShardLayout {
   scratchBytes?: number;
   /** Tests: poison scratch before every search. */
   debugPoison?: boolean;
+  /** Tests: take the path for adapters without subgroups even where they exist. */
+  noSubgroups?: boolean;
 }
 
 interface Tile {
@@ -50,6 +53,9 @@ interface Tile {
   rows: number;
   capacity: number;
 }
+
+/** Rows per workgroup of flat_gemv (few queries, subgroups). */
+const GEMV_ROWS = 64;
 
 /** Batches of at least this many queries use the largest flat_gemm block (compute-bound). */
 export const GEMM_MIN_BATCH = 32;
@@ -397,6 +403,18 @@ export class FlatShard {
     }
     const prec = PREC_CODE[this.layout.precision];
     const metric = this.layout.metric === 'ip' ? 0 : 1;
+    if (nq <= 4 && this.ctx.hasSubgroups && !this.layout.noSubgroups) {
+      // Memory-bound: one subgroup per row, coalesced, no barriers (flat_gemv.wgsl).
+      const pipeline = this.pipeline(`gemv:${prec}:${metric}`, () =>
+        this.ctx.device.createComputePipeline({
+          label: `flat_gemv ${this.layout.precision} ${this.layout.metric}`,
+          layout: 'auto',
+          compute: { module: this.ctx.device.createShaderModule({ label: 'flat_gemv', code: gemvWgsl }), entryPoint: 'main', constants: { PREC: prec, METRIC: metric, RPW: GEMV_ROWS } },
+        }),
+      );
+      // Queries beyond 4 never reach here; BQ = 4 makes the dispatch one workgroup row.
+      return { pipeline, BR: GEMV_ROWS, BQ: 4 };
+    }
     const g = gemmShape(nq);
     const pipeline = this.pipeline(`gemm:${prec}:${metric}:${g.WX}x${g.WY}x${g.TR}x${g.TQ}`, () =>
       this.ctx.device.createComputePipeline({

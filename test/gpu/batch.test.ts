@@ -32,6 +32,27 @@ describe.skipIf(!hasGpu)('gpu large batches (GEMM scorer)', () => {
     }
   });
 
+  it.each([1, 4])('nq=%i: the subgroup GEMV and the path without subgroups both equal the oracle (f32/f16/int8, l2)', async (nq) => {
+    const d = 77;
+    const n = 1000;
+    const base = clusteredVectors(n, d, 5, 105);
+    const q = clusteredVectors(nq, d, 5, 106);
+    for (const noSubgroups of [false, true]) {
+      for (const precision of ['f32', 'f16', 'int8'] as const) {
+        const index = await GpuFlatIndex.create(d, 'l2', { precision, noSubgroups, maxTileBytes: 320 * 301, debugPoison: true });
+        try {
+          await index.add(base);
+          const got = await index.search(q, 10);
+          const want = bruteForce(base, q, d, 10, 'l2');
+          if (precision === 'f32') expectMatchesOracle(got, want, distanceTolerance(d, 8 * d), base, q, d, 'l2');
+          else expect(recallAtK(got, want), `${precision} noSubgroups=${noSubgroups}`).toBeGreaterThanOrEqual(0.95);
+        } finally {
+          await index.dispose();
+        }
+      }
+    }
+  });
+
   it('nq above the 4096 batch limit is split and still exact (d=3)', async () => {
     const d = 3;
     const base = randomVectors(40, d, 103);
