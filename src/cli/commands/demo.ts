@@ -15,7 +15,8 @@ export function register(program: Command): void {
     .option('--assets <dir>', 'demo folder with corpus.jsonl and model/ (default: the package assets/demo)')
     .option('--cache-dir <dir>', 'where the built index and offset table are kept (default: <package>/.cache/demo)')
     .option('--rebuild', 'build the index again even when a cached one matches the assets');
-  addServingOptions(cmd).action(async (flags: ServingFlags & { assets?: string; cacheDir?: string; rebuild?: boolean }) => {
+  // The demo's screen is for people: JSON logs only for warnings and errors unless asked.
+  addServingOptions(cmd, 'warn').action(async (flags: ServingFlags & { assets?: string; cacheDir?: string; rebuild?: boolean }) => {
     const files = await ensureDemoIndex({
       assets: flags.assets,
       cacheDir: flags.cacheDir,

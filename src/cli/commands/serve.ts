@@ -32,7 +32,7 @@ export function bytesOption(value: string): number {
 }
 
 /** Serving options shared by `serve` and `demo` (everything but the files). */
-export function addServingOptions(cmd: Command): Command {
+export function addServingOptions(cmd: Command, logLevel = 'info'): Command {
   return cmd
     .option('--host <host>', 'address to bind (Search-R1 binds 0.0.0.0; keep 127.0.0.1 unless clients are remote)', SERVE_DEFAULTS.host)
     .option('--port <n>', 'port to listen on (0: any free port)', intOption('--port', 0, 65535), SERVE_DEFAULTS.port)
@@ -48,7 +48,7 @@ export function addServingOptions(cmd: Command): Command {
     .option('--body-limit <size>', 'largest request body (413 above)', bytesOption, SERVE_DEFAULTS.bodyLimit)
     .addOption(new Option('--encoder <provider>', 'encoder runtime: auto (onnxruntime-node if installed, else WASM), wasm, webgpu').choices(['auto', 'wasm', 'webgpu']).default('auto'))
     .option('--threads <n>', 'CPU threads for the encoder and the WASM index (default: all cores)', intOption('--threads', 1))
-    .addOption(new Option('--log-level <level>', 'structured (JSON) log level on stdout').choices(['fatal', 'error', 'warn', 'info', 'debug', 'silent']).default('info'));
+    .addOption(new Option('--log-level <level>', 'structured (JSON) log level on stdout').choices(['fatal', 'error', 'warn', 'info', 'debug', 'silent']).default(logLevel));
 }
 
 export interface ServingFlags {
