@@ -464,13 +464,6 @@ export class FlatShard {
     return { nqb, chunkRows, nseg };
   }
 
-  /** Temporary bytes a search of nq queries at k needs on this device. */
-  static tempBytes(nq: number, k: number, d: number, scratchBytes: number): number {
-    const nqb = Math.min(nq, MAX_BATCH);
-    const nseg = Math.max(1, Math.ceil(2048 / nqb));
-    return scratchBytes + nqb * Math.ceil(d / 4) * 16 + nqb * (1 + nseg) * k * 8 * 2;
-  }
-
   /** Exact top-k of padded queries (nq x q4*4 f32) over this shard's rows. */
   async search(queries: Float32Array, nq: number, k: number): Promise<ShardResult> {
     this.ctx.check();

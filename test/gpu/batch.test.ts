@@ -53,6 +53,22 @@ describe.skipIf(!hasGpu)('gpu large batches (GEMM scorer)', () => {
     }
   });
 
+  it('k = 1024 (the selection limit) over several tiles equals the oracle; k above it is refused naming the limit', async () => {
+    const d = 8;
+    const base = randomVectors(3000, d, 107);
+    const q = randomVectors(2, d, 108);
+    const index = await GpuFlatIndex.create(d, 'ip', { maxTileBytes: 32 * 1100, debugPoison: true });
+    try {
+      await index.add(base);
+      expect(index.kLimit).toBeGreaterThanOrEqual(1024);
+      const got = await index.search(q, 1024);
+      expectMatchesOracle(got, bruteForce(base, q, d, 1024, 'ip'), distanceTolerance(d, d), base, q, d, 'ip');
+      await expect(index.search(q, index.kLimit + 1)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    } finally {
+      await index.dispose();
+    }
+  });
+
   it('nq above the 4096 batch limit is split and still exact (d=3)', async () => {
     const d = 3;
     const base = randomVectors(40, d, 103);
