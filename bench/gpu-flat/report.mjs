@@ -17,7 +17,7 @@ for (const f of readdirSync(dir)) {
   }
 }
 const ref = (dtype, n, nq) => torch.find((t) => t.dtype === dtype && t.n === n && t.nq === nq);
-console.log('| N | precision | nq | tessera GPU ms | tessera wall ms | tessera QPS (GPU) | torch fp32 QPS | ratio vs fp32 | torch fp16 QPS | ratio vs fp16 | recall@10 vs f32 | int8 k' |');
+console.log('| N | precision | nq | tessera GPU ms | tessera wall ms | tessera QPS (GPU) | torch fp32 QPS | ratio vs fp32 | torch fp16 QPS | ratio vs fp16 | recall@10 vs f32 | int8 candidates |');
 console.log('| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
 for (const r of ours) {
   const f32 = ref('float32', r.n, r.nq);
