@@ -254,6 +254,8 @@ export class FlatShard {
       slot.ready = slot.buffer.mapAsync(MapMode.WRITE).catch((e: unknown) => {
         throw this.ctx.fail(new TesseraError('DEVICE_LOST', `uploading rows to ${this.ctx.label} failed: ${(e as Error).message}`, { cause: e }));
       });
+      // A slot nobody waits on again (the load ended, the device was lost) must not reject unhandled.
+      slot.ready.catch(() => undefined);
     }
   }
 
