@@ -88,7 +88,14 @@ async function readPath(path: string): Promise<Uint8Array | undefined> {
 }
 
 async function fetchUrl(url: URL): Promise<Uint8Array | undefined> {
-  const res = await fetch(url);
+  let res: Response;
+  try {
+    res = await fetch(url);
+  } catch (e) {
+    // Deno's fetch of a missing file: URL rejects ("No such file or directory") instead of answering 404.
+    if (url.protocol === 'file:' && /no such file|not ?found|ENOENT/i.test(String((e as Error)?.message ?? e))) return undefined;
+    throw e;
+  }
   if (res.status === 404) return undefined;
   if (!res.ok) throw new TesseraError('NOT_FOUND', `GET ${url.href} answered ${res.status} ${res.statusText}`);
   return new Uint8Array(await res.arrayBuffer());
