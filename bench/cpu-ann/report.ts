@@ -116,7 +116,8 @@ ds.forEach((d, pi) => {
   g.push(`<text x="${(pad.l + W - pad.r) / 2}" y="${H - 8}" text-anchor="middle">recall@10</text>`);
   g.push(`<text transform="translate(14,${(pad.t + H - pad.b) / 2}) rotate(-90)" text-anchor="middle">queries / s (${metric === 'cpu' ? 'per CPU second, 1 thread' : 'wall clock'})</text>`);
   for (const [key, list] of s) {
-    const lib = list[0]!.library;
+    // HNSW series are coloured by library; other index types (the IVF rows) get their own colour
+    const lib = list[0]!.index.startsWith('HNSW') ? list[0]!.library : `${list[0]!.library} ${list[0]!.index}`;
     const dash = list[0]!.threads > 1 ? ' stroke-dasharray="5,3"' : '';
     const pts = list.filter((r) => r.recall >= xmin).map((r) => `${X(r.recall).toFixed(1)},${Y(q(r)).toFixed(1)}`);
     if (pts.length === 0) continue;
