@@ -75,6 +75,8 @@ export interface IndexOptions {
   threads?: number;
   /** Random seed for level assignment / k-means sampling (deterministic single-threaded builds). */
   seed?: number;
+  /** WASM: bytes one shard (module instance) may hold; default and most 4 GiB, one 32-bit memory. */
+  shardBytes?: number;
   onProgress?: ProgressCallback;
   /** Called once with a human-readable line when a fallback is taken (e.g. "no WebGPU adapter: using WASM"). */
   onNotice?: (message: string) => void;
@@ -139,6 +141,37 @@ export async function chooseBackend(kind: IndexKind, what: string, opts: IndexOp
   return 'wasm';
 }
 
+/**
+ * Runs `build` on the backend `chooseBackend` picked. When that was an 'auto' choice of the GPU and
+ * the GPU fails while acquiring its device (request refused, device lost at start, a non-tessera
+ * error from the WebGPU implementation), it announces the fallback once and runs `build` on WASM:
+ * an adapter that exists but cannot give a device must not stop a CPU-capable search. Errors that
+ * are about the index itself (OUT_OF_MEMORY, FORMAT, INVALID_ARGUMENT...) are thrown as they are.
+ */
+export async function withGpuFallback<T>(
+  kind: IndexKind,
+  what: string,
+  opts: IndexOptions,
+  build: (backend: Backend) => Promise<T>,
+): Promise<T> {
+  const backend = await chooseBackend(kind, what, opts);
+  const auto = (opts.backend ?? 'auto') === 'auto';
+  if (backend !== 'gpu' || !auto || !registry.has(key('wasm', kind))) return build(backend);
+  try {
+    return await build('gpu');
+  } catch (e) {
+    if (!isDeviceFailure(e)) throw e;
+    const why = e instanceof Error ? e.message : String(e);
+    opts.onNotice?.(`WebGPU device failed (${why}): ${what} runs on the WASM (CPU) backend`);
+    return build('wasm');
+  }
+}
+
+function isDeviceFailure(e: unknown): boolean {
+  if (e instanceof TesseraError) return e.code === 'GPU_UNAVAILABLE' || e.code === 'DEVICE_LOST';
+  return true; // a raw error thrown by the WebGPU implementation (requestDevice, pipeline creation)
+}
+
 export function registeredBackends(kind: IndexKind): Backend[] {
   return (['gpu', 'wasm'] as const).filter((b) => registry.has(key(b, kind)));
 }
@@ -156,6 +189,5 @@ export async function indexFactory(
   checkDimension(d);
   checkMetric(metric);
   const spec = parseFactoryString(description);
-  const backend = await chooseBackend(spec.kind, `"${description}"`, opts);
-  return registry.get(key(backend, spec.kind))!.create(d, spec, metric, opts);
+  return withGpuFallback(spec.kind, `"${description}"`, opts, (backend) => registry.get(key(backend, spec.kind))!.create(d, spec, metric, opts));
 }

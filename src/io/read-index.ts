@@ -4,7 +4,7 @@
  * adapter exists), and that backend's registered loader streams the file in.
  */
 import { TesseraError } from '../core/errors.js';
-import { chooseBackend, type IndexOptions, registeredBackends, registration } from '../core/factory.js';
+import { type IndexOptions, registeredBackends, registration, withGpuFallback } from '../core/factory.js';
 import type { Backend, ByteSink, ByteSource, Index } from '../core/types.js';
 import { openSource } from '../platform.js';
 import { inspectSource } from './faiss/formats.js';
@@ -46,16 +46,17 @@ export async function readIndex(target: string | ByteSource, opts: IndexOptions 
       throw new TesseraError('UNSUPPORTED', `${label}: metric ${info.metricName} is not supported: tessera serves inner product and L2 indexes`);
     }
     const what = `${info.type} file ${label}`;
-    const backend = await chooseBackend(format.kind, what, opts);
-    const load = registration(backend, format.kind)?.load;
-    if (!load) {
-      const others = registeredBackends(format.kind).filter((b) => registration(b, format.kind)?.load);
-      throw new TesseraError(
-        'UNSUPPORTED',
-        `the ${backend} backend cannot read ${what}` + (others.length ? `: use backend '${others.join("' or '")}'` : ': no loaded backend reads it'),
-      );
-    }
-    return await load(source, opts);
+    return await withGpuFallback(format.kind, what, opts, (backend) => {
+      const load = registration(backend, format.kind)?.load;
+      if (!load) {
+        const others = registeredBackends(format.kind).filter((b) => registration(b, format.kind)?.load);
+        throw new TesseraError(
+          'UNSUPPORTED',
+          `the ${backend} backend cannot read ${what}` + (others.length ? `: use backend '${others.join("' or '")}'` : ': no loaded backend reads it'),
+        );
+      }
+      return load(source, opts);
+    });
   } finally {
     if (typeof target === 'string') await source.close();
   }

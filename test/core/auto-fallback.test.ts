@@ -1,0 +1,67 @@
+/**
+ * backend 'auto' with an adapter whose device request fails: the index must fall back to WASM with
+ * one notice (the browser page, `tessera serve` and library users all rely on it), while 'gpu'
+ * reports the failure.
+ */
+import { describe, expect, it } from 'vitest';
+import '../../src/node.js';
+import { indexFactory, readIndex, writeFlatIndex } from '../../src/index.js';
+import { memorySource } from '../../src/io/byte-reader.js';
+import { randomVectors } from '../helpers/data.js';
+import { bruteForce } from '../helpers/oracle.js';
+
+/** A WebGPU `GPU` whose adapter exists but refuses every device request. */
+function refusingGpu(): GPU {
+  const adapter = {
+    info: { vendor: 'test', architecture: '', device: 'refusing adapter', description: '' },
+    features: new Set<string>(),
+    limits: { maxStorageBufferBindingSize: 1 << 27, maxBufferSize: 1 << 30 },
+    requestDevice: async () => {
+      throw new Error('requestDevice refused by the test adapter');
+    },
+  };
+  return { wgslLanguageFeatures: new Set(), requestAdapter: async () => adapter, getPreferredCanvasFormat: () => 'rgba8unorm' } as unknown as GPU;
+}
+
+describe("backend 'auto' when the GPU device fails", () => {
+  const d = 16;
+  const base = randomVectors(200, d, 7);
+  const queries = randomVectors(3, d, 8);
+
+  it('indexFactory falls back to WASM, says so once, and searches correctly', async () => {
+    const notices: string[] = [];
+    const index = await indexFactory(d, 'Flat', 'ip', { backend: 'auto', gpu: refusingGpu(), onNotice: (m) => notices.push(m) });
+    try {
+      expect(index.backend).toBe('wasm');
+      expect(notices).toHaveLength(1);
+      expect(notices[0]).toMatch(/WebGPU device failed.*requestDevice refused.*WASM/);
+      await index.add(base);
+      const got = await index.search(queries, 5);
+      const want = bruteForce(base, queries, d, 5, 'ip');
+      expect([...got.labels].map(Number)).toEqual([...want.labels]);
+    } finally {
+      await index.dispose();
+    }
+  });
+
+  it('readIndex falls back the same way', async () => {
+    const chunks: Uint8Array[] = [];
+    await writeFlatIndex({ write: async (b: Uint8Array) => void chunks.push(b.slice()), close: async () => {} }, d, 'ip', 200, base);
+    const bytes = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+    let at = 0;
+    for (const c of chunks) (bytes.set(c, at), (at += c.length));
+    const notices: string[] = [];
+    const index = await readIndex(memorySource(bytes), { backend: 'auto', gpu: refusingGpu(), onNotice: (m) => notices.push(m) });
+    try {
+      expect(index.backend).toBe('wasm');
+      expect(index.ntotal).toBe(200);
+      expect(notices).toHaveLength(1);
+    } finally {
+      await index.dispose();
+    }
+  });
+
+  it("backend 'gpu' reports the failure instead of falling back", async () => {
+    await expect(indexFactory(d, 'Flat', 'ip', { backend: 'gpu', gpu: refusingGpu() })).rejects.toThrow(/requestDevice refused|GPU|device/i);
+  });
+});
