@@ -28,3 +28,5 @@ export { readFlatLayout, streamFlatRows, writeFlatIndex } from './io/faiss/flat.
 export type { FlatLayout, RowChunk, StreamRowsOptions } from './io/faiss/flat.js';
 export { memorySource } from './io/byte-reader.js';
 export * from './encoder/index.js';
+export { shardedIndex, planShards, formatShardPlan } from './wasm/shards.js';
+export type { ShardPlan, ShardOptions } from './wasm/shards.js';
