@@ -45,7 +45,7 @@ export async function readIndex(target: string | ByteSource, opts: IndexOptions 
     if (!info.metric) {
       throw new TesseraError('UNSUPPORTED', `${label}: metric ${info.metricName} is not supported: tessera serves inner product and L2 indexes`);
     }
-    const what = `${info.type} file ${label}`;
+    const what = typeof target === 'string' ? `${info.type} file ${label}` : `the ${info.type} index`;
     return await withGpuFallback(format.kind, what, opts, (backend) => {
       const load = registration(backend, format.kind)?.load;
       if (!load) {
