@@ -10,7 +10,8 @@ import { formatBytes } from '../../core/errors.js';
 import type { ProgressCallback } from '../../core/types.js';
 import { buildIndex } from '../../encoder/build-index.js';
 import { Encoder } from '../../encoder/encoder.js';
-import { intOption, say } from './serve.js';
+import { intOption } from '../options.js';
+import { say } from '../progress.js';
 
 /**
  * A bar per phase with rate and ETA on a terminal ("encoding passages [=====] 41% 12000/29000 rows |

@@ -5,7 +5,8 @@
 import type { Command } from 'commander';
 import { ensureDemoIndex } from '../../server/demo.js';
 import { serveFiles } from '../../server/files.js';
-import { addServingOptions, curlExample, progressBars, runUntilSignal, say, servingOptions } from './serve.js';
+import { addServingOptions, curlExample, runUntilSignal, servingOptions } from './serve.js';
+import { progressBars, say } from '../progress.js';
 import type { ServingFlags } from './serve.js';
 
 export function register(program: Command): void {

@@ -8,7 +8,7 @@ import { Command, Option } from 'commander';
 import { TesseraError } from '../../core/errors.js';
 import { Encoder } from '../../encoder/encoder.js';
 import type { TextPrefix } from '../../encoder/types.js';
-import { intOption } from './serve.js';
+import { intOption } from '../options.js';
 
 /** T.json: a JSON array of strings; anything else: one text a line (a trailing newline ends the last). */
 export async function readTexts(path: string): Promise<string[]> {

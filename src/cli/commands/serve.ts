@@ -2,34 +2,12 @@
  * `tessera serve`: a drop-in for Search-R1's retrieval_server.py (same POST /retrieve contract),
  * over a FAISS index file, a jsonl corpus read by offset and a local model folder.
  */
-import { Command, InvalidArgumentError, Option } from 'commander';
-import { SingleBar } from 'cli-progress';
-import { formatBytes } from '../../core/errors.js';
-import type { ProgressCallback } from '../../core/types.js';
+import { Command, Option } from 'commander';
+import { bytesOption, intOption } from '../options.js';
+import { progressBars, say } from '../progress.js';
 import { SERVE_DEFAULTS, serveFiles } from '../../server/files.js';
 import type { ServeFilesOptions } from '../../server/files.js';
 import type { RunningService } from '../../server/service.js';
-
-export function intOption(name: string, min: number, max = Number.MAX_SAFE_INTEGER) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
-      throw new InvalidArgumentError(`${name} must be an integer in [${min}, ${max}]`);
-    }
-    return n;
-  };
-}
-
-/** "40GiB", "512MB", "1073741824" -> bytes. */
-export function bytesOption(value: string): number {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*(|b|k|kb|kib|m|mb|mib|g|gb|gib|t|tb|tib)\s*$/i.exec(value);
-  if (!m) throw new InvalidArgumentError('must be a size such as 40GiB, 512MB or a number of bytes');
-  const unit = m[2]!.toLowerCase();
-  const pow = { '': 0, b: 0, k: 1, kb: 1, kib: 1, m: 2, mb: 2, mib: 2, g: 3, gb: 3, gib: 3, t: 4, tb: 4, tib: 4 }[unit]!;
-  // kB/MB/GB are decimal; k, KiB, G, GiB binary.
-  const base = /^[kmgt]b$/.test(unit) ? 1000 : 1024;
-  return Math.round(Number(m[1]) * base ** pow);
-}
 
 /** Serving options shared by `serve` and `demo` (everything but the files). */
 export function addServingOptions(cmd: Command, logLevel = 'info'): Command {
@@ -89,51 +67,6 @@ export function servingOptions(flags: ServingFlags): Omit<ServeFilesOptions, 'in
     logger: flags.logLevel === 'silent' ? false : { level: flags.logLevel },
     say,
     onProgress: progressBars(),
-  };
-}
-
-export function say(line: string): void {
-  process.stderr.write(`tessera: ${line}\n`);
-}
-
-/**
- * Progress of long steps on stderr: a bar per phase on a terminal; without one (logs, CI) a line
- * when a phase starts and when it ends, so piped output stays readable.
- */
-export function progressBars(): ProgressCallback {
-  const tty = !!process.stderr.isTTY;
-  let phase: string | undefined;
-  let bar: SingleBar | undefined;
-  let t0 = 0;
-  const fmt = (n: number, unit: string) => (unit === 'bytes' ? formatBytes(n) : `${n} ${unit}`);
-  return (e) => {
-    if (e.phase !== phase) {
-      bar?.stop();
-      bar = undefined;
-      phase = e.phase;
-      t0 = performance.now();
-      if (tty && e.total) {
-        bar = new SingleBar({
-          format: `tessera: ${e.phase} [{bar}] {percentage}% {shown} | eta {eta_formatted}`,
-          stream: process.stderr,
-          hideCursor: true,
-          clearOnComplete: false,
-        });
-        bar.start(e.total, e.done, { shown: '' });
-      } else if (!tty) {
-        say(`${e.phase}${e.total ? ` (${fmt(e.total, e.unit)})` : ''}...`);
-      }
-    }
-    bar?.update(e.done, { shown: `${fmt(e.done, e.unit)} / ${fmt(e.total ?? 0, e.unit)}` });
-    if (e.total !== undefined && e.done >= e.total) {
-      if (bar) {
-        bar.stop();
-        bar = undefined;
-      } else if (!tty) {
-        say(`${e.phase}: done, ${fmt(e.done, e.unit)} in ${((performance.now() - t0) / 1000).toFixed(2)} s`);
-      }
-      phase = undefined;
-    }
   };
 }
 
