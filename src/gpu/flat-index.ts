@@ -6,13 +6,14 @@
 import { TesseraError, formatBytes } from '../core/errors.js';
 import type { IndexOptions, IndexSpec } from '../core/factory.js';
 import { type FlatPlan, planFlat, type PrecisionChoice, rowBytes, tempBytes } from '../core/planner.js';
-import { mergeResults, worstDistance } from '../core/topk.js';
+import { concatResults, mergeResults, worstDistance } from '../core/topk.js';
 import type { ByteSink, ByteSource, Index, Metric, SearchOptions, SearchResult } from '../core/types.js';
 import { checkDimension, checkMetric, checkSearch, checkVectors, MAX_K } from '../core/validate.js';
 import { readFlatLayout, streamFlatRows, writeFlatIndex } from '../io/faiss/flat.js';
 import { acquireDevice, type GpuContext } from './device.js';
 import { DIMS_PER_WORD, EMPTY_ID, FlatShard, MAX_BATCH, type Precision } from './flat-shard.js';
 import { fromHalfBits, toHalfBits } from './half.js';
+import { trainSq } from './tensor/quantize.js';
 
 /** Options of the GPU flat index beyond IndexOptions (tests and benchmarks shrink tiles with them). */
 export interface GpuFlatOptions extends IndexOptions {
@@ -139,7 +140,7 @@ export class GpuFlatIndex implements Index {
     // Refuse before allocating: the planner checks the grown index against stated memory.
     this.plan = planFor(this.contexts, this.d, this.total + n, this.precision, this.opts);
     if (this.precision === 'int8') {
-      this.sq ??= sqParams(x, n, this.d);
+      this.sq ??= trainSq(x, n, this.d);
       if (this.host.length === 0) await Promise.all(this.shards.map((s) => s.setSq(this.sq!.vmin, this.sq!.step)));
       this.host.push(x.slice(0, n * this.d));
     }
@@ -206,7 +207,7 @@ export class GpuFlatIndex implements Index {
       const found = await this.searchShards(batch, nqb, Math.min(want, this.total));
       parts.push(this.precision === 'int8' ? this.rerank(batch, nqb, found, k) : pad(found, k, this.metric));
     }
-    return parts.length === 1 ? parts[0]! : concat(parts, k);
+    return parts.length === 1 ? parts[0]! : concatResults(parts, k);
   }
 
   private async searchShards(q: Float32Array, nq: number, k: number): Promise<SearchResult> {
@@ -463,22 +464,6 @@ function planFor(contexts: GpuContext[], d: number, n: number, precision: Precis
   });
 }
 
-/** Per-dimension min and step of 8-bit codes over the rows given (FAISS SQ8 "QT_8bit" ranges). */
-function sqParams(x: Float32Array, n: number, d: number): { vmin: Float32Array; step: Float32Array } {
-  const vmin = new Float32Array(d).fill(Infinity);
-  const vmax = new Float32Array(d).fill(-Infinity);
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j < d; j++) {
-      const v = x[i * d + j]!;
-      if (v < vmin[j]!) vmin[j] = v;
-      if (v > vmax[j]!) vmax[j] = v;
-    }
-  }
-  const step = new Float32Array(d);
-  for (let j = 0; j < d; j++) step[j] = (vmax[j]! - vmin[j]!) / 255;
-  return { vmin, step };
-}
-
 /** Widens a result to k columns with -1 padding. */
 function pad(r: SearchResult, k: number, metric: Metric): SearchResult {
   if (r.k === k) return r;
@@ -491,19 +476,6 @@ function pad(r: SearchResult, k: number, metric: Metric): SearchResult {
     }
   }
   return { nq: r.nq, k, distances, labels };
-}
-
-function concat(parts: SearchResult[], k: number): SearchResult {
-  const nq = parts.reduce((s, p) => s + p.nq, 0);
-  const distances = new Float32Array(nq * k);
-  const labels = new BigInt64Array(nq * k);
-  let at = 0;
-  for (const p of parts) {
-    distances.set(p.distances, at);
-    labels.set(p.labels, at);
-    at += p.nq * k;
-  }
-  return { nq, k, distances, labels };
 }
 
 /** Factory hook: indexFactory(d, "Flat", metric, {backend: 'gpu'}). */
