@@ -106,11 +106,7 @@ export class WasmFlatIndex implements Index {
       } else {
         heap.exports.flat_search(...call(0, nq));
       }
-      const distances = heap.f32(dp, nq * k).slice();
-      const ids = heap.i32(ip, nq * k);
-      const labels = new BigInt64Array(nq * k);
-      for (let i = 0; i < labels.length; i++) labels[i] = BigInt(ids[i]!);
-      return { nq, k, distances, labels };
+      return heap.result(dp, ip, nq, k);
     } finally {
       heap.release(fp);
       heap.release(ip);

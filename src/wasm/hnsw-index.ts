@@ -360,11 +360,7 @@ export class WasmHnswIndex implements Index {
           ex.hnsw_search(this.h, qp + q0 * d * 4, m, k, efSearch, dp + q0 * k * 4, ip + q0 * k * 4, scratch[0]!.ptr, scratch[0]!.nodes);
         }
       }
-      const distances = heap.f32(dp, nq * k).slice();
-      const ids = heap.i32(ip, nq * k);
-      const labels = new BigInt64Array(nq * k);
-      for (let i = 0; i < labels.length; i++) labels[i] = BigInt(ids[i]!);
-      return { nq, k, distances, labels };
+      return heap.result(dp, ip, nq, k);
     } finally {
       heap.release(ip);
       heap.release(dp);

@@ -5,6 +5,7 @@
  * pointers, which lets worker threads share one memory (the "threads" build) with no C allocator.
  */
 import { TesseraError, formatBytes } from '../core/errors.js';
+import type { SearchResult } from '../core/types.js';
 import { WASM_SIMD_BASE64, WASM_THREADS_BASE64 } from './tessera-wasm.js';
 
 const PAGE = 65536;
@@ -71,75 +72,46 @@ function outOfMemory(bytes: number, inUse: number): TesseraError {
 }
 
 /**
- * One module instance and its memory, with a first-fit allocator over the memory above
- * __heap_base. Views must be taken afresh after allocations (the memory may have grown).
+ * First-fit bookkeeping of 64-byte-aligned spans of one WebAssembly memory above a base offset: a
+ * free list merged with its neighbours, and the top. It never touches the memory itself: the
+ * owner's `ensure(end, requested, at)` grows it (or throws) before a span may reach `end`.
  */
-export class WasmHeap {
+export class SpanAllocator {
   private free: { at: number; size: number }[] = [];
-  private top: number;
   private readonly sizes = new Map<number, number>();
+  /** End of the highest allocation. */
+  top: number;
 
-  private constructor(
-    readonly module: WebAssembly.Module,
-    readonly memory: WebAssembly.Memory,
-    readonly exports: TesseraExports,
-    readonly shared: boolean,
+  constructor(
+    base: number,
+    private readonly ensure: (end: number, requested: number, at: number) => void,
   ) {
-    this.top = align(exports.__heap_base.value as number, 64);
+    this.top = align(base, 64);
   }
 
-  /** A new instance; `shared` uses the threads build on a shared memory (check sharedMemoryAvailable first). */
-  static async create(shared: boolean): Promise<WasmHeap> {
-    const module = await compiledModule(shared);
-    const memory = new WebAssembly.Memory({ initial: MIN_PAGES, maximum: 65536, shared });
-    const instance = await WebAssembly.instantiate(module, { env: { memory } });
-    return new WasmHeap(module, memory, instance.exports as unknown as TesseraExports, shared);
-  }
-
-  /** Bytes in use up to the highest allocation. */
-  get used(): number {
-    return this.top;
-  }
-
-  /** Allocates `bytes` (64-byte aligned, uninitialised); throws OUT_OF_MEMORY past 4 GiB. */
+  /** Allocates `bytes` (64-byte aligned, uninitialised). */
   alloc(bytes: number): number {
     const size = align(Math.max(bytes, 1), 64);
     for (let i = 0; i < this.free.length; i++) {
       const f = this.free[i]!;
-      if (f.size >= size) {
-        const at = f.at;
-        if (f.size === size) this.free.splice(i, 1);
-        else {
-          f.at += size;
-          f.size -= size;
-        }
-        this.sizes.set(at, size);
-        return at;
+      if (f.size < size) continue;
+      const at = f.at;
+      if (f.size === size) this.free.splice(i, 1);
+      else {
+        f.at += size;
+        f.size -= size;
       }
+      this.sizes.set(at, size);
+      return at;
     }
     const at = this.top;
-    const end = at + size;
-    if (end > MAX_MEMORY_BYTES) throw outOfMemory(bytes, this.top);
-    const have = this.memory.buffer.byteLength;
-    if (end > have) {
-      // grow geometrically so repeated adds stay linear, but never past 4 GiB
-      const want = Math.min(MAX_MEMORY_BYTES, Math.max(end, Math.floor(have * 1.25)));
-      try {
-        this.memory.grow(Math.ceil((want - have) / PAGE));
-      } catch (e) {
-        throw new TesseraError(
-          'OUT_OF_MEMORY',
-          `could not grow WebAssembly memory to ${formatBytes(want)} (${String(e)}): free memory or use smaller shards`,
-          { cause: e },
-        );
-      }
-    }
-    this.top = end;
+    this.ensure(at + size, bytes, at);
+    this.top = at + size;
     this.sizes.set(at, size);
     return at;
   }
 
-  /** Returns an allocation to the free list (merged with neighbours). */
+  /** Returns an allocation to the free list (merged with neighbours; the top shrinks when it can). */
   release(ptr: number): void {
     const size = this.sizes.get(ptr);
     if (size === undefined) return;
@@ -160,12 +132,81 @@ export class WasmHeap {
     this.free = merged;
   }
 
+  /** Grows `ptr` to `bytes` where it lies, when it is the highest allocation; false otherwise. */
+  growInPlace(ptr: number, bytes: number): boolean {
+    const size = this.sizes.get(ptr);
+    if (size === undefined || ptr + size !== this.top) return false;
+    const want = align(Math.max(bytes, 1), 64);
+    this.ensure(ptr + want, bytes, ptr);
+    this.top = ptr + want;
+    this.sizes.set(ptr, want);
+    return true;
+  }
+}
+
+/**
+ * One module instance and its memory, with a first-fit allocator over the memory above
+ * __heap_base. Views must be taken afresh after allocations (the memory may have grown).
+ */
+export class WasmHeap {
+  private readonly spans: SpanAllocator;
+
+  private constructor(
+    readonly module: WebAssembly.Module,
+    readonly memory: WebAssembly.Memory,
+    readonly exports: TesseraExports,
+    readonly shared: boolean,
+  ) {
+    this.spans = new SpanAllocator(exports.__heap_base.value as number, (end, requested, at) => this.ensure(end, requested, at));
+  }
+
+  /** A new instance; `shared` uses the threads build on a shared memory (check sharedMemoryAvailable first). */
+  static async create(shared: boolean): Promise<WasmHeap> {
+    const module = await compiledModule(shared);
+    const memory = new WebAssembly.Memory({ initial: MIN_PAGES, maximum: 65536, shared });
+    const instance = await WebAssembly.instantiate(module, { env: { memory } });
+    return new WasmHeap(module, memory, instance.exports as unknown as TesseraExports, shared);
+  }
+
+  /** Bytes in use up to the highest allocation. */
+  get used(): number {
+    return this.spans.top;
+  }
+
+  /** Allocates `bytes` (64-byte aligned, uninitialised); throws OUT_OF_MEMORY past 4 GiB. */
+  alloc(bytes: number): number {
+    return this.spans.alloc(bytes);
+  }
+
+  /** Returns an allocation to the free list (merged with neighbours). */
+  release(ptr: number): void {
+    this.spans.release(ptr);
+  }
+
   /** Copies an allocation into a larger one (the tail uninitialised) and frees the old one. */
   realloc(ptr: number, oldBytes: number, newBytes: number): number {
     const next = this.alloc(newBytes);
     if (ptr !== 0 && oldBytes > 0) new Uint8Array(this.memory.buffer).copyWithin(next, ptr, ptr + Math.min(oldBytes, newBytes));
     this.release(ptr);
     return next;
+  }
+
+  /** Grows the memory so [0, end) exists; OUT_OF_MEMORY past 4 GiB. */
+  private ensure(end: number, requested: number, at: number): void {
+    if (end > MAX_MEMORY_BYTES) throw outOfMemory(requested, at);
+    const have = this.memory.buffer.byteLength;
+    if (end <= have) return;
+    // grow geometrically so repeated adds stay linear, but never past 4 GiB
+    const want = Math.min(MAX_MEMORY_BYTES, Math.max(end, Math.floor(have * 1.25)));
+    try {
+      this.memory.grow(Math.ceil((want - have) / PAGE));
+    } catch (e) {
+      throw new TesseraError(
+        'OUT_OF_MEMORY',
+        `could not grow WebAssembly memory to ${formatBytes(want)} (${String(e)}): free memory or use smaller shards`,
+        { cause: e },
+      );
+    }
   }
 
   f32(ptr: number, length: number): Float32Array {
@@ -176,6 +217,15 @@ export class WasmHeap {
   }
   u8(ptr: number, length: number): Uint8Array {
     return new Uint8Array(this.memory.buffer, ptr, length);
+  }
+
+  /** Copies a native search's nq x k distances (at dp) and int32 ids (at ip; -1 = none) out as a SearchResult. */
+  result(dp: number, ip: number, nq: number, k: number): SearchResult {
+    const distances = this.f32(dp, nq * k).slice();
+    const ids = this.i32(ip, nq * k);
+    const labels = new BigInt64Array(nq * k);
+    for (let i = 0; i < labels.length; i++) labels[i] = BigInt(ids[i]!);
+    return { nq, k, distances, labels };
   }
 }
 

@@ -13,7 +13,7 @@ import { checkSearch, checkVectors } from '../core/validate.js';
 import { openSink } from '../platform.js';
 import { ByteReader } from '../io/byte-reader.js';
 import { encodeSqFileHeader, readSqLayout, SQ_FOURCC } from '../io/faiss/sq.js';
-import { compiledModule, type WasmHeap } from './module.js';
+import { compiledModule, SpanAllocator, type WasmHeap } from './module.js';
 import { acquirePool, type NativeCall, resolveThreads, type WorkerPool } from './worker-pool.js';
 
 /** Bytes one WebAssembly memory (wasm32) can hold: 65536 pages of 64 KiB. */
@@ -40,15 +40,13 @@ export interface CodeHeap {
 }
 
 /**
- * One instance of tessera's WebAssembly module with a first-fit allocator over its memory (at most
- * 4 GiB; `limit` lowers that, e.g. for tests of sharding). Unlike module.ts's WasmHeap, the highest
+ * One instance of tessera's WebAssembly module with a first-fit allocator (module.ts SpanAllocator)
+ * over its memory (at most 4 GiB; `limit` lowers that, e.g. for tests of sharding). Unlike WasmHeap, the highest
  * allocation grows in place: a code array that grows to 3 GiB never needs a second copy, which is
  * what lets one instance fill most of its 4 GiB.
  */
 export class WasmArena implements CodeHeap {
-  private top: number;
-  private free: { at: number; size: number }[] = [];
-  private readonly sizes = new Map<number, number>();
+  private readonly spans: SpanAllocator;
   private pool: WorkerPool | undefined;
 
   private constructor(
@@ -60,7 +58,7 @@ export class WasmArena implements CodeHeap {
     readonly what: string,
     readonly limit: number,
   ) {
-    this.top = Math.ceil((exports.__heap_base.value as number) / 64) * 64;
+    this.spans = new SpanAllocator(exports.__heap_base.value as number, (end) => this.ensure(end));
   }
 
   /** A fresh instance; with threads > 1 (and shared memory available) a pool of workers shares its memory. */
@@ -83,7 +81,7 @@ export class WasmArena implements CodeHeap {
 
   /** Bytes up to the highest allocation. */
   get used(): number {
-    return this.top;
+    return this.spans.top;
   }
 
   /** Threads taking part in `parallel` (1 without workers). */
@@ -99,56 +97,16 @@ export class WasmArena implements CodeHeap {
   }
 
   alloc(bytes: number): number {
-    const size = Math.ceil(Math.max(bytes, 1) / 64) * 64;
-    for (let i = 0; i < this.free.length; i++) {
-      const f = this.free[i]!;
-      if (f.size < size) continue;
-      const at = f.at;
-      if (f.size === size) this.free.splice(i, 1);
-      else {
-        f.at += size;
-        f.size -= size;
-      }
-      this.sizes.set(at, size);
-      return at;
-    }
-    const at = this.top;
-    this.ensure(at + size);
-    this.top = at + size;
-    this.sizes.set(at, size);
-    return at;
+    return this.spans.alloc(bytes);
   }
 
   release(ptr: number): void {
-    const size = this.sizes.get(ptr);
-    if (size === undefined) return;
-    this.sizes.delete(ptr);
-    this.free.push({ at: ptr, size });
-    this.free.sort((a, b) => a.at - b.at);
-    const merged: { at: number; size: number }[] = [];
-    for (const f of this.free) {
-      const last = merged[merged.length - 1];
-      if (last && last.at + last.size === f.at) last.size += f.size;
-      else merged.push({ ...f });
-    }
-    const last = merged[merged.length - 1];
-    if (last && last.at + last.size === this.top) {
-      this.top = last.at;
-      merged.pop();
-    }
-    this.free = merged;
+    this.spans.release(ptr);
   }
 
   realloc(ptr: number, oldBytes: number, newBytes: number): number {
     // The last allocation grows in place: the common case of one growing array.
-    const size = this.sizes.get(ptr);
-    if (size !== undefined && ptr + size === this.top) {
-      const want = Math.ceil(Math.max(newBytes, 1) / 64) * 64;
-      this.ensure(ptr + want);
-      this.top = ptr + want;
-      this.sizes.set(ptr, want);
-      return ptr;
-    }
+    if (this.spans.growInPlace(ptr, newBytes)) return ptr;
     const next = this.alloc(newBytes);
     if (oldBytes > 0) new Uint8Array(this.memory.buffer).copyWithin(next, ptr, ptr + Math.min(oldBytes, newBytes));
     this.release(ptr);
