@@ -36,6 +36,11 @@ export interface FlatPlanInput {
   adapters: readonly AdapterCapacity[];
   /** Budget of the scores chunk per adapter. */
   scratchBytes: number;
+  /**
+   * int8: rows whose float32 copy stays in host memory for re-ranking (default n; 0 when
+   * re-ranking reads them from the index file by offset).
+   */
+  hostRows?: number;
 }
 
 export interface ShardPlan {
@@ -54,7 +59,7 @@ export interface FlatPlan {
   shards: ShardPlan[];
   /** Largest temporary bytes of one adapter. */
   tempBytes: number;
-  /** Host bytes kept for exact re-ranking (int8: the float32 vectors). */
+  /** Host bytes kept for exact re-ranking (int8: the float32 rows held in memory; 0 when read from the file). */
   hostBytes: number;
 }
 
@@ -90,7 +95,7 @@ function layout(input: FlatPlanInput, precision: StoragePrecision): FlatPlan {
     rowBytes: rb,
     shards,
     tempBytes: Math.max(0, ...shards.map((s) => s.tempBytes)),
-    hostBytes: precision === 'int8' ? input.n * input.d * 4 : 0,
+    hostBytes: precision === 'int8' ? Math.min(input.n, input.hostRows ?? input.n) * input.d * 4 : 0,
   };
 }
 

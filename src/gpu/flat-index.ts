@@ -9,7 +9,9 @@ import { type FlatPlan, planFlat, type PrecisionChoice, rowBytes, tempBytes } fr
 import { concatResults, mergeResults, worstDistance } from '../core/topk.js';
 import type { ByteSink, ByteSource, Index, Metric, SearchOptions, SearchResult } from '../core/types.js';
 import { checkDimension, checkMetric, checkSearch, checkVectors, MAX_K } from '../core/validate.js';
-import { readFlatLayout, streamFlatRows, writeFlatIndex } from '../io/faiss/flat.js';
+import { type FlatLayout, readFlatLayout, writeFlatIndex } from '../io/faiss/flat.js';
+import { FileRows, FunctionRows, type RandomAccessSource, readInto, RowStore } from '../io/row-source.js';
+import { WasmHeap } from '../wasm/module.js';
 import { acquireDevice, type GpuContext } from './device.js';
 import { DIMS_PER_WORD, EMPTY_ID, FlatShard, MAX_BATCH, type Precision } from './flat-shard.js';
 import { fromHalfBits, toHalfBits } from './half.js';
@@ -27,6 +29,14 @@ export interface GpuFlatOptions extends IndexOptions {
   devicesPerGpu?: number;
   /** Bytes per chunk read from the file while loading (default 64 MiB). */
   loadChunkBytes?: number;
+  /**
+   * int8 loaded from a file: where re-ranking reads the float32 rows. 'file' (the default when
+   * readIndex opened the file from a path) reads each candidate's row from the file by offset, so
+   * host memory stays bounded; 'memory' keeps every row in host memory (4 x d bytes a row). With
+   * a ByteSource of your own, 'file' reads from it: keep it open until the index is disposed.
+   * Indexes built by add() always keep their rows in memory.
+   */
+  rerankFrom?: 'file' | 'memory';
   /** Tests: fill scratch buffers with a poison pattern before every search, so unwritten output shows. */
   debugPoison?: boolean;
   /** Tests: use the kernels for adapters without subgroups even where the adapter has them. */
@@ -53,8 +63,10 @@ export class GpuFlatIndex implements Index {
   private disposed = false;
   /** int8: per-dimension decode parameters, fixed by the first add. */
   private sq: { vmin: Float32Array; step: Float32Array } | undefined;
-  /** int8: the float32 rows kept on the host for exact re-ranking, in add order. */
-  private host: Float32Array[] = [];
+  /** int8: where exact re-ranking reads float32 rows (host memory, the index file, a generator), by id. */
+  private rowStore: RowStore;
+  /** While loading from a file that re-ranking reads later: addRows keeps no host copy. */
+  private rowsInFile = false;
 
   private constructor(
     readonly d: number,
@@ -63,18 +75,19 @@ export class GpuFlatIndex implements Index {
     private readonly contexts: GpuContext[],
     private readonly opts: GpuFlatOptions,
   ) {
+    this.rowStore = new RowStore(d);
     this.shards = contexts.map(
       (ctx) => new FlatShard(ctx, { d, metric, precision, maxTileBytes: opts.maxTileBytes, scratchBytes: opts.scratchBytes, debugPoison: opts.debugPoison, noSubgroups: opts.noSubgroups }),
     );
   }
 
   /** Opens the devices (opts.gpus, else opts.gpu, else the runtime's) and makes an empty index. */
-  static async create(d: number, metric: Metric, opts: GpuFlatOptions = {}, n = 0): Promise<GpuFlatIndex> {
+  static async create(d: number, metric: Metric, opts: GpuFlatOptions = {}, n = 0, hostRows = n): Promise<GpuFlatIndex> {
     checkDimension(d);
     checkMetric(metric);
     const contexts = await openDevices(opts);
     try {
-      const plan = planFor(contexts, d, n, opts.precision ?? 'f32', opts);
+      const plan = planFor(contexts, d, n, opts.precision ?? 'f32', opts, hostRows);
       const index = new GpuFlatIndex(d, metric, plan.precision, contexts, opts);
       index.plan = plan;
       return index;
@@ -138,11 +151,14 @@ export class GpuFlatIndex implements Index {
   async addRows(x: Float32Array, n: number): Promise<void> {
     if (n === 0) return;
     // Refuse before allocating: the planner checks the grown index against stated memory.
-    this.plan = planFor(this.contexts, this.d, this.total + n, this.precision, this.opts);
+    const hostRows = this.rowStore.hostBytes / (this.d * 4) + (this.rowsInFile ? 0 : n);
+    this.plan = planFor(this.contexts, this.d, this.total + n, this.precision, this.opts, hostRows);
     if (this.precision === 'int8') {
-      this.sq ??= trainSq(x, n, this.d);
-      if (this.host.length === 0) await Promise.all(this.shards.map((s) => s.setSq(this.sq!.vmin, this.sq!.step)));
-      this.host.push(x.slice(0, n * this.d));
+      if (!this.sq) {
+        this.sq = trainSq(x, n, this.d);
+        await Promise.all(this.shards.map((s) => s.setSq(this.sq!.vmin, this.sq!.step)));
+      }
+      if (!this.rowsInFile) this.rowStore.memory().append(x, n);
     }
     // Contiguous runs, topping shards up towards an even share of the new total.
     const share = Math.ceil((this.total + n) / this.shards.length);
@@ -205,7 +221,7 @@ export class GpuFlatIndex implements Index {
       const nqb = Math.min(MAX_BATCH, nq - q0);
       const batch = q.subarray(q0 * this.d, (q0 + nqb) * this.d);
       const found = await this.searchShards(batch, nqb, Math.min(want, this.total));
-      parts.push(this.precision === 'int8' ? this.rerank(batch, nqb, found, k) : pad(found, k, this.metric));
+      parts.push(this.precision === 'int8' ? await this.rerank(batch, nqb, found, k) : pad(found, k, this.metric));
     }
     return parts.length === 1 ? parts[0]! : concatResults(parts, k);
   }
@@ -249,55 +265,114 @@ export class GpuFlatIndex implements Index {
     return { nq: r.nq, k: r.k, distances, labels };
   }
 
-  /**
-   * Where int8 re-ranking reads exact float32 rows: the host copies kept by add/load, unless a
-   * provider was set (benchmarks regenerate synthetic rows; a file-backed provider would read by offset).
-   */
-  private rowProvider: ((id: number, out: Float32Array) => void) | undefined;
-
-  private hostRow(id: number, out: Float32Array): void {
-    if (this.rowProvider) return this.rowProvider(id, out);
-    const d = this.d;
-    let start = 0;
-    for (const h of this.host) {
-      const n = h.length / d;
-      if (id < start + n) {
-        out.set(h.subarray((id - start) * d, (id - start + 1) * d));
-        return;
-      }
-      start += n;
-    }
-    throw new TesseraError('INVALID_ARGUMENT', `row ${id} has no host copy for re-ranking`);
+  /** Host bytes of float32 rows kept for int8 re-ranking (0 when they are read from the file). */
+  get rerankHostBytes(): number {
+    return this.rowStore.hostBytes;
   }
 
-  /** Exact distances of the int8 candidates from the host float32 rows; best k, ties to the lower id. */
-  private rerank(q: Float32Array, nq: number, found: SearchResult, k: number): SearchResult {
+  /** The WebAssembly module whose SIMD dot product scores the candidates (one per index). */
+  private heap: Promise<WasmHeap> | undefined;
+  /** Re-ranks run one at a time: they share the module's memory, which may grow (detaching views). */
+  private rerankQueue: Promise<unknown> = Promise.resolve();
+
+  /** Exact distances of the int8 candidates from the float32 rows; best k, ties to the lower id. */
+  private rerank(q: Float32Array, nq: number, found: SearchResult, k: number): Promise<SearchResult> {
+    const run = this.rerankQueue.then(() => this.rerankNow(q, nq, found, k));
+    this.rerankQueue = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * Queries go in groups whose candidate rows fit RERANK_BUFFER_BYTES (bounded host memory however
+   * many queries). Per group: candidate ids sorted and deduplicated, their rows read in one batch
+   * (from memory, or positional reads of the file in offset order) straight into WebAssembly
+   * memory, then one SIMD dot product (flat_search over one row) per candidate and an insertion
+   * top-k. No per-candidate allocation.
+   */
+  private async rerankNow(q: Float32Array, nq: number, found: SearchResult, k: number): Promise<SearchResult> {
     const d = this.d;
-    const out = pad({ nq, k: 0, distances: new Float32Array(0), labels: new BigInt64Array(0) }, k, this.metric);
-    const sign = this.metric === 'ip' ? -1 : 1;
-    const row = new Float32Array(d);
-    for (let qi = 0; qi < nq; qi++) {
-      const cands: { id: number; dist: number }[] = [];
-      for (let j = 0; j < found.k; j++) {
-        const l = found.labels[qi * found.k + j]!;
-        if (l < 0n) continue;
-        const id = Number(l);
-        this.hostRow(id, row);
-        let s = 0;
-        for (let t = 0; t < d; t++) {
-          const a = q[qi * d + t]!;
-          const b = row[t]!;
-          s += this.metric === 'ip' ? a * b : (a - b) * (a - b);
+    const W = found.k;
+    const rowBytes = d * 4;
+    const ip = this.metric === 'ip';
+    const distances = new Float32Array(nq * k).fill(worstDistance(this.metric));
+    const labels = new BigInt64Array(nq * k).fill(-1n);
+    if (W === 0 || nq === 0) return { nq, k, distances, labels };
+    const heap = await (this.heap ??= WasmHeap.create(false));
+    const groupQ = Math.max(1, Math.min(nq, Math.floor(RERANK_BUFFER_BYTES / (W * rowBytes))));
+    const rowsPtr = heap.alloc(groupQ * W * rowBytes);
+    const qPtr = heap.alloc(groupQ * rowBytes);
+    const outPtr = heap.alloc(64);
+    const ids = new Uint32Array(groupQ * W);
+    const counts = new Int32Array(groupQ);
+    const uniq = new Uint32Array(groupQ * W);
+    const topD = new Float32Array(k);
+    const topI = new Int32Array(k);
+    const metricCode = ip ? 0 : 1;
+    try {
+      for (let q0 = 0; q0 < nq; q0 += groupQ) {
+        const gq = Math.min(groupQ, nq - q0);
+        let m = 0;
+        for (let i = 0; i < gq; i++) {
+          let c = 0;
+          for (let j = 0; j < W; j++) {
+            const l = found.labels[(q0 + i) * W + j]!;
+            if (l >= 0n) ids[i * W + c++] = Number(l);
+          }
+          counts[i] = c;
+          uniq.set(ids.subarray(i * W, i * W + c), m);
+          m += c;
         }
-        cands.push({ id, dist: Math.fround(s) });
+        const sorted = uniq.subarray(0, m).sort();
+        let u = 0;
+        for (let i = 0; i < m; i++) if (i === 0 || sorted[i] !== sorted[i - 1]) sorted[u++] = sorted[i]!;
+        await this.rowStore.read(sorted, u, heap.f32(rowsPtr, u * d));
+        this.check();
+        // Views taken after the await: nothing grows the memory from here to the end of the group.
+        heap.f32(qPtr, gq * d).set(q.subarray(q0 * d, (q0 + gq) * d));
+        const od = heap.f32(outPtr, 1);
+        const exportsFlat = heap.exports.flat_search;
+        for (let i = 0; i < gq; i++) {
+          let filled = 0;
+          const qp = qPtr + i * rowBytes;
+          for (let j = 0; j < counts[i]!; j++) {
+            const id = ids[i * W + j]!;
+            let lo = 0;
+            let hi = u - 1;
+            while (lo < hi) {
+              const mid = (lo + hi) >>> 1;
+              if (sorted[mid]! < id) lo = mid + 1;
+              else hi = mid;
+            }
+            exportsFlat(rowsPtr + lo * rowBytes, 1, d, qp, 1, 1, metricCode, 0, outPtr, outPtr + 16, outPtr + 32);
+            const s = od[0]!;
+            // Insertion into the best-k list: better distance first, equal distances by lower id.
+            let p = filled;
+            while (p > 0) {
+              const e = topD[p - 1]!;
+              if (!(ip ? s > e : s < e) && !(s === e && id < topI[p - 1]!)) break;
+              p--;
+            }
+            if (p >= k) continue;
+            for (let t = Math.min(filled, k - 1); t > p; t--) {
+              topD[t] = topD[t - 1]!;
+              topI[t] = topI[t - 1]!;
+            }
+            topD[p] = s;
+            topI[p] = id;
+            if (filled < k) filled++;
+          }
+          for (let j = 0; j < filled; j++) {
+            distances[(q0 + i) * k + j] = topD[j]!;
+            labels[(q0 + i) * k + j] = BigInt(topI[j]!);
+          }
+        }
       }
-      cands.sort((a, b) => sign * (a.dist - b.dist) || a.id - b.id);
-      for (let j = 0; j < Math.min(k, cands.length); j++) {
-        out.distances[qi * k + j] = cands[j]!.dist;
-        out.labels[qi * k + j] = BigInt(cands[j]!.id);
-      }
+    } finally {
+      heap.release(outPtr);
+      heap.release(qPtr);
+      heap.release(rowsPtr);
     }
-    return out;
+    return { nq, k, distances, labels };
   }
 
   /**
@@ -306,12 +381,12 @@ export class GpuFlatIndex implements Index {
    */
   async addGenerated(n: number, seed: number, hostRow: (id: number, out: Float32Array) => void, range = 1): Promise<void> {
     this.check();
-    this.plan = planFor(this.contexts, this.d, this.total + n, this.precision, this.opts);
+    this.plan = planFor(this.contexts, this.d, this.total + n, this.precision, this.opts, this.rowStore.hostBytes / (this.d * 4));
     if (this.precision === 'int8' && !this.sq) {
       this.sq = { vmin: new Float32Array(this.d).fill(-range), step: new Float32Array(this.d).fill((2 * range) / 255) };
       await Promise.all(this.shards.map((s) => s.setSq(this.sq!.vmin, this.sq!.step)));
     }
-    this.rowProvider = hostRow;
+    if (this.precision === 'int8') this.rowStore.push(new FunctionRows(this.d, n, hostRow));
     const share = Math.ceil(n / this.shards.length);
     let done = 0;
     for (let s = 0; s < this.shards.length && done < n; s++) {
@@ -329,14 +404,9 @@ export class GpuFlatIndex implements Index {
     const d = this.d;
     const out = new Float32Array(count * d);
     if (this.precision === 'int8') {
-      let at = 0;
-      for (const h of this.host) {
-        const n = h.length / d;
-        const lo = Math.max(start, at);
-        const hi = Math.min(start + count, at + n);
-        if (lo < hi) out.set(h.subarray((lo - at) * d, (hi - at) * d), (lo - start) * d);
-        at += n;
-      }
+      const ids = new Uint32Array(count);
+      for (let i = 0; i < count; i++) ids[i] = start + i;
+      await this.rowStore.read(ids, count, out);
       return out;
     }
     for (const run of this.runs) {
@@ -378,32 +448,33 @@ export class GpuFlatIndex implements Index {
     for (const s of this.shards) s.destroy();
     for (const c of this.contexts) c.destroy();
     this.shards = [];
-    this.host = [];
+    this.heap = undefined;
+    await this.rowStore.close();
   }
 
   /**
    * Streams a FAISS flat file into GPU tiles chunk by chunk; reports bytes through opts.onProgress.
-   * Host memory stays bounded: one chunk is read while the previous one uploads, and every
-   * UPLOAD_FENCE_BYTES the loader waits for the queue so Dawn's staging copies cannot pile up.
+   * Host memory stays bounded: LOAD_READ_AHEAD reads are in flight while one chunk uploads (a ring
+   * of LOAD_READ_AHEAD + 1 reused buffers, read into directly), and every UPLOAD_FENCE_BYTES the
+   * loader waits for the queue so Dawn's staging copies cannot pile up. int8 re-ranks from the file
+   * (see rerankFrom) unless told to keep the rows in memory.
    */
   static async load(source: ByteSource, opts: GpuFlatOptions = {}): Promise<GpuFlatIndex> {
-    const layout = await readFlatLayout(source);
-    const index = await GpuFlatIndex.create(layout.d, layout.metric, { ...opts, precision: opts.precision ?? 'auto' }, layout.ntotal);
+    const layout = await readFlatLayout(source, 0, (source as RandomAccessSource).label);
+    const retainable = typeof (source as RandomAccessSource).retain === 'function';
+    const fromFile = (opts.rerankFrom ?? (retainable ? 'file' : 'memory')) === 'file';
+    const index = await GpuFlatIndex.create(layout.d, layout.metric, { ...opts, precision: opts.precision ?? 'auto' }, layout.ntotal, fromFile ? 0 : undefined);
     try {
+      if (index.precision === 'int8' && fromFile) {
+        index.rowsInFile = true;
+        index.rowStore.push(FileRows.open(source, layout.dataOffset, layout.d, layout.ntotal));
+      }
       const total = layout.ntotal * layout.rowBytes;
       const started = performance.now();
       const report = (done: number) => opts.onProgress?.({ phase: 'loading index to GPU', done, total, unit: 'bytes' });
       report(0);
       let sinceFence = 0;
-      const chunkBytes = opts.loadChunkBytes ?? 64 << 20;
-      const rows = streamFlatRows(source, layout, { chunkBytes });
-      // Read-ahead of one chunk: the disk read of chunk i+1 overlaps the upload of chunk i.
-      let next = rows.next();
-      for (;;) {
-        const it = await next;
-        if (it.done) break;
-        next = rows.next();
-        const chunk = it.value;
+      for await (const chunk of readAhead(source, layout, opts.loadChunkBytes ?? 64 << 20)) {
         await index.addRows(chunk.data, chunk.count);
         sinceFence += chunk.count * layout.rowBytes;
         if (sinceFence >= UPLOAD_FENCE_BYTES) {
@@ -412,6 +483,7 @@ export class GpuFlatIndex implements Index {
         }
         report((chunk.start + chunk.count) * layout.rowBytes);
       }
+      index.rowsInFile = false;
       // Wait for the uploads so the reported time is the time to serve.
       await Promise.all(index.contexts.map((c) => c.device.queue.onSubmittedWorkDone()));
       await Promise.all(index.shards.map((sh) => sh.releaseStaging()));
@@ -431,6 +503,47 @@ export class GpuFlatIndex implements Index {
 
 /** Uploads between queue fences while loading: bounds Dawn's host-side staging memory. */
 const UPLOAD_FENCE_BYTES = 512 << 20;
+/** File reads in flight while a chunk uploads (each into its own reused buffer). */
+const LOAD_READ_AHEAD = 2;
+/** int8 re-rank: bytes of float32 candidate rows read at once (queries go in groups that fit). */
+const RERANK_BUFFER_BYTES = 64 << 20;
+
+/**
+ * Rows of a flat file in chunks of about `chunkBytes`, LOAD_READ_AHEAD reads ahead of the consumer,
+ * into a ring of reused buffers: a chunk's data is valid until the consumer asks for the next one
+ * (addRows has copied it into staging by then). Short reads raise FORMAT.
+ */
+async function* readAhead(source: ByteSource, layout: FlatLayout, chunkBytes: number): AsyncGenerator<{ start: number; count: number; data: Float32Array }> {
+  const perChunk = Math.max(1, Math.floor(chunkBytes / layout.rowBytes));
+  const ring = Array.from({ length: LOAD_READ_AHEAD + 1 }, () => new Float32Array(Math.min(perChunk, Math.max(1, layout.ntotal)) * layout.d));
+  const reads: Promise<{ start: number; count: number; data: Float32Array }>[] = [];
+  let nextRow = 0;
+  let slot = 0;
+  const issue = () => {
+    if (nextRow >= layout.ntotal) return;
+    const start = nextRow;
+    const count = Math.min(perChunk, layout.ntotal - start);
+    nextRow += count;
+    const data = ring[slot]!.subarray(0, count * layout.d);
+    slot = (slot + 1) % ring.length;
+    const at = layout.dataOffset + start * layout.rowBytes;
+    const read = readInto(source, at, new Uint8Array(data.buffer, data.byteOffset, data.byteLength)).then((got) => {
+      if (got !== data.byteLength) {
+        throw new TesseraError('FORMAT', `${(source as RandomAccessSource).label ?? 'index file'}: truncated: expected ${data.byteLength} bytes of rows at byte offset ${at}, read ${got} (the file changed or ends early)`);
+      }
+      return { start, count, data };
+    });
+    read.catch(() => undefined); // awaited below; a failure after the consumer stopped must not go unhandled
+    reads.push(read);
+  };
+  for (let i = 0; i < LOAD_READ_AHEAD; i++) issue();
+  while (reads.length > 0) {
+    const chunk = await reads.shift()!;
+    // The buffer of the chunk handed out before this one is free again: read into it.
+    issue();
+    yield chunk;
+  }
+}
 
 async function openDevices(opts: GpuFlatOptions): Promise<GpuContext[]> {
   const gpus: (GPU | undefined)[] = opts.gpus?.length ? [...opts.gpus] : [opts.gpu];
@@ -447,10 +560,11 @@ async function openDevices(opts: GpuFlatOptions): Promise<GpuContext[]> {
   return contexts;
 }
 
-function planFor(contexts: GpuContext[], d: number, n: number, precision: PrecisionChoice, opts: GpuFlatOptions): FlatPlan {
+function planFor(contexts: GpuContext[], d: number, n: number, precision: PrecisionChoice, opts: GpuFlatOptions, hostRows: number): FlatPlan {
   return planFlat({
     n,
     d,
+    hostRows,
     k: 100,
     maxBatch: MAX_BATCH,
     precision,

@@ -1,12 +1,21 @@
 /** Node file hooks: positional reads and atomic writes (temp file + fsync + rename). Node-only. */
-import { open, rename, rm, stat } from 'node:fs/promises';
+import { fstatSync, readSync } from 'node:fs';
+import { type FileHandle, open, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { TesseraError } from '../core/errors.js';
 import type { ByteSink, ByteSource } from '../core/types.js';
 import type { FileSystemHooks } from '../platform.js';
+import { type RandomAccessSource, truncated } from './row-source.js';
 
-export async function openFileSource(path: string): Promise<ByteSource> {
-  let handle;
+/**
+ * Opens `path` for positional reads. The source also offers (RandomAccessSource): readInto (no
+ * allocation per read), readScattered (many rows in one call, synchronous preads: from the page
+ * cache they cost ~2 us a row against ~15 us through the thread pool, measured on the 2-core dev
+ * machine), retain (another owner of the one handle) and a check on every scattered read that the
+ * file still has the size and modification time it had when opened.
+ */
+export async function openFileSource(path: string): Promise<RandomAccessSource> {
+  let handle: FileHandle;
   try {
     handle = await open(path, 'r');
   } catch (e) {
@@ -15,24 +24,85 @@ export async function openFileSource(path: string): Promise<ByteSource> {
     if (code === 'EISDIR') throw new TesseraError('INVALID_ARGUMENT', `${path} is a directory, expected a file`, { cause: e });
     throw e;
   }
-  const size = (await handle.stat()).size;
-  return {
-    size,
-    async read(offset: number, length: number): Promise<Uint8Array> {
-      const n = Math.max(0, Math.min(length, size - offset));
-      const buf = new Uint8Array(n);
-      let got = 0;
-      while (got < n) {
-        const { bytesRead } = await handle.read(buf, got, n - got, offset + got);
-        if (bytesRead === 0) break;
-        got += bytesRead;
+  const opened = await handle.stat({ bigint: true });
+  const size = Number(opened.size);
+  const fd = handle.fd;
+
+  async function readInto(offset: number, out: Uint8Array): Promise<number> {
+    const n = Math.max(0, Math.min(out.length, size - offset));
+    let got = 0;
+    while (got < n) {
+      const { bytesRead } = await handle.read(out, got, n - got, offset + got);
+      if (bytesRead === 0) break;
+      got += bytesRead;
+    }
+    return got;
+  }
+
+  /** Throws FORMAT when the file is no longer what was opened (truncated, rewritten in place). */
+  function checkUnchanged(): void {
+    const now = fstatSync(fd, { bigint: true });
+    if (now.size !== opened.size || now.mtimeNs !== opened.mtimeNs) {
+      throw new TesseraError(
+        'FORMAT',
+        `${path}: the file changed after it was opened (size ${opened.size} -> ${now.size} bytes, modified ${new Date(Number(now.mtimeMs)).toISOString()}): ` +
+          'rows read from it now may not be the rows that were loaded; reload the index',
+      );
+    }
+  }
+
+  function readScattered(positions: Float64Array, count: number, length: number, out: Uint8Array): Promise<void> {
+    try {
+      checkUnchanged();
+      for (let i = 0; i < count; ) {
+        // Consecutive rows: one read.
+        let j = i + 1;
+        while (j < count && positions[j] === positions[j - 1]! + length) j++;
+        const want = (j - i) * length;
+        const at = positions[i]!;
+        let got = 0;
+        while (got < want) {
+          const n = readSync(fd, out, i * length + got, want - got, at + got);
+          if (n === 0) break;
+          got += n;
+        }
+        if (got !== want) throw truncated(path, at, want, got, Number(fstatSync(fd).size));
+        i = j;
       }
-      return got === n ? buf : buf.subarray(0, got);
-    },
-    async close() {
-      await handle.close();
-    },
+      // A change during the reads shows in the modification time.
+      checkUnchanged();
+      return Promise.resolve();
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  let owners = 1;
+  const view = (): RandomAccessSource => {
+    let closed = false;
+    return {
+      size,
+      label: path,
+      async read(offset: number, length: number): Promise<Uint8Array> {
+        const buf = new Uint8Array(Math.max(0, Math.min(length, size - offset)));
+        const got = await readInto(offset, buf);
+        return got === buf.length ? buf : buf.subarray(0, got);
+      },
+      readInto,
+      readScattered,
+      retain() {
+        if (closed) throw new TesseraError('INVALID_ARGUMENT', `${path} was closed`);
+        owners++;
+        return view();
+      },
+      async close() {
+        if (closed) return;
+        closed = true;
+        if (--owners === 0) await handle.close();
+      },
+    };
   };
+  return view();
 }
 
 /**
