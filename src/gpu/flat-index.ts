@@ -37,6 +37,8 @@ export interface GpuFlatOptions extends IndexOptions {
    * Indexes built by add() always keep their rows in memory.
    */
   rerankFrom?: 'file' | 'memory';
+  /** int8: bytes of float32 candidate rows re-ranked at once (default 64 MiB; queries go in groups that fit). */
+  rerankBufferBytes?: number;
   /** Tests: fill scratch buffers with a poison pattern before every search, so unwritten output shows. */
   debugPoison?: boolean;
   /** Tests: use the kernels for adapters without subgroups even where the adapter has them. */
@@ -298,7 +300,7 @@ export class GpuFlatIndex implements Index {
     const labels = new BigInt64Array(nq * k).fill(-1n);
     if (W === 0 || nq === 0) return { nq, k, distances, labels };
     const heap = await (this.heap ??= WasmHeap.create(false));
-    const groupQ = Math.max(1, Math.min(nq, Math.floor(RERANK_BUFFER_BYTES / (W * rowBytes))));
+    const groupQ = Math.max(1, Math.min(nq, Math.floor((this.opts.rerankBufferBytes ?? RERANK_BUFFER_BYTES) / (W * rowBytes))));
     const rowsPtr = heap.alloc(groupQ * W * rowBytes);
     const qPtr = heap.alloc(groupQ * rowBytes);
     const outPtr = heap.alloc(64);
