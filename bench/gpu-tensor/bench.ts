@@ -20,7 +20,7 @@ import { create } from 'webgpu';
 import { BufferUsage } from '../../src/gpu/device.js';
 import { chooseKernel, type KernelChoice, type LayoutName, layoutFor, matrixConfigsOf, UNSAFE_APIS_FLAG } from '../../src/gpu/tensor/choose.js';
 import { detectMatrixSyntax, Int8TensorScorer, rerankExact } from '../../src/gpu/tensor/int8-scorer.js';
-import { DEFAULT_QUIRK, type MatrixQuirk, type MatrixSyntax } from '../../src/gpu/tensor/kernel-source.js';
+import { DEFAULT_QUIRK, type MatrixQuirk, type MatrixSyntax, type StageOptions } from '../../src/gpu/tensor/kernel-source.js';
 import { keyOf, paddedDim, quantizeQueries, type SqParams } from '../../src/gpu/tensor/quantize.js';
 
 const args = new Map<string, string>();
@@ -39,6 +39,13 @@ const SKIP1M = args.get('skip-1m') === '1';
 const DOT4 = args.get('dot4') !== '0';
 const TARGETS = (args.get('targets') ?? '2048').split(',').map(Number);
 const TARGET = TARGETS[0]!;
+const TOGGLES = (args.get('toggles') ?? '').split(',').filter(Boolean);
+/** Kernel variants: 'direct' (fragments from storage) or e.g. '128p4wg' (stage 128 dims, pad 4 words, queries staged too; 'st': query fragments from storage). */
+const STAGES = (args.get('stages') ?? 'direct').split(',');
+function parseStage(v: string): StageOptions | undefined {
+  const m = /^(\d+)p(\d+)(wg|st)$/.exec(v);
+  return m ? { kc: Number(m[1]), padWords: Number(m[2]), queries: m[3] === 'wg' ? 'wg' : 'storage' } : undefined;
+}
 mkdirSync(OUT, { recursive: true });
 const results: Record<string, unknown>[] = [];
 const log = (o: Record<string, unknown>) => {
@@ -61,7 +68,7 @@ function rng(seed: number): () => number {
 }
 
 async function main() {
-  const gpu = create([UNSAFE_APIS_FLAG]);
+  const gpu = create([TOGGLES.length ? `${UNSAFE_APIS_FLAG},${TOGGLES.join(',')}` : UNSAFE_APIS_FLAG]);
   // Dawn's instance must outlive every pending callback: a collected `gpu` leaves them unresolved.
   (globalThis as { keepGpu?: unknown }).keepGpu = gpu;
   const adapter = (await gpu.requestAdapter({ powerPreference: 'high-performance' }))!;
@@ -88,7 +95,7 @@ async function main() {
   const syntaxErrors: string[] = [];
   const syntax = mma.kind === 'mma' ? await detectMatrixSyntax(device, 'i8', mma.config!.M, mma.config!.N, mma.config!.K, syntaxErrors) : undefined;
   log({ what: 'kernel', choice: mma, syntax, syntaxErrors: syntaxErrors.map((e) => e.slice(0, 400)) });
-  const kernels: { name: string; kernel: KernelChoice }[] = [];
+  const kernels: { name: string; kernel: KernelChoice; stage?: StageOptions }[] = [];
   let quirk: MatrixQuirk | undefined;
   let mmaSyntax = syntax;
   if (mma.kind === 'mma' && syntax) {
@@ -96,7 +103,11 @@ async function main() {
     if (found) {
       quirk = found.quirk;
       mmaSyntax = found.syntax;
-      kernels.push({ name: 'mma', kernel: mma });
+      for (const v of STAGES) {
+        const stage = parseStage(v);
+        if (stage && !(await probeStage(device, mma, info.subgroupMaxSize ?? 32, found, stage))) continue;
+        kernels.push({ name: stage ? `mma-${v}` : 'mma', kernel: mma, stage });
+      }
     }
   }
   if (DOT4) kernels.push({ name: 'dot4', kernel: { kind: 'dot4', reason: 'comparison' } });
@@ -200,15 +211,15 @@ async function main() {
       ref.push(all.slice(0, kpMax));
     }
     log({ what: 'int-reference', queries: CHECKQ, at: since() });
-    for (const { name, kernel } of kernels) {
-      for (const [kp, target] of KPS.flatMap((kp) => (name === 'mma' ? TARGETS : [TARGET]).map((t) => [kp, t] as const))) {
-        const scorer = new Int8TensorScorer(device, { dPad, kPrime: kp, signed: true, kernel, subgroupSize: sgMax, syntax: mmaSyntax, quirk, targetWorkgroups: target });
+    for (const { name, kernel, stage } of kernels) {
+      for (const [kp, target] of KPS.flatMap((kp) => (name.startsWith('mma') ? TARGETS : [TARGET]).map((t) => [kp, t] as const))) {
+        const scorer = new Int8TensorScorer(device, { dPad, kPrime: kp, signed: true, kernel, subgroupSize: sgMax, syntax: mmaSyntax, quirk, targetWorkgroups: target, stage });
         scorer.addTile(N, codes);
         for (const nq of NQS) {
           let first: Int32Array | undefined;
           let best = { ms: Infinity, layout: '' as string };
           for (const layout of LAYOUTS) {
-            if (layout === 'single' && nq > 16) continue;
+            if ((layout === 'single' || layout === 'tall') && nq > 16) continue;
             if (name === 'dot4' && (layout !== layoutFor(nq, 16) || nq > 64)) continue;
             const row1 = await runOne(device, scorer, nq, layout, qq.codes, name === 'dot4' ? 2 : 20);
             if (!row1) continue;
@@ -238,7 +249,7 @@ async function main() {
             const tops = (2 * nq * N * D) / (ms * 1e-3) / 1e12;
             log({ what: 'int8', kernel: name, n: N, nq, kp, target, layout, ms: +ms.toFixed(4), qps: +((nq / ms) * 1e3).toFixed(1), tops: +tops.toFixed(1), exact, agree, recall, rerankMs: +rerankMs.toFixed(2), tempMiB: +(tempBytes / 2 ** 20).toFixed(1), at: since() });
             if (ms < best.ms) best = { ms, layout };
-            if (name === 'mma' && exact && agree) mmaExact = true;
+            if (name.startsWith('mma') && exact && agree) mmaExact = true;
           }
           if (best.ms < Infinity) table.push(row1M(`${name}/${target}`, N, nq, kp, best, torchRows));
         }
@@ -357,6 +368,38 @@ async function probeMma(device: GPUDevice, kernel: KernelChoice, sg: number): Pr
     if (found) break;
   }
   return found;
+}
+
+/** The staged tensor kernel equals the CPU reference on the probe problem (tries the direct kernel's reading, then stride x 4). */
+async function probeStage(device: GPUDevice, kernel: KernelChoice, sg: number, found: { syntax: MatrixSyntax; quirk: MatrixQuirk }, stage: StageOptions): Promise<boolean> {
+  const dPad = 256, rows = 512, nq = 64, kp = 8;
+  const r = rng(98);
+  const codes = new Uint8Array(rows * dPad).map(() => Math.floor(r() * 256));
+  const qc = new Uint8Array(nq * dPad).map(() => (Math.floor(r() * 255) - 127) & 0xff);
+  const want: number[][] = [];
+  for (let i = 0; i < nq; i++) {
+    const all = Array.from({ length: rows }, (_, id) => ({ id, key: keyOf(qc, i, codes, id, dPad, true) }));
+    all.sort((a, b) => b.key - a.key || a.id - b.id);
+    want.push(all.slice(0, kp).map((e) => e.key));
+  }
+  const kc = Math.min(stage.kc, dPad);
+  let allOk = true;
+  for (const layout of ['single', 'large', 'tall'] as LayoutName[]) {
+    const scorer = new Int8TensorScorer(device, { dPad, kPrime: kp, signed: true, kernel, subgroupSize: sg, syntax: found.syntax, quirk: found.quirk, targetWorkgroups: 4, stage: { ...stage, kc } });
+    scorer.addTile(rows, codes);
+    try {
+      const got = await scorer.search(qc, nq, layout);
+      let ok = true;
+      for (let i = 0; i < nq; i++) for (let j = 0; j < kp; j++) if (got.keys[i * kp + j] !== want[i]![j]) ok = false;
+      log({ what: 'probe-stage', stage, layout, ok, got0: Array.from(got.keys.subarray(0, 4)), want0: want[0]!.slice(0, 4) });
+      if (!ok) allOk = false;
+    } catch (e) {
+      log({ what: 'probe-stage', stage, layout, error: (e as Error).message.slice(0, 1500) });
+      allOk = false;
+    }
+    scorer.destroy();
+  }
+  return allOk;
 }
 
 function row1M(name: string, n: number, nq: number, kp: number, best: { ms: number; layout: string }, torch: Record<string, unknown>[]): string {

@@ -72,10 +72,10 @@ export function chooseKernel(args: {
 
 /**
  * Named workgroup layouts (one subgroup a workgroup; rows x queries per tile with N = 16):
- * single 64 x 16, mid 32 x 32, large 64 x 32, xl 128 x 32. The host picks one by batch size;
+ * single 64 x 16, mid 32 x 32, large 64 x 32, xl 128 x 32, tall 128 x 16. The host picks one by batch size;
  * bench/gpu-tensor measures them all.
  */
-export type LayoutName = 'single' | 'mid' | 'large' | 'xl';
+export type LayoutName = 'single' | 'mid' | 'large' | 'xl' | 'tall';
 
 export function layoutFor(nq: number, n: number): LayoutName {
   return nq <= n ? 'single' : 'large';
@@ -92,6 +92,8 @@ export function layoutShape(name: LayoutName): Pick<SelectShape, 'sgRows' | 'sgQ
       return { sgRows: 1, sgQueries: 1, rowTiles: 4, queryTiles: 2 };
     case 'xl':
       return { sgRows: 1, sgQueries: 1, rowTiles: 8, queryTiles: 2 };
+    case 'tall':
+      return { sgRows: 1, sgQueries: 1, rowTiles: 8, queryTiles: 1 };
   }
 }
 

@@ -8,7 +8,7 @@
 import { TesseraError } from '../../core/errors.js';
 import { BufferUsage, MapMode } from '../device.js';
 import { type KernelChoice, type LayoutName, layoutFor, layoutShape, ROW_ALIGN } from './choose.js';
-import { type MatrixQuirk, type MatrixSyntax, mergeSource, type SelectShape, selectSource, shapeKey, tileOf } from './kernel-source.js';
+import { type MatrixQuirk, type MatrixSyntax, mergeSource, type SelectShape, selectSource, shapeKey, type StageOptions, tileOf, workgroupBytes } from './kernel-source.js';
 
 export interface Int8ScorerOptions {
   /** Bytes per row on the GPU (paddedDim(d)). */
@@ -26,6 +26,8 @@ export interface Int8ScorerOptions {
   quirk?: MatrixQuirk;
   /** Workgroups one dispatch aims for (segments x query blocks); default 2048. */
   targetWorkgroups?: number;
+  /** Tensor kernel only: stage rows through workgroup memory (kernel-source StageOptions). */
+  stage?: StageOptions;
 }
 
 interface Tile {
@@ -84,6 +86,7 @@ export class Int8TensorScorer {
       kp: this.opts.kPrime,
       syntax: this.opts.syntax ?? 'bool-arg',
       quirk: this.opts.quirk,
+      stage: this.opts.kernel.kind === 'mma' ? this.opts.stage : undefined,
     };
   }
 
@@ -135,7 +138,7 @@ export class Int8TensorScorer {
     const layout = layoutOpt ?? layoutFor(nq, this.opts.kernel.config?.N ?? 16);
     const shape = this.shapeFor(layout);
     const { br, bq, tpq } = tileOf(shape);
-    const stBytes = bq * br * 4;
+    const stBytes = workgroupBytes(shape);
     if (stBytes > this.device.limits.maxComputeWorkgroupStorageSize) {
       throw new TesseraError(
         'UNSUPPORTED',

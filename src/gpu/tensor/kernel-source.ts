@@ -6,6 +6,7 @@
  */
 import mergeTemplate from '../../../shaders/int8_mma_merge.wgsl';
 import selectTemplate from '../../../shaders/int8_mma_select.wgsl';
+import stagedTemplate from '../../../shaders/int8_mma_staged.wgsl';
 
 /** How subgroupMatrixLoad/Store take the layout: a bool argument (older Dawn) or a template enum. */
 export type MatrixSyntax = 'bool-arg' | 'template-enum';
@@ -47,6 +48,19 @@ export interface SelectShape {
   kp: number;
   syntax: MatrixSyntax;
   quirk?: MatrixQuirk;
+  /** mma only: stage rows (and queries) in workgroup memory, fragments loaded from there. */
+  stage?: StageOptions;
+}
+
+/**
+ * Workgroup-memory staging of the tensor-core kernel: chunks of `kc` dims of the tile's rows are
+ * copied with 16-byte coalesced loads, rows padded by `padWords` words (bank conflicts); queries
+ * staged the same way ('wg') or their fragments loaded straight from storage ('storage').
+ */
+export interface StageOptions {
+  kc: number;
+  padWords: number;
+  queries: 'wg' | 'storage';
 }
 
 /** Rows and queries one workgroup scores per tile, and its invocation count. */
@@ -58,7 +72,8 @@ export function tileOf(s: SelectShape): { br: number; bq: number; nt: number; tp
 }
 
 export function shapeKey(s: SelectShape): string {
-  return [s.kind, s.signed ? 'i8' : 'u8', s.dPad, s.m, s.n, s.k, s.sgRows, s.sgQueries, s.rowTiles, s.queryTiles, s.subgroupSize, s.kp, s.syntax, JSON.stringify(s.quirk ?? DEFAULT_QUIRK)].join(':');
+  const st = s.stage ? `stage${s.stage.kc}p${s.stage.padWords}${s.stage.queries}` : 'direct';
+  return [s.kind, s.signed ? 'i8' : 'u8', s.dPad, s.m, s.n, s.k, s.sgRows, s.sgQueries, s.rowTiles, s.queryTiles, s.subgroupSize, s.kp, s.syntax, JSON.stringify(s.quirk ?? DEFAULT_QUIRK), st].join(':');
 }
 
 function checkShape(s: SelectShape): void {
@@ -70,6 +85,21 @@ function checkShape(s: SelectShape): void {
   if (s.kind === 'mma' && s.dPad % s.k !== 0) throw bad(`dPad must be a multiple of K=${s.k}`);
   // Dawn requires subgroup-matrix offsets to be workgroup-uniform: one subgroup a workgroup.
   if (s.sgRows !== 1 || s.sgQueries !== 1) throw bad('a workgroup is one subgroup (sgRows = sgQueries = 1)');
+  if (s.stage) {
+    const { kc, padWords } = s.stage;
+    if (s.kind !== 'mma') throw bad('staging is for the tensor-core kernel');
+    if (kc % s.k !== 0 || kc % 16 !== 0 || s.dPad % kc !== 0) throw bad(`stage kc=${kc} must divide dPad and be a multiple of K and 16`);
+    if (padWords % 4 !== 0) throw bad('stage padWords must be a multiple of 4 (16-byte rows)');
+    if (s.dPad % 16 !== 0) throw bad('dPad must be a multiple of 16 when staging');
+  }
+}
+
+/** Workgroup bytes a shape needs (scores tile, or the staging buffers when they are larger). */
+export function workgroupBytes(s: SelectShape): number {
+  const { br, bq } = tileOf(s);
+  if (!s.stage) return br * bq * 4;
+  const sw = s.stage.kc / 4 + s.stage.padWords;
+  return (Math.max(br * sw, br * bq) + (s.stage.queries === 'wg' ? bq * sw : 0)) * 4;
 }
 
 const u = (n: number) => `${n}u`;
@@ -102,6 +132,20 @@ export function selectSource(s: SelectShape): string {
     s.kind === 'mma'
       ? 'enable chromium_experimental_subgroup_matrix;'
       : '';
+  if (s.stage) {
+    const sw = s.stage.kc / 4 + s.stage.padWords;
+    const qwg = s.stage.queries === 'wg';
+    const parts = {
+      ENABLES: enables,
+      CONSTS: `${consts}\nconst KC: u32 = ${u(s.stage.kc)};\nconst SW: u32 = ${u(sw)};\nconst WR_WORDS: u32 = ${u(Math.max(br * sw, br * bq))};`,
+      QBIND: qwg
+        ? '@group(0) @binding(2) var<storage, read> queries: array<vec4<u32>>;'
+        : '@group(0) @binding(2) var<storage, read> queries: array<ET>;',
+      QDECL: qwg ? `var<workgroup> wq: array<ET, ${u(bq * sw)}>;` : '',
+      SCORE_TILE: stagedTile(s, br, bq, nt, sw),
+    };
+    return unrollLists(fill(stagedTemplate, parts), s.kp);
+  }
   const body = s.kind === 'mma' ? mmaTile(s, bq) : dot4Tile(s, br, bq, nt);
   return unrollLists(fill(selectTemplate, { ENABLES: enables, CONSTS: consts, SCORE_TILE: body }), s.kp);
 }
@@ -197,6 +241,88 @@ function mmaTile(s: SelectShape, bq: number): string {
   // u8 x u8 accumulates in u32 into the u32 tile; the selection reads it as i32 (values < 2^31).
   for (let i = 0; i < s.rowTiles; i++) {
     for (let j = 0; j < s.queryTiles; j++) lines.push(`  ${store('&st', u(i * s.m * bq + j * s.n), `acc_${i}_${j}`, u(bq))};`);
+  }
+  lines.push('}');
+  return lines.join('\n    ');
+}
+
+/** Spelling of subgroupMatrixLoad / Store for a shape's syntax. */
+function spell(s: SelectShape) {
+  const load = (type: string, ptr: string, off: string, colMajor: boolean, stride: string) =>
+    s.syntax === 'template-enum'
+      ? `subgroupMatrixLoad<${type}, ${colMajor ? 'col_major' : 'row_major'}>(${ptr}, ${off}, ${stride})`
+      : `subgroupMatrixLoad<${type}>(${ptr}, ${off}, ${colMajor}, ${stride})`;
+  const store = (ptr: string, off: string, value: string, stride: string) =>
+    s.syntax === 'template-enum'
+      ? `subgroupMatrixStore<row_major>(${ptr}, ${off}, ${value}, ${stride})`
+      : `subgroupMatrixStore(${ptr}, ${off}, ${value}, false, ${stride})`;
+  return { load, store };
+}
+
+/**
+ * Copies `rows` rows x KC bytes starting at vec4 index `src` (row stride D/16 vec4) into the
+ * workgroup array `dst` (row stride SW words): 16-byte loads, consecutive invocations on
+ * consecutive addresses, at most 8 loads issued before their stores (independent loads in flight).
+ */
+function stageCopy(dst: string, srcArr: string, src: string, rows: number, kc: number, nt: number, tag: string): string[] {
+  const kc16 = kc / 16;
+  const total = rows * kc16;
+  const lines: string[] = [];
+  const per = Math.ceil(total / nt);
+  const guard = total % nt !== 0;
+  for (let g = 0; g < per; g += 8) {
+    const js = Array.from({ length: Math.min(8, per - g) }, (_, x) => g + x);
+    for (const j of js) {
+      lines.push(`let ${tag}e${j} = min(lid + ${u(j * nt)}, ${u(total - 1)});`);
+      lines.push(`let ${tag}v${j} = ${srcArr}[${src} + (${tag}e${j} / ${u(kc16)}) * (D / 16u) + ${tag}e${j} % ${u(kc16)}];`);
+    }
+    for (const j of js) {
+      const o = `${tag}o${j}`;
+      const body = `let ${o} = (${tag}e${j} / ${u(kc16)}) * SW + (${tag}e${j} % ${u(kc16)}) * 4u; ${dst}[${o}] = bitcast<ET>(${tag}v${j}.x); ${dst}[${o} + 1u] = bitcast<ET>(${tag}v${j}.y); ${dst}[${o} + 2u] = bitcast<ET>(${tag}v${j}.z); ${dst}[${o} + 3u] = bitcast<ET>(${tag}v${j}.w);`;
+      lines.push(guard && (j + 1) * nt > total ? `if (lid + ${u(j * nt)} < ${u(total)}) { ${body} }` : `{ ${body} }`);
+    }
+  }
+  return lines;
+}
+
+/** Tensor-core tile through workgroup memory (see shaders/int8_mma_staged.wgsl). */
+function stagedTile(s: SelectShape, br: number, bq: number, nt: number, sw: number): string {
+  const st = s.stage!;
+  const t = s.signed ? 'i8' : 'u8';
+  const rt = s.signed ? 'i32' : 'u32';
+  const L = `subgroup_matrix_left<${t}, ${s.k}, ${s.m}>`;
+  const R = `subgroup_matrix_right<${t}, ${s.n}, ${s.k}>`;
+  const A = `subgroup_matrix_result<${rt}, ${s.n}, ${s.m}>`;
+  const { load, store } = spell(s);
+  const qk = s.quirk ?? DEFAULT_QUIRK;
+  const mul = (x: string) => (qk.strideMul === 1 ? x : `${u(qk.strideMul)} * ${x}`);
+  const wstride = mul(`${u(sw * 4)}`);
+  const lines: string[] = ['{'];
+  lines.push('  let rowAt16 = t * (D / 16u);');
+  lines.push('  let qAt16 = qBlock * BQ * (D / 16u);');
+  lines.push('  let qAt = qBlock * BQ * D;');
+  for (let i = 0; i < s.rowTiles; i++) for (let j = 0; j < s.queryTiles; j++) lines.push(`  var acc_${i}_${j} = ${A}();`);
+  lines.push('  for (var kd = 0u; kd < D; kd += KC) {');
+  lines.push(...stageCopy('wr', 'base', 'rowAt16 + kd / 16u', br, st.kc, nt, 'r').map((l) => '    ' + l));
+  if (st.queries === 'wg') lines.push(...stageCopy('wq', 'queries', 'qAt16 + kd / 16u', bq, st.kc, nt, 'q').map((l) => '    ' + l));
+  lines.push('    workgroupBarrier();');
+  lines.push(`    for (var kc = 0u; kc < KC; kc += ${u(s.k)}) {`);
+  for (let i = 0; i < s.rowTiles; i++) lines.push(`      let l${i} = ${load(L, '&wr', `${u(i * s.m * sw * 4)} + kc`, qk.leftColMajor, wstride)};`);
+  for (let j = 0; j < s.queryTiles; j++) {
+    lines.push(
+      st.queries === 'wg'
+        ? `      let r${j} = ${load(R, '&wq', `${u(j * s.n * sw * 4)} + kc`, qk.rightColMajor, wstride)};`
+        : `      let r${j} = ${load(R, '&queries', `qAt + ${u(j * s.n)} * D + kd + kc`, qk.rightColMajor, mul('D'))};`,
+    );
+  }
+  for (let i = 0; i < s.rowTiles; i++) {
+    for (let j = 0; j < s.queryTiles; j++) lines.push(`      acc_${i}_${j} = subgroupMatrixMultiplyAccumulate(l${i}, r${j}, acc_${i}_${j});`);
+  }
+  lines.push('    }');
+  lines.push('    workgroupBarrier();');
+  lines.push('  }');
+  for (let i = 0; i < s.rowTiles; i++) {
+    for (let j = 0; j < s.queryTiles; j++) lines.push(`  ${store('&wr', u(i * s.m * bq + j * s.n), `acc_${i}_${j}`, u(bq))};`);
   }
   lines.push('}');
   return lines.join('\n    ');

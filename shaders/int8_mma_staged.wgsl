@@ -1,0 +1,83 @@
+// int8_mma_staged: int8 x int8 scores of a query block against a run of base rows on subgroup
+// matrices (tensor cores), fused with a per-invocation top-KP selection; rows (and queries) go
+// through workgroup memory so that global reads are 16 bytes wide and coalesced, and the fragment
+// loads read workgroup memory.
+//
+// Template like int8_mma_select.wgsl: src/gpu/tensor/kernel-source.ts fills the `//@` lines. Same
+// bindings, params, keys and candidate layout as int8_mma_select.wgsl, except that base and queries
+// are bound as array<vec4<u32>> (the kernel never loads matrices from them).
+//
+// Each tile of BR rows x BQ queries: for every KC-byte chunk of the dims, the subgroup copies the
+// BR x KC row bytes (and the BQ x KC query bytes, QSTAGE) into `wr` / `wq` (rows padded to SW words
+// against bank conflicts), then multiplies fragments from there. After the last chunk the results
+// are stored into `wr` (BR x BQ keys, row-major), which the selection reads.
+
+//@ENABLES
+
+//@CONSTS
+
+const MIN_KEY: i32 = -2147483647 - 1;
+
+struct Params {
+  rows: u32,
+  segLen: u32,
+  segBase: u32,
+  nsegTotal: u32,
+  idBase: u32,
+  nq: u32,
+  _pad0: u32,
+  _pad1: u32,
+}
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> base: array<vec4<u32>>;
+//@QBIND
+@group(0) @binding(3) var<storage, read> rowsum: array<i32>;
+@group(0) @binding(4) var<storage, read_write> cand: array<vec2<i32>>;
+
+var<workgroup> wr: array<ET, WR_WORDS>;
+//@QDECL
+
+@compute @workgroup_size(NT, 1, 1)
+fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>) {
+  let qBlock = wid.x;
+  let seg = wid.y;
+  let qLocal = lid / TPQ;
+  let part = lid % TPQ;
+  var kk: array<i32, KP>;
+  var ii: array<i32, KP>;
+  for (var i = 0u; i < KP; i++) { kk[i] = MIN_KEY; ii[i] = -1; }
+
+  let segStart = seg * params.segLen;
+  let segEnd = min(segStart + params.segLen, params.rows);
+  for (var t = segStart; t < segEnd; t += BR) {
+    //@SCORE_TILE
+    workgroupBarrier();
+    for (var r = part; r < BR; r += TPQ) {
+      let row = t + r;
+      if (row < segEnd) {
+        var key = bitcast<i32>(wr[r * BQ + qLocal]);
+        if (!SIGNED) { key -= 128 * rowsum[row]; }
+        if (key > kk[KP - 1u]) {
+          var ck = key;
+          var ci = i32(params.idBase + row);
+          for (var i = 0u; i < KP; i++) {
+            let sw = ck > kk[i];
+            let ok = kk[i];
+            let oi = ii[i];
+            kk[i] = select(ok, ck, sw);
+            ii[i] = select(oi, ci, sw);
+            ck = select(ck, ok, sw);
+            ci = select(ci, oi, sw);
+          }
+        }
+      }
+    }
+    workgroupBarrier();
+  }
+  let q = qBlock * BQ + qLocal;
+  if (q < params.nq) {
+    let at = ((q * params.nsegTotal + params.segBase + seg) * TPQ + part) * KP;
+    for (var i = 0u; i < KP; i++) { cand[at + i] = vec2<i32>(kk[i], ii[i]); }
+  }
+}
