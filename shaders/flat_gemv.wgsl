@@ -1,47 +1,68 @@
-// flat_gemv: scores of a few queries (nq <= 4) against one chunk of a base tile, one subgroup per
-// row at a time: lane l reads 16-byte words l, l + S, l + 2S, ... of the row (S = subgroup size),
-// so every load instruction of a subgroup reads one contiguous run of the row, and subgroupAdd
-// reduces the partial dot products. No workgroup barriers: the memory-bound case runs at the rate
-// rows stream in. Compiled only where the adapter has `subgroups` (flat_gemm serves elsewhere).
+// flat_gemv: exact scores of a few queries (nq <= 4) against one base tile fused with per-workgroup
+// top-k, for adapters with subgroups (the memory-bound case). One subgroup streams RU rows at a
+// time: lane l reads 16-byte words l, l + S, l + 2S, ... of each row (S = subgroup size), so every
+// load instruction reads one contiguous run, and subgroupAdd reduces the dot products. Lane q < nq
+// then folds row scores that beat query q's current k-th best into the subgroup's heap for q; no
+// workgroup barriers until the end, where the subgroups' heaps are merged and each query's k best
+// of the segment written as one list (same output as flat_fused.wgsl, merged by merge_lists).
 //
-// Same bindings and Params as flat_gemm.wgsl: 0 params, 1 base tile, 2 queries, 3 sq, 4 scores.
+// Same bindings and Params as flat_fused.wgsl: 0 params, 1 base tile, 2 queries, 3 sq, 4 out.
 enable subgroups;
+//#if F16
+enable f16;
+//#endif
 diagnostic(off, subgroup_uniformity);
 
-override PREC: u32 = 0u;    // 0 f32, 1 f16 (packed in u32), 2 int8 scalar quantizer
+override PREC: u32 = 0u;    // 0 f32, 1 f16 (packed in u32, or native with shader-f16), 2 int8 SQ
 override METRIC: u32 = 0u;  // 0 inner product, 1 squared L2 (negated)
-override RPW: u32 = 64u;    // rows per workgroup
+override KF: u32 = 16u;     // heap slots per (subgroup, query), >= k
+override NSG: u32 = 8u;     // most subgroups a workgroup can have: WG / the adapter's smallest subgroup size
+override RU: u32 = 2u;      // rows a subgroup has in flight (1..4)
+override DPW: u32 = 1u;     // vec4 of dims per 16-byte word: 1 f32, 2 f16, 4 int8
+override HS: u32 = NSG * 4u * KF;
 const WG: u32 = 256u;
 
 struct Params {
   nq: u32,
   rows: u32,
-  rowStart: u32,
   rowWords: u32,
   q4: u32,
-  _pad0: u32, _pad1: u32, _pad2: u32,
+  k: u32,
+  segLen: u32,
+  nseg: u32,
+  idBase: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> base: array<vec4<u32>>;
 @group(0) @binding(2) var<storage, read> queries: array<vec4<f32>>;
 @group(0) @binding(3) var<storage, read> sq: array<vec4<f32>>;
-@group(0) @binding(4) var<storage, read_write> scores: array<f32>;
+@group(0) @binding(4) var<storage, read_write> out: array<vec2<u32>>;
 
-fn load4(row: u32, c4: u32) -> vec4<f32> {
+var<workgroup> hk: array<f32, HS>;
+var<workgroup> hid: array<u32, HS>;
+
+const EMPTY_ID: u32 = 0xffffffffu;
+fn negInf() -> f32 { return -0x1.fffffep+127f; }
+
+fn better(ka: f32, ia: u32, kb: f32, ib: u32) -> bool {
+  return ka > kb || (ka == kb && ia < ib);
+}
+
+fn decode(raw: vec4<u32>, w: u32, h: u32) -> vec4<f32> {
   if (PREC == 0u) {
-    return bitcast<vec4<f32>>(base[row * params.rowWords + c4]);
+    return bitcast<vec4<f32>>(raw);
   } else if (PREC == 1u) {
-    let w = base[row * params.rowWords + c4 / 2u];
-    if ((c4 & 1u) == 0u) {
-      return vec4<f32>(unpack2x16float(w.x), unpack2x16float(w.y));
-    }
-    return vec4<f32>(unpack2x16float(w.z), unpack2x16float(w.w));
-  } else {
-    let w = base[row * params.rowWords + c4 / 4u];
-    let codes = unpack4xU8(w[c4 & 3u]);
-    return sq[c4] + vec4<f32>(codes) * sq[params.q4 + c4];
+    let lo = select(raw.z, raw.x, h == 0u);
+    let hi = select(raw.w, raw.y, h == 0u);
+//#if F16
+    return vec4<f32>(vec2<f32>(bitcast<vec2<f16>>(lo)), vec2<f32>(bitcast<vec2<f16>>(hi)));
+//#else
+    return vec4<f32>(unpack2x16float(lo), unpack2x16float(hi));
+//#endif
   }
+  let c4 = w * 4u + h;
+  return sq[c4] + vec4<f32>(unpack4xU8(raw[h])) * sq[params.q4 + c4];
 }
 
 fn term(a: vec4<f32>, b: vec4<f32>) -> f32 {
@@ -50,30 +71,101 @@ fn term(a: vec4<f32>, b: vec4<f32>) -> f32 {
   return -dot(d, d);
 }
 
+fn heapReplace(at: u32, n: u32, key: f32, id: u32) {
+  var p = 0u;
+  loop {
+    let l = 2u * p + 1u;
+    if (l >= n) { break; }
+    var c = l;
+    if (l + 1u < n && better(hk[at + l], hid[at + l], hk[at + l + 1u], hid[at + l + 1u])) { c = l + 1u; }
+    if (!better(key, id, hk[at + c], hid[at + c])) { break; }
+    hk[at + p] = hk[at + c];
+    hid[at + p] = hid[at + c];
+    p = c;
+  }
+  hk[at + p] = key;
+  hid[at + p] = id;
+}
+
 @compute @workgroup_size(WG, 1, 1)
 fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: vec3<u32>,
         @builtin(subgroup_size) sgSize: u32, @builtin(subgroup_invocation_id) lane: u32) {
   let sg = li / sgSize;
   let nsg = WG / sgSize;
-  let first = wid.x * RPW;
-  let last = min(first + RPW, params.rows);
+  let seg = wid.x;
+  let start = seg * params.segLen;
+  let end = min(start + params.segLen, params.rows);
   let nq = min(params.nq, 4u);
-  for (var r = first + sg; r < last; r += nsg) {
-    let row = params.rowStart + r;
-    var acc = vec4<f32>(0.0);
-    for (var c = lane; c < params.q4; c += sgSize) {
-      let b = load4(row, c);
-      acc.x += term(queries[c], b);
-      if (nq > 1u) { acc.y += term(queries[params.q4 + c], b); }
-      if (nq > 2u) { acc.z += term(queries[2u * params.q4 + c], b); }
-      if (nq > 3u) { acc.w += term(queries[3u * params.q4 + c], b); }
+  let k = params.k;
+  let q4 = params.q4;
+  for (var e = li; e < HS; e += WG) {
+    hk[e] = negInf();
+    hid[e] = EMPTY_ID;
+  }
+  workgroupBarrier();
+  var thK = negInf();
+  var thI = EMPTY_ID;
+  let hat = (sg * 4u + lane) * KF;
+  for (var r0 = start + sg * RU; r0 < end; r0 += nsg * RU) {
+    var acc: array<vec4<f32>, 4>;
+    for (var u = 0u; u < RU; u++) { acc[u] = vec4<f32>(0.0); }
+    for (var w = lane; w < params.rowWords; w += sgSize) {
+      var raw: array<vec4<u32>, 4>;
+      for (var u = 0u; u < RU; u++) {
+        raw[u] = vec4<u32>(0u);
+        if (r0 + u < end) { raw[u] = base[(r0 + u) * params.rowWords + w]; }
+      }
+      for (var h = 0u; h < DPW; h++) {
+        let c4 = w * DPW + h;
+        let qa = queries[c4];
+        var qb = vec4<f32>(0.0);
+        var qc = vec4<f32>(0.0);
+        var qd = vec4<f32>(0.0);
+        if (nq > 1u) { qb = queries[q4 + c4]; }
+        if (nq > 2u) { qc = queries[2u * q4 + c4]; }
+        if (nq > 3u) { qd = queries[3u * q4 + c4]; }
+        for (var u = 0u; u < RU; u++) {
+          let b = decode(raw[u], w, h);
+          acc[u].x += term(qa, b);
+          if (nq > 1u) { acc[u].y += term(qb, b); }
+          if (nq > 2u) { acc[u].z += term(qc, b); }
+          if (nq > 3u) { acc[u].w += term(qd, b); }
+        }
+      }
     }
-    let s = subgroupAdd(acc);
-    if (lane == 0u) {
-      scores[r] = s.x;
-      if (nq > 1u) { scores[params.rows + r] = s.y; }
-      if (nq > 2u) { scores[2u * params.rows + r] = s.z; }
-      if (nq > 3u) { scores[3u * params.rows + r] = s.w; }
+    for (var u = 0u; u < RU; u++) {
+      let s = subgroupAdd(acc[u]);
+      let id = params.idBase + r0 + u;
+      if (lane < nq && r0 + u < end) {
+        let key = s[lane];
+        if (better(key, id, thK, thI)) {
+          heapReplace(hat, k, key, id);
+          thK = hk[hat];
+          thI = hid[hat];
+        }
+      }
     }
+  }
+  workgroupBarrier();
+  // Invocation q < nq is lane q of subgroup 0: it folds the other subgroups' heaps into its own.
+  if (li < nq) {
+    for (var g = 1u; g < nsg; g++) {
+      let src = (g * 4u + li) * KF;
+      for (var i = 0u; i < k; i++) {
+        let key = hk[src + i];
+        let id = hid[src + i];
+        if (better(key, id, thK, thI)) {
+          heapReplace(hat, k, key, id);
+          thK = hk[hat];
+          thI = hid[hat];
+        }
+      }
+    }
+  }
+  workgroupBarrier();
+  for (var e = li; e < nq * k; e += WG) {
+    let q = e / k;
+    let i = e % k;
+    out[(q * params.nseg + seg) * k + i] = vec2<u32>(bitcast<u32>(hk[q * KF + i]), hid[q * KF + i]);
   }
 }

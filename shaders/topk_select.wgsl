@@ -1,16 +1,12 @@
-// topk_select: per-workgroup top-k of a score chunk, and the merge of those candidates per query.
+// topk_select: merges candidate lists into each query's best k (the second pass of flat search).
 //
 // Candidates are (key, id) pairs stored as vec2<u32> (f32 bits of the key, id). Larger keys are
 // better; equal keys go to the lower id; the empty pair is (-FLT_MAX, 0xffffffff).
-// Layout of `cand` for a batch of nq queries: [running: nq x k][segments: nq x nseg x k].
-//
-// Entry select_scores (bindings 0 params, 1 scores, 2 cand):
-//   scores: nq x rows f32 (flat_scores output). Workgroup (s, q) keeps the best k of rows
-//   [s*segLen, min((s+1)*segLen, rows)) of query q and writes them to segment s of query q,
-//   best first, ids = idBase + row.
-// Entry merge_pairs (bindings 0 params, 2 cand):
-//   workgroup (q) merges the segments of query q (and the running list when hasRunning = 1)
-//   into the running list.
+// Entry merge_lists (bindings 0 params, 1 cand): the fused kernels (flat_fused, flat_gemv) write
+// nIn lists of k pairs per query (unsorted) at cand[inAt + (q*nIn + l)*k + i]. Workgroup (g, q)
+// merges lists [g*G, min((g+1)*G, nIn)) of query q, plus the running list at runAt + q*k when
+// hasRunning = 1, and writes the best k, best first, at cand[outAt + (q*nOut + g)*k + i]. The
+// host repeats levels until one list per query is left, written over the running list.
 // Workgroup memory holds a sorted list of KP entries plus a staging area of KP entries; a candidate
 // enters staging only if it beats the current k-th best, and a bitonic sort folds staging in.
 
@@ -20,18 +16,18 @@ const EMPTY_ID: u32 = 0xffffffffu;
 
 struct Params {
   nq: u32,
-  rows: u32,        // select: rows per query in `scores`
-  segLen: u32,      // select: rows per segment (multiple of WG)
-  nseg: u32,        // segments per query
+  nIn: u32,         // lists per query in the input region
+  G: u32,           // lists per workgroup
+  nOut: u32,        // lists per query in the output region
   k: u32,
-  idBase: u32,      // select: id of row 0 of this chunk
-  hasRunning: u32,  // merge: 1 when the running list holds earlier results
-  segUsed: u32,     // merge: segments written by the last select (<= nseg, the stride)
+  inAt: u32,        // pair offsets of the regions in `cand`
+  outAt: u32,
+  runAt: u32,
+  hasRunning: u32,  // 1: the running list also takes part (the last level only)
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> scores: array<f32>;
-@group(0) @binding(2) var<storage, read_write> cand: array<vec2<u32>>;
+@group(0) @binding(1) var<storage, read_write> cand: array<vec2<u32>>;
 
 var<workgroup> keys: array<f32, 2u * KP>;
 var<workgroup> ids: array<u32, 2u * KP>;
@@ -107,46 +103,32 @@ fn writeOut(at: u32, lid: u32) {
 }
 
 @compute @workgroup_size(WG, 1, 1)
-fn select_scores(@builtin(local_invocation_id) l: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
+fn merge_lists(@builtin(local_invocation_id) l: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
   let lid = l.x;
-  let s = wid.x;
+  let g = wid.x;
   let q = wid.y;
-  init(lid);
-  let start = s * params.segLen;
-  let end = min(start + params.segLen, params.rows);
-  for (var b = start; b < end; b += WG) {
-    let r = b + lid;
-    if (r < end) { offer(scores[q * params.rows + r], params.idBase + r); }
-    maybeFlush(lid, false);
-  }
-  maybeFlush(lid, true);
-  writeOut(params.nq * params.k + (q * params.nseg + s) * params.k, lid);
-}
-
-@compute @workgroup_size(WG, 1, 1)
-fn merge_pairs(@builtin(local_invocation_id) l: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
-  let lid = l.x;
-  let q = wid.x + wid.y * 65535u;
   if (q >= params.nq) { return; }
   init(lid);
-  let segAt = params.nq * params.k + q * params.nseg * params.k;
-  let m = params.segUsed * params.k;
   if (params.hasRunning == 1u) {
     // The running list is sorted and holds at most k entries: it fills the staging area at once.
     for (var i = lid; i < params.k; i += WG) {
-      let p = cand[q * params.k + i];
-      offer(bitcast<f32>(p.x), p.y);
+      let p = cand[params.runAt + q * params.k + i];
+      if (p.y != EMPTY_ID) { offer(bitcast<f32>(p.x), p.y); }
     }
     maybeFlush(lid, true);
   }
+  let l0 = g * params.G;
+  let l1 = min(l0 + params.G, params.nIn);
+  let at = params.inAt + (q * params.nIn + l0) * params.k;
+  let m = (l1 - l0) * params.k;
   for (var b = 0u; b < m; b += WG) {
     let i = b + lid;
     if (i < m) {
-      let p = cand[segAt + i];
+      let p = cand[at + i];
       if (p.y != EMPTY_ID) { offer(bitcast<f32>(p.x), p.y); }
     }
     maybeFlush(lid, false);
   }
   maybeFlush(lid, true);
-  writeOut(q * params.k, lid);
+  writeOut(params.outAt + (q * params.nOut + g) * params.k, lid);
 }

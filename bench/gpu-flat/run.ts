@@ -6,11 +6,18 @@
  *   npx esbuild bench/gpu-flat/run.ts --bundle --platform=node --format=esm --loader:.wgsl=text \
  *     --external:webgpu --ignore-annotations --outfile=out/device-gpu/gpu-flat.mjs
  *   node out/device-gpu/gpu-flat.mjs --n 1000000 --nq 1,16,64,256,1024 --precisions f32,f16,int8
+ * --ceilings measures the device's fp32 FMA rate, read and copy bandwidth first (bench/gpu-flat/ceilings.ts).
+ * --variants 'a:big=4x8,kc=4;b:big=8x8,target=4096' times each kernel variant (kernelTuning knobs:
+ *   big, kc, ru, target = targetWorkgroups, fan = mergeFanIn) at every case; rows carry `variant`.
+ * --oracle-queries Q checks the first Q queries of every case against a float64 scan of all rows
+ *   on the host (exact ids for f32 up to ties, recall for f16/int8).
  */
 import { parseArgs } from 'node:util';
 import { writeFileSync } from 'node:fs';
 import '../../src/node.js';
 import { GpuFlatIndex } from '../../src/gpu/flat-index.js';
+import { kernelTuning } from '../../src/gpu/flat-shard.js';
+import { measureCeilings } from './ceilings.js';
 import { resolveGpu } from '../../src/gpu/device.js';
 import type { SearchResult } from '../../src/core/types.js';
 import { syntheticQueries, syntheticRow } from './synthetic.js';
@@ -33,6 +40,9 @@ const { values } = parseArgs({
     'load-rows': { type: 'string', default: '0' },
     'load-dir': { type: 'string', default: '/dev/shm' },
     'rerank-factors': { type: 'string', default: '4' },
+    ceilings: { type: 'boolean', default: false },
+    variants: { type: 'string', default: '' },
+    'oracle-queries': { type: 'string', default: '0' },
   },
 });
 const d = Number(values.d);
@@ -59,6 +69,9 @@ interface Row {
   base_gib: number;
   temp_gib: number;
   fill_s: number;
+  variant?: string;
+  oracle_ok?: string;
+  oracle_recall?: number;
 }
 const rows: Row[] = [];
 const exact = new Map<string, SearchResult>();
@@ -76,7 +89,56 @@ const gpu = await resolveGpu();
 const adapter = await gpu!.requestAdapter({ powerPreference: 'high-performance' });
 console.error(`adapter: ${JSON.stringify(adapter?.info)} maxBinding=${adapter?.limits.maxStorageBufferBindingSize} wgStorage=${adapter?.limits.maxComputeWorkgroupStorageSize} features=${[...(adapter?.features ?? [])].join(',')}`);
 
+interface Variant { name: string; knobs: Partial<typeof kernelTuning> }
+const defaults = { ...kernelTuning };
+const variants: Variant[] = values.variants
+  ? values.variants.split(';').map((v) => {
+      const [name, spec = ''] = v.split(':');
+      const knobs: Record<string, unknown> = {};
+      for (const kv of spec.split(',').filter(Boolean)) {
+        const [key, val] = kv.split('=');
+        const field = key === 'target' ? 'targetWorkgroups' : key === 'fan' ? 'mergeFanIn' : key!;
+        knobs[field] = field === 'big' ? val : Number(val);
+      }
+      return { name: name!, knobs: knobs as Partial<typeof kernelTuning> };
+    })
+  : [{ name: 'default', knobs: {} }];
+
+if (values.ceilings) {
+  const dev = await adapter!.requestDevice({ requiredFeatures: ['timestamp-query'], requiredLimits: { maxStorageBufferBindingSize: adapter!.limits.maxStorageBufferBindingSize, maxBufferSize: adapter!.limits.maxBufferSize } });
+  const c = await measureCeilings(dev);
+  console.log(JSON.stringify({ engine: 'tessera', case: 'ceilings', ...c }));
+  dev.destroy();
+}
+
+// float64 top-k of the first oq queries over all n generated rows (host), once per n.
+const oq = Number(values['oracle-queries']);
+function oracle(n: number, q: Float32Array, nq: number): bigint[][] {
+  const best: { s: number; id: number }[][] = Array.from({ length: nq }, () => []);
+  const row = new Float32Array(d);
+  for (let id = 0; id < n; id++) {
+    syntheticRow(SEED, id, d, row);
+    for (let i = 0; i < nq; i++) {
+      let s = 0;
+      for (let j = 0; j < d; j++) s += row[j]! * q[i * d + j]!;
+      const b = best[i]!;
+      if (b.length < k || s > b[b.length - 1]!.s) {
+        b.push({ s, id });
+        b.sort((x, y) => y.s - x.s || x.id - y.id);
+        if (b.length > k) b.pop();
+      }
+    }
+  }
+  return best.map((b) => b.map((x) => BigInt(x.id)));
+}
+
 for (const n of values.n!.split(',').map(Number)) {
+  let truth: bigint[][] | undefined;
+  if (oq > 0) {
+    const t0 = performance.now();
+    truth = oracle(n, syntheticQueries(oq, d, 777), oq);
+    console.error(`float64 oracle of ${oq} queries over ${n} rows: ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  }
   for (const precision of values.precisions!.split(',') as ('f32' | 'f16' | 'int8')[]) {
     const index = await GpuFlatIndex.create(d, 'ip', { precision });
     try {
@@ -102,7 +164,9 @@ for (const n of values.n!.split(',').map(Number)) {
       }
       const factors = precision === 'int8' ? values['rerank-factors']!.split(',').map(Number) : [0];
       for (const factor of factors)
-      for (const nq of nqs) {
+      for (const nq of nqs)
+      for (const variant of variants) {
+        Object.assign(kernelTuning, defaults, variant.knobs);
         // int8: candidates re-ranked exactly per query = max(k + 16, factor * k) (the index option).
         if (factor) (index as unknown as { opts: { rerankFactor?: number } }).opts.rerankFactor = factor;
         const q = syntheticQueries(nq, d, 777);
@@ -117,7 +181,7 @@ for (const n of values.n!.split(',').map(Number)) {
         }
         const wall = (performance.now() - start) / reps;
         const gpuMs = timed ? index.takeGpuMs() / reps : null;
-        const key = `${n}:${nq}`;
+        const key = `${n}:${nq}:${variant.name}`;
         if (precision === 'f32') exact.set(key, last!);
         const row: Row = {
           engine: 'tessera',
@@ -132,10 +196,27 @@ for (const n of values.n!.split(',').map(Number)) {
           qps_wall: +((nq / wall) * 1e3).toFixed(1),
           qps_gpu: gpuMs ? +((nq / gpuMs) * 1e3).toFixed(1) : null,
           base_gib: +(plan.shards.reduce((s, x) => s + x.baseBytes, 0) / 2 ** 30).toFixed(3),
-          temp_gib: +(plan.tempBytes / 2 ** 30).toFixed(3),
+          // What the shards really hold for the search (queries, candidate lists, readback, uniforms).
+          temp_gib: +(Math.max(...(index as unknown as { shards: { tempBytes: number }[] }).shards.map((s) => s.tempBytes)) / 2 ** 30).toFixed(4),
           fill_s: +fillS.toFixed(2),
         };
         if (factor) row.rerank_factor = factor;
+        if (variants.length > 1) row.variant = variant.name;
+        if (truth) {
+          // Ids of the first queries against the float64 oracle: f32 must match up to ties (a
+          // differing id must score within 1e-6 of the oracle's k-th), f16/int8 report recall.
+          let same = 0;
+          let hits = 0;
+          const m = Math.min(oq, nq);
+          for (let i = 0; i < m; i++) {
+            const want = truth[i]!;
+            const got = Array.from(last!.labels.subarray(i * k, (i + 1) * k));
+            if (got.every((g, j) => g === want[j])) same++;
+            hits += got.filter((g) => want.includes(g)).length;
+          }
+          row.oracle_ok = `${same}/${m}`;
+          row.oracle_recall = +(hits / (m * k)).toFixed(4);
+        }
         if (precision !== 'f32' && exact.has(key)) row.recall_vs_f32 = +recall(last!, exact.get(key)!).toFixed(4);
         rows.push(row);
         console.log(JSON.stringify(row));
@@ -178,10 +259,10 @@ if (loadRows > 0) {
   }
 }
 
-console.log('\nprecision        n  nq   wall ms    gpu ms   QPS(gpu)  recall  k\'/k');
+console.log('\nprecision        n  nq   wall ms    gpu ms   QPS(gpu)  recall  k\'/k  variant  oracle');
 for (const r of rows) {
   console.log(
-    `${r.precision.padEnd(5)} ${String(r.n).padStart(10)} ${String(r.nq).padStart(4)} ${r.wall_ms.toFixed(2).padStart(9)} ${(r.gpu_ms ?? NaN).toFixed(2).padStart(9)} ${String(r.qps_gpu ?? r.qps_wall).padStart(10)}  ${r.recall_vs_f32 ?? ''}  ${r.rerank_factor ?? ''}`,
+    `${r.precision.padEnd(5)} ${String(r.n).padStart(10)} ${String(r.nq).padStart(4)} ${r.wall_ms.toFixed(2).padStart(9)} ${(r.gpu_ms ?? NaN).toFixed(2).padStart(9)} ${String(r.qps_gpu ?? r.qps_wall).padStart(10)}  ${r.recall_vs_f32 ?? ''}  ${r.rerank_factor ?? ''}  ${r.variant ?? ''}  ${r.oracle_ok ?? ''} ${r.oracle_recall ?? ''}`,
   );
 }
 if (values.json) writeFileSync(values.json, JSON.stringify(rows, null, 1));

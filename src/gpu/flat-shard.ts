@@ -1,11 +1,14 @@
 /**
  * One device's part of a flat index: base rows in tiles (each within the device's storage-binding
- * limit), and exact search over them: flat_gemm per chunk, topk_select per segment, merge per query.
- * Temporary memory: queries + a scores chunk (bounded by `scratchBytes`) + nq x (1 + segments) x k pairs.
+ * limit), and exact search over them: per tile one fused dispatch (flat_fused, or flat_gemv for
+ * nq <= 4 on adapters with subgroups) that scores and keeps each query's best k per workgroup, then
+ * merge_lists levels folding those lists into a running top-k. Temporary memory: queries +
+ * nq x segments x k candidate pairs (segments <= about targetWorkgroups / query blocks, and capped by
+ * `scratchBytes`), never nq x rows scores.
  */
 import selectWgsl from '../../shaders/topk_select.wgsl';
 import fillWgsl from '../../shaders/fill_random.wgsl';
-import gemmWgsl from '../../shaders/flat_gemm.wgsl';
+import fusedWgsl from '../../shaders/flat_fused.wgsl';
 import gemvWgsl from '../../shaders/flat_gemv.wgsl';
 import { TesseraError } from '../core/errors.js';
 import type { Metric } from '../core/types.js';
@@ -40,12 +43,14 @@ export interface ShardLayout {
   precision: Precision;
   /** Largest tile in bytes (<= the device's storage binding limit). */
   maxTileBytes?: number;
-  /** Budget of the scores chunk in bytes. */
+  /** Cap on the candidate lists of one batch in bytes (default 256 MiB; at least nq x k pairs). */
   scratchBytes?: number;
   /** Tests: poison scratch before every search. */
   debugPoison?: boolean;
   /** Tests: take the path for adapters without subgroups even where they exist. */
   noSubgroups?: boolean;
+  /** Tests: decode f16 with unpack2x16float even where the device has shader-f16. */
+  noShaderF16?: boolean;
 }
 
 interface Tile {
@@ -54,24 +59,71 @@ interface Tile {
   capacity: number;
 }
 
-/** Rows per workgroup of flat_gemv (few queries, subgroups). */
-const GEMV_ROWS = 64;
-
-/** Batches of at least this many queries use the largest flat_gemm block (compute-bound). */
-export const GEMM_MIN_BATCH = 32;
-
 /**
- * Block shape of flat_gemm by batch size. Few queries: memory-bound, so every invocation owns one
- * row (256 rows a workgroup, loads coalesced through workgroup memory) and the query micro-tile is
- * small; many queries: compute-bound, 64 x 128 blocks of 4 x 8 micro-tiles.
+ * Kernel knobs (benchmarks sweep them; pipelines are cached by the compile-time ones).
+ * targetWorkgroups: workgroups one tile's dispatch aims for (segments x query blocks).
+ * kc: vec4 columns staged per step in flat_fused. ru: rows in flight per subgroup in flat_gemv.
+ * big: the micro-tile of flat_fused for batches of >= 48 queries ('4x8': 4 queries x 8 rows per
+ * invocation, 64 x 128 blocks; '8x8': 128 x 128 blocks).
  */
-export function gemmShape(nq: number): { WX: number; WY: number; TR: number; TQ: number } {
-  if (nq <= 4) return { WX: 256, WY: 1, TR: 1, TQ: 4 };
-  if (nq <= 8) return { WX: 128, WY: 2, TR: 2, TQ: 4 };
-  if (nq < GEMM_MIN_BATCH) return { WX: 32, WY: 8, TR: 4, TQ: 4 };
-  // 4 x 8 micro-tiles. 8 x 8 (TQ 8) halves the workgroup-memory reads per multiply-add but measured
-  // slower on the H100 via Dawn/Vulkan (1M x 768, nq=1024: 97 ms against 76 ms), likely spills.
-  return { WX: 16, WY: 16, TR: 8, TQ: 4 };
+export const kernelTuning = { targetWorkgroups: 2048, kc: 4, ru: 2, big: '4x8' as '4x8' | '8x8' | '8x4', mergeFanIn: 32 };
+
+/** Batches of at least this many queries use the largest flat_fused block (compute-bound). */
+export const GEMM_MIN_BATCH = 48;
+
+/** A block shape of flat_fused: WX x WY invocations of TQ queries x TR rows. */
+export interface FusedShape {
+  WX: number;
+  WY: number;
+  TR: number;
+  TQ: number;
+}
+
+/** Candidate block shapes for a batch, preferred first; smaller ones serve when memory is short (large k). */
+function fusedShapes(nq: number): FusedShape[] {
+  const small: FusedShape[] = [
+    { WX: 64, WY: 2, TR: 2, TQ: 1 },
+    { WX: 64, WY: 1, TR: 2, TQ: 1 },
+    { WX: 32, WY: 1, TR: 2, TQ: 1 },
+  ];
+  let lead: FusedShape[];
+  if (nq <= 8) lead = [{ WX: 64, WY: 2, TR: 2, TQ: 4 }];
+  else if (nq <= 16) lead = [{ WX: 32, WY: 4, TR: 4, TQ: 4 }];
+  else if (nq < GEMM_MIN_BATCH) lead = [{ WX: 32, WY: 8, TR: 4, TQ: 4 }];
+  else {
+    const big: Record<string, FusedShape> = { '4x8': { WX: 16, WY: 16, TR: 8, TQ: 4 }, '8x8': { WX: 16, WY: 16, TR: 8, TQ: 8 }, '8x4': { WX: 16, WY: 16, TR: 4, TQ: 8 } };
+    lead = [big[kernelTuning.big] ?? big['4x8']!, { WX: 16, WY: 16, TR: 8, TQ: 4 }, { WX: 32, WY: 8, TR: 4, TQ: 4 }];
+  }
+  return [...lead, { WX: 64, WY: 2, TR: 2, TQ: 4 }, ...small];
+}
+
+/** Workgroup bytes of flat_fused for a shape: staging/score area (vec4 slots) and the heaps. */
+export function fusedLayout(s: FusedShape, kc: number, kf: number, selp: number): { smv: number; bytes: number } {
+  const BQ = s.WY * s.TQ;
+  const BR = s.WX * s.TR;
+  const smv = Math.max(kc * (BQ + BR), Math.ceil((BR * (BQ / selp + 1)) / 4));
+  return { smv, bytes: smv * 16 + BQ * kf * 8 };
+}
+
+/** The first shape (and selection pieces) that fits the workgroup memory, or undefined. */
+export function pickFusedShape(nq: number, kf: number, maxStorage: number, maxInvocations = 256): { shape: FusedShape; selp: number; smv: number; kc: number } | undefined {
+  for (const shape of fusedShapes(nq)) {
+    if (shape.WX * shape.WY > maxInvocations) continue;
+    for (const kc of kf > 64 ? [4] : [kernelTuning.kc, 4]) {
+      for (let selp = 1; selp <= shape.TQ; selp *= 2) {
+        const { smv, bytes } = fusedLayout(shape, kc, kf, selp);
+        if (bytes <= maxStorage) return { shape, selp, smv, kc };
+      }
+    }
+  }
+  return undefined;
+}
+
+/** Heap slots per query for k (a power of two, at least 4): a compile-time fact of the kernels. */
+export function heapSlots(k: number): number {
+  let p = 4;
+  while (p < k) p *= 2;
+  return p;
 }
 
 /** What a scorer may know about a shard (compile-time facts of its pipelines). */
@@ -88,20 +140,28 @@ export interface ShardInfo {
 }
 
 /**
- * The scoring step of flat search, pluggable: one dispatch that writes scores (nq x rows f32,
- * larger is better: ip = q.x, l2 = -|q-x|^2) for rows [rowStart, rowStart + rows) of one tile.
- * The pipeline's bind group 0 must match shaders/flat_gemm.wgsl: 0 params (uniform: nq, rows,
- * rowStart, rowWords, q4), 1 base tile (array<vec4<u32>>), 2 queries (nq x q4 vec4<f32>), 3 sq
- * decode params (int8: vmin[q4 vec4] then step[q4 vec4]), 4 scores. The dispatch is
- * (ceil(rows / BR), ceil(nq / BQ)). Per-segment top-k selection and the merge stay as they are.
- * The tensor-core int8 scorer (src/gpu/tensor/) registers here.
+ * The fused scoring step of flat search, pluggable. Contract (the built-in flat_fused.wgsl and
+ * flat_gemv.wgsl follow it; the tensor-core int8 scorer of src/gpu/tensor/ may register here):
+ * - One dispatch per tile of `(nseg, ceil(nq / BQ))` workgroups. Workgroup (s, b) scores queries
+ *   [b*BQ, (b+1)*BQ) against tile rows [s*segLen, min((s+1)*segLen, rows)) and writes, for each of
+ *   its queries q, the k best of those rows (any order) as vec2<u32>(bitcast<u32>(key), idBase + row)
+ *   at out[(q * nseg + s) * k + i], i < k; slots with no row are (bits of -FLT_MAX, 0xffffffff).
+ *   Keys are larger-is-better: ip = q.x, l2 = -|q - x|^2 (int8: from the SQ-decoded row).
+ *   Nothing may be written outside those lists (the buffer also holds the merge levels).
+ * - Bind group 0: 0 params (uniform, 32 bytes: nq, rows, rowWords, q4, k, segLen, nseg, idBase),
+ *   1 base tile (array<vec4<u32>>), 2 queries (nq x q4 vec4<f32>, zero-padded), 3 sq decode params
+ *   (int8: vmin[q4 vec4] then step[q4 vec4]), 4 out (array<vec2<u32>>, read_write).
+ * - segLen is a multiple of BR chosen by the shard; nseg = ceil(rows / segLen) <= 65535.
+ * - Pipelines are cached under `ext:<name>:<key>`: the key must name every compile-time fact
+ *   (k enters as a uniform; a scorer whose workgroup memory depends on k puts its class in the key).
+ * The shard then merges the lists per tile (merge_lists) into a running top-k.
  */
 export interface ChunkScorer {
   name: string;
-  accepts(shard: ShardInfo, nq: number): boolean;
-  /** Workgroup footprint and a cache key of the compile-time facts the pipeline depends on. */
-  shape(shard: ShardInfo, nq: number): { BR: number; BQ: number; key: string };
-  pipeline(device: GPUDevice, shard: ShardInfo, nq: number): GPUComputePipeline;
+  accepts(shard: ShardInfo, nq: number, k: number): boolean;
+  /** Rows per block (segLen is a multiple), queries per workgroup, and the pipeline cache key. */
+  shape(shard: ShardInfo, nq: number, k: number): { BR: number; BQ: number; key: string };
+  pipeline(device: GPUDevice, shard: ShardInfo, nq: number, k: number): GPUComputePipeline;
 }
 
 const chunkScorers: ChunkScorer[] = [];
@@ -111,6 +171,19 @@ export function registerChunkScorer(scorer: ChunkScorer): void {
   chunkScorers.unshift(scorer);
 }
 
+/** Keeps the lines of WGSL between `//#if F16` and `//#else`/`//#endif` when f16, else the others. */
+export function wgslVariant(src: string, f16: boolean): string {
+  const out: string[] = [];
+  let mode: 'all' | 'if' | 'else' = 'all';
+  for (const line of src.split('\n')) {
+    const t = line.trim();
+    if (t === '//#if F16') { mode = 'if'; continue; }
+    if (t === '//#else') { mode = 'else'; continue; }
+    if (t === '//#endif') { mode = 'all'; continue; }
+    if (mode === 'all' || (mode === 'if') === f16) out.push(line);
+  }
+  return out.join('\n');
+}
 
 /** Largest power-of-two candidate list that fits the device's workgroup memory. */
 export function maxSelectK(maxWorkgroupStorage: number): number {
@@ -134,7 +207,7 @@ export class FlatShard {
   private tiles: Tile[] = [];
   private pipelines = new Map<string, GPUComputePipeline>();
   private sqBuffer: GPUBuffer | undefined;
-  private scratch: { scores?: GPUBuffer; cand?: GPUBuffer; queries?: GPUBuffer; readback?: GPUBuffer; uniforms?: GPUBuffer } = {};
+  private scratch: { cand?: GPUBuffer; queries?: GPUBuffer; readback?: GPUBuffer; uniforms?: GPUBuffer } = {};
   private scratchBytes: number;
   ntotal = 0;
 
@@ -151,7 +224,10 @@ export class FlatShard {
     if (this.rowsPerTile < 1) {
       throw new TesseraError('UNSUPPORTED', `one row of d=${layout.d} needs ${this.rowBytes} bytes, more than the device's storage binding limit ${tileLimit}`);
     }
-    this.kLimit = maxSelectK(ctx.maxWorkgroupStorage);
+    // The merge's sorted list and the fused kernel's heaps (smallest block shape) must both fit.
+    let kf = 4;
+    while (kf * 2 <= maxSelectK(ctx.maxWorkgroupStorage) && pickFusedShape(1, kf * 2, ctx.maxWorkgroupStorage) !== undefined) kf *= 2;
+    this.kLimit = kf;
     this.scratchBytes = Math.min(layout.scratchBytes ?? 256 * 1024 * 1024, ctx.maxBinding);
   }
 
@@ -391,41 +467,64 @@ export class FlatShard {
     return p;
   }
 
+  /** Native shader-f16 decoding where the device has it (the halves' bits are the same either way). */
+  private get nativeF16(): boolean {
+    return this.layout.precision === 'f16' && this.ctx.hasF16 && !this.layout.noShaderF16;
+  }
+
+  /** Most subgroups a 256-invocation workgroup can have on this adapter. */
+  private get maxSubgroups(): number {
+    const min = (this.ctx.adapter?.info as { subgroupMinSize?: number } | undefined)?.subgroupMinSize ?? 4;
+    return Math.ceil(256 / Math.max(1, min));
+  }
+
   /**
-   * The scoring step for a batch of nq queries: a registered ChunkScorer that accepts this shard
-   * (e.g. the tensor-core int8 scorer), else flat_gemm with a block shape for the batch size
-   * (gemmShape). Pipelines are cached by compile-time facts only; sizes are uniforms.
+   * The fused scoring step for a batch of nq queries and k: a registered ChunkScorer that accepts
+   * this shard, else flat_gemv (nq <= 4, subgroups, heaps fit) or flat_fused with the block shape
+   * for the batch size. Pipelines are cached by compile-time facts only; sizes are uniforms.
    */
-  private scorer(nq: number): { pipeline: GPUComputePipeline; BR: number; BQ: number } {
+  scorerFor(nq: number, k: number): { pipeline: GPUComputePipeline; BR: number; BQ: number; key: string } {
     for (const s of chunkScorers) {
-      if (s.accepts(this.info, nq)) {
-        const shape = s.shape(this.info, nq);
-        return { pipeline: this.pipeline(`ext:${s.name}:${shape.key}`, () => s.pipeline(this.ctx.device, this.info, nq)), BR: shape.BR, BQ: shape.BQ };
+      if (s.accepts(this.info, nq, k)) {
+        const shape = s.shape(this.info, nq, k);
+        const key = `ext:${s.name}:${shape.key}`;
+        return { pipeline: this.pipeline(key, () => s.pipeline(this.ctx.device, this.info, nq, k)), BR: shape.BR, BQ: shape.BQ, key };
       }
     }
     const prec = PREC_CODE[this.layout.precision];
     const metric = this.layout.metric === 'ip' ? 0 : 1;
-    if (nq <= 4 && this.ctx.hasSubgroups && !this.layout.noSubgroups) {
-      // Memory-bound: one subgroup per row, coalesced, no barriers (flat_gemv.wgsl).
-      const pipeline = this.pipeline(`gemv:${prec}:${metric}`, () =>
+    const dpw = DIMS_PER_WORD[this.layout.precision] / 4;
+    const f16 = this.nativeF16;
+    const kf = heapSlots(k);
+    const nsg = this.maxSubgroups;
+    if (nq <= 4 && this.ctx.hasSubgroups && !this.layout.noSubgroups && nsg * 4 * kf * 8 <= this.ctx.maxWorkgroupStorage) {
+      const ru = kernelTuning.ru;
+      const key = `gemv:${prec}:${metric}:${f16 ? 'h' : 'p'}:${kf}:${nsg}:${ru}`;
+      const pipeline = this.pipeline(key, () =>
         this.ctx.device.createComputePipeline({
-          label: `flat_gemv ${this.layout.precision} ${this.layout.metric}`,
+          label: `flat_gemv ${this.layout.precision} ${this.layout.metric} KF=${kf}`,
           layout: 'auto',
-          compute: { module: this.ctx.device.createShaderModule({ label: 'flat_gemv', code: gemvWgsl }), entryPoint: 'main', constants: { PREC: prec, METRIC: metric, RPW: GEMV_ROWS } },
+          compute: { module: this.ctx.device.createShaderModule({ label: 'flat_gemv', code: wgslVariant(gemvWgsl, f16) }), entryPoint: 'main', constants: { PREC: prec, METRIC: metric, KF: kf, NSG: nsg, RU: ru, DPW: dpw } },
         }),
       );
-      // Queries beyond 4 never reach here; BQ = 4 makes the dispatch one workgroup row.
-      return { pipeline, BR: GEMV_ROWS, BQ: 4 };
+      return { pipeline, BR: 1, BQ: 4, key };
     }
-    const g = gemmShape(nq);
-    const pipeline = this.pipeline(`gemm:${prec}:${metric}:${g.WX}x${g.WY}x${g.TR}x${g.TQ}`, () =>
+    const pick = pickFusedShape(nq, kf, this.ctx.maxWorkgroupStorage, this.ctx.device.limits.maxComputeInvocationsPerWorkgroup);
+    if (!pick) throw new TesseraError('INVALID_ARGUMENT', `k=${k} does not fit ${this.ctx.label}'s workgroup memory (${this.ctx.maxWorkgroupStorage} bytes): ask for fewer neighbours`);
+    const g = pick.shape;
+    const key = `fused:${prec}:${metric}:${f16 ? 'h' : 'p'}:${g.WX}x${g.WY}x${g.TR}x${g.TQ}:${pick.kc}:${kf}:${pick.selp}`;
+    const pipeline = this.pipeline(key, () =>
       this.ctx.device.createComputePipeline({
-        label: `flat_gemm ${this.layout.precision} ${this.layout.metric} ${g.WX}x${g.WY} ${g.TR}x${g.TQ}`,
+        label: `flat_fused ${this.layout.precision} ${this.layout.metric} ${g.WX}x${g.WY} ${g.TQ}x${g.TR} KF=${kf}`,
         layout: 'auto',
-        compute: { module: this.ctx.device.createShaderModule({ label: 'flat_gemm', code: gemmWgsl }), entryPoint: 'main', constants: { PREC: prec, METRIC: metric, ...g } },
+        compute: {
+          module: this.ctx.device.createShaderModule({ label: 'flat_fused', code: wgslVariant(fusedWgsl, f16) }),
+          entryPoint: 'main',
+          constants: { PREC: prec, METRIC: metric, ...g, KC: pick.kc, KF: kf, SELP: pick.selp, SMV: pick.smv, DPW: dpw },
+        },
       }),
     );
-    return { pipeline, BR: g.WX * g.TR, BQ: g.WY * g.TQ };
+    return { pipeline, BR: g.WX * g.TR, BQ: g.WY * g.TQ, key };
   }
 
   /** What a ChunkScorer may know about this shard. */
@@ -433,13 +532,13 @@ export class FlatShard {
     return { d: this.layout.d, metric: this.layout.metric, precision: this.layout.precision, rowWords: this.rowWords, q4: this.q4, features: this.ctx.device.features, adapter: this.ctx.adapter };
   }
 
-  private selectPipeline(entry: 'select_scores' | 'merge_pairs', kp: number): GPUComputePipeline {
-    return this.pipeline(`${entry}:${kp}`, () => {
+  private mergePipeline(kp: number): GPUComputePipeline {
+    return this.pipeline(`merge_lists:${kp}`, () => {
       const module = this.ctx.device.createShaderModule({ label: 'topk_select', code: selectWgsl });
       return this.ctx.device.createComputePipeline({
-        label: `${entry} KP=${kp}`,
+        label: `merge_lists KP=${kp}`,
         layout: 'auto',
-        compute: { module, entryPoint: entry, constants: { KP: kp } },
+        compute: { module, entryPoint: 'merge_lists', constants: { KP: kp } },
       });
     });
   }
@@ -454,16 +553,39 @@ export class FlatShard {
     return b;
   }
 
-  /** Largest query batch and the chunk rows / segments used for it. */
-  batchPlan(nq: number, k: number): { nqb: number; chunkRows: number; nseg: number } {
+  /** Bytes of temporary GPU memory this shard holds now (queries, candidate lists, readback, uniforms). */
+  get tempBytes(): number {
+    return Object.values(this.scratch).reduce((s, b) => s + (b?.size ?? 0), 0);
+  }
+
+  /**
+   * Segments (workgroups along rows) of a tile of `rows` rows for a batch: about targetWorkgroups
+   * workgroups a dispatch, at most `scratchBytes` of candidate lists (at least one list per query).
+   */
+  segmentPlan(rows: number, nq: number, k: number, BR: number, BQ: number): { segLen: number; nseg: number } {
+    const qBlocks = Math.ceil(nq / BQ);
+    const blocks = Math.ceil(rows / BR);
+    const byTarget = Math.ceil(kernelTuning.targetWorkgroups / qBlocks);
+    const byBytes = Math.floor(this.scratchBytes / (nq * k * 8));
+    const want = Math.max(1, Math.min(byTarget, byBytes, blocks, 65535));
+    const segLen = Math.ceil(blocks / want) * BR;
+    return { segLen, nseg: Math.ceil(rows / segLen) };
+  }
+
+  /** Candidate pairs a batch needs: lists of the largest tile (region A), the first merge level (B), the running list. */
+  private candPlan(nqb: number, k: number, BR: number, BQ: number): { a: number; b: number; total: number } {
+    const nseg = Math.max(1, ...this.tiles.map((t) => (t.rows > 0 ? this.segmentPlan(t.rows, nqb, k, BR, BQ).nseg : 1)));
+    const a = nqb * nseg * k;
+    const b = nqb * Math.ceil(nseg / kernelTuning.mergeFanIn) * k;
+    return { a, b, total: a + b + nqb * k };
+  }
+
+  /** Largest query batch and the temporary bytes planned for it (queries, candidates, readback). */
+  batchPlan(nq: number, k: number): { nqb: number; candBytes: number; tempBytes: number } {
     const nqb = Math.min(nq, MAX_BATCH);
-    const BR = 64; // the narrowest scorer: chunks stay within 65535 workgroups along rows
-    const maxTileRows = Math.max(1, ...this.tiles.map((t) => t.rows));
-    let chunkRows = Math.min(maxTileRows, Math.floor(this.scratchBytes / (nqb * 4)), 65535 * BR);
-    chunkRows = Math.max(chunkRows, 1);
-    const nseg = Math.max(1, Math.min(Math.ceil(2048 / nqb), Math.ceil(chunkRows / 1024)));
-    void k;
-    return { nqb, chunkRows, nseg };
+    const { BR, BQ } = this.scorerFor(nqb, k);
+    const candBytes = this.candPlan(nqb, k, BR, BQ).total * 8;
+    return { nqb, candBytes, tempBytes: candBytes + nqb * this.q4 * 16 + nqb * k * 8 };
   }
 
   /** Exact top-k of padded queries (nq x q4*4 f32) over this shard's rows. */
@@ -475,7 +597,7 @@ export class FlatShard {
     if (k > this.kLimit) {
       throw new TesseraError('INVALID_ARGUMENT', `k=${k} exceeds what ${this.ctx.label} selects on the GPU (${this.kLimit}): ask for fewer neighbours`);
     }
-    const { nqb: maxB } = this.batchPlan(nq, k);
+    const maxB = Math.min(nq, MAX_BATCH);
     for (let q0 = 0; q0 < nq; q0 += maxB) {
       const nqb = Math.min(maxB, nq - q0);
       const part = await this.searchBatch(queries.subarray(q0 * this.q4 * 4, (q0 + nqb) * this.q4 * 4), nqb, k);
@@ -487,11 +609,11 @@ export class FlatShard {
 
   private async searchBatch(queries: Float32Array, nqb: number, k: number): Promise<ShardResult> {
     const device = this.ctx.device;
-    const { chunkRows, nseg } = this.batchPlan(nqb, k);
+    const scorer = this.scorerFor(nqb, k);
+    const { a: regionA, b: regionB, total } = this.candPlan(nqb, k, scorer.BR, scorer.BQ);
     const kp = Math.max(nextPow2(k), 2 * SELECT_WG);
     const qBuf = await this.scratchBuffer('queries', queries.byteLength, BufferUsage.STORAGE | BufferUsage.COPY_DST);
-    const scores = await this.scratchBuffer('scores', nqb * chunkRows * 4, BufferUsage.STORAGE);
-    const candBytes = nqb * (1 + nseg) * k * 8;
+    const candBytes = total * 8;
     const cand = await this.scratchBuffer('cand', candBytes, BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST);
     const readBytes = nqb * k * 8;
     const readback = await this.scratchBuffer('readback', readBytes, BufferUsage.MAP_READ | BufferUsage.COPY_DST);
@@ -503,81 +625,79 @@ export class FlatShard {
       for (let i = 0; i < poison.length; i += 2) { poison[i] = 0x7fbadbad; poison[i + 1] = 0xdeadbeef; }
       device.queue.writeBuffer(cand, 0, poison);
     }
+    const runAt = regionA + regionB;
+    const fan = kernelTuning.mergeFanIn;
 
-    // One dispatch triple per chunk; params of each dispatch sit at their own 256-byte slot.
-    const chunks: { tile: Tile; rowStart: number; rows: number; idBase: number }[] = [];
+    // Per tile: the fused dispatch into region A, then merge levels A -> B -> A ... with the last
+    // one folding into the running list. Each dispatch's params sit at their own 256-byte slot.
+    interface Step { pipeline: GPUComputePipeline; params: number[]; bind: (u: GPUBufferBinding) => GPUBindGroupEntry[]; groups: [number, number] }
+    const steps: Step[] = [];
     let idBase = 0;
+    let merged = 0;
     for (const tile of this.tiles) {
-      for (let r = 0; r < tile.rows; r += chunkRows) chunks.push({ tile, rowStart: r, rows: Math.min(chunkRows, tile.rows - r), idBase: idBase + r });
-      idBase += tile.rows;
-    }
-    const uniforms = await this.scratchBuffer('uniforms', chunks.length * 3 * UNIFORM_STRIDE, BufferUsage.UNIFORM | BufferUsage.COPY_DST);
-    const params = new Uint32Array((chunks.length * 3 * UNIFORM_STRIDE) / 4);
-    const { pipeline: scoresPipe, BR, BQ } = this.scorer(nqb);
-    const selectPipe = this.selectPipeline('select_scores', kp);
-    const mergePipe = this.selectPipeline('merge_pairs', kp);
-    const enc = device.createCommandEncoder({ label: 'tessera flat search' });
-    chunks.forEach((c, i) => {
-      const segLen = Math.ceil(Math.ceil(c.rows / nseg) / SELECT_WG) * SELECT_WG;
-      const segUsed = Math.ceil(c.rows / segLen);
-      const u0 = (i * 3 * UNIFORM_STRIDE) / 4;
-      params.set([nqb, c.rows, c.rowStart, this.rowWords, this.q4], u0);
-      const u1 = u0 + UNIFORM_STRIDE / 4;
-      params.set([nqb, c.rows, segLen, nseg, k, c.idBase, 0, segUsed], u1);
-      const u2 = u1 + UNIFORM_STRIDE / 4;
-      params.set([nqb, c.rows, segLen, nseg, k, c.idBase, i > 0 ? 1 : 0, segUsed], u2);
-      const uni = (slot: number): GPUBufferBinding => ({ buffer: uniforms, offset: (i * 3 + slot) * UNIFORM_STRIDE, size: 32 });
-      const ts = this.timer;
-      const pass = enc.beginComputePass(
-        ts && (i === 0 || i === chunks.length - 1)
-          ? { timestampWrites: { querySet: ts.set, ...(i === 0 ? { beginningOfPassWriteIndex: 0 } : {}), ...(i === chunks.length - 1 ? { endOfPassWriteIndex: 1 } : {}) } }
-          : {},
-      );
-      pass.setPipeline(scoresPipe);
-      pass.setBindGroup(0, device.createBindGroup({
-        layout: scoresPipe.getBindGroupLayout(0),
-        entries: [
-          { binding: 0, resource: uni(0) },
-          { binding: 1, resource: { buffer: c.tile.buffer, offset: 0, size: c.tile.capacity * this.rowBytes } },
+      if (tile.rows === 0) continue;
+      const { segLen, nseg } = this.segmentPlan(tile.rows, nqb, k, scorer.BR, scorer.BQ);
+      const buf = tile.buffer;
+      const size = tile.capacity * this.rowBytes;
+      steps.push({
+        pipeline: scorer.pipeline,
+        params: [nqb, tile.rows, this.rowWords, this.q4, k, segLen, nseg, idBase],
+        bind: (u) => [
+          { binding: 0, resource: u },
+          { binding: 1, resource: { buffer: buf, offset: 0, size } },
           { binding: 2, resource: { buffer: qBuf, offset: 0, size: queries.byteLength } },
           { binding: 3, resource: { buffer: sq } },
-          { binding: 4, resource: { buffer: scores, offset: 0, size: nqb * c.rows * 4 } },
+          { binding: 4, resource: { buffer: cand, offset: 0, size: regionA * 8 } },
         ],
-      }));
-      pass.dispatchWorkgroups(Math.ceil(c.rows / BR), Math.ceil(nqb / BQ));
-      pass.setPipeline(selectPipe);
-      pass.setBindGroup(0, device.createBindGroup({
-        layout: selectPipe.getBindGroupLayout(0),
-        entries: [
-          { binding: 0, resource: uni(1) },
-          { binding: 1, resource: { buffer: scores, offset: 0, size: nqb * c.rows * 4 } },
-          { binding: 2, resource: { buffer: cand, offset: 0, size: candBytes } },
-        ],
-      }));
-      pass.dispatchWorkgroups(segUsed, nqb);
-      pass.setPipeline(mergePipe);
-      pass.setBindGroup(0, device.createBindGroup({
-        layout: mergePipe.getBindGroupLayout(0),
-        entries: [
-          { binding: 0, resource: uni(2) },
-          { binding: 2, resource: { buffer: cand, offset: 0, size: candBytes } },
-        ],
-      }));
-      pass.dispatchWorkgroups(Math.min(nqb, 65535), Math.ceil(nqb / 65535));
-      pass.end();
+        groups: [nseg, Math.ceil(nqb / scorer.BQ)],
+      });
+      let nIn = nseg;
+      let inAt = 0;
+      for (;;) {
+        const nOut = Math.ceil(nIn / fan);
+        const last = nOut === 1;
+        const outAt = last ? runAt : inAt === 0 ? regionA : 0;
+        const hasRunning = last && merged > 0 ? 1 : 0;
+        steps.push({
+          pipeline: this.mergePipeline(kp),
+          params: [nqb, nIn, fan, nOut, k, inAt, outAt, runAt, hasRunning],
+          bind: (u) => [
+            { binding: 0, resource: u },
+            { binding: 1, resource: { buffer: cand, offset: 0, size: candBytes } },
+          ],
+          groups: [nOut, nqb],
+        });
+        if (last) break;
+        nIn = nOut;
+        inAt = outAt;
+      }
+      merged++;
+      idBase += tile.rows;
+    }
+    const uniforms = await this.scratchBuffer('uniforms', steps.length * UNIFORM_STRIDE, BufferUsage.UNIFORM | BufferUsage.COPY_DST);
+    const params = new Uint32Array((steps.length * UNIFORM_STRIDE) / 4);
+    const enc = device.createCommandEncoder({ label: 'tessera flat search' });
+    const ts = this.timer;
+    const pass = enc.beginComputePass(ts ? { timestampWrites: { querySet: ts.set, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 } } : {});
+    steps.forEach((st, i) => {
+      params.set(st.params, (i * UNIFORM_STRIDE) / 4);
+      pass.setPipeline(st.pipeline);
+      pass.setBindGroup(0, device.createBindGroup({ layout: st.pipeline.getBindGroupLayout(0), entries: st.bind({ buffer: uniforms, offset: i * UNIFORM_STRIDE, size: 48 }) }));
+      pass.dispatchWorkgroups(st.groups[0], st.groups[1]);
     });
-    enc.copyBufferToBuffer(cand, 0, readback, 0, readBytes);
-    if (this.timer) {
-      enc.resolveQuerySet(this.timer.set, 0, 2, this.timer.resolve, 0);
-      enc.copyBufferToBuffer(this.timer.resolve, 0, this.timer.read, 0, 16);
+    pass.end();
+    enc.copyBufferToBuffer(cand, runAt * 8, readback, 0, readBytes);
+    if (ts) {
+      enc.resolveQuerySet(ts.set, 0, 2, ts.resolve, 0);
+      enc.copyBufferToBuffer(ts.resolve, 0, ts.read, 0, 16);
     }
     device.queue.writeBuffer(uniforms, 0, params);
     device.queue.submit([enc.finish()]);
     await this.map(readback);
-    if (this.timer) {
-      await this.map(this.timer.read);
-      const t = new BigUint64Array(this.timer.read.getMappedRange(0, 16).slice(0));
-      this.timer.read.unmap();
+    if (ts) {
+      await this.map(ts.read);
+      const t = new BigUint64Array(ts.read.getMappedRange(0, 16).slice(0));
+      ts.read.unmap();
       this.gpuNs += Number(t[1]! - t[0]!);
     }
     const pairs = new Uint32Array(readback.getMappedRange(0, readBytes).slice(0));

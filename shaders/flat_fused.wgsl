@@ -1,0 +1,256 @@
+// flat_fused: exact scores of a query batch against one base tile fused with per-workgroup top-k.
+// Scores never leave the workgroup: each workgroup scans a segment of rows block by block
+// (register-blocked GEMM, both operands staged through workgroup memory), parks each block's
+// scores in workgroup memory, and one invocation per query folds the rows that beat its current
+// k-th best into a binary heap of the best k (rejecting most rows with one compare). At the end it
+// writes each query's k best (unsorted) as one candidate list; topk_select.wgsl merge_lists merges
+// the lists. Temporary memory is nq x segments x k pairs, never nq x rows.
+//
+// Bindings: 0 params, 1 base tile (16-byte words), 2 queries (nq x q4 vec4<f32>, zero-padded),
+// 3 sq (int8 decode: vmin[q4 vec4] then step[q4 vec4]), 4 out (vec2<u32>: f32 bits of the key, id).
+// Keys are larger-is-better (ip: q.x, l2: -|q-x|^2); ties go to the lower id; empty slots are
+// (-FLT_MAX, 0xffffffff). Workgroup (s, b) covers rows [s*segLen, min((s+1)*segLen, rows)) and
+// queries [b*BQ, (b+1)*BQ) and writes list s of each of its queries at out[(q*nseg + s)*k + i].
+//
+// Block shape: WX x WY invocations, each accumulating TQ queries x TR rows (BQ = WY*TQ queries x
+// BR = WX*TR rows a block). KC vec4 columns are staged per step; the next step's global loads are
+// issued into registers before the current step's multiply-adds (register double buffering).
+// The block's scores go to workgroup memory in SELP pieces of BQ/SELP queries (to fit small
+// workgroup memories); the staging area and the score area share one array.
+//#if F16
+enable f16;
+//#endif
+
+override PREC: u32 = 0u;    // 0 f32, 1 f16 (packed in u32, or native with shader-f16), 2 int8 SQ
+override METRIC: u32 = 0u;  // 0 inner product, 1 squared L2 (negated)
+override WX: u32 = 16u;
+override WY: u32 = 16u;
+override TR: u32 = 8u;      // rows per invocation (<= 8)
+override TQ: u32 = 4u;      // queries per invocation (<= 8)
+override KC: u32 = 4u;      // vec4 columns per step: a multiple of 4 (an int8 word holds 4)
+override KF: u32 = 16u;     // heap slots per query (>= k)
+override SELP: u32 = 1u;    // pieces the score block is selected in (divides TQ)
+override SMV: u32 = 4096u;  // vec4 slots of `sm`: max(KC*(BQ+BR), ceil(BR*(BQ/SELP+1)/4)), from the host
+override DPW: u32 = 1u;     // vec4 of dims per 16-byte word: 1 f32, 2 f16, 4 int8
+override BQ: u32 = WY * TQ;
+override BR: u32 = WX * TR;
+override NT: u32 = WX * WY;
+override HS: u32 = BQ * KF;
+
+struct Params {
+  nq: u32,
+  rows: u32,
+  rowWords: u32,
+  q4: u32,
+  k: u32,
+  segLen: u32,   // a multiple of BR
+  nseg: u32,     // lists per query in `out`
+  idBase: u32,   // id of row 0 of this tile
+}
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> base: array<vec4<u32>>;
+@group(0) @binding(2) var<storage, read> queries: array<vec4<f32>>;
+@group(0) @binding(3) var<storage, read> sq: array<vec4<f32>>;
+@group(0) @binding(4) var<storage, read_write> out: array<vec2<u32>>;
+
+var<workgroup> sm: array<vec4<f32>, SMV>;
+var<workgroup> hk: array<f32, HS>;
+var<workgroup> hid: array<u32, HS>;
+
+const EMPTY_ID: u32 = 0xffffffffu;
+fn negInf() -> f32 { return -0x1.fffffep+127f; }
+
+fn better(ka: f32, ia: u32, kb: f32, ib: u32) -> bool {
+  return ka > kb || (ka == kb && ia < ib);
+}
+
+// Raw 16-byte word w of row `row`.
+fn word(row: u32, w: u32) -> vec4<u32> {
+  return base[row * params.rowWords + w];
+}
+
+// vec4 h of word w (dims 4*(w*DPW + h) .. +3), decoded to f32.
+fn decode(raw: vec4<u32>, w: u32, h: u32) -> vec4<f32> {
+  if (PREC == 0u) {
+    return bitcast<vec4<f32>>(raw);
+  } else if (PREC == 1u) {
+    let lo = select(raw.z, raw.x, h == 0u);
+    let hi = select(raw.w, raw.y, h == 0u);
+//#if F16
+    // shader-f16: halves converted natively.
+    return vec4<f32>(vec2<f32>(bitcast<vec2<f16>>(lo)), vec2<f32>(bitcast<vec2<f16>>(hi)));
+//#else
+    return vec4<f32>(unpack2x16float(lo), unpack2x16float(hi));
+//#endif
+  }
+  let c4 = w * 4u + h;
+  return sq[c4] + vec4<f32>(unpack4xU8(raw[h])) * sq[params.q4 + c4];
+}
+
+// Replaces the heap's worst entry (its root) by (key, id) and sifts it down; n = k entries.
+fn heapReplace(at: u32, n: u32, key: f32, id: u32) {
+  var p = 0u;
+  loop {
+    let l = 2u * p + 1u;
+    if (l >= n) { break; }
+    var c = l;
+    if (l + 1u < n && better(hk[at + l], hid[at + l], hk[at + l + 1u], hid[at + l + 1u])) { c = l + 1u; }
+    if (!better(key, id, hk[at + c], hid[at + c])) { break; }
+    hk[at + p] = hk[at + c];
+    hid[at + p] = hid[at + c];
+    p = c;
+  }
+  hk[at + p] = key;
+  hid[at + p] = id;
+}
+
+@compute @workgroup_size(WX, WY, 1)
+fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
+  let tx = lid.x;
+  let ty = lid.y;
+  let t = ty * WX + tx;
+  let seg = wid.x;
+  let qBase = wid.y * BQ;
+  let start = seg * params.segLen;
+  let end = min(start + params.segLen, params.rows);
+  let k = params.k;
+  let q4 = params.q4;
+  let KW = KC / DPW;           // words of a row per step
+  let QOFF = KC * BQ;          // base rows follow the queries in `sm`
+  let TS = BQ / SELP + 1u;     // score area stride (one pad word: no bank conflicts)
+
+  for (var e = t; e < HS; e += NT) {
+    hk[e] = negInf();
+    hid[e] = EMPTY_ID;
+  }
+  // Each owner invocation (t < BQ) keeps its query's current k-th best in registers.
+  var thK = negInf();
+  var thI = EMPTY_ID;
+
+  // Prefetch registers: at most 8 base words and 4 query vec4 per invocation per step.
+  var pb: array<vec4<u32>, 8>;
+  var pq: array<vec4<f32>, 4>;
+  let nbl = (BR * KW + NT - 1u) / NT;
+  let nql = (KC * BQ + NT - 1u) / NT;
+
+  var rb = start;
+  var c0 = 0u;
+  // Loads step (rb, c0) into registers: queries KC consecutive invocations per query run, base KW
+  // consecutive invocations per row run (coalesced). Rows past the segment and words past the row read 0.
+  for (var u = 0u; u < nql; u++) {
+    let e = t + u * NT;
+    let q = e / KC;
+    let c = c0 + e % KC;
+    var v = vec4<f32>(0.0);
+    if (e < KC * BQ && qBase + q < params.nq && c < q4) { v = queries[(qBase + q) * q4 + c]; }
+    pq[u] = v;
+  }
+  for (var u = 0u; u < nbl; u++) {
+    let e = t + u * NT;
+    let r = e / KW;
+    let w = c0 / DPW + e % KW;
+    var v = vec4<u32>(0u);
+    if (e < BR * KW && rb + r < end && w < params.rowWords) { v = word(rb + r, w); }
+    pb[u] = v;
+  }
+
+  while (rb < end) {
+    var acc: array<array<f32, 8>, 8>;
+    for (var i = 0u; i < 8u; i++) { for (var j = 0u; j < 8u; j++) { acc[i][j] = 0.0; } }
+    for (c0 = 0u; c0 < q4; c0 += KC) {
+      workgroupBarrier();
+      for (var u = 0u; u < nql; u++) {
+        let e = t + u * NT;
+        if (e < KC * BQ) { sm[(e % KC) * BQ + e / KC] = pq[u]; }
+      }
+      for (var u = 0u; u < nbl; u++) {
+        let e = t + u * NT;
+        if (e < BR * KW) {
+          let r = e / KW;
+          let wl = e % KW;
+          for (var h = 0u; h < DPW; h++) {
+            sm[QOFF + (wl * DPW + h) * BR + r] = decode(pb[u], c0 / DPW + wl, h);
+          }
+        }
+      }
+      workgroupBarrier();
+      // Issue the next step's loads (next columns, or the next block's first) before the math.
+      var nc = c0 + KC;
+      var nr = rb;
+      if (nc >= q4) { nc = 0u; nr = rb + BR; }
+      if (nr < end) {
+        for (var u = 0u; u < nql; u++) {
+          let e = t + u * NT;
+          let q = e / KC;
+          let c = nc + e % KC;
+          var v = vec4<f32>(0.0);
+          if (e < KC * BQ && qBase + q < params.nq && c < q4) { v = queries[(qBase + q) * q4 + c]; }
+          pq[u] = v;
+        }
+        for (var u = 0u; u < nbl; u++) {
+          let e = t + u * NT;
+          let r = e / KW;
+          let w = nc / DPW + e % KW;
+          var v = vec4<u32>(0u);
+          if (e < BR * KW && nr + r < end && w < params.rowWords) { v = word(nr + r, w); }
+          pb[u] = v;
+        }
+      }
+      for (var c = 0u; c < KC; c++) {
+        var a: array<vec4<f32>, 8>;
+        for (var i = 0u; i < TQ; i++) { a[i] = sm[c * BQ + ty + WY * i]; }
+        for (var j = 0u; j < TR; j++) {
+          let b = sm[QOFF + c * BR + tx + WX * j];
+          for (var i = 0u; i < TQ; i++) {
+            if (METRIC == 0u) {
+              acc[i][j] += dot(a[i], b);
+            } else {
+              let d = a[i] - b;
+              acc[i][j] -= dot(d, d);
+            }
+          }
+        }
+      }
+    }
+    // Selection, piece by piece: scores of BQ/SELP queries x BR rows through `sm`.
+    let nrow = min(BR, end - rb);
+    let IP = TQ / SELP;
+    for (var p = 0u; p < SELP; p++) {
+      workgroupBarrier();
+      for (var i = p * IP; i < (p + 1u) * IP; i++) {
+        let col = (i - p * IP) * WY + ty;
+        for (var j = 0u; j < TR; j++) {
+          let at = (tx + WX * j) * TS + col;
+          sm[at >> 2u][at & 3u] = acc[i][j];
+        }
+      }
+      workgroupBarrier();
+      // Owner of local query t: queries ty + WY*i with i in piece p are t in [p*IP*WY, (p+1)*IP*WY).
+      if (t >= p * IP * WY && t < (p + 1u) * IP * WY && qBase + t < params.nq) {
+        let col = t - p * IP * WY;
+        let hat = t * KF;
+        for (var r = 0u; r < nrow; r++) {
+          let at = r * TS + col;
+          let key = sm[at >> 2u][at & 3u];
+          let id = params.idBase + rb + r;
+          if (better(key, id, thK, thI)) {
+            heapReplace(hat, k, key, id);
+            thK = hk[hat];
+            thI = hid[hat];
+          }
+        }
+      }
+    }
+    rb += BR;
+  }
+  workgroupBarrier();
+  for (var e = t; e < BQ * k; e += NT) {
+    let ql = e / k;
+    let i = e % k;
+    let q = qBase + ql;
+    if (q < params.nq) {
+      out[(q * params.nseg + seg) * k + i] = vec2<u32>(bitcast<u32>(hk[ql * KF + i]), hid[ql * KF + i]);
+    }
+  }
+}
