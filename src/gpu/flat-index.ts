@@ -16,6 +16,7 @@ import { acquireDevice, type GpuContext } from './device.js';
 import { DIMS_PER_WORD, EMPTY_ID, FlatShard, MAX_BATCH, type Precision } from './flat-shard.js';
 import { fromHalfBits, toHalfBits } from './half.js';
 import { trainSq } from './tensor/quantize.js';
+import './tensor/hook.js'; // registers the int8 tensor-core scorer (used only on devices opened with allowExperimental)
 
 /** Options of the GPU flat index beyond IndexOptions (tests and benchmarks shrink tiles with them). */
 export interface GpuFlatOptions extends IndexOptions {
@@ -25,6 +26,8 @@ export interface GpuFlatOptions extends IndexOptions {
   scratchBytes?: number;
   /** int8: candidates re-ranked exactly per query, as a multiple of k (default 4, at least k + 16). */
   rerankFactor?: number;
+  /** int8: score on the tensor cores through Dawn's experimental subgroup matrices where the adapter has them (src/gpu/tensor/hook.ts; Node opens Dawn with allow_unsafe_apis). Off by default. */
+  allowExperimental?: boolean;
   /** Devices to open on each GPU object (CI shards across several devices of one software adapter). */
   devicesPerGpu?: number;
   /** Bytes per chunk read from the file while loading (default 64 MiB). */
@@ -37,7 +40,7 @@ export interface GpuFlatOptions extends IndexOptions {
    * Indexes built by add() always keep their rows in memory.
    */
   rerankFrom?: 'file' | 'memory';
-  /** int8: bytes of float32 candidate rows re-ranked at once (default 64 MiB; queries go in groups that fit). */
+  /** int8: bytes of float32 candidate rows read and scored at once (default 1 MiB). */
   rerankBufferBytes?: number;
   /** Tests: fill scratch buffers with a poison pattern before every search, so unwritten output shows. */
   debugPoison?: boolean;
@@ -197,11 +200,16 @@ export class GpuFlatIndex implements Index {
     } else {
       const bytes = new Uint8Array(out.buffer);
       const { vmin, step } = this.sq!;
+      const rb = words * 4;
+      // round((v - vmin) / step) clamped to 0..255, as floor(t + 0.5) on the clamped value: 3x
+      // faster than Math.round plus compares in V8 (int8 loads are bound by this loop).
       for (let i = 0; i < n; i++) {
+        const xo = i * d;
+        const bo = i * rb;
         for (let j = 0; j < d; j++) {
           const s = step[j]!;
-          const c = s > 0 ? Math.round((x[i * d + j]! - vmin[j]!) / s) : 0;
-          bytes[i * words * 4 + j] = c < 0 ? 0 : c > 255 ? 255 : c;
+          const t = s > 0 ? (x[xo + j]! - vmin[j]!) / s + 0.5 : 0;
+          bytes[bo + j] = t >= 255 ? 255 : t > 0 ? t | 0 : 0;
         }
       }
     }
@@ -285,11 +293,12 @@ export class GpuFlatIndex implements Index {
   }
 
   /**
-   * Queries go in groups whose candidate rows fit RERANK_BUFFER_BYTES (bounded host memory however
-   * many queries). Per group: candidate ids sorted and deduplicated, their rows read in one batch
-   * (from memory, or positional reads of the file in offset order) straight into WebAssembly
-   * memory, then one SIMD dot product (flat_search over one row) per candidate and an insertion
-   * top-k. No per-candidate allocation.
+   * One pass over the candidate rows, each read once while it is hot in cache: the (row, query)
+   * pairs of a group of queries are sorted by row id; rows are read in runs of up to
+   * RERANK_BUFFER_BYTES (from memory, or positional reads of the file in ascending offsets) straight
+   * into WebAssembly memory, and each row is scored against its queries right away with the SIMD
+   * dot product (flat_search over one row). Then an insertion top-k per query. Host memory: the
+   * buffer, the group's queries and 16 bytes a pair; no per-candidate allocation.
    */
   private async rerankNow(q: Float32Array, nq: number, found: SearchResult, k: number): Promise<SearchResult> {
     const d = this.d;
@@ -300,54 +309,67 @@ export class GpuFlatIndex implements Index {
     const labels = new BigInt64Array(nq * k).fill(-1n);
     if (W === 0 || nq === 0) return { nq, k, distances, labels };
     const heap = await (this.heap ??= WasmHeap.create(false));
-    const groupQ = Math.max(1, Math.min(nq, Math.floor((this.opts.rerankBufferBytes ?? RERANK_BUFFER_BYTES) / (W * rowBytes))));
-    const rowsPtr = heap.alloc(groupQ * W * rowBytes);
+    // Sort keys are id * PAIR_SPAN + pair: exact in a double while ids stay below 2^53 / PAIR_SPAN.
+    const groupQ = Math.max(1, Math.min(nq, Math.floor(PAIR_SPAN / W)));
+    const chunkRows = Math.max(1, Math.floor((this.opts.rerankBufferBytes ?? RERANK_BUFFER_BYTES) / rowBytes));
+    const rowsPtr = heap.alloc(chunkRows * rowBytes);
     const qPtr = heap.alloc(groupQ * rowBytes);
     const outPtr = heap.alloc(64);
-    const ids = new Uint32Array(groupQ * W);
-    const counts = new Int32Array(groupQ);
-    const uniq = new Uint32Array(groupQ * W);
+    const keys = new Float64Array(groupQ * W);
+    const ids = new Int32Array(groupQ * W);
+    const scores = new Float32Array(groupQ * W);
+    const uniq = new Uint32Array(chunkRows);
     const topD = new Float32Array(k);
     const topI = new Int32Array(k);
     const metricCode = ip ? 0 : 1;
+    const score = heap.exports.flat_search;
     try {
       for (let q0 = 0; q0 < nq; q0 += groupQ) {
         const gq = Math.min(groupQ, nq - q0);
         let m = 0;
-        for (let i = 0; i < gq; i++) {
-          let c = 0;
-          for (let j = 0; j < W; j++) {
-            const l = found.labels[(q0 + i) * W + j]!;
-            if (l >= 0n) ids[i * W + c++] = Number(l);
-          }
-          counts[i] = c;
-          uniq.set(ids.subarray(i * W, i * W + c), m);
-          m += c;
+        for (let p = 0; p < gq * W; p++) {
+          const l = found.labels[q0 * W + p]!;
+          ids[p] = l >= 0n ? Number(l) : -1;
+          if (l >= 0n) keys[m++] = Number(l) * PAIR_SPAN + p;
         }
-        const sorted = uniq.subarray(0, m).sort();
-        let u = 0;
-        for (let i = 0; i < m; i++) if (i === 0 || sorted[i] !== sorted[i - 1]) sorted[u++] = sorted[i]!;
-        await this.rowStore.read(sorted, u, heap.f32(rowsPtr, u * d));
-        this.check();
-        // Views taken after the await: nothing grows the memory from here to the end of the group.
+        const sorted = keys.subarray(0, m).sort();
         heap.f32(qPtr, gq * d).set(q.subarray(q0 * d, (q0 + gq) * d));
-        const od = heap.f32(outPtr, 1);
-        const exportsFlat = heap.exports.flat_search;
-        for (let i = 0; i < gq; i++) {
-          let filled = 0;
-          const qp = qPtr + i * rowBytes;
-          for (let j = 0; j < counts[i]!; j++) {
-            const id = ids[i * W + j]!;
-            let lo = 0;
-            let hi = u - 1;
-            while (lo < hi) {
-              const mid = (lo + hi) >>> 1;
-              if (sorted[mid]! < id) lo = mid + 1;
-              else hi = mid;
+        for (let t0 = 0; t0 < m; ) {
+          // The next run of up to chunkRows distinct rows.
+          let u = 0;
+          let t1 = t0;
+          for (; t1 < m; t1++) {
+            const id = Math.floor(sorted[t1]! / PAIR_SPAN);
+            if (u > 0 && id === uniq[u - 1]) continue;
+            if (u === chunkRows) break;
+            uniq[u++] = id;
+          }
+          await this.rowStore.read(uniq, u, heap.f32(rowsPtr, u * d));
+          this.check();
+          // Views are taken after the await: nothing grows the memory until the next one.
+          const od = heap.f32(outPtr, 1);
+          let r = -1;
+          let prev = -1;
+          for (let t = t0; t < t1; t++) {
+            const key = sorted[t]!;
+            const id = Math.floor(key / PAIR_SPAN);
+            const p = key - id * PAIR_SPAN;
+            if (id !== prev) {
+              r++;
+              prev = id;
             }
-            exportsFlat(rowsPtr + lo * rowBytes, 1, d, qp, 1, 1, metricCode, 0, outPtr, outPtr + 16, outPtr + 32);
-            const s = od[0]!;
-            // Insertion into the best-k list: better distance first, equal distances by lower id.
+            score(rowsPtr + r * rowBytes, 1, d, qPtr + Math.floor(p / W) * rowBytes, 1, 1, metricCode, 0, outPtr, outPtr + 16, outPtr + 32);
+            scores[p] = od[0]!;
+          }
+          t0 = t1;
+        }
+        for (let i = 0; i < gq; i++) {
+          // Insertion into the best-k list: better distance first, equal distances by lower id.
+          let filled = 0;
+          for (let j = i * W; j < (i + 1) * W; j++) {
+            const id = ids[j]!;
+            if (id < 0) continue;
+            const s = scores[j]!;
             let p = filled;
             while (p > 0) {
               const e = topD[p - 1]!;
@@ -507,8 +529,10 @@ export class GpuFlatIndex implements Index {
 const UPLOAD_FENCE_BYTES = 512 << 20;
 /** File reads in flight while a chunk uploads (each into its own reused buffer). */
 const LOAD_READ_AHEAD = 2;
-/** int8 re-rank: bytes of float32 candidate rows read at once (queries go in groups that fit). */
-const RERANK_BUFFER_BYTES = 64 << 20;
+/** int8 re-rank: bytes of float32 candidate rows read at once (about an L2 cache: scored while hot). */
+const RERANK_BUFFER_BYTES = 1 << 20;
+/** int8 re-rank: (row, query) pairs sorted at once; ids up to 2^53 / 2^20 = 2^33 stay exact in the sort keys. */
+const PAIR_SPAN = 1 << 20;
 
 /**
  * Rows of a flat file in chunks of about `chunkBytes`, LOAD_READ_AHEAD reads ahead of the consumer,
@@ -553,7 +577,7 @@ async function openDevices(opts: GpuFlatOptions): Promise<GpuContext[]> {
   const contexts: GpuContext[] = [];
   try {
     for (const gpu of gpus) {
-      for (let i = 0; i < per; i++) contexts.push(await acquireDevice({ gpu, label: `adapter ${contexts.length}` }));
+      for (let i = 0; i < per; i++) contexts.push(await acquireDevice({ gpu, label: `adapter ${contexts.length}`, allowExperimental: opts.allowExperimental }));
     }
   } catch (e) {
     for (const c of contexts) c.destroy();
