@@ -178,10 +178,50 @@ static inline int32_t *slots(const hnsw_t *h, int32_t i, int level, uint32_t *n)
   return h->neighbors + h->offsets[i] + (uint32_t)h->cum[level];
 }
 
+/*
+ * The one neighbour scan of every graph walk (greedy descent, construction beam, search beam): the
+ * slots of `node` at `level` up to the first empty one, minus those already stamped in `visited`
+ * (NULL: keep all, as the greedy descent does), stamped now, into ids[]; their distances to q into
+ * ds[]. Returns the count. Before the distances, one load touches the head of each vector: the
+ * loads are independent, so their cache misses overlap (WebAssembly has no prefetch instruction),
+ * and the 4-way distance kernel then finds the rows' first lines arriving or in cache.
+ */
+static inline int expand(const hnsw_t *h, const float *q, int32_t node, int level, uint8_t *visited, uint8_t visno, int32_t *ids,
+                         float *ds, uint32_t *sink) {
+  uint32_t cnt;
+  const int32_t *nb = slots(h, node, level, &cnt);
+  int n = 0;
+  if (visited) {
+    for (uint32_t j = 0; j < cnt; j++) {
+      int32_t v = nb[j];
+      if (v < 0) break;
+      if (visited[v] == visno) continue;
+      visited[v] = visno;
+      ids[n++] = v;
+    }
+  } else {
+    for (uint32_t j = 0; j < cnt; j++) {
+      int32_t v = nb[j];
+      if (v < 0) break;
+      ids[n++] = v;
+    }
+  }
+  uint32_t t = 0;
+  const int lines = h->d >= 128 ? 8 : (h->d + 15) / 16;
+  for (int i = 0; i < n; i++) {
+    const uint32_t *p = (const uint32_t *)vec(h, ids[i]);
+    for (int l = 0; l < lines; l++) t ^= p[16 * l];
+  }
+  *sink ^= t;
+  qdis_many(h, q, ids, n, ds);
+  return n;
+}
+
 /* ---- per-thread scratch, carved from one buffer the caller sizes with hnsw_scratch_bytes ---- */
 typedef struct {
   uint8_t *visited;
   int32_t visno;
+  uint32_t sink; /* where expand()'s touch loads go, so the compiler keeps them */
   int32_t ccap; /* candidate heap capacity */
   float *cd;
   int32_t *ci; /* candidates */
@@ -207,6 +247,7 @@ static scratch_t carve(uint8_t *p, int32_t capacity, int32_t ef, int32_t M) {
   size_t ccap = 2 * (size_t)ef + 8 * (size_t)M + 64;
   size_t lists = (size_t)ef + 2 * (size_t)M + 8;
   s.visno = *(int32_t *)p;
+  s.sink = 0;
   p += 64;
   s.visited = p;
   p += a16(capacity);
@@ -239,20 +280,12 @@ static void advance(scratch_t *s, int32_t capacity) {
 }
 
 /* ---- graph search pieces ---- */
-static void greedy_update_nearest(const hnsw_t *h, const float *q, int level, int32_t *nearest, float *d_nearest) {
+static void greedy_update_nearest(const hnsw_t *h, scratch_t *s, const float *q, int level, int32_t *nearest, float *d_nearest) {
   for (;;) {
     int32_t prev = *nearest;
-    uint32_t cnt;
-    const int32_t *nb = slots(h, prev, level, &cnt);
     int32_t ids[MAX_SLOTS];
     float ds[MAX_SLOTS];
-    int n = 0;
-    for (uint32_t j = 0; j < cnt; j++) {
-      int32_t v = nb[j];
-      if (v < 0) break;
-      ids[n++] = v;
-    }
-    qdis_many(h, q, ids, n, ds);
+    int n = expand(h, q, prev, level, 0, 0, ids, ds, &s->sink);
     for (int i = 0; i < n; i++) {
       if (ds[i] < *d_nearest) {
         *nearest = ids[i];
@@ -300,19 +333,9 @@ static int search_neighbors_to_add(const hnsw_t *h, scratch_t *s, const float *q
       s->ci[0] = s->ci[nc];
       heap_sift_down(s->cd, s->ci, nc, 0);
     }
-    uint32_t cnt;
-    const int32_t *nb = slots(h, cur, level, &cnt);
     int32_t ids[MAX_SLOTS];
     float ds[MAX_SLOTS];
-    int n = 0;
-    for (uint32_t j = 0; j < cnt; j++) {
-      int32_t v = nb[j];
-      if (v < 0) break;
-      if (s->visited[v] == (uint8_t)s->visno) continue;
-      s->visited[v] = (uint8_t)s->visno;
-      ids[n++] = v;
-    }
-    qdis_many(h, q, ids, n, ds);
+    int n = expand(h, q, cur, level, s->visited, (uint8_t)s->visno, ids, ds, &s->sink);
     for (int i = 0; i < n; i++) {
       int32_t v = ids[i];
       float dv = ds[i];
@@ -444,7 +467,7 @@ static void add_with_locks(hnsw_t *h, scratch_t *s, int32_t pt, int pt_level, in
   const float *q = vec(h, pt);
   lock(&h->locks[pt]);
   float d_nearest = qdis(h, q, nearest);
-  for (; level > pt_level; level--) greedy_update_nearest(h, q, level, &nearest, &d_nearest);
+  for (; level > pt_level; level--) greedy_update_nearest(h, s, q, level, &nearest, &d_nearest);
   for (; level >= 0; level--) add_links_starting_from(h, s, q, pt, nearest, d_nearest, level, capacity);
   unlock(&h->locks[pt]);
   lock(&h->global_lock);
@@ -477,6 +500,7 @@ void hnsw_add_range(hnsw_t *h, const int32_t *order, int32_t i0, int32_t i1, int
     }
   }
   *(int32_t *)scratch = s.visno;
+  ((uint32_t *)scratch)[1] = s.sink;
 }
 
 /* ---- search ---- */
@@ -545,7 +569,7 @@ void hnsw_search(const hnsw_t *h, const float *queries, int32_t nq, int32_t k, i
     if (h->entry_point >= 0) {
       int32_t nearest = h->entry_point;
       float d_nearest = qdis(h, x, nearest);
-      for (int level = h->max_level; level >= 1; level--) greedy_update_nearest(h, x, level, &nearest, &d_nearest);
+      for (int level = h->max_level; level >= 1; level--) greedy_update_nearest(h, &s, x, level, &nearest, &d_nearest);
       /* MinimaxHeap of size ef: a max-heap on distance; popped entries keep their distance, id -1 */
       float *cd = s.cd;
       int32_t *ci = s.ci;
@@ -559,19 +583,9 @@ void hnsw_search(const hnsw_t *h, const float *queries, int32_t nq, int32_t k, i
         int32_t v0 = minimax_pop_min(cd, ci, nc, &nvalid, &d0);
         if (v0 < 0) break;
         if (count_below(cd, nc, d0) >= ef_search) break;
-        uint32_t cnt;
-        const int32_t *nb = slots(h, v0, 0, &cnt);
         int32_t ids[MAX_SLOTS];
         float ds[MAX_SLOTS];
-        int n = 0;
-        for (uint32_t j = 0; j < cnt; j++) {
-          int32_t v1 = nb[j];
-          if (v1 < 0) break;
-          if (s.visited[v1] == (uint8_t)s.visno) continue;
-          s.visited[v1] = (uint8_t)s.visno;
-          ids[n++] = v1;
-        }
-        qdis_many(h, x, ids, n, ds);
+        int n = expand(h, x, v0, 0, s.visited, (uint8_t)s.visno, ids, ds, &s.sink);
         for (int i = 0; i < n; i++) {
           int32_t v1 = ids[i];
           float dv = ds[i];
@@ -599,4 +613,5 @@ void hnsw_search(const hnsw_t *h, const float *queries, int32_t nq, int32_t k, i
     }
   }
   *(int32_t *)scratch = s.visno;
+  ((uint32_t *)scratch)[1] = s.sink;
 }

@@ -4,6 +4,7 @@
  * same data, and searches all queries at each efSearch, 1 thread and (where the library can) all threads.
  */
 import { createRequire } from 'node:module';
+import { loadavg } from 'node:os';
 import { memorySink, memorySource } from '../../src/io/byte-reader.js';
 import { WasmHnswIndex } from '../../src/wasm/hnsw-index.js';
 import type { BenchContext, BenchRow } from './types.js';
@@ -172,11 +173,21 @@ export async function usearch(ctx: BenchContext, p: HnswParams, tmpFile: string)
   return rows(ctx, 'usearch (native)', p, out);
 }
 
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+
+/** Rounds of the interleaved search: A/B then B/A alternately, medians reported. */
+const DUEL_ROUNDS = 9;
+
 /**
  * tessera and hnswlib-node side by side in one process, interleaved so both see the same machine
  * load (the shared 2-core machine swings by 2x within minutes): the builds alternate in chunks of
  * n/10 vectors (tessera's incremental adds, hnswlib's addPoint), CPU time summed per library; the
- * searches alternate at each efSearch, best of 5 rounds each. Single thread.
+ * searches alternate at each efSearch over DUEL_ROUNDS rounds (which goes first alternates), and
+ * each library's median wall-clock and CPU-time QPS is reported, with the 1-minute load average
+ * sampled at every round (min / median / max in the note). Single thread.
  */
 export async function duel(ctx: BenchContext, p: HnswParams): Promise<BenchRow[]> {
   const { HierarchicalNSW } = require('hnswlib-node');
@@ -185,6 +196,7 @@ export async function duel(ctx: BenchContext, p: HnswParams): Promise<BenchRow[]
   const h = new HierarchicalNSW('ip', d);
   h.initIndex(n, p.M, p.efConstruction, 100);
   const build = { t: { wall: 0, cpu: 0 }, h: { wall: 0, cpu: 0 } };
+  const buildLoad: number[] = [];
   const chunk = Math.ceil(n / 10);
   for (let a = 0; a < n; a += chunk) {
     const b = Math.min(n, a + chunk);
@@ -196,7 +208,9 @@ export async function duel(ctx: BenchContext, p: HnswParams): Promise<BenchRow[]
     build.t.cpu += bt.cpuS;
     build.h.wall += bh.wallS;
     build.h.cpu += bh.cpuS;
+    buildLoad.push(loadavg()[0]!);
   }
+  const loadText = (xs: number[]) => `load ${Math.min(...xs).toFixed(1)}/${median(xs).toFixed(1)}/${Math.max(...xs).toFixed(1)}`;
   const qs: number[][] = [];
   for (let i = 0; i < ctx.nq; i++) qs.push(Array.from(ctx.queries.subarray(i * d, (i + 1) * d)));
   const out: BenchRow[] = [];
@@ -212,19 +226,22 @@ export async function duel(ctx: BenchContext, p: HnswParams): Promise<BenchRow[]
     };
     await runT();
     runH();
-    const best = { t: [0, 0], h: [0, 0] };
-    for (let rep = 0; rep < 5; rep++) {
-      for (const [key, run] of [['t', runT], ['h', runH]] as const) {
+    const got = { t: { wall: [] as number[], cpu: [] as number[] }, h: { wall: [] as number[], cpu: [] as number[] } };
+    const load: number[] = [];
+    for (let rep = 0; rep < DUEL_ROUNDS; rep++) {
+      const order = rep % 2 === 0 ? (['t', 'h'] as const) : (['h', 't'] as const);
+      for (const key of order) {
         const w0 = performance.now();
         const c0 = cpuNow();
-        await run();
-        const r = best[key];
-        r[0] = Math.max(r[0]!, ctx.nq / ((performance.now() - w0) / 1000));
-        r[1] = Math.max(r[1]!, ctx.nq / Math.max(1e-6, cpuNow() - c0));
+        await (key === 't' ? runT() : runH());
+        got[key].wall.push(ctx.nq / ((performance.now() - w0) / 1000));
+        got[key].cpu.push(ctx.nq / Math.max(1e-6, cpuNow() - c0));
       }
+      load.push(loadavg()[0]!);
     }
-    out.push({ library: 'tessera (WASM SIMD)', index, d, n, threads: 1, param: 'efSearch', value: ef, recall: ctx.recall(labels!), qps: best.t[0]!, qpsCpu: best.t[1]!, buildS: build.t.wall, buildCpuS: build.t.cpu, buildThreads: 1, memoryMB: t.memoryBytes / 2 ** 20, note: 'interleaved with hnswlib-node; 10 adds of n/10' });
-    out.push({ library: 'hnswlib-node (native)', index, d, n, threads: 1, param: 'efSearch', value: ef, recall: ctx.recall(ids), qps: best.h[0]!, qpsCpu: best.h[1]!, buildS: build.h.wall, buildCpuS: build.h.cpu, buildThreads: 1, note: 'interleaved with tessera; build includes number[] conversion' });
+    const how = `median of ${DUEL_ROUNDS} alternating rounds; search ${loadText(load)}; build ${loadText(buildLoad)}`;
+    out.push({ library: 'tessera (WASM SIMD)', index, d, n, threads: 1, param: 'efSearch', value: ef, recall: ctx.recall(labels!), qps: median(got.t.wall), qpsCpu: median(got.t.cpu), buildS: build.t.wall, buildCpuS: build.t.cpu, buildThreads: 1, memoryMB: t.memoryBytes / 2 ** 20, note: `interleaved with hnswlib-node; 10 adds of n/10; ${how}` });
+    out.push({ library: 'hnswlib-node (native)', index, d, n, threads: 1, param: 'efSearch', value: ef, recall: ctx.recall(ids), qps: median(got.h.wall), qpsCpu: median(got.h.cpu), buildS: build.h.wall, buildCpuS: build.h.cpu, buildThreads: 1, note: `interleaved with tessera; build includes number[] conversion; ${how}` });
   }
   await t.dispose();
   return out;
