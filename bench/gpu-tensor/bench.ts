@@ -22,6 +22,8 @@ import { chooseKernel, type KernelChoice, type LayoutName, layoutFor, matrixConf
 import { detectMatrixSyntax, Int8TensorScorer, rerankExact } from '../../src/gpu/tensor/int8-scorer.js';
 import { DEFAULT_QUIRK, type MatrixQuirk, type MatrixSyntax, type StageOptions } from '../../src/gpu/tensor/kernel-source.js';
 import { keyOf, paddedDim, quantizeQueries, type SqParams } from '../../src/gpu/tensor/quantize.js';
+import { GpuFlatIndex } from '../../src/gpu/flat-index.js';
+import { tensorTuning } from '../../src/gpu/tensor/hook.js';
 
 const args = new Map<string, string>();
 for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i]!.replace(/^--/, ''), process.argv[i + 1] ?? '');
@@ -36,6 +38,8 @@ const OUT = args.get('out') ?? 'out';
 const CHECKQ = Number(args.get('check-queries') ?? 2);
 const LAYOUTS = (args.get('layouts') ?? 'single,mid,large,xl').split(',') as LayoutName[];
 const SKIP1M = args.get('skip-1m') === '1';
+/** GpuFlatIndex int8 at N (1M phase): the tensor scorer through the flat index vs the built-in kernels. */
+const FLAT = args.get('flat') === '1';
 const DOT4 = args.get('dot4') !== '0';
 const TARGETS = (args.get('targets') ?? '2048').split(',').map(Number);
 const TARGET = TARGETS[0]!;
@@ -43,8 +47,8 @@ const TOGGLES = (args.get('toggles') ?? '').split(',').filter(Boolean);
 /** Kernel variants: 'direct' (fragments from storage) or e.g. '128p4wg' (stage 128 dims, pad 4 words, queries staged too; 'st': query fragments from storage). */
 const STAGES = (args.get('stages') ?? 'direct').split(',');
 function parseStage(v: string): StageOptions | undefined {
-  const m = /^(\d+)p(\d+)(wg|st)$/.exec(v);
-  return m ? { kc: Number(m[1]), padWords: Number(m[2]), queries: m[3] === 'wg' ? 'wg' : 'storage' } : undefined;
+  const m = /^(\d+)p(\d+)(wg|st)(u?)$/.exec(v);
+  return m ? { kc: Number(m[1]), padWords: Number(m[2]), queries: m[3] === 'wg' ? 'wg' : 'storage', unroll: m[4] === 'u' } : undefined;
 }
 mkdirSync(OUT, { recursive: true });
 const results: Record<string, unknown>[] = [];
@@ -116,6 +120,8 @@ async function main() {
   log({ what: 'copy', gbps: copyGBs });
   const torchRows: Record<string, unknown>[] = [];
   let mmaExact = false;
+  /** Per kernel variant and nq: the best layout and time at 1M (the 21M phase takes the best variant). */
+  const best1M = new Map<string, Map<number, { layout: LayoutName; ms: number }>>();
   const table: string[] = [];
 
   if (!SKIP1M) {
@@ -249,6 +255,11 @@ async function main() {
             const tops = (2 * nq * N * D) / (ms * 1e-3) / 1e12;
             log({ what: 'int8', kernel: name, n: N, nq, kp, target, layout, ms: +ms.toFixed(4), qps: +((nq / ms) * 1e3).toFixed(1), tops: +tops.toFixed(1), exact, agree, recall, rerankMs: +rerankMs.toFixed(2), tempMiB: +(tempBytes / 2 ** 20).toFixed(1), at: since() });
             if (ms < best.ms) best = { ms, layout };
+            if (exact && agree) {
+              const m = best1M.get(name) ?? new Map<number, { layout: LayoutName; ms: number }>();
+              best1M.set(name, m);
+              if (ms < (m.get(nq)?.ms ?? Infinity)) m.set(nq, { layout, ms });
+            }
             if (name.startsWith('mma') && exact && agree) mmaExact = true;
           }
           if (best.ms < Infinity) table.push(row1M(`${name}/${target}`, N, nq, kp, best, torchRows));
@@ -256,6 +267,7 @@ async function main() {
         scorer.destroy();
       }
     }
+    if (FLAT) await flatPhase(gpu, chunks, q, gt, torchRows);
     chunks.length = 0;
   }
 
@@ -275,10 +287,17 @@ async function main() {
       }
     }
     const dPad = paddedDim(D);
-    const kernel = kernels[0]!;
+    // The variant fastest at the largest batch at 1M, each nq with its best 1M layout.
+    let kernel = kernels[0]!;
+    const nqTop = Math.max(...NQS);
+    for (const kv of kernels) {
+      const a = best1M.get(kv.name)?.get(nqTop)?.ms ?? Infinity;
+      if (a < (best1M.get(kernel.name)?.get(nqTop)?.ms ?? Infinity)) kernel = kv;
+    }
+    log({ what: 'variant21', kernel: kernel.name, stage: kernel.stage, layouts: Object.fromEntries(best1M.get(kernel.name) ?? []) });
     const kp = Number(args.get('kp21') ?? KPS[0]);
     const target21 = Number(args.get('target21') ?? TARGET);
-    const scorer = new Int8TensorScorer(device, { dPad, kPrime: kp, signed: true, kernel: kernel.kernel, subgroupSize: sgMax, syntax: mmaSyntax, quirk, targetWorkgroups: target21 });
+    const scorer = new Int8TensorScorer(device, { dPad, kPrime: kp, signed: true, kernel: kernel.kernel, subgroupSize: sgMax, syntax: mmaSyntax, quirk, targetWorkgroups: target21, stage: kernel.stage });
     const targets21 = (args.get('targets21') ?? String(target21)).split(',').map(Number);
     const tileRows = Math.floor(Math.min(Number(device.limits.maxStorageBufferBindingSize), 2 ** 31 - 1) / dPad / 256) * 256;
     const fill = await fillPipeline(device);
@@ -290,13 +309,16 @@ async function main() {
     }
     await device.queue.onSubmittedWorkDone();
     log({ what: 'filled21', n: N21, tiles, gib: +((N21 * dPad) / 2 ** 30).toFixed(2), at: since() });
+    const smi = spawnSync('nvidia-smi', ['--query-gpu=memory.used,memory.total', '--format=csv,noheader'], { encoding: 'utf8' });
+    log({ what: 'gpu-memory21', nvidiaSmi: (smi.stdout ?? '').trim(), tileBytes: scorer.tiles.reduce((a, t) => a + t.buffer.size, 0) });
     const r = rng(777);
     const nqMax = Math.max(...NQS);
     const qc = new Uint8Array(nqMax * dPad);
     for (let i = 0; i < qc.length; i++) qc[i] = (Math.floor(r() * 255) - 127) & 0xff;
     for (const nq of NQS) {
       const layouts = (args.get('layouts21') ?? '').split(',').filter(Boolean) as LayoutName[];
-      const cands = layouts.length ? layouts.filter((l) => !(l === 'single' && nq > 16)) : [layoutFor(nq, 16)];
+      const b1 = best1M.get(kernel.name)?.get(nq)?.layout;
+      const cands = b1 ? [b1] : layouts.length ? layouts.filter((l) => !(l === 'single' && nq > 16)) : [layoutFor(nq, 16)];
       let best = { ms: Infinity, layout: '' };
       for (const [layout, tg] of cands.flatMap((l) => targets21.map((t) => [l, t] as const))) {
         scorer.opts.targetWorkgroups = tg;
@@ -368,6 +390,65 @@ async function probeMma(device: GPUDevice, kernel: KernelChoice, sg: number): Pr
     if (found) break;
   }
   return found;
+}
+
+/**
+ * GpuFlatIndex int8 with allowExperimental on the same rows: search wall time (GPU scoring, merge,
+ * readback and the exact host re-rank), GPU time (timestamps), recall@k against torch's fp32 ids;
+ * the tensor scorer on, then off (the built-in flat_gemv / flat_fused kernels).
+ */
+async function flatPhase(gpu: GPU, chunks: Float32Array[], q: Float32Array, gt: Int32Array | undefined, torch: Record<string, unknown>[]): Promise<void> {
+  const all = new Float32Array(N * D);
+  let at = 0;
+  for (const c of chunks) {
+    all.set(c, at);
+    at += c.length;
+  }
+  let index: GpuFlatIndex | undefined;
+  try {
+    const t0 = performance.now();
+    index = await GpuFlatIndex.create(D, 'ip', { precision: 'int8', allowExperimental: true, gpu });
+    await index.add(all);
+    log({ what: 'flat-built', n: N, s: +((performance.now() - t0) / 1e3).toFixed(1), timestamps: index.enableTimestamps() });
+    const shard = (index as unknown as { shards: { scorerFor(nq: number, k: number): { key: string } }[] }).shards[0]!;
+    for (const on of [true, false]) {
+      tensorTuning.enabled = on;
+      for (const nq of NQS) {
+        const qs = q.subarray(0, nq * D);
+        const kp = Math.max(K + 16, 4 * K);
+        let kernelKey = '';
+        try {
+          kernelKey = shard.scorerFor(nq, kp).key;
+        } catch (e) {
+          kernelKey = `error: ${(e as Error).message}`;
+        }
+        await index.search(qs, K);
+        index.takeGpuMs();
+        const reps = nq >= 256 ? 3 : 5;
+        const t = performance.now();
+        let res;
+        for (let r = 0; r < reps; r++) res = await index.search(qs, K);
+        const wallMs = (performance.now() - t) / reps;
+        const gpuMs = index.takeGpuMs() / reps;
+        let recall: number | undefined;
+        if (gt && res) {
+          let hit = 0;
+          for (let i = 0; i < nq; i++) {
+            const truth = new Set(gt.subarray(i * K, (i + 1) * K));
+            for (let j = 0; j < K; j++) if (truth.has(Number(res.labels[i * K + j]))) hit++;
+          }
+          recall = hit / (nq * K);
+        }
+        const f16 = torch.find((o) => o.dtype === 'float16' && o.nq === nq && o.n === N)?.ms as number | undefined;
+        log({ what: 'flat', tensor: on, kernel: kernelKey.slice(0, 120), n: N, nq, k: K, wallMs: +wallMs.toFixed(3), gpuMs: +gpuMs.toFixed(3), qps: +((nq / wallMs) * 1e3).toFixed(1), recall, gpuVsTorchF16: f16 ? +(f16 / gpuMs).toFixed(2) : undefined, wallVsTorchF16: f16 ? +(f16 / wallMs).toFixed(2) : undefined, at: since() });
+      }
+    }
+  } catch (e) {
+    log({ what: 'flat-error', error: (e as Error).message.slice(0, 1500) });
+  } finally {
+    tensorTuning.enabled = true;
+    await index?.dispose();
+  }
 }
 
 /** The staged tensor kernel equals the CPU reference on the probe problem (tries the direct kernel's reading, then stride x 4). */

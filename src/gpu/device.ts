@@ -133,12 +133,18 @@ export interface AcquireOptions {
   gpu?: GPU;
   /** A text naming the device in messages, e.g. "adapter 0". */
   label?: string;
+  /**
+   * Ask for Dawn's experimental `chromium-experimental-subgroup-matrix` (the int8 tensor-core scorer
+   * of src/gpu/tensor). In Node without a `gpu` given, Dawn is opened with `allow_unsafe_apis`.
+   */
+  allowExperimental?: boolean;
 }
 
 /** Requests an adapter and a device with the adapter's largest storage limits and useful features. */
 export async function acquireDevice(opts: AcquireOptions = {}): Promise<GpuContext> {
   const label = opts.label ?? 'adapter 0';
-  const gpu = await resolveGpu(opts.gpu);
+  const dawnUnsafe = !opts.gpu && opts.allowExperimental && platform().loadGpu;
+  const gpu = dawnUnsafe ? await platform().loadGpu!(['enable-dawn-features=allow_unsafe_apis']) : await resolveGpu(opts.gpu);
   if (!gpu) {
     throw new TesseraError(
       'GPU_UNAVAILABLE',
@@ -155,7 +161,7 @@ export async function acquireDevice(opts: AcquireOptions = {}): Promise<GpuConte
     throw new TesseraError('GPU_UNAVAILABLE', 'WebGPU offers no adapter here (no GPU or driver; in CI install Mesa lavapipe): use backend "wasm"');
   }
   const a = adapter.limits;
-  const wanted = ['shader-f16', 'subgroups', 'timestamp-query'] as const;
+  const wanted = ['shader-f16', 'subgroups', 'timestamp-query', ...(opts.allowExperimental ? ['chromium-experimental-subgroup-matrix'] : [])];
   const requiredFeatures = wanted.filter((f) => adapter.features.has(f)) as GPUFeatureName[];
   const device = await adapter.requestDevice({
     label: `tessera ${label}`,

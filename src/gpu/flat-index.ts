@@ -16,6 +16,7 @@ import { acquireDevice, type GpuContext } from './device.js';
 import { DIMS_PER_WORD, EMPTY_ID, FlatShard, MAX_BATCH, type Precision } from './flat-shard.js';
 import { fromHalfBits, toHalfBits } from './half.js';
 import { trainSq } from './tensor/quantize.js';
+import './tensor/hook.js'; // registers the int8 tensor-core scorer (used only on devices opened with allowExperimental)
 
 /** Options of the GPU flat index beyond IndexOptions (tests and benchmarks shrink tiles with them). */
 export interface GpuFlatOptions extends IndexOptions {
@@ -25,6 +26,8 @@ export interface GpuFlatOptions extends IndexOptions {
   scratchBytes?: number;
   /** int8: candidates re-ranked exactly per query, as a multiple of k (default 4, at least k + 16). */
   rerankFactor?: number;
+  /** int8: score on the tensor cores through Dawn's experimental subgroup matrices where the adapter has them (src/gpu/tensor/hook.ts; Node opens Dawn with allow_unsafe_apis). Off by default. */
+  allowExperimental?: boolean;
   /** Devices to open on each GPU object (CI shards across several devices of one software adapter). */
   devicesPerGpu?: number;
   /** Bytes per chunk read from the file while loading (default 64 MiB). */
@@ -574,7 +577,7 @@ async function openDevices(opts: GpuFlatOptions): Promise<GpuContext[]> {
   const contexts: GpuContext[] = [];
   try {
     for (const gpu of gpus) {
-      for (let i = 0; i < per; i++) contexts.push(await acquireDevice({ gpu, label: `adapter ${contexts.length}` }));
+      for (let i = 0; i < per; i++) contexts.push(await acquireDevice({ gpu, label: `adapter ${contexts.length}`, allowExperimental: opts.allowExperimental }));
     }
   } catch (e) {
     for (const c of contexts) c.destroy();

@@ -6,6 +6,7 @@
  */
 import mergeTemplate from '../../../shaders/int8_mma_merge.wgsl';
 import selectTemplate from '../../../shaders/int8_mma_select.wgsl';
+import hookTemplate from '../../../shaders/int8_mma_hook.wgsl';
 import stagedTemplate from '../../../shaders/int8_mma_staged.wgsl';
 
 /** How subgroupMatrixLoad/Store take the layout: a bool argument (older Dawn) or a template enum. */
@@ -60,7 +61,11 @@ export interface SelectShape {
 export interface StageOptions {
   kc: number;
   padWords: number;
-  queries: 'wg' | 'storage';
+  queries: 'wg' | 'storage' | 'whole';
+  /** Unroll the chunk and K-step loops (constant workgroup offsets: no bounds checks). */
+  unroll?: boolean;
+  /** Rows hold u8 codes to be read as i8 (c - 128): flip the top bits while staging. */
+  xorRows?: boolean;
 }
 
 /** Rows and queries one workgroup scores per tile, and its invocation count. */
@@ -72,7 +77,7 @@ export function tileOf(s: SelectShape): { br: number; bq: number; nt: number; tp
 }
 
 export function shapeKey(s: SelectShape): string {
-  const st = s.stage ? `stage${s.stage.kc}p${s.stage.padWords}${s.stage.queries}` : 'direct';
+  const st = s.stage ? `stage${s.stage.kc}p${s.stage.padWords}${s.stage.queries}${s.stage.unroll ? 'u' : ''}${s.stage.xorRows ? 'x' : ''}` : 'direct';
   return [s.kind, s.signed ? 'i8' : 'u8', s.dPad, s.m, s.n, s.k, s.sgRows, s.sgQueries, s.rowTiles, s.queryTiles, s.subgroupSize, s.kp, s.syntax, JSON.stringify(s.quirk ?? DEFAULT_QUIRK), st].join(':');
 }
 
@@ -99,7 +104,8 @@ export function workgroupBytes(s: SelectShape): number {
   const { br, bq } = tileOf(s);
   if (!s.stage) return br * bq * 4;
   const sw = s.stage.kc / 4 + s.stage.padWords;
-  return (Math.max(br * sw, br * bq) + (s.stage.queries === 'wg' ? bq * sw : 0)) * 4;
+  const q = s.stage.queries === 'wg' ? bq * sw : s.stage.queries === 'whole' ? bq * (s.dPad / 4 + 4) : 0;
+  return (Math.max(br * sw, br * bq) + q) * 4;
 }
 
 const u = (n: number) => `${n}u`;
@@ -133,6 +139,7 @@ export function selectSource(s: SelectShape): string {
       ? 'enable chromium_experimental_subgroup_matrix;'
       : '';
   if (s.stage) {
+    if (s.stage.queries === 'whole') throw new Error(`int8 kernel shape ${shapeKey(s)}: queries 'whole' is the hook kernel's (hookSource)`);
     const sw = s.stage.kc / 4 + s.stage.padWords;
     const qwg = s.stage.queries === 'wg';
     const parts = {
@@ -148,6 +155,35 @@ export function selectSource(s: SelectShape): string {
   }
   const body = s.kind === 'mma' ? mmaTile(s, bq) : dot4Tile(s, br, bq, nt);
   return unrollLists(fill(selectTemplate, { ENABLES: enables, CONSTS: consts, SCORE_TILE: body }), s.kp);
+}
+
+/**
+ * The GpuFlatIndex scorer's WGSL (shaders/int8_mma_hook.wgsl): f32 queries quantised in the
+ * kernel, u8 codes read as i8, f32 keys. The shape must be a staged tensor-core shape with queries
+ * 'whole', one list a query (BQ equal to the subgroup size) and kp the k it writes.
+ */
+export function hookSource(s: SelectShape): string {
+  checkShape(s);
+  const { br, bq, nt, tpq } = tileOf(s);
+  const st = s.stage;
+  if (s.kind !== 'mma' || !st || st.queries !== 'whole' || !st.xorRows || !s.signed || tpq !== 1) {
+    throw new Error(`int8 hook kernel needs a signed staged tensor shape, queries 'whole', xorRows and BQ = ${nt}: got ${shapeKey(s)}`);
+  }
+  const sw = st.kc / 4 + st.padWords;
+  const consts = [
+    `const D: u32 = ${u(s.dPad)};`,
+    `const BR: u32 = ${u(br)};`,
+    `const BQ: u32 = ${u(bq)};`,
+    `const NT: u32 = ${u(nt)};`,
+    `const KP: u32 = ${u(s.kp)};`,
+    `const KC: u32 = ${u(st.kc)};`,
+    `const SW: u32 = ${u(sw)};`,
+    `const QSW: u32 = ${u(s.dPad / 4 + 4)};`,
+    `const WR_WORDS: u32 = ${u(Math.max(br * sw, br * bq))};`,
+    'alias ET = i32;',
+  ].join('\n');
+  const parts = { ENABLES: 'enable chromium_experimental_subgroup_matrix;', CONSTS: consts, SCORE_TILE: stagedTile(s, br, bq, nt, sw) };
+  return unrollLists(fill(hookTemplate, parts), s.kp);
 }
 
 /** The merge kernel's WGSL for k' candidates per query. */
@@ -264,7 +300,7 @@ function spell(s: SelectShape) {
  * workgroup array `dst` (row stride SW words): 16-byte loads, consecutive invocations on
  * consecutive addresses, at most 8 loads issued before their stores (independent loads in flight).
  */
-function stageCopy(dst: string, srcArr: string, src: string, rows: number, kc: number, nt: number, tag: string): string[] {
+function stageCopy(dst: string, srcArr: string, src: string, rows: number, kc: number, nt: number, tag: string, xor = false): string[] {
   const kc16 = kc / 16;
   const total = rows * kc16;
   const lines: string[] = [];
@@ -278,14 +314,23 @@ function stageCopy(dst: string, srcArr: string, src: string, rows: number, kc: n
     }
     for (const j of js) {
       const o = `${tag}o${j}`;
-      const body = `let ${o} = (${tag}e${j} / ${u(kc16)}) * SW + (${tag}e${j} % ${u(kc16)}) * 4u; ${dst}[${o}] = bitcast<ET>(${tag}v${j}.x); ${dst}[${o} + 1u] = bitcast<ET>(${tag}v${j}.y); ${dst}[${o} + 2u] = bitcast<ET>(${tag}v${j}.z); ${dst}[${o} + 3u] = bitcast<ET>(${tag}v${j}.w);`;
+      // xor: u8 codes c become the i8 c - 128 (top bit flipped in every byte).
+      const v = xor ? `(${tag}v${j} ^ vec4<u32>(0x80808080u))` : `${tag}v${j}`;
+      const body = `let ${o} = (${tag}e${j} / ${u(kc16)}) * SW + (${tag}e${j} % ${u(kc16)}) * 4u; let ${tag}w${j} = ${v}; ${dst}[${o}] = bitcast<ET>(${tag}w${j}.x); ${dst}[${o} + 1u] = bitcast<ET>(${tag}w${j}.y); ${dst}[${o} + 2u] = bitcast<ET>(${tag}w${j}.z); ${dst}[${o} + 3u] = bitcast<ET>(${tag}w${j}.w);`;
       lines.push(guard && (j + 1) * nt > total ? `if (lid + ${u(j * nt)} < ${u(total)}) { ${body} }` : `{ ${body} }`);
     }
   }
   return lines;
 }
 
-/** Tensor-core tile through workgroup memory (see shaders/int8_mma_staged.wgsl). */
+/**
+ * Tensor-core tile through workgroup memory (see shaders/int8_mma_staged.wgsl). With `unroll` the
+ * chunk and K-step loops are unrolled, so every workgroup-memory matrix offset is a constant: Dawn
+ * then needs no run-time bounds check around the load (measured on the H200: the checked fragment
+ * loads ran at about 60 % of the unchecked ones). Queries: 'wg' staged per chunk like the rows,
+ * 'storage' loaded as fragments from the buffer, 'whole' already in `wq` for all dims (QSW words a
+ * query, written by the caller's prologue).
+ */
 function stagedTile(s: SelectShape, br: number, bq: number, nt: number, sw: number): string {
   const st = s.stage!;
   const t = s.signed ? 'i8' : 'u8';
@@ -297,30 +342,46 @@ function stagedTile(s: SelectShape, br: number, bq: number, nt: number, sw: numb
   const qk = s.quirk ?? DEFAULT_QUIRK;
   const mul = (x: string) => (qk.strideMul === 1 ? x : `${u(qk.strideMul)} * ${x}`);
   const wstride = mul(`${u(sw * 4)}`);
+  const qsw = s.dPad / 4 + 4;
   const lines: string[] = ['{'];
   lines.push('  let rowAt16 = t * (D / 16u);');
   lines.push('  let qAt16 = qBlock * BQ * (D / 16u);');
   lines.push('  let qAt = qBlock * BQ * D;');
   for (let i = 0; i < s.rowTiles; i++) for (let j = 0; j < s.queryTiles; j++) lines.push(`  var acc_${i}_${j} = ${A}();`);
-  lines.push('  for (var kd = 0u; kd < D; kd += KC) {');
-  lines.push(...stageCopy('wr', 'base', 'rowAt16 + kd / 16u', br, st.kc, nt, 'r').map((l) => '    ' + l));
-  if (st.queries === 'wg') lines.push(...stageCopy('wq', 'queries', 'qAt16 + kd / 16u', bq, st.kc, nt, 'q').map((l) => '    ' + l));
-  lines.push('    workgroupBarrier();');
-  lines.push(`    for (var kc = 0u; kc < KC; kc += ${u(s.k)}) {`);
-  for (let i = 0; i < s.rowTiles; i++) lines.push(`      let l${i} = ${load(L, '&wr', `${u(i * s.m * sw * 4)} + kc`, qk.leftColMajor, wstride)};`);
-  for (let j = 0; j < s.queryTiles; j++) {
-    lines.push(
-      st.queries === 'wg'
-        ? `      let r${j} = ${load(R, '&wq', `${u(j * s.n * sw * 4)} + kc`, qk.rightColMajor, wstride)};`
-        : `      let r${j} = ${load(R, '&queries', `qAt + ${u(j * s.n)} * D + kd + kc`, qk.rightColMajor, mul('D'))};`,
-    );
+  const chunk = (kd: string, kcs: string[], ind: string) => {
+    const out: string[] = [];
+    out.push(...stageCopy('wr', 'base', `rowAt16 + ${kd} / 16u`, br, st.kc, nt, 'r', st.xorRows).map((l) => ind + l));
+    if (st.queries === 'wg') out.push(...stageCopy('wq', 'queries', `qAt16 + ${kd} / 16u`, bq, st.kc, nt, 'q').map((l) => ind + l));
+    out.push(ind + 'workgroupBarrier();');
+    for (const kc of kcs) {
+      out.push(ind + '{');
+      for (let i = 0; i < s.rowTiles; i++) out.push(`${ind}  let l${i} = ${load(L, '&wr', `${u(i * s.m * sw * 4)} + ${kc}`, qk.leftColMajor, wstride)};`);
+      for (let j = 0; j < s.queryTiles; j++) {
+        const r =
+          st.queries === 'wg'
+            ? load(R, '&wq', `${u(j * s.n * sw * 4)} + ${kc}`, qk.rightColMajor, wstride)
+            : st.queries === 'whole'
+              ? load(R, '&wq', `${u(j * s.n * qsw * 4)} + ${kd} + ${kc}`, qk.rightColMajor, mul(u(qsw * 4)))
+              : load(R, '&queries', `qAt + ${u(j * s.n)} * D + ${kd} + ${kc}`, qk.rightColMajor, mul('D'));
+        out.push(`${ind}  let r${j} = ${r};`);
+      }
+      for (let i = 0; i < s.rowTiles; i++) {
+        for (let j = 0; j < s.queryTiles; j++) out.push(`${ind}  acc_${i}_${j} = subgroupMatrixMultiplyAccumulate(l${i}, r${j}, acc_${i}_${j});`);
+      }
+      out.push(ind + '}');
+    }
+    out.push(ind + 'workgroupBarrier();');
+    return out;
+  };
+  const steps = Array.from({ length: st.kc / s.k }, (_, x) => x * s.k);
+  if (st.unroll) {
+    // Each chunk in its own block: the staging lets repeat.
+    for (let kd = 0; kd < s.dPad; kd += st.kc) lines.push('  {', ...chunk(u(kd), steps.map(u), '    '), '  }');
+  } else {
+    lines.push('  for (var kd = 0u; kd < D; kd += KC) {');
+    lines.push(...chunk('kd', steps.map(u), '    '));
+    lines.push('  }');
   }
-  for (let i = 0; i < s.rowTiles; i++) {
-    for (let j = 0; j < s.queryTiles; j++) lines.push(`      acc_${i}_${j} = subgroupMatrixMultiplyAccumulate(l${i}, r${j}, acc_${i}_${j});`);
-  }
-  lines.push('    }');
-  lines.push('    workgroupBarrier();');
-  lines.push('  }');
   for (let i = 0; i < s.rowTiles; i++) {
     for (let j = 0; j < s.queryTiles; j++) lines.push(`  ${store('&wr', u(i * s.m * bq + j * s.n), `acc_${i}_${j}`, u(bq))};`);
   }

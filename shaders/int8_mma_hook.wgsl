@@ -1,0 +1,119 @@
+// int8_mma_hook: the tensor-core int8 scorer behind GpuFlatIndex (the ChunkScorer contract of
+// src/gpu/flat-shard.ts): float32 queries and u8 SQ codes in, per (query, segment) the k best rows
+// out as (f32 key bits, id). src/gpu/tensor/hook.ts registers it; kernel-source.ts fills the `//@`
+// lines (constants, enables, and the staged tile of int8_mma_staged.wgsl with queries 'whole').
+//
+// Bindings (group 0), as the contract says: 0 params (nq, rows, rowWords, q4, k, segLen, nseg,
+// idBase), 1 base tile array<vec4<u32>> (u8 codes, D bytes a row), 2 queries nq x q4 vec4<f32>,
+// 3 sq vmin[q4 vec4] then step[q4 vec4], 4 out array<vec2<u32>>.
+//
+// Prologue: invocation lid quantises query qBlock * BQ + lid (BQ == NT, so one list a query):
+// y_j = q_j step_j, s = max |y_j| / 127, a_j = round(y_j / s) in i8, into `wq` (QSW words a query).
+// Rows are staged with their top bits flipped (c - 128, i8), so the tensor cores give
+// a . (c - 128); the key written is q . vmin + s (a . (c - 128) + 128 sum a) ~ q . decode(row),
+// the decoded inner product up to query quantisation (the index re-ranks candidates exactly).
+//
+// The dispatch is (nseg, query blocks), x fastest; the workgroup index is remapped so that
+// consecutive workgroups take the query blocks of one segment and share its rows in L2.
+
+//@ENABLES
+
+//@CONSTS
+
+const MIN_KEY: i32 = -2147483647 - 1;
+const QW: u32 = D / 4u;
+
+struct Params {
+  nq: u32,
+  rows: u32,
+  rowWords: u32,
+  q4: u32,
+  k: u32,
+  segLen: u32,
+  nseg: u32,
+  idBase: u32,
+}
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> base: array<vec4<u32>>;
+@group(0) @binding(2) var<storage, read> queries: array<vec4<f32>>;
+@group(0) @binding(3) var<storage, read> sq: array<vec4<f32>>;
+@group(0) @binding(4) var<storage, read_write> out: array<vec2<u32>>;
+
+var<workgroup> wr: array<ET, WR_WORDS>;
+var<workgroup> wq: array<ET, BQ * QSW>;
+
+@compute @workgroup_size(NT, 1, 1)
+fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>) {
+  let nqBlocks = (params.nq + BQ - 1u) / BQ;
+  let lin = wid.x + wid.y * params.nseg;
+  let qBlock = lin % nqBlocks;
+  let seg = lin / nqBlocks;
+  let q = qBlock * BQ + lid;
+  let live = q < params.nq;
+
+  var scale = 1.0;
+  var qv = 0.0;
+  var suma = 0i;
+  if (live) {
+    var m = 0.0;
+    for (var c = 0u; c < QW; c++) {
+      let x = queries[q * QW + c];
+      let y = abs(x * sq[QW + c]);
+      m = max(m, max(max(y.x, y.y), max(y.z, y.w)));
+      qv += dot(x, sq[c]);
+    }
+    if (m > 0.0) { scale = m / 127.0; }
+  }
+  for (var c = 0u; c < QW; c++) {
+    var word = 0u;
+    if (live) {
+      let a = vec4<i32>(clamp(round(queries[q * QW + c] * sq[QW + c] / scale), vec4<f32>(-127.0), vec4<f32>(127.0)));
+      suma += a.x + a.y + a.z + a.w;
+      word = pack4xI8(a);
+    }
+    wq[lid * QSW + c] = bitcast<ET>(word);
+  }
+  workgroupBarrier();
+
+  var kk: array<i32, KP>;
+  var ii: array<i32, KP>;
+  for (var i = 0u; i < KP; i++) { kk[i] = MIN_KEY; ii[i] = -1; }
+  let segStart = seg * params.segLen;
+  let segEnd = min(segStart + params.segLen, params.rows);
+  for (var t = segStart; t < segEnd; t += BR) {
+    //@SCORE_TILE
+    workgroupBarrier();
+    for (var r = 0u; r < BR; r++) {
+      let row = t + r;
+      if (row < segEnd) {
+        let key = bitcast<i32>(wr[r * BQ + lid]);
+        if (key > kk[KP - 1u]) {
+          var ck = key;
+          var ci = i32(params.idBase + row);
+          for (var i = 0u; i < KP; i++) {
+            let sw = ck > kk[i];
+            let ok = kk[i];
+            let oi = ii[i];
+            kk[i] = select(ok, ck, sw);
+            ii[i] = select(oi, ci, sw);
+            ck = select(ck, ok, sw);
+            ci = select(ci, oi, sw);
+          }
+        }
+      }
+    }
+    workgroupBarrier();
+  }
+  if (live) {
+    let at = (q * params.nseg + seg) * params.k;
+    let shift = 128 * suma;
+    for (var i = 0u; i < KP; i++) {
+      if (i < params.k) {
+        var v = vec2<u32>(0xff7fffffu, 0xffffffffu); // bits of -FLT_MAX, no row
+        if (ii[i] >= 0) { v = vec2<u32>(bitcast<u32>(qv + scale * f32(kk[i] + shift)), u32(ii[i])); }
+        out[at + i] = v;
+      }
+    }
+  }
+}

@@ -1,0 +1,115 @@
+/**
+ * The tensor-core int8 scorer of GpuFlatIndex: registers a ChunkScorer (src/gpu/flat-shard.ts)
+ * that takes int8 inner-product batches on devices opened with `allowExperimental` whose adapter
+ * reports an i8 x i8 -> i32 subgroup-matrix config the kernel fits (M 16, N 8 or 16, K 32), and
+ * leaves everything else to the built-in kernels (flat_gemv, flat_fused: dot4 / f32 decoding).
+ * The index re-ranks the candidates it returns exactly in float32, as for the other int8 kernels.
+ */
+import { type ChunkScorer, registerChunkScorer, type ShardInfo } from '../flat-shard.js';
+import { layoutShape, type MatrixConfig, matrixConfigsOf, pickConfig, SUBGROUP_MATRIX_FEATURE } from './choose.js';
+import { hookSource, type SelectShape, shapeKey, type StageOptions, tileOf, workgroupBytes } from './kernel-source.js';
+
+/** Knobs of the GpuFlatIndex tensor scorer (benchmarks set them; the defaults are the measured best). */
+export const tensorTuning = {
+  /** Smallest batch the tensor kernel takes: below it flat_gemv / flat_fused read the rows once at less cost. */
+  minBatch: 16,
+  /** Result matrices per subgroup along rows (rows per block = 16 x this). */
+  rowTiles: 4,
+  /** Dims staged per chunk and the padding of staged rows (words). */
+  kc: 128,
+  padWords: 4,
+  /** Largest k (candidates a query per segment): the lists live in registers. */
+  maxK: 64,
+  /** Off switch (tests and benchmarks compare against the built-in kernels). */
+  enabled: true,
+};
+
+/** What the choice depends on: the shard's facts, the adapter's configs and workgroup memory. */
+export interface HookFacts {
+  precision: string;
+  metric: string;
+  /** vec4<u32> words a row (16 int8 dims each). */
+  rowWords: number;
+  features: ReadonlySet<string> | GPUSupportedFeatures;
+  configs: readonly MatrixConfig[];
+  maxWorkgroupStorage: number;
+  /** Invocations per subgroup the adapter reports (subgroupMaxSize). */
+  subgroupSize: number;
+}
+
+/** The kernel shape for a batch, or the reason the built-in kernels take it. */
+export function planTensorHook(f: HookFacts, nq: number, k: number): { shape: SelectShape } | { reason: string } {
+  if (!tensorTuning.enabled) return { reason: 'tensor scorer disabled' };
+  if (f.precision !== 'int8') return { reason: `precision ${f.precision}` };
+  if (f.metric !== 'ip') return { reason: `metric ${f.metric} (the tensor scorer ranks inner products)` };
+  if (!f.features.has(SUBGROUP_MATRIX_FEATURE)) return { reason: `device lacks ${SUBGROUP_MATRIX_FEATURE} (open it with allowExperimental)` };
+  if (nq < tensorTuning.minBatch) return { reason: `batch ${nq} < ${tensorTuning.minBatch}` };
+  if (k > tensorTuning.maxK) return { reason: `k ${k} > ${tensorTuning.maxK}` };
+  const config = pickConfig(f.configs, { signed: true, preferN: 16 });
+  if (!config || config.M !== 16 || config.K !== 32 || (config.N !== 16 && config.N !== 8)) {
+    return { reason: `no i8 x i8 -> i32 M16 N16|N8 K32 config among ${f.configs.length}` };
+  }
+  const dPad = f.rowWords * 16;
+  const sg = f.subgroupSize;
+  if (dPad % 32 !== 0) return { reason: `row of ${dPad} bytes is not a multiple of K = 32` };
+  if (sg % config.N !== 0 || sg < 16 || sg > 64) return { reason: `subgroup size ${sg} does not fit N = ${config.N}` };
+  const kc = [tensorTuning.kc, 128, 64, 32].find((c) => dPad % c === 0)!;
+  const stage: StageOptions = { kc, padWords: tensorTuning.padWords, queries: 'whole', unroll: true, xorRows: true };
+  const shape: SelectShape = {
+    kind: 'mma',
+    signed: true,
+    dPad,
+    m: config.M,
+    n: config.N,
+    k: config.K,
+    ...layoutShape('large'),
+    rowTiles: tensorTuning.rowTiles,
+    // One list a query: the workgroup's BQ queries are its sg invocations.
+    queryTiles: sg / config.N,
+    subgroupSize: sg,
+    kp: k,
+    syntax: 'bool-arg',
+    stage,
+  };
+  const bytes = workgroupBytes(shape);
+  if (bytes > f.maxWorkgroupStorage) return { reason: `needs ${bytes} bytes of workgroup memory, the adapter has ${f.maxWorkgroupStorage}` };
+  return { shape };
+}
+
+function factsOf(shard: ShardInfo): HookFacts {
+  const info = shard.adapter?.info as (GPUAdapterInfo & { subgroupMaxSize?: number }) | undefined;
+  return {
+    precision: shard.precision,
+    metric: shard.metric,
+    rowWords: shard.rowWords,
+    features: shard.features,
+    configs: matrixConfigsOf(info),
+    maxWorkgroupStorage: shard.adapter?.limits.maxComputeWorkgroupStorageSize ?? 16384,
+    subgroupSize: info?.subgroupMaxSize ?? 32,
+  };
+}
+
+export const tensorChunkScorer: ChunkScorer = {
+  name: 'int8-mma',
+  accepts(shard, nq, k) {
+    return 'shape' in planTensorHook(factsOf(shard), nq, k);
+  },
+  shape(shard, nq, k) {
+    const plan = planTensorHook(factsOf(shard), nq, k);
+    if (!('shape' in plan)) throw new Error(`int8-mma scorer asked for a batch it does not take: ${plan.reason}`);
+    const { br, bq } = tileOf(plan.shape);
+    return { BR: br, BQ: bq, key: shapeKey(plan.shape) };
+  },
+  pipeline(device, shard, nq, k) {
+    const plan = planTensorHook(factsOf(shard), nq, k);
+    if (!('shape' in plan)) throw new Error(`int8-mma scorer asked for a batch it does not take: ${plan.reason}`);
+    const code = hookSource(plan.shape);
+    return device.createComputePipeline({
+      label: `int8-mma ${shapeKey(plan.shape)}`,
+      layout: 'auto',
+      compute: { module: device.createShaderModule({ label: 'int8_mma_hook', code }), entryPoint: 'main' },
+    });
+  },
+};
+
+registerChunkScorer(tensorChunkScorer);

@@ -1,0 +1,146 @@
+/**
+ * The GpuFlatIndex tensor-core scorer (src/gpu/tensor/hook.ts): which batches it takes from the
+ * adapter's reported configs (fake adapter facts), the WGSL it generates, and on CI's software
+ * adapter (no subgroup matrices) that `allowExperimental` falls back to the built-in int8 kernels and
+ * still matches the float64 oracle. bench/gpu-tensor checks the tensor kernel itself on the H200.
+ */
+import { describe, expect, it } from 'vitest';
+import { GpuFlatIndex } from '../../src/gpu/flat-index.js';
+import { type MatrixConfig, SUBGROUP_MATRIX_FEATURE } from '../../src/gpu/tensor/choose.js';
+
+import { type HookFacts, planTensorHook, tensorTuning } from '../../src/gpu/tensor/hook.js';
+import { acquireDevice } from '../../src/gpu/device.js';
+import { layoutShape } from '../../src/gpu/tensor/choose.js';
+import { hookSource, type SelectShape, selectSource, workgroupBytes } from '../../src/gpu/tensor/kernel-source.js';
+import { normalizeRows, clusteredVectors } from '../helpers/data.js';
+import { gpuForTests } from '../helpers/gpu.js';
+import { bruteForce, recallAtK, trueDistance } from '../helpers/oracle.js';
+
+const NVIDIA: MatrixConfig[] = [
+  { componentType: 'i8', resultComponentType: 'i32', M: 16, N: 16, K: 32 },
+  { componentType: 'i8', resultComponentType: 'i32', M: 16, N: 8, K: 32 },
+  { componentType: 'u8', resultComponentType: 'u32', M: 16, N: 16, K: 32 },
+];
+
+const facts = (over: Partial<HookFacts> = {}): HookFacts => ({
+  precision: 'int8',
+  metric: 'ip',
+  rowWords: 48,
+  features: new Set([SUBGROUP_MATRIX_FEATURE, 'subgroups']),
+  configs: NVIDIA,
+  maxWorkgroupStorage: 49152,
+  subgroupSize: 32,
+  ...over,
+});
+
+describe('tensor scorer choice from reported configs', () => {
+  it('takes int8 inner-product batches on an NVIDIA-like adapter: 64 rows x 32 queries, k lists', () => {
+    const plan = planTensorHook(facts(), 64, 40);
+    expect('shape' in plan).toBe(true);
+    if (!('shape' in plan)) return;
+    expect(plan.shape).toMatchObject({ kind: 'mma', m: 16, n: 16, k: 32, rowTiles: 4, queryTiles: 2, kp: 40, dPad: 768 });
+    expect(plan.shape.stage).toMatchObject({ queries: 'whole', unroll: true, xorRows: true });
+    expect(workgroupBytes(plan.shape)).toBeLessThanOrEqual(49152);
+  });
+
+  it('with only N = 8 configs it tiles 4 query matrices', () => {
+    const n8 = NVIDIA.filter((c) => c.N === 8);
+    const plan = planTensorHook(facts({ configs: n8 }), 64, 10);
+    expect('shape' in plan && plan.shape.queryTiles).toBe(4);
+  });
+
+  it.each<[string, Partial<HookFacts>, number, number, RegExp]>([
+    ['no feature (not opted in)', { features: new Set(['subgroups']) }, 64, 10, /lacks/],
+    ['f32 storage', { precision: 'f32' }, 64, 10, /precision/],
+    ['l2 metric', { metric: 'l2' }, 64, 10, /metric/],
+    ['only f16 configs (Apple-like)', { configs: [{ componentType: 'f16', resultComponentType: 'f16', M: 8, N: 8, K: 8 }] }, 64, 10, /no i8/],
+    ['an i8 config of another shape', { configs: [{ componentType: 'i8', resultComponentType: 'i32', M: 8, N: 8, K: 32 }] }, 64, 10, /no i8/],
+    ['rows not a multiple of K', { rowWords: 49 }, 64, 10, /multiple of K/],
+    ['small workgroup memory', { maxWorkgroupStorage: 16384 }, 64, 10, /workgroup memory/],
+    ['small batch', {}, 1, 10, /batch/],
+    ['large k', {}, 64, 100, /k 100/],
+  ])('leaves %s to the built-in kernels', (_name, over, nq, k, why) => {
+    const plan = planTensorHook(facts(over), nq, k);
+    expect('reason' in plan && plan.reason).toMatch(why);
+  });
+
+  it('generates one kernel with constant workgroup offsets and no template markers left', () => {
+    const plan = planTensorHook(facts(), 64, 16);
+    if (!('shape' in plan)) throw new Error(plan.reason);
+    const src = hookSource(plan.shape);
+    expect(src).toContain('enable chromium_experimental_subgroup_matrix;');
+    expect(src).not.toMatch(/^\s*\/\/@[A-Z]/m);
+    expect(src).not.toMatch(/\bkk\[|\bii\[/);
+    // Unrolled: no K loop, every fragment load from workgroup memory at a literal offset.
+    expect(src).not.toContain('for (var kd');
+    const loads = [...src.matchAll(/subgroupMatrixLoad<[^>]+>>\(&w[rq], ([^,]+),/g)].map((m) => m[1]!);
+    expect(loads.length).toBe((768 / 32) * (4 + 2));
+    for (const off of loads) expect(off).toMatch(/^[\d u+]+$/);
+    expect(src).toContain('0x80808080u');
+  });
+});
+
+const hasGpu = await gpuForTests('int8 tensor hook fallback');
+
+describe.skipIf(!hasGpu)('GpuFlatIndex int8 with allowExperimental on an adapter without subgroup matrices', () => {
+  it('falls back to the built-in kernels and matches the float64 oracle', async () => {
+    const d = 96, n = 2500, nq = 40, k = 10;
+    const base = normalizeRows(clusteredVectors(n, d, 12, 71), d);
+    const q = normalizeRows(clusteredVectors(nq, d, 12, 72), d);
+    const index = await GpuFlatIndex.create(d, 'ip', { precision: 'int8', allowExperimental: true, maxTileBytes: 1 << 16, debugPoison: true });
+    try {
+      await index.add(base);
+      expect(tensorTuning.enabled).toBe(true);
+      const got = await index.search(q, k);
+      const want = bruteForce(base, q, d, k, 'ip');
+      expect(recallAtK(got, want)).toBeGreaterThanOrEqual(0.95);
+      for (let i = 0; i < got.labels.length; i++) {
+        const exact = trueDistance(base, q, d, Math.floor(i / k), Number(got.labels[i]!), 'ip');
+        expect(Math.abs(got.distances[i]! - exact)).toBeLessThanOrEqual(1e-4);
+      }
+    } finally {
+      await index.dispose();
+    }
+  });
+});
+
+/**
+ * The software adapter has no subgroup matrices, so the generated tensor kernels are validated there
+ * with the matrix calls replaced by scalar stand-ins of the same operands: everything else (staging,
+ * prologue, selection, unrolled blocks, uniform offsets as expressions) is checked by Dawn's compiler.
+ */
+function stubMatrices(src: string): string {
+  return src
+    .replace('enable chromium_experimental_subgroup_matrix;', '')
+    .replace(/subgroup_matrix_result<i32, \d+, \d+>\(\)/g, '0i')
+    .replace(/subgroupMatrixLoad<[^(]*>\((&\w+), ([^,]+), (true|false), ([^)]+)\)/g, (_m, p: string, off: string, _b, st: string) => `(${p.slice(1)}[0] + i32(${off}) + i32(${st}))`)
+    .replace(/subgroupMatrixMultiplyAccumulate\((\w+), (\w+), (\w+)\)/g, '($1 * $2 + $3)')
+    .replace(/subgroupMatrixStore\((&\w+), ([^,]+), (\w+), false, ([^)]+)\);/g, (_m, p: string, off: string, v: string, st: string) => `${p.slice(1)}[${off} + ${st} * 0u] = ${v};`);
+}
+
+describe.skipIf(!hasGpu)('generated tensor kernels compile (matrix calls stubbed)', () => {
+  it('hook kernel and staged / direct select kernels', async () => {
+    const ctx = await acquireDevice();
+    try {
+      const plan = planTensorHook(facts(), 64, 40);
+      if (!('shape' in plan)) throw new Error(plan.reason);
+      const base: SelectShape = { kind: 'mma', signed: true, dPad: 768, m: 16, n: 16, k: 32, ...layoutShape('large'), subgroupSize: 32, kp: 16, syntax: 'bool-arg' };
+      const cases: [string, string][] = [
+        ['hook', hookSource(plan.shape)],
+        ['staged', selectSource({ ...base, stage: { kc: 128, padWords: 4, queries: 'wg' } })],
+        ['staged unrolled', selectSource({ ...base, stage: { kc: 128, padWords: 4, queries: 'wg', unroll: true } })],
+        ['staged storage queries', selectSource({ ...base, ...layoutShape('tall'), stage: { kc: 64, padWords: 0, queries: 'storage', unroll: true } })],
+        ['direct', selectSource(base)],
+      ];
+      for (const [name, code] of cases) {
+        const stub = stubMatrices(code);
+        expect(stub, name).not.toMatch(/subgroup_matrix|subgroupMatrix/);
+        const info = await ctx.device.createShaderModule({ code: stub }).getCompilationInfo();
+        const errors = info.messages.filter((m) => m.type === 'error').map((m) => `${name} ${m.lineNum}: ${m.message}`);
+        expect(errors).toEqual([]);
+      }
+    } finally {
+      ctx.destroy();
+    }
+  });
+});
