@@ -10,7 +10,7 @@ import type { ByteSink, ByteSource, Index, Metric, SearchOptions, SearchResult }
 import { MAX_K, checkSearch, checkVectors } from '../core/validate.js';
 import { readFlatLayout, streamFlatRows, writeFlatIndex } from '../io/faiss/flat.js';
 import { WasmHeap } from './module.js';
-import { type WorkerPool, acquirePool, resolveThreads } from './worker-pool.js';
+import { type DedicatedOptions, type WorkerPool, acquirePool, threadPlan } from './worker-pool.js';
 
 /** Bytes of queries + results handled per native call: bounds temporary memory for any nq and k. */
 const BATCH_BYTES = 32 << 20;
@@ -31,10 +31,11 @@ export class WasmFlatIndex implements Index {
     private readonly pool: WorkerPool | undefined,
   ) {}
 
-  static async create(d: number, metric: Metric, opts: IndexOptions = {}): Promise<WasmFlatIndex> {
-    const threads = resolveThreads(opts.threads);
-    const heap = await WasmHeap.create(threads > 1);
-    const pool = threads > 1 ? await acquirePool(heap, threads) : undefined;
+  /** `dedicated`: every native call runs on workers of this index's own (a shard, src/wasm/shards.ts). */
+  static async create(d: number, metric: Metric, opts: IndexOptions & DedicatedOptions = {}): Promise<WasmFlatIndex> {
+    const { threads, shared, dedicated } = threadPlan(opts);
+    const heap = await WasmHeap.create(shared);
+    const pool = shared ? await acquirePool(heap, threads, dedicated) : undefined;
     return new WasmFlatIndex(d, metric, heap, pool);
   }
 
@@ -101,7 +102,7 @@ export class WasmFlatIndex implements Index {
       const metric = this.metric === 'ip' ? 0 : 1;
       const call = (from: number, to: number) =>
         [this.base, this.n, d, qp + from * d * 4, to - from, k, metric, 0, dp + from * k * 4, ip + from * k * 4, fp + from * 4] as const;
-      if (this.pool && nq > 1) {
+      if (this.pool && (nq > 1 || this.pool.dedicated)) {
         await this.pool.parallelFor(nq, (from, to) => ({ fn: 'flat_search', args: [...call(from, to)] }));
       } else {
         heap.exports.flat_search(...call(0, nq));

@@ -18,7 +18,7 @@ import { streamFlatRows } from '../io/faiss/flat.js';
 import { HNSW_FLAT_FOURCC, type HnswGraph, readHnswLayout, readHnswNeighbors, writeHnswFlatTo } from '../io/faiss/hnsw.js';
 import { openSink } from '../platform.js';
 import { WasmHeap } from './module.js';
-import { type WorkerPool, acquirePool, resolveThreads } from './worker-pool.js';
+import { type DedicatedOptions, type WorkerPool, acquirePool, threadPlan } from './worker-pool.js';
 
 /** FAISS defaults (IndexHNSW: efConstruction 40, efSearch 16; HNSW rng seed 12345, insertion shuffle seed 789). */
 export const HNSW_DEFAULTS = { efConstruction: 40, efSearch: 16, seed: 12345 } as const;
@@ -44,7 +44,7 @@ const L0_BYTE = 2944;
 /** Entries of the C struct's cum array: levels 0..MAX_LEVELS-1 need MAX_LEVELS + 1 of them, so at most 31 levels. */
 const MAX_LEVELS = 32;
 
-export interface HnswIndexOptions extends IndexOptions {
+export interface HnswIndexOptions extends IndexOptions, DedicatedOptions {
   efConstruction?: number;
   efSearch?: number;
 }
@@ -143,9 +143,9 @@ export class WasmHnswIndex implements Index {
     if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) {
       throw new TesseraError('INVALID_ARGUMENT', `seed must be an integer in [0, 2^32), got ${String(seed)}`);
     }
-    const threads = resolveThreads(opts.threads);
-    const heap = await WasmHeap.create(threads > 1);
-    const pool = threads > 1 ? await acquirePool(heap, threads) : undefined;
+    const { threads, shared, dedicated } = threadPlan(opts);
+    const heap = await WasmHeap.create(shared);
+    const pool = shared ? await acquirePool(heap, threads, dedicated) : undefined;
     const index = new WasmHnswIndex(d, M, metric, heap, pool, efConstruction, efSearch, seed);
     index.onProgress = opts.onProgress;
     return index;
@@ -255,6 +255,14 @@ export class WasmHnswIndex implements Index {
     checkVectors(x, this.d, 'training vectors');
   }
 
+  /** Reserves room for `nodes` nodes in all (vectors, levels, level-0 links) so adds up to it never copy. */
+  reserveNodes(nodes: number): void {
+    this.live();
+    const n = this.ntotal;
+    const used = this.slotsUsed(n);
+    this.reserve(n, Math.max(n, nodes), used, used);
+  }
+
   /** Appends x (n x d) with ids ntotal..ntotal+n-1, linking them as FAISS hnsw_add_vertices does. */
   async add(x: Float32Array): Promise<void> {
     this.live();
@@ -294,7 +302,7 @@ export class WasmHnswIndex implements Index {
         const piece = ADD_CALL * (this.pool?.size ?? 1);
         for (let a = i0; a < i1; a += piece) {
           const b = Math.min(i1, a + piece);
-          if (this.pool && b - a > PARALLEL_MIN) {
+          if (this.pool && (b - a > PARALLEL_MIN || this.pool.dedicated)) {
             this.words()[W.counter] = a;
             const bound = b;
             await this.pool.parallelFor(this.pool.size, (_f, _t, p) => ({
@@ -345,7 +353,7 @@ export class WasmHnswIndex implements Index {
     const ip = heap.alloc(nq * k * 4);
     try {
       heap.f32(qp, q.length).set(q);
-      if (this.pool && nq > 1) {
+      if (this.pool && (nq > 1 || this.pool.dedicated)) {
         // a few rounds (each a message round trip per worker), no call shorter than SEARCH_CALL
         const round = Math.max(SEARCH_CALL, Math.ceil(nq / (4 * this.pool.size))) * this.pool.size;
         for (let r0 = 0; r0 < nq; r0 += round) {

@@ -16,6 +16,7 @@ import { ByteReader } from '../io/byte-reader.js';
 import { encodeIvfHead, IVF_FLAT_FOURCC, IVF_SQ_FOURCC, readIvfLayout } from '../io/faiss/ivf.js';
 import { kmeans, NativeAssigner, randomPermutation, seededRandom } from './kmeans.js';
 import { type CodeHeap, nativeListSearch, readSourceInto, Sq8Codec, WasmArena } from './sq-index.js';
+import type { DedicatedOptions } from './worker-pool.js';
 
 export type IvfStorage = 'flat' | 'sq8';
 
@@ -72,7 +73,7 @@ export class InvertedLists {
   }
 }
 
-export interface IvfIndexOptions extends IndexOptions {
+export interface IvfIndexOptions extends IndexOptions, DedicatedOptions {
   /** k-means iterations (FAISS IVF default 10). */
   niter?: number;
   /** Bytes this index's WebAssembly memory may grow to (default and most: 4 GiB); shards.ts lowers it in tests. */
@@ -126,7 +127,7 @@ export class WasmIvfIndex implements Index {
 
   static async create(d: number, nlist: number, storage: IvfStorage, metric: Metric, opts: IvfIndexOptions = {}): Promise<WasmIvfIndex> {
     const what = `IVF${nlist},${storage === 'flat' ? 'Flat' : 'SQ8'} index`;
-    const arena = await WasmArena.create(what, { threads: opts.threads, limit: opts.memoryLimit });
+    const arena = await WasmArena.create(what, { threads: opts.threads, limit: opts.memoryLimit, dedicated: opts.dedicated });
     try {
       return new WasmIvfIndex(d, nlist, storage, metric, arena, opts);
     } catch (e) {

@@ -1,7 +1,7 @@
 /** Registers the WASM index types with the factory: Flat and HNSW (IVF/SQ register in their own modules). */
 import { registerIndexType } from '../core/factory.js';
 import { WasmFlatIndex, loadFlat } from './flat-index.js';
-import { WasmHnswIndex, loadHnsw } from './hnsw-index.js';
+import { WasmHnswIndex } from './hnsw-index.js';
 
 registerIndexType('wasm', 'flat', {
   create: (d, _spec, metric, opts) => WasmFlatIndex.create(d, metric, opts),
@@ -10,7 +10,8 @@ registerIndexType('wasm', 'flat', {
 registerIndexType('wasm', 'hnsw', {
   // "HNSW32" and "HNSW32,Flat" both parse to { kind: 'hnsw', M: 32 }
   create: (d, spec, metric, opts) => WasmHnswIndex.create(d, spec.kind === 'hnsw' ? spec.M : 32, metric, opts),
-  load: loadHnsw,
+  // a file larger than one WebAssembly memory is rebuilt as shards (shards.ts, imported lazily)
+  load: async (source, opts) => (await import('./shards.js')).loadHnswAuto(source, opts),
 });
 import './sq-index.js';
 import './ivf-index.js';

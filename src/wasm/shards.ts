@@ -1,9 +1,14 @@
 /**
  * Past 4 GiB: a 32-bit WebAssembly memory holds at most 4 GiB, so an index larger than that is split
- * into shards, each its own module instance and memory (with its own worker threads), searched
- * together and merged on the host (core/topk.ts mergeResults; ties to the lower id, so the merge
- * equals one instance's answer). IVF shards share one coarse quantizer and SQ codec (trained once),
+ * into shards, each its own memory whose native code runs in workers of its own (a dedicated pool:
+ * one module instance per worker, none on the calling thread), so all shards search at the same
+ * time and the host only copies queries in, results out, and merges (core/topk.ts mergeResults;
+ * ties to the lower id, so the merge equals one instance's answer). Where the runtime has no shared
+ * memory or workers (a browser page that is not cross-origin isolated) the shards run one after
+ * another on the calling thread. IVF shards share one coarse quantizer and SQ codec (trained once),
  * so every shard probes the same lists and scores with the same codes as a single instance would.
+ * HNSW shards are independent graphs over consecutive row ranges (a graph cannot be cut): a FAISS
+ * HNSW file too large for one instance is rebuilt shard by shard from its vectors on load.
  *
  * `planShards` says how an index of a given type and size is laid out (`tessera info` prints it);
  * `shardBytes` is configurable so tests exercise the merge at kilobyte sizes.
@@ -17,13 +22,36 @@ import { openSink } from '../platform.js';
 import { ByteReader } from '../io/byte-reader.js';
 import { encodeIvfHead, IVF_FLAT_FOURCC, IVF_SQ_FOURCC, readIvfLayout } from '../io/faiss/ivf.js';
 import { encodeSqFileHeader, readSqLayout, SQ_FOURCC } from '../io/faiss/sq.js';
+import { HNSW_FLAT_FOURCC, readHnswLayout } from '../io/faiss/hnsw.js';
+import { streamFlatRows } from '../io/faiss/flat.js';
 import { WasmFlatIndex } from './flat-index.js';
+import { HNSW_DEFAULTS, type HnswIndexOptions, WasmHnswIndex } from './hnsw-index.js';
 import { loadIvfIndex, WasmIvfIndex } from './ivf-index.js';
 import { loadSqIndex, readSourceInto, Sq8Codec, WASM_MEMORY_LIMIT, WasmSqIndex } from './sq-index.js';
+import { dedicatedWorkersAvailable, resolveThreads } from './worker-pool.js';
 
 export interface ShardOptions {
   /** Bytes one shard may use (default and most: 4 GiB, one WebAssembly memory). */
   shardBytes?: number;
+  /**
+   * Each shard on workers of its own, all searched at once (default: where the runtime has shared
+   * memory and workers); false: every shard on the calling thread (with `threads` as usual).
+   */
+  shardWorkers?: boolean;
+  /** Search the shards one after another instead of together (to measure what concurrency gives). */
+  sequentialShards?: boolean;
+  /** Vectors the index will hold, when known before adding: sizes each shard's pool (threads / shards). */
+  expectedVectors?: number;
+}
+
+/**
+ * Threads of one shard's dedicated pool: the `threads` budget (default: all cores) split over the
+ * shards, at least one worker each; undefined where shards run on the calling thread.
+ */
+function shardThreads(opts: IndexOptions & ShardOptions, shards: number): { threads?: number; dedicated: boolean } {
+  if (opts.shardWorkers === false || !dedicatedWorkersAvailable()) return { threads: opts.threads, dedicated: false };
+  const total = resolveThreads(opts.threads);
+  return { threads: Math.max(1, Math.floor(total / Math.max(1, shards))), dedicated: true };
 }
 
 /** How an index is laid out over module instances. */
@@ -41,8 +69,10 @@ export interface ShardPlan {
   rowsPerShard: number;
   /** Rows [firstRow, firstRow + rows) per shard and the bytes its data takes (search buffers, up to 64 MiB, come on top). */
   shards: { firstRow: number; rows: number; bytes: number }[];
-  /** False for types tessera cannot shard (HNSW: one graph), which then must fit one instance. */
+  /** False for types tessera cannot shard, which then must fit one instance (every type shards now). */
   shardable: boolean;
+  /** HNSW: each shard is its own graph over its rows; a FAISS file's single graph is rebuilt per shard on load. */
+  rebuildsGraph?: boolean;
 }
 
 /** Search buffers (query batches, probes, results) a shard keeps free besides its vectors. */
@@ -78,9 +108,10 @@ export function planShards(input: { description: string; d: number; ntotal: numb
       growth = input.building ? 2 : 1;
       break;
     case 'hnsw':
-      // vectors + level-0 links (2M) + upper levels (about M / (M - 1) links per node)
-      bytesPerVector = 4 * d + 4 * (2 * spec.M + Math.ceil(spec.M / Math.max(1, spec.M - 1))) + 8 + 4;
-      shardable = false;
+      // vectors + level-0 links (2M) + upper levels (about M / (M - 1) links per node) + level,
+      // offset, lock, and a visited byte per node for each of up to 4 searching threads. Shards
+      // reserve their nodes up front (no copy on growth); the upper-level array grows by x1.5.
+      bytesPerVector = 4 * d + 4 * (2 * spec.M + 2 * Math.ceil(spec.M / Math.max(1, spec.M - 1))) + 4 + 4 + 4 + 4;
       break;
   }
   const headroom = Math.min(SEARCH_HEADROOM, Math.floor(shardBytes / 4));
@@ -98,7 +129,7 @@ export function planShards(input: { description: string; d: number; ntotal: numb
     shards.push({ firstRow: first, rows, bytes: fixed + Math.ceil(rows * bytesPerVector) });
     if (ntotal === 0) break;
   }
-  return { description: input.description, d, ntotal, bytesPerVector, fixedBytes: fixed, growth, shardBytes, rowsPerShard, shards, shardable };
+  return { description: input.description, d, ntotal, bytesPerVector, fixedBytes: fixed, growth, shardBytes, rowsPerShard, shards, shardable, rebuildsGraph: spec.kind === 'hnsw' || undefined };
 }
 
 /** The plan as lines for `tessera info`. */
@@ -112,8 +143,15 @@ export function formatShardPlan(plan: ShardPlan): string {
   } else if (!plan.shardable) {
     lines.push(`shards: does not fit one WebAssembly instance and ${plan.description} cannot be sharded: serve it on the GPU backend or convert it (tessera convert --index-type IVF4096,SQ8)`);
   } else {
-    lines.push(`shards: ${plan.shards.length} module instances of up to ${plan.rowsPerShard} vectors, searched together and merged`);
-    plan.shards.forEach((s, i) => lines.push(`  shard ${i}: rows ${s.firstRow}..${s.firstRow + s.rows - 1} (${s.rows} vectors, ${formatBytes(s.bytes)})`));
+    lines.push(`shards: ${plan.shards.length} module instances of up to ${plan.rowsPerShard} vectors, each on workers of its own, searched together and merged`);
+    if (plan.rebuildsGraph) {
+      lines.push(`  each shard is its own HNSW graph over its rows: loading a larger FAISS HNSW file rebuilds the graphs from its vectors (slow); build the shards once (tessera convert) or use IVF/SQ8 past 4 GiB`);
+    }
+    const shown = plan.shards.length > 12 ? [...plan.shards.slice(0, 5).map((s, i) => [s, i] as const), ...plan.shards.slice(-2).map((s, i) => [s, plan.shards.length - 2 + i] as const)] : plan.shards.map((s, i) => [s, i] as const);
+    shown.forEach(([s, i], j) => {
+      if (j > 0 && shown[j - 1]![1] !== i - 1) lines.push(`  ... (${i - shown[j - 1]![1] - 1} more alike)`);
+      lines.push(`  shard ${i}: rows ${s.firstRow}..${s.firstRow + s.rows - 1} (${s.rows} vectors, ${formatBytes(s.bytes)})`);
+    });
   }
   return lines.join('\n');
 }
@@ -123,7 +161,7 @@ export function shardPlanForFile(info: { description: string; d: number; ntotal:
   return planShards({ description: info.description, d: info.d, ntotal: info.ntotal, shardBytes: opts.shardBytes });
 }
 
-type Shard = WasmFlatIndex | WasmSqIndex | WasmIvfIndex;
+type Shard = WasmFlatIndex | WasmSqIndex | WasmIvfIndex | WasmHnswIndex;
 
 /**
  * One logical index over several module instances. Vectors fill shards in add order (ids stay
@@ -140,21 +178,30 @@ export class ShardedIndex implements Index {
   private disposed = false;
   private readonly spec: ReturnType<typeof parseFactoryString>;
   private readonly rowsPerShard: number;
+  /** How each shard runs: threads of its own pool and whether that pool is dedicated (workers only). */
+  private readonly perShard: { threads?: number; dedicated: boolean };
 
   constructor(
     readonly d: number,
     readonly description: string,
     readonly metric: Metric,
-    private readonly opts: IndexOptions & ShardOptions = {},
+    private readonly opts: IndexOptions & ShardOptions & HnswIndexOptions = {},
   ) {
     this.spec = parseFactoryString(description);
-    if (this.spec.kind === 'hnsw') throw new TesseraError('UNSUPPORTED', `${description} cannot be sharded (one graph): use IVF or SQ8 past 4 GiB`);
     this.rowsPerShard = planShards({ description, d, ntotal: 0, building: true, shardBytes: opts.shardBytes }).rowsPerShard;
-    this.isTrainedInit = this.spec.kind === 'flat';
+    this.isTrainedInit = this.spec.kind === 'flat' || this.spec.kind === 'hnsw';
+    // threads split over the shards the index will have (one when unknown: adds then use them all)
+    const expected = opts.expectedVectors ? planShards({ description, d, ntotal: opts.expectedVectors, building: true, shardBytes: opts.shardBytes }).shards.length : 1;
+    this.perShard = shardThreads(opts, expected);
+  }
+
+  /** True when each shard runs on workers of its own (so shards search at the same time). */
+  get dedicatedWorkers(): boolean {
+    return this.perShard.dedicated;
   }
 
   get isTrained(): boolean {
-    if (this.spec.kind === 'flat') return true;
+    if (this.spec.kind === 'flat' || this.spec.kind === 'hnsw') return true;
     if (this.spec.kind === 'sq') return this.codec !== undefined;
     return this.centroids !== undefined && (this.spec.kind === 'ivf' && this.spec.storage === 'flat' ? true : this.codec !== undefined);
   }
@@ -191,13 +238,18 @@ export class ShardedIndex implements Index {
   }
 
   private async newShard(idOffset: number): Promise<Shard> {
-    const o = { ...this.opts };
+    const o = { ...this.opts, ...this.perShard };
     const s = this.spec;
     let index: Shard;
     if (s.kind === 'flat') index = await WasmFlatIndex.create(this.d, this.metric, o);
     else if (s.kind === 'sq') index = await WasmSqIndex.create(this.d, this.metric, o);
     else if (s.kind === 'ivf') index = await WasmIvfIndex.create(this.d, s.nlist, s.storage, this.metric, o);
-    else throw new TesseraError('UNSUPPORTED', `${this.description} cannot be sharded`);
+    else {
+      // Every shard its own graph, built with the same parameters and seed as one instance would be.
+      index = await WasmHnswIndex.create(this.d, s.M, this.metric, o);
+      // Nodes reserved up front: the vector array never grows by copying (the plan counts no slack).
+      index.reserveNodes(this.rowsPerShard);
+    }
     this.applyTraining(index);
     this.shards.push({ index, idOffset });
     return index;
@@ -245,10 +297,16 @@ export class ShardedIndex implements Index {
     const nq = checkSearch(q, k, this.d, this.ntotal);
     if (nq === 0 || this.ntotal === 0) return emptyResult(nq, k, this.metric);
     opts.signal?.throwIfAborted();
-    // All shards at once: while one shard's part runs on this thread, the others' parts run on their
-    // workers. The merge does not depend on the order the parts finish in.
+    // All shards at once, each on its own workers (or one after another on this thread where there
+    // are none). The merge does not depend on the order the parts finish in.
     const live = this.shards.filter((s) => s.index.ntotal > 0);
-    const parts = await Promise.all(live.map(async (s) => offsetLabels(await s.index.search(q, k, opts), s.idOffset)));
+    const one = async (s: (typeof live)[number]) => offsetLabels(await s.index.search(q, k, opts), s.idOffset);
+    let parts: SearchResult[];
+    if (this.perShard.dedicated && !this.opts.sequentialShards) parts = await Promise.all(live.map(one));
+    else {
+      parts = [];
+      for (const s of live) parts.push(await one(s));
+    }
     return parts.length === 1 ? parts[0]! : mergeResults(parts, k, this.metric);
   }
 
@@ -257,6 +315,9 @@ export class ShardedIndex implements Index {
     this.live();
     const s = this.spec;
     if (s.kind === 'flat') throw new TesseraError('UNSUPPORTED', 'saving a sharded Flat index is not supported: write its vectors with writeFlatIndex');
+    if (s.kind === 'hnsw') {
+      throw new TesseraError('UNSUPPORTED', `a sharded ${this.description} index is ${this.shards.length} separate graphs, which one FAISS HNSW file cannot hold: save each shard (shard(i).save) or convert to IVF/SQ8`);
+    }
     const sink = await openSink(target);
     try {
       if (s.kind === 'sq') {
@@ -311,6 +372,17 @@ export class ShardedIndex implements Index {
     for (const s of this.shards) await s.index.dispose();
   }
 
+  /** Shard i's own index (ids local to it; its first row is shardOffset(i)). */
+  shard(i: number): Shard {
+    const s = this.shards[i];
+    if (!s) throw new TesseraError('INVALID_ARGUMENT', `shard ${i} does not exist (${this.shards.length} shards)`);
+    return s.index;
+  }
+
+  shardOffset(i: number): number {
+    return this.shards[i]?.idOffset ?? 0;
+  }
+
   /** Internal (loaders): adds a prepared shard. */
   pushShard(index: Shard, idOffset: number): void {
     this.shards.push({ index, idOffset });
@@ -333,12 +405,13 @@ export async function loadShardedSq(source: ByteSource, opts: IndexOptions & Sha
   if (fourcc !== SQ_FOURCC) throw r.error(`expected an IndexScalarQuantizer ("${SQ_FOURCC}"), found ${JSON.stringify(fourcc)}`, 0);
   const layout = await readSqLayout(r);
   const plan = planShards({ description: 'SQ8', d: layout.d, ntotal: layout.ntotal, shardBytes: opts.shardBytes });
-  const out = new ShardedIndex(layout.d, 'SQ8', layout.metric, opts);
+  const out = new ShardedIndex(layout.d, 'SQ8', layout.metric, { ...opts, expectedVectors: layout.ntotal });
+  const each = { ...opts, ...shardThreads(opts, plan.shards.length) };
   const codec = layout.sq.trained.length === 2 * layout.d ? new Sq8Codec(layout.d, layout.sq.trained) : undefined;
   out.setTrained(undefined, codec);
   try {
     for (const s of plan.shards) {
-      const index = await WasmSqIndex.create(layout.d, layout.metric, opts);
+      const index = await WasmSqIndex.create(layout.d, layout.metric, each);
       if (codec) index.setCodec(codec);
       const bytes = index.reserve(s.rows, true);
       await readSourceInto(source, layout.codesOffset + s.firstRow * layout.d, s.rows * layout.d, bytes, index.codesAt, label, (done) =>
@@ -365,7 +438,8 @@ export async function loadShardedIvf(source: ByteSource, opts: IndexOptions & Sh
   const storage = fourcc === IVF_SQ_FOURCC ? 'sq8' : 'flat';
   const description = `IVF${layout.nlist},${storage === 'sq8' ? 'SQ8' : 'Flat'}`;
   const plan = planShards({ description, d: layout.d, ntotal: layout.ntotal, shardBytes: opts.shardBytes });
-  const out = new ShardedIndex(layout.d, description, layout.metric, { ...opts, nprobe: opts.nprobe ?? Math.max(1, layout.nprobe) });
+  const out = new ShardedIndex(layout.d, description, layout.metric, { ...opts, nprobe: opts.nprobe ?? Math.max(1, layout.nprobe), expectedVectors: layout.ntotal });
+  const each = { ...opts, ...shardThreads(opts, plan.shards.length) };
   const codec = layout.sq && layout.sq.trained.length === 2 * layout.d ? new Sq8Codec(layout.d, layout.sq.trained) : undefined;
   const trained = layout.centroids.length === layout.nlist * layout.d;
   out.setTrained(trained ? layout.centroids : undefined, codec);
@@ -381,7 +455,7 @@ export async function loadShardedIvf(source: ByteSource, opts: IndexOptions & Sh
       if (rows * perVector > WASM_MEMORY_LIMIT) {
         throw new TesseraError('OUT_OF_MEMORY', `${label}: inverted list ${l0} holds ${rows} vectors (${formatBytes(rows * perVector)}), more than one WebAssembly memory: rebuild with a larger nlist`);
       }
-      const index = await WasmIvfIndex.create(layout.d, layout.nlist, storage, layout.metric, { ...opts, nprobe: opts.nprobe ?? Math.max(1, layout.nprobe) });
+      const index = await WasmIvfIndex.create(layout.d, layout.nlist, storage, layout.metric, { ...each, nprobe: opts.nprobe ?? Math.max(1, layout.nprobe) });
       if (trained && (storage === 'flat' || codec)) index.setTrained(layout.centroids, codec, layout.byResidual);
       const L = index.invertedLists();
       const want = new Float64Array(layout.nlist);
@@ -439,4 +513,46 @@ export async function loadIvfAuto(source: ByteSource, opts: IndexOptions & Shard
   const description = `IVF${layout.nlist},${fourcc === IVF_SQ_FOURCC ? 'SQ8' : 'Flat'}`;
   if (needsShards(description, layout.d, layout.ntotal, opts)) return loadShardedIvf(source, opts);
   return loadIvfIndex(source, opts);
+}
+
+/**
+ * Reads an IHNf file (FAISS IndexHNSWFlat) too large for one instance into HNSW shards: its one
+ * graph cannot be cut into row ranges without losing the links between them, so each shard builds
+ * its own graph (same M, the file's efConstruction) from the file's vectors, streamed in order.
+ * Slow (a full build), hence `tessera info` says so; small files load as one instance (loadHnswAuto).
+ */
+export async function loadShardedHnsw(source: ByteSource, opts: IndexOptions & ShardOptions & HnswIndexOptions = {}, label = 'index file'): Promise<ShardedIndex> {
+  const r = new ByteReader(source, 0, label);
+  const fourcc = await r.fourcc();
+  if (fourcc !== HNSW_FLAT_FOURCC) throw r.error(`expected an IndexHNSWFlat ("${HNSW_FLAT_FOURCC}"), found ${JSON.stringify(fourcc)}`, 0);
+  const layout = await readHnswLayout(r);
+  const out = new ShardedIndex(layout.d, `HNSW${layout.M}`, layout.metric, {
+    ...opts,
+    onProgress: undefined,
+    expectedVectors: layout.ntotal,
+    efConstruction: opts.efConstruction ?? (layout.efConstruction > 0 ? layout.efConstruction : HNSW_DEFAULTS.efConstruction),
+    efSearch: opts.efSearch ?? (layout.efSearch > 0 ? layout.efSearch : HNSW_DEFAULTS.efSearch),
+  });
+  try {
+    let done = 0;
+    for await (const chunk of streamFlatRows(source, layout.storage, { label })) {
+      await out.add(chunk.data);
+      done += chunk.data.length / layout.d;
+      opts.onProgress?.({ phase: 'building HNSW shards', done, total: layout.ntotal, unit: 'vectors' });
+    }
+  } catch (e) {
+    await out.dispose();
+    throw e;
+  }
+  return out;
+}
+
+/** Loader for readIndex ('hnsw'): the file's graph in one instance when it fits, else rebuilt as shards. */
+export async function loadHnswAuto(source: ByteSource, opts: IndexOptions & ShardOptions = {}): Promise<Index> {
+  const r = new ByteReader(source, 0, 'index file');
+  const fourcc = await r.fourcc();
+  if (fourcc !== HNSW_FLAT_FOURCC) return WasmHnswIndex.load(source, opts); // it names the problem
+  const layout = await readHnswLayout(r);
+  if (needsShards(`HNSW${layout.M}`, layout.d, layout.ntotal, opts)) return loadShardedHnsw(source, opts);
+  return WasmHnswIndex.load(source, opts);
 }

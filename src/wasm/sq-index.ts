@@ -14,7 +14,7 @@ import { openSink } from '../platform.js';
 import { ByteReader } from '../io/byte-reader.js';
 import { encodeSqFileHeader, readSqLayout, SQ_FOURCC } from '../io/faiss/sq.js';
 import { compiledModule, SpanAllocator, type WasmHeap } from './module.js';
-import { acquirePool, type NativeCall, resolveThreads, type WorkerPool } from './worker-pool.js';
+import { acquirePool, type DedicatedOptions, type NativeCall, threadPlan, type WorkerPool } from './worker-pool.js';
 
 /** Bytes one WebAssembly memory (wasm32) can hold: 65536 pages of 64 KiB. */
 export const WASM_MEMORY_LIMIT = 65536 * 65536;
@@ -61,17 +61,19 @@ export class WasmArena implements CodeHeap {
     this.spans = new SpanAllocator(exports.__heap_base.value as number, (end) => this.ensure(end));
   }
 
-  /** A fresh instance; with threads > 1 (and shared memory available) a pool of workers shares its memory. */
-  static async create(what = 'index', opts: { threads?: number; limit?: number } = {}): Promise<WasmArena> {
-    const threads = resolveThreads(opts.threads);
-    const shared = threads > 1;
+  /**
+   * A fresh instance; with threads > 1 (and shared memory available) a pool of workers shares its
+   * memory; `dedicated` puts all native work on workers of its own (shards).
+   */
+  static async create(what = 'index', opts: { threads?: number; limit?: number } & DedicatedOptions = {}): Promise<WasmArena> {
+    const { threads, shared, dedicated } = threadPlan(opts);
     const module = await compiledModule(shared);
     const limit = Math.min(opts.limit ?? WASM_MEMORY_LIMIT, WASM_MEMORY_LIMIT);
     const memory = new WebAssembly.Memory({ initial: 4, maximum: 65536, shared });
     const instance = await WebAssembly.instantiate(module, { env: { memory } });
     const arena = new WasmArena(module, memory, instance.exports as unknown as ListExports, shared, what, limit);
     // WorkerPool only uses the WasmHeap members this class also has (module, memory, shared, alloc, release).
-    if (shared) arena.pool = await acquirePool(arena as unknown as WasmHeap, threads);
+    if (shared) arena.pool = await acquirePool(arena as unknown as WasmHeap, threads, dedicated);
     return arena;
   }
 
@@ -91,7 +93,7 @@ export class WasmArena implements CodeHeap {
 
   /** Runs fn over [0, n) split across the pool's threads (here only without one); part numbers 0..threads-1. */
   async parallel(n: number, make: (from: number, to: number, part: number) => NativeCall): Promise<void> {
-    if (this.pool && n > 1) return this.pool.parallelFor(n, make);
+    if (this.pool && (n > 1 || this.pool.dedicated)) return this.pool.parallelFor(Math.max(n, 1), make);
     const c = make(0, n, 0);
     (this.exports as unknown as Record<string, (...a: number[]) => void>)[c.fn]!(...c.args);
   }
@@ -391,8 +393,8 @@ export class WasmSqIndex implements Index {
     this.sqPtr = arena.alloc(8 * d);
   }
 
-  static async create(d: number, metric: Metric, opts: IndexOptions & { memoryLimit?: number } = {}): Promise<WasmSqIndex> {
-    const arena = await WasmArena.create('SQ8 index', { threads: opts.threads, limit: opts.memoryLimit });
+  static async create(d: number, metric: Metric, opts: IndexOptions & DedicatedOptions & { memoryLimit?: number } = {}): Promise<WasmSqIndex> {
+    const arena = await WasmArena.create('SQ8 index', { threads: opts.threads, limit: opts.memoryLimit, dedicated: opts.dedicated });
     return new WasmSqIndex(d, metric, arena, opts);
   }
 

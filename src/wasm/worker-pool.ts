@@ -2,8 +2,11 @@
  * Worker threads that share one WebAssembly memory: each worker instantiates the "threads" build of
  * the module on the same shared memory with its own shadow stack, and runs exported C functions on
  * request. The calling thread takes a share of every parallel loop itself, so `threads` workers of
- * work use threads - 1 extra workers. Works with Node's worker_threads and with Web Workers
- * (browsers when cross-origin isolated, Deno); elsewhere everything runs single-threaded.
+ * work use threads - 1 extra workers. A *dedicated* pool (the shards of src/wasm/shards.ts) keeps the
+ * calling thread out: all native work runs on its own workers, so several such pools (one per
+ * shard) compute at the same time while the caller only lays out memory and merges. Works with
+ * Node's worker_threads and with Web Workers (browsers when cross-origin isolated, Deno); elsewhere
+ * everything runs single-threaded on the caller.
  */
 import { TesseraError } from '../core/errors.js';
 import { type WasmHeap, sharedMemoryAvailable } from './module.js';
@@ -76,7 +79,8 @@ async function startWorker(): Promise<WorkerLike> {
   };
 }
 
-function workersSupported(): boolean {
+/** True when this runtime can start workers (Node's worker_threads or Web Workers). */
+export function workersSupported(): boolean {
   const g = globalThis as any;
   return typeof g.Worker === 'function' || typeof g.process?.versions?.node === 'string';
 }
@@ -100,6 +104,11 @@ export function resolveThreads(requested?: number): number {
   return want;
 }
 
+/** True when dedicated worker pools can run here: shared memory and workers. */
+export function dedicatedWorkersAvailable(): boolean {
+  return sharedMemoryAvailable() && workersSupported();
+}
+
 export class WorkerPool {
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
@@ -109,6 +118,8 @@ export class WorkerPool {
     private readonly heap: WasmHeap,
     private readonly workers: WorkerLike[],
     private readonly stacks: number[],
+    /** The calling thread takes no part: every call runs on a worker. */
+    readonly dedicated: boolean,
   ) {
     for (const w of workers) {
       w.onMessage((m) => {
@@ -122,17 +133,18 @@ export class WorkerPool {
     }
   }
 
-  /** Threads taking part in a parallel loop: the workers and the caller. */
+  /** Threads taking part in a parallel loop: the workers, and the caller unless dedicated. */
   get size(): number {
-    return this.workers.length + 1;
+    return this.workers.length + (this.dedicated ? 0 : 1);
   }
 
-  static async start(heap: WasmHeap, threads: number): Promise<WorkerPool> {
+  /** `threads` in all: threads - 1 workers and the caller, or (dedicated) `threads` workers. */
+  static async start(heap: WasmHeap, threads: number, dedicated = false): Promise<WorkerPool> {
     if (!heap.shared) throw new TesseraError('UNSUPPORTED', 'worker threads need the shared-memory build of the module');
     const workers: WorkerLike[] = [];
     const stacks: number[] = [];
     try {
-      for (let t = 1; t < threads; t++) {
+      for (let t = dedicated ? 0 : 1; t < threads; t++) {
         const w = await startWorker();
         workers.push(w);
         const stack = heap.alloc(STACK_BYTES);
@@ -149,7 +161,7 @@ export class WorkerPool {
       await Promise.all(workers.map((w) => w.terminate()));
       throw e;
     }
-    return new WorkerPool(heap, workers, stacks);
+    return new WorkerPool(heap, workers, stacks, dedicated);
   }
 
   /** Runs `call` on worker `t` (0-based). */
@@ -162,14 +174,19 @@ export class WorkerPool {
   }
 
   /**
-   * Splits [0, n) into `size` contiguous ranges; range 0 runs here, the others on workers, and
-   * resolves when all are done. `make` also gets the part's index (0..size-1), e.g. to hand each
-   * thread its own work buffer.
+   * Splits [0, n) into `size` contiguous ranges; range 0 runs here (on worker 0 when dedicated), the
+   * others on workers, and resolves when all are done. `make` also gets the part's index
+   * (0..size-1), e.g. to hand each thread its own work buffer.
    */
   async parallelFor(n: number, make: (from: number, to: number, part: number) => NativeCall): Promise<void> {
     const parts = Math.min(this.size, n);
     const bound = (p: number) => Math.floor((n * p) / parts);
     const jobs: Promise<void>[] = [];
+    if (this.dedicated) {
+      for (let p = 0; p < parts; p++) jobs.push(this.runOn(p, make(bound(p), bound(p + 1), p)));
+      await Promise.all(jobs);
+      return;
+    }
     for (let p = 1; p < parts; p++) jobs.push(this.runOn(p - 1, make(bound(p), bound(p + 1), p)));
     let local: unknown;
     try {
@@ -184,6 +201,10 @@ export class WorkerPool {
   /** Runs the same call on every thread (each takes work from a shared counter in memory). */
   async everywhere(call: NativeCall): Promise<void> {
     const jobs = this.workers.map((_, t) => this.runOn(t, call));
+    if (this.dedicated) {
+      await Promise.all(jobs);
+      return;
+    }
     let local: unknown;
     try {
       this.callHere(call);
@@ -206,7 +227,26 @@ export class WorkerPool {
   }
 }
 
-/** A pool of `threads` for this heap's memory. */
-export function acquirePool(heap: WasmHeap, threads: number): Promise<WorkerPool> {
-  return WorkerPool.start(heap, threads);
+/** A pool of `threads` for this heap's memory; `dedicated`: all of them workers, the caller out. */
+export function acquirePool(heap: WasmHeap, threads: number, dedicated = false): Promise<WorkerPool> {
+  return WorkerPool.start(heap, threads, dedicated);
+}
+
+/** Options of the index classes for running as a shard (src/wasm/shards.ts). */
+export interface DedicatedOptions {
+  /** Run every native call on `threads` workers of the index's own (none on the calling thread); needs dedicatedWorkersAvailable(). */
+  dedicated?: boolean;
+}
+
+/**
+ * How an index instance runs: `shared` memory (threads build) and a pool of `threads` threads when
+ * shared; dedicated pools whenever asked for and possible (even of one worker).
+ */
+export function threadPlan(opts: { threads?: number } & DedicatedOptions): { threads: number; shared: boolean; dedicated: boolean } {
+  if (opts.dedicated && dedicatedWorkersAvailable()) {
+    if (opts.threads !== undefined) resolveThreads(opts.threads); // validates
+    return { threads: Math.max(1, opts.threads ?? 1), shared: true, dedicated: true };
+  }
+  const threads = resolveThreads(opts.threads);
+  return { threads, shared: threads > 1, dedicated: false };
 }

@@ -6,8 +6,11 @@ import { describe, expect, it } from 'vitest';
 import '../../src/node.js';
 import { indexFactory } from '../../src/core/factory.js';
 import type { Index, SearchResult } from '../../src/core/types.js';
-import { readIndex } from '../../src/io/read-index.js';
+import { readIndex, writeIndex } from '../../src/io/read-index.js';
+import { concatResults, mergeResults, offsetLabels } from '../../src/core/topk.js';
+import { WasmHnswIndex } from '../../src/wasm/hnsw-index.js';
 import { formatShardPlan, planShards, ShardedIndex, shardedIndex } from '../../src/wasm/shards.js';
+import { dedicatedWorkersAvailable } from '../../src/wasm/worker-pool.js';
 import { clusteredVectors, normalizeRows, randomVectors } from '../helpers/data.js';
 
 const d = 16;
@@ -39,7 +42,16 @@ describe('shard plans', () => {
     expect(text).toMatch(/shards: 2 module instances/);
     expect(text).toMatch(/shard 1: rows \d+\.\.7999999/);
     expect(formatShardPlan(planShards({ description: 'IVF4096,SQ8', d: 768, ntotal: 1_000_000 }))).toMatch(/shards: 1 /);
-    expect(formatShardPlan(planShards({ description: 'HNSW32', d: 768, ntotal: 21_000_000 }))).toMatch(/cannot be sharded/);
+    // Search-R1's HNSW64 of wiki-18: independent graphs over row ranges, each under 4 GiB
+    const hnsw = planShards({ description: 'HNSW64', d: 768, ntotal: 21_015_324 });
+    expect(hnsw.shardable).toBe(true);
+    expect(hnsw.shards.length).toBeGreaterThan(15);
+    expect(hnsw.shards.reduce((s, x) => s + x.rows, 0)).toBe(21_015_324);
+    for (const s of hnsw.shards) expect(s.bytes).toBeLessThanOrEqual(2 ** 32);
+    const hnswText = formatShardPlan(hnsw);
+    expect(hnswText).toMatch(/own HNSW graph over its rows/);
+    expect(hnswText).toMatch(/more alike/);
+    expect(hnswText).toMatch(/rows \d+\.\.21015323 /);
     expect(() => planShards({ description: 'IVF4096,Flat', d: 768, ntotal: 10, shardBytes: 1 << 20 })).toThrow(/cannot hold/);
   });
 });
@@ -79,5 +91,93 @@ describe.each(['ip', 'l2'] as const)('shard merge equals one instance, %s', (met
     }
     await single.dispose();
     await sharded.dispose();
+  });
+});
+
+describe.each(['ip', 'l2'] as const)('HNSW shards, %s', (metric) => {
+  const M = 8;
+  const shardBytes = 96 << 10; // ~1,000 nodes of d=16 per shard
+  it('merge equals each shard searched alone then merged, and one instance at exhaustive efSearch', async () => {
+    const sharded = shardedIndex(d, `HNSW${M}`, metric, { ...opts, shardBytes, efConstruction: 40 });
+    await sharded.add(base.subarray(0, 1234 * d));
+    await sharded.add(base.subarray(1234 * d));
+    expect(sharded.shardCount).toBeGreaterThan(2);
+    expect(sharded.ntotal).toBe(n);
+    expect(sharded.shardSizes().reduce((a, b) => a + b, 0)).toBe(n);
+    for (const efSearch of [16, 64]) {
+      const got = await sharded.search(queries, k, { efSearch });
+      // the same graphs built alone (threads 1, same seed: deterministic), searched, merged here
+      const parts: SearchResult[] = [];
+      for (let i = 0; i < sharded.shardCount; i++) {
+        const from = sharded.shardOffset(i);
+        const rows = sharded.shardSizes()[i]!;
+        const alone = await WasmHnswIndex.create(d, M, metric, { threads: 1, seed: 4, efConstruction: 40 });
+        // the same add calls (each add draws its own insertion order): split where the index's adds split
+        const cut = Math.min(Math.max(1234, from), from + rows);
+        for (const [a, b] of [[from, cut], [cut, from + rows]] as [number, number][]) if (b > a) await alone.add(base.subarray(a * d, b * d));
+        parts.push(offsetLabels(await alone.search(queries, k, { efSearch }), from));
+        await alone.dispose();
+      }
+      same(got, mergeResults(parts, k, metric));
+    }
+    // efSearch >= every shard's size explores each whole graph: exact, as one instance at the same efSearch
+    const single = await indexFactory(d, `HNSW${M}`, metric, { ...opts, efConstruction: 40 } as never);
+    await single.add(base);
+    const flat = await indexFactory(d, 'Flat', metric, opts);
+    await flat.add(base);
+    const exact = await flat.search(queries, k);
+    const all = await sharded.search(queries, k, { efSearch: n });
+    const one = await single.search(queries, k, { efSearch: n });
+    expect(Array.from(all.labels)).toEqual(Array.from(one.labels));
+    expect(Array.from(all.labels)).toEqual(Array.from(exact.labels));
+    // an entry point's distance comes from the one-row kernel, the others' from the four-row one: ulps apart
+    all.distances.forEach((x, i) => expect(x).toBeCloseTo(one.distances[i]!, 5));
+    await expect(sharded.save(join(tmpdir(), 'never.index'))).rejects.toThrow(/separate graphs/);
+    await Promise.all([single.dispose(), flat.dispose(), sharded.dispose()]);
+  });
+
+  it('a FAISS HNSW file larger than a shard is rebuilt as shard graphs by readIndex', async () => {
+    const single = await WasmHnswIndex.create(d, M, metric, { threads: 1, seed: 4, efConstruction: 40 });
+    await single.add(base);
+    const tmp = mkdtempSync(join(tmpdir(), 'tessera-hnsw-shards-'));
+    const file = join(tmp, 'h.index');
+    await writeIndex(single, file);
+    const split = await readIndex(file, { backend: 'wasm', threads: 1, shardBytes, seed: 4 } as never);
+    expect(split).toBeInstanceOf(ShardedIndex);
+    expect((split as ShardedIndex).shardCount).toBeGreaterThan(2);
+    expect(split.ntotal).toBe(n);
+    // rebuilt with the file's efConstruction (40): the same graphs as shards built from the vectors
+    const built = shardedIndex(d, `HNSW${M}`, metric, { ...opts, shardBytes, efConstruction: 40 });
+    await built.add(base);
+    same(await split.search(queries, k, { efSearch: 32 }), await built.search(queries, k, { efSearch: 32 }));
+    const whole = await readIndex(file, { backend: 'wasm', threads: 1 });
+    expect(whole).toBeInstanceOf(WasmHnswIndex);
+    await Promise.all([single.dispose(), split.dispose(), built.dispose(), whole.dispose()]);
+    rmSync(tmp, { recursive: true, force: true });
+  });
+});
+
+describe('shard workers', () => {
+  it('each shard runs on workers of its own; concurrent, sequential and calling-thread searches agree', async () => {
+    expect(dedicatedWorkersAvailable()).toBe(true); // Node: worker_threads and SharedArrayBuffer
+    const mk = (o: object) => shardedIndex(d, 'SQ8', 'ip', { ...opts, shardBytes: 16 << 10, ...o });
+    const together = mk({});
+    const oneByOne = mk({ sequentialShards: true });
+    const here = mk({ shardWorkers: false });
+    expect(together.dedicatedWorkers).toBe(true);
+    expect(here.dedicatedWorkers).toBe(false);
+    for (const x of [together, oneByOne, here]) {
+      await x.train(base);
+      await x.add(base);
+    }
+    const want = await here.search(queries, k);
+    same(await together.search(queries, k), want);
+    same(await oneByOne.search(queries, k), want);
+    // batches of one query and of many
+    const rows: SearchResult[] = [];
+    for (let i = 0; i < 3; i++) rows.push(await together.search(queries.subarray(i * d, (i + 1) * d), k));
+    const first3 = await here.search(queries.subarray(0, 3 * d), k);
+    same(concatResults(rows, k), first3);
+    await Promise.all([together.dispose(), oneByOne.dispose(), here.dispose()]);
   });
 });
