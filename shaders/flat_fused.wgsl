@@ -10,7 +10,7 @@
 // 3 sq (int8 decode: vmin[q4 vec4] then step[q4 vec4]), 4 out (vec2<u32>: f32 bits of the key, id).
 // Keys are larger-is-better (ip: q.x, l2: -|q-x|^2); ties go to the lower id; empty slots are
 // (-FLT_MAX, 0xffffffff). Workgroup (s, b) covers rows [s*segLen, min((s+1)*segLen, rows)) and
-// queries [b*BQ, (b+1)*BQ) and writes list s of each of its queries at out[(q*nseg + s)*k + i].
+// queries [b*BQ, (b+1)*BQ) and writes list s of each of its queries at out[(q*nseg + segAt + s)*k + i].
 //
 // Block shape: WX x WY invocations, each accumulating TQ queries x TR rows (BQ = WY*TQ queries x
 // BR = WX*TR rows a block). KC vec4 columns are staged per step; the next step's global loads are
@@ -46,6 +46,7 @@ struct Params {
   segLen: u32,   // a multiple of BR
   nseg: u32,     // lists per query in `out`
   idBase: u32,   // id of row 0 of this tile
+  segAt: u32,    // this tile's first list (tiles of one search may share `out`)
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -218,11 +219,15 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
     let IP = TQ / SELP;
     for (var p = 0u; p < SELP; p++) {
       workgroupBarrier();
-      for (var i = p * IP; i < (p + 1u) * IP; i++) {
-        let col = (i - p * IP) * WY + ty;
-        for (var j = 0u; j < TR; j++) {
-          let at = (tx + WX * j) * TS + col;
-          sm[at >> 2u][at & 3u] = acc[i][j];
+      // i runs over all TQ (a constant bound, unrolled) so `acc` is only indexed by constants and
+      // stays in registers; a loop from p*IP made the indices dynamic and put acc in local memory.
+      for (var i = 0u; i < TQ; i++) {
+        if (i / IP == p) {
+          let col = (i - p * IP) * WY + ty;
+          for (var j = 0u; j < TR; j++) {
+            let at = (tx + WX * j) * TS + col;
+            sm[at >> 2u][at & 3u] = acc[i][j];
+          }
         }
       }
       workgroupBarrier();
@@ -250,7 +255,7 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
     let i = e % k;
     let q = qBase + ql;
     if (q < params.nq) {
-      out[(q * params.nseg + seg) * k + i] = vec2<u32>(bitcast<u32>(hk[ql * KF + i]), hid[ql * KF + i]);
+      out[(q * params.nseg + params.segAt + seg) * k + i] = vec2<u32>(bitcast<u32>(hk[ql * KF + i]), hid[ql * KF + i]);
     }
   }
 }

@@ -17,7 +17,8 @@ override PREC: u32 = 0u;    // 0 f32, 1 f16 (packed in u32, or native with shade
 override METRIC: u32 = 0u;  // 0 inner product, 1 squared L2 (negated)
 override KF: u32 = 16u;     // heap slots per (subgroup, query), >= k
 override NSG: u32 = 8u;     // most subgroups a workgroup can have: WG / the adapter's smallest subgroup size
-override RU: u32 = 2u;      // rows a subgroup has in flight (1..4)
+override RU: u32 = 1u;      // rows a subgroup has in flight
+override UW: u32 = 8u;      // words of each row a lane loads before using them (RU * UW <= 8)
 override DPW: u32 = 1u;     // vec4 of dims per 16-byte word: 1 f32, 2 f16, 4 int8
 override HS: u32 = NSG * 4u * KF;
 const WG: u32 = 256u;
@@ -31,6 +32,7 @@ struct Params {
   segLen: u32,
   nseg: u32,
   idBase: u32,
+  segAt: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -109,27 +111,36 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
   for (var r0 = start + sg * RU; r0 < end; r0 += nsg * RU) {
     var acc: array<vec4<f32>, 4>;
     for (var u = 0u; u < RU; u++) { acc[u] = vec4<f32>(0.0); }
-    for (var w = lane; w < params.rowWords; w += sgSize) {
-      var raw: array<vec4<u32>, 4>;
+    // UW words per row and lane are loaded before any is used: RU * UW independent loads in flight.
+    for (var w0 = lane; w0 < params.rowWords; w0 += sgSize * UW) {
+      var raw: array<vec4<u32>, 8>;
       for (var u = 0u; u < RU; u++) {
-        raw[u] = vec4<u32>(0u);
-        if (r0 + u < end) { raw[u] = base[(r0 + u) * params.rowWords + w]; }
+        for (var x = 0u; x < UW; x++) {
+          let w = w0 + x * sgSize;
+          var v = vec4<u32>(0u);
+          if (r0 + u < end && w < params.rowWords) { v = base[(r0 + u) * params.rowWords + w]; }
+          raw[u * UW + x] = v;
+        }
       }
-      for (var h = 0u; h < DPW; h++) {
-        let c4 = w * DPW + h;
-        let qa = queries[c4];
-        var qb = vec4<f32>(0.0);
-        var qc = vec4<f32>(0.0);
-        var qd = vec4<f32>(0.0);
-        if (nq > 1u) { qb = queries[q4 + c4]; }
-        if (nq > 2u) { qc = queries[2u * q4 + c4]; }
-        if (nq > 3u) { qd = queries[3u * q4 + c4]; }
-        for (var u = 0u; u < RU; u++) {
-          let b = decode(raw[u], w, h);
-          acc[u].x += term(qa, b);
-          if (nq > 1u) { acc[u].y += term(qb, b); }
-          if (nq > 2u) { acc[u].z += term(qc, b); }
-          if (nq > 3u) { acc[u].w += term(qd, b); }
+      for (var x = 0u; x < UW; x++) {
+        let w = w0 + x * sgSize;
+        if (w >= params.rowWords) { break; }
+        for (var h = 0u; h < DPW; h++) {
+          let c4 = w * DPW + h;
+          let qa = queries[c4];
+          var qb = vec4<f32>(0.0);
+          var qc = vec4<f32>(0.0);
+          var qd = vec4<f32>(0.0);
+          if (nq > 1u) { qb = queries[q4 + c4]; }
+          if (nq > 2u) { qc = queries[2u * q4 + c4]; }
+          if (nq > 3u) { qd = queries[3u * q4 + c4]; }
+          for (var u = 0u; u < RU; u++) {
+            let b = decode(raw[u * UW + x], w, h);
+            acc[u].x += term(qa, b);
+            if (nq > 1u) { acc[u].y += term(qb, b); }
+            if (nq > 2u) { acc[u].z += term(qc, b); }
+            if (nq > 3u) { acc[u].w += term(qd, b); }
+          }
         }
       }
     }
@@ -166,6 +177,6 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
   for (var e = li; e < nq * k; e += WG) {
     let q = e / k;
     let i = e % k;
-    out[(q * params.nseg + seg) * k + i] = vec2<u32>(bitcast<u32>(hk[q * KF + i]), hid[q * KF + i]);
+    out[(q * params.nseg + params.segAt + seg) * k + i] = vec2<u32>(bitcast<u32>(hk[q * KF + i]), hid[q * KF + i]);
   }
 }

@@ -46,6 +46,8 @@ export interface GpuFlatOptions extends IndexOptions {
   debugPoison?: boolean;
   /** Tests: use the kernels for adapters without subgroups even where the adapter has them. */
   noSubgroups?: boolean;
+  /** Tests: decode f16 rows with unpack2x16float even where the device has shader-f16. */
+  noShaderF16?: boolean;
 }
 
 const DEFAULT_SCRATCH = 256 * 1024 * 1024;
@@ -82,7 +84,7 @@ export class GpuFlatIndex implements Index {
   ) {
     this.rowStore = new RowStore(d);
     this.shards = contexts.map(
-      (ctx) => new FlatShard(ctx, { d, metric, precision, maxTileBytes: opts.maxTileBytes, scratchBytes: opts.scratchBytes, debugPoison: opts.debugPoison, noSubgroups: opts.noSubgroups }),
+      (ctx) => new FlatShard(ctx, { d, metric, precision, maxTileBytes: opts.maxTileBytes, scratchBytes: opts.scratchBytes, debugPoison: opts.debugPoison, noSubgroups: opts.noSubgroups, noShaderF16: opts.noShaderF16 }),
     );
   }
 

@@ -62,11 +62,12 @@ interface Tile {
 /**
  * Kernel knobs (benchmarks sweep them; pipelines are cached by the compile-time ones).
  * targetWorkgroups: workgroups one tile's dispatch aims for (segments x query blocks).
- * kc: vec4 columns staged per step in flat_fused. ru: rows in flight per subgroup in flat_gemv.
+ * kc: vec4 columns staged per step in flat_fused. ru: rows in flight per subgroup in flat_gemv
+ * (each lane loads 8 / ru words of each before using them).
  * big: the micro-tile of flat_fused for batches of >= 48 queries ('4x8': 4 queries x 8 rows per
  * invocation, 64 x 128 blocks; '8x8': 128 x 128 blocks).
  */
-export const kernelTuning = { targetWorkgroups: 2048, kc: 4, ru: 2, big: '4x8' as '4x8' | '8x8' | '8x4', mergeFanIn: 32 };
+export const kernelTuning = { targetWorkgroups: 2048, kc: 4, ru: 1, big: '4x8' as '4x8' | '8x8' | '8x4', mergeFanIn: 32 };
 
 /** Batches of at least this many queries use the largest flat_fused block (compute-bound). */
 export const GEMM_MIN_BATCH = 48;
@@ -119,11 +120,9 @@ export function pickFusedShape(nq: number, kf: number, maxStorage: number, maxIn
   return undefined;
 }
 
-/** Heap slots per query for k (a power of two, at least 4): a compile-time fact of the kernels. */
+/** Heap slots per query for k (k rounded up to a multiple of 8): a compile-time fact of the kernels. */
 export function heapSlots(k: number): number {
-  let p = 4;
-  while (p < k) p *= 2;
-  return p;
+  return Math.max(8, Math.ceil(k / 8) * 8);
 }
 
 /** What a scorer may know about a shard (compile-time facts of its pipelines). */
@@ -145,13 +144,14 @@ export interface ShardInfo {
  * - One dispatch per tile of `(nseg, ceil(nq / BQ))` workgroups. Workgroup (s, b) scores queries
  *   [b*BQ, (b+1)*BQ) against tile rows [s*segLen, min((s+1)*segLen, rows)) and writes, for each of
  *   its queries q, the k best of those rows (any order) as vec2<u32>(bitcast<u32>(key), idBase + row)
- *   at out[(q * nseg + s) * k + i], i < k; slots with no row are (bits of -FLT_MAX, 0xffffffff).
+ *   at out[(q * nseg + segAt + s) * k + i], i < k; slots with no row are (bits of -FLT_MAX, 0xffffffff).
  *   Keys are larger-is-better: ip = q.x, l2 = -|q - x|^2 (int8: from the SQ-decoded row).
  *   Nothing may be written outside those lists (the buffer also holds the merge levels).
- * - Bind group 0: 0 params (uniform, 32 bytes: nq, rows, rowWords, q4, k, segLen, nseg, idBase),
+ * - Bind group 0: 0 params (uniform, 36 bytes: nq, rows, rowWords, q4, k, segLen, nseg = lists per
+ *   query in out, idBase, segAt = this tile's first list: tiles of one search may share out),
  *   1 base tile (array<vec4<u32>>), 2 queries (nq x q4 vec4<f32>, zero-padded), 3 sq decode params
  *   (int8: vmin[q4 vec4] then step[q4 vec4]), 4 out (array<vec2<u32>>, read_write).
- * - segLen is a multiple of BR chosen by the shard; nseg = ceil(rows / segLen) <= 65535.
+ * - segLen is a multiple of BR chosen by the shard; the tile has ceil(rows / segLen) <= 65535 segments.
  * - Pipelines are cached under `ext:<name>:<key>`: the key must name every compile-time fact
  *   (k enters as a uniform; a scorer whose workgroup memory depends on k puts its class in the key).
  * The shard then merges the lists per tile (merge_lists) into a running top-k.
@@ -498,13 +498,14 @@ export class FlatShard {
     const kf = heapSlots(k);
     const nsg = this.maxSubgroups;
     if (nq <= 4 && this.ctx.hasSubgroups && !this.layout.noSubgroups && nsg * 4 * kf * 8 <= this.ctx.maxWorkgroupStorage) {
-      const ru = kernelTuning.ru;
-      const key = `gemv:${prec}:${metric}:${f16 ? 'h' : 'p'}:${kf}:${nsg}:${ru}`;
+      const ru = Math.max(1, Math.min(8, kernelTuning.ru));
+      const uw = Math.max(1, Math.floor(8 / ru));
+      const key = `gemv:${prec}:${metric}:${f16 ? 'h' : 'p'}:${kf}:${nsg}:${ru}:${uw}`;
       const pipeline = this.pipeline(key, () =>
         this.ctx.device.createComputePipeline({
           label: `flat_gemv ${this.layout.precision} ${this.layout.metric} KF=${kf}`,
           layout: 'auto',
-          compute: { module: this.ctx.device.createShaderModule({ label: 'flat_gemv', code: wgslVariant(gemvWgsl, f16) }), entryPoint: 'main', constants: { PREC: prec, METRIC: metric, KF: kf, NSG: nsg, RU: ru, DPW: dpw } },
+          compute: { module: this.ctx.device.createShaderModule({ label: 'flat_gemv', code: wgslVariant(gemvWgsl, f16) }), entryPoint: 'main', constants: { PREC: prec, METRIC: metric, KF: kf, NSG: nsg, RU: ru, UW: uw, DPW: dpw } },
         }),
       );
       return { pipeline, BR: 1, BQ: 4, key };
@@ -572,12 +573,20 @@ export class FlatShard {
     return { segLen, nseg: Math.ceil(rows / segLen) };
   }
 
-  /** Candidate pairs a batch needs: lists of the largest tile (region A), the first merge level (B), the running list. */
-  private candPlan(nqb: number, k: number, BR: number, BQ: number): { a: number; b: number; total: number } {
-    const nseg = Math.max(1, ...this.tiles.map((t) => (t.rows > 0 ? this.segmentPlan(t.rows, nqb, k, BR, BQ).nseg : 1)));
+  /**
+   * Candidate pairs a batch needs. When every tile's lists fit the budget together they share
+   * region A and are merged once at the end (fewest dispatches: what few-query searches need);
+   * else region A holds the largest tile's lists and each tile is merged into the running list.
+   * B holds the first merge level, then the running list (nq x k) follows.
+   */
+  private candPlan(nqb: number, k: number, BR: number, BQ: number): { a: number; b: number; total: number; shared: boolean; segs: number[] } {
+    const segs = this.tiles.map((t) => (t.rows > 0 ? this.segmentPlan(t.rows, nqb, k, BR, BQ).nseg : 0));
+    const all = segs.reduce((x, y) => x + y, 0);
+    const shared = nqb * all * k * 8 <= this.scratchBytes;
+    const nseg = shared ? Math.max(1, all) : Math.max(1, ...segs);
     const a = nqb * nseg * k;
     const b = nqb * Math.ceil(nseg / kernelTuning.mergeFanIn) * k;
-    return { a, b, total: a + b + nqb * k };
+    return { a, b, total: a + b + nqb * k, shared, segs };
   }
 
   /** Largest query batch and the temporary bytes planned for it (queries, candidates, readback). */
@@ -610,7 +619,7 @@ export class FlatShard {
   private async searchBatch(queries: Float32Array, nqb: number, k: number): Promise<ShardResult> {
     const device = this.ctx.device;
     const scorer = this.scorerFor(nqb, k);
-    const { a: regionA, b: regionB, total } = this.candPlan(nqb, k, scorer.BR, scorer.BQ);
+    const { a: regionA, b: regionB, total, shared, segs } = this.candPlan(nqb, k, scorer.BR, scorer.BQ);
     const kp = Math.max(nextPow2(k), 2 * SELECT_WG);
     const qBuf = await this.scratchBuffer('queries', queries.byteLength, BufferUsage.STORAGE | BufferUsage.COPY_DST);
     const candBytes = total * 8;
@@ -628,30 +637,15 @@ export class FlatShard {
     const runAt = regionA + regionB;
     const fan = kernelTuning.mergeFanIn;
 
-    // Per tile: the fused dispatch into region A, then merge levels A -> B -> A ... with the last
-    // one folding into the running list. Each dispatch's params sit at their own 256-byte slot.
+    // Fused dispatches into region A, then merge levels A -> B -> A ... with the last one folding
+    // into the running list: once at the end when all tiles' lists share A, else after each tile.
+    // Each dispatch's params sit at their own 256-byte slot.
     interface Step { pipeline: GPUComputePipeline; params: number[]; bind: (u: GPUBufferBinding) => GPUBindGroupEntry[]; groups: [number, number] }
     const steps: Step[] = [];
-    let idBase = 0;
     let merged = 0;
-    for (const tile of this.tiles) {
-      if (tile.rows === 0) continue;
-      const { segLen, nseg } = this.segmentPlan(tile.rows, nqb, k, scorer.BR, scorer.BQ);
-      const buf = tile.buffer;
-      const size = tile.capacity * this.rowBytes;
-      steps.push({
-        pipeline: scorer.pipeline,
-        params: [nqb, tile.rows, this.rowWords, this.q4, k, segLen, nseg, idBase],
-        bind: (u) => [
-          { binding: 0, resource: u },
-          { binding: 1, resource: { buffer: buf, offset: 0, size } },
-          { binding: 2, resource: { buffer: qBuf, offset: 0, size: queries.byteLength } },
-          { binding: 3, resource: { buffer: sq } },
-          { binding: 4, resource: { buffer: cand, offset: 0, size: regionA * 8 } },
-        ],
-        groups: [nseg, Math.ceil(nqb / scorer.BQ)],
-      });
-      let nIn = nseg;
+    const totalSegs = segs.reduce((x, y) => x + y, 0);
+    const mergeChain = (lists: number): void => {
+      let nIn = lists;
       let inAt = 0;
       for (;;) {
         const nOut = Math.ceil(nIn / fan);
@@ -672,8 +666,31 @@ export class FlatShard {
         inAt = outAt;
       }
       merged++;
+    };
+    let idBase = 0;
+    let segAt = 0;
+    this.tiles.forEach((tile, t) => {
+      if (tile.rows === 0) return;
+      const { segLen, nseg } = this.segmentPlan(tile.rows, nqb, k, scorer.BR, scorer.BQ);
+      const buf = tile.buffer;
+      const size = tile.capacity * this.rowBytes;
+      steps.push({
+        pipeline: scorer.pipeline,
+        params: [nqb, tile.rows, this.rowWords, this.q4, k, segLen, shared ? totalSegs : nseg, idBase, shared ? segAt : 0],
+        bind: (u) => [
+          { binding: 0, resource: u },
+          { binding: 1, resource: { buffer: buf, offset: 0, size } },
+          { binding: 2, resource: { buffer: qBuf, offset: 0, size: queries.byteLength } },
+          { binding: 3, resource: { buffer: sq } },
+          { binding: 4, resource: { buffer: cand, offset: 0, size: regionA * 8 } },
+        ],
+        groups: [nseg, Math.ceil(nqb / scorer.BQ)],
+      });
+      if (!shared) mergeChain(nseg);
       idBase += tile.rows;
-    }
+      segAt += segs[t]!;
+    });
+    if (shared) mergeChain(totalSegs);
     const uniforms = await this.scratchBuffer('uniforms', steps.length * UNIFORM_STRIDE, BufferUsage.UNIFORM | BufferUsage.COPY_DST);
     const params = new Uint32Array((steps.length * UNIFORM_STRIDE) / 4);
     const enc = device.createCommandEncoder({ label: 'tessera flat search' });

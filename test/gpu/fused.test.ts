@@ -1,0 +1,165 @@
+/**
+ * The fused scoring + per-workgroup top-k kernels (flat_fused.wgsl, flat_gemv.wgsl) and the
+ * merge_lists levels, against the float64 oracle on fresh data, with candidate buffers poisoned
+ * before every search (an unwritten pair carries a NaN key and an id no row has).
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { GpuFlatIndex } from '../../src/gpu/flat-index.js';
+import { type FlatShard, GEMM_MIN_BATCH, heapSlots, kernelTuning, pickFusedShape } from '../../src/gpu/flat-shard.js';
+import { clusteredVectors, randomVectors } from '../helpers/data.js';
+import { bruteForce, distanceTolerance, expectMatchesOracle, recallAtK } from '../helpers/oracle.js';
+import { gpuForTests } from '../helpers/gpu.js';
+
+const hasGpu = await gpuForTests('GPU fused kernels');
+const defaults = { ...kernelTuning };
+const shardsOf = (index: GpuFlatIndex): FlatShard[] => (index as unknown as { shards: FlatShard[] }).shards;
+let seed = 7000;
+
+describe.skipIf(!hasGpu)('gpu fused flat kernels', () => {
+  afterEach(() => void Object.assign(kernelTuning, defaults));
+
+  // nq = 1 and 4: flat_gemv (subgroups) and flat_fused (without); 7, 16, 33: the small and mid
+  // block shapes; 70: the compute-bound block. d values not multiples of 4 (nor of 8/16 for f16/int8).
+  it.each([
+    [1, 13, 'ip'],
+    [4, 30, 'l2'],
+    [7, 61, 'ip'],
+    [16, 5, 'l2'],
+    [33, 99, 'ip'],
+    [70, 131, 'l2'],
+  ] as const)('nq=%i d=%i %s: f32 exact ids vs float64, random and clustered, several tiles, both subgroup paths', async (nq, d, metric) => {
+    const n = 1537; // not a multiple of any block (128 rows) or segment
+    for (const clustered of [false, true]) {
+      const base = clustered ? clusteredVectors(n, d, 7, seed++) : randomVectors(n, d, seed++);
+      const q = clustered ? clusteredVectors(nq, d, 7, seed++) : randomVectors(nq, d, seed++);
+      const want = bruteForce(base, q, d, 10, metric);
+      for (const noSubgroups of [false, true]) {
+        // ~3 tiles; few target workgroups so segments span several blocks.
+        kernelTuning.targetWorkgroups = clustered ? 4 : 2048;
+        const index = await GpuFlatIndex.create(d, metric, { maxTileBytes: Math.ceil(d / 4) * 16 * 600, debugPoison: true, noSubgroups });
+        try {
+          await index.add(base);
+          expect(index.tilesPerShard[0]).toBe(3);
+          const got = await index.search(q, 10);
+          expectMatchesOracle(got, want, distanceTolerance(d, metric === 'l2' ? 8 * d : 4 * d), base, q, d, metric);
+        } finally {
+          await index.dispose();
+        }
+      }
+    }
+  });
+
+  it.each([1, 3, 20, 64])('nq=%i: f16 (native shader-f16 and packed u32) and int8 keep recall against float64', async (nq) => {
+    const d = 45;
+    const n = 2000;
+    const base = clusteredVectors(n, d, 9, seed++);
+    const q = clusteredVectors(nq, d, 9, seed++);
+    for (const metric of ['ip', 'l2'] as const) {
+      const want = bruteForce(base, q, d, 10, metric);
+      for (const [precision, noShaderF16] of [['f16', false], ['f16', true], ['int8', false]] as const) {
+        const index = await GpuFlatIndex.create(d, metric, { precision, noShaderF16, maxTileBytes: 1 << 14, debugPoison: true });
+        try {
+          await index.add(base);
+          const got = await index.search(q, 10);
+          for (const l of got.labels) expect(Number(l)).toBeGreaterThanOrEqual(0);
+          // Stated bounds on clustered data (near-ties): f16 keeps 11 significant bits, int8 re-ranks 4k candidates.
+          expect(recallAtK(got, want), `${precision} ${metric} packed=${noShaderF16}`).toBeGreaterThanOrEqual(0.93);
+        } finally {
+          await index.dispose();
+        }
+      }
+    }
+  });
+
+  it('k near and beyond N, k = 1024 over several tiles, and k up to the limit exact (both paths)', async () => {
+    const d = 6;
+    for (const [n, k, nq] of [[300, 299, 2], [300, 300, 5], [300, 310, 1], [2500, 1024, 3], [2500, 1024, 9]] as const) {
+      const base = randomVectors(n, d, seed++);
+      const q = randomVectors(nq, d, seed++);
+      for (const noSubgroups of [false, true]) {
+        const index = await GpuFlatIndex.create(d, 'ip', { maxTileBytes: 16 * 1000, debugPoison: true, noSubgroups });
+        try {
+          await index.add(base);
+          const got = await index.search(q, k);
+          expectMatchesOracle(got, bruteForce(base, q, d, k, 'ip'), distanceTolerance(d, d), base, q, d, 'ip');
+        } finally {
+          await index.dispose();
+        }
+      }
+    }
+  });
+
+  it('lists merged per tile (small candidate budget) equal lists merged once; many merge levels', async () => {
+    const d = 20;
+    const n = 4000;
+    const nq = 50;
+    const base = randomVectors(n, d, seed++);
+    const q = randomVectors(nq, d, seed++);
+    const want = bruteForce(base, q, d, 10, 'ip');
+    kernelTuning.mergeFanIn = 2; // depth: log2(segments) levels
+    for (const scratchBytes of [256 << 20, nq * 10 * 8 * 8]) {
+      const index = await GpuFlatIndex.create(d, 'ip', { maxTileBytes: 80 * 1000, scratchBytes, debugPoison: true });
+      try {
+        await index.add(base);
+        expectMatchesOracle(await index.search(q, 10), want, distanceTolerance(d, d), base, q, d, 'ip');
+      } finally {
+        await index.dispose();
+      }
+    }
+  });
+
+  it('nq above the 4096 batch limit is split (compute-bound block shape), exact', async () => {
+    const d = 9;
+    const base = randomVectors(700, d, seed++);
+    const q = randomVectors(4200, d, seed++);
+    expect(4200).toBeGreaterThan(GEMM_MIN_BATCH);
+    const index = await GpuFlatIndex.create(d, 'l2', { maxTileBytes: 48 * 300, debugPoison: true });
+    try {
+      await index.add(base);
+      expectMatchesOracle(await index.search(q, 7), bruteForce(base, q, d, 7, 'l2'), distanceTolerance(d, 8 * d), base, q, d, 'l2');
+    } finally {
+      await index.dispose();
+    }
+  });
+
+  it('temporary memory is nq x segments x k pairs, not nq x rows: it does not grow with N', async () => {
+    const d = 16;
+    const nq = 64;
+    const k = 10;
+    kernelTuning.targetWorkgroups = 8;
+    const temps: number[] = [];
+    for (const n of [20_000, 80_000]) {
+      const index = await GpuFlatIndex.create(d, 'ip', {});
+      try {
+        await index.add(randomVectors(n, d, seed++));
+        await index.search(randomVectors(nq, d, seed++), k);
+        const shard = shardsOf(index)[0]!;
+        temps.push(shard.tempBytes);
+        // A scores matrix would be nq x n x 4 bytes: 5 MB and 20 MB here.
+        expect(shard.tempBytes).toBeLessThan((nq * n * 4) / 20);
+        expect(shard.tempBytes).toBeLessThanOrEqual(shard.batchPlan(nq, k).tempBytes + 64 * 1024);
+      } finally {
+        await index.dispose();
+      }
+    }
+    expect(temps[1]).toBe(temps[0]);
+  });
+
+  it('block shapes fit the workgroup memory they are picked for (16 KiB, 32 KiB, 48 KiB), up to k = 1024', () => {
+    for (const storage of [16384, 32768, 49152]) {
+      for (const nq of [1, 8, 16, 40, 64, 4096]) {
+        for (const k of [1, 10, 40, 100, 512]) {
+          const pick = pickFusedShape(nq, heapSlots(k), storage);
+          expect(pick, `nq=${nq} k=${k} storage=${storage}`).toBeDefined();
+          const { shape, selp, smv, kc } = pick!;
+          const BQ = shape.WY * shape.TQ;
+          const BR = shape.WX * shape.TR;
+          expect(smv * 16 + BQ * heapSlots(k) * 8).toBeLessThanOrEqual(storage);
+          expect(smv).toBeGreaterThanOrEqual(kc * (BQ + BR));
+          expect(smv * 4).toBeGreaterThanOrEqual(BR * (BQ / selp + 1));
+        }
+      }
+      expect(pickFusedShape(1, heapSlots(1024), storage), `k=1024 storage=${storage}`).toBeDefined();
+    }
+  });
+});
