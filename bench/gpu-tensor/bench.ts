@@ -117,7 +117,7 @@ async function main() {
   if (DOT4) kernels.push({ name: 'dot4', kernel: { kind: 'dot4', reason: 'comparison' } });
   const sgMax = info.subgroupMaxSize ?? 32;
   const copyGBs = args.get('copy') === '0' ? 0 : await copyBandwidth(device);
-  log({ what: 'copy', gbps: copyGBs });
+  log({ what: 'copy', gbps: copyGBs, readOnce1MMs: copyGBs ? +(((N * paddedDim(D)) / (copyGBs * 1e9)) * 1e3).toFixed(3) : undefined });
   const torchRows: Record<string, unknown>[] = [];
   let mmaExact = false;
   /** Per kernel variant and nq: the best layout and time at 1M (the 21M phase takes the best variant). */
@@ -267,7 +267,22 @@ async function main() {
         scorer.destroy();
       }
     }
-    if (FLAT) await flatPhase(gpu, chunks, q, gt, torchRows);
+    if (FLAT) {
+      // The hook takes the staging and row tiles of the fastest unrolled variant at the largest batch.
+      const nqTop = Math.max(...NQS);
+      let pick: { stage: StageOptions; layout: LayoutName; ms: number } | undefined;
+      for (const kv of kernels) {
+        const b = best1M.get(kv.name)?.get(nqTop);
+        if (kv.stage?.unroll && b && ['mid', 'large', 'xl'].includes(b.layout) && b.ms < (pick?.ms ?? Infinity)) pick = { stage: kv.stage, layout: b.layout, ms: b.ms };
+      }
+      if (pick) {
+        tensorTuning.kc = pick.stage.kc;
+        tensorTuning.padWords = pick.stage.padWords;
+        tensorTuning.rowTiles = pick.layout === 'mid' ? 2 : pick.layout === 'xl' ? 8 : 4;
+      }
+      log({ what: 'flat-tuning', tuning: { ...tensorTuning }, from: pick });
+      await flatPhase(gpu, chunks, q, gt, torchRows);
+    }
     chunks.length = 0;
   }
 
@@ -275,8 +290,9 @@ async function main() {
     // ---- Phase 21M: torch first (its own synthetic data), then our codes from a GPU hash.
     const torch21: Record<string, unknown>[] = [];
     if (TORCH) {
-      // fp32 at nq = 1024 does not fit: 64.6 GB of rows plus 1024 x 4M fp32 scores.
-      for (const [dt, nqs] of [['float16', NQS], ['float32', NQS.filter((x) => x <= 256)]] as const) {
+      // fp32 at nq = 1024 needs 64.6 GB of rows plus 1024 x 4M fp32 scores: fits an H200 (141 GB), not an 80 GB H100.
+      const fp32Max = Number(args.get('fp32-max-nq21') ?? 1024);
+      for (const [dt, nqs] of [['float16', NQS], ['float32', NQS.filter((x) => x <= fp32Max)]] as const) {
         const p = spawnSync('python3', [TORCH, '--n', String(N21), '--d', String(D), '--nq', nqs.join(','), '--k', String(K), '--chunk', '4194304', '--reps', '5', '--dtypes', dt], { encoding: 'utf8', maxBuffer: 1 << 26 });
         for (const line of p.stdout.split('\n').filter((l) => l.startsWith('{'))) {
           const o = JSON.parse(line) as Record<string, unknown>;
@@ -339,10 +355,12 @@ async function main() {
       if (best.ms < Infinity) table.push(row1M(kernel.name, N21, nq, kp, best, torch21));
     }
     scorer.destroy();
-    const floorMs = ((N21 * dPad) / (copyGBs * 1e9)) * 1e3 * 2; // copy GB/s counts read + write
-    log({ what: 'floor21', readOnceMs: +floorMs.toFixed(3) });
+    // copy GB/s counts bytes read + written: reading the codes once at that byte rate.
+    const floorMs = ((N21 * dPad) / (copyGBs * 1e9)) * 1e3;
+    log({ what: 'floor21', readOnceMs: +floorMs.toFixed(3), copyGBs });
   }
   writeFileSync(join(OUT, 'tensor.json'), JSON.stringify(results, null, 1));
+  for (const r of results.filter((o) => o.what === 'flat')) console.log(`flat tensor=${r.tensor} nq=${r.nq} wall ${r.wallMs} ms gpu ${r.gpuMs} ms recall ${r.recall} gpu-vs-f16 ${r.gpuVsTorchF16} wall-vs-f16 ${r.wallVsTorchF16} ${r.kernel}`);
   console.log('\nkernel   N        nq    kp  layout  ms       QPS        vs torch fp16  vs fp32');
   for (const t of table) console.log(t);
   console.log(`done ${since()}`);

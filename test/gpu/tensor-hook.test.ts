@@ -35,7 +35,7 @@ const facts = (over: Partial<HookFacts> = {}): HookFacts => ({
 
 describe('tensor scorer choice from reported configs', () => {
   it('takes int8 inner-product batches on an NVIDIA-like adapter: 64 rows x 32 queries, k lists', () => {
-    const plan = planTensorHook(facts(), 64, 40);
+    const plan = planTensorHook(facts(), 256, 40);
     expect('shape' in plan).toBe(true);
     if (!('shape' in plan)) return;
     expect(plan.shape).toMatchObject({ kind: 'mma', m: 16, n: 16, k: 32, rowTiles: 4, queryTiles: 2, kp: 40, dPad: 768 });
@@ -45,27 +45,27 @@ describe('tensor scorer choice from reported configs', () => {
 
   it('with only N = 8 configs it tiles 4 query matrices', () => {
     const n8 = NVIDIA.filter((c) => c.N === 8);
-    const plan = planTensorHook(facts({ configs: n8 }), 64, 10);
+    const plan = planTensorHook(facts({ configs: n8 }), 256, 10);
     expect('shape' in plan && plan.shape.queryTiles).toBe(4);
   });
 
   it.each<[string, Partial<HookFacts>, number, number, RegExp]>([
-    ['no feature (not opted in)', { features: new Set(['subgroups']) }, 64, 10, /lacks/],
-    ['f32 storage', { precision: 'f32' }, 64, 10, /precision/],
-    ['l2 metric', { metric: 'l2' }, 64, 10, /metric/],
-    ['only f16 configs (Apple-like)', { configs: [{ componentType: 'f16', resultComponentType: 'f16', M: 8, N: 8, K: 8 }] }, 64, 10, /no i8/],
-    ['an i8 config of another shape', { configs: [{ componentType: 'i8', resultComponentType: 'i32', M: 8, N: 8, K: 32 }] }, 64, 10, /no i8/],
-    ['rows not a multiple of K', { rowWords: 49 }, 64, 10, /multiple of K/],
-    ['small workgroup memory', { maxWorkgroupStorage: 16384 }, 64, 10, /workgroup memory/],
-    ['small batch', {}, 1, 10, /batch/],
-    ['large k', {}, 64, 100, /k 100/],
+    ['no feature (not opted in)', { features: new Set(['subgroups']) }, 256, 10, /lacks/],
+    ['f32 storage', { precision: 'f32' }, 256, 10, /precision/],
+    ['l2 metric', { metric: 'l2' }, 256, 10, /metric/],
+    ['only f16 configs (Apple-like)', { configs: [{ componentType: 'f16', resultComponentType: 'f16', M: 8, N: 8, K: 8 }] }, 256, 10, /no i8/],
+    ['an i8 config of another shape', { configs: [{ componentType: 'i8', resultComponentType: 'i32', M: 8, N: 8, K: 32 }] }, 256, 10, /no i8/],
+    ['rows not a multiple of K', { rowWords: 49 }, 256, 10, /multiple of K/],
+    ['small workgroup memory', { maxWorkgroupStorage: 16384 }, 256, 10, /workgroup memory/],
+    ['small batch (the built-in kernels are faster there)', {}, 64, 10, /batch/],
+    ['large k', {}, 256, 100, /k 100/],
   ])('leaves %s to the built-in kernels', (_name, over, nq, k, why) => {
     const plan = planTensorHook(facts(over), nq, k);
     expect('reason' in plan && plan.reason).toMatch(why);
   });
 
   it('generates one kernel with constant workgroup offsets and no template markers left', () => {
-    const plan = planTensorHook(facts(), 64, 16);
+    const plan = planTensorHook(facts(), 256, 16);
     if (!('shape' in plan)) throw new Error(plan.reason);
     const src = hookSource(plan.shape);
     expect(src).toContain('enable chromium_experimental_subgroup_matrix;');
@@ -75,6 +75,7 @@ describe('tensor scorer choice from reported configs', () => {
     expect(src).not.toContain('for (var kd');
     const loads = [...src.matchAll(/subgroupMatrixLoad<[^>]+>>\(&w[rq], ([^,]+),/g)].map((m) => m[1]!);
     expect(loads.length).toBe((768 / 32) * (4 + 2));
+    expect(plan.shape.stage?.kc).toBe(64);
     for (const off of loads) expect(off).toMatch(/^[\d u+]+$/);
     expect(src).toContain('0x80808080u');
   });
@@ -122,7 +123,7 @@ describe.skipIf(!hasGpu)('generated tensor kernels compile (matrix calls stubbed
   it('hook kernel and staged / direct select kernels', async () => {
     const ctx = await acquireDevice();
     try {
-      const plan = planTensorHook(facts(), 64, 40);
+      const plan = planTensorHook(facts(), 256, 40);
       if (!('shape' in plan)) throw new Error(plan.reason);
       const base: SelectShape = { kind: 'mma', signed: true, dPad: 768, m: 16, n: 16, k: 32, ...layoutShape('large'), subgroupSize: 32, kp: 16, syntax: 'bool-arg' };
       const cases: [string, string][] = [

@@ -11,12 +11,17 @@ import { hookSource, type SelectShape, shapeKey, type StageOptions, tileOf, work
 
 /** Knobs of the GpuFlatIndex tensor scorer (benchmarks set them; the defaults are the measured best). */
 export const tensorTuning = {
-  /** Smallest batch the tensor kernel takes: below it flat_gemv / flat_fused read the rows once at less cost. */
-  minBatch: 16,
+  /**
+   * Smallest batch the tensor kernel takes. Measured on the H200 (1M x 768, k' = 40, GPU time): the
+   * built-in kernels win at 16 and 64 queries (3.7 / 19.5 ms against 21 / 26 ms), the tensor kernel
+   * at 256 and 1024 (23 / 70 ms against 60 / 168 ms); below 256 its cost is a per-workgroup constant
+   * (see bench/gpu-tensor/NOTES.md).
+   */
+  minBatch: 256,
   /** Result matrices per subgroup along rows (rows per block = 16 x this). */
   rowTiles: 4,
-  /** Dims staged per chunk and the padding of staged rows (words). */
-  kc: 128,
+  /** Dims staged per chunk and the padding of staged rows (words): 64 / 4 the fastest standalone variant on the H200. */
+  kc: 64,
   padWords: 4,
   /** Largest k (candidates a query per segment): the lists live in registers. */
   maxK: 64,
@@ -53,7 +58,7 @@ export function planTensorHook(f: HookFacts, nq: number, k: number): { shape: Se
   const sg = f.subgroupSize;
   if (dPad % 32 !== 0) return { reason: `row of ${dPad} bytes is not a multiple of K = 32` };
   if (sg % config.N !== 0 || sg < 16 || sg > 64) return { reason: `subgroup size ${sg} does not fit N = ${config.N}` };
-  const kc = [tensorTuning.kc, 128, 64, 32].find((c) => dPad % c === 0)!;
+  const kc = [tensorTuning.kc, 64, 32].find((c) => dPad % c === 0)!;
   const stage: StageOptions = { kc, padWords: tensorTuning.padWords, queries: 'whole', unroll: true, xorRows: true };
   const shape: SelectShape = {
     kind: 'mma',

@@ -94,7 +94,10 @@ export class TensorInt8Flat {
     }
     const dPad = paddedDim(d);
     const subgroupSize = (adapter.info as GPUAdapterInfo & { subgroupMaxSize?: number }).subgroupMaxSize ?? 32;
-    const scorer = new Int8TensorScorer(device, { dPad, kPrime, signed: true, kernel, subgroupSize, syntax });
+    // Tensor kernel: rows and queries staged through workgroup memory, 64 dims a chunk, unrolled (the
+    // fastest variant on the H200, 2.5-3x the direct fragment loads; bench/gpu-tensor/NOTES.md).
+    const stage = kernel.kind === 'mma' && dPad % 64 === 0 ? ({ kc: 64, padWords: 4, queries: 'wg', unroll: true } as const) : undefined;
+    const scorer = new Int8TensorScorer(device, { dPad, kPrime, signed: true, kernel, subgroupSize, syntax, stage });
     const tileBytes = Math.min(Number(device.limits.maxStorageBufferBindingSize), opts.maxTileBytes ?? Infinity);
     const maxTileRows = Math.floor(tileBytes / dPad / ROW_ALIGN) * ROW_ALIGN;
     if (maxTileRows < ROW_ALIGN) {
