@@ -74,11 +74,12 @@ export interface Ceilings {
 }
 
 /** Measures the three ceilings on `device` (needs timestamp-query). */
-export async function measureCeilings(device: GPUDevice, bytes = 2 ** 31 - 2 ** 20): Promise<Ceilings> {
+export async function measureCeilings(device: GPUDevice, scale = 1): Promise<Ceilings> {
+  const bytes = Math.floor(((2 ** 31 - 2 ** 22) * scale) / 2 ** 22) * 2 ** 22;
   const sink = device.createBuffer({ size: 1 << 26, usage: BufferUsage.STORAGE });
   // FMA: 8 independent vec4 chains an invocation; 2 flops per lane FMA.
   const iters = 4096;
-  const groups = 132 * 64;
+  const groups = Math.max(1, Math.floor(132 * 64 * scale));
   const fma = device.createComputePipeline({ layout: 'auto', compute: { module: device.createShaderModule({ code: FMA_WGSL }), entryPoint: 'main', constants: { ITERS: iters } } });
   const fmaBg = device.createBindGroup({ layout: fma.getBindGroupLayout(0), entries: [{ binding: 0, resource: { buffer: sink } }] });
   const fmaMs = await timed(device, (p) => { p.setPipeline(fma); p.setBindGroup(0, fmaBg); p.dispatchWorkgroups(groups); }, 5);
@@ -93,7 +94,7 @@ export async function measureCeilings(device: GPUDevice, bytes = 2 ** 31 - 2 ** 
   await device.queue.onSubmittedWorkDone();
   const read = device.createComputePipeline({ layout: 'auto', compute: { module: device.createShaderModule({ code: READ_WGSL }), entryPoint: 'main' } });
   const readBg = device.createBindGroup({ layout: read.getBindGroupLayout(0), entries: [{ binding: 0, resource: { buffer: src } }, { binding: 1, resource: { buffer: sink } }] });
-  const readMs = await timed(device, (p) => { p.setPipeline(read); p.setBindGroup(0, readBg); p.dispatchWorkgroups(132 * 16); }, 10);
+  const readMs = await timed(device, (p) => { p.setPipeline(read); p.setBindGroup(0, readBg); p.dispatchWorkgroups(Math.max(1, Math.floor(132 * 16 * scale))); }, 10);
 
   // Copy: 10 copies in one submit after a warm-up, wall time to completion.
   const copyOnce = (n: number): Promise<undefined> => {

@@ -6,7 +6,7 @@
  *   npx esbuild bench/gpu-flat/run.ts --bundle --platform=node --format=esm --loader:.wgsl=text \
  *     --external:webgpu --ignore-annotations --outfile=out/device-gpu/gpu-flat.mjs
  *   node out/device-gpu/gpu-flat.mjs --n 1000000 --nq 1,16,64,256,1024 --precisions f32,f16,int8
- * --ceilings measures the device's fp32 FMA rate, read and copy bandwidth first (bench/gpu-flat/ceilings.ts).
+ * --ceilings 1 measures the device's fp32 FMA rate, read and copy bandwidth first (bench/gpu-flat/ceilings.ts).
  * --variants 'a:big=4x8,kc=4;b:big=8x8,target=4096' times each kernel variant (kernelTuning knobs:
  *   big, kc, ru, target = targetWorkgroups, fan = mergeFanIn) at every case; rows carry `variant`.
  * --oracle-queries Q checks the first Q queries of every case against a float64 scan of all rows
@@ -40,7 +40,7 @@ const { values } = parseArgs({
     'load-rows': { type: 'string', default: '0' },
     'load-dir': { type: 'string', default: '/dev/shm' },
     'rerank-factors': { type: 'string', default: '4' },
-    ceilings: { type: 'boolean', default: false },
+    ceilings: { type: 'string', default: '0' },
     variants: { type: 'string', default: '' },
     'oracle-queries': { type: 'string', default: '0' },
   },
@@ -104,9 +104,9 @@ const variants: Variant[] = values.variants
     })
   : [{ name: 'default', knobs: {} }];
 
-if (values.ceilings) {
+if (Number(values.ceilings) > 0) {
   const dev = await adapter!.requestDevice({ requiredFeatures: ['timestamp-query'], requiredLimits: { maxStorageBufferBindingSize: adapter!.limits.maxStorageBufferBindingSize, maxBufferSize: adapter!.limits.maxBufferSize } });
-  const c = await measureCeilings(dev);
+  const c = await measureCeilings(dev, Number(values.ceilings));
   console.log(JSON.stringify({ engine: 'tessera', case: 'ceilings', ...c }));
   dev.destroy();
 }

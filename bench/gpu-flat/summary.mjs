@@ -1,0 +1,37 @@
+// Compact summary of bench/gpu-flat JSON lines (variant sweeps) beside torch_flat_baseline.py lines:
+// one line per (n, precision, nq): GPU ms of each variant, the best, and its ratio to torch.
+// usage: node bench/gpu-flat/summary.mjs FILE...
+import { readFileSync } from 'node:fs';
+
+const torch = [];
+const ours = [];
+const other = [];
+for (const f of process.argv.slice(2)) {
+  for (const l of readFileSync(f, 'utf8').split('\n')) {
+    if (!l.startsWith('{')) continue;
+    const r = JSON.parse(l);
+    if (r.engine === 'torch') torch.push(r);
+    else if (r.engine === 'tessera' && r.precision) ours.push(r);
+    else other.push(r);
+  }
+}
+for (const r of other) console.log(JSON.stringify(r));
+const groups = new Map();
+for (const r of ours) {
+  const key = `${r.n} ${r.precision} ${r.nq}`;
+  if (!groups.has(key)) groups.set(key, []);
+  groups.get(key).push(r);
+}
+const ref = (dtype, n, nq) => torch.find((t) => t.dtype === dtype && t.n === n && t.nq === nq);
+for (const [key, rs] of groups) {
+  const best = rs.reduce((a, b) => ((b.gpu_ms ?? b.wall_ms) < (a.gpu_ms ?? a.wall_ms) ? b : a));
+  const [n, , nq] = key.split(' ').map(Number);
+  const t32 = ref('float32', n, nq);
+  const t16 = ref('float16', n, nq);
+  const qps = best.qps_gpu ?? best.qps_wall;
+  const all = rs.map((r) => `${r.variant ?? '-'}=${r.gpu_ms}`).join(' ');
+  console.log(
+    `${key.padEnd(18)} best ${best.variant ?? '-'} ${best.gpu_ms}ms wall ${best.wall_ms} | fp32 ${t32 ? (qps / t32.qps).toFixed(2) : '-'}x fp16 ${t16 ? (qps / t16.qps).toFixed(2) : '-'}x | ${best.oracle_ok ?? ''} r${best.recall_vs_f32 ?? ''} tmp${best.temp_gib} | ${all}`,
+  );
+}
+for (const t of torch) console.log(`torch ${t.dtype} n=${t.n} nq=${t.nq} ms=${t.ms ?? t.ms_per_search ?? ''} qps=${t.qps}`);
