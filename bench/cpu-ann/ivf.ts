@@ -17,6 +17,7 @@
 import { statSync } from 'node:fs';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { loadavg } from 'node:os';
 import { pathToFileURL } from 'node:url';
 // Not src/node.js: that pulls in the GPU backend (WGSL imports need a bundler loader).
 import '../../src/wasm/register.js';
@@ -225,6 +226,13 @@ async function past4gb(): Promise<void> {
   const s0 = performance.now();
   const r = await sharded.search(queries, k);
   const searchS = (performance.now() - s0) / 1000;
+  // the same shards one after another (each still on its own workers): what searching them together gives
+  sharded.sequentialShards = true;
+  const q0 = performance.now();
+  const rSeq = await sharded.search(queries, k);
+  const seqS = (performance.now() - q0) / 1000;
+  sharded.sequentialShards = false;
+  log(`shards searched together ${searchS.toFixed(1)} s, one after another ${seqS.toFixed(1)} s (${(seqS / searchS).toFixed(2)}x); same results: ${rSeq.labels.every((v, i) => v === r.labels[i])}; load ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
   log(
     `SQ8 d=${d} n=${n}: ${sharded.shardCount} shards (${sharded.shardSizes().join(' + ')} vectors), codes ${((n * d) / 2 ** 30).toFixed(2)} GiB, ` +
       `wasm memory ${(sharded.wasmMemoryBytes / 2 ** 30).toFixed(2)} GiB; generate+add ${buildS.toFixed(0)} s (encode ${addS.toFixed(0)} s, exact top-k ${exactS.toFixed(0)} s); ` +
@@ -245,6 +253,7 @@ async function past4gb(): Promise<void> {
   const r2 = await loaded.search(queries, k);
   const same = r2.labels.every((v, i) => v === r.labels[i]);
   log(`read back in ${loadS.toFixed(0)} s as ${loaded instanceof ShardedIndex ? `${loaded.shardCount} shards` : 'one instance'}; results identical to before saving: ${same}`);
+  log(`peak RSS ${(process.resourceUsage().maxRSS / 2 ** 20).toFixed(2)} GiB; load ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
   await loaded.dispose();
 }
 

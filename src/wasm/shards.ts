@@ -180,6 +180,8 @@ export class ShardedIndex implements Index {
   private readonly rowsPerShard: number;
   /** How each shard runs: threads of its own pool and whether that pool is dedicated (workers only). */
   private readonly perShard: { threads?: number; dedicated: boolean };
+  /** Search the shards one after another (ShardOptions.sequentialShards; settable, e.g. to measure). */
+  sequentialShards: boolean;
 
   constructor(
     readonly d: number,
@@ -193,6 +195,7 @@ export class ShardedIndex implements Index {
     // threads split over the shards the index will have (one when unknown: adds then use them all)
     const expected = opts.expectedVectors ? planShards({ description, d, ntotal: opts.expectedVectors, building: true, shardBytes: opts.shardBytes }).shards.length : 1;
     this.perShard = shardThreads(opts, expected);
+    this.sequentialShards = opts.sequentialShards ?? false;
   }
 
   /** True when each shard runs on workers of its own (so shards search at the same time). */
@@ -302,7 +305,7 @@ export class ShardedIndex implements Index {
     const live = this.shards.filter((s) => s.index.ntotal > 0);
     const one = async (s: (typeof live)[number]) => offsetLabels(await s.index.search(q, k, opts), s.idOffset);
     let parts: SearchResult[];
-    if (this.perShard.dedicated && !this.opts.sequentialShards) parts = await Promise.all(live.map(one));
+    if (this.perShard.dedicated && !this.sequentialShards) parts = await Promise.all(live.map(one));
     else {
       parts = [];
       for (const s of live) parts.push(await one(s));

@@ -81,6 +81,8 @@ describe('convert', () => {
     await expect(convertIndex({ input: npy, output: bad, indexType: 'IVF8192,Flat', threads: 1 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('nlist') });
     await expect(convertIndex({ input: out, output: bad, indexType: 'IVF8,Flat' })).rejects.toMatchObject({ code: 'UNSUPPORTED', message: expect.stringContaining('flat') });
     await expect(convertIndex({ input: npy, output: bad, indexType: 'PQ16' })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    // HNSW past one instance is several graphs: fine in memory (shardedIndex), not as one FAISS file
+    await expect(convertIndex({ input: npy, output: bad, indexType: 'HNSW16', threads: 1, shardBytes: 64 << 10 })).rejects.toMatchObject({ code: 'UNSUPPORTED', message: expect.stringContaining('several graphs') });
     expect(existsSync(bad)).toBe(false);
   });
 });

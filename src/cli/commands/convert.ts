@@ -124,8 +124,12 @@ export async function convertIndex(o: ConvertOptions): Promise<ConvertResult> {
       // k-means and the HNSW build report their own progress; adds are reported below per chunk
       onProgress: o.onProgress && ((e: Parameters<ProgressCallback>[0]) => (e.phase === 'k-means' || e.phase.includes('HNSW') ? o.onProgress!(e) : undefined)),
     };
-    const shard = spec.kind !== 'hnsw' && needsShards(o.indexType, d, n, { shardBytes: o.shardBytes });
-    index = shard ? shardedIndex(d, o.indexType, metric, { ...opts, shardBytes: o.shardBytes }) : await indexFactory(d, o.indexType, metric, opts);
+    const shard = needsShards(o.indexType, d, n, { shardBytes: o.shardBytes });
+    if (shard && spec.kind === 'hnsw') {
+      // HNSW shards are separate graphs (src/wasm/shards.ts): fine in memory, but one FAISS file holds one graph
+      throw new TesseraError('UNSUPPORTED', `${o.indexType} over ${n} vectors of d=${d} needs more than one 4 GiB WebAssembly memory, i.e. several graphs, which one FAISS HNSW file cannot hold: use --index-type IVF4096,SQ8 (or SQ8), or build it in memory with shardedIndex`);
+    }
+    index = shard ? shardedIndex(d, o.indexType, metric, { ...opts, shardBytes: o.shardBytes, expectedVectors: n }) : await indexFactory(d, o.indexType, metric, opts);
     let trainRows = 0;
     if (spec.kind === 'ivf' || spec.kind === 'sq') {
       const want = o.trainSize ?? Math.min(262_144, spec.kind === 'ivf' ? 256 * spec.nlist : 262_144);
