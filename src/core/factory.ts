@@ -65,6 +65,8 @@ export interface IndexOptions {
   precision?: 'auto' | 'f32' | 'f16' | 'int8';
   /** GPU memory to assume per adapter when the adapter does not report it, in bytes. */
   gpuMemory?: number;
+  /** GPU int8: allow Dawn's experimental subgroup matrices (tensor cores; Node opens Dawn with allow_unsafe_apis). Off by default. */
+  allowExperimental?: boolean;
   /** HNSW build parameter (FAISS default 40). */
   efConstruction?: number;
   /** HNSW default search parameter (FAISS default 16). */

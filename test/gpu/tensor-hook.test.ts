@@ -5,6 +5,7 @@
  * still matches the float64 oracle. bench/gpu-tensor checks the tensor kernel itself on the H200.
  */
 import { describe, expect, it } from 'vitest';
+import { indexFactory } from '../../src/core/factory.js';
 import { GpuFlatIndex } from '../../src/gpu/flat-index.js';
 import { type MatrixConfig, SUBGROUP_MATRIX_FEATURE } from '../../src/gpu/tensor/choose.js';
 
@@ -101,6 +102,21 @@ describe.skipIf(!hasGpu)('GpuFlatIndex int8 with allowExperimental on an adapter
       }
     } finally {
       await index.dispose();
+    }
+  });
+
+  it('takes the option through indexFactory (backend gpu)', async () => {
+    const d = 64, n = 1200, nq = 8, k = 5;
+    const base = normalizeRows(clusteredVectors(n, d, 8, 81), d);
+    const q = normalizeRows(clusteredVectors(nq, d, 8, 82), d);
+    const index = await indexFactory(d, 'Flat', 'ip', { backend: 'gpu', precision: 'int8', allowExperimental: true });
+    expect(index).toBeInstanceOf(GpuFlatIndex);
+    try {
+      await index.add(base);
+      const got = await index.search(q, k);
+      expect(recallAtK(got, bruteForce(base, q, d, k, 'ip'))).toBeGreaterThanOrEqual(0.95);
+    } finally {
+      await (index as { dispose?: () => unknown }).dispose?.();
     }
   });
 });
