@@ -15,7 +15,8 @@ export const tensorTuning = {
    * Smallest batch the tensor kernel takes. Measured on the H200 (1M x 768, k' = 40, GPU time): the
    * built-in kernels win at 16 and 64 queries (3.7 / 19.5 ms against 21 / 26 ms), the tensor kernel
    * at 256 and 1024 (23 / 70 ms against 60 / 168 ms); below 256 its cost is a per-workgroup constant
-   * (see bench/gpu-tensor/NOTES.md).
+   * (see bench/gpu-tensor/NOTES.md). Measured against the built-in kernels before a51b16d made
+   * flat_fused faster: re-measure the crossover.
    */
   minBatch: 256,
   /** Result matrices per subgroup along rows (rows per block = 16 x this). */
