@@ -63,14 +63,41 @@ export interface FlatPlan {
   hostBytes: number;
 }
 
+/** Workgroups one tile's fused dispatch aims for (src/gpu/flat-shard.ts kernelTuning.targetWorkgroups). */
+const TARGET_WORKGROUPS = 2048;
+/** Lists merged per merge_lists workgroup (flat-shard kernelTuning.mergeFanIn). */
+const MERGE_FAN_IN = 32;
+
 /**
- * Temporary GPU bytes of one adapter for a batch: the scores chunk, the queries, per-segment
- * candidate pairs (nq x (1 + segments) x k, segments <= 2048 / nq) and their readback copy.
+ * Upper bound of the temporary GPU bytes of one adapter for a batch of `maxBatch` queries with the
+ * fused scoring + top-k kernels (src/gpu/flat-shard.ts candPlan/batchPlan): candidate lists
+ * A = nq x segments x k pairs (at most the scratch budget, at least one list per query, at most
+ * TARGET_WORKGROUPS segments a tile), the first merge level (A / MERGE_FAN_IN + one list per query),
+ * the running list and its readback (nq x k pairs each), the queries (nq rows padded to the
+ * storage word) and the dispatch uniforms. No nq x N score matrix: O(nq x tiles x k).
  */
-export function tempBytes(d: number, k: number, maxBatch: number, scratchBytes: number, maxBinding: number): number {
+export function tempBytes(
+  d: number,
+  k: number,
+  maxBatch: number,
+  scratchBytes: number,
+  maxBinding: number,
+  tiles: number | readonly number[] = 1,
+  precision: StoragePrecision = 'f32',
+): number {
   const nqb = Math.max(1, maxBatch);
-  const nseg = Math.max(1, Math.ceil(2048 / nqb));
-  return Math.min(scratchBytes, maxBinding) + nqb * rowBytes(d, 'f32') + nqb * (1 + nseg) * k * 8 + nqb * k * 8;
+  const list = nqb * k * 8;
+  const budget = Math.min(scratchBytes, maxBinding);
+  // Segments of a tile: at most TARGET_WORKGROUPS, and at most one per row (the narrowest kernel
+  // scores one row a workgroup). `tiles`: a count of full tiles, or the rows of each.
+  const rowsPerTile = typeof tiles === 'number' ? Array<number>(Math.max(1, tiles)).fill(Infinity) : tiles.length ? tiles : [Infinity];
+  const segments = rowsPerTile.reduce((s, r) => s + Math.max(1, Math.min(TARGET_WORKGROUPS, r)), 0);
+  const a = Math.max(list, Math.min(budget, list * segments));
+  const b = Math.ceil(a / MERGE_FAN_IN) + list;
+  // Queries go up as f32, zero-padded to the storage word's dimensions (flat-shard q4).
+  const queries = (nqb * rowBytes(d, precision) * DIMS_PER_WORD[precision]) / 4;
+  const uniforms = (rowsPerTile.length * 6 + 4) * 256;
+  return a + b + 2 * list + queries + uniforms;
 }
 
 function layout(input: FlatPlanInput, precision: StoragePrecision): FlatPlan {
@@ -87,7 +114,7 @@ function layout(input: FlatPlanInput, precision: StoragePrecision): FlatPlan {
     const perTile = Math.max(1, Math.floor(Math.min(a.maxBinding, a.maxBuffer) / rb));
     const tiles: number[] = [];
     for (let r = rows; r > 0; r -= perTile) tiles.push(Math.min(perTile, r));
-    const t = tempBytes(input.d, precision === 'int8' ? Math.min(4 * input.k, 1024) : input.k, input.maxBatch, input.scratchBytes, a.maxBinding);
+    const t = tempBytes(input.d, precision === 'int8' ? Math.min(4 * input.k, 1024) : input.k, input.maxBatch, input.scratchBytes, a.maxBinding, tiles, precision);
     return { label: a.label, rows, tiles, baseBytes: rows * rb, tempBytes: t, memoryBytes: a.memoryBytes };
   });
   return {

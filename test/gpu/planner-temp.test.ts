@@ -1,0 +1,73 @@
+/**
+ * The planner's temporary-memory figure against what the shards really allocate with the fused
+ * top-k kernels: never less (the plan must be safe), and not wildly more (it is what users read).
+ */
+import { describe, expect, it } from 'vitest';
+import '../../src/node.js';
+import { tempBytes } from '../../src/core/planner.js';
+import { GpuFlatIndex } from '../../src/gpu/flat-index.js';
+import { gpuForTests } from '../helpers/gpu.js';
+
+const hasGpu = await gpuForTests('planner temp bytes');
+
+const n = 3000;
+const d = 96;
+
+function rows(count: number, seed: number): Float32Array {
+  let s = seed;
+  return Float32Array.from({ length: count * d }, () => {
+    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+    return s / 2 ** 31 - 1;
+  });
+}
+
+describe.skipIf(!hasGpu)('planner temp bytes vs the shard', () => {
+  const base = rows(n, 1);
+  const cases = [
+    // [precision, nq, k, scratchBytes]: small budgets take the per-tile merge path, large ones the shared lists.
+    ['f32', 1, 10, 256 << 20],
+    ['f32', 7, 10, 64 << 10],
+    ['f32', 64, 100, 256 << 20],
+    ['f32', 300, 10, 32 << 10],
+    ['int8', 64, 10, 256 << 20],
+    ['f16', 130, 20, 128 << 10],
+  ] as const;
+  it.each(cases)('%s nq=%i k=%i scratch=%i: actual <= planned; within 4 x actual + 64 KiB where the budget binds', async (precision, nq, k, scratchBytes) => {
+    const maxTileBytes = 700 * 400; // several tiles
+    const index = await GpuFlatIndex.create(d, 'ip', { precision, scratchBytes, maxTileBytes });
+    try {
+      await index.add(base);
+      await index.search(rows(nq, 2), k);
+      const shards = (index as unknown as { shards: { tempBytes: number; tileCount: number }[] }).shards;
+      const actual = shards[0]!.tempBytes;
+      const tiles = index.plan!.shards[0]!.tiles;
+      expect(tiles.length).toBe(shards[0]!.tileCount);
+      expect(tiles.length).toBeGreaterThan(1);
+      // int8 searches k' candidates for the re-rank (max(k + 16, 4k)).
+      const kk = precision === 'int8' ? Math.max(k + 16, 4 * k) : k;
+      const maxBinding = Math.min(maxTileBytes * 1000, 2 ** 31);
+      const planned = tempBytes(d, kk, nq, scratchBytes, maxBinding, tiles, precision);
+      expect(actual).toBeGreaterThan(0);
+      expect(planned).toBeGreaterThanOrEqual(actual);
+      // Where the scratch budget binds, the bound is tight; otherwise it assumes the narrowest
+      // kernel (one row a workgroup), which small test tiles are far from.
+      const list = nq * kk * 8;
+      if (list * tiles.length * 64 > scratchBytes) expect(planned).toBeLessThanOrEqual(4 * actual + (64 << 10));
+    } finally {
+      await index.dispose();
+    }
+  });
+
+  it("the index's plan reports temp bytes that cover a full batch of 4096 queries at k = 100", async () => {
+    const index = await GpuFlatIndex.create(d, 'ip', { precision: 'f32', scratchBytes: 1 << 20 });
+    try {
+      await index.add(base);
+      const plan = index.plan!;
+      expect(plan.tempBytes).toBe(tempBytes(d, 100, 4096, 1 << 20, Infinity, plan.shards[0]!.tiles, 'f32'));
+      // O(nq x k), not nq x N: far below the 4096 x 3000 x 4 bytes a score matrix would take... plus lists.
+      expect(plan.tempBytes).toBeLessThan(4096 * 100 * 8 * 4 + 4096 * d * 4 + (1 << 20) * 2);
+    } finally {
+      await index.dispose();
+    }
+  });
+});
