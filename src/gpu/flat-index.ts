@@ -287,9 +287,22 @@ export class GpuFlatIndex implements Index {
   /** Re-ranks run one at a time: they share the module's memory, which may grow (detaching views). */
   private rerankQueue: Promise<unknown> = Promise.resolve();
 
+  /** Host time of int8 re-ranking since the last call, and the float32 rows it read (benchmarks). */
+  takeRerankStats(): { ms: number; rows: number } {
+    const r = this.rerankStats;
+    this.rerankStats = { ms: 0, rows: 0 };
+    return r;
+  }
+  private rerankStats = { ms: 0, rows: 0 };
+
   /** Exact distances of the int8 candidates from the float32 rows; best k, ties to the lower id. */
   private rerank(q: Float32Array, nq: number, found: SearchResult, k: number): Promise<SearchResult> {
-    const run = this.rerankQueue.then(() => this.rerankNow(q, nq, found, k));
+    const run = this.rerankQueue.then(async () => {
+      const t = performance.now();
+      const r = await this.rerankNow(q, nq, found, k);
+      this.rerankStats.ms += performance.now() - t;
+      return r;
+    });
     this.rerankQueue = run.catch(() => undefined);
     return run;
   }
@@ -347,6 +360,7 @@ export class GpuFlatIndex implements Index {
             uniq[u++] = id;
           }
           await this.rowStore.read(uniq, u, heap.f32(rowsPtr, u * d));
+          this.rerankStats.rows += u;
           this.check();
           // Views are taken after the await: nothing grows the memory until the next one.
           const od = heap.f32(outPtr, 1);
