@@ -30,8 +30,9 @@ override TQ: u32 = 4u;      // queries per invocation (<= 8)
 override KC: u32 = 4u;      // vec4 columns per step: a multiple of 4 (an int8 word holds 4)
 override KF: u32 = 16u;     // heap slots per query (>= k)
 override SELP: u32 = 1u;    // pieces the score block is selected in (divides TQ)
-override SMV: u32 = 4096u;  // vec4 slots of `sm`: max(KC*(BQ+BR), ceil(BR*(BQ/SELP+1)/4)), from the host
+override SMV: u32 = 4096u;  // vec4 slots of `sm`: max(KC*(BQ+BR), (BQ/SELP)*(BR+4)/4), from the host
 override DPW: u32 = 1u;     // vec4 of dims per 16-byte word: 1 f32, 2 f16, 4 int8
+override CHAIN: u32 = 1u;   // ip: 1 chained fma, 0 dot() (benchmarks compare them)
 override BQ: u32 = WY * TQ;
 override BR: u32 = WX * TR;
 override NT: u32 = WX * WY;
@@ -119,7 +120,7 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
   let q4 = params.q4;
   let KW = KC / DPW;           // words of a row per step
   let QOFF = KC * BQ;          // base rows follow the queries in `sm`
-  let TS = BQ / SELP + 1u;     // score area stride (one pad word: no bank conflicts)
+  let TSR = BR + 4u;           // score area: floats per query (rows, then 4 pad: no bank conflicts)
 
   for (var e = t; e < HS; e += NT) {
     hk[e] = negInf();
@@ -204,8 +205,12 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
         for (var j = 0u; j < TR; j++) {
           let b = sm[QOFF + c * BR + tx + WX * j];
           for (var i = 0u; i < TQ; i++) {
-            if (METRIC == 0u) {
+            if (METRIC == 0u && CHAIN == 0u) {
               acc[i][j] += dot(a[i], b);
+            } else if (METRIC == 0u) {
+              // Four chained fma: one instruction per multiply-add (dot() + add lowers to five).
+              let x = a[i];
+              acc[i][j] = fma(x.w, b.w, fma(x.z, b.z, fma(x.y, b.y, fma(x.x, b.x, acc[i][j]))));
             } else {
               let d = a[i] - b;
               acc[i][j] -= dot(d, d);
@@ -214,7 +219,9 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
         }
       }
     }
-    // Selection, piece by piece: scores of BQ/SELP queries x BR rows through `sm`.
+    // Selection, piece by piece: scores of BQ/SELP queries x BR rows through `sm`, one query's rows
+    // contiguous (stride TSR = BR + 4 floats: owners read 4 rows with one 16-byte load, and a group of
+    // 4 that cannot beat the k-th best costs one compare).
     let nrow = min(BR, end - rb);
     let IP = TQ / SELP;
     for (var p = 0u; p < SELP; p++) {
@@ -225,7 +232,7 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
         if (i / IP == p) {
           let col = (i - p * IP) * WY + ty;
           for (var j = 0u; j < TR; j++) {
-            let at = (tx + WX * j) * TS + col;
+            let at = col * TSR + tx + WX * j;
             sm[at >> 2u][at & 3u] = acc[i][j];
           }
         }
@@ -235,14 +242,18 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
       if (t >= p * IP * WY && t < (p + 1u) * IP * WY && qBase + t < params.nq) {
         let col = t - p * IP * WY;
         let hat = t * KF;
-        for (var r = 0u; r < nrow; r++) {
-          let at = r * TS + col;
-          let key = sm[at >> 2u][at & 3u];
-          let id = params.idBase + rb + r;
-          if (better(key, id, thK, thI)) {
-            heapReplace(hat, k, key, id);
-            thK = hk[hat];
-            thI = hid[hat];
+        for (var r4 = 0u; r4 < nrow; r4 += 4u) {
+          let v = sm[(col * TSR + r4) >> 2u];
+          if (any(v >= vec4<f32>(thK))) {
+            for (var x = 0u; x < 4u; x++) {
+              let r = r4 + x;
+              let id = params.idBase + rb + r;
+              if (r < nrow && better(v[x], id, thK, thI)) {
+                heapReplace(hat, k, v[x], id);
+                thK = hk[hat];
+                thI = hid[hat];
+              }
+            }
           }
         }
       }

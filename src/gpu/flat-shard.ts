@@ -67,7 +67,7 @@ interface Tile {
  * big: the micro-tile of flat_fused for batches of >= 48 queries ('4x8': 4 queries x 8 rows per
  * invocation, 64 x 128 blocks; '8x8': 128 x 128 blocks).
  */
-export const kernelTuning = { targetWorkgroups: 2048, kc: 4, ru: 1, big: '4x8' as '4x8' | '8x8' | '8x4', mergeFanIn: 32 };
+export const kernelTuning = { targetWorkgroups: 2048, kc: 4, ru: 1, big: '4x8' as '4x8' | '8x8' | '8x4', mergeFanIn: 32, chain: 1 };
 
 /** Batches of at least this many queries use the largest flat_fused block (compute-bound). */
 export const GEMM_MIN_BATCH = 48;
@@ -102,7 +102,7 @@ function fusedShapes(nq: number): FusedShape[] {
 export function fusedLayout(s: FusedShape, kc: number, kf: number, selp: number): { smv: number; bytes: number } {
   const BQ = s.WY * s.TQ;
   const BR = s.WX * s.TR;
-  const smv = Math.max(kc * (BQ + BR), Math.ceil((BR * (BQ / selp + 1)) / 4));
+  const smv = Math.max(kc * (BQ + BR), ((BQ / selp) * (BR + 4)) / 4);
   return { smv, bytes: smv * 16 + BQ * kf * 8 };
 }
 
@@ -513,7 +513,8 @@ export class FlatShard {
     const pick = pickFusedShape(nq, kf, this.ctx.maxWorkgroupStorage, this.ctx.device.limits.maxComputeInvocationsPerWorkgroup);
     if (!pick) throw new TesseraError('INVALID_ARGUMENT', `k=${k} does not fit ${this.ctx.label}'s workgroup memory (${this.ctx.maxWorkgroupStorage} bytes): ask for fewer neighbours`);
     const g = pick.shape;
-    const key = `fused:${prec}:${metric}:${f16 ? 'h' : 'p'}:${g.WX}x${g.WY}x${g.TR}x${g.TQ}:${pick.kc}:${kf}:${pick.selp}`;
+    const chain = kernelTuning.chain ? 1 : 0;
+    const key = `fused:${prec}:${metric}:${f16 ? 'h' : 'p'}:${g.WX}x${g.WY}x${g.TR}x${g.TQ}:${pick.kc}:${kf}:${pick.selp}:${chain}`;
     const pipeline = this.pipeline(key, () =>
       this.ctx.device.createComputePipeline({
         label: `flat_fused ${this.layout.precision} ${this.layout.metric} ${g.WX}x${g.WY} ${g.TQ}x${g.TR} KF=${kf}`,
@@ -521,7 +522,7 @@ export class FlatShard {
         compute: {
           module: this.ctx.device.createShaderModule({ label: 'flat_fused', code: wgslVariant(fusedWgsl, f16) }),
           entryPoint: 'main',
-          constants: { PREC: prec, METRIC: metric, ...g, KC: pick.kc, KF: kf, SELP: pick.selp, SMV: pick.smv, DPW: dpw },
+          constants: { PREC: prec, METRIC: metric, ...g, KC: pick.kc, KF: kf, SELP: pick.selp, SMV: pick.smv, DPW: dpw, CHAIN: chain },
         },
       }),
     );
