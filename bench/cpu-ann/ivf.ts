@@ -252,6 +252,18 @@ async function past4gb(): Promise<void> {
   const loadS = (performance.now() - l0) / 1000;
   const r2 = await loaded.search(queries, k);
   const same = r2.labels.every((v, i) => v === r.labels[i]);
+  if (loaded instanceof ShardedIndex) {
+    // loaded with its size known: even shards, threads split over them (one worker each on 2 cores)
+    const t1 = performance.now();
+    await loaded.search(queries, k);
+    const togetherS = (performance.now() - t1) / 1000;
+    loaded.sequentialShards = true;
+    const t2 = performance.now();
+    await loaded.search(queries, k);
+    const seqS = (performance.now() - t2) / 1000;
+    loaded.sequentialShards = false;
+    log(`loaded shards (${loaded.shardSizes().join(' + ')} vectors): searched together ${togetherS.toFixed(1)} s, one after another ${seqS.toFixed(1)} s (${(seqS / togetherS).toFixed(2)}x); load ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+  }
   log(`read back in ${loadS.toFixed(0)} s as ${loaded instanceof ShardedIndex ? `${loaded.shardCount} shards` : 'one instance'}; results identical to before saving: ${same}`);
   log(`peak RSS ${(process.resourceUsage().maxRSS / 2 ** 20).toFixed(2)} GiB; load ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
   await loaded.dispose();

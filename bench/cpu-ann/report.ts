@@ -10,7 +10,9 @@ import type { BenchRow } from './types.js';
 const file = process.argv[2] ?? 'bench/cpu-ann/results.json';
 const svgFile = process.argv[3] ?? 'bench/cpu-ann/recall-qps.svg';
 const doc = JSON.parse(readFileSync(file, 'utf8')) as { rows: BenchRow[]; runs?: Record<string, Record<string, unknown>> };
-const rows = doc.rows;
+// HNSW rows (efSearch) first, then IVF (nprobe) and exhaustive: the order of columns and series
+const rank = (r: BenchRow) => (r.param === 'efSearch' ? 0 : r.param === 'nprobe' ? 1 : 2);
+const rows = [...doc.rows].sort((a, b) => rank(a) - rank(b));
 const ds = [...new Set(rows.map((r) => r.d))].sort((a, b) => a - b);
 const series = (d: number) => {
   const m = new Map<string, BenchRow[]>();

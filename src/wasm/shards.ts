@@ -123,9 +123,11 @@ export function planShards(input: { description: string; d: number; ntotal: numb
       `a shard of ${formatBytes(shardBytes)} cannot hold one ${input.description} vector of d=${d} (${formatBytes(fixed)} fixed + ${formatBytes(bytesPerVector)} per vector): raise shardBytes or lower nlist`,
     );
   }
+  // As few shards as fit, with rows spread evenly: shards searched at the same time finish together.
   const shards: ShardPlan['shards'] = [];
-  for (let first = 0; first < ntotal || shards.length === 0; first += rowsPerShard) {
-    const rows = Math.min(rowsPerShard, ntotal - first);
+  const even = Math.ceil(ntotal / Math.max(1, Math.ceil(ntotal / rowsPerShard)));
+  for (let first = 0; first < ntotal || shards.length === 0; first += even) {
+    const rows = Math.min(even, ntotal - first);
     shards.push({ firstRow: first, rows, bytes: fixed + Math.ceil(rows * bytesPerVector) });
     if (ntotal === 0) break;
   }
@@ -145,7 +147,7 @@ export function formatShardPlan(plan: ShardPlan): string {
   } else {
     lines.push(`shards: ${plan.shards.length} module instances of up to ${plan.rowsPerShard} vectors, each on workers of its own, searched together and merged`);
     if (plan.rebuildsGraph) {
-      lines.push(`  each shard is its own HNSW graph over its rows: loading a larger FAISS HNSW file rebuilds the graphs from its vectors (slow); build the shards once (tessera convert) or use IVF/SQ8 past 4 GiB`);
+      lines.push(`  each shard is its own HNSW graph over its rows: a FAISS HNSW file this large loads by rebuilding each shard's graph from its vectors (as slow as a build); IVF/SQ8 files load without a rebuild`);
     }
     const shown = plan.shards.length > 12 ? [...plan.shards.slice(0, 5).map((s, i) => [s, i] as const), ...plan.shards.slice(-2).map((s, i) => [s, plan.shards.length - 2 + i] as const)] : plan.shards.map((s, i) => [s, i] as const);
     shown.forEach(([s, i], j) => {
@@ -190,11 +192,12 @@ export class ShardedIndex implements Index {
     private readonly opts: IndexOptions & ShardOptions & HnswIndexOptions = {},
   ) {
     this.spec = parseFactoryString(description);
-    this.rowsPerShard = planShards({ description, d, ntotal: 0, building: true, shardBytes: opts.shardBytes }).rowsPerShard;
     this.isTrainedInit = this.spec.kind === 'flat' || this.spec.kind === 'hnsw';
-    // threads split over the shards the index will have (one when unknown: adds then use them all)
-    const expected = opts.expectedVectors ? planShards({ description, d, ntotal: opts.expectedVectors, building: true, shardBytes: opts.shardBytes }).shards.length : 1;
-    this.perShard = shardThreads(opts, expected);
+    // With the final size known, shards get even row counts and the threads split over them;
+    // otherwise each shard fills up before the next starts, and each may use all threads.
+    const plan = planShards({ description, d, ntotal: opts.expectedVectors ?? 0, building: true, shardBytes: opts.shardBytes });
+    this.rowsPerShard = opts.expectedVectors ? plan.shards[0]!.rows : plan.rowsPerShard;
+    this.perShard = shardThreads(opts, opts.expectedVectors ? plan.shards.length : 1);
     this.sequentialShards = opts.sequentialShards ?? false;
   }
 

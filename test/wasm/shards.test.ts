@@ -35,7 +35,10 @@ describe('shard plans', () => {
     const plan = planShards({ description: 'SQ8', d: 768, ntotal: 8_000_000 });
     expect(plan.shards.length).toBe(2);
     expect(plan.shards[0]!.firstRow).toBe(0);
-    expect(plan.shards[1]!.firstRow).toBe(plan.rowsPerShard);
+    // rows spread evenly (shards searched together finish together), none over the limit
+    expect(plan.shards[1]!.firstRow).toBe(plan.shards[0]!.rows);
+    expect(plan.shards[0]!.rows).toBe(4_000_000);
+    expect(plan.shards[0]!.rows).toBeLessThanOrEqual(plan.rowsPerShard);
     expect(plan.shards.reduce((s, x) => s + x.rows, 0)).toBe(8_000_000);
     for (const s of plan.shards) expect(s.bytes).toBeLessThanOrEqual(2 ** 32);
     const text = formatShardPlan(plan);
@@ -146,8 +149,11 @@ describe.each(['ip', 'l2'] as const)('HNSW shards, %s', (metric) => {
     expect(split).toBeInstanceOf(ShardedIndex);
     expect((split as ShardedIndex).shardCount).toBeGreaterThan(2);
     expect(split.ntotal).toBe(n);
+    // the file's size is known: rows spread evenly over the shards
+    const sizes = (split as ShardedIndex).shardSizes();
+    expect(Math.max(...sizes) - Math.min(...sizes)).toBeLessThan(sizes.length);
     // rebuilt with the file's efConstruction (40): the same graphs as shards built from the vectors
-    const built = shardedIndex(d, `HNSW${M}`, metric, { ...opts, shardBytes, efConstruction: 40 });
+    const built = shardedIndex(d, `HNSW${M}`, metric, { ...opts, shardBytes, efConstruction: 40, expectedVectors: n });
     await built.add(base);
     same(await split.search(queries, k, { efSearch: 32 }), await built.search(queries, k, { efSearch: 32 }));
     const whole = await readIndex(file, { backend: 'wasm', threads: 1 });
