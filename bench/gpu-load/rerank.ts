@@ -19,6 +19,8 @@ import type { SearchResult } from '../../src/core/types.js';
 import { GpuFlatIndex } from '../../src/gpu/flat-index.js';
 import { writeFlatIndex } from '../../src/io/faiss/flat.js';
 import { readIndex } from '../../src/io/read-index.js';
+import { scatteredReads } from '../../src/io/node-fs.js';
+import { execSync } from 'node:child_process';
 
 const { values } = parseArgs({
   options: {
@@ -29,6 +31,10 @@ const { values } = parseArgs({
     reps: { type: 'string', default: '5' },
     dir: { type: 'string', default: '/tmp' },
     modes: { type: 'string', default: 'memory,file' },
+    /** 1: drop the file's page cache before every timed re-rank (GNU dd iflag=nocache), so rows come from the disk. */
+    cold: { type: 'string', default: '0' },
+    /** 0: synchronous reads only (no switch to the thread pool on slow reads), to compare. */
+    pool: { type: 'string', default: '1' },
   },
 });
 const n = Number(values.n);
@@ -36,6 +42,7 @@ const d = Number(values.d);
 const k = Number(values.k);
 const reps = Number(values.reps);
 const W = Math.max(k + 16, 4 * k);
+if (values.pool === '0') scatteredReads.slowRunMs = Infinity;
 
 let seed = 12345;
 function rand(): number {
@@ -71,13 +78,14 @@ try {
       for (let r = 0; r < reps; r++) {
         // Fresh candidates each rep: no row is re-read from a warm CPU cache.
         for (let i = 0; i < labels.length; i++) labels[i] = BigInt(Math.floor(rand() * n));
+        if (values.cold === '1') execSync(`dd if=${file} iflag=nocache count=0 status=none`);
         const t = performance.now();
         await rerank(q, nq, found, k);
         times.push(performance.now() - t);
       }
       times.sort((a, b) => a - b);
       const host = (index as unknown as { rerankHostBytes?: number }).rerankHostBytes;
-      console.log(JSON.stringify({ case: 'rerank', mode, n, d, nq, candidates: W, reps, median_ms: +times[times.length >> 1]!.toFixed(2), min_ms: +times[0]!.toFixed(2), host_bytes: host ?? 'all rows' }));
+      console.log(JSON.stringify({ case: 'rerank', mode, cache: values.cold === '1' ? 'cold' : 'warm', pool: values.pool !== '0', n, d, nq, candidates: W, reps, median_ms: +times[times.length >> 1]!.toFixed(2), min_ms: +times[0]!.toFixed(2), host_bytes: host ?? 'all rows' }));
     }
     await index.dispose();
   }

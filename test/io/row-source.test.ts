@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import '../../src/node.js';
 import type { ByteSource } from '../../src/core/types.js';
 import { readFlatLayout, writeFlatIndex } from '../../src/io/faiss/flat.js';
-import { openFileSource } from '../../src/io/node-fs.js';
+import { openFileSource, scatteredReads } from '../../src/io/node-fs.js';
 import { FileRows, FunctionRows, MemoryRows, readScattered, RowStore } from '../../src/io/row-source.js';
 
 const d = 5;
@@ -47,6 +47,28 @@ describe('row sources', () => {
     expect(rows.hostBytes).toBe(0);
     await rows.close();
     await expect(rows.read(Uint32Array.from([0]), 1, out)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+  });
+
+  it('reads that look like a disk (slow) switch to the thread pool: same rows, truncation still FORMAT', async () => {
+    const file = join(dir, 'pool.index');
+    await writeFlatIndex(file, d, 'ip', n, base);
+    const saved = { ...scatteredReads };
+    Object.assign(scatteredReads, { probeRuns: 2, slowRunMs: -1, inFlight: 3 });
+    try {
+      const source = await openFileSource(file);
+      const layout = await readFlatLayout(source);
+      const rows = FileRows.open(source, layout.dataOffset, d, n);
+      const many = Array.from({ length: 300 }, (_, i) => i * 3 + (i % 2));
+      const out = new Float32Array(many.length * d);
+      await rows.read(Uint32Array.from(many), many.length, out);
+      expectRows(out, many);
+      truncateSync(file, layout.dataOffset + 500 * d * 4);
+      await expect(rows.read(Uint32Array.from(many), many.length, out)).rejects.toMatchObject({ code: 'FORMAT' });
+      await rows.close();
+      await source.close();
+    } finally {
+      Object.assign(scatteredReads, saved);
+    }
   });
 
   it('a file truncated under an open FileRows: FORMAT, never stale or zero rows', async () => {
