@@ -8,6 +8,7 @@
 //
 // Bindings: 0 params, 1 base tile (16-byte words), 2 queries (nq x q4 vec4<f32>, zero-padded),
 // 3 sq (int8 decode: vmin[q4 vec4] then step[q4 vec4]), 4 out (vec2<u32>: f32 bits of the key, id).
+// int8 ip folds the decode into the queries (FOLD: q * step per dimension, then nq biases q . vmin).
 // Keys are larger-is-better (ip: q.x, l2: -|q-x|^2); ties go to the lower id; empty slots are
 // (-FLT_MAX, 0xffffffff). Workgroup (s, b) covers rows [s*segLen, min((s+1)*segLen, rows)) and
 // queries [b*BQ, (b+1)*BQ) and writes list s of each of its queries at out[(q*nseg + segAt + s)*k + i].
@@ -33,6 +34,7 @@ override SELP: u32 = 1u;    // pieces the score block is selected in (divides TQ
 override SMV: u32 = 4096u;  // vec4 slots of `sm`: max(KC*(BQ+BR), (BQ/SELP)*(BR+4)/4), from the host
 override DPW: u32 = 1u;     // vec4 of dims per 16-byte word: 1 f32, 2 f16, 4 int8
 override CHAIN: u32 = 1u;   // ip: 1 chained fma, 0 dot() (benchmarks compare them)
+override FOLD: u32 = 0u;    // int8 ip: queries hold q * step and a bias q . vmin per query follows them
 override BQ: u32 = WY * TQ;
 override BR: u32 = WX * TR;
 override NT: u32 = WX * WY;
@@ -86,8 +88,16 @@ fn decode(raw: vec4<u32>, w: u32, h: u32) -> vec4<f32> {
     return vec4<f32>(unpack2x16float(lo), unpack2x16float(hi));
 //#endif
   }
+  if (FOLD == 1u) { return vec4<f32>(unpack4xU8(raw[h])); }
   let c4 = w * 4u + h;
   return sq[c4] + vec4<f32>(unpack4xU8(raw[h])) * sq[params.q4 + c4];
+}
+
+// int8 ip with folded queries: the per-query constant q . vmin, stored after the nq query rows.
+fn bias(q: u32) -> f32 {
+  if (FOLD == 0u) { return 0.0; }
+  let at = params.nq * params.q4 + q / 4u;
+  return queries[at][q % 4u];
 }
 
 // Replaces the heap's worst entry (its root) by (key, id) and sifts it down; n = k entries.
@@ -242,8 +252,9 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
       if (t >= p * IP * WY && t < (p + 1u) * IP * WY && qBase + t < params.nq) {
         let col = t - p * IP * WY;
         let hat = t * KF;
+        let qb = bias(qBase + t);
         for (var r4 = 0u; r4 < nrow; r4 += 4u) {
-          let v = sm[(col * TSR + r4) >> 2u];
+          let v = sm[(col * TSR + r4) >> 2u] + qb;
           if (any(v >= vec4<f32>(thK))) {
             for (var x = 0u; x < 4u; x++) {
               let r = r4 + x;

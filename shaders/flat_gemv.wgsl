@@ -20,6 +20,7 @@ override NSG: u32 = 8u;     // most subgroups a workgroup can have: WG / the ada
 override RU: u32 = 1u;      // rows a subgroup has in flight
 override UW: u32 = 8u;      // words of each row a lane loads before using them (RU * UW <= 8)
 override DPW: u32 = 1u;     // vec4 of dims per 16-byte word: 1 f32, 2 f16, 4 int8
+override FOLD: u32 = 0u;    // int8 ip: queries hold q * step and a bias q . vmin per query follows them
 override HS: u32 = NSG * 4u * KF;
 const WG: u32 = 256u;
 
@@ -63,6 +64,7 @@ fn decode(raw: vec4<u32>, w: u32, h: u32) -> vec4<f32> {
     return vec4<f32>(unpack2x16float(lo), unpack2x16float(hi));
 //#endif
   }
+  if (FOLD == 1u) { return vec4<f32>(unpack4xU8(raw[h])); }
   let c4 = w * 4u + h;
   return sq[c4] + vec4<f32>(unpack4xU8(raw[h])) * sq[params.q4 + c4];
 }
@@ -108,6 +110,8 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
   var thK = negInf();
   var thI = EMPTY_ID;
   let hat = (sg * 4u + lane) * KF;
+  var qbias = 0.0;
+  if (FOLD == 1u && lane < nq) { qbias = queries[nq * q4 + lane / 4u][lane % 4u]; }
   for (var r0 = start + sg * RU; r0 < end; r0 += nsg * RU) {
     var acc: array<vec4<f32>, 4>;
     for (var u = 0u; u < RU; u++) { acc[u] = vec4<f32>(0.0); }
@@ -145,10 +149,15 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
       }
     }
     for (var u = 0u; u < RU; u++) {
-      let s = subgroupAdd(acc[u]);
+      var s: vec4<f32>;
+      if (nq == 1u) {
+        s = vec4<f32>(subgroupAdd(acc[u].x), 0.0, 0.0, 0.0); // a quarter of the shuffles
+      } else {
+        s = subgroupAdd(acc[u]);
+      }
       let id = params.idBase + r0 + u;
       if (lane < nq && r0 + u < end) {
-        let key = s[lane];
+        let key = s[lane] + qbias;
         if (better(key, id, thK, thI)) {
           heapReplace(hat, k, key, id);
           thK = hk[hat];

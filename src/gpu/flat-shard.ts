@@ -63,11 +63,12 @@ interface Tile {
  * Kernel knobs (benchmarks sweep them; pipelines are cached by the compile-time ones).
  * targetWorkgroups: workgroups one tile's dispatch aims for (segments x query blocks).
  * kc: vec4 columns staged per step in flat_fused. ru: rows in flight per subgroup in flat_gemv
- * (each lane loads 8 / ru words of each before using them).
- * big: the micro-tile of flat_fused for batches of >= 48 queries ('4x8': 4 queries x 8 rows per
- * invocation, 64 x 128 blocks; '8x8': 128 x 128 blocks).
+ * (each lane loads 8 / ru words of each before using them). big: the micro-tile of flat_fused for
+ * batches of >= 48 queries ('4x8': 4 queries x 8 rows per invocation, 64 x 128 blocks of 256
+ * invocations; '8x8': 128 x 128; '8x4': 128 x 64; '8x8s': 64 x 128 blocks of 128 invocations).
+ * mergeFanIn: lists merged per workgroup and level. chain: ip multiply-adds as chained fma (1) or dot() (0).
  */
-export const kernelTuning = { targetWorkgroups: 2048, kc: 4, ru: 1, big: '4x8' as '4x8' | '8x8' | '8x4', mergeFanIn: 32, chain: 1 };
+export const kernelTuning = { targetWorkgroups: 2048, kc: 4, ru: 1, big: '4x8' as '4x8' | '8x8' | '8x4' | '8x8s', mergeFanIn: 32, chain: 1 };
 
 /** Batches of at least this many queries use the largest flat_fused block (compute-bound). */
 export const GEMM_MIN_BATCH = 48;
@@ -92,7 +93,7 @@ function fusedShapes(nq: number): FusedShape[] {
   else if (nq <= 16) lead = [{ WX: 32, WY: 4, TR: 4, TQ: 4 }];
   else if (nq < GEMM_MIN_BATCH) lead = [{ WX: 32, WY: 8, TR: 4, TQ: 4 }];
   else {
-    const big: Record<string, FusedShape> = { '4x8': { WX: 16, WY: 16, TR: 8, TQ: 4 }, '8x8': { WX: 16, WY: 16, TR: 8, TQ: 8 }, '8x4': { WX: 16, WY: 16, TR: 4, TQ: 8 } };
+    const big: Record<string, FusedShape> = { '4x8': { WX: 16, WY: 16, TR: 8, TQ: 4 }, '8x8': { WX: 16, WY: 16, TR: 8, TQ: 8 }, '8x4': { WX: 16, WY: 16, TR: 4, TQ: 8 }, '8x8s': { WX: 16, WY: 8, TR: 8, TQ: 8 } };
     lead = [big[kernelTuning.big] ?? big['4x8']!, { WX: 16, WY: 16, TR: 8, TQ: 4 }, { WX: 32, WY: 8, TR: 4, TQ: 4 }];
   }
   return [...lead, { WX: 64, WY: 2, TR: 2, TQ: 4 }, ...small];
@@ -207,6 +208,8 @@ export class FlatShard {
   private tiles: Tile[] = [];
   private pipelines = new Map<string, GPUComputePipeline>();
   private sqBuffer: GPUBuffer | undefined;
+  /** int8: vmin then step per (padded) dimension, for folding the decode into ip queries. */
+  private sqHost: Float32Array | undefined;
   private scratch: { cand?: GPUBuffer; queries?: GPUBuffer; readback?: GPUBuffer; uniforms?: GPUBuffer } = {};
   private scratchBytes: number;
   ntotal = 0;
@@ -246,6 +249,7 @@ export class FlatShard {
     const data = new Float32Array(2 * dp);
     data.set(vmin.subarray(0, Math.min(vmin.length, dp)), 0);
     data.set(step.subarray(0, Math.min(step.length, dp)), dp);
+    this.sqHost = data;
     this.sqBuffer?.destroy();
     this.sqBuffer = await this.ctx.createBuffer({ label: 'tessera sq params', size: data.byteLength, usage: BufferUsage.STORAGE | BufferUsage.COPY_DST });
     this.ctx.device.queue.writeBuffer(this.sqBuffer, 0, data);
@@ -483,7 +487,7 @@ export class FlatShard {
    * this shard, else flat_gemv (nq <= 4, subgroups, heaps fit) or flat_fused with the block shape
    * for the batch size. Pipelines are cached by compile-time facts only; sizes are uniforms.
    */
-  scorerFor(nq: number, k: number): { pipeline: GPUComputePipeline; BR: number; BQ: number; key: string } {
+  scorerFor(nq: number, k: number): { pipeline: GPUComputePipeline; BR: number; BQ: number; key: string; fold?: boolean } {
     for (const s of chunkScorers) {
       if (s.accepts(this.info, nq, k)) {
         const shape = s.shape(this.info, nq, k);
@@ -497,24 +501,26 @@ export class FlatShard {
     const f16 = this.nativeF16;
     const kf = heapSlots(k);
     const nsg = this.maxSubgroups;
+    // int8 ip: decode folded into the queries (q * step, plus q . vmin per query): one multiply-add per code.
+    const fold = this.layout.precision === 'int8' && this.layout.metric === 'ip' && this.sqHost !== undefined ? 1 : 0;
     if (nq <= 4 && this.ctx.hasSubgroups && !this.layout.noSubgroups && nsg * 4 * kf * 8 <= this.ctx.maxWorkgroupStorage) {
       const ru = Math.max(1, Math.min(8, kernelTuning.ru));
       const uw = Math.max(1, Math.floor(8 / ru));
-      const key = `gemv:${prec}:${metric}:${f16 ? 'h' : 'p'}:${kf}:${nsg}:${ru}:${uw}`;
+      const key = `gemv:${prec}:${metric}:${f16 ? 'h' : 'p'}:${kf}:${nsg}:${ru}:${uw}:${fold}`;
       const pipeline = this.pipeline(key, () =>
         this.ctx.device.createComputePipeline({
           label: `flat_gemv ${this.layout.precision} ${this.layout.metric} KF=${kf}`,
           layout: 'auto',
-          compute: { module: this.ctx.device.createShaderModule({ label: 'flat_gemv', code: wgslVariant(gemvWgsl, f16) }), entryPoint: 'main', constants: { PREC: prec, METRIC: metric, KF: kf, NSG: nsg, RU: ru, UW: uw, DPW: dpw } },
+          compute: { module: this.ctx.device.createShaderModule({ label: 'flat_gemv', code: wgslVariant(gemvWgsl, f16) }), entryPoint: 'main', constants: { PREC: prec, METRIC: metric, KF: kf, NSG: nsg, RU: ru, UW: uw, DPW: dpw, FOLD: fold } },
         }),
       );
-      return { pipeline, BR: 1, BQ: 4, key };
+      return { pipeline, BR: 1, BQ: 4, key, fold: fold === 1 };
     }
     const pick = pickFusedShape(nq, kf, this.ctx.maxWorkgroupStorage, this.ctx.device.limits.maxComputeInvocationsPerWorkgroup);
     if (!pick) throw new TesseraError('INVALID_ARGUMENT', `k=${k} does not fit ${this.ctx.label}'s workgroup memory (${this.ctx.maxWorkgroupStorage} bytes): ask for fewer neighbours`);
     const g = pick.shape;
     const chain = kernelTuning.chain ? 1 : 0;
-    const key = `fused:${prec}:${metric}:${f16 ? 'h' : 'p'}:${g.WX}x${g.WY}x${g.TR}x${g.TQ}:${pick.kc}:${kf}:${pick.selp}:${chain}`;
+    const key = `fused:${prec}:${metric}:${f16 ? 'h' : 'p'}:${g.WX}x${g.WY}x${g.TR}x${g.TQ}:${pick.kc}:${kf}:${pick.selp}:${chain}:${fold}`;
     const pipeline = this.pipeline(key, () =>
       this.ctx.device.createComputePipeline({
         label: `flat_fused ${this.layout.precision} ${this.layout.metric} ${g.WX}x${g.WY} ${g.TQ}x${g.TR} KF=${kf}`,
@@ -522,11 +528,11 @@ export class FlatShard {
         compute: {
           module: this.ctx.device.createShaderModule({ label: 'flat_fused', code: wgslVariant(fusedWgsl, f16) }),
           entryPoint: 'main',
-          constants: { PREC: prec, METRIC: metric, ...g, KC: pick.kc, KF: kf, SELP: pick.selp, SMV: pick.smv, DPW: dpw, CHAIN: chain },
+          constants: { PREC: prec, METRIC: metric, ...g, KC: pick.kc, KF: kf, SELP: pick.selp, SMV: pick.smv, DPW: dpw, CHAIN: chain, FOLD: fold },
         },
       }),
     );
-    return { pipeline, BR: g.WX * g.TR, BQ: g.WY * g.TQ, key };
+    return { pipeline, BR: g.WX * g.TR, BQ: g.WY * g.TQ, key, fold: fold === 1 };
   }
 
   /** What a ChunkScorer may know about this shard. */
@@ -543,6 +549,23 @@ export class FlatShard {
         compute: { module, entryPoint: 'merge_lists', constants: { KP: kp } },
       });
     });
+  }
+
+  /** int8 ip: q * step per dimension, then the nq biases q . vmin (padded to a vec4). */
+  private foldQueries(queries: Float32Array, nq: number): Float32Array {
+    const dp = this.q4 * 4;
+    const sq = this.sqHost!;
+    const out = new Float32Array(nq * dp + Math.ceil(nq / 4) * 4);
+    for (let q = 0; q < nq; q++) {
+      let bias = 0;
+      for (let j = 0; j < dp; j++) {
+        const x = queries[q * dp + j]!;
+        out[q * dp + j] = x * sq[dp + j]!;
+        bias += x * sq[j]!;
+      }
+      out[nq * dp + q] = bias;
+    }
+    return out;
   }
 
   /** A scratch buffer at least `size` bytes, reused across searches. */
@@ -622,6 +645,7 @@ export class FlatShard {
     const scorer = this.scorerFor(nqb, k);
     const { a: regionA, b: regionB, total, shared, segs } = this.candPlan(nqb, k, scorer.BR, scorer.BQ);
     const kp = Math.max(nextPow2(k), 2 * SELECT_WG);
+    if (scorer.fold) queries = this.foldQueries(queries, nqb);
     const qBuf = await this.scratchBuffer('queries', queries.byteLength, BufferUsage.STORAGE | BufferUsage.COPY_DST);
     const candBytes = total * 8;
     const cand = await this.scratchBuffer('cand', candBytes, BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST);
