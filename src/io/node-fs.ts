@@ -9,7 +9,7 @@ import { type RandomAccessSource, truncated } from './row-source.js';
 
 /**
  * How readScattered switches from synchronous reads (page cache) to reads through the thread pool
- * (disk): after `probeRuns` runs, if they took more than `slowRunMs` each on average, the rest go
+ * (disk): after `probeRuns` runs, if their median took more than `slowRunMs`, the rest go
  * `inFlight` at a time. Measured on the H200 machine's ext4 disk: 46 us a row read synchronously
  * from a cold cache, 2 us from the page cache. Tests lower slowRunMs to force the thread pool.
  */
@@ -91,12 +91,15 @@ export async function openFileSource(path: string): Promise<RandomAccessSource> 
       i = j;
     }
     // Synchronous reads first: from the page cache they cost ~2 us a run. When the first runs show
-    // the disk (tens of us each and more), the rest go through the thread pool, several in flight.
-    const started = performance.now();
+    // the disk (their median tens of us and more; the median, so that a few runs preempted on a busy
+    // machine do not count), the rest go through the thread pool, several in flight.
+    const probe = new Float64Array(Math.min(scatteredReads.probeRuns, runs.length / 2));
     let r = 0;
     for (; r < runs.length; r += 2) {
-      if (r === 2 * scatteredReads.probeRuns && (performance.now() - started) / scatteredReads.probeRuns > scatteredReads.slowRunMs) break;
+      if (r === 2 * probe.length && probe.length === scatteredReads.probeRuns && probe.sort()[probe.length >> 1]! > scatteredReads.slowRunMs) break;
+      const t = performance.now();
       readRunSync(out, runs[r]! * length, runs[r + 1]! * length, positions[runs[r]!]!);
+      if (r < 2 * probe.length) probe[r >> 1] = performance.now() - t;
     }
     let next = r;
     const worker = async () => {
