@@ -61,14 +61,15 @@ interface Tile {
 
 /**
  * Kernel knobs (benchmarks sweep them; pipelines are cached by the compile-time ones).
- * targetWorkgroups: workgroups one tile's dispatch aims for (segments x query blocks).
+ * targetWorkgroups: workgroups one tile's dispatch aims for (segments x query blocks); 512 measured
+ * fastest for f32 at every nq on the H200 (1M x 768: 10-20% under 2048, BENCHMARKS gpu-flat).
  * kc: vec4 columns staged per step in flat_fused. ru: rows in flight per subgroup in flat_gemv
  * (each lane loads 8 / ru words of each before using them). big: the micro-tile of flat_fused for
  * batches of >= 48 queries ('4x8': 4 queries x 8 rows per invocation, 64 x 128 blocks of 256
  * invocations; '8x8': 128 x 128; '8x4': 128 x 64; '8x8s': 64 x 128 blocks of 128 invocations).
  * mergeFanIn: lists merged per workgroup and level. chain: ip multiply-adds as chained fma (1) or dot() (0).
  */
-export const kernelTuning = { targetWorkgroups: 2048, kc: 4, ru: 1, big: '4x8' as '4x8' | '8x8' | '8x4' | '8x8s', mergeFanIn: 32, chain: 1 };
+export const kernelTuning = { targetWorkgroups: 512, kc: 4, ru: 1, big: '4x8' as '4x8' | '8x8' | '8x4' | '8x8s', mergeFanIn: 32, chain: 1 };
 
 /** Batches of at least this many queries use the largest flat_fused block (compute-bound). */
 export const GEMM_MIN_BATCH = 48;
