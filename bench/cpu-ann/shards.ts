@@ -6,12 +6,20 @@
  *
  *   npx esbuild bench/cpu-ann/shards.ts --bundle --platform=node --format=esm --packages=external --outfile=out/cpu-ann/shards.mjs
  *   node out/cpu-ann/shards.mjs [--threads 2] [--rounds 7] [--out bench/cpu-ann/results/shards.json]
+ *   node out/cpu-ann/shards.mjs --file out/ivf/sq8-big.index --nq 20 --rounds 3 --out bench/cpu-ann/results/shards-big.json
  */
 import { writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import type { Index } from '../../src/core/types.js';
+// Not src/node.js: that pulls in the GPU backend (WGSL imports need a bundler loader).
+import '../../src/wasm/register.js';
+import { nodeFileSystem } from '../../src/io/node-fs.js';
+import { readIndex } from '../../src/io/read-index.js';
+import { installPlatform } from '../../src/platform.js';
 import { shardedIndex, type ShardedIndex } from '../../src/wasm/shards.js';
 import { clusteredNormalized } from './data.js';
+
+installPlatform({ fs: nodeFileSystem });
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -38,7 +46,31 @@ const cases: Case[] = [
 ];
 
 const results: unknown[] = [];
-for (const c of cases) {
+const file = arg('file', '');
+if (file) {
+  // an existing FAISS file (e.g. the past-4gb demo's SQ8 file): loaded as shards, timed both ways
+  const nq = Number(arg('nq', '20'));
+  const l0 = performance.now();
+  const index = (await readIndex(file, { backend: 'wasm', threads })) as ShardedIndex;
+  const loadS = (performance.now() - l0) / 1000;
+  const queries = clusteredNormalized({ n: nq, d: index.d, seed: 2, clusters: 50 });
+  const qps = { together: [] as number[], sequential: [] as number[] };
+  const load: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    for (const mode of r % 2 ? (['sequential', 'together'] as const) : (['together', 'sequential'] as const)) {
+      index.sequentialShards = mode === 'sequential';
+      const w0 = performance.now();
+      await index.search(queries, 10);
+      qps[mode].push(nq / ((performance.now() - w0) / 1000));
+    }
+    load.push(loadavg()[0]!);
+  }
+  const row = { case: `file ${file}`, d: index.d, n: index.ntotal, nq, shards: index.shardCount, shardSizes: index.shardSizes(), dedicatedWorkers: index.dedicatedWorkers, loadS, qpsTogether: median(qps.together), qpsSequential: median(qps.sequential), speedup: median(qps.together) / median(qps.sequential), rounds, all: qps, load: { min: Math.min(...load), median: median(load), max: Math.max(...load) }, peakRssGiB: process.resourceUsage().maxRSS / 2 ** 20 };
+  console.log(JSON.stringify(row));
+  results.push(row);
+  await index.dispose();
+}
+for (const c of file ? [] : cases) {
   const base = clusteredNormalized({ n: c.n, d: c.d, seed: 1, clusters: Math.round(c.n / 2000) });
   const queries = clusteredNormalized({ n: c.nq, d: c.d, seed: 2, clusters: Math.round(c.n / 2000) });
   const t0 = performance.now();
