@@ -65,6 +65,11 @@ export interface IndexOptions {
   precision?: 'auto' | 'f32' | 'f16' | 'int8';
   /** GPU memory to assume per adapter when the adapter does not report it, in bytes. */
   gpuMemory?: number;
+  /**
+   * GPU int8 loaded by readIndex: re-rank against float32 rows read from the index file by offset
+   * ('file', the default for a path: bounded host memory) or kept in host memory ('memory').
+   */
+  rerankFrom?: 'file' | 'memory';
   /** GPU int8: allow Dawn's experimental subgroup matrices (tensor cores; Node opens Dawn with allow_unsafe_apis). Off by default. */
   allowExperimental?: boolean;
   /** HNSW build parameter (FAISS default 40). */

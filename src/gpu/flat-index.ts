@@ -33,11 +33,11 @@ export interface GpuFlatOptions extends IndexOptions {
   /** Bytes per chunk read from the file while loading (default 64 MiB). */
   loadChunkBytes?: number;
   /**
-   * int8 loaded from a file: where re-ranking reads the float32 rows. 'file' (the default when
-   * readIndex opened the file from a path) reads each candidate's row from the file by offset, so
-   * host memory stays bounded; 'memory' keeps every row in host memory (4 x d bytes a row). With
-   * a ByteSource of your own, 'file' reads from it: keep it open until the index is disposed.
-   * Indexes built by add() always keep their rows in memory.
+   * (IndexOptions) int8 loaded from a file: where re-ranking reads the float32 rows. 'file' (the
+   * default when readIndex opened the file from a path) reads each candidate's row from the file by
+   * offset, so host memory stays bounded; 'memory' keeps every row in host memory (4 x d bytes a
+   * row). With a ByteSource of your own the default is 'memory'; 'file' reads from it: keep it open
+   * until the index is disposed. Indexes built by add() always keep their rows in memory.
    */
   rerankFrom?: 'file' | 'memory';
   /** int8: bytes of float32 candidate rows read and scored at once (default 1 MiB). */
