@@ -2,7 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import '../../src/node.js';
 import { readIndex } from '../../src/io/read-index.js';
-import type { ProgressEvent } from '../../src/core/types.js';
+import type { ByteSource, ProgressEvent } from '../../src/core/types.js';
+import { openFileSource } from '../../src/io/node-fs.js';
 import { GpuFlatIndex } from '../../src/gpu/flat-index.js';
 import { gpuForTests } from '../helpers/gpu.js';
 import { makeFlatFixtures } from '../io/faiss-python.js';
@@ -76,6 +77,25 @@ describe.skipIf(!hasGpu)('gpu load', () => {
       } finally {
         await index.dispose();
       }
+    }
+  });
+
+  it('a source that ends early while the read-ahead ring is loading: FORMAT naming the offset, nothing left running', async () => {
+    const set = fx!.sets.clustered768!;
+    const source = await openFileSource(join(fx!.dir, set.indexes.ip.file));
+    const cut = Math.floor(source.size * 0.6);
+    // As a file that shrank after its header was checked: reads past `cut` come back short.
+    const shrinking: ByteSource = {
+      size: source.size,
+      read: async (offset, length) => (await source.read(offset, length)).subarray(0, Math.max(0, Math.min(length, cut - offset))),
+      close: async () => undefined,
+    };
+    try {
+      const err = await readIndex(shrinking, { backend: 'gpu', loadChunkBytes: set.d * 4 * 10 } as never).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'FORMAT' });
+      expect(String((err as Error).message)).toMatch(/truncated: expected \d+ bytes of rows at byte offset \d+, read \d+/);
+    } finally {
+      await source.close();
     }
   });
 
