@@ -1,14 +1,20 @@
 // int8_mma_hook: the tensor-core int8 scorer behind GpuFlatIndex (the ChunkScorer contract of
 // src/gpu/flat-shard.ts): float32 queries and u8 SQ codes in, per (query, segment) the k best rows
 // out as (f32 key bits, id). src/gpu/tensor/hook.ts registers it; kernel-source.ts fills the `//@`
-// lines (constants, enables, and the staged tile of int8_mma_staged.wgsl with queries 'whole').
+// lines (constants, enables, the query prologue and the staged tile of int8_mma_staged.wgsl).
 //
 // Bindings (group 0), as the contract says: 0 params (nq, rows, rowWords, q4, k, segLen, nseg,
-// idBase), 1 base tile array<vec4<u32>> (u8 codes, D bytes a row), 2 queries nq x q4 vec4<f32>,
-// 3 sq vmin[q4 vec4] then step[q4 vec4], 4 out array<vec2<u32>>.
+// idBase, segAt), 1 base tile array<vec4<u32>> (u8 codes, D bytes a row), 2 queries nq x q4
+// vec4<f32>, 3 sq vmin[q4 vec4] then step[q4 vec4], 4 out array<vec2<u32>>.
 //
-// Prologue: invocation lid quantises query qBlock * BQ + lid (BQ == NT, so one list a query):
-// y_j = q_j step_j, s = max |y_j| / 127, a_j = round(y_j / s) in i8, into `wq` (QSW words a query).
+// Query quantisation, per query: y_j = q_j step_j, s = max |y_j| / 127, a_j = round(y_j / s) in i8.
+// Two prologues (PROLOGUE, chosen by kernel-source.ts):
+// - 'quant': the whole subgroup reads each of the BQ queries with coalesced loads and reduces s,
+//   q . vmin and sum a with subgroup operations; only s is kept in workgroup memory (`wsc`), and
+//   every staged chunk of dims is quantised again from the float queries (L2-resident) next to the
+//   rows' chunk: workgroup memory stays at the chunk's size (~11 KiB), so more workgroups fit an SM.
+// - 'whole': invocation lid quantises query qBlock * BQ + lid, all D dims into `wq` (QSW words a
+//   query, ~25 KiB): measured slower in GpuFlatIndex (H200 run 2), kept for comparison.
 // Rows are staged with their top bits flipped (c - 128, i8), so the tensor cores give
 // a . (c - 128); the key written is q . vmin + s (a . (c - 128) + 128 sum a) ~ q . decode(row),
 // the decoded inner product up to query quantisation (the index re-ranks candidates exactly).
@@ -32,6 +38,7 @@ struct Params {
   segLen: u32,
   nseg: u32,
   idBase: u32,
+  segAt: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -41,7 +48,7 @@ struct Params {
 @group(0) @binding(4) var<storage, read_write> out: array<vec2<u32>>;
 
 var<workgroup> wr: array<ET, WR_WORDS>;
-var<workgroup> wq: array<ET, BQ * QSW>;
+//@QDECL
 
 @compute @workgroup_size(NT, 1, 1)
 fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>) {
@@ -55,26 +62,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
   var scale = 1.0;
   var qv = 0.0;
   var suma = 0i;
-  if (live) {
-    var m = 0.0;
-    for (var c = 0u; c < QW; c++) {
-      let x = queries[q * QW + c];
-      let y = abs(x * sq[QW + c]);
-      m = max(m, max(max(y.x, y.y), max(y.z, y.w)));
-      qv += dot(x, sq[c]);
-    }
-    if (m > 0.0) { scale = m / 127.0; }
-  }
-  for (var c = 0u; c < QW; c++) {
-    var word = 0u;
-    if (live) {
-      let a = vec4<i32>(clamp(round(queries[q * QW + c] * sq[QW + c] / scale), vec4<f32>(-127.0), vec4<f32>(127.0)));
-      suma += a.x + a.y + a.z + a.w;
-      word = pack4xI8(a);
-    }
-    wq[lid * QSW + c] = bitcast<ET>(word);
-  }
-  workgroupBarrier();
+  //@PROLOGUE
 
   var kk: array<i32, KP>;
   var ii: array<i32, KP>;
@@ -106,7 +94,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
     workgroupBarrier();
   }
   if (live) {
-    let at = (q * params.nseg + seg) * params.k;
+    let at = (q * params.nseg + params.segAt + seg) * params.k;
     let shift = 128 * suma;
     for (var i = 0u; i < KP; i++) {
       if (i < params.k) {

@@ -7,6 +7,10 @@
 // bindings, params, keys and candidate layout as int8_mma_select.wgsl, except that base and queries
 // are bound as array<vec4<u32>> (the kernel never loads matrices from them).
 //
+// Two lists an invocation (LPI = 2, BQ = 2 NT, e.g. 4 x 4 result matrices): the tile's first half of
+// queries is stored (stride SBQ = BQ / 2) and selected into lists kb / ib inside SCORE_TILE, then the
+// second half is stored and the selection below takes it (QOFF = NT) into kk / ii.
+//
 // Each tile of BR rows x BQ queries: for every KC-byte chunk of the dims, the subgroup copies the
 // BR x KC row bytes (and the BQ x KC query bytes, QSTAGE) into `wr` / `wq` (rows padded to SW words
 // against bank conflicts), then multiplies fragments from there. After the last chunk the results
@@ -47,6 +51,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
   var kk: array<i32, KP>;
   var ii: array<i32, KP>;
   for (var i = 0u; i < KP; i++) { kk[i] = MIN_KEY; ii[i] = -1; }
+  //@LISTS_B
 
   let segStart = seg * params.segLen;
   let segEnd = min(segStart + params.segLen, params.rows);
@@ -56,7 +61,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
     for (var r = part; r < BR; r += TPQ) {
       let row = t + r;
       if (row < segEnd) {
-        var key = bitcast<i32>(wr[r * BQ + qLocal]);
+        var key = bitcast<i32>(wr[r * SBQ + qLocal]);
         if (!SIGNED) { key -= 128 * rowsum[row]; }
         if (key > kk[KP - 1u]) {
           var ck = key;
@@ -75,9 +80,10 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
     }
     workgroupBarrier();
   }
-  let q = qBlock * BQ + qLocal;
+  let q = qBlock * BQ + QOFF + qLocal;
   if (q < params.nq) {
     let at = ((q * params.nsegTotal + params.segBase + seg) * TPQ + part) * KP;
     for (var i = 0u; i < KP; i++) { cand[at + i] = vec2<i32>(kk[i], ii[i]); }
   }
+  //@WRITE_B
 }

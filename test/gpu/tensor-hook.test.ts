@@ -44,6 +44,14 @@ describe('tensor scorer choice from reported configs', () => {
     expect(workgroupBytes(plan.shape)).toBeLessThanOrEqual(49152);
   });
 
+  it('quantises per chunk from quantMinBatch queries (chunk-sized workgroup memory), not without subgroups', () => {
+    const big = planTensorHook(facts(), tensorTuning.quantMinBatch, 40);
+    expect('shape' in big && big.shape.stage?.queries).toBe('quant');
+    if ('shape' in big) expect(workgroupBytes(big.shape)).toBeLessThanOrEqual(12 * 1024);
+    const noSg = planTensorHook(facts({ features: new Set([SUBGROUP_MATRIX_FEATURE]) }), tensorTuning.quantMinBatch, 40);
+    expect('shape' in noSg && noSg.shape.stage?.queries).toBe('whole');
+  });
+
   it('with only N = 8 configs it tiles 4 query matrices', () => {
     const n8 = NVIDIA.filter((c) => c.N === 8);
     const plan = planTensorHook(facts({ configs: n8 }), 256, 10);
@@ -57,12 +65,20 @@ describe('tensor scorer choice from reported configs', () => {
     ['only f16 configs (Apple-like)', { configs: [{ componentType: 'f16', resultComponentType: 'f16', M: 8, N: 8, K: 8 }] }, 256, 10, /no i8/],
     ['an i8 config of another shape', { configs: [{ componentType: 'i8', resultComponentType: 'i32', M: 8, N: 8, K: 32 }] }, 256, 10, /no i8/],
     ['rows not a multiple of K', { rowWords: 49 }, 256, 10, /multiple of K/],
-    ['small workgroup memory', { maxWorkgroupStorage: 16384 }, 256, 10, /workgroup memory/],
-    ['small batch (the built-in kernels are faster there)', {}, 64, 10, /batch/],
+    ['small workgroup memory', { maxWorkgroupStorage: 8192 }, 256, 10, /workgroup memory/],
+    ['a single query (flat_gemv is faster there)', {}, 1, 10, /batch/],
     ['large k', {}, 256, 100, /k 100/],
   ])('leaves %s to the built-in kernels', (_name, over, nq, k, why) => {
     const plan = planTensorHook(facts(over), nq, k);
     expect('reason' in plan && plan.reason).toMatch(why);
+  });
+
+  it('hook kernel writes its lists at the tile\'s first list (segAt: tiles of one search share the buffer)', () => {
+    const plan = planTensorHook(facts(), 256, 16);
+    if (!('shape' in plan)) throw new Error(plan.reason);
+    const src = hookSource(plan.shape);
+    expect(src).toMatch(/segAt: u32/);
+    expect(src).toContain('(q * params.nseg + params.segAt + seg) * params.k');
   });
 
   it('generates one kernel with constant workgroup offsets and no template markers left', () => {
@@ -144,8 +160,11 @@ describe.skipIf(!hasGpu)('generated tensor kernels compile (matrix calls stubbed
       const base: SelectShape = { kind: 'mma', signed: true, dPad: 768, m: 16, n: 16, k: 32, ...layoutShape('large'), subgroupSize: 32, kp: 16, syntax: 'bool-arg' };
       const cases: [string, string][] = [
         ['hook', hookSource(plan.shape)],
+        ['hook quant', hookSource({ ...plan.shape, stage: { ...plan.shape.stage!, queries: 'quant' } })],
+        ['hook 32-dim chunks', hookSource({ ...plan.shape, stage: { ...plan.shape.stage!, kc: 32 } })],
         ['staged', selectSource({ ...base, stage: { kc: 128, padWords: 4, queries: 'wg' } })],
         ['staged unrolled', selectSource({ ...base, stage: { kc: 128, padWords: 4, queries: 'wg', unroll: true } })],
+        ['staged 4 x 4, two lists an invocation', selectSource({ ...base, ...layoutShape('wide'), stage: { kc: 32, padWords: 4, queries: 'wg', unroll: true } })],
         ['staged storage queries', selectSource({ ...base, ...layoutShape('tall'), stage: { kc: 64, padWords: 0, queries: 'storage', unroll: true } })],
         ['direct', selectSource(base)],
       ];

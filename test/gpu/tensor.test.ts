@@ -8,7 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { acquireDevice, type GpuContext } from '../../src/gpu/device.js';
 import { chooseKernel, type LayoutName, type MatrixConfig, pickConfig } from '../../src/gpu/tensor/choose.js';
 import { Int8TensorScorer, rerankExact } from '../../src/gpu/tensor/int8-scorer.js';
-import { selectSource } from '../../src/gpu/tensor/kernel-source.js';
+import { layoutShape } from '../../src/gpu/tensor/choose.js';
+import { selectSource, tileOf, workgroupBytes } from '../../src/gpu/tensor/kernel-source.js';
 import { encodeRows, keyOf, paddedDim, quantizeQueries, rowSums, trainSq } from '../../src/gpu/tensor/quantize.js';
 import { gpuForTests } from '../helpers/gpu.js';
 
@@ -65,6 +66,25 @@ describe('tensor kernel choice', () => {
     expect(src).toContain('subgroupMatrixLoad<subgroup_matrix_left<i8, 32, 16>>(&base');
     expect(src).toContain('subgroup_matrix_result<i32, 16, 16>');
     expect(src).not.toMatch(/^\s*\/\/@[A-Z]/m);
+  });
+
+  it('4 x 4 result matrices: half a fragment load a multiply, two lists an invocation, half-size scores tile', () => {
+    const shape = {
+      kind: 'mma' as const, signed: true, dPad: 768, m: 16, n: 16, k: 32, ...layoutShape('wide'), subgroupSize: 32, kp: 16,
+      syntax: 'bool-arg' as const, stage: { kc: 32, padWords: 4, queries: 'wg' as const, unroll: true },
+    };
+    expect(tileOf(shape)).toMatchObject({ br: 64, bq: 64, nt: 32, tpq: 1, lpi: 2 });
+    const src = selectSource(shape);
+    const loads = src.match(/subgroupMatrixLoad</g)!.length;
+    const mmas = src.match(/subgroupMatrixMultiplyAccumulate\(/g)!.length;
+    expect(loads / mmas).toBe(0.5);
+    expect(src).toContain('var kb_15: i32;');
+    expect(src).toContain('var kk_15: i32;');
+    expect(src).not.toMatch(/\b(kk|ii|kb|ib)\[/);
+    // Scores tile BR x BQ/2 (8 KiB), staging rows and queries 64 x (8 + 4) words each.
+    expect(workgroupBytes(shape)).toBe((64 * 32 + 64 * 12) * 4);
+    // Not for the direct kernel (one list an invocation there).
+    expect(() => selectSource({ ...shape, stage: undefined })).toThrow(/two lists/);
   });
 });
 

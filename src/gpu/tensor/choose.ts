@@ -72,10 +72,11 @@ export function chooseKernel(args: {
 
 /**
  * Named workgroup layouts (one subgroup a workgroup; rows x queries per tile with N = 16):
- * single 64 x 16, mid 32 x 32, large 64 x 32, xl 128 x 32, tall 128 x 16. The host picks one by batch size;
+ * single 64 x 16, mid 32 x 32, large 64 x 32, xl 128 x 32, tall 128 x 16, wide 64 x 64 (4 x 4 result
+ * matrices: half a fragment load a multiply; two lists an invocation, staged kernel only). The host picks one by batch size;
  * bench/gpu-tensor measures them all.
  */
-export type LayoutName = 'single' | 'mid' | 'large' | 'xl' | 'tall';
+export type LayoutName = 'single' | 'mid' | 'large' | 'xl' | 'tall' | 'wide';
 
 export function layoutFor(nq: number, n: number): LayoutName {
   return nq <= n ? 'single' : 'large';
@@ -94,6 +95,8 @@ export function layoutShape(name: LayoutName): Pick<SelectShape, 'sgRows' | 'sgQ
       return { sgRows: 1, sgQueries: 1, rowTiles: 8, queryTiles: 2 };
     case 'tall':
       return { sgRows: 1, sgQueries: 1, rowTiles: 8, queryTiles: 1 };
+    case 'wide':
+      return { sgRows: 1, sgQueries: 1, rowTiles: 4, queryTiles: 4 };
   }
 }
 

@@ -12,13 +12,12 @@ import { hookSource, type SelectShape, shapeKey, type StageOptions, tileOf, work
 /** Knobs of the GpuFlatIndex tensor scorer (benchmarks set them; the defaults are the measured best). */
 export const tensorTuning = {
   /**
-   * Smallest batch the tensor kernel takes. Measured on the H200 (1M x 768, k' = 40, GPU time): the
-   * built-in kernels win at 16 and 64 queries (3.7 / 19.5 ms against 21 / 26 ms), the tensor kernel
-   * at 256 and 1024 (23 / 70 ms against 60 / 168 ms); below 256 its cost is a per-workgroup constant
-   * (see bench/gpu-tensor/NOTES.md). Measured against the built-in kernels before a51b16d made
-   * flat_fused faster: re-measure the crossover.
+   * Smallest batch the tensor kernel takes. Measured on the H200 (run 3: 1M x 768, k' = 40, GPU
+   * time, built-in kernels after a51b16d in the same process): tensor 3.3 / 6.2 / 18.5 / 54 ms
+   * against built-in 3.9 / 15.8 / 39.7 / 104 ms at 16 / 64 / 256 / 1024 queries; at 1 query the
+   * built-in flat_gemv wins (1.4 against 2.4 ms).
    */
-  minBatch: 256,
+  minBatch: 16,
   /** Result matrices per subgroup along rows (rows per block = 16 x this). */
   rowTiles: 4,
   /** Dims staged per chunk and the padding of staged rows (words): 64 / 4 the fastest standalone variant on the H200. */
@@ -26,6 +25,16 @@ export const tensorTuning = {
   padWords: 4,
   /** Largest k (candidates a query per segment): the lists live in registers. */
   maxK: 64,
+  /**
+   * How the kernel holds its quantised queries: 'whole' keeps all dims of its 32 queries in
+   * workgroup memory (~33 KiB), 'quant' quantises each staged chunk of dims beside the rows' chunk
+   * (~11 KiB; needs the subgroups feature). 'auto': 'quant' from quantMinBatch queries. Measured on
+   * the H200 (run 3, GPU ms at 1 / 16 / 64 / 256 / 1024 queries): whole 2.4 / 3.3 / 6.2 / 18.5 / 62,
+   * quant 8.7 / 9.8 / 18.0 / 38.8 / 54 (re-quantising every chunk of every tile costs more than the
+   * extra resident workgroups give back, except at the largest batch).
+   */
+  queries: 'auto' as 'auto' | 'quant' | 'whole',
+  quantMinBatch: 1024,
   /** Off switch (tests and benchmarks compare against the built-in kernels). */
   enabled: true,
 };
@@ -60,7 +69,10 @@ export function planTensorHook(f: HookFacts, nq: number, k: number): { shape: Se
   if (dPad % 32 !== 0) return { reason: `row of ${dPad} bytes is not a multiple of K = 32` };
   if (sg % config.N !== 0 || sg < 16 || sg > 64) return { reason: `subgroup size ${sg} does not fit N = ${config.N}` };
   const kc = [tensorTuning.kc, 64, 32].find((c) => dPad % c === 0)!;
-  const stage: StageOptions = { kc, padWords: tensorTuning.padWords, queries: 'whole', unroll: true, xorRows: true };
+  // 'quant' reduces over one subgroup with subgroup operations: without them, 'whole'.
+  const wantQuant = tensorTuning.queries === 'quant' || (tensorTuning.queries === 'auto' && nq >= tensorTuning.quantMinBatch);
+  const queries = wantQuant && f.features.has('subgroups') ? 'quant' : 'whole';
+  const stage: StageOptions = { kc, padWords: tensorTuning.padWords, queries, unroll: true, xorRows: true };
   const shape: SelectShape = {
     kind: 'mma',
     signed: true,

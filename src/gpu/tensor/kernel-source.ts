@@ -56,12 +56,14 @@ export interface SelectShape {
 /**
  * Workgroup-memory staging of the tensor-core kernel: chunks of `kc` dims of the tile's rows are
  * copied with 16-byte coalesced loads, rows padded by `padWords` words (bank conflicts); queries
- * staged the same way ('wg') or their fragments loaded straight from storage ('storage').
+ * staged the same way ('wg') or their fragments loaded straight from storage ('storage'). The hook
+ * kernel's two modes: 'whole' (all dims of its quantised queries held in workgroup memory) and
+ * 'quant' (each chunk quantised from the float queries beside the rows' chunk).
  */
 export interface StageOptions {
   kc: number;
   padWords: number;
-  queries: 'wg' | 'storage' | 'whole';
+  queries: 'wg' | 'storage' | 'whole' | 'quant';
   /** Unroll the chunk and K-step loops (constant workgroup offsets: no bounds checks). */
   unroll?: boolean;
   /** Rows hold u8 codes to be read as i8 (c - 128): flip the top bits while staging. */
@@ -69,11 +71,13 @@ export interface StageOptions {
 }
 
 /** Rows and queries one workgroup scores per tile, and its invocation count. */
-export function tileOf(s: SelectShape): { br: number; bq: number; nt: number; tpq: number } {
+export function tileOf(s: SelectShape): { br: number; bq: number; nt: number; tpq: number; lpi: number } {
   const br = s.sgRows * s.rowTiles * s.m;
   const bq = s.sgQueries * s.queryTiles * s.n;
   const nt = s.sgRows * s.sgQueries * s.subgroupSize;
-  return { br, bq, nt, tpq: nt / bq };
+  // More queries than invocations: each invocation keeps lpi lists (staged kernel only).
+  const lpi = bq > nt ? bq / nt : 1;
+  return { br, bq, nt, tpq: bq > nt ? 1 : nt / bq, lpi };
 }
 
 export function shapeKey(s: SelectShape): string {
@@ -82,8 +86,11 @@ export function shapeKey(s: SelectShape): string {
 }
 
 function checkShape(s: SelectShape): void {
-  const { br, bq, nt, tpq } = tileOf(s);
+  const { br, bq, nt, tpq, lpi } = tileOf(s);
   const bad = (why: string) => new Error(`int8 kernel shape ${shapeKey(s)}: ${why}`);
+  if (lpi > 1 && (lpi !== 2 || bq !== 2 * nt || !s.stage || s.stage.queries !== 'wg' || s.queryTiles % 2 !== 0)) {
+    throw bad(`more queries (${bq}) than invocations (${nt}) needs the staged kernel with queries 'wg', exactly two lists an invocation and an even queryTiles`);
+  }
   if (s.dPad % 32 !== 0) throw bad('dPad must be a multiple of 32');
   if (!Number.isInteger(tpq) || tpq < 1) throw bad(`invocations (${nt}) must be a multiple of the queries per tile (${bq})`);
   if (br % tpq !== 0) throw bad('rows per tile must be a multiple of invocations per query');
@@ -101,11 +108,12 @@ function checkShape(s: SelectShape): void {
 
 /** Workgroup bytes a shape needs (scores tile, or the staging buffers when they are larger). */
 export function workgroupBytes(s: SelectShape): number {
-  const { br, bq } = tileOf(s);
+  const { br, bq, lpi } = tileOf(s);
   if (!s.stage) return br * bq * 4;
   const sw = s.stage.kc / 4 + s.stage.padWords;
-  const q = s.stage.queries === 'wg' ? bq * sw : s.stage.queries === 'whole' ? bq * (s.dPad / 4 + 4) : 0;
-  return (Math.max(br * sw, br * bq) + q) * 4;
+  const sbq = bq / lpi;
+  const q = s.stage.queries === 'wg' ? bq * sw : s.stage.queries === 'whole' ? bq * (s.dPad / 4 + 4) : s.stage.queries === 'quant' ? bq * sw + bq : 0;
+  return (Math.max(br * sw, br * sbq) + q) * 4;
 }
 
 const u = (n: number) => `${n}u`;
@@ -122,7 +130,7 @@ function fill(template: string, parts: Record<string, string>): string {
 /** The select kernel's WGSL for a shape. */
 export function selectSource(s: SelectShape): string {
   checkShape(s);
-  const { br, bq, nt, tpq } = tileOf(s);
+  const { br, bq, nt, tpq, lpi } = tileOf(s);
   const consts = [
     `const D: u32 = ${u(s.dPad)};`,
     `const BR: u32 = ${u(br)};`,
@@ -139,12 +147,17 @@ export function selectSource(s: SelectShape): string {
       ? 'enable chromium_experimental_subgroup_matrix;'
       : '';
   if (s.stage) {
-    if (s.stage.queries === 'whole') throw new Error(`int8 kernel shape ${shapeKey(s)}: queries 'whole' is the hook kernel's (hookSource)`);
+    if (s.stage.queries === 'whole' || s.stage.queries === 'quant') throw new Error(`int8 kernel shape ${shapeKey(s)}: queries '${s.stage.queries}' is the hook kernel's (hookSource)`);
     const sw = s.stage.kc / 4 + s.stage.padWords;
     const qwg = s.stage.queries === 'wg';
     const parts = {
       ENABLES: enables,
-      CONSTS: `${consts}\nconst KC: u32 = ${u(s.stage.kc)};\nconst SW: u32 = ${u(sw)};\nconst WR_WORDS: u32 = ${u(Math.max(br * sw, br * bq))};`,
+      CONSTS: `${consts}\nconst KC: u32 = ${u(s.stage.kc)};\nconst SW: u32 = ${u(sw)};\nconst SBQ: u32 = ${u(bq / lpi)};\nconst QOFF: u32 = ${u((lpi - 1) * nt)};\nconst WR_WORDS: u32 = ${u(Math.max(br * sw, (br * bq) / lpi))};`,
+      LISTS_B: lpi === 2 ? 'var kb: array<i32, KP>;\n  var ib: array<i32, KP>;\n  for (var i = 0u; i < KP; i++) { kb[i] = MIN_KEY; ib[i] = -1; }' : '',
+      WRITE_B:
+        lpi === 2
+          ? '{\n    let q2 = qBlock * BQ + qLocal;\n    if (q2 < params.nq) {\n      let at2 = (q2 * params.nsegTotal + params.segBase + seg) * KP;\n      for (var i = 0u; i < KP; i++) { cand[at2 + i] = vec2<i32>(kb[i], ib[i]); }\n    }\n  }'
+          : '',
       QBIND: qwg
         ? '@group(0) @binding(2) var<storage, read> queries: array<vec4<u32>>;'
         : '@group(0) @binding(2) var<storage, read> queries: array<ET>;',
@@ -160,14 +173,14 @@ export function selectSource(s: SelectShape): string {
 /**
  * The GpuFlatIndex scorer's WGSL (shaders/int8_mma_hook.wgsl): f32 queries quantised in the
  * kernel, u8 codes read as i8, f32 keys. The shape must be a staged tensor-core shape with queries
- * 'whole', one list a query (BQ equal to the subgroup size) and kp the k it writes.
+ * 'quant' or 'whole', one list a query (BQ equal to the subgroup size) and kp the k it writes.
  */
 export function hookSource(s: SelectShape): string {
   checkShape(s);
   const { br, bq, nt, tpq } = tileOf(s);
   const st = s.stage;
-  if (s.kind !== 'mma' || !st || st.queries !== 'whole' || !st.xorRows || !s.signed || tpq !== 1) {
-    throw new Error(`int8 hook kernel needs a signed staged tensor shape, queries 'whole', xorRows and BQ = ${nt}: got ${shapeKey(s)}`);
+  if (s.kind !== 'mma' || !st || (st.queries !== 'whole' && st.queries !== 'quant') || !st.xorRows || !s.signed || tpq !== 1) {
+    throw new Error(`int8 hook kernel needs a signed staged tensor shape, queries 'quant' or 'whole', xorRows and BQ = ${nt}: got ${shapeKey(s)}`);
   }
   const sw = st.kc / 4 + st.padWords;
   const consts = [
@@ -182,9 +195,74 @@ export function hookSource(s: SelectShape): string {
     `const WR_WORDS: u32 = ${u(Math.max(br * sw, br * bq))};`,
     'alias ET = i32;',
   ].join('\n');
-  const parts = { ENABLES: 'enable chromium_experimental_subgroup_matrix;', CONSTS: consts, SCORE_TILE: stagedTile(s, br, bq, nt, sw) };
+  const quant = st.queries === 'quant';
+  const parts = {
+    // 'quant' reduces over the subgroup (one subgroup is the whole workgroup: NT invocations).
+    ENABLES: `enable chromium_experimental_subgroup_matrix;${quant ? '\nenable subgroups;' : ''}`,
+    CONSTS: consts,
+    QDECL: quant ? 'var<workgroup> wq: array<ET, BQ * SW>;\nvar<workgroup> wsc: array<f32, BQ>;' : 'var<workgroup> wq: array<ET, BQ * QSW>;',
+    PROLOGUE: quant ? QUANT_PROLOGUE : WHOLE_PROLOGUE,
+    SCORE_TILE: stagedTile(s, br, bq, nt, sw),
+  };
   return unrollLists(fill(hookTemplate, parts), s.kp);
 }
+
+/** Hook prologue 'whole': invocation lid quantises its own query, all dims, into `wq`. */
+const WHOLE_PROLOGUE = `
+  if (live) {
+    var m = 0.0;
+    for (var c = 0u; c < QW; c++) {
+      let x = queries[q * QW + c];
+      let y = abs(x * sq[QW + c]);
+      m = max(m, max(max(y.x, y.y), max(y.z, y.w)));
+      qv += dot(x, sq[c]);
+    }
+    if (m > 0.0) { scale = m / 127.0; }
+  }
+  for (var c = 0u; c < QW; c++) {
+    var word = 0u;
+    if (live) {
+      let a = vec4<i32>(clamp(round(queries[q * QW + c] * sq[QW + c] / scale), vec4<f32>(-127.0), vec4<f32>(127.0)));
+      suma += a.x + a.y + a.z + a.w;
+      word = pack4xI8(a);
+    }
+    wq[lid * QSW + c] = bitcast<ET>(word);
+  }
+  workgroupBarrier();`;
+
+/**
+ * Hook prologue 'quant': the subgroup reads each query of the block with coalesced loads and
+ * reduces max |y|, q . vmin and sum a (a quantised exactly as the chunks are later: y / s, the same
+ * expression); invocation j keeps query j's scale, q . vmin and sum a; \`wsc\` holds the scales
+ * (0 for queries past nq, whose chunks are staged as zeros).
+ */
+const QUANT_PROLOGUE = `
+  for (var j = 0u; j < BQ; j++) {
+    let qj = qBlock * BQ + j;
+    var s = 0.0;
+    if (qj < params.nq) {
+      var m = 0.0;
+      var v = 0.0;
+      for (var c = lid; c < QW; c += NT) {
+        let x = queries[qj * QW + c];
+        let y = abs(x * sq[QW + c]);
+        m = max(m, max(max(y.x, y.y), max(y.z, y.w)));
+        v += dot(x, sq[c]);
+      }
+      let mm = subgroupMax(m);
+      let vv = subgroupAdd(v);
+      s = select(1.0, mm / 127.0, mm > 0.0);
+      var sa = 0i;
+      for (var c = lid; c < QW; c += NT) {
+        let a = vec4<i32>(clamp(round(queries[qj * QW + c] * sq[QW + c] / s), vec4<f32>(-127.0), vec4<f32>(127.0)));
+        sa += a.x + a.y + a.z + a.w;
+      }
+      let ss = subgroupAdd(sa);
+      if (lid == j) { scale = s; qv = vv; suma = ss; }
+    }
+    if (lid == 0u) { wsc[j] = s; }
+  }
+  workgroupBarrier();`;
 
 /** The merge kernel's WGSL for k' candidates per query. */
 export function mergeSource(kp: number): string {
@@ -197,11 +275,15 @@ export function mergeSource(kp: number): string {
  * arrays indexed in a loop they live in local memory and the insertions dominated the kernel.
  */
 export function unrollLists(src: string, kp: number): string {
-  let out = src
-    .replace(/var kk: array<i32, KP>;/g, Array.from({ length: kp }, (_, i) => `var kk_${i}: i32;`).join(' '))
-    .replace(/var ii: array<i32, KP>;/g, Array.from({ length: kp }, (_, i) => `var ii_${i}: i32;`).join(' '))
-    .replace(/kk\[KP - 1u\]/g, `kk_${kp - 1}`)
-    .replace(/ii\[KP - 1u\]/g, `ii_${kp - 1}`);
+  let out = src;
+  // kk / ii: the lists of every kernel; kb / ib: the second lists of two-list (LPI = 2) kernels.
+  for (const [k, v] of [['kk', 'ii'], ['kb', 'ib']] as const) {
+    out = out
+      .replace(new RegExp(`var ${k}: array<i32, KP>;`, 'g'), Array.from({ length: kp }, (_, i) => `var ${k}_${i}: i32;`).join(' '))
+      .replace(new RegExp(`var ${v}: array<i32, KP>;`, 'g'), Array.from({ length: kp }, (_, i) => `var ${v}_${i}: i32;`).join(' '))
+      .replace(new RegExp(`\\b${k}\\[KP - 1u\\]`, 'g'), `${k}_${kp - 1}`)
+      .replace(new RegExp(`\\b${v}\\[KP - 1u\\]`, 'g'), `${v}_${kp - 1}`);
+  }
   const head = 'for (var i = 0u; i < KP; i++) {';
   for (let at = out.indexOf(head); at >= 0; at = out.indexOf(head)) {
     let depth = 0;
@@ -212,11 +294,15 @@ export function unrollLists(src: string, kp: number): string {
     }
     const body = out.slice(at + head.length, end);
     const copies = Array.from({ length: kp }, (_, i) =>
-      '{' + body.replace(/kk\[i\]/g, `kk_${i}`).replace(/ii\[i\]/g, `ii_${i}`).replace(/\bi\b/g, `${i}u`) + '}',
+      '{' +
+      body
+        .replace(/\b(kk|ii|kb|ib)\[i\]/g, (_m, n: string) => `${n}_${i}`)
+        .replace(/\bi\b/g, `${i}u`) +
+      '}',
     );
     out = out.slice(0, at) + copies.join('\n') + out.slice(end + 1);
   }
-  if (/\bkk\[|\bii\[/.test(out)) throw new Error('unrollLists: an indexed list access is left');
+  if (/\b(kk|ii|kb|ib)\[/.test(out)) throw new Error('unrollLists: an indexed list access is left');
   return out;
 }
 
@@ -324,6 +410,31 @@ function stageCopy(dst: string, srcArr: string, src: string, rows: number, kc: n
 }
 
 /**
+ * The hook's 'quant' query staging: the block's BQ queries x KC dims of float32 (vec4 = 4 dims =
+ * one packed i8 word) quantised with the scales in \`wsc\` into \`wq\` (SW words a query). Query
+ * indices past nq are clamped for the read and staged as zeros (scale 0).
+ */
+function quantCopy(kd: string, bq: number, kc: number, nt: number): string[] {
+  const per4 = kc / 4;
+  const total = bq * per4;
+  const per = Math.ceil(total / nt);
+  const lines: string[] = [];
+  for (let g = 0; g < per; g += 8) {
+    const js = Array.from({ length: Math.min(8, per - g) }, (_, x) => g + x);
+    for (const j of js) {
+      lines.push(`let qe${j} = min(lid + ${u(j * nt)}, ${u(total - 1)});`);
+      lines.push(`let qq${j} = qe${j} / ${u(per4)}; let qw${j} = ${kd} / 4u + qe${j} % ${u(per4)};`);
+      lines.push(`let qx${j} = queries[min(qBlock * BQ + qq${j}, params.nq - 1u) * QW + qw${j}] * sq[QW + qw${j}];`);
+    }
+    for (const j of js) {
+      const body = `let qs${j} = wsc[qq${j}]; let qa${j} = select(vec4<i32>(0), vec4<i32>(clamp(round(qx${j} / qs${j}), vec4<f32>(-127.0), vec4<f32>(127.0))), qs${j} > 0.0); wq[qq${j} * SW + qe${j} % ${u(per4)}] = bitcast<ET>(pack4xI8(qa${j}));`;
+      lines.push((j + 1) * nt > total ? `if (lid + ${u(j * nt)} < ${u(total)}) { ${body} }` : `{ ${body} }`);
+    }
+  }
+  return lines;
+}
+
+/**
  * Tensor-core tile through workgroup memory (see shaders/int8_mma_staged.wgsl). With `unroll` the
  * chunk and K-step loops are unrolled, so every workgroup-memory matrix offset is a constant: Dawn
  * then needs no run-time bounds check around the load (measured on the H200: the checked fragment
@@ -352,13 +463,14 @@ function stagedTile(s: SelectShape, br: number, bq: number, nt: number, sw: numb
     const out: string[] = [];
     out.push(...stageCopy('wr', 'base', `rowAt16 + ${kd} / 16u`, br, st.kc, nt, 'r', st.xorRows).map((l) => ind + l));
     if (st.queries === 'wg') out.push(...stageCopy('wq', 'queries', `qAt16 + ${kd} / 16u`, bq, st.kc, nt, 'q').map((l) => ind + l));
+    if (st.queries === 'quant') out.push(...quantCopy(kd, bq, st.kc, nt).map((l) => ind + l));
     out.push(ind + 'workgroupBarrier();');
     for (const kc of kcs) {
       out.push(ind + '{');
       for (let i = 0; i < s.rowTiles; i++) out.push(`${ind}  let l${i} = ${load(L, '&wr', `${u(i * s.m * sw * 4)} + ${kc}`, qk.leftColMajor, wstride)};`);
       for (let j = 0; j < s.queryTiles; j++) {
         const r =
-          st.queries === 'wg'
+          st.queries === 'wg' || st.queries === 'quant'
             ? load(R, '&wq', `${u(j * s.n * sw * 4)} + ${kc}`, qk.rightColMajor, wstride)
             : st.queries === 'whole'
               ? load(R, '&wq', `${u(j * s.n * qsw * 4)} + ${kd} + ${kc}`, qk.rightColMajor, mul(u(qsw * 4)))
@@ -382,8 +494,48 @@ function stagedTile(s: SelectShape, br: number, bq: number, nt: number, sw: numb
     lines.push(...chunk('kd', steps.map(u), '    '));
     lines.push('  }');
   }
-  for (let i = 0; i < s.rowTiles; i++) {
-    for (let j = 0; j < s.queryTiles; j++) lines.push(`  ${store('&wr', u(i * s.m * bq + j * s.n), `acc_${i}_${j}`, u(bq))};`);
+  const { lpi } = tileOf(s);
+  if (lpi === 1) {
+    for (let i = 0; i < s.rowTiles; i++) {
+      for (let j = 0; j < s.queryTiles; j++) lines.push(`  ${store('&wr', u(i * s.m * bq + j * s.n), `acc_${i}_${j}`, u(bq))};`);
+    }
+  } else {
+    // Two lists an invocation: first half of the queries stored and selected into kb / ib here,
+    // then the second half stored for the template's selection (kk / ii): the scores tile holds
+    // BR x BQ/2 keys, half the workgroup memory of the whole tile.
+    const half = s.queryTiles / 2;
+    const sbq = bq / 2;
+    const storeHalf = (h: number) => {
+      for (let i = 0; i < s.rowTiles; i++) {
+        for (let j = 0; j < half; j++) lines.push(`  ${store('&wr', u(i * s.m * sbq + j * s.n), `acc_${i}_${j + h * half}`, u(sbq))};`);
+      }
+    };
+    storeHalf(0);
+    lines.push('  workgroupBarrier();');
+    lines.push(
+      '  for (var r = part; r < BR; r += TPQ) {',
+      '    let row = t + r;',
+      '    if (row < segEnd) {',
+      '      var key = bitcast<i32>(wr[r * SBQ + qLocal]);',
+      '      if (!SIGNED) { key -= 128 * rowsum[row]; }',
+      '      if (key > kb[KP - 1u]) {',
+      '        var ck = key;',
+      '        var ci = i32(params.idBase + row);',
+      '        for (var i = 0u; i < KP; i++) {',
+      '          let sw = ck > kb[i];',
+      '          let ok = kb[i];',
+      '          let oi = ib[i];',
+      '          kb[i] = select(ok, ck, sw);',
+      '          ib[i] = select(oi, ci, sw);',
+      '          ck = select(ck, ok, sw);',
+      '          ci = select(ci, oi, sw);',
+      '        }',
+      '      }',
+      '    }',
+      '  }',
+      '  workgroupBarrier();',
+    );
+    storeHalf(1);
   }
   lines.push('}');
   return lines.join('\n    ');
