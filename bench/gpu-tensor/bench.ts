@@ -14,7 +14,7 @@
  * Prints JSON lines while running and a table last; writes tensor.json under --out.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync, openSync, writeSync, closeSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, writeFileSync, openSync, writeSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import { create } from 'webgpu';
 import { BufferUsage } from '../../src/gpu/device.js';
@@ -44,6 +44,12 @@ const DOT4 = args.get('dot4') !== '0';
 const TARGETS = (args.get('targets') ?? '2048').split(',').map(Number);
 const TARGET = TARGETS[0]!;
 const TOGGLES = (args.get('toggles') ?? '').split(',').filter(Boolean);
+/** Further Dawn toggle sets (';' between sets, ',' inside one) timed after the 1M sweep on TOGGLE_STAGES at TOGGLE_NQ. */
+const TOGGLE_SETS = (args.get('toggle-sets') ?? '').split(';').filter(Boolean);
+const TOGGLE_STAGES = (args.get('toggle-stages') ?? 'direct,64p4wgu').split(',');
+/** The direct kernel (fragments from storage) at the 'large' layout only (it is the toggles' comparison). */
+const DIRECT_LARGE_ONLY = args.get('direct-large-only') === '1';
+const TOGGLE_NQ = (args.get('toggle-nq') ?? '1,64,1024').split(',').map(Number);
 /** Kernel variants: 'direct' (fragments from storage) or e.g. '128p4wg' (stage 128 dims, pad 4 words, queries staged too; 'st': query fragments from storage). */
 const STAGES = (args.get('stages') ?? 'direct').split(',');
 function parseStage(v: string): StageOptions | undefined {
@@ -55,6 +61,8 @@ const results: Record<string, unknown>[] = [];
 const log = (o: Record<string, unknown>) => {
   results.push(o);
   console.log(JSON.stringify(o));
+  // Line by line as well: a run cut off by its time limit keeps what it measured.
+  appendFileSync(join(OUT, 'tensor.jsonl'), JSON.stringify(o) + '\n');
 };
 const t0 = performance.now();
 const since = () => ((performance.now() - t0) / 1000).toFixed(1) + 's';
@@ -99,7 +107,8 @@ async function main() {
   const syntaxErrors: string[] = [];
   const syntax = mma.kind === 'mma' ? await detectMatrixSyntax(device, 'i8', mma.config!.M, mma.config!.N, mma.config!.K, syntaxErrors) : undefined;
   log({ what: 'kernel', choice: mma, syntax, syntaxErrors: syntaxErrors.map((e) => e.slice(0, 400)) });
-  const kernels: { name: string; kernel: KernelChoice; stage?: StageOptions }[] = [];
+  /** bad: layouts whose probe was wrong (only 'wide' may be dropped alone; the others drop the variant). */
+  const kernels: { name: string; kernel: KernelChoice; stage?: StageOptions; bad?: Set<LayoutName> }[] = [];
   let quirk: MatrixQuirk | undefined;
   let mmaSyntax = syntax;
   if (mma.kind === 'mma' && syntax) {
@@ -109,8 +118,9 @@ async function main() {
       mmaSyntax = found.syntax;
       for (const v of STAGES) {
         const stage = parseStage(v);
-        if (stage && !(await probeStage(device, mma, info.subgroupMaxSize ?? 32, found, stage))) continue;
-        kernels.push({ name: stage ? `mma-${v}` : 'mma', kernel: mma, stage });
+        const bad = new Set<LayoutName>();
+        if (stage && !(await probeStage(device, mma, info.subgroupMaxSize ?? 32, found, stage, bad))) continue;
+        kernels.push({ name: stage ? `mma-${v}` : 'mma', kernel: mma, stage, bad });
       }
     }
   }
@@ -217,7 +227,7 @@ async function main() {
       ref.push(all.slice(0, kpMax));
     }
     log({ what: 'int-reference', queries: CHECKQ, at: since() });
-    for (const { name, kernel, stage } of kernels) {
+    for (const { name, kernel, stage, bad } of kernels) {
       for (const [kp, target] of KPS.flatMap((kp) => (name.startsWith('mma') ? TARGETS : [TARGET]).map((t) => [kp, t] as const))) {
         const scorer = new Int8TensorScorer(device, { dPad, kPrime: kp, signed: true, kernel, subgroupSize: sgMax, syntax: mmaSyntax, quirk, targetWorkgroups: target, stage });
         scorer.addTile(N, codes);
@@ -226,6 +236,8 @@ async function main() {
           let best = { ms: Infinity, layout: '' as string };
           for (const layout of LAYOUTS) {
             if ((layout === 'single' || layout === 'tall') && nq > 16) continue;
+            if (!stage && name !== 'dot4' && layout !== 'large' && DIRECT_LARGE_ONLY) continue;
+            if (bad?.has(layout) || (layout === 'wide' && (!stage || stage.queries !== 'wg' || nq < 64))) continue;
             if (name === 'dot4' && (layout !== layoutFor(nq, 16) || nq > 64)) continue;
             const row1 = await runOne(device, scorer, nq, layout, qq.codes, name === 'dot4' ? 2 : 20);
             if (!row1) continue;
@@ -267,13 +279,50 @@ async function main() {
         scorer.destroy();
       }
     }
+    // Dawn toggles (a fresh instance and device each): the same kernels and rows, keys checked again.
+    for (const set of TOGGLE_SETS) {
+      if (!mmaExact) break;
+      const gpu2 = create([`${UNSAFE_APIS_FLAG},${set}`]);
+      (globalThis as { keepGpu2?: unknown }).keepGpu2 = gpu2;
+      const adapter2 = (await gpu2.requestAdapter({ powerPreference: 'high-performance' }))!;
+      const device2 = await adapter2.requestDevice({
+        requiredFeatures: want,
+        requiredLimits: {
+          maxStorageBufferBindingSize: adapter2.limits.maxStorageBufferBindingSize,
+          maxBufferSize: adapter2.limits.maxBufferSize,
+          maxComputeWorkgroupStorageSize: adapter2.limits.maxComputeWorkgroupStorageSize,
+          maxComputeInvocationsPerWorkgroup: Math.min(1024, adapter2.limits.maxComputeInvocationsPerWorkgroup),
+        },
+      });
+      device2.onuncapturederror = (e) => console.log('UNCAPTURED', e.error.message);
+      for (const kv of kernels.filter((x) => TOGGLE_STAGES.includes(x.name.replace(/^mma-?/, '') || 'direct'))) {
+        const kp = KPS[0]!;
+        const scorer = new Int8TensorScorer(device2, { dPad, kPrime: kp, signed: true, kernel: kv.kernel, subgroupSize: sgMax, syntax: mmaSyntax, quirk, targetWorkgroups: TARGET, stage: kv.stage });
+        scorer.addTile(N, codes);
+        for (const nq of TOGGLE_NQ) {
+          const layout = best1M.get(kv.name)?.get(nq)?.layout ?? 'large';
+          const row1 = await runOne(device2, scorer, nq, layout, qq.codes, 20);
+          if (!row1) continue;
+          let exact = true;
+          for (let i = 0; i < Math.min(CHECKQ, nq); i++) {
+            for (let j = 0; j < kp; j++) if (row1.keys[i * kp + j] !== ref[i]![j]!.key || row1.ids[i * kp + j] !== ref[i]![j]!.id) exact = false;
+          }
+          const tops = (2 * nq * N * D) / (row1.ms * 1e-3) / 1e12;
+          const base = best1M.get(kv.name)?.get(nq)?.ms;
+          log({ what: 'toggle', toggles: set, kernel: kv.name, nq, layout, ms: +row1.ms.toFixed(4), tops: +tops.toFixed(1), exact, defaultMs: base, speedup: base ? +(base / row1.ms).toFixed(2) : undefined, at: since() });
+          table.push(`toggle ${set.slice(0, 40).padEnd(40)} ${kv.name.padEnd(14)} nq=${String(nq).padEnd(5)} ${layout.padEnd(6)} ${row1.ms.toFixed(3)} ms (default ${base?.toFixed(3)}) exact=${exact}`);
+        }
+        scorer.destroy();
+      }
+      device2.destroy();
+    }
     if (FLAT) {
       // The hook takes the staging and row tiles of the fastest unrolled variant at the largest batch.
       const nqTop = Math.max(...NQS);
       let pick: { stage: StageOptions; layout: LayoutName; ms: number } | undefined;
       for (const kv of kernels) {
         const b = best1M.get(kv.name)?.get(nqTop);
-        if (kv.stage?.unroll && b && ['mid', 'large', 'xl'].includes(b.layout) && b.ms < (pick?.ms ?? Infinity)) pick = { stage: kv.stage, layout: b.layout, ms: b.ms };
+        if (kv.stage?.unroll && b && ['mid', 'large', 'xl', 'wide'].includes(b.layout) && b.ms < (pick?.ms ?? Infinity)) pick = { stage: kv.stage, layout: b.layout, ms: b.ms };
       }
       if (pick) {
         tensorTuning.kc = pick.stage.kc;
@@ -293,6 +342,7 @@ async function main() {
       // fp32 at nq = 1024 needs 64.6 GB of rows plus 1024 x 4M fp32 scores: fits an H200 (141 GB), not an 80 GB H100.
       const fp32Max = Number(args.get('fp32-max-nq21') ?? 1024);
       for (const [dt, nqs] of [['float16', NQS], ['float32', NQS.filter((x) => x <= fp32Max)]] as const) {
+        if (nqs.length === 0) continue;
         const p = spawnSync('python3', [TORCH, '--n', String(N21), '--d', String(D), '--nq', nqs.join(','), '--k', String(K), '--chunk', '4194304', '--reps', '5', '--dtypes', dt], { encoding: 'utf8', maxBuffer: 1 << 26 });
         for (const line of p.stdout.split('\n').filter((l) => l.startsWith('{'))) {
           const o = JSON.parse(line) as Record<string, unknown>;
@@ -360,7 +410,7 @@ async function main() {
     log({ what: 'floor21', readOnceMs: +floorMs.toFixed(3), copyGBs });
   }
   writeFileSync(join(OUT, 'tensor.json'), JSON.stringify(results, null, 1));
-  for (const r of results.filter((o) => o.what === 'flat')) console.log(`flat tensor=${r.tensor} nq=${r.nq} wall ${r.wallMs} ms gpu ${r.gpuMs} ms recall ${r.recall} gpu-vs-f16 ${r.gpuVsTorchF16} wall-vs-f16 ${r.wallVsTorchF16} ${r.kernel}`);
+  for (const r of results.filter((o) => o.what === 'flat')) console.log(`flat ${r.mode} nq=${r.nq} wall ${r.wallMs} ms gpu ${r.gpuMs} ms recall ${r.recall} gpu-vs-f16 ${r.gpuVsTorchF16} wall-vs-f16 ${r.wallVsTorchF16} ${r.kernel}`);
   console.log('\nkernel   N        nq    kp  layout  ms       QPS        vs torch fp16  vs fp32');
   for (const t of table) console.log(t);
   console.log(`done ${since()}`);
@@ -423,14 +473,25 @@ async function flatPhase(gpu: GPU, chunks: Float32Array[], q: Float32Array, gt: 
     at += c.length;
   }
   let index: GpuFlatIndex | undefined;
+  const minBatch0 = tensorTuning.minBatch;
   try {
     const t0 = performance.now();
     index = await GpuFlatIndex.create(D, 'ip', { precision: 'int8', allowExperimental: true, gpu });
     await index.add(all);
     log({ what: 'flat-built', n: N, s: +((performance.now() - t0) / 1e3).toFixed(1), timestamps: index.enableTimestamps() });
     const shard = (index as unknown as { shards: { scorerFor(nq: number, k: number): { key: string } }[] }).shards[0]!;
-    for (const on of [true, false]) {
+    // Tensor scorer with each query mode, then the built-in kernels, in one index and one process; the
+    // tensor scorer takes every batch here (minBatch 1) so the crossover is measured, not assumed.
+    const modes: { name: string; on: boolean; queries?: 'quant' | 'whole' }[] = [
+      { name: 'tensor-quant', on: true, queries: 'quant' },
+      { name: 'tensor-whole', on: true, queries: 'whole' },
+      { name: 'built-in', on: false },
+    ];
+    tensorTuning.minBatch = 1;
+    for (const mode of modes) {
+      const on = mode.on;
       tensorTuning.enabled = on;
+      if (mode.queries) tensorTuning.queries = mode.queries;
       for (const nq of NQS) {
         const qs = q.subarray(0, nq * D);
         const kp = Math.max(K + 16, 4 * K);
@@ -458,19 +519,21 @@ async function flatPhase(gpu: GPU, chunks: Float32Array[], q: Float32Array, gt: 
           recall = hit / (nq * K);
         }
         const f16 = torch.find((o) => o.dtype === 'float16' && o.nq === nq && o.n === N)?.ms as number | undefined;
-        log({ what: 'flat', tensor: on, kernel: kernelKey.slice(0, 120), n: N, nq, k: K, wallMs: +wallMs.toFixed(3), gpuMs: +gpuMs.toFixed(3), qps: +((nq / wallMs) * 1e3).toFixed(1), recall, gpuVsTorchF16: f16 ? +(f16 / gpuMs).toFixed(2) : undefined, wallVsTorchF16: f16 ? +(f16 / wallMs).toFixed(2) : undefined, at: since() });
+        log({ what: 'flat', tensor: on, mode: mode.name, kernel: kernelKey.slice(0, 40) + '..' + kernelKey.slice(-60), n: N, nq, k: K, wallMs: +wallMs.toFixed(3), gpuMs: +gpuMs.toFixed(3), qps: +((nq / wallMs) * 1e3).toFixed(1), recall, gpuVsTorchF16: f16 ? +(f16 / gpuMs).toFixed(2) : undefined, wallVsTorchF16: f16 ? +(f16 / wallMs).toFixed(2) : undefined, at: since() });
       }
     }
   } catch (e) {
     log({ what: 'flat-error', error: (e as Error).message.slice(0, 1500) });
   } finally {
+    tensorTuning.minBatch = minBatch0;
     tensorTuning.enabled = true;
+    tensorTuning.queries = 'auto';
     await index?.dispose();
   }
 }
 
 /** The staged tensor kernel equals the CPU reference on the probe problem (tries the direct kernel's reading, then stride x 4). */
-async function probeStage(device: GPUDevice, kernel: KernelChoice, sg: number, found: { syntax: MatrixSyntax; quirk: MatrixQuirk }, stage: StageOptions): Promise<boolean> {
+async function probeStage(device: GPUDevice, kernel: KernelChoice, sg: number, found: { syntax: MatrixSyntax; quirk: MatrixQuirk }, stage: StageOptions, bad: Set<LayoutName>): Promise<boolean> {
   const dPad = 256, rows = 512, nq = 64, kp = 8;
   const r = rng(98);
   const codes = new Uint8Array(rows * dPad).map(() => Math.floor(r() * 256));
@@ -483,7 +546,8 @@ async function probeStage(device: GPUDevice, kernel: KernelChoice, sg: number, f
   }
   const kc = Math.min(stage.kc, dPad);
   let allOk = true;
-  for (const layout of ['single', 'large', 'tall'] as LayoutName[]) {
+  const wide = LAYOUTS.includes('wide') && stage.queries === 'wg';
+  for (const layout of (wide ? ['single', 'large', 'tall', 'wide'] : ['single', 'large', 'tall']) as LayoutName[]) {
     const scorer = new Int8TensorScorer(device, { dPad, kPrime: kp, signed: true, kernel, subgroupSize: sg, syntax: found.syntax, quirk: found.quirk, targetWorkgroups: 4, stage: { ...stage, kc } });
     scorer.addTile(rows, codes);
     try {
@@ -491,11 +555,12 @@ async function probeStage(device: GPUDevice, kernel: KernelChoice, sg: number, f
       let ok = true;
       for (let i = 0; i < nq; i++) for (let j = 0; j < kp; j++) if (got.keys[i * kp + j] !== want[i]![j]) ok = false;
       log({ what: 'probe-stage', stage, layout, ok, got0: Array.from(got.keys.subarray(0, 4)), want0: want[0]!.slice(0, 4) });
-      if (!ok) allOk = false;
+      if (!ok) bad.add(layout);
     } catch (e) {
       log({ what: 'probe-stage', stage, layout, error: (e as Error).message.slice(0, 1500) });
-      allOk = false;
+      bad.add(layout);
     }
+    if (bad.has(layout) && layout !== 'wide') allOk = false;
     scorer.destroy();
   }
   return allOk;
