@@ -19,8 +19,8 @@
 // a . (c - 128); the key written is q . vmin + s (a . (c - 128) + 128 sum a) ~ q . decode(row),
 // the decoded inner product up to query quantisation (the index re-ranks candidates exactly).
 //
-// The dispatch is (nseg, query blocks), x fastest; the workgroup index is remapped so that
-// consecutive workgroups take the query blocks of one segment and share its rows in L2.
+// The dispatch is (this tile's segments, query blocks), x fastest; the workgroup index is remapped so
+// that consecutive workgroups take the query blocks of one segment and share its rows in L2.
 
 //@ENABLES
 
@@ -51,9 +51,11 @@ var<workgroup> wr: array<ET, WR_WORDS>;
 //@QDECL
 
 @compute @workgroup_size(NT, 1, 1)
-fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>) {
+fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let nqBlocks = (params.nq + BQ - 1u) / BQ;
-  let lin = wid.x + wid.y * params.nseg;
+  // This tile's segments are the dispatch's x size; params.nseg counts every tile's lists when the
+  // tiles of a search share the buffer (segAt), so it must not be the row length here.
+  let lin = wid.x + wid.y * nwg.x;
   let qBlock = lin % nqBlocks;
   let seg = lin / nqBlocks;
   let q = qBlock * BQ + lid;

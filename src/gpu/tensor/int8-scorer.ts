@@ -28,6 +28,11 @@ export interface Int8ScorerOptions {
   targetWorkgroups?: number;
   /** Tensor kernel only: stage rows through workgroup memory (kernel-source StageOptions). */
   stage?: StageOptions;
+  /**
+   * Rewrites the generated select kernel before it is compiled: tests run the staged tensor kernels
+   * on an adapter without subgroup matrices this way (scalar emulation of the matrix calls).
+   */
+  sourceFilter?: (code: string) => string;
 }
 
 interface Tile {
@@ -118,7 +123,7 @@ export class Int8TensorScorer {
     const key = kind === 'select' ? shapeKey(shape) : `merge:${shape.kp}`;
     let p = this.pipelines.get(key);
     if (!p) {
-      const code = kind === 'select' ? selectSource(shape) : mergeSource(shape.kp);
+      const code = kind === 'select' ? (this.opts.sourceFilter?.(selectSource(shape)) ?? selectSource(shape)) : mergeSource(shape.kp);
       p = compile(this.device, code, `int8 ${key}`);
       this.pipelines.set(key, p);
     }

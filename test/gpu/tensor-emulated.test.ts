@@ -1,0 +1,175 @@
+/**
+ * The staged tensor-core kernels (Int8TensorScorer's select kernel, the GpuFlatIndex hook) on CI's
+ * software adapter, with the subgroup-matrix calls replaced by a scalar emulation of their
+ * documented semantics: a loaded fragment becomes a handle (offset, stride, majorness into the
+ * workgroup array it was loaded from), and each invocation computes and stores 8 of the 256 result
+ * elements, reading the fragments' bytes where they lie. Only the matrix arithmetic is emulated: the
+ * staging, offsets, two-list selection, the hook's query quantisation and its candidate placement
+ * (segAt, several tiles) are the generated code itself. Keys are checked bit-exactly against CPU
+ * integer dots; the hook, through GpuFlatIndex, against the float64 oracle.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { acquireDevice, type GpuContext } from '../../src/gpu/device.js';
+import { GpuFlatIndex } from '../../src/gpu/flat-index.js';
+import { registerChunkScorer, type ShardInfo } from '../../src/gpu/flat-shard.js';
+import { type LayoutName, type MatrixConfig, SUBGROUP_MATRIX_FEATURE } from '../../src/gpu/tensor/choose.js';
+import { planTensorHook, tensorTuning } from '../../src/gpu/tensor/hook.js';
+import { Int8TensorScorer } from '../../src/gpu/tensor/int8-scorer.js';
+import { hookSource, type StageOptions, shapeKey, tileOf } from '../../src/gpu/tensor/kernel-source.js';
+import { keyOf, paddedDim } from '../../src/gpu/tensor/quantize.js';
+import { clusteredVectors, normalizeRows } from '../helpers/data.js';
+import { gpuForTests } from '../helpers/gpu.js';
+import { bruteForce, recallAtK, trueDistance } from '../helpers/oracle.js';
+
+const CONFIG: MatrixConfig = { componentType: 'i8', resultComponentType: 'i32', M: 16, N: 16, K: 32 };
+
+/**
+ * Rewrites a staged kernel (fragments loaded from the workgroup arrays `wr` (left) and `wq` (right),
+ * results stored into `wr`; i8 16 x 16 x 32, bool-argument spelling) into plain WGSL.
+ */
+export function emulateMatrices(src: string): string {
+  const out = src
+    .replace('enable chromium_experimental_subgroup_matrix;', '')
+    .replace(/subgroup_matrix_result<i32, 16, 16>\(\)/g, 'array<i32, 8>()')
+    .replace(/subgroupMatrixLoad<subgroup_matrix_left<i8, 32, 16>>\(&wr, ([^,]+), (true|false), ([^)]+)\)/g, 'EmuFrag($1, $3, $2)')
+    .replace(/subgroupMatrixLoad<subgroup_matrix_right<i8, 16, 32>>\(&wq, ([^,]+), (true|false), ([^)]+)\)/g, 'EmuFrag($1, $3, $2)')
+    .replace(/subgroupMatrixMultiplyAccumulate\((\w+), (\w+), (\w+)\)/g, 'emu_mma($1, $2, $3, lid)')
+    .replace(/subgroupMatrixStore\(&wr, ([^,]+), (\w+), false, ([^)]+)\);/g, 'emu_store($1, $2, $3, lid);');
+  if (/subgroup_matrix|subgroupMatrix/.test(out)) throw new Error('emulateMatrices: a matrix call is left (only wr/wq staged kernels are emulated)');
+  // Loop bounds through a never-written workgroup variable (zero, unknown to the compiler), so that
+  // the software adapter does not unroll every emulated call site.
+  return `${out}
+var<workgroup> emu_zero: u32;
+struct EmuFrag { off: u32, st: u32, col: bool }
+fn emu_byte(w: i32, b: u32) -> i32 { return (w << (24u - 8u * b)) >> 24u; }
+fn emu_mma(l: EmuFrag, r: EmuFrag, a: array<i32, 8>, lid: u32) -> array<i32, 8> {
+  var o = a;
+  for (var x = 0u; x < 8u + emu_zero; x++) {
+    let m = (lid * 8u + x) / 16u;
+    let n = (lid * 8u + x) % 16u;
+    var s = 0i;
+    for (var k = 0u; k < 32u + emu_zero; k++) {
+      let el = select(l.off + m * l.st + k, l.off + k * l.st + m, l.col);
+      let er = select(r.off + k * r.st + n, r.off + n * r.st + k, r.col);
+      s += emu_byte(wr[el / 4u], el % 4u) * emu_byte(wq[er / 4u], er % 4u);
+    }
+    o[x] += s;
+  }
+  return o;
+}
+fn emu_store(off: u32, v: array<i32, 8>, st: u32, lid: u32) {
+  for (var x = 0u; x < 8u + emu_zero; x++) {
+    let e = lid * 8u + x;
+    wr[off + (e / 16u) * st + e % 16u] = v[x];
+  }
+}
+`;
+}
+
+function rng(seed: number): () => number {
+  let s = seed >>> 0 || 1;
+  return () => {
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
+    return s / 4294967296;
+  };
+}
+
+const hasGpu = await gpuForTests('emulated tensor kernels');
+
+describe.skipIf(!hasGpu)('staged tensor kernels with emulated subgroup matrices', () => {
+  let ctx: GpuContext | undefined;
+  beforeAll(async () => {
+    ctx = await acquireDevice();
+  });
+  afterAll(() => ctx?.destroy());
+
+  const cases: { layout: LayoutName; stage: StageOptions; n: number; nq: number }[] = [
+    { layout: 'large', stage: { kc: 64, padWords: 4, queries: 'wg', unroll: true }, n: 300, nq: 40 },
+    { layout: 'large', stage: { kc: 32, padWords: 4, queries: 'wg', unroll: true }, n: 300, nq: 40 },
+    { layout: 'wide', stage: { kc: 32, padWords: 4, queries: 'wg', unroll: true }, n: 300, nq: 70 },
+    { layout: 'wide', stage: { kc: 64, padWords: 4, queries: 'wg' }, n: 200, nq: 100 },
+  ];
+  it.each(cases)('keys equal the CPU integer reference: $layout kc=$stage.kc unroll=$stage.unroll n=$n nq=$nq', async (c) => {
+    const dPad = 64;
+    const r = rng(c.n * 31 + c.nq);
+    const codes = new Uint8Array(c.n * dPad).map(() => Math.floor(r() * 256));
+    const qc = new Uint8Array(c.nq * dPad).map(() => (Math.floor(r() * 255) - 127) & 0xff);
+    const kp = 8;
+    const scorer = new Int8TensorScorer(ctx!.device, {
+      dPad, kPrime: kp, signed: true, kernel: { kind: 'mma', config: CONFIG, reason: 'test' }, subgroupSize: 32,
+      syntax: 'bool-arg', targetWorkgroups: 6, stage: c.stage, sourceFilter: emulateMatrices,
+    });
+    scorer.addTile(c.n, codes);
+    try {
+      const got = await scorer.search(qc, c.nq, c.layout);
+      for (let i = 0; i < c.nq; i++) {
+        const ref = Array.from({ length: c.n }, (_, id) => ({ id, key: keyOf(qc, i, codes, id, dPad, true) }));
+        ref.sort((a, b) => b.key - a.key || a.id - b.id);
+        expect(Array.from(got.keys.subarray(i * kp, (i + 1) * kp)), `query ${i}`).toEqual(ref.slice(0, kp).map((e) => e.key));
+      }
+    } finally {
+      scorer.destroy();
+    }
+  }, 120_000);
+});
+
+describe.skipIf(!hasGpu)('GpuFlatIndex tensor hook with emulated subgroup matrices', () => {
+  // The hook's plan, told the adapter has the NVIDIA config, with its source emulated.
+  const plan = (shard: ShardInfo, nq: number, k: number) =>
+    planTensorHook(
+      { precision: shard.precision, metric: shard.metric, rowWords: shard.rowWords, configs: [CONFIG], features: new Set([SUBGROUP_MATRIX_FEATURE, 'subgroups']), subgroupSize: 32, maxWorkgroupStorage: 49152 },
+      nq,
+      k,
+    );
+  registerChunkScorer({
+    name: 'int8-mma-emulated',
+    accepts: (shard, nq, k) => 'shape' in plan(shard, nq, k),
+    shape(shard, nq, k) {
+      const p = plan(shard, nq, k);
+      if (!('shape' in p)) throw new Error(p.reason);
+      const { br, bq } = tileOf(p.shape);
+      return { BR: br, BQ: bq, key: shapeKey(p.shape) };
+    },
+    pipeline(device, shard, nq, k) {
+      const p = plan(shard, nq, k);
+      if (!('shape' in p)) throw new Error(p.reason);
+      const code = emulateMatrices(hookSource(p.shape));
+      return device.createComputePipeline({ layout: 'auto', compute: { module: device.createShaderModule({ code }), entryPoint: 'main' } });
+    },
+  });
+
+  it.each([
+    { queries: 'quant' as const, tiles: 1 },
+    { queries: 'quant' as const, tiles: 3 },
+    { queries: 'whole' as const, tiles: 3 },
+  ])('queries $queries, $tiles tile(s): recall and exact distances against the float64 oracle', async (c) => {
+    const d = 64, n = 400, nq = 37, k = 5;
+    const base = normalizeRows(clusteredVectors(n, d, 10, 91), d);
+    const q = normalizeRows(clusteredVectors(nq, d, 10, 92), d);
+    const saved = { ...tensorTuning };
+    tensorTuning.minBatch = 1;
+    tensorTuning.queries = c.queries;
+    // Several tiles (small tile bytes) share one candidate buffer: each writes at its segAt.
+    const tileBytes = c.tiles === 1 ? 1 << 20 : Math.ceil(n / c.tiles / 64) * 64 * paddedDim(d);
+    const index = await GpuFlatIndex.create(d, 'ip', { precision: 'int8', maxTileBytes: tileBytes, debugPoison: true });
+    try {
+      await index.add(base);
+      const shard = (index as unknown as { shards: { scorerFor(nq: number, k: number): { key: string } }[] }).shards[0]!;
+      expect(shard.scorerFor(nq, 20).key).toContain('int8-mma-emulated');
+      const got = await index.search(q, k);
+      const want = bruteForce(base, q, d, k, 'ip');
+      expect(recallAtK(got, want)).toBeGreaterThanOrEqual(0.95);
+      for (let i = 0; i < got.labels.length; i++) {
+        const exact = trueDistance(base, q, d, Math.floor(i / k), Number(got.labels[i]!), 'ip');
+        expect(Math.abs(got.distances[i]! - exact)).toBeLessThanOrEqual(1e-4);
+      }
+    } finally {
+      Object.assign(tensorTuning, saved);
+      await index.dispose();
+    }
+  }, 120_000);
+});
