@@ -13,7 +13,8 @@
 // (-FLT_MAX, 0xffffffff). Workgroup (s, b) covers rows [s*segLen, min((s+1)*segLen, rows)) and
 // queries [b*BQ, (b+1)*BQ) and writes list s of each of its queries at out[(q*nseg + segAt + s)*k + i].
 //
-// Block shape: WX x WY invocations, each accumulating TQ queries x TR rows (BQ = WY*TQ queries x
+// Limits (checked by the host, fusedStagingFits): BR*KC/DPW <= 8*NT words and KC*BQ <= 4*NT query
+// vec4 per step (the prefetch registers). Block shape: WX x WY invocations, each accumulating TQ queries x TR rows (BQ = WY*TQ queries x
 // BR = WX*TR rows a block). KC vec4 columns are staged per step; the next step's global loads are
 // issued into registers before the current step's multiply-adds (register double buffering).
 // The block's scores go to workgroup memory in SELP pieces of BQ/SELP queries (to fit small

@@ -108,11 +108,21 @@ export function fusedLayout(s: FusedShape, kc: number, kf: number, selp: number)
   return { smv, bytes: smv * 16 + BQ * kf * 8 };
 }
 
+/**
+ * flat_fused's prefetch registers hold at most 8 base words and 4 query vec4 per invocation and
+ * step: BR x KC (f32 words) <= 8 x NT and KC x BQ <= 4 x NT.
+ */
+export function fusedStagingFits(s: FusedShape, kc: number): boolean {
+  const nt = s.WX * s.WY;
+  return s.WX * s.TR * kc <= 8 * nt && kc * s.WY * s.TQ <= 4 * nt;
+}
+
 /** The first shape (and selection pieces) that fits the workgroup memory, or undefined. */
 export function pickFusedShape(nq: number, kf: number, maxStorage: number, maxInvocations = 256): { shape: FusedShape; selp: number; smv: number; kc: number } | undefined {
   for (const shape of fusedShapes(nq)) {
     if (shape.WX * shape.WY > maxInvocations) continue;
     for (const kc of kf > 64 ? [4] : [kernelTuning.kc, 4]) {
+      if (!fusedStagingFits(shape, kc)) continue;
       for (let selp = 1; selp <= shape.TQ; selp *= 2) {
         const { smv, bytes } = fusedLayout(shape, kc, kf, selp);
         if (bytes <= maxStorage) return { shape, selp, smv, kc };

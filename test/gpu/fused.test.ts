@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { GpuFlatIndex } from '../../src/gpu/flat-index.js';
-import { type FlatShard, GEMM_MIN_BATCH, heapSlots, kernelTuning, pickFusedShape } from '../../src/gpu/flat-shard.js';
+import { type FlatShard, fusedStagingFits, GEMM_MIN_BATCH, heapSlots, kernelTuning, pickFusedShape } from '../../src/gpu/flat-shard.js';
 import { clusteredVectors, randomVectors } from '../helpers/data.js';
 import { bruteForce, distanceTolerance, expectMatchesOracle, recallAtK } from '../helpers/oracle.js';
 import { gpuForTests } from '../helpers/gpu.js';
@@ -145,8 +145,9 @@ describe.skipIf(!hasGpu)('gpu fused flat kernels', () => {
     expect(temps[1]).toBe(temps[0]);
   });
 
-  it('block shapes fit the workgroup memory they are picked for (16 KiB, 32 KiB, 48 KiB), up to k = 1024', () => {
-    for (const storage of [16384, 32768, 49152]) {
+  it('block shapes fit the workgroup memory they are picked for (16 KiB, 32 KiB, 48 KiB), up to k = 1024, and the prefetch registers', () => {
+    for (const [storage, kc] of [[16384, 4], [32768, 4], [49152, 4], [49152, 8], [32768, 8]] as const) {
+      kernelTuning.kc = kc;
       for (const nq of [1, 8, 16, 40, 64, 4096]) {
         for (const k of [1, 10, 40, 100, 512]) {
           const pick = pickFusedShape(nq, heapSlots(k), storage);
@@ -157,6 +158,8 @@ describe.skipIf(!hasGpu)('gpu fused flat kernels', () => {
           expect(smv * 16 + BQ * heapSlots(k) * 8).toBeLessThanOrEqual(storage);
           expect(smv).toBeGreaterThanOrEqual(kc * (BQ + BR));
           expect(smv * 4).toBeGreaterThanOrEqual((BQ / selp) * (BR + 4));
+          expect(fusedStagingFits(shape, kc)).toBe(true);
+          expect(BR * kc).toBeLessThanOrEqual(8 * shape.WX * shape.WY);
         }
       }
       expect(pickFusedShape(1, heapSlots(1024), storage), `k=1024 storage=${storage}`).toBeDefined();
