@@ -1,4 +1,4 @@
-/** Large query batches take the GEMM scorer (flat_gemm.wgsl): exact against the oracle across its blocks. */
+/** Large query batches take the compute-bound flat_fused block shape: exact against the oracle across its blocks. */
 import { describe, expect, it } from 'vitest';
 import { GpuFlatIndex } from '../../src/gpu/flat-index.js';
 import { GEMM_MIN_BATCH } from '../../src/gpu/flat-shard.js';
@@ -8,7 +8,7 @@ import { gpuForTests } from '../helpers/gpu.js';
 
 const hasGpu = await gpuForTests('GPU large batches');
 
-describe.skipIf(!hasGpu)('gpu large batches (GEMM scorer)', () => {
+describe.skipIf(!hasGpu)('gpu large batches (fused GEMM scorer)', () => {
   it.each([
     ['ip', 769, 66],
     ['l2', 100, 131],
