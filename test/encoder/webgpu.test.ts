@@ -3,8 +3,8 @@
  * the real GPU on a GPU machine): same vectors as Hugging Face's PyTorch reference and as WASM.
  * Skips with a visible message without an adapter; REQUIRE_WEBGPU=1 makes that a failure.
  * Slow on lavapipe (onnxruntime-web compiles its 26 MB WebGPU .wasm and lavapipe compiles every
- * shader on the CPU: 2+ minutes on a busy 2-core machine), so it runs only with
- * TESSERA_WEBGPU_ENCODER_TEST=1 (and REQUIRE_WEBGPU=1 on a machine with a real GPU).
+ * shader on the CPU: ~2 minutes on a busy 2-core machine), so a local `npm test` runs it only with
+ * TESSERA_WEBGPU_ENCODER_TEST=1; .ci/run sets it, so CI always runs it.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
