@@ -454,10 +454,12 @@ export async function loadShardedIvf(source: ByteSource, opts: IndexOptions & Sh
   let done = 0;
   try {
     while (l0 < layout.nlist) {
-      // whole lists until the shard is full (a list larger than a shard gets a shard of its own)
+      // whole lists until the shard holds its even share of the rows (the plan's), never past a
+      // full shard (a list larger than a shard gets a shard of its own)
+      const share = plan.shards[0]!.rows;
       let l1 = l0;
       let rows = 0;
-      while (l1 < layout.nlist && (l1 === l0 || rows + layout.listSizes[l1]! <= plan.rowsPerShard)) rows += layout.listSizes[l1++]!;
+      while (l1 < layout.nlist && (l1 === l0 || (rows < share && rows + layout.listSizes[l1]! <= plan.rowsPerShard))) rows += layout.listSizes[l1++]!;
       if (rows * perVector > WASM_MEMORY_LIMIT) {
         throw new TesseraError('OUT_OF_MEMORY', `${label}: inverted list ${l0} holds ${rows} vectors (${formatBytes(rows * perVector)}), more than one WebAssembly memory: rebuild with a larger nlist`);
       }
