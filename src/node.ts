@@ -1,9 +1,10 @@
 /** Node entry: everything of the universal entry, plus file paths and Dawn as the WebGPU provider. */
 import { nodeFileSystem } from './io/node-fs.js';
 import { loadDawnGpu } from './gpu/dawn.js';
+import { availableParallelism } from 'node:os';
 import { installPlatform } from './platform.js';
 
-installPlatform({ fs: nodeFileSystem, loadGpu: loadDawnGpu });
+installPlatform({ fs: nodeFileSystem, loadGpu: loadDawnGpu, cpuCount: availableParallelism });
 
 export * from './index.js';
 export { openFileSource, openAtomicFileSink } from './io/node-fs.js';

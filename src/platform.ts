@@ -16,6 +16,8 @@ export interface PlatformHooks {
   fs?: FileSystemHooks;
   /** Loads a WebGPU `GPU` object where the runtime has no navigator.gpu (Dawn's `webgpu` in Node). */
   loadGpu?: (dawnFlags?: readonly string[]) => Promise<GPU | undefined>;
+  /** Cores usable by this process, where navigator.hardwareConcurrency is missing (Node 20). */
+  cpuCount?: () => number;
 }
 
 const hooks: PlatformHooks = {};

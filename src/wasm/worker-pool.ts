@@ -9,6 +9,7 @@
  * everything runs single-threaded on the caller.
  */
 import { TesseraError } from '../core/errors.js';
+import { platform } from '../platform.js';
 import { type WasmHeap, sharedMemoryAvailable } from './module.js';
 
 /** One C call: an export name and its (numeric) arguments. */
@@ -85,9 +86,9 @@ export function workersSupported(): boolean {
   return typeof g.Worker === 'function' || typeof g.process?.versions?.node === 'string';
 }
 
-/** Cores the runtime offers (navigator.hardwareConcurrency where present). */
+/** Cores the runtime offers: navigator.hardwareConcurrency, else the platform's count (Node 20). */
 export function hardwareThreads(): number {
-  const n = (globalThis as any).navigator?.hardwareConcurrency;
+  const n = (globalThis as any).navigator?.hardwareConcurrency ?? platform().cpuCount?.();
   return typeof n === 'number' && n >= 1 ? n : 1;
 }
 
@@ -99,7 +100,7 @@ export function resolveThreads(requested?: number): number {
   if (requested !== undefined && (!Number.isInteger(requested) || requested < 1 || requested > 256)) {
     throw new TesseraError('INVALID_ARGUMENT', `threads must be an integer in [1, 256], got ${String(requested)}`);
   }
-  const want = requested ?? hardwareThreads();
+  const want = requested ?? Math.min(256, hardwareThreads());
   if (want <= 1 || !sharedMemoryAvailable() || !workersSupported()) return 1;
   return want;
 }
