@@ -19,6 +19,18 @@
 // issued into registers before the current step's multiply-adds (register double buffering).
 // The block's scores go to workgroup memory in SELP pieces of BQ/SELP queries (to fit small
 // workgroup memories); the staging area and the score area share one array.
+// DB = 1 (double-buffered workgroup staging): `sm` holds two staging buffers of SB = KC*(BQ+BR)
+// vec4; step s multiplies from buffer s&1 while the next step's registers are stored into the other,
+// then one barrier (instead of two). A block's scores go into the buffer its last step used, so a
+// selection piece must fit SB (the host picks SELP so) and a barrier follows the selection.
+// LAY = 1 (dim-major staging): for each of the step's KC*4 dims, the BQ query values then (after
+// all query dims) the BR row values, each dim's run padded by one vec4 (2-way instead of 4-way bank
+// conflicts on the transposing stores; LAY = 2 leaves the pads out, to fit 8x8 tiles
+// double-buffered). An invocation reads TQ/4 + TR/4 vec4 per dim and does TQ*TR fma (outer
+// product): queries 4*(ty + WY*i4) + 0..3, rows 4*(tx + WX*j4) + 0..3. Fewer live registers than
+// LAY = 0 (a TQ-float column instead of TQ vec4). SB = KC*(BQ+BR) vec4 (LAY 0, 2) or KC*(BQ+BR+8).
+// H200 run 3 (1M x 768, nq 16..1024): DB and LAY are not faster than DB = 0, LAY = 0 (the default):
+// DB 1.1-1.6x slower, LAY 1 within 1-3%, 8x8 tiles with LAY 1 1.08-1.75x slower (BENCHMARKS gpu-flat).
 //#if F16
 enable f16;
 //#endif
@@ -36,6 +48,9 @@ override SMV: u32 = 4096u;  // vec4 slots of `sm`: max(KC*(BQ+BR), (BQ/SELP)*(BR
 override DPW: u32 = 1u;     // vec4 of dims per 16-byte word: 1 f32, 2 f16, 4 int8
 override CHAIN: u32 = 1u;   // ip: 1 chained fma, 0 dot() (benchmarks compare them)
 override FOLD: u32 = 0u;    // int8 ip: queries hold q * step and a bias q . vmin per query follows them
+override LAY: u32 = 0u;     // staging: 0 vec4 of 4 dims per query/row; 1 dim-major (outer products; TQ, TR multiples of 4); 2 as 1 without pads
+override PADV: u32 = select(0u, 1u, LAY == 1u); // LAY 1: one vec4 of pad after each dim's run
+override DB: u32 = 0u;      // 1: two staging buffers in `sm` (one barrier per step; scores go in the one just used)
 override BQ: u32 = WY * TQ;
 override BR: u32 = WX * TR;
 override NT: u32 = WX * WY;
@@ -118,6 +133,38 @@ fn heapReplace(at: u32, n: u32, key: f32, id: u32) {
   hid[at + p] = id;
 }
 
+// Stores query vec4 element e of a step (query e / KC, step column e % KC) into the staging buffer at off.
+fn stageQ(off: u32, e: u32, v: vec4<f32>) {
+  if (e >= KC * BQ) { return; }
+  let q = e / KC;
+  let c = e % KC;
+  if (LAY == 0u) {
+    sm[off + c * BQ + q] = v;
+  } else {
+    let QS = BQ / 4u + PADV;
+    for (var h = 0u; h < 4u; h++) { sm[off + (4u * c + h) * QS + q / 4u][q % 4u] = v[h]; }
+  }
+}
+
+// Decodes and stores base word element e of step c0 (row e / KW, word e % KW) into the buffer at off.
+fn stageB(off: u32, e: u32, raw: vec4<u32>, c0: u32) {
+  let KW = KC / DPW;
+  if (e >= BR * KW) { return; }
+  let r = e / KW;
+  let wl = e % KW;
+  for (var h = 0u; h < DPW; h++) {
+    let v = decode(raw, c0 / DPW + wl, h);
+    let c = wl * DPW + h;
+    if (LAY == 0u) {
+      sm[off + KC * BQ + c * BR + r] = v;
+    } else {
+      let RS = BR / 4u + PADV;
+      let o = off + KC * (BQ + 4u * PADV);
+      for (var x = 0u; x < 4u; x++) { sm[o + (4u * c + x) * RS + r / 4u][r % 4u] = v[x]; }
+    }
+  }
+}
+
 @compute @workgroup_size(WX, WY, 1)
 fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
   let tx = lid.x;
@@ -168,26 +215,25 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
     pb[u] = v;
   }
 
+  let SB = select(KC * (BQ + BR), KC * (BQ + BR + 8u * PADV), LAY >= 1u); // DB: vec4 slots of one staging buffer
+  var cur = 0u;                // DB: offset of the buffer the current step multiplies from
+  if (DB == 1u) {
+    for (var u = 0u; u < nql; u++) { stageQ(0u, t + u * NT, pq[u]); }
+    for (var u = 0u; u < nbl; u++) { stageB(0u, t + u * NT, pb[u], 0u); }
+    workgroupBarrier();
+  }
+
   while (rb < end) {
     var acc: array<array<f32, 8>, 8>;
     for (var i = 0u; i < 8u; i++) { for (var j = 0u; j < 8u; j++) { acc[i][j] = 0.0; } }
+    var last = 0u;
     for (c0 = 0u; c0 < q4; c0 += KC) {
-      workgroupBarrier();
-      for (var u = 0u; u < nql; u++) {
-        let e = t + u * NT;
-        if (e < KC * BQ) { sm[(e % KC) * BQ + e / KC] = pq[u]; }
+      if (DB == 0u) {
+        workgroupBarrier();
+        for (var u = 0u; u < nql; u++) { stageQ(0u, t + u * NT, pq[u]); }
+        for (var u = 0u; u < nbl; u++) { stageB(0u, t + u * NT, pb[u], c0); }
+        workgroupBarrier();
       }
-      for (var u = 0u; u < nbl; u++) {
-        let e = t + u * NT;
-        if (e < BR * KW) {
-          let r = e / KW;
-          let wl = e % KW;
-          for (var h = 0u; h < DPW; h++) {
-            sm[QOFF + (wl * DPW + h) * BR + r] = decode(pb[u], c0 / DPW + wl, h);
-          }
-        }
-      }
-      workgroupBarrier();
       // Issue the next step's loads (next columns, or the next block's first) before the math.
       var nc = c0 + KC;
       var nr = rb;
@@ -210,11 +256,39 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
           pb[u] = v;
         }
       }
+      if (LAY >= 1u) {
+        // Outer products, one dim at a time: TQ/4 + TR/4 vec4 loads for TQ*TR fma.
+        let QS = BQ / 4u + PADV;
+        let RS = BR / 4u + PADV;
+        let ro = cur + KC * (BQ + 4u * PADV);
+        for (var dd = 0u; dd < 4u * KC; dd++) {
+          var a: array<vec4<f32>, 2>;
+          for (var i4 = 0u; i4 < TQ / 4u; i4++) { a[i4] = sm[cur + dd * QS + ty + WY * i4]; }
+          for (var j4 = 0u; j4 < TR / 4u; j4++) {
+            let b = sm[ro + dd * RS + tx + WX * j4];
+            for (var i = 0u; i < TQ; i++) {
+              let x = a[i / 4u][i % 4u];
+              if (METRIC == 0u) {
+                acc[i][4u * j4] = fma(x, b.x, acc[i][4u * j4]);
+                acc[i][4u * j4 + 1u] = fma(x, b.y, acc[i][4u * j4 + 1u]);
+                acc[i][4u * j4 + 2u] = fma(x, b.z, acc[i][4u * j4 + 2u]);
+                acc[i][4u * j4 + 3u] = fma(x, b.w, acc[i][4u * j4 + 3u]);
+              } else {
+                let df = vec4<f32>(x) - b;
+                acc[i][4u * j4] = fma(-df.x, df.x, acc[i][4u * j4]);
+                acc[i][4u * j4 + 1u] = fma(-df.y, df.y, acc[i][4u * j4 + 1u]);
+                acc[i][4u * j4 + 2u] = fma(-df.z, df.z, acc[i][4u * j4 + 2u]);
+                acc[i][4u * j4 + 3u] = fma(-df.w, df.w, acc[i][4u * j4 + 3u]);
+              }
+            }
+          }
+        }
+      } else {
       for (var c = 0u; c < KC; c++) {
         var a: array<vec4<f32>, 8>;
-        for (var i = 0u; i < TQ; i++) { a[i] = sm[c * BQ + ty + WY * i]; }
+        for (var i = 0u; i < TQ; i++) { a[i] = sm[cur + c * BQ + ty + WY * i]; }
         for (var j = 0u; j < TR; j++) {
-          let b = sm[QOFF + c * BR + tx + WX * j];
+          let b = sm[cur + QOFF + c * BR + tx + WX * j];
           for (var i = 0u; i < TQ; i++) {
             if (METRIC == 0u && CHAIN == 0u) {
               acc[i][j] += dot(a[i], b);
@@ -229,33 +303,49 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
           }
         }
       }
+      }
+      if (DB == 1u) {
+        // Store the next step (loaded above) into the other buffer; one barrier ends the step.
+        let nxt = SB - cur;
+        if (nr < end) {
+          for (var u = 0u; u < nql; u++) { stageQ(nxt, t + u * NT, pq[u]); }
+          for (var u = 0u; u < nbl; u++) { stageB(nxt, t + u * NT, pb[u], nc); }
+        }
+        workgroupBarrier();
+        last = cur;
+        cur = nxt;
+      }
     }
     // Selection, piece by piece: scores of BQ/SELP queries x BR rows through `sm`, one query's rows
     // contiguous (stride TSR = BR + 4 floats: owners read 4 rows with one 16-byte load, and a group of
     // 4 that cannot beat the k-th best costs one compare).
     let nrow = min(BR, end - rb);
-    let IP = TQ / SELP;
+    let PQ = BQ / SELP;          // queries a piece
     for (var p = 0u; p < SELP; p++) {
       workgroupBarrier();
-      // i runs over all TQ (a constant bound, unrolled) so `acc` is only indexed by constants and
-      // stays in registers; a loop from p*IP made the indices dynamic and put acc in local memory.
+      // i and j run over all TQ, TR (constant bounds, unrolled) so `acc` is only indexed by
+      // constants and stays in registers; a loop from the piece's first i made the indices dynamic
+      // and put acc in local memory. Local query of acc[i][*]: ty + WY*i (LAY 0) or
+      // 4*(ty + WY*(i/4)) + i%4 (LAY 1); piece p holds local queries [p*PQ, (p+1)*PQ).
       for (var i = 0u; i < TQ; i++) {
-        if (i / IP == p) {
-          let col = (i - p * IP) * WY + ty;
+        let ql = select(ty + WY * i, 4u * (ty + WY * (i / 4u)) + i % 4u, LAY >= 1u);
+        if (ql / PQ == p) {
+          let col = ql - p * PQ;
           for (var j = 0u; j < TR; j++) {
-            let at = col * TSR + tx + WX * j;
-            sm[at >> 2u][at & 3u] = acc[i][j];
+            let r = select(tx + WX * j, 4u * (tx + WX * (j / 4u)) + j % 4u, LAY >= 1u);
+            let at = col * TSR + r;
+            sm[last + (at >> 2u)][at & 3u] = acc[i][j];
           }
         }
       }
       workgroupBarrier();
-      // Owner of local query t: queries ty + WY*i with i in piece p are t in [p*IP*WY, (p+1)*IP*WY).
-      if (t >= p * IP * WY && t < (p + 1u) * IP * WY && qBase + t < params.nq) {
-        let col = t - p * IP * WY;
+      // Owner of local query t (in piece p: t in [p*PQ, (p+1)*PQ)).
+      if (t >= p * PQ && t < (p + 1u) * PQ && qBase + t < params.nq) {
+        let col = t - p * PQ;
         let hat = t * KF;
         let qb = bias(qBase + t);
         for (var r4 = 0u; r4 < nrow; r4 += 4u) {
-          let v = sm[(col * TSR + r4) >> 2u] + qb;
+          let v = sm[last + ((col * TSR + r4) >> 2u)] + qb;
           if (any(v >= vec4<f32>(thK))) {
             for (var x = 0u; x < 4u; x++) {
               let r = r4 + x;
@@ -270,6 +360,8 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
         }
       }
     }
+    // DB: the next step stores into this buffer after its multiply: owners must be done reading.
+    if (DB == 1u) { workgroupBarrier(); }
     rb += BR;
   }
   workgroupBarrier();

@@ -8,7 +8,8 @@
  *   node out/device-gpu/gpu-flat.mjs --n 1000000 --nq 1,16,64,256,1024 --precisions f32,f16,int8
  * --ceilings 1 measures the device's fp32 FMA rate, read and copy bandwidth first (bench/gpu-flat/ceilings.ts).
  * --variants 'a:big=4x8,kc=4;b:big=8x8,target=4096' times each kernel variant (kernelTuning knobs:
- *   big, kc, ru, target = targetWorkgroups, fan = mergeFanIn) at every case; rows carry `variant`.
+ *   big, kc, ru, chain, db, lay, target = targetWorkgroups, fan = mergeFanIn) at every case; rows
+ *   carry `variant`. H200 run 3's sweep: out/device-gpu2/run.sh, kept as results/h200-2026-12-03/run3/run.sh.
  * --oracle-queries Q checks the first Q queries of every case against a float64 scan of all rows
  *   on the host (exact ids for f32 up to ties, recall for f16/int8).
  */

@@ -68,8 +68,14 @@ interface Tile {
  * batches of >= 48 queries ('4x8': 4 queries x 8 rows per invocation, 64 x 128 blocks of 256
  * invocations; '8x8': 128 x 128; '8x4': 128 x 64; '8x8s': 64 x 128 blocks of 128 invocations).
  * mergeFanIn: lists merged per workgroup and level. chain: ip multiply-adds as chained fma (1) or dot() (0).
+ * db: flat_fused stages through two workgroup buffers, one barrier per step (1), or one buffer and
+ * two barriers (0); with db the selection pieces must fit one staging buffer. lay: flat_fused stages
+ * vec4 of 4 dims per query / row (0) or dim-major for outer products (1: shapes whose TQ and TR
+ * are multiples of 4; TQ + TR floats live instead of 4 TQ + 4; 2: the same without the bank-
+ * conflict pads, so 8 x 8 tiles fit double-buffered in 48 KiB). db 0 / lay 0 measured fastest on
+ * the H200 (run 3, 1M: db 1.1-1.6x slower at nq 16..1024, lay 1 level to 3% slower).
  */
-export const kernelTuning = { targetWorkgroups: 512, kc: 4, ru: 1, big: '4x8' as '4x8' | '8x8' | '8x4' | '8x8s', mergeFanIn: 32, chain: 1 };
+export const kernelTuning = { targetWorkgroups: 512, kc: 4, ru: 1, big: '4x8' as '4x8' | '8x8' | '8x4' | '8x8s', mergeFanIn: 32, chain: 1, db: 0, lay: 0 };
 
 /** Batches of at least this many queries use the largest flat_fused block (compute-bound). */
 export const GEMM_MIN_BATCH = 48;
@@ -100,11 +106,18 @@ function fusedShapes(nq: number): FusedShape[] {
   return [...lead, { WX: 64, WY: 2, TR: 2, TQ: 4 }, ...small];
 }
 
-/** Workgroup bytes of flat_fused for a shape: staging/score area (vec4 slots) and the heaps. */
-export function fusedLayout(s: FusedShape, kc: number, kf: number, selp: number): { smv: number; bytes: number } {
+/**
+ * Workgroup bytes of flat_fused for a shape: staging/score area (vec4 slots) and the heaps. With
+ * db (two staging buffers) a selection piece must fit one buffer, else bytes is Infinity.
+ */
+export function fusedLayout(s: FusedShape, kc: number, kf: number, selp: number, db = 0, lay = 0): { smv: number; bytes: number } {
   const BQ = s.WY * s.TQ;
   const BR = s.WX * s.TR;
-  const smv = Math.max(kc * (BQ + BR), ((BQ / selp) * (BR + 4)) / 4);
+  // lay 1 pads each dim's run of queries and of rows by one vec4 (lay 2: no pads).
+  const sb = kc * (BQ + BR) + (lay === 1 ? 8 * kc : 0);
+  const piece = ((BQ / selp) * (BR + 4)) / 4;
+  if (db) return { smv: 2 * sb, bytes: piece <= sb ? 2 * sb * 16 + BQ * kf * 8 : Infinity };
+  const smv = Math.max(sb, piece);
   return { smv, bytes: smv * 16 + BQ * kf * 8 };
 }
 
@@ -118,14 +131,18 @@ export function fusedStagingFits(s: FusedShape, kc: number): boolean {
 }
 
 /** The first shape (and selection pieces) that fits the workgroup memory, or undefined. */
-export function pickFusedShape(nq: number, kf: number, maxStorage: number, maxInvocations = 256): { shape: FusedShape; selp: number; smv: number; kc: number } | undefined {
+export function pickFusedShape(nq: number, kf: number, maxStorage: number, maxInvocations = 256): { shape: FusedShape; selp: number; smv: number; kc: number; db: number; lay: number } | undefined {
   for (const shape of fusedShapes(nq)) {
     if (shape.WX * shape.WY > maxInvocations) continue;
+    const lay = kernelTuning.lay && shape.TQ % 4 === 0 && shape.TR % 4 === 0 ? kernelTuning.lay : 0;
     for (const kc of kf > 64 ? [4] : [kernelTuning.kc, 4]) {
       if (!fusedStagingFits(shape, kc)) continue;
-      for (let selp = 1; selp <= shape.TQ; selp *= 2) {
-        const { smv, bytes } = fusedLayout(shape, kc, kf, selp);
-        if (bytes <= maxStorage) return { shape, selp, smv, kc };
+      // Double buffering where asked and it fits, else one buffer (large k: heaps need the room).
+      for (const db of kernelTuning.db ? [1, 0] : [0]) {
+        for (let selp = 1; selp <= shape.TQ; selp *= 2) {
+          const { smv, bytes } = fusedLayout(shape, kc, kf, selp, db, lay);
+          if (bytes <= maxStorage) return { shape, selp, smv, kc, db, lay };
+        }
       }
     }
   }
@@ -534,7 +551,7 @@ export class FlatShard {
     if (!pick) throw new TesseraError('INVALID_ARGUMENT', `k=${k} does not fit ${this.ctx.label}'s workgroup memory (${this.ctx.maxWorkgroupStorage} bytes): ask for fewer neighbours`);
     const g = pick.shape;
     const chain = kernelTuning.chain ? 1 : 0;
-    const key = `fused:${prec}:${metric}:${f16 ? 'h' : 'p'}:${g.WX}x${g.WY}x${g.TR}x${g.TQ}:${pick.kc}:${kf}:${pick.selp}:${chain}:${fold}`;
+    const key = `fused:${prec}:${metric}:${f16 ? 'h' : 'p'}:${g.WX}x${g.WY}x${g.TR}x${g.TQ}:${pick.kc}:${kf}:${pick.selp}:${chain}:${fold}:${pick.db}:${pick.lay}`;
     const pipeline = this.pipeline(key, () =>
       this.ctx.device.createComputePipeline({
         label: `flat_fused ${this.layout.precision} ${this.layout.metric} ${g.WX}x${g.WY} ${g.TQ}x${g.TR} KF=${kf}`,
@@ -542,7 +559,7 @@ export class FlatShard {
         compute: {
           module: this.ctx.device.createShaderModule({ label: 'flat_fused', code: wgslVariant(fusedWgsl, f16) }),
           entryPoint: 'main',
-          constants: { PREC: prec, METRIC: metric, ...g, KC: pick.kc, KF: kf, SELP: pick.selp, SMV: pick.smv, DPW: dpw, CHAIN: chain, FOLD: fold },
+          constants: { PREC: prec, METRIC: metric, ...g, KC: pick.kc, KF: kf, SELP: pick.selp, SMV: pick.smv, DPW: dpw, CHAIN: chain, FOLD: fold, DB: pick.db, LAY: pick.lay },
         },
       }),
     );
