@@ -28,5 +28,7 @@ export { readFlatLayout, streamFlatRows, writeFlatIndex } from './io/faiss/flat.
 export type { FlatLayout, RowChunk, StreamRowsOptions } from './io/faiss/flat.js';
 export { memorySource } from './io/byte-reader.js';
 export * from './encoder/index.js';
+export { TensorInt8Flat } from './gpu/tensor/tensor-flat.js';
+export type { TensorFlatOptions } from './gpu/tensor/tensor-flat.js';
 export { shardedIndex, planShards, formatShardPlan } from './wasm/shards.js';
 export type { ShardPlan, ShardOptions } from './wasm/shards.js';
