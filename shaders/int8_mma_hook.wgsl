@@ -78,19 +78,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
       let row = t + r;
       if (row < segEnd) {
         let key = bitcast<i32>(wr[r * BQ + lid]);
-        if (key > kk[KP - 1u]) {
-          var ck = key;
-          var ci = i32(params.idBase + row);
-          for (var i = 0u; i < KP; i++) {
-            let sw = ck > kk[i];
-            let ok = kk[i];
-            let oi = ii[i];
-            kk[i] = select(ok, ck, sw);
-            ii[i] = select(oi, ci, sw);
-            ck = select(ck, ok, sw);
-            ci = select(ci, oi, sw);
-          }
-        }
+        //@INSERT_CANDIDATE
       }
     }
     workgroupBarrier();

@@ -69,20 +69,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
       if (row < segEnd) {
         var key = bitcast<i32>(st[r * BQ + qLocal]);
         if (!SIGNED) { key -= 128 * rowsum[row]; }
-        if (key > kk[KP - 1u]) {
-          // Branch-free insertion: the new entry sinks to its place, the last one drops out.
-          var ck = key;
-          var ci = i32(params.idBase + row);
-          for (var i = 0u; i < KP; i++) {
-            let sw = ck > kk[i];
-            let ok = kk[i];
-            let oi = ii[i];
-            kk[i] = select(ok, ck, sw);
-            ii[i] = select(oi, ci, sw);
-            ck = select(ck, ok, sw);
-            ci = select(ci, oi, sw);
-          }
-        }
+        //@INSERT_CANDIDATE
       }
     }
     workgroupBarrier();

@@ -118,6 +118,30 @@ export function workgroupBytes(s: SelectShape): number {
 
 const u = (n: number) => `${n}u`;
 
+/**
+ * Branch-free insertion of (`key`, `row`) into a descending candidate list (keys `keys`, ids `ids`,
+ * KP long): the new entry sinks to its place, the last one drops out. Every int8 kernel's list
+ * (the templates' `//@INSERT_CANDIDATE`, and the second list of two-list kernels) uses this text;
+ * unrollLists turns its loop into scalar code.
+ */
+function insertCandidate(keys: 'kk' | 'kb', ids: 'ii' | 'ib'): string {
+  return [
+    `if (key > ${keys}[KP - 1u]) {`,
+    '  var ck = key;',
+    '  var ci = i32(params.idBase + row);',
+    '  for (var i = 0u; i < KP; i++) {',
+    `    let sw = ck > ${keys}[i];`,
+    `    let ok = ${keys}[i];`,
+    `    let oi = ${ids}[i];`,
+    `    ${keys}[i] = select(ok, ck, sw);`,
+    `    ${ids}[i] = select(oi, ci, sw);`,
+    '    ck = select(ck, ok, sw);',
+    '    ci = select(ci, oi, sw);',
+    '  }',
+    '}',
+  ].join('\n');
+}
+
 /** Replaces each template line that is only `//@NAME` (indentation allowed) with its text. */
 function fill(template: string, parts: Record<string, string>): string {
   return template.replace(/^([ \t]*)\/\/@([A-Z_]+)[ \t]*$/gm, (line, _indent: string, name: string) => {
@@ -163,11 +187,12 @@ export function selectSource(s: SelectShape): string {
         : '@group(0) @binding(2) var<storage, read> queries: array<ET>;',
       QDECL: qwg ? `var<workgroup> wq: array<ET, ${u(bq * sw)}>;` : '',
       SCORE_TILE: stagedTile(s, br, bq, nt, sw),
+      INSERT_CANDIDATE: insertCandidate('kk', 'ii'),
     };
     return unrollLists(fill(stagedTemplate, parts), s.kp);
   }
   const body = s.kind === 'mma' ? mmaTile(s, bq) : dot4Tile(s, br, bq, nt);
-  return unrollLists(fill(selectTemplate, { ENABLES: enables, CONSTS: consts, SCORE_TILE: body }), s.kp);
+  return unrollLists(fill(selectTemplate, { ENABLES: enables, CONSTS: consts, SCORE_TILE: body, INSERT_CANDIDATE: insertCandidate('kk', 'ii') }), s.kp);
 }
 
 /**
@@ -203,6 +228,7 @@ export function hookSource(s: SelectShape): string {
     QDECL: quant ? 'var<workgroup> wq: array<ET, BQ * SW>;\nvar<workgroup> wsc: array<f32, BQ>;' : 'var<workgroup> wq: array<ET, BQ * QSW>;',
     PROLOGUE: quant ? QUANT_PROLOGUE : WHOLE_PROLOGUE,
     SCORE_TILE: stagedTile(s, br, bq, nt, sw),
+    INSERT_CANDIDATE: insertCandidate('kk', 'ii'),
   };
   return unrollLists(fill(hookTemplate, parts), s.kp);
 }
@@ -518,19 +544,7 @@ function stagedTile(s: SelectShape, br: number, bq: number, nt: number, sw: numb
       '    if (row < segEnd) {',
       '      var key = bitcast<i32>(wr[r * SBQ + qLocal]);',
       '      if (!SIGNED) { key -= 128 * rowsum[row]; }',
-      '      if (key > kb[KP - 1u]) {',
-      '        var ck = key;',
-      '        var ci = i32(params.idBase + row);',
-      '        for (var i = 0u; i < KP; i++) {',
-      '          let sw = ck > kb[i];',
-      '          let ok = kb[i];',
-      '          let oi = ib[i];',
-      '          kb[i] = select(ok, ck, sw);',
-      '          ib[i] = select(oi, ci, sw);',
-      '          ck = select(ck, ok, sw);',
-      '          ci = select(ci, oi, sw);',
-      '        }',
-      '      }',
+      insertCandidate('kb', 'ib'),
       '    }',
       '  }',
       '  workgroupBarrier();',
