@@ -25,6 +25,7 @@ import type { GpuFlatIndex } from '../../src/gpu/flat-index.js';
 import { writeFlatIndex } from '../../src/io/faiss/flat.js';
 import { openFileSource } from '../../src/io/node-fs.js';
 import { readIndex } from '../../src/io/read-index.js';
+import { syntheticQueries, syntheticRow } from '../gpu-flat/synthetic.js';
 
 const { values } = parseArgs({
   options: {
@@ -72,22 +73,12 @@ function dd(file: string): { dd: string; gbps: number } {
   return { dd: outp.trim().split('\n').at(-1)!, gbps: +(bytes / 1e9 / s).toFixed(3) };
 }
 
-let seed = 0x9e3779b9;
-function unitRows(count: number): Float32Array {
+const BASE_SEED = 0x9e3779b9;
+
+/** `count` unit rows of the gpu-flat bench's seeded generator, from row `first`. */
+function unitRows(first: number, count: number): Float32Array {
   const x = new Float32Array(count * d);
-  for (let i = 0; i < count; i++) {
-    let s = 0;
-    for (let j = 0; j < d; j++) {
-      seed ^= seed << 13;
-      seed ^= seed >>> 17;
-      seed ^= seed << 5;
-      const v = (seed >>> 0) / 2147483648 - 1;
-      x[i * d + j] = v;
-      s += v * v;
-    }
-    const inv = 1 / Math.sqrt(s);
-    for (let j = 0; j < d; j++) x[i * d + j] = x[i * d + j]! * inv;
-  }
+  for (let i = 0; i < count; i++) syntheticRow(BASE_SEED, first + i, d, x.subarray(i * d, (i + 1) * d));
   return x;
 }
 
@@ -98,7 +89,7 @@ emit({ case: 'env', file, n, d, gb: +(bytes / 1e9).toFixed(3), df: execSync(`df 
 let t = performance.now();
 const chunkRows = 32768;
 async function* gen(): AsyncGenerator<Float32Array> {
-  for (let r = 0; r < n; r += chunkRows) yield unitRows(Math.min(chunkRows, n - r));
+  for (let r = 0; r < n; r += chunkRows) yield unitRows(r, Math.min(chunkRows, n - r));
 }
 await writeFlatIndex(file, d, 'ip', n, gen());
 emit({ case: 'write', seconds: +((performance.now() - t) / 1000).toFixed(2), note: 'generate in JS + write + fsync' });
@@ -141,13 +132,7 @@ try {
   int8.enableTimestamps();
 
   let qseed = 77;
-  const queries = (nq: number) => {
-    const save = seed;
-    seed = qseed++ * 2654435761;
-    const q = unitRows(nq);
-    seed = save;
-    return q;
-  };
+  const queries = (nq: number) => syntheticQueries(nq, d, qseed++);
   const recall = (a: SearchResult, b: SearchResult): number => {
     let hit = 0;
     for (let i = 0; i < a.nq; i++) {

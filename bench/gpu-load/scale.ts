@@ -21,6 +21,7 @@ import '../../src/node.js';
 import type { GpuFlatIndex } from '../../src/gpu/flat-index.js';
 import { writeFlatIndex } from '../../src/io/faiss/flat.js';
 import { readIndex } from '../../src/io/read-index.js';
+import { syntheticRow } from '../gpu-flat/synthetic.js';
 
 const { values } = parseArgs({
   options: {
@@ -47,21 +48,9 @@ function emit(o: Record<string, unknown>): void {
   if (values.out) appendFileSync(values.out, line + '\n');
 }
 
-let seed = 0x2545f491;
+// One block of unit rows from the gpu-flat bench's seeded generator.
 const base = new Float32Array(blockRows * d);
-for (let i = 0; i < blockRows; i++) {
-  let s = 0;
-  for (let j = 0; j < d; j++) {
-    seed ^= seed << 13;
-    seed ^= seed >>> 17;
-    seed ^= seed << 5;
-    const v = (seed >>> 0) / 2147483648 - 1;
-    base[i * d + j] = v;
-    s += v * v;
-  }
-  const inv = 1 / Math.sqrt(s);
-  for (let j = 0; j < d; j++) base[i * d + j]! *= inv;
-}
+for (let i = 0; i < blockRows; i++) syntheticRow(0x2545f491, i, d, base.subarray(i * d, (i + 1) * d));
 
 /** Row `id` of the file: block row id % blockRows, dimensions rotated by the block number. */
 function rowInto(id: number, out: Float32Array, at: number): void {
