@@ -417,13 +417,9 @@ async function main() {
   process.exit(0);
 }
 
-/**
- * Finds the spelling and operand reading under which the tensor kernel equals the CPU integer
- * reference on a small random problem (the extension's semantics first). Logs every variant.
- */
-async function probeMma(device: GPUDevice, kernel: KernelChoice, sg: number): Promise<{ syntax: MatrixSyntax; quirk: MatrixQuirk } | undefined> {
-  const dPad = 128, rows = 512, nq = 32, kp = 8;
-  const r = rng(99);
+/** A probe problem: random u8 codes, i8 queries, and each query's best kp keys by the CPU integer reference. */
+function probeProblem(dPad: number, rows: number, nq: number, kp: number, seed: number): { codes: Uint8Array; qc: Uint8Array; want: number[][] } {
+  const r = rng(seed);
   const codes = new Uint8Array(rows * dPad).map(() => Math.floor(r() * 256));
   const qc = new Uint8Array(nq * dPad).map(() => (Math.floor(r() * 255) - 127) & 0xff);
   const want: number[][] = [];
@@ -432,6 +428,16 @@ async function probeMma(device: GPUDevice, kernel: KernelChoice, sg: number): Pr
     all.sort((a, b) => b.key - a.key || a.id - b.id);
     want.push(all.slice(0, kp).map((e) => e.key));
   }
+  return { codes, qc, want };
+}
+
+/**
+ * Finds the spelling and operand reading under which the tensor kernel equals the CPU integer
+ * reference on a small random problem (the extension's semantics first). Logs every variant.
+ */
+async function probeMma(device: GPUDevice, kernel: KernelChoice, sg: number): Promise<{ syntax: MatrixSyntax; quirk: MatrixQuirk } | undefined> {
+  const dPad = 128, rows = 512, nq = 32, kp = 8;
+  const { codes, qc, want } = probeProblem(dPad, rows, nq, kp, 99);
   const variants: { syntax: MatrixSyntax; quirk: MatrixQuirk }[] = [];
   for (const syntax of ['bool-arg', 'template-enum'] as MatrixSyntax[]) {
     for (const strideMul of [1, 4]) {
@@ -535,15 +541,7 @@ async function flatPhase(gpu: GPU, chunks: Float32Array[], q: Float32Array, gt: 
 /** The staged tensor kernel equals the CPU reference on the probe problem (tries the direct kernel's reading, then stride x 4). */
 async function probeStage(device: GPUDevice, kernel: KernelChoice, sg: number, found: { syntax: MatrixSyntax; quirk: MatrixQuirk }, stage: StageOptions, bad: Set<LayoutName>): Promise<boolean> {
   const dPad = 256, rows = 512, nq = 64, kp = 8;
-  const r = rng(98);
-  const codes = new Uint8Array(rows * dPad).map(() => Math.floor(r() * 256));
-  const qc = new Uint8Array(nq * dPad).map(() => (Math.floor(r() * 255) - 127) & 0xff);
-  const want: number[][] = [];
-  for (let i = 0; i < nq; i++) {
-    const all = Array.from({ length: rows }, (_, id) => ({ id, key: keyOf(qc, i, codes, id, dPad, true) }));
-    all.sort((a, b) => b.key - a.key || a.id - b.id);
-    want.push(all.slice(0, kp).map((e) => e.key));
-  }
+  const { codes, qc, want } = probeProblem(dPad, rows, nq, kp, 98);
   const kc = Math.min(stage.kc, dPad);
   let allOk = true;
   const wide = LAYOUTS.includes('wide') && stage.queries === 'wg';
