@@ -56,57 +56,13 @@ override BR: u32 = WX * TR;
 override NT: u32 = WX * WY;
 override HS: u32 = BQ * KF;
 
-struct Params {
-  nq: u32,
-  rows: u32,
-  rowWords: u32,
-  q4: u32,
-  k: u32,
-  segLen: u32,   // a multiple of BR
-  nseg: u32,     // lists per query in `out`
-  idBase: u32,   // id of row 0 of this tile
-  segAt: u32,    // this tile's first list (tiles of one search may share `out`)
-}
-
-@group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> base: array<vec4<u32>>;
-@group(0) @binding(2) var<storage, read> queries: array<vec4<f32>>;
-@group(0) @binding(3) var<storage, read> sq: array<vec4<f32>>;
-@group(0) @binding(4) var<storage, read_write> out: array<vec2<u32>>;
+//#include flat_common
 
 var<workgroup> sm: array<vec4<f32>, SMV>;
-var<workgroup> hk: array<f32, HS>;
-var<workgroup> hid: array<u32, HS>;
-
-const EMPTY_ID: u32 = 0xffffffffu;
-fn negInf() -> f32 { return -0x1.fffffep+127f; }
-
-fn better(ka: f32, ia: u32, kb: f32, ib: u32) -> bool {
-  return ka > kb || (ka == kb && ia < ib);
-}
 
 // Raw 16-byte word w of row `row`.
 fn word(row: u32, w: u32) -> vec4<u32> {
   return base[row * params.rowWords + w];
-}
-
-// vec4 h of word w (dims 4*(w*DPW + h) .. +3), decoded to f32.
-fn decode(raw: vec4<u32>, w: u32, h: u32) -> vec4<f32> {
-  if (PREC == 0u) {
-    return bitcast<vec4<f32>>(raw);
-  } else if (PREC == 1u) {
-    let lo = select(raw.z, raw.x, h == 0u);
-    let hi = select(raw.w, raw.y, h == 0u);
-//#if F16
-    // shader-f16: halves converted natively.
-    return vec4<f32>(vec2<f32>(bitcast<vec2<f16>>(lo)), vec2<f32>(bitcast<vec2<f16>>(hi)));
-//#else
-    return vec4<f32>(unpack2x16float(lo), unpack2x16float(hi));
-//#endif
-  }
-  if (FOLD == 1u) { return vec4<f32>(unpack4xU8(raw[h])); }
-  let c4 = w * 4u + h;
-  return sq[c4] + vec4<f32>(unpack4xU8(raw[h])) * sq[params.q4 + c4];
 }
 
 // int8 ip with folded queries: the per-query constant q . vmin, stored after the nq query rows.
@@ -114,23 +70,6 @@ fn bias(q: u32) -> f32 {
   if (FOLD == 0u) { return 0.0; }
   let at = params.nq * params.q4 + q / 4u;
   return queries[at][q % 4u];
-}
-
-// Replaces the heap's worst entry (its root) by (key, id) and sifts it down; n = k entries.
-fn heapReplace(at: u32, n: u32, key: f32, id: u32) {
-  var p = 0u;
-  loop {
-    let l = 2u * p + 1u;
-    if (l >= n) { break; }
-    var c = l;
-    if (l + 1u < n && better(hk[at + l], hid[at + l], hk[at + l + 1u], hid[at + l + 1u])) { c = l + 1u; }
-    if (!better(key, id, hk[at + c], hid[at + c])) { break; }
-    hk[at + p] = hk[at + c];
-    hid[at + p] = hid[at + c];
-    p = c;
-  }
-  hk[at + p] = key;
-  hid[at + p] = id;
 }
 
 // Stores query vec4 element e of a step (query e / KC, step column e % KC) into the staging buffer at off.

@@ -6,7 +6,8 @@
 // workgroup barriers until the end, where the subgroups' heaps are merged and each query's k best
 // of the segment written as one list (same output as flat_fused.wgsl, merged by merge_lists).
 //
-// Same bindings and Params as flat_fused.wgsl: 0 params, 1 base tile, 2 queries, 3 sq, 4 out.
+// Same bindings and Params as flat_fused.wgsl (both from flat_common.wgsl): 0 params, 1 base tile,
+// 2 queries, 3 sq, 4 out.
 enable subgroups;
 //#if F16
 enable f16;
@@ -24,71 +25,12 @@ override FOLD: u32 = 0u;    // int8 ip: queries hold q * step and a bias q . vmi
 override HS: u32 = NSG * 4u * KF;
 const WG: u32 = 256u;
 
-struct Params {
-  nq: u32,
-  rows: u32,
-  rowWords: u32,
-  q4: u32,
-  k: u32,
-  segLen: u32,
-  nseg: u32,
-  idBase: u32,
-  segAt: u32,
-}
-
-@group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> base: array<vec4<u32>>;
-@group(0) @binding(2) var<storage, read> queries: array<vec4<f32>>;
-@group(0) @binding(3) var<storage, read> sq: array<vec4<f32>>;
-@group(0) @binding(4) var<storage, read_write> out: array<vec2<u32>>;
-
-var<workgroup> hk: array<f32, HS>;
-var<workgroup> hid: array<u32, HS>;
-
-const EMPTY_ID: u32 = 0xffffffffu;
-fn negInf() -> f32 { return -0x1.fffffep+127f; }
-
-fn better(ka: f32, ia: u32, kb: f32, ib: u32) -> bool {
-  return ka > kb || (ka == kb && ia < ib);
-}
-
-fn decode(raw: vec4<u32>, w: u32, h: u32) -> vec4<f32> {
-  if (PREC == 0u) {
-    return bitcast<vec4<f32>>(raw);
-  } else if (PREC == 1u) {
-    let lo = select(raw.z, raw.x, h == 0u);
-    let hi = select(raw.w, raw.y, h == 0u);
-//#if F16
-    return vec4<f32>(vec2<f32>(bitcast<vec2<f16>>(lo)), vec2<f32>(bitcast<vec2<f16>>(hi)));
-//#else
-    return vec4<f32>(unpack2x16float(lo), unpack2x16float(hi));
-//#endif
-  }
-  if (FOLD == 1u) { return vec4<f32>(unpack4xU8(raw[h])); }
-  let c4 = w * 4u + h;
-  return sq[c4] + vec4<f32>(unpack4xU8(raw[h])) * sq[params.q4 + c4];
-}
+//#include flat_common
 
 fn term(a: vec4<f32>, b: vec4<f32>) -> f32 {
   if (METRIC == 0u) { return dot(a, b); }
   let d = a - b;
   return -dot(d, d);
-}
-
-fn heapReplace(at: u32, n: u32, key: f32, id: u32) {
-  var p = 0u;
-  loop {
-    let l = 2u * p + 1u;
-    if (l >= n) { break; }
-    var c = l;
-    if (l + 1u < n && better(hk[at + l], hid[at + l], hk[at + l + 1u], hid[at + l + 1u])) { c = l + 1u; }
-    if (!better(key, id, hk[at + c], hid[at + c])) { break; }
-    hk[at + p] = hk[at + c];
-    hid[at + p] = hid[at + c];
-    p = c;
-  }
-  hk[at + p] = key;
-  hid[at + p] = id;
 }
 
 @compute @workgroup_size(WG, 1, 1)
