@@ -5,10 +5,14 @@
 //
 // Bindings (group 0), as the contract says: 0 params (nq, rows, rowWords, q4, k, segLen, nseg,
 // idBase, segAt), 1 base tile array<vec4<u32>> (u8 codes, D bytes a row), 2 queries nq x q4
-// vec4<f32>, 3 sq vmin[q4 vec4] then step[q4 vec4], 4 out array<vec2<u32>>.
+// vec4<f32> (or with 'pre' the pre-pass output as array<vec4<u32>>), 3 sq vmin[q4 vec4] then
+// step[q4 vec4], 4 out array<vec2<u32>>.
 //
 // Query quantisation, per query: y_j = q_j step_j, s = max |y_j| / 127, a_j = round(y_j / s) in i8.
-// Two prologues (PROLOGUE, chosen by kernel-source.ts):
+// Three query modes (PROLOGUE, QBIND, chosen by kernel-source.ts):
+// - 'pre': a pre-pass (int8_mma_prep.wgsl) quantised the batch once; binding 2 is its output (i8
+//   codes, then per query the scale, q . vmin and sum a) and the query chunks are staged next to the
+//   rows' chunks as in the standalone kernel (int8_mma_staged.wgsl, queries 'wg'), ~7.5 KiB.
 // - 'quant': the whole subgroup reads each of the BQ queries with coalesced loads and reduces s,
 //   q . vmin and sum a with subgroup operations; only s is kept in workgroup memory (`wsc`), and
 //   every staged chunk of dims is quantised again from the float queries (L2-resident) next to the
@@ -18,6 +22,9 @@
 // Rows are staged with their top bits flipped (c - 128, i8), so the tensor cores give
 // a . (c - 128); the key written is q . vmin + s (a . (c - 128) + 128 sum a) ~ q . decode(row),
 // the decoded inner product up to query quantisation (the index re-ranks candidates exactly).
+//
+// Tile rows are not padded to BR: the last block's staging reads clamp to the tile's last row
+// (never past the binding, so nothing relies on robustness clamps).
 //
 // The dispatch is (this tile's segments, query blocks), x fastest; the workgroup index is remapped so
 // that consecutive workgroups take the query blocks of one segment and share its rows in L2.
@@ -43,7 +50,7 @@ struct Params {
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> base: array<vec4<u32>>;
-@group(0) @binding(2) var<storage, read> queries: array<vec4<f32>>;
+//@QBIND
 @group(0) @binding(3) var<storage, read> sq: array<vec4<f32>>;
 @group(0) @binding(4) var<storage, read_write> out: array<vec2<u32>>;
 

@@ -184,17 +184,38 @@ export interface ShardInfo {
  * - segLen is a multiple of BR chosen by the shard; the tile has ceil(rows / segLen) <= 65535 segments.
  * - Pipelines are cached under `ext:<name>:<key>`: the key must name every compile-time fact
  *   (k enters as a uniform; a scorer whose workgroup memory depends on k puts its class in the key).
+ * - Optional pre-pass (shape().prep and prepass()): once per batch, before the tiles, a dispatch of
+ *   prep.groups workgroups with bind group 0: 0 params (the same struct; tile fields 0), 1 queries,
+ *   2 sq, 3 a scratch buffer of prep.bytes (read_write) that it fills; the scoring dispatches then
+ *   get that buffer at binding 2 instead of the queries (e.g. queries quantised once per batch, not
+ *   once per workgroup). Its pipeline is cached under `ext:<name>:prep:<key>`.
+ * - targetWorkgroups (optional): the workgroups a tile's dispatch aims for, in place of
+ *   kernelTuning.targetWorkgroups (which suits 256-invocation workgroups; a scorer with small ones
+ *   needs more to fill the device).
  * The shard then merges the lists per tile (merge_lists) into a running top-k.
  */
 export interface ChunkScorer {
   name: string;
   accepts(shard: ShardInfo, nq: number, k: number): boolean;
-  /** Rows per block (segLen is a multiple), queries per workgroup, and the pipeline cache key. */
-  shape(shard: ShardInfo, nq: number, k: number): { BR: number; BQ: number; key: string };
+  /** Rows per block (segLen is a multiple), queries per workgroup, the pipeline cache key, and the optional pre-pass and dispatch size. */
+  shape(shard: ShardInfo, nq: number, k: number): { BR: number; BQ: number; key: string; targetWorkgroups?: number; prep?: { bytes: number; groups: [number, number] } };
   pipeline(device: GPUDevice, shard: ShardInfo, nq: number, k: number): GPUComputePipeline;
+  /** The pre-pass pipeline, for shapes that name a prep. */
+  prepass?(device: GPUDevice, shard: ShardInfo, nq: number, k: number): GPUComputePipeline;
 }
 
 const chunkScorers: ChunkScorer[] = [];
+
+/** The scoring step scorerFor picks for a batch (target / prep: a registered scorer's, see ChunkScorer). */
+interface ScorerChoice {
+  pipeline: GPUComputePipeline;
+  BR: number;
+  BQ: number;
+  key: string;
+  fold?: boolean;
+  target?: number;
+  prep?: { pipeline: GPUComputePipeline; bytes: number; groups: [number, number] };
+}
 
 /** Registers a scorer, tried before the built-in ones (latest first). */
 export function registerChunkScorer(scorer: ChunkScorer): void {
@@ -250,7 +271,7 @@ export class FlatShard {
   private sqBuffer: GPUBuffer | undefined;
   /** int8: vmin then step per (padded) dimension, for folding the decode into ip queries. */
   private sqHost: Float32Array | undefined;
-  private scratch: { cand?: GPUBuffer; queries?: GPUBuffer; readback?: GPUBuffer; uniforms?: GPUBuffer } = {};
+  private scratch: { cand?: GPUBuffer; queries?: GPUBuffer; prep?: GPUBuffer; readback?: GPUBuffer; uniforms?: GPUBuffer } = {};
   private scratchBytes: number;
   ntotal = 0;
 
@@ -527,12 +548,15 @@ export class FlatShard {
    * this shard, else flat_gemv (nq <= 4, subgroups, heaps fit) or flat_fused with the block shape
    * for the batch size. Pipelines are cached by compile-time facts only; sizes are uniforms.
    */
-  scorerFor(nq: number, k: number): { pipeline: GPUComputePipeline; BR: number; BQ: number; key: string; fold?: boolean } {
+  scorerFor(nq: number, k: number): ScorerChoice {
     for (const s of chunkScorers) {
       if (s.accepts(this.info, nq, k)) {
         const shape = s.shape(this.info, nq, k);
         const key = `ext:${s.name}:${shape.key}`;
-        return { pipeline: this.pipeline(key, () => s.pipeline(this.ctx.device, this.info, nq, k)), BR: shape.BR, BQ: shape.BQ, key };
+        const prep = shape.prep && s.prepass
+          ? { ...shape.prep, pipeline: this.pipeline(`ext:${s.name}:prep:${shape.key}`, () => s.prepass!(this.ctx.device, this.info, nq, k)) }
+          : undefined;
+        return { pipeline: this.pipeline(key, () => s.pipeline(this.ctx.device, this.info, nq, k)), BR: shape.BR, BQ: shape.BQ, key, target: shape.targetWorkgroups, prep };
       }
     }
     const prec = PREC_CODE[this.layout.precision];
@@ -630,10 +654,10 @@ export class FlatShard {
    * Segments (workgroups along rows) of a tile of `rows` rows for a batch: about targetWorkgroups
    * workgroups a dispatch, at most `scratchBytes` of candidate lists (at least one list per query).
    */
-  segmentPlan(rows: number, nq: number, k: number, BR: number, BQ: number): { segLen: number; nseg: number } {
+  segmentPlan(rows: number, nq: number, k: number, BR: number, BQ: number, target = kernelTuning.targetWorkgroups): { segLen: number; nseg: number } {
     const qBlocks = Math.ceil(nq / BQ);
     const blocks = Math.ceil(rows / BR);
-    const byTarget = Math.ceil(kernelTuning.targetWorkgroups / qBlocks);
+    const byTarget = Math.ceil(target / qBlocks);
     const byBytes = Math.floor(this.scratchBytes / (nq * k * 8));
     const want = Math.max(1, Math.min(byTarget, byBytes, blocks, 65535));
     const segLen = Math.ceil(blocks / want) * BR;
@@ -646,8 +670,8 @@ export class FlatShard {
    * else region A holds the largest tile's lists and each tile is merged into the running list.
    * B holds the first merge level, then the running list (nq x k) follows.
    */
-  private candPlan(nqb: number, k: number, BR: number, BQ: number): { a: number; b: number; total: number; shared: boolean; segs: number[] } {
-    const segs = this.tiles.map((t) => (t.rows > 0 ? this.segmentPlan(t.rows, nqb, k, BR, BQ).nseg : 0));
+  private candPlan(nqb: number, k: number, BR: number, BQ: number, target?: number): { a: number; b: number; total: number; shared: boolean; segs: number[] } {
+    const segs = this.tiles.map((t) => (t.rows > 0 ? this.segmentPlan(t.rows, nqb, k, BR, BQ, target).nseg : 0));
     const all = segs.reduce((x, y) => x + y, 0);
     const shared = nqb * all * k * 8 <= this.scratchBytes;
     const nseg = shared ? Math.max(1, all) : Math.max(1, ...segs);
@@ -659,9 +683,9 @@ export class FlatShard {
   /** Largest query batch and the temporary bytes planned for it (queries, candidates, readback). */
   batchPlan(nq: number, k: number): { nqb: number; candBytes: number; tempBytes: number } {
     const nqb = Math.min(nq, MAX_BATCH);
-    const { BR, BQ } = this.scorerFor(nqb, k);
-    const candBytes = this.candPlan(nqb, k, BR, BQ).total * 8;
-    return { nqb, candBytes, tempBytes: candBytes + nqb * this.q4 * 16 + nqb * k * 8 };
+    const { BR, BQ, target, prep } = this.scorerFor(nqb, k);
+    const candBytes = this.candPlan(nqb, k, BR, BQ, target).total * 8;
+    return { nqb, candBytes, tempBytes: candBytes + nqb * this.q4 * 16 + nqb * k * 8 + (prep?.bytes ?? 0) };
   }
 
   /** Exact top-k of padded queries (nq x q4*4 f32) over this shard's rows. */
@@ -686,7 +710,7 @@ export class FlatShard {
   private async searchBatch(queries: Float32Array, nqb: number, k: number): Promise<ShardResult> {
     const device = this.ctx.device;
     const scorer = this.scorerFor(nqb, k);
-    const { a: regionA, b: regionB, total, shared, segs } = this.candPlan(nqb, k, scorer.BR, scorer.BQ);
+    const { a: regionA, b: regionB, total, shared, segs } = this.candPlan(nqb, k, scorer.BR, scorer.BQ, scorer.target);
     const kp = Math.max(nextPow2(k), 2 * SELECT_WG);
     if (scorer.fold) queries = this.foldQueries(queries, nqb);
     const qBuf = await this.scratchBuffer('queries', queries.byteLength, BufferUsage.STORAGE | BufferUsage.COPY_DST);
@@ -695,6 +719,7 @@ export class FlatShard {
     const readBytes = nqb * k * 8;
     const readback = await this.scratchBuffer('readback', readBytes, BufferUsage.MAP_READ | BufferUsage.COPY_DST);
     const sq = this.sqBuffer ?? (await this.dummySq());
+    const prepBuf = scorer.prep ? await this.scratchBuffer('prep', scorer.prep.bytes, BufferUsage.STORAGE) : undefined;
     device.queue.writeBuffer(qBuf, 0, queries.buffer, queries.byteOffset, queries.byteLength);
     if (this.layout.debugPoison) {
       // A NaN key and an id no shard has: any pair the kernels fail to write stands out.
@@ -735,11 +760,26 @@ export class FlatShard {
       }
       merged++;
     };
+    if (scorer.prep && prepBuf) {
+      steps.push({
+        pipeline: scorer.prep.pipeline,
+        params: [nqb, 0, this.rowWords, this.q4, k, 0, 0, 0, 0],
+        bind: (u) => [
+          { binding: 0, resource: u },
+          { binding: 1, resource: { buffer: qBuf, offset: 0, size: queries.byteLength } },
+          { binding: 2, resource: { buffer: sq } },
+          { binding: 3, resource: { buffer: prepBuf, offset: 0, size: scorer.prep!.bytes } },
+        ],
+        groups: scorer.prep.groups,
+      });
+    }
+    // With a pre-pass the scorer reads its output in place of the queries.
+    const scorerQueries: GPUBufferBinding = prepBuf ? { buffer: prepBuf, offset: 0, size: scorer.prep!.bytes } : { buffer: qBuf, offset: 0, size: queries.byteLength };
     let idBase = 0;
     let segAt = 0;
     this.tiles.forEach((tile, t) => {
       if (tile.rows === 0) return;
-      const { segLen, nseg } = this.segmentPlan(tile.rows, nqb, k, scorer.BR, scorer.BQ);
+      const { segLen, nseg } = this.segmentPlan(tile.rows, nqb, k, scorer.BR, scorer.BQ, scorer.target);
       const buf = tile.buffer;
       const size = tile.capacity * this.rowBytes;
       steps.push({
@@ -748,7 +788,7 @@ export class FlatShard {
         bind: (u) => [
           { binding: 0, resource: u },
           { binding: 1, resource: { buffer: buf, offset: 0, size } },
-          { binding: 2, resource: { buffer: qBuf, offset: 0, size: queries.byteLength } },
+          { binding: 2, resource: scorerQueries },
           { binding: 3, resource: { buffer: sq } },
           { binding: 4, resource: { buffer: cand, offset: 0, size: regionA * 8 } },
         ],

@@ -13,9 +13,9 @@ import { acquireDevice, type GpuContext } from '../../src/gpu/device.js';
 import { GpuFlatIndex } from '../../src/gpu/flat-index.js';
 import { registerChunkScorer, type ShardInfo } from '../../src/gpu/flat-shard.js';
 import { type LayoutName, type MatrixConfig, SUBGROUP_MATRIX_FEATURE } from '../../src/gpu/tensor/choose.js';
-import { planTensorHook, tensorTuning } from '../../src/gpu/tensor/hook.js';
+import { hookPipeline, hookShape, planTensorHook, prepPipeline, tensorTuning } from '../../src/gpu/tensor/hook.js';
 import { Int8TensorScorer } from '../../src/gpu/tensor/int8-scorer.js';
-import { hookSource, type StageOptions, shapeKey, tileOf } from '../../src/gpu/tensor/kernel-source.js';
+import { type StageOptions } from '../../src/gpu/tensor/kernel-source.js';
 import { keyOf, paddedDim } from '../../src/gpu/tensor/quantize.js';
 import { clusteredVectors, normalizeRows } from '../helpers/data.js';
 import { gpuForTests } from '../helpers/gpu.js';
@@ -125,34 +125,36 @@ describe.skipIf(!hasGpu)('GpuFlatIndex tensor hook with emulated subgroup matric
       nq,
       k,
     );
+  const planned = (shard: ShardInfo, nq: number, k: number) => {
+    const p = plan(shard, nq, k);
+    if (!('shape' in p)) throw new Error(p.reason);
+    return p.shape;
+  };
   registerChunkScorer({
     name: 'int8-mma-emulated',
     accepts: (shard, nq, k) => 'shape' in plan(shard, nq, k),
-    shape(shard, nq, k) {
-      const p = plan(shard, nq, k);
-      if (!('shape' in p)) throw new Error(p.reason);
-      const { br, bq } = tileOf(p.shape);
-      return { BR: br, BQ: bq, key: shapeKey(p.shape) };
-    },
-    pipeline(device, shard, nq, k) {
-      const p = plan(shard, nq, k);
-      if (!('shape' in p)) throw new Error(p.reason);
-      const code = emulateMatrices(hookSource(p.shape));
-      return device.createComputePipeline({ layout: 'auto', compute: { module: device.createShaderModule({ code }), entryPoint: 'main' } });
-    },
+    // The hook's own answers (tile, key, dispatch size, pre-pass) with the matrix calls emulated.
+    shape: (shard, nq, k) => hookShape(planned(shard, nq, k), nq),
+    pipeline: (device, shard, nq, k) => hookPipeline(device, planned(shard, nq, k), emulateMatrices),
+    prepass: (device, shard, nq, k) => prepPipeline(device, planned(shard, nq, k)),
   });
 
   it.each([
+    { queries: 'pre' as const, tiles: 1, target: 2048 },
+    { queries: 'pre' as const, tiles: 3, target: 2048 },
+    // Few workgroups: segments of several blocks, the last one partial (rows clamped to the tile).
+    { queries: 'pre' as const, tiles: 3, target: 3 },
     { queries: 'quant' as const, tiles: 1 },
     { queries: 'quant' as const, tiles: 3 },
     { queries: 'whole' as const, tiles: 3 },
-  ])('queries $queries, $tiles tile(s): recall and exact distances against the float64 oracle', async (c) => {
+  ])('queries $queries, $tiles tile(s), target $target: recall and exact distances against the float64 oracle', async (c: { queries: 'pre' | 'quant' | 'whole'; tiles: number; target?: number }) => {
     const d = 64, n = 400, nq = 37, k = 5;
     const base = normalizeRows(clusteredVectors(n, d, 10, 91), d);
     const q = normalizeRows(clusteredVectors(nq, d, 10, 92), d);
     const saved = { ...tensorTuning };
     tensorTuning.minBatch = 1;
     tensorTuning.queries = c.queries;
+    if (c.target) tensorTuning.targetWorkgroups = c.target;
     // Several tiles (small tile bytes) share one candidate buffer: each writes at its segAt.
     const tileBytes = c.tiles === 1 ? 1 << 20 : Math.ceil(n / c.tiles / 64) * 64 * paddedDim(d);
     const index = await GpuFlatIndex.create(d, 'ip', { precision: 'int8', maxTileBytes: tileBytes, debugPoison: true });

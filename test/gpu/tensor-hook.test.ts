@@ -9,10 +9,10 @@ import { indexFactory } from '../../src/core/factory.js';
 import { GpuFlatIndex } from '../../src/gpu/flat-index.js';
 import { type MatrixConfig, SUBGROUP_MATRIX_FEATURE } from '../../src/gpu/tensor/choose.js';
 
-import { type HookFacts, planTensorHook, tensorTuning } from '../../src/gpu/tensor/hook.js';
+import { type HookFacts, hookShape, planTensorHook, tensorTuning } from '../../src/gpu/tensor/hook.js';
 import { acquireDevice } from '../../src/gpu/device.js';
 import { layoutShape } from '../../src/gpu/tensor/choose.js';
-import { hookSource, type SelectShape, selectSource, workgroupBytes } from '../../src/gpu/tensor/kernel-source.js';
+import { hookSource, prepSource, type SelectShape, selectSource, workgroupBytes } from '../../src/gpu/tensor/kernel-source.js';
 import { normalizeRows, clusteredVectors } from '../helpers/data.js';
 import { gpuForTests } from '../helpers/gpu.js';
 import { bruteForce, recallAtK, trueDistance } from '../helpers/oracle.js';
@@ -40,16 +40,36 @@ describe('tensor scorer choice from reported configs', () => {
     expect('shape' in plan).toBe(true);
     if (!('shape' in plan)) return;
     expect(plan.shape).toMatchObject({ kind: 'mma', m: 16, n: 16, k: 32, rowTiles: 4, queryTiles: 2, kp: 40, dPad: 768 });
-    expect(plan.shape.stage).toMatchObject({ queries: 'whole', unroll: true, xorRows: true });
-    expect(workgroupBytes(plan.shape)).toBeLessThanOrEqual(49152);
+    expect(plan.shape.stage).toMatchObject({ queries: 'pre', unroll: true, xorRows: true, clampRows: true });
+    // The standalone kernel's: the 64 x 32 scores tile (over 64 staged rows x 64 dims + 4 words of
+    // padding) and 32 staged queries.
+    expect(workgroupBytes(plan.shape)).toBe((64 * 32 + 32 * (16 + 4)) * 4);
   });
 
-  it('quantises per chunk from quantMinBatch queries (chunk-sized workgroup memory), not without subgroups', () => {
-    const big = planTensorHook(facts(), tensorTuning.quantMinBatch, 40);
-    expect('shape' in big && big.shape.stage?.queries).toBe('quant');
-    if ('shape' in big) expect(workgroupBytes(big.shape)).toBeLessThanOrEqual(12 * 1024);
-    const noSg = planTensorHook(facts({ features: new Set([SUBGROUP_MATRIX_FEATURE]) }), tensorTuning.quantMinBatch, 40);
-    expect('shape' in noSg && noSg.shape.stage?.queries).toBe('whole');
+  it('asks for a pre-pass sized for the block-padded batch and for more workgroups than the built-in kernels', () => {
+    const plan = planTensorHook(facts(), 40, 40);
+    if (!('shape' in plan)) throw new Error(plan.reason);
+    const sh = hookShape(plan.shape, 40);
+    expect(sh.prep).toEqual({ bytes: 64 * 768 + 64 * 16, groups: [64, 1] });
+    expect(sh.targetWorkgroups).toBe(tensorTuning.targetWorkgroups);
+    expect(prepSource(plan.shape)).not.toMatch(/^\s*\/\/@[A-Z]/m);
+  });
+
+  it("'quant' quantises per chunk (chunk-sized workgroup memory), 'whole' without subgroups; no pre-pass for either", () => {
+    const saved = tensorTuning.queries;
+    try {
+      tensorTuning.queries = 'quant';
+      const big = planTensorHook(facts(), 1024, 40);
+      expect('shape' in big && big.shape.stage?.queries).toBe('quant');
+      if ('shape' in big) {
+        expect(workgroupBytes(big.shape)).toBeLessThanOrEqual(12 * 1024);
+        expect(hookShape(big.shape, 1024).prep).toBeUndefined();
+      }
+      const noSg = planTensorHook(facts({ features: new Set([SUBGROUP_MATRIX_FEATURE]) }), 1024, 40);
+      expect('shape' in noSg && noSg.shape.stage?.queries).toBe('whole');
+    } finally {
+      tensorTuning.queries = saved;
+    }
   });
 
   it('with only N = 8 configs it tiles 4 query matrices', () => {
@@ -88,6 +108,8 @@ describe('tensor scorer choice from reported configs', () => {
     expect(src).toContain('enable chromium_experimental_subgroup_matrix;');
     expect(src).not.toMatch(/^\s*\/\/@[A-Z]/m);
     expect(src).not.toMatch(/\bkk\[|\bii\[/);
+    // Rows of the last block are read at the tile's last row, never past the binding.
+    expect(src).toContain('min(re0 / 4u, rmax)');
     // Unrolled: no K loop, every fragment load from workgroup memory at a literal offset.
     expect(src).not.toContain('for (var kd');
     const loads = [...src.matchAll(/subgroupMatrixLoad<[^>]+>>\(&w[rq], ([^,]+),/g)].map((m) => m[1]!);
@@ -161,6 +183,8 @@ describe.skipIf(!hasGpu)('generated tensor kernels compile (matrix calls stubbed
       const cases: [string, string][] = [
         ['hook', hookSource(plan.shape)],
         ['hook quant', hookSource({ ...plan.shape, stage: { ...plan.shape.stage!, queries: 'quant' } })],
+        ['hook whole', hookSource({ ...plan.shape, stage: { ...plan.shape.stage!, queries: 'whole' } })],
+        ['hook pre-pass', prepSource(plan.shape)],
         ['hook 32-dim chunks', hookSource({ ...plan.shape, stage: { ...plan.shape.stage!, kc: 32 } })],
         ['staged', selectSource({ ...base, stage: { kc: 128, padWords: 4, queries: 'wg' } })],
         ['staged unrolled', selectSource({ ...base, stage: { kc: 128, padWords: 4, queries: 'wg', unroll: true } })],

@@ -7,7 +7,7 @@
  */
 import { type ChunkScorer, registerChunkScorer, type ShardInfo } from '../flat-shard.js';
 import { layoutShape, type MatrixConfig, matrixConfigsOf, pickConfig, SUBGROUP_MATRIX_FEATURE } from './choose.js';
-import { hookSource, type SelectShape, shapeKey, type StageOptions, tileOf, workgroupBytes } from './kernel-source.js';
+import { hookSource, prepBytes, prepSource, type SelectShape, shapeKey, type StageOptions, tileOf, workgroupBytes } from './kernel-source.js';
 
 /** Knobs of the GpuFlatIndex tensor scorer (benchmarks set them; the defaults are the measured best). */
 export const tensorTuning = {
@@ -26,15 +26,22 @@ export const tensorTuning = {
   /** Largest k (candidates a query per segment): the lists live in registers. */
   maxK: 64,
   /**
-   * How the kernel holds its quantised queries: 'whole' keeps all dims of its 32 queries in
-   * workgroup memory (~33 KiB), 'quant' quantises each staged chunk of dims beside the rows' chunk
-   * (~11 KiB; needs the subgroups feature). 'auto': 'quant' from quantMinBatch queries. Measured on
-   * the H200 (run 3, GPU ms at 1 / 16 / 64 / 256 / 1024 queries): whole 2.4 / 3.3 / 6.2 / 18.5 / 62,
-   * quant 8.7 / 9.8 / 18.0 / 38.8 / 54 (re-quantising every chunk of every tile costs more than the
-   * extra resident workgroups give back, except at the largest batch).
+   * How the kernel gets its quantised queries: 'pre' from a pre-pass that quantises the batch once
+   * (ChunkScorer pre-pass), staged per chunk beside the rows (~7.5 KiB of workgroup memory, the
+   * standalone kernel's staging); 'whole' keeps all dims of its 32 queries in workgroup memory
+   * (~33 KiB); 'quant' quantises each staged chunk of dims from the float queries (~11 KiB; needs
+   * the subgroups feature). 'auto': 'pre'. Run 3 (H200, GPU ms at 1 / 16 / 64 / 256 / 1024
+   * queries, 512 workgroups a dispatch): whole 2.4 / 3.3 / 6.2 / 18.5 / 62, quant 8.7 / 9.8 / 18.0
+   * / 38.8 / 54.
    */
-  queries: 'auto' as 'auto' | 'quant' | 'whole',
-  quantMinBatch: 1024,
+  queries: 'auto' as 'auto' | 'pre' | 'quant' | 'whole',
+  /**
+   * Workgroups a tile's dispatch aims for. The index's default (kernelTuning.targetWorkgroups, 512)
+   * is sized for 256-invocation workgroups; this kernel's workgroup is one 32-wide subgroup, so 512
+   * of them are ~4 warps an SM of the H200's 132 (run 3's in-index rows ran that way). The
+   * standalone kernel's 2048 is the starting point.
+   */
+  targetWorkgroups: 2048,
   /** Off switch (tests and benchmarks compare against the built-in kernels). */
   enabled: true,
 };
@@ -70,9 +77,9 @@ export function planTensorHook(f: HookFacts, nq: number, k: number): { shape: Se
   if (sg % config.N !== 0 || sg < 16 || sg > 64) return { reason: `subgroup size ${sg} does not fit N = ${config.N}` };
   const kc = [tensorTuning.kc, 64, 32].find((c) => dPad % c === 0)!;
   // 'quant' reduces over one subgroup with subgroup operations: without them, 'whole'.
-  const wantQuant = tensorTuning.queries === 'quant' || (tensorTuning.queries === 'auto' && nq >= tensorTuning.quantMinBatch);
-  const queries = wantQuant && f.features.has('subgroups') ? 'quant' : 'whole';
-  const stage: StageOptions = { kc, padWords: tensorTuning.padWords, queries, unroll: true, xorRows: true };
+  const mode = tensorTuning.queries === 'auto' ? 'pre' : tensorTuning.queries;
+  const queries = mode === 'quant' && !f.features.has('subgroups') ? 'whole' : mode;
+  const stage: StageOptions = { kc, padWords: tensorTuning.padWords, queries, unroll: true, xorRows: true, clampRows: true };
   const shape: SelectShape = {
     kind: 'mma',
     signed: true,
@@ -113,21 +120,45 @@ export const tensorChunkScorer: ChunkScorer = {
     return 'shape' in planTensorHook(factsOf(shard), nq, k);
   },
   shape(shard, nq, k) {
-    const plan = planTensorHook(factsOf(shard), nq, k);
-    if (!('shape' in plan)) throw new Error(`int8-mma scorer asked for a batch it does not take: ${plan.reason}`);
-    const { br, bq } = tileOf(plan.shape);
-    return { BR: br, BQ: bq, key: shapeKey(plan.shape) };
+    return hookShape(planOrThrow(factsOf(shard), nq, k), nq);
   },
   pipeline(device, shard, nq, k) {
-    const plan = planTensorHook(factsOf(shard), nq, k);
-    if (!('shape' in plan)) throw new Error(`int8-mma scorer asked for a batch it does not take: ${plan.reason}`);
-    const code = hookSource(plan.shape);
-    return device.createComputePipeline({
-      label: `int8-mma ${shapeKey(plan.shape)}`,
-      layout: 'auto',
-      compute: { module: device.createShaderModule({ label: 'int8_mma_hook', code }), entryPoint: 'main' },
-    });
+    return hookPipeline(device, planOrThrow(factsOf(shard), nq, k));
+  },
+  prepass(device, shard, nq, k) {
+    return prepPipeline(device, planOrThrow(factsOf(shard), nq, k));
   },
 };
+
+function planOrThrow(f: HookFacts, nq: number, k: number): SelectShape {
+  const plan = planTensorHook(f, nq, k);
+  if (!('shape' in plan)) throw new Error(`int8-mma scorer asked for a batch it does not take: ${plan.reason}`);
+  return plan.shape;
+}
+
+/** What ChunkScorer.shape answers for a planned shape: tile, cache key, dispatch size and the pre-pass ('pre'). */
+export function hookShape(s: SelectShape, nq: number): ReturnType<ChunkScorer['shape']> {
+  const { br, bq } = tileOf(s);
+  const nqPad = Math.ceil(nq / bq) * bq;
+  const prep = s.stage?.queries === 'pre' ? { bytes: prepBytes(s, nq), groups: [Math.min(nqPad, 65535), Math.ceil(nqPad / 65535)] as [number, number] } : undefined;
+  return { BR: br, BQ: bq, key: shapeKey(s), targetWorkgroups: tensorTuning.targetWorkgroups, prep };
+}
+
+/** The scoring pipeline; `filter` rewrites the WGSL first (tests emulate the matrix calls). */
+export function hookPipeline(device: GPUDevice, s: SelectShape, filter: (code: string) => string = (c) => c): GPUComputePipeline {
+  return device.createComputePipeline({
+    label: `int8-mma ${shapeKey(s)}`,
+    layout: 'auto',
+    compute: { module: device.createShaderModule({ label: 'int8_mma_hook', code: filter(hookSource(s)) }), entryPoint: 'main' },
+  });
+}
+
+export function prepPipeline(device: GPUDevice, s: SelectShape): GPUComputePipeline {
+  return device.createComputePipeline({
+    label: `int8-mma prep ${s.dPad}`,
+    layout: 'auto',
+    compute: { module: device.createShaderModule({ label: 'int8_mma_prep', code: prepSource(s) }), entryPoint: 'main' },
+  });
+}
 
 registerChunkScorer(tensorChunkScorer);

@@ -7,6 +7,7 @@
 import mergeTemplate from '../../../shaders/int8_mma_merge.wgsl';
 import selectTemplate from '../../../shaders/int8_mma_select.wgsl';
 import hookTemplate from '../../../shaders/int8_mma_hook.wgsl';
+import prepTemplate from '../../../shaders/int8_mma_prep.wgsl';
 import stagedTemplate from '../../../shaders/int8_mma_staged.wgsl';
 
 /** How subgroupMatrixLoad/Store take the layout: a bool argument (older Dawn) or a template enum. */
@@ -57,17 +58,20 @@ export interface SelectShape {
  * Workgroup-memory staging of the tensor-core kernel: chunks of `kc` dims of the tile's rows are
  * copied with 16-byte coalesced loads, rows padded by `padWords` words (bank conflicts); queries
  * staged the same way ('wg') or their fragments loaded straight from storage ('storage'). The hook
- * kernel's two modes: 'whole' (all dims of its quantised queries held in workgroup memory) and
- * 'quant' (each chunk quantised from the float queries beside the rows' chunk).
+ * kernel's three modes: 'pre' (quantised once per batch by a pre-pass, staged like 'wg'), 'whole'
+ * (all dims of its quantised queries held in workgroup memory) and 'quant' (each chunk quantised
+ * from the float queries beside the rows' chunk).
  */
 export interface StageOptions {
   kc: number;
   padWords: number;
-  queries: 'wg' | 'storage' | 'whole' | 'quant';
+  queries: 'wg' | 'storage' | 'whole' | 'quant' | 'pre';
   /** Unroll the chunk and K-step loops (constant workgroup offsets: no bounds checks). */
   unroll?: boolean;
   /** Rows hold u8 codes to be read as i8 (c - 128): flip the top bits while staging. */
   xorRows?: boolean;
+  /** Rows past params.rows are staged from the last row (tile buffers not padded to BR rows). */
+  clampRows?: boolean;
 }
 
 /** Rows and queries one workgroup scores per tile, and its invocation count. */
@@ -81,7 +85,7 @@ export function tileOf(s: SelectShape): { br: number; bq: number; nt: number; tp
 }
 
 export function shapeKey(s: SelectShape): string {
-  const st = s.stage ? `stage${s.stage.kc}p${s.stage.padWords}${s.stage.queries}${s.stage.unroll ? 'u' : ''}${s.stage.xorRows ? 'x' : ''}` : 'direct';
+  const st = s.stage ? `stage${s.stage.kc}p${s.stage.padWords}${s.stage.queries}${s.stage.unroll ? 'u' : ''}${s.stage.xorRows ? 'x' : ''}${s.stage.clampRows ? 'c' : ''}` : 'direct';
   return [s.kind, s.signed ? 'i8' : 'u8', s.dPad, s.m, s.n, s.k, s.sgRows, s.sgQueries, s.rowTiles, s.queryTiles, s.subgroupSize, s.kp, s.syntax, JSON.stringify(s.quirk ?? DEFAULT_QUIRK), st].join(':');
 }
 
@@ -112,7 +116,7 @@ export function workgroupBytes(s: SelectShape): number {
   if (!s.stage) return br * bq * 4;
   const sw = s.stage.kc / 4 + s.stage.padWords;
   const sbq = bq / lpi;
-  const q = s.stage.queries === 'wg' ? bq * sw : s.stage.queries === 'whole' ? bq * (s.dPad / 4 + 4) : s.stage.queries === 'quant' ? bq * sw + bq : 0;
+  const q = s.stage.queries === 'wg' || s.stage.queries === 'pre' ? bq * sw : s.stage.queries === 'whole' ? bq * (s.dPad / 4 + 4) : s.stage.queries === 'quant' ? bq * sw + bq : 0;
   return (Math.max(br * sw, br * sbq) + q) * 4;
 }
 
@@ -171,7 +175,7 @@ export function selectSource(s: SelectShape): string {
       ? 'enable chromium_experimental_subgroup_matrix;'
       : '';
   if (s.stage) {
-    if (s.stage.queries === 'whole' || s.stage.queries === 'quant') throw new Error(`int8 kernel shape ${shapeKey(s)}: queries '${s.stage.queries}' is the hook kernel's (hookSource)`);
+    if (s.stage.queries === 'whole' || s.stage.queries === 'quant' || s.stage.queries === 'pre') throw new Error(`int8 kernel shape ${shapeKey(s)}: queries '${s.stage.queries}' is the hook kernel's (hookSource)`);
     const sw = s.stage.kc / 4 + s.stage.padWords;
     const qwg = s.stage.queries === 'wg';
     const parts = {
@@ -197,15 +201,16 @@ export function selectSource(s: SelectShape): string {
 
 /**
  * The GpuFlatIndex scorer's WGSL (shaders/int8_mma_hook.wgsl): f32 queries quantised in the
- * kernel, u8 codes read as i8, f32 keys. The shape must be a staged tensor-core shape with queries
- * 'quant' or 'whole', one list a query (BQ equal to the subgroup size) and kp the k it writes.
+ * kernel ('quant', 'whole') or by the pre-pass (prepSource, 'pre'), u8 codes read as i8, f32 keys.
+ * The shape must be a staged tensor-core shape with one of those query modes, xorRows and
+ * clampRows, one list a query (BQ equal to the subgroup size) and kp the k it writes.
  */
 export function hookSource(s: SelectShape): string {
   checkShape(s);
   const { br, bq, nt, tpq } = tileOf(s);
   const st = s.stage;
-  if (s.kind !== 'mma' || !st || (st.queries !== 'whole' && st.queries !== 'quant') || !st.xorRows || !s.signed || tpq !== 1) {
-    throw new Error(`int8 hook kernel needs a signed staged tensor shape, queries 'quant' or 'whole', xorRows and BQ = ${nt}: got ${shapeKey(s)}`);
+  if (s.kind !== 'mma' || !st || (st.queries !== 'whole' && st.queries !== 'quant' && st.queries !== 'pre') || !st.xorRows || !st.clampRows || !s.signed || tpq !== 1) {
+    throw new Error(`int8 hook kernel needs a signed staged tensor shape, queries 'pre', 'quant' or 'whole', xorRows, clampRows and BQ = ${nt}: got ${shapeKey(s)}`);
   }
   const sw = st.kc / 4 + st.padWords;
   const consts = [
@@ -221,17 +226,46 @@ export function hookSource(s: SelectShape): string {
     'alias ET = i32;',
   ].join('\n');
   const quant = st.queries === 'quant';
+  const pre = st.queries === 'pre';
   const parts = {
     // 'quant' reduces over the subgroup (one subgroup is the whole workgroup: NT invocations).
     ENABLES: `enable chromium_experimental_subgroup_matrix;${quant ? '\nenable subgroups;' : ''}`,
     CONSTS: consts,
-    QDECL: quant ? 'var<workgroup> wq: array<ET, BQ * SW>;\nvar<workgroup> wsc: array<f32, BQ>;' : 'var<workgroup> wq: array<ET, BQ * QSW>;',
-    PROLOGUE: quant ? QUANT_PROLOGUE : WHOLE_PROLOGUE,
+    QBIND: `@group(0) @binding(2) var<storage, read> queries: array<${pre ? 'vec4<u32>' : 'vec4<f32>'}>;`,
+    QDECL: quant ? 'var<workgroup> wq: array<ET, BQ * SW>;\nvar<workgroup> wsc: array<f32, BQ>;' : pre ? 'var<workgroup> wq: array<ET, BQ * SW>;' : 'var<workgroup> wq: array<ET, BQ * QSW>;',
+    PROLOGUE: quant ? QUANT_PROLOGUE : pre ? PRE_PROLOGUE : WHOLE_PROLOGUE,
     SCORE_TILE: stagedTile(s, br, bq, nt, sw),
     INSERT_CANDIDATE: insertCandidate('kk', 'ii'),
   };
   return unrollLists(fill(hookTemplate, parts), s.kp);
 }
+
+/**
+ * The hook's pre-pass for a shape with queries 'pre' (shaders/int8_mma_prep.wgsl): its output bytes
+ * for nq queries (codes of nq rounded up to BQ queries, then 16 bytes a query) and its WGSL.
+ */
+export function prepBytes(s: SelectShape, nq: number): number {
+  const nqPad = Math.ceil(nq / tileOf(s).bq) * tileOf(s).bq;
+  return nqPad * s.dPad + nqPad * 16;
+}
+
+export function prepSource(s: SelectShape): string {
+  return fill(prepTemplate, { CONSTS: `const D: u32 = ${u(s.dPad)};\nconst BQ: u32 = ${u(tileOf(s).bq)};` });
+}
+
+/**
+ * Hook prologue 'pre': each invocation reads its query's scale, q . vmin and sum a from the
+ * pre-pass output (after the codes of the block-padded batch). The phony read keeps binding 3 in the
+ * pipeline's layout, which the contract binds for every scorer.
+ */
+const PRE_PROLOGUE = `
+  _ = sq[0];
+  if (live) {
+    let qm = queries[(params.nq + BQ - 1u) / BQ * BQ * (D / 16u) + q];
+    scale = bitcast<f32>(qm.x);
+    qv = bitcast<f32>(qm.y);
+    suma = bitcast<i32>(qm.z);
+  }`;
 
 /** Hook prologue 'whole': invocation lid quantises its own query, all dims, into `wq`. */
 const WHOLE_PROLOGUE = `
@@ -412,7 +446,7 @@ function spell(s: SelectShape) {
  * workgroup array `dst` (row stride SW words): 16-byte loads, consecutive invocations on
  * consecutive addresses, at most 8 loads issued before their stores (independent loads in flight).
  */
-function stageCopy(dst: string, srcArr: string, src: string, rows: number, kc: number, nt: number, tag: string, xor = false): string[] {
+function stageCopy(dst: string, srcArr: string, src: string, rows: number, kc: number, nt: number, tag: string, xor = false, rowMax?: string): string[] {
   const kc16 = kc / 16;
   const total = rows * kc16;
   const lines: string[] = [];
@@ -422,7 +456,8 @@ function stageCopy(dst: string, srcArr: string, src: string, rows: number, kc: n
     const js = Array.from({ length: Math.min(8, per - g) }, (_, x) => g + x);
     for (const j of js) {
       lines.push(`let ${tag}e${j} = min(lid + ${u(j * nt)}, ${u(total - 1)});`);
-      lines.push(`let ${tag}v${j} = ${srcArr}[${src} + (${tag}e${j} / ${u(kc16)}) * (D / 16u) + ${tag}e${j} % ${u(kc16)}];`);
+      const row = rowMax ? `min(${tag}e${j} / ${u(kc16)}, ${rowMax})` : `(${tag}e${j} / ${u(kc16)})`;
+      lines.push(`let ${tag}v${j} = ${srcArr}[${src} + ${row} * (D / 16u) + ${tag}e${j} % ${u(kc16)}];`);
     }
     for (const j of js) {
       const o = `${tag}o${j}`;
@@ -484,11 +519,13 @@ function stagedTile(s: SelectShape, br: number, bq: number, nt: number, sw: numb
   lines.push('  let rowAt16 = t * (D / 16u);');
   lines.push('  let qAt16 = qBlock * BQ * (D / 16u);');
   lines.push('  let qAt = qBlock * BQ * D;');
+  // The tile's last row, relative to t (t < params.rows in every caller).
+  if (st.clampRows) lines.push('  let rmax = params.rows - 1u - t;');
   for (let i = 0; i < s.rowTiles; i++) for (let j = 0; j < s.queryTiles; j++) lines.push(`  var acc_${i}_${j} = ${A}();`);
   const chunk = (kd: string, kcs: string[], ind: string) => {
     const out: string[] = [];
-    out.push(...stageCopy('wr', 'base', `rowAt16 + ${kd} / 16u`, br, st.kc, nt, 'r', st.xorRows).map((l) => ind + l));
-    if (st.queries === 'wg') out.push(...stageCopy('wq', 'queries', `qAt16 + ${kd} / 16u`, bq, st.kc, nt, 'q').map((l) => ind + l));
+    out.push(...stageCopy('wr', 'base', `rowAt16 + ${kd} / 16u`, br, st.kc, nt, 'r', st.xorRows, st.clampRows ? 'rmax' : undefined).map((l) => ind + l));
+    if (st.queries === 'wg' || st.queries === 'pre') out.push(...stageCopy('wq', 'queries', `qAt16 + ${kd} / 16u`, bq, st.kc, nt, 'q').map((l) => ind + l));
     if (st.queries === 'quant') out.push(...quantCopy(kd, bq, st.kc, nt).map((l) => ind + l));
     out.push(ind + 'workgroupBarrier();');
     for (const kc of kcs) {
@@ -496,7 +533,7 @@ function stagedTile(s: SelectShape, br: number, bq: number, nt: number, sw: numb
       for (let i = 0; i < s.rowTiles; i++) out.push(`${ind}  let l${i} = ${load(L, '&wr', `${u(i * s.m * sw * 4)} + ${kc}`, qk.leftColMajor, wstride)};`);
       for (let j = 0; j < s.queryTiles; j++) {
         const r =
-          st.queries === 'wg' || st.queries === 'quant'
+          st.queries === 'wg' || st.queries === 'quant' || st.queries === 'pre'
             ? load(R, '&wq', `${u(j * s.n * sw * 4)} + ${kc}`, qk.rightColMajor, wstride)
             : st.queries === 'whole'
               ? load(R, '&wq', `${u(j * s.n * qsw * 4)} + ${kd} + ${kc}`, qk.rightColMajor, mul(u(qsw * 4)))
