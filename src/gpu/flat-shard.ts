@@ -14,6 +14,7 @@ import gemvWgsl from '../../shaders/flat_gemv.wgsl';
 import { TesseraError } from '../core/errors.js';
 import type { Metric } from '../core/types.js';
 import { BufferUsage, MapMode, type GpuContext } from './device.js';
+import { int8GemvKey, int8GemvPipeline, planInt8Gemv, quantizeInt8Queries } from './int8-gemv.js';
 
 export type Precision = 'f32' | 'f16' | 'int8';
 
@@ -213,6 +214,8 @@ interface ScorerChoice {
   BQ: number;
   key: string;
   fold?: boolean;
+  /** int8_gemv: queries quantised on the host, 1 or 2 i8 parts (see src/gpu/int8-gemv.ts). */
+  quant?: number;
   target?: number;
   prep?: { pipeline: GPUComputePipeline; bytes: number; groups: [number, number] };
 }
@@ -539,8 +542,17 @@ export class FlatShard {
 
   /** Most subgroups a 256-invocation workgroup can have on this adapter. */
   private get maxSubgroups(): number {
-    const min = (this.ctx.adapter?.info as { subgroupMinSize?: number } | undefined)?.subgroupMinSize ?? 4;
-    return Math.ceil(256 / Math.max(1, min));
+    return Math.ceil(256 / Math.max(1, this.subgroupMinSize ?? 4));
+  }
+
+  private get subgroupMinSize(): number | undefined {
+    return (this.ctx.adapter?.info as { subgroupMinSize?: number } | undefined)?.subgroupMinSize;
+  }
+
+  /** WGSL dot4I8Packed (language feature packed_4x8_integer_dot_product) in the GPU object the device came from. */
+  private get hasDot4(): boolean {
+    const gpu = this.ctx.gpu ?? (globalThis as { navigator?: { gpu?: GPU } }).navigator?.gpu;
+    return gpu?.wgslLanguageFeatures?.has('packed_4x8_integer_dot_product') ?? false;
   }
 
   /**
@@ -567,6 +579,14 @@ export class FlatShard {
     const nsg = this.maxSubgroups;
     // int8 ip: decode folded into the queries (q * step, plus q . vmin per query): one multiply-add per code.
     const fold = this.layout.precision === 'int8' && this.layout.metric === 'ip' && this.sqHost !== undefined ? 1 : 0;
+    // int8 ip, few queries: integer dot products on the codes (shaders/int8_gemv.wgsl, src/gpu/int8-gemv.ts).
+    if (fold && this.ctx.hasSubgroups && !this.layout.noSubgroups) {
+      const plan = planInt8Gemv({ rowWords: this.rowWords, subgroupMinSize: this.subgroupMinSize, hasDot4: this.hasDot4, maxWorkgroupStorage: this.ctx.maxWorkgroupStorage }, nq, kf);
+      if ('NQ' in plan) {
+        const key = int8GemvKey(plan);
+        return { pipeline: this.pipeline(key, () => int8GemvPipeline(this.ctx.device, plan)), BR: 1, BQ: plan.NQ, key, quant: plan.QB, target: plan.target };
+      }
+    }
     if (nq <= 4 && this.ctx.hasSubgroups && !this.layout.noSubgroups && nsg * 4 * kf * 8 <= this.ctx.maxWorkgroupStorage) {
       // f16: two rows of one word each in flight per lane (H200 runs, 1M: 0.73 ms against 1.44 ms
       // with 8 words of one row); f32 and int8: ru rows of 8 / ru words (f32: 0.93 ms against 1.26).
@@ -713,6 +733,7 @@ export class FlatShard {
     const { a: regionA, b: regionB, total, shared, segs } = this.candPlan(nqb, k, scorer.BR, scorer.BQ, scorer.target);
     const kp = Math.max(nextPow2(k), 2 * SELECT_WG);
     if (scorer.fold) queries = this.foldQueries(queries, nqb);
+    if (scorer.quant) queries = quantizeInt8Queries(queries, nqb, this.rowWords, this.sqHost!, scorer.quant);
     const qBuf = await this.scratchBuffer('queries', queries.byteLength, BufferUsage.STORAGE | BufferUsage.COPY_DST);
     const candBytes = total * 8;
     const cand = await this.scratchBuffer('cand', candBytes, BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST);

@@ -1,0 +1,167 @@
+/**
+ * int8_gemv (shaders/int8_gemv.wgsl): the int8 inner-product scorer for few queries on adapters
+ * with subgroups and WGSL's packed_4x8_integer_dot_product. It plans the kernel's compile-time
+ * facts, builds its pipeline (explicit layout: the shard binds the same five slots as for
+ * flat_fused, binding 3 unused), and quantises a batch of queries into the kernel's integer form.
+ * Elsewhere (no subgroups, no dot4I8Packed, L2, k too large for its heaps) the shard keeps
+ * flat_gemv / flat_fused with f32-decoded codes.
+ */
+import int8GemvWgsl from '../../shaders/int8_gemv.wgsl';
+
+/** Knobs (benchmarks sweep them; the defaults are what the H200 measured best, see BENCHMARKS gpu-int8). */
+export const int8GemvTuning = {
+  enabled: true,
+  /** Largest batch scored by int8_gemv (blocks of up to 16 queries a workgroup above 4). */
+  maxBatch: 4,
+  /** Query precision: 16 (hi / lo i8 parts: scores at f32 rounding of the f32-decoded kernels) or 8. */
+  qbits: 16 as 8 | 16,
+  /** Lanes a row (power of two, 4..32); 0: about 3 words a lane, within the smallest subgroup. */
+  lanes: 0,
+  /** Words a lane loads before using them; 0: all its words of a row (at most 8). */
+  uw: 0,
+  /** Workgroups a tile's dispatch aims for; 0: the shard's default (kernelTuning.targetWorkgroups). */
+  targetWorkgroups: 0,
+};
+
+/** What the choice depends on. */
+export interface Int8GemvFacts {
+  rowWords: number;
+  /** The adapter's smallest subgroup size (undefined: unknown, 4 assumed). */
+  subgroupMinSize: number | undefined;
+  /** WGSL language feature packed_4x8_integer_dot_product (dot4I8Packed). */
+  hasDot4: boolean;
+  maxWorkgroupStorage: number;
+}
+
+/** Compile-time facts of one int8_gemv pipeline. */
+export interface Int8GemvPlan {
+  NQ: number;
+  G: number;
+  UW: number;
+  QB: number;
+  KF: number;
+  NSG: number;
+  target?: number;
+}
+
+function pow2Floor(x: number): number {
+  let p = 1;
+  while (p * 2 <= x) p *= 2;
+  return p;
+}
+
+/** The kernel for a batch of nq queries and k (heap slots kf), or why the other kernels take it. */
+export function planInt8Gemv(f: Int8GemvFacts, nq: number, kf: number): Int8GemvPlan | { reason: string } {
+  if (!int8GemvTuning.enabled) return { reason: 'int8_gemv disabled' };
+  if (!f.hasDot4) return { reason: 'no packed_4x8_integer_dot_product in this WGSL implementation' };
+  if (nq > int8GemvTuning.maxBatch) return { reason: `batch ${nq} > ${int8GemvTuning.maxBatch}` };
+  const sgMin = f.subgroupMinSize ?? 4;
+  if (sgMin < 4) return { reason: `subgroups of ${sgMin} lanes (4 needed)` };
+  const cap = Math.min(32, pow2Floor(sgMin));
+  const G = int8GemvTuning.lanes ? Math.min(cap, pow2Floor(int8GemvTuning.lanes)) : Math.max(4, Math.min(cap, pow2Floor(Math.max(1, Math.floor(f.rowWords / 3)))));
+  if (G < 4) return { reason: `lanes a row ${G} < 4` };
+  const NSG = Math.ceil(256 / sgMin);
+  const want = nq <= 4 ? 4 : nq <= 8 ? 8 : 16;
+  for (let NQ = Math.min(want, G); NQ >= 4; NQ /= 2) {
+    if (NSG * NQ * kf * 8 > f.maxWorkgroupStorage) continue;
+    const UW = int8GemvTuning.uw ? Math.min(8, int8GemvTuning.uw) : Math.min(8, Math.ceil(f.rowWords / G));
+    const QB = int8GemvTuning.qbits === 8 ? 1 : 2;
+    const target = int8GemvTuning.targetWorkgroups || undefined;
+    return { NQ, G, UW, QB, KF: kf, NSG, target };
+  }
+  return { reason: `heaps of k=${kf} for 4 queries do not fit ${f.maxWorkgroupStorage} bytes of workgroup memory` };
+}
+
+/** Pipeline cache key: every compile-time fact. */
+export function int8GemvKey(p: Int8GemvPlan): string {
+  return `i8gemv:${p.NQ}:${p.G}:${p.UW}:${p.QB}:${p.KF}:${p.NSG}`;
+}
+
+export function int8GemvPipeline(device: GPUDevice, p: Int8GemvPlan): GPUComputePipeline {
+  const vis = 4; // GPUShaderStage.COMPUTE
+  const layout = device.createBindGroupLayout({
+    label: 'int8_gemv bindings',
+    entries: [
+      { binding: 0, visibility: vis, buffer: { type: 'uniform' } },
+      { binding: 1, visibility: vis, buffer: { type: 'read-only-storage' } },
+      { binding: 2, visibility: vis, buffer: { type: 'read-only-storage' } },
+      { binding: 3, visibility: vis, buffer: { type: 'read-only-storage' } },
+      { binding: 4, visibility: vis, buffer: { type: 'storage' } },
+    ],
+  });
+  return device.createComputePipeline({
+    label: `int8_gemv NQ=${p.NQ} G=${p.G} QB=${p.QB} KF=${p.KF}`,
+    layout: device.createPipelineLayout({ bindGroupLayouts: [layout] }),
+    compute: {
+      module: device.createShaderModule({ label: 'int8_gemv', code: int8GemvWgsl }),
+      entryPoint: 'main',
+      constants: { KF: p.KF, NSG: p.NSG, NQ: p.NQ, G: p.G, UW: p.UW, QB: p.QB },
+    },
+  });
+}
+
+/** The integer form of one query: t_j with |t_j| <= 127 (qb 1) or 32639 (qb 2), scale and the key's constant. */
+export interface QuantQuery {
+  t: Int32Array;
+  scale: number;
+  /** q . vmin + 128 s sum_j t_j: key = s (sum_j t_j (c_j - 128)) + this. */
+  bias: number;
+}
+
+/**
+ * Quantises query `q` (dp = rowWords * 16 padded dims) against SQ params sq (vmin[dp] then
+ * step[dp]): t_j = round(q_j step_j / s), s = max_j |q_j step_j| / T. Exported for the tests'
+ * oracle: the kernel's key is s * sum_j t_j c_j + q . vmin up to f32 rounding.
+ */
+export function quantizeQuery(q: Float32Array, dp: number, sq: Float32Array, qb: number): QuantQuery & { vminDot: number } {
+  const T = qb === 2 ? 32639 : 127;
+  let m = 0;
+  let vminDot = 0;
+  for (let j = 0; j < dp; j++) {
+    const y = Math.abs(q[j]! * sq[dp + j]!);
+    if (y > m) m = y;
+    vminDot += q[j]! * sq[j]!;
+  }
+  const s = m > 0 && Number.isFinite(m) ? m / T : 0;
+  const t = new Int32Array(dp);
+  let sum = 0;
+  if (s > 0) {
+    for (let j = 0; j < dp; j++) {
+      const v = Math.max(-T, Math.min(T, Math.round((q[j]! * sq[dp + j]!) / s)));
+      t[j] = v;
+      sum += v;
+    }
+  }
+  const scale = Math.fround(s);
+  return { t, scale, bias: vminDot + 128 * scale * sum, vminDot };
+}
+
+/**
+ * A batch of padded queries (nq x rowWords*16 f32) in the kernel's binding-2 form (see the shader):
+ * per query and part rowWords vec4<u32> of packed i8, then (s, bias) per query. Returned as a
+ * Float32Array view only because the shard uploads its queries as one; the bytes are integers.
+ */
+export function quantizeInt8Queries(queries: Float32Array, nq: number, rowWords: number, sq: Float32Array, qb: number): Float32Array {
+  const dp = rowWords * 16;
+  const codeWords = nq * qb * rowWords * 4;
+  const u32 = new Uint32Array(codeWords + nq * 4);
+  const bytes = new Int8Array(u32.buffer);
+  const f32 = new Float32Array(u32.buffer);
+  for (let q = 0; q < nq; q++) {
+    const { t, scale, bias } = quantizeQuery(queries.subarray(q * dp, (q + 1) * dp), dp, sq, qb);
+    const hiAt = q * qb * dp;
+    for (let j = 0; j < dp; j++) {
+      const v = t[j]!;
+      if (qb === 2) {
+        const lo = ((v + 128) & 255) - 128;
+        bytes[hiAt + j] = (v - lo) / 256;
+        bytes[hiAt + dp + j] = lo;
+      } else {
+        bytes[hiAt + j] = v;
+      }
+    }
+    f32[codeWords + q * 4] = scale;
+    f32[codeWords + q * 4 + 1] = bias;
+  }
+  return f32;
+}
