@@ -26,6 +26,8 @@ export interface GpuFlatOptions extends IndexOptions {
   scratchBytes?: number;
   /** int8: candidates re-ranked exactly per query, as a multiple of k (default 4, at least k + 16). */
   rerankFactor?: number;
+  /** int8: candidates re-ranked exactly per query, in place of rerankFactor's rule (at least k). */
+  rerankDepth?: number;
   /** int8: score on the tensor cores through Dawn's experimental subgroup matrices where the adapter has them (src/gpu/tensor/hook.ts; Node opens Dawn with allow_unsafe_apis). Off by default. */
   allowExperimental?: boolean;
   /** Devices to open on each GPU object (CI shards across several devices of one software adapter). */
@@ -42,6 +44,12 @@ export interface GpuFlatOptions extends IndexOptions {
   rerankFrom?: 'file' | 'memory';
   /** int8: bytes of float32 candidate rows read and scored at once (default 1 MiB). */
   rerankBufferBytes?: number;
+  /**
+   * int8: searches of more queries than this go to the GPU in sub-batches of this many, so the host
+   * re-ranks one sub-batch while the GPU scores the next (same results). 0: one batch (up to 4096).
+   * Default DEFAULT_RERANK_SUB_BATCH.
+   */
+  rerankSubBatch?: number;
   /** Tests: fill scratch buffers with a poison pattern before every search, so unwritten output shows. */
   debugPoison?: boolean;
   /** Tests: use the kernels for adapters without subgroups even where the adapter has them. */
@@ -224,16 +232,28 @@ export class GpuFlatIndex implements Index {
     const nq = checkSearch(q, k, this.d, this.total, this.total <= this.kLimit ? MAX_K : this.kLimit);
     const want =
       this.precision === 'int8'
-        ? Math.min(this.kLimit, this.total, Math.max(k + 16, Math.ceil(k * (this.opts.rerankFactor ?? 4))))
+        ? Math.min(this.kLimit, this.total, this.opts.rerankDepth ? Math.max(k, this.opts.rerankDepth) : Math.max(k + 16, Math.ceil(k * (this.opts.rerankFactor ?? 4))))
         : k;
     const parts: SearchResult[] = [];
-    // Larger query sets go through in batches so temporary memory stays what the planner counted.
-    for (let q0 = 0; q0 < nq; q0 += MAX_BATCH) {
-      if (opts.signal?.aborted) throw opts.signal.reason ?? new Error('aborted');
-      const nqb = Math.min(MAX_BATCH, nq - q0);
+    // Larger query sets go through in batches so temporary memory stays what the planner counted;
+    // int8 ones in sub-batches whose GPU search runs while the host re-ranks the one before.
+    const sub = this.precision === 'int8' ? this.opts.rerankSubBatch ?? DEFAULT_RERANK_SUB_BATCH : 0;
+    const step = sub > 0 ? Math.min(sub, MAX_BATCH) : MAX_BATCH;
+    const start = (q0: number) => {
+      const nqb = Math.min(step, nq - q0);
       const batch = q.subarray(q0 * this.d, (q0 + nqb) * this.d);
-      const found = await this.searchShards(batch, nqb, Math.min(want, this.total));
-      parts.push(this.precision === 'int8' ? await this.rerank(batch, nqb, found, k) : pad(found, k, this.metric));
+      const found = this.searchShards(batch, nqb, Math.min(want, this.total));
+      found.catch(() => undefined); // awaited below; must not go unhandled while a re-rank runs
+      return { q0, nqb, batch, found };
+    };
+    if (opts.signal?.aborted) throw opts.signal.reason ?? new Error('aborted');
+    for (let cur = start(0); ; ) {
+      const found = await cur.found;
+      if (opts.signal?.aborted) throw opts.signal.reason ?? new Error('aborted');
+      const next = cur.q0 + cur.nqb < nq ? start(cur.q0 + cur.nqb) : undefined;
+      parts.push(this.precision === 'int8' ? await this.rerank(cur.batch, cur.nqb, found, k) : pad(found, k, this.metric));
+      if (!next) break;
+      cur = next;
     }
     return parts.length === 1 ? parts[0]! : concatResults(parts, k);
   }
@@ -545,6 +565,8 @@ export class GpuFlatIndex implements Index {
 const UPLOAD_FENCE_BYTES = 512 << 20;
 /** File reads in flight while a chunk uploads (each into its own reused buffer). */
 const LOAD_READ_AHEAD = 2;
+/** int8: queries a GPU sub-batch when a search has more (see rerankSubBatch). */
+const DEFAULT_RERANK_SUB_BATCH = 512;
 /** int8 re-rank: bytes of float32 candidate rows read at once (about an L2 cache: scored while hot). */
 const RERANK_BUFFER_BYTES = 1 << 20;
 /** int8 re-rank: (row, query) pairs sorted at once; ids up to 2^53 / 2^20 = 2^33 stay exact in the sort keys. */

@@ -150,6 +150,37 @@ describe.skipIf(!hasGpu)('int8_gemv', () => {
     }
   });
 
+  it('re-ranking one sub-batch while the GPU scores the next gives the same results as one batch', async () => {
+    const d = 48;
+    const n = 2000;
+    const nq = 37;
+    const k = 5;
+    const base = normalizeRows(clusteredVectors(n, d, 10, 81), d);
+    const q = normalizeRows(clusteredVectors(nq, d, 10, 82), d);
+    const want = bruteForce(base, q, d, k, 'ip');
+    const results = [];
+    // 0: one batch; 8: five sub-batches (the last partial); 4: int8_gemv for every sub-batch.
+    for (const rerankSubBatch of [0, 8, 4]) {
+      Object.assign(int8GemvTuning, saved);
+      const index = await GpuFlatIndex.create(d, 'ip', { precision: 'int8', rerankSubBatch, debugPoison: true });
+      try {
+        await index.add(base);
+        const got = await index.search(q, k);
+        expect(recallAtK(got, want), `sub-batch ${rerankSubBatch}`).toBeGreaterThanOrEqual(0.95);
+        results.push(got);
+      } finally {
+        await index.dispose();
+      }
+    }
+    // One batch of 37 and sub-batches of 8 run the same kernel on the same candidates: identical.
+    expect(Array.from(results[1]!.labels)).toEqual(Array.from(results[0]!.labels));
+    expect(Array.from(results[1]!.distances)).toEqual(Array.from(results[0]!.distances));
+    // Sub-batches of 4 score with int8_gemv: the same exact distances wherever the same ids came back.
+    let same = 0;
+    for (let i = 0; i < results[2]!.labels.length; i++) if (results[2]!.labels[i] === results[0]!.labels[i]) same++;
+    expect(same / results[0]!.labels.length).toBeGreaterThanOrEqual(0.95);
+  });
+
   it('falls back to the f32-decoding kernels where int8_gemv does not apply', async () => {
     const shard = new FlatShard(ctx, { d: 64, metric: 'l2', precision: 'int8' });
     const sq = trainSq(randomVectors(10, 64, 5), 10, 64);
