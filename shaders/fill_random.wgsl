@@ -4,6 +4,7 @@
 // Row r, dim j: u = pcg(pcg(seed + r) ^ j), x = (u >> 8) / 2^24 * 2 - 1, then the row is scaled to
 // unit L2 norm. bench/gpu-flat/synthetic.ts computes the same values on the host for re-ranking.
 // Bindings: 0 params, 1 out (one tile, rowWords vec4<u32> per row), 2 sq (int8: vmin[q4], step[q4]).
+// In bounds by its own guards (no reliance on Tint's clamps: see disableRobustness).
 
 override PREC: u32 = 0u;   // 0 f32, 1 f16 (packed), 2 int8 codes
 

@@ -2,6 +2,8 @@
 // `//#include flat_common` line (src/gpu/flat-shard.ts wgslVariant): Params, bindings, the heap in
 // workgroup memory (HS slots: each kernel's override), row decoding and the heap's sift-down.
 // Expects from the includer: overrides PREC, FOLD and HS, and `enable f16;` under F16.
+// Every index here and in the includers stays in bounds by its own guards, never by Tint's clamps:
+// devices opened with disable_robustness have none (test/gpu/robustness.test.ts).
 
 struct Params {
   nq: u32,
@@ -47,6 +49,9 @@ fn decode(raw: vec4<u32>, w: u32, h: u32) -> vec4<f32> {
   }
   if (FOLD == 1u) { return vec4<f32>(unpack4xU8(raw[h])); }
   let c4 = w * 4u + h;
+  // flat_fused stages whole KC-column steps: a step past the row's last word (KC 8, odd rowWords)
+  // has no sq entry; its query columns are 0, so 0 is exact (and no read past `sq`).
+  if (c4 >= params.q4) { return vec4<f32>(0.0); }
   return sq[c4] + vec4<f32>(unpack4xU8(raw[h])) * sq[params.q4 + c4];
 }
 

@@ -18,7 +18,7 @@ override PREC: u32 = 0u;    // 0 f32, 1 f16 (packed in u32, or native with shade
 override METRIC: u32 = 0u;  // 0 inner product, 1 squared L2 (negated)
 override KF: u32 = 16u;     // heap slots per (subgroup, query), >= k
 override NSG: u32 = 8u;     // most subgroups a workgroup can have: WG / the adapter's smallest subgroup size
-override RU: u32 = 1u;      // rows a subgroup has in flight
+override RU: u32 = 1u;      // rows a subgroup has in flight (<= 8)
 override UW: u32 = 8u;      // words of each row a lane loads before using them (RU * UW <= 8)
 override DPW: u32 = 1u;     // vec4 of dims per 16-byte word: 1 f32, 2 f16, 4 int8
 override FOLD: u32 = 0u;    // int8 ip: queries hold q * step and a bias q . vmin per query follows them
@@ -55,7 +55,7 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
   var qbias = 0.0;
   if (FOLD == 1u && lane < nq) { qbias = queries[nq * q4 + lane / 4u][lane % 4u]; }
   for (var r0 = start + sg * RU; r0 < end; r0 += nsg * RU) {
-    var acc: array<vec4<f32>, 4>;
+    var acc: array<vec4<f32>, 8>; // RU <= 8: with disable_robustness nothing clamps acc[u]
     for (var u = 0u; u < RU; u++) { acc[u] = vec4<f32>(0.0); }
     // UW words per row and lane are loaded before any is used: RU * UW independent loads in flight.
     for (var w0 = lane; w0 < params.rowWords; w0 += sgSize * UW) {

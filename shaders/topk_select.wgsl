@@ -9,6 +9,7 @@
 // host repeats levels until one list per query is left, written over the running list.
 // Workgroup memory holds a sorted list of KP entries plus a staging area of KP entries; a candidate
 // enters staging only if it beats the current k-th best, and a bitonic sort folds staging in.
+// In bounds by its own guards (no reliance on Tint's clamps: see disableRobustness).
 
 override KP: u32 = 512u;     // power of two >= max(k, 2 * WG)
 const WG: u32 = 64u;

@@ -72,6 +72,12 @@ export interface IndexOptions {
   rerankFrom?: 'file' | 'memory';
   /** GPU int8: allow Dawn's experimental subgroup matrices (tensor cores; Node opens Dawn with allow_unsafe_apis). Off by default. */
   allowExperimental?: boolean;
+  /**
+   * GPU, Node: open Dawn with `disable_robustness` (no bounds clamps in shaders; faster kernels, but
+   * a kernel bug could touch other memory). Ignored when `gpu`/`gpus` are given (their own toggles
+   * apply) and outside Node. Off by default.
+   */
+  disableRobustness?: boolean;
   /** HNSW build parameter (FAISS default 40). */
   efConstruction?: number;
   /** HNSW default search parameter (FAISS default 16). */

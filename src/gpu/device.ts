@@ -138,13 +138,32 @@ export interface AcquireOptions {
    * of src/gpu/tensor). In Node without a `gpu` given, Dawn is opened with `allow_unsafe_apis`.
    */
   allowExperimental?: boolean;
+  /**
+   * Open Dawn with its `disable_robustness` toggle: no bounds clamps in the shaders and no Vulkan
+   * robustBufferAccess. Node only, and only when no `gpu` is given (a given GPU object keeps the
+   * toggles it was created with). tessera's own kernels never index out of bounds (audited; tests
+   * run them with the toggle), but a kernel bug would then read or write other memory instead of a
+   * clamped element. Off by default.
+   */
+  disableRobustness?: boolean;
+}
+
+/**
+ * The flags for Dawn's Node `create()` that the options ask for: one `enable-dawn-features=` list
+ * (the binding keeps one value per flag). Empty when none; `allow_unsafe_apis` alone gives the same
+ * flag text as before, so the same cached Dawn instance.
+ */
+export function dawnFlags(opts: { allowExperimental?: boolean; disableRobustness?: boolean }): string[] {
+  const toggles = [...(opts.allowExperimental ? ['allow_unsafe_apis'] : []), ...(opts.disableRobustness ? ['disable_robustness'] : [])];
+  return toggles.length ? [`enable-dawn-features=${toggles.join(',')}`] : [];
 }
 
 /** Requests an adapter and a device with the adapter's largest storage limits and useful features. */
 export async function acquireDevice(opts: AcquireOptions = {}): Promise<GpuContext> {
   const label = opts.label ?? 'adapter 0';
-  const dawnUnsafe = !opts.gpu && opts.allowExperimental && platform().loadGpu;
-  const gpu = dawnUnsafe ? await platform().loadGpu!(['enable-dawn-features=allow_unsafe_apis']) : await resolveGpu(opts.gpu);
+  const flags = dawnFlags(opts);
+  const ownDawn = !opts.gpu && flags.length > 0 && platform().loadGpu;
+  const gpu = ownDawn ? await platform().loadGpu!(flags) : await resolveGpu(opts.gpu);
   if (!gpu) {
     throw new TesseraError(
       'GPU_UNAVAILABLE',

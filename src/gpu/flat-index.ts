@@ -615,7 +615,7 @@ async function openDevices(opts: GpuFlatOptions): Promise<GpuContext[]> {
   const contexts: GpuContext[] = [];
   try {
     for (const gpu of gpus) {
-      for (let i = 0; i < per; i++) contexts.push(await acquireDevice({ gpu, label: `adapter ${contexts.length}`, allowExperimental: opts.allowExperimental }));
+      for (let i = 0; i < per; i++) contexts.push(await acquireDevice({ gpu, label: `adapter ${contexts.length}`, allowExperimental: opts.allowExperimental, disableRobustness: opts.disableRobustness }));
     }
   } catch (e) {
     for (const c of contexts) c.destroy();
