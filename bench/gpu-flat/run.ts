@@ -20,6 +20,7 @@ import { GpuFlatIndex } from '../../src/gpu/flat-index.js';
 import { kernelTuning } from '../../src/gpu/flat-shard.js';
 import { measureCeilings } from './ceilings.js';
 import { resolveGpu } from '../../src/gpu/device.js';
+import { loadDawnGpu } from '../../src/gpu/dawn.js';
 import type { SearchResult } from '../../src/core/types.js';
 import { syntheticQueries, syntheticRow } from './synthetic.js';
 import { writeFlatIndex } from '../../src/io/faiss/flat.js';
@@ -44,6 +45,9 @@ const { values } = parseArgs({
     ceilings: { type: 'string', default: '0' },
     variants: { type: 'string', default: '' },
     'oracle-queries': { type: 'string', default: '0' },
+    // Dawn toggles for the devices of this run, comma-separated (e.g. disable_robustness): the
+    // index gets a GPU object created with them (enable-dawn-features=...).
+    toggles: { type: 'string', default: '' },
   },
 });
 const d = Number(values.d);
@@ -73,6 +77,8 @@ interface Row {
   variant?: string;
   oracle_ok?: string;
   oracle_recall?: number;
+  toggles?: string;
+  f16_native?: boolean;
 }
 const rows: Row[] = [];
 const exact = new Map<string, SearchResult>();
@@ -86,7 +92,8 @@ function recall(got: SearchResult, want: SearchResult): number {
   return hit / (want.nq * want.k);
 }
 
-const gpu = await resolveGpu();
+const toggles = values.toggles!.split(',').filter(Boolean);
+const gpu = toggles.length ? await loadDawnGpu([`enable-dawn-features=${toggles.join(',')}`]) : await resolveGpu();
 const adapter = await gpu!.requestAdapter({ powerPreference: 'high-performance' });
 console.error(`adapter: ${JSON.stringify(adapter?.info)} maxBinding=${adapter?.limits.maxStorageBufferBindingSize} wgStorage=${adapter?.limits.maxComputeWorkgroupStorageSize} features=${[...(adapter?.features ?? [])].join(',')}`);
 
@@ -141,7 +148,7 @@ for (const n of values.n!.split(',').map(Number)) {
     console.error(`float64 oracle of ${oq} queries over ${n} rows: ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   }
   for (const precision of values.precisions!.split(',') as ('f32' | 'f16' | 'int8')[]) {
-    const index = await GpuFlatIndex.create(d, 'ip', { precision });
+    const index = await GpuFlatIndex.create(d, 'ip', { precision, gpu: gpu! });
     try {
       const t0 = performance.now();
       // Synthetic rows are uniform in [-1, 1) scaled to unit norm (norm^2 ~ d/3 before scaling), so
@@ -202,6 +209,8 @@ for (const n of values.n!.split(',').map(Number)) {
           fill_s: +fillS.toFixed(2),
         };
         if (factor) row.rerank_factor = factor;
+        if (toggles.length) row.toggles = toggles.join(',');
+        if (precision === 'f16') row.f16_native = (index as unknown as { shards: { ctx: { hasF16: boolean } }[] }).shards[0]!.ctx.hasF16;
         if (variants.length > 1) row.variant = variant.name;
         if (truth) {
           // Ids of the first queries against the float64 oracle: f32 must match up to ties (a
@@ -263,7 +272,7 @@ if (loadRows > 0) {
 console.log('\nprecision        n  nq   wall ms    gpu ms   QPS(gpu)  recall  k\'/k  variant  oracle');
 for (const r of rows) {
   console.log(
-    `${r.precision.padEnd(5)} ${String(r.n).padStart(10)} ${String(r.nq).padStart(4)} ${r.wall_ms.toFixed(2).padStart(9)} ${(r.gpu_ms ?? NaN).toFixed(2).padStart(9)} ${String(r.qps_gpu ?? r.qps_wall).padStart(10)}  ${r.recall_vs_f32 ?? ''}  ${r.rerank_factor ?? ''}  ${r.variant ?? ''}  ${r.oracle_ok ?? ''} ${r.oracle_recall ?? ''}`,
+    `${r.precision.padEnd(5)} ${String(r.n).padStart(10)} ${String(r.nq).padStart(4)} ${r.wall_ms.toFixed(2).padStart(9)} ${(r.gpu_ms ?? NaN).toFixed(2).padStart(9)} ${String(r.qps_gpu ?? r.qps_wall).padStart(10)}  ${r.recall_vs_f32 ?? ''}  ${r.rerank_factor ?? ''}  ${r.variant ?? ''}  ${r.oracle_ok ?? ''} ${r.oracle_recall ?? ''} ${r.toggles ?? ''}`,
   );
 }
 if (values.json) writeFileSync(values.json, JSON.stringify(rows, null, 1));

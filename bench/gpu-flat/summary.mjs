@@ -22,6 +22,9 @@ for (const r of ours) {
   if (!groups.has(key)) groups.set(key, []);
   groups.get(key).push(r);
 }
+// Variant name plus the Dawn toggles of its process (rows of several processes are compared).
+const short = { disable_robustness: 'nr', vulkan_enable_f16_on_nvidia: 'f16' };
+const vname = (r) => `${r.variant ?? '-'}${r.toggles ? '@' + r.toggles.split(',').map((t) => short[t] ?? t).join('+') : ''}`;
 const ref = (dtype, n, nq) => torch.find((t) => t.dtype === dtype && t.n === n && t.nq === nq);
 for (const [key, rs] of groups) {
   const best = rs.reduce((a, b) => ((b.gpu_ms ?? b.wall_ms) < (a.gpu_ms ?? a.wall_ms) ? b : a));
@@ -29,9 +32,9 @@ for (const [key, rs] of groups) {
   const t32 = ref('float32', n, nq);
   const t16 = ref('float16', n, nq);
   const qps = best.qps_gpu ?? best.qps_wall;
-  const all = rs.map((r) => `${r.variant ?? '-'}=${r.gpu_ms}`).join(' ');
+  const all = rs.map((r) => `${vname(r)}=${r.gpu_ms}`).join(' ');
   console.log(
-    `${key.padEnd(18)} best ${best.variant ?? '-'} ${best.gpu_ms}ms wall ${best.wall_ms} | fp32 ${t32 ? (qps / t32.qps).toFixed(2) : '-'}x fp16 ${t16 ? (qps / t16.qps).toFixed(2) : '-'}x | ${best.oracle_ok ?? ''} r${best.recall_vs_f32 ?? ''} tmp${best.temp_gib} | ${all}`,
+    `${key.padEnd(18)} best ${vname(best)} ${best.gpu_ms}ms wall ${best.wall_ms} | fp32 ${t32 ? (qps / t32.qps).toFixed(2) : '-'}x fp16 ${t16 ? (qps / t16.qps).toFixed(2) : '-'}x | ${best.oracle_ok ?? ''} r${best.recall_vs_f32 ?? ''} tmp${best.temp_gib} | ${all}`,
   );
 }
 for (const t of torch) console.log(`torch ${t.dtype} n=${t.n} nq=${t.nq} ms=${t.ms ?? t.ms_per_search ?? ''} qps=${t.qps}`);

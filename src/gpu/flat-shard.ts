@@ -66,7 +66,8 @@ interface Tile {
  * targetWorkgroups: workgroups one tile's dispatch aims for (segments x query blocks); 512 measured
  * fastest for f32 at every nq on the H200 (1M x 768: 10-20% under 2048, BENCHMARKS gpu-flat).
  * kc: vec4 columns staged per step in flat_fused. ru: rows in flight per subgroup in flat_gemv
- * (each lane loads 8 / ru words of each before using them). big: the micro-tile of flat_fused for
+ * (each lane loads uw words of each before using them; uw 0 = 8 / ru; ru x uw <= 8); hru / huw the
+ * same for f16 rows. big: the micro-tile of flat_fused for
  * batches of >= 48 queries ('4x8': 4 queries x 8 rows per invocation, 64 x 128 blocks of 256
  * invocations; '8x8': 128 x 128; '8x4': 128 x 64; '8x8s': 64 x 128 blocks of 128 invocations).
  * mergeFanIn: lists merged per workgroup and level. chain: ip multiply-adds as chained fma (1) or dot() (0).
@@ -77,7 +78,7 @@ interface Tile {
  * conflict pads, so 8 x 8 tiles fit double-buffered in 48 KiB). db 0 / lay 0 measured fastest on
  * the H200 (run 3, 1M: db 1.1-1.6x slower at nq 16..1024, lay 1 level to 3% slower).
  */
-export const kernelTuning = { targetWorkgroups: 512, kc: 4, ru: 1, big: '4x8' as '4x8' | '8x8' | '8x4' | '8x8s', mergeFanIn: 32, chain: 1, db: 0, lay: 0 };
+export const kernelTuning = { targetWorkgroups: 512, kc: 4, ru: 1, uw: 0, hru: 2, huw: 1, big: '4x8' as '4x8' | '8x8' | '8x4' | '8x8s', mergeFanIn: 32, chain: 1, db: 0, lay: 0 };
 
 /** Batches of at least this many queries use the largest flat_fused block (compute-bound). */
 export const GEMM_MIN_BATCH = 48;
@@ -591,8 +592,8 @@ export class FlatShard {
       // f16: two rows of one word each in flight per lane (H200 runs, 1M: 0.73 ms against 1.44 ms
       // with 8 words of one row); f32 and int8: ru rows of 8 / ru words (f32: 0.93 ms against 1.26).
       const half = this.layout.precision === 'f16';
-      const ru = half ? 2 : Math.max(1, Math.min(8, kernelTuning.ru));
-      const uw = half ? 1 : Math.max(1, Math.floor(8 / ru));
+      const ru = Math.max(1, Math.min(8, half ? kernelTuning.hru : kernelTuning.ru));
+      const uw = Math.max(1, Math.min(Math.floor(8 / ru), (half ? kernelTuning.huw : kernelTuning.uw) || 8));
       const key = `gemv:${prec}:${metric}:${f16 ? 'h' : 'p'}:${kf}:${nsg}:${ru}:${uw}:${fold}`;
       const pipeline = this.pipeline(key, () =>
         this.ctx.device.createComputePipeline({
