@@ -17,7 +17,7 @@ import { spawnSync } from 'node:child_process';
 import { appendFileSync, mkdirSync, readFileSync, writeFileSync, openSync, writeSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import { create } from 'webgpu';
-import { BufferUsage } from '../../src/gpu/device.js';
+import { BufferUsage, MapMode } from '../../src/gpu/device.js';
 import { chooseKernel, type KernelChoice, type LayoutName, layoutFor, matrixConfigsOf, UNSAFE_APIS_FLAG } from '../../src/gpu/tensor/choose.js';
 import { detectMatrixSyntax, Int8TensorScorer, rerankExact } from '../../src/gpu/tensor/int8-scorer.js';
 import { DEFAULT_QUIRK, type MatrixQuirk, type MatrixSyntax, type StageOptions } from '../../src/gpu/tensor/kernel-source.js';
@@ -40,6 +40,16 @@ const LAYOUTS = (args.get('layouts') ?? 'single,mid,large,xl').split(',') as Lay
 const SKIP1M = args.get('skip-1m') === '1';
 /** GpuFlatIndex int8 at N (1M phase): the tensor scorer through the flat index vs the built-in kernels. */
 const FLAT = args.get('flat') === '1';
+/**
+ * Index modes, in order: 'pre@2048' = tensor scorer, query mode 'pre', 2048 workgroups a tile;
+ * 'whole@512' = run 3's configuration; 'built-in' = the index's own kernels.
+ */
+const FLAT_MODES = (args.get('flat-modes') ?? 'pre@2048,whole@512,built-in').split(',');
+/** Dawn toggle sets (';' between sets) for a further index each, timed with FLAT_TOGGLE_MODES. */
+const FLAT_TOGGLE_SETS = (args.get('flat-toggle-sets') ?? '').split(';').filter(Boolean);
+const FLAT_TOGGLE_MODES = (args.get('flat-toggle-modes') ?? 'pre@2048').split(',');
+/** Batch sizes of the index phase (default: --nq); torch ratios where torch ran the same nq. */
+const FLAT_NQS = (args.get('flat-nq') ?? '').split(',').filter(Boolean).map(Number);
 const DOT4 = args.get('dot4') !== '0';
 const TARGETS = (args.get('targets') ?? '2048').split(',').map(Number);
 const TARGET = TARGETS[0]!;
@@ -327,10 +337,14 @@ async function main() {
       if (pick) {
         tensorTuning.kc = pick.stage.kc;
         tensorTuning.padWords = pick.stage.padWords;
-        tensorTuning.rowTiles = pick.layout === 'mid' ? 2 : pick.layout === 'xl' ? 8 : 4;
       }
       log({ what: 'flat-tuning', tuning: { ...tensorTuning }, from: pick });
-      await flatPhase(gpu, chunks, q, gt, torchRows);
+      await flatPhase(gpu, chunks, q, gt, torchRows, FLAT_MODES, '');
+      for (const set of FLAT_TOGGLE_SETS) {
+        const gpu2 = create([`${UNSAFE_APIS_FLAG},${set}`]);
+        (globalThis as { keepGpuFlat?: unknown[] }).keepGpuFlat = [...((globalThis as { keepGpuFlat?: unknown[] }).keepGpuFlat ?? []), gpu2];
+        await flatPhase(gpu2, chunks, q, gt, torchRows, FLAT_TOGGLE_MODES, set);
+      }
     }
     chunks.length = 0;
   }
@@ -471,7 +485,7 @@ async function probeMma(device: GPUDevice, kernel: KernelChoice, sg: number): Pr
  * readback and the exact host re-rank), GPU time (timestamps), recall@k against torch's fp32 ids;
  * the tensor scorer on, then off (the built-in flat_gemv / flat_fused kernels).
  */
-async function flatPhase(gpu: GPU, chunks: Float32Array[], q: Float32Array, gt: Int32Array | undefined, torch: Record<string, unknown>[]): Promise<void> {
+async function flatPhase(gpu: GPU, chunks: Float32Array[], q: Float32Array, gt: Int32Array | undefined, torch: Record<string, unknown>[], modeNames: string[], toggles: string): Promise<void> {
   const all = new Float32Array(N * D);
   let at = 0;
   for (const c of chunks) {
@@ -484,21 +498,33 @@ async function flatPhase(gpu: GPU, chunks: Float32Array[], q: Float32Array, gt: 
     const t0 = performance.now();
     index = await GpuFlatIndex.create(D, 'ip', { precision: 'int8', allowExperimental: true, gpu });
     await index.add(all);
-    log({ what: 'flat-built', n: N, s: +((performance.now() - t0) / 1e3).toFixed(1), timestamps: index.enableTimestamps() });
-    const shard = (index as unknown as { shards: { scorerFor(nq: number, k: number): { key: string } }[] }).shards[0]!;
-    // Tensor scorer with each query mode, then the built-in kernels, in one index and one process; the
-    // tensor scorer takes every batch here (minBatch 1) so the crossover is measured, not assumed.
-    const modes: { name: string; on: boolean; queries?: 'quant' | 'whole' }[] = [
-      { name: 'tensor-quant', on: true, queries: 'quant' },
-      { name: 'tensor-whole', on: true, queries: 'whole' },
-      { name: 'built-in', on: false },
-    ];
+    const smi = spawnSync('nvidia-smi', ['--query-gpu=memory.used,memory.total', '--format=csv,noheader'], { encoding: 'utf8' });
+    log({ what: 'flat-built', n: N, toggles, s: +((performance.now() - t0) / 1e3).toFixed(1), timestamps: index.enableTimestamps(), nvidiaSmi: (smi.stdout ?? '').trim() });
+    const shard = (index as unknown as { shards: ShardInternals[] }).shards[0]!;
+    // Tensor scorer modes, then the built-in kernels, in one index and one process; the tensor scorer
+    // takes every batch here (minBatch 1) so the crossover is measured, not assumed.
+    // 'pre@2048/r2': query mode, workgroups a tile, result matrices along rows (default: the tuning's).
+    const rowTiles0 = tensorTuning.rowTiles;
+    const modes = modeNames.map((m) => {
+      const [head, rt] = m.split('/r');
+      const [queries, target] = head!.split('@');
+      return m === 'built-in'
+        ? { name: m, on: false }
+        : { name: `tensor-${m}`, on: true, queries: queries as 'pre' | 'quant' | 'whole', target: Number(target ?? 2048), rowTiles: rt ? Number(rt) : rowTiles0 };
+    });
     tensorTuning.minBatch = 1;
+    // Warm-up: the largest batch for ~2 s with the index's default scorer (clocks up, pipelines built).
+    const nqs = FLAT_NQS.length ? FLAT_NQS : NQS;
+    const qWarm = q.subarray(0, Math.max(...nqs) * D);
+    for (const w = performance.now(); performance.now() - w < 2000; ) await index.search(qWarm, K);
+    index.takeGpuMs();
     for (const mode of modes) {
       const on = mode.on;
       tensorTuning.enabled = on;
       if (mode.queries) tensorTuning.queries = mode.queries;
-      for (const nq of NQS) {
+      if (mode.target) tensorTuning.targetWorkgroups = mode.target;
+      tensorTuning.rowTiles = mode.rowTiles ?? rowTiles0;
+      for (const nq of nqs) {
         const qs = q.subarray(0, nq * D);
         const kp = Math.max(K + 16, 4 * K);
         let kernelKey = '';
@@ -509,12 +535,14 @@ async function flatPhase(gpu: GPU, chunks: Float32Array[], q: Float32Array, gt: 
         }
         await index.search(qs, K);
         index.takeGpuMs();
-        const reps = nq >= 256 ? 3 : 5;
+        const reps = nq >= 256 ? 5 : 20;
+        index.takeRerankStats();
         const t = performance.now();
         let res;
         for (let r = 0; r < reps; r++) res = await index.search(qs, K);
         const wallMs = (performance.now() - t) / reps;
         const gpuMs = index.takeGpuMs() / reps;
+        const rerankMs = +(index.takeRerankStats().ms / reps).toFixed(3);
         let recall: number | undefined;
         if (gt && res) {
           let hit = 0;
@@ -525,7 +553,9 @@ async function flatPhase(gpu: GPU, chunks: Float32Array[], q: Float32Array, gt: 
           recall = hit / (nq * K);
         }
         const f16 = torch.find((o) => o.dtype === 'float16' && o.nq === nq && o.n === N)?.ms as number | undefined;
-        log({ what: 'flat', tensor: on, mode: mode.name, kernel: kernelKey.slice(0, 40) + '..' + kernelKey.slice(-60), n: N, nq, k: K, wallMs: +wallMs.toFixed(3), gpuMs: +gpuMs.toFixed(3), qps: +((nq / wallMs) * 1e3).toFixed(1), recall, gpuVsTorchF16: f16 ? +(f16 / gpuMs).toFixed(2) : undefined, wallVsTorchF16: f16 ? +(f16 / wallMs).toFixed(2) : undefined, at: since() });
+        // The scoring dispatches alone (pre-pass and one tile's scorer, no merge): where the index's time goes.
+        const alone = on ? await scorerAlone(shard, q, nq, kp) : undefined;
+        log({ what: 'flat', toggles, tensor: on, mode: mode.name, aloneMs: alone?.ms, aloneSegs: alone?.nseg, rerankMs, kernel: kernelKey.slice(0, 40) + '..' + kernelKey.slice(-60), n: N, nq, k: K, wallMs: +wallMs.toFixed(3), gpuMs: +gpuMs.toFixed(3), qps: +((nq / wallMs) * 1e3).toFixed(1), recall, gpuVsTorchF16: f16 ? +(f16 / gpuMs).toFixed(2) : undefined, wallVsTorchF16: f16 ? +(f16 / wallMs).toFixed(2) : undefined, at: since() });
       }
     }
   } catch (e) {
@@ -534,11 +564,112 @@ async function flatPhase(gpu: GPU, chunks: Float32Array[], q: Float32Array, gt: 
     tensorTuning.minBatch = minBatch0;
     tensorTuning.enabled = true;
     tensorTuning.queries = 'auto';
+    tensorTuning.targetWorkgroups = 2048;
+    tensorTuning.rowTiles = 4;
     await index?.dispose();
   }
 }
 
 /** The staged tensor kernel equals the CPU reference on the probe problem (tries the direct kernel's reading, then stride x 4). */
+/** What scorerAlone reads of a FlatShard (private fields: benchmark only). */
+interface ShardInternals {
+  scorerFor(nq: number, k: number): { key: string; pipeline: GPUComputePipeline; BR: number; BQ: number; target?: number; prep?: { pipeline: GPUComputePipeline; bytes: number; groups: [number, number] } };
+  segmentPlan(rows: number, nq: number, k: number, BR: number, BQ: number, target?: number): { segLen: number; nseg: number };
+  tiles: { buffer: GPUBuffer; rows: number; capacity: number }[];
+  sqBuffer: GPUBuffer;
+  q4: number;
+  rowWords: number;
+  rowBytes: number;
+  ctx: { device: GPUDevice };
+}
+
+/**
+ * GPU time of the index's scoring dispatches alone for nq queries and k' = kp: the pre-pass (if
+ * any) and the scorer over the shard's first tile, as the shard encodes them, without the merge
+ * levels, readback or re-rank; 10 repetitions in one pass between timestamps.
+ */
+async function scorerAlone(shard: ShardInternals, q: Float32Array, nq: number, kp: number): Promise<{ ms: number; nseg: number } | undefined> {
+  const device = shard.ctx.device;
+  if (!device.features.has('timestamp-query')) return undefined;
+  const sc = shard.scorerFor(nq, kp);
+  const tile = shard.tiles[0]!;
+  const { segLen, nseg } = shard.segmentPlan(tile.rows, nq, kp, sc.BR, sc.BQ, sc.target);
+  const dp = shard.q4 * 4;
+  const qp = new Float32Array(nq * dp);
+  for (let i = 0; i < nq; i++) qp.set(q.subarray(i * D, (i + 1) * D), i * dp);
+  const bufs: GPUBuffer[] = [];
+  const mk = (size: number, usage: number) => {
+    const b = device.createBuffer({ size: Math.max(16, Math.ceil(size / 16) * 16), usage });
+    bufs.push(b);
+    return b;
+  };
+  const qBuf = mk(qp.byteLength, BufferUsage.STORAGE | BufferUsage.COPY_DST);
+  device.queue.writeBuffer(qBuf, 0, qp);
+  const prepBuf = sc.prep ? mk(sc.prep.bytes, BufferUsage.STORAGE) : undefined;
+  const out = mk(nq * nseg * kp * 8, BufferUsage.STORAGE);
+  const uni = mk(512, BufferUsage.UNIFORM | BufferUsage.COPY_DST);
+  device.queue.writeBuffer(uni, 0, new Uint32Array([nq, 0, shard.rowWords, shard.q4, kp, 0, 0, 0, 0]));
+  device.queue.writeBuffer(uni, 256, new Uint32Array([nq, tile.rows, shard.rowWords, shard.q4, kp, segLen, nseg, 0, 0]));
+  const set = device.createQuerySet({ type: 'timestamp', count: 2 });
+  const resolve = mk(16, BufferUsage.QUERY_RESOLVE | BufferUsage.COPY_SRC);
+  const read = mk(16, BufferUsage.MAP_READ | BufferUsage.COPY_DST);
+  const qBinding = prepBuf ? { buffer: prepBuf, offset: 0, size: sc.prep!.bytes } : { buffer: qBuf };
+  const scoreGroup = device.createBindGroup({
+    layout: sc.pipeline.getBindGroupLayout(0),
+    entries: [
+      { binding: 0, resource: { buffer: uni, offset: 256, size: 48 } },
+      { binding: 1, resource: { buffer: tile.buffer, offset: 0, size: tile.capacity * shard.rowBytes } },
+      { binding: 2, resource: qBinding },
+      { binding: 3, resource: { buffer: shard.sqBuffer } },
+      { binding: 4, resource: { buffer: out } },
+    ],
+  });
+  const prepGroup = sc.prep && prepBuf
+    ? device.createBindGroup({
+        layout: sc.prep.pipeline.getBindGroupLayout(0),
+        entries: [
+          { binding: 0, resource: { buffer: uni, offset: 0, size: 48 } },
+          { binding: 1, resource: { buffer: qBuf } },
+          { binding: 2, resource: { buffer: shard.sqBuffer } },
+          { binding: 3, resource: { buffer: prepBuf } },
+        ],
+      })
+    : undefined;
+  const reps = 10;
+  const run = async (timed: boolean) => {
+    const enc = device.createCommandEncoder();
+    const pass = enc.beginComputePass(timed ? { timestampWrites: { querySet: set, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 } } : {});
+    for (let r = 0; r < reps; r++) {
+      if (prepGroup) {
+        pass.setPipeline(sc.prep!.pipeline);
+        pass.setBindGroup(0, prepGroup);
+        pass.dispatchWorkgroups(sc.prep!.groups[0], sc.prep!.groups[1]);
+      }
+      pass.setPipeline(sc.pipeline);
+      pass.setBindGroup(0, scoreGroup);
+      pass.dispatchWorkgroups(nseg, Math.ceil(nq / sc.BQ));
+    }
+    pass.end();
+    if (timed) {
+      enc.resolveQuerySet(set, 0, 2, resolve, 0);
+      enc.copyBufferToBuffer(resolve, 0, read, 0, 16);
+    }
+    device.queue.submit([enc.finish()]);
+    await device.queue.onSubmittedWorkDone();
+  };
+  try {
+    await run(false);
+    await run(true);
+    await read.mapAsync(MapMode.READ);
+    const t = new BigUint64Array(read.getMappedRange().slice(0));
+    read.unmap();
+    return { ms: +(Number(t[1]! - t[0]!) / 1e6 / reps).toFixed(3), nseg };
+  } finally {
+    set.destroy();
+    for (const b of bufs) b.destroy();
+  }
+}
+
 async function probeStage(device: GPUDevice, kernel: KernelChoice, sg: number, found: { syntax: MatrixSyntax; quirk: MatrixQuirk }, stage: StageOptions, bad: Set<LayoutName>): Promise<boolean> {
   const dPad = 256, rows = 512, nq = 64, kp = 8;
   const { codes, qc, want } = probeProblem(dPad, rows, nq, kp, 98);
@@ -608,7 +739,9 @@ async function copyBandwidth(device: GPUDevice): Promise<number> {
     device.queue.submit([enc.finish()]);
     await device.queue.onSubmittedWorkDone();
   };
-  await go(2);
+  // Busy for ~2 s first: run 4's first timings (this copy, small standalone batches, the first
+  // searches of each fresh index) were up to 4x slow, as from a GPU still at idle clocks.
+  for (const w = performance.now(); performance.now() - w < 2000; ) await go(8);
   const t = performance.now();
   await go(10);
   const s = (performance.now() - t) / 1e3;

@@ -35,15 +35,14 @@ const facts = (over: Partial<HookFacts> = {}): HookFacts => ({
 });
 
 describe('tensor scorer choice from reported configs', () => {
-  it('takes int8 inner-product batches on an NVIDIA-like adapter: 64 rows x 32 queries, k lists', () => {
+  it('takes int8 inner-product batches on an NVIDIA-like adapter: 32 rows x 32 queries, k lists', () => {
     const plan = planTensorHook(facts(), 256, 40);
     expect('shape' in plan).toBe(true);
     if (!('shape' in plan)) return;
-    expect(plan.shape).toMatchObject({ kind: 'mma', m: 16, n: 16, k: 32, rowTiles: 4, queryTiles: 2, kp: 40, dPad: 768 });
+    expect(plan.shape).toMatchObject({ kind: 'mma', m: 16, n: 16, k: 32, rowTiles: 2, queryTiles: 2, kp: 40, dPad: 768 });
     expect(plan.shape.stage).toMatchObject({ queries: 'pre', unroll: true, xorRows: true, clampRows: true });
-    // The standalone kernel's: the 64 x 32 scores tile (over 64 staged rows x 64 dims + 4 words of
-    // padding) and 32 staged queries.
-    expect(workgroupBytes(plan.shape)).toBe((64 * 32 + 32 * (16 + 4)) * 4);
+    // The 32 x 32 scores tile (over 32 staged rows x 64 dims + 4 words of padding) and 32 staged queries.
+    expect(workgroupBytes(plan.shape)).toBe((32 * 32 + 32 * (16 + 4)) * 4);
   });
 
   it('asks for a pre-pass sized for the block-padded batch and for more workgroups than the built-in kernels', () => {
@@ -85,7 +84,7 @@ describe('tensor scorer choice from reported configs', () => {
     ['only f16 configs (Apple-like)', { configs: [{ componentType: 'f16', resultComponentType: 'f16', M: 8, N: 8, K: 8 }] }, 256, 10, /no i8/],
     ['an i8 config of another shape', { configs: [{ componentType: 'i8', resultComponentType: 'i32', M: 8, N: 8, K: 32 }] }, 256, 10, /no i8/],
     ['rows not a multiple of K', { rowWords: 49 }, 256, 10, /multiple of K/],
-    ['small workgroup memory', { maxWorkgroupStorage: 8192 }, 256, 10, /workgroup memory/],
+    ['small workgroup memory', { maxWorkgroupStorage: 4096 }, 256, 10, /workgroup memory/],
     ['a single query (flat_gemv is faster there)', {}, 1, 10, /batch/],
     ['large k', {}, 256, 100, /k 100/],
   ])('leaves %s to the built-in kernels', (_name, over, nq, k, why) => {
@@ -113,7 +112,7 @@ describe('tensor scorer choice from reported configs', () => {
     // Unrolled: no K loop, every fragment load from workgroup memory at a literal offset.
     expect(src).not.toContain('for (var kd');
     const loads = [...src.matchAll(/subgroupMatrixLoad<[^>]+>>\(&w[rq], ([^,]+),/g)].map((m) => m[1]!);
-    expect(loads.length).toBe((768 / 32) * (4 + 2));
+    expect(loads.length).toBe((768 / 32) * (2 + 2));
     expect(plan.shape.stage?.kc).toBe(64);
     for (const off of loads) expect(off).toMatch(/^[\d u+]+$/);
     expect(src).toContain('0x80808080u');

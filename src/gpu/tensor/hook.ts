@@ -18,8 +18,13 @@ export const tensorTuning = {
    * built-in flat_gemv wins (1.4 against 2.4 ms).
    */
   minBatch: 16,
-  /** Result matrices per subgroup along rows (rows per block = 16 x this). */
-  rowTiles: 4,
+  /**
+   * Result matrices per subgroup along rows (rows per block = 16 x this). 2 (32 rows x 32 queries):
+   * H200 run 4, in the index with k' = 40, GPU ms at 1 / 16 / 64 / 256 / 1024 queries 0.80 / 1.05 /
+   * 1.97 / 5.64 / 19.6 against 0.93 / 1.26 / 2.27 / 6.60 / 23.3 with 4 (the standalone kernel's
+   * best at k' = 16): half the accumulators beside 80 registers of lists, so more warps stay resident.
+   */
+  rowTiles: 2,
   /** Dims staged per chunk and the padding of staged rows (words): 64 / 4 the fastest standalone variant on the H200. */
   kc: 64,
   padWords: 4,
