@@ -1,0 +1,211 @@
+/**
+ * bench/gpu-int8: the int8 GpuFlatIndex (SQ8 codes on the GPU, exact f32 re-rank on the host) at
+ * N x 768 for nq in {1, 16, 64, 256, 1024}, k = 10: GPU ms (timestamps around each search), wall
+ * ms (search() end to end: GPU, readback, host re-rank), host re-rank ms, recall@10 against the
+ * f32 index's exact answer over the same generated rows, for several kernel / re-rank variants.
+ * Rows are generated on the GPU (shaders/fill_random.wgsl); the re-rank reads float32 rows kept in
+ * host memory (--host-rows memory: generated once on the host, as rerankFrom 'memory') or
+ * regenerates each candidate row (--host-rows regen: 21M rows would need 64.5 GB of host memory).
+ *
+ *   npx esbuild bench/gpu-int8/run.ts --bundle --platform=node --format=esm --loader:.wgsl=text \
+ *     --external:webgpu --ignore-annotations --outfile=out/gpu-int8/run.mjs
+ *   node out/gpu-int8/run.mjs --n 1000000 --ceilings 1 --variants 'default;old:gemv=0,tensor=0'
+ *
+ * --variants 'name:knob=v,...;...' with knobs: gemv (int8_gemv on/off), maxb (its largest batch),
+ * qbits, lanes, uw, gt (its targetWorkgroups), tensor (tensor-core scorer on/off), target
+ * (kernelTuning.targetWorkgroups), depth (rerankDepth = k'), sub (rerankSubBatch), nq (a '/'-list
+ * of batch sizes for this variant; default --nq). One JSON line per case, a table at the end.
+ */
+import { writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import '../../src/node.js';
+import type { SearchResult } from '../../src/core/types.js';
+import { loadDawnGpu } from '../../src/gpu/dawn.js';
+import { GpuFlatIndex } from '../../src/gpu/flat-index.js';
+import { kernelTuning } from '../../src/gpu/flat-shard.js';
+import { int8GemvTuning } from '../../src/gpu/int8-gemv.js';
+import { tensorTuning } from '../../src/gpu/tensor/hook.js';
+import { measureCeilings } from '../gpu-flat/ceilings.js';
+import { syntheticQueries, syntheticRow } from '../gpu-flat/synthetic.js';
+
+const { values } = parseArgs({
+  options: {
+    n: { type: 'string', default: '1000000' },
+    d: { type: 'string', default: '768' },
+    nq: { type: 'string', default: '1,16,64,256,1024' },
+    k: { type: 'string', default: '10' },
+    variants: { type: 'string', default: 'default' },
+    'min-ms': { type: 'string', default: '200' },
+    'max-reps': { type: 'string', default: '10' },
+    'host-rows': { type: 'string', default: 'memory' },
+    ceilings: { type: 'string', default: '0' },
+    // Dawn toggles (comma-separated) besides allow_unsafe_apis, which --experimental 1 adds.
+    toggles: { type: 'string', default: '' },
+    experimental: { type: 'string', default: '1' },
+    json: { type: 'string' },
+  },
+});
+const n = Number(values.n);
+const d = Number(values.d);
+const k = Number(values.k);
+const nqs = values.nq!.split(',').map(Number);
+const minMs = Number(values['min-ms']);
+const maxReps = Number(values['max-reps']);
+const SEED = 12345;
+const experimental = values.experimental === '1';
+const toggles = [...(experimental ? ['allow_unsafe_apis'] : []), ...values.toggles!.split(',').filter(Boolean)];
+const gpu = (await loadDawnGpu(toggles.length ? [`enable-dawn-features=${toggles.join(',')}`] : []))!;
+const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+console.error(`adapter: ${JSON.stringify(adapter?.info)} subgroups ${adapter?.info.subgroupMinSize}..${adapter?.info.subgroupMaxSize} wgsl: ${[...gpu.wgslLanguageFeatures].join(',')}`);
+const t00 = performance.now();
+const since = () => ((performance.now() - t00) / 1000).toFixed(1);
+
+if (Number(values.ceilings) > 0) {
+  const dev = await adapter!.requestDevice({ requiredFeatures: ['timestamp-query'], requiredLimits: { maxStorageBufferBindingSize: adapter!.limits.maxStorageBufferBindingSize, maxBufferSize: adapter!.limits.maxBufferSize } });
+  const c = await measureCeilings(dev, Number(values.ceilings));
+  // The int8 base (n x d bytes) read once at the measured read bandwidth: the nq = 1 floor.
+  console.log(JSON.stringify({ engine: 'tessera', case: 'ceilings', ...c, int8_read_floor_ms: +((n * d) / (c.read_gbps * 1e9) * 1e3).toFixed(4), n, d }));
+  dev.destroy();
+}
+
+// Exact answers: the f32 index over the same generated rows (its kernels are exact up to ties);
+// query i is the same in every batch size, so the largest batch answers every prefix.
+const maxNq = Math.max(...nqs, 1024);
+const queries = syntheticQueries(maxNq, d, 777);
+let exact: SearchResult;
+{
+  const f32 = await GpuFlatIndex.create(d, 'ip', { precision: 'f32', gpu });
+  try {
+    await f32.addGenerated(n, SEED, () => undefined);
+    exact = await f32.search(queries, k);
+  } finally {
+    await f32.dispose();
+  }
+  console.error(`[${since()} s] f32 reference of ${maxNq} queries over ${n} rows`);
+}
+function recall(got: SearchResult, nq: number): number {
+  let hit = 0;
+  for (let q = 0; q < nq; q++) {
+    const truth = new Set(Array.from(exact.labels.subarray(q * k, (q + 1) * k)));
+    for (let j = 0; j < k; j++) if (truth.has(got.labels[q * got.k + j]!)) hit++;
+  }
+  return hit / (nq * k);
+}
+
+let hostRow: (id: number, out: Float32Array) => void;
+if (values['host-rows'] === 'memory') {
+  const rows = new Float32Array(n * d);
+  for (let i = 0; i < n; i++) syntheticRow(SEED, i, d, rows.subarray(i * d, (i + 1) * d));
+  hostRow = (id, out) => out.set(rows.subarray(id * d, (id + 1) * d));
+  console.error(`[${since()} s] ${n} host rows generated (${((n * d * 4) / 1e9).toFixed(2)} GB)`);
+} else {
+  hostRow = (id, out) => syntheticRow(SEED, id, d, out);
+}
+
+const index = await GpuFlatIndex.create(d, 'ip', { precision: 'int8', gpu, allowExperimental: experimental });
+// Synthetic rows are uniform in [-1, 1) scaled to unit norm: |x_j| <= ~sqrt(3/d) (as bench/gpu-flat).
+await index.addGenerated(n, SEED, hostRow, Math.sqrt(3 / d) * 1.05);
+const timed = index.enableTimestamps();
+console.error(`[${since()} s] int8 index: ${n} rows, ${(index.plan!.shards[0]!.baseBytes / 2 ** 30).toFixed(2)} GiB, timestamps ${timed}`);
+const opts = (index as unknown as { opts: { rerankDepth?: number; rerankSubBatch?: number } }).opts;
+const shard0 = (index as unknown as { shards: { scorerFor(nq: number, k: number): { key: string }; tempBytes: number }[] }).shards[0]!;
+const defaults = { gemv: { ...int8GemvTuning }, tensor: { ...tensorTuning }, kernel: { ...kernelTuning } };
+
+interface Row {
+  engine: 'tessera';
+  precision: 'int8';
+  variant: string;
+  n: number;
+  d: number;
+  nq: number;
+  k: number;
+  kprime: number;
+  kernel: string;
+  reps: number;
+  gpu_ms: number | null;
+  wall_ms: number;
+  rerank_ms: number;
+  rerank_rows: number;
+  qps_wall: number;
+  qps_gpu: number | null;
+  recall_at_10: number;
+  temp_mib: number;
+}
+const out: Row[] = [];
+for (const spec of values.variants!.split(';').filter(Boolean)) {
+  const [name, knobText = ''] = spec.split(':');
+  Object.assign(int8GemvTuning, defaults.gemv);
+  Object.assign(tensorTuning, defaults.tensor);
+  Object.assign(kernelTuning, defaults.kernel);
+  opts.rerankDepth = undefined;
+  opts.rerankSubBatch = undefined;
+  let list = nqs;
+  for (const kv of knobText.split(',').filter(Boolean)) {
+    const [key, val = ''] = kv.split('=');
+    const v = Number(val);
+    if (key === 'gemv') int8GemvTuning.enabled = v !== 0;
+    else if (key === 'maxb') int8GemvTuning.maxBatch = v;
+    else if (key === 'qbits') int8GemvTuning.qbits = v as 8 | 16;
+    else if (key === 'lanes') int8GemvTuning.lanes = v;
+    else if (key === 'uw') int8GemvTuning.uw = v;
+    else if (key === 'gt') int8GemvTuning.targetWorkgroups = v;
+    else if (key === 'tensor') tensorTuning.enabled = v !== 0;
+    else if (key === 'target') kernelTuning.targetWorkgroups = v;
+    else if (key === 'depth') opts.rerankDepth = v;
+    else if (key === 'sub') opts.rerankSubBatch = v;
+    else if (key === 'nq') list = val.split('/').map(Number);
+    else throw new Error(`unknown knob ${key} in variant ${spec}`);
+  }
+  for (const nq of list) {
+    const q = queries.subarray(0, nq * d);
+    try {
+      await index.search(q, k); // warm-up: pipelines, scratch buffers
+      index.takeGpuMs();
+      index.takeRerankStats();
+      let reps = 0;
+      let last: SearchResult | undefined;
+      const start = performance.now();
+      while (reps < maxReps && (reps < 2 || performance.now() - start < minMs)) {
+        last = await index.search(q, k);
+        reps++;
+      }
+      const wall = (performance.now() - start) / reps;
+      const gpuMs = timed ? index.takeGpuMs() / reps : null;
+      const rr = index.takeRerankStats();
+      const kprime = opts.rerankDepth ? Math.max(k, opts.rerankDepth) : Math.max(k + 16, 4 * k);
+      const sub = opts.rerankSubBatch ?? 512;
+      const row: Row = {
+        engine: 'tessera',
+        precision: 'int8',
+        variant: name!,
+        n,
+        d,
+        nq,
+        k,
+        kprime,
+        kernel: shard0.scorerFor(sub > 0 ? Math.min(nq, sub) : nq, kprime).key,
+        reps,
+        gpu_ms: gpuMs === null ? null : +gpuMs.toFixed(3),
+        wall_ms: +wall.toFixed(3),
+        rerank_ms: +(rr.ms / reps).toFixed(3),
+        rerank_rows: Math.round(rr.rows / reps),
+        qps_wall: +((nq / wall) * 1e3).toFixed(1),
+        qps_gpu: gpuMs ? +((nq / gpuMs) * 1e3).toFixed(1) : null,
+        recall_at_10: +recall(last!, nq).toFixed(4),
+        temp_mib: +(shard0.tempBytes / 2 ** 20).toFixed(1),
+      };
+      out.push(row);
+      console.log(JSON.stringify(row));
+    } catch (e) {
+      console.log(JSON.stringify({ engine: 'tessera', variant: name, n, nq, error: (e as Error).message }));
+    }
+  }
+  console.error(`[${since()} s] variant ${name} done`);
+}
+await index.dispose();
+
+console.log(`\nvariant        n    nq  k'   gpu ms  wall ms  rerank ms  recall  kernel`);
+for (const r of out) {
+  console.log(`${r.variant.padEnd(10)} ${String(r.n).padStart(9)} ${String(r.nq).padStart(5)} ${String(r.kprime).padStart(3)} ${(r.gpu_ms ?? NaN).toFixed(3).padStart(8)} ${r.wall_ms.toFixed(2).padStart(8)} ${r.rerank_ms.toFixed(2).padStart(9)}  ${r.recall_at_10.toFixed(4)}  ${r.kernel.slice(0, 40)}`);
+}
+if (values.json) writeFileSync(values.json, JSON.stringify(out, null, 1));
