@@ -63,8 +63,14 @@ export interface FlatPlan {
   hostBytes: number;
 }
 
-/** Workgroups one tile's fused dispatch aims for (src/gpu/flat-shard.ts kernelTuning.targetWorkgroups). */
-const TARGET_WORKGROUPS = 2048;
+/**
+ * Workgroups one tile's fused dispatch aims for, an upper bound of its segments: the built-in
+ * kernels' (src/gpu/flat-shard.ts kernelTuning.targetWorkgroups, 512); int8 may run a registered
+ * scorer that aims for more (the tensor-core hook: 2048, ChunkScorer targetWorkgroups).
+ */
+const TARGET_WORKGROUPS: Record<StoragePrecision, number> = { f32: 512, f16: 512, int8: 2048 };
+/** Most queries one workgroup of any flat kernel takes (flat_fused 8 x 8 tiles: 16 x 8). */
+const MAX_BLOCK_QUERIES = 128;
 /** Lists merged per merge_lists workgroup (flat-shard kernelTuning.mergeFanIn). */
 const MERGE_FAN_IN = 32;
 
@@ -72,7 +78,7 @@ const MERGE_FAN_IN = 32;
  * Upper bound of the temporary GPU bytes of one adapter for a batch of `maxBatch` queries with the
  * fused scoring + top-k kernels (src/gpu/flat-shard.ts candPlan/batchPlan): candidate lists
  * A = nq x segments x k pairs (at most the scratch budget, at least one list per query, at most
- * TARGET_WORKGROUPS segments a tile), the first merge level (A / MERGE_FAN_IN + one list per query),
+ * TARGET_WORKGROUPS[precision] segments a tile), the first merge level (A / MERGE_FAN_IN + one list per query),
  * the running list and its readback (nq x k pairs each), the queries (nq rows padded to the
  * storage word) and the dispatch uniforms. No nq x N score matrix: O(nq x tiles x k).
  */
@@ -91,7 +97,10 @@ export function tempBytes(
   // Segments of a tile: at most TARGET_WORKGROUPS, and at most one per row (the narrowest kernel
   // scores one row a workgroup). `tiles`: a count of full tiles, or the rows of each.
   const rowsPerTile = typeof tiles === 'number' ? Array<number>(Math.max(1, tiles)).fill(Infinity) : tiles.length ? tiles : [Infinity];
-  const segments = rowsPerTile.reduce((s, r) => s + Math.max(1, Math.min(TARGET_WORKGROUPS, r)), 0);
+  // A dispatch of nq queries has at least ceil(nq / 128) query blocks (no kernel takes more than 128
+  // queries a workgroup), and aims for its target workgroups over all of them.
+  const perTile = Math.ceil(TARGET_WORKGROUPS[precision] / Math.ceil(nqb / MAX_BLOCK_QUERIES));
+  const segments = rowsPerTile.reduce((s, r) => s + Math.max(1, Math.min(perTile, r)), 0);
   const a = Math.max(list, Math.min(budget, list * segments));
   const b = Math.ceil(a / MERGE_FAN_IN) + list;
   // Queries go up as f32, zero-padded to the storage word's dimensions (flat-shard q4).
