@@ -41,13 +41,14 @@ const SKIP1M = args.get('skip-1m') === '1';
 /** GpuFlatIndex int8 at N (1M phase): the tensor scorer through the flat index vs the built-in kernels. */
 const FLAT = args.get('flat') === '1';
 /**
- * Index modes, in order: 'pre@2048' = tensor scorer, query mode 'pre', 2048 workgroups a tile;
- * 'whole@512' = run 3's configuration; 'built-in' = the index's own kernels.
+ * Index modes, in order: 'pre' = tensor scorer, query mode 'pre', defaults otherwise; 'pre@2048/r4'
+ * = 2048 workgroups a tile, 64-row tiles; 'whole@512/r4' = run 3's configuration; '/k26' = 26
+ * candidates re-ranked a query; 'built-in' = the index's own kernels.
  */
-const FLAT_MODES = (args.get('flat-modes') ?? 'pre@2048,whole@512,built-in').split(',');
+const FLAT_MODES = (args.get('flat-modes') ?? 'pre,whole@512,built-in').split(',');
 /** Dawn toggle sets (';' between sets) for a further index each, timed with FLAT_TOGGLE_MODES. */
 const FLAT_TOGGLE_SETS = (args.get('flat-toggle-sets') ?? '').split(';').filter(Boolean);
-const FLAT_TOGGLE_MODES = (args.get('flat-toggle-modes') ?? 'pre@2048').split(',');
+const FLAT_TOGGLE_MODES = (args.get('flat-toggle-modes') ?? 'pre').split(',');
 /** Batch sizes of the index phase (default: --nq); torch ratios where torch ran the same nq. */
 const FLAT_NQS = (args.get('flat-nq') ?? '').split(',').filter(Boolean).map(Number);
 const DOT4 = args.get('dot4') !== '0';
@@ -494,6 +495,7 @@ async function flatPhase(gpu: GPU, chunks: Float32Array[], q: Float32Array, gt: 
   }
   let index: GpuFlatIndex | undefined;
   const minBatch0 = tensorTuning.minBatch;
+  const tuning0 = { ...tensorTuning };
   try {
     const t0 = performance.now();
     index = await GpuFlatIndex.create(D, 'ip', { precision: 'int8', allowExperimental: true, gpu });
@@ -503,14 +505,23 @@ async function flatPhase(gpu: GPU, chunks: Float32Array[], q: Float32Array, gt: 
     const shard = (index as unknown as { shards: ShardInternals[] }).shards[0]!;
     // Tensor scorer modes, then the built-in kernels, in one index and one process; the tensor scorer
     // takes every batch here (minBatch 1) so the crossover is measured, not assumed.
-    // 'pre@2048/r2': query mode, workgroups a tile, result matrices along rows (default: the tuning's).
+    // 'pre@2048/r2/k26': query mode, workgroups a tile, result matrices along rows (each left out:
+    // the tuning's), candidates re-ranked per query (default: the index's, max(k + 16, 4k)).
     const rowTiles0 = tensorTuning.rowTiles;
+    const opts = (index as unknown as { opts: { rerankFactor?: number } }).opts;
     const modes = modeNames.map((m) => {
-      const [head, rt] = m.split('/r');
+      const [head, ...rest] = m.split('/');
       const [queries, target] = head!.split('@');
-      return m === 'built-in'
-        ? { name: m, on: false }
-        : { name: `tensor-${m}`, on: true, queries: queries as 'pre' | 'quant' | 'whole', target: Number(target ?? 2048), rowTiles: rt ? Number(rt) : rowTiles0 };
+      const rt = rest.find((x) => x.startsWith('r'));
+      const kk = rest.find((x) => x.startsWith('k'));
+      return {
+        name: m === 'built-in' ? m : `tensor-${m}`,
+        on: m !== 'built-in',
+        queries: m === 'built-in' ? undefined : (queries as 'pre' | 'quant' | 'whole'),
+        target: m === 'built-in' || target === undefined ? undefined : Number(target),
+        rowTiles: rt ? Number(rt.slice(1)) : rowTiles0,
+        kp: kk ? Number(kk.slice(1)) : Math.max(K + 16, 4 * K),
+      };
     });
     tensorTuning.minBatch = 1;
     // Warm-up: the largest batch for ~2 s with the index's default scorer (clocks up, pipelines built).
@@ -522,11 +533,13 @@ async function flatPhase(gpu: GPU, chunks: Float32Array[], q: Float32Array, gt: 
       const on = mode.on;
       tensorTuning.enabled = on;
       if (mode.queries) tensorTuning.queries = mode.queries;
-      if (mode.target) tensorTuning.targetWorkgroups = mode.target;
-      tensorTuning.rowTiles = mode.rowTiles ?? rowTiles0;
+      // A mode's workgroup target applies to every batch size.
+      if (mode.target) tensorTuning.targetWorkgroups = tensorTuning.targetWorkgroupsSmall = mode.target;
+      tensorTuning.rowTiles = mode.rowTiles;
+      opts.rerankFactor = mode.kp / K;
       for (const nq of nqs) {
         const qs = q.subarray(0, nq * D);
-        const kp = Math.max(K + 16, 4 * K);
+        const kp = mode.kp;
         let kernelKey = '';
         try {
           kernelKey = shard.scorerFor(nq, kp).key;
@@ -555,7 +568,7 @@ async function flatPhase(gpu: GPU, chunks: Float32Array[], q: Float32Array, gt: 
         const f16 = torch.find((o) => o.dtype === 'float16' && o.nq === nq && o.n === N)?.ms as number | undefined;
         // The scoring dispatches alone (pre-pass and one tile's scorer, no merge): where the index's time goes.
         const alone = on ? await scorerAlone(shard, q, nq, kp) : undefined;
-        log({ what: 'flat', toggles, tensor: on, mode: mode.name, aloneMs: alone?.ms, aloneSegs: alone?.nseg, rerankMs, kernel: kernelKey.slice(0, 40) + '..' + kernelKey.slice(-60), n: N, nq, k: K, wallMs: +wallMs.toFixed(3), gpuMs: +gpuMs.toFixed(3), qps: +((nq / wallMs) * 1e3).toFixed(1), recall, gpuVsTorchF16: f16 ? +(f16 / gpuMs).toFixed(2) : undefined, wallVsTorchF16: f16 ? +(f16 / wallMs).toFixed(2) : undefined, at: since() });
+        log({ what: 'flat', toggles, tensor: on, mode: mode.name, kp, aloneMs: alone?.ms, aloneSegs: alone?.nseg, rerankMs, kernel: kernelKey.slice(0, 40) + '..' + kernelKey.slice(-60), n: N, nq, k: K, wallMs: +wallMs.toFixed(3), gpuMs: +gpuMs.toFixed(3), qps: +((nq / wallMs) * 1e3).toFixed(1), recall, gpuVsTorchF16: f16 ? +(f16 / gpuMs).toFixed(2) : undefined, wallVsTorchF16: f16 ? +(f16 / wallMs).toFixed(2) : undefined, at: since() });
       }
     }
   } catch (e) {
@@ -564,8 +577,7 @@ async function flatPhase(gpu: GPU, chunks: Float32Array[], q: Float32Array, gt: 
     tensorTuning.minBatch = minBatch0;
     tensorTuning.enabled = true;
     tensorTuning.queries = 'auto';
-    tensorTuning.targetWorkgroups = 2048;
-    tensorTuning.rowTiles = 4;
+    Object.assign(tensorTuning, tuning0);
     await index?.dispose();
   }
 }

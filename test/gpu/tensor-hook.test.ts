@@ -50,7 +50,10 @@ describe('tensor scorer choice from reported configs', () => {
     if (!('shape' in plan)) throw new Error(plan.reason);
     const sh = hookShape(plan.shape, 40);
     expect(sh.prep).toEqual({ bytes: 64 * 768 + 64 * 16, groups: [64, 1] });
-    expect(sh.targetWorkgroups).toBe(tensorTuning.targetWorkgroups);
+    expect(sh.targetWorkgroups).toBe(tensorTuning.targetWorkgroupsSmall);
+    expect(hookShape(plan.shape, tensorTuning.bigBatch).targetWorkgroups).toBe(tensorTuning.targetWorkgroups);
+    // One-warp workgroups: more of them than the built-in kernels' 256-invocation ones.
+    expect(tensorTuning.targetWorkgroupsSmall).toBeGreaterThan(512);
     expect(prepSource(plan.shape)).not.toMatch(/^\s*\/\/@[A-Z]/m);
   });
 

@@ -41,12 +41,18 @@ export const tensorTuning = {
    */
   queries: 'auto' as 'auto' | 'pre' | 'quant' | 'whole',
   /**
-   * Workgroups a tile's dispatch aims for. The index's default (kernelTuning.targetWorkgroups, 512)
-   * is sized for 256-invocation workgroups; this kernel's workgroup is one 32-wide subgroup, so 512
-   * of them are ~4 warps an SM of the H200's 132 (run 3's in-index rows ran that way). The
-   * standalone kernel's 2048 is the starting point.
+   * Workgroups a tile's dispatch aims for: targetWorkgroups from bigBatch queries (a shard's batch:
+   * the index searches int8 in sub-batches of 512), targetWorkgroupsSmall below. The index's
+   * default (kernelTuning.targetWorkgroups, 512) is sized for 256-invocation workgroups; this
+   * kernel's workgroup is one 32-wide subgroup, so 512 of them are ~4 warps an SM of the H200's 132
+   * (run 3's in-index rows ran that way: 2.8x slower at 1024 queries). H200 run 4 call 2 (32-row
+   * tiles, GPU ms at 1 / 4 / 16 / 64 / 256 / 1024 queries): 1024 workgroups 0.87 / 0.98 / 1.16 / 2.06
+   * / 6.23 / 22.2, 2048 1.27 / 1.44 / 1.54 / 2.33 / 6.74 / 19.5 (call 1, 64-row tiles: 4096 slower
+   * than 2048 at every batch).
    */
   targetWorkgroups: 2048,
+  targetWorkgroupsSmall: 1024,
+  bigBatch: 512,
   /** Off switch (tests and benchmarks compare against the built-in kernels). */
   enabled: true,
 };
@@ -146,7 +152,8 @@ export function hookShape(s: SelectShape, nq: number): ReturnType<ChunkScorer['s
   const { br, bq } = tileOf(s);
   const nqPad = Math.ceil(nq / bq) * bq;
   const prep = s.stage?.queries === 'pre' ? { bytes: prepBytes(s, nq), groups: [Math.min(nqPad, 65535), Math.ceil(nqPad / 65535)] as [number, number] } : undefined;
-  return { BR: br, BQ: bq, key: shapeKey(s), targetWorkgroups: tensorTuning.targetWorkgroups, prep };
+  const targetWorkgroups = nq >= tensorTuning.bigBatch ? tensorTuning.targetWorkgroups : tensorTuning.targetWorkgroupsSmall;
+  return { BR: br, BQ: bq, key: shapeKey(s), targetWorkgroups, prep };
 }
 
 /** The scoring pipeline; `filter` rewrites the WGSL first (tests emulate the matrix calls). */
