@@ -25,14 +25,14 @@ V1="$V1;s0:sub=0,nq=256/1024;s256:sub=256,nq=1024;k16:depth=16,nq=1024;k20:depth
 timeout 150 node $B --n $N1 --ceilings 1 --variants "$V1" --min-ms 200 --max-reps 8 > $OUT/int8-1m.jsonl 2>> $OUT/logs.txt; log "int8 1M rc=$?"
 
 # 21M (Search-R1's size): torch with --chunk 4194304, the int8 index (re-rank regenerates rows).
-if [ $((SECONDS-S0)) -lt 170 ]; then
+if [ $((SECONDS-S0)) -lt 150 ]; then
   timeout 90 python3 $T --n $N21 --d 768 --nq 1,16,64,256,1024 --k 10 --reps 3 --chunk 4194304 > $OUT/torch21m.jsonl 2>> $OUT/logs.txt; log "torch 21M rc=$?"
   timeout 100 node $B --n $N21 --host-rows regen --variants "default;builtin:tensor=0,nq=16/64;old:gemv=0,tensor=0,nq=1;gb:maxb=4096,tensor=0,nq=16/64/256;gt2k:gt=2048,nq=1" --min-ms 0 --max-reps 3 > $OUT/int8-21m.jsonl 2>> $OUT/logs.txt; log "int8 21M rc=$?"
 fi
 
 # Dawn's disable_robustness (no bounds clamps), 1M, GPU times only (rows regenerated for the re-rank).
-if [ $((SECONDS-S0)) -lt 300 ]; then
-  timeout 60 node $B --n $N1 --host-rows regen --toggles disable_robustness --variants "default:nq=1/16/64/1024;gb:maxb=4096,tensor=0,nq=16/64/1024" --min-ms 100 --max-reps 5 > $OUT/int8-1m-norobust.jsonl 2>> $OUT/logs.txt; log "norobust rc=$?"
+if [ $((SECONDS-S0)) -lt 250 ]; then
+  timeout 50 node $B --n $N1 --host-rows regen --toggles disable_robustness --variants "default:nq=1/16/64/1024;gb:maxb=4096,tensor=0,nq=16/64/1024" --min-ms 100 --max-reps 5 > $OUT/int8-1m-norobust.jsonl 2>> $OUT/logs.txt; log "norobust rc=$?"
 fi
 grep -h -v '^{' $OUT/int8-*.jsonl | grep -v '^$' | tail -80
 log "done"
