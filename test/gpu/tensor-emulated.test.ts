@@ -9,7 +9,7 @@
  * integer dots; the hook, through GpuFlatIndex, against the float64 oracle.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { acquireDevice, type GpuContext } from '../../src/gpu/device.js';
+import { acquireDevice, BufferUsage, type GpuContext, MapMode } from '../../src/gpu/device.js';
 import { GpuFlatIndex } from '../../src/gpu/flat-index.js';
 import { registerChunkScorer, type ShardInfo } from '../../src/gpu/flat-shard.js';
 import { type LayoutName, type MatrixConfig, SUBGROUP_MATRIX_FEATURE } from '../../src/gpu/tensor/choose.js';
@@ -174,4 +174,93 @@ describe.skipIf(!hasGpu)('GpuFlatIndex tensor hook with emulated subgroup matric
       await index.dispose();
     }
   }, 120_000);
+});
+
+describe.skipIf(!hasGpu)('tensor hook pre-pass (int8_mma_prep.wgsl)', () => {
+  it('quantises every query as the CPU does in float32, pads the block with zeros and writes every word', async () => {
+    const ctx = await acquireDevice();
+    try {
+      const device = ctx.device;
+      const d = 96, nq = 37, q4 = d / 4;
+      const p = planTensorHook(
+        { precision: 'int8', metric: 'ip', rowWords: d / 16, configs: [CONFIG], features: new Set([SUBGROUP_MATRIX_FEATURE]), subgroupSize: 32, maxWorkgroupStorage: 49152 },
+        nq,
+        10,
+      );
+      if (!('shape' in p)) throw new Error(p.reason);
+      const { prep } = hookShape(p.shape, nq);
+      const nqPad = 64;
+      expect(prep).toEqual({ bytes: nqPad * d + nqPad * 16, groups: [nqPad, 1] });
+      const r = rng(5);
+      const q = new Float32Array(nq * d).map(() => r() * 2 - 1);
+      q.fill(0, 7 * d, 8 * d); // a zero query: scale 1, codes 0
+      const sq = new Float32Array(2 * d);
+      for (let j = 0; j < d; j++) {
+        sq[j] = r() - 0.5;
+        sq[d + j] = j % 17 === 0 ? 0 : (r() + 0.01) / 255;
+      }
+      const buf = (data: ArrayBufferView & { byteLength: number }, usage: number) => {
+        const b = device.createBuffer({ size: Math.ceil(data.byteLength / 16) * 16, usage: usage | BufferUsage.COPY_DST });
+        device.queue.writeBuffer(b, 0, data as Uint8Array<ArrayBuffer>);
+        return b;
+      };
+      const params = buf(new Uint32Array([nq, 0, d / 16, q4, 10, 0, 0, 0, 0, 0, 0, 0]), BufferUsage.UNIFORM);
+      const qBuf = buf(q, BufferUsage.STORAGE);
+      const sqBuf = buf(sq, BufferUsage.STORAGE);
+      // Poisoned: any word the pass leaves unwritten stands out.
+      const out = buf(new Uint32Array(prep!.bytes / 4).fill(0xdeadbeef), BufferUsage.STORAGE | BufferUsage.COPY_SRC);
+      const read = device.createBuffer({ size: prep!.bytes, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST });
+      const pipe = prepPipeline(device, p.shape);
+      const enc = device.createCommandEncoder();
+      const pass = enc.beginComputePass();
+      pass.setPipeline(pipe);
+      pass.setBindGroup(0, device.createBindGroup({
+        layout: pipe.getBindGroupLayout(0),
+        entries: [params, qBuf, sqBuf, out].map((b, binding) => ({ binding, resource: { buffer: b } })),
+      }));
+      pass.dispatchWorkgroups(...prep!.groups);
+      pass.end();
+      enc.copyBufferToBuffer(out, 0, read, 0, prep!.bytes);
+      device.queue.submit([enc.finish()]);
+      await read.mapAsync(MapMode.READ);
+      const words = new Uint32Array(read.getMappedRange().slice(0));
+      read.unmap();
+      expect(words.indexOf(0xdeadbeef)).toBe(-1);
+      const codes = new Int8Array(words.buffer, 0, nqPad * d);
+      const meta = new DataView(words.buffer, nqPad * d);
+      const f = Math.fround;
+      const roundEven = (x: number) => (Math.abs(x % 1) === 0.5 ? 2 * Math.round(x / 2) : Math.round(x));
+      let off = 0;
+      for (let i = 0; i < nqPad; i++) {
+        const scale = meta.getFloat32(16 * i, true);
+        const qv = meta.getFloat32(16 * i + 4, true);
+        const suma = meta.getInt32(16 * i + 8, true);
+        expect(meta.getUint32(16 * i + 12, true)).toBe(0);
+        const row = Array.from(codes.subarray(i * d, (i + 1) * d));
+        if (i >= nq) {
+          expect([scale, qv, suma], `padded query ${i}`).toEqual([0, 0, 0]);
+          expect(row.every((c) => c === 0)).toBe(true);
+          continue;
+        }
+        const y = Array.from({ length: d }, (_, j) => f(q[i * d + j]! * sq[d + j]!));
+        const m = Math.max(...y.map(Math.abs));
+        const s = m > 0 ? f(m / 127) : 1;
+        // WGSL's f32 division is within 2.5 ulp, not correctly rounded.
+        expect(Math.abs(scale - s)).toBeLessThanOrEqual(4 * Math.max(s * 2 ** -23, 1e-45));
+        expect(suma, `query ${i}: sum a`).toBe(row.reduce((a, c) => a + c, 0));
+        let v = 0;
+        for (let j = 0; j < d; j++) v += q[i * d + j]! * sq[j]!;
+        expect(Math.abs(qv - v)).toBeLessThanOrEqual(1e-5 * (1 + Math.abs(v)));
+        for (let j = 0; j < d; j++) {
+          const want = Math.max(-127, Math.min(127, roundEven(f(y[j]! / scale))));
+          if (row[j] !== want) off++;
+          expect(Math.abs(row[j]! - want)).toBeLessThanOrEqual(1);
+        }
+      }
+      // Off-by-one codes only where y / s lands on a rounding tie within the division's error.
+      expect(off).toBeLessThanOrEqual(2);
+    } finally {
+      ctx.destroy();
+    }
+  });
 });
