@@ -90,6 +90,8 @@ describe.skipIf(!hasGpu)('staged tensor kernels with emulated subgroup matrices'
   const cases: { layout: LayoutName; stage: StageOptions; n: number; nq: number }[] = [
     { layout: 'large', stage: { kc: 64, padWords: 4, queries: 'wg', unroll: true }, n: 300, nq: 40 },
     { layout: 'large', stage: { kc: 32, padWords: 4, queries: 'wg', unroll: true }, n: 300, nq: 40 },
+    // TensorInt8Flat's layout from k' = 32 (32 x 32 tiles).
+    { layout: 'mid', stage: { kc: 64, padWords: 4, queries: 'wg', unroll: true }, n: 300, nq: 40 },
     { layout: 'wide', stage: { kc: 32, padWords: 4, queries: 'wg', unroll: true }, n: 300, nq: 70 },
     { layout: 'wide', stage: { kc: 64, padWords: 4, queries: 'wg' }, n: 200, nq: 100 },
   ];

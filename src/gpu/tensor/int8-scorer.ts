@@ -140,8 +140,11 @@ export class Int8TensorScorer {
 
   async prepare(nq: number, layoutOpt?: LayoutName): Promise<PreparedSearch> {
     if (this.tiles.length === 0) throw new TesseraError('INVALID_ARGUMENT', 'the scorer holds no rows: addTile first');
-    // Staged tensor kernel: 64 x 32 tiles were fastest at every batch size on the H200.
-    const layout = layoutOpt ?? (this.opts.stage && this.opts.kernel.kind === 'mma' ? 'large' : layoutFor(nq, this.opts.kernel.config?.N ?? 16));
+    // Staged tensor kernel on the H200: 64 x 32 tiles fastest at every batch size with k' = 16 (run 3),
+    // 32 x 32 ('mid') with k' = 40 (run 4: 17.0 against 20.0 ms at 1024 queries, 1M rows; half the
+    // accumulators beside 2 k' registers of lists). k' = 32 is unmeasured; it takes 'mid'.
+    const staged = this.opts.stage && this.opts.kernel.kind === 'mma';
+    const layout = layoutOpt ?? (staged ? (this.opts.kPrime >= 32 ? 'mid' : 'large') : layoutFor(nq, this.opts.kernel.config?.N ?? 16));
     const shape = this.shapeFor(layout);
     const { br, bq, tpq } = tileOf(shape);
     const stBytes = workgroupBytes(shape);
