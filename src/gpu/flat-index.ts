@@ -242,15 +242,20 @@ export class GpuFlatIndex implements Index {
     const start = (q0: number) => {
       const nqb = Math.min(step, nq - q0);
       const batch = q.subarray(q0 * this.d, (q0 + nqb) * this.d);
-      const found = this.searchShards(batch, nqb, Math.min(want, this.total));
-      found.catch(() => undefined); // awaited below; must not go unhandled while a re-rank runs
-      return { q0, nqb, batch, found };
+      let submitted!: () => void;
+      const onQueue = new Promise<void>((resolve) => (submitted = resolve));
+      const found = this.searchShards(batch, nqb, Math.min(want, this.total), submitted);
+      found.catch(() => undefined).finally(submitted); // awaited below; must not go unhandled while a re-rank runs
+      return { q0, nqb, batch, found, onQueue };
     };
     if (opts.signal?.aborted) throw opts.signal.reason ?? new Error('aborted');
     for (let cur = start(0); ; ) {
       const found = await cur.found;
       if (opts.signal?.aborted) throw opts.signal.reason ?? new Error('aborted');
       const next = cur.q0 + cur.nqb < nq ? start(cur.q0 + cur.nqb) : undefined;
+      // The next sub-batch's commands reach the queue before the re-rank takes the thread (its
+      // preparation would otherwise wait behind the re-rank's synchronous stretches).
+      if (next) await next.onQueue;
       parts.push(this.precision === 'int8' ? await this.rerank(cur.batch, cur.nqb, found, k) : pad(found, k, this.metric));
       if (!next) break;
       cur = next;
@@ -258,12 +263,17 @@ export class GpuFlatIndex implements Index {
     return parts.length === 1 ? parts[0]! : concatResults(parts, k);
   }
 
-  private async searchShards(q: Float32Array, nq: number, k: number): Promise<SearchResult> {
+  /** onSubmitted: called once every shard has its (first batch's) work on the queue. */
+  private async searchShards(q: Float32Array, nq: number, k: number, onSubmitted?: () => void): Promise<SearchResult> {
     const q4 = this.shards[0]!.q4;
     const padded = new Float32Array(nq * q4 * 4);
     for (let i = 0; i < nq; i++) padded.set(q.subarray(i * this.d, (i + 1) * this.d), i * q4 * 4);
+    let waiting = this.shards.filter((s) => s.ntotal > 0).length;
+    const one = () => {
+      if (--waiting === 0) onSubmitted?.();
+    };
     const results = await Promise.all(
-      this.shards.map(async (shard, s) => (shard.ntotal === 0 ? undefined : this.toGlobal(s, await shard.search(padded, nq, Math.min(k, shard.ntotal))))),
+      this.shards.map(async (shard, s) => (shard.ntotal === 0 ? undefined : this.toGlobal(s, await shard.search(padded, nq, Math.min(k, shard.ntotal), one)))),
     );
     this.check();
     const present = results.filter((r): r is SearchResult => r !== undefined);

@@ -709,8 +709,11 @@ export class FlatShard {
     return { nqb, candBytes, tempBytes: candBytes + nqb * this.q4 * 16 + nqb * k * 8 + (prep?.bytes ?? 0) };
   }
 
-  /** Exact top-k of padded queries (nq x q4*4 f32) over this shard's rows. */
-  async search(queries: Float32Array, nq: number, k: number): Promise<ShardResult> {
+  /**
+   * Exact top-k of padded queries (nq x q4*4 f32) over this shard's rows. onSubmitted: called once
+   * the first batch's work is on the queue (the index re-ranks meanwhile).
+   */
+  async search(queries: Float32Array, nq: number, k: number, onSubmitted?: () => void): Promise<ShardResult> {
     this.ctx.check();
     const keys = new Float32Array(nq * k).fill(-Infinity);
     const ids = new Uint32Array(nq * k).fill(EMPTY_ID);
@@ -721,14 +724,14 @@ export class FlatShard {
     const maxB = Math.min(nq, MAX_BATCH);
     for (let q0 = 0; q0 < nq; q0 += maxB) {
       const nqb = Math.min(maxB, nq - q0);
-      const part = await this.searchBatch(queries.subarray(q0 * this.q4 * 4, (q0 + nqb) * this.q4 * 4), nqb, k);
+      const part = await this.searchBatch(queries.subarray(q0 * this.q4 * 4, (q0 + nqb) * this.q4 * 4), nqb, k, q0 === 0 ? onSubmitted : undefined);
       keys.set(part.keys, q0 * k);
       ids.set(part.ids, q0 * k);
     }
     return { nq, k, keys, ids };
   }
 
-  private async searchBatch(queries: Float32Array, nqb: number, k: number): Promise<ShardResult> {
+  private async searchBatch(queries: Float32Array, nqb: number, k: number, onSubmitted?: () => void): Promise<ShardResult> {
     const device = this.ctx.device;
     const scorer = this.scorerFor(nqb, k);
     const { a: regionA, b: regionB, total, shared, segs } = this.candPlan(nqb, k, scorer.BR, scorer.BQ, scorer.target);
@@ -840,6 +843,7 @@ export class FlatShard {
     }
     device.queue.writeBuffer(uniforms, 0, params);
     device.queue.submit([enc.finish()]);
+    onSubmitted?.();
     await this.map(readback);
     if (ts) {
       await this.map(ts.read);

@@ -181,6 +181,33 @@ describe.skipIf(!hasGpu)('int8_gemv', () => {
     expect(same / results[0]!.labels.length).toBeGreaterThanOrEqual(0.95);
   });
 
+  it('the next sub-batch is on the GPU queue before the host re-ranks the current one', async () => {
+    const d = 32;
+    const base = randomVectors(500, d, 91);
+    const index = await GpuFlatIndex.create(d, 'ip', { precision: 'int8', rerankSubBatch: 8 });
+    try {
+      await index.add(base);
+      const events: string[] = [];
+      const queue = (index as unknown as { shards: { ctx: { device: GPUDevice } }[] }).shards[0]!.ctx.device.queue;
+      const submit = queue.submit.bind(queue);
+      queue.submit = (b: Iterable<GPUCommandBuffer>) => {
+        events.push('submit');
+        submit(b);
+      };
+      const inner = index as unknown as { rerankNow: (...a: unknown[]) => Promise<unknown> };
+      const rerankNow = inner.rerankNow.bind(index);
+      inner.rerankNow = async (...a: unknown[]) => {
+        events.push('rerank');
+        return rerankNow(...a);
+      };
+      await index.search(randomVectors(24, d, 92), 5);
+      // Three sub-batches: scoring i + 1 is submitted before re-ranking i starts.
+      expect(events).toEqual(['submit', 'submit', 'rerank', 'submit', 'rerank', 'rerank']);
+    } finally {
+      await index.dispose();
+    }
+  });
+
   it('falls back to the f32-decoding kernels where int8_gemv does not apply', async () => {
     const shard = new FlatShard(ctx, { d: 64, metric: 'l2', precision: 'int8' });
     const sq = trainSq(randomVectors(10, 64, 5), 10, 64);
