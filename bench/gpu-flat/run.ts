@@ -8,8 +8,9 @@
  *   node out/device-gpu/gpu-flat.mjs --n 1000000 --nq 1,16,64,256,1024 --precisions f32,f16,int8
  * --ceilings 1 measures the device's fp32 FMA rate, read and copy bandwidth first (bench/gpu-flat/ceilings.ts).
  * --variants 'a:big=4x8,kc=4;b:big=8x8,target=4096' times each kernel variant (kernelTuning knobs:
- *   big, kc, ru, chain, db, lay, target = targetWorkgroups, fan = mergeFanIn) at every case; rows
+ *   big, kc, ru, uw, hru, huw, chain, db, lay, target = targetWorkgroups, gt = gemmTarget, fan = mergeFanIn) at every case; rows
  *   carry `variant`. H200 run 3's sweep: out/device-gpu2/run.sh, kept as results/h200-2026-12-03/run3/run.sh.
+ * --toggles a,b opens Dawn with those toggles (enable-dawn-features=a,b), e.g. disable_robustness.
  * --oracle-queries Q checks the first Q queries of every case against a float64 scan of all rows
  *   on the host (exact ids for f32 up to ties, recall for f16/int8).
  */
@@ -74,6 +75,7 @@ interface Row {
   base_gib: number;
   temp_gib: number;
   fill_s: number;
+  first_ms: number;
   variant?: string;
   oracle_ok?: string;
   oracle_recall?: number;
@@ -105,7 +107,7 @@ const variants: Variant[] = values.variants
       const knobs: Record<string, unknown> = {};
       for (const kv of spec.split(',').filter(Boolean)) {
         const [key, val] = kv.split('=');
-        const field = key === 'target' ? 'targetWorkgroups' : key === 'fan' ? 'mergeFanIn' : key!;
+        const field = key === 'target' ? 'targetWorkgroups' : key === 'gt' ? 'gemmTarget' : key === 'fan' ? 'mergeFanIn' : key!;
         knobs[field] = field === 'big' ? val : Number(val);
       }
       return { name: name!, knobs: knobs as Partial<typeof kernelTuning> };
@@ -178,7 +180,9 @@ for (const n of values.n!.split(',').map(Number)) {
         // int8: candidates re-ranked exactly per query = max(k + 16, factor * k) (the index option).
         if (factor) (index as unknown as { opts: { rerankFactor?: number } }).opts.rerankFactor = factor;
         const q = syntheticQueries(nq, d, 777);
+        const tw = performance.now();
         await index.search(q, k); // warm-up: pipelines, scratch buffers
+        const firstMs = performance.now() - tw;
         index.takeGpuMs();
         let reps = 0;
         let last: SearchResult | undefined;
@@ -207,6 +211,8 @@ for (const n of values.n!.split(',').map(Number)) {
           // What the shards really hold for the search (queries, candidate lists, readback, uniforms).
           temp_gib: +(Math.max(...(index as unknown as { shards: { tempBytes: number }[] }).shards.map((s) => s.tempBytes)) / 2 ** 30).toFixed(4),
           fill_s: +fillS.toFixed(2),
+          // The warm-up search: the first of a variant, so it includes compiling its pipelines.
+          first_ms: +firstMs.toFixed(1),
         };
         if (factor) row.rerank_factor = factor;
         if (toggles.length) row.toggles = toggles.join(',');

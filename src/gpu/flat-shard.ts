@@ -65,9 +65,16 @@ interface Tile {
  * Kernel knobs (benchmarks sweep them; pipelines are cached by the compile-time ones).
  * targetWorkgroups: workgroups one tile's dispatch aims for (segments x query blocks); 512 measured
  * fastest for f32 at every nq on the H200 (1M x 768: 10-20% under 2048, BENCHMARKS gpu-flat).
+ * gemmTarget: the same for f32 and f16 batches of >= GEMM_MIN_BATCH queries (the compute-bound
+ * block; 0 = targetWorkgroups): 264 = one wave of two 256-invocation workgroups per SM on the H200's
+ * 132 SMs; H200 runs 4-5, 1M: f32 1.05-1.20x and f16 1.01-1.13x faster than 512 at nq 64..1024
+ * (int8, not measured, keeps targetWorkgroups). Segments round down, so a dispatch never exceeds
+ * its target.
  * kc: vec4 columns staged per step in flat_fused. ru: rows in flight per subgroup in flat_gemv
  * (each lane loads uw words of each before using them; uw 0 = 8 / ru; ru x uw <= 8); hru / huw the
- * same for f16 rows. big: the micro-tile of flat_fused for
+ * same for f16 rows (huw 0: the lane's share of a row, ceil(rowWords / subgroup size): H200 run 4,
+ * 1M f16, nq = 1: 3 words of one row 0.71 ms against 0.85 ms for two rows of one word; nq = 4: 1.10
+ * against 1.63). big: the micro-tile of flat_fused for
  * batches of >= 48 queries ('4x8': 4 queries x 8 rows per invocation, 64 x 128 blocks of 256
  * invocations; '8x8': 128 x 128; '8x4': 128 x 64; '8x8s': 64 x 128 blocks of 128 invocations).
  * mergeFanIn: lists merged per workgroup and level. chain: ip multiply-adds as chained fma (1) or dot() (0).
@@ -78,7 +85,7 @@ interface Tile {
  * conflict pads, so 8 x 8 tiles fit double-buffered in 48 KiB). db 0 / lay 0 measured fastest on
  * the H200 (run 3, 1M: db 1.1-1.6x slower at nq 16..1024, lay 1 level to 3% slower).
  */
-export const kernelTuning = { targetWorkgroups: 512, kc: 4, ru: 1, uw: 0, hru: 2, huw: 1, big: '4x8' as '4x8' | '8x8' | '8x4' | '8x8s', mergeFanIn: 32, chain: 1, db: 0, lay: 0 };
+export const kernelTuning = { targetWorkgroups: 512, gemmTarget: 264, kc: 4, ru: 1, uw: 0, hru: 1, huw: 0, big: '4x8' as '4x8' | '8x8' | '8x4' | '8x8s', mergeFanIn: 32, chain: 1, db: 0, lay: 0 };
 
 /** Batches of at least this many queries use the largest flat_fused block (compute-bound). */
 export const GEMM_MIN_BATCH = 48;
@@ -546,6 +553,10 @@ export class FlatShard {
     return Math.ceil(256 / Math.max(1, this.subgroupMinSize ?? 4));
   }
 
+  private get subgroupMaxSize(): number | undefined {
+    return (this.ctx.adapter?.info as { subgroupMaxSize?: number } | undefined)?.subgroupMaxSize;
+  }
+
   private get subgroupMinSize(): number | undefined {
     return (this.ctx.adapter?.info as { subgroupMinSize?: number } | undefined)?.subgroupMinSize;
   }
@@ -589,11 +600,12 @@ export class FlatShard {
       }
     }
     if (nq <= 4 && this.ctx.hasSubgroups && !this.layout.noSubgroups && nsg * 4 * kf * 8 <= this.ctx.maxWorkgroupStorage) {
-      // f16: two rows of one word each in flight per lane (H200 runs, 1M: 0.73 ms against 1.44 ms
-      // with 8 words of one row); f32 and int8: ru rows of 8 / ru words (f32: 0.93 ms against 1.26).
+      // f16: one row, the lane's whole share of it in flight (huw 0); f32 and int8: ru rows of
+      // 8 / ru words (f32: 0.93 ms against 1.26 for 2 x 4, H200 run 2).
       const half = this.layout.precision === 'f16';
       const ru = Math.max(1, Math.min(8, half ? kernelTuning.hru : kernelTuning.ru));
-      const uw = Math.max(1, Math.min(Math.floor(8 / ru), (half ? kernelTuning.huw : kernelTuning.uw) || 8));
+      const share = Math.ceil(this.rowWords / Math.max(1, this.subgroupMaxSize ?? 32));
+      const uw = Math.max(1, Math.min(Math.floor(8 / ru), (half ? kernelTuning.huw || share : kernelTuning.uw) || 8));
       const key = `gemv:${prec}:${metric}:${f16 ? 'h' : 'p'}:${kf}:${nsg}:${ru}:${uw}:${fold}`;
       const pipeline = this.pipeline(key, () =>
         this.ctx.device.createComputePipeline({
@@ -620,7 +632,8 @@ export class FlatShard {
         },
       }),
     );
-    return { pipeline, BR: g.WX * g.TR, BQ: g.WY * g.TQ, key, fold: fold === 1 };
+    const target = nq >= GEMM_MIN_BATCH && kernelTuning.gemmTarget && this.layout.precision !== 'int8' ? kernelTuning.gemmTarget : undefined;
+    return { pipeline, BR: g.WX * g.TR, BQ: g.WY * g.TQ, key, fold: fold === 1, target };
   }
 
   /** What a ChunkScorer may know about this shard. */
@@ -678,7 +691,9 @@ export class FlatShard {
   segmentPlan(rows: number, nq: number, k: number, BR: number, BQ: number, target = kernelTuning.targetWorkgroups): { segLen: number; nseg: number } {
     const qBlocks = Math.ceil(nq / BQ);
     const blocks = Math.ceil(rows / BR);
-    const byTarget = Math.ceil(target / qBlocks);
+    // Rounded down: the dispatch stays within the target (a second wave of a few workgroups costs
+    // a whole wave's time: 272 workgroups ran 1.36x slower than 528 at nq = 1024, H200 run 4).
+    const byTarget = Math.max(1, Math.floor(target / qBlocks));
     const byBytes = Math.floor(this.scratchBytes / (nq * k * 8));
     const want = Math.max(1, Math.min(byTarget, byBytes, blocks, 65535));
     const segLen = Math.ceil(blocks / want) * BR;
