@@ -32,6 +32,13 @@ override G: u32 = 16u;    // lanes a row (power of two, <= the adapter's smalles
 override UW: u32 = 4u;    // words a lane loads before using them (<= 8)
 override QB: u32 = 2u;    // 1: i8 queries, 2: 16-bit queries as hi / lo i8 parts
 override HS: u32 = NSG * NQ * KF;
+// EM 1: the subgroups' heaps are merged by a bitonic sort of SP (a power of two >= NSG * KF) slots a
+// query in workgroup memory, all invocations at once, instead of by one lane per query (serial
+// heap replacements: tens of microseconds at the end of every workgroup for k' = 40).
+// The sort reuses the heaps' memory (HSA = max(HS, NQ * SP) slots; NQ * SP <= 8 * WG).
+override EM: u32 = 0u;
+override SP: u32 = 2u;
+override HSA: u32 = HS;
 const WG: u32 = 256u;
 
 struct Params {
@@ -51,8 +58,8 @@ struct Params {
 @group(0) @binding(2) var<storage, read> qd: array<vec4<u32>>;
 @group(0) @binding(4) var<storage, read_write> out: array<vec2<u32>>;
 
-var<workgroup> hk: array<f32, HS>;
-var<workgroup> hid: array<u32, HS>;
+var<workgroup> hk: array<f32, HSA>;
+var<workgroup> hid: array<u32, HSA>;
 
 const EMPTY_ID: u32 = 0xffffffffu;
 fn negInf() -> f32 { return -0x1.fffffep+127f; }
@@ -179,6 +186,61 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
     }
   }
   workgroupBarrier();
+  if (EM == 1u) {
+    // Slot r of query q takes entry r % KF of subgroup r / KF's heap (empty past nsg * k): read
+    // into registers, then written over the heaps.
+    var tmp: array<vec2<u32>, 8>;
+    for (var x = 0u; x < 8u; x++) {
+      let e = li + x * WG;
+      let g = (e % SP) / KF;
+      let i = (e % SP) % KF;
+      var v = vec2<u32>(bitcast<u32>(negInf()), EMPTY_ID);
+      if (e < nq * SP && g < nsg && i < k) {
+        let at = (g * NQ + e / SP) * KF + i;
+        v = vec2<u32>(bitcast<u32>(hk[at]), hid[at]);
+      }
+      tmp[x] = v;
+    }
+    workgroupBarrier();
+    for (var x = 0u; x < 8u; x++) {
+      let e = li + x * WG;
+      if (e < nq * SP) {
+        hk[e] = bitcast<f32>(tmp[x].x);
+        hid[e] = tmp[x].y;
+      }
+    }
+    workgroupBarrier();
+    // Bitonic sort of each query's SP slots, best first.
+    for (var size = 2u; size <= SP; size *= 2u) {
+      for (var stride = size / 2u; stride > 0u; stride /= 2u) {
+        for (var t = li; t < nq * (SP / 2u); t += WG) {
+          let u = t % (SP / 2u);
+          let a = (u / stride) * stride * 2u + u % stride;
+          let ia = (t / (SP / 2u)) * SP + a;
+          let ib = ia + stride;
+          let ka = hk[ia];
+          let kb = hk[ib];
+          let da = hid[ia];
+          let db = hid[ib];
+          // Best first where bit `size` of a is clear, worst first where set (bitonic merge).
+          let bBetter = better(kb, db, ka, da);
+          if (select(!bBetter && (ka != kb || da != db), bBetter, (a & size) == 0u)) {
+            hk[ia] = kb;
+            hid[ia] = db;
+            hk[ib] = ka;
+            hid[ib] = da;
+          }
+        }
+        workgroupBarrier();
+      }
+    }
+    for (var e = li; e < nq * k; e += WG) {
+      let q = e / k;
+      let i = e % k;
+      out[((q0 + q) * params.nseg + params.segAt + seg) * k + i] = vec2<u32>(bitcast<u32>(hk[q * SP + i]), hid[q * SP + i]);
+    }
+    return;
+  }
   // Invocation q < nq is lane q of subgroup 0: it folds the other subgroups' heaps into its own.
   if (li < nq) {
     for (var g = 1u; g < nsg; g++) {

@@ -21,6 +21,8 @@ export const int8GemvTuning = {
   uw: 0,
   /** Workgroups a tile's dispatch aims for; 0: the shard's default (kernelTuning.targetWorkgroups). */
   targetWorkgroups: 0,
+  /** 1: merge the subgroups' heaps with a bitonic sort by the whole workgroup (where it fits), 0: one lane a query. */
+  em: 1,
 };
 
 /** What the choice depends on. */
@@ -41,7 +43,16 @@ export interface Int8GemvPlan {
   QB: number;
   KF: number;
   NSG: number;
+  /** Bitonic end merge (1) over SP slots a query, or the serial one (0, SP 2: unused). */
+  EM: number;
+  SP: number;
   target?: number;
+}
+
+function pow2Ceil(x: number): number {
+  let p = 1;
+  while (p < x) p *= 2;
+  return p;
 }
 
 function pow2Floor(x: number): number {
@@ -67,14 +78,17 @@ export function planInt8Gemv(f: Int8GemvFacts, nq: number, kf: number): Int8Gemv
     const UW = int8GemvTuning.uw ? Math.min(8, int8GemvTuning.uw) : Math.min(8, Math.ceil(f.rowWords / G));
     const QB = int8GemvTuning.qbits === 8 ? 1 : 2;
     const target = int8GemvTuning.targetWorkgroups || undefined;
-    return { NQ, G, UW, QB, KF: kf, NSG, target };
+    const SP = pow2Ceil(NSG * kf);
+    // The sort reuses the heaps' memory; each invocation carries at most 8 entries across it.
+    const EM = int8GemvTuning.em && NQ * SP <= 8 * 256 && Math.max(NSG * NQ * kf, NQ * SP) * 8 <= f.maxWorkgroupStorage ? 1 : 0;
+    return { NQ, G, UW, QB, KF: kf, NSG, EM, SP: EM ? SP : 2, target }; // SP 2 keeps SP / 2 non-zero in the unused branch
   }
   return { reason: `heaps of k=${kf} for 4 queries do not fit ${f.maxWorkgroupStorage} bytes of workgroup memory` };
 }
 
 /** Pipeline cache key: every compile-time fact. */
 export function int8GemvKey(p: Int8GemvPlan): string {
-  return `i8gemv:${p.NQ}:${p.G}:${p.UW}:${p.QB}:${p.KF}:${p.NSG}`;
+  return `i8gemv:${p.NQ}:${p.G}:${p.UW}:${p.QB}:${p.KF}:${p.NSG}:${p.EM}:${p.SP}`;
 }
 
 export function int8GemvPipeline(device: GPUDevice, p: Int8GemvPlan): GPUComputePipeline {
@@ -95,7 +109,7 @@ export function int8GemvPipeline(device: GPUDevice, p: Int8GemvPlan): GPUCompute
     compute: {
       module: device.createShaderModule({ label: 'int8_gemv', code: int8GemvWgsl }),
       entryPoint: 'main',
-      constants: { KF: p.KF, NSG: p.NSG, NQ: p.NQ, G: p.G, UW: p.UW, QB: p.QB },
+      constants: { KF: p.KF, NSG: p.NSG, NQ: p.NQ, G: p.G, UW: p.UW, QB: p.QB, EM: p.EM, SP: p.SP, HSA: Math.max(p.NSG * p.NQ * p.KF, p.EM ? p.NQ * p.SP : 0) },
     },
   });
 }

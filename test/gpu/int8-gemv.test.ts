@@ -28,6 +28,8 @@ interface Case {
   qbits: 8 | 16;
   lanes?: number;
   uw?: number;
+  /** int8GemvTuning.em: bitonic end merge (1) or one lane a query (0). */
+  em?: number;
 }
 
 function dataFor(c: Case, seed: number): { base: Float32Array; queries: Float32Array } {
@@ -55,10 +57,12 @@ describe.skipIf(!hasGpu)('int8_gemv', () => {
     { name: 'clustered, d=200, 2 queries, 4 lanes a row (2 rows a subgroup), 1 word in flight', n: 1500, d: 200, nq: 2, k: 10, clustered: true, tileRows: 700, qbits: 16, lanes: 4, uw: 1 },
     { name: 'k near N: 30 rows, k = 29 and k = 30', n: 30, d: 64, nq: 4, k: 30, clustered: false, tileRows: 7, qbits: 16 },
     { name: 'random, d=96, 13 queries in blocks of 8', n: 800, d: 96, nq: 13, k: 10, clustered: false, tileRows: 300, qbits: 16 },
+    { name: 'serial end merge: clustered, d=64, 4 queries', n: 900, d: 64, nq: 4, k: 10, clustered: true, tileRows: 400, qbits: 16, em: 0 },
+    { name: 'bitonic end merge: clustered, d=64, 4 queries, k=3', n: 900, d: 64, nq: 4, k: 3, clustered: true, tileRows: 400, qbits: 16, em: 1 },
   ];
 
   it.each(cases)('$name: keys and ids match the float64 oracle of the quantised scores', async (c) => {
-    Object.assign(int8GemvTuning, saved, { qbits: c.qbits, lanes: c.lanes ?? 0, uw: c.uw ?? 0, maxBatch: Math.max(4, c.nq) });
+    Object.assign(int8GemvTuning, saved, { qbits: c.qbits, lanes: c.lanes ?? 0, uw: c.uw ?? 0, maxBatch: Math.max(4, c.nq), em: c.em ?? saved.em });
     for (const seed of [11, 12]) {
       const { base, queries } = dataFor(c, seed * 100 + c.d);
       const shard = new FlatShard(ctx, { d: c.d, metric: 'ip', precision: 'int8', maxTileBytes: c.tileRows * Math.ceil(c.d / 16) * 16, debugPoison: true });
@@ -75,7 +79,9 @@ describe.skipIf(!hasGpu)('int8_gemv', () => {
         sqHost.set(sq.vmin, 0);
         sqHost.set(sq.step, dp);
         for (const k of c.k === c.n ? [c.k - 1, c.k] : [c.k]) {
-          expect(shard.scorerFor(c.nq, k).key).toMatch(/^i8gemv:/);
+          const key = shard.scorerFor(c.nq, k).key;
+          expect(key).toMatch(/^i8gemv:/);
+          if (c.em !== undefined) expect(key.split(':')[7], 'end merge').toBe(String(c.em));
           const got = await shard.search(padded, c.nq, k);
           for (let q = 0; q < c.nq; q++) {
             const qq = quantizeQuery(padded.subarray(q * dp, (q + 1) * dp), dp, sqHost, c.qbits === 16 ? 2 : 1);
