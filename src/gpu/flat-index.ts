@@ -226,14 +226,30 @@ export class GpuFlatIndex implements Index {
     return out;
   }
 
+  /** Neighbours the GPU selects per query for k (int8: the candidates re-ranked on the host). */
+  private gpuK(k: number): number {
+    return this.precision === 'int8'
+      ? Math.min(this.kLimit, this.total, this.opts.rerankDepth ? Math.max(k, this.opts.rerankDepth) : Math.max(k + 16, Math.ceil(k * (this.opts.rerankFactor ?? 4))))
+      : k;
+  }
+
+  /**
+   * Compiles now the GPU pipelines that searches for k neighbours will use (every batch size's
+   * kernel, and the merge), so the first search does not pay for them: on the
+   * H200 a fresh process's first search took 0.1-0.2 s more per new kernel (BENCHMARKS gpu-flat).
+   * Call it after adding or loading the rows, e.g. before serving.
+   */
+  warmUp(k = 10): void {
+    this.check();
+    const kk = Math.min(this.gpuK(Math.max(1, k)), this.total);
+    for (const shard of this.shards) if (shard.ntotal > 0) shard.warmUp(Math.min(kk, shard.ntotal));
+  }
+
   async search(q: Float32Array, k: number, opts: SearchOptions = {}): Promise<SearchResult> {
     this.check();
     // k beyond ntotal only pads with -1, so the GPU's selection limit applies to min(k, ntotal).
     const nq = checkSearch(q, k, this.d, this.total, this.total <= this.kLimit ? MAX_K : this.kLimit);
-    const want =
-      this.precision === 'int8'
-        ? Math.min(this.kLimit, this.total, this.opts.rerankDepth ? Math.max(k, this.opts.rerankDepth) : Math.max(k + 16, Math.ceil(k * (this.opts.rerankFactor ?? 4))))
-        : k;
+    const want = this.gpuK(k);
     const parts: SearchResult[] = [];
     // Larger query sets go through in batches so temporary memory stays what the planner counted;
     // int8 ones in sub-batches whose GPU search runs while the host re-ranks the one before.

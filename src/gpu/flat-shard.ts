@@ -636,6 +636,19 @@ export class FlatShard {
     return { pipeline, BR: g.WX * g.TR, BQ: g.WY * g.TQ, key, fold: fold === 1, target };
   }
 
+  /** Compiles the pipelines a search for k (<= ntotal) uses, for each batch class of fusedShapes / flat_gemv. */
+  warmUp(k: number): void {
+    this.ctx.check();
+    if (k > this.kLimit) return; // such a search fails before compiling anything
+    for (const nq of [1, 8, 16, GEMM_MIN_BATCH - 1, GEMM_MIN_BATCH]) this.scorerFor(nq, k);
+    this.mergePipeline(Math.max(nextPow2(k), 2 * SELECT_WG));
+  }
+
+  /** Pipelines compiled so far (tests: a warmed-up shard compiles none at search). */
+  get pipelineCount(): number {
+    return this.pipelines.size;
+  }
+
   /** What a ChunkScorer may know about this shard. */
   get info(): ShardInfo {
     return { d: this.layout.d, metric: this.layout.metric, precision: this.layout.precision, rowWords: this.rowWords, q4: this.q4, features: this.ctx.device.features, adapter: this.ctx.adapter };
