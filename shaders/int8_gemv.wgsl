@@ -34,7 +34,7 @@ override QB: u32 = 2u;    // 1: i8 queries, 2: 16-bit queries as hi / lo i8 part
 override HS: u32 = NSG * NQ * KF;
 // EM 1: the subgroups' heaps are merged by a bitonic sort of SP (a power of two >= NSG * KF) slots a
 // query in workgroup memory, all invocations at once, instead of by one lane per query (serial
-// heap replacements: tens of microseconds at the end of every workgroup for k' = 40).
+// heap replacements). Off by default: measured slower on the H200 (src/gpu/int8-gemv.ts).
 // The sort reuses the heaps' memory (HSA = max(HS, NQ * SP) slots; NQ * SP <= 8 * WG).
 override EM: u32 = 0u;
 override SP: u32 = 2u;

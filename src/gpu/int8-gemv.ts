@@ -8,21 +8,38 @@
  */
 import int8GemvWgsl from '../../shaders/int8_gemv.wgsl';
 
-/** Knobs (benchmarks sweep them; the defaults are what the H200 measured best, see BENCHMARKS gpu-int8). */
+/**
+ * Knobs (benchmarks sweep them; the defaults are what the H200 measured best, BENCHMARKS gpu-int8,
+ * 1M x 768, k' = 40, GPU ms at nq = 1: 0.59 against 1.40 for flat_gemv's f32 decoding).
+ */
 export const int8GemvTuning = {
   enabled: true,
-  /** Largest batch scored by int8_gemv (blocks of up to 16 queries a workgroup above 4). */
+  /**
+   * Largest batch scored by int8_gemv (blocks of up to 16 queries a workgroup above 4). 4: at 16
+   * queries it took 4.08 ms against 3.93 for flat_fused and 1.04 for the tensor scorer (run 1).
+   */
   maxBatch: 4,
-  /** Query precision: 16 (hi / lo i8 parts: scores at f32 rounding of the f32-decoded kernels) or 8. */
+  /**
+   * Query precision: 16 (hi / lo i8 parts: scores at f32 rounding of the f32-decoded kernels) or 8
+   * (4-10% faster at nq = 1 on the H200; the same recall in bench/gpu-int8/kprime.ts).
+   */
   qbits: 16 as 8 | 16,
   /** Lanes a row (power of two, 4..32); 0: about 3 words a lane, within the smallest subgroup. */
   lanes: 0,
   /** Words a lane loads before using them; 0: all its words of a row (at most 8). */
   uw: 0,
-  /** Workgroups a tile's dispatch aims for; 0: the shard's default (kernelTuning.targetWorkgroups). */
+  /**
+   * Workgroups a tile's dispatch aims for; 0: the shard's default (kernelTuning.targetWorkgroups,
+   * 512). H200, nq = 1: 1M 0.52 / 0.59 / 0.59 / 0.70 / 0.82 ms at 384 / 256 / 512 / 1024 / 2048
+   * (run 2), but 21M 8.9 ms at 256 against 7.5 at 512: the default stays.
+   */
   targetWorkgroups: 0,
-  /** 1: merge the subgroups' heaps with a bitonic sort by the whole workgroup (where it fits), 0: one lane a query. */
-  em: 1,
+  /**
+   * 1: merge the subgroups' heaps with a bitonic sort by the whole workgroup (where it fits); 0:
+   * one lane a query replaces heap entries. 0: the sort measured slower on the H200 (run 2, nq = 1:
+   * 0.70 against 0.59 ms at 1M, 9.6 against 7.5 ms at 21M).
+   */
+  em: 0,
 };
 
 /** What the choice depends on. */
