@@ -21,7 +21,7 @@ export const int8GemvTuning = {
   maxBatch: 4,
   /**
    * Query precision: 16 (hi / lo i8 parts: scores at f32 rounding of the f32-decoded kernels) or 8
-   * (4-10% faster at nq = 1 on the H200; the same recall in bench/gpu-int8/kprime.ts).
+   * (4-6% faster at nq = 1 on the H200; the same recall in bench/gpu-int8/kprime.ts).
    */
   qbits: 16 as 8 | 16,
   /** Lanes a row (power of two, 4..32); 0: about 3 words a lane, within the smallest subgroup. */
