@@ -55,6 +55,10 @@ override BQ: u32 = WY * TQ;
 override BR: u32 = WX * TR;
 override NT: u32 = WX * WY;
 override HS: u32 = BQ * KF;
+// Prefetch registers an invocation fills per step (<= 8 and 4: fusedStagingFits). Overrides, not
+// lets: loops bounded by constants index pb / pq without Tint's clamps (see the multiply loop).
+override NBL: u32 = (BR * (KC / DPW) + NT - 1u) / NT;
+override NQL: u32 = (KC * BQ + NT - 1u) / NT;
 
 //#include flat_common
 
@@ -130,14 +134,12 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
   // Prefetch registers: at most 8 base words and 4 query vec4 per invocation per step.
   var pb: array<vec4<u32>, 8>;
   var pq: array<vec4<f32>, 4>;
-  let nbl = (BR * KW + NT - 1u) / NT;
-  let nql = (KC * BQ + NT - 1u) / NT;
 
   var rb = start;
   var c0 = 0u;
   // Loads step (rb, c0) into registers: queries KC consecutive invocations per query run, base KW
   // consecutive invocations per row run (coalesced). Rows past the segment and words past the row read 0.
-  for (var u = 0u; u < nql; u++) {
+  for (var u = 0u; u < NQL; u++) {
     let e = t + u * NT;
     let q = e / KC;
     let c = c0 + e % KC;
@@ -145,7 +147,7 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
     if (e < KC * BQ && qBase + q < params.nq && c < q4) { v = queries[(qBase + q) * q4 + c]; }
     pq[u] = v;
   }
-  for (var u = 0u; u < nbl; u++) {
+  for (var u = 0u; u < NBL; u++) {
     let e = t + u * NT;
     let r = e / KW;
     let w = c0 / DPW + e % KW;
@@ -157,8 +159,8 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
   let SB = select(KC * (BQ + BR), KC * (BQ + BR + 8u * PADV), LAY >= 1u); // DB: vec4 slots of one staging buffer
   var cur = 0u;                // DB: offset of the buffer the current step multiplies from
   if (DB == 1u) {
-    for (var u = 0u; u < nql; u++) { stageQ(0u, t + u * NT, pq[u]); }
-    for (var u = 0u; u < nbl; u++) { stageB(0u, t + u * NT, pb[u], 0u); }
+    for (var u = 0u; u < NQL; u++) { stageQ(0u, t + u * NT, pq[u]); }
+    for (var u = 0u; u < NBL; u++) { stageB(0u, t + u * NT, pb[u], 0u); }
     workgroupBarrier();
   }
 
@@ -169,8 +171,8 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
     for (c0 = 0u; c0 < q4; c0 += KC) {
       if (DB == 0u) {
         workgroupBarrier();
-        for (var u = 0u; u < nql; u++) { stageQ(0u, t + u * NT, pq[u]); }
-        for (var u = 0u; u < nbl; u++) { stageB(0u, t + u * NT, pb[u], c0); }
+        for (var u = 0u; u < NQL; u++) { stageQ(0u, t + u * NT, pq[u]); }
+        for (var u = 0u; u < NBL; u++) { stageB(0u, t + u * NT, pb[u], c0); }
         workgroupBarrier();
       }
       // Issue the next step's loads (next columns, or the next block's first) before the math.
@@ -178,7 +180,7 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
       var nr = rb;
       if (nc >= q4) { nc = 0u; nr = rb + BR; }
       if (nr < end) {
-        for (var u = 0u; u < nql; u++) {
+        for (var u = 0u; u < NQL; u++) {
           let e = t + u * NT;
           let q = e / KC;
           let c = nc + e % KC;
@@ -186,7 +188,7 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
           if (e < KC * BQ && qBase + q < params.nq && c < q4) { v = queries[(qBase + q) * q4 + c]; }
           pq[u] = v;
         }
-        for (var u = 0u; u < nbl; u++) {
+        for (var u = 0u; u < NBL; u++) {
           let e = t + u * NT;
           let r = e / KW;
           let w = nc / DPW + e % KW;
@@ -225,9 +227,15 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
       } else {
       for (var c = 0u; c < KC; c++) {
         var a: array<vec4<f32>, 8>;
-        for (var i = 0u; i < TQ; i++) { a[i] = sm[cur + c * BQ + ty + WY * i]; }
+        // DB 0 indexes from constants, loop counters and the invocation id only: Tint's range
+        // analysis then proves them in bounds and adds no clamp (with `cur`, a variable, each read
+        // got one; H200 run 4: the clamps cost 1.6-1.8x, BENCHMARKS gpu-flat).
+        for (var i = 0u; i < TQ; i++) {
+          if (DB == 0u) { a[i] = sm[c * BQ + ty + WY * i]; } else { a[i] = sm[cur + c * BQ + ty + WY * i]; }
+        }
         for (var j = 0u; j < TR; j++) {
-          let b = sm[cur + QOFF + c * BR + tx + WX * j];
+          var b: vec4<f32>;
+          if (DB == 0u) { b = sm[KC * BQ + c * BR + tx + WX * j]; } else { b = sm[cur + QOFF + c * BR + tx + WX * j]; }
           for (var i = 0u; i < TQ; i++) {
             if (METRIC == 0u && CHAIN == 0u) {
               acc[i][j] += dot(a[i], b);
@@ -247,8 +255,8 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
         // Store the next step (loaded above) into the other buffer; one barrier ends the step.
         let nxt = SB - cur;
         if (nr < end) {
-          for (var u = 0u; u < nql; u++) { stageQ(nxt, t + u * NT, pq[u]); }
-          for (var u = 0u; u < nbl; u++) { stageB(nxt, t + u * NT, pb[u], nc); }
+          for (var u = 0u; u < NQL; u++) { stageQ(nxt, t + u * NT, pq[u]); }
+          for (var u = 0u; u < NBL; u++) { stageB(nxt, t + u * NT, pb[u], nc); }
         }
         workgroupBarrier();
         last = cur;
