@@ -18,6 +18,7 @@ import '../../src/node.js';
 import { quantizeQuery } from '../../src/gpu/int8-gemv.js';
 import { trainSq } from '../../src/gpu/tensor/quantize.js';
 import { WasmFlatIndex } from '../../src/wasm/flat-index.js';
+import { gaussian, rng } from '../../test/helpers/data.js';
 import { syntheticRow } from '../gpu-flat/synthetic.js';
 
 const { values } = parseArgs({
@@ -47,32 +48,20 @@ const noise = Number(values.noise);
 // readIndex trains the SQ on its first 64 MiB chunk of rows (GpuFlatIndex.addRows).
 const trainRows = Math.min(n, Math.floor((64 << 20) / (d * 4)));
 
-function mulberry(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-function gauss(r: () => number): number {
-  return Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
-}
 const centres = new Float32Array(C * d);
 {
-  const r = mulberry(4242);
-  for (let i = 0; i < centres.length; i++) centres[i] = gauss(r);
+  const g = gaussian(rng(4242));
+  for (let i = 0; i < centres.length; i++) centres[i] = g();
 }
 /** Row `id` of the data set (a pure function of id: regenerated for the exact re-rank). */
 function rowOf(kind: string, id: number, out: Float32Array, seed = 1): void {
   if (kind === 'random') return syntheticRow(12345 + seed, id, d, out);
-  const r = mulberry(Math.imul(id + 1, 2654435761) ^ (seed * 0x9e3779b9));
+  const r = rng(Math.imul(id + 1, 2654435761) ^ (seed * 0x9e3779b9));
   const c = Math.floor(r() * C);
+  const g = gaussian(r);
   let s = 0;
   for (let j = 0; j < d; j++) {
-    const v = centres[c * d + j]! + noise * gauss(r);
+    const v = centres[c * d + j]! + noise * g();
     out[j] = v;
     s += v * v;
   }
