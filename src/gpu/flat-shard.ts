@@ -72,9 +72,9 @@ interface Tile {
  * its target.
  * kc: vec4 columns staged per step in flat_fused. ru: rows in flight per subgroup in flat_gemv
  * (each lane loads uw words of each before using them; uw 0 = 8 / ru; ru x uw <= 8); hru / huw the
- * same for f16 rows (huw 0: the lane's share of a row, ceil(rowWords / subgroup size): H200 run 4,
- * 1M f16, nq = 1: 3 words of one row 0.71 ms against 0.85 ms for two rows of one word; nq = 4: 1.10
- * against 1.63). big: the micro-tile of flat_fused for
+ * same for f16 rows (0 = by the lane's share of a row, ceil(rowWords / subgroup size): 3 or more
+ * words load one row's share (H200 run 4, 1M x 768 f16, nq = 1: 3 words of one row 0.71 ms against
+ * 0.85 ms for two rows of one word; nq = 4: 1.10 against 1.63); fewer, two rows of one word). big: the micro-tile of flat_fused for
  * batches of >= 48 queries ('4x8': 4 queries x 8 rows per invocation, 64 x 128 blocks of 256
  * invocations; '8x8': 128 x 128; '8x4': 128 x 64; '8x8s': 64 x 128 blocks of 128 invocations).
  * mergeFanIn: lists merged per workgroup and level. chain: ip multiply-adds as chained fma (1) or dot() (0).
@@ -85,7 +85,7 @@ interface Tile {
  * conflict pads, so 8 x 8 tiles fit double-buffered in 48 KiB). db 0 / lay 0 measured fastest on
  * the H200 (run 3, 1M: db 1.1-1.6x slower at nq 16..1024, lay 1 level to 3% slower).
  */
-export const kernelTuning = { targetWorkgroups: 512, gemmTarget: 264, kc: 4, ru: 1, uw: 0, hru: 1, huw: 0, big: '4x8' as '4x8' | '8x8' | '8x4' | '8x8s', mergeFanIn: 32, chain: 1, db: 0, lay: 0 };
+export const kernelTuning = { targetWorkgroups: 512, gemmTarget: 264, kc: 4, ru: 1, uw: 0, hru: 0, huw: 0, big: '4x8' as '4x8' | '8x8' | '8x4' | '8x8s', mergeFanIn: 32, chain: 1, db: 0, lay: 0 };
 
 /** Batches of at least this many queries use the largest flat_fused block (compute-bound). */
 export const GEMM_MIN_BATCH = 48;
@@ -600,12 +600,13 @@ export class FlatShard {
       }
     }
     if (nq <= 4 && this.ctx.hasSubgroups && !this.layout.noSubgroups && nsg * 4 * kf * 8 <= this.ctx.maxWorkgroupStorage) {
-      // f16: one row, the lane's whole share of it in flight (huw 0); f32 and int8: ru rows of
-      // 8 / ru words (f32: 0.93 ms against 1.26 for 2 x 4, H200 run 2).
+      // f16 (hru / huw 0): rows of 3+ words a lane, one row with the lane's whole share in flight
+      // (measured at d = 768); shorter rows two rows of one word (as before, not re-measured).
+      // f32 and int8: ru rows of 8 / ru words (f32: 0.93 ms against 1.26 for 2 x 4, H200 run 2).
       const half = this.layout.precision === 'f16';
-      const ru = Math.max(1, Math.min(8, half ? kernelTuning.hru : kernelTuning.ru));
       const share = Math.ceil(this.rowWords / Math.max(1, this.subgroupMaxSize ?? 32));
-      const uw = Math.max(1, Math.min(Math.floor(8 / ru), (half ? kernelTuning.huw || share : kernelTuning.uw) || 8));
+      const ru = Math.max(1, Math.min(8, half ? kernelTuning.hru || (share >= 3 ? 1 : 2) : kernelTuning.ru));
+      const uw = Math.max(1, Math.min(Math.floor(8 / ru), (half ? kernelTuning.huw || (share >= 3 ? share : 1) : kernelTuning.uw) || 8));
       const key = `gemv:${prec}:${metric}:${f16 ? 'h' : 'p'}:${kf}:${nsg}:${ru}:${uw}:${fold}`;
       const pipeline = this.pipeline(key, () =>
         this.ctx.device.createComputePipeline({

@@ -13,7 +13,7 @@ import { kernelTuning } from '../../src/gpu/flat-shard.js';
 import type { Metric, SearchResult } from '../../src/core/types.js';
 import { randomVectors } from '../helpers/data.js';
 import { syntheticRow } from '../../bench/gpu-flat/synthetic.js';
-import { bruteForce, distanceTolerance, expectMatchesOracle } from '../helpers/oracle.js';
+import { bruteForce, distanceTolerance, expectMatchesOracle, recallAtK } from '../helpers/oracle.js';
 import { gpuForTests } from '../helpers/gpu.js';
 
 const hasGpu = await gpuForTests('GPU kernels without robustness');
@@ -103,6 +103,12 @@ describe.skipIf(!hasGpu)('gpu flat kernels with disable_robustness', () => {
         expectSame(robust, bare, `${precision} ${metric} nq=${nq} packed=${noShaderF16} kc=${kc}`);
       }
     }
+    // f16 rows of several words a lane (flat_gemv loads the lane's share of one row; d = 770: 97 words).
+    const long = randomVectors(600, 770, seed++);
+    const q = randomVectors(3, 770, seed++);
+    const [robust, bare] = await both(770, 'ip', long, q, 10, { precision: 'f16' });
+    expectSame(robust, bare, 'f16 d=770');
+    expect(recallAtK(bare, bruteForce(long, q, 770, 10, 'ip'))).toBeGreaterThanOrEqual(0.9);
   });
 
   it('k beyond N pads with -1, k = 1024 over tiles, many merge levels: equal and exact', async () => {
