@@ -12,6 +12,7 @@ import { checkDimension, checkMetric, checkSearch, checkVectors, MAX_K } from '.
 import { type FlatLayout, readFlatLayout, writeFlatIndex } from '../io/faiss/flat.js';
 import { FileRows, FunctionRows, type RandomAccessSource, readInto, RowStore } from '../io/row-source.js';
 import { WasmHeap } from '../wasm/module.js';
+import { acquirePool, dedicatedWorkersAvailable, hardwareThreads, type WorkerPool } from '../wasm/worker-pool.js';
 import { acquireDevice, type GpuContext } from './device.js';
 import { DIMS_PER_WORD, EMPTY_ID, FlatShard, MAX_BATCH, type Precision } from './flat-shard.js';
 import { fromHalfBits, toHalfBits } from './half.js';
@@ -42,8 +43,14 @@ export interface GpuFlatOptions extends IndexOptions {
    * until the index is disposed. Indexes built by add() always keep their rows in memory.
    */
   rerankFrom?: 'file' | 'memory';
-  /** int8: bytes of float32 candidate rows read and scored at once (default 1 MiB). */
+  /** int8: bytes of float32 candidate rows read and scored at once (default 1 MiB; 4 MiB, twice, with rerankThreads). */
   rerankBufferBytes?: number;
+  /**
+   * int8: worker threads that score the candidates while the calling thread reads rows (default
+   * min(4, cores - 1)); 0, or where memory cannot be shared with workers (browsers without
+   * cross-origin isolation), everything runs on the calling thread. Same results either way.
+   */
+  rerankThreads?: number;
   /**
    * int8: searches of more queries than this go to the GPU in sub-batches of this many, so the host
    * re-ranks one sub-batch while the GPU scores the next (same results). 0: one batch (up to 4096).
@@ -328,8 +335,8 @@ export class GpuFlatIndex implements Index {
     return this.rowStore.hostBytes;
   }
 
-  /** The WebAssembly module whose SIMD dot product scores the candidates (one per index). */
-  private heap: Promise<WasmHeap> | undefined;
+  /** The WebAssembly module that scores the candidates, and its worker pool where threads are used (one per index). */
+  private heap: Promise<RerankHost> | undefined;
   /** Re-ranks run one at a time: they share the module's memory, which may grow (detaching views). */
   private rerankQueue: Promise<unknown> = Promise.resolve();
 
@@ -353,13 +360,28 @@ export class GpuFlatIndex implements Index {
     return run;
   }
 
+  /** The re-rank's module: on a shared memory with `rerankThreads` dedicated workers where it can, else private. */
+  private rerankHost(): Promise<RerankHost> {
+    return (this.heap ??= (async () => {
+      const want = this.opts.rerankThreads ?? Math.min(DEFAULT_RERANK_THREADS, hardwareThreads() - 1);
+      if (!Number.isInteger(want) || want < 0 || want > 256) {
+        throw new TesseraError('INVALID_ARGUMENT', `rerankThreads must be an integer in [0, 256], got ${String(want)}`);
+      }
+      if (want === 0 || !dedicatedWorkersAvailable()) return { heap: await WasmHeap.create(false) };
+      const heap = await WasmHeap.create(true);
+      // Dedicated: the workers score one run of rows while this thread reads the next.
+      return { heap, pool: await acquirePool(heap, want, true) };
+    })());
+  }
+
   /**
-   * One pass over the candidate rows, each read once while it is hot in cache: the (row, query)
-   * pairs of a group of queries are sorted by row id; rows are read in runs of up to
-   * RERANK_BUFFER_BYTES (from memory, or positional reads of the file in ascending offsets) straight
-   * into WebAssembly memory, and each row is scored against its queries right away with the SIMD
-   * dot product (flat_search over one row). Then an insertion top-k per query. Host memory: the
-   * buffer, the group's queries and 16 bytes a pair; no per-candidate allocation.
+   * One pass over the candidate rows, each read once: the (row, query) pairs of a group of queries
+   * are sorted by row id; rows are read in runs of up to the buffer size (from memory, or positional
+   * reads of the file in ascending offsets) straight into WebAssembly memory, and each run's pairs
+   * are scored in one native call (rerank_pairs: the same dot product flat_search gives a single
+   * row). With worker threads (shared memory), two buffers alternate: the workers score run i,
+   * split by pairs, while this thread reads run i + 1. Then an insertion top-k per query. Host
+   * memory: the buffers, the group's queries and ~32 bytes a pair; no per-candidate allocation.
    */
   private async rerankNow(q: Float32Array, nq: number, found: SearchResult, k: number): Promise<SearchResult> {
     const d = this.d;
@@ -369,34 +391,52 @@ export class GpuFlatIndex implements Index {
     const distances = new Float32Array(nq * k).fill(worstDistance(this.metric));
     const labels = new BigInt64Array(nq * k).fill(-1n);
     if (W === 0 || nq === 0) return { nq, k, distances, labels };
-    const heap = await (this.heap ??= WasmHeap.create(false));
+    const { heap, pool } = await this.rerankHost();
     // Sort keys are id * PAIR_SPAN + pair: exact in a double while ids stay below 2^53 / PAIR_SPAN.
     const groupQ = Math.max(1, Math.min(nq, Math.floor(PAIR_SPAN / W)));
-    const chunkRows = Math.max(1, Math.floor((this.opts.rerankBufferBytes ?? RERANK_BUFFER_BYTES) / rowBytes));
-    const rowsPtr = heap.alloc(chunkRows * rowBytes);
+    const bufferBytes = this.opts.rerankBufferBytes ?? (pool ? RERANK_BUFFER_BYTES_THREADS : RERANK_BUFFER_BYTES);
+    const chunkRows = Math.max(1, Math.floor(bufferBytes / rowBytes));
+    const nBuf = pool ? 2 : 1;
+    const rowsPtr = heap.alloc(nBuf * chunkRows * rowBytes);
     const qPtr = heap.alloc(groupQ * rowBytes);
-    const outPtr = heap.alloc(64);
+    // Per pair in sorted order: row slot, query slot (int32) and score (f32).
+    const slotPtr = heap.alloc(groupQ * W * 4);
+    const qslotPtr = heap.alloc(groupQ * W * 4);
+    const scorePtr = heap.alloc(groupQ * W * 4);
     const keys = new Float64Array(groupQ * W);
     const ids = new Int32Array(groupQ * W);
+    const order = new Int32Array(groupQ * W);
     const scores = new Float32Array(groupQ * W);
     const uniq = new Uint32Array(chunkRows);
     const topD = new Float32Array(k);
     const topI = new Int32Array(k);
     const metricCode = ip ? 0 : 1;
-    const score = heap.exports.flat_search;
+    const scorePairs = heap.exports.rerank_pairs as (...a: number[]) => void;
+    // Labels as (low, high) int32 words: no BigInt per candidate (little-endian, as every wasm host).
+    const words = LITTLE_ENDIAN ? new Int32Array(found.labels.buffer, found.labels.byteOffset, found.labels.length * 2) : undefined;
+    let pending: Promise<void> | undefined;
     try {
       for (let q0 = 0; q0 < nq; q0 += groupQ) {
         const gq = Math.min(groupQ, nq - q0);
         let m = 0;
         for (let p = 0; p < gq * W; p++) {
-          const l = found.labels[q0 * W + p]!;
-          ids[p] = l >= 0n ? Number(l) : -1;
-          if (l >= 0n) keys[m++] = Number(l) * PAIR_SPAN + p;
+          const g = q0 * W + p;
+          let id: number;
+          if (words) {
+            const hi = words[2 * g + 1]!;
+            id = hi < 0 ? -1 : hi * 4294967296 + (words[2 * g]! >>> 0);
+          } else {
+            const l = found.labels[g]!;
+            id = l >= 0n ? Number(l) : -1;
+          }
+          ids[p] = id;
+          if (id >= 0) keys[m++] = id * PAIR_SPAN + p;
         }
         const sorted = keys.subarray(0, m).sort();
         heap.f32(qPtr, gq * d).set(q.subarray(q0 * d, (q0 + gq) * d));
-        for (let t0 = 0; t0 < m; ) {
-          // The next run of up to chunkRows distinct rows.
+        for (let t0 = 0, run = 0; t0 < m; run++) {
+          // The next run of up to chunkRows distinct rows, into buffer run % nBuf.
+          const buf = rowsPtr + (run % nBuf) * chunkRows * rowBytes;
           let u = 0;
           let t1 = t0;
           for (; t1 < m; t1++) {
@@ -405,11 +445,13 @@ export class GpuFlatIndex implements Index {
             if (u === chunkRows) break;
             uniq[u++] = id;
           }
-          await this.rowStore.read(uniq, u, heap.f32(rowsPtr, u * d));
+          // With two buffers, this one was last used by run - 2, which finished before run - 1 started.
+          await this.rowStore.read(uniq, u, heap.f32(buf, u * d));
           this.rerankStats.rows += u;
           this.check();
           // Views are taken after the await: nothing grows the memory until the next one.
-          const od = heap.f32(outPtr, 1);
+          const slot = heap.i32(slotPtr, m);
+          const qslot = heap.i32(qslotPtr, m);
           let r = -1;
           let prev = -1;
           for (let t = t0; t < t1; t++) {
@@ -420,11 +462,28 @@ export class GpuFlatIndex implements Index {
               r++;
               prev = id;
             }
-            score(rowsPtr + r * rowBytes, 1, d, qPtr + Math.floor(p / W) * rowBytes, 1, 1, metricCode, 0, outPtr, outPtr + 16, outPtr + 32);
-            scores[p] = od[0]!;
+            slot[t] = r;
+            qslot[t] = Math.floor(p / W);
+            order[t] = p;
           }
+          if (pending) await pending;
+          pending = undefined;
+          const n = t1 - t0;
+          const args = (from: number, to: number) => [buf, d, qPtr, slotPtr + (t0 + from) * 4, qslotPtr + (t0 + from) * 4, to - from, metricCode, scorePtr + (t0 + from) * 4];
+          if (pool && n >= RERANK_MIN_THREADED_PAIRS) {
+            const parts = Math.max(1, Math.min(pool.size, Math.floor(n / (RERANK_MIN_THREADED_PAIRS / 4))));
+            pending = pool.parallelFor(parts, (a, b) => {
+              const from = Math.floor((n * a) / parts);
+              const to = Math.floor((n * b) / parts);
+              return { fn: 'rerank_pairs', args: args(from, to) };
+            });
+          } else scorePairs(...args(0, n));
           t0 = t1;
         }
+        if (pending) await pending;
+        pending = undefined;
+        const sc = heap.f32(scorePtr, m);
+        for (let t = 0; t < m; t++) scores[order[t]!] = sc[t]!;
         for (let i = 0; i < gq; i++) {
           // Insertion into the best-k list: better distance first, equal distances by lower id.
           let filled = 0;
@@ -454,7 +513,11 @@ export class GpuFlatIndex implements Index {
         }
       }
     } finally {
-      heap.release(outPtr);
+      // Workers may still be scoring out of these buffers (a read failed meanwhile): wait for them.
+      if (pending) await pending.catch(() => undefined);
+      heap.release(scorePtr);
+      heap.release(qslotPtr);
+      heap.release(slotPtr);
       heap.release(qPtr);
       heap.release(rowsPtr);
     }
@@ -534,8 +597,12 @@ export class GpuFlatIndex implements Index {
     for (const s of this.shards) s.destroy();
     for (const c of this.contexts) c.destroy();
     this.shards = [];
+    const host = this.heap;
     this.heap = undefined;
     await this.rowStore.close();
+    // Lets an in-flight re-rank finish before its workers stop.
+    await this.rerankQueue;
+    await (await host?.catch(() => undefined))?.pool?.release();
   }
 
   /**
@@ -595,6 +662,19 @@ const LOAD_READ_AHEAD = 2;
 const DEFAULT_RERANK_SUB_BATCH = 512;
 /** int8 re-rank: bytes of float32 candidate rows read at once (about an L2 cache: scored while hot). */
 const RERANK_BUFFER_BYTES = 1 << 20;
+/** int8 re-rank with worker threads: bytes of each of the two buffers (fewer, larger hand-offs to the workers). */
+const RERANK_BUFFER_BYTES_THREADS = 4 << 20;
+/** int8 re-rank: default worker threads (with the calling thread reading rows, more do not pay: see BENCHMARKS gpu-int8). */
+const DEFAULT_RERANK_THREADS = 4;
+/** int8 re-rank: runs of fewer pairs are scored on the calling thread (a worker round trip costs more). */
+const RERANK_MIN_THREADED_PAIRS = 1024;
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** The re-rank's WebAssembly module and, where memory can be shared, its dedicated workers. */
+interface RerankHost {
+  heap: WasmHeap;
+  pool?: WorkerPool;
+}
 /** int8 re-rank: (row, query) pairs sorted at once; ids up to 2^53 / 2^20 = 2^33 stay exact in the sort keys. */
 const PAIR_SPAN = 1 << 20;
 
