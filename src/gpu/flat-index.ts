@@ -12,10 +12,11 @@ import { checkDimension, checkMetric, checkSearch, checkVectors, MAX_K } from '.
 import { type FlatLayout, readFlatLayout, writeFlatIndex } from '../io/faiss/flat.js';
 import { FileRows, FunctionRows, type RandomAccessSource, readInto, RowStore } from '../io/row-source.js';
 import { WasmHeap } from '../wasm/module.js';
-import { acquirePool, dedicatedWorkersAvailable, hardwareThreads, type WorkerPool } from '../wasm/worker-pool.js';
+import { dedicatedWorkersAvailable, hardwareThreads } from '../wasm/worker-pool.js';
 import { acquireDevice, type GpuContext } from './device.js';
 import { DIMS_PER_WORD, EMPTY_ID, FlatShard, MAX_BATCH, type Precision } from './flat-shard.js';
 import { fromHalfBits, toHalfBits } from './half.js';
+import { type RerankJob, RerankWorkers } from './rerank-workers.js';
 import { trainSq } from './tensor/quantize.js';
 import './tensor/hook.js'; // registers the int8 tensor-core scorer (used only on devices opened with allowExperimental)
 
@@ -46,9 +47,10 @@ export interface GpuFlatOptions extends IndexOptions {
   /** int8: bytes of float32 candidate rows read and scored at once (default 1 MiB; 4 MiB, twice, with rerankThreads). */
   rerankBufferBytes?: number;
   /**
-   * int8: worker threads that score the candidates while the calling thread reads rows (default
-   * min(4, cores - 1)); 0, or where memory cannot be shared with workers (browsers without
-   * cross-origin isolation), everything runs on the calling thread. Same results either way.
+   * int8: worker threads that copy and score the candidate rows (default min(8, cores - 1)); rows
+   * read from a file or a generator are read by the calling thread and scored by the workers. 0, or
+   * where memory cannot be shared with workers (browsers without cross-origin isolation):
+   * everything runs on the calling thread. Same results either way.
    */
   rerankThreads?: number;
   /**
@@ -360,7 +362,7 @@ export class GpuFlatIndex implements Index {
     return run;
   }
 
-  /** The re-rank's module: on a shared memory with `rerankThreads` dedicated workers where it can, else private. */
+  /** The re-rank's module: on a shared memory with `rerankThreads` workers where it can, else private. */
   private rerankHost(): Promise<RerankHost> {
     return (this.heap ??= (async () => {
       const want = this.opts.rerankThreads ?? Math.min(DEFAULT_RERANK_THREADS, hardwareThreads() - 1);
@@ -369,19 +371,20 @@ export class GpuFlatIndex implements Index {
       }
       if (want === 0 || !dedicatedWorkersAvailable()) return { heap: await WasmHeap.create(false) };
       const heap = await WasmHeap.create(true);
-      // Dedicated: the workers score one run of rows while this thread reads the next.
-      return { heap, pool: await acquirePool(heap, want, true) };
+      return { heap, workers: await RerankWorkers.start(heap, want) };
     })());
   }
 
   /**
    * One pass over the candidate rows, each read once: the (row, query) pairs of a group of queries
-   * are sorted by row id; rows are read in runs of up to the buffer size (from memory, or positional
-   * reads of the file in ascending offsets) straight into WebAssembly memory, and each run's pairs
-   * are scored in one native call (rerank_pairs: the same dot product flat_search gives a single
-   * row). With worker threads (shared memory), two buffers alternate: the workers score run i,
-   * split by pairs, while this thread reads run i + 1. Then an insertion top-k per query. Host
-   * memory: the buffers, the group's queries and ~32 bytes a pair; no per-candidate allocation.
+   * are sorted by row id and taken in runs of up to the buffer's rows; each run's rows are copied
+   * into WebAssembly memory and its pairs scored by one native call (rerank_pairs: the same dot
+   * product flat_search gives a single row, so the split never changes a score). With workers
+   * (rerankThreads; shared memory), each worker copies and scores its share of the run when the
+   * rows are kept in SharedArrayBuffers (memory rows), else this thread reads the rows (file,
+   * generator) and the workers score; two buffers alternate, so run i + 1 is prepared while run i
+   * is scored. Then an insertion top-k per query. Host memory: the buffers, the group's queries and
+   * ~40 bytes a pair; no per-candidate allocation.
    */
   private async rerankNow(q: Float32Array, nq: number, found: SearchResult, k: number): Promise<SearchResult> {
     const d = this.d;
@@ -391,13 +394,16 @@ export class GpuFlatIndex implements Index {
     const distances = new Float32Array(nq * k).fill(worstDistance(this.metric));
     const labels = new BigInt64Array(nq * k).fill(-1n);
     if (W === 0 || nq === 0) return { nq, k, distances, labels };
-    const { heap, pool } = await this.rerankHost();
+    const { heap, workers } = await this.rerankHost();
+    const shared = workers ? this.rowStore.sharedChunks() : undefined;
+    if (shared) workers!.setRows(shared);
     // Sort keys are id * PAIR_SPAN + pair: exact in a double while ids stay below 2^53 / PAIR_SPAN.
     const groupQ = Math.max(1, Math.min(nq, Math.floor(PAIR_SPAN / W)));
-    const bufferBytes = this.opts.rerankBufferBytes ?? (pool ? RERANK_BUFFER_BYTES_THREADS : RERANK_BUFFER_BYTES);
+    const bufferBytes = this.opts.rerankBufferBytes ?? (workers ? RERANK_BUFFER_BYTES_THREADS : RERANK_BUFFER_BYTES);
     const chunkRows = Math.max(1, Math.floor(bufferBytes / rowBytes));
-    const nBuf = pool ? 2 : 1;
+    const nBuf = workers ? 2 : 1;
     const rowsPtr = heap.alloc(nBuf * chunkRows * rowBytes);
+    const idsPtr = heap.alloc(nBuf * chunkRows * 4);
     const qPtr = heap.alloc(groupQ * rowBytes);
     // Per pair in sorted order: row slot, query slot (int32) and score (f32).
     const slotPtr = heap.alloc(groupQ * W * 4);
@@ -408,6 +414,8 @@ export class GpuFlatIndex implements Index {
     const order = new Int32Array(groupQ * W);
     const scores = new Float32Array(groupQ * W);
     const uniq = new Uint32Array(chunkRows);
+    /** First pair (relative to the run) of each row slot, and the end. */
+    const rowFirst = new Int32Array(chunkRows + 1);
     const topD = new Float32Array(k);
     const topI = new Int32Array(k);
     const metricCode = ip ? 0 : 1;
@@ -433,10 +441,16 @@ export class GpuFlatIndex implements Index {
           if (id >= 0) keys[m++] = id * PAIR_SPAN + p;
         }
         const sorted = keys.subarray(0, m).sort();
+        // The previous group's last run may still read the queries.
+        if (pending) await pending;
+        pending = undefined;
         heap.f32(qPtr, gq * d).set(q.subarray(q0 * d, (q0 + gq) * d));
         for (let t0 = 0, run = 0; t0 < m; run++) {
-          // The next run of up to chunkRows distinct rows, into buffer run % nBuf.
-          const buf = rowsPtr + (run % nBuf) * chunkRows * rowBytes;
+          // The next run of up to chunkRows distinct rows, into buffer run % nBuf (last used by run - 2,
+          // which finished before run - 1 started).
+          const b = run % nBuf;
+          const buf = rowsPtr + b * chunkRows * rowBytes;
+          const bufIds = idsPtr + b * chunkRows * 4;
           let u = 0;
           let t1 = t0;
           for (; t1 < m; t1++) {
@@ -445,8 +459,18 @@ export class GpuFlatIndex implements Index {
             if (u === chunkRows) break;
             uniq[u++] = id;
           }
-          // With two buffers, this one was last used by run - 2, which finished before run - 1 started.
-          await this.rowStore.read(uniq, u, heap.f32(buf, u * d));
+          const n = t1 - t0;
+          const threaded = workers !== undefined && n >= RERANK_MIN_THREADED_PAIRS;
+          if (threaded && shared) {
+            for (let i = 0; i < u; i++) {
+              if (uniq[i]! >= this.rowStore.count) {
+                throw new TesseraError('INVALID_ARGUMENT', `row ${uniq[i]} has no float32 copy for re-ranking (${this.rowStore.count} rows kept)`);
+              }
+            }
+            new Uint32Array(heap.memory.buffer, bufIds, u).set(uniq.subarray(0, u));
+          } else {
+            await this.rowStore.read(uniq, u, heap.f32(buf, u * d));
+          }
           this.rerankStats.rows += u;
           this.check();
           // Views are taken after the await: nothing grows the memory until the next one.
@@ -461,22 +485,29 @@ export class GpuFlatIndex implements Index {
             if (id !== prev) {
               r++;
               prev = id;
+              rowFirst[r] = t - t0;
             }
             slot[t] = r;
             qslot[t] = Math.floor(p / W);
             order[t] = p;
           }
+          rowFirst[u] = n;
           if (pending) await pending;
           pending = undefined;
-          const n = t1 - t0;
           const args = (from: number, to: number) => [buf, d, qPtr, slotPtr + (t0 + from) * 4, qslotPtr + (t0 + from) * 4, to - from, metricCode, scorePtr + (t0 + from) * 4];
-          if (pool && n >= RERANK_MIN_THREADED_PAIRS) {
-            const parts = Math.max(1, Math.min(pool.size, Math.floor(n / (RERANK_MIN_THREADED_PAIRS / 4))));
-            pending = pool.parallelFor(parts, (a, b) => {
-              const from = Math.floor((n * a) / parts);
-              const to = Math.floor((n * b) / parts);
-              return { fn: 'rerank_pairs', args: args(from, to) };
-            });
+          if (threaded) {
+            // Parts of whole rows (a row's pairs stay with the worker that copies it), ~equal in rows.
+            const parts = Math.max(1, Math.min(workers.size, u, Math.floor(n / (RERANK_MIN_THREADED_PAIRS / 4))));
+            const jobs: RerankJob[] = [];
+            for (let j = 0; j < parts; j++) {
+              const ra = Math.floor((u * j) / parts);
+              const rb = Math.floor((u * (j + 1)) / parts);
+              jobs.push({
+                gather: shared ? { ids: bufIds, rows: buf, from: ra, to: rb, d } : undefined,
+                args: args(rowFirst[ra]!, rowFirst[rb]!),
+              });
+            }
+            pending = workers.run(jobs);
           } else scorePairs(...args(0, n));
           t0 = t1;
         }
@@ -519,6 +550,7 @@ export class GpuFlatIndex implements Index {
       heap.release(qslotPtr);
       heap.release(slotPtr);
       heap.release(qPtr);
+      heap.release(idsPtr);
       heap.release(rowsPtr);
     }
     return { nq, k, distances, labels };
@@ -602,7 +634,7 @@ export class GpuFlatIndex implements Index {
     await this.rowStore.close();
     // Lets an in-flight re-rank finish before its workers stop.
     await this.rerankQueue;
-    await (await host?.catch(() => undefined))?.pool?.release();
+    await (await host?.catch(() => undefined))?.workers?.release();
   }
 
   /**
@@ -664,16 +696,16 @@ const DEFAULT_RERANK_SUB_BATCH = 512;
 const RERANK_BUFFER_BYTES = 1 << 20;
 /** int8 re-rank with worker threads: bytes of each of the two buffers (fewer, larger hand-offs to the workers). */
 const RERANK_BUFFER_BYTES_THREADS = 4 << 20;
-/** int8 re-rank: default worker threads (with the calling thread reading rows, more do not pay: see BENCHMARKS gpu-int8). */
-const DEFAULT_RERANK_THREADS = 4;
+/** int8 re-rank: default worker threads (at most; cores - 1 where fewer). */
+const DEFAULT_RERANK_THREADS = 8;
 /** int8 re-rank: runs of fewer pairs are scored on the calling thread (a worker round trip costs more). */
 const RERANK_MIN_THREADED_PAIRS = 1024;
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
-/** The re-rank's WebAssembly module and, where memory can be shared, its dedicated workers. */
+/** The re-rank's WebAssembly module and, where memory can be shared, its workers. */
 interface RerankHost {
   heap: WasmHeap;
-  pool?: WorkerPool;
+  workers?: RerankWorkers;
 }
 /** int8 re-rank: (row, query) pairs sorted at once; ids up to 2^53 / 2^20 = 2^33 stay exact in the sort keys. */
 const PAIR_SPAN = 1 << 20;

@@ -96,7 +96,11 @@ export class MemoryRows implements RowReader {
   }
 
   append(x: Float32Array, n: number): void {
-    this.chunks.push(x.slice(0, n * this.d));
+    // In a SharedArrayBuffer where there is one: the int8 re-rank's workers then copy rows from it.
+    const len = n * this.d;
+    const copy = typeof SharedArrayBuffer === 'function' ? new Float32Array(new SharedArrayBuffer(len * 4)) : new Float32Array(len);
+    copy.set(x.subarray(0, len));
+    this.chunks.push(copy);
     this.starts.push(this.count);
     this.count += n;
   }
@@ -111,6 +115,12 @@ export class MemoryRows implements RowReader {
       const local = id - this.starts[c]!;
       out.set(this.chunks[c]!.subarray(local * d, (local + 1) * d), i * d);
     }
+  }
+
+  /** The chunks and their first ids when every chunk lies in a SharedArrayBuffer (live arrays: append extends them). */
+  sharedChunks(): { chunks: readonly Float32Array[]; starts: readonly number[] } | undefined {
+    const shared = typeof SharedArrayBuffer === 'function' && this.chunks.every((c) => c.buffer instanceof SharedArrayBuffer);
+    return shared && this.chunks.length > 0 ? { chunks: this.chunks, starts: this.starts } : undefined;
   }
 
   async close(): Promise<void> {
@@ -202,6 +212,12 @@ export class RowStore {
     const m = new MemoryRows(this.d);
     this.parts.push({ first: this.count, reader: m });
     return m;
+  }
+
+  /** Every row in SharedArrayBuffer chunks (one MemoryRows holds them all), else undefined. */
+  sharedChunks(): { chunks: readonly Float32Array[]; starts: readonly number[] } | undefined {
+    const only = this.parts.length === 1 ? this.parts[0]!.reader : undefined;
+    return only instanceof MemoryRows ? only.sharedChunks() : undefined;
   }
 
   push(reader: RowReader): void {

@@ -46,7 +46,7 @@ const onMessage = async (m) => {
 if (node) port.on('message', onMessage); else port.onmessage = (e) => onMessage(e.data);
 `;
 
-interface WorkerLike {
+export interface WorkerLike {
   post(message: unknown): void;
   onMessage(handler: (message: any) => void): void;
   terminate(): Promise<void>;
@@ -54,7 +54,8 @@ interface WorkerLike {
 
 let nodeWorkerThreads: Promise<any> | undefined;
 
-async function startWorker(): Promise<WorkerLike> {
+/** Starts a worker running `source` (another script than the pool's: src/gpu/rerank-workers.ts). */
+export async function startWorker(source: string = WORKER_SOURCE): Promise<WorkerLike> {
   const g = globalThis as any;
   const isNode = typeof g.process?.versions?.node === 'string' && typeof g.Deno === 'undefined';
   if (isNode) {
@@ -62,7 +63,7 @@ async function startWorker(): Promise<WorkerLike> {
     const spec = 'node:worker_threads';
     nodeWorkerThreads ??= import(/* @vite-ignore */ spec);
     const { Worker } = await nodeWorkerThreads;
-    const w = new Worker(WORKER_SOURCE, { eval: true });
+    const w = new Worker(source, { eval: true });
     w.unref(); // an index left undisposed must not keep the process alive
     return {
       post: (m) => w.postMessage(m),
@@ -70,7 +71,7 @@ async function startWorker(): Promise<WorkerLike> {
       terminate: async () => void (await w.terminate()),
     };
   }
-  const url = URL.createObjectURL(new Blob([WORKER_SOURCE], { type: 'text/javascript' }));
+  const url = URL.createObjectURL(new Blob([source], { type: 'text/javascript' }));
   const w = new g.Worker(url, { type: g.Deno ? 'module' : 'classic' });
   URL.revokeObjectURL(url);
   return {

@@ -1,0 +1,222 @@
+/**
+ * The int8 index's host re-rank: the native rerank_pairs kernel against a float64 oracle and against
+ * flat_search over the same single row (the score the re-rank gave before), and the threaded re-rank
+ * (workers copying rows from shared memory, or scoring rows this thread read) against the
+ * single-threaded one: identical distances and ids. The re-rank itself needs no GPU: it runs on
+ * GpuFlatIndex's rerankNow with a stand-in index; one end-to-end case uses the GPU where present.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import '../../src/node.js';
+import type { SearchResult } from '../../src/core/types.js';
+import { GpuFlatIndex } from '../../src/gpu/flat-index.js';
+import { FunctionRows, RowStore } from '../../src/io/row-source.js';
+import { WasmHeap } from '../../src/wasm/module.js';
+import { dedicatedWorkersAvailable } from '../../src/wasm/worker-pool.js';
+import { clusteredVectors, normalizeRows, randomVectors, rng } from '../helpers/data.js';
+import { gpuForTests } from '../helpers/gpu.js';
+
+type Metric = 'ip' | 'l2';
+
+describe('rerank_pairs', () => {
+  for (const shared of [false, true]) {
+    it(`scores (row, query) pairs as a float64 oracle does and as flat_search over one row (${shared ? 'threads' : 'simd'} build)`, async () => {
+      if (shared && !dedicatedWorkersAvailable()) return;
+      const heap = await WasmHeap.create(shared);
+      const random = rng(91);
+      for (const d of [1, 3, 7, 16, 100, 768]) {
+        const nr = 37;
+        const nqs = 11;
+        const rows = randomVectors(nr, d, 100 + d);
+        const qs = randomVectors(nqs, d, 200 + d);
+        const n = 301;
+        const pr = Int32Array.from({ length: n }, () => Math.floor(random() * nr));
+        const pq = Int32Array.from({ length: n }, () => Math.floor(random() * nqs));
+        const rowsPtr = heap.alloc(nr * d * 4);
+        const qPtr = heap.alloc(nqs * d * 4);
+        const prPtr = heap.alloc(n * 4);
+        const pqPtr = heap.alloc(n * 4);
+        const outPtr = heap.alloc(n * 4);
+        const one = heap.alloc(64);
+        heap.f32(rowsPtr, nr * d).set(rows);
+        heap.f32(qPtr, nqs * d).set(qs);
+        heap.i32(prPtr, n).set(pr);
+        heap.i32(pqPtr, n).set(pq);
+        for (const [code, metric] of [[0, 'ip'], [1, 'l2']] as const) {
+          heap.f32(outPtr, n).fill(Number.NaN); // poison: every score must be written
+          (heap.exports.rerank_pairs as (...a: number[]) => void)(rowsPtr, d, qPtr, prPtr, pqPtr, n, code, outPtr);
+          const got = heap.f32(outPtr, n).slice();
+          for (let i = 0; i < n; i++) {
+            let ref = 0;
+            let scale = 0;
+            for (let j = 0; j < d; j++) {
+              const a = qs[pq[i]! * d + j]!;
+              const b = rows[pr[i]! * d + j]!;
+              ref += metric === 'ip' ? a * b : (a - b) * (a - b);
+              scale += metric === 'ip' ? Math.abs(a * b) : (a - b) * (a - b);
+            }
+            expect(Number.isFinite(got[i]!), `d ${d} pair ${i}`).toBe(true);
+            expect(Math.abs(got[i]! - ref), `${metric} d ${d} pair ${i}`).toBeLessThanOrEqual(1e-5 * Math.max(scale, 1e-30));
+            // Bit for bit the score one flat_search call over the single row gives.
+            heap.exports.flat_search(rowsPtr + pr[i]! * d * 4, 1, d, qPtr + pq[i]! * d * 4, 1, 1, code, 0, one, one + 16, one + 32);
+            expect(got[i], `${metric} d ${d} pair ${i} vs flat_search`).toBe(heap.f32(one, 1)[0]);
+          }
+        }
+        for (const p of [rowsPtr, qPtr, prPtr, pqPtr, outPtr, one]) heap.release(p);
+      }
+    });
+  }
+});
+
+/** A GpuFlatIndex without devices whose rerankNow reads `store` (only the re-rank runs). */
+function standIn(d: number, metric: Metric, store: RowStore, opts: Record<string, unknown>): any {
+  const o = Object.create(GpuFlatIndex.prototype);
+  Object.assign(o, { d, metric, opts, rowStore: store, rerankStats: { ms: 0, rows: 0 }, disposed: false, shards: [], contexts: [], rerankQueue: Promise.resolve() });
+  return o;
+}
+
+/** Candidate lists of W ids a query: rows near the query's own, repeats across queries, some -1. */
+function candidates(nq: number, W: number, n: number, seed: number, holes: number): SearchResult {
+  const random = rng(seed);
+  const labels = new BigInt64Array(nq * W);
+  for (let i = 0; i < nq; i++) {
+    const centre = Math.floor(random() * n);
+    const seen = new Set<number>();
+    for (let j = 0; j < W; j++) {
+      let id: number;
+      do id = random() < 0.5 ? (centre + Math.floor(random() * 50)) % n : Math.floor(random() * n);
+      while (seen.has(id));
+      seen.add(id);
+      labels[i * W + j] = random() < holes ? -1n : BigInt(id);
+    }
+  }
+  return { nq, k: W, distances: new Float32Array(nq * W), labels };
+}
+
+/** float64 oracle of the exact re-rank: best k of each query's candidates, ties to the lower id. */
+function oracle(base: Float32Array, q: Float32Array, d: number, found: SearchResult, k: number, metric: Metric): bigint[][] {
+  const out: bigint[][] = [];
+  for (let i = 0; i < found.nq; i++) {
+    const c: [number, number][] = [];
+    for (let j = 0; j < found.k; j++) {
+      const l = found.labels[i * found.k + j]!;
+      if (l < 0n) continue;
+      const id = Number(l);
+      let s = 0;
+      for (let t = 0; t < d; t++) {
+        const a = q[i * d + t]!;
+        const b = base[id * d + t]!;
+        s += metric === 'ip' ? a * b : (a - b) * (a - b);
+      }
+      c.push([metric === 'ip' ? -s : s, id]);
+    }
+    c.sort((x, y) => x[0] - y[0] || x[1] - y[1]);
+    out.push(c.slice(0, k).map(([, id]) => BigInt(id)));
+  }
+  return out;
+}
+
+describe('threaded int8 re-rank', () => {
+  const cases = [
+    { name: 'random, d=96', base: () => randomVectors(3000, 96, 11), d: 96, metric: 'ip' as Metric, W: 21, k: 5, holes: 0 },
+    { name: 'clustered, odd d=37, L2, k = k\'', base: () => normalizeRows(clusteredVectors(2500, 37, 8, 12), 37), d: 37, metric: 'l2' as Metric, W: 24, k: 24, holes: 0 },
+    { name: 'clustered, d=64, k = k\' - 1, -1 candidates', base: () => normalizeRows(clusteredVectors(4000, 64, 5, 13), 64), d: 64, metric: 'ip' as Metric, W: 30, k: 29, holes: 0.2 },
+  ];
+  for (const c of cases) {
+    it(`${c.name}: workers (rows copied by the workers, or read here) give the single-threaded result bit for bit`, async () => {
+      const { d, metric, W, k } = c;
+      const base = c.base();
+      const n = base.length / d;
+      const nq = 300;
+      const q = randomVectors(nq, d, 31);
+      const found = candidates(nq, W, n, 41, c.holes);
+      // Memory rows in several appended chunks (the workers find each row's chunk).
+      const memory = new RowStore(d);
+      for (let r = 0; r < n; r += 700) memory.memory().append(base.subarray(r * d, Math.min(n, r + 700) * d), Math.min(700, n - r));
+      // Rows from a generator: this thread reads them, the workers score.
+      const generated = new RowStore(d);
+      generated.push(new FunctionRows(d, n, (id, out) => out.set(base.subarray(id * d, (id + 1) * d))));
+      expect(memory.sharedChunks()).toBeDefined();
+      expect(generated.sharedChunks()).toBeUndefined();
+      const want = oracle(base, q, d, found, k, metric);
+      const runs: { label: string; r: SearchResult }[] = [];
+      for (const store of [memory, generated]) {
+        for (const rerankThreads of [0, 1, 3]) {
+          // Buffers of 4000 / 1200 / 7 rows: one run of every pair, a few runs of >= 1024 pairs (on the
+          // workers), or many small runs (small runs are scored on this thread).
+          for (const rows of [4000, 1200, 7]) {
+            const o = standIn(d, metric, store, { rerankThreads, rerankBufferBytes: rows * d * 4 });
+            try {
+              const host = await o.rerankHost();
+              const jobs = { runs: 0, gathered: 0 };
+              if (host.workers) {
+                const run = host.workers.run.bind(host.workers);
+                host.workers.run = (js: { gather?: unknown }[]) => {
+                  jobs.runs++;
+                  if (js.every((j) => j.gather)) jobs.gathered++;
+                  return run(js);
+                };
+              }
+              const r: SearchResult = await o.rerankNow(q, nq, found, k);
+              const label = `${store === memory ? 'memory' : 'generated'} threads ${rerankThreads} rows ${rows}`;
+              runs.push({ label, r });
+              if (rerankThreads > 0 && dedicatedWorkersAvailable()) {
+                expect(host.workers.size, label).toBe(rerankThreads);
+                expect(jobs.runs, label).toBe(rows === 7 ? 0 : rows === 4000 ? 1 : jobs.runs);
+                if (rows === 1200) expect(jobs.runs, label).toBeGreaterThanOrEqual(2);
+                expect(jobs.gathered, label).toBe(store === memory ? jobs.runs : 0);
+              }
+            } finally {
+              await (await o.heap)?.workers?.release();
+            }
+          }
+        }
+      }
+      const ref = runs[0]!.r;
+      for (let i = 0; i < nq; i++) {
+        const got = Array.from(ref.labels.subarray(i * k, (i + 1) * k)).filter((l) => l >= 0n);
+        expect(got, `query ${i} vs float64 oracle`).toEqual(want[i]);
+        for (let j = want[i]!.length; j < k; j++) expect(ref.labels[i * k + j]).toBe(-1n);
+      }
+      for (const { label, r } of runs.slice(1)) {
+        expect(Array.from(r.labels), label).toEqual(Array.from(ref.labels));
+        expect(Array.from(r.distances), label).toEqual(Array.from(ref.distances));
+      }
+    });
+  }
+
+  it('rerankThreads must be an integer in [0, 256]', async () => {
+    const store = new RowStore(4);
+    store.memory().append(new Float32Array(8).fill(1), 2);
+    const found: SearchResult = { nq: 1, k: 2, distances: new Float32Array(2), labels: new BigInt64Array([0n, 1n]) };
+    await expect(standIn(4, 'ip', store, { rerankThreads: -1 }).rerankNow(new Float32Array(4), 1, found, 1)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(standIn(4, 'ip', store, { rerankThreads: 1.5 }).rerankNow(new Float32Array(4), 1, found, 1)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+  });
+});
+
+const hasGpu = await gpuForTests('threaded int8 re-rank');
+
+describe.runIf(hasGpu)('threaded int8 re-rank on the GPU index', () => {
+  const indexes: GpuFlatIndex[] = [];
+  afterAll(async () => {
+    for (const i of indexes) await i.dispose();
+  });
+
+  it('an int8 index searches the same with rerankThreads 0 and 2, and dispose() stops the workers', async () => {
+    const d = 48;
+    const base = normalizeRows(clusteredVectors(3000, d, 10, 51), d);
+    const q = normalizeRows(clusteredVectors(64, d, 10, 52), d);
+    const results: SearchResult[] = [];
+    for (const rerankThreads of [0, 2]) {
+      const index = await GpuFlatIndex.create(d, 'ip', { precision: 'int8', rerankThreads, rerankDepth: 40 });
+      indexes.push(index);
+      await index.add(base);
+      results.push(await index.search(q, 10));
+      const host = await (index as any).heap;
+      expect(host.workers?.size ?? 0).toBe(dedicatedWorkersAvailable() ? rerankThreads : 0);
+      await index.dispose();
+      if (host.workers) expect(host.workers.released).toBe(true);
+    }
+    expect(Array.from(results[1]!.labels)).toEqual(Array.from(results[0]!.labels));
+    expect(Array.from(results[1]!.distances)).toEqual(Array.from(results[0]!.distances));
+  });
+});
