@@ -13,7 +13,7 @@
  *
  * --variants 'name:knob=v,...;...' with knobs: gemv (int8_gemv on/off), maxb (its largest batch),
  * qbits, lanes, uw, gt (its targetWorkgroups), em (its end merge), tensor (tensor-core scorer on/off), target
- * (kernelTuning.targetWorkgroups), depth (rerankDepth = k'), sub (rerankSubBatch), nq (a '/'-list
+ * (kernelTuning.targetWorkgroups), depth (rerankDepth = k'), sub (rerankSubBatch), rt (rerankThreads), nq (a '/'-list
  * of batch sizes for this variant; default --nq). One JSON line per case, a table at the end.
  */
 import { writeFileSync } from 'node:fs';
@@ -92,11 +92,12 @@ function recall(got: SearchResult, nq: number): number {
   return hit / (nq * k);
 }
 
-let hostRow: (id: number, out: Float32Array) => void;
+let hostRow: ((id: number, out: Float32Array) => void) | Float32Array;
 if (values['host-rows'] === 'memory') {
+  // Kept by the index as add() keeps rows (MemoryRows: shared chunks the re-rank workers copy from).
   const rows = new Float32Array(n * d);
   for (let i = 0; i < n; i++) syntheticRow(SEED, i, d, rows.subarray(i * d, (i + 1) * d));
-  hostRow = (id, out) => out.set(rows.subarray(id * d, (id + 1) * d));
+  hostRow = rows;
   console.error(`[${since()} s] ${n} host rows generated (${((n * d * 4) / 1e9).toFixed(2)} GB)`);
 } else {
   hostRow = (id, out) => syntheticRow(SEED, id, d, out);
@@ -107,7 +108,8 @@ const index = await GpuFlatIndex.create(d, 'ip', { precision: 'int8', gpu, allow
 await index.addGenerated(n, SEED, hostRow, Math.sqrt(3 / d) * 1.05);
 const timed = index.enableTimestamps();
 console.error(`[${since()} s] int8 index: ${n} rows, ${(index.plan!.shards[0]!.baseBytes / 2 ** 30).toFixed(2)} GiB, timestamps ${timed}`);
-const opts = (index as unknown as { opts: { rerankDepth?: number; rerankSubBatch?: number } }).opts;
+const inner = index as unknown as { opts: { rerankDepth?: number; rerankSubBatch?: number; rerankThreads?: number }; heap?: Promise<{ workers?: { release(): Promise<void> } }> };
+const opts = inner.opts;
 const shard0 = (index as unknown as { shards: { scorerFor(nq: number, k: number): { key: string }; tempBytes: number }[] }).shards[0]!;
 const defaults = { gemv: { ...int8GemvTuning }, tensor: { ...tensorTuning }, kernel: { ...kernelTuning } };
 
@@ -126,6 +128,7 @@ interface Row {
   wall_ms: number;
   rerank_ms: number;
   rerank_rows: number;
+  rerank_threads: number;
   qps_wall: number;
   qps_gpu: number | null;
   recall_at_10: number;
@@ -140,6 +143,7 @@ for (const spec of values.variants!.split(';').filter(Boolean)) {
   opts.rerankDepth = undefined;
   opts.rerankSubBatch = undefined;
   let list = nqs;
+  let rt: number | undefined;
   for (const kv of knobText.split(',').filter(Boolean)) {
     const [key, val = ''] = kv.split('=');
     const v = Number(val);
@@ -154,8 +158,15 @@ for (const spec of values.variants!.split(';').filter(Boolean)) {
     else if (key === 'target') kernelTuning.targetWorkgroups = v;
     else if (key === 'depth') opts.rerankDepth = v;
     else if (key === 'sub') opts.rerankSubBatch = v;
+    else if (key === 'rt') rt = v;
     else if (key === 'nq') list = val.split('/').map(Number);
     else throw new Error(`unknown knob ${key} in variant ${spec}`);
+  }
+  if (rt !== opts.rerankThreads) {
+    // The re-rank's module and workers are made once per index: start them afresh for this count.
+    await (await inner.heap)?.workers?.release();
+    inner.heap = undefined;
+    opts.rerankThreads = rt;
   }
   for (const nq of list) {
     const q = queries.subarray(0, nq * d);
@@ -190,6 +201,7 @@ for (const spec of values.variants!.split(';').filter(Boolean)) {
         wall_ms: +wall.toFixed(3),
         rerank_ms: +(rr.ms / reps).toFixed(3),
         rerank_rows: Math.round(rr.rows / reps),
+        rerank_threads: (await (inner.heap as Promise<{ workers?: { size: number } }> | undefined))?.workers?.size ?? 0,
         qps_wall: +((nq / wall) * 1e3).toFixed(1),
         qps_gpu: gpuMs ? +((nq / gpuMs) * 1e3).toFixed(1) : null,
         recall_at_10: +recall(last!, nq).toFixed(4),

@@ -558,16 +558,20 @@ export class GpuFlatIndex implements Index {
 
   /**
    * Benchmarks: appends n synthetic unit-norm rows generated on the GPU (no upload). `hostRow`
-   * regenerates row i on the host for int8 re-ranking; int8 codes use a fixed range of +-range.
+   * regenerates row i on the host for int8 re-ranking (or is the n rows themselves: kept in memory,
+   * as add() keeps them); int8 codes use a fixed range of +-range.
    */
-  async addGenerated(n: number, seed: number, hostRow: (id: number, out: Float32Array) => void, range = 1): Promise<void> {
+  async addGenerated(n: number, seed: number, hostRow: ((id: number, out: Float32Array) => void) | Float32Array, range = 1): Promise<void> {
     this.check();
     this.plan = planFor(this.contexts, this.d, this.total + n, this.precision, this.opts, this.rowStore.hostBytes / (this.d * 4));
     if (this.precision === 'int8' && !this.sq) {
       this.sq = { vmin: new Float32Array(this.d).fill(-range), step: new Float32Array(this.d).fill((2 * range) / 255) };
       await Promise.all(this.shards.map((s) => s.setSq(this.sq!.vmin, this.sq!.step)));
     }
-    if (this.precision === 'int8') this.rowStore.push(new FunctionRows(this.d, n, hostRow));
+    if (this.precision === 'int8') {
+      if (hostRow instanceof Float32Array) this.rowStore.memory().append(hostRow, n);
+      else this.rowStore.push(new FunctionRows(this.d, n, hostRow));
+    }
     const share = Math.ceil(n / this.shards.length);
     let done = 0;
     for (let s = 0; s < this.shards.length && done < n; s++) {
