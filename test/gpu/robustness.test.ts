@@ -1,19 +1,24 @@
 /**
  * `disableRobustness`: Dawn opened with `disable_robustness` drops every bounds clamp Tint adds and
  * Vulkan's robustBufferAccess, so the kernels must stay in bounds on their own. The flat kernels
- * (flat_gemv, flat_fused in its shapes, merge_lists, fill_random, f16 / int8 decoding) run here on
+ * (flat_gemv, flat_fused in its shapes, merge_lists, fill_random, f16 / int8 decoding), int8_gemv
+ * and the tensor hook's pre-pass (int8_mma_prep, with the hook's matrix calls emulated) run here on
  * such a device with poisoned candidate buffers: results equal, bit for bit, those of a default
- * device, and f32 matches the float64 oracle.
+ * device, and match the float64 oracle (int8_gemv: of its quantised scores).
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadDawnGpu } from '../../src/gpu/dawn.js';
-import { acquireDevice, dawnFlags } from '../../src/gpu/device.js';
+import { acquireDevice, dawnFlags, type GpuContext } from '../../src/gpu/device.js';
 import { GpuFlatIndex, type GpuFlatOptions } from '../../src/gpu/flat-index.js';
-import { kernelTuning } from '../../src/gpu/flat-shard.js';
+import { FlatShard, kernelTuning, registerChunkScorer, type ShardInfo, type ShardResult } from '../../src/gpu/flat-shard.js';
+import { int8GemvTuning, quantizeQuery } from '../../src/gpu/int8-gemv.js';
+import { type MatrixConfig, SUBGROUP_MATRIX_FEATURE } from '../../src/gpu/tensor/choose.js';
+import { hookPipeline, hookShape, planTensorHook, prepPipeline, tensorTuning } from '../../src/gpu/tensor/hook.js';
+import { encodeRows, paddedDim, trainSq } from '../../src/gpu/tensor/quantize.js';
 import type { Metric, SearchResult } from '../../src/core/types.js';
-import { randomVectors } from '../helpers/data.js';
+import { clusteredVectors, normalizeRows, randomVectors } from '../helpers/data.js';
 import { syntheticRow } from '../../bench/gpu-flat/synthetic.js';
-import { bruteForce, distanceTolerance, expectMatchesOracle, recallAtK } from '../helpers/oracle.js';
+import { bruteForce, distanceTolerance, expectMatchesOracle, recallAtK, trueDistance } from '../helpers/oracle.js';
 import { gpuForTests } from '../helpers/gpu.js';
 
 const hasGpu = await gpuForTests('GPU kernels without robustness');
@@ -142,4 +147,196 @@ describe.skipIf(!hasGpu)('gpu flat kernels with disable_robustness', () => {
       expectSame(got[0]!, got[1]!, precision);
     }
   });
+});
+
+interface Int8Case {
+  name: string;
+  n: number;
+  d: number;
+  /** Batch sizes searched on the same shards (int8_gemv blocks of 4 queries: 1..4 cover a partial block). */
+  nqs: number[];
+  ks: number[];
+  /** Rows a tile. */
+  tileRows: number;
+  tuning?: Partial<typeof int8GemvTuning>;
+}
+
+describe.skipIf(!hasGpu)('int8_gemv with disable_robustness', () => {
+  const saved = { ...int8GemvTuning };
+  const ctxs: GpuContext[] = [];
+  beforeAll(async () => {
+    ctxs.push(await acquireDevice({ label: 'robust' }), await acquireDevice({ label: 'no robustness', disableRobustness: true }));
+  });
+  afterAll(() => {
+    Object.assign(int8GemvTuning, saved);
+    for (const c of ctxs) c.destroy();
+  });
+
+  // lavapipe: 8-lane subgroups, so 32 heaps a workgroup in 32 KiB: k' <= 32 (heap slots) here.
+  const cases: Int8Case[] = [
+    // 7 words a row (4 lanes a row, 2 rows a subgroup), tiles of 600 / last 199 rows (an odd row
+    // count: the subgroup's second row past the end); the default target (2 rows a workgroup, most
+    // subgroups idle) and 3 workgroups a tile (4 passes of 64 rows, the last partial).
+    { name: 'd=100, 4 tiles, default target', n: 1999, d: 100, nqs: [1, 2, 3, 4], ks: [10], tileRows: 600 },
+    { name: 'd=100, 4 tiles, 3 workgroups a tile', n: 1999, d: 100, nqs: [1, 3, 4], ks: [10], tileRows: 600, tuning: { targetWorkgroups: 3 } },
+    // 3 words a row (one a lane, the last lane's word past the row), 8-bit queries.
+    { name: 'd=37, 8-bit queries, 1 word in flight', n: 777, d: 37, nqs: [2, 3], ks: [17], tileRows: 300, tuning: { qbits: 8, uw: 1 } },
+    // 49 words a row over 8 lanes, 2 words in flight: several passes, the last one past the row.
+    { name: 'd=770, 8 lanes, 2 words in flight', n: 500, d: 770, nqs: [1, 4], ks: [10], tileRows: 200, tuning: { lanes: 8, uw: 2 } },
+    // k' past a tile's rows and up to N: empty heap slots written out and merged.
+    { name: 'k near N: 30 rows in tiles of 7', n: 30, d: 64, nqs: [1, 4], ks: [29, 30], tileRows: 7 },
+    { name: 'bitonic end merge, k=3', n: 900, d: 64, nqs: [1, 4], ks: [3], tileRows: 400, tuning: { em: 1 } },
+  ];
+
+  it.each(cases)('$name: equal bit for bit on both devices and to the float64 oracle of the quantised scores', async (c) => {
+    Object.assign(int8GemvTuning, saved, c.tuning ?? {});
+    const base = normalizeRows(clusteredVectors(c.n, c.d, 8, seed++), c.d);
+    const sq = trainSq(base, c.n, c.d);
+    const shards = ctxs.map((ctx) => new FlatShard(ctx, { d: c.d, metric: 'ip', precision: 'int8', maxTileBytes: c.tileRows * Math.ceil(c.d / 16) * 16, debugPoison: true }));
+    try {
+      const dp = shards[0]!.rowWords * 16;
+      const codes = encodeRows(base, c.n, c.d, sq, false, dp);
+      for (const shard of shards) {
+        await shard.setSq(sq.vmin, sq.step);
+        await shard.add(new Uint32Array(codes.buffer));
+        expect(shard.tileCount).toBe(Math.ceil(c.n / c.tileRows));
+      }
+      const sqHost = new Float32Array(2 * dp);
+      sqHost.set(sq.vmin, 0);
+      sqHost.set(sq.step, dp);
+      const qb = int8GemvTuning.qbits === 16 ? 2 : 1;
+      for (const nq of c.nqs) {
+        const queries = randomVectors(nq, c.d, seed++);
+        const padded = new Float32Array(nq * dp);
+        for (let q = 0; q < nq; q++) padded.set(queries.subarray(q * c.d, (q + 1) * c.d), q * dp);
+        for (const k of c.ks) {
+          const what = `nq=${nq} k=${k}`;
+          const got: ShardResult[] = [];
+          for (const shard of shards) {
+            expect(shard.scorerFor(nq, k).key, what).toMatch(/^i8gemv:/);
+            got.push(await shard.search(padded, nq, k));
+          }
+          expect(Array.from(got[1]!.ids), what).toEqual(Array.from(got[0]!.ids));
+          expect(Array.from(new Uint32Array(got[1]!.keys.buffer)), what).toEqual(Array.from(new Uint32Array(got[0]!.keys.buffer)));
+          for (let q = 0; q < nq; q++) {
+            const qq = quantizeQuery(padded.subarray(q * dp, (q + 1) * dp), dp, sqHost, qb);
+            const keys = new Float64Array(c.n);
+            let mag = Math.abs(qq.vminDot);
+            for (let j = 0; j < dp; j++) mag += qq.scale * Math.abs(qq.t[j]!) * 255;
+            for (let i = 0; i < c.n; i++) {
+              let s = 0;
+              for (let j = 0; j < dp; j++) s += qq.t[j]! * codes[i * dp + j]!;
+              keys[i] = qq.scale * s + qq.vminDot;
+            }
+            const order = Array.from({ length: c.n }, (_, i) => i).sort((a, b) => keys[b]! - keys[a]! || a - b);
+            const tol = 1e-5 * mag; // f32 sums of dp such products
+            const seen = new Set<number>();
+            for (let i = 0; i < k; i++) {
+              const id = got[1]!.ids[q * k + i]!;
+              const key = got[1]!.keys[q * k + i]!;
+              expect(id, `${what} query ${q} slot ${i}: an id of the shard (0xdeadbeef: unwritten)`).toBeLessThan(c.n);
+              expect(seen.has(id), `${what} query ${q}: id ${id} twice`).toBe(false);
+              seen.add(id);
+              expect(Math.abs(key - keys[id]!), `${what} query ${q} id ${id}`).toBeLessThanOrEqual(tol);
+              expect(Math.abs(key - keys[order[i]!]!), `${what} query ${q} rank ${i}`).toBeLessThanOrEqual(tol);
+            }
+          }
+        }
+      }
+    } finally {
+      for (const shard of shards) shard.destroy();
+    }
+  });
+});
+
+/**
+ * The subgroup-matrix calls of the hook's scoring kernel as scalar WGSL (the same emulation as
+ * test/gpu/tensor-emulated.test.ts's emulateMatrices, which a test file cannot import without
+ * running that file's suites): the pre-pass runs as it is, the scorer after it is emulated.
+ */
+function emulateMatrices(src: string): string {
+  const out = src
+    .replace('enable chromium_experimental_subgroup_matrix;', '')
+    .replace(/subgroup_matrix_result<i32, 16, 16>\(\)/g, 'array<i32, 8>()')
+    .replace(/subgroupMatrixLoad<subgroup_matrix_left<i8, 32, 16>>\(&wr, ([^,]+), (true|false), ([^)]+)\)/g, 'EmuFrag($1, $3, $2)')
+    .replace(/subgroupMatrixLoad<subgroup_matrix_right<i8, 16, 32>>\(&wq, ([^,]+), (true|false), ([^)]+)\)/g, 'EmuFrag($1, $3, $2)')
+    .replace(/subgroupMatrixMultiplyAccumulate\((\w+), (\w+), (\w+)\)/g, 'emu_mma($1, $2, $3, lid)')
+    .replace(/subgroupMatrixStore\(&wr, ([^,]+), (\w+), false, ([^)]+)\);/g, 'emu_store($1, $2, $3, lid);');
+  if (/subgroup_matrix|subgroupMatrix/.test(out)) throw new Error('emulateMatrices: a matrix call is left (the hook source changed?)');
+  return `${out}
+var<workgroup> emu_zero: u32;
+struct EmuFrag { off: u32, st: u32, col: bool }
+fn emu_byte(w: i32, b: u32) -> i32 { return (w << (24u - 8u * b)) >> 24u; }
+fn emu_mma(l: EmuFrag, r: EmuFrag, a: array<i32, 8>, lid: u32) -> array<i32, 8> {
+  var o = a;
+  for (var x = 0u; x < 8u + emu_zero; x++) {
+    let m = (lid * 8u + x) / 16u;
+    let n = (lid * 8u + x) % 16u;
+    var s = 0i;
+    for (var k = 0u; k < 32u + emu_zero; k++) {
+      let el = select(l.off + m * l.st + k, l.off + k * l.st + m, l.col);
+      let er = select(r.off + k * r.st + n, r.off + n * r.st + k, r.col);
+      s += emu_byte(wr[el / 4u], el % 4u) * emu_byte(wq[er / 4u], er % 4u);
+    }
+    o[x] += s;
+  }
+  return o;
+}
+fn emu_store(off: u32, v: array<i32, 8>, st: u32, lid: u32) {
+  for (var x = 0u; x < 8u + emu_zero; x++) {
+    let e = lid * 8u + x;
+    wr[off + (e / 16u) * st + e % 16u] = v[x];
+  }
+}
+`;
+}
+
+describe.skipIf(!hasGpu)('tensor hook pre-pass (int8_mma_prep) with disable_robustness, matrices emulated', () => {
+  const CONFIG: MatrixConfig = { componentType: 'i8', resultComponentType: 'i32', M: 16, N: 16, K: 32 };
+  let on = false; // the emulated scorer takes batches only inside this suite's test
+  let prepasses = 0;
+  const plan = (shard: ShardInfo, nq: number, k: number) =>
+    planTensorHook(
+      { precision: shard.precision, metric: shard.metric, rowWords: shard.rowWords, configs: [CONFIG], features: new Set([SUBGROUP_MATRIX_FEATURE, 'subgroups']), subgroupSize: 32, maxWorkgroupStorage: 49152 },
+      nq,
+      k,
+    );
+  const planned = (shard: ShardInfo, nq: number, k: number) => {
+    const p = plan(shard, nq, k);
+    if (!('shape' in p)) throw new Error(p.reason);
+    return p.shape;
+  };
+  registerChunkScorer({
+    name: 'int8-mma-emulated',
+    accepts: (shard, nq, k) => on && 'shape' in plan(shard, nq, k),
+    shape: (shard, nq, k) => hookShape(planned(shard, nq, k), nq),
+    pipeline: (device, shard, nq, k) => hookPipeline(device, planned(shard, nq, k), emulateMatrices),
+    prepass: (device, shard, nq, k) => {
+      prepasses++;
+      return prepPipeline(device, planned(shard, nq, k));
+    },
+  });
+  const saved = { ...tensorTuning };
+  afterEach(() => {
+    on = false;
+    Object.assign(tensorTuning, saved);
+  });
+
+  it('d=96 (kc 32), 37 queries (a partial block of 32), 3 tiles, few workgroups: equal on both devices and exact after re-ranking', async () => {
+    on = true;
+    tensorTuning.queries = 'pre';
+    tensorTuning.targetWorkgroups = tensorTuning.targetWorkgroupsSmall = 3; // segments of several blocks, the last partial
+    const d = 96, n = 300, nq = 37, k = 5;
+    const base = normalizeRows(clusteredVectors(n, d, 10, seed++), d);
+    const q = normalizeRows(clusteredVectors(nq, d, 10, seed++), d);
+    const tileBytes = Math.ceil(n / 3 / 32) * 32 * paddedDim(d);
+    const [robust, bare] = await both(d, 'ip', base, q, k, { precision: 'int8', maxTileBytes: tileBytes });
+    expect(prepasses, 'the pre-pass ran on both devices').toBe(2);
+    expectSame(robust, bare, 'tensor hook');
+    const want = bruteForce(base, q, d, k, 'ip');
+    expect(recallAtK(bare, want)).toBeGreaterThanOrEqual(0.95);
+    for (let i = 0; i < bare.labels.length; i++) {
+      expect(Math.abs(bare.distances[i]! - trueDistance(base, q, d, Math.floor(i / k), Number(bare.labels[i]!), 'ip'))).toBeLessThanOrEqual(1e-4);
+    }
+  }, 60_000);
 });
