@@ -107,7 +107,8 @@ export async function serveFiles(opts: ServeFilesOptions): Promise<RunningServic
     bodyLimit: opts.bodyLimit ?? SERVE_DEFAULTS.bodyLimit,
     logger: opts.logger,
     reloadRetryMs: opts.reloadRetryMs,
-    onStep: (step, seconds, detail) => say(`loaded ${step.padEnd(6)} in ${seconds.toFixed(2).padStart(7)} s: ${detail}`),
+    onStep: (step, seconds, detail) => say(`${step === 'warm-up' ? 'warm-up' : `loaded ${step.padEnd(6)}`} in ${seconds.toFixed(2).padStart(7)} s: ${detail}`),
+    onStepStart: (_step, line) => say(line),
     loadCorpus: async () => {
       const corpus = await openCorpus(opts.corpus, { offsetsPath: opts.offsets, onProgress: opts.onProgress });
       say(`corpus ${opts.corpus}: offset table ${corpus.builtOffsets ? 'built and saved to' : 'reused from'} ${corpus.offsetsPath}`);

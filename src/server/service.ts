@@ -37,6 +37,8 @@ export interface ServiceOptions {
   loadIndex: (backend?: Backend) => Promise<Index>;
   /** Told each loading step as it ends: name, seconds, a one-line detail. */
   onStep?: (step: string, seconds: number, detail: string) => void;
+  /** Told when a step without progress of its own starts (the GPU warm-up): name, a status line. */
+  onStepStart?: (step: string, line: string) => void;
   /** Pause between failed index reloads after a device loss, ms. */
   reloadRetryMs?: number;
 }
@@ -85,13 +87,28 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
       await corpus?.close().catch(() => {});
     })());
 
-  const step = async <T>(name: string, load: () => Promise<T>, describe: (v: T) => string): Promise<T> => {
+  const step = async <T>(name: string, load: () => Promise<T>, describe: (v: T) => string, startLine?: string): Promise<T> => {
+    if (startLine) opts.onStepStart?.(name, startLine);
     const t0 = performance.now();
     const value = await load();
     const seconds = (performance.now() - t0) / 1000;
     state.loaded[name] = Math.round(seconds * 1000) / 1000;
     opts.onStep?.(name, seconds, describe(value));
     return value;
+  };
+
+  // A GPU index compiles a kernel the first time a search needs its shape (0.1-0.2 s each on the
+  // H200): done before serving, for the default topk, so the first requests do not pay it. Only an
+  // optimisation: a failure is logged and serving goes on (a lost device is met by the first search).
+  const warmUp = async (index: Index, first: boolean): Promise<void> => {
+    if (!canWarmUp(index)) return;
+    const k = opts.defaultTopk;
+    try {
+      if (first) await step('warm-up', async () => index.warmUp(k), () => `GPU pipelines compiled for topk ${k}`, `compiling GPU pipelines for topk ${k}...`);
+      else index.warmUp(k);
+    } catch (e) {
+      app.log.warn({ err: (e as Error).message }, 'GPU warm-up failed: the first searches compile their pipelines');
+    }
   };
 
   const ready = (async () => {
@@ -109,11 +126,16 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
         `the index holds ${index.ntotal} vectors but the corpus has ${corpus.rows} rows: serve the corpus the index was built from (row i is vector i)`,
       );
     }
+    await warmUp(index, true);
     try {
       retriever = new Retriever({
         encoder,
         index,
-        reload: (backend) => opts.loadIndex(backend),
+        reload: async (backend) => {
+          const reloaded = await opts.loadIndex(backend);
+          await warmUp(reloaded, false);
+          return reloaded;
+        },
         metrics,
         log: app.log,
         retryDelayMs: opts.reloadRetryMs,
@@ -147,4 +169,13 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
   });
 
   return { app, state, metrics, url, ready, retriever: () => retriever, close };
+}
+
+/** An index that can compile its GPU pipelines ahead of the first search (GpuFlatIndex.warmUp). */
+interface WarmableIndex extends Index {
+  warmUp(k: number): void;
+}
+
+function canWarmUp(index: Index): index is WarmableIndex {
+  return typeof (index as Partial<WarmableIndex>).warmUp === 'function';
 }

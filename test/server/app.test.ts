@@ -7,7 +7,7 @@ import { TesseraError } from '../../src/core/errors.js';
 import type { Backend, Index } from '../../src/core/types.js';
 import { startService } from '../../src/server/service.js';
 import type { RunningService, ServiceOptions } from '../../src/server/service.js';
-import { BruteForceIndex, MemoryRows, WordHashEncoder, demoRows, embed } from './doubles.js';
+import { BruteForceIndex, MemoryRows, WarmableIndex, WordHashEncoder, demoRows, embed } from './doubles.js';
 
 const D = 16;
 const ROWS = demoRows(60);
@@ -321,5 +321,55 @@ describe('readiness, faults and shutdown', () => {
     expect(text).toMatch(/tessera_encode_seconds_count [12]\n/);
     expect(text).toMatch(/tessera_queue_depth 0/);
     expect(text).toMatch(/tessera_ready 1/);
+  });
+});
+
+describe('GPU warm-up before serving', () => {
+  const base = () => embed(ROWS.map((r) => JSON.parse(r).contents as string), D);
+
+  it('an index with warmUp (a GPU index) compiles for the default topk before the first request, and again after a reload', async () => {
+    const warm: WarmableIndex[] = [];
+    const started: string[] = [];
+    const steps: string[] = [];
+    const { service } = await serve({
+      defaultTopk: 4,
+      loadIndex: async (backend?: Backend) => {
+        const index = new WarmableIndex(D, base(), backend ?? 'gpu');
+        warm.push(index);
+        return index;
+      },
+      onStepStart: (step, line) => started.push(`${step}: ${line}`),
+      onStep: (step) => steps.push(step),
+    });
+    expect(warm[0]!.warmed).toEqual([{ k: 4, searchesBefore: 0 }]);
+    expect(started).toEqual(['warm-up: compiling GPU pipelines for topk 4...']);
+    expect(steps).toEqual(['corpus', 'model', 'index', 'warm-up']);
+    expect((await service.app.inject({ url: '/health' })).json()).toMatchObject({ loaded: { 'warm-up': expect.any(Number) } });
+    expect((await post(service, { queries: ['dog'] })).statusCode).toBe(200);
+    warm[0]!.loseDevice();
+    expect((await post(service, { queries: ['dog'] })).statusCode).toBe(503);
+    await service.retriever()!.settled();
+    expect(warm[1]!.warmed).toEqual([{ k: 4, searchesBefore: 0 }]);
+    expect((await post(service, { queries: ['dog'] })).statusCode).toBe(200);
+  });
+
+  it('an index without warmUp (WASM) is served as loaded, with no warm-up step', async () => {
+    const started: string[] = [];
+    const { service } = await serve({ loadIndex: async () => new BruteForceIndex(D, base(), 'wasm'), onStepStart: (step) => started.push(step) });
+    expect(started).toEqual([]);
+    expect(Object.keys((await service.app.inject({ url: '/health' })).json().loaded as object)).toEqual(['corpus', 'model', 'index']);
+  });
+
+  it('a failed warm-up is logged and the service still turns ready and answers', async () => {
+    const { service } = await serve({
+      loadIndex: async () => {
+        const index = new WarmableIndex(D, base());
+        index.failWarmUp = true;
+        return index;
+      },
+    });
+    expect(service.state.phase).toBe('ready');
+    expect(service.state.loaded['warm-up']).toBeUndefined();
+    expect((await post(service, { queries: ['cat'] })).statusCode).toBe(200);
   });
 });

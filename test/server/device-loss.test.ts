@@ -45,6 +45,12 @@ describe('GPU device loss while serving', () => {
     const said: string[] = [];
     service = await serveFiles({ index, corpus, model: MODEL, port: 0, backend: 'gpu', threads: 1, reloadRetryMs: 50, say: (l) => said.push(l) });
     await service.ready;
+    // The GPU index compiled its pipelines for the default topk (3) while loading: a request for
+    // topk 2 (the same kernels: heaps of 8, the same merge) compiles none.
+    expect(said).toContain('compiling GPU pipelines for topk 3...');
+    const pipelines = () => (service!.retriever()!.index as unknown as { shards: { pipelineCount: number }[] }).shards[0]!.pipelineCount;
+    const warmed = pipelines();
+    expect(warmed).toBeGreaterThan(0);
     const post = async () => {
       const res = await fetch(`${service!.url}/retrieve`, { method: 'POST', body: JSON.stringify({ queries: [(JSON.parse(lines[7]!) as { contents: string }).contents], topk: 2 }) });
       return { status: res.status, retryAfter: res.headers.get('retry-after'), body: (await res.json()) as { result?: { id: string }[][]; error?: { code: string; message: string } } };
@@ -52,6 +58,7 @@ describe('GPU device loss while serving', () => {
     const before = await post();
     expect(before.status).toBe(200);
     expect(before.body.result![0]![0]!.id).toBe('7');
+    expect(pipelines()).toBe(warmed);
 
     // Destroy the device the index lives on, as a driver reset or a lost GPU would.
     const gpuIndex = service.retriever()!.index as unknown as { backend: string; shards: { ctx: { device: GPUDevice } }[] };
@@ -65,6 +72,7 @@ describe('GPU device loss while serving', () => {
     expect(during.body.error!.message).toMatch(/GPU device was lost/);
 
     await service.retriever()!.settled();
+    expect(pipelines(), 'the reloaded index warmed up too').toBe(warmed);
     expect((await fetch(`${service.url}/health`)).status).toBe(200);
     const after = await post();
     expect(after.status).toBe(200);

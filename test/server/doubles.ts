@@ -100,6 +100,18 @@ export class BruteForceIndex implements Index {
   }
 }
 
+/** A BruteForceIndex with GpuFlatIndex's warmUp(k): records each call, or throws when told to. */
+export class WarmableIndex extends BruteForceIndex {
+  /** k of each warmUp call, with the searches done before it. */
+  warmed: { k: number; searchesBefore: number }[] = [];
+  failWarmUp = false;
+
+  warmUp(k: number): void {
+    if (this.failWarmUp) throw new TesseraError('DEVICE_LOST', 'GPU device lost (test: injected at warm-up)');
+    this.warmed.push({ k, searchesBefore: this.searches.length });
+  }
+}
+
 /** A small corpus of rows shaped like Search-R1's wiki-18 rows. */
 export function demoRows(n: number): string[] {
   const topics = ['cat', 'dog', 'river', 'mountain', 'piano', 'rocket', 'bread', 'ocean', 'forest', 'castle', 'violin', 'desert'];

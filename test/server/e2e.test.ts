@@ -111,6 +111,7 @@ describe('tessera demo / serve through the CLI, Python clients (WASM backend)', 
     expect(s.stderr()).toMatch(/building the demo index once/);
     expect(s.stderr()).toMatch(/backend: wasm/);
     expect(s.stderr()).toMatch(/loaded corpus .*\n.*loaded model .*\n(.*\n)*.*loaded index /);
+    expect(s.stderr()).not.toMatch(/compiling GPU pipelines/); // nothing to warm up on WASM
     expect(s.stderr()).toMatch(/curl -s http:\/\/127\.0\.0\.1:\d+\/retrieve -H 'Content-Type: application\/json' -d '\{"queries":\[/);
     contractWasm = (await client(s.url, 'contract')) as typeof contractWasm;
     await client(s.url, 'limits');
@@ -157,6 +158,8 @@ describe('tessera demo / serve through the CLI, Python clients (WASM backend)', 
     const s = await startCli(['demo', '--cache-dir', join(tmp, 'cache'), '--backend', 'gpu']);
     expect(s.stderr()).toMatch(/demo index reused/);
     expect(s.stderr()).toMatch(/backend: gpu/);
+    // Pipelines compiled for the default topk before the ready line, with a status line.
+    expect(s.stderr()).toMatch(/compiling GPU pipelines for topk 3\.\.\.\n.*warm-up in +[\d.]+ s: GPU pipelines compiled for topk 3\n/);
     const gpu = (await client(s.url, 'contract')) as { ids: number[][]; scores: number[][] };
     expect(contractWasm).toBeDefined();
     expect(gpu.ids).toEqual(contractWasm!.ids);
