@@ -171,8 +171,26 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
     for (c0 = 0u; c0 < q4; c0 += KC) {
       if (DB == 0u) {
         workgroupBarrier();
-        for (var u = 0u; u < NQL; u++) { stageQ(0u, t + u * NT, pq[u]); }
-        for (var u = 0u; u < NBL; u++) { stageB(0u, t + u * NT, pb[u], c0); }
+        if (LAY == 0u) {
+          // stageQ / stageB written out here: indices from the invocation id, loop counters to
+          // constants, / and % by constants (Tint's range analysis sees through these, not through
+          // a function parameter or & / >>), so the stores into `sm` get no clamp.
+          for (var u = 0u; u < NQL; u++) {
+            let e = t + u * NT;
+            if (e < KC * BQ) { sm[(e % KC) * BQ + e / KC] = pq[u]; }
+          }
+          for (var u = 0u; u < NBL; u++) {
+            let e = t + u * NT;
+            if (e < BR * KW) {
+              for (var h = 0u; h < DPW; h++) {
+                sm[KC * BQ + ((e % KW) * DPW + h) * BR + e / KW] = decode(pb[u], c0 / DPW + e % KW, h);
+              }
+            }
+          }
+        } else {
+          for (var u = 0u; u < NQL; u++) { stageQ(0u, t + u * NT, pq[u]); }
+          for (var u = 0u; u < NBL; u++) { stageB(0u, t + u * NT, pb[u], c0); }
+        }
         workgroupBarrier();
       }
       // Issue the next step's loads (next columns, or the next block's first) before the math.
@@ -275,24 +293,42 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
       // and put acc in local memory. Local query of acc[i][*]: ty + WY*i (LAY 0) or
       // 4*(ty + WY*(i/4)) + i%4 (LAY 1); piece p holds local queries [p*PQ, (p+1)*PQ).
       for (var i = 0u; i < TQ; i++) {
-        let ql = select(ty + WY * i, 4u * (ty + WY * (i / 4u)) + i % 4u, LAY >= 1u);
-        if (ql / PQ == p) {
-          let col = ql - p * PQ;
-          for (var j = 0u; j < TR; j++) {
-            let r = select(tx + WX * j, 4u * (tx + WX * (j / 4u)) + j % 4u, LAY >= 1u);
-            let at = col * TSR + r;
-            sm[last + (at >> 2u)][at & 3u] = acc[i][j];
+        if (DB == 0u && LAY == 0u) {
+          // The default's store, with col = ql - p * PQ written as ql % PQ and the vec4 slot as / 4,
+          // % 4 (no select, no `last`): Tint then proves it in bounds and adds no clamp.
+          let ql = ty + WY * i;
+          if (ql / PQ == p) {
+            for (var j = 0u; j < TR; j++) {
+              let at = (ql % PQ) * TSR + tx + WX * j;
+              sm[at / 4u][at % 4u] = acc[i][j];
+            }
+          }
+        } else {
+          let ql = select(ty + WY * i, 4u * (ty + WY * (i / 4u)) + i % 4u, LAY >= 1u);
+          if (ql / PQ == p) {
+            let col = ql - p * PQ;
+            for (var j = 0u; j < TR; j++) {
+              let r = select(tx + WX * j, 4u * (tx + WX * (j / 4u)) + j % 4u, LAY >= 1u);
+              let at = col * TSR + r;
+              sm[last + (at >> 2u)][at & 3u] = acc[i][j];
+            }
           }
         }
       }
       workgroupBarrier();
       // Owner of local query t (in piece p: t in [p*PQ, (p+1)*PQ)).
       if (t >= p * PQ && t < (p + 1u) * PQ && qBase + t < params.nq) {
-        let col = t - p * PQ;
-        let hat = t * KF;
+        // t < BQ here; col and hat through % (and the row groups counted by a +1 loop to a
+        // constant) so Tint proves the reject test's read and the heap root's in bounds.
+        let col = t % PQ;
+        let hat = (t % BQ) * KF;
         let qb = bias(qBase + t);
-        for (var r4 = 0u; r4 < nrow; r4 += 4u) {
-          let v = sm[last + ((col * TSR + r4) >> 2u)] + qb;
+        for (var g = 0u; g < BR / 4u; g++) {
+          if (4u * g >= nrow) { break; }
+          let r4 = 4u * g;
+          var v: vec4<f32>;
+          if (DB == 0u) { v = sm[col * (TSR / 4u) + g]; } else { v = sm[last + col * (TSR / 4u) + g]; }
+          v += qb;
           if (any(v >= vec4<f32>(thK))) {
             for (var x = 0u; x < 4u; x++) {
               let r = r4 + x;

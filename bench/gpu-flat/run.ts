@@ -217,7 +217,7 @@ for (const n of values.n!.split(',').map(Number)) {
         if (factor) row.rerank_factor = factor;
         if (toggles.length) row.toggles = toggles.join(',');
         if (precision === 'f16') row.f16_native = (index as unknown as { shards: { ctx: { hasF16: boolean } }[] }).shards[0]!.ctx.hasF16;
-        if (variants.length > 1) row.variant = variant.name;
+        if (values.variants) row.variant = variant.name;
         if (truth) {
           // Ids of the first queries against the float64 oracle: f32 must match up to ties (a
           // differing id must score within 1e-6 of the oracle's k-th), f16/int8 report recall.
