@@ -77,22 +77,27 @@ export class RerankWorkers {
   private sent: readonly Float32Array[] | undefined;
   private sentCount = 0;
   private released = false;
+  /** Jobs in flight per worker: a worker keeps Node alive only while it has some. */
+  private readonly busy: number[];
 
   private constructor(
     private readonly heap: WasmHeap,
     private readonly workers: WorkerLike[],
     private readonly stacks: number[],
   ) {
-    for (const w of workers) {
+    this.busy = workers.map(() => 0);
+    workers.forEach((w, t) => {
       w.onMessage((m) => {
         if (m.type !== 'done') return;
         const p = this.pending.get(m.id);
         if (!p) return;
         this.pending.delete(m.id);
+        if (--this.busy[t]! === 0) w.hold?.(false);
         if (m.error) p.reject(new TesseraError('INVALID_ARGUMENT', `re-rank worker failed: ${m.error}`));
         else p.resolve();
       });
-    }
+      w.hold?.(false); // idle: an index left undisposed must not keep the process alive
+    });
   }
 
   get size(): number {
@@ -143,6 +148,7 @@ export class RerankWorkers {
           new Promise<void>((resolve, reject) => {
             const id = this.nextId++;
             this.pending.set(id, { resolve, reject });
+            if (this.busy[t]!++ === 0) this.workers[t]!.hold?.(true);
             this.workers[t]!.post({ type: 'job', id, gather: job.gather, args: job.args });
           }),
       ),

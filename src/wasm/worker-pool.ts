@@ -50,6 +50,8 @@ export interface WorkerLike {
   post(message: unknown): void;
   onMessage(handler: (message: any) => void): void;
   terminate(): Promise<void>;
+  /** Node: whether the worker keeps the process alive (a 'message' listener refs it again); absent elsewhere. */
+  hold?(on: boolean): void;
 }
 
 let nodeWorkerThreads: Promise<any> | undefined;
@@ -68,6 +70,7 @@ export async function startWorker(source: string = WORKER_SOURCE): Promise<Worke
     return {
       post: (m) => w.postMessage(m),
       onMessage: (h) => w.on('message', h),
+      hold: (on) => (on ? w.ref() : w.unref()),
       terminate: async () => void (await w.terminate()),
     };
   }

@@ -5,6 +5,11 @@
  * single-threaded one: identical distances and ids. The re-rank itself needs no GPU: it runs on
  * GpuFlatIndex's rerankNow with a stand-in index; one end-to-end case uses the GPU where present.
  */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { build } from 'esbuild';
 import { afterAll, describe, expect, it } from 'vitest';
 import '../../src/node.js';
 import type { SearchResult } from '../../src/core/types.js';
@@ -183,6 +188,38 @@ describe('threaded int8 re-rank', () => {
       }
     });
   }
+
+  it('re-rank workers left running (no dispose) do not keep Node from exiting, and finish their jobs first', async () => {
+    if (!dedicatedWorkersAvailable()) return;
+    const dir = mkdtempSync(join(tmpdir(), 'tessera-rerank-exit-'));
+    try {
+      const src = join(dir, 'entry.ts');
+      const root = join(import.meta.dirname, '../..');
+      writeFileSync(
+        src,
+        `import ${JSON.stringify(join(root, 'src/node.js'))};
+import { GpuFlatIndex } from ${JSON.stringify(join(root, 'src/gpu/flat-index.js'))};
+import { RowStore } from ${JSON.stringify(join(root, 'src/io/row-source.js'))};
+const d = 16, n = 4000, nq = 200, W = 20;
+const store = new RowStore(d);
+store.memory().append(new Float32Array(n * d).map((_, i) => Math.sin(i)), n);
+const o: any = Object.create(GpuFlatIndex.prototype);
+Object.assign(o, { d, metric: 'ip', opts: { rerankThreads: 2 }, rowStore: store, rerankStats: { ms: 0, rows: 0 }, disposed: false, shards: [], contexts: [], rerankQueue: Promise.resolve() });
+const labels = new BigInt64Array(nq * W).map((_, i) => BigInt((i * 7919) % n));
+const r = await o.rerankNow(new Float32Array(nq * d).fill(0.5), nq, { nq, k: W, distances: new Float32Array(nq * W), labels }, 5);
+console.log(JSON.stringify({ workers: (await o.heap).workers.size, first: String(r.labels[0]) }));
+`,
+      );
+      const out = join(dir, 'entry.mjs');
+      await build({ entryPoints: [src], bundle: true, platform: 'node', format: 'esm', outfile: out, loader: { '.wgsl': 'text' }, external: ['webgpu'], logLevel: 'error' });
+      const t = performance.now();
+      const stdout = execFileSync(process.execPath, [out], { encoding: 'utf8', timeout: 20000 });
+      expect(JSON.parse(stdout.trim().split('\n').at(-1)!)).toMatchObject({ workers: 2 });
+      expect(performance.now() - t).toBeLessThan(15000);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 
   it('rerankThreads must be an integer in [0, 256]', async () => {
     const store = new RowStore(4);
