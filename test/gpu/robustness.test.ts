@@ -8,10 +8,10 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadDawnGpu } from '../../src/gpu/dawn.js';
-import { acquireDevice, dawnFlags, type GpuContext } from '../../src/gpu/device.js';
+import { acquireDevice, BufferUsage, dawnFlags, type GpuContext, MapMode } from '../../src/gpu/device.js';
 import { GpuFlatIndex, type GpuFlatOptions } from '../../src/gpu/flat-index.js';
 import { FlatShard, kernelTuning, registerChunkScorer, type ShardInfo, type ShardResult } from '../../src/gpu/flat-shard.js';
-import { int8GemvTuning, quantizeQuery } from '../../src/gpu/int8-gemv.js';
+import { int8GemvPipeline, int8GemvTuning, planInt8Gemv, quantizeInt8Queries, quantizeQuery } from '../../src/gpu/int8-gemv.js';
 import { type MatrixConfig, SUBGROUP_MATRIX_FEATURE } from '../../src/gpu/tensor/choose.js';
 import { hookPipeline, hookShape, planTensorHook, prepPipeline, tensorTuning } from '../../src/gpu/tensor/hook.js';
 import { encodeRows, paddedDim, trainSq } from '../../src/gpu/tensor/quantize.js';
@@ -245,6 +245,126 @@ describe.skipIf(!hasGpu)('int8_gemv with disable_robustness', () => {
       }
     } finally {
       for (const shard of shards) shard.destroy();
+    }
+  });
+});
+
+/**
+ * int8_gemv dispatched alone, each binding a range inside a larger buffer of canary words, on the
+ * device without robustness: each segment's list checked on its own (heap contents, empty slots)
+ * and the canaries around `out` left alone. lavapipe bounds-checks storage accesses by itself (a
+ * write placed past `out` on purpose was dropped, not clamped), so here the canaries can only fail
+ * on an adapter without that check; reads past the rows or queries would feed lanes whose scores
+ * the kernel discards, so no result can show them: the audit of the guards is what covers those.
+ */
+describe.skipIf(!hasGpu)('int8_gemv bindings inside canaries, without robustness', () => {
+  const CANARY = 0xdeadbeef;
+  const PAD = 256; // the storage offset alignment: canaries before and after each range
+
+  it.each([
+    { nq: 1, d: 100, n: 199, k: 10, segLen: 16 },
+    { nq: 3, d: 37, n: 61, k: 24, segLen: 20 }, // lists longer than their rows (the last has 1)
+  ])('nq=$nq d=$d n=$n k=$k: every list written, nothing outside the bindings, lists exact', async (c) => {
+    const ctx = await acquireDevice({ label: 'no robustness', disableRobustness: true });
+    try {
+      const device = ctx.device;
+      const rw = Math.ceil(c.d / 16);
+      const dp = rw * 16;
+      const plan = planInt8Gemv(
+        {
+          rowWords: rw,
+          subgroupMinSize: (ctx.adapter?.info as { subgroupMinSize?: number } | undefined)?.subgroupMinSize,
+          hasDot4: ctx.gpu?.wgslLanguageFeatures?.has('packed_4x8_integer_dot_product') ?? false,
+          maxWorkgroupStorage: ctx.maxWorkgroupStorage,
+        },
+        c.nq,
+        Math.max(8, Math.ceil(c.k / 8) * 8),
+      );
+      if (!('NQ' in plan)) throw new Error(plan.reason);
+      const base = normalizeRows(clusteredVectors(c.n, c.d, 6, seed++), c.d);
+      const sq = trainSq(base, c.n, c.d);
+      const codes = encodeRows(base, c.n, c.d, sq, false, dp);
+      const sqHost = new Float32Array(2 * dp);
+      sqHost.set(sq.vmin, 0);
+      sqHost.set(sq.step, dp);
+      const queries = new Float32Array(c.nq * dp);
+      const raw = randomVectors(c.nq, c.d, seed++);
+      for (let q = 0; q < c.nq; q++) queries.set(raw.subarray(q * c.d, (q + 1) * c.d), q * dp);
+      const qd = quantizeInt8Queries(queries, c.nq, rw, sqHost, plan.QB);
+      const nseg = Math.ceil(c.n / c.segLen);
+      const outBytes = c.nq * nseg * c.k * 8;
+      // A storage buffer holding `bytes` (or canaries) at PAD, with canaries around.
+      const fenced = (bytes: number, data?: ArrayBufferView) => {
+        const size = PAD + Math.ceil(bytes / PAD) * PAD + PAD;
+        const buf = device.createBuffer({ size, usage: BufferUsage.STORAGE | BufferUsage.COPY_DST | BufferUsage.COPY_SRC });
+        device.queue.writeBuffer(buf, 0, new Uint32Array(size / 4).fill(CANARY));
+        if (data) device.queue.writeBuffer(buf, PAD, data.buffer, data.byteOffset, data.byteLength);
+        return { buffer: buf, offset: PAD, size: bytes };
+      };
+      const baseB = fenced(codes.byteLength, codes);
+      const qdB = fenced(qd.byteLength, qd);
+      const sqB = fenced(16);
+      const outB = fenced(outBytes);
+      const params = device.createBuffer({ size: 48, usage: BufferUsage.UNIFORM | BufferUsage.COPY_DST });
+      device.queue.writeBuffer(params, 0, new Uint32Array([c.nq, c.n, rw, rw * 4, c.k, c.segLen, nseg, 0, 0, 0, 0, 0]));
+      const pipeline = int8GemvPipeline(device, plan);
+      const enc = device.createCommandEncoder();
+      const pass = enc.beginComputePass();
+      pass.setPipeline(pipeline);
+      pass.setBindGroup(0, device.createBindGroup({
+        layout: pipeline.getBindGroupLayout(0),
+        entries: [{ buffer: params }, baseB, qdB, sqB, outB].map((resource, binding) => ({ binding, resource })),
+      }));
+      pass.dispatchWorkgroups(nseg, Math.ceil(c.nq / plan.NQ));
+      pass.end();
+      const read = device.createBuffer({ size: outB.buffer.size, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST });
+      enc.copyBufferToBuffer(outB.buffer, 0, read, 0, outB.buffer.size);
+      device.queue.submit([enc.finish()]);
+      await read.mapAsync(MapMode.READ);
+      const words = new Uint32Array(read.getMappedRange().slice(0));
+      read.unmap();
+      for (const b of [baseB.buffer, qdB.buffer, sqB.buffer, outB.buffer, params, read]) b.destroy();
+      const inside = words.subarray(PAD / 4, (PAD + outBytes) / 4);
+      expect(Array.from(words.subarray(0, PAD / 4)).every((w) => w === CANARY), 'canaries before out').toBe(true);
+      expect(Array.from(words.subarray((PAD + outBytes) / 4)).every((w) => w === CANARY), 'canaries after out').toBe(true);
+      const keys = new Float32Array(inside.buffer, inside.byteOffset, inside.length);
+      for (let q = 0; q < c.nq; q++) {
+        const qq = quantizeQuery(queries.subarray(q * dp, (q + 1) * dp), dp, sqHost, plan.QB);
+        let mag = Math.abs(qq.vminDot);
+        for (let j = 0; j < dp; j++) mag += qq.scale * Math.abs(qq.t[j]!) * 255;
+        for (let g = 0; g < nseg; g++) {
+          // Segment g's list: the best k of its rows (then empty slots), by the float64 oracle.
+          const rows = Array.from({ length: Math.min(c.segLen, c.n - g * c.segLen) }, (_, i) => g * c.segLen + i);
+          const oracle = rows.map((id) => {
+            let s2 = 0;
+            for (let j = 0; j < dp; j++) s2 += qq.t[j]! * codes[id * dp + j]!;
+            return qq.scale * s2 + qq.vminDot;
+          });
+          const best = [...oracle].sort((a, b) => b - a);
+          // The list is a heap (merge_lists orders it): compare it sorted.
+          const what = `query ${q} list ${g}`;
+          const got: number[] = [];
+          const seen = new Set<number>();
+          let empty = 0;
+          for (let i = 0; i < c.k; i++) {
+            const at = (q * nseg + g) * c.k + i;
+            const id = inside[2 * at + 1]!;
+            if (id === 0xffffffff) {
+              empty++;
+              continue;
+            }
+            expect(rows.includes(id) && !seen.has(id), `${what}: id ${id} (0xdeadbeef: unwritten)`).toBe(true);
+            seen.add(id);
+            expect(Math.abs(keys[2 * at]! - oracle[id - g * c.segLen]!), `${what} id ${id}`).toBeLessThanOrEqual(1e-5 * mag);
+            got.push(keys[2 * at]!);
+          }
+          expect(empty, `${what}: empty slots`).toBe(Math.max(0, c.k - rows.length));
+          got.sort((a, b) => b - a);
+          got.forEach((key, i) => expect(Math.abs(key - best[i]!), `${what} rank ${i}`).toBeLessThanOrEqual(1e-5 * mag));
+        }
+      }
+    } finally {
+      ctx.destroy();
     }
   });
 });
