@@ -65,11 +65,13 @@ interface Tile {
  * Kernel knobs (benchmarks sweep them; pipelines are cached by the compile-time ones).
  * targetWorkgroups: workgroups one tile's dispatch aims for (segments x query blocks); 512 measured
  * fastest for f32 at every nq on the H200 (1M x 768: 10-20% under 2048, BENCHMARKS gpu-flat).
- * gemmTarget: the same for f32 and f16 batches of >= GEMM_MIN_BATCH queries (the compute-bound
- * block; 0 = targetWorkgroups): 264 = one wave of two 256-invocation workgroups per SM on the H200's
- * 132 SMs; H200 runs 4-5, 1M: f32 1.05-1.20x and f16 1.01-1.13x faster than 512 at nq 64..1024
- * (int8, not measured, keeps targetWorkgroups). Segments round down, so a dispatch never exceeds
- * its target.
+ * gemmTarget / gemmTargetF16: the same for f32 / f16 batches of >= GEMM_MIN_BATCH queries (the
+ * compute-bound block; 0 = targetWorkgroups). 264 = one wave of two 256-invocation workgroups per
+ * SM on the H200's 132 SMs: runs 4-5, 1M, f32 1.05-1.20x and f16 1.01-1.13x faster than 512 at nq
+ * 64..1024. f32 then 132 (one workgroup an SM; run 7, once the multiply loop lost its clamps: 1.13x
+ * / 1.07x / 1.03x faster than 264 at nq 64 / 256 / 1024, against a 0.2% spread); f16 keeps 264 (132
+ * not measured for it). int8, not measured, keeps targetWorkgroups. Segments round down, so a
+ * dispatch never exceeds its target.
  * kc: vec4 columns staged per step in flat_fused. ru: rows in flight per subgroup in flat_gemv
  * (each lane loads uw words of each before using them; uw 0 = 8 / ru; ru x uw <= 8); hru / huw the
  * same for f16 rows (0 = by the lane's share of a row, ceil(rowWords / subgroup size): 3 or more
@@ -85,7 +87,7 @@ interface Tile {
  * conflict pads, so 8 x 8 tiles fit double-buffered in 48 KiB). db 0 / lay 0 measured fastest on
  * the H200 (run 3, 1M: db 1.1-1.6x slower at nq 16..1024, lay 1 level to 3% slower).
  */
-export const kernelTuning = { targetWorkgroups: 512, gemmTarget: 264, kc: 4, ru: 1, uw: 0, hru: 0, huw: 0, big: '4x8' as '4x8' | '8x8' | '8x4' | '8x8s', mergeFanIn: 32, chain: 1, db: 0, lay: 0 };
+export const kernelTuning = { targetWorkgroups: 512, gemmTarget: 132, gemmTargetF16: 264, kc: 4, ru: 1, uw: 0, hru: 0, huw: 0, big: '4x8' as '4x8' | '8x8' | '8x4' | '8x8s', mergeFanIn: 32, chain: 1, db: 0, lay: 0 };
 
 /** Batches of at least this many queries use the largest flat_fused block (compute-bound). */
 export const GEMM_MIN_BATCH = 48;
@@ -633,7 +635,8 @@ export class FlatShard {
         },
       }),
     );
-    const target = nq >= GEMM_MIN_BATCH && kernelTuning.gemmTarget && this.layout.precision !== 'int8' ? kernelTuning.gemmTarget : undefined;
+    const gemmTarget = this.layout.precision === 'f16' ? kernelTuning.gemmTargetF16 : this.layout.precision === 'f32' ? kernelTuning.gemmTarget : 0;
+    const target = nq >= GEMM_MIN_BATCH && gemmTarget ? gemmTarget : undefined;
     return { pipeline, BR: g.WX * g.TR, BQ: g.WY * g.TQ, key, fold: fold === 1, target };
   }
 

@@ -35,7 +35,7 @@ describe.skipIf(!hasGpu)('gpu fused flat kernels', () => {
       const want = bruteForce(base, q, d, 10, metric);
       for (const noSubgroups of [false, true]) {
         // ~3 tiles; few target workgroups so segments span several blocks.
-        kernelTuning.targetWorkgroups = kernelTuning.gemmTarget = clustered ? 4 : 2048;
+        kernelTuning.targetWorkgroups = kernelTuning.gemmTarget = kernelTuning.gemmTargetF16 = clustered ? 4 : 2048;
         const index = await GpuFlatIndex.create(d, metric, { maxTileBytes: Math.ceil(d / 4) * 16 * 600, debugPoison: true, noSubgroups });
         try {
           await index.add(base);
@@ -127,7 +127,7 @@ describe.skipIf(!hasGpu)('gpu fused flat kernels', () => {
     const nq = 64;
     const k = 10;
     kernelTuning.targetWorkgroups = 8;
-    kernelTuning.gemmTarget = 8; // nq = 64 takes the compute-bound block, which has its own target
+    kernelTuning.gemmTarget = kernelTuning.gemmTargetF16 = 8; // nq = 64 takes the compute-bound block, which has its own target
     const temps: number[] = [];
     for (const n of [20_000, 80_000]) {
       const index = await GpuFlatIndex.create(d, 'ip', {});
@@ -166,7 +166,7 @@ describe.skipIf(!hasGpu)('gpu fused flat kernels', () => {
     kernelTuning.db = db;
     kernelTuning.lay = lay;
     kernelTuning.big = big;
-    kernelTuning.targetWorkgroups = kernelTuning.gemmTarget = 4;
+    kernelTuning.targetWorkgroups = kernelTuning.gemmTarget = kernelTuning.gemmTargetF16 = 4;
     const n = 1537;
     const base = randomVectors(n, d, seed++);
     const q = randomVectors(nq, d, seed++);

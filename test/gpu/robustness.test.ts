@@ -88,7 +88,7 @@ describe.skipIf(!hasGpu)('gpu flat kernels with disable_robustness', () => {
     const base = randomVectors(n, d, seed++);
     const q = randomVectors(nq, d, seed++);
     const want = bruteForce(base, q, d, 10, metric);
-    kernelTuning.targetWorkgroups = kernelTuning.gemmTarget = 4; // segments of several blocks
+    kernelTuning.targetWorkgroups = kernelTuning.gemmTarget = kernelTuning.gemmTargetF16 = 4; // segments of several blocks
     for (const noSubgroups of [false, true]) {
       const [robust, bare] = await both(d, metric, base, q, 10, { maxTileBytes: Math.ceil(d / 4) * 16 * 600, noSubgroups });
       expectSame(robust, bare, `noSubgroups=${noSubgroups}`);
