@@ -383,8 +383,8 @@ export class GpuFlatIndex implements Index {
    * (rerankThreads; shared memory), each worker copies and scores its share of the run when the
    * rows are kept in SharedArrayBuffers (memory rows), else this thread reads the rows (file,
    * generator) and the workers score; two buffers alternate, so run i + 1 is prepared while run i
-   * is scored. Then an insertion top-k per query. Host memory: the buffers, the group's queries and
-   * ~40 bytes a pair; no per-candidate allocation.
+   * is scored. Then the best k a query (rerank_topk). Host memory: the buffers, the group's queries
+   * and ~40 bytes a pair; no per-candidate allocation.
    */
   private async rerankNow(q: Float32Array, nq: number, found: SearchResult, k: number): Promise<SearchResult> {
     const d = this.d;
@@ -416,8 +416,8 @@ export class GpuFlatIndex implements Index {
     const uniq = new Uint32Array(chunkRows);
     /** First pair (relative to the run) of each row slot, and the end. */
     const rowFirst = new Int32Array(chunkRows + 1);
-    const topD = new Float32Array(k);
-    const topI = new Int32Array(k);
+    const topDPtr = heap.alloc(groupQ * k * 4);
+    const topIPtr = heap.alloc(groupQ * k * 4);
     const metricCode = ip ? 0 : 1;
     const scorePairs = heap.exports.rerank_pairs as (...a: number[]) => void;
     // Labels as (low, high) int32 words: no BigInt per candidate (little-endian, as every wasm host).
@@ -515,37 +515,22 @@ export class GpuFlatIndex implements Index {
         pending = undefined;
         const sc = heap.f32(scorePtr, m);
         for (let t = 0; t < m; t++) scores[order[t]!] = sc[t]!;
-        for (let i = 0; i < gq; i++) {
-          // Insertion into the best-k list: better distance first, equal distances by lower id.
-          let filled = 0;
-          for (let j = i * W; j < (i + 1) * W; j++) {
-            const id = ids[j]!;
-            if (id < 0) continue;
-            const s = scores[j]!;
-            let p = filled;
-            while (p > 0) {
-              const e = topD[p - 1]!;
-              if (!(ip ? s > e : s < e) && !(s === e && id < topI[p - 1]!)) break;
-              p--;
-            }
-            if (p >= k) continue;
-            for (let t = Math.min(filled, k - 1); t > p; t--) {
-              topD[t] = topD[t - 1]!;
-              topI[t] = topI[t - 1]!;
-            }
-            topD[p] = s;
-            topI[p] = id;
-            if (filled < k) filled++;
-          }
-          for (let j = 0; j < filled; j++) {
-            distances[(q0 + i) * k + j] = topD[j]!;
-            labels[(q0 + i) * k + j] = BigInt(topI[j]!);
-          }
+        // Best k a query (native rerank_topk: better distance first, equal distances by lower id).
+        heap.f32(scorePtr, gq * W).set(scores.subarray(0, gq * W));
+        heap.i32(slotPtr, gq * W).set(ids.subarray(0, gq * W));
+        (heap.exports.rerank_topk as (...a: number[]) => void)(scorePtr, slotPtr, gq, W, k, metricCode, topDPtr, topIPtr);
+        distances.set(heap.f32(topDPtr, gq * k), q0 * k);
+        const top = heap.i32(topIPtr, gq * k);
+        for (let j = 0; j < gq * k; j++) {
+          const id = top[j]!;
+          if (id >= 0) labels[q0 * k + j] = BigInt(id);
         }
       }
     } finally {
       // Workers may still be scoring out of these buffers (a read failed meanwhile): wait for them.
       if (pending) await pending.catch(() => undefined);
+      heap.release(topIPtr);
+      heap.release(topDPtr);
       heap.release(scorePtr);
       heap.release(qslotPtr);
       heap.release(slotPtr);

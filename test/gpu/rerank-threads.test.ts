@@ -1,6 +1,7 @@
 /**
  * The int8 index's host re-rank: the native rerank_pairs kernel against a float64 oracle and against
- * flat_search over the same single row (the score the re-rank gave before), and the threaded re-rank
+ * flat_search over the same single row (the score the re-rank gave before), rerank_topk against a
+ * sort with ties to the lower id, and the threaded re-rank
  * (workers copying rows from shared memory, or scoring rows this thread read) against the
  * single-threaded one: identical distances and ids. The re-rank itself needs no GPU: it runs on
  * GpuFlatIndex's rerankNow with a stand-in index; one end-to-end case uses the GPU where present.
@@ -70,6 +71,42 @@ describe('rerank_pairs', () => {
       }
     });
   }
+});
+
+describe('rerank_topk', () => {
+  it('keeps the best k of each query (ties to the lower id, -1 candidates skipped, padding past the valid ones)', async () => {
+    const heap = await WasmHeap.create(false);
+    const random = rng(17);
+    for (const [nq, w, k] of [[50, 40, 10], [30, 8, 8], [20, 5, 9], [10, 1, 1]] as const) {
+      // Scores on a coarse grid: many equal scores, so the id order decides.
+      const scores = Float32Array.from({ length: nq * w }, () => Math.floor(random() * 6) / 4 - 0.5);
+      const ids = Int32Array.from({ length: nq * w }, () => (random() < 0.15 ? -1 : Math.floor(random() * 1000)));
+      const sp = heap.alloc(nq * w * 4);
+      const ip_ = heap.alloc(nq * w * 4);
+      const od = heap.alloc(nq * k * 4);
+      const oi = heap.alloc(nq * k * 4);
+      heap.f32(sp, nq * w).set(scores);
+      heap.i32(ip_, nq * w).set(ids);
+      for (const [code, metric] of [[0, 'ip'], [1, 'l2']] as const) {
+        heap.f32(od, nq * k).fill(Number.NaN);
+        heap.i32(oi, nq * k).fill(-7);
+        (heap.exports.rerank_topk as (...a: number[]) => void)(sp, ip_, nq, w, k, code, od, oi);
+        const gotD = heap.f32(od, nq * k);
+        const gotI = heap.i32(oi, nq * k);
+        for (let i = 0; i < nq; i++) {
+          const c: [number, number][] = [];
+          for (let j = i * w; j < (i + 1) * w; j++) if (ids[j]! >= 0) c.push([scores[j]!, ids[j]!]);
+          c.sort((a, b) => (metric === 'ip' ? b[0] - a[0] : a[0] - b[0]) || a[1] - b[1]);
+          for (let j = 0; j < k; j++) {
+            const want = c[j];
+            expect(gotI[i * k + j], `${metric} query ${i} rank ${j}`).toBe(want ? want[1] : -1);
+            expect(gotD[i * k + j], `${metric} query ${i} rank ${j}`).toBe(want ? want[0] : metric === 'ip' ? -Infinity : Infinity);
+          }
+        }
+      }
+      for (const p of [sp, ip_, od, oi]) heap.release(p);
+    }
+  });
 });
 
 /** A GpuFlatIndex without devices whose rerankNow reads `store` (only the re-rank runs). */
