@@ -118,6 +118,8 @@ export class WorkerPool {
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
   private released = false;
+  /** Jobs in flight per worker: a worker keeps Node alive only while it has some (see WorkerLike.hold). */
+  private readonly busy: number[];
 
   private constructor(
     private readonly heap: WasmHeap,
@@ -126,16 +128,20 @@ export class WorkerPool {
     /** The calling thread takes no part: every call runs on a worker. */
     readonly dedicated: boolean,
   ) {
-    for (const w of workers) {
+    this.busy = workers.map(() => 0);
+    workers.forEach((w, t) => {
       w.onMessage((m) => {
         if (m.type !== 'done') return;
         const p = this.pending.get(m.id);
         if (!p) return;
         this.pending.delete(m.id);
+        if (--this.busy[t]! === 0) w.hold?.(false);
         if (m.error) p.reject(new TesseraError('INVALID_ARGUMENT', `WebAssembly worker failed: ${m.error}`));
         else p.resolve();
       });
-    }
+      // Idle: the 'message' listeners ref'd the worker again, and an index left undisposed must not keep the process alive.
+      w.hold?.(false);
+    });
   }
 
   /** Threads taking part in a parallel loop: the workers, and the caller unless dedicated. */
@@ -174,6 +180,7 @@ export class WorkerPool {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
+      if (this.busy[t]!++ === 0) this.workers[t]!.hold?.(true);
       this.workers[t]!.post({ type: 'call', id, fn: call.fn, args: call.args });
     });
   }
