@@ -50,9 +50,18 @@ export interface GpuFlatOptions extends IndexOptions {
    * int8: worker threads that copy and score the candidate rows (default min(8, cores - 1)); rows
    * read from a file or a generator are read by the calling thread and scored by the workers. 0, or
    * where memory cannot be shared with workers (browsers without cross-origin isolation):
-   * everything runs on the calling thread. Same results either way.
+   * everything runs on the calling thread. Same results either way. Only searches of at least
+   * rerankThreadsMinPairs (row, query) pairs use the workers (started at the first such search).
    */
   rerankThreads?: number;
+  /**
+   * int8: searches with fewer (row, query) candidate pairs than this (nq x k') re-rank on the calling
+   * thread alone, even with rerankThreads, since handing work to workers costs more than it saves
+   * there. Default 8192: on the 2-core dev box 2 workers lost or tied to the calling thread up to
+   * ~8,200 pairs and won from 10,240 on (bench/gpu-int8/rerank-host.ts); an H200 nq = 1 search
+   * (40 pairs) re-ranked in 0.27 ms with 8 workers against 0.12 ms without. Same results either way.
+   */
+  rerankThreadsMinPairs?: number;
   /**
    * int8: searches of more queries than this go to the GPU in sub-batches of this many, so the host
    * re-ranks one sub-batch while the GPU scores the next (same results). 0: one batch (up to 4096).
@@ -339,6 +348,8 @@ export class GpuFlatIndex implements Index {
 
   /** The WebAssembly module that scores the candidates, and its worker pool where threads are used (one per index). */
   private heap: Promise<RerankHost> | undefined;
+  /** With workers: a private module for searches too small to pay for them (rerankThreadsMinPairs). */
+  private soloHeap: Promise<WasmHeap> | undefined;
   /** Re-ranks run one at a time: they share the module's memory, which may grow (detaching views). */
   private rerankQueue: Promise<unknown> = Promise.resolve();
 
@@ -362,14 +373,34 @@ export class GpuFlatIndex implements Index {
     return run;
   }
 
+  /** Re-rank workers to use: rerankThreads (validated), 0 where memory cannot be shared with workers. */
+  private rerankWorkerCount(): number {
+    const want = this.opts.rerankThreads ?? Math.min(DEFAULT_RERANK_THREADS, hardwareThreads() - 1);
+    if (!Number.isInteger(want) || want < 0 || want > 256) {
+      throw new TesseraError('INVALID_ARGUMENT', `rerankThreads must be an integer in [0, 256], got ${String(want)}`);
+    }
+    return dedicatedWorkersAvailable() ? want : 0;
+  }
+
+  /**
+   * The module for a search of `pairs` (row, query) pairs: the workers' host when there are workers
+   * and the search has at least rerankThreadsMinPairs pairs, else a private one on this thread (the
+   * same module and scores as rerankThreads 0).
+   */
+  private async rerankHostFor(pairs: number): Promise<RerankHost> {
+    const min = this.opts.rerankThreadsMinPairs ?? RERANK_THREADS_MIN_PAIRS;
+    if (!Number.isInteger(min) || min < 0) {
+      throw new TesseraError('INVALID_ARGUMENT', `rerankThreadsMinPairs must be an integer >= 0, got ${String(min)}`);
+    }
+    if (this.rerankWorkerCount() === 0 || pairs >= min) return this.rerankHost();
+    return { heap: await (this.soloHeap ??= WasmHeap.create(false)) };
+  }
+
   /** The re-rank's module: on a shared memory with `rerankThreads` workers where it can, else private. */
   private rerankHost(): Promise<RerankHost> {
     return (this.heap ??= (async () => {
-      const want = this.opts.rerankThreads ?? Math.min(DEFAULT_RERANK_THREADS, hardwareThreads() - 1);
-      if (!Number.isInteger(want) || want < 0 || want > 256) {
-        throw new TesseraError('INVALID_ARGUMENT', `rerankThreads must be an integer in [0, 256], got ${String(want)}`);
-      }
-      if (want === 0 || !dedicatedWorkersAvailable()) return { heap: await WasmHeap.create(false) };
+      const want = this.rerankWorkerCount();
+      if (want === 0) return { heap: await WasmHeap.create(false) };
       const heap = await WasmHeap.create(true);
       return { heap, workers: await RerankWorkers.start(heap, want) };
     })());
@@ -394,7 +425,7 @@ export class GpuFlatIndex implements Index {
     const distances = new Float32Array(nq * k).fill(worstDistance(this.metric));
     const labels = new BigInt64Array(nq * k).fill(-1n);
     if (W === 0 || nq === 0) return { nq, k, distances, labels };
-    const { heap, workers } = await this.rerankHost();
+    const { heap, workers } = await this.rerankHostFor(nq * W);
     const shared = workers ? this.rowStore.sharedChunks() : undefined;
     if (shared) workers!.setRows(shared);
     // Sort keys are id * PAIR_SPAN + pair: exact in a double while ids stay below 2^53 / PAIR_SPAN.
@@ -620,6 +651,7 @@ export class GpuFlatIndex implements Index {
     this.shards = [];
     const host = this.heap;
     this.heap = undefined;
+    this.soloHeap = undefined;
     await this.rowStore.close();
     // Lets an in-flight re-rank finish before its workers stop.
     await this.rerankQueue;
@@ -689,6 +721,8 @@ const RERANK_BUFFER_BYTES_THREADS = 4 << 20;
 const DEFAULT_RERANK_THREADS = 8;
 /** int8 re-rank: runs of fewer pairs are scored on the calling thread (a worker round trip costs more). */
 const RERANK_MIN_THREADED_PAIRS = 1024;
+/** int8 re-rank: searches of fewer pairs never use the workers (see rerankThreadsMinPairs; 2-core dev box figure). */
+const RERANK_THREADS_MIN_PAIRS = 8192;
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /** The re-rank's WebAssembly module and, where memory can be shared, its workers. */

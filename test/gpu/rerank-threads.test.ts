@@ -186,7 +186,8 @@ describe('threaded int8 re-rank', () => {
           // Buffers of 4000 / 1200 / 7 rows: one run of every pair, a few runs of >= 1024 pairs (on the
           // workers), or many small runs (small runs are scored on this thread).
           for (const rows of [4000, 1200, 7]) {
-            const o = standIn(d, metric, store, { rerankThreads, rerankBufferBytes: rows * d * 4 });
+            // 6,300-9,000 pairs: under the default rerankThreadsMinPairs, so the threshold is lowered.
+            const o = standIn(d, metric, store, { rerankThreads, rerankBufferBytes: rows * d * 4, rerankThreadsMinPairs: 1024 });
             try {
               const host = await o.rerankHost();
               const jobs = { runs: 0, gathered: 0 };
@@ -237,7 +238,7 @@ describe('threaded int8 re-rank', () => {
         `import ${JSON.stringify(join(root, 'src/node.js'))};
 import { GpuFlatIndex } from ${JSON.stringify(join(root, 'src/gpu/flat-index.js'))};
 import { RowStore } from ${JSON.stringify(join(root, 'src/io/row-source.js'))};
-const d = 16, n = 4000, nq = 200, W = 20;
+const d = 16, n = 4000, nq = 500, W = 20; // 10,000 pairs: past the default rerankThreadsMinPairs
 const store = new RowStore(d);
 store.memory().append(new Float32Array(n * d).map((_, i) => Math.sin(i)), n);
 const o: any = Object.create(GpuFlatIndex.prototype);
@@ -255,6 +256,37 @@ console.log(JSON.stringify({ workers: (await o.heap).workers.size, first: String
       expect(performance.now() - t).toBeLessThan(15000);
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('searches of fewer pairs than rerankThreadsMinPairs (default 8192) re-rank on the calling thread: no workers started, same results', async () => {
+    const d = 32;
+    const n = 3000;
+    const base = randomVectors(n, d, 61);
+    const store = new RowStore(d);
+    store.memory().append(base, n);
+    const W = 20;
+    for (const nq of [1, 409, 410]) {
+      // 20 / 8,180 pairs stay here; 8,200 go to the workers.
+      const q = randomVectors(nq, d, 62);
+      const found = candidates(nq, W, n, 63, 0.1);
+      const alone = standIn(d, 'l2', store, { rerankThreads: 0 });
+      const o = standIn(d, 'l2', store, { rerankThreads: 2 });
+      try {
+        const want: SearchResult = await alone.rerankNow(q, nq, found, 7);
+        const got: SearchResult = await o.rerankNow(q, nq, found, 7);
+        expect(Array.from(got.labels), `nq ${nq}`).toEqual(Array.from(want.labels));
+        expect(Array.from(got.distances), `nq ${nq}`).toEqual(Array.from(want.distances));
+        const host = await o.heap;
+        if (nq * W < 8192 || !dedicatedWorkersAvailable()) expect(host?.workers, `nq ${nq}`).toBeUndefined();
+        else expect(host.workers.size, `nq ${nq}`).toBe(2);
+      } finally {
+        await (await o.heap)?.workers?.release();
+      }
+    }
+    const found: SearchResult = { nq: 1, k: 2, distances: new Float32Array(2), labels: new BigInt64Array([0n, 1n]) };
+    for (const bad of [-1, 0.5]) {
+      await expect(standIn(d, 'l2', store, { rerankThreads: 2, rerankThreadsMinPairs: bad }).rerankNow(new Float32Array(d), 1, found, 1)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     }
   });
 
@@ -281,7 +313,8 @@ describe.runIf(hasGpu)('threaded int8 re-rank on the GPU index', () => {
     const q = normalizeRows(clusteredVectors(64, d, 10, 52), d);
     const results: SearchResult[] = [];
     for (const rerankThreads of [0, 2]) {
-      const index = await GpuFlatIndex.create(d, 'ip', { precision: 'int8', rerankThreads, rerankDepth: 40 });
+      // 64 x 40 pairs: under the default rerankThreadsMinPairs, so the threshold is lowered.
+      const index = await GpuFlatIndex.create(d, 'ip', { precision: 'int8', rerankThreads, rerankDepth: 40, rerankThreadsMinPairs: 1024 });
       indexes.push(index);
       await index.add(base);
       results.push(await index.search(q, 10));
