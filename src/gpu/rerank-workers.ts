@@ -8,7 +8,7 @@
  */
 import { TesseraError } from '../core/errors.js';
 import type { WasmHeap } from '../wasm/module.js';
-import { startWorker, type WorkerLike } from '../wasm/worker-pool.js';
+import { startWorker, type WorkerLike, workerScript } from '../wasm/worker-pool.js';
 
 /** Shadow stack per worker (rerank_pairs keeps nothing on it). */
 const STACK_BYTES = 64 << 10;
@@ -18,10 +18,7 @@ const STACK_BYTES = 64 << 10;
  * a job gathers rows ids[from, to) (ascending; into the buffer at slots from..to) when asked, then
  * calls rerank_pairs with its arguments.
  */
-const SOURCE = `
-const node = typeof self === 'undefined';
-const port = node ? require('node:worker_threads').parentPort : self;
-const send = (m) => port.postMessage(m);
+const SOURCE = workerScript(`
 let ex = null, memory = null, chunks = [], starts = [];
 const onMessage = async (m) => {
   if (m.type === 'init') {
@@ -55,8 +52,7 @@ const onMessage = async (m) => {
     send({ type: 'done', id: m.id });
   } catch (e) { send({ type: 'done', id: m.id, error: String(e && e.stack || e) }); }
 };
-if (node) port.on('message', onMessage); else port.onmessage = (e) => onMessage(e.data);
-`;
+`);
 
 /** Row chunks in SharedArrayBuffers and the first id of each (ascending). */
 export interface SharedRowChunks {

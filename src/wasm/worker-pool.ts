@@ -22,13 +22,23 @@ export interface NativeCall {
 const STACK_BYTES = 256 << 10;
 
 /**
- * The worker's script, self-contained so it can be started from a string in every runtime.
- * Node runs it as CommonJS (require is there); Web Workers see `self`.
+ * A worker script, self-contained so it can be started from a string in every runtime: `body`
+ * defines `onMessage(m)` and may use `node`, `port` and `send(m)`. Node runs it as CommonJS
+ * (require is there); Web Workers see `self`. The one place a worker names a Node built-in, so the
+ * bundle audit (test/runtimes/bundle.test.ts) knows it.
  */
-const WORKER_SOURCE = `
+export function workerScript(body: string): string {
+  return `
 const node = typeof self === 'undefined';
 const port = node ? require('node:worker_threads').parentPort : self;
 const send = (m) => port.postMessage(m);
+${body}
+if (node) port.on('message', onMessage); else port.onmessage = (e) => onMessage(e.data);
+`;
+}
+
+/** The pool's worker: instantiates the module on the shared memory, then runs C calls. */
+const WORKER_SOURCE = workerScript(`
 let ex = null;
 const onMessage = async (m) => {
   if (m.type === 'init') {
@@ -43,8 +53,7 @@ const onMessage = async (m) => {
   try { ex[m.fn](...m.args); send({ type: 'done', id: m.id }); }
   catch (e) { send({ type: 'done', id: m.id, error: String(e && e.stack || e) }); }
 };
-if (node) port.on('message', onMessage); else port.onmessage = (e) => onMessage(e.data);
-`;
+`);
 
 export interface WorkerLike {
   post(message: unknown): void;
