@@ -8,10 +8,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { acquireDevice, type GpuContext } from '../../src/gpu/device.js';
 import { GpuFlatIndex } from '../../src/gpu/flat-index.js';
 import { FlatShard } from '../../src/gpu/flat-shard.js';
-import { int8GemvTuning, quantizeQuery } from '../../src/gpu/int8-gemv.js';
+import { int8GemvTuning } from '../../src/gpu/int8-gemv.js';
 import { encodeRows, trainSq } from '../../src/gpu/tensor/quantize.js';
 import { clusteredVectors, normalizeRows, randomVectors } from '../helpers/data.js';
 import { gpuForTests } from '../helpers/gpu.js';
+import { expectInt8KeysMatchOracle } from '../helpers/int8-keys.js';
 import { bruteForce, recallAtK } from '../helpers/oracle.js';
 
 const hasGpu = await gpuForTests('int8_gemv');
@@ -83,32 +84,7 @@ describe.skipIf(!hasGpu)('int8_gemv', () => {
           expect(key).toMatch(/^i8gemv:/);
           if (c.em !== undefined) expect(key.split(':')[7], 'end merge').toBe(String(c.em));
           const got = await shard.search(padded, c.nq, k);
-          for (let q = 0; q < c.nq; q++) {
-            const qq = quantizeQuery(padded.subarray(q * dp, (q + 1) * dp), dp, sqHost, c.qbits === 16 ? 2 : 1);
-            // float64 oracle of the kernel's key for every row; ties to the lower id.
-            const keys = new Float64Array(c.n);
-            let mag = Math.abs(qq.vminDot);
-            for (let j = 0; j < dp; j++) mag += qq.scale * Math.abs(qq.t[j]!) * 255;
-            for (let i = 0; i < c.n; i++) {
-              let s = 0;
-              for (let j = 0; j < dp; j++) s += qq.t[j]! * codes[i * dp + j]!;
-              keys[i] = qq.scale * s + qq.vminDot;
-            }
-            const order = Array.from({ length: c.n }, (_, i) => i).sort((a, b) => keys[b]! - keys[a]! || a - b);
-            // f32 sums of up to dp products of this magnitude: well inside 1e-5 relative.
-            const tol = 1e-5 * mag;
-            const seen = new Set<number>();
-            for (let i = 0; i < k; i++) {
-              const id = got.ids[q * k + i]!;
-              const key = got.keys[q * k + i]!;
-              expect(id, `query ${q} slot ${i}: an id of the shard (poison 0xdeadbeef = unwritten)`).toBeLessThan(c.n);
-              expect(seen.has(id), `query ${q}: id ${id} twice`).toBe(false);
-              seen.add(id);
-              expect(Math.abs(key - keys[id]!), `query ${q} id ${id}: key vs oracle`).toBeLessThanOrEqual(tol);
-              // The i-th best key, up to ties within rounding.
-              expect(Math.abs(key - keys[order[i]!]!), `query ${q} rank ${i}`).toBeLessThanOrEqual(tol);
-            }
-          }
+          expectInt8KeysMatchOracle(got, { queries: padded, codes, sq: sqHost, n: c.n, dp, parts: c.qbits === 16 ? 2 : 1 }, c.nq, k);
         }
       } finally {
         shard.destroy();

@@ -19,7 +19,9 @@ import type { Metric, SearchResult } from '../../src/core/types.js';
 import { clusteredVectors, normalizeRows, randomVectors } from '../helpers/data.js';
 import { syntheticRow } from '../../bench/gpu-flat/synthetic.js';
 import { bruteForce, distanceTolerance, expectMatchesOracle, recallAtK, trueDistance } from '../helpers/oracle.js';
+import { emulateMatrices } from '../helpers/emulate-matrices.js';
 import { gpuForTests } from '../helpers/gpu.js';
+import { expectInt8KeysMatchOracle } from '../helpers/int8-keys.js';
 
 const hasGpu = await gpuForTests('GPU kernels without robustness');
 const defaults = { ...kernelTuning };
@@ -218,29 +220,7 @@ describe.skipIf(!hasGpu)('int8_gemv with disable_robustness', () => {
           }
           expect(Array.from(got[1]!.ids), what).toEqual(Array.from(got[0]!.ids));
           expect(Array.from(new Uint32Array(got[1]!.keys.buffer)), what).toEqual(Array.from(new Uint32Array(got[0]!.keys.buffer)));
-          for (let q = 0; q < nq; q++) {
-            const qq = quantizeQuery(padded.subarray(q * dp, (q + 1) * dp), dp, sqHost, qb);
-            const keys = new Float64Array(c.n);
-            let mag = Math.abs(qq.vminDot);
-            for (let j = 0; j < dp; j++) mag += qq.scale * Math.abs(qq.t[j]!) * 255;
-            for (let i = 0; i < c.n; i++) {
-              let s = 0;
-              for (let j = 0; j < dp; j++) s += qq.t[j]! * codes[i * dp + j]!;
-              keys[i] = qq.scale * s + qq.vminDot;
-            }
-            const order = Array.from({ length: c.n }, (_, i) => i).sort((a, b) => keys[b]! - keys[a]! || a - b);
-            const tol = 1e-5 * mag; // f32 sums of dp such products
-            const seen = new Set<number>();
-            for (let i = 0; i < k; i++) {
-              const id = got[1]!.ids[q * k + i]!;
-              const key = got[1]!.keys[q * k + i]!;
-              expect(id, `${what} query ${q} slot ${i}: an id of the shard (0xdeadbeef: unwritten)`).toBeLessThan(c.n);
-              expect(seen.has(id), `${what} query ${q}: id ${id} twice`).toBe(false);
-              seen.add(id);
-              expect(Math.abs(key - keys[id]!), `${what} query ${q} id ${id}`).toBeLessThanOrEqual(tol);
-              expect(Math.abs(key - keys[order[i]!]!), `${what} query ${q} rank ${i}`).toBeLessThanOrEqual(tol);
-            }
-          }
+          expectInt8KeysMatchOracle(got[1]!, { queries: padded, codes, sq: sqHost, n: c.n, dp, parts: qb }, nq, k, what);
         }
       }
     } finally {
@@ -369,47 +349,6 @@ describe.skipIf(!hasGpu)('int8_gemv bindings inside canaries, without robustness
   });
 });
 
-/**
- * The subgroup-matrix calls of the hook's scoring kernel as scalar WGSL (the same emulation as
- * test/gpu/tensor-emulated.test.ts's emulateMatrices, which a test file cannot import without
- * running that file's suites): the pre-pass runs as it is, the scorer after it is emulated.
- */
-function emulateMatrices(src: string): string {
-  const out = src
-    .replace('enable chromium_experimental_subgroup_matrix;', '')
-    .replace(/subgroup_matrix_result<i32, 16, 16>\(\)/g, 'array<i32, 8>()')
-    .replace(/subgroupMatrixLoad<subgroup_matrix_left<i8, 32, 16>>\(&wr, ([^,]+), (true|false), ([^)]+)\)/g, 'EmuFrag($1, $3, $2)')
-    .replace(/subgroupMatrixLoad<subgroup_matrix_right<i8, 16, 32>>\(&wq, ([^,]+), (true|false), ([^)]+)\)/g, 'EmuFrag($1, $3, $2)')
-    .replace(/subgroupMatrixMultiplyAccumulate\((\w+), (\w+), (\w+)\)/g, 'emu_mma($1, $2, $3, lid)')
-    .replace(/subgroupMatrixStore\(&wr, ([^,]+), (\w+), false, ([^)]+)\);/g, 'emu_store($1, $2, $3, lid);');
-  if (/subgroup_matrix|subgroupMatrix/.test(out)) throw new Error('emulateMatrices: a matrix call is left (the hook source changed?)');
-  return `${out}
-var<workgroup> emu_zero: u32;
-struct EmuFrag { off: u32, st: u32, col: bool }
-fn emu_byte(w: i32, b: u32) -> i32 { return (w << (24u - 8u * b)) >> 24u; }
-fn emu_mma(l: EmuFrag, r: EmuFrag, a: array<i32, 8>, lid: u32) -> array<i32, 8> {
-  var o = a;
-  for (var x = 0u; x < 8u + emu_zero; x++) {
-    let m = (lid * 8u + x) / 16u;
-    let n = (lid * 8u + x) % 16u;
-    var s = 0i;
-    for (var k = 0u; k < 32u + emu_zero; k++) {
-      let el = select(l.off + m * l.st + k, l.off + k * l.st + m, l.col);
-      let er = select(r.off + k * r.st + n, r.off + n * r.st + k, r.col);
-      s += emu_byte(wr[el / 4u], el % 4u) * emu_byte(wq[er / 4u], er % 4u);
-    }
-    o[x] += s;
-  }
-  return o;
-}
-fn emu_store(off: u32, v: array<i32, 8>, st: u32, lid: u32) {
-  for (var x = 0u; x < 8u + emu_zero; x++) {
-    let e = lid * 8u + x;
-    wr[off + (e / 16u) * st + e % 16u] = v[x];
-  }
-}
-`;
-}
 
 describe.skipIf(!hasGpu)('tensor hook pre-pass (int8_mma_prep) with disable_robustness, matrices emulated', () => {
   const CONFIG: MatrixConfig = { componentType: 'i8', resultComponentType: 'i32', M: 16, N: 16, K: 32 };
