@@ -5,17 +5,7 @@
 // Every index here and in the includers stays in bounds by its own guards, never by Tint's clamps:
 // devices opened with disable_robustness have none (test/gpu/robustness.test.ts).
 
-struct Params {
-  nq: u32,
-  rows: u32,
-  rowWords: u32,
-  q4: u32,
-  k: u32,
-  segLen: u32,   // a multiple of BR
-  nseg: u32,     // lists per query in `out`
-  idBase: u32,   // id of row 0 of this tile
-  segAt: u32,    // this tile's first list (tiles of one search may share `out`)
-}
+//#include flat_params
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> base: array<vec4<u32>>;
@@ -26,12 +16,7 @@ struct Params {
 var<workgroup> hk: array<f32, HS>;
 var<workgroup> hid: array<u32, HS>;
 
-const EMPTY_ID: u32 = 0xffffffffu;
-fn negInf() -> f32 { return -0x1.fffffep+127f; }
-
-fn better(ka: f32, ia: u32, kb: f32, ib: u32) -> bool {
-  return ka > kb || (ka == kb && ia < ib);
-}
+//#include flat_order
 
 // vec4 h of word w (dims 4*(w*DPW + h) .. +3), decoded to f32.
 fn decode(raw: vec4<u32>, w: u32, h: u32) -> vec4<f32> {
@@ -55,19 +40,5 @@ fn decode(raw: vec4<u32>, w: u32, h: u32) -> vec4<f32> {
   return sq[c4] + vec4<f32>(unpack4xU8(raw[h])) * sq[params.q4 + c4];
 }
 
-// Replaces the heap's worst entry (its root) by (key, id) and sifts it down; n = k entries.
-fn heapReplace(at: u32, n: u32, key: f32, id: u32) {
-  var p = 0u;
-  loop {
-    let l = 2u * p + 1u;
-    if (l >= n) { break; }
-    var c = l;
-    if (l + 1u < n && better(hk[at + l], hid[at + l], hk[at + l + 1u], hid[at + l + 1u])) { c = l + 1u; }
-    if (!better(key, id, hk[at + c], hid[at + c])) { break; }
-    hk[at + p] = hk[at + c];
-    hid[at + p] = hid[at + c];
-    p = c;
-  }
-  hk[at + p] = key;
-  hid[at + p] = id;
-}
+//#include flat_heap
+

@@ -41,17 +41,7 @@ override SP: u32 = 2u;
 override HSA: u32 = HS;
 const WG: u32 = 256u;
 
-struct Params {
-  nq: u32,
-  rows: u32,
-  rowWords: u32,
-  q4: u32,
-  k: u32,
-  segLen: u32,
-  nseg: u32,     // lists per query in `out`
-  idBase: u32,   // id of row 0 of this tile
-  segAt: u32,    // this tile's first list (tiles of one search may share `out`)
-}
+//#include flat_params
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> base: array<vec4<u32>>;
@@ -61,29 +51,9 @@ struct Params {
 var<workgroup> hk: array<f32, HSA>;
 var<workgroup> hid: array<u32, HSA>;
 
-const EMPTY_ID: u32 = 0xffffffffu;
-fn negInf() -> f32 { return -0x1.fffffep+127f; }
+//#include flat_order
 
-fn better(ka: f32, ia: u32, kb: f32, ib: u32) -> bool {
-  return ka > kb || (ka == kb && ia < ib);
-}
-
-// Replaces the heap's worst entry (its root) by (key, id) and sifts it down; n = k entries.
-fn heapReplace(at: u32, n: u32, key: f32, id: u32) {
-  var p = 0u;
-  loop {
-    let l = 2u * p + 1u;
-    if (l >= n) { break; }
-    var c = l;
-    if (l + 1u < n && better(hk[at + l], hid[at + l], hk[at + l + 1u], hid[at + l + 1u])) { c = l + 1u; }
-    if (!better(key, id, hk[at + c], hid[at + c])) { break; }
-    hk[at + p] = hk[at + c];
-    hid[at + p] = hid[at + c];
-    p = c;
-  }
-  hk[at + p] = key;
-  hid[at + p] = id;
-}
+//#include flat_heap
 
 fn dot16(c: vec4<u32>, q: vec4<u32>) -> i32 {
   return dot4I8Packed(c.x, q.x) + dot4I8Packed(c.y, q.y) + dot4I8Packed(c.z, q.z) + dot4I8Packed(c.w, q.w);

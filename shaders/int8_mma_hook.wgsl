@@ -36,17 +36,7 @@
 const MIN_KEY: i32 = -2147483647 - 1;
 const QW: u32 = D / 4u;
 
-struct Params {
-  nq: u32,
-  rows: u32,
-  rowWords: u32,
-  q4: u32,
-  k: u32,
-  segLen: u32,
-  nseg: u32,
-  idBase: u32,
-  segAt: u32,
-}
+//#include flat_params
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> base: array<vec4<u32>>;

@@ -16,17 +16,7 @@
 const QW: u32 = D / 4u;
 const WG: u32 = 64u;
 
-struct Params {
-  nq: u32,
-  rows: u32,
-  rowWords: u32,
-  q4: u32,
-  k: u32,
-  segLen: u32,
-  nseg: u32,
-  idBase: u32,
-  segAt: u32,
-}
+//#include flat_params
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> queries: array<vec4<f32>>;

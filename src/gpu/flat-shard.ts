@@ -8,12 +8,12 @@
  */
 import selectWgsl from '../../shaders/topk_select.wgsl';
 import fillWgsl from '../../shaders/fill_random.wgsl';
-import commonWgsl from '../../shaders/flat_common.wgsl';
 import fusedWgsl from '../../shaders/flat_fused.wgsl';
 import gemvWgsl from '../../shaders/flat_gemv.wgsl';
 import { TesseraError } from '../core/errors.js';
 import type { Metric } from '../core/types.js';
 import { BufferUsage, MapMode, type GpuContext } from './device.js';
+import { expandWgslIncludes } from './wgsl-include.js';
 import { int8GemvKey, int8GemvPipeline, planInt8Gemv, quantizeInt8Queries } from './int8-gemv.js';
 
 export type Precision = 'f32' | 'f16' | 'int8';
@@ -235,21 +235,14 @@ export function registerChunkScorer(scorer: ChunkScorer): void {
   chunkScorers.unshift(scorer);
 }
 
-/** WGSL files the flat kernels include with a `//#include NAME` line. */
-const wgslIncludes: Record<string, string> = { flat_common: commonWgsl };
-
 /**
- * Replaces each `//#include NAME` line by that file, then keeps the lines between `//#if F16` and
+ * Expands the `//#include NAME` lines (wgsl-include.ts), then keeps the lines between `//#if F16` and
  * `//#else`/`//#endif` when f16, else the others.
  */
 export function wgslVariant(src: string, f16: boolean): string {
   const out: string[] = [];
   let mode: 'all' | 'if' | 'else' = 'all';
-  const included = src.replace(/^[ \t]*\/\/#include ([a-z_]+)[ \t]*$/gm, (_line, name: string) => {
-    const text = wgslIncludes[name];
-    if (text === undefined) throw new Error(`WGSL //#include ${name}: no such file`);
-    return text;
-  });
+  const included = expandWgslIncludes(src);
   for (const line of included.split('\n')) {
     const t = line.trim();
     if (t === '//#if F16') { mode = 'if'; continue; }

@@ -7,6 +7,7 @@
  * flat_gemv / flat_fused with f32-decoded codes.
  */
 import int8GemvWgsl from '../../shaders/int8_gemv.wgsl';
+import { expandWgslIncludes } from './wgsl-include.js';
 
 /**
  * Knobs (benchmarks sweep them; the defaults are what the H200 measured best, BENCHMARKS gpu-int8,
@@ -124,7 +125,7 @@ export function int8GemvPipeline(device: GPUDevice, p: Int8GemvPlan): GPUCompute
     label: `int8_gemv NQ=${p.NQ} G=${p.G} QB=${p.QB} KF=${p.KF}`,
     layout: device.createPipelineLayout({ bindGroupLayouts: [layout] }),
     compute: {
-      module: device.createShaderModule({ label: 'int8_gemv', code: int8GemvWgsl }),
+      module: device.createShaderModule({ label: 'int8_gemv', code: expandWgslIncludes(int8GemvWgsl) }),
       entryPoint: 'main',
       constants: { KF: p.KF, NSG: p.NSG, NQ: p.NQ, G: p.G, UW: p.UW, QB: p.QB, EM: p.EM, SP: p.SP, HSA: Math.max(p.NSG * p.NQ * p.KF, p.EM ? p.NQ * p.SP : 0) },
     },

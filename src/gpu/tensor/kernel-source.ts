@@ -9,6 +9,7 @@ import selectTemplate from '../../../shaders/int8_mma_select.wgsl';
 import hookTemplate from '../../../shaders/int8_mma_hook.wgsl';
 import prepTemplate from '../../../shaders/int8_mma_prep.wgsl';
 import stagedTemplate from '../../../shaders/int8_mma_staged.wgsl';
+import { expandWgslIncludes } from '../wgsl-include.js';
 
 /** How subgroupMatrixLoad/Store take the layout: a bool argument (older Dawn) or a template enum. */
 export type MatrixSyntax = 'bool-arg' | 'template-enum';
@@ -237,7 +238,7 @@ export function hookSource(s: SelectShape): string {
     SCORE_TILE: stagedTile(s, br, bq, nt, sw),
     INSERT_CANDIDATE: insertCandidate('kk', 'ii'),
   };
-  return unrollLists(fill(hookTemplate, parts), s.kp);
+  return unrollLists(fill(expandWgslIncludes(hookTemplate), parts), s.kp);
 }
 
 /**
@@ -250,7 +251,7 @@ export function prepBytes(s: SelectShape, nq: number): number {
 }
 
 export function prepSource(s: SelectShape): string {
-  return fill(prepTemplate, { CONSTS: `const D: u32 = ${u(s.dPad)};\nconst BQ: u32 = ${u(tileOf(s).bq)};` });
+  return fill(expandWgslIncludes(prepTemplate), { CONSTS: `const D: u32 = ${u(s.dPad)};\nconst BQ: u32 = ${u(tileOf(s).bq)};` });
 }
 
 /**

@@ -1,0 +1,29 @@
+/**
+ * `//#include NAME` for the WGSL kernels: declarations that several kernels share live once under
+ * shaders/ (the flat_common parts), and each kernel includes the parts it uses. Used by flat-shard.ts
+ * (wgslVariant), int8-gemv.ts and tensor/kernel-source.ts; the texts are bundled as strings.
+ */
+import commonWgsl from '../../shaders/flat_common.wgsl';
+import heapWgsl from '../../shaders/flat_heap.wgsl';
+import orderWgsl from '../../shaders/flat_order.wgsl';
+import paramsWgsl from '../../shaders/flat_params.wgsl';
+
+const wgslIncludes: Record<string, string> = {
+  flat_common: commonWgsl,
+  flat_params: paramsWgsl,
+  flat_order: orderWgsl,
+  flat_heap: heapWgsl,
+};
+
+/**
+ * Replaces each `//#include NAME` line by the lines of that file, less its `//!` lines (notes for the
+ * reader of the include file); included files may include others.
+ */
+export function expandWgslIncludes(src: string, depth = 0): string {
+  return src.replace(/^[ \t]*\/\/#include ([a-z_]+)[ \t]*(?:\n|$)/gm, (_line, name: string) => {
+    const text = wgslIncludes[name];
+    if (text === undefined) throw new Error(`WGSL //#include ${name}: no such file`);
+    if (depth >= 4) throw new Error(`WGSL //#include ${name}: nested too deep`);
+    return expandWgslIncludes(text.replace(/^[ \t]*\/\/!.*(?:\n|$)/gm, ''), depth + 1);
+  });
+}
