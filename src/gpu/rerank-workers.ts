@@ -8,7 +8,7 @@
  */
 import { TesseraError } from '../core/errors.js';
 import type { WasmHeap } from '../wasm/module.js';
-import { startWorker, type WorkerLike, workerScript } from '../wasm/worker-pool.js';
+import { WasmWorkers, workerScript } from '../wasm/worker-pool.js';
 
 /** Shadow stack per worker (rerank_pairs keeps nothing on it). */
 const STACK_BYTES = 64 << 10;
@@ -67,64 +67,19 @@ export interface RerankJob {
 }
 
 export class RerankWorkers {
-  private nextId = 1;
-  private readonly pending = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
   /** The chunk list each worker holds (MemoryRows appends to the same array: compared with its length). */
   private sent: readonly Float32Array[] | undefined;
   private sentCount = 0;
-  private released = false;
-  /** Jobs in flight per worker: a worker keeps Node alive only while it has some. */
-  private readonly busy: number[];
 
-  private constructor(
-    private readonly heap: WasmHeap,
-    private readonly workers: WorkerLike[],
-    private readonly stacks: number[],
-  ) {
-    this.busy = workers.map(() => 0);
-    workers.forEach((w, t) => {
-      w.onMessage((m) => {
-        if (m.type !== 'done') return;
-        const p = this.pending.get(m.id);
-        if (!p) return;
-        this.pending.delete(m.id);
-        if (--this.busy[t]! === 0) w.hold?.(false);
-        if (m.error) p.reject(new TesseraError('INVALID_ARGUMENT', `re-rank worker failed: ${m.error}`));
-        else p.resolve();
-      });
-      w.hold?.(false); // idle: an index left undisposed must not keep the process alive
-    });
-  }
+  private constructor(private readonly workers: WasmWorkers) {}
 
   get size(): number {
-    return this.workers.length;
+    return this.workers.size;
   }
 
   /** `threads` workers on `heap`'s shared memory (the threads build). */
   static async start(heap: WasmHeap, threads: number): Promise<RerankWorkers> {
-    if (!heap.shared) throw new TesseraError('UNSUPPORTED', 're-rank workers need the shared-memory build of the module');
-    const workers: WorkerLike[] = [];
-    const stacks: number[] = [];
-    try {
-      for (let t = 0; t < threads; t++) {
-        const w = await startWorker(SOURCE);
-        workers.push(w);
-        const stack = heap.alloc(STACK_BYTES);
-        stacks.push(stack);
-        await new Promise<void>((resolve, reject) => {
-          w.onMessage((m) => {
-            if (m.type === 'ready') resolve();
-            else if (m.type === 'error') reject(new TesseraError('UNSUPPORTED', `re-rank worker did not start: ${m.message}`));
-          });
-          w.post({ type: 'init', module: heap.module, memory: heap.memory, stackTop: stack + STACK_BYTES });
-        });
-      }
-    } catch (e) {
-      await Promise.all(workers.map((w) => w.terminate()));
-      for (const s of stacks) heap.release(s);
-      throw e;
-    }
-    return new RerankWorkers(heap, workers, stacks);
+    return new RerankWorkers(await WasmWorkers.start(heap, threads, { source: SOURCE, stackBytes: STACK_BYTES, label: 're-rank worker' }));
   }
 
   /** Hands the row chunks to every worker when they changed since the last time (rows appended). */
@@ -132,29 +87,20 @@ export class RerankWorkers {
     if (this.sent === rows.chunks && this.sentCount === rows.chunks.length) return;
     this.sent = rows.chunks;
     this.sentCount = rows.chunks.length;
-    for (const w of this.workers) w.post({ type: 'rows', chunks: rows.chunks.slice(), starts: rows.starts.slice() });
+    this.workers.broadcast({ type: 'rows', chunks: rows.chunks.slice(), starts: rows.starts.slice() });
   }
 
   /** Runs jobs[i] on worker i (at most size jobs); resolves when all are done. */
   run(jobs: readonly RerankJob[]): Promise<void> {
-    if (jobs.length > this.workers.length) throw new TesseraError('INVALID_ARGUMENT', `${jobs.length} re-rank jobs for ${this.workers.length} workers`);
-    return Promise.all(
-      jobs.map(
-        (job, t) =>
-          new Promise<void>((resolve, reject) => {
-            const id = this.nextId++;
-            this.pending.set(id, { resolve, reject });
-            if (this.busy[t]!++ === 0) this.workers[t]!.hold?.(true);
-            this.workers[t]!.post({ type: 'job', id, gather: job.gather, args: job.args });
-          }),
-      ),
-    ).then(() => undefined);
+    if (jobs.length > this.workers.size) throw new TesseraError('INVALID_ARGUMENT', `${jobs.length} re-rank jobs for ${this.workers.size} workers`);
+    return Promise.all(jobs.map((job, t) => this.workers.run(t, { type: 'job', gather: job.gather, args: job.args }))).then(() => undefined);
   }
 
-  async release(): Promise<void> {
-    if (this.released) return;
-    this.released = true;
-    await Promise.all(this.workers.map((w) => w.terminate()));
-    for (const s of this.stacks) this.heap.release(s);
+  get released(): boolean {
+    return this.workers.released;
+  }
+
+  release(): Promise<void> {
+    return this.workers.release();
   }
 }

@@ -123,19 +123,25 @@ export function dedicatedWorkersAvailable(): boolean {
   return sharedMemoryAvailable() && workersSupported();
 }
 
-export class WorkerPool {
+/**
+ * Workers that instantiate the module on a heap's shared memory (the threads build), each with its
+ * own shadow stack, and run jobs posted as messages answered by `{ type: 'done', id, error? }`.
+ * A worker keeps Node alive only while it has jobs in flight (see WorkerLike.hold), so an index
+ * left undisposed does not hang the process. Used by WorkerPool and by the GPU int8 re-rank's
+ * workers (src/gpu/rerank-workers.ts), whose scripts differ.
+ */
+export class WasmWorkers {
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
-  private released = false;
-  /** Jobs in flight per worker: a worker keeps Node alive only while it has some (see WorkerLike.hold). */
+  private isReleased = false;
+  /** Jobs in flight per worker. */
   private readonly busy: number[];
 
   private constructor(
     private readonly heap: WasmHeap,
     private readonly workers: WorkerLike[],
     private readonly stacks: number[],
-    /** The calling thread takes no part: every call runs on a worker. */
-    readonly dedicated: boolean,
+    private readonly label: string,
   ) {
     this.busy = workers.map(() => 0);
     workers.forEach((w, t) => {
@@ -145,7 +151,7 @@ export class WorkerPool {
         if (!p) return;
         this.pending.delete(m.id);
         if (--this.busy[t]! === 0) w.hold?.(false);
-        if (m.error) p.reject(new TesseraError('INVALID_ARGUMENT', `WebAssembly worker failed: ${m.error}`));
+        if (m.error) p.reject(new TesseraError('INVALID_ARGUMENT', `${label} failed: ${m.error}`));
         else p.resolve();
       });
       // Idle: the 'message' listeners ref'd the worker again, and an index left undisposed must not keep the process alive.
@@ -153,45 +159,92 @@ export class WorkerPool {
     });
   }
 
+  /**
+   * `count` workers running `source` (a workerScript) on `heap`'s shared memory, each given
+   * `stackBytes` of shadow stack; `label` names them in errors.
+   */
+  static async start(heap: WasmHeap, count: number, opts: { source?: string; stackBytes?: number; label: string }): Promise<WasmWorkers> {
+    if (!heap.shared) throw new TesseraError('UNSUPPORTED', `${opts.label}s need the shared-memory build of the module`);
+    const stackBytes = opts.stackBytes ?? STACK_BYTES;
+    const workers: WorkerLike[] = [];
+    const stacks: number[] = [];
+    try {
+      for (let t = 0; t < count; t++) {
+        const w = await startWorker(opts.source);
+        workers.push(w);
+        const stack = heap.alloc(stackBytes);
+        stacks.push(stack);
+        await new Promise<void>((resolve, reject) => {
+          w.onMessage((m) => {
+            if (m.type === 'ready') resolve();
+            else if (m.type === 'error') reject(new TesseraError('UNSUPPORTED', `${opts.label} did not start: ${m.message}`));
+          });
+          w.post({ type: 'init', module: heap.module, memory: heap.memory, stackTop: stack + stackBytes });
+        });
+      }
+    } catch (e) {
+      await Promise.all(workers.map((w) => w.terminate()));
+      for (const s of stacks) heap.release(s);
+      throw e;
+    }
+    return new WasmWorkers(heap, workers, stacks, opts.label);
+  }
+
+  get size(): number {
+    return this.workers.length;
+  }
+
+  /** Posts a job (`message` plus an id) to worker `t`; resolves when it answers done. */
+  run(t: number, message: Record<string, unknown>): Promise<void> {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      if (this.busy[t]!++ === 0) this.workers[t]!.hold?.(true);
+      this.workers[t]!.post({ ...message, id });
+    });
+  }
+
+  /** Posts a message that expects no answer to every worker. */
+  broadcast(message: unknown): void {
+    for (const w of this.workers) w.post(message);
+  }
+
+  /** Whether release() was called (the workers are terminated or terminating). */
+  get released(): boolean {
+    return this.isReleased;
+  }
+
+  async release(): Promise<void> {
+    if (this.isReleased) return;
+    this.isReleased = true;
+    await Promise.all(this.workers.map((w) => w.terminate()));
+    for (const s of this.stacks) this.heap.release(s);
+  }
+}
+
+export class WorkerPool {
+  private constructor(
+    private readonly heap: WasmHeap,
+    private readonly workers: WasmWorkers,
+    /** The calling thread takes no part: every call runs on a worker. */
+    readonly dedicated: boolean,
+  ) {}
+
   /** Threads taking part in a parallel loop: the workers, and the caller unless dedicated. */
   get size(): number {
-    return this.workers.length + (this.dedicated ? 0 : 1);
+    return this.workers.size + (this.dedicated ? 0 : 1);
   }
 
   /** `threads` in all: threads - 1 workers and the caller, or (dedicated) `threads` workers. */
   static async start(heap: WasmHeap, threads: number, dedicated = false): Promise<WorkerPool> {
     if (!heap.shared) throw new TesseraError('UNSUPPORTED', 'worker threads need the shared-memory build of the module');
-    const workers: WorkerLike[] = [];
-    const stacks: number[] = [];
-    try {
-      for (let t = dedicated ? 0 : 1; t < threads; t++) {
-        const w = await startWorker();
-        workers.push(w);
-        const stack = heap.alloc(STACK_BYTES);
-        stacks.push(stack);
-        await new Promise<void>((resolve, reject) => {
-          w.onMessage((m) => {
-            if (m.type === 'ready') resolve();
-            else if (m.type === 'error') reject(new TesseraError('UNSUPPORTED', `WebAssembly worker did not start: ${m.message}`));
-          });
-          w.post({ type: 'init', module: heap.module, memory: heap.memory, stackTop: stack + STACK_BYTES });
-        });
-      }
-    } catch (e) {
-      await Promise.all(workers.map((w) => w.terminate()));
-      throw e;
-    }
-    return new WorkerPool(heap, workers, stacks, dedicated);
+    const workers = await WasmWorkers.start(heap, dedicated ? threads : threads - 1, { label: 'WebAssembly worker' });
+    return new WorkerPool(heap, workers, dedicated);
   }
 
   /** Runs `call` on worker `t` (0-based). */
   private runOn(t: number, call: NativeCall): Promise<void> {
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      if (this.busy[t]!++ === 0) this.workers[t]!.hold?.(true);
-      this.workers[t]!.post({ type: 'call', id, fn: call.fn, args: call.args });
-    });
+    return this.workers.run(t, { type: 'call', fn: call.fn, args: call.args });
   }
 
   /**
@@ -221,7 +274,7 @@ export class WorkerPool {
 
   /** Runs the same call on every thread (each takes work from a shared counter in memory). */
   async everywhere(call: NativeCall): Promise<void> {
-    const jobs = this.workers.map((_, t) => this.runOn(t, call));
+    const jobs = Array.from({ length: this.workers.size }, (_, t) => this.runOn(t, call));
     if (this.dedicated) {
       await Promise.all(jobs);
       return;
@@ -240,11 +293,8 @@ export class WorkerPool {
     (this.heap.exports[call.fn] as (...a: number[]) => void)(...call.args);
   }
 
-  async release(): Promise<void> {
-    if (this.released) return;
-    this.released = true;
-    await Promise.all(this.workers.map((w) => w.terminate()));
-    for (const s of this.stacks) this.heap.release(s);
+  release(): Promise<void> {
+    return this.workers.release();
   }
 }
 
