@@ -24,6 +24,7 @@ import { resolveGpu } from '../../src/gpu/device.js';
 import { loadDawnGpu } from '../../src/gpu/dawn.js';
 import type { SearchResult } from '../../src/core/types.js';
 import { syntheticQueries, syntheticRow } from './synthetic.js';
+import { repeatSearch } from './repeat.js';
 import { writeFlatIndex } from '../../src/io/faiss/flat.js';
 import { readIndex } from '../../src/io/read-index.js';
 import { rmSync } from 'node:fs';
@@ -180,21 +181,10 @@ for (const n of values.n!.split(',').map(Number)) {
         // int8: candidates re-ranked exactly per query = max(k + 16, factor * k) (the index option).
         if (factor) (index as unknown as { opts: { rerankFactor?: number } }).opts.rerankFactor = factor;
         const q = syntheticQueries(nq, d, 777);
-        const tw = performance.now();
-        await index.search(q, k); // warm-up: pipelines, scratch buffers
-        const firstMs = performance.now() - tw;
-        index.takeGpuMs();
-        let reps = 0;
-        let last: SearchResult | undefined;
-        const start = performance.now();
-        while (reps < maxReps && (reps < 2 || performance.now() - start < minMs)) {
-          last = await index.search(q, k);
-          reps++;
-        }
-        const wall = (performance.now() - start) / reps;
+        const { firstMs, wallMs: wall, reps, last } = await repeatSearch(() => index.search(q, k), { minMs, maxReps, beforeTimed: () => index.takeGpuMs() });
         const gpuMs = timed ? index.takeGpuMs() / reps : null;
         const key = `${n}:${nq}:${variant.name}`;
-        if (precision === 'f32') exact.set(key, last!);
+        if (precision === 'f32') exact.set(key, last);
         const row: Row = {
           engine: 'tessera',
           precision,
@@ -226,14 +216,14 @@ for (const n of values.n!.split(',').map(Number)) {
           const m = Math.min(oq, nq);
           for (let i = 0; i < m; i++) {
             const want = truth[i]!;
-            const got = Array.from(last!.labels.subarray(i * k, (i + 1) * k));
+            const got = Array.from(last.labels.subarray(i * k, (i + 1) * k));
             if (got.every((g, j) => g === want[j])) same++;
             hits += got.filter((g) => want.includes(g)).length;
           }
           row.oracle_ok = `${same}/${m}`;
           row.oracle_recall = +(hits / (m * k)).toFixed(4);
         }
-        if (precision !== 'f32' && exact.has(key)) row.recall_vs_f32 = +recall(last!, exact.get(key)!).toFixed(4);
+        if (precision !== 'f32' && exact.has(key)) row.recall_vs_f32 = +recall(last, exact.get(key)!).toFixed(4);
         rows.push(row);
         console.log(JSON.stringify(row));
       }

@@ -27,6 +27,7 @@ import { int8GemvTuning } from '../../src/gpu/int8-gemv.js';
 import { tensorTuning } from '../../src/gpu/tensor/hook.js';
 import { measureCeilings } from '../gpu-flat/ceilings.js';
 import { syntheticQueries, syntheticRow } from '../gpu-flat/synthetic.js';
+import { repeatSearch } from '../gpu-flat/repeat.js';
 
 const { values } = parseArgs({
   options: {
@@ -171,20 +172,17 @@ for (const spec of values.variants!.split(';').filter(Boolean)) {
   for (const nq of list) {
     const q = queries.subarray(0, nq * d);
     try {
-      await index.search(q, k); // warm-up: pipelines, scratch buffers
-      index.takeGpuMs();
-      index.takeRerankStats();
-      let reps = 0;
-      let last: SearchResult | undefined;
-      const start = performance.now();
-      while (reps < maxReps && (reps < 2 || performance.now() - start < minMs)) {
-        last = await index.search(q, k);
-        reps++;
-      }
-      const wall = (performance.now() - start) / reps;
+      const { wallMs: wall, reps, last } = await repeatSearch(() => index.search(q, k), {
+        minMs,
+        maxReps,
+        beforeTimed: () => {
+          index.takeGpuMs();
+          index.takeRerankStats();
+        },
+      });
       const gpuMs = timed ? index.takeGpuMs() / reps : null;
       const rr = index.takeRerankStats();
-      const kprime = opts.rerankDepth ? Math.max(k, opts.rerankDepth) : Math.max(k + 16, 4 * k);
+      const kprime = index.gpuK(k);
       const sub = opts.rerankSubBatch ?? 512;
       const row: Row = {
         engine: 'tessera',
@@ -204,7 +202,7 @@ for (const spec of values.variants!.split(';').filter(Boolean)) {
         rerank_threads: (await (inner.heap as Promise<{ workers?: { size: number } }> | undefined))?.workers?.size ?? 0,
         qps_wall: +((nq / wall) * 1e3).toFixed(1),
         qps_gpu: gpuMs ? +((nq / gpuMs) * 1e3).toFixed(1) : null,
-        recall_at_10: +recall(last!, nq).toFixed(4),
+        recall_at_10: +recall(last, nq).toFixed(4),
         temp_mib: +(shard0.tempBytes / 2 ** 20).toFixed(1),
       };
       out.push(row);

@@ -244,8 +244,8 @@ export class GpuFlatIndex implements Index {
     return out;
   }
 
-  /** Neighbours the GPU selects per query for k (int8: the candidates re-ranked on the host). */
-  private gpuK(k: number): number {
+  /** Neighbours the GPU selects per query for k (int8: the candidates re-ranked on the host, k'). */
+  gpuK(k: number): number {
     return this.precision === 'int8'
       ? Math.min(this.kLimit, this.total, this.opts.rerankDepth ? Math.max(k, this.opts.rerankDepth) : Math.max(k + 16, Math.ceil(k * (this.opts.rerankFactor ?? 4))))
       : k;
