@@ -10,16 +10,15 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadDawnGpu } from '../../src/gpu/dawn.js';
 import { acquireDevice, BufferUsage, dawnFlags, type GpuContext, MapMode } from '../../src/gpu/device.js';
 import { GpuFlatIndex, type GpuFlatOptions } from '../../src/gpu/flat-index.js';
-import { FlatShard, kernelTuning, registerChunkScorer, type ShardInfo, type ShardResult } from '../../src/gpu/flat-shard.js';
+import { FlatShard, kernelTuning, registerChunkScorer, type ShardResult } from '../../src/gpu/flat-shard.js';
 import { int8GemvPipeline, int8GemvTuning, planInt8Gemv, quantizeInt8Queries, quantizeQuery } from '../../src/gpu/int8-gemv.js';
-import { type MatrixConfig, SUBGROUP_MATRIX_FEATURE } from '../../src/gpu/tensor/choose.js';
-import { hookPipeline, hookShape, planTensorHook, prepPipeline, tensorTuning } from '../../src/gpu/tensor/hook.js';
+import { tensorTuning } from '../../src/gpu/tensor/hook.js';
 import { encodeRows, paddedDim, trainSq } from '../../src/gpu/tensor/quantize.js';
 import type { Metric, SearchResult } from '../../src/core/types.js';
 import { clusteredVectors, normalizeRows, randomVectors } from '../helpers/data.js';
 import { syntheticRow } from '../../bench/gpu-flat/synthetic.js';
 import { bruteForce, distanceTolerance, expectMatchesOracle, recallAtK, trueDistance } from '../helpers/oracle.js';
-import { emulateMatrices } from '../helpers/emulate-matrices.js';
+import { emulatedHookScorer } from '../helpers/emulate-matrices.js';
 import { gpuForTests } from '../helpers/gpu.js';
 import { expectInt8KeysMatchOracle } from '../helpers/int8-keys.js';
 
@@ -351,30 +350,14 @@ describe.skipIf(!hasGpu)('int8_gemv bindings inside canaries, without robustness
 
 
 describe.skipIf(!hasGpu)('tensor hook pre-pass (int8_mma_prep) with disable_robustness, matrices emulated', () => {
-  const CONFIG: MatrixConfig = { componentType: 'i8', resultComponentType: 'i32', M: 16, N: 16, K: 32 };
   let on = false; // the emulated scorer takes batches only inside this suite's test
   let prepasses = 0;
-  const plan = (shard: ShardInfo, nq: number, k: number) =>
-    planTensorHook(
-      { precision: shard.precision, metric: shard.metric, rowWords: shard.rowWords, configs: [CONFIG], features: new Set([SUBGROUP_MATRIX_FEATURE, 'subgroups']), subgroupSize: 32, maxWorkgroupStorage: 49152 },
-      nq,
-      k,
-    );
-  const planned = (shard: ShardInfo, nq: number, k: number) => {
-    const p = plan(shard, nq, k);
-    if (!('shape' in p)) throw new Error(p.reason);
-    return p.shape;
-  };
-  registerChunkScorer({
-    name: 'int8-mma-emulated',
-    accepts: (shard, nq, k) => on && 'shape' in plan(shard, nq, k),
-    shape: (shard, nq, k) => hookShape(planned(shard, nq, k), nq),
-    pipeline: (device, shard, nq, k) => hookPipeline(device, planned(shard, nq, k), emulateMatrices),
-    prepass: (device, shard, nq, k) => {
-      prepasses++;
-      return prepPipeline(device, planned(shard, nq, k));
-    },
-  });
+  registerChunkScorer(
+    emulatedHookScorer({
+      active: () => on,
+      onPrepass: () => void prepasses++,
+    }),
+  );
   const saved = { ...tensorTuning };
   afterEach(() => {
     on = false;

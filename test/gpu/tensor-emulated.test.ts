@@ -11,18 +11,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { acquireDevice, BufferUsage, type GpuContext, MapMode } from '../../src/gpu/device.js';
 import { GpuFlatIndex } from '../../src/gpu/flat-index.js';
-import { registerChunkScorer, type ShardInfo } from '../../src/gpu/flat-shard.js';
-import { type LayoutName, type MatrixConfig, SUBGROUP_MATRIX_FEATURE } from '../../src/gpu/tensor/choose.js';
-import { hookPipeline, hookShape, planTensorHook, prepPipeline, tensorTuning } from '../../src/gpu/tensor/hook.js';
+import { registerChunkScorer } from '../../src/gpu/flat-shard.js';
+import { type LayoutName, SUBGROUP_MATRIX_FEATURE } from '../../src/gpu/tensor/choose.js';
+import { hookShape, planTensorHook, prepPipeline, tensorTuning } from '../../src/gpu/tensor/hook.js';
 import { Int8TensorScorer } from '../../src/gpu/tensor/int8-scorer.js';
 import { type StageOptions } from '../../src/gpu/tensor/kernel-source.js';
 import { keyOf, paddedDim } from '../../src/gpu/tensor/quantize.js';
 import { clusteredVectors, normalizeRows } from '../helpers/data.js';
-import { emulateMatrices } from '../helpers/emulate-matrices.js';
+import { EMULATED_CONFIG, emulatedHookScorer, emulateMatrices } from '../helpers/emulate-matrices.js';
 import { gpuForTests } from '../helpers/gpu.js';
 import { bruteForce, recallAtK, trueDistance } from '../helpers/oracle.js';
 
-const CONFIG: MatrixConfig = { componentType: 'i8', resultComponentType: 'i32', M: 16, N: 16, K: 32 };
 
 
 function rng(seed: number): () => number {
@@ -61,7 +60,7 @@ describe.skipIf(!hasGpu)('staged tensor kernels with emulated subgroup matrices'
     const qc = new Uint8Array(c.nq * dPad).map(() => (Math.floor(r() * 255) - 127) & 0xff);
     const kp = 8;
     const scorer = new Int8TensorScorer(ctx!.device, {
-      dPad, kPrime: kp, signed: true, kernel: { kind: 'mma', config: CONFIG, reason: 'test' }, subgroupSize: 32,
+      dPad, kPrime: kp, signed: true, kernel: { kind: 'mma', config: EMULATED_CONFIG, reason: 'test' }, subgroupSize: 32,
       syntax: 'bool-arg', targetWorkgroups: 6, stage: c.stage, sourceFilter: emulateMatrices,
     });
     scorer.addTile(c.n, codes);
@@ -80,25 +79,7 @@ describe.skipIf(!hasGpu)('staged tensor kernels with emulated subgroup matrices'
 
 describe.skipIf(!hasGpu)('GpuFlatIndex tensor hook with emulated subgroup matrices', () => {
   // The hook's plan, told the adapter has the NVIDIA config, with its source emulated.
-  const plan = (shard: ShardInfo, nq: number, k: number) =>
-    planTensorHook(
-      { precision: shard.precision, metric: shard.metric, rowWords: shard.rowWords, configs: [CONFIG], features: new Set([SUBGROUP_MATRIX_FEATURE, 'subgroups']), subgroupSize: 32, maxWorkgroupStorage: 49152 },
-      nq,
-      k,
-    );
-  const planned = (shard: ShardInfo, nq: number, k: number) => {
-    const p = plan(shard, nq, k);
-    if (!('shape' in p)) throw new Error(p.reason);
-    return p.shape;
-  };
-  registerChunkScorer({
-    name: 'int8-mma-emulated',
-    accepts: (shard, nq, k) => 'shape' in plan(shard, nq, k),
-    // The hook's own answers (tile, key, dispatch size, pre-pass) with the matrix calls emulated.
-    shape: (shard, nq, k) => hookShape(planned(shard, nq, k), nq),
-    pipeline: (device, shard, nq, k) => hookPipeline(device, planned(shard, nq, k), emulateMatrices),
-    prepass: (device, shard, nq, k) => prepPipeline(device, planned(shard, nq, k)),
-  });
+  registerChunkScorer(emulatedHookScorer());
 
   it.each([
     { queries: 'pre' as const, tiles: 1, target: 2048 },
@@ -144,7 +125,7 @@ describe.skipIf(!hasGpu)('tensor hook pre-pass (int8_mma_prep.wgsl)', () => {
       const device = ctx.device;
       const d = 96, nq = 37, q4 = d / 4;
       const p = planTensorHook(
-        { precision: 'int8', metric: 'ip', rowWords: d / 16, configs: [CONFIG], features: new Set([SUBGROUP_MATRIX_FEATURE]), subgroupSize: 32, maxWorkgroupStorage: 49152 },
+        { precision: 'int8', metric: 'ip', rowWords: d / 16, configs: [EMULATED_CONFIG], features: new Set([SUBGROUP_MATRIX_FEATURE]), subgroupSize: 32, maxWorkgroupStorage: 49152 },
         nq,
         10,
       );

@@ -1,3 +1,7 @@
+import type { ChunkScorer, ShardInfo } from '../../src/gpu/flat-shard.js';
+import { type MatrixConfig, SUBGROUP_MATRIX_FEATURE } from '../../src/gpu/tensor/choose.js';
+import { hookPipeline, hookShape, planTensorHook, prepPipeline } from '../../src/gpu/tensor/hook.js';
+
 /**
  * The subgroup-matrix calls of the staged tensor-core kernels as scalar WGSL, for CI's software
  * adapter, which lacks the feature (test/gpu/tensor-emulated.test.ts, test/gpu/robustness.test.ts).
@@ -41,4 +45,36 @@ fn emu_store(off: u32, v: array<i32, 8>, st: u32, lid: u32) {
   }
 }
 `;
+}
+
+/** The NVIDIA config (i8 x i8 -> i32, 16 x 16 x 32) the emulation implements. */
+export const EMULATED_CONFIG: MatrixConfig = { componentType: 'i8', resultComponentType: 'i32', M: 16, N: 16, K: 32 };
+
+/**
+ * GpuFlatIndex's tensor hook as it plans for an adapter with EMULATED_CONFIG, with the matrix calls
+ * of its scoring kernel emulated (the pre-pass runs as it is): the hook's own answers (tile, key,
+ * dispatch size, pre-pass). `active` gates which searches it takes; `onPrepass` counts pre-passes.
+ */
+export function emulatedHookScorer(opts: { active?: () => boolean; onPrepass?: () => void } = {}): ChunkScorer {
+  const plan = (shard: ShardInfo, nq: number, k: number) =>
+    planTensorHook(
+      { precision: shard.precision, metric: shard.metric, rowWords: shard.rowWords, configs: [EMULATED_CONFIG], features: new Set([SUBGROUP_MATRIX_FEATURE, 'subgroups']), subgroupSize: 32, maxWorkgroupStorage: 49152 },
+      nq,
+      k,
+    );
+  const planned = (shard: ShardInfo, nq: number, k: number) => {
+    const p = plan(shard, nq, k);
+    if (!('shape' in p)) throw new Error(p.reason);
+    return p.shape;
+  };
+  return {
+    name: 'int8-mma-emulated',
+    accepts: (shard, nq, k) => (opts.active?.() ?? true) && 'shape' in plan(shard, nq, k),
+    shape: (shard, nq, k) => hookShape(planned(shard, nq, k), nq),
+    pipeline: (device, shard, nq, k) => hookPipeline(device, planned(shard, nq, k), emulateMatrices),
+    prepass: (device, shard, nq, k) => {
+      opts.onPrepass?.();
+      return prepPipeline(device, planned(shard, nq, k));
+    },
+  };
 }
