@@ -17,24 +17,11 @@ import { hookShape, planTensorHook, prepPipeline, tensorTuning } from '../../src
 import { Int8TensorScorer } from '../../src/gpu/tensor/int8-scorer.js';
 import { type StageOptions } from '../../src/gpu/tensor/kernel-source.js';
 import { keyOf, paddedDim } from '../../src/gpu/tensor/quantize.js';
-import { clusteredVectors, normalizeRows } from '../helpers/data.js';
+import { clusteredVectors, normalizeRows, rng } from '../helpers/data.js';
 import { EMULATED_CONFIG, emulatedHookScorer, emulateMatrices } from '../helpers/emulate-matrices.js';
 import { gpuForTests } from '../helpers/gpu.js';
 import { bruteForce, recallAtK, trueDistance } from '../helpers/oracle.js';
 
-
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s / 4294967296;
-  };
-}
 
 const hasGpu = await gpuForTests('emulated tensor kernels');
 
