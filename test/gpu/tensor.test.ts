@@ -11,6 +11,7 @@ import { Int8TensorScorer, rerankExact } from '../../src/gpu/tensor/int8-scorer.
 import { layoutShape } from '../../src/gpu/tensor/choose.js';
 import { selectSource, tileOf, workgroupBytes } from '../../src/gpu/tensor/kernel-source.js';
 import { encodeRows, keyOf, paddedDim, quantizeQueries, rowSums, trainSq } from '../../src/gpu/tensor/quantize.js';
+import { randomVectors } from '../helpers/data.js';
 import { gpuForTests } from '../helpers/gpu.js';
 
 /** What Dawn reports on the H100 (measured): i8 and u8, M16, N16 or N8, K32. */
@@ -20,25 +21,6 @@ const H100: MatrixConfig[] = [
   { componentType: 'u8', resultComponentType: 'u32', M: 16, N: 16, K: 32 },
   { componentType: 'u8', resultComponentType: 'u32', M: 16, N: 8, K: 32 },
 ];
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s / 4294967296;
-  };
-}
-
-function randomRows(n: number, d: number, seed: number): Float32Array {
-  const r = rng(seed);
-  const x = new Float32Array(n * d);
-  for (let i = 0; i < x.length; i++) x[i] = r() * 2 - 1;
-  return x;
-}
 
 describe('tensor kernel choice', () => {
   it('takes the i8 N16 config on the H100 list and N8 for single queries', () => {
@@ -105,8 +87,8 @@ describe('int8 scorer (dot4 kernel) on the WebGPU adapter', () => {
   it.each(cases)('keys and ids equal the CPU integer reference: $layout signed=$signed n=$n d=$d nq=$nq tiles=$tiles', async (c) => {
     if (!ctx) return;
     const dPad = paddedDim(c.d);
-    const x = randomRows(c.n, c.d, 7 + c.n);
-    const q = randomRows(c.nq, c.d, 11 + c.nq);
+    const x = randomVectors(c.n, c.d, 7 + c.n);
+    const q = randomVectors(c.nq, c.d, 11 + c.nq);
     const sq = trainSq(x, c.n, c.d);
     const codes = encodeRows(x, c.n, c.d, sq, c.signed, dPad);
     const qq = quantizeQueries(q, c.nq, c.d, sq, c.signed, dPad);
@@ -135,8 +117,8 @@ describe('int8 scorer (dot4 kernel) on the WebGPU adapter', () => {
   it('re-ranked int8 candidates recall the exact float top-10', async () => {
     if (!ctx) return;
     const n = 3000, d = 96, nq = 20, k = 10, kp = 40;
-    const x = randomRows(n, d, 3);
-    const q = randomRows(nq, d, 5);
+    const x = randomVectors(n, d, 3);
+    const q = randomVectors(nq, d, 5);
     const sq = trainSq(x, n, d);
     const codes = encodeRows(x, n, d, sq, true);
     const qq = quantizeQueries(q, nq, d, sq, true);
