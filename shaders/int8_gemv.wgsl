@@ -18,6 +18,17 @@
 // A, B stay in i32 within a lane (exact); each lane's 256 A + B is converted to f32 once per row
 // and the G lanes' parts summed with subgroupShuffleXor.
 //
+// Selection (why not a heap per subgroup, as before: with k' = 40 and ~250 rows a subgroup, about
+// half the rows entered a heap, each insert a serial sift on one lane, then one lane a query
+// folded the other subgroups' heaps): each query has a buffer of SP slots in workgroup memory.
+// Every lane that holds a row's score compares it with a threshold kept in registers (the k-th
+// best found so far, a valid bound: k distinct rows beat it) and appends the few that beat it
+// (atomicAdd on the query's count). Every CI iterations the workgroup checks the counts; when the
+// next CI iterations could overflow a buffer (or at the end), a bitonic sort of the filled slots
+// (rounded up to a power of two) keeps the best k in slots [0, k) and the threshold moves up to
+// slot k - 1. So a rejected row costs one compare, and the workgroup's list comes out of the last
+// sort with no serial merge. The order is flat_order's (higher key, then lower id): exact.
+//
 // Bindings (explicit layout, shared with flat_fused: 3 is unused): 0 params, 1 base tile,
 // 2 quantised queries (below), 4 out. Binding 2 holds, for query q and part h < QB, rowWords
 // vec4<u32> of packed i8 at ((q * QB + h) * rowWords), then from nq * QB * rowWords one vec4 per
@@ -25,20 +36,17 @@
 enable subgroups;
 diagnostic(off, subgroup_uniformity);
 
-override KF: u32 = 16u;   // heap slots per (subgroup, query), >= k
-override NSG: u32 = 8u;   // most subgroups a workgroup can have: WG / the adapter's smallest subgroup size
-override NQ: u32 = 4u;    // queries a workgroup scores (4, 8 or 16; <= G): lane q < NQ owns query q's heap
+override KF: u32 = 16u;   // list slots per query, >= k
+override NQ: u32 = 4u;    // queries a workgroup scores (1, 2, 4, 8 or 16; <= G): lane p < NQ of a row takes query p
 override G: u32 = 16u;    // lanes a row (power of two, <= the adapter's smallest subgroup size)
 override UW: u32 = 4u;    // words a lane loads before using them (<= 8)
 override QB: u32 = 2u;    // 1: i8 queries, 2: 16-bit queries as hi / lo i8 parts
-override HS: u32 = NSG * NQ * KF;
-// EM 1: the subgroups' heaps are merged by a bitonic sort of SP (a power of two >= NSG * KF) slots a
-// query in workgroup memory, all invocations at once, instead of by one lane per query (serial
-// heap replacements). Off by default: measured slower on the H200 (src/gpu/int8-gemv.ts).
-// The sort reuses the heaps' memory (HSA = max(HS, NQ * SP) slots; NQ * SP <= 8 * WG).
-override EM: u32 = 0u;
-override SP: u32 = 2u;
-override HSA: u32 = HS;
+override RU: u32 = 1u;    // rows a lane scores an iteration (RU * UW <= 16, RU * ceil(NQ / 4) <= 4)
+override SP: u32 = 256u;  // buffer slots a query: a power of two >= KF + CI * (WG / G) * RU
+override CI: u32 = 1u;    // iterations between buffer checks
+override QR: u32 = 0u;    // 1: the queries' words in registers (NQ * QB * UW <= 12; needs G * UW >= rowWords)
+override NV: u32 = (NQ + 3u) / 4u;  // vec4 accumulators a row
+override BS: u32 = NQ * SP;
 const WG: u32 = 256u;
 
 //#include flat_params
@@ -48,22 +56,61 @@ const WG: u32 = 256u;
 @group(0) @binding(2) var<storage, read> qd: array<vec4<u32>>;
 @group(0) @binding(4) var<storage, read_write> out: array<vec2<u32>>;
 
-var<workgroup> hk: array<f32, HSA>;
-var<workgroup> hid: array<u32, HSA>;
+var<workgroup> bk: array<f32, BS>;
+var<workgroup> bid: array<u32, BS>;
+var<workgroup> cnt: array<atomic<u32>, NQ>;
+var<workgroup> pend: u32;
 
 //#include flat_order
 
-//#include flat_heap
-
 fn dot16(c: vec4<u32>, q: vec4<u32>) -> i32 {
   return dot4I8Packed(c.x, q.x) + dot4I8Packed(c.y, q.y) + dot4I8Packed(c.z, q.z) + dot4I8Packed(c.w, q.w);
+}
+
+// Sorts each query's first n2 slots best first (slots past its count emptied first) and keeps k:
+// the whole workgroup, n2 a power of two (uniform), from uniform control flow.
+fn flush(li: u32, nq: u32, n2: u32, k: u32) {
+  for (var e = li; e < nq * n2; e += WG) {
+    let q = e / n2;
+    let i = e % n2;
+    if (i >= atomicLoad(&cnt[q])) {
+      bk[q * SP + i] = negInf();
+      bid[q * SP + i] = EMPTY_ID;
+    }
+  }
+  workgroupBarrier();
+  let half = n2 / 2u;
+  for (var size = 2u; size <= n2; size *= 2u) {
+    for (var stride = size / 2u; stride > 0u; stride /= 2u) {
+      for (var t = li; t < nq * half; t += WG) {
+        let u = t % half;
+        let a = (u / stride) * stride * 2u + u % stride;
+        let ia = (t / half) * SP + a;
+        let ib = ia + stride;
+        let ka = bk[ia];
+        let kb = bk[ib];
+        let da = bid[ia];
+        let db = bid[ib];
+        // Best first where bit `size` of a is clear, worst first where set (bitonic merge).
+        let bBetter = better(kb, db, ka, da);
+        if (select(!bBetter && (ka != kb || da != db), bBetter, (a & size) == 0u)) {
+          bk[ia] = kb;
+          bid[ia] = db;
+          bk[ib] = ka;
+          bid[ib] = da;
+        }
+      }
+      workgroupBarrier();
+    }
+  }
+  if (li < nq) { atomicStore(&cnt[li], min(atomicLoad(&cnt[li]), k)); }
+  workgroupBarrier();
 }
 
 @compute @workgroup_size(WG, 1, 1)
 fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: vec3<u32>,
         @builtin(subgroup_size) sgSize: u32, @builtin(subgroup_invocation_id) lane: u32) {
   let sg = li / sgSize;
-  let nsg = WG / sgSize;
   let rps = sgSize / G;      // rows a subgroup scores at once
   let gi = lane / G;         // this lane's row among them
   let p = lane % G;          // and its place in the row
@@ -74,155 +121,135 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
   let start = seg * params.segLen;
   let end = min(start + params.segLen, params.rows);
   let k = params.k;
-  for (var e = li; e < HS; e += WG) {
-    hk[e] = negInf();
-    hid[e] = EMPTY_ID;
+  let P = (WG / G) * RU;     // rows the workgroup scores an iteration (every subgroup the same count)
+  let nIter = select(0u, (end - start + P - 1u) / P, end > start);
+  for (var e = li; e < BS; e += WG) {
+    bk[e] = negInf();
+    bid[e] = EMPTY_ID;
   }
+  if (li < NQ) { atomicStore(&cnt[li], 0u); }
   workgroupBarrier();
-  var thK = negInf();
-  var thI = EMPTY_ID;
-  let mq = lane % NQ;        // the query whose score this lane hands on
-  let hat = (sg * NQ + mq) * KF;
+  let mq = min(p, NQ - 1u);  // the query whose score this lane compares (where p < nq)
   let cq = qd[params.nq * QB * rw + q0 + min(mq, nq - 1u)];
   let qs = bitcast<f32>(cq.x);
   let qbias = bitcast<f32>(cq.y);
-  for (var r0 = start + sg * rps; r0 < end; r0 += nsg * rps) {
-    let row = r0 + gi;
-    let live = row < end;
+  var thK = negInf();
+  var thI = EMPTY_ID;
+  // The lane's query words, loaded once (its words of a row are the same in every row).
+  var qr: array<vec4<u32>, 12>;
+  if (QR == 1u) {
+    for (var qi = 0u; qi < NQ; qi++) {
+      for (var h = 0u; h < QB; h++) {
+        for (var x = 0u; x < UW; x++) {
+          let w = p + x * G;
+          var v = vec4<u32>(0u);
+          if (qi < nq && w < rw) { v = qd[((q0 + qi) * QB + h) * rw + w]; }
+          qr[(qi * QB + h) * UW + x] = v;
+        }
+      }
+    }
+  }
+  for (var it = 0u; it < nIter; it++) {
+    // The subgroup's RU * rps consecutive rows; this lane's row u is r0 + u * rps.
+    let r0 = start + it * P + sg * rps * RU + gi;
     var ah: array<vec4<i32>, 4>;
     var al: array<vec4<i32>, 4>;
-    for (var j = 0u; j < NQ / 4u; j++) {
-      ah[j] = vec4<i32>(0);
-      al[j] = vec4<i32>(0);
+    for (var i = 0u; i < RU * NV; i++) {
+      ah[i] = vec4<i32>(0);
+      al[i] = vec4<i32>(0);
     }
-    // UW words of the row per lane are loaded before any is used: independent loads in flight.
+    // UW words of each of RU rows per lane are loaded before any is used: independent loads in flight.
     for (var w0 = p; w0 < rw; w0 += G * UW) {
-      var raw: array<vec4<u32>, 8>;
-      for (var x = 0u; x < UW; x++) {
-        let w = w0 + x * G;
-        var v = vec4<u32>(0u);
-        if (live && w < rw) { v = base[row * rw + w]; }
-        raw[x] = v;
+      var raw: array<vec4<u32>, 16>;
+      for (var u = 0u; u < RU; u++) {
+        let row = r0 + u * rps;
+        for (var x = 0u; x < UW; x++) {
+          let w = w0 + x * G;
+          var v = vec4<u32>(0u);
+          if (row < end && w < rw) { v = base[row * rw + w]; }
+          raw[u * UW + x] = v;
+        }
       }
       for (var x = 0u; x < UW; x++) {
         let w = w0 + x * G;
         if (w >= rw) { break; }
-        let c = raw[x] ^ vec4<u32>(0x80808080u);
-        for (var j = 0u; j < NQ / 4u; j++) {
-          for (var t = 0u; t < 4u; t++) {
-            let qi = 4u * j + t;
-            if (qi < nq) {
+        for (var qi = 0u; qi < NQ; qi++) {
+          if (qi < nq) {
+            var qh: vec4<u32>;
+            var ql = vec4<u32>(0u);
+            if (QR == 1u) {
+              qh = qr[(qi * QB) * UW + x];
+              if (QB == 2u) { ql = qr[(qi * QB + 1u) * UW + x]; }
+            } else {
               let at = ((q0 + qi) * QB) * rw + w;
-              ah[j][t] += dot16(c, qd[at]);
-              if (QB == 2u) { al[j][t] += dot16(c, qd[at + rw]); }
+              qh = qd[at];
+              if (QB == 2u) { ql = qd[at + rw]; }
+            }
+            for (var u = 0u; u < RU; u++) {
+              let c = raw[u * UW + x] ^ vec4<u32>(0x80808080u);
+              ah[u * NV + qi / 4u][qi % 4u] += dot16(c, qh);
+              if (QB == 2u) { al[u * NV + qi / 4u][qi % 4u] += dot16(c, ql); }
             }
           }
         }
       }
     }
-    // Each lane's part of its row as f32, summed over the row's G lanes.
+    // Each lane's part of its rows as f32, summed over the row's G lanes.
     var f: array<vec4<f32>, 4>;
-    for (var j = 0u; j < NQ / 4u; j++) {
-      f[j] = vec4<f32>(ah[j]);
-      if (QB == 2u) { f[j] = f[j] * 256.0 + vec4<f32>(al[j]); }
+    for (var i = 0u; i < RU * NV; i++) {
+      f[i] = vec4<f32>(ah[i]);
+      if (QB == 2u) { f[i] = f[i] * 256.0 + vec4<f32>(al[i]); }
     }
     for (var off = G / 2u; off > 0u; off /= 2u) {
-      if (nq == 1u) {
-        f[0].x += subgroupShuffleXor(f[0].x, off); // a quarter of the shuffles
-      } else {
-        for (var j = 0u; j < NQ / 4u; j++) {
-          if (4u * j < nq) { f[j] += subgroupShuffleXor(f[j], off); }
-        }
-      }
-    }
-    // Lane q < nq takes query q's score of each of the subgroup's rows from lane (row * G + q).
-    var mine = 0.0;
-    for (var j = 0u; j < NQ / 4u; j++) {
-      for (var t = 0u; t < 4u; t++) {
-        if (mq == 4u * j + t) { mine = f[j][t]; }
-      }
-    }
-    for (var r = 0u; r < rps; r++) {
-      let s = subgroupShuffle(mine, r * G + mq);
-      let id = params.idBase + r0 + r;
-      if (lane < nq && r0 + r < end) {
-        let key = s * qs + qbias;
-        if (better(key, id, thK, thI)) {
-          heapReplace(hat, k, key, id);
-          thK = hk[hat];
-          thI = hid[hat];
-        }
-      }
-    }
-  }
-  workgroupBarrier();
-  if (EM == 1u) {
-    // Slot r of query q takes entry r % KF of subgroup r / KF's heap (empty past nsg * k): read
-    // into registers, then written over the heaps.
-    var tmp: array<vec2<u32>, 8>;
-    for (var x = 0u; x < 8u; x++) {
-      let e = li + x * WG;
-      let g = (e % SP) / KF;
-      let i = (e % SP) % KF;
-      var v = vec2<u32>(bitcast<u32>(negInf()), EMPTY_ID);
-      if (e < nq * SP && g < nsg && i < k) {
-        let at = (g * NQ + e / SP) * KF + i;
-        v = vec2<u32>(bitcast<u32>(hk[at]), hid[at]);
-      }
-      tmp[x] = v;
-    }
-    workgroupBarrier();
-    for (var x = 0u; x < 8u; x++) {
-      let e = li + x * WG;
-      if (e < nq * SP) {
-        hk[e] = bitcast<f32>(tmp[x].x);
-        hid[e] = tmp[x].y;
-      }
-    }
-    workgroupBarrier();
-    // Bitonic sort of each query's SP slots, best first.
-    for (var size = 2u; size <= SP; size *= 2u) {
-      for (var stride = size / 2u; stride > 0u; stride /= 2u) {
-        for (var t = li; t < nq * (SP / 2u); t += WG) {
-          let u = t % (SP / 2u);
-          let a = (u / stride) * stride * 2u + u % stride;
-          let ia = (t / (SP / 2u)) * SP + a;
-          let ib = ia + stride;
-          let ka = hk[ia];
-          let kb = hk[ib];
-          let da = hid[ia];
-          let db = hid[ib];
-          // Best first where bit `size` of a is clear, worst first where set (bitonic merge).
-          let bBetter = better(kb, db, ka, da);
-          if (select(!bBetter && (ka != kb || da != db), bBetter, (a & size) == 0u)) {
-            hk[ia] = kb;
-            hid[ia] = db;
-            hk[ib] = ka;
-            hid[ib] = da;
+      for (var u = 0u; u < RU; u++) {
+        if (nq == 1u) {
+          f[u * NV].x += subgroupShuffleXor(f[u * NV].x, off); // a quarter of the shuffles
+        } else {
+          for (var j = 0u; j < NV; j++) {
+            if (4u * j < nq) { f[u * NV + j] += subgroupShuffleXor(f[u * NV + j], off); }
           }
         }
-        workgroupBarrier();
       }
     }
-    for (var e = li; e < nq * k; e += WG) {
-      let q = e / k;
-      let i = e % k;
-      out[((q0 + q) * params.nseg + params.segAt + seg) * k + i] = vec2<u32>(bitcast<u32>(hk[q * SP + i]), hid[q * SP + i]);
-    }
-    return;
-  }
-  // Invocation q < nq is lane q of subgroup 0: it folds the other subgroups' heaps into its own.
-  if (li < nq) {
-    for (var g = 1u; g < nsg; g++) {
-      let src = (g * NQ + li) * KF;
-      for (var i = 0u; i < k; i++) {
-        let key = hk[src + i];
-        let id = hid[src + i];
-        if (better(key, id, thK, thI)) {
-          heapReplace(hat, k, key, id);
-          thK = hk[hat];
-          thI = hid[hat];
+    // Lane p < nq of each row compares query p's score with its threshold; the few that beat it
+    // go to the query's buffer.
+    for (var u = 0u; u < RU; u++) {
+      let row = r0 + u * rps;
+      if (p < nq && row < end) {
+        var s = 0.0;
+        for (var j = 0u; j < NV; j++) {
+          for (var t = 0u; t < 4u; t++) {
+            if (p == 4u * j + t) { s = f[u * NV + j][t]; }
+          }
         }
+        let key = s * qs + qbias;
+        let id = params.idBase + row;
+        if (better(key, id, thK, thI)) {
+          let slot = atomicAdd(&cnt[p], 1u);
+          // Always true: a check leaves room for CI iterations of appends (SP >= KF + CI * P).
+          if (slot < SP) {
+            bk[p * SP + slot] = key;
+            bid[p * SP + slot] = id;
+          }
+        }
+      }
+    }
+    let done = it + 1u == nIter;
+    if (done || (it + 1u) % CI == 0u) {
+      workgroupBarrier();
+      if (li == 0u) {
+        var m = 0u;
+        for (var q = 0u; q < nq; q++) { m = max(m, atomicLoad(&cnt[q])); }
+        pend = m;
+      }
+      let m = min(workgroupUniformLoad(&pend), SP);
+      // At most k entries a query: the list as it stands (unsorted, empty slots past it).
+      if (m > k && (done || m + CI * P > SP)) {
+        var n2 = 2u;
+        while (n2 < m) { n2 *= 2u; }
+        flush(li, nq, n2, k);
+        thK = bk[mq * SP + k - 1u];
+        thI = bid[mq * SP + k - 1u];
       }
     }
   }
@@ -230,6 +257,6 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
   for (var e = li; e < nq * k; e += WG) {
     let q = e / k;
     let i = e % k;
-    out[((q0 + q) * params.nseg + params.segAt + seg) * k + i] = vec2<u32>(bitcast<u32>(hk[q * KF + i]), hid[q * KF + i]);
+    out[((q0 + q) * params.nseg + params.segAt + seg) * k + i] = vec2<u32>(bitcast<u32>(bk[q * SP + i]), bid[q * SP + i]);
   }
 }

@@ -3,15 +3,14 @@
  * with subgroups and WGSL's packed_4x8_integer_dot_product. It plans the kernel's compile-time
  * facts, builds its pipeline (explicit layout: the shard binds the same five slots as for
  * flat_fused, binding 3 unused), and quantises a batch of queries into the kernel's integer form.
- * Elsewhere (no subgroups, no dot4I8Packed, L2, k too large for its heaps) the shard keeps
+ * Elsewhere (no subgroups, no dot4I8Packed, L2, k too large for its candidate buffers) the shard keeps
  * flat_gemv / flat_fused with f32-decoded codes.
  */
 import int8GemvWgsl from '../../shaders/int8_gemv.wgsl';
 import { expandWgslIncludes } from './wgsl-include.js';
 
 /**
- * Knobs (benchmarks sweep them; the defaults are what the H200 measured best, BENCHMARKS gpu-int8,
- * 1M x 768, k' = 40, GPU ms at nq = 1: 0.59 against 1.40 for flat_gemv's f32 decoding).
+ * Knobs (benchmarks sweep them; the defaults are what the H200 measured best, BENCHMARKS gpu-int8).
  */
 export const int8GemvTuning = {
   enabled: true,
@@ -31,16 +30,20 @@ export const int8GemvTuning = {
   uw: 0,
   /**
    * Workgroups a tile's dispatch aims for; 0: the shard's default (kernelTuning.targetWorkgroups,
-   * 512). H200, nq = 1: 1M 0.52 / 0.59 / 0.59 / 0.70 / 0.82 ms at 384 / 256 / 512 / 1024 / 2048
-   * (run 2), but 21M 8.9 ms at 256 against 7.5 at 512: the default stays.
+   * 512).
    */
   targetWorkgroups: 0,
+  /** Rows a lane scores an iteration (its loads of all of them in flight at once); 0: 2 where it fits. */
+  ru: 0,
   /**
-   * 1: merge the subgroups' heaps with a bitonic sort by the whole workgroup (where it fits); 0:
-   * one lane a query replaces heap entries. 0: the sort measured slower on the H200 (run 2, nq = 1:
-   * 0.70 against 0.59 ms at 1M, 9.6 against 7.5 ms at 21M).
+   * Candidate buffer slots a query (power of two; the workgroup sorts it when it could overflow);
+   * 0: 2048 / (queries a workgroup), as much as workgroup memory holds.
    */
-  em: 0,
+  sp: 0,
+  /** Iterations between buffer checks (a workgroup barrier each); 0: about a quarter of the buffer's room. */
+  ci: 0,
+  /** 1: each lane keeps its query words in registers where they fit (one pass over the row); 0: reads them each row. */
+  qr: 1,
 };
 
 /** What the choice depends on. */
@@ -53,17 +56,21 @@ export interface Int8GemvFacts {
   maxWorkgroupStorage: number;
 }
 
-/** Compile-time facts of one int8_gemv pipeline. */
+/** Compile-time facts of one int8_gemv pipeline (the shader's overrides of the same names). */
 export interface Int8GemvPlan {
   NQ: number;
   G: number;
   UW: number;
   QB: number;
   KF: number;
-  NSG: number;
-  /** Bitonic end merge (1) over SP slots a query, or the serial one (0, SP 2: unused). */
-  EM: number;
+  /** Rows a lane scores an iteration. */
+  RU: number;
+  /** Candidate buffer slots a query (power of two >= KF + CI * (256 / G) * RU). */
   SP: number;
+  /** Iterations between buffer checks. */
+  CI: number;
+  /** Query words in registers (1) or read each row (0). */
+  QR: number;
   target?: number;
 }
 
@@ -79,34 +86,39 @@ function pow2Floor(x: number): number {
   return p;
 }
 
-/** The kernel for a batch of nq queries and k (heap slots kf), or why the other kernels take it. */
+const WG = 256;
+
+/** The kernel for a batch of nq queries and k (list slots kf), or why the other kernels take it. */
 export function planInt8Gemv(f: Int8GemvFacts, nq: number, kf: number): Int8GemvPlan | { reason: string } {
-  if (!int8GemvTuning.enabled) return { reason: 'int8_gemv disabled' };
+  const t = int8GemvTuning;
+  if (!t.enabled) return { reason: 'int8_gemv disabled' };
   if (!f.hasDot4) return { reason: 'no packed_4x8_integer_dot_product in this WGSL implementation' };
-  if (nq > int8GemvTuning.maxBatch) return { reason: `batch ${nq} > ${int8GemvTuning.maxBatch}` };
+  if (nq > t.maxBatch) return { reason: `batch ${nq} > ${t.maxBatch}` };
   const sgMin = f.subgroupMinSize ?? 4;
   if (sgMin < 4) return { reason: `subgroups of ${sgMin} lanes (4 needed)` };
   const cap = Math.min(32, pow2Floor(sgMin));
-  const G = int8GemvTuning.lanes ? Math.min(cap, pow2Floor(int8GemvTuning.lanes)) : Math.max(4, Math.min(cap, pow2Floor(Math.max(1, Math.floor(f.rowWords / 3)))));
+  const G = t.lanes ? Math.min(cap, pow2Floor(t.lanes)) : Math.max(4, Math.min(cap, pow2Floor(Math.max(1, Math.floor(f.rowWords / 3)))));
   if (G < 4) return { reason: `lanes a row ${G} < 4` };
-  const NSG = Math.ceil(256 / sgMin);
-  const want = nq <= 4 ? 4 : nq <= 8 ? 8 : 16;
-  for (let NQ = Math.min(want, G); NQ >= 4; NQ /= 2) {
-    if (NSG * NQ * kf * 8 > f.maxWorkgroupStorage) continue;
-    const UW = int8GemvTuning.uw ? Math.min(8, int8GemvTuning.uw) : Math.min(8, Math.ceil(f.rowWords / G));
-    const QB = int8GemvTuning.qbits === 8 ? 1 : 2;
-    const target = int8GemvTuning.targetWorkgroups || undefined;
-    const SP = pow2Ceil(NSG * kf);
-    // The sort reuses the heaps' memory; each invocation carries at most 8 entries across it.
-    const EM = int8GemvTuning.em && NQ * SP <= 8 * 256 && Math.max(NSG * NQ * kf, NQ * SP) * 8 <= f.maxWorkgroupStorage ? 1 : 0;
-    return { NQ, G, UW, QB, KF: kf, NSG, EM, SP: EM ? SP : 2, target }; // SP 2 keeps SP / 2 non-zero in the unused branch
-  }
-  return { reason: `heaps of k=${kf} for 4 queries do not fit ${f.maxWorkgroupStorage} bytes of workgroup memory` };
+  const NQ = Math.min(G, nq <= 4 ? pow2Ceil(nq) : nq <= 8 ? 8 : 16);
+  const NV = Math.ceil(NQ / 4);
+  const UW = t.uw ? Math.min(8, t.uw) : Math.min(8, Math.ceil(f.rowWords / G));
+  const RU = Math.max(1, Math.min(t.ru || 2, Math.floor(4 / NV), Math.floor(16 / UW)));
+  const QB = t.qbits === 8 ? 1 : 2;
+  const P = (WG / G) * RU;
+  // Workgroup memory: NQ buffers of SP (key, id) slots and NQ counts (+ one word).
+  const fit = pow2Floor(Math.max(1, Math.floor((f.maxWorkgroupStorage - 4 * NQ - 16) / (8 * NQ))));
+  const SP = Math.min(fit, t.sp ? pow2Ceil(t.sp) : Math.max(2048 / NQ, pow2Ceil(kf + P)));
+  if (SP < kf + P) return { reason: `candidate buffers of ${kf} + ${P} slots for ${NQ} queries do not fit ${f.maxWorkgroupStorage} bytes of workgroup memory` };
+  const room = Math.floor((SP - kf) / P);
+  const CI = Math.max(1, Math.min(room, t.ci || Math.max(1, Math.floor(room / 4))));
+  const QR = t.qr && G * UW >= f.rowWords && NQ * QB * UW <= 12 ? 1 : 0;
+  const target = t.targetWorkgroups || undefined;
+  return { NQ, G, UW, QB, KF: kf, RU, SP, CI, QR, target };
 }
 
 /** Pipeline cache key: every compile-time fact. */
 export function int8GemvKey(p: Int8GemvPlan): string {
-  return `i8gemv:${p.NQ}:${p.G}:${p.UW}:${p.QB}:${p.KF}:${p.NSG}:${p.EM}:${p.SP}`;
+  return `i8gemv:${p.NQ}:${p.G}:${p.UW}:${p.QB}:${p.KF}:${p.RU}:${p.SP}:${p.CI}:${p.QR}`;
 }
 
 export function int8GemvPipeline(device: GPUDevice, p: Int8GemvPlan): GPUComputePipeline {
@@ -122,12 +134,12 @@ export function int8GemvPipeline(device: GPUDevice, p: Int8GemvPlan): GPUCompute
     ],
   });
   return device.createComputePipeline({
-    label: `int8_gemv NQ=${p.NQ} G=${p.G} QB=${p.QB} KF=${p.KF}`,
+    label: `int8_gemv NQ=${p.NQ} G=${p.G} QB=${p.QB} KF=${p.KF} RU=${p.RU} SP=${p.SP}`,
     layout: device.createPipelineLayout({ bindGroupLayouts: [layout] }),
     compute: {
       module: device.createShaderModule({ label: 'int8_gemv', code: expandWgslIncludes(int8GemvWgsl) }),
       entryPoint: 'main',
-      constants: { KF: p.KF, NSG: p.NSG, NQ: p.NQ, G: p.G, UW: p.UW, QB: p.QB, EM: p.EM, SP: p.SP, HSA: Math.max(p.NSG * p.NQ * p.KF, p.EM ? p.NQ * p.SP : 0) },
+      constants: { KF: p.KF, NQ: p.NQ, G: p.G, UW: p.UW, QB: p.QB, RU: p.RU, SP: p.SP, CI: p.CI, QR: p.QR },
     },
   });
 }

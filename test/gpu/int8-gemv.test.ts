@@ -1,16 +1,19 @@
 /**
  * shaders/int8_gemv.wgsl (int8 inner products of a few queries through dot4I8Packed): the shard's
  * keys and ids against a float64 oracle of the same quantised scores (key = s * sum_j t_j c_j +
- * q . vmin, src/gpu/int8-gemv.ts quantizeQuery), with the candidate buffers poisoned first; then the
- * index's re-ranked results against exact float64 search and against the f32-decoding kernels.
+ * q . vmin, src/gpu/int8-gemv.ts quantizeQuery), with the candidate buffers poisoned first; the
+ * selection against a brute-force one over integer keys the kernel computes exactly (ties, rows in
+ * rising / falling order, k' near the tile and segment sizes, small candidate buffers that sort
+ * often); then the index's re-ranked results against exact float64 search and against the
+ * f32-decoding kernels.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { acquireDevice, type GpuContext } from '../../src/gpu/device.js';
+import { acquireDevice, BufferUsage, type GpuContext, MapMode } from '../../src/gpu/device.js';
 import { GpuFlatIndex } from '../../src/gpu/flat-index.js';
 import { FlatShard } from '../../src/gpu/flat-shard.js';
-import { int8GemvTuning } from '../../src/gpu/int8-gemv.js';
+import { int8GemvPipeline, int8GemvTuning, planInt8Gemv, quantizeInt8Queries } from '../../src/gpu/int8-gemv.js';
 import { encodeRows, trainSq } from '../../src/gpu/tensor/quantize.js';
-import { clusteredVectors, normalizeRows, randomVectors } from '../helpers/data.js';
+import { clusteredVectors, normalizeRows, randomVectors, rng } from '../helpers/data.js';
 import { gpuForTests } from '../helpers/gpu.js';
 import { expectInt8KeysMatchOracle } from '../helpers/int8-keys.js';
 import { bruteForce, recallAtK } from '../helpers/oracle.js';
@@ -29,8 +32,8 @@ interface Case {
   qbits: 8 | 16;
   lanes?: number;
   uw?: number;
-  /** int8GemvTuning.em: bitonic end merge (1) or one lane a query (0). */
-  em?: number;
+  /** Other int8GemvTuning knobs (rows in flight, buffer slots, checks, query registers, workgroups). */
+  tuning?: Partial<typeof int8GemvTuning>;
 }
 
 function dataFor(c: Case, seed: number): { base: Float32Array; queries: Float32Array } {
@@ -58,12 +61,14 @@ describe.skipIf(!hasGpu)('int8_gemv', () => {
     { name: 'clustered, d=200, 2 queries, 4 lanes a row (2 rows a subgroup), 1 word in flight', n: 1500, d: 200, nq: 2, k: 10, clustered: true, tileRows: 700, qbits: 16, lanes: 4, uw: 1 },
     { name: 'k near N: 30 rows, k = 29 and k = 30', n: 30, d: 64, nq: 4, k: 30, clustered: false, tileRows: 7, qbits: 16 },
     { name: 'random, d=96, 13 queries in blocks of 8', n: 800, d: 96, nq: 13, k: 10, clustered: false, tileRows: 300, qbits: 16 },
-    { name: 'serial end merge: clustered, d=64, 4 queries', n: 900, d: 64, nq: 4, k: 10, clustered: true, tileRows: 400, qbits: 16, em: 0 },
-    { name: 'bitonic end merge: clustered, d=64, 4 queries, k=3', n: 900, d: 64, nq: 4, k: 3, clustered: true, tileRows: 400, qbits: 16, em: 1 },
+    // Few workgroups a tile (hundreds of rows each), so the candidate buffers fill and sort.
+    { name: 'clustered, d=64, 4 queries, 3 workgroups a tile, buffers sorted at every check', n: 1800, d: 64, nq: 4, k: 10, clustered: true, tileRows: 900, qbits: 16, tuning: { targetWorkgroups: 3, sp: 128, ci: 1, ru: 1 } },
+    { name: 'random, d=768, one query, 2 workgroups, 4 rows a lane, query words from memory', n: 2000, d: 768, nq: 1, k: 40, clustered: false, tileRows: 2000, qbits: 16, tuning: { targetWorkgroups: 2, ru: 4, qr: 0 } },
+    { name: 'clustered, d=100, 2 queries, 2 workgroups, 8-bit queries, one row a lane', n: 1500, d: 100, nq: 2, k: 24, clustered: true, tileRows: 1500, qbits: 8, tuning: { targetWorkgroups: 2, ru: 1 } },
   ];
 
   it.each(cases)('$name: keys and ids match the float64 oracle of the quantised scores', async (c) => {
-    Object.assign(int8GemvTuning, saved, { qbits: c.qbits, lanes: c.lanes ?? 0, uw: c.uw ?? 0, maxBatch: Math.max(4, c.nq), em: c.em ?? saved.em });
+    Object.assign(int8GemvTuning, saved, { qbits: c.qbits, lanes: c.lanes ?? 0, uw: c.uw ?? 0, maxBatch: Math.max(4, c.nq) }, c.tuning ?? {});
     for (const seed of [11, 12]) {
       const { base, queries } = dataFor(c, seed * 100 + c.d);
       const shard = new FlatShard(ctx, { d: c.d, metric: 'ip', precision: 'int8', maxTileBytes: c.tileRows * Math.ceil(c.d / 16) * 16, debugPoison: true });
@@ -82,13 +87,178 @@ describe.skipIf(!hasGpu)('int8_gemv', () => {
         for (const k of c.k === c.n ? [c.k - 1, c.k] : [c.k]) {
           const key = shard.scorerFor(c.nq, k).key;
           expect(key).toMatch(/^i8gemv:/);
-          if (c.em !== undefined) expect(key.split(':')[7], 'end merge').toBe(String(c.em));
           const got = await shard.search(padded, c.nq, k);
           expectInt8KeysMatchOracle(got, { queries: padded, codes, sq: sqHost, n: c.n, dp, parts: c.qbits === 16 ? 2 : 1 }, c.nq, k);
         }
       } finally {
         shard.destroy();
       }
+    }
+  });
+
+  /**
+   * Keys the kernel computes exactly: SQ vmin 0 and step 1 (codes are the values), and queries
+   * whose largest |q_j| is the quantiser's T (127 for 8-bit queries; 32639 for 16-bit, on dimension
+   * 0, whose code is 128 in every row, so it only moves the query's constant), so the scale is 1
+   * and t_j = q_j; every partial sum stays under 2^24, where f32 is exact. The shard's best k must
+   * then be those of a brute-force selection by (key desc, id asc): the same ids in the same order.
+   */
+  interface ExactCase {
+    name: string;
+    n: number;
+    d: number;
+    nq: number;
+    ks: number[];
+    tileRows: number;
+    qbits: 8 | 16;
+    /** Code of row i, dimension j >= 1 (dimension 0 is 128 for 16-bit queries). */
+    code: (i: number, j: number, r: () => number) => number;
+    /** Query q's value on dimension j >= 1 (|value| small: the key stays exact). */
+    query: (q: number, j: number, r: () => number) => number;
+    tuning?: Partial<typeof int8GemvTuning>;
+  }
+  const pick3 = (r: () => number) => Math.floor(r() * 3) - 1;
+  const exactCases: ExactCase[] = [
+    // Keys within a few dozen values over 3000 rows: ties everywhere, broken by the lower id.
+    { name: 'ties, 8-bit, one query, 3 workgroups, buffers sorted at every check', n: 3000, d: 64, nq: 1, ks: [40], tileRows: 3000, qbits: 8, code: (_i, _j, r) => 128 + pick3(r), query: (_q, _j, r) => pick3(r), tuning: { targetWorkgroups: 3, sp: 256, ci: 1 } },
+    { name: 'ties, 16-bit, 3 queries, 4 tiles of 2 workgroups', n: 2500, d: 64, nq: 3, ks: [24], tileRows: 700, qbits: 16, code: (_i, _j, r) => 128 + pick3(r), query: (_q, _j, r) => pick3(r), tuning: { targetWorkgroups: 2 } },
+    // Query 0 ranks rows in rising order (every row beats the ones before: the buffer fills at
+    // every check), query 1 in falling order (the first rows of each segment win).
+    { name: 'rows in rising and falling order, 2 queries, 2 workgroups, small buffers', n: 2000, d: 48, nq: 2, ks: [40], tileRows: 2000, qbits: 16, code: (i, j) => (j === 1 ? i >> 8 : j === 2 ? i & 255 : 128), query: (q, j) => (j === 1 ? 256 : j === 2 ? 1 : 0) * (q === 0 ? 1 : -1), tuning: { targetWorkgroups: 2, sp: 256, ci: 1, ru: 1 } },
+    // k' around the tile's 40 rows (one segment a tile: lists past their rows hold empty slots).
+    { name: "k' near the tile size: tiles of 40 rows, k = 39 / 40 / 41", n: 200, d: 32, nq: 4, ks: [39, 40, 41], tileRows: 40, qbits: 8, code: (_i, _j, r) => 128 + pick3(r), query: (_q, _j, r) => pick3(r), tuning: { targetWorkgroups: 1 } },
+    // Every key equal: the lowest ids win.
+    { name: 'every key equal, 3 workgroups', n: 1000, d: 32, nq: 1, ks: [40], tileRows: 1000, qbits: 16, code: () => 128, query: (_q, _j, r) => pick3(r), tuning: { targetWorkgroups: 3, sp: 256, ci: 2 } },
+  ];
+
+  it.each(exactCases)('$name: the same ids and keys as a brute-force selection of exact integer keys', async (c) => {
+    Object.assign(int8GemvTuning, saved, { qbits: c.qbits }, c.tuning ?? {});
+    const r = rng(c.n * 31 + c.d);
+    const shard = new FlatShard(ctx, { d: c.d, metric: 'ip', precision: 'int8', maxTileBytes: c.tileRows * Math.ceil(c.d / 16) * 16, debugPoison: true });
+    try {
+      const ones = new Float32Array(c.d).fill(1);
+      await shard.setSq(new Float32Array(c.d), ones);
+      const dp = shard.rowWords * 16;
+      const codes = new Uint8Array(c.n * dp).fill(128);
+      for (let i = 0; i < c.n; i++) for (let j = 1; j < c.d; j++) codes[i * dp + j] = c.code(i, j, r);
+      await shard.add(new Uint32Array(codes.buffer));
+      expect(shard.tileCount).toBe(Math.ceil(c.n / c.tileRows));
+      const padded = new Float32Array(c.nq * dp);
+      for (let q = 0; q < c.nq; q++) {
+        padded[q * dp] = c.qbits === 8 ? 127 : 32639;
+        for (let j = 1; j < c.d; j++) padded[q * dp + j] = c.query(q, j, r);
+      }
+      for (const k of c.ks) {
+        expect(shard.scorerFor(c.nq, k).key).toMatch(/^i8gemv:/);
+        const got = await shard.search(padded, c.nq, k);
+        for (let q = 0; q < c.nq; q++) {
+          const keys = new Float64Array(c.n);
+          for (let i = 0; i < c.n; i++) {
+            let s = 0;
+            for (let j = 0; j < dp; j++) s += padded[q * dp + j]! * codes[i * dp + j]!;
+            keys[i] = s;
+          }
+          const order = Array.from({ length: c.n }, (_, i) => i).sort((a, b) => keys[b]! - keys[a]! || a - b);
+          const want = Array.from({ length: k }, (_, i) => (i < c.n ? order[i]! : 0xffffffff));
+          const what = `k=${k} query ${q}`;
+          expect(Array.from(got.ids.subarray(q * k, (q + 1) * k)), what).toEqual(want);
+          expect(Array.from(got.keys.subarray(q * k, (q + 1) * k)).map((x, i) => (want[i] === 0xffffffff ? 0 : x)), `${what} keys`).toEqual(want.map((id) => (id === 0xffffffff ? 0 : keys[id]!)));
+        }
+      }
+    } finally {
+      shard.destroy();
+    }
+  });
+
+  /**
+   * int8_gemv dispatched alone over one tile with a chosen segment length: each segment's list
+   * (any order) against a brute-force selection of that segment's rows over exact integer keys
+   * (as above), poisoned output. Rows designed against the threshold: the first k - 1 rows of each
+   * segment far ahead, then keys rising, so every later row is the segment's k-th best so far and
+   * must enter (a threshold one slot too strict drops them all); also random wide-range keys.
+   */
+  it.each([
+    { name: "each later row the k-th best so far, 1 query, buffer sorted often", nq: 1, k: 40, n: 1500, segLen: 700, pattern: 'kth', tuning: { sp: 256, ci: 1 } },
+    { name: "each later row the k-th best so far, 3 queries, default buffers", nq: 3, k: 24, n: 1300, segLen: 600, pattern: 'kth', tuning: {} },
+    { name: 'random wide keys, 4 queries, k=10, segments of 333 rows, 4 rows a lane', nq: 4, k: 10, n: 1000, segLen: 333, pattern: 'wide', tuning: { ci: 1, ru: 4 } },
+    { name: 'random wide keys, 2 queries, k=17, segments shorter than k', nq: 2, k: 17, n: 100, segLen: 13, pattern: 'wide', tuning: {} },
+  ])('$name: every segment list equals brute force', async (c) => {
+    Object.assign(int8GemvTuning, saved, { qbits: 16 }, c.tuning);
+    const d = 48;
+    const rw = d / 16;
+    const dp = d;
+    const device = ctx.device;
+    const kf = Math.max(8, Math.ceil(c.k / 8) * 8);
+    const plan = planInt8Gemv({ rowWords: rw, subgroupMinSize: (ctx.adapter?.info as { subgroupMinSize?: number } | undefined)?.subgroupMinSize, hasDot4: ctx.gpu?.wgslLanguageFeatures?.has('packed_4x8_integer_dot_product') ?? false, maxWorkgroupStorage: ctx.maxWorkgroupStorage }, c.nq, kf);
+    if (!('NQ' in plan)) throw new Error(plan.reason);
+    const r = rng(c.n + c.k);
+    const codes = new Uint8Array(c.n * dp).fill(128);
+    const queries = new Float32Array(c.nq * dp);
+    for (let q = 0; q < c.nq; q++) {
+      queries[q * dp] = 32639; // scale 1 (its code is 128 in every row)
+      for (let j = 1; j < d; j++) queries[q * dp + j] = c.pattern === 'kth' ? (j === 1 ? 256 : j === 2 ? 1 : j === 3 ? 100 + q : 0) : Math.floor(r() * 7) - 3;
+    }
+    for (let i = 0; i < c.n; i++) {
+      for (let j = 1; j < d; j++) {
+        codes[i * dp + j] = c.pattern === 'kth' ? (j === 1 ? i >> 8 : j === 2 ? i & 255 : j === 3 && i % c.segLen < c.k - 1 ? 255 : 128) : Math.floor(r() * 256);
+      }
+    }
+    const sqHost = new Float32Array(2 * dp);
+    sqHost.fill(1, dp);
+    const qd = quantizeInt8Queries(queries, c.nq, rw, sqHost, plan.QB);
+    const nseg = Math.ceil(c.n / c.segLen);
+    const outBytes = c.nq * nseg * c.k * 8;
+    const buffer = (size: number, usage: number, data?: ArrayBufferView) => {
+      const b = device.createBuffer({ size: Math.ceil(size / 16) * 16, usage: usage | BufferUsage.COPY_DST });
+      if (data) device.queue.writeBuffer(b, 0, data.buffer, data.byteOffset, data.byteLength);
+      return b;
+    };
+    const poison = new Uint32Array(outBytes / 4);
+    for (let i = 0; i < poison.length; i += 2) { poison[i] = 0x7fbadbad; poison[i + 1] = 0xdeadbeef; }
+    const bufs = [
+      buffer(48, BufferUsage.UNIFORM, new Uint32Array([c.nq, c.n, rw, rw * 4, c.k, c.segLen, nseg, 0, 0, 0, 0, 0])),
+      buffer(codes.byteLength, BufferUsage.STORAGE, codes),
+      buffer(qd.byteLength, BufferUsage.STORAGE, qd),
+      buffer(16, BufferUsage.STORAGE),
+      buffer(outBytes, BufferUsage.STORAGE | BufferUsage.COPY_SRC, poison),
+    ];
+    const read = device.createBuffer({ size: bufs[4]!.size, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST });
+    try {
+      const pipeline = int8GemvPipeline(device, plan);
+      const enc = device.createCommandEncoder();
+      const pass = enc.beginComputePass();
+      pass.setPipeline(pipeline);
+      pass.setBindGroup(0, device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries: bufs.map((buffer, binding) => ({ binding, resource: { buffer } })) }));
+      pass.dispatchWorkgroups(nseg, Math.ceil(c.nq / plan.NQ));
+      pass.end();
+      enc.copyBufferToBuffer(bufs[4]!, 0, read, 0, bufs[4]!.size);
+      device.queue.submit([enc.finish()]);
+      await read.mapAsync(MapMode.READ);
+      const words = new Uint32Array(read.getMappedRange().slice(0, outBytes));
+      read.unmap();
+      const keysOut = new Float32Array(words.buffer);
+      for (let q = 0; q < c.nq; q++) {
+        for (let g = 0; g < nseg; g++) {
+          const rows = Array.from({ length: Math.min(c.segLen, c.n - g * c.segLen) }, (_, i) => g * c.segLen + i);
+          const key = (id: number) => {
+            let s = 0;
+            for (let j = 0; j < dp; j++) s += queries[q * dp + j]! * codes[id * dp + j]!;
+            return s;
+          };
+          const want = rows.map((id) => [key(id), id] as const).sort((a, b) => b[0] - a[0] || a[1] - b[1]).slice(0, c.k);
+          const got: [number, number][] = [];
+          for (let i = 0; i < c.k; i++) {
+            const at = (q * nseg + g) * c.k + i;
+            got.push([keysOut[2 * at]!, words[2 * at + 1]!]);
+          }
+          got.sort((a, b) => (a[1] === 0xffffffff ? 1 : 0) - (b[1] === 0xffffffff ? 1 : 0) || b[0] - a[0] || a[1] - b[1]);
+          const empty = got.slice(want.length);
+          expect(got.slice(0, want.length), `query ${q} segment ${g}`).toEqual(want.map(([kk, id]) => [kk, id]));
+          expect(empty.every(([kk, id]) => id === 0xffffffff && kk === -3.4028234663852886e38), `query ${q} segment ${g}: empty slots`).toBe(true);
+        }
+      }
+    } finally {
+      for (const b of [...bufs, read]) b.destroy();
     }
   });
 
