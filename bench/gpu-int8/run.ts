@@ -12,7 +12,7 @@
  *   node out/gpu-int8/run.mjs --n 1000000 --ceilings 1 --variants 'default;old:gemv=0,tensor=0'
  *
  * --variants 'name:knob=v,...;...' with knobs: gemv (int8_gemv on/off), maxb (its largest batch),
- * qbits, lanes, uw, gt (its targetWorkgroups), em (its end merge), tensor (tensor-core scorer on/off), target
+ * qbits, lanes, uw, gt (its targetWorkgroups), ru / sp / ci / qr (its rows in flight, buffer slots, checks, query registers), tensor (tensor-core scorer on/off), target
  * (kernelTuning.targetWorkgroups), depth (rerankDepth = k'), sub (rerankSubBatch), rt (rerankThreads), nq (a '/'-list
  * of batch sizes for this variant; default --nq). One JSON line per case, a table at the end.
  */
@@ -154,7 +154,7 @@ for (const spec of values.variants!.split(';').filter(Boolean)) {
     else if (key === 'lanes') int8GemvTuning.lanes = v;
     else if (key === 'uw') int8GemvTuning.uw = v;
     else if (key === 'gt') int8GemvTuning.targetWorkgroups = v;
-    else if (key === 'em') int8GemvTuning.em = v;
+    else if (key === 'ru' || key === 'sp' || key === 'ci' || key === 'qr') int8GemvTuning[key] = v;
     else if (key === 'tensor') tensorTuning.enabled = v !== 0;
     else if (key === 'target') kernelTuning.targetWorkgroups = v;
     else if (key === 'depth') opts.rerankDepth = v;

@@ -186,7 +186,7 @@ describe.skipIf(!hasGpu)('int8_gemv with disable_robustness', () => {
     { name: 'd=770, 8 lanes, 2 words in flight', n: 500, d: 770, nqs: [1, 4], ks: [10], tileRows: 200, tuning: { lanes: 8, uw: 2 } },
     // k' past a tile's rows and up to N: empty heap slots written out and merged.
     { name: 'k near N: 30 rows in tiles of 7', n: 30, d: 64, nqs: [1, 4], ks: [29, 30], tileRows: 7 },
-    { name: 'bitonic end merge, k=3', n: 900, d: 64, nqs: [1, 4], ks: [3], tileRows: 400, tuning: { em: 1 } },
+    { name: 'small candidate buffers sorted at every check, 2 workgroups a tile, k=3', n: 900, d: 64, nqs: [1, 4], ks: [3], tileRows: 400, tuning: { sp: 128, ci: 1, ru: 1, targetWorkgroups: 2 } },
   ];
 
   it.each(cases)('$name: equal bit for bit on both devices and to the float64 oracle of the quantised scores', async (c) => {
