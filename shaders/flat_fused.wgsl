@@ -51,6 +51,15 @@ override FOLD: u32 = 0u;    // int8 ip: queries hold q * step and a bias q . vmi
 override LAY: u32 = 0u;     // staging: 0 vec4 of 4 dims per query/row; 1 dim-major (outer products; TQ, TR multiples of 4); 2 as 1 without pads
 override PADV: u32 = select(0u, 1u, LAY == 1u); // LAY 1: one vec4 of pad after each dim's run
 override DB: u32 = 0u;      // 1: two staging buffers in `sm` (one barrier per step; scores go in the one just used)
+// SWZ = 1: invocations 32 apart in t form 8 x 4 (tx, ty) patches (NVIDIA's 32-lane subgroups), so one
+// subgroup's operand reads in the multiply loop touch 8 row and 4 query vec4 (128 bytes each) instead
+// of 16 x 2 or 32 x 1; needs WX % 8 == 0, WY % 4 == 0 (the host checks). SWZ = 0: tx, ty = lid.x, lid.y.
+override SWZ: u32 = 0u;
+override SXO: u32 = select(WX, 8u, SWZ == 1u);
+override SYO: u32 = select(1u, 4u, SWZ == 1u);
+// Benchmarks only (wrong results): NOSEL = 1 reads one 4-row group a block per owner instead of
+// selecting, to time the GEMM without the top-k (the score parking and barriers stay).
+override NOSEL: u32 = 0u;
 override BQ: u32 = WY * TQ;
 override BR: u32 = WX * TR;
 override NT: u32 = WX * WY;
@@ -110,9 +119,10 @@ fn stageB(off: u32, e: u32, raw: vec4<u32>, c0: u32) {
 
 @compute @workgroup_size(WX, WY, 1)
 fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
-  let tx = lid.x;
-  let ty = lid.y;
-  let t = ty * WX + tx;
+  let t = lid.y * WX + lid.x;
+  // From t by % and / by constants only (Tint's range analysis then proves the sm[] reads in bounds).
+  let tx = t % SXO + SXO * ((t / (SXO * SYO)) % (WX / SXO));
+  let ty = (t / SXO) % SYO + SYO * (t / (SYO * WX));
   let seg = wid.x;
   let qBase = wid.y * BQ;
   let start = seg * params.segLen;
@@ -324,7 +334,7 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
         let hat = (t % BQ) * KF;
         let qb = bias(qBase + t);
         for (var g = 0u; g < BR / 4u; g++) {
-          if (4u * g >= nrow) { break; }
+          if (4u * g >= nrow || (NOSEL == 1u && g > 0u)) { break; }
           let r4 = 4u * g;
           var v: vec4<f32>;
           if (DB == 0u) { v = sm[col * (TSR / 4u) + g]; } else { v = sm[last + col * (TSR / 4u) + g]; }

@@ -8,7 +8,8 @@
  *   node out/device-gpu/gpu-flat.mjs --n 1000000 --nq 1,16,64,256,1024 --precisions f32,f16,int8
  * --ceilings 1 measures the device's fp32 FMA rate, read and copy bandwidth first (bench/gpu-flat/ceilings.ts).
  * --variants 'a:big=4x8,kc=4;b:big=8x8,target=4096' times each kernel variant (kernelTuning knobs:
- *   big, kc, ru, uw, hru, huw, chain, db, lay, target = targetWorkgroups, gt = gemmTarget, hgt = gemmTargetF16, fan = mergeFanIn) at every case; rows
+ *   big, bigF32, bigF32L, midF32, swz, nosel, kc, ru, uw, hru, huw, chain, db, lay, target = targetWorkgroups, gt = gemmTarget,
+ *   gtl = gemmTargetL, hgt = gemmTargetF16, fan = mergeFanIn) at every case; rows
  *   carry `variant`. H200 run 3's sweep: out/device-gpu2/run.sh, kept as results/h200-2026-12-03/run3/run.sh.
  * --toggles a,b opens Dawn with those toggles (enable-dawn-features=a,b), e.g. disable_robustness.
  * --oracle-queries Q checks the first Q queries of every case against a float64 scan of all rows
@@ -108,8 +109,8 @@ const variants: Variant[] = values.variants
       const knobs: Record<string, unknown> = {};
       for (const kv of spec.split(',').filter(Boolean)) {
         const [key, val] = kv.split('=');
-        const field = key === 'target' ? 'targetWorkgroups' : key === 'gt' ? 'gemmTarget' : key === 'hgt' ? 'gemmTargetF16' : key === 'fan' ? 'mergeFanIn' : key!;
-        knobs[field] = field === 'big' ? val : Number(val);
+        const field = key === 'target' ? 'targetWorkgroups' : key === 'gt' ? 'gemmTarget' : key === 'gtl' ? 'gemmTargetL' : key === 'hgt' ? 'gemmTargetF16' : key === 'fan' ? 'mergeFanIn' : key!;
+        knobs[field] = ['big', 'bigF32', 'bigF32L', 'midF32'].includes(field) ? val : Number(val);
       }
       return { name: name!, knobs: knobs as Partial<typeof kernelTuning> };
     })

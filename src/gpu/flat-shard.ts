@@ -87,10 +87,48 @@ interface Tile {
  * conflict pads, so 8 x 8 tiles fit double-buffered in 48 KiB). db 0 / lay 0 measured fastest on
  * the H200 (run 3, 1M: db 1.1-1.6x slower at nq 16..1024, lay 1 level to 3% slower).
  */
-export const kernelTuning = { targetWorkgroups: 512, gemmTarget: 132, gemmTargetF16: 264, kc: 4, ru: 1, uw: 0, hru: 0, huw: 0, big: '4x8' as '4x8' | '8x8' | '8x4' | '8x8s', mergeFanIn: 32, chain: 1, db: 0, lay: 0 };
+export const kernelTuning = {
+  targetWorkgroups: 512, gemmTarget: 132, gemmTargetF16: 264, kc: 4, ru: 1, uw: 0, hru: 0, huw: 0, big: '4x8' as BigShape, mergeFanIn: 32, chain: 1, db: 0, lay: 0,
+  /**
+   * f32 only (f16 / int8 keep `big`, `gemmTarget*`, not measured with these). bigF32: the block for
+   * GEMM_MIN_BATCH <= nq < LARGE_MIN_BATCH ('' = big); bigF32L / gemmTargetL: block and workgroup
+   * target from LARGE_MIN_BATCH on ('' / 0 = the former); midF32: the block for 9 <= nq <= 16
+   * ('4x4': 32 x 4 invocations of 4 x 4, 16 x 128 blocks; '4x8': 32 x 4 of 4 x 8, 16 x 256;
+   * '4x8h': 16 x 4 of 4 x 8, 16 x 128; '4x8w': 64 x 4 of 4 x 8, 16 x 512).
+   * swz: flat_fused's SWZ (8 x 4 invocation patches per 32-lane subgroup) by class, a bit mask:
+   * 1 = 9 <= nq < GEMM_MIN_BATCH, 2 = the bigF32 class, 4 = the bigF32L class.
+   * nosel: benchmarks only, wrong results (flat_fused NOSEL: the GEMM without the top-k).
+   */
+  bigF32: '' as BigShape | '', bigF32L: '' as BigShape | '', gemmTargetL: 0, midF32: '' as MidShape | '', swz: 0, nosel: 0,
+};
+
+/**
+ * Blocks of flat_fused for nq >= GEMM_MIN_BATCH (WX x WY invocations of TQ queries x TR rows):
+ * '4x8' 16 x 16 of 4 x 8 (64 x 128 blocks); '8x8' 16 x 16 of 8 x 8 (128 x 128); '8x4' 16 x 16 of
+ * 8 x 4 (128 x 64); '8x8s' 16 x 8 of 8 x 8 (64 x 128, 128 invocations); '8x8w' 32 x 8 of 8 x 8
+ * (64 x 256); '4x8r' 32 x 8 of 4 x 8 (32 x 256).
+ */
+export type BigShape = '4x8' | '8x8' | '8x4' | '8x8s' | '8x8w' | '4x8r';
+export type MidShape = '4x4' | '4x8' | '4x8h' | '4x8w';
+const BIG_SHAPES: Record<BigShape, FusedShape> = {
+  '4x8': { WX: 16, WY: 16, TR: 8, TQ: 4 },
+  '8x8': { WX: 16, WY: 16, TR: 8, TQ: 8 },
+  '8x4': { WX: 16, WY: 16, TR: 4, TQ: 8 },
+  '8x8s': { WX: 16, WY: 8, TR: 8, TQ: 8 },
+  '8x8w': { WX: 32, WY: 8, TR: 8, TQ: 8 },
+  '4x8r': { WX: 32, WY: 8, TR: 8, TQ: 4 },
+};
+const MID_SHAPES: Record<MidShape, FusedShape> = {
+  '4x4': { WX: 32, WY: 4, TR: 4, TQ: 4 },
+  '4x8': { WX: 32, WY: 4, TR: 8, TQ: 4 },
+  '4x8h': { WX: 16, WY: 4, TR: 8, TQ: 4 },
+  '4x8w': { WX: 64, WY: 4, TR: 8, TQ: 4 },
+};
 
 /** Batches of at least this many queries use the largest flat_fused block (compute-bound). */
 export const GEMM_MIN_BATCH = 48;
+/** f32 batches of at least this many queries may use their own block and target (bigF32L, gemmTargetL). */
+export const LARGE_MIN_BATCH = 128;
 
 /** A block shape of flat_fused: WX x WY invocations of TQ queries x TR rows. */
 export interface FusedShape {
@@ -100,20 +138,28 @@ export interface FusedShape {
   TQ: number;
 }
 
+/** The swz class bit of kernelTuning.swz for an f32 batch of nq queries (0: no class). */
+function swzBit(nq: number): number {
+  if (nq <= 8) return 0;
+  if (nq < GEMM_MIN_BATCH) return 1;
+  return nq < LARGE_MIN_BATCH ? 2 : 4;
+}
+
 /** Candidate block shapes for a batch, preferred first; smaller ones serve when memory is short (large k). */
-function fusedShapes(nq: number): FusedShape[] {
+function fusedShapes(nq: number, precision: Precision): FusedShape[] {
   const small: FusedShape[] = [
     { WX: 64, WY: 2, TR: 2, TQ: 1 },
     { WX: 64, WY: 1, TR: 2, TQ: 1 },
     { WX: 32, WY: 1, TR: 2, TQ: 1 },
   ];
+  const f32 = precision === 'f32';
   let lead: FusedShape[];
   if (nq <= 8) lead = [{ WX: 64, WY: 2, TR: 2, TQ: 4 }];
-  else if (nq <= 16) lead = [{ WX: 32, WY: 4, TR: 4, TQ: 4 }];
+  else if (nq <= 16) lead = [...(f32 && kernelTuning.midF32 ? [MID_SHAPES[kernelTuning.midF32]] : []), { WX: 32, WY: 4, TR: 4, TQ: 4 }];
   else if (nq < GEMM_MIN_BATCH) lead = [{ WX: 32, WY: 8, TR: 4, TQ: 4 }];
   else {
-    const big: Record<string, FusedShape> = { '4x8': { WX: 16, WY: 16, TR: 8, TQ: 4 }, '8x8': { WX: 16, WY: 16, TR: 8, TQ: 8 }, '8x4': { WX: 16, WY: 16, TR: 4, TQ: 8 }, '8x8s': { WX: 16, WY: 8, TR: 8, TQ: 8 } };
-    lead = [big[kernelTuning.big] ?? big['4x8']!, { WX: 16, WY: 16, TR: 8, TQ: 4 }, { WX: 32, WY: 8, TR: 4, TQ: 4 }];
+    const name = (f32 && nq >= LARGE_MIN_BATCH && kernelTuning.bigF32L) || (f32 && kernelTuning.bigF32) || kernelTuning.big;
+    lead = [BIG_SHAPES[name] ?? BIG_SHAPES['4x8'], BIG_SHAPES['4x8'], { WX: 32, WY: 8, TR: 4, TQ: 4 }];
   }
   return [...lead, { WX: 64, WY: 2, TR: 2, TQ: 4 }, ...small];
 }
@@ -143,9 +189,11 @@ export function fusedStagingFits(s: FusedShape, kc: number): boolean {
 }
 
 /** The first shape (and selection pieces) that fits the workgroup memory, or undefined. */
-export function pickFusedShape(nq: number, kf: number, maxStorage: number, maxInvocations = 256): { shape: FusedShape; selp: number; smv: number; kc: number; db: number; lay: number } | undefined {
-  for (const shape of fusedShapes(nq)) {
+export function pickFusedShape(nq: number, kf: number, maxStorage: number, maxInvocations = 256, precision: Precision = 'f32'): { shape: FusedShape; selp: number; smv: number; kc: number; db: number; lay: number; swz: number } | undefined {
+  for (const shape of fusedShapes(nq, precision)) {
     if (shape.WX * shape.WY > maxInvocations) continue;
+    // SWZ's 8 x 4 patches need WX % 8 and WY % 4 (f32 classes asked for in kernelTuning.swz).
+    const swz = precision === 'f32' && kernelTuning.swz & swzBit(nq) && shape.WX % 8 === 0 && shape.WY % 4 === 0 ? 1 : 0;
     const lay = kernelTuning.lay && shape.TQ % 4 === 0 && shape.TR % 4 === 0 ? kernelTuning.lay : 0;
     for (const kc of kf > 64 ? [4] : [kernelTuning.kc, 4]) {
       if (!fusedStagingFits(shape, kc)) continue;
@@ -153,7 +201,7 @@ export function pickFusedShape(nq: number, kf: number, maxStorage: number, maxIn
       for (const db of kernelTuning.db ? [1, 0] : [0]) {
         for (let selp = 1; selp <= shape.TQ; selp *= 2) {
           const { smv, bytes } = fusedLayout(shape, kc, kf, selp, db, lay);
-          if (bytes <= maxStorage) return { shape, selp, smv, kc, db, lay };
+          if (bytes <= maxStorage) return { shape, selp, smv, kc, db, lay, swz };
         }
       }
     }
@@ -612,11 +660,12 @@ export class FlatShard {
       );
       return { pipeline, BR: 1, BQ: 4, key, fold: fold === 1 };
     }
-    const pick = pickFusedShape(nq, kf, this.ctx.maxWorkgroupStorage, this.ctx.device.limits.maxComputeInvocationsPerWorkgroup);
+    const pick = pickFusedShape(nq, kf, this.ctx.maxWorkgroupStorage, this.ctx.device.limits.maxComputeInvocationsPerWorkgroup, this.layout.precision);
     if (!pick) throw new TesseraError('INVALID_ARGUMENT', `k=${k} does not fit ${this.ctx.label}'s workgroup memory (${this.ctx.maxWorkgroupStorage} bytes): ask for fewer neighbours`);
     const g = pick.shape;
     const chain = kernelTuning.chain ? 1 : 0;
-    const key = `fused:${prec}:${metric}:${f16 ? 'h' : 'p'}:${g.WX}x${g.WY}x${g.TR}x${g.TQ}:${pick.kc}:${kf}:${pick.selp}:${chain}:${fold}:${pick.db}:${pick.lay}`;
+    const nosel = kernelTuning.nosel ? 1 : 0;
+    const key = `fused:${prec}:${metric}:${f16 ? 'h' : 'p'}:${g.WX}x${g.WY}x${g.TR}x${g.TQ}:${pick.kc}:${kf}:${pick.selp}:${chain}:${fold}:${pick.db}:${pick.lay}:${pick.swz}:${nosel}`;
     const pipeline = this.pipeline(key, () =>
       this.ctx.device.createComputePipeline({
         label: `flat_fused ${this.layout.precision} ${this.layout.metric} ${g.WX}x${g.WY} ${g.TQ}x${g.TR} KF=${kf}`,
@@ -624,11 +673,12 @@ export class FlatShard {
         compute: {
           module: this.ctx.device.createShaderModule({ label: 'flat_fused', code: wgslVariant(fusedWgsl, f16) }),
           entryPoint: 'main',
-          constants: { PREC: prec, METRIC: metric, ...g, KC: pick.kc, KF: kf, SELP: pick.selp, SMV: pick.smv, DPW: dpw, CHAIN: chain, FOLD: fold, DB: pick.db, LAY: pick.lay },
+          constants: { PREC: prec, METRIC: metric, ...g, KC: pick.kc, KF: kf, SELP: pick.selp, SMV: pick.smv, DPW: dpw, CHAIN: chain, FOLD: fold, DB: pick.db, LAY: pick.lay, SWZ: pick.swz, NOSEL: nosel },
         },
       }),
     );
-    const gemmTarget = this.layout.precision === 'f16' ? kernelTuning.gemmTargetF16 : this.layout.precision === 'f32' ? kernelTuning.gemmTarget : 0;
+    const f32Target = nq >= LARGE_MIN_BATCH && kernelTuning.gemmTargetL ? kernelTuning.gemmTargetL : kernelTuning.gemmTarget;
+    const gemmTarget = this.layout.precision === 'f16' ? kernelTuning.gemmTargetF16 : this.layout.precision === 'f32' ? f32Target : 0;
     const target = nq >= GEMM_MIN_BATCH && gemmTarget ? gemmTarget : undefined;
     return { pipeline, BR: g.WX * g.TR, BQ: g.WY * g.TQ, key, fold: fold === 1, target };
   }
@@ -637,7 +687,7 @@ export class FlatShard {
   warmUp(k: number): void {
     this.ctx.check();
     if (k > this.kLimit) return; // such a search fails before compiling anything
-    for (const nq of [1, 8, 16, GEMM_MIN_BATCH - 1, GEMM_MIN_BATCH]) this.scorerFor(nq, k);
+    for (const nq of [1, 8, 16, GEMM_MIN_BATCH - 1, GEMM_MIN_BATCH, LARGE_MIN_BATCH]) this.scorerFor(nq, k);
     this.mergePipeline(Math.max(nextPow2(k), 2 * SELECT_WG));
   }
 

@@ -188,12 +188,73 @@ describe.skipIf(!hasGpu)('gpu fused flat kernels', () => {
     console.log(`db=${db} lay=${lay} ${big} nq=${nq}: ${[...keys].join(' ')}`);
   });
 
+  // f32 per-class blocks (midF32 for nq 9..16, bigF32 for 48..127, bigF32L from 128) and SWZ (8 x 4
+  // invocation patches per 32-lane subgroup, by class bit), several tiles, segments of several blocks.
+  it.each([
+    [16, 61, 'ip', { midF32: '4x8', swz: 1 }],
+    [12, 131, 'l2', { midF32: '4x8h', swz: 1 }],
+    [16, 30, 'ip', { midF32: '4x8w', swz: 0 }],
+    [33, 61, 'l2', { swz: 1 }],
+    [70, 131, 'ip', { bigF32: '8x8s', swz: 2 }],
+    [64, 61, 'l2', { bigF32: '8x8w', swz: 2 }],
+    [70, 61, 'ip', { bigF32: '4x8r', swz: 2 }],
+    [70, 131, 'l2', { swz: 6 }],
+    [130, 131, 'l2', { bigF32: '8x8s', bigF32L: '8x8w', swz: 4, gemmTargetL: 3 }],
+    [200, 45, 'ip', { bigF32L: '8x8s', swz: 4 }],
+  ] as const)('nq=%i d=%i %s %o: f32 block per class and SWZ, exact ids vs float64', async (nq, d, metric, knobs) => {
+    Object.assign(kernelTuning, knobs);
+    kernelTuning.targetWorkgroups = kernelTuning.gemmTarget = 4;
+    const n = 1537;
+    const base = randomVectors(n, d, seed++);
+    const q = randomVectors(nq, d, seed++);
+    const want = bruteForce(base, q, d, 10, metric);
+    const index = await GpuFlatIndex.create(d, metric, { maxTileBytes: Math.ceil(d / 4) * 16 * 600, debugPoison: true });
+    try {
+      await index.add(base);
+      const shard = shardsOf(index)[0]!;
+      const got = await index.search(q, 10);
+      expectMatchesOracle(got, want, distanceTolerance(d, metric === 'l2' ? 8 * d : 4 * d), base, q, d, metric);
+      // The block asked for ran where it fits the adapter's workgroup memory (lavapipe: 32 KiB).
+      const key = shard.scorerFor(nq, 10).key;
+      const pick = pickFusedShape(nq, heapSlots(10), shard.ctx.maxWorkgroupStorage, shard.ctx.device.limits.maxComputeInvocationsPerWorkgroup)!;
+      const { WX, WY, TR, TQ } = pick.shape;
+      expect(key).toContain(`:${WX}x${WY}x${TR}x${TQ}:`);
+      expect(key.split(':').at(-2)).toBe(String(pick.swz));
+      console.log(`${JSON.stringify(knobs)} nq=${nq}: ${key}`);
+    } finally {
+      await index.dispose();
+    }
+  });
+
+  it('f32 class knobs pick their blocks; f16 / int8 keep big; SWZ only where 8 x 4 patches tile the block', () => {
+    Object.assign(kernelTuning, { big: '4x8', bigF32: '8x8s', bigF32L: '8x8w', midF32: '4x8', swz: 7 });
+    const shape = (nq: number, precision: 'f32' | 'f16' | 'int8' = 'f32') => {
+      const p = pickFusedShape(nq, heapSlots(10), 49152, 256, precision)!;
+      return `${p.shape.WX}x${p.shape.WY}x${p.shape.TR}x${p.shape.TQ}:${p.swz}`;
+    };
+    expect(shape(16)).toBe('32x4x8x4:1');
+    expect(shape(8)).toBe('64x2x2x4:0');
+    expect(shape(40)).toBe('32x8x4x4:1');
+    expect(shape(GEMM_MIN_BATCH)).toBe('16x8x8x8:1');
+    expect(shape(127)).toBe('16x8x8x8:1');
+    expect(shape(128)).toBe('32x8x8x8:1');
+    expect(shape(1024, 'f16')).toBe('16x16x8x4:0');
+    expect(shape(64, 'int8')).toBe('16x16x8x4:0');
+    expect(shape(16, 'f16')).toBe('32x4x4x4:0');
+    kernelTuning.swz = 2;
+    expect(shape(16)).toBe('32x4x8x4:0');
+    expect(shape(64)).toBe('16x8x8x8:1');
+    expect(shape(256)).toBe('32x8x8x8:0');
+  });
+
   it('block shapes fit the workgroup memory they are picked for (16 KiB, 32 KiB, 48 KiB), up to k = 1024, and the prefetch registers', () => {
-    for (const [storage, kc, db, lay] of [[16384, 4, 0, 0], [32768, 4, 0, 0], [49152, 4, 0, 0], [49152, 8, 0, 0], [32768, 8, 0, 0], [16384, 4, 1, 1], [49152, 4, 1, 0], [49152, 8, 1, 1], [32768, 4, 0, 1], [49152, 4, 1, 2]] as const) {
+    for (const [storage, kc, db, lay, big] of [[16384, 4, 0, 0, ''], [32768, 4, 0, 0, ''], [49152, 4, 0, 0, ''], [49152, 8, 0, 0, ''], [32768, 8, 0, 0, ''], [16384, 4, 1, 1, ''], [49152, 4, 1, 0, ''], [49152, 8, 1, 1, ''], [32768, 4, 0, 1, ''], [49152, 4, 1, 2, ''], [16384, 4, 0, 0, '8x8w'], [32768, 4, 0, 0, '8x8s'], [49152, 4, 0, 0, '8x8w'], [49152, 4, 0, 0, '4x8r'], [32768, 4, 0, 0, '4x8r']] as const) {
       kernelTuning.kc = kc;
       kernelTuning.db = db;
       kernelTuning.lay = lay;
-      for (const nq of [1, 8, 16, 40, 64, 4096]) {
+      // f32 class blocks: the big ones for both big classes, and the widest mid block.
+      Object.assign(kernelTuning, big ? { bigF32: big, bigF32L: big, midF32: '4x8w', swz: 7 } : { bigF32: '', bigF32L: '', midF32: '', swz: 0 });
+      for (const nq of [1, 8, 16, 40, 64, 200, 4096]) {
         for (const k of [1, 10, 40, 100, 512]) {
           const pick = pickFusedShape(nq, heapSlots(k), storage);
           expect(pick, `nq=${nq} k=${k} storage=${storage}`).toBeDefined();
