@@ -1,12 +1,18 @@
 /**
  * bench/gpu-int8/rerank-host: the int8 index's host re-rank alone (no GPU): N x d float32 rows kept
- * in memory (as rerankFrom 'memory'), nq queries with k' random candidate ids each, best k by exact
- * distance. Times GpuFlatIndex's own rerankNow (called on a stand-in object) and, with --phases 1,
- * a breakdown of the single-threaded pass (id conversion + sort, row gather, per-pair scoring, top-k).
+ * in memory (as rerankFrom 'memory'), nq queries with k' random candidate ids each (numeric, as the
+ * index hands them over), best k by exact distance. Times GpuFlatIndex's own re-rank (called on a
+ * stand-in object) for each --nq x --threads x --path: 'memory' (rerankMemory, the path for rows
+ * in memory: candidate order, one job a worker) or 'sorted' (rerankSorted, the path for rows read
+ * from a file: pairs sorted by row id, runs of rows), with the index's phase profile (setup: ids and
+ * queries into WebAssembly memory; score: the workers or this thread; out: labels). --min-pairs sets
+ * rerankThreadsMinPairs (default 0 here: the worker count asked for is used at every nq). With
+ * --phases 1, a breakdown of the old single-threaded pass (id conversion + sort, row gather,
+ * per-pair scoring, top-k).
  *
  *   npx esbuild bench/gpu-int8/rerank-host.ts --bundle --platform=node --format=esm \
  *     --loader:.wgsl=text --external:webgpu --ignore-annotations --outfile=out/rerank-host/x.mjs
- *   node out/rerank-host/x.mjs --n 200000 --nq 1024 --threads 1,2
+ *   node out/rerank-host/x.mjs --n 200000 --nq 16,1024 --threads 0,2 --path memory,sorted
  */
 import { parseArgs } from 'node:util';
 import '../../src/node.js';
@@ -24,12 +30,16 @@ const { values } = parseArgs({
     k: { type: 'string', default: '10' },
     reps: { type: 'string', default: '5' },
     threads: { type: 'string', default: '1' },
+    path: { type: 'string', default: 'memory' },
+    'min-pairs': { type: 'string', default: '0' },
     phases: { type: 'string', default: '0' },
   },
 });
 const N = Number(values.n);
 const d = Number(values.d);
-const nq = Number(values.nq);
+const nqs = values.nq!.split(',').map(Number);
+const nq = Math.max(...nqs);
+const minPairs = Number(values['min-pairs']);
 const W = Number(values.kp);
 const k = Number(values.k);
 const reps = Number(values.reps);
@@ -53,26 +63,36 @@ const found: SearchResult = { nq, k: W, distances: new Float32Array(nq * W), lab
 
 function standIn(threads: number): any {
   const o = Object.create(GpuFlatIndex.prototype);
-  Object.assign(o, { d, metric: 'ip', opts: { rerankThreads: threads }, rowStore: store, rerankStats: { ms: 0, rows: 0 }, disposed: false, shards: [], contexts: [] });
+  Object.assign(o, { d, metric: 'ip', opts: { rerankThreads: threads, rerankThreadsMinPairs: minPairs }, rowStore: store, rerankStats: { ms: 0, rows: 0 }, profile: {}, disposed: false, shards: [], contexts: [], rerankQueue: Promise.resolve() });
   return o;
 }
 
+// The candidates as the index hands them to the re-rank: numbers, k' a query.
+const ids = Float64Array.from(labels, Number);
 const out: Record<string, unknown>[] = [];
 for (const t of values.threads!.split(',').map(Number)) {
   const o = standIn(t);
-  const run = () => (o as any).rerankNow(q, nq, found, k) as Promise<SearchResult>;
-  await run();
-  const times: number[] = [];
-  for (let r = 0; r < reps; r++) {
-    const t0 = performance.now();
-    await run();
-    times.push(performance.now() - t0);
+  for (const path of values.path!.split(',')) {
+    for (const nqi of nqs) {
+      const cand = { nq: nqi, k: W, ids: ids.subarray(0, nqi * W) };
+      const qi = q.subarray(0, nqi * d);
+      const run = () => (path === 'sorted' ? o.rerankSorted(qi, nqi, cand, k) : o.rerankNow(qi, nqi, cand, k)) as Promise<SearchResult>;
+      await run();
+      o.profile = {};
+      const times: number[] = [];
+      for (let r = 0; r < reps; r++) {
+        const t0 = performance.now();
+        await run();
+        times.push(performance.now() - t0);
+      }
+      times.sort((a, b) => a - b);
+      const med = times[Math.floor(times.length / 2)]!;
+      const prof = Object.fromEntries(Object.entries(o.profile as Record<string, number>).map(([key, v]) => [key, +(v / reps).toFixed(3)]));
+      const row = { case: 'rerank', path, threads: t, n: N, d, nq: nqi, kprime: W, k, ms: +med.toFixed(3), min_ms: +times[0]!.toFixed(3), usPerPair: +((med * 1000) / (nqi * W)).toFixed(3), pairsPerS: Math.round((nqi * W) / (med / 1000)), ...prof };
+      console.log(JSON.stringify(row));
+      out.push(row);
+    }
   }
-  times.sort((a, b) => a - b);
-  const med = times[Math.floor(times.length / 2)]!;
-  const row = { case: 'rerankNow', threads: t, n: N, d, nq, kprime: W, k, ms: +med.toFixed(2), usPerPair: +((med * 1000) / (nq * W)).toFixed(3), pairsPerS: Math.round((nq * W) / (med / 1000)) };
-  console.log(JSON.stringify(row));
-  out.push(row);
   await (await (o as any).heap)?.workers?.release();
 }
 

@@ -13,8 +13,16 @@
  *
  * --variants 'name:knob=v,...;...' with knobs: gemv (int8_gemv on/off), maxb (its largest batch),
  * qbits, lanes, uw, gt (its targetWorkgroups), ru / sp / ci / qr (its rows in flight, buffer slots, checks, query registers), tensor (tensor-core scorer on/off), target
- * (kernelTuning.targetWorkgroups), depth (rerankDepth = k'), sub (rerankSubBatch), rt (rerankThreads), nq (a '/'-list
- * of batch sizes for this variant; default --nq). One JSON line per case, a table at the end.
+ * (kernelTuning.targetWorkgroups), depth (rerankDepth = k'), sub (rerankSubBatch), rt (rerankThreads), mp
+ * (rerankThreadsMinPairs), buf (rerankBufferBytes), ts (0: GPU timestamps off for this variant, so
+ * the wall time has no second readback; gpu ms is then null), nq (a '/'-list of batch sizes for
+ * this variant; default --nq). One JSON line per case, a table at the end. Each line carries the
+ * index's host profile (GpuFlatIndex.takeProfile, ms a search, summed over sub-batches, which
+ * overlap): submit (queries padded, kernels encoded and submitted), gpu_wait (submitted -> results
+ * read back: GPU time, the map round trips, the readback copy), ids (shard ids -> global ids),
+ * rerank_setup / rerank_score / rerank_out (the re-rank from rows in memory: ids and queries into
+ * WebAssembly memory; scoring and top-k on the workers or this thread; labels), concat (sub-batch
+ * results joined).
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -109,9 +117,13 @@ const index = await GpuFlatIndex.create(d, 'ip', { precision: 'int8', gpu, allow
 await index.addGenerated(n, SEED, hostRow, Math.sqrt(3 / d) * 1.05);
 const timed = index.enableTimestamps();
 console.error(`[${since()} s] int8 index: ${n} rows, ${(index.plan!.shards[0]!.baseBytes / 2 ** 30).toFixed(2)} GiB, timestamps ${timed}`);
-const inner = index as unknown as { opts: { rerankDepth?: number; rerankSubBatch?: number; rerankThreads?: number }; heap?: Promise<{ workers?: { release(): Promise<void> } }> };
+const inner = index as unknown as {
+  opts: { rerankDepth?: number; rerankSubBatch?: number; rerankThreads?: number; rerankThreadsMinPairs?: number; rerankBufferBytes?: number };
+  heap?: Promise<{ workers?: { release(): Promise<void> } }>;
+};
 const opts = inner.opts;
-const shard0 = (index as unknown as { shards: { scorerFor(nq: number, k: number): { key: string }; tempBytes: number }[] }).shards[0]!;
+const shard0 = (index as unknown as { shards: { scorerFor(nq: number, k: number): { key: string }; tempBytes: number; timer?: unknown }[] }).shards[0]!;
+const timer = shard0.timer;
 const defaults = { gemv: { ...int8GemvTuning }, tensor: { ...tensorTuning }, kernel: { ...kernelTuning } };
 
 interface Row {
@@ -130,6 +142,7 @@ interface Row {
   rerank_ms: number;
   rerank_rows: number;
   rerank_threads: number;
+  profile: Record<string, number>;
   qps_wall: number;
   qps_gpu: number | null;
   recall_at_10: number;
@@ -143,6 +156,9 @@ for (const spec of values.variants!.split(';').filter(Boolean)) {
   Object.assign(kernelTuning, defaults.kernel);
   opts.rerankDepth = undefined;
   opts.rerankSubBatch = undefined;
+  opts.rerankThreadsMinPairs = undefined;
+  opts.rerankBufferBytes = undefined;
+  shard0.timer = timer;
   let list = nqs;
   let rt: number | undefined;
   for (const kv of knobText.split(',').filter(Boolean)) {
@@ -160,6 +176,9 @@ for (const spec of values.variants!.split(';').filter(Boolean)) {
     else if (key === 'depth') opts.rerankDepth = v;
     else if (key === 'sub') opts.rerankSubBatch = v;
     else if (key === 'rt') rt = v;
+    else if (key === 'mp') opts.rerankThreadsMinPairs = v;
+    else if (key === 'buf') opts.rerankBufferBytes = v;
+    else if (key === 'ts') shard0.timer = v ? timer : undefined;
     else if (key === 'nq') list = val.split('/').map(Number);
     else throw new Error(`unknown knob ${key} in variant ${spec}`);
   }
@@ -178,9 +197,11 @@ for (const spec of values.variants!.split(';').filter(Boolean)) {
         beforeTimed: () => {
           index.takeGpuMs();
           index.takeRerankStats();
+          index.takeProfile();
         },
       });
-      const gpuMs = timed ? index.takeGpuMs() / reps : null;
+      const gpuMs = timed && shard0.timer ? index.takeGpuMs() / reps : null;
+      const profile = Object.fromEntries(Object.entries(index.takeProfile()).map(([key, v]) => [key, +(v / reps).toFixed(3)]));
       const rr = index.takeRerankStats();
       const kprime = index.gpuK(k);
       const sub = opts.rerankSubBatch ?? 512;
@@ -200,6 +221,7 @@ for (const spec of values.variants!.split(';').filter(Boolean)) {
         rerank_ms: +(rr.ms / reps).toFixed(3),
         rerank_rows: Math.round(rr.rows / reps),
         rerank_threads: (await (inner.heap as Promise<{ workers?: { size: number } }> | undefined))?.workers?.size ?? 0,
+        profile,
         qps_wall: +((nq / wall) * 1e3).toFixed(1),
         qps_gpu: gpuMs ? +((nq / gpuMs) * 1e3).toFixed(1) : null,
         recall_at_10: +recall(last, nq).toFixed(4),
@@ -215,8 +237,13 @@ for (const spec of values.variants!.split(';').filter(Boolean)) {
 }
 await index.dispose();
 
-console.log(`\nvariant        n    nq  k'   gpu ms  wall ms  rerank ms  recall  kernel`);
+console.log(`\nvariant        n    nq  k'   gpu ms  wall ms  rerank ms  recall  submit  gpuwait  ids  rr_setup rr_score rr_out`);
+const f = (v: number | undefined, w: number) => (v === undefined ? '-' : v.toFixed(2)).padStart(w);
 for (const r of out) {
-  console.log(`${r.variant.padEnd(10)} ${String(r.n).padStart(9)} ${String(r.nq).padStart(5)} ${String(r.kprime).padStart(3)} ${(r.gpu_ms ?? NaN).toFixed(3).padStart(8)} ${r.wall_ms.toFixed(2).padStart(8)} ${r.rerank_ms.toFixed(2).padStart(9)}  ${r.recall_at_10.toFixed(4)}  ${r.kernel.slice(0, 40)}`);
+  const p = r.profile;
+  console.log(
+    `${r.variant.padEnd(10)} ${String(r.n).padStart(9)} ${String(r.nq).padStart(5)} ${String(r.kprime).padStart(3)} ${(r.gpu_ms ?? NaN).toFixed(3).padStart(8)} ${r.wall_ms.toFixed(2).padStart(8)} ${r.rerank_ms.toFixed(2).padStart(9)}  ${r.recall_at_10.toFixed(4)}` +
+      ` ${f(p.submit, 6)} ${f(p.gpu_wait, 7)} ${f(p.ids, 5)} ${f(p.rerank_setup, 7)} ${f(p.rerank_score, 7)} ${f(p.rerank_out, 6)}`,
+  );
 }
 if (values.json) writeFileSync(values.json, JSON.stringify(out, null, 1));

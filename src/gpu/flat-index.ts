@@ -16,7 +16,7 @@ import { dedicatedWorkersAvailable, hardwareThreads } from '../wasm/worker-pool.
 import { acquireDevice, type GpuContext } from './device.js';
 import { DIMS_PER_WORD, EMPTY_ID, FlatShard, MAX_BATCH, type Precision } from './flat-shard.js';
 import { fromHalfBits, toHalfBits } from './half.js';
-import { type RerankJob, RerankWorkers } from './rerank-workers.js';
+import { type QueryBlocksJob, type RerankJob, RerankWorkers, scoreQueryBlocks, type SharedRowChunks } from './rerank-workers.js';
 import { trainSq } from './tensor/quantize.js';
 import './tensor/hook.js'; // registers the int8 tensor-core scorer (used only on devices opened with allowExperimental)
 
@@ -118,6 +118,7 @@ export class GpuFlatIndex implements Index {
   static async create(d: number, metric: Metric, opts: GpuFlatOptions = {}, n = 0, hostRows = n): Promise<GpuFlatIndex> {
     checkDimension(d);
     checkMetric(metric);
+    checkRerankOptions(opts);
     const contexts = await openDevices(opts);
     try {
       const plan = planFor(contexts, d, n, opts.precision ?? 'f32', opts, hostRows);
@@ -278,7 +279,7 @@ export class GpuFlatIndex implements Index {
       const batch = q.subarray(q0 * this.d, (q0 + nqb) * this.d);
       let submitted!: () => void;
       const onQueue = new Promise<void>((resolve) => (submitted = resolve));
-      const found = this.searchShards(batch, nqb, Math.min(want, this.total), submitted);
+      const found = this.precision === 'int8' ? this.searchCandidates(batch, nqb, Math.min(want, this.total), submitted) : this.searchShards(batch, nqb, Math.min(want, this.total), submitted);
       found.catch(() => undefined).finally(submitted); // awaited below; must not go unhandled while a re-rank runs
       return { q0, nqb, batch, found, onQueue };
     };
@@ -290,40 +291,89 @@ export class GpuFlatIndex implements Index {
       // The next sub-batch's commands reach the queue before the re-rank takes the thread (its
       // preparation would otherwise wait behind the re-rank's synchronous stretches).
       if (next) await next.onQueue;
-      parts.push(this.precision === 'int8' ? await this.rerank(cur.batch, cur.nqb, found, k) : pad(found, k, this.metric));
+      parts.push(this.precision === 'int8' ? await this.rerank(cur.batch, cur.nqb, found as Candidates, k) : pad(found as SearchResult, k, this.metric));
       if (!next) break;
       cur = next;
     }
-    return parts.length === 1 ? parts[0]! : concatResults(parts, k);
+    if (parts.length === 1) return parts[0]!;
+    const t = performance.now();
+    const all = concatResults(parts, k);
+    this.addProfile('concat', t);
+    return all;
   }
 
   /** onSubmitted: called once every shard has its (first batch's) work on the queue. */
   private async searchShards(q: Float32Array, nq: number, k: number, onSubmitted?: () => void): Promise<SearchResult> {
+    const parts = await this.searchParts(q, nq, k, onSubmitted);
+    const t = performance.now();
+    const results = parts.map((r) => toResult(r));
+    const out = results.length === 1 ? results[0]! : mergeResults(results, k, this.metric);
+    this.addProfile('ids', t);
+    return out;
+  }
+
+  /**
+   * int8: the candidates to re-rank as numbers (global ids, -1 for none): no BigInt per candidate
+   * on the way from the GPU to the re-rank. Several shards merge as searchShards does.
+   */
+  private async searchCandidates(q: Float32Array, nq: number, k: number, onSubmitted?: () => void): Promise<Candidates> {
+    const parts = await this.searchParts(q, nq, k, onSubmitted);
+    if (parts.length === 1) return parts[0]!;
+    const t = performance.now();
+    const merged = mergeResults(parts.map((r) => toResult(r)), k, this.metric);
+    const out = { nq: merged.nq, k: merged.k, ids: Float64Array.from(merged.labels, Number) };
+    this.addProfile('ids', t);
+    return out;
+  }
+
+  /** Each shard's best k, as global ids; profile: prepare+submit, GPU+readback, id conversion. */
+  private async searchParts(q: Float32Array, nq: number, k: number, onSubmitted?: () => void): Promise<GlobalPart[]> {
+    const t0 = performance.now();
+    let t1 = t0;
     const q4 = this.shards[0]!.q4;
     const padded = new Float32Array(nq * q4 * 4);
     for (let i = 0; i < nq; i++) padded.set(q.subarray(i * this.d, (i + 1) * this.d), i * q4 * 4);
     let waiting = this.shards.filter((s) => s.ntotal > 0).length;
     const one = () => {
-      if (--waiting === 0) onSubmitted?.();
+      if (--waiting === 0) {
+        t1 = performance.now();
+        onSubmitted?.();
+      }
     };
-    const results = await Promise.all(
-      this.shards.map(async (shard, s) => (shard.ntotal === 0 ? undefined : this.toGlobal(s, await shard.search(padded, nq, Math.min(k, shard.ntotal), one)))),
-    );
+    const raw = await Promise.all(this.shards.map((shard) => (shard.ntotal === 0 ? undefined : shard.search(padded, nq, Math.min(k, shard.ntotal), one))));
+    const t2 = performance.now();
     this.check();
-    const present = results.filter((r): r is SearchResult => r !== undefined);
-    return present.length === 1 ? present[0]! : mergeResults(present, k, this.metric);
+    const parts: GlobalPart[] = [];
+    raw.forEach((r, s) => {
+      if (r) parts.push(this.toGlobal(s, r));
+    });
+    this.addProfile('submit', t0, t1);
+    this.addProfile('gpu_wait', t1, t2);
+    this.addProfile('ids', t2);
+    return parts;
   }
 
-  /** Shard-local keys/ids -> distances and global labels. */
-  private toGlobal(s: number, r: { nq: number; k: number; keys: Float32Array; ids: Uint32Array }): SearchResult {
+  /** Benchmarks: host milliseconds by phase since the last call (summed over sub-batches, which overlap). */
+  takeProfile(): Record<string, number> {
+    const p = this.profile;
+    this.profile = {};
+    return p;
+  }
+  private profile: Record<string, number> = {};
+  private addProfile(name: string, from: number, to = performance.now()): void {
+    this.profile[name] = (this.profile[name] ?? 0) + (to - from);
+  }
+
+  /** Shard-local keys/ids -> distances and global ids (-1: none). */
+  private toGlobal(s: number, r: { nq: number; k: number; keys: Float32Array; ids: Uint32Array }): GlobalPart {
     const runs = this.runs.filter((x) => x.shard === s);
     const distances = new Float32Array(r.nq * r.k);
-    const labels = new BigInt64Array(r.nq * r.k);
+    const labels = new Float64Array(r.nq * r.k);
     const worst = worstDistance(this.metric);
     for (let i = 0; i < r.ids.length; i++) {
       const id = r.ids[i]!;
       if (id === EMPTY_ID) {
-        labels[i] = -1n;
+        labels[i] = -1;
         distances[i] = worst;
         continue;
       }
@@ -335,10 +385,10 @@ export class GpuFlatIndex implements Index {
         else hi = mid - 1;
       }
       const run = runs[lo]!;
-      labels[i] = BigInt(run.global + (id - run.local));
+      labels[i] = run.global + (id - run.local);
       distances[i] = this.metric === 'ip' ? r.keys[i]! : -r.keys[i]!;
     }
-    return { nq: r.nq, k: r.k, distances, labels };
+    return { nq: r.nq, k: r.k, distances, ids: labels };
   }
 
   /** Host bytes of float32 rows kept for int8 re-ranking (0 when they are read from the file). */
@@ -362,7 +412,7 @@ export class GpuFlatIndex implements Index {
   private rerankStats = { ms: 0, rows: 0 };
 
   /** Exact distances of the int8 candidates from the float32 rows; best k, ties to the lower id. */
-  private rerank(q: Float32Array, nq: number, found: SearchResult, k: number): Promise<SearchResult> {
+  private rerank(q: Float32Array, nq: number, found: Candidates, k: number): Promise<SearchResult> {
     const run = this.rerankQueue.then(async () => {
       const t = performance.now();
       const r = await this.rerankNow(q, nq, found, k);
@@ -373,12 +423,9 @@ export class GpuFlatIndex implements Index {
     return run;
   }
 
-  /** Re-rank workers to use: rerankThreads (validated), 0 where memory cannot be shared with workers. */
+  /** Re-rank workers to use: rerankThreads (checked at create), 0 where memory cannot be shared with workers. */
   private rerankWorkerCount(): number {
     const want = this.opts.rerankThreads ?? Math.min(DEFAULT_RERANK_THREADS, hardwareThreads() - 1);
-    if (!Number.isInteger(want) || want < 0 || want > 256) {
-      throw new TesseraError('INVALID_ARGUMENT', `rerankThreads must be an integer in [0, 256], got ${String(want)}`);
-    }
     return dedicatedWorkersAvailable() ? want : 0;
   }
 
@@ -389,9 +436,6 @@ export class GpuFlatIndex implements Index {
    */
   private async rerankHostFor(pairs: number): Promise<RerankHost> {
     const min = this.opts.rerankThreadsMinPairs ?? RERANK_THREADS_MIN_PAIRS;
-    if (!Number.isInteger(min) || min < 0) {
-      throw new TesseraError('INVALID_ARGUMENT', `rerankThreadsMinPairs must be an integer >= 0, got ${String(min)}`);
-    }
     if (this.rerankWorkerCount() === 0 || pairs >= min) return this.rerankHost();
     return { heap: await (this.soloHeap ??= WasmHeap.create(false)) };
   }
@@ -407,6 +451,103 @@ export class GpuFlatIndex implements Index {
   }
 
   /**
+   * Exact best k of each query's candidates (numeric ids, or a SearchResult's labels: tests and
+   * tools). Rows kept in memory (SharedArrayBuffer chunks): rerankMemory, in candidate order.
+   * Rows from a file or a generator: rerankSorted, one pass in row order.
+   */
+  private async rerankNow(q: Float32Array, nq: number, found: Candidates | SearchResult, k: number): Promise<SearchResult> {
+    const cand = 'ids' in found ? found : { nq: found.nq, k: found.k, ids: Float64Array.from(found.labels, Number) };
+    const W = cand.k;
+    if (W === 0 || nq === 0) return { nq, k, distances: new Float32Array(nq * k).fill(worstDistance(this.metric)), labels: new BigInt64Array(nq * k).fill(-1n) };
+    const rows = this.rowStore.sharedChunks();
+    return rows ? this.rerankMemory(q, nq, cand, k, rows) : this.rerankSorted(q, nq, cand, k);
+  }
+
+  /**
+   * Rows in memory: no sort by row id (that only makes file reads sequential). The queries and the
+   * candidate ids go into WebAssembly memory once; each part of the queries (one per worker, or
+   * all of them on this thread for searches under rerankThreadsMinPairs) copies each query's
+   * candidate rows from the chunks into its own buffer, scores them (rerank_pairs: the same dot
+   * product flat_search gives one row, so the split never changes a score) and keeps the best k
+   * (rerank_topk): one message a worker per search. A row that is a candidate of several queries is
+   * copied once for each.
+   */
+  private async rerankMemory(q: Float32Array, nq: number, cand: Candidates, k: number, rows: SharedRowChunks): Promise<SearchResult> {
+    const t0 = performance.now();
+    const d = this.d;
+    const W = cand.k;
+    const rowBytes = d * 4;
+    const { heap, workers } = await this.rerankHostFor(nq * W);
+    if (workers) workers.setRows(rows);
+    const bufferBytes = this.opts.rerankBufferBytes ?? RERANK_BUFFER_BYTES;
+    const parts = workers ? Math.max(1, Math.min(workers.size, nq)) : 1;
+    const per = Math.ceil(nq / parts);
+    const block = Math.max(1, Math.min(per, Math.floor(bufferBytes / (W * rowBytes))));
+    const count = this.rowStore.count;
+    const qPtr = heap.alloc(nq * rowBytes);
+    const idsPtr = heap.alloc(nq * W * 4);
+    const topDPtr = heap.alloc(nq * k * 4);
+    const topIPtr = heap.alloc(nq * k * 4);
+    const pairRowPtr = heap.alloc(block * W * 4);
+    const pairQPtr = heap.alloc(block * W * 4);
+    const partRows: number[] = [];
+    const partScores: number[] = [];
+    let pending: Promise<void> | undefined;
+    try {
+      for (let t = 0; t < parts; t++) {
+        partRows.push(heap.alloc(block * W * rowBytes));
+        partScores.push(heap.alloc(block * W * 4));
+      }
+      // Views after the last alloc (growing the memory detaches them).
+      heap.f32(qPtr, nq * d).set(q.subarray(0, nq * d));
+      const ids = heap.i32(idsPtr, nq * W);
+      let used = 0;
+      for (let p = 0; p < nq * W; p++) {
+        const id = cand.ids[p]!;
+        if (id >= count) throw new TesseraError('INVALID_ARGUMENT', `row ${id} has no float32 copy for re-ranking (${count} rows kept)`);
+        ids[p] = id >= 0 ? id : -1;
+        if (id >= 0) used++;
+      }
+      this.rerankStats.rows += used;
+      const pairRow = heap.i32(pairRowPtr, block * W);
+      const pairQ = heap.i32(pairQPtr, block * W);
+      for (let i = 0; i < block * W; i++) {
+        pairRow[i] = i;
+        pairQ[i] = Math.floor(i / W);
+      }
+      const jobs: QueryBlocksJob[] = [];
+      for (let t = 0; t < parts; t++) {
+        const q0 = t * per;
+        const q1 = Math.min(nq, q0 + per);
+        if (q0 >= q1) break;
+        jobs.push({ d, w: W, k, metric: this.metric === 'ip' ? 0 : 1, q0, q1, block, queries: qPtr, ids: idsPtr, rows: partRows[t]!, pairRow: pairRowPtr, pairQ: pairQPtr, scores: partScores[t]!, topD: topDPtr, topI: topIPtr });
+      }
+      const t1 = performance.now();
+      this.addProfile('rerank_setup', t0, t1);
+      if (workers) {
+        pending = workers.runBlocks(jobs);
+        await pending;
+        pending = undefined;
+      } else {
+        for (const job of jobs) scoreQueryBlocks(heap.exports, heap.memory.buffer, rows.chunks, rows.starts, job);
+      }
+      const t2 = performance.now();
+      this.addProfile('rerank_score', t1, t2);
+      this.check();
+      const distances = heap.f32(topDPtr, nq * k).slice();
+      const top = heap.i32(topIPtr, nq * k);
+      const labels = new BigInt64Array(nq * k);
+      for (let j = 0; j < nq * k; j++) labels[j] = BigInt(top[j]!);
+      this.addProfile('rerank_out', t2);
+      return { nq, k, distances, labels };
+    } finally {
+      // Workers may still be scoring out of these buffers (a failure elsewhere meanwhile): wait for them.
+      if (pending) await pending.catch(() => undefined);
+      for (const p of [...partScores, ...partRows, pairQPtr, pairRowPtr, topIPtr, topDPtr, idsPtr, qPtr]) heap.release(p);
+    }
+  }
+
+  /**
    * One pass over the candidate rows, each read once: the (row, query) pairs of a group of queries
    * are sorted by row id and taken in runs of up to the buffer's rows; each run's rows are copied
    * into WebAssembly memory and its pairs scored by one native call (rerank_pairs: the same dot
@@ -417,14 +558,13 @@ export class GpuFlatIndex implements Index {
    * is scored. Then the best k a query (rerank_topk). Host memory: the buffers, the group's queries
    * and ~40 bytes a pair; no per-candidate allocation.
    */
-  private async rerankNow(q: Float32Array, nq: number, found: SearchResult, k: number): Promise<SearchResult> {
+  private async rerankSorted(q: Float32Array, nq: number, found: Candidates, k: number): Promise<SearchResult> {
     const d = this.d;
     const W = found.k;
     const rowBytes = d * 4;
     const ip = this.metric === 'ip';
     const distances = new Float32Array(nq * k).fill(worstDistance(this.metric));
     const labels = new BigInt64Array(nq * k).fill(-1n);
-    if (W === 0 || nq === 0) return { nq, k, distances, labels };
     const { heap, workers } = await this.rerankHostFor(nq * W);
     const shared = workers ? this.rowStore.sharedChunks() : undefined;
     if (shared) workers!.setRows(shared);
@@ -451,8 +591,6 @@ export class GpuFlatIndex implements Index {
     const topIPtr = heap.alloc(groupQ * k * 4);
     const metricCode = ip ? 0 : 1;
     const scorePairs = heap.exports.rerank_pairs as (...a: number[]) => void;
-    // Labels as (low, high) int32 words: no BigInt per candidate (little-endian, as every wasm host).
-    const words = LITTLE_ENDIAN ? new Int32Array(found.labels.buffer, found.labels.byteOffset, found.labels.length * 2) : undefined;
     let pending: Promise<void> | undefined;
     try {
       for (let q0 = 0; q0 < nq; q0 += groupQ) {
@@ -460,14 +598,7 @@ export class GpuFlatIndex implements Index {
         let m = 0;
         for (let p = 0; p < gq * W; p++) {
           const g = q0 * W + p;
-          let id: number;
-          if (words) {
-            const hi = words[2 * g + 1]!;
-            id = hi < 0 ? -1 : hi * 4294967296 + (words[2 * g]! >>> 0);
-          } else {
-            const l = found.labels[g]!;
-            id = l >= 0n ? Number(l) : -1;
-          }
+          const id = found.ids[g]! >= 0 ? found.ids[g]! : -1;
           ids[p] = id;
           if (id >= 0) keys[m++] = id * PAIR_SPAN + p;
         }
@@ -723,7 +854,40 @@ const DEFAULT_RERANK_THREADS = 8;
 const RERANK_MIN_THREADED_PAIRS = 1024;
 /** int8 re-rank: searches of fewer pairs never use the workers (see rerankThreadsMinPairs; 2-core dev box figure). */
 const RERANK_THREADS_MIN_PAIRS = 8192;
-const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** int8: a search's candidates for the re-rank: k global ids a query (-1: none), query-major. */
+interface Candidates {
+  nq: number;
+  k: number;
+  ids: Float64Array;
+}
+
+/** One shard's best k with global ids (numbers; -1: none). */
+interface GlobalPart extends Candidates {
+  distances: Float32Array;
+}
+
+/** A shard's part as a SearchResult (BigInt labels). */
+function toResult(r: GlobalPart): SearchResult {
+  const labels = new BigInt64Array(r.ids.length);
+  for (let i = 0; i < r.ids.length; i++) labels[i] = BigInt(r.ids[i]!);
+  return { nq: r.nq, k: r.k, distances: r.distances, labels };
+}
+
+/**
+ * The int8 re-rank's thread options, checked when the index is created (not at its first search):
+ * INVALID_ARGUMENT naming the option and what it accepts.
+ */
+function checkRerankOptions(opts: GpuFlatOptions): void {
+  const t = opts.rerankThreads;
+  if (t !== undefined && (!Number.isInteger(t) || t < 0 || t > 256)) {
+    throw new TesseraError('INVALID_ARGUMENT', `rerankThreads must be an integer in [0, 256] (worker threads for the int8 re-rank; 0 re-ranks on the calling thread), got ${String(t)}: pass such an integer or leave it out for min(8, cores - 1)`);
+  }
+  const m = opts.rerankThreadsMinPairs;
+  if (m !== undefined && (!Number.isInteger(m) || m < 0)) {
+    throw new TesseraError('INVALID_ARGUMENT', `rerankThreadsMinPairs must be an integer >= 0 (searches of fewer (row, query) pairs re-rank on the calling thread), got ${String(m)}: pass such an integer (0: always use the workers) or leave it out for ${RERANK_THREADS_MIN_PAIRS}`);
+  }
+}
 
 /** The re-rank's WebAssembly module and, where memory can be shared, its workers. */
 interface RerankHost {

@@ -1,10 +1,11 @@
 /**
  * Worker threads for the GPU int8 index's host re-rank (src/gpu/flat-index.ts, rerankNow). Each
- * worker instantiates the "threads" build of the module on the re-rank's shared memory. A job scores
- * a range of (row, query) pairs with rerank_pairs; where the float32 rows are kept in
- * SharedArrayBuffer chunks (MemoryRows.sharedChunks), the job first copies its own range of
- * candidate rows from them into the memory, so the gather (the larger part of the re-rank: random
- * 4d-byte reads) runs on every worker instead of the calling thread alone.
+ * worker instantiates the "threads" build of the module on the re-rank's shared memory. Two kinds of
+ * job: with rows kept in memory (SharedArrayBuffer chunks, MemoryRows.sharedChunks), a 'blocks' job
+ * re-ranks a range of queries from start to end (scoreQueryBlocks: each query's candidate rows
+ * copied into its buffer in candidate order, no sort, scored with rerank_pairs, best k with
+ * rerank_topk), so a search is one message per worker; with rows read by the calling thread (file,
+ * generator), a 'job' scores a range of (row, query) pairs of a run this thread gathered.
  */
 import { TesseraError } from '../core/errors.js';
 import type { WasmHeap } from '../wasm/module.js';
@@ -14,12 +15,71 @@ import { WasmWorkers, workerScript } from '../wasm/worker-pool.js';
 const STACK_BYTES = 64 << 10;
 
 /**
+ * One part of a re-rank from rows in memory: queries [q0, q1) of the search, each with w candidate
+ * ids (int32 at `ids`, query-major; -1 = none), in blocks of `block` queries: the block's candidate
+ * rows are copied from the row chunks into `rows` in candidate order (slot i = candidate i of the
+ * block; a -1 candidate's slot is left as it is and skipped by rerank_topk), scored against their
+ * queries by rerank_pairs (pairRow[i] = i, pairQ[i] = floor(i / w): constant arrays), and the best
+ * k of each query written to topD / topI at the query's place. Runs on the calling thread and, as
+ * source text, in the workers (so it is self-contained: no closures, no nested functions).
+ */
+export interface QueryBlocksJob {
+  d: number;
+  w: number;
+  k: number;
+  metric: number;
+  q0: number;
+  q1: number;
+  block: number;
+  /** Byte offsets into the module's memory. */
+  queries: number;
+  ids: number;
+  rows: number;
+  pairRow: number;
+  pairQ: number;
+  scores: number;
+  topD: number;
+  topI: number;
+}
+
+export function scoreQueryBlocks(ex: Record<string, any>, buffer: ArrayBufferLike, chunks: readonly Float32Array[], starts: readonly number[], j: QueryBlocksJob): void {
+  const d = j.d;
+  const w = j.w;
+  const ids = new Int32Array(buffer, j.ids + j.q0 * w * 4, (j.q1 - j.q0) * w);
+  const last = starts.length - 1;
+  for (let a = j.q0; a < j.q1; a += j.block) {
+    const b = Math.min(j.q1, a + j.block);
+    const rows = new Float32Array(buffer, j.rows, (b - a) * w * d);
+    const base = (a - j.q0) * w;
+    for (let s = 0; s < (b - a) * w; s++) {
+      const id = ids[base + s]!;
+      if (id < 0) continue;
+      // The row's chunk: the last with starts[c] <= id (usually one chunk).
+      let c = 0;
+      if (last > 0) {
+        let hi = last;
+        while (c < hi) {
+          const mid = (c + hi + 1) >> 1;
+          if (starts[mid]! <= id) c = mid;
+          else hi = mid - 1;
+        }
+      }
+      const l = (id - starts[c]!) * d;
+      rows.set(chunks[c]!.subarray(l, l + d), s * d);
+    }
+    ex.rerank_pairs(j.rows, d, j.queries + a * d * 4, j.pairRow, j.pairQ, (b - a) * w, j.metric, j.scores);
+    ex.rerank_topk(j.scores, j.ids + a * w * 4, b - a, w, j.k, j.metric, j.topD + a * j.k * 4, j.topI + a * j.k * 4);
+  }
+}
+
+/**
  * The worker's script. 'rows' hands over the row chunks (shared, never copied) and their first ids;
- * a job gathers rows ids[from, to) (ascending; into the buffer at slots from..to) when asked, then
- * calls rerank_pairs with its arguments.
+ * a 'blocks' job runs scoreQueryBlocks; a 'job' gathers rows ids[from, to) (ascending; into the
+ * buffer at slots from..to) when asked, then calls rerank_pairs with its arguments.
  */
 const SOURCE = workerScript(`
 let ex = null, memory = null, chunks = [], starts = [];
+const scoreQueryBlocks = ${scoreQueryBlocks.toString()};
 const onMessage = async (m) => {
   if (m.type === 'init') {
     try {
@@ -32,6 +92,11 @@ const onMessage = async (m) => {
   }
   if (m.type === 'rows') { chunks = m.chunks; starts = m.starts; return; }
   try {
+    if (m.type === 'blocks') {
+      scoreQueryBlocks(ex, memory.buffer, chunks, starts, m.job);
+      send({ type: 'done', id: m.id });
+      return;
+    }
     const g = m.gather;
     if (g) {
       const d = g.d;
@@ -94,6 +159,12 @@ export class RerankWorkers {
   run(jobs: readonly RerankJob[]): Promise<void> {
     if (jobs.length > this.workers.size) throw new TesseraError('INVALID_ARGUMENT', `${jobs.length} re-rank jobs for ${this.workers.size} workers`);
     return Promise.all(jobs.map((job, t) => this.workers.run(t, { type: 'job', gather: job.gather, args: job.args }))).then(() => undefined);
+  }
+
+  /** Runs scoreQueryBlocks(jobs[i]) on worker i over the rows last given to setRows; resolves when all are done. */
+  runBlocks(jobs: readonly QueryBlocksJob[]): Promise<void> {
+    if (jobs.length > this.workers.size) throw new TesseraError('INVALID_ARGUMENT', `${jobs.length} re-rank jobs for ${this.workers.size} workers`);
+    return Promise.all(jobs.map((job, t) => this.workers.run(t, { type: 'blocks', job }))).then(() => undefined);
   }
 
   get released(): boolean {

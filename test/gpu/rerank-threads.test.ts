@@ -23,6 +23,15 @@ import { gpuForTests } from '../helpers/gpu.js';
 
 type Metric = 'ip' | 'l2';
 
+/** A GPU object whose adapter request fails: create() gets past its option checks, then stops. */
+const unreachableGpu = {
+  requestAdapter: async () => {
+    throw new Error('no adapter here');
+  },
+  wgslLanguageFeatures: new Set(),
+  getPreferredCanvasFormat: () => 'rgba8unorm',
+};
+
 describe('rerank_pairs', () => {
   for (const shared of [false, true]) {
     it(`scores (row, query) pairs as a float64 oracle does and as flat_search over one row (${shared ? 'threads' : 'simd'} build)`, async () => {
@@ -112,7 +121,7 @@ describe('rerank_topk', () => {
 /** A GpuFlatIndex without devices whose rerankNow reads `store` (only the re-rank runs). */
 function standIn(d: number, metric: Metric, store: RowStore, opts: Record<string, unknown>): any {
   const o = Object.create(GpuFlatIndex.prototype);
-  Object.assign(o, { d, metric, opts, rowStore: store, rerankStats: { ms: 0, rows: 0 }, disposed: false, shards: [], contexts: [], rerankQueue: Promise.resolve() });
+  Object.assign(o, { d, metric, opts, rowStore: store, rerankStats: { ms: 0, rows: 0 }, profile: {}, disposed: false, shards: [], contexts: [], rerankQueue: Promise.resolve() });
   return o;
 }
 
@@ -164,7 +173,7 @@ describe('threaded int8 re-rank', () => {
     { name: 'clustered, d=64, k = k\' - 1, -1 candidates', base: () => normalizeRows(clusteredVectors(4000, 64, 5, 13), 64), d: 64, metric: 'ip' as Metric, W: 30, k: 29, holes: 0.2 },
   ];
   for (const c of cases) {
-    it(`${c.name}: workers (rows copied by the workers, or read here) give the single-threaded result bit for bit`, async () => {
+    it(`${c.name}: workers (rows in memory: query ranges in candidate order; rows read here: sorted runs) give the single-threaded result bit for bit`, async () => {
       const { d, metric, W, k } = c;
       const base = c.base();
       const n = base.length / d;
@@ -183,30 +192,44 @@ describe('threaded int8 re-rank', () => {
       const runs: { label: string; r: SearchResult }[] = [];
       for (const store of [memory, generated]) {
         for (const rerankThreads of [0, 1, 3]) {
-          // Buffers of 4000 / 1200 / 7 rows: one run of every pair, a few runs of >= 1024 pairs (on the
-          // workers), or many small runs (small runs are scored on this thread).
+          // Buffers of 4000 / 1200 / 7 rows. Sorted runs (generated rows): one run of every pair, a
+          // few runs of >= 1024 pairs (on the workers), or many small runs (scored on this thread).
+          // Memory rows: blocks of every query of a part, of 1200 / W queries, or of one query.
           for (const rows of [4000, 1200, 7]) {
             // 6,300-9,000 pairs: under the default rerankThreadsMinPairs, so the threshold is lowered.
             const o = standIn(d, metric, store, { rerankThreads, rerankBufferBytes: rows * d * 4, rerankThreadsMinPairs: 1024 });
             try {
               const host = await o.rerankHost();
-              const jobs = { runs: 0, gathered: 0 };
+              const jobs = { runs: 0, blocks: 0, parts: 0, queries: 0 };
               if (host.workers) {
                 const run = host.workers.run.bind(host.workers);
-                host.workers.run = (js: { gather?: unknown }[]) => {
+                host.workers.run = (js: unknown[]) => {
                   jobs.runs++;
-                  if (js.every((j) => j.gather)) jobs.gathered++;
                   return run(js);
                 };
+                const runBlocks = host.workers.runBlocks.bind(host.workers);
+                host.workers.runBlocks = (js: { q0: number; q1: number }[]) => {
+                  jobs.blocks++;
+                  jobs.parts += js.length;
+                  for (const j of js) jobs.queries += j.q1 - j.q0;
+                  return runBlocks(js);
+                };
               }
+              const before = o.rerankStats.rows;
               const r: SearchResult = await o.rerankNow(q, nq, found, k);
               const label = `${store === memory ? 'memory' : 'generated'} threads ${rerankThreads} rows ${rows}`;
               runs.push({ label, r });
+              if (store === memory) expect(o.rerankStats.rows - before, label).toBe(Array.from(found.labels).filter((l) => l >= 0n).length);
               if (rerankThreads > 0 && dedicatedWorkersAvailable()) {
                 expect(host.workers.size, label).toBe(rerankThreads);
-                expect(jobs.runs, label).toBe(rows === 7 ? 0 : rows === 4000 ? 1 : jobs.runs);
-                if (rows === 1200) expect(jobs.runs, label).toBeGreaterThanOrEqual(2);
-                expect(jobs.gathered, label).toBe(store === memory ? jobs.runs : 0);
+                if (store === memory) {
+                  // One message a worker for the whole search, every query in exactly one part.
+                  expect(jobs, label).toEqual({ runs: 0, blocks: 1, parts: rerankThreads, queries: nq });
+                } else {
+                  expect(jobs.blocks, label).toBe(0);
+                  expect(jobs.runs, label).toBe(rows === 7 ? 0 : rows === 4000 ? 1 : jobs.runs);
+                  if (rows === 1200) expect(jobs.runs, label).toBeGreaterThanOrEqual(2);
+                }
               }
             } finally {
               await (await o.heap)?.workers?.release();
@@ -242,7 +265,7 @@ const d = 16, n = 4000, nq = 500, W = 20; // 10,000 pairs: past the default rera
 const store = new RowStore(d);
 store.memory().append(new Float32Array(n * d).map((_, i) => Math.sin(i)), n);
 const o: any = Object.create(GpuFlatIndex.prototype);
-Object.assign(o, { d, metric: 'ip', opts: { rerankThreads: 2 }, rowStore: store, rerankStats: { ms: 0, rows: 0 }, disposed: false, shards: [], contexts: [], rerankQueue: Promise.resolve() });
+Object.assign(o, { d, metric: 'ip', opts: { rerankThreads: 2 }, rowStore: store, rerankStats: { ms: 0, rows: 0 }, profile: {}, disposed: false, shards: [], contexts: [], rerankQueue: Promise.resolve() });
 const labels = new BigInt64Array(nq * W).map((_, i) => BigInt((i * 7919) % n));
 const r = await o.rerankNow(new Float32Array(nq * d).fill(0.5), nq, { nq, k: W, distances: new Float32Array(nq * W), labels }, 5);
 console.log(JSON.stringify({ workers: (await o.heap).workers.size, first: String(r.labels[0]) }));
@@ -284,18 +307,38 @@ console.log(JSON.stringify({ workers: (await o.heap).workers.size, first: String
         await (await o.heap)?.workers?.release();
       }
     }
-    const found: SearchResult = { nq: 1, k: 2, distances: new Float32Array(2), labels: new BigInt64Array([0n, 1n]) };
-    for (const bad of [-1, 0.5]) {
-      await expect(standIn(d, 'l2', store, { rerankThreads: 2, rerankThreadsMinPairs: bad }).rerankNow(new Float32Array(d), 1, found, 1)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
-    }
   });
 
-  it('rerankThreads must be an integer in [0, 256]', async () => {
-    const store = new RowStore(4);
-    store.memory().append(new Float32Array(8).fill(1), 2);
-    const found: SearchResult = { nq: 1, k: 2, distances: new Float32Array(2), labels: new BigInt64Array([0n, 1n]) };
-    await expect(standIn(4, 'ip', store, { rerankThreads: -1 }).rerankNow(new Float32Array(4), 1, found, 1)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
-    await expect(standIn(4, 'ip', store, { rerankThreads: 1.5 }).rerankNow(new Float32Array(4), 1, found, 1)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+  it('rerankThreads and rerankThreadsMinPairs are checked when the index is created (before any device is opened)', async () => {
+    // No GPU needed: the options are refused before openDevices.
+    const cases: [Record<string, unknown>, RegExp][] = [
+      [{ rerankThreads: -1 }, /rerankThreads must be an integer in \[0, 256\].*got -1/],
+      [{ rerankThreads: 1.5 }, /rerankThreads must be an integer in \[0, 256\].*got 1\.5/],
+      [{ rerankThreads: 257 }, /rerankThreads .*got 257/],
+      [{ rerankThreadsMinPairs: -1 }, /rerankThreadsMinPairs must be an integer >= 0.*got -1/],
+      [{ rerankThreadsMinPairs: 0.5 }, /rerankThreadsMinPairs must be an integer >= 0.*got 0\.5/],
+      [{ rerankThreadsMinPairs: Number.NaN }, /rerankThreadsMinPairs .*got NaN/],
+    ];
+    for (const [opts, message] of cases) {
+      await expect(GpuFlatIndex.create(8, 'ip', { precision: 'int8', gpu: unreachableGpu, ...opts } as never), JSON.stringify(opts)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(message) });
+    }
+    // Good values pass the check and reach the device (here: a GPU object that refuses to open).
+    await expect(GpuFlatIndex.create(8, 'ip', { precision: 'int8', gpu: unreachableGpu, rerankThreads: 0, rerankThreadsMinPairs: 0 } as never)).rejects.toThrow(/no adapter here/);
+  });
+
+  it('rows in memory: an id past the rows kept is INVALID_ARGUMENT, on this thread and with workers', async () => {
+    const d = 8;
+    const store = new RowStore(d);
+    store.memory().append(new Float32Array(4 * d).fill(1), 4);
+    for (const rerankThreads of [0, 2]) {
+      const o = standIn(d, 'ip', store, { rerankThreads, rerankThreadsMinPairs: 0 });
+      try {
+        const found: SearchResult = { nq: 2, k: 2, distances: new Float32Array(4), labels: new BigInt64Array([0n, 1n, 3n, 4n]) };
+        await expect(o.rerankNow(new Float32Array(2 * d), 2, found, 1)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/row 4 has no float32 copy/) });
+      } finally {
+        await (await o.heap)?.workers?.release();
+      }
+    }
   });
 });
 
