@@ -5,7 +5,11 @@
  * stand-in object) for each --nq x --threads x --path: 'memory' (rerankMemory, the path for rows
  * in memory: candidate order, one job a worker) or 'sorted' (rerankSorted, the path for rows read
  * from a file: pairs sorted by row id, runs of rows), with the index's phase profile (setup: ids and
- * queries into WebAssembly memory; score: the workers or this thread; out: labels). --min-pairs sets
+ * queries into WebAssembly memory; score: the workers or this thread; out: labels). 'inheap' is a
+ * what-if, not an index path: every row copied once into the workers' shared WebAssembly memory
+ * (doubling the rows' host memory), then each worker scores its queries' pairs straight from there
+ * (rerank_pairs with the ids as row slots: no per-search copy) and this thread takes the best k
+ * (rerank_topk); 'threads' 0 there means one worker. --min-pairs sets
  * rerankThreadsMinPairs (default 0 here: the worker count asked for is used at every nq). With
  * --phases 1, a breakdown of the old single-threaded pass (id conversion + sort, row gather,
  * per-pair scoring, top-k).
@@ -18,6 +22,7 @@ import { parseArgs } from 'node:util';
 import '../../src/node.js';
 import type { SearchResult } from '../../src/core/types.js';
 import { GpuFlatIndex } from '../../src/gpu/flat-index.js';
+import { RerankWorkers } from '../../src/gpu/rerank-workers.js';
 import { MemoryRows, RowStore } from '../../src/io/row-source.js';
 import { WasmHeap } from '../../src/wasm/module.js';
 
@@ -70,9 +75,11 @@ function standIn(threads: number): any {
 // The candidates as the index hands them to the re-rank: numbers, k' a query.
 const ids = Float64Array.from(labels, Number);
 const out: Record<string, unknown>[] = [];
+const paths = values.path!.split(',');
 for (const t of values.threads!.split(',').map(Number)) {
+  if (paths.includes('inheap')) await inHeap(Math.max(1, t));
   const o = standIn(t);
-  for (const path of values.path!.split(',')) {
+  for (const path of paths.filter((x) => x !== 'inheap')) {
     for (const nqi of nqs) {
       const cand = { nq: nqi, k: W, ids: ids.subarray(0, nqi * W) };
       const qi = q.subarray(0, nqi * d);
@@ -94,6 +101,59 @@ for (const t of values.threads!.split(',').map(Number)) {
     }
   }
   await (await (o as any).heap)?.workers?.release();
+}
+
+/** The 'inheap' what-if (see the header): rows in the shared module memory, no per-search copy. */
+async function inHeap(threads: number): Promise<void> {
+  const heap = await WasmHeap.create(true);
+  const workers = await RerankWorkers.start(heap, threads);
+  try {
+    const rowsPtr = heap.alloc(N * d * 4);
+    const qPtr = heap.alloc(nq * d * 4);
+    const idsPtr = heap.alloc(nq * W * 4);
+    const pqPtr = heap.alloc(nq * W * 4);
+    const scPtr = heap.alloc(nq * W * 4);
+    const tdPtr = heap.alloc(nq * k * 4);
+    const tiPtr = heap.alloc(nq * k * 4);
+    const heapRows = heap.f32(rowsPtr, N * d);
+    const part = store.sharedChunks()!;
+    part.chunks.forEach((c, i) => heapRows.set(c, part.starts[i]! * d));
+    for (const nqi of nqs) {
+      const run = async () => {
+        heap.f32(qPtr, nqi * d).set(q.subarray(0, nqi * d));
+        const idv = heap.i32(idsPtr, nqi * W);
+        const pq = heap.i32(pqPtr, nqi * W);
+        for (let p = 0; p < nqi * W; p++) {
+          idv[p] = ids[p]!;
+          pq[p] = Math.floor(p / W);
+        }
+        const parts = Math.min(threads, nqi);
+        const per = Math.ceil(nqi / parts);
+        const jobs = [];
+        for (let j = 0; j < parts; j++) {
+          const a = j * per * W;
+          const b = Math.min(nqi, (j + 1) * per) * W;
+          if (a < b) jobs.push({ args: [rowsPtr, d, qPtr, idsPtr + a * 4, pqPtr + a * 4, b - a, 0, scPtr + a * 4] });
+        }
+        await workers.run(jobs);
+        (heap.exports.rerank_topk as (...a: number[]) => void)(scPtr, idsPtr, nqi, W, k, 0, tdPtr, tiPtr);
+      };
+      await run();
+      const times: number[] = [];
+      for (let r = 0; r < reps; r++) {
+        const t0 = performance.now();
+        await run();
+        times.push(performance.now() - t0);
+      }
+      times.sort((a, b) => a - b);
+      const med = times[Math.floor(times.length / 2)]!;
+      const row = { case: 'rerank', path: 'inheap', threads, n: N, d, nq: nqi, kprime: W, k, ms: +med.toFixed(3), min_ms: +times[0]!.toFixed(3), usPerPair: +((med * 1000) / (nqi * W)).toFixed(3), pairsPerS: Math.round((nqi * W) / (med / 1000)) };
+      console.log(JSON.stringify(row));
+      out.push(row);
+    }
+  } finally {
+    await workers.release();
+  }
 }
 
 if (values.phases === '1') {

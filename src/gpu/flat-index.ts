@@ -44,11 +44,16 @@ export interface GpuFlatOptions extends IndexOptions {
    * until the index is disposed. Indexes built by add() always keep their rows in memory.
    */
   rerankFrom?: 'file' | 'memory';
-  /** int8: bytes of float32 candidate rows read and scored at once (default 1 MiB; 4 MiB, twice, with rerankThreads). */
+  /**
+   * int8: bytes of float32 candidate rows copied or read and scored at once: rows in memory, per
+   * worker (blocks of whole queries, at least one; default 1 MiB); rows from a file or generator,
+   * per run (default 1 MiB; 4 MiB, twice, with rerankThreads).
+   */
   rerankBufferBytes?: number;
   /**
-   * int8: worker threads that copy and score the candidate rows (default min(8, cores - 1)); rows
-   * read from a file or a generator are read by the calling thread and scored by the workers. 0, or
+   * int8: worker threads that copy and score the candidate rows (default min(8, cores - 1)): with
+   * rows in memory each worker re-ranks a range of the queries; rows read from a file or a
+   * generator are read by the calling thread and scored by the workers. 0, or
    * where memory cannot be shared with workers (browsers without cross-origin isolation):
    * everything runs on the calling thread. Same results either way. Only searches of at least
    * rerankThreadsMinPairs (row, query) pairs use the workers (started at the first such search).

@@ -21,7 +21,7 @@ V="default;nots:ts=0;default2;rt0:rt=0,nq=64/256/1024;rt4:rt=4,nq=256/1024;rt15:
 V="$V;mp0:mp=0,nq=16/64/256;mp0nots:mp=0,ts=0,nq=16/64;s256:sub=256,nq=1024;s256nots:sub=256,ts=0,nq=1024;s0:sub=0,nq=1024;s128:sub=128,nq=256/1024"
 timeout 120 node $B --n $N1 --variants "$V" --min-ms 300 --max-reps 15 > $OUT/int8-1m.jsonl 2>> $OUT/logs.txt; log "int8 1M rc=$?"
 # The host re-rank alone (no GPU): 1M x 768 rows in memory, nq queries x 40 random candidates.
-timeout 50 node $H --n $N1 --nq 16,64,256,1024 --threads 0,2,4,8,15 --path memory --reps 9 > $OUT/rerank-host.jsonl 2>> $OUT/logs.txt; log "rerank-host rc=$?"
+timeout 60 node $H --n $N1 --nq 16,64,256,1024 --threads 0,2,4,8,15 --path memory,inheap --reps 9 > $OUT/rerank-host.jsonl 2>> $OUT/logs.txt; log "rerank-host rc=$?"
 timeout 20 node $H --n $N1 --nq 1024 --threads 0,8 --path sorted --reps 5 >> $OUT/rerank-host.jsonl 2>> $OUT/logs.txt; log "rerank-host sorted rc=$?"
 if [ $((SECONDS-S0)) -lt 150 ]; then
   timeout 45 python3 $T --n $N21 --d 768 --nq 1,1024 --k 10 --reps 3 --chunk 4194304 > $OUT/torch21m.jsonl 2>> $OUT/logs.txt; log "torch 21M rc=$?"
