@@ -26,6 +26,14 @@
 // Tile rows are not padded to BR: the last block's staging reads clamp to the tile's last row
 // (never past the binding, so nothing relies on robustness clamps).
 //
+// Selection (SELECT, kernel-source.ts): invocation lid keeps query lid's best KP rows of its segment
+// in registers, sorted. 'row': each row of the scores tile is compared with the list's last key and
+// inserted at once (a warp-wide insertion pass whenever any invocation's row survives). 'mask': the
+// rows of 32 are first compared with the last key as it was before them (one compare a row, a bit a
+// survivor), then each invocation inserts only its survivors, lowest row first, checking the current
+// last key again: the same lists, in as many insertion passes as the invocation with the most
+// survivors needs instead of one for every row any invocation keeps.
+//
 // The dispatch is (this tile's segments, query blocks), x fastest; the workgroup index is remapped so
 // that consecutive workgroups take the query blocks of one segment and share its rows in L2.
 
@@ -71,13 +79,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
   for (var t = segStart; t < segEnd; t += BR) {
     //@SCORE_TILE
     workgroupBarrier();
-    for (var r = 0u; r < BR; r++) {
-      let row = t + r;
-      if (row < segEnd) {
-        let key = bitcast<i32>(wr[r * BQ + lid]);
-        //@INSERT_CANDIDATE
-      }
-    }
+    //@SELECT
     workgroupBarrier();
   }
   if (live) {

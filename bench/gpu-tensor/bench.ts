@@ -43,7 +43,8 @@ const FLAT = args.get('flat') === '1';
 /**
  * Index modes, in order: 'pre' = tensor scorer, query mode 'pre', defaults otherwise; 'pre@2048/r4'
  * = 2048 workgroups a tile, 64-row tiles; 'whole@512/r4' = run 3's configuration; '/k26' = 26
- * candidates re-ranked a query; 'built-in' = the index's own kernels.
+ * candidates re-ranked a query; '/m' = mask selection, '/p' = prefetch (each left out: 'row' / off,
+ * as in run 5, not the tuning's default); '/c32' = 32-dim chunks; 'built-in' = the index's own kernels.
  */
 const FLAT_MODES = (args.get('flat-modes') ?? 'pre,whole@512,built-in').split(',');
 /** Dawn toggle sets (';' between sets) for a further index each, timed with FLAT_TOGGLE_MODES. */
@@ -75,6 +76,8 @@ const log = (o: Record<string, unknown>) => {
   // Line by line as well: a run cut off by its time limit keeps what it measured.
   appendFileSync(join(OUT, 'tensor.jsonl'), JSON.stringify(o) + '\n');
 };
+/** Short lines of the index phase, printed last (the reply carries the end of the output). */
+const flatTable: string[] = [];
 const t0 = performance.now();
 const since = () => ((performance.now() - t0) / 1000).toFixed(1) + 's';
 
@@ -426,6 +429,8 @@ async function main() {
   }
   writeFileSync(join(OUT, 'tensor.json'), JSON.stringify(results, null, 1));
   for (const r of results.filter((o) => o.what === 'flat')) console.log(`flat ${r.mode} nq=${r.nq} wall ${r.wallMs} ms gpu ${r.gpuMs} ms recall ${r.recall} gpu-vs-f16 ${r.gpuVsTorchF16} wall-vs-f16 ${r.wallVsTorchF16} ${r.kernel}`);
+  console.log('\nin-index (GPU ms from timestamps; alone = pre-pass + scorer over the tile; ratios = torch ms / ours)');
+  for (const t of flatTable) console.log(t);
   console.log('\nkernel   N        nq    kp  layout  ms       QPS        vs torch fp16  vs fp32');
   for (const t of table) console.log(t);
   console.log(`done ${since()}`);
@@ -507,22 +512,28 @@ async function flatPhase(gpu: GPU, chunks: Float32Array[], q: Float32Array, gt: 
     // takes every batch here (minBatch 1) so the crossover is measured, not assumed.
     // 'pre@2048/r2/k26': query mode, workgroups a tile, result matrices along rows (each left out:
     // the tuning's), candidates re-ranked per query (default: the index's, max(k + 16, 4k)).
-    const rowTiles0 = tensorTuning.rowTiles;
     const opts = (index as unknown as { opts: { rerankFactor?: number } }).opts;
     const modes = modeNames.map((m) => {
       const [head, ...rest] = m.split('/');
       const [queries, target] = head!.split('@');
-      const rt = rest.find((x) => x.startsWith('r'));
-      const kk = rest.find((x) => x.startsWith('k'));
+      const rt = rest.find((x) => /^r\d+$/.test(x));
+      const kk = rest.find((x) => /^k\d+$/.test(x));
+      const kc = rest.find((x) => /^c\d+$/.test(x));
       return {
         name: m === 'built-in' ? m : `tensor-${m}`,
         on: m !== 'built-in',
         queries: m === 'built-in' ? undefined : (queries as 'pre' | 'quant' | 'whole'),
         target: m === 'built-in' || target === undefined ? undefined : Number(target),
-        rowTiles: rt ? Number(rt.slice(1)) : rowTiles0,
+        rowTiles: rt ? Number(rt.slice(1)) : undefined,
         kp: kk ? Number(kk.slice(1)) : Math.max(K + 16, 4 * K),
+        select: rest.includes('m') ? ('mask' as const) : ('row' as const),
+        prefetch: rest.includes('p'),
+        kc: kc ? Number(kc.slice(1)) : tuning0.kc,
       };
     });
+    // Labels of the first tensor mode per (nq, k'): every later tensor mode must return the same
+    // (the exact top k' of the int8 keys, ties to the lower id, re-ranked the same way).
+    const firstLabels = new Map<string, BigInt64Array | Float64Array | Int32Array | number[]>();
     tensorTuning.minBatch = 1;
     // Warm-up: the largest batch for ~2 s with the index's default scorer (clocks up, pipelines built).
     const nqs = FLAT_NQS.length ? FLAT_NQS : NQS;
@@ -535,7 +546,12 @@ async function flatPhase(gpu: GPU, chunks: Float32Array[], q: Float32Array, gt: 
       if (mode.queries) tensorTuning.queries = mode.queries;
       // A mode's workgroup target applies to every batch size.
       if (mode.target) tensorTuning.targetWorkgroups = tensorTuning.targetWorkgroupsSmall = mode.target;
-      tensorTuning.rowTiles = mode.rowTiles;
+      // '/rN' sets the row tiles at every batch size; without it, the tuning's (rowTiles, rowTilesBig).
+      tensorTuning.rowTiles = mode.rowTiles ?? tuning0.rowTiles;
+      tensorTuning.rowTilesBig = mode.rowTiles ?? tuning0.rowTilesBig;
+      tensorTuning.select = mode.select ?? 'row';
+      tensorTuning.prefetch = mode.prefetch ?? false;
+      tensorTuning.kc = mode.kc ?? tuning0.kc;
       opts.rerankFactor = mode.kp / K;
       for (const nq of nqs) {
         const qs = q.subarray(0, nq * D);
@@ -568,7 +584,17 @@ async function flatPhase(gpu: GPU, chunks: Float32Array[], q: Float32Array, gt: 
         const f16 = torch.find((o) => o.dtype === 'float16' && o.nq === nq && o.n === N)?.ms as number | undefined;
         // The scoring dispatches alone (pre-pass and one tile's scorer, no merge): where the index's time goes.
         const alone = on ? await scorerAlone(shard, q, nq, kp) : undefined;
-        log({ what: 'flat', toggles, tensor: on, mode: mode.name, kp, aloneMs: alone?.ms, aloneSegs: alone?.nseg, rerankMs, kernel: kernelKey.slice(0, 40) + '..' + kernelKey.slice(-60), n: N, nq, k: K, wallMs: +wallMs.toFixed(3), gpuMs: +gpuMs.toFixed(3), qps: +((nq / wallMs) * 1e3).toFixed(1), recall, gpuVsTorchF16: f16 ? +(f16 / gpuMs).toFixed(2) : undefined, wallVsTorchF16: f16 ? +(f16 / wallMs).toFixed(2) : undefined, at: since() });
+        let agree: boolean | undefined;
+        if (on && res) {
+          const labels = Array.from(res.labels as ArrayLike<number | bigint>, Number);
+          const prev = firstLabels.get(`${nq}:${kp}`);
+          if (prev) agree = labels.every((x, i) => x === Number(prev[i]));
+          else firstLabels.set(`${nq}:${kp}`, labels);
+        }
+        const f32 = torch.find((o) => o.dtype === 'float32' && o.nq === nq && o.n === N)?.ms as number | undefined;
+        const tops = +((2 * nq * N * D) / (gpuMs * 1e-3) / 1e12).toFixed(1);
+        log({ what: 'flat', toggles, tensor: on, mode: mode.name, kp, aloneMs: alone?.ms, aloneSegs: alone?.nseg, rerankMs, kernel: kernelKey.slice(0, 40) + '..' + kernelKey.slice(-60), n: N, nq, k: K, wallMs: +wallMs.toFixed(3), gpuMs: +gpuMs.toFixed(3), qps: +((nq / wallMs) * 1e3).toFixed(1), recall, agree, tops, gpuVsTorchF16: f16 ? +(f16 / gpuMs).toFixed(2) : undefined, gpuVsTorchF32: f32 ? +(f32 / gpuMs).toFixed(2) : undefined, wallVsTorchF16: f16 ? +(f16 / wallMs).toFixed(2) : undefined, at: since() });
+        flatTable.push(`${mode.name.padEnd(26)} kp ${String(kp).padStart(2)} nq ${String(nq).padStart(4)}  gpu ${gpuMs.toFixed(3).padStart(8)} ms  alone ${(alone?.ms ?? NaN).toFixed(3).padStart(8)}  x fp16 ${f16 ? (f16 / gpuMs).toFixed(2) : '-'}  x fp32 ${f32 ? (f32 / gpuMs).toFixed(2) : '-'}  ${String(tops).padStart(6)} TOPS  recall ${recall ?? '-'}  agree ${agree ?? '-'}`);
       }
     }
   } catch (e) {

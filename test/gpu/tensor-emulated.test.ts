@@ -13,7 +13,7 @@ import { acquireDevice, BufferUsage, type GpuContext, MapMode } from '../../src/
 import { GpuFlatIndex } from '../../src/gpu/flat-index.js';
 import { registerChunkScorer } from '../../src/gpu/flat-shard.js';
 import { type LayoutName, SUBGROUP_MATRIX_FEATURE } from '../../src/gpu/tensor/choose.js';
-import { hookShape, planTensorHook, prepPipeline, tensorTuning } from '../../src/gpu/tensor/hook.js';
+import { hookPipeline, hookShape, planTensorHook, prepPipeline, tensorTuning } from '../../src/gpu/tensor/hook.js';
 import { Int8TensorScorer } from '../../src/gpu/tensor/int8-scorer.js';
 import { type StageOptions } from '../../src/gpu/tensor/kernel-source.js';
 import { keyOf, paddedDim } from '../../src/gpu/tensor/quantize.js';
@@ -73,16 +73,22 @@ describe.skipIf(!hasGpu)('GpuFlatIndex tensor hook with emulated subgroup matric
     { queries: 'pre' as const, tiles: 3, target: 2048 },
     // Few workgroups: segments of several blocks, the last one partial (rows clamped to the tile).
     { queries: 'pre' as const, tiles: 3, target: 3 },
+    { queries: 'pre' as const, tiles: 3, target: 3, select: 'mask' as const, prefetch: true },
+    { queries: 'pre' as const, tiles: 1, target: 2048, select: 'mask' as const },
     { queries: 'quant' as const, tiles: 1 },
-    { queries: 'quant' as const, tiles: 3 },
+    { queries: 'quant' as const, tiles: 3, prefetch: true },
     { queries: 'whole' as const, tiles: 3 },
-  ])('queries $queries, $tiles tile(s), target $target: recall and exact distances against the float64 oracle', async (c: { queries: 'pre' | 'quant' | 'whole'; tiles: number; target?: number }) => {
+  ])('queries $queries, $tiles tile(s), target $target, select $select, prefetch $prefetch: recall and exact distances against the float64 oracle', async (c: { queries: 'pre' | 'quant' | 'whole'; tiles: number; target?: number; select?: 'row' | 'mask'; prefetch?: boolean }) => {
     const d = 64, n = 400, nq = 37, k = 5;
     const base = normalizeRows(clusteredVectors(n, d, 10, 91), d);
     const q = normalizeRows(clusteredVectors(nq, d, 10, 92), d);
     const saved = { ...tensorTuning };
     tensorTuning.minBatch = 1;
     tensorTuning.queries = c.queries;
+    tensorTuning.select = c.select ?? 'row';
+    tensorTuning.prefetch = c.prefetch ?? false;
+    // Prefetch needs several chunks of dims: 32-dim chunks over d = 64.
+    if (c.prefetch) tensorTuning.kc = 32;
     if (c.target) tensorTuning.targetWorkgroups = c.target;
     // Several tiles (small tile bytes) share one candidate buffer: each writes at its segAt.
     const tileBytes = c.tiles === 1 ? 1 << 20 : Math.ceil(n / c.tiles / 64) * 64 * paddedDim(d);
@@ -90,7 +96,10 @@ describe.skipIf(!hasGpu)('GpuFlatIndex tensor hook with emulated subgroup matric
     try {
       await index.add(base);
       const shard = (index as unknown as { shards: { scorerFor(nq: number, k: number): { key: string } }[] }).shards[0]!;
-      expect(shard.scorerFor(nq, 20).key).toContain('int8-mma-emulated');
+      const key = shard.scorerFor(nq, 20).key;
+      expect(key).toContain('int8-mma-emulated');
+      // The shape key names the variant (m: mask selection, f: prefetch), so this case ran it.
+      expect(key).toMatch(new RegExp(`stage${tensorTuning.kc}p4${c.queries}uxc${c.select === 'mask' ? 'm' : ''}${c.prefetch ? 'f' : ''}(?![a-z])`));
       const got = await index.search(q, k);
       const want = bruteForce(base, q, d, k, 'ip');
       expect(recallAtK(got, want)).toBeGreaterThanOrEqual(0.95);
@@ -192,4 +201,138 @@ describe.skipIf(!hasGpu)('tensor hook pre-pass (int8_mma_prep.wgsl)', () => {
       ctx.destroy();
     }
   });
+});
+
+/**
+ * The hook kernel dispatched by itself (emulated matrices) on one tile: every (query, segment) list
+ * equals the CPU's best k rows of that segment by the integer dot product of the pre-pass's codes
+ * with the rows' i8 codes (ties to the lower id), ids exact, keys the f32 formula, empty slots marked,
+ * lists placed at segAt. Tie-heavy data (codes 127..129, queries of +-1 and 0) makes most keys equal,
+ * so an insertion order that differs from the row order shows up as different ids. Several segments,
+ * a partial last block, a partial query block; 32-dim chunks over 128 dims (4 chunks: prefetch crosses
+ * chunks). Every selection x prefetch variant.
+ */
+describe.skipIf(!hasGpu)('tensor hook kernel lists (emulated matrices)', () => {
+  let ctx: GpuContext | undefined;
+  beforeAll(async () => {
+    ctx = await acquireDevice();
+  });
+  afterAll(() => ctx?.destroy());
+
+  const variants = (['row', 'mask'] as const).flatMap((select) => [false, true].flatMap((prefetch) => (['ties', 'random'] as const).map((data) => ({ select, prefetch, data, rowTiles: 2 }))));
+  // 64-row tiles (the default from bigBatch queries): two mask groups a block, the last segment's
+  // second group past its end.
+  variants.push({ select: 'mask', prefetch: true, data: 'ties', rowTiles: 4 }, { select: 'mask', prefetch: true, data: 'random', rowTiles: 4 });
+  it.each(variants)('select $select, prefetch $prefetch, $rowTiles row tiles, $data data: lists equal the CPU integer top-k', async (c) => {
+    const device = ctx!.device;
+    const d = 128, rowWords = d / 16, q4 = d / 4, n = 300, nq = 40, k = 16;
+    const segLen = 64, nseg = Math.ceil(n / segLen), segAt = 2, nsegTotal = nseg + 3, idBase = 1000;
+    const saved = { ...tensorTuning };
+    tensorTuning.select = c.select;
+    tensorTuning.prefetch = c.prefetch;
+    tensorTuning.kc = 32;
+    tensorTuning.rowTiles = c.rowTiles;
+    tensorTuning.rowTilesBig = c.rowTiles;
+    const plan = planTensorHook(
+      { precision: 'int8', metric: 'ip', rowWords, configs: [EMULATED_CONFIG], features: new Set([SUBGROUP_MATRIX_FEATURE, 'subgroups']), subgroupSize: 32, maxWorkgroupStorage: 49152 },
+      nq,
+      k,
+    );
+    Object.assign(tensorTuning, saved);
+    if (!('shape' in plan)) throw new Error(plan.reason);
+    const shape = plan.shape;
+    expect(shape.stage).toMatchObject({ select: c.select, prefetch: c.prefetch, kc: 32, queries: 'pre' });
+    expect(shape.rowTiles).toBe(c.rowTiles);
+    const r = rng(c.data === 'ties' ? 7 : 8);
+    const codes = new Uint8Array(n * d).map(() => (c.data === 'ties' ? 127 + Math.floor(r() * 3) : Math.floor(r() * 256)));
+    const q = new Float32Array(nq * d).map(() => (c.data === 'ties' ? Math.floor(r() * 3) - 1 : r() * 2 - 1));
+    const sq = new Float32Array(2 * d);
+    for (let j = 0; j < d; j++) {
+      sq[j] = r() - 0.5;
+      sq[d + j] = c.data === 'ties' ? 1 : (r() + 0.01) / 255;
+    }
+    const bufs: GPUBuffer[] = [];
+    const buf = (data: ArrayBufferView & { byteLength: number }, usage: number) => {
+      const b = device.createBuffer({ size: Math.ceil(data.byteLength / 16) * 16, usage: usage | BufferUsage.COPY_DST | BufferUsage.COPY_SRC });
+      device.queue.writeBuffer(b, 0, data as Uint8Array<ArrayBuffer>);
+      bufs.push(b);
+      return b;
+    };
+    try {
+      const { prep } = hookShape(shape, nq);
+      const prepParams = buf(new Uint32Array([nq, 0, rowWords, q4, k, 0, 0, 0, 0, 0, 0, 0]), BufferUsage.UNIFORM);
+      const params = buf(new Uint32Array([nq, n, rowWords, q4, k, segLen, nsegTotal, idBase, segAt, 0, 0, 0]), BufferUsage.UNIFORM);
+      const tile = buf(codes, BufferUsage.STORAGE);
+      const qBuf = buf(q, BufferUsage.STORAGE);
+      const sqBuf = buf(sq, BufferUsage.STORAGE);
+      const prepBuf = buf(new Uint8Array(prep!.bytes), BufferUsage.STORAGE);
+      const outWords = nq * nsegTotal * k * 2;
+      const out = buf(new Uint32Array(outWords).fill(0xdeadbeef), BufferUsage.STORAGE);
+      const prepPipe = prepPipeline(device, shape);
+      const pipe = hookPipeline(device, shape, emulateMatrices);
+      const enc = device.createCommandEncoder();
+      const pass = enc.beginComputePass();
+      pass.setPipeline(prepPipe);
+      pass.setBindGroup(0, device.createBindGroup({ layout: prepPipe.getBindGroupLayout(0), entries: [prepParams, qBuf, sqBuf, prepBuf].map((b, binding) => ({ binding, resource: { buffer: b } })) }));
+      pass.dispatchWorkgroups(...prep!.groups);
+      pass.setPipeline(pipe);
+      pass.setBindGroup(0, device.createBindGroup({
+        layout: pipe.getBindGroupLayout(0),
+        entries: [params, tile, prepBuf, sqBuf, out].map((b, binding) => ({ binding, resource: { buffer: b } })),
+      }));
+      pass.dispatchWorkgroups(nseg, Math.ceil(nq / 32));
+      pass.end();
+      const readOut = device.createBuffer({ size: outWords * 4, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST });
+      const readPrep = device.createBuffer({ size: prep!.bytes, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST });
+      bufs.push(readOut, readPrep);
+      enc.copyBufferToBuffer(out, 0, readOut, 0, outWords * 4);
+      enc.copyBufferToBuffer(prepBuf, 0, readPrep, 0, prep!.bytes);
+      device.queue.submit([enc.finish()]);
+      await Promise.all([readOut.mapAsync(MapMode.READ), readPrep.mapAsync(MapMode.READ)]);
+      const got = new Uint32Array(readOut.getMappedRange().slice(0));
+      const pre = readPrep.getMappedRange().slice(0);
+      const a = new Int8Array(pre, 0, 64 * d);
+      const meta = new DataView(pre, 64 * d);
+      const gotF = new Float32Array(got.buffer);
+      let ties = 0;
+      for (let i = 0; i < nq; i++) {
+        const scale = meta.getFloat32(16 * i, true);
+        const qv = meta.getFloat32(16 * i + 4, true);
+        const shift = 128 * meta.getInt32(16 * i + 8, true);
+        for (let s = 0; s < nsegTotal; s++) {
+          const at = (i * nsegTotal + s) * k * 2;
+          const mine = s >= segAt && s < segAt + nseg;
+          if (!mine) {
+            // Lists of other tiles are not written.
+            expect(got.subarray(at, at + 2 * k).every((w) => w === 0xdeadbeef), `query ${i} list ${s}`).toBe(true);
+            continue;
+          }
+          const seg = s - segAt;
+          const rows = Array.from({ length: Math.min(n, (seg + 1) * segLen) - seg * segLen }, (_, x) => seg * segLen + x);
+          const ref = rows.map((id) => {
+            let key = 0;
+            for (let j = 0; j < d; j++) key += a[i * d + j]! * (codes[id * d + j]! - 128);
+            return { id, key };
+          });
+          ref.sort((x, y) => y.key - x.key || x.id - y.id);
+          for (let j = 1; j < Math.min(k, ref.length); j++) if (ref[j]!.key === ref[j - 1]!.key) ties++;
+          for (let j = 0; j < k; j++) {
+            const e = ref[j];
+            const gotId = got[at + 2 * j + 1]!;
+            if (!e) {
+              expect([got[at + 2 * j], gotId], `query ${i} segment ${seg} slot ${j}`).toEqual([0xff7fffff, 0xffffffff]);
+              continue;
+            }
+            expect(gotId, `query ${i} segment ${seg} slot ${j}`).toBe(idBase + e.id);
+            const want = Math.fround(qv + Math.fround(scale * (e.key + shift)));
+            expect(Math.abs(gotF[at + 2 * j]! - want), `query ${i} segment ${seg} slot ${j} key`).toBeLessThanOrEqual(1e-6 * (1 + Math.abs(want)));
+          }
+        }
+      }
+      // The tie data really ties inside the lists (the order check has teeth).
+      if (c.data === 'ties') expect(ties).toBeGreaterThan(nq * nseg * 4);
+    } finally {
+      for (const b of bufs) b.destroy();
+    }
+  }, 120_000);
 });

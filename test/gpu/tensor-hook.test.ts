@@ -40,9 +40,20 @@ describe('tensor scorer choice from reported configs', () => {
     expect('shape' in plan).toBe(true);
     if (!('shape' in plan)) return;
     expect(plan.shape).toMatchObject({ kind: 'mma', m: 16, n: 16, k: 32, rowTiles: 2, queryTiles: 2, kp: 40, dPad: 768 });
-    expect(plan.shape.stage).toMatchObject({ queries: 'pre', unroll: true, xorRows: true, clampRows: true });
+    expect(plan.shape.stage).toMatchObject({ queries: 'pre', unroll: true, xorRows: true, clampRows: true, select: 'mask', prefetch: true });
     // The 32 x 32 scores tile (over 32 staged rows x 64 dims + 4 words of padding) and 32 staged queries.
     expect(workgroupBytes(plan.shape)).toBe((32 * 32 + 32 * (16 + 4)) * 4);
+  });
+
+  it('uses 64-row tiles from bigBatch queries (a full shard batch), 32-row tiles below', () => {
+    const below = planTensorHook(facts(), tensorTuning.bigBatch - 1, 40);
+    const big = planTensorHook(facts(), tensorTuning.bigBatch, 40);
+    if (!('shape' in below) || !('shape' in big)) throw new Error('not planned');
+    expect(below.shape.rowTiles).toBe(tensorTuning.rowTiles);
+    expect(big.shape.rowTiles).toBe(tensorTuning.rowTilesBig);
+    expect(tensorTuning.rowTilesBig).toBe(4);
+    // 64 x 32 scores tile and 32 queries x (16 + 4) words: well inside 16 KiB.
+    expect(workgroupBytes(big.shape)).toBe((64 * 32 + 32 * 20) * 4);
   });
 
   it('asks for a pre-pass sized for the block-padded batch and for more workgroups than the built-in kernels', () => {
@@ -103,6 +114,32 @@ describe('tensor scorer choice from reported configs', () => {
     expect(src).toContain('(q * params.nseg + params.segAt + seg) * params.k');
   });
 
+  it("'mask' selection and prefetch: survivors in a bit mask per 32 rows, next chunk's loads before the multiplies", () => {
+    const saved = { ...tensorTuning };
+    try {
+      tensorTuning.select = 'mask';
+      tensorTuning.prefetch = true;
+      const plan = planTensorHook(facts(), 256, 40);
+      if (!('shape' in plan)) throw new Error(plan.reason);
+      expect(plan.shape.stage).toMatchObject({ select: 'mask', prefetch: true });
+      const src = hookSource(plan.shape);
+      expect(src).toContain('firstTrailingBit(surv)');
+      expect(src).toContain('let thr = kk_39;');
+      // Prefetch: chunk 1's first row load comes after chunk 0's barrier and before chunk 0's first multiply.
+      const load1 = src.indexOf('let r1_v0 = base[');
+      const barrier0 = src.indexOf('workgroupBarrier();', src.indexOf('let r0_v0 = base['));
+      const mma0 = src.indexOf('subgroupMatrixMultiplyAccumulate');
+      expect(barrier0).toBeGreaterThan(0);
+      expect(load1).toBeGreaterThan(barrier0);
+      expect(load1).toBeLessThan(mma0);
+      // Every one of the 12 chunks is loaded once, under its own names.
+      expect([...src.matchAll(/let r(\d+)_v0 = base\[/g)].map((m) => Number(m[1]))).toEqual(Array.from({ length: 12 }, (_, c) => c));
+      expect(() => hookSource({ ...plan.shape, stage: { ...plan.shape.stage!, unroll: false } })).toThrow(/prefetch needs unrolled/);
+    } finally {
+      Object.assign(tensorTuning, saved);
+    }
+  });
+
   it('generates one kernel with constant workgroup offsets and no template markers left', () => {
     const plan = planTensorHook(facts(), 256, 16);
     if (!('shape' in plan)) throw new Error(plan.reason);
@@ -111,7 +148,7 @@ describe('tensor scorer choice from reported configs', () => {
     expect(src).not.toMatch(/^\s*\/\/@[A-Z]/m);
     expect(src).not.toMatch(/\bkk\[|\bii\[/);
     // Rows of the last block are read at the tile's last row, never past the binding.
-    expect(src).toContain('min(re0 / 4u, rmax)');
+    expect(src).toMatch(/min\(r\w*e0 \/ 4u, rmax\)/);
     // Unrolled: no K loop, every fragment load from workgroup memory at a literal offset.
     expect(src).not.toContain('for (var kd');
     const loads = [...src.matchAll(/subgroupMatrixLoad<[^>]+>>\(&w[rq], ([^,]+),/g)].map((m) => m[1]!);
@@ -188,6 +225,9 @@ describe.skipIf(!hasGpu)('generated tensor kernels compile (matrix calls stubbed
         ['hook whole', hookSource({ ...plan.shape, stage: { ...plan.shape.stage!, queries: 'whole' } })],
         ['hook pre-pass', prepSource(plan.shape)],
         ['hook 32-dim chunks', hookSource({ ...plan.shape, stage: { ...plan.shape.stage!, kc: 32 } })],
+        ['hook mask selection, prefetch', hookSource({ ...plan.shape, stage: { ...plan.shape.stage!, select: 'mask', prefetch: true } })],
+        ['hook mask selection, 64-row tiles', hookSource({ ...plan.shape, rowTiles: 4, stage: { ...plan.shape.stage!, select: 'mask' } })],
+        ['hook quant, prefetch', hookSource({ ...plan.shape, stage: { ...plan.shape.stage!, queries: 'quant', prefetch: true } })],
         ['staged', selectSource({ ...base, stage: { kc: 128, padWords: 4, queries: 'wg' } })],
         ['staged unrolled', selectSource({ ...base, stage: { kc: 128, padWords: 4, queries: 'wg', unroll: true } })],
         ['staged 4 x 4, two lists an invocation', selectSource({ ...base, ...layoutShape('wide'), stage: { kc: 32, padWords: 4, queries: 'wg', unroll: true } })],

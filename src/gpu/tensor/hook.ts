@@ -25,9 +25,31 @@ export const tensorTuning = {
    * best at k' = 16): half the accumulators beside 80 registers of lists, so more warps stay resident.
    */
   rowTiles: 2,
+  /**
+   * rowTiles from bigBatch queries (a shard batch of 512: 1024 queries are two). H200 run 5 (mask
+   * selection and prefetch, GPU ms in the index at 16 / 64 / 256 / 1024 queries): 64-row tiles 0.92
+   * / 1.39 / 3.34 / 11.78 against 32-row 0.81 / 1.27 / 3.37 / 12.27; without prefetch 64-row tiles
+   * were slower (13.20 at 1024).
+   */
+  rowTilesBig: 4,
   /** Dims staged per chunk and the padding of staged rows (words): 64 / 4 the fastest standalone variant on the H200. */
   kc: 64,
   padWords: 4,
+  /**
+   * How each 32 x 32 scores tile reaches the k' lists (kernel-source.ts StageOptions.select): 'row'
+   * (every row inserted in turn: a warp-wide insertion whenever any invocation keeps a row) or 'mask'
+   * (survivors of one compare marked first, then only they inserted; the same lists). H200 run 5
+   * (1M x 768, k' = 40, 32-row tiles, GPU ms in the index at 16 / 64 / 256 / 1024 queries): row
+   * 1.09 / 2.08 / 6.24 / 22.0, mask 0.81 / 1.27 / 3.41 / 12.2; at 21M and 1024 queries 416 against
+   * 241 ms. With 'mask', k' = 26 is only 1.05x faster than 40 (it was 1.4x with 'row').
+   */
+  select: 'mask' as 'row' | 'mask',
+  /**
+   * Issue the next chunk's global loads before the current chunk's multiplies (StageOptions.prefetch).
+   * H200 run 5: no change with 32-row tiles (12.27 / 12.22 ms at 1024 queries with / without), 1.06-
+   * 1.12x with 64-row tiles (twice the row loads a chunk): 11.78 against 13.20 ms at 1024.
+   */
+  prefetch: true,
   /** Largest k (candidates a query per segment): the lists live in registers. */
   maxK: 64,
   /**
@@ -48,10 +70,11 @@ export const tensorTuning = {
    * (run 3's in-index rows ran that way: 2.8x slower at 1024 queries). H200 run 4 call 2 (32-row
    * tiles, GPU ms at 1 / 4 / 16 / 64 / 256 / 1024 queries): 1024 workgroups 0.87 / 0.98 / 1.16 / 2.06
    * / 6.23 / 22.2, 2048 1.27 / 1.44 / 1.54 / 2.33 / 6.74 / 19.5 (call 1, 64-row tiles: 4096 slower
-   * than 2048 at every batch).
+   * than 2048 at every batch). With the mask selection (run 5, 16 / 64 / 256 / 1024 queries): 2048
+   * 0.81 / 1.27 / 3.41 / 12.2, 1024 0.83 / 1.30 / 3.85 / 14.4: 2048 at every batch the scorer takes.
    */
   targetWorkgroups: 2048,
-  targetWorkgroupsSmall: 1024,
+  targetWorkgroupsSmall: 2048,
   bigBatch: 512,
   /** Off switch (tests and benchmarks compare against the built-in kernels). */
   enabled: true,
@@ -90,7 +113,7 @@ export function planTensorHook(f: HookFacts, nq: number, k: number): { shape: Se
   // 'quant' reduces over one subgroup with subgroup operations: without them, 'whole'.
   const mode = tensorTuning.queries === 'auto' ? 'pre' : tensorTuning.queries;
   const queries = mode === 'quant' && !f.features.has('subgroups') ? 'whole' : mode;
-  const stage: StageOptions = { kc, padWords: tensorTuning.padWords, queries, unroll: true, xorRows: true, clampRows: true };
+  const stage: StageOptions = { kc, padWords: tensorTuning.padWords, queries, unroll: true, xorRows: true, clampRows: true, select: tensorTuning.select, prefetch: tensorTuning.prefetch };
   const shape: SelectShape = {
     kind: 'mma',
     signed: true,
@@ -99,7 +122,7 @@ export function planTensorHook(f: HookFacts, nq: number, k: number): { shape: Se
     n: config.N,
     k: config.K,
     ...layoutShape('large'),
-    rowTiles: tensorTuning.rowTiles,
+    rowTiles: nq >= tensorTuning.bigBatch ? tensorTuning.rowTilesBig : tensorTuning.rowTiles,
     // One list a query: the workgroup's BQ queries are its sg invocations.
     queryTiles: sg / config.N,
     subgroupSize: sg,

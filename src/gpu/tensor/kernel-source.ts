@@ -73,6 +73,17 @@ export interface StageOptions {
   xorRows?: boolean;
   /** Rows past params.rows are staged from the last row (tile buffers not padded to BR rows). */
   clampRows?: boolean;
+  /**
+   * Hook only: how a scores tile reaches the lists ('row': every row compared and inserted in turn;
+   * 'mask': survivors of a compare with the list's last key marked in a bit mask first, then inserted;
+   * same lists). Default 'row'.
+   */
+  select?: 'row' | 'mask';
+  /**
+   * Unrolled only: the next chunk's 16-byte global loads are issued before the current chunk's
+   * multiplies (held in registers, stored after the barrier), so their latency overlaps the tensor work.
+   */
+  prefetch?: boolean;
 }
 
 /** Rows and queries one workgroup scores per tile, and its invocation count. */
@@ -86,7 +97,9 @@ export function tileOf(s: SelectShape): { br: number; bq: number; nt: number; tp
 }
 
 export function shapeKey(s: SelectShape): string {
-  const st = s.stage ? `stage${s.stage.kc}p${s.stage.padWords}${s.stage.queries}${s.stage.unroll ? 'u' : ''}${s.stage.xorRows ? 'x' : ''}${s.stage.clampRows ? 'c' : ''}` : 'direct';
+  const st = s.stage
+    ? `stage${s.stage.kc}p${s.stage.padWords}${s.stage.queries}${s.stage.unroll ? 'u' : ''}${s.stage.xorRows ? 'x' : ''}${s.stage.clampRows ? 'c' : ''}${s.stage.select === 'mask' ? 'm' : ''}${s.stage.prefetch ? 'f' : ''}`
+    : 'direct';
   return [s.kind, s.signed ? 'i8' : 'u8', s.dPad, s.m, s.n, s.k, s.sgRows, s.sgQueries, s.rowTiles, s.queryTiles, s.subgroupSize, s.kp, s.syntax, JSON.stringify(s.quirk ?? DEFAULT_QUIRK), st].join(':');
 }
 
@@ -108,6 +121,7 @@ function checkShape(s: SelectShape): void {
     if (kc % s.k !== 0 || kc % 16 !== 0 || s.dPad % kc !== 0) throw bad(`stage kc=${kc} must divide dPad and be a multiple of K and 16`);
     if (padWords % 4 !== 0) throw bad('stage padWords must be a multiple of 4 (16-byte rows)');
     if (s.dPad % 16 !== 0) throw bad('dPad must be a multiple of 16 when staging');
+    if (s.stage.prefetch && !s.stage.unroll) throw bad('prefetch needs unrolled chunks');
   }
 }
 
@@ -125,9 +139,13 @@ const u = (n: number) => `${n}u`;
 
 /**
  * Branch-free insertion of (`key`, `row`) into a descending candidate list (keys `keys`, ids `ids`,
- * KP long): the new entry sinks to its place, the last one drops out. Every int8 kernel's list
- * (the templates' `//@INSERT_CANDIDATE`, and the second list of two-list kernels) uses this text;
- * unrollLists turns its loop into scalar code.
+ * KP long): the new entry takes the first slot whose key is smaller, every later entry moves down
+ * one, the last one drops out. Every int8 kernel's list (the templates' `//@INSERT_CANDIDATE`, and
+ * the second list of two-list kernels) uses this text; unrollLists turns its loop into scalar code.
+ * Rows arrive in increasing id order, so "strictly smaller than the new key" keeps equal keys in id
+ * order. Each slot is compared with the new key, not with the entry carried down: comparing the
+ * carried entry (as before 2026-12-03) left it behind later entries of an equal key, so tied lists
+ * came out of id order and a full list could drop the lower id (tests: tensor-emulated, tie data).
  */
 function insertCandidate(keys: 'kk' | 'kb', ids: 'ii' | 'ib'): string {
   return [
@@ -135,7 +153,7 @@ function insertCandidate(keys: 'kk' | 'kb', ids: 'ii' | 'ib'): string {
     '  var ck = key;',
     '  var ci = i32(params.idBase + row);',
     '  for (var i = 0u; i < KP; i++) {',
-    `    let sw = ck > ${keys}[i];`,
+    `    let sw = key > ${keys}[i];`,
     `    let ok = ${keys}[i];`,
     `    let oi = ${ids}[i];`,
     `    ${keys}[i] = select(ok, ck, sw);`,
@@ -145,6 +163,50 @@ function insertCandidate(keys: 'kk' | 'kb', ids: 'ii' | 'ib'): string {
     '  }',
     '}',
   ].join('\n');
+}
+
+/** Hook selection 'row': every row of the scores tile against the list, in row order. */
+function rowSelect(): string {
+  return [
+    'for (var r = 0u; r < BR; r++) {',
+    '  let row = t + r;',
+    '  if (row < segEnd) {',
+    '    let key = bitcast<i32>(wr[r * BQ + lid]);',
+    ...insertCandidate('kk', 'ii').split('\n').map((l) => '    ' + l),
+    '  }',
+    '}',
+  ].map((l) => '    ' + l).join('\n');
+}
+
+/**
+ * Hook selection 'mask' (see shaders/int8_mma_hook.wgsl): per group of up to 32 rows, one compare a
+ * row with the list's last key before the group (rows past segEnd never survive), then the survivors
+ * inserted lowest row first; insertCandidate compares with the current last key again, so the lists
+ * equal 'row' selection's (ties keep the lower id: it is inserted first and only a greater key moves it).
+ */
+function maskSelect(br: number): string {
+  const g = Math.min(br, 32);
+  const text = [
+    `for (var g = 0u; g < BR; g += ${u(g)}) {`,
+    '  let thr = kk[KP - 1u];',
+    '  let gAt = t + g;',
+    `  let nr = select(0u, min(${u(g)}, segEnd - gAt), segEnd > gAt);`,
+    '  var surv = 0u;',
+    `  for (var x = 0u; x < ${u(g)}; x++) {`,
+    '    let key = bitcast<i32>(wr[(g + x) * BQ + lid]);',
+    '    surv |= select(0u, 1u << x, key > thr && x < nr);',
+    '  }',
+    '  loop {',
+    '    if (surv == 0u) { break; }',
+    '    let x = firstTrailingBit(surv);',
+    '    surv &= surv - 1u;',
+    '    let row = gAt + x;',
+    '    let key = bitcast<i32>(wr[(g + x) * BQ + lid]);',
+    ...insertCandidate('kk', 'ii').split('\n').map((l) => '    ' + l),
+    '  }',
+    '}',
+  ];
+  return text.map((l) => '    ' + l).join('\n');
 }
 
 /** Replaces each template line that is only `//@NAME` (indentation allowed) with its text. */
@@ -177,6 +239,7 @@ export function selectSource(s: SelectShape): string {
       : '';
   if (s.stage) {
     if (s.stage.queries === 'whole' || s.stage.queries === 'quant' || s.stage.queries === 'pre') throw new Error(`int8 kernel shape ${shapeKey(s)}: queries '${s.stage.queries}' is the hook kernel's (hookSource)`);
+    if (s.stage.select === 'mask') throw new Error(`int8 kernel shape ${shapeKey(s)}: select 'mask' is the hook kernel's (hookSource)`);
     const sw = s.stage.kc / 4 + s.stage.padWords;
     const qwg = s.stage.queries === 'wg';
     const parts = {
@@ -236,7 +299,7 @@ export function hookSource(s: SelectShape): string {
     QDECL: quant ? 'var<workgroup> wq: array<ET, BQ * SW>;\nvar<workgroup> wsc: array<f32, BQ>;' : pre ? 'var<workgroup> wq: array<ET, BQ * SW>;' : 'var<workgroup> wq: array<ET, BQ * QSW>;',
     PROLOGUE: quant ? QUANT_PROLOGUE : pre ? PRE_PROLOGUE : WHOLE_PROLOGUE,
     SCORE_TILE: stagedTile(s, br, bq, nt, sw),
-    INSERT_CANDIDATE: insertCandidate('kk', 'ii'),
+    SELECT: st.select === 'mask' ? maskSelect(br) : rowSelect(),
   };
   return unrollLists(fill(expandWgslIncludes(hookTemplate), parts), s.kp);
 }
@@ -448,27 +511,35 @@ function spell(s: SelectShape) {
  * consecutive addresses, at most 8 loads issued before their stores (independent loads in flight).
  */
 function stageCopy(dst: string, srcArr: string, src: string, rows: number, kc: number, nt: number, tag: string, xor = false, rowMax?: string): string[] {
-  const kc16 = kc / 16;
-  const total = rows * kc16;
+  const per = Math.ceil((rows * (kc / 16)) / nt);
   const lines: string[] = [];
-  const per = Math.ceil(total / nt);
-  const guard = total % nt !== 0;
   for (let g = 0; g < per; g += 8) {
-    const js = Array.from({ length: Math.min(8, per - g) }, (_, x) => g + x);
-    for (const j of js) {
-      lines.push(`let ${tag}e${j} = min(lid + ${u(j * nt)}, ${u(total - 1)});`);
-      const row = rowMax ? `min(${tag}e${j} / ${u(kc16)}, ${rowMax})` : `(${tag}e${j} / ${u(kc16)})`;
-      lines.push(`let ${tag}v${j} = ${srcArr}[${src} + ${row} * (D / 16u) + ${tag}e${j} % ${u(kc16)}];`);
-    }
-    for (const j of js) {
-      const o = `${tag}o${j}`;
-      // xor: u8 codes c become the i8 c - 128 (top bit flipped in every byte).
-      const v = xor ? `(${tag}v${j} ^ vec4<u32>(0x80808080u))` : `${tag}v${j}`;
-      const body = `let ${o} = (${tag}e${j} / ${u(kc16)}) * SW + (${tag}e${j} % ${u(kc16)}) * 4u; let ${tag}w${j} = ${v}; ${dst}[${o}] = bitcast<ET>(${tag}w${j}.x); ${dst}[${o} + 1u] = bitcast<ET>(${tag}w${j}.y); ${dst}[${o} + 2u] = bitcast<ET>(${tag}w${j}.z); ${dst}[${o} + 3u] = bitcast<ET>(${tag}w${j}.w);`;
-      lines.push(guard && (j + 1) * nt > total ? `if (lid + ${u(j * nt)} < ${u(total)}) { ${body} }` : `{ ${body} }`);
-    }
+    const part = stageCopyParts(dst, srcArr, src, rows, kc, nt, tag, xor, rowMax, g, Math.min(per, g + 8));
+    lines.push(...part.loads, ...part.stores);
   }
   return lines;
+}
+
+/** stageCopy's loads (into `${tag}v${j}`) and workgroup stores for the invocation's copies j in [from, to). */
+function stageCopyParts(dst: string, srcArr: string, src: string, rows: number, kc: number, nt: number, tag: string, xor: boolean, rowMax: string | undefined, from: number, to: number): { loads: string[]; stores: string[] } {
+  const kc16 = kc / 16;
+  const total = rows * kc16;
+  const guard = total % nt !== 0;
+  const loads: string[] = [];
+  const stores: string[] = [];
+  for (let j = from; j < to; j++) {
+    loads.push(`let ${tag}e${j} = min(lid + ${u(j * nt)}, ${u(total - 1)});`);
+    const row = rowMax ? `min(${tag}e${j} / ${u(kc16)}, ${rowMax})` : `(${tag}e${j} / ${u(kc16)})`;
+    loads.push(`let ${tag}v${j} = ${srcArr}[${src} + ${row} * (D / 16u) + ${tag}e${j} % ${u(kc16)}];`);
+  }
+  for (let j = from; j < to; j++) {
+    const o = `${tag}o${j}`;
+    // xor: u8 codes c become the i8 c - 128 (top bit flipped in every byte).
+    const v = xor ? `(${tag}v${j} ^ vec4<u32>(0x80808080u))` : `${tag}v${j}`;
+    const body = `let ${o} = (${tag}e${j} / ${u(kc16)}) * SW + (${tag}e${j} % ${u(kc16)}) * 4u; let ${tag}w${j} = ${v}; ${dst}[${o}] = bitcast<ET>(${tag}w${j}.x); ${dst}[${o} + 1u] = bitcast<ET>(${tag}w${j}.y); ${dst}[${o} + 2u] = bitcast<ET>(${tag}w${j}.z); ${dst}[${o} + 3u] = bitcast<ET>(${tag}w${j}.w);`;
+    stores.push(guard && (j + 1) * nt > total ? `if (lid + ${u(j * nt)} < ${u(total)}) { ${body} }` : `{ ${body} }`);
+  }
+  return { loads, stores };
 }
 
 /**
@@ -523,12 +594,20 @@ function stagedTile(s: SelectShape, br: number, bq: number, nt: number, sw: numb
   // The tile's last row, relative to t (t < params.rows in every caller).
   if (st.clampRows) lines.push('  let rmax = params.rows - 1u - t;');
   for (let i = 0; i < s.rowTiles; i++) for (let j = 0; j < s.queryTiles; j++) lines.push(`  var acc_${i}_${j} = ${A}();`);
+  const qwg = st.queries === 'wg' || st.queries === 'pre';
   const chunk = (kd: string, kcs: string[], ind: string) => {
     const out: string[] = [];
     out.push(...stageCopy('wr', 'base', `rowAt16 + ${kd} / 16u`, br, st.kc, nt, 'r', st.xorRows, st.clampRows ? 'rmax' : undefined).map((l) => ind + l));
-    if (st.queries === 'wg' || st.queries === 'pre') out.push(...stageCopy('wq', 'queries', `qAt16 + ${kd} / 16u`, bq, st.kc, nt, 'q').map((l) => ind + l));
+    if (qwg) out.push(...stageCopy('wq', 'queries', `qAt16 + ${kd} / 16u`, bq, st.kc, nt, 'q').map((l) => ind + l));
     if (st.queries === 'quant') out.push(...quantCopy(kd, bq, st.kc, nt).map((l) => ind + l));
     out.push(ind + 'workgroupBarrier();');
+    out.push(...multiply(kd, kcs, ind));
+    out.push(ind + 'workgroupBarrier();');
+    return out;
+  };
+  // The K steps of one staged chunk (fragments from `wr` / `wq`).
+  const multiply = (kd: string, kcs: string[], ind: string) => {
+    const out: string[] = [];
     for (const kc of kcs) {
       out.push(ind + '{');
       for (let i = 0; i < s.rowTiles; i++) out.push(`${ind}  let l${i} = ${load(L, '&wr', `${u(i * s.m * sw * 4)} + ${kc}`, qk.leftColMajor, wstride)};`);
@@ -546,11 +625,31 @@ function stagedTile(s: SelectShape, br: number, bq: number, nt: number, sw: numb
       }
       out.push(ind + '}');
     }
-    out.push(ind + 'workgroupBarrier();');
     return out;
   };
   const steps = Array.from({ length: st.kc / s.k }, (_, x) => x * s.k);
-  if (st.unroll) {
+  if (st.unroll && st.prefetch) {
+    // Chunk c + 1's global loads are issued right after chunk c's stores and barrier, before its
+    // multiplies; each chunk's loaded words have their own names (r<c>_v<j>, q<c>_v<j>).
+    const kds = Array.from({ length: s.dPad / st.kc }, (_, c) => c * st.kc);
+    const perR = Math.ceil((br * (st.kc / 16)) / nt);
+    const perQ = Math.ceil((bq * (st.kc / 16)) / nt);
+    const parts = kds.map((kd, c) => {
+      const r = stageCopyParts('wr', 'base', `rowAt16 + ${u(kd / 16)}`, br, st.kc, nt, `r${c}_`, !!st.xorRows, st.clampRows ? 'rmax' : undefined, 0, perR);
+      const q = qwg ? stageCopyParts('wq', 'queries', `qAt16 + ${u(kd / 16)}`, bq, st.kc, nt, `q${c}_`, false, undefined, 0, perQ) : { loads: [], stores: [] };
+      return { loads: [...r.loads, ...q.loads], stores: [...r.stores, ...q.stores] };
+    });
+    const ind = '  ';
+    lines.push(...parts[0]!.loads.map((l) => ind + l));
+    kds.forEach((kd, c) => {
+      lines.push(...parts[c]!.stores.map((l) => ind + l));
+      if (st.queries === 'quant') lines.push(ind + '{', ...quantCopy(u(kd), bq, st.kc, nt).map((l) => ind + '  ' + l), ind + '}');
+      lines.push(ind + 'workgroupBarrier();');
+      if (c + 1 < kds.length) lines.push(...parts[c + 1]!.loads.map((l) => ind + l));
+      lines.push(...multiply(u(kd), steps.map(u), ind));
+      lines.push(ind + 'workgroupBarrier();');
+    });
+  } else if (st.unroll) {
     // Each chunk in its own block: the staging lets repeat.
     for (let kd = 0; kd < s.dPad; kd += st.kc) lines.push('  {', ...chunk(u(kd), steps.map(u), '    '), '  }');
   } else {
