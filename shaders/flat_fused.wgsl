@@ -60,6 +60,17 @@ override SYO: u32 = select(1u, 4u, SWZ == 1u);
 // Benchmarks only (wrong results): NOSEL = 1 reads one 4-row group a block per owner instead of
 // selecting, to time the GEMM without the top-k (the score parking and barriers stay).
 override NOSEL: u32 = 0u;
+// Selection. OWN = 1 spreads the BQ query owners over the subgroups (invocation t = 32 w + l owns local
+// query l * NW + w, for l < BQ / NW): the rows one subgroup's owners insert (SIMT runs the union of
+// their insertions) come from BQ / NW queries instead of 32, and every subgroup takes a share;
+// OWN = 0: invocations t < BQ (the host checks NT % 32 == 0, BQ % NW == 0, BQ / NW <= 32).
+// CAP > 0: an owner queues the rows that beat the k-th best it had when the queue was last folded
+// (up to CAP in `sv`) and folds the queue into its heap after the scan (or when full), so the heap
+// inserts of one subgroup run side by side (their count is the largest queue, not the union).
+override OWN: u32 = 0u;
+override NW: u32 = max(1u, NT / 32u);
+override CAP: u32 = 0u;
+override SVN: u32 = max(1u, BQ * CAP);
 override BQ: u32 = WY * TQ;
 override BR: u32 = WX * TR;
 override NT: u32 = WX * WY;
@@ -72,6 +83,24 @@ override NQL: u32 = (KC * BQ + NT - 1u) / NT;
 //#include flat_common
 
 var<workgroup> sm: array<vec4<f32>, SMV>;
+var<workgroup> sv: array<vec2<u32>, SVN>; // CAP > 0: each owner's queue of (key bits, id)
+
+// Folds queue entries [0, n) at sat into the heap at hat; returns the k-th best after (key bits, id).
+fn foldQueue(sat: u32, n: u32, hat: u32, k: u32, th: vec2<u32>) -> vec2<u32> {
+  var tk = bitcast<f32>(th.x);
+  var ti = th.y;
+  for (var s = 0u; s < CAP; s++) {
+    if (s >= n) { break; }
+    let e = sv[sat + s];
+    let key = bitcast<f32>(e.x);
+    if (better(key, e.y, tk, ti)) {
+      heapReplace(hat, k, key, e.y);
+      tk = hk[hat];
+      ti = hid[hat];
+    }
+  }
+  return vec2<u32>(bitcast<u32>(tk), ti);
+}
 
 // Raw 16-byte word w of row `row`.
 fn word(row: u32, w: u32) -> vec4<u32> {
@@ -326,30 +355,58 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
         }
       }
       workgroupBarrier();
-      // Owner of local query t (in piece p: t in [p*PQ, (p+1)*PQ)).
-      if (t >= p * PQ && t < (p + 1u) * PQ && qBase + t < params.nq) {
-        // t < BQ here; col and hat through % (and the row groups counted by a +1 loop to a
+      // Owner of local query qo (in piece p: qo in [p*PQ, (p+1)*PQ)).
+      let qo = select(t, (t % 32u) * NW + t / 32u, OWN == 1u);
+      let owns = select(t < BQ, t % 32u < BQ / NW, OWN == 1u);
+      if (owns && qo >= p * PQ && qo < (p + 1u) * PQ && qBase + qo < params.nq) {
+        // qo < BQ here; col and hat through % (and the row groups counted by a +1 loop to a
         // constant) so Tint proves the reject test's read and the heap root's in bounds.
-        let col = t % PQ;
-        let hat = (t % BQ) * KF;
-        let qb = bias(qBase + t);
+        let col = qo % PQ;
+        let hat = (qo % BQ) * KF;
+        let qb = bias(qBase + qo);
+        let sat = (qo % BQ) * CAP;
+        var cnt = 0u;
+        // The queue's threshold: the k-th best when it was last folded (CAP 0: the current one).
+        var tK = thK;
+        var tI = thI;
         for (var g = 0u; g < BR / 4u; g++) {
           if (4u * g >= nrow || (NOSEL == 1u && g > 0u)) { break; }
           let r4 = 4u * g;
           var v: vec4<f32>;
           if (DB == 0u) { v = sm[col * (TSR / 4u) + g]; } else { v = sm[last + col * (TSR / 4u) + g]; }
           v += qb;
-          if (any(v >= vec4<f32>(thK))) {
+          if (any(v >= vec4<f32>(tK))) {
             for (var x = 0u; x < 4u; x++) {
               let r = r4 + x;
               let id = params.idBase + rb + r;
-              if (r < nrow && better(v[x], id, thK, thI)) {
-                heapReplace(hat, k, v[x], id);
-                thK = hk[hat];
-                thI = hid[hat];
+              if (r < nrow && better(v[x], id, tK, tI)) {
+                if (CAP == 0u) {
+                  heapReplace(hat, k, v[x], id);
+                  tK = hk[hat];
+                  tI = hid[hat];
+                } else {
+                  if (cnt == CAP) {
+                    let th = foldQueue(sat, cnt, hat, k, vec2<u32>(bitcast<u32>(thK), thI));
+                    thK = bitcast<f32>(th.x);
+                    thI = th.y;
+                    tK = thK;
+                    tI = thI;
+                    cnt = 0u;
+                  }
+                  sv[sat + cnt] = vec2<u32>(bitcast<u32>(v[x]), id);
+                  cnt++;
+                }
               }
             }
           }
+        }
+        if (CAP == 0u) {
+          thK = tK;
+          thI = tI;
+        } else {
+          let th = foldQueue(sat, cnt, hat, k, vec2<u32>(bitcast<u32>(thK), thI));
+          thK = bitcast<f32>(th.x);
+          thI = th.y;
         }
       }
     }

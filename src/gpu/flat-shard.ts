@@ -98,8 +98,11 @@ export const kernelTuning = {
    * swz: flat_fused's SWZ (8 x 4 invocation patches per 32-lane subgroup) by class, a bit mask:
    * 1 = 9 <= nq < GEMM_MIN_BATCH, 2 = the bigF32 class, 4 = the bigF32L class.
    * nosel: benchmarks only, wrong results (flat_fused NOSEL: the GEMM without the top-k).
+   * selOwn: flat_fused's OWN (query owners spread over the subgroups) by class, a bit mask as swz;
+   * selQ: where flat_fused queues the rows that beat the k-th best (CAP = selCap an owner, folded into
+   * the heap side by side), the same bit mask.
    */
-  bigF32: '' as BigShape | '', bigF32L: '' as BigShape | '', gemmTargetL: 0, midF32: '' as MidShape | '', swz: 0, nosel: 0,
+  bigF32: '' as BigShape | '', bigF32L: '' as BigShape | '', gemmTargetL: 0, midF32: '' as MidShape | '', swz: 0, nosel: 0, selOwn: 0, selQ: 0, selCap: 8,
 };
 
 /**
@@ -168,15 +171,17 @@ function fusedShapes(nq: number, precision: Precision): FusedShape[] {
  * Workgroup bytes of flat_fused for a shape: staging/score area (vec4 slots) and the heaps. With
  * db (two staging buffers) a selection piece must fit one buffer, else bytes is Infinity.
  */
-export function fusedLayout(s: FusedShape, kc: number, kf: number, selp: number, db = 0, lay = 0): { smv: number; bytes: number } {
+export function fusedLayout(s: FusedShape, kc: number, kf: number, selp: number, db = 0, lay = 0, cap = 0): { smv: number; bytes: number } {
   const BQ = s.WY * s.TQ;
   const BR = s.WX * s.TR;
   // lay 1 pads each dim's run of queries and of rows by one vec4 (lay 2: no pads).
   const sb = kc * (BQ + BR) + (lay === 1 ? 8 * kc : 0);
   const piece = ((BQ / selp) * (BR + 4)) / 4;
-  if (db) return { smv: 2 * sb, bytes: piece <= sb ? 2 * sb * 16 + BQ * kf * 8 : Infinity };
+  // Heaps, and the selection queues (`sv`, one vec2<u32> even when cap is 0).
+  const sel = BQ * kf * 8 + Math.max(1, BQ * cap) * 8;
+  if (db) return { smv: 2 * sb, bytes: piece <= sb ? 2 * sb * 16 + sel : Infinity };
   const smv = Math.max(sb, piece);
-  return { smv, bytes: smv * 16 + BQ * kf * 8 };
+  return { smv, bytes: smv * 16 + sel };
 }
 
 /**
@@ -189,19 +194,28 @@ export function fusedStagingFits(s: FusedShape, kc: number): boolean {
 }
 
 /** The first shape (and selection pieces) that fits the workgroup memory, or undefined. */
-export function pickFusedShape(nq: number, kf: number, maxStorage: number, maxInvocations = 256, precision: Precision = 'f32'): { shape: FusedShape; selp: number; smv: number; kc: number; db: number; lay: number; swz: number } | undefined {
+export function pickFusedShape(nq: number, kf: number, maxStorage: number, maxInvocations = 256, precision: Precision = 'f32'): { shape: FusedShape; selp: number; smv: number; kc: number; db: number; lay: number; swz: number; own: number; cap: number } | undefined {
+  const f32 = precision === 'f32';
   for (const shape of fusedShapes(nq, precision)) {
     if (shape.WX * shape.WY > maxInvocations) continue;
     // SWZ's 8 x 4 patches need WX % 8 and WY % 4 (f32 classes asked for in kernelTuning.swz).
-    const swz = precision === 'f32' && kernelTuning.swz & swzBit(nq) && shape.WX % 8 === 0 && shape.WY % 4 === 0 ? 1 : 0;
+    const swz = f32 && kernelTuning.swz & swzBit(nq) && shape.WX % 8 === 0 && shape.WY % 4 === 0 ? 1 : 0;
+    // OWN: BQ owners spread evenly over the block's 32-invocation groups.
+    const nt = shape.WX * shape.WY;
+    const nw = Math.max(1, Math.floor(nt / 32));
+    const bq = shape.WY * shape.TQ;
+    const own = f32 && kernelTuning.selOwn & swzBit(nq) && nt % 32 === 0 && bq % nw === 0 && bq / nw <= 32 ? 1 : 0;
     const lay = kernelTuning.lay && shape.TQ % 4 === 0 && shape.TR % 4 === 0 ? kernelTuning.lay : 0;
     for (const kc of kf > 64 ? [4] : [kernelTuning.kc, 4]) {
       if (!fusedStagingFits(shape, kc)) continue;
       // Double buffering where asked and it fits, else one buffer (large k: heaps need the room).
       for (const db of kernelTuning.db ? [1, 0] : [0]) {
-        for (let selp = 1; selp <= shape.TQ; selp *= 2) {
-          const { smv, bytes } = fusedLayout(shape, kc, kf, selp, db, lay);
-          if (bytes <= maxStorage) return { shape, selp, smv, kc, db, lay, swz };
+        // Selection queues where asked and they fit, else none (large k: heaps need the room).
+        for (const cap of f32 && kernelTuning.selQ & swzBit(nq) && kernelTuning.selCap > 0 ? [kernelTuning.selCap, 0] : [0]) {
+          for (let selp = 1; selp <= shape.TQ; selp *= 2) {
+            const { smv, bytes } = fusedLayout(shape, kc, kf, selp, db, lay, cap);
+            if (bytes <= maxStorage) return { shape, selp, smv, kc, db, lay, swz, own, cap };
+          }
         }
       }
     }
@@ -665,7 +679,7 @@ export class FlatShard {
     const g = pick.shape;
     const chain = kernelTuning.chain ? 1 : 0;
     const nosel = kernelTuning.nosel ? 1 : 0;
-    const key = `fused:${prec}:${metric}:${f16 ? 'h' : 'p'}:${g.WX}x${g.WY}x${g.TR}x${g.TQ}:${pick.kc}:${kf}:${pick.selp}:${chain}:${fold}:${pick.db}:${pick.lay}:${pick.swz}:${nosel}`;
+    const key = `fused:${prec}:${metric}:${f16 ? 'h' : 'p'}:${g.WX}x${g.WY}x${g.TR}x${g.TQ}:${pick.kc}:${kf}:${pick.selp}:${chain}:${fold}:${pick.db}:${pick.lay}:${pick.swz}:${nosel}:${pick.own}:${pick.cap}`;
     const pipeline = this.pipeline(key, () =>
       this.ctx.device.createComputePipeline({
         label: `flat_fused ${this.layout.precision} ${this.layout.metric} ${g.WX}x${g.WY} ${g.TQ}x${g.TR} KF=${kf}`,
@@ -673,7 +687,7 @@ export class FlatShard {
         compute: {
           module: this.ctx.device.createShaderModule({ label: 'flat_fused', code: wgslVariant(fusedWgsl, f16) }),
           entryPoint: 'main',
-          constants: { PREC: prec, METRIC: metric, ...g, KC: pick.kc, KF: kf, SELP: pick.selp, SMV: pick.smv, DPW: dpw, CHAIN: chain, FOLD: fold, DB: pick.db, LAY: pick.lay, SWZ: pick.swz, NOSEL: nosel },
+          constants: { PREC: prec, METRIC: metric, ...g, KC: pick.kc, KF: kf, SELP: pick.selp, SMV: pick.smv, DPW: dpw, CHAIN: chain, FOLD: fold, DB: pick.db, LAY: pick.lay, SWZ: pick.swz, NOSEL: nosel, OWN: pick.own, CAP: pick.cap },
         },
       }),
     );

@@ -201,6 +201,12 @@ describe.skipIf(!hasGpu)('gpu fused flat kernels', () => {
     [70, 131, 'l2', { swz: 6 }],
     [130, 131, 'l2', { bigF32: '8x8s', bigF32L: '8x8w', swz: 4, gemmTargetL: 3 }],
     [200, 45, 'ip', { bigF32L: '8x8s', swz: 4 }],
+    [16, 61, 'ip', { midF32: '4x8h', selOwn: 7, selQ: 7, selCap: 2 }],
+    [70, 131, 'l2', { bigF32: '8x8s', selOwn: 7, selQ: 7, selCap: 8 }],
+    [64, 61, 'ip', { selOwn: 7, selQ: 7, selCap: 4 }],
+    [200, 45, 'l2', { bigF32L: '8x8w', selOwn: 7, selQ: 7, selCap: 8 }],
+    [33, 30, 'ip', { selOwn: 7, selQ: 7, selCap: 1 }],
+    [12, 13, 'l2', { selOwn: 7 }],
   ] as const)('nq=%i d=%i %s %o: f32 block per class and SWZ, exact ids vs float64', async (nq, d, metric, knobs) => {
     Object.assign(kernelTuning, knobs);
     kernelTuning.targetWorkgroups = kernelTuning.gemmTarget = 4;
@@ -219,8 +225,34 @@ describe.skipIf(!hasGpu)('gpu fused flat kernels', () => {
       const pick = pickFusedShape(nq, heapSlots(10), shard.ctx.maxWorkgroupStorage, shard.ctx.device.limits.maxComputeInvocationsPerWorkgroup)!;
       const { WX, WY, TR, TQ } = pick.shape;
       expect(key).toContain(`:${WX}x${WY}x${TR}x${TQ}:`);
-      expect(key.split(':').at(-2)).toBe(String(pick.swz));
+      expect(key.endsWith(`:${pick.swz}:0:${pick.own}:${pick.cap}`), key).toBe(true);
       console.log(`${JSON.stringify(knobs)} nq=${nq}: ${key}`);
+    } finally {
+      await index.dispose();
+    }
+  });
+
+  // Selection queues (CAP) that fill and fold mid-scan (cap 1-3 against k up to 100), owners spread
+  // over the subgroups (OWN), clustered rows (near-ties), several tiles and blocks a segment.
+  it.each([
+    [16, 'ip', { midF32: '4x8', selOwn: 7, selQ: 7, selCap: 3 }],
+    [70, 'l2', { bigF32: '8x8s', selOwn: 7, selQ: 7, selCap: 2 }],
+    [130, 'ip', { selOwn: 7, selQ: 7, selCap: 1 }],
+  ] as const)('nq=%i %s %o: selection queues and spread owners, k 1 / 40 / 100, exact ids vs float64', async (nq, metric, knobs) => {
+    Object.assign(kernelTuning, knobs);
+    kernelTuning.targetWorkgroups = kernelTuning.gemmTarget = 3;
+    const d = 37;
+    const n = 1400;
+    const base = clusteredVectors(n, d, 5, seed++);
+    const q = clusteredVectors(nq, d, 5, seed++);
+    const index = await GpuFlatIndex.create(d, metric, { maxTileBytes: Math.ceil(d / 4) * 16 * 500, debugPoison: true });
+    try {
+      await index.add(base);
+      for (const k of [1, 40, 100]) {
+        const got = await index.search(q, k);
+        expectMatchesOracle(got, bruteForce(base, q, d, k, metric), distanceTolerance(d, metric === 'l2' ? 8 * d : 4 * d), base, q, d, metric);
+        console.log(`${JSON.stringify(knobs)} nq=${nq} k=${k}: ${shardsOf(index)[0]!.scorerFor(nq, k).key}`);
+      }
     } finally {
       await index.dispose();
     }
