@@ -51,7 +51,7 @@ export interface GpuFlatOptions extends IndexOptions {
    */
   rerankBufferBytes?: number;
   /**
-   * int8: worker threads that copy and score the candidate rows (default min(8, cores - 1)): with
+   * int8: worker threads that copy and score the candidate rows (default min(15, cores - 1)): with
    * rows in memory each worker re-ranks a range of the queries; rows read from a file or a
    * generator are read by the calling thread and scored by the workers. 0, or
    * where memory cannot be shared with workers (browsers without cross-origin isolation):
@@ -62,9 +62,9 @@ export interface GpuFlatOptions extends IndexOptions {
   /**
    * int8: searches with fewer (row, query) candidate pairs than this (nq x k') re-rank on the calling
    * thread alone, even with rerankThreads, since handing work to workers costs more than it saves
-   * there. Default 8192: on the 2-core dev box 2 workers lost or tied to the calling thread up to
-   * ~8,200 pairs and won from 10,240 on (bench/gpu-int8/rerank-host.ts); an H200 nq = 1 search
-   * (40 pairs) re-ranked in 0.27 ms with 8 workers against 0.12 ms without. Same results either way.
+   * there. Default 128 (H200 host, rows in memory, one message a worker a search: 640 pairs took
+   * 0.42 ms on 8 workers against 0.85 on the calling thread, BENCHMARKS.md gpu-int8 run 4). Same
+   * results either way.
    */
   rerankThreadsMinPairs?: number;
   /**
@@ -853,12 +853,12 @@ const DEFAULT_RERANK_SUB_BATCH = 512;
 const RERANK_BUFFER_BYTES = 1 << 20;
 /** int8 re-rank with worker threads: bytes of each of the two buffers (fewer, larger hand-offs to the workers). */
 const RERANK_BUFFER_BYTES_THREADS = 4 << 20;
-/** int8 re-rank: default worker threads (at most; cores - 1 where fewer). */
-const DEFAULT_RERANK_THREADS = 8;
+/** int8 re-rank: default worker threads (at most; cores - 1 where fewer): 15 beat 8 on the 16-core H200 host (runs 3-4). */
+const DEFAULT_RERANK_THREADS = 15;
 /** int8 re-rank: runs of fewer pairs are scored on the calling thread (a worker round trip costs more). */
 const RERANK_MIN_THREADED_PAIRS = 1024;
-/** int8 re-rank: searches of fewer pairs never use the workers (see rerankThreadsMinPairs; 2-core dev box figure). */
-const RERANK_THREADS_MIN_PAIRS = 8192;
+/** int8 re-rank: searches of fewer pairs never use the workers (see rerankThreadsMinPairs; H200 run 4). */
+const RERANK_THREADS_MIN_PAIRS = 128;
 
 /** int8: a search's candidates for the re-rank: k global ids a query (-1: none), query-major. */
 interface Candidates {
@@ -886,7 +886,7 @@ function toResult(r: GlobalPart): SearchResult {
 function checkRerankOptions(opts: GpuFlatOptions): void {
   const t = opts.rerankThreads;
   if (t !== undefined && (!Number.isInteger(t) || t < 0 || t > 256)) {
-    throw new TesseraError('INVALID_ARGUMENT', `rerankThreads must be an integer in [0, 256] (worker threads for the int8 re-rank; 0 re-ranks on the calling thread), got ${String(t)}: pass such an integer or leave it out for min(8, cores - 1)`);
+    throw new TesseraError('INVALID_ARGUMENT', `rerankThreads must be an integer in [0, 256] (worker threads for the int8 re-rank; 0 re-ranks on the calling thread), got ${String(t)}: pass such an integer or leave it out for min(${DEFAULT_RERANK_THREADS}, cores - 1)`);
   }
   const m = opts.rerankThreadsMinPairs;
   if (m !== undefined && (!Number.isInteger(m) || m < 0)) {

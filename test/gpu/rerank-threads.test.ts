@@ -282,15 +282,15 @@ console.log(JSON.stringify({ workers: (await o.heap).workers.size, first: String
     }
   });
 
-  it('searches of fewer pairs than rerankThreadsMinPairs (default 8192) re-rank on the calling thread: no workers started, same results', async () => {
+  it('searches of fewer pairs than rerankThreadsMinPairs (default 128) re-rank on the calling thread: no workers started, same results', async () => {
     const d = 32;
     const n = 3000;
     const base = randomVectors(n, d, 61);
     const store = new RowStore(d);
     store.memory().append(base, n);
     const W = 20;
-    for (const nq of [1, 409, 410]) {
-      // 20 / 8,180 pairs stay here; 8,200 go to the workers.
+    for (const nq of [1, 6, 7, 410]) {
+      // 20 / 120 pairs stay here; 140 / 8,200 go to the workers.
       const q = randomVectors(nq, d, 62);
       const found = candidates(nq, W, n, 63, 0.1);
       const alone = standIn(d, 'l2', store, { rerankThreads: 0 });
@@ -301,7 +301,7 @@ console.log(JSON.stringify({ workers: (await o.heap).workers.size, first: String
         expect(Array.from(got.labels), `nq ${nq}`).toEqual(Array.from(want.labels));
         expect(Array.from(got.distances), `nq ${nq}`).toEqual(Array.from(want.distances));
         const host = await o.heap;
-        if (nq * W < 8192 || !dedicatedWorkersAvailable()) expect(host?.workers, `nq ${nq}`).toBeUndefined();
+        if (nq * W < 128 || !dedicatedWorkersAvailable()) expect(host?.workers, `nq ${nq}`).toBeUndefined();
         else expect(host.workers.size, `nq ${nq}`).toBe(2);
       } finally {
         await (await o.heap)?.workers?.release();
