@@ -14,7 +14,7 @@ log() { echo "[$((SECONDS-S0)) s] $*" | tee -a $OUT/info.txt; }
 nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.sm,clocks.max.sm --format=csv,noheader >> $OUT/info.txt 2>&1
 echo "cpus $(nproc); $(free -g | sed -n 2p); node $(node --version)" >> $OUT/info.txt
 timeout 60 python3 $T --n $N1 --d 768 --nq 1,16,64,256,1024 --k 10 --reps 10 --dtypes float32 > $OUT/torch1m.jsonl 2>> $OUT/logs.txt; log "torch 1M rc=$?"
-V="default;default2;mp0:mp=0,nq=1/16;mpbig:mp=100000,nq=1/16/64;rt8:rt=8,nq=256/1024;default3"
+V="default;default2;mp0:mp=0,nq=1/16;mpbig:mp=100000,nq=1/16/64;rt8:rt=8,nq=256/1024;s0:sub=0,nq=1024;default3"
 timeout 90 node $B --n $N1 --variants "$V" --min-ms 300 --max-reps 20 > $OUT/int8-1m.jsonl 2>> $OUT/logs.txt; log "int8 1M rc=$?"
 timeout 40 node $H --n $N1 --nq 1,2,4,8,16,64 --threads 0,15 --path memory --reps 21 > $OUT/rerank-host.jsonl 2>> $OUT/logs.txt; log "rerank-host rc=$?"
 if [ $((SECONDS-S0)) -lt 120 ]; then
