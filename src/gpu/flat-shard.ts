@@ -101,8 +101,13 @@ export const kernelTuning = {
    * selOwn: flat_fused's OWN (query owners spread over the subgroups) by class, a bit mask as swz;
    * selQ: where flat_fused queues the rows that beat the k-th best (CAP = selCap an owner, folded into
    * the heap side by side), the same bit mask.
+   * Defaults from H200 runs 8-9 (1M x 768, k = 10, BENCHMARKS gpu-flat): selOwn in every class
+   * (1.14x at nq = 16, 1.15x at 64, 1.16x at 32, 1.04x with 8x8s at 256); 8x8s blocks from 128 queries
+   * (1.04-1.2x over 4 x 8 at 256 / 1024); 8x8s at 64 level with 4 x 8 once owners are spread (4.26 vs
+   * 4.21 ms), so that class keeps 4 x 8; SWZ level (within 1%), queues 1.2-1.3x slower, the mid 4x8h
+   * block (1.04x alone) not faster than 4 x 4 with spread owners: all off.
    */
-  bigF32: '' as BigShape | '', bigF32L: '' as BigShape | '', gemmTargetL: 0, midF32: '' as MidShape | '', swz: 0, nosel: 0, selOwn: 0, selQ: 0, selCap: 8,
+  bigF32: '' as BigShape | '', bigF32L: '8x8s' as BigShape | '', gemmTargetL: 0, midF32: '' as MidShape | '', swz: 0, nosel: 0, selOwn: 7, selQ: 0, selCap: 8,
 };
 
 /**
@@ -697,11 +702,11 @@ export class FlatShard {
     return { pipeline, BR: g.WX * g.TR, BQ: g.WY * g.TQ, key, fold: fold === 1, target };
   }
 
-  /** Compiles the pipelines a search for k (<= ntotal) uses, for each batch class of fusedShapes / flat_gemv. */
+  /** Compiles the pipelines a search for k (<= ntotal) uses, for each batch class of fusedShapes / flat_gemv / int8_gemv (NQ 1, 2, 4, 8, 16). */
   warmUp(k: number): void {
     this.ctx.check();
     if (k > this.kLimit) return; // such a search fails before compiling anything
-    for (const nq of [1, 8, 16, GEMM_MIN_BATCH - 1, GEMM_MIN_BATCH, LARGE_MIN_BATCH]) this.scorerFor(nq, k);
+    for (const nq of [1, 2, 4, 8, 16, GEMM_MIN_BATCH - 1, GEMM_MIN_BATCH, LARGE_MIN_BATCH]) this.scorerFor(nq, k);
     this.mergePipeline(Math.max(nextPow2(k), 2 * SELECT_WG));
   }
 
