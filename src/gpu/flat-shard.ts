@@ -103,7 +103,7 @@ export const kernelTuning = {
    * the heap side by side), the same bit mask.
    * Defaults from H200 runs 8-9 (1M x 768, k = 10, BENCHMARKS gpu-flat): selOwn in every class
    * (1.14x at nq = 16, 1.15x at 64, 1.16x at 32, 1.04x with 8x8s at 256); 8x8s blocks from 128 queries
-   * (1.04-1.2x over 4 x 8 at 256 / 1024); 8x8s at 64 level with 4 x 8 once owners are spread (4.26 vs
+   * (1.04-1.15x over 4 x 8 at 256 / 1024); 8x8s at 64 level with 4 x 8 once owners are spread (4.26 vs
    * 4.21 ms), so that class keeps 4 x 8; SWZ level (within 1%), queues 1.2-1.3x slower, the mid 4x8h
    * block (1.04x alone) not faster than 4 x 4 with spread owners: all off.
    */
