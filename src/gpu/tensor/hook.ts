@@ -29,7 +29,7 @@ export const tensorTuning = {
    * rowTiles from bigBatch queries (a shard batch of 512: 1024 queries are two). H200 run 5 (mask
    * selection and prefetch, GPU ms in the index at 16 / 64 / 256 / 1024 queries): 64-row tiles 0.92
    * / 1.39 / 3.34 / 11.78 against 32-row 0.81 / 1.27 / 3.37 / 12.27; without prefetch 64-row tiles
-   * were slower (13.20 at 1024).
+   * were slower (13.20 at 1024). At 21M and 1024 queries 219 against 241 ms.
    */
   rowTilesBig: 4,
   /** Dims staged per chunk and the padding of staged rows (words): 64 / 4 the fastest standalone variant on the H200. */
