@@ -37,7 +37,10 @@ export const int8GemvTuning = {
   ru: 0,
   /**
    * Candidate buffer slots a query (power of two; the workgroup sorts it when it could overflow);
-   * 0: 2048 / (queries a workgroup), as much as workgroup memory holds.
+   * 0: pow2Ceil(4 (k' + rows an iteration)), where workgroup memory holds it (k' = 40 at d = 768
+   * on the H200: 512). H200 run gemv-1 (nq = 1, k' = 40): 256 / 512 slots 0.33 ms at 1M, 2048 0.52
+   * (one large sort at the end of each segment), 4096 0.72; 21M 4.26 ms at 512, 4.46 at 1024, 5.90
+   * at 2048.
    */
   sp: 0,
   /** Iterations between buffer checks (a workgroup barrier each); 0: about a quarter of the buffer's room. */
@@ -107,7 +110,7 @@ export function planInt8Gemv(f: Int8GemvFacts, nq: number, kf: number): Int8Gemv
   const P = (WG / G) * RU;
   // Workgroup memory: NQ buffers of SP (key, id) slots and NQ counts (+ one word).
   const fit = pow2Floor(Math.max(1, Math.floor((f.maxWorkgroupStorage - 4 * NQ - 16) / (8 * NQ))));
-  const SP = Math.min(fit, t.sp ? pow2Ceil(t.sp) : Math.max(2048 / NQ, pow2Ceil(kf + P)));
+  const SP = Math.min(fit, pow2Ceil(t.sp || 4 * (kf + P)));
   if (SP < kf + P) return { reason: `candidate buffers of ${kf} + ${P} slots for ${NQ} queries do not fit ${f.maxWorkgroupStorage} bytes of workgroup memory` };
   const room = Math.floor((SP - kf) / P);
   const CI = Math.max(1, Math.min(room, t.ci || Math.max(1, Math.floor(room / 4))));
