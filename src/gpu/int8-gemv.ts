@@ -21,7 +21,8 @@ export const int8GemvTuning = {
   maxBatch: 4,
   /**
    * Query precision: 16 (hi / lo i8 parts: scores at f32 rounding of the f32-decoded kernels) or 8
-   * (4-6% faster at nq = 1 on the H200; the same recall in bench/gpu-int8/kprime.ts).
+   * (the same recall in bench/gpu-int8/kprime.ts; 4-6% faster at nq = 1 on the H200 with the
+   * previous per-subgroup heaps, level or slower with the candidate buffers: runs gemv-2 / 3).
    */
   qbits: 16 as 8 | 16,
   /** Lanes a row (power of two, 4..32); 0: about 3 words a lane, within the smallest subgroup. */
@@ -30,10 +31,13 @@ export const int8GemvTuning = {
   uw: 0,
   /**
    * Workgroups a tile's dispatch aims for; 0: the shard's default (kernelTuning.targetWorkgroups,
-   * 512).
+   * 512; H200 nq = 1: 256 / 384 / 1024 level or slower at 1M, 256 1.2x slower at 21M, gemv-2 / 3).
    */
   targetWorkgroups: 0,
-  /** Rows a lane scores an iteration (its loads of all of them in flight at once); 0: 2 where it fits. */
+  /**
+   * Rows a lane scores an iteration (its loads of all of them in flight at once); 0: 2 where it fits.
+   * H200 (nq = 1, 21M): 1 row 4.72 ms, 2 rows 4.25, 3 rows 7.41 (BENCHMARKS gpu-int8, runs gemv-2 / 3).
+   */
   ru: 0,
   /**
    * Candidate buffer slots a query (power of two; the workgroup sorts it when it could overflow);
@@ -43,9 +47,15 @@ export const int8GemvTuning = {
    * at 2048.
    */
   sp: 0,
-  /** Iterations between buffer checks (a workgroup barrier each); 0: about a quarter of the buffer's room. */
+  /**
+   * Iterations between buffer checks (a workgroup barrier each); 0: about a quarter of the buffer's
+   * room (3 at SP 512). Every iteration (1) measured level with it on the H200; 8 level or slower.
+   */
   ci: 0,
-  /** 1: each lane keeps its query words in registers where they fit (one pass over the row); 0: reads them each row. */
+  /**
+   * 1: each lane keeps its query words in registers where they fit (one pass over the row); 0: reads
+   * them each row (H200, 1M, first buffer default: 0.72 against 0.52 ms, run gemv-1).
+   */
   qr: 1,
 };
 

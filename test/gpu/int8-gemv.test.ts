@@ -265,8 +265,7 @@ describe.skipIf(!hasGpu)('int8_gemv', () => {
   it('the index re-ranks int8_gemv candidates to the exact answer, as the f32-decoding kernels do', async () => {
     const d = 96;
     const n = 3000;
-    // k' = k + 16 = 21 candidates: heaps that fit lavapipe's 32 KiB of workgroup memory with its
-    // 8-lane subgroups (32 subgroups a workgroup), so int8_gemv serves here (checked below).
+    // k' = k + 16 = 21 candidates; int8_gemv serves here (checked below).
     const k = 5;
     const probe = new FlatShard(ctx, { d, metric: 'ip', precision: 'int8' });
     const sq0 = trainSq(randomVectors(10, d, 5), 10, d);
