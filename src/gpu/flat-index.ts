@@ -336,8 +336,13 @@ export class GpuFlatIndex implements Index {
     const t0 = performance.now();
     let t1 = t0;
     const q4 = this.shards[0]!.q4;
-    const padded = new Float32Array(nq * q4 * 4);
-    for (let i = 0; i < nq; i++) padded.set(q.subarray(i * this.d, (i + 1) * this.d), i * q4 * 4);
+    // Rows of d floats already are the shards' layout when d is a multiple of 4: no copy (unless they
+    // lie in shared memory, which writeBuffer need not take). The shards never write into it.
+    let padded = q.subarray(0, nq * this.d);
+    if (q4 * 4 !== this.d || !(q.buffer instanceof ArrayBuffer)) {
+      padded = new Float32Array(nq * q4 * 4);
+      for (let i = 0; i < nq; i++) padded.set(q.subarray(i * this.d, (i + 1) * this.d), i * q4 * 4);
+    }
     let waiting = this.shards.filter((s) => s.ntotal > 0).length;
     const one = () => {
       if (--waiting === 0) {

@@ -216,10 +216,18 @@ describe('threaded int8 re-rank', () => {
                 };
               }
               const before = o.rerankStats.rows;
+              let sortedPasses = 0;
+              const sorted = o.rerankSorted.bind(o);
+              o.rerankSorted = (...a: unknown[]) => {
+                sortedPasses++;
+                return sorted(...a);
+              };
               const r: SearchResult = await o.rerankNow(q, nq, found, k);
               const label = `${store === memory ? 'memory' : 'generated'} threads ${rerankThreads} rows ${rows}`;
               runs.push({ label, r });
               if (store === memory) expect(o.rerankStats.rows - before, label).toBe(Array.from(found.labels).filter((l) => l >= 0n).length);
+              // Rows in memory never take the sorted pass; rows from elsewhere always do.
+              expect(sortedPasses, label).toBe(store === memory ? 0 : 1);
               if (rerankThreads > 0 && dedicatedWorkersAvailable()) {
                 expect(host.workers.size, label).toBe(rerankThreads);
                 if (store === memory) {
@@ -368,5 +376,27 @@ describe.runIf(hasGpu)('threaded int8 re-rank on the GPU index', () => {
     }
     expect(Array.from(results[1]!.labels)).toEqual(Array.from(results[0]!.labels));
     expect(Array.from(results[1]!.distances)).toEqual(Array.from(results[0]!.distances));
+  });
+
+  it('queries in a SharedArrayBuffer, or views into a larger one, search the same as a plain copy (d a multiple of 4: no padding copy)', async () => {
+    const d = 32;
+    const base = normalizeRows(clusteredVectors(2000, d, 8, 71), d);
+    const q = normalizeRows(clusteredVectors(40, d, 8, 72), d);
+    for (const [precision, metric] of [['int8', 'ip'], ['f32', 'l2']] as const) {
+      const index = await GpuFlatIndex.create(d, metric, { precision, rerankSubBatch: 16 });
+      indexes.push(index);
+      await index.add(base);
+      const want = await index.search(q.slice(), 10);
+      const shared = new Float32Array(new SharedArrayBuffer(q.byteLength));
+      shared.set(q);
+      const inside = new Float32Array((40 + 3) * d);
+      inside.set(q, 3 * d);
+      for (const [label, qq] of [['shared', shared], ['view at an offset', inside.subarray(3 * d)]] as const) {
+        const got = await index.search(qq, 10);
+        expect(Array.from(got.labels), `${precision} ${label}`).toEqual(Array.from(want.labels));
+        expect(Array.from(got.distances), `${precision} ${label}`).toEqual(Array.from(want.distances));
+      }
+      expect(Array.from(inside.subarray(3 * d)), 'the queries are not written').toEqual(Array.from(q));
+    }
   });
 });
