@@ -337,7 +337,7 @@ export class GpuFlatIndex implements Index {
     let t1 = t0;
     const q4 = this.shards[0]!.q4;
     // Rows of d floats already are the shards' layout when d is a multiple of 4: no copy (unless they
-    // lie in shared memory, which writeBuffer need not take). The shards never write into it.
+    // lie in shared memory: writeBuffer refuses those views). The shards never write into it.
     let padded = q.subarray(0, nq * this.d);
     if (q4 * 4 !== this.d || !(q.buffer instanceof ArrayBuffer)) {
       padded = new Float32Array(nq * q4 * 4);
