@@ -44,7 +44,8 @@ const FLAT = args.get('flat') === '1';
  * Index modes, in order: 'pre' = tensor scorer, query mode 'pre', defaults otherwise; 'pre@2048/r4'
  * = 2048 workgroups a tile, 64-row tiles; 'whole@512/r4' = run 3's configuration; '/k26' = 26
  * candidates re-ranked a query; '/m' = mask selection, '/p' = prefetch (each left out: 'row' / off,
- * as in run 5, not the tuning's default); '/c32' = 32-dim chunks; 'built-in' = the index's own kernels.
+ * as in run 5, not the tuning's default); '/c32' = 32-dim chunks; '/w2' = 2 warps a workgroup
+ * (tensorTuning.warps; default 1); 'built-in' = the index's own kernels.
  */
 const FLAT_MODES = (args.get('flat-modes') ?? 'pre,whole@512,built-in').split(',');
 /** Dawn toggle sets (';' between sets) for a further index each, timed with FLAT_TOGGLE_MODES. */
@@ -519,6 +520,7 @@ async function flatPhase(gpu: GPU, chunks: Float32Array[], q: Float32Array, gt: 
       const rt = rest.find((x) => /^r\d+$/.test(x));
       const kk = rest.find((x) => /^k\d+$/.test(x));
       const kc = rest.find((x) => /^c\d+$/.test(x));
+      const w = rest.find((x) => /^w\d+$/.test(x));
       return {
         name: m === 'built-in' ? m : `tensor-${m}`,
         on: m !== 'built-in',
@@ -529,6 +531,7 @@ async function flatPhase(gpu: GPU, chunks: Float32Array[], q: Float32Array, gt: 
         select: rest.includes('m') ? ('mask' as const) : ('row' as const),
         prefetch: rest.includes('p'),
         kc: kc ? Number(kc.slice(1)) : tuning0.kc,
+        warps: w ? Number(w.slice(1)) : 1,
       };
     });
     // Labels of the first tensor mode per (nq, k'): every later tensor mode must return the same
@@ -552,6 +555,7 @@ async function flatPhase(gpu: GPU, chunks: Float32Array[], q: Float32Array, gt: 
       tensorTuning.select = mode.select ?? 'row';
       tensorTuning.prefetch = mode.prefetch ?? false;
       tensorTuning.kc = mode.kc ?? tuning0.kc;
+      tensorTuning.warps = mode.warps;
       opts.rerankFactor = mode.kp / K;
       for (const nq of nqs) {
         const qs = q.subarray(0, nq * D);

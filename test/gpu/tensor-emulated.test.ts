@@ -78,7 +78,11 @@ describe.skipIf(!hasGpu)('GpuFlatIndex tensor hook with emulated subgroup matric
     { queries: 'quant' as const, tiles: 1 },
     { queries: 'quant' as const, tiles: 3, prefetch: true },
     { queries: 'whole' as const, tiles: 3 },
-  ])('queries $queries, $tiles tile(s), target $target, select $select, prefetch $prefetch: recall and exact distances against the float64 oracle', async (c: { queries: 'pre' | 'quant' | 'whole'; tiles: number; target?: number; select?: 'row' | 'mask'; prefetch?: boolean }) => {
+    // Several warps a workgroup (subgroup_id offsets): 2 warps, 64 queries a block (37: one partial
+    // block, the second warp partly past nq); 4 warps, 3 tiles, few workgroups.
+    { queries: 'pre' as const, tiles: 1, target: 2048, select: 'mask' as const, prefetch: true, warps: 2 },
+    { queries: 'pre' as const, tiles: 3, target: 3, select: 'mask' as const, prefetch: true, warps: 4 },
+  ])('queries $queries, $tiles tile(s), target $target, select $select, prefetch $prefetch, warps $warps: recall and exact distances against the float64 oracle', async (c: { queries: 'pre' | 'quant' | 'whole'; tiles: number; target?: number; select?: 'row' | 'mask'; prefetch?: boolean; warps?: number }) => {
     const d = 64, n = 400, nq = 37, k = 5;
     const base = normalizeRows(clusteredVectors(n, d, 10, 91), d);
     const q = normalizeRows(clusteredVectors(nq, d, 10, 92), d);
@@ -90,6 +94,7 @@ describe.skipIf(!hasGpu)('GpuFlatIndex tensor hook with emulated subgroup matric
     // Prefetch needs several chunks of dims: 32-dim chunks over d = 64.
     if (c.prefetch) tensorTuning.kc = 32;
     if (c.target) tensorTuning.targetWorkgroups = c.target;
+    tensorTuning.warps = c.warps ?? 1;
     // Several tiles (small tile bytes) share one candidate buffer: each writes at its segAt.
     const tileBytes = c.tiles === 1 ? 1 << 20 : Math.ceil(n / c.tiles / 64) * 64 * paddedDim(d);
     const index = await GpuFlatIndex.create(d, 'ip', { precision: 'int8', maxTileBytes: tileBytes, debugPoison: true });
@@ -100,6 +105,8 @@ describe.skipIf(!hasGpu)('GpuFlatIndex tensor hook with emulated subgroup matric
       expect(key).toContain('int8-mma-emulated');
       // The shape key names the variant (m: mask selection, f: prefetch), so this case ran it.
       expect(key).toMatch(new RegExp(`stage${tensorTuning.kc}p4${c.queries}uxc${c.select === 'mask' ? 'm' : ''}${c.prefetch ? 'f' : ''}(?![a-z])`));
+      // ... and the warps a workgroup (sgRows:sgQueries after M:N:K).
+      expect(key).toContain(`:16:16:32:1:${c.warps ?? 1}:`);
       const got = await index.search(q, k);
       const want = bruteForce(base, q, d, k, 'ip');
       expect(recallAtK(got, want)).toBeGreaterThanOrEqual(0.95);
@@ -223,9 +230,22 @@ describe.skipIf(!hasGpu)('tensor hook kernel lists (emulated matrices)', () => {
   // 64-row tiles (the default from bigBatch queries): two mask groups a block, the last segment's
   // second group past its end.
   variants.push({ select: 'mask', prefetch: true, data: 'ties', rowTiles: 4 }, { select: 'mask', prefetch: true, data: 'random', rowTiles: 4 });
-  it.each(variants)('select $select, prefetch $prefetch, $rowTiles row tiles, $data data: lists equal the CPU integer top-k', async (c) => {
+  // Several warps a workgroup, each its own 32 queries against the shared staged rows (offsets from
+  // subgroup_id, emulated as lid / 32): 100 queries are two blocks of 64 (the second: warp 0 full,
+  // warp 1 4 live queries) or one of 128 (the last warp idle). A wrong warp offset in the query
+  // fragments or the scores tile gives some query another query's (or no) lists.
+  const warpVariants: { select: 'row' | 'mask'; prefetch: boolean; data: 'ties' | 'random'; rowTiles: number; warps?: number }[] = [
+    { select: 'mask', prefetch: true, data: 'ties', rowTiles: 2, warps: 2 },
+    { select: 'mask', prefetch: true, data: 'random', rowTiles: 2, warps: 2 },
+    { select: 'mask', prefetch: true, data: 'random', rowTiles: 4, warps: 2 },
+    { select: 'row', prefetch: false, data: 'random', rowTiles: 2, warps: 4 },
+    // (4 warps with 64-row tiles need 42 KiB of workgroup memory: over the software adapter's 32 KiB.)
+    { select: 'mask', prefetch: true, data: 'ties', rowTiles: 2, warps: 4 },
+  ];
+  it.each([...variants, ...warpVariants])('select $select, prefetch $prefetch, $rowTiles row tiles, $data data, warps $warps: lists equal the CPU integer top-k', async (c: { select: 'row' | 'mask'; prefetch: boolean; data: 'ties' | 'random'; rowTiles: number; warps?: number }) => {
     const device = ctx!.device;
-    const d = 128, rowWords = d / 16, q4 = d / 4, n = 300, nq = 40, k = 16;
+    const warps = c.warps ?? 1;
+    const d = 128, rowWords = d / 16, q4 = d / 4, n = 300, nq = warps > 1 ? 100 : 40, k = 16;
     const segLen = 64, nseg = Math.ceil(n / segLen), segAt = 2, nsegTotal = nseg + 3, idBase = 1000;
     const saved = { ...tensorTuning };
     tensorTuning.select = c.select;
@@ -233,6 +253,7 @@ describe.skipIf(!hasGpu)('tensor hook kernel lists (emulated matrices)', () => {
     tensorTuning.kc = 32;
     tensorTuning.rowTiles = c.rowTiles;
     tensorTuning.rowTilesBig = c.rowTiles;
+    tensorTuning.warps = warps;
     const plan = planTensorHook(
       { precision: 'int8', metric: 'ip', rowWords, configs: [EMULATED_CONFIG], features: new Set([SUBGROUP_MATRIX_FEATURE, 'subgroups']), subgroupSize: 32, maxWorkgroupStorage: 49152 },
       nq,
@@ -243,6 +264,7 @@ describe.skipIf(!hasGpu)('tensor hook kernel lists (emulated matrices)', () => {
     const shape = plan.shape;
     expect(shape.stage).toMatchObject({ select: c.select, prefetch: c.prefetch, kc: 32, queries: 'pre' });
     expect(shape.rowTiles).toBe(c.rowTiles);
+    expect(shape.sgQueries).toBe(warps);
     const r = rng(c.data === 'ties' ? 7 : 8);
     const codes = new Uint8Array(n * d).map(() => (c.data === 'ties' ? 127 + Math.floor(r() * 3) : Math.floor(r() * 256)));
     const q = new Float32Array(nq * d).map(() => (c.data === 'ties' ? Math.floor(r() * 3) - 1 : r() * 2 - 1));
@@ -259,7 +281,9 @@ describe.skipIf(!hasGpu)('tensor hook kernel lists (emulated matrices)', () => {
       return b;
     };
     try {
-      const { prep } = hookShape(shape, nq);
+      const { prep, BQ } = hookShape(shape, nq);
+      expect(BQ).toBe(32 * warps);
+      const nqPad = Math.ceil(nq / BQ) * BQ;
       const prepParams = buf(new Uint32Array([nq, 0, rowWords, q4, k, 0, 0, 0, 0, 0, 0, 0]), BufferUsage.UNIFORM);
       const params = buf(new Uint32Array([nq, n, rowWords, q4, k, segLen, nsegTotal, idBase, segAt, 0, 0, 0]), BufferUsage.UNIFORM);
       const tile = buf(codes, BufferUsage.STORAGE);
@@ -280,7 +304,7 @@ describe.skipIf(!hasGpu)('tensor hook kernel lists (emulated matrices)', () => {
         layout: pipe.getBindGroupLayout(0),
         entries: [params, tile, prepBuf, sqBuf, out].map((b, binding) => ({ binding, resource: { buffer: b } })),
       }));
-      pass.dispatchWorkgroups(nseg, Math.ceil(nq / 32));
+      pass.dispatchWorkgroups(nseg, nqPad / BQ);
       pass.end();
       const readOut = device.createBuffer({ size: outWords * 4, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST });
       const readPrep = device.createBuffer({ size: prep!.bytes, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST });
@@ -291,8 +315,8 @@ describe.skipIf(!hasGpu)('tensor hook kernel lists (emulated matrices)', () => {
       await Promise.all([readOut.mapAsync(MapMode.READ), readPrep.mapAsync(MapMode.READ)]);
       const got = new Uint32Array(readOut.getMappedRange().slice(0));
       const pre = readPrep.getMappedRange().slice(0);
-      const a = new Int8Array(pre, 0, 64 * d);
-      const meta = new DataView(pre, 64 * d);
+      const a = new Int8Array(pre, 0, nqPad * d);
+      const meta = new DataView(pre, nqPad * d);
       const gotF = new Float32Array(got.buffer);
       let ties = 0;
       for (let i = 0; i < nq; i++) {

@@ -14,20 +14,24 @@ export function emulateMatrices(src: string): string {
     .replace(/subgroup_matrix_result<i32, 16, 16>\(\)/g, 'array<i32, 8>()')
     .replace(/subgroupMatrixLoad<subgroup_matrix_left<i8, 32, 16>>\(&wr, ([^,]+), (true|false), ([^)]+)\)/g, 'EmuFrag($1, $3, $2)')
     .replace(/subgroupMatrixLoad<subgroup_matrix_right<i8, 16, 32>>\(&wq, ([^,]+), (true|false), ([^)]+)\)/g, 'EmuFrag($1, $3, $2)')
-    .replace(/subgroupMatrixMultiplyAccumulate\((\w+), (\w+), (\w+)\)/g, 'emu_mma($1, $2, $3, lid)')
-    .replace(/subgroupMatrixStore\(&wr, ([^,]+), (\w+), false, ([^)]+)\);/g, 'emu_store($1, $2, $3, lid);');
-  if (/subgroup_matrix|subgroupMatrix/.test(out)) throw new Error('emulateMatrices: a matrix call is left (only wr/wq staged kernels are emulated)');
+    .replace(/subgroupMatrixMultiplyAccumulate\((\w+), (\w+), (\w+)\)/g, 'emu_mma($1, $2, $3, lid % 32u)')
+    .replace(/subgroupMatrixStore\(&wr, ([^,]+), (\w+), false, ([^)]+)\);/g, 'emu_store($1, $2, $3, lid % 32u);')
+    // Several-warp hook kernels: the software adapter's subgroups are 8 wide, so the emulated
+    // 32-wide warps are lid / 32 (lane lid % 32), whatever its subgroup_id says.
+    .replace(/(fn main\([^{]*?), @builtin\(subgroup_id\) sid: u32(,[^{]*\{)/, '$1$2\n  let sid = lid / 32u;');
+  if (/subgroup_matrix|subgroupMatrix|subgroup_id/.test(out)) throw new Error('emulateMatrices: a matrix call is left (only wr/wq staged kernels are emulated)');
   // Loop bounds through a never-written workgroup variable (zero, unknown to the compiler), so that
   // the software adapter does not unroll every emulated call site.
   return `${out}
 var<workgroup> emu_zero: u32;
 struct EmuFrag { off: u32, st: u32, col: bool }
 fn emu_byte(w: i32, b: u32) -> i32 { return (w << (24u - 8u * b)) >> 24u; }
-fn emu_mma(l: EmuFrag, r: EmuFrag, a: array<i32, 8>, lid: u32) -> array<i32, 8> {
+// lane: the invocation's index in its (emulated, 32-wide) warp.
+fn emu_mma(l: EmuFrag, r: EmuFrag, a: array<i32, 8>, lane: u32) -> array<i32, 8> {
   var o = a;
   for (var x = 0u; x < 8u + emu_zero; x++) {
-    let m = (lid * 8u + x) / 16u;
-    let n = (lid * 8u + x) % 16u;
+    let m = (lane * 8u + x) / 16u;
+    let n = (lane * 8u + x) % 16u;
     var s = 0i;
     for (var k = 0u; k < 32u + emu_zero; k++) {
       let el = select(l.off + m * l.st + k, l.off + k * l.st + m, l.col);
@@ -38,9 +42,9 @@ fn emu_mma(l: EmuFrag, r: EmuFrag, a: array<i32, 8>, lid: u32) -> array<i32, 8> 
   }
   return o;
 }
-fn emu_store(off: u32, v: array<i32, 8>, st: u32, lid: u32) {
+fn emu_store(off: u32, v: array<i32, 8>, st: u32, lane: u32) {
   for (var x = 0u; x < 8u + emu_zero; x++) {
-    let e = lid * 8u + x;
+    let e = lane * 8u + x;
     wr[off + (e / 16u) * st + e % 16u] = v[x];
   }
 }

@@ -50,6 +50,17 @@ export const tensorTuning = {
    * 1.12x with 64-row tiles (twice the row loads a chunk): 11.78 against 13.20 ms at 1024.
    */
   prefetch: true,
+  /**
+   * Warps (32-wide subgroups) a workgroup, each scoring its own 32 queries against rows staged once
+   * for all of them (queries 'pre' only; 1 = one warp, the measured default). Matrix offsets come
+   * from @builtin(subgroup_id), which Dawn's Tint counts as subgroup-uniform (WGSL language feature
+   * subgroup_uniformity); offsets from local_invocation_index were rejected (NOTES item 1). Needs
+   * the subgroups feature and 32-wide subgroups; elsewhere the planner keeps one warp. H200 (run
+   * "warps", 1M x 768, k' = 40, GPU ms in the index at 64 / 256 / 1024 queries, same lists): 1 warp
+   * 1.26 / 3.34 / 11.51; 2 warps 1.50 / 4.06 / 15.22 at 1024 workgroups a tile (1.77 / 4.51 / 16.67
+   * at 2048); 4 warps 3.55 / 6.54 / 15.81 at 512 (4.47 / 8.02 / 19.35 at 2048). So 1.
+   */
+  warps: 1,
   /** Largest k (candidates a query per segment): the lists live in registers. */
   maxK: 64,
   /**
@@ -113,6 +124,8 @@ export function planTensorHook(f: HookFacts, nq: number, k: number): { shape: Se
   // 'quant' reduces over one subgroup with subgroup operations: without them, 'whole'.
   const mode = tensorTuning.queries === 'auto' ? 'pre' : tensorTuning.queries;
   const queries = mode === 'quant' && !f.features.has('subgroups') ? 'whole' : mode;
+  // Several warps: subgroup_id needs the subgroups feature, and each warp must be one 32-query block.
+  const warps = tensorTuning.warps > 1 && queries === 'pre' && sg === 32 && f.features.has('subgroups') ? tensorTuning.warps : 1;
   const stage: StageOptions = { kc, padWords: tensorTuning.padWords, queries, unroll: true, xorRows: true, clampRows: true, select: tensorTuning.select, prefetch: tensorTuning.prefetch };
   const shape: SelectShape = {
     kind: 'mma',
@@ -122,8 +135,9 @@ export function planTensorHook(f: HookFacts, nq: number, k: number): { shape: Se
     n: config.N,
     k: config.K,
     ...layoutShape('large'),
+    sgQueries: warps,
     rowTiles: nq >= tensorTuning.bigBatch ? tensorTuning.rowTilesBig : tensorTuning.rowTiles,
-    // One list a query: the workgroup's BQ queries are its sg invocations.
+    // One list a query: the workgroup's BQ queries are its warps x sg invocations.
     queryTiles: sg / config.N,
     subgroupSize: sg,
     kp: k,

@@ -103,7 +103,7 @@ export function shapeKey(s: SelectShape): string {
   return [s.kind, s.signed ? 'i8' : 'u8', s.dPad, s.m, s.n, s.k, s.sgRows, s.sgQueries, s.rowTiles, s.queryTiles, s.subgroupSize, s.kp, s.syntax, JSON.stringify(s.quirk ?? DEFAULT_QUIRK), st].join(':');
 }
 
-function checkShape(s: SelectShape): void {
+function checkShape(s: SelectShape, hook = false): void {
   const { br, bq, nt, tpq, lpi } = tileOf(s);
   const bad = (why: string) => new Error(`int8 kernel shape ${shapeKey(s)}: ${why}`);
   if (lpi > 1 && (lpi !== 2 || bq !== 2 * nt || !s.stage || s.stage.queries !== 'wg' || s.queryTiles % 2 !== 0)) {
@@ -113,8 +113,10 @@ function checkShape(s: SelectShape): void {
   if (!Number.isInteger(tpq) || tpq < 1) throw bad(`invocations (${nt}) must be a multiple of the queries per tile (${bq})`);
   if (br % tpq !== 0) throw bad('rows per tile must be a multiple of invocations per query');
   if (s.kind === 'mma' && s.dPad % s.k !== 0) throw bad(`dPad must be a multiple of K=${s.k}`);
-  // Dawn requires subgroup-matrix offsets to be workgroup-uniform: one subgroup a workgroup.
-  if (s.sgRows !== 1 || s.sgQueries !== 1) throw bad('a workgroup is one subgroup (sgRows = sgQueries = 1)');
+  // Dawn requires subgroup-matrix offsets to be uniform: derived from local_invocation_index they
+  // are not (H100 run 1), so one subgroup a workgroup, except the hook's several-warp variant whose
+  // offsets come from @builtin(subgroup_id) (subgroup-uniform under WGSL's subgroup_uniformity).
+  if (s.sgRows !== 1 || (s.sgQueries !== 1 && !(hook && s.sgQueries <= 8))) throw bad('a workgroup is one subgroup (sgRows = sgQueries = 1; the hook takes sgQueries up to 8)');
   if (s.stage) {
     const { kc, padWords } = s.stage;
     if (s.kind !== 'mma') throw bad('staging is for the tensor-core kernel');
@@ -270,12 +272,14 @@ export function selectSource(s: SelectShape): string {
  * clampRows, one list a query (BQ equal to the subgroup size) and kp the k it writes.
  */
 export function hookSource(s: SelectShape): string {
-  checkShape(s);
+  checkShape(s, true);
   const { br, bq, nt, tpq } = tileOf(s);
   const st = s.stage;
   if (s.kind !== 'mma' || !st || (st.queries !== 'whole' && st.queries !== 'quant' && st.queries !== 'pre') || !st.xorRows || !st.clampRows || !s.signed || tpq !== 1) {
     throw new Error(`int8 hook kernel needs a signed staged tensor shape, queries 'pre', 'quant' or 'whole', xorRows, clampRows and BQ = ${nt}: got ${shapeKey(s)}`);
   }
+  const warps = s.sgQueries;
+  if (warps > 1 && (st.queries !== 'pre' || !st.unroll)) throw new Error(`int8 hook kernel ${shapeKey(s)}: several warps a workgroup need queries 'pre' and unrolled chunks`);
   const sw = st.kc / 4 + st.padWords;
   const consts = [
     `const D: u32 = ${u(s.dPad)};`,
@@ -293,7 +297,7 @@ export function hookSource(s: SelectShape): string {
   const pre = st.queries === 'pre';
   const parts = {
     // 'quant' reduces over the subgroup (one subgroup is the whole workgroup: NT invocations).
-    ENABLES: `enable chromium_experimental_subgroup_matrix;${quant ? '\nenable subgroups;' : ''}`,
+    ENABLES: `enable chromium_experimental_subgroup_matrix;${quant || warps > 1 ? '\nenable subgroups;' : ''}`,
     CONSTS: consts,
     QBIND: `@group(0) @binding(2) var<storage, read> queries: array<${pre ? 'vec4<u32>' : 'vec4<f32>'}>;`,
     QDECL: quant ? 'var<workgroup> wq: array<ET, BQ * SW>;\nvar<workgroup> wsc: array<f32, BQ>;' : pre ? 'var<workgroup> wq: array<ET, BQ * SW>;' : 'var<workgroup> wq: array<ET, BQ * QSW>;',
@@ -301,7 +305,13 @@ export function hookSource(s: SelectShape): string {
     SCORE_TILE: stagedTile(s, br, bq, nt, sw),
     SELECT: st.select === 'mask' ? maskSelect(br) : rowSelect(),
   };
-  return unrollLists(fill(expandWgslIncludes(hookTemplate), parts), s.kp);
+  const code = unrollLists(fill(expandWgslIncludes(hookTemplate), parts), s.kp);
+  if (warps === 1) return code;
+  // Several warps: warp `sid` scores queries [sid * 32, sid * 32 + 32) of the block against the
+  // shared staged rows; its matrix offsets derive from subgroup_id (see stagedTile).
+  const sig = '@builtin(local_invocation_index) lid: u32,';
+  if (!code.includes(sig)) throw new Error('hookSource: main has no local_invocation_index parameter');
+  return code.replace(sig, `${sig} @builtin(subgroup_id) sid: u32,`);
 }
 
 /**
@@ -593,6 +603,13 @@ function stagedTile(s: SelectShape, br: number, bq: number, nt: number, sw: numb
   lines.push('  let qAt = qBlock * BQ * D;');
   // The tile's last row, relative to t (t < params.rows in every caller).
   if (st.clampRows) lines.push('  let rmax = params.rows - 1u - t;');
+  // Several warps a workgroup (hook only): warp sid's query columns start at sid * queryTiles * N,
+  // in wq (bytes, SW words a query) and in the scores tile (i32 elements). subgroup_id is
+  // subgroup-uniform, which is what the matrix loads and stores require.
+  const warps = s.sgQueries;
+  const wq0 = warps > 1 ? 'wq0 + ' : '';
+  const wr0 = warps > 1 ? 'wr0 + ' : '';
+  if (warps > 1) lines.push(`  let wq0 = sid * ${u(s.queryTiles * s.n * sw * 4)};`, `  let wr0 = sid * ${u(s.queryTiles * s.n)};`);
   for (let i = 0; i < s.rowTiles; i++) for (let j = 0; j < s.queryTiles; j++) lines.push(`  var acc_${i}_${j} = ${A}();`);
   const qwg = st.queries === 'wg' || st.queries === 'pre';
   const chunk = (kd: string, kcs: string[], ind: string) => {
@@ -614,7 +631,7 @@ function stagedTile(s: SelectShape, br: number, bq: number, nt: number, sw: numb
       for (let j = 0; j < s.queryTiles; j++) {
         const r =
           st.queries === 'wg' || st.queries === 'quant' || st.queries === 'pre'
-            ? load(R, '&wq', `${u(j * s.n * sw * 4)} + ${kc}`, qk.rightColMajor, wstride)
+            ? load(R, '&wq', `${wq0}${u(j * s.n * sw * 4)} + ${kc}`, qk.rightColMajor, wstride)
             : st.queries === 'whole'
               ? load(R, '&wq', `${u(j * s.n * qsw * 4)} + ${kd} + ${kc}`, qk.rightColMajor, mul(u(qsw * 4)))
               : load(R, '&queries', `qAt + ${u(j * s.n)} * D + ${kd} + ${kc}`, qk.rightColMajor, mul('D'));
@@ -660,7 +677,7 @@ function stagedTile(s: SelectShape, br: number, bq: number, nt: number, sw: numb
   const { lpi } = tileOf(s);
   if (lpi === 1) {
     for (let i = 0; i < s.rowTiles; i++) {
-      for (let j = 0; j < s.queryTiles; j++) lines.push(`  ${store('&wr', u(i * s.m * bq + j * s.n), `acc_${i}_${j}`, u(bq))};`);
+      for (let j = 0; j < s.queryTiles; j++) lines.push(`  ${store('&wr', `${wr0}${u(i * s.m * bq + j * s.n)}`, `acc_${i}_${j}`, u(bq))};`);
     }
   } else {
     // Two lists an invocation: first half of the queries stored and selected into kb / ib here,
