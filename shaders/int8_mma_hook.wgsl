@@ -34,6 +34,12 @@
 // last key again: the same lists, in as many insertion passes as the invocation with the most
 // survivors needs instead of one for every row any invocation keeps.
 //
+// Several warps (kernel-source.ts, shape sgQueries > 1, queries 'pre'): NT = BQ = 32 x warps; the
+// rows' chunk is staged once for all warps, warp `sid` (@builtin(subgroup_id), added to main's
+// parameters by hookSource) multiplies its own 32 queries and stores its columns of the scores tile.
+// Matrix offsets from subgroup_id are subgroup-uniform (Dawn accepts them; lid / 32 it rejects).
+// Measured slower than one warp on the H200 (bench/gpu-tensor/NOTES.md item 26): off by default.
+//
 // The dispatch is (this tile's segments, query blocks), x fastest; the workgroup index is remapped so
 // that consecutive workgroups take the query blocks of one segment and share its rows in L2.
 

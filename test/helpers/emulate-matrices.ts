@@ -19,7 +19,7 @@ export function emulateMatrices(src: string): string {
     // Several-warp hook kernels: the software adapter's subgroups are 8 wide, so the emulated
     // 32-wide warps are lid / 32 (lane lid % 32), whatever its subgroup_id says.
     .replace(/(fn main\([^{]*?), @builtin\(subgroup_id\) sid: u32(,[^{]*\{)/, '$1$2\n  let sid = lid / 32u;');
-  if (/subgroup_matrix|subgroupMatrix|subgroup_id/.test(out)) throw new Error('emulateMatrices: a matrix call is left (only wr/wq staged kernels are emulated)');
+  if (/subgroup_matrix|subgroupMatrix|@builtin\(subgroup_id\) sid: u32/.test(out)) throw new Error('emulateMatrices: a matrix call is left (only wr/wq staged kernels are emulated)');
   // Loop bounds through a never-written workgroup variable (zero, unknown to the compiler), so that
   // the software adapter does not unroll every emulated call site.
   return `${out}
