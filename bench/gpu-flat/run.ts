@@ -21,7 +21,6 @@ import '../../src/node.js';
 import { GpuFlatIndex } from '../../src/gpu/flat-index.js';
 import { kernelTuning } from '../../src/gpu/flat-shard.js';
 import { measureCeilings } from './ceilings.js';
-import { resolveGpu } from '../../src/gpu/device.js';
 import { loadDawnGpu } from '../../src/gpu/dawn.js';
 import type { SearchResult } from '../../src/core/types.js';
 import { syntheticQueries, syntheticRow } from './synthetic.js';
@@ -97,7 +96,10 @@ function recall(got: SearchResult, want: SearchResult): number {
 }
 
 const toggles = values.toggles!.split(',').filter(Boolean);
-const gpu = toggles.length ? await loadDawnGpu([`enable-dawn-features=${toggles.join(',')}`]) : await resolveGpu();
+// Dawn rounds GPU timestamps to 65.5 us steps unless told not to (a privacy guard for browsers):
+// at nq = 1 that step is ~8% of a 1M search, so the bench always lifts it.
+const unquantised = 'disable-dawn-features=timestamp_quantization';
+const gpu = await loadDawnGpu(toggles.length ? [`enable-dawn-features=${toggles.join(',')}`, unquantised] : [unquantised]);
 const adapter = await gpu!.requestAdapter({ powerPreference: 'high-performance' });
 console.error(`adapter: ${JSON.stringify(adapter?.info)} maxBinding=${adapter?.limits.maxStorageBufferBindingSize} wgStorage=${adapter?.limits.maxComputeWorkgroupStorageSize} features=${[...(adapter?.features ?? [])].join(',')}`);
 
