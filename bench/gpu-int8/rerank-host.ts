@@ -86,21 +86,26 @@ for (const t of values.threads!.split(',').map(Number)) {
       const run = () => (path === 'sorted' ? o.rerankSorted(qi, nqi, cand, k) : o.rerankNow(qi, nqi, cand, k)) as Promise<SearchResult>;
       await run();
       o.profile = {};
-      const times: number[] = [];
-      for (let r = 0; r < reps; r++) {
-        const t0 = performance.now();
-        await run();
-        times.push(performance.now() - t0);
-      }
-      times.sort((a, b) => a - b);
-      const med = times[Math.floor(times.length / 2)]!;
+      const { med, min } = await timeRuns(run);
       const prof = Object.fromEntries(Object.entries(o.profile as Record<string, number>).map(([key, v]) => [key, +(v / reps).toFixed(3)]));
-      const row = { case: 'rerank', path, threads: t, n: N, d, nq: nqi, kprime: W, k, ms: +med.toFixed(3), min_ms: +times[0]!.toFixed(3), usPerPair: +((med * 1000) / (nqi * W)).toFixed(3), pairsPerS: Math.round((nqi * W) / (med / 1000)), ...prof };
+      const row = { case: 'rerank', path, threads: t, n: N, d, nq: nqi, kprime: W, k, ms: +med.toFixed(3), min_ms: +min.toFixed(3), usPerPair: +((med * 1000) / (nqi * W)).toFixed(3), pairsPerS: Math.round((nqi * W) / (med / 1000)), ...prof };
       console.log(JSON.stringify(row));
       out.push(row);
     }
   }
   await (await (o as any).heap)?.workers?.release();
+}
+
+/** Median and fastest of `reps` timed runs (after the caller's warm-up run). */
+async function timeRuns(run: () => Promise<unknown>): Promise<{ med: number; min: number }> {
+  const times: number[] = [];
+  for (let r = 0; r < reps; r++) {
+    const t0 = performance.now();
+    await run();
+    times.push(performance.now() - t0);
+  }
+  times.sort((x, y) => x - y);
+  return { med: times[Math.floor(times.length / 2)]!, min: times[0]! };
 }
 
 /** The 'inheap' what-if (see the header): rows in the shared module memory, no per-search copy. */
@@ -139,15 +144,8 @@ async function inHeap(threads: number): Promise<void> {
         (heap.exports.rerank_topk as (...a: number[]) => void)(scPtr, idsPtr, nqi, W, k, 0, tdPtr, tiPtr);
       };
       await run();
-      const times: number[] = [];
-      for (let r = 0; r < reps; r++) {
-        const t0 = performance.now();
-        await run();
-        times.push(performance.now() - t0);
-      }
-      times.sort((a, b) => a - b);
-      const med = times[Math.floor(times.length / 2)]!;
-      const row = { case: 'rerank', path: 'inheap', threads, n: N, d, nq: nqi, kprime: W, k, ms: +med.toFixed(3), min_ms: +times[0]!.toFixed(3), usPerPair: +((med * 1000) / (nqi * W)).toFixed(3), pairsPerS: Math.round((nqi * W) / (med / 1000)) };
+      const { med, min } = await timeRuns(run);
+      const row = { case: 'rerank', path: 'inheap', threads, n: N, d, nq: nqi, kprime: W, k, ms: +med.toFixed(3), min_ms: +min.toFixed(3), usPerPair: +((med * 1000) / (nqi * W)).toFixed(3), pairsPerS: Math.round((nqi * W) / (med / 1000)) };
       console.log(JSON.stringify(row));
       out.push(row);
     }
