@@ -13,7 +13,7 @@
  *
  * --variants 'name:knob=v,...;...' with knobs: gemv (int8_gemv on/off), maxb (its largest batch),
  * qbits, lanes, uw, gt (its targetWorkgroups), ru / sp / ci / qr (its rows in flight, buffer slots, checks, query registers), tensor (tensor-core scorer on/off), target
- * (kernelTuning.targetWorkgroups), depth (rerankDepth = k'), sub (rerankSubBatch), rt (rerankThreads), mp
+ * (kernelTuning.targetWorkgroups), rb (searchTuning.readbackSlots: 1 or 2), bgc (searchTuning.cacheBinds 0 / 1), depth (rerankDepth = k'), sub (rerankSubBatch), rt (rerankThreads), mp
  * (rerankThreadsMinPairs), buf (rerankBufferBytes), ts (0: GPU timestamps off for this variant, so
  * the wall time has no second readback; gpu ms is then null), nq (a '/'-list of batch sizes for
  * this variant; default --nq). One JSON line per case, a table at the end. Each line carries the
@@ -30,7 +30,7 @@ import '../../src/node.js';
 import type { SearchResult } from '../../src/core/types.js';
 import { loadDawnGpu } from '../../src/gpu/dawn.js';
 import { GpuFlatIndex } from '../../src/gpu/flat-index.js';
-import { kernelTuning } from '../../src/gpu/flat-shard.js';
+import { kernelTuning, searchTuning } from '../../src/gpu/flat-shard.js';
 import { int8GemvTuning } from '../../src/gpu/int8-gemv.js';
 import { tensorTuning } from '../../src/gpu/tensor/hook.js';
 import { measureCeilings } from '../gpu-flat/ceilings.js';
@@ -124,7 +124,7 @@ const inner = index as unknown as {
 const opts = inner.opts;
 const shard0 = (index as unknown as { shards: { scorerFor(nq: number, k: number): { key: string }; tempBytes: number; timer?: unknown }[] }).shards[0]!;
 const timer = shard0.timer;
-const defaults = { gemv: { ...int8GemvTuning }, tensor: { ...tensorTuning }, kernel: { ...kernelTuning } };
+const defaults = { gemv: { ...int8GemvTuning }, tensor: { ...tensorTuning }, kernel: { ...kernelTuning }, search: { ...searchTuning } };
 
 interface Row {
   engine: 'tessera';
@@ -154,6 +154,7 @@ for (const spec of values.variants!.split(';').filter(Boolean)) {
   Object.assign(int8GemvTuning, defaults.gemv);
   Object.assign(tensorTuning, defaults.tensor);
   Object.assign(kernelTuning, defaults.kernel);
+  Object.assign(searchTuning, defaults.search);
   opts.rerankDepth = undefined;
   opts.rerankSubBatch = undefined;
   opts.rerankThreadsMinPairs = undefined;
@@ -173,6 +174,8 @@ for (const spec of values.variants!.split(';').filter(Boolean)) {
     else if (key === 'ru' || key === 'sp' || key === 'ci' || key === 'qr') int8GemvTuning[key] = v;
     else if (key === 'tensor') tensorTuning.enabled = v !== 0;
     else if (key === 'target') kernelTuning.targetWorkgroups = v;
+    else if (key === 'rb') searchTuning.readbackSlots = v;
+    else if (key === 'bgc') searchTuning.cacheBinds = v;
     else if (key === 'depth') opts.rerankDepth = v;
     else if (key === 'sub') opts.rerankSubBatch = v;
     else if (key === 'rt') rt = v;

@@ -14,7 +14,7 @@ import { FileRows, FunctionRows, type RandomAccessSource, readInto, RowStore } f
 import { WasmHeap } from '../wasm/module.js';
 import { dedicatedWorkersAvailable, hardwareThreads } from '../wasm/worker-pool.js';
 import { acquireDevice, type GpuContext } from './device.js';
-import { DIMS_PER_WORD, EMPTY_ID, FlatShard, MAX_BATCH, type Precision } from './flat-shard.js';
+import { DIMS_PER_WORD, EMPTY_ID, FlatShard, MAX_BATCH, type Precision, searchTuning } from './flat-shard.js';
 import { fromHalfBits, toHalfBits } from './half.js';
 import { type QueryBlocksJob, type RerankJob, RerankWorkers, scoreQueryBlocks, type SharedRowChunks } from './rerank-workers.js';
 import { trainSq } from './tensor/quantize.js';
@@ -289,10 +289,18 @@ export class GpuFlatIndex implements Index {
       return { q0, nqb, batch, found, onQueue };
     };
     if (opts.signal?.aborted) throw opts.signal.reason ?? new Error('aborted');
+    // With two readback slots a shard takes the next sub-batch while this one is still read back:
+    // queue it as soon as this one is on the queue (the GPU needn't idle over the readback).
+    const early = searchTuning.readbackSlots >= 2;
     for (let cur = start(0); ; ) {
+      let next: ReturnType<typeof start> | undefined;
+      if (early && cur.q0 + cur.nqb < nq) {
+        await cur.onQueue;
+        if (!opts.signal?.aborted) next = start(cur.q0 + cur.nqb);
+      }
       const found = await cur.found;
       if (opts.signal?.aborted) throw opts.signal.reason ?? new Error('aborted');
-      const next = cur.q0 + cur.nqb < nq ? start(cur.q0 + cur.nqb) : undefined;
+      if (!early && cur.q0 + cur.nqb < nq) next = start(cur.q0 + cur.nqb);
       // The next sub-batch's commands reach the queue before the re-rank takes the thread (its
       // preparation would otherwise wait behind the re-rank's synchronous stretches).
       if (next) await next.onQueue;

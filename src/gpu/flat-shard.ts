@@ -61,6 +61,13 @@ interface Tile {
   capacity: number;
 }
 
+/** One readback buffer of a shard's ring, with its timestamp readback; idle resolves once it is free. */
+interface ReadSlot {
+  buffer?: GPUBuffer;
+  tsRead?: GPUBuffer;
+  idle: Promise<void>;
+}
+
 /**
  * Kernel knobs (benchmarks sweep them; pipelines are cached by the compile-time ones).
  * targetWorkgroups: workgroups one tile's dispatch aims for (segments x query blocks); 512 measured
@@ -109,6 +116,16 @@ export const kernelTuning = {
    */
   bigF32: '' as BigShape | '', bigF32L: '8x8s' as BigShape | '', gemmTargetL: 0, midF32: '' as MidShape | '', swz: 0, nosel: 0, selOwn: 7, selQ: 0, selCap: 8,
 };
+
+/**
+ * Search pipelining knobs (benchmarks flip them; not measured on a device yet, see BENCHMARKS.md
+ * gpu-int8, next-readback). readbackSlots: MAP_READ buffers a shard cycles through (1 or 2), so a
+ * second search or int8 sub-batch can be queued while the one before is still being read back
+ * (GpuFlatIndex starts the next sub-batch once the current one is queued when this is 2 or more).
+ * cacheBinds: keep the bind groups of a batch shape (and skip a uniform write equal to the last one)
+ * until a buffer they name is reallocated. Same results either way.
+ */
+export const searchTuning = { readbackSlots: 2, cacheBinds: 1 };
 
 /**
  * Blocks of flat_fused for nq >= GEMM_MIN_BATCH (WX x WY invocations of TQ queries x TR rows):
@@ -344,7 +361,16 @@ export class FlatShard {
   private sqBuffer: GPUBuffer | undefined;
   /** int8: vmin then step per (padded) dimension, for folding the decode into ip queries. */
   private sqHost: Float32Array | undefined;
-  private scratch: { cand?: GPUBuffer; queries?: GPUBuffer; prep?: GPUBuffer; readback?: GPUBuffer; uniforms?: GPUBuffer } = {};
+  private scratch: { cand?: GPUBuffer; queries?: GPUBuffer; prep?: GPUBuffer; uniforms?: GPUBuffer } = {};
+  /** Readback ring (searchTuning.readbackSlots): a slot is taken again only once its last search has read it and unmapped. */
+  private slots: ReadSlot[] = [];
+  private slotNext = 0;
+  /** Searches prepare and submit one at a time: they share the scratch buffers (queue-ordered writes). */
+  private submitting: Promise<void> = Promise.resolve();
+  /** Bind groups by step (searchTuning.cacheBinds); cleared whenever a buffer they may name is reallocated. */
+  private binds = new Map<string, { pipeline: GPUComputePipeline; group: GPUBindGroup }>();
+  /** The uniform words last written (skipped when a search writes the same ones again). */
+  private lastParams: Uint32Array | undefined;
   private scratchBytes: number;
   ntotal = 0;
 
@@ -384,6 +410,7 @@ export class FlatShard {
     data.set(vmin.subarray(0, Math.min(vmin.length, dp)), 0);
     data.set(step.subarray(0, Math.min(step.length, dp)), dp);
     this.sqHost = data;
+    this.forgetBinds();
     this.sqBuffer?.destroy();
     this.sqBuffer = await this.ctx.createBuffer({ label: 'tessera sq params', size: data.byteLength, usage: BufferUsage.STORAGE | BufferUsage.COPY_DST });
     this.ctx.device.queue.writeBuffer(this.sqBuffer, 0, data);
@@ -532,11 +559,13 @@ export class FlatShard {
   }
 
   private async dummySq(): Promise<GPUBuffer> {
+    this.forgetBinds();
     this.sqBuffer = await this.ctx.createBuffer({ label: 'tessera sq params (unused)', size: 16, usage: BufferUsage.STORAGE });
     return this.sqBuffer;
   }
 
   private async allocTile(rows: number): Promise<GPUBuffer> {
+    this.forgetBinds();
     return this.ctx.createBuffer({
       label: `tessera base tile ${this.tiles.length}`,
       size: rows * this.rowBytes,
@@ -555,6 +584,7 @@ export class FlatShard {
     const enc = this.ctx.device.createCommandEncoder();
     if (tile.rows > 0) enc.copyBufferToBuffer(tile.buffer, 0, bigger, 0, tile.rows * this.rowBytes);
     this.ctx.device.queue.submit([enc.finish()]);
+    this.forgetBinds();
     tile.buffer.destroy();
     tile.buffer = bigger;
     tile.capacity = capacity;
@@ -752,15 +782,58 @@ export class FlatShard {
   private async scratchBuffer(name: keyof FlatShard['scratch'], size: number, usage: number): Promise<GPUBuffer> {
     const have = this.scratch[name];
     if (have && have.size >= size) return have;
+    this.forgetBinds();
     have?.destroy();
     const b = await this.ctx.createBuffer({ label: `tessera scratch ${name}`, size: Math.max(16, Math.ceil(size / 16) * 16), usage });
     this.scratch[name] = b;
     return b;
   }
 
+  /** Cached bind groups and uniform words name buffers by identity: drop them when one is reallocated. */
+  private forgetBinds(): void {
+    this.binds.clear();
+    this.lastParams = undefined;
+  }
+
   /** Bytes of temporary GPU memory this shard holds now (queries, candidate lists, readback, uniforms). */
   get tempBytes(): number {
-    return Object.values(this.scratch).reduce((s, b) => s + (b?.size ?? 0), 0);
+    return Object.values(this.scratch).reduce((s, b) => s + (b?.size ?? 0), 0) + this.slots.reduce((s, x) => s + (x.buffer?.size ?? 0), 0);
+  }
+
+  /** Waits for earlier searches to finish preparing and submitting; returns the release. */
+  private async lockSubmit(): Promise<() => void> {
+    const before = this.submitting;
+    let release!: () => void;
+    this.submitting = new Promise<void>((r) => (release = r));
+    await before;
+    return release;
+  }
+
+  /**
+   * The next readback slot (ring of searchTuning.readbackSlots), once the search that used it last
+   * has read it and unmapped (never reused while mapped or pending); grown to `bytes` if needed.
+   * Called under the submit lock, so slots are taken in submission order. free() hands it back.
+   */
+  private async takeSlot(bytes: number): Promise<{ slot: ReadSlot; free: () => void }> {
+    const n = Math.max(1, Math.min(2, Math.floor(searchTuning.readbackSlots) || 1));
+    const i = this.slotNext % n;
+    this.slotNext = (i + 1) % n;
+    const slot = (this.slots[i] ??= { idle: Promise.resolve() });
+    await slot.idle;
+    let free!: () => void;
+    slot.idle = new Promise<void>((r) => (free = r));
+    try {
+      if (!slot.buffer || slot.buffer.size < bytes) {
+        slot.buffer?.destroy();
+        slot.buffer = undefined;
+        slot.buffer = await this.ctx.createBuffer({ label: `tessera readback ${i}`, size: Math.max(16, Math.ceil(bytes / 16) * 16), usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST });
+      }
+      if (this.timer && !slot.tsRead) slot.tsRead = this.ctx.device.createBuffer({ label: `tessera timestamps ${i}`, size: 16, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST });
+    } catch (e) {
+      free();
+      throw e;
+    }
+    return { slot, free };
   }
 
   /**
@@ -809,13 +882,15 @@ export class FlatShard {
    */
   async search(queries: Float32Array, nq: number, k: number, onSubmitted?: () => void): Promise<ShardResult> {
     this.ctx.check();
-    const keys = new Float32Array(nq * k).fill(-Infinity);
-    const ids = new Uint32Array(nq * k).fill(EMPTY_ID);
-    if (this.ntotal === 0) return { nq, k, keys, ids };
+    if (this.ntotal === 0) return { nq, k, keys: new Float32Array(nq * k).fill(-Infinity), ids: new Uint32Array(nq * k).fill(EMPTY_ID) };
     if (k > this.kLimit) {
       throw new TesseraError('INVALID_ARGUMENT', `k=${k} exceeds what ${this.ctx.label} selects on the GPU (${this.kLimit}): ask for fewer neighbours`);
     }
     const maxB = Math.min(nq, MAX_BATCH);
+    // One batch: its own arrays are the result (no copy into the padded ones).
+    if (nq === maxB) return this.searchBatch(queries.subarray(0, nq * this.q4 * 4), nq, k, onSubmitted);
+    const keys = new Float32Array(nq * k);
+    const ids = new Uint32Array(nq * k);
     for (let q0 = 0; q0 < nq; q0 += maxB) {
       const nqb = Math.min(maxB, nq - q0);
       const part = await this.searchBatch(queries.subarray(q0 * this.q4 * 4, (q0 + nqb) * this.q4 * 4), nqb, k, q0 === 0 ? onSubmitted : undefined);
@@ -826,33 +901,48 @@ export class FlatShard {
   }
 
   private async searchBatch(queries: Float32Array, nqb: number, k: number, onSubmitted?: () => void): Promise<ShardResult> {
-    const device = this.ctx.device;
     const scorer = this.scorerFor(nqb, k);
     const { a: regionA, b: regionB, total, shared, segs } = this.candPlan(nqb, k, scorer.BR, scorer.BQ, scorer.target);
     const kp = Math.max(nextPow2(k), 2 * SELECT_WG);
     if (scorer.fold) queries = this.foldQueries(queries, nqb);
     if (scorer.quant) queries = quantizeInt8Queries(queries, nqb, this.rowWords, this.sqHost!, scorer.quant);
+    // From here to the submit one search at a time: searches share the scratch buffers, and every
+    // buffer is in hand (the awaits) before the first queue write, so another search's writes land
+    // before or after this one's submit in queue order, never between. Its GPU work may still run.
+    const release = await this.lockSubmit();
+    try {
+      this.ctx.check();
+      return await this.submitBatch(queries, nqb, k, scorer, { regionA, regionB, total, shared, segs, kp }, release, onSubmitted);
+    } finally {
+      release(); // idempotent: submitBatch releases once its work is on the queue
+    }
+  }
+
+  private async submitBatch(
+    queries: Float32Array,
+    nqb: number,
+    k: number,
+    scorer: ScorerChoice,
+    plan: { regionA: number; regionB: number; total: number; shared: boolean; segs: number[]; kp: number },
+    release: () => void,
+    onSubmitted?: () => void,
+  ): Promise<ShardResult> {
+    const device = this.ctx.device;
+    const { regionA, regionB, total, shared, segs, kp } = plan;
     const qBuf = await this.scratchBuffer('queries', queries.byteLength, BufferUsage.STORAGE | BufferUsage.COPY_DST);
     const candBytes = total * 8;
     const cand = await this.scratchBuffer('cand', candBytes, BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST);
     const readBytes = nqb * k * 8;
-    const readback = await this.scratchBuffer('readback', readBytes, BufferUsage.MAP_READ | BufferUsage.COPY_DST);
     const sq = this.sqBuffer ?? (await this.dummySq());
     const prepBuf = scorer.prep ? await this.scratchBuffer('prep', scorer.prep.bytes, BufferUsage.STORAGE) : undefined;
-    device.queue.writeBuffer(qBuf, 0, queries.buffer, queries.byteOffset, queries.byteLength);
-    if (this.layout.debugPoison) {
-      // A NaN key and an id no shard has: any pair the kernels fail to write stands out.
-      const poison = new Uint32Array(cand.size / 4);
-      for (let i = 0; i < poison.length; i += 2) { poison[i] = 0x7fbadbad; poison[i + 1] = 0xdeadbeef; }
-      device.queue.writeBuffer(cand, 0, poison);
-    }
     const runAt = regionA + regionB;
     const fan = kernelTuning.mergeFanIn;
 
     // Fused dispatches into region A, then merge levels A -> B -> A ... with the last one folding
     // into the running list: once at the end when all tiles' lists share A, else after each tile.
     // Each dispatch's params sit at their own 256-byte slot.
-    interface Step { pipeline: GPUComputePipeline; params: number[]; bind: (u: GPUBufferBinding) => GPUBindGroupEntry[]; groups: [number, number] }
+    // key: what the bind entries hold besides buffer identities (the bind group cache's key).
+    interface Step { pipeline: GPUComputePipeline; params: number[]; bind: (u: GPUBufferBinding) => GPUBindGroupEntry[]; groups: [number, number]; key: string }
     const steps: Step[] = [];
     let merged = 0;
     const totalSegs = segs.reduce((x, y) => x + y, 0);
@@ -872,6 +962,7 @@ export class FlatShard {
             { binding: 1, resource: { buffer: cand, offset: 0, size: candBytes } },
           ],
           groups: [nOut, nqb],
+          key: `m:${candBytes}`,
         });
         if (last) break;
         nIn = nOut;
@@ -890,6 +981,7 @@ export class FlatShard {
           { binding: 3, resource: { buffer: prepBuf, offset: 0, size: scorer.prep!.bytes } },
         ],
         groups: scorer.prep.groups,
+        key: `p:${queries.byteLength}:${scorer.prep.bytes}`,
       });
     }
     // With a pre-pass the scorer reads its output in place of the queries.
@@ -912,6 +1004,7 @@ export class FlatShard {
           { binding: 4, resource: { buffer: cand, offset: 0, size: regionA * 8 } },
         ],
         groups: [nseg, Math.ceil(nqb / scorer.BQ)],
+        key: `t:${t}:${size}:${prepBuf ? 'p' : 'q'}:${scorerQueries.size}:${regionA}`,
       });
       if (!shared) mergeChain(nseg);
       idBase += tile.rows;
@@ -919,34 +1012,58 @@ export class FlatShard {
     });
     if (shared) mergeChain(totalSegs);
     const uniforms = await this.scratchBuffer('uniforms', steps.length * UNIFORM_STRIDE, BufferUsage.UNIFORM | BufferUsage.COPY_DST);
-    const params = new Uint32Array((steps.length * UNIFORM_STRIDE) / 4);
-    const enc = device.createCommandEncoder({ label: 'tessera flat search' });
+    const { slot, free } = await this.takeSlot(readBytes);
+    const readback = slot.buffer!;
     const ts = this.timer;
-    const pass = enc.beginComputePass(ts ? { timestampWrites: { querySet: ts.set, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 } } : {});
-    steps.forEach((st, i) => {
-      params.set(st.params, (i * UNIFORM_STRIDE) / 4);
-      pass.setPipeline(st.pipeline);
-      pass.setBindGroup(0, device.createBindGroup({ layout: st.pipeline.getBindGroupLayout(0), entries: st.bind({ buffer: uniforms, offset: i * UNIFORM_STRIDE, size: 48 }) }));
-      pass.dispatchWorkgroups(st.groups[0], st.groups[1]);
-    });
-    pass.end();
-    enc.copyBufferToBuffer(cand, runAt * 8, readback, 0, readBytes);
-    if (ts) {
-      enc.resolveQuerySet(ts.set, 0, 2, ts.resolve, 0);
-      enc.copyBufferToBuffer(ts.resolve, 0, ts.read, 0, 16);
+    try {
+      // No await from here to the submit (see searchBatch).
+      device.queue.writeBuffer(qBuf, 0, queries.buffer, queries.byteOffset, queries.byteLength);
+      if (this.layout.debugPoison) {
+        // A NaN key and an id no shard has: any pair the kernels fail to write stands out.
+        const poison = new Uint32Array(cand.size / 4);
+        for (let i = 0; i < poison.length; i += 2) { poison[i] = 0x7fbadbad; poison[i + 1] = 0xdeadbeef; }
+        device.queue.writeBuffer(cand, 0, poison);
+      }
+      const params = new Uint32Array((steps.length * UNIFORM_STRIDE) / 4);
+      const enc = device.createCommandEncoder({ label: 'tessera flat search' });
+      const pass = enc.beginComputePass(ts ? { timestampWrites: { querySet: ts.set, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 } } : {});
+      steps.forEach((st, i) => {
+        params.set(st.params, (i * UNIFORM_STRIDE) / 4);
+        pass.setPipeline(st.pipeline);
+        pass.setBindGroup(0, this.bindGroup(st, i, uniforms));
+        pass.dispatchWorkgroups(st.groups[0], st.groups[1]);
+      });
+      pass.end();
+      enc.copyBufferToBuffer(cand, runAt * 8, readback, 0, readBytes);
+      if (ts && slot.tsRead) {
+        enc.resolveQuerySet(ts.set, 0, 2, ts.resolve, 0);
+        enc.copyBufferToBuffer(ts.resolve, 0, slot.tsRead, 0, 16);
+      }
+      if (!this.sameParams(params)) device.queue.writeBuffer(uniforms, 0, params);
+      device.queue.submit([enc.finish()]);
+    } catch (e) {
+      free();
+      throw e;
     }
-    device.queue.writeBuffer(uniforms, 0, params);
-    device.queue.submit([enc.finish()]);
+    release();
     onSubmitted?.();
-    await this.map(readback);
-    if (ts) {
-      await this.map(ts.read);
-      const t = new BigUint64Array(ts.read.getMappedRange(0, 16).slice(0));
-      ts.read.unmap();
-      this.gpuNs += Number(t[1]! - t[0]!);
+    let pairs: Uint32Array;
+    try {
+      await this.map(readback);
+      if (ts && slot.tsRead) {
+        await this.map(slot.tsRead);
+        const t = new BigUint64Array(slot.tsRead.getMappedRange(0, 16).slice(0));
+        slot.tsRead.unmap();
+        this.gpuNs += Number(t[1]! - t[0]!);
+      }
+      pairs = new Uint32Array(readback.getMappedRange(0, readBytes).slice(0));
+      readback.unmap();
+    } finally {
+      // A failed read must not leave the slot mapped for the next search's copy.
+      if (readback.mapState === 'mapped') readback.unmap();
+      if (slot.tsRead?.mapState === 'mapped') slot.tsRead.unmap();
+      free();
     }
-    const pairs = new Uint32Array(readback.getMappedRange(0, readBytes).slice(0));
-    readback.unmap();
     this.ctx.check();
     const keys = new Float32Array(nqb * k);
     const ids = new Uint32Array(nqb * k);
@@ -958,8 +1075,33 @@ export class FlatShard {
     return { nq: nqb, k, keys, ids };
   }
 
-  /** GPU timestamps around each search batch (profile mode, adapters with timestamp-query). */
-  private timer: { set: GPUQuerySet; resolve: GPUBuffer; read: GPUBuffer } | undefined;
+  /** A step's bind group, cached by its uniform slot, pipeline and entries (searchTuning.cacheBinds). */
+  private bindGroup(st: { pipeline: GPUComputePipeline; bind: (u: GPUBufferBinding) => GPUBindGroupEntry[]; key: string }, i: number, uniforms: GPUBuffer): GPUBindGroup {
+    const make = () => this.ctx.device.createBindGroup({ layout: st.pipeline.getBindGroupLayout(0), entries: st.bind({ buffer: uniforms, offset: i * UNIFORM_STRIDE, size: 48 }) });
+    if (!searchTuning.cacheBinds) return make();
+    const key = `${i}:${st.key}`;
+    const hit = this.binds.get(key);
+    if (hit && hit.pipeline === st.pipeline) return hit.group;
+    if (this.binds.size >= 4096) this.binds.clear(); // many batch shapes: start over rather than grow
+    const group = make();
+    this.binds.set(key, { pipeline: st.pipeline, group });
+    return group;
+  }
+
+  /** Whether the uniform buffer already holds these words (written by the last search, not reallocated since); remembers them if not. */
+  private sameParams(params: Uint32Array): boolean {
+    const last = this.lastParams;
+    if (searchTuning.cacheBinds && last && last.length === params.length) {
+      let i = 0;
+      while (i < params.length && last[i] === params[i]) i++;
+      if (i === params.length) return true;
+    }
+    this.lastParams = searchTuning.cacheBinds ? params : undefined;
+    return false;
+  }
+
+  /** GPU timestamps around each search batch (profile mode, adapters with timestamp-query); each readback slot has its own MAP_READ copy. */
+  private timer: { set: GPUQuerySet; resolve: GPUBuffer } | undefined;
   /** Nanoseconds of GPU time of the searches since the last resetGpuTime (profile mode). */
   gpuNs = 0;
 
@@ -970,7 +1112,6 @@ export class FlatShard {
     this.timer ??= {
       set: device.createQuerySet({ type: 'timestamp', count: 2 }),
       resolve: device.createBuffer({ size: 16, usage: BufferUsage.QUERY_RESOLVE | BufferUsage.COPY_SRC }),
-      read: device.createBuffer({ size: 16, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST }),
     };
     return true;
   }
@@ -981,9 +1122,15 @@ export class FlatShard {
     if (this.timer) {
       this.timer.set.destroy();
       this.timer.resolve.destroy();
-      this.timer.read.destroy();
       this.timer = undefined;
     }
+    // Both readback slots (a search still reading one fails with the device's error path).
+    for (const slot of this.slots) {
+      slot.buffer?.destroy();
+      slot.tsRead?.destroy();
+    }
+    this.slots = [];
+    this.forgetBinds();
     for (const t of this.tiles) t.buffer.destroy();
     this.tiles = [];
     for (const b of Object.values(this.scratch)) b?.destroy();
