@@ -15,6 +15,7 @@ import type { Metric } from '../core/types.js';
 import { BufferUsage, MapMode, type GpuContext } from './device.js';
 import { expandWgslIncludes } from './wgsl-include.js';
 import { int8GemvKey, int8GemvPipeline, planInt8Gemv, quantizeInt8Queries } from './int8-gemv.js';
+import { MERGE_ONE_MAX_BATCH, mergeOneFan, mergeOneKey, mergeOnePipeline, planMergeOne, type MergeOnePlan } from './merge-one.js';
 
 export type Precision = 'f32' | 'f16' | 'int8';
 
@@ -115,6 +116,16 @@ export const kernelTuning = {
    * block (1.04x alone) not faster than 4 x 4 with spread owners: all off.
    */
   bigF32: '' as BigShape | '', bigF32L: '8x8s' as BigShape | '', gemmTargetL: 0, midF32: '' as MidShape | '', swz: 0, nosel: 0, selOwn: 7, selQ: 0, selCap: 8,
+  /**
+   * mergeOne: batches of <= 4 queries merge their lists with merge_one (src/gpu/merge-one.ts: 256
+   * invocations, a threshold in registers, a sort only when the buffer could overflow) in place of
+   * merge_lists levels of mergeFanIn: all lists of a query in one workgroup while they hold <= 32768
+   * pairs (1M, nq = 1, k' = 40: 512 lists, one level instead of two), else two levels of about
+   * sqrt(lists) a workgroup. Same lists. Off: not yet measured on a device (BENCHMARKS gpu-int8).
+   * mergeOneFan: lists a merge_one workgroup takes (0: as above). mergeOneSlots: its buffer (power
+   * of two; 0: pow2Ceil(2 (k + 256))).
+   */
+  mergeOne: 0, mergeOneFan: 0, mergeOneSlots: 0,
 };
 
 /**
@@ -738,6 +749,14 @@ export class FlatShard {
     if (k > this.kLimit) return; // such a search fails before compiling anything
     for (const nq of [1, 2, 4, 8, 16, GEMM_MIN_BATCH - 1, GEMM_MIN_BATCH, LARGE_MIN_BATCH]) this.scorerFor(nq, k);
     this.mergePipeline(Math.max(nextPow2(k), 2 * SELECT_WG));
+    const one = this.mergeOnePlan(1, k);
+    if (one) this.pipeline(mergeOneKey(one), () => mergeOnePipeline(this.ctx.device, one));
+  }
+
+  /** merge_one's buffer for a batch (kernelTuning.mergeOne, <= 4 queries, k fits), else undefined: merge_lists. */
+  private mergeOnePlan(nqb: number, k: number): MergeOnePlan | undefined {
+    if (!kernelTuning.mergeOne || nqb > MERGE_ONE_MAX_BATCH) return undefined;
+    return planMergeOne(k, this.ctx.maxWorkgroupStorage, kernelTuning.mergeOneSlots);
   }
 
   /** Pipelines compiled so far (tests: a warmed-up shard compiles none at search). */
@@ -864,7 +883,10 @@ export class FlatShard {
     const shared = nqb * all * k * 8 <= this.scratchBytes;
     const nseg = shared ? Math.max(1, all) : Math.max(1, ...segs);
     const a = nqb * nseg * k;
-    const b = nqb * Math.ceil(nseg / kernelTuning.mergeFanIn) * k;
+    // Region B: the first merge level's lists of the widest chain (merge_one's fan depends on the lists).
+    const one = this.mergeOnePlan(nqb, k);
+    const firstLevel = (n: number): number => Math.ceil(n / (one ? mergeOneFan(n, k, kernelTuning.mergeOneFan) : kernelTuning.mergeFanIn));
+    const b = nqb * Math.max(firstLevel(nseg), ...(shared ? [] : segs.map(firstLevel))) * k;
     return { a, b, total: a + b + nqb * k, shared, segs };
   }
 
@@ -936,7 +958,7 @@ export class FlatShard {
     const sq = this.sqBuffer ?? (await this.dummySq());
     const prepBuf = scorer.prep ? await this.scratchBuffer('prep', scorer.prep.bytes, BufferUsage.STORAGE) : undefined;
     const runAt = regionA + regionB;
-    const fan = kernelTuning.mergeFanIn;
+    const one = this.mergeOnePlan(nqb, k);
 
     // Fused dispatches into region A, then merge levels A -> B -> A ... with the last one folding
     // into the running list: once at the end when all tiles' lists share A, else after each tile.
@@ -947,6 +969,8 @@ export class FlatShard {
     let merged = 0;
     const totalSegs = segs.reduce((x, y) => x + y, 0);
     const mergeChain = (lists: number): void => {
+      const fan = one ? mergeOneFan(lists, k, kernelTuning.mergeOneFan) : kernelTuning.mergeFanIn;
+      const pipeline = one ? this.pipeline(mergeOneKey(one), () => mergeOnePipeline(device, one)) : this.mergePipeline(kp);
       let nIn = lists;
       let inAt = 0;
       for (;;) {
@@ -955,7 +979,7 @@ export class FlatShard {
         const outAt = last ? runAt : inAt === 0 ? regionA : 0;
         const hasRunning = last && merged > 0 ? 1 : 0;
         steps.push({
-          pipeline: this.mergePipeline(kp),
+          pipeline,
           params: [nqb, nIn, fan, nOut, k, inAt, outAt, runAt, hasRunning],
           bind: (u) => [
             { binding: 0, resource: u },

@@ -1,0 +1,146 @@
+// merge_one: merges candidate lists into each query's best k in few, wide workgroups (the merge
+// step of flat search for few queries; kernelTuning.mergeOne, src/gpu/merge-one.ts).
+//
+// Same bindings, params and lists as merge_lists (topk_select.wgsl): pairs vec2<u32>(f32 bits of
+// the key, id), larger keys first, equal keys to the lower id, empty pair (-FLT_MAX, 0xffffffff).
+// Workgroup (g, q) merges lists [g*G, min((g+1)*G, nIn)) of query q at cand[inAt + (q*nIn + l)*k + i]
+// (any order), plus the running list at runAt + q*k when hasRunning = 1, and writes the best k,
+// best first, at cand[outAt + (q*nOut + g)*k + i].
+//
+// Why another kernel: merge_lists (64 invocations) reads 64 pairs between barriers and compares
+// them with the k-th best in workgroup memory, so a workgroup's time is one global-load latency
+// per 64 pairs and 512 lists need two levels (two dispatches). Here 256 invocations each load U
+// pairs before using any (one latency per WG * U pairs), compare them with a threshold in
+// registers (the k-th best so far: k distinct pairs beat it, so nothing that fails it can be in the
+// answer), and append the few that beat it to a buffer of KP slots; every CH pairs a thread the
+// workgroup checks the count and, when the next CH pairs could overflow the buffer, bitonic-sorts
+// it, keeps the best k at the front and raises the threshold (int8_gemv's scheme). One workgroup a
+// query takes all of a 1M search's lists in one level.
+// In bounds by its own guards (no reliance on Tint's clamps).
+
+override KP: u32 = 1024u;    // buffer slots: a power of two >= k + WG * CH
+override CH: u32 = 3u;       // pairs a thread appends between checks (1..U)
+const U: u32 = 8u;           // pairs a thread loads before using them
+const WG: u32 = 256u;
+const EMPTY_ID: u32 = 0xffffffffu;
+
+struct Params {
+  nq: u32,
+  nIn: u32,         // lists per query in the input region
+  G: u32,           // lists per workgroup
+  nOut: u32,        // lists per query in the output region
+  k: u32,
+  inAt: u32,        // pair offsets of the regions in `cand`
+  outAt: u32,
+  runAt: u32,
+  hasRunning: u32,  // 1: the running list also takes part (the last level only)
+}
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read_write> cand: array<vec2<u32>>;
+
+var<workgroup> keys: array<f32, KP>;
+var<workgroup> ids: array<u32, KP>;
+var<workgroup> count: atomic<u32>;
+var<workgroup> pending: u32;
+
+fn better(ka: f32, ia: u32, kb: f32, ib: u32) -> bool {
+  return ka > kb || (ka == kb && ia < ib);
+}
+
+// The lowest finite f32 (WGSL has no infinity literal); empty pairs also carry EMPTY_ID.
+fn negInf() -> f32 {
+  return -0x1.fffffep+127f;
+}
+
+// Sorts all KP slots best first (slots past the count hold empty pairs or pairs that lost an
+// earlier sort: neither can reach the best k again), then restarts the count after the best k.
+fn sortAll(lid: u32) {
+  for (var size = 2u; size <= KP; size <<= 1u) {
+    for (var stride = size >> 1u; stride > 0u; stride >>= 1u) {
+      for (var t = lid; t < KP / 2u; t += WG) {
+        let i = 2u * stride * (t / stride) + (t % stride);
+        let j = i + stride;
+        let ascending = (i & size) == 0u;
+        let jFirst = better(keys[j], ids[j], keys[i], ids[i]);
+        if (jFirst == ascending) {
+          let tk = keys[i]; keys[i] = keys[j]; keys[j] = tk;
+          let ti = ids[i]; ids[i] = ids[j]; ids[j] = ti;
+        }
+      }
+      workgroupBarrier();
+    }
+  }
+  if (lid == 0u) { atomicStore(&count, params.k); }
+  workgroupBarrier();
+}
+
+// Pairs appended so far, the same value in every invocation (after the appends before it).
+fn filled(lid: u32) -> u32 {
+  workgroupBarrier();
+  if (lid == 0u) { pending = atomicLoad(&count); }
+  return workgroupUniformLoad(&pending);
+}
+
+@compute @workgroup_size(WG, 1, 1)
+fn merge_one(@builtin(local_invocation_id) l: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
+  let lid = l.x;
+  let g = wid.x;
+  let q = wid.y;
+  if (q >= params.nq) { return; }
+  let k = params.k;
+  for (var i = lid; i < KP; i += WG) {
+    keys[i] = negInf();
+    ids[i] = EMPTY_ID;
+  }
+  if (lid == 0u) { atomicStore(&count, 0u); }
+  workgroupBarrier();
+  // The running list (sorted, k pairs) comes first in the pair index, then the workgroup's lists.
+  let kr = select(0u, k, params.hasRunning == 1u);
+  let run = params.runAt + q * k;
+  let l0 = g * params.G;
+  let l1 = min(l0 + params.G, params.nIn);
+  let at = params.inAt + (q * params.nIn + l0) * k;
+  let m = kr + (l1 - l0) * k;
+  var tk = negInf();
+  var ti = EMPTY_ID;
+  // Count right after the last sort (none yet: no count matches).
+  var sortedAt = EMPTY_ID;
+  for (var b = 0u; b < m; b += WG * U) {
+    var p: array<vec2<u32>, U>;
+    for (var j = 0u; j < U; j++) {
+      let i = b + j * WG + lid;
+      var v = vec2<u32>(0u, EMPTY_ID);
+      if (i < kr) {
+        v = cand[run + i];
+      } else if (i < m) {
+        v = cand[at + (i - kr)];
+      }
+      p[j] = v;
+    }
+    for (var j = 0u; j < U; j++) {
+      let v = p[j];
+      let key = bitcast<f32>(v.x);
+      if (v.y != EMPTY_ID && better(key, v.y, tk, ti)) {
+        let slot = atomicAdd(&count, 1u);
+        keys[slot] = key;
+        ids[slot] = v.y;
+      }
+      if ((j + 1u) % CH == 0u || j + 1u == U) {
+        let n = filled(lid);
+        if (n > KP - WG * CH) {
+          sortAll(lid);
+          sortedAt = k;
+          tk = keys[k - 1u];
+          ti = ids[k - 1u];
+        }
+      }
+    }
+  }
+  let n = filled(lid);
+  if (n != sortedAt) { sortAll(lid); }
+  let out = params.outAt + (q * params.nOut + g) * k;
+  for (var i = lid; i < k; i += WG) {
+    cand[out + i] = vec2<u32>(bitcast<u32>(keys[i]), ids[i]);
+  }
+}

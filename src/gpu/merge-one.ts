@@ -1,0 +1,68 @@
+/**
+ * merge_one (shaders/merge_one.wgsl): the merge step of flat search for few queries, in place of
+ * merge_lists levels, when kernelTuning.mergeOne is on (default off: not yet measured on a device).
+ * Same bindings, params and output as merge_lists; wider workgroups (256 invocations, 8 pairs each
+ * in flight) behind a threshold in registers, so all lists of a 1M search merge in one level.
+ */
+import mergeOneWgsl from '../../shaders/merge_one.wgsl';
+
+/** Invocations a workgroup and pairs each loads a round (the shader's WG and U). */
+export const MERGE_ONE_WG = 256;
+const U = 8;
+
+/** Largest query batch merge_one takes (larger batches have enough workgroups for merge_lists). */
+export const MERGE_ONE_MAX_BATCH = 4;
+
+/** Compile-time facts of one merge_one pipeline, and the lists a workgroup takes. */
+export interface MergeOnePlan {
+  /** Buffer slots (power of two >= k + 256 CH). */
+  KP: number;
+  /** Pairs a thread appends between checks. */
+  CH: number;
+}
+
+function pow2Ceil(x: number): number {
+  let p = 1;
+  while (p < x) p *= 2;
+  return p;
+}
+
+/**
+ * The buffer for k: `slots` (power of two; 0: pow2Ceil(2 (k + 256)), 1024 at k' = 40) capped by
+ * workgroup memory (8 bytes a slot); undefined when k plus one pair an invocation does not fit.
+ */
+export function planMergeOne(k: number, maxWorkgroupStorage: number, slots = 0): MergeOnePlan | undefined {
+  const fit = Math.floor((maxWorkgroupStorage - 16) / 8);
+  let KP = pow2Ceil(Math.max(slots || 2 * (k + MERGE_ONE_WG), k + MERGE_ONE_WG));
+  while (KP > fit) KP /= 2;
+  if (KP < k + MERGE_ONE_WG) return undefined;
+  const CH = Math.max(1, Math.min(U, Math.floor((KP - k) / MERGE_ONE_WG)));
+  return { KP, CH };
+}
+
+/**
+ * Lists a workgroup takes for nIn lists of k pairs a query: `fan` when set (>= 2); else all of them
+ * (one level) while they hold at most `pairs` pairs (16 rounds of 2048 pairs: 1M's 512 lists of
+ * 40), otherwise ceil(sqrt(nIn)), so two levels of about sqrt(nIn) lists a workgroup.
+ */
+export function mergeOneFan(nIn: number, k: number, fan = 0, pairs = 32768): number {
+  if (fan) return Math.max(2, fan);
+  if (nIn * k <= pairs) return Math.max(2, nIn);
+  return Math.max(2, Math.ceil(Math.sqrt(nIn)));
+}
+
+export function mergeOneKey(p: MergeOnePlan): string {
+  return `merge_one:${p.KP}:${p.CH}`;
+}
+
+export function mergeOnePipeline(device: GPUDevice, p: MergeOnePlan): GPUComputePipeline {
+  return device.createComputePipeline({
+    label: `merge_one KP=${p.KP} CH=${p.CH}`,
+    layout: 'auto',
+    compute: {
+      module: device.createShaderModule({ label: 'merge_one', code: mergeOneWgsl }),
+      entryPoint: 'merge_one',
+      constants: { KP: p.KP, CH: p.CH },
+    },
+  });
+}

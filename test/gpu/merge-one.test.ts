@@ -1,0 +1,265 @@
+/**
+ * shaders/merge_one.wgsl (kernelTuning.mergeOne: few-query lists merged by wide workgroups behind a
+ * threshold in registers): the kernel alone against a brute-force selection (key desc, then lower
+ * id) over lists with heavy ties, equal keys, rising / falling keys (the buffer sorts at every
+ * check), mostly empty lists, k larger than the pairs, partial workgroups and the running list
+ * merged in place, every byte outside the output lists poisoned and checked afterwards; then the
+ * shard with the knob on against the knob off (merge_lists: the same lists bit for bit) and a
+ * brute force over exact keys, with thousands of segments, several levels and per-tile chains.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { acquireDevice, BufferUsage, type GpuContext, MapMode } from '../../src/gpu/device.js';
+import { FlatShard, kernelTuning } from '../../src/gpu/flat-shard.js';
+import { int8GemvTuning } from '../../src/gpu/int8-gemv.js';
+import { mergeOneFan, mergeOnePipeline, planMergeOne } from '../../src/gpu/merge-one.js';
+import { rng } from '../helpers/data.js';
+import { gpuForTests } from '../helpers/gpu.js';
+
+const hasGpu = await gpuForTests('merge_one');
+
+const EMPTY = 0xffffffff;
+const NEG_MAX_BITS = 0xff7fffff; // -FLT_MAX
+const POISON = [0x7fbadbad, 0xdeadbeef] as const;
+
+const bitsOf = (x: number): number => new Uint32Array(new Float32Array([x]).buffer)[0]!;
+const keyOf = (bits: number): number => new Float32Array(new Uint32Array([bits]).buffer)[0]!;
+
+/** Best k of (key bits, id) pairs by key desc then id asc, padded with empty pairs. */
+function bruteForce(pairs: [number, number][], k: number): [number, number][] {
+  const valid = pairs.filter(([, id]) => id !== EMPTY);
+  valid.sort((a, b) => keyOf(b[0]) - keyOf(a[0]) || a[1] - b[1]);
+  const out = valid.slice(0, k);
+  while (out.length < k) out.push([NEG_MAX_BITS, EMPTY]);
+  return out;
+}
+
+interface KernelCase {
+  name: string;
+  nq: number;
+  nIn: number;
+  k: number;
+  /** Lists a workgroup. */
+  G: number;
+  /** Key of pair i of list l of query q (f32), or null: an empty slot. */
+  key: (q: number, l: number, i: number, r: () => number) => number | null;
+  /** A running list (sorted, k pairs) merged too, the output written over it. */
+  running?: boolean;
+  /** planMergeOne's slots (1: the smallest buffer, one pair an invocation between checks). */
+  slots?: number;
+}
+
+const ties = [-1, -0, 0, 1, 2];
+const kernelCases: KernelCase[] = [
+  { name: 'one workgroup over 512 lists of 40 (a 1M nq = 1 search), random keys', nq: 1, nIn: 512, k: 40, G: 512, key: (_q, _l, _i, r) => r() * 2 - 1 },
+  { name: 'heavy ties (keys -1, -0, 0, 1, 2), 4 queries, 300 lists of 40', nq: 4, nIn: 300, k: 40, G: 300, key: (_q, _l, _i, r) => ties[Math.floor(r() * ties.length)]! },
+  { name: 'every key equal: the lowest ids win, 2 queries', nq: 2, nIn: 100, k: 40, G: 100, key: () => 0.5 },
+  { name: 'rising keys, smallest buffer (a sort at every check)', nq: 1, nIn: 200, k: 40, G: 200, slots: 1, key: (_q, l, i) => l * 40 + i },
+  { name: 'falling keys, smallest buffer', nq: 2, nIn: 200, k: 40, G: 200, slots: 1, key: (q, l, i) => -(l * 40 + i) - q },
+  { name: 'mostly empty lists (3 pairs of 40), fewer pairs than k', nq: 3, nIn: 10, k: 40, G: 10, key: (_q, _l, i, r) => (i < 3 ? Math.floor(r() * 4) : null) },
+  { name: 'exactly k pairs in all, in no order (no sort before the end)', nq: 2, nIn: 4, k: 40, G: 4, key: (_q, _l, i, r) => (i < 10 ? r() - 0.5 : null) },
+  { name: 'k = 250, lists half empty, 9 lists a workgroup of 50 (the last takes 5)', nq: 2, nIn: 50, k: 250, G: 9, key: (_q, _l, i, r) => (i % 2 ? Math.floor(r() * 20) : null) },
+  { name: 'running list merged and written over in place, ties with it', nq: 3, nIn: 64, k: 40, G: 64, running: true, key: (_q, _l, _i, r) => Math.floor(r() * 30) },
+  { name: 'k = 1 over 1000 lists, 7 workgroups of 150', nq: 1, nIn: 1000, k: 1, G: 150, key: (_q, _l, _i, r) => Math.floor(r() * 50) },
+  { name: 'k = 17 (not a power of two), 2000 lists of 17, ties', nq: 1, nIn: 2000, k: 17, G: 2000, slots: 512, key: (_q, _l, _i, r) => Math.floor(r() * 8) },
+];
+
+describe.skipIf(!hasGpu)('merge_one', () => {
+  let ctx: GpuContext;
+  const savedKernel = { ...kernelTuning };
+  const savedGemv = { ...int8GemvTuning };
+  beforeAll(async () => {
+    ctx = await acquireDevice({ label: 'merge_one test' });
+  });
+  afterAll(() => {
+    Object.assign(kernelTuning, savedKernel);
+    Object.assign(int8GemvTuning, savedGemv);
+    ctx?.destroy();
+  });
+
+  it.each(kernelCases)('$name: the best k of every workgroup as a brute-force selection, nothing else written', async (c) => {
+    const device = ctx.device;
+    const plan = planMergeOne(c.k, ctx.maxWorkgroupStorage, c.slots ?? 0);
+    if (!plan) throw new Error(`merge_one does not fit k = ${c.k}`);
+    if (c.slots === 1) expect(plan.CH).toBe(1);
+    const r = rng(c.nIn * 131 + c.k);
+    const nOut = Math.ceil(c.nIn / c.G);
+    // Regions at odd offsets: inputs, then (apart) outputs, then the running lists.
+    const inAt = 5;
+    const outAt = inAt + c.nq * c.nIn * c.k + 3;
+    const runAt = outAt + c.nq * nOut * c.k + 7;
+    const total = runAt + c.nq * c.k + 9;
+    const words = new Uint32Array(2 * total);
+    for (let i = 0; i < total; i++) { words[2 * i] = POISON[0]; words[2 * i + 1] = POISON[1]; }
+    // Distinct ids per query in a shuffled order (so the lower id is not the earlier pair).
+    const nIds = c.nIn * c.k + c.k;
+    const perm = Array.from({ length: nIds }, (_, i) => i * 3 + 1);
+    for (let i = nIds - 1; i > 0; i--) {
+      const j = Math.floor(r() * (i + 1));
+      [perm[i], perm[j]] = [perm[j]!, perm[i]!];
+    }
+    const lists: [number, number][][][] = [];
+    const runs: [number, number][][] = [];
+    for (let q = 0; q < c.nq; q++) {
+      lists.push([]);
+      for (let l = 0; l < c.nIn; l++) {
+        const list: [number, number][] = [];
+        for (let i = 0; i < c.k; i++) {
+          const key = c.key(q, l, i, r);
+          const pair: [number, number] = key === null ? [NEG_MAX_BITS, EMPTY] : [bitsOf(key), perm[l * c.k + i]!];
+          list.push(pair);
+          const at = inAt + (q * c.nIn + l) * c.k + i;
+          words[2 * at] = pair[0];
+          words[2 * at + 1] = pair[1];
+        }
+        lists[q]!.push(list);
+      }
+      if (c.running) {
+        const own: [number, number][] = [];
+        // Keys 30 and 31 only here: the running list must take part.
+        for (let i = 0; i < c.k; i++) own.push([bitsOf(Math.floor(r() * 32)), perm[c.nIn * c.k + i]!]);
+        const run = bruteForce(own, c.k);
+        runs.push(run);
+        run.forEach(([kb, id], i) => { words[2 * (runAt + q * c.k + i)] = kb; words[2 * (runAt + q * c.k + i) + 1] = id; });
+      }
+    }
+    const before = words.slice();
+    const out = c.running ? runAt : outAt;
+    const uni = device.createBuffer({ size: 48, usage: BufferUsage.UNIFORM | BufferUsage.COPY_DST });
+    device.queue.writeBuffer(uni, 0, new Uint32Array([c.nq, c.nIn, c.G, nOut, c.k, inAt, out, runAt, c.running ? 1 : 0, 0, 0, 0]));
+    const cand = device.createBuffer({ size: words.byteLength, usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST });
+    device.queue.writeBuffer(cand, 0, words);
+    const read = device.createBuffer({ size: words.byteLength, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST });
+    try {
+      const pipeline = mergeOnePipeline(device, plan);
+      const enc = device.createCommandEncoder();
+      const pass = enc.beginComputePass();
+      pass.setPipeline(pipeline);
+      pass.setBindGroup(0, device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries: [{ binding: 0, resource: { buffer: uni } }, { binding: 1, resource: { buffer: cand } }] }));
+      pass.dispatchWorkgroups(nOut, c.nq);
+      pass.end();
+      enc.copyBufferToBuffer(cand, 0, read, 0, words.byteLength);
+      device.queue.submit([enc.finish()]);
+      await read.mapAsync(MapMode.READ);
+      const got = new Uint32Array(read.getMappedRange().slice(0));
+      read.unmap();
+      const expected = before.slice();
+      for (let q = 0; q < c.nq; q++) {
+        for (let g = 0; g < nOut; g++) {
+          const pairs = lists[q]!.slice(g * c.G, (g + 1) * c.G).flat();
+          if (c.running) pairs.push(...runs[q]!);
+          const want = bruteForce(pairs, c.k);
+          const at = out + (q * nOut + g) * c.k;
+          const have: [number, number][] = [];
+          for (let i = 0; i < c.k; i++) have.push([got[2 * (at + i)]!, got[2 * (at + i) + 1]!]);
+          expect(have, `query ${q} workgroup ${g}`).toEqual(want);
+          want.forEach(([kb, id], i) => { expected[2 * (at + i)] = kb; expected[2 * (at + i) + 1] = id; });
+        }
+      }
+      // Inputs, poison between the regions and past them: untouched.
+      let diff = -1;
+      for (let i = 0; i < got.length && diff < 0; i++) if (got[i] !== expected[i]) diff = i;
+      expect(diff, 'first word that differs outside the output lists').toBe(-1);
+    } finally {
+      for (const b of [uni, cand, read]) b.destroy();
+    }
+  });
+
+  it('plans: one level while the lists hold <= 32768 pairs, else about sqrt(lists) a workgroup; buffers that fit', () => {
+    expect(mergeOneFan(512, 40)).toBe(512);
+    expect(mergeOneFan(4096, 40)).toBe(64);
+    expect(mergeOneFan(4096, 40, 16)).toBe(16);
+    expect(mergeOneFan(1, 40)).toBe(2);
+    expect(planMergeOne(40, 32768)).toEqual({ KP: 1024, CH: 3 });
+    expect(planMergeOne(40, 32768, 1)).toEqual({ KP: 512, CH: 1 });
+    expect(planMergeOne(1000, 32768)).toEqual({ KP: 2048, CH: 4 });
+    expect(planMergeOne(1000, 16384)).toBeUndefined();
+  });
+
+  /**
+   * The shard with the knob on and off: merge_lists' lists are today's, so keys and ids must be the
+   * same bit for bit; rows of small integers make every key exact, so the ids are also checked
+   * against a brute force (key desc, lower id first).
+   */
+  interface ShardCase {
+    name: string;
+    precision: 'f32' | 'int8';
+    n: number;
+    nq: number;
+    ks: number[];
+    /** Workgroups a tile's dispatch aims for (segments at nq <= 4). */
+    target: number;
+    tileRows: number;
+    /** Candidate bytes: small enough and the tiles' lists are merged per tile into the running list. */
+    scratchBytes?: number;
+    fans: number[];
+    /** int8: segments of all tiles (lists merged per query). */
+    segs?: number;
+  }
+  const d = 32;
+  // int8 takes int8_gemv here (one row a block: segments = the target); f32 whichever kernel applies.
+  const shardCases: ShardCase[] = [
+    { name: 'int8, 2000 segments of 3 rows (lists of 40 mostly empty), auto / 7 / all lists a workgroup', precision: 'int8', n: 6000, nq: 1, ks: [10, 40], target: 2000, tileRows: 6000, fans: [0, 7, 100000], segs: 2000 },
+    { name: 'int8, 3 queries, 3 tiles of 600 segments, lists shared', precision: 'int8', n: 5400, nq: 3, ks: [24], target: 600, tileRows: 1800, fans: [0, 5], segs: 1800 },
+    { name: 'int8, 3 tiles of 450 segments merged one by one into the running list', precision: 'int8', n: 5400, nq: 2, ks: [40], target: 500, tileRows: 1800, scratchBytes: 2 * 500 * 40 * 8, fans: [0, 9], segs: 1350 },
+    { name: 'int8, 4 queries, 1000 segments', precision: 'int8', n: 8000, nq: 4, ks: [40], target: 1000, tileRows: 8000, fans: [0, 31], segs: 1000 },
+    { name: 'f32, 4 queries, 3 tiles', precision: 'f32', n: 6000, nq: 4, ks: [40], target: 2000, tileRows: 2000, fans: [0, 3] },
+  ];
+
+  it.each(shardCases)('$name: knob on = knob off = brute force', async (c) => {
+    const r = rng(c.n + c.nq);
+    // Entries in {-1, 0, 1} (int8: codes 127..129 with vmin -128, step 1): exact keys, many ties.
+    const rows = new Float32Array(c.n * d);
+    for (let i = 0; i < rows.length; i++) rows[i] = Math.floor(r() * 3) - 1;
+    const queries = new Float32Array(c.nq * d);
+    for (let i = 0; i < queries.length; i++) queries[i] = Math.floor(r() * 3) - 1;
+    const shard = new FlatShard(ctx, { d, metric: 'ip', precision: c.precision, maxTileBytes: c.tileRows * (c.precision === 'f32' ? d * 4 : d), scratchBytes: c.scratchBytes, debugPoison: true });
+    try {
+      if (c.precision === 'f32') {
+        await shard.add(new Uint32Array(rows.buffer));
+      } else {
+        await shard.setSq(new Float32Array(d).fill(-128), new Float32Array(d).fill(1));
+        const codes = new Uint8Array(c.n * d);
+        for (let i = 0; i < codes.length; i++) codes[i] = rows[i]! + 128;
+        await shard.add(new Uint32Array(codes.buffer));
+      }
+      expect(shard.tileCount).toBe(Math.ceil(c.n / c.tileRows));
+      for (const k of c.ks) {
+        Object.assign(kernelTuning, savedKernel, { targetWorkgroups: c.target });
+        Object.assign(int8GemvTuning, savedGemv, { targetWorkgroups: c.target });
+        const sc = shard.scorerFor(c.nq, k);
+        const segs = Math.ceil(c.n / c.tileRows) * shard.segmentPlan(c.tileRows, c.nq, k, sc.BR, sc.BQ, sc.target).nseg;
+        const shared = c.nq * segs * k * 8 <= (c.scratchBytes ?? Infinity);
+        if (c.precision === 'int8') {
+          expect(sc.key).toMatch(/^i8gemv:/);
+          expect(segs).toBe(c.segs);
+          expect(shared).toBe(c.scratchBytes === undefined);
+        }
+        const results: { keys: Float32Array; ids: Uint32Array }[] = [];
+        for (const [on, fan] of [[0, 0], ...c.fans.map((f) => [1, f])] as [number, number][]) {
+          Object.assign(kernelTuning, savedKernel, { targetWorkgroups: c.target, mergeOne: on, mergeOneFan: fan });
+          Object.assign(int8GemvTuning, savedGemv, { targetWorkgroups: c.target });
+          results.push(await shard.search(queries, c.nq, k));
+        }
+        const pipes = [...(shard as unknown as { pipelines: Map<string, unknown> }).pipelines.keys()];
+        expect(pipes.some((p) => p.startsWith('merge_one:')), 'merge_one ran').toBe(true);
+        for (const [i, res] of results.entries()) {
+          expect(Array.from(res.ids), `k ${k} variant ${i} ids`).toEqual(Array.from(results[0]!.ids));
+          expect(Array.from(new Uint32Array(res.keys.buffer)), `k ${k} variant ${i} key bits`).toEqual(Array.from(new Uint32Array(results[0]!.keys.buffer)));
+        }
+        for (let q = 0; q < c.nq; q++) {
+          const scored: [number, number][] = [];
+          for (let i = 0; i < c.n; i++) {
+            let s = 0;
+            for (let j = 0; j < d; j++) s += queries[q * d + j]! * rows[i * d + j]!;
+            scored.push([s, i]);
+          }
+          scored.sort((a, b) => b[0] - a[0] || a[1] - b[1]);
+          expect(Array.from(results[1]!.ids.subarray(q * k, (q + 1) * k)), `query ${q} ids vs brute force`).toEqual(scored.slice(0, k).map(([, id]) => id));
+          if (c.precision === 'f32') expect(Array.from(results[1]!.keys.subarray(q * k, (q + 1) * k))).toEqual(scored.slice(0, k).map(([s]) => s));
+        }
+      }
+    } finally {
+      shard.destroy();
+    }
+  });
+});
