@@ -13,7 +13,7 @@
  *
  * --variants 'name:knob=v,...;...' with knobs: gemv (int8_gemv on/off), maxb (its largest batch),
  * qbits, lanes, uw, gt (its targetWorkgroups), ru / sp / ci / qr (its rows in flight, buffer slots, checks, query registers), tensor (tensor-core scorer on/off), target
- * (kernelTuning.targetWorkgroups), rb (searchTuning.readbackSlots: 1 or 2), bgc (searchTuning.cacheBinds 0 / 1), depth (rerankDepth = k'), sub (rerankSubBatch), rt (rerankThreads), mp
+ * (kernelTuning.targetWorkgroups), m1 / m1fan (kernelTuning.mergeOne / mergeOneFan), rb (searchTuning.readbackSlots: 1 or 2), bgc (searchTuning.cacheBinds 0 / 1), depth (rerankDepth = k'), sub (rerankSubBatch), rt (rerankThreads), mp
  * (rerankThreadsMinPairs), buf (rerankBufferBytes), ts (0: GPU timestamps off for this variant, so
  * the wall time has no second readback; gpu ms is then null), nq (a '/'-list of batch sizes for
  * this variant; default --nq). One JSON line per case, a table at the end. Each line carries the
@@ -174,6 +174,8 @@ for (const spec of values.variants!.split(';').filter(Boolean)) {
     else if (key === 'ru' || key === 'sp' || key === 'ci' || key === 'qr') int8GemvTuning[key] = v;
     else if (key === 'tensor') tensorTuning.enabled = v !== 0;
     else if (key === 'target') kernelTuning.targetWorkgroups = v;
+    else if (key === 'm1') kernelTuning.mergeOne = v;
+    else if (key === 'm1fan') kernelTuning.mergeOneFan = v;
     else if (key === 'rb') searchTuning.readbackSlots = v;
     else if (key === 'bgc') searchTuning.cacheBinds = v;
     else if (key === 'depth') opts.rerankDepth = v;

@@ -12,7 +12,8 @@
  *   node out/gemv/gemv.mjs --n 1000000 --variants 'default;ru1:ru=1;sp512:sp=512' --nq 1,4
  *
  * Knobs: ru, sp, ci, qr, qbits, lanes, uw, gt (int8GemvTuning), target (kernelTuning.targetWorkgroups),
- * fan (kernelTuning.mergeFanIn: lists a merge_lists workgroup takes),
+ * fan (kernelTuning.mergeFanIn: lists a merge_lists workgroup takes), m1 / m1fan / m1slots
+ * (kernelTuning.mergeOne / mergeOneFan / mergeOneSlots: merge_one in place of merge_lists),
  * kp (candidates k' a query; default 40 = the index's k' at k = 10), nq ('/'-list).
  */
 import { parseArgs } from 'node:util';
@@ -178,6 +179,9 @@ for (const spec of values.variants!.split(';').filter(Boolean)) {
     else if (key === 'gemv') int8GemvTuning.enabled = v !== 0;
     else if (key === 'target') kernelTuning.targetWorkgroups = v;
     else if (key === 'fan') kernelTuning.mergeFanIn = v;
+    else if (key === 'm1') kernelTuning.mergeOne = v;
+    else if (key === 'm1fan') kernelTuning.mergeOneFan = v;
+    else if (key === 'm1slots') kernelTuning.mergeOneSlots = v;
     else if (key === 'kp') kp = v;
     else if (key === 'nq') nqs = val.split('/').map(Number);
     else throw new Error(`unknown knob ${key}`);
