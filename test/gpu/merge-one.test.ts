@@ -175,6 +175,26 @@ describe.skipIf(!hasGpu)('merge_one', () => {
     expect(planMergeOne(1000, 16384)).toBeUndefined();
   });
 
+  it('with the knob on, warmUp(k) compiles merge_one too: searches of 1 to 8 queries compile nothing', async () => {
+    Object.assign(kernelTuning, savedKernel, { mergeOne: 1 });
+    Object.assign(int8GemvTuning, savedGemv);
+    const shard = new FlatShard(ctx, { d, metric: 'ip', precision: 'int8' });
+    try {
+      await shard.setSq(new Float32Array(d).fill(-1), new Float32Array(d).fill(2 / 255));
+      const r = rng(5);
+      await shard.add(Uint32Array.from({ length: 700 * (d / 4) }, () => Math.floor(r() * 2 ** 32)));
+      shard.warmUp(10);
+      const before = shard.pipelineCount;
+      for (const nq of [1, 2, 3, 4, 8]) await shard.search(new Float32Array(nq * d).fill(0.5), nq, 10);
+      expect(shard.pipelineCount).toBe(before);
+      const pipes = [...(shard as unknown as { pipelines: Map<string, unknown> }).pipelines.keys()];
+      expect(pipes.some((p) => p.startsWith('merge_one:'))).toBe(true);
+    } finally {
+      shard.destroy();
+      Object.assign(kernelTuning, savedKernel);
+    }
+  });
+
   /**
    * The shard with the knob on and off: merge_lists' lists are today's, so keys and ids must be the
    * same bit for bit; rows of small integers make every key exact, so the ids are also checked
