@@ -79,9 +79,13 @@ const MERGE_FAN_IN = 32;
  * fused scoring + top-k kernels (src/gpu/flat-shard.ts candPlan/batchPlan): candidate lists
  * A = nq x segments x k pairs (at most the scratch budget, at least one list per query, at most
  * TARGET_WORKGROUPS[precision] segments a tile), the first merge level (A / MERGE_FAN_IN + one list per query),
- * the running list and its readback (nq x k pairs each), the queries (nq rows padded to the
+ * the running list and its readbacks (nq x k pairs each; two, since overlapping searches on a shard
+ * cycle through two MAP_READ buffers: searchTuning.readbackSlots), the queries (nq rows padded to the
  * storage word) and the dispatch uniforms. No nq x N score matrix: O(nq x tiles x k).
  */
+/** Readback buffers a shard may hold at once (the most searchTuning.readbackSlots allows). */
+const READBACK_SLOTS = 2;
+
 export function tempBytes(
   d: number,
   k: number,
@@ -106,7 +110,7 @@ export function tempBytes(
   // Queries go up as f32, zero-padded to the storage word's dimensions (flat-shard q4).
   const queries = (nqb * rowBytes(d, precision) * DIMS_PER_WORD[precision]) / 4;
   const uniforms = (rowsPerTile.length * 6 + 4) * 256;
-  return a + b + 2 * list + queries + uniforms;
+  return a + b + (1 + READBACK_SLOTS) * list + queries + uniforms;
 }
 
 function layout(input: FlatPlanInput, precision: StoragePrecision): FlatPlan {
