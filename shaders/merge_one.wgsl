@@ -22,36 +22,14 @@ override KP: u32 = 1024u;    // buffer slots: a power of two >= k + WG * CH
 override CH: u32 = 3u;       // pairs a thread appends between checks (1..U)
 const U: u32 = 8u;           // pairs a thread loads before using them
 const WG: u32 = 256u;
-const EMPTY_ID: u32 = 0xffffffffu;
+//#include flat_order
 
-struct Params {
-  nq: u32,
-  nIn: u32,         // lists per query in the input region
-  G: u32,           // lists per workgroup
-  nOut: u32,        // lists per query in the output region
-  k: u32,
-  inAt: u32,        // pair offsets of the regions in `cand`
-  outAt: u32,
-  runAt: u32,
-  hasRunning: u32,  // 1: the running list also takes part (the last level only)
-}
-
-@group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read_write> cand: array<vec2<u32>>;
+//#include merge_params
 
 var<workgroup> keys: array<f32, KP>;
 var<workgroup> ids: array<u32, KP>;
 var<workgroup> count: atomic<u32>;
 var<workgroup> pending: u32;
-
-fn better(ka: f32, ia: u32, kb: f32, ib: u32) -> bool {
-  return ka > kb || (ka == kb && ia < ib);
-}
-
-// The lowest finite f32 (WGSL has no infinity literal); empty pairs also carry EMPTY_ID.
-fn negInf() -> f32 {
-  return -0x1.fffffep+127f;
-}
 
 // Sorts all KP slots best first (slots past the count hold empty pairs or pairs that lost an
 // earlier sort: neither can reach the best k again), then restarts the count after the best k.

@@ -13,36 +13,14 @@
 
 override KP: u32 = 512u;     // power of two >= max(k, 2 * WG)
 const WG: u32 = 64u;
-const EMPTY_ID: u32 = 0xffffffffu;
+//#include flat_order
 
-struct Params {
-  nq: u32,
-  nIn: u32,         // lists per query in the input region
-  G: u32,           // lists per workgroup
-  nOut: u32,        // lists per query in the output region
-  k: u32,
-  inAt: u32,        // pair offsets of the regions in `cand`
-  outAt: u32,
-  runAt: u32,
-  hasRunning: u32,  // 1: the running list also takes part (the last level only)
-}
-
-@group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read_write> cand: array<vec2<u32>>;
+//#include merge_params
 
 var<workgroup> keys: array<f32, 2u * KP>;
 var<workgroup> ids: array<u32, 2u * KP>;
 var<workgroup> count: atomic<u32>;
 var<workgroup> pending: u32;
-
-fn better(ka: f32, ia: u32, kb: f32, ib: u32) -> bool {
-  return ka > kb || (ka == kb && ia < ib);
-}
-
-// The lowest finite f32 (WGSL has no infinity literal); empty pairs also carry EMPTY_ID.
-fn negInf() -> f32 {
-  return -0x1.fffffep+127f;
-}
 
 fn init(lid: u32) {
   for (var i = lid; i < 2u * KP; i += WG) {

@@ -771,7 +771,7 @@ export class FlatShard {
 
   private mergePipeline(kp: number): GPUComputePipeline {
     return this.pipeline(`merge_lists:${kp}`, () => {
-      const module = this.ctx.device.createShaderModule({ label: 'topk_select', code: selectWgsl });
+      const module = this.ctx.device.createShaderModule({ label: 'topk_select', code: expandWgslIncludes(selectWgsl) });
       return this.ctx.device.createComputePipeline({
         label: `merge_lists KP=${kp}`,
         layout: 'auto',

@@ -5,6 +5,7 @@
  * in flight) behind a threshold in registers, so all lists of a 1M search merge in one level.
  */
 import mergeOneWgsl from '../../shaders/merge_one.wgsl';
+import { expandWgslIncludes } from './wgsl-include.js';
 
 /** Invocations a workgroup and pairs each loads a round (the shader's WG and U). */
 export const MERGE_ONE_WG = 256;
@@ -60,7 +61,7 @@ export function mergeOnePipeline(device: GPUDevice, p: MergeOnePlan): GPUCompute
     label: `merge_one KP=${p.KP} CH=${p.CH}`,
     layout: 'auto',
     compute: {
-      module: device.createShaderModule({ label: 'merge_one', code: mergeOneWgsl }),
+      module: device.createShaderModule({ label: 'merge_one', code: expandWgslIncludes(mergeOneWgsl) }),
       entryPoint: 'merge_one',
       constants: { KP: p.KP, CH: p.CH },
     },

@@ -1,18 +1,20 @@
 /**
  * `//#include NAME` for the WGSL kernels: declarations that several kernels share live once under
  * shaders/ (the flat_common parts), and each kernel includes the parts it uses. Used by flat-shard.ts
- * (wgslVariant), int8-gemv.ts and tensor/kernel-source.ts; the texts are bundled as strings.
+ * (wgslVariant, merge_lists), merge-one.ts, int8-gemv.ts and tensor/kernel-source.ts; the texts are bundled as strings.
  */
 import commonWgsl from '../../shaders/flat_common.wgsl';
 import heapWgsl from '../../shaders/flat_heap.wgsl';
 import orderWgsl from '../../shaders/flat_order.wgsl';
 import paramsWgsl from '../../shaders/flat_params.wgsl';
+import mergeParamsWgsl from '../../shaders/merge_params.wgsl';
 
 const wgslIncludes: Record<string, string> = {
   flat_common: commonWgsl,
   flat_params: paramsWgsl,
   flat_order: orderWgsl,
   flat_heap: heapWgsl,
+  merge_params: mergeParamsWgsl,
 };
 
 /**
