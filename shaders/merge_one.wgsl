@@ -25,6 +25,7 @@ const WG: u32 = 256u;
 //#include flat_order
 
 //#include merge_params
+//#include merge_sort
 
 var<workgroup> keys: array<f32, KP>;
 var<workgroup> ids: array<u32, KP>;
@@ -34,21 +35,7 @@ var<workgroup> pending: u32;
 // Sorts all KP slots best first (slots past the count hold empty pairs or pairs that lost an
 // earlier sort: neither can reach the best k again), then restarts the count after the best k.
 fn sortAll(lid: u32) {
-  for (var size = 2u; size <= KP; size <<= 1u) {
-    for (var stride = size >> 1u; stride > 0u; stride >>= 1u) {
-      for (var t = lid; t < KP / 2u; t += WG) {
-        let i = 2u * stride * (t / stride) + (t % stride);
-        let j = i + stride;
-        let ascending = (i & size) == 0u;
-        let jFirst = better(keys[j], ids[j], keys[i], ids[i]);
-        if (jFirst == ascending) {
-          let tk = keys[i]; keys[i] = keys[j]; keys[j] = tk;
-          let ti = ids[i]; ids[i] = ids[j]; ids[j] = ti;
-        }
-      }
-      workgroupBarrier();
-    }
-  }
+  sortSlots(lid, KP);
   if (lid == 0u) { atomicStore(&count, params.k); }
   workgroupBarrier();
 }

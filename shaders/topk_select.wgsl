@@ -16,6 +16,7 @@ const WG: u32 = 64u;
 //#include flat_order
 
 //#include merge_params
+//#include merge_sort
 
 var<workgroup> keys: array<f32, 2u * KP>;
 var<workgroup> ids: array<u32, 2u * KP>;
@@ -47,22 +48,7 @@ fn flush(lid: u32, n: u32) {
     ids[i] = EMPTY_ID;
   }
   workgroupBarrier();
-  let total = 2u * KP;
-  for (var size = 2u; size <= total; size <<= 1u) {
-    for (var stride = size >> 1u; stride > 0u; stride >>= 1u) {
-      for (var t = lid; t < KP; t += WG) {
-        let i = 2u * stride * (t / stride) + (t % stride);
-        let j = i + stride;
-        let ascending = (i & size) == 0u;
-        let jFirst = better(keys[j], ids[j], keys[i], ids[i]);
-        if (jFirst == ascending) {
-          let tk = keys[i]; keys[i] = keys[j]; keys[j] = tk;
-          let ti = ids[i]; ids[i] = ids[j]; ids[j] = ti;
-        }
-      }
-      workgroupBarrier();
-    }
-  }
+  sortSlots(lid, 2u * KP);
   if (lid == 0u) { atomicStore(&count, 0u); }
   workgroupBarrier();
 }

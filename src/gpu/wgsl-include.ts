@@ -8,6 +8,7 @@ import heapWgsl from '../../shaders/flat_heap.wgsl';
 import orderWgsl from '../../shaders/flat_order.wgsl';
 import paramsWgsl from '../../shaders/flat_params.wgsl';
 import mergeParamsWgsl from '../../shaders/merge_params.wgsl';
+import mergeSortWgsl from '../../shaders/merge_sort.wgsl';
 
 const wgslIncludes: Record<string, string> = {
   flat_common: commonWgsl,
@@ -15,6 +16,7 @@ const wgslIncludes: Record<string, string> = {
   flat_order: orderWgsl,
   flat_heap: heapWgsl,
   merge_params: mergeParamsWgsl,
+  merge_sort: mergeSortWgsl,
 };
 
 /**
