@@ -73,6 +73,8 @@ const TARGET_WORKGROUPS: Record<StoragePrecision, number> = { f32: 512, f16: 512
 const MAX_BLOCK_QUERIES = 128;
 /** Lists merged per merge_lists workgroup (flat-shard kernelTuning.mergeFanIn). */
 const MERGE_FAN_IN = 32;
+/** Most readback buffers a shard holds at once (flat-shard's ring takes min(this, searchTuning.readbackSlots)). */
+export const MAX_READBACK_SLOTS = 2;
 
 /**
  * Upper bound of the temporary GPU bytes of one adapter for a batch of `maxBatch` queries with the
@@ -83,9 +85,6 @@ const MERGE_FAN_IN = 32;
  * cycle through two MAP_READ buffers: searchTuning.readbackSlots), the queries (nq rows padded to the
  * storage word) and the dispatch uniforms. No nq x N score matrix: O(nq x tiles x k).
  */
-/** Readback buffers a shard may hold at once (the most searchTuning.readbackSlots allows). */
-const READBACK_SLOTS = 2;
-
 export function tempBytes(
   d: number,
   k: number,
@@ -110,7 +109,7 @@ export function tempBytes(
   // Queries go up as f32, zero-padded to the storage word's dimensions (flat-shard q4).
   const queries = (nqb * rowBytes(d, precision) * DIMS_PER_WORD[precision]) / 4;
   const uniforms = (rowsPerTile.length * 6 + 4) * 256;
-  return a + b + (1 + READBACK_SLOTS) * list + queries + uniforms;
+  return a + b + (1 + MAX_READBACK_SLOTS) * list + queries + uniforms;
 }
 
 function layout(input: FlatPlanInput, precision: StoragePrecision): FlatPlan {

@@ -11,6 +11,7 @@ import fillWgsl from '../../shaders/fill_random.wgsl';
 import fusedWgsl from '../../shaders/flat_fused.wgsl';
 import gemvWgsl from '../../shaders/flat_gemv.wgsl';
 import { TesseraError } from '../core/errors.js';
+import { MAX_READBACK_SLOTS } from '../core/planner.js';
 import type { Metric } from '../core/types.js';
 import { BufferUsage, MapMode, type GpuContext } from './device.js';
 import { expandWgslIncludes } from './wgsl-include.js';
@@ -834,7 +835,7 @@ export class FlatShard {
    * Called under the submit lock, so slots are taken in submission order. free() hands it back.
    */
   private async takeSlot(bytes: number): Promise<{ slot: ReadSlot; free: () => void }> {
-    const n = Math.max(1, Math.min(2, Math.floor(searchTuning.readbackSlots) || 1));
+    const n = Math.max(1, Math.min(MAX_READBACK_SLOTS, Math.floor(searchTuning.readbackSlots) || 1));
     const i = this.slotNext % n;
     this.slotNext = (i + 1) % n;
     const slot = (this.slots[i] ??= { idle: Promise.resolve() });
@@ -1077,13 +1078,11 @@ export class FlatShard {
       if (ts && slot.tsRead) {
         await this.map(slot.tsRead);
         const t = new BigUint64Array(slot.tsRead.getMappedRange(0, 16).slice(0));
-        slot.tsRead.unmap();
         this.gpuNs += Number(t[1]! - t[0]!);
       }
       pairs = new Uint32Array(readback.getMappedRange(0, readBytes).slice(0));
-      readback.unmap();
     } finally {
-      // A failed read must not leave the slot mapped for the next search's copy.
+      // Unmapped here on success and failure alike: a mapped slot would fail the next search's copy.
       if (readback.mapState === 'mapped') readback.unmap();
       if (slot.tsRead?.mapState === 'mapped') slot.tsRead.unmap();
       free();
