@@ -15,6 +15,7 @@ import { MAX_READBACK_SLOTS } from '../core/planner.js';
 import type { Metric } from '../core/types.js';
 import { BufferUsage, MapMode, type GpuContext } from './device.js';
 import { expandWgslIncludes } from './wgsl-include.js';
+import { pow2Ceil } from './pow2.js';
 import { int8GemvKey, int8GemvPipeline, planInt8Gemv, quantizeInt8Queries } from './int8-gemv.js';
 import { MERGE_ONE_MAX_BATCH, mergeOneFan, mergeOneKey, mergeOnePipeline, planMergeOne, type MergeOnePlan } from './merge-one.js';
 
@@ -354,12 +355,6 @@ export function maxSelectK(maxWorkgroupStorage: number): number {
   let kp = 2 * SELECT_WG;
   while ((2 * kp) * 16 + 16 <= maxWorkgroupStorage) kp *= 2;
   return kp;
-}
-
-function nextPow2(x: number): number {
-  let p = 1;
-  while (p < x) p *= 2;
-  return p;
 }
 
 export class FlatShard {
@@ -749,7 +744,7 @@ export class FlatShard {
     this.ctx.check();
     if (k > this.kLimit) return; // such a search fails before compiling anything
     for (const nq of [1, 2, 4, 8, 16, GEMM_MIN_BATCH - 1, GEMM_MIN_BATCH, LARGE_MIN_BATCH]) this.scorerFor(nq, k);
-    this.mergePipeline(Math.max(nextPow2(k), 2 * SELECT_WG));
+    this.mergePipeline(Math.max(pow2Ceil(k), 2 * SELECT_WG));
     const one = this.mergeOnePlan(1, k);
     if (one) this.pipeline(mergeOneKey(one), () => mergeOnePipeline(this.ctx.device, one));
   }
@@ -926,7 +921,7 @@ export class FlatShard {
   private async searchBatch(queries: Float32Array, nqb: number, k: number, onSubmitted?: () => void): Promise<ShardResult> {
     const scorer = this.scorerFor(nqb, k);
     const { a: regionA, b: regionB, total, shared, segs } = this.candPlan(nqb, k, scorer.BR, scorer.BQ, scorer.target);
-    const kp = Math.max(nextPow2(k), 2 * SELECT_WG);
+    const kp = Math.max(pow2Ceil(k), 2 * SELECT_WG);
     if (scorer.fold) queries = this.foldQueries(queries, nqb);
     if (scorer.quant) queries = quantizeInt8Queries(queries, nqb, this.rowWords, this.sqHost!, scorer.quant);
     // From here to the submit one search at a time: searches share the scratch buffers, and every

@@ -8,6 +8,7 @@
  */
 import int8GemvWgsl from '../../shaders/int8_gemv.wgsl';
 import { expandWgslIncludes } from './wgsl-include.js';
+import { pow2Ceil, pow2Floor } from './pow2.js';
 
 /**
  * Knobs (benchmarks sweep them; the defaults are what the H200 measured best, BENCHMARKS gpu-int8).
@@ -85,18 +86,6 @@ export interface Int8GemvPlan {
   /** Query words in registers (1) or read each row (0). */
   QR: number;
   target?: number;
-}
-
-function pow2Ceil(x: number): number {
-  let p = 1;
-  while (p < x) p *= 2;
-  return p;
-}
-
-function pow2Floor(x: number): number {
-  let p = 1;
-  while (p * 2 <= x) p *= 2;
-  return p;
 }
 
 const WG = 256;

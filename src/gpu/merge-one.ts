@@ -6,6 +6,7 @@
  */
 import mergeOneWgsl from '../../shaders/merge_one.wgsl';
 import { expandWgslIncludes } from './wgsl-include.js';
+import { pow2Ceil } from './pow2.js';
 
 /** Invocations a workgroup and pairs each loads a round (the shader's WG and U). */
 export const MERGE_ONE_WG = 256;
@@ -20,12 +21,6 @@ export interface MergeOnePlan {
   KP: number;
   /** Pairs a thread appends between checks. */
   CH: number;
-}
-
-function pow2Ceil(x: number): number {
-  let p = 1;
-  while (p < x) p *= 2;
-  return p;
 }
 
 /**
