@@ -472,14 +472,7 @@ function mmaTile(s: SelectShape, bq: number): string {
   const L = `subgroup_matrix_left<${t}, ${s.k}, ${s.m}>`;
   const R = `subgroup_matrix_right<${t}, ${s.n}, ${s.k}>`;
   const A = `subgroup_matrix_result<${rt}, ${s.n}, ${s.m}>`;
-  const load = (type: string, ptr: string, off: string, colMajor: boolean, stride: string) =>
-    s.syntax === 'template-enum'
-      ? `subgroupMatrixLoad<${type}, ${colMajor ? 'col_major' : 'row_major'}>(${ptr}, ${off}, ${stride})`
-      : `subgroupMatrixLoad<${type}>(${ptr}, ${off}, ${colMajor}, ${stride})`;
-  const store = (ptr: string, off: string, value: string, stride: string) =>
-    s.syntax === 'template-enum'
-      ? `subgroupMatrixStore<row_major>(${ptr}, ${off}, ${value}, ${stride})`
-      : `subgroupMatrixStore(${ptr}, ${off}, ${value}, false, ${stride})`;
+  const { load, store } = spell(s);
   const qk = s.quirk ?? DEFAULT_QUIRK;
   const stride = qk.strideMul === 1 ? 'D' : `${u(qk.strideMul)} * D`;
   const lines: string[] = [];
