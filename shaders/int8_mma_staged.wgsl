@@ -15,6 +15,11 @@
 // BR x KC row bytes (and the BQ x KC query bytes, QSTAGE) into `wr` / `wq` (rows padded to SW words
 // against bank conflicts), then multiplies fragments from there. After the last chunk the results
 // are stored into `wr` (BR x BQ keys, row-major), which the selection reads.
+//
+// SELECT (kernel-source.ts): 'row' compares and inserts every row of the tile in turn; 'mask' (one
+// list a query, TPQ = LPI = 1, i8 only) first marks the survivors of each group of 32 rows against
+// the list's last key, then inserts only those, as the GpuFlatIndex hook does (int8_mma_hook.wgsl):
+// the same lists in fewer warp-wide insertion passes.
 
 //@ENABLES
 
@@ -53,19 +58,14 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
   for (var i = 0u; i < KP; i++) { kk[i] = MIN_KEY; ii[i] = -1; }
   //@LISTS_B
 
+  // Keeps binding 3 in the 'auto' layout when the selection ('mask', i8) never reads the row sums.
+  _ = rowsum[0];
   let segStart = seg * params.segLen;
   let segEnd = min(segStart + params.segLen, params.rows);
   for (var t = segStart; t < segEnd; t += BR) {
     //@SCORE_TILE
     workgroupBarrier();
-    for (var r = part; r < BR; r += TPQ) {
-      let row = t + r;
-      if (row < segEnd) {
-        var key = bitcast<i32>(wr[r * SBQ + qLocal]);
-        if (!SIGNED) { key -= 128 * rowsum[row]; }
-        //@INSERT_CANDIDATE
-      }
-    }
+    //@SELECT
     workgroupBarrier();
   }
   let q = qBlock * BQ + QOFF + qLocal;

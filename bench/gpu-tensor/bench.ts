@@ -45,7 +45,8 @@ const FLAT = args.get('flat') === '1';
  * = 2048 workgroups a tile, 64-row tiles; 'whole@512/r4' = run 3's configuration; '/k26' = 26
  * candidates re-ranked a query; '/m' = mask selection, '/p' = prefetch (each left out: 'row' / off,
  * as in run 5, not the tuning's default); '/c32' = 32-dim chunks; '/w2' = 2 warps a workgroup
- * (tensorTuning.warps; default 1); 'built-in' = the index's own kernels.
+ * (tensorTuning.warps; default 1), '/b' with it: each warp's matrix code in its own sid branch
+ * (tensorTuning.warpBranch); 'built-in' = the index's own kernels.
  */
 const FLAT_MODES = (args.get('flat-modes') ?? 'pre,whole@512,built-in').split(',');
 /** Dawn toggle sets (';' between sets) for a further index each, timed with FLAT_TOGGLE_MODES. */
@@ -65,9 +66,10 @@ const DIRECT_LARGE_ONLY = args.get('direct-large-only') === '1';
 const TOGGLE_NQ = (args.get('toggle-nq') ?? '1,64,1024').split(',').map(Number);
 /** Kernel variants: 'direct' (fragments from storage) or e.g. '128p4wg' (stage 128 dims, pad 4 words, queries staged too; 'st': query fragments from storage). */
 const STAGES = (args.get('stages') ?? 'direct').split(',');
+// Suffixes after 'u': 'm' = mask selection, 'f' = prefetch (e.g. '64p4wgumf').
 function parseStage(v: string): StageOptions | undefined {
-  const m = /^(\d+)p(\d+)(wg|st)(u?)$/.exec(v);
-  return m ? { kc: Number(m[1]), padWords: Number(m[2]), queries: m[3] === 'wg' ? 'wg' : 'storage', unroll: m[4] === 'u' } : undefined;
+  const m = /^(\d+)p(\d+)(wg|st)(u?)(m?)(f?)$/.exec(v);
+  return m ? { kc: Number(m[1]), padWords: Number(m[2]), queries: m[3] === 'wg' ? 'wg' : 'storage', unroll: m[4] === 'u', ...(m[5] ? { select: 'mask' as const } : {}), ...(m[6] ? { prefetch: true } : {}) } : undefined;
 }
 mkdirSync(OUT, { recursive: true });
 const results: Record<string, unknown>[] = [];
@@ -532,6 +534,7 @@ async function flatPhase(gpu: GPU, chunks: Float32Array[], q: Float32Array, gt: 
         prefetch: rest.includes('p'),
         kc: kc ? Number(kc.slice(1)) : tuning0.kc,
         warps: w ? Number(w.slice(1)) : 1,
+        warpBranch: rest.includes('b'),
       };
     });
     // Labels of the first tensor mode per (nq, k'): every later tensor mode must return the same
@@ -556,6 +559,7 @@ async function flatPhase(gpu: GPU, chunks: Float32Array[], q: Float32Array, gt: 
       tensorTuning.prefetch = mode.prefetch ?? false;
       tensorTuning.kc = mode.kc ?? tuning0.kc;
       tensorTuning.warps = mode.warps;
+      tensorTuning.warpBranch = mode.warpBranch;
       opts.rerankFactor = mode.kp / K;
       for (const nq of nqs) {
         const qs = q.subarray(0, nq * D);

@@ -15,7 +15,7 @@ import { registerChunkScorer } from '../../src/gpu/flat-shard.js';
 import { type LayoutName, SUBGROUP_MATRIX_FEATURE } from '../../src/gpu/tensor/choose.js';
 import { hookPipeline, hookShape, planTensorHook, prepPipeline, tensorTuning } from '../../src/gpu/tensor/hook.js';
 import { Int8TensorScorer } from '../../src/gpu/tensor/int8-scorer.js';
-import { type StageOptions } from '../../src/gpu/tensor/kernel-source.js';
+import { hookSource, type StageOptions } from '../../src/gpu/tensor/kernel-source.js';
 import { keyOf, paddedDim } from '../../src/gpu/tensor/quantize.js';
 import { clusteredVectors, normalizeRows, rng } from '../helpers/data.js';
 import { EMULATED_CONFIG, emulatedHookScorer, emulateMatrices } from '../helpers/emulate-matrices.js';
@@ -32,19 +32,26 @@ describe.skipIf(!hasGpu)('staged tensor kernels with emulated subgroup matrices'
   });
   afterAll(() => ctx?.destroy());
 
-  const cases: { layout: LayoutName; stage: StageOptions; n: number; nq: number }[] = [
+  const cases: { layout: LayoutName; stage: StageOptions; n: number; nq: number; ties?: boolean }[] = [
     { layout: 'large', stage: { kc: 64, padWords: 4, queries: 'wg', unroll: true }, n: 300, nq: 40 },
     { layout: 'large', stage: { kc: 32, padWords: 4, queries: 'wg', unroll: true }, n: 300, nq: 40 },
     // TensorInt8Flat's layout from k' = 32 (32 x 32 tiles).
     { layout: 'mid', stage: { kc: 64, padWords: 4, queries: 'wg', unroll: true }, n: 300, nq: 40 },
     { layout: 'wide', stage: { kc: 32, padWords: 4, queries: 'wg', unroll: true }, n: 300, nq: 70 },
     { layout: 'wide', stage: { kc: 64, padWords: 4, queries: 'wg' }, n: 200, nq: 100 },
+    // TensorInt8Flat's default: the hook's 'mask' selection (32 x 32 and 64 x 32 tiles), prefetch.
+    { layout: 'mid', stage: { kc: 64, padWords: 4, queries: 'wg', unroll: true, select: 'mask' }, n: 300, nq: 40 },
+    // Tie-heavy codes (-1, 0, 1) and queries: ids must come out in id order at equal keys.
+    { layout: 'mid', stage: { kc: 64, padWords: 4, queries: 'wg', unroll: true, select: 'mask' }, n: 300, nq: 40, ties: true },
+    { layout: 'mid', stage: { kc: 64, padWords: 4, queries: 'wg', unroll: true }, n: 300, nq: 40, ties: true },
+    { layout: 'large', stage: { kc: 32, padWords: 4, queries: 'wg', unroll: true, select: 'mask', prefetch: true }, n: 300, nq: 40 },
   ];
-  it.each(cases)('keys equal the CPU integer reference: $layout kc=$stage.kc unroll=$stage.unroll n=$n nq=$nq', async (c) => {
+  it.each(cases)('keys and ids equal the CPU integer reference: $layout kc=$stage.kc unroll=$stage.unroll select=$stage.select prefetch=$stage.prefetch n=$n nq=$nq ties=$ties', async (c) => {
     const dPad = 64;
     const r = rng(c.n * 31 + c.nq);
-    const codes = new Uint8Array(c.n * dPad).map(() => Math.floor(r() * 256));
-    const qc = new Uint8Array(c.nq * dPad).map(() => (Math.floor(r() * 255) - 127) & 0xff);
+    const small = () => (Math.floor(r() * 3) - 1) & 0xff;
+    const codes = new Uint8Array(c.n * dPad).map(() => (c.ties ? small() : Math.floor(r() * 256)));
+    const qc = new Uint8Array(c.nq * dPad).map(() => (c.ties ? small() : (Math.floor(r() * 255) - 127) & 0xff));
     const kp = 8;
     const scorer = new Int8TensorScorer(ctx!.device, {
       dPad, kPrime: kp, signed: true, kernel: { kind: 'mma', config: EMULATED_CONFIG, reason: 'test' }, subgroupSize: 32,
@@ -57,6 +64,7 @@ describe.skipIf(!hasGpu)('staged tensor kernels with emulated subgroup matrices'
         const ref = Array.from({ length: c.n }, (_, id) => ({ id, key: keyOf(qc, i, codes, id, dPad, true) }));
         ref.sort((a, b) => b.key - a.key || a.id - b.id);
         expect(Array.from(got.keys.subarray(i * kp, (i + 1) * kp)), `query ${i}`).toEqual(ref.slice(0, kp).map((e) => e.key));
+        expect(Array.from(got.ids.subarray(i * kp, (i + 1) * kp)), `query ${i} ids`).toEqual(ref.slice(0, kp).map((e) => e.id));
       }
     } finally {
       scorer.destroy();
@@ -234,15 +242,19 @@ describe.skipIf(!hasGpu)('tensor hook kernel lists (emulated matrices)', () => {
   // subgroup_id, emulated as lid / 32): 100 queries are two blocks of 64 (the second: warp 0 full,
   // warp 1 4 live queries) or one of 128 (the last warp idle). A wrong warp offset in the query
   // fragments or the scores tile gives some query another query's (or no) lists.
-  const warpVariants: { select: 'row' | 'mask'; prefetch: boolean; data: 'ties' | 'random'; rowTiles: number; warps?: number }[] = [
+  const warpVariants: { select: 'row' | 'mask'; prefetch: boolean; data: 'ties' | 'random'; rowTiles: number; warps?: number; branch?: boolean }[] = [
     { select: 'mask', prefetch: true, data: 'ties', rowTiles: 2, warps: 2 },
     { select: 'mask', prefetch: true, data: 'random', rowTiles: 2, warps: 2 },
     { select: 'mask', prefetch: true, data: 'random', rowTiles: 4, warps: 2 },
     { select: 'row', prefetch: false, data: 'random', rowTiles: 2, warps: 4 },
     // (4 warps with 64-row tiles need 42 KiB of workgroup memory: over the software adapter's 32 KiB.)
     { select: 'mask', prefetch: true, data: 'ties', rowTiles: 2, warps: 4 },
+    // warpBranch: each warp's multiplies and stores in its own `if (sid == w)` branch, constant
+    // offsets. (4 warps: the emulated kernel takes lavapipe ~80-110 s to compile; the device bench
+    // checks those lists against the 1-warp kernel's.)
+    { select: 'mask', prefetch: true, data: 'ties', rowTiles: 2, warps: 2, branch: true },
   ];
-  it.each([...variants, ...warpVariants])('select $select, prefetch $prefetch, $rowTiles row tiles, $data data, warps $warps: lists equal the CPU integer top-k', async (c: { select: 'row' | 'mask'; prefetch: boolean; data: 'ties' | 'random'; rowTiles: number; warps?: number }) => {
+  it.each([...variants, ...warpVariants])('select $select, prefetch $prefetch, $rowTiles row tiles, $data data, warps $warps, branch $branch: lists equal the CPU integer top-k', async (c: { select: 'row' | 'mask'; prefetch: boolean; data: 'ties' | 'random'; rowTiles: number; warps?: number; branch?: boolean }) => {
     const device = ctx!.device;
     const warps = c.warps ?? 1;
     const d = 128, rowWords = d / 16, q4 = d / 4, n = 300, nq = warps > 1 ? 100 : 40, k = 16;
@@ -254,6 +266,7 @@ describe.skipIf(!hasGpu)('tensor hook kernel lists (emulated matrices)', () => {
     tensorTuning.rowTiles = c.rowTiles;
     tensorTuning.rowTilesBig = c.rowTiles;
     tensorTuning.warps = warps;
+    tensorTuning.warpBranch = c.branch ?? false;
     const plan = planTensorHook(
       { precision: 'int8', metric: 'ip', rowWords, configs: [EMULATED_CONFIG], features: new Set([SUBGROUP_MATRIX_FEATURE, 'subgroups']), subgroupSize: 32, maxWorkgroupStorage: 49152 },
       nq,
@@ -265,6 +278,13 @@ describe.skipIf(!hasGpu)('tensor hook kernel lists (emulated matrices)', () => {
     expect(shape.stage).toMatchObject({ select: c.select, prefetch: c.prefetch, kc: 32, queries: 'pre' });
     expect(shape.rowTiles).toBe(c.rowTiles);
     expect(shape.sgQueries).toBe(warps);
+    expect(!!shape.stage?.warpBranch).toBe(!!c.branch);
+    if (c.branch) {
+      // Every matrix offset a constant expression: no `wq0` / `wr0` (sid-derived) left.
+      const src = hookSource(shape);
+      expect(src).toContain(`if (sid == ${warps - 2}u) {`);
+      expect(src).not.toMatch(/\bw[qr]0\b/);
+    }
     const r = rng(c.data === 'ties' ? 7 : 8);
     const codes = new Uint8Array(n * d).map(() => (c.data === 'ties' ? 127 + Math.floor(r() * 3) : Math.floor(r() * 256)));
     const q = new Float32Array(nq * d).map(() => (c.data === 'ties' ? Math.floor(r() * 3) - 1 : r() * 2 - 1));

@@ -157,6 +157,29 @@ describe('tensor scorer choice from reported configs', () => {
     for (const off of loads) expect(off).toMatch(/^[\d u+]+$/);
     expect(src).toContain('0x80808080u');
   });
+
+  it('several warps with warpBranch: each warp\'s multiplies and stores in its own sid branch, every matrix offset a literal', () => {
+    const saved = { ...tensorTuning };
+    tensorTuning.warps = 4;
+    tensorTuning.warpBranch = true;
+    const plan = planTensorHook(facts(), 256, 16);
+    Object.assign(tensorTuning, saved);
+    if (!('shape' in plan)) throw new Error(plan.reason);
+    expect(plan.shape.sgQueries).toBe(4);
+    expect(plan.shape.stage?.warpBranch).toBe(true);
+    const src = hookSource(plan.shape);
+    expect(src).toContain('@builtin(subgroup_id) sid: u32');
+    for (const w of [0, 1, 2]) expect(src).toContain(`if (sid == ${w}u) {`);
+    // Row fragments (2 a step) in every branch, query fragments (2 a step) per warp: 4 warps x 4 a step.
+    const loads = [...src.matchAll(/subgroupMatrixLoad<[^>]+>>\(&w[rq], ([^,]+),/g)].map((m) => m[1]!);
+    expect(loads.length).toBe((768 / 32) * 4 * 4);
+    for (const off of loads) expect(off).toMatch(/^[\d u+]+$/);
+    const stores = [...src.matchAll(/subgroupMatrixStore\(&wr, ([^,]+),/g)].map((m) => m[1]!);
+    expect(stores.length).toBe(4 * 2 * 2);
+    for (const off of stores) expect(off).toMatch(/^[\d u+]+$/);
+    // Warp 3's query fragments start at 3 x 32 queries x SW words x 4 bytes.
+    expect(src).toContain(`${3 * 32 * 20 * 4}u + 0u + 0u`);
+  });
 });
 
 const hasGpu = await gpuForTests('int8 tensor hook fallback');

@@ -61,6 +61,14 @@ export const tensorTuning = {
    * at 2048); 4 warps 3.55 / 6.54 / 15.81 at 512 (4.47 / 8.02 / 19.35 at 2048). So 1.
    */
   warps: 1,
+  /**
+   * With several warps: each warp's multiplies and stores in its own branch on subgroup_id, so the
+   * matrix offsets are constants (StageOptions.warpBranch). H200 run 6 (1M x 768, k' = 40, GPU ms in
+   * the index at 16 / 64 / 256 / 1024 queries, same lists): 2 warps @1024 workgroups with branches
+   * 1.46 / 1.58 / 4.37 / 14.04, without 1.39 / 1.51 / 4.09 / 15.70; one warp 0.80 / 1.27 / 3.36 /
+   * 11.68. The constant offsets pay 1.12x at 1024 only, and several warps stay slower: off.
+   */
+  warpBranch: false,
   /** Largest k (candidates a query per segment): the lists live in registers. */
   maxK: 64,
   /**
@@ -126,7 +134,7 @@ export function planTensorHook(f: HookFacts, nq: number, k: number): { shape: Se
   const queries = mode === 'quant' && !f.features.has('subgroups') ? 'whole' : mode;
   // Several warps: subgroup_id needs the subgroups feature, and each warp must be one 32-query block.
   const warps = tensorTuning.warps > 1 && queries === 'pre' && sg === 32 && f.features.has('subgroups') ? tensorTuning.warps : 1;
-  const stage: StageOptions = { kc, padWords: tensorTuning.padWords, queries, unroll: true, xorRows: true, clampRows: true, select: tensorTuning.select, prefetch: tensorTuning.prefetch };
+  const stage: StageOptions = { kc, padWords: tensorTuning.padWords, queries, unroll: true, xorRows: true, clampRows: true, select: tensorTuning.select, prefetch: tensorTuning.prefetch, ...(warps > 1 && tensorTuning.warpBranch ? { warpBranch: true } : {}) };
   const shape: SelectShape = {
     kind: 'mma',
     signed: true,

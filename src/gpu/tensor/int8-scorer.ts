@@ -79,7 +79,7 @@ export class Int8TensorScorer {
   /** The shape the kernel uses for a layout. */
   shapeFor(layout: LayoutName): SelectShape {
     const c = this.opts.kernel.config;
-    return {
+    const shape: SelectShape = {
       kind: this.opts.kernel.kind,
       signed: this.signed,
       dPad: this.opts.dPad,
@@ -93,6 +93,9 @@ export class Int8TensorScorer {
       quirk: this.opts.quirk,
       stage: this.opts.kernel.kind === 'mma' ? this.opts.stage : undefined,
     };
+    // 'mask' selection takes one list a query of i8 keys: two-list layouts ('wide') and u8 keep 'row'.
+    if (shape.stage?.select === 'mask' && (tileOf(shape).lpi !== 1 || tileOf(shape).tpq !== 1 || !shape.signed)) shape.stage = { ...shape.stage, select: 'row' };
+    return shape;
   }
 
   /**
@@ -141,10 +144,14 @@ export class Int8TensorScorer {
   async prepare(nq: number, layoutOpt?: LayoutName): Promise<PreparedSearch> {
     if (this.tiles.length === 0) throw new TesseraError('INVALID_ARGUMENT', 'the scorer holds no rows: addTile first');
     // Staged tensor kernel on the H200: 64 x 32 tiles fastest at every batch size with k' = 16 (run 3),
-    // 32 x 32 ('mid') with k' = 40 (run 4: 17.0 against 20.0 ms at 1024 queries, 1M rows; half the
-    // accumulators beside 2 k' registers of lists). k' = 32 is unmeasured; it takes 'mid'.
+    // 32 x 32 ('mid') with k' = 40 and 'row' selection (run 4: 17.0 against 20.0 ms at 1024 queries, 1M
+    // rows; half the accumulators beside 2 k' registers of lists). With 'mask' selection and prefetch
+    // (run 6, k' = 40, 1M rows, ms at 16 / 64 / 256 / 1024 queries) 'mid' 3.84 / 3.19 / 4.01 / 12.74,
+    // 'large' 7.45 / 3.49 / 3.86 / 10.61: 'large' from 512 queries, as the GpuFlatIndex hook does.
+    // k' = 32 is unmeasured; it takes k' = 40's choice.
     const staged = this.opts.stage && this.opts.kernel.kind === 'mma';
-    const layout = layoutOpt ?? (staged ? (this.opts.kPrime >= 32 ? 'mid' : 'large') : layoutFor(nq, this.opts.kernel.config?.N ?? 16));
+    const masked = staged && this.opts.stage?.select === 'mask';
+    const layout = layoutOpt ?? (staged ? (this.opts.kPrime >= 32 && !(masked && nq >= 512) ? 'mid' : 'large') : layoutFor(nq, this.opts.kernel.config?.N ?? 16));
     const shape = this.shapeFor(layout);
     const { br, bq, tpq } = tileOf(shape);
     const stBytes = workgroupBytes(shape);

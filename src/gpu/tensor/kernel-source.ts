@@ -74,9 +74,10 @@ export interface StageOptions {
   /** Rows past params.rows are staged from the last row (tile buffers not padded to BR rows). */
   clampRows?: boolean;
   /**
-   * Hook only: how a scores tile reaches the lists ('row': every row compared and inserted in turn;
-   * 'mask': survivors of a compare with the list's last key marked in a bit mask first, then inserted;
-   * same lists). Default 'row'.
+   * How a scores tile reaches the lists ('row': every row compared and inserted in turn; 'mask':
+   * survivors of a compare with the list's last key marked in a bit mask first, then inserted; same
+   * lists). Default 'row'. The hook takes both; the staged select kernel 'mask' only with one list a
+   * query (TPQ = LPI = 1) and i8 operands.
    */
   select?: 'row' | 'mask';
   /**
@@ -84,6 +85,12 @@ export interface StageOptions {
    * multiplies (held in registers, stored after the barrier), so their latency overlaps the tensor work.
    */
   prefetch?: boolean;
+  /**
+   * Several warps (hook, sgQueries > 1) only: each warp's multiplies and stores sit in their own
+   * branch on subgroup_id (`if (sid == w)`), so every matrix offset is a constant again instead of
+   * `sid * ...` plus a constant (Tint's run-time clamp comes back around non-constant offsets).
+   */
+  warpBranch?: boolean;
 }
 
 /** Rows and queries one workgroup scores per tile, and its invocation count. */
@@ -98,7 +105,7 @@ export function tileOf(s: SelectShape): { br: number; bq: number; nt: number; tp
 
 export function shapeKey(s: SelectShape): string {
   const st = s.stage
-    ? `stage${s.stage.kc}p${s.stage.padWords}${s.stage.queries}${s.stage.unroll ? 'u' : ''}${s.stage.xorRows ? 'x' : ''}${s.stage.clampRows ? 'c' : ''}${s.stage.select === 'mask' ? 'm' : ''}${s.stage.prefetch ? 'f' : ''}`
+    ? `stage${s.stage.kc}p${s.stage.padWords}${s.stage.queries}${s.stage.unroll ? 'u' : ''}${s.stage.xorRows ? 'x' : ''}${s.stage.clampRows ? 'c' : ''}${s.stage.select === 'mask' ? 'm' : ''}${s.stage.prefetch ? 'f' : ''}${s.stage.warpBranch ? 'b' : ''}`
     : 'direct';
   return [s.kind, s.signed ? 'i8' : 'u8', s.dPad, s.m, s.n, s.k, s.sgRows, s.sgQueries, s.rowTiles, s.queryTiles, s.subgroupSize, s.kp, s.syntax, JSON.stringify(s.quirk ?? DEFAULT_QUIRK), st].join(':');
 }
@@ -124,6 +131,7 @@ function checkShape(s: SelectShape, hook = false): void {
     if (padWords % 4 !== 0) throw bad('stage padWords must be a multiple of 4 (16-byte rows)');
     if (s.dPad % 16 !== 0) throw bad('dPad must be a multiple of 16 when staging');
     if (s.stage.prefetch && !s.stage.unroll) throw bad('prefetch needs unrolled chunks');
+    if (s.stage.warpBranch && (s.sgQueries < 2 || !s.stage.unroll)) throw bad('warpBranch needs several warps (sgQueries > 1) and unrolled chunks');
   }
 }
 
@@ -180,13 +188,27 @@ function rowSelect(): string {
   ].map((l) => '    ' + l).join('\n');
 }
 
+/** The staged select kernel's 'row' selection (TPQ invocations a query share its rows; u8 corrected by the row sums). */
+function stagedRowSelect(): string {
+  return [
+    'for (var r = part; r < BR; r += TPQ) {',
+    '  let row = t + r;',
+    '  if (row < segEnd) {',
+    '    var key = bitcast<i32>(wr[r * SBQ + qLocal]);',
+    '    if (!SIGNED) { key -= 128 * rowsum[row]; }',
+    ...insertCandidate('kk', 'ii').split('\n').map((l) => '    ' + l),
+    '  }',
+    '}',
+  ].map((l) => '    ' + l).join('\n');
+}
+
 /**
  * Hook selection 'mask' (see shaders/int8_mma_hook.wgsl): per group of up to 32 rows, one compare a
  * row with the list's last key before the group (rows past segEnd never survive), then the survivors
  * inserted lowest row first; insertCandidate compares with the current last key again, so the lists
  * equal 'row' selection's (ties keep the lower id: it is inserted first and only a greater key moves it).
  */
-function maskSelect(br: number): string {
+function maskSelect(br: number, col = 'lid', stride = 'BQ'): string {
   const g = Math.min(br, 32);
   const text = [
     `for (var g = 0u; g < BR; g += ${u(g)}) {`,
@@ -195,7 +217,7 @@ function maskSelect(br: number): string {
     `  let nr = select(0u, min(${u(g)}, segEnd - gAt), segEnd > gAt);`,
     '  var surv = 0u;',
     `  for (var x = 0u; x < ${u(g)}; x++) {`,
-    '    let key = bitcast<i32>(wr[(g + x) * BQ + lid]);',
+    `    let key = bitcast<i32>(wr[(g + x) * ${stride} + ${col}]);`,
     '    surv |= select(0u, 1u << x, key > thr && x < nr);',
     '  }',
     '  loop {',
@@ -203,7 +225,7 @@ function maskSelect(br: number): string {
     '    let x = firstTrailingBit(surv);',
     '    surv &= surv - 1u;',
     '    let row = gAt + x;',
-    '    let key = bitcast<i32>(wr[(g + x) * BQ + lid]);',
+    `    let key = bitcast<i32>(wr[(g + x) * ${stride} + ${col}]);`,
     ...insertCandidate('kk', 'ii').split('\n').map((l) => '    ' + l),
     '  }',
     '}',
@@ -241,7 +263,8 @@ export function selectSource(s: SelectShape): string {
       : '';
   if (s.stage) {
     if (s.stage.queries === 'whole' || s.stage.queries === 'quant' || s.stage.queries === 'pre') throw new Error(`int8 kernel shape ${shapeKey(s)}: queries '${s.stage.queries}' is the hook kernel's (hookSource)`);
-    if (s.stage.select === 'mask') throw new Error(`int8 kernel shape ${shapeKey(s)}: select 'mask' is the hook kernel's (hookSource)`);
+    const mask = s.stage.select === 'mask';
+    if (mask && (tpq !== 1 || lpi !== 1 || !s.signed)) throw new Error(`int8 kernel shape ${shapeKey(s)}: select 'mask' needs one list a query (TPQ = LPI = 1) and i8 operands`);
     const sw = s.stage.kc / 4 + s.stage.padWords;
     const qwg = s.stage.queries === 'wg';
     const parts = {
@@ -257,7 +280,7 @@ export function selectSource(s: SelectShape): string {
         : '@group(0) @binding(2) var<storage, read> queries: array<ET>;',
       QDECL: qwg ? `var<workgroup> wq: array<ET, ${u(bq * sw)}>;` : '',
       SCORE_TILE: stagedTile(s, br, bq, nt, sw),
-      INSERT_CANDIDATE: insertCandidate('kk', 'ii'),
+      SELECT: mask ? maskSelect(br, 'qLocal', 'SBQ') : stagedRowSelect(),
     };
     return unrollLists(fill(stagedTemplate, parts), s.kp);
   }
@@ -599,10 +622,23 @@ function stagedTile(s: SelectShape, br: number, bq: number, nt: number, sw: numb
   // Several warps a workgroup (hook only): warp sid's query columns start at sid * queryTiles * N,
   // in wq (bytes, SW words a query) and in the scores tile (i32 elements). subgroup_id is
   // subgroup-uniform, which is what the matrix loads and stores require.
+  // With warpBranch, warp w's code is its own branch and these offsets are the constants w * ...
   const warps = s.sgQueries;
-  const wq0 = warps > 1 ? 'wq0 + ' : '';
-  const wr0 = warps > 1 ? 'wr0 + ' : '';
-  if (warps > 1) lines.push(`  let wq0 = sid * ${u(s.queryTiles * s.n * sw * 4)};`, `  let wr0 = sid * ${u(s.queryTiles * s.n)};`);
+  const branch = warps > 1 && !!st.warpBranch;
+  const wq0 = (w: number | undefined) => (w === undefined ? (warps > 1 ? 'wq0 + ' : '') : `${u(w * s.queryTiles * s.n * sw * 4)} + `);
+  const wr0 = (w: number | undefined) => (w === undefined ? (warps > 1 ? 'wr0 + ' : '') : `${u(w * s.queryTiles * s.n)} + `);
+  if (warps > 1 && !branch) lines.push(`  let wq0 = sid * ${u(s.queryTiles * s.n * sw * 4)};`, `  let wr0 = sid * ${u(s.queryTiles * s.n)};`);
+  // Warp w's copy of `body` under `if (sid == w)` (subgroup-uniform control flow), or `body` once.
+  const perWarp = (body: (w: number | undefined) => string[], ind: string): string[] => {
+    if (!branch) return body(undefined);
+    const out: string[] = [];
+    for (let w = 0; w < warps; w++) {
+      out.push(`${ind}${w === 0 ? '' : '} else '}${w === warps - 1 ? '{' : `if (sid == ${u(w)}) {`}`);
+      out.push(...body(w).map((l) => '  ' + l));
+    }
+    out.push(`${ind}}`);
+    return out;
+  };
   for (let i = 0; i < s.rowTiles; i++) for (let j = 0; j < s.queryTiles; j++) lines.push(`  var acc_${i}_${j} = ${A}();`);
   const qwg = st.queries === 'wg' || st.queries === 'pre';
   const chunk = (kd: string, kcs: string[], ind: string) => {
@@ -616,7 +652,8 @@ function stagedTile(s: SelectShape, br: number, bq: number, nt: number, sw: numb
     return out;
   };
   // The K steps of one staged chunk (fragments from `wr` / `wq`).
-  const multiply = (kd: string, kcs: string[], ind: string) => {
+  const multiply = (kd: string, kcs: string[], ind: string) => perWarp((w) => multiplyWarp(kd, kcs, ind, w), ind);
+  const multiplyWarp = (kd: string, kcs: string[], ind: string, w: number | undefined) => {
     const out: string[] = [];
     for (const kc of kcs) {
       out.push(ind + '{');
@@ -624,7 +661,7 @@ function stagedTile(s: SelectShape, br: number, bq: number, nt: number, sw: numb
       for (let j = 0; j < s.queryTiles; j++) {
         const r =
           st.queries === 'wg' || st.queries === 'quant' || st.queries === 'pre'
-            ? load(R, '&wq', `${wq0}${u(j * s.n * sw * 4)} + ${kc}`, qk.rightColMajor, wstride)
+            ? load(R, '&wq', `${wq0(w)}${u(j * s.n * sw * 4)} + ${kc}`, qk.rightColMajor, wstride)
             : st.queries === 'whole'
               ? load(R, '&wq', `${u(j * s.n * qsw * 4)} + ${kd} + ${kc}`, qk.rightColMajor, mul(u(qsw * 4)))
               : load(R, '&queries', `qAt + ${u(j * s.n)} * D + ${kd} + ${kc}`, qk.rightColMajor, mul('D'));
@@ -669,9 +706,15 @@ function stagedTile(s: SelectShape, br: number, bq: number, nt: number, sw: numb
   }
   const { lpi } = tileOf(s);
   if (lpi === 1) {
-    for (let i = 0; i < s.rowTiles; i++) {
-      for (let j = 0; j < s.queryTiles; j++) lines.push(`  ${store('&wr', `${wr0}${u(i * s.m * bq + j * s.n)}`, `acc_${i}_${j}`, u(bq))};`);
-    }
+    lines.push(
+      ...perWarp((w) => {
+        const out: string[] = [];
+        for (let i = 0; i < s.rowTiles; i++) {
+          for (let j = 0; j < s.queryTiles; j++) out.push(`  ${store('&wr', `${wr0(w)}${u(i * s.m * bq + j * s.n)}`, `acc_${i}_${j}`, u(bq))};`);
+        }
+        return out;
+      }, '  '),
+    );
   } else {
     // Two lists an invocation: first half of the queries stored and selected into kb / ib here,
     // then the second half stored for the template's selection (kk / ii): the scores tile holds

@@ -95,8 +95,12 @@ export class TensorInt8Flat {
     const dPad = paddedDim(d);
     const subgroupSize = (adapter.info as GPUAdapterInfo & { subgroupMaxSize?: number }).subgroupMaxSize ?? 32;
     // Tensor kernel: rows and queries staged through workgroup memory, 64 dims a chunk, unrolled (the
-    // fastest variant on the H200, 2.5-3x the direct fragment loads; bench/gpu-tensor/NOTES.md).
-    const stage = kernel.kind === 'mma' && dPad % 64 === 0 ? ({ kc: 64, padWords: 4, queries: 'wg', unroll: true } as const) : undefined;
+    // fastest variant on the H200, 2.5-3x the direct fragment loads; bench/gpu-tensor/NOTES.md), with
+    // the GpuFlatIndex hook's 'mask' selection (survivors marked, then inserted; the same lists) and
+    // prefetch. H200 run 6 (1M rows, k' = 40, best layout, ms at 64 / 256 / 1024 queries): 'row'
+    // 3.96 / 6.61 / 19.01, mask 3.29 / 3.99 / 11.06, mask + prefetch 3.19 / 3.86 / 10.61; keys and
+    // ids equal to the CPU int32 reference.
+    const stage = kernel.kind === 'mma' && dPad % 64 === 0 ? ({ kc: 64, padWords: 4, queries: 'wg', unroll: true, select: 'mask', prefetch: true } as const) : undefined;
     const scorer = new Int8TensorScorer(device, { dPad, kPrime, signed: true, kernel, subgroupSize, syntax, stage });
     const tileBytes = Math.min(Number(device.limits.maxStorageBufferBindingSize), opts.maxTileBytes ?? Infinity);
     const maxTileRows = Math.floor(tileBytes / dPad / ROW_ALIGN) * ROW_ALIGN;
