@@ -1,5 +1,7 @@
-# merge_one (kernelTuning.mergeOne) against merge_lists at nq = 1: NOT RUN YET (prepared
-# 2026-12-03 ~20:35 UTC, no device time left that session; checked only as a dry run on lavapipe
+# merge_one (kernelTuning.mergeOne) against merge_lists at nq = 1. RAN 2026-12-04 (gpu-int8 run 6, trimmed
+# into bench/gpu-int8/results/h200-2026-12-04-run6/run.sh with next-readback; output there): same.ts 48
+# of 48 cases identical at 1M and 21M; GPU ms 1M 0.342 -> 0.335 (one level) / 0.316 (fan 16), 21M
+# 4.25 -> 4.22; mergeOne is on by default since. Prepared 2026-12-03 ~20:35 UTC, no device time left that session; checked only as a dry run on lavapipe
 # with N1=20000 N21=60000 CEIL=0 TORCH=<a stub> R1=3 R21=2). One device call on nvidia-h200:
 #   - exactness: the int8 shard's lists with the knob on (auto / one level / 16 lists a workgroup)
 #     = off, bit for bit, at 1M and 21M, nq 1 / 2 / 4, k' 10 / 40 (same.ts; exit 1 on a difference);

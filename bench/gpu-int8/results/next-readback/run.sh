@@ -1,5 +1,6 @@
-# bench/gpu-int8 next-readback (one call): NOT RUN YET (prepared 2026-12-03 on lavapipe, no device
-# time left that session). What it measures: the shard readback ring (searchTuning.readbackSlots 2:
+# bench/gpu-int8 next-readback: RAN 2026-12-04 as part of gpu-int8 run 6 (trimmed into
+# bench/gpu-int8/results/h200-2026-12-04-run6/run.sh with next-merge; output there; BENCHMARKS
+# gpu-int8 run 6). Prepared 2026-12-03 on lavapipe. What it measures: the shard readback ring (searchTuning.readbackSlots 2:
 # the next int8 sub-batch is queued while the one before is read back; 1: the old single buffer,
 # next sub-batch queued after the readback) and the cached bind groups / skipped equal uniform writes
 # in the submit path (searchTuning.cacheBinds), by wall time (timestamps off: ts=0, so each search
