@@ -15,7 +15,8 @@
  * qbits, lanes, uw, gt (its targetWorkgroups), ru / sp / ci / qr (its rows in flight, buffer slots, checks, query registers), tensor (tensor-core scorer on/off), target
  * (kernelTuning.targetWorkgroups), m1 / m1fan (kernelTuning.mergeOne / mergeOneFan), rb (searchTuning.readbackSlots: 1 or 2), bgc (searchTuning.cacheBinds 0 / 1), depth (rerankDepth = k'), sub (rerankSubBatch), rt (rerankThreads), mp
  * (rerankThreadsMinPairs), buf (rerankBufferBytes), ts (0: GPU timestamps off for this variant, so
- * the wall time has no second readback; gpu ms is then null), nq (a '/'-list of batch sizes for
+ * the wall time has no second readback; gpu ms is then null), conc (searches in flight at once:
+ * qps_wall is then their throughput), nq (a '/'-list of batch sizes for
  * this variant; default --nq). One JSON line per case, a table at the end. Each line carries the
  * index's host profile (GpuFlatIndex.takeProfile, ms a search, summed over sub-batches, which
  * overlap): submit (queries padded, kernels encoded and submitted), gpu_wait (submitted -> results
@@ -35,7 +36,32 @@ import { int8GemvTuning } from '../../src/gpu/int8-gemv.js';
 import { tensorTuning } from '../../src/gpu/tensor/hook.js';
 import { measureCeilings } from '../gpu-flat/ceilings.js';
 import { syntheticQueries, syntheticRow } from '../gpu-flat/synthetic.js';
-import { repeatSearch } from '../gpu-flat/repeat.js';
+
+/**
+ * One warm-up search, then searches until at least 3 and either maxReps or minMs, `conc` of them in
+ * flight at once (each starts its next search when its last one returns). wallMs: the median
+ * search's latency; meanMs: elapsed time over searches (= the mean latency when conc is 1; the
+ * time a search at that throughput otherwise).
+ */
+async function timeSearches<R>(search: () => Promise<R>, o: { minMs: number; maxReps: number; conc: number; beforeTimed: () => void }): Promise<{ wallMs: number; meanMs: number; reps: number; last: R }> {
+  let last = await search();
+  o.beforeTimed();
+  const lat: number[] = [];
+  const start = performance.now();
+  const lane = async (): Promise<void> => {
+    while (lat.length < o.maxReps && (lat.length < 3 || performance.now() - start < o.minMs)) {
+      const t = performance.now();
+      lat.push(-1);
+      const at = lat.length - 1;
+      last = await search();
+      lat[at] = performance.now() - t;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, o.conc) }, lane));
+  const meanMs = (performance.now() - start) / lat.length;
+  lat.sort((a, b) => a - b);
+  return { wallMs: lat[lat.length >> 1]!, meanMs, reps: lat.length, last };
+}
 
 const { values } = parseArgs({
   options: {
@@ -137,8 +163,12 @@ interface Row {
   kprime: number;
   kernel: string;
   reps: number;
+  conc: number;
   gpu_ms: number | null;
+  /** Median search latency. */
   wall_ms: number;
+  /** Elapsed time over searches: mean latency at conc 1, else ms a search at the measured throughput. */
+  wall_mean_ms: number;
   rerank_ms: number;
   rerank_rows: number;
   rerank_threads: number;
@@ -162,6 +192,7 @@ for (const spec of values.variants!.split(';').filter(Boolean)) {
   shard0.timer = timer;
   let list = nqs;
   let rt: number | undefined;
+  let conc = 1;
   for (const kv of knobText.split(',').filter(Boolean)) {
     const [key, val = ''] = kv.split('=');
     const v = Number(val);
@@ -185,6 +216,7 @@ for (const spec of values.variants!.split(';').filter(Boolean)) {
     else if (key === 'buf') opts.rerankBufferBytes = v;
     else if (key === 'ts') shard0.timer = v ? timer : undefined;
     else if (key === 'nq') list = val.split('/').map(Number);
+    else if (key === 'conc') conc = v;
     else throw new Error(`unknown knob ${key} in variant ${spec}`);
   }
   if (rt !== opts.rerankThreads) {
@@ -196,9 +228,10 @@ for (const spec of values.variants!.split(';').filter(Boolean)) {
   for (const nq of list) {
     const q = queries.subarray(0, nq * d);
     try {
-      const { wallMs: wall, reps, last } = await repeatSearch(() => index.search(q, k), {
+      const { wallMs: wall, meanMs, reps, last } = await timeSearches(() => index.search(q, k), {
         minMs,
         maxReps,
+        conc,
         beforeTimed: () => {
           index.takeGpuMs();
           index.takeRerankStats();
@@ -221,13 +254,15 @@ for (const spec of values.variants!.split(';').filter(Boolean)) {
         kprime,
         kernel: shard0.scorerFor(sub > 0 ? Math.min(nq, sub) : nq, kprime).key,
         reps,
+        conc,
         gpu_ms: gpuMs === null ? null : +gpuMs.toFixed(3),
         wall_ms: +wall.toFixed(3),
+        wall_mean_ms: +meanMs.toFixed(3),
         rerank_ms: +(rr.ms / reps).toFixed(3),
         rerank_rows: Math.round(rr.rows / reps),
         rerank_threads: (await (inner.heap as Promise<{ workers?: { size: number } }> | undefined))?.workers?.size ?? 0,
         profile,
-        qps_wall: +((nq / wall) * 1e3).toFixed(1),
+        qps_wall: +((nq / meanMs) * 1e3).toFixed(1),
         qps_gpu: gpuMs ? +((nq / gpuMs) * 1e3).toFixed(1) : null,
         recall_at_10: +recall(last, nq).toFixed(4),
         temp_mib: +(shard0.tempBytes / 2 ** 20).toFixed(1),
@@ -242,13 +277,14 @@ for (const spec of values.variants!.split(';').filter(Boolean)) {
 }
 await index.dispose();
 
-console.log(`\nvariant        n    nq  k'   gpu ms  wall ms  rerank ms  recall  submit  gpuwait  ids  rr_setup rr_score rr_out`);
+console.log(`\nvariant        n    nq c  k'   gpu ms  wall med  mean  rerank  recall  submit gpuwait  ids rr_setup rr_score rr_out | prep  enc  sub   map unpack`);
 const f = (v: number | undefined, w: number) => (v === undefined ? '-' : v.toFixed(2)).padStart(w);
 for (const r of out) {
   const p = r.profile;
   console.log(
-    `${r.variant.padEnd(10)} ${String(r.n).padStart(9)} ${String(r.nq).padStart(5)} ${String(r.kprime).padStart(3)} ${(r.gpu_ms ?? NaN).toFixed(3).padStart(8)} ${r.wall_ms.toFixed(2).padStart(8)} ${r.rerank_ms.toFixed(2).padStart(9)}  ${r.recall_at_10.toFixed(4)}` +
-      ` ${f(p.submit, 6)} ${f(p.gpu_wait, 7)} ${f(p.ids, 5)} ${f(p.rerank_setup, 7)} ${f(p.rerank_score, 7)} ${f(p.rerank_out, 6)}`,
+    `${r.variant.padEnd(10)} ${String(r.n).padStart(9)} ${String(r.nq).padStart(5)} ${r.conc} ${String(r.kprime).padStart(3)} ${(r.gpu_ms ?? NaN).toFixed(3).padStart(8)} ${r.wall_ms.toFixed(2).padStart(8)} ${r.wall_mean_ms.toFixed(2).padStart(5)} ${r.rerank_ms.toFixed(2).padStart(7)}  ${r.recall_at_10.toFixed(4)}` +
+      ` ${f(p.submit, 6)} ${f(p.gpu_wait, 7)} ${f(p.ids, 4)} ${f(p.rerank_setup, 7)} ${f(p.rerank_score, 7)} ${f(p.rerank_out, 6)} |` +
+      ` ${f(p.shard_prep, 4)} ${f(p.shard_encode, 4)} ${f(p.shard_submit, 4)} ${f(p.shard_map, 5)} ${f(p.shard_unpack, 5)}`,
   );
 }
 if (values.json) writeFileSync(values.json, JSON.stringify(out, null, 1));

@@ -117,6 +117,7 @@ export class GpuFlatIndex implements Index {
     this.shards = contexts.map(
       (ctx) => new FlatShard(ctx, { d, metric, precision, maxTileBytes: opts.maxTileBytes, scratchBytes: opts.scratchBytes, debugPoison: opts.debugPoison, noSubgroups: opts.noSubgroups, noShaderF16: opts.noShaderF16 }),
     );
+    for (const shard of this.shards) shard.profile = (name, from, to) => this.addProfile(name, from, to);
   }
 
   /** Opens the devices (opts.gpus, else opts.gpu, else the runtime's) and makes an empty index. */

@@ -121,13 +121,13 @@ export const kernelTuning = {
   /**
    * mergeOne: batches of <= 4 queries merge their lists with merge_one (src/gpu/merge-one.ts: 256
    * invocations, a threshold in registers, a sort only when the buffer could overflow) in place of
-   * merge_lists levels of mergeFanIn: all lists of a query in one workgroup while they hold <= 32768
-   * pairs (1M, nq = 1, k' = 40: 512 lists, one level instead of two), else two levels of about
-   * sqrt(lists) a workgroup. Same lists. Off: not yet measured on a device (BENCHMARKS gpu-int8).
-   * mergeOneFan: lists a merge_one workgroup takes (0: as above). mergeOneSlots: its buffer (power
-   * of two; 0: pow2Ceil(2 (k + 256))).
+   * merge_lists levels of mergeFanIn: all lists of a query in one workgroup while they hold <= 4096
+   * pairs, else two levels of pow2Floor(sqrt(lists)) a workgroup (1M, nq = 1, k' = 40: 512 -> 32 ->
+   * 1). Same lists bit for bit; on since H200 gpu-int8 run 6 (1M nq = 1: 0.316 ms a search against
+   * 0.342; 21M: 4.22 against 4.25). mergeOneFan: lists a merge_one workgroup takes (0: as above).
+   * mergeOneSlots: its buffer (power of two; 0: pow2Ceil(2 (k + 256))).
    */
-  mergeOne: 0, mergeOneFan: 0, mergeOneSlots: 0,
+  mergeOne: 1, mergeOneFan: 0, mergeOneSlots: 0,
 };
 
 /**
@@ -919,6 +919,7 @@ export class FlatShard {
   }
 
   private async searchBatch(queries: Float32Array, nqb: number, k: number, onSubmitted?: () => void): Promise<ShardResult> {
+    const t0 = this.profile ? performance.now() : 0;
     const scorer = this.scorerFor(nqb, k);
     const { a: regionA, b: regionB, total, shared, segs } = this.candPlan(nqb, k, scorer.BR, scorer.BQ, scorer.target);
     const kp = Math.max(pow2Ceil(k), 2 * SELECT_WG);
@@ -930,7 +931,7 @@ export class FlatShard {
     const release = await this.lockSubmit();
     try {
       this.ctx.check();
-      return await this.submitBatch(queries, nqb, k, scorer, { regionA, regionB, total, shared, segs, kp }, release, onSubmitted);
+      return await this.submitBatch(queries, nqb, k, scorer, { regionA, regionB, total, shared, segs, kp }, release, onSubmitted, t0);
     } finally {
       release(); // idempotent: submitBatch releases once its work is on the queue
     }
@@ -944,6 +945,7 @@ export class FlatShard {
     plan: { regionA: number; regionB: number; total: number; shared: boolean; segs: number[]; kp: number },
     release: () => void,
     onSubmitted?: () => void,
+    t0 = 0,
   ): Promise<ShardResult> {
     const device = this.ctx.device;
     const { regionA, regionB, total, shared, segs, kp } = plan;
@@ -1035,8 +1037,12 @@ export class FlatShard {
     const { slot, free } = await this.takeSlot(readBytes);
     const readback = slot.buffer!;
     const ts = this.timer;
+    const prof = this.profile;
+    let t1 = 0;
+    let t2 = 0;
     try {
       // No await from here to the submit (see searchBatch).
+      if (prof) prof('shard_prep', t0, (t1 = performance.now()));
       device.queue.writeBuffer(qBuf, 0, queries.buffer, queries.byteOffset, queries.byteLength);
       if (this.layout.debugPoison) {
         // A NaN key and an id no shard has: any pair the kernels fail to write stands out.
@@ -1060,7 +1066,10 @@ export class FlatShard {
         enc.copyBufferToBuffer(ts.resolve, 0, slot.tsRead, 0, 16);
       }
       if (!this.sameParams(params)) device.queue.writeBuffer(uniforms, 0, params);
-      device.queue.submit([enc.finish()]);
+      const commands = enc.finish();
+      if (prof) prof('shard_encode', t1, (t2 = performance.now()));
+      device.queue.submit([commands]);
+      if (prof) prof('shard_submit', t2, (t2 = performance.now()));
     } catch (e) {
       free();
       throw e;
@@ -1075,6 +1084,7 @@ export class FlatShard {
         const t = new BigUint64Array(slot.tsRead.getMappedRange(0, 16).slice(0));
         this.gpuNs += Number(t[1]! - t[0]!);
       }
+      if (prof) prof('shard_map', t2, (t2 = performance.now()));
       pairs = new Uint32Array(readback.getMappedRange(0, readBytes).slice(0));
     } finally {
       // Unmapped here on success and failure alike: a mapped slot would fail the next search's copy.
@@ -1090,6 +1100,7 @@ export class FlatShard {
       keyBits[i] = pairs[2 * i]!;
       ids[i] = pairs[2 * i + 1]!;
     }
+    if (prof) prof('shard_unpack', t2);
     return { nq: nqb, k, keys, ids };
   }
 
@@ -1117,6 +1128,14 @@ export class FlatShard {
     this.lastParams = searchTuning.cacheBinds ? params : undefined;
     return false;
   }
+
+  /**
+   * Host profile of each search batch (GpuFlatIndex.takeProfile, benchmarks): shard_prep (plan,
+   * query quantisation, waiting for the submit lock and buffers), shard_encode (queue writes and
+   * command encoding), shard_submit (the submit call), shard_map (submitted -> results mapped: GPU
+   * time and the map round trip), shard_unpack (results copied out, unmapped, split).
+   */
+  profile: ((name: string, from: number, to?: number) => void) | undefined;
 
   /** GPU timestamps around each search batch (profile mode, adapters with timestamp-query); each readback slot has its own MAP_READ copy. */
   private timer: { set: GPUQuerySet; resolve: GPUBuffer } | undefined;

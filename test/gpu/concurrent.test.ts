@@ -121,6 +121,28 @@ describe.runIf(hasGpu)('concurrent searches on one index', () => {
     await index.dispose();
   });
 
+  it('the host profile splits a search batch into shard phases that lie within the index phases around them', async () => {
+    for (const precision of ['int8', 'f32'] as const) {
+      const index = await GpuFlatIndex.create(d, 'ip', { precision });
+      try {
+        await index.add(base);
+        await index.search(sets[1]!, 5);
+        index.takeProfile();
+        const got = await index.search(sets[1]!, 5);
+        expectMatchesOracle(got, bruteForce(base, sets[1]!, d, 5, 'ip'), distanceTolerance(d, 2), base, sets[1]!, d, 'ip');
+        const p = index.takeProfile();
+        for (const key of ['shard_prep', 'shard_encode', 'shard_submit', 'shard_map', 'shard_unpack', 'submit', 'gpu_wait']) {
+          expect(p[key], `${precision} ${key}`).toBeGreaterThanOrEqual(0);
+        }
+        // One shard, one batch: prep .. submit happen inside the index's submit span, the map inside gpu_wait.
+        expect(p.shard_prep! + p.shard_encode! + p.shard_submit!, precision).toBeLessThanOrEqual(p.submit! + 1e-9);
+        expect(p.shard_map!, precision).toBeLessThanOrEqual(p.gpu_wait! + 1e-9);
+      } finally {
+        await index.dispose();
+      }
+    }
+  });
+
   it('dispose frees both readback slots', async () => {
     const index = await GpuFlatIndex.create(d, 'l2', {});
     await index.add(base);
