@@ -122,9 +122,9 @@ export const kernelTuning = {
    * mergeOne: batches of <= 4 queries merge their lists with merge_one (src/gpu/merge-one.ts: 256
    * invocations, a threshold in registers, a sort only when the buffer could overflow) in place of
    * merge_lists levels of mergeFanIn: all lists of a query in one workgroup while they hold <= 4096
-   * pairs, else two levels of pow2Floor(sqrt(lists)) a workgroup (1M, nq = 1, k' = 40: 512 -> 32 ->
-   * 1). Same lists bit for bit; on since H200 gpu-int8 run 6 (1M nq = 1: 0.316 ms a search against
-   * 0.342; 21M: 4.22 against 4.25). mergeOneFan: lists a merge_one workgroup takes (0: as above).
+   * pairs, else two levels of pow2Ceil(sqrt(lists)) a workgroup (1M, nq = 1, k' = 40: 512 -> 16 ->
+   * 1). Same lists bit for bit; on since H200 gpu-int8 runs 6-7 (1M nq = 1: 0.310 ms a search against
+   * 0.345; 21M: 4.22 against 4.25). mergeOneFan: lists a merge_one workgroup takes (0: as above).
    * mergeOneSlots: its buffer (power of two; 0: pow2Ceil(2 (k + 256))).
    */
   mergeOne: 1, mergeOneFan: 0, mergeOneSlots: 0,

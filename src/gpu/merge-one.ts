@@ -1,13 +1,13 @@
 /**
  * merge_one (shaders/merge_one.wgsl): the merge step of flat search for few queries, in place of
  * merge_lists levels, when kernelTuning.mergeOne is on (the default since gpu-int8 run 6 on the H200:
- * the same lists bit for bit as merge_lists there, 1M nq = 1 0.316 ms a search against 0.342).
+ * the same lists bit for bit as merge_lists there, 1M nq = 1 0.310 ms a search against 0.345).
  * Same bindings, params and output as merge_lists; wider workgroups (256 invocations, 8 pairs each
- * in flight) behind a threshold in registers: few, wide levels (1M nq = 1: 512 lists -> 32 -> 1).
+ * in flight) behind a threshold in registers: few, wide levels (1M nq = 1: 512 lists -> 16 -> 1).
  */
 import mergeOneWgsl from '../../shaders/merge_one.wgsl';
 import { expandWgslIncludes } from './wgsl-include.js';
-import { pow2Ceil, pow2Floor } from './pow2.js';
+import { pow2Ceil } from './pow2.js';
 
 /** Invocations a workgroup and pairs each loads a round (the shader's WG and U). */
 export const MERGE_ONE_WG = 256;
@@ -40,14 +40,14 @@ export function planMergeOne(k: number, maxWorkgroupStorage: number, slots = 0):
 /**
  * Lists a workgroup takes for nIn lists of k pairs a query: `fan` when set (>= 2); else all of them
  * (one level) while they hold at most `pairs` pairs (two rounds of 2048), otherwise two levels of
- * pow2Floor(ceil(sqrt(nIn))) lists a workgroup. H200 (gpu-int8 run 6, nq = 1, k' = 40): 1M's 512
- * lists in one workgroup 0.335 ms a search, 16 a workgroup 0.316 (merge_lists 0.342); 21M's 4096
- * in 64-list workgroups 4.219, 128 4.248, all in one 4.543.
+ * pow2Ceil(ceil(sqrt(nIn))) lists a workgroup. H200, nq = 1, k' = 40, ms a search: 1M's 512 lists
+ * 32 a workgroup 0.310, 16 0.315 / 0.316, 8 0.314, all 512 in one 0.335-0.338 (merge_lists 0.342 /
+ * 0.345); 21M's 4096 in 64-list workgroups 4.219, 128 4.248, all in one 4.543 (gpu-int8 runs 6-7).
  */
 export function mergeOneFan(nIn: number, k: number, fan = 0, pairs = 4096): number {
   if (fan) return Math.max(2, fan);
   if (nIn * k <= pairs) return Math.max(2, nIn);
-  return Math.max(2, pow2Floor(Math.ceil(Math.sqrt(nIn))));
+  return Math.max(2, pow2Ceil(Math.ceil(Math.sqrt(nIn))));
 }
 
 export function mergeOneKey(p: MergeOnePlan): string {
