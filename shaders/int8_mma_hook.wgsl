@@ -34,6 +34,11 @@
 // last key again: the same lists, in as many insertion passes as the invocation with the most
 // survivors needs instead of one for every row any invocation keeps.
 //
+// Lists (LISTS, ENTRY): in registers ('reg', kk / ii, unrolled into scalars by kernel-source.ts) or
+// in workgroup memory ('wg', mask selection only: `wl`, slot i of invocation lid at i * NT + lid, so
+// each invocation touches only its own words and the lanes of a warp hit distinct banks; the last
+// key in a register `thr`), which frees 2 KP registers an invocation for resident warps.
+//
 // Several warps (kernel-source.ts, shape sgQueries > 1, queries 'pre'): NT = BQ = 32 x warps; the
 // rows' chunk is staged once for all warps, warp `sid` (@builtin(subgroup_id), added to main's
 // parameters by hookSource) multiplies its own 32 queries and stores its columns of the scores tile.
@@ -77,9 +82,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
   var suma = 0i;
   //@PROLOGUE
 
-  var kk: array<i32, KP>;
-  var ii: array<i32, KP>;
-  for (var i = 0u; i < KP; i++) { kk[i] = MIN_KEY; ii[i] = -1; }
+  //@LISTS
   let segStart = seg * params.segLen;
   let segEnd = min(segStart + params.segLen, params.rows);
   for (var t = segStart; t < segEnd; t += BR) {
@@ -93,8 +96,9 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
     let shift = 128 * suma;
     for (var i = 0u; i < KP; i++) {
       if (i < params.k) {
+        //@ENTRY
         var v = vec2<u32>(0xff7fffffu, 0xffffffffu); // bits of -FLT_MAX, no row
-        if (ii[i] >= 0) { v = vec2<u32>(bitcast<u32>(qv + scale * f32(kk[i] + shift)), u32(ii[i])); }
+        if (ei >= 0) { v = vec2<u32>(bitcast<u32>(qv + scale * f32(ek + shift)), u32(ei)); }
         out[at + i] = v;
       }
     }

@@ -46,7 +46,7 @@ const FLAT = args.get('flat') === '1';
  * candidates re-ranked a query; '/m' = mask selection, '/p' = prefetch (each left out: 'row' / off,
  * as in run 5, not the tuning's default); '/c32' = 32-dim chunks; '/w2' = 2 warps a workgroup
  * (tensorTuning.warps; default 1), '/b' with it: each warp's matrix code in its own sid branch
- * (tensorTuning.warpBranch); 'built-in' = the index's own kernels.
+ * (tensorTuning.warpBranch); '/l' = the lists in workgroup memory (tensorTuning.lists 'wg'); 'built-in' = the index's own kernels.
  */
 const FLAT_MODES = (args.get('flat-modes') ?? 'pre,whole@512,built-in').split(',');
 /** Dawn toggle sets (';' between sets) for a further index each, timed with FLAT_TOGGLE_MODES. */
@@ -535,6 +535,7 @@ async function flatPhase(gpu: GPU, chunks: Float32Array[], q: Float32Array, gt: 
         kc: kc ? Number(kc.slice(1)) : tuning0.kc,
         warps: w ? Number(w.slice(1)) : 1,
         warpBranch: rest.includes('b'),
+        lists: rest.includes('l') ? ('wg' as const) : ('reg' as const),
       };
     });
     // Labels of the first tensor mode per (nq, k'): every later tensor mode must return the same
@@ -560,6 +561,7 @@ async function flatPhase(gpu: GPU, chunks: Float32Array[], q: Float32Array, gt: 
       tensorTuning.kc = mode.kc ?? tuning0.kc;
       tensorTuning.warps = mode.warps;
       tensorTuning.warpBranch = mode.warpBranch;
+      tensorTuning.lists = mode.lists;
       opts.rerankFactor = mode.kp / K;
       for (const nq of nqs) {
         const qs = q.subarray(0, nq * D);

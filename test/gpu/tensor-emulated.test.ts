@@ -90,7 +90,9 @@ describe.skipIf(!hasGpu)('GpuFlatIndex tensor hook with emulated subgroup matric
     // block, the second warp partly past nq); 4 warps, 3 tiles, few workgroups.
     { queries: 'pre' as const, tiles: 1, target: 2048, select: 'mask' as const, prefetch: true, warps: 2 },
     { queries: 'pre' as const, tiles: 3, target: 3, select: 'mask' as const, prefetch: true, warps: 4 },
-  ])('queries $queries, $tiles tile(s), target $target, select $select, prefetch $prefetch, warps $warps: recall and exact distances against the float64 oracle', async (c: { queries: 'pre' | 'quant' | 'whole'; tiles: number; target?: number; select?: 'row' | 'mask'; prefetch?: boolean; warps?: number }) => {
+    // Lists in workgroup memory, several tiles and segments.
+    { queries: 'pre' as const, tiles: 3, target: 3, select: 'mask' as const, prefetch: true, lists: 'wg' as const },
+  ])('queries $queries, $tiles tile(s), target $target, select $select, prefetch $prefetch, warps $warps, lists $lists: recall and exact distances against the float64 oracle', async (c: { queries: 'pre' | 'quant' | 'whole'; tiles: number; target?: number; select?: 'row' | 'mask'; prefetch?: boolean; warps?: number; lists?: 'reg' | 'wg' }) => {
     const d = 64, n = 400, nq = 37, k = 5;
     const base = normalizeRows(clusteredVectors(n, d, 10, 91), d);
     const q = normalizeRows(clusteredVectors(nq, d, 10, 92), d);
@@ -103,6 +105,7 @@ describe.skipIf(!hasGpu)('GpuFlatIndex tensor hook with emulated subgroup matric
     if (c.prefetch) tensorTuning.kc = 32;
     if (c.target) tensorTuning.targetWorkgroups = c.target;
     tensorTuning.warps = c.warps ?? 1;
+    tensorTuning.lists = c.lists ?? 'reg';
     // Several tiles (small tile bytes) share one candidate buffer: each writes at its segAt.
     const tileBytes = c.tiles === 1 ? 1 << 20 : Math.ceil(n / c.tiles / 64) * 64 * paddedDim(d);
     const index = await GpuFlatIndex.create(d, 'ip', { precision: 'int8', maxTileBytes: tileBytes, debugPoison: true });
@@ -112,7 +115,7 @@ describe.skipIf(!hasGpu)('GpuFlatIndex tensor hook with emulated subgroup matric
       const key = shard.scorerFor(nq, 20).key;
       expect(key).toContain('int8-mma-emulated');
       // The shape key names the variant (m: mask selection, f: prefetch), so this case ran it.
-      expect(key).toMatch(new RegExp(`stage${tensorTuning.kc}p4${c.queries}uxc${c.select === 'mask' ? 'm' : ''}${c.prefetch ? 'f' : ''}(?![a-z])`));
+      expect(key).toMatch(new RegExp(`stage${tensorTuning.kc}p4${c.queries}uxc${c.select === 'mask' ? 'm' : ''}${c.prefetch ? 'f' : ''}${c.lists === 'wg' ? 'l' : ''}(?![a-z])`));
       // ... and the warps a workgroup (sgRows:sgQueries after M:N:K).
       expect(key).toContain(`:16:16:32:1:${c.warps ?? 1}:`);
       const got = await index.search(q, k);
@@ -242,7 +245,7 @@ describe.skipIf(!hasGpu)('tensor hook kernel lists (emulated matrices)', () => {
   // subgroup_id, emulated as lid / 32): 100 queries are two blocks of 64 (the second: warp 0 full,
   // warp 1 4 live queries) or one of 128 (the last warp idle). A wrong warp offset in the query
   // fragments or the scores tile gives some query another query's (or no) lists.
-  const warpVariants: { select: 'row' | 'mask'; prefetch: boolean; data: 'ties' | 'random'; rowTiles: number; warps?: number; branch?: boolean }[] = [
+  const warpVariants: { select: 'row' | 'mask'; prefetch: boolean; data: 'ties' | 'random'; rowTiles: number; warps?: number; branch?: boolean; lists?: 'reg' | 'wg' }[] = [
     { select: 'mask', prefetch: true, data: 'ties', rowTiles: 2, warps: 2 },
     { select: 'mask', prefetch: true, data: 'random', rowTiles: 2, warps: 2 },
     { select: 'mask', prefetch: true, data: 'random', rowTiles: 4, warps: 2 },
@@ -253,8 +256,12 @@ describe.skipIf(!hasGpu)('tensor hook kernel lists (emulated matrices)', () => {
     // offsets. (4 warps: the emulated kernel takes lavapipe ~80-110 s to compile; the device bench
     // checks those lists against the 1-warp kernel's.)
     { select: 'mask', prefetch: true, data: 'ties', rowTiles: 2, warps: 2, branch: true },
+    // Lists in workgroup memory (tensorTuning.lists 'wg').
+    { select: 'mask', prefetch: true, data: 'ties', rowTiles: 2, lists: 'wg' },
+    { select: 'mask', prefetch: true, data: 'random', rowTiles: 4, lists: 'wg' },
+    { select: 'mask', prefetch: false, data: 'random', rowTiles: 2, lists: 'wg' },
   ];
-  it.each([...variants, ...warpVariants])('select $select, prefetch $prefetch, $rowTiles row tiles, $data data, warps $warps, branch $branch: lists equal the CPU integer top-k', async (c: { select: 'row' | 'mask'; prefetch: boolean; data: 'ties' | 'random'; rowTiles: number; warps?: number; branch?: boolean }) => {
+  it.each([...variants, ...warpVariants])('select $select, prefetch $prefetch, $rowTiles row tiles, $data data, warps $warps, branch $branch, lists $lists: lists equal the CPU integer top-k', async (c: { select: 'row' | 'mask'; prefetch: boolean; data: 'ties' | 'random'; rowTiles: number; warps?: number; branch?: boolean; lists?: 'reg' | 'wg' }) => {
     const device = ctx!.device;
     const warps = c.warps ?? 1;
     const d = 128, rowWords = d / 16, q4 = d / 4, n = 300, nq = warps > 1 ? 100 : 40, k = 16;
@@ -267,6 +274,7 @@ describe.skipIf(!hasGpu)('tensor hook kernel lists (emulated matrices)', () => {
     tensorTuning.rowTilesBig = c.rowTiles;
     tensorTuning.warps = warps;
     tensorTuning.warpBranch = c.branch ?? false;
+    tensorTuning.lists = c.lists ?? 'reg';
     const plan = planTensorHook(
       { precision: 'int8', metric: 'ip', rowWords, configs: [EMULATED_CONFIG], features: new Set([SUBGROUP_MATRIX_FEATURE, 'subgroups']), subgroupSize: 32, maxWorkgroupStorage: 49152 },
       nq,
@@ -279,6 +287,7 @@ describe.skipIf(!hasGpu)('tensor hook kernel lists (emulated matrices)', () => {
     expect(shape.rowTiles).toBe(c.rowTiles);
     expect(shape.sgQueries).toBe(warps);
     expect(!!shape.stage?.warpBranch).toBe(!!c.branch);
+    expect(shape.stage?.lists ?? 'reg').toBe(c.lists ?? 'reg');
     if (c.branch) {
       // Every matrix offset a constant expression: no `wq0` / `wr0` (sid-derived) left.
       const src = hookSource(shape);

@@ -36,7 +36,8 @@ const facts = (over: Partial<HookFacts> = {}): HookFacts => ({
 
 describe('tensor scorer choice from reported configs', () => {
   it('takes int8 inner-product batches on an NVIDIA-like adapter: 32 rows x 32 queries, k lists', () => {
-    const plan = planTensorHook(facts(), 256, 40);
+    // Below bigBatch (256): 32-row tiles.
+    const plan = planTensorHook(facts(), 128, 40);
     expect('shape' in plan).toBe(true);
     if (!('shape' in plan)) return;
     expect(plan.shape).toMatchObject({ kind: 'mma', m: 16, n: 16, k: 32, rowTiles: 2, queryTiles: 2, kp: 40, dPad: 768 });
@@ -45,7 +46,7 @@ describe('tensor scorer choice from reported configs', () => {
     expect(workgroupBytes(plan.shape)).toBe((32 * 32 + 32 * (16 + 4)) * 4);
   });
 
-  it('uses 64-row tiles from bigBatch queries (a full shard batch), 32-row tiles below', () => {
+  it('uses 64-row tiles from bigBatch queries a shard batch, 32-row tiles below', () => {
     const below = planTensorHook(facts(), tensorTuning.bigBatch - 1, 40);
     const big = planTensorHook(facts(), tensorTuning.bigBatch, 40);
     if (!('shape' in below) || !('shape' in big)) throw new Error('not planned');
@@ -107,7 +108,7 @@ describe('tensor scorer choice from reported configs', () => {
   });
 
   it('hook kernel writes its lists at the tile\'s first list (segAt: tiles of one search share the buffer)', () => {
-    const plan = planTensorHook(facts(), 256, 16);
+    const plan = planTensorHook(facts(), 128, 16);
     if (!('shape' in plan)) throw new Error(plan.reason);
     const src = hookSource(plan.shape);
     expect(src).toMatch(/segAt: u32/);
@@ -141,7 +142,7 @@ describe('tensor scorer choice from reported configs', () => {
   });
 
   it('generates one kernel with constant workgroup offsets and no template markers left', () => {
-    const plan = planTensorHook(facts(), 256, 16);
+    const plan = planTensorHook(facts(), 128, 16);
     if (!('shape' in plan)) throw new Error(plan.reason);
     const src = hookSource(plan.shape);
     expect(src).toContain('enable chromium_experimental_subgroup_matrix;');
@@ -158,11 +159,28 @@ describe('tensor scorer choice from reported configs', () => {
     expect(src).toContain('0x80808080u');
   });
 
+  it("lists 'wg': the k' lists in workgroup memory (k' x 32 x 8 more bytes), only with mask selection", () => {
+    const saved = { ...tensorTuning };
+    tensorTuning.lists = 'wg';
+    const plan = planTensorHook(facts(), 128, 40);
+    tensorTuning.select = 'row';
+    const rowPlan = planTensorHook(facts(), 128, 40);
+    Object.assign(tensorTuning, saved);
+    if (!('shape' in plan) || !('shape' in rowPlan)) throw new Error('not planned');
+    expect(plan.shape.stage?.lists).toBe('wg');
+    expect(rowPlan.shape.stage?.lists).toBeUndefined();
+    expect(workgroupBytes(plan.shape)).toBe((32 * 32 + 32 * 20 + 2 * 40 * 32) * 4);
+    const src = hookSource(plan.shape);
+    expect(src).toContain('var<workgroup> wl: array<vec2<i32>, KP * NT>;');
+    expect(src).not.toMatch(/\bkk_\d|\bii_\d/);
+    expect(() => hookSource({ ...rowPlan.shape, stage: { ...rowPlan.shape.stage!, lists: 'wg' } })).toThrow(/lists 'wg'/);
+  });
+
   it('several warps with warpBranch: each warp\'s multiplies and stores in its own sid branch, every matrix offset a literal', () => {
     const saved = { ...tensorTuning };
     tensorTuning.warps = 4;
     tensorTuning.warpBranch = true;
-    const plan = planTensorHook(facts(), 256, 16);
+    const plan = planTensorHook(facts(), 128, 16);
     Object.assign(tensorTuning, saved);
     if (!('shape' in plan)) throw new Error(plan.reason);
     expect(plan.shape.sgQueries).toBe(4);

@@ -26,10 +26,11 @@ export const tensorTuning = {
    */
   rowTiles: 2,
   /**
-   * rowTiles from bigBatch queries (a shard batch of 512: 1024 queries are two). H200 run 5 (mask
-   * selection and prefetch, GPU ms in the index at 16 / 64 / 256 / 1024 queries): 64-row tiles 0.92
-   * / 1.39 / 3.34 / 11.78 against 32-row 0.81 / 1.27 / 3.37 / 12.27; without prefetch 64-row tiles
-   * were slower (13.20 at 1024). At 21M and 1024 queries 219 against 241 ms.
+   * rowTiles from bigBatch queries a shard batch (the index searches int8 in batches of up to 512:
+   * 1024 queries are two). H200 run 5 (mask selection and prefetch, GPU ms in the index at 16 / 64 /
+   * 256 / 1024 queries): 64-row tiles 0.92 / 1.39 / 3.34 / 11.78 against 32-row 0.81 / 1.27 / 3.37 /
+   * 12.27; without prefetch 64-row tiles were slower (13.20 at 1024). At 21M and 1024 queries 219
+   * against 241 ms; run 6 at 21M and 256 queries 59.09 against 63.02 ms (bigBatch 256 against 512).
    */
   rowTilesBig: 4,
   /** Dims staged per chunk and the padding of staged rows (words): 64 / 4 the fastest standalone variant on the H200. */
@@ -69,6 +70,13 @@ export const tensorTuning = {
    * 11.68. The constant offsets pay 1.12x at 1024 only, and several warps stay slower: off.
    */
   warpBranch: false,
+  /**
+   * Where the k' lists live (StageOptions.lists): 'reg' (scalar registers) or 'wg' (workgroup memory,
+   * mask selection only; frees 2 k' registers an invocation). H200 run 6, same lists: 'wg' 2.8-5x
+   * slower (1M, 1024 queries 42.6 ms; 21M 105 / 228 / 613 against 19.3 / 63.0 / 219 ms at 64 / 256 /
+   * 1024): each insertion is a chain of dependent workgroup-memory reads. So 'reg'.
+   */
+  lists: 'reg' as 'reg' | 'wg',
   /** Largest k (candidates a query per segment): the lists live in registers. */
   maxK: 64,
   /**
@@ -94,7 +102,12 @@ export const tensorTuning = {
    */
   targetWorkgroups: 2048,
   targetWorkgroupsSmall: 2048,
-  bigBatch: 512,
+  /**
+   * Shard batch (queries) from which rowTilesBig and targetWorkgroups apply. 256 since run 6 (H200,
+   * 21M x 768 in the index, same call: 64-row tiles at 256 queries 59.09 against 63.02 ms GPU, 64 and
+   * 1024 queries unchanged; at 1M run 5 had 3.34 against 3.37 ms at 256).
+   */
+  bigBatch: 256,
   /** Off switch (tests and benchmarks compare against the built-in kernels). */
   enabled: true,
 };
@@ -134,7 +147,7 @@ export function planTensorHook(f: HookFacts, nq: number, k: number): { shape: Se
   const queries = mode === 'quant' && !f.features.has('subgroups') ? 'whole' : mode;
   // Several warps: subgroup_id needs the subgroups feature, and each warp must be one 32-query block.
   const warps = tensorTuning.warps > 1 && queries === 'pre' && sg === 32 && f.features.has('subgroups') ? tensorTuning.warps : 1;
-  const stage: StageOptions = { kc, padWords: tensorTuning.padWords, queries, unroll: true, xorRows: true, clampRows: true, select: tensorTuning.select, prefetch: tensorTuning.prefetch, ...(warps > 1 && tensorTuning.warpBranch ? { warpBranch: true } : {}) };
+  const stage: StageOptions = { kc, padWords: tensorTuning.padWords, queries, unroll: true, xorRows: true, clampRows: true, select: tensorTuning.select, prefetch: tensorTuning.prefetch, ...(warps > 1 && tensorTuning.warpBranch ? { warpBranch: true } : {}), ...(tensorTuning.lists === 'wg' && tensorTuning.select === 'mask' ? { lists: 'wg' as const } : {}) };
   const shape: SelectShape = {
     kind: 'mma',
     signed: true,

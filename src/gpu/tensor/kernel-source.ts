@@ -91,6 +91,12 @@ export interface StageOptions {
    * `sid * ...` plus a constant (Tint's run-time clamp comes back around non-constant offsets).
    */
   warpBranch?: boolean;
+  /**
+   * Hook only: where each query's k' list lives: 'reg' (default; 2 k' scalar registers an
+   * invocation) or 'wg' (workgroup memory, slot-major so each lane keeps its own words; needs select
+   * 'mask'): fewer registers an invocation, k' x NT x 8 more bytes of workgroup memory.
+   */
+  lists?: 'reg' | 'wg';
 }
 
 /** Rows and queries one workgroup scores per tile, and its invocation count. */
@@ -105,7 +111,7 @@ export function tileOf(s: SelectShape): { br: number; bq: number; nt: number; tp
 
 export function shapeKey(s: SelectShape): string {
   const st = s.stage
-    ? `stage${s.stage.kc}p${s.stage.padWords}${s.stage.queries}${s.stage.unroll ? 'u' : ''}${s.stage.xorRows ? 'x' : ''}${s.stage.clampRows ? 'c' : ''}${s.stage.select === 'mask' ? 'm' : ''}${s.stage.prefetch ? 'f' : ''}${s.stage.warpBranch ? 'b' : ''}`
+    ? `stage${s.stage.kc}p${s.stage.padWords}${s.stage.queries}${s.stage.unroll ? 'u' : ''}${s.stage.xorRows ? 'x' : ''}${s.stage.clampRows ? 'c' : ''}${s.stage.select === 'mask' ? 'm' : ''}${s.stage.prefetch ? 'f' : ''}${s.stage.warpBranch ? 'b' : ''}${s.stage.lists === 'wg' ? 'l' : ''}`
     : 'direct';
   return [s.kind, s.signed ? 'i8' : 'u8', s.dPad, s.m, s.n, s.k, s.sgRows, s.sgQueries, s.rowTiles, s.queryTiles, s.subgroupSize, s.kp, s.syntax, JSON.stringify(s.quirk ?? DEFAULT_QUIRK), st].join(':');
 }
@@ -132,6 +138,7 @@ function checkShape(s: SelectShape, hook = false): void {
     if (s.dPad % 16 !== 0) throw bad('dPad must be a multiple of 16 when staging');
     if (s.stage.prefetch && !s.stage.unroll) throw bad('prefetch needs unrolled chunks');
     if (s.stage.warpBranch && (s.sgQueries < 2 || !s.stage.unroll)) throw bad('warpBranch needs several warps (sgQueries > 1) and unrolled chunks');
+    if (s.stage.lists === 'wg' && (!hook || s.stage.select !== 'mask')) throw bad("lists 'wg' is the hook's, with select 'mask'");
   }
 }
 
@@ -142,7 +149,8 @@ export function workgroupBytes(s: SelectShape): number {
   const sw = s.stage.kc / 4 + s.stage.padWords;
   const sbq = bq / lpi;
   const q = s.stage.queries === 'wg' || s.stage.queries === 'pre' ? bq * sw : s.stage.queries === 'whole' ? bq * (s.dPad / 4 + 4) : s.stage.queries === 'quant' ? bq * sw + bq : 0;
-  return (Math.max(br * sw, br * sbq) + q) * 4;
+  const lists = s.stage.lists === 'wg' ? 2 * s.kp * tileOf(s).nt : 0;
+  return (Math.max(br * sw, br * sbq) + q + lists) * 4;
 }
 
 const u = (n: number) => `${n}u`;
@@ -233,6 +241,45 @@ function maskSelect(br: number, col = 'lid', stride = 'BQ'): string {
   return text.map((l) => '    ' + l).join('\n');
 }
 
+/**
+ * Hook selection 'mask' with the lists in workgroup memory (`wl`, slot i of invocation lid at
+ * i * NT + lid; `thr` the last key): survivors marked against `thr` as it was before the group, then
+ * each inserted by moving the smaller entries down one (the new entry lands after every entry of a key
+ * at least its own: ties keep the lower id, as insertCandidate).
+ */
+function maskSelectWg(br: number): string {
+  const g = Math.min(br, 32);
+  return [
+    `for (var g = 0u; g < BR; g += ${u(g)}) {`,
+    '  let gAt = t + g;',
+    `  let nr = select(0u, min(${u(g)}, segEnd - gAt), segEnd > gAt);`,
+    '  var surv = 0u;',
+    `  for (var x = 0u; x < ${u(g)}; x++) {`,
+    '    let key = bitcast<i32>(wr[(g + x) * BQ + lid]);',
+    '    surv |= select(0u, 1u << x, key > thr && x < nr);',
+    '  }',
+    '  loop {',
+    '    if (surv == 0u) { break; }',
+    '    let x = firstTrailingBit(surv);',
+    '    surv &= surv - 1u;',
+    '    let key = bitcast<i32>(wr[(g + x) * BQ + lid]);',
+    '    if (key > thr) {',
+    '      var at = KP - 1u;',
+    '      loop {',
+    '        if (at == 0u) { break; }',
+    '        let prev = wl[(at - 1u) * NT + lid];',
+    '        if (prev.x >= key) { break; }',
+    '        wl[at * NT + lid] = prev;',
+    '        at -= 1u;',
+    '      }',
+    '      wl[at * NT + lid] = vec2<i32>(key, i32(params.idBase + gAt + x));',
+    '      thr = wl[(KP - 1u) * NT + lid].x;',
+    '    }',
+    '  }',
+    '}',
+  ].map((l) => '    ' + l).join('\n');
+}
+
 /** Replaces each template line that is only `//@NAME` (indentation allowed) with its text. */
 function fill(template: string, parts: Record<string, string>): string {
   return template.replace(/^([ \t]*)\/\/@([A-Z_]+)[ \t]*$/gm, (line, _indent: string, name: string) => {
@@ -318,15 +365,20 @@ export function hookSource(s: SelectShape): string {
   ].join('\n');
   const quant = st.queries === 'quant';
   const pre = st.queries === 'pre';
+  const wgLists = st.lists === 'wg';
   const parts = {
     // 'quant' reduces over the subgroup (one subgroup is the whole workgroup: NT invocations).
     ENABLES: `enable chromium_experimental_subgroup_matrix;${quant || warps > 1 ? '\nenable subgroups;' : ''}`,
     CONSTS: consts,
     QBIND: `@group(0) @binding(2) var<storage, read> queries: array<${pre ? 'vec4<u32>' : 'vec4<f32>'}>;`,
-    QDECL: quant ? 'var<workgroup> wq: array<ET, BQ * SW>;\nvar<workgroup> wsc: array<f32, BQ>;' : pre ? 'var<workgroup> wq: array<ET, BQ * SW>;' : 'var<workgroup> wq: array<ET, BQ * QSW>;',
+    QDECL: (quant ? 'var<workgroup> wq: array<ET, BQ * SW>;\nvar<workgroup> wsc: array<f32, BQ>;' : pre ? 'var<workgroup> wq: array<ET, BQ * SW>;' : 'var<workgroup> wq: array<ET, BQ * QSW>;') + (wgLists ? '\nvar<workgroup> wl: array<vec2<i32>, KP * NT>;' : ''),
     PROLOGUE: quant ? QUANT_PROLOGUE : pre ? PRE_PROLOGUE : WHOLE_PROLOGUE,
+    LISTS: wgLists
+      ? '  for (var i = 0u; i < KP; i++) { wl[i * NT + lid] = vec2<i32>(MIN_KEY, -1); }\n  var thr = MIN_KEY;'
+      : '  var kk: array<i32, KP>;\n  var ii: array<i32, KP>;\n  for (var i = 0u; i < KP; i++) { kk[i] = MIN_KEY; ii[i] = -1; }',
     SCORE_TILE: stagedTile(s, br, bq, nt, sw),
-    SELECT: st.select === 'mask' ? maskSelect(br) : rowSelect(),
+    SELECT: wgLists ? maskSelectWg(br) : st.select === 'mask' ? maskSelect(br) : rowSelect(),
+    ENTRY: wgLists ? 'let e = wl[i * NT + lid]; let ek = e.x; let ei = e.y;' : 'let ek = kk[i]; let ei = ii[i];',
   };
   const code = unrollLists(fill(expandWgslIncludes(hookTemplate), parts), s.kp);
   if (warps === 1) return code;
