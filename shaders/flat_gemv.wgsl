@@ -19,9 +19,10 @@ override METRIC: u32 = 0u;  // 0 inner product, 1 squared L2 (negated)
 override KF: u32 = 16u;     // heap slots per (subgroup, query), >= k
 override NSG: u32 = 8u;     // most subgroups a workgroup can have: WG / the adapter's smallest subgroup size
 override RU: u32 = 1u;      // rows a subgroup has in flight (<= 8)
-override UW: u32 = 8u;      // words of each row a lane loads before using them (RU * UW <= 8)
+override UW: u32 = 8u;      // words of each row a lane loads before using them (RU * UW <= 16)
 override DPW: u32 = 1u;     // vec4 of dims per 16-byte word: 1 f32, 2 f16, 4 int8
 override FOLD: u32 = 0u;    // int8 ip: queries hold q * step and a bias q . vmin per query follows them
+override PF: u32 = 0u;      // 1: the next pass's words are loaded before this pass's arithmetic (software pipeline)
 override HS: u32 = NSG * 4u * KF;
 const WG: u32 = 256u;
 
@@ -31,6 +32,20 @@ fn term(a: vec4<f32>, b: vec4<f32>) -> f32 {
   if (METRIC == 0u) { return dot(a, b); }
   let d = a - b;
   return -dot(d, d);
+}
+
+// Words w0 + x * sgSize (x < UW) of rows r0 .. r0 + RU - 1 (RU * UW <= 16); 0 past `end` or the row.
+fn loadPass(r0: u32, w0: u32, end: u32, sgSize: u32) -> array<vec4<u32>, 16> {
+  var raw: array<vec4<u32>, 16>;
+  for (var u = 0u; u < RU; u++) {
+    for (var x = 0u; x < UW; x++) {
+      let w = w0 + x * sgSize;
+      var v = vec4<u32>(0u);
+      if (r0 + u < end && w < params.rowWords) { v = base[(r0 + u) * params.rowWords + w]; }
+      raw[u * UW + x] = v;
+    }
+  }
+  return raw;
 }
 
 @compute @workgroup_size(WG, 1, 1)
@@ -54,19 +69,27 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
   let hat = (sg * 4u + lane) * KF;
   var qbias = 0.0;
   if (FOLD == 1u && lane < nq) { qbias = queries[nq * q4 + lane / 4u][lane % 4u]; }
+  // PF: nxt holds the words of the pass after the current one (row group r0, words w0 + x * sgSize),
+  // loaded while the current pass multiplies, reduces and selects.
+  var nxt: array<vec4<u32>, 16>;
+  if (PF == 1u) { nxt = loadPass(start + sg * RU, lane, end, sgSize); }
   for (var r0 = start + sg * RU; r0 < end; r0 += nsg * RU) {
     var acc: array<vec4<f32>, 8>; // RU <= 8: with disable_robustness nothing clamps acc[u]
     for (var u = 0u; u < RU; u++) { acc[u] = vec4<f32>(0.0); }
     // UW words per row and lane are loaded before any is used: RU * UW independent loads in flight.
     for (var w0 = lane; w0 < params.rowWords; w0 += sgSize * UW) {
-      var raw: array<vec4<u32>, 8>;
-      for (var u = 0u; u < RU; u++) {
-        for (var x = 0u; x < UW; x++) {
-          let w = w0 + x * sgSize;
-          var v = vec4<u32>(0u);
-          if (r0 + u < end && w < params.rowWords) { v = base[(r0 + u) * params.rowWords + w]; }
-          raw[u * UW + x] = v;
+      var raw: array<vec4<u32>, 16>; // RU * UW <= 16
+      if (PF == 1u) {
+        raw = nxt;
+        var nr = r0;
+        var nw = w0 + sgSize * UW;
+        if (nw >= params.rowWords) {
+          nr = r0 + nsg * RU;
+          nw = lane;
         }
+        nxt = loadPass(nr, nw, end, sgSize); // past the segment's end: nothing loaded
+      } else {
+        raw = loadPass(r0, w0, end, sgSize);
       }
       for (var x = 0u; x < UW; x++) {
         let w = w0 + x * sgSize;

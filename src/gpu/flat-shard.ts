@@ -83,10 +83,12 @@ interface ReadSlot {
  * not measured for it). int8, not measured, keeps targetWorkgroups. Segments round down, so a
  * dispatch never exceeds its target.
  * kc: vec4 columns staged per step in flat_fused. ru: rows in flight per subgroup in flat_gemv
- * (each lane loads uw words of each before using them; uw 0 = 8 / ru; ru x uw <= 8); hru / huw the
+ * (each lane loads uw words of each before using them; uw 0 = 8 / ru; ru x uw <= 16); hru / huw the
  * same for f16 rows (0 = by the lane's share of a row, ceil(rowWords / subgroup size): 3 or more
  * words load one row's share (H200 run 4, 1M x 768 f16, nq = 1: 3 words of one row 0.71 ms against
- * 0.85 ms for two rows of one word; nq = 4: 1.10 against 1.63); fewer, two rows of one word). big: the micro-tile of flat_fused for
+ * 0.85 ms for two rows of one word; nq = 4: 1.10 against 1.63); fewer, two rows of one word). More
+ * words in flight are slower on the H200 (run 10, 1M nq = 1: f32 2 rows x 6 words 1.24 ms against
+ * 0.84; f16 2-5 rows x 3 words 0.75-0.88 against 0.70). big: the micro-tile of flat_fused for
  * batches of >= 48 queries ('4x8': 4 queries x 8 rows per invocation, 64 x 128 blocks of 256
  * invocations; '8x8': 128 x 128; '8x4': 128 x 64; '8x8s': 64 x 128 blocks of 128 invocations).
  * mergeFanIn: lists merged per workgroup and level. chain: ip multiply-adds as chained fma (1) or dot() (0).
@@ -100,7 +102,7 @@ interface ReadSlot {
 export const kernelTuning = {
   targetWorkgroups: 512, gemmTarget: 132, gemmTargetF16: 264, kc: 4, ru: 1, uw: 0, hru: 0, huw: 0, big: '4x8' as BigShape, mergeFanIn: 32, chain: 1, db: 0, lay: 0,
   /**
-   * f32 only (f16 / int8 keep `big`, `gemmTarget*`, not measured with these). bigF32: the block for
+   * f32 (and f16 with f16Cls; int8 keeps `big`, targetWorkgroups). bigF32: the block for
    * GEMM_MIN_BATCH <= nq < LARGE_MIN_BATCH ('' = big); bigF32L / gemmTargetL: block and workgroup
    * target from LARGE_MIN_BATCH on ('' / 0 = the former); midF32: the block for 9 <= nq <= 16
    * ('4x4': 32 x 4 invocations of 4 x 4, 16 x 128 blocks; '4x8': 32 x 4 of 4 x 8, 16 x 256;
@@ -111,13 +113,35 @@ export const kernelTuning = {
    * selOwn: flat_fused's OWN (query owners spread over the subgroups) by class, a bit mask as swz;
    * selQ: where flat_fused queues the rows that beat the k-th best (CAP = selCap an owner, folded into
    * the heap side by side), the same bit mask.
-   * Defaults from H200 runs 8-9 (1M x 768, k = 10, BENCHMARKS gpu-flat): selOwn in every class
+   * Defaults from H200 runs 8-10 (1M x 768, k = 10, BENCHMARKS gpu-flat): selOwn in every class
    * (1.14x at nq = 16, 1.15x at 64, 1.16x at 32, 1.04x with 8x8s at 256); 8x8s blocks from 128 queries
-   * (1.04-1.15x over 4 x 8 at 256 / 1024); 8x8s at 64 level with 4 x 8 once owners are spread (4.26 vs
+   * (1.04-1.15x over 4 x 8 at 256 / 1024), then 8x8w (run 10, with spread owners: 1.08x / 1.07x over
+   * 8x8s at 256 / 1024, 1M and 21M; targets 66 / 264 slower); 8x8s at 64 level with 4 x 8 once owners are spread (4.26 vs
    * 4.21 ms), so that class keeps 4 x 8; SWZ level (within 1%), queues 1.2-1.3x slower, the mid 4x8h
    * block (1.04x alone) not faster than 4 x 4 with spread owners: all off.
    */
-  bigF32: '' as BigShape | '', bigF32L: '8x8s' as BigShape | '', gemmTargetL: 0, midF32: '' as MidShape | '', swz: 0, nosel: 0, selOwn: 7, selQ: 0, selCap: 8,
+  bigF32: '' as BigShape | '', bigF32L: '8x8w' as BigShape | '', gemmTargetL: 0, midF32: '' as MidShape | '', swz: 0, nosel: 0, selOwn: 7, selQ: 0, selCap: 8,
+  /**
+   * f16Cls: f16 batches take the f32 class knobs above (midF16 in place of midF32) and f32's
+   * gemmTarget / gemmTargetL (1), or `big` and gemmTargetF16 (0). H200 run 10 (1M x 768, k = 10):
+   * 1 with midF16 '4x8h' is 1.15x / 1.25x / 1.27x / 1.20x faster at nq = 16 / 64 / 256 / 1024 (8x8w
+   * from 128 queries, spread owners; 4 x 4 at 16: 1.10x), 21M 1.15x / 1.23x / 1.13x / 1.09x (8x8s).
+   */
+  f16Cls: 1, midF16: '4x8h' as MidShape | '',
+  /**
+   * pf / hpf: flat_gemv (f32 / f16) loads the next pass's words (the next row group's, or the same
+   * rows' next words) before the current pass's arithmetic, reduction and heap (1), or at the top
+   * of each pass (0). Off: slower on the H200 (run 11, 1M: f32 nq = 1 0.961 ms against 0.819, f16
+   * 0.774 against 0.722).
+   */
+  pf: 0, hpf: 0,
+  /**
+   * gemvTargetF16: workgroups a tile's f16 flat_gemv dispatch aims for (0 = targetWorkgroups). 1024
+   * was 1.05x faster on the H200 (run 11, 1M nq = 1: 0.685 ms against 0.722 / 0.724 at 512; nq = 4
+   * level; 21M nq = 1 12.96 against 13.20; f32 1.05x slower, run 10) but stays 0: the planner's
+   * temp bound (core/planner TARGET_WORKGROUPS) counts 512 segments a tile for f16.
+   */
+  gemvTargetF16: 0,
   /**
    * mergeOne: batches of <= 4 queries merge their lists with merge_one (src/gpu/merge-one.ts: 256
    * invocations, a threshold in registers, a sort only when the buffer could overflow) in place of
@@ -190,10 +214,13 @@ function fusedShapes(nq: number, precision: Precision): FusedShape[] {
     { WX: 64, WY: 1, TR: 2, TQ: 1 },
     { WX: 32, WY: 1, TR: 2, TQ: 1 },
   ];
-  const f32 = precision === 'f32';
+  const f32 = precision === 'f32' || (precision === 'f16' && kernelTuning.f16Cls === 1);
   let lead: FusedShape[];
   if (nq <= 8) lead = [{ WX: 64, WY: 2, TR: 2, TQ: 4 }];
-  else if (nq <= 16) lead = [...(f32 && kernelTuning.midF32 ? [MID_SHAPES[kernelTuning.midF32]] : []), { WX: 32, WY: 4, TR: 4, TQ: 4 }];
+  else if (nq <= 16) {
+    const mid = precision === 'f16' ? kernelTuning.midF16 : kernelTuning.midF32;
+    lead = [...(f32 && mid ? [MID_SHAPES[mid]] : []), { WX: 32, WY: 4, TR: 4, TQ: 4 }];
+  }
   else if (nq < GEMM_MIN_BATCH) lead = [{ WX: 32, WY: 8, TR: 4, TQ: 4 }];
   else {
     const name = (f32 && nq >= LARGE_MIN_BATCH && kernelTuning.bigF32L) || (f32 && kernelTuning.bigF32) || kernelTuning.big;
@@ -230,7 +257,7 @@ export function fusedStagingFits(s: FusedShape, kc: number): boolean {
 
 /** The first shape (and selection pieces) that fits the workgroup memory, or undefined. */
 export function pickFusedShape(nq: number, kf: number, maxStorage: number, maxInvocations = 256, precision: Precision = 'f32'): { shape: FusedShape; selp: number; smv: number; kc: number; db: number; lay: number; swz: number; own: number; cap: number } | undefined {
-  const f32 = precision === 'f32';
+  const f32 = precision === 'f32' || (precision === 'f16' && kernelTuning.f16Cls === 1);
   for (const shape of fusedShapes(nq, precision)) {
     if (shape.WX * shape.WY > maxInvocations) continue;
     // SWZ's 8 x 4 patches need WX % 8 and WY % 4 (f32 classes asked for in kernelTuning.swz).
@@ -705,16 +732,18 @@ export class FlatShard {
       const half = this.layout.precision === 'f16';
       const share = Math.ceil(this.rowWords / Math.max(1, this.subgroupMaxSize ?? 32));
       const ru = Math.max(1, Math.min(8, half ? kernelTuning.hru || (share >= 3 ? 1 : 2) : kernelTuning.ru));
-      const uw = Math.max(1, Math.min(Math.floor(8 / ru), (half ? kernelTuning.huw || (share >= 3 ? share : 1) : kernelTuning.uw) || 8));
-      const key = `gemv:${prec}:${metric}:${f16 ? 'h' : 'p'}:${kf}:${nsg}:${ru}:${uw}:${fold}`;
+      // ru x uw <= 16 words in flight a lane (f32's uw 0 keeps its measured 8 / ru).
+      const uw = Math.max(1, Math.min(Math.floor(16 / ru), (half ? kernelTuning.huw || (share >= 3 ? share : 1) : kernelTuning.uw) || Math.floor(8 / ru)));
+      const pf = half ? kernelTuning.hpf : kernelTuning.pf;
+      const key = `gemv:${prec}:${metric}:${f16 ? 'h' : 'p'}:${kf}:${nsg}:${ru}:${uw}:${fold}:${pf}`;
       const pipeline = this.pipeline(key, () =>
         this.ctx.device.createComputePipeline({
           label: `flat_gemv ${this.layout.precision} ${this.layout.metric} KF=${kf}`,
           layout: 'auto',
-          compute: { module: this.ctx.device.createShaderModule({ label: 'flat_gemv', code: wgslVariant(gemvWgsl, f16) }), entryPoint: 'main', constants: { PREC: prec, METRIC: metric, KF: kf, NSG: nsg, RU: ru, UW: uw, DPW: dpw, FOLD: fold } },
+          compute: { module: this.ctx.device.createShaderModule({ label: 'flat_gemv', code: wgslVariant(gemvWgsl, f16) }), entryPoint: 'main', constants: { PREC: prec, METRIC: metric, KF: kf, NSG: nsg, RU: ru, UW: uw, DPW: dpw, FOLD: fold, PF: pf } },
         }),
       );
-      return { pipeline, BR: 1, BQ: 4, key, fold: fold === 1 };
+      return { pipeline, BR: 1, BQ: 4, key, fold: fold === 1, target: (half && kernelTuning.gemvTargetF16) || undefined };
     }
     const pick = pickFusedShape(nq, kf, this.ctx.maxWorkgroupStorage, this.ctx.device.limits.maxComputeInvocationsPerWorkgroup, this.layout.precision);
     if (!pick) throw new TesseraError('INVALID_ARGUMENT', `k=${k} does not fit ${this.ctx.label}'s workgroup memory (${this.ctx.maxWorkgroupStorage} bytes): ask for fewer neighbours`);
@@ -734,7 +763,7 @@ export class FlatShard {
       }),
     );
     const f32Target = nq >= LARGE_MIN_BATCH && kernelTuning.gemmTargetL ? kernelTuning.gemmTargetL : kernelTuning.gemmTarget;
-    const gemmTarget = this.layout.precision === 'f16' ? kernelTuning.gemmTargetF16 : this.layout.precision === 'f32' ? f32Target : 0;
+    const gemmTarget = this.layout.precision === 'f16' && !kernelTuning.f16Cls ? kernelTuning.gemmTargetF16 : this.layout.precision !== 'int8' ? f32Target : 0;
     const target = nq >= GEMM_MIN_BATCH && gemmTarget ? gemmTarget : undefined;
     return { pipeline, BR: g.WX * g.TR, BQ: g.WY * g.TQ, key, fold: fold === 1, target };
   }

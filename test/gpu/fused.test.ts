@@ -9,6 +9,7 @@ import { type FlatShard, fusedStagingFits, GEMM_MIN_BATCH, heapSlots, kernelTuni
 import { clusteredVectors, randomVectors } from '../helpers/data.js';
 import { bruteForce, distanceTolerance, expectMatchesOracle, recallAtK } from '../helpers/oracle.js';
 import { gpuForTests } from '../helpers/gpu.js';
+import { fromHalfBits, toHalfBits } from '../../src/gpu/half.js';
 
 const hasGpu = await gpuForTests('GPU fused kernels');
 const defaults = { ...kernelTuning };
@@ -68,6 +69,70 @@ describe.skipIf(!hasGpu)('gpu fused flat kernels', () => {
           await index.dispose();
         }
       }
+    }
+  });
+
+  // flat_gemv with up to 16 words in flight a lane (RU rows x UW words): f32 (ru / uw) and f16 (hru /
+  // huw) exact ids vs float64, f16 against the oracle over the half-rounded rows (the kernel's f32 sums
+  // of exact halves). Shares of a row of 1 to 12+ words (lavapipe's subgroups: d = 768 f16 is 96 words).
+  it.each([
+    [1, 768, 'ip', { ru: 1, uw: 16, hru: 1, huw: 3, pf: 1, hpf: 1 }],
+    [4, 768, 'l2', { ru: 2, uw: 8, hru: 4, huw: 4, pf: 0, hpf: 1 }],
+    [3, 200, 'ip', { ru: 3, uw: 5, hru: 5, huw: 3, pf: 1, hpf: 0, gemvTargetF16: 5 }],
+    [2, 61, 'l2', { ru: 8, uw: 2, hru: 1, huw: 12, pf: 1, hpf: 1 }],
+    [1, 200, 'l2', { ru: 2, uw: 0, hru: 8, huw: 2, pf: 0, hpf: 0, gemvTargetF16: 0 }],
+    [4, 133, 'ip', { ru: 1, uw: 3, hru: 2, huw: 3, pf: 1, hpf: 1 }],
+  ] as const)('nq=%i d=%i %s %o: flat_gemv rows x words in flight up to 16, next pass prefetched (pf), f32 and f16 exact ids vs float64', async (nq, d, metric, knobs) => {
+    Object.assign(kernelTuning, knobs);
+    kernelTuning.targetWorkgroups = 3; // segments of several hundred rows: each subgroup loops over many row groups
+    const n = 1537;
+    const base = randomVectors(n, d, seed++);
+    const q = randomVectors(nq, d, seed++);
+    const halves = base.map((x) => fromHalfBits(toHalfBits(x)));
+    for (const [precision, rows] of [['f32', base], ['f16', halves]] as const) {
+      const index = await GpuFlatIndex.create(d, metric, { precision, noShaderF16: true, maxTileBytes: Math.ceil(d / 4) * 16 * 600, debugPoison: true });
+      try {
+        await index.add(base);
+        const shard = shardsOf(index)[0]!;
+        const key = shard.scorerFor(nq, 10).key;
+        const ru = precision === 'f32' ? knobs.ru : knobs.hru;
+        const uw = Math.min(precision === 'f32' ? knobs.uw || Math.floor(8 / ru) : knobs.huw, Math.floor(16 / ru));
+        const pf = precision === 'f32' ? knobs.pf : knobs.hpf;
+        expect(key, precision).toMatch(new RegExp(`^gemv:.*:${ru}:${uw}:0:${pf}$`));
+        // f16's own workgroup target (segments of 1-2 rows at the default 1024 here), f32 targetWorkgroups.
+        expect(shard.scorerFor(nq, 10).target, precision).toBe(precision === 'f16' ? kernelTuning.gemvTargetF16 || undefined : undefined);
+        const got = await index.search(q, 10);
+        expectMatchesOracle(got, bruteForce(rows, q, d, 10, metric), distanceTolerance(d, metric === 'l2' ? 8 * d : 4 * d), rows, q, d, metric);
+      } finally {
+        await index.dispose();
+      }
+    }
+  });
+
+  it('f16Cls: f16 batches take the f32 class blocks (midF16, bigF32, bigF32L) and spread owners, exact ids vs float64 over the half rows', async () => {
+    Object.assign(kernelTuning, { f16Cls: 1, midF16: '4x8h', midF32: '4x8h', bigF32: '8x8s', bigF32L: '8x8w', selOwn: 7, gemmTarget: 3, targetWorkgroups: 3 });
+    const d = 61;
+    const n = 1537;
+    const base = randomVectors(n, d, seed++);
+    const halves = base.map((x) => fromHalfBits(toHalfBits(x)));
+    const index = await GpuFlatIndex.create(d, 'ip', { precision: 'f16', maxTileBytes: Math.ceil(d / 4) * 16 * 600, debugPoison: true });
+    try {
+      await index.add(base);
+      const shard = shardsOf(index)[0]!;
+      for (const nq of [16, 70, 130]) {
+        const q = randomVectors(nq, d, seed++);
+        const lim = [heapSlots(10), shard.ctx.maxWorkgroupStorage, shard.ctx.device.limits.maxComputeInvocationsPerWorkgroup] as const;
+        const pick = pickFusedShape(nq, ...lim, 'f16')!;
+        expect(pick, `nq=${nq}: the f32 pick`).toEqual(pickFusedShape(nq, ...lim, 'f32'));
+        expect(pick.own, `nq=${nq}`).toBe(1);
+        const { WX, WY, TR, TQ } = pick.shape;
+        expect(shard.scorerFor(nq, 10).key).toContain(`:${WX}x${WY}x${TR}x${TQ}:`);
+        const got = await index.search(q, 10);
+        // Exact against the half-rounded rows (f32 sums of exact halves; native or packed decode).
+        expectMatchesOracle(got, bruteForce(halves, q, d, 10, 'ip'), distanceTolerance(d, 4 * d), halves, q, d, 'ip');
+      }
+    } finally {
+      await index.dispose();
     }
   });
 
@@ -258,8 +323,8 @@ describe.skipIf(!hasGpu)('gpu fused flat kernels', () => {
     }
   });
 
-  it('f32 class knobs pick their blocks; f16 / int8 keep big; SWZ only where 8 x 4 patches tile the block', () => {
-    Object.assign(kernelTuning, { big: '4x8', bigF32: '8x8s', bigF32L: '8x8w', midF32: '4x8', swz: 7 });
+  it('f32 class knobs pick their blocks; f16 with f16Cls 0 / int8 keep big; SWZ only where 8 x 4 patches tile the block', () => {
+    Object.assign(kernelTuning, { big: '4x8', bigF32: '8x8s', bigF32L: '8x8w', midF32: '4x8', swz: 7, f16Cls: 0 });
     const shape = (nq: number, precision: 'f32' | 'f16' | 'int8' = 'f32') => {
       const p = pickFusedShape(nq, heapSlots(10), 49152, 256, precision)!;
       return `${p.shape.WX}x${p.shape.WY}x${p.shape.TR}x${p.shape.TQ}:${p.swz}`;
@@ -273,6 +338,13 @@ describe.skipIf(!hasGpu)('gpu fused flat kernels', () => {
     expect(shape(1024, 'f16')).toBe('16x16x8x4:0');
     expect(shape(64, 'int8')).toBe('16x16x8x4:0');
     expect(shape(16, 'f16')).toBe('32x4x4x4:0');
+    // f16Cls 1: f16 takes f32's blocks, with midF16 (not midF32) at 9..16 queries.
+    Object.assign(kernelTuning, { f16Cls: 1, midF16: '4x8h' });
+    expect(shape(1024, 'f16')).toBe('32x8x8x8:1');
+    expect(shape(64, 'f16')).toBe('16x8x8x8:1');
+    expect(shape(16, 'f16')).toBe('16x4x8x4:1');
+    kernelTuning.midF16 = '';
+    expect(shape(16, 'f16')).toBe('32x4x4x4:1');
     kernelTuning.swz = 2;
     expect(shape(16)).toBe('32x4x8x4:0');
     expect(shape(64)).toBe('16x8x8x8:1');
