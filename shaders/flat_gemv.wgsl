@@ -1,7 +1,8 @@
 // flat_gemv: exact scores of a few queries (nq <= 4) against one base tile fused with per-workgroup
 // top-k, for adapters with subgroups (the memory-bound case). One subgroup streams RU rows at a
 // time: lane l reads 16-byte words l, l + S, l + 2S, ... of each row (S = subgroup size), so every
-// load instruction reads one contiguous run, and subgroupAdd reduces the dot products. Lane q < nq
+// load instruction reads one contiguous run, and subgroupAdd reduces the dot products (or, TR > 1
+// and one query, a transposed reduction of TR passes' rows together). Lane q < nq
 // then folds row scores that beat query q's current k-th best into the subgroup's heap for q; no
 // workgroup barriers until the end, where the subgroups' heaps are merged and each query's k best
 // of the segment written as one list (same output as flat_fused.wgsl, merged by merge_lists).
@@ -23,6 +24,11 @@ override UW: u32 = 8u;      // words of each row a lane loads before using them 
 override DPW: u32 = 1u;     // vec4 of dims per 16-byte word: 1 f32, 2 f16, 4 int8
 override FOLD: u32 = 0u;    // int8 ip: queries hold q * step and a bias q . vmin per query follows them
 override PF: u32 = 0u;      // 1: the next pass's words are loaded before this pass's arithmetic (software pipeline)
+// nq = 1: the partial sums of TR passes (TR x RU rows, <= 32 and <= the subgroup size) are reduced
+// together, V - 1 + log2(S / V) shuffle-adds for V = TR x RU rows in place of V x log2(S), and each
+// lane ends with one row's total, so one compare a lane against the broadcast threshold rejects them
+// (1: one subgroupAdd a row). PF does not apply there.
+override TR: u32 = 1u;
 override HS: u32 = NSG * 4u * KF;
 const WG: u32 = 256u;
 
@@ -48,6 +54,42 @@ fn loadPass(r0: u32, w0: u32, end: u32, sgSize: u32) -> array<vec4<u32>, 16> {
   return raw;
 }
 
+// Adds the terms of the pass's words (loadPass(r0, w0, ...)) to acc[u] (component q: query q).
+fn multiply(acc: ptr<function, array<vec4<f32>, 8>>, raw: array<vec4<u32>, 16>, w0: u32, sgSize: u32, nq: u32, q4: u32) {
+  for (var x = 0u; x < UW; x++) {
+    let w = w0 + x * sgSize;
+    if (w >= params.rowWords) { break; }
+    for (var h = 0u; h < DPW; h++) {
+      let c4 = w * DPW + h;
+      let qa = queries[c4];
+      var qb = vec4<f32>(0.0);
+      var qc = vec4<f32>(0.0);
+      var qd = vec4<f32>(0.0);
+      if (nq > 1u) { qb = queries[q4 + c4]; }
+      if (nq > 2u) { qc = queries[2u * q4 + c4]; }
+      if (nq > 3u) { qd = queries[3u * q4 + c4]; }
+      for (var u = 0u; u < RU; u++) {
+        let b = decode(raw[u * UW + x], w, h);
+        (*acc)[u].x += term(qa, b);
+        if (nq > 1u) { (*acc)[u].y += term(qb, b); }
+        if (nq > 2u) { (*acc)[u].z += term(qc, b); }
+        if (nq > 3u) { (*acc)[u].w += term(qd, b); }
+      }
+    }
+  }
+}
+
+// One step of the transposed reduction: lanes with bit `off` set keep values h .. 2h - 1, the others
+// 0 .. h - 1, and each adds its partner's copy of what it keeps (h shuffles; literal h: unrolled).
+fn halve(p: ptr<function, array<f32, 32>>, h: u32, off: u32, lane: u32) {
+  let hi = (lane & off) != 0u;
+  for (var i = 0u; i < h; i++) {
+    let send = select((*p)[i + h], (*p)[i], hi);
+    let keep = select((*p)[i], (*p)[i + h], hi);
+    (*p)[i] = keep + subgroupShuffleXor(send, off);
+  }
+}
+
 @compute @workgroup_size(WG, 1, 1)
 fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: vec3<u32>,
         @builtin(subgroup_size) sgSize: u32, @builtin(subgroup_invocation_id) lane: u32) {
@@ -69,64 +111,92 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
   let hat = (sg * 4u + lane) * KF;
   var qbias = 0.0;
   if (FOLD == 1u && lane < nq) { qbias = queries[nq * q4 + lane / 4u][lane % 4u]; }
-  // PF: nxt holds the words of the pass after the current one (row group r0, words w0 + x * sgSize),
-  // loaded while the current pass multiplies, reduces and selects.
-  var nxt: array<vec4<u32>, 16>;
-  if (PF == 1u) { nxt = loadPass(start + sg * RU, lane, end, sgSize); }
-  for (var r0 = start + sg * RU; r0 < end; r0 += nsg * RU) {
-    var acc: array<vec4<f32>, 8>; // RU <= 8: with disable_robustness nothing clamps acc[u]
-    for (var u = 0u; u < RU; u++) { acc[u] = vec4<f32>(0.0); }
-    // UW words per row and lane are loaded before any is used: RU * UW independent loads in flight.
-    for (var w0 = lane; w0 < params.rowWords; w0 += sgSize * UW) {
-      var raw: array<vec4<u32>, 16>; // RU * UW <= 16
-      if (PF == 1u) {
-        raw = nxt;
-        var nr = r0;
-        var nw = w0 + sgSize * UW;
-        if (nw >= params.rowWords) {
-          nr = r0 + nsg * RU;
-          nw = lane;
+  let V = TR * RU;
+  if (TR > 1u && nq == 1u && V <= 32u && V <= sgSize) {
+    // Rows rb + t * stride + u (t < TR, u < RU): the rows the per-row loop below gives this subgroup.
+    let stride = nsg * RU;
+    let grp = sgSize / V; // lanes that end with each row's total
+    let j = lane / grp;   // that row: pass j / RU, row j % RU of it
+    var bias0 = 0.0;
+    if (FOLD == 1u) { bias0 = queries[q4][0]; }
+    for (var rb = start + sg * RU; rb < end; rb += stride * TR) {
+      var part: array<f32, 32>; // part[t * RU + u]: this lane's partial sum of pass t's row u
+      for (var t = 0u; t < TR; t++) {
+        let r0 = rb + t * stride;
+        var acc: array<vec4<f32>, 8>;
+        for (var u = 0u; u < RU; u++) { acc[u] = vec4<f32>(0.0); }
+        for (var w0 = lane; w0 < params.rowWords; w0 += sgSize * UW) {
+          multiply(&acc, loadPass(r0, w0, end, sgSize), w0, sgSize, 1u, q4);
         }
-        nxt = loadPass(nr, nw, end, sgSize); // past the segment's end: nothing loaded
-      } else {
-        raw = loadPass(r0, w0, end, sgSize);
+        // Shifted in rather than stored at t * RU: constant indices even if the t loop stays rolled.
+        for (var i = 0u; i + RU < V; i++) { part[i] = part[i + RU]; }
+        for (var u = 0u; u < RU; u++) { part[V - RU + u] = acc[u].x; }
       }
-      for (var x = 0u; x < UW; x++) {
-        let w = w0 + x * sgSize;
-        if (w >= params.rowWords) { break; }
-        for (var h = 0u; h < DPW; h++) {
-          let c4 = w * DPW + h;
-          let qa = queries[c4];
-          var qb = vec4<f32>(0.0);
-          var qc = vec4<f32>(0.0);
-          var qd = vec4<f32>(0.0);
-          if (nq > 1u) { qb = queries[q4 + c4]; }
-          if (nq > 2u) { qc = queries[2u * q4 + c4]; }
-          if (nq > 3u) { qd = queries[3u * q4 + c4]; }
-          for (var u = 0u; u < RU; u++) {
-            let b = decode(raw[u * UW + x], w, h);
-            acc[u].x += term(qa, b);
-            if (nq > 1u) { acc[u].y += term(qb, b); }
-            if (nq > 2u) { acc[u].z += term(qc, b); }
-            if (nq > 3u) { acc[u].w += term(qd, b); }
+      if (V >= 32u) { halve(&part, 16u, sgSize / (V / 16u), lane); }
+      if (V >= 16u) { halve(&part, 8u, sgSize / (V / 8u), lane); }
+      if (V >= 8u) { halve(&part, 4u, sgSize / (V / 4u), lane); }
+      if (V >= 4u) { halve(&part, 2u, sgSize / (V / 2u), lane); }
+      halve(&part, 1u, sgSize / V, lane);
+      var s = part[0];
+      for (var off = grp / 2u; off > 0u; off /= 2u) { s += subgroupShuffleXor(s, off); }
+      let row = rb + (j / RU) * stride + j % RU;
+      let key = s + bias0;
+      // Lane 0 owns query 0's heap: its threshold, broadcast, rejects most rows with one compare.
+      let tk = subgroupBroadcast(thK, 0u);
+      let ti = subgroupBroadcast(thI, 0u);
+      let cand = lane % grp == 0u && row < end && better(key, params.idBase + row, tk, ti);
+      if (subgroupAny(cand)) {
+        for (var v = 0u; v < V; v++) {
+          let kv = subgroupShuffle(key, v * grp);
+          let rv = rb + (v / RU) * stride + v % RU;
+          if (lane == 0u && rv < end && better(kv, params.idBase + rv, thK, thI)) {
+            heapReplace(hat, k, kv, params.idBase + rv);
+            thK = hk[hat];
+            thI = hid[hat];
           }
         }
       }
     }
-    for (var u = 0u; u < RU; u++) {
-      var s: vec4<f32>;
-      if (nq == 1u) {
-        s = vec4<f32>(subgroupAdd(acc[u].x), 0.0, 0.0, 0.0); // a quarter of the shuffles
-      } else {
-        s = subgroupAdd(acc[u]);
+  } else {
+    // PF: nxt holds the words of the pass after the current one (row group r0, words w0 + x * sgSize),
+    // loaded while the current pass multiplies, reduces and selects.
+    var nxt: array<vec4<u32>, 16>;
+    if (PF == 1u) { nxt = loadPass(start + sg * RU, lane, end, sgSize); }
+    for (var r0 = start + sg * RU; r0 < end; r0 += nsg * RU) {
+      var acc: array<vec4<f32>, 8>; // RU <= 8: with disable_robustness nothing clamps acc[u]
+      for (var u = 0u; u < RU; u++) { acc[u] = vec4<f32>(0.0); }
+      // UW words per row and lane are loaded before any is used: RU * UW independent loads in flight.
+      for (var w0 = lane; w0 < params.rowWords; w0 += sgSize * UW) {
+        var raw: array<vec4<u32>, 16>; // RU * UW <= 16
+        if (PF == 1u) {
+          raw = nxt;
+          var nr = r0;
+          var nw = w0 + sgSize * UW;
+          if (nw >= params.rowWords) {
+            nr = r0 + nsg * RU;
+            nw = lane;
+          }
+          nxt = loadPass(nr, nw, end, sgSize); // past the segment's end: nothing loaded
+        } else {
+          raw = loadPass(r0, w0, end, sgSize);
+        }
+        multiply(&acc, raw, w0, sgSize, nq, q4);
       }
-      let id = params.idBase + r0 + u;
-      if (lane < nq && r0 + u < end) {
-        let key = s[lane] + qbias;
-        if (better(key, id, thK, thI)) {
-          heapReplace(hat, k, key, id);
-          thK = hk[hat];
-          thI = hid[hat];
+      for (var u = 0u; u < RU; u++) {
+        var s: vec4<f32>;
+        if (nq == 1u) {
+          s = vec4<f32>(subgroupAdd(acc[u].x), 0.0, 0.0, 0.0); // a quarter of the shuffles
+        } else {
+          s = subgroupAdd(acc[u]);
+        }
+        let id = params.idBase + r0 + u;
+        if (lane < nq && r0 + u < end) {
+          let key = s[lane] + qbias;
+          if (better(key, id, thK, thI)) {
+            heapReplace(hat, k, key, id);
+            thK = hk[hat];
+            thI = hid[hat];
+          }
         }
       }
     }

@@ -15,7 +15,7 @@ import { MAX_READBACK_SLOTS } from '../core/planner.js';
 import type { Metric } from '../core/types.js';
 import { BufferUsage, MapMode, type GpuContext } from './device.js';
 import { expandWgslIncludes } from './wgsl-include.js';
-import { pow2Ceil } from './pow2.js';
+import { pow2Ceil, pow2Floor } from './pow2.js';
 import { int8GemvKey, int8GemvPipeline, planInt8Gemv, quantizeInt8Queries } from './int8-gemv.js';
 import { MERGE_ONE_MAX_BATCH, mergeOneFan, mergeOneKey, mergeOnePipeline, planMergeOne, type MergeOnePlan } from './merge-one.js';
 
@@ -142,6 +142,14 @@ export const kernelTuning = {
    * temp bound (core/planner TARGET_WORKGROUPS) counts 512 segments a tile for f16.
    */
   gemvTargetF16: 0,
+  /**
+   * tr / htr: flat_gemv (f32 and int8 / f16) with one query reduces the partial sums of tr passes'
+   * rows (tr x ru rows, at most 32; a smaller subgroup takes a subgroupAdd a row) together in one
+   * transposed reduction (V - 1 + log2(S / V) shuffles for V rows against V x log2(S) with one
+   * subgroupAdd a row; each lane then holds one row's total and one compare against the broadcast
+   * k-th best rejects it). 1 = a subgroupAdd a row; pf / hpf do not apply when tr > 1.
+   */
+  tr: 1, htr: 1,
   /**
    * mergeOne: batches of <= 4 queries merge their lists with merge_one (src/gpu/merge-one.ts: 256
    * invocations, a threshold in registers, a sort only when the buffer could overflow) in place of
@@ -735,12 +743,15 @@ export class FlatShard {
       // ru x uw <= 16 words in flight a lane (f32's uw 0 keeps its measured 8 / ru).
       const uw = Math.max(1, Math.min(Math.floor(16 / ru), (half ? kernelTuning.huw || (share >= 3 ? share : 1) : kernelTuning.uw) || Math.floor(8 / ru)));
       const pf = half ? kernelTuning.hpf : kernelTuning.pf;
-      const key = `gemv:${prec}:${metric}:${f16 ? 'h' : 'p'}:${kf}:${nsg}:${ru}:${uw}:${fold}:${pf}`;
+      // Batched reduction (nq = 1 only, chosen in the shader): power of two, tr x ru <= 32 and <= the
+      // smallest subgroup (the shader falls back to a subgroupAdd a row on a smaller one).
+      const tr = Math.min(pow2Floor(Math.max(1, half ? kernelTuning.htr : kernelTuning.tr)), pow2Floor(Math.floor(32 / ru)));
+      const key = `gemv:${prec}:${metric}:${f16 ? 'h' : 'p'}:${kf}:${nsg}:${ru}:${uw}:${fold}:${pf}:${tr}`;
       const pipeline = this.pipeline(key, () =>
         this.ctx.device.createComputePipeline({
           label: `flat_gemv ${this.layout.precision} ${this.layout.metric} KF=${kf}`,
           layout: 'auto',
-          compute: { module: this.ctx.device.createShaderModule({ label: 'flat_gemv', code: wgslVariant(gemvWgsl, f16) }), entryPoint: 'main', constants: { PREC: prec, METRIC: metric, KF: kf, NSG: nsg, RU: ru, UW: uw, DPW: dpw, FOLD: fold, PF: pf } },
+          compute: { module: this.ctx.device.createShaderModule({ label: 'flat_gemv', code: wgslVariant(gemvWgsl, f16) }), entryPoint: 'main', constants: { PREC: prec, METRIC: metric, KF: kf, NSG: nsg, RU: ru, UW: uw, DPW: dpw, FOLD: fold, PF: pf, TR: tr } },
         }),
       );
       return { pipeline, BR: 1, BQ: 4, key, fold: fold === 1, target: (half && kernelTuning.gemvTargetF16) || undefined };
