@@ -22,7 +22,7 @@ import { parseArgs } from 'node:util';
 import '../../src/node.js';
 import type { SearchResult } from '../../src/core/types.js';
 import { GpuFlatIndex } from '../../src/gpu/flat-index.js';
-import { RerankWorkers } from '../../src/gpu/rerank-workers.js';
+import { RerankWorkers, rerankTuning } from '../../src/gpu/rerank-workers.js';
 import { MemoryRows, RowStore } from '../../src/io/row-source.js';
 import { WasmHeap } from '../../src/wasm/module.js';
 
@@ -38,6 +38,7 @@ const { values } = parseArgs({
     path: { type: 'string', default: 'memory' },
     'min-pairs': { type: 'string', default: '0' },
     phases: { type: 'string', default: '0' },
+    dispatch: { type: 'string', default: 'shared' },
   },
 });
 const N = Number(values.n);
@@ -80,17 +81,20 @@ for (const t of values.threads!.split(',').map(Number)) {
   if (paths.includes('inheap')) await inHeap(Math.max(1, t));
   const o = standIn(t);
   for (const path of paths.filter((x) => x !== 'inheap')) {
-    for (const nqi of nqs) {
-      const cand = { nq: nqi, k: W, ids: ids.subarray(0, nqi * W) };
-      const qi = q.subarray(0, nqi * d);
-      const run = () => (path === 'sorted' ? o.rerankSorted(qi, nqi, cand, k) : o.rerankNow(qi, nqi, cand, k)) as Promise<SearchResult>;
-      await run();
-      o.profile = {};
-      const { med, min } = await timeRuns(run);
-      const prof = Object.fromEntries(Object.entries(o.profile as Record<string, number>).map(([key, v]) => [key, +(v / reps).toFixed(3)]));
-      const row = { case: 'rerank', path, threads: t, n: N, d, nq: nqi, kprime: W, k, ms: +med.toFixed(3), min_ms: +min.toFixed(3), usPerPair: +((med * 1000) / (nqi * W)).toFixed(3), pairsPerS: Math.round((nqi * W) / (med / 1000)), ...prof };
-      console.log(JSON.stringify(row));
-      out.push(row);
+    for (const dispatch of values.dispatch!.split(',') as ('shared' | 'messages')[]) {
+      rerankTuning.dispatch = dispatch;
+      for (const nqi of nqs) {
+        const cand = { nq: nqi, k: W, ids: ids.subarray(0, nqi * W) };
+        const qi = q.subarray(0, nqi * d);
+        const run = () => (path === 'sorted' ? o.rerankSorted(qi, nqi, cand, k) : o.rerankNow(qi, nqi, cand, k)) as Promise<SearchResult>;
+        await run();
+        o.profile = {};
+        const { med, min } = await timeRuns(run);
+        const prof = Object.fromEntries(Object.entries(o.profile as Record<string, number>).map(([key, v]) => [key, +(v / reps).toFixed(3)]));
+        const row = { case: 'rerank', path, dispatch, threads: t, n: N, d, nq: nqi, kprime: W, k, ms: +med.toFixed(3), min_ms: +min.toFixed(3), usPerPair: +((med * 1000) / (nqi * W)).toFixed(3), pairsPerS: Math.round((nqi * W) / (med / 1000)), ...prof };
+        console.log(JSON.stringify(row));
+        out.push(row);
+      }
     }
   }
   await (await (o as any).heap)?.workers?.release();

@@ -13,7 +13,7 @@
  *
  * --variants 'name:knob=v,...;...' with knobs: gemv (int8_gemv on/off), maxb (its largest batch),
  * qbits, lanes, uw, gt (its targetWorkgroups), ru / sp / ci / qr (its rows in flight, buffer slots, checks, query registers), tensor (tensor-core scorer on/off), target
- * (kernelTuning.targetWorkgroups), m1 / m1fan (kernelTuning.mergeOne / mergeOneFan), rb (searchTuning.readbackSlots: 1 or 2), bgc (searchTuning.cacheBinds 0 / 1), depth (rerankDepth = k'), sub (rerankSubBatch), rt (rerankThreads), mp
+ * (kernelTuning.targetWorkgroups), m1 / m1fan (kernelTuning.mergeOne / mergeOneFan), rb (searchTuning.readbackSlots: 1 or 2), bgc (searchTuning.cacheBinds 0 / 1), depth (rerankDepth = k'), sub (rerankSubBatch), rt (rerankThreads), rd (rerankTuning.dispatch: 1 shared jobs, 0 one message a worker), rc (rerankTuning.caller: 0 = the workers alone score), mp
  * (rerankThreadsMinPairs), buf (rerankBufferBytes), ts (0: GPU timestamps off for this variant, so
  * the wall time has no second readback; gpu ms is then null), conc (searches in flight at once:
  * qps_wall is then their throughput), nq (a '/'-list of batch sizes for
@@ -33,6 +33,7 @@ import { loadDawnGpu } from '../../src/gpu/dawn.js';
 import { GpuFlatIndex } from '../../src/gpu/flat-index.js';
 import { kernelTuning, searchTuning } from '../../src/gpu/flat-shard.js';
 import { int8GemvTuning } from '../../src/gpu/int8-gemv.js';
+import { rerankTuning } from '../../src/gpu/rerank-workers.js';
 import { tensorTuning } from '../../src/gpu/tensor/hook.js';
 import { measureCeilings } from '../gpu-flat/ceilings.js';
 import { syntheticQueries, syntheticRow } from '../gpu-flat/synthetic.js';
@@ -150,7 +151,7 @@ const inner = index as unknown as {
 const opts = inner.opts;
 const shard0 = (index as unknown as { shards: { scorerFor(nq: number, k: number): { key: string }; tempBytes: number; timer?: unknown }[] }).shards[0]!;
 const timer = shard0.timer;
-const defaults = { gemv: { ...int8GemvTuning }, tensor: { ...tensorTuning }, kernel: { ...kernelTuning }, search: { ...searchTuning } };
+const defaults = { gemv: { ...int8GemvTuning }, tensor: { ...tensorTuning }, kernel: { ...kernelTuning }, search: { ...searchTuning }, rerank: { ...rerankTuning } };
 
 interface Row {
   engine: 'tessera';
@@ -172,6 +173,7 @@ interface Row {
   rerank_ms: number;
   rerank_rows: number;
   rerank_threads: number;
+  rerank_shared: boolean;
   profile: Record<string, number>;
   qps_wall: number;
   qps_gpu: number | null;
@@ -185,6 +187,7 @@ for (const spec of values.variants!.split(';').filter(Boolean)) {
   Object.assign(tensorTuning, defaults.tensor);
   Object.assign(kernelTuning, defaults.kernel);
   Object.assign(searchTuning, defaults.search);
+  Object.assign(rerankTuning, defaults.rerank);
   opts.rerankDepth = undefined;
   opts.rerankSubBatch = undefined;
   opts.rerankThreadsMinPairs = undefined;
@@ -213,6 +216,8 @@ for (const spec of values.variants!.split(';').filter(Boolean)) {
     else if (key === 'sub') opts.rerankSubBatch = v;
     else if (key === 'rt') rt = v;
     else if (key === 'mp') opts.rerankThreadsMinPairs = v;
+    else if (key === 'rd') rerankTuning.dispatch = v ? 'shared' : 'messages';
+    else if (key === 'rc') rerankTuning.caller = v !== 0;
     else if (key === 'buf') opts.rerankBufferBytes = v;
     else if (key === 'ts') shard0.timer = v ? timer : undefined;
     else if (key === 'nq') list = val.split('/').map(Number);
@@ -261,6 +266,7 @@ for (const spec of values.variants!.split(';').filter(Boolean)) {
         rerank_ms: +(rr.ms / reps).toFixed(3),
         rerank_rows: Math.round(rr.rows / reps),
         rerank_threads: (await (inner.heap as Promise<{ workers?: { size: number } }> | undefined))?.workers?.size ?? 0,
+        rerank_shared: (await (inner.heap as Promise<{ workers?: { shared: boolean } }> | undefined))?.workers?.shared ?? false,
         profile,
         qps_wall: +((nq / meanMs) * 1e3).toFixed(1),
         qps_gpu: gpuMs ? +((nq / gpuMs) * 1e3).toFixed(1) : null,

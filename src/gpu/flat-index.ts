@@ -488,8 +488,9 @@ export class GpuFlatIndex implements Index {
    * all of them on this thread for searches under rerankThreadsMinPairs) copies each query's
    * candidate rows from the chunks into its own buffer, scores them (rerank_pairs: the same dot
    * product flat_search gives one row, so the split never changes a score) and keeps the best k
-   * (rerank_topk): one message a worker per search. A row that is a candidate of several queries is
-   * copied once for each.
+   * (rerank_topk). With workers the search goes to them through shared memory where they can
+   * (RerankWorkers.runShared: blocks of queries claimed by this thread and the workers, no message),
+   * else one message a worker. A row that is a candidate of several queries is copied once for each.
    */
   private async rerankMemory(q: Float32Array, nq: number, cand: Candidates, k: number, rows: SharedRowChunks): Promise<SearchResult> {
     const t0 = performance.now();
@@ -497,10 +498,13 @@ export class GpuFlatIndex implements Index {
     const W = cand.k;
     const rowBytes = d * 4;
     const { heap, workers } = await this.rerankHostFor(nq * W);
-    if (workers) workers.setRows(rows);
+    if (workers) await workers.setRows(rows);
     const bufferBytes = this.opts.rerankBufferBytes ?? RERANK_BUFFER_BYTES;
-    const parts = workers ? Math.max(1, Math.min(workers.size, nq)) : 1;
-    const per = Math.ceil(nq / parts);
+    // Shared jobs: blocks claimed one at a time by this thread and the workers, about two a thread
+    // (a late worker does less); messages: one part of the queries a worker.
+    const shared = workers?.shared === true;
+    const parts = shared ? workers!.size + 1 : workers ? Math.max(1, Math.min(workers.size, nq)) : 1;
+    const per = shared ? Math.max(1, Math.floor(nq / (2 * parts))) : Math.ceil(nq / parts);
     const block = Math.max(1, Math.min(per, Math.floor(bufferBytes / (W * rowBytes))));
     const count = this.rowStore.count;
     const qPtr = heap.alloc(nq * rowBytes);
@@ -513,9 +517,15 @@ export class GpuFlatIndex implements Index {
     const partScores: number[] = [];
     let pending: Promise<void> | undefined;
     try {
-      for (let t = 0; t < parts; t++) {
-        partRows.push(heap.alloc(block * W * rowBytes));
-        partScores.push(heap.alloc(block * W * 4));
+      // Shared jobs: each thread's buffers at a fixed stride in one allocation (slot t at t x stride).
+      if (shared) {
+        partRows.push(heap.alloc(parts * block * W * rowBytes));
+        partScores.push(heap.alloc(parts * block * W * 4));
+      } else {
+        for (let t = 0; t < parts; t++) {
+          partRows.push(heap.alloc(block * W * rowBytes));
+          partScores.push(heap.alloc(block * W * 4));
+        }
       }
       // Views after the last alloc (growing the memory detaches them).
       heap.f32(qPtr, nq * d).set(q.subarray(0, nq * d));
@@ -535,7 +545,7 @@ export class GpuFlatIndex implements Index {
         pairQ[i] = Math.floor(i / W);
       }
       const jobs: QueryBlocksJob[] = [];
-      for (let t = 0; t < parts; t++) {
+      for (let t = 0; t < (shared ? 0 : parts); t++) {
         const q0 = t * per;
         const q1 = Math.min(nq, q0 + per);
         if (q0 >= q1) break;
@@ -543,7 +553,9 @@ export class GpuFlatIndex implements Index {
       }
       const t1 = performance.now();
       this.addProfile('rerank_setup', t0, t1);
-      if (workers) {
+      if (shared) {
+        workers!.runShared({ d, w: W, k, metric: this.metric === 'ip' ? 0 : 1, nq, block, queries: qPtr, ids: idsPtr, pairRow: pairRowPtr, pairQ: pairQPtr, topD: topDPtr, topI: topIPtr, rows: partRows[0]!, rowsStride: block * W * rowBytes, scores: partScores[0]!, scoresStride: block * W * 4 }, rows);
+      } else if (workers) {
         pending = workers.runBlocks(jobs);
         await pending;
         pending = undefined;
