@@ -13,7 +13,7 @@
  *
  * --variants 'name:knob=v,...;...' with knobs: gemv (int8_gemv on/off), maxb (its largest batch),
  * qbits, lanes, uw, gt (its targetWorkgroups), ru / sp / ci / qr (its rows in flight, buffer slots, checks, query registers), tensor (tensor-core scorer on/off), target
- * (kernelTuning.targetWorkgroups), m1 / m1fan (kernelTuning.mergeOne / mergeOneFan), rb (searchTuning.readbackSlots: 1 or 2), bgc (searchTuning.cacheBinds 0 / 1), depth (rerankDepth = k'), sub (rerankSubBatch), rt (rerankThreads), rd (rerankTuning.dispatch: 1 shared jobs, 0 one message a worker), rc (rerankTuning.caller: 0 = the workers alone score), mp
+ * (kernelTuning.targetWorkgroups), m1 / m1fan (kernelTuning.mergeOne / mergeOneFan), rb (searchTuning.readbackSlots: 1 or 2), bgc (searchTuning.cacheBinds 0 / 1), depth (rerankDepth = k'), sub (rerankSubBatch), rt (rerankThreads), rd (rerankTuning.dispatch: 1 shared jobs, 0 one message a worker), rc (rerankTuning.caller: 0 = the workers alone score), bpt / ppt (rerankTuning.blocksPerThread / pairsPerThread), mp
  * (rerankThreadsMinPairs), buf (rerankBufferBytes), ts (0: GPU timestamps off for this variant, so
  * the wall time has no second readback; gpu ms is then null), conc (searches in flight at once:
  * qps_wall is then their throughput), nq (a '/'-list of batch sizes for
@@ -218,6 +218,8 @@ for (const spec of values.variants!.split(';').filter(Boolean)) {
     else if (key === 'mp') opts.rerankThreadsMinPairs = v;
     else if (key === 'rd') rerankTuning.dispatch = v ? 'shared' : 'messages';
     else if (key === 'rc') rerankTuning.caller = v !== 0;
+    else if (key === 'bpt') rerankTuning.blocksPerThread = v;
+    else if (key === 'ppt') rerankTuning.pairsPerThread = v;
     else if (key === 'buf') opts.rerankBufferBytes = v;
     else if (key === 'ts') shard0.timer = v ? timer : undefined;
     else if (key === 'nq') list = val.split('/').map(Number);

@@ -16,7 +16,7 @@ import { dedicatedWorkersAvailable, hardwareThreads } from '../wasm/worker-pool.
 import { acquireDevice, type GpuContext } from './device.js';
 import { DIMS_PER_WORD, EMPTY_ID, FlatShard, MAX_BATCH, type Precision, searchTuning } from './flat-shard.js';
 import { fromHalfBits, toHalfBits } from './half.js';
-import { type QueryBlocksJob, type RerankJob, RerankWorkers, scoreQueryBlocks, type SharedRowChunks } from './rerank-workers.js';
+import { type QueryBlocksJob, type RerankJob, RerankWorkers, rerankTuning, scoreQueryBlocks, type SharedRowChunks } from './rerank-workers.js';
 import { trainSq } from './tensor/quantize.js';
 import './tensor/hook.js'; // registers the int8 tensor-core scorer (used only on devices opened with allowExperimental)
 
@@ -501,10 +501,10 @@ export class GpuFlatIndex implements Index {
     if (workers) await workers.setRows(rows);
     const bufferBytes = this.opts.rerankBufferBytes ?? RERANK_BUFFER_BYTES;
     // Shared jobs: blocks claimed one at a time by this thread and the workers, about two a thread
-    // (a late worker does less); messages: one part of the queries a worker.
+    // (rerankTuning.blocksPerThread; a late worker does less); messages: one part of the queries a worker.
     const shared = workers?.shared === true;
     const parts = shared ? workers!.size + 1 : workers ? Math.max(1, Math.min(workers.size, nq)) : 1;
-    const per = shared ? Math.max(1, Math.floor(nq / (2 * parts))) : Math.ceil(nq / parts);
+    const per = shared ? Math.max(1, Math.floor(nq / (rerankTuning.blocksPerThread * parts))) : Math.ceil(nq / parts);
     const block = Math.max(1, Math.min(per, Math.floor(bufferBytes / (W * rowBytes))));
     const count = this.rowStore.count;
     const qPtr = heap.alloc(nq * rowBytes);

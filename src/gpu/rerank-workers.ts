@@ -208,8 +208,10 @@ export interface RerankJob {
  * Knobs (benchmarks, tests). dispatch: 'shared' hands searches from rows in memory over through the
  * control block where the workers can (default), 'messages' posts one job a worker (the path before
  * gpu-int8 run 8). caller: the calling thread claims blocks too (false: only the workers score).
+ * blocksPerThread: a shared job's queries cut into about this many blocks per thread.
+ * pairsPerThread: wake only enough workers for this many (row, query) pairs a thread (0: all).
  */
-export const rerankTuning = { dispatch: 'shared' as 'shared' | 'messages', caller: true };
+export const rerankTuning = { dispatch: 'shared' as 'shared' | 'messages', caller: true, blocksPerThread: 2, pairsPerThread: 0 };
 
 /** One shared job: the fields of a QueryBlocksJob for every query, each thread's buffers at rows / scores + slot x stride. */
 export interface SharedJob {
@@ -320,7 +322,9 @@ export class RerankWorkers {
     Atomics.store(c64, 0, (BigInt(this.gen >>> 0) << 32n) | (BigInt(total) << 16n));
     Atomics.store(c32, CTL.GEN, this.gen);
     const caller = rerankTuning.caller;
-    const wake = Math.min(this.workers.size, caller ? total - 1 : total);
+    const ppt = rerankTuning.pairsPerThread;
+    const threads = ppt > 0 ? Math.max(1, Math.ceil((job.nq * job.w) / ppt)) : Infinity;
+    const wake = Math.min(this.workers.size, caller ? total - 1 : total, caller ? threads - 1 : threads);
     if (wake > 0) Atomics.notify(c32, CTL.GEN, wake);
     const mine = caller ? claimBlocks(this.heap.exports as unknown as Record<string, any>, buffer, rows.chunks, rows.starts, this.ctl, 0) : 0;
     for (;;) {

@@ -193,10 +193,12 @@ describe('threaded int8 re-rank', () => {
       const runs: { label: string; r: SearchResult }[] = [];
       // Rows in memory with workers: shared jobs (this thread and the workers claim blocks; or the
       // workers alone, so their blocks are surely in the result) and one message a worker.
+      // Also: threads woken for 4000 pairs each (1-2 workers here), and 7 blocks a thread.
       const modes = [
-        { dispatch: 'shared' as const, caller: true },
-        { dispatch: 'shared' as const, caller: false },
-        { dispatch: 'messages' as const, caller: true },
+        { dispatch: 'shared' as const, caller: true, blocksPerThread: 2, pairsPerThread: 0 },
+        { dispatch: 'shared' as const, caller: false, blocksPerThread: 2, pairsPerThread: 0 },
+        { dispatch: 'shared' as const, caller: true, blocksPerThread: 7, pairsPerThread: 4000 },
+        { dispatch: 'messages' as const, caller: true, blocksPerThread: 2, pairsPerThread: 0 },
       ];
       for (const store of [memory, generated]) {
         for (const rerankThreads of [0, 1, 3]) {
@@ -240,7 +242,7 @@ describe('threaded int8 re-rank', () => {
                   return sorted(...a);
                 };
                 const r: SearchResult = await o.rerankNow(q, nq, found, k);
-                const label = `${store === memory ? 'memory' : 'generated'} threads ${rerankThreads} rows ${rows} ${mode.dispatch}${mode.caller ? '' : ' (workers only)'}`;
+                const label = `${store === memory ? 'memory' : 'generated'} threads ${rerankThreads} rows ${rows} ${JSON.stringify(mode)}`;
                 runs.push({ label, r });
                 if (store === memory) expect(o.rerankStats.rows - before, label).toBe(Array.from(found.labels).filter((l) => l >= 0n).length);
                 // Rows in memory never take the sorted pass; rows from elsewhere always do.

@@ -3,7 +3,8 @@
 # calling thread and the workers) against one message a worker ('messages', rd=0, the path of runs
 # 4-7). rerank-host.ts times the re-rank alone at 1M (same flags as run 5 for the messages rows);
 # run.ts the int8 index at 1M one search at a time and with 2 / 4 in flight (conc=C), host profile;
-# rc=0: the workers alone score (the calling thread only waits). torch fp32 in the same call.
+# rc=0: the workers alone score (the calling thread only waits); ppt=P: wake threads for P pairs each;
+# bpt=B: B blocks a thread (default 2). torch fp32 in the same call.
 # Bundles (here; carry .device, out/gi8):
 #   npx esbuild bench/gpu-int8/run.ts --bundle --platform=node --format=esm --loader:.wgsl=text \
 #     --external:webgpu --ignore-annotations --outfile=out/gi8/run.mjs
@@ -23,7 +24,7 @@ echo "cpus $(nproc); $(free -g | sed -n 2p); node $(node --version); commit $(ca
 lscpu | grep -i "model name\|^cpu(s)\|mhz" >> $OUT/info.txt 2>&1
 timeout 45 python3 $T --n $N1 --d 768 --nq 1,16,64,256,1024 --k 10 --reps 10 --dtypes float32 > $OUT/torch.jsonl 2>> $OUT/logs.txt; log "torch 1M rc=$?"
 timeout 40 node $H --n $N1 --nq 1,4,16,64,256 --threads 15 --path memory --dispatch shared,messages,shared --reps 41 > $OUT/rerank-host.jsonl 2>> $OUT/logs.txt; log "rerank-host rc=$?"
-V="warm:ts=0,nq=16/64;sh:ts=0;msg:rd=0,ts=0;shc2:ts=0,conc=2;msgc2:rd=0,ts=0,conc=2;shc4:ts=0,conc=4;msgc4:rd=0,ts=0,conc=4;shw:rc=0,ts=0,nq=16/64;sh2:ts=0,nq=16/64;msg2:rd=0,ts=0,nq=16/64;shc2b:ts=0,conc=2,nq=16/64;ts"
+V="warm:ts=0,nq=16/64;sh:ts=0;msg:rd=0,ts=0;shc2:ts=0,conc=2;msgc2:rd=0,ts=0,conc=2;shc4:ts=0,conc=4;msgc4:rd=0,ts=0,conc=4;shw:rc=0,ts=0,nq=16/64;p256:ppt=256,ts=0,nq=16/64;p512:ppt=512,ts=0,nq=16/64;b1:bpt=1,ts=0,nq=16/64;b4:bpt=4,ts=0,nq=16/64;sh2:ts=0,nq=16/64;msg2:rd=0,ts=0,nq=16/64;p256c2:ppt=256,ts=0,conc=2,nq=16/64;ts"
 timeout 125 node $B --n $N1 --variants "$V" --min-ms 300 --max-reps 300 > $OUT/int8-1m.jsonl 2>> $OUT/logs.txt; log "int8 1M rc=$?"
 grep -h . $OUT/torch.jsonl | cut -c1-150
 grep -h . $OUT/rerank-host.jsonl | cut -c1-200
