@@ -65,10 +65,11 @@ export interface FlatPlan {
 
 /**
  * Workgroups one tile's fused dispatch aims for, an upper bound of its segments: the built-in
- * kernels' (src/gpu/flat-shard.ts kernelTuning.targetWorkgroups, 512); int8 may run a registered
- * scorer that aims for more (the tensor-core hook: 2048, ChunkScorer targetWorkgroups).
+ * kernels' (src/gpu/flat-shard.ts kernelTuning.targetWorkgroups, 512); f16's flat_gemv may aim for
+ * 1024 (kernelTuning.gemvTargetF16); int8 may run a registered scorer that aims for more (the
+ * tensor-core hook: 2048, ChunkScorer targetWorkgroups).
  */
-const TARGET_WORKGROUPS: Record<StoragePrecision, number> = { f32: 512, f16: 512, int8: 2048 };
+const TARGET_WORKGROUPS: Record<StoragePrecision, number> = { f32: 512, f16: 1024, int8: 2048 };
 /** Most queries one workgroup of any flat kernel takes (flat_fused 8 x 8 tiles: 16 x 8). */
 const MAX_BLOCK_QUERIES = 128;
 /** Lists merged per merge_lists workgroup (flat-shard kernelTuning.mergeFanIn). */

@@ -136,18 +136,24 @@ export const kernelTuning = {
    */
   pf: 0, hpf: 0,
   /**
-   * gemvTargetF16: workgroups a tile's f16 flat_gemv dispatch aims for (0 = targetWorkgroups). 1024
-   * was 1.05x faster on the H200 (run 11, 1M nq = 1: 0.685 ms against 0.722 / 0.724 at 512; nq = 4
-   * level; 21M nq = 1 12.96 against 13.20; f32 1.05x slower, run 10) but stays 0: the planner's
-   * temp bound (core/planner TARGET_WORKGROUPS) counts 512 segments a tile for f16.
+   * gemvTargetF16: workgroups a tile's f16 flat_gemv dispatch for one query aims for (0 =
+   * targetWorkgroups; 2-4 queries keep targetWorkgroups). 1024 on the H200: run 11, 1M nq = 1 0.685
+   * ms against 0.722 / 0.724 at 512, 21M 12.96 against 13.20; run 12, 1M 0.685 against 0.694 /
+   * 0.697, 21M 12.90 against 13.19 / 13.07; but nq = 4 1.090 against 1.061 / 1.059 (run 12; level
+   * in run 11), and f32 1.05x slower (run 10). The planner's temp bound (core/planner
+   * TARGET_WORKGROUPS) counts 1024 segments a tile for f16.
    */
-  gemvTargetF16: 0,
+  gemvTargetF16: 1024,
   /**
    * tr / htr: flat_gemv (f32 and int8 / f16) with one query reduces the partial sums of tr passes'
    * rows (tr x ru rows, at most 32; a smaller subgroup takes a subgroupAdd a row) together in one
    * transposed reduction (V - 1 + log2(S / V) shuffles for V rows against V x log2(S) with one
    * subgroupAdd a row; each lane then holds one row's total and one compare against the broadcast
-   * k-th best rejects it). 1 = a subgroupAdd a row; pf / hpf do not apply when tr > 1.
+   * k-th best rejects it). 1 = a subgroupAdd a row; pf / hpf do not apply when tr > 1. Exact on
+   * the H200 (run 12, float64 oracle) but slower, more so the larger tr (1M nq = 1, f32 0.83 ms at
+   * 1 against 1.38 / 2.10 / 3.49 / 6.99 at 4 / 8 / 16 / 32; f16 0.69 against 1.11 / 1.84 / 3.31 /
+   * 6.03; 21M 2.6-10x): a cost per pass that grows with tr, as if the partials (the shift) sat in
+   * local memory rather than registers. Off.
    */
   tr: 1, htr: 1,
   /**
@@ -754,7 +760,7 @@ export class FlatShard {
           compute: { module: this.ctx.device.createShaderModule({ label: 'flat_gemv', code: wgslVariant(gemvWgsl, f16) }), entryPoint: 'main', constants: { PREC: prec, METRIC: metric, KF: kf, NSG: nsg, RU: ru, UW: uw, DPW: dpw, FOLD: fold, PF: pf, TR: tr } },
         }),
       );
-      return { pipeline, BR: 1, BQ: 4, key, fold: fold === 1, target: (half && kernelTuning.gemvTargetF16) || undefined };
+      return { pipeline, BR: 1, BQ: 4, key, fold: fold === 1, target: (half && nq === 1 && kernelTuning.gemvTargetF16) || undefined };
     }
     const pick = pickFusedShape(nq, kf, this.ctx.maxWorkgroupStorage, this.ctx.device.limits.maxComputeInvocationsPerWorkgroup, this.layout.precision);
     if (!pick) throw new TesseraError('INVALID_ARGUMENT', `k=${k} does not fit ${this.ctx.label}'s workgroup memory (${this.ctx.maxWorkgroupStorage} bytes): ask for fewer neighbours`);

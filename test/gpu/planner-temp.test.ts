@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import '../../src/node.js';
 import { tempBytes } from '../../src/core/planner.js';
 import { GpuFlatIndex } from '../../src/gpu/flat-index.js';
+import { kernelTuning } from '../../src/gpu/flat-shard.js';
 import { gpuForTests } from '../helpers/gpu.js';
 
 const hasGpu = await gpuForTests('planner temp bytes');
@@ -31,10 +32,16 @@ describe.skipIf(!hasGpu)('planner temp bytes vs the shard', () => {
     ['f32', 300, 10, 32 << 10],
     ['int8', 64, 10, 256 << 20],
     ['f16', 130, 20, 128 << 10],
+    // f16 flat_gemv at its own workgroup target (kernelTuning.gemvTargetF16 1024): ~730 segments of
+    // two rows a tile here, more than the 512 a tile the f32 kernels aim for.
+    ['f16', 1, 10, 256 << 20],
+    ['f16', 4, 10, 256 << 20],
   ] as const;
   it.each(cases)('%s nq=%i k=%i scratch=%i: actual <= planned; within 4 x actual + 64 KiB where the budget binds', async (precision, nq, k, scratchBytes) => {
     const maxTileBytes = 700 * 400; // several tiles
     const index = await GpuFlatIndex.create(d, 'ip', { precision, scratchBytes, maxTileBytes });
+    const target = kernelTuning.gemvTargetF16;
+    kernelTuning.gemvTargetF16 = 1024;
     try {
       await index.add(base);
       await index.search(rows(nq, 2), k);
@@ -54,6 +61,7 @@ describe.skipIf(!hasGpu)('planner temp bytes vs the shard', () => {
       const list = nq * kk * 8;
       if (list * tiles.length * 64 > scratchBytes) expect(planned).toBeLessThanOrEqual(4 * actual + (64 << 10));
     } finally {
+      kernelTuning.gemvTargetF16 = target;
       await index.dispose();
     }
   });
