@@ -32,8 +32,9 @@ describe.skipIf(!hasGpu)('planner temp bytes vs the shard', () => {
     ['f32', 300, 10, 32 << 10],
     ['int8', 64, 10, 256 << 20],
     ['f16', 130, 20, 128 << 10],
-    // f16 flat_gemv at its own workgroup target (kernelTuning.gemvTargetF16 1024): ~730 segments of
-    // two rows a tile here, more than the 512 a tile the f32 kernels aim for.
+    // f16 flat_gemv, one query, at its own workgroup target (kernelTuning.gemvTargetF16 1024): ~730
+    // segments of two rows a tile here, more than a bound of 512 a tile (fails with it); 4 queries
+    // keep targetWorkgroups.
     ['f16', 1, 10, 256 << 20],
     ['f16', 4, 10, 256 << 20],
   ] as const;
