@@ -10,6 +10,7 @@ import '../../src/node.js';
 import type { Metric, SearchResult } from '../../src/core/types.js';
 import { GpuFlatIndex } from '../../src/gpu/flat-index.js';
 import { searchTuning } from '../../src/gpu/flat-shard.js';
+import { rerankTuning } from '../../src/gpu/rerank-workers.js';
 import { clusteredVectors, normalizeRows } from '../helpers/data.js';
 import { gpuForTests } from '../helpers/gpu.js';
 import { bruteForce, distanceTolerance, expectMatchesOracle } from '../helpers/oracle.js';
@@ -67,6 +68,33 @@ describe.runIf(hasGpu)('concurrent searches on one index', () => {
       });
     }
   }
+
+  it('int8 with 3 re-rank workers: searches in flight re-ranked through shared jobs equal sequential ones, one message a worker, and the oracle', async () => {
+    const rerankDefaults = { ...rerankTuning };
+    const index = await GpuFlatIndex.create(d, 'ip', { precision: 'int8', maxTileBytes: 48 * 300, rerankSubBatch: 8, rerankDepth: 64, rerankThreads: 3, rerankThreadsMinPairs: 0, debugPoison: true });
+    try {
+      await index.add(base);
+      const k = 10;
+      const results: Record<string, SearchResult[]> = {};
+      for (const dispatch of ['messages', 'shared'] as const) {
+        rerankTuning.dispatch = dispatch;
+        const sequential: SearchResult[] = [];
+        for (const q of sets) sequential.push(await index.search(q, k));
+        const together = await Promise.all([...sets, ...sets].map((q) => index.search(q, k)));
+        together.forEach((got, j) => same(got, sequential[j % sets.length]!, `${dispatch}: search ${j} in flight`));
+        results[dispatch] = sequential;
+      }
+      const host = await (index as unknown as { heap: Promise<{ workers?: { shared: boolean; size: number } }> }).heap;
+      if (host.workers) expect(host.workers.shared && host.workers.size === 3, 'shared jobs on 3 workers').toBe(true);
+      sets.forEach((q, i) => {
+        same(results.shared![i]!, results.messages![i]!, `set ${i}: shared vs messages`);
+        expectMatchesOracle(results.shared![i]!, bruteForce(base, q, d, k, 'ip'), distanceTolerance(d, 2), base, q, d, 'ip');
+      });
+    } finally {
+      Object.assign(rerankTuning, rerankDefaults);
+      await index.dispose();
+    }
+  });
 
   it('int8: a search whose sub-batches overlap their readbacks answers each query as that query alone (float64 oracle)', async () => {
     const index = await GpuFlatIndex.create(d, 'ip', { precision: 'int8', maxTileBytes: 48 * 300, rerankSubBatch: 4, rerankDepth: 64, debugPoison: true });
