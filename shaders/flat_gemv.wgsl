@@ -24,9 +24,9 @@ override UW: u32 = 8u;      // words of each row a lane loads before using them 
 override DPW: u32 = 1u;     // vec4 of dims per 16-byte word: 1 f32, 2 f16, 4 int8
 override FOLD: u32 = 0u;    // int8 ip: queries hold q * step and a bias q . vmin per query follows them
 override PF: u32 = 0u;      // 1: the next pass's words are loaded before this pass's arithmetic (software pipeline)
-// nq = 1: the partial sums of TR passes (TR x RU rows, <= 32 and <= the subgroup size) are reduced
-// together, V - 1 + log2(S / V) shuffle-adds for V = TR x RU rows in place of V x log2(S), and each
-// lane ends with one row's total, so one compare a lane against the broadcast threshold rejects them
+// nq = 1, RU = 1: the partial sums of TR passes' rows (TR <= 32 and <= the subgroup size) are reduced
+// together, TR - 1 + log2(S / TR) shuffle-adds for TR rows in place of TR x log2(S), and each lane
+// ends with one row's total, so one compare a lane against the broadcast threshold rejects them
 // (1: one subgroupAdd a row). PF does not apply there.
 override TR: u32 = 1u;
 override HS: u32 = NSG * 4u * KF;
@@ -79,15 +79,21 @@ fn multiply(acc: ptr<function, array<vec4<f32>, 8>>, raw: array<vec4<u32>, 16>, 
   }
 }
 
-// One step of the transposed reduction: lanes with bit `off` set keep values h .. 2h - 1, the others
-// 0 .. h - 1, and each adds its partner's copy of what it keeps (h shuffles; literal h: unrolled).
-fn halve(p: ptr<function, array<f32, 32>>, h: u32, off: u32, lane: u32) {
+// One step of the transposed reduction of two values (rows) held by every lane: lanes with bit `off`
+// set keep `right`, the others `left`, and each adds its partner's copy of what it keeps.
+fn pair(left: f32, right: f32, off: u32, lane: u32) -> f32 {
   let hi = (lane & off) != 0u;
-  for (var i = 0u; i < h; i++) {
-    let send = select((*p)[i + h], (*p)[i], hi);
-    let keep = select((*p)[i], (*p)[i + h], hi);
-    (*p)[i] = keep + subgroupShuffleXor(send, off);
+  return select(left, right, hi) + subgroupShuffleXor(select(right, left, hi), off);
+}
+
+// The pass (of TR) whose row lane `ln` holds after the TR - 1 pair() steps: level l (bit l of the
+// pass) was chosen by lane bit sgSize >> (l + 1).
+fn passOf(ln: u32, sgSize: u32) -> u32 {
+  var t = 0u;
+  for (var l = 0u; (1u << l) < TR; l++) {
+    if ((ln & (sgSize >> (l + 1u))) != 0u) { t |= 1u << l; }
   }
+  return t;
 }
 
 @compute @workgroup_size(WG, 1, 1)
@@ -111,44 +117,65 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
   let hat = (sg * 4u + lane) * KF;
   var qbias = 0.0;
   if (FOLD == 1u && lane < nq) { qbias = queries[nq * q4 + lane / 4u][lane % 4u]; }
-  let V = TR * RU;
-  if (TR > 1u && nq == 1u && V <= 32u && V <= sgSize) {
-    // Rows rb + t * stride + u (t < TR, u < RU): the rows the per-row loop below gives this subgroup.
-    let stride = nsg * RU;
-    let grp = sgSize / V; // lanes that end with each row's total
-    let j = lane / grp;   // that row: pass j / RU, row j % RU of it
+  if (TR > 1u && RU == 1u && nq == 1u && TR <= 32u && TR <= sgSize) {
+    // Rows rb + t * stride (t < TR): the rows the per-row loop below gives this subgroup. Each pass's
+    // partial folds into a binary counter of scalars (lv[l]: a reduced pair of 2^l passes waiting for
+    // its right half), so no array is indexed and each pair costs one shuffle.
+    let stride = nsg;
+    let grp = sgSize / TR; // lanes that end with each row's total
+    let mine = passOf(lane, sgSize);
     var bias0 = 0.0;
     if (FOLD == 1u) { bias0 = queries[q4][0]; }
-    for (var rb = start + sg * RU; rb < end; rb += stride * TR) {
-      var part: array<f32, 32>; // part[t * RU + u]: this lane's partial sum of pass t's row u
+    for (var rb = start + sg; rb < end; rb += stride * TR) {
+      var l0 = 0.0;
+      var l1 = 0.0;
+      var l2 = 0.0;
+      var l3 = 0.0;
+      var l4 = 0.0;
+      var s = 0.0;
       for (var t = 0u; t < TR; t++) {
-        let r0 = rb + t * stride;
         var acc: array<vec4<f32>, 8>;
-        for (var u = 0u; u < RU; u++) { acc[u] = vec4<f32>(0.0); }
+        acc[0] = vec4<f32>(0.0);
         for (var w0 = lane; w0 < params.rowWords; w0 += sgSize * UW) {
-          multiply(&acc, loadPass(r0, w0, end, sgSize), w0, sgSize, 1u, q4);
+          multiply(&acc, loadPass(rb + t * stride, w0, end, sgSize), w0, sgSize, 1u, q4);
         }
-        // Shifted in rather than stored at t * RU: constant indices even if the t loop stays rolled.
-        for (var i = 0u; i + RU < V; i++) { part[i] = part[i + RU]; }
-        for (var u = 0u; u < RU; u++) { part[V - RU + u] = acc[u].x; }
+        // Carry: bit l of t set pairs the waiting left half of level l with this one (lane bit
+        // sgSize >> (l + 1)); the level reaching TR rows is the batch's total.
+        var c = acc[0].x;
+        var lvl = 0u;
+        if ((t & 1u) == 0u) { l0 = c; } else {
+          c = pair(l0, c, sgSize >> 1u, lane);
+          lvl = 1u;
+          if ((t & 2u) == 0u) { l1 = c; } else {
+            c = pair(l1, c, sgSize >> 2u, lane);
+            lvl = 2u;
+            if ((t & 4u) == 0u) { l2 = c; } else {
+              c = pair(l2, c, sgSize >> 3u, lane);
+              lvl = 3u;
+              if ((t & 8u) == 0u) { l3 = c; } else {
+                c = pair(l3, c, sgSize >> 4u, lane);
+                lvl = 4u;
+                if ((t & 16u) == 0u) { l4 = c; } else {
+                  c = pair(l4, c, sgSize >> 5u, lane);
+                  lvl = 5u;
+                }
+              }
+            }
+          }
+        }
+        if ((1u << lvl) == TR) { s = c; }
       }
-      if (V >= 32u) { halve(&part, 16u, sgSize / (V / 16u), lane); }
-      if (V >= 16u) { halve(&part, 8u, sgSize / (V / 8u), lane); }
-      if (V >= 8u) { halve(&part, 4u, sgSize / (V / 4u), lane); }
-      if (V >= 4u) { halve(&part, 2u, sgSize / (V / 2u), lane); }
-      halve(&part, 1u, sgSize / V, lane);
-      var s = part[0];
       for (var off = grp / 2u; off > 0u; off /= 2u) { s += subgroupShuffleXor(s, off); }
-      let row = rb + (j / RU) * stride + j % RU;
+      let row = rb + mine * stride;
       let key = s + bias0;
       // Lane 0 owns query 0's heap: its threshold, broadcast, rejects most rows with one compare.
       let tk = subgroupBroadcast(thK, 0u);
       let ti = subgroupBroadcast(thI, 0u);
       let cand = lane % grp == 0u && row < end && better(key, params.idBase + row, tk, ti);
       if (subgroupAny(cand)) {
-        for (var v = 0u; v < V; v++) {
-          let kv = subgroupShuffle(key, v * grp);
-          let rv = rb + (v / RU) * stride + v % RU;
+        for (var g = 0u; g < TR; g++) {
+          let kv = subgroupShuffle(key, g * grp);
+          let rv = rb + passOf(g * grp, sgSize) * stride;
           if (lane == 0u && rv < end && better(kv, params.idBase + rv, thK, thI)) {
             heapReplace(hat, k, kv, params.idBase + rv);
             thK = hk[hat];

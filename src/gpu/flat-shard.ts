@@ -145,15 +145,16 @@ export const kernelTuning = {
    */
   gemvTargetF16: 1024,
   /**
-   * tr / htr: flat_gemv (f32 and int8 / f16) with one query reduces the partial sums of tr passes'
-   * rows (tr x ru rows, at most 32; a smaller subgroup takes a subgroupAdd a row) together in one
-   * transposed reduction (V - 1 + log2(S / V) shuffles for V rows against V x log2(S) with one
-   * subgroupAdd a row; each lane then holds one row's total and one compare against the broadcast
-   * k-th best rejects it). 1 = a subgroupAdd a row; pf / hpf do not apply when tr > 1. Exact on
-   * the H200 (run 12, float64 oracle) but slower, more so the larger tr (1M nq = 1, f32 0.83 ms at
-   * 1 against 1.38 / 2.10 / 3.49 / 6.99 at 4 / 8 / 16 / 32; f16 0.69 against 1.11 / 1.84 / 3.31 /
-   * 6.03; 21M 2.6-10x): a cost per pass that grows with tr, as if the partials (the shift) sat in
-   * local memory rather than registers. Off.
+   * tr / htr: flat_gemv (f32 and int8 / f16) with one query and one row a pass (ru / hru 1) reduces
+   * the partial sums of tr passes' rows together (power of two <= 32; a smaller subgroup takes a
+   * subgroupAdd a row): each pass's partial joins a binary counter of scalars, one shuffle a pair,
+   * tr - 1 + log2(S / tr) shuffles for tr rows against 5 tr with one subgroupAdd a row on 32 lanes;
+   * each lane then holds one row's total and one compare against the broadcast k-th best rejects it.
+   * 1 = a subgroupAdd a row; pf / hpf do not apply when tr > 1. H200 run 12 measured an earlier form
+   * (the partials shifted through a 32-float array, reduced at the end): exact but slower, more so
+   * the larger tr (1M nq = 1, f32 0.83 ms at 1 against 1.38 / 2.10 / 3.49 / 6.99 at 4 / 8 / 16 / 32;
+   * f16 0.69 against 1.11 / 1.84 / 3.31 / 6.03; 21M 2.6-10x), a cost per pass growing with tr, as
+   * if that array sat in local memory. This form indexes no array; not measured yet. Off.
    */
   tr: 1, htr: 1,
   /**
@@ -749,9 +750,9 @@ export class FlatShard {
       // ru x uw <= 16 words in flight a lane (f32's uw 0 keeps its measured 8 / ru).
       const uw = Math.max(1, Math.min(Math.floor(16 / ru), (half ? kernelTuning.huw || (share >= 3 ? share : 1) : kernelTuning.uw) || Math.floor(8 / ru)));
       const pf = half ? kernelTuning.hpf : kernelTuning.pf;
-      // Batched reduction (nq = 1 only, chosen in the shader): power of two, tr x ru <= 32 and <= the
-      // smallest subgroup (the shader falls back to a subgroupAdd a row on a smaller one).
-      const tr = Math.min(pow2Floor(Math.max(1, half ? kernelTuning.htr : kernelTuning.tr)), pow2Floor(Math.floor(32 / ru)));
+      // Batched reduction (one row a pass, nq = 1 only, chosen in the shader): a power of two <= 32 (a
+      // subgroup smaller than tr takes a subgroupAdd a row there).
+      const tr = ru === 1 ? Math.min(pow2Floor(Math.max(1, half ? kernelTuning.htr : kernelTuning.tr)), 32) : 1;
       const key = `gemv:${prec}:${metric}:${f16 ? 'h' : 'p'}:${kf}:${nsg}:${ru}:${uw}:${fold}:${pf}:${tr}`;
       const pipeline = this.pipeline(key, () =>
         this.ctx.device.createComputePipeline({

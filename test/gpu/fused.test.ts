@@ -75,18 +75,19 @@ describe.skipIf(!hasGpu)('gpu fused flat kernels', () => {
   // flat_gemv with up to 16 words in flight a lane (RU rows x UW words): f32 (ru / uw) and f16 (hru /
   // huw) exact ids vs float64, f16 against the oracle over the half-rounded rows (the kernel's f32 sums
   // of exact halves). Shares of a row of 1 to 12+ words (lavapipe's subgroups: d = 768 f16 is 96 words).
-  // tr / htr (nq = 1): rows of tr passes reduced together; lavapipe's subgroups have 8 lanes, so
-  // tr x ru <= 8 takes the transposed reduction (8: one lane a row; 4, 2: 2 and 4 lanes a row, the
-  // tail shuffles), 16 falls back to a subgroupAdd a row. Segments end inside a batch of passes.
+  // tr / htr (nq = 1, one row a pass): rows of tr passes reduced together; lavapipe's subgroups have
+  // 8 lanes, so tr <= 8 takes the transposed reduction (8: one lane a row; 4, 2: 2 and 4 lanes a row,
+  // the tail shuffles), 16 / 32 fall back to a subgroupAdd a row; ru > 1 keeps tr 1. Segments end
+  // inside a batch of passes.
   it.each([
     [1, 768, 'ip', { ru: 1, uw: 16, hru: 1, huw: 3, pf: 1, hpf: 1, tr: 1, htr: 8 }],
     [4, 768, 'l2', { ru: 2, uw: 8, hru: 4, huw: 4, pf: 0, hpf: 1, tr: 4, htr: 2 }],
     [3, 200, 'ip', { ru: 3, uw: 5, hru: 5, huw: 3, pf: 1, hpf: 0, gemvTargetF16: 5, tr: 1, htr: 1 }],
     [2, 61, 'l2', { ru: 8, uw: 2, hru: 1, huw: 12, pf: 1, hpf: 1, tr: 1, htr: 1 }],
-    [1, 200, 'l2', { ru: 2, uw: 0, hru: 8, huw: 2, pf: 0, hpf: 0, gemvTargetF16: 0, tr: 2, htr: 1 }],
+    [1, 200, 'l2', { ru: 2, uw: 0, hru: 1, huw: 2, pf: 0, hpf: 0, gemvTargetF16: 0, tr: 2, htr: 2 }],
     [4, 133, 'ip', { ru: 1, uw: 3, hru: 2, huw: 3, pf: 1, hpf: 1, tr: 1, htr: 1 }],
     [1, 768, 'l2', { ru: 1, uw: 0, hru: 1, huw: 3, pf: 0, hpf: 0, gemvTargetF16: 1024, tr: 8, htr: 4 }],
-    [1, 133, 'ip', { ru: 2, uw: 0, hru: 2, huw: 3, pf: 1, hpf: 0, gemvTargetF16: 7, tr: 4, htr: 2 }],
+    [1, 133, 'ip', { ru: 1, uw: 0, hru: 1, huw: 3, pf: 1, hpf: 0, gemvTargetF16: 7, tr: 4, htr: 2 }],
     [1, 61, 'ip', { ru: 1, uw: 0, hru: 1, huw: 3, pf: 0, hpf: 0, gemvTargetF16: 3, tr: 16, htr: 32 }],
   ] as const)('nq=%i d=%i %s %o: flat_gemv rows x words in flight up to 16, next pass prefetched (pf), batched reduction (tr), f32 and f16 exact ids vs float64', async (nq, d, metric, knobs) => {
     Object.assign(kernelTuning, knobs);
@@ -104,7 +105,7 @@ describe.skipIf(!hasGpu)('gpu fused flat kernels', () => {
         const ru = precision === 'f32' ? knobs.ru : knobs.hru;
         const uw = Math.min(precision === 'f32' ? knobs.uw || Math.floor(8 / ru) : knobs.huw, Math.floor(16 / ru));
         const pf = precision === 'f32' ? knobs.pf : knobs.hpf;
-        const tr = Math.min(precision === 'f32' ? knobs.tr : knobs.htr, 32 / ru);
+        const tr = ru === 1 ? (precision === 'f32' ? knobs.tr : knobs.htr) : 1;
         expect(key, precision).toMatch(new RegExp(`^gemv:.*:${ru}:${uw}:0:${pf}:${tr}$`));
         // f16's own workgroup target for one query (segments of 1-2 rows at 1024 here), else targetWorkgroups.
         expect(shard.scorerFor(nq, 10).target, precision).toBe(precision === 'f16' && nq === 1 ? kernelTuning.gemvTargetF16 || undefined : undefined);
