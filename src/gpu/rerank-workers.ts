@@ -268,7 +268,7 @@ export class RerankWorkers {
       r.ctl = ctl;
     } catch {
       // No Atomics.waitAsync in the workers' runtime: searches post one job a worker (runBlocks).
-      heap.release(ctl);
+      // The block stays allocated: a worker that did attach must never see its words reused.
     }
     return r;
   }
@@ -299,22 +299,8 @@ export class RerankWorkers {
     const buffer = this.heap.memory.buffer;
     const c32 = new Int32Array(buffer, this.ctl, CTL.WORDS);
     const c64 = new BigInt64Array(buffer, this.ctl, 1);
-    c32[CTL.D] = job.d;
-    c32[CTL.W] = job.w;
-    c32[CTL.K] = job.k;
-    c32[CTL.METRIC] = job.metric;
-    c32[CTL.NQ] = job.nq;
-    c32[CTL.BLOCK] = job.block;
-    c32[CTL.QUERIES] = job.queries;
-    c32[CTL.IDS] = job.ids;
-    c32[CTL.PAIR_ROW] = job.pairRow;
-    c32[CTL.PAIR_Q] = job.pairQ;
-    c32[CTL.TOP_D] = job.topD;
-    c32[CTL.TOP_I] = job.topI;
-    c32[CTL.ROWS] = job.rows;
-    c32[CTL.ROWS_STRIDE] = job.rowsStride;
-    c32[CTL.SCORES] = job.scores;
-    c32[CTL.SCORES_STRIDE] = job.scoresStride;
+    // Fields in CTL order, D to SCORES_STRIDE.
+    c32.set([job.d, job.w, job.k, job.metric, job.nq, job.block, job.queries, job.ids, job.pairRow, job.pairQ, job.topD, job.topI, job.rows, job.rowsStride, job.scores, job.scoresStride], CTL.D);
     Atomics.store(c32, CTL.FAILED, 0);
     Atomics.store(c32, CTL.DONE, 0);
     this.gen = (this.gen + 1) | 0;
