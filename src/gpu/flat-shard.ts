@@ -154,9 +154,12 @@ export const kernelTuning = {
    * (the partials shifted through a 32-float array, reduced at the end): exact but slower, more so
    * the larger tr (1M nq = 1, f32 0.83 ms at 1 against 1.38 / 2.10 / 3.49 / 6.99 at 4 / 8 / 16 / 32;
    * f16 0.69 against 1.11 / 1.84 / 3.31 / 6.03; 21M 2.6-10x), a cost per pass growing with tr, as
-   * if that array sat in local memory. This form indexes no array; not measured yet. Off.
+   * if that array sat in local memory. This form indexes no array: run 13 (1M nq = 1, same call,
+   * float64 oracle on the query) f16 0.553 / 0.570 / 0.607 ms at htr 4 / 8 / 32 against 0.685 /
+   * 0.684 at 1 (1.24x, 1.61x the read floor against 2.00x; 0.81x torch fp16 against 0.66x), f32
+   * 0.827 / 0.943 at tr 8 / 32 against 0.831 / 0.832 (level). So htr 4; tr stays 1.
    */
-  tr: 1, htr: 1,
+  tr: 1, htr: 4,
   /**
    * mergeOne: batches of <= 4 queries merge their lists with merge_one (src/gpu/merge-one.ts: 256
    * invocations, a threshold in registers, a sort only when the buffer could overflow) in place of
