@@ -1,8 +1,8 @@
 import { defineConfig } from 'tsup';
+import { wgslTextPlugin } from './scripts/wgsl-text.js';
 
-// WGSL is imported as text so Node, Deno and browsers load the same build without file reads.
-const loader = { '.wgsl': 'text' } as const;
-
+// WGSL is imported as text so Node, Deno and browsers load the same build without file reads; its
+// comments are left out of that text (scripts/wgsl-text.ts says why and what stays).
 export default defineConfig([
   {
     entry: { index: 'src/index.ts', node: 'src/node.ts', 'cli/main': 'src/cli/main.ts' },
@@ -13,7 +13,7 @@ export default defineConfig([
     sourcemap: true,
     clean: true,
     splitting: true,
-    loader,
+    esbuildPlugins: [wgslTextPlugin],
     external: ['webgpu', 'onnxruntime-node'],
   },
 ]);

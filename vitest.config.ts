@@ -1,11 +1,13 @@
 import { defineConfig } from 'vitest/config';
+import { compactWgsl } from './scripts/wgsl-text.js';
 
 export default defineConfig({
   plugins: [
     {
+      // The text the package ships (tsup.config.ts): the kernels without their comments.
       name: 'wgsl-as-text',
       transform(code, id) {
-        if (id.endsWith('.wgsl')) return { code: `export default ${JSON.stringify(code)};`, map: null };
+        if (id.endsWith('.wgsl')) return { code: `export default ${JSON.stringify(compactWgsl(code, id))};`, map: null };
         return undefined;
       },
     },

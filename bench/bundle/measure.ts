@@ -10,6 +10,7 @@ import { builtinModules } from 'node:module';
 import { isAbsolute, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { build, type Metafile, type Plugin } from 'esbuild';
+import { wgslTextPlugin } from '../../scripts/wgsl-text.js';
 
 /** Packages that only run in Node (native addons, Node-only runtimes): never in a browser or Deno bundle. */
 export const NODE_ONLY_PACKAGES = ['webgpu', 'onnxruntime-node', 'fastify', 'commander', 'cli-progress', 'pino'] as const;
@@ -105,10 +106,10 @@ export async function measureBundle(opts: {
     mainFields: opts.runtime === 'deno' ? ['module', 'main'] : undefined,
     // Keep symlinked packages at their link path so inputs read node_modules/tessera/...
     preserveSymlinks: true,
-    loader: { '.wgsl': 'text' },
     metafile: true,
     logLevel: 'silent',
-    plugins: [audit],
+    // .wgsl as the package build loads it (comments left out), for the from-src report.
+    plugins: [wgslTextPlugin, audit],
   });
   const out = result.outputFiles[0]!;
   const meta: Metafile = result.metafile;
