@@ -157,9 +157,11 @@ export const kernelTuning = {
    * if that array sat in local memory. This form indexes no array: run 13 (1M nq = 1, same call,
    * float64 oracle on the query) f16 0.553 / 0.570 / 0.607 ms at htr 4 / 8 / 32 against 0.685 /
    * 0.684 at 1 (1.24x, 1.61x the read floor against 2.00x; 0.81x torch fp16 against 0.66x), f32
-   * 0.827 / 0.943 at tr 8 / 32 against 0.831 / 0.832 (level). So htr 4; tr stays 1.
+   * 0.827 / 0.943 at tr 8 / 32 against 0.831 / 0.832 (level). Run 14: 21M f16 10.16 ms at htr 4
+   * against 12.96 at 1 (1.40x the read floor against 1.79x); f32 tr 4 15.52 against 16.19 / 16.17
+   * at 1 (1.07x the floor), 1M tr 2 / 4 0.797 / 0.803 against 0.829 / 0.828. So htr 4, tr 4.
    */
-  tr: 1, htr: 4,
+  tr: 4, htr: 4,
   /**
    * mergeOne: batches of <= 4 queries merge their lists with merge_one (src/gpu/merge-one.ts: 256
    * invocations, a threshold in registers, a sort only when the buffer could overflow) in place of
