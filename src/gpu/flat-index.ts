@@ -554,7 +554,7 @@ export class GpuFlatIndex implements Index {
       const t1 = performance.now();
       this.addProfile('rerank_setup', t0, t1);
       if (shared) {
-        workers!.runShared({ d, w: W, k, metric: this.metric === 'ip' ? 0 : 1, nq, block, queries: qPtr, ids: idsPtr, pairRow: pairRowPtr, pairQ: pairQPtr, topD: topDPtr, topI: topIPtr, rows: partRows[0]!, rowsStride: block * W * rowBytes, scores: partScores[0]!, scoresStride: block * W * 4 }, rows);
+        await workers!.runShared({ d, w: W, k, metric: this.metric === 'ip' ? 0 : 1, nq, block, queries: qPtr, ids: idsPtr, pairRow: pairRowPtr, pairQ: pairQPtr, topD: topDPtr, topI: topIPtr, rows: partRows[0]!, rowsStride: block * W * rowBytes, scores: partScores[0]!, scoresStride: block * W * 4 }, rows);
       } else if (workers) {
         pending = workers.runBlocks(jobs);
         await pending;

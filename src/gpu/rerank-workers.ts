@@ -210,8 +210,10 @@ export interface RerankJob {
  * gpu-int8 run 8). caller: the calling thread claims blocks too (false: only the workers score).
  * blocksPerThread: a shared job's queries cut into about this many blocks per thread.
  * pairsPerThread: wake only enough workers for this many (row, query) pairs a thread (0: all).
+ * blockingMs: how long runShared may block this thread (Atomics.wait) for the workers' last blocks
+ * before it waits without blocking, so that a worker that stopped can be seen (its exit event).
  */
-export const rerankTuning = { dispatch: 'shared' as 'shared' | 'messages', caller: true, blocksPerThread: 2, pairsPerThread: 0 };
+export const rerankTuning = { dispatch: 'shared' as 'shared' | 'messages', caller: true, blocksPerThread: 2, pairsPerThread: 0, blockingMs: 200 };
 
 /** One shared job: the fields of a QueryBlocksJob for every query, each thread's buffers at rows / scores + slot x stride. */
 export interface SharedJob {
@@ -243,6 +245,8 @@ export class RerankWorkers {
   /** The control block of shared jobs (byte offset; -1: the workers cannot take them, messages only). */
   private ctl = -1;
   private gen = 0;
+  /** The shared job in progress (one control block: a second search waits for the first). */
+  private job: Promise<unknown> = Promise.resolve();
 
   private constructor(
     private readonly heap: WasmHeap,
@@ -286,14 +290,23 @@ export class RerankWorkers {
 
   /**
    * Scores queries [0, job.nq) in blocks of job.block, claimed by this thread (slot 0) and the
-   * workers (slots 1..size) through the control block; returns when every block is done. Wakes
-   * at most as many workers as there are blocks besides the one this thread takes first. Blocks
-   * this thread until the last claimed block is done (at most one block's time after its own
-   * last), with Atomics.wait where it may, else by polling. Rows as last given to setRows.
-   * Returns the blocks this thread scored (the workers scored the rest).
+   * workers (slots 1..size) through the control block; resolves when every block is done. Wakes
+   * at most as many workers as there are blocks besides the one this thread takes first. Waits
+   * for the last claimed block (at most one block's time after its own last) with Atomics.wait
+   * where this thread may block, for up to rerankTuning.blockingMs, then with Atomics.waitAsync,
+   * so a worker that stopped holding a block fails the search (DEVICE_LOST) instead of hanging it.
+   * Rows as last given to setRows. Resolves to the blocks this thread scored (the workers scored the rest).
    */
-  runShared(job: SharedJob, rows: SharedRowChunks): number {
+  runShared(job: SharedJob, rows: SharedRowChunks): Promise<number> {
+    const run = this.job.then(() => this.runSharedNow(job, rows));
+    this.job = run.catch(() => undefined);
+    return run;
+  }
+
+  private async runSharedNow(job: SharedJob, rows: SharedRowChunks): Promise<number> {
     if (this.ctl < 0) throw new TesseraError('UNSUPPORTED', 're-rank workers cannot take shared jobs here (no Atomics.waitAsync)');
+    const lost = this.workers.lost;
+    if (lost) throw lost;
     const total = Math.ceil(job.nq / job.block);
     if (total > 0xffff) throw new TesseraError('INVALID_ARGUMENT', `${total} re-rank blocks in one job (at most 65535)`);
     const buffer = this.heap.memory.buffer;
@@ -313,18 +326,27 @@ export class RerankWorkers {
     const wake = Math.min(this.workers.size, caller ? total - 1 : total, caller ? threads - 1 : threads);
     if (wake > 0) Atomics.notify(c32, CTL.GEN, wake);
     const mine = caller ? claimBlocks(this.heap.exports as unknown as Record<string, any>, buffer, rows.chunks, rows.starts, this.ctl, 0) : 0;
+    const blockUntil = performance.now() + rerankTuning.blockingMs;
     for (;;) {
       const done = Atomics.load(c32, CTL.DONE);
       if (done >= total) break;
       if (this.workers.released) throw new TesseraError('INVALID_ARGUMENT', 're-rank workers were released during a search');
-      if (canBlock !== false) {
+      const stopped = this.workers.lost;
+      if (stopped) throw stopped;
+      if (canBlock !== false && performance.now() < blockUntil) {
         try {
-          Atomics.wait(c32, CTL.DONE, done, 50);
+          Atomics.wait(c32, CTL.DONE, done, 20);
           canBlock = true;
+          continue;
         } catch {
           canBlock = false;
         }
       }
+      // Without blocking: events (a worker's exit) get through between waits.
+      const waitAsync = (Atomics as unknown as { waitAsync?: (a: Int32Array, i: number, v: number, ms: number) => { async: boolean; value: unknown } }).waitAsync;
+      const w = waitAsync?.(c32, CTL.DONE, done, 20);
+      if (w?.async) await w.value;
+      else await new Promise((resolve) => setTimeout(resolve, w ? 0 : 1));
     }
     if (Atomics.load(c32, CTL.FAILED) !== 0) throw new TesseraError('INVALID_ARGUMENT', 're-rank worker failed while scoring a block');
     return mine;

@@ -61,6 +61,8 @@ export interface WorkerLike {
   terminate(): Promise<void>;
   /** Node: whether the worker keeps the process alive (a 'message' listener refs it again); absent elsewhere. */
   hold?(on: boolean): void;
+  /** Calls `handler` when the worker stops on its own (an uncaught error, out of memory, exit); terminate() may call it too. */
+  onExit?(handler: (why: string) => void): void;
 }
 
 let nodeWorkerThreads: Promise<any> | undefined;
@@ -81,6 +83,10 @@ export async function startWorker(source: string = WORKER_SOURCE): Promise<Worke
       onMessage: (h) => w.on('message', h),
       hold: (on) => (on ? w.ref() : w.unref()),
       terminate: async () => void (await w.terminate()),
+      onExit: (h) => {
+        w.on('error', (e: unknown) => h(String((e as Error)?.message ?? e)));
+        w.on('exit', (code: number) => h(`exited with code ${code}`));
+      },
     };
   }
   const url = URL.createObjectURL(new Blob([source], { type: 'text/javascript' }));
@@ -90,6 +96,7 @@ export async function startWorker(source: string = WORKER_SOURCE): Promise<Worke
     post: (m) => w.postMessage(m),
     onMessage: (h) => w.addEventListener('message', (e: MessageEvent) => h(e.data)),
     terminate: async () => w.terminate(),
+    onExit: (h) => w.addEventListener('error', (e: ErrorEvent) => h(e.message || 'worker error')),
   };
 }
 
@@ -134,6 +141,8 @@ export class WasmWorkers {
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
   private isReleased = false;
+  /** Why a worker stopped on its own (undefined while all run): every later job fails with it. */
+  private lostReason: string | undefined;
   /** Jobs in flight per worker. */
   private readonly busy: number[];
 
@@ -145,6 +154,14 @@ export class WasmWorkers {
   ) {
     this.busy = workers.map(() => 0);
     workers.forEach((w, t) => {
+      // A worker that stops on its own never answers: fail its jobs (and every later one) instead of waiting forever.
+      w.onExit?.((why) => {
+        if (this.isReleased || this.lostReason !== undefined) return;
+        this.lostReason = `${label} ${t} stopped (${why}); dispose the index and create it again`;
+        const lost = this.lost!;
+        for (const p of this.pending.values()) p.reject(lost);
+        this.pending.clear();
+      });
       w.onMessage((m) => {
         if (m.type !== 'done') return;
         const p = this.pending.get(m.id);
@@ -194,8 +211,15 @@ export class WasmWorkers {
     return this.workers.length;
   }
 
+  /** DEVICE_LOST naming the worker that stopped on its own, or undefined while all run. */
+  get lost(): TesseraError | undefined {
+    return this.lostReason === undefined ? undefined : new TesseraError('DEVICE_LOST', this.lostReason);
+  }
+
   /** Posts a job (`message` plus an id) to worker `t`; resolves when it answers done. */
   run(t: number, message: Record<string, unknown>): Promise<void> {
+    const lost = this.lost;
+    if (lost) return Promise.reject(lost);
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });

@@ -215,9 +215,9 @@ describe('threaded int8 re-rank', () => {
                 const jobs = { runs: 0, blocks: 0, parts: 0, queries: 0, shared: 0, callerBlocks: 0 };
                 if (host.workers) {
                   const runShared = host.workers.runShared.bind(host.workers);
-                  host.workers.runShared = (job: unknown, chunks: unknown) => {
+                  host.workers.runShared = async (job: unknown, chunks: unknown) => {
                     jobs.shared++;
-                    const mine = runShared(job, chunks);
+                    const mine = await runShared(job, chunks);
                     jobs.callerBlocks += mine;
                     return mine;
                   };
@@ -283,6 +283,67 @@ describe('threaded int8 re-rank', () => {
       }
     });
   }
+
+  /** Stops worker t of an index's re-rank host the way a crash would (not through release()). */
+  async function killWorker(host: any, t: number): Promise<void> {
+    const pool = host.workers.workers; // RerankWorkers -> WasmWorkers
+    await pool.workers[t].terminate();
+    // The exit event reaches WasmWorkers on a later turn of the event loop.
+    for (let i = 0; i < 100 && !pool.lost; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(pool.lost?.code).toBe('DEVICE_LOST');
+  }
+
+  for (const dispatch of ['shared', 'messages'] as const) {
+    it(`a re-rank worker that stopped on its own fails later searches with DEVICE_LOST naming it (${dispatch})`, async () => {
+      if (!dedicatedWorkersAvailable()) return;
+      const d = 32, n = 2000, nq = 40, W = 10;
+      const store = new RowStore(d);
+      store.memory().append(randomVectors(n, d, 5), n);
+      const found = candidates(nq, W, n, 6, 0);
+      Object.assign(rerankTuning, { dispatch, caller: false });
+      const o = standIn(d, 'ip', store, { rerankThreads: 2, rerankThreadsMinPairs: 0 });
+      try {
+        const host = await o.rerankHost();
+        expect(host.workers.size).toBe(2);
+        await o.rerankNow(randomVectors(nq, d, 7), nq, found, 5); // healthy first
+        await killWorker(host, 1);
+        await expect(o.rerankNow(randomVectors(nq, d, 7), nq, found, 5)).rejects.toMatchObject({ code: 'DEVICE_LOST', message: expect.stringMatching(/re-rank worker 1 stopped .*create it again/) });
+      } finally {
+        Object.assign(rerankTuning, { dispatch: 'shared', caller: true });
+        await (await o.heap)?.workers?.release();
+      }
+    });
+  }
+
+  it('a re-rank worker stopped while it scores a shared job: the search settles (exact, or DEVICE_LOST), never hangs', async () => {
+    if (!dedicatedWorkersAvailable()) return;
+    // One worker scores everything (caller off) and is stopped mid-job; this thread does not block
+    // (blockingMs 0), so the exit event gets through while it waits for the blocks.
+    const d = 256, n = 20000, nq = 2000, W = 64;
+    const base = randomVectors(n, d, 8);
+    const store = new RowStore(d);
+    store.memory().append(base, n);
+    const found = candidates(nq, W, n, 9, 0);
+    const q = randomVectors(nq, d, 10);
+    Object.assign(rerankTuning, { dispatch: 'shared', caller: false, blockingMs: 0 });
+    const o = standIn(d, 'ip', store, { rerankThreads: 1, rerankThreadsMinPairs: 0 });
+    try {
+      const host = await o.rerankHost();
+      const search = o.rerankNow(q, nq, found, 5).then(
+        (r: SearchResult) => ({ r }),
+        (e: { code?: string }) => ({ e }),
+      );
+      setTimeout(() => void host.workers.workers.workers[0].terminate(), 5);
+      const settled = await Promise.race([search, new Promise((r) => setTimeout(() => r('hung'), 20_000))]);
+      expect(settled).not.toBe('hung');
+      const s = settled as { r?: SearchResult; e?: { code?: string } };
+      if (s.e) expect(s.e.code).toBe('DEVICE_LOST');
+      else expect(Array.from(s.r!.labels.subarray(0, 5))).toEqual(oracle(base, q, d, found, 5, 'ip')[0]);
+    } finally {
+      Object.assign(rerankTuning, { dispatch: 'shared', caller: true, blockingMs: 200 });
+      await (await o.heap)?.workers?.release();
+    }
+  });
 
   it('re-rank workers left running (no dispose) do not keep Node from exiting, and finish their jobs first', async () => {
     if (!dedicatedWorkersAvailable()) return;
