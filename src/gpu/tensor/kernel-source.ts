@@ -183,27 +183,18 @@ function insertCandidate(keys: 'kk' | 'kb', ids: 'ii' | 'ib'): string {
   ].join('\n');
 }
 
-/** Hook selection 'row': every row of the scores tile against the list, in row order. */
-function rowSelect(): string {
+/**
+ * Selection 'row': every row of the scores tile against the list, in row order. The hook: one
+ * invocation a query (`rowSelect()`); the staged select kernel: TPQ invocations a query share its
+ * rows, u8 keys corrected by the row sums (`rowSelect(true)`).
+ */
+function rowSelect(staged = false): string {
   return [
-    'for (var r = 0u; r < BR; r++) {',
+    staged ? 'for (var r = part; r < BR; r += TPQ) {' : 'for (var r = 0u; r < BR; r++) {',
     '  let row = t + r;',
     '  if (row < segEnd) {',
-    '    let key = bitcast<i32>(wr[r * BQ + lid]);',
-    ...insertCandidate('kk', 'ii').split('\n').map((l) => '    ' + l),
-    '  }',
-    '}',
-  ].map((l) => '    ' + l).join('\n');
-}
-
-/** The staged select kernel's 'row' selection (TPQ invocations a query share its rows; u8 corrected by the row sums). */
-function stagedRowSelect(): string {
-  return [
-    'for (var r = part; r < BR; r += TPQ) {',
-    '  let row = t + r;',
-    '  if (row < segEnd) {',
-    '    var key = bitcast<i32>(wr[r * SBQ + qLocal]);',
-    '    if (!SIGNED) { key -= 128 * rowsum[row]; }',
+    staged ? '    var key = bitcast<i32>(wr[r * SBQ + qLocal]);' : '    let key = bitcast<i32>(wr[r * BQ + lid]);',
+    ...(staged ? ['    if (!SIGNED) { key -= 128 * rowsum[row]; }'] : []),
     ...insertCandidate('kk', 'ii').split('\n').map((l) => '    ' + l),
     '  }',
     '}',
@@ -327,7 +318,7 @@ export function selectSource(s: SelectShape): string {
         : '@group(0) @binding(2) var<storage, read> queries: array<ET>;',
       QDECL: qwg ? `var<workgroup> wq: array<ET, ${u(bq * sw)}>;` : '',
       SCORE_TILE: stagedTile(s, br, bq, nt, sw),
-      SELECT: mask ? maskSelect(br, 'qLocal', 'SBQ') : stagedRowSelect(),
+      SELECT: mask ? maskSelect(br, 'qLocal', 'SBQ') : rowSelect(true),
     };
     return unrollLists(fill(stagedTemplate, parts), s.kp);
   }
