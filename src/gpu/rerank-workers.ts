@@ -342,11 +342,14 @@ export class RerankWorkers {
           canBlock = false;
         }
       }
-      // Without blocking: events (a worker's exit) get through between waits.
-      const waitAsync = (Atomics as unknown as { waitAsync?: (a: Int32Array, i: number, v: number, ms: number) => { async: boolean; value: unknown } }).waitAsync;
+      // Without blocking: events (a worker's exit) get through between waits. The timer also keeps
+      // Node's event loop alive, which a pending Atomics.waitAsync alone may not.
+      const waitAsync = (Atomics as unknown as { waitAsync?: (a: Int32Array, i: number, v: number, ms: number) => { async: boolean; value: Promise<unknown> } }).waitAsync;
       const w = waitAsync?.(c32, CTL.DONE, done, 20);
-      if (w?.async) await w.value;
-      else await new Promise((resolve) => setTimeout(resolve, w ? 0 : 1));
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const tick = new Promise((resolve) => (timer = setTimeout(resolve, w?.async ? 20 : 1)));
+      await (w?.async ? Promise.race([w.value, tick]) : tick);
+      clearTimeout(timer);
     }
     if (Atomics.load(c32, CTL.FAILED) !== 0) throw new TesseraError('INVALID_ARGUMENT', 're-rank worker failed while scoring a block');
     return mine;
