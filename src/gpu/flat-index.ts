@@ -455,8 +455,24 @@ export class GpuFlatIndex implements Index {
    */
   private async rerankHostFor(pairs: number): Promise<RerankHost> {
     const min = this.opts.rerankThreadsMinPairs ?? RERANK_THREADS_MIN_PAIRS;
-    if (this.rerankWorkerCount() === 0 || pairs >= min) return this.rerankHost();
+    if (this.rerankWorkerCount() === 0 || pairs >= min) {
+      const host = await this.rerankHost();
+      // A worker stopped earlier: fail before allocating (see releaseRerankBuffers).
+      const lost = host.workers?.lost;
+      if (lost) throw lost;
+      return host;
+    }
     return { heap: await (this.soloHeap ??= WasmHeap.create(false)) };
+  }
+
+  /**
+   * Returns a re-rank's buffers to the heap, unless a worker stopped during it: the other workers
+   * may still be writing into them (their jobs were failed early), so they are left allocated; the
+   * index answers DEVICE_LOST from then on and must be created again anyway.
+   */
+  private releaseRerankBuffers(host: RerankHost, ptrs: readonly number[]): void {
+    if (host.workers?.lost) return;
+    for (const p of ptrs) host.heap.release(p);
   }
 
   /** The re-rank's module: on a shared memory with `rerankThreads` workers where it can, else private. */
@@ -497,7 +513,8 @@ export class GpuFlatIndex implements Index {
     const d = this.d;
     const W = cand.k;
     const rowBytes = d * 4;
-    const { heap, workers } = await this.rerankHostFor(nq * W);
+    const host = await this.rerankHostFor(nq * W);
+    const { heap, workers } = host;
     if (workers) await workers.setRows(rows);
     const bufferBytes = this.opts.rerankBufferBytes ?? RERANK_BUFFER_BYTES;
     // Shared jobs: blocks claimed one at a time by this thread and the workers, about two a thread
@@ -574,7 +591,7 @@ export class GpuFlatIndex implements Index {
     } finally {
       // Workers may still be scoring out of these buffers (a failure elsewhere meanwhile): wait for them.
       if (pending) await pending.catch(() => undefined);
-      for (const p of [...partScores, ...partRows, pairQPtr, pairRowPtr, topIPtr, topDPtr, idsPtr, qPtr]) heap.release(p);
+      this.releaseRerankBuffers(host, [...partScores, ...partRows, pairQPtr, pairRowPtr, topIPtr, topDPtr, idsPtr, qPtr]);
     }
   }
 
@@ -596,7 +613,8 @@ export class GpuFlatIndex implements Index {
     const ip = this.metric === 'ip';
     const distances = new Float32Array(nq * k).fill(worstDistance(this.metric));
     const labels = new BigInt64Array(nq * k).fill(-1n);
-    const { heap, workers } = await this.rerankHostFor(nq * W);
+    const host = await this.rerankHostFor(nq * W);
+    const { heap, workers } = host;
     const shared = workers ? this.rowStore.sharedChunks() : undefined;
     if (shared) workers!.setRows(shared);
     // Sort keys are id * PAIR_SPAN + pair: exact in a double while ids stay below 2^53 / PAIR_SPAN.
@@ -722,14 +740,7 @@ export class GpuFlatIndex implements Index {
     } finally {
       // Workers may still be scoring out of these buffers (a read failed meanwhile): wait for them.
       if (pending) await pending.catch(() => undefined);
-      heap.release(topIPtr);
-      heap.release(topDPtr);
-      heap.release(scorePtr);
-      heap.release(qslotPtr);
-      heap.release(slotPtr);
-      heap.release(qPtr);
-      heap.release(idsPtr);
-      heap.release(rowsPtr);
+      this.releaseRerankBuffers(host, [topIPtr, topDPtr, scorePtr, qslotPtr, slotPtr, qPtr, idsPtr, rowsPtr]);
     }
     return { nq, k, distances, labels };
   }

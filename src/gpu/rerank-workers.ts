@@ -371,6 +371,11 @@ export class RerankWorkers {
     return this.workers.released;
   }
 
+  /** DEVICE_LOST naming a worker that stopped on its own (WasmWorkers.lost), or undefined. */
+  get lost(): TesseraError | undefined {
+    return this.workers.lost;
+  }
+
   async release(): Promise<void> {
     if (this.workers.released) return;
     await this.workers.release();
