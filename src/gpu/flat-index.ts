@@ -467,8 +467,8 @@ export class GpuFlatIndex implements Index {
 
   /**
    * Returns a re-rank's buffers to the heap, unless a worker stopped during it: the other workers
-   * may still be writing into them (their jobs were failed early), so they are left allocated; the
-   * index answers DEVICE_LOST from then on and must be created again anyway.
+   * may still be writing into them (the search failed as soon as the stopped one's job did), so
+   * they are left allocated; the index answers DEVICE_LOST from then on and must be created again anyway.
    */
   private releaseRerankBuffers(host: RerankHost, ptrs: readonly number[]): void {
     if (host.workers?.lost) return;

@@ -139,7 +139,7 @@ export function dedicatedWorkersAvailable(): boolean {
  */
 export class WasmWorkers {
   private nextId = 1;
-  private readonly pending = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
+  private readonly pending = new Map<number, { t: number; resolve: () => void; reject: (e: Error) => void }>();
   private isReleased = false;
   /** Why a worker stopped on its own (undefined while all run): every later job fails with it. */
   private lostReason: string | undefined;
@@ -154,13 +154,17 @@ export class WasmWorkers {
   ) {
     this.busy = workers.map(() => 0);
     workers.forEach((w, t) => {
-      // A worker that stops on its own never answers: fail its jobs (and every later one) instead of waiting forever.
+      // A worker that stops on its own never answers: fail its jobs (and every later one) instead of
+      // waiting forever; the other workers' jobs in flight finish as usual.
       w.onExit?.((why) => {
         if (this.isReleased || this.lostReason !== undefined) return;
         this.lostReason = `${label} ${t} stopped (${why}); dispose the index and create it again`;
         const lost = this.lost!;
-        for (const p of this.pending.values()) p.reject(lost);
-        this.pending.clear();
+        for (const [id, p] of this.pending) {
+          if (p.t !== t) continue;
+          this.pending.delete(id);
+          p.reject(lost);
+        }
       });
       w.onMessage((m) => {
         if (m.type !== 'done') return;
@@ -222,7 +226,7 @@ export class WasmWorkers {
     if (lost) return Promise.reject(lost);
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
+      this.pending.set(id, { t, resolve, reject });
       if (this.busy[t]!++ === 0) this.workers[t]!.hold?.(true);
       this.workers[t]!.post({ ...message, id });
     });
