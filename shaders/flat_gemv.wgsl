@@ -119,8 +119,8 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
   if (FOLD == 1u && lane < nq) { qbias = queries[nq * q4 + lane / 4u][lane % 4u]; }
   if (TR > 1u && RU == 1u && nq == 1u && TR <= 32u && TR <= sgSize) {
     // Rows rb + t * stride (t < TR): the rows the per-row loop below gives this subgroup. Each pass's
-    // partial folds into a binary counter of scalars (lv[l]: a reduced pair of 2^l passes waiting for
-    // its right half), so no array is indexed and each pair costs one shuffle.
+    // partial folds into a binary counter of scalars (l0 .. l4: level l holds a reduced group of 2^l
+    // passes waiting for its right half), so no array is indexed and each pair costs one shuffle.
     let stride = nsg;
     let grp = sgSize / TR; // lanes that end with each row's total
     let mine = passOf(lane, sgSize);
