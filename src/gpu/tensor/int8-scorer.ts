@@ -147,7 +147,8 @@ export class Int8TensorScorer {
     // 32 x 32 ('mid') with k' = 40 and 'row' selection (run 4: 17.0 against 20.0 ms at 1024 queries, 1M
     // rows; half the accumulators beside 2 k' registers of lists). With 'mask' selection and prefetch
     // (run 6, k' = 40, 1M rows, ms at 16 / 64 / 256 / 1024 queries) 'mid' 3.84 / 3.19 / 4.01 / 12.74,
-    // 'large' 7.45 / 3.49 / 3.86 / 10.61: 'large' from 512 queries, as the GpuFlatIndex hook does.
+    // 'large' 7.45 / 3.49 / 3.86 / 10.61: 'large' from 512 queries (the hook's bigBatch then; the hook
+    // has switched at 256 since run 6, and 'large' was faster at 256 here too, not yet adopted).
     // k' = 32 is unmeasured; it takes k' = 40's choice.
     const staged = this.opts.stage && this.opts.kernel.kind === 'mma';
     const masked = staged && this.opts.stage?.select === 'mask';
