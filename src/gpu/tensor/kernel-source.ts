@@ -206,69 +206,52 @@ function rowSelect(staged = false): string {
  * row with the list's last key before the group (rows past segEnd never survive), then the survivors
  * inserted lowest row first; insertCandidate compares with the current last key again, so the lists
  * equal 'row' selection's (ties keep the lower id: it is inserted first and only a greater key moves it).
+ * lists 'wg' (the hook only): the lists in workgroup memory (`wl`, slot i of invocation lid at
+ * i * NT + lid; `thr` the last key), each survivor inserted by moving the smaller entries down one
+ * (the new entry lands after every entry of a key at least its own: ties keep the lower id, as
+ * insertCandidate).
  */
-function maskSelect(br: number, col = 'lid', stride = 'BQ'): string {
+function maskSelect(br: number, col = 'lid', stride = 'BQ', lists: 'reg' | 'wg' = 'reg'): string {
   const g = Math.min(br, 32);
-  const text = [
-    `for (var g = 0u; g < BR; g += ${u(g)}) {`,
-    '  let thr = kk[KP - 1u];',
-    '  let gAt = t + g;',
-    `  let nr = select(0u, min(${u(g)}, segEnd - gAt), segEnd > gAt);`,
-    '  var surv = 0u;',
-    `  for (var x = 0u; x < ${u(g)}; x++) {`,
-    `    let key = bitcast<i32>(wr[(g + x) * ${stride} + ${col}]);`,
-    '    surv |= select(0u, 1u << x, key > thr && x < nr);',
-    '  }',
-    '  loop {',
-    '    if (surv == 0u) { break; }',
-    '    let x = firstTrailingBit(surv);',
-    '    surv &= surv - 1u;',
-    '    let row = gAt + x;',
-    `    let key = bitcast<i32>(wr[(g + x) * ${stride} + ${col}]);`,
-    ...insertCandidate('kk', 'ii').split('\n').map((l) => '    ' + l),
-    '  }',
-    '}',
-  ];
-  return text.map((l) => '    ' + l).join('\n');
-}
-
-/**
- * Hook selection 'mask' with the lists in workgroup memory (`wl`, slot i of invocation lid at
- * i * NT + lid; `thr` the last key): survivors marked against `thr` as it was before the group, then
- * each inserted by moving the smaller entries down one (the new entry lands after every entry of a key
- * at least its own: ties keep the lower id, as insertCandidate).
- */
-function maskSelectWg(br: number): string {
-  const g = Math.min(br, 32);
+  const key = `bitcast<i32>(wr[(g + x) * ${stride} + ${col}])`;
+  const insert =
+    lists === 'wg'
+      ? [
+          `    let key = ${key};`,
+          '    if (key > thr) {',
+          '      var at = KP - 1u;',
+          '      loop {',
+          '        if (at == 0u) { break; }',
+          '        let prev = wl[(at - 1u) * NT + lid];',
+          '        if (prev.x >= key) { break; }',
+          '        wl[at * NT + lid] = prev;',
+          '        at -= 1u;',
+          '      }',
+          '      wl[at * NT + lid] = vec2<i32>(key, i32(params.idBase + gAt + x));',
+          '      thr = wl[(KP - 1u) * NT + lid].x;',
+          '    }',
+        ]
+      : ['    let row = gAt + x;', `    let key = ${key};`, ...insertCandidate('kk', 'ii').split('\n').map((l) => '    ' + l)];
   return [
     `for (var g = 0u; g < BR; g += ${u(g)}) {`,
+    ...(lists === 'wg' ? [] : ['  let thr = kk[KP - 1u];']),
     '  let gAt = t + g;',
     `  let nr = select(0u, min(${u(g)}, segEnd - gAt), segEnd > gAt);`,
     '  var surv = 0u;',
     `  for (var x = 0u; x < ${u(g)}; x++) {`,
-    '    let key = bitcast<i32>(wr[(g + x) * BQ + lid]);',
+    `    let key = ${key};`,
     '    surv |= select(0u, 1u << x, key > thr && x < nr);',
     '  }',
     '  loop {',
     '    if (surv == 0u) { break; }',
     '    let x = firstTrailingBit(surv);',
     '    surv &= surv - 1u;',
-    '    let key = bitcast<i32>(wr[(g + x) * BQ + lid]);',
-    '    if (key > thr) {',
-    '      var at = KP - 1u;',
-    '      loop {',
-    '        if (at == 0u) { break; }',
-    '        let prev = wl[(at - 1u) * NT + lid];',
-    '        if (prev.x >= key) { break; }',
-    '        wl[at * NT + lid] = prev;',
-    '        at -= 1u;',
-    '      }',
-    '      wl[at * NT + lid] = vec2<i32>(key, i32(params.idBase + gAt + x));',
-    '      thr = wl[(KP - 1u) * NT + lid].x;',
-    '    }',
+    ...insert,
     '  }',
     '}',
-  ].map((l) => '    ' + l).join('\n');
+  ]
+    .map((l) => '    ' + l)
+    .join('\n');
 }
 
 /** Replaces each template line that is only `//@NAME` (indentation allowed) with its text. */
@@ -368,7 +351,7 @@ export function hookSource(s: SelectShape): string {
       ? '  for (var i = 0u; i < KP; i++) { wl[i * NT + lid] = vec2<i32>(MIN_KEY, -1); }\n  var thr = MIN_KEY;'
       : '  var kk: array<i32, KP>;\n  var ii: array<i32, KP>;\n  for (var i = 0u; i < KP; i++) { kk[i] = MIN_KEY; ii[i] = -1; }',
     SCORE_TILE: stagedTile(s, br, bq, nt, sw),
-    SELECT: wgLists ? maskSelectWg(br) : st.select === 'mask' ? maskSelect(br) : rowSelect(),
+    SELECT: wgLists ? maskSelect(br, 'lid', 'BQ', 'wg') : st.select === 'mask' ? maskSelect(br) : rowSelect(),
     ENTRY: wgLists ? 'let e = wl[i * NT + lid]; let ek = e.x; let ei = e.y;' : 'let ek = kk[i]; let ei = ii[i];',
   };
   const code = unrollLists(fill(expandWgslIncludes(hookTemplate), parts), s.kp);
