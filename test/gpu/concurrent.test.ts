@@ -13,7 +13,7 @@ import { searchTuning } from '../../src/gpu/flat-shard.js';
 import { rerankTuning } from '../../src/gpu/rerank-workers.js';
 import { clusteredVectors, normalizeRows } from '../helpers/data.js';
 import { gpuForTests } from '../helpers/gpu.js';
-import { bruteForce, distanceTolerance, expectMatchesOracle } from '../helpers/oracle.js';
+import { bruteForce, distanceTolerance, expectMatchesOracle, expectSameResult as same } from '../helpers/oracle.js';
 
 const hasGpu = await gpuForTests('concurrent searches');
 
@@ -22,11 +22,6 @@ interface ShardView {
   ctx: { device: GPUDevice };
 }
 const shardsOf = (index: GpuFlatIndex) => (index as unknown as { shards: ShardView[] }).shards;
-
-function same(got: SearchResult, want: SearchResult, label: string): void {
-  expect(Array.from(got.labels), label).toEqual(Array.from(want.labels));
-  expect(Array.from(got.distances), label).toEqual(Array.from(want.distances));
-}
 
 describe.runIf(hasGpu)('concurrent searches on one index', () => {
   const defaults = { ...searchTuning };

@@ -21,6 +21,7 @@ import { WasmHeap } from '../../src/wasm/module.js';
 import { dedicatedWorkersAvailable } from '../../src/wasm/worker-pool.js';
 import { clusteredVectors, normalizeRows, randomVectors, rng } from '../helpers/data.js';
 import { gpuForTests } from '../helpers/gpu.js';
+import { expectSameResult } from '../helpers/oracle.js';
 
 type Metric = 'ip' | 'l2';
 
@@ -277,10 +278,7 @@ describe('threaded int8 re-rank', () => {
         expect(got, `query ${i} vs float64 oracle`).toEqual(want[i]);
         for (let j = want[i]!.length; j < k; j++) expect(ref.labels[i * k + j]).toBe(-1n);
       }
-      for (const { label, r } of runs.slice(1)) {
-        expect(Array.from(r.labels), label).toEqual(Array.from(ref.labels));
-        expect(Array.from(r.distances), label).toEqual(Array.from(ref.distances));
-      }
+      for (const { label, r } of runs.slice(1)) expectSameResult(r, ref, label);
     });
   }
 

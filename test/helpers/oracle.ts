@@ -119,3 +119,9 @@ export function recallAtK(got: SearchResult, want: OracleResult, k = want.k): nu
 
 /** Fills a typed array with a poison value so unwritten outputs are caught. */
 export const POISON_DISTANCE = 12345.678;
+
+/** Two results bit for bit: the same labels and the same float32 distances, in order. */
+export function expectSameResult(got: SearchResult, want: SearchResult, label?: string): void {
+  expect(Array.from(got.labels), label).toEqual(Array.from(want.labels));
+  expect(Array.from(got.distances), label).toEqual(Array.from(want.distances));
+}

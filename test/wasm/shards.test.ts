@@ -12,6 +12,7 @@ import { WasmHnswIndex } from '../../src/wasm/hnsw-index.js';
 import { formatShardPlan, planShards, ShardedIndex, shardedIndex } from '../../src/wasm/shards.js';
 import { dedicatedWorkersAvailable } from '../../src/wasm/worker-pool.js';
 import { clusteredVectors, normalizeRows, randomVectors } from '../helpers/data.js';
+import { expectSameResult as same } from '../helpers/oracle.js';
 
 const d = 16;
 const n = 3000;
@@ -24,11 +25,6 @@ normalizeRows(all, d);
 const base = all.subarray(0, n * d);
 const queries = all.subarray(n * d);
 const opts = { backend: 'wasm' as const, threads: 1, seed: 4 };
-
-function same(a: SearchResult, b: SearchResult): void {
-  expect(Array.from(a.labels)).toEqual(Array.from(b.labels));
-  expect(Array.from(a.distances)).toEqual(Array.from(b.distances));
-}
 
 describe('shard plans', () => {
   it('a 6 GiB SQ8 index takes two 4 GiB instances; info text lists them', () => {
