@@ -18,28 +18,54 @@ export function emptyResult(nq: number, k: number, metric: Metric): SearchResult
   return { nq, k, distances, labels };
 }
 
+/** Ranked lists of nq queries x k, best first; labels bigint (SearchResult) or number (GPU ids, -1: none). */
+export interface RankedLists<L extends bigint | number> {
+  readonly nq: number;
+  readonly k: number;
+  readonly distances: Float32Array;
+  readonly labels: { readonly length: number; [i: number]: L };
+}
+
 /**
  * Merges per-part results (each nq x k_i, best first, labels already global) into nq x k.
  * Used for shards across adapters, WASM instances and query batches. Ties go to the lower label.
  */
 export function mergeResults(parts: readonly SearchResult[], k: number, metric: Metric): SearchResult {
+  const out = emptyResult(parts[0]?.nq ?? 0, k, metric);
+  mergeRankedInto(parts, k, metric, out);
+  return out;
+}
+
+/**
+ * mergeResults over number labels (negative: none): the GPU int8 shards' candidates stay numbers on
+ * their way to the re-rank instead of a BigInt each. `out` starts as worstDistance / -1.
+ */
+export function mergeRankedIds(parts: readonly RankedLists<number>[], k: number, metric: Metric): { nq: number; k: number; distances: Float32Array; labels: Float64Array } {
   const nq = parts[0]?.nq ?? 0;
-  const out = emptyResult(nq, k, metric);
+  const out = { nq, k, distances: new Float32Array(nq * k).fill(worstDistance(metric)), labels: new Float64Array(nq * k).fill(-1) };
+  mergeRankedInto(parts, k, metric, out);
+  return out;
+}
+
+/** The k-way merge of both: `out` is pre-filled with the padding (worst distance, label -1). */
+function mergeRankedInto<L extends bigint | number>(parts: readonly RankedLists<L>[], k: number, metric: Metric, out: RankedLists<L>): void {
+  const nq = out.nq;
+  const outLabels = out.labels;
   const cursor = new Int32Array(parts.length);
   for (let q = 0; q < nq; q++) {
     cursor.fill(0);
     for (let j = 0; j < k; j++) {
       let best = -1;
       let bestD = 0;
-      let bestL = 0n;
+      let bestL: L | undefined;
       for (let p = 0; p < parts.length; p++) {
         const part = parts[p]!;
         const c = cursor[p]!;
         if (c >= part.k) continue;
         const l = part.labels[q * part.k + c]!;
-        if (l < 0n) continue;
+        if (l < 0) continue;
         const dist = part.distances[q * part.k + c]!;
-        if (best < 0 || ranksBefore(metric, dist, l, bestD, bestL)) {
+        if (best < 0 || ranksBefore(metric, dist, l, bestD, bestL!)) {
           best = p;
           bestD = dist;
           bestL = l;
@@ -48,10 +74,9 @@ export function mergeResults(parts: readonly SearchResult[], k: number, metric: 
       if (best < 0) break;
       cursor[best] = cursor[best]! + 1;
       out.distances[q * k + j] = bestD;
-      out.labels[q * k + j] = bestL;
+      outLabels[q * k + j] = bestL!;
     }
   }
-  return out;
 }
 
 /** Adds `offset` to every non-negative label in place (a shard's local ids -> global ids). */

@@ -6,7 +6,7 @@
 import { TesseraError, formatBytes } from '../core/errors.js';
 import type { IndexOptions, IndexSpec } from '../core/factory.js';
 import { type FlatPlan, planFlat, type PrecisionChoice, rowBytes, tempBytes } from '../core/planner.js';
-import { concatResults, mergeResults, worstDistance } from '../core/topk.js';
+import { concatResults, mergeRankedIds, mergeResults, worstDistance } from '../core/topk.js';
 import type { ByteSink, ByteSource, Index, Metric, SearchOptions, SearchResult } from '../core/types.js';
 import { checkDimension, checkMetric, checkSearch, checkVectors, MAX_K } from '../core/validate.js';
 import { type FlatLayout, readFlatLayout, writeFlatIndex } from '../io/faiss/flat.js';
@@ -334,8 +334,8 @@ export class GpuFlatIndex implements Index {
     const parts = await this.searchParts(q, nq, k, onSubmitted);
     if (parts.length === 1) return parts[0]!;
     const t = performance.now();
-    const merged = mergeResults(parts.map((r) => toResult(r)), k, this.metric);
-    const out = { nq: merged.nq, k: merged.k, ids: Float64Array.from(merged.labels, Number) };
+    const merged = mergeRankedIds(parts.map((r) => ({ nq: r.nq, k: r.k, distances: r.distances, labels: r.ids })), k, this.metric);
+    const out = { nq: merged.nq, k: merged.k, ids: merged.labels };
     this.addProfile('ids', t);
     return out;
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { concatResults, emptyResult, mergeResults, offsetLabels } from '../../src/core/topk.js';
+import { concatResults, emptyResult, mergeRankedIds, mergeResults, offsetLabels } from '../../src/core/topk.js';
 import type { SearchResult } from '../../src/core/types.js';
 
 const result = (d: number[], l: number[], k = d.length): SearchResult => ({
@@ -31,6 +31,32 @@ describe('host top-k merge', () => {
     const c = concatResults([result([1, 2], [1, 2], 2), result([3, 4, 5, 6], [3, 4, 5, 6], 2)], 2);
     expect(c.nq).toBe(3);
     expect(Array.from(c.labels)).toEqual([1n, 2n, 3n, 4n, 5n, 6n]);
+  });
+  it('merges number labels (GPU int8 candidates) exactly as bigint labels, ties and padding included', () => {
+    let seed = 7;
+    const rand = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+    for (const metric of ['ip', 'l2'] as const) {
+      const nq = 5;
+      // Parts of different k, coarse distances (many ties), some lists cut short by -1.
+      const parts = [3, 6, 4].map((pk, p) => {
+        const distances = new Float32Array(nq * pk);
+        const labels = new BigInt64Array(nq * pk);
+        for (let q = 0; q < nq; q++) {
+          const row = Array.from({ length: pk }, () => Math.round(rand() * 4) / 4).sort((x, y) => (metric === 'ip' ? y - x : x - y));
+          const filled = q === p ? 1 : pk;
+          for (let j = 0; j < pk; j++) {
+            distances[q * pk + j] = j < filled ? row[j]! : metric === 'ip' ? -Infinity : Infinity;
+            labels[q * pk + j] = j < filled ? BigInt(p * 1000 + (row.length - j) * 10 + q) : -1n;
+          }
+        }
+        return { nq, k: pk, distances, labels };
+      });
+      const expected = mergeResults(parts, 12, metric);
+      const got = mergeRankedIds(parts.map((r) => ({ ...r, labels: Float64Array.from(r.labels, Number) })), 12, metric);
+      expect(Array.from(got.labels)).toEqual(Array.from(expected.labels, Number));
+      expect(got.distances).toEqual(expected.distances);
+      expect(got.labels.includes(-1)).toBe(true);
+    }
   });
   it('makes empty padded results', () => {
     const e = emptyResult(2, 3, 'ip');

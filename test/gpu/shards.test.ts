@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { GpuFlatIndex } from '../../src/gpu/flat-index.js';
 import { resolveGpu } from '../../src/gpu/device.js';
 import { clusteredVectors, randomVectors } from '../helpers/data.js';
-import { bruteForce, distanceTolerance, expectMatchesOracle } from '../helpers/oracle.js';
+import { bruteForce, distanceTolerance, expectMatchesOracle, expectSameResult, recallAtK } from '../helpers/oracle.js';
 import { gpuForTests } from '../helpers/gpu.js';
 
 const hasGpu = await gpuForTests('GPU sharding');
@@ -30,6 +30,31 @@ describe.skipIf(!hasGpu)('gpu shards', () => {
       }
     } finally {
       await index.dispose();
+    }
+  });
+
+  it('int8: 3 devices merge their candidates (number ids) into the same re-ranked result as one device', async () => {
+    const d = 40;
+    const n = 3000;
+    const base = clusteredVectors(n, d, 8, 73);
+    const q = clusteredVectors(9, d, 8, 74);
+    const opts = { precision: 'int8' as const, rerankDepth: 32, maxTileBytes: 48 * 300, debugPoison: true };
+    const sharded = await GpuFlatIndex.create(d, 'ip', { ...opts, devicesPerGpu: 3 });
+    const single = await GpuFlatIndex.create(d, 'ip', opts);
+    try {
+      await sharded.add(base);
+      await single.add(base);
+      expect(sharded.deviceCount).toBe(3);
+      for (const k of [1, 10]) {
+        const got = await sharded.search(q, k);
+        expectSameResult(got, await single.search(q, k), `k=${k}`);
+        expect(recallAtK(got, bruteForce(base, q, d, k, 'ip'))).toBeGreaterThanOrEqual(0.99);
+        // Ids past the first shard's rows come back from the merge as global ids.
+        expect(Array.from(got.labels).some((l) => l >= BigInt(n / 3))).toBe(true);
+      }
+    } finally {
+      await sharded.dispose();
+      await single.dispose();
     }
   });
 
