@@ -5,7 +5,10 @@
  * f32 index's exact answer over the same generated rows, for several kernel / re-rank variants.
  * Rows are generated on the GPU (shaders/fill_random.wgsl); the re-rank reads float32 rows kept in
  * host memory (--host-rows memory: generated once on the host, as rerankFrom 'memory') or
- * regenerates each candidate row (--host-rows regen: 21M rows would need 64.5 GB of host memory).
+ * regenerates each candidate row (--host-rows regen: slow, ~16 us a row on one thread) or copies
+ * the f32 reference index's rows back from the GPU in 512K-row pieces into the int8 index's host rows
+ * (--host-rows gpu: 21M rows are 64.5 GB of host memory, read back in seconds where generating them
+ * on the host takes minutes).
  *
  *   npx esbuild bench/gpu-int8/run.ts --bundle --platform=node --format=esm --loader:.wgsl=text \
  *     --external:webgpu --ignore-annotations --outfile=out/gpu-int8/run.mjs
@@ -109,16 +112,16 @@ if (Number(values.ceilings) > 0) {
 const maxNq = Math.max(...nqs, 1024);
 const queries = syntheticQueries(maxNq, d, 777);
 let exact: SearchResult;
-{
-  const f32 = await GpuFlatIndex.create(d, 'ip', { precision: 'f32', gpu });
-  try {
-    await f32.addGenerated(n, SEED, () => undefined);
-    exact = await f32.search(queries, k);
-  } finally {
-    await f32.dispose();
-  }
-  console.error(`[${since()} s] f32 reference of ${maxNq} queries over ${n} rows`);
+const f32 = await GpuFlatIndex.create(d, 'ip', { precision: 'f32', gpu });
+try {
+  await f32.addGenerated(n, SEED, () => undefined);
+  exact = await f32.search(queries, k);
+} catch (e) {
+  await f32.dispose();
+  throw e;
 }
+console.error(`[${since()} s] f32 reference of ${maxNq} queries over ${n} rows`);
+if (values['host-rows'] !== 'gpu') await f32.dispose();
 function recall(got: SearchResult, nq: number): number {
   let hit = 0;
   for (let q = 0; q < nq; q++) {
@@ -129,7 +132,9 @@ function recall(got: SearchResult, nq: number): number {
 }
 
 let hostRow: ((id: number, out: Float32Array) => void) | Float32Array;
-if (values['host-rows'] === 'memory') {
+if (values['host-rows'] === 'gpu') {
+  hostRow = new Float32Array(0); // read back from the f32 index below
+} else if (values['host-rows'] === 'memory') {
   // Kept by the index as add() keeps rows (MemoryRows: shared chunks the re-rank workers copy from).
   const rows = new Float32Array(n * d);
   for (let i = 0; i < n; i++) syntheticRow(SEED, i, d, rows.subarray(i * d, (i + 1) * d));
@@ -141,7 +146,22 @@ if (values['host-rows'] === 'memory') {
 
 const index = await GpuFlatIndex.create(d, 'ip', { precision: 'int8', gpu, allowExperimental: experimental });
 // Synthetic rows are uniform in [-1, 1) scaled to unit norm: |x_j| <= ~sqrt(3/d) (as bench/gpu-flat).
-await index.addGenerated(n, SEED, hostRow, Math.sqrt(3 / d) * 1.05);
+const range = Math.sqrt(3 / d) * 1.05;
+if (values['host-rows'] === 'gpu') {
+  // The f32 reference's rows (the same generator, on the GPU) read back piece by piece: the int8
+  // index generates each piece's codes at the same global ids and appends the piece to its host rows.
+  const piece = 1 << 19; // 1.5 GB of f32 rows: one staging buffer under the 2 GiB binding size
+  const readRows = (f32 as unknown as { rows(start: number, count: number): Promise<Float32Array> }).rows.bind(f32);
+  try {
+    for (let at = 0; at < n; at += piece) {
+      const take = Math.min(piece, n - at);
+      await index.addGenerated(take, SEED, await readRows(at, take), range);
+    }
+  } finally {
+    await f32.dispose();
+  }
+  console.error(`[${since()} s] ${n} host rows read back from the f32 index (${((n * d * 4) / 1e9).toFixed(2)} GB)`);
+} else await index.addGenerated(n, SEED, hostRow, range);
 const timed = index.enableTimestamps();
 console.error(`[${since()} s] int8 index: ${n} rows, ${(index.plan!.shards[0]!.baseBytes / 2 ** 30).toFixed(2)} GiB, timestamps ${timed}`);
 const inner = index as unknown as {
