@@ -17,6 +17,7 @@ import { BufferUsage, MapMode, type GpuContext } from './device.js';
 import { expandWgslIncludes } from './wgsl-include.js';
 import { pow2Ceil, pow2Floor } from './pow2.js';
 import { int8GemvKey, int8GemvPipeline, planInt8Gemv, quantizeInt8Queries } from './int8-gemv.js';
+import { gemvMultiKey, gemvMultiPipeline, planGemvMulti } from './gemv-multi.js';
 import { MERGE_ONE_MAX_BATCH, mergeOneFan, mergeOneKey, mergeOnePipeline, planMergeOne, type MergeOnePlan } from './merge-one.js';
 
 export type Precision = 'f32' | 'f16' | 'int8';
@@ -172,6 +173,15 @@ export const kernelTuning = {
    * mergeOneSlots: its buffer (power of two; 0: pow2Ceil(2 (k + 256))).
    */
   mergeOne: 1, mergeOneFan: 0, mergeOneSlots: 0,
+  /**
+   * gemvMulti: batches of 5-16 queries scored by flat_gemv_multi (src/gpu/gemv-multi.ts: each row read
+   * once for all the batch's queries, classes of 8 and 16), a bit mask: 1 f32, 2 f16; 0 = flat_fused's
+   * blocks. Needs subgroups of one fixed size. mru / muw (f32), hmru / hmuw (f16): rows a subgroup an
+   * iteration and words of each in flight a lane (0: the lane's whole share of a row); msp / mci:
+   * candidate slots a query and iterations between checks (0: as int8_gemv); mtarget: workgroups a
+   * tile (0: targetWorkgroups; benchmarks only, the planner's bound counts targetWorkgroups).
+   */
+  gemvMulti: 0, mru: 4, muw: 2, hmru: 4, hmuw: 0, msp: 0, mci: 0, mtarget: 0,
 };
 
 /**
@@ -744,6 +754,17 @@ export class FlatShard {
         const key = int8GemvKey(plan);
         return { pipeline: this.pipeline(key, () => int8GemvPipeline(this.ctx.device, plan)), BR: 1, BQ: plan.NQ, key, quant: plan.QB, target: plan.target };
       }
+    }
+    // 5-16 queries (kernelTuning.gemvMulti): each row read once for the whole batch.
+    const multi = nq > 4 && (kernelTuning.gemvMulti & (prec + 1)) && prec < 2 && this.ctx.hasSubgroups && !this.layout.noSubgroups
+      ? planGemvMulti(
+          { rowWords: this.rowWords, subgroupSize: this.subgroupMinSize === this.subgroupMaxSize ? this.subgroupMaxSize : undefined, maxWorkgroupStorage: this.ctx.maxWorkgroupStorage },
+          nq, kf, prec === 1 ? { ru: kernelTuning.hmru, uw: kernelTuning.hmuw, sp: kernelTuning.msp, ci: kernelTuning.mci } : { ru: kernelTuning.mru, uw: kernelTuning.muw, sp: kernelTuning.msp, ci: kernelTuning.mci })
+      : undefined;
+    if (multi) {
+      const key = gemvMultiKey(multi, prec, metric, f16, kf);
+      const pipeline = this.pipeline(key, () => gemvMultiPipeline(this.ctx.device, multi, prec, metric, (src) => wgslVariant(src, f16)));
+      return { pipeline, BR: 1, BQ: multi.NQ, key, target: kernelTuning.mtarget || undefined };
     }
     if (nq <= 4 && this.ctx.hasSubgroups && !this.layout.noSubgroups && nsg * 4 * kf * 8 <= this.ctx.maxWorkgroupStorage) {
       // f16 (hru / huw 0): rows of 3+ words a lane, one row with the lane's whole share in flight

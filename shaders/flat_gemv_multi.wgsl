@@ -1,0 +1,231 @@
+// flat_gemv_multi: exact scores of 5-16 queries (a class of NQ = 8 or 16, fewer padded) against one
+// base tile, fused with per-workgroup top-k, for adapters with subgroups of a fixed size SG. Each
+// row is read once from memory for all NQ queries (flat_fused re-stages rows per query block).
+// A subgroup takes RU consecutive rows an iteration; lane l reads 16-byte words l, l + SG, ... of
+// each, and each query word it reads (storage, cached) serves its RU rows, so RU x NQ partial sums
+// a lane (RU >= 4 keeps the query reads under the FMA time). Those are reduced across the subgroup
+// by a transposed reduction (pairs of halves swapped at each level: about RU x NQ shuffles, not
+// RU x NQ x log2 SG), leaving each lane max(1, RU NQ / SG) (row, query) totals. Selection as in
+// int8_gemv.wgsl: a lane appends a total that beats its query's threshold (the k-th best after the
+// last sort) to the query's buffer of SP slots; every CI iterations the workgroup sorts buffers that
+// could overflow and keeps k. Same bindings, Params and lists as flat_gemv.wgsl (merged by merge_lists).
+enable subgroups;
+//#if F16
+enable f16;
+//#endif
+diagnostic(off, subgroup_uniformity);
+
+override PREC: u32 = 0u;    // 0 f32, 1 f16
+override METRIC: u32 = 0u;  // 0 inner product, 1 squared L2 (negated)
+override NQ: u32 = 16u;     // queries a workgroup (8 or 16)
+override SG: u32 = 32u;     // the subgroup size (the adapter's fixed one)
+override RU: u32 = 4u;      // rows a subgroup an iteration (RU * NQ <= 64, power of two)
+override UW: u32 = 2u;      // words of each row a lane loads before using them (RU * UW <= 16)
+override DPW: u32 = 1u;     // vec4 of dims per 16-byte word: 1 f32, 2 f16
+override SP: u32 = 256u;    // buffer slots a query: a power of two >= k + CI * (WG / SG) * RU
+override CI: u32 = 1u;      // iterations between buffer checks
+override CF: u32 = 2u;      // totals a lane ends with: max(1, RU * NQ / SG)
+override FOLD: u32 = 0u;    // unused here (flat_common's int8 decode)
+override HS: u32 = NQ * SP;
+const WG: u32 = 256u;
+
+//#include flat_common
+
+var<workgroup> cnt: array<atomic<u32>, NQ>;
+var<workgroup> tk: array<f32, NQ>;
+var<workgroup> ti: array<u32, NQ>;
+var<workgroup> pend: u32;
+
+fn term(a: vec4<f32>, b: vec4<f32>) -> f32 {
+  if (METRIC == 0u) { return dot(a, b); }
+  let d = a - b;
+  return -dot(d, d);
+}
+
+// Sorts each query's first n2 slots best first (slots past its count emptied first), keeps k and
+// moves the thresholds to slot k - 1: the whole workgroup, n2 a power of two, uniform control flow.
+fn flush(li: u32, nq: u32, n2: u32, k: u32) {
+  for (var e = li; e < nq * n2; e += WG) {
+    let q = e / n2;
+    let i = e % n2;
+    if (i >= atomicLoad(&cnt[q])) {
+      hk[q * SP + i] = negInf();
+      hid[q * SP + i] = EMPTY_ID;
+    }
+  }
+  workgroupBarrier();
+  let half = n2 / 2u;
+  for (var size = 2u; size <= n2; size *= 2u) {
+    for (var stride = size / 2u; stride > 0u; stride /= 2u) {
+      for (var t = li; t < nq * half; t += WG) {
+        let u = t % half;
+        let a = (u / stride) * stride * 2u + u % stride;
+        let ia = (t / half) * SP + a;
+        let ib = ia + stride;
+        let ka = hk[ia];
+        let kb = hk[ib];
+        let da = hid[ia];
+        let db = hid[ib];
+        // Best first where bit `size` of a is clear, worst first where set (bitonic merge).
+        let bBetter = better(kb, db, ka, da);
+        if (select(!bBetter && (ka != kb || da != db), bBetter, (a & size) == 0u)) {
+          hk[ia] = kb;
+          hid[ia] = db;
+          hk[ib] = ka;
+          hid[ib] = da;
+        }
+      }
+      workgroupBarrier();
+    }
+  }
+  if (li < nq) {
+    atomicStore(&cnt[li], min(atomicLoad(&cnt[li]), k));
+    tk[li] = hk[li * SP + k - 1u];
+    ti[li] = hid[li * SP + k - 1u];
+  }
+  workgroupBarrier();
+}
+
+// One level of the transposed reduction over vec4 i and i + h (i < h): lanes with bit `off` set keep
+// the upper half, the others the lower, each adding its partner's copy of what it keeps.
+fn fold(acc: ptr<function, array<vec4<f32>, 16>>, h: u32, off: u32, hi: bool) {
+  for (var i = 0u; i < h; i++) {
+    let a = (*acc)[i];
+    let b = (*acc)[i + h];
+    (*acc)[i] = select(a, b, hi) + subgroupShuffleXor(select(b, a, hi), off);
+  }
+}
+
+@compute @workgroup_size(WG, 1, 1)
+fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: vec3<u32>,
+        @builtin(subgroup_invocation_id) lane: u32) {
+  let sg = li / SG;
+  let nv = RU * NQ / 4u;     // vec4 accumulators a lane: acc[u * NQ / 4 + j] holds queries 4j .. 4j + 3 of row u
+  let seg = wid.x;
+  let q0 = wid.y * NQ;
+  let nq = min(params.nq - q0, NQ);
+  let rw = params.rowWords;
+  let q4 = params.q4;
+  let start = seg * params.segLen;
+  let end = min(start + params.segLen, params.rows);
+  let k = params.k;
+  let P = (WG / SG) * RU;    // rows the workgroup scores an iteration
+  let nIter = select(0u, (end - start + P - 1u) / P, end > start);
+  for (var e = li; e < HS; e += WG) {
+    hk[e] = negInf();
+    hid[e] = EMPTY_ID;
+  }
+  if (li < NQ) {
+    atomicStore(&cnt[li], 0u);
+    tk[li] = negInf();
+    ti[li] = EMPTY_ID;
+  }
+  workgroupBarrier();
+  for (var it = 0u; it < nIter; it++) {
+    let r0 = start + (it * (WG / SG) + sg) * RU;
+    var acc: array<vec4<f32>, 16>;
+    for (var i = 0u; i < nv; i++) { acc[i] = vec4<f32>(0.0); }
+    for (var w0 = lane; w0 < rw; w0 += SG * UW) {
+      // RU * UW words loaded before any is used: independent loads in flight (0 past the row or segment).
+      var raw: array<vec4<u32>, 16>;
+      for (var u = 0u; u < RU; u++) {
+        for (var x = 0u; x < UW; x++) {
+          let w = w0 + x * SG;
+          var v = vec4<u32>(0u);
+          if (r0 + u < end && w < rw) { v = base[(r0 + u) * rw + w]; }
+          raw[u * UW + x] = v;
+        }
+      }
+      for (var x = 0u; x < UW; x++) {
+        let w = w0 + x * SG;
+        if (w >= rw) { break; }
+        for (var h = 0u; h < DPW; h++) {
+          let c4 = w * DPW + h;
+          var b: array<vec4<f32>, 8>;
+          for (var u = 0u; u < RU; u++) { b[u] = decode(raw[u * UW + x], w, h); }
+          for (var j = 0u; j < NQ / 4u; j++) {
+            // Padded queries (past nq) repeat the last one; their totals are never kept.
+            let qa = queries[min(q0 + 4u * j, params.nq - 1u) * q4 + c4];
+            let qb = queries[min(q0 + 4u * j + 1u, params.nq - 1u) * q4 + c4];
+            let qc = queries[min(q0 + 4u * j + 2u, params.nq - 1u) * q4 + c4];
+            let qd = queries[min(q0 + 4u * j + 3u, params.nq - 1u) * q4 + c4];
+            for (var u = 0u; u < RU; u++) {
+              acc[u * NQ / 4u + j] += vec4<f32>(term(qa, b[u]), term(qb, b[u]), term(qc, b[u]), term(qd, b[u]));
+            }
+          }
+        }
+      }
+    }
+    // Transposed reduction: value v (of RU * NQ, v = 4 i + component of acc[i]) ends on the lanes
+    // whose pairing bits spell its upper bits (`at`: the lane's first value); c vec4 left a lane.
+    var c = nv;
+    var off = SG;
+    var at = 0u;
+    for (var h = 8u; h > 0u; h /= 2u) {
+      if (c == 2u * h && off > 1u) {
+        off /= 2u;
+        let hi = (lane & off) != 0u;
+        fold(&acc, h, off, hi);
+        if (hi) { at += 4u * h; }
+        c = h;
+      }
+    }
+    if (c == 1u && off > 1u) {
+      off /= 2u;
+      let hi = (lane & off) != 0u;
+      let a = acc[0];
+      acc[0] = vec4<f32>(select(a.xy, a.zw, hi) + subgroupShuffleXor(select(a.zw, a.xy, hi), off), 0.0, 0.0);
+      if (hi) { at += 2u; }
+      if (off > 1u) {
+        off /= 2u;
+        let hi1 = (lane & off) != 0u;
+        let s = acc[0];
+        acc[0].x = select(s.x, s.y, hi1) + subgroupShuffleXor(select(s.y, s.x, hi1), off);
+        if (hi1) { at += 1u; }
+        // Fewer values than lanes: the low lane bits hold copies; finish the sums, lane bits 0 report.
+        for (off /= 2u; off > 0u; off /= 2u) { acc[0].x += subgroupShuffleXor(acc[0].x, off); }
+      }
+    }
+    if ((lane & (max(SG / (RU * NQ), 1u) - 1u)) == 0u) {
+      for (var j = 0u; j < CF; j++) {
+        let v = at + j;
+        let qi = v % NQ;
+        let row = r0 + v / NQ;
+        if (qi < nq && row < end) {
+          let key = acc[j / 4u][j % 4u];
+          let id = params.idBase + row;
+          if (better(key, id, tk[qi], ti[qi])) {
+            let slot = atomicAdd(&cnt[qi], 1u);
+            // Always true: a check leaves room for CI iterations of appends (SP >= KF + CI * P).
+            if (slot < SP) {
+              hk[qi * SP + slot] = key;
+              hid[qi * SP + slot] = id;
+            }
+          }
+        }
+      }
+    }
+    let done = it + 1u == nIter;
+    if (done || (it + 1u) % CI == 0u) {
+      workgroupBarrier();
+      if (li == 0u) {
+        var m = 0u;
+        for (var q = 0u; q < nq; q++) { m = max(m, atomicLoad(&cnt[q])); }
+        pend = m;
+      }
+      let m = min(workgroupUniformLoad(&pend), SP);
+      // At most k entries a query: the list as it stands (unsorted, empty slots past it).
+      if (m > k && (done || m + CI * P > SP)) {
+        var n2 = 2u;
+        while (n2 < m) { n2 *= 2u; }
+        flush(li, nq, n2, k);
+      }
+    }
+  }
+  workgroupBarrier();
+  for (var e = li; e < nq * k; e += WG) {
+    let q = e / k;
+    let i = e % k;
+    out[((q0 + q) * params.nseg + params.segAt + seg) * k + i] = vec2<u32>(bitcast<u32>(hk[q * SP + i]), hid[q * SP + i]);
+  }
+}

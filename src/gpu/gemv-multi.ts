@@ -1,0 +1,78 @@
+/**
+ * flat_gemv_multi (shaders/flat_gemv_multi.wgsl): f32 / f16 scores of 5-16 queries with each row read
+ * once for all of them, on adapters whose subgroups have one fixed size. Plans the kernel's
+ * compile-time facts and builds its pipeline; the shard (flat-shard.ts scorerFor) picks it per
+ * kernelTuning.gemvMulti and binds the same five slots as for flat_gemv.
+ */
+import multiWgsl from '../../shaders/flat_gemv_multi.wgsl';
+import { pow2Ceil, pow2Floor } from './pow2.js';
+
+/** What the plan depends on. */
+export interface GemvMultiFacts {
+  rowWords: number;
+  /** The adapter's subgroup size when fixed (subgroupMinSize === subgroupMaxSize), else undefined. */
+  subgroupSize: number | undefined;
+  maxWorkgroupStorage: number;
+}
+
+/** Knobs (kernelTuning's mru / muw / msp / mci, or hmru / hmuw for f16). */
+export interface GemvMultiKnobs {
+  ru: number;
+  uw: number;
+  sp: number;
+  ci: number;
+}
+
+/** Compile-time facts of one pipeline (the shader's overrides of the same names). */
+export interface GemvMultiPlan {
+  NQ: number;
+  SG: number;
+  RU: number;
+  UW: number;
+  SP: number;
+  CI: number;
+  CF: number;
+}
+
+const WG = 256;
+
+/**
+ * The kernel for a batch of nq (5..16) queries with heap slots kf, or undefined (the shard keeps
+ * flat_fused): no fixed subgroup size of 4-128 lanes, or k too large for the candidate buffers.
+ * RU is halved until NQ buffers of kf + one iteration's rows fit the workgroup memory.
+ */
+export function planGemvMulti(f: GemvMultiFacts, nq: number, kf: number, t: GemvMultiKnobs): GemvMultiPlan | undefined {
+  const SG = f.subgroupSize;
+  if (!SG || SG < 4 || SG > 128 || pow2Floor(SG) !== SG || nq < 1 || nq > 16) return undefined;
+  const NQ = nq <= 8 ? 8 : 16;
+  const share = Math.ceil(f.rowWords / SG);
+  // Workgroup memory: NQ buffers of SP (key, id) slots, NQ counts and thresholds, one word.
+  const fit = pow2Floor(Math.max(1, Math.floor((f.maxWorkgroupStorage - 12 * NQ - 16) / (8 * NQ))));
+  for (let RU = pow2Floor(Math.max(1, Math.min(t.ru || 4, 64 / NQ))); RU >= 1; RU /= 2) {
+    const P = (WG / SG) * RU;
+    const SP = Math.min(fit, pow2Ceil(t.sp || 4 * (kf + P)));
+    if (SP < kf + P) continue;
+    const UW = Math.max(1, Math.min(t.uw || share, share, Math.floor(16 / RU)));
+    const room = Math.floor((SP - kf) / P);
+    const CI = Math.max(1, Math.min(room, t.ci || Math.floor(room / 4)));
+    return { NQ, SG, RU, UW, SP, CI, CF: Math.max(1, (RU * NQ) / SG) };
+  }
+  return undefined;
+}
+
+/** Pipeline cache key: every compile-time fact. */
+export function gemvMultiKey(p: GemvMultiPlan, prec: number, metric: number, f16: boolean, kf: number): string {
+  return `gemvm:${prec}:${metric}:${f16 ? 'h' : 'p'}:${kf}:${p.NQ}:${p.SG}:${p.RU}:${p.UW}:${p.SP}:${p.CI}`;
+}
+
+export function gemvMultiPipeline(device: GPUDevice, p: GemvMultiPlan, prec: number, metric: number, code: (src: string) => string): GPUComputePipeline {
+  return device.createComputePipeline({
+    label: `flat_gemv_multi NQ=${p.NQ} RU=${p.RU} UW=${p.UW} SP=${p.SP}`,
+    layout: 'auto',
+    compute: {
+      module: device.createShaderModule({ label: 'flat_gemv_multi', code: code(multiWgsl) }),
+      entryPoint: 'main',
+      constants: { PREC: prec, METRIC: metric, NQ: p.NQ, SG: p.SG, RU: p.RU, UW: p.UW, DPW: prec === 1 ? 2 : 1, SP: p.SP, CI: p.CI, CF: p.CF },
+    },
+  });
+}

@@ -1,0 +1,102 @@
+/**
+ * flat_gemv_multi (5-16 queries, each row read once for the batch): f32 exact ids and f16 exact over
+ * the half-rounded rows against the float64 oracle, candidate lists poisoned before every search.
+ * lavapipe's subgroups have 8 lanes, so RU x NQ values a lane (8..64) reduce to 1..8 totals a lane:
+ * the vec4, vec2 and scalar levels of the transposed reduction all run here.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { GpuFlatIndex } from '../../src/gpu/flat-index.js';
+import { type FlatShard, kernelTuning } from '../../src/gpu/flat-shard.js';
+import { planGemvMulti } from '../../src/gpu/gemv-multi.js';
+import { randomVectors } from '../helpers/data.js';
+import { bruteForce, distanceTolerance, expectMatchesOracle } from '../helpers/oracle.js';
+import { gpuForTests } from '../helpers/gpu.js';
+import { fromHalfBits, toHalfBits } from '../../src/gpu/half.js';
+
+const hasGpu = await gpuForTests('GPU flat_gemv_multi');
+const defaults = { ...kernelTuning };
+const shardsOf = (index: GpuFlatIndex): FlatShard[] => (index as unknown as { shards: FlatShard[] }).shards;
+let seed = 9100;
+
+describe('planGemvMulti', () => {
+  const facts = { rowWords: 192, subgroupSize: 32, maxWorkgroupStorage: 49152 };
+  const knobs = { ru: 4, uw: 2, sp: 0, ci: 0 };
+  it('classes of 8 and 16, buffers within workgroup memory, RU halved for large k, none without a fixed subgroup size', () => {
+    expect(planGemvMulti(facts, 5, 16, knobs)).toEqual({ NQ: 8, SG: 32, RU: 4, UW: 2, SP: 256, CI: 1, CF: 1 });
+    expect(planGemvMulti(facts, 16, 16, knobs)).toEqual({ NQ: 16, SG: 32, RU: 4, UW: 2, SP: 256, CI: 1, CF: 2 });
+    // 16 buffers of 256 slots: 32 KiB + counts and thresholds.
+    for (const nq of [5, 9, 16]) {
+      const p = planGemvMulti(facts, nq, 16, knobs)!;
+      expect(8 * p.NQ * p.SP + 12 * p.NQ + 4).toBeLessThanOrEqual(facts.maxWorkgroupStorage);
+      expect(p.SP).toBeGreaterThanOrEqual(16 + p.CI * (256 / p.SG) * p.RU);
+    }
+    expect(planGemvMulti(facts, 16, 240, knobs)?.RU).toBe(2);
+    expect(planGemvMulti(facts, 16, 248, knobs)?.RU).toBe(1);
+    expect(planGemvMulti(facts, 16, 256, knobs)).toBeUndefined();
+    expect(planGemvMulti({ ...facts, subgroupSize: undefined }, 16, 16, knobs)).toBeUndefined();
+    expect(planGemvMulti(facts, 17, 16, knobs)).toBeUndefined();
+  });
+});
+
+describe.skipIf(!hasGpu)('gpu flat_gemv_multi', () => {
+  afterEach(() => void Object.assign(kernelTuning, defaults));
+
+  // [nq, d, metric, k, knobs, target]: odd nq pad to the class (8 or 16); d not a multiple of 4 (f16:
+  // of 8); segments of several hundred rows (many iterations and buffer sorts) or of about k rows.
+  it.each([
+    [16, 768, 'ip', 10, { mru: 2, muw: 0, hmru: 2, hmuw: 0 }, 3],
+    [5, 61, 'l2', 10, { mru: 4, muw: 1, hmru: 4, hmuw: 1 }, 3],
+    [8, 30, 'ip', 1, { mru: 1, muw: 2, hmru: 1, hmuw: 0 }, 5],
+    [9, 133, 'l2', 10, { mru: 1, muw: 1, hmru: 2, hmuw: 2 }, 3],
+    [13, 200, 'ip', 10, { mru: 2, muw: 3, hmru: 1, hmuw: 0, mci: 1, msp: 128 }, 128],
+    [7, 45, 'ip', 100, { mru: 4, muw: 0, hmru: 4, hmuw: 0 }, 12],
+    [12, 300, 'l2', 7, { mru: 2, muw: 1, hmru: 2, hmuw: 3 }, 2048],
+  ] as const)('nq=%i d=%i %s k=%i %o target %i: f32 and f16 exact ids vs float64, several tiles', async (nq, d, metric, k, knobs, target) => {
+    Object.assign(kernelTuning, { gemvMulti: 3, targetWorkgroups: target }, knobs);
+    const n = 1537; // 3 tiles of 600 / 600 / 337 rows: segment ends inside an iteration's rows
+    const base = randomVectors(n, d, seed++);
+    const q = randomVectors(nq, d, seed++);
+    const halves = base.map((x) => fromHalfBits(toHalfBits(x)));
+    for (const [precision, rows] of [['f32', base], ['f16', halves]] as const) {
+      const index = await GpuFlatIndex.create(d, metric, { precision, noShaderF16: true, maxTileBytes: Math.ceil(d / 4) * 16 * 600, debugPoison: true });
+      try {
+        await index.add(base);
+        const shard = shardsOf(index)[0]!;
+        const ru = precision === 'f32' ? knobs.mru : knobs.hmru;
+        expect(shard.scorerFor(nq, k).key, precision).toMatch(new RegExp(`^gemvm:${precision === 'f32' ? 0 : 1}:${metric === 'ip' ? 0 : 1}:p:\\d+:${nq <= 8 ? 8 : 16}:\\d+:${ru}:`));
+        const got = await index.search(q, k);
+        expectMatchesOracle(got, bruteForce(rows, q, d, k, metric), distanceTolerance(d, metric === 'l2' ? 8 * d : 4 * d), rows, q, d, metric);
+      } finally {
+        await index.dispose();
+      }
+    }
+  });
+
+  it('exact ties (duplicate rows) come lower id first; k past the buffers falls back to flat_fused; native f16 decode', async () => {
+    Object.assign(kernelTuning, { gemvMulti: 3, targetWorkgroups: 4 });
+    const d = 40;
+    const half = randomVectors(400, d, seed++);
+    const base = new Float32Array(800 * d);
+    base.set(half, 0);
+    base.set(half, 400 * d); // row i + 400 = row i
+    const q = randomVectors(11, d, seed++);
+    for (const [precision, k] of [['f32', 10], ['f32', 200], ['f16', 10]] as const) {
+      const rows = precision === 'f16' ? base.map((x) => fromHalfBits(toHalfBits(x))) : base;
+      const index = await GpuFlatIndex.create(d, 'ip', { precision, maxTileBytes: 1 << 14, debugPoison: true });
+      try {
+        await index.add(base);
+        // k = 200: 16 buffers of 200 + one iteration's rows do not fit 32 KiB.
+        expect(shardsOf(index)[0]!.scorerFor(11, k).key.split(':')[0]).toBe(k > 100 ? 'fused' : 'gemvm');
+        const got = await index.search(q, k);
+        expectMatchesOracle(got, bruteForce(rows, q, d, k, 'ip'), distanceTolerance(d, 4 * d), rows, q, d, 'ip');
+        // Each pair of copies: the lower id ranks first.
+        for (let i = 0; i < 11; i++) {
+          const ids = Array.from(got.labels.subarray(i * k, i * k + Math.min(k, 20)), Number);
+          for (let j = 0; j + 1 < ids.length; j += 2) expect(ids[j]! + 400, `query ${i} rank ${j}`).toBe(ids[j + 1]);
+        }
+      } finally {
+        await index.dispose();
+      }
+    }
+  });
+});
