@@ -86,14 +86,10 @@ fn flush(li: u32, nq: u32, n2: u32, k: u32) {
   workgroupBarrier();
 }
 
-// One level of the transposed reduction over vec4 i and i + h (i < h): lanes with bit `off` set keep
-// the upper half, the others the lower, each adding its partner's copy of what it keeps.
-fn fold(acc: ptr<function, array<vec4<f32>, 16>>, h: u32, off: u32, hi: bool) {
-  for (var i = 0u; i < h; i++) {
-    let a = (*acc)[i];
-    let b = (*acc)[i + h];
-    (*acc)[i] = select(a, b, hi) + subgroupShuffleXor(select(b, a, hi), off);
-  }
+// The pairing step of the transposed reduction: lanes with bit `off` set keep `b`, the others `a`,
+// each adding its partner's copy of what it keeps.
+fn pair4(a: vec4<f32>, b: vec4<f32>, off: u32, hi: bool) -> vec4<f32> {
+  return select(a, b, hi) + subgroupShuffleXor(select(b, a, hi), off);
 }
 
 @compute @workgroup_size(WG, 1, 1)
@@ -157,20 +153,37 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
       }
     }
     // Transposed reduction: value v (of RU * NQ, v = 4 i + component of acc[i]) ends on the lanes
-    // whose pairing bits spell its upper bits (`at`: the lane's first value); c vec4 left a lane.
-    var c = nv;
+    // whose pairing bits spell its upper bits (`at`: the lane's first value).
+    // Levels written out with literal counts (vec4 i and i + h, i < h), so acc stays in registers;
+    // a level runs while the vec4 count allows and lanes remain (off > 1).
     var off = SG;
     var at = 0u;
-    for (var h = 8u; h > 0u; h /= 2u) {
-      if (c == 2u * h && off > 1u) {
-        off /= 2u;
-        let hi = (lane & off) != 0u;
-        fold(&acc, h, off, hi);
-        if (hi) { at += 4u * h; }
-        c = h;
-      }
+    if (nv == 16u && off > 1u) {
+      off /= 2u;
+      let hi = (lane & off) != 0u;
+      for (var i = 0u; i < 8u; i++) { acc[i] = pair4(acc[i], acc[i + 8u], off, hi); }
+      if (hi) { at += 32u; }
     }
-    if (c == 1u && off > 1u) {
+    if (nv >= 8u && off > 1u) {
+      off /= 2u;
+      let hi = (lane & off) != 0u;
+      for (var i = 0u; i < 4u; i++) { acc[i] = pair4(acc[i], acc[i + 4u], off, hi); }
+      if (hi) { at += 16u; }
+    }
+    if (nv >= 4u && off > 1u) {
+      off /= 2u;
+      let hi = (lane & off) != 0u;
+      acc[0] = pair4(acc[0], acc[2], off, hi);
+      acc[1] = pair4(acc[1], acc[3], off, hi);
+      if (hi) { at += 8u; }
+    }
+    if (off > 1u) {
+      off /= 2u;
+      let hi = (lane & off) != 0u;
+      acc[0] = pair4(acc[0], acc[1], off, hi);
+      if (hi) { at += 4u; }
+    }
+    if (off > 1u) {
       off /= 2u;
       let hi = (lane & off) != 0u;
       let a = acc[0];
