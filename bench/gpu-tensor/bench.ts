@@ -46,7 +46,8 @@ const FLAT = args.get('flat') === '1';
  * candidates re-ranked a query; '/m' = mask selection, '/p' = prefetch (each left out: 'row' / off,
  * as in run 5, not the tuning's default); '/c32' = 32-dim chunks; '/w2' = 2 warps a workgroup
  * (tensorTuning.warps; default 1), '/b' with it: each warp's matrix code in its own sid branch
- * (tensorTuning.warpBranch); '/l' = the lists in workgroup memory (tensorTuning.lists 'wg'); 'built-in' = the index's own kernels.
+ * (tensorTuning.warpBranch); '/l' = the lists in workgroup memory (tensorTuning.lists 'wg'); '/n8' =
+ * the M16 N8 K32 config (tensorTuning.matrixN 8); 'built-in' = the index's own kernels.
  */
 const FLAT_MODES = (args.get('flat-modes') ?? 'pre,whole@512,built-in').split(',');
 /** Dawn toggle sets (';' between sets) for a further index each, timed with FLAT_TOGGLE_MODES. */
@@ -66,9 +67,10 @@ const DIRECT_LARGE_ONLY = args.get('direct-large-only') === '1';
 const TOGGLE_NQ = (args.get('toggle-nq') ?? '1,64,1024').split(',').map(Number);
 /** Kernel variants: 'direct' (fragments from storage) or e.g. '128p4wg' (stage 128 dims, pad 4 words, queries staged too; 'st': query fragments from storage). */
 const STAGES = (args.get('stages') ?? 'direct').split(',');
-// Suffixes after 'u': 'm' = mask selection, 'f' = prefetch (e.g. '64p4wgumf').
+// Suffixes after 'u': 'm' = mask selection, 'f' = prefetch (e.g. '64p4wgumf'); a final 'n8' runs the
+// variant on the M16 N8 K32 config (32 x 16 tiles at 'mid': two invocations a query, 'row' selection).
 function parseStage(v: string): StageOptions | undefined {
-  const m = /^(\d+)p(\d+)(wg|st)(u?)(m?)(f?)$/.exec(v);
+  const m = /^(\d+)p(\d+)(wg|st)(u?)(m?)(f?)(?:n8)?$/.exec(v);
   return m ? { kc: Number(m[1]), padWords: Number(m[2]), queries: m[3] === 'wg' ? 'wg' : 'storage', unroll: m[4] === 'u', ...(m[5] ? { select: 'mask' as const } : {}), ...(m[6] ? { prefetch: true } : {}) } : undefined;
 }
 mkdirSync(OUT, { recursive: true });
@@ -136,8 +138,13 @@ async function main() {
       for (const v of STAGES) {
         const stage = parseStage(v);
         const bad = new Set<LayoutName>();
-        if (stage && !(await probeStage(device, mma, info.subgroupMaxSize ?? 32, found, stage, bad))) continue;
-        kernels.push({ name: stage ? `mma-${v}` : 'mma', kernel: mma, stage, bad });
+        const kernel = v.endsWith('n8') ? chooseKernel({ allowExperimental: true, deviceFeatures: device.features, configs, signed: true, preferN: 8 }) : mma;
+        if (v.endsWith('n8') && kernel.config?.N !== 8) {
+          log({ what: 'skip', stage: v, reason: `no N = 8 config: ${kernel.reason}` });
+          continue;
+        }
+        if (stage && !(await probeStage(device, kernel, info.subgroupMaxSize ?? 32, found, stage, bad))) continue;
+        kernels.push({ name: stage ? `mma-${v}` : 'mma', kernel, stage, bad });
       }
     }
   }
@@ -536,6 +543,7 @@ async function flatPhase(gpu: GPU, chunks: Float32Array[], q: Float32Array, gt: 
         warps: w ? Number(w.slice(1)) : 1,
         warpBranch: rest.includes('b'),
         lists: rest.includes('l') ? ('wg' as const) : ('reg' as const),
+        matrixN: rest.includes('n8') ? (8 as const) : (16 as const),
       };
     });
     // Labels of the first tensor mode per (nq, k'): every later tensor mode must return the same
@@ -562,6 +570,7 @@ async function flatPhase(gpu: GPU, chunks: Float32Array[], q: Float32Array, gt: 
       tensorTuning.warps = mode.warps;
       tensorTuning.warpBranch = mode.warpBranch;
       tensorTuning.lists = mode.lists;
+      tensorTuning.matrixN = mode.matrixN;
       opts.rerankFactor = mode.kp / K;
       for (const nq of nqs) {
         const qs = q.subarray(0, nq * D);
@@ -572,7 +581,14 @@ async function flatPhase(gpu: GPU, chunks: Float32Array[], q: Float32Array, gt: 
         } catch (e) {
           kernelKey = `error: ${(e as Error).message}`;
         }
-        await index.search(qs, K);
+        try {
+          await index.search(qs, K);
+        } catch (e) {
+          // A mode that does not compile or run here (e.g. a config the driver rejects) skips to the next.
+          log({ what: 'flat-error', mode: mode.name, nq, error: (e as Error).message.slice(0, 1500) });
+          flatTable.push(`${mode.name.padEnd(26)} nq ${String(nq).padStart(4)}  error ${(e as Error).message.slice(0, 80)}`);
+          continue;
+        }
         index.takeGpuMs();
         const reps = nq >= 256 ? 5 : 20;
         index.takeRerankStats();

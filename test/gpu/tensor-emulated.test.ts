@@ -92,7 +92,12 @@ describe.skipIf(!hasGpu)('GpuFlatIndex tensor hook with emulated subgroup matric
     { queries: 'pre' as const, tiles: 3, target: 3, select: 'mask' as const, prefetch: true, warps: 4 },
     // Lists in workgroup memory, several tiles and segments.
     { queries: 'pre' as const, tiles: 3, target: 3, select: 'mask' as const, prefetch: true, lists: 'wg' as const },
-  ])('queries $queries, $tiles tile(s), target $target, select $select, prefetch $prefetch, warps $warps, lists $lists: recall and exact distances against the float64 oracle', async (c: { queries: 'pre' | 'quant' | 'whole'; tiles: number; target?: number; select?: 'row' | 'mask'; prefetch?: boolean; warps?: number; lists?: 'reg' | 'wg' }) => {
+    // The M16 N8 K32 config (4 result matrices across a 32-query block); 64-row tiles; 64-dim chunks
+    // without prefetch (the default is 32 here).
+    { queries: 'pre' as const, tiles: 3, target: 3, select: 'mask' as const, prefetch: true, matrixN: 8 as const },
+    { queries: 'pre' as const, tiles: 1, target: 2048, select: 'mask' as const, matrixN: 8 as const, rowTiles: 4, kc: 64 },
+    { queries: 'pre' as const, tiles: 3, target: 3, select: 'mask' as const, rowTiles: 4, kc: 64 },
+  ])('queries $queries, $tiles tile(s), target $target, select $select, prefetch $prefetch, warps $warps, lists $lists, N $matrixN, row tiles $rowTiles: recall and exact distances against the float64 oracle', async (c: { queries: 'pre' | 'quant' | 'whole'; tiles: number; target?: number; select?: 'row' | 'mask'; prefetch?: boolean; warps?: number; lists?: 'reg' | 'wg'; matrixN?: 8 | 16; rowTiles?: number; kc?: number }) => {
     const d = 64, n = 400, nq = 37, k = 5;
     const base = normalizeRows(clusteredVectors(n, d, 10, 91), d);
     const q = normalizeRows(clusteredVectors(nq, d, 10, 92), d);
@@ -103,9 +108,12 @@ describe.skipIf(!hasGpu)('GpuFlatIndex tensor hook with emulated subgroup matric
     tensorTuning.prefetch = c.prefetch ?? false;
     // Prefetch needs several chunks of dims: 32-dim chunks over d = 64.
     if (c.prefetch) tensorTuning.kc = 32;
+    if (c.kc) tensorTuning.kc = c.kc;
     if (c.target) tensorTuning.targetWorkgroups = c.target;
     tensorTuning.warps = c.warps ?? 1;
     tensorTuning.lists = c.lists ?? 'reg';
+    tensorTuning.matrixN = c.matrixN ?? 16;
+    if (c.rowTiles) tensorTuning.rowTiles = tensorTuning.rowTilesBig = c.rowTiles;
     // Several tiles (small tile bytes) share one candidate buffer: each writes at its segAt.
     const tileBytes = c.tiles === 1 ? 1 << 20 : Math.ceil(n / c.tiles / 64) * 64 * paddedDim(d);
     const index = await GpuFlatIndex.create(d, 'ip', { precision: 'int8', maxTileBytes: tileBytes, debugPoison: true });
@@ -117,7 +125,7 @@ describe.skipIf(!hasGpu)('GpuFlatIndex tensor hook with emulated subgroup matric
       // The shape key names the variant (m: mask selection, f: prefetch), so this case ran it.
       expect(key).toMatch(new RegExp(`stage${tensorTuning.kc}p4${c.queries}uxc${c.select === 'mask' ? 'm' : ''}${c.prefetch ? 'f' : ''}${c.lists === 'wg' ? 'l' : ''}(?![a-z])`));
       // ... and the warps a workgroup (sgRows:sgQueries after M:N:K).
-      expect(key).toContain(`:16:16:32:1:${c.warps ?? 1}:`);
+      expect(key).toContain(`:16:${c.matrixN ?? 16}:32:1:${c.warps ?? 1}:${c.rowTiles ?? tensorTuning.rowTiles}:${c.matrixN === 8 ? 4 : 2}:`);
       const got = await index.search(q, k);
       const want = bruteForce(base, q, d, k, 'ip');
       expect(recallAtK(got, want)).toBeGreaterThanOrEqual(0.95);

@@ -92,6 +92,26 @@ describe('tensor scorer choice from reported configs', () => {
     expect('shape' in plan && plan.shape.queryTiles).toBe(4);
   });
 
+  it('takes N = 16 by default and the N = 8 config with matrixN 8 (same 32-query block: 4 result matrices across)', () => {
+    const saved = tensorTuning.matrixN;
+    try {
+      const p16 = planTensorHook(facts(), 64, 10);
+      expect('shape' in p16 && [p16.shape.n, p16.shape.queryTiles]).toEqual([16, 2]);
+      tensorTuning.matrixN = 8;
+      const p8 = planTensorHook(facts(), 64, 10);
+      if (!('shape' in p8)) throw new Error(p8.reason);
+      expect([p8.shape.n, p8.shape.queryTiles, hookShape(p8.shape, 64).BQ]).toEqual([8, 4, 32]);
+      const src = hookSource(p8.shape);
+      expect(src).toContain('subgroup_matrix_right<i8, 8, 32>');
+      expect(src).toContain('subgroup_matrix_result<i32, 8, 16>');
+      expect(src).not.toContain('subgroup_matrix_right<i8, 16, 32>');
+      // 2 row x 4 query result matrices: 8 multiplies a K step.
+      expect(src.match(/acc_1_3 = subgroupMatrixMultiplyAccumulate/g)?.length).toBeGreaterThan(0);
+    } finally {
+      tensorTuning.matrixN = saved;
+    }
+  });
+
   it.each<[string, Partial<HookFacts>, number, number, RegExp]>([
     ['no feature (not opted in)', { features: new Set(['subgroups']) }, 256, 10, /lacks/],
     ['f32 storage', { precision: 'f32' }, 256, 10, /precision/],

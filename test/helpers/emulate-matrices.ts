@@ -6,14 +6,17 @@ import { hookPipeline, hookShape, planTensorHook, prepPipeline } from '../../src
  * The subgroup-matrix calls of the staged tensor-core kernels as scalar WGSL, for CI's software
  * adapter, which lacks the feature (test/gpu/tensor-emulated.test.ts, test/gpu/robustness.test.ts).
  * Rewrites a staged kernel (fragments loaded from the workgroup arrays `wr` (left) and `wq` (right),
- * results stored into `wr`; i8 16 x 16 x 32, bool-argument spelling) into plain WGSL.
+ * results stored into `wr`; i8 M 16 x N 16 or 8 x K 32, bool-argument spelling) into plain WGSL.
+ * A kernel uses one N throughout: each invocation holds 16 N / 32 result elements.
  */
 export function emulateMatrices(src: string): string {
+  const n = /subgroup_matrix_result<i32, 8, 16>/.test(src) ? 8 : 16;
+  const epl = (16 * n) / 32;
   const out = src
     .replace('enable chromium_experimental_subgroup_matrix;', '')
-    .replace(/subgroup_matrix_result<i32, 16, 16>\(\)/g, 'array<i32, 8>()')
+    .replace(new RegExp(`subgroup_matrix_result<i32, ${n}, 16>\\(\\)`, 'g'), `array<i32, ${epl}>()`)
     .replace(/subgroupMatrixLoad<subgroup_matrix_left<i8, 32, 16>>\(&wr, ([^,]+), (true|false), ([^)]+)\)/g, 'EmuFrag($1, $3, $2)')
-    .replace(/subgroupMatrixLoad<subgroup_matrix_right<i8, 16, 32>>\(&wq, ([^,]+), (true|false), ([^)]+)\)/g, 'EmuFrag($1, $3, $2)')
+    .replace(new RegExp(`subgroupMatrixLoad<subgroup_matrix_right<i8, ${n}, 32>>\\(&wq, ([^,]+), (true|false), ([^)]+)\\)`, 'g'), 'EmuFrag($1, $3, $2)')
     .replace(/subgroupMatrixMultiplyAccumulate\((\w+), (\w+), (\w+)\)/g, 'emu_mma($1, $2, $3, lid % 32u)')
     .replace(/subgroupMatrixStore\(&wr, ([^,]+), (\w+), false, ([^)]+)\);/g, 'emu_store($1, $2, $3, lid % 32u);')
     // Several-warp hook kernels: the software adapter's subgroups are 8 wide, so the emulated
@@ -27,11 +30,11 @@ var<workgroup> emu_zero: u32;
 struct EmuFrag { off: u32, st: u32, col: bool }
 fn emu_byte(w: i32, b: u32) -> i32 { return (w << (24u - 8u * b)) >> 24u; }
 // lane: the invocation's index in its (emulated, 32-wide) warp.
-fn emu_mma(l: EmuFrag, r: EmuFrag, a: array<i32, 8>, lane: u32) -> array<i32, 8> {
+fn emu_mma(l: EmuFrag, r: EmuFrag, a: array<i32, ${epl}>, lane: u32) -> array<i32, ${epl}> {
   var o = a;
-  for (var x = 0u; x < 8u + emu_zero; x++) {
-    let m = (lane * 8u + x) / 16u;
-    let n = (lane * 8u + x) % 16u;
+  for (var x = 0u; x < ${epl}u + emu_zero; x++) {
+    let m = (lane * ${epl}u + x) / ${n}u;
+    let n = (lane * ${epl}u + x) % ${n}u;
     var s = 0i;
     for (var k = 0u; k < 32u + emu_zero; k++) {
       let el = select(l.off + m * l.st + k, l.off + k * l.st + m, l.col);
@@ -42,10 +45,10 @@ fn emu_mma(l: EmuFrag, r: EmuFrag, a: array<i32, 8>, lane: u32) -> array<i32, 8>
   }
   return o;
 }
-fn emu_store(off: u32, v: array<i32, 8>, st: u32, lane: u32) {
-  for (var x = 0u; x < 8u + emu_zero; x++) {
-    let e = lane * 8u + x;
-    wr[off + (e / 16u) * st + e % 16u] = v[x];
+fn emu_store(off: u32, v: array<i32, ${epl}>, st: u32, lane: u32) {
+  for (var x = 0u; x < ${epl}u + emu_zero; x++) {
+    let e = lane * ${epl}u + x;
+    wr[off + (e / ${n}u) * st + e % ${n}u] = v[x];
   }
 }
 `;
@@ -53,6 +56,8 @@ fn emu_store(off: u32, v: array<i32, 8>, st: u32, lane: u32) {
 
 /** The NVIDIA config (i8 x i8 -> i32, 16 x 16 x 32) the emulation implements. */
 export const EMULATED_CONFIG: MatrixConfig = { componentType: 'i8', resultComponentType: 'i32', M: 16, N: 16, K: 32 };
+/** NVIDIA's N = 8 config (16 x 8 x 32), also emulated; the hook takes it with tensorTuning.matrixN 8. */
+export const EMULATED_CONFIG_N8: MatrixConfig = { ...EMULATED_CONFIG, N: 8 };
 
 /**
  * GpuFlatIndex's tensor hook as it plans for an adapter with EMULATED_CONFIG, with the matrix calls
@@ -62,7 +67,7 @@ export const EMULATED_CONFIG: MatrixConfig = { componentType: 'i8', resultCompon
 export function emulatedHookScorer(opts: { active?: () => boolean; onPrepass?: () => void } = {}): ChunkScorer {
   const plan = (shard: ShardInfo, nq: number, k: number) =>
     planTensorHook(
-      { precision: shard.precision, metric: shard.metric, rowWords: shard.rowWords, configs: [EMULATED_CONFIG], features: new Set([SUBGROUP_MATRIX_FEATURE, 'subgroups']), subgroupSize: 32, maxWorkgroupStorage: 49152 },
+      { precision: shard.precision, metric: shard.metric, rowWords: shard.rowWords, configs: [EMULATED_CONFIG, EMULATED_CONFIG_N8], features: new Set([SUBGROUP_MATRIX_FEATURE, 'subgroups']), subgroupSize: 32, maxWorkgroupStorage: 49152 },
       nq,
       k,
     );

@@ -33,6 +33,12 @@ export const tensorTuning = {
    * against 241 ms; run 6 at 21M and 256 queries 59.09 against 63.02 ms (bigBatch 256 against 512).
    */
   rowTilesBig: 4,
+  /**
+   * The matrix shape's N (queries a result matrix) when the adapter lists both: 16, or 8 (M16 N8
+   * K32: a 32-query block is 4 result matrices across, twice the multiplies and query-fragment
+   * loads of half the size each, the same bytes; not measured before gpu-tensor run 7).
+   */
+  matrixN: 16 as 8 | 16,
   /** Dims staged per chunk and the padding of staged rows (words): 64 / 4 the fastest standalone variant on the H200. */
   kc: 64,
   padWords: 4,
@@ -133,7 +139,7 @@ export function planTensorHook(f: HookFacts, nq: number, k: number): { shape: Se
   if (!f.features.has(SUBGROUP_MATRIX_FEATURE)) return { reason: `device lacks ${SUBGROUP_MATRIX_FEATURE} (open it with allowExperimental)` };
   if (nq < tensorTuning.minBatch) return { reason: `batch ${nq} < ${tensorTuning.minBatch}` };
   if (k > tensorTuning.maxK) return { reason: `k ${k} > ${tensorTuning.maxK}` };
-  const config = pickConfig(f.configs, { signed: true, preferN: 16 });
+  const config = pickConfig(f.configs, { signed: true, preferN: tensorTuning.matrixN });
   if (!config || config.M !== 16 || config.K !== 32 || (config.N !== 16 && config.N !== 8)) {
     return { reason: `no i8 x i8 -> i32 M16 N16|N8 K32 config among ${f.configs.length}` };
   }
