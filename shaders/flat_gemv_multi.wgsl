@@ -18,13 +18,13 @@ diagnostic(off, subgroup_uniformity);
 override PREC: u32 = 0u;    // 0 f32, 1 f16
 override METRIC: u32 = 0u;  // 0 inner product, 1 squared L2 (negated)
 override NQ: u32 = 16u;     // queries a workgroup (8 or 16)
-override SG: u32 = 32u;     // the subgroup size (the adapter's fixed one)
-override RU: u32 = 4u;      // rows a subgroup an iteration (RU * NQ <= 64, power of two)
-override UW: u32 = 2u;      // words of each row a lane loads before using them (RU * UW <= 16)
+override SG: u32 = 32u;     // the subgroup size (the adapter's fixed one, 8..128)
+override RU: u32 = 4u;      // rows a subgroup an iteration (1, 2 or 4)
+override UW: u32 = 2u;      // words of each row a lane loads before using them (1 or 2)
 override DPW: u32 = 1u;     // vec4 of dims per 16-byte word: 1 f32, 2 f16
 override SP: u32 = 256u;    // buffer slots a query: a power of two >= k + CI * (WG / SG) * RU
 override CI: u32 = 1u;      // iterations between buffer checks
-override CF: u32 = 2u;      // totals a lane ends with: max(1, RU * NQ / SG)
+override CF: u32 = 2u;      // totals a lane ends with: max(1, RU * NQ / SG) <= 8
 override FOLD: u32 = 0u;    // unused here (flat_common's int8 decode)
 override HS: u32 = NQ * SP;
 const WG: u32 = 256u;
@@ -92,6 +92,35 @@ fn pair4(a: vec4<f32>, b: vec4<f32>, off: u32, hi: bool) -> vec4<f32> {
   return select(a, b, hi) + subgroupShuffleXor(select(b, a, hi), off);
 }
 
+fn t4(qa: vec4<f32>, qb: vec4<f32>, qc: vec4<f32>, qd: vec4<f32>, b: vec4<f32>) -> vec4<f32> {
+  return vec4<f32>(term(qa, b), term(qb, b), term(qc, b), term(qd, b));
+}
+
+// Queries qj .. qj + 3 (padding repeats the batch's last; its totals are never kept), vec4 c4, times
+// rows b0 .. b3 (RU of them) into a0 .. a3. Accumulators are named variables, never an indexed
+// array: H200 call gm1 measured a 64-float acc[] indexed in loops 5x slower (local memory).
+fn block(a0: ptr<function, vec4<f32>>, a1: ptr<function, vec4<f32>>, a2: ptr<function, vec4<f32>>, a3: ptr<function, vec4<f32>>,
+         qj: u32, c4: u32, b0: vec4<f32>, b1: vec4<f32>, b2: vec4<f32>, b3: vec4<f32>) {
+  let last = params.nq - 1u;
+  let q4 = params.q4;
+  let qa = queries[min(qj, last) * q4 + c4];
+  let qb = queries[min(qj + 1u, last) * q4 + c4];
+  let qc = queries[min(qj + 2u, last) * q4 + c4];
+  let qd = queries[min(qj + 3u, last) * q4 + c4];
+  *a0 += t4(qa, qb, qc, qd, b0);
+  if (RU > 1u) { *a1 += t4(qa, qb, qc, qd, b1); }
+  if (RU > 2u) {
+    *a2 += t4(qa, qb, qc, qd, b2);
+    *a3 += t4(qa, qb, qc, qd, b3);
+  }
+}
+
+// Word w of row r, 0 past the segment or the row.
+fn word(r: u32, w: u32, end: u32) -> vec4<u32> {
+  if (r < end && w < params.rowWords) { return base[r * params.rowWords + w]; }
+  return vec4<u32>(0u);
+}
+
 @compute @workgroup_size(WG, 1, 1)
 fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: vec3<u32>,
         @builtin(subgroup_invocation_id) lane: u32) {
@@ -119,39 +148,70 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
   workgroupBarrier();
   for (var it = 0u; it < nIter; it++) {
     let r0 = start + (it * (WG / SG) + sg) * RU;
-    var acc: array<vec4<f32>, 16>;
-    for (var i = 0u; i < nv; i++) { acc[i] = vec4<f32>(0.0); }
-    for (var w0 = lane; w0 < rw; w0 += SG * UW) {
-      // RU * UW words loaded before any is used: independent loads in flight (0 past the row or segment).
-      var raw: array<vec4<u32>, 16>;
-      for (var u = 0u; u < RU; u++) {
-        for (var x = 0u; x < UW; x++) {
-          let w = w0 + x * SG;
-          var v = vec4<u32>(0u);
-          if (r0 + u < end && w < rw) { v = base[(r0 + u) * rw + w]; }
-          raw[u * UW + x] = v;
+    var a00 = vec4<f32>(0.0);
+    var a01 = vec4<f32>(0.0);
+    var a02 = vec4<f32>(0.0);
+    var a03 = vec4<f32>(0.0);
+    var a10 = vec4<f32>(0.0);
+    var a11 = vec4<f32>(0.0);
+    var a12 = vec4<f32>(0.0);
+    var a13 = vec4<f32>(0.0);
+    var a20 = vec4<f32>(0.0);
+    var a21 = vec4<f32>(0.0);
+    var a22 = vec4<f32>(0.0);
+    var a23 = vec4<f32>(0.0);
+    var a30 = vec4<f32>(0.0);
+    var a31 = vec4<f32>(0.0);
+    var a32 = vec4<f32>(0.0);
+    var a33 = vec4<f32>(0.0);
+    for (var w = lane; w < rw; w += SG * UW) {
+      // UW words of each of RU rows loaded before any is used: independent loads in flight.
+      let x00 = word(r0, w, end);
+      var x10 = vec4<u32>(0u);
+      var x20 = vec4<u32>(0u);
+      var x30 = vec4<u32>(0u);
+      if (RU > 1u) { x10 = word(r0 + 1u, w, end); }
+      if (RU > 2u) {
+        x20 = word(r0 + 2u, w, end);
+        x30 = word(r0 + 3u, w, end);
+      }
+      var x01 = vec4<u32>(0u);
+      var x11 = vec4<u32>(0u);
+      var x21 = vec4<u32>(0u);
+      var x31 = vec4<u32>(0u);
+      if (UW > 1u) {
+        x01 = word(r0, w + SG, end);
+        if (RU > 1u) { x11 = word(r0 + 1u, w + SG, end); }
+        if (RU > 2u) {
+          x21 = word(r0 + 2u, w + SG, end);
+          x31 = word(r0 + 3u, w + SG, end);
         }
       }
-      for (var x = 0u; x < UW; x++) {
-        let w = w0 + x * SG;
-        if (w >= rw) { break; }
-        for (var h = 0u; h < DPW; h++) {
-          let c4 = w * DPW + h;
-          var b: array<vec4<f32>, 8>;
-          for (var u = 0u; u < RU; u++) { b[u] = decode(raw[u * UW + x], w, h); }
-          for (var j = 0u; j < NQ / 4u; j++) {
-            // Padded queries (past nq) repeat the last one; their totals are never kept.
-            let qa = queries[min(q0 + 4u * j, params.nq - 1u) * q4 + c4];
-            let qb = queries[min(q0 + 4u * j + 1u, params.nq - 1u) * q4 + c4];
-            let qc = queries[min(q0 + 4u * j + 2u, params.nq - 1u) * q4 + c4];
-            let qd = queries[min(q0 + 4u * j + 3u, params.nq - 1u) * q4 + c4];
-            for (var u = 0u; u < RU; u++) {
-              acc[u * NQ / 4u + j] += vec4<f32>(term(qa, b[u]), term(qb, b[u]), term(qc, b[u]), term(qd, b[u]));
+      for (var p = 0u; p < UW; p++) {
+        let wp = w + p * SG;
+        if (wp < rw) {
+          let second = p == 1u;
+          for (var h = 0u; h < DPW; h++) {
+            let c4 = wp * DPW + h;
+            let b0 = decode(select(x00, x01, second), wp, h);
+            let b1 = decode(select(x10, x11, second), wp, h);
+            let b2 = decode(select(x20, x21, second), wp, h);
+            let b3 = decode(select(x30, x31, second), wp, h);
+            block(&a00, &a10, &a20, &a30, q0, c4, b0, b1, b2, b3);
+            block(&a01, &a11, &a21, &a31, q0 + 4u, c4, b0, b1, b2, b3);
+            if (NQ > 8u) {
+              block(&a02, &a12, &a22, &a32, q0 + 8u, c4, b0, b1, b2, b3);
+              block(&a03, &a13, &a23, &a33, q0 + 12u, c4, b0, b1, b2, b3);
             }
           }
         }
       }
     }
+    // acc[u * NQ / 4 + j] = a_uj (value v = 4 i + component of acc[i] is row v / NQ, query v % NQ),
+    // indexed by constants only from here on.
+    let z = vec4<f32>(0.0);
+    var acc = array<vec4<f32>, 16>(a00, a01, a10, a11, a20, a21, a30, a31, z, z, z, z, z, z, z, z);
+    if (NQ > 8u) { acc = array<vec4<f32>, 16>(a00, a01, a02, a03, a10, a11, a12, a13, a20, a21, a22, a23, a30, a31, a32, a33); }
     // Transposed reduction: value v (of RU * NQ, v = 4 i + component of acc[i]) ends on the lanes
     // whose pairing bits spell its upper bits (`at`: the lane's first value).
     // Levels written out with literal counts (vec4 i and i + h, i < h), so acc stays in registers;
@@ -161,13 +221,23 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
     if (nv == 16u && off > 1u) {
       off /= 2u;
       let hi = (lane & off) != 0u;
-      for (var i = 0u; i < 8u; i++) { acc[i] = pair4(acc[i], acc[i + 8u], off, hi); }
+      acc[0] = pair4(acc[0], acc[8], off, hi);
+      acc[1] = pair4(acc[1], acc[9], off, hi);
+      acc[2] = pair4(acc[2], acc[10], off, hi);
+      acc[3] = pair4(acc[3], acc[11], off, hi);
+      acc[4] = pair4(acc[4], acc[12], off, hi);
+      acc[5] = pair4(acc[5], acc[13], off, hi);
+      acc[6] = pair4(acc[6], acc[14], off, hi);
+      acc[7] = pair4(acc[7], acc[15], off, hi);
       if (hi) { at += 32u; }
     }
     if (nv >= 8u && off > 1u) {
       off /= 2u;
       let hi = (lane & off) != 0u;
-      for (var i = 0u; i < 4u; i++) { acc[i] = pair4(acc[i], acc[i + 4u], off, hi); }
+      acc[0] = pair4(acc[0], acc[4], off, hi);
+      acc[1] = pair4(acc[1], acc[5], off, hi);
+      acc[2] = pair4(acc[2], acc[6], off, hi);
+      acc[3] = pair4(acc[3], acc[7], off, hi);
       if (hi) { at += 16u; }
     }
     if (nv >= 4u && off > 1u) {
@@ -199,13 +269,17 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
         for (off /= 2u; off > 0u; off /= 2u) { acc[0].x += subgroupShuffleXor(acc[0].x, off); }
       }
     }
+    let f0 = acc[0];
+    let f1 = acc[1];
     if ((lane & (max(SG / (RU * NQ), 1u) - 1u)) == 0u) {
       for (var j = 0u; j < CF; j++) {
         let v = at + j;
         let qi = v % NQ;
         let row = r0 + v / NQ;
         if (qi < nq && row < end) {
-          let key = acc[j / 4u][j % 4u];
+          let c = j % 4u;
+          let f = select(f0, f1, j >= 4u);
+          let key = select(select(f.x, f.y, c == 1u), select(f.z, f.w, c == 3u), c >= 2u);
           let id = params.idBase + row;
           if (better(key, id, tk[qi], ti[qi])) {
             let slot = atomicAdd(&cnt[qi], 1u);

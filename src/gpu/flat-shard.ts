@@ -177,7 +177,7 @@ export const kernelTuning = {
    * gemvMulti: batches of 5-16 queries scored by flat_gemv_multi (src/gpu/gemv-multi.ts: each row read
    * once for all the batch's queries, classes of 8 and 16), a bit mask: 1 f32, 2 f16; 0 = flat_fused's
    * blocks. Needs subgroups of one fixed size. mru / muw (f32), hmru / hmuw (f16): rows a subgroup an
-   * iteration and words of each in flight a lane (0: the lane's whole share of a row); msp / mci:
+   * iteration (<= 4) and words of each in flight a lane (<= 2; 0: 2); msp / mci:
    * candidate slots a query and iterations between checks (0: as int8_gemv); mtarget: workgroups a
    * tile (0: targetWorkgroups; benchmarks only, the planner's bound counts targetWorkgroups).
    */

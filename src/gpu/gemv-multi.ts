@@ -38,21 +38,21 @@ const WG = 256;
 
 /**
  * The kernel for a batch of nq (5..16) queries with heap slots kf, or undefined (the shard keeps
- * flat_fused): no fixed subgroup size of 4-128 lanes, or k too large for the candidate buffers.
- * RU is halved until NQ buffers of kf + one iteration's rows fit the workgroup memory.
+ * flat_fused): no fixed subgroup size of 8-128 lanes, or k too large for the candidate buffers.
+ * RU (1, 2 or 4 rows) is halved until NQ buffers of kf + one iteration's rows fit the workgroup memory.
  */
 export function planGemvMulti(f: GemvMultiFacts, nq: number, kf: number, t: GemvMultiKnobs): GemvMultiPlan | undefined {
   const SG = f.subgroupSize;
-  if (!SG || SG < 4 || SG > 128 || pow2Floor(SG) !== SG || nq < 1 || nq > 16) return undefined;
+  if (!SG || SG < 8 || SG > 128 || pow2Floor(SG) !== SG || nq < 1 || nq > 16) return undefined;
   const NQ = nq <= 8 ? 8 : 16;
   const share = Math.ceil(f.rowWords / SG);
   // Workgroup memory: NQ buffers of SP (key, id) slots, NQ counts and thresholds, one word.
   const fit = pow2Floor(Math.max(1, Math.floor((f.maxWorkgroupStorage - 12 * NQ - 16) / (8 * NQ))));
-  for (let RU = pow2Floor(Math.max(1, Math.min(t.ru || 4, 64 / NQ))); RU >= 1; RU /= 2) {
+  for (let RU = pow2Floor(Math.max(1, Math.min(t.ru || 4, 4))); RU >= 1; RU /= 2) {
     const P = (WG / SG) * RU;
     const SP = Math.min(fit, pow2Ceil(t.sp || 4 * (kf + P)));
     if (SP < kf + P) continue;
-    const UW = Math.max(1, Math.min(t.uw || share, share, Math.floor(16 / RU)));
+    const UW = Math.max(1, Math.min(t.uw || 2, 2, share));
     const room = Math.floor((SP - kf) / P);
     const CI = Math.max(1, Math.min(room, t.ci || Math.floor(room / 4)));
     return { NQ, SG, RU, UW, SP, CI, CF: Math.max(1, (RU * NQ) / SG) };

@@ -48,7 +48,7 @@ describe.skipIf(!hasGpu)('gpu flat_gemv_multi', () => {
     [5, 61, 'l2', 10, { mru: 4, muw: 1, hmru: 4, hmuw: 1 }, 3],
     [8, 30, 'ip', 1, { mru: 1, muw: 2, hmru: 1, hmuw: 0 }, 5],
     [9, 133, 'l2', 10, { mru: 1, muw: 1, hmru: 2, hmuw: 2 }, 3],
-    [13, 200, 'ip', 10, { mru: 2, muw: 3, hmru: 1, hmuw: 0, mci: 1, msp: 128 }, 128],
+    [13, 200, 'ip', 10, { mru: 2, muw: 2, hmru: 1, hmuw: 0, mci: 1, msp: 128 }, 128],
     [7, 45, 'ip', 100, { mru: 4, muw: 0, hmru: 4, hmuw: 0 }, 12],
     [12, 300, 'l2', 7, { mru: 2, muw: 1, hmru: 2, hmuw: 3 }, 2048],
   ] as const)('nq=%i d=%i %s k=%i %o target %i: f32 and f16 exact ids vs float64, several tiles', async (nq, d, metric, k, knobs, target) => {
