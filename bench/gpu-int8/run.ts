@@ -15,7 +15,8 @@
  *   node out/gpu-int8/run.mjs --n 1000000 --ceilings 1 --variants 'default;old:gemv=0,tensor=0'
  *
  * --variants 'name:knob=v,...;...' with knobs: gemv (int8_gemv on/off), maxb (its largest batch),
- * qbits, lanes, uw, gt (its targetWorkgroups), ru / sp / ci / qr (its rows in flight, buffer slots, checks, query registers), tensor (tensor-core scorer on/off), target
+ * qbits, lanes, uw, gt (its targetWorkgroups), ru / sp / ci / qr (its rows in flight, buffer slots, checks, query registers), tensor (tensor-core scorer on/off),
+ * tkc / tkcs / tws / tpf (tensorTuning.kc, kcSmall, targetWorkgroupsSmall, prefetch), target
  * (kernelTuning.targetWorkgroups), m1 / m1fan (kernelTuning.mergeOne / mergeOneFan), rb (searchTuning.readbackSlots: 1 or 2), bgc (searchTuning.cacheBinds 0 / 1), depth (rerankDepth = k'), sub (rerankSubBatch), rt (rerankThreads), rd (rerankTuning.dispatch: 1 shared jobs, 0 one message a worker), rc (rerankTuning.caller: 0 = the workers alone score), bpt / ppt (rerankTuning.blocksPerThread / pairsPerThread), mp
  * (rerankThreadsMinPairs), buf (rerankBufferBytes), ts (0: GPU timestamps off for this variant, so
  * the wall time has no second readback; gpu ms is then null), conc (searches in flight at once:
@@ -199,7 +200,10 @@ interface Row {
   qps_gpu: number | null;
   recall_at_10: number;
   temp_mib: number;
+  /** Same labels as the first variant at this nq (absent for the first). */
+  agree?: boolean;
 }
+const firstLabels = new Map<number, (number | bigint)[]>();
 const out: Row[] = [];
 for (const spec of values.variants!.split(';').filter(Boolean)) {
   const [name, knobText = ''] = spec.split(':');
@@ -227,6 +231,10 @@ for (const spec of values.variants!.split(';').filter(Boolean)) {
     else if (key === 'gt') int8GemvTuning.targetWorkgroups = v;
     else if (key === 'ru' || key === 'sp' || key === 'ci' || key === 'qr') int8GemvTuning[key] = v;
     else if (key === 'tensor') tensorTuning.enabled = v !== 0;
+    else if (key === 'tkc') tensorTuning.kc = v;
+    else if (key === 'tkcs') tensorTuning.kcSmall = v;
+    else if (key === 'tws') tensorTuning.targetWorkgroupsSmall = v;
+    else if (key === 'tpf') tensorTuning.prefetch = v !== 0;
     else if (key === 'target') kernelTuning.targetWorkgroups = v;
     else if (key === 'm1') kernelTuning.mergeOne = v;
     else if (key === 'm1fan') kernelTuning.mergeOneFan = v;
@@ -295,6 +303,10 @@ for (const spec of values.variants!.split(';').filter(Boolean)) {
         recall_at_10: +recall(last, nq).toFixed(4),
         temp_mib: +(shard0.tempBytes / 2 ** 20).toFixed(1),
       };
+      // Labels against the first variant's at this nq (the same candidates re-ranked the same way).
+      const first = firstLabels.get(nq);
+      if (first) row.agree = first.length === last.labels.length && first.every((x, i) => x === last.labels[i]);
+      else firstLabels.set(nq, Array.from(last.labels));
       out.push(row);
       console.log(JSON.stringify(row));
     } catch (e) {
@@ -312,7 +324,7 @@ for (const r of out) {
   console.log(
     `${r.variant.padEnd(10)} ${String(r.n).padStart(9)} ${String(r.nq).padStart(5)} ${r.conc} ${String(r.kprime).padStart(3)} ${(r.gpu_ms ?? NaN).toFixed(3).padStart(8)} ${r.wall_ms.toFixed(2).padStart(8)} ${r.wall_mean_ms.toFixed(2).padStart(5)} ${r.rerank_ms.toFixed(2).padStart(7)}  ${r.recall_at_10.toFixed(4)}` +
       ` ${f(p.submit, 6)} ${f(p.gpu_wait, 7)} ${f(p.ids, 4)} ${f(p.rerank_setup, 7)} ${f(p.rerank_score, 7)} ${f(p.rerank_out, 6)} |` +
-      ` ${f(p.shard_prep, 4)} ${f(p.shard_encode, 4)} ${f(p.shard_submit, 4)} ${f(p.shard_map, 5)} ${f(p.shard_unpack, 5)}`,
+      ` ${f(p.shard_prep, 4)} ${f(p.shard_encode, 4)} ${f(p.shard_submit, 4)} ${f(p.shard_map, 5)} ${f(p.shard_unpack, 5)}${r.agree === undefined ? '' : r.agree ? ' =' : ' DIFF'}`,
   );
 }
 if (values.json) writeFileSync(values.json, JSON.stringify(out, null, 1));

@@ -92,6 +92,23 @@ describe('tensor scorer choice from reported configs', () => {
     expect('shape' in plan && plan.shape.queryTiles).toBe(4);
   });
 
+  it('kcSmall: chunks of kcSmall dims below bigBatch queries, kc from bigBatch', () => {
+    const saved = { ...tensorTuning };
+    try {
+      tensorTuning.kcSmall = 32;
+      const small = planTensorHook(facts(), tensorTuning.bigBatch - 1, 10);
+      const big = planTensorHook(facts(), tensorTuning.bigBatch, 10);
+      expect('shape' in small && small.shape.stage?.kc).toBe(32);
+      expect('shape' in big && big.shape.stage?.kc).toBe(tensorTuning.kc);
+      if ('shape' in small) expect(hookSource(small.shape)).toContain('const KC: u32 = 32u;');
+      tensorTuning.kcSmall = 0;
+      const off = planTensorHook(facts(), 16, 10);
+      expect('shape' in off && off.shape.stage?.kc).toBe(tensorTuning.kc);
+    } finally {
+      Object.assign(tensorTuning, saved);
+    }
+  });
+
   it('takes N = 16 by default and the N = 8 config with matrixN 8 (same 32-query block: 4 result matrices across)', () => {
     const saved = tensorTuning.matrixN;
     try {

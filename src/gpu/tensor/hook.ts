@@ -41,6 +41,12 @@ export const tensorTuning = {
   matrixN: 16 as 8 | 16,
   /** Dims staged per chunk and the padding of staged rows (words): 64 / 4 the fastest standalone variant on the H200. */
   kc: 64,
+  /**
+   * Dims a chunk below bigBatch queries a shard batch (32-row tiles); 0: kc. H200 run 5 (1M, mask,
+   * prefetch, 32-row tiles at every batch): 32-dim chunks 0.78 / 1.23 / 3.60 / 13.65 ms against 0.81 /
+   * 1.27 / 3.37 / 12.24 at 16 / 64 / 256 / 1024 queries: better only at the small batches.
+   */
+  kcSmall: 0,
   padWords: 4,
   /**
    * How each 32 x 32 scores tile reaches the k' lists (kernel-source.ts StageOptions.select): 'row'
@@ -147,7 +153,8 @@ export function planTensorHook(f: HookFacts, nq: number, k: number): { shape: Se
   const sg = f.subgroupSize;
   if (dPad % 32 !== 0) return { reason: `row of ${dPad} bytes is not a multiple of K = 32` };
   if (sg % config.N !== 0 || sg < 16 || sg > 64) return { reason: `subgroup size ${sg} does not fit N = ${config.N}` };
-  const kc = [tensorTuning.kc, 64, 32].find((c) => dPad % c === 0)!;
+  const kcWant = nq < tensorTuning.bigBatch && tensorTuning.kcSmall ? tensorTuning.kcSmall : tensorTuning.kc;
+  const kc = [kcWant, 64, 32].find((c) => dPad % c === 0)!;
   // 'quant' reduces over one subgroup with subgroup operations: without them, 'whole'.
   const mode = tensorTuning.queries === 'auto' ? 'pre' : tensorTuning.queries;
   const queries = mode === 'quant' && !f.features.has('subgroups') ? 'whole' : mode;
