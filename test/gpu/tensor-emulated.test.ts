@@ -97,7 +97,9 @@ describe.skipIf(!hasGpu)('GpuFlatIndex tensor hook with emulated subgroup matric
     { queries: 'pre' as const, tiles: 3, target: 3, select: 'mask' as const, prefetch: true, matrixN: 8 as const },
     { queries: 'pre' as const, tiles: 1, target: 2048, select: 'mask' as const, matrixN: 8 as const, rowTiles: 4, kc: 64 },
     { queries: 'pre' as const, tiles: 3, target: 3, select: 'mask' as const, rowTiles: 4, kc: 64 },
-  ])('queries $queries, $tiles tile(s), target $target, select $select, prefetch $prefetch, warps $warps, lists $lists, N $matrixN, row tiles $rowTiles: recall and exact distances against the float64 oracle', async (c: { queries: 'pre' | 'quant' | 'whole'; tiles: number; target?: number; select?: 'row' | 'mask'; prefetch?: boolean; warps?: number; lists?: 'reg' | 'wg'; matrixN?: 8 | 16; rowTiles?: number; kc?: number }) => {
+    // 32-dim chunks below bigBatch (tensorTuning.kcSmall, the default) over 64-dim chunks from it.
+    { queries: 'pre' as const, tiles: 3, target: 3, select: 'mask' as const, kc: 64, kcSmall: 32 },
+  ])('queries $queries, $tiles tile(s), target $target, select $select, prefetch $prefetch, warps $warps, lists $lists, N $matrixN, row tiles $rowTiles, kcSmall $kcSmall: recall and exact distances against the float64 oracle', async (c: { queries: 'pre' | 'quant' | 'whole'; tiles: number; target?: number; select?: 'row' | 'mask'; prefetch?: boolean; warps?: number; lists?: 'reg' | 'wg'; matrixN?: 8 | 16; rowTiles?: number; kc?: number; kcSmall?: number }) => {
     const d = 64, n = 400, nq = 37, k = 5;
     const base = normalizeRows(clusteredVectors(n, d, 10, 91), d);
     const q = normalizeRows(clusteredVectors(nq, d, 10, 92), d);
@@ -109,6 +111,8 @@ describe.skipIf(!hasGpu)('GpuFlatIndex tensor hook with emulated subgroup matric
     // Prefetch needs several chunks of dims: 32-dim chunks over d = 64.
     if (c.prefetch) tensorTuning.kc = 32;
     if (c.kc) tensorTuning.kc = c.kc;
+    // Each case's chunk is kc unless it names kcSmall (nq = 37 is below bigBatch).
+    tensorTuning.kcSmall = c.kcSmall ?? 0;
     if (c.target) tensorTuning.targetWorkgroups = c.target;
     tensorTuning.warps = c.warps ?? 1;
     tensorTuning.lists = c.lists ?? 'reg';
@@ -123,7 +127,7 @@ describe.skipIf(!hasGpu)('GpuFlatIndex tensor hook with emulated subgroup matric
       const key = shard.scorerFor(nq, 20).key;
       expect(key).toContain('int8-mma-emulated');
       // The shape key names the variant (m: mask selection, f: prefetch), so this case ran it.
-      expect(key).toMatch(new RegExp(`stage${tensorTuning.kc}p4${c.queries}uxc${c.select === 'mask' ? 'm' : ''}${c.prefetch ? 'f' : ''}${c.lists === 'wg' ? 'l' : ''}(?![a-z])`));
+      expect(key).toMatch(new RegExp(`stage${c.kcSmall ?? tensorTuning.kc}p4${c.queries}uxc${c.select === 'mask' ? 'm' : ''}${c.prefetch ? 'f' : ''}${c.lists === 'wg' ? 'l' : ''}(?![a-z])`));
       // ... and the warps a workgroup (sgRows:sgQueries after M:N:K).
       expect(key).toContain(`:16:${c.matrixN ?? 16}:32:1:${c.warps ?? 1}:${c.rowTiles ?? tensorTuning.rowTiles}:${c.matrixN === 8 ? 4 : 2}:`);
       const got = await index.search(q, k);

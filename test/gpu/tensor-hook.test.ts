@@ -42,8 +42,9 @@ describe('tensor scorer choice from reported configs', () => {
     if (!('shape' in plan)) return;
     expect(plan.shape).toMatchObject({ kind: 'mma', m: 16, n: 16, k: 32, rowTiles: 2, queryTiles: 2, kp: 40, dPad: 768 });
     expect(plan.shape.stage).toMatchObject({ queries: 'pre', unroll: true, xorRows: true, clampRows: true, select: 'mask', prefetch: true });
-    // The 32 x 32 scores tile (over 32 staged rows x 64 dims + 4 words of padding) and 32 staged queries.
-    expect(workgroupBytes(plan.shape)).toBe((32 * 32 + 32 * (16 + 4)) * 4);
+    // The 32 x 32 scores tile (over 32 staged rows x kcSmall = 32 dims + 4 words of padding) and 32 staged queries.
+    expect(plan.shape.stage?.kc).toBe(32);
+    expect(workgroupBytes(plan.shape)).toBe((32 * 32 + 32 * (8 + 4)) * 4);
   });
 
   it('uses 64-row tiles from bigBatch queries a shard batch, 32-row tiles below', () => {
@@ -186,12 +187,12 @@ describe('tensor scorer choice from reported configs', () => {
     expect(src).not.toMatch(/^\s*\/\/@[A-Z]/m);
     expect(src).not.toMatch(/\bkk\[|\bii\[/);
     // Rows of the last block are read at the tile's last row, never past the binding.
-    expect(src).toMatch(/min\(r\w*e0 \/ 4u, rmax\)/);
+    expect(src).toMatch(/min\(r\w*e0 \/ 2u, rmax\)/);
     // Unrolled: no K loop, every fragment load from workgroup memory at a literal offset.
     expect(src).not.toContain('for (var kd');
     const loads = [...src.matchAll(/subgroupMatrixLoad<[^>]+>>\(&w[rq], ([^,]+),/g)].map((m) => m[1]!);
     expect(loads.length).toBe((768 / 32) * (2 + 2));
-    expect(plan.shape.stage?.kc).toBe(64);
+    expect(plan.shape.stage?.kc).toBe(32);
     for (const off of loads) expect(off).toMatch(/^[\d u+]+$/);
     expect(src).toContain('0x80808080u');
   });
@@ -206,7 +207,7 @@ describe('tensor scorer choice from reported configs', () => {
     if (!('shape' in plan) || !('shape' in rowPlan)) throw new Error('not planned');
     expect(plan.shape.stage?.lists).toBe('wg');
     expect(rowPlan.shape.stage?.lists).toBeUndefined();
-    expect(workgroupBytes(plan.shape)).toBe((32 * 32 + 32 * 20 + 2 * 40 * 32) * 4);
+    expect(workgroupBytes(plan.shape)).toBe((32 * 32 + 32 * 12 + 2 * 40 * 32) * 4);
     const src = hookSource(plan.shape);
     expect(src).toContain('var<workgroup> wl: array<vec2<i32>, KP * NT>;');
     expect(src).not.toMatch(/\bkk_\d|\bii_\d/);
@@ -232,8 +233,8 @@ describe('tensor scorer choice from reported configs', () => {
     const stores = [...src.matchAll(/subgroupMatrixStore\(&wr, ([^,]+),/g)].map((m) => m[1]!);
     expect(stores.length).toBe(4 * 2 * 2);
     for (const off of stores) expect(off).toMatch(/^[\d u+]+$/);
-    // Warp 3's query fragments start at 3 x 32 queries x SW words x 4 bytes.
-    expect(src).toContain(`${3 * 32 * 20 * 4}u + 0u + 0u`);
+    // Warp 3's query fragments start at 3 x 32 queries x SW words (32-dim chunks: 8 + 4) x 4 bytes.
+    expect(src).toContain(`${3 * 32 * 12 * 4}u + 0u + 0u`);
   });
 });
 

@@ -44,9 +44,11 @@ export const tensorTuning = {
   /**
    * Dims a chunk below bigBatch queries a shard batch (32-row tiles); 0: kc. H200 run 5 (1M, mask,
    * prefetch, 32-row tiles at every batch): 32-dim chunks 0.78 / 1.23 / 3.60 / 13.65 ms against 0.81 /
-   * 1.27 / 3.37 / 12.24 at 16 / 64 / 256 / 1024 queries: better only at the small batches.
+   * 1.27 / 3.37 / 12.24 at 16 / 64 / 256 / 1024 queries: better only at the small batches. gpu-int8
+   * run 17 (same call, GPU ms in the index, same labels): 0.782 / 1.220 against 0.810 / 1.256 at 16 /
+   * 64 queries; nq 16 with 2 / 4 searches in flight 0.816-0.845 ms a search against 0.845-1.054. So 32.
    */
-  kcSmall: 0,
+  kcSmall: 32,
   padWords: 4,
   /**
    * How each 32 x 32 scores tile reaches the k' lists (kernel-source.ts StageOptions.select): 'row'
