@@ -25,6 +25,8 @@ override DPW: u32 = 1u;     // vec4 of dims per 16-byte word: 1 f32, 2 f16
 override SP: u32 = 256u;    // buffer slots a query: a power of two >= k + CI * (WG / SG) * RU
 override CI: u32 = 1u;      // iterations between buffer checks
 override CF: u32 = 2u;      // totals a lane ends with: max(1, RU * NQ / SG) <= 8
+override QWG: u32 = 0u;     // 1: the block's NQ queries staged in workgroup memory (QS = NQ * q4 vec4)
+override QS: u32 = 1u;
 override FOLD: u32 = 0u;    // unused here (flat_common's int8 decode)
 override HS: u32 = NQ * SP;
 const WG: u32 = 256u;
@@ -35,6 +37,7 @@ var<workgroup> cnt: array<atomic<u32>, NQ>;
 var<workgroup> tk: array<f32, NQ>;
 var<workgroup> ti: array<u32, NQ>;
 var<workgroup> pend: u32;
+var<workgroup> qs: array<vec4<f32>, QS>;
 
 fn term(a: vec4<f32>, b: vec4<f32>) -> f32 {
   if (METRIC == 0u) { return dot(a, b); }
@@ -100,13 +103,25 @@ fn t4(qa: vec4<f32>, qb: vec4<f32>, qc: vec4<f32>, qd: vec4<f32>, b: vec4<f32>) 
 // rows b0 .. b3 (RU of them) into a0 .. a3. Accumulators are named variables, never an indexed
 // array: H200 call gm1 measured a 64-float acc[] indexed in loops 5x slower (local memory).
 fn block(a0: ptr<function, vec4<f32>>, a1: ptr<function, vec4<f32>>, a2: ptr<function, vec4<f32>>, a3: ptr<function, vec4<f32>>,
-         qj: u32, c4: u32, b0: vec4<f32>, b1: vec4<f32>, b2: vec4<f32>, b3: vec4<f32>) {
+         q0: u32, jl: u32, c4: u32, b0: vec4<f32>, b1: vec4<f32>, b2: vec4<f32>, b3: vec4<f32>) {
   let last = params.nq - 1u;
   let q4 = params.q4;
-  let qa = queries[min(qj, last) * q4 + c4];
-  let qb = queries[min(qj + 1u, last) * q4 + c4];
-  let qc = queries[min(qj + 2u, last) * q4 + c4];
-  let qd = queries[min(qj + 3u, last) * q4 + c4];
+  let qj = q0 + jl;
+  var qa: vec4<f32>;
+  var qb: vec4<f32>;
+  var qc: vec4<f32>;
+  var qd: vec4<f32>;
+  if (QWG == 1u) {
+    qa = qs[jl * q4 + c4];
+    qb = qs[(jl + 1u) * q4 + c4];
+    qc = qs[(jl + 2u) * q4 + c4];
+    qd = qs[(jl + 3u) * q4 + c4];
+  } else {
+    qa = queries[min(qj, last) * q4 + c4];
+    qb = queries[min(qj + 1u, last) * q4 + c4];
+    qc = queries[min(qj + 2u, last) * q4 + c4];
+    qd = queries[min(qj + 3u, last) * q4 + c4];
+  }
   *a0 += t4(qa, qb, qc, qd, b0);
   if (RU > 1u) { *a1 += t4(qa, qb, qc, qd, b1); }
   if (RU > 2u) {
@@ -139,6 +154,9 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
   for (var e = li; e < HS; e += WG) {
     hk[e] = negInf();
     hid[e] = EMPTY_ID;
+  }
+  if (QWG == 1u) {
+    for (var e = li; e < QS; e += WG) { qs[e] = queries[min(q0 + e / q4, params.nq - 1u) * q4 + e % q4]; }
   }
   if (li < NQ) {
     atomicStore(&cnt[li], 0u);
@@ -197,11 +215,11 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
             let b1 = decode(select(x10, x11, second), wp, h);
             let b2 = decode(select(x20, x21, second), wp, h);
             let b3 = decode(select(x30, x31, second), wp, h);
-            block(&a00, &a10, &a20, &a30, q0, c4, b0, b1, b2, b3);
-            block(&a01, &a11, &a21, &a31, q0 + 4u, c4, b0, b1, b2, b3);
+            block(&a00, &a10, &a20, &a30, q0, 0u, c4, b0, b1, b2, b3);
+            block(&a01, &a11, &a21, &a31, q0, 4u, c4, b0, b1, b2, b3);
             if (NQ > 8u) {
-              block(&a02, &a12, &a22, &a32, q0 + 8u, c4, b0, b1, b2, b3);
-              block(&a03, &a13, &a23, &a33, q0 + 12u, c4, b0, b1, b2, b3);
+              block(&a02, &a12, &a22, &a32, q0, 8u, c4, b0, b1, b2, b3);
+              block(&a03, &a13, &a23, &a33, q0, 12u, c4, b0, b1, b2, b3);
             }
           }
         }

@@ -175,13 +175,15 @@ export const kernelTuning = {
   mergeOne: 1, mergeOneFan: 0, mergeOneSlots: 0,
   /**
    * gemvMulti: batches of 5-16 queries scored by flat_gemv_multi (src/gpu/gemv-multi.ts: each row read
-   * once for all the batch's queries, classes of 8 and 16), a bit mask: 1 f32, 2 f16; 0 = flat_fused's
-   * blocks. Needs subgroups of one fixed size. mru / muw (f32), hmru / hmuw (f16): rows a subgroup an
+   * once for all of a block's queries, blocks of 8 or 16), a bit mask: 1 f32 and 2 f16 at 5-8 queries,
+   * 4 f32 and 8 f16 at 9-16; else flat_fused's blocks. Needs subgroups of one fixed size. mq16: 9-16
+   * queries as blocks of 8 (1) or one of 16 (0). mqw: the block's queries in workgroup memory where
+   * they fit (1) or read from storage (0). mru / muw (f32), hmru / hmuw (f16): rows a subgroup an
    * iteration (<= 4) and words of each in flight a lane (<= 2; 0: 2); msp / mci:
    * candidate slots a query and iterations between checks (0: as int8_gemv); mtarget: workgroups a
    * tile (0: targetWorkgroups; benchmarks only, the planner's bound counts targetWorkgroups).
    */
-  gemvMulti: 0, mru: 4, muw: 2, hmru: 4, hmuw: 0, msp: 0, mci: 0, mtarget: 0,
+  gemvMulti: 0, mq16: 0, mqw: 0, mru: 4, muw: 2, hmru: 4, hmuw: 0, msp: 0, mci: 0, mtarget: 0,
 };
 
 /**
@@ -756,10 +758,11 @@ export class FlatShard {
       }
     }
     // 5-16 queries (kernelTuning.gemvMulti): each row read once for the whole batch.
-    const multi = nq > 4 && (kernelTuning.gemvMulti & (prec + 1)) && prec < 2 && this.ctx.hasSubgroups && !this.layout.noSubgroups
+    const mt = kernelTuning;
+    const multi = nq > 4 && prec < 2 && mt.gemvMulti & ((prec + 1) << (nq > 8 ? 2 : 0)) && this.ctx.hasSubgroups && !this.layout.noSubgroups
       ? planGemvMulti(
-          { rowWords: this.rowWords, subgroupSize: this.subgroupMinSize === this.subgroupMaxSize ? this.subgroupMaxSize : undefined, maxWorkgroupStorage: this.ctx.maxWorkgroupStorage },
-          nq, kf, prec === 1 ? { ru: kernelTuning.hmru, uw: kernelTuning.hmuw, sp: kernelTuning.msp, ci: kernelTuning.mci } : { ru: kernelTuning.mru, uw: kernelTuning.muw, sp: kernelTuning.msp, ci: kernelTuning.mci })
+          { rowWords: this.rowWords, q4: this.q4, subgroupSize: this.subgroupMinSize === this.subgroupMaxSize ? this.subgroupMaxSize : undefined, maxWorkgroupStorage: this.ctx.maxWorkgroupStorage },
+          nq, kf, { ru: prec ? mt.hmru : mt.mru, uw: prec ? mt.hmuw : mt.muw, sp: mt.msp, ci: mt.mci, qw: mt.mqw, split: mt.mq16 })
       : undefined;
     if (multi) {
       const key = gemvMultiKey(multi, prec, metric, f16, kf);

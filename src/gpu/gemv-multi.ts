@@ -10,6 +10,8 @@ import { pow2Ceil, pow2Floor } from './pow2.js';
 /** What the plan depends on. */
 export interface GemvMultiFacts {
   rowWords: number;
+  /** vec4 per (padded) query row. */
+  q4: number;
   /** The adapter's subgroup size when fixed (subgroupMinSize === subgroupMaxSize), else undefined. */
   subgroupSize: number | undefined;
   maxWorkgroupStorage: number;
@@ -21,6 +23,10 @@ export interface GemvMultiKnobs {
   uw: number;
   sp: number;
   ci: number;
+  /** 1: the block's queries in workgroup memory where they fit. */
+  qw: number;
+  /** 1: batches of 9-16 queries as blocks of 8 (each reads the rows), else one block of 16. */
+  split: number;
 }
 
 /** Compile-time facts of one pipeline (the shader's overrides of the same names). */
@@ -32,6 +38,9 @@ export interface GemvMultiPlan {
   SP: number;
   CI: number;
   CF: number;
+  /** Queries in workgroup memory (1) and its vec4 count (1 when not). */
+  QWG: number;
+  QS: number;
 }
 
 const WG = 256;
@@ -44,35 +53,39 @@ const WG = 256;
 export function planGemvMulti(f: GemvMultiFacts, nq: number, kf: number, t: GemvMultiKnobs): GemvMultiPlan | undefined {
   const SG = f.subgroupSize;
   if (!SG || SG < 8 || SG > 128 || pow2Floor(SG) !== SG || nq < 1 || nq > 16) return undefined;
-  const NQ = nq <= 8 ? 8 : 16;
+  const NQ = nq <= 8 || t.split ? 8 : 16;
   const share = Math.ceil(f.rowWords / SG);
-  // Workgroup memory: NQ buffers of SP (key, id) slots, NQ counts and thresholds, one word.
-  const fit = pow2Floor(Math.max(1, Math.floor((f.maxWorkgroupStorage - 12 * NQ - 16) / (8 * NQ))));
-  for (let RU = pow2Floor(Math.max(1, Math.min(t.ru || 4, 4))); RU >= 1; RU /= 2) {
-    const P = (WG / SG) * RU;
-    const SP = Math.min(fit, pow2Ceil(t.sp || 4 * (kf + P)));
-    if (SP < kf + P) continue;
-    const UW = Math.max(1, Math.min(t.uw || 2, 2, share));
-    const room = Math.floor((SP - kf) / P);
-    const CI = Math.max(1, Math.min(room, t.ci || Math.floor(room / 4)));
-    return { NQ, SG, RU, UW, SP, CI, CF: Math.max(1, (RU * NQ) / SG) };
+  // Workgroup memory: NQ buffers of SP (key, id) slots, NQ counts and thresholds, one word, and the
+  // staged queries (qw, where SP still holds kf + one iteration's rows).
+  for (const QWG of t.qw ? [1, 0] : [0]) {
+    const QS = QWG ? NQ * f.q4 : 1;
+    const fit = pow2Floor(Math.max(1, Math.floor((f.maxWorkgroupStorage - 12 * NQ - 16 - 16 * QS) / (8 * NQ))));
+    for (let RU = pow2Floor(Math.max(1, Math.min(t.ru || 4, 4))); RU >= 1; RU /= 2) {
+      const P = (WG / SG) * RU;
+      const SP = Math.min(fit, pow2Ceil(t.sp || 4 * (kf + P)));
+      if (SP < kf + P) continue;
+      const UW = Math.max(1, Math.min(t.uw || 2, 2, share));
+      const room = Math.floor((SP - kf) / P);
+      const CI = Math.max(1, Math.min(room, t.ci || Math.floor(room / 4)));
+      return { NQ, SG, RU, UW, SP, CI, CF: Math.max(1, (RU * NQ) / SG), QWG, QS };
+    }
   }
   return undefined;
 }
 
 /** Pipeline cache key: every compile-time fact. */
 export function gemvMultiKey(p: GemvMultiPlan, prec: number, metric: number, f16: boolean, kf: number): string {
-  return `gemvm:${prec}:${metric}:${f16 ? 'h' : 'p'}:${kf}:${p.NQ}:${p.SG}:${p.RU}:${p.UW}:${p.SP}:${p.CI}`;
+  return `gemvm:${prec}:${metric}:${f16 ? 'h' : 'p'}:${kf}:${p.NQ}:${p.SG}:${p.RU}:${p.UW}:${p.SP}:${p.CI}:${p.QS}`;
 }
 
 export function gemvMultiPipeline(device: GPUDevice, p: GemvMultiPlan, prec: number, metric: number, code: (src: string) => string): GPUComputePipeline {
   return device.createComputePipeline({
-    label: `flat_gemv_multi NQ=${p.NQ} RU=${p.RU} UW=${p.UW} SP=${p.SP}`,
+    label: `flat_gemv_multi NQ=${p.NQ} RU=${p.RU} UW=${p.UW} SP=${p.SP} QS=${p.QS}`,
     layout: 'auto',
     compute: {
       module: device.createShaderModule({ label: 'flat_gemv_multi', code: code(multiWgsl) }),
       entryPoint: 'main',
-      constants: { PREC: prec, METRIC: metric, NQ: p.NQ, SG: p.SG, RU: p.RU, UW: p.UW, DPW: prec === 1 ? 2 : 1, SP: p.SP, CI: p.CI, CF: p.CF },
+      constants: { PREC: prec, METRIC: metric, NQ: p.NQ, SG: p.SG, RU: p.RU, UW: p.UW, DPW: prec === 1 ? 2 : 1, SP: p.SP, CI: p.CI, CF: p.CF, QWG: p.QWG, QS: p.QS },
     },
   });
 }

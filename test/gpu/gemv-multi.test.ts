@@ -19,15 +19,19 @@ const shardsOf = (index: GpuFlatIndex): FlatShard[] => (index as unknown as { sh
 let seed = 9100;
 
 describe('planGemvMulti', () => {
-  const facts = { rowWords: 192, subgroupSize: 32, maxWorkgroupStorage: 49152 };
-  const knobs = { ru: 4, uw: 2, sp: 0, ci: 0 };
-  it('classes of 8 and 16, buffers within workgroup memory, RU halved for large k, none without a fixed subgroup size', () => {
-    expect(planGemvMulti(facts, 5, 16, knobs)).toEqual({ NQ: 8, SG: 32, RU: 4, UW: 2, SP: 256, CI: 1, CF: 1 });
-    expect(planGemvMulti(facts, 16, 16, knobs)).toEqual({ NQ: 16, SG: 32, RU: 4, UW: 2, SP: 256, CI: 1, CF: 2 });
+  const facts = { rowWords: 192, q4: 192, subgroupSize: 32, maxWorkgroupStorage: 49152 };
+  const knobs = { ru: 4, uw: 2, sp: 0, ci: 0, qw: 0, split: 0 };
+  it('classes of 8 and 16 (or blocks of 8), buffers and staged queries within workgroup memory, RU halved for large k, none without a fixed subgroup size', () => {
+    expect(planGemvMulti(facts, 5, 16, knobs)).toEqual({ NQ: 8, SG: 32, RU: 4, UW: 2, SP: 256, CI: 1, CF: 1, QWG: 0, QS: 1 });
+    expect(planGemvMulti(facts, 16, 16, knobs)).toEqual({ NQ: 16, SG: 32, RU: 4, UW: 2, SP: 256, CI: 1, CF: 2, QWG: 0, QS: 1 });
+    expect(planGemvMulti(facts, 16, 16, { ...knobs, split: 1 })?.NQ).toBe(8);
+    // 8 queries of 768 f32 (24 KiB) staged beside 8 buffers of 256 slots; 16 (48 KiB) do not fit: storage.
+    expect(planGemvMulti(facts, 8, 16, { ...knobs, qw: 1 })).toMatchObject({ NQ: 8, SP: 256, QWG: 1, QS: 1536 });
+    expect(planGemvMulti(facts, 16, 16, { ...knobs, qw: 1 })).toMatchObject({ NQ: 16, QWG: 0, QS: 1 });
     // 16 buffers of 256 slots: 32 KiB + counts and thresholds.
-    for (const nq of [5, 9, 16]) {
-      const p = planGemvMulti(facts, nq, 16, knobs)!;
-      expect(8 * p.NQ * p.SP + 12 * p.NQ + 4).toBeLessThanOrEqual(facts.maxWorkgroupStorage);
+    for (const [nq, qw] of [[5, 1], [9, 0], [16, 1], [8, 1]]) {
+      const p = planGemvMulti(facts, nq!, 16, { ...knobs, qw: qw! })!;
+      expect(8 * p.NQ * p.SP + 12 * p.NQ + 4 + 16 * p.QS).toBeLessThanOrEqual(facts.maxWorkgroupStorage);
       expect(p.SP).toBeGreaterThanOrEqual(16 + p.CI * (256 / p.SG) * p.RU);
     }
     expect(planGemvMulti(facts, 16, 240, knobs)?.RU).toBe(2);
@@ -42,17 +46,18 @@ describe.skipIf(!hasGpu)('gpu flat_gemv_multi', () => {
   afterEach(() => void Object.assign(kernelTuning, defaults));
 
   // [nq, d, metric, k, knobs, target]: odd nq pad to the class (8 or 16); d not a multiple of 4 (f16:
-  // of 8); segments of several hundred rows (many iterations and buffer sorts) or of about k rows.
+  // of 8); segments of several hundred rows (many iterations and buffer sorts) or of about k rows;
+  // mq16: 9-16 queries as two blocks of 8 (the second starts at query 8); mqw: queries staged in workgroup memory.
   it.each([
     [16, 768, 'ip', 10, { mru: 2, muw: 0, hmru: 2, hmuw: 0 }, 3],
-    [5, 61, 'l2', 10, { mru: 4, muw: 1, hmru: 4, hmuw: 1 }, 3],
+    [5, 61, 'l2', 10, { mru: 4, muw: 1, hmru: 4, hmuw: 1, mqw: 1 }, 3],
     [8, 30, 'ip', 1, { mru: 1, muw: 2, hmru: 1, hmuw: 0 }, 5],
     [9, 133, 'l2', 10, { mru: 1, muw: 1, hmru: 2, hmuw: 2 }, 3],
-    [13, 200, 'ip', 10, { mru: 2, muw: 2, hmru: 1, hmuw: 0, mci: 1, msp: 128 }, 128],
+    [13, 200, 'ip', 10, { mru: 2, muw: 2, hmru: 1, hmuw: 0, mci: 1, msp: 128, mq16: 1, mqw: 1 }, 128],
     [7, 45, 'ip', 100, { mru: 4, muw: 0, hmru: 4, hmuw: 0 }, 12],
-    [12, 300, 'l2', 7, { mru: 2, muw: 1, hmru: 2, hmuw: 3 }, 2048],
+    [12, 300, 'l2', 7, { mru: 2, muw: 1, hmru: 2, hmuw: 3, mq16: 1 }, 2048],
   ] as const)('nq=%i d=%i %s k=%i %o target %i: f32 and f16 exact ids vs float64, several tiles', async (nq, d, metric, k, knobs, target) => {
-    Object.assign(kernelTuning, { gemvMulti: 3, targetWorkgroups: target }, knobs);
+    Object.assign(kernelTuning, { gemvMulti: 15, targetWorkgroups: target }, knobs);
     const n = 1537; // 3 tiles of 600 / 600 / 337 rows: segment ends inside an iteration's rows
     const base = randomVectors(n, d, seed++);
     const q = randomVectors(nq, d, seed++);
@@ -63,7 +68,9 @@ describe.skipIf(!hasGpu)('gpu flat_gemv_multi', () => {
         await index.add(base);
         const shard = shardsOf(index)[0]!;
         const ru = precision === 'f32' ? knobs.mru : knobs.hmru;
-        expect(shard.scorerFor(nq, k).key, precision).toMatch(new RegExp(`^gemvm:${precision === 'f32' ? 0 : 1}:${metric === 'ip' ? 0 : 1}:p:\\d+:${nq <= 8 ? 8 : 16}:\\d+:${ru}:`));
+        expect(shard.scorerFor(nq, k).key, precision).toMatch(new RegExp(`^gemvm:${precision === 'f32' ? 0 : 1}:${metric === 'ip' ? 0 : 1}:p:\\d+:${nq <= 8 || 'mq16' in knobs ? 8 : 16}:\\d+:${ru}:`));
+        // The queries staged in workgroup memory where asked (QS > 1 vec4), else read from storage.
+        expect(shard.scorerFor(nq, k).key.endsWith(':1'), precision).toBe(!('mqw' in knobs));
         const got = await index.search(q, k);
         expectMatchesOracle(got, bruteForce(rows, q, d, k, metric), distanceTolerance(d, metric === 'l2' ? 8 * d : 4 * d), rows, q, d, metric);
       } finally {
@@ -73,7 +80,7 @@ describe.skipIf(!hasGpu)('gpu flat_gemv_multi', () => {
   });
 
   it('exact ties (duplicate rows) come lower id first; k past the buffers falls back to flat_fused; native f16 decode', async () => {
-    Object.assign(kernelTuning, { gemvMulti: 3, targetWorkgroups: 4 });
+    Object.assign(kernelTuning, { gemvMulti: 15, targetWorkgroups: 4 });
     const d = 40;
     const half = randomVectors(400, d, seed++);
     const base = new Float32Array(800 * d);
