@@ -25,7 +25,8 @@ override DPW: u32 = 1u;     // vec4 of dims per 16-byte word: 1 f32, 2 f16
 override SP: u32 = 256u;    // buffer slots a query: a power of two >= k + CI * (WG / SG) * RU
 override CI: u32 = 1u;      // iterations between buffer checks
 override CF: u32 = 2u;      // totals a lane ends with: max(1, RU * NQ / SG) <= 8
-override QWG: u32 = 0u;     // 1: the block's NQ queries staged in workgroup memory (QS = NQ * q4 vec4)
+override QWG: u32 = 0u;     // 1: the block's first QN queries staged in workgroup memory (QS = QN * q4 vec4)
+override QN: u32 = 0u;      // 4, 8 or 16 (<= NQ); the others are read from storage
 override QS: u32 = 1u;
 override FOLD: u32 = 0u;    // unused here (flat_common's int8 decode)
 override HS: u32 = NQ * SP;
@@ -111,7 +112,7 @@ fn block(a0: ptr<function, vec4<f32>>, a1: ptr<function, vec4<f32>>, a2: ptr<fun
   var qb: vec4<f32>;
   var qc: vec4<f32>;
   var qd: vec4<f32>;
-  if (QWG == 1u) {
+  if (QWG == 1u && jl < QN) {
     qa = qs[jl * q4 + c4];
     qb = qs[(jl + 1u) * q4 + c4];
     qc = qs[(jl + 2u) * q4 + c4];

@@ -23,7 +23,7 @@ export interface GemvMultiKnobs {
   uw: number;
   sp: number;
   ci: number;
-  /** 1: the block's queries in workgroup memory where they fit. */
+  /** 1: as many of the block's queries in workgroup memory as fit (all, 8, 4) beside the buffers. */
   qw: number;
   /** 1: batches of 9-16 queries as blocks of 8 (each reads the rows), else one block of 16. */
   split: number;
@@ -38,8 +38,9 @@ export interface GemvMultiPlan {
   SP: number;
   CI: number;
   CF: number;
-  /** Queries in workgroup memory (1) and its vec4 count (1 when not). */
+  /** Queries in workgroup memory (1): the first QN of the block, QS vec4 (1 when none). */
   QWG: number;
+  QN: number;
   QS: number;
 }
 
@@ -57,8 +58,9 @@ export function planGemvMulti(f: GemvMultiFacts, nq: number, kf: number, t: Gemv
   const share = Math.ceil(f.rowWords / SG);
   // Workgroup memory: NQ buffers of SP (key, id) slots, NQ counts and thresholds, one word, and the
   // staged queries (qw, where SP still holds kf + one iteration's rows).
-  for (const QWG of t.qw ? [1, 0] : [0]) {
-    const QS = QWG ? NQ * f.q4 : 1;
+  for (const QN of t.qw ? [NQ, 8, 4, 0].filter((n) => n <= NQ) : [0]) {
+    const QWG = QN ? 1 : 0;
+    const QS = QN ? QN * f.q4 : 1;
     const fit = pow2Floor(Math.max(1, Math.floor((f.maxWorkgroupStorage - 12 * NQ - 16 - 16 * QS) / (8 * NQ))));
     for (let RU = pow2Floor(Math.max(1, Math.min(t.ru || 4, 4))); RU >= 1; RU /= 2) {
       const P = (WG / SG) * RU;
@@ -67,7 +69,7 @@ export function planGemvMulti(f: GemvMultiFacts, nq: number, kf: number, t: Gemv
       const UW = Math.max(1, Math.min(t.uw || 2, 2, share));
       const room = Math.floor((SP - kf) / P);
       const CI = Math.max(1, Math.min(room, t.ci || Math.floor(room / 4)));
-      return { NQ, SG, RU, UW, SP, CI, CF: Math.max(1, (RU * NQ) / SG), QWG, QS };
+      return { NQ, SG, RU, UW, SP, CI, CF: Math.max(1, (RU * NQ) / SG), QWG, QN, QS };
     }
   }
   return undefined;
@@ -85,7 +87,7 @@ export function gemvMultiPipeline(device: GPUDevice, p: GemvMultiPlan, prec: num
     compute: {
       module: device.createShaderModule({ label: 'flat_gemv_multi', code: code(multiWgsl) }),
       entryPoint: 'main',
-      constants: { PREC: prec, METRIC: metric, NQ: p.NQ, SG: p.SG, RU: p.RU, UW: p.UW, DPW: prec === 1 ? 2 : 1, SP: p.SP, CI: p.CI, CF: p.CF, QWG: p.QWG, QS: p.QS },
+      constants: { PREC: prec, METRIC: metric, NQ: p.NQ, SG: p.SG, RU: p.RU, UW: p.UW, DPW: prec === 1 ? 2 : 1, SP: p.SP, CI: p.CI, CF: p.CF, QWG: p.QWG, QN: p.QN, QS: p.QS },
     },
   });
 }

@@ -22,12 +22,12 @@ describe('planGemvMulti', () => {
   const facts = { rowWords: 192, q4: 192, subgroupSize: 32, maxWorkgroupStorage: 49152 };
   const knobs = { ru: 4, uw: 2, sp: 0, ci: 0, qw: 0, split: 0 };
   it('classes of 8 and 16 (or blocks of 8), buffers and staged queries within workgroup memory, RU halved for large k, none without a fixed subgroup size', () => {
-    expect(planGemvMulti(facts, 5, 16, knobs)).toEqual({ NQ: 8, SG: 32, RU: 4, UW: 2, SP: 256, CI: 1, CF: 1, QWG: 0, QS: 1 });
-    expect(planGemvMulti(facts, 16, 16, knobs)).toEqual({ NQ: 16, SG: 32, RU: 4, UW: 2, SP: 256, CI: 1, CF: 2, QWG: 0, QS: 1 });
+    expect(planGemvMulti(facts, 5, 16, knobs)).toEqual({ NQ: 8, SG: 32, RU: 4, UW: 2, SP: 256, CI: 1, CF: 1, QWG: 0, QN: 0, QS: 1 });
+    expect(planGemvMulti(facts, 16, 16, knobs)).toEqual({ NQ: 16, SG: 32, RU: 4, UW: 2, SP: 256, CI: 1, CF: 2, QWG: 0, QN: 0, QS: 1 });
     expect(planGemvMulti(facts, 16, 16, { ...knobs, split: 1 })?.NQ).toBe(8);
-    // 8 queries of 768 f32 (24 KiB) staged beside 8 buffers of 256 slots; 16 (48 KiB) do not fit: storage.
-    expect(planGemvMulti(facts, 8, 16, { ...knobs, qw: 1 })).toMatchObject({ NQ: 8, SP: 256, QWG: 1, QS: 1536 });
-    expect(planGemvMulti(facts, 16, 16, { ...knobs, qw: 1 })).toMatchObject({ NQ: 16, QWG: 0, QS: 1 });
+    // 8 queries of 768 f32 (24 KiB) staged beside 8 buffers of 256 slots; of 16 (48 KiB) the first 8, beside 16 of 128.
+    expect(planGemvMulti(facts, 8, 16, { ...knobs, qw: 1 })).toMatchObject({ NQ: 8, SP: 256, QWG: 1, QN: 8, QS: 1536 });
+    expect(planGemvMulti(facts, 16, 16, { ...knobs, qw: 1 })).toMatchObject({ NQ: 16, SP: 128, QWG: 1, QN: 8, QS: 1536 });
     // 16 buffers of 256 slots: 32 KiB + counts and thresholds.
     for (const [nq, qw] of [[5, 1], [9, 0], [16, 1], [8, 1]]) {
       const p = planGemvMulti(facts, nq!, 16, { ...knobs, qw: qw! })!;
@@ -49,10 +49,10 @@ describe.skipIf(!hasGpu)('gpu flat_gemv_multi', () => {
   // of 8); segments of several hundred rows (many iterations and buffer sorts) or of about k rows;
   // mq16: 9-16 queries as two blocks of 8 (the second starts at query 8); mqw: queries staged in workgroup memory.
   it.each([
-    [16, 768, 'ip', 10, { mru: 2, muw: 0, hmru: 2, hmuw: 0 }, 3],
+    [16, 768, 'ip', 10, { mru: 2, muw: 0, hmru: 2, hmuw: 0, mqw: 1 }, 3], // lavapipe's 32 KiB: 4 of 16 staged
     [5, 61, 'l2', 10, { mru: 4, muw: 1, hmru: 4, hmuw: 1, mqw: 1 }, 3],
     [8, 30, 'ip', 1, { mru: 1, muw: 2, hmru: 1, hmuw: 0 }, 5],
-    [9, 133, 'l2', 10, { mru: 1, muw: 1, hmru: 2, hmuw: 2 }, 3],
+    [9, 133, 'l2', 10, { mru: 1, muw: 1, hmru: 2, hmuw: 2, mqw: 1 }, 3],
     [13, 200, 'ip', 10, { mru: 2, muw: 2, hmru: 1, hmuw: 0, mci: 1, msp: 128, mq16: 1, mqw: 1 }, 128],
     [7, 45, 'ip', 100, { mru: 4, muw: 0, hmru: 4, hmuw: 0 }, 12],
     [12, 300, 'l2', 7, { mru: 2, muw: 1, hmru: 2, hmuw: 3, mq16: 1 }, 2048],

@@ -1,5 +1,5 @@
 # H200 call gm3: flat_gemv_multi (named accumulators, gm2) with the queries staged in workgroup memory
-# (mqw), 9-16 queries as two blocks of 8 (mq16), 264 workgroups (mtarget) and checks every 3 iterations (mci),
+# (mqw: all 8 of a block of 8, the first 8 of 16), 9-16 queries as two blocks of 8 (mq16), 264 workgroups (mtarget) and checks every 3 iterations (mci),
 # against the flat_fused default; nq 5 / 8 / 12 / 16 at 1M, 8 / 16 at 21M, f32 / f16, k = 10; torch in the same call. Oracle 2 queries at 1M, 4 rows at 21M.
 # Bundle (carry .device, out/gm3):
 #   flock /tmp/tessera-build.lock npx esbuild bench/gpu-flat/run.ts --bundle --platform=node --format=esm \
