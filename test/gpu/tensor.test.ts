@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { acquireDevice, type GpuContext } from '../../src/gpu/device.js';
 import { chooseKernel, type LayoutName, type MatrixConfig, pickConfig } from '../../src/gpu/tensor/choose.js';
-import { Int8TensorScorer, rerankExact } from '../../src/gpu/tensor/int8-scorer.js';
+import { Int8TensorScorer, rerankExact, stagedLayout } from '../../src/gpu/tensor/int8-scorer.js';
 import { layoutShape } from '../../src/gpu/tensor/choose.js';
 import { selectSource, tileOf, workgroupBytes } from '../../src/gpu/tensor/kernel-source.js';
 import { encodeRows, keyOf, paddedDim, quantizeQueries, rowSums, trainSq } from '../../src/gpu/tensor/quantize.js';
@@ -29,6 +29,15 @@ describe('tensor kernel choice', () => {
     expect(c.config).toMatchObject({ componentType: 'i8', N: 16, M: 16, K: 32 });
     expect(pickConfig(H100, { preferN: 8 })?.N).toBe(8);
     expect(pickConfig(H100, { signed: false })?.componentType).toBe('u8');
+  });
+
+  it("staged kernel layout: 'mid' (32 x 32) below 256 queries with k' >= 32 and mask selection, 'large' (64 x 32) from 256", () => {
+    expect(stagedLayout(40, true, 255)).toBe('mid');
+    expect(stagedLayout(40, true, 256)).toBe('large');
+    expect(stagedLayout(40, true, 1024)).toBe('large');
+    // 'row' selection keeps 'mid' (run 4), small k' takes 'large' at every batch (run 3).
+    expect(stagedLayout(40, false, 1024)).toBe('mid');
+    expect(stagedLayout(16, true, 16)).toBe('large');
   });
 
   it('falls back to dot4 without the opt-in, the feature, or a fitting config', () => {

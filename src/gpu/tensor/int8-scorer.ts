@@ -57,6 +57,20 @@ export interface PreparedSearch {
   destroy(): void;
 }
 
+/**
+ * The staged kernel's default layout for nq queries and k' candidates. On the H200: 64 x 32 tiles
+ * ('large') fastest at every batch size with k' = 16 (run 3); 32 x 32 ('mid') with k' = 40 and 'row'
+ * selection (run 4: 17.0 against 20.0 ms at 1024 queries, 1M rows; half the accumulators beside 2 k'
+ * registers of lists). With 'mask' selection and prefetch (k' = 40, 1M rows, ms at 64 / 256 / 1024
+ * queries): run 6 'mid' 3.19 / 4.01 / 12.74 and 3.27 / 3.99 / 11.84, 'large' 3.49 / 3.86 / 10.61 and
+ * 3.22 / 3.84 / 10.49; gpu-tensor run 7 'mid' 3.69 / 4.60 / 11.78, 'large' 3.21 / 3.84 / 10.51:
+ * 'large' from 256 queries (faster there in all three; at 64 two of three). k' = 32 is unmeasured;
+ * it takes k' = 40's choice.
+ */
+export function stagedLayout(kPrime: number, masked: boolean, nq: number): LayoutName {
+  return kPrime >= 32 && !(masked && nq >= 256) ? 'mid' : 'large';
+}
+
 export class Int8TensorScorer {
   readonly signed: boolean;
   readonly tiles: Tile[] = [];
@@ -143,16 +157,9 @@ export class Int8TensorScorer {
 
   async prepare(nq: number, layoutOpt?: LayoutName): Promise<PreparedSearch> {
     if (this.tiles.length === 0) throw new TesseraError('INVALID_ARGUMENT', 'the scorer holds no rows: addTile first');
-    // Staged tensor kernel on the H200: 64 x 32 tiles fastest at every batch size with k' = 16 (run 3),
-    // 32 x 32 ('mid') with k' = 40 and 'row' selection (run 4: 17.0 against 20.0 ms at 1024 queries, 1M
-    // rows; half the accumulators beside 2 k' registers of lists). With 'mask' selection and prefetch
-    // (run 6, k' = 40, 1M rows, ms at 16 / 64 / 256 / 1024 queries) 'mid' 3.84 / 3.19 / 4.01 / 12.74,
-    // 'large' 7.45 / 3.49 / 3.86 / 10.61: 'large' from 512 queries (the hook's bigBatch then; the hook
-    // has switched at 256 since run 6, and 'large' was faster at 256 here too, not yet adopted).
-    // k' = 32 is unmeasured; it takes k' = 40's choice.
     const staged = this.opts.stage && this.opts.kernel.kind === 'mma';
-    const masked = staged && this.opts.stage?.select === 'mask';
-    const layout = layoutOpt ?? (staged ? (this.opts.kPrime >= 32 && !(masked && nq >= 512) ? 'mid' : 'large') : layoutFor(nq, this.opts.kernel.config?.N ?? 16));
+    const masked = !!staged && this.opts.stage?.select === 'mask';
+    const layout = layoutOpt ?? (staged ? stagedLayout(this.opts.kPrime, masked, nq) : layoutFor(nq, this.opts.kernel.config?.N ?? 16));
     const shape = this.shapeFor(layout);
     const { br, bq, tpq } = tileOf(shape);
     const stBytes = workgroupBytes(shape);
