@@ -177,13 +177,19 @@ export const kernelTuning = {
    * gemvMulti: batches of 5-16 queries scored by flat_gemv_multi (src/gpu/gemv-multi.ts: each row read
    * once for all of a block's queries, blocks of 8 or 16), a bit mask: 1 f32 and 2 f16 at 5-8 queries,
    * 4 f32 and 8 f16 at 9-16; else flat_fused's blocks. Needs subgroups of one fixed size. mq16: 9-16
-   * queries as blocks of 8 (1) or one of 16 (0). mqw: the block's queries in workgroup memory where
-   * they fit (1) or read from storage (0). mru / muw (f32), hmru / hmuw (f16): rows a subgroup an
-   * iteration (<= 4) and words of each in flight a lane (<= 2; 0: 2); msp / mci:
-   * candidate slots a query and iterations between checks (0: as int8_gemv); mtarget: workgroups a
-   * tile (0: targetWorkgroups; benchmarks only, the planner's bound counts targetWorkgroups).
+   * queries as blocks of 8 (1) or one of 16 (0). mqw: as many of the block's queries as fit staged in
+   * workgroup memory (1) or all read from storage (0). mru / muw (f32), hmru / hmuw (f16): rows a
+   * subgroup an iteration (<= 4) and words of each in flight a lane (<= 2; 0: 2); msp / mci: candidate
+   * slots a query and iterations between checks (0: as int8_gemv); mtarget: workgroups a tile (0:
+   * targetWorkgroups; the planner's bound counts targetWorkgroups, so at most that).
+   * H200 gm3 (1M / 21M x 768, k = 10, torch in the same call, BENCHMARKS gpu-flat): 5-8 queries with
+   * 264 workgroups and checks every 3 iterations, f32 1M nq 5 / 8 0.949 / 1.001 ms against flat_fused's
+   * 1.668 / 1.740 (1.46x / 1.56x torch fp32), 21M nq 8 18.7 against 34.3 (1.75x); f16 0.776 / 0.811
+   * against 1.17 / 1.22, 21M 15.1 against 23.3. 9-16 queries: at best level with flat_fused (1M nq 16
+   * 1.795 against 1.803 with the first 8 queries staged, 21M 35.1 against 35.7; f16 1.62 against 1.39),
+   * so flat_fused keeps them. Staging 8 queries is slower at 5-8 (1.38 against 1.04 ms): off.
    */
-  gemvMulti: 0, mq16: 0, mqw: 0, mru: 4, muw: 2, hmru: 4, hmuw: 0, msp: 0, mci: 0, mtarget: 0,
+  gemvMulti: 3, mq16: 0, mqw: 0, mru: 4, muw: 2, hmru: 4, hmuw: 0, msp: 0, mci: 3, mtarget: 264,
 };
 
 /**
@@ -767,7 +773,7 @@ export class FlatShard {
     if (multi) {
       const key = gemvMultiKey(multi, prec, metric, f16, kf);
       const pipeline = this.pipeline(key, () => gemvMultiPipeline(this.ctx.device, multi, prec, metric, (src) => wgslVariant(src, f16)));
-      return { pipeline, BR: 1, BQ: multi.NQ, key, target: kernelTuning.mtarget || undefined };
+      return { pipeline, BR: 1, BQ: multi.NQ, key, target: Math.min(mt.mtarget || Infinity, mt.targetWorkgroups) };
     }
     if (nq <= 4 && this.ctx.hasSubgroups && !this.layout.noSubgroups && nsg * 4 * kf * 8 <= this.ctx.maxWorkgroupStorage) {
       // f16 (hru / huw 0): rows of 3+ words a lane, one row with the lane's whole share in flight

@@ -57,7 +57,7 @@ describe.skipIf(!hasGpu)('gpu flat_gemv_multi', () => {
     [7, 45, 'ip', 100, { mru: 4, muw: 0, hmru: 4, hmuw: 0 }, 12],
     [12, 300, 'l2', 7, { mru: 2, muw: 1, hmru: 2, hmuw: 3, mq16: 1 }, 2048],
   ] as const)('nq=%i d=%i %s k=%i %o target %i: f32 and f16 exact ids vs float64, several tiles', async (nq, d, metric, k, knobs, target) => {
-    Object.assign(kernelTuning, { gemvMulti: 15, targetWorkgroups: target }, knobs);
+    Object.assign(kernelTuning, { gemvMulti: 15, mtarget: 0, targetWorkgroups: target }, knobs);
     const n = 1537; // 3 tiles of 600 / 600 / 337 rows: segment ends inside an iteration's rows
     const base = randomVectors(n, d, seed++);
     const q = randomVectors(nq, d, seed++);
@@ -76,6 +76,21 @@ describe.skipIf(!hasGpu)('gpu flat_gemv_multi', () => {
       } finally {
         await index.dispose();
       }
+    }
+  });
+
+  it('defaults: 5-8 queries run flat_gemv_multi at min(mtarget, targetWorkgroups) workgroups, 9-16 flat_fused, 1-4 flat_gemv', async () => {
+    const index = await GpuFlatIndex.create(64, 'ip', { debugPoison: true });
+    try {
+      await index.add(randomVectors(100, 64, seed++));
+      const shard = shardsOf(index)[0]!;
+      for (const nq of [5, 8]) expect(shard.scorerFor(nq, 10)).toMatchObject({ key: expect.stringMatching(/^gemvm:0:0:p:16:8:/), BQ: 8, target: Math.min(kernelTuning.mtarget, kernelTuning.targetWorkgroups) });
+      for (const nq of [9, 16]) expect(shard.scorerFor(nq, 10).key).toMatch(/^fused:/);
+      expect(shard.scorerFor(4, 10).key).toMatch(/^gemv:/);
+      kernelTuning.targetWorkgroups = 7;
+      expect(shard.scorerFor(6, 10).target).toBe(7);
+    } finally {
+      await index.dispose();
     }
   });
 
