@@ -2,13 +2,16 @@
 // base tile, fused with per-workgroup top-k, for adapters with subgroups of a fixed size SG. Each
 // row is read once from memory for all NQ queries (flat_fused re-stages rows per query block).
 // A subgroup takes RU consecutive rows an iteration; lane l reads 16-byte words l, l + SG, ... of
-// each, and each query word it reads (storage, cached) serves its RU rows, so RU x NQ partial sums
-// a lane (RU >= 4 keeps the query reads under the FMA time). Those are reduced across the subgroup
-// by a transposed reduction (pairs of halves swapped at each level: about RU x NQ shuffles, not
+// each, and each query word it reads (storage, cached; or staged, QWG) serves its RU rows: RU x NQ
+// partial sums a lane (RU 4; RU 1 was 1.3-1.9x slower on the H200), held in named variables (an
+// indexed array of them went to local memory: 5x slower). They are reduced across the subgroup by
+// a transposed reduction (pairs of halves swapped at each level: about RU x NQ shuffles, not
 // RU x NQ x log2 SG), leaving each lane max(1, RU NQ / SG) (row, query) totals. Selection as in
 // int8_gemv.wgsl: a lane appends a total that beats its query's threshold (the k-th best after the
 // last sort) to the query's buffer of SP slots; every CI iterations the workgroup sorts buffers that
-// could overflow and keeps k. Same bindings, Params and lists as flat_gemv.wgsl (merged by merge_lists).
+// could overflow and keeps k. Same bindings, Params and lists as flat_gemv.wgsl (merged by
+// merge_lists). The shard uses it for 5-8 queries by default (H200 gm3: 1.5x torch fp32); blocks of
+// 16 were at best level with flat_fused (bound by the reads of 16 query words a row word).
 enable subgroups;
 //#if F16
 enable f16;
