@@ -55,6 +55,7 @@ describe.skipIf(!hasGpu)('gpu flat_gemv_multi', () => {
     [9, 133, 'l2', 10, { mru: 1, muw: 1, hmru: 2, hmuw: 2, mqw: 1 }, 3],
     [13, 200, 'ip', 10, { mru: 2, muw: 2, hmru: 1, hmuw: 0, mci: 1, msp: 128, mq16: 1, mqw: 1 }, 128],
     [7, 45, 'ip', 100, { mru: 4, muw: 0, hmru: 4, hmuw: 0 }, 12],
+    [6, 77, 'l2', 10, { mru: 2, muw: 1, hmru: 4, hmuw: 2 }, 50], // segments of 12 rows for k = 10
     [12, 300, 'l2', 7, { mru: 2, muw: 1, hmru: 2, hmuw: 3, mq16: 1 }, 2048],
   ] as const)('nq=%i d=%i %s k=%i %o target %i: f32 and f16 exact ids vs float64, several tiles', async (nq, d, metric, k, knobs, target) => {
     Object.assign(kernelTuning, { gemvMulti: 15, mtarget: 0, targetWorkgroups: target }, knobs);
