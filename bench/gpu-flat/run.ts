@@ -9,7 +9,8 @@
  * --ceilings 1 measures the device's fp32 FMA rate, read and copy bandwidth first (bench/gpu-flat/ceilings.ts).
  * --variants 'a:big=4x8,kc=4;b:big=8x8,target=4096' times each kernel variant (kernelTuning knobs:
  *   big, bigF32, bigF32L, midF32, swz, nosel, kc, ru, uw, hru, huw, chain, db, lay, target = targetWorkgroups, gt = gemmTarget,
- *   gtl = gemmTargetL, hgt = gemmTargetF16, fan = mergeFanIn) at every case; rows
+ *   gtl = gemmTargetL, hgt = gemmTargetF16, fan = mergeFanIn; flat_gemv_multi: gemvMulti, mq16, mqw,
+ *   mru, muw, hmru, hmuw, msp, mci, mtarget) at every case; rows
  *   carry `variant`. H200 run 3's sweep: out/device-gpu2/run.sh, kept as results/h200-2026-12-03/run3/run.sh.
  * --toggles a,b opens Dawn with those toggles (enable-dawn-features=a,b), e.g. disable_robustness.
  * --oracle-queries Q checks the first Q queries of every case against a float64 scan of all rows
