@@ -18,7 +18,7 @@ import { BufferUsage, MapMode, type GpuContext } from './device.js';
 import { expandWgslIncludes } from './wgsl-include.js';
 import { pow2Ceil, pow2Floor } from './pow2.js';
 import { int8GemvKey, int8GemvPipeline, planInt8Gemv, quantizeInt8Queries } from './int8-gemv.js';
-import { gemvMultiKey, gemvMultiPipeline, planGemvMulti } from './gemv-multi.js';
+import { gemvMultiKey, gemvMultiPipeline, planGemvMulti, type GemvMultiKnobs } from './gemv-multi.js';
 import { MERGE_ONE_MAX_BATCH, mergeOneFan, mergeOneKey, mergeOnePipeline, planMergeOne, type MergeOnePlan } from './merge-one.js';
 
 export type Precision = 'f32' | 'f16' | 'int8';
@@ -191,7 +191,22 @@ export const kernelTuning = {
    * so flat_fused keeps them. Staging 8 queries is slower at 5-8 (1.38 against 1.04 ms): off.
    */
   gemvMulti: 3, mq16: 0, mqw: 0, mru: 4, muw: 2, hmru: 4, hmuw: 0, msp: 0, mci: 3, mtarget: 264,
+  /**
+   * m16ru / m16uw / m16sp / m16ci: the f32 block of 16 queries' own rows an iteration, words in
+   * flight, candidate slots and check interval (0: mru / muw / msp / mci). The block of 16 holds
+   * 4x the accumulators of a block of 8 a row, so fewer rows an iteration suit it (H200 gm5-gm6:
+   * RU 2 1.04x faster than RU 4 at 1M nq 16, checks every 6 iterations 1.04x faster than 3).
+   */
+  m16ru: 0, m16uw: 0, m16sp: 0, m16ci: 0,
 };
+
+/** flat_gemv_multi's knobs for a batch: the block of 16 (f32) takes its m16 overrides. */
+function multiKnobs(prec: number, nq: number): GemvMultiKnobs {
+  const t = kernelTuning;
+  const k = { ru: prec ? t.hmru : t.mru, uw: prec ? t.hmuw : t.muw, sp: t.msp, ci: t.mci, qw: t.mqw, split: t.mq16 };
+  if (prec || nq <= 8 || t.mq16) return k;
+  return { ...k, ru: t.m16ru || k.ru, uw: t.m16uw || k.uw, sp: t.m16sp || k.sp, ci: t.m16ci || k.ci };
+}
 
 /**
  * Search pipelining knobs (benchmarks flip them; H200 gpu-int8 run 6: the ring 23.6 ms against
@@ -770,7 +785,7 @@ export class FlatShard {
     const multi = nq > 4 && prec < 2 && mt.gemvMulti & ((prec + 1) << (nq > 8 ? 2 : 0)) && this.ctx.hasSubgroups && !this.layout.noSubgroups
       ? planGemvMulti(
           { rowWords: this.rowWords, q4: this.q4, subgroupSize: this.subgroupMinSize === this.subgroupMaxSize ? this.subgroupMaxSize : undefined, maxWorkgroupStorage: this.ctx.maxWorkgroupStorage },
-          nq, kf, { ru: prec ? mt.hmru : mt.mru, uw: prec ? mt.hmuw : mt.muw, sp: mt.msp, ci: mt.mci, qw: mt.mqw, split: mt.mq16 })
+          nq, kf, multiKnobs(prec, nq))
       : undefined;
     if (multi) {
       const key = gemvMultiKey(multi, prec, metric, f16, kf);
