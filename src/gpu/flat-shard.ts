@@ -186,18 +186,24 @@ export const kernelTuning = {
    * H200 gm3 (1M / 21M x 768, k = 10, torch in the same call, BENCHMARKS gpu-flat): 5-8 queries with
    * 264 workgroups and checks every 3 iterations, f32 1M nq 5 / 8 0.949 / 1.001 ms against flat_fused's
    * 1.668 / 1.740 (1.46x / 1.56x torch fp32), 21M nq 8 18.7 against 34.3 (1.75x); f16 0.776 / 0.811
-   * against 1.17 / 1.22, 21M 15.1 against 23.3. 9-16 queries: at best level with flat_fused (1M nq 16
-   * 1.795 against 1.803 with the first 8 queries staged, 21M 35.1 against 35.7; f16 1.62 against 1.39),
-   * so flat_fused keeps them. Staging 8 queries is slower at 5-8 (1.38 against 1.04 ms): off.
+   * against 1.17 / 1.22, 21M 15.1 against 23.3. 9-16 queries with the shared knobs were at best level
+   * with flat_fused (1M nq 16 1.795 against 1.803 with the first 8 queries staged, 21M 35.1 against
+   * 35.7; f16 1.62 against 1.39); with their own (m16*, gm5-gm7) f32 is faster, so bit 4 is on and
+   * f16 9-16 keeps flat_fused. Staging 8 queries is slower at 5-8 (1.38 against 1.04 ms): off.
    */
-  gemvMulti: 3, mq16: 0, mqw: 0, mru: 4, muw: 2, hmru: 4, hmuw: 0, msp: 0, mci: 3, mtarget: 264,
+  gemvMulti: 7, mq16: 0, mqw: 0, mru: 4, muw: 2, hmru: 4, hmuw: 0, msp: 0, mci: 3, mtarget: 264,
   /**
    * m16ru / m16uw / m16sp / m16ci: the f32 block of 16 queries' own rows an iteration, words in
    * flight, candidate slots and check interval (0: mru / muw / msp / mci). The block of 16 holds
-   * 4x the accumulators of a block of 8 a row, so fewer rows an iteration suit it (H200 gm5-gm6:
-   * RU 2 1.04x faster than RU 4 at 1M nq 16, checks every 6 iterations 1.04x faster than 3).
+   * twice the accumulators of a block of 8 a row, so fewer rows an iteration suit it. H200 gm5-gm7
+   * (torch fp32 in the same call, float64 oracle 2/2): RU 2 unstaged 1.04x faster than RU 4 at 1M
+   * nq 16, checks every 6 iterations 1.04x faster than 3, one word in flight 1.02x faster than two;
+   * 256 slots with checks every 8-15 1.5x slower (occupancy). So 9-16 f32 queries (gemvMulti bit 4,
+   * on since gm7) take 1.604 / 1.638 ms at 1M nq 12 / 16 against flat_fused's 1.75 / 1.81 (1.01x /
+   * 1.02x torch fp32) and 32.35 against 35.7 ms at 21M nq 16 (1.08x). f16 9-16 stays on flat_fused
+   * (gm6: 1.85-1.92 against 1.34-1.39 ms).
    */
-  m16ru: 0, m16uw: 0, m16sp: 0, m16ci: 0,
+  m16ru: 2, m16uw: 1, m16sp: 0, m16ci: 6,
 };
 
 /** flat_gemv_multi's knobs for a batch: the block of 16 (f32) takes its m16 overrides. */

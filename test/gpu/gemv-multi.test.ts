@@ -57,8 +57,11 @@ describe.skipIf(!hasGpu)('gpu flat_gemv_multi', () => {
     [7, 45, 'ip', 100, { mru: 4, muw: 0, hmru: 4, hmuw: 0 }, 12],
     [6, 77, 'l2', 10, { mru: 2, muw: 1, hmru: 4, hmuw: 2 }, 50], // segments of 12 rows for k = 10
     [12, 300, 'l2', 7, { mru: 2, muw: 1, hmru: 2, hmuw: 3, mq16: 1 }, 2048],
+    // The f32 block of 16's own knobs (m16*) in place of mru / muw / mci; f16 keeps hmru.
+    [11, 95, 'ip', 10, { mru: 4, muw: 2, hmru: 2, hmuw: 0, m16ru: 1, m16uw: 1, m16ci: 2 }, 3],
+    [14, 768, 'ip', 10, { mru: 1, muw: 1, hmru: 2, hmuw: 0, m16ru: 2, m16uw: 1, m16ci: 6 }, 3],
   ] as const)('nq=%i d=%i %s k=%i %o target %i: f32 and f16 exact ids vs float64, several tiles', async (nq, d, metric, k, knobs, target) => {
-    Object.assign(kernelTuning, { gemvMulti: 15, mtarget: 0, targetWorkgroups: target }, knobs);
+    Object.assign(kernelTuning, { gemvMulti: 15, mtarget: 0, targetWorkgroups: target, m16ru: 0, m16uw: 0, m16sp: 0, m16ci: 0 }, knobs);
     const n = 1537; // 3 tiles of 600 / 600 / 337 rows: segment ends inside an iteration's rows
     const base = randomVectors(n, d, seed++);
     const q = randomVectors(nq, d, seed++);
@@ -68,7 +71,8 @@ describe.skipIf(!hasGpu)('gpu flat_gemv_multi', () => {
       try {
         await index.add(base);
         const shard = shardsOf(index)[0]!;
-        const ru = precision === 'f32' ? knobs.mru : knobs.hmru;
+        const own = precision === 'f32' && nq > 8 && !('mq16' in knobs) && 'm16ru' in knobs ? knobs.m16ru : undefined;
+        const ru = own ?? (precision === 'f32' ? knobs.mru : knobs.hmru);
         expect(shard.scorerFor(nq, k).key, precision).toMatch(new RegExp(`^gemvm:${precision === 'f32' ? 0 : 1}:${metric === 'ip' ? 0 : 1}:p:\\d+:${nq <= 8 || 'mq16' in knobs ? 8 : 16}:\\d+:${ru}:`));
         // The queries staged in workgroup memory where asked (QS > 1 vec4), else read from storage.
         expect(shard.scorerFor(nq, k).key.endsWith(':1'), precision).toBe(!('mqw' in knobs));
@@ -80,18 +84,23 @@ describe.skipIf(!hasGpu)('gpu flat_gemv_multi', () => {
     }
   });
 
-  it('defaults: 5-8 queries run flat_gemv_multi at min(mtarget, targetWorkgroups) workgroups, 9-16 flat_fused, 1-4 flat_gemv', async () => {
+  it('defaults: 5-16 f32 queries run flat_gemv_multi at min(mtarget, targetWorkgroups) workgroups (9-16 as one block of 16 at m16ru rows), f16 9-16 flat_fused, 1-4 flat_gemv', async () => {
     const index = await GpuFlatIndex.create(64, 'ip', { debugPoison: true });
+    const half = await GpuFlatIndex.create(64, 'ip', { precision: 'f16', debugPoison: true });
     try {
       await index.add(randomVectors(100, 64, seed++));
+      await half.add(randomVectors(100, 64, seed++));
       const shard = shardsOf(index)[0]!;
       for (const nq of [5, 8]) expect(shard.scorerFor(nq, 10)).toMatchObject({ key: expect.stringMatching(/^gemvm:0:0:p:16:8:/), BQ: 8, target: Math.min(kernelTuning.mtarget, kernelTuning.targetWorkgroups) });
-      for (const nq of [9, 16]) expect(shard.scorerFor(nq, 10).key).toMatch(/^fused:/);
+      for (const nq of [9, 16]) expect(shard.scorerFor(nq, 10)).toMatchObject({ key: expect.stringMatching(new RegExp(`^gemvm:0:0:p:16:16:\\d+:${kernelTuning.m16ru}:1:`)), BQ: 16 });
+      for (const nq of [5, 8]) expect(shardsOf(half)[0]!.scorerFor(nq, 10).key).toMatch(/^gemvm:1:0:/);
+      for (const nq of [9, 16]) expect(shardsOf(half)[0]!.scorerFor(nq, 10).key).toMatch(/^fused:/);
       expect(shard.scorerFor(4, 10).key).toMatch(/^gemv:/);
       kernelTuning.targetWorkgroups = 7;
       expect(shard.scorerFor(6, 10).target).toBe(7);
     } finally {
       await index.dispose();
+      await half.dispose();
     }
   });
 
