@@ -10,8 +10,9 @@
 // int8_gemv.wgsl: a lane appends a total that beats its query's threshold (the k-th best after the
 // last sort) to the query's buffer of SP slots; every CI iterations the workgroup sorts buffers that
 // could overflow and keeps k. Same bindings, Params and lists as flat_gemv.wgsl (merged by
-// merge_lists). The shard uses it for 5-8 queries by default (H200 gm3: 1.5x torch fp32); blocks of
-// 16 were at best level with flat_fused (bound by the reads of 16 query words a row word).
+// merge_lists). The shard uses it for 5-8 queries by default (H200 gm3: 1.5x torch fp32), and for
+// 9-16 f32 queries as one block of 16 at RU 2 (gm7: 1.01-1.08x torch fp32, 1.08-1.10x flat_fused;
+// bound by the reads of 16 query words a row word).
 enable subgroups;
 //#if F16
 enable f16;
