@@ -45,6 +45,14 @@
 // Matrix offsets from subgroup_id are subgroup-uniform (Dawn accepts them; lid / 32 it rejects).
 // Measured slower than one warp on the H200 (bench/gpu-tensor/NOTES.md item 26): off by default.
 //
+// Two invocations a query (16-query block, tensorTuning.block16; TPQ = 2, kernel-source.ts LANES /
+// MERGE): invocation lid serves query lid % 16 and takes the rows of parity part = lid / 16 of each
+// scores tile (lanes of one row read 16 consecutive words, the other part's row the next 16: no bank
+// conflict), so each keeps the best KP of half of the segment's rows. After the segment both lists
+// go to workgroup memory and are merged by (key desc, id asc), the order insertCandidate keeps, into
+// the one list a query that part 0 writes: the union of the halves' best KP holds the segment's
+// best KP, so the list is the one-list kernel's.
+//
 // The dispatch is (this tile's segments, query blocks), x fastest; the workgroup index is remapped so
 // that consecutive workgroups take the query blocks of one segment and share its rows in L2.
 
@@ -74,8 +82,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
   let lin = wid.x + wid.y * nwg.x;
   let qBlock = lin % nqBlocks;
   let seg = lin / nqBlocks;
-  let q = qBlock * BQ + lid;
-  let live = q < params.nq;
+  //@LANES
 
   var scale = 1.0;
   var qv = 0.0;
@@ -91,6 +98,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
     //@SELECT
     workgroupBarrier();
   }
+  //@MERGE
   if (live) {
     let at = (q * params.nseg + params.segAt + seg) * params.k;
     let shift = 128 * suma;

@@ -99,8 +99,13 @@ describe.skipIf(!hasGpu)('GpuFlatIndex tensor hook with emulated subgroup matric
     { queries: 'pre' as const, tiles: 3, target: 3, select: 'mask' as const, rowTiles: 4, kc: 64 },
     // 32-dim chunks below bigBatch (tensorTuning.kcSmall, the default) over 64-dim chunks from it.
     { queries: 'pre' as const, tiles: 3, target: 3, select: 'mask' as const, kc: 64, kcSmall: 32 },
-  ])('queries $queries, $tiles tile(s), target $target, select $select, prefetch $prefetch, warps $warps, lists $lists, N $matrixN, row tiles $rowTiles, kcSmall $kcSmall: recall and exact distances against the float64 oracle', async (c: { queries: 'pre' | 'quant' | 'whole'; tiles: number; target?: number; select?: 'row' | 'mask'; prefetch?: boolean; warps?: number; lists?: 'reg' | 'wg'; matrixN?: 8 | 16; rowTiles?: number; kc?: number; kcSmall?: number }) => {
-    const d = 64, n = 400, nq = 37, k = 5;
+    // The 16-query block (tensorTuning.block16) for batches of up to 16: a full block, a partial one
+    // over several tiles and segments, and the N = 8 config (2 result matrices across the block).
+    { queries: 'pre' as const, tiles: 1, target: 2048, select: 'mask' as const, prefetch: true, block16: true, nq: 16 },
+    { queries: 'pre' as const, tiles: 3, target: 3, select: 'mask' as const, prefetch: true, block16: true, nq: 7 },
+    { queries: 'pre' as const, tiles: 3, target: 3, select: 'mask' as const, prefetch: true, block16: true, nq: 12, matrixN: 8 as const },
+  ])('queries $queries, $tiles tile(s), target $target, select $select, prefetch $prefetch, warps $warps, lists $lists, N $matrixN, row tiles $rowTiles, kcSmall $kcSmall, block16 $block16 nq $nq: recall and exact distances against the float64 oracle', async (c: { queries: 'pre' | 'quant' | 'whole'; tiles: number; target?: number; select?: 'row' | 'mask'; prefetch?: boolean; warps?: number; lists?: 'reg' | 'wg'; matrixN?: 8 | 16; rowTiles?: number; kc?: number; kcSmall?: number; block16?: boolean; nq?: number }) => {
+    const d = 64, n = 400, nq = c.nq ?? 37, k = 5;
     const base = normalizeRows(clusteredVectors(n, d, 10, 91), d);
     const q = normalizeRows(clusteredVectors(nq, d, 10, 92), d);
     const saved = { ...tensorTuning };
@@ -118,6 +123,7 @@ describe.skipIf(!hasGpu)('GpuFlatIndex tensor hook with emulated subgroup matric
     tensorTuning.lists = c.lists ?? 'reg';
     tensorTuning.matrixN = c.matrixN ?? 16;
     if (c.rowTiles) tensorTuning.rowTiles = tensorTuning.rowTilesBig = c.rowTiles;
+    tensorTuning.block16 = c.block16 ?? false;
     // Several tiles (small tile bytes) share one candidate buffer: each writes at its segAt.
     const tileBytes = c.tiles === 1 ? 1 << 20 : Math.ceil(n / c.tiles / 64) * 64 * paddedDim(d);
     const index = await GpuFlatIndex.create(d, 'ip', { precision: 'int8', maxTileBytes: tileBytes, debugPoison: true });
@@ -129,7 +135,7 @@ describe.skipIf(!hasGpu)('GpuFlatIndex tensor hook with emulated subgroup matric
       // The shape key names the variant (m: mask selection, f: prefetch), so this case ran it.
       expect(key).toMatch(new RegExp(`stage${c.kcSmall ?? tensorTuning.kc}p4${c.queries}uxc${c.select === 'mask' ? 'm' : ''}${c.prefetch ? 'f' : ''}${c.lists === 'wg' ? 'l' : ''}(?![a-z])`));
       // ... and the warps a workgroup (sgRows:sgQueries after M:N:K).
-      expect(key).toContain(`:16:${c.matrixN ?? 16}:32:1:${c.warps ?? 1}:${c.rowTiles ?? tensorTuning.rowTiles}:${c.matrixN === 8 ? 4 : 2}:`);
+      expect(key).toContain(`:16:${c.matrixN ?? 16}:32:1:${c.warps ?? 1}:${c.rowTiles ?? tensorTuning.rowTiles}:${(c.block16 ? 16 : 32) / (c.matrixN ?? 16)}:`);
       const got = await index.search(q, k);
       const want = bruteForce(base, q, d, k, 'ip');
       expect(recallAtK(got, want)).toBeGreaterThanOrEqual(0.95);
@@ -273,10 +279,22 @@ describe.skipIf(!hasGpu)('tensor hook kernel lists (emulated matrices)', () => {
     { select: 'mask', prefetch: true, data: 'random', rowTiles: 4, lists: 'wg' },
     { select: 'mask', prefetch: false, data: 'random', rowTiles: 2, lists: 'wg' },
   ];
-  it.each([...variants, ...warpVariants])('select $select, prefetch $prefetch, $rowTiles row tiles, $data data, warps $warps, branch $branch, lists $lists: lists equal the CPU integer top-k', async (c: { select: 'row' | 'mask'; prefetch: boolean; data: 'ties' | 'random'; rowTiles: number; warps?: number; branch?: boolean; lists?: 'reg' | 'wg' }) => {
+  // The 16-query block (tensorTuning.block16): two invocations a query, alternate rows, the two lists
+  // merged at the end of the segment. 1..16 queries (a partial block: part 0 of the dead queries
+  // writes nothing), k' from 16 to 60 of 64-row segments (the last segment 44 rows: empty slots at
+  // k' 60), tie data (equal keys of the two halves must merge in id order).
+  const block16Variants: { select: 'row' | 'mask'; prefetch: boolean; data: 'ties' | 'random'; rowTiles: number; block16: true; nq: number; k: number }[] = [
+    { select: 'mask', prefetch: true, data: 'ties', rowTiles: 2, block16: true, nq: 16, k: 16 },
+    { select: 'mask', prefetch: true, data: 'random', rowTiles: 2, block16: true, nq: 16, k: 60 },
+    { select: 'mask', prefetch: true, data: 'ties', rowTiles: 2, block16: true, nq: 1, k: 60 },
+    { select: 'mask', prefetch: true, data: 'ties', rowTiles: 4, block16: true, nq: 11, k: 40 },
+    { select: 'mask', prefetch: false, data: 'random', rowTiles: 2, block16: true, nq: 5, k: 1 },
+    { select: 'row', prefetch: true, data: 'ties', rowTiles: 2, block16: true, nq: 13, k: 40 },
+  ];
+  it.each([...variants, ...warpVariants, ...block16Variants])('select $select, prefetch $prefetch, $rowTiles row tiles, $data data, warps $warps, branch $branch, lists $lists, block16 $block16 nq $nq k $k: lists equal the CPU integer top-k', async (c: { select: 'row' | 'mask'; prefetch: boolean; data: 'ties' | 'random'; rowTiles: number; warps?: number; branch?: boolean; lists?: 'reg' | 'wg'; block16?: boolean; nq?: number; k?: number }) => {
     const device = ctx!.device;
     const warps = c.warps ?? 1;
-    const d = 128, rowWords = d / 16, q4 = d / 4, n = 300, nq = warps > 1 ? 100 : 40, k = 16;
+    const d = 128, rowWords = d / 16, q4 = d / 4, n = 300, nq = c.nq ?? (warps > 1 ? 100 : 40), k = c.k ?? 16;
     const segLen = 64, nseg = Math.ceil(n / segLen), segAt = 2, nsegTotal = nseg + 3, idBase = 1000;
     const saved = { ...tensorTuning };
     tensorTuning.select = c.select;
@@ -287,6 +305,8 @@ describe.skipIf(!hasGpu)('tensor hook kernel lists (emulated matrices)', () => {
     tensorTuning.warps = warps;
     tensorTuning.warpBranch = c.branch ?? false;
     tensorTuning.lists = c.lists ?? 'reg';
+    tensorTuning.block16 = c.block16 ?? false;
+    tensorTuning.minBatch = 1;
     const plan = planTensorHook(
       { precision: 'int8', metric: 'ip', rowWords, configs: [EMULATED_CONFIG], features: new Set([SUBGROUP_MATRIX_FEATURE, 'subgroups']), subgroupSize: 32, maxWorkgroupStorage: 49152 },
       nq,
@@ -300,6 +320,7 @@ describe.skipIf(!hasGpu)('tensor hook kernel lists (emulated matrices)', () => {
     expect(shape.sgQueries).toBe(warps);
     expect(!!shape.stage?.warpBranch).toBe(!!c.branch);
     expect(shape.stage?.lists ?? 'reg').toBe(c.lists ?? 'reg');
+    expect(shape.queryTiles).toBe(c.block16 ? 1 : 2);
     if (c.branch) {
       // Every matrix offset a constant expression: no `wq0` / `wr0` (sid-derived) left.
       const src = hookSource(shape);
@@ -323,7 +344,7 @@ describe.skipIf(!hasGpu)('tensor hook kernel lists (emulated matrices)', () => {
     };
     try {
       const { prep, BQ } = hookShape(shape, nq);
-      expect(BQ).toBe(32 * warps);
+      expect(BQ).toBe(c.block16 ? 16 : 32 * warps);
       const nqPad = Math.ceil(nq / BQ) * BQ;
       const prepParams = buf(new Uint32Array([nq, 0, rowWords, q4, k, 0, 0, 0, 0, 0, 0, 0]), BufferUsage.UNIFORM);
       const params = buf(new Uint32Array([nq, n, rowWords, q4, k, segLen, nsegTotal, idBase, segAt, 0, 0, 0]), BufferUsage.UNIFORM);

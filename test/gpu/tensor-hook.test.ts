@@ -110,6 +110,50 @@ describe('tensor scorer choice from reported configs', () => {
     }
   });
 
+  it('block16: batches of up to 16 queries in a 16-query block (two invocations a query, lists merged in workgroup memory)', () => {
+    const saved = { ...tensorTuning };
+    try {
+      const off = planTensorHook(facts(), 16, 40);
+      expect('shape' in off && off.shape.queryTiles).toBe(tensorTuning.block16 ? 1 : 2);
+      tensorTuning.block16 = true;
+      tensorTuning.minBatch = 1;
+      for (const nq of [1, 8, 16]) {
+        const p = planTensorHook(facts(), nq, 40);
+        if (!('shape' in p)) throw new Error(p.reason);
+        expect([p.shape.n, p.shape.queryTiles]).toEqual([16, 1]);
+        const sh = hookShape(p.shape, nq);
+        expect(sh.BQ).toBe(16);
+        expect(sh.prep).toEqual({ bytes: 16 * 768 + 16 * 16, groups: [16, 1] });
+        // Staged rows / scores tile under the merge area: 2 lists x 16 queries x k' (key, id) words.
+        expect(workgroupBytes(p.shape)).toBe((2 * 16 * 2 * 40 + 16 * (8 + 4)) * 4);
+        const src = hookSource(p.shape);
+        expect(src).toContain('const TPQ: u32 = 2u;');
+        expect(src).toContain('let live = q < params.nq && part == 0u;');
+        expect(src).not.toMatch(/^\s*\/\/@[A-Z]/m);
+      }
+      // 17 queries: the 32-query block (one list a query, no merge).
+      const p17 = planTensorHook(facts(), 17, 40);
+      if (!('shape' in p17)) throw new Error(p17.reason);
+      expect(p17.shape.queryTiles).toBe(2);
+      expect(hookSource(p17.shape)).not.toContain('TPQ');
+      // N = 8: two result matrices across the block.
+      tensorTuning.matrixN = 8;
+      const p8 = planTensorHook(facts(), 16, 40);
+      expect('shape' in p8 && [p8.shape.queryTiles, hookShape(p8.shape, 16).BQ]).toEqual([2, 16]);
+      tensorTuning.matrixN = 16;
+      // Not with lists in workgroup memory, several warps, 'quant' queries or 64-wide subgroups.
+      tensorTuning.lists = 'wg';
+      expect(planTensorHook(facts(), 16, 40)).toMatchObject({ shape: { queryTiles: 2 } });
+      tensorTuning.lists = 'reg';
+      tensorTuning.queries = 'quant';
+      expect(planTensorHook(facts(), 16, 40)).toMatchObject({ shape: { queryTiles: 2 } });
+      tensorTuning.queries = 'auto';
+      expect(planTensorHook(facts({ subgroupSize: 64 }), 16, 40)).toMatchObject({ shape: { queryTiles: 4 } });
+    } finally {
+      Object.assign(tensorTuning, saved);
+    }
+  });
+
   it('takes N = 16 by default and the N = 8 config with matrixN 8 (same 32-query block: 4 result matrices across)', () => {
     const saved = tensorTuning.matrixN;
     try {

@@ -122,6 +122,13 @@ export const tensorTuning = {
    * 1024 queries unchanged; at 1M run 5 had 3.34 against 3.37 ms at 256).
    */
   bigBatch: 256,
+  /**
+   * Batches of up to 16 queries in a 16-query block (BQ 16: one 16 x 16 result matrix across, two
+   * invocations a query, each selecting from alternate rows of the tile, the two lists merged in
+   * workgroup memory at the end of the segment) instead of a 32-query block half of padding. Needs
+   * 32-wide subgroups, queries 'pre', lists 'reg' and one warp; elsewhere the 32-query block.
+   */
+  block16: false,
   /** Off switch (tests and benchmarks compare against the built-in kernels). */
   enabled: true,
 };
@@ -162,6 +169,8 @@ export function planTensorHook(f: HookFacts, nq: number, k: number): { shape: Se
   const queries = mode === 'quant' && !f.features.has('subgroups') ? 'whole' : mode;
   // Several warps: subgroup_id needs the subgroups feature, and each warp must be one 32-query block.
   const warps = tensorTuning.warps > 1 && queries === 'pre' && sg === 32 && f.features.has('subgroups') ? tensorTuning.warps : 1;
+  // The 16-query block: half the multiplies of a padded 32-query one, two invocations a query.
+  const block16 = tensorTuning.block16 && nq <= 16 && sg === 32 && warps === 1 && queries === 'pre' && tensorTuning.lists === 'reg';
   const stage: StageOptions = { kc, padWords: tensorTuning.padWords, queries, unroll: true, xorRows: true, clampRows: true, select: tensorTuning.select, prefetch: tensorTuning.prefetch, ...(warps > 1 && tensorTuning.warpBranch ? { warpBranch: true } : {}), ...(tensorTuning.lists === 'wg' && tensorTuning.select === 'mask' ? { lists: 'wg' as const } : {}) };
   const shape: SelectShape = {
     kind: 'mma',
@@ -173,8 +182,8 @@ export function planTensorHook(f: HookFacts, nq: number, k: number): { shape: Se
     ...layoutShape('large'),
     sgQueries: warps,
     rowTiles: nq >= tensorTuning.bigBatch ? tensorTuning.rowTilesBig : tensorTuning.rowTiles,
-    // One list a query: the workgroup's BQ queries are its warps x sg invocations.
-    queryTiles: sg / config.N,
+    // One list a query: the workgroup's BQ queries are its warps x sg invocations (block16: 16 of them).
+    queryTiles: (block16 ? 16 : sg) / config.N,
     subgroupSize: sg,
     kp: k,
     syntax: 'bool-arg',

@@ -150,7 +150,17 @@ export function workgroupBytes(s: SelectShape): number {
   const sbq = bq / lpi;
   const q = s.stage.queries === 'wg' || s.stage.queries === 'pre' ? bq * sw : s.stage.queries === 'whole' ? bq * (s.dPad / 4 + 4) : s.stage.queries === 'quant' ? bq * sw + bq : 0;
   const lists = s.stage.lists === 'wg' ? 2 * s.kp * tileOf(s).nt : 0;
-  return (Math.max(br * sw, br * sbq) + q + lists) * 4;
+  return (Math.max(br * sw, br * sbq, hookMergeWords(s)) + q + lists) * 4;
+}
+
+/**
+ * Words of `wr` the hook's two-invocations-a-query merge takes (both lists of every query as key, id
+ * pairs); 0 for other shapes. Only the hook has queries 'pre'; the staged kernel's TPQ lists are merged
+ * by int8_mma_merge instead.
+ */
+function hookMergeWords(s: SelectShape): number {
+  const { bq, tpq } = tileOf(s);
+  return tpq > 1 && s.stage?.queries === 'pre' ? 2 * bq * tpq * s.kp : 0;
 }
 
 const u = (n: number) => `${n}u`;
@@ -254,6 +264,69 @@ function maskSelect(br: number, col = 'lid', stride = 'BQ', lists: 'reg' | 'wg' 
     .join('\n');
 }
 
+/**
+ * The hook's selection with TPQ invocations a query (16-query block, TPQ = 2): invocation (qLocal,
+ * part) takes rows part, part + TPQ, ... of each tile, in row order, so its list keeps the
+ * one-list order over its rows. 'mask': groups of up to 32 rows, G / TPQ survivor bits an invocation.
+ */
+function pairSelect(br: number, select: 'row' | 'mask'): string {
+  const insert = (ind: string) => insertCandidate('kk', 'ii').split('\n').map((l) => ind + l);
+  if (select === 'row') {
+    return ['for (var r = part; r < BR; r += TPQ) {', '  let row = t + r;', '  if (row < segEnd) {', '    let key = bitcast<i32>(wr[r * BQ + qLocal]);', ...insert('    '), '  }', '}'].map((l) => '    ' + l).join('\n');
+  }
+  const g = Math.min(br, 32);
+  return [
+    `for (var g = 0u; g < BR; g += ${u(g)}) {`,
+    '  let thr = kk[KP - 1u];',
+    '  let gAt = t + g;',
+    `  let nr = select(0u, min(${u(g)}, segEnd - gAt), segEnd > gAt);`,
+    '  var surv = 0u;',
+    `  for (var x = 0u; x < ${u(g)} / TPQ; x++) {`,
+    '    let key = bitcast<i32>(wr[(g + x * TPQ + part) * BQ + qLocal]);',
+    '    surv |= select(0u, 1u << x, key > thr && x * TPQ + part < nr);',
+    '  }',
+    '  loop {',
+    '    if (surv == 0u) { break; }',
+    '    let x = firstTrailingBit(surv);',
+    '    surv &= surv - 1u;',
+    '    let row = gAt + x * TPQ + part;',
+    '    let key = bitcast<i32>(wr[(g + x * TPQ + part) * BQ + qLocal]);',
+    ...insert('    '),
+    '  }',
+    '}',
+  ]
+    .map((l) => '    ' + l)
+    .join('\n');
+}
+
+/**
+ * The hook's merge of the TPQ = 2 lists of a query at the end of its segment (after the loop's last
+ * barrier): both lists to `wr` (key, id words; query qLocal's two lists side by side), then every
+ * invocation merges its query's pair into kk / ii by (key desc, id asc) - insertCandidate's order, so
+ * equal keys of the two halves (interleaved rows) come out in id order; empty slots (MIN_KEY, -1: the
+ * id as u32 is the largest) go last. Each list is its half's best KP, so the first KP of the merge are
+ * the segment's best KP. Neither pointer passes its list's end: KP picks in all.
+ */
+const PAIR_MERGE = `
+  {
+    let mOwn = (qLocal * TPQ + part) * KP * 2u;
+    for (var i = 0u; i < KP; i++) { wr[mOwn + 2u * i] = kk[i]; wr[mOwn + 2u * i + 1u] = ii[i]; }
+    workgroupBarrier();
+    var pa = qLocal * TPQ * KP * 2u;
+    var pb = pa + KP * 2u;
+    for (var i = 0u; i < KP; i++) {
+      let ka = wr[pa];
+      let ia = wr[pa + 1u];
+      let kb1 = wr[pb];
+      let ib1 = wr[pb + 1u];
+      let ta = ka > kb1 || (ka == kb1 && u32(ia) < u32(ib1));
+      kk[i] = select(kb1, ka, ta);
+      ii[i] = select(ib1, ia, ta);
+      pa += select(0u, 2u, ta);
+      pb += select(2u, 0u, ta);
+    }
+  }`;
+
 /** Replaces each template line that is only `//@NAME` (indentation allowed) with its text. */
 function fill(template: string, parts: Record<string, string>): string {
   return template.replace(/^([ \t]*)\/\/@([A-Z_]+)[ \t]*$/gm, (line, _indent: string, name: string) => {
@@ -319,9 +392,12 @@ export function hookSource(s: SelectShape): string {
   checkShape(s, true);
   const { br, bq, nt, tpq } = tileOf(s);
   const st = s.stage;
-  if (s.kind !== 'mma' || !st || (st.queries !== 'whole' && st.queries !== 'quant' && st.queries !== 'pre') || !st.xorRows || !st.clampRows || !s.signed || tpq !== 1) {
-    throw new Error(`int8 hook kernel needs a signed staged tensor shape, queries 'pre', 'quant' or 'whole', xorRows, clampRows and BQ = ${nt}: got ${shapeKey(s)}`);
+  // BQ = NT (one invocation a query) or the 16-query block: two invocations a query of one 32-wide warp.
+  const pairs = tpq === 2 && nt === 32 && bq === 16;
+  if (s.kind !== 'mma' || !st || (st.queries !== 'whole' && st.queries !== 'quant' && st.queries !== 'pre') || !st.xorRows || !st.clampRows || !s.signed || (tpq !== 1 && !pairs)) {
+    throw new Error(`int8 hook kernel needs a signed staged tensor shape, queries 'pre', 'quant' or 'whole', xorRows, clampRows and BQ = ${nt} (or 16 of 32 invocations): got ${shapeKey(s)}`);
   }
+  if (pairs && (st.queries !== 'pre' || st.lists === 'wg' || s.sgQueries !== 1)) throw new Error(`int8 hook kernel ${shapeKey(s)}: the 16-query block needs queries 'pre', lists 'reg' and one warp`);
   const warps = s.sgQueries;
   if (warps > 1 && (st.queries !== 'pre' || !st.unroll)) throw new Error(`int8 hook kernel ${shapeKey(s)}: several warps a workgroup need queries 'pre' and unrolled chunks`);
   const sw = st.kc / 4 + st.padWords;
@@ -334,7 +410,8 @@ export function hookSource(s: SelectShape): string {
     `const KC: u32 = ${u(st.kc)};`,
     `const SW: u32 = ${u(sw)};`,
     `const QSW: u32 = ${u(s.dPad / 4 + 4)};`,
-    `const WR_WORDS: u32 = ${u(Math.max(br * sw, br * bq))};`,
+    `const WR_WORDS: u32 = ${u(Math.max(br * sw, br * bq, hookMergeWords(s)))};`,
+    ...(pairs ? [`const TPQ: u32 = ${u(tpq)};`] : []),
     'alias ET = i32;',
   ].join('\n');
   const quant = st.queries === 'quant';
@@ -351,7 +428,12 @@ export function hookSource(s: SelectShape): string {
       ? '  for (var i = 0u; i < KP; i++) { wl[i * NT + lid] = vec2<i32>(MIN_KEY, -1); }\n  var thr = MIN_KEY;'
       : '  var kk: array<i32, KP>;\n  var ii: array<i32, KP>;\n  for (var i = 0u; i < KP; i++) { kk[i] = MIN_KEY; ii[i] = -1; }',
     SCORE_TILE: stagedTile(s, br, bq, nt, sw),
-    SELECT: wgLists ? maskSelect(br, 'lid', 'BQ', 'wg') : st.select === 'mask' ? maskSelect(br) : rowSelect(),
+    // Two invocations a query: only part 0 is live (prologue and write); both select and merge.
+    LANES: pairs
+      ? '  let qLocal = lid % BQ;\n  let part = lid / BQ;\n  let q = qBlock * BQ + qLocal;\n  let live = q < params.nq && part == 0u;'
+      : '  let q = qBlock * BQ + lid;\n  let live = q < params.nq;',
+    MERGE: pairs ? PAIR_MERGE : '',
+    SELECT: pairs ? pairSelect(br, st.select ?? 'row') : wgLists ? maskSelect(br, 'lid', 'BQ', 'wg') : st.select === 'mask' ? maskSelect(br) : rowSelect(),
     ENTRY: wgLists ? 'let e = wl[i * NT + lid]; let ek = e.x; let ei = e.y;' : 'let ek = kk[i]; let ei = ii[i];',
   };
   const code = unrollLists(fill(expandWgslIncludes(hookTemplate), parts), s.kp);
