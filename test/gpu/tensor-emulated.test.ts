@@ -124,6 +124,7 @@ describe.skipIf(!hasGpu)('GpuFlatIndex tensor hook with emulated subgroup matric
     tensorTuning.matrixN = c.matrixN ?? 16;
     if (c.rowTiles) tensorTuning.rowTiles = tensorTuning.rowTilesBig = c.rowTiles;
     tensorTuning.block16 = c.block16 ?? false;
+    tensorTuning.block16MaxK = 64;
     // Several tiles (small tile bytes) share one candidate buffer: each writes at its segAt.
     const tileBytes = c.tiles === 1 ? 1 << 20 : Math.ceil(n / c.tiles / 64) * 64 * paddedDim(d);
     const index = await GpuFlatIndex.create(d, 'ip', { precision: 'int8', maxTileBytes: tileBytes, debugPoison: true });
@@ -306,6 +307,7 @@ describe.skipIf(!hasGpu)('tensor hook kernel lists (emulated matrices)', () => {
     tensorTuning.warpBranch = c.branch ?? false;
     tensorTuning.lists = c.lists ?? 'reg';
     tensorTuning.block16 = c.block16 ?? false;
+    tensorTuning.block16MaxK = 64;
     tensorTuning.minBatch = 1;
     const plan = planTensorHook(
       { precision: 'int8', metric: 'ip', rowWords, configs: [EMULATED_CONFIG], features: new Set([SUBGROUP_MATRIX_FEATURE, 'subgroups']), subgroupSize: 32, maxWorkgroupStorage: 49152 },

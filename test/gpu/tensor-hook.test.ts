@@ -113,9 +113,22 @@ describe('tensor scorer choice from reported configs', () => {
   it('block16: batches of up to 16 queries in a 16-query block (two invocations a query, lists merged in workgroup memory)', () => {
     const saved = { ...tensorTuning };
     try {
-      const off = planTensorHook(facts(), 16, 40);
-      expect('shape' in off && off.shape.queryTiles).toBe(tensorTuning.block16 ? 1 : 2);
+      // Default: on up to k' = block16MaxK (20; measured faster there, slower at 40), 16 queries at most.
+      expect(tensorTuning.block16).toBe(true);
+      expect(tensorTuning.block16MaxK).toBe(20);
+      const p20 = planTensorHook(facts(), 16, 20);
+      expect('shape' in p20 && [p20.shape.queryTiles, hookShape(p20.shape, 16).BQ]).toEqual([1, 16]);
+      const p40 = planTensorHook(facts(), 16, 40);
+      expect('shape' in p40 && p40.shape.queryTiles).toBe(2);
+      // From minBatch = 8 queries (gpu-int8 run 18: 0.75 ms against flat_fused's 1.92 at 8); below, the built-in kernels.
+      expect(tensorTuning.minBatch).toBe(8);
+      expect(planTensorHook(facts(), 8, 20)).toMatchObject({ shape: { queryTiles: 1 } });
+      expect(planTensorHook(facts(), 12, 40)).toMatchObject({ shape: { queryTiles: 2 } });
+      expect(planTensorHook(facts(), 7, 20)).toEqual({ reason: 'batch 7 < 8' });
+      tensorTuning.block16 = false;
+      expect(planTensorHook(facts(), 16, 20)).toMatchObject({ shape: { queryTiles: 2 } });
       tensorTuning.block16 = true;
+      tensorTuning.block16MaxK = 64;
       tensorTuning.minBatch = 1;
       for (const nq of [1, 8, 16]) {
         const p = planTensorHook(facts(), nq, 40);

@@ -15,9 +15,12 @@ export const tensorTuning = {
    * Smallest batch the tensor kernel takes. Measured on the H200 (run 3: 1M x 768, k' = 40, GPU
    * time, built-in kernels after a51b16d in the same process): tensor 3.3 / 6.2 / 18.5 / 54 ms
    * against built-in 3.9 / 15.8 / 39.7 / 104 ms at 16 / 64 / 256 / 1024 queries; at 1 query the
-   * built-in flat_gemv wins (1.4 against 2.4 ms).
+   * built-in flat_gemv wins (1.4 against 2.4 ms). 8 since gpu-int8 run 18 (H200, 1M x 768, k' = 40,
+   * GPU ms, same labels): the 32-query block at 8 / 12 queries 0.752 / 0.754 and 0.768 / 0.770
+   * against the built-in flat_fused's 1.920 / 3.407 (its time hardly depends on the live queries:
+   * 0.78 at 16). Below 8 not measured against flat_gemv_multi / int8_gemv.
    */
-  minBatch: 16,
+  minBatch: 8,
   /**
    * Result matrices per subgroup along rows (rows per block = 16 x this). 2 (32 rows x 32 queries):
    * H200 run 4, in the index with k' = 40, GPU ms at 1 / 16 / 64 / 256 / 1024 queries 0.80 / 1.05 /
@@ -125,10 +128,16 @@ export const tensorTuning = {
   /**
    * Batches of up to 16 queries in a 16-query block (BQ 16: one 16 x 16 result matrix across, two
    * invocations a query, each selecting from alternate rows of the tile, the two lists merged in
-   * workgroup memory at the end of the segment) instead of a 32-query block half of padding. Needs
-   * 32-wide subgroups, queries 'pre', lists 'reg' and one warp; elsewhere the 32-query block.
+   * workgroup memory at the end of the segment) instead of a 32-query block half of padding, for k'
+   * up to block16MaxK. Needs 32-wide subgroups, queries 'pre', lists 'reg' and one warp; elsewhere
+   * the 32-query block. H200 gpu-int8 run 18 (1M x 768, nq 16, GPU ms in the index, same labels,
+   * lists word for word equal to the 32-query block's): k' = 20 0.520 / 0.522 against 0.630 / 0.632;
+   * k' = 40 (the index's k' for k = 10) 0.918 / 0.920 / 0.919 against 0.781 / 0.782 / 0.783 (the
+   * merge area, 2 x 16 x 2 k' words, grows with k': 10 KiB of workgroup memory at 40).
    */
-  block16: false,
+  block16: true,
+  /** Largest k' the 16-query block takes (measured: faster at 20, slower at 40; between, not measured). */
+  block16MaxK: 20,
   /** Off switch (tests and benchmarks compare against the built-in kernels). */
   enabled: true,
 };
@@ -170,7 +179,7 @@ export function planTensorHook(f: HookFacts, nq: number, k: number): { shape: Se
   // Several warps: subgroup_id needs the subgroups feature, and each warp must be one 32-query block.
   const warps = tensorTuning.warps > 1 && queries === 'pre' && sg === 32 && f.features.has('subgroups') ? tensorTuning.warps : 1;
   // The 16-query block: half the multiplies of a padded 32-query one, two invocations a query.
-  const block16 = tensorTuning.block16 && nq <= 16 && sg === 32 && warps === 1 && queries === 'pre' && tensorTuning.lists === 'reg';
+  const block16 = tensorTuning.block16 && nq <= 16 && k <= tensorTuning.block16MaxK && sg === 32 && warps === 1 && queries === 'pre' && tensorTuning.lists === 'reg';
   const stage: StageOptions = { kc, padWords: tensorTuning.padWords, queries, unroll: true, xorRows: true, clampRows: true, select: tensorTuning.select, prefetch: tensorTuning.prefetch, ...(warps > 1 && tensorTuning.warpBranch ? { warpBranch: true } : {}), ...(tensorTuning.lists === 'wg' && tensorTuning.select === 'mask' ? { lists: 'wg' as const } : {}) };
   const shape: SelectShape = {
     kind: 'mma',
