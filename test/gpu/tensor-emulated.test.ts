@@ -119,6 +119,8 @@ describe.skipIf(!hasGpu)('GpuFlatIndex tensor hook with emulated subgroup matric
     // Each case's chunk is kc unless it names kcSmall (nq = 37 is below bigBatch).
     tensorTuning.kcSmall = c.kcSmall ?? 0;
     if (c.target) tensorTuning.targetWorkgroups = c.target;
+    // Up to 16 queries the dispatch aims for targetWorkgroupsTiny: few workgroups there too.
+    if (c.target) tensorTuning.targetWorkgroupsTiny = c.target;
     tensorTuning.warps = c.warps ?? 1;
     tensorTuning.lists = c.lists ?? 'reg';
     tensorTuning.matrixN = c.matrixN ?? 16;

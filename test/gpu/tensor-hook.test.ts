@@ -125,6 +125,12 @@ describe('tensor scorer choice from reported configs', () => {
       expect(planTensorHook(facts(), 8, 20)).toMatchObject({ shape: { queryTiles: 1 } });
       expect(planTensorHook(facts(), 12, 40)).toMatchObject({ shape: { queryTiles: 2 } });
       expect(planTensorHook(facts(), 7, 20)).toEqual({ reason: 'batch 7 < 8' });
+      // Up to 16 queries: targetWorkgroupsTiny (1024); from 17, targetWorkgroupsSmall.
+      if (!('shape' in p40)) throw new Error(p40.reason);
+      expect(hookShape(p40.shape, 16).targetWorkgroups).toBe(1024);
+      expect(hookShape(p40.shape, 17).targetWorkgroups).toBe(tensorTuning.targetWorkgroupsSmall);
+      tensorTuning.targetWorkgroupsTiny = 0;
+      expect(hookShape(p40.shape, 16).targetWorkgroups).toBe(tensorTuning.targetWorkgroupsSmall);
       tensorTuning.block16 = false;
       expect(planTensorHook(facts(), 16, 20)).toMatchObject({ shape: { queryTiles: 2 } });
       tensorTuning.block16 = true;

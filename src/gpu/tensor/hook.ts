@@ -120,6 +120,13 @@ export const tensorTuning = {
   targetWorkgroups: 2048,
   targetWorkgroupsSmall: 2048,
   /**
+   * Workgroups a tile's dispatch aims for at up to 16 queries (0: targetWorkgroupsSmall). gpu-int8
+   * run 18 call 2 (H200, 1M x 768, nq 16, k' = 40, GPU ms, same labels): 1024 0.699 / 0.670 against
+   * 2048 0.781 / 0.782 (1536: 0.791); the 16-query block 0.794 / 0.790 against 0.918. Not measured at
+   * 8 / 12 queries or in flight; 17-255 queries keep 2048 (run 5: 1024 slower at 64).
+   */
+  targetWorkgroupsTiny: 1024,
+  /**
    * Shard batch (queries) from which rowTilesBig and targetWorkgroups apply. 256 since run 6 (H200,
    * 21M x 768 in the index, same call: 64-row tiles at 256 queries 59.09 against 63.02 ms GPU, 64 and
    * 1024 queries unchanged; at 1M run 5 had 3.34 against 3.37 ms at 256).
@@ -243,7 +250,7 @@ export function hookShape(s: SelectShape, nq: number): ReturnType<ChunkScorer['s
   const { br, bq } = tileOf(s);
   const nqPad = Math.ceil(nq / bq) * bq;
   const prep = s.stage?.queries === 'pre' ? { bytes: prepBytes(s, nq), groups: [Math.min(nqPad, 65535), Math.ceil(nqPad / 65535)] as [number, number] } : undefined;
-  const targetWorkgroups = nq >= tensorTuning.bigBatch ? tensorTuning.targetWorkgroups : tensorTuning.targetWorkgroupsSmall;
+  const targetWorkgroups = nq >= tensorTuning.bigBatch ? tensorTuning.targetWorkgroups : nq <= 16 && tensorTuning.targetWorkgroupsTiny ? tensorTuning.targetWorkgroupsTiny : tensorTuning.targetWorkgroupsSmall;
   return { BR: br, BQ: bq, key: shapeKey(s), targetWorkgroups, prep };
 }
 
