@@ -52,6 +52,8 @@ fn term(a: vec4<f32>, b: vec4<f32>) -> f32 {
 
 // Sorts each query's first n2 slots best first (slots past its count emptied first), keeps k and
 // moves the thresholds to slot k - 1: the whole workgroup, n2 a power of two, uniform control flow.
+// The sort is int8_gemv's flush over other arrays (flat_common's heap hk / hid here, its own bk / bid
+// there, of other sizes): WGSL cannot pass either to one function and //#include takes no names.
 fn flush(li: u32, nq: u32, n2: u32, k: u32) {
   for (var e = li; e < nq * n2; e += WG) {
     let q = e / n2;
