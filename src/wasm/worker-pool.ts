@@ -155,10 +155,11 @@ export class WasmWorkers {
     this.busy = workers.map(() => 0);
     workers.forEach((w, t) => {
       // A worker that stops on its own never answers: fail its jobs (and every later one) instead of
-      // waiting forever; the other workers' jobs in flight finish as usual.
+      // waiting forever; the other workers' jobs in flight finish as usual, unless their worker stops
+      // too (the first one's reason stays the pool's).
       w.onExit?.((why) => {
-        if (this.isReleased || this.lostReason !== undefined) return;
-        this.lostReason = `${label} ${t} stopped (${why}); dispose the index and create it again`;
+        if (this.isReleased) return;
+        this.lostReason ??= `${label} ${t} stopped (${why}); dispose the index and create it again`;
         const lost = this.lost!;
         for (const [id, p] of this.pending) {
           if (p.t !== t) continue;

@@ -43,4 +43,18 @@ describe.runIf(dedicatedWorkersAvailable())('worker that stops on its own', () =
       await workers.release();
     }
   });
+
+  it('a second worker that stops later fails its own job in flight too (no hang), with the first one named', async () => {
+    const heap = await WasmHeap.create(true);
+    const workers = await WasmWorkers.start(heap, 2, { source: HELD_JOBS, label: 'test worker', stackBytes: 1024 });
+    try {
+      const held = workers.run(1, { type: 'job' });
+      await expect(workers.run(0, { type: 'die' })).rejects.toMatchObject({ code: 'DEVICE_LOST' });
+      // The pool is lost, so only a broadcast still reaches worker 1: it stops with its job in flight.
+      workers.broadcast({ type: 'die' });
+      await expect(held).rejects.toMatchObject({ code: 'DEVICE_LOST', message: expect.stringMatching(/test worker 0 stopped/) });
+    } finally {
+      await workers.release();
+    }
+  });
 });
