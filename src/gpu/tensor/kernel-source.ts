@@ -195,16 +195,17 @@ function insertCandidate(keys: 'kk' | 'kb', ids: 'ii' | 'ib'): string {
 
 /**
  * Selection 'row': every row of the scores tile against the list, in row order. The hook: one
- * invocation a query (`rowSelect()`); the staged select kernel: TPQ invocations a query share its
- * rows, u8 keys corrected by the row sums (`rowSelect(true)`).
+ * invocation a query (`rowSelect()`); `shared`: TPQ invocations a query take alternate rows, scores
+ * at row x `stride` + qLocal: the staged select kernel (SBQ, u8 keys corrected by the row sums) and
+ * the hook's 16-query block (BQ).
  */
-function rowSelect(staged = false): string {
+function rowSelect(shared?: { stride: 'SBQ' | 'BQ'; u8: boolean }): string {
   return [
-    staged ? 'for (var r = part; r < BR; r += TPQ) {' : 'for (var r = 0u; r < BR; r++) {',
+    shared ? 'for (var r = part; r < BR; r += TPQ) {' : 'for (var r = 0u; r < BR; r++) {',
     '  let row = t + r;',
     '  if (row < segEnd) {',
-    staged ? '    var key = bitcast<i32>(wr[r * SBQ + qLocal]);' : '    let key = bitcast<i32>(wr[r * BQ + lid]);',
-    ...(staged ? ['    if (!SIGNED) { key -= 128 * rowsum[row]; }'] : []),
+    shared ? `    ${shared.u8 ? 'var' : 'let'} key = bitcast<i32>(wr[r * ${shared.stride} + qLocal]);` : '    let key = bitcast<i32>(wr[r * BQ + lid]);',
+    ...(shared?.u8 ? ['    if (!SIGNED) { key -= 128 * rowsum[row]; }'] : []),
     ...insertCandidate('kk', 'ii').split('\n').map((l) => '    ' + l),
     '  }',
     '}',
@@ -270,10 +271,8 @@ function maskSelect(br: number, col = 'lid', stride = 'BQ', lists: 'reg' | 'wg' 
  * one-list order over its rows. 'mask': groups of up to 32 rows, G / TPQ survivor bits an invocation.
  */
 function pairSelect(br: number, select: 'row' | 'mask'): string {
+  if (select === 'row') return rowSelect({ stride: 'BQ', u8: false });
   const insert = (ind: string) => insertCandidate('kk', 'ii').split('\n').map((l) => ind + l);
-  if (select === 'row') {
-    return ['for (var r = part; r < BR; r += TPQ) {', '  let row = t + r;', '  if (row < segEnd) {', '    let key = bitcast<i32>(wr[r * BQ + qLocal]);', ...insert('    '), '  }', '}'].map((l) => '    ' + l).join('\n');
-  }
   const g = Math.min(br, 32);
   return [
     `for (var g = 0u; g < BR; g += ${u(g)}) {`,
@@ -374,7 +373,7 @@ export function selectSource(s: SelectShape): string {
         : '@group(0) @binding(2) var<storage, read> queries: array<ET>;',
       QDECL: qwg ? `var<workgroup> wq: array<ET, ${u(bq * sw)}>;` : '',
       SCORE_TILE: stagedTile(s, br, bq, nt, sw),
-      SELECT: mask ? maskSelect(br, 'qLocal', 'SBQ') : rowSelect(true),
+      SELECT: mask ? maskSelect(br, 'qLocal', 'SBQ') : rowSelect({ stride: 'SBQ', u8: true }),
     };
     return unrollLists(fill(stagedTemplate, parts), s.kp);
   }
