@@ -222,9 +222,11 @@ function rowSelect(shared?: { stride: 'SBQ' | 'BQ'; u8: boolean }): string {
  * (the new entry lands after every entry of a key at least its own: ties keep the lower id, as
  * insertCandidate).
  */
-function maskSelect(br: number, col = 'lid', stride = 'BQ', lists: 'reg' | 'wg' = 'reg'): string {
+function maskSelect(br: number, col = 'lid', stride = 'BQ', lists: 'reg' | 'wg' = 'reg', pairs = false): string {
   const g = Math.min(br, 32);
-  const key = `bitcast<i32>(wr[(g + x) * ${stride} + ${col}])`;
+  // Survivor bit x's row in the group: x, or (pairs: TPQ invocations a query) its alternate row.
+  const at = pairs ? 'x * TPQ + part' : 'x';
+  const key = `bitcast<i32>(wr[(g + ${at}) * ${stride} + ${col}])`;
   const insert =
     lists === 'wg'
       ? [
@@ -242,16 +244,16 @@ function maskSelect(br: number, col = 'lid', stride = 'BQ', lists: 'reg' | 'wg' 
           '      thr = wl[(KP - 1u) * NT + lid].x;',
           '    }',
         ]
-      : ['    let row = gAt + x;', `    let key = ${key};`, ...insertCandidate('kk', 'ii').split('\n').map((l) => '    ' + l)];
+      : [`    let row = gAt + ${at};`, `    let key = ${key};`, ...insertCandidate('kk', 'ii').split('\n').map((l) => '    ' + l)];
   return [
     `for (var g = 0u; g < BR; g += ${u(g)}) {`,
     ...(lists === 'wg' ? [] : ['  let thr = kk[KP - 1u];']),
     '  let gAt = t + g;',
     `  let nr = select(0u, min(${u(g)}, segEnd - gAt), segEnd > gAt);`,
     '  var surv = 0u;',
-    `  for (var x = 0u; x < ${u(g)}; x++) {`,
+    `  for (var x = 0u; x < ${u(g)}${pairs ? ' / TPQ' : ''}; x++) {`,
     `    let key = ${key};`,
-    '    surv |= select(0u, 1u << x, key > thr && x < nr);',
+    `    surv |= select(0u, 1u << x, key > thr && ${at} < nr);`,
     '  }',
     '  loop {',
     '    if (surv == 0u) { break; }',
@@ -268,34 +270,11 @@ function maskSelect(br: number, col = 'lid', stride = 'BQ', lists: 'reg' | 'wg' 
 /**
  * The hook's selection with TPQ invocations a query (16-query block, TPQ = 2): invocation (qLocal,
  * part) takes rows part, part + TPQ, ... of each tile, in row order, so its list keeps the
- * one-list order over its rows. 'mask': groups of up to 32 rows, G / TPQ survivor bits an invocation.
+ * one-list order over its rows. 'mask': groups of up to 32 rows, G / TPQ survivor bits an invocation
+ * (maskSelect's `pairs`).
  */
 function pairSelect(br: number, select: 'row' | 'mask'): string {
-  if (select === 'row') return rowSelect({ stride: 'BQ', u8: false });
-  const insert = (ind: string) => insertCandidate('kk', 'ii').split('\n').map((l) => ind + l);
-  const g = Math.min(br, 32);
-  return [
-    `for (var g = 0u; g < BR; g += ${u(g)}) {`,
-    '  let thr = kk[KP - 1u];',
-    '  let gAt = t + g;',
-    `  let nr = select(0u, min(${u(g)}, segEnd - gAt), segEnd > gAt);`,
-    '  var surv = 0u;',
-    `  for (var x = 0u; x < ${u(g)} / TPQ; x++) {`,
-    '    let key = bitcast<i32>(wr[(g + x * TPQ + part) * BQ + qLocal]);',
-    '    surv |= select(0u, 1u << x, key > thr && x * TPQ + part < nr);',
-    '  }',
-    '  loop {',
-    '    if (surv == 0u) { break; }',
-    '    let x = firstTrailingBit(surv);',
-    '    surv &= surv - 1u;',
-    '    let row = gAt + x * TPQ + part;',
-    '    let key = bitcast<i32>(wr[(g + x * TPQ + part) * BQ + qLocal]);',
-    ...insert('    '),
-    '  }',
-    '}',
-  ]
-    .map((l) => '    ' + l)
-    .join('\n');
+  return select === 'row' ? rowSelect({ stride: 'BQ', u8: false }) : maskSelect(br, 'qLocal', 'BQ', 'reg', true);
 }
 
 /**
