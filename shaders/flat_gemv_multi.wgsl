@@ -52,42 +52,9 @@ fn term(a: vec4<f32>, b: vec4<f32>) -> f32 {
 
 // Sorts each query's first n2 slots best first (slots past its count emptied first), keeps k and
 // moves the thresholds to slot k - 1: the whole workgroup, n2 a power of two, uniform control flow.
-// The sort is int8_gemv's flush over other arrays (flat_common's heap hk / hid here, its own bk / bid
-// there, of other sizes): WGSL cannot pass either to one function and //#include takes no names.
+// The sort is shared with int8_gemv (shaders/candidate_sort.wgsl; hk / hid: flat_common's heap here).
 fn flush(li: u32, nq: u32, n2: u32, k: u32) {
-  for (var e = li; e < nq * n2; e += WG) {
-    let q = e / n2;
-    let i = e % n2;
-    if (i >= atomicLoad(&cnt[q])) {
-      hk[q * SP + i] = negInf();
-      hid[q * SP + i] = EMPTY_ID;
-    }
-  }
-  workgroupBarrier();
-  let half = n2 / 2u;
-  for (var size = 2u; size <= n2; size *= 2u) {
-    for (var stride = size / 2u; stride > 0u; stride /= 2u) {
-      for (var t = li; t < nq * half; t += WG) {
-        let u = t % half;
-        let a = (u / stride) * stride * 2u + u % stride;
-        let ia = (t / half) * SP + a;
-        let ib = ia + stride;
-        let ka = hk[ia];
-        let kb = hk[ib];
-        let da = hid[ia];
-        let db = hid[ib];
-        // Best first where bit `size` of a is clear, worst first where set (bitonic merge).
-        let bBetter = better(kb, db, ka, da);
-        if (select(!bBetter && (ka != kb || da != db), bBetter, (a & size) == 0u)) {
-          hk[ia] = kb;
-          hid[ia] = db;
-          hk[ib] = ka;
-          hid[ib] = da;
-        }
-      }
-      workgroupBarrier();
-    }
-  }
+//#include candidate_sort
   if (li < nq) {
     atomicStore(&cnt[li], min(atomicLoad(&cnt[li]), k));
     tk[li] = hk[li * SP + k - 1u];

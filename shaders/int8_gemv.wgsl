@@ -56,8 +56,8 @@ const WG: u32 = 256u;
 @group(0) @binding(2) var<storage, read> qd: array<vec4<u32>>;
 @group(0) @binding(4) var<storage, read_write> out: array<vec2<u32>>;
 
-var<workgroup> bk: array<f32, BS>;
-var<workgroup> bid: array<u32, BS>;
+var<workgroup> hk: array<f32, BS>;
+var<workgroup> hid: array<u32, BS>;
 var<workgroup> cnt: array<atomic<u32>, NQ>;
 var<workgroup> pend: u32;
 
@@ -70,39 +70,7 @@ fn dot16(c: vec4<u32>, q: vec4<u32>) -> i32 {
 // Sorts each query's first n2 slots best first (slots past its count emptied first) and keeps k:
 // the whole workgroup, n2 a power of two (uniform), from uniform control flow.
 fn flush(li: u32, nq: u32, n2: u32, k: u32) {
-  for (var e = li; e < nq * n2; e += WG) {
-    let q = e / n2;
-    let i = e % n2;
-    if (i >= atomicLoad(&cnt[q])) {
-      bk[q * SP + i] = negInf();
-      bid[q * SP + i] = EMPTY_ID;
-    }
-  }
-  workgroupBarrier();
-  let half = n2 / 2u;
-  for (var size = 2u; size <= n2; size *= 2u) {
-    for (var stride = size / 2u; stride > 0u; stride /= 2u) {
-      for (var t = li; t < nq * half; t += WG) {
-        let u = t % half;
-        let a = (u / stride) * stride * 2u + u % stride;
-        let ia = (t / half) * SP + a;
-        let ib = ia + stride;
-        let ka = bk[ia];
-        let kb = bk[ib];
-        let da = bid[ia];
-        let db = bid[ib];
-        // Best first where bit `size` of a is clear, worst first where set (bitonic merge).
-        let bBetter = better(kb, db, ka, da);
-        if (select(!bBetter && (ka != kb || da != db), bBetter, (a & size) == 0u)) {
-          bk[ia] = kb;
-          bid[ia] = db;
-          bk[ib] = ka;
-          bid[ib] = da;
-        }
-      }
-      workgroupBarrier();
-    }
-  }
+//#include candidate_sort
   if (li < nq) { atomicStore(&cnt[li], min(atomicLoad(&cnt[li]), k)); }
   workgroupBarrier();
 }
@@ -124,8 +92,8 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
   let P = (WG / G) * RU;     // rows the workgroup scores an iteration (every subgroup the same count)
   let nIter = select(0u, (end - start + P - 1u) / P, end > start);
   for (var e = li; e < BS; e += WG) {
-    bk[e] = negInf();
-    bid[e] = EMPTY_ID;
+    hk[e] = negInf();
+    hid[e] = EMPTY_ID;
   }
   if (li < NQ) { atomicStore(&cnt[li], 0u); }
   workgroupBarrier();
@@ -228,8 +196,8 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
           let slot = atomicAdd(&cnt[p], 1u);
           // Always true: a check leaves room for CI iterations of appends (SP >= KF + CI * P).
           if (slot < SP) {
-            bk[p * SP + slot] = key;
-            bid[p * SP + slot] = id;
+            hk[p * SP + slot] = key;
+            hid[p * SP + slot] = id;
           }
         }
       }
@@ -248,8 +216,8 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
         var n2 = 2u;
         while (n2 < m) { n2 *= 2u; }
         flush(li, nq, n2, k);
-        thK = bk[mq * SP + k - 1u];
-        thI = bid[mq * SP + k - 1u];
+        thK = hk[mq * SP + k - 1u];
+        thI = hid[mq * SP + k - 1u];
       }
     }
   }
@@ -257,6 +225,6 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
   for (var e = li; e < nq * k; e += WG) {
     let q = e / k;
     let i = e % k;
-    out[((q0 + q) * params.nseg + params.segAt + seg) * k + i] = vec2<u32>(bitcast<u32>(bk[q * SP + i]), bid[q * SP + i]);
+    out[((q0 + q) * params.nseg + params.segAt + seg) * k + i] = vec2<u32>(bitcast<u32>(hk[q * SP + i]), hid[q * SP + i]);
   }
 }

@@ -3,6 +3,7 @@
  * shaders/ (the flat_common parts), and each kernel includes the parts it uses. Used by flat-shard.ts
  * (wgslVariant, merge_lists), merge-one.ts, int8-gemv.ts and tensor/kernel-source.ts; the texts are bundled as strings.
  */
+import candidateSortWgsl from '../../shaders/candidate_sort.wgsl';
 import commonWgsl from '../../shaders/flat_common.wgsl';
 import heapWgsl from '../../shaders/flat_heap.wgsl';
 import orderWgsl from '../../shaders/flat_order.wgsl';
@@ -17,6 +18,7 @@ const wgslIncludes: Record<string, string> = {
   flat_heap: heapWgsl,
   merge_params: mergeParamsWgsl,
   merge_sort: mergeSortWgsl,
+  candidate_sort: candidateSortWgsl,
 };
 
 /**
