@@ -1,7 +1,7 @@
 /**
  * One device's part of a flat index: base rows in tiles (each within the device's storage-binding
  * limit), and exact search over them: per tile one fused dispatch (flat_fused, or flat_gemv for
- * nq <= 4 and flat_gemv_multi for 5-8 on adapters with subgroups) that scores and keeps each
+ * nq <= 4 and flat_gemv_multi for 5-16 on adapters with subgroups) that scores and keeps each
  * query's best k per workgroup, then merge_lists levels folding those lists into a running top-k
  * (merge_one for <= 4 queries). Temporary memory: queries +
  * nq x segments x k candidate pairs (segments <= about targetWorkgroups / query blocks, and capped by
@@ -755,7 +755,7 @@ export class FlatShard {
 
   /**
    * The fused scoring step for a batch of nq queries and k: a registered ChunkScorer that accepts
-   * this shard, else flat_gemv_multi (5-8 queries, kernelTuning.gemvMulti, a fixed subgroup size,
+   * this shard, else flat_gemv_multi (5-16 queries by kernelTuning.gemvMulti, a fixed subgroup size,
    * buffers fit), flat_gemv (nq <= 4, subgroups, heaps fit) or flat_fused with the block shape
    * for the batch size. Pipelines are cached by compile-time facts only; sizes are uniforms.
    */
