@@ -18,9 +18,11 @@ export const tensorTuning = {
    * built-in flat_gemv wins (1.4 against 2.4 ms). 8 since gpu-int8 run 18 (H200, 1M x 768, k' = 40,
    * GPU ms, same labels): the 32-query block at 8 / 12 queries 0.752 / 0.754 and 0.768 / 0.770
    * against the built-in flat_fused's 1.920 / 3.407 (its time hardly depends on the live queries:
-   * 0.78 at 16). Below 8 not measured against flat_gemv_multi / int8_gemv.
+   * 0.78 at 16). 5 since gpu-int8 run 19 (H200, same call as torch, same labels): 0.648 / 0.649 /
+   * 0.651 ms at 5 / 6 / 7 queries against flat_fused's 1.540 / 1.609 / 1.654 (torch fp32 1.380 /
+   * 1.536 / 1.552: 2.13x-2.38x against 0.90x-0.95x). Up to 4 queries int8_gemv reads each row once.
    */
-  minBatch: 8,
+  minBatch: 5,
   /**
    * Result matrices per subgroup along rows (rows per block = 16 x this). 2 (32 rows x 32 queries):
    * H200 run 4, in the index with k' = 40, GPU ms at 1 / 16 / 64 / 256 / 1024 queries 0.80 / 1.05 /

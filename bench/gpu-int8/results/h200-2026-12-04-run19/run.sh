@@ -11,14 +11,14 @@
 # Bundle (carry .device, out/r19):
 #   npx esbuild bench/gpu-int8/run.ts --bundle --platform=node --format=esm --loader:.wgsl=text \
 #     --external:webgpu --ignore-annotations --outfile=out/r19/run.mjs
-# On the device: source .device/setup.sh && bash bench/gpu-int8/results/h200-next-run19/run.sh
+# On the device: source .device/setup.sh && bash bench/gpu-int8/results/h200-2026-12-04-run19/run.sh
 set -o pipefail
 N=${N:-1000000}
 OUT=${OUT:-/tmp/run19}; mkdir -p $OUT
 INFO=$OUT/info.txt
 S0=$SECONDS
 nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.sm,clocks.max.sm --format=csv,noheader >> $INFO 2>&1
-echo "cpus $(nproc); node $(node --version); commit $(cat bench/gpu-int8/results/h200-next-run19/COMMIT 2>/dev/null)" >> $INFO
+echo "cpus $(nproc); node $(node --version); commit $(cat bench/gpu-int8/results/h200-2026-12-04-run19/COMMIT 2>/dev/null)" >> $INFO
 timeout 30 python3 .device/torch_flat_baseline.py --n $N --d 768 --nq 5,6,7,8,12,16 --k 10 --reps 20 --dtypes float32 > $OUT/torch.jsonl 2>> $OUT/logs.txt; echo "[$((SECONDS-S0)) s] torch rc=$?" | tee -a $INFO
 V="warm:ts=0,conc=2,nq=16"
 V="$V;d:nq=5/6/7/8/12/16;old:twt=0,nq=8/12/16;m5:tmin=5,nq=5/6/7;m5old:tmin=5,twt=0,nq=5/6/7"
