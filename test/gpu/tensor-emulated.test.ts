@@ -104,7 +104,11 @@ describe.skipIf(!hasGpu)('GpuFlatIndex tensor hook with emulated subgroup matric
     { queries: 'pre' as const, tiles: 1, target: 2048, select: 'mask' as const, prefetch: true, block16: true, nq: 16 },
     { queries: 'pre' as const, tiles: 3, target: 3, select: 'mask' as const, prefetch: true, block16: true, nq: 7 },
     { queries: 'pre' as const, tiles: 3, target: 3, select: 'mask' as const, prefetch: true, block16: true, nq: 12, matrixN: 8 as const },
-  ])('queries $queries, $tiles tile(s), target $target, select $select, prefetch $prefetch, warps $warps, lists $lists, N $matrixN, row tiles $rowTiles, kcSmall $kcSmall, block16 $block16 nq $nq: recall and exact distances against the float64 oracle', async (c: { queries: 'pre' | 'quant' | 'whole'; tiles: number; target?: number; select?: 'row' | 'mask'; prefetch?: boolean; warps?: number; lists?: 'reg' | 'wg'; matrixN?: 8 | 16; rowTiles?: number; kc?: number; kcSmall?: number; block16?: boolean; nq?: number }) => {
+    // Queries held for the segment ('hold') and the flat insertion, through the index.
+    { queries: 'hold' as const, tiles: 3, target: 3, select: 'mask' as const, prefetch: true },
+    { queries: 'hold' as const, tiles: 1, target: 2048, select: 'mask' as const, prefetch: true, insert: 'flat' as const, rowTiles: 4 },
+    { queries: 'pre' as const, tiles: 3, target: 3, select: 'mask' as const, prefetch: true, insert: 'flat' as const },
+  ])('queries $queries, $tiles tile(s), target $target, select $select, prefetch $prefetch, warps $warps, lists $lists, N $matrixN, row tiles $rowTiles, kcSmall $kcSmall, block16 $block16 nq $nq, insert $insert: recall and exact distances against the float64 oracle', async (c: { queries: 'pre' | 'quant' | 'whole' | 'hold'; tiles: number; target?: number; select?: 'row' | 'mask'; prefetch?: boolean; warps?: number; lists?: 'reg' | 'wg'; matrixN?: 8 | 16; rowTiles?: number; kc?: number; kcSmall?: number; block16?: boolean; nq?: number; insert?: 'chain' | 'flat' }) => {
     const d = 64, n = 400, nq = c.nq ?? 37, k = 5;
     const base = normalizeRows(clusteredVectors(n, d, 10, 91), d);
     const q = normalizeRows(clusteredVectors(nq, d, 10, 92), d);
@@ -127,6 +131,7 @@ describe.skipIf(!hasGpu)('GpuFlatIndex tensor hook with emulated subgroup matric
     if (c.rowTiles) tensorTuning.rowTiles = tensorTuning.rowTilesBig = c.rowTiles;
     tensorTuning.block16 = c.block16 ?? false;
     tensorTuning.block16MaxK = 64;
+    tensorTuning.insert = c.insert ?? 'chain';
     // Several tiles (small tile bytes) share one candidate buffer: each writes at its segAt.
     const tileBytes = c.tiles === 1 ? 1 << 20 : Math.ceil(n / c.tiles / 64) * 64 * paddedDim(d);
     const index = await GpuFlatIndex.create(d, 'ip', { precision: 'int8', maxTileBytes: tileBytes, debugPoison: true });
@@ -136,7 +141,7 @@ describe.skipIf(!hasGpu)('GpuFlatIndex tensor hook with emulated subgroup matric
       const key = shard.scorerFor(nq, 20).key;
       expect(key).toContain('int8-mma-emulated');
       // The shape key names the variant (m: mask selection, f: prefetch), so this case ran it.
-      expect(key).toMatch(new RegExp(`stage${c.kcSmall ?? tensorTuning.kc}p4${c.queries}uxc${c.select === 'mask' ? 'm' : ''}${c.prefetch ? 'f' : ''}${c.lists === 'wg' ? 'l' : ''}(?![a-z])`));
+      expect(key).toMatch(new RegExp(`stage${c.kcSmall ?? tensorTuning.kc}p4${c.queries}uxc${c.select === 'mask' ? 'm' : ''}${c.prefetch ? 'f' : ''}${c.lists === 'wg' ? 'l' : ''}${c.insert === 'flat' ? 'i' : ''}(?![a-z])`));
       // ... and the warps a workgroup (sgRows:sgQueries after M:N:K).
       expect(key).toContain(`:16:${c.matrixN ?? 16}:32:1:${c.warps ?? 1}:${c.rowTiles ?? tensorTuning.rowTiles}:${(c.block16 ? 16 : 32) / (c.matrixN ?? 16)}:`);
       const got = await index.search(q, k);
@@ -294,7 +299,22 @@ describe.skipIf(!hasGpu)('tensor hook kernel lists (emulated matrices)', () => {
     { select: 'mask', prefetch: false, data: 'random', rowTiles: 2, block16: true, nq: 5, k: 1 },
     { select: 'row', prefetch: true, data: 'ties', rowTiles: 2, block16: true, nq: 13, k: 40 },
   ];
-  it.each([...variants, ...warpVariants, ...block16Variants])('select $select, prefetch $prefetch, $rowTiles row tiles, $data data, warps $warps, branch $branch, lists $lists, block16 $block16 nq $nq k $k: lists equal the CPU integer top-k', async (c: { select: 'row' | 'mask'; prefetch: boolean; data: 'ties' | 'random'; rowTiles: number; warps?: number; branch?: boolean; lists?: 'reg' | 'wg'; block16?: boolean; nq?: number; k?: number }) => {
+  // Queries held in workgroup memory for the segment (tensorTuning.queries 'hold': the pre-pass's
+  // codes copied once, only rows staged a chunk) and the flat insertion (tensorTuning.insert
+  // 'flat'), alone and together, with both selections, both tile heights, a partial query block
+  // (40 = 32 + 8) and k' up to 60 of 64-row segments (empty slots).
+  const holdVariants: { select: 'row' | 'mask'; prefetch: boolean; data: 'ties' | 'random'; rowTiles: number; queries?: 'pre' | 'hold'; insert?: 'chain' | 'flat'; k?: number; block16?: boolean; nq?: number }[] = [
+    { select: 'mask', prefetch: true, data: 'ties', rowTiles: 2, queries: 'hold' },
+    { select: 'mask', prefetch: true, data: 'random', rowTiles: 4, queries: 'hold' },
+    { select: 'row', prefetch: false, data: 'random', rowTiles: 2, queries: 'hold' },
+    { select: 'mask', prefetch: true, data: 'ties', rowTiles: 2, insert: 'flat' },
+    { select: 'mask', prefetch: true, data: 'random', rowTiles: 4, insert: 'flat', k: 60 },
+    { select: 'row', prefetch: false, data: 'ties', rowTiles: 2, insert: 'flat' },
+    { select: 'mask', prefetch: true, data: 'ties', rowTiles: 4, queries: 'hold', insert: 'flat', k: 40 },
+    { select: 'mask', prefetch: true, data: 'random', rowTiles: 2, queries: 'hold', insert: 'flat', k: 1 },
+    { select: 'mask', prefetch: true, data: 'ties', rowTiles: 2, insert: 'flat', block16: true, nq: 13, k: 40 },
+  ];
+  it.each([...variants, ...warpVariants, ...block16Variants, ...holdVariants])('select $select, prefetch $prefetch, $rowTiles row tiles, $data data, warps $warps, branch $branch, lists $lists, block16 $block16 nq $nq k $k, queries $queries, insert $insert: lists equal the CPU integer top-k', async (c: { select: 'row' | 'mask'; prefetch: boolean; data: 'ties' | 'random'; rowTiles: number; warps?: number; branch?: boolean; lists?: 'reg' | 'wg'; block16?: boolean; nq?: number; k?: number; queries?: 'pre' | 'hold'; insert?: 'chain' | 'flat' }) => {
     const device = ctx!.device;
     const warps = c.warps ?? 1;
     const d = 128, rowWords = d / 16, q4 = d / 4, n = 300, nq = c.nq ?? (warps > 1 ? 100 : 40), k = c.k ?? 16;
@@ -311,6 +331,8 @@ describe.skipIf(!hasGpu)('tensor hook kernel lists (emulated matrices)', () => {
     tensorTuning.block16 = c.block16 ?? false;
     tensorTuning.block16MaxK = 64;
     tensorTuning.minBatch = 1;
+    tensorTuning.queries = c.queries ?? 'pre';
+    tensorTuning.insert = c.insert ?? 'chain';
     const plan = planTensorHook(
       { precision: 'int8', metric: 'ip', rowWords, configs: [EMULATED_CONFIG], features: new Set([SUBGROUP_MATRIX_FEATURE, 'subgroups']), subgroupSize: 32, maxWorkgroupStorage: 49152 },
       nq,
@@ -319,7 +341,9 @@ describe.skipIf(!hasGpu)('tensor hook kernel lists (emulated matrices)', () => {
     Object.assign(tensorTuning, saved);
     if (!('shape' in plan)) throw new Error(plan.reason);
     const shape = plan.shape;
-    expect(shape.stage).toMatchObject({ select: c.select, prefetch: c.prefetch, kc: 32, queries: 'pre' });
+    expect(shape.stage).toMatchObject({ select: c.select, prefetch: c.prefetch, kc: 32, queries: c.queries ?? 'pre' });
+    expect(shape.stage?.insert ?? 'chain').toBe(c.insert ?? 'chain');
+    if (c.insert === 'flat') expect(hookSource(shape)).toContain('let fs0 = key > kk_0;');
     expect(shape.rowTiles).toBe(c.rowTiles);
     expect(shape.sgQueries).toBe(warps);
     expect(!!shape.stage?.warpBranch).toBe(!!c.branch);

@@ -105,9 +105,18 @@ export const tensorTuning = {
    * (~33 KiB); 'quant' quantises each staged chunk of dims from the float queries (~11 KiB; needs
    * the subgroups feature). 'auto': 'pre'. Run 3 (H200, GPU ms at 1 / 16 / 64 / 256 / 1024
    * queries, 512 workgroups a dispatch): whole 2.4 / 3.3 / 6.2 / 18.5 / 62, quant 8.7 / 9.8 / 18.0
-   * / 38.8 / 54.
+   * / 38.8 / 54. 'hold': the pre-pass's codes of the block copied once per workgroup into
+   * workgroup memory (all dims, ~25 KiB at d = 768) and held for the segment, so each chunk stages
+   * only the rows (half the staging loads and stores of 'pre' at 32-row tiles, a third at 64):
+   * one warp, 32-query blocks; not measured before gpu-tensor run 9.
    */
-  queries: 'auto' as 'auto' | 'pre' | 'quant' | 'whole',
+  queries: 'auto' as 'auto' | 'pre' | 'quant' | 'whole' | 'hold',
+  /**
+   * How a row enters a k' list (StageOptions.insert): 'chain' (a chain of k' dependent selects a
+   * pass) or 'flat' (each slot from its own and its neighbour's old entry: two selects deep; the
+   * same lists). Lists 'reg' only. Not measured before gpu-tensor run 9.
+   */
+  insert: 'chain' as 'chain' | 'flat',
   /**
    * Workgroups a tile's dispatch aims for: targetWorkgroups from bigBatch queries (a shard's batch:
    * the index searches int8 in sub-batches of 512), targetWorkgroupsSmall below. The index's
@@ -189,7 +198,7 @@ export function planTensorHook(f: HookFacts, nq: number, k: number): { shape: Se
   const warps = tensorTuning.warps > 1 && queries === 'pre' && sg === 32 && f.features.has('subgroups') ? tensorTuning.warps : 1;
   // The 16-query block: half the multiplies of a padded 32-query one, two invocations a query.
   const block16 = tensorTuning.block16 && nq <= 16 && k <= tensorTuning.block16MaxK && sg === 32 && warps === 1 && queries === 'pre' && tensorTuning.lists === 'reg';
-  const stage: StageOptions = { kc, padWords: tensorTuning.padWords, queries, unroll: true, xorRows: true, clampRows: true, select: tensorTuning.select, prefetch: tensorTuning.prefetch, ...(warps > 1 && tensorTuning.warpBranch ? { warpBranch: true } : {}), ...(tensorTuning.lists === 'wg' && tensorTuning.select === 'mask' ? { lists: 'wg' as const } : {}) };
+  const stage: StageOptions = { kc, padWords: tensorTuning.padWords, queries, unroll: true, xorRows: true, clampRows: true, select: tensorTuning.select, prefetch: tensorTuning.prefetch, ...(warps > 1 && tensorTuning.warpBranch ? { warpBranch: true } : {}), ...(tensorTuning.lists === 'wg' && tensorTuning.select === 'mask' ? { lists: 'wg' as const } : {}), ...(tensorTuning.insert === 'flat' && !(tensorTuning.lists === 'wg' && tensorTuning.select === 'mask') ? { insert: 'flat' as const } : {}) };
   const shape: SelectShape = {
     kind: 'mma',
     signed: true,
@@ -247,11 +256,11 @@ function planOrThrow(f: HookFacts, nq: number, k: number): SelectShape {
   return plan.shape;
 }
 
-/** What ChunkScorer.shape answers for a planned shape: tile, cache key, dispatch size and the pre-pass ('pre'). */
+/** What ChunkScorer.shape answers for a planned shape: tile, cache key, dispatch size and the pre-pass ('pre', 'hold'). */
 export function hookShape(s: SelectShape, nq: number): ReturnType<ChunkScorer['shape']> {
   const { br, bq } = tileOf(s);
   const nqPad = Math.ceil(nq / bq) * bq;
-  const prep = s.stage?.queries === 'pre' ? { bytes: prepBytes(s, nq), groups: [Math.min(nqPad, 65535), Math.ceil(nqPad / 65535)] as [number, number] } : undefined;
+  const prep = s.stage?.queries === 'pre' || s.stage?.queries === 'hold' ? { bytes: prepBytes(s, nq), groups: [Math.min(nqPad, 65535), Math.ceil(nqPad / 65535)] as [number, number] } : undefined;
   const targetWorkgroups = nq >= tensorTuning.bigBatch ? tensorTuning.targetWorkgroups : nq <= 16 && tensorTuning.targetWorkgroupsTiny ? tensorTuning.targetWorkgroupsTiny : tensorTuning.targetWorkgroupsSmall;
   return { BR: br, BQ: bq, key: shapeKey(s), targetWorkgroups, prep };
 }

@@ -59,14 +59,16 @@ export interface SelectShape {
  * Workgroup-memory staging of the tensor-core kernel: chunks of `kc` dims of the tile's rows are
  * copied with 16-byte coalesced loads, rows padded by `padWords` words (bank conflicts); queries
  * staged the same way ('wg') or their fragments loaded straight from storage ('storage'). The hook
- * kernel's three modes: 'pre' (quantised once per batch by a pre-pass, staged like 'wg'), 'whole'
+ * kernel's four modes: 'pre' (quantised once per batch by a pre-pass, staged like 'wg'), 'hold' (the
+ * pre-pass's codes of the block's queries copied once per workgroup into `wq`, all dims, and held
+ * there for the segment: only the rows are staged per chunk), 'whole'
  * (all dims of its quantised queries held in workgroup memory) and 'quant' (each chunk quantised
  * from the float queries beside the rows' chunk).
  */
 export interface StageOptions {
   kc: number;
   padWords: number;
-  queries: 'wg' | 'storage' | 'whole' | 'quant' | 'pre';
+  queries: 'wg' | 'storage' | 'whole' | 'quant' | 'pre' | 'hold';
   /** Unroll the chunk and K-step loops (constant workgroup offsets: no bounds checks). */
   unroll?: boolean;
   /** Rows hold u8 codes to be read as i8 (c - 128): flip the top bits while staging. */
@@ -97,6 +99,13 @@ export interface StageOptions {
    * 'mask'): fewer registers an invocation, k' x NT x 8 more bytes of workgroup memory.
    */
   lists?: 'reg' | 'wg';
+  /**
+   * Hook only, lists 'reg': how an entry enters a list. 'chain' (default): insertCandidate's loop,
+   * whose carried entry makes a chain of KP dependent selects a pass; 'flat': every slot's new value
+   * from its own and its upper neighbour's old value (the compares with the new key are monotone
+   * down a sorted list), so a pass is two selects deep. Same lists.
+   */
+  insert?: 'chain' | 'flat';
 }
 
 /** Rows and queries one workgroup scores per tile, and its invocation count. */
@@ -111,7 +120,7 @@ export function tileOf(s: SelectShape): { br: number; bq: number; nt: number; tp
 
 export function shapeKey(s: SelectShape): string {
   const st = s.stage
-    ? `stage${s.stage.kc}p${s.stage.padWords}${s.stage.queries}${s.stage.unroll ? 'u' : ''}${s.stage.xorRows ? 'x' : ''}${s.stage.clampRows ? 'c' : ''}${s.stage.select === 'mask' ? 'm' : ''}${s.stage.prefetch ? 'f' : ''}${s.stage.warpBranch ? 'b' : ''}${s.stage.lists === 'wg' ? 'l' : ''}`
+    ? `stage${s.stage.kc}p${s.stage.padWords}${s.stage.queries}${s.stage.unroll ? 'u' : ''}${s.stage.xorRows ? 'x' : ''}${s.stage.clampRows ? 'c' : ''}${s.stage.select === 'mask' ? 'm' : ''}${s.stage.prefetch ? 'f' : ''}${s.stage.warpBranch ? 'b' : ''}${s.stage.lists === 'wg' ? 'l' : ''}${s.stage.insert === 'flat' ? 'i' : ''}`
     : 'direct';
   return [s.kind, s.signed ? 'i8' : 'u8', s.dPad, s.m, s.n, s.k, s.sgRows, s.sgQueries, s.rowTiles, s.queryTiles, s.subgroupSize, s.kp, s.syntax, JSON.stringify(s.quirk ?? DEFAULT_QUIRK), st].join(':');
 }
@@ -139,6 +148,7 @@ function checkShape(s: SelectShape, hook = false): void {
     if (s.stage.prefetch && !s.stage.unroll) throw bad('prefetch needs unrolled chunks');
     if (s.stage.warpBranch && (s.sgQueries < 2 || !s.stage.unroll)) throw bad('warpBranch needs several warps (sgQueries > 1) and unrolled chunks');
     if (s.stage.lists === 'wg' && (!hook || s.stage.select !== 'mask')) throw bad("lists 'wg' is the hook's, with select 'mask'");
+    if (s.stage.insert === 'flat' && (!hook || s.stage.lists === 'wg')) throw bad("insert 'flat' is the hook's, with lists 'reg'");
   }
 }
 
@@ -148,7 +158,7 @@ export function workgroupBytes(s: SelectShape): number {
   if (!s.stage) return br * bq * 4;
   const sw = s.stage.kc / 4 + s.stage.padWords;
   const sbq = bq / lpi;
-  const q = s.stage.queries === 'wg' || s.stage.queries === 'pre' ? bq * sw : s.stage.queries === 'whole' ? bq * (s.dPad / 4 + 4) : s.stage.queries === 'quant' ? bq * sw + bq : 0;
+  const q = s.stage.queries === 'wg' || s.stage.queries === 'pre' ? bq * sw : s.stage.queries === 'whole' || s.stage.queries === 'hold' ? bq * (s.dPad / 4 + 4) : s.stage.queries === 'quant' ? bq * sw + bq : 0;
   const lists = s.stage.lists === 'wg' ? 2 * s.kp * tileOf(s).nt : 0;
   return (Math.max(br * sw, br * sbq, hookMergeWords(s)) + q + lists) * 4;
 }
@@ -175,7 +185,8 @@ const u = (n: number) => `${n}u`;
  * carried entry (as before 2026-12-03) left it behind later entries of an equal key, so tied lists
  * came out of id order and a full list could drop the lower id (tests: tensor-emulated, tie data).
  */
-function insertCandidate(keys: 'kk' | 'kb', ids: 'ii' | 'ib'): string {
+function insertCandidate(keys: 'kk' | 'kb', ids: 'ii' | 'ib', flatKp = 0): string {
+  if (flatKp > 0) return flatInsert(keys, ids, flatKp);
   return [
     `if (key > ${keys}[KP - 1u]) {`,
     '  var ck = key;',
@@ -194,19 +205,42 @@ function insertCandidate(keys: 'kk' | 'kb', ids: 'ii' | 'ib'): string {
 }
 
 /**
+ * insertCandidate's lists without its carried entry (StageOptions.insert 'flat'), written out for KP
+ * slots (the names unrollLists gives the list's scalars). The compares of the new key with the old
+ * slots, s_i = key > k_i, are monotone down a descending list (false, ..., false, true, ..., true),
+ * so the entry lands at the first true slot p and every later slot takes its upper neighbour's old
+ * entry: new k_i = s_{i-1} ? k_{i-1} : (s_i ? key : k_i). Slots are written from the last up, so
+ * each reads its neighbour's old value. Same lists as the loop (ties: equal keys compare false and
+ * stay above the new entry), two selects deep instead of a chain of KP.
+ */
+function flatInsert(keys: 'kk' | 'kb', ids: 'ii' | 'ib', kp: number): string {
+  const lines = [`if (key > ${keys}[KP - 1u]) {`, '  let ni = i32(params.idBase + row);'];
+  for (let i = 0; i < kp; i++) lines.push(`  let fs${i} = key > ${keys}_${i};`);
+  for (let i = kp - 1; i >= 0; i--) {
+    const own = (a: string, v: string) => `select(${a}_${i}, ${v}, fs${i})`;
+    lines.push(
+      i === 0 ? `  ${keys}_0 = ${own(keys, 'key')};` : `  ${keys}_${i} = select(${own(keys, 'key')}, ${keys}_${i - 1}, fs${i - 1});`,
+      i === 0 ? `  ${ids}_0 = ${own(ids, 'ni')};` : `  ${ids}_${i} = select(${own(ids, 'ni')}, ${ids}_${i - 1}, fs${i - 1});`,
+    );
+  }
+  lines.push('}');
+  return lines.join('\n');
+}
+
+/**
  * Selection 'row': every row of the scores tile against the list, in row order. The hook: one
  * invocation a query (`rowSelect()`); `shared`: TPQ invocations a query take alternate rows, scores
  * at row x `stride` + qLocal: the staged select kernel (SBQ, u8 keys corrected by the row sums) and
  * the hook's 16-query block (BQ).
  */
-function rowSelect(shared?: { stride: 'SBQ' | 'BQ'; u8: boolean }): string {
+function rowSelect(shared?: { stride: 'SBQ' | 'BQ'; u8: boolean }, flatKp = 0): string {
   return [
     shared ? 'for (var r = part; r < BR; r += TPQ) {' : 'for (var r = 0u; r < BR; r++) {',
     '  let row = t + r;',
     '  if (row < segEnd) {',
     shared ? `    ${shared.u8 ? 'var' : 'let'} key = bitcast<i32>(wr[r * ${shared.stride} + qLocal]);` : '    let key = bitcast<i32>(wr[r * BQ + lid]);',
     ...(shared?.u8 ? ['    if (!SIGNED) { key -= 128 * rowsum[row]; }'] : []),
-    ...insertCandidate('kk', 'ii').split('\n').map((l) => '    ' + l),
+    ...insertCandidate('kk', 'ii', flatKp).split('\n').map((l) => '    ' + l),
     '  }',
     '}',
   ].map((l) => '    ' + l).join('\n');
@@ -222,7 +256,7 @@ function rowSelect(shared?: { stride: 'SBQ' | 'BQ'; u8: boolean }): string {
  * (the new entry lands after every entry of a key at least its own: ties keep the lower id, as
  * insertCandidate).
  */
-function maskSelect(br: number, col = 'lid', stride = 'BQ', lists: 'reg' | 'wg' = 'reg', pairs = false): string {
+function maskSelect(br: number, col = 'lid', stride = 'BQ', lists: 'reg' | 'wg' = 'reg', pairs = false, flatKp = 0): string {
   const g = Math.min(br, 32);
   // Survivor bit x's row in the group: x, or (pairs: TPQ invocations a query) its alternate row.
   const at = pairs ? 'x * TPQ + part' : 'x';
@@ -244,7 +278,7 @@ function maskSelect(br: number, col = 'lid', stride = 'BQ', lists: 'reg' | 'wg' 
           '      thr = wl[(KP - 1u) * NT + lid].x;',
           '    }',
         ]
-      : [`    let row = gAt + ${at};`, `    let key = ${key};`, ...insertCandidate('kk', 'ii').split('\n').map((l) => '    ' + l)];
+      : [`    let row = gAt + ${at};`, `    let key = ${key};`, ...insertCandidate('kk', 'ii', flatKp).split('\n').map((l) => '    ' + l)];
   return [
     `for (var g = 0u; g < BR; g += ${u(g)}) {`,
     ...(lists === 'wg' ? [] : ['  let thr = kk[KP - 1u];']),
@@ -273,8 +307,8 @@ function maskSelect(br: number, col = 'lid', stride = 'BQ', lists: 'reg' | 'wg' 
  * one-list order over its rows. 'mask': groups of up to 32 rows, G / TPQ survivor bits an invocation
  * (maskSelect's `pairs`).
  */
-function pairSelect(br: number, select: 'row' | 'mask'): string {
-  return select === 'row' ? rowSelect({ stride: 'BQ', u8: false }) : maskSelect(br, 'qLocal', 'BQ', 'reg', true);
+function pairSelect(br: number, select: 'row' | 'mask', flatKp = 0): string {
+  return select === 'row' ? rowSelect({ stride: 'BQ', u8: false }, flatKp) : maskSelect(br, 'qLocal', 'BQ', 'reg', true, flatKp);
 }
 
 /**
@@ -334,7 +368,7 @@ export function selectSource(s: SelectShape): string {
       ? 'enable chromium_experimental_subgroup_matrix;'
       : '';
   if (s.stage) {
-    if (s.stage.queries === 'whole' || s.stage.queries === 'quant' || s.stage.queries === 'pre') throw new Error(`int8 kernel shape ${shapeKey(s)}: queries '${s.stage.queries}' is the hook kernel's (hookSource)`);
+    if (s.stage.queries === 'whole' || s.stage.queries === 'quant' || s.stage.queries === 'pre' || s.stage.queries === 'hold') throw new Error(`int8 kernel shape ${shapeKey(s)}: queries '${s.stage.queries}' is the hook kernel's (hookSource)`);
     const mask = s.stage.select === 'mask';
     if (mask && (tpq !== 1 || lpi !== 1 || !s.signed)) throw new Error(`int8 kernel shape ${shapeKey(s)}: select 'mask' needs one list a query (TPQ = LPI = 1) and i8 operands`);
     const sw = s.stage.kc / 4 + s.stage.padWords;
@@ -362,7 +396,7 @@ export function selectSource(s: SelectShape): string {
 
 /**
  * The GpuFlatIndex scorer's WGSL (shaders/int8_mma_hook.wgsl): f32 queries quantised in the
- * kernel ('quant', 'whole') or by the pre-pass (prepSource, 'pre'), u8 codes read as i8, f32 keys.
+ * kernel ('quant', 'whole') or by the pre-pass (prepSource, 'pre', 'hold'), u8 codes read as i8, f32 keys.
  * The shape must be a staged tensor-core shape with one of those query modes, xorRows and
  * clampRows, one list a query (BQ equal to the subgroup size) and kp the k it writes.
  */
@@ -372,8 +406,8 @@ export function hookSource(s: SelectShape): string {
   const st = s.stage;
   // BQ = NT (one invocation a query) or the 16-query block: two invocations a query of one 32-wide warp.
   const pairs = tpq === 2 && nt === 32 && bq === 16;
-  if (s.kind !== 'mma' || !st || (st.queries !== 'whole' && st.queries !== 'quant' && st.queries !== 'pre') || !st.xorRows || !st.clampRows || !s.signed || (tpq !== 1 && !pairs)) {
-    throw new Error(`int8 hook kernel needs a signed staged tensor shape, queries 'pre', 'quant' or 'whole', xorRows, clampRows and BQ = ${nt} (or 16 of 32 invocations): got ${shapeKey(s)}`);
+  if (s.kind !== 'mma' || !st || (st.queries !== 'whole' && st.queries !== 'quant' && st.queries !== 'pre' && st.queries !== 'hold') || !st.xorRows || !st.clampRows || !s.signed || (tpq !== 1 && !pairs)) {
+    throw new Error(`int8 hook kernel needs a signed staged tensor shape, queries 'pre', 'hold', 'quant' or 'whole', xorRows, clampRows and BQ = ${nt} (or 16 of 32 invocations): got ${shapeKey(s)}`);
   }
   if (pairs && (st.queries !== 'pre' || st.lists === 'wg' || s.sgQueries !== 1)) throw new Error(`int8 hook kernel ${shapeKey(s)}: the 16-query block needs queries 'pre', lists 'reg' and one warp`);
   const warps = s.sgQueries;
@@ -393,15 +427,18 @@ export function hookSource(s: SelectShape): string {
     'alias ET = i32;',
   ].join('\n');
   const quant = st.queries === 'quant';
-  const pre = st.queries === 'pre';
+  const hold = st.queries === 'hold';
+  // 'pre' and 'hold' read the pre-pass's output.
+  const pre = st.queries === 'pre' || hold;
   const wgLists = st.lists === 'wg';
+  const flatKp = st.insert === 'flat' ? s.kp : 0;
   const parts = {
     // 'quant' reduces over the subgroup (one subgroup is the whole workgroup: NT invocations).
     ENABLES: `enable chromium_experimental_subgroup_matrix;${quant || warps > 1 ? '\nenable subgroups;' : ''}`,
     CONSTS: consts,
     QBIND: `@group(0) @binding(2) var<storage, read> queries: array<${pre ? 'vec4<u32>' : 'vec4<f32>'}>;`,
-    QDECL: (quant ? 'var<workgroup> wq: array<ET, BQ * SW>;\nvar<workgroup> wsc: array<f32, BQ>;' : pre ? 'var<workgroup> wq: array<ET, BQ * SW>;' : 'var<workgroup> wq: array<ET, BQ * QSW>;') + (wgLists ? '\nvar<workgroup> wl: array<vec2<i32>, KP * NT>;' : ''),
-    PROLOGUE: quant ? QUANT_PROLOGUE : pre ? PRE_PROLOGUE : WHOLE_PROLOGUE,
+    QDECL: (quant ? 'var<workgroup> wq: array<ET, BQ * SW>;\nvar<workgroup> wsc: array<f32, BQ>;' : pre && !hold ? 'var<workgroup> wq: array<ET, BQ * SW>;' : 'var<workgroup> wq: array<ET, BQ * QSW>;') + (wgLists ? '\nvar<workgroup> wl: array<vec2<i32>, KP * NT>;' : ''),
+    PROLOGUE: quant ? QUANT_PROLOGUE : hold ? PRE_PROLOGUE + HOLD_COPY : pre ? PRE_PROLOGUE : WHOLE_PROLOGUE,
     LISTS: wgLists
       ? '  for (var i = 0u; i < KP; i++) { wl[i * NT + lid] = vec2<i32>(MIN_KEY, -1); }\n  var thr = MIN_KEY;'
       : '  var kk: array<i32, KP>;\n  var ii: array<i32, KP>;\n  for (var i = 0u; i < KP; i++) { kk[i] = MIN_KEY; ii[i] = -1; }',
@@ -411,7 +448,7 @@ export function hookSource(s: SelectShape): string {
       ? '  let qLocal = lid % BQ;\n  let part = lid / BQ;\n  let q = qBlock * BQ + qLocal;\n  let live = q < params.nq && part == 0u;'
       : '  let q = qBlock * BQ + lid;\n  let live = q < params.nq;',
     MERGE: pairs ? PAIR_MERGE : '',
-    SELECT: pairs ? pairSelect(br, st.select ?? 'row') : wgLists ? maskSelect(br, 'lid', 'BQ', 'wg') : st.select === 'mask' ? maskSelect(br) : rowSelect(),
+    SELECT: pairs ? pairSelect(br, st.select ?? 'row', flatKp) : wgLists ? maskSelect(br, 'lid', 'BQ', 'wg') : st.select === 'mask' ? maskSelect(br, 'lid', 'BQ', 'reg', false, flatKp) : rowSelect(undefined, flatKp),
     ENTRY: wgLists ? 'let e = wl[i * NT + lid]; let ek = e.x; let ei = e.y;' : 'let ek = kk[i]; let ei = ii[i];',
   };
   const code = unrollLists(fill(expandWgslIncludes(hookTemplate), parts), s.kp);
@@ -449,6 +486,23 @@ const PRE_PROLOGUE = `
     qv = bitcast<f32>(qm.y);
     suma = bitcast<i32>(qm.z);
   }`;
+
+/**
+ * Hook prologue 'hold' (after PRE_PROLOGUE): the block's BQ queries' codes from the pre-pass output
+ * (D / 16 vec4 a query; the batch is padded to BQ with zero queries, so every read is in the
+ * buffer) copied once into `wq`, QSW words a query as 'whole' lays them out, with 16-byte loads on
+ * consecutive addresses. The tiles then load query fragments from there and stage only rows.
+ */
+const HOLD_COPY = `
+  for (var e = lid; e < BQ * (D / 16u); e += NT) {
+    let v = queries[qBlock * BQ * (D / 16u) + e];
+    let o = (e / (D / 16u)) * QSW + (e % (D / 16u)) * 4u;
+    wq[o] = bitcast<ET>(v.x);
+    wq[o + 1u] = bitcast<ET>(v.y);
+    wq[o + 2u] = bitcast<ET>(v.z);
+    wq[o + 3u] = bitcast<ET>(v.w);
+  }
+  workgroupBarrier();`;
 
 /** Hook prologue 'whole': invocation lid quantises its own query, all dims, into `wq`. */
 const WHOLE_PROLOGUE = `
@@ -748,7 +802,7 @@ function stagedTile(s: SelectShape, br: number, bq: number, nt: number, sw: numb
         const r =
           st.queries === 'wg' || st.queries === 'quant' || st.queries === 'pre'
             ? load(R, '&wq', `${wq0(w)}${u(j * s.n * sw * 4)} + ${kc}`, qk.rightColMajor, wstride)
-            : st.queries === 'whole'
+            : st.queries === 'whole' || st.queries === 'hold'
               ? load(R, '&wq', `${u(j * s.n * qsw * 4)} + ${kd} + ${kc}`, qk.rightColMajor, mul(u(qsw * 4)))
               : load(R, '&queries', `qAt + ${u(j * s.n)} * D + ${kd} + ${kc}`, qk.rightColMajor, mul('D'));
         out.push(`${ind}  let r${j} = ${r};`);
