@@ -29,6 +29,11 @@ override PF: u32 = 0u;      // 1: the next pass's words are loaded before this p
 // ends with one row's total, so one compare a lane against the broadcast threshold rejects them
 // (1: one subgroupAdd a row). PF does not apply there.
 override TR: u32 = 1u;
+// f16 (DPW 2), nq = 1, TR > 1, rows of <= 3 words a lane: QREG 1 holds the lane's query dims in six
+// named registers, loaded once, so a row costs its 3 base loads and no query reads; RP 2 (QREG only)
+// loads two passes' rows before using either (6 words a lane in flight). Other rows take the TR path.
+override QREG: u32 = 0u;
+override RP: u32 = 1u;
 override HS: u32 = NSG * 4u * KF;
 const WG: u32 = 256u;
 
@@ -79,11 +84,47 @@ fn multiply(acc: ptr<function, array<vec4<f32>, 8>>, raw: array<vec4<u32>, 16>, 
   }
 }
 
+// Word w of row r (0 past `end` or the row).
+fn loadWord(r: u32, w: u32, end: u32) -> vec4<u32> {
+  if (r < end && w < params.rowWords) { return base[r * params.rowWords + w]; }
+  return vec4<u32>(0u);
+}
+
 // One step of the transposed reduction of two values (rows) held by every lane: lanes with bit `off`
 // set keep `right`, the others `left`, and each adds its partner's copy of what it keeps.
 fn pair(left: f32, right: f32, off: u32, lane: u32) -> f32 {
   let hi = (lane & off) != 0u;
   return select(left, right, hi) + subgroupShuffleXor(select(right, left, hi), off);
+}
+
+// Joins pass t's partial c to the binary counter l0..l4 of the batched reduction: bit l of t set
+// pairs the waiting left half of level l with this one (lane bit sgSize >> (l + 1)); the level
+// reaching TR rows is the batch's total, left in s.
+fn carry(c0: f32, t: u32, lane: u32, sgSize: u32, l0: ptr<function, f32>, l1: ptr<function, f32>,
+         l2: ptr<function, f32>, l3: ptr<function, f32>, l4: ptr<function, f32>, s: ptr<function, f32>) {
+  var c = c0;
+  var lvl = 0u;
+  if ((t & 1u) == 0u) { *l0 = c; } else {
+    c = pair(*l0, c, sgSize >> 1u, lane);
+    lvl = 1u;
+    if ((t & 2u) == 0u) { *l1 = c; } else {
+      c = pair(*l1, c, sgSize >> 2u, lane);
+      lvl = 2u;
+      if ((t & 4u) == 0u) { *l2 = c; } else {
+        c = pair(*l2, c, sgSize >> 3u, lane);
+        lvl = 3u;
+        if ((t & 8u) == 0u) { *l3 = c; } else {
+          c = pair(*l3, c, sgSize >> 4u, lane);
+          lvl = 4u;
+          if ((t & 16u) == 0u) { *l4 = c; } else {
+            c = pair(*l4, c, sgSize >> 5u, lane);
+            lvl = 5u;
+          }
+        }
+      }
+    }
+  }
+  if ((1u << lvl) == TR) { *s = c; }
 }
 
 // The pass (of TR) whose row lane `ln` holds after the TR - 1 pair() steps: level l (bit l of the
@@ -126,6 +167,23 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
     let mine = passOf(lane, sgSize);
     var bias0 = 0.0;
     if (FOLD == 1u) { bias0 = queries[q4][0]; }
+    // QREG: the lane's words w0..w2 and their query dims (0 past the row), in registers.
+    let qreg = QREG == 1u && DPW == 2u && params.rowWords <= 3u * sgSize;
+    let w0 = lane;
+    let w1 = lane + sgSize;
+    let w2 = lane + 2u * sgSize;
+    var qa0 = vec4<f32>(0.0);
+    var qb0 = vec4<f32>(0.0);
+    var qa1 = vec4<f32>(0.0);
+    var qb1 = vec4<f32>(0.0);
+    var qa2 = vec4<f32>(0.0);
+    var qb2 = vec4<f32>(0.0);
+    if (qreg) {
+      if (w0 < params.rowWords) { qa0 = queries[2u * w0]; qb0 = queries[2u * w0 + 1u]; }
+      if (w1 < params.rowWords) { qa1 = queries[2u * w1]; qb1 = queries[2u * w1 + 1u]; }
+      if (w2 < params.rowWords) { qa2 = queries[2u * w2]; qb2 = queries[2u * w2 + 1u]; }
+    }
+    let step = select(1u, RP, qreg);
     for (var rb = start + sg; rb < end; rb += stride * TR) {
       var l0 = 0.0;
       var l1 = 0.0;
@@ -133,37 +191,38 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
       var l3 = 0.0;
       var l4 = 0.0;
       var s = 0.0;
-      for (var t = 0u; t < TR; t++) {
-        var acc: array<vec4<f32>, 8>;
-        acc[0] = vec4<f32>(0.0);
-        for (var w0 = lane; w0 < params.rowWords; w0 += sgSize * UW) {
-          multiply(&acc, loadPass(rb + t * stride, w0, end, sgSize), w0, sgSize, 1u, q4);
-        }
-        // Carry: bit l of t set pairs the waiting left half of level l with this one (lane bit
-        // sgSize >> (l + 1)); the level reaching TR rows is the batch's total.
-        var c = acc[0].x;
-        var lvl = 0u;
-        if ((t & 1u) == 0u) { l0 = c; } else {
-          c = pair(l0, c, sgSize >> 1u, lane);
-          lvl = 1u;
-          if ((t & 2u) == 0u) { l1 = c; } else {
-            c = pair(l1, c, sgSize >> 2u, lane);
-            lvl = 2u;
-            if ((t & 4u) == 0u) { l2 = c; } else {
-              c = pair(l2, c, sgSize >> 3u, lane);
-              lvl = 3u;
-              if ((t & 8u) == 0u) { l3 = c; } else {
-                c = pair(l3, c, sgSize >> 4u, lane);
-                lvl = 4u;
-                if ((t & 16u) == 0u) { l4 = c; } else {
-                  c = pair(l4, c, sgSize >> 5u, lane);
-                  lvl = 5u;
-                }
-              }
-            }
+      for (var t = 0u; t < TR; t += step) {
+        var c = 0.0;
+        var c2 = 0.0;
+        if (qreg) {
+          let ra = rb + t * stride;
+          let a0 = loadWord(ra, w0, end);
+          let a1 = loadWord(ra, w1, end);
+          let a2 = loadWord(ra, w2, end);
+          var b0 = vec4<u32>(0u);
+          var b1 = vec4<u32>(0u);
+          var b2 = vec4<u32>(0u);
+          if (step == 2u) {
+            b0 = loadWord(ra + stride, w0, end);
+            b1 = loadWord(ra + stride, w1, end);
+            b2 = loadWord(ra + stride, w2, end);
           }
+          c = term(qa0, decode(a0, w0, 0u)) + term(qb0, decode(a0, w0, 1u)) + term(qa1, decode(a1, w1, 0u))
+            + term(qb1, decode(a1, w1, 1u)) + term(qa2, decode(a2, w2, 0u)) + term(qb2, decode(a2, w2, 1u));
+          if (step == 2u) {
+            c2 = term(qa0, decode(b0, w0, 0u)) + term(qb0, decode(b0, w0, 1u)) + term(qa1, decode(b1, w1, 0u))
+              + term(qb1, decode(b1, w1, 1u)) + term(qa2, decode(b2, w2, 0u)) + term(qb2, decode(b2, w2, 1u));
+          }
+        } else {
+          var acc: array<vec4<f32>, 8>;
+          acc[0] = vec4<f32>(0.0);
+          for (var wp = lane; wp < params.rowWords; wp += sgSize * UW) {
+            multiply(&acc, loadPass(rb + t * stride, wp, end, sgSize), wp, sgSize, 1u, q4);
+          }
+          c = acc[0].x;
         }
-        if ((1u << lvl) == TR) { s = c; }
+        carry(c, t, lane, sgSize, &l0, &l1, &l2, &l3, &l4, &s);
+        if (step == 2u) { carry(c2, t + 1u, lane, sgSize, &l0, &l1, &l2, &l3, &l4, &s); }
       }
       for (var off = grp / 2u; off > 0u; off /= 2u) { s += subgroupShuffleXor(s, off); }
       let row = rb + mine * stride;
