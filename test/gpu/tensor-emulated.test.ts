@@ -313,6 +313,8 @@ describe.skipIf(!hasGpu)('tensor hook kernel lists (emulated matrices)', () => {
     { select: 'mask', prefetch: true, data: 'ties', rowTiles: 4, queries: 'hold', insert: 'flat', k: 40 },
     { select: 'mask', prefetch: true, data: 'random', rowTiles: 2, queries: 'hold', insert: 'flat', k: 1 },
     { select: 'mask', prefetch: true, data: 'ties', rowTiles: 2, insert: 'flat', block16: true, nq: 13, k: 40 },
+    // 96-row tiles (rowTiles 6: three mask groups a block), held queries and flat insertion.
+    { select: 'mask', prefetch: true, data: 'random', rowTiles: 6, queries: 'hold', insert: 'flat', k: 40 },
   ];
   it.each([...variants, ...warpVariants, ...block16Variants, ...holdVariants])('select $select, prefetch $prefetch, $rowTiles row tiles, $data data, warps $warps, branch $branch, lists $lists, block16 $block16 nq $nq k $k, queries $queries, insert $insert: lists equal the CPU integer top-k', async (c: { select: 'row' | 'mask'; prefetch: boolean; data: 'ties' | 'random'; rowTiles: number; warps?: number; branch?: boolean; lists?: 'reg' | 'wg'; block16?: boolean; nq?: number; k?: number; queries?: 'pre' | 'hold'; insert?: 'chain' | 'flat' }) => {
     const device = ctx!.device;
