@@ -70,7 +70,24 @@ override NOSEL: u32 = 0u;
 override OWN: u32 = 0u;
 override NW: u32 = max(1u, NT / 32u);
 override CAP: u32 = 0u;
-override SVN: u32 = max(1u, BQ * CAP);
+override SVN: u32 = max(max(1u, BQ * CAP), select(0u, BQ * CQ, TSEL == 1u));
+// TSEL = 1 (DB 0, LAY 0, NOSEL 0, not int8-folded): no score parking and no owner scan. After a block,
+// each invocation compares its own TQ x TR accumulators in registers with its queries' k-th best (the
+// heap roots, read from workgroup memory) and pushes the few that beat it into its query's candidate
+// slots (CQ a query, `sv`, counted by `ccnt`); owners fold the slots into the heaps. If a query's slots
+// overflow, rounds repeat (uniform, behind a workgroup flag) with the candidates not yet taken, each
+// against the k-th best after the last fold: every candidate is folded once or dropped because it
+// cannot enter the top k, so the lists are exactly those of TSEL = 0. `sm` then holds staging only.
+override TSEL: u32 = 0u;
+override CQ: u32 = 16u;
+override CNQ: u32 = select(1u, BQ + 1u, TSEL == 1u); // + the overflow flag, ccnt[CNQ - 1] = ccnt[BQ]
+// ROT = 1 (DB 0, LAY 0; BQ, BR multiples of 8, KC 4 or 8): staging column c of query / row x sits at
+// slot (x / 8) * 8 + (x + c * 8 / KC) % 8 of its run, not x: the KC invocations that store one
+// query's or row's KC vec4 of a step (consecutive lanes, runs BQ / BR apart, multiples of 8 slots)
+// then hit different bank groups (4-way conflicts on every staging store without it), and a run of 8
+// consecutive x read in the multiply loop stays conflict-free (a rotation within 8 slots).
+override ROT: u32 = 0u;
+override RSH: u32 = 8u / KC;
 override BQ: u32 = WY * TQ;
 override BR: u32 = WX * TR;
 override NT: u32 = WX * WY;
@@ -83,7 +100,13 @@ override NQL: u32 = (KC * BQ + NT - 1u) / NT;
 //#include flat_common
 
 var<workgroup> sm: array<vec4<f32>, SMV>;
-var<workgroup> sv: array<vec2<u32>, SVN>; // CAP > 0: each owner's queue of (key bits, id)
+// CAP > 0: each owner's queue of (key bits, id); TSEL: CQ candidate slots a query.
+var<workgroup> sv: array<vec2<u32>, SVN>;
+// TSEL: candidates pushed a query this round, then ccnt[BQ] = 1 if some query's slots overflowed;
+// covfU: that flag copied by invocation 0, read uniformly. (Small when TSEL = 0: 2 x 16 bytes.)
+var<workgroup> ccnt: array<atomic<u32>, CNQ>;
+var<workgroup> covfU: u32;
+
 
 // Folds queue entries [0, n) at sat into the heap at hat; returns the k-th best after (key bits, id).
 fn foldQueue(sat: u32, n: u32, hat: u32, k: u32, th: vec2<u32>) -> vec2<u32> {
@@ -166,6 +189,7 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
     hk[e] = negInf();
     hid[e] = EMPTY_ID;
   }
+  for (var e = t; e < CNQ; e += NT) { atomicStore(&ccnt[e], 0u); }
   // Each owner invocation (t < BQ) keeps its query's current k-th best in registers.
   var thK = negInf();
   var thI = EMPTY_ID;
@@ -214,15 +238,27 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
           // stageQ / stageB written out here: indices from the invocation id, loop counters to
           // constants, / and % by constants (Tint's range analysis sees through these, not through
           // a function parameter or & / >>), so the stores into `sm` get no clamp.
+          // ROT's slots written out too ((x / 8) * 8 + (x + c * RSH) % 8: no function, same reason).
           for (var u = 0u; u < NQL; u++) {
             let e = t + u * NT;
-            if (e < KC * BQ) { sm[(e % KC) * BQ + e / KC] = pq[u]; }
+            if (e < KC * BQ) {
+              if (ROT == 1u) {
+                sm[(e % KC) * BQ + (e / KC / 8u) * 8u + (e / KC + (e % KC) * RSH) % 8u] = pq[u];
+              } else {
+                sm[(e % KC) * BQ + e / KC] = pq[u];
+              }
+            }
           }
           for (var u = 0u; u < NBL; u++) {
             let e = t + u * NT;
             if (e < BR * KW) {
               for (var h = 0u; h < DPW; h++) {
-                sm[KC * BQ + ((e % KW) * DPW + h) * BR + e / KW] = decode(pb[u], c0 / DPW + e % KW, h);
+                let v = decode(pb[u], c0 / DPW + e % KW, h);
+                if (ROT == 1u) {
+                  sm[KC * BQ + ((e % KW) * DPW + h) * BR + (e / KW / 8u) * 8u + (e / KW + ((e % KW) * DPW + h) * RSH) % 8u] = v;
+                } else {
+                  sm[KC * BQ + ((e % KW) * DPW + h) * BR + e / KW] = v;
+                }
               }
             }
           }
@@ -287,12 +323,17 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
         // DB 0 indexes from constants, loop counters and the invocation id only: Tint's range
         // analysis then proves them in bounds and adds no clamp (with `cur`, a variable, each read
         // got one; H200 run 4: the clamps cost 1.6-1.8x, BENCHMARKS gpu-flat).
+        // ROT (BQ, BR, WX, WY multiples of 8 there, so x / 8 * 8 = WX * j + tx / 8 * 8).
         for (var i = 0u; i < TQ; i++) {
-          if (DB == 0u) { a[i] = sm[c * BQ + ty + WY * i]; } else { a[i] = sm[cur + c * BQ + ty + WY * i]; }
+          if (DB == 0u && ROT == 1u) {
+            a[i] = sm[c * BQ + WY * i + (ty / 8u) * 8u + (ty + c * RSH) % 8u];
+          } else if (DB == 0u) { a[i] = sm[c * BQ + ty + WY * i]; } else { a[i] = sm[cur + c * BQ + ty + WY * i]; }
         }
         for (var j = 0u; j < TR; j++) {
           var b: vec4<f32>;
-          if (DB == 0u) { b = sm[KC * BQ + c * BR + tx + WX * j]; } else { b = sm[cur + QOFF + c * BR + tx + WX * j]; }
+          if (DB == 0u && ROT == 1u) {
+            b = sm[KC * BQ + c * BR + WX * j + (tx / 8u) * 8u + (tx + c * RSH) % 8u];
+          } else if (DB == 0u) { b = sm[KC * BQ + c * BR + tx + WX * j]; } else { b = sm[cur + QOFF + c * BR + tx + WX * j]; }
           for (var i = 0u; i < TQ; i++) {
             if (METRIC == 0u && CHAIN == 0u) {
               acc[i][j] += dot(a[i], b);
@@ -320,6 +361,84 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
         cur = nxt;
       }
     }
+    if (TSEL == 1u) {
+      // Register threshold test (TSEL): bit i * TR + j of p0 / p1 marks acc[i][j] as not yet taken.
+      // The loops run to constants (unrolled), so acc and the bits are indexed by constants only.
+      let nrow = min(BR, end - rb);
+      var p0 = 0u;
+      var p1 = 0u;
+      for (var i = 0u; i < TQ; i++) {
+        let ql = ty + WY * i;
+        if (qBase + ql < params.nq) {
+          let tk = hk[ql * KF];
+          for (var j = 0u; j < TR; j++) {
+            let b = i * TR + j;
+            if (tx + WX * j < nrow && acc[i][j] >= tk) {
+              if (b < 32u) { p0 |= 1u << (b % 32u); } else { p1 |= 1u << (b % 32u); }
+            }
+          }
+        }
+      }
+      loop {
+        if ((p0 | p1) != 0u) {
+          for (var i = 0u; i < TQ; i++) {
+            let ql = ty + WY * i;
+            let tk = hk[ql * KF];
+            let ti = hid[ql * KF];
+            for (var j = 0u; j < TR; j++) {
+              let b = i * TR + j;
+              let m = 1u << (b % 32u);
+              if ((select(p1, p0, b < 32u) & m) != 0u) {
+                let id = params.idBase + rb + tx + WX * j;
+                var taken = true;
+                if (better(acc[i][j], id, tk, ti)) {
+                  let sl = atomicAdd(&ccnt[ql], 1u);
+                  if (sl < CQ) {
+                    sv[ql * CQ + sl] = vec2<u32>(bitcast<u32>(acc[i][j]), id);
+                  } else {
+                    atomicStore(&ccnt[CNQ - 1u], 1u);
+                    taken = false;
+                  }
+                }
+                if (taken) {
+                  if (b < 32u) { p0 &= ~m; } else { p1 &= ~m; }
+                }
+              }
+            }
+          }
+        }
+        workgroupBarrier();
+        if (t == 0u) {
+          covfU = atomicLoad(&ccnt[CNQ - 1u]);
+          atomicStore(&ccnt[CNQ - 1u], 0u);
+        }
+        // Owners fold their query's slots (rare once the heaps fill), as the scan would have.
+        let qo = select(t, (t % 32u) * NW + t / 32u, OWN == 1u);
+        let owns = select(t < BQ, t % 32u < BQ / NW, OWN == 1u);
+        if (owns && qBase + qo < params.nq) {
+          let ql = qo % BQ;
+          let n = min(atomicLoad(&ccnt[ql]), CQ);
+          if (n > 0u) {
+            let hat = ql * KF;
+            var tk = hk[hat];
+            var ti = hid[hat];
+            for (var s = 0u; s < CQ; s++) {
+              if (s >= n) { break; }
+              let e = sv[ql * CQ + s];
+              let key = bitcast<f32>(e.x);
+              if (better(key, e.y, tk, ti)) {
+                heapReplace(hat, k, key, e.y);
+                tk = hk[hat];
+                ti = hid[hat];
+              }
+            }
+            atomicStore(&ccnt[ql], 0u);
+          }
+        }
+        // A barrier (before the load): the folds are done before a further round tests against them.
+        if (workgroupUniformLoad(&covfU) == 0u) { break; }
+      }
+    } else {
     // Selection, piece by piece: scores of BQ/SELP queries x BR rows through `sm`, one query's rows
     // contiguous (stride TSR = BR + 4 floats: owners read 4 rows with one 16-byte load, and a group of
     // 4 that cannot beat the k-th best costs one compare).
@@ -409,6 +528,7 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
           thI = th.y;
         }
       }
+    }
     }
     // DB: the next step stores into this buffer after its multiply: owners must be done reading.
     if (DB == 1u) { workgroupBarrier(); }

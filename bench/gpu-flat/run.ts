@@ -80,12 +80,14 @@ interface Row {
   first_ms: number;
   variant?: string;
   oracle_ok?: string;
+  ids_as_first?: string;
   oracle_recall?: number;
   toggles?: string;
   f16_native?: boolean;
 }
 const rows: Row[] = [];
 const exact = new Map<string, SearchResult>();
+const firstLists = new Map<string, SearchResult>();
 
 function recall(got: SearchResult, want: SearchResult): number {
   let hit = 0;
@@ -228,6 +230,22 @@ for (const n of values.n!.split(',').map(Number)) {
           row.oracle_recall = +(hits / (m * k)).toFixed(4);
         }
         if (precision !== 'f32' && exact.has(key)) row.recall_vs_f32 = +recall(last, exact.get(key)!).toFixed(4);
+        // Every query's list against the first variant's (same rows, queries, precision): exact
+        // kernels give the same ids; ids_as_first counts the queries whose k ids are equal in order.
+        const firstKey = `${precision}:${n}:${nq}`;
+        if (values.variants) {
+          const first = firstLists.get(firstKey);
+          if (!first) firstLists.set(firstKey, last);
+          else {
+            let same = 0;
+            for (let i = 0; i < nq; i++) {
+              let eq = true;
+              for (let j = 0; j < k; j++) if (last.labels[i * k + j] !== first.labels[i * k + j]) eq = false;
+              if (eq) same++;
+            }
+            row.ids_as_first = `${same}/${nq}`;
+          }
+        }
         rows.push(row);
         console.log(JSON.stringify(row));
       }

@@ -33,6 +33,9 @@ for (const [key, rs] of groups) {
   const t16 = ref('float16', n, nq);
   const qps = best.qps_gpu ?? best.qps_wall;
   const all = rs.map((r) => `${vname(r)}=${r.gpu_ms}`).join(' ');
+  // Lists unequal to the first variant's (bench run.ts ids_as_first), if any.
+  const diff = rs.filter((r) => r.ids_as_first && r.ids_as_first.split('/')[0] !== r.ids_as_first.split('/')[1]);
+  if (diff.length) console.log(`${key} ids differ from the first variant: ${diff.map((r) => `${vname(r)} ${r.ids_as_first}`).join(' ')}`);
   console.log(
     `${key.padEnd(18)} best ${vname(best)} ${best.gpu_ms}ms wall ${best.wall_ms} | fp32 ${t32 ? (qps / t32.qps).toFixed(2) : '-'}x fp16 ${t16 ? (qps / t16.qps).toFixed(2) : '-'}x | ${best.oracle_ok ?? ''} r${best.recall_vs_f32 ?? ''} tmp${best.temp_gib} | ${all}`,
   );

@@ -211,6 +211,17 @@ export const kernelTuning = {
    * (gm6: 1.85-1.92 against 1.34-1.39 ms).
    */
   m16ru: 2, m16uw: 1, m16sp: 0, m16ci: 6,
+  /**
+   * rot: flat_fused's ROT by class (a bit mask as swz; blocks with WX, WY multiples of 8, KC 4 or 8,
+   * db 0, lay 0): staging column c of a query / row at slot (x / 8) * 8 + (x + c * 8 / KC) % 8 of its
+   * run, so the staging stores (KC consecutive lanes a query / row, runs a multiple of 8 slots apart)
+   * are free of the 4-way bank conflicts they had, and the multiply loop's reads stay conflict-free.
+   * tsel: flat_fused's TSEL by class (db 0, lay 0; f32 and f16 with f16Cls): each invocation tests its
+   * accumulators against its queries' k-th best in registers and pushes the few that beat it into
+   * tselCap slots a query, folded by the owners (no score parking, no owner scan of every row).
+   * Not measured yet: 0 (off).
+   */
+  rot: 0, tsel: 0, tselCap: 16,
 };
 
 /** flat_gemv_multi's knobs for a batch: the block of 16 (f32) takes its m16 overrides. */
@@ -300,14 +311,18 @@ function fusedShapes(nq: number, precision: Precision): FusedShape[] {
  * Workgroup bytes of flat_fused for a shape: staging/score area (vec4 slots) and the heaps. With
  * db (two staging buffers) a selection piece must fit one buffer, else bytes is Infinity.
  */
-export function fusedLayout(s: FusedShape, kc: number, kf: number, selp: number, db = 0, lay = 0, cap = 0): { smv: number; bytes: number } {
+export function fusedLayout(s: FusedShape, kc: number, kf: number, selp: number, db = 0, lay = 0, cap = 0, tsel = 0, cq = 0): { smv: number; bytes: number } {
   const BQ = s.WY * s.TQ;
   const BR = s.WX * s.TR;
   // lay 1 pads each dim's run of queries and of rows by one vec4 (lay 2: no pads).
   const sb = kc * (BQ + BR) + (lay === 1 ? 8 * kc : 0);
+  // TSEL's counters (a query's, and the overflow flag) and the flag's uniform copy: 16 bytes each when off.
+  const flags = (tsel ? Math.ceil(((BQ + 1) * 4) / 16) * 16 : 16) + 16;
+  // tsel: staging only in `sm`; heaps, cq candidate slots a query (in `sv`).
+  if (tsel) return { smv: sb, bytes: sb * 16 + BQ * kf * 8 + Math.max(BQ * cap, BQ * cq, 1) * 8 + flags };
   const piece = ((BQ / selp) * (BR + 4)) / 4;
   // Heaps, and the selection queues (`sv`, one vec2<u32> even when cap is 0).
-  const sel = BQ * kf * 8 + Math.max(1, BQ * cap) * 8;
+  const sel = BQ * kf * 8 + Math.max(1, BQ * cap) * 8 + flags;
   if (db) return { smv: 2 * sb, bytes: piece <= sb ? 2 * sb * 16 + sel : Infinity };
   const smv = Math.max(sb, piece);
   return { smv, bytes: smv * 16 + sel };
@@ -323,7 +338,7 @@ export function fusedStagingFits(s: FusedShape, kc: number): boolean {
 }
 
 /** The first shape (and selection pieces) that fits the workgroup memory, or undefined. */
-export function pickFusedShape(nq: number, kf: number, maxStorage: number, maxInvocations = 256, precision: Precision = 'f32'): { shape: FusedShape; selp: number; smv: number; kc: number; db: number; lay: number; swz: number; own: number; cap: number } | undefined {
+export function pickFusedShape(nq: number, kf: number, maxStorage: number, maxInvocations = 256, precision: Precision = 'f32'): { shape: FusedShape; selp: number; smv: number; kc: number; db: number; lay: number; swz: number; own: number; cap: number; rot: number; tsel: number; cq: number } | undefined {
   const f32 = precision === 'f32' || (precision === 'f16' && kernelTuning.f16Cls === 1);
   for (const shape of fusedShapes(nq, precision)) {
     if (shape.WX * shape.WY > maxInvocations) continue;
@@ -335,15 +350,26 @@ export function pickFusedShape(nq: number, kf: number, maxStorage: number, maxIn
     const bq = shape.WY * shape.TQ;
     const own = f32 && kernelTuning.selOwn & swzBit(nq) && nt % 32 === 0 && bq % nw === 0 && bq / nw <= 32 ? 1 : 0;
     const lay = kernelTuning.lay && shape.TQ % 4 === 0 && shape.TR % 4 === 0 ? kernelTuning.lay : 0;
+    const cq = Math.max(1, kernelTuning.tselCap);
     for (const kc of kf > 64 ? [4] : [kernelTuning.kc, 4]) {
       if (!fusedStagingFits(shape, kc)) continue;
       // Double buffering where asked and it fits, else one buffer (large k: heaps need the room).
       for (const db of kernelTuning.db ? [1, 0] : [0]) {
-        // Selection queues where asked and they fit, else none (large k: heaps need the room).
-        for (const cap of f32 && kernelTuning.selQ & swzBit(nq) && kernelTuning.selCap > 0 ? [kernelTuning.selCap, 0] : [0]) {
-          for (let selp = 1; selp <= shape.TQ; selp *= 2) {
-            const { smv, bytes } = fusedLayout(shape, kc, kf, selp, db, lay, cap);
-            if (bytes <= maxStorage) return { shape, selp, smv, kc, db, lay, swz, own, cap };
+        // ROT / TSEL (db 0, lay 0 only): ROT needs 8-slot runs (WX, WY multiples of 8) and KC 4 or 8.
+        const rot = f32 && kernelTuning.rot & swzBit(nq) && !db && !lay && shape.WX % 8 === 0 && shape.WY % 8 === 0 && (kc === 4 || kc === 8) ? 1 : 0;
+        // TSEL where asked and it fits, else the owners' scan (large k: heaps need the room).
+        for (const tsel of f32 && kernelTuning.tsel & swzBit(nq) && !db && !lay && shape.TQ * shape.TR <= 64 ? [1, 0] : [0]) {
+          if (tsel) {
+            const { smv, bytes } = fusedLayout(shape, kc, kf, 1, 0, 0, 0, 1, cq);
+            if (bytes <= maxStorage) return { shape, selp: 1, smv, kc, db, lay, swz, own, cap: 0, rot, tsel, cq };
+            continue;
+          }
+          // Selection queues where asked and they fit, else none (large k: heaps need the room).
+          for (const cap of f32 && kernelTuning.selQ & swzBit(nq) && kernelTuning.selCap > 0 ? [kernelTuning.selCap, 0] : [0]) {
+            for (let selp = 1; selp <= shape.TQ; selp *= 2) {
+              const { smv, bytes } = fusedLayout(shape, kc, kf, selp, db, lay, cap);
+              if (bytes <= maxStorage) return { shape, selp, smv, kc, db, lay, swz, own, cap, rot, tsel: 0, cq: 1 };
+            }
           }
         }
       }
@@ -835,7 +861,7 @@ export class FlatShard {
     const g = pick.shape;
     const chain = kernelTuning.chain ? 1 : 0;
     const nosel = kernelTuning.nosel ? 1 : 0;
-    const key = `fused:${prec}:${metric}:${f16 ? 'h' : 'p'}:${g.WX}x${g.WY}x${g.TR}x${g.TQ}:${pick.kc}:${kf}:${pick.selp}:${chain}:${fold}:${pick.db}:${pick.lay}:${pick.swz}:${nosel}:${pick.own}:${pick.cap}`;
+    const key = `fused:${prec}:${metric}:${f16 ? 'h' : 'p'}:${g.WX}x${g.WY}x${g.TR}x${g.TQ}:${pick.kc}:${kf}:${pick.selp}:${chain}:${fold}:${pick.db}:${pick.lay}:${pick.swz}:${nosel}:${pick.own}:${pick.cap}${pick.rot || pick.tsel ? `:r${pick.rot}:t${pick.tsel}x${pick.cq}` : ''}`;
     const pipeline = this.pipeline(key, () =>
       this.ctx.device.createComputePipeline({
         label: `flat_fused ${this.layout.precision} ${this.layout.metric} ${g.WX}x${g.WY} ${g.TQ}x${g.TR} KF=${kf}`,
@@ -843,7 +869,7 @@ export class FlatShard {
         compute: {
           module: this.ctx.device.createShaderModule({ label: 'flat_fused', code: wgslVariant(fusedWgsl, f16) }),
           entryPoint: 'main',
-          constants: { PREC: prec, METRIC: metric, ...g, KC: pick.kc, KF: kf, SELP: pick.selp, SMV: pick.smv, DPW: dpw, CHAIN: chain, FOLD: fold, DB: pick.db, LAY: pick.lay, SWZ: pick.swz, NOSEL: nosel, OWN: pick.own, CAP: pick.cap },
+          constants: { PREC: prec, METRIC: metric, ...g, KC: pick.kc, KF: kf, SELP: pick.selp, SMV: pick.smv, DPW: dpw, CHAIN: chain, FOLD: fold, DB: pick.db, LAY: pick.lay, SWZ: pick.swz, NOSEL: nosel, OWN: pick.own, CAP: pick.cap, ROT: pick.rot, TSEL: pick.tsel, CQ: pick.cq },
         },
       }),
     );

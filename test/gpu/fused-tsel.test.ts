@@ -1,0 +1,78 @@
+/**
+ * flat_fused's TSEL (threshold test in registers, candidate slots a query folded by the owners) and
+ * ROT (rotated staging slots) against the float64 oracle and against the same search with both off
+ * (lists equal pair for pair), candidate buffers poisoned before every search. Small slot counts make
+ * the slots overflow, so the rounds that retry the candidates not yet taken run too.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { GpuFlatIndex } from '../../src/gpu/flat-index.js';
+import { type FlatShard, heapSlots, kernelTuning, pickFusedShape } from '../../src/gpu/flat-shard.js';
+import { clusteredVectors, randomVectors } from '../helpers/data.js';
+import { bruteForce, distanceTolerance, expectMatchesOracle } from '../helpers/oracle.js';
+import { gpuForTests } from '../helpers/gpu.js';
+
+const hasGpu = await gpuForTests('GPU fused TSEL / ROT');
+const defaults = { ...kernelTuning };
+const shardsOf = (index: GpuFlatIndex): FlatShard[] => (index as unknown as { shards: FlatShard[] }).shards;
+let seed = 91000;
+
+describe.skipIf(!hasGpu)('flat_fused TSEL and ROT', () => {
+  afterEach(() => void Object.assign(kernelTuning, defaults));
+
+  it.each([
+    [70, 131, 'ip', false, { tsel: 7, rot: 7, tselCap: 2 }],
+    [64, 61, 'l2', true, { tsel: 7, tselCap: 1 }],
+    [130, 45, 'ip', true, { tsel: 7, rot: 7, tselCap: 4, bigF32L: '8x8w' }],
+    [200, 37, 'l2', false, { tsel: 4, rot: 4, swz: 4, tselCap: 3, bigF32L: '8x8w' }],
+    [70, 30, 'ip', true, { tsel: 2, rot: 2, selOwn: 0, tselCap: 16 }],
+    [33, 61, 'l2', true, { tsel: 1, rot: 1, tselCap: 2 }],
+    [130, 131, 'ip', false, { rot: 7, bigF32L: '8x8s' }],
+    [64, 99, 'ip', true, { rot: 2, swz: 2, kc: 8 }],
+    [100, 61, 'l2', true, { tsel: 2, rot: 2, tselCap: 5, bigF32: '8x8w' }],
+  ] as const)('nq=%i d=%i %s clustered=%s %o: f32 exact vs float64 and equal to the scan', async (nq, d, metric, clustered, knobs) => {
+    const n = 1537;
+    const base = clustered ? clusteredVectors(n, d, 5, seed++) : randomVectors(n, d, seed++);
+    const q = clustered ? clusteredVectors(nq, d, 5, seed++) : randomVectors(nq, d, seed++);
+    // k 1 / 10 / 40 on the first cases (40: 8x8w's heaps leave no room for TSEL's slots on lavapipe).
+    for (const k of nq === 70 || nq === 64 || nq === 130 ? [1, 10, 40] : [10]) {
+      const want = bruteForce(base, q, d, k, metric);
+      const lists: { labels: BigInt64Array; distances: Float32Array }[] = [];
+      const keys: string[] = [];
+      for (const on of [true, false]) {
+        Object.assign(kernelTuning, defaults, { gemvMulti: 0 }, on ? knobs : {});
+        // Few workgroups: segments of several blocks, several tiles.
+        kernelTuning.targetWorkgroups = kernelTuning.gemmTarget = 3;
+        const index = await GpuFlatIndex.create(d, metric, { maxTileBytes: Math.ceil(d / 4) * 16 * 600, debugPoison: true });
+        try {
+          await index.add(base);
+          const got = await index.search(q, k);
+          expectMatchesOracle(got, want, distanceTolerance(d, metric === 'l2' ? 8 * d : 4 * d), base, q, d, metric);
+          lists.push(got);
+          keys.push(shardsOf(index)[0]!.scorerFor(nq, k).key);
+        } finally {
+          await index.dispose();
+        }
+      }
+      // Same lists as the owners' scan, pair for pair (same scores: the GEMM is the same).
+      expect(Array.from(lists[0]!.labels)).toEqual(Array.from(lists[1]!.labels));
+      expect(Array.from(lists[0]!.distances)).toEqual(Array.from(lists[1]!.distances));
+      console.log(`${JSON.stringify(knobs)} nq=${nq} k=${k}: ${keys[0]}`);
+    }
+  });
+
+  it('TSEL / ROT are picked where asked and fit (lavapipe 32 KiB, H200 48 KiB), else the scan', () => {
+    Object.assign(kernelTuning, { tsel: 7, rot: 7, tselCap: 16 });
+    const p = pickFusedShape(1024, heapSlots(10), 49152, 256, 'f32')!;
+    expect(p.shape).toEqual({ WX: 32, WY: 8, TR: 8, TQ: 8 });
+    expect([p.tsel, p.rot, p.cq, p.smv]).toEqual([1, 1, 16, 4 * (64 + 256)]);
+    // 8x8w with 16 slots a query needs 36.9 KB: the 32 KiB adapter keeps the scan (TSEL 0) for it.
+    expect(pickFusedShape(1024, heapSlots(10), 32768, 256, 'f32')!.tsel).toBe(0);
+    // Large k: heaps take the room, TSEL falls back to the scan where it does not fit.
+    expect(pickFusedShape(1024, heapSlots(1024), 49152, 256, 'f32')).toBeDefined();
+    // int8 never (its folded bias), nor where not asked.
+    expect(pickFusedShape(1024, heapSlots(10), 49152, 256, 'int8')!.tsel).toBe(0);
+    Object.assign(kernelTuning, defaults);
+    const d0 = pickFusedShape(1024, heapSlots(10), 49152, 256, 'f32')!;
+    expect([d0.tsel, d0.rot]).toEqual([0, 0]);
+  });
+});
