@@ -29,11 +29,11 @@ override PF: u32 = 0u;      // 1: the next pass's words are loaded before this p
 // ends with one row's total, so one compare a lane against the broadcast threshold rejects them
 // (1: one subgroupAdd a row). PF does not apply there.
 override TR: u32 = 1u;
-// f16 (DPW 2), nq = 1, TR > 1, rows of <= 3 words a lane: QREG 1 holds the lane's query dims in six
-// named registers, loaded once, so a row costs its 3 base loads and no query reads; RP 2 (QREG only)
-// loads two passes' rows before using either (6 words a lane in flight). Other rows take the TR path.
+// nq = 1, TR > 1, f32 or f16 rows of <= 6 / DPW words a lane: QREG 1 holds the lane's query dims in
+// six named vec4 registers, loaded once, so a row costs its base loads and no query reads (the other
+// path reads as many query vec4 a row from L1 as the row has, twice its bytes for f16). Other rows
+// take the shared TR path. H200 call hq1: f16 1M nq = 1 0.474 ms against 0.555.
 override QREG: u32 = 0u;
-override RP: u32 = 1u;
 override HS: u32 = NSG * 4u * KF;
 const WG: u32 = 256u;
 
@@ -82,6 +82,13 @@ fn multiply(acc: ptr<function, array<vec4<f32>, 8>>, raw: array<vec4<u32>, 16>, 
       }
     }
   }
+}
+
+// Query slot j of this lane for QREG: word lane + (j / DPW) * sgSize, half j % DPW (0 past the row).
+fn querySlot(j: u32, lane: u32, sgSize: u32) -> vec4<f32> {
+  let w = lane + (j / DPW) * sgSize;
+  if (w < params.rowWords) { return queries[w * DPW + j % DPW]; }
+  return vec4<f32>(0.0);
 }
 
 // Word w of row r (0 past `end` or the row).
@@ -167,23 +174,29 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
     let mine = passOf(lane, sgSize);
     var bias0 = 0.0;
     if (FOLD == 1u) { bias0 = queries[q4][0]; }
-    // QREG: the lane's words w0..w2 and their query dims (0 past the row), in registers.
-    let qreg = QREG == 1u && DPW == 2u && params.rowWords <= 3u * sgSize;
+    // QREG: the lane's words w0 .. w(6 / DPW - 1) and their query dims in slots v0..v5 (slot j: word
+    // j / DPW, half j % DPW; 0 past the row), in registers.
+    let qreg = QREG == 1u && (DPW == 1u || DPW == 2u) && params.rowWords <= (6u / DPW) * sgSize;
     let w0 = lane;
     let w1 = lane + sgSize;
     let w2 = lane + 2u * sgSize;
-    var qa0 = vec4<f32>(0.0);
-    var qb0 = vec4<f32>(0.0);
-    var qa1 = vec4<f32>(0.0);
-    var qb1 = vec4<f32>(0.0);
-    var qa2 = vec4<f32>(0.0);
-    var qb2 = vec4<f32>(0.0);
+    let w3 = lane + 3u * sgSize;
+    let w4 = lane + 4u * sgSize;
+    let w5 = lane + 5u * sgSize;
+    var v0 = vec4<f32>(0.0);
+    var v1 = vec4<f32>(0.0);
+    var v2 = vec4<f32>(0.0);
+    var v3 = vec4<f32>(0.0);
+    var v4 = vec4<f32>(0.0);
+    var v5 = vec4<f32>(0.0);
     if (qreg) {
-      if (w0 < params.rowWords) { qa0 = queries[2u * w0]; qb0 = queries[2u * w0 + 1u]; }
-      if (w1 < params.rowWords) { qa1 = queries[2u * w1]; qb1 = queries[2u * w1 + 1u]; }
-      if (w2 < params.rowWords) { qa2 = queries[2u * w2]; qb2 = queries[2u * w2 + 1u]; }
+      v0 = querySlot(0u, lane, sgSize);
+      v1 = querySlot(1u, lane, sgSize);
+      v2 = querySlot(2u, lane, sgSize);
+      v3 = querySlot(3u, lane, sgSize);
+      v4 = querySlot(4u, lane, sgSize);
+      v5 = querySlot(5u, lane, sgSize);
     }
-    let step = select(1u, RP, qreg);
     for (var rb = start + sg; rb < end; rb += stride * TR) {
       var l0 = 0.0;
       var l1 = 0.0;
@@ -191,27 +204,22 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
       var l3 = 0.0;
       var l4 = 0.0;
       var s = 0.0;
-      for (var t = 0u; t < TR; t += step) {
+      for (var t = 0u; t < TR; t++) {
         var c = 0.0;
-        var c2 = 0.0;
         if (qreg) {
-          let ra = rb + t * stride;
-          let a0 = loadWord(ra, w0, end);
-          let a1 = loadWord(ra, w1, end);
-          let a2 = loadWord(ra, w2, end);
-          var b0 = vec4<u32>(0u);
-          var b1 = vec4<u32>(0u);
-          var b2 = vec4<u32>(0u);
-          if (step == 2u) {
-            b0 = loadWord(ra + stride, w0, end);
-            b1 = loadWord(ra + stride, w1, end);
-            b2 = loadWord(ra + stride, w2, end);
-          }
-          c = term(qa0, decode(a0, w0, 0u)) + term(qb0, decode(a0, w0, 1u)) + term(qa1, decode(a1, w1, 0u))
-            + term(qb1, decode(a1, w1, 1u)) + term(qa2, decode(a2, w2, 0u)) + term(qb2, decode(a2, w2, 1u));
-          if (step == 2u) {
-            c2 = term(qa0, decode(b0, w0, 0u)) + term(qb0, decode(b0, w0, 1u)) + term(qa1, decode(b1, w1, 0u))
-              + term(qb1, decode(b1, w1, 1u)) + term(qa2, decode(b2, w2, 0u)) + term(qb2, decode(b2, w2, 1u));
+          let r = rb + t * stride;
+          let a0 = loadWord(r, w0, end);
+          let a1 = loadWord(r, w1, end);
+          let a2 = loadWord(r, w2, end);
+          if (DPW == 2u) {
+            c = term(v0, decode(a0, w0, 0u)) + term(v1, decode(a0, w0, 1u)) + term(v2, decode(a1, w1, 0u))
+              + term(v3, decode(a1, w1, 1u)) + term(v4, decode(a2, w2, 0u)) + term(v5, decode(a2, w2, 1u));
+          } else {
+            let a3 = loadWord(r, w3, end);
+            let a4 = loadWord(r, w4, end);
+            let a5 = loadWord(r, w5, end);
+            c = term(v0, decode(a0, w0, 0u)) + term(v1, decode(a1, w1, 0u)) + term(v2, decode(a2, w2, 0u))
+              + term(v3, decode(a3, w3, 0u)) + term(v4, decode(a4, w4, 0u)) + term(v5, decode(a5, w5, 0u));
           }
         } else {
           var acc: array<vec4<f32>, 8>;
@@ -222,7 +230,6 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
           c = acc[0].x;
         }
         carry(c, t, lane, sgSize, &l0, &l1, &l2, &l3, &l4, &s);
-        if (step == 2u) { carry(c2, t + 1u, lane, sgSize, &l0, &l1, &l2, &l3, &l4, &s); }
       }
       for (var off = grp / 2u; off > 0u; off /= 2u) { s += subgroupShuffleXor(s, off); }
       let row = rb + mine * stride;

@@ -165,12 +165,15 @@ export const kernelTuning = {
    */
   tr: 4, htr: 4,
   /**
-   * hqr / hrp: f16 flat_gemv with one query and the batched reduction (htr > 1), rows of <= 3 words a
-   * lane: hqr 1 holds the lane's query dims in registers (loaded once: a row costs its 3 base loads and
-   * no query reads; the shared path reads 6 query vec4 a row from L1); hrp 2 (hqr only) loads two
-   * passes' rows before using either (6 words in flight). Other rows keep the shared TR path.
+   * qr / hqr: flat_gemv (f32 / f16) with one query and the batched reduction (tr / htr > 1), rows of
+   * <= 6 (f32) / 3 (f16) words a lane: the lane's query dims held in registers, loaded once, so a row
+   * costs its base loads and no query reads (the shared path reads a query vec4 from L1 for each vec4
+   * of the row: twice the row's bytes for f16). Other rows keep the shared TR path. H200 call hq1
+   * (1M / 21M x 768, same call as torch): f16 0.474 / 8.456 ms against 0.555 / 10.213 (1.41x / 1.20x
+   * the read floor against 1.65x / 1.45x); two passes' rows loaded before either is used (6 words a
+   * lane in flight) was slower, 0.595 / 10.473.
    */
-  hqr: 0, hrp: 1,
+  qr: 0, hqr: 0,
   /**
    * mergeOne: batches of <= 4 queries merge their lists with merge_one (src/gpu/merge-one.ts: 256
    * invocations, a threshold in registers, a sort only when the buffer could overflow) in place of
@@ -844,14 +847,13 @@ export class FlatShard {
       // Batched reduction (one row a pass, nq = 1 only, chosen in the shader): a power of two <= 32 (a
       // subgroup smaller than tr takes a subgroupAdd a row there).
       const tr = ru === 1 ? Math.min(pow2Floor(Math.max(1, half ? kernelTuning.htr : kernelTuning.tr)), 32) : 1;
-      const qreg = half && tr > 1 && kernelTuning.hqr ? 1 : 0;
-      const rp = qreg && kernelTuning.hrp === 2 ? 2 : 1;
-      const key = `gemv:${prec}:${metric}:${f16 ? 'h' : 'p'}:${kf}:${nsg}:${qreg}${rp}:${ru}:${uw}:${fold}:${pf}:${tr}`;
+      const qreg = prec < 2 && tr > 1 && (half ? kernelTuning.hqr : kernelTuning.qr) ? 1 : 0;
+      const key = `gemv:${prec}:${metric}:${f16 ? 'h' : 'p'}:${kf}:${nsg}:${qreg}:${ru}:${uw}:${fold}:${pf}:${tr}`;
       const pipeline = this.pipeline(key, () =>
         this.ctx.device.createComputePipeline({
           label: `flat_gemv ${this.layout.precision} ${this.layout.metric} KF=${kf}`,
           layout: 'auto',
-          compute: { module: this.ctx.device.createShaderModule({ label: 'flat_gemv', code: wgslVariant(gemvWgsl, f16) }), entryPoint: 'main', constants: { PREC: prec, METRIC: metric, KF: kf, NSG: nsg, RU: ru, UW: uw, DPW: dpw, FOLD: fold, PF: pf, TR: tr, QREG: qreg, RP: rp } },
+          compute: { module: this.ctx.device.createShaderModule({ label: 'flat_gemv', code: wgslVariant(gemvWgsl, f16) }), entryPoint: 'main', constants: { PREC: prec, METRIC: metric, KF: kf, NSG: nsg, RU: ru, UW: uw, DPW: dpw, FOLD: fold, PF: pf, TR: tr, QREG: qreg } },
         }),
       );
       return { pipeline, BR: 1, BQ: 4, key, fold: fold === 1, target: (half && nq === 1 && kernelTuning.gemvTargetF16) || undefined };
