@@ -88,6 +88,13 @@ override CNQ: u32 = select(1u, BQ + 1u, TSEL == 1u); // + the overflow flag, ccn
 // consecutive x read in the multiply loop stays conflict-free (a rotation within 8 slots).
 override ROT: u32 = 0u;
 override RSH: u32 = 8u / KC;
+// DB = 2 (with TSEL and ROT; KC 2, 4 or 8): two staging buffers at fixed offsets 0 and SBV, step s of
+// a block in buffer s % 2 (an inner loop of two steps, so every index is a constant, a loop counter or
+// the invocation id: no clamps, unlike DB 1's buffer variable), the next step's registers stored into
+// the other buffer after the multiply-adds, one barrier a step; a block's step count is padded to even
+// (the pad step reads zeros), so every block starts in buffer 0. No score area (TSEL).
+override SBV: u32 = KC * (BQ + BR);
+override SPI: u32 = select(1u, 2u, DB == 2u);
 override BQ: u32 = WY * TQ;
 override BR: u32 = WX * TR;
 override NT: u32 = WX * WY;
@@ -221,6 +228,22 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
 
   let SB = select(KC * (BQ + BR), KC * (BQ + BR + 8u * PADV), LAY >= 1u); // DB: vec4 slots of one staging buffer
   var cur = 0u;                // DB: offset of the buffer the current step multiplies from
+  if (DB == 2u) {
+    // Step 0 into buffer 0 (ROT slots).
+    for (var u = 0u; u < NQL; u++) {
+      let e = t + u * NT;
+      if (e < KC * BQ) { sm[(e % KC) * BQ + (e / KC / 8u) * 8u + (e / KC + (e % KC) * RSH) % 8u] = pq[u]; }
+    }
+    for (var u = 0u; u < NBL; u++) {
+      let e = t + u * NT;
+      if (e < BR * KW) {
+        for (var h = 0u; h < DPW; h++) {
+          sm[KC * BQ + ((e % KW) * DPW + h) * BR + (e / KW / 8u) * 8u + (e / KW + ((e % KW) * DPW + h) * RSH) % 8u] = decode(pb[u], e % KW, h);
+        }
+      }
+    }
+    workgroupBarrier();
+  }
   if (DB == 1u) {
     for (var u = 0u; u < NQL; u++) { stageQ(0u, t + u * NT, pq[u]); }
     for (var u = 0u; u < NBL; u++) { stageB(0u, t + u * NT, pb[u], 0u); }
@@ -231,7 +254,11 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
     var acc: array<array<f32, 8>, 8>;
     for (var i = 0u; i < 8u; i++) { for (var j = 0u; j < 8u; j++) { acc[i][j] = 0.0; } }
     var last = 0u;
-    for (c0 = 0u; c0 < q4; c0 += KC) {
+    // DB 2: an even count of steps a block (QE columns; the pad step's loads read 0).
+    let QE = select(q4, ((q4 + 2u * KC - 1u) / (2u * KC)) * (2u * KC), DB == 2u);
+    for (c0 = 0u; c0 < QE; c0 += SPI * KC) {
+     for (var hb = 0u; hb < SPI; hb++) {
+      let cs = c0 + hb * KC;  // this step's first column (DB 2: in buffer hb)
       if (DB == 0u) {
         workgroupBarrier();
         if (LAY == 0u) {
@@ -253,7 +280,7 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
             let e = t + u * NT;
             if (e < BR * KW) {
               for (var h = 0u; h < DPW; h++) {
-                let v = decode(pb[u], c0 / DPW + e % KW, h);
+                let v = decode(pb[u], cs / DPW + e % KW, h);
                 if (ROT == 1u) {
                   sm[KC * BQ + ((e % KW) * DPW + h) * BR + (e / KW / 8u) * 8u + (e / KW + ((e % KW) * DPW + h) * RSH) % 8u] = v;
                 } else {
@@ -264,14 +291,14 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
           }
         } else {
           for (var u = 0u; u < NQL; u++) { stageQ(0u, t + u * NT, pq[u]); }
-          for (var u = 0u; u < NBL; u++) { stageB(0u, t + u * NT, pb[u], c0); }
+          for (var u = 0u; u < NBL; u++) { stageB(0u, t + u * NT, pb[u], cs); }
         }
         workgroupBarrier();
       }
       // Issue the next step's loads (next columns, or the next block's first) before the math.
-      var nc = c0 + KC;
+      var nc = cs + KC;
       var nr = rb;
-      if (nc >= q4) { nc = 0u; nr = rb + BR; }
+      if (nc >= QE) { nc = 0u; nr = rb + BR; }
       if (nr < end) {
         for (var u = 0u; u < NQL; u++) {
           let e = t + u * NT;
@@ -325,13 +352,17 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
         // got one; H200 run 4: the clamps cost 1.6-1.8x, BENCHMARKS gpu-flat).
         // ROT (BQ, BR, WX, WY multiples of 8 there, so x / 8 * 8 = WX * j + tx / 8 * 8).
         for (var i = 0u; i < TQ; i++) {
-          if (DB == 0u && ROT == 1u) {
+          if (DB == 2u) {
+            a[i] = sm[hb * SBV + c * BQ + WY * i + (ty / 8u) * 8u + (ty + c * RSH) % 8u];
+          } else if (DB == 0u && ROT == 1u) {
             a[i] = sm[c * BQ + WY * i + (ty / 8u) * 8u + (ty + c * RSH) % 8u];
           } else if (DB == 0u) { a[i] = sm[c * BQ + ty + WY * i]; } else { a[i] = sm[cur + c * BQ + ty + WY * i]; }
         }
         for (var j = 0u; j < TR; j++) {
           var b: vec4<f32>;
-          if (DB == 0u && ROT == 1u) {
+          if (DB == 2u) {
+            b = sm[hb * SBV + KC * BQ + c * BR + WX * j + (tx / 8u) * 8u + (tx + c * RSH) % 8u];
+          } else if (DB == 0u && ROT == 1u) {
             b = sm[KC * BQ + c * BR + WX * j + (tx / 8u) * 8u + (tx + c * RSH) % 8u];
           } else if (DB == 0u) { b = sm[KC * BQ + c * BR + tx + WX * j]; } else { b = sm[cur + QOFF + c * BR + tx + WX * j]; }
           for (var i = 0u; i < TQ; i++) {
@@ -360,6 +391,25 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
         last = cur;
         cur = nxt;
       }
+      if (DB == 2u) {
+        // The next step (loaded above) into the other buffer, (hb + 1) % 2; one barrier ends the step.
+        if (nr < end) {
+          for (var u = 0u; u < NQL; u++) {
+            let e = t + u * NT;
+            if (e < KC * BQ) { sm[((hb + 1u) % 2u) * SBV + (e % KC) * BQ + (e / KC / 8u) * 8u + (e / KC + (e % KC) * RSH) % 8u] = pq[u]; }
+          }
+          for (var u = 0u; u < NBL; u++) {
+            let e = t + u * NT;
+            if (e < BR * KW) {
+              for (var h = 0u; h < DPW; h++) {
+                sm[((hb + 1u) % 2u) * SBV + KC * BQ + ((e % KW) * DPW + h) * BR + (e / KW / 8u) * 8u + (e / KW + ((e % KW) * DPW + h) * RSH) % 8u] = decode(pb[u], nc / DPW + e % KW, h);
+              }
+            }
+          }
+        }
+        workgroupBarrier();
+      }
+     }
     }
     if (TSEL == 1u) {
       // Register threshold test (TSEL): bit i * TR + j of p0 / p1 marks acc[i][j] as not yet taken.

@@ -222,9 +222,12 @@ export const kernelTuning = {
    * tsel: flat_fused's TSEL by class (db 0, lay 0; f32 and f16 with f16Cls): each invocation tests its
    * accumulators against its queries' k-th best in registers and pushes the few that beat it into
    * tselCap slots a query, folded by the owners (no score parking, no owner scan of every row).
+   * db2: flat_fused's DB 2 by class (with TSEL and ROT; a bit mask as swz): two staging buffers at
+   * fixed offsets, one barrier a step, the next step stored while other warps still multiply; KC
+   * db2kc (2, 4 or 8; 8x8w fits 48 KiB only at 2).
    * Not measured yet: 0 (off).
    */
-  rot: 0, tsel: 0, tselCap: 16,
+  rot: 0, tsel: 0, tselCap: 16, db2: 0, db2kc: 2,
 };
 
 /** flat_gemv_multi's knobs for a batch: the block of 16 (f32) takes its m16 overrides. */
@@ -322,7 +325,8 @@ export function fusedLayout(s: FusedShape, kc: number, kf: number, selp: number,
   // TSEL's counters (a query's, and the overflow flag) and the flag's uniform copy: 16 bytes each when off.
   const flags = (tsel ? Math.ceil(((BQ + 1) * 4) / 16) * 16 : 16) + 16;
   // tsel: staging only in `sm`; heaps, cq candidate slots a query (in `sv`).
-  if (tsel) return { smv: sb, bytes: sb * 16 + BQ * kf * 8 + Math.max(BQ * cap, BQ * cq, 1) * 8 + flags };
+  // db 2 (with tsel): two staging buffers.
+  if (tsel) return { smv: db === 2 ? 2 * sb : sb, bytes: (db === 2 ? 2 * sb : sb) * 16 + BQ * kf * 8 + Math.max(BQ * cap, BQ * cq, 1) * 8 + flags };
   const piece = ((BQ / selp) * (BR + 4)) / 4;
   // Heaps, and the selection queues (`sv`, one vec2<u32> even when cap is 0).
   const sel = BQ * kf * 8 + Math.max(1, BQ * cap) * 8 + flags;
@@ -354,12 +358,18 @@ export function pickFusedShape(nq: number, kf: number, maxStorage: number, maxIn
     const own = f32 && kernelTuning.selOwn & swzBit(nq) && nt % 32 === 0 && bq % nw === 0 && bq / nw <= 32 ? 1 : 0;
     const lay = kernelTuning.lay && shape.TQ % 4 === 0 && shape.TR % 4 === 0 ? kernelTuning.lay : 0;
     const cq = Math.max(1, kernelTuning.tselCap);
+    // DB 2 (with TSEL and ROT) where asked and it fits, at its own KC.
+    const kc2 = kernelTuning.db2kc;
+    if (f32 && kernelTuning.db2 & kernelTuning.tsel & kernelTuning.rot & swzBit(nq) && !lay && shape.WX % 8 === 0 && shape.WY % 8 === 0 && shape.TQ * shape.TR <= 64 && (kc2 === 2 || kc2 === 4 || kc2 === 8) && kf <= 64 && fusedStagingFits(shape, kc2)) {
+      const { smv, bytes } = fusedLayout(shape, kc2, kf, 1, 2, 0, 0, 1, cq);
+      if (bytes <= maxStorage) return { shape, selp: 1, smv, kc: kc2, db: 2, lay: 0, swz, own, cap: 0, rot: 1, tsel: 1, cq };
+    }
     for (const kc of kf > 64 ? [4] : [kernelTuning.kc, 4]) {
       if (!fusedStagingFits(shape, kc)) continue;
       // Double buffering where asked and it fits, else one buffer (large k: heaps need the room).
       for (const db of kernelTuning.db ? [1, 0] : [0]) {
         // ROT / TSEL (db 0, lay 0 only): ROT needs 8-slot runs (WX, WY multiples of 8) and KC 4 or 8.
-        const rot = f32 && kernelTuning.rot & swzBit(nq) && !db && !lay && shape.WX % 8 === 0 && shape.WY % 8 === 0 && (kc === 4 || kc === 8) ? 1 : 0;
+        const rot = f32 && kernelTuning.rot & swzBit(nq) && !db && !lay && shape.WX % 8 === 0 && shape.WY % 8 === 0 && (kc === 2 || kc === 4 || kc === 8) ? 1 : 0;
         // TSEL where asked and it fits, else the owners' scan (large k: heaps need the room).
         for (const tsel of f32 && kernelTuning.tsel & swzBit(nq) && !db && !lay && shape.TQ * shape.TR <= 64 ? [1, 0] : [0]) {
           if (tsel) {

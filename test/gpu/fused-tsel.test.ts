@@ -29,6 +29,11 @@ describe.skipIf(!hasGpu)('flat_fused TSEL and ROT', () => {
     [130, 131, 'ip', false, { rot: 7, bigF32L: '8x8s' }],
     [64, 99, 'ip', true, { rot: 2, swz: 2, kc: 8 }],
     [100, 61, 'l2', true, { tsel: 2, rot: 2, tselCap: 5, bigF32: '8x8w' }],
+    // DB 2 (two fixed staging buffers): odd step counts padded (d 131: 33 columns; d 37 at KC 4: 3 steps).
+    [130, 131, 'ip', false, { tsel: 7, rot: 7, db2: 7, db2kc: 2, tselCap: 4, bigF32L: '8x8w' }],
+    [70, 61, 'l2', true, { tsel: 7, rot: 7, db2: 7, db2kc: 2, tselCap: 2 }],
+    [64, 45, 'ip', true, { tsel: 7, rot: 7, db2: 7, db2kc: 2, tselCap: 3, bigF32: '8x8s', swz: 2 }],
+    [40, 37, 'l2', false, { tsel: 7, rot: 7, db2: 7, db2kc: 4, tselCap: 2 }],
   ] as const)('nq=%i d=%i %s clustered=%s %o: f32 exact vs float64 and equal to the scan', async (nq, d, metric, clustered, knobs) => {
     const n = 1537;
     const base = clustered ? clusteredVectors(n, d, 5, seed++) : randomVectors(n, d, seed++);
@@ -60,6 +65,35 @@ describe.skipIf(!hasGpu)('flat_fused TSEL and ROT', () => {
     }
   });
 
+  it('f16 (packed halves on the f32 blocks): TSEL, ROT and DB 2 give the lists of the scan, pair for pair', async () => {
+    const d = 61;
+    const n = 1537;
+    const base = clusteredVectors(n, d, 5, seed++);
+    for (const nq of [70, 130]) {
+      const q = clusteredVectors(nq, d, 5, seed++);
+      const lists: { labels: BigInt64Array; distances: Float32Array }[] = [];
+      const keys: string[] = [];
+      for (const on of [true, false]) {
+        Object.assign(kernelTuning, defaults, { gemvMulti: 0 }, on ? { tsel: 7, rot: 7, db2: 7, db2kc: 2, tselCap: 3, bigF32L: '8x8w' } : {});
+        kernelTuning.targetWorkgroups = kernelTuning.gemmTarget = 3;
+        const index = await GpuFlatIndex.create(d, 'ip', { precision: 'f16', noShaderF16: true, maxTileBytes: 16 * 8 * 600, debugPoison: true });
+        try {
+          await index.add(base);
+          const got = await index.search(q, 10);
+          for (const l of got.labels) expect(Number(l)).toBeGreaterThanOrEqual(0);
+          lists.push(got);
+          keys.push(shardsOf(index)[0]!.scorerFor(nq, 10).key);
+        } finally {
+          await index.dispose();
+        }
+      }
+      expect(keys[0]).toContain(':2:0:'); // DB 2 (db:lay) ran
+      expect(Array.from(lists[0]!.labels)).toEqual(Array.from(lists[1]!.labels));
+      expect(Array.from(lists[0]!.distances)).toEqual(Array.from(lists[1]!.distances));
+      console.log(`f16 nq=${nq}: ${keys[0]}`);
+    }
+  });
+
   it('TSEL / ROT are picked where asked and fit (lavapipe 32 KiB, H200 48 KiB), else the scan', () => {
     Object.assign(kernelTuning, { tsel: 7, rot: 7, tselCap: 16 });
     const p = pickFusedShape(1024, heapSlots(10), 49152, 256, 'f32')!;
@@ -73,6 +107,13 @@ describe.skipIf(!hasGpu)('flat_fused TSEL and ROT', () => {
     expect(pickFusedShape(1024, heapSlots(10), 49152, 256, 'int8')!.tsel).toBe(0);
     Object.assign(kernelTuning, defaults);
     const d0 = pickFusedShape(1024, heapSlots(10), 49152, 256, 'f32')!;
-    expect([d0.tsel, d0.rot]).toEqual([0, 0]);
+    expect([d0.tsel, d0.rot, d0.db]).toEqual([0, 0, 0]);
+    // DB 2: 8x8w at KC 2 fits 48 KiB (2 x 10 KiB of staging), not at KC 4 (then DB 0 with TSEL).
+    Object.assign(kernelTuning, { tsel: 7, rot: 7, db2: 4, db2kc: 2 });
+    const p2 = pickFusedShape(1024, heapSlots(10), 49152, 256, 'f32')!;
+    expect([p2.db, p2.kc, p2.smv, p2.tsel, p2.rot]).toEqual([2, 2, 2 * 2 * 320, 1, 1]);
+    kernelTuning.db2kc = 4;
+    const p4 = pickFusedShape(1024, heapSlots(10), 49152, 256, 'f32')!;
+    expect([p4.db, p4.kc, p4.tsel]).toEqual([0, 4, 1]);
   });
 });
