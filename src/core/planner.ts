@@ -65,8 +65,8 @@ export interface FlatPlan {
 
 /**
  * Workgroups one tile's fused dispatch aims for, an upper bound of its segments: the built-in
- * kernels' (src/gpu/flat-shard.ts kernelTuning.targetWorkgroups, 512); f16's flat_gemv may aim for
- * 1024 (kernelTuning.gemvTargetF16); int8 may run a registered scorer that aims for more (the
+ * kernels' (src/gpu/flat-shard.ts kernelTuning.targetWorkgroups, 512); f16's flat_gemv for one query
+ * aims for kernelTuning.gemvTargetF16 (528; 1024 was its default before H200 call hq3); int8 may run a registered scorer that aims for more (the
  * tensor-core hook: 2048, ChunkScorer targetWorkgroups).
  */
 const TARGET_WORKGROUPS: Record<StoragePrecision, number> = { f32: 512, f16: 1024, int8: 2048 };

@@ -139,13 +139,14 @@ export const kernelTuning = {
   pf: 0, hpf: 0,
   /**
    * gemvTargetF16: workgroups a tile's f16 flat_gemv dispatch for one query aims for (0 =
-   * targetWorkgroups; 2-4 queries keep targetWorkgroups). 1024 on the H200: run 11, 1M nq = 1 0.685
-   * ms against 0.722 / 0.724 at 512, 21M 12.96 against 13.20; run 12, 1M 0.685 against 0.694 /
-   * 0.697, 21M 12.90 against 13.19 / 13.07; but nq = 4 1.090 against 1.061 / 1.059 (run 12; level
-   * in run 11), and f32 1.05x slower (run 10). The planner's temp bound (core/planner
+   * targetWorkgroups; 2-4 queries keep targetWorkgroups). Runs 11-12 (the shared path): 1024 against
+   * 512, 1M nq = 1 0.685 against 0.694-0.724 ms, 21M 12.90-12.96 against 13.07-13.20. With the query
+   * in registers (hqr) a workgroup holds more registers and 4 fit an SM: one wave of 528 (H200 calls
+   * hq2-hq3, 1M / 21M) 0.450 / 7.93 ms against 0.474 / 8.50 at 1024, 0.465 / 8.27 at 396, 0.549-0.583
+   * at 594-660 (two waves), 0.51 / 9.30 at 792. The planner's temp bound (core/planner
    * TARGET_WORKGROUPS) counts 1024 segments a tile for f16.
    */
-  gemvTargetF16: 1024,
+  gemvTargetF16: 528,
   /**
    * tr / htr: flat_gemv (f32 and int8 / f16) with one query and one row a pass (ru / hru 1) reduces
    * the partial sums of tr passes' rows together (power of two <= 32; a smaller subgroup takes a
@@ -171,9 +172,10 @@ export const kernelTuning = {
    * of the row: twice the row's bytes for f16). Other rows keep the shared TR path. H200 call hq1
    * (1M / 21M x 768, same call as torch): f16 0.474 / 8.456 ms against 0.555 / 10.213 (1.41x / 1.20x
    * the read floor against 1.65x / 1.45x); two passes' rows loaded before either is used (6 words a
-   * lane in flight) was slower, 0.595 / 10.473.
+   * lane in flight) was slower, 0.595 / 10.473. hq2: f32 slower (0.947 against 0.805 ms at 1M; 0.795
+   * at 396 workgroups, level), so qr stays 0; f16 on since hq3 (with gemvTargetF16 528).
    */
-  qr: 0, hqr: 0,
+  qr: 0, hqr: 1,
   /**
    * mergeOne: batches of <= 4 queries merge their lists with merge_one (src/gpu/merge-one.ts: 256
    * invocations, a threshold in registers, a sort only when the buffer could overflow) in place of

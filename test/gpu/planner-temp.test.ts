@@ -32,7 +32,8 @@ describe.skipIf(!hasGpu)('planner temp bytes vs the shard', () => {
     ['f32', 300, 10, 32 << 10],
     ['int8', 64, 10, 256 << 20],
     ['f16', 130, 20, 128 << 10],
-    // f16 flat_gemv, one query, at its own workgroup target (kernelTuning.gemvTargetF16 1024): ~730
+    // f16 flat_gemv, one query, at its own workgroup target set to the planner's f16 bound
+    // (kernelTuning.gemvTargetF16 1024; the default is 528): ~730
     // segments of two rows a tile here, more than a bound of 512 a tile (fails with it); 4 queries
     // keep targetWorkgroups.
     ['f16', 1, 10, 256 << 20],
