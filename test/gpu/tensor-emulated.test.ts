@@ -108,7 +108,9 @@ describe.skipIf(!hasGpu)('GpuFlatIndex tensor hook with emulated subgroup matric
     { queries: 'hold' as const, tiles: 3, target: 3, select: 'mask' as const, prefetch: true },
     { queries: 'hold' as const, tiles: 1, target: 2048, select: 'mask' as const, prefetch: true, insert: 'flat' as const, rowTiles: 4 },
     { queries: 'pre' as const, tiles: 3, target: 3, select: 'mask' as const, prefetch: true, insert: 'flat' as const },
-  ])('queries $queries, $tiles tile(s), target $target, select $select, prefetch $prefetch, warps $warps, lists $lists, N $matrixN, row tiles $rowTiles, kcSmall $kcSmall, block16 $block16 nq $nq, insert $insert: recall and exact distances against the float64 oracle', async (c: { queries: 'pre' | 'quant' | 'whole' | 'hold'; tiles: number; target?: number; select?: 'row' | 'mask'; prefetch?: boolean; warps?: number; lists?: 'reg' | 'wg'; matrixN?: 8 | 16; rowTiles?: number; kc?: number; kcSmall?: number; block16?: boolean; nq?: number; insert?: 'chain' | 'flat' }) => {
+    { queries: 'pre' as const, tiles: 3, target: 3, select: 'mask' as const, prefetch: true, lists: 'packed' as const },
+    { queries: 'pre' as const, tiles: 1, target: 2048, select: 'mask' as const, prefetch: true, lists: 'packed' as const, insert: 'flat' as const, rowTiles: 4 },
+  ])('queries $queries, $tiles tile(s), target $target, select $select, prefetch $prefetch, warps $warps, lists $lists, N $matrixN, row tiles $rowTiles, kcSmall $kcSmall, block16 $block16 nq $nq, insert $insert: recall and exact distances against the float64 oracle', async (c: { queries: 'pre' | 'quant' | 'whole' | 'hold'; tiles: number; target?: number; select?: 'row' | 'mask'; prefetch?: boolean; warps?: number; lists?: 'reg' | 'wg' | 'packed'; matrixN?: 8 | 16; rowTiles?: number; kc?: number; kcSmall?: number; block16?: boolean; nq?: number; insert?: 'chain' | 'flat' }) => {
     const d = 64, n = 400, nq = c.nq ?? 37, k = 5;
     const base = normalizeRows(clusteredVectors(n, d, 10, 91), d);
     const q = normalizeRows(clusteredVectors(nq, d, 10, 92), d);
@@ -141,7 +143,7 @@ describe.skipIf(!hasGpu)('GpuFlatIndex tensor hook with emulated subgroup matric
       const key = shard.scorerFor(nq, 20).key;
       expect(key).toContain('int8-mma-emulated');
       // The shape key names the variant (m: mask selection, f: prefetch), so this case ran it.
-      expect(key).toMatch(new RegExp(`stage${c.kcSmall ?? tensorTuning.kc}p4${c.queries}uxc${c.select === 'mask' ? 'm' : ''}${c.prefetch ? 'f' : ''}${c.lists === 'wg' ? 'l' : ''}${c.insert === 'flat' ? 'i' : ''}(?![a-z])`));
+      expect(key).toMatch(new RegExp(`stage${c.kcSmall ?? tensorTuning.kc}p4${c.queries}uxc${c.select === 'mask' ? 'm' : ''}${c.prefetch ? 'f' : ''}${c.lists === 'wg' ? 'l' : c.lists === 'packed' ? 'k' : ''}${c.insert === 'flat' ? 'i' : ''}(?![a-z])`));
       // ... and the warps a workgroup (sgRows:sgQueries after M:N:K).
       expect(key).toContain(`:16:${c.matrixN ?? 16}:32:1:${c.warps ?? 1}:${c.rowTiles ?? tensorTuning.rowTiles}:${(c.block16 ? 16 : 32) / (c.matrixN ?? 16)}:`);
       const got = await index.search(q, k);
@@ -313,10 +315,18 @@ describe.skipIf(!hasGpu)('tensor hook kernel lists (emulated matrices)', () => {
     { select: 'mask', prefetch: true, data: 'ties', rowTiles: 4, queries: 'hold', insert: 'flat', k: 40 },
     { select: 'mask', prefetch: true, data: 'random', rowTiles: 2, queries: 'hold', insert: 'flat', k: 1 },
     { select: 'mask', prefetch: true, data: 'ties', rowTiles: 2, insert: 'flat', block16: true, nq: 13, k: 40 },
-    // 96-row tiles (rowTiles 6: three mask groups a block), held queries and flat insertion.
-    { select: 'mask', prefetch: true, data: 'random', rowTiles: 6, queries: 'hold', insert: 'flat', k: 40 },
   ];
-  it.each([...variants, ...warpVariants, ...block16Variants, ...holdVariants])('select $select, prefetch $prefetch, $rowTiles row tiles, $data data, warps $warps, branch $branch, lists $lists, block16 $block16 nq $nq k $k, queries $queries, insert $insert: lists equal the CPU integer top-k', async (c: { select: 'row' | 'mask'; prefetch: boolean; data: 'ties' | 'random'; rowTiles: number; warps?: number; branch?: boolean; lists?: 'reg' | 'wg'; block16?: boolean; nq?: number; k?: number; queries?: 'pre' | 'hold'; insert?: 'chain' | 'flat' }) => {
+  // Packed lists (tensorTuning.lists 'packed': key << bits | slot in registers, ids in workgroup
+  // memory at their slot): ties (equal keys must keep id order through the packed compares), k' 60
+  // (6 slot bits, empty slots in the last segment), 40, 16, 1 (one slot bit), chain and flat.
+  const packedVariants: { select: 'mask'; prefetch: boolean; data: 'ties' | 'random'; rowTiles: number; lists: 'packed'; insert?: 'chain' | 'flat'; k?: number }[] = [
+    { select: 'mask', prefetch: true, data: 'ties', rowTiles: 2, lists: 'packed' },
+    { select: 'mask', prefetch: true, data: 'random', rowTiles: 4, lists: 'packed', k: 60 },
+    { select: 'mask', prefetch: false, data: 'ties', rowTiles: 4, lists: 'packed', k: 40 },
+    { select: 'mask', prefetch: true, data: 'ties', rowTiles: 2, lists: 'packed', insert: 'flat', k: 40 },
+    { select: 'mask', prefetch: true, data: 'random', rowTiles: 2, lists: 'packed', insert: 'flat', k: 1 },
+  ];
+  it.each([...variants, ...warpVariants, ...block16Variants, ...holdVariants, ...packedVariants])('select $select, prefetch $prefetch, $rowTiles row tiles, $data data, warps $warps, branch $branch, lists $lists, block16 $block16 nq $nq k $k, queries $queries, insert $insert: lists equal the CPU integer top-k', async (c: { select: 'row' | 'mask'; prefetch: boolean; data: 'ties' | 'random'; rowTiles: number; warps?: number; branch?: boolean; lists?: 'reg' | 'wg' | 'packed'; block16?: boolean; nq?: number; k?: number; queries?: 'pre' | 'hold'; insert?: 'chain' | 'flat' }) => {
     const device = ctx!.device;
     const warps = c.warps ?? 1;
     const d = 128, rowWords = d / 16, q4 = d / 4, n = 300, nq = c.nq ?? (warps > 1 ? 100 : 40), k = c.k ?? 16;
@@ -345,7 +355,7 @@ describe.skipIf(!hasGpu)('tensor hook kernel lists (emulated matrices)', () => {
     const shape = plan.shape;
     expect(shape.stage).toMatchObject({ select: c.select, prefetch: c.prefetch, kc: 32, queries: c.queries ?? 'pre' });
     expect(shape.stage?.insert ?? 'chain').toBe(c.insert ?? 'chain');
-    if (c.insert === 'flat') expect(hookSource(shape)).toContain('let fs0 = key > kk_0;');
+    if (c.insert === 'flat') expect(hookSource(shape)).toContain(c.lists === 'packed' ? 'let fs0 = pk > kk_0;' : 'let fs0 = key > kk_0;');
     expect(shape.rowTiles).toBe(c.rowTiles);
     expect(shape.sgQueries).toBe(warps);
     expect(!!shape.stage?.warpBranch).toBe(!!c.branch);

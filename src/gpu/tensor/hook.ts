@@ -7,7 +7,7 @@
  */
 import { type ChunkScorer, registerChunkScorer, type ShardInfo } from '../flat-shard.js';
 import { layoutShape, type MatrixConfig, matrixConfigsOf, pickConfig, SUBGROUP_MATRIX_FEATURE } from './choose.js';
-import { hookSource, prepBytes, prepSource, type SelectShape, shapeKey, type StageOptions, tileOf, workgroupBytes } from './kernel-source.js';
+import { hookSource, packFits, prepBytes, prepSource, type SelectShape, shapeKey, type StageOptions, tileOf, workgroupBytes } from './kernel-source.js';
 
 /** Knobs of the GpuFlatIndex tensor scorer (benchmarks set them; the defaults are the measured best). */
 export const tensorTuning = {
@@ -93,9 +93,13 @@ export const tensorTuning = {
    * Where the k' lists live (StageOptions.lists): 'reg' (scalar registers) or 'wg' (workgroup memory,
    * mask selection only; frees 2 k' registers an invocation). H200 run 6, same lists: 'wg' 2.8-5x
    * slower (1M, 1024 queries 42.6 ms; 21M 105 / 228 / 613 against 19.3 / 63.0 / 219 ms at 64 / 256 /
-   * 1024): each insertion is a chain of dependent workgroup-memory reads. So 'reg'.
+   * 1024): each insertion is a chain of dependent workgroup-memory reads. So 'reg'. 'packed' (mask
+   * selection, one warp, not the 16-query block): k' registers of key << bits | slot, the ids in
+   * workgroup memory at their slot (written once an insertion, read at the end): half the list
+   * registers. gpu-tensor run 9 (H200, 1M, GPU ms in the index): lists of k' = 16 (32 registers
+   * instead of 80) were 1.21 / 1.22x faster at 64 / 1024 queries than 40, so registers bind.
    */
-  lists: 'reg' as 'reg' | 'wg',
+  lists: 'reg' as 'reg' | 'wg' | 'packed',
   /** Largest k (candidates a query per segment): the lists live in registers. */
   maxK: 64,
   /**
@@ -197,8 +201,15 @@ export function planTensorHook(f: HookFacts, nq: number, k: number): { shape: Se
   // Several warps: subgroup_id needs the subgroups feature, and each warp must be one 32-query block.
   const warps = tensorTuning.warps > 1 && queries === 'pre' && sg === 32 && f.features.has('subgroups') ? tensorTuning.warps : 1;
   // The 16-query block: half the multiplies of a padded 32-query one, two invocations a query.
-  const block16 = tensorTuning.block16 && nq <= 16 && k <= tensorTuning.block16MaxK && sg === 32 && warps === 1 && queries === 'pre' && tensorTuning.lists === 'reg';
-  const stage: StageOptions = { kc, padWords: tensorTuning.padWords, queries, unroll: true, xorRows: true, clampRows: true, select: tensorTuning.select, prefetch: tensorTuning.prefetch, ...(warps > 1 && tensorTuning.warpBranch ? { warpBranch: true } : {}), ...(tensorTuning.lists === 'wg' && tensorTuning.select === 'mask' ? { lists: 'wg' as const } : {}), ...(tensorTuning.insert === 'flat' && !(tensorTuning.lists === 'wg' && tensorTuning.select === 'mask') ? { insert: 'flat' as const } : {}) };
+  const block16 = tensorTuning.block16 && nq <= 16 && k <= tensorTuning.block16MaxK && sg === 32 && warps === 1 && queries === 'pre' && tensorTuning.lists !== 'wg';
+  // Lists other than 'reg' need the mask selection; 'packed' also one warp of one list a query (not
+  // the 16-query block, which merges 'reg' lists) and keys that fit beside the slot bits.
+  const lists =
+    tensorTuning.select !== 'mask' ? {}
+    : tensorTuning.lists === 'wg' ? { lists: 'wg' as const }
+    : tensorTuning.lists === 'packed' && !block16 && warps === 1 && packFits(dPad, k) ? { lists: 'packed' as const }
+    : {};
+  const stage: StageOptions = { kc, padWords: tensorTuning.padWords, queries, unroll: true, xorRows: true, clampRows: true, select: tensorTuning.select, prefetch: tensorTuning.prefetch, ...(warps > 1 && tensorTuning.warpBranch ? { warpBranch: true } : {}), ...lists, ...(tensorTuning.insert === 'flat' && lists.lists !== 'wg' ? { insert: 'flat' as const } : {}) };
   const shape: SelectShape = {
     kind: 'mma',
     signed: true,

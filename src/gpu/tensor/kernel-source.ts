@@ -96,9 +96,12 @@ export interface StageOptions {
   /**
    * Hook only: where each query's k' list lives: 'reg' (default; 2 k' scalar registers an
    * invocation) or 'wg' (workgroup memory, slot-major so each lane keeps its own words; needs select
-   * 'mask'): fewer registers an invocation, k' x NT x 8 more bytes of workgroup memory.
+   * 'mask'): fewer registers an invocation, k' x NT x 8 more bytes of workgroup memory. 'packed'
+   * (select 'mask'): one k' register list of keys shifted left by packBits(k') with a storage slot
+   * in the low bits, the ids in workgroup memory at their slot (`lids`, slot-major): half the list
+   * registers of 'reg', k' x NT x 4 bytes of workgroup memory; needs packFits (no key overflow).
    */
-  lists?: 'reg' | 'wg';
+  lists?: 'reg' | 'wg' | 'packed';
   /**
    * Hook only, lists 'reg': how an entry enters a list. 'chain' (default): insertCandidate's loop,
    * whose carried entry makes a chain of KP dependent selects a pass; 'flat': every slot's new value
@@ -120,7 +123,7 @@ export function tileOf(s: SelectShape): { br: number; bq: number; nt: number; tp
 
 export function shapeKey(s: SelectShape): string {
   const st = s.stage
-    ? `stage${s.stage.kc}p${s.stage.padWords}${s.stage.queries}${s.stage.unroll ? 'u' : ''}${s.stage.xorRows ? 'x' : ''}${s.stage.clampRows ? 'c' : ''}${s.stage.select === 'mask' ? 'm' : ''}${s.stage.prefetch ? 'f' : ''}${s.stage.warpBranch ? 'b' : ''}${s.stage.lists === 'wg' ? 'l' : ''}${s.stage.insert === 'flat' ? 'i' : ''}`
+    ? `stage${s.stage.kc}p${s.stage.padWords}${s.stage.queries}${s.stage.unroll ? 'u' : ''}${s.stage.xorRows ? 'x' : ''}${s.stage.clampRows ? 'c' : ''}${s.stage.select === 'mask' ? 'm' : ''}${s.stage.prefetch ? 'f' : ''}${s.stage.warpBranch ? 'b' : ''}${s.stage.lists === 'wg' ? 'l' : s.stage.lists === 'packed' ? 'k' : ''}${s.stage.insert === 'flat' ? 'i' : ''}`
     : 'direct';
   return [s.kind, s.signed ? 'i8' : 'u8', s.dPad, s.m, s.n, s.k, s.sgRows, s.sgQueries, s.rowTiles, s.queryTiles, s.subgroupSize, s.kp, s.syntax, JSON.stringify(s.quirk ?? DEFAULT_QUIRK), st].join(':');
 }
@@ -148,7 +151,8 @@ function checkShape(s: SelectShape, hook = false): void {
     if (s.stage.prefetch && !s.stage.unroll) throw bad('prefetch needs unrolled chunks');
     if (s.stage.warpBranch && (s.sgQueries < 2 || !s.stage.unroll)) throw bad('warpBranch needs several warps (sgQueries > 1) and unrolled chunks');
     if (s.stage.lists === 'wg' && (!hook || s.stage.select !== 'mask')) throw bad("lists 'wg' is the hook's, with select 'mask'");
-    if (s.stage.insert === 'flat' && (!hook || s.stage.lists === 'wg')) throw bad("insert 'flat' is the hook's, with lists 'reg'");
+    if (s.stage.insert === 'flat' && (!hook || s.stage.lists === 'wg')) throw bad("insert 'flat' is the hook's, with lists 'reg' or 'packed'");
+    if (s.stage.lists === 'packed' && (!hook || s.stage.select !== 'mask' || !s.signed || !packFits(s.dPad, s.kp))) throw bad("lists 'packed' is the hook's, with select 'mask', i8 and keys that fit beside the slot bits");
   }
 }
 
@@ -159,7 +163,7 @@ export function workgroupBytes(s: SelectShape): number {
   const sw = s.stage.kc / 4 + s.stage.padWords;
   const sbq = bq / lpi;
   const q = s.stage.queries === 'wg' || s.stage.queries === 'pre' ? bq * sw : s.stage.queries === 'whole' || s.stage.queries === 'hold' ? bq * (s.dPad / 4 + 4) : s.stage.queries === 'quant' ? bq * sw + bq : 0;
-  const lists = s.stage.lists === 'wg' ? 2 * s.kp * tileOf(s).nt : 0;
+  const lists = s.stage.lists === 'wg' ? 2 * s.kp * tileOf(s).nt : s.stage.lists === 'packed' ? s.kp * tileOf(s).nt : 0;
   return (Math.max(br * sw, br * sbq, hookMergeWords(s)) + q + lists) * 4;
 }
 
@@ -214,14 +218,54 @@ function insertCandidate(keys: 'kk' | 'kb', ids: 'ii' | 'ib', flatKp = 0): strin
  * stay above the new entry), two selects deep instead of a chain of KP.
  */
 function flatInsert(keys: 'kk' | 'kb', ids: 'ii' | 'ib', kp: number): string {
-  const lines = [`if (key > ${keys}[KP - 1u]) {`, '  let ni = i32(params.idBase + row);'];
-  for (let i = 0; i < kp; i++) lines.push(`  let fs${i} = key > ${keys}_${i};`);
+  const lines = [`if (key > ${keys}[KP - 1u]) {`, '  let ni = i32(params.idBase + row);', `  let fs${kp - 1} = key > ${keys}_${kp - 1};`];
+  // Each compare is made right before its two uses (slots i and i - 1): two live at a time.
   for (let i = kp - 1; i >= 0; i--) {
     const own = (a: string, v: string) => `select(${a}_${i}, ${v}, fs${i})`;
+    if (i > 0) lines.push(`  let fs${i - 1} = key > ${keys}_${i - 1};`);
     lines.push(
       i === 0 ? `  ${keys}_0 = ${own(keys, 'key')};` : `  ${keys}_${i} = select(${own(keys, 'key')}, ${keys}_${i - 1}, fs${i - 1});`,
       i === 0 ? `  ${ids}_0 = ${own(ids, 'ni')};` : `  ${ids}_${i} = select(${own(ids, 'ni')}, ${ids}_${i - 1}, fs${i - 1});`,
     );
+  }
+  lines.push('}');
+  return lines.join('\n');
+}
+
+/**
+ * Bits of a list entry's storage slot in lists 'packed' (slots 0 .. kp - 1), and whether every key
+ * of a dPad-dim i8 x i8 dot (|a| <= 127, |c - 128| <= 128: |key| <= 16256 dPad) fits in the
+ * 32 - bits high bits with room for the empty entry's key below every real one.
+ */
+export function packBits(kp: number): number {
+  return Math.max(1, Math.ceil(Math.log2(kp)));
+}
+export function packFits(dPad: number, kp: number): boolean {
+  return kp <= 64 && 16256 * dPad < 2 ** (31 - packBits(kp)) - 1;
+}
+
+/**
+ * Insertion into lists 'packed' (mask selection; `key` the row's i32 key, `row` its row): the list
+ * `kk` holds (key << SBU) | slot, sorted by key descending. pk = key << SBU has zero low bits, so
+ * pk > entry exactly when key > the entry's key: the compares are insertCandidate's, ties included.
+ * The last entry drops out and its slot takes the new id (`lids`, slot-major: lane lid's words at
+ * slot * NT + lid); the slots stay a permutation of 0 .. KP - 1. 'chain' or 'flat' as for 'reg'.
+ */
+function packedInsert(kp: number, flat: boolean): string {
+  const head = [
+    'let pk = key << SBU;',
+    'if (pk > kk[KP - 1u]) {',
+    '  let slot = kk[KP - 1u] & SMASK;',
+    '  lids[u32(slot) * NT + lid] = i32(params.idBase + row);',
+    '  let np = pk | slot;',
+  ];
+  if (!flat) {
+    return [...head, '  var ck = np;', '  for (var i = 0u; i < KP; i++) {', '    let sw = pk > kk[i];', '    let ok = kk[i];', '    kk[i] = select(ok, ck, sw);', '    ck = select(ck, ok, sw);', '  }', '}'].join('\n');
+  }
+  const lines = [...head, `  let fs${kp - 1} = pk > kk_${kp - 1};`];
+  for (let i = kp - 1; i >= 0; i--) {
+    if (i > 0) lines.push(`  let fs${i - 1} = pk > kk_${i - 1};`);
+    lines.push(i === 0 ? `  kk_0 = select(kk_0, np, fs0);` : `  kk_${i} = select(select(kk_${i}, np, fs${i}), kk_${i - 1}, fs${i - 1});`);
   }
   lines.push('}');
   return lines.join('\n');
@@ -256,7 +300,7 @@ function rowSelect(shared?: { stride: 'SBQ' | 'BQ'; u8: boolean }, flatKp = 0): 
  * (the new entry lands after every entry of a key at least its own: ties keep the lower id, as
  * insertCandidate).
  */
-function maskSelect(br: number, col = 'lid', stride = 'BQ', lists: 'reg' | 'wg' = 'reg', pairs = false, flatKp = 0): string {
+function maskSelect(br: number, col = 'lid', stride = 'BQ', lists: 'reg' | 'wg' | 'packed' = 'reg', pairs = false, flatKp = 0, kp = 0): string {
   const g = Math.min(br, 32);
   // Survivor bit x's row in the group: x, or (pairs: TPQ invocations a query) its alternate row.
   const at = pairs ? 'x * TPQ + part' : 'x';
@@ -278,7 +322,9 @@ function maskSelect(br: number, col = 'lid', stride = 'BQ', lists: 'reg' | 'wg' 
           '      thr = wl[(KP - 1u) * NT + lid].x;',
           '    }',
         ]
-      : [`    let row = gAt + ${at};`, `    let key = ${key};`, ...insertCandidate('kk', 'ii', flatKp).split('\n').map((l) => '    ' + l)];
+      : lists === 'packed'
+        ? [`    let row = gAt + ${at};`, `    let key = ${key};`, ...packedInsert(kp, flatKp > 0).split('\n').map((l) => '    ' + l)]
+        : [`    let row = gAt + ${at};`, `    let key = ${key};`, ...insertCandidate('kk', 'ii', flatKp).split('\n').map((l) => '    ' + l)];
   return [
     `for (var g = 0u; g < BR; g += ${u(g)}) {`,
     ...(lists === 'wg' ? [] : ['  let thr = kk[KP - 1u];']),
@@ -287,7 +333,7 @@ function maskSelect(br: number, col = 'lid', stride = 'BQ', lists: 'reg' | 'wg' 
     '  var surv = 0u;',
     `  for (var x = 0u; x < ${u(g)}${pairs ? ' / TPQ' : ''}; x++) {`,
     `    let key = ${key};`,
-    `    surv |= select(0u, 1u << x, key > thr && ${at} < nr);`,
+    `    surv |= select(0u, 1u << x, ${lists === 'packed' ? '(key << SBU)' : 'key'} > thr && ${at} < nr);`,
     '  }',
     '  loop {',
     '    if (surv == 0u) { break; }',
@@ -413,6 +459,7 @@ export function hookSource(s: SelectShape): string {
   const warps = s.sgQueries;
   if (warps > 1 && (st.queries !== 'pre' || !st.unroll)) throw new Error(`int8 hook kernel ${shapeKey(s)}: several warps a workgroup need queries 'pre' and unrolled chunks`);
   const sw = st.kc / 4 + st.padWords;
+  const packed = st.lists === 'packed';
   const consts = [
     `const D: u32 = ${u(s.dPad)};`,
     `const BR: u32 = ${u(br)};`,
@@ -424,6 +471,8 @@ export function hookSource(s: SelectShape): string {
     `const QSW: u32 = ${u(s.dPad / 4 + 4)};`,
     `const WR_WORDS: u32 = ${u(Math.max(br * sw, br * bq, hookMergeWords(s)))};`,
     ...(pairs ? [`const TPQ: u32 = ${u(tpq)};`] : []),
+    // lists 'packed': slot bits, their mask, and the key of an empty entry (below every real key).
+    ...(packed ? [`const SBU: u32 = ${u(packBits(s.kp))};`, `const SMASK: i32 = ${2 ** packBits(s.kp) - 1};`, `const EMPTY_KEY: i32 = ${-(2 ** (31 - packBits(s.kp)))};`] : []),
     'alias ET = i32;',
   ].join('\n');
   const quant = st.queries === 'quant';
@@ -437,19 +486,26 @@ export function hookSource(s: SelectShape): string {
     ENABLES: `enable chromium_experimental_subgroup_matrix;${quant || warps > 1 ? '\nenable subgroups;' : ''}`,
     CONSTS: consts,
     QBIND: `@group(0) @binding(2) var<storage, read> queries: array<${pre ? 'vec4<u32>' : 'vec4<f32>'}>;`,
-    QDECL: (quant ? 'var<workgroup> wq: array<ET, BQ * SW>;\nvar<workgroup> wsc: array<f32, BQ>;' : pre && !hold ? 'var<workgroup> wq: array<ET, BQ * SW>;' : 'var<workgroup> wq: array<ET, BQ * QSW>;') + (wgLists ? '\nvar<workgroup> wl: array<vec2<i32>, KP * NT>;' : ''),
+    QDECL: (quant ? 'var<workgroup> wq: array<ET, BQ * SW>;\nvar<workgroup> wsc: array<f32, BQ>;' : pre && !hold ? 'var<workgroup> wq: array<ET, BQ * SW>;' : 'var<workgroup> wq: array<ET, BQ * QSW>;') + (wgLists ? '\nvar<workgroup> wl: array<vec2<i32>, KP * NT>;' : packed ? '\nvar<workgroup> lids: array<i32, KP * NT>;' : ''),
     PROLOGUE: quant ? QUANT_PROLOGUE : hold ? PRE_PROLOGUE + HOLD_COPY : pre ? PRE_PROLOGUE : WHOLE_PROLOGUE,
+    // 'packed': entry i starts empty (MIN_KEY's bits, key EMPTY_KEY) owning slot i; lids needs no init.
     LISTS: wgLists
       ? '  for (var i = 0u; i < KP; i++) { wl[i * NT + lid] = vec2<i32>(MIN_KEY, -1); }\n  var thr = MIN_KEY;'
-      : '  var kk: array<i32, KP>;\n  var ii: array<i32, KP>;\n  for (var i = 0u; i < KP; i++) { kk[i] = MIN_KEY; ii[i] = -1; }',
+      : packed
+        ? '  var kk: array<i32, KP>;\n  for (var i = 0u; i < KP; i++) { kk[i] = MIN_KEY | i32(i); }'
+        : '  var kk: array<i32, KP>;\n  var ii: array<i32, KP>;\n  for (var i = 0u; i < KP; i++) { kk[i] = MIN_KEY; ii[i] = -1; }',
     SCORE_TILE: stagedTile(s, br, bq, nt, sw),
     // Two invocations a query: only part 0 is live (prologue and write); both select and merge.
     LANES: pairs
       ? '  let qLocal = lid % BQ;\n  let part = lid / BQ;\n  let q = qBlock * BQ + qLocal;\n  let live = q < params.nq && part == 0u;'
       : '  let q = qBlock * BQ + lid;\n  let live = q < params.nq;',
     MERGE: pairs ? PAIR_MERGE : '',
-    SELECT: pairs ? pairSelect(br, st.select ?? 'row', flatKp) : wgLists ? maskSelect(br, 'lid', 'BQ', 'wg') : st.select === 'mask' ? maskSelect(br, 'lid', 'BQ', 'reg', false, flatKp) : rowSelect(undefined, flatKp),
-    ENTRY: wgLists ? 'let e = wl[i * NT + lid]; let ek = e.x; let ei = e.y;' : 'let ek = kk[i]; let ei = ii[i];',
+    SELECT: pairs ? pairSelect(br, st.select ?? 'row', flatKp) : wgLists ? maskSelect(br, 'lid', 'BQ', 'wg') : st.select === 'mask' ? maskSelect(br, 'lid', 'BQ', packed ? 'packed' : 'reg', false, flatKp, s.kp) : rowSelect(undefined, flatKp),
+    ENTRY: wgLists
+      ? 'let e = wl[i * NT + lid]; let ek = e.x; let ei = e.y;'
+      : packed
+        ? 'let ek = kk[i] >> SBU; let ei = select(-1, lids[u32(kk[i] & SMASK) * NT + lid], ek > EMPTY_KEY);'
+        : 'let ek = kk[i]; let ei = ii[i];',
   };
   const code = unrollLists(fill(expandWgslIncludes(hookTemplate), parts), s.kp);
   if (warps === 1) return code;
