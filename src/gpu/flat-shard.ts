@@ -122,7 +122,7 @@ export const kernelTuning = {
    * 4.21 ms), so that class keeps 4 x 8; SWZ level (within 1%), queues 1.2-1.3x slower, the mid 4x8h
    * block (1.04x alone) not faster than 4 x 4 with spread owners: all off.
    */
-  bigF32: '' as BigShape | '', bigF32L: '8x8w' as BigShape | '', gemmTargetL: 0, midF32: '' as MidShape | '', swz: 0, nosel: 0, selOwn: 7, selQ: 0, selCap: 8,
+  bigF32: '8x8w' as BigShape | '', bigF32L: '8x8w' as BigShape | '', gemmTargetL: 0, midF32: '' as MidShape | '', swz: 0, nosel: 0, selOwn: 7, selQ: 0, selCap: 8,
   /**
    * f16Cls: f16 batches take the f32 class knobs above (midF16 in place of midF32) and f32's
    * gemmTarget / gemmTargetL (1), or `big` and gemmTargetF16 (0). H200 run 10 (1M x 768, k = 10):
@@ -227,9 +227,16 @@ export const kernelTuning = {
    * db2: flat_fused's DB 2 by class (with TSEL and ROT; a bit mask as swz): two staging buffers at
    * fixed offsets, one barrier a step, the next step stored while other warps still multiply; KC
    * db2kc (2, 4 or 8; 8x8w fits 48 KiB only at 2).
-   * Not measured yet: 0 (off).
+   * H200 calls gf1-gf2 (1M / 21M x 768, k = 10, torch fp32 in the same call, every query's ids equal
+   * to the defaults', float64 oracle 2/2; BENCHMARKS gpu-flat): TSEL + ROT 1.20x / 1.17x / 1.14x over
+   * the scan at 1M nq 64 / 256 / 1024 (3.48 / 11.28 / 44.91 ms against 4.19 / 13.20 / 51.01), 1.20x /
+   * 1.16x / 1.13x at 21M; ROT alone 1.06-1.09x, TSEL alone 1.10-1.13x; SWZ on top 2% slower. With them
+   * 8x8w also suits 48..127 queries (bigF32; 1M nq 64 3.11 against 3.48 on 4x8, 21M 63.1 against 71.1).
+   * DB 2 is 1.3-1.6x slower (KC 2 on 8x8w 67.8 against 44.9 ms at 1M nq 1024; KC 4 on 4x8 5.42
+   * against 3.48 at 64): off. On for the 48..127 and >= 128 classes (bits 2 and 4); 17..47 queries
+   * (bit 1) not measured.
    */
-  rot: 0, tsel: 0, tselCap: 16, db2: 0, db2kc: 2,
+  rot: 6, tsel: 6, tselCap: 16, db2: 0, db2kc: 2,
 };
 
 /** flat_gemv_multi's knobs for a batch: the block of 16 (f32) takes its m16 overrides. */

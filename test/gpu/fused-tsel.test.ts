@@ -105,9 +105,14 @@ describe.skipIf(!hasGpu)('flat_fused TSEL and ROT', () => {
     expect(pickFusedShape(1024, heapSlots(1024), 49152, 256, 'f32')).toBeDefined();
     // int8 never (its folded bias), nor where not asked.
     expect(pickFusedShape(1024, heapSlots(10), 49152, 256, 'int8')!.tsel).toBe(0);
+    // Defaults (H200 gf1-gf2): TSEL + ROT on 8x8w from 48 queries, the scan below, DB 2 off.
     Object.assign(kernelTuning, defaults);
-    const d0 = pickFusedShape(1024, heapSlots(10), 49152, 256, 'f32')!;
-    expect([d0.tsel, d0.rot, d0.db]).toEqual([0, 0, 0]);
+    for (const nq of [48, 64, 127, 128, 1024]) {
+      const d0 = pickFusedShape(nq, heapSlots(10), 49152, 256, 'f32')!;
+      expect([d0.shape.WX, d0.shape.WY, d0.shape.TR, d0.shape.TQ, d0.tsel, d0.rot, d0.db, d0.kc], `nq=${nq}`).toEqual([32, 8, 8, 8, 1, 1, 0, 4]);
+    }
+    const d1 = pickFusedShape(40, heapSlots(10), 49152, 256, 'f32')!;
+    expect([d1.tsel, d1.rot]).toEqual([0, 0]);
     // DB 2: 8x8w at KC 2 fits 48 KiB (2 x 10 KiB of staging), not at KC 4 (then DB 0 with TSEL).
     Object.assign(kernelTuning, { tsel: 7, rot: 7, db2: 4, db2kc: 2 });
     const p2 = pickFusedShape(1024, heapSlots(10), 49152, 256, 'f32')!;

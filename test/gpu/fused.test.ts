@@ -239,6 +239,8 @@ describe.skipIf(!hasGpu)('gpu fused flat kernels', () => {
     kernelTuning.db = db;
     kernelTuning.lay = lay;
     kernelTuning.big = big;
+    // f32 on `big` too (not its class block), with the scan (TSEL / ROT: test/gpu/fused-tsel).
+    Object.assign(kernelTuning, { bigF32: '', tsel: 0, rot: 0 });
     kernelTuning.targetWorkgroups = kernelTuning.gemmTarget = kernelTuning.gemmTargetF16 = 4;
     const n = 1537;
     const base = randomVectors(n, d, seed++);
@@ -281,8 +283,9 @@ describe.skipIf(!hasGpu)('gpu fused flat kernels', () => {
     [33, 30, 'ip', { selOwn: 7, selQ: 7, selCap: 1 }],
     [12, 13, 'l2', { selOwn: 7 }],
   ] as const)('nq=%i d=%i %s %o: f32 block per class and SWZ, exact ids vs float64', async (nq, d, metric, knobs) => {
-    // flat_fused's own classes: flat_gemv_multi (default for 5-16 f32 queries) off.
-    Object.assign(kernelTuning, { gemvMulti: 0 }, knobs);
+    // flat_fused's own classes: flat_gemv_multi (default for 5-16 f32 queries) off; the scan (TSEL /
+    // ROT, on by default from 48 queries: test/gpu/fused-tsel), and 4 x 8 at 48..127 unless asked.
+    Object.assign(kernelTuning, { gemvMulti: 0, tsel: 0, rot: 0, bigF32: '' }, knobs);
     kernelTuning.targetWorkgroups = kernelTuning.gemmTarget = 4;
     const n = 1537;
     const base = randomVectors(n, d, seed++);
@@ -313,7 +316,7 @@ describe.skipIf(!hasGpu)('gpu fused flat kernels', () => {
     [70, 'l2', { bigF32: '8x8s', selOwn: 7, selQ: 7, selCap: 2 }],
     [130, 'ip', { selOwn: 7, selQ: 7, selCap: 1 }],
   ] as const)('nq=%i %s %o: selection queues and spread owners, k 1 / 40 / 100, exact ids vs float64', async (nq, metric, knobs) => {
-    Object.assign(kernelTuning, knobs);
+    Object.assign(kernelTuning, { tsel: 0, rot: 0, bigF32: '' }, knobs);
     kernelTuning.targetWorkgroups = kernelTuning.gemmTarget = 3;
     const d = 37;
     const n = 1400;
@@ -333,7 +336,7 @@ describe.skipIf(!hasGpu)('gpu fused flat kernels', () => {
   });
 
   it('f32 class knobs pick their blocks; f16 with f16Cls 0 / int8 keep big; SWZ only where 8 x 4 patches tile the block', () => {
-    Object.assign(kernelTuning, { big: '4x8', bigF32: '8x8s', bigF32L: '8x8w', midF32: '4x8', swz: 7, f16Cls: 0 });
+    Object.assign(kernelTuning, { big: '4x8', bigF32: '8x8s', bigF32L: '8x8w', midF32: '4x8', swz: 7, f16Cls: 0, tsel: 0, rot: 0 });
     const shape = (nq: number, precision: 'f32' | 'f16' | 'int8' = 'f32') => {
       const p = pickFusedShape(nq, heapSlots(10), 49152, 256, precision)!;
       return `${p.shape.WX}x${p.shape.WY}x${p.shape.TR}x${p.shape.TQ}:${p.swz}`;
@@ -366,7 +369,8 @@ describe.skipIf(!hasGpu)('gpu fused flat kernels', () => {
       kernelTuning.db = db;
       kernelTuning.lay = lay;
       // f32 class blocks: the big ones for both big classes, and the widest mid block.
-      Object.assign(kernelTuning, big ? { bigF32: big, bigF32L: big, midF32: '4x8w', swz: 7 } : { bigF32: '', bigF32L: '', midF32: '', swz: 0 });
+      // The scan's score area (TSEL's layout: test/gpu/fused-tsel).
+      Object.assign(kernelTuning, { tsel: 0, rot: 0 }, big ? { bigF32: big, bigF32L: big, midF32: '4x8w', swz: 7 } : { bigF32: '', bigF32L: '', midF32: '', swz: 0 });
       for (const nq of [1, 8, 16, 40, 64, 200, 4096]) {
         for (const k of [1, 10, 40, 100, 512]) {
           const pick = pickFusedShape(nq, heapSlots(k), storage);
