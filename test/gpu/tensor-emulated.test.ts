@@ -110,7 +110,8 @@ describe.skipIf(!hasGpu)('GpuFlatIndex tensor hook with emulated subgroup matric
     { queries: 'pre' as const, tiles: 3, target: 3, select: 'mask' as const, prefetch: true, insert: 'flat' as const },
     { queries: 'pre' as const, tiles: 3, target: 3, select: 'mask' as const, prefetch: true, lists: 'packed' as const },
     { queries: 'pre' as const, tiles: 1, target: 2048, select: 'mask' as const, prefetch: true, lists: 'packed' as const, insert: 'flat' as const, rowTiles: 4 },
-  ])('queries $queries, $tiles tile(s), target $target, select $select, prefetch $prefetch, warps $warps, lists $lists, N $matrixN, row tiles $rowTiles, kcSmall $kcSmall, block16 $block16 nq $nq, insert $insert: recall and exact distances against the float64 oracle', async (c: { queries: 'pre' | 'quant' | 'whole' | 'hold'; tiles: number; target?: number; select?: 'row' | 'mask'; prefetch?: boolean; warps?: number; lists?: 'reg' | 'wg' | 'packed'; matrixN?: 8 | 16; rowTiles?: number; kc?: number; kcSmall?: number; block16?: boolean; nq?: number; insert?: 'chain' | 'flat' }) => {
+    { queries: 'pre' as const, tiles: 3, target: 3, select: 'mask' as const, prefetch: true, insert: 'flat' as const, rowTiles: 4, selectRows: 32 },
+  ])('queries $queries, $tiles tile(s), target $target, select $select, prefetch $prefetch, warps $warps, lists $lists, N $matrixN, row tiles $rowTiles, kcSmall $kcSmall, block16 $block16 nq $nq, insert $insert, selectRows $selectRows: recall and exact distances against the float64 oracle', async (c: { queries: 'pre' | 'quant' | 'whole' | 'hold'; tiles: number; target?: number; select?: 'row' | 'mask'; prefetch?: boolean; warps?: number; lists?: 'reg' | 'wg' | 'packed'; matrixN?: 8 | 16; rowTiles?: number; kc?: number; kcSmall?: number; block16?: boolean; nq?: number; insert?: 'chain' | 'flat'; selectRows?: number }) => {
     const d = 64, n = 400, nq = c.nq ?? 37, k = 5;
     const base = normalizeRows(clusteredVectors(n, d, 10, 91), d);
     const q = normalizeRows(clusteredVectors(nq, d, 10, 92), d);
@@ -134,6 +135,7 @@ describe.skipIf(!hasGpu)('GpuFlatIndex tensor hook with emulated subgroup matric
     tensorTuning.block16 = c.block16 ?? false;
     tensorTuning.block16MaxK = 64;
     tensorTuning.insert = c.insert ?? 'chain';
+    tensorTuning.selectRows = c.selectRows ?? 0;
     // Several tiles (small tile bytes) share one candidate buffer: each writes at its segAt.
     const tileBytes = c.tiles === 1 ? 1 << 20 : Math.ceil(n / c.tiles / 64) * 64 * paddedDim(d);
     const index = await GpuFlatIndex.create(d, 'ip', { precision: 'int8', maxTileBytes: tileBytes, debugPoison: true });
@@ -143,7 +145,7 @@ describe.skipIf(!hasGpu)('GpuFlatIndex tensor hook with emulated subgroup matric
       const key = shard.scorerFor(nq, 20).key;
       expect(key).toContain('int8-mma-emulated');
       // The shape key names the variant (m: mask selection, f: prefetch), so this case ran it.
-      expect(key).toMatch(new RegExp(`stage${c.kcSmall ?? tensorTuning.kc}p4${c.queries}uxc${c.select === 'mask' ? 'm' : ''}${c.prefetch ? 'f' : ''}${c.lists === 'wg' ? 'l' : c.lists === 'packed' ? 'k' : ''}${c.insert === 'flat' ? 'i' : ''}(?![a-z])`));
+      expect(key).toMatch(new RegExp(`stage${c.kcSmall ?? tensorTuning.kc}p4${c.queries}uxc${c.select === 'mask' ? 'm' : ''}${c.prefetch ? 'f' : ''}${c.lists === 'wg' ? 'l' : c.lists === 'packed' ? 'k' : ''}${c.insert === 'flat' ? 'i' : ''}${c.selectRows ? `h${c.selectRows}` : ''}(?![a-z0-9])`));
       // ... and the warps a workgroup (sgRows:sgQueries after M:N:K).
       expect(key).toContain(`:16:${c.matrixN ?? 16}:32:1:${c.warps ?? 1}:${c.rowTiles ?? tensorTuning.rowTiles}:${(c.block16 ? 16 : 32) / (c.matrixN ?? 16)}:`);
       const got = await index.search(q, k);
@@ -326,7 +328,15 @@ describe.skipIf(!hasGpu)('tensor hook kernel lists (emulated matrices)', () => {
     { select: 'mask', prefetch: true, data: 'ties', rowTiles: 2, lists: 'packed', insert: 'flat', k: 40 },
     { select: 'mask', prefetch: true, data: 'random', rowTiles: 2, lists: 'packed', insert: 'flat', k: 1 },
   ];
-  it.each([...variants, ...warpVariants, ...block16Variants, ...holdVariants, ...packedVariants])('select $select, prefetch $prefetch, $rowTiles row tiles, $data data, warps $warps, branch $branch, lists $lists, block16 $block16 nq $nq k $k, queries $queries, insert $insert: lists equal the CPU integer top-k', async (c: { select: 'row' | 'mask'; prefetch: boolean; data: 'ties' | 'random'; rowTiles: number; warps?: number; branch?: boolean; lists?: 'reg' | 'wg' | 'packed'; block16?: boolean; nq?: number; k?: number; queries?: 'pre' | 'hold'; insert?: 'chain' | 'flat' }) => {
+  // The scores tile stored and selected 32 rows at a time (tensorTuning.selectRows) with 64-row
+  // tiles: the second part's rows must keep their ids (row offset 32) and the segment's end (the
+  // last segment's second part past segEnd), ties in id order across the parts.
+  const partVariants: { select: 'mask'; prefetch: boolean; data: 'ties' | 'random'; rowTiles: number; selectRows: number; insert?: 'chain' | 'flat'; k?: number }[] = [
+    { select: 'mask', prefetch: true, data: 'ties', rowTiles: 4, selectRows: 32 },
+    { select: 'mask', prefetch: true, data: 'random', rowTiles: 4, selectRows: 32, insert: 'flat', k: 60 },
+    { select: 'mask', prefetch: false, data: 'ties', rowTiles: 4, selectRows: 32, insert: 'flat', k: 40 },
+  ];
+  it.each([...variants, ...warpVariants, ...block16Variants, ...holdVariants, ...packedVariants, ...partVariants])('select $select, prefetch $prefetch, $rowTiles row tiles, $data data, warps $warps, branch $branch, lists $lists, block16 $block16 nq $nq k $k, queries $queries, insert $insert, selectRows $selectRows: lists equal the CPU integer top-k', async (c: { select: 'row' | 'mask'; prefetch: boolean; data: 'ties' | 'random'; rowTiles: number; warps?: number; branch?: boolean; lists?: 'reg' | 'wg' | 'packed'; block16?: boolean; nq?: number; k?: number; queries?: 'pre' | 'hold'; insert?: 'chain' | 'flat'; selectRows?: number }) => {
     const device = ctx!.device;
     const warps = c.warps ?? 1;
     const d = 128, rowWords = d / 16, q4 = d / 4, n = 300, nq = c.nq ?? (warps > 1 ? 100 : 40), k = c.k ?? 16;
@@ -345,6 +355,7 @@ describe.skipIf(!hasGpu)('tensor hook kernel lists (emulated matrices)', () => {
     tensorTuning.minBatch = 1;
     tensorTuning.queries = c.queries ?? 'pre';
     tensorTuning.insert = c.insert ?? 'chain';
+    tensorTuning.selectRows = c.selectRows ?? 0;
     const plan = planTensorHook(
       { precision: 'int8', metric: 'ip', rowWords, configs: [EMULATED_CONFIG], features: new Set([SUBGROUP_MATRIX_FEATURE, 'subgroups']), subgroupSize: 32, maxWorkgroupStorage: 49152 },
       nq,
@@ -355,6 +366,7 @@ describe.skipIf(!hasGpu)('tensor hook kernel lists (emulated matrices)', () => {
     const shape = plan.shape;
     expect(shape.stage).toMatchObject({ select: c.select, prefetch: c.prefetch, kc: 32, queries: c.queries ?? 'pre' });
     expect(shape.stage?.insert ?? 'chain').toBe(c.insert ?? 'chain');
+    expect(shape.stage?.selectRows).toBe(c.selectRows);
     if (c.insert === 'flat') expect(hookSource(shape)).toContain(c.lists === 'packed' ? 'let fs0 = pk > kk_0;' : 'let fs0 = key > kk_0;');
     expect(shape.rowTiles).toBe(c.rowTiles);
     expect(shape.sgQueries).toBe(warps);

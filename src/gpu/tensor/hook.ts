@@ -100,6 +100,14 @@ export const tensorTuning = {
    * instead of 80) were 1.21 / 1.22x faster at 64 / 1024 queries than 40, so registers bind.
    */
   lists: 'reg' as 'reg' | 'wg' | 'packed',
+  /**
+   * Rows of the scores tile stored and selected at a time (StageOptions.selectRows; 0: the whole
+   * tile). 32 with 64-row tiles: the tile's workgroup memory 8 -> 5 KiB (+ 2.5 KiB of staged
+   * queries at 64-dim chunks). gpu-tensor runs 9-10 (H200): the hook's speed follows the warps
+   * workgroup memory lets an SM hold (held queries, 29-33 KiB, 3.4-4.3x slower; packed lists' 5 KiB
+   * more, 1.18-1.30x slower). Mask selection, one warp, one list a query only.
+   */
+  selectRows: 0,
   /** Largest k (candidates a query per segment): the lists live in registers. */
   maxK: 64,
   /**
@@ -209,7 +217,10 @@ export function planTensorHook(f: HookFacts, nq: number, k: number): { shape: Se
     : tensorTuning.lists === 'wg' ? { lists: 'wg' as const }
     : tensorTuning.lists === 'packed' && !block16 && warps === 1 && packFits(dPad, k) ? { lists: 'packed' as const }
     : {};
-  const stage: StageOptions = { kc, padWords: tensorTuning.padWords, queries, unroll: true, xorRows: true, clampRows: true, select: tensorTuning.select, prefetch: tensorTuning.prefetch, ...(warps > 1 && tensorTuning.warpBranch ? { warpBranch: true } : {}), ...lists, ...(tensorTuning.insert === 'flat' && lists.lists !== 'wg' ? { insert: 'flat' as const } : {}) };
+  const br = 16 * (nq >= tensorTuning.bigBatch ? tensorTuning.rowTilesBig : tensorTuning.rowTiles);
+  const sr = tensorTuning.selectRows;
+  const selectRows = sr > 0 && sr % 32 === 0 && sr < br && br % sr === 0 && tensorTuning.select === 'mask' && warps === 1 && !block16 ? { selectRows: sr } : {};
+  const stage: StageOptions = { kc, padWords: tensorTuning.padWords, queries, unroll: true, xorRows: true, clampRows: true, select: tensorTuning.select, prefetch: tensorTuning.prefetch, ...(warps > 1 && tensorTuning.warpBranch ? { warpBranch: true } : {}), ...lists, ...(tensorTuning.insert === 'flat' && lists.lists !== 'wg' ? { insert: 'flat' as const } : {}), ...selectRows };
   const shape: SelectShape = {
     kind: 'mma',
     signed: true,

@@ -109,6 +109,13 @@ export interface StageOptions {
    * down a sorted list), so a pass is two selects deep. Same lists.
    */
   insert?: 'chain' | 'flat';
+  /**
+   * Hook only, one warp, one list a query, mask selection: the scores tile is stored and selected
+   * `selectRows` rows at a time (a multiple of 32 dividing BR, below BR) instead of BR x BQ at once,
+   * so `wr` holds max(BR x SW, selectRows x BQ) words: 64-row tiles at 32 rows a part take 5 KiB
+   * instead of 8 (more warps an SM where workgroup memory bounds them).
+   */
+  selectRows?: number;
 }
 
 /** Rows and queries one workgroup scores per tile, and its invocation count. */
@@ -123,7 +130,7 @@ export function tileOf(s: SelectShape): { br: number; bq: number; nt: number; tp
 
 export function shapeKey(s: SelectShape): string {
   const st = s.stage
-    ? `stage${s.stage.kc}p${s.stage.padWords}${s.stage.queries}${s.stage.unroll ? 'u' : ''}${s.stage.xorRows ? 'x' : ''}${s.stage.clampRows ? 'c' : ''}${s.stage.select === 'mask' ? 'm' : ''}${s.stage.prefetch ? 'f' : ''}${s.stage.warpBranch ? 'b' : ''}${s.stage.lists === 'wg' ? 'l' : s.stage.lists === 'packed' ? 'k' : ''}${s.stage.insert === 'flat' ? 'i' : ''}`
+    ? `stage${s.stage.kc}p${s.stage.padWords}${s.stage.queries}${s.stage.unroll ? 'u' : ''}${s.stage.xorRows ? 'x' : ''}${s.stage.clampRows ? 'c' : ''}${s.stage.select === 'mask' ? 'm' : ''}${s.stage.prefetch ? 'f' : ''}${s.stage.warpBranch ? 'b' : ''}${s.stage.lists === 'wg' ? 'l' : s.stage.lists === 'packed' ? 'k' : ''}${s.stage.insert === 'flat' ? 'i' : ''}${s.stage.selectRows ? `h${s.stage.selectRows}` : ''}`
     : 'direct';
   return [s.kind, s.signed ? 'i8' : 'u8', s.dPad, s.m, s.n, s.k, s.sgRows, s.sgQueries, s.rowTiles, s.queryTiles, s.subgroupSize, s.kp, s.syntax, JSON.stringify(s.quirk ?? DEFAULT_QUIRK), st].join(':');
 }
@@ -152,6 +159,7 @@ function checkShape(s: SelectShape, hook = false): void {
     if (s.stage.warpBranch && (s.sgQueries < 2 || !s.stage.unroll)) throw bad('warpBranch needs several warps (sgQueries > 1) and unrolled chunks');
     if (s.stage.lists === 'wg' && (!hook || s.stage.select !== 'mask')) throw bad("lists 'wg' is the hook's, with select 'mask'");
     if (s.stage.insert === 'flat' && (!hook || s.stage.lists === 'wg')) throw bad("insert 'flat' is the hook's, with lists 'reg' or 'packed'");
+    if (s.stage.selectRows !== undefined && (!hook || s.stage.select !== 'mask' || s.sgQueries !== 1 || s.stage.selectRows % 32 !== 0 || s.stage.selectRows >= br || br % s.stage.selectRows !== 0 || s.stage.selectRows % s.m !== 0)) throw bad(`selectRows ${s.stage.selectRows} needs the hook, mask selection, one warp and a multiple of 32 dividing BR = ${br}, below it`);
     if (s.stage.lists === 'packed' && (!hook || s.stage.select !== 'mask' || !s.signed || !packFits(s.dPad, s.kp))) throw bad("lists 'packed' is the hook's, with select 'mask', i8 and keys that fit beside the slot bits");
   }
 }
@@ -164,7 +172,7 @@ export function workgroupBytes(s: SelectShape): number {
   const sbq = bq / lpi;
   const q = s.stage.queries === 'wg' || s.stage.queries === 'pre' ? bq * sw : s.stage.queries === 'whole' || s.stage.queries === 'hold' ? bq * (s.dPad / 4 + 4) : s.stage.queries === 'quant' ? bq * sw + bq : 0;
   const lists = s.stage.lists === 'wg' ? 2 * s.kp * tileOf(s).nt : s.stage.lists === 'packed' ? s.kp * tileOf(s).nt : 0;
-  return (Math.max(br * sw, br * sbq, hookMergeWords(s)) + q + lists) * 4;
+  return (Math.max(br * sw, (s.stage.selectRows ?? br) * sbq, hookMergeWords(s)) + q + lists) * 4;
 }
 
 /**
@@ -300,11 +308,12 @@ function rowSelect(shared?: { stride: 'SBQ' | 'BQ'; u8: boolean }, flatKp = 0): 
  * (the new entry lands after every entry of a key at least its own: ties keep the lower id, as
  * insertCandidate).
  */
-function maskSelect(br: number, col = 'lid', stride = 'BQ', lists: 'reg' | 'wg' | 'packed' = 'reg', pairs = false, flatKp = 0, kp = 0): string {
-  const g = Math.min(br, 32);
+function maskSelect(br: number, col = 'lid', stride = 'BQ', lists: 'reg' | 'wg' | 'packed' = 'reg', pairs = false, flatKp = 0, kp = 0, rows?: { from: number; count: number }): string {
+  const g = Math.min(rows?.count ?? br, 32);
   // Survivor bit x's row in the group: x, or (pairs: TPQ invocations a query) its alternate row.
   const at = pairs ? 'x * TPQ + part' : 'x';
-  const key = `bitcast<i32>(wr[(g + ${at}) * ${stride} + ${col}])`;
+  // rows (StageOptions.selectRows): the tile's rows [from, from + count), stored from row 0 of wr.
+  const key = rows ? `bitcast<i32>(wr[(g - ${u(rows.from)} + ${at}) * ${stride} + ${col}])` : `bitcast<i32>(wr[(g + ${at}) * ${stride} + ${col}])`;
   const insert =
     lists === 'wg'
       ? [
@@ -326,7 +335,7 @@ function maskSelect(br: number, col = 'lid', stride = 'BQ', lists: 'reg' | 'wg' 
         ? [`    let row = gAt + ${at};`, `    let key = ${key};`, ...packedInsert(kp, flatKp > 0).split('\n').map((l) => '    ' + l)]
         : [`    let row = gAt + ${at};`, `    let key = ${key};`, ...insertCandidate('kk', 'ii', flatKp).split('\n').map((l) => '    ' + l)];
   return [
-    `for (var g = 0u; g < BR; g += ${u(g)}) {`,
+    rows ? `for (var g = ${u(rows.from)}; g < ${u(rows.from + rows.count)}; g += ${u(g)}) {` : `for (var g = 0u; g < BR; g += ${u(g)}) {`,
     ...(lists === 'wg' ? [] : ['  let thr = kk[KP - 1u];']),
     '  let gAt = t + g;',
     `  let nr = select(0u, min(${u(g)}, segEnd - gAt), segEnd > gAt);`,
@@ -469,7 +478,7 @@ export function hookSource(s: SelectShape): string {
     `const KC: u32 = ${u(st.kc)};`,
     `const SW: u32 = ${u(sw)};`,
     `const QSW: u32 = ${u(s.dPad / 4 + 4)};`,
-    `const WR_WORDS: u32 = ${u(Math.max(br * sw, br * bq, hookMergeWords(s)))};`,
+    `const WR_WORDS: u32 = ${u(Math.max(br * sw, (st.selectRows ?? br) * bq, hookMergeWords(s)))};`,
     ...(pairs ? [`const TPQ: u32 = ${u(tpq)};`] : []),
     // lists 'packed': slot bits, their mask, and the key of an empty entry (below every real key).
     ...(packed ? [`const SBU: u32 = ${u(packBits(s.kp))};`, `const SMASK: i32 = ${2 ** packBits(s.kp) - 1};`, `const EMPTY_KEY: i32 = ${-(2 ** (31 - packBits(s.kp)))};`] : []),
@@ -494,13 +503,13 @@ export function hookSource(s: SelectShape): string {
       : packed
         ? '  var kk: array<i32, KP>;\n  for (var i = 0u; i < KP; i++) { kk[i] = MIN_KEY | i32(i); }'
         : '  var kk: array<i32, KP>;\n  var ii: array<i32, KP>;\n  for (var i = 0u; i < KP; i++) { kk[i] = MIN_KEY; ii[i] = -1; }',
-    SCORE_TILE: stagedTile(s, br, bq, nt, sw),
+    SCORE_TILE: stagedTile(s, br, bq, nt, sw, (from, count) => maskSelect(br, 'lid', 'BQ', packed ? 'packed' : 'reg', false, flatKp, s.kp, { from, count })),
     // Two invocations a query: only part 0 is live (prologue and write); both select and merge.
     LANES: pairs
       ? '  let qLocal = lid % BQ;\n  let part = lid / BQ;\n  let q = qBlock * BQ + qLocal;\n  let live = q < params.nq && part == 0u;'
       : '  let q = qBlock * BQ + lid;\n  let live = q < params.nq;',
     MERGE: pairs ? PAIR_MERGE : '',
-    SELECT: pairs ? pairSelect(br, st.select ?? 'row', flatKp) : wgLists ? maskSelect(br, 'lid', 'BQ', 'wg') : st.select === 'mask' ? maskSelect(br, 'lid', 'BQ', packed ? 'packed' : 'reg', false, flatKp, s.kp) : rowSelect(undefined, flatKp),
+    SELECT: pairs ? pairSelect(br, st.select ?? 'row', flatKp) : wgLists ? maskSelect(br, 'lid', 'BQ', 'wg') : st.select === 'mask' ? maskSelect(br, 'lid', 'BQ', packed ? 'packed' : 'reg', false, flatKp, s.kp, st.selectRows ? { from: br - st.selectRows, count: st.selectRows } : undefined) : rowSelect(undefined, flatKp),
     ENTRY: wgLists
       ? 'let e = wl[i * NT + lid]; let ek = e.x; let ei = e.y;'
       : packed
@@ -797,7 +806,7 @@ function quantCopy(kd: string, bq: number, kc: number, nt: number): string[] {
  * 'storage' loaded as fragments from the buffer, 'whole' already in `wq` for all dims (QSW words a
  * query, written by the caller's prologue).
  */
-function stagedTile(s: SelectShape, br: number, bq: number, nt: number, sw: number): string {
+function stagedTile(s: SelectShape, br: number, bq: number, nt: number, sw: number, partSelect?: (from: number, count: number) => string): string {
   const st = s.stage!;
   const t = s.signed ? 'i8' : 'u8';
   const rt = s.signed ? 'i32' : 'u32';
@@ -901,7 +910,22 @@ function stagedTile(s: SelectShape, br: number, bq: number, nt: number, sw: numb
     lines.push('  }');
   }
   const { lpi } = tileOf(s);
-  if (lpi === 1) {
+  if (lpi === 1 && st.selectRows && partSelect) {
+    // selectRows at a time (one warp): part p's row tiles stored from row 0 of wr, selected, and
+    // the next part stored after a barrier; the template's SELECT takes the last part.
+    const per = st.selectRows / s.m;
+    const parts = br / st.selectRows;
+    const storePart = (p: number) => {
+      for (let i = p * per; i < (p + 1) * per; i++) {
+        for (let j = 0; j < s.queryTiles; j++) lines.push(`  ${store('&wr', u((i - p * per) * s.m * bq + j * s.n), `acc_${i}_${j}`, u(bq))};`);
+      }
+    };
+    storePart(0);
+    for (let p = 1; p < parts; p++) {
+      lines.push('  workgroupBarrier();', partSelect((p - 1) * st.selectRows, st.selectRows), '  workgroupBarrier();');
+      storePart(p);
+    }
+  } else if (lpi === 1) {
     lines.push(
       ...perWarp((w) => {
         const out: string[] = [];
