@@ -111,6 +111,8 @@ describe.skipIf(!hasGpu)('GpuFlatIndex tensor hook with emulated subgroup matric
     { queries: 'pre' as const, tiles: 3, target: 3, select: 'mask' as const, prefetch: true, lists: 'packed' as const },
     { queries: 'pre' as const, tiles: 1, target: 2048, select: 'mask' as const, prefetch: true, lists: 'packed' as const, insert: 'flat' as const, rowTiles: 4 },
     { queries: 'pre' as const, tiles: 3, target: 3, select: 'mask' as const, prefetch: true, insert: 'flat' as const, rowTiles: 4, selectRows: 32 },
+    // The defaults from midBatch queries (gpu-tensor run 11) over three query blocks.
+    { queries: 'pre' as const, tiles: 3, target: 3, select: 'mask' as const, prefetch: true, insert: 'flat' as const, rowTiles: 4, selectRows: 32, nq: 70 },
   ])('queries $queries, $tiles tile(s), target $target, select $select, prefetch $prefetch, warps $warps, lists $lists, N $matrixN, row tiles $rowTiles, kcSmall $kcSmall, block16 $block16 nq $nq, insert $insert, selectRows $selectRows: recall and exact distances against the float64 oracle', async (c: { queries: 'pre' | 'quant' | 'whole' | 'hold'; tiles: number; target?: number; select?: 'row' | 'mask'; prefetch?: boolean; warps?: number; lists?: 'reg' | 'wg' | 'packed'; matrixN?: 8 | 16; rowTiles?: number; kc?: number; kcSmall?: number; block16?: boolean; nq?: number; insert?: 'chain' | 'flat'; selectRows?: number }) => {
     const d = 64, n = 400, nq = c.nq ?? 37, k = 5;
     const base = normalizeRows(clusteredVectors(n, d, 10, 91), d);
@@ -135,6 +137,7 @@ describe.skipIf(!hasGpu)('GpuFlatIndex tensor hook with emulated subgroup matric
     tensorTuning.block16 = c.block16 ?? false;
     tensorTuning.block16MaxK = 64;
     tensorTuning.insert = c.insert ?? 'chain';
+    tensorTuning.insertFrom = 0;
     tensorTuning.selectRows = c.selectRows ?? 0;
     // Several tiles (small tile bytes) share one candidate buffer: each writes at its segAt.
     const tileBytes = c.tiles === 1 ? 1 << 20 : Math.ceil(n / c.tiles / 64) * 64 * paddedDim(d);
@@ -331,10 +334,11 @@ describe.skipIf(!hasGpu)('tensor hook kernel lists (emulated matrices)', () => {
   // The scores tile stored and selected 32 rows at a time (tensorTuning.selectRows) with 64-row
   // tiles: the second part's rows must keep their ids (row offset 32) and the segment's end (the
   // last segment's second part past segEnd), ties in id order across the parts.
-  const partVariants: { select: 'mask'; prefetch: boolean; data: 'ties' | 'random'; rowTiles: number; selectRows: number; insert?: 'chain' | 'flat'; k?: number }[] = [
+  const partVariants: { select: 'mask'; prefetch: boolean; data: 'ties' | 'random'; rowTiles: number; selectRows: number; insert?: 'chain' | 'flat'; k?: number; lists?: 'wg' }[] = [
     { select: 'mask', prefetch: true, data: 'ties', rowTiles: 4, selectRows: 32 },
     { select: 'mask', prefetch: true, data: 'random', rowTiles: 4, selectRows: 32, insert: 'flat', k: 60 },
     { select: 'mask', prefetch: false, data: 'ties', rowTiles: 4, selectRows: 32, insert: 'flat', k: 40 },
+    { select: 'mask', prefetch: true, data: 'ties', rowTiles: 4, selectRows: 32, lists: 'wg' },
   ];
   it.each([...variants, ...warpVariants, ...block16Variants, ...holdVariants, ...packedVariants, ...partVariants])('select $select, prefetch $prefetch, $rowTiles row tiles, $data data, warps $warps, branch $branch, lists $lists, block16 $block16 nq $nq k $k, queries $queries, insert $insert, selectRows $selectRows: lists equal the CPU integer top-k', async (c: { select: 'row' | 'mask'; prefetch: boolean; data: 'ties' | 'random'; rowTiles: number; warps?: number; branch?: boolean; lists?: 'reg' | 'wg' | 'packed'; block16?: boolean; nq?: number; k?: number; queries?: 'pre' | 'hold'; insert?: 'chain' | 'flat'; selectRows?: number }) => {
     const device = ctx!.device;
@@ -355,7 +359,10 @@ describe.skipIf(!hasGpu)('tensor hook kernel lists (emulated matrices)', () => {
     tensorTuning.minBatch = 1;
     tensorTuning.queries = c.queries ?? 'pre';
     tensorTuning.insert = c.insert ?? 'chain';
+    tensorTuning.insertFrom = 0;
     tensorTuning.selectRows = c.selectRows ?? 0;
+    // 100 queries (several warps) are past midBatch: the case's tiles there too.
+    tensorTuning.rowTilesMid = c.rowTiles;
     const plan = planTensorHook(
       { precision: 'int8', metric: 'ip', rowWords, configs: [EMULATED_CONFIG], features: new Set([SUBGROUP_MATRIX_FEATURE, 'subgroups']), subgroupSize: 32, maxWorkgroupStorage: 49152 },
       nq,

@@ -36,8 +36,8 @@ const facts = (over: Partial<HookFacts> = {}): HookFacts => ({
 
 describe('tensor scorer choice from reported configs', () => {
   it('takes int8 inner-product batches on an NVIDIA-like adapter: 32 rows x 32 queries, k lists', () => {
-    // Below bigBatch (256): 32-row tiles.
-    const plan = planTensorHook(facts(), 128, 40);
+    // Below midBatch (64): 32-row tiles.
+    const plan = planTensorHook(facts(), 40, 40);
     expect('shape' in plan).toBe(true);
     if (!('shape' in plan)) return;
     expect(plan.shape).toMatchObject({ kind: 'mma', m: 16, n: 16, k: 32, rowTiles: 2, queryTiles: 2, kp: 40, dPad: 768 });
@@ -45,17 +45,45 @@ describe('tensor scorer choice from reported configs', () => {
     // The 32 x 32 scores tile (over 32 staged rows x kcSmall = 32 dims + 4 words of padding) and 32 staged queries.
     expect(plan.shape.stage?.kc).toBe(32);
     expect(workgroupBytes(plan.shape)).toBe((32 * 32 + 32 * (8 + 4)) * 4);
+    // Below insertFrom (64): the chain insertion; no scores parts at 32-row tiles.
+    expect(plan.shape.stage?.insert).toBeUndefined();
+    expect(plan.shape.stage?.selectRows).toBeUndefined();
   });
 
-  it('uses 64-row tiles from bigBatch queries a shard batch, 32-row tiles below', () => {
-    const below = planTensorHook(facts(), tensorTuning.bigBatch - 1, 40);
+  it('from midBatch (64) queries: 64-row tiles of 32-dim chunks, scores in 32-row parts, flat insertion (gpu-tensor run 11)', () => {
+    expect([tensorTuning.midBatch, tensorTuning.rowTilesMid, tensorTuning.insertFrom, tensorTuning.selectRows]).toEqual([64, 4, 64, 32]);
+    for (const nq of [64, 128, tensorTuning.bigBatch - 1]) {
+      const plan = planTensorHook(facts(), nq, 40);
+      if (!('shape' in plan)) throw new Error(plan.reason);
+      expect(plan.shape.rowTiles).toBe(4);
+      expect(plan.shape.stage).toMatchObject({ kc: 32, selectRows: 32, insert: 'flat', select: 'mask', prefetch: true });
+      // Staged rows 64 x (8 + 4) words, a 32 x 32 scores part (the larger: 1024 words), 32 staged queries.
+      expect(workgroupBytes(plan.shape)).toBe((32 * 32 + 32 * (8 + 4)) * 4);
+      expect(hookSource(plan.shape)).toContain('const WR_WORDS: u32 = 1024u;');
+    }
+    const below = planTensorHook(facts(), 63, 40);
+    expect('shape' in below && [below.shape.rowTiles, below.shape.stage?.insert]).toEqual([2, undefined]);
+    // selectRows 0: the whole tile at once (8 KiB of scores at 64-row tiles).
+    const saved = tensorTuning.selectRows;
+    try {
+      tensorTuning.selectRows = 0;
+      const whole = planTensorHook(facts(), 64, 40);
+      expect('shape' in whole && whole.shape.stage?.selectRows).toBeUndefined();
+    } finally {
+      tensorTuning.selectRows = saved;
+    }
+  });
+
+  it('uses 64-row tiles from bigBatch queries a shard batch (and from midBatch), 32-row tiles below', () => {
+    const below = planTensorHook(facts(), tensorTuning.midBatch - 1, 40);
     const big = planTensorHook(facts(), tensorTuning.bigBatch, 40);
     if (!('shape' in below) || !('shape' in big)) throw new Error('not planned');
     expect(below.shape.rowTiles).toBe(tensorTuning.rowTiles);
     expect(big.shape.rowTiles).toBe(tensorTuning.rowTilesBig);
     expect(tensorTuning.rowTilesBig).toBe(4);
-    // 64 x 32 scores tile and 32 queries x (16 + 4) words: well inside 16 KiB.
-    expect(workgroupBytes(big.shape)).toBe((64 * 32 + 32 * 20) * 4);
+    // 64 staged rows x (16 + 4) words (larger than a 32 x 32 scores part) and 32 queries x (16 + 4) words.
+    expect(big.shape.stage).toMatchObject({ kc: 64, selectRows: 32, insert: 'flat' });
+    expect(workgroupBytes(big.shape)).toBe((64 * 20 + 32 * 20) * 4);
   });
 
   it('asks for a pre-pass sized for the block-padded batch and for more workgroups than the built-in kernels', () => {
@@ -210,7 +238,7 @@ describe('tensor scorer choice from reported configs', () => {
   });
 
   it('hook kernel writes its lists at the tile\'s first list (segAt: tiles of one search share the buffer)', () => {
-    const plan = planTensorHook(facts(), 128, 16);
+    const plan = planTensorHook(facts(), 40, 16);
     if (!('shape' in plan)) throw new Error(plan.reason);
     const src = hookSource(plan.shape);
     expect(src).toMatch(/segAt: u32/);
@@ -244,7 +272,7 @@ describe('tensor scorer choice from reported configs', () => {
   });
 
   it('generates one kernel with constant workgroup offsets and no template markers left', () => {
-    const plan = planTensorHook(facts(), 128, 16);
+    const plan = planTensorHook(facts(), 40, 16);
     if (!('shape' in plan)) throw new Error(plan.reason);
     const src = hookSource(plan.shape);
     expect(src).toContain('enable chromium_experimental_subgroup_matrix;');
@@ -264,9 +292,9 @@ describe('tensor scorer choice from reported configs', () => {
   it("lists 'wg': the k' lists in workgroup memory (k' x 32 x 8 more bytes), only with mask selection", () => {
     const saved = { ...tensorTuning };
     tensorTuning.lists = 'wg';
-    const plan = planTensorHook(facts(), 128, 40);
+    const plan = planTensorHook(facts(), 40, 40);
     tensorTuning.select = 'row';
-    const rowPlan = planTensorHook(facts(), 128, 40);
+    const rowPlan = planTensorHook(facts(), 40, 40);
     Object.assign(tensorTuning, saved);
     if (!('shape' in plan) || !('shape' in rowPlan)) throw new Error('not planned');
     expect(plan.shape.stage?.lists).toBe('wg');
@@ -282,7 +310,7 @@ describe('tensor scorer choice from reported configs', () => {
     const saved = { ...tensorTuning };
     tensorTuning.warps = 4;
     tensorTuning.warpBranch = true;
-    const plan = planTensorHook(facts(), 128, 16);
+    const plan = planTensorHook(facts(), 40, 16);
     Object.assign(tensorTuning, saved);
     if (!('shape' in plan)) throw new Error(plan.reason);
     expect(plan.shape.sgQueries).toBe(4);

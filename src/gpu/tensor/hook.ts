@@ -39,6 +39,15 @@ export const tensorTuning = {
    */
   rowTilesBig: 4,
   /**
+   * rowTiles from midBatch queries a shard batch up to bigBatch (0: off). 4 (64-row tiles, with
+   * kcSmall 32-dim chunks and selectRows 32: 5.5 KiB of workgroup memory a warp) since gpu-tensor run
+   * 11 (H200, 1M x 768, nq 64, k' = 40, GPU ms, same call as torch, same labels): 1.060 against
+   * 1.208 for 32-row tiles (64-dim chunks 1.103); run 7 had 64-row tiles 1.10x slower at 64 when
+   * they held 10.5 KiB. 17-63 queries: not measured, so midBatch 64.
+   */
+  rowTilesMid: 4,
+  midBatch: 64,
+  /**
    * The matrix shape's N (queries a result matrix) when the adapter lists both: 16, or 8 (M16 N8
    * K32: a 32-query block is 4 result matrices across, twice the multiplies and query-fragment
    * loads of half the size each, the same bytes; not measured before gpu-tensor run 7).
@@ -105,9 +114,12 @@ export const tensorTuning = {
    * tile). 32 with 64-row tiles: the tile's workgroup memory 8 -> 5 KiB (+ 2.5 KiB of staged
    * queries at 64-dim chunks). gpu-tensor runs 9-10 (H200): the hook's speed follows the warps
    * workgroup memory lets an SM hold (held queries, 29-33 KiB, 3.4-4.3x slower; packed lists' 5 KiB
-   * more, 1.18-1.30x slower). Mask selection, one warp, one list a query only.
+   * more, 1.18-1.30x slower). Mask selection, one warp, one list a query only. 32 since run 11 (1M
+   * x 768, k' = 40, flat insertion, GPU ms in the index, same call as torch, same labels): 2.692 /
+   * 9.495 ms at 256 / 1024 queries against 3.175 / 11.137 without (1.18 / 1.17x; with the chain
+   * insertion 2.846 / 9.936 against 3.324 / 11.527); 32-dim chunks with it slower (2.884 / 10.740).
    */
-  selectRows: 0,
+  selectRows: 32,
   /** Largest k (candidates a query per segment): the lists live in registers. */
   maxK: 64,
   /**
@@ -126,9 +138,14 @@ export const tensorTuning = {
   /**
    * How a row enters a k' list (StageOptions.insert): 'chain' (a chain of k' dependent selects a
    * pass) or 'flat' (each slot from its own and its neighbour's old entry: two selects deep; the
-   * same lists). Lists 'reg' only. Not measured before gpu-tensor run 9.
+   * same lists). Not lists 'wg'. gpu-tensor run 9: with all k' compares made first 2 % faster at 64
+   * queries and slower at 256 / 1024 (registers); runs 10-11 (each compare right before its two
+   * uses; H200, 1M x 768, k' = 40, GPU ms in the index, same labels): 1.171-1.176 / 3.175-3.177 /
+   * 11.137-11.167 against 1.208-1.216 / 3.300-3.319 / 11.485-11.492 at 64 / 256 / 1024 queries
+   * (1.03-1.04x). From insertFrom queries a shard batch (below: not measured, 'chain').
    */
-  insert: 'chain' as 'chain' | 'flat',
+  insert: 'flat' as 'chain' | 'flat',
+  insertFrom: 64,
   /**
    * Workgroups a tile's dispatch aims for: targetWorkgroups from bigBatch queries (a shard's batch:
    * the index searches int8 in sub-batches of 512), targetWorkgroupsSmall below. The index's
@@ -217,10 +234,11 @@ export function planTensorHook(f: HookFacts, nq: number, k: number): { shape: Se
     : tensorTuning.lists === 'wg' ? { lists: 'wg' as const }
     : tensorTuning.lists === 'packed' && !block16 && warps === 1 && packFits(dPad, k) ? { lists: 'packed' as const }
     : {};
-  const br = 16 * (nq >= tensorTuning.bigBatch ? tensorTuning.rowTilesBig : tensorTuning.rowTiles);
+  const rowTiles = nq >= tensorTuning.bigBatch ? tensorTuning.rowTilesBig : tensorTuning.midBatch > 0 && nq >= tensorTuning.midBatch ? tensorTuning.rowTilesMid : tensorTuning.rowTiles;
+  const br = 16 * rowTiles;
   const sr = tensorTuning.selectRows;
   const selectRows = sr > 0 && sr % 32 === 0 && sr < br && br % sr === 0 && tensorTuning.select === 'mask' && warps === 1 && !block16 ? { selectRows: sr } : {};
-  const stage: StageOptions = { kc, padWords: tensorTuning.padWords, queries, unroll: true, xorRows: true, clampRows: true, select: tensorTuning.select, prefetch: tensorTuning.prefetch, ...(warps > 1 && tensorTuning.warpBranch ? { warpBranch: true } : {}), ...lists, ...(tensorTuning.insert === 'flat' && lists.lists !== 'wg' ? { insert: 'flat' as const } : {}), ...selectRows };
+  const stage: StageOptions = { kc, padWords: tensorTuning.padWords, queries, unroll: true, xorRows: true, clampRows: true, select: tensorTuning.select, prefetch: tensorTuning.prefetch, ...(warps > 1 && tensorTuning.warpBranch ? { warpBranch: true } : {}), ...lists, ...(tensorTuning.insert === 'flat' && nq >= tensorTuning.insertFrom && lists.lists !== 'wg' ? { insert: 'flat' as const } : {}), ...selectRows };
   const shape: SelectShape = {
     kind: 'mma',
     signed: true,
@@ -230,7 +248,7 @@ export function planTensorHook(f: HookFacts, nq: number, k: number): { shape: Se
     k: config.K,
     ...layoutShape('large'),
     sgQueries: warps,
-    rowTiles: nq >= tensorTuning.bigBatch ? tensorTuning.rowTilesBig : tensorTuning.rowTiles,
+    rowTiles,
     // One list a query: the workgroup's BQ queries are its warps x sg invocations (block16: 16 of them).
     queryTiles: (block16 ? 16 : sg) / config.N,
     subgroupSize: sg,

@@ -489,6 +489,7 @@ export function hookSource(s: SelectShape): string {
   // 'pre' and 'hold' read the pre-pass's output.
   const pre = st.queries === 'pre' || hold;
   const wgLists = st.lists === 'wg';
+  const listMode = wgLists ? 'wg' : packed ? 'packed' : 'reg';
   const flatKp = st.insert === 'flat' ? s.kp : 0;
   const parts = {
     // 'quant' reduces over the subgroup (one subgroup is the whole workgroup: NT invocations).
@@ -503,13 +504,14 @@ export function hookSource(s: SelectShape): string {
       : packed
         ? '  var kk: array<i32, KP>;\n  for (var i = 0u; i < KP; i++) { kk[i] = MIN_KEY | i32(i); }'
         : '  var kk: array<i32, KP>;\n  var ii: array<i32, KP>;\n  for (var i = 0u; i < KP; i++) { kk[i] = MIN_KEY; ii[i] = -1; }',
-    SCORE_TILE: stagedTile(s, br, bq, nt, sw, (from, count) => maskSelect(br, 'lid', 'BQ', packed ? 'packed' : 'reg', false, flatKp, s.kp, { from, count })),
+    SCORE_TILE: stagedTile(s, br, bq, nt, sw, (from, count) => maskSelect(br, 'lid', 'BQ', listMode, false, flatKp, s.kp, { from, count })),
     // Two invocations a query: only part 0 is live (prologue and write); both select and merge.
     LANES: pairs
       ? '  let qLocal = lid % BQ;\n  let part = lid / BQ;\n  let q = qBlock * BQ + qLocal;\n  let live = q < params.nq && part == 0u;'
       : '  let q = qBlock * BQ + lid;\n  let live = q < params.nq;',
     MERGE: pairs ? PAIR_MERGE : '',
-    SELECT: pairs ? pairSelect(br, st.select ?? 'row', flatKp) : wgLists ? maskSelect(br, 'lid', 'BQ', 'wg') : st.select === 'mask' ? maskSelect(br, 'lid', 'BQ', packed ? 'packed' : 'reg', false, flatKp, s.kp, st.selectRows ? { from: br - st.selectRows, count: st.selectRows } : undefined) : rowSelect(undefined, flatKp),
+    // selectRows: the template's SELECT takes the tile's last part (stagedTile selected the others).
+    SELECT: pairs ? pairSelect(br, st.select ?? 'row', flatKp) : wgLists || st.select === 'mask' ? maskSelect(br, 'lid', 'BQ', listMode, false, flatKp, s.kp, st.selectRows ? { from: br - st.selectRows, count: st.selectRows } : undefined) : rowSelect(undefined, flatKp),
     ENTRY: wgLists
       ? 'let e = wl[i * NT + lid]; let ek = e.x; let ei = e.y;'
       : packed
