@@ -17,7 +17,7 @@
  * --variants 'name:knob=v,...;...' with knobs: gemv (int8_gemv on/off), maxb (its largest batch),
  * qbits, lanes, uw, gt (its targetWorkgroups), ru / sp / ci / qr (its rows in flight, buffer slots, checks, query registers), tensor (tensor-core scorer on/off),
  * tkc / tkcs / tws / twt / tpf / tb16 / tb16k / tmin (tensorTuning.kc, kcSmall, targetWorkgroupsSmall, targetWorkgroupsTiny, prefetch, block16, block16MaxK, minBatch),
- * tq (tensorTuning.queries: 1 'hold', 0 'auto') / tins (tensorTuning.insert: 1 'flat', 0 'chain') / trt / trtb (rowTiles, rowTilesBig) / tl (tensorTuning.lists: 1 'packed', 0 'reg') / tsr (selectRows), target
+ * tq (tensorTuning.queries: 1 'hold', 0 'auto') / tins (tensorTuning.insert: 1 'flat', 0 'chain') / trt / trtb (rowTiles, rowTilesBig) / tl (tensorTuning.lists: 1 'packed', 0 'reg') / tsr (selectRows) / trtm / tmid / tinf (rowTilesMid, midBatch, insertFrom), target
  * (kernelTuning.targetWorkgroups), m1 / m1fan (kernelTuning.mergeOne / mergeOneFan), rb (searchTuning.readbackSlots: 1 or 2), bgc (searchTuning.cacheBinds 0 / 1), depth (rerankDepth = k'), sub (rerankSubBatch), rt (rerankThreads), rd (rerankTuning.dispatch: 1 shared jobs, 0 one message a worker), rc (rerankTuning.caller: 0 = the workers alone score), bpt / ppt (rerankTuning.blocksPerThread / pairsPerThread), mp
  * (rerankThreadsMinPairs), buf (rerankBufferBytes), ts (0: GPU timestamps off for this variant, so
  * the wall time has no second readback; gpu ms is then null), conc (searches in flight at once:
@@ -244,6 +244,9 @@ for (const spec of values.variants!.split(';').filter(Boolean)) {
     else if (key === 'tins') tensorTuning.insert = v ? 'flat' : 'chain';
     else if (key === 'tl') tensorTuning.lists = v ? 'packed' : 'reg';
     else if (key === 'tsr') tensorTuning.selectRows = v;
+    else if (key === 'trtm') tensorTuning.rowTilesMid = v;
+    else if (key === 'tmid') tensorTuning.midBatch = v;
+    else if (key === 'tinf') tensorTuning.insertFrom = v;
     else if (key === 'trt') tensorTuning.rowTiles = v;
     else if (key === 'trtb') tensorTuning.rowTilesBig = v;
     else if (key === 'target') kernelTuning.targetWorkgroups = v;
