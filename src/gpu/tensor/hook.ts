@@ -24,7 +24,8 @@ export const tensorTuning = {
    */
   minBatch: 5,
   /**
-   * Result matrices per subgroup along rows (rows per block = 16 x this). 2 (32 rows x 32 queries):
+   * Result matrices per subgroup along rows (rows per block = 16 x this), below midBatch queries a
+   * shard batch. 2 (32 rows x 32 queries):
    * H200 run 4, in the index with k' = 40, GPU ms at 1 / 16 / 64 / 256 / 1024 queries 0.80 / 1.05 /
    * 1.97 / 5.64 / 19.6 against 0.93 / 1.26 / 2.27 / 6.60 / 23.3 with 4 (the standalone kernel's
    * best at k' = 16): half the accumulators beside 80 registers of lists, so more warps stay resident.
@@ -132,7 +133,9 @@ export const tensorTuning = {
    * / 38.8 / 54. 'hold': the pre-pass's codes of the block copied once per workgroup into
    * workgroup memory (all dims, ~25 KiB at d = 768) and held for the segment, so each chunk stages
    * only the rows (half the staging loads and stores of 'pre' at 32-row tiles, a third at 64):
-   * one warp, 32-query blocks; not measured before gpu-tensor run 9.
+   * one warp, 32-query blocks. gpu-tensor run 9 (H200, 1M x 768, k' = 40, GPU ms in the index at
+   * 64 / 256 / 1024 queries, same labels): 5.16 / 11.40 / 39.71 against 1.21 / 3.36 / 11.75: the
+   * 25 KiB a warp leave an SM 6-7 warps. So 'pre'.
    */
   queries: 'auto' as 'auto' | 'pre' | 'quant' | 'whole' | 'hold',
   /**
