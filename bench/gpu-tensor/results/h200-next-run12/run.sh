@@ -14,8 +14,11 @@ OUT=${OUT:-/tmp/t12}; mkdir -p $OUT
 N21=${N21:-21015324}
 S0=$SECONDS
 nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.sm,clocks.max.sm --format=csv,noheader >> $OUT/info.txt 2>&1
-timeout 60 python3 .device/torch_flat_baseline.py --n 1000000 --d 768 --nq 16,32,48,64 --k 10 --reps 10 --dtypes float16,float32 > $OUT/torch1m.jsonl 2>> $OUT/logs.txt; echo "[$((SECONDS-S0)) s] torch 1M rc=$?" | tee -a $OUT/info.txt
+timeout 60 python3 .device/torch_flat_baseline.py --n 1000000 --d 768 --nq 16,32,48,64,256,1024 --k 10 --reps 10 --dtypes float16,float32 > $OUT/torch1m.jsonl 2>> $OUT/logs.txt; echo "[$((SECONDS-S0)) s] torch 1M rc=$?" | tee -a $OUT/info.txt
 V="warm:nq=16/32/48/64;d:nq=16/32/48/64;fl:tinf=0,nq=16/32/48;m32:tmid=32,nq=32/48;m32f:tmid=32,tinf=0,nq=32/48;d2:nq=16/32/48/64"
+# 3. registers next? (run 11: 7.5 KiB a warp gave less than the workgroup memory predicted) the
+#    defaults at 256 / 1024 without prefetch (48 fewer registers at 64-row, 64-dim chunks).
+V="$V;db:nq=256/1024;npf:tpf=0,nq=256/1024;db2:nq=256/1024"
 timeout 120 node out/t12/run.mjs --n 1000000 --variants "$V" --min-ms 300 --max-reps 40 > $OUT/int8-1m.jsonl 2>> $OUT/logs.txt; echo "[$((SECONDS-S0)) s] int8 1M rc=$?" | tee -a $OUT/info.txt
 timeout 120 python3 .device/torch_flat_baseline.py --n $N21 --d 768 --nq 64,256,1024 --k 10 --reps 5 --chunk 4194304 --dtypes float16 > $OUT/torch21m.jsonl 2>> $OUT/logs.txt; echo "[$((SECONDS-S0)) s] torch 21M rc=$?" | tee -a $OUT/info.txt
 timeout 240 node out/t12/index-21m.mjs --n $N21 --nq 64,256,1024 --host-rows regen --min-ms 0 --max-reps 3 \
