@@ -233,10 +233,13 @@ export const kernelTuning = {
    * 1.16x / 1.13x at 21M; ROT alone 1.06-1.09x, TSEL alone 1.10-1.13x; SWZ on top 2% slower. With them
    * 8x8w also suits 48..127 queries (bigF32; 1M nq 64 3.11 against 3.48 on 4x8, 21M 63.1 against 71.1).
    * DB 2 is 1.3-1.6x slower (KC 2 on 8x8w 67.8 against 44.9 ms at 1M nq 1024; KC 4 on 4x8 5.42
-   * against 3.48 at 64): off. On for the 48..127 and >= 128 classes (bits 2 and 4); 17..47 queries
-   * (bit 1) not measured.
+   * against 3.48 at 64): off. On for the 48..127 and >= 128 classes (bits 2 and 4); gf3 (1M, same
+   * call as torch): 17..47 queries too (bit 1, 32 x 8 invocations of 4 x 4: nq 32 2.32 ms against
+   * 2.88, f16 2.17 against 2.48, at 16 slots: tselCapMid), and 32 slots a query from 48 queries
+   * (3.075 / 11.19 / 44.72 ms at nq 64 / 256 / 1024 against 3.11 / 11.26 / 44.90 at 16; 8 slots
+   * 3.18 / 11.31 / 44.92). Where the slots do not fit, 16 then 4 (then the scan).
    */
-  rot: 6, tsel: 6, tselCap: 16, db2: 0, db2kc: 2,
+  rot: 7, tsel: 7, tselCap: 32, tselCapMid: 16, db2: 0, db2kc: 2,
 };
 
 /** flat_gemv_multi's knobs for a batch: the block of 16 (f32) takes its m16 overrides. */
@@ -366,7 +369,9 @@ export function pickFusedShape(nq: number, kf: number, maxStorage: number, maxIn
     const bq = shape.WY * shape.TQ;
     const own = f32 && kernelTuning.selOwn & swzBit(nq) && nt % 32 === 0 && bq % nw === 0 && bq / nw <= 32 ? 1 : 0;
     const lay = kernelTuning.lay && shape.TQ % 4 === 0 && shape.TR % 4 === 0 ? kernelTuning.lay : 0;
-    const cq = Math.max(1, kernelTuning.tselCap);
+    const cq = Math.max(1, nq < GEMM_MIN_BATCH ? kernelTuning.tselCapMid : kernelTuning.tselCap);
+    // TSEL's slots a query: cq, else fewer where they do not fit (the adapter's workgroup memory, large k).
+    const cqs = [...new Set([cq, Math.min(cq, 16), Math.min(cq, 4)])];
     // DB 2 (with TSEL and ROT) where asked and it fits, at its own KC.
     const kc2 = kernelTuning.db2kc;
     if (f32 && kernelTuning.db2 & kernelTuning.tsel & kernelTuning.rot & swzBit(nq) && !lay && shape.WX % 8 === 0 && shape.WY % 8 === 0 && shape.TQ * shape.TR <= 64 && (kc2 === 2 || kc2 === 4 || kc2 === 8) && kf <= 64 && fusedStagingFits(shape, kc2)) {
@@ -382,8 +387,10 @@ export function pickFusedShape(nq: number, kf: number, maxStorage: number, maxIn
         // TSEL where asked and it fits, else the owners' scan (large k: heaps need the room).
         for (const tsel of f32 && kernelTuning.tsel & swzBit(nq) && !db && !lay && shape.TQ * shape.TR <= 64 ? [1, 0] : [0]) {
           if (tsel) {
-            const { smv, bytes } = fusedLayout(shape, kc, kf, 1, 0, 0, 0, 1, cq);
-            if (bytes <= maxStorage) return { shape, selp: 1, smv, kc, db, lay, swz, own, cap: 0, rot, tsel, cq };
+            for (const c of cqs) {
+              const { smv, bytes } = fusedLayout(shape, kc, kf, 1, 0, 0, 0, 1, c);
+              if (bytes <= maxStorage) return { shape, selp: 1, smv, kc, db, lay, swz, own, cap: 0, rot, tsel, cq: c };
+            }
             continue;
           }
           // Selection queues where asked and they fit, else none (large k: heaps need the room).

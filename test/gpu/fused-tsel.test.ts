@@ -44,7 +44,8 @@ describe.skipIf(!hasGpu)('flat_fused TSEL and ROT', () => {
       const lists: { labels: BigInt64Array; distances: Float32Array }[] = [];
       const keys: string[] = [];
       for (const on of [true, false]) {
-        Object.assign(kernelTuning, defaults, { gemvMulti: 0 }, on ? knobs : {});
+        // Off: the scan, no ROT (the defaults have both on from 17 queries).
+        Object.assign(kernelTuning, defaults, { gemvMulti: 0, tsel: 0, rot: 0 }, on ? knobs : {});
         // Few workgroups: segments of several blocks, several tiles.
         kernelTuning.targetWorkgroups = kernelTuning.gemmTarget = 3;
         const index = await GpuFlatIndex.create(d, metric, { maxTileBytes: Math.ceil(d / 4) * 16 * 600, debugPoison: true });
@@ -74,7 +75,7 @@ describe.skipIf(!hasGpu)('flat_fused TSEL and ROT', () => {
       const lists: { labels: BigInt64Array; distances: Float32Array }[] = [];
       const keys: string[] = [];
       for (const on of [true, false]) {
-        Object.assign(kernelTuning, defaults, { gemvMulti: 0 }, on ? { tsel: 7, rot: 7, db2: 7, db2kc: 2, tselCap: 3, bigF32L: '8x8w' } : {});
+        Object.assign(kernelTuning, defaults, { gemvMulti: 0, tsel: 0, rot: 0 }, on ? { tsel: 7, rot: 7, db2: 7, db2kc: 2, tselCap: 3, bigF32L: '8x8w' } : {});
         kernelTuning.targetWorkgroups = kernelTuning.gemmTarget = 3;
         const index = await GpuFlatIndex.create(d, 'ip', { precision: 'f16', noShaderF16: true, maxTileBytes: 16 * 8 * 600, debugPoison: true });
         try {
@@ -99,20 +100,26 @@ describe.skipIf(!hasGpu)('flat_fused TSEL and ROT', () => {
     const p = pickFusedShape(1024, heapSlots(10), 49152, 256, 'f32')!;
     expect(p.shape).toEqual({ WX: 32, WY: 8, TR: 8, TQ: 8 });
     expect([p.tsel, p.rot, p.cq, p.smv]).toEqual([1, 1, 16, 4 * (64 + 256)]);
-    // 8x8w with 16 slots a query needs 36.9 KB: the 32 KiB adapter keeps the scan (TSEL 0) for it.
-    expect(pickFusedShape(1024, heapSlots(10), 32768, 256, 'f32')!.tsel).toBe(0);
+    // 8x8w with 16 slots a query needs 36.9 KB: the 32 KiB adapter takes 4 slots a query (30.9 KB).
+    expect([pickFusedShape(1024, heapSlots(10), 32768, 256, 'f32')!.tsel, pickFusedShape(1024, heapSlots(10), 32768, 256, 'f32')!.cq]).toEqual([1, 4]);
+    // 32 slots (45.3 KB) where they fit, else 16, then 4; the 17..47 class its own count.
+    Object.assign(kernelTuning, { tselCap: 32, tselCapMid: 16 });
+    expect(pickFusedShape(1024, heapSlots(10), 49152, 256, 'f32')!.cq).toBe(32);
+    expect(pickFusedShape(1024, heapSlots(10), 40960, 256, 'f32')!.cq).toBe(16);
+    expect(pickFusedShape(32, heapSlots(10), 49152, 256, 'f32')!.cq).toBe(16);
     // Large k: heaps take the room, TSEL falls back to the scan where it does not fit.
     expect(pickFusedShape(1024, heapSlots(1024), 49152, 256, 'f32')).toBeDefined();
     // int8 never (its folded bias), nor where not asked.
     expect(pickFusedShape(1024, heapSlots(10), 49152, 256, 'int8')!.tsel).toBe(0);
-    // Defaults (H200 gf1-gf2): TSEL + ROT on 8x8w from 48 queries, the scan below, DB 2 off.
+    // Defaults (H200 gf1-gf3): TSEL + ROT on 8x8w with 32 slots from 48 queries, on 32 x 8 of 4 x 4
+    // with 16 at 17..47, DB 2 off.
     Object.assign(kernelTuning, defaults);
     for (const nq of [48, 64, 127, 128, 1024]) {
       const d0 = pickFusedShape(nq, heapSlots(10), 49152, 256, 'f32')!;
-      expect([d0.shape.WX, d0.shape.WY, d0.shape.TR, d0.shape.TQ, d0.tsel, d0.rot, d0.db, d0.kc], `nq=${nq}`).toEqual([32, 8, 8, 8, 1, 1, 0, 4]);
+      expect([d0.shape.WX, d0.shape.WY, d0.shape.TR, d0.shape.TQ, d0.tsel, d0.rot, d0.db, d0.kc, d0.cq], `nq=${nq}`).toEqual([32, 8, 8, 8, 1, 1, 0, 4, 32]);
     }
     const d1 = pickFusedShape(40, heapSlots(10), 49152, 256, 'f32')!;
-    expect([d1.tsel, d1.rot]).toEqual([0, 0]);
+    expect([d1.shape.WX, d1.shape.WY, d1.shape.TR, d1.shape.TQ, d1.tsel, d1.rot, d1.cq]).toEqual([32, 8, 4, 4, 1, 1, 16]);
     // DB 2: 8x8w at KC 2 fits 48 KiB (2 x 10 KiB of staging), not at KC 4 (then DB 0 with TSEL).
     Object.assign(kernelTuning, { tsel: 7, rot: 7, db2: 4, db2kc: 2 });
     const p2 = pickFusedShape(1024, heapSlots(10), 49152, 256, 'f32')!;
