@@ -70,6 +70,33 @@ describe.skipIf(!hasGpu)('staged tensor kernels with emulated subgroup matrices'
       scorer.destroy();
     }
   }, 120_000);
+
+  it.each([20, 40])('the defaults at %i queries (flat insertion from insertFrom, 64-row tiles in 32-row parts from midBatch): exact distances against the float64 oracle', async (nq) => {
+    const d = 64, n = 700, k = 5;
+    const base = normalizeRows(clusteredVectors(n, d, 10, 93), d);
+    const q = normalizeRows(clusteredVectors(nq, d, 10, 94), d);
+    const saved = { ...tensorTuning };
+    // Few workgroups: segments of several tiles of rows, the last one partial.
+    Object.assign(tensorTuning, { targetWorkgroupsSmall: 3, targetWorkgroupsTiny: 3 });
+    const index = await GpuFlatIndex.create(d, 'ip', { precision: 'int8', debugPoison: true });
+    try {
+      await index.add(base);
+      const shard = (index as unknown as { shards: { scorerFor(nq: number, k: number): { key: string } }[] }).shards[0]!;
+      const key = shard.scorerFor(nq, 20).key;
+      expect(key).toContain('int8-mma-emulated');
+      // 'i': flat insertion (from 16); 64-row tiles and 'h32' scores parts only from midBatch (32).
+      expect(key).toMatch(nq >= tensorTuning.midBatch ? /:1:1:4:2:.*mfih32(?![a-z0-9])/ : /:1:1:2:2:.*mfi(?![a-z0-9])/);
+      const got = await index.search(q, k);
+      expect(recallAtK(got, bruteForce(base, q, d, k, 'ip'))).toBeGreaterThanOrEqual(0.95);
+      for (let i = 0; i < got.labels.length; i++) {
+        const exact = trueDistance(base, q, d, Math.floor(i / k), Number(got.labels[i]!), 'ip');
+        expect(Math.abs(got.distances[i]! - exact)).toBeLessThanOrEqual(1e-4);
+      }
+    } finally {
+      Object.assign(tensorTuning, saved);
+      await index.dispose();
+    }
+  }, 120_000);
 });
 
 describe.skipIf(!hasGpu)('GpuFlatIndex tensor hook with emulated subgroup matrices', () => {
@@ -134,6 +161,8 @@ describe.skipIf(!hasGpu)('GpuFlatIndex tensor hook with emulated subgroup matric
     tensorTuning.lists = c.lists ?? 'reg';
     tensorTuning.matrixN = c.matrixN ?? 16;
     if (c.rowTiles) tensorTuning.rowTiles = tensorTuning.rowTilesBig = c.rowTiles;
+    // Each case names its row tiles: midBatch (32 by default, below the cases' 37 queries) off.
+    tensorTuning.midBatch = 0;
     tensorTuning.block16 = c.block16 ?? false;
     tensorTuning.block16MaxK = 64;
     tensorTuning.insert = c.insert ?? 'chain';

@@ -36,8 +36,8 @@ const facts = (over: Partial<HookFacts> = {}): HookFacts => ({
 
 describe('tensor scorer choice from reported configs', () => {
   it('takes int8 inner-product batches on an NVIDIA-like adapter: 32 rows x 32 queries, k lists', () => {
-    // Below midBatch (64): 32-row tiles.
-    const plan = planTensorHook(facts(), 40, 40);
+    // Below midBatch (32): 32-row tiles.
+    const plan = planTensorHook(facts(), 12, 40);
     expect('shape' in plan).toBe(true);
     if (!('shape' in plan)) return;
     expect(plan.shape).toMatchObject({ kind: 'mma', m: 16, n: 16, k: 32, rowTiles: 2, queryTiles: 2, kp: 40, dPad: 768 });
@@ -45,14 +45,14 @@ describe('tensor scorer choice from reported configs', () => {
     // The 32 x 32 scores tile (over 32 staged rows x kcSmall = 32 dims + 4 words of padding) and 32 staged queries.
     expect(plan.shape.stage?.kc).toBe(32);
     expect(workgroupBytes(plan.shape)).toBe((32 * 32 + 32 * (8 + 4)) * 4);
-    // Below insertFrom (64): the chain insertion; no scores parts at 32-row tiles.
+    // Below insertFrom (16): the chain insertion; no scores parts at 32-row tiles.
     expect(plan.shape.stage?.insert).toBeUndefined();
     expect(plan.shape.stage?.selectRows).toBeUndefined();
   });
 
-  it('from midBatch (64) queries: 64-row tiles of 32-dim chunks, scores in 32-row parts, flat insertion (gpu-tensor run 11)', () => {
-    expect([tensorTuning.midBatch, tensorTuning.rowTilesMid, tensorTuning.insertFrom, tensorTuning.selectRows]).toEqual([64, 4, 64, 32]);
-    for (const nq of [64, 128, tensorTuning.bigBatch - 1]) {
+  it('from midBatch (32) queries: 64-row tiles of 32-dim chunks, scores in 32-row parts, flat insertion (gpu-tensor runs 11-12)', () => {
+    expect([tensorTuning.midBatch, tensorTuning.rowTilesMid, tensorTuning.insertFrom, tensorTuning.selectRows]).toEqual([32, 4, 16, 32]);
+    for (const nq of [32, 48, 64, 128, tensorTuning.bigBatch - 1]) {
       const plan = planTensorHook(facts(), nq, 40);
       if (!('shape' in plan)) throw new Error(plan.reason);
       expect(plan.shape.rowTiles).toBe(4);
@@ -61,8 +61,11 @@ describe('tensor scorer choice from reported configs', () => {
       expect(workgroupBytes(plan.shape)).toBe((32 * 32 + 32 * (8 + 4)) * 4);
       expect(hookSource(plan.shape)).toContain('const WR_WORDS: u32 = 1024u;');
     }
-    const below = planTensorHook(facts(), 63, 40);
-    expect('shape' in below && [below.shape.rowTiles, below.shape.stage?.insert]).toEqual([2, undefined]);
+    // 16-31 queries: 32-row tiles with the flat insertion; below 16 the chain.
+    const below = planTensorHook(facts(), 31, 40);
+    expect('shape' in below && [below.shape.rowTiles, below.shape.stage?.insert]).toEqual([2, 'flat']);
+    const small = planTensorHook(facts(), 15, 40);
+    expect('shape' in small && [small.shape.rowTiles, small.shape.stage?.insert]).toEqual([2, undefined]);
     // selectRows 0: the whole tile at once (8 KiB of scores at 64-row tiles).
     const saved = tensorTuning.selectRows;
     try {
@@ -272,7 +275,7 @@ describe('tensor scorer choice from reported configs', () => {
   });
 
   it('generates one kernel with constant workgroup offsets and no template markers left', () => {
-    const plan = planTensorHook(facts(), 40, 16);
+    const plan = planTensorHook(facts(), 20, 16);
     if (!('shape' in plan)) throw new Error(plan.reason);
     const src = hookSource(plan.shape);
     expect(src).toContain('enable chromium_experimental_subgroup_matrix;');
@@ -310,7 +313,7 @@ describe('tensor scorer choice from reported configs', () => {
     const saved = { ...tensorTuning };
     tensorTuning.warps = 4;
     tensorTuning.warpBranch = true;
-    const plan = planTensorHook(facts(), 40, 16);
+    const plan = planTensorHook(facts(), 20, 16);
     Object.assign(tensorTuning, saved);
     if (!('shape' in plan)) throw new Error(plan.reason);
     expect(plan.shape.sgQueries).toBe(4);

@@ -44,10 +44,11 @@ export const tensorTuning = {
    * kcSmall 32-dim chunks and selectRows 32: 5.5 KiB of workgroup memory a warp) since gpu-tensor run
    * 11 (H200, 1M x 768, nq 64, k' = 40, GPU ms, same call as torch, same labels): 1.060 against
    * 1.208 for 32-row tiles (64-dim chunks 1.103); run 7 had 64-row tiles 1.10x slower at 64 when
-   * they held 10.5 KiB. 17-63 queries: not measured, so midBatch 64.
+   * they held 10.5 KiB. midBatch 32 since run 12 (same call as torch, same labels; with the flat
+   * insertion): 0.750 / 1.019 ms at 32 / 48 queries against 0.842-0.849 / 1.170-1.178 (32-row tiles).
    */
   rowTilesMid: 4,
-  midBatch: 64,
+  midBatch: 32,
   /**
    * The matrix shape's N (queries a result matrix) when the adapter lists both: 16, or 8 (M16 N8
    * K32: a 32-query block is 4 result matrices across, twice the multiplies and query-fragment
@@ -145,10 +146,12 @@ export const tensorTuning = {
    * queries and slower at 256 / 1024 (registers); runs 10-11 (each compare right before its two
    * uses; H200, 1M x 768, k' = 40, GPU ms in the index, same labels): 1.171-1.176 / 3.175-3.177 /
    * 11.137-11.167 against 1.208-1.216 / 3.300-3.319 / 11.485-11.492 at 64 / 256 / 1024 queries
-   * (1.03-1.04x). From insertFrom queries a shard batch (below: not measured, 'chain').
+   * (1.03-1.04x). From insertFrom queries a shard batch (below: 'chain'). 16 since run 12 (32-row
+   * tiles: 0.654 / 0.809 / 1.135 ms at 16 / 32 / 48 queries against 0.667-0.668 / 0.842-0.849 /
+   * 1.170-1.178); below 16 not measured.
    */
   insert: 'flat' as 'chain' | 'flat',
-  insertFrom: 64,
+  insertFrom: 16,
   /**
    * Workgroups a tile's dispatch aims for: targetWorkgroups from bigBatch queries (a shard's batch:
    * the index searches int8 in sub-batches of 512), targetWorkgroupsSmall below. The index's
