@@ -162,9 +162,16 @@ export const tensorTuning = {
    * / 6.23 / 22.2, 2048 1.27 / 1.44 / 1.54 / 2.33 / 6.74 / 19.5 (call 1, 64-row tiles: 4096 slower
    * than 2048 at every batch). With the mask selection (run 5, 16 / 64 / 256 / 1024 queries): 2048
    * 0.81 / 1.27 / 3.41 / 12.2, 1024 0.83 / 1.30 / 3.85 / 14.4: 2048 at every batch the scorer takes.
+   * With run 11-12's tiles (64-row tiles in 32-row parts, flat insertion) the best targets moved;
+   * gpu-tensor runs 13-14 (1M x 768, k' = 40, GPU ms, same call as torch, same labels, each twice):
+   * targetWorkgroupsSmall 1024 at 32 / 48 / 64 / 128 queries 0.624 / 0.891 / 0.895-0.898 / 1.496-1.502
+   * against 0.755-0.773 / 1.011-1.021 / 1.052-1.067 / 1.652 at 2048 (768: 0.937, 1280: 1.162, 1536:
+   * 1.052 at 64); targetWorkgroups 1536 at 256 / 1024 queries 2.548-2.558 / 9.069-9.131 against
+   * 2.710-2.743 / 9.579-9.667 at 2048 (1024 3.080 / 11.40, 1280 2.646 / 9.680, 1408 2.684 / 9.626,
+   * 1664 3.067 / 11.04, 1792 2.872 / 10.40, 3072 2.902 / 9.861, 4096 3.106 / 10.58).
    */
-  targetWorkgroups: 2048,
-  targetWorkgroupsSmall: 2048,
+  targetWorkgroups: 1536,
+  targetWorkgroupsSmall: 1024,
   /**
    * Workgroups a tile's dispatch aims for at up to 16 queries (0: targetWorkgroupsSmall). gpu-int8
    * run 18 call 2 (H200, 1M x 768, nq 16, k' = 40, GPU ms, same labels): 1024 0.699 / 0.670 against
