@@ -1,10 +1,11 @@
-# gpu-tensor run 15 (lead, ~07:25 UTC): 21M x 768 at 64 / 256 / 1024 queries with runs 13-14's
+# gpu-tensor run 15: PREPARED, NOT RUN (lead, 2026-12-04 ~07:25 UTC: the device refused a new machine, too
+# little session time left; a lavapipe dry run at N 4000 checked it): 21M x 768 at 64 / 256 / 1024 queries with runs 13-14's
 # workgroup targets (targetWorkgroupsSmall 1024, targetWorkgroups 1536; the defaults at COMMIT)
 # against the previous 2048 / 2048 (run 12: 1.16 / 1.06 / 1.19x torch fp16). torch fp16 in the call.
 # Bundle (carry .device, out/t15), from a clean worktree of COMMIT:
 #   npx esbuild bench/gpu-tensor/index-21m.ts --bundle --platform=node --format=esm --loader:.wgsl=text \
 #     --external:webgpu --ignore-annotations --outfile=out/t15/index-21m.mjs
-# On the device: source .device/setup.sh && bash bench/gpu-tensor/results/h200-2026-12-04-run15/run.sh
+# On the device: source .device/setup.sh && bash bench/gpu-tensor/results/h200-next-run15/run.sh
 set -o pipefail
 OUT=${OUT:-/tmp/t15}; mkdir -p $OUT
 N21=${N21:-21015324}
