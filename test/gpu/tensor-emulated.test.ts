@@ -25,6 +25,16 @@ import { bruteForce, recallAtK, trueDistance } from '../helpers/oracle.js';
 
 const hasGpu = await gpuForTests('emulated tensor kernels');
 
+/** Recall@k >= 0.95 against the float64 oracle, and every returned distance exact (the f32 re-rank). */
+async function expectRecallAndExactDistances(index: GpuFlatIndex, base: Float32Array, q: Float32Array, d: number, k: number): Promise<void> {
+  const got = await index.search(q, k);
+  expect(recallAtK(got, bruteForce(base, q, d, k, 'ip'))).toBeGreaterThanOrEqual(0.95);
+  for (let i = 0; i < got.labels.length; i++) {
+    const exact = trueDistance(base, q, d, Math.floor(i / k), Number(got.labels[i]!), 'ip');
+    expect(Math.abs(got.distances[i]! - exact)).toBeLessThanOrEqual(1e-4);
+  }
+}
+
 describe.skipIf(!hasGpu)('staged tensor kernels with emulated subgroup matrices', () => {
   let ctx: GpuContext | undefined;
   beforeAll(async () => {
@@ -68,33 +78,6 @@ describe.skipIf(!hasGpu)('staged tensor kernels with emulated subgroup matrices'
       }
     } finally {
       scorer.destroy();
-    }
-  }, 120_000);
-
-  it.each([20, 40])('the defaults at %i queries (flat insertion from insertFrom, 64-row tiles in 32-row parts from midBatch): exact distances against the float64 oracle', async (nq) => {
-    const d = 64, n = 700, k = 5;
-    const base = normalizeRows(clusteredVectors(n, d, 10, 93), d);
-    const q = normalizeRows(clusteredVectors(nq, d, 10, 94), d);
-    const saved = { ...tensorTuning };
-    // Few workgroups: segments of several tiles of rows, the last one partial.
-    Object.assign(tensorTuning, { targetWorkgroupsSmall: 3, targetWorkgroupsTiny: 3 });
-    const index = await GpuFlatIndex.create(d, 'ip', { precision: 'int8', debugPoison: true });
-    try {
-      await index.add(base);
-      const shard = (index as unknown as { shards: { scorerFor(nq: number, k: number): { key: string } }[] }).shards[0]!;
-      const key = shard.scorerFor(nq, 20).key;
-      expect(key).toContain('int8-mma-emulated');
-      // 'i': flat insertion (from 16); 64-row tiles and 'h32' scores parts only from midBatch (32).
-      expect(key).toMatch(nq >= tensorTuning.midBatch ? /:1:1:4:2:.*mfih32(?![a-z0-9])/ : /:1:1:2:2:.*mfi(?![a-z0-9])/);
-      const got = await index.search(q, k);
-      expect(recallAtK(got, bruteForce(base, q, d, k, 'ip'))).toBeGreaterThanOrEqual(0.95);
-      for (let i = 0; i < got.labels.length; i++) {
-        const exact = trueDistance(base, q, d, Math.floor(i / k), Number(got.labels[i]!), 'ip');
-        expect(Math.abs(got.distances[i]! - exact)).toBeLessThanOrEqual(1e-4);
-      }
-    } finally {
-      Object.assign(tensorTuning, saved);
-      await index.dispose();
     }
   }, 120_000);
 });
@@ -180,13 +163,29 @@ describe.skipIf(!hasGpu)('GpuFlatIndex tensor hook with emulated subgroup matric
       expect(key).toMatch(new RegExp(`stage${c.kcSmall ?? tensorTuning.kc}p4${c.queries}uxc${c.select === 'mask' ? 'm' : ''}${c.prefetch ? 'f' : ''}${c.lists === 'wg' ? 'l' : c.lists === 'packed' ? 'k' : ''}${c.insert === 'flat' ? 'i' : ''}${c.selectRows ? `h${c.selectRows}` : ''}(?![a-z0-9])`));
       // ... and the warps a workgroup (sgRows:sgQueries after M:N:K).
       expect(key).toContain(`:16:${c.matrixN ?? 16}:32:1:${c.warps ?? 1}:${c.rowTiles ?? tensorTuning.rowTiles}:${(c.block16 ? 16 : 32) / (c.matrixN ?? 16)}:`);
-      const got = await index.search(q, k);
-      const want = bruteForce(base, q, d, k, 'ip');
-      expect(recallAtK(got, want)).toBeGreaterThanOrEqual(0.95);
-      for (let i = 0; i < got.labels.length; i++) {
-        const exact = trueDistance(base, q, d, Math.floor(i / k), Number(got.labels[i]!), 'ip');
-        expect(Math.abs(got.distances[i]! - exact)).toBeLessThanOrEqual(1e-4);
-      }
+      await expectRecallAndExactDistances(index, base, q, d, k);
+    } finally {
+      Object.assign(tensorTuning, saved);
+      await index.dispose();
+    }
+  }, 120_000);
+
+  it.each([20, 40])('the defaults at %i queries (flat insertion from insertFrom, 64-row tiles in 32-row parts from midBatch): exact distances against the float64 oracle', async (nq) => {
+    const d = 64, n = 700, k = 5;
+    const base = normalizeRows(clusteredVectors(n, d, 10, 93), d);
+    const q = normalizeRows(clusteredVectors(nq, d, 10, 94), d);
+    const saved = { ...tensorTuning };
+    // Few workgroups: segments of several tiles of rows, the last one partial.
+    Object.assign(tensorTuning, { targetWorkgroupsSmall: 3, targetWorkgroupsTiny: 3 });
+    const index = await GpuFlatIndex.create(d, 'ip', { precision: 'int8', debugPoison: true });
+    try {
+      await index.add(base);
+      const shard = (index as unknown as { shards: { scorerFor(nq: number, k: number): { key: string } }[] }).shards[0]!;
+      const key = shard.scorerFor(nq, 20).key;
+      expect(key).toContain('int8-mma-emulated');
+      // 'i': flat insertion (from 16); 64-row tiles and 'h32' scores parts only from midBatch (32).
+      expect(key).toMatch(nq >= tensorTuning.midBatch ? /:1:1:4:2:.*mfih32(?![a-z0-9])/ : /:1:1:2:2:.*mfi(?![a-z0-9])/);
+      await expectRecallAndExactDistances(index, base, q, d, k);
     } finally {
       Object.assign(tensorTuning, saved);
       await index.dispose();
