@@ -226,18 +226,25 @@ function insertCandidate(keys: 'kk' | 'kb', ids: 'ii' | 'ib', flatKp = 0): strin
  * stay above the new entry), two selects deep instead of a chain of KP.
  */
 function flatInsert(keys: 'kk' | 'kb', ids: 'ii' | 'ib', kp: number): string {
-  const lines = [`if (key > ${keys}[KP - 1u]) {`, '  let ni = i32(params.idBase + row);', `  let fs${kp - 1} = key > ${keys}_${kp - 1};`];
-  // Each compare is made right before its two uses (slots i and i - 1): two live at a time.
+  return [`if (key > ${keys}[KP - 1u]) {`, '  let ni = i32(params.idBase + row);', ...flatShift(kp, 'key', keys, [[keys, 'key'], [ids, 'ni']]), '}'].join('\n');
+}
+
+/**
+ * The flat insertion's body (flatInsert, packedInsert 'flat'): `cmp` > list_i compared for slot i
+ * (fs_i), and each named list's slot i set from its own old value, the new value or its upper
+ * neighbour's old value, slots written from the last up. Each compare is made right before its two
+ * uses (slots i and i - 1): two live at a time.
+ */
+function flatShift(kp: number, cmp: string, list: string, lists: [string, string][]): string[] {
+  const lines = [`  let fs${kp - 1} = ${cmp} > ${list}_${kp - 1};`];
   for (let i = kp - 1; i >= 0; i--) {
-    const own = (a: string, v: string) => `select(${a}_${i}, ${v}, fs${i})`;
-    if (i > 0) lines.push(`  let fs${i - 1} = key > ${keys}_${i - 1};`);
-    lines.push(
-      i === 0 ? `  ${keys}_0 = ${own(keys, 'key')};` : `  ${keys}_${i} = select(${own(keys, 'key')}, ${keys}_${i - 1}, fs${i - 1});`,
-      i === 0 ? `  ${ids}_0 = ${own(ids, 'ni')};` : `  ${ids}_${i} = select(${own(ids, 'ni')}, ${ids}_${i - 1}, fs${i - 1});`,
-    );
+    if (i > 0) lines.push(`  let fs${i - 1} = ${cmp} > ${list}_${i - 1};`);
+    for (const [a, v] of lists) {
+      const own = `select(${a}_${i}, ${v}, fs${i})`;
+      lines.push(i === 0 ? `  ${a}_0 = ${own};` : `  ${a}_${i} = select(${own}, ${a}_${i - 1}, fs${i - 1});`);
+    }
   }
-  lines.push('}');
-  return lines.join('\n');
+  return lines;
 }
 
 /**
@@ -270,13 +277,7 @@ function packedInsert(kp: number, flat: boolean): string {
   if (!flat) {
     return [...head, '  var ck = np;', '  for (var i = 0u; i < KP; i++) {', '    let sw = pk > kk[i];', '    let ok = kk[i];', '    kk[i] = select(ok, ck, sw);', '    ck = select(ck, ok, sw);', '  }', '}'].join('\n');
   }
-  const lines = [...head, `  let fs${kp - 1} = pk > kk_${kp - 1};`];
-  for (let i = kp - 1; i >= 0; i--) {
-    if (i > 0) lines.push(`  let fs${i - 1} = pk > kk_${i - 1};`);
-    lines.push(i === 0 ? `  kk_0 = select(kk_0, np, fs0);` : `  kk_${i} = select(select(kk_${i}, np, fs${i}), kk_${i - 1}, fs${i - 1});`);
-  }
-  lines.push('}');
-  return lines.join('\n');
+  return [...head, ...flatShift(kp, 'pk', 'kk', [['kk', 'np']]), '}'].join('\n');
 }
 
 /**
