@@ -70,7 +70,7 @@ override NOSEL: u32 = 0u;
 override OWN: u32 = 0u;
 override NW: u32 = max(1u, NT / 32u);
 override CAP: u32 = 0u;
-override SVN: u32 = max(max(1u, BQ * CAP), select(0u, BQ * CQ, TSEL == 1u));
+override SVN: u32 = max(max(1u, BQ * CAP), select(0u, BQ * CQ, TSEL == 1u && SVS == 0u));
 // TSEL = 1 (DB 0, LAY 0, NOSEL 0, not int8-folded): no score parking and no owner scan. After a block,
 // each invocation compares its own TQ x TR accumulators in registers with its queries' k-th best (the
 // heap roots, read from workgroup memory) and pushes the few that beat it into its query's candidate
@@ -80,6 +80,11 @@ override SVN: u32 = max(max(1u, BQ * CAP), select(0u, BQ * CQ, TSEL == 1u));
 // cannot enter the top k, so the lists are exactly those of TSEL = 0. `sm` then holds staging only.
 override TSEL: u32 = 0u;
 override CQ: u32 = 16u;
+// SVS = 1 (TSEL, DB 0): the candidate slots live in the staging area `sm` (free from a block's last
+// multiply to the next block's first staging store; one barrier a block more), two slots a vec4 as
+// (key, row within the block as f32: exact below 2^24), so `sv` takes no room: KC 8 on 8x8w (40 KiB
+// of staging) then fits 48 KiB with 32 slots a query (with heaps of exactly k slots).
+override SVS: u32 = 0u;
 override CNQ: u32 = select(1u, BQ + 1u, TSEL == 1u); // + the overflow flag, ccnt[CNQ - 1] = ccnt[BQ]
 // ROT = 1 (DB 0, LAY 0; BQ, BR multiples of 8, KC 4 or 8): staging column c of query / row x sits at
 // slot (x / 8) * 8 + (x + c * 8 / KC) % 8 of its run, not x: the KC invocations that store one
@@ -429,6 +434,8 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
           }
         }
       }
+      // SVS: the slots overwrite staging that slower invocations may still be multiplying from.
+      if (SVS == 1u) { workgroupBarrier(); }
       loop {
         if ((p0 | p1) != 0u) {
           for (var i = 0u; i < TQ; i++) {
@@ -444,7 +451,13 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
                 if (better(acc[i][j], id, tk, ti)) {
                   let sl = atomicAdd(&ccnt[ql], 1u);
                   if (sl < CQ) {
-                    sv[ql * CQ + sl] = vec2<u32>(bitcast<u32>(acc[i][j]), id);
+                    if (SVS == 1u) {
+                      let s2 = ql * CQ + sl;
+                      sm[s2 / 2u][2u * (s2 % 2u)] = acc[i][j];
+                      sm[s2 / 2u][2u * (s2 % 2u) + 1u] = f32(tx + WX * j);
+                    } else {
+                      sv[ql * CQ + sl] = vec2<u32>(bitcast<u32>(acc[i][j]), id);
+                    }
                   } else {
                     atomicStore(&ccnt[CNQ - 1u], 1u);
                     taken = false;
@@ -474,7 +487,15 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
             var ti = hid[hat];
             for (var s = 0u; s < CQ; s++) {
               if (s >= n) { break; }
-              let e = sv[ql * CQ + s];
+              var e: vec2<u32>;
+              if (SVS == 1u) {
+                let s2 = ql * CQ + s;
+                let v = sm[s2 / 2u];
+                let h = 2u * (s2 % 2u);
+                e = vec2<u32>(bitcast<u32>(v[h]), params.idBase + rb + u32(v[h + 1u]));
+              } else {
+                e = sv[ql * CQ + s];
+              }
               let key = bitcast<f32>(e.x);
               if (better(key, e.y, tk, ti)) {
                 heapReplace(hat, k, key, e.y);

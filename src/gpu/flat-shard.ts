@@ -240,6 +240,14 @@ export const kernelTuning = {
    * 3.18 / 11.31 / 44.92). Where the slots do not fit, 16 then 4 (then the scan).
    */
   rot: 7, tsel: 7, tselCap: 32, tselCapMid: 16, db2: 0, db2kc: 2,
+  /**
+   * kc8: KC 8 (32 dims a staging step: half the barrier pairs) by class, a bit mask as swz, f32 with
+   * TSEL; where the heaps rounded up to heapSlots do not fit, heaps of exactly k slots. svs: TSEL's
+   * candidate slots in the staging area (flat_fused SVS; one barrier a block more), same bit mask:
+   * 8x8w at KC 8 fits 48 KiB with 32 slots a query only so. midBF32 / gemmTargetM: the block and
+   * workgroup target of f32 batches of 17..47 queries ('' / 0: 32 x 8 of 4 x 4, targetWorkgroups).
+   */
+  kc8: 0, svs: 0, midBF32: '' as BigShape | '', gemmTargetM: 0,
 };
 
 /** flat_gemv_multi's knobs for a batch: the block of 16 (f32) takes its m16 overrides. */
@@ -317,7 +325,7 @@ function fusedShapes(nq: number, precision: Precision): FusedShape[] {
     const mid = precision === 'f16' ? kernelTuning.midF16 : kernelTuning.midF32;
     lead = [...(f32 && mid ? [MID_SHAPES[mid]] : []), { WX: 32, WY: 4, TR: 4, TQ: 4 }];
   }
-  else if (nq < GEMM_MIN_BATCH) lead = [{ WX: 32, WY: 8, TR: 4, TQ: 4 }];
+  else if (nq < GEMM_MIN_BATCH) lead = [...(f32 && kernelTuning.midBF32 ? [BIG_SHAPES[kernelTuning.midBF32]] : []), { WX: 32, WY: 8, TR: 4, TQ: 4 }];
   else {
     const name = (f32 && nq >= LARGE_MIN_BATCH && kernelTuning.bigF32L) || (f32 && kernelTuning.bigF32) || kernelTuning.big;
     lead = [BIG_SHAPES[name] ?? BIG_SHAPES['4x8'], BIG_SHAPES['4x8'], { WX: 32, WY: 8, TR: 4, TQ: 4 }];
@@ -329,7 +337,7 @@ function fusedShapes(nq: number, precision: Precision): FusedShape[] {
  * Workgroup bytes of flat_fused for a shape: staging/score area (vec4 slots) and the heaps. With
  * db (two staging buffers) a selection piece must fit one buffer, else bytes is Infinity.
  */
-export function fusedLayout(s: FusedShape, kc: number, kf: number, selp: number, db = 0, lay = 0, cap = 0, tsel = 0, cq = 0): { smv: number; bytes: number } {
+export function fusedLayout(s: FusedShape, kc: number, kf: number, selp: number, db = 0, lay = 0, cap = 0, tsel = 0, cq = 0, svs = 0): { smv: number; bytes: number } {
   const BQ = s.WY * s.TQ;
   const BR = s.WX * s.TR;
   // lay 1 pads each dim's run of queries and of rows by one vec4 (lay 2: no pads).
@@ -337,7 +345,11 @@ export function fusedLayout(s: FusedShape, kc: number, kf: number, selp: number,
   // TSEL's counters (a query's, and the overflow flag) and the flag's uniform copy: 16 bytes each when off.
   const flags = (tsel ? Math.ceil(((BQ + 1) * 4) / 16) * 16 : 16) + 16;
   // tsel: staging only in `sm`; heaps, cq candidate slots a query (in `sv`).
-  // db 2 (with tsel): two staging buffers.
+  // db 2 (with tsel): two staging buffers. svs (db 0): the slots in `sm`, two a vec4.
+  if (tsel && svs) {
+    const smv = Math.max(sb, Math.ceil((BQ * cq) / 2));
+    return { smv, bytes: smv * 16 + BQ * kf * 8 + 8 + flags };
+  }
   if (tsel) return { smv: db === 2 ? 2 * sb : sb, bytes: (db === 2 ? 2 * sb : sb) * 16 + BQ * kf * 8 + Math.max(BQ * cap, BQ * cq, 1) * 8 + flags };
   const piece = ((BQ / selp) * (BR + 4)) / 4;
   // Heaps, and the selection queues (`sv`, one vec2<u32> even when cap is 0).
@@ -357,7 +369,7 @@ export function fusedStagingFits(s: FusedShape, kc: number): boolean {
 }
 
 /** The first shape (and selection pieces) that fits the workgroup memory, or undefined. */
-export function pickFusedShape(nq: number, kf: number, maxStorage: number, maxInvocations = 256, precision: Precision = 'f32'): { shape: FusedShape; selp: number; smv: number; kc: number; db: number; lay: number; swz: number; own: number; cap: number; rot: number; tsel: number; cq: number } | undefined {
+export function pickFusedShape(nq: number, kf: number, maxStorage: number, maxInvocations = 256, precision: Precision = 'f32', k?: number): { shape: FusedShape; selp: number; smv: number; kc: number; db: number; lay: number; swz: number; own: number; cap: number; rot: number; tsel: number; cq: number; kf: number; svs: number } | undefined {
   const f32 = precision === 'f32' || (precision === 'f16' && kernelTuning.f16Cls === 1);
   for (const shape of fusedShapes(nq, precision)) {
     if (shape.WX * shape.WY > maxInvocations) continue;
@@ -376,9 +388,12 @@ export function pickFusedShape(nq: number, kf: number, maxStorage: number, maxIn
     const kc2 = kernelTuning.db2kc;
     if (f32 && kernelTuning.db2 & kernelTuning.tsel & kernelTuning.rot & swzBit(nq) && !lay && shape.WX % 8 === 0 && shape.WY % 8 === 0 && shape.TQ * shape.TR <= 64 && (kc2 === 2 || kc2 === 4 || kc2 === 8) && kf <= 64 && fusedStagingFits(shape, kc2)) {
       const { smv, bytes } = fusedLayout(shape, kc2, kf, 1, 2, 0, 0, 1, cq);
-      if (bytes <= maxStorage) return { shape, selp: 1, smv, kc: kc2, db: 2, lay: 0, swz, own, cap: 0, rot: 1, tsel: 1, cq };
+      if (bytes <= maxStorage) return { shape, selp: 1, smv, kc: kc2, db: 2, lay: 0, swz, own, cap: 0, rot: 1, tsel: 1, cq, kf, svs: 0 };
     }
-    for (const kc of kf > 64 ? [4] : [kernelTuning.kc, 4]) {
+    // KC 8 where asked (kc8), with TSEL only; heaps of exactly k slots where the rounded ones do not fit.
+    const kc8 = f32 && kernelTuning.kc8 & kernelTuning.tsel & swzBit(nq) && kf <= 64 && !lay && shape.TQ * shape.TR <= 64 ? 1 : 0;
+    for (const kc of kf > 64 ? [4] : [...(kc8 ? [8] : []), kernelTuning.kc, 4]) {
+      const viaKc8 = kc8 === 1 && kc === 8 && kernelTuning.kc !== 8;
       if (!fusedStagingFits(shape, kc)) continue;
       // Double buffering where asked and it fits, else one buffer (large k: heaps need the room).
       for (const db of kernelTuning.db ? [1, 0] : [0]) {
@@ -387,17 +402,21 @@ export function pickFusedShape(nq: number, kf: number, maxStorage: number, maxIn
         // TSEL where asked and it fits, else the owners' scan (large k: heaps need the room).
         for (const tsel of f32 && kernelTuning.tsel & swzBit(nq) && !db && !lay && shape.TQ * shape.TR <= 64 ? [1, 0] : [0]) {
           if (tsel) {
-            for (const c of cqs) {
-              const { smv, bytes } = fusedLayout(shape, kc, kf, 1, 0, 0, 0, 1, c);
-              if (bytes <= maxStorage) return { shape, selp: 1, smv, kc, db, lay, swz, own, cap: 0, rot, tsel, cq: c };
+            const svs = f32 && kernelTuning.svs & swzBit(nq) ? 1 : 0;
+            for (const kfx of viaKc8 && k !== undefined && k < kf ? [kf, k] : [kf]) {
+              for (const c of cqs) {
+                const { smv, bytes } = fusedLayout(shape, kc, kfx, 1, 0, 0, 0, 1, c, svs);
+                if (bytes <= maxStorage) return { shape, selp: 1, smv, kc, db, lay, swz, own, cap: 0, rot, tsel, cq: c, kf: kfx, svs };
+              }
             }
             continue;
           }
+          if (viaKc8) continue;
           // Selection queues where asked and they fit, else none (large k: heaps need the room).
           for (const cap of f32 && kernelTuning.selQ & swzBit(nq) && kernelTuning.selCap > 0 ? [kernelTuning.selCap, 0] : [0]) {
             for (let selp = 1; selp <= shape.TQ; selp *= 2) {
               const { smv, bytes } = fusedLayout(shape, kc, kf, selp, db, lay, cap);
-              if (bytes <= maxStorage) return { shape, selp, smv, kc, db, lay, swz, own, cap, rot, tsel: 0, cq: 1 };
+              if (bytes <= maxStorage) return { shape, selp, smv, kc, db, lay, swz, own, cap, rot, tsel: 0, cq: 1, kf, svs: 0 };
             }
           }
         }
@@ -884,12 +903,12 @@ export class FlatShard {
       );
       return { pipeline, BR: 1, BQ: 4, key, fold: fold === 1, target: (half && nq === 1 && kernelTuning.gemvTargetF16) || undefined };
     }
-    const pick = pickFusedShape(nq, kf, this.ctx.maxWorkgroupStorage, this.ctx.device.limits.maxComputeInvocationsPerWorkgroup, this.layout.precision);
+    const pick = pickFusedShape(nq, kf, this.ctx.maxWorkgroupStorage, this.ctx.device.limits.maxComputeInvocationsPerWorkgroup, this.layout.precision, k);
     if (!pick) throw new TesseraError('INVALID_ARGUMENT', `k=${k} does not fit ${this.ctx.label}'s workgroup memory (${this.ctx.maxWorkgroupStorage} bytes): ask for fewer neighbours`);
     const g = pick.shape;
     const chain = kernelTuning.chain ? 1 : 0;
     const nosel = kernelTuning.nosel ? 1 : 0;
-    const key = `fused:${prec}:${metric}:${f16 ? 'h' : 'p'}:${g.WX}x${g.WY}x${g.TR}x${g.TQ}:${pick.kc}:${kf}:${pick.selp}:${chain}:${fold}:${pick.db}:${pick.lay}:${pick.swz}:${nosel}:${pick.own}:${pick.cap}${pick.rot || pick.tsel ? `:r${pick.rot}:t${pick.tsel}x${pick.cq}` : ''}`;
+    const key = `fused:${prec}:${metric}:${f16 ? 'h' : 'p'}:${g.WX}x${g.WY}x${g.TR}x${g.TQ}:${pick.kc}:${pick.kf}:${pick.selp}:${chain}:${fold}:${pick.db}:${pick.lay}:${pick.swz}:${nosel}:${pick.own}:${pick.cap}${pick.rot || pick.tsel ? `:r${pick.rot}:t${pick.tsel}x${pick.cq}` : ''}${pick.svs ? ':svs' : ''}`;
     const pipeline = this.pipeline(key, () =>
       this.ctx.device.createComputePipeline({
         label: `flat_fused ${this.layout.precision} ${this.layout.metric} ${g.WX}x${g.WY} ${g.TQ}x${g.TR} KF=${kf}`,
@@ -897,13 +916,15 @@ export class FlatShard {
         compute: {
           module: this.ctx.device.createShaderModule({ label: 'flat_fused', code: wgslVariant(fusedWgsl, f16) }),
           entryPoint: 'main',
-          constants: { PREC: prec, METRIC: metric, ...g, KC: pick.kc, KF: kf, SELP: pick.selp, SMV: pick.smv, DPW: dpw, CHAIN: chain, FOLD: fold, DB: pick.db, LAY: pick.lay, SWZ: pick.swz, NOSEL: nosel, OWN: pick.own, CAP: pick.cap, ROT: pick.rot, TSEL: pick.tsel, CQ: pick.cq },
+          constants: { PREC: prec, METRIC: metric, ...g, KC: pick.kc, KF: pick.kf, SELP: pick.selp, SMV: pick.smv, DPW: dpw, CHAIN: chain, FOLD: fold, DB: pick.db, LAY: pick.lay, SWZ: pick.swz, NOSEL: nosel, OWN: pick.own, CAP: pick.cap, ROT: pick.rot, TSEL: pick.tsel, CQ: pick.cq, SVS: pick.svs },
         },
       }),
     );
     const f32Target = nq >= LARGE_MIN_BATCH && kernelTuning.gemmTargetL ? kernelTuning.gemmTargetL : kernelTuning.gemmTarget;
     const gemmTarget = this.layout.precision === 'f16' && !kernelTuning.f16Cls ? kernelTuning.gemmTargetF16 : this.layout.precision !== 'int8' ? f32Target : 0;
-    const target = nq >= GEMM_MIN_BATCH && gemmTarget ? gemmTarget : undefined;
+    // 17..47 queries (f32 classes): gemmTargetM where set, else targetWorkgroups.
+    const midTarget = nq > 16 && this.layout.precision !== 'int8' && (this.layout.precision === 'f32' || kernelTuning.f16Cls) ? kernelTuning.gemmTargetM : 0;
+    const target = nq >= GEMM_MIN_BATCH && gemmTarget ? gemmTarget : midTarget || undefined;
     return { pipeline, BR: g.WX * g.TR, BQ: g.WY * g.TQ, key, fold: fold === 1, target };
   }
 

@@ -66,6 +66,62 @@ describe.skipIf(!hasGpu)('flat_fused TSEL and ROT', () => {
     }
   });
 
+  // KC 8 with TSEL (kc8, heaps of exactly k where the rounded ones do not fit), the slots in the
+  // staging area (svs), the 17..47 block / target knobs. `want`: a piece of the pipeline key at k = 10
+  // (block:KC:heap slots:), so the case fails if the path it names stops being taken. 32 KiB
+  // (lavapipe): 8x8s at KC 8 is 24 KiB of staging, so k = 10 needs heaps of 10 slots, not 16.
+  it.each([
+    [130, 131, 'ip', false, { tsel: 7, rot: 7, kc8: 7, svs: 7, tselCap: 2, bigF32L: '8x8s' }, ['16x8x8x8:8:10:', 't1x2:svs']],
+    [64, 61, 'l2', true, { tsel: 7, rot: 7, kc8: 7, tselCap: 4, bigF32: '8x8s' }, ['16x8x8x8:8:10:', 't1x4']],
+    [70, 45, 'ip', true, { tsel: 7, rot: 7, svs: 7, tselCap: 32 }, ['32x8x8x8:4:16:', 't1x32:svs']],
+    [33, 37, 'l2', false, { tsel: 7, rot: 7, kc8: 7, svs: 7, tselCapMid: 2, midBF32: '4x8r', gemmTargetM: 5 }, ['32x8x8x4:4:16:', 't1x2:svs']],
+    [200, 99, 'ip', true, { tsel: 4, rot: 4, kc8: 4, svs: 4, tselCap: 3, bigF32L: '8x8s' }, ['16x8x8x8:8:10:', 't1x3:svs']],
+  ] as const)('nq=%i d=%i %s clustered=%s %o: KC 8 / slots in staging, f32 exact vs float64 and equal to the scan', async (nq, d, metric, clustered, knobs, want10) => {
+    const n = 1537;
+    const base = clustered ? clusteredVectors(n, d, 5, seed++) : randomVectors(n, d, seed++);
+    const q = clustered ? clusteredVectors(nq, d, 5, seed++) : randomVectors(nq, d, seed++);
+    for (const k of nq === 130 || nq === 64 ? [1, 10, 40] : [10]) {
+      const want = bruteForce(base, q, d, k, metric);
+      const lists: { labels: BigInt64Array; distances: Float32Array }[] = [];
+      const keys: string[] = [];
+      for (const on of [true, false]) {
+        Object.assign(kernelTuning, defaults, { gemvMulti: 0, tsel: 0, rot: 0 }, on ? knobs : {});
+        kernelTuning.targetWorkgroups = kernelTuning.gemmTarget = 3;
+        const index = await GpuFlatIndex.create(d, metric, { maxTileBytes: Math.ceil(d / 4) * 16 * 600, debugPoison: true });
+        try {
+          await index.add(base);
+          const got = await index.search(q, k);
+          expectMatchesOracle(got, want, distanceTolerance(d, metric === 'l2' ? 8 * d : 4 * d), base, q, d, metric);
+          lists.push(got);
+          keys.push(shardsOf(index)[0]!.scorerFor(nq, k).key);
+        } finally {
+          await index.dispose();
+        }
+      }
+      if (k === 10) for (const w of want10) expect(keys[0], `k=10 takes ${w}`).toContain(w);
+      expect(Array.from(lists[0]!.labels)).toEqual(Array.from(lists[1]!.labels));
+      expect(Array.from(lists[0]!.distances)).toEqual(Array.from(lists[1]!.distances));
+      console.log(`${JSON.stringify(knobs)} nq=${nq} k=${k}: ${keys[0]}`);
+    }
+  });
+
+  it('KC 8 on 8x8w fits 48 KiB only with heaps of exactly k slots (and 32 slots a query only with svs)', () => {
+    Object.assign(kernelTuning, defaults, { kc8: 6, svs: 6 });
+    const p = pickFusedShape(1024, heapSlots(10), 49152, 256, 'f32', 10)!;
+    expect([p.shape.WX, p.shape.TQ, p.kc, p.kf, p.cq, p.svs, p.smv, p.tsel, p.rot]).toEqual([32, 8, 8, 10, 32, 1, 8 * 320, 1, 1]);
+    // Without k the rounded heaps (16) leave no room: KC 4 as before.
+    expect(pickFusedShape(1024, heapSlots(10), 49152, 256, 'f32')!.kc).toBe(4);
+    // k = 16: 40 KiB staging + 8 KiB heaps + flags > 48 KiB: KC 4.
+    expect(pickFusedShape(1024, heapSlots(16), 49152, 256, 'f32', 16)!.kc).toBe(4);
+    // Slots in `sv` (svs off): 4 a query.
+    kernelTuning.svs = 0;
+    const q = pickFusedShape(64, heapSlots(10), 49152, 256, 'f32', 10)!;
+    expect([q.kc, q.kf, q.cq, q.svs]).toEqual([8, 10, 4, 0]);
+    // Not asked for this class (17..47) or int8: KC 4.
+    expect(pickFusedShape(32, heapSlots(10), 49152, 256, 'f32', 10)!.kc).toBe(4);
+    expect(pickFusedShape(1024, heapSlots(10), 49152, 256, 'int8', 10)!.kc).toBe(4);
+  });
+
   it('f16 (packed halves on the f32 blocks): TSEL, ROT and DB 2 give the lists of the scan, pair for pair', async () => {
     const d = 61;
     const n = 1537;
