@@ -45,6 +45,9 @@ override RU: u32 = 1u;    // rows a lane scores an iteration (RU * UW <= 16, RU 
 override SP: u32 = 256u;  // buffer slots a query: a power of two >= KF + CI * (WG / G) * RU
 override CI: u32 = 1u;    // iterations between buffer checks
 override QR: u32 = 0u;    // 1: the queries' words in registers (NQ * QB * UW <= 12; needs G * UW >= rowWords)
+// 1: the next iteration's rows are loaded before this one's are scored (needs G * UW >= rowWords),
+// so loads stay in flight across the shuffles, the compare and the check's barriers.
+override PF: u32 = 0u;
 override NV: u32 = (NQ + 3u) / 4u;  // vec4 accumulators a row
 override BS: u32 = NQ * SP;
 const WG: u32 = 256u;
@@ -62,6 +65,21 @@ var<workgroup> cnt: array<atomic<u32>, NQ>;
 var<workgroup> pend: u32;
 
 //#include flat_order
+
+// UW words (from w0, G apart) of each of the RU rows r0 + u * rps of a lane; zero past end / rw.
+fn loadRows(r0: u32, rps: u32, w0: u32, end: u32, rw: u32) -> array<vec4<u32>, 16> {
+  var raw: array<vec4<u32>, 16>;
+  for (var u = 0u; u < RU; u++) {
+    let row = r0 + u * rps;
+    for (var x = 0u; x < UW; x++) {
+      let w = w0 + x * G;
+      var v = vec4<u32>(0u);
+      if (row < end && w < rw) { v = base[row * rw + w]; }
+      raw[u * UW + x] = v;
+    }
+  }
+  return raw;
+}
 
 fn dot16(c: vec4<u32>, q: vec4<u32>) -> i32 {
   return dot4I8Packed(c.x, q.x) + dot4I8Packed(c.y, q.y) + dot4I8Packed(c.z, q.z) + dot4I8Packed(c.w, q.w);
@@ -117,6 +135,9 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
       }
     }
   }
+  // PF: the first iteration's rows (one pass over the words: G * UW >= rw).
+  var next: array<vec4<u32>, 16>;
+  if (PF == 1u) { next = loadRows(start + sg * rps * RU + gi, rps, p, end, rw); }
   for (var it = 0u; it < nIter; it++) {
     // The subgroup's RU * rps consecutive rows; this lane's row u is r0 + u * rps.
     let r0 = start + it * P + sg * rps * RU + gi;
@@ -129,14 +150,11 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
     // UW words of each of RU rows per lane are loaded before any is used: independent loads in flight.
     for (var w0 = p; w0 < rw; w0 += G * UW) {
       var raw: array<vec4<u32>, 16>;
-      for (var u = 0u; u < RU; u++) {
-        let row = r0 + u * rps;
-        for (var x = 0u; x < UW; x++) {
-          let w = w0 + x * G;
-          var v = vec4<u32>(0u);
-          if (row < end && w < rw) { v = base[row * rw + w]; }
-          raw[u * UW + x] = v;
-        }
+      if (PF == 1u) {
+        raw = next;
+        if (it + 1u < nIter) { next = loadRows(r0 + P, rps, w0, end, rw); }
+      } else {
+        raw = loadRows(r0, rps, w0, end, rw);
       }
       for (var x = 0u; x < UW; x++) {
         let w = w0 + x * G;

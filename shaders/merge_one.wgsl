@@ -16,10 +16,21 @@
 // workgroup checks the count and, when the next CH pairs could overflow the buffer, bitonic-sorts
 // it, keeps the best k at the front and raises the threshold (int8_gemv's scheme). One workgroup a
 // query takes all of a 1M search's lists in one level.
+//
+// Sorting costs barriers (a bitonic sort of n slots is log2(n) (log2(n) + 1) / 2 of them), and
+// the threshold starts at -inf, so the first pairs all land in the buffer. ORD = 1 reads the pairs
+// position-major (every list's first pair, then every list's second, ...): the lists are sorted
+// best first where they come from a sort (int8_gemv, flat_gemv, merge_one itself), so the first
+// round holds the lists' heads; the first check comes after one pair a thread, and the first sort
+// (of the appended prefix only, rounded up to a power of two) leaves a threshold that few of the
+// remaining pairs beat. Any order is still exact (the threshold is the k-th best of distinct pairs
+// seen; order only changes how many get appended). ORD = 0: list-major, checks every CH pairs
+// only, every sort over all KP slots (before gpu-int8 run 20).
 // In bounds by its own guards (no reliance on Tint's clamps).
 
 override KP: u32 = 1024u;    // buffer slots: a power of two >= k + WG * CH
 override CH: u32 = 3u;       // pairs a thread appends between checks (1..U)
+override ORD: u32 = 1u;      // 1: position-major reads, early first sort, prefix sorts; 0: as before
 const U: u32 = 8u;           // pairs a thread loads before using them
 const WG: u32 = 256u;
 //#include flat_order
@@ -32,10 +43,18 @@ var<workgroup> ids: array<u32, KP>;
 var<workgroup> count: atomic<u32>;
 var<workgroup> pending: u32;
 
-// Sorts all KP slots best first (slots past the count hold empty pairs or pairs that lost an
-// earlier sort: neither can reach the best k again), then restarts the count after the best k.
-fn sortAll(lid: u32) {
-  sortSlots(lid, KP);
+// Sorts the first n slots best first (n: the count; ORD 1 rounds it up to a power of two, ORD 0
+// takes all KP; slots past the count hold empty pairs or pairs that lost an earlier sort: neither
+// can reach the best k again, and each pair sits in one slot), then restarts the count after the
+// best k. n is workgroup-uniform.
+fn sortAll(lid: u32, n: u32) {
+  var n2 = KP;
+  if (ORD == 1u) {
+    n2 = 2u;
+    while (n2 < n) { n2 <<= 1u; }
+    n2 = min(n2, KP);
+  }
+  sortSlots(lid, n2);
   if (lid == 0u) { atomicStore(&count, params.k); }
   workgroupBarrier();
 }
@@ -65,8 +84,9 @@ fn merge_one(@builtin(local_invocation_id) l: vec3<u32>, @builtin(workgroup_id) 
   let run = params.runAt + q * k;
   let l0 = g * params.G;
   let l1 = min(l0 + params.G, params.nIn);
+  let nl = l1 - l0;
   let at = params.inAt + (q * params.nIn + l0) * k;
-  let m = kr + (l1 - l0) * k;
+  let m = kr + nl * k;
   var tk = negInf();
   var ti = EMPTY_ID;
   // Count right after the last sort (none yet: no count matches).
@@ -79,7 +99,10 @@ fn merge_one(@builtin(local_invocation_id) l: vec3<u32>, @builtin(workgroup_id) 
       if (i < kr) {
         v = cand[run + i];
       } else if (i < m) {
-        v = cand[at + (i - kr)];
+        var e = i - kr;
+        // Position-major: pair e is pair e / nl of list e % nl (nl > 0 here: m > kr).
+        if (ORD == 1u) { e = (e % nl) * k + e / nl; }
+        v = cand[at + e];
       }
       p[j] = v;
     }
@@ -91,10 +114,13 @@ fn merge_one(@builtin(local_invocation_id) l: vec3<u32>, @builtin(workgroup_id) 
         keys[slot] = key;
         ids[slot] = v.y;
       }
-      if ((j + 1u) % CH == 0u || j + 1u == U) {
+      // ORD 1 also checks after the first pair a thread (the heads), and sorts then if more than
+      // k pairs came in: the threshold is set before the bulk of the pairs.
+      let first = ORD == 1u && b == 0u && j == 0u;
+      if ((j + 1u) % CH == 0u || j + 1u == U || first) {
         let n = filled(lid);
-        if (n > KP - WG * CH) {
-          sortAll(lid);
+        if (n > KP - WG * CH || (first && n > k)) {
+          sortAll(lid, n);
           sortedAt = k;
           tk = keys[k - 1u];
           ti = ids[k - 1u];
@@ -103,7 +129,7 @@ fn merge_one(@builtin(local_invocation_id) l: vec3<u32>, @builtin(workgroup_id) 
     }
   }
   let n = filled(lid);
-  if (n != sortedAt) { sortAll(lid); }
+  if (n != sortedAt) { sortAll(lid, n); }
   let out = params.outAt + (q * params.nOut + g) * k;
   for (var i = lid; i < k; i += WG) {
     cand[out + i] = vec2<u32>(bitcast<u32>(keys[i]), ids[i]);

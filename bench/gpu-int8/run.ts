@@ -15,11 +15,11 @@
  *   node out/gpu-int8/run.mjs --n 1000000 --ceilings 1 --variants 'default;old:gemv=0,tensor=0'
  *
  * --variants 'name:knob=v,...;...' with knobs: gemv (int8_gemv on/off), maxb (its largest batch),
- * qbits, lanes, uw, gt (its targetWorkgroups), ru / sp / ci / qr (its rows in flight, buffer slots, checks, query registers), tensor (tensor-core scorer on/off),
+ * qbits, lanes, uw, gt (its targetWorkgroups), ru / sp / ci / qr / pf (its rows in flight, buffer slots, checks, query registers, next rows loaded ahead), tensor (tensor-core scorer on/off),
  * twb / tbb (tensorTuning.targetWorkgroups, bigBatch), mfi (kernelTuning.mergeFanIn),
  * tkc / tkcs / tws / twt / tpf / tb16 / tb16k / tmin (tensorTuning.kc, kcSmall, targetWorkgroupsSmall, targetWorkgroupsTiny, prefetch, block16, block16MaxK, minBatch),
  * tq (tensorTuning.queries: 1 'hold', 0 'auto') / tins (tensorTuning.insert: 1 'flat', 0 'chain') / trt / trtb (rowTiles, rowTilesBig) / tl (tensorTuning.lists: 1 'packed', 0 'reg') / tsr (selectRows) / trtm / tmid / tinf (rowTilesMid, midBatch, insertFrom), target
- * (kernelTuning.targetWorkgroups), m1 / m1fan (kernelTuning.mergeOne / mergeOneFan), rb (searchTuning.readbackSlots: 1 or 2), bgc (searchTuning.cacheBinds 0 / 1), depth (rerankDepth = k'), sub (rerankSubBatch), rt (rerankThreads), rd (rerankTuning.dispatch: 1 shared jobs, 0 one message a worker), rc (rerankTuning.caller: 0 = the workers alone score), bpt / ppt (rerankTuning.blocksPerThread / pairsPerThread), mp
+ * (kernelTuning.targetWorkgroups), m1 / m1fan (kernelTuning.mergeOne / mergeOneFan), m1ord (mergeOneTuning.order), rb (searchTuning.readbackSlots: 1 or 2), bgc (searchTuning.cacheBinds 0 / 1), depth (rerankDepth = k'), sub (rerankSubBatch), rt (rerankThreads), rd (rerankTuning.dispatch: 1 shared jobs, 0 one message a worker), rc (rerankTuning.caller: 0 = the workers alone score), bpt / ppt (rerankTuning.blocksPerThread / pairsPerThread), mp
  * (rerankThreadsMinPairs), buf (rerankBufferBytes), ts (0: GPU timestamps off for this variant, so
  * the wall time has no second readback; gpu ms is then null), conc (searches in flight at once:
  * qps_wall is then their throughput), nq (a '/'-list of batch sizes for
@@ -39,6 +39,7 @@ import { loadDawnGpu } from '../../src/gpu/dawn.js';
 import { GpuFlatIndex } from '../../src/gpu/flat-index.js';
 import { kernelTuning, searchTuning } from '../../src/gpu/flat-shard.js';
 import { int8GemvTuning } from '../../src/gpu/int8-gemv.js';
+import { mergeOneTuning } from '../../src/gpu/merge-one.js';
 import { rerankTuning } from '../../src/gpu/rerank-workers.js';
 import { tensorTuning } from '../../src/gpu/tensor/hook.js';
 import { measureCeilings } from '../gpu-flat/ceilings.js';
@@ -174,7 +175,7 @@ const inner = index as unknown as {
 const opts = inner.opts;
 const shard0 = (index as unknown as { shards: { scorerFor(nq: number, k: number): { key: string }; tempBytes: number; timer?: unknown }[] }).shards[0]!;
 const timer = shard0.timer;
-const defaults = { gemv: { ...int8GemvTuning }, tensor: { ...tensorTuning }, kernel: { ...kernelTuning }, search: { ...searchTuning }, rerank: { ...rerankTuning } };
+const defaults = { gemv: { ...int8GemvTuning }, tensor: { ...tensorTuning }, kernel: { ...kernelTuning }, search: { ...searchTuning }, rerank: { ...rerankTuning }, merge: { ...mergeOneTuning } };
 
 interface Row {
   engine: 'tessera';
@@ -214,6 +215,7 @@ for (const spec of values.variants!.split(';').filter(Boolean)) {
   Object.assign(kernelTuning, defaults.kernel);
   Object.assign(searchTuning, defaults.search);
   Object.assign(rerankTuning, defaults.rerank);
+  Object.assign(mergeOneTuning, defaults.merge);
   opts.rerankDepth = undefined;
   opts.rerankSubBatch = undefined;
   opts.rerankThreadsMinPairs = undefined;
@@ -231,7 +233,8 @@ for (const spec of values.variants!.split(';').filter(Boolean)) {
     else if (key === 'lanes') int8GemvTuning.lanes = v;
     else if (key === 'uw') int8GemvTuning.uw = v;
     else if (key === 'gt') int8GemvTuning.targetWorkgroups = v;
-    else if (key === 'ru' || key === 'sp' || key === 'ci' || key === 'qr') int8GemvTuning[key] = v;
+    else if (key === 'ru' || key === 'sp' || key === 'ci' || key === 'qr' || key === 'pf') int8GemvTuning[key] = v;
+    else if (key === 'm1ord') mergeOneTuning.order = v;
     else if (key === 'tensor') tensorTuning.enabled = v !== 0;
     else if (key === 'tkc') tensorTuning.kc = v;
     else if (key === 'tkcs') tensorTuning.kcSmall = v;

@@ -16,12 +16,24 @@ const U = 8;
 /** Largest query batch merge_one takes (larger batches have enough workgroups for merge_lists). */
 export const MERGE_ONE_MAX_BATCH = 4;
 
+/** Knobs (bench/gpu-int8 sweeps them; the defaults are what the H200 measured best). */
+export const mergeOneTuning = {
+  /**
+   * 1: pairs read position-major (the lists' heads first), a first sort after one pair a thread,
+   * sorts over the filled prefix only; 0: list-major, every sort over the whole buffer (before
+   * gpu-int8 run 20). See shaders/merge_one.wgsl.
+   */
+  order: 1,
+};
+
 /** Compile-time facts of one merge_one pipeline, and the lists a workgroup takes. */
 export interface MergeOnePlan {
   /** Buffer slots (power of two >= k + 256 CH). */
   KP: number;
   /** Pairs a thread appends between checks. */
   CH: number;
+  /** The shader's ORD (mergeOneTuning.order). */
+  ORD: number;
 }
 
 /**
@@ -34,7 +46,7 @@ export function planMergeOne(k: number, maxWorkgroupStorage: number, slots = 0):
   while (KP > fit) KP /= 2;
   if (KP < k + MERGE_ONE_WG) return undefined;
   const CH = Math.max(1, Math.min(U, Math.floor((KP - k) / MERGE_ONE_WG)));
-  return { KP, CH };
+  return { KP, CH, ORD: mergeOneTuning.order ? 1 : 0 };
 }
 
 /**
@@ -51,17 +63,17 @@ export function mergeOneFan(nIn: number, k: number, fan = 0, pairs = 4096): numb
 }
 
 export function mergeOneKey(p: MergeOnePlan): string {
-  return `merge_one:${p.KP}:${p.CH}`;
+  return `merge_one:${p.KP}:${p.CH}:${p.ORD}`;
 }
 
 export function mergeOnePipeline(device: GPUDevice, p: MergeOnePlan): GPUComputePipeline {
   return device.createComputePipeline({
-    label: `merge_one KP=${p.KP} CH=${p.CH}`,
+    label: `merge_one KP=${p.KP} CH=${p.CH} ORD=${p.ORD}`,
     layout: 'auto',
     compute: {
       module: device.createShaderModule({ label: 'merge_one', code: expandWgslIncludes(mergeOneWgsl) }),
       entryPoint: 'merge_one',
-      constants: { KP: p.KP, CH: p.CH },
+      constants: { KP: p.KP, CH: p.CH, ORD: p.ORD },
     },
   });
 }

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { acquireDevice, BufferUsage, type GpuContext, MapMode } from '../../src/gpu/device.js';
 import { FlatShard, kernelTuning } from '../../src/gpu/flat-shard.js';
 import { int8GemvTuning } from '../../src/gpu/int8-gemv.js';
-import { mergeOneFan, mergeOnePipeline, planMergeOne } from '../../src/gpu/merge-one.js';
+import { mergeOneFan, mergeOnePipeline, mergeOneTuning, planMergeOne } from '../../src/gpu/merge-one.js';
 import { rng } from '../helpers/data.js';
 import { gpuForTests } from '../helpers/gpu.js';
 
@@ -61,6 +61,13 @@ const kernelCases: KernelCase[] = [
   { name: 'running list merged and written over in place, ties with it', nq: 3, nIn: 64, k: 40, G: 64, running: true, key: (_q, _l, _i, r) => Math.floor(r() * 30) },
   { name: 'k = 1 over 1000 lists, 7 workgroups of 150', nq: 1, nIn: 1000, k: 1, G: 150, key: (_q, _l, _i, r) => Math.floor(r() * 50) },
   { name: 'k = 17 (not a power of two), 2000 lists of 17, ties', nq: 1, nIn: 2000, k: 17, G: 2000, slots: 512, key: (_q, _l, _i, r) => Math.floor(r() * 8) },
+  // Lists sorted best first (as the scorers write them): position-major reads see the heads first.
+  { name: 'sorted lists (best first), 528 lists of 40 in one workgroup (a 1M f16 search)', nq: 1, nIn: 528, k: 40, G: 528, key: (_q, l, i) => 1e6 - i * 1000 - ((l * 7919) % 997) },
+  { name: 'sorted lists with ties across lists, 3 queries, 37 lists a workgroup of 515 (the last takes 34)', nq: 3, nIn: 515, k: 40, G: 37, key: (_q, l, i) => 100 - i - (l % 3) },
+  { name: 'sorted lists, running list better than every list (nothing enters after the first sort)', nq: 2, nIn: 300, k: 40, G: 300, running: true, key: (_q, _l, i) => -i },
+  { name: 'sorted lists, k = 40, 6 lists (fewer than k pairs at the first check: no early sort)', nq: 1, nIn: 6, k: 40, G: 6, key: (_q, l, i) => (i < 5 ? 10 - i - l / 8 : null) },
+  { name: 'lists sorted worst first (every pair beats the threshold: sorts of every prefix size)', nq: 1, nIn: 700, k: 40, G: 700, key: (_q, l, i) => i * 10 + (l % 10) },
+  { name: 'sorted lists, k = 100, 2 lists (one pair in the first check over k)', nq: 1, nIn: 2, k: 100, G: 2, slots: 1, key: (_q, l, i) => -2 * i - l },
 ];
 
 describe.skipIf(!hasGpu)('merge_one', () => {
@@ -76,9 +83,20 @@ describe.skipIf(!hasGpu)('merge_one', () => {
     ctx?.destroy();
   });
 
-  it.each(kernelCases)('$name: the best k of every workgroup as a brute-force selection, nothing else written', async (c) => {
+  // order 1: position-major reads, early first sort, prefix sorts (the default); 0: the previous kernel.
+  const orderCases = [1, 0].flatMap((order) => kernelCases.map((c) => ({ ...c, order })));
+  it.each(orderCases)('order $order, $name: the best k of every workgroup as a brute-force selection, nothing else written', async (c) => {
     const device = ctx.device;
-    const plan = planMergeOne(c.k, ctx.maxWorkgroupStorage, c.slots ?? 0);
+    const plan = (() => {
+      const saved = mergeOneTuning.order;
+      mergeOneTuning.order = c.order;
+      try {
+        return planMergeOne(c.k, ctx.maxWorkgroupStorage, c.slots ?? 0);
+      } finally {
+        mergeOneTuning.order = saved;
+      }
+    })();
+    expect(plan?.ORD).toBe(c.order);
     if (!plan) throw new Error(`merge_one does not fit k = ${c.k}`);
     if (c.slots === 1) expect(plan.CH).toBe(1);
     const r = rng(c.nIn * 131 + c.k);
@@ -171,9 +189,9 @@ describe.skipIf(!hasGpu)('merge_one', () => {
     expect(mergeOneFan(103, 40)).toBe(16);
     expect(mergeOneFan(4096, 40, 16)).toBe(16);
     expect(mergeOneFan(1, 40)).toBe(2);
-    expect(planMergeOne(40, 32768)).toEqual({ KP: 1024, CH: 3 });
-    expect(planMergeOne(40, 32768, 1)).toEqual({ KP: 512, CH: 1 });
-    expect(planMergeOne(1000, 32768)).toEqual({ KP: 2048, CH: 4 });
+    expect(planMergeOne(40, 32768)).toEqual({ KP: 1024, CH: 3, ORD: 1 });
+    expect(planMergeOne(40, 32768, 1)).toEqual({ KP: 512, CH: 1, ORD: 1 });
+    expect(planMergeOne(1000, 32768)).toEqual({ KP: 2048, CH: 4, ORD: 1 });
     expect(planMergeOne(1000, 16384)).toBeUndefined();
   });
 
@@ -257,10 +275,16 @@ describe.skipIf(!hasGpu)('merge_one', () => {
           expect(shared).toBe(c.scratchBytes === undefined);
         }
         const results: { keys: Float32Array; ids: Uint32Array }[] = [];
-        for (const [on, fan] of [[0, 0], ...c.fans.map((f) => [1, f])] as [number, number][]) {
+        // merge_lists, then merge_one at each fan in both read orders.
+        for (const [on, fan, order] of [[0, 0, 1], ...c.fans.flatMap((f) => [[1, f, 1], [1, f, 0]])] as [number, number, number][]) {
           Object.assign(kernelTuning, savedKernel, { targetWorkgroups: c.target, mergeOne: on, mergeOneFan: fan });
           Object.assign(int8GemvTuning, savedGemv, { targetWorkgroups: c.target });
-          results.push(await shard.search(queries, c.nq, k));
+          mergeOneTuning.order = order;
+          try {
+            results.push(await shard.search(queries, c.nq, k));
+          } finally {
+            mergeOneTuning.order = 1;
+          }
         }
         const pipes = [...(shard as unknown as { pipelines: Map<string, unknown> }).pipelines.keys()];
         expect(pipes.some((p) => p.startsWith('merge_one:')), 'merge_one ran').toBe(true);
