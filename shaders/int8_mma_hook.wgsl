@@ -96,6 +96,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
     //@SCORE_TILE
     workgroupBarrier();
     //@SELECT
+    //@SHARE_PUBLISH
     workgroupBarrier();
   }
   //@MERGE

@@ -458,6 +458,9 @@ export interface ShardInfo {
  *   1 base tile (array<vec4<u32>>), 2 queries (nq x q4 vec4<f32>, zero-padded), 3 sq decode params
  *   (int8: vmin[q4 vec4] then step[q4 vec4]), 4 out (array<vec2<u32>>, read_write).
  * - segLen is a multiple of BR chosen by the shard; the tile has ceil(rows / segLen) <= 65535 segments.
+ * - scratch (optional, shape()): pairs the scorer may use at the end of its out binding (after the
+ *   lists, so binding 4 is that much longer), zeroed once per batch before the first tile; the merges
+ *   never touch them. The tensor scorer keeps shared bounds there (src/gpu/tensor StageOptions.share).
  * - Pipelines are cached under `ext:<name>:<key>`: the key must name every compile-time fact
  *   (k enters as a uniform; a scorer whose workgroup memory depends on k puts its class in the key).
  * - Optional pre-pass (shape().prep and prepass()): once per batch, before the tiles, a dispatch of
@@ -474,7 +477,7 @@ export interface ChunkScorer {
   name: string;
   accepts(shard: ShardInfo, nq: number, k: number): boolean;
   /** Rows per block (segLen is a multiple), queries per workgroup, the pipeline cache key, and the optional pre-pass and dispatch size. */
-  shape(shard: ShardInfo, nq: number, k: number): { BR: number; BQ: number; key: string; targetWorkgroups?: number; prep?: { bytes: number; groups: [number, number] } };
+  shape(shard: ShardInfo, nq: number, k: number): { BR: number; BQ: number; key: string; targetWorkgroups?: number; prep?: { bytes: number; groups: [number, number] }; scratch?: number };
   pipeline(device: GPUDevice, shard: ShardInfo, nq: number, k: number): GPUComputePipeline;
   /** The pre-pass pipeline, for shapes that name a prep. */
   prepass?(device: GPUDevice, shard: ShardInfo, nq: number, k: number): GPUComputePipeline;
@@ -493,6 +496,8 @@ interface ScorerChoice {
   quant?: number;
   target?: number;
   prep?: { pipeline: GPUComputePipeline; bytes: number; groups: [number, number] };
+  /** Pairs of scratch at the end of the scorer's out binding (ChunkScorer.shape), zeroed before each batch. */
+  scratch?: number;
 }
 
 /** Registers a scorer, tried before the built-in ones (latest first). */
@@ -848,7 +853,7 @@ export class FlatShard {
         const prep = shape.prep && s.prepass
           ? { ...shape.prep, pipeline: this.pipeline(`ext:${s.name}:prep:${shape.key}`, () => s.prepass!(this.ctx.device, this.info, nq, k)) }
           : undefined;
-        return { pipeline: this.pipeline(key, () => s.pipeline(this.ctx.device, this.info, nq, k)), BR: shape.BR, BQ: shape.BQ, key, target: shape.targetWorkgroups, prep };
+        return { pipeline: this.pipeline(key, () => s.pipeline(this.ctx.device, this.info, nq, k)), BR: shape.BR, BQ: shape.BQ, key, target: shape.targetWorkgroups, prep, scratch: shape.scratch };
       }
     }
     const prec = PREC_CODE[this.layout.precision];
@@ -1062,12 +1067,13 @@ export class FlatShard {
    * else region A holds the largest tile's lists and each tile is merged into the running list.
    * B holds the first merge level, then the running list (nq x k) follows.
    */
-  private candPlan(nqb: number, k: number, BR: number, BQ: number, target?: number): { a: number; b: number; total: number; shared: boolean; segs: number[] } {
+  private candPlan(nqb: number, k: number, BR: number, BQ: number, target?: number, scratch = 0): { a: number; b: number; total: number; shared: boolean; segs: number[] } {
     const segs = this.tiles.map((t) => (t.rows > 0 ? this.segmentPlan(t.rows, nqb, k, BR, BQ, target).nseg : 0));
     const all = segs.reduce((x, y) => x + y, 0);
     const shared = nqb * all * k * 8 <= this.scratchBytes;
     const nseg = shared ? Math.max(1, all) : Math.max(1, ...segs);
-    const a = nqb * nseg * k;
+    // A scorer's scratch (ChunkScorer.shape) follows the lists, inside its out binding.
+    const a = nqb * nseg * k + scratch;
     // Region B: the first merge level's lists of the widest chain (merge_one's fan depends on the lists).
     const one = this.mergeOnePlan(nqb, k);
     const firstLevel = (n: number): number => Math.ceil(n / (one ? mergeOneFan(n, k, kernelTuning.mergeOneFan) : kernelTuning.mergeFanIn));
@@ -1078,8 +1084,8 @@ export class FlatShard {
   /** Largest query batch and the temporary bytes planned for it (queries, candidates, readback). */
   batchPlan(nq: number, k: number): { nqb: number; candBytes: number; tempBytes: number } {
     const nqb = Math.min(nq, MAX_BATCH);
-    const { BR, BQ, target, prep } = this.scorerFor(nqb, k);
-    const candBytes = this.candPlan(nqb, k, BR, BQ, target).total * 8;
+    const { BR, BQ, target, prep, scratch } = this.scorerFor(nqb, k);
+    const candBytes = this.candPlan(nqb, k, BR, BQ, target, scratch).total * 8;
     return { nqb, candBytes, tempBytes: candBytes + nqb * this.q4 * 16 + nqb * k * 8 + (prep?.bytes ?? 0) };
   }
 
@@ -1110,7 +1116,7 @@ export class FlatShard {
   private async searchBatch(queries: Float32Array, nqb: number, k: number, onSubmitted?: () => void): Promise<ShardResult> {
     const t0 = this.profile ? performance.now() : 0;
     const scorer = this.scorerFor(nqb, k);
-    const { a: regionA, b: regionB, total, shared, segs } = this.candPlan(nqb, k, scorer.BR, scorer.BQ, scorer.target);
+    const { a: regionA, b: regionB, total, shared, segs } = this.candPlan(nqb, k, scorer.BR, scorer.BQ, scorer.target, scorer.scratch);
     const kp = Math.max(pow2Ceil(k), 2 * SELECT_WG);
     if (scorer.fold) queries = this.foldQueries(queries, nqb);
     if (scorer.quant) queries = quantizeInt8Queries(queries, nqb, this.rowWords, this.sqHost!, scorer.quant);
@@ -1241,6 +1247,8 @@ export class FlatShard {
       }
       const params = new Uint32Array((steps.length * UNIFORM_STRIDE) / 4);
       const enc = device.createCommandEncoder({ label: 'tessera flat search' });
+      // The scorer's scratch (the last pairs of region A) starts each batch zeroed.
+      if (scorer.scratch) enc.clearBuffer(cand, (regionA - scorer.scratch) * 8, scorer.scratch * 8);
       const pass = enc.beginComputePass(ts ? { timestampWrites: { querySet: ts.set, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 } } : {});
       steps.forEach((st, i) => {
         params.set(st.params, (i * UNIFORM_STRIDE) / 4);

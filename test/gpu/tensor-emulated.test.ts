@@ -123,7 +123,11 @@ describe.skipIf(!hasGpu)('GpuFlatIndex tensor hook with emulated subgroup matric
     { queries: 'pre' as const, tiles: 3, target: 3, select: 'mask' as const, prefetch: true, insert: 'flat' as const, rowTiles: 4, selectRows: 32 },
     // The defaults from midBatch queries (gpu-tensor run 11) over three query blocks.
     { queries: 'pre' as const, tiles: 3, target: 3, select: 'mask' as const, prefetch: true, insert: 'flat' as const, rowTiles: 4, selectRows: 32, nq: 70 },
-  ])('queries $queries, $tiles tile(s), target $target, select $select, prefetch $prefetch, warps $warps, lists $lists, N $matrixN, row tiles $rowTiles, kcSmall $kcSmall, block16 $block16 nq $nq, insert $insert, selectRows $selectRows: recall and exact distances against the float64 oracle', async (c: { queries: 'pre' | 'quant' | 'whole' | 'hold'; tiles: number; target?: number; select?: 'row' | 'mask'; prefetch?: boolean; warps?: number; lists?: 'reg' | 'wg' | 'packed'; matrixN?: 8 | 16; rowTiles?: number; kc?: number; kcSmall?: number; block16?: boolean; nq?: number; insert?: 'chain' | 'flat'; selectRows?: number }) => {
+    // Shared bounds (tensorTuning.share): three tiles of several segments, one tile of many; 8
+    // buckets (m = 3 of k' 20) and 3 (m = 7), the partial third query block.
+    { queries: 'pre' as const, tiles: 3, target: 3, select: 'mask' as const, prefetch: true, insert: 'flat' as const, rowTiles: 4, selectRows: 32, nq: 70, share: 8 },
+    { queries: 'pre' as const, tiles: 1, target: 2048, select: 'mask' as const, prefetch: true, insert: 'flat' as const, share: 3 },
+  ])('queries $queries, $tiles tile(s), target $target, select $select, prefetch $prefetch, warps $warps, lists $lists, N $matrixN, row tiles $rowTiles, kcSmall $kcSmall, block16 $block16 nq $nq, insert $insert, selectRows $selectRows, share $share: recall and exact distances against the float64 oracle', async (c: { queries: 'pre' | 'quant' | 'whole' | 'hold'; tiles: number; target?: number; select?: 'row' | 'mask'; prefetch?: boolean; warps?: number; lists?: 'reg' | 'wg' | 'packed'; matrixN?: 8 | 16; rowTiles?: number; kc?: number; kcSmall?: number; block16?: boolean; nq?: number; insert?: 'chain' | 'flat'; selectRows?: number; share?: number }) => {
     const d = 64, n = 400, nq = c.nq ?? 37, k = 5;
     const base = normalizeRows(clusteredVectors(n, d, 10, 91), d);
     const q = normalizeRows(clusteredVectors(nq, d, 10, 92), d);
@@ -151,6 +155,7 @@ describe.skipIf(!hasGpu)('GpuFlatIndex tensor hook with emulated subgroup matric
     tensorTuning.insert = c.insert ?? 'chain';
     tensorTuning.insertFrom = 0;
     tensorTuning.selectRows = c.selectRows ?? 0;
+    tensorTuning.share = c.share ?? 0;
     // Several tiles (small tile bytes) share one candidate buffer: each writes at its segAt.
     const tileBytes = c.tiles === 1 ? 1 << 20 : Math.ceil(n / c.tiles / 64) * 64 * paddedDim(d);
     const index = await GpuFlatIndex.create(d, 'ip', { precision: 'int8', maxTileBytes: tileBytes, debugPoison: true });
@@ -160,7 +165,7 @@ describe.skipIf(!hasGpu)('GpuFlatIndex tensor hook with emulated subgroup matric
       const key = shard.scorerFor(nq, 20).key;
       expect(key).toContain('int8-mma-emulated');
       // The shape key names the variant (m: mask selection, f: prefetch), so this case ran it.
-      expect(key).toMatch(new RegExp(`stage${c.kcSmall ?? tensorTuning.kc}p4${c.queries}uxc${c.select === 'mask' ? 'm' : ''}${c.prefetch ? 'f' : ''}${c.lists === 'wg' ? 'l' : c.lists === 'packed' ? 'k' : ''}${c.insert === 'flat' ? 'i' : ''}${c.selectRows ? `h${c.selectRows}` : ''}(?![a-z0-9])`));
+      expect(key).toMatch(new RegExp(`stage${c.kcSmall ?? tensorTuning.kc}p4${c.queries}uxc${c.select === 'mask' ? 'm' : ''}${c.prefetch ? 'f' : ''}${c.lists === 'wg' ? 'l' : c.lists === 'packed' ? 'k' : ''}${c.insert === 'flat' ? 'i' : ''}${c.selectRows ? `h${c.selectRows}` : ''}${c.share ? `s${c.share}` : ''}(?![a-z0-9])`));
       // ... and the warps a workgroup (sgRows:sgQueries after M:N:K).
       expect(key).toContain(`:16:${c.matrixN ?? 16}:32:1:${c.warps ?? 1}:${c.rowTiles ?? tensorTuning.rowTiles}:${(c.block16 ? 16 : 32) / (c.matrixN ?? 16)}:`);
       await expectRecallAndExactDistances(index, base, q, d, k);
@@ -368,7 +373,20 @@ describe.skipIf(!hasGpu)('tensor hook kernel lists (emulated matrices)', () => {
     { select: 'mask', prefetch: false, data: 'ties', rowTiles: 4, selectRows: 32, insert: 'flat', k: 40 },
     { select: 'mask', prefetch: true, data: 'ties', rowTiles: 4, selectRows: 32, lists: 'wg' },
   ];
-  it.each([...variants, ...warpVariants, ...block16Variants, ...holdVariants, ...packedVariants, ...partVariants])('select $select, prefetch $prefetch, $rowTiles row tiles, $data data, warps $warps, branch $branch, lists $lists, block16 $block16 nq $nq k $k, queries $queries, insert $insert, selectRows $selectRows: lists equal the CPU integer top-k', async (c: { select: 'row' | 'mask'; prefetch: boolean; data: 'ties' | 'random'; rowTiles: number; warps?: number; branch?: boolean; lists?: 'reg' | 'wg' | 'packed'; block16?: boolean; nq?: number; k?: number; queries?: 'pre' | 'hold'; insert?: 'chain' | 'flat'; selectRows?: number }) => {
+  // Shared bounds (tensorTuning.share: B buckets at the end of out, m = ceil(k / B)). 'kth': every
+  // bucket starts at the query's true k-th best key (a bound the kernel may only use, never raise
+  // past it), so each list must be exactly its segment's rows scoring >= that key, best first;
+  // 'zero': no bound at first (what the shard's clear gives), the lists are prefixes of their
+  // segment's top k, together they hold the query's top k, and bucket b ends at the largest m-th key
+  // of the segments s = b mod B. Ties (equal keys at the bound), k 40 of 64-row segments, 3 buckets.
+  const shareVariants: { select: 'mask'; prefetch: boolean; data: 'ties' | 'random'; rowTiles: number; selectRows?: number; insert?: 'chain' | 'flat'; k?: number; share: number; bound: 'kth' | 'zero'; nq?: number }[] = [
+    { select: 'mask', prefetch: true, data: 'random', rowTiles: 4, selectRows: 32, insert: 'flat', k: 16, share: 8, bound: 'kth' },
+    { select: 'mask', prefetch: true, data: 'ties', rowTiles: 4, selectRows: 32, insert: 'flat', k: 16, share: 8, bound: 'kth' },
+    { select: 'mask', prefetch: true, data: 'random', rowTiles: 2, insert: 'chain', k: 40, share: 3, bound: 'kth', nq: 37 },
+    { select: 'mask', prefetch: true, data: 'random', rowTiles: 4, selectRows: 32, insert: 'flat', k: 16, share: 8, bound: 'zero' },
+    { select: 'mask', prefetch: false, data: 'ties', rowTiles: 2, insert: 'flat', k: 40, share: 3, bound: 'zero' },
+  ];
+  it.each([...variants, ...warpVariants, ...block16Variants, ...holdVariants, ...packedVariants, ...partVariants, ...shareVariants])('select $select, prefetch $prefetch, $rowTiles row tiles, $data data, warps $warps, branch $branch, lists $lists, block16 $block16 nq $nq k $k, queries $queries, insert $insert, selectRows $selectRows, share $share bound $bound: lists equal the CPU integer top-k', async (c: { select: 'row' | 'mask'; prefetch: boolean; data: 'ties' | 'random'; rowTiles: number; warps?: number; branch?: boolean; lists?: 'reg' | 'wg' | 'packed'; block16?: boolean; nq?: number; k?: number; queries?: 'pre' | 'hold'; insert?: 'chain' | 'flat'; selectRows?: number; share?: number; bound?: 'kth' | 'zero' }) => {
     const device = ctx!.device;
     const warps = c.warps ?? 1;
     const d = 128, rowWords = d / 16, q4 = d / 4, n = 300, nq = c.nq ?? (warps > 1 ? 100 : 40), k = c.k ?? 16;
@@ -389,6 +407,7 @@ describe.skipIf(!hasGpu)('tensor hook kernel lists (emulated matrices)', () => {
     tensorTuning.insert = c.insert ?? 'chain';
     tensorTuning.insertFrom = 0;
     tensorTuning.selectRows = c.selectRows ?? 0;
+    tensorTuning.share = c.share ?? 0;
     // 100 queries (several warps) are past midBatch: the case's tiles there too.
     tensorTuning.rowTilesMid = c.rowTiles;
     const plan = planTensorHook(
@@ -402,6 +421,7 @@ describe.skipIf(!hasGpu)('tensor hook kernel lists (emulated matrices)', () => {
     expect(shape.stage).toMatchObject({ select: c.select, prefetch: c.prefetch, kc: 32, queries: c.queries ?? 'pre' });
     expect(shape.stage?.insert ?? 'chain').toBe(c.insert ?? 'chain');
     expect(shape.stage?.selectRows).toBe(c.selectRows);
+    expect(shape.stage?.share).toBe(c.share);
     if (c.insert === 'flat') expect(hookSource(shape)).toContain(c.lists === 'packed' ? 'let fs0 = pk > kk_0;' : 'let fs0 = key > kk_0;');
     expect(shape.rowTiles).toBe(c.rowTiles);
     expect(shape.sgQueries).toBe(warps);
@@ -430,7 +450,7 @@ describe.skipIf(!hasGpu)('tensor hook kernel lists (emulated matrices)', () => {
       return b;
     };
     try {
-      const { prep, BQ } = hookShape(shape, nq);
+      const { prep, BQ, scratch } = hookShape(shape, nq);
       expect(BQ).toBe(c.block16 ? 16 : 32 * warps);
       const nqPad = Math.ceil(nq / BQ) * BQ;
       const prepParams = buf(new Uint32Array([nq, 0, rowWords, q4, k, 0, 0, 0, 0, 0, 0, 0]), BufferUsage.UNIFORM);
@@ -440,14 +460,50 @@ describe.skipIf(!hasGpu)('tensor hook kernel lists (emulated matrices)', () => {
       const sqBuf = buf(sq, BufferUsage.STORAGE);
       const prepBuf = buf(new Uint8Array(prep!.bytes), BufferUsage.STORAGE);
       const outWords = nq * nsegTotal * k * 2;
-      const out = buf(new Uint32Array(outWords).fill(0xdeadbeef), BufferUsage.STORAGE);
+      // share: B x nqPad words of bounds after the lists (the shard zeroes them before a batch).
+      const buckets = c.share ? Math.min(c.share, k) : 0;
+      const shWords = buckets * Math.ceil(nq / BQ) * BQ;
+      expect(scratch ?? 0).toBe(shWords / 2);
+      const outInit = new Uint32Array(outWords + shWords).fill(0xdeadbeef);
+      outInit.fill(0, outWords);
+      const out = buf(outInit, BufferUsage.STORAGE);
+      // CPU integer keys of every row for every query (the pre-pass's codes, read back below, are
+      // the CPU's too: the pre-pass test checks them), for the 'kth' bounds written before the run.
+      const cpuKeys = (a: Int8Array, i: number) => Array.from({ length: n }, (_, id) => {
+        let key = 0;
+        for (let j = 0; j < d; j++) key += a[i * d + j]! * (codes[id * d + j]! - 128);
+        return key;
+      });
       const prepPipe = prepPipeline(device, shape);
       const pipe = hookPipeline(device, shape, emulateMatrices);
-      const enc = device.createCommandEncoder();
-      const pass = enc.beginComputePass();
-      pass.setPipeline(prepPipe);
-      pass.setBindGroup(0, device.createBindGroup({ layout: prepPipe.getBindGroupLayout(0), entries: [prepParams, qBuf, sqBuf, prepBuf].map((b, binding) => ({ binding, resource: { buffer: b } })) }));
-      pass.dispatchWorkgroups(...prep!.groups);
+      // The pre-pass first (its codes give the CPU keys, and the 'kth' bounds written before the hook).
+      const readPrep = device.createBuffer({ size: prep!.bytes, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST });
+      const readOut = device.createBuffer({ size: (outWords + shWords) * 4, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST });
+      bufs.push(readOut, readPrep);
+      const enc0 = device.createCommandEncoder();
+      const pass0 = enc0.beginComputePass();
+      pass0.setPipeline(prepPipe);
+      pass0.setBindGroup(0, device.createBindGroup({ layout: prepPipe.getBindGroupLayout(0), entries: [prepParams, qBuf, sqBuf, prepBuf].map((b, binding) => ({ binding, resource: { buffer: b } })) }));
+      pass0.dispatchWorkgroups(...prep!.groups);
+      pass0.end();
+      enc0.copyBufferToBuffer(prepBuf, 0, readPrep, 0, prep!.bytes);
+      device.queue.submit([enc0.finish()]);
+      await readPrep.mapAsync(MapMode.READ);
+      const pre = readPrep.getMappedRange().slice(0);
+      const a = new Int8Array(pre, 0, nqPad * d);
+      const meta = new DataView(pre, nqPad * d);
+      // Per query: every row's key, the rows best first (key desc, id asc) and the k-th best key.
+      const keys = Array.from({ length: nq }, (_, i) => cpuKeys(a, i));
+      const order = keys.map((ks) => ks.map((key, id) => ({ id, key })).sort((x, y) => y.key - x.key || x.id - y.id));
+      const kth = order.map((o) => o[k - 1]!.key);
+      const enc = (key: number) => (key ^ 0x80000000) >>> 0;
+      if (c.bound === 'kth') {
+        const init = new Uint32Array(shWords);
+        for (let b = 0; b < buckets; b++) for (let i = 0; i < nq; i++) init[b * nqPad + i] = enc(kth[i]!);
+        device.queue.writeBuffer(out, outWords * 4, init);
+      }
+      const enc1 = device.createCommandEncoder();
+      const pass = enc1.beginComputePass();
       pass.setPipeline(pipe);
       pass.setBindGroup(0, device.createBindGroup({
         layout: pipe.getBindGroupLayout(0),
@@ -455,23 +511,19 @@ describe.skipIf(!hasGpu)('tensor hook kernel lists (emulated matrices)', () => {
       }));
       pass.dispatchWorkgroups(nseg, nqPad / BQ);
       pass.end();
-      const readOut = device.createBuffer({ size: outWords * 4, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST });
-      const readPrep = device.createBuffer({ size: prep!.bytes, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST });
-      bufs.push(readOut, readPrep);
-      enc.copyBufferToBuffer(out, 0, readOut, 0, outWords * 4);
-      enc.copyBufferToBuffer(prepBuf, 0, readPrep, 0, prep!.bytes);
-      device.queue.submit([enc.finish()]);
-      await Promise.all([readOut.mapAsync(MapMode.READ), readPrep.mapAsync(MapMode.READ)]);
+      enc1.copyBufferToBuffer(out, 0, readOut, 0, (outWords + shWords) * 4);
+      device.queue.submit([enc1.finish()]);
+      await readOut.mapAsync(MapMode.READ);
       const got = new Uint32Array(readOut.getMappedRange().slice(0));
-      const pre = readPrep.getMappedRange().slice(0);
-      const a = new Int8Array(pre, 0, nqPad * d);
-      const meta = new DataView(pre, nqPad * d);
       const gotF = new Float32Array(got.buffer);
       let ties = 0;
+      let cut = 0;
       for (let i = 0; i < nq; i++) {
         const scale = meta.getFloat32(16 * i, true);
         const qv = meta.getFloat32(16 * i + 4, true);
         const shift = 128 * meta.getInt32(16 * i + 8, true);
+        const m = buckets ? Math.ceil(k / buckets) : 0;
+        const bucketWant = Array.from({ length: buckets }, () => (c.bound === 'kth' ? kth[i]! : -(2 ** 31)));
         for (let s = 0; s < nsegTotal; s++) {
           const at = (i * nsegTotal + s) * k * 2;
           const mine = s >= segAt && s < segAt + nseg;
@@ -482,15 +534,32 @@ describe.skipIf(!hasGpu)('tensor hook kernel lists (emulated matrices)', () => {
           }
           const seg = s - segAt;
           const rows = Array.from({ length: Math.min(n, (seg + 1) * segLen) - seg * segLen }, (_, x) => seg * segLen + x);
-          const ref = rows.map((id) => {
-            let key = 0;
-            for (let j = 0; j < d; j++) key += a[i * d + j]! * (codes[id * d + j]! - 128);
-            return { id, key };
-          });
+          const ref = rows.map((id) => ({ id, key: keys[i]![id]! }));
           ref.sort((x, y) => y.key - x.key || x.id - y.id);
           for (let j = 1; j < Math.min(k, ref.length); j++) if (ref[j]!.key === ref[j - 1]!.key) ties++;
+          // share: the list starts with the segment's rows scoring >= the query's k-th best key (all
+          // of them up to k: rows of its top k are never cut), best first; 'kth': nothing else.
+          // 'zero': rows cut under a bound that rose mid-segment may leave room for lower rows seen
+          // before it rose, so the rest is any of the segment's rows, best first.
+          let len = k;
+          let list = ref;
+          if (buckets) {
+            len = 0;
+            while (len < k && got[at + 2 * len + 1] !== 0xffffffff) len++;
+            const sure = ref.filter((e) => e.key >= kth[i]!).slice(0, k);
+            if (c.bound === 'kth') expect(len, `query ${i} segment ${seg} length`).toBe(sure.length);
+            const rest = Array.from({ length: len - sure.length }, (_, j) => got[at + 2 * (sure.length + j) + 1]! - idBase).map((id) => ({ id, key: keys[i]![id]! }));
+            rest.forEach((e, j) => {
+              expect(e.id >= rows[0]! && e.id <= rows[rows.length - 1]! && e.key < kth[i]!, `query ${i} segment ${seg} slot ${sure.length + j}: row ${e.id}`).toBe(true);
+              const prev = j === 0 ? sure[sure.length - 1] : rest[j - 1];
+              if (prev) expect(prev.key > e.key || (prev.key === e.key && prev.id < e.id), `query ${i} segment ${seg} order at ${sure.length + j}`).toBe(true);
+            });
+            list = [...sure, ...rest];
+            if (len >= m) bucketWant[seg % buckets] = Math.max(bucketWant[seg % buckets]!, list[m - 1]!.key);
+            cut += Math.min(k, ref.length) - len;
+          }
           for (let j = 0; j < k; j++) {
-            const e = ref[j];
+            const e = j < len ? list[j] : undefined;
             const gotId = got[at + 2 * j + 1]!;
             if (!e) {
               expect([got[at + 2 * j], gotId], `query ${i} segment ${seg} slot ${j}`).toEqual([0xff7fffff, 0xffffffff]);
@@ -501,8 +570,11 @@ describe.skipIf(!hasGpu)('tensor hook kernel lists (emulated matrices)', () => {
             expect(Math.abs(gotF[at + 2 * j]! - want), `query ${i} segment ${seg} slot ${j} key`).toBeLessThanOrEqual(1e-6 * (1 + Math.abs(want)));
           }
         }
+        // Bucket b ends at the largest m-th key of the segments b mod B (or the bound it started at).
+        for (let b = 0; b < buckets; b++) expect(got[outWords + b * nqPad + i], `query ${i} bucket ${b}`).toBe(enc(bucketWant[b]!));
       }
-      // The tie data really ties inside the lists (the order check has teeth).
+      // 'kth' bounds cut lists (the bound has teeth); the tie data really ties inside the lists.
+      if (c.bound === 'kth') expect(cut).toBeGreaterThan(nq * nseg);
       if (c.data === 'ties') expect(ties).toBeGreaterThan(nq * nseg * 4);
     } finally {
       for (const b of bufs) b.destroy();

@@ -7,7 +7,7 @@
  */
 import { type ChunkScorer, registerChunkScorer, type ShardInfo } from '../flat-shard.js';
 import { layoutShape, type MatrixConfig, matrixConfigsOf, pickConfig, SUBGROUP_MATRIX_FEATURE } from './choose.js';
-import { hookSource, packFits, prepBytes, prepSource, type SelectShape, shapeKey, type StageOptions, tileOf, workgroupBytes } from './kernel-source.js';
+import { hookSource, packFits, prepBytes, prepSource, type SelectShape, shapeKey, shareWords, type StageOptions, tileOf, workgroupBytes } from './kernel-source.js';
 
 /** Knobs of the GpuFlatIndex tensor scorer (benchmarks set them; the defaults are the measured best). */
 export const tensorTuning = {
@@ -198,6 +198,13 @@ export const tensorTuning = {
   block16: true,
   /** Largest k' the 16-query block takes (measured: faster at 20, slower at 40; between, not measured). */
   block16MaxK: 20,
+  /**
+   * Buckets of shared lower bounds on each query's k'-th best key (StageOptions.share: workgroups of
+   * a batch publish their lists' ceil(k' / share)-th key, and rows under the bound are not inserted;
+   * same merged lists). 0: off. Only with the mask selection, lists 'reg', one warp, one list a query
+   * (not the 16-query block).
+   */
+  share: 0,
   /** Off switch (tests and benchmarks compare against the built-in kernels). */
   enabled: true,
 };
@@ -251,7 +258,8 @@ export function planTensorHook(f: HookFacts, nq: number, k: number): { shape: Se
   const br = 16 * rowTiles;
   const sr = tensorTuning.selectRows;
   const selectRows = sr > 0 && sr % 32 === 0 && sr < br && br % sr === 0 && tensorTuning.select === 'mask' && warps === 1 && !block16 ? { selectRows: sr } : {};
-  const stage: StageOptions = { kc, padWords: tensorTuning.padWords, queries, unroll: true, xorRows: true, clampRows: true, select: tensorTuning.select, prefetch: tensorTuning.prefetch, ...(warps > 1 && tensorTuning.warpBranch ? { warpBranch: true } : {}), ...lists, ...(tensorTuning.insert === 'flat' && nq >= tensorTuning.insertFrom && lists.lists !== 'wg' ? { insert: 'flat' as const } : {}), ...selectRows };
+  const share = tensorTuning.share > 0 && tensorTuning.select === 'mask' && !lists.lists && warps === 1 && !block16 ? { share: tensorTuning.share } : {};
+  const stage: StageOptions = { kc, padWords: tensorTuning.padWords, queries, unroll: true, xorRows: true, clampRows: true, select: tensorTuning.select, prefetch: tensorTuning.prefetch, ...(warps > 1 && tensorTuning.warpBranch ? { warpBranch: true } : {}), ...lists, ...(tensorTuning.insert === 'flat' && nq >= tensorTuning.insertFrom && lists.lists !== 'wg' ? { insert: 'flat' as const } : {}), ...selectRows, ...share };
   const shape: SelectShape = {
     kind: 'mma',
     signed: true,
@@ -315,7 +323,9 @@ export function hookShape(s: SelectShape, nq: number): ReturnType<ChunkScorer['s
   const nqPad = Math.ceil(nq / bq) * bq;
   const prep = s.stage?.queries === 'pre' || s.stage?.queries === 'hold' ? { bytes: prepBytes(s, nq), groups: [Math.min(nqPad, 65535), Math.ceil(nqPad / 65535)] as [number, number] } : undefined;
   const targetWorkgroups = nq >= tensorTuning.bigBatch ? tensorTuning.targetWorkgroups : nq <= 16 && tensorTuning.targetWorkgroupsTiny ? tensorTuning.targetWorkgroupsTiny : tensorTuning.targetWorkgroupsSmall;
-  return { BR: br, BQ: bq, key: shapeKey(s), targetWorkgroups, prep };
+  // StageOptions.share: the bounds' words at the end of binding 4 (pairs, zeroed before each batch).
+  const words = shareWords(s, nq);
+  return { BR: br, BQ: bq, key: shapeKey(s), targetWorkgroups, prep, ...(words ? { scratch: Math.ceil(words / 2) } : {}) };
 }
 
 /** The scoring pipeline; `filter` rewrites the WGSL first (tests emulate the matrix calls). */

@@ -116,6 +116,19 @@ export interface StageOptions {
    * instead of 8 (more warps an SM where workgroup memory bounds them).
    */
   selectRows?: number;
+  /**
+   * Hook only, lists 'reg', mask selection, one warp, one list a query: B > 0 shares lower bounds of
+   * each query's k'-th best key between the workgroups of a batch. A segment whose list holds m =
+   * ceil(k' / B) entries knows m of its rows score at least its m-th key; it publishes that key with
+   * atomicMax into bucket (segment % B) of its query, in B x nqPad words at the end of binding 4
+   * (ChunkScorer.shape's `scratch`, zeroed by the shard before each batch: 0 = no bound). Before each
+   * tile a workgroup reads its query's B buckets: their minimum w has B distinct segments behind it
+   * with m rows >= w each, so at least k' rows score >= w and every row of the query's k' best over
+   * all segments scores >= w. Rows below w are not inserted (lists stay exact prefixes of each
+   * segment's top k'; the merged top k' is unchanged), so after the first tiles far fewer rows
+   * enter the lists.
+   */
+  share?: number;
 }
 
 /** Rows and queries one workgroup scores per tile, and its invocation count. */
@@ -130,7 +143,7 @@ export function tileOf(s: SelectShape): { br: number; bq: number; nt: number; tp
 
 export function shapeKey(s: SelectShape): string {
   const st = s.stage
-    ? `stage${s.stage.kc}p${s.stage.padWords}${s.stage.queries}${s.stage.unroll ? 'u' : ''}${s.stage.xorRows ? 'x' : ''}${s.stage.clampRows ? 'c' : ''}${s.stage.select === 'mask' ? 'm' : ''}${s.stage.prefetch ? 'f' : ''}${s.stage.warpBranch ? 'b' : ''}${s.stage.lists === 'wg' ? 'l' : s.stage.lists === 'packed' ? 'k' : ''}${s.stage.insert === 'flat' ? 'i' : ''}${s.stage.selectRows ? `h${s.stage.selectRows}` : ''}`
+    ? `stage${s.stage.kc}p${s.stage.padWords}${s.stage.queries}${s.stage.unroll ? 'u' : ''}${s.stage.xorRows ? 'x' : ''}${s.stage.clampRows ? 'c' : ''}${s.stage.select === 'mask' ? 'm' : ''}${s.stage.prefetch ? 'f' : ''}${s.stage.warpBranch ? 'b' : ''}${s.stage.lists === 'wg' ? 'l' : s.stage.lists === 'packed' ? 'k' : ''}${s.stage.insert === 'flat' ? 'i' : ''}${s.stage.selectRows ? `h${s.stage.selectRows}` : ''}${s.stage.share ? `s${s.stage.share}` : ''}`
     : 'direct';
   return [s.kind, s.signed ? 'i8' : 'u8', s.dPad, s.m, s.n, s.k, s.sgRows, s.sgQueries, s.rowTiles, s.queryTiles, s.subgroupSize, s.kp, s.syntax, JSON.stringify(s.quirk ?? DEFAULT_QUIRK), st].join(':');
 }
@@ -159,6 +172,7 @@ function checkShape(s: SelectShape, hook = false): void {
     if (s.stage.warpBranch && (s.sgQueries < 2 || !s.stage.unroll)) throw bad('warpBranch needs several warps (sgQueries > 1) and unrolled chunks');
     if (s.stage.lists === 'wg' && (!hook || s.stage.select !== 'mask')) throw bad("lists 'wg' is the hook's, with select 'mask'");
     if (s.stage.insert === 'flat' && (!hook || s.stage.lists === 'wg')) throw bad("insert 'flat' is the hook's, with lists 'reg' or 'packed'");
+    if (s.stage.share !== undefined && (!hook || s.stage.select !== 'mask' || (s.stage.lists ?? 'reg') !== 'reg' || s.sgQueries !== 1 || s.stage.share < 1 || !Number.isInteger(s.stage.share))) throw bad(`share ${s.stage.share} needs the hook, mask selection, lists 'reg', one warp and a whole number of buckets >= 1`);
     if (s.stage.selectRows !== undefined && (!hook || s.stage.select !== 'mask' || s.sgQueries !== 1 || s.stage.selectRows % 32 !== 0 || s.stage.selectRows >= br || br % s.stage.selectRows !== 0 || s.stage.selectRows % s.m !== 0)) throw bad(`selectRows ${s.stage.selectRows} needs the hook, mask selection, one warp and a multiple of 32 dividing BR = ${br}, below it`);
     if (s.stage.lists === 'packed' && (!hook || s.stage.select !== 'mask' || !s.signed || !packFits(s.dPad, s.kp))) throw bad("lists 'packed' is the hook's, with select 'mask', i8 and keys that fit beside the slot bits");
   }
@@ -511,6 +525,8 @@ export function hookSource(s: SelectShape): string {
       ? '  let qLocal = lid % BQ;\n  let part = lid / BQ;\n  let q = qBlock * BQ + qLocal;\n  let live = q < params.nq && part == 0u;'
       : '  let q = qBlock * BQ + lid;\n  let live = q < params.nq;',
     MERGE: pairs ? PAIR_MERGE : '',
+    // StageOptions.share: after each tile, a live invocation whose m-th key rose publishes it.
+    SHARE_PUBLISH: st.share ? sharePublish(s.kp, shareBuckets(s)) : '',
     // selectRows: the template's SELECT takes the tile's last part (stagedTile selected the others).
     SELECT: pairs ? pairSelect(br, st.select ?? 'row', flatKp) : wgLists || st.select === 'mask' ? maskSelect(br, 'lid', 'BQ', listMode, false, flatKp, s.kp, st.selectRows ? { from: br - st.selectRows, count: st.selectRows } : undefined) : rowSelect(undefined, flatKp),
     ENTRY: wgLists
@@ -519,13 +535,84 @@ export function hookSource(s: SelectShape): string {
         ? 'let ek = kk[i] >> SBU; let ei = select(-1, lids[u32(kk[i] & SMASK) * NT + lid], ek > EMPTY_KEY);'
         : 'let ek = kk[i]; let ei = ii[i];',
   };
-  const code = unrollLists(fill(expandWgslIncludes(hookTemplate), parts), s.kp);
+  const filled = fill(expandWgslIncludes(hookTemplate), parts);
+  const code = unrollLists(st.share ? shareBounds(filled, shareBuckets(s)) : filled, s.kp);
   if (warps === 1) return code;
   // Several warps: warp `sid` scores queries [sid * 32, sid * 32 + 32) of the block against the
   // shared staged rows; its matrix offsets derive from subgroup_id (see stagedTile).
   const sig = '@builtin(local_invocation_index) lid: u32,';
   if (!code.includes(sig)) throw new Error('hookSource: main has no local_invocation_index parameter');
   return code.replace(sig, `${sig} @builtin(subgroup_id) sid: u32,`);
+}
+
+/** Buckets of a share shape (StageOptions.share, at most k'): 0 when off. */
+export function shareBuckets(s: SelectShape): number {
+  return s.stage?.share ? Math.min(s.stage.share, s.kp) : 0;
+}
+
+/**
+ * Words of shared bounds a share shape keeps at the end of binding 4 for nq queries (buckets x nq
+ * rounded up to BQ; ChunkScorer.shape's scratch is half as many pairs); 0 for other shapes.
+ */
+export function shareWords(s: SelectShape, nq: number): number {
+  const bq = tileOf(s).bq;
+  return shareBuckets(s) * Math.ceil(nq / bq) * bq;
+}
+
+/** StageOptions.share's publication after a tile (m = ceil(k' / buckets): the m-th key, kk_(m-1) once unrolled). */
+function sharePublish(kp: number, buckets: number): string {
+  const m = Math.ceil(kp / buckets);
+  return [
+    `    if (live && kk_${m - 1} > shPub) {`,
+    `      shPub = kk_${m - 1};`,
+    `      atomicMax(&out[shAt + (seg % ${u(buckets)}) * nqPad + q], bitcast<u32>(shPub) ^ 0x80000000u);`,
+    '    }',
+  ].join('\n');
+}
+
+/**
+ * StageOptions.share on the filled hook template (before unrollLists): binding 4 becomes words
+ * written with atomics (the lists' pairs as two stores; the bounds with atomicMax / atomicLoad),
+ * each tile first reads its query's bucket minimum into \`shr\` (rows must score above it: w - 1),
+ * every mask compare takes max(list tail, shr), and after each tile a live invocation whose m-th key
+ * rose publishes it. Keys are stored as bits ^ 0x80000000 (unsigned order = signed order, 0 = no
+ * bound: MIN_KEY). Proof of the bound: StageOptions.share.
+ */
+function shareBounds(src: string, buckets: number): string {
+  const reads = Array.from({ length: buckets }, (_, b) => `bitcast<i32>(atomicLoad(&out[shAt + ${u(b)} * nqPad + q]) ^ 0x80000000u)`);
+  const swaps: [string, string][] = [
+    ['@group(0) @binding(4) var<storage, read_write> out: array<vec2<u32>>;', '@group(0) @binding(4) var<storage, read_write> out: array<atomic<u32>>;'],
+    ['out[at + i] = v;', 'atomicStore(&out[2u * (at + i)], v.x); atomicStore(&out[2u * (at + i) + 1u], v.y);'],
+    [
+      '  let segStart = seg * params.segLen;',
+      [
+        '  // Shared bounds (StageOptions.share): the last SHB x nqPad words of binding 4.',
+        '  let nqPad = nqBlocks * BQ;',
+        `  let shAt = arrayLength(&out) - ${u(buckets)} * nqPad;`,
+        '  var shr = MIN_KEY;',
+        '  var shPub = MIN_KEY;',
+        '  let segStart = seg * params.segLen;',
+      ].join('\n'),
+    ],
+    [
+      '  for (var t = segStart; t < segEnd; t += BR) {',
+      [
+        '  for (var t = segStart; t < segEnd; t += BR) {',
+        '    {',
+        `      let w = ${reads.reduce((a, r) => (a ? `min(${a}, ${r})` : r), '')};`,
+        '      if (w != MIN_KEY) { shr = max(shr, w - 1); }',
+        '    }',
+      ].join('\n'),
+    ],
+  ];
+  let out = src;
+  for (const [from, to] of swaps) {
+    if (out.split(from).length !== 2) throw new Error(`hookSource share: the template has not exactly one '${from}'`);
+    out = out.replace(from, to);
+  }
+  const thr = 'let thr = kk[KP - 1u];';
+  if (!out.includes(thr)) throw new Error('hookSource share: no mask compare to bound');
+  return out.replaceAll(thr, 'let thr = max(kk[KP - 1u], shr);');
 }
 
 /**

@@ -1,0 +1,138 @@
+/**
+ * Where a GpuFlatIndex int8 search's GPU time goes, dispatch by dispatch: the tensor scorer's
+ * pre-pass, its scoring dispatch per tile, the merge_lists levels. The shard encodes all of them in
+ * one compute pass; here the device's createCommandEncoder is wrapped so that every dispatch gets a
+ * pass of its own with timestamps at its start and end (the same pipelines, bind groups and order;
+ * passes end where the shard's barriers between dependent dispatches are anyway). Tuning from
+ * TENSOR_TUNING (tuning-env.ts); variants as 'name:knob=v,...' with the knobs twb / tws / tsh
+ * (tensorTuning.targetWorkgroups / targetWorkgroupsSmall / share).
+ *
+ *   npx esbuild bench/gpu-tensor/split.ts --bundle --platform=node --format=esm --loader:.wgsl=text \
+ *     --external:webgpu --ignore-annotations --outfile=out/<dir>/split.mjs
+ *   node out/<dir>/split.mjs --n 1000000 --nq 64,256,1024 --reps 10 --variants 'd;w:twb=1584'
+ *
+ * One JSON line per (variant, nq): per step its label, workgroups and median microseconds over the
+ * reps, and the sums by kind (prep / score / merge) against the median first-start-to-last-end span.
+ */
+import './tuning-env.js';
+import { parseArgs } from 'node:util';
+import '../../src/node.js';
+import { loadDawnGpu } from '../../src/gpu/dawn.js';
+import { BufferUsage, MapMode } from '../../src/gpu/device.js';
+import { GpuFlatIndex } from '../../src/gpu/flat-index.js';
+import { tensorTuning } from '../../src/gpu/tensor/hook.js';
+import { syntheticQueries, syntheticRow } from '../gpu-flat/synthetic.js';
+
+const { values } = parseArgs({
+  options: {
+    n: { type: 'string', default: '1000000' },
+    d: { type: 'string', default: '768' },
+    nq: { type: 'string', default: '64,256,1024' },
+    k: { type: 'string', default: '10' },
+    reps: { type: 'string', default: '10' },
+    variants: { type: 'string', default: 'd' },
+  },
+});
+const n = Number(values.n);
+const d = Number(values.d);
+const k = Number(values.k);
+const reps = Number(values.reps);
+const SEED = 12345;
+const gpu = (await loadDawnGpu(['enable-dawn-features=allow_unsafe_apis']))!;
+const index = await GpuFlatIndex.create(d, 'ip', { precision: 'int8', gpu, allowExperimental: true });
+const range = Math.sqrt(3 / d) * 1.05;
+await index.addGenerated(n, SEED, (id: number, out: Float32Array) => syntheticRow(SEED, id, d, out), range);
+const shard = (index as unknown as { shards: { ctx: { device: GPUDevice; hasTimestamps: boolean }; scorerFor(nq: number, k: number): { key: string } }[] }).shards[0]!;
+const device = shard.ctx.device;
+if (!shard.ctx.hasTimestamps) throw new Error('split: the adapter has no timestamp-query');
+
+const MAX = 256;
+const set = device.createQuerySet({ type: 'timestamp', count: 2 * MAX });
+const resolve = device.createBuffer({ size: 16 * MAX, usage: BufferUsage.QUERY_RESOLVE | BufferUsage.COPY_SRC });
+const read = device.createBuffer({ size: 16 * MAX, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST });
+let last: { labels: string[]; groups: string[] } | undefined;
+
+// Every encoder the shard makes: each dispatch in its own timestamped pass.
+const real = device.createCommandEncoder.bind(device);
+(device as { createCommandEncoder: GPUDevice['createCommandEncoder'] }).createCommandEncoder = (desc?: GPUCommandEncoderDescriptor) => {
+  const enc = real(desc);
+  const labels: string[] = [];
+  const groups: string[] = [];
+  let pipeline: GPUComputePipeline | undefined;
+  let bind: GPUBindGroup | undefined;
+  const pass = {
+    setPipeline(p: GPUComputePipeline) { pipeline = p; },
+    setBindGroup(_i: number, g: GPUBindGroup) { bind = g; },
+    dispatchWorkgroups(x: number, y = 1, z = 1) {
+      const i = labels.length;
+      if (i >= MAX) throw new Error('split: too many dispatches');
+      const p = enc.beginComputePass({ timestampWrites: { querySet: set, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 } });
+      p.setPipeline(pipeline!);
+      p.setBindGroup(0, bind!);
+      p.dispatchWorkgroups(x, y, z);
+      p.end();
+      labels.push(pipeline!.label || '?');
+      groups.push(`${x}x${y}`);
+    },
+    end() {},
+  };
+  return new Proxy(enc, {
+    get(target, prop) {
+      if (prop === 'beginComputePass') return () => pass;
+      if (prop === 'finish') {
+        return (d?: GPUCommandBufferDescriptor) => {
+          if (labels.length) {
+            target.resolveQuerySet(set, 0, 2 * labels.length, resolve, 0);
+            target.copyBufferToBuffer(resolve, 0, read, 0, 16 * labels.length);
+            last = { labels: [...labels], groups: [...groups] };
+          }
+          return target.finish(d);
+        };
+      }
+      const v = Reflect.get(target, prop, target) as unknown;
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  }) as GPUCommandEncoder;
+};
+
+// By label (the shard's pipelines are labelled); without labels, by place: pre-pass, one tile, merges.
+const kind = (label: string, i: number) => (label === '?' ? (i === 0 ? 'prep' : i === 1 ? 'score' : 'merge') : label.includes('prep') ? 'prep' : label.startsWith('merge') ? 'merge' : 'score');
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+const queries = syntheticQueries(1024, d, 777);
+const defaults = { ...tensorTuning };
+for (const spec of values.variants!.split(';').filter(Boolean)) {
+  const [name, knobs = ''] = spec.split(':');
+  Object.assign(tensorTuning, defaults);
+  for (const kv of knobs.split(',').filter(Boolean)) {
+    const [key, val] = kv.split('=');
+    if (key === 'twb') tensorTuning.targetWorkgroups = Number(val);
+    else if (key === 'tws') tensorTuning.targetWorkgroupsSmall = Number(val);
+    else if (key === 'tsh') tensorTuning.share = Number(val);
+    else throw new Error(`split: unknown knob ${key}`);
+  }
+  for (const nq of values.nq!.split(',').map(Number)) {
+    const q = queries.subarray(0, nq * d);
+    // Per search: the timestamps of each of its batches (1024 queries: two batches of 512).
+    const runs: { labels: string[]; groups: string[]; us: number[] }[][] = [];
+    for (let r = 0; r <= reps; r++) {
+      const batches: { labels: string[]; groups: string[]; us: number[] }[] = [];
+      // Batches of up to 512 queries run one after another: the stamps read are the last batch's.
+      await index.search(q, k);
+      if (last) {
+        await read.mapAsync(MapMode.READ);
+        const t = new BigUint64Array(read.getMappedRange(0, 16 * last.labels.length).slice(0));
+        read.unmap();
+        const us = last.labels.map((_, i) => Number(t[2 * i + 1]! - t[2 * i]!) / 1e3);
+        const span = Number(t[2 * last.labels.length - 1]! - t[0]!) / 1e3;
+        batches.push({ labels: last.labels, groups: last.groups, us: [...us, span] });
+      }
+      if (r > 0) runs.push(batches); // the first search warms up (pipelines, buffers)
+    }
+    const lastBatch = runs.map((b) => b[b.length - 1]!);
+    const steps = lastBatch[0]!.labels.map((label, i) => ({ label, groups: lastBatch[0]!.groups[i], us: +median(lastBatch.map((b) => b.us[i]!)).toFixed(1) }));
+    const sum = (kd: string) => +steps.filter((s, i) => kind(s.label, i) === kd).reduce((a, s) => a + s.us, 0).toFixed(1);
+    const span = +median(lastBatch.map((b) => b.us[b.us.length - 1]!)).toFixed(1);
+    console.log(JSON.stringify({ variant: name, n, nq, batch: Math.min(nq, 512), key: shard.scorerFor(Math.min(nq, 512), index.gpuK(k)).key, prep_us: sum('prep'), score_us: sum('score'), merge_us: sum('merge'), span_us: span, steps }));
+  }
+}
+await index.dispose();
