@@ -81,9 +81,11 @@ override SVN: u32 = max(max(1u, BQ * CAP), select(0u, BQ * CQ, TSEL == 1u && SVS
 override TSEL: u32 = 0u;
 override CQ: u32 = 16u;
 // SVS = 1 (TSEL, DB 0): the candidate slots live in the staging area `sm` (free from a block's last
-// multiply to the next block's first staging store; one barrier a block more), two slots a vec4 as
-// (key, row within the block as f32: exact below 2^24), so `sv` takes no room: KC 8 on 8x8w (40 KiB
-// of staging) then fits 48 KiB with 32 slots a query (with heaps of exactly k slots).
+// multiply to the next block's first staging store; one barrier a block more), a vec4 a slot as
+// (key, row within the block as f32: exact below 2^24, 0, 0), so `sv` takes no room: KC 8 on 8x8w
+// (40 KiB of staging) then fits 48 KiB with 32 slots a query (with heaps of exactly k slots). A
+// vec4 a slot, not two: H200 call kc1 measured two a vec4 (scalar stores into `sm` at a computed
+// component) 4x slower everywhere, the multiply loop's vec4 reads included.
 override SVS: u32 = 0u;
 override CNQ: u32 = select(1u, BQ + 1u, TSEL == 1u); // + the overflow flag, ccnt[CNQ - 1] = ccnt[BQ]
 // ROT = 1 (DB 0, LAY 0; BQ, BR multiples of 8, KC 4 or 8): staging column c of query / row x sits at
@@ -452,9 +454,7 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
                   let sl = atomicAdd(&ccnt[ql], 1u);
                   if (sl < CQ) {
                     if (SVS == 1u) {
-                      let s2 = ql * CQ + sl;
-                      sm[s2 / 2u][2u * (s2 % 2u)] = acc[i][j];
-                      sm[s2 / 2u][2u * (s2 % 2u) + 1u] = f32(tx + WX * j);
+                      sm[ql * CQ + sl] = vec4<f32>(acc[i][j], f32(tx + WX * j), 0.0, 0.0);
                     } else {
                       sv[ql * CQ + sl] = vec2<u32>(bitcast<u32>(acc[i][j]), id);
                     }
@@ -489,10 +489,8 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
               if (s >= n) { break; }
               var e: vec2<u32>;
               if (SVS == 1u) {
-                let s2 = ql * CQ + s;
-                let v = sm[s2 / 2u];
-                let h = 2u * (s2 % 2u);
-                e = vec2<u32>(bitcast<u32>(v[h]), params.idBase + rb + u32(v[h + 1u]));
+                let v = sm[ql * CQ + s];
+                e = vec2<u32>(bitcast<u32>(v.x), params.idBase + rb + u32(v.y));
               } else {
                 e = sv[ql * CQ + s];
               }

@@ -272,9 +272,10 @@ export const searchTuning = { readbackSlots: 2, cacheBinds: 1 };
  * Blocks of flat_fused for nq >= GEMM_MIN_BATCH (WX x WY invocations of TQ queries x TR rows):
  * '4x8' 16 x 16 of 4 x 8 (64 x 128 blocks); '8x8' 16 x 16 of 8 x 8 (128 x 128); '8x4' 16 x 16 of
  * 8 x 4 (128 x 64); '8x8s' 16 x 8 of 8 x 8 (64 x 128, 128 invocations); '8x8w' 32 x 8 of 8 x 8
- * (64 x 256); '4x8r' 32 x 8 of 4 x 8 (32 x 256).
+ * (64 x 256); '4x8r' 32 x 8 of 4 x 8 (32 x 256); 512 invocations (16 warps an SM): '8x8x' 32 x 16
+ * of 8 x 8 (128 x 256), '8x8t' 64 x 8 of 8 x 8 (64 x 512).
  */
-export type BigShape = '4x8' | '8x8' | '8x4' | '8x8s' | '8x8w' | '4x8r';
+export type BigShape = '4x8' | '8x8' | '8x4' | '8x8s' | '8x8w' | '4x8r' | '8x8x' | '8x8t';
 export type MidShape = '4x4' | '4x8' | '4x8h' | '4x8w';
 const BIG_SHAPES: Record<BigShape, FusedShape> = {
   '4x8': { WX: 16, WY: 16, TR: 8, TQ: 4 },
@@ -283,6 +284,8 @@ const BIG_SHAPES: Record<BigShape, FusedShape> = {
   '8x8s': { WX: 16, WY: 8, TR: 8, TQ: 8 },
   '8x8w': { WX: 32, WY: 8, TR: 8, TQ: 8 },
   '4x8r': { WX: 32, WY: 8, TR: 8, TQ: 4 },
+  '8x8x': { WX: 32, WY: 16, TR: 8, TQ: 8 },
+  '8x8t': { WX: 64, WY: 8, TR: 8, TQ: 8 },
 };
 const MID_SHAPES: Record<MidShape, FusedShape> = {
   '4x4': { WX: 32, WY: 4, TR: 4, TQ: 4 },
@@ -345,9 +348,9 @@ export function fusedLayout(s: FusedShape, kc: number, kf: number, selp: number,
   // TSEL's counters (a query's, and the overflow flag) and the flag's uniform copy: 16 bytes each when off.
   const flags = (tsel ? Math.ceil(((BQ + 1) * 4) / 16) * 16 : 16) + 16;
   // tsel: staging only in `sm`; heaps, cq candidate slots a query (in `sv`).
-  // db 2 (with tsel): two staging buffers. svs (db 0): the slots in `sm`, two a vec4.
+  // db 2 (with tsel): two staging buffers. svs (db 0): the slots in `sm`, a vec4 each.
   if (tsel && svs) {
-    const smv = Math.max(sb, Math.ceil((BQ * cq) / 2));
+    const smv = Math.max(sb, BQ * cq);
     return { smv, bytes: smv * 16 + BQ * kf * 8 + 8 + flags };
   }
   if (tsel) return { smv: db === 2 ? 2 * sb : sb, bytes: (db === 2 ? 2 * sb : sb) * 16 + BQ * kf * 8 + Math.max(BQ * cap, BQ * cq, 1) * 8 + flags };

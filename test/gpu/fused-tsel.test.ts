@@ -73,7 +73,11 @@ describe.skipIf(!hasGpu)('flat_fused TSEL and ROT', () => {
   it.each([
     [130, 131, 'ip', false, { tsel: 7, rot: 7, kc8: 7, svs: 7, tselCap: 2, bigF32L: '8x8s' }, ['16x8x8x8:8:10:', 't1x2:svs']],
     [64, 61, 'l2', true, { tsel: 7, rot: 7, kc8: 7, tselCap: 4, bigF32: '8x8s' }, ['16x8x8x8:8:10:', 't1x4']],
-    [70, 45, 'ip', true, { tsel: 7, rot: 7, svs: 7, tselCap: 32 }, ['32x8x8x8:4:16:', 't1x32:svs']],
+    // 8x8w at KC 4: 32 slots a query in `sm` (2048 vec4) leave no room for the heaps in 32 KiB: 16.
+    [70, 45, 'ip', true, { tsel: 7, rot: 7, svs: 7, tselCap: 32 }, ['32x8x8x8:4:16:', 't1x16:svs']],
+    // The 512-invocation blocks (KC 2 to fit 32 KiB; the H200 sweeps them at KC 4).
+    [130, 131, 'ip', false, { tsel: 7, rot: 7, svs: 7, kc: 2, tselCap: 4, bigF32L: '8x8x' }, ['32x16x8x8:2:16:', 't1x4:svs']],
+    [70, 61, 'l2', true, { tsel: 7, rot: 7, svs: 7, kc: 2, tselCap: 16, bigF32: '8x8t' }, ['64x8x8x8:2:16:', 't1x16:svs']],
     [33, 37, 'l2', false, { tsel: 7, rot: 7, kc8: 7, svs: 7, tselCapMid: 2, midBF32: '4x8r', gemmTargetM: 5 }, ['32x8x8x4:4:16:', 't1x2:svs']],
     [200, 99, 'ip', true, { tsel: 4, rot: 4, kc8: 4, svs: 4, tselCap: 3, bigF32L: '8x8s' }, ['16x8x8x8:8:10:', 't1x3:svs']],
   ] as const)('nq=%i d=%i %s clustered=%s %o: KC 8 / slots in staging, f32 exact vs float64 and equal to the scan', async (nq, d, metric, clustered, knobs, want10) => {
