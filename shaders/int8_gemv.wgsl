@@ -48,6 +48,10 @@ override QR: u32 = 0u;    // 1: the queries' words in registers (NQ * QB * UW <=
 // 1: the next iteration's rows are loaded before this one's are scored (needs G * UW >= rowWords),
 // so loads stay in flight across the shuffles, the compare and the check's barriers.
 override PF: u32 = 0u;
+// 1: the first check that finds more than k candidates sorts them (the threshold rises after a few
+// iterations, not when the buffer is nearly full), and one query's sorts of <= 2 WG slots place
+// each candidate by its rank (no bitonic network: log2(n) (log2(n) + 1) / 2 barrier steps).
+override RK: u32 = 0u;
 override NV: u32 = (NQ + 3u) / 4u;  // vec4 accumulators a row
 override BS: u32 = NQ * SP;
 const WG: u32 = 256u;
@@ -93,6 +97,37 @@ fn flush(li: u32, nq: u32, n2: u32, k: u32) {
   workgroupBarrier();
 }
 
+// One query's slots [0, n) best first, n <= 2 WG (uniform): each candidate goes to its rank, the
+// candidates better than it (flat_order; an equal one counts when in an earlier slot, so the
+// ranks are a permutation); then its count drops to k.
+fn rankFlush(li: u32, n: u32, k: u32) {
+  var mk: array<f32, 2>;
+  var mi: array<u32, 2>;
+  var r = vec2<u32>(0u);
+  for (var t = 0u; t < 2u; t++) {
+    let e = li + t * WG;
+    mk[t] = negInf();
+    mi[t] = EMPTY_ID;
+    if (e < n) { mk[t] = hk[e]; mi[t] = hid[e]; }
+  }
+  for (var j = 0u; j < n; j++) {
+    let kj = hk[j];
+    let ij = hid[j];
+    for (var t = 0u; t < 2u; t++) {
+      if (better(kj, ij, mk[t], mi[t]) || (kj == mk[t] && ij == mi[t] && j < li + t * WG)) { r[t]++; }
+    }
+  }
+  workgroupBarrier();
+  for (var t = 0u; t < 2u; t++) {
+    if (li + t * WG < n) {
+      hk[r[t]] = mk[t];
+      hid[r[t]] = mi[t];
+    }
+  }
+  if (li == 0u) { atomicStore(&cnt[0], min(n, k)); }
+  workgroupBarrier();
+}
+
 @compute @workgroup_size(WG, 1, 1)
 fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: vec3<u32>,
         @builtin(subgroup_size) sgSize: u32, @builtin(subgroup_invocation_id) lane: u32) {
@@ -121,6 +156,7 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
   let qbias = bitcast<f32>(cq.y);
   var thK = negInf();
   var thI = EMPTY_ID;
+  var sorted = false;
   // The lane's query words, loaded once (its words of a row are the same in every row).
   var qr: array<vec4<u32>, 12>;
   if (QR == 1u) {
@@ -230,10 +266,15 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
       }
       let m = min(workgroupUniformLoad(&pend), SP);
       // At most k entries a query: the list as it stands (unsorted, empty slots past it).
-      if (m > k && (done || m + CI * P > SP)) {
-        var n2 = 2u;
-        while (n2 < m) { n2 *= 2u; }
-        flush(li, nq, n2, k);
+      if (m > k && (done || m + CI * P > SP || (RK == 1u && !sorted))) {
+        if (RK == 1u && nq == 1u && m <= 2u * WG) {
+          rankFlush(li, m, k);
+        } else {
+          var n2 = 2u;
+          while (n2 < m) { n2 *= 2u; }
+          flush(li, nq, n2, k);
+        }
+        sorted = true;
         thK = hk[mq * SP + k - 1u];
         thI = hid[mq * SP + k - 1u];
       }

@@ -25,12 +25,15 @@
 // (of the appended prefix only, rounded up to a power of two) leaves a threshold that few of the
 // remaining pairs beat. Any order is still exact (the threshold is the k-th best of distinct pairs
 // seen; order only changes how many get appended). ORD = 0: list-major, checks every CH pairs
-// only, every sort over all KP slots (before gpu-int8 run 20).
+// only, every sort over all KP slots (before gpu-int8 call a1). ORD = 2: as 1, and a sort of at
+// most 2 WG pairs places each pair by its rank (pairs better than it, counted by every invocation
+// over the buffer: broadcast reads, two barriers) instead of the bitonic network's log2(n)
+// (log2(n) + 1) / 2 barrier steps (H200 call a1: ~0.26 us a step, 0.019 ms for a 16-list level).
 // In bounds by its own guards (no reliance on Tint's clamps).
 
 override KP: u32 = 1024u;    // buffer slots: a power of two >= k + WG * CH
 override CH: u32 = 3u;       // pairs a thread appends between checks (1..U)
-override ORD: u32 = 1u;      // 1: position-major reads, early first sort, prefix sorts; 0: as before
+override ORD: u32 = 2u;      // 1: position-major reads, early first sort, prefix sorts; 2: and rank sorts; 0: as before
 const U: u32 = 8u;           // pairs a thread loads before using them
 const WG: u32 = 256u;
 //#include flat_order
@@ -43,13 +46,49 @@ var<workgroup> ids: array<u32, KP>;
 var<workgroup> count: atomic<u32>;
 var<workgroup> pending: u32;
 
+// Slots [0, n) best first, n <= 2 WG (uniform): each pair goes to its rank, the pairs better than
+// it (flat_order; an equal pair counts when it sits in an earlier slot, so ranks are a
+// permutation whatever the input). Slots from n on are untouched.
+fn rankSort(lid: u32, n: u32) {
+  var mk: array<f32, 2>;
+  var mi: array<u32, 2>;
+  var r = vec2<u32>(0u);
+  for (var t = 0u; t < 2u; t++) {
+    let e = lid + t * WG;
+    mk[t] = negInf();
+    mi[t] = EMPTY_ID;
+    if (e < n) { mk[t] = keys[e]; mi[t] = ids[e]; }
+  }
+  for (var j = 0u; j < n; j++) {
+    let kj = keys[j];
+    let ij = ids[j];
+    for (var t = 0u; t < 2u; t++) {
+      if (better(kj, ij, mk[t], mi[t]) || (kj == mk[t] && ij == mi[t] && j < lid + t * WG)) { r[t]++; }
+    }
+  }
+  workgroupBarrier();
+  for (var t = 0u; t < 2u; t++) {
+    if (lid + t * WG < n) {
+      keys[r[t]] = mk[t];
+      ids[r[t]] = mi[t];
+    }
+  }
+  workgroupBarrier();
+}
+
 // Sorts the first n slots best first (n: the count; ORD 1 rounds it up to a power of two, ORD 0
 // takes all KP; slots past the count hold empty pairs or pairs that lost an earlier sort: neither
 // can reach the best k again, and each pair sits in one slot), then restarts the count after the
 // best k. n is workgroup-uniform.
 fn sortAll(lid: u32, n: u32) {
+  if (ORD == 2u && n <= 2u * WG) {
+    rankSort(lid, n);
+    if (lid == 0u) { atomicStore(&count, params.k); }
+    workgroupBarrier();
+    return;
+  }
   var n2 = KP;
-  if (ORD == 1u) {
+  if (ORD >= 1u) {
     n2 = 2u;
     while (n2 < n) { n2 <<= 1u; }
     n2 = min(n2, KP);
@@ -101,7 +140,7 @@ fn merge_one(@builtin(local_invocation_id) l: vec3<u32>, @builtin(workgroup_id) 
       } else if (i < m) {
         var e = i - kr;
         // Position-major: pair e is pair e / nl of list e % nl (nl > 0 here: m > kr).
-        if (ORD == 1u) { e = (e % nl) * k + e / nl; }
+        if (ORD >= 1u) { e = (e % nl) * k + e / nl; }
         v = cand[at + e];
       }
       p[j] = v;
@@ -116,7 +155,7 @@ fn merge_one(@builtin(local_invocation_id) l: vec3<u32>, @builtin(workgroup_id) 
       }
       // ORD 1 also checks after the first pair a thread (the heads), and sorts then if more than
       // k pairs came in: the threshold is set before the bulk of the pairs.
-      let first = ORD == 1u && b == 0u && j == 0u;
+      let first = ORD >= 1u && b == 0u && j == 0u;
       if ((j + 1u) % CH == 0u || j + 1u == U || first) {
         let n = filled(lid);
         if (n > KP - WG * CH || (first && n > k)) {

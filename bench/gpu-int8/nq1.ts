@@ -1,5 +1,5 @@
 /**
- * bench/gpu-int8/nq1: where a one-query search's GPU time goes (int8 and f16 storage; issue 10's
+ * bench/gpu-int8/nq1: where a one-query search's GPU time goes (int8, f16 and f32 storage; issue 10's
  * "1.25x the int8 read" and issue 4's f16 nq = 1 target). For each variant and storage:
  *   gpu      the shard's own search (timestamps around its one pass: scan, then merge levels), median;
  *   one      the same dispatches rebuilt here in one timed pass (should equal gpu);
@@ -15,7 +15,7 @@
  *     --external:webgpu --ignore-annotations --outfile=out/a1/nq1.mjs
  *   node out/a1/nq1.mjs --n 1000000 --ceil 1 --precisions int8,f16 --variants 'old:m1ord=0;new'
  *
- * Knobs: pf / gt / ru / sp / ci (int8GemvTuning.pf, targetWorkgroups, ru, sp, ci), m1ord
+ * Knobs: pf / rk / gt / ru / sp / ci / lanes / uw / qbits (int8GemvTuning), m1ord
  * (mergeOneTuning.order), m1fan / m1slots / m1 (kernelTuning.mergeOneFan / mergeOneSlots /
  * mergeOne), target (kernelTuning.targetWorkgroups), hgt (kernelTuning.gemvTargetF16), nq.
  * One JSON line a case on stdout, a table on stderr.
@@ -58,7 +58,7 @@ const r4 = (x: number) => +x.toFixed(4);
 if (values.ceil === '1') {
   const dev = await adapter.requestDevice({ requiredFeatures: ['timestamp-query'], requiredLimits: { maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize, maxBufferSize: adapter.limits.maxBufferSize } });
   const c = await measureCeilings(dev, 1);
-  console.log(JSON.stringify({ case: 'ceilings', ...c, int8_read_floor_ms: r4(((n * d) / (c.read_gbps * 1e9)) * 1e3), f16_read_floor_ms: r4(((n * d * 2) / (c.read_gbps * 1e9)) * 1e3), n, d }));
+  console.log(JSON.stringify({ case: 'ceilings', ...c, int8_read_floor_ms: r4(((n * d) / (c.read_gbps * 1e9)) * 1e3), f16_read_floor_ms: r4(((n * d * 2) / (c.read_gbps * 1e9)) * 1e3), f32_read_floor_ms: r4(((n * d * 4) / (c.read_gbps * 1e9)) * 1e3), n, d }));
   dev.destroy();
 }
 
@@ -111,7 +111,8 @@ function applyKnobs(knobText: string): { nqs?: number[] } {
   for (const kv of knobText.split(',').filter(Boolean)) {
     const [key, val = ''] = kv.split('=');
     const v = Number(val);
-    if (key === 'pf' || key === 'ru' || key === 'sp' || key === 'ci') int8GemvTuning[key] = v;
+    if (key === 'pf' || key === 'rk' || key === 'ru' || key === 'sp' || key === 'ci' || key === 'lanes' || key === 'uw') int8GemvTuning[key] = v;
+    else if (key === 'qbits') int8GemvTuning.qbits = v as 8 | 16;
     else if (key === 'gt') int8GemvTuning.targetWorkgroups = v;
     else if (key === 'm1ord') mergeOneTuning.order = v;
     else if (key === 'm1') kernelTuning.mergeOne = v;
@@ -125,7 +126,7 @@ function applyKnobs(knobText: string): { nqs?: number[] } {
   return { nqs };
 }
 
-async function profileIndex(precision: 'int8' | 'f16'): Promise<void> {
+async function profileIndex(precision: 'int8' | 'f16' | 'f32'): Promise<void> {
   const index = await GpuFlatIndex.create(d, 'ip', { precision, gpu, allowExperimental: true });
   const hostRow = (id: number, out: Float32Array) => syntheticRow(SEED, id, d, out);
   await index.addGenerated(n, SEED, hostRow, Math.sqrt(3 / d) * 1.05);
@@ -313,5 +314,5 @@ async function profileIndex(precision: 'int8' | 'f16'): Promise<void> {
   await index.dispose();
 }
 
-for (const p of values.precisions!.split(',').filter(Boolean)) await profileIndex(p as 'int8' | 'f16');
+for (const p of values.precisions!.split(',').filter(Boolean)) await profileIndex(p as 'int8' | 'f16' | 'f32');
 console.error(`${since()} done`);

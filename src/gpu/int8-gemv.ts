@@ -63,6 +63,11 @@ export const int8GemvTuning = {
    * a row: G * UW >= rowWords), so loads stay in flight across the shuffles and the buffer checks.
    */
   pf: 0,
+  /**
+   * 1: the first check with more than k' candidates sorts them (the threshold rises early), and one
+   * query's sorts of <= 512 slots place candidates by rank instead of a bitonic network.
+   */
+  rk: 0,
 };
 
 /** What the choice depends on. */
@@ -92,6 +97,8 @@ export interface Int8GemvPlan {
   QR: number;
   /** The next iteration's rows loaded before this one's are scored (1) or not (0). */
   PF: number;
+  /** Early first sort and rank sorts (1) or sorts only when the buffer could overflow (0). */
+  RK: number;
   target?: number;
 }
 
@@ -123,12 +130,13 @@ export function planInt8Gemv(f: Int8GemvFacts, nq: number, kf: number): Int8Gemv
   const QR = t.qr && G * UW >= f.rowWords && NQ * QB * UW <= 12 ? 1 : 0;
   const PF = t.pf && G * UW >= f.rowWords ? 1 : 0;
   const target = t.targetWorkgroups || undefined;
-  return { NQ, G, UW, QB, KF: kf, RU, SP, CI, QR, PF, target };
+  const RK = t.rk ? 1 : 0;
+  return { NQ, G, UW, QB, KF: kf, RU, SP, CI, QR, PF, RK, target };
 }
 
 /** Pipeline cache key: every compile-time fact. */
 export function int8GemvKey(p: Int8GemvPlan): string {
-  return `i8gemv:${p.NQ}:${p.G}:${p.UW}:${p.QB}:${p.KF}:${p.RU}:${p.SP}:${p.CI}:${p.QR}${p.PF ? ':pf' : ''}`;
+  return `i8gemv:${p.NQ}:${p.G}:${p.UW}:${p.QB}:${p.KF}:${p.RU}:${p.SP}:${p.CI}:${p.QR}${p.PF ? ':pf' : ''}${p.RK ? ':rk' : ''}`;
 }
 
 export function int8GemvPipeline(device: GPUDevice, p: Int8GemvPlan): GPUComputePipeline {
@@ -149,7 +157,7 @@ export function int8GemvPipeline(device: GPUDevice, p: Int8GemvPlan): GPUCompute
     compute: {
       module: device.createShaderModule({ label: 'int8_gemv', code: expandWgslIncludes(int8GemvWgsl) }),
       entryPoint: 'main',
-      constants: { KF: p.KF, NQ: p.NQ, G: p.G, UW: p.UW, QB: p.QB, RU: p.RU, SP: p.SP, CI: p.CI, QR: p.QR, PF: p.PF },
+      constants: { KF: p.KF, NQ: p.NQ, G: p.G, UW: p.UW, QB: p.QB, RU: p.RU, SP: p.SP, CI: p.CI, QR: p.QR, PF: p.PF, RK: p.RK },
     },
   });
 }

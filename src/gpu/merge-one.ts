@@ -20,10 +20,11 @@ export const MERGE_ONE_MAX_BATCH = 4;
 export const mergeOneTuning = {
   /**
    * 1: pairs read position-major (the lists' heads first), a first sort after one pair a thread,
-   * sorts over the filled prefix only; 0: list-major, every sort over the whole buffer (before
-   * gpu-int8 run 20). See shaders/merge_one.wgsl.
+   * sorts over the filled prefix only; 2: as 1, sorts of <= 512 pairs by rank (no bitonic network);
+   * 0: list-major, every sort over the whole buffer (before gpu-int8 call a1). H200 call a1, 1M nq
+   * = 1: merges 0.083 ms (0) -> 0.033 (1). See shaders/merge_one.wgsl.
    */
-  order: 1,
+  order: 2,
 };
 
 /** Compile-time facts of one merge_one pipeline, and the lists a workgroup takes. */
@@ -46,7 +47,7 @@ export function planMergeOne(k: number, maxWorkgroupStorage: number, slots = 0):
   while (KP > fit) KP /= 2;
   if (KP < k + MERGE_ONE_WG) return undefined;
   const CH = Math.max(1, Math.min(U, Math.floor((KP - k) / MERGE_ONE_WG)));
-  return { KP, CH, ORD: mergeOneTuning.order ? 1 : 0 };
+  return { KP, CH, ORD: Math.max(0, Math.min(2, Math.floor(mergeOneTuning.order))) };
 }
 
 /**

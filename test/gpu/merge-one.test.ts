@@ -83,8 +83,8 @@ describe.skipIf(!hasGpu)('merge_one', () => {
     ctx?.destroy();
   });
 
-  // order 1: position-major reads, early first sort, prefix sorts (the default); 0: the previous kernel.
-  const orderCases = [1, 0].flatMap((order) => kernelCases.map((c) => ({ ...c, order })));
+  // order 2: position-major reads, early first sort, rank sorts (the default); 1: bitonic prefix sorts; 0: the previous kernel.
+  const orderCases = [2, 1, 0].flatMap((order) => kernelCases.map((c) => ({ ...c, order })));
   it.each(orderCases)('order $order, $name: the best k of every workgroup as a brute-force selection, nothing else written', async (c) => {
     const device = ctx.device;
     const plan = (() => {
@@ -189,9 +189,9 @@ describe.skipIf(!hasGpu)('merge_one', () => {
     expect(mergeOneFan(103, 40)).toBe(16);
     expect(mergeOneFan(4096, 40, 16)).toBe(16);
     expect(mergeOneFan(1, 40)).toBe(2);
-    expect(planMergeOne(40, 32768)).toEqual({ KP: 1024, CH: 3, ORD: 1 });
-    expect(planMergeOne(40, 32768, 1)).toEqual({ KP: 512, CH: 1, ORD: 1 });
-    expect(planMergeOne(1000, 32768)).toEqual({ KP: 2048, CH: 4, ORD: 1 });
+    expect(planMergeOne(40, 32768)).toEqual({ KP: 1024, CH: 3, ORD: 2 });
+    expect(planMergeOne(40, 32768, 1)).toEqual({ KP: 512, CH: 1, ORD: 2 });
+    expect(planMergeOne(1000, 32768)).toEqual({ KP: 2048, CH: 4, ORD: 2 });
     expect(planMergeOne(1000, 16384)).toBeUndefined();
   });
 
@@ -276,14 +276,14 @@ describe.skipIf(!hasGpu)('merge_one', () => {
         }
         const results: { keys: Float32Array; ids: Uint32Array }[] = [];
         // merge_lists, then merge_one at each fan in both read orders.
-        for (const [on, fan, order] of [[0, 0, 1], ...c.fans.flatMap((f) => [[1, f, 1], [1, f, 0]])] as [number, number, number][]) {
+        for (const [on, fan, order] of [[0, 0, 2], ...c.fans.flatMap((f) => [[1, f, 2], [1, f, 1], [1, f, 0]])] as [number, number, number][]) {
           Object.assign(kernelTuning, savedKernel, { targetWorkgroups: c.target, mergeOne: on, mergeOneFan: fan });
           Object.assign(int8GemvTuning, savedGemv, { targetWorkgroups: c.target });
           mergeOneTuning.order = order;
           try {
             results.push(await shard.search(queries, c.nq, k));
           } finally {
-            mergeOneTuning.order = 1;
+            mergeOneTuning.order = 2;
           }
         }
         const pipes = [...(shard as unknown as { pipelines: Map<string, unknown> }).pipelines.keys()];
