@@ -16,7 +16,7 @@
  *
  * --variants 'name:knob=v,...;...' with knobs: gemv (int8_gemv on/off), maxb (its largest batch),
  * qbits, lanes, uw, gt (its targetWorkgroups), ru / sp / ci / qr / pf (its rows in flight, buffer slots, checks, query registers, next rows loaded ahead), tensor (tensor-core scorer on/off),
- * twb / tbb (tensorTuning.targetWorkgroups, bigBatch), mfi (kernelTuning.mergeFanIn), tsh (tensorTuning.share: buckets of shared bounds, 0 off),
+ * twb / tbb (tensorTuning.targetWorkgroups, bigBatch), mfi (kernelTuning.mergeFanIn), tsh / tshf (tensorTuning.share: buckets of shared bounds, 0 off; shareFrom),
  * tkc / tkcs / tws / twt / tpf / tb16 / tb16k / tmin (tensorTuning.kc, kcSmall, targetWorkgroupsSmall, targetWorkgroupsTiny, prefetch, block16, block16MaxK, minBatch),
  * tq (tensorTuning.queries: 1 'hold', 0 'auto') / tins (tensorTuning.insert: 1 'flat', 0 'chain') / trt / trtb (rowTiles, rowTilesBig) / tl (tensorTuning.lists: 1 'packed', 0 'reg') / tsr (selectRows) / trtm / tmid / tinf (rowTilesMid, midBatch, insertFrom), target
  * (kernelTuning.targetWorkgroups), m1 / m1fan (kernelTuning.mergeOne / mergeOneFan), m1ord (mergeOneTuning.order), rb (searchTuning.readbackSlots: 1 or 2), bgc (searchTuning.cacheBinds 0 / 1), depth (rerankDepth = k'), sub (rerankSubBatch), rt (rerankThreads), rd (rerankTuning.dispatch: 1 shared jobs, 0 one message a worker), rc (rerankTuning.caller: 0 = the workers alone score), bpt / ppt (rerankTuning.blocksPerThread / pairsPerThread), mp
@@ -243,6 +243,7 @@ for (const spec of values.variants!.split(';').filter(Boolean)) {
     else if (key === 'tbb') tensorTuning.bigBatch = v;
     else if (key === 'mfi') kernelTuning.mergeFanIn = v;
     else if (key === 'tsh') tensorTuning.share = v;
+    else if (key === 'tshf') tensorTuning.shareFrom = v;
     else if (key === 'tpf') tensorTuning.prefetch = v !== 0;
     else if (key === 'twt') tensorTuning.targetWorkgroupsTiny = v;
     else if (key === 'tb16') tensorTuning.block16 = v !== 0;

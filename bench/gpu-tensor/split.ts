@@ -4,7 +4,7 @@
  * one compute pass; here the device's createCommandEncoder is wrapped so that every dispatch gets a
  * pass of its own with timestamps at its start and end (the same pipelines, bind groups and order;
  * passes end where the shard's barriers between dependent dispatches are anyway). Tuning from
- * TENSOR_TUNING (tuning-env.ts); variants as 'name:knob=v,...' with the knobs twb / tws / tsh
+ * TENSOR_TUNING (tuning-env.ts); the shard's search alone (no re-rank), timestamps unrounded; variants as 'name:knob=v,...' with the knobs twb / tws / tsh
  * (tensorTuning.targetWorkgroups / targetWorkgroupsSmall / share).
  *
  *   npx esbuild bench/gpu-tensor/split.ts --bundle --platform=node --format=esm --loader:.wgsl=text \
@@ -38,11 +38,12 @@ const d = Number(values.d);
 const k = Number(values.k);
 const reps = Number(values.reps);
 const SEED = 12345;
-const gpu = (await loadDawnGpu(['enable-dawn-features=allow_unsafe_apis']))!;
+// Dawn rounds timestamps to 65.536 us unless timestamp_quantization is off (run 16 read them rounded).
+const gpu = (await loadDawnGpu(['enable-dawn-features=allow_unsafe_apis', 'disable-dawn-features=timestamp_quantization']))!;
 const index = await GpuFlatIndex.create(d, 'ip', { precision: 'int8', gpu, allowExperimental: true });
 const range = Math.sqrt(3 / d) * 1.05;
 await index.addGenerated(n, SEED, (id: number, out: Float32Array) => syntheticRow(SEED, id, d, out), range);
-const shard = (index as unknown as { shards: { ctx: { device: GPUDevice; hasTimestamps: boolean }; scorerFor(nq: number, k: number): { key: string } }[] }).shards[0]!;
+const shard = (index as unknown as { shards: { ctx: { device: GPUDevice; hasTimestamps: boolean }; scorerFor(nq: number, k: number): { key: string }; search(q: Float32Array, nq: number, k: number): Promise<unknown> }[] }).shards[0]!;
 const device = shard.ctx.device;
 if (!shard.ctx.hasTimestamps) throw new Error('split: the adapter has no timestamp-query');
 
@@ -116,8 +117,10 @@ for (const spec of values.variants!.split(';').filter(Boolean)) {
     const runs: { labels: string[]; groups: string[]; us: number[] }[][] = [];
     for (let r = 0; r <= reps; r++) {
       const batches: { labels: string[]; groups: string[]; us: number[] }[] = [];
-      // Batches of up to 512 queries run one after another: the stamps read are the last batch's.
-      await index.search(q, k);
+      // The shard's search alone (no host re-rank: run 16's searches through the index left the GPU
+      // idle for the regenerated rows' re-rank between searches, and its clocks fell). Batches of up
+      // to 512 queries run one after another: the stamps read are the last batch's.
+      await shard.search(q, nq, index.gpuK(k));
       if (last) {
         await read.mapAsync(MapMode.READ);
         const t = new BigUint64Array(read.getMappedRange(0, 16 * last.labels.length).slice(0));

@@ -175,7 +175,7 @@ describe.skipIf(!hasGpu)('GpuFlatIndex tensor hook with emulated subgroup matric
     }
   }, 120_000);
 
-  it.each([20, 40])('the defaults at %i queries (flat insertion from insertFrom, 64-row tiles in 32-row parts from midBatch): exact distances against the float64 oracle', async (nq) => {
+  it.each([20, 40])('the defaults at %i queries (flat insertion from insertFrom, 64-row tiles in 32-row parts from midBatch, shared bounds from shareFrom): exact distances against the float64 oracle', async (nq) => {
     const d = 64, n = 700, k = 5;
     const base = normalizeRows(clusteredVectors(n, d, 10, 93), d);
     const q = normalizeRows(clusteredVectors(nq, d, 10, 94), d);
@@ -189,7 +189,8 @@ describe.skipIf(!hasGpu)('GpuFlatIndex tensor hook with emulated subgroup matric
       const key = shard.scorerFor(nq, 20).key;
       expect(key).toContain('int8-mma-emulated');
       // 'i': flat insertion (from 16); 64-row tiles and 'h32' scores parts only from midBatch (32).
-      expect(key).toMatch(nq >= tensorTuning.midBatch ? /:1:1:4:2:.*mfih32(?![a-z0-9])/ : /:1:1:2:2:.*mfi(?![a-z0-9])/);
+      // ... and 's8': the shared bounds from shareFrom (32) queries.
+      expect(key).toMatch(nq >= tensorTuning.midBatch ? new RegExp(`:1:1:4:2:.*mfih32${nq >= tensorTuning.shareFrom ? `s${tensorTuning.share}` : ''}(?![a-z0-9])`) : /:1:1:2:2:.*mfi(?![a-z0-9])/);
       await expectRecallAndExactDistances(index, base, q, d, k);
     } finally {
       Object.assign(tensorTuning, saved);

@@ -258,7 +258,8 @@ describe('tensor scorer choice from reported configs', () => {
       expect(plan.shape.stage).toMatchObject({ select: 'mask', prefetch: true });
       const src = hookSource(plan.shape);
       expect(src).toContain('firstTrailingBit(surv)');
-      expect(src).toContain('let thr = kk_39;');
+      // The list tail, with the shared bounds (tensorTuning.share, on from shareFrom) as a floor.
+      expect(src).toContain('let thr = max(kk_39, shr);');
       // Prefetch: chunk 1's first row load comes after chunk 0's barrier and before chunk 0's first multiply.
       const load1 = src.indexOf('let r1_v0 = base[');
       const barrier0 = src.indexOf('workgroupBarrier();', src.indexOf('let r0_v0 = base['));
@@ -269,6 +270,44 @@ describe('tensor scorer choice from reported configs', () => {
       // Every one of the 12 chunks is loaded once, under its own names.
       expect([...src.matchAll(/let r(\d+)_v0 = base\[/g)].map((m) => Number(m[1]))).toEqual(Array.from({ length: 12 }, (_, c) => c));
       expect(() => hookSource({ ...plan.shape, stage: { ...plan.shape.stage!, unroll: false } })).toThrow(/prefetch needs unrolled/);
+    } finally {
+      Object.assign(tensorTuning, saved);
+    }
+  });
+
+  it('shared bounds (tensorTuning.share): from shareFrom queries, B x nqPad words of scratch at the end of out, read before each tile, published after it', () => {
+    const saved = { ...tensorTuning };
+    try {
+      Object.assign(tensorTuning, { share: 8, shareFrom: 32 });
+      const on = planTensorHook(facts(), 70, 40);
+      const off = planTensorHook(facts(), 31, 40);
+      if (!('shape' in on) || !('shape' in off)) throw new Error('no plan');
+      expect(on.shape.stage?.share).toBe(8);
+      expect(off.shape.stage?.share).toBeUndefined();
+      // 70 queries: three blocks of 32, 8 buckets of 96 words = 384 pairs after the lists.
+      expect(hookShape(on.shape, 70).scratch).toBe((8 * 96) / 2);
+      expect(hookShape(off.shape, 31).scratch).toBeUndefined();
+      const src = hookSource(on.shape);
+      expect(src).toContain('var<storage, read_write> out: array<atomic<u32>>;');
+      expect(src).toContain('let shAt = arrayLength(&out) - 8u * nqPad;');
+      // m = ceil(40 / 8) = 5: the fifth key is published into bucket segment % 8.
+      expect(src).toContain('if (live && kk_4 > shPub) {');
+      expect(src).toContain('atomicMax(&out[shAt + (seg % 8u) * nqPad + q]');
+      expect([...src.matchAll(/atomicLoad\(&out\[shAt \+ (\d)u \* nqPad \+ q\]\)/g)].map((m) => Number(m[1]))).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+      expect(src).not.toContain('let thr = kk_39;');
+      const plain = hookSource(off.shape);
+      expect(plain).not.toContain('atomic');
+      expect(plain).toContain('let thr = kk_39;');
+      // More buckets than k': one a list entry (m = 1).
+      tensorTuning.share = 64;
+      const wide = planTensorHook(facts(), 70, 10);
+      if (!('shape' in wide)) throw new Error(wide.reason);
+      expect(hookShape(wide.shape, 70).scratch).toBe((10 * 96) / 2);
+      expect(hookSource(wide.shape)).toContain('if (live && kk_0 > shPub) {');
+      // Not with lists in workgroup memory or the 16-query block.
+      Object.assign(tensorTuning, { share: 8, lists: 'wg' });
+      const wg = planTensorHook(facts(), 70, 40);
+      expect('shape' in wg && wg.shape.stage?.share).toBeFalsy();
     } finally {
       Object.assign(tensorTuning, saved);
     }

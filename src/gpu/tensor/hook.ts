@@ -168,9 +168,15 @@ export const tensorTuning = {
    * against 0.755-0.773 / 1.011-1.021 / 1.052-1.067 / 1.652 at 2048 (768: 0.937, 1280: 1.162, 1536:
    * 1.052 at 64); targetWorkgroups 1536 at 256 / 1024 queries 2.548-2.558 / 9.069-9.131 against
    * 2.710-2.743 / 9.579-9.667 at 2048 (1024 3.080 / 11.40, 1280 2.646 / 9.680, 1408 2.684 / 9.626,
-   * 1664 3.067 / 11.04, 1792 2.872 / 10.40, 3072 2.902 / 9.861, 4096 3.106 / 10.58).
+   * 1664 3.067 / 11.04, 1792 2.872 / 10.40, 3072 2.902 / 9.861, 4096 3.106 / 10.58). So an SM holds
+   * 12 of these workgroups (1528 fit one wave, 1648 do not): targetWorkgroups 1584 = 12 x 132 since
+   * run 16 (198 segments of 5056 rows x 8 blocks at 256 queries, every SM 12 warps; 99 x 16 at 512):
+   * 2.500 / 2.485, 8.953 / 8.898 ms at 256 / 1024 against 2.562 / 2.572, 9.142 / 9.113 (with share
+   * 8: 2.328 / 2.327, 8.670 / 8.638 against 2.390 / 2.387, 8.836 / 8.808). targetWorkgroupsSmall
+   * 1056 (8 an SM x 132; 1188, 9 an SM, took two waves: 1.227 / 1.212 ms at 64) was 1.5-2 % faster
+   * at 64 / 128 and 2 % slower at 32: kept at 1024.
    */
-  targetWorkgroups: 1536,
+  targetWorkgroups: 1584,
   targetWorkgroupsSmall: 1024,
   /**
    * Workgroups a tile's dispatch aims for at up to 16 queries (0: targetWorkgroupsSmall). gpu-int8
@@ -201,10 +207,16 @@ export const tensorTuning = {
   /**
    * Buckets of shared lower bounds on each query's k'-th best key (StageOptions.share: workgroups of
    * a batch publish their lists' ceil(k' / share)-th key, and rows under the bound are not inserted;
-   * same merged lists). 0: off. Only with the mask selection, lists 'reg', one warp, one list a query
-   * (not the 16-query block).
+   * same merged lists), from shareFrom queries a shard batch. 0: off. Only with the mask selection,
+   * lists 'reg', one warp, one list a query (not the 16-query block). 8 since gpu-tensor run 16
+   * (H200, 1M x 768, k' = 40, GPU ms in the index, same call as torch, every variant twice, same
+   * labels): 0.578 / 0.582, 0.844 / 0.827, 1.435 / 1.430, 2.390 / 2.387, 8.836 / 8.808 at 32 / 64 /
+   * 128 / 256 / 1024 queries against 0.619 / 0.613, 0.901 / 0.901, 1.502 / 1.504, 2.562 / 2.572,
+   * 9.142 / 9.113 without (4 buckets: 0.845 / 0.839, 2.413 / 6.011, 8.863 / 11.13 at 64 / 256 /
+   * 1024). Below 32 queries not measured: shareFrom 32.
    */
-  share: 0,
+  share: 8,
+  shareFrom: 32,
   /** Off switch (tests and benchmarks compare against the built-in kernels). */
   enabled: true,
 };
@@ -258,7 +270,7 @@ export function planTensorHook(f: HookFacts, nq: number, k: number): { shape: Se
   const br = 16 * rowTiles;
   const sr = tensorTuning.selectRows;
   const selectRows = sr > 0 && sr % 32 === 0 && sr < br && br % sr === 0 && tensorTuning.select === 'mask' && warps === 1 && !block16 ? { selectRows: sr } : {};
-  const share = tensorTuning.share > 0 && tensorTuning.select === 'mask' && !lists.lists && warps === 1 && !block16 ? { share: tensorTuning.share } : {};
+  const share = tensorTuning.share > 0 && nq >= tensorTuning.shareFrom && tensorTuning.select === 'mask' && !lists.lists && warps === 1 && !block16 ? { share: tensorTuning.share } : {};
   const stage: StageOptions = { kc, padWords: tensorTuning.padWords, queries, unroll: true, xorRows: true, clampRows: true, select: tensorTuning.select, prefetch: tensorTuning.prefetch, ...(warps > 1 && tensorTuning.warpBranch ? { warpBranch: true } : {}), ...lists, ...(tensorTuning.insert === 'flat' && nq >= tensorTuning.insertFrom && lists.lists !== 'wg' ? { insert: 'flat' as const } : {}), ...selectRows, ...share };
   const shape: SelectShape = {
     kind: 'mma',

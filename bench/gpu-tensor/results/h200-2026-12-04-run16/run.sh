@@ -19,7 +19,7 @@ timeout 60 node out/c1/split.mjs --n $N --nq 64,256,1024 --reps 10 --variants 'd
 V="warm:nq=64/256/1024;d:nq=32/64/128/256/1024;w:twb=1584,nq=256/1024;s8:tsh=8,nq=32/64/128/256/1024;s8w:tsh=8,twb=1584,nq=256/1024;s4:tsh=4,nq=64/256/1024"
 V="$V;t1056:tws=1056,nq=32/64/128;t1188:tws=1188,nq=64/128;s8t:tsh=8,tws=1056,nq=64/128"
 V="$V;d2:nq=32/64/128/256/1024;w2:twb=1584,nq=256/1024;s8b:tsh=8,nq=32/64/128/256/1024;s8w2:tsh=8,twb=1584,nq=256/1024;s4b:tsh=4,nq=64/256/1024;t1056b:tws=1056,nq=32/64/128;t1188b:tws=1188,nq=64/128;s8tb:tsh=8,tws=1056,nq=64/128"
-timeout 240 node out/c1/index-21m.mjs --n $N --nq 64,256,1024 --min-ms 300 --max-reps 40 --variants "$V" > $OUT/int8-1m.jsonl 2>> $OUT/logs.txt; echo "[$((SECONDS-S0)) s] int8 rc=$?" | tee -a $OUT/info.txt
+timeout 170 node out/c1/index-21m.mjs --n $N --nq 64,256,1024 --min-ms 300 --max-reps 40 --variants "$V" > $OUT/int8-1m.jsonl 2>> $OUT/logs.txt; echo "[$((SECONDS-S0)) s] int8 rc=$?" | tee -a $OUT/info.txt
 grep -h . $OUT/torch1m.jsonl | cut -c1-150
 grep -h . $OUT/split.jsonl | cut -c1-200
 grep -h -v '^{' $OUT/int8-1m.jsonl | grep -v '^$' | grep -v -i 'warning\|subgroupMatrix\|\^\|Compilation' | cut -c1-110 | tail -70
