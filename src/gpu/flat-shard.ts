@@ -244,10 +244,16 @@ export const kernelTuning = {
    * kc8: KC 8 (32 dims a staging step: half the barrier pairs) by class, a bit mask as swz, f32 with
    * TSEL; where the heaps rounded up to heapSlots do not fit, heaps of exactly k slots. svs: TSEL's
    * candidate slots in the staging area (flat_fused SVS; one barrier a block more), same bit mask:
-   * 8x8w at KC 8 fits 48 KiB with 32 slots a query only so. midBF32 / gemmTargetM: the block and
-   * workgroup target of f32 batches of 17..47 queries ('' / 0: 32 x 8 of 4 x 4, targetWorkgroups).
+   * 8x8w at KC 8 fits 48 KiB with 32 slots a query only so. midBF32 / midBF32L / gemmTargetM: the
+   * block of f32 batches (f16 with f16Cls) of 17..32 / 33..47 queries and their workgroup target
+   * ('' / '' = midBF32 / 0: 32 x 8 of 4 x 4, targetWorkgroups).
+   * H200 calls kc1-kc2 (1M x 768, k = 10, torch fp32 in the same call, oracle 2/2; BENCHMARKS
+   * gpu-flat): KC 8 1.05-1.15x slower than KC 4 on 8x8w (slots in `sv`), svs 1.13x slower (KC 4),
+   * KC 2 1.10x slower, 512-invocation blocks 1.2-1.5x slower: all off. 4x8r at 132 workgroups
+   * 1.14x / 1.15x / 1.11x faster at nq 20 / 32 / 40 (1.98 / 2.02 / 3.73 ms against 2.26 / 2.33 /
+   * 4.15); at 33..47 its two 32-query blocks cost more than 8x8w's one (nq 64: 3.08 ms), so 8x8w.
    */
-  kc8: 0, svs: 0, midBF32: '' as BigShape | '', gemmTargetM: 0,
+  kc8: 0, svs: 0, midBF32: '4x8r' as BigShape | '', midBF32L: '8x8w' as BigShape | '', gemmTargetM: 132,
 };
 
 /** flat_gemv_multi's knobs for a batch: the block of 16 (f32) takes its m16 overrides. */
@@ -328,7 +334,10 @@ function fusedShapes(nq: number, precision: Precision): FusedShape[] {
     const mid = precision === 'f16' ? kernelTuning.midF16 : kernelTuning.midF32;
     lead = [...(f32 && mid ? [MID_SHAPES[mid]] : []), { WX: 32, WY: 4, TR: 4, TQ: 4 }];
   }
-  else if (nq < GEMM_MIN_BATCH) lead = [...(f32 && kernelTuning.midBF32 ? [BIG_SHAPES[kernelTuning.midBF32]] : []), { WX: 32, WY: 8, TR: 4, TQ: 4 }];
+  else if (nq < GEMM_MIN_BATCH) {
+    const name = nq > 32 ? kernelTuning.midBF32L || kernelTuning.midBF32 : kernelTuning.midBF32;
+    lead = [...(f32 && name ? [BIG_SHAPES[name]] : []), { WX: 32, WY: 8, TR: 4, TQ: 4 }];
+  }
   else {
     const name = (f32 && nq >= LARGE_MIN_BATCH && kernelTuning.bigF32L) || (f32 && kernelTuning.bigF32) || kernelTuning.big;
     lead = [BIG_SHAPES[name] ?? BIG_SHAPES['4x8'], BIG_SHAPES['4x8'], { WX: 32, WY: 8, TR: 4, TQ: 4 }];

@@ -343,6 +343,10 @@ describe.skipIf(!hasGpu)('gpu fused flat kernels', () => {
     };
     expect(shape(16)).toBe('32x4x8x4:1');
     expect(shape(8)).toBe('64x2x2x4:0');
+    // 17..32 / 33..47 (midBF32 / midBF32L): 32 x 8 of 4 x 8, then 8x8w; '' the 32 x 8 of 4 x 4.
+    expect(shape(32)).toBe('32x8x8x4:1');
+    expect(shape(40)).toBe('32x8x8x8:1');
+    kernelTuning.midBF32 = kernelTuning.midBF32L = '';
     expect(shape(40)).toBe('32x8x4x4:1');
     expect(shape(GEMM_MIN_BATCH)).toBe('16x8x8x8:1');
     expect(shape(127)).toBe('16x8x8x8:1');

@@ -16,10 +16,11 @@ const hasGpu = await gpuForTests('planner target workgroups');
 
 describe.skipIf(!hasGpu)('planner temp bytes at the default target workgroups', () => {
   // nq <= 4: one query block (flat_gemv or the 8-query block), so the bound is tight; nq = 40 runs
-  // 32-query blocks where the planner assumes 128 (any kernel's most), and segments round up: under 3 x.
+  // one 64-query block at 132 workgroups (kernelTuning.midBF32L / gemmTargetM, gpu-flat call kc2)
+  // where the planner assumes 512 segments: under 6 x.
   // f16 runs flat_gemv at 528 workgroups for one query (kernelTuning.gemvTargetF16) and 512 for 2-4
   // against the f16 bound of 1024 (the knob's largest measured value): about 2 x.
-  it.each([['f32', 1, 1.3], ['f16', 1, 2.3], ['f16', 2, 2.3], ['f32', 40, 3]] as const)('%s nq=%i over one tile of 70000 rows (512 blocks of 128 and more): planned >= actual and within %f x actual', async (precision, nq, slack) => {
+  it.each([['f32', 1, 1.3], ['f16', 1, 2.3], ['f16', 2, 2.3], ['f32', 40, 6]] as const)('%s nq=%i over one tile of 70000 rows (512 blocks of 128 and more): planned >= actual and within %f x actual', async (precision, nq, slack) => {
     expect(kernelTuning.targetWorkgroups).toBe(512);
     expect(kernelTuning.gemvTargetF16).toBe(528);
     const d = 8;
