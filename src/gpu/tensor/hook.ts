@@ -213,10 +213,14 @@ export const tensorTuning = {
    * labels): 0.578 / 0.582, 0.844 / 0.827, 1.435 / 1.430, 2.390 / 2.387, 8.836 / 8.808 at 32 / 64 /
    * 128 / 256 / 1024 queries against 0.619 / 0.613, 0.901 / 0.901, 1.502 / 1.504, 2.562 / 2.572,
    * 9.142 / 9.113 without (4 buckets: 0.845 / 0.839, 2.413 / 6.011, 8.863 / 11.13 at 64 / 256 /
-   * 1024). Below 32 queries not measured: shareFrom 32.
+   * 1024). Run 17 (same call as torch, twice): 16 / 40 buckets 0.840 / 0.829, 0.845 / 0.844 at 64,
+   * 2.315, 2.349 at 256, 8.626, 8.832 at 1024 against 0.840, 2.331, 8.657 / 8.654 with 8 (level or
+   * slower); below 32 queries (32-query block, k' 40) 0.603 / 0.611, 0.603 / 0.611, 0.623 / 0.613
+   * at 8 / 16 / 24 queries against 0.744 / 0.654, 1.271 / 0.654, 1.342 / 0.668 without: shareFrom
+   * 0 (every batch the scorer takes; the 16-query block, k' <= 20, has no bounds).
    */
   share: 8,
-  shareFrom: 32,
+  shareFrom: 0,
   /** Off switch (tests and benchmarks compare against the built-in kernels). */
   enabled: true,
 };
