@@ -45,13 +45,6 @@ override RU: u32 = 1u;    // rows a lane scores an iteration (RU * UW <= 16, RU 
 override SP: u32 = 256u;  // buffer slots a query: a power of two >= KF + CI * (WG / G) * RU
 override CI: u32 = 1u;    // iterations between buffer checks
 override QR: u32 = 0u;    // 1: the queries' words in registers (NQ * QB * UW <= 12; needs G * UW >= rowWords)
-// 1: the next iteration's rows are loaded before this one's are scored (needs G * UW >= rowWords),
-// so loads stay in flight across the shuffles, the compare and the check's barriers.
-override PF: u32 = 0u;
-// 1: the first check that finds more than k candidates sorts them (the threshold rises after a few
-// iterations, not when the buffer is nearly full), and one query's sorts of <= 2 WG slots place
-// each candidate by its rank (no bitonic network: log2(n) (log2(n) + 1) / 2 barrier steps).
-override RK: u32 = 0u;
 override NV: u32 = (NQ + 3u) / 4u;  // vec4 accumulators a row
 override BS: u32 = NQ * SP;
 const WG: u32 = 256u;
@@ -70,21 +63,6 @@ var<workgroup> pend: u32;
 
 //#include flat_order
 
-// UW words (from w0, G apart) of each of the RU rows r0 + u * rps of a lane; zero past end / rw.
-fn loadRows(r0: u32, rps: u32, w0: u32, end: u32, rw: u32) -> array<vec4<u32>, 16> {
-  var raw: array<vec4<u32>, 16>;
-  for (var u = 0u; u < RU; u++) {
-    let row = r0 + u * rps;
-    for (var x = 0u; x < UW; x++) {
-      let w = w0 + x * G;
-      var v = vec4<u32>(0u);
-      if (row < end && w < rw) { v = base[row * rw + w]; }
-      raw[u * UW + x] = v;
-    }
-  }
-  return raw;
-}
-
 fn dot16(c: vec4<u32>, q: vec4<u32>) -> i32 {
   return dot4I8Packed(c.x, q.x) + dot4I8Packed(c.y, q.y) + dot4I8Packed(c.z, q.z) + dot4I8Packed(c.w, q.w);
 }
@@ -94,37 +72,6 @@ fn dot16(c: vec4<u32>, q: vec4<u32>) -> i32 {
 fn flush(li: u32, nq: u32, n2: u32, k: u32) {
 //#include candidate_sort
   if (li < nq) { atomicStore(&cnt[li], min(atomicLoad(&cnt[li]), k)); }
-  workgroupBarrier();
-}
-
-// One query's slots [0, n) best first, n <= 2 WG (uniform): each candidate goes to its rank, the
-// candidates better than it (flat_order; an equal one counts when in an earlier slot, so the
-// ranks are a permutation); then its count drops to k.
-fn rankFlush(li: u32, n: u32, k: u32) {
-  var mk: array<f32, 2>;
-  var mi: array<u32, 2>;
-  var r = vec2<u32>(0u);
-  for (var t = 0u; t < 2u; t++) {
-    let e = li + t * WG;
-    mk[t] = negInf();
-    mi[t] = EMPTY_ID;
-    if (e < n) { mk[t] = hk[e]; mi[t] = hid[e]; }
-  }
-  for (var j = 0u; j < n; j++) {
-    let kj = hk[j];
-    let ij = hid[j];
-    for (var t = 0u; t < 2u; t++) {
-      if (better(kj, ij, mk[t], mi[t]) || (kj == mk[t] && ij == mi[t] && j < li + t * WG)) { r[t]++; }
-    }
-  }
-  workgroupBarrier();
-  for (var t = 0u; t < 2u; t++) {
-    if (li + t * WG < n) {
-      hk[r[t]] = mk[t];
-      hid[r[t]] = mi[t];
-    }
-  }
-  if (li == 0u) { atomicStore(&cnt[0], min(n, k)); }
   workgroupBarrier();
 }
 
@@ -156,7 +103,6 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
   let qbias = bitcast<f32>(cq.y);
   var thK = negInf();
   var thI = EMPTY_ID;
-  var sorted = false;
   // The lane's query words, loaded once (its words of a row are the same in every row).
   var qr: array<vec4<u32>, 12>;
   if (QR == 1u) {
@@ -171,9 +117,6 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
       }
     }
   }
-  // PF: the first iteration's rows (one pass over the words: G * UW >= rw).
-  var next: array<vec4<u32>, 16>;
-  if (PF == 1u) { next = loadRows(start + sg * rps * RU + gi, rps, p, end, rw); }
   for (var it = 0u; it < nIter; it++) {
     // The subgroup's RU * rps consecutive rows; this lane's row u is r0 + u * rps.
     let r0 = start + it * P + sg * rps * RU + gi;
@@ -186,11 +129,14 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
     // UW words of each of RU rows per lane are loaded before any is used: independent loads in flight.
     for (var w0 = p; w0 < rw; w0 += G * UW) {
       var raw: array<vec4<u32>, 16>;
-      if (PF == 1u) {
-        raw = next;
-        if (it + 1u < nIter) { next = loadRows(r0 + P, rps, w0, end, rw); }
-      } else {
-        raw = loadRows(r0, rps, w0, end, rw);
+      for (var u = 0u; u < RU; u++) {
+        let row = r0 + u * rps;
+        for (var x = 0u; x < UW; x++) {
+          let w = w0 + x * G;
+          var v = vec4<u32>(0u);
+          if (row < end && w < rw) { v = base[row * rw + w]; }
+          raw[u * UW + x] = v;
+        }
       }
       for (var x = 0u; x < UW; x++) {
         let w = w0 + x * G;
@@ -266,15 +212,10 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
       }
       let m = min(workgroupUniformLoad(&pend), SP);
       // At most k entries a query: the list as it stands (unsorted, empty slots past it).
-      if (m > k && (done || m + CI * P > SP || (RK == 1u && !sorted))) {
-        if (RK == 1u && nq == 1u && m <= 2u * WG) {
-          rankFlush(li, m, k);
-        } else {
-          var n2 = 2u;
-          while (n2 < m) { n2 *= 2u; }
-          flush(li, nq, n2, k);
-        }
-        sorted = true;
+      if (m > k && (done || m + CI * P > SP)) {
+        var n2 = 2u;
+        while (n2 < m) { n2 *= 2u; }
+        flush(li, nq, n2, k);
         thK = hk[mq * SP + k - 1u];
         thI = hid[mq * SP + k - 1u];
       }

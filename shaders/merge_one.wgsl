@@ -26,14 +26,17 @@
 // remaining pairs beat. Any order is still exact (the threshold is the k-th best of distinct pairs
 // seen; order only changes how many get appended). ORD = 0: list-major, checks every CH pairs
 // only, every sort over all KP slots (before gpu-int8 call a1). ORD = 2: as 1, and a sort of at
-// most 2 WG pairs places each pair by its rank (pairs better than it, counted by every invocation
-// over the buffer: broadcast reads, two barriers) instead of the bitonic network's log2(n)
-// (log2(n) + 1) / 2 barrier steps (H200 call a1: ~0.26 us a step, 0.019 ms for a 16-list level).
+// most WG slots keeps one pair an invocation in registers and runs the bitonic steps of stride
+// below the subgroup size as subgroupShuffleXor (no barrier), the others through workgroup memory
+// (the module then starts with `enable subgroups;`, src/gpu/merge-one.ts). It needs subgroups of
+// consecutive invocations (lane = index mod size, checked at the start; else the ORD 1 sorts).
+// A bitonic step through workgroup memory measured ~0.23 us on the H200 (gpu-int8 call a1: 36 + ~21
+// steps a level, ~60 % of its time).
 // In bounds by its own guards (no reliance on Tint's clamps).
 
 override KP: u32 = 1024u;    // buffer slots: a power of two >= k + WG * CH
 override CH: u32 = 3u;       // pairs a thread appends between checks (1..U)
-override ORD: u32 = 2u;      // 1: position-major reads, early first sort, prefix sorts; 2: and rank sorts; 0: as before
+override ORD: u32 = 2u;      // 1: position-major reads, early first sort, prefix sorts; 2: and subgroup sorts; 0: as before
 const U: u32 = 8u;           // pairs a thread loads before using them
 const WG: u32 = 256u;
 //#include flat_order
@@ -46,54 +49,86 @@ var<workgroup> ids: array<u32, KP>;
 var<workgroup> count: atomic<u32>;
 var<workgroup> pending: u32;
 
-// Slots [0, n) best first, n <= 2 WG (uniform): each pair goes to its rank, the pairs better than
-// it (flat_order; an equal pair counts when it sits in an earlier slot, so ranks are a
-// permutation whatever the input). Slots from n on are untouched.
-fn rankSort(lid: u32, n: u32) {
-  var mk: array<f32, 2>;
-  var mi: array<u32, 2>;
-  var r = vec2<u32>(0u);
-  for (var t = 0u; t < 2u; t++) {
-    let e = lid + t * WG;
-    mk[t] = negInf();
-    mi[t] = EMPTY_ID;
-    if (e < n) { mk[t] = keys[e]; mi[t] = ids[e]; }
+// src/gpu/merge-one.ts keeps the //@sg block (and `enable subgroups;`) for ORD 2 on a device with
+// subgroups, else the //@nosg block; it also fills the entry point's SG_PARAMS / NOSG_LETS lines.
+//@nosg
+fn sgSetup(lid: u32, sgSize: u32, sgLane: u32) -> u32 { return 0u; }
+fn sortRegs(lid: u32, n2: u32, sgS: u32) { sortSlots(lid, n2); }
+//@end
+//@sg
+var<workgroup> sgWord: atomic<u32>;
+var<workgroup> sgWordU: u32;
+
+// The subgroup size if every subgroup is a run of consecutive invocations (lane = index mod size,
+// the xor partner of every stride below the size is index ^ stride), else 0; workgroup-uniform.
+fn sgSetup(lid: u32, sgSize: u32, sgLane: u32) -> u32 {
+  if (lid == 0u) { atomicStore(&sgWord, sgSize); }
+  workgroupBarrier();
+  let s0 = atomicLoad(&sgWord);
+  var ok = sgSize == s0 && (s0 & (s0 - 1u)) == 0u && sgLane == lid % max(s0, 1u);
+  for (var s = 1u; s < sgSize; s <<= 1u) {
+    let x = subgroupShuffleXor(lid, s);
+    ok = ok && x == (lid ^ s);
   }
-  for (var j = 0u; j < n; j++) {
-    let kj = keys[j];
-    let ij = ids[j];
-    for (var t = 0u; t < 2u; t++) {
-      if (better(kj, ij, mk[t], mi[t]) || (kj == mk[t] && ij == mi[t] && j < lid + t * WG)) { r[t]++; }
+  workgroupBarrier();
+  if (!ok) { atomicStore(&sgWord, 0u); }
+  workgroupBarrier();
+  if (lid == 0u) { sgWordU = atomicLoad(&sgWord); }
+  return workgroupUniformLoad(&sgWordU);
+}
+
+// Slots [0, n2) best first (n2 <= WG, a power of two; sgS from sgSetup, non-zero): one pair an
+// invocation in registers; bitonic steps of stride < sgS by subgroupShuffleXor, the others through
+// workgroup memory (two barriers). Same network and order as sortSlots.
+fn sortRegs(lid: u32, n2: u32, sgS: u32) {
+  var mk = negInf();
+  var mi = EMPTY_ID;
+  if (lid < n2) { mk = keys[lid]; mi = ids[lid]; }
+  for (var size = 2u; size <= n2; size <<= 1u) {
+    for (var stride = size >> 1u; stride > 0u; stride >>= 1u) {
+      var ok: f32;
+      var oi: u32;
+      if (stride >= sgS) {
+        workgroupBarrier();
+        if (lid < n2) { keys[lid] = mk; ids[lid] = mi; }
+        workgroupBarrier();
+        ok = keys[lid ^ stride];
+        oi = ids[lid ^ stride];
+      } else {
+        ok = subgroupShuffleXor(mk, stride);
+        oi = subgroupShuffleXor(mi, stride);
+      }
+      // The pair's lower slot takes the better where bit `size` of the slot is clear, else the worse.
+      let takeBetter = ((lid & stride) == 0u) == ((lid & size) == 0u);
+      let swap = select(better(mk, mi, ok, oi), better(ok, oi, mk, mi), takeBetter);
+      if (swap) {
+        mk = ok;
+        mi = oi;
+      }
     }
   }
   workgroupBarrier();
-  for (var t = 0u; t < 2u; t++) {
-    if (lid + t * WG < n) {
-      keys[r[t]] = mk[t];
-      ids[r[t]] = mi[t];
-    }
-  }
+  if (lid < n2) { keys[lid] = mk; ids[lid] = mi; }
   workgroupBarrier();
 }
+//@end
 
 // Sorts the first n slots best first (n: the count; ORD 1 rounds it up to a power of two, ORD 0
 // takes all KP; slots past the count hold empty pairs or pairs that lost an earlier sort: neither
 // can reach the best k again, and each pair sits in one slot), then restarts the count after the
 // best k. n is workgroup-uniform.
-fn sortAll(lid: u32, n: u32) {
-  if (ORD == 2u && n <= 2u * WG) {
-    rankSort(lid, n);
-    if (lid == 0u) { atomicStore(&count, params.k); }
-    workgroupBarrier();
-    return;
-  }
+fn sortAll(lid: u32, n: u32, sgS: u32) {
   var n2 = KP;
   if (ORD >= 1u) {
     n2 = 2u;
     while (n2 < n) { n2 <<= 1u; }
     n2 = min(n2, KP);
   }
-  sortSlots(lid, n2);
+  if (ORD == 2u && n2 <= WG && sgS != 0u) {
+    sortRegs(lid, n2, sgS);
+  } else {
+    sortSlots(lid, n2);
+  }
   if (lid == 0u) { atomicStore(&count, params.k); }
   workgroupBarrier();
 }
@@ -106,11 +141,16 @@ fn filled(lid: u32) -> u32 {
 }
 
 @compute @workgroup_size(WG, 1, 1)
-fn merge_one(@builtin(local_invocation_id) l: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
+fn merge_one(@builtin(local_invocation_id) l: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>,
+//@SG_PARAMS
+) {
   let lid = l.x;
   let g = wid.x;
   let q = wid.y;
   if (q >= params.nq) { return; }
+//@NOSG_LETS
+  // The subgroup size for sortRegs, or 0: the sorts through workgroup memory only.
+  let sgS = sgSetup(lid, sgSize, sgLane);
   let k = params.k;
   for (var i = lid; i < KP; i += WG) {
     keys[i] = negInf();
@@ -159,7 +199,7 @@ fn merge_one(@builtin(local_invocation_id) l: vec3<u32>, @builtin(workgroup_id) 
       if ((j + 1u) % CH == 0u || j + 1u == U || first) {
         let n = filled(lid);
         if (n > KP - WG * CH || (first && n > k)) {
-          sortAll(lid, n);
+          sortAll(lid, n, sgS);
           sortedAt = k;
           tk = keys[k - 1u];
           ti = ids[k - 1u];
@@ -168,7 +208,7 @@ fn merge_one(@builtin(local_invocation_id) l: vec3<u32>, @builtin(workgroup_id) 
     }
   }
   let n = filled(lid);
-  if (n != sortedAt) { sortAll(lid, n); }
+  if (n != sortedAt) { sortAll(lid, n, sgS); }
   let out = params.outAt + (q * params.nOut + g) * k;
   for (var i = lid; i < k; i += WG) {
     cand[out + i] = vec2<u32>(bitcast<u32>(keys[i]), ids[i]);

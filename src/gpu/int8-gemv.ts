@@ -58,16 +58,6 @@ export const int8GemvTuning = {
    * them each row (H200, 1M, first buffer default: 0.72 against 0.52 ms, run gemv-1).
    */
   qr: 1,
-  /**
-   * 1: each lane loads the next iteration's rows before scoring this one's (where one pass covers
-   * a row: G * UW >= rowWords), so loads stay in flight across the shuffles and the buffer checks.
-   */
-  pf: 0,
-  /**
-   * 1: the first check with more than k' candidates sorts them (the threshold rises early), and one
-   * query's sorts of <= 512 slots place candidates by rank instead of a bitonic network.
-   */
-  rk: 0,
 };
 
 /** What the choice depends on. */
@@ -95,10 +85,6 @@ export interface Int8GemvPlan {
   CI: number;
   /** Query words in registers (1) or read each row (0). */
   QR: number;
-  /** The next iteration's rows loaded before this one's are scored (1) or not (0). */
-  PF: number;
-  /** Early first sort and rank sorts (1) or sorts only when the buffer could overflow (0). */
-  RK: number;
   target?: number;
 }
 
@@ -128,15 +114,13 @@ export function planInt8Gemv(f: Int8GemvFacts, nq: number, kf: number): Int8Gemv
   const room = Math.floor((SP - kf) / P);
   const CI = Math.max(1, Math.min(room, t.ci || Math.max(1, Math.floor(room / 4))));
   const QR = t.qr && G * UW >= f.rowWords && NQ * QB * UW <= 12 ? 1 : 0;
-  const PF = t.pf && G * UW >= f.rowWords ? 1 : 0;
   const target = t.targetWorkgroups || undefined;
-  const RK = t.rk ? 1 : 0;
-  return { NQ, G, UW, QB, KF: kf, RU, SP, CI, QR, PF, RK, target };
+  return { NQ, G, UW, QB, KF: kf, RU, SP, CI, QR, target };
 }
 
 /** Pipeline cache key: every compile-time fact. */
 export function int8GemvKey(p: Int8GemvPlan): string {
-  return `i8gemv:${p.NQ}:${p.G}:${p.UW}:${p.QB}:${p.KF}:${p.RU}:${p.SP}:${p.CI}:${p.QR}${p.PF ? ':pf' : ''}${p.RK ? ':rk' : ''}`;
+  return `i8gemv:${p.NQ}:${p.G}:${p.UW}:${p.QB}:${p.KF}:${p.RU}:${p.SP}:${p.CI}:${p.QR}`;
 }
 
 export function int8GemvPipeline(device: GPUDevice, p: Int8GemvPlan): GPUComputePipeline {
@@ -152,12 +136,12 @@ export function int8GemvPipeline(device: GPUDevice, p: Int8GemvPlan): GPUCompute
     ],
   });
   return device.createComputePipeline({
-    label: `int8_gemv NQ=${p.NQ} G=${p.G} QB=${p.QB} KF=${p.KF} RU=${p.RU} SP=${p.SP} PF=${p.PF}`,
+    label: `int8_gemv NQ=${p.NQ} G=${p.G} QB=${p.QB} KF=${p.KF} RU=${p.RU} SP=${p.SP}`,
     layout: device.createPipelineLayout({ bindGroupLayouts: [layout] }),
     compute: {
       module: device.createShaderModule({ label: 'int8_gemv', code: expandWgslIncludes(int8GemvWgsl) }),
       entryPoint: 'main',
-      constants: { KF: p.KF, NQ: p.NQ, G: p.G, UW: p.UW, QB: p.QB, RU: p.RU, SP: p.SP, CI: p.CI, QR: p.QR, PF: p.PF, RK: p.RK },
+      constants: { KF: p.KF, NQ: p.NQ, G: p.G, UW: p.UW, QB: p.QB, RU: p.RU, SP: p.SP, CI: p.CI, QR: p.QR },
     },
   });
 }

@@ -20,9 +20,10 @@ export const MERGE_ONE_MAX_BATCH = 4;
 export const mergeOneTuning = {
   /**
    * 1: pairs read position-major (the lists' heads first), a first sort after one pair a thread,
-   * sorts over the filled prefix only; 2: as 1, sorts of <= 512 pairs by rank (no bitonic network);
-   * 0: list-major, every sort over the whole buffer (before gpu-int8 call a1). H200 call a1, 1M nq
-   * = 1: merges 0.083 ms (0) -> 0.033 (1). See shaders/merge_one.wgsl.
+   * sorts over the filled prefix only; 2: as 1, with sorts of <= 256 pairs in registers through
+   * subgroup shuffles where the device has subgroups (else as 1); 0: list-major, every sort over the
+   * whole buffer (before gpu-int8 call a1). H200 calls a1 / a2, 1M nq = 1: merges 0.083 ms (0) ->
+   * 0.033 (1); sorts by rank (a2) were 2.2x slower than 1. See shaders/merge_one.wgsl.
    */
   order: 2,
 };
@@ -67,12 +68,28 @@ export function mergeOneKey(p: MergeOnePlan): string {
   return `merge_one:${p.KP}:${p.CH}:${p.ORD}`;
 }
 
-export function mergeOnePipeline(device: GPUDevice, p: MergeOnePlan): GPUComputePipeline {
+/**
+ * merge_one's source for a plan: ORD 2 on a device with subgroups keeps the shader's //@sg block
+ * (sorts of <= 256 pairs by subgroup shuffles) with `enable subgroups;`; otherwise the //@nosg
+ * block (ORD 2 then sorts as ORD 1, through workgroup memory).
+ */
+export function mergeOneSource(p: MergeOnePlan, subgroups: boolean): string {
+  const sg = p.ORD === 2 && subgroups;
+  const block = (text: string, name: string, keep: boolean): string =>
+    text.replace(new RegExp(String.raw`^//@${name}\n([\s\S]*?)^//@end\n`, 'm'), (_m, body: string) => (keep ? body : ''));
+  const code = block(block(expandWgslIncludes(mergeOneWgsl), 'sg', sg), 'nosg', !sg)
+    .replace(/^\/\/@SG_PARAMS\n/m, sg ? '  @builtin(subgroup_size) sgSize: u32, @builtin(subgroup_invocation_id) sgLane: u32,\n' : '')
+    .replace(/^\/\/@NOSG_LETS\n/m, sg ? '' : '  let sgSize = 0u;\n  let sgLane = 0u;\n');
+  return sg ? `enable subgroups;\ndiagnostic(off, subgroup_uniformity);\n${code}` : code;
+}
+
+/** subgroups: whether ORD 2 may use them (the device's feature; tests pass false for the fallback). */
+export function mergeOnePipeline(device: GPUDevice, p: MergeOnePlan, subgroups = device.features.has('subgroups')): GPUComputePipeline {
   return device.createComputePipeline({
     label: `merge_one KP=${p.KP} CH=${p.CH} ORD=${p.ORD}`,
     layout: 'auto',
     compute: {
-      module: device.createShaderModule({ label: 'merge_one', code: expandWgslIncludes(mergeOneWgsl) }),
+      module: device.createShaderModule({ label: 'merge_one', code: mergeOneSource(p, subgroups) }),
       entryPoint: 'merge_one',
       constants: { KP: p.KP, CH: p.CH, ORD: p.ORD },
     },

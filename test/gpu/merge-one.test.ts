@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { acquireDevice, BufferUsage, type GpuContext, MapMode } from '../../src/gpu/device.js';
 import { FlatShard, kernelTuning } from '../../src/gpu/flat-shard.js';
 import { int8GemvTuning } from '../../src/gpu/int8-gemv.js';
-import { mergeOneFan, mergeOnePipeline, mergeOneTuning, planMergeOne } from '../../src/gpu/merge-one.js';
+import { mergeOneFan, mergeOnePipeline, mergeOneSource, mergeOneTuning, planMergeOne } from '../../src/gpu/merge-one.js';
 import { rng } from '../helpers/data.js';
 import { gpuForTests } from '../helpers/gpu.js';
 
@@ -83,9 +83,23 @@ describe.skipIf(!hasGpu)('merge_one', () => {
     ctx?.destroy();
   });
 
-  // order 2: position-major reads, early first sort, rank sorts (the default); 1: bitonic prefix sorts; 0: the previous kernel.
-  const orderCases = [2, 1, 0].flatMap((order) => kernelCases.map((c) => ({ ...c, order })));
-  it.each(orderCases)('order $order, $name: the best k of every workgroup as a brute-force selection, nothing else written', async (c) => {
+  // order 2: position-major reads, early first sort, sorts of <= 256 pairs by subgroup shuffles (the
+  // default; sg false: its fallback without subgroups); 1: bitonic prefix sorts; 0: the previous kernel.
+  const orderCases = [
+    ...kernelCases.map((c) => ({ ...c, order: 2, sg: true })),
+    ...kernelCases.map((c) => ({ ...c, order: 2, sg: false })),
+    ...[1, 0].flatMap((order) => kernelCases.map((c) => ({ ...c, order, sg: false }))),
+  ];
+  it('order 2 uses subgroups where the device has them, and its source has none without', () => {
+    const plan = planMergeOne(40, 32768)!;
+    expect(plan.ORD).toBe(2);
+    expect(mergeOneSource(plan, true)).toMatch(/^enable subgroups;/);
+    expect(mergeOneSource(plan, true)).toContain('subgroupShuffleXor');
+    expect(mergeOneSource(plan, false)).not.toMatch(/subgroup/);
+    expect(mergeOneSource({ ...plan, ORD: 1 }, true)).not.toMatch(/subgroup/);
+  });
+  it.each(orderCases)('order $order (subgroups $sg), $name: the best k of every workgroup as a brute-force selection, nothing else written', async (c) => {
+    if (c.sg && !ctx.device.features.has('subgroups')) return;
     const device = ctx.device;
     const plan = (() => {
       const saved = mergeOneTuning.order;
@@ -148,7 +162,7 @@ describe.skipIf(!hasGpu)('merge_one', () => {
     device.queue.writeBuffer(cand, 0, words);
     const read = device.createBuffer({ size: words.byteLength, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST });
     try {
-      const pipeline = mergeOnePipeline(device, plan);
+      const pipeline = mergeOnePipeline(device, plan, c.sg);
       const enc = device.createCommandEncoder();
       const pass = enc.beginComputePass();
       pass.setPipeline(pipeline);
