@@ -949,7 +949,7 @@ export class FlatShard {
   warmUp(k: number): void {
     this.ctx.check();
     if (k > this.kLimit) return; // such a search fails before compiling anything
-    for (const nq of [1, 2, 4, 8, 16, GEMM_MIN_BATCH - 1, GEMM_MIN_BATCH, LARGE_MIN_BATCH]) this.scorerFor(nq, k);
+    for (const nq of [1, 2, 4, 8, 16, 32, GEMM_MIN_BATCH - 1, GEMM_MIN_BATCH, LARGE_MIN_BATCH]) this.scorerFor(nq, k);
     this.mergePipeline(Math.max(pow2Ceil(k), 2 * SELECT_WG));
     const one = this.mergeOnePlan(1, k);
     if (one) this.pipeline(mergeOneKey(one), () => mergeOnePipeline(this.ctx.device, one));
