@@ -67,8 +67,9 @@ export interface FlatPlan {
  * Workgroups one tile's fused dispatch aims for, an upper bound of its segments: the built-in
  * kernels' (src/gpu/flat-shard.ts kernelTuning.targetWorkgroups, 512); f16's flat_gemv for one query
  * aims for kernelTuning.gemvTargetF16 (528; 1024, this bound, was its default before H200 call hq3);
- * int8 may run a registered scorer that aims for more (the tensor-core hook: up to 1536,
- * ChunkScorer targetWorkgroups; 2048 before gpu-tensor runs 13-14).
+ * int8 may run a registered scorer that aims for more (the tensor-core hook: up to 1584, whole
+ * waves of 12 one-warp workgroups an SM on the H200's 132 SMs, ChunkScorer targetWorkgroups; 2048
+ * before gpu-tensor runs 13-14).
  */
 const TARGET_WORKGROUPS: Record<StoragePrecision, number> = { f32: 512, f16: 1024, int8: 2048 };
 /** Most queries one workgroup of any flat kernel takes (flat_fused 8 x 8 tiles: 16 x 8). */
