@@ -279,9 +279,10 @@ export const searchTuning = { readbackSlots: 2, cacheBinds: 1 };
  * '4x8' 16 x 16 of 4 x 8 (64 x 128 blocks); '8x8' 16 x 16 of 8 x 8 (128 x 128); '8x4' 16 x 16 of
  * 8 x 4 (128 x 64); '8x8s' 16 x 8 of 8 x 8 (64 x 128, 128 invocations); '8x8w' 32 x 8 of 8 x 8
  * (64 x 256); '4x8r' 32 x 8 of 4 x 8 (32 x 256); 512 invocations (16 warps an SM): '8x8x' 32 x 16
- * of 8 x 8 (128 x 256), '8x8t' 64 x 8 of 8 x 8 (64 x 512).
+ * of 8 x 8 (128 x 256), '8x8t' 64 x 8 of 8 x 8 (64 x 512); '6x8w' 32 x 8 of 6 x 8 (48 x 256: 33..48
+ * queries in one block, 48 accumulators an invocation).
  */
-export type BigShape = '4x8' | '8x8' | '8x4' | '8x8s' | '8x8w' | '4x8r' | '8x8x' | '8x8t';
+export type BigShape = '4x8' | '8x8' | '8x4' | '8x8s' | '8x8w' | '4x8r' | '8x8x' | '8x8t' | '6x8w';
 export type MidShape = '4x4' | '4x8' | '4x8h' | '4x8w';
 const BIG_SHAPES: Record<BigShape, FusedShape> = {
   '4x8': { WX: 16, WY: 16, TR: 8, TQ: 4 },
@@ -292,6 +293,7 @@ const BIG_SHAPES: Record<BigShape, FusedShape> = {
   '4x8r': { WX: 32, WY: 8, TR: 8, TQ: 4 },
   '8x8x': { WX: 32, WY: 16, TR: 8, TQ: 8 },
   '8x8t': { WX: 64, WY: 8, TR: 8, TQ: 8 },
+  '6x8w': { WX: 32, WY: 8, TR: 8, TQ: 6 },
 };
 const MID_SHAPES: Record<MidShape, FusedShape> = {
   '4x4': { WX: 32, WY: 4, TR: 4, TQ: 4 },

@@ -82,6 +82,10 @@ describe.skipIf(!hasGpu)('flat_fused TSEL and ROT', () => {
     // The defaults at 17..47 (kc2): 4x8r to 32 queries, 8x8w from 33, 132 workgroups.
     [20, 45, 'ip', true, { tsel: 7, rot: 7 }, ['32x8x8x4:4:16:', 't1x16']],
     [40, 61, 'l2', false, { tsel: 7, rot: 7 }, ['32x8x8x8:4:16:', 't1x4']], // 16 slots need 36 KiB: lavapipe 4
+    // 6 x 8 tiles (48-query blocks): 40 queries in one, 100 in three (the last partial), svs.
+    [40, 45, 'ip', true, { tsel: 7, rot: 7, midBF32L: '6x8w', tselCapMid: 16 }, ['32x8x8x6:4:16:', 't1x16']],
+    [100, 131, 'l2', false, { tsel: 7, rot: 7, bigF32: '6x8w', tselCap: 3 }, ['32x8x8x6:4:16:', 't1x3']],
+    [64, 37, 'ip', false, { tsel: 7, rot: 7, kc8: 2, svs: 2, bigF32: '6x8w', tselCap: 2 }, ['32x8x8x6:4:16:', 't1x2:svs']], // KC 8: 38 KiB, not on lavapipe
     [200, 99, 'ip', true, { tsel: 4, rot: 4, kc8: 4, svs: 4, tselCap: 3, bigF32L: '8x8s' }, ['16x8x8x8:8:10:', 't1x3:svs']],
   ] as const)('nq=%i d=%i %s clustered=%s %o: KC 8 / slots in staging, f32 exact vs float64 and equal to the scan', async (nq, d, metric, clustered, knobs, want10) => {
     const n = 1537;
