@@ -36,6 +36,12 @@ export const int8GemvTuning = {
    */
   targetWorkgroups: 0,
   /**
+   * The same for one query when targetWorkgroups is 0 (0: the shard's default). H200 gpu-int8 call
+   * a3 (twice each, same call): 528 (4 workgroups on each of 132 SMs) against 512: scan 0.2249 /
+   * 0.2249 against 0.2263-0.2276 ms at 1M, search 4.015 / 4.014 against 4.059 / 4.060 ms at 21M.
+   */
+  targetOne: 528,
+  /**
    * Rows a lane scores an iteration (its loads of all of them in flight at once); 0: 2 where it fits.
    * H200 (nq = 1, 21M): 1 row 4.72 ms, 2 rows 4.25, 3 rows 7.41 (BENCHMARKS gpu-int8, runs gemv-2 / 3).
    */
@@ -114,7 +120,7 @@ export function planInt8Gemv(f: Int8GemvFacts, nq: number, kf: number): Int8Gemv
   const room = Math.floor((SP - kf) / P);
   const CI = Math.max(1, Math.min(room, t.ci || Math.max(1, Math.floor(room / 4))));
   const QR = t.qr && G * UW >= f.rowWords && NQ * QB * UW <= 12 ? 1 : 0;
-  const target = t.targetWorkgroups || undefined;
+  const target = t.targetWorkgroups || (nq === 1 && t.targetOne) || undefined;
   return { NQ, G, UW, QB, KF: kf, RU, SP, CI, QR, target };
 }
 

@@ -359,6 +359,21 @@ describe.skipIf(!hasGpu)('int8_gemv', () => {
     }
   });
 
+  it('one query aims for targetOne workgroups (528: 4 on each of 132 SMs), more queries and an explicit target for targetWorkgroups', () => {
+    Object.assign(int8GemvTuning, saved);
+    const facts = { rowWords: 48, subgroupMinSize: 32, hasDot4: true, maxWorkgroupStorage: 32768 };
+    const target = (nq: number) => { const p = planInt8Gemv(facts, nq, 40); return 'NQ' in p ? p.target : p.reason; };
+    expect(target(1)).toBe(528);
+    expect(target(2)).toBeUndefined();
+    expect(target(4)).toBeUndefined();
+    int8GemvTuning.targetWorkgroups = 300;
+    expect(target(1)).toBe(300);
+    int8GemvTuning.targetWorkgroups = 0;
+    int8GemvTuning.targetOne = 0;
+    expect(target(1)).toBeUndefined();
+    Object.assign(int8GemvTuning, saved);
+  });
+
   it('falls back to the f32-decoding kernels where int8_gemv does not apply', async () => {
     const shard = new FlatShard(ctx, { d: 64, metric: 'l2', precision: 'int8' });
     const sq = trainSq(randomVectors(10, 64, 5), 10, 64);
