@@ -115,7 +115,7 @@ const variants: Variant[] = values.variants
       for (const kv of spec.split(',').filter(Boolean)) {
         const [key, val] = kv.split('=');
         const field = key === 'target' ? 'targetWorkgroups' : key === 'gt' ? 'gemmTarget' : key === 'gtl' ? 'gemmTargetL' : key === 'hgt' ? 'gemmTargetF16' : key === 'fan' ? 'mergeFanIn' : key!;
-        knobs[field] = ['big', 'bigF32', 'bigF32L', 'midF32', 'midBF32', 'midBF32L'].includes(field) ? val : Number(val);
+        knobs[field] = ['big', 'bigF32', 'bigF32L', 'midF32', 'midBF32', 'midBF32L', 'midF16L'].includes(field) ? val : Number(val);
       }
       return { name: name!, knobs: knobs as Partial<typeof kernelTuning> };
     })

@@ -251,9 +251,14 @@ export const kernelTuning = {
    * gpu-flat): KC 8 1.05-1.15x slower than KC 4 on 8x8w (slots in `sv`), svs 1.13x slower (KC 4),
    * KC 2 1.10x slower, 512-invocation blocks 1.2-1.5x slower: all off. 4x8r at 132 workgroups
    * 1.14x / 1.15x / 1.11x faster at nq 20 / 32 / 40 (1.98 / 2.02 / 3.73 ms against 2.26 / 2.33 /
-   * 4.15); at 33..47 its two 32-query blocks cost more than 8x8w's one (nq 64: 3.08 ms), so 8x8w.
+   * 4.15); at 33..47 its two 32-query blocks cost more than one 8x8w block (3.04 ms at 40, kc3).
+   * midBF32L also takes nq 48 .. its block's queries (so 6x8w: 33..48). kc4: 6x8w (48 x 256 blocks)
+   * at 132 workgroups 2.50 / 2.53 / 2.52 ms at nq 40 / 47 / 48 against 8x8w's 3.04 / 3.06 / 3.03
+   * (1.21x; 1.04-1.05x torch fp32); at 264 2.86-2.91; two 48-query blocks at 64 (4.71 against 3.08)
+   * and from 128 (1.05-1.18x slower) lose. midF16L: the same for f16 (6x8w not measured for f16:
+   * it keeps kc3's 8x8w, 1.29x over the old block at 40).
    */
-  kc8: 0, svs: 0, midBF32: '4x8r' as BigShape | '', midBF32L: '8x8w' as BigShape | '', gemmTargetM: 132,
+  kc8: 0, svs: 0, midBF32: '4x8r' as BigShape | '', midBF32L: '6x8w' as BigShape | '', midF16L: '8x8w' as BigShape | '', gemmTargetM: 132,
 };
 
 /** flat_gemv_multi's knobs for a batch: the block of 16 (f32) takes its m16 overrides. */
@@ -322,6 +327,11 @@ function swzBit(nq: number): number {
   return nq < LARGE_MIN_BATCH ? 2 : 4;
 }
 
+/** The block of 33..47-query f32 batches (midBF32L; f16 with f16Cls: midF16L), '' = midBF32. */
+function midBlockL(precision: Precision): BigShape | '' {
+  return precision === 'f16' ? kernelTuning.midF16L : kernelTuning.midBF32L;
+}
+
 /** Candidate block shapes for a batch, preferred first; smaller ones serve when memory is short (large k). */
 function fusedShapes(nq: number, precision: Precision): FusedShape[] {
   const small: FusedShape[] = [
@@ -337,12 +347,18 @@ function fusedShapes(nq: number, precision: Precision): FusedShape[] {
     lead = [...(f32 && mid ? [MID_SHAPES[mid]] : []), { WX: 32, WY: 4, TR: 4, TQ: 4 }];
   }
   else if (nq < GEMM_MIN_BATCH) {
-    const name = nq > 32 ? kernelTuning.midBF32L || kernelTuning.midBF32 : kernelTuning.midBF32;
+    const name = nq > 32 ? midBlockL(precision) || kernelTuning.midBF32 : kernelTuning.midBF32;
     lead = [...(f32 && name ? [BIG_SHAPES[name]] : []), { WX: 32, WY: 8, TR: 4, TQ: 4 }];
   }
   else {
     const name = (f32 && nq >= LARGE_MIN_BATCH && kernelTuning.bigF32L) || (f32 && kernelTuning.bigF32) || kernelTuning.big;
-    lead = [BIG_SHAPES[name] ?? BIG_SHAPES['4x8'], BIG_SHAPES['4x8'], { WX: 32, WY: 8, TR: 4, TQ: 4 }];
+    const big = BIG_SHAPES[name] ?? BIG_SHAPES['4x8'];
+    // The 33..47 block also takes batches from 48 up to its own block's queries where it holds fewer
+    // queries than this class's block (6x8w: nq 48 in one 48-query block instead of 64 slots).
+    const midL = f32 ? midBlockL(precision) : '';
+    const ml = midL ? BIG_SHAPES[midL] : undefined;
+    const useMid = ml !== undefined && nq <= ml.WY * ml.TQ && ml.WY * ml.TQ < big.WY * big.TQ;
+    lead = [useMid ? ml : big, BIG_SHAPES['4x8'], { WX: 32, WY: 8, TR: 4, TQ: 4 }];
   }
   return [...lead, { WX: 64, WY: 2, TR: 2, TQ: 4 }, ...small];
 }

@@ -81,7 +81,8 @@ describe.skipIf(!hasGpu)('flat_fused TSEL and ROT', () => {
     [30, 37, 'l2', false, { tsel: 7, rot: 7, kc8: 7, svs: 7, tselCapMid: 2, midBF32: '4x8r', gemmTargetM: 5 }, ['32x8x8x4:4:16:', 't1x2:svs']],
     // The defaults at 17..47 (kc2): 4x8r to 32 queries, 8x8w from 33, 132 workgroups.
     [20, 45, 'ip', true, { tsel: 7, rot: 7 }, ['32x8x8x4:4:16:', 't1x16']],
-    [40, 61, 'l2', false, { tsel: 7, rot: 7 }, ['32x8x8x8:4:16:', 't1x4']], // 16 slots need 36 KiB: lavapipe 4
+    [40, 61, 'l2', false, { tsel: 7, rot: 7 }, ['32x8x8x6:4:16:', 't1x16']],
+    [48, 45, 'ip', true, { tsel: 7, rot: 7 }, ['32x8x8x6:4:16:', 't1x16']], // 32 slots need 37 KiB: lavapipe 16
     // 6 x 8 tiles (48-query blocks): 40 queries in one, 100 in three (the last partial), svs.
     [40, 45, 'ip', true, { tsel: 7, rot: 7, midBF32L: '6x8w', tselCapMid: 16 }, ['32x8x8x6:4:16:', 't1x16']],
     [100, 131, 'l2', false, { tsel: 7, rot: 7, bigF32: '6x8w', tselCap: 3 }, ['32x8x8x6:4:16:', 't1x3']],
@@ -178,16 +179,21 @@ describe.skipIf(!hasGpu)('flat_fused TSEL and ROT', () => {
     expect(pickFusedShape(1024, heapSlots(1024), 49152, 256, 'f32')).toBeDefined();
     // int8 never (its folded bias), nor where not asked.
     expect(pickFusedShape(1024, heapSlots(10), 49152, 256, 'int8')!.tsel).toBe(0);
-    // Defaults (H200 gf1-gf3): TSEL + ROT on 8x8w with 32 slots from 48 queries, (17..47: below)
+    // Defaults (H200 gf1-gf3): TSEL + ROT on 8x8w with 32 slots from 49 queries, (17..47: below)
     // with 16 at 17..47, DB 2 off.
     Object.assign(kernelTuning, defaults);
-    for (const nq of [48, 64, 127, 128, 1024]) {
+    for (const nq of [49, 64, 127, 128, 1024]) {
       const d0 = pickFusedShape(nq, heapSlots(10), 49152, 256, 'f32')!;
       expect([d0.shape.WX, d0.shape.WY, d0.shape.TR, d0.shape.TQ, d0.tsel, d0.rot, d0.db, d0.kc, d0.cq], `nq=${nq}`).toEqual([32, 8, 8, 8, 1, 1, 0, 4, 32]);
     }
-    // 17..47 (kc2): 32 x 8 of 4 x 8 to 32 queries, then 8x8w, 16 slots a query.
+    // 17..47 (kc2-kc4): 32 x 8 of 4 x 8 to 32 queries, then 6 x 8 (48-query blocks, to 48), 16 slots a
+    // query below 48, 32 from 48; f16 keeps 8x8w from 33 (midF16L).
     const d1 = pickFusedShape(40, heapSlots(10), 49152, 256, 'f32')!;
-    expect([d1.shape.WX, d1.shape.WY, d1.shape.TR, d1.shape.TQ, d1.tsel, d1.rot, d1.cq]).toEqual([32, 8, 8, 8, 1, 1, 16]);
+    expect([d1.shape.WX, d1.shape.WY, d1.shape.TR, d1.shape.TQ, d1.tsel, d1.rot, d1.cq]).toEqual([32, 8, 8, 6, 1, 1, 16]);
+    const d48 = pickFusedShape(48, heapSlots(10), 49152, 256, 'f32')!;
+    expect([d48.shape.TQ, d48.cq]).toEqual([6, 32]);
+    expect(pickFusedShape(40, heapSlots(10), 49152, 256, 'f16')!.shape.TQ).toBe(8);
+    expect(pickFusedShape(48, heapSlots(10), 49152, 256, 'f16')!.shape.TQ).toBe(8);
     const d2 = pickFusedShape(20, heapSlots(10), 49152, 256, 'f32')!;
     expect([d2.shape.WX, d2.shape.WY, d2.shape.TR, d2.shape.TQ, d2.tsel, d2.rot, d2.cq, d2.kc]).toEqual([32, 8, 8, 4, 1, 1, 16, 4]);
     // DB 2: 8x8w at KC 2 fits 48 KiB (2 x 10 KiB of staging), not at KC 4 (then DB 0 with TSEL).

@@ -343,8 +343,13 @@ describe.skipIf(!hasGpu)('gpu fused flat kernels', () => {
     };
     expect(shape(16)).toBe('32x4x8x4:1');
     expect(shape(8)).toBe('64x2x2x4:0');
-    // 17..32 / 33..47 (midBF32 / midBF32L): 32 x 8 of 4 x 8, then 8x8w; '' the 32 x 8 of 4 x 4.
+    // 17..32 / 33..48 (midBF32 / midBF32L: up to its block's 48 queries, fewer than bigF32's 64):
+    // 32 x 8 of 4 x 8, then 6x8w; f16 (midF16L 8x8w, no fewer than 64) from 48 the bigF32 block.
     expect(shape(32)).toBe('32x8x8x4:1');
+    expect(shape(40)).toBe('32x8x8x6:1');
+    expect(shape(GEMM_MIN_BATCH)).toBe('32x8x8x6:1');
+    expect(shape(49)).toBe('16x8x8x8:1');
+    kernelTuning.midBF32L = '8x8w';
     expect(shape(40)).toBe('32x8x8x8:1');
     kernelTuning.midBF32 = kernelTuning.midBF32L = '';
     expect(shape(40)).toBe('32x8x4x4:1');
