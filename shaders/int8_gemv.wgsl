@@ -45,6 +45,11 @@ override RU: u32 = 1u;    // rows a lane scores an iteration (RU * UW <= 16, RU 
 override SP: u32 = 256u;  // buffer slots a query: a power of two >= KF + CI * (WG / G) * RU
 override CI: u32 = 1u;    // iterations between buffer checks
 override QR: u32 = 0u;    // 1: the queries' words in registers (NQ * QB * UW <= 12; needs G * UW >= rowWords)
+// 1: one query's buffer is sorted as soon as a check finds more than k candidates (the threshold
+// rises early, so later sorts stay small), and its sorts of <= WG slots run in registers, the
+// bitonic steps below the subgroup size as subgroupShuffleXor (the kernel already takes subgroups
+// to be runs of consecutive invocations), the others through workgroup memory.
+override SGS: u32 = 0u;
 override NV: u32 = (NQ + 3u) / 4u;  // vec4 accumulators a row
 override BS: u32 = NQ * SP;
 const WG: u32 = 256u;
@@ -72,6 +77,45 @@ fn dot16(c: vec4<u32>, q: vec4<u32>) -> i32 {
 fn flush(li: u32, nq: u32, n2: u32, k: u32) {
 //#include candidate_sort
   if (li < nq) { atomicStore(&cnt[li], min(atomicLoad(&cnt[li]), k)); }
+  workgroupBarrier();
+}
+
+// SGS: query 0's slots [0, n2) best first (n2 <= WG, a power of two, uniform; slots past its
+// count taken as empty), one slot an invocation in registers; then its count drops to k.
+fn flushRegs(li: u32, n2: u32, k: u32, sgSize: u32) {
+  let c = atomicLoad(&cnt[0]);
+  var mk = negInf();
+  var mi = EMPTY_ID;
+  if (li < min(n2, c)) { mk = hk[li]; mi = hid[li]; }
+  for (var size = 2u; size <= n2; size <<= 1u) {
+    for (var stride = size >> 1u; stride > 0u; stride >>= 1u) {
+      var ok: f32;
+      var oi: u32;
+      if (stride >= sgSize) {
+        workgroupBarrier();
+        if (li < n2) { hk[li] = mk; hid[li] = mi; }
+        workgroupBarrier();
+        ok = mk;
+        oi = mi;
+        if (li < n2) {
+          ok = hk[li ^ stride];
+          oi = hid[li ^ stride];
+        }
+      } else {
+        ok = subgroupShuffleXor(mk, stride);
+        oi = subgroupShuffleXor(mi, stride);
+      }
+      // The pair's lower slot takes the better where bit `size` of the slot is clear, else the worse.
+      let takeBetter = ((li & stride) == 0u) == ((li & size) == 0u);
+      if (select(better(mk, mi, ok, oi), better(ok, oi, mk, mi), takeBetter)) {
+        mk = ok;
+        mi = oi;
+      }
+    }
+  }
+  workgroupBarrier();
+  if (li < n2) { hk[li] = mk; hid[li] = mi; }
+  if (li == 0u) { atomicStore(&cnt[0], min(c, k)); }
   workgroupBarrier();
 }
 
@@ -103,6 +147,7 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
   let qbias = bitcast<f32>(cq.y);
   var thK = negInf();
   var thI = EMPTY_ID;
+  var sorted = false;
   // The lane's query words, loaded once (its words of a row are the same in every row).
   var qr: array<vec4<u32>, 12>;
   if (QR == 1u) {
@@ -212,10 +257,15 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
       }
       let m = min(workgroupUniformLoad(&pend), SP);
       // At most k entries a query: the list as it stands (unsorted, empty slots past it).
-      if (m > k && (done || m + CI * P > SP)) {
+      if (m > k && (done || m + CI * P > SP || (SGS == 1u && !sorted))) {
         var n2 = 2u;
         while (n2 < m) { n2 *= 2u; }
-        flush(li, nq, n2, k);
+        if (SGS == 1u && nq == 1u && n2 <= WG) {
+          flushRegs(li, n2, k, sgSize);
+        } else {
+          flush(li, nq, n2, k);
+        }
+        sorted = true;
         thK = hk[mq * SP + k - 1u];
         thI = hid[mq * SP + k - 1u];
       }

@@ -15,7 +15,7 @@
  *     --external:webgpu --ignore-annotations --outfile=out/a1/nq1.mjs
  *   node out/a1/nq1.mjs --n 1000000 --ceil 1 --precisions int8,f16 --variants 'old:m1ord=0;new'
  *
- * Knobs: gt / ru / sp / ci / lanes / uw / qbits (int8GemvTuning), m1ord
+ * Knobs: gt / ru / sp / ci / lanes / uw / sgs / qbits (int8GemvTuning), m1ord
  * (mergeOneTuning.order), m1fan / m1slots / m1 (kernelTuning.mergeOneFan / mergeOneSlots /
  * mergeOne), target (kernelTuning.targetWorkgroups), hgt (kernelTuning.gemvTargetF16), nq.
  * One JSON line a case on stdout, a table on stderr.
@@ -111,7 +111,7 @@ function applyKnobs(knobText: string): { nqs?: number[] } {
   for (const kv of knobText.split(',').filter(Boolean)) {
     const [key, val = ''] = kv.split('=');
     const v = Number(val);
-    if (key === 'ru' || key === 'sp' || key === 'ci' || key === 'lanes' || key === 'uw') int8GemvTuning[key] = v;
+    if (key === 'ru' || key === 'sp' || key === 'ci' || key === 'lanes' || key === 'uw' || key === 'sgs') int8GemvTuning[key] = v;
     else if (key === 'qbits') int8GemvTuning.qbits = v as 8 | 16;
     else if (key === 'gt') int8GemvTuning.targetWorkgroups = v;
     else if (key === 'm1ord') mergeOneTuning.order = v;

@@ -85,6 +85,8 @@ const { values } = parseArgs({
     // Dawn toggles (comma-separated) besides allow_unsafe_apis, which --experimental 1 adds.
     toggles: { type: 'string', default: '' },
     experimental: { type: 'string', default: '1' },
+    // 1: Dawn without timestamp quantisation (GPU ms exact, not a mean of 65.5 us steps).
+    unquantised: { type: 'string', default: '0' },
     json: { type: 'string' },
   },
 });
@@ -97,7 +99,7 @@ const maxReps = Number(values['max-reps']);
 const SEED = 12345;
 const experimental = values.experimental === '1';
 const toggles = [...(experimental ? ['allow_unsafe_apis'] : []), ...values.toggles!.split(',').filter(Boolean)];
-const gpu = (await loadDawnGpu(toggles.length ? [`enable-dawn-features=${toggles.join(',')}`] : []))!;
+const gpu = (await loadDawnGpu([...(toggles.length ? [`enable-dawn-features=${toggles.join(',')}`] : []), ...(values.unquantised === '1' ? ['disable-dawn-features=timestamp_quantization'] : [])]))!;
 const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
 console.error(`adapter: ${JSON.stringify(adapter?.info)} subgroups ${adapter?.info.subgroupMinSize}..${adapter?.info.subgroupMaxSize} wgsl: ${[...gpu.wgslLanguageFeatures].join(',')}`);
 const t00 = performance.now();
@@ -233,7 +235,7 @@ for (const spec of values.variants!.split(';').filter(Boolean)) {
     else if (key === 'lanes') int8GemvTuning.lanes = v;
     else if (key === 'uw') int8GemvTuning.uw = v;
     else if (key === 'gt') int8GemvTuning.targetWorkgroups = v;
-    else if (key === 'ru' || key === 'sp' || key === 'ci' || key === 'qr') int8GemvTuning[key] = v;
+    else if (key === 'ru' || key === 'sp' || key === 'ci' || key === 'qr' || key === 'sgs') int8GemvTuning[key] = v;
     else if (key === 'm1ord') mergeOneTuning.order = v;
     else if (key === 'tensor') tensorTuning.enabled = v !== 0;
     else if (key === 'tkc') tensorTuning.kc = v;

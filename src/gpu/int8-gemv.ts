@@ -64,6 +64,12 @@ export const int8GemvTuning = {
    * them each row (H200, 1M, first buffer default: 0.72 against 0.52 ms, run gemv-1).
    */
   qr: 1,
+  /**
+   * 1: one query's buffer sorted as soon as a check finds more than k' candidates, its sorts of
+   * <= 256 slots in registers through subgroup shuffles (merge_one's order 2 sort); 0: sorts through
+   * workgroup memory when the buffer could overflow.
+   */
+  sgs: 0,
 };
 
 /** What the choice depends on. */
@@ -91,6 +97,8 @@ export interface Int8GemvPlan {
   CI: number;
   /** Query words in registers (1) or read each row (0). */
   QR: number;
+  /** Early first sort and subgroup sorts for one query (1) or not (0). */
+  SGS: number;
   target?: number;
 }
 
@@ -121,12 +129,13 @@ export function planInt8Gemv(f: Int8GemvFacts, nq: number, kf: number): Int8Gemv
   const CI = Math.max(1, Math.min(room, t.ci || Math.max(1, Math.floor(room / 4))));
   const QR = t.qr && G * UW >= f.rowWords && NQ * QB * UW <= 12 ? 1 : 0;
   const target = t.targetWorkgroups || (nq === 1 && t.targetOne) || undefined;
-  return { NQ, G, UW, QB, KF: kf, RU, SP, CI, QR, target };
+  const SGS = t.sgs ? 1 : 0;
+  return { NQ, G, UW, QB, KF: kf, RU, SP, CI, QR, SGS, target };
 }
 
 /** Pipeline cache key: every compile-time fact. */
 export function int8GemvKey(p: Int8GemvPlan): string {
-  return `i8gemv:${p.NQ}:${p.G}:${p.UW}:${p.QB}:${p.KF}:${p.RU}:${p.SP}:${p.CI}:${p.QR}`;
+  return `i8gemv:${p.NQ}:${p.G}:${p.UW}:${p.QB}:${p.KF}:${p.RU}:${p.SP}:${p.CI}:${p.QR}${p.SGS ? ':sgs' : ''}`;
 }
 
 export function int8GemvPipeline(device: GPUDevice, p: Int8GemvPlan): GPUComputePipeline {
@@ -147,7 +156,7 @@ export function int8GemvPipeline(device: GPUDevice, p: Int8GemvPlan): GPUCompute
     compute: {
       module: device.createShaderModule({ label: 'int8_gemv', code: expandWgslIncludes(int8GemvWgsl) }),
       entryPoint: 'main',
-      constants: { KF: p.KF, NQ: p.NQ, G: p.G, UW: p.UW, QB: p.QB, RU: p.RU, SP: p.SP, CI: p.CI, QR: p.QR },
+      constants: { KF: p.KF, NQ: p.NQ, G: p.G, UW: p.UW, QB: p.QB, RU: p.RU, SP: p.SP, CI: p.CI, QR: p.QR, SGS: p.SGS },
     },
   });
 }

@@ -65,6 +65,9 @@ describe.skipIf(!hasGpu)('int8_gemv', () => {
     { name: 'clustered, d=64, 4 queries, 3 workgroups a tile, buffers sorted at every check', n: 1800, d: 64, nq: 4, k: 10, clustered: true, tileRows: 900, qbits: 16, tuning: { targetWorkgroups: 3, sp: 128, ci: 1, ru: 1 } },
     { name: 'random, d=768, one query, 2 workgroups, 4 rows a lane, query words from memory', n: 2000, d: 768, nq: 1, k: 40, clustered: false, tileRows: 2000, qbits: 16, tuning: { targetWorkgroups: 2, ru: 4, qr: 0 } },
     { name: 'clustered, d=100, 2 queries, 2 workgroups, 8-bit queries, one row a lane', n: 1500, d: 100, nq: 2, k: 24, clustered: true, tileRows: 1500, qbits: 8, tuning: { targetWorkgroups: 2, ru: 1 } },
+    // sgs: early first sort, one query's sorts in registers through subgroup shuffles.
+    { name: 'random, d=768, one query, sgs, 5 workgroups, 3 tiles', n: 2999, d: 768, nq: 1, k: 40, clustered: false, tileRows: 1100, qbits: 16, tuning: { targetWorkgroups: 5, sgs: 1 } },
+    { name: 'clustered, d=100, 3 queries, sgs (workgroup-memory sorts for several queries), small buffers', n: 1999, d: 100, nq: 3, k: 24, clustered: true, tileRows: 600, qbits: 16, tuning: { targetWorkgroups: 4, sgs: 1, sp: 256, ci: 1 } },
   ];
 
   it.each(cases)('$name: keys and ids match the float64 oracle of the quantised scores', async (c) => {
@@ -86,7 +89,7 @@ describe.skipIf(!hasGpu)('int8_gemv', () => {
         sqHost.set(sq.step, dp);
         for (const k of c.k === c.n ? [c.k - 1, c.k] : [c.k]) {
           const key = shard.scorerFor(c.nq, k).key;
-          expect(key).toMatch(/^i8gemv:/);
+          expect(key).toMatch(c.tuning?.sgs ? /^i8gemv:.*:sgs$/ : /^i8gemv:/);
           const got = await shard.search(padded, c.nq, k);
           expectInt8KeysMatchOracle(got, { queries: padded, codes, sq: sqHost, n: c.n, dp, parts: c.qbits === 16 ? 2 : 1 }, c.nq, k);
         }
@@ -129,6 +132,9 @@ describe.skipIf(!hasGpu)('int8_gemv', () => {
     { name: "k' near the tile size: tiles of 40 rows, k = 39 / 40 / 41", n: 200, d: 32, nq: 4, ks: [39, 40, 41], tileRows: 40, qbits: 8, code: (_i, _j, r) => 128 + pick3(r), query: (_q, _j, r) => pick3(r), tuning: { targetWorkgroups: 1 } },
     // Every key equal: the lowest ids win.
     { name: 'every key equal, 3 workgroups', n: 1000, d: 32, nq: 1, ks: [40], tileRows: 1000, qbits: 16, code: () => 128, query: (_q, _j, r) => pick3(r), tuning: { targetWorkgroups: 3, sp: 256, ci: 2 } },
+    { name: "sgs: ties, 1 query, tiles of 45 rows, k' 39 / 40 / 41", n: 200, d: 64, nq: 1, ks: [39, 40, 41], tileRows: 45, qbits: 16, code: (_i, _j, r) => 128 + pick3(r), query: (_q, _j, r) => pick3(r), tuning: { targetWorkgroups: 1, sgs: 1 } },
+    { name: 'sgs: rising rows, 1 query, 2 workgroups (sorts of 256 in registers, 512 in memory)', n: 3000, d: 48, nq: 1, ks: [40], tileRows: 3000, qbits: 16, code: (i, j) => (j === 1 ? i >> 8 : j === 2 ? i & 255 : 128), query: (_q, j) => (j === 1 ? 256 : j === 2 ? 1 : 0), tuning: { targetWorkgroups: 2, sp: 512, ci: 3, sgs: 1 } },
+    { name: 'sgs: every key equal, 3 workgroups', n: 1000, d: 32, nq: 1, ks: [40], tileRows: 1000, qbits: 16, code: () => 128, query: (_q, _j, r) => pick3(r), tuning: { targetWorkgroups: 3, sgs: 1 } },
   ];
 
   it.each(exactCases)('$name: the same ids and keys as a brute-force selection of exact integer keys', async (c) => {
@@ -149,7 +155,7 @@ describe.skipIf(!hasGpu)('int8_gemv', () => {
         for (let j = 1; j < c.d; j++) padded[q * dp + j] = c.query(q, j, r);
       }
       for (const k of c.ks) {
-        expect(shard.scorerFor(c.nq, k).key).toMatch(/^i8gemv:/);
+        expect(shard.scorerFor(c.nq, k).key).toMatch(c.tuning?.sgs ? /^i8gemv:.*:sgs$/ : /^i8gemv:/);
         const got = await shard.search(padded, c.nq, k);
         for (let q = 0; q < c.nq; q++) {
           const keys = new Float64Array(c.n);
@@ -180,6 +186,11 @@ describe.skipIf(!hasGpu)('int8_gemv', () => {
   it.each([
     { name: "each later row the k-th best so far, 1 query, buffer sorted often", nq: 1, k: 40, n: 1500, segLen: 700, pattern: 'kth', tuning: { sp: 256, ci: 1 } },
     { name: "each later row the k-th best so far, 3 queries, default buffers", nq: 3, k: 24, n: 1300, segLen: 600, pattern: 'kth', tuning: {} },
+    { name: 'each later row the k-th best so far, 1 query, sgs', nq: 1, k: 40, n: 1500, segLen: 700, pattern: 'kth', tuning: { sgs: 1 } },
+    { name: 'random wide keys, 1 query, k=40, sgs, segments of 333 rows', nq: 1, k: 40, n: 1000, segLen: 333, pattern: 'wide', tuning: { sgs: 1, ci: 1 } },
+    { name: 'random wide keys, 1 query, k=10, sgs, segments of 1500 rows, small buffers', nq: 1, k: 10, n: 3000, segLen: 1500, pattern: 'wide', tuning: { sgs: 1, ci: 1, sp: 256 } },
+    { name: 'random wide keys, 1 query, k=17, sgs, segments of 900 rows', nq: 1, k: 17, n: 2700, segLen: 900, pattern: 'wide', tuning: { sgs: 1, ci: 2 } },
+    { name: 'each later row the k-th best so far, 1 query, k=10, sgs, small buffers', nq: 1, k: 10, n: 2000, segLen: 1000, pattern: 'kth', tuning: { sgs: 1, sp: 256, ci: 1 } },
     { name: 'random wide keys, 4 queries, k=10, segments of 333 rows, 4 rows a lane', nq: 4, k: 10, n: 1000, segLen: 333, pattern: 'wide', tuning: { ci: 1, ru: 4 } },
     { name: 'random wide keys, 2 queries, k=17, segments shorter than k', nq: 2, k: 17, n: 100, segLen: 13, pattern: 'wide', tuning: {} },
   ])('$name: every segment list equals brute force', async (c) => {
