@@ -67,9 +67,10 @@ export const int8GemvTuning = {
   /**
    * 1: one query's buffer sorted as soon as a check finds more than k' candidates, its sorts of
    * <= 256 slots in registers through subgroup shuffles (merge_one's order 2 sort); 0: sorts through
-   * workgroup memory when the buffer could overflow.
+   * workgroup memory when the buffer could overflow. H200 gpu-int8 call a4 (twice each, same call):
+   * 1M nq 1 0.2489 / 0.2484 ms against 0.2516-0.2518, 21M 4.046 / 4.040 against 4.112 / 4.085.
    */
-  sgs: 0,
+  sgs: 1,
 };
 
 /** What the choice depends on. */
@@ -97,7 +98,7 @@ export interface Int8GemvPlan {
   CI: number;
   /** Query words in registers (1) or read each row (0). */
   QR: number;
-  /** Early first sort and subgroup sorts for one query (1) or not (0). */
+  /** Early first sort and subgroup sorts (1: one query only) or not (0). */
   SGS: number;
   target?: number;
 }
@@ -129,7 +130,8 @@ export function planInt8Gemv(f: Int8GemvFacts, nq: number, kf: number): Int8Gemv
   const CI = Math.max(1, Math.min(room, t.ci || Math.max(1, Math.floor(room / 4))));
   const QR = t.qr && G * UW >= f.rowWords && NQ * QB * UW <= 12 ? 1 : 0;
   const target = t.targetWorkgroups || (nq === 1 && t.targetOne) || undefined;
-  const SGS = t.sgs ? 1 : 0;
+  // One query only (2-4 queries keep the sorts measured with them).
+  const SGS = t.sgs && NQ === 1 ? 1 : 0;
   return { NQ, G, UW, QB, KF: kf, RU, SP, CI, QR, SGS, target };
 }
 

@@ -63,7 +63,7 @@ describe.skipIf(!hasGpu)('int8_gemv', () => {
     { name: 'random, d=96, 13 queries in blocks of 8', n: 800, d: 96, nq: 13, k: 10, clustered: false, tileRows: 300, qbits: 16 },
     // Few workgroups a tile (hundreds of rows each), so the candidate buffers fill and sort.
     { name: 'clustered, d=64, 4 queries, 3 workgroups a tile, buffers sorted at every check', n: 1800, d: 64, nq: 4, k: 10, clustered: true, tileRows: 900, qbits: 16, tuning: { targetWorkgroups: 3, sp: 128, ci: 1, ru: 1 } },
-    { name: 'random, d=768, one query, 2 workgroups, 4 rows a lane, query words from memory', n: 2000, d: 768, nq: 1, k: 40, clustered: false, tileRows: 2000, qbits: 16, tuning: { targetWorkgroups: 2, ru: 4, qr: 0 } },
+    { name: 'random, d=768, one query, 2 workgroups, 4 rows a lane, query words from memory, sorts through workgroup memory (sgs 0)', n: 2000, d: 768, nq: 1, k: 40, clustered: false, tileRows: 2000, qbits: 16, tuning: { targetWorkgroups: 2, ru: 4, qr: 0, sgs: 0 } },
     { name: 'clustered, d=100, 2 queries, 2 workgroups, 8-bit queries, one row a lane', n: 1500, d: 100, nq: 2, k: 24, clustered: true, tileRows: 1500, qbits: 8, tuning: { targetWorkgroups: 2, ru: 1 } },
     // sgs: early first sort, one query's sorts in registers through subgroup shuffles.
     { name: 'random, d=768, one query, sgs, 5 workgroups, 3 tiles', n: 2999, d: 768, nq: 1, k: 40, clustered: false, tileRows: 1100, qbits: 16, tuning: { targetWorkgroups: 5, sgs: 1 } },
@@ -89,7 +89,8 @@ describe.skipIf(!hasGpu)('int8_gemv', () => {
         sqHost.set(sq.step, dp);
         for (const k of c.k === c.n ? [c.k - 1, c.k] : [c.k]) {
           const key = shard.scorerFor(c.nq, k).key;
-          expect(key).toMatch(c.tuning?.sgs ? /^i8gemv:.*:sgs$/ : /^i8gemv:/);
+          expect(key).toMatch(/^i8gemv:/);
+          if (c.tuning?.sgs !== undefined) expect(key.endsWith(':sgs'), 'subgroup sorts').toBe(c.tuning.sgs === 1 && c.nq === 1);
           const got = await shard.search(padded, c.nq, k);
           expectInt8KeysMatchOracle(got, { queries: padded, codes, sq: sqHost, n: c.n, dp, parts: c.qbits === 16 ? 2 : 1 }, c.nq, k);
         }
@@ -123,7 +124,7 @@ describe.skipIf(!hasGpu)('int8_gemv', () => {
   const pick3 = (r: () => number) => Math.floor(r() * 3) - 1;
   const exactCases: ExactCase[] = [
     // Keys within a few dozen values over 3000 rows: ties everywhere, broken by the lower id.
-    { name: 'ties, 8-bit, one query, 3 workgroups, buffers sorted at every check', n: 3000, d: 64, nq: 1, ks: [40], tileRows: 3000, qbits: 8, code: (_i, _j, r) => 128 + pick3(r), query: (_q, _j, r) => pick3(r), tuning: { targetWorkgroups: 3, sp: 256, ci: 1 } },
+    { name: 'ties, 8-bit, one query, 3 workgroups, buffers sorted at every check (sgs 0)', n: 3000, d: 64, nq: 1, ks: [40], tileRows: 3000, qbits: 8, code: (_i, _j, r) => 128 + pick3(r), query: (_q, _j, r) => pick3(r), tuning: { targetWorkgroups: 3, sp: 256, ci: 1, sgs: 0 } },
     { name: 'ties, 16-bit, 3 queries, 4 tiles of 2 workgroups', n: 2500, d: 64, nq: 3, ks: [24], tileRows: 700, qbits: 16, code: (_i, _j, r) => 128 + pick3(r), query: (_q, _j, r) => pick3(r), tuning: { targetWorkgroups: 2 } },
     // Query 0 ranks rows in rising order (every row beats the ones before: the buffer fills at
     // every check), query 1 in falling order (the first rows of each segment win).
@@ -155,7 +156,9 @@ describe.skipIf(!hasGpu)('int8_gemv', () => {
         for (let j = 1; j < c.d; j++) padded[q * dp + j] = c.query(q, j, r);
       }
       for (const k of c.ks) {
-        expect(shard.scorerFor(c.nq, k).key).toMatch(c.tuning?.sgs ? /^i8gemv:.*:sgs$/ : /^i8gemv:/);
+        const key = shard.scorerFor(c.nq, k).key;
+        expect(key).toMatch(/^i8gemv:/);
+        if (c.tuning?.sgs !== undefined) expect(key.endsWith(':sgs'), 'subgroup sorts').toBe(c.tuning.sgs === 1);
         const got = await shard.search(padded, c.nq, k);
         for (let q = 0; q < c.nq; q++) {
           const keys = new Float64Array(c.n);
@@ -184,7 +187,7 @@ describe.skipIf(!hasGpu)('int8_gemv', () => {
    * must enter (a threshold one slot too strict drops them all); also random wide-range keys.
    */
   it.each([
-    { name: "each later row the k-th best so far, 1 query, buffer sorted often", nq: 1, k: 40, n: 1500, segLen: 700, pattern: 'kth', tuning: { sp: 256, ci: 1 } },
+    { name: "each later row the k-th best so far, 1 query, buffer sorted often (sgs 0)", nq: 1, k: 40, n: 1500, segLen: 700, pattern: 'kth', tuning: { sp: 256, ci: 1, sgs: 0 } },
     { name: "each later row the k-th best so far, 3 queries, default buffers", nq: 3, k: 24, n: 1300, segLen: 600, pattern: 'kth', tuning: {} },
     { name: 'each later row the k-th best so far, 1 query, sgs', nq: 1, k: 40, n: 1500, segLen: 700, pattern: 'kth', tuning: { sgs: 1 } },
     { name: 'random wide keys, 1 query, k=40, sgs, segments of 333 rows', nq: 1, k: 40, n: 1000, segLen: 333, pattern: 'wide', tuning: { sgs: 1, ci: 1 } },
