@@ -252,7 +252,8 @@ export const kernelTuning = {
    * KC 2 1.10x slower, 512-invocation blocks 1.2-1.5x slower: all off. 4x8r at 132 workgroups
    * 1.14x / 1.15x / 1.11x faster at nq 20 / 32 / 40 (1.98 / 2.02 / 3.73 ms against 2.26 / 2.33 /
    * 4.15); at 33..47 its two 32-query blocks cost more than one 8x8w block (3.04 ms at 40, kc3).
-   * midBF32L also takes nq 48 .. its block's queries (so 6x8w: 33..48). kc4: 6x8w (48 x 256 blocks)
+   * midBF32L also takes nq 48 .. its block's queries where that block holds fewer queries than the
+   * 48..127 class's (so 6x8w: 33..48; 8x8w never past 47). kc4: 6x8w (48 x 256 blocks)
    * at 132 workgroups 2.50 / 2.53 / 2.52 ms at nq 40 / 47 / 48 against 8x8w's 3.04 / 3.06 / 3.03
    * (1.21x; 1.04-1.05x torch fp32); at 264 2.86-2.91; two 48-query blocks at 64 (4.71 against 3.08)
    * and from 128 (1.05-1.18x slower) lose. midF16L: the same for f16 (6x8w not measured for f16:
