@@ -15,7 +15,7 @@
  *   node out/gpu-int8/run.mjs --n 1000000 --ceilings 1 --variants 'default;old:gemv=0,tensor=0'
  *
  * --variants 'name:knob=v,...;...' with knobs: gemv (int8_gemv on/off), maxb (its largest batch),
- * qbits, lanes, uw, gt (its targetWorkgroups), ru / sp / ci / qr (its rows in flight, buffer slots, checks, query registers), tensor (tensor-core scorer on/off),
+ * qbits, lanes, uw, gt (its targetWorkgroups), ru / sp / ci / qr / sgs (its rows in flight, buffer slots, checks, query registers, in-register sorts), tensor (tensor-core scorer on/off),
  * twb / tbb (tensorTuning.targetWorkgroups, bigBatch), mfi (kernelTuning.mergeFanIn), tsh / tshf (tensorTuning.share: buckets of shared bounds, 0 off; shareFrom),
  * tkc / tkcs / tws / twt / tpf / tb16 / tb16k / tmin (tensorTuning.kc, kcSmall, targetWorkgroupsSmall, targetWorkgroupsTiny, prefetch, block16, block16MaxK, minBatch),
  * tq (tensorTuning.queries: 1 'hold', 0 'auto') / tins (tensorTuning.insert: 1 'flat', 0 'chain') / trt / trtb (rowTiles, rowTilesBig) / tl (tensorTuning.lists: 1 'packed', 0 'reg') / tsr (selectRows) / trtm / tmid / tinf (rowTilesMid, midBatch, insertFrom), target
@@ -23,7 +23,8 @@
  * (rerankThreadsMinPairs), buf (rerankBufferBytes), ts (0: GPU timestamps off for this variant, so
  * the wall time has no second readback; gpu ms is then null), conc (searches in flight at once:
  * qps_wall is then their throughput), nq (a '/'-list of batch sizes for
- * this variant; default --nq). One JSON line per case, a table at the end. Each line carries the
+ * this variant; default --nq). --unquantised 1 opens Dawn without timestamp quantisation (otherwise
+ * GPU ms are means of 65.5 us steps). One JSON line per case, a table at the end. Each line carries the
  * index's host profile (GpuFlatIndex.takeProfile, ms a search, summed over sub-batches, which
  * overlap): submit (queries padded, kernels encoded and submitted), gpu_wait (submitted -> results
  * read back: GPU time, the map round trips, the readback copy), ids (shard ids -> global ids),
