@@ -16,6 +16,43 @@ const defaults = { ...kernelTuning };
 const shardsOf = (index: GpuFlatIndex): FlatShard[] => (index as unknown as { shards: FlatShard[] }).shards;
 let seed = 91000;
 
+/**
+ * For each k: the search with `knobs` matches the float64 oracle and returns, pair for pair, the lists
+ * of the same search with TSEL and ROT off (the scan; same GEMM, same scores). Few workgroups
+ * (segments of several blocks) and small tiles (several tiles). Returns the knobs' pipeline key by k.
+ */
+async function expectSameAsScan(nq: number, d: number, metric: 'ip' | 'l2', clustered: boolean, knobs: Partial<typeof kernelTuning>, ks: number[]): Promise<Map<number, string>> {
+  const n = 1537;
+  const base = clustered ? clusteredVectors(n, d, 5, seed++) : randomVectors(n, d, seed++);
+  const q = clustered ? clusteredVectors(nq, d, 5, seed++) : randomVectors(nq, d, seed++);
+  const keyByK = new Map<number, string>();
+  for (const k of ks) {
+    const want = bruteForce(base, q, d, k, metric);
+    const lists: { labels: BigInt64Array; distances: Float32Array }[] = [];
+    const keys: string[] = [];
+    for (const on of [true, false]) {
+      // Off: the scan, no ROT (the defaults have both on from 17 queries).
+      Object.assign(kernelTuning, defaults, { gemvMulti: 0, tsel: 0, rot: 0 }, on ? knobs : {});
+      kernelTuning.targetWorkgroups = kernelTuning.gemmTarget = 3;
+      const index = await GpuFlatIndex.create(d, metric, { maxTileBytes: Math.ceil(d / 4) * 16 * 600, debugPoison: true });
+      try {
+        await index.add(base);
+        const got = await index.search(q, k);
+        expectMatchesOracle(got, want, distanceTolerance(d, metric === 'l2' ? 8 * d : 4 * d), base, q, d, metric);
+        lists.push(got);
+        keys.push(shardsOf(index)[0]!.scorerFor(nq, k).key);
+      } finally {
+        await index.dispose();
+      }
+    }
+    expect(Array.from(lists[0]!.labels)).toEqual(Array.from(lists[1]!.labels));
+    expect(Array.from(lists[0]!.distances)).toEqual(Array.from(lists[1]!.distances));
+    console.log(`${JSON.stringify(knobs)} nq=${nq} k=${k}: ${keys[0]}`);
+    keyByK.set(k, keys[0]!);
+  }
+  return keyByK;
+}
+
 describe.skipIf(!hasGpu)('flat_fused TSEL and ROT', () => {
   afterEach(() => void Object.assign(kernelTuning, defaults));
 
@@ -35,35 +72,8 @@ describe.skipIf(!hasGpu)('flat_fused TSEL and ROT', () => {
     [64, 45, 'ip', true, { tsel: 7, rot: 7, db2: 7, db2kc: 2, tselCap: 3, bigF32: '8x8s', swz: 2 }],
     [40, 37, 'l2', false, { tsel: 7, rot: 7, db2: 7, db2kc: 4, tselCap: 2 }],
   ] as const)('nq=%i d=%i %s clustered=%s %o: f32 exact vs float64 and equal to the scan', async (nq, d, metric, clustered, knobs) => {
-    const n = 1537;
-    const base = clustered ? clusteredVectors(n, d, 5, seed++) : randomVectors(n, d, seed++);
-    const q = clustered ? clusteredVectors(nq, d, 5, seed++) : randomVectors(nq, d, seed++);
     // k 1 / 10 / 40 on the first cases (40: 8x8w's heaps leave no room for TSEL's slots on lavapipe).
-    for (const k of nq === 70 || nq === 64 || nq === 130 ? [1, 10, 40] : [10]) {
-      const want = bruteForce(base, q, d, k, metric);
-      const lists: { labels: BigInt64Array; distances: Float32Array }[] = [];
-      const keys: string[] = [];
-      for (const on of [true, false]) {
-        // Off: the scan, no ROT (the defaults have both on from 17 queries).
-        Object.assign(kernelTuning, defaults, { gemvMulti: 0, tsel: 0, rot: 0 }, on ? knobs : {});
-        // Few workgroups: segments of several blocks, several tiles.
-        kernelTuning.targetWorkgroups = kernelTuning.gemmTarget = 3;
-        const index = await GpuFlatIndex.create(d, metric, { maxTileBytes: Math.ceil(d / 4) * 16 * 600, debugPoison: true });
-        try {
-          await index.add(base);
-          const got = await index.search(q, k);
-          expectMatchesOracle(got, want, distanceTolerance(d, metric === 'l2' ? 8 * d : 4 * d), base, q, d, metric);
-          lists.push(got);
-          keys.push(shardsOf(index)[0]!.scorerFor(nq, k).key);
-        } finally {
-          await index.dispose();
-        }
-      }
-      // Same lists as the owners' scan, pair for pair (same scores: the GEMM is the same).
-      expect(Array.from(lists[0]!.labels)).toEqual(Array.from(lists[1]!.labels));
-      expect(Array.from(lists[0]!.distances)).toEqual(Array.from(lists[1]!.distances));
-      console.log(`${JSON.stringify(knobs)} nq=${nq} k=${k}: ${keys[0]}`);
-    }
+    await expectSameAsScan(nq, d, metric, clustered, knobs, nq === 70 || nq === 64 || nq === 130 ? [1, 10, 40] : [10]);
   });
 
   // KC 8 with TSEL (kc8, heaps of exactly k where the rounded ones do not fit), the slots in the
@@ -89,32 +99,8 @@ describe.skipIf(!hasGpu)('flat_fused TSEL and ROT', () => {
     [64, 37, 'ip', false, { tsel: 7, rot: 7, kc8: 2, svs: 2, bigF32: '6x8w', tselCap: 2 }, ['32x8x8x6:4:16:', 't1x2:svs']], // KC 8: 38 KiB, not on lavapipe
     [200, 99, 'ip', true, { tsel: 4, rot: 4, kc8: 4, svs: 4, tselCap: 3, bigF32L: '8x8s' }, ['16x8x8x8:8:10:', 't1x3:svs']],
   ] as const)('nq=%i d=%i %s clustered=%s %o: KC 8 / slots in staging, f32 exact vs float64 and equal to the scan', async (nq, d, metric, clustered, knobs, want10) => {
-    const n = 1537;
-    const base = clustered ? clusteredVectors(n, d, 5, seed++) : randomVectors(n, d, seed++);
-    const q = clustered ? clusteredVectors(nq, d, 5, seed++) : randomVectors(nq, d, seed++);
-    for (const k of nq === 130 || nq === 64 ? [1, 10, 40] : [10]) {
-      const want = bruteForce(base, q, d, k, metric);
-      const lists: { labels: BigInt64Array; distances: Float32Array }[] = [];
-      const keys: string[] = [];
-      for (const on of [true, false]) {
-        Object.assign(kernelTuning, defaults, { gemvMulti: 0, tsel: 0, rot: 0 }, on ? knobs : {});
-        kernelTuning.targetWorkgroups = kernelTuning.gemmTarget = 3;
-        const index = await GpuFlatIndex.create(d, metric, { maxTileBytes: Math.ceil(d / 4) * 16 * 600, debugPoison: true });
-        try {
-          await index.add(base);
-          const got = await index.search(q, k);
-          expectMatchesOracle(got, want, distanceTolerance(d, metric === 'l2' ? 8 * d : 4 * d), base, q, d, metric);
-          lists.push(got);
-          keys.push(shardsOf(index)[0]!.scorerFor(nq, k).key);
-        } finally {
-          await index.dispose();
-        }
-      }
-      if (k === 10) for (const w of want10) expect(keys[0], `k=10 takes ${w}`).toContain(w);
-      expect(Array.from(lists[0]!.labels)).toEqual(Array.from(lists[1]!.labels));
-      expect(Array.from(lists[0]!.distances)).toEqual(Array.from(lists[1]!.distances));
-      console.log(`${JSON.stringify(knobs)} nq=${nq} k=${k}: ${keys[0]}`);
-    }
+    const keys = await expectSameAsScan(nq, d, metric, clustered, knobs, nq === 130 || nq === 64 ? [1, 10, 40] : [10]);
+    for (const w of want10) expect(keys.get(10), `k=10 takes ${w}`).toContain(w);
   });
 
   it('KC 8 on 8x8w fits 48 KiB only with heaps of exactly k slots (and 32 slots a query only with svs)', () => {
