@@ -86,7 +86,8 @@ export const MAX_READBACK_SLOTS = 2;
  * TARGET_WORKGROUPS[precision] segments a tile), the first merge level (A / MERGE_FAN_IN + one list per query),
  * the running list and its readbacks (nq x k pairs each; two, since overlapping searches on a shard
  * cycle through two MAP_READ buffers: searchTuning.readbackSlots), the queries (nq rows padded to the
- * storage word) and the dispatch uniforms. No nq x N score matrix: O(nq x tiles x k).
+ * storage word), the dispatch uniforms, and for int8 the tensor scorer's buffers (int8ScorerExtraBytes).
+ * No nq x N score matrix: O(nq x tiles x k).
  */
 export function tempBytes(
   d: number,
@@ -112,7 +113,19 @@ export function tempBytes(
   // Queries go up as f32, zero-padded to the storage word's dimensions (flat-shard q4).
   const queries = (nqb * rowBytes(d, precision) * DIMS_PER_WORD[precision]) / 4;
   const uniforms = (rowsPerTile.length * 6 + 4) * 256;
-  return a + b + (1 + MAX_READBACK_SLOTS) * list + queries + uniforms;
+  return a + b + (1 + MAX_READBACK_SLOTS) * list + queries + uniforms + (precision === 'int8' ? int8ScorerExtraBytes(d, k, nqb) : 0);
+}
+
+/**
+ * int8 batches may run the tensor-core scorer (src/gpu/tensor/), which needs two more buffers than
+ * the lists: its pre-pass's query codes (kernel-source prepBytes: queries rounded up to its block,
+ * d rounded up to 32 bytes, plus 16 bytes a query) and its shared bounds at the end of region A (at
+ * most one bucket word per candidate a query: buckets = min(share, k')). Bounded here with the
+ * largest block any kernel takes (MAX_BLOCK_QUERIES).
+ */
+export function int8ScorerExtraBytes(d: number, k: number, nq: number): number {
+  const nqPad = Math.ceil(nq / MAX_BLOCK_QUERIES) * MAX_BLOCK_QUERIES;
+  return nqPad * (Math.ceil(d / 32) * 32 + 16) + nqPad * k * 4;
 }
 
 function layout(input: FlatPlanInput, precision: StoragePrecision): FlatPlan {

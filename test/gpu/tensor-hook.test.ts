@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { indexFactory } from '../../src/core/factory.js';
+import { int8ScorerExtraBytes } from '../../src/core/planner.js';
 import { GpuFlatIndex } from '../../src/gpu/flat-index.js';
 import { type MatrixConfig, SUBGROUP_MATRIX_FEATURE } from '../../src/gpu/tensor/choose.js';
 
@@ -87,6 +88,29 @@ describe('tensor scorer choice from reported configs', () => {
     // 64 staged rows x (16 + 4) words (larger than a 32 x 32 scores part) and 32 queries x (16 + 4) words.
     expect(big.shape.stage).toMatchObject({ kc: 64, selectRows: 32, insert: 'flat' });
     expect(workgroupBytes(big.shape)).toBe((64 * 20 + 32 * 20) * 4);
+  });
+
+  it("fits the planner's int8 bound for its extra buffers (pre-pass codes, shared bounds) at every batch and d", () => {
+    // The planner (src/core/planner.ts) cannot see the scorer: its bound must cover what hookShape asks for.
+    for (const d of [64, 131, 768, 1024]) {
+      for (const nq of [5, 16, 20, 33, 64, 100, 255, 256, 512]) {
+        for (const k of [16, 40, 64]) {
+          for (const share of [0, 8, 64]) {
+            const saved = { ...tensorTuning };
+            Object.assign(tensorTuning, { share, shareFrom: 0 });
+            try {
+              const plan = planTensorHook(facts({ rowWords: Math.ceil(d / 32) * 2 }), nq, k); // rows of paddedDim(d) bytes
+              if (!('shape' in plan)) throw new Error(plan.reason);
+              const sh = hookShape(plan.shape, nq);
+              const needs = (sh.prep?.bytes ?? 0) + (sh.scratch ?? 0) * 8;
+              expect(int8ScorerExtraBytes(d, k, nq), `d ${d} nq ${nq} k ${k} share ${share}`).toBeGreaterThanOrEqual(needs);
+            } finally {
+              Object.assign(tensorTuning, saved);
+            }
+          }
+        }
+      }
+    }
   });
 
   it('asks for a pre-pass sized for the block-padded batch and for more workgroups than the built-in kernels', () => {
