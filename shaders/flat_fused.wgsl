@@ -19,18 +19,10 @@
 // issued into registers before the current step's multiply-adds (register double buffering).
 // The block's scores go to workgroup memory in SELP pieces of BQ/SELP queries (to fit small
 // workgroup memories); the staging area and the score area share one array.
-// DB = 1 (double-buffered workgroup staging): `sm` holds two staging buffers of SB = KC*(BQ+BR)
-// vec4; step s multiplies from buffer s&1 while the next step's registers are stored into the other,
-// then one barrier (instead of two). A block's scores go into the buffer its last step used, so a
-// selection piece must fit SB (the host picks SELP so) and a barrier follows the selection.
-// LAY = 1 (dim-major staging): for each of the step's KC*4 dims, the BQ query values then (after
-// all query dims) the BR row values, each dim's run padded by one vec4 (2-way instead of 4-way bank
-// conflicts on the transposing stores; LAY = 2 leaves the pads out, to fit 8x8 tiles
-// double-buffered). An invocation reads TQ/4 + TR/4 vec4 per dim and does TQ*TR fma (outer
-// product): queries 4*(ty + WY*i4) + 0..3, rows 4*(tx + WX*j4) + 0..3. Fewer live registers than
-// LAY = 0 (a TQ-float column instead of TQ vec4). SB = KC*(BQ+BR) vec4 (LAY 0, 2) or KC*(BQ+BR+8).
-// H200 run 3 (1M x 768, nq 16..1024): DB and LAY are not faster than DB = 0, LAY = 0 (the default):
-// DB 1.1-1.6x slower, LAY 1 within 1-3%, 8x8 tiles with LAY 1 1.08-1.75x slower (BENCHMARKS gpu-flat).
+// One staging buffer, two barriers a step. Measured slower on the H200 and removed after commit
+// 0bf1775 (BENCHMARKS gpu-flat): two staging buffers (DB 1: 1.1-1.6x, run 3; DB 2 at fixed offsets
+// with TSEL and ROT: 1.3-1.9x, calls gf1-gf3), dim-major staging with outer products (LAY 1 / 2:
+// level to 1.75x slower, run 3) and TSEL's candidate slots in the staging area (SVS: 1.13x, kc2).
 //#if F16
 enable f16;
 //#endif
@@ -48,9 +40,6 @@ override SMV: u32 = 4096u;  // vec4 slots of `sm`: max(KC*(BQ+BR), (BQ/SELP)*(BR
 override DPW: u32 = 1u;     // vec4 of dims per 16-byte word: 1 f32, 2 f16, 4 int8
 override CHAIN: u32 = 1u;   // ip: 1 chained fma, 0 dot() (benchmarks compare them)
 override FOLD: u32 = 0u;    // int8 ip: queries hold q * step and a bias q . vmin per query follows them
-override LAY: u32 = 0u;     // staging: 0 vec4 of 4 dims per query/row; 1 dim-major (outer products; TQ, TR multiples of 4); 2 as 1 without pads
-override PADV: u32 = select(0u, 1u, LAY == 1u); // LAY 1: one vec4 of pad after each dim's run
-override DB: u32 = 0u;      // 1: two staging buffers in `sm` (one barrier per step; scores go in the one just used)
 // SWZ = 1: invocations 32 apart in t form 8 x 4 (tx, ty) patches (NVIDIA's 32-lane subgroups), so one
 // subgroup's operand reads in the multiply loop touch 8 row and 4 query vec4 (128 bytes each) instead
 // of 16 x 2 or 32 x 1; needs WX % 8 == 0, WY % 4 == 0 (the host checks). SWZ = 0: tx, ty = lid.x, lid.y.
@@ -70,8 +59,8 @@ override NOSEL: u32 = 0u;
 override OWN: u32 = 0u;
 override NW: u32 = max(1u, NT / 32u);
 override CAP: u32 = 0u;
-override SVN: u32 = max(max(1u, BQ * CAP), select(0u, BQ * CQ, TSEL == 1u && SVS == 0u));
-// TSEL = 1 (DB 0, LAY 0, NOSEL 0, not int8-folded): no score parking and no owner scan. After a block,
+override SVN: u32 = max(max(1u, BQ * CAP), select(0u, BQ * CQ, TSEL == 1u));
+// TSEL = 1 (NOSEL 0, not int8-folded): no score parking and no owner scan. After a block,
 // each invocation compares its own TQ x TR accumulators in registers with its queries' k-th best (the
 // heap roots, read from workgroup memory) and pushes the few that beat it into its query's candidate
 // slots (CQ a query, `sv`, counted by `ccnt`); owners fold the slots into the heaps. If a query's slots
@@ -80,28 +69,14 @@ override SVN: u32 = max(max(1u, BQ * CAP), select(0u, BQ * CQ, TSEL == 1u && SVS
 // cannot enter the top k, so the lists are exactly those of TSEL = 0. `sm` then holds staging only.
 override TSEL: u32 = 0u;
 override CQ: u32 = 16u;
-// SVS = 1 (TSEL, DB 0): the candidate slots live in the staging area `sm` (free from a block's last
-// multiply to the next block's first staging store; one barrier a block more), a vec4 a slot as
-// (key, row within the block as f32: exact below 2^24, 0, 0), so `sv` takes no room: KC 8 on 8x8w
-// (40 KiB of staging) then fits 48 KiB with 32 slots a query (with heaps of exactly k slots). A
-// vec4 a slot, not two: H200 call kc1 measured two a vec4 (scalar stores into `sm` at a computed
-// component) 4x slower everywhere, the multiply loop's vec4 reads included.
-override SVS: u32 = 0u;
 override CNQ: u32 = select(1u, BQ + 1u, TSEL == 1u); // + the overflow flag, ccnt[CNQ - 1] = ccnt[BQ]
-// ROT = 1 (DB 0, LAY 0; BQ, BR multiples of 8, KC 4 or 8): staging column c of query / row x sits at
+// ROT = 1 (BQ, BR multiples of 8; KC 2, 4 or 8): staging column c of query / row x sits at
 // slot (x / 8) * 8 + (x + c * 8 / KC) % 8 of its run, not x: the KC invocations that store one
 // query's or row's KC vec4 of a step (consecutive lanes, runs BQ / BR apart, multiples of 8 slots)
 // then hit different bank groups (4-way conflicts on every staging store without it), and a run of 8
 // consecutive x read in the multiply loop stays conflict-free (a rotation within 8 slots).
 override ROT: u32 = 0u;
 override RSH: u32 = 8u / KC;
-// DB = 2 (with TSEL and ROT; KC 2, 4 or 8): two staging buffers at fixed offsets 0 and SBV, step s of
-// a block in buffer s % 2 (an inner loop of two steps, so every index is a constant, a loop counter or
-// the invocation id: no clamps, unlike DB 1's buffer variable), the next step's registers stored into
-// the other buffer after the multiply-adds, one barrier a step; a block's step count is padded to even
-// (the pad step reads zeros), so every block starts in buffer 0. No score area (TSEL).
-override SBV: u32 = KC * (BQ + BR);
-override SPI: u32 = select(1u, 2u, DB == 2u);
 override BQ: u32 = WY * TQ;
 override BR: u32 = WX * TR;
 override NT: u32 = WX * WY;
@@ -151,38 +126,6 @@ fn bias(q: u32) -> f32 {
   return queries[at][q % 4u];
 }
 
-// Stores query vec4 element e of a step (query e / KC, step column e % KC) into the staging buffer at off.
-fn stageQ(off: u32, e: u32, v: vec4<f32>) {
-  if (e >= KC * BQ) { return; }
-  let q = e / KC;
-  let c = e % KC;
-  if (LAY == 0u) {
-    sm[off + c * BQ + q] = v;
-  } else {
-    let QS = BQ / 4u + PADV;
-    for (var h = 0u; h < 4u; h++) { sm[off + (4u * c + h) * QS + q / 4u][q % 4u] = v[h]; }
-  }
-}
-
-// Decodes and stores base word element e of step c0 (row e / KW, word e % KW) into the buffer at off.
-fn stageB(off: u32, e: u32, raw: vec4<u32>, c0: u32) {
-  let KW = KC / DPW;
-  if (e >= BR * KW) { return; }
-  let r = e / KW;
-  let wl = e % KW;
-  for (var h = 0u; h < DPW; h++) {
-    let v = decode(raw, c0 / DPW + wl, h);
-    let c = wl * DPW + h;
-    if (LAY == 0u) {
-      sm[off + KC * BQ + c * BR + r] = v;
-    } else {
-      let RS = BR / 4u + PADV;
-      let o = off + KC * (BQ + 4u * PADV);
-      for (var x = 0u; x < 4u; x++) { sm[o + (4u * c + x) * RS + r / 4u][r % 4u] = v[x]; }
-    }
-  }
-}
-
 @compute @workgroup_size(WX, WY, 1)
 fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
   let t = lid.y * WX + lid.x;
@@ -196,7 +139,6 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
   let k = params.k;
   let q4 = params.q4;
   let KW = KC / DPW;           // words of a row per step
-  let QOFF = KC * BQ;          // base rows follow the queries in `sm`
   let TSR = BR + 4u;           // score area: floats per query (rows, then 4 pad: no bank conflicts)
 
   for (var e = t; e < HS; e += NT) {
@@ -233,79 +175,43 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
     pb[u] = v;
   }
 
-  let SB = select(KC * (BQ + BR), KC * (BQ + BR + 8u * PADV), LAY >= 1u); // DB: vec4 slots of one staging buffer
-  var cur = 0u;                // DB: offset of the buffer the current step multiplies from
-  if (DB == 2u) {
-    // Step 0 into buffer 0 (ROT slots).
-    for (var u = 0u; u < NQL; u++) {
-      let e = t + u * NT;
-      if (e < KC * BQ) { sm[(e % KC) * BQ + (e / KC / 8u) * 8u + (e / KC + (e % KC) * RSH) % 8u] = pq[u]; }
-    }
-    for (var u = 0u; u < NBL; u++) {
-      let e = t + u * NT;
-      if (e < BR * KW) {
-        for (var h = 0u; h < DPW; h++) {
-          sm[KC * BQ + ((e % KW) * DPW + h) * BR + (e / KW / 8u) * 8u + (e / KW + ((e % KW) * DPW + h) * RSH) % 8u] = decode(pb[u], e % KW, h);
-        }
-      }
-    }
-    workgroupBarrier();
-  }
-  if (DB == 1u) {
-    for (var u = 0u; u < NQL; u++) { stageQ(0u, t + u * NT, pq[u]); }
-    for (var u = 0u; u < NBL; u++) { stageB(0u, t + u * NT, pb[u], 0u); }
-    workgroupBarrier();
-  }
-
   while (rb < end) {
     var acc: array<array<f32, 8>, 8>;
     for (var i = 0u; i < 8u; i++) { for (var j = 0u; j < 8u; j++) { acc[i][j] = 0.0; } }
-    var last = 0u;
-    // DB 2: an even count of steps a block (QE columns; the pad step's loads read 0).
-    let QE = select(q4, ((q4 + 2u * KC - 1u) / (2u * KC)) * (2u * KC), DB == 2u);
-    for (c0 = 0u; c0 < QE; c0 += SPI * KC) {
-     for (var hb = 0u; hb < SPI; hb++) {
-      let cs = c0 + hb * KC;  // this step's first column (DB 2: in buffer hb)
-      if (DB == 0u) {
-        workgroupBarrier();
-        if (LAY == 0u) {
-          // stageQ / stageB written out here: indices from the invocation id, loop counters to
-          // constants, / and % by constants (Tint's range analysis sees through these, not through
-          // a function parameter or & / >>), so the stores into `sm` get no clamp.
-          // ROT's slots written out too ((x / 8) * 8 + (x + c * RSH) % 8: no function, same reason).
-          for (var u = 0u; u < NQL; u++) {
-            let e = t + u * NT;
-            if (e < KC * BQ) {
-              if (ROT == 1u) {
-                sm[(e % KC) * BQ + (e / KC / 8u) * 8u + (e / KC + (e % KC) * RSH) % 8u] = pq[u];
-              } else {
-                sm[(e % KC) * BQ + e / KC] = pq[u];
-              }
-            }
+    for (c0 = 0u; c0 < q4; c0 += KC) {
+      workgroupBarrier();
+      // Staging stores written out: indices from the invocation id, loop counters to constants, / and
+      // % by constants (Tint's range analysis sees through these, not through a function parameter or
+      // & / >>), so the stores into `sm` get no clamp. ROT's slots the same way
+      // ((x / 8) * 8 + (x + c * RSH) % 8).
+      for (var u = 0u; u < NQL; u++) {
+        let e = t + u * NT;
+        if (e < KC * BQ) {
+          if (ROT == 1u) {
+            sm[(e % KC) * BQ + (e / KC / 8u) * 8u + (e / KC + (e % KC) * RSH) % 8u] = pq[u];
+          } else {
+            sm[(e % KC) * BQ + e / KC] = pq[u];
           }
-          for (var u = 0u; u < NBL; u++) {
-            let e = t + u * NT;
-            if (e < BR * KW) {
-              for (var h = 0u; h < DPW; h++) {
-                let v = decode(pb[u], cs / DPW + e % KW, h);
-                if (ROT == 1u) {
-                  sm[KC * BQ + ((e % KW) * DPW + h) * BR + (e / KW / 8u) * 8u + (e / KW + ((e % KW) * DPW + h) * RSH) % 8u] = v;
-                } else {
-                  sm[KC * BQ + ((e % KW) * DPW + h) * BR + e / KW] = v;
-                }
-              }
-            }
-          }
-        } else {
-          for (var u = 0u; u < NQL; u++) { stageQ(0u, t + u * NT, pq[u]); }
-          for (var u = 0u; u < NBL; u++) { stageB(0u, t + u * NT, pb[u], cs); }
         }
-        workgroupBarrier();
       }
+      for (var u = 0u; u < NBL; u++) {
+        let e = t + u * NT;
+        if (e < BR * KW) {
+          for (var h = 0u; h < DPW; h++) {
+            let v = decode(pb[u], c0 / DPW + e % KW, h);
+            if (ROT == 1u) {
+              sm[KC * BQ + ((e % KW) * DPW + h) * BR + (e / KW / 8u) * 8u + (e / KW + ((e % KW) * DPW + h) * RSH) % 8u] = v;
+            } else {
+              sm[KC * BQ + ((e % KW) * DPW + h) * BR + e / KW] = v;
+            }
+          }
+        }
+      }
+      workgroupBarrier();
       // Issue the next step's loads (next columns, or the next block's first) before the math.
-      var nc = cs + KC;
+      var nc = c0 + KC;
       var nr = rb;
-      if (nc >= QE) { nc = 0u; nr = rb + BR; }
+      if (nc >= q4) { nc = 0u; nr = rb + BR; }
       if (nr < end) {
         for (var u = 0u; u < NQL; u++) {
           let e = t + u * NT;
@@ -324,54 +230,26 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
           pb[u] = v;
         }
       }
-      if (LAY >= 1u) {
-        // Outer products, one dim at a time: TQ/4 + TR/4 vec4 loads for TQ*TR fma.
-        let QS = BQ / 4u + PADV;
-        let RS = BR / 4u + PADV;
-        let ro = cur + KC * (BQ + 4u * PADV);
-        for (var dd = 0u; dd < 4u * KC; dd++) {
-          var a: array<vec4<f32>, 2>;
-          for (var i4 = 0u; i4 < TQ / 4u; i4++) { a[i4] = sm[cur + dd * QS + ty + WY * i4]; }
-          for (var j4 = 0u; j4 < TR / 4u; j4++) {
-            let b = sm[ro + dd * RS + tx + WX * j4];
-            for (var i = 0u; i < TQ; i++) {
-              let x = a[i / 4u][i % 4u];
-              if (METRIC == 0u) {
-                acc[i][4u * j4] = fma(x, b.x, acc[i][4u * j4]);
-                acc[i][4u * j4 + 1u] = fma(x, b.y, acc[i][4u * j4 + 1u]);
-                acc[i][4u * j4 + 2u] = fma(x, b.z, acc[i][4u * j4 + 2u]);
-                acc[i][4u * j4 + 3u] = fma(x, b.w, acc[i][4u * j4 + 3u]);
-              } else {
-                let df = vec4<f32>(x) - b;
-                acc[i][4u * j4] = fma(-df.x, df.x, acc[i][4u * j4]);
-                acc[i][4u * j4 + 1u] = fma(-df.y, df.y, acc[i][4u * j4 + 1u]);
-                acc[i][4u * j4 + 2u] = fma(-df.z, df.z, acc[i][4u * j4 + 2u]);
-                acc[i][4u * j4 + 3u] = fma(-df.w, df.w, acc[i][4u * j4 + 3u]);
-              }
-            }
-          }
-        }
-      } else {
       for (var c = 0u; c < KC; c++) {
         var a: array<vec4<f32>, 8>;
-        // DB 0 indexes from constants, loop counters and the invocation id only: Tint's range
-        // analysis then proves them in bounds and adds no clamp (with `cur`, a variable, each read
-        // got one; H200 run 4: the clamps cost 1.6-1.8x, BENCHMARKS gpu-flat).
+        // Indices from constants, loop counters and the invocation id only: Tint's range analysis
+        // then proves them in bounds and adds no clamp (with a buffer-offset variable each read got
+        // one; H200 run 4: the clamps cost 1.6-1.8x, BENCHMARKS gpu-flat).
         // ROT (BQ, BR, WX, WY multiples of 8 there, so x / 8 * 8 = WX * j + tx / 8 * 8).
         for (var i = 0u; i < TQ; i++) {
-          if (DB == 2u) {
-            a[i] = sm[hb * SBV + c * BQ + WY * i + (ty / 8u) * 8u + (ty + c * RSH) % 8u];
-          } else if (DB == 0u && ROT == 1u) {
+          if (ROT == 1u) {
             a[i] = sm[c * BQ + WY * i + (ty / 8u) * 8u + (ty + c * RSH) % 8u];
-          } else if (DB == 0u) { a[i] = sm[c * BQ + ty + WY * i]; } else { a[i] = sm[cur + c * BQ + ty + WY * i]; }
+          } else {
+            a[i] = sm[c * BQ + ty + WY * i];
+          }
         }
         for (var j = 0u; j < TR; j++) {
           var b: vec4<f32>;
-          if (DB == 2u) {
-            b = sm[hb * SBV + KC * BQ + c * BR + WX * j + (tx / 8u) * 8u + (tx + c * RSH) % 8u];
-          } else if (DB == 0u && ROT == 1u) {
+          if (ROT == 1u) {
             b = sm[KC * BQ + c * BR + WX * j + (tx / 8u) * 8u + (tx + c * RSH) % 8u];
-          } else if (DB == 0u) { b = sm[KC * BQ + c * BR + tx + WX * j]; } else { b = sm[cur + QOFF + c * BR + tx + WX * j]; }
+          } else {
+            b = sm[KC * BQ + c * BR + tx + WX * j];
+          }
           for (var i = 0u; i < TQ; i++) {
             if (METRIC == 0u && CHAIN == 0u) {
               acc[i][j] += dot(a[i], b);
@@ -386,37 +264,6 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
           }
         }
       }
-      }
-      if (DB == 1u) {
-        // Store the next step (loaded above) into the other buffer; one barrier ends the step.
-        let nxt = SB - cur;
-        if (nr < end) {
-          for (var u = 0u; u < NQL; u++) { stageQ(nxt, t + u * NT, pq[u]); }
-          for (var u = 0u; u < NBL; u++) { stageB(nxt, t + u * NT, pb[u], nc); }
-        }
-        workgroupBarrier();
-        last = cur;
-        cur = nxt;
-      }
-      if (DB == 2u) {
-        // The next step (loaded above) into the other buffer, (hb + 1) % 2; one barrier ends the step.
-        if (nr < end) {
-          for (var u = 0u; u < NQL; u++) {
-            let e = t + u * NT;
-            if (e < KC * BQ) { sm[((hb + 1u) % 2u) * SBV + (e % KC) * BQ + (e / KC / 8u) * 8u + (e / KC + (e % KC) * RSH) % 8u] = pq[u]; }
-          }
-          for (var u = 0u; u < NBL; u++) {
-            let e = t + u * NT;
-            if (e < BR * KW) {
-              for (var h = 0u; h < DPW; h++) {
-                sm[((hb + 1u) % 2u) * SBV + KC * BQ + ((e % KW) * DPW + h) * BR + (e / KW / 8u) * 8u + (e / KW + ((e % KW) * DPW + h) * RSH) % 8u] = decode(pb[u], nc / DPW + e % KW, h);
-              }
-            }
-          }
-        }
-        workgroupBarrier();
-      }
-     }
     }
     if (TSEL == 1u) {
       // Register threshold test (TSEL): bit i * TR + j of p0 / p1 marks acc[i][j] as not yet taken.
@@ -436,8 +283,6 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
           }
         }
       }
-      // SVS: the slots overwrite staging that slower invocations may still be multiplying from.
-      if (SVS == 1u) { workgroupBarrier(); }
       loop {
         if ((p0 | p1) != 0u) {
           for (var i = 0u; i < TQ; i++) {
@@ -453,11 +298,7 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
                 if (better(acc[i][j], id, tk, ti)) {
                   let sl = atomicAdd(&ccnt[ql], 1u);
                   if (sl < CQ) {
-                    if (SVS == 1u) {
-                      sm[ql * CQ + sl] = vec4<f32>(acc[i][j], f32(tx + WX * j), 0.0, 0.0);
-                    } else {
-                      sv[ql * CQ + sl] = vec2<u32>(bitcast<u32>(acc[i][j]), id);
-                    }
+                    sv[ql * CQ + sl] = vec2<u32>(bitcast<u32>(acc[i][j]), id);
                   } else {
                     atomicStore(&ccnt[CNQ - 1u], 1u);
                     taken = false;
@@ -487,13 +328,7 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
             var ti = hid[hat];
             for (var s = 0u; s < CQ; s++) {
               if (s >= n) { break; }
-              var e: vec2<u32>;
-              if (SVS == 1u) {
-                let v = sm[ql * CQ + s];
-                e = vec2<u32>(bitcast<u32>(v.x), params.idBase + rb + u32(v.y));
-              } else {
-                e = sv[ql * CQ + s];
-              }
+              let e = sv[ql * CQ + s];
               let key = bitcast<f32>(e.x);
               if (better(key, e.y, tk, ti)) {
                 heapReplace(hat, k, key, e.y);
@@ -517,28 +352,16 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
       workgroupBarrier();
       // i and j run over all TQ, TR (constant bounds, unrolled) so `acc` is only indexed by
       // constants and stays in registers; a loop from the piece's first i made the indices dynamic
-      // and put acc in local memory. Local query of acc[i][*]: ty + WY*i (LAY 0) or
-      // 4*(ty + WY*(i/4)) + i%4 (LAY 1); piece p holds local queries [p*PQ, (p+1)*PQ).
+      // and put acc in local memory. Local query of acc[i][*]: ty + WY*i; piece p holds local
+      // queries [p*PQ, (p+1)*PQ).
       for (var i = 0u; i < TQ; i++) {
-        if (DB == 0u && LAY == 0u) {
-          // The default's store, with col = ql - p * PQ written as ql % PQ and the vec4 slot as / 4,
-          // % 4 (no select, no `last`): Tint then proves it in bounds and adds no clamp.
-          let ql = ty + WY * i;
-          if (ql / PQ == p) {
-            for (var j = 0u; j < TR; j++) {
-              let at = (ql % PQ) * TSR + tx + WX * j;
-              sm[at / 4u][at % 4u] = acc[i][j];
-            }
-          }
-        } else {
-          let ql = select(ty + WY * i, 4u * (ty + WY * (i / 4u)) + i % 4u, LAY >= 1u);
-          if (ql / PQ == p) {
-            let col = ql - p * PQ;
-            for (var j = 0u; j < TR; j++) {
-              let r = select(tx + WX * j, 4u * (tx + WX * (j / 4u)) + j % 4u, LAY >= 1u);
-              let at = col * TSR + r;
-              sm[last + (at >> 2u)][at & 3u] = acc[i][j];
-            }
+        // col = ql - p * PQ written as ql % PQ and the vec4 slot as / 4, % 4 (no select): Tint then
+        // proves the store in bounds and adds no clamp.
+        let ql = ty + WY * i;
+        if (ql / PQ == p) {
+          for (var j = 0u; j < TR; j++) {
+            let at = (ql % PQ) * TSR + tx + WX * j;
+            sm[at / 4u][at % 4u] = acc[i][j];
           }
         }
       }
@@ -560,9 +383,7 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
         for (var g = 0u; g < BR / 4u; g++) {
           if (4u * g >= nrow || (NOSEL == 1u && g > 0u)) { break; }
           let r4 = 4u * g;
-          var v: vec4<f32>;
-          if (DB == 0u) { v = sm[col * (TSR / 4u) + g]; } else { v = sm[last + col * (TSR / 4u) + g]; }
-          v += qb;
+          let v = sm[col * (TSR / 4u) + g] + qb;
           if (any(v >= vec4<f32>(tK))) {
             for (var x = 0u; x < 4u; x++) {
               let r = r4 + x;
@@ -599,8 +420,6 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
       }
     }
     }
-    // DB: the next step stores into this buffer after its multiply: owners must be done reading.
-    if (DB == 1u) { workgroupBarrier(); }
     rb += BR;
   }
   workgroupBarrier();

@@ -94,15 +94,11 @@ interface ReadSlot {
  * batches of >= 48 queries ('4x8': 4 queries x 8 rows per invocation, 64 x 128 blocks of 256
  * invocations; '8x8': 128 x 128; '8x4': 128 x 64; '8x8s': 64 x 128 blocks of 128 invocations).
  * mergeFanIn: lists merged per workgroup and level. chain: ip multiply-adds as chained fma (1) or dot() (0).
- * db: flat_fused stages through two workgroup buffers, one barrier per step (1), or one buffer and
- * two barriers (0); with db the selection pieces must fit one staging buffer. lay: flat_fused stages
- * vec4 of 4 dims per query / row (0) or dim-major for outer products (1: shapes whose TQ and TR
- * are multiples of 4; TQ + TR floats live instead of 4 TQ + 4; 2: the same without the bank-
- * conflict pads, so 8 x 8 tiles fit double-buffered in 48 KiB). db 0 / lay 0 measured fastest on
- * the H200 (run 3, 1M: db 1.1-1.6x slower at nq 16..1024, lay 1 level to 3% slower).
+ * flat_fused stages through one workgroup buffer, two barriers a step: the double-buffered and
+ * dim-major variants measured slower on the H200 were removed (shaders/flat_fused.wgsl's header).
  */
 export const kernelTuning = {
-  targetWorkgroups: 512, gemmTarget: 132, gemmTargetF16: 264, kc: 4, ru: 1, uw: 0, hru: 0, huw: 0, big: '4x8' as BigShape, mergeFanIn: 32, chain: 1, db: 0, lay: 0,
+  targetWorkgroups: 512, gemmTarget: 132, gemmTargetF16: 264, kc: 4, ru: 1, uw: 0, hru: 0, huw: 0, big: '4x8' as BigShape, mergeFanIn: 32, chain: 1,
   /**
    * f32 (and f16 with f16Cls; int8 keeps `big`, targetWorkgroups). bigF32: the block for
    * GEMM_MIN_BATCH <= nq < LARGE_MIN_BATCH ('' = big); bigF32L / gemmTargetL: block and workgroup
@@ -217,39 +213,34 @@ export const kernelTuning = {
    */
   m16ru: 2, m16uw: 1, m16sp: 0, m16ci: 6,
   /**
-   * rot: flat_fused's ROT by class (a bit mask as swz; blocks with WX, WY multiples of 8, KC 4 or 8,
-   * db 0, lay 0): staging column c of a query / row at slot (x / 8) * 8 + (x + c * 8 / KC) % 8 of its
+   * rot: flat_fused's ROT by class (a bit mask as swz; blocks with WX, WY multiples of 8, KC 2, 4
+   * or 8): staging column c of a query / row at slot (x / 8) * 8 + (x + c * 8 / KC) % 8 of its
    * run, so the staging stores (KC consecutive lanes a query / row, runs a multiple of 8 slots apart)
    * are free of the 4-way bank conflicts they had, and the multiply loop's reads stay conflict-free.
-   * tsel: flat_fused's TSEL by class (db 0, lay 0; f32 and f16 with f16Cls): each invocation tests its
+   * tsel: flat_fused's TSEL by class (f32 and f16 with f16Cls): each invocation tests its
    * accumulators against its queries' k-th best in registers and pushes the few that beat it into
    * tselCap slots a query, folded by the owners (no score parking, no owner scan of every row).
-   * db2: flat_fused's DB 2 by class (with TSEL and ROT; a bit mask as swz): two staging buffers at
-   * fixed offsets, one barrier a step, the next step stored while other warps still multiply; KC
-   * db2kc (2, 4 or 8; 8x8w fits 48 KiB only at 2).
    * H200 calls gf1-gf2 (1M / 21M x 768, k = 10, torch fp32 in the same call, every query's ids equal
    * to the defaults', float64 oracle 2/2; BENCHMARKS gpu-flat): TSEL + ROT 1.20x / 1.17x / 1.14x over
    * the scan at 1M nq 64 / 256 / 1024 (3.48 / 11.28 / 44.91 ms against 4.19 / 13.20 / 51.01), 1.20x /
    * 1.16x / 1.13x at 21M; ROT alone 1.06-1.09x, TSEL alone 1.10-1.13x; SWZ on top 2% slower. With them
    * 8x8w also suits 48..127 queries (bigF32; 1M nq 64 3.11 against 3.48 on 4x8, 21M 63.1 against 71.1).
-   * DB 2 is 1.3-1.6x slower (KC 2 on 8x8w 67.8 against 44.9 ms at 1M nq 1024; KC 4 on 4x8 5.42
-   * against 3.48 at 64): off. On for the 48..127 and >= 128 classes (bits 2 and 4); gf3 (1M, same
+   * DB 2 (two staging buffers at fixed offsets) was 1.3-1.6x slower (KC 2 on 8x8w 67.8 against 44.9
+   * ms at 1M nq 1024; KC 4 on 4x8 5.42 against 3.48 at 64) and is gone. On for the 48..127 and >= 128 classes (bits 2 and 4); gf3 (1M, same
    * call as torch): 17..47 queries too (bit 1, 32 x 8 invocations of 4 x 4: nq 32 2.32 ms against
    * 2.88, f16 2.17 against 2.48, at 16 slots: tselCapMid), and 32 slots a query from 48 queries
    * (3.075 / 11.19 / 44.72 ms at nq 64 / 256 / 1024 against 3.11 / 11.26 / 44.90 at 16; 8 slots
    * 3.18 / 11.31 / 44.92). Where the slots do not fit, 16 then 4 (then the scan).
    */
-  rot: 7, tsel: 7, tselCap: 32, tselCapMid: 16, db2: 0, db2kc: 2,
+  rot: 7, tsel: 7, tselCap: 32, tselCapMid: 16,
   /**
    * kc8: KC 8 (32 dims a staging step: half the barrier pairs) by class, a bit mask as swz, f32 with
-   * TSEL; where the heaps rounded up to heapSlots do not fit, heaps of exactly k slots. svs: TSEL's
-   * candidate slots in the staging area (flat_fused SVS; one barrier a block more), same bit mask:
-   * 8x8w at KC 8 fits 48 KiB with 32 slots a query only so. midBF32 / midBF32L / gemmTargetM: the
+   * TSEL; where the heaps rounded up to heapSlots do not fit, heaps of exactly k slots. midBF32 / midBF32L / gemmTargetM: the
    * block of f32 batches (f16 with f16Cls) of 17..32 / 33..47 queries and their workgroup target
    * ('' / '' = midBF32 / 0: 32 x 8 of 4 x 4, targetWorkgroups).
    * H200 calls kc1-kc2 (1M x 768, k = 10, torch fp32 in the same call, oracle 2/2; BENCHMARKS
-   * gpu-flat): KC 8 1.05-1.15x slower than KC 4 on 8x8w (slots in `sv`), svs 1.13x slower (KC 4),
-   * KC 2 1.10x slower, 512-invocation blocks 1.2-1.5x slower: all off. 4x8r at 132 workgroups
+   * gpu-flat): KC 8 1.05-1.15x slower than KC 4 on 8x8w, TSEL's slots in the staging area 1.13x
+   * slower (KC 4; removed), KC 2 1.10x slower, 512-invocation blocks 1.2-1.5x slower: all off. 4x8r at 132 workgroups
    * 1.14x / 1.15x / 1.11x faster at nq 20 / 32 / 40 (1.98 / 2.02 / 3.73 ms against 2.26 / 2.33 /
    * 4.15); at 33..47 its two 32-query blocks cost more than one 8x8w block (3.04 ms at 40, kc3).
    * midBF32L also takes nq 48 .. its block's queries where that block holds fewer queries than the
@@ -259,7 +250,7 @@ export const kernelTuning = {
    * and from 128 (1.05-1.18x slower) lose. midF16L: the same for f16 (6x8w not measured for f16:
    * it keeps kc3's 8x8w, 1.29x over the old block at 40).
    */
-  kc8: 0, svs: 0, midBF32: '4x8r' as BigShape | '', midBF32L: '6x8w' as BigShape | '', midF16L: '8x8w' as BigShape | '', gemmTargetM: 132,
+  kc8: 0, midBF32: '4x8r' as BigShape | '', midBF32L: '6x8w' as BigShape | '', midF16L: '8x8w' as BigShape | '', gemmTargetM: 132,
 };
 
 /** flat_gemv_multi's knobs for a batch: the block of 16 (f32) takes its m16 overrides. */
@@ -364,28 +355,18 @@ function fusedShapes(nq: number, precision: Precision): FusedShape[] {
   return [...lead, { WX: 64, WY: 2, TR: 2, TQ: 4 }, ...small];
 }
 
-/**
- * Workgroup bytes of flat_fused for a shape: staging/score area (vec4 slots) and the heaps. With
- * db (two staging buffers) a selection piece must fit one buffer, else bytes is Infinity.
- */
-export function fusedLayout(s: FusedShape, kc: number, kf: number, selp: number, db = 0, lay = 0, cap = 0, tsel = 0, cq = 0, svs = 0): { smv: number; bytes: number } {
+/** Workgroup bytes of flat_fused for a shape: staging/score area (vec4 slots) and the heaps. */
+export function fusedLayout(s: FusedShape, kc: number, kf: number, selp: number, cap = 0, tsel = 0, cq = 0): { smv: number; bytes: number } {
   const BQ = s.WY * s.TQ;
   const BR = s.WX * s.TR;
-  // lay 1 pads each dim's run of queries and of rows by one vec4 (lay 2: no pads).
-  const sb = kc * (BQ + BR) + (lay === 1 ? 8 * kc : 0);
+  const sb = kc * (BQ + BR);
   // TSEL's counters (a query's, and the overflow flag) and the flag's uniform copy: 16 bytes each when off.
   const flags = (tsel ? Math.ceil(((BQ + 1) * 4) / 16) * 16 : 16) + 16;
   // tsel: staging only in `sm`; heaps, cq candidate slots a query (in `sv`).
-  // db 2 (with tsel): two staging buffers. svs (db 0): the slots in `sm`, a vec4 each.
-  if (tsel && svs) {
-    const smv = Math.max(sb, BQ * cq);
-    return { smv, bytes: smv * 16 + BQ * kf * 8 + 8 + flags };
-  }
-  if (tsel) return { smv: db === 2 ? 2 * sb : sb, bytes: (db === 2 ? 2 * sb : sb) * 16 + BQ * kf * 8 + Math.max(BQ * cap, BQ * cq, 1) * 8 + flags };
+  if (tsel) return { smv: sb, bytes: sb * 16 + BQ * kf * 8 + Math.max(BQ * cap, BQ * cq, 1) * 8 + flags };
   const piece = ((BQ / selp) * (BR + 4)) / 4;
   // Heaps, and the selection queues (`sv`, one vec2<u32> even when cap is 0).
   const sel = BQ * kf * 8 + Math.max(1, BQ * cap) * 8 + flags;
-  if (db) return { smv: 2 * sb, bytes: piece <= sb ? 2 * sb * 16 + sel : Infinity };
   const smv = Math.max(sb, piece);
   return { smv, bytes: smv * 16 + sel };
 }
@@ -400,7 +381,7 @@ export function fusedStagingFits(s: FusedShape, kc: number): boolean {
 }
 
 /** The first shape (and selection pieces) that fits the workgroup memory, or undefined. */
-export function pickFusedShape(nq: number, kf: number, maxStorage: number, maxInvocations = 256, precision: Precision = 'f32', k?: number): { shape: FusedShape; selp: number; smv: number; kc: number; db: number; lay: number; swz: number; own: number; cap: number; rot: number; tsel: number; cq: number; kf: number; svs: number } | undefined {
+export function pickFusedShape(nq: number, kf: number, maxStorage: number, maxInvocations = 256, precision: Precision = 'f32', k?: number): { shape: FusedShape; selp: number; smv: number; kc: number; swz: number; own: number; cap: number; rot: number; tsel: number; cq: number; kf: number } | undefined {
   const f32 = precision === 'f32' || (precision === 'f16' && kernelTuning.f16Cls === 1);
   for (const shape of fusedShapes(nq, precision)) {
     if (shape.WX * shape.WY > maxInvocations) continue;
@@ -411,44 +392,33 @@ export function pickFusedShape(nq: number, kf: number, maxStorage: number, maxIn
     const nw = Math.max(1, Math.floor(nt / 32));
     const bq = shape.WY * shape.TQ;
     const own = f32 && kernelTuning.selOwn & swzBit(nq) && nt % 32 === 0 && bq % nw === 0 && bq / nw <= 32 ? 1 : 0;
-    const lay = kernelTuning.lay && shape.TQ % 4 === 0 && shape.TR % 4 === 0 ? kernelTuning.lay : 0;
     const cq = Math.max(1, nq < GEMM_MIN_BATCH ? kernelTuning.tselCapMid : kernelTuning.tselCap);
     // TSEL's slots a query: cq, else fewer where they do not fit (the adapter's workgroup memory, large k).
     const cqs = [...new Set([cq, Math.min(cq, 16), Math.min(cq, 4)])];
-    // DB 2 (with TSEL and ROT) where asked and it fits, at its own KC.
-    const kc2 = kernelTuning.db2kc;
-    if (f32 && kernelTuning.db2 & kernelTuning.tsel & kernelTuning.rot & swzBit(nq) && !lay && shape.WX % 8 === 0 && shape.WY % 8 === 0 && shape.TQ * shape.TR <= 64 && (kc2 === 2 || kc2 === 4 || kc2 === 8) && kf <= 64 && fusedStagingFits(shape, kc2)) {
-      const { smv, bytes } = fusedLayout(shape, kc2, kf, 1, 2, 0, 0, 1, cq);
-      if (bytes <= maxStorage) return { shape, selp: 1, smv, kc: kc2, db: 2, lay: 0, swz, own, cap: 0, rot: 1, tsel: 1, cq, kf, svs: 0 };
-    }
     // KC 8 where asked (kc8), with TSEL only; heaps of exactly k slots where the rounded ones do not fit.
-    const kc8 = f32 && kernelTuning.kc8 & kernelTuning.tsel & swzBit(nq) && kf <= 64 && !lay && shape.TQ * shape.TR <= 64 ? 1 : 0;
+    const kc8 = f32 && kernelTuning.kc8 & kernelTuning.tsel & swzBit(nq) && kf <= 64 && shape.TQ * shape.TR <= 64 ? 1 : 0;
     for (const kc of kf > 64 ? [4] : [...(kc8 ? [8] : []), kernelTuning.kc, 4]) {
       const viaKc8 = kc8 === 1 && kc === 8 && kernelTuning.kc !== 8;
       if (!fusedStagingFits(shape, kc)) continue;
-      // Double buffering where asked and it fits, else one buffer (large k: heaps need the room).
-      for (const db of kernelTuning.db ? [1, 0] : [0]) {
-        // ROT / TSEL (db 0, lay 0 only): ROT needs 8-slot runs (WX, WY multiples of 8) and KC 4 or 8.
-        const rot = f32 && kernelTuning.rot & swzBit(nq) && !db && !lay && shape.WX % 8 === 0 && shape.WY % 8 === 0 && (kc === 2 || kc === 4 || kc === 8) ? 1 : 0;
-        // TSEL where asked and it fits, else the owners' scan (large k: heaps need the room).
-        for (const tsel of f32 && kernelTuning.tsel & swzBit(nq) && !db && !lay && shape.TQ * shape.TR <= 64 ? [1, 0] : [0]) {
-          if (tsel) {
-            const svs = f32 && kernelTuning.svs & swzBit(nq) ? 1 : 0;
-            for (const kfx of viaKc8 && k !== undefined && k < kf ? [kf, k] : [kf]) {
-              for (const c of cqs) {
-                const { smv, bytes } = fusedLayout(shape, kc, kfx, 1, 0, 0, 0, 1, c, svs);
-                if (bytes <= maxStorage) return { shape, selp: 1, smv, kc, db, lay, swz, own, cap: 0, rot, tsel, cq: c, kf: kfx, svs };
-              }
+      // ROT needs 8-slot runs (WX, WY multiples of 8) and KC 2, 4 or 8.
+      const rot = f32 && kernelTuning.rot & swzBit(nq) && shape.WX % 8 === 0 && shape.WY % 8 === 0 && (kc === 2 || kc === 4 || kc === 8) ? 1 : 0;
+      // TSEL where asked and it fits, else the owners' scan (large k: heaps need the room).
+      for (const tsel of f32 && kernelTuning.tsel & swzBit(nq) && shape.TQ * shape.TR <= 64 ? [1, 0] : [0]) {
+        if (tsel) {
+          for (const kfx of viaKc8 && k !== undefined && k < kf ? [kf, k] : [kf]) {
+            for (const c of cqs) {
+              const { smv, bytes } = fusedLayout(shape, kc, kfx, 1, 0, 1, c);
+              if (bytes <= maxStorage) return { shape, selp: 1, smv, kc, swz, own, cap: 0, rot, tsel, cq: c, kf: kfx };
             }
-            continue;
           }
-          if (viaKc8) continue;
-          // Selection queues where asked and they fit, else none (large k: heaps need the room).
-          for (const cap of f32 && kernelTuning.selQ & swzBit(nq) && kernelTuning.selCap > 0 ? [kernelTuning.selCap, 0] : [0]) {
-            for (let selp = 1; selp <= shape.TQ; selp *= 2) {
-              const { smv, bytes } = fusedLayout(shape, kc, kf, selp, db, lay, cap);
-              if (bytes <= maxStorage) return { shape, selp, smv, kc, db, lay, swz, own, cap, rot, tsel: 0, cq: 1, kf, svs: 0 };
-            }
+          continue;
+        }
+        if (viaKc8) continue;
+        // Selection queues where asked and they fit, else none (large k: heaps need the room).
+        for (const cap of f32 && kernelTuning.selQ & swzBit(nq) && kernelTuning.selCap > 0 ? [kernelTuning.selCap, 0] : [0]) {
+          for (let selp = 1; selp <= shape.TQ; selp *= 2) {
+            const { smv, bytes } = fusedLayout(shape, kc, kf, selp, cap);
+            if (bytes <= maxStorage) return { shape, selp, smv, kc, swz, own, cap, rot, tsel: 0, cq: 1, kf };
           }
         }
       }
@@ -944,7 +914,7 @@ export class FlatShard {
     const g = pick.shape;
     const chain = kernelTuning.chain ? 1 : 0;
     const nosel = kernelTuning.nosel ? 1 : 0;
-    const key = `fused:${prec}:${metric}:${f16 ? 'h' : 'p'}:${g.WX}x${g.WY}x${g.TR}x${g.TQ}:${pick.kc}:${pick.kf}:${pick.selp}:${chain}:${fold}:${pick.db}:${pick.lay}:${pick.swz}:${nosel}:${pick.own}:${pick.cap}${pick.rot || pick.tsel ? `:r${pick.rot}:t${pick.tsel}x${pick.cq}` : ''}${pick.svs ? ':svs' : ''}`;
+    const key = `fused:${prec}:${metric}:${f16 ? 'h' : 'p'}:${g.WX}x${g.WY}x${g.TR}x${g.TQ}:${pick.kc}:${pick.kf}:${pick.selp}:${chain}:${fold}:${pick.swz}:${nosel}:${pick.own}:${pick.cap}${pick.rot || pick.tsel ? `:r${pick.rot}:t${pick.tsel}x${pick.cq}` : ''}`;
     const pipeline = this.pipeline(key, () =>
       this.ctx.device.createComputePipeline({
         label: `flat_fused ${this.layout.precision} ${this.layout.metric} ${g.WX}x${g.WY} ${g.TQ}x${g.TR} KF=${kf}`,
@@ -952,7 +922,7 @@ export class FlatShard {
         compute: {
           module: this.ctx.device.createShaderModule({ label: 'flat_fused', code: wgslVariant(fusedWgsl, f16) }),
           entryPoint: 'main',
-          constants: { PREC: prec, METRIC: metric, ...g, KC: pick.kc, KF: pick.kf, SELP: pick.selp, SMV: pick.smv, DPW: dpw, CHAIN: chain, FOLD: fold, DB: pick.db, LAY: pick.lay, SWZ: pick.swz, NOSEL: nosel, OWN: pick.own, CAP: pick.cap, ROT: pick.rot, TSEL: pick.tsel, CQ: pick.cq, SVS: pick.svs },
+          constants: { PREC: prec, METRIC: metric, ...g, KC: pick.kc, KF: pick.kf, SELP: pick.selp, SMV: pick.smv, DPW: dpw, CHAIN: chain, FOLD: fold, SWZ: pick.swz, NOSEL: nosel, OWN: pick.own, CAP: pick.cap, ROT: pick.rot, TSEL: pick.tsel, CQ: pick.cq },
         },
       }),
     );

@@ -66,61 +66,57 @@ describe.skipIf(!hasGpu)('flat_fused TSEL and ROT', () => {
     [130, 131, 'ip', false, { rot: 7, bigF32L: '8x8s' }],
     [64, 99, 'ip', true, { rot: 2, swz: 2, kc: 8 }],
     [100, 61, 'l2', true, { tsel: 2, rot: 2, tselCap: 5, bigF32: '8x8w' }],
-    // DB 2 (two fixed staging buffers): odd step counts padded (d 131: 33 columns; d 37 at KC 4: 3 steps).
-    [130, 131, 'ip', false, { tsel: 7, rot: 7, db2: 7, db2kc: 2, tselCap: 4, bigF32L: '8x8w' }],
-    [70, 61, 'l2', true, { tsel: 7, rot: 7, db2: 7, db2kc: 2, tselCap: 2 }],
-    [64, 45, 'ip', true, { tsel: 7, rot: 7, db2: 7, db2kc: 2, tselCap: 3, bigF32: '8x8s', swz: 2 }],
-    [40, 37, 'l2', false, { tsel: 7, rot: 7, db2: 7, db2kc: 4, tselCap: 2 }],
+    // ROT at KC 2 (RSH 4) and KC 8 (RSH 1) on 8x8w / 8x8s.
+    [130, 131, 'ip', false, { tsel: 7, rot: 7, kc: 2, tselCap: 4, bigF32L: '8x8w' }],
+    [64, 45, 'ip', true, { tsel: 7, rot: 7, kc: 8, tselCap: 3, bigF32: '8x8s', swz: 2 }],
   ] as const)('nq=%i d=%i %s clustered=%s %o: f32 exact vs float64 and equal to the scan', async (nq, d, metric, clustered, knobs) => {
     // k 1 / 10 / 40 on the first cases (40: 8x8w's heaps leave no room for TSEL's slots on lavapipe).
     await expectSameAsScan(nq, d, metric, clustered, knobs, nq === 70 || nq === 64 || nq === 130 ? [1, 10, 40] : [10]);
   });
 
-  // KC 8 with TSEL (kc8, heaps of exactly k where the rounded ones do not fit), the slots in the
-  // staging area (svs), the 17..47 block / target knobs. `want`: a piece of the pipeline key at k = 10
+  // KC 8 with TSEL (kc8, heaps of exactly k where the rounded ones do not fit), the 512-invocation
+  // blocks, the 17..47 block / target knobs. `want`: a piece of the pipeline key at k = 10
   // (block:KC:heap slots:), so the case fails if the path it names stops being taken. 32 KiB
   // (lavapipe): 8x8s at KC 8 is 24 KiB of staging, so k = 10 needs heaps of 10 slots, not 16.
   it.each([
-    [130, 131, 'ip', false, { tsel: 7, rot: 7, kc8: 7, svs: 7, tselCap: 2, bigF32L: '8x8s' }, ['16x8x8x8:8:10:', 't1x2:svs']],
+    [130, 131, 'ip', false, { tsel: 7, rot: 7, kc8: 7, tselCap: 2, bigF32L: '8x8s' }, ['16x8x8x8:8:10:', 't1x2']],
     [64, 61, 'l2', true, { tsel: 7, rot: 7, kc8: 7, tselCap: 4, bigF32: '8x8s' }, ['16x8x8x8:8:10:', 't1x4']],
-    // 8x8w at KC 4: 32 slots a query in `sm` (2048 vec4) leave no room for the heaps in 32 KiB: 16.
-    [70, 45, 'ip', true, { tsel: 7, rot: 7, svs: 7, tselCap: 32 }, ['32x8x8x8:4:16:', 't1x16:svs']],
-    // The 512-invocation blocks (KC 2 to fit 32 KiB; the H200 sweeps them at KC 4).
-    [130, 131, 'ip', false, { tsel: 7, rot: 7, svs: 7, kc: 2, tselCap: 4, bigF32L: '8x8x' }, ['32x16x8x8:2:16:', 't1x4:svs']],
-    [70, 61, 'l2', true, { tsel: 7, rot: 7, svs: 7, kc: 2, tselCap: 16, bigF32: '8x8t' }, ['64x8x8x8:2:16:', 't1x16:svs']],
-    [30, 37, 'l2', false, { tsel: 7, rot: 7, kc8: 7, svs: 7, tselCapMid: 2, midBF32: '4x8r', gemmTargetM: 5 }, ['32x8x8x4:4:16:', 't1x2:svs']],
+    // 8x8w at KC 4 with 32 slots asked: 32 and 16 a query do not fit beside the heaps in 32 KiB: 4.
+    [70, 45, 'ip', true, { tsel: 7, rot: 7, tselCap: 32 }, ['32x8x8x8:4:16:', 't1x4']],
+    // The 512-invocation blocks (KC 2, and 8x8x with one slot a query, to fit 32 KiB; the H200 swept them at KC 4).
+    [130, 131, 'ip', false, { tsel: 7, rot: 7, kc: 2, tselCap: 1, bigF32L: '8x8x' }, ['32x16x8x8:2:16:', 't1x1']],
+    [70, 61, 'l2', true, { tsel: 7, rot: 7, kc: 2, tselCap: 16, bigF32: '8x8t' }, ['64x8x8x8:2:16:', 't1x4']],
+    [30, 37, 'l2', false, { tsel: 7, rot: 7, kc8: 7, tselCapMid: 2, midBF32: '4x8r', gemmTargetM: 5 }, ['32x8x8x4:4:16:', 't1x2']],
     // The defaults at 17..47 (kc2): 4x8r to 32 queries, 8x8w from 33, 132 workgroups.
     [20, 45, 'ip', true, { tsel: 7, rot: 7 }, ['32x8x8x4:4:16:', 't1x16']],
     [40, 61, 'l2', false, { tsel: 7, rot: 7 }, ['32x8x8x6:4:16:', 't1x16']],
     [48, 45, 'ip', true, { tsel: 7, rot: 7 }, ['32x8x8x6:4:16:', 't1x16']], // 32 slots need 37 KiB: lavapipe 16
-    // 6 x 8 tiles (48-query blocks): 40 queries in one, 100 in three (the last partial), svs.
+    // 6 x 8 tiles (48-query blocks): 40 queries in one, 100 in three (the last partial).
     [40, 45, 'ip', true, { tsel: 7, rot: 7, midBF32L: '6x8w', tselCapMid: 16 }, ['32x8x8x6:4:16:', 't1x16']],
     [100, 131, 'l2', false, { tsel: 7, rot: 7, bigF32: '6x8w', tselCap: 3 }, ['32x8x8x6:4:16:', 't1x3']],
-    [64, 37, 'ip', false, { tsel: 7, rot: 7, kc8: 2, svs: 2, bigF32: '6x8w', tselCap: 2 }, ['32x8x8x6:4:16:', 't1x2:svs']], // KC 8: 38 KiB, not on lavapipe
-    [200, 99, 'ip', true, { tsel: 4, rot: 4, kc8: 4, svs: 4, tselCap: 3, bigF32L: '8x8s' }, ['16x8x8x8:8:10:', 't1x3:svs']],
-  ] as const)('nq=%i d=%i %s clustered=%s %o: KC 8 / slots in staging, f32 exact vs float64 and equal to the scan', async (nq, d, metric, clustered, knobs, want10) => {
+    [64, 37, 'ip', false, { tsel: 7, rot: 7, kc8: 2, bigF32: '6x8w', tselCap: 2 }, ['32x8x8x6:4:16:', 't1x2']], // KC 8: 38 KiB, not on lavapipe
+    [200, 99, 'ip', true, { tsel: 4, rot: 4, kc8: 4, tselCap: 3, bigF32L: '8x8s' }, ['16x8x8x8:8:10:', 't1x3']],
+  ] as const)('nq=%i d=%i %s clustered=%s %o: KC 8 / 512-invocation / class blocks, f32 exact vs float64 and equal to the scan', async (nq, d, metric, clustered, knobs, want10) => {
     const keys = await expectSameAsScan(nq, d, metric, clustered, knobs, nq === 130 || nq === 64 ? [1, 10, 40] : [10]);
     for (const w of want10) expect(keys.get(10), `k=10 takes ${w}`).toContain(w);
   });
 
-  it('KC 8 on 8x8w fits 48 KiB only with heaps of exactly k slots (and 32 slots a query only with svs)', () => {
-    Object.assign(kernelTuning, defaults, { kc8: 6, svs: 6 });
+  it('KC 8 on 8x8w fits 48 KiB only with heaps of exactly k slots (and 4 slots a query)', () => {
+    Object.assign(kernelTuning, defaults, { kc8: 6 });
     const p = pickFusedShape(1024, heapSlots(10), 49152, 256, 'f32', 10)!;
-    expect([p.shape.WX, p.shape.TQ, p.kc, p.kf, p.cq, p.svs, p.smv, p.tsel, p.rot]).toEqual([32, 8, 8, 10, 32, 1, 8 * 320, 1, 1]);
+    expect([p.shape.WX, p.shape.TQ, p.kc, p.kf, p.cq, p.smv, p.tsel, p.rot]).toEqual([32, 8, 8, 10, 4, 8 * 320, 1, 1]);
     // Without k the rounded heaps (16) leave no room: KC 4 as before.
     expect(pickFusedShape(1024, heapSlots(10), 49152, 256, 'f32')!.kc).toBe(4);
     // k = 16: 40 KiB staging + 8 KiB heaps + flags > 48 KiB: KC 4.
     expect(pickFusedShape(1024, heapSlots(16), 49152, 256, 'f32', 16)!.kc).toBe(4);
-    // Slots in `sv` (svs off): 4 a query.
-    kernelTuning.svs = 0;
     const q = pickFusedShape(64, heapSlots(10), 49152, 256, 'f32', 10)!;
-    expect([q.kc, q.kf, q.cq, q.svs]).toEqual([8, 10, 4, 0]);
+    expect([q.kc, q.kf, q.cq]).toEqual([8, 10, 4]);
     // Not asked for this class (17..47) or int8: KC 4.
     expect(pickFusedShape(32, heapSlots(10), 49152, 256, 'f32', 10)!.kc).toBe(4);
     expect(pickFusedShape(1024, heapSlots(10), 49152, 256, 'int8', 10)!.kc).toBe(4);
   });
 
-  it('f16 (packed halves on the f32 blocks): TSEL, ROT and DB 2 give the lists of the scan, pair for pair', async () => {
+  it('f16 (packed halves on the f32 blocks): TSEL and ROT give the lists of the scan, pair for pair', async () => {
     const d = 61;
     const n = 1537;
     const base = clusteredVectors(n, d, 5, seed++);
@@ -129,7 +125,7 @@ describe.skipIf(!hasGpu)('flat_fused TSEL and ROT', () => {
       const lists: { labels: BigInt64Array; distances: Float32Array }[] = [];
       const keys: string[] = [];
       for (const on of [true, false]) {
-        Object.assign(kernelTuning, defaults, { gemvMulti: 0, tsel: 0, rot: 0 }, on ? { tsel: 7, rot: 7, db2: 7, db2kc: 2, tselCap: 3, bigF32L: '8x8w' } : {});
+        Object.assign(kernelTuning, defaults, { gemvMulti: 0, tsel: 0, rot: 0 }, on ? { tsel: 7, rot: 7, tselCap: 3, bigF32L: '8x8w' } : {});
         kernelTuning.targetWorkgroups = kernelTuning.gemmTarget = 3;
         const index = await GpuFlatIndex.create(d, 'ip', { precision: 'f16', noShaderF16: true, maxTileBytes: 16 * 8 * 600, debugPoison: true });
         try {
@@ -142,7 +138,7 @@ describe.skipIf(!hasGpu)('flat_fused TSEL and ROT', () => {
           await index.dispose();
         }
       }
-      expect(keys[0]).toContain(':2:0:'); // DB 2 (db:lay) ran
+      expect(keys[0]).toContain(':r1:t1x3'); // ROT and TSEL ran
       expect(Array.from(lists[0]!.labels)).toEqual(Array.from(lists[1]!.labels));
       expect(Array.from(lists[0]!.distances)).toEqual(Array.from(lists[1]!.distances));
       console.log(`f16 nq=${nq}: ${keys[0]}`);
@@ -166,11 +162,11 @@ describe.skipIf(!hasGpu)('flat_fused TSEL and ROT', () => {
     // int8 never (its folded bias), nor where not asked.
     expect(pickFusedShape(1024, heapSlots(10), 49152, 256, 'int8')!.tsel).toBe(0);
     // Defaults (H200 gf1-gf3): TSEL + ROT on 8x8w with 32 slots from 49 queries, (17..47: below)
-    // with 16 at 17..47, DB 2 off.
+    // with 16 at 17..47.
     Object.assign(kernelTuning, defaults);
     for (const nq of [49, 64, 127, 128, 1024]) {
       const d0 = pickFusedShape(nq, heapSlots(10), 49152, 256, 'f32')!;
-      expect([d0.shape.WX, d0.shape.WY, d0.shape.TR, d0.shape.TQ, d0.tsel, d0.rot, d0.db, d0.kc, d0.cq], `nq=${nq}`).toEqual([32, 8, 8, 8, 1, 1, 0, 4, 32]);
+      expect([d0.shape.WX, d0.shape.WY, d0.shape.TR, d0.shape.TQ, d0.tsel, d0.rot, d0.kc, d0.cq], `nq=${nq}`).toEqual([32, 8, 8, 8, 1, 1, 4, 32]);
     }
     // 17..47 (kc2-kc4): 32 x 8 of 4 x 8 to 32 queries, then 6 x 8 (48-query blocks, to 48), 16 slots a
     // query below 48, 32 from 48; f16 keeps 8x8w from 33 (midF16L).
@@ -182,12 +178,5 @@ describe.skipIf(!hasGpu)('flat_fused TSEL and ROT', () => {
     expect(pickFusedShape(48, heapSlots(10), 49152, 256, 'f16')!.shape.TQ).toBe(8);
     const d2 = pickFusedShape(20, heapSlots(10), 49152, 256, 'f32')!;
     expect([d2.shape.WX, d2.shape.WY, d2.shape.TR, d2.shape.TQ, d2.tsel, d2.rot, d2.cq, d2.kc]).toEqual([32, 8, 8, 4, 1, 1, 16, 4]);
-    // DB 2: 8x8w at KC 2 fits 48 KiB (2 x 10 KiB of staging), not at KC 4 (then DB 0 with TSEL).
-    Object.assign(kernelTuning, { tsel: 7, rot: 7, db2: 4, db2kc: 2 });
-    const p2 = pickFusedShape(1024, heapSlots(10), 49152, 256, 'f32')!;
-    expect([p2.db, p2.kc, p2.smv, p2.tsel, p2.rot]).toEqual([2, 2, 2 * 2 * 320, 1, 1]);
-    kernelTuning.db2kc = 4;
-    const p4 = pickFusedShape(1024, heapSlots(10), 49152, 256, 'f32')!;
-    expect([p4.db, p4.kc, p4.tsel]).toEqual([0, 4, 1]);
   });
 });
