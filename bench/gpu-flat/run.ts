@@ -8,7 +8,7 @@
  *   node out/device-gpu/gpu-flat.mjs --n 1000000 --nq 1,16,64,256,1024 --precisions f32,f16,int8
  * --ceilings 1 measures the device's fp32 FMA rate, read and copy bandwidth first (bench/gpu-flat/ceilings.ts).
  * --variants 'a:big=4x8,kc=4;b:big=8x8,target=4096' times each kernel variant (kernelTuning knobs:
- *   big, bigF32, bigF32L, midF32, swz, nosel, kc, ru, uw, hru, huw, chain, db, lay, target = targetWorkgroups, gt = gemmTarget,
+ *   big, bigF32, bigF32L, midF32, swz, nosel, kc, ru, uw, hru, huw, chain, target = targetWorkgroups, gt = gemmTarget,
  *   gtl = gemmTargetL, hgt = gemmTargetF16, fan = mergeFanIn; flat_gemv_multi: gemvMulti, mq16, mqw,
  *   mru, muw, hmru, hmuw, msp, mci, mtarget) at every case; rows
  *   carry `variant`. H200 run 3's sweep: out/device-gpu2/run.sh, kept as results/h200-2026-12-03/run3/run.sh.
@@ -115,6 +115,8 @@ const variants: Variant[] = values.variants
       for (const kv of spec.split(',').filter(Boolean)) {
         const [key, val] = kv.split('=');
         const field = key === 'target' ? 'targetWorkgroups' : key === 'gt' ? 'gemmTarget' : key === 'gtl' ? 'gemmTargetL' : key === 'hgt' ? 'gemmTargetF16' : key === 'fan' ? 'mergeFanIn' : key!;
+        // A knob that is not (or no longer) in kernelTuning would be set and silently ignored.
+        if (!(field in kernelTuning)) throw new Error(`unknown knob ${key} in variant ${name}`);
         knobs[field] = ['big', 'bigF32', 'bigF32L', 'midF32', 'midBF32', 'midBF32L', 'midF16L'].includes(field) ? val : Number(val);
       }
       return { name: name!, knobs: knobs as Partial<typeof kernelTuning> };
