@@ -226,29 +226,30 @@ export const kernelTuning = {
    * 1.16x / 1.13x at 21M; ROT alone 1.06-1.09x, TSEL alone 1.10-1.13x; SWZ on top 2% slower. With them
    * 8x8w also suits 48..127 queries (bigF32; 1M nq 64 3.11 against 3.48 on 4x8, 21M 63.1 against 71.1).
    * DB 2 (two staging buffers at fixed offsets) was 1.3-1.6x slower (KC 2 on 8x8w 67.8 against 44.9
-   * ms at 1M nq 1024; KC 4 on 4x8 5.42 against 3.48 at 64) and is gone. On for the 48..127 and >= 128 classes (bits 2 and 4); gf3 (1M, same
-   * call as torch): 17..47 queries too (bit 1, 32 x 8 invocations of 4 x 4: nq 32 2.32 ms against
-   * 2.88, f16 2.17 against 2.48, at 16 slots: tselCapMid), and 32 slots a query from 48 queries
-   * (3.075 / 11.19 / 44.72 ms at nq 64 / 256 / 1024 against 3.11 / 11.26 / 44.90 at 16; 8 slots
-   * 3.18 / 11.31 / 44.92). Where the slots do not fit, 16 then 4 (then the scan).
+   * ms at 1M nq 1024; KC 4 on 4x8 5.42 against 3.48 at 64) and is gone. On for the 48..127 and
+   * >= 128 classes (bits 2 and 4); gf3 (1M, same call as torch): 17..47 queries too (bit 1, 32 x 8
+   * invocations of 4 x 4: nq 32 2.32 ms against 2.88, f16 2.17 against 2.48, at 16 slots:
+   * tselCapMid), and 32 slots a query from 48 queries (3.075 / 11.19 / 44.72 ms at nq 64 / 256 /
+   * 1024 against 3.11 / 11.26 / 44.90 at 16; 8 slots 3.18 / 11.31 / 44.92). Where the slots do not
+   * fit, 16 then 4 (then the scan).
    */
   rot: 7, tsel: 7, tselCap: 32, tselCapMid: 16,
   /**
-   * kc8: KC 8 (32 dims a staging step: half the barrier pairs) by class, a bit mask as swz, f32 with
-   * TSEL; where the heaps rounded up to heapSlots do not fit, heaps of exactly k slots. midBF32 / midBF32L / gemmTargetM: the
-   * block of f32 batches (f16 with f16Cls) of 17..32 / 33..47 queries and their workgroup target
-   * ('' / '' = midBF32 / 0: 32 x 8 of 4 x 4, targetWorkgroups).
+   * kc8: KC 8 (32 dims a staging step: half the barrier pairs) by class, a bit mask as swz, f32
+   * with TSEL; where the heaps rounded up to heapSlots do not fit, heaps of exactly k slots.
+   * midBF32 / midBF32L / gemmTargetM: the block of f32 batches (f16 with f16Cls) of 17..32 / 33..47
+   * queries and their workgroup target ('' / '' = midBF32 / 0: 32 x 8 of 4 x 4, targetWorkgroups).
    * H200 calls kc1-kc2 (1M x 768, k = 10, torch fp32 in the same call, oracle 2/2; BENCHMARKS
    * gpu-flat): KC 8 1.05-1.15x slower than KC 4 on 8x8w, TSEL's slots in the staging area 1.13x
-   * slower (KC 4; removed), KC 2 1.10x slower, 512-invocation blocks 1.2-1.5x slower: all off. 4x8r at 132 workgroups
-   * 1.14x / 1.15x / 1.11x faster at nq 20 / 32 / 40 (1.98 / 2.02 / 3.73 ms against 2.26 / 2.33 /
-   * 4.15); at 33..47 its two 32-query blocks cost more than one 8x8w block (3.04 ms at 40, kc3).
-   * midBF32L also takes nq 48 .. its block's queries where that block holds fewer queries than the
-   * 48..127 class's (so 6x8w: 33..48; 8x8w never past 47). kc4: 6x8w (48 x 256 blocks)
-   * at 132 workgroups 2.50 / 2.53 / 2.52 ms at nq 40 / 47 / 48 against 8x8w's 3.04 / 3.06 / 3.03
-   * (1.21x; 1.04-1.05x torch fp32); at 264 2.86-2.91; two 48-query blocks at 64 (4.71 against 3.08)
-   * and from 128 (1.05-1.18x slower) lose. midF16L: the same for f16 (6x8w not measured for f16:
-   * it keeps kc3's 8x8w, 1.29x over the old block at 40).
+   * slower (KC 4; removed), KC 2 1.10x slower, 512-invocation blocks 1.2-1.5x slower: all off. 4x8r
+   * at 132 workgroups 1.14x / 1.15x / 1.11x faster at nq 20 / 32 / 40 (1.98 / 2.02 / 3.73 ms
+   * against 2.26 / 2.33 / 4.15); at 33..47 its two 32-query blocks cost more than one 8x8w block
+   * (3.04 ms at 40, kc3). midBF32L also takes nq 48 .. its block's queries where that block holds
+   * fewer queries than the 48..127 class's (so 6x8w: 33..48; 8x8w never past 47). kc4: 6x8w
+   * (48 x 256 blocks) at 132 workgroups 2.50 / 2.53 / 2.52 ms at nq 40 / 47 / 48 against 8x8w's 3.04 /
+   * 3.06 / 3.03 (1.21x; 1.04-1.05x torch fp32); at 264 2.86-2.91; two 48-query blocks at 64 (4.71
+   * against 3.08) and from 128 (1.05-1.18x slower) lose. midF16L: the same for f16 (6x8w not
+   * measured for f16: it keeps kc3's 8x8w, 1.29x over the old block at 40).
    */
   kc8: 0, midBF32: '4x8r' as BigShape | '', midBF32L: '6x8w' as BigShape | '', midF16L: '8x8w' as BigShape | '', gemmTargetM: 132,
 };
