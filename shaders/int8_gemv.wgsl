@@ -87,37 +87,21 @@ fn flushRegs(li: u32, n2: u32, k: u32, sgSize: u32) {
   var mk = negInf();
   var mi = EMPTY_ID;
   if (li < min(n2, c)) { mk = hk[li]; mi = hid[li]; }
-  for (var size = 2u; size <= n2; size <<= 1u) {
-    for (var stride = size >> 1u; stride > 0u; stride >>= 1u) {
-      var ok: f32;
-      var oi: u32;
-      if (stride >= sgSize) {
-        workgroupBarrier();
-        if (li < n2) { hk[li] = mk; hid[li] = mi; }
-        workgroupBarrier();
-        ok = mk;
-        oi = mi;
-        if (li < n2) {
-          ok = hk[li ^ stride];
-          oi = hid[li ^ stride];
-        }
-      } else {
-        ok = subgroupShuffleXor(mk, stride);
-        oi = subgroupShuffleXor(mi, stride);
-      }
-      // The pair's lower slot takes the better where bit `size` of the slot is clear, else the worse.
-      let takeBetter = ((li & stride) == 0u) == ((li & size) == 0u);
-      if (select(better(mk, mi, ok, oi), better(ok, oi, mk, mi), takeBetter)) {
-        mk = ok;
-        mi = oi;
-      }
-    }
-  }
+  let s = sortPairsInRegs(li, n2, sgSize, mk, mi);
   workgroupBarrier();
-  if (li < n2) { hk[li] = mk; hid[li] = mi; }
+  if (li < n2) { hk[li] = s.key; hid[li] = s.id; }
   if (li == 0u) { atomicStore(&cnt[0], min(c, k)); }
   workgroupBarrier();
 }
+
+// subgroup_sort's exchange through query 0's buffer.
+fn xchgPut(i: u32, key: f32, id: u32) {
+  hk[i] = key;
+  hid[i] = id;
+}
+fn xchgKey(i: u32) -> f32 { return hk[i]; }
+fn xchgId(i: u32) -> u32 { return hid[i]; }
+//#include subgroup_sort
 
 @compute @workgroup_size(WG, 1, 1)
 fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: vec3<u32>,

@@ -78,39 +78,24 @@ fn sgSetup(lid: u32, sgSize: u32, sgLane: u32) -> u32 {
 }
 
 // Slots [0, n2) best first (n2 <= WG, a power of two; sgS from sgSetup, non-zero): one pair an
-// invocation in registers; bitonic steps of stride < sgS by subgroupShuffleXor, the others through
-// workgroup memory (two barriers). Same network and order as sortSlots.
+// invocation in registers (subgroup_sort). Same network and order as sortSlots.
 fn sortRegs(lid: u32, n2: u32, sgS: u32) {
   var mk = negInf();
   var mi = EMPTY_ID;
   if (lid < n2) { mk = keys[lid]; mi = ids[lid]; }
-  for (var size = 2u; size <= n2; size <<= 1u) {
-    for (var stride = size >> 1u; stride > 0u; stride >>= 1u) {
-      var ok: f32;
-      var oi: u32;
-      if (stride >= sgS) {
-        workgroupBarrier();
-        if (lid < n2) { keys[lid] = mk; ids[lid] = mi; }
-        workgroupBarrier();
-        ok = keys[lid ^ stride];
-        oi = ids[lid ^ stride];
-      } else {
-        ok = subgroupShuffleXor(mk, stride);
-        oi = subgroupShuffleXor(mi, stride);
-      }
-      // The pair's lower slot takes the better where bit `size` of the slot is clear, else the worse.
-      let takeBetter = ((lid & stride) == 0u) == ((lid & size) == 0u);
-      let swap = select(better(mk, mi, ok, oi), better(ok, oi, mk, mi), takeBetter);
-      if (swap) {
-        mk = ok;
-        mi = oi;
-      }
-    }
-  }
+  let s = sortPairsInRegs(lid, n2, sgS, mk, mi);
   workgroupBarrier();
-  if (lid < n2) { keys[lid] = mk; ids[lid] = mi; }
+  if (lid < n2) { keys[lid] = s.key; ids[lid] = s.id; }
   workgroupBarrier();
 }
+
+fn xchgPut(i: u32, key: f32, id: u32) {
+  keys[i] = key;
+  ids[i] = id;
+}
+fn xchgKey(i: u32) -> f32 { return keys[i]; }
+fn xchgId(i: u32) -> u32 { return ids[i]; }
+//#include subgroup_sort
 //@end
 
 // Sorts the first n slots best first (n: the count; ORD 1 rounds it up to a power of two, ORD 0

@@ -10,6 +10,7 @@ import orderWgsl from '../../shaders/flat_order.wgsl';
 import paramsWgsl from '../../shaders/flat_params.wgsl';
 import mergeParamsWgsl from '../../shaders/merge_params.wgsl';
 import mergeSortWgsl from '../../shaders/merge_sort.wgsl';
+import subgroupSortWgsl from '../../shaders/subgroup_sort.wgsl';
 
 const wgslIncludes: Record<string, string> = {
   flat_common: commonWgsl,
@@ -19,6 +20,7 @@ const wgslIncludes: Record<string, string> = {
   merge_params: mergeParamsWgsl,
   merge_sort: mergeSortWgsl,
   candidate_sort: candidateSortWgsl,
+  subgroup_sort: subgroupSortWgsl,
 };
 
 /**
