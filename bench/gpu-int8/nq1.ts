@@ -18,6 +18,12 @@
  * Knobs: gt / ru / sp / ci / lanes / uw / sgs / qbits (int8GemvTuning), m1ord
  * (mergeOneTuning.order), m1fan / m1slots / m1 (kernelTuning.mergeOneFan / mergeOneSlots /
  * mergeOne), target (kernelTuning.targetWorkgroups), hgt (kernelTuning.gemvTargetF16), nq.
+ * patch=NAME (int8_gemv only): the rebuilt passes (one / scan / split, not gpu) run an edited kernel,
+ * to see what a part of the scan costs; its answers are not the shard's (same_as_shard false):
+ *   noselect  no row enters the candidate buffers (the scores are still computed: the compare
+ *             stays, against a bound no key reaches), so no appends and no sorts;
+ *   nodot     xor-folds in place of dot4I8Packed (the integer dot products' cost);
+ *   noxor     codes taken as i8 without flipping their top bit.
  * One JSON line a case on stdout, a table on stderr.
  */
 import { parseArgs } from 'node:util';
@@ -25,8 +31,9 @@ import '../../src/node.js';
 import { BufferUsage, MapMode } from '../../src/gpu/device.js';
 import { loadDawnGpu } from '../../src/gpu/dawn.js';
 import { GpuFlatIndex } from '../../src/gpu/flat-index.js';
-import { kernelTuning } from '../../src/gpu/flat-shard.js';
-import { int8GemvTuning, quantizeInt8Queries } from '../../src/gpu/int8-gemv.js';
+import { heapSlots, kernelTuning } from '../../src/gpu/flat-shard.js';
+import { int8GemvPipeline, int8GemvTuning, planInt8Gemv, quantizeInt8Queries } from '../../src/gpu/int8-gemv.js';
+import int8GemvWgsl from '../../shaders/int8_gemv.wgsl';
 import { mergeOneFan, mergeOneKey, mergeOnePipeline, mergeOneTuning, planMergeOne } from '../../src/gpu/merge-one.js';
 import { measureCeilings } from '../gpu-flat/ceilings.js';
 import { syntheticQueries, syntheticRow } from '../gpu-flat/synthetic.js';
@@ -96,6 +103,8 @@ interface ShardInner {
   tiles: { buffer: GPUBuffer; rows: number; capacity: number }[];
   rowWords: number;
   rowBytes: number;
+  subgroupMinSize: number | undefined;
+  hasDot4: boolean;
   q4: number;
   sqHost?: Float32Array;
   sqBuffer?: GPUBuffer;
@@ -103,11 +112,18 @@ interface ShardInner {
 }
 
 const defaults = { g: { ...int8GemvTuning }, k: { ...kernelTuning }, m: { ...mergeOneTuning } };
-function applyKnobs(knobText: string): { nqs?: number[] } {
+const PATCHES: Record<string, [string, string]> = {
+  noselect: ['if (better(key, id, thK, thI)) {', 'if (better(key, id, thK, thI) && key > 3.0e38) {'],
+  nodot: ['return dot4I8Packed(c.x, q.x) + dot4I8Packed(c.y, q.y) + dot4I8Packed(c.z, q.z) + dot4I8Packed(c.w, q.w);', 'return bitcast<i32>((c.x ^ q.x) + (c.y ^ q.y) + (c.z ^ q.z) + (c.w ^ q.w));'],
+  noxor: ['let c = raw[u * UW + x] ^ vec4<u32>(0x80808080u);', 'let c = raw[u * UW + x];'],
+};
+
+function applyKnobs(knobText: string): { nqs?: number[]; patch?: string } {
   Object.assign(int8GemvTuning, defaults.g);
   Object.assign(kernelTuning, defaults.k);
   Object.assign(mergeOneTuning, defaults.m);
   let nqs: number[] | undefined;
+  let patch: string | undefined;
   for (const kv of knobText.split(',').filter(Boolean)) {
     const [key, val = ''] = kv.split('=');
     const v = Number(val);
@@ -121,9 +137,10 @@ function applyKnobs(knobText: string): { nqs?: number[] } {
     else if (key === 'target') kernelTuning.targetWorkgroups = v;
     else if (key === 'hgt') kernelTuning.gemvTargetF16 = v;
     else if (key === 'nq') nqs = val.split('/').map(Number);
-    else throw new Error(`unknown knob ${key}`);
+    else if (key === 'patch' && val in PATCHES) patch = val;
+    else throw new Error(`unknown knob ${key}${key === 'patch' ? `=${val}` : ''}`);
   }
-  return { nqs };
+  return { nqs, patch };
 }
 
 async function profileIndex(precision: 'int8' | 'f16' | 'f32'): Promise<void> {
@@ -183,7 +200,7 @@ async function profileIndex(precision: 'int8' | 'f16' | 'f32'): Promise<void> {
   const firstIds = new Map<number, Uint32Array>();
   for (const spec of values.variants!.split(';').filter(Boolean)) {
     const [name, knobText = ''] = spec.split(':');
-    const { nqs = values.nq!.split(',').map(Number) } = applyKnobs(knobText);
+    const { nqs = values.nq!.split(',').map(Number), patch } = applyKnobs(knobText);
     for (const nq of nqs) {
       try {
         const q = padded(nq);
@@ -197,8 +214,15 @@ async function profileIndex(precision: 'int8' | 'f16' | 'f32'): Promise<void> {
           if (r >= 2) gpuTimes.push(shard.gpuNs / 1e6);
         }
         // The same dispatches, rebuilt (flat-shard.ts submitBatch: all tiles' lists share one region).
-        const sc = shard.scorerFor(nq, kp);
+        let sc = shard.scorerFor(nq, kp);
         if (sc.prep) throw new Error('scorer with a pre-pass: not rebuilt here');
+        if (patch) {
+          const plan = planInt8Gemv({ rowWords: shard.rowWords, subgroupMinSize: shard.subgroupMinSize, hasDot4: shard.hasDot4, maxWorkgroupStorage: shard.ctx.maxWorkgroupStorage }, nq, heapSlots(kp));
+          if (!('NQ' in plan) || !sc.key.startsWith('i8gemv')) throw new Error('patch: int8_gemv only');
+          const [from, to] = PATCHES[patch]!;
+          if (!int8GemvWgsl.includes(from)) throw new Error(`patch ${patch}: its line is not in int8_gemv.wgsl`);
+          sc = { ...sc, pipeline: int8GemvPipeline(device, plan, int8GemvWgsl.replace(from, to)), key: `${sc.key}:${patch}` };
+        }
         let qd = q;
         if (sc.fold) qd = shard.foldQueries(qd, nq);
         if (sc.quant) qd = quantizeInt8Queries(qd, nq, shard.rowWords, shard.sqHost!, sc.quant);

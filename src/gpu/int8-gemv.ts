@@ -140,7 +140,8 @@ export function int8GemvKey(p: Int8GemvPlan): string {
   return `i8gemv:${p.NQ}:${p.G}:${p.UW}:${p.QB}:${p.KF}:${p.RU}:${p.SP}:${p.CI}:${p.QR}${p.SGS ? ':sgs' : ''}`;
 }
 
-export function int8GemvPipeline(device: GPUDevice, p: Int8GemvPlan): GPUComputePipeline {
+/** `source`: the shader text (bench/gpu-int8/nq1.ts times diagnostic edits of it). */
+export function int8GemvPipeline(device: GPUDevice, p: Int8GemvPlan, source: string = int8GemvWgsl): GPUComputePipeline {
   const vis = 4; // GPUShaderStage.COMPUTE
   const layout = device.createBindGroupLayout({
     label: 'int8_gemv bindings',
@@ -156,7 +157,7 @@ export function int8GemvPipeline(device: GPUDevice, p: Int8GemvPlan): GPUCompute
     label: `int8_gemv NQ=${p.NQ} G=${p.G} QB=${p.QB} KF=${p.KF} RU=${p.RU} SP=${p.SP}`,
     layout: device.createPipelineLayout({ bindGroupLayouts: [layout] }),
     compute: {
-      module: device.createShaderModule({ label: 'int8_gemv', code: expandWgslIncludes(int8GemvWgsl) }),
+      module: device.createShaderModule({ label: 'int8_gemv', code: expandWgslIncludes(source) }),
       entryPoint: 'main',
       constants: { KF: p.KF, NQ: p.NQ, G: p.G, UW: p.UW, QB: p.QB, RU: p.RU, SP: p.SP, CI: p.CI, QR: p.QR, SGS: p.SGS },
     },
