@@ -29,10 +29,24 @@
 // slot k - 1. So a rejected row costs one compare, and the workgroup's list comes out of the last
 // sort with no serial merge. The order is flat_order's (higher key, then lower id): exact.
 //
+// Shared bounds (SHB > 0 buckets; the tensor scorer's scheme, src/gpu/tensor/kernel-source.ts
+// StageOptions.share): a workgroup's own threshold rises only with the rows it has seen, so early
+// on most of its rows beat it and enter the buffer (gpu-int8 call e1: selection was 0.031 of the
+// 0.224 ms scan at 1M x 1 query). After each sort a workgroup whose list holds m = ceil(k / SHB)
+// entries publishes its m-th key (atomicMax, keys mapped to ordered u32) into bucket
+// (segment % SHB) of the query; at each check it reads the buckets' minimum w. The SHB buckets were
+// published by SHB distinct segments with m rows >= w each, so at least k rows of the query score
+// >= w: no row below w is in its best k, and rows below w need not enter the buffer (ties with w
+// still enter). Lists stay exact top-k of their segment's rows >= w, so the merged best k is
+// unchanged; a list may end with empty pairs. The bound is read one check late (the loads are in
+// flight over CI iterations, not waited on at the barrier); any value read is valid.
+//
 // Bindings (explicit layout, shared with flat_fused: 3 is unused): 0 params, 1 base tile,
-// 2 quantised queries (below), 4 out. Binding 2 holds, for query q and part h < QB, rowWords
-// vec4<u32> of packed i8 at ((q * QB + h) * rowWords), then from nq * QB * rowWords one vec4 per
-// query: (bits of s, bits of the bracket, 0, 0).
+// 2 quantised queries (below), 4 out as words: the lists' pairs, then with SHB > 0 the buckets,
+// SHB x nq words at its end (ChunkScorer scratch, zeroed before each batch: 0 = no bound yet).
+// Binding 2 holds, for query q and part h < QB, rowWords vec4<u32> of packed i8 at
+// ((q * QB + h) * rowWords), then from nq * QB * rowWords one vec4 per query: (bits of s, bits of
+// the bracket, 0, 0).
 enable subgroups;
 diagnostic(off, subgroup_uniformity);
 
@@ -50,6 +64,7 @@ override QR: u32 = 0u;    // 1: the queries' words in registers (NQ * QB * UW <=
 // bitonic steps below the subgroup size as subgroupShuffleXor (the kernel already takes subgroups
 // to be runs of consecutive invocations), the others through workgroup memory.
 override SGS: u32 = 0u;
+override SHB: u32 = 0u;   // shared-bound buckets a query (0: none)
 override NV: u32 = (NQ + 3u) / 4u;  // vec4 accumulators a row
 override BS: u32 = NQ * SP;
 const WG: u32 = 256u;
@@ -59,14 +74,32 @@ const WG: u32 = 256u;
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> base: array<vec4<u32>>;
 @group(0) @binding(2) var<storage, read> qd: array<vec4<u32>>;
-@group(0) @binding(4) var<storage, read_write> out: array<vec2<u32>>;
+@group(0) @binding(4) var<storage, read_write> out: array<atomic<u32>>;
 
 var<workgroup> hk: array<f32, BS>;
 var<workgroup> hid: array<u32, BS>;
 var<workgroup> cnt: array<atomic<u32>, NQ>;
 var<workgroup> pend: u32;
+var<workgroup> bound: array<atomic<u32>, NQ>;  // SHB: each query's shared bound as read (ordered u32)
 
 //#include flat_order
+
+// f32 keys as u32 in the same order (0 below every key: no bound).
+fn orderedBits(key: f32) -> u32 {
+  let b = bitcast<u32>(key);
+  return select(b | 0x80000000u, ~b, (b & 0x80000000u) != 0u);
+}
+fn keyOfOrdered(u: u32) -> f32 {
+  if (u == 0u) { return negInf(); }
+  return bitcast<f32>(select(~u, u ^ 0x80000000u, (u & 0x80000000u) != 0u));
+}
+
+// The minimum of query q's buckets (ordered bits; 0 while one is unpublished).
+fn loadBound(shAt: u32, q: u32) -> u32 {
+  var w = 0xffffffffu;
+  for (var b = 0u; b < SHB; b++) { w = min(w, atomicLoad(&out[shAt + b * params.nq + q])); }
+  return w;
+}
 
 fn dot16(c: vec4<u32>, q: vec4<u32>) -> i32 {
   return dot4I8Packed(c.x, q.x) + dot4I8Packed(c.y, q.y) + dot4I8Packed(c.z, q.z) + dot4I8Packed(c.w, q.w);
@@ -123,8 +156,16 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
     hk[e] = negInf();
     hid[e] = EMPTY_ID;
   }
-  if (li < NQ) { atomicStore(&cnt[li], 0u); }
+  if (li < NQ) {
+    atomicStore(&cnt[li], 0u);
+    atomicStore(&bound[li], 0u);
+  }
   workgroupBarrier();
+  // SHB: where the buckets start, the bound loaded at the last check (lane li < nq, query q0 + li)
+  // and the key it last published.
+  let shAt = arrayLength(&out) - SHB * params.nq;
+  var boundLoaded = 0u;
+  var published = negInf();
   let mq = min(p, NQ - 1u);  // the query whose score this lane compares (where p < nq)
   let cq = qd[params.nq * QB * rw + q0 + min(mq, nq - 1u)];
   let qs = bitcast<f32>(cq.x);
@@ -233,6 +274,10 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
     }
     let done = it + 1u == nIter;
     if (done || (it + 1u) % CI == 0u) {
+      if (SHB > 0u && li < nq) {
+        atomicMax(&bound[li], boundLoaded);
+        boundLoaded = loadBound(shAt, q0 + li);
+      }
       workgroupBarrier();
       if (li == 0u) {
         var m = 0u;
@@ -252,6 +297,20 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
         sorted = true;
         thK = hk[mq * SP + k - 1u];
         thI = hid[mq * SP + k - 1u];
+        if (SHB > 0u && li < nq) {
+          let key = hk[li * SP + (k + SHB - 1u) / max(SHB, 1u) - 1u];
+          if (key > published) {
+            published = key;
+            atomicMax(&out[shAt + ((params.segAt + seg) % max(SHB, 1u)) * params.nq + q0 + li], orderedBits(key));
+          }
+        }
+      }
+      if (SHB > 0u) {
+        let w = keyOfOrdered(atomicLoad(&bound[mq]));
+        if (w > thK) {
+          thK = w;
+          thI = EMPTY_ID;
+        }
       }
     }
   }
@@ -259,6 +318,8 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
   for (var e = li; e < nq * k; e += WG) {
     let q = e / k;
     let i = e % k;
-    out[((q0 + q) * params.nseg + params.segAt + seg) * k + i] = vec2<u32>(bitcast<u32>(hk[q * SP + i]), hid[q * SP + i]);
+    let at = 2u * (((q0 + q) * params.nseg + params.segAt + seg) * k + i);
+    atomicStore(&out[at], bitcast<u32>(hk[q * SP + i]));
+    atomicStore(&out[at + 1u], hid[q * SP + i]);
   }
 }

@@ -15,7 +15,7 @@
  *     --external:webgpu --ignore-annotations --outfile=out/a1/nq1.mjs
  *   node out/a1/nq1.mjs --n 1000000 --ceil 1 --precisions int8,f16 --variants 'old:m1ord=0;new'
  *
- * Knobs: gt / ru / sp / ci / lanes / uw / sgs / qbits (int8GemvTuning), m1ord
+ * Knobs: gt / ru / sp / ci / lanes / uw / sgs / share / qbits (int8GemvTuning), m1ord
  * (mergeOneTuning.order), m1fan / m1slots / m1 (kernelTuning.mergeOneFan / mergeOneSlots /
  * mergeOne), target (kernelTuning.targetWorkgroups), hgt (kernelTuning.gemvTargetF16), nq.
  * patch=NAME (int8_gemv only): the rebuilt passes (one / scan / split, not gpu) run an edited kernel,
@@ -90,7 +90,7 @@ const NOP_WGSL = /* wgsl */ `
 @compute @workgroup_size(64)
 fn main(@builtin(local_invocation_index) i: u32) { if (i == 0u) { sink[0] = sink[0] + 1u; } }`;
 
-interface ScorerChoice { pipeline: GPUComputePipeline; BR: number; BQ: number; key: string; fold?: boolean; quant?: number; target?: number; prep?: unknown }
+interface ScorerChoice { pipeline: GPUComputePipeline; BR: number; BQ: number; key: string; fold?: boolean; quant?: number; target?: number; prep?: unknown; scratch?: number }
 interface ShardInner {
   search(q: Float32Array, nq: number, k: number): Promise<{ keys: Float32Array; ids: Uint32Array }>;
   enableTimestamps(): boolean;
@@ -127,7 +127,7 @@ function applyKnobs(knobText: string): { nqs?: number[]; patch?: string } {
   for (const kv of knobText.split(',').filter(Boolean)) {
     const [key, val = ''] = kv.split('=');
     const v = Number(val);
-    if (key === 'ru' || key === 'sp' || key === 'ci' || key === 'lanes' || key === 'uw' || key === 'sgs') int8GemvTuning[key] = v;
+    if (key === 'ru' || key === 'sp' || key === 'ci' || key === 'lanes' || key === 'uw' || key === 'sgs' || key === 'share') int8GemvTuning[key] = v;
     else if (key === 'qbits') int8GemvTuning.qbits = v as 8 | 16;
     else if (key === 'gt') int8GemvTuning.targetWorkgroups = v;
     else if (key === 'm1ord') mergeOneTuning.order = v;
@@ -231,7 +231,9 @@ async function profileIndex(precision: 'int8' | 'f16' | 'f32'): Promise<void> {
         const one = kernelTuning.mergeOne ? planMergeOne(kp, shard.ctx.maxWorkgroupStorage, kernelTuning.mergeOneSlots) : undefined;
         if (!one || nq > 4) throw new Error('merge_one off or nq > 4: not rebuilt here');
         const fan = mergeOneFan(totalSegs, kp, kernelTuning.mergeOneFan);
-        const regionA = nq * totalSegs * kp;
+        // The scorer's scratch (int8_gemv's shared bounds) ends region A, zeroed before each pass that scans.
+        const scratch = sc.scratch ?? 0;
+        const regionA = nq * totalSegs * kp + scratch;
         const regionB = nq * Math.ceil(totalSegs / fan) * kp;
         const runAt = regionA + regionB;
         const candBytes = (runAt + nq * kp) * 8;
@@ -285,12 +287,14 @@ async function profileIndex(precision: 'int8' | 'f16' | 'f32'): Promise<void> {
         }
         uniData.forEach((u, i) => device.queue.writeBuffer(uni, 256 * i, new Uint32Array(u)));
         const dispatch = (p: GPUComputePassEncoder, s: (typeof steps)[number]) => { p.setPipeline(s.pipeline); p.setBindGroup(0, s.bg); p.dispatchWorkgroups(s.groups[0], s.groups[1]); };
-        const inOne = (sel: (s: (typeof steps)[number]) => boolean) => timePasses(1, (enc, ts) => { const p = enc.beginComputePass(ts(0)); for (const s of steps.filter(sel)) dispatch(p, s); p.end(); });
+        const clearScratch = (enc: GPUCommandEncoder) => { if (scratch) enc.clearBuffer(cand, (regionA - scratch) * 8, scratch * 8); };
+        const inOne = (sel: (s: (typeof steps)[number]) => boolean) => timePasses(1, (enc, ts) => { clearScratch(enc); const p = enc.beginComputePass(ts(0)); for (const s of steps.filter(sel)) dispatch(p, s); p.end(); });
         const [oneMs] = await inOne(() => true);
         // The rebuilt pass's answer against the shard's.
         const out = device.createBuffer({ size: nq * kp * 8, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST });
         {
           const enc = device.createCommandEncoder();
+          clearScratch(enc);
           const p = enc.beginComputePass();
           for (const s of steps) dispatch(p, s);
           p.end();
@@ -302,7 +306,7 @@ async function profileIndex(precision: 'int8' | 'f16' | 'f32'): Promise<void> {
         out.destroy();
         let sameAsShard = true;
         for (let i = 0; i < nq * kp; i++) if (pairs[2 * i + 1] !== last!.ids[i]) sameAsShard = false;
-        const split = await timePasses(steps.length, (enc, ts) => steps.forEach((s, i) => { const p = enc.beginComputePass(ts(i)); dispatch(p, s); p.end(); }));
+        const split = await timePasses(steps.length, (enc, ts) => { clearScratch(enc); steps.forEach((s, i) => { const p = enc.beginComputePass(ts(i)); dispatch(p, s); p.end(); }); });
         const [scanMs] = await inOne((s) => s.kind === 'scan');
         const [mergeMs] = await inOne((s) => s.kind !== 'scan');
         for (const b of [cand, qBuf, uni]) b.destroy();

@@ -17,7 +17,7 @@ import type { Metric } from '../core/types.js';
 import { BufferUsage, MapMode, type GpuContext } from './device.js';
 import { expandWgslIncludes } from './wgsl-include.js';
 import { pow2Ceil, pow2Floor } from './pow2.js';
-import { int8GemvKey, int8GemvPipeline, planInt8Gemv, quantizeInt8Queries } from './int8-gemv.js';
+import { int8GemvKey, int8GemvPipeline, int8GemvScratch, planInt8Gemv, quantizeInt8Queries } from './int8-gemv.js';
 import { gemvMultiKey, gemvMultiPipeline, planGemvMulti, type GemvMultiKnobs } from './gemv-multi.js';
 import { MERGE_ONE_MAX_BATCH, mergeOneFan, mergeOneKey, mergeOnePipeline, planMergeOne, type MergeOnePlan } from './merge-one.js';
 
@@ -871,7 +871,8 @@ export class FlatShard {
       const plan = planInt8Gemv({ rowWords: this.rowWords, subgroupMinSize: this.subgroupMinSize, hasDot4: this.hasDot4, maxWorkgroupStorage: this.ctx.maxWorkgroupStorage }, nq, kf);
       if ('NQ' in plan) {
         const key = int8GemvKey(plan);
-        return { pipeline: this.pipeline(key, () => int8GemvPipeline(this.ctx.device, plan)), BR: 1, BQ: plan.NQ, key, quant: plan.QB, target: plan.target };
+        const scratch = int8GemvScratch(plan, nq) || undefined;
+        return { pipeline: this.pipeline(key, () => int8GemvPipeline(this.ctx.device, plan)), BR: 1, BQ: plan.NQ, key, quant: plan.QB, target: plan.target, scratch };
       }
     }
     // 5-16 queries (kernelTuning.gemvMulti): each row read once for the whole batch.

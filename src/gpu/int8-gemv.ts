@@ -71,6 +71,11 @@ export const int8GemvTuning = {
    * 1M nq 1 0.2489 / 0.2484 ms against 0.2516-0.2518, 21M 4.046 / 4.040 against 4.112 / 4.085.
    */
   sgs: 1,
+  /**
+   * Shared-bound buckets a query (the shader's SHB; 0: off): workgroups publish lower bounds of each
+   * query's k-th best key and skip rows below them, so far fewer rows enter the candidate buffers.
+   */
+  share: 8,
 };
 
 /** What the choice depends on. */
@@ -100,6 +105,8 @@ export interface Int8GemvPlan {
   QR: number;
   /** Early first sort and subgroup sorts (1: one query only) or not (0). */
   SGS: number;
+  /** Shared-bound buckets a query (0: none); they take SHB x nq words at the end of the out binding. */
+  SHB: number;
   target?: number;
 }
 
@@ -132,12 +139,18 @@ export function planInt8Gemv(f: Int8GemvFacts, nq: number, kf: number): Int8Gemv
   const target = t.targetWorkgroups || (nq === 1 && t.targetOne) || undefined;
   // One query only (2-4 queries keep the sorts measured with them).
   const SGS = t.sgs && NQ === 1 ? 1 : 0;
-  return { NQ, G, UW, QB, KF: kf, RU, SP, CI, QR, SGS, target };
+  const SHB = Math.max(0, Math.min(kf, Math.floor(t.share)));
+  return { NQ, G, UW, QB, KF: kf, RU, SP, CI, QR, SGS, SHB, target };
 }
 
 /** Pipeline cache key: every compile-time fact. */
 export function int8GemvKey(p: Int8GemvPlan): string {
-  return `i8gemv:${p.NQ}:${p.G}:${p.UW}:${p.QB}:${p.KF}:${p.RU}:${p.SP}:${p.CI}:${p.QR}${p.SGS ? ':sgs' : ''}`;
+  return `i8gemv:${p.NQ}:${p.G}:${p.UW}:${p.QB}:${p.KF}:${p.RU}:${p.SP}:${p.CI}:${p.QR}${p.SGS ? ':sgs' : ''}${p.SHB ? `:sh${p.SHB}` : ''}`;
+}
+
+/** Pairs of scratch a batch of nq queries needs at the end of the out binding (the shared bounds' words). */
+export function int8GemvScratch(p: Int8GemvPlan, nq: number): number {
+  return p.SHB ? Math.ceil((p.SHB * nq) / 2) : 0;
 }
 
 /** `source`: the shader text (bench/gpu-int8/nq1.ts times diagnostic edits of it). */
@@ -159,7 +172,7 @@ export function int8GemvPipeline(device: GPUDevice, p: Int8GemvPlan, source: str
     compute: {
       module: device.createShaderModule({ label: 'int8_gemv', code: expandWgslIncludes(source) }),
       entryPoint: 'main',
-      constants: { KF: p.KF, NQ: p.NQ, G: p.G, UW: p.UW, QB: p.QB, RU: p.RU, SP: p.SP, CI: p.CI, QR: p.QR, SGS: p.SGS },
+      constants: { KF: p.KF, NQ: p.NQ, G: p.G, UW: p.UW, QB: p.QB, RU: p.RU, SP: p.SP, CI: p.CI, QR: p.QR, SGS: p.SGS, SHB: p.SHB },
     },
   });
 }

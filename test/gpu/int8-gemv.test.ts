@@ -43,6 +43,15 @@ function dataFor(c: Case, seed: number): { base: Float32Array; queries: Float32A
   return { base: randomVectors(c.n, c.d, seed), queries: randomVectors(c.nq, c.d, seed + 1) };
 }
 
+/** 'spread' rows (query: 256 on dim 1, 1 on dim 2): rank r <= 8 is row 0 of segment r - 1, ranks 9-10 the last rows of segment 11, the rest far below. */
+function spreadCode(i: number, j: number, segLen: number, r: () => number): number {
+  const seg = Math.floor(i / segLen);
+  const at = i % segLen;
+  if (j === 1) return seg < 8 && at === 0 ? 255 : seg === 11 && at >= segLen - 2 ? 254 : Math.floor(r() * 200);
+  if (j === 2) return seg < 8 && at === 0 ? 200 - seg : Math.floor(r() * 256);
+  return 128;
+}
+
 describe.skipIf(!hasGpu)('int8_gemv', () => {
   let ctx: GpuContext;
   const saved = { ...int8GemvTuning };
@@ -90,7 +99,7 @@ describe.skipIf(!hasGpu)('int8_gemv', () => {
         for (const k of c.k === c.n ? [c.k - 1, c.k] : [c.k]) {
           const key = shard.scorerFor(c.nq, k).key;
           expect(key).toMatch(/^i8gemv:/);
-          if (c.tuning?.sgs !== undefined) expect(key.endsWith(':sgs'), 'subgroup sorts').toBe(c.tuning.sgs === 1 && c.nq === 1);
+          if (c.tuning?.sgs !== undefined) expect(/:sgs(:|$)/.test(key), 'subgroup sorts').toBe(c.tuning.sgs === 1 && c.nq === 1);
           const got = await shard.search(padded, c.nq, k);
           expectInt8KeysMatchOracle(got, { queries: padded, codes, sq: sqHost, n: c.n, dp, parts: c.qbits === 16 ? 2 : 1 }, c.nq, k);
         }
@@ -158,7 +167,7 @@ describe.skipIf(!hasGpu)('int8_gemv', () => {
       for (const k of c.ks) {
         const key = shard.scorerFor(c.nq, k).key;
         expect(key).toMatch(/^i8gemv:/);
-        if (c.tuning?.sgs !== undefined) expect(key.endsWith(':sgs'), 'subgroup sorts').toBe(c.tuning.sgs === 1);
+        if (c.tuning?.sgs !== undefined) expect(/:sgs(:|$)/.test(key), 'subgroup sorts').toBe(c.tuning.sgs === 1);
         const got = await shard.search(padded, c.nq, k);
         for (let q = 0; q < c.nq; q++) {
           const keys = new Float64Array(c.n);
@@ -185,6 +194,10 @@ describe.skipIf(!hasGpu)('int8_gemv', () => {
    * (as above), poisoned output. Rows designed against the threshold: the first k - 1 rows of each
    * segment far ahead, then keys rising, so every later row is the segment's k-th best so far and
    * must enter (a threshold one slot too strict drops them all); also random wide-range keys.
+   * With shared bounds (share > 0) a list holds only what its segment needs for the query's best k,
+   * and what else entered before the bound rose: every row of the query's best k is in its segment's
+   * list, every pair is a row of the segment with its exact key (or empty), the lists merge to the
+   * brute-force best k, and the buckets' minimum (read back) is at most the query's k-th best key.
    */
   it.each([
     { name: "each later row the k-th best so far, 1 query, buffer sorted often (sgs 0)", nq: 1, k: 40, n: 1500, segLen: 700, pattern: 'kth', tuning: { sp: 256, ci: 1, sgs: 0 } },
@@ -196,8 +209,17 @@ describe.skipIf(!hasGpu)('int8_gemv', () => {
     { name: 'each later row the k-th best so far, 1 query, k=10, sgs, small buffers', nq: 1, k: 10, n: 2000, segLen: 1000, pattern: 'kth', tuning: { sgs: 1, sp: 256, ci: 1 } },
     { name: 'random wide keys, 4 queries, k=10, segments of 333 rows, 4 rows a lane', nq: 4, k: 10, n: 1000, segLen: 333, pattern: 'wide', tuning: { ci: 1, ru: 4 } },
     { name: 'random wide keys, 2 queries, k=17, segments shorter than k', nq: 2, k: 17, n: 100, segLen: 13, pattern: 'wide', tuning: {} },
+    // Shared bounds: segments of several iterations (128 rows each here), so bounds read at one
+    // check apply from the next on.
+    { name: 'shared bounds: random wide keys, 1 query, k=10, sgs, 40 segments', nq: 1, k: 10, n: 40960, segLen: 1024, pattern: 'wide', tuning: { sgs: 1, ci: 1, share: 8 } },
+    { name: 'shared bounds: each later row the k-th best so far, 1 query, k=40, sgs, 3 buckets', nq: 1, k: 40, n: 8192, segLen: 1024, pattern: 'kth', tuning: { sgs: 1, ci: 1, share: 3 } },
+    { name: 'shared bounds: random wide keys, 3 queries, k=17, buckets as many as k', nq: 3, k: 17, n: 6000, segLen: 600, pattern: 'wide', tuning: { ci: 1, share: 64 } },
+    { name: 'shared bounds: ties (keys of 4 values), 1 query, k=12, sgs', nq: 1, k: 12, n: 8192, segLen: 1024, pattern: 'ties', tuning: { sgs: 1, ci: 1, share: 8 } },
+    // Ranks 1-8 one a segment (segments 0-7, one a bucket), ranks 9-10 at the end of segment 11: a
+    // bucket publishing more than its m-th key (a segment's best, say) would drop ranks 9-10.
+    { name: 'shared bounds: the best 8 one a segment, the next 2 late in another', nq: 1, k: 10, n: 12288, segLen: 1024, pattern: 'spread', tuning: { sgs: 1, ci: 1, share: 8 } },
   ])('$name: every segment list equals brute force', async (c) => {
-    Object.assign(int8GemvTuning, saved, { qbits: 16 }, c.tuning);
+    Object.assign(int8GemvTuning, saved, { qbits: 16, share: 0 }, c.tuning);
     const d = 48;
     const rw = d / 16;
     const dp = d;
@@ -210,25 +232,29 @@ describe.skipIf(!hasGpu)('int8_gemv', () => {
     const queries = new Float32Array(c.nq * dp);
     for (let q = 0; q < c.nq; q++) {
       queries[q * dp] = 32639; // scale 1 (its code is 128 in every row)
-      for (let j = 1; j < d; j++) queries[q * dp + j] = c.pattern === 'kth' ? (j === 1 ? 256 : j === 2 ? 1 : j === 3 ? 100 + q : 0) : Math.floor(r() * 7) - 3;
+      for (let j = 1; j < d; j++) queries[q * dp + j] = c.pattern === 'kth' ? (j === 1 ? 256 : j === 2 ? 1 : j === 3 ? 100 + q : 0) : c.pattern === 'ties' ? (j === 1 ? 1 : 0) : c.pattern === 'spread' ? (j === 1 ? 256 : j === 2 ? 1 : 0) : Math.floor(r() * 7) - 3;
     }
     for (let i = 0; i < c.n; i++) {
       for (let j = 1; j < d; j++) {
-        codes[i * dp + j] = c.pattern === 'kth' ? (j === 1 ? i >> 8 : j === 2 ? i & 255 : j === 3 && i % c.segLen < c.k - 1 ? 255 : 128) : Math.floor(r() * 256);
+        codes[i * dp + j] = c.pattern === 'kth' ? (j === 1 ? i >> 8 : j === 2 ? i & 255 : j === 3 && i % c.segLen < c.k - 1 ? 255 : 128) : c.pattern === 'ties' ? 128 + Math.floor(r() * 4) : c.pattern === 'spread' ? spreadCode(i, j, c.segLen, r) : Math.floor(r() * 256);
       }
     }
     const sqHost = new Float32Array(2 * dp);
     sqHost.fill(1, dp);
     const qd = quantizeInt8Queries(queries, c.nq, rw, sqHost, plan.QB);
     const nseg = Math.ceil(c.n / c.segLen);
-    const outBytes = c.nq * nseg * c.k * 8;
+    expect(plan.SHB, 'buckets').toBe(Math.min(c.tuning.share ?? 0, kf));
+    const listBytes = c.nq * nseg * c.k * 8;
+    // The shared bounds' words end the out binding (zero: no bound yet).
+    const outBytes = Math.ceil((listBytes + plan.SHB * c.nq * 4) / 16) * 16;
+    const bucketsAt = outBytes / 4 - plan.SHB * c.nq;
     const buffer = (size: number, usage: number, data?: ArrayBufferView) => {
       const b = device.createBuffer({ size: Math.ceil(size / 16) * 16, usage: usage | BufferUsage.COPY_DST });
       if (data) device.queue.writeBuffer(b, 0, data.buffer, data.byteOffset, data.byteLength);
       return b;
     };
     const poison = new Uint32Array(outBytes / 4);
-    for (let i = 0; i < poison.length; i += 2) { poison[i] = 0x7fbadbad; poison[i + 1] = 0xdeadbeef; }
+    for (let i = 0; i < listBytes / 4; i += 2) { poison[i] = 0x7fbadbad; poison[i + 1] = 0xdeadbeef; }
     const bufs = [
       buffer(48, BufferUsage.UNIFORM, new Uint32Array([c.nq, c.n, rw, rw * 4, c.k, c.segLen, nseg, 0, 0, 0, 0, 0])),
       buffer(codes.byteLength, BufferUsage.STORAGE, codes),
@@ -252,6 +278,47 @@ describe.skipIf(!hasGpu)('int8_gemv', () => {
       read.unmap();
       const keysOut = new Float32Array(words.buffer);
       for (let q = 0; q < c.nq; q++) {
+        if (plan.SHB > 0) {
+          const key = (id: number) => {
+            let s = 0;
+            for (let j = 0; j < dp; j++) s += queries[q * dp + j]! * codes[id * dp + j]!;
+            return s;
+          };
+          const exact = Array.from({ length: c.n }, (_, id) => [key(id), id] as const).sort((a, b) => b[0] - a[0] || a[1] - b[1]);
+          const best = exact.slice(0, c.k);
+          const pairs: [number, number][] = [];
+          for (let g = 0; g < nseg; g++) {
+            const list = new Set<number>();
+            for (let i = 0; i < c.k; i++) {
+              const at = (q * nseg + g) * c.k + i;
+              const [kk, id] = [keysOut[2 * at]!, words[2 * at + 1]!];
+              if (id === 0xffffffff) {
+                expect(kk, `query ${q} segment ${g}: empty slot`).toBe(-3.4028234663852886e38);
+                continue;
+              }
+              expect(Math.floor(id / c.segLen), `query ${q} segment ${g}: row ${id} of the segment`).toBe(g);
+              expect(kk, `query ${q} row ${id}: exact key`).toBe(key(id));
+              expect(list.has(id), `query ${q} segment ${g}: row ${id} once`).toBe(false);
+              list.add(id);
+              pairs.push([kk, id]);
+            }
+            for (const [, id] of best) if (Math.floor(id / c.segLen) === g) expect(list.has(id), `query ${q}: best row ${id} in segment ${g}'s list`).toBe(true);
+          }
+          pairs.sort((a, b) => b[0] - a[0] || a[1] - b[1]);
+          expect(pairs.slice(0, c.k), `query ${q}: merged best k`).toEqual(best.map(([kk, id]) => [kk, id]));
+          // Buckets hold ordered bits of keys (0: none); their minimum bounds the k-th best key.
+          const fromOrdered = (u: number) => new Float32Array(new Uint32Array([u & 0x80000000 ? u ^ 0x80000000 : ~u >>> 0]).buffer)[0]!;
+          const buckets = Array.from({ length: plan.SHB }, (_, b) => words[bucketsAt + b * c.nq + q]!);
+          if (buckets.every((u) => u !== 0)) {
+            const w = Math.min(...buckets.map(fromOrdered));
+            expect(w, `query ${q}: bound ${w} <= k-th best ${best[c.k - 1]![0]}`).toBeLessThanOrEqual(best[c.k - 1]![0]);
+          }
+          const keySet = new Set(exact.map(([kk]) => Math.fround(kk)));
+          for (const u of buckets) if (u !== 0) expect(keySet.has(fromOrdered(u)), `query ${q}: bucket ${u.toString(16)} is a row's key`).toBe(true);
+          // The bounds engage where there are segments enough to fill every bucket.
+          if (nseg >= 4 * plan.SHB) expect(buckets.every((u) => u !== 0), `query ${q}: every bucket published`).toBe(true);
+          continue;
+        }
         for (let g = 0; g < nseg; g++) {
           const rows = Array.from({ length: Math.min(c.segLen, c.n - g * c.segLen) }, (_, i) => g * c.segLen + i);
           const key = (id: number) => {
