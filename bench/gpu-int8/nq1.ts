@@ -237,7 +237,7 @@ async function profileIndex(precision: 'int8' | 'f16' | 'f32'): Promise<void> {
         const regionB = nq * Math.ceil(totalSegs / fan) * kp;
         const runAt = regionA + regionB;
         const candBytes = (runAt + nq * kp) * 8;
-        const cand = device.createBuffer({ size: candBytes, usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC });
+        const cand = device.createBuffer({ size: candBytes, usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST });
         const qBuf = device.createBuffer({ size: Math.ceil(qd.byteLength / 16) * 16, usage: BufferUsage.STORAGE | BufferUsage.COPY_DST });
         device.queue.writeBuffer(qBuf, 0, qd.buffer, qd.byteOffset, qd.byteLength);
         const mergePipe = mergeOnePipeline(device, one);
