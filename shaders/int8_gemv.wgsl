@@ -34,16 +34,20 @@
 // on most of its rows beat it and enter the buffer (gpu-int8 call e1: selection was 0.031 of the
 // 0.224 ms scan at 1M x 1 query). After each sort a workgroup whose list holds m = ceil(k / SHB)
 // entries publishes its m-th key (atomicMax, keys mapped to ordered u32) into bucket
-// (segment % SHB) of the query; at each check it reads the buckets' minimum w. The SHB buckets were
-// published by SHB distinct segments with m rows >= w each, so at least k rows of the query score
-// >= w: no row below w is in its best k, and rows below w need not enter the buffer (ties with w
-// still enter). Lists stay exact top-k of their segment's rows >= w, so the merged best k is
-// unchanged; a list may end with empty pairs. The bound is read one check late (the loads are in
-// flight over CI iterations, not waited on at the barrier); any value read is valid.
+// (segment % SHB) of the query, then folds the buckets' minimum w into the query's bound word
+// (atomicMax). The SHB buckets were published by SHB distinct segments with m rows >= w each, so
+// at least k rows of the query score >= w: no row below w is in its best k, and rows below w need
+// not enter the buffer (ties with w still enter). Lists stay exact top-k of their segment's rows
+// >= w, so the merged best k is unchanged; a list may end with empty pairs. At each check one lane
+// a query reads the bound word, used from the next check on (the load is in flight meanwhile);
+// any value read is valid. One word, not the SHB buckets, at every check: with 528 workgroups on
+// one query, SHB atomic loads of one line at every check made the scan 1.6x slower (call e2).
 //
 // Bindings (explicit layout, shared with flat_fused: 3 is unused): 0 params, 1 base tile,
-// 2 quantised queries (below), 4 out as words: the lists' pairs, then with SHB > 0 the buckets,
-// SHB x nq words at its end (ChunkScorer scratch, zeroed before each batch: 0 = no bound yet).
+// 2 quantised queries (below), 4 out as words: the lists' pairs, then with SHB > 0 at its end
+// (int8GemvScratch: ChunkScorer scratch, zeroed before each batch; 0 = no bound yet) the queries'
+// bound words (nq of them, then padding to a multiple of 32 words: a line of their own), then the
+// buckets, SHB x nq words.
 // Binding 2 holds, for query q and part h < QB, rowWords vec4<u32> of packed i8 at
 // ((q * QB + h) * rowWords), then from nq * QB * rowWords one vec4 per query: (bits of s, bits of
 // the bracket, 0, 0).
@@ -95,9 +99,9 @@ fn keyOfOrdered(u: u32) -> f32 {
 }
 
 // The minimum of query q's buckets (ordered bits; 0 while one is unpublished).
-fn loadBound(shAt: u32, q: u32) -> u32 {
+fn bucketsMin(bucketsAt: u32, q: u32) -> u32 {
   var w = 0xffffffffu;
-  for (var b = 0u; b < SHB; b++) { w = min(w, atomicLoad(&out[shAt + b * params.nq + q])); }
+  for (var b = 0u; b < SHB; b++) { w = min(w, atomicLoad(&out[bucketsAt + b * params.nq + q])); }
   return w;
 }
 
@@ -163,7 +167,8 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
   workgroupBarrier();
   // SHB: where the buckets start, the bound loaded at the last check (lane li < nq, query q0 + li)
   // and the key it last published.
-  let shAt = arrayLength(&out) - SHB * params.nq;
+  let shAt = arrayLength(&out) - (SHB * params.nq + (params.nq + 31u) / 32u * 32u);
+  let bucketsAt = arrayLength(&out) - SHB * params.nq;
   var boundLoaded = 0u;
   var published = negInf();
   let mq = min(p, NQ - 1u);  // the query whose score this lane compares (where p < nq)
@@ -276,7 +281,7 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
     if (done || (it + 1u) % CI == 0u) {
       if (SHB > 0u && li < nq) {
         atomicMax(&bound[li], boundLoaded);
-        boundLoaded = loadBound(shAt, q0 + li);
+        boundLoaded = atomicLoad(&out[shAt + q0 + li]);
       }
       workgroupBarrier();
       if (li == 0u) {
@@ -301,7 +306,8 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
           let key = hk[li * SP + (k + SHB - 1u) / max(SHB, 1u) - 1u];
           if (key > published) {
             published = key;
-            atomicMax(&out[shAt + ((params.segAt + seg) % max(SHB, 1u)) * params.nq + q0 + li], orderedBits(key));
+            atomicMax(&out[bucketsAt + ((params.segAt + seg) % max(SHB, 1u)) * params.nq + q0 + li], orderedBits(key));
+            atomicMax(&out[shAt + q0 + li], bucketsMin(bucketsAt, q0 + li));
           }
         }
       }

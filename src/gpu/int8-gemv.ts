@@ -105,7 +105,7 @@ export interface Int8GemvPlan {
   QR: number;
   /** Early first sort and subgroup sorts (1: one query only) or not (0). */
   SGS: number;
-  /** Shared-bound buckets a query (0: none); they take SHB x nq words at the end of the out binding. */
+  /** Shared-bound buckets a query (0: none); with the bound words, int8GemvScratch pairs at the end of the out binding. */
   SHB: number;
   target?: number;
 }
@@ -148,9 +148,12 @@ export function int8GemvKey(p: Int8GemvPlan): string {
   return `i8gemv:${p.NQ}:${p.G}:${p.UW}:${p.QB}:${p.KF}:${p.RU}:${p.SP}:${p.CI}:${p.QR}${p.SGS ? ':sgs' : ''}${p.SHB ? `:sh${p.SHB}` : ''}`;
 }
 
-/** Pairs of scratch a batch of nq queries needs at the end of the out binding (the shared bounds' words). */
+/**
+ * Pairs of scratch a batch of nq queries needs at the end of the out binding: the shared bounds'
+ * words (each query's bound, padded to 32 words, then SHB buckets a query; see the shader).
+ */
 export function int8GemvScratch(p: Int8GemvPlan, nq: number): number {
-  return p.SHB ? Math.ceil((p.SHB * nq) / 2) : 0;
+  return p.SHB ? Math.ceil((Math.ceil(nq / 32) * 32 + p.SHB * nq) / 2) : 0;
 }
 
 /** `source`: the shader text (bench/gpu-int8/nq1.ts times diagnostic edits of it). */

@@ -245,9 +245,12 @@ describe.skipIf(!hasGpu)('int8_gemv', () => {
     const nseg = Math.ceil(c.n / c.segLen);
     expect(plan.SHB, 'buckets').toBe(Math.min(c.tuning.share ?? 0, kf));
     const listBytes = c.nq * nseg * c.k * 8;
-    // The shared bounds' words end the out binding (zero: no bound yet).
-    const outBytes = Math.ceil((listBytes + plan.SHB * c.nq * 4) / 16) * 16;
+    // The shared bounds' words end the out binding (zero: no bound yet): the bound words, a line
+    // of 32, then the buckets.
+    const boundWords = plan.SHB ? Math.ceil(c.nq / 32) * 32 : 0;
+    const outBytes = Math.ceil((listBytes + (boundWords + plan.SHB * c.nq) * 4) / 16) * 16;
     const bucketsAt = outBytes / 4 - plan.SHB * c.nq;
+    const boundAt = bucketsAt - boundWords;
     const buffer = (size: number, usage: number, data?: ArrayBufferView) => {
       const b = device.createBuffer({ size: Math.ceil(size / 16) * 16, usage: usage | BufferUsage.COPY_DST });
       if (data) device.queue.writeBuffer(b, 0, data.buffer, data.byteOffset, data.byteLength);
@@ -313,6 +316,13 @@ describe.skipIf(!hasGpu)('int8_gemv', () => {
             const w = Math.min(...buckets.map(fromOrdered));
             expect(w, `query ${q}: bound ${w} <= k-th best ${best[c.k - 1]![0]}`).toBeLessThanOrEqual(best[c.k - 1]![0]);
           }
+          // The bound word: the largest bucket minimum a publisher saw (0 while a bucket was empty).
+          const bound = words[boundAt + q]!;
+          if (bound !== 0) {
+            expect(fromOrdered(bound), `query ${q}: bound word <= k-th best`).toBeLessThanOrEqual(best[c.k - 1]![0]);
+            expect(fromOrdered(bound), `query ${q}: bound word <= the buckets' minimum now`).toBeLessThanOrEqual(Math.min(...buckets.map(fromOrdered)));
+          }
+          if (nseg >= 4 * plan.SHB) expect(bound, `query ${q}: bound word set`).not.toBe(0);
           const keySet = new Set(exact.map(([kk]) => Math.fround(kk)));
           for (const u of buckets) if (u !== 0) expect(keySet.has(fromOrdered(u)), `query ${q}: bucket ${u.toString(16)} is a row's key`).toBe(true);
           // The bounds engage where there are segments enough to fill every bucket.
