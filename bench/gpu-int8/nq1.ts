@@ -23,7 +23,8 @@
  *   noselect  no row enters the candidate buffers (the scores are still computed: the compare
  *             stays, against a bound no key reaches), so no appends and no sorts;
  *   nodot     xor-folds in place of dot4I8Packed (the integer dot products' cost);
- *   noxor     codes taken as i8 without flipping their top bit.
+ *   noxor     codes taken as i8 without flipping their top bit;
+ *   noboundread / nofold  (shared bounds) the bound word never read / never written by publishers.
  * One JSON line a case on stdout, a table on stderr.
  */
 import { parseArgs } from 'node:util';
@@ -116,6 +117,8 @@ const PATCHES: Record<string, [string, string]> = {
   noselect: ['if (better(key, id, thK, thI)) {', 'if (better(key, id, thK, thI) && key > 3.0e38) {'],
   nodot: ['return dot4I8Packed(c.x, q.x) + dot4I8Packed(c.y, q.y) + dot4I8Packed(c.z, q.z) + dot4I8Packed(c.w, q.w);', 'return bitcast<i32>((c.x ^ q.x) + (c.y ^ q.y) + (c.z ^ q.z) + (c.w ^ q.w));'],
   noxor: ['let c = raw[u * UW + x] ^ vec4<u32>(0x80808080u);', 'let c = raw[u * UW + x];'],
+  noboundread: ['boundLoaded = atomicLoad(&out[shAt + q0 + li]);', 'boundLoaded = 0u;'],
+  nofold: ['atomicMax(&out[shAt + q0 + li], bucketsMin(bucketsAt, q0 + li));', ''],
 };
 
 function applyKnobs(knobText: string): { nqs?: number[]; patch?: string } {
