@@ -39,9 +39,11 @@
 // at least k rows of the query score >= w: no row below w is in its best k, and rows below w need
 // not enter the buffer (ties with w still enter). Lists stay exact top-k of their segment's rows
 // >= w, so the merged best k is unchanged; a list may end with empty pairs. At each check one lane
-// a query reads the bound word, used from the next check on (the load is in flight meanwhile);
-// any value read is valid. One word, not the SHB buckets, at every check: with 528 workgroups on
-// one query, SHB atomic loads of one line at every check made the scan 1.6x slower (call e2).
+// a query reads the bound word (any value read is valid), used from the next check on: SHR 1 keeps
+// the load in flight in a register until then, SHR 0 stores it to workgroup memory at once (its
+// warp waits for it, the others go on). Registers are the constraint here: the scan holds 4
+// workgroups an SM at 528 workgroups for one query, and one more live value a lane can cost a
+// whole wave (calls e2 / e3).
 //
 // Bindings (explicit layout, shared with flat_fused: 3 is unused): 0 params, 1 base tile,
 // 2 quantised queries (below), 4 out as words: the lists' pairs, then with SHB > 0 at its end
@@ -69,6 +71,7 @@ override QR: u32 = 0u;    // 1: the queries' words in registers (NQ * QB * UW <=
 // to be runs of consecutive invocations), the others through workgroup memory.
 override SGS: u32 = 0u;
 override SHB: u32 = 0u;   // shared-bound buckets a query (0: none)
+override SHR: u32 = 1u;   // SHB: the bound word's load in flight over a check interval (1) or waited on (0)
 override NV: u32 = (NQ + 3u) / 4u;  // vec4 accumulators a row
 override BS: u32 = NQ * SP;
 const WG: u32 = 256u;
@@ -98,10 +101,14 @@ fn keyOfOrdered(u: u32) -> f32 {
   return bitcast<f32>(select(~u, u ^ 0x80000000u, (u & 0x80000000u) != 0u));
 }
 
+// Where the shared bounds sit in `out` (computed where used: no registers held across the loop).
+fn bucketsAt() -> u32 { return arrayLength(&out) - SHB * params.nq; }
+fn boundAt() -> u32 { return bucketsAt() - (params.nq + 31u) / 32u * 32u; }
+
 // The minimum of query q's buckets (ordered bits; 0 while one is unpublished).
-fn bucketsMin(bucketsAt: u32, q: u32) -> u32 {
+fn bucketsMin(q: u32) -> u32 {
   var w = 0xffffffffu;
-  for (var b = 0u; b < SHB; b++) { w = min(w, atomicLoad(&out[bucketsAt + b * params.nq + q])); }
+  for (var b = 0u; b < SHB; b++) { w = min(w, atomicLoad(&out[bucketsAt() + b * params.nq + q])); }
   return w;
 }
 
@@ -165,12 +172,8 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
     atomicStore(&bound[li], 0u);
   }
   workgroupBarrier();
-  // SHB: where the buckets start, the bound loaded at the last check (lane li < nq, query q0 + li)
-  // and the key it last published.
-  let shAt = arrayLength(&out) - (SHB * params.nq + (params.nq + 31u) / 32u * 32u);
-  let bucketsAt = arrayLength(&out) - SHB * params.nq;
+  // SHB, SHR 1: the bound word loaded at the last check (lane li < nq, query q0 + li).
   var boundLoaded = 0u;
-  var published = negInf();
   let mq = min(p, NQ - 1u);  // the query whose score this lane compares (where p < nq)
   let cq = qd[params.nq * QB * rw + q0 + min(mq, nq - 1u)];
   let qs = bitcast<f32>(cq.x);
@@ -279,9 +282,9 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
     }
     let done = it + 1u == nIter;
     if (done || (it + 1u) % CI == 0u) {
-      if (SHB > 0u && li < nq) {
+      if (SHB > 0u && SHR == 1u && li < nq) {
         atomicMax(&bound[li], boundLoaded);
-        boundLoaded = atomicLoad(&out[shAt + q0 + li]);
+        boundLoaded = atomicLoad(&out[boundAt() + q0 + li]);
       }
       workgroupBarrier();
       if (li == 0u) {
@@ -302,12 +305,12 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
         sorted = true;
         thK = hk[mq * SP + k - 1u];
         thI = hid[mq * SP + k - 1u];
+        // Publishes after every sort (sorts are few; atomicMax keeps the larger).
         if (SHB > 0u && li < nq) {
           let key = hk[li * SP + (k + SHB - 1u) / max(SHB, 1u) - 1u];
-          if (key > published) {
-            published = key;
-            atomicMax(&out[bucketsAt + ((params.segAt + seg) % max(SHB, 1u)) * params.nq + q0 + li], orderedBits(key));
-            atomicMax(&out[shAt + q0 + li], bucketsMin(bucketsAt, q0 + li));
+          if (key > negInf()) {
+            atomicMax(&out[bucketsAt() + ((params.segAt + seg) % max(SHB, 1u)) * params.nq + q0 + li], orderedBits(key));
+            atomicMax(&out[boundAt() + q0 + li], bucketsMin(q0 + li));
           }
         }
       }
@@ -317,6 +320,7 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
           thK = w;
           thI = EMPTY_ID;
         }
+        if (SHR == 0u && li < nq) { atomicMax(&bound[li], atomicLoad(&out[boundAt() + q0 + li])); }
       }
     }
   }

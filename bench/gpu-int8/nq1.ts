@@ -15,7 +15,7 @@
  *     --external:webgpu --ignore-annotations --outfile=out/a1/nq1.mjs
  *   node out/a1/nq1.mjs --n 1000000 --ceil 1 --precisions int8,f16 --variants 'old:m1ord=0;new'
  *
- * Knobs: gt / ru / sp / ci / lanes / uw / sgs / share / qbits (int8GemvTuning), m1ord
+ * Knobs: gt / ru / sp / ci / lanes / uw / sgs / share / shareRead / shareOne / qbits (int8GemvTuning), m1ord
  * (mergeOneTuning.order), m1fan / m1slots / m1 (kernelTuning.mergeOneFan / mergeOneSlots /
  * mergeOne), target (kernelTuning.targetWorkgroups), hgt (kernelTuning.gemvTargetF16), nq.
  * patch=NAME (int8_gemv only): the rebuilt passes (one / scan / split, not gpu) run an edited kernel,
@@ -117,8 +117,8 @@ const PATCHES: Record<string, [string, string]> = {
   noselect: ['if (better(key, id, thK, thI)) {', 'if (better(key, id, thK, thI) && key > 3.0e38) {'],
   nodot: ['return dot4I8Packed(c.x, q.x) + dot4I8Packed(c.y, q.y) + dot4I8Packed(c.z, q.z) + dot4I8Packed(c.w, q.w);', 'return bitcast<i32>((c.x ^ q.x) + (c.y ^ q.y) + (c.z ^ q.z) + (c.w ^ q.w));'],
   noxor: ['let c = raw[u * UW + x] ^ vec4<u32>(0x80808080u);', 'let c = raw[u * UW + x];'],
-  noboundread: ['boundLoaded = atomicLoad(&out[shAt + q0 + li]);', 'boundLoaded = 0u;'],
-  nofold: ['atomicMax(&out[shAt + q0 + li], bucketsMin(bucketsAt, q0 + li));', ''],
+  noboundread: ['boundLoaded = atomicLoad(&out[boundAt() + q0 + li]);', 'boundLoaded = 0u;'],
+  nofold: ['atomicMax(&out[boundAt() + q0 + li], bucketsMin(q0 + li));', ''],
 };
 
 function applyKnobs(knobText: string): { nqs?: number[]; patch?: string } {
@@ -130,7 +130,7 @@ function applyKnobs(knobText: string): { nqs?: number[]; patch?: string } {
   for (const kv of knobText.split(',').filter(Boolean)) {
     const [key, val = ''] = kv.split('=');
     const v = Number(val);
-    if (key === 'ru' || key === 'sp' || key === 'ci' || key === 'lanes' || key === 'uw' || key === 'sgs' || key === 'share') int8GemvTuning[key] = v;
+    if (key === 'ru' || key === 'sp' || key === 'ci' || key === 'lanes' || key === 'uw' || key === 'sgs' || key === 'share' || key === 'shareRead' || key === 'shareOne') int8GemvTuning[key] = v;
     else if (key === 'qbits') int8GemvTuning.qbits = v as 8 | 16;
     else if (key === 'gt') int8GemvTuning.targetWorkgroups = v;
     else if (key === 'm1ord') mergeOneTuning.order = v;

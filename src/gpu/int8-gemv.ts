@@ -76,6 +76,10 @@ export const int8GemvTuning = {
    * query's k-th best key and skip rows below them, so far fewer rows enter the candidate buffers.
    */
   share: 8,
+  /** The bound word's read: 1 in flight until the next check (a register), 0 waited on at once. */
+  shareRead: 1,
+  /** 1: shared bounds for one query too; 0: from two queries a workgroup (share where NQ > 1). */
+  shareOne: 1,
 };
 
 /** What the choice depends on. */
@@ -107,6 +111,8 @@ export interface Int8GemvPlan {
   SGS: number;
   /** Shared-bound buckets a query (0: none); with the bound words, int8GemvScratch pairs at the end of the out binding. */
   SHB: number;
+  /** The bound word's read in flight over a check interval (1) or waited on (0). */
+  SHR: number;
   target?: number;
 }
 
@@ -139,13 +145,14 @@ export function planInt8Gemv(f: Int8GemvFacts, nq: number, kf: number): Int8Gemv
   const target = t.targetWorkgroups || (nq === 1 && t.targetOne) || undefined;
   // One query only (2-4 queries keep the sorts measured with them).
   const SGS = t.sgs && NQ === 1 ? 1 : 0;
-  const SHB = Math.max(0, Math.min(kf, Math.floor(t.share)));
-  return { NQ, G, UW, QB, KF: kf, RU, SP, CI, QR, SGS, SHB, target };
+  const SHB = NQ > 1 || t.shareOne ? Math.max(0, Math.min(kf, Math.floor(t.share))) : 0;
+  const SHR = t.shareRead ? 1 : 0;
+  return { NQ, G, UW, QB, KF: kf, RU, SP, CI, QR, SGS, SHB, SHR, target };
 }
 
 /** Pipeline cache key: every compile-time fact. */
 export function int8GemvKey(p: Int8GemvPlan): string {
-  return `i8gemv:${p.NQ}:${p.G}:${p.UW}:${p.QB}:${p.KF}:${p.RU}:${p.SP}:${p.CI}:${p.QR}${p.SGS ? ':sgs' : ''}${p.SHB ? `:sh${p.SHB}` : ''}`;
+  return `i8gemv:${p.NQ}:${p.G}:${p.UW}:${p.QB}:${p.KF}:${p.RU}:${p.SP}:${p.CI}:${p.QR}${p.SGS ? ':sgs' : ''}${p.SHB ? `:sh${p.SHB}${p.SHR ? '' : 'w'}` : ''}`;
 }
 
 /**
@@ -175,7 +182,7 @@ export function int8GemvPipeline(device: GPUDevice, p: Int8GemvPlan, source: str
     compute: {
       module: device.createShaderModule({ label: 'int8_gemv', code: expandWgslIncludes(source) }),
       entryPoint: 'main',
-      constants: { KF: p.KF, NQ: p.NQ, G: p.G, UW: p.UW, QB: p.QB, RU: p.RU, SP: p.SP, CI: p.CI, QR: p.QR, SGS: p.SGS, SHB: p.SHB },
+      constants: { KF: p.KF, NQ: p.NQ, G: p.G, UW: p.UW, QB: p.QB, RU: p.RU, SP: p.SP, CI: p.CI, QR: p.QR, SGS: p.SGS, SHB: p.SHB, SHR: p.SHR },
     },
   });
 }

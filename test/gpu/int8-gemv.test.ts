@@ -215,11 +215,13 @@ describe.skipIf(!hasGpu)('int8_gemv', () => {
     { name: 'shared bounds: each later row the k-th best so far, 1 query, k=40, sgs, 3 buckets', nq: 1, k: 40, n: 8192, segLen: 1024, pattern: 'kth', tuning: { sgs: 1, ci: 1, share: 3 } },
     { name: 'shared bounds: random wide keys, 3 queries, k=17, buckets as many as k', nq: 3, k: 17, n: 6000, segLen: 600, pattern: 'wide', tuning: { ci: 1, share: 64 } },
     { name: 'shared bounds: ties (keys of 4 values), 1 query, k=12, sgs', nq: 1, k: 12, n: 8192, segLen: 1024, pattern: 'ties', tuning: { sgs: 1, ci: 1, share: 8 } },
+    { name: 'shared bounds read at once (shareRead 0): random wide keys, 2 queries, k=10', nq: 2, k: 10, n: 40960, segLen: 1024, pattern: 'wide', tuning: { ci: 1, share: 8, shareRead: 0 } },
     // Ranks 1-8 one a segment (segments 0-7, one a bucket), ranks 9-10 at the end of segment 11: a
     // bucket publishing more than its m-th key (a segment's best, say) would drop ranks 9-10.
     { name: 'shared bounds: the best 8 one a segment, the next 2 late in another', nq: 1, k: 10, n: 12288, segLen: 1024, pattern: 'spread', tuning: { sgs: 1, ci: 1, share: 8 } },
+    { name: 'shared bounds read at once: the best 8 one a segment, the next 2 late in another', nq: 1, k: 10, n: 12288, segLen: 1024, pattern: 'spread', tuning: { sgs: 1, ci: 1, share: 8, shareRead: 0 } },
   ])('$name: every segment list equals brute force', async (c) => {
-    Object.assign(int8GemvTuning, saved, { qbits: 16, share: 0 }, c.tuning);
+    Object.assign(int8GemvTuning, saved, { qbits: 16, share: 0, shareOne: 1 }, c.tuning);
     const d = 48;
     const rw = d / 16;
     const dp = d;
