@@ -41,9 +41,8 @@
 // >= w, so the merged best k is unchanged; a list may end with empty pairs. At each check one lane
 // a query reads the bound word (any value read is valid), used from the next check on: SHR 1 keeps
 // the load in flight in a register until then, SHR 0 stores it to workgroup memory at once (its
-// warp waits for it, the others go on). Registers are the constraint here: the scan holds 4
-// workgroups an SM at 528 workgroups for one query, and one more live value a lane can cost a
-// whole wave (calls e2 / e3).
+// warp waits for it, the others go on). src/gpu/int8-gemv.ts turns the bounds off for one query
+// (int8GemvTuning.shareOne: any SHB > 0 made that scan 1.5-1.7x slower, for a reason not found).
 //
 // Bindings (explicit layout, shared with flat_fused: 3 is unused): 0 params, 1 base tile,
 // 2 quantised queries (below), 4 out as words: the lists' pairs, then with SHB > 0 at its end

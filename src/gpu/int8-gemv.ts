@@ -21,11 +21,13 @@ export const int8GemvTuning = {
    */
   maxBatch: 4,
   /**
-   * Query precision: 16 (hi / lo i8 parts: scores at f32 rounding of the f32-decoded kernels) or 8
-   * (the same recall in bench/gpu-int8/kprime.ts; 4-6% faster at nq = 1 on the H200 with the
-   * previous per-subgroup heaps, level or slower with the candidate buffers: runs gemv-2 / 3).
+   * Query precision: 8 (one i8 part: the tensor scorer's query precision) or 16 (hi / lo i8 parts:
+   * scores at f32 rounding of the f32-decoded kernels, twice the dot products). H200 gpu-int8 call
+   * e4 (same call, 1M rows): 1 query 0.2394-0.2399 ms against 0.2431-0.2437, 2 queries 0.299
+   * against 0.357, 4 queries 0.407 against 0.507; 21M x 1 3.92 against 3.96 ms. Recall@10 after
+   * re-ranking: see BENCHMARKS gpu-int8 (the same as 16 in kprime.ts, and in the final call).
    */
-  qbits: 16 as 8 | 16,
+  qbits: 8 as 8 | 16,
   /** Lanes a row (power of two, 4..32); 0: about 3 words a lane, within the smallest subgroup. */
   lanes: 0,
   /** Words a lane loads before using them; 0: all its words of a row (at most 8). */
@@ -74,12 +76,23 @@ export const int8GemvTuning = {
   /**
    * Shared-bound buckets a query (the shader's SHB; 0: off): workgroups publish lower bounds of each
    * query's k-th best key and skip rows below them, so far fewer rows enter the candidate buffers.
+   * H200 call e4 (1M rows, 8-bit queries): 2 queries 0.299 ms against 0.357 without, 4 queries
+   * 0.407 against 0.479.
    */
   share: 8,
-  /** The bound word's read: 1 in flight until the next check (a register), 0 waited on at once. */
-  shareRead: 1,
-  /** 1: shared bounds for one query too; 0: from two queries a workgroup (share where NQ > 1). */
-  shareOne: 1,
+  /**
+   * The bound word's read: 0 stored at the check (its warp waits), 1 in flight in a register until
+   * the next check. Call e4: 0 is 1-2 % faster at 1 and 4 queries, 1M and 21M.
+   */
+  shareRead: 0,
+  /**
+   * 1: shared bounds for one query too; 0: only where a workgroup scores 2-16 queries. With one
+   * query (528 workgroups on it) any SHB > 0 made the scan 1.5-1.7x slower (calls e2-e4: 1M 0.36-0.38
+   * against 0.22-0.24 ms, 21M 6.7 against 4.0), even with the bound never read or folded (patched
+   * out in e3) and with fewer live registers (e4): the cause is in the compiled loop, not the
+   * bounds' traffic, and is not found (no register or stall profile through Dawn).
+   */
+  shareOne: 0,
 };
 
 /** What the choice depends on. */
