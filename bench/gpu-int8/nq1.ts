@@ -24,7 +24,10 @@
  *             stays, against a bound no key reaches), so no appends and no sorts;
  *   nodot     xor-folds in place of dot4I8Packed (the integer dot products' cost);
  *   noxor     codes taken as i8 without flipping their top bit;
- *   noboundread / nofold  (shared bounds) the bound word never read / never written by publishers.
+ *   noboundread / nofold  (shared bounds) the bound word never read / never written by publishers;
+ *   nopublish / noapply / nowordread  (shared bounds) the same code kept behind a condition never true;
+ *   nopublishcode / noapplycode / nowordcode  (shared bounds) that code deleted.
+ * Several patches: patch=a+b+c.
  * One JSON line a case on stdout, a table on stderr.
  */
 import { parseArgs } from 'node:util';
@@ -119,14 +122,20 @@ const PATCHES: Record<string, [string, string]> = {
   noxor: ['let c = raw[u * UW + x] ^ vec4<u32>(0x80808080u);', 'let c = raw[u * UW + x];'],
   noboundread: ['boundLoaded = atomicLoad(&out[boundAt() + q0 + li]);', 'boundLoaded = 0u;'],
   nofold: ['atomicMax(&out[boundAt() + q0 + li], bucketsMin(q0 + li));', ''],
+  nopublish: ['if (key > negInf()) {', 'if (key > negInf() && key < negInf()) {'],
+  noapply: ['if (w > thK) {', 'if (w > thK && w < negInf()) {'],
+  nowordread: ['if (SHR == 0u && li < nq) { atomicMax(', 'if (SHR == 0u && li < nq && li > WG) { atomicMax('],
+  nopublishcode: ['          let key = hk[li * SP + (k + SHB - 1u) / max(SHB, 1u) - 1u];\n          if (key > negInf()) {\n            atomicMax(&out[bucketsAt() + ((params.segAt + seg) % max(SHB, 1u)) * params.nq + q0 + li], orderedBits(key));\n            atomicMax(&out[boundAt() + q0 + li], bucketsMin(q0 + li));\n          }', ''],
+  noapplycode: ['        let w = keyOfOrdered(atomicLoad(&bound[mq]));\n        if (w > thK) {\n          thK = w;\n          thI = EMPTY_ID;\n        }', ''],
+  nowordcode: ['        if (SHR == 0u && li < nq) { atomicMax(&bound[li], atomicLoad(&out[boundAt() + q0 + li])); }', ''],
 };
 
-function applyKnobs(knobText: string): { nqs?: number[]; patch?: string } {
+function applyKnobs(knobText: string): { nqs?: number[]; patch?: string[] } {
   Object.assign(int8GemvTuning, defaults.g);
   Object.assign(kernelTuning, defaults.k);
   Object.assign(mergeOneTuning, defaults.m);
   let nqs: number[] | undefined;
-  let patch: string | undefined;
+  let patch: string[] | undefined;
   for (const kv of knobText.split(',').filter(Boolean)) {
     const [key, val = ''] = kv.split('=');
     const v = Number(val);
@@ -140,7 +149,7 @@ function applyKnobs(knobText: string): { nqs?: number[]; patch?: string } {
     else if (key === 'target') kernelTuning.targetWorkgroups = v;
     else if (key === 'hgt') kernelTuning.gemvTargetF16 = v;
     else if (key === 'nq') nqs = val.split('/').map(Number);
-    else if (key === 'patch' && val in PATCHES) patch = val;
+    else if (key === 'patch' && val.split('+').every((x) => x in PATCHES)) patch = val.split('+');
     else throw new Error(`unknown knob ${key}${key === 'patch' ? `=${val}` : ''}`);
   }
   return { nqs, patch };
@@ -222,9 +231,13 @@ async function profileIndex(precision: 'int8' | 'f16' | 'f32'): Promise<void> {
         if (patch) {
           const plan = planInt8Gemv({ rowWords: shard.rowWords, subgroupMinSize: shard.subgroupMinSize, hasDot4: shard.hasDot4, maxWorkgroupStorage: shard.ctx.maxWorkgroupStorage }, nq, heapSlots(kp));
           if (!('NQ' in plan) || !sc.key.startsWith('i8gemv')) throw new Error('patch: int8_gemv only');
-          const [from, to] = PATCHES[patch]!;
-          if (!int8GemvWgsl.includes(from)) throw new Error(`patch ${patch}: its line is not in int8_gemv.wgsl`);
-          sc = { ...sc, pipeline: int8GemvPipeline(device, plan, int8GemvWgsl.replace(from, to)), key: `${sc.key}:${patch}` };
+          let src = int8GemvWgsl;
+          for (const name of patch) {
+            const [from, to] = PATCHES[name]!;
+            if (!src.includes(from)) throw new Error(`patch ${name}: its text is not in int8_gemv.wgsl`);
+            src = src.replace(from, to);
+          }
+          sc = { ...sc, pipeline: int8GemvPipeline(device, plan, src), key: `${sc.key}:${patch.join('+')}` };
         }
         let qd = q;
         if (sc.fold) qd = shard.foldQueries(qd, nq);
