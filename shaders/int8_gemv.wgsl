@@ -38,17 +38,19 @@
 // (atomicMax). The SHB buckets were published by SHB distinct segments with m rows >= w each, so
 // at least k rows of the query score >= w: no row below w is in its best k, and rows below w need
 // not enter the buffer (ties with w still enter). Lists stay exact top-k of their segment's rows
-// >= w, so the merged best k is unchanged; a list may end with empty pairs. At each check one lane
-// a query reads the bound word (any value read is valid), used from the next check on: SHR 1 keeps
-// the load in flight in a register until then, SHR 0 stores it to workgroup memory at once (its
-// warp waits for it, the others go on). src/gpu/int8-gemv.ts turns the bounds off for one query
-// (int8GemvTuning.shareOne: any SHB > 0 made that scan 1.5-1.7x slower, for a reason not found).
+// >= w, so the merged best k is unchanged; a list may end with empty pairs. One lane a query
+// reads the bound word into workgroup memory (any value read is valid), used from the next check.
+// The workgroups run in near lockstep, so these atomics meet on the same words at the same time:
+// with 528 workgroups on one query, one read of the word at every check (or the publishes alone)
+// made the scan 1.6x slower (gpu-int8 call e5: 0.37 against 0.22 ms; the same code never run:
+// 0.22). So each bucket and the bound words have lines of their own, a workgroup publishes only
+// a key above the bound it knows, and it reads the word at every SHS-th check, staggered by
+// segment.
 //
 // Bindings (explicit layout, shared with flat_fused: 3 is unused): 0 params, 1 base tile,
 // 2 quantised queries (below), 4 out as words: the lists' pairs, then with SHB > 0 at its end
-// (int8GemvScratch: ChunkScorer scratch, zeroed before each batch; 0 = no bound yet) the queries'
-// bound words (nq of them, then padding to a multiple of 32 words: a line of their own), then the
-// buckets, SHB x nq words.
+// (int8GemvScratch: ChunkScorer scratch, zeroed before each batch; 0 = no bound yet) SHB + 1
+// blocks of nq words rounded up to 32: the queries' bound words, then bucket 0, 1, ...
 // Binding 2 holds, for query q and part h < QB, rowWords vec4<u32> of packed i8 at
 // ((q * QB + h) * rowWords), then from nq * QB * rowWords one vec4 per query: (bits of s, bits of
 // the bracket, 0, 0).
@@ -70,7 +72,7 @@ override QR: u32 = 0u;    // 1: the queries' words in registers (NQ * QB * UW <=
 // to be runs of consecutive invocations), the others through workgroup memory.
 override SGS: u32 = 0u;
 override SHB: u32 = 0u;   // shared-bound buckets a query (0: none)
-override SHR: u32 = 1u;   // SHB: the bound word's load in flight over a check interval (1) or waited on (0)
+override SHS: u32 = 4u;   // SHB: checks between reads of the bound word
 override NV: u32 = (NQ + 3u) / 4u;  // vec4 accumulators a row
 override BS: u32 = NQ * SP;
 const WG: u32 = 256u;
@@ -101,13 +103,15 @@ fn keyOfOrdered(u: u32) -> f32 {
 }
 
 // Where the shared bounds sit in `out` (computed where used: no registers held across the loop).
-fn bucketsAt() -> u32 { return arrayLength(&out) - SHB * params.nq; }
-fn boundAt() -> u32 { return bucketsAt() - (params.nq + 31u) / 32u * 32u; }
+// Words a block of the bounds takes: nq rounded up to 32 (a 128-byte line or more).
+fn boundsBlock() -> u32 { return (params.nq + 31u) / 32u * 32u; }
+// The bound words, then bucket b's block at boundAt() + (b + 1) * boundsBlock().
+fn boundAt() -> u32 { return arrayLength(&out) - (SHB + 1u) * boundsBlock(); }
 
 // The minimum of query q's buckets (ordered bits; 0 while one is unpublished).
 fn bucketsMin(q: u32) -> u32 {
   var w = 0xffffffffu;
-  for (var b = 0u; b < SHB; b++) { w = min(w, atomicLoad(&out[bucketsAt() + b * params.nq + q])); }
+  for (var b = 0u; b < SHB; b++) { w = min(w, atomicLoad(&out[boundAt() + (b + 1u) * boundsBlock() + q])); }
   return w;
 }
 
@@ -171,8 +175,6 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
     atomicStore(&bound[li], 0u);
   }
   workgroupBarrier();
-  // SHB, SHR 1: the bound word loaded at the last check (lane li < nq, query q0 + li).
-  var boundLoaded = 0u;
   let mq = min(p, NQ - 1u);  // the query whose score this lane compares (where p < nq)
   let cq = qd[params.nq * QB * rw + q0 + min(mq, nq - 1u)];
   let qs = bitcast<f32>(cq.x);
@@ -281,10 +283,6 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
     }
     let done = it + 1u == nIter;
     if (done || (it + 1u) % CI == 0u) {
-      if (SHB > 0u && SHR == 1u && li < nq) {
-        atomicMax(&bound[li], boundLoaded);
-        boundLoaded = atomicLoad(&out[boundAt() + q0 + li]);
-      }
       workgroupBarrier();
       if (li == 0u) {
         var m = 0u;
@@ -304,11 +302,11 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
         sorted = true;
         thK = hk[mq * SP + k - 1u];
         thI = hid[mq * SP + k - 1u];
-        // Publishes after every sort (sorts are few; atomicMax keeps the larger).
+        // Publishes after a sort whose m-th key beats the bound this workgroup knows.
         if (SHB > 0u && li < nq) {
           let key = hk[li * SP + (k + SHB - 1u) / max(SHB, 1u) - 1u];
-          if (key > negInf()) {
-            atomicMax(&out[bucketsAt() + ((params.segAt + seg) % max(SHB, 1u)) * params.nq + q0 + li], orderedBits(key));
+          if (key > keyOfOrdered(atomicLoad(&bound[li]))) {
+            atomicMax(&out[boundAt() + ((params.segAt + seg) % max(SHB, 1u) + 1u) * boundsBlock() + q0 + li], orderedBits(key));
             atomicMax(&out[boundAt() + q0 + li], bucketsMin(q0 + li));
           }
         }
@@ -319,7 +317,7 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
           thK = w;
           thI = EMPTY_ID;
         }
-        if (SHR == 0u && li < nq) { atomicMax(&bound[li], atomicLoad(&out[boundAt() + q0 + li])); }
+        if (li < nq && ((it + 1u) / CI + params.segAt + seg) % SHS == 0u) { atomicMax(&bound[li], atomicLoad(&out[boundAt() + q0 + li])); }
       }
     }
   }

@@ -15,7 +15,7 @@
  *     --external:webgpu --ignore-annotations --outfile=out/a1/nq1.mjs
  *   node out/a1/nq1.mjs --n 1000000 --ceil 1 --precisions int8,f16 --variants 'old:m1ord=0;new'
  *
- * Knobs: gt / ru / sp / ci / lanes / uw / sgs / share / shareRead / shareOne / qbits (int8GemvTuning), m1ord
+ * Knobs: gt / ru / sp / ci / lanes / uw / sgs / share / shareEvery / shareOne / qbits (int8GemvTuning), m1ord
  * (mergeOneTuning.order), m1fan / m1slots / m1 (kernelTuning.mergeOneFan / mergeOneSlots /
  * mergeOne), target (kernelTuning.targetWorkgroups), hgt (kernelTuning.gemvTargetF16), nq.
  * patch=NAME (int8_gemv only): the rebuilt passes (one / scan / split, not gpu) run an edited kernel,
@@ -24,9 +24,8 @@
  *             stays, against a bound no key reaches), so no appends and no sorts;
  *   nodot     xor-folds in place of dot4I8Packed (the integer dot products' cost);
  *   noxor     codes taken as i8 without flipping their top bit;
- *   noboundread / nofold  (shared bounds) the bound word never read / never written by publishers;
- *   nopublish / noapply / nowordread  (shared bounds) the same code kept behind a condition never true;
- *   nopublishcode / noapplycode / nowordcode  (shared bounds) that code deleted.
+ *   nofold    (shared bounds) publishers never write the bound word;
+ *   nopublish / noapply / nowordread  (shared bounds) that code kept behind a condition never true.
  * Several patches: patch=a+b+c.
  * One JSON line a case on stdout, a table on stderr.
  */
@@ -120,14 +119,10 @@ const PATCHES: Record<string, [string, string]> = {
   noselect: ['if (better(key, id, thK, thI)) {', 'if (better(key, id, thK, thI) && key > 3.0e38) {'],
   nodot: ['return dot4I8Packed(c.x, q.x) + dot4I8Packed(c.y, q.y) + dot4I8Packed(c.z, q.z) + dot4I8Packed(c.w, q.w);', 'return bitcast<i32>((c.x ^ q.x) + (c.y ^ q.y) + (c.z ^ q.z) + (c.w ^ q.w));'],
   noxor: ['let c = raw[u * UW + x] ^ vec4<u32>(0x80808080u);', 'let c = raw[u * UW + x];'],
-  noboundread: ['boundLoaded = atomicLoad(&out[boundAt() + q0 + li]);', 'boundLoaded = 0u;'],
   nofold: ['atomicMax(&out[boundAt() + q0 + li], bucketsMin(q0 + li));', ''],
-  nopublish: ['if (key > negInf()) {', 'if (key > negInf() && key < negInf()) {'],
+  nopublish: ['if (key > keyOfOrdered(atomicLoad(&bound[li]))) {', 'if (key > keyOfOrdered(atomicLoad(&bound[li])) && key < negInf()) {'],
   noapply: ['if (w > thK) {', 'if (w > thK && w < negInf()) {'],
-  nowordread: ['if (SHR == 0u && li < nq) { atomicMax(', 'if (SHR == 0u && li < nq && li > WG) { atomicMax('],
-  nopublishcode: ['          let key = hk[li * SP + (k + SHB - 1u) / max(SHB, 1u) - 1u];\n          if (key > negInf()) {\n            atomicMax(&out[bucketsAt() + ((params.segAt + seg) % max(SHB, 1u)) * params.nq + q0 + li], orderedBits(key));\n            atomicMax(&out[boundAt() + q0 + li], bucketsMin(q0 + li));\n          }', ''],
-  noapplycode: ['        let w = keyOfOrdered(atomicLoad(&bound[mq]));\n        if (w > thK) {\n          thK = w;\n          thI = EMPTY_ID;\n        }', ''],
-  nowordcode: ['        if (SHR == 0u && li < nq) { atomicMax(&bound[li], atomicLoad(&out[boundAt() + q0 + li])); }', ''],
+  nowordread: ['if (li < nq && ((it + 1u) / CI', 'if (li < nq && li > WG && ((it + 1u) / CI'],
 };
 
 function applyKnobs(knobText: string): { nqs?: number[]; patch?: string[] } {
@@ -139,7 +134,7 @@ function applyKnobs(knobText: string): { nqs?: number[]; patch?: string[] } {
   for (const kv of knobText.split(',').filter(Boolean)) {
     const [key, val = ''] = kv.split('=');
     const v = Number(val);
-    if (key === 'ru' || key === 'sp' || key === 'ci' || key === 'lanes' || key === 'uw' || key === 'sgs' || key === 'share' || key === 'shareRead' || key === 'shareOne') int8GemvTuning[key] = v;
+    if (key === 'ru' || key === 'sp' || key === 'ci' || key === 'lanes' || key === 'uw' || key === 'sgs' || key === 'share' || key === 'shareEvery' || key === 'shareOne') int8GemvTuning[key] = v;
     else if (key === 'qbits') int8GemvTuning.qbits = v as 8 | 16;
     else if (key === 'gt') int8GemvTuning.targetWorkgroups = v;
     else if (key === 'm1ord') mergeOneTuning.order = v;

@@ -15,7 +15,7 @@
  *   node out/gpu-int8/run.mjs --n 1000000 --ceilings 1 --variants 'default;old:gemv=0,tensor=0'
  *
  * --variants 'name:knob=v,...;...' with knobs: gemv (int8_gemv on/off), maxb (its largest batch),
- * qbits, lanes, uw, gt (its targetWorkgroups), ru / sp / ci / qr / sgs / share / shareRead / shareOne (its rows in flight, buffer slots, checks, query registers, in-register sorts, shared bounds), tensor (tensor-core scorer on/off),
+ * qbits, lanes, uw, gt (its targetWorkgroups), ru / sp / ci / qr / sgs / share / shareEvery / shareOne (its rows in flight, buffer slots, checks, query registers, in-register sorts, shared bounds), tensor (tensor-core scorer on/off),
  * twb / tbb (tensorTuning.targetWorkgroups, bigBatch), mfi (kernelTuning.mergeFanIn), tsh / tshf (tensorTuning.share: buckets of shared bounds, 0 off; shareFrom),
  * tkc / tkcs / tws / twt / tpf / tb16 / tb16k / tmin (tensorTuning.kc, kcSmall, targetWorkgroupsSmall, targetWorkgroupsTiny, prefetch, block16, block16MaxK, minBatch),
  * tq (tensorTuning.queries: 1 'hold', 0 'auto') / tins (tensorTuning.insert: 1 'flat', 0 'chain') / trt / trtb (rowTiles, rowTilesBig) / tl (tensorTuning.lists: 1 'packed', 0 'reg') / tsr (selectRows) / trtm / tmid / tinf (rowTilesMid, midBatch, insertFrom), target
@@ -236,7 +236,7 @@ for (const spec of values.variants!.split(';').filter(Boolean)) {
     else if (key === 'lanes') int8GemvTuning.lanes = v;
     else if (key === 'uw') int8GemvTuning.uw = v;
     else if (key === 'gt') int8GemvTuning.targetWorkgroups = v;
-    else if (key === 'ru' || key === 'sp' || key === 'ci' || key === 'qr' || key === 'sgs' || key === 'share' || key === 'shareRead' || key === 'shareOne') int8GemvTuning[key] = v;
+    else if (key === 'ru' || key === 'sp' || key === 'ci' || key === 'qr' || key === 'sgs' || key === 'share' || key === 'shareEvery' || key === 'shareOne') int8GemvTuning[key] = v;
     else if (key === 'm1ord') mergeOneTuning.order = v;
     else if (key === 'tensor') tensorTuning.enabled = v !== 0;
     else if (key === 'tkc') tensorTuning.kc = v;

@@ -81,10 +81,10 @@ export const int8GemvTuning = {
    */
   share: 8,
   /**
-   * The bound word's read: 0 stored at the check (its warp waits), 1 in flight in a register until
-   * the next check. Call e4: 0 is 1-2 % faster at 1 and 4 queries, 1M and 21M.
+   * Checks between a workgroup's reads of the bound word (staggered by segment; the shader's SHS):
+   * the workgroups' atomics on one word at once were what slowed the one-query scan (call e5).
    */
-  shareRead: 0,
+  shareEvery: 4,
   /**
    * 1: shared bounds for one query too; 0: only where a workgroup scores 2-16 queries. With one
    * query (528 workgroups on it) any SHB > 0 made the scan 1.5-1.7x slower (calls e2-e4: 1M 0.36-0.38
@@ -124,8 +124,8 @@ export interface Int8GemvPlan {
   SGS: number;
   /** Shared-bound buckets a query (0: none); with the bound words, int8GemvScratch pairs at the end of the out binding. */
   SHB: number;
-  /** The bound word's read in flight over a check interval (1) or waited on (0). */
-  SHR: number;
+  /** Checks between reads of the bound word. */
+  SHS: number;
   target?: number;
 }
 
@@ -159,21 +159,21 @@ export function planInt8Gemv(f: Int8GemvFacts, nq: number, kf: number): Int8Gemv
   // One query only (2-4 queries keep the sorts measured with them).
   const SGS = t.sgs && NQ === 1 ? 1 : 0;
   const SHB = NQ > 1 || t.shareOne ? Math.max(0, Math.min(kf, Math.floor(t.share))) : 0;
-  const SHR = t.shareRead ? 1 : 0;
-  return { NQ, G, UW, QB, KF: kf, RU, SP, CI, QR, SGS, SHB, SHR, target };
+  const SHS = Math.max(1, Math.floor(t.shareEvery));
+  return { NQ, G, UW, QB, KF: kf, RU, SP, CI, QR, SGS, SHB, SHS, target };
 }
 
 /** Pipeline cache key: every compile-time fact. */
 export function int8GemvKey(p: Int8GemvPlan): string {
-  return `i8gemv:${p.NQ}:${p.G}:${p.UW}:${p.QB}:${p.KF}:${p.RU}:${p.SP}:${p.CI}:${p.QR}${p.SGS ? ':sgs' : ''}${p.SHB ? `:sh${p.SHB}${p.SHR ? '' : 'w'}` : ''}`;
+  return `i8gemv:${p.NQ}:${p.G}:${p.UW}:${p.QB}:${p.KF}:${p.RU}:${p.SP}:${p.CI}:${p.QR}${p.SGS ? ':sgs' : ''}${p.SHB ? `:sh${p.SHB}e${p.SHS}` : ''}`;
 }
 
 /**
  * Pairs of scratch a batch of nq queries needs at the end of the out binding: the shared bounds'
- * words (each query's bound, padded to 32 words, then SHB buckets a query; see the shader).
+ * SHB + 1 blocks of nq words rounded up to 32 (the bound words, then each bucket; see the shader).
  */
 export function int8GemvScratch(p: Int8GemvPlan, nq: number): number {
-  return p.SHB ? Math.ceil((Math.ceil(nq / 32) * 32 + p.SHB * nq) / 2) : 0;
+  return p.SHB ? ((p.SHB + 1) * Math.ceil(nq / 32) * 32) / 2 : 0;
 }
 
 /** `source`: the shader text (bench/gpu-int8/nq1.ts times diagnostic edits of it). */
@@ -195,7 +195,7 @@ export function int8GemvPipeline(device: GPUDevice, p: Int8GemvPlan, source: str
     compute: {
       module: device.createShaderModule({ label: 'int8_gemv', code: expandWgslIncludes(source) }),
       entryPoint: 'main',
-      constants: { KF: p.KF, NQ: p.NQ, G: p.G, UW: p.UW, QB: p.QB, RU: p.RU, SP: p.SP, CI: p.CI, QR: p.QR, SGS: p.SGS, SHB: p.SHB, SHR: p.SHR },
+      constants: { KF: p.KF, NQ: p.NQ, G: p.G, UW: p.UW, QB: p.QB, RU: p.RU, SP: p.SP, CI: p.CI, QR: p.QR, SGS: p.SGS, SHB: p.SHB, SHS: p.SHS },
     },
   });
 }

@@ -215,11 +215,11 @@ describe.skipIf(!hasGpu)('int8_gemv', () => {
     { name: 'shared bounds: each later row the k-th best so far, 1 query, k=40, sgs, 3 buckets', nq: 1, k: 40, n: 8192, segLen: 1024, pattern: 'kth', tuning: { sgs: 1, ci: 1, share: 3 } },
     { name: 'shared bounds: random wide keys, 3 queries, k=17, buckets as many as k', nq: 3, k: 17, n: 6000, segLen: 600, pattern: 'wide', tuning: { ci: 1, share: 64 } },
     { name: 'shared bounds: ties (keys of 4 values), 1 query, k=12, sgs', nq: 1, k: 12, n: 8192, segLen: 1024, pattern: 'ties', tuning: { sgs: 1, ci: 1, share: 8 } },
-    { name: 'shared bounds read at once (shareRead 0): random wide keys, 2 queries, k=10', nq: 2, k: 10, n: 40960, segLen: 1024, pattern: 'wide', tuning: { ci: 1, share: 8, shareRead: 0 } },
+    { name: 'shared bounds read at every check: random wide keys, 2 queries, k=10', nq: 2, k: 10, n: 40960, segLen: 1024, pattern: 'wide', tuning: { ci: 1, share: 8, shareEvery: 1 } },
     // Ranks 1-8 one a segment (segments 0-7, one a bucket), ranks 9-10 at the end of segment 11: a
     // bucket publishing more than its m-th key (a segment's best, say) would drop ranks 9-10.
     { name: 'shared bounds: the best 8 one a segment, the next 2 late in another', nq: 1, k: 10, n: 12288, segLen: 1024, pattern: 'spread', tuning: { sgs: 1, ci: 1, share: 8 } },
-    { name: 'shared bounds read at once: the best 8 one a segment, the next 2 late in another', nq: 1, k: 10, n: 12288, segLen: 1024, pattern: 'spread', tuning: { sgs: 1, ci: 1, share: 8, shareRead: 0 } },
+    { name: 'shared bounds read at every check: the best 8 one a segment, the next 2 late in another', nq: 1, k: 10, n: 12288, segLen: 1024, pattern: 'spread', tuning: { sgs: 1, ci: 1, share: 8, shareEvery: 1 } },
   ])('$name: every segment list equals brute force', async (c) => {
     Object.assign(int8GemvTuning, saved, { qbits: 16, share: 0, shareOne: 1 }, c.tuning);
     const d = 48;
@@ -247,12 +247,11 @@ describe.skipIf(!hasGpu)('int8_gemv', () => {
     const nseg = Math.ceil(c.n / c.segLen);
     expect(plan.SHB, 'buckets').toBe(Math.min(c.tuning.share ?? 0, kf));
     const listBytes = c.nq * nseg * c.k * 8;
-    // The shared bounds' words end the out binding (zero: no bound yet): the bound words, a line
-    // of 32, then the buckets.
-    const boundWords = plan.SHB ? Math.ceil(c.nq / 32) * 32 : 0;
-    const outBytes = Math.ceil((listBytes + (boundWords + plan.SHB * c.nq) * 4) / 16) * 16;
-    const bucketsAt = outBytes / 4 - plan.SHB * c.nq;
-    const boundAt = bucketsAt - boundWords;
+    // The shared bounds' words end the out binding (zero: no bound yet): SHB + 1 blocks of nq
+    // words rounded up to 32, the bound words then each bucket's.
+    const block = Math.ceil(c.nq / 32) * 32;
+    const outBytes = Math.ceil((listBytes + (plan.SHB ? (plan.SHB + 1) * block : 0) * 4) / 16) * 16;
+    const boundAt = outBytes / 4 - (plan.SHB + 1) * block;
     const buffer = (size: number, usage: number, data?: ArrayBufferView) => {
       const b = device.createBuffer({ size: Math.ceil(size / 16) * 16, usage: usage | BufferUsage.COPY_DST });
       if (data) device.queue.writeBuffer(b, 0, data.buffer, data.byteOffset, data.byteLength);
@@ -313,7 +312,7 @@ describe.skipIf(!hasGpu)('int8_gemv', () => {
           expect(pairs.slice(0, c.k), `query ${q}: merged best k`).toEqual(best.map(([kk, id]) => [kk, id]));
           // Buckets hold ordered bits of keys (0: none); their minimum bounds the k-th best key.
           const fromOrdered = (u: number) => new Float32Array(new Uint32Array([u & 0x80000000 ? u ^ 0x80000000 : ~u >>> 0]).buffer)[0]!;
-          const buckets = Array.from({ length: plan.SHB }, (_, b) => words[bucketsAt + b * c.nq + q]!);
+          const buckets = Array.from({ length: plan.SHB }, (_, b) => words[boundAt + (b + 1) * block + q]!);
           if (buckets.every((u) => u !== 0)) {
             const w = Math.min(...buckets.map(fromOrdered));
             expect(w, `query ${q}: bound ${w} <= k-th best ${best[c.k - 1]![0]}`).toBeLessThanOrEqual(best[c.k - 1]![0]);
