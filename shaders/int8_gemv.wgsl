@@ -39,13 +39,11 @@
 // at least k rows of the query score >= w: no row below w is in its best k, and rows below w need
 // not enter the buffer (ties with w still enter). Lists stay exact top-k of their segment's rows
 // >= w, so the merged best k is unchanged; a list may end with empty pairs. One lane a query
-// reads the bound word into workgroup memory (any value read is valid), used from the next check.
-// The workgroups run in near lockstep, so these atomics meet on the same words at the same time:
-// with 528 workgroups on one query, one read of the word at every check (or the publishes alone)
-// made the scan 1.6x slower (gpu-int8 call e5: 0.37 against 0.22 ms; the same code never run:
-// 0.22). So each bucket and the bound words have lines of their own, a workgroup publishes only
-// a key above the bound it knows, and it reads the word at every SHS-th check, staggered by
-// segment.
+// reads the bound word into workgroup memory (any value read is valid), used from the next check,
+// at every SHS-th check (staggered by segment); each bucket and the bound words have lines of their
+// own, and a workgroup publishes only a key above the bound it knows (fewer atomics meeting on one
+// word). src/gpu/int8-gemv.ts keeps the bounds off for one query (int8GemvTuning.shareOne: with
+// them that scan ran 1.4-1.7x slower, whatever their traffic, calls e2-e6).
 //
 // Bindings (explicit layout, shared with flat_fused: 3 is unused): 0 params, 1 base tile,
 // 2 quantised queries (below), 4 out as words: the lists' pairs, then with SHB > 0 at its end

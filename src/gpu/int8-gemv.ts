@@ -81,16 +81,19 @@ export const int8GemvTuning = {
    */
   share: 8,
   /**
-   * Checks between a workgroup's reads of the bound word (staggered by segment; the shader's SHS):
-   * the workgroups' atomics on one word at once were what slowed the one-query scan (call e5).
+   * Checks between a workgroup's reads of the bound word (staggered by segment; the shader's SHS).
+   * H200 call e6, 1M rows: 4 queries 0.406 ms at 1 against 0.444 at 4 (0.478 without bounds),
+   * 2 queries 0.299 against 0.303 (0.311).
    */
-  shareEvery: 4,
+  shareEvery: 1,
   /**
    * 1: shared bounds for one query too; 0: only where a workgroup scores 2-16 queries. With one
-   * query (528 workgroups on it) any SHB > 0 made the scan 1.5-1.7x slower (calls e2-e4: 1M 0.36-0.38
-   * against 0.22-0.24 ms, 21M 6.7 against 4.0), even with the bound never read or folded (patched
-   * out in e3) and with fewer live registers (e4): the cause is in the compiled loop, not the
-   * bounds' traffic, and is not found (no register or stall profile through Dawn).
+   * query any SHB > 0 made the scan 1.4-1.7x slower (calls e2-e6: 1M 0.34-0.38 against 0.22-0.24
+   * ms, 21M 6.0-6.8 against 4.0), with the bounds' traffic cut (e6) or their code never run: e5's
+   * kernel was as fast as none only where the compiler could drop every storage atomic of the loop
+   * (e6's, with one publish left behind a condition never true, was slow). So the cost comes with
+   * storage atomics in the one-query loop, not with what they do; why is not found (no register
+   * or stall profile through Dawn).
    */
   shareOne: 0,
 };
