@@ -121,7 +121,8 @@ export function tempBytes(
  * the lists: its pre-pass's query codes (kernel-source prepBytes: queries rounded up to its block,
  * d rounded up to 32 bytes, plus 16 bytes a query) and its shared bounds at the end of region A (at
  * most one bucket word per candidate a query: buckets = min(share, k')). Bounded here with the
- * largest block any kernel takes (MAX_BLOCK_QUERIES).
+ * largest block any kernel takes (MAX_BLOCK_QUERIES). int8_gemv's shared bounds (SHB + 1 blocks
+ * of 32 words for up to 16 queries, int8GemvScratch) fit in the same term (test/gpu/int8-gemv.test.ts).
  */
 export function int8ScorerExtraBytes(d: number, k: number, nq: number): number {
   const nqPad = Math.ceil(nq / MAX_BLOCK_QUERIES) * MAX_BLOCK_QUERIES;

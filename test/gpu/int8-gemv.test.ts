@@ -10,8 +10,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { acquireDevice, BufferUsage, type GpuContext, MapMode } from '../../src/gpu/device.js';
 import { GpuFlatIndex } from '../../src/gpu/flat-index.js';
-import { FlatShard } from '../../src/gpu/flat-shard.js';
-import { int8GemvPipeline, int8GemvTuning, planInt8Gemv, quantizeInt8Queries } from '../../src/gpu/int8-gemv.js';
+import { int8ScorerExtraBytes } from '../../src/core/planner.js';
+import { FlatShard, heapSlots } from '../../src/gpu/flat-shard.js';
+import { int8GemvPipeline, int8GemvScratch, int8GemvTuning, planInt8Gemv, quantizeInt8Queries } from '../../src/gpu/int8-gemv.js';
 import { encodeRows, trainSq } from '../../src/gpu/tensor/quantize.js';
 import { clusteredVectors, normalizeRows, randomVectors, rng } from '../helpers/data.js';
 import { gpuForTests } from '../helpers/gpu.js';
@@ -478,5 +479,33 @@ describe.skipIf(!hasGpu)('int8_gemv', () => {
     expect(ip.scorerFor(1, 10).key).toMatch(/^i8gemv:/);
     expect(ip.scorerFor(int8GemvTuning.maxBatch + 1, 10).key).not.toMatch(/^i8gemv:/);
     ip.destroy();
+  });
+});
+
+// The planner counts int8 scorers' extra temporary bytes without importing GPU code
+// (src/core/planner.ts int8ScorerExtraBytes): int8_gemv's shared-bound scratch must stay within it.
+describe('int8_gemv scratch within the planner bound', () => {
+  it('int8GemvScratch fits int8ScorerExtraBytes for d 64-1024, 1-16 queries, k\' 10-100, 0-64 buckets', () => {
+    const saved = { ...int8GemvTuning };
+    try {
+      let checked = 0;
+      for (const d of [64, 100, 768, 1024]) {
+        for (const share of [0, 8, 64]) {
+          Object.assign(int8GemvTuning, saved, { share, shareOne: 1, maxBatch: 16 });
+          for (let nq = 1; nq <= 16; nq++) {
+            for (const k of [10, 17, 40, 64, 100]) {
+              const plan = planInt8Gemv({ rowWords: Math.ceil(d / 16), subgroupMinSize: 32, hasDot4: true, maxWorkgroupStorage: 49152 }, nq, heapSlots(k));
+              if (!('NQ' in plan)) continue;
+              expect(plan.SHB, 'buckets').toBe(Math.min(share, heapSlots(k)));
+              expect(int8GemvScratch(plan, nq) * 8, `d ${d} nq ${nq} k ${k} share ${share}`).toBeLessThanOrEqual(int8ScorerExtraBytes(d, k, nq));
+              checked++;
+            }
+          }
+        }
+      }
+      expect(checked).toBeGreaterThan(500);
+    } finally {
+      Object.assign(int8GemvTuning, saved);
+    }
   });
 });
