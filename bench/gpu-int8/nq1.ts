@@ -25,7 +25,9 @@
  *   nodot     xor-folds in place of dot4I8Packed (the integer dot products' cost);
  *   noxor     codes taken as i8 without flipping their top bit;
  *   nofold    (shared bounds) publishers never write the bound word;
- *   nopublish / noapply / nowordread  (shared bounds) that code kept behind a condition never true.
+ *   nopublish / noapply / nowordread  (shared bounds) that code kept behind a condition never true;
+ *   deadatomic / deadload  one storage atomicAdd / atomicLoad at each check behind a condition never
+ *             true (the compiler cannot prove it), with or without shared bounds.
  * Several patches: patch=a+b+c.
  * One JSON line a case on stdout, a table on stderr.
  */
@@ -123,6 +125,8 @@ const PATCHES: Record<string, [string, string]> = {
   nopublish: ['if (key > keyOfOrdered(atomicLoad(&bound[li]))) {', 'if (key > keyOfOrdered(atomicLoad(&bound[li])) && key < negInf()) {'],
   noapply: ['if (w > thK) {', 'if (w > thK && w < negInf()) {'],
   nowordread: ['if (li < nq && ((it + 1u) / CI', 'if (li < nq && li > WG && ((it + 1u) / CI'],
+  deadatomic: ['      workgroupBarrier();\n      if (li == 0u) {\n        var m = 0u;', '      if (li == 0u && it == 0xfffffff0u) { atomicAdd(&out[0], 1u); }\n      workgroupBarrier();\n      if (li == 0u) {\n        var m = 0u;'],
+  deadload: ['      workgroupBarrier();\n      if (li == 0u) {\n        var m = 0u;', '      if (li == 0u && it == 0xfffffff0u) { atomicStore(&cnt[0], atomicLoad(&out[0])); }\n      workgroupBarrier();\n      if (li == 0u) {\n        var m = 0u;'],
 };
 
 function applyKnobs(knobText: string): { nqs?: number[]; patch?: string[] } {
