@@ -26,8 +26,10 @@
  *   noxor     codes taken as i8 without flipping their top bit;
  *   nofold    (shared bounds) publishers never write the bound word;
  *   nopublish / noapply / nowordread  (shared bounds) that code kept behind a condition never true;
- *   deadatomic / deadload  one storage atomicAdd / atomicLoad at each check behind a condition never
- *             true (the compiler cannot prove it), with or without shared bounds.
+ *   deadatomic / deadload / deadlen  one storage atomicAdd / atomicLoad / atomicAdd at arrayLength
+ *             at each check behind a condition never true (the compiler cannot prove it);
+ *   liveload / livelen  one lane's storage atomicLoad at each check, run (its value & 1 max-ed into a
+ *             count: the lists change only where the loaded word is odd, which a zeroed scratch is not).
  * Several patches: patch=a+b+c.
  * One JSON line a case on stdout, a table on stderr.
  */
@@ -126,6 +128,9 @@ const PATCHES: Record<string, [string, string]> = {
   noapply: ['if (w > thK) {', 'if (w > thK && w < negInf()) {'],
   nowordread: ['if (li < nq && ((it + 1u) / CI', 'if (li < nq && li > WG && ((it + 1u) / CI'],
   deadatomic: ['      workgroupBarrier();\n      if (li == 0u) {\n        var m = 0u;', '      if (li == 0u && it == 0xfffffff0u) { atomicAdd(&out[0], 1u); }\n      workgroupBarrier();\n      if (li == 0u) {\n        var m = 0u;'],
+  deadlen: ['      workgroupBarrier();\n      if (li == 0u) {\n        var m = 0u;', '      if (li == 0u && it == 0xfffffff0u) { atomicAdd(&out[arrayLength(&out) - 1u], 1u); }\n      workgroupBarrier();\n      if (li == 0u) {\n        var m = 0u;'],
+  livelen: ['      workgroupBarrier();\n      if (li == 0u) {\n        var m = 0u;', '      if (li == 0u) { atomicMax(&cnt[0], atomicLoad(&out[arrayLength(&out) - 1u]) & 1u); }\n      workgroupBarrier();\n      if (li == 0u) {\n        var m = 0u;'],
+  liveload: ['      workgroupBarrier();\n      if (li == 0u) {\n        var m = 0u;', '      if (li == 0u) { atomicMax(&cnt[0], atomicLoad(&out[0]) & 1u); }\n      workgroupBarrier();\n      if (li == 0u) {\n        var m = 0u;'],
   deadload: ['      workgroupBarrier();\n      if (li == 0u) {\n        var m = 0u;', '      if (li == 0u && it == 0xfffffff0u) { atomicStore(&cnt[0], atomicLoad(&out[0])); }\n      workgroupBarrier();\n      if (li == 0u) {\n        var m = 0u;'],
 };
 
