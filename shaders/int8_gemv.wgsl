@@ -43,7 +43,7 @@
 // at every SHS-th check (staggered by segment); each bucket and the bound words have lines of their
 // own, and a workgroup publishes only a key above the bound it knows (fewer atomics meeting on one
 // word). src/gpu/int8-gemv.ts keeps the bounds off for one query (int8GemvTuning.shareOne: with
-// them that scan ran 1.4-1.7x slower, whatever their traffic, calls e2-e6).
+// them that scan ran 1.4-1.7x slower, whatever their traffic, calls e2-e8; cause not found).
 //
 // Bindings (explicit layout, shared with flat_fused: 3 is unused): 0 params, 1 base tile,
 // 2 quantised queries (below), 4 out as words: the lists' pairs, then with SHB > 0 at its end

@@ -89,11 +89,10 @@ export const int8GemvTuning = {
   /**
    * 1: shared bounds for one query too; 0: only where a workgroup scores 2-16 queries. With one
    * query any SHB > 0 made the scan 1.4-1.7x slower (calls e2-e6: 1M 0.34-0.38 against 0.22-0.24
-   * ms, 21M 6.0-6.8 against 4.0), with the bounds' traffic cut (e6) or their code never run: e5's
-   * kernel was as fast as none only where the compiler could drop every storage atomic of the loop
-   * (e6's, with one publish left behind a condition never true, was slow). So the cost comes with
-   * storage atomics in the one-query loop, not with what they do; why is not found (no register
-   * or stall profile through Dawn).
+   * ms, 21M 6.0-6.8 against 4.0), with the bounds' traffic cut (e6) and with parts of their code
+   * never run (e5, e6). A storage atomic alone in that loop, run at every check or never, costs
+   * nothing (e7, e8). Why the bounds' code slows it is not found (no register or stall profile
+   * through Dawn).
    */
   shareOne: 0,
 };
