@@ -28,6 +28,7 @@
  *   nopublish / noapply / nowordread  (shared bounds) that code kept behind a condition never true;
  *   deadatomic / deadload / deadlen  one storage atomicAdd / atomicLoad / atomicAdd at arrayLength
  *             at each check behind a condition never true (the compiler cannot prove it);
+ *   ub1+ub2+ub3+ub4  (one query, shared bounds) the bound through the check's uniform load;
  *   liveload / livelen  one lane's storage atomicLoad at each check, run (its value & 1 max-ed into a
  *             count: the lists change only where the loaded word is odd, which a zeroed scratch is not).
  * Several patches: patch=a+b+c.
@@ -131,6 +132,12 @@ const PATCHES: Record<string, [string, string]> = {
   deadlen: ['      workgroupBarrier();\n      if (li == 0u) {\n        var m = 0u;', '      if (li == 0u && it == 0xfffffff0u) { atomicAdd(&out[arrayLength(&out) - 1u], 1u); }\n      workgroupBarrier();\n      if (li == 0u) {\n        var m = 0u;'],
   livelen: ['      workgroupBarrier();\n      if (li == 0u) {\n        var m = 0u;', '      if (li == 0u) { atomicMax(&cnt[0], atomicLoad(&out[arrayLength(&out) - 1u]) & 1u); }\n      workgroupBarrier();\n      if (li == 0u) {\n        var m = 0u;'],
   liveload: ['      workgroupBarrier();\n      if (li == 0u) {\n        var m = 0u;', '      if (li == 0u) { atomicMax(&cnt[0], atomicLoad(&out[0]) & 1u); }\n      workgroupBarrier();\n      if (li == 0u) {\n        var m = 0u;'],
+  // One query (shareOne=1): the bound reaches every lane through the check's workgroupUniformLoad
+  // (a uniform value), not a per-lane atomicLoad.
+  ub1: ['var<workgroup> pend: u32;', 'var<workgroup> pend: vec2<u32>;'],
+  ub2: ['        pend = m;', '        pend = vec2<u32>(m, atomicLoad(&bound[0]));'],
+  ub3: ['      let m = min(workgroupUniformLoad(&pend), SP);', '      let pu = workgroupUniformLoad(&pend);\n      let m = min(pu.x, SP);'],
+  ub4: ['        let w = keyOfOrdered(atomicLoad(&bound[mq]));', '        let w = keyOfOrdered(pu.y);'],
   deadload: ['      workgroupBarrier();\n      if (li == 0u) {\n        var m = 0u;', '      if (li == 0u && it == 0xfffffff0u) { atomicStore(&cnt[0], atomicLoad(&out[0])); }\n      workgroupBarrier();\n      if (li == 0u) {\n        var m = 0u;'],
 };
 
