@@ -29,6 +29,8 @@
  *   deadatomic / deadload / deadlen  one storage atomicAdd / atomicLoad / atomicAdd at arrayLength
  *             at each check behind a condition never true (the compiler cannot prove it);
  *   ub1+ub2+ub3+ub4  (one query, shared bounds) the bound through the check's uniform load;
+ *   bulk64 / bulk256 / bulk1024  that many steps of straight-line code at each check, never run
+ *             (the compiler cannot prove it): does the loop's code size matter?
  *   liveload / livelen  one lane's storage atomicLoad at each check, run (its value & 1 max-ed into a
  *             count: the lists change only where the loaded word is odd, which a zeroed scratch is not).
  * Several patches: patch=a+b+c.
@@ -120,6 +122,9 @@ interface ShardInner {
 }
 
 const defaults = { g: { ...int8GemvTuning }, k: { ...kernelTuning }, m: { ...mergeOneTuning } };
+// A block of straight-line integer code (n steps of an LCG on the row counter), stored to `out`.
+const bulk = (n: number) => `      if (li == 0u && it == 0xfffffff0u) {\n        var z = it + seg;\n${'        z = z * 1664525u + (z >> 7u) + 1013904223u;\n'.repeat(n)}        atomicStore(&out[0], z);\n      }\n`;
+const CHECK_HEAD = '      workgroupBarrier();\n      if (li == 0u) {\n        var m = 0u;';
 const PATCHES: Record<string, [string, string]> = {
   noselect: ['if (better(key, id, thK, thI)) {', 'if (better(key, id, thK, thI) && key > 3.0e38) {'],
   nodot: ['return dot4I8Packed(c.x, q.x) + dot4I8Packed(c.y, q.y) + dot4I8Packed(c.z, q.z) + dot4I8Packed(c.w, q.w);', 'return bitcast<i32>((c.x ^ q.x) + (c.y ^ q.y) + (c.z ^ q.z) + (c.w ^ q.w));'],
@@ -138,6 +143,10 @@ const PATCHES: Record<string, [string, string]> = {
   ub2: ['        pend = m;', '        pend = vec2<u32>(m, atomicLoad(&bound[0]));'],
   ub3: ['      let m = min(workgroupUniformLoad(&pend), SP);', '      let pu = workgroupUniformLoad(&pend);\n      let m = min(pu.x, SP);'],
   ub4: ['        let w = keyOfOrdered(atomicLoad(&bound[mq]));', '        let w = keyOfOrdered(pu.y);'],
+  // Code size: 64 / 256 / 1024 steps of dead (never run, not provably) straight-line code at each check.
+  bulk64: [CHECK_HEAD, bulk(64) + CHECK_HEAD],
+  bulk256: [CHECK_HEAD, bulk(256) + CHECK_HEAD],
+  bulk1024: [CHECK_HEAD, bulk(1024) + CHECK_HEAD],
   deadload: ['      workgroupBarrier();\n      if (li == 0u) {\n        var m = 0u;', '      if (li == 0u && it == 0xfffffff0u) { atomicStore(&cnt[0], atomicLoad(&out[0])); }\n      workgroupBarrier();\n      if (li == 0u) {\n        var m = 0u;'],
 };
 
