@@ -29,6 +29,9 @@
  *   deadatomic / deadload / deadlen  one storage atomicAdd / atomicLoad / atomicAdd at arrayLength
  *             at each check behind a condition never true (the compiler cannot prove it);
  *   ub1+ub2+ub3+ub4  (one query, shared bounds) the bound through the check's uniform load;
+ *   endlen / endcnt  one lane's storage atomicLoad at the end of each check (after the sort), into
+ *             the bound or the count, without bounds; noword / nopub  (shared bounds) the bound word's
+ *             read / the publish deleted (noword+nopub: only the apply and the bound's init left);
  *   bulk64 / bulk256 / bulk1024  that many steps of straight-line code at each check, never run
  *             (the compiler cannot prove it): does the loop's code size matter?
  *   liveload / livelen  one lane's storage atomicLoad at each check, run (its value & 1 max-ed into a
@@ -147,6 +150,13 @@ const PATCHES: Record<string, [string, string]> = {
   bulk64: [CHECK_HEAD, bulk(64) + CHECK_HEAD],
   bulk256: [CHECK_HEAD, bulk(256) + CHECK_HEAD],
   bulk1024: [CHECK_HEAD, bulk(1024) + CHECK_HEAD],
+  // The end of the check (after the sort), where the shared bounds read their word: one lane's storage
+  // atomicLoad there, without bounds (endlen; endcnt into the count as liveload), or the bounds'
+  // apply alone without their word read (applyonly: shareOne=1 with the read deleted).
+  endlen: ['      if (SHB > 0u) {\n        let w = keyOfOrdered', '      if (li == 0u) { atomicMax(&bound[0], atomicLoad(&out[arrayLength(&out) - 1u]) & 1u); }\n      if (SHB > 0u) {\n        let w = keyOfOrdered'],
+  endcnt: ['      if (SHB > 0u) {\n        let w = keyOfOrdered', '      if (li == 0u) { atomicMax(&cnt[0], atomicLoad(&out[arrayLength(&out) - 1u]) & 1u); }\n      if (SHB > 0u) {\n        let w = keyOfOrdered'],
+  noword: ['        if (li < nq && ((it + 1u) / CI + params.segAt + seg) % SHS == 0u) { atomicMax(&bound[li], atomicLoad(&out[boundAt() + q0 + li])); }\n', ''],
+  nopub: ['          if (key > keyOfOrdered(atomicLoad(&bound[li]))) {\n            atomicMax(&out[boundAt() + ((params.segAt + seg) % max(SHB, 1u) + 1u) * boundsBlock() + q0 + li], orderedBits(key));\n            atomicMax(&out[boundAt() + q0 + li], bucketsMin(q0 + li));\n          }\n', ''],
   deadload: ['      workgroupBarrier();\n      if (li == 0u) {\n        var m = 0u;', '      if (li == 0u && it == 0xfffffff0u) { atomicStore(&cnt[0], atomicLoad(&out[0])); }\n      workgroupBarrier();\n      if (li == 0u) {\n        var m = 0u;'],
 };
 
