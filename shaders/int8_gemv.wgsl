@@ -35,15 +35,16 @@
 // 0.224 ms scan at 1M x 1 query). After each sort a workgroup whose list holds m = ceil(k / SHB)
 // entries publishes its m-th key (atomicMax, keys mapped to ordered u32) into bucket
 // (segment % SHB) of the query, then folds the buckets' minimum w into the query's bound word
-// (atomicMax). The SHB buckets were published by SHB distinct segments with m rows >= w each, so
-// at least k rows of the query score >= w: no row below w is in its best k, and rows below w need
-// not enter the buffer (ties with w still enter). Lists stay exact top-k of their segment's rows
-// >= w, so the merged best k is unchanged; a list may end with empty pairs. One lane a query
-// reads the bound word into workgroup memory (any value read is valid), used from the next check,
-// at every SHS-th check (staggered by segment); each bucket and the bound words have lines of their
-// own, and a workgroup publishes only a key above the bound it knows (fewer atomics meeting on one
-// word). src/gpu/int8-gemv.ts keeps the bounds off for one query (int8GemvTuning.shareOne: with
-// them that scan ran 1.4-1.7x slower, whatever their traffic, calls e2-e8; cause not found).
+// (atomicMax), both at the start of the next check. The SHB buckets were published by SHB
+// distinct segments with m rows >= w each, so at least k rows of the query score >= w: no row
+// below w is in its best k, and rows below w need not enter the buffer (ties with w still enter).
+// Lists stay exact top-k of their segment's rows >= w, so the merged best k is unchanged; a list
+// may end with empty pairs. One lane a query reads the bound word into workgroup memory (any value
+// read is valid) at every SHS-th check (staggered by segment); each bucket and the bound words
+// have lines of their own, and a workgroup publishes only a key above the bound it knows (fewer
+// atomics meeting on one word). Every storage atomic sits at the start of a check, before its barrier: one atomicLoad after
+// the sort (where the publish and the word's read were first) made the one-query scan 1.5x slower,
+// the same load before the barrier cost nothing (gpu-int8 calls e8, e11).
 //
 // Bindings (explicit layout, shared with flat_fused: 3 is unused): 0 params, 1 base tile,
 // 2 quantised queries (below), 4 out as words: the lists' pairs, then with SHB > 0 at its end
@@ -87,6 +88,7 @@ var<workgroup> hid: array<u32, BS>;
 var<workgroup> cnt: array<atomic<u32>, NQ>;
 var<workgroup> pend: u32;
 var<workgroup> bound: array<atomic<u32>, NQ>;  // SHB: each query's shared bound as read (ordered u32)
+var<workgroup> toPublish: array<atomic<u32>, NQ>;  // SHB: a key the last sort left to publish (0: none)
 
 //#include flat_order
 
@@ -111,6 +113,14 @@ fn bucketsMin(q: u32) -> u32 {
   var w = 0xffffffffu;
   for (var b = 0u; b < SHB; b++) { w = min(w, atomicLoad(&out[boundAt() + (b + 1u) * boundsBlock() + q])); }
   return w;
+}
+
+// Lane li < nq: query q0 + li's key (ordered bits; 0: none) into its segment's bucket, then the
+// buckets' minimum into the query's bound word.
+fn publish(li: u32, seg: u32, q0: u32, key: u32) {
+  if (key == 0u) { return; }
+  atomicMax(&out[boundAt() + ((params.segAt + seg) % max(SHB, 1u) + 1u) * boundsBlock() + q0 + li], key);
+  atomicMax(&out[boundAt() + q0 + li], bucketsMin(q0 + li));
 }
 
 fn dot16(c: vec4<u32>, q: vec4<u32>) -> i32 {
@@ -171,6 +181,7 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
   if (li < NQ) {
     atomicStore(&cnt[li], 0u);
     atomicStore(&bound[li], 0u);
+    atomicStore(&toPublish[li], 0u);
   }
   workgroupBarrier();
   let mq = min(p, NQ - 1u);  // the query whose score this lane compares (where p < nq)
@@ -281,6 +292,13 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
     }
     let done = it + 1u == nIter;
     if (done || (it + 1u) % CI == 0u) {
+      // SHB: this lane's query's storage atomics, here before the barrier (the same load after the
+      // sort made the one-query scan 1.5x slower, gpu-int8 call e11): the last sort's publish, then
+      // the bound word's read.
+      if (SHB > 0u && li < nq) {
+        publish(li, seg, q0, atomicExchange(&toPublish[li], 0u));
+        if (((it + 1u) / CI + params.segAt + seg) % SHS == 0u) { atomicMax(&bound[li], atomicLoad(&out[boundAt() + q0 + li])); }
+      }
       workgroupBarrier();
       if (li == 0u) {
         var m = 0u;
@@ -300,13 +318,10 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
         sorted = true;
         thK = hk[mq * SP + k - 1u];
         thI = hid[mq * SP + k - 1u];
-        // Publishes after a sort whose m-th key beats the bound this workgroup knows.
+        // A sort whose m-th key beats the bound this workgroup knows is published at the next check.
         if (SHB > 0u && li < nq) {
           let key = hk[li * SP + (k + SHB - 1u) / max(SHB, 1u) - 1u];
-          if (key > keyOfOrdered(atomicLoad(&bound[li]))) {
-            atomicMax(&out[boundAt() + ((params.segAt + seg) % max(SHB, 1u) + 1u) * boundsBlock() + q0 + li], orderedBits(key));
-            atomicMax(&out[boundAt() + q0 + li], bucketsMin(q0 + li));
-          }
+          if (key > keyOfOrdered(atomicLoad(&bound[li]))) { atomicStore(&toPublish[li], orderedBits(key)); }
         }
       }
       if (SHB > 0u) {
@@ -315,10 +330,11 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
           thK = w;
           thI = EMPTY_ID;
         }
-        if (li < nq && ((it + 1u) / CI + params.segAt + seg) % SHS == 0u) { atomicMax(&bound[li], atomicLoad(&out[boundAt() + q0 + li])); }
       }
     }
   }
+  // The last sort's key (its next check would have published it).
+  if (SHB > 0u && li < nq) { publish(li, seg, q0, atomicLoad(&toPublish[li])); }
   workgroupBarrier();
   for (var e = li; e < nq * k; e += WG) {
     let q = e / k;
