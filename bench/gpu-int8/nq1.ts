@@ -32,6 +32,7 @@
  *   endlen / endcnt  one lane's storage atomicLoad at the end of each check (after the sort), into
  *             the bound or the count, without bounds; noword / nopub  (shared bounds) the bound word's
  *             read / the publish deleted (noword+nopub: only the apply and the bound's init left);
+ *   xpub / xfinal / xword / xapply / xleave  (shared bounds, 8b0ce71) one part deleted;
  *   bulk64 / bulk256 / bulk1024  that many steps of straight-line code at each check, never run
  *             (the compiler cannot prove it): does the loop's code size matter?
  *   liveload / livelen  one lane's storage atomicLoad at each check, run (its value & 1 max-ed into a
@@ -157,6 +158,14 @@ const PATCHES: Record<string, [string, string]> = {
   endcnt: ['      if (SHB > 0u) {\n        let w = keyOfOrdered', '      if (li == 0u) { atomicMax(&cnt[0], atomicLoad(&out[arrayLength(&out) - 1u]) & 1u); }\n      if (SHB > 0u) {\n        let w = keyOfOrdered'],
   noword: ['        if (li < nq && ((it + 1u) / CI + params.segAt + seg) % SHS == 0u) { atomicMax(&bound[li], atomicLoad(&out[boundAt() + q0 + li])); }\n', ''],
   nopub: ['          if (key > keyOfOrdered(atomicLoad(&bound[li]))) {\n            atomicMax(&out[boundAt() + ((params.segAt + seg) % max(SHB, 1u) + 1u) * boundsBlock() + q0 + li], orderedBits(key));\n            atomicMax(&out[boundAt() + q0 + li], bucketsMin(q0 + li));\n          }\n', ''],
+  // After 8b0ce71 (every storage atomic at the start of a check): delete the publish at the check
+  // (xpub), the one after the loop (xfinal), the word's read (xword), the apply (xapply), the key
+  // left to publish after a sort (xleave).
+  xpub: ['        publish(li, seg, q0, atomicExchange(&toPublish[li], 0u));\n', ''],
+  xfinal: ['  if (SHB > 0u && li < nq) { publish(li, seg, q0, atomicLoad(&toPublish[li])); }\n', ''],
+  xword: ['        if (((it + 1u) / CI + params.segAt + seg) % SHS == 0u) { atomicMax(&bound[li], atomicLoad(&out[boundAt() + q0 + li])); }\n', ''],
+  xapply: ['        let w = keyOfOrdered(atomicLoad(&bound[mq]));\n        if (w > thK) {\n          thK = w;\n          thI = EMPTY_ID;\n        }\n', ''],
+  xleave: ['          if (key > keyOfOrdered(atomicLoad(&bound[li]))) { atomicStore(&toPublish[li], orderedBits(key)); }\n', ''],
   deadload: ['      workgroupBarrier();\n      if (li == 0u) {\n        var m = 0u;', '      if (li == 0u && it == 0xfffffff0u) { atomicStore(&cnt[0], atomicLoad(&out[0])); }\n      workgroupBarrier();\n      if (li == 0u) {\n        var m = 0u;'],
 };
 
