@@ -42,9 +42,10 @@
 // may end with empty pairs. One lane a query reads the bound word into workgroup memory (any value
 // read is valid) at every SHS-th check (staggered by segment); each bucket and the bound words
 // have lines of their own, and a workgroup publishes only a key above the bound it knows (fewer
-// atomics meeting on one word). Every storage atomic sits at the start of a check, before its barrier: one atomicLoad after
-// the sort (where the publish and the word's read were first) made the one-query scan 1.5x slower,
-// the same load before the barrier cost nothing (gpu-int8 calls e8, e11).
+// atomics meeting on one word). The code that runs on some lanes only (the publish, the word's
+// read) sits at the start of a check, before its barrier: after the check's last barrier, any
+// branch on the lane (even one storing to workgroup memory) made the one-query scan 1.4-1.7x
+// slower, before it such code cost nothing (gpu-int8 calls e2-e13).
 //
 // Bindings (explicit layout, shared with flat_fused: 3 is unused): 0 params, 1 base tile,
 // 2 quantised queries (below), 4 out as words: the lists' pairs, then with SHB > 0 at its end
@@ -319,9 +320,13 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
         thK = hk[mq * SP + k - 1u];
         thI = hid[mq * SP + k - 1u];
         // A sort whose m-th key beats the bound this workgroup knows is published at the next check.
-        if (SHB > 0u && li < nq) {
-          let key = hk[li * SP + (k + SHB - 1u) / max(SHB, 1u) - 1u];
-          if (key > keyOfOrdered(atomicLoad(&bound[li]))) { atomicStore(&toPublish[li], orderedBits(key)); }
+        // Every invocation takes part (lanes past nq add 0): no branch on the lane here, between
+        // the check's last barrier and the next rows (call e13: that branch alone made the one-query
+        // scan 1.6x slower).
+        if (SHB > 0u) {
+          let q = min(li, NQ - 1u);
+          let key = hk[q * SP + (k + SHB - 1u) / max(SHB, 1u) - 1u];
+          atomicMax(&toPublish[q], select(0u, orderedBits(key), (li < nq) & (key > keyOfOrdered(atomicLoad(&bound[q])))));
         }
       }
       if (SHB > 0u) {
