@@ -76,25 +76,23 @@ export const int8GemvTuning = {
   /**
    * Shared-bound buckets a query (the shader's SHB; 0: off): workgroups publish lower bounds of each
    * query's k-th best key and skip rows below them, so far fewer rows enter the candidate buffers.
-   * H200 call e4 (1M rows, 8-bit queries): 2 queries 0.299 ms against 0.357 without, 4 queries
-   * 0.407 against 0.479.
+   * H200 call e14 (1M rows, 8-bit queries): 1 / 2 / 4 queries 0.224 / 0.301 / 0.399 ms against
+   * 0.240 / 0.309 / 0.477 without; 4 / 16 buckets at one query level with 8.
    */
   share: 8,
   /**
    * Checks between a workgroup's reads of the bound word (staggered by segment; the shader's SHS).
    * H200 call e6, 1M rows: 4 queries 0.406 ms at 1 against 0.444 at 4 (0.478 without bounds),
-   * 2 queries 0.299 against 0.303 (0.311).
+   * 2 queries 0.299 against 0.303 (0.311); e14, 1 query: 0.2242 at 1, 0.2259 at 2, 0.2323 at 4.
    */
   shareEvery: 1,
   /**
-   * 1: shared bounds for one query too; 0: only where a workgroup scores 2-16 queries. With one
-   * query any SHB > 0 made the scan 1.4-1.7x slower (calls e2-e6: 1M 0.34-0.38 against 0.22-0.24
-   * ms, 21M 6.0-6.8 against 4.0), with the bounds' traffic cut (e6) and with parts of their code
-   * never run (e5, e6). A storage atomic alone in that loop, run at every check or never, costs
-   * nothing (e7, e8). Why the bounds' code slows it is not found (no register or stall profile
-   * through Dawn).
+   * 1: shared bounds for one query too; 0: only where a workgroup scores 2-16 queries. H200 call
+   * e14: 1M x 1 0.2241-0.2243 ms against 0.2395-0.2399 without, 21M 3.723 against 3.918 (the
+   * shader keeps every branch on the lane before the check's barrier: calls e2-e13 found one after
+   * it made this scan 1.4-1.7x slower).
    */
-  shareOne: 0,
+  shareOne: 1,
 };
 
 /** What the choice depends on. */
