@@ -93,16 +93,6 @@ var<workgroup> toPublish: array<atomic<u32>, NQ>;  // SHB: a key the last sort l
 
 //#include flat_order
 
-// f32 keys as u32 in the same order (0 below every key: no bound).
-fn orderedBits(key: f32) -> u32 {
-  let b = bitcast<u32>(key);
-  return select(b | 0x80000000u, ~b, (b & 0x80000000u) != 0u);
-}
-fn keyOfOrdered(u: u32) -> f32 {
-  if (u == 0u) { return negInf(); }
-  return bitcast<f32>(select(~u, u ^ 0x80000000u, (u & 0x80000000u) != 0u));
-}
-
 // Where the shared bounds sit in `out` (computed where used: no registers held across the loop).
 // Words a block of the bounds takes: nq rounded up to 32 (a 128-byte line or more).
 fn boundsBlock() -> u32 { return (params.nq + 31u) / 32u * 32u; }

@@ -151,8 +151,14 @@ fn merge_one(@builtin(local_invocation_id) l: vec3<u32>, @builtin(workgroup_id) 
   let nl = l1 - l0;
   let at = params.inAt + (q * params.nIn + l0) * k;
   let m = kr + nl * k;
+  // The threshold starts at the query's shared bound where the scorer left one (int8_gemv): at
+  // least k pairs of the query score >= it, so no pair below it is in the answer (ties still enter).
   var tk = negInf();
   var ti = EMPTY_ID;
+  if (params.boundAt != 0u) {
+    let bw = params.boundAt + q;
+    tk = keyOfOrdered(cand[bw / 2u][bw % 2u]);
+  }
   // Count right after the last sort (none yet: no count matches).
   var sortedAt = EMPTY_ID;
   for (var b = 0u; b < m; b += WG * U) {

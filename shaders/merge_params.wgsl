@@ -10,6 +10,9 @@ struct Params {
   outAt: u32,
   runAt: u32,
   hasRunning: u32,  // 1: the running list also takes part (the last level only)
+  // merge_one: word offset in `cand` of each query's lower bound of its k-th best key (ordered f32
+  // bits, flat_order keyOfOrdered; a word of 0: none), or 0: no bounds (int8_gemv's shared bounds)
+  boundAt: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: Params;

@@ -104,7 +104,7 @@ const NOP_WGSL = /* wgsl */ `
 @compute @workgroup_size(64)
 fn main(@builtin(local_invocation_index) i: u32) { if (i == 0u) { sink[0] = sink[0] + 1u; } }`;
 
-interface ScorerChoice { pipeline: GPUComputePipeline; BR: number; BQ: number; key: string; fold?: boolean; quant?: number; target?: number; prep?: unknown; scratch?: number }
+interface ScorerChoice { pipeline: GPUComputePipeline; BR: number; BQ: number; key: string; fold?: boolean; quant?: number; target?: number; prep?: unknown; scratch?: number; boundWords?: boolean }
 interface ShardInner {
   search(q: Float32Array, nq: number, k: number): Promise<{ keys: Float32Array; ids: Uint32Array }>;
   enableTimestamps(): boolean;
@@ -329,7 +329,8 @@ async function profileIndex(precision: 'int8' | 'f16' | 'f32'): Promise<void> {
           const lastLevel = nOut === 1;
           const outAt = lastLevel ? runAt : inAt === 0 ? regionA : 0;
           const i = uniData.length;
-          uniData.push([nq, nIn, fan, nOut, kp, inAt, outAt, runAt, 0]);
+          // merge_one starts from int8_gemv's bound words (the first of its scratch), as the shard does.
+          uniData.push([nq, nIn, fan, nOut, kp, inAt, outAt, runAt, 0, scratch && sc.boundWords ? (regionA - scratch) * 2 : 0]);
           steps.push({
             pipeline: mergePipe,
             bg: device.createBindGroup({ layout: mergePipe.getBindGroupLayout(0), entries: [{ binding: 0, resource: { buffer: uni, offset: 256 * i, size: 48 } }, { binding: 1, resource: { buffer: cand } }] }),

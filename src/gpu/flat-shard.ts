@@ -500,6 +500,11 @@ interface ScorerChoice {
   prep?: { pipeline: GPUComputePipeline; bytes: number; groups: [number, number] };
   /** Pairs of scratch at the end of the scorer's out binding (ChunkScorer.shape), zeroed before each batch. */
   scratch?: number;
+  /**
+   * int8_gemv's shared bounds: the scratch starts with each query's lower bound of its k-th best
+   * key (one word a query), which merge_one then starts its threshold from.
+   */
+  boundWords?: boolean;
 }
 
 /** Registers a scorer, tried before the built-in ones (latest first). */
@@ -872,7 +877,7 @@ export class FlatShard {
       if ('NQ' in plan) {
         const key = int8GemvKey(plan);
         const scratch = int8GemvScratch(plan, nq) || undefined;
-        return { pipeline: this.pipeline(key, () => int8GemvPipeline(this.ctx.device, plan)), BR: 1, BQ: plan.NQ, key, quant: plan.QB, target: plan.target, scratch };
+        return { pipeline: this.pipeline(key, () => int8GemvPipeline(this.ctx.device, plan)), BR: 1, BQ: plan.NQ, key, quant: plan.QB, target: plan.target, scratch, boundWords: plan.SHB > 0 };
       }
     }
     // 5-16 queries (kernelTuning.gemvMulti): each row read once for the whole batch.
@@ -1164,6 +1169,8 @@ export class FlatShard {
     const steps: Step[] = [];
     let merged = 0;
     const totalSegs = segs.reduce((x, y) => x + y, 0);
+    // merge_one's threshold starts from int8_gemv's shared bound words (the first of its scratch).
+    const boundAt = one && scorer.boundWords && scorer.scratch ? (regionA - scorer.scratch) * 2 : 0;
     const mergeChain = (lists: number): void => {
       const fan = one ? mergeOneFan(lists, k, kernelTuning.mergeOneFan) : kernelTuning.mergeFanIn;
       const pipeline = one ? this.pipeline(mergeOneKey(one), () => mergeOnePipeline(device, one)) : this.mergePipeline(kp);
@@ -1176,7 +1183,7 @@ export class FlatShard {
         const hasRunning = last && merged > 0 ? 1 : 0;
         steps.push({
           pipeline,
-          params: [nqb, nIn, fan, nOut, k, inAt, outAt, runAt, hasRunning],
+          params: [nqb, nIn, fan, nOut, k, inAt, outAt, runAt, hasRunning, boundAt],
           bind: (u) => [
             { binding: 0, resource: u },
             { binding: 1, resource: { buffer: cand, offset: 0, size: candBytes } },

@@ -46,6 +46,11 @@ interface KernelCase {
   running?: boolean;
   /** planMergeOne's slots (1: the smallest buffer, one pair an invocation between checks). */
   slots?: number;
+  /**
+   * A lower bound of query q's k-th best key (int8_gemv's shared bound word, params.boundAt), from
+   * its pairs sorted best first; null: the word is 0 (no bound). Pairs below it may be left out.
+   */
+  bound?: (q: number, sortedKeys: number[]) => number | null;
 }
 
 const ties = [-1, -0, 0, 1, 2];
@@ -58,6 +63,11 @@ const kernelCases: KernelCase[] = [
   { name: 'mostly empty lists (3 pairs of 40), fewer pairs than k', nq: 3, nIn: 10, k: 40, G: 10, key: (_q, _l, i, r) => (i < 3 ? Math.floor(r() * 4) : null) },
   { name: 'exactly k pairs in all, in no order (no sort before the end)', nq: 2, nIn: 4, k: 40, G: 4, key: (_q, _l, i, r) => (i < 10 ? r() - 0.5 : null) },
   { name: 'k = 250, lists half empty, 9 lists a workgroup of 50 (the last takes 5)', nq: 2, nIn: 50, k: 250, G: 9, key: (_q, _l, i, r) => (i % 2 ? Math.floor(r() * 20) : null) },
+  // Shared bounds: the threshold starts at the query's bound word.
+  { name: 'bound at the k-th best key, heavy ties (ties at it enter), 4 queries, one without a bound', nq: 4, nIn: 300, k: 40, G: 300, key: (_q, _l, _i, r) => ties[Math.floor(r() * ties.length)]!, bound: (q, sorted) => (q === 2 ? null : sorted[39]!) },
+  { name: 'bound below the k-th best, 512 lists of 40 in workgroups of 32 (a level of several)', nq: 2, nIn: 512, k: 40, G: 32, key: (_q, _l, _i, r) => r() * 2 - 1, bound: (_q, sorted) => sorted[100]! },
+  { name: 'bound above every key: every output list empty', nq: 1, nIn: 20, k: 40, G: 20, key: (_q, _l, _i, r) => r(), bound: () => 2 },
+  { name: 'bound at the k-th best with the running list, negative keys', nq: 2, nIn: 60, k: 16, G: 60, running: true, key: (_q, _l, _i, r) => -r() * 40, bound: (_q, sorted) => sorted[15]! },
   { name: 'running list merged and written over in place, ties with it', nq: 3, nIn: 64, k: 40, G: 64, running: true, key: (_q, _l, _i, r) => Math.floor(r() * 30) },
   { name: 'k = 1 over 1000 lists, 7 workgroups of 150', nq: 1, nIn: 1000, k: 1, G: 150, key: (_q, _l, _i, r) => Math.floor(r() * 50) },
   { name: 'k = 17 (not a power of two), 2000 lists of 17, ties', nq: 1, nIn: 2000, k: 17, G: 2000, slots: 512, key: (_q, _l, _i, r) => Math.floor(r() * 8) },
@@ -119,7 +129,9 @@ describe.skipIf(!hasGpu)('merge_one', () => {
     const inAt = 5;
     const outAt = inAt + c.nq * c.nIn * c.k + 3;
     const runAt = outAt + c.nq * nOut * c.k + 7;
-    const total = runAt + c.nq * c.k + 9;
+    // The bound words (one a query) after everything, at an odd word offset.
+    const boundAt = c.bound ? 2 * (runAt + c.nq * c.k + 9) + 1 : 0;
+    const total = runAt + c.nq * c.k + 9 + (c.bound ? Math.ceil((c.nq + 1) / 2) : 0);
     const words = new Uint32Array(2 * total);
     for (let i = 0; i < total; i++) { words[2 * i] = POISON[0]; words[2 * i + 1] = POISON[1]; }
     // Distinct ids per query in a shuffled order (so the lower id is not the earlier pair).
@@ -154,10 +166,19 @@ describe.skipIf(!hasGpu)('merge_one', () => {
         run.forEach(([kb, id], i) => { words[2 * (runAt + q * c.k + i)] = kb; words[2 * (runAt + q * c.k + i) + 1] = id; });
       }
     }
+    // Ordered f32 bits (flat_order orderedBits), 0 for no bound.
+    const ordered = (x: number) => { const b = bitsOf(x); return (b & 0x80000000 ? ~b : b | 0x80000000) >>> 0; };
+    const bounds: (number | null)[] = [];
+    for (let q = 0; q < c.nq && c.bound; q++) {
+      const all = [...lists[q]!.flat(), ...(c.running ? runs[q]! : [])].filter(([, id]) => id !== EMPTY).map(([kb]) => keyOf(kb)).sort((a, b) => b - a);
+      const b = c.bound(q, all);
+      bounds.push(b);
+      words[boundAt + q] = b === null ? 0 : ordered(b);
+    }
     const before = words.slice();
     const out = c.running ? runAt : outAt;
     const uni = device.createBuffer({ size: 48, usage: BufferUsage.UNIFORM | BufferUsage.COPY_DST });
-    device.queue.writeBuffer(uni, 0, new Uint32Array([c.nq, c.nIn, c.G, nOut, c.k, inAt, out, runAt, c.running ? 1 : 0, 0, 0, 0]));
+    device.queue.writeBuffer(uni, 0, new Uint32Array([c.nq, c.nIn, c.G, nOut, c.k, inAt, out, runAt, c.running ? 1 : 0, boundAt, 0, 0]));
     const cand = device.createBuffer({ size: words.byteLength, usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST });
     device.queue.writeBuffer(cand, 0, words);
     const read = device.createBuffer({ size: words.byteLength, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST });
@@ -177,8 +198,10 @@ describe.skipIf(!hasGpu)('merge_one', () => {
       const expected = before.slice();
       for (let q = 0; q < c.nq; q++) {
         for (let g = 0; g < nOut; g++) {
-          const pairs = lists[q]!.slice(g * c.G, (g + 1) * c.G).flat();
+          let pairs = lists[q]!.slice(g * c.G, (g + 1) * c.G).flat();
           if (c.running) pairs.push(...runs[q]!);
+          const b = bounds[q];
+          if (b !== undefined && b !== null) pairs = pairs.filter(([kb]) => keyOf(kb) >= b);
           const want = bruteForce(pairs, c.k);
           const at = out + (q * nOut + g) * c.k;
           const have: [number, number][] = [];
