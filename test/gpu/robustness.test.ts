@@ -11,7 +11,7 @@ import { loadDawnGpu } from '../../src/gpu/dawn.js';
 import { acquireDevice, BufferUsage, dawnFlags, type GpuContext, MapMode } from '../../src/gpu/device.js';
 import { GpuFlatIndex, type GpuFlatOptions } from '../../src/gpu/flat-index.js';
 import { FlatShard, kernelTuning, registerChunkScorer, type ShardResult } from '../../src/gpu/flat-shard.js';
-import { int8GemvPipeline, int8GemvTuning, planInt8Gemv, quantizeInt8Queries, quantizeQuery } from '../../src/gpu/int8-gemv.js';
+import { int8GemvPipeline, int8GemvScratch, int8GemvTuning, planInt8Gemv, quantizeInt8Queries, quantizeQuery } from '../../src/gpu/int8-gemv.js';
 import { tensorTuning } from '../../src/gpu/tensor/hook.js';
 import { encodeRows, paddedDim, trainSq } from '../../src/gpu/tensor/quantize.js';
 import type { Metric, SearchResult } from '../../src/core/types.js';
@@ -240,11 +240,17 @@ describe.skipIf(!hasGpu)('int8_gemv bindings inside canaries, without robustness
   const CANARY = 0xdeadbeef;
   const PAD = 256; // the storage offset alignment: canaries before and after each range
 
+  // share: int8_gemv's shared bounds (their words end the out binding); with them a list holds its
+  // segment's rows that passed the bound, so only ids and keys are checked, not the ranks.
   it.each([
-    { nq: 1, d: 100, n: 199, k: 10, segLen: 16 },
-    { nq: 3, d: 37, n: 61, k: 24, segLen: 20 }, // lists longer than their rows (the last has 1)
-  ])('nq=$nq d=$d n=$n k=$k: every list written, nothing outside the bindings, lists exact', async (c) => {
+    { nq: 1, d: 100, n: 199, k: 10, segLen: 16, share: 0 },
+    { nq: 3, d: 37, n: 61, k: 24, segLen: 20, share: 0 }, // lists longer than their rows (the last has 1)
+    { nq: 1, d: 100, n: 1999, k: 10, segLen: 160, share: 8 },
+    { nq: 3, d: 37, n: 610, k: 24, segLen: 200, share: 8 },
+  ])('nq=$nq d=$d n=$n k=$k share=$share: every list written, nothing outside the bindings, lists exact', async (c) => {
     const ctx = await acquireDevice({ label: 'no robustness', disableRobustness: true });
+    const saved = { ...int8GemvTuning };
+    Object.assign(int8GemvTuning, { share: c.share, shareOne: 1 });
     try {
       const device = ctx.device;
       const rw = Math.ceil(c.d / 16);
@@ -271,7 +277,9 @@ describe.skipIf(!hasGpu)('int8_gemv bindings inside canaries, without robustness
       for (let q = 0; q < c.nq; q++) queries.set(raw.subarray(q * c.d, (q + 1) * c.d), q * dp);
       const qd = quantizeInt8Queries(queries, c.nq, rw, sqHost, plan.QB);
       const nseg = Math.ceil(c.n / c.segLen);
-      const outBytes = c.nq * nseg * c.k * 8;
+      const listBytes = c.nq * nseg * c.k * 8;
+      expect(plan.SHB, 'buckets').toBe(c.share);
+      const outBytes = listBytes + int8GemvScratch(plan, c.nq) * 8;
       // A storage buffer holding `bytes` (or canaries) at PAD, with canaries around.
       const fenced = (bytes: number, data?: ArrayBufferView) => {
         const size = PAD + Math.ceil(bytes / PAD) * PAD + PAD;
@@ -284,6 +292,8 @@ describe.skipIf(!hasGpu)('int8_gemv bindings inside canaries, without robustness
       const qdB = fenced(qd.byteLength, qd);
       const sqB = fenced(16);
       const outB = fenced(outBytes);
+      // The shared bounds' words start at zero (no bound), as the shard clears them.
+      if (outBytes > listBytes) device.queue.writeBuffer(outB.buffer, PAD + listBytes, new Uint8Array(outBytes - listBytes));
       const params = device.createBuffer({ size: 48, usage: BufferUsage.UNIFORM | BufferUsage.COPY_DST });
       device.queue.writeBuffer(params, 0, new Uint32Array([c.nq, c.n, rw, rw * 4, c.k, c.segLen, nseg, 0, 0, 0, 0, 0]));
       const pipeline = int8GemvPipeline(device, plan);
@@ -337,12 +347,14 @@ describe.skipIf(!hasGpu)('int8_gemv bindings inside canaries, without robustness
             expect(Math.abs(keys[2 * at]! - oracle[id - g * c.segLen]!), `${what} id ${id}`).toBeLessThanOrEqual(1e-5 * mag);
             got.push(keys[2 * at]!);
           }
+          if (c.share) continue;
           expect(empty, `${what}: empty slots`).toBe(Math.max(0, c.k - rows.length));
           got.sort((a, b) => b - a);
           got.forEach((key, i) => expect(Math.abs(key - best[i]!), `${what} rank ${i}`).toBeLessThanOrEqual(1e-5 * mag));
         }
       }
     } finally {
+      Object.assign(int8GemvTuning, saved);
       ctx.destroy();
     }
   });
