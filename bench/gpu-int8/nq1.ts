@@ -24,15 +24,16 @@
  *             stays, against a bound no key reaches), so no appends and no sorts;
  *   nodot     xor-folds in place of dot4I8Packed (the integer dot products' cost);
  *   noxor     codes taken as i8 without flipping their top bit;
- *   nofold    (shared bounds) publishers never write the bound word;
- *   nopublish / noapply / nowordread  (shared bounds) that code kept behind a condition never true;
+ *   nofold    (shared bounds) publishers never write the bound word; noapply  (shared bounds) the
+ *             apply kept behind a condition never true;
  *   deadatomic / deadload / deadlen  one storage atomicAdd / atomicLoad / atomicAdd at arrayLength
  *             at each check behind a condition never true (the compiler cannot prove it);
  *   ub1+ub2+ub3+ub4  (one query, shared bounds) the bound through the check's uniform load;
  *   endlen / endcnt  one lane's storage atomicLoad at the end of each check (after the sort), into
- *             the bound or the count, without bounds; noword / nopub  (shared bounds) the bound word's
- *             read / the publish deleted (noword+nopub: only the apply and the bound's init left);
- *   xpub / xfinal / xword / xapply / xleave  (shared bounds, 8b0ce71) one part deleted;
+ *             the bound or the count, without bounds;
+ *   xpub / xfinal / xword / xapply  (shared bounds) one part deleted.
+ * Patches written for earlier versions of the bounds' code (calls e5-e13: nopublish, nowordread,
+ * noword, nopub, xleave) are gone with that code; nq1.ts at each call's COMMIT has them.
  *   bulk64 / bulk256 / bulk1024  that many steps of straight-line code at each check, never run
  *             (the compiler cannot prove it): does the loop's code size matter?
  *   liveload / livelen  one lane's storage atomicLoad at each check, run (its value & 1 max-ed into a
@@ -134,9 +135,7 @@ const PATCHES: Record<string, [string, string]> = {
   nodot: ['return dot4I8Packed(c.x, q.x) + dot4I8Packed(c.y, q.y) + dot4I8Packed(c.z, q.z) + dot4I8Packed(c.w, q.w);', 'return bitcast<i32>((c.x ^ q.x) + (c.y ^ q.y) + (c.z ^ q.z) + (c.w ^ q.w));'],
   noxor: ['let c = raw[u * UW + x] ^ vec4<u32>(0x80808080u);', 'let c = raw[u * UW + x];'],
   nofold: ['atomicMax(&out[boundAt() + q0 + li], bucketsMin(q0 + li));', ''],
-  nopublish: ['if (key > keyOfOrdered(atomicLoad(&bound[li]))) {', 'if (key > keyOfOrdered(atomicLoad(&bound[li])) && key < negInf()) {'],
   noapply: ['if (w > thK) {', 'if (w > thK && w < negInf()) {'],
-  nowordread: ['if (li < nq && ((it + 1u) / CI', 'if (li < nq && li > WG && ((it + 1u) / CI'],
   deadatomic: ['      workgroupBarrier();\n      if (li == 0u) {\n        var m = 0u;', '      if (li == 0u && it == 0xfffffff0u) { atomicAdd(&out[0], 1u); }\n      workgroupBarrier();\n      if (li == 0u) {\n        var m = 0u;'],
   deadlen: ['      workgroupBarrier();\n      if (li == 0u) {\n        var m = 0u;', '      if (li == 0u && it == 0xfffffff0u) { atomicAdd(&out[arrayLength(&out) - 1u], 1u); }\n      workgroupBarrier();\n      if (li == 0u) {\n        var m = 0u;'],
   livelen: ['      workgroupBarrier();\n      if (li == 0u) {\n        var m = 0u;', '      if (li == 0u) { atomicMax(&cnt[0], atomicLoad(&out[arrayLength(&out) - 1u]) & 1u); }\n      workgroupBarrier();\n      if (li == 0u) {\n        var m = 0u;'],
@@ -151,21 +150,16 @@ const PATCHES: Record<string, [string, string]> = {
   bulk64: [CHECK_HEAD, bulk(64) + CHECK_HEAD],
   bulk256: [CHECK_HEAD, bulk(256) + CHECK_HEAD],
   bulk1024: [CHECK_HEAD, bulk(1024) + CHECK_HEAD],
-  // The end of the check (after the sort), where the shared bounds read their word: one lane's storage
-  // atomicLoad there, without bounds (endlen; endcnt into the count as liveload), or the bounds'
-  // apply alone without their word read (applyonly: shareOne=1 with the read deleted).
+  // The end of the check (after the sort): one lane's storage atomicLoad there, without bounds
+  // (endlen; endcnt into the count as liveload).
   endlen: ['      if (SHB > 0u) {\n        let w = keyOfOrdered', '      if (li == 0u) { atomicMax(&bound[0], atomicLoad(&out[arrayLength(&out) - 1u]) & 1u); }\n      if (SHB > 0u) {\n        let w = keyOfOrdered'],
   endcnt: ['      if (SHB > 0u) {\n        let w = keyOfOrdered', '      if (li == 0u) { atomicMax(&cnt[0], atomicLoad(&out[arrayLength(&out) - 1u]) & 1u); }\n      if (SHB > 0u) {\n        let w = keyOfOrdered'],
-  noword: ['        if (li < nq && ((it + 1u) / CI + params.segAt + seg) % SHS == 0u) { atomicMax(&bound[li], atomicLoad(&out[boundAt() + q0 + li])); }\n', ''],
-  nopub: ['          if (key > keyOfOrdered(atomicLoad(&bound[li]))) {\n            atomicMax(&out[boundAt() + ((params.segAt + seg) % max(SHB, 1u) + 1u) * boundsBlock() + q0 + li], orderedBits(key));\n            atomicMax(&out[boundAt() + q0 + li], bucketsMin(q0 + li));\n          }\n', ''],
-  // After 8b0ce71 (every storage atomic at the start of a check): delete the publish at the check
-  // (xpub), the one after the loop (xfinal), the word's read (xword), the apply (xapply), the key
-  // left to publish after a sort (xleave).
+  // Delete the publish at the check (xpub), the one after the loop (xfinal), the word's read
+  // (xword), the apply (xapply).
   xpub: ['        publish(li, seg, q0, atomicExchange(&toPublish[li], 0u));\n', ''],
   xfinal: ['  if (SHB > 0u && li < nq) { publish(li, seg, q0, atomicLoad(&toPublish[li])); }\n', ''],
   xword: ['        if (((it + 1u) / CI + params.segAt + seg) % SHS == 0u) { atomicMax(&bound[li], atomicLoad(&out[boundAt() + q0 + li])); }\n', ''],
   xapply: ['        let w = keyOfOrdered(atomicLoad(&bound[mq]));\n        if (w > thK) {\n          thK = w;\n          thI = EMPTY_ID;\n        }\n', ''],
-  xleave: ['          if (key > keyOfOrdered(atomicLoad(&bound[li]))) { atomicStore(&toPublish[li], orderedBits(key)); }\n', ''],
   deadload: ['      workgroupBarrier();\n      if (li == 0u) {\n        var m = 0u;', '      if (li == 0u && it == 0xfffffff0u) { atomicStore(&cnt[0], atomicLoad(&out[0])); }\n      workgroupBarrier();\n      if (li == 0u) {\n        var m = 0u;'],
 };
 
