@@ -31,14 +31,14 @@
  *   ub1+ub2+ub3+ub4  (one query, shared bounds) the bound through the check's uniform load;
  *   endlen / endcnt  one lane's storage atomicLoad at the end of each check (after the sort), into
  *             the bound or the count, without bounds;
- *   xpub / xfinal / xword / xapply  (shared bounds) one part deleted.
- * Patches written for earlier versions of the bounds' code (calls e5-e13: nopublish, nowordread,
- * noword, nopub, xleave) are gone with that code; nq1.ts at each call's COMMIT has them.
+ *   xpub / xfinal / xword / xapply  (shared bounds) one part deleted;
  *   bulk64 / bulk256 / bulk1024  that many steps of straight-line code at each check, never run
  *             (the compiler cannot prove it): does the loop's code size matter?
  *   liveload / livelen  one lane's storage atomicLoad at each check, run (its value & 1 max-ed into a
  *             count: the lists change only where the loaded word is odd, which a zeroed scratch is not).
- * Several patches: patch=a+b+c.
+ * Several patches: patch=a+b+c. Patches written for earlier versions of the bounds' code (calls
+ * e5-e13: nopublish, nowordread, noword, nopub, xleave) are gone with that code; nq1.ts at each
+ * call's COMMIT has them.
  * One JSON line a case on stdout, a table on stderr.
  */
 import { parseArgs } from 'node:util';
