@@ -288,7 +288,9 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
       // the bound word's read.
       if (SHB > 0u && li < nq) {
         publish(li, seg, q0, atomicExchange(&toPublish[li], 0u));
-        if (((it + 1u) / CI + params.segAt + seg) % SHS == 0u) { atomicMax(&bound[li], atomicLoad(&out[boundAt() + q0 + li])); }
+        if (((it + 1u) / CI + params.segAt + seg) % SHS == 0u) {
+          atomicMax(&bound[li], atomicLoad(&out[boundAt() + q0 + li]));
+        }
       }
       workgroupBarrier();
       if (li == 0u) {
@@ -316,7 +318,8 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
         if (SHB > 0u) {
           let q = min(li, NQ - 1u);
           let key = hk[q * SP + (k + SHB - 1u) / max(SHB, 1u) - 1u];
-          atomicMax(&toPublish[q], select(0u, orderedBits(key), (li < nq) & (key > keyOfOrdered(atomicLoad(&bound[q])))));
+          let beats = (li < nq) & (key > keyOfOrdered(atomicLoad(&bound[q])));
+          atomicMax(&toPublish[q], select(0u, orderedBits(key), beats));
         }
       }
       if (SHB > 0u) {

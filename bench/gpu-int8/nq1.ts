@@ -158,7 +158,7 @@ const PATCHES: Record<string, [string, string]> = {
   // (xword), the apply (xapply).
   xpub: ['        publish(li, seg, q0, atomicExchange(&toPublish[li], 0u));\n', ''],
   xfinal: ['  if (SHB > 0u && li < nq) { publish(li, seg, q0, atomicLoad(&toPublish[li])); }\n', ''],
-  xword: ['        if (((it + 1u) / CI + params.segAt + seg) % SHS == 0u) { atomicMax(&bound[li], atomicLoad(&out[boundAt() + q0 + li])); }\n', ''],
+  xword: ['        if (((it + 1u) / CI + params.segAt + seg) % SHS == 0u) {\n          atomicMax(&bound[li], atomicLoad(&out[boundAt() + q0 + li]));\n        }\n', ''],
   xapply: ['        let w = keyOfOrdered(atomicLoad(&bound[mq]));\n        if (w > thK) {\n          thK = w;\n          thI = EMPTY_ID;\n        }\n', ''],
   deadload: ['      workgroupBarrier();\n      if (li == 0u) {\n        var m = 0u;', '      if (li == 0u && it == 0xfffffff0u) { atomicStore(&cnt[0], atomicLoad(&out[0])); }\n      workgroupBarrier();\n      if (li == 0u) {\n        var m = 0u;'],
 };

@@ -122,7 +122,10 @@ export interface Int8GemvPlan {
   QR: number;
   /** Early first sort and subgroup sorts (1: one query only) or not (0). */
   SGS: number;
-  /** Shared-bound buckets a query (0: none); with the bound words, int8GemvScratch pairs at the end of the out binding. */
+  /**
+   * Shared-bound buckets a query (0: none); with the bound words they take int8GemvScratch pairs at
+   * the end of the out binding.
+   */
   SHB: number;
   /** Checks between reads of the bound word. */
   SHS: number;
