@@ -93,16 +93,16 @@ var<workgroup> toPublish: array<atomic<u32>, NQ>;  // SHB: a key the last sort l
 
 //#include flat_order
 
-// Where the shared bounds sit in `out` (computed where used: no registers held across the loop).
-// Words a block of the bounds takes: nq rounded up to 32 (a 128-byte line or more).
+// Where the shared bounds sit at the end of `out`: blocks of nq words rounded up to 32 (a 128-byte
+// line or more), the bound words first, then bucket b's block.
 fn boundsBlock() -> u32 { return (params.nq + 31u) / 32u * 32u; }
-// The bound words, then bucket b's block at boundAt() + (b + 1) * boundsBlock().
 fn boundAt() -> u32 { return arrayLength(&out) - (SHB + 1u) * boundsBlock(); }
+fn bucketAt(b: u32, q: u32) -> u32 { return boundAt() + (b + 1u) * boundsBlock() + q; }
 
 // The minimum of query q's buckets (ordered bits; 0 while one is unpublished).
 fn bucketsMin(q: u32) -> u32 {
   var w = 0xffffffffu;
-  for (var b = 0u; b < SHB; b++) { w = min(w, atomicLoad(&out[boundAt() + (b + 1u) * boundsBlock() + q])); }
+  for (var b = 0u; b < SHB; b++) { w = min(w, atomicLoad(&out[bucketAt(b, q)])); }
   return w;
 }
 
@@ -110,7 +110,7 @@ fn bucketsMin(q: u32) -> u32 {
 // buckets' minimum into the query's bound word.
 fn publish(li: u32, seg: u32, q0: u32, key: u32) {
   if (key == 0u) { return; }
-  atomicMax(&out[boundAt() + ((params.segAt + seg) % max(SHB, 1u) + 1u) * boundsBlock() + q0 + li], key);
+  atomicMax(&out[bucketAt((params.segAt + seg) % max(SHB, 1u), q0 + li)], key);
   atomicMax(&out[boundAt() + q0 + li], bucketsMin(q0 + li));
 }
 
