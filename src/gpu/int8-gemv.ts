@@ -179,6 +179,15 @@ export function int8GemvScratch(p: Int8GemvPlan, nq: number): number {
   return p.SHB ? ((p.SHB + 1) * Math.ceil(nq / 32) * 32) / 2 : 0;
 }
 
+/**
+ * Word offset of query 0's bound word in a buffer whose out binding ends at pair `outEnd` with
+ * `scratch` pairs of int8GemvScratch: the scratch starts with the bound words (merge_one's
+ * params.boundAt).
+ */
+export function int8GemvBoundAt(outEnd: number, scratch: number): number {
+  return (outEnd - scratch) * 2;
+}
+
 /** `source`: the shader text (bench/gpu-int8/nq1.ts times diagnostic edits of it). */
 export function int8GemvPipeline(device: GPUDevice, p: Int8GemvPlan, source: string = int8GemvWgsl): GPUComputePipeline {
   const vis = 4; // GPUShaderStage.COMPUTE
