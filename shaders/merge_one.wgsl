@@ -33,9 +33,10 @@
 // A bitonic step through workgroup memory measured ~0.23 us on the H200 (gpu-int8 call a1: 36 + ~21
 // steps a level, ~60 % of its time).
 // ONE = 1 (one level from a bound; src/gpu/merge-one.ts mergeOneChain): the scorer left each
-// query a lower bound of its k-th best key (params.boundAt), so few pairs beat it. The workgroup
-// takes all of a query's lists: it reads the pairs in order (coalesced, U1 in flight a thread) and
-// appends those at or above the threshold with no check in between (a check is two barriers: the
+// query a lower bound of its k-th best key (params.boundAt), and the lists' heads give a closer one
+// (below), so few pairs beat the threshold. The workgroup takes all of a query's lists: it reads
+// the pairs in order (coalesced, U1 in flight a thread) and appends those at or above the
+// threshold with no check in between (a check is two barriers: the
 // levels of ORD 1 / 2 spend most of their time in them and in the second dispatch). If more than KP
 // pairs beat it, the buffer holds KP of them, whose k-th best is a valid threshold (k distinct pairs
 // reach it): the buffer is emptied and the pairs read again, keeping those at or above it. Each such
@@ -48,6 +49,7 @@ override ORD: u32 = 2u;      // 1: position-major reads, early first sort, prefi
 override ONE: u32 = 0u;      // 1: one level from the bound (above)
 const U: u32 = 8u;           // pairs a thread loads before using them
 const U1: u32 = 16u;         // the same for ONE = 1
+const HG: u32 = 64u;         // ONE: largest k whose threshold starts from the lists' heads
 const WG: u32 = 256u;
 //#include flat_order
 
@@ -58,6 +60,7 @@ var<workgroup> keys: array<f32, KP>;
 var<workgroup> ids: array<u32, KP>;
 var<workgroup> count: atomic<u32>;
 var<workgroup> pending: u32;
+var<workgroup> groupBest: array<atomic<u32>, HG>;  // ONE: the best list head of each group (ordered bits)
 
 // src/gpu/merge-one.ts keeps the //@sg block (and `enable subgroups;`) for ORD 2 on a device with
 // subgroups, else the //@nosg block; it also fills the entry point's SG_PARAMS / NOSG_LETS lines.
@@ -172,6 +175,26 @@ fn merge_one(@builtin(local_invocation_id) l: vec3<u32>, @builtin(workgroup_id) 
   // Count right after the last sort (none yet: no count matches).
   var sortedAt = EMPTY_ID;
   if (ONE == 1u) {
+    // The lists' heads in k groups (list l in group l % k): each group's best head is a distinct
+    // row, so the worst of the k group bests has k rows at or above it, a threshold with ties
+    // entering. Lists sorted best first (every scorer's) make it close to the k-th best: few pairs
+    // beat it, and the bound words alone (a lower bound for the whole scan) let many more in.
+    if (k <= HG && nl >= k) {
+      for (var i = lid; i < k; i += WG) { atomicStore(&groupBest[i], 0u); }
+      workgroupBarrier();
+      for (var l = lid; l < nl; l += WG) {
+        let v = cand[at + l * k];
+        if (v.y != EMPTY_ID) { atomicMax(&groupBest[l % k], orderedBits(bitcast<f32>(v.x))); }
+      }
+      workgroupBarrier();
+      var worst = 0xffffffffu;
+      for (var i = 0u; i < k; i++) { worst = min(worst, atomicLoad(&groupBest[i])); }
+      let t = keyOfOrdered(worst);
+      if (t > tk) {
+        tk = t;
+        ti = EMPTY_ID;
+      }
+    }
     loop {
       for (var b = 0u; b < m; b += WG * U1) {
         var p: array<vec2<u32>, U1>;

@@ -77,6 +77,8 @@ const kernelCases: KernelCase[] = [
   { name: 'sorted lists, running list better than every list (nothing enters after the first sort)', nq: 2, nIn: 300, k: 40, G: 300, running: true, key: (_q, _l, i) => -i },
   { name: 'sorted lists, k = 40, 6 lists (fewer than k pairs at the first check: no early sort)', nq: 1, nIn: 6, k: 40, G: 6, key: (_q, l, i) => (i < 5 ? 10 - i - l / 8 : null) },
   { name: 'lists sorted worst first (every pair beats the threshold: sorts of every prefix size)', nq: 1, nIn: 700, k: 40, G: 700, key: (_q, l, i) => i * 10 + (l % 10) },
+  { name: 'sorted lists whose heads are the best k (the one level takes the k-th best as its threshold from the heads)', nq: 1, nIn: 40, k: 40, G: 40, key: (_q, l, i) => 100 - i * 10 - l / 4 },
+  { name: 'sorted lists whose heads are the best k, tied in pairs (ties at that threshold enter)', nq: 2, nIn: 40, k: 40, G: 40, key: (_q, l, i) => 100 - i * 10 - Math.floor(l / 2) / 4 },
   { name: 'sorted lists, k = 100, 2 lists (one pair in the first check over k)', nq: 1, nIn: 2, k: 100, G: 2, slots: 1, key: (_q, l, i) => -2 * i - l },
 ];
 
