@@ -49,7 +49,6 @@ override ORD: u32 = 2u;      // 1: position-major reads, early first sort, prefi
 override ONE: u32 = 0u;      // 1: one level from the bound (above)
 const U: u32 = 8u;           // pairs a thread loads before using them
 const U1: u32 = 16u;         // the same for ONE = 1
-const HG: u32 = 64u;         // ONE: largest k whose threshold starts from the lists' heads
 const WG: u32 = 256u;
 //#include flat_order
 
@@ -60,7 +59,6 @@ var<workgroup> keys: array<f32, KP>;
 var<workgroup> ids: array<u32, KP>;
 var<workgroup> count: atomic<u32>;
 var<workgroup> pending: u32;
-var<workgroup> groupBest: array<atomic<u32>, HG>;  // ONE: the best list head of each group (ordered bits)
 
 // src/gpu/merge-one.ts keeps the //@sg block (and `enable subgroups;`) for ORD 2 on a device with
 // subgroups, else the //@nosg block; it also fills the entry point's SG_PARAMS / NOSG_LETS lines.
@@ -175,21 +173,35 @@ fn merge_one(@builtin(local_invocation_id) l: vec3<u32>, @builtin(workgroup_id) 
   // Count right after the last sort (none yet: no count matches).
   var sortedAt = EMPTY_ID;
   if (ONE == 1u) {
-    // The lists' heads in k groups (list l in group l % k): each group's best head is a distinct
-    // row, so the worst of the k group bests has k rows at or above it, a threshold with ties
-    // entering. Lists sorted best first (every scorer's) make it close to the k-th best: few pairs
-    // beat it, and the bound words alone (a lower bound for the whole scan) let many more in.
-    if (k <= HG && nl >= k) {
-      for (var i = lid; i < k; i += WG) { atomicStore(&groupBest[i], 0u); }
-      workgroupBarrier();
+    // The lists' heads in WG groups (list l in group l % WG): invocation lid keeps group lid's best
+    // head, the WG bests are sorted (slots [0, WG), one an invocation) and the k-th of them is the
+    // threshold, ties entering: the group bests are distinct rows, so k rows reach it. Lists sorted
+    // best first (every scorer's) put it near the k-th best of all: few pairs beat it (the bound
+    // words alone, a lower bound for the whole scan, let thousands in at 1M x 1, H200 call g1).
+    if (k <= WG && nl >= k) {
+      var hk = negInf();
+      var hi = EMPTY_ID;
       for (var l = lid; l < nl; l += WG) {
         let v = cand[at + l * k];
-        if (v.y != EMPTY_ID) { atomicMax(&groupBest[l % k], orderedBits(bitcast<f32>(v.x))); }
+        let key = bitcast<f32>(v.x);
+        if (v.y != EMPTY_ID && better(key, v.y, hk, hi)) {
+          hk = key;
+          hi = v.y;
+        }
       }
+      keys[lid] = hk;
+      ids[lid] = hi;
       workgroupBarrier();
-      var worst = 0xffffffffu;
-      for (var i = 0u; i < k; i++) { worst = min(worst, atomicLoad(&groupBest[i])); }
-      let t = keyOfOrdered(worst);
+      if (sgS != 0u) {
+        sortRegs(lid, WG, sgS);
+      } else {
+        sortSlots(lid, WG);
+      }
+      let t = keys[k - 1u];
+      workgroupBarrier();
+      keys[lid] = negInf();
+      ids[lid] = EMPTY_ID;
+      workgroupBarrier();
       if (t > tk) {
         tk = t;
         ti = EMPTY_ID;

@@ -51,8 +51,7 @@ export interface MergeOnePlan {
  * workgroup memory (8 bytes a slot); undefined when k plus one pair an invocation does not fit.
  */
 export function planMergeOne(k: number, maxWorkgroupStorage: number, slots = 0): MergeOnePlan | undefined {
-  // Beside the buffer: the count, the pending word, the subgroup words and ONE's 64 group bests.
-  const fit = Math.floor((maxWorkgroupStorage - 16 - 8 - 256) / 8);
+  const fit = Math.floor((maxWorkgroupStorage - 16) / 8);
   let KP = pow2Ceil(Math.max(slots || 2 * (k + MERGE_ONE_WG), k + MERGE_ONE_WG));
   while (KP > fit) KP /= 2;
   if (KP < k + MERGE_ONE_WG) return undefined;
