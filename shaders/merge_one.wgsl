@@ -209,16 +209,14 @@ fn merge_one(@builtin(local_invocation_id) l: vec3<u32>, @builtin(workgroup_id) 
     }
     loop {
       for (var b = 0u; b < m; b += WG * U1) {
+        // Every load unconditional (from a clamped index), so that all U1 can be in flight at once
+        // (H200 call g3: 0.032 ms for 21k pairs with each load behind a branch).
         var p: array<vec2<u32>, U1>;
         for (var j = 0u; j < U1; j++) {
           let i = b + j * WG + lid;
-          var v = vec2<u32>(0u, EMPTY_ID);
-          if (i < kr) {
-            v = cand[run + i];
-          } else if (i < m) {
-            v = cand[at + i - kr];
-          }
-          p[j] = v;
+          let c = min(i, m - 1u);
+          let v = cand[select(at + c - kr, run + c, c < kr)];
+          p[j] = select(vec2<u32>(0u, EMPTY_ID), v, i < m);
         }
         for (var j = 0u; j < U1; j++) {
           let key = bitcast<f32>(p[j].x);
