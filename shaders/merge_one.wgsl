@@ -32,23 +32,12 @@
 // consecutive invocations (lane = index mod size, checked at the start; else the ORD 1 sorts).
 // A bitonic step through workgroup memory measured ~0.23 us on the H200 (gpu-int8 call a1: 36 + ~21
 // steps a level, ~60 % of its time).
-// ONE = 1 (one level from a bound; src/gpu/merge-one.ts mergeOneChain): the scorer left each
-// query a lower bound of its k-th best key (params.boundAt), and the lists' heads give a closer one
-// (below), so few pairs beat the threshold. The workgroup takes all of a query's lists: it reads
-// the pairs in order (coalesced, U1 in flight a thread) and appends those at or above the
-// threshold with no check in between (a check is two barriers: the
-// levels of ORD 1 / 2 spend most of their time in them and in the second dispatch). If more than KP
-// pairs beat it, the buffer holds KP of them, whose k-th best is a valid threshold (k distinct pairs
-// reach it): the buffer is emptied and the pairs read again, keeping those at or above it. Each such
-// round leaves fewer pairs above the threshold, the last holds all of them, so the result is exact.
 // In bounds by its own guards (no reliance on Tint's clamps).
 
 override KP: u32 = 1024u;    // buffer slots: a power of two >= k + WG * CH
 override CH: u32 = 3u;       // pairs a thread appends between checks (1..U)
 override ORD: u32 = 2u;      // 1: position-major reads, early first sort, prefix sorts; 2: and subgroup sorts; 0: as before
-override ONE: u32 = 0u;      // 1: one level from the bound (above)
 const U: u32 = 8u;           // pairs a thread loads before using them
-const U1: u32 = 16u;         // the same for ONE = 1
 const WG: u32 = 256u;
 //#include flat_order
 
@@ -172,79 +161,7 @@ fn merge_one(@builtin(local_invocation_id) l: vec3<u32>, @builtin(workgroup_id) 
   }
   // Count right after the last sort (none yet: no count matches).
   var sortedAt = EMPTY_ID;
-  if (ONE == 1u) {
-    // The lists' heads in WG groups (list l in group l % WG): invocation lid keeps group lid's best
-    // head, the WG bests are sorted (slots [0, WG), one an invocation) and the k-th of them is the
-    // threshold, ties entering: the group bests are distinct rows, so k rows reach it. Lists sorted
-    // best first (every scorer's) put it near the k-th best of all: few pairs beat it (the bound
-    // words alone, a lower bound for the whole scan, let thousands in at 1M x 1, H200 call g1).
-    if (k <= WG && nl >= k) {
-      var hk = negInf();
-      var hi = EMPTY_ID;
-      for (var l = lid; l < nl; l += WG) {
-        let v = cand[at + l * k];
-        let key = bitcast<f32>(v.x);
-        if (v.y != EMPTY_ID && better(key, v.y, hk, hi)) {
-          hk = key;
-          hi = v.y;
-        }
-      }
-      keys[lid] = hk;
-      ids[lid] = hi;
-      workgroupBarrier();
-      if (sgS != 0u) {
-        sortRegs(lid, WG, sgS);
-      } else {
-        sortSlots(lid, WG);
-      }
-      let t = keys[k - 1u];
-      workgroupBarrier();
-      keys[lid] = negInf();
-      ids[lid] = EMPTY_ID;
-      workgroupBarrier();
-      if (t > tk) {
-        tk = t;
-        ti = EMPTY_ID;
-      }
-    }
-    loop {
-      for (var b = 0u; b < m; b += WG * U1) {
-        // Every load unconditional (from a clamped index), so that all U1 can be in flight at once
-        // (H200 call g3: 0.032 ms for 21k pairs with each load behind a branch).
-        var p: array<vec2<u32>, U1>;
-        for (var j = 0u; j < U1; j++) {
-          let i = b + j * WG + lid;
-          let c = min(i, m - 1u);
-          let v = cand[select(at + c - kr, run + c, c < kr)];
-          p[j] = select(vec2<u32>(0u, EMPTY_ID), v, i < m);
-        }
-        for (var j = 0u; j < U1; j++) {
-          let key = bitcast<f32>(p[j].x);
-          if (p[j].y != EMPTY_ID && better(key, p[j].y, tk, ti)) {
-            let slot = atomicAdd(&count, 1u);
-            if (slot < KP) {
-              keys[slot] = key;
-              ids[slot] = p[j].y;
-            }
-          }
-        }
-      }
-      if (filled(lid) <= KP) { break; }
-      // Overflow: the next threshold is the k-th best of the KP pairs kept, inclusive (the pair
-      // itself and ties with a lower id enter again: id + 1, a real pair's id is below EMPTY_ID).
-      sortAll(lid, KP, sgS);
-      tk = keys[k - 1u];
-      ti = ids[k - 1u] + 1u;
-      workgroupBarrier();
-      for (var i = lid; i < KP; i += WG) {
-        keys[i] = negInf();
-        ids[i] = EMPTY_ID;
-      }
-      if (lid == 0u) { atomicStore(&count, 0u); }
-      workgroupBarrier();
-    }
-  }
-  for (var b = 0u; ONE == 0u && b < m; b += WG * U) {
+  for (var b = 0u; b < m; b += WG * U) {
     var p: array<vec2<u32>, U>;
     for (var j = 0u; j < U; j++) {
       let i = b + j * WG + lid;

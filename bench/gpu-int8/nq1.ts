@@ -16,7 +16,7 @@
  *   node out/a1/nq1.mjs --n 1000000 --ceil 1 --precisions int8,f16 --variants 'old:m1ord=0;new'
  *
  * Knobs: gt / ru / sp / ci / lanes / uw / sgs / share / shareEvery / shareOne / qbits (int8GemvTuning), m1ord
- * (mergeOneTuning.order), m1bound (mergeOneTuning.boundPairs), m1fan / m1slots / m1 (kernelTuning.mergeOneFan / mergeOneSlots /
+ * (mergeOneTuning.order), m1fan / m1slots / m1 (kernelTuning.mergeOneFan / mergeOneSlots /
  * mergeOne), target (kernelTuning.targetWorkgroups), hgt (kernelTuning.gemvTargetF16), nq.
  * patch=NAME (int8_gemv only): the rebuilt passes (one / scan / split, not gpu) run an edited kernel,
  * to see what a part of the scan costs; its answers are not the shard's (same_as_shard false):
@@ -49,7 +49,7 @@ import { GpuFlatIndex } from '../../src/gpu/flat-index.js';
 import { heapSlots, kernelTuning } from '../../src/gpu/flat-shard.js';
 import { int8GemvBoundAt, int8GemvPipeline, int8GemvTuning, planInt8Gemv, quantizeInt8Queries } from '../../src/gpu/int8-gemv.js';
 import int8GemvWgsl from '../../shaders/int8_gemv.wgsl';
-import { mergeOneChain, mergeOneKey, mergeOnePipeline, mergeOneTuning, planMergeOne } from '../../src/gpu/merge-one.js';
+import { mergeOneFan, mergeOneKey, mergeOnePipeline, mergeOneTuning, planMergeOne } from '../../src/gpu/merge-one.js';
 import { measureCeilings } from '../gpu-flat/ceilings.js';
 import { syntheticQueries, syntheticRow } from '../gpu-flat/synthetic.js';
 
@@ -178,7 +178,6 @@ function applyKnobs(knobText: string): { nqs?: number[]; patch?: string[] } {
     else if (key === 'm1ord') mergeOneTuning.order = v;
     else if (key === 'm1') kernelTuning.mergeOne = v;
     else if (key === 'm1fan') kernelTuning.mergeOneFan = v;
-    else if (key === 'm1bound') mergeOneTuning.boundPairs = v;
     else if (key === 'm1slots') kernelTuning.mergeOneSlots = v;
     else if (key === 'target') kernelTuning.targetWorkgroups = v;
     else if (key === 'hgt') kernelTuning.gemvTargetF16 = v;
@@ -280,9 +279,9 @@ async function profileIndex(precision: 'int8' | 'f16' | 'f32'): Promise<void> {
         const totalSegs = plans.reduce((s, p) => s + p.nseg, 0);
         const one = kernelTuning.mergeOne ? planMergeOne(kp, shard.ctx.maxWorkgroupStorage, kernelTuning.mergeOneSlots) : undefined;
         if (!one || nq > 4) throw new Error('merge_one off or nq > 4: not rebuilt here');
+        const fan = mergeOneFan(totalSegs, kp, kernelTuning.mergeOneFan);
         // The scorer's scratch (int8_gemv's shared bounds) ends region A, zeroed before each pass that scans.
         const scratch = sc.scratch ?? 0;
-        const { plan: mergePlan, fan } = mergeOneChain(one, totalSegs, kp, scratch > 0 && !!sc.boundWords, kernelTuning.mergeOneFan);
         const regionA = nq * totalSegs * kp + scratch;
         const regionB = nq * Math.ceil(totalSegs / fan) * kp;
         const runAt = regionA + regionB;
@@ -290,7 +289,7 @@ async function profileIndex(precision: 'int8' | 'f16' | 'f32'): Promise<void> {
         const cand = device.createBuffer({ size: candBytes, usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST });
         const qBuf = device.createBuffer({ size: Math.ceil(qd.byteLength / 16) * 16, usage: BufferUsage.STORAGE | BufferUsage.COPY_DST });
         device.queue.writeBuffer(qBuf, 0, qd.buffer, qd.byteOffset, qd.byteLength);
-        const mergePipe = mergeOnePipeline(device, mergePlan);
+        const mergePipe = mergeOnePipeline(device, one);
         const steps: { pipeline: GPUComputePipeline; bg: GPUBindGroup; groups: [number, number]; kind: string }[] = [];
         const uniData: number[][] = [];
         const uni = device.createBuffer({ size: 256 * 16, usage: BufferUsage.UNIFORM | BufferUsage.COPY_DST });
@@ -365,7 +364,7 @@ async function profileIndex(precision: 'int8' | 'f16' | 'f32'): Promise<void> {
         const ids = last!.ids.slice();
         if (!first) firstIds.set(nq, ids);
         const row: Record<string, unknown> = {
-          case: 'nq1', precision, variant: name, n, d, nq, kp, kernel: sc.key, merge: mergeOneKey(mergePlan), fan, lists: totalSegs,
+          case: 'nq1', precision, variant: name, n, d, nq, kp, kernel: sc.key, merge: mergeOneKey(one), fan, lists: totalSegs,
           gpu_ms: r4(median(gpuTimes)), gpu_min_ms: r4(Math.min(...gpuTimes)), one_ms: r4(oneMs!), scan_ms: r4(scanMs!), merge_ms: r4(mergeMs!),
           split_ms: Object.fromEntries(steps.map((s, i) => [`${i}:${s.kind}`, r4(split[i]!)])), split_sum_ms: r4(split.reduce((a, b) => a + b, 0)),
           same_as_shard: sameAsShard, same_as_first: first ? first.every((x, i) => x === ids[i]) : undefined,

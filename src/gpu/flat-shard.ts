@@ -19,7 +19,7 @@ import { expandWgslIncludes } from './wgsl-include.js';
 import { pow2Ceil, pow2Floor } from './pow2.js';
 import { int8GemvBoundAt, int8GemvKey, int8GemvPipeline, int8GemvScratch, planInt8Gemv, quantizeInt8Queries } from './int8-gemv.js';
 import { gemvMultiKey, gemvMultiPipeline, planGemvMulti, type GemvMultiKnobs } from './gemv-multi.js';
-import { MERGE_ONE_MAX_BATCH, mergeOneChain, mergeOneFan, mergeOneKey, mergeOnePipeline, planMergeOne, type MergeOnePlan } from './merge-one.js';
+import { MERGE_ONE_MAX_BATCH, mergeOneFan, mergeOneKey, mergeOnePipeline, planMergeOne, type MergeOnePlan } from './merge-one.js';
 
 export type Precision = 'f32' | 'f16' | 'int8';
 
@@ -948,11 +948,7 @@ export class FlatShard {
     for (const nq of [1, 2, 4, 8, 16, 32, GEMM_MIN_BATCH - 1, GEMM_MIN_BATCH, LARGE_MIN_BATCH]) this.scorerFor(nq, k);
     this.mergePipeline(Math.max(pow2Ceil(k), 2 * SELECT_WG));
     const one = this.mergeOnePlan(1, k);
-    if (!one) return;
-    // The one-level merge where the few-query scorer leaves bound words (int8_gemv's shared bounds).
-    const bounds = [1, 2, MERGE_ONE_MAX_BATCH].some((nq) => this.scorerFor(nq, k).boundWords);
-    const plans = bounds ? [one, { ...one, ONE: 1 }] : [one];
-    for (const p of plans) this.pipeline(mergeOneKey(p), () => mergeOnePipeline(this.ctx.device, p));
+    if (one) this.pipeline(mergeOneKey(one), () => mergeOnePipeline(this.ctx.device, one));
   }
 
   /** merge_one's buffer for a batch (kernelTuning.mergeOne, <= 4 queries, k fits), else undefined: merge_lists. */
@@ -1176,9 +1172,8 @@ export class FlatShard {
     // merge_one's threshold starts from int8_gemv's shared bound words (the first of its scratch).
     const boundAt = one && scorer.boundWords && scorer.scratch ? int8GemvBoundAt(regionA, scorer.scratch) : 0;
     const mergeChain = (lists: number): void => {
-      const chain = one ? mergeOneChain(one, lists, k, boundAt !== 0, kernelTuning.mergeOneFan) : undefined;
-      const fan = chain ? chain.fan : kernelTuning.mergeFanIn;
-      const pipeline = chain ? this.pipeline(mergeOneKey(chain.plan), () => mergeOnePipeline(device, chain.plan)) : this.mergePipeline(kp);
+      const fan = one ? mergeOneFan(lists, k, kernelTuning.mergeOneFan) : kernelTuning.mergeFanIn;
+      const pipeline = one ? this.pipeline(mergeOneKey(one), () => mergeOnePipeline(device, one)) : this.mergePipeline(kp);
       let nIn = lists;
       let inAt = 0;
       for (;;) {

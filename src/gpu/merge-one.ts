@@ -26,12 +26,6 @@ export const mergeOneTuning = {
    * 0.033 (1); sorts by rank (a2) were 2.2x slower than 1. See shaders/merge_one.wgsl.
    */
   order: 2,
-  /**
-   * Where the scorer leaves bound words (int8_gemv's shared bounds, at <= 4 queries): all of a
-   * query's lists in one workgroup that appends the pairs at or above the bound without checks
-   * (the shader's ONE), while they hold at most this many pairs; 0: off (the levels of mergeOneFan).
-   */
-  boundPairs: 32768,
 };
 
 /** Compile-time facts of one merge_one pipeline, and the lists a workgroup takes. */
@@ -42,8 +36,6 @@ export interface MergeOnePlan {
   CH: number;
   /** The shader's ORD (mergeOneTuning.order). */
   ORD: number;
-  /** The shader's ONE: 1, one level from the scorer's bound words (mergeOneChain). */
-  ONE: number;
 }
 
 /**
@@ -56,7 +48,7 @@ export function planMergeOne(k: number, maxWorkgroupStorage: number, slots = 0):
   while (KP > fit) KP /= 2;
   if (KP < k + MERGE_ONE_WG) return undefined;
   const CH = Math.max(1, Math.min(U, Math.floor((KP - k) / MERGE_ONE_WG)));
-  return { KP, CH, ORD: Math.max(0, Math.min(2, Math.floor(mergeOneTuning.order))), ONE: 0 };
+  return { KP, CH, ORD: Math.max(0, Math.min(2, Math.floor(mergeOneTuning.order))) };
 }
 
 /**
@@ -72,18 +64,8 @@ export function mergeOneFan(nIn: number, k: number, fan = 0, pairs = 4096): numb
   return Math.max(2, pow2Ceil(Math.ceil(Math.sqrt(nIn))));
 }
 
-/**
- * The merge of nIn lists of k pairs a query: one level from the bound words (plan with ONE 1, all
- * lists in one workgroup) where the scorer leaves them and the lists hold at most
- * mergeOneTuning.boundPairs pairs, else the levels of mergeOneFan(nIn, k, fan).
- */
-export function mergeOneChain(p: MergeOnePlan, nIn: number, k: number, bounds: boolean, fan = 0): { plan: MergeOnePlan; fan: number } {
-  if (bounds && nIn * k <= mergeOneTuning.boundPairs) return { plan: { ...p, ONE: 1 }, fan: Math.max(2, nIn) };
-  return { plan: { ...p, ONE: 0 }, fan: mergeOneFan(nIn, k, fan) };
-}
-
 export function mergeOneKey(p: MergeOnePlan): string {
-  return `merge_one:${p.KP}:${p.CH}:${p.ORD}:${p.ONE}`;
+  return `merge_one:${p.KP}:${p.CH}:${p.ORD}`;
 }
 
 /**
@@ -104,12 +86,12 @@ export function mergeOneSource(p: MergeOnePlan, subgroups: boolean): string {
 /** subgroups: whether ORD 2 may use them (the device's feature; tests pass false for the fallback). */
 export function mergeOnePipeline(device: GPUDevice, p: MergeOnePlan, subgroups = device.features.has('subgroups')): GPUComputePipeline {
   return device.createComputePipeline({
-    label: `merge_one KP=${p.KP} CH=${p.CH} ORD=${p.ORD} ONE=${p.ONE}`,
+    label: `merge_one KP=${p.KP} CH=${p.CH} ORD=${p.ORD}`,
     layout: 'auto',
     compute: {
       module: device.createShaderModule({ label: 'merge_one', code: mergeOneSource(p, subgroups) }),
       entryPoint: 'merge_one',
-      constants: { KP: p.KP, CH: p.CH, ORD: p.ORD, ONE: p.ONE },
+      constants: { KP: p.KP, CH: p.CH, ORD: p.ORD },
     },
   });
 }

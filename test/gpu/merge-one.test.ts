@@ -77,8 +77,8 @@ const kernelCases: KernelCase[] = [
   { name: 'sorted lists, running list better than every list (nothing enters after the first sort)', nq: 2, nIn: 300, k: 40, G: 300, running: true, key: (_q, _l, i) => -i },
   { name: 'sorted lists, k = 40, 6 lists (fewer than k pairs at the first check: no early sort)', nq: 1, nIn: 6, k: 40, G: 6, key: (_q, l, i) => (i < 5 ? 10 - i - l / 8 : null) },
   { name: 'lists sorted worst first (every pair beats the threshold: sorts of every prefix size)', nq: 1, nIn: 700, k: 40, G: 700, key: (_q, l, i) => i * 10 + (l % 10) },
-  { name: 'sorted lists whose heads are the best k (the one level takes the k-th best as its threshold from the heads)', nq: 1, nIn: 40, k: 40, G: 40, key: (_q, l, i) => 100 - i * 10 - l / 4 },
-  { name: 'sorted lists whose heads are the best k, tied in pairs (ties at that threshold enter)', nq: 2, nIn: 40, k: 40, G: 40, key: (_q, l, i) => 100 - i * 10 - Math.floor(l / 2) / 4 },
+  { name: 'sorted lists whose heads are the best k', nq: 1, nIn: 40, k: 40, G: 40, key: (_q, l, i) => 100 - i * 10 - l / 4 },
+  { name: 'sorted lists whose heads are the best k, tied in pairs (ties at the k-th best)', nq: 2, nIn: 40, k: 40, G: 40, key: (_q, l, i) => 100 - i * 10 - Math.floor(l / 2) / 4 },
   { name: 'sorted lists, k = 100, 2 lists (one pair in the first check over k)', nq: 1, nIn: 2, k: 100, G: 2, slots: 1, key: (_q, l, i) => -2 * i - l },
 ];
 
@@ -104,9 +104,6 @@ describe.skipIf(!hasGpu)('merge_one', () => {
     ...kernelCases.map((c) => ({ ...c, order: 2, sg: false })),
     ...[1, 0].flatMap((order) => kernelCases.map((c) => ({ ...c, order, sg: false }))),
   ];
-  // one 1: one level from the bound (the shader's ONE): appends without checks, re-reads the pairs
-  // after an overflow (every case without a bound overflows its buffer, several times with ties).
-  const oneCases = [true, false].flatMap((sg) => kernelCases.map((c) => ({ ...c, order: 2, sg, one: 1 })));
   it('order 2 uses subgroups where the device has them, and its source has none without', () => {
     const plan = planMergeOne(40, 32768)!;
     expect(plan.ORD).toBe(2);
@@ -115,7 +112,7 @@ describe.skipIf(!hasGpu)('merge_one', () => {
     expect(mergeOneSource(plan, false)).not.toMatch(/subgroup/);
     expect(mergeOneSource({ ...plan, ORD: 1 }, true)).not.toMatch(/subgroup/);
   });
-  it.each([...orderCases, ...oneCases])('order $order (subgroups $sg, one level $one), $name: the best k of every workgroup as a brute-force selection, nothing else written', async (c: KernelCase & { order: number; sg: boolean; one?: number }) => {
+  it.each(orderCases)('order $order (subgroups $sg), $name: the best k of every workgroup as a brute-force selection, nothing else written', async (c) => {
     if (c.sg && !ctx.device.features.has('subgroups')) return;
     const device = ctx.device;
     const plan = (() => {
@@ -130,7 +127,6 @@ describe.skipIf(!hasGpu)('merge_one', () => {
     expect(plan?.ORD).toBe(c.order);
     if (!plan) throw new Error(`merge_one does not fit k = ${c.k}`);
     if (c.slots === 1) expect(plan.CH).toBe(1);
-    plan.ONE = c.one ?? 0;
     const r = rng(c.nIn * 131 + c.k);
     const nOut = Math.ceil(c.nIn / c.G);
     // Regions at odd offsets: inputs, then (apart) outputs, then the running lists.
@@ -234,9 +230,9 @@ describe.skipIf(!hasGpu)('merge_one', () => {
     expect(mergeOneFan(103, 40)).toBe(16);
     expect(mergeOneFan(4096, 40, 16)).toBe(16);
     expect(mergeOneFan(1, 40)).toBe(2);
-    expect(planMergeOne(40, 32768)).toEqual({ KP: 1024, CH: 3, ORD: 2, ONE: 0 });
-    expect(planMergeOne(40, 32768, 1)).toEqual({ KP: 512, CH: 1, ORD: 2, ONE: 0 });
-    expect(planMergeOne(1000, 32768)).toEqual({ KP: 2048, CH: 4, ORD: 2, ONE: 0 });
+    expect(planMergeOne(40, 32768)).toEqual({ KP: 1024, CH: 3, ORD: 2 });
+    expect(planMergeOne(40, 32768, 1)).toEqual({ KP: 512, CH: 1, ORD: 2 });
+    expect(planMergeOne(1000, 32768)).toEqual({ KP: 2048, CH: 4, ORD: 2 });
     expect(planMergeOne(1000, 16384)).toBeUndefined();
   });
 
@@ -320,14 +316,11 @@ describe.skipIf(!hasGpu)('merge_one', () => {
           expect(shared).toBe(c.scratchBytes === undefined);
         }
         const results: { keys: Float32Array; ids: Uint32Array }[] = [];
-        // merge_lists, then merge_one at each fan in each read order without the one level from the
-        // bound (boundPairs 0), then with it wherever int8_gemv leaves bound words.
-        const variants: [number, number, number, number][] = [[0, 0, 2, 0], ...c.fans.flatMap((f) => [[1, f, 2, 0], [1, f, 1, 0], [1, f, 0, 0]] as [number, number, number, number][])];
-        if (c.precision === 'int8') variants.push([1, 0, 2, 1e9], [1, 0, 1, 1e9]);
-        for (const [on, fan, order, boundPairs] of variants) {
+        // merge_lists, then merge_one at each fan in each read order.
+        for (const [on, fan, order] of [[0, 0, 2], ...c.fans.flatMap((f) => [[1, f, 2], [1, f, 1], [1, f, 0]])] as [number, number, number][]) {
           Object.assign(kernelTuning, savedKernel, { targetWorkgroups: c.target, mergeOne: on, mergeOneFan: fan });
           Object.assign(int8GemvTuning, savedGemv, { targetWorkgroups: c.target });
-          Object.assign(mergeOneTuning, { order, boundPairs });
+          mergeOneTuning.order = order;
           try {
             results.push(await shard.search(queries, c.nq, k));
           } finally {
@@ -336,7 +329,6 @@ describe.skipIf(!hasGpu)('merge_one', () => {
         }
         const pipes = [...(shard as unknown as { pipelines: Map<string, unknown> }).pipelines.keys()];
         expect(pipes.some((p) => p.startsWith('merge_one:')), 'merge_one ran').toBe(true);
-        if (c.precision === 'int8') expect(pipes.some((p) => /^merge_one:.*:1$/.test(p)), 'the one level from the bound ran').toBe(true);
         for (const [i, res] of results.entries()) {
           expect(Array.from(res.ids), `k ${k} variant ${i} ids`).toEqual(Array.from(results[0]!.ids));
           expect(Array.from(new Uint32Array(res.keys.buffer)), `k ${k} variant ${i} key bits`).toEqual(Array.from(new Uint32Array(results[0]!.keys.buffer)));
