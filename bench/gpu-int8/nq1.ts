@@ -36,6 +36,10 @@
  *             (the compiler cannot prove it): does the loop's code size matter?
  *   liveload / livelen  one lane's storage atomicLoad at each check, run (its value & 1 max-ed into a
  *             count: the lists change only where the loaded word is odd, which a zeroed scratch is not).
+ *   ldsel     each load of a row's words unconditional (index 0 where out of range), the value selected
+ *             (same answers as the shard's).
+ * mpatch=NAME (merge_one, the rebuilt merge levels): msel  each pair's load unconditional (a clamped
+ * index), the value selected, in place of the branches on the index (same answers).
  * Several patches: patch=a+b+c. Patches written for earlier versions of the bounds' code (calls
  * e5-e13: nopublish, nowordread, noword, nopub, xleave) are gone with that code; nq1.ts at each
  * call's COMMIT has them.
@@ -49,6 +53,7 @@ import { GpuFlatIndex } from '../../src/gpu/flat-index.js';
 import { heapSlots, kernelTuning } from '../../src/gpu/flat-shard.js';
 import { int8GemvBoundAt, int8GemvPipeline, int8GemvTuning, planInt8Gemv, quantizeInt8Queries } from '../../src/gpu/int8-gemv.js';
 import int8GemvWgsl from '../../shaders/int8_gemv.wgsl';
+import mergeOneWgsl from '../../shaders/merge_one.wgsl';
 import { mergeOneFan, mergeOneKey, mergeOnePipeline, mergeOneTuning, planMergeOne } from '../../src/gpu/merge-one.js';
 import { measureCeilings } from '../gpu-flat/ceilings.js';
 import { syntheticQueries, syntheticRow } from '../gpu-flat/synthetic.js';
@@ -160,15 +165,27 @@ const PATCHES: Record<string, [string, string]> = {
   xfinal: ['  if (SHB > 0u && li < nq) { publish(li, seg, q0, atomicLoad(&toPublish[li])); }\n', ''],
   xword: ['        if (((it + 1u) / CI + params.segAt + seg) % SHS == 0u) {\n          atomicMax(&bound[li], atomicLoad(&out[boundAt() + q0 + li]));\n        }\n', ''],
   xapply: ['        let w = keyOfOrdered(atomicLoad(&bound[mq]));\n        if (w > thK) {\n          thK = w;\n          thI = EMPTY_ID;\n        }\n', ''],
+  // Each load of a row's words unconditional (from index 0 where out of range), its value selected.
+  ldsel: ['          var v = vec4<u32>(0u);\n          if (row < end && w < rw) { v = base[row * rw + w]; }\n          raw[u * UW + x] = v;', '          let ok = row < end && w < rw;\n          let v = base[select(0u, row * rw + w, ok)];\n          raw[u * UW + x] = select(vec4<u32>(0u), v, ok);'],
   deadload: ['      workgroupBarrier();\n      if (li == 0u) {\n        var m = 0u;', '      if (li == 0u && it == 0xfffffff0u) { atomicStore(&cnt[0], atomicLoad(&out[0])); }\n      workgroupBarrier();\n      if (li == 0u) {\n        var m = 0u;'],
 };
 
-function applyKnobs(knobText: string): { nqs?: number[]; patch?: string[] } {
+// Edits of merge_one.wgsl for the rebuilt merge levels (knob mpatch). msel: each pair's load
+// unconditional (from a clamped index), its value selected, in place of the branches on the index.
+const MERGE_PATCHES: Record<string, [string, string]> = {
+  msel: [
+    '      var v = vec2<u32>(0u, EMPTY_ID);\n      if (i < kr) {\n        v = cand[run + i];\n      } else if (i < m) {\n        var e = i - kr;\n        // Position-major: pair e is pair e / nl of list e % nl (nl > 0 here: m > kr).\n        if (ORD >= 1u) { e = (e % nl) * k + e / nl; }\n        v = cand[at + e];\n      }\n      p[j] = v;',
+    '      let c = min(i, m - 1u);\n      var e = c - kr;\n      if (ORD >= 1u) { e = (e % max(nl, 1u)) * k + e / max(nl, 1u); }\n      let v = cand[select(at + e, run + c, c < kr)];\n      p[j] = select(vec2<u32>(0u, EMPTY_ID), v, i < m);',
+  ],
+};
+
+function applyKnobs(knobText: string): { nqs?: number[]; patch?: string[]; mpatch?: string[] } {
   Object.assign(int8GemvTuning, defaults.g);
   Object.assign(kernelTuning, defaults.k);
   Object.assign(mergeOneTuning, defaults.m);
   let nqs: number[] | undefined;
   let patch: string[] | undefined;
+  let mpatch: string[] | undefined;
   for (const kv of knobText.split(',').filter(Boolean)) {
     const [key, val = ''] = kv.split('=');
     const v = Number(val);
@@ -183,9 +200,10 @@ function applyKnobs(knobText: string): { nqs?: number[]; patch?: string[] } {
     else if (key === 'hgt') kernelTuning.gemvTargetF16 = v;
     else if (key === 'nq') nqs = val.split('/').map(Number);
     else if (key === 'patch' && val.split('+').every((x) => x in PATCHES)) patch = val.split('+');
-    else throw new Error(`unknown knob ${key}${key === 'patch' ? `=${val}` : ''}`);
+    else if (key === 'mpatch' && val.split('+').every((x) => x in MERGE_PATCHES)) mpatch = val.split('+');
+    else throw new Error(`unknown knob ${key}${key === 'patch' || key === 'mpatch' ? `=${val}` : ''}`);
   }
-  return { nqs, patch };
+  return { nqs, patch, mpatch };
 }
 
 async function profileIndex(precision: 'int8' | 'f16' | 'f32'): Promise<void> {
@@ -245,7 +263,7 @@ async function profileIndex(precision: 'int8' | 'f16' | 'f32'): Promise<void> {
   const firstIds = new Map<number, Uint32Array>();
   for (const spec of values.variants!.split(';').filter(Boolean)) {
     const [name, knobText = ''] = spec.split(':');
-    const { nqs = values.nq!.split(',').map(Number), patch } = applyKnobs(knobText);
+    const { nqs = values.nq!.split(',').map(Number), patch, mpatch } = applyKnobs(knobText);
     for (const nq of nqs) {
       try {
         const q = padded(nq);
@@ -289,7 +307,13 @@ async function profileIndex(precision: 'int8' | 'f16' | 'f32'): Promise<void> {
         const cand = device.createBuffer({ size: candBytes, usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST });
         const qBuf = device.createBuffer({ size: Math.ceil(qd.byteLength / 16) * 16, usage: BufferUsage.STORAGE | BufferUsage.COPY_DST });
         device.queue.writeBuffer(qBuf, 0, qd.buffer, qd.byteOffset, qd.byteLength);
-        const mergePipe = mergeOnePipeline(device, one);
+        let mergeSrc = mergeOneWgsl;
+        for (const name of mpatch ?? []) {
+          const [from, to] = MERGE_PATCHES[name]!;
+          if (!mergeSrc.includes(from)) throw new Error(`mpatch ${name}: its text is not in merge_one.wgsl`);
+          mergeSrc = mergeSrc.replace(from, to);
+        }
+        const mergePipe = mergeOnePipeline(device, one, device.features.has('subgroups'), mergeSrc);
         const steps: { pipeline: GPUComputePipeline; bg: GPUBindGroup; groups: [number, number]; kind: string }[] = [];
         const uniData: number[][] = [];
         const uni = device.createBuffer({ size: 256 * 16, usage: BufferUsage.UNIFORM | BufferUsage.COPY_DST });
@@ -364,7 +388,7 @@ async function profileIndex(precision: 'int8' | 'f16' | 'f32'): Promise<void> {
         const ids = last!.ids.slice();
         if (!first) firstIds.set(nq, ids);
         const row: Record<string, unknown> = {
-          case: 'nq1', precision, variant: name, n, d, nq, kp, kernel: sc.key, merge: mergeOneKey(one), fan, lists: totalSegs,
+          case: 'nq1', precision, variant: name, n, d, nq, kp, kernel: sc.key, merge: `${mergeOneKey(one)}${mpatch ? `:${mpatch.join('+')}` : ''}`, fan, lists: totalSegs,
           gpu_ms: r4(median(gpuTimes)), gpu_min_ms: r4(Math.min(...gpuTimes)), one_ms: r4(oneMs!), scan_ms: r4(scanMs!), merge_ms: r4(mergeMs!),
           split_ms: Object.fromEntries(steps.map((s, i) => [`${i}:${s.kind}`, r4(split[i]!)])), split_sum_ms: r4(split.reduce((a, b) => a + b, 0)),
           same_as_shard: sameAsShard, same_as_first: first ? first.every((x, i) => x === ids[i]) : undefined,
