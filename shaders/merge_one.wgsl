@@ -162,19 +162,17 @@ fn merge_one(@builtin(local_invocation_id) l: vec3<u32>, @builtin(workgroup_id) 
   // Count right after the last sort (none yet: no count matches).
   var sortedAt = EMPTY_ID;
   for (var b = 0u; b < m; b += WG * U) {
+    // Each load from a clamped index, none behind a branch on it (H200 call g5: the first level
+    // 0.0148-0.0149 ms against 0.0154-0.0156 with the branches, 1M x 1).
     var p: array<vec2<u32>, U>;
     for (var j = 0u; j < U; j++) {
       let i = b + j * WG + lid;
-      var v = vec2<u32>(0u, EMPTY_ID);
-      if (i < kr) {
-        v = cand[run + i];
-      } else if (i < m) {
-        var e = i - kr;
-        // Position-major: pair e is pair e / nl of list e % nl (nl > 0 here: m > kr).
-        if (ORD >= 1u) { e = (e % nl) * k + e / nl; }
-        v = cand[at + e];
-      }
-      p[j] = v;
+      let c = min(i, m - 1u);
+      // Pair e of the lists; position-major: pair e / nl of list e % nl (unused where c < kr).
+      var e = c - kr;
+      if (ORD >= 1u) { e = (e % max(nl, 1u)) * k + e / max(nl, 1u); }
+      let v = cand[select(at + e, run + c, c < kr)];
+      p[j] = select(vec2<u32>(0u, EMPTY_ID), v, i < m);
     }
     for (var j = 0u; j < U; j++) {
       let v = p[j];

@@ -38,8 +38,7 @@
  *             count: the lists change only where the loaded word is odd, which a zeroed scratch is not).
  *   ldsel     each load of a row's words unconditional (index 0 where out of range), the value selected
  *             (same answers as the shard's).
- * mpatch=NAME (merge_one, the rebuilt merge levels): msel  each pair's load unconditional (a clamped
- * index), the value selected, in place of the branches on the index (same answers).
+ * mpatch=NAME (merge_one, the rebuilt merge levels): none now (g5's msel became the shader's loads).
  * Several patches: patch=a+b+c. Patches written for earlier versions of the bounds' code (calls
  * e5-e13: nopublish, nowordread, noword, nopub, xleave) are gone with that code; nq1.ts at each
  * call's COMMIT has them.
@@ -170,14 +169,9 @@ const PATCHES: Record<string, [string, string]> = {
   deadload: ['      workgroupBarrier();\n      if (li == 0u) {\n        var m = 0u;', '      if (li == 0u && it == 0xfffffff0u) { atomicStore(&cnt[0], atomicLoad(&out[0])); }\n      workgroupBarrier();\n      if (li == 0u) {\n        var m = 0u;'],
 };
 
-// Edits of merge_one.wgsl for the rebuilt merge levels (knob mpatch). msel: each pair's load
-// unconditional (from a clamped index), its value selected, in place of the branches on the index.
-const MERGE_PATCHES: Record<string, [string, string]> = {
-  msel: [
-    '      var v = vec2<u32>(0u, EMPTY_ID);\n      if (i < kr) {\n        v = cand[run + i];\n      } else if (i < m) {\n        var e = i - kr;\n        // Position-major: pair e is pair e / nl of list e % nl (nl > 0 here: m > kr).\n        if (ORD >= 1u) { e = (e % nl) * k + e / nl; }\n        v = cand[at + e];\n      }\n      p[j] = v;',
-    '      let c = min(i, m - 1u);\n      var e = c - kr;\n      if (ORD >= 1u) { e = (e % max(nl, 1u)) * k + e / max(nl, 1u); }\n      let v = cand[select(at + e, run + c, c < kr)];\n      p[j] = select(vec2<u32>(0u, EMPTY_ID), v, i < m);',
-  ],
-};
+// Edits of merge_one.wgsl for the rebuilt merge levels (knob mpatch). msel (call g5, now the
+// shader's own loads) is gone; nq1.ts at g5's COMMIT has it.
+const MERGE_PATCHES: Record<string, [string, string]> = {};
 
 function applyKnobs(knobText: string): { nqs?: number[]; patch?: string[]; mpatch?: string[] } {
   Object.assign(int8GemvTuning, defaults.g);
