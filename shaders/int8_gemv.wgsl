@@ -73,9 +73,6 @@ override QR: u32 = 0u;    // 1: the queries' words in registers (NQ * QB * UW <=
 override SGS: u32 = 0u;
 override SHB: u32 = 0u;   // shared-bound buckets a query (0: none)
 override SHS: u32 = 4u;   // SHB: checks between reads of the bound word
-// 1: the next iteration's words are loaded before this one's are scored (in flight across the
-// scoring and the check); needs G * UW >= rowWords (one pass over a row's words a lane).
-override PF: u32 = 0u;
 override NV: u32 = (NQ + 3u) / 4u;  // vec4 accumulators a row
 override BS: u32 = NQ * SP;
 const WG: u32 = 256u;
@@ -115,22 +112,6 @@ fn publish(li: u32, seg: u32, q0: u32, key: u32) {
   if (key == 0u) { return; }
   atomicMax(&out[bucketAt((params.segAt + seg) % max(SHB, 1u), q0 + li)], key);
   atomicMax(&out[boundAt() + q0 + li], bucketsMin(q0 + li));
-}
-
-// The UW words from w0 (stride G) of this lane's RU rows r0 + u * rps; zero past the tile's rows.
-fn loadRows(r0: u32, rps: u32, w0: u32, end: u32) -> array<vec4<u32>, 16> {
-  let rw = params.rowWords;
-  var raw: array<vec4<u32>, 16>;
-  for (var u = 0u; u < RU; u++) {
-    let row = r0 + u * rps;
-    for (var x = 0u; x < UW; x++) {
-      let w = w0 + x * G;
-      var v = vec4<u32>(0u);
-      if (row < end && w < rw) { v = base[row * rw + w]; }
-      raw[u * UW + x] = v;
-    }
-  }
-  return raw;
 }
 
 fn dot16(c: vec4<u32>, q: vec4<u32>) -> i32 {
@@ -215,8 +196,6 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
       }
     }
   }
-  var nxt: array<vec4<u32>, 16>;
-  if (PF == 1u) { nxt = loadRows(start + sg * rps * RU + gi, rps, p, end); }
   for (var it = 0u; it < nIter; it++) {
     // The subgroup's RU * rps consecutive rows; this lane's row u is r0 + u * rps.
     let r0 = start + it * P + sg * rps * RU + gi;
@@ -229,12 +208,14 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
     // UW words of each of RU rows per lane are loaded before any is used: independent loads in flight.
     for (var w0 = p; w0 < rw; w0 += G * UW) {
       var raw: array<vec4<u32>, 16>;
-      if (PF == 1u) {
-        // One pass (G * UW >= rw): the next iteration's rows (past the tile's on the last) go out now.
-        raw = nxt;
-        nxt = loadRows(r0 + P, rps, p, end);
-      } else {
-        raw = loadRows(r0, rps, w0, end);
+      for (var u = 0u; u < RU; u++) {
+        let row = r0 + u * rps;
+        for (var x = 0u; x < UW; x++) {
+          let w = w0 + x * G;
+          var v = vec4<u32>(0u);
+          if (row < end && w < rw) { v = base[row * rw + w]; }
+          raw[u * UW + x] = v;
+        }
       }
       for (var x = 0u; x < UW; x++) {
         let w = w0 + x * G;

@@ -15,7 +15,7 @@
  *     --external:webgpu --ignore-annotations --outfile=out/a1/nq1.mjs
  *   node out/a1/nq1.mjs --n 1000000 --ceil 1 --precisions int8,f16 --variants 'old:m1ord=0;new'
  *
- * Knobs: gt / ru / sp / ci / lanes / uw / sgs / share / shareEvery / shareOne / qbits / pf (int8GemvTuning; pf = prefetch), m1ord
+ * Knobs: gt / ru / sp / ci / lanes / uw / sgs / share / shareEvery / shareOne / qbits (int8GemvTuning), m1ord
  * (mergeOneTuning.order), m1fan / m1slots / m1 (kernelTuning.mergeOneFan / mergeOneSlots /
  * mergeOne), target (kernelTuning.targetWorkgroups), hgt (kernelTuning.gemvTargetF16), nq.
  * patch=NAME (int8_gemv only): the rebuilt passes (one / scan / split, not gpu) run an edited kernel,
@@ -185,7 +185,6 @@ function applyKnobs(knobText: string): { nqs?: number[]; patch?: string[]; mpatc
     const v = Number(val);
     if (key === 'ru' || key === 'sp' || key === 'ci' || key === 'lanes' || key === 'uw' || key === 'sgs' || key === 'share' || key === 'shareEvery' || key === 'shareOne') int8GemvTuning[key] = v;
     else if (key === 'qbits') int8GemvTuning.qbits = v as 8 | 16;
-    else if (key === 'pf') int8GemvTuning.prefetch = v;
     else if (key === 'gt') int8GemvTuning.targetWorkgroups = v;
     else if (key === 'm1ord') mergeOneTuning.order = v;
     else if (key === 'm1') kernelTuning.mergeOne = v;

@@ -93,12 +93,6 @@ export const int8GemvTuning = {
    * it made this scan 1.4-1.7x slower).
    */
   shareOne: 1,
-  /**
-   * 1: each lane loads the next iteration's words before scoring the current ones (where one pass
-   * covers a row: lanes x words >= the row's words), so loads stay in flight across the scoring and
-   * the checks; 0: loads, then scores. Not yet measured: 0.
-   */
-  prefetch: 0,
 };
 
 /** What the choice depends on. */
@@ -135,8 +129,6 @@ export interface Int8GemvPlan {
   SHB: number;
   /** Checks between reads of the bound word. */
   SHS: number;
-  /** 1: the next iteration's words loaded before this one's are scored (needs G * UW >= rowWords). */
-  PF: number;
   target?: number;
 }
 
@@ -171,13 +163,12 @@ export function planInt8Gemv(f: Int8GemvFacts, nq: number, kf: number): Int8Gemv
   const SGS = t.sgs && NQ === 1 ? 1 : 0;
   const SHB = NQ > 1 || t.shareOne ? Math.max(0, Math.min(kf, Math.floor(t.share))) : 0;
   const SHS = Math.max(1, Math.floor(t.shareEvery));
-  const PF = t.prefetch && G * UW >= f.rowWords ? 1 : 0;
-  return { NQ, G, UW, QB, KF: kf, RU, SP, CI, QR, SGS, SHB, SHS, PF, target };
+  return { NQ, G, UW, QB, KF: kf, RU, SP, CI, QR, SGS, SHB, SHS, target };
 }
 
 /** Pipeline cache key: every compile-time fact. */
 export function int8GemvKey(p: Int8GemvPlan): string {
-  return `i8gemv:${p.NQ}:${p.G}:${p.UW}:${p.QB}:${p.KF}:${p.RU}:${p.SP}:${p.CI}:${p.QR}${p.SGS ? ':sgs' : ''}${p.SHB ? `:sh${p.SHB}e${p.SHS}` : ''}${p.PF ? ':pf' : ''}`;
+  return `i8gemv:${p.NQ}:${p.G}:${p.UW}:${p.QB}:${p.KF}:${p.RU}:${p.SP}:${p.CI}:${p.QR}${p.SGS ? ':sgs' : ''}${p.SHB ? `:sh${p.SHB}e${p.SHS}` : ''}`;
 }
 
 /**
@@ -216,7 +207,7 @@ export function int8GemvPipeline(device: GPUDevice, p: Int8GemvPlan, source: str
     compute: {
       module: device.createShaderModule({ label: 'int8_gemv', code: expandWgslIncludes(source) }),
       entryPoint: 'main',
-      constants: { KF: p.KF, NQ: p.NQ, G: p.G, UW: p.UW, QB: p.QB, RU: p.RU, SP: p.SP, CI: p.CI, QR: p.QR, SGS: p.SGS, SHB: p.SHB, SHS: p.SHS, PF: p.PF },
+      constants: { KF: p.KF, NQ: p.NQ, G: p.G, UW: p.UW, QB: p.QB, RU: p.RU, SP: p.SP, CI: p.CI, QR: p.QR, SGS: p.SGS, SHB: p.SHB, SHS: p.SHS },
     },
   });
 }

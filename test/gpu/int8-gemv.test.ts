@@ -78,10 +78,6 @@ describe.skipIf(!hasGpu)('int8_gemv', () => {
     // sgs: early first sort, one query's sorts in registers through subgroup shuffles.
     { name: 'random, d=768, one query, sgs, 5 workgroups, 3 tiles', n: 2999, d: 768, nq: 1, k: 40, clustered: false, tileRows: 1100, qbits: 16, tuning: { targetWorkgroups: 5, sgs: 1 } },
     { name: 'clustered, d=100, 3 queries, sgs (workgroup-memory sorts for several queries), small buffers', n: 1999, d: 100, nq: 3, k: 24, clustered: true, tileRows: 600, qbits: 16, tuning: { targetWorkgroups: 4, sgs: 1, sp: 256, ci: 1 } },
-    // prefetch: the next iteration's words loaded before the current ones are scored.
-    { name: 'prefetch, random, d=768, one query, 3 tiles of 5 workgroups', n: 2999, d: 768, nq: 1, k: 40, clustered: false, tileRows: 1100, qbits: 8, tuning: { targetWorkgroups: 5, prefetch: 1 } },
-    { name: 'prefetch, clustered, odd d=100, 3 queries, 4 tiles, one row a lane', n: 1999, d: 100, nq: 3, k: 24, clustered: true, tileRows: 600, qbits: 16, tuning: { prefetch: 1, ru: 1 } },
-    { name: 'prefetch, random, d=37, 4 queries, 2 workgroups (partial last iterations)', n: 1234, d: 37, nq: 4, k: 17, clustered: false, tileRows: 1234, qbits: 8, tuning: { prefetch: 1, targetWorkgroups: 2 } },
   ];
 
   it.each(cases)('$name: keys and ids match the float64 oracle of the quantised scores', async (c) => {
@@ -105,7 +101,6 @@ describe.skipIf(!hasGpu)('int8_gemv', () => {
           const key = shard.scorerFor(c.nq, k).key;
           expect(key).toMatch(/^i8gemv:/);
           if (c.tuning?.sgs !== undefined) expect(/:sgs(:|$)/.test(key), 'subgroup sorts').toBe(c.tuning.sgs === 1 && c.nq === 1);
-          expect(key.endsWith(':pf'), 'prefetch').toBe(c.tuning?.prefetch === 1);
           const got = await shard.search(padded, c.nq, k);
           expectInt8KeysMatchOracle(got, { queries: padded, codes, sq: sqHost, n: c.n, dp, parts: c.qbits === 16 ? 2 : 1 }, c.nq, k);
         }
@@ -151,8 +146,6 @@ describe.skipIf(!hasGpu)('int8_gemv', () => {
     { name: "sgs: ties, 1 query, tiles of 45 rows, k' 39 / 40 / 41", n: 200, d: 64, nq: 1, ks: [39, 40, 41], tileRows: 45, qbits: 16, code: (_i, _j, r) => 128 + pick3(r), query: (_q, _j, r) => pick3(r), tuning: { targetWorkgroups: 1, sgs: 1 } },
     { name: 'sgs: rising rows, 1 query, 2 workgroups (sorts of 256 in registers, 512 in memory)', n: 3000, d: 48, nq: 1, ks: [40], tileRows: 3000, qbits: 16, code: (i, j) => (j === 1 ? i >> 8 : j === 2 ? i & 255 : 128), query: (_q, j) => (j === 1 ? 256 : j === 2 ? 1 : 0), tuning: { targetWorkgroups: 2, sp: 512, ci: 3, sgs: 1 } },
     { name: 'sgs: every key equal, 3 workgroups', n: 1000, d: 32, nq: 1, ks: [40], tileRows: 1000, qbits: 16, code: () => 128, query: (_q, _j, r) => pick3(r), tuning: { targetWorkgroups: 3, sgs: 1 } },
-    { name: 'prefetch: rows in rising and falling order, 2 queries, 3 tiles of 2 workgroups', n: 2000, d: 48, nq: 2, ks: [40], tileRows: 700, qbits: 16, code: (i, j) => (j === 1 ? i >> 8 : j === 2 ? i & 255 : 128), query: (q, j) => (j === 1 ? 256 : j === 2 ? 1 : 0) * (q === 0 ? 1 : -1), tuning: { targetWorkgroups: 2, prefetch: 1 } },
-    { name: 'prefetch: ties, 1 query, tiles of 45 rows', n: 200, d: 64, nq: 1, ks: [39, 40, 41], tileRows: 45, qbits: 8, code: (_i, _j, r) => 128 + pick3(r), query: (_q, _j, r) => pick3(r), tuning: { targetWorkgroups: 1, prefetch: 1 } },
   ];
 
   it.each(exactCases)('$name: the same ids and keys as a brute-force selection of exact integer keys', async (c) => {
@@ -176,7 +169,6 @@ describe.skipIf(!hasGpu)('int8_gemv', () => {
         const key = shard.scorerFor(c.nq, k).key;
         expect(key).toMatch(/^i8gemv:/);
         if (c.tuning?.sgs !== undefined) expect(/:sgs(:|$)/.test(key), 'subgroup sorts').toBe(c.tuning.sgs === 1);
-        expect(key.endsWith(':pf'), 'prefetch').toBe(c.tuning?.prefetch === 1);
         const got = await shard.search(padded, c.nq, k);
         for (let q = 0; q < c.nq; q++) {
           const keys = new Float64Array(c.n);
