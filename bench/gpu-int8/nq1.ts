@@ -36,6 +36,8 @@
  *             (the compiler cannot prove it): does the loop's code size matter?
  *   liveload / livelen  one lane's storage atomicLoad at each check, run (its value & 1 max-ed into a
  *             count: the lists change only where the loaded word is odd, which a zeroed scratch is not).
+ *   wg512 / wg1024  workgroups of 512 / 1024 invocations (with gt: 264 / 132 for one wave); one
+ *             query at k' 40 only (the plan's buffers are sized for 256);
  *   ldsel     each load of a row's words unconditional (index 0 where out of range), the value selected
  *             (same answers as the shard's).
  * mpatch=NAME (merge_one, the rebuilt merge levels): none now (g5's msel became the shader's loads).
@@ -164,6 +166,10 @@ const PATCHES: Record<string, [string, string]> = {
   xfinal: ['  if (SHB > 0u && li < nq) { publish(li, seg, q0, atomicLoad(&toPublish[li])); }\n', ''],
   xword: ['        if (((it + 1u) / CI + params.segAt + seg) % SHS == 0u) {\n          atomicMax(&bound[li], atomicLoad(&out[boundAt() + q0 + li]));\n        }\n', ''],
   xapply: ['        let w = keyOfOrdered(atomicLoad(&bound[mq]));\n        if (w > thK) {\n          thK = w;\n          thI = EMPTY_ID;\n        }\n', ''],
+  // Larger workgroups (fewer lists at the same occupancy; the plan's SP / CI, made for 256, still
+  // leave room: SP 512 >= 40 + 3 * 128 at one query, k' 40).
+  wg512: ['const WG: u32 = 256u;', 'const WG: u32 = 512u;'],
+  wg1024: ['const WG: u32 = 256u;', 'const WG: u32 = 1024u;'],
   // Each load of a row's words unconditional (from index 0 where out of range), its value selected.
   ldsel: ['          var v = vec4<u32>(0u);\n          if (row < end && w < rw) { v = base[row * rw + w]; }\n          raw[u * UW + x] = v;', '          let ok = row < end && w < rw;\n          let v = base[select(0u, row * rw + w, ok)];\n          raw[u * UW + x] = select(vec4<u32>(0u), v, ok);'],
   deadload: ['      workgroupBarrier();\n      if (li == 0u) {\n        var m = 0u;', '      if (li == 0u && it == 0xfffffff0u) { atomicStore(&cnt[0], atomicLoad(&out[0])); }\n      workgroupBarrier();\n      if (li == 0u) {\n        var m = 0u;'],
