@@ -190,6 +190,7 @@ export async function acquireDevice(opts: AcquireOptions = {}): Promise<GpuConte
       maxBufferSize: a.maxBufferSize,
       maxComputeWorkgroupStorageSize: a.maxComputeWorkgroupStorageSize,
       maxComputeInvocationsPerWorkgroup: Math.min(a.maxComputeInvocationsPerWorkgroup, 1024),
+      maxComputeWorkgroupSizeX: Math.min(a.maxComputeWorkgroupSizeX, 1024),
       maxStorageBuffersPerShaderStage: Math.min(a.maxStorageBuffersPerShaderStage, 8),
     },
   });
