@@ -40,7 +40,7 @@
  *             query at k' 40 only (the plan's buffers are sized for 256);
  *   ldsel     each load of a row's words unconditional (index 0 where out of range), the value selected
  *             (same answers as the shard's).
- * mpatch=NAME (merge_one, the rebuilt merge levels): none now (g5's msel became the shader's loads).
+ * Call g5's merge_one patch (mpatch=msel) became merge_one's own loads; nq1.ts at g5's COMMIT has it.
  * Several patches: patch=a+b+c. Patches written for earlier versions of the bounds' code (calls
  * e5-e13: nopublish, nowordread, noword, nopub, xleave) are gone with that code; nq1.ts at each
  * call's COMMIT has them.
@@ -54,7 +54,6 @@ import { GpuFlatIndex } from '../../src/gpu/flat-index.js';
 import { heapSlots, kernelTuning } from '../../src/gpu/flat-shard.js';
 import { int8GemvBoundAt, int8GemvPipeline, int8GemvTuning, planInt8Gemv, quantizeInt8Queries } from '../../src/gpu/int8-gemv.js';
 import int8GemvWgsl from '../../shaders/int8_gemv.wgsl';
-import mergeOneWgsl from '../../shaders/merge_one.wgsl';
 import { mergeOneFan, mergeOneKey, mergeOnePipeline, mergeOneTuning, planMergeOne } from '../../src/gpu/merge-one.js';
 import { measureCeilings } from '../gpu-flat/ceilings.js';
 import { syntheticQueries, syntheticRow } from '../gpu-flat/synthetic.js';
@@ -175,17 +174,12 @@ const PATCHES: Record<string, [string, string]> = {
   deadload: ['      workgroupBarrier();\n      if (li == 0u) {\n        var m = 0u;', '      if (li == 0u && it == 0xfffffff0u) { atomicStore(&cnt[0], atomicLoad(&out[0])); }\n      workgroupBarrier();\n      if (li == 0u) {\n        var m = 0u;'],
 };
 
-// Edits of merge_one.wgsl for the rebuilt merge levels (knob mpatch). msel (call g5, now the
-// shader's own loads) is gone; nq1.ts at g5's COMMIT has it.
-const MERGE_PATCHES: Record<string, [string, string]> = {};
-
-function applyKnobs(knobText: string): { nqs?: number[]; patch?: string[]; mpatch?: string[] } {
+function applyKnobs(knobText: string): { nqs?: number[]; patch?: string[] } {
   Object.assign(int8GemvTuning, defaults.g);
   Object.assign(kernelTuning, defaults.k);
   Object.assign(mergeOneTuning, defaults.m);
   let nqs: number[] | undefined;
   let patch: string[] | undefined;
-  let mpatch: string[] | undefined;
   for (const kv of knobText.split(',').filter(Boolean)) {
     const [key, val = ''] = kv.split('=');
     const v = Number(val);
@@ -200,10 +194,9 @@ function applyKnobs(knobText: string): { nqs?: number[]; patch?: string[]; mpatc
     else if (key === 'hgt') kernelTuning.gemvTargetF16 = v;
     else if (key === 'nq') nqs = val.split('/').map(Number);
     else if (key === 'patch' && val.split('+').every((x) => x in PATCHES)) patch = val.split('+');
-    else if (key === 'mpatch' && val.split('+').every((x) => x in MERGE_PATCHES)) mpatch = val.split('+');
-    else throw new Error(`unknown knob ${key}${key === 'patch' || key === 'mpatch' ? `=${val}` : ''}`);
+    else throw new Error(`unknown knob ${key}${key === 'patch' ? `=${val}` : ''}`);
   }
-  return { nqs, patch, mpatch };
+  return { nqs, patch };
 }
 
 async function profileIndex(precision: 'int8' | 'f16' | 'f32'): Promise<void> {
@@ -263,7 +256,7 @@ async function profileIndex(precision: 'int8' | 'f16' | 'f32'): Promise<void> {
   const firstIds = new Map<number, Uint32Array>();
   for (const spec of values.variants!.split(';').filter(Boolean)) {
     const [name, knobText = ''] = spec.split(':');
-    const { nqs = values.nq!.split(',').map(Number), patch, mpatch } = applyKnobs(knobText);
+    const { nqs = values.nq!.split(',').map(Number), patch } = applyKnobs(knobText);
     for (const nq of nqs) {
       try {
         const q = padded(nq);
@@ -307,13 +300,7 @@ async function profileIndex(precision: 'int8' | 'f16' | 'f32'): Promise<void> {
         const cand = device.createBuffer({ size: candBytes, usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST });
         const qBuf = device.createBuffer({ size: Math.ceil(qd.byteLength / 16) * 16, usage: BufferUsage.STORAGE | BufferUsage.COPY_DST });
         device.queue.writeBuffer(qBuf, 0, qd.buffer, qd.byteOffset, qd.byteLength);
-        let mergeSrc = mergeOneWgsl;
-        for (const name of mpatch ?? []) {
-          const [from, to] = MERGE_PATCHES[name]!;
-          if (!mergeSrc.includes(from)) throw new Error(`mpatch ${name}: its text is not in merge_one.wgsl`);
-          mergeSrc = mergeSrc.replace(from, to);
-        }
-        const mergePipe = mergeOnePipeline(device, one, device.features.has('subgroups'), mergeSrc);
+        const mergePipe = mergeOnePipeline(device, one);
         const steps: { pipeline: GPUComputePipeline; bg: GPUBindGroup; groups: [number, number]; kind: string }[] = [];
         const uniData: number[][] = [];
         const uni = device.createBuffer({ size: 256 * 16, usage: BufferUsage.UNIFORM | BufferUsage.COPY_DST });
@@ -388,7 +375,7 @@ async function profileIndex(precision: 'int8' | 'f16' | 'f32'): Promise<void> {
         const ids = last!.ids.slice();
         if (!first) firstIds.set(nq, ids);
         const row: Record<string, unknown> = {
-          case: 'nq1', precision, variant: name, n, d, nq, kp, kernel: sc.key, merge: `${mergeOneKey(one)}${mpatch ? `:${mpatch.join('+')}` : ''}`, fan, lists: totalSegs,
+          case: 'nq1', precision, variant: name, n, d, nq, kp, kernel: sc.key, merge: mergeOneKey(one), fan, lists: totalSegs,
           gpu_ms: r4(median(gpuTimes)), gpu_min_ms: r4(Math.min(...gpuTimes)), one_ms: r4(oneMs!), scan_ms: r4(scanMs!), merge_ms: r4(mergeMs!),
           split_ms: Object.fromEntries(steps.map((s, i) => [`${i}:${s.kind}`, r4(split[i]!)])), split_sum_ms: r4(split.reduce((a, b) => a + b, 0)),
           same_as_shard: sameAsShard, same_as_first: first ? first.every((x, i) => x === ids[i]) : undefined,

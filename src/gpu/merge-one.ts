@@ -73,26 +73,23 @@ export function mergeOneKey(p: MergeOnePlan): string {
  * (sorts of <= 256 pairs by subgroup shuffles) with `enable subgroups;`; otherwise the //@nosg
  * block (ORD 2 then sorts as ORD 1, through workgroup memory).
  */
-export function mergeOneSource(p: MergeOnePlan, subgroups: boolean, source: string = mergeOneWgsl): string {
+export function mergeOneSource(p: MergeOnePlan, subgroups: boolean): string {
   const sg = p.ORD === 2 && subgroups;
   const block = (text: string, name: string, keep: boolean): string =>
     text.replace(new RegExp(String.raw`^//@${name}\n([\s\S]*?)^//@end\n`, 'm'), (_m, body: string) => (keep ? body : ''));
-  const code = block(block(expandWgslIncludes(source), 'sg', sg), 'nosg', !sg)
+  const code = block(block(expandWgslIncludes(mergeOneWgsl), 'sg', sg), 'nosg', !sg)
     .replace(/^\/\/@SG_PARAMS\n/m, sg ? '  @builtin(subgroup_size) sgSize: u32, @builtin(subgroup_invocation_id) sgLane: u32,\n' : '')
     .replace(/^\/\/@NOSG_LETS\n/m, sg ? '' : '  let sgSize = 0u;\n  let sgLane = 0u;\n');
   return sg ? `enable subgroups;\ndiagnostic(off, subgroup_uniformity);\n${code}` : code;
 }
 
-/**
- * subgroups: whether ORD 2 may use them (the device's feature; tests pass false for the fallback).
- * source: the shader text (bench/gpu-int8/nq1.ts times edits of it).
- */
-export function mergeOnePipeline(device: GPUDevice, p: MergeOnePlan, subgroups = device.features.has('subgroups'), source: string = mergeOneWgsl): GPUComputePipeline {
+/** subgroups: whether ORD 2 may use them (the device's feature; tests pass false for the fallback). */
+export function mergeOnePipeline(device: GPUDevice, p: MergeOnePlan, subgroups = device.features.has('subgroups')): GPUComputePipeline {
   return device.createComputePipeline({
     label: `merge_one KP=${p.KP} CH=${p.CH} ORD=${p.ORD}`,
     layout: 'auto',
     compute: {
-      module: device.createShaderModule({ label: 'merge_one', code: mergeOneSource(p, subgroups, source) }),
+      module: device.createShaderModule({ label: 'merge_one', code: mergeOneSource(p, subgroups) }),
       entryPoint: 'merge_one',
       constants: { KP: p.KP, CH: p.CH, ORD: p.ORD },
     },
