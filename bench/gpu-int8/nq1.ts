@@ -14,6 +14,7 @@
  *   npx esbuild bench/gpu-int8/nq1.ts --bundle --platform=node --format=esm --loader:.wgsl=text \
  *     --external:webgpu --ignore-annotations --outfile=out/a1/nq1.mjs
  *   node out/a1/nq1.mjs --n 1000000 --ceil 1 --precisions int8,f16 --variants 'old:m1ord=0;new'
+ * --toggles a,b adds Dawn toggles to the device of the whole process (e.g. disable_robustness).
  *
  * Knobs: gt / ru / sp / ci / lanes / uw / sgs / share / shareEvery / shareOne / qbits (int8GemvTuning), m1ord
  * (mergeOneTuning.order), m1fan / m1slots / m1 (kernelTuning.mergeOneFan / mergeOneSlots /
@@ -68,13 +69,15 @@ const { values } = parseArgs({
     reps: { type: 'string', default: '40' },
     ceil: { type: 'string', default: '0' },
     wall: { type: 'string', default: '1' },
+    // More Dawn toggles for this process's device, comma-separated (e.g. disable_robustness).
+    toggles: { type: 'string', default: '' },
   },
 });
 const n = Number(values.n);
 const d = Number(values.d);
 const reps = Number(values.reps);
 const SEED = 12345;
-const gpu = (await loadDawnGpu(['enable-dawn-features=allow_unsafe_apis', 'disable-dawn-features=timestamp_quantization']))!;
+const gpu = (await loadDawnGpu([`enable-dawn-features=${['allow_unsafe_apis', ...values.toggles!.split(',').filter(Boolean)].join(',')}`, 'disable-dawn-features=timestamp_quantization']))!;
 const adapter = (await gpu.requestAdapter({ powerPreference: 'high-performance' }))!;
 console.error(`adapter ${JSON.stringify(adapter.info)}`);
 const t0 = performance.now();
