@@ -16,6 +16,7 @@ import { int8GemvPipeline, int8GemvScratch, int8GemvTuning, planInt8Gemv, quanti
 import { encodeRows, trainSq } from '../../src/gpu/tensor/quantize.js';
 import { clusteredVectors, normalizeRows, randomVectors, rng } from '../helpers/data.js';
 import { gpuForTests } from '../helpers/gpu.js';
+import { keyOfOrdered } from '../helpers/ordered-keys.js';
 import { expectInt8KeysMatchOracle } from '../helpers/int8-keys.js';
 import { bruteForce, recallAtK } from '../helpers/oracle.js';
 
@@ -312,21 +313,20 @@ describe.skipIf(!hasGpu)('int8_gemv', () => {
           pairs.sort((a, b) => b[0] - a[0] || a[1] - b[1]);
           expect(pairs.slice(0, c.k), `query ${q}: merged best k`).toEqual(best.map(([kk, id]) => [kk, id]));
           // Buckets hold ordered bits of keys (0: none); their minimum bounds the k-th best key.
-          const fromOrdered = (u: number) => new Float32Array(new Uint32Array([u & 0x80000000 ? u ^ 0x80000000 : ~u >>> 0]).buffer)[0]!;
           const buckets = Array.from({ length: plan.SHB }, (_, b) => words[boundAt + (b + 1) * block + q]!);
           if (buckets.every((u) => u !== 0)) {
-            const w = Math.min(...buckets.map(fromOrdered));
+            const w = Math.min(...buckets.map(keyOfOrdered));
             expect(w, `query ${q}: bound ${w} <= k-th best ${best[c.k - 1]![0]}`).toBeLessThanOrEqual(best[c.k - 1]![0]);
           }
           // The bound word: the largest bucket minimum a publisher saw (0 while a bucket was empty).
           const bound = words[boundAt + q]!;
           if (bound !== 0) {
-            expect(fromOrdered(bound), `query ${q}: bound word <= k-th best`).toBeLessThanOrEqual(best[c.k - 1]![0]);
-            expect(fromOrdered(bound), `query ${q}: bound word <= the buckets' minimum now`).toBeLessThanOrEqual(Math.min(...buckets.map(fromOrdered)));
+            expect(keyOfOrdered(bound), `query ${q}: bound word <= k-th best`).toBeLessThanOrEqual(best[c.k - 1]![0]);
+            expect(keyOfOrdered(bound), `query ${q}: bound word <= the buckets' minimum now`).toBeLessThanOrEqual(Math.min(...buckets.map(keyOfOrdered)));
           }
           if (nseg >= 4 * plan.SHB) expect(bound, `query ${q}: bound word set`).not.toBe(0);
           const keySet = new Set(exact.map(([kk]) => Math.fround(kk)));
-          for (const u of buckets) if (u !== 0) expect(keySet.has(fromOrdered(u)), `query ${q}: bucket ${u.toString(16)} is a row's key`).toBe(true);
+          for (const u of buckets) if (u !== 0) expect(keySet.has(keyOfOrdered(u)), `query ${q}: bucket ${u.toString(16)} is a row's key`).toBe(true);
           // The bounds engage where there are segments enough to fill every bucket.
           if (nseg >= 4 * plan.SHB) expect(buckets.every((u) => u !== 0), `query ${q}: every bucket published`).toBe(true);
           continue;

@@ -14,6 +14,7 @@ import { int8GemvTuning } from '../../src/gpu/int8-gemv.js';
 import { mergeOneFan, mergeOnePipeline, mergeOneSource, mergeOneTuning, planMergeOne } from '../../src/gpu/merge-one.js';
 import { rng } from '../helpers/data.js';
 import { gpuForTests } from '../helpers/gpu.js';
+import { orderedBits } from '../helpers/ordered-keys.js';
 
 const hasGpu = await gpuForTests('merge_one');
 
@@ -171,13 +172,12 @@ describe.skipIf(!hasGpu)('merge_one', () => {
       }
     }
     // Ordered f32 bits (flat_order orderedBits), 0 for no bound.
-    const ordered = (x: number) => { const b = bitsOf(x); return (b & 0x80000000 ? ~b : b | 0x80000000) >>> 0; };
     const bounds: (number | null)[] = [];
     for (let q = 0; q < c.nq && c.bound; q++) {
       const all = [...lists[q]!.flat(), ...(c.running ? runs[q]! : [])].filter(([, id]) => id !== EMPTY).map(([kb]) => keyOf(kb)).sort((a, b) => b - a);
       const b = c.bound(q, all);
       bounds.push(b);
-      words[boundAt + q] = b === null ? 0 : ordered(b);
+      words[boundAt + q] = b === null ? 0 : orderedBits(b);
     }
     const before = words.slice();
     const out = c.running ? runAt : outAt;
