@@ -102,7 +102,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
   //@MERGE
   if (live) {
     let at = (q * params.nseg + params.segAt + seg) * params.k;
-    let shift = 128 * suma;
+    let shift = ROW_SHIFT * suma;
     for (var i = 0u; i < KP; i++) {
       if (i < params.k) {
         //@ENTRY

@@ -26,9 +26,12 @@ export interface GpuFlatOptions extends IndexOptions {
   maxTileBytes?: number;
   /** Budget of one scores chunk in bytes (default 256 MiB, at most the binding limit). */
   scratchBytes?: number;
-  /** int8: candidates re-ranked exactly per query, as a multiple of k (default 4, at least k + 16). */
+  /**
+   * int8 (and f16 batches scored on the tensor cores, re-ranked on the GPU): candidates re-ranked
+   * exactly per query, as a multiple of k (default 4, at least k + 16).
+   */
   rerankFactor?: number;
-  /** int8: candidates re-ranked exactly per query, in place of rerankFactor's rule (at least k). */
+  /** int8 and tensor-core f16: candidates re-ranked exactly per query, in place of rerankFactor's rule (at least k). */
   rerankDepth?: number;
   /** int8: score on the tensor cores through Dawn's experimental subgroup matrices where the adapter has them (src/gpu/tensor/hook.ts; Node opens Dawn with allow_unsafe_apis). Off by default. */
   allowExperimental?: boolean;
@@ -251,11 +254,19 @@ export class GpuFlatIndex implements Index {
     return out;
   }
 
-  /** Neighbours the GPU selects per query for k (int8: the candidates re-ranked on the host, k'). */
-  gpuK(k: number): number {
-    return this.precision === 'int8'
-      ? Math.min(this.kLimit, this.total, this.opts.rerankDepth ? Math.max(k, this.opts.rerankDepth) : Math.max(k + 16, Math.ceil(k * (this.opts.rerankFactor ?? 4))))
-      : k;
+  /**
+   * Neighbours the GPU selects per query for k: int8, the candidates re-ranked on the host (k');
+   * f16, k' too where a batch of nq queries goes through the tensor cores (the shards re-rank them
+   * exactly from their f16 rows, FlatShard.approximateFor), else k.
+   */
+  gpuK(k: number, nq = MAX_BATCH): number {
+    const kp = Math.min(this.kLimit, this.total, this.opts.rerankDepth ? Math.max(k, this.opts.rerankDepth) : Math.max(k + 16, Math.ceil(k * (this.opts.rerankFactor ?? 4))));
+    if (this.precision === 'int8') return kp;
+    if (this.precision === 'f16' && kp > k) {
+      const nqb = Math.min(nq, MAX_BATCH);
+      if (this.shards.some((s) => s.ntotal > 0 && s.approximateFor(nqb, Math.min(kp, s.ntotal)))) return kp;
+    }
+    return k;
   }
 
   /**
@@ -268,13 +279,16 @@ export class GpuFlatIndex implements Index {
     this.check();
     const kk = Math.min(this.gpuK(Math.max(1, k)), this.total);
     for (const shard of this.shards) if (shard.ntotal > 0) shard.warmUp(Math.min(kk, shard.ntotal));
+    // f16 through the tensor cores: batches below its smallest batch select k on the f16 kernels.
+    const k1 = Math.min(Math.max(1, k), this.total);
+    if (kk !== k1) for (const shard of this.shards) if (shard.ntotal > 0) shard.warmUp(Math.min(k1, shard.ntotal));
   }
 
   async search(q: Float32Array, k: number, opts: SearchOptions = {}): Promise<SearchResult> {
     this.check();
     // k beyond ntotal only pads with -1, so the GPU's selection limit applies to min(k, ntotal).
     const nq = checkSearch(q, k, this.d, this.total, this.total <= this.kLimit ? MAX_K : this.kLimit);
-    const want = this.gpuK(k);
+    const want = this.gpuK(k, nq);
     const parts: SearchResult[] = [];
     // Larger query sets go through in batches so temporary memory stays what the planner counted;
     // int8 ones in sub-batches whose GPU search runs while the host re-ranks the one before.

@@ -19,6 +19,7 @@ import { expandWgslIncludes } from './wgsl-include.js';
 import { pow2Ceil, pow2Floor } from './pow2.js';
 import { int8GemvBoundAt, int8GemvKey, int8GemvPipeline, int8GemvScratch, planInt8Gemv, quantizeInt8Queries } from './int8-gemv.js';
 import { gemvMultiKey, gemvMultiPipeline, planGemvMulti, type GemvMultiKnobs } from './gemv-multi.js';
+import { f16AbsmaxPipeline, f16AbsmaxPlan, f16RerankParams, f16RerankPipeline, f16StepParams, sortLists } from './f16-rerank.js';
 import { MERGE_ONE_MAX_BATCH, mergeOneFan, mergeOneKey, mergeOnePipeline, planMergeOne, type MergeOnePlan } from './merge-one.js';
 
 export type Precision = 'f32' | 'f16' | 'int8';
@@ -473,13 +474,18 @@ export interface ShardInfo {
  * - targetWorkgroups (optional): the workgroups a tile's dispatch aims for, in place of
  *   kernelTuning.targetWorkgroups (which suits 256-invocation workgroups; a scorer with small ones
  *   needs more to fill the device).
+ * - approximate (optional, f16 shards only): the keys only rank candidates (the tensor scorer's i8
+ *   codes of the f16 rows, decoded with binding 3 = vmin 0, then step, then 1 / step per dimension,
+ *   which the shard computes from its rows: src/gpu/f16-rerank.ts). After the merges the shard
+ *   rewrites each query's final k keys with the exact f16 inner products (f16_rerank.wgsl) and
+ *   orders the lists again on the host; the caller asks for k' > k candidates to keep the recall.
  * The shard then merges the lists per tile (merge_lists) into a running top-k.
  */
 export interface ChunkScorer {
   name: string;
   accepts(shard: ShardInfo, nq: number, k: number): boolean;
   /** Rows per block (segLen is a multiple), queries per workgroup, the pipeline cache key, and the optional pre-pass and dispatch size. */
-  shape(shard: ShardInfo, nq: number, k: number): { BR: number; BQ: number; key: string; targetWorkgroups?: number; prep?: { bytes: number; groups: [number, number] }; scratch?: number };
+  shape(shard: ShardInfo, nq: number, k: number): { BR: number; BQ: number; key: string; targetWorkgroups?: number; prep?: { bytes: number; groups: [number, number] }; scratch?: number; approximate?: boolean };
   pipeline(device: GPUDevice, shard: ShardInfo, nq: number, k: number): GPUComputePipeline;
   /** The pre-pass pipeline, for shapes that name a prep. */
   prepass?(device: GPUDevice, shard: ShardInfo, nq: number, k: number): GPUComputePipeline;
@@ -500,6 +506,8 @@ interface ScorerChoice {
   prep?: { pipeline: GPUComputePipeline; bytes: number; groups: [number, number] };
   /** Pairs of scratch at the end of the scorer's out binding (ChunkScorer.shape), zeroed before each batch. */
   scratch?: number;
+  /** f16: approximate keys, re-ranked exactly from the rows after the merges (ChunkScorer.shape). */
+  approximate?: boolean;
   /**
    * int8_gemv's shared bounds: the scratch starts with each query's lower bound of its k-th best
    * key (one word a query), which merge_one then starts its threshold from.
@@ -559,6 +567,9 @@ export class FlatShard {
   /** The uniform words last written (skipped when a search writes the same ones again). */
   private lastParams: Uint32Array | undefined;
   private scratchBytes: number;
+  /** Bumped whenever rows are written; the f16 steps (ensureF16Steps) are those of one version. */
+  private rowsVersion = 0;
+  private f16Steps: { version: number; ready: Promise<void> } | undefined;
   ntotal = 0;
 
   constructor(
@@ -654,6 +665,7 @@ export class FlatShard {
       done += p.count;
     }
     this.ntotal += n;
+    this.rowsVersion++;
   }
 
   /**
@@ -743,6 +755,71 @@ export class FlatShard {
       done += p.count;
     }
     this.ntotal += n;
+    this.rowsVersion++;
+  }
+
+  /**
+   * f16 shards scored approximately: binding 3 of the scorer holds the i8 codes' per-dimension
+   * steps (f16-rerank.ts f16StepParams) from the rows' largest magnitudes, computed on the device
+   * once per version of the rows (a search after an add computes them again).
+   */
+  private ensureF16Steps(): Promise<void> {
+    const version = this.rowsVersion;
+    if (this.f16Steps?.version === version) return this.f16Steps.ready;
+    const ready = this.computeF16Steps();
+    const entry = { version, ready };
+    this.f16Steps = entry;
+    ready.catch(() => {
+      if (this.f16Steps === entry) this.f16Steps = undefined;
+    });
+    return ready;
+  }
+
+  private async computeF16Steps(): Promise<void> {
+    const device = this.ctx.device;
+    const words = this.rowWords * 4;
+    const dp = this.q4 * 4;
+    const maxima = await this.ctx.createBuffer({ label: 'tessera f16 maxima', size: dp * 4, usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC });
+    const uniforms: GPUBuffer[] = [];
+    let read: GPUBuffer | undefined;
+    try {
+      read = await this.ctx.createBuffer({ label: 'tessera f16 maxima read', size: dp * 4, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST });
+      const pipeline = this.pipeline('f16_absmax', () => f16AbsmaxPipeline(device));
+      const enc = device.createCommandEncoder({ label: 'tessera f16 steps' });
+      for (const tile of this.tiles) {
+        if (tile.rows === 0) continue;
+        const plan = f16AbsmaxPlan(tile.rows, words);
+        const uni = device.createBuffer({ label: 'tessera f16_absmax params', size: 16, usage: BufferUsage.UNIFORM | BufferUsage.COPY_DST });
+        uniforms.push(uni);
+        device.queue.writeBuffer(uni, 0, plan.params);
+        const pass = enc.beginComputePass();
+        pass.setPipeline(pipeline);
+        pass.setBindGroup(0, device.createBindGroup({
+          layout: pipeline.getBindGroupLayout(0),
+          entries: [
+            { binding: 0, resource: { buffer: uni } },
+            { binding: 1, resource: { buffer: tile.buffer, offset: 0, size: tile.rows * this.rowBytes } },
+            { binding: 2, resource: { buffer: maxima } },
+          ],
+        }));
+        pass.dispatchWorkgroups(plan.groups[0], plan.groups[1]);
+        pass.end();
+      }
+      enc.copyBufferToBuffer(maxima, 0, read, 0, dp * 4);
+      device.queue.submit([enc.finish()]);
+      await this.map(read);
+      const data = f16StepParams(new Float32Array(read.getMappedRange(0, dp * 4).slice(0)), dp);
+      read.unmap();
+      const sq = await this.ctx.createBuffer({ label: 'tessera f16 steps', size: data.byteLength, usage: BufferUsage.STORAGE | BufferUsage.COPY_DST });
+      device.queue.writeBuffer(sq, 0, data);
+      this.forgetBinds();
+      this.sqBuffer?.destroy();
+      this.sqBuffer = sq;
+    } finally {
+      maxima.destroy();
+      read?.destroy();
+      for (const u of uniforms) u.destroy();
+    }
   }
 
   private async dummySq(): Promise<GPUBuffer> {
@@ -860,7 +937,8 @@ export class FlatShard {
         const prep = shape.prep && s.prepass
           ? { ...shape.prep, pipeline: this.pipeline(`ext:${s.name}:prep:${shape.key}`, () => s.prepass!(this.ctx.device, this.info, nq, k)) }
           : undefined;
-        return { pipeline: this.pipeline(key, () => s.pipeline(this.ctx.device, this.info, nq, k)), BR: shape.BR, BQ: shape.BQ, key, target: shape.targetWorkgroups, prep, scratch: shape.scratch };
+        const approximate = shape.approximate && this.layout.precision === 'f16' ? { approximate: true } : {};
+        return { pipeline: this.pipeline(key, () => s.pipeline(this.ctx.device, this.info, nq, k)), BR: shape.BR, BQ: shape.BQ, key, target: shape.targetWorkgroups, prep, scratch: shape.scratch, ...approximate };
       }
     }
     const prec = PREC_CODE[this.layout.precision];
@@ -945,7 +1023,9 @@ export class FlatShard {
   warmUp(k: number): void {
     this.ctx.check();
     if (k > this.kLimit) return; // such a search fails before compiling anything
-    for (const nq of [1, 2, 4, 8, 16, 32, GEMM_MIN_BATCH - 1, GEMM_MIN_BATCH, LARGE_MIN_BATCH]) this.scorerFor(nq, k);
+    for (const nq of [1, 2, 4, 8, 16, 32, GEMM_MIN_BATCH - 1, GEMM_MIN_BATCH, LARGE_MIN_BATCH]) {
+      if (this.scorerFor(nq, k).approximate) this.pipeline('f16_rerank', () => f16RerankPipeline(this.ctx.device));
+    }
     this.mergePipeline(Math.max(pow2Ceil(k), 2 * SELECT_WG));
     const one = this.mergeOnePlan(1, k);
     if (one) this.pipeline(mergeOneKey(one), () => mergeOnePipeline(this.ctx.device, one));
@@ -955,6 +1035,16 @@ export class FlatShard {
   private mergeOnePlan(nqb: number, k: number): MergeOnePlan | undefined {
     if (!kernelTuning.mergeOne || nqb > MERGE_ONE_MAX_BATCH) return undefined;
     return planMergeOne(k, this.ctx.maxWorkgroupStorage, kernelTuning.mergeOneSlots);
+  }
+
+  /**
+   * Whether a batch of nq queries for k takes an approximate scorer (f16 rows through the tensor
+   * cores, re-ranked exactly from the rows): the index then asks for k' candidates.
+   */
+  approximateFor(nq: number, k: number): boolean {
+    if (this.layout.precision !== 'f16' || k > this.kLimit) return false;
+    for (const s of chunkScorers) if (s.accepts(this.info, nq, k)) return !!s.shape(this.info, nq, k).approximate;
+    return false;
   }
 
   /** Pipelines compiled so far (tests: a warmed-up shard compiles none at search). */
@@ -1124,6 +1214,7 @@ export class FlatShard {
   private async searchBatch(queries: Float32Array, nqb: number, k: number, onSubmitted?: () => void): Promise<ShardResult> {
     const t0 = this.profile ? performance.now() : 0;
     const scorer = this.scorerFor(nqb, k);
+    if (scorer.approximate) await this.ensureF16Steps();
     const { a: regionA, b: regionB, total, shared, segs } = this.candPlan(nqb, k, scorer.BR, scorer.BQ, scorer.target, scorer.scratch);
     const kp = Math.max(pow2Ceil(k), 2 * SELECT_WG);
     if (scorer.fold) queries = this.foldQueries(queries, nqb);
@@ -1238,6 +1329,29 @@ export class FlatShard {
       segAt += segs[t]!;
     });
     if (shared) mergeChain(totalSegs);
+    if (scorer.approximate) {
+      // The final lists' keys rewritten with the exact f16 inner products, tile by tile (each
+      // dispatch takes the candidates among its rows).
+      const rerank = this.pipeline('f16_rerank', () => f16RerankPipeline(device));
+      let tileBase = 0;
+      this.tiles.forEach((tile, t) => {
+        if (tile.rows === 0) return;
+        const size = tile.capacity * this.rowBytes;
+        steps.push({
+          pipeline: rerank,
+          params: f16RerankParams(nqb, k, tile.rows, this.rowWords, this.q4, tileBase, runAt),
+          bind: (u) => [
+            { binding: 0, resource: u },
+            { binding: 1, resource: { buffer: tile.buffer, offset: 0, size } },
+            { binding: 2, resource: { buffer: qBuf, offset: 0, size: queries.byteLength } },
+            { binding: 3, resource: { buffer: cand, offset: 0, size: candBytes } },
+          ],
+          groups: [k, nqb],
+          key: `r:${t}:${size}:${queries.byteLength}:${candBytes}`,
+        });
+        tileBase += tile.rows;
+      });
+    }
     const uniforms = await this.scratchBuffer('uniforms', steps.length * UNIFORM_STRIDE, BufferUsage.UNIFORM | BufferUsage.COPY_DST);
     const { slot, free } = await this.takeSlot(readBytes);
     const readback = slot.buffer!;
@@ -1307,6 +1421,7 @@ export class FlatShard {
       keyBits[i] = pairs[2 * i]!;
       ids[i] = pairs[2 * i + 1]!;
     }
+    if (scorer.approximate) sortLists(keys, ids, nqb, k);
     if (prof) prof('shard_unpack', t2);
     return { nq: nqb, k, keys, ids };
   }

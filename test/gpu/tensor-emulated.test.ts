@@ -21,6 +21,7 @@ import { clusteredVectors, normalizeRows, rng } from '../helpers/data.js';
 import { EMULATED_CONFIG, emulatedHookScorer, emulateMatrices } from '../helpers/emulate-matrices.js';
 import { gpuForTests } from '../helpers/gpu.js';
 import { bruteForce, recallAtK, trueDistance } from '../helpers/oracle.js';
+import { fromHalfBits, toHalfBits } from '../../src/gpu/half.js';
 
 
 const hasGpu = await gpuForTests('emulated tensor kernels');
@@ -195,6 +196,78 @@ describe.skipIf(!hasGpu)('GpuFlatIndex tensor hook with emulated subgroup matric
       await expectRecallAndExactDistances(index, base, q, d, k);
     } finally {
       Object.assign(tensorTuning, saved);
+      await index.dispose();
+    }
+  }, 120_000);
+});
+
+// The emulated hook registered above takes f16 shards too (tensorTuning.f16): rows quantised to i8
+// while staged with steps from the rows' largest magnitudes, the final k' keys re-ranked exactly
+// from the f16 rows on the GPU (f16_rerank.wgsl) and the lists ordered again.
+describe.skipIf(!hasGpu)('GpuFlatIndex f16 through the emulated tensor hook, re-ranked from the f16 rows', () => {
+  /** The rows as the f16 index holds them (each value rounded to float16). */
+  const toF16 = (x: Float32Array): Float32Array => x.map((v) => fromHalfBits(toHalfBits(v)));
+
+  /** Recall against the f16 rows' float64 oracle, each distance that row's exact inner product, lists in order. */
+  async function expectF16Exact(index: GpuFlatIndex, rows: Float32Array, q: Float32Array, d: number, k: number, minRecall: number): Promise<void> {
+    const got = await index.search(q, k);
+    expect(recallAtK(got, bruteForce(rows, q, d, k, 'ip'))).toBeGreaterThanOrEqual(minRecall);
+    for (let i = 0; i < got.labels.length; i++) {
+      expect(got.labels[i]).toBeGreaterThanOrEqual(0n);
+      const exact = trueDistance(rows, q, d, Math.floor(i / k), Number(got.labels[i]!), 'ip');
+      expect(Math.abs(got.distances[i]! - exact)).toBeLessThanOrEqual(1e-5);
+      if (i % k > 0) expect(got.distances[i]!).toBeLessThanOrEqual(got.distances[i - 1]!);
+    }
+  }
+
+  it.each([
+    { tiles: 1, target: 2048 },
+    // Several tiles (each re-ranks the candidates among its rows) of several segments.
+    { tiles: 3, target: 3 },
+  ])('$tiles tile(s), target $target: the hook takes the batch, and the results are the f16 rows\' exact best', async (c) => {
+    const d = 64, n = 600, nq = 37, k = 5;
+    const base = normalizeRows(clusteredVectors(n, d, 10, 95), d);
+    // One dimension 40x larger than the others: per-dimension steps keep the rest resolved.
+    for (let i = 0; i < n; i++) base[i * d + 3]! *= 40;
+    const q = normalizeRows(clusteredVectors(nq, d, 10, 96), d);
+    const saved = { ...tensorTuning };
+    Object.assign(tensorTuning, { targetWorkgroups: c.target, targetWorkgroupsSmall: c.target, targetWorkgroupsTiny: c.target });
+    const tileBytes = c.tiles === 1 ? 1 << 20 : Math.ceil(n / c.tiles / 64) * 64 * d * 2;
+    const index = await GpuFlatIndex.create(d, 'ip', { precision: 'f16', maxTileBytes: tileBytes, debugPoison: true });
+    try {
+      await index.add(base);
+      const kp = index.gpuK(k, nq);
+      expect(kp).toBeGreaterThan(k);
+      expect(index.gpuK(k, tensorTuning.f16MinBatch - 1)).toBe(k);
+      const shard = (index as unknown as { shards: { scorerFor(nq: number, k: number): { key: string; approximate?: boolean } }[] }).shards[0]!;
+      const choice = shard.scorerFor(nq, kp);
+      expect(choice.key).toContain('int8-mma-emulated');
+      expect(choice.key).toMatch(/stage\d+p4preuFc/);
+      expect(choice.approximate).toBe(true);
+      await expectF16Exact(index, toF16(base), q, d, k, 0.97);
+      // Rows added after a search: the steps are computed again (the new rows are 3x larger).
+      const more = normalizeRows(clusteredVectors(200, d, 5, 97), d).map((v) => 3 * v);
+      await index.add(more);
+      const all = new Float32Array((n + 200) * d);
+      all.set(base);
+      all.set(more, n * d);
+      await expectF16Exact(index, toF16(all), q, d, k, 0.97);
+    } finally {
+      Object.assign(tensorTuning, saved);
+      await index.dispose();
+    }
+  }, 120_000);
+
+  it('below f16MinBatch queries the f16 kernels answer for k alone (exact ids)', async () => {
+    const d = 64, n = 300, nq = 3, k = 4;
+    const base = normalizeRows(clusteredVectors(n, d, 10, 98), d);
+    const q = normalizeRows(clusteredVectors(nq, d, 10, 99), d);
+    const index = await GpuFlatIndex.create(d, 'ip', { precision: 'f16', debugPoison: true });
+    try {
+      await index.add(base);
+      expect(index.gpuK(k, nq)).toBe(k);
+      await expectF16Exact(index, toF16(base), q, d, k, 1);
+    } finally {
       await index.dispose();
     }
   }, 120_000);

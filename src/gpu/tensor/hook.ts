@@ -4,6 +4,8 @@
  * reports an i8 x i8 -> i32 subgroup-matrix config the kernel fits (M 16, N 8 or 16, K 32), and
  * leaves everything else to the built-in kernels (flat_gemv, flat_fused: dot4 / f32 decoding).
  * The index re-ranks the candidates it returns exactly in float32, as for the other int8 kernels.
+ * It takes f16 shards' larger batches as well (tensorTuning.f16): their rows are quantised while
+ * staged and the shard re-ranks the candidates exactly from its f16 rows.
  */
 import { type ChunkScorer, registerChunkScorer, type ShardInfo } from '../flat-shard.js';
 import { layoutShape, type MatrixConfig, matrixConfigsOf, pickConfig, SUBGROUP_MATRIX_FEATURE } from './choose.js';
@@ -223,6 +225,15 @@ export const tensorTuning = {
   shareFrom: 0,
   /** Off switch (tests and benchmarks compare against the built-in kernels). */
   enabled: true,
+  /**
+   * f16 shards too: the rows' halves are quantised to i8 while staged (per-dimension steps from the
+   * rows' largest magnitudes, StageOptions.rowsF16), the tensor cores give approximate keys, and
+   * the shard re-ranks each query's k' best exactly from the f16 rows on the GPU (f16_rerank.wgsl),
+   * so the results are the f16 kernels' up to candidates the int8 keys missed. From f16MinBatch
+   * queries a shard batch; fewer stay with flat_gemv / flat_gemv_multi.
+   */
+  f16: true,
+  f16MinBatch: 9,
 };
 
 /** What the choice depends on: the shard's facts, the adapter's configs and workgroup memory. */
@@ -241,16 +252,19 @@ export interface HookFacts {
 /** The kernel shape for a batch, or the reason the built-in kernels take it. */
 export function planTensorHook(f: HookFacts, nq: number, k: number): { shape: SelectShape } | { reason: string } {
   if (!tensorTuning.enabled) return { reason: 'tensor scorer disabled' };
-  if (f.precision !== 'int8') return { reason: `precision ${f.precision}` };
+  const f16 = f.precision === 'f16';
+  if (f.precision !== 'int8' && !(f16 && tensorTuning.f16)) return { reason: `precision ${f.precision}` };
   if (f.metric !== 'ip') return { reason: `metric ${f.metric} (the tensor scorer ranks inner products)` };
   if (!f.features.has(SUBGROUP_MATRIX_FEATURE)) return { reason: `device lacks ${SUBGROUP_MATRIX_FEATURE} (open it with allowExperimental)` };
   if (nq < tensorTuning.minBatch) return { reason: `batch ${nq} < ${tensorTuning.minBatch}` };
+  if (f16 && nq < tensorTuning.f16MinBatch) return { reason: `f16 batch ${nq} < ${tensorTuning.f16MinBatch}` };
   if (k > tensorTuning.maxK) return { reason: `k ${k} > ${tensorTuning.maxK}` };
   const config = pickConfig(f.configs, { signed: true, preferN: tensorTuning.matrixN });
   if (!config || config.M !== 16 || config.K !== 32 || (config.N !== 16 && config.N !== 8)) {
     return { reason: `no i8 x i8 -> i32 M16 N16|N8 K32 config among ${f.configs.length}` };
   }
-  const dPad = f.rowWords * 16;
+  // Dims a row: 16 u8 codes or 8 packed halves a vec4.
+  const dPad = f.rowWords * (f16 ? 8 : 16);
   const sg = f.subgroupSize;
   if (dPad % 32 !== 0) return { reason: `row of ${dPad} bytes is not a multiple of K = 32` };
   if (sg % config.N !== 0 || sg < 16 || sg > 64) return { reason: `subgroup size ${sg} does not fit N = ${config.N}` };
@@ -275,7 +289,7 @@ export function planTensorHook(f: HookFacts, nq: number, k: number): { shape: Se
   const sr = tensorTuning.selectRows;
   const selectRows = sr > 0 && sr % 32 === 0 && sr < br && br % sr === 0 && tensorTuning.select === 'mask' && warps === 1 && !block16 ? { selectRows: sr } : {};
   const share = tensorTuning.share > 0 && nq >= tensorTuning.shareFrom && tensorTuning.select === 'mask' && !lists.lists && warps === 1 && !block16 ? { share: tensorTuning.share } : {};
-  const stage: StageOptions = { kc, padWords: tensorTuning.padWords, queries, unroll: true, xorRows: true, clampRows: true, select: tensorTuning.select, prefetch: tensorTuning.prefetch, ...(warps > 1 && tensorTuning.warpBranch ? { warpBranch: true } : {}), ...lists, ...(tensorTuning.insert === 'flat' && nq >= tensorTuning.insertFrom && lists.lists !== 'wg' ? { insert: 'flat' as const } : {}), ...selectRows, ...share };
+  const stage: StageOptions = { kc, padWords: tensorTuning.padWords, queries, unroll: true, ...(f16 ? { rowsF16: true } : { xorRows: true }), clampRows: true, select: tensorTuning.select, prefetch: tensorTuning.prefetch, ...(warps > 1 && tensorTuning.warpBranch ? { warpBranch: true } : {}), ...lists, ...(tensorTuning.insert === 'flat' && nq >= tensorTuning.insertFrom && lists.lists !== 'wg' ? { insert: 'flat' as const } : {}), ...selectRows, ...share };
   const shape: SelectShape = {
     kind: 'mma',
     signed: true,
@@ -341,7 +355,8 @@ export function hookShape(s: SelectShape, nq: number): ReturnType<ChunkScorer['s
   const targetWorkgroups = nq >= tensorTuning.bigBatch ? tensorTuning.targetWorkgroups : nq <= 16 && tensorTuning.targetWorkgroupsTiny ? tensorTuning.targetWorkgroupsTiny : tensorTuning.targetWorkgroupsSmall;
   // StageOptions.share: the bounds' words at the end of binding 4 (pairs, zeroed before each batch).
   const words = shareWords(s, nq);
-  return { BR: br, BQ: bq, key: shapeKey(s), targetWorkgroups, prep, ...(words ? { scratch: Math.ceil(words / 2) } : {}) };
+  // rowsF16: keys of i8-quantised halves, re-ranked by the shard (ChunkScorer.shape's `approximate`).
+  return { BR: br, BQ: bq, key: shapeKey(s), targetWorkgroups, prep, ...(words ? { scratch: Math.ceil(words / 2) } : {}), ...(s.stage?.rowsF16 ? { approximate: true } : {}) };
 }
 
 /** The scoring pipeline; `filter` rewrites the WGSL first (tests emulate the matrix calls). */

@@ -76,6 +76,13 @@ export interface StageOptions {
   /** Rows past params.rows are staged from the last row (tile buffers not padded to BR rows). */
   clampRows?: boolean;
   /**
+   * Hook only: rows are packed float16 (2 dims a u32, D / 8 vec4 a row), quantised to i8 while
+   * staging with the shard's per-dimension inverse steps (binding 3, third section: c_j =
+   * clamp(round(x_j / step_j), -127, 127)). The keys are then approximate inner products of the f16
+   * rows (vmin 0, no 128 shift), which the shard re-ranks exactly from the rows (f16_rerank.wgsl).
+   */
+  rowsF16?: boolean;
+  /**
    * How a scores tile reaches the lists ('row': every row compared and inserted in turn; 'mask':
    * survivors of a compare with the list's last key marked in a bit mask first, then inserted; same
    * lists). Default 'row'. The hook takes both; the staged select kernel 'mask' only with one list a
@@ -143,7 +150,7 @@ export function tileOf(s: SelectShape): { br: number; bq: number; nt: number; tp
 
 export function shapeKey(s: SelectShape): string {
   const st = s.stage
-    ? `stage${s.stage.kc}p${s.stage.padWords}${s.stage.queries}${s.stage.unroll ? 'u' : ''}${s.stage.xorRows ? 'x' : ''}${s.stage.clampRows ? 'c' : ''}${s.stage.select === 'mask' ? 'm' : ''}${s.stage.prefetch ? 'f' : ''}${s.stage.warpBranch ? 'b' : ''}${s.stage.lists === 'wg' ? 'l' : s.stage.lists === 'packed' ? 'k' : ''}${s.stage.insert === 'flat' ? 'i' : ''}${s.stage.selectRows ? `h${s.stage.selectRows}` : ''}${s.stage.share ? `s${s.stage.share}` : ''}`
+    ? `stage${s.stage.kc}p${s.stage.padWords}${s.stage.queries}${s.stage.unroll ? 'u' : ''}${s.stage.xorRows ? 'x' : ''}${s.stage.rowsF16 ? 'F' : ''}${s.stage.clampRows ? 'c' : ''}${s.stage.select === 'mask' ? 'm' : ''}${s.stage.prefetch ? 'f' : ''}${s.stage.warpBranch ? 'b' : ''}${s.stage.lists === 'wg' ? 'l' : s.stage.lists === 'packed' ? 'k' : ''}${s.stage.insert === 'flat' ? 'i' : ''}${s.stage.selectRows ? `h${s.stage.selectRows}` : ''}${s.stage.share ? `s${s.stage.share}` : ''}`
     : 'direct';
   return [s.kind, s.signed ? 'i8' : 'u8', s.dPad, s.m, s.n, s.k, s.sgRows, s.sgQueries, s.rowTiles, s.queryTiles, s.subgroupSize, s.kp, s.syntax, JSON.stringify(s.quirk ?? DEFAULT_QUIRK), st].join(':');
 }
@@ -476,8 +483,8 @@ export function hookSource(s: SelectShape): string {
   const st = s.stage;
   // BQ = NT (one invocation a query) or the 16-query block: two invocations a query of one 32-wide warp.
   const pairs = tpq === 2 && nt === 32 && bq === 16;
-  if (s.kind !== 'mma' || !st || (st.queries !== 'whole' && st.queries !== 'quant' && st.queries !== 'pre' && st.queries !== 'hold') || !st.xorRows || !st.clampRows || !s.signed || (tpq !== 1 && !pairs)) {
-    throw new Error(`int8 hook kernel needs a signed staged tensor shape, queries 'pre', 'hold', 'quant' or 'whole', xorRows, clampRows and BQ = ${nt} (or 16 of 32 invocations): got ${shapeKey(s)}`);
+  if (s.kind !== 'mma' || !st || (st.queries !== 'whole' && st.queries !== 'quant' && st.queries !== 'pre' && st.queries !== 'hold') || !st.xorRows === !st.rowsF16 || !st.clampRows || !s.signed || (tpq !== 1 && !pairs)) {
+    throw new Error(`int8 hook kernel needs a signed staged tensor shape, queries 'pre', 'hold', 'quant' or 'whole', xorRows (u8 codes) or rowsF16, clampRows and BQ = ${nt} (or 16 of 32 invocations): got ${shapeKey(s)}`);
   }
   if (pairs && (st.queries !== 'pre' || st.lists === 'wg' || s.sgQueries !== 1)) throw new Error(`int8 hook kernel ${shapeKey(s)}: the 16-query block needs queries 'pre', lists 'reg' and one warp`);
   const warps = s.sgQueries;
@@ -495,6 +502,8 @@ export function hookSource(s: SelectShape): string {
     `const QSW: u32 = ${u(s.dPad / 4 + 4)};`,
     `const WR_WORDS: u32 = ${u(Math.max(br * sw, (st.selectRows ?? br) * bq, hookMergeWords(s)))};`,
     ...(pairs ? [`const TPQ: u32 = ${u(tpq)};`] : []),
+    // u8 codes are staged as c - 128, so a key adds 128 x the sum of the query codes back; f16 rows' codes are signed.
+    `const ROW_SHIFT: i32 = ${st.rowsF16 ? 0 : 128};`,
     // lists 'packed': slot bits, their mask, and the key of an empty entry (below every real key).
     ...(packed ? [`const SBU: u32 = ${u(packBits(s.kp))};`, `const SMASK: i32 = ${2 ** packBits(s.kp) - 1};`, `const EMPTY_KEY: i32 = ${-(2 ** (31 - packBits(s.kp)))};`] : []),
     'alias ET = i32;',
@@ -509,7 +518,7 @@ export function hookSource(s: SelectShape): string {
   const parts = {
     // 'quant' reduces over the subgroup (one subgroup is the whole workgroup: NT invocations).
     ENABLES: `enable chromium_experimental_subgroup_matrix;${quant || warps > 1 ? '\nenable subgroups;' : ''}`,
-    CONSTS: consts,
+    CONSTS: st.rowsF16 ? `${consts}\n${F16_CODES}` : consts,
     QBIND: `@group(0) @binding(2) var<storage, read> queries: array<${pre ? 'vec4<u32>' : 'vec4<f32>'}>;`,
     QDECL: (quant ? 'var<workgroup> wq: array<ET, BQ * SW>;\nvar<workgroup> wsc: array<f32, BQ>;' : pre && !hold ? 'var<workgroup> wq: array<ET, BQ * SW>;' : 'var<workgroup> wq: array<ET, BQ * QSW>;') + (wgLists ? '\nvar<workgroup> wl: array<vec2<i32>, KP * NT>;' : packed ? '\nvar<workgroup> lids: array<i32, KP * NT>;' : ''),
     PROLOGUE: quant ? QUANT_PROLOGUE : hold ? PRE_PROLOGUE + HOLD_COPY : pre ? PRE_PROLOGUE : WHOLE_PROLOGUE,
@@ -633,6 +642,19 @@ export function prepSource(s: SelectShape): string {
  * pre-pass output (after the codes of the block-padded batch). The phony read keeps binding 3 in the
  * pipeline's layout, which the contract binds for every scorer.
  */
+/**
+ * rowsF16: 16 dims of packed f16 (two vec4<u32>, dims in order) to 16 i8 codes (one vec4<u32>, 4 a
+ * word, byte 0 first), x_j times the inverse step in binding 3's third section (QW vec4 from 2 QW).
+ */
+const F16_CODES = `fn f16Code4(lo: u32, hi: u32, inv: vec4<f32>) -> u32 {
+  let x = vec4<f32>(unpack2x16float(lo), unpack2x16float(hi));
+  return pack4xI8(vec4<i32>(clamp(round(x * inv), vec4<f32>(-127.0), vec4<f32>(127.0))));
+}
+fn f16Codes(a: vec4<u32>, b: vec4<u32>, dim: u32) -> vec4<u32> {
+  let at = 2u * QW + dim / 4u;
+  return vec4<u32>(f16Code4(a.x, a.y, sq[at]), f16Code4(a.z, a.w, sq[at + 1u]), f16Code4(b.x, b.y, sq[at + 2u]), f16Code4(b.z, b.w, sq[at + 3u]));
+}`;
+
 const PRE_PROLOGUE = `
   _ = sq[0];
   if (live) {
@@ -831,18 +853,23 @@ function spell(s: SelectShape) {
  * workgroup array `dst` (row stride SW words): 16-byte loads, consecutive invocations on
  * consecutive addresses, at most 8 loads issued before their stores (independent loads in flight).
  */
-function stageCopy(dst: string, srcArr: string, src: string, rows: number, kc: number, nt: number, tag: string, xor = false, rowMax?: string): string[] {
+function stageCopy(dst: string, srcArr: string, src: string, rows: number, kc: number, nt: number, tag: string, xor = false, rowMax?: string, f16Dim?: string): string[] {
   const per = Math.ceil((rows * (kc / 16)) / nt);
   const lines: string[] = [];
   for (let g = 0; g < per; g += 8) {
-    const part = stageCopyParts(dst, srcArr, src, rows, kc, nt, tag, xor, rowMax, g, Math.min(per, g + 8));
+    const part = stageCopyParts(dst, srcArr, src, rows, kc, nt, tag, xor, rowMax, g, Math.min(per, g + 8), f16Dim);
     lines.push(...part.loads, ...part.stores);
   }
   return lines;
 }
 
-/** stageCopy's loads (into `${tag}v${j}`) and workgroup stores for the invocation's copies j in [from, to). */
-function stageCopyParts(dst: string, srcArr: string, src: string, rows: number, kc: number, nt: number, tag: string, xor: boolean, rowMax: string | undefined, from: number, to: number): { loads: string[]; stores: string[] } {
+/**
+ * stageCopy's loads (into `${tag}v${j}`) and workgroup stores for the invocation's copies j in [from, to).
+ * f16Dim (rows of packed f16, StageOptions.rowsF16): each 16-byte word of codes comes from two
+ * vec4 of halves (`src` counts those, D / 8 a row) quantised by f16Codes; f16Dim is the chunk's
+ * first dimension.
+ */
+function stageCopyParts(dst: string, srcArr: string, src: string, rows: number, kc: number, nt: number, tag: string, xor: boolean, rowMax: string | undefined, from: number, to: number, f16Dim?: string): { loads: string[]; stores: string[] } {
   const kc16 = kc / 16;
   const total = rows * kc16;
   const guard = total % nt !== 0;
@@ -851,12 +878,17 @@ function stageCopyParts(dst: string, srcArr: string, src: string, rows: number, 
   for (let j = from; j < to; j++) {
     loads.push(`let ${tag}e${j} = min(lid + ${u(j * nt)}, ${u(total - 1)});`);
     const row = rowMax ? `min(${tag}e${j} / ${u(kc16)}, ${rowMax})` : `(${tag}e${j} / ${u(kc16)})`;
-    loads.push(`let ${tag}v${j} = ${srcArr}[${src} + ${row} * (D / 16u) + ${tag}e${j} % ${u(kc16)}];`);
+    if (f16Dim === undefined) {
+      loads.push(`let ${tag}v${j} = ${srcArr}[${src} + ${row} * (D / 16u) + ${tag}e${j} % ${u(kc16)}];`);
+    } else {
+      loads.push(`let ${tag}a${j} = ${srcArr}[${src} + ${row} * (D / 8u) + (${tag}e${j} % ${u(kc16)}) * 2u];`);
+      loads.push(`let ${tag}b${j} = ${srcArr}[${src} + ${row} * (D / 8u) + (${tag}e${j} % ${u(kc16)}) * 2u + 1u];`);
+    }
   }
   for (let j = from; j < to; j++) {
     const o = `${tag}o${j}`;
     // xor: u8 codes c become the i8 c - 128 (top bit flipped in every byte).
-    const v = xor ? `(${tag}v${j} ^ vec4<u32>(0x80808080u))` : `${tag}v${j}`;
+    const v = f16Dim !== undefined ? `f16Codes(${tag}a${j}, ${tag}b${j}, ${f16Dim} + (${tag}e${j} % ${u(kc16)}) * 16u)` : xor ? `(${tag}v${j} ^ vec4<u32>(0x80808080u))` : `${tag}v${j}`;
     const body = `let ${o} = (${tag}e${j} / ${u(kc16)}) * SW + (${tag}e${j} % ${u(kc16)}) * 4u; let ${tag}w${j} = ${v}; ${dst}[${o}] = bitcast<ET>(${tag}w${j}.x); ${dst}[${o} + 1u] = bitcast<ET>(${tag}w${j}.y); ${dst}[${o} + 2u] = bitcast<ET>(${tag}w${j}.z); ${dst}[${o} + 3u] = bitcast<ET>(${tag}w${j}.w);`;
     stores.push(guard && (j + 1) * nt > total ? `if (lid + ${u(j * nt)} < ${u(total)}) { ${body} }` : `{ ${body} }`);
   }
@@ -909,7 +941,10 @@ function stagedTile(s: SelectShape, br: number, bq: number, nt: number, sw: numb
   const wstride = mul(`${u(sw * 4)}`);
   const qsw = s.dPad / 4 + 4;
   const lines: string[] = ['{'];
-  lines.push('  let rowAt16 = t * (D / 16u);');
+  // The tile row t's first vec4 of the base: D / 16 of u8 codes, D / 8 of packed f16 (rowsF16).
+  const rowVec = st.rowsF16 ? 8 : 16;
+  const f16Dim = (kd: string) => (st.rowsF16 ? kd : undefined);
+  lines.push(`  let rowAtV = t * (D / ${u(rowVec)});`);
   lines.push('  let qAt16 = qBlock * BQ * (D / 16u);');
   lines.push('  let qAt = qBlock * BQ * D;');
   // The tile's last row, relative to t (t < params.rows in every caller).
@@ -938,7 +973,7 @@ function stagedTile(s: SelectShape, br: number, bq: number, nt: number, sw: numb
   const qwg = st.queries === 'wg' || st.queries === 'pre';
   const chunk = (kd: string, kcs: string[], ind: string) => {
     const out: string[] = [];
-    out.push(...stageCopy('wr', 'base', `rowAt16 + ${kd} / 16u`, br, st.kc, nt, 'r', st.xorRows, st.clampRows ? 'rmax' : undefined).map((l) => ind + l));
+    out.push(...stageCopy('wr', 'base', `rowAtV + ${kd} / ${u(rowVec)}`, br, st.kc, nt, 'r', st.xorRows, st.clampRows ? 'rmax' : undefined, f16Dim(kd)).map((l) => ind + l));
     if (qwg) out.push(...stageCopy('wq', 'queries', `qAt16 + ${kd} / 16u`, bq, st.kc, nt, 'q').map((l) => ind + l));
     if (st.queries === 'quant') out.push(...quantCopy(kd, bq, st.kc, nt).map((l) => ind + l));
     out.push(ind + 'workgroupBarrier();');
@@ -977,7 +1012,7 @@ function stagedTile(s: SelectShape, br: number, bq: number, nt: number, sw: numb
     const perR = Math.ceil((br * (st.kc / 16)) / nt);
     const perQ = Math.ceil((bq * (st.kc / 16)) / nt);
     const parts = kds.map((kd, c) => {
-      const r = stageCopyParts('wr', 'base', `rowAt16 + ${u(kd / 16)}`, br, st.kc, nt, `r${c}_`, !!st.xorRows, st.clampRows ? 'rmax' : undefined, 0, perR);
+      const r = stageCopyParts('wr', 'base', `rowAtV + ${u(kd / rowVec)}`, br, st.kc, nt, `r${c}_`, !!st.xorRows, st.clampRows ? 'rmax' : undefined, 0, perR, f16Dim(u(kd)));
       const q = qwg ? stageCopyParts('wq', 'queries', `qAt16 + ${u(kd / 16)}`, bq, st.kc, nt, `q${c}_`, false, undefined, 0, perQ) : { loads: [], stores: [] };
       return { loads: [...r.loads, ...q.loads], stores: [...r.stores, ...q.stores] };
     });
