@@ -10,9 +10,12 @@
  * --variants 'a:big=4x8,kc=4;b:big=8x8,target=4096' times each kernel variant (kernelTuning knobs:
  *   big, bigF32, bigF32L, midF32, swz, nosel, kc, ru, uw, hru, huw, chain, target = targetWorkgroups, gt = gemmTarget,
  *   gtl = gemmTargetL, hgt = gemmTargetF16, fan = mergeFanIn; flat_gemv_multi: gemvMulti, mq16, mqw,
- *   mru, muw, hmru, hmuw, msp, mci, mtarget) at every case; rows
+ *   mru, muw, hmru, hmuw, msp, mci, mtarget; the tensor scorer's tensorTuning: tf16 = f16 on / off,
+ *   tf16min = f16MinBatch, tensor = enabled) at every case; rows
  *   carry `variant`. H200 run 3's sweep: out/device-gpu2/run.sh, kept as results/h200-2026-12-03/run3/run.sh.
  * --toggles a,b opens Dawn with those toggles (enable-dawn-features=a,b), e.g. disable_robustness.
+ * --experimental 1 opens the devices with allowExperimental (Dawn's allow_unsafe_apis): the
+ *   tensor-core scorer then takes int8 batches, and f16 ones from tensorTuning.f16MinBatch queries.
  * --oracle-queries Q checks the first Q queries of every case against a float64 scan of all rows
  *   on the host (exact ids for f32 up to ties, recall for f16/int8).
  */
@@ -21,6 +24,7 @@ import { writeFileSync } from 'node:fs';
 import '../../src/node.js';
 import { GpuFlatIndex } from '../../src/gpu/flat-index.js';
 import { kernelTuning } from '../../src/gpu/flat-shard.js';
+import { tensorTuning } from '../../src/gpu/tensor/hook.js';
 import { measureCeilings } from './ceilings.js';
 import { loadDawnGpu } from '../../src/gpu/dawn.js';
 import type { SearchResult } from '../../src/core/types.js';
@@ -51,6 +55,7 @@ const { values } = parseArgs({
     // Dawn toggles for the devices of this run, comma-separated (e.g. disable_robustness): the
     // index gets a GPU object created with them (enable-dawn-features=...).
     toggles: { type: 'string', default: '' },
+    experimental: { type: 'string', default: '0' },
   },
 });
 const d = Number(values.d);
@@ -82,6 +87,7 @@ interface Row {
   oracle_ok?: string;
   ids_as_first?: string;
   oracle_recall?: number;
+  gpu_k?: number;
   toggles?: string;
   f16_native?: boolean;
 }
@@ -98,7 +104,8 @@ function recall(got: SearchResult, want: SearchResult): number {
   return hit / (want.nq * want.k);
 }
 
-const toggles = values.toggles!.split(',').filter(Boolean);
+const experimental = values.experimental === '1';
+const toggles = [...(experimental ? ['allow_unsafe_apis'] : []), ...values.toggles!.split(',').filter(Boolean)];
 // Dawn rounds GPU timestamps to 65.5 us steps unless told not to (a privacy guard for browsers):
 // at nq = 1 that step is ~8% of a 1M search, so the bench always lifts it.
 const unquantised = 'disable-dawn-features=timestamp_quantization';
@@ -106,22 +113,31 @@ const gpu = await loadDawnGpu(toggles.length ? [`enable-dawn-features=${toggles.
 const adapter = await gpu!.requestAdapter({ powerPreference: 'high-performance' });
 console.error(`adapter: ${JSON.stringify(adapter?.info)} maxBinding=${adapter?.limits.maxStorageBufferBindingSize} wgStorage=${adapter?.limits.maxComputeWorkgroupStorageSize} features=${[...(adapter?.features ?? [])].join(',')}`);
 
-interface Variant { name: string; knobs: Partial<typeof kernelTuning> }
+interface Variant { name: string; knobs: Partial<typeof kernelTuning>; tensor: Partial<typeof tensorTuning> }
 const defaults = { ...kernelTuning };
+const tensorDefaults = { ...tensorTuning };
+/** Variant keys for the tensor scorer's knobs. */
+const TENSOR_KNOBS: Record<string, keyof typeof tensorTuning> = { tf16: 'f16', tf16min: 'f16MinBatch', tensor: 'enabled' };
 const variants: Variant[] = values.variants
   ? values.variants.split(';').map((v) => {
       const [name, spec = ''] = v.split(':');
       const knobs: Record<string, unknown> = {};
+      const tensor: Record<string, unknown> = {};
       for (const kv of spec.split(',').filter(Boolean)) {
         const [key, val] = kv.split('=');
+        const t = TENSOR_KNOBS[key!];
+        if (t) {
+          tensor[t] = typeof tensorTuning[t] === 'boolean' ? val !== '0' : Number(val);
+          continue;
+        }
         const field = key === 'target' ? 'targetWorkgroups' : key === 'gt' ? 'gemmTarget' : key === 'gtl' ? 'gemmTargetL' : key === 'hgt' ? 'gemmTargetF16' : key === 'fan' ? 'mergeFanIn' : key!;
         // A knob that is not (or no longer) in kernelTuning would be set and silently ignored.
         if (!(field in kernelTuning)) throw new Error(`unknown knob ${key} in variant ${name}`);
         knobs[field] = ['big', 'bigF32', 'bigF32L', 'midF32', 'midBF32', 'midBF32L', 'midF16L'].includes(field) ? val : Number(val);
       }
-      return { name: name!, knobs: knobs as Partial<typeof kernelTuning> };
+      return { name: name!, knobs: knobs as Partial<typeof kernelTuning>, tensor: tensor as Partial<typeof tensorTuning> };
     })
-  : [{ name: 'default', knobs: {} }];
+  : [{ name: 'default', knobs: {}, tensor: {} }];
 
 if (Number(values.ceilings) > 0) {
   const dev = await adapter!.requestDevice({ requiredFeatures: ['timestamp-query'], requiredLimits: { maxStorageBufferBindingSize: adapter!.limits.maxStorageBufferBindingSize, maxBufferSize: adapter!.limits.maxBufferSize } });
@@ -159,7 +175,7 @@ for (const n of values.n!.split(',').map(Number)) {
     console.error(`float64 oracle of ${oq} queries over ${n} rows: ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   }
   for (const precision of values.precisions!.split(',') as ('f32' | 'f16' | 'int8')[]) {
-    const index = await GpuFlatIndex.create(d, 'ip', { precision, gpu: gpu! });
+    const index = await GpuFlatIndex.create(d, 'ip', { precision, gpu: gpu!, allowExperimental: experimental });
     try {
       const t0 = performance.now();
       // Synthetic rows are uniform in [-1, 1) scaled to unit norm (norm^2 ~ d/3 before scaling), so
@@ -186,6 +202,7 @@ for (const n of values.n!.split(',').map(Number)) {
       for (const nq of nqs)
       for (const variant of variants) {
         Object.assign(kernelTuning, defaults, variant.knobs);
+        Object.assign(tensorTuning, tensorDefaults, variant.tensor);
         // int8: candidates re-ranked exactly per query = max(k + 16, factor * k) (the index option).
         if (factor) (index as unknown as { opts: { rerankFactor?: number } }).opts.rerankFactor = factor;
         const q = syntheticQueries(nq, d, 777);
@@ -213,6 +230,8 @@ for (const n of values.n!.split(',').map(Number)) {
           first_ms: +firstMs.toFixed(1),
         };
         if (factor) row.rerank_factor = factor;
+        // Candidates the GPU selected a query (int8 and tensor-core f16: k' re-ranked exactly).
+        row.gpu_k = index.gpuK(k, nq);
         if (toggles.length) row.toggles = toggles.join(',');
         if (precision === 'f16') row.f16_native = (index as unknown as { shards: { ctx: { hasF16: boolean } }[] }).shards[0]!.ctx.hasF16;
         if (values.variants) row.variant = variant.name;
