@@ -1,11 +1,12 @@
 /**
- * Where a GpuFlatIndex int8 search's GPU time goes, dispatch by dispatch: the tensor scorer's
- * pre-pass, its scoring dispatch per tile, the merge_lists levels. The shard encodes all of them in
+ * Where a GpuFlatIndex int8 (or --precision f16) search's GPU time goes, dispatch by dispatch: the
+ * tensor scorer's pre-pass, its scoring dispatch per tile, the merge_lists levels, f16's re-rank. The shard encodes all of them in
  * one compute pass; here the device's createCommandEncoder is wrapped so that every dispatch gets a
  * pass of its own with timestamps at its start and end (the same pipelines, bind groups and order;
  * passes end where the shard's barriers between dependent dispatches are anyway). Tuning from
- * TENSOR_TUNING (tuning-env.ts); the shard's search alone (no re-rank), timestamps unrounded; variants as 'name:knob=v,...' with the knobs twb / tws / tsh
- * (tensorTuning.targetWorkgroups / targetWorkgroupsSmall / share).
+ * TENSOR_TUNING (tuning-env.ts); the shard's search alone (no host re-rank), timestamps unrounded; variants as 'name:knob=v,...' with the knobs twb / tws / twt / tsh
+ * / tpf / tkcs / trt / trtm / tmid / tf16 (tensorTuning.targetWorkgroups / targetWorkgroupsSmall /
+ * targetWorkgroupsTiny / share / prefetch / kcSmall / rowTiles / rowTilesMid / midBatch / f16).
  *
  *   npx esbuild bench/gpu-tensor/split.ts --bundle --platform=node --format=esm --loader:.wgsl=text \
  *     --external:webgpu --ignore-annotations --outfile=out/<dir>/split.mjs
@@ -31,6 +32,7 @@ const { values } = parseArgs({
     k: { type: 'string', default: '10' },
     reps: { type: 'string', default: '10' },
     variants: { type: 'string', default: 'd' },
+    precision: { type: 'string', default: 'int8' },
   },
 });
 const n = Number(values.n);
@@ -40,7 +42,8 @@ const reps = Number(values.reps);
 const SEED = 12345;
 // Dawn rounds timestamps to 65.536 us unless timestamp_quantization is off (run 16 read them rounded).
 const gpu = (await loadDawnGpu(['enable-dawn-features=allow_unsafe_apis', 'disable-dawn-features=timestamp_quantization']))!;
-const index = await GpuFlatIndex.create(d, 'ip', { precision: 'int8', gpu, allowExperimental: true });
+const precision = values.precision as 'int8' | 'f16';
+const index = await GpuFlatIndex.create(d, 'ip', { precision, gpu, allowExperimental: true });
 const range = Math.sqrt(3 / d) * 1.05;
 await index.addGenerated(n, SEED, (id: number, out: Float32Array) => syntheticRow(SEED, id, d, out), range);
 const shard = (index as unknown as { shards: { ctx: { device: GPUDevice; hasTimestamps: boolean }; scorerFor(nq: number, k: number): { key: string }; search(q: Float32Array, nq: number, k: number): Promise<unknown> }[] }).shards[0]!;
@@ -97,7 +100,7 @@ const real = device.createCommandEncoder.bind(device);
 };
 
 // By label (the shard's pipelines are labelled); without labels, by place: pre-pass, one tile, merges.
-const kind = (label: string, i: number) => (label === '?' ? (i === 0 ? 'prep' : i === 1 ? 'score' : 'merge') : label.includes('prep') ? 'prep' : label.startsWith('merge') ? 'merge' : 'score');
+const kind = (label: string, i: number) => (label === '?' ? (i === 0 ? 'prep' : i === 1 ? 'score' : 'merge') : label.includes('prep') ? 'prep' : label.startsWith('merge') ? 'merge' : label === 'f16_rerank' ? 'rerank' : 'score');
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 const queries = syntheticQueries(1024, d, 777);
 const defaults = { ...tensorTuning };
@@ -108,7 +111,14 @@ for (const spec of values.variants!.split(';').filter(Boolean)) {
     const [key, val] = kv.split('=');
     if (key === 'twb') tensorTuning.targetWorkgroups = Number(val);
     else if (key === 'tws') tensorTuning.targetWorkgroupsSmall = Number(val);
+    else if (key === 'twt') tensorTuning.targetWorkgroupsTiny = Number(val);
     else if (key === 'tsh') tensorTuning.share = Number(val);
+    else if (key === 'tpf') tensorTuning.prefetch = val !== '0';
+    else if (key === 'tkcs') tensorTuning.kcSmall = Number(val);
+    else if (key === 'trt') tensorTuning.rowTiles = Number(val);
+    else if (key === 'trtm') tensorTuning.rowTilesMid = Number(val);
+    else if (key === 'tmid') tensorTuning.midBatch = Number(val);
+    else if (key === 'tf16') tensorTuning.f16 = val !== '0';
     else throw new Error(`split: unknown knob ${key}`);
   }
   for (const nq of values.nq!.split(',').map(Number)) {
@@ -120,7 +130,7 @@ for (const spec of values.variants!.split(';').filter(Boolean)) {
       // The shard's search alone (no host re-rank: run 16's searches through the index left the GPU
       // idle for the regenerated rows' re-rank between searches, and its clocks fell). Batches of up
       // to 512 queries run one after another: the stamps read are the last batch's.
-      await shard.search(q, nq, index.gpuK(k));
+      await shard.search(q, nq, index.gpuK(k, nq));
       if (last) {
         await read.mapAsync(MapMode.READ);
         const t = new BigUint64Array(read.getMappedRange(0, 16 * last.labels.length).slice(0));
@@ -135,7 +145,7 @@ for (const spec of values.variants!.split(';').filter(Boolean)) {
     const steps = lastBatch[0]!.labels.map((label, i) => ({ label, groups: lastBatch[0]!.groups[i], us: +median(lastBatch.map((b) => b.us[i]!)).toFixed(1) }));
     const sum = (kd: string) => +steps.filter((s, i) => kind(s.label, i) === kd).reduce((a, s) => a + s.us, 0).toFixed(1);
     const span = +median(lastBatch.map((b) => b.us[b.us.length - 1]!)).toFixed(1);
-    console.log(JSON.stringify({ variant: name, n, nq, batch: Math.min(nq, 512), key: shard.scorerFor(Math.min(nq, 512), index.gpuK(k)).key, prep_us: sum('prep'), score_us: sum('score'), merge_us: sum('merge'), span_us: span, steps }));
+    console.log(JSON.stringify({ variant: name, precision, n, nq, batch: Math.min(nq, 512), key: shard.scorerFor(Math.min(nq, 512), index.gpuK(k, nq)).key, prep_us: sum('prep'), score_us: sum('score'), merge_us: sum('merge'), rerank_us: sum('rerank'), span_us: span, steps }));
   }
 }
 await index.dispose();
