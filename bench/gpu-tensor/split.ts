@@ -6,7 +6,8 @@
  * passes end where the shard's barriers between dependent dispatches are anyway). Tuning from
  * TENSOR_TUNING (tuning-env.ts); the shard's search alone (no host re-rank), timestamps unrounded; variants as 'name:knob=v,...' with the knobs twb / tws / twt / tsh
  * / tpf / tkcs / trt / trtm / tmid / tf16 (tensorTuning.targetWorkgroups / targetWorkgroupsSmall /
- * targetWorkgroupsTiny / share / prefetch / kcSmall / rowTiles / rowTilesMid / midBatch / f16).
+ * targetWorkgroupsTiny / share / prefetch / kcSmall / rowTiles / rowTilesMid / midBatch / f16 /
+ * tf16u: f16Scale 'uniform').
  *
  *   npx esbuild bench/gpu-tensor/split.ts --bundle --platform=node --format=esm --loader:.wgsl=text \
  *     --external:webgpu --ignore-annotations --outfile=out/<dir>/split.mjs
@@ -119,6 +120,7 @@ for (const spec of values.variants!.split(';').filter(Boolean)) {
     else if (key === 'trtm') tensorTuning.rowTilesMid = Number(val);
     else if (key === 'tmid') tensorTuning.midBatch = Number(val);
     else if (key === 'tf16') tensorTuning.f16 = val !== '0';
+    else if (key === 'tf16u') tensorTuning.f16Scale = val !== '0' ? 'uniform' : 'dims';
     else throw new Error(`split: unknown knob ${key}`);
   }
   for (const nq of values.nq!.split(',').map(Number)) {

@@ -34,12 +34,13 @@ export function f16AbsmaxPlan(rows: number, words: number): { params: Uint32Arra
 /**
  * The tensor hook's decode parameters for f16 rows from each dimension's largest magnitude (dp
  * dims): vmin 0, step_j = max_j / 127, then the inverse steps the staging multiplies by (0 for a
- * dimension that is zero in every row: its codes are 0).
+ * dimension that is zero in every row: its codes are 0). uniform: max_j is the largest over all.
  */
-export function f16StepParams(maxima: Float32Array, dp: number): Float32Array<ArrayBuffer> {
+export function f16StepParams(maxima: Float32Array, dp: number, uniform = false): Float32Array<ArrayBuffer> {
   const out = new Float32Array(3 * dp);
+  const all = maxima.subarray(0, dp).reduce((a, b) => Math.max(a, b), 0);
   for (let j = 0; j < dp; j++) {
-    const m = maxima[j] ?? 0;
+    const m = uniform ? all : maxima[j] ?? 0;
     const ok = m > 0 && Number.isFinite(m);
     out[dp + j] = ok ? m / 127 : 0;
     out[2 * dp + j] = ok ? 127 / m : 0;

@@ -476,7 +476,8 @@ export interface ShardInfo {
  *   needs more to fill the device).
  * - approximate (optional, f16 shards only): the keys only rank candidates (the tensor scorer's i8
  *   codes of the f16 rows, decoded with binding 3 = vmin 0, then step, then 1 / step per dimension,
- *   which the shard computes from its rows: src/gpu/f16-rerank.ts). After the merges the shard
+ *   which the shard computes from its rows: src/gpu/f16-rerank.ts; 'dims': a step a dimension,
+ *   'uniform': one step for all). After the merges the shard
  *   rewrites each query's final k keys with the exact f16 inner products (f16_rerank.wgsl) and
  *   orders the lists again on the host; the caller asks for k' > k candidates to keep the recall.
  * The shard then merges the lists per tile (merge_lists) into a running top-k.
@@ -485,7 +486,7 @@ export interface ChunkScorer {
   name: string;
   accepts(shard: ShardInfo, nq: number, k: number): boolean;
   /** Rows per block (segLen is a multiple), queries per workgroup, the pipeline cache key, and the optional pre-pass and dispatch size. */
-  shape(shard: ShardInfo, nq: number, k: number): { BR: number; BQ: number; key: string; targetWorkgroups?: number; prep?: { bytes: number; groups: [number, number] }; scratch?: number; approximate?: boolean };
+  shape(shard: ShardInfo, nq: number, k: number): { BR: number; BQ: number; key: string; targetWorkgroups?: number; prep?: { bytes: number; groups: [number, number] }; scratch?: number; approximate?: 'dims' | 'uniform' };
   pipeline(device: GPUDevice, shard: ShardInfo, nq: number, k: number): GPUComputePipeline;
   /** The pre-pass pipeline, for shapes that name a prep. */
   prepass?(device: GPUDevice, shard: ShardInfo, nq: number, k: number): GPUComputePipeline;
@@ -506,8 +507,8 @@ interface ScorerChoice {
   prep?: { pipeline: GPUComputePipeline; bytes: number; groups: [number, number] };
   /** Pairs of scratch at the end of the scorer's out binding (ChunkScorer.shape), zeroed before each batch. */
   scratch?: number;
-  /** f16: approximate keys, re-ranked exactly from the rows after the merges (ChunkScorer.shape). */
-  approximate?: boolean;
+  /** f16: approximate keys, re-ranked exactly from the rows after the merges; the codes' steps (ChunkScorer.shape). */
+  approximate?: 'dims' | 'uniform';
   /**
    * int8_gemv's shared bounds: the scratch starts with each query's lower bound of its k-th best
    * key (one word a query), which merge_one then starts its threshold from.
@@ -569,7 +570,7 @@ export class FlatShard {
   private scratchBytes: number;
   /** Bumped whenever rows are written; the f16 steps (ensureF16Steps) are those of one version. */
   private rowsVersion = 0;
-  private f16Steps: { version: number; ready: Promise<void> } | undefined;
+  private f16Steps: { version: number; mode: 'dims' | 'uniform'; ready: Promise<void> } | undefined;
   ntotal = 0;
 
   constructor(
@@ -763,11 +764,11 @@ export class FlatShard {
    * steps (f16-rerank.ts f16StepParams) from the rows' largest magnitudes, computed on the device
    * once per version of the rows (a search after an add computes them again).
    */
-  private ensureF16Steps(): Promise<void> {
+  private ensureF16Steps(mode: 'dims' | 'uniform'): Promise<void> {
     const version = this.rowsVersion;
-    if (this.f16Steps?.version === version) return this.f16Steps.ready;
-    const ready = this.computeF16Steps();
-    const entry = { version, ready };
+    if (this.f16Steps?.version === version && this.f16Steps.mode === mode) return this.f16Steps.ready;
+    const ready = this.computeF16Steps(mode);
+    const entry = { version, mode, ready };
     this.f16Steps = entry;
     ready.catch(() => {
       if (this.f16Steps === entry) this.f16Steps = undefined;
@@ -775,7 +776,7 @@ export class FlatShard {
     return ready;
   }
 
-  private async computeF16Steps(): Promise<void> {
+  private async computeF16Steps(mode: 'dims' | 'uniform'): Promise<void> {
     const device = this.ctx.device;
     const words = this.rowWords * 4;
     const dp = this.q4 * 4;
@@ -808,7 +809,7 @@ export class FlatShard {
       enc.copyBufferToBuffer(maxima, 0, read, 0, dp * 4);
       device.queue.submit([enc.finish()]);
       await this.map(read);
-      const data = f16StepParams(new Float32Array(read.getMappedRange(0, dp * 4).slice(0)), dp);
+      const data = f16StepParams(new Float32Array(read.getMappedRange(0, dp * 4).slice(0)), dp, mode === 'uniform');
       read.unmap();
       const sq = await this.ctx.createBuffer({ label: 'tessera f16 steps', size: data.byteLength, usage: BufferUsage.STORAGE | BufferUsage.COPY_DST });
       device.queue.writeBuffer(sq, 0, data);
@@ -937,7 +938,7 @@ export class FlatShard {
         const prep = shape.prep && s.prepass
           ? { ...shape.prep, pipeline: this.pipeline(`ext:${s.name}:prep:${shape.key}`, () => s.prepass!(this.ctx.device, this.info, nq, k)) }
           : undefined;
-        const approximate = shape.approximate && this.layout.precision === 'f16' ? { approximate: true } : {};
+        const approximate = shape.approximate && this.layout.precision === 'f16' ? { approximate: shape.approximate } : {};
         return { pipeline: this.pipeline(key, () => s.pipeline(this.ctx.device, this.info, nq, k)), BR: shape.BR, BQ: shape.BQ, key, target: shape.targetWorkgroups, prep, scratch: shape.scratch, ...approximate };
       }
     }
@@ -1214,7 +1215,7 @@ export class FlatShard {
   private async searchBatch(queries: Float32Array, nqb: number, k: number, onSubmitted?: () => void): Promise<ShardResult> {
     const t0 = this.profile ? performance.now() : 0;
     const scorer = this.scorerFor(nqb, k);
-    if (scorer.approximate) await this.ensureF16Steps();
+    if (scorer.approximate) await this.ensureF16Steps(scorer.approximate);
     const { a: regionA, b: regionB, total, shared, segs } = this.candPlan(nqb, k, scorer.BR, scorer.BQ, scorer.target, scorer.scratch);
     const kp = Math.max(pow2Ceil(k), 2 * SELECT_WG);
     if (scorer.fold) queries = this.foldQueries(queries, nqb);

@@ -221,17 +221,19 @@ describe.skipIf(!hasGpu)('GpuFlatIndex f16 through the emulated tensor hook, re-
   }
 
   it.each([
-    { tiles: 1, target: 2048 },
+    { tiles: 1, target: 2048, uniform: false },
     // Several tiles (each re-ranks the candidates among its rows) of several segments.
-    { tiles: 3, target: 3 },
-  ])('$tiles tile(s), target $target: the hook takes the batch, and the results are the f16 rows\' exact best', async (c) => {
+    { tiles: 3, target: 3, uniform: false },
+    // One step for every dimension (tensorTuning.f16Scale 'uniform'): no dimension 40x the others.
+    { tiles: 3, target: 3, uniform: true },
+  ])('$tiles tile(s), target $target, uniform steps $uniform: the hook takes the batch, and the results are the f16 rows\' exact best', async (c) => {
     const d = 64, n = 600, nq = 37, k = 5;
     const base = normalizeRows(clusteredVectors(n, d, 10, 95), d);
     // One dimension 40x larger than the others: per-dimension steps keep the rest resolved.
-    for (let i = 0; i < n; i++) base[i * d + 3]! *= 40;
+    if (!c.uniform) for (let i = 0; i < n; i++) base[i * d + 3]! *= 40;
     const q = normalizeRows(clusteredVectors(nq, d, 10, 96), d);
     const saved = { ...tensorTuning };
-    Object.assign(tensorTuning, { targetWorkgroups: c.target, targetWorkgroupsSmall: c.target, targetWorkgroupsTiny: c.target });
+    Object.assign(tensorTuning, { targetWorkgroups: c.target, targetWorkgroupsSmall: c.target, targetWorkgroupsTiny: c.target, f16Scale: c.uniform ? 'uniform' : 'dims' });
     const tileBytes = c.tiles === 1 ? 1 << 20 : Math.ceil(n / c.tiles / 64) * 64 * d * 2;
     const index = await GpuFlatIndex.create(d, 'ip', { precision: 'f16', maxTileBytes: tileBytes, debugPoison: true });
     try {
@@ -239,11 +241,11 @@ describe.skipIf(!hasGpu)('GpuFlatIndex f16 through the emulated tensor hook, re-
       const kp = index.gpuK(k, nq);
       expect(kp).toBeGreaterThan(k);
       expect(index.gpuK(k, tensorTuning.f16MinBatch - 1)).toBe(k);
-      const shard = (index as unknown as { shards: { scorerFor(nq: number, k: number): { key: string; approximate?: boolean } }[] }).shards[0]!;
+      const shard = (index as unknown as { shards: { scorerFor(nq: number, k: number): { key: string; approximate?: string } }[] }).shards[0]!;
       const choice = shard.scorerFor(nq, kp);
       expect(choice.key).toContain('int8-mma-emulated');
-      expect(choice.key).toMatch(/stage\d+p4preuFc/);
-      expect(choice.approximate).toBe(true);
+      expect(choice.key).toMatch(c.uniform ? /stage\d+p4preuFUc/ : /stage\d+p4preuFc/);
+      expect(choice.approximate).toBe(c.uniform ? 'uniform' : 'dims');
       await expectF16Exact(index, toF16(base), q, d, k, 0.97);
       // Rows added after a search: the steps are computed again (the new rows are 3x larger).
       const more = normalizeRows(clusteredVectors(200, d, 5, 97), d).map((v) => 3 * v);

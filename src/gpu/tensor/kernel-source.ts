@@ -82,6 +82,8 @@ export interface StageOptions {
    * rows (vmin 0, no 128 shift), which the shard re-ranks exactly from the rows (f16_rerank.wgsl).
    */
   rowsF16?: boolean;
+  /** rowsF16: one step for every dimension (binding 3's first inverse step, read once a code word instead of four). */
+  f16Uniform?: boolean;
   /**
    * How a scores tile reaches the lists ('row': every row compared and inserted in turn; 'mask':
    * survivors of a compare with the list's last key marked in a bit mask first, then inserted; same
@@ -150,7 +152,7 @@ export function tileOf(s: SelectShape): { br: number; bq: number; nt: number; tp
 
 export function shapeKey(s: SelectShape): string {
   const st = s.stage
-    ? `stage${s.stage.kc}p${s.stage.padWords}${s.stage.queries}${s.stage.unroll ? 'u' : ''}${s.stage.xorRows ? 'x' : ''}${s.stage.rowsF16 ? 'F' : ''}${s.stage.clampRows ? 'c' : ''}${s.stage.select === 'mask' ? 'm' : ''}${s.stage.prefetch ? 'f' : ''}${s.stage.warpBranch ? 'b' : ''}${s.stage.lists === 'wg' ? 'l' : s.stage.lists === 'packed' ? 'k' : ''}${s.stage.insert === 'flat' ? 'i' : ''}${s.stage.selectRows ? `h${s.stage.selectRows}` : ''}${s.stage.share ? `s${s.stage.share}` : ''}`
+    ? `stage${s.stage.kc}p${s.stage.padWords}${s.stage.queries}${s.stage.unroll ? 'u' : ''}${s.stage.xorRows ? 'x' : ''}${s.stage.rowsF16 ? (s.stage.f16Uniform ? 'FU' : 'F') : ''}${s.stage.clampRows ? 'c' : ''}${s.stage.select === 'mask' ? 'm' : ''}${s.stage.prefetch ? 'f' : ''}${s.stage.warpBranch ? 'b' : ''}${s.stage.lists === 'wg' ? 'l' : s.stage.lists === 'packed' ? 'k' : ''}${s.stage.insert === 'flat' ? 'i' : ''}${s.stage.selectRows ? `h${s.stage.selectRows}` : ''}${s.stage.share ? `s${s.stage.share}` : ''}`
     : 'direct';
   return [s.kind, s.signed ? 'i8' : 'u8', s.dPad, s.m, s.n, s.k, s.sgRows, s.sgQueries, s.rowTiles, s.queryTiles, s.subgroupSize, s.kp, s.syntax, JSON.stringify(s.quirk ?? DEFAULT_QUIRK), st].join(':');
 }
@@ -518,7 +520,7 @@ export function hookSource(s: SelectShape): string {
   const parts = {
     // 'quant' reduces over the subgroup (one subgroup is the whole workgroup: NT invocations).
     ENABLES: `enable chromium_experimental_subgroup_matrix;${quant || warps > 1 ? '\nenable subgroups;' : ''}`,
-    CONSTS: st.rowsF16 ? `${consts}\n${F16_CODES}` : consts,
+    CONSTS: st.rowsF16 ? `${consts}\n${f16CodesSource(!!st.f16Uniform)}` : consts,
     QBIND: `@group(0) @binding(2) var<storage, read> queries: array<${pre ? 'vec4<u32>' : 'vec4<f32>'}>;`,
     QDECL: (quant ? 'var<workgroup> wq: array<ET, BQ * SW>;\nvar<workgroup> wsc: array<f32, BQ>;' : pre && !hold ? 'var<workgroup> wq: array<ET, BQ * SW>;' : 'var<workgroup> wq: array<ET, BQ * QSW>;') + (wgLists ? '\nvar<workgroup> wl: array<vec2<i32>, KP * NT>;' : packed ? '\nvar<workgroup> lids: array<i32, KP * NT>;' : ''),
     PROLOGUE: quant ? QUANT_PROLOGUE : hold ? PRE_PROLOGUE + HOLD_COPY : pre ? PRE_PROLOGUE : WHOLE_PROLOGUE,
@@ -644,16 +646,25 @@ export function prepSource(s: SelectShape): string {
  */
 /**
  * rowsF16: 16 dims of packed f16 (two vec4<u32>, dims in order) to 16 i8 codes (one vec4<u32>, 4 a
- * word, byte 0 first), x_j times the inverse step in binding 3's third section (QW vec4 from 2 QW).
+ * word, byte 0 first), x_j times the inverse step in binding 3's third section (QW vec4 from 2 QW;
+ * uniform: its first value for every dim). The steps come from the rows' largest magnitudes, so
+ * |x_j / step_j| <= 127 (+ f32 rounding): no clamp. Rounding without conversion instructions (a
+ * quarter-rate class on NVIDIA): x / step + 1.5 * 2^23 is a float of that binade whose ulp is 1, so
+ * the add rounds to the nearest integer v (ties to even) and the float's bits are 0x4b400000 + v;
+ * their low byte is v's two's complement byte, the part pack4xI8 keeps.
  */
-const F16_CODES = `fn f16Code4(lo: u32, hi: u32, inv: vec4<f32>) -> u32 {
+function f16CodesSource(uniform: boolean): string {
+  const inv = (i: number) => (uniform ? 'vec4<f32>(sq[2u * QW].x)' : `sq[at + ${i}u]`);
+  return `const ROUND_MAGIC: f32 = 12582912.0;
+fn f16Code4(lo: u32, hi: u32, inv: vec4<f32>) -> u32 {
   let x = vec4<f32>(unpack2x16float(lo), unpack2x16float(hi));
-  return pack4xI8(vec4<i32>(clamp(round(x * inv), vec4<f32>(-127.0), vec4<f32>(127.0))));
+  return pack4xI8(bitcast<vec4<i32>>(fma(x, inv, vec4<f32>(ROUND_MAGIC))));
 }
 fn f16Codes(a: vec4<u32>, b: vec4<u32>, dim: u32) -> vec4<u32> {
-  let at = 2u * QW + dim / 4u;
-  return vec4<u32>(f16Code4(a.x, a.y, sq[at]), f16Code4(a.z, a.w, sq[at + 1u]), f16Code4(b.x, b.y, sq[at + 2u]), f16Code4(b.z, b.w, sq[at + 3u]));
+  ${uniform ? '_ = dim;' : 'let at = 2u * QW + dim / 4u;'}
+  return vec4<u32>(f16Code4(a.x, a.y, ${inv(0)}), f16Code4(a.z, a.w, ${inv(1)}), f16Code4(b.x, b.y, ${inv(2)}), f16Code4(b.z, b.w, ${inv(3)}));
 }`;
+}
 
 const PRE_PROLOGUE = `
   _ = sq[0];
