@@ -11,7 +11,7 @@
  *   big, bigF32, bigF32L, midF32, swz, nosel, kc, ru, uw, hru, huw, chain, target = targetWorkgroups, gt = gemmTarget,
  *   gtl = gemmTargetL, hgt = gemmTargetF16, fan = mergeFanIn; flat_gemv_multi: gemvMulti, mq16, mqw,
  *   mru, muw, hmru, hmuw, msp, mci, mtarget; the tensor scorer's tensorTuning: tf16 = f16 on / off,
- *   tf16min = f16MinBatch, tensor = enabled) at every case; rows
+ *   tf16min = f16MinBatch, tf16rt = f16RowTiles, trtb = rowTilesBig, tensor = enabled) at every case; rows
  *   carry `variant`. H200 run 3's sweep: out/device-gpu2/run.sh, kept as results/h200-2026-12-03/run3/run.sh.
  * --toggles a,b opens Dawn with those toggles (enable-dawn-features=a,b), e.g. disable_robustness.
  * --experimental 1 opens the devices with allowExperimental (Dawn's allow_unsafe_apis): the
@@ -44,6 +44,8 @@ const { values } = parseArgs({
     precisions: { type: 'string', default: 'f32,f16,int8' },
     'min-ms': { type: 'string', default: '1500' },
     'max-reps': { type: 'string', default: '20' },
+    // Untimed searches before each case's timed ones (ms; bench/gpu-flat/repeat.ts).
+    'warm-ms': { type: 'string', default: '0' },
     json: { type: 'string' },
     'check-rows': { type: 'string', default: '0' },
     'load-rows': { type: 'string', default: '0' },
@@ -117,7 +119,7 @@ interface Variant { name: string; knobs: Partial<typeof kernelTuning>; tensor: P
 const defaults = { ...kernelTuning };
 const tensorDefaults = { ...tensorTuning };
 /** Variant keys for the tensor scorer's knobs. */
-const TENSOR_KNOBS: Record<string, keyof typeof tensorTuning> = { tf16: 'f16', tf16min: 'f16MinBatch', tensor: 'enabled' };
+const TENSOR_KNOBS: Record<string, keyof typeof tensorTuning> = { tf16: 'f16', tf16min: 'f16MinBatch', tf16rt: 'f16RowTiles', trtb: 'rowTilesBig', tensor: 'enabled' };
 const variants: Variant[] = values.variants
   ? values.variants.split(';').map((v) => {
       const [name, spec = ''] = v.split(':');
@@ -206,7 +208,7 @@ for (const n of values.n!.split(',').map(Number)) {
         // int8: candidates re-ranked exactly per query = max(k + 16, factor * k) (the index option).
         if (factor) (index as unknown as { opts: { rerankFactor?: number } }).opts.rerankFactor = factor;
         const q = syntheticQueries(nq, d, 777);
-        const { firstMs, wallMs: wall, reps, last } = await repeatSearch(() => index.search(q, k), { minMs, maxReps, beforeTimed: () => index.takeGpuMs() });
+        const { firstMs, wallMs: wall, reps, last } = await repeatSearch(() => index.search(q, k), { minMs, maxReps, warmMs: Number(values['warm-ms']), beforeTimed: () => index.takeGpuMs() });
         const gpuMs = timed ? index.takeGpuMs() / reps : null;
         const key = `${n}:${nq}:${variant.name}`;
         if (precision === 'f32') exact.set(key, last);

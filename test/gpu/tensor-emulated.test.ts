@@ -226,14 +226,16 @@ describe.skipIf(!hasGpu)('GpuFlatIndex f16 through the emulated tensor hook, re-
     { tiles: 3, target: 3, uniform: false },
     // One step for every dimension (tensorTuning.f16Scale 'uniform'): no dimension 40x the others.
     { tiles: 3, target: 3, uniform: true },
-  ])('$tiles tile(s), target $target, uniform steps $uniform: the hook takes the batch, and the results are the f16 rows\' exact best', async (c) => {
+    // 64-row tiles in 32-row parts (the shape from bigBatch queries).
+    { tiles: 3, target: 3, uniform: false, rowTiles: 4 },
+  ])('$tiles tile(s), target $target, uniform steps $uniform, row tiles $rowTiles: the hook takes the batch, and the results are the f16 rows\' exact best', async (c: { tiles: number; target: number; uniform: boolean; rowTiles?: number }) => {
     const d = 64, n = 600, nq = 37, k = 5;
     const base = normalizeRows(clusteredVectors(n, d, 10, 95), d);
     // One dimension 40x larger than the others: per-dimension steps keep the rest resolved.
     if (!c.uniform) for (let i = 0; i < n; i++) base[i * d + 3]! *= 40;
     const q = normalizeRows(clusteredVectors(nq, d, 10, 96), d);
     const saved = { ...tensorTuning };
-    Object.assign(tensorTuning, { targetWorkgroups: c.target, targetWorkgroupsSmall: c.target, targetWorkgroupsTiny: c.target, f16Scale: c.uniform ? 'uniform' : 'dims' });
+    Object.assign(tensorTuning, { targetWorkgroups: c.target, targetWorkgroupsSmall: c.target, targetWorkgroupsTiny: c.target, f16Scale: c.uniform ? 'uniform' : 'dims', f16RowTiles: c.rowTiles ?? 2 });
     const tileBytes = c.tiles === 1 ? 1 << 20 : Math.ceil(n / c.tiles / 64) * 64 * d * 2;
     const index = await GpuFlatIndex.create(d, 'ip', { precision: 'f16', maxTileBytes: tileBytes, debugPoison: true });
     try {
@@ -245,6 +247,7 @@ describe.skipIf(!hasGpu)('GpuFlatIndex f16 through the emulated tensor hook, re-
       const choice = shard.scorerFor(nq, kp);
       expect(choice.key).toContain('int8-mma-emulated');
       expect(choice.key).toMatch(c.uniform ? /stage\d+p4preuFUc/ : /stage\d+p4preuFc/);
+      expect(choice.key).toContain(`:16:16:32:1:1:${c.rowTiles ?? 2}:2:`);
       expect(choice.approximate).toBe(c.uniform ? 'uniform' : 'dims');
       await expectF16Exact(index, toF16(base), q, d, k, 0.97);
       // Rows added after a search: the steps are computed again (the new rows are 3x larger).

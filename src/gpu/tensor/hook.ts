@@ -234,7 +234,19 @@ export const tensorTuning = {
    */
   f16: true,
   f16MinBatch: 9,
-  /** f16 codes' steps: one a dimension ('dims', from each dimension's largest magnitude) or one for all ('uniform'). */
+  /**
+   * Result matrices a subgroup along rows for f16 batches below bigBatch (in place of rowTiles /
+   * rowTilesMid): 2 (32-row tiles, half the staged halves in registers a chunk). gpu-tensor
+   * split, H200 call h3 (1M x 768, k' = 40, scoring dispatch ms at 32 / 64 / 128 queries): 0.864 /
+   * 1.403 / 2.617 against 1.373 / 2.213 / 2.95 with rowTilesMid's 64-row tiles.
+   */
+  f16RowTiles: 2,
+  /**
+   * f16 codes' steps: one a dimension ('dims', from each dimension's largest magnitude) or one for
+   * all ('uniform': one load a code word instead of four). Call h3 (as above, 32-row tiles): uniform
+   * 0.727 / 0.750 / 1.166 ms at 16 / 32 / 64 queries against 0.846 / 0.864 / 1.403, but a dimension
+   * of larger range than the others coarsens every other one's codes: 'dims'.
+   */
   f16Scale: 'dims' as 'dims' | 'uniform',
 };
 
@@ -286,7 +298,7 @@ export function planTensorHook(f: HookFacts, nq: number, k: number): { shape: Se
     : tensorTuning.lists === 'wg' ? { lists: 'wg' as const }
     : tensorTuning.lists === 'packed' && !block16 && warps === 1 && packFits(dPad, k) ? { lists: 'packed' as const }
     : {};
-  const rowTiles = nq >= tensorTuning.bigBatch ? tensorTuning.rowTilesBig : tensorTuning.midBatch > 0 && nq >= tensorTuning.midBatch ? tensorTuning.rowTilesMid : tensorTuning.rowTiles;
+  const rowTiles = nq >= tensorTuning.bigBatch ? tensorTuning.rowTilesBig : f16 ? tensorTuning.f16RowTiles : tensorTuning.midBatch > 0 && nq >= tensorTuning.midBatch ? tensorTuning.rowTilesMid : tensorTuning.rowTiles;
   const br = 16 * rowTiles;
   const sr = tensorTuning.selectRows;
   const selectRows = sr > 0 && sr % 32 === 0 && sr < br && br % sr === 0 && tensorTuning.select === 'mask' && warps === 1 && !block16 ? { selectRows: sr } : {};
