@@ -70,8 +70,15 @@ export interface IndexOptions {
    * ('file', the default for a path: bounded host memory) or kept in host memory ('memory').
    */
   rerankFrom?: 'file' | 'memory';
-  /** GPU int8: allow Dawn's experimental subgroup matrices (tensor cores; Node opens Dawn with allow_unsafe_apis). Off by default. */
+  /** GPU int8, and f16 from 9 queries: allow Dawn's experimental subgroup matrices (tensor cores; Node opens Dawn with allow_unsafe_apis). Off by default. */
   allowExperimental?: boolean;
+  /**
+   * GPU f16 with allowExperimental: batches from 9 queries (tensorTuning.f16MinBatch) on the int8
+   * tensor cores, each row quantised to i8 as it is read and each query's k' best (rerankFactor)
+   * re-ranked exactly from the f16 rows on the GPU. Default true; false keeps the f16 kernels
+   * (exact f16 top-k at every batch, about half the speed from 9 queries on the H200).
+   */
+  f16TensorCores?: boolean;
   /**
    * GPU, Node: open Dawn with `disable_robustness` (no bounds clamps in shaders; faster kernels, but
    * a kernel bug could touch other memory). Ignored when `gpu`/`gpus` are given (their own toggles

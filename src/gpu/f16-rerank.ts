@@ -53,20 +53,25 @@ export function f16StepParams(maxima: Float32Array, dp: number, uniform = false)
  * id (flat_order's order); empty slots (id 0xffffffff) last.
  */
 export function sortLists(keys: Float32Array, ids: Uint32Array, nq: number, k: number): void {
-  const order = new Array<number>(k);
-  const kk = new Float32Array(k);
-  const ii = new Uint32Array(k);
+  // Insertion sort in place: k' is at most a few dozen (Array.prototype.sort with a comparator took
+  // 9 ms for 1024 lists of 40 in Node, this ~1).
+  const EMPTY = 0xffffffff;
   for (let q = 0; q < nq; q++) {
     const at = q * k;
-    for (let i = 0; i < k; i++) order[i] = i;
-    order.sort((a, b) => {
-      const ea = ids[at + a] === 0xffffffff, eb = ids[at + b] === 0xffffffff;
-      if (ea !== eb) return ea ? 1 : -1;
-      const d = keys[at + b]! - keys[at + a]!;
-      return d !== 0 ? d : ids[at + a]! - ids[at + b]!;
-    });
-    for (let i = 0; i < k; i++) { kk[i] = keys[at + order[i]!]!; ii[i] = ids[at + order[i]!]!; }
-    keys.set(kk, at);
-    ids.set(ii, at);
+    for (let i = 1; i < k; i++) {
+      const key = keys[at + i]!;
+      const id = ids[at + i]!;
+      if (id === EMPTY) continue;
+      let j = i - 1;
+      for (; j >= 0; j--) {
+        const oid = ids[at + j]!;
+        const okey = keys[at + j]!;
+        if (oid !== EMPTY && (okey > key || (okey === key && oid < id))) break;
+        keys[at + j + 1] = okey;
+        ids[at + j + 1] = oid;
+      }
+      keys[at + j + 1] = key;
+      ids[at + j + 1] = id;
+    }
   }
 }

@@ -33,7 +33,11 @@ export interface GpuFlatOptions extends IndexOptions {
   rerankFactor?: number;
   /** int8 and tensor-core f16: candidates re-ranked exactly per query, in place of rerankFactor's rule (at least k). */
   rerankDepth?: number;
-  /** int8: score on the tensor cores through Dawn's experimental subgroup matrices where the adapter has them (src/gpu/tensor/hook.ts; Node opens Dawn with allow_unsafe_apis). Off by default. */
+  /**
+   * int8, and f16 batches of 9+ queries: score on the tensor cores through Dawn's experimental
+   * subgroup matrices where the adapter has them (src/gpu/tensor/hook.ts; Node opens Dawn with
+   * allow_unsafe_apis). Off by default.
+   */
   allowExperimental?: boolean;
   /** Devices to open on each GPU object (CI shards across several devices of one software adapter). */
   devicesPerGpu?: number;
@@ -118,7 +122,7 @@ export class GpuFlatIndex implements Index {
   ) {
     this.rowStore = new RowStore(d);
     this.shards = contexts.map(
-      (ctx) => new FlatShard(ctx, { d, metric, precision, maxTileBytes: opts.maxTileBytes, scratchBytes: opts.scratchBytes, debugPoison: opts.debugPoison, noSubgroups: opts.noSubgroups, noShaderF16: opts.noShaderF16 }),
+      (ctx) => new FlatShard(ctx, { d, metric, precision, maxTileBytes: opts.maxTileBytes, scratchBytes: opts.scratchBytes, debugPoison: opts.debugPoison, noSubgroups: opts.noSubgroups, noShaderF16: opts.noShaderF16, f16TensorCores: opts.f16TensorCores }),
     );
     for (const shard of this.shards) shard.profile = (name, from, to) => this.addProfile(name, from, to);
   }
@@ -299,7 +303,7 @@ export class GpuFlatIndex implements Index {
       const batch = q.subarray(q0 * this.d, (q0 + nqb) * this.d);
       let submitted!: () => void;
       const onQueue = new Promise<void>((resolve) => (submitted = resolve));
-      const found = this.precision === 'int8' ? this.searchCandidates(batch, nqb, Math.min(want, this.total), submitted) : this.searchShards(batch, nqb, Math.min(want, this.total), submitted);
+      const found = this.precision === 'int8' ? this.searchCandidates(batch, nqb, Math.min(want, this.total), submitted) : this.searchShards(batch, nqb, Math.min(want, this.total), submitted, k);
       found.catch(() => undefined).finally(submitted); // awaited below; must not go unhandled while a re-rank runs
       return { q0, nqb, batch, found, onQueue };
     };
@@ -330,12 +334,17 @@ export class GpuFlatIndex implements Index {
     return all;
   }
 
-  /** onSubmitted: called once every shard has its (first batch's) work on the queue. */
-  private async searchShards(q: Float32Array, nq: number, k: number, onSubmitted?: () => void): Promise<SearchResult> {
+  /**
+   * onSubmitted: called once every shard has its (first batch's) work on the queue. keep: the k the
+   * caller returns, when the shards select more (f16 on the tensor cores: their k' lists re-ranked
+   * and sorted, so each shard's first `keep` hold the merged best `keep`).
+   */
+  private async searchShards(q: Float32Array, nq: number, k: number, onSubmitted?: () => void, keep = k): Promise<SearchResult> {
     const parts = await this.searchParts(q, nq, k, onSubmitted);
     const t = performance.now();
-    const results = parts.map((r) => toResult(r));
-    const out = results.length === 1 ? results[0]! : mergeResults(results, k, this.metric);
+    const kk = Math.min(k, keep);
+    const results = parts.map((r) => toResult(r, kk));
+    const out = results.length === 1 ? results[0]! : mergeResults(results, kk, this.metric);
     this.addProfile('ids', t);
     return out;
   }
@@ -923,11 +932,22 @@ interface GlobalPart extends Candidates {
   distances: Float32Array;
 }
 
-/** A shard's part as a SearchResult (BigInt labels). */
-function toResult(r: GlobalPart): SearchResult {
-  const labels = new BigInt64Array(r.ids.length);
-  for (let i = 0; i < r.ids.length; i++) labels[i] = BigInt(r.ids[i]!);
-  return { nq: r.nq, k: r.k, distances: r.distances, labels };
+/** A shard's part as a SearchResult (BigInt labels), cut to each query's first `keep` (<= r.k) of its sorted list. */
+function toResult(r: GlobalPart, keep = r.k): SearchResult {
+  if (keep >= r.k) {
+    const labels = new BigInt64Array(r.ids.length);
+    for (let i = 0; i < r.ids.length; i++) labels[i] = BigInt(r.ids[i]!);
+    return { nq: r.nq, k: r.k, distances: r.distances, labels };
+  }
+  const labels = new BigInt64Array(r.nq * keep);
+  const distances = new Float32Array(r.nq * keep);
+  for (let q = 0; q < r.nq; q++) {
+    for (let j = 0; j < keep; j++) {
+      labels[q * keep + j] = BigInt(r.ids[q * r.k + j]!);
+      distances[q * keep + j] = r.distances[q * r.k + j]!;
+    }
+  }
+  return { nq: r.nq, k: keep, distances, labels };
 }
 
 /**

@@ -59,6 +59,8 @@ export interface ShardLayout {
   noSubgroups?: boolean;
   /** Tests: decode f16 with unpack2x16float even where the device has shader-f16. */
   noShaderF16?: boolean;
+  /** f16: let a scorer with approximate keys (the tensor cores) take batches (default true; IndexOptions.f16TensorCores). */
+  f16TensorCores?: boolean;
 }
 
 interface Tile {
@@ -445,6 +447,8 @@ export interface ShardInfo {
   q4: number;
   features: GPUSupportedFeatures;
   adapter?: GPUAdapter;
+  /** f16: whether a scorer may give approximate keys the shard re-ranks (ChunkScorer.shape approximate). */
+  approximateF16: boolean;
 }
 
 /**
@@ -1055,7 +1059,7 @@ export class FlatShard {
 
   /** What a ChunkScorer may know about this shard. */
   get info(): ShardInfo {
-    return { d: this.layout.d, metric: this.layout.metric, precision: this.layout.precision, rowWords: this.rowWords, q4: this.q4, features: this.ctx.device.features, adapter: this.ctx.adapter };
+    return { d: this.layout.d, metric: this.layout.metric, precision: this.layout.precision, rowWords: this.rowWords, q4: this.q4, features: this.ctx.device.features, adapter: this.ctx.adapter, approximateF16: this.layout.f16TensorCores !== false };
   }
 
   private mergePipeline(kp: number): GPUComputePipeline {

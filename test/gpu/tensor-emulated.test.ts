@@ -263,6 +263,23 @@ describe.skipIf(!hasGpu)('GpuFlatIndex f16 through the emulated tensor hook, re-
     }
   }, 120_000);
 
+  it('f16TensorCores false: the f16 kernels answer every batch for k alone (exact ids)', async () => {
+    const d = 64, n = 300, nq = 37, k = 4;
+    const base = normalizeRows(clusteredVectors(n, d, 10, 100), d);
+    const q = normalizeRows(clusteredVectors(nq, d, 10, 101), d);
+    const index = await GpuFlatIndex.create(d, 'ip', { precision: 'f16', f16TensorCores: false, debugPoison: true });
+    try {
+      await index.add(base);
+      expect(index.gpuK(k, nq)).toBe(k);
+      const shard = (index as unknown as { shards: { scorerFor(nq: number, k: number): { key: string; approximate?: string } }[] }).shards[0]!;
+      expect(shard.scorerFor(nq, 20).approximate).toBeUndefined();
+      expect(shard.scorerFor(nq, 20).key).not.toContain('int8-mma');
+      await expectF16Exact(index, toF16(base), q, d, k, 1);
+    } finally {
+      await index.dispose();
+    }
+  }, 120_000);
+
   it('below f16MinBatch queries the f16 kernels answer for k alone (exact ids)', async () => {
     const d = 64, n = 300, nq = 3, k = 4;
     const base = normalizeRows(clusteredVectors(n, d, 10, 98), d);

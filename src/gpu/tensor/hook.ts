@@ -261,6 +261,8 @@ export interface HookFacts {
   maxWorkgroupStorage: number;
   /** Invocations per subgroup the adapter reports (subgroupMaxSize). */
   subgroupSize: number;
+  /** f16: the shard takes approximate keys (IndexOptions.f16TensorCores; default true). */
+  approximateF16?: boolean;
 }
 
 /** The kernel shape for a batch, or the reason the built-in kernels take it. */
@@ -268,6 +270,7 @@ export function planTensorHook(f: HookFacts, nq: number, k: number): { shape: Se
   if (!tensorTuning.enabled) return { reason: 'tensor scorer disabled' };
   const f16 = f.precision === 'f16';
   if (f.precision !== 'int8' && !(f16 && tensorTuning.f16)) return { reason: `precision ${f.precision}` };
+  if (f16 && f.approximateF16 === false) return { reason: 'f16 with f16TensorCores off' };
   if (f.metric !== 'ip') return { reason: `metric ${f.metric} (the tensor scorer ranks inner products)` };
   if (!f.features.has(SUBGROUP_MATRIX_FEATURE)) return { reason: `device lacks ${SUBGROUP_MATRIX_FEATURE} (open it with allowExperimental)` };
   if (nq < tensorTuning.minBatch) return { reason: `batch ${nq} < ${tensorTuning.minBatch}` };
@@ -336,6 +339,7 @@ function factsOf(shard: ShardInfo): HookFacts {
     configs: matrixConfigsOf(info),
     maxWorkgroupStorage: shard.adapter?.limits.maxComputeWorkgroupStorageSize ?? 16384,
     subgroupSize: info?.subgroupMaxSize ?? 32,
+    approximateF16: shard.approximateF16,
   };
 }
 
