@@ -263,6 +263,28 @@ describe.skipIf(!hasGpu)('GpuFlatIndex f16 through the emulated tensor hook, re-
     }
   }, 120_000);
 
+  it('three shards (devices) of two tiles each: each re-ranks its own candidates, the index merges their best', async () => {
+    const d = 64, n = 900, nq = 21, k = 6;
+    const base = normalizeRows(clusteredVectors(n, d, 12, 102), d);
+    const q = normalizeRows(clusteredVectors(nq, d, 12, 103), d);
+    const saved = { ...tensorTuning };
+    Object.assign(tensorTuning, { targetWorkgroupsSmall: 4, targetWorkgroupsTiny: 4 });
+    const index = await GpuFlatIndex.create(d, 'ip', { precision: 'f16', devicesPerGpu: 3, maxTileBytes: 160 * d * 2, debugPoison: true });
+    try {
+      await index.add(base);
+      const shards = (index as unknown as { shards: { ntotal: number; tileCount: number; scorerFor(nq: number, k: number): { approximate?: string } }[] }).shards;
+      expect(shards.length).toBe(3);
+      for (const shard of shards) {
+        expect(shard.tileCount).toBeGreaterThanOrEqual(2);
+        expect(shard.scorerFor(nq, index.gpuK(k, nq)).approximate).toBe('dims');
+      }
+      await expectF16Exact(index, toF16(base), q, d, k, 0.97);
+    } finally {
+      Object.assign(tensorTuning, saved);
+      await index.dispose();
+    }
+  }, 120_000);
+
   it('f16TensorCores false: the f16 kernels answer every batch for k alone (exact ids)', async () => {
     const d = 64, n = 300, nq = 37, k = 4;
     const base = normalizeRows(clusteredVectors(n, d, 10, 100), d);
