@@ -228,14 +228,16 @@ describe.skipIf(!hasGpu)('GpuFlatIndex f16 through the emulated tensor hook, re-
     { tiles: 3, target: 3, uniform: true },
     // 64-row tiles in 32-row parts (the shape from bigBatch queries).
     { tiles: 3, target: 3, uniform: false, rowTiles: 4 },
-  ])('$tiles tile(s), target $target, uniform steps $uniform, row tiles $rowTiles: the hook takes the batch, and the results are the f16 rows\' exact best', async (c: { tiles: number; target: number; uniform: boolean; rowTiles?: number }) => {
+    // Chunks staged without prefetch (each chunk's loads right before its stores).
+    { tiles: 3, target: 3, uniform: false, prefetch: false },
+  ])('$tiles tile(s), target $target, uniform steps $uniform, row tiles $rowTiles, prefetch $prefetch: the hook takes the batch, and the results are the f16 rows\' exact best', async (c: { tiles: number; target: number; uniform: boolean; rowTiles?: number; prefetch?: boolean }) => {
     const d = 64, n = 600, nq = 37, k = 5;
     const base = normalizeRows(clusteredVectors(n, d, 10, 95), d);
     // One dimension 40x larger than the others: per-dimension steps keep the rest resolved.
     if (!c.uniform) for (let i = 0; i < n; i++) base[i * d + 3]! *= 40;
     const q = normalizeRows(clusteredVectors(nq, d, 10, 96), d);
     const saved = { ...tensorTuning };
-    Object.assign(tensorTuning, { targetWorkgroups: c.target, targetWorkgroupsSmall: c.target, targetWorkgroupsTiny: c.target, f16Scale: c.uniform ? 'uniform' : 'dims', f16RowTiles: c.rowTiles ?? 2 });
+    Object.assign(tensorTuning, { targetWorkgroups: c.target, targetWorkgroupsSmall: c.target, targetWorkgroupsTiny: c.target, f16Scale: c.uniform ? 'uniform' : 'dims', f16RowTiles: c.rowTiles ?? 2, prefetch: c.prefetch ?? true });
     const tileBytes = c.tiles === 1 ? 1 << 20 : Math.ceil(n / c.tiles / 64) * 64 * d * 2;
     const index = await GpuFlatIndex.create(d, 'ip', { precision: 'f16', maxTileBytes: tileBytes, debugPoison: true });
     try {
@@ -246,7 +248,7 @@ describe.skipIf(!hasGpu)('GpuFlatIndex f16 through the emulated tensor hook, re-
       const shard = (index as unknown as { shards: { scorerFor(nq: number, k: number): { key: string; approximate?: string } }[] }).shards[0]!;
       const choice = shard.scorerFor(nq, kp);
       expect(choice.key).toContain('int8-mma-emulated');
-      expect(choice.key).toMatch(c.uniform ? /stage\d+p4preuFUc/ : /stage\d+p4preuFc/);
+      expect(choice.key).toMatch(new RegExp(`stage\\d+p4preuF${c.uniform ? 'U' : ''}cm${c.prefetch === false ? '' : 'f'}`));
       expect(choice.key).toContain(`:16:16:32:1:1:${c.rowTiles ?? 2}:2:`);
       expect(choice.approximate).toBe(c.uniform ? 'uniform' : 'dims');
       await expectF16Exact(index, toF16(base), q, d, k, 0.97);

@@ -520,7 +520,7 @@ export function hookSource(s: SelectShape): string {
   const parts = {
     // 'quant' reduces over the subgroup (one subgroup is the whole workgroup: NT invocations).
     ENABLES: `enable chromium_experimental_subgroup_matrix;${quant || warps > 1 ? '\nenable subgroups;' : ''}`,
-    CONSTS: st.rowsF16 ? `${consts}\n${f16CodesSource(!!st.f16Uniform)}` : consts,
+    CONSTS: st.rowsF16 ? `${consts}\n${F16_CODES}` : consts,
     QBIND: `@group(0) @binding(2) var<storage, read> queries: array<${pre ? 'vec4<u32>' : 'vec4<f32>'}>;`,
     QDECL: (quant ? 'var<workgroup> wq: array<ET, BQ * SW>;\nvar<workgroup> wsc: array<f32, BQ>;' : pre && !hold ? 'var<workgroup> wq: array<ET, BQ * SW>;' : 'var<workgroup> wq: array<ET, BQ * QSW>;') + (wgLists ? '\nvar<workgroup> wl: array<vec2<i32>, KP * NT>;' : packed ? '\nvar<workgroup> lids: array<i32, KP * NT>;' : ''),
     PROLOGUE: quant ? QUANT_PROLOGUE : hold ? PRE_PROLOGUE + HOLD_COPY : pre ? PRE_PROLOGUE : WHOLE_PROLOGUE,
@@ -640,11 +640,6 @@ export function prepSource(s: SelectShape): string {
 }
 
 /**
- * Hook prologue 'pre': each invocation reads its query's scale, q . vmin and sum a from the
- * pre-pass output (after the codes of the block-padded batch). The phony read keeps binding 3 in the
- * pipeline's layout, which the contract binds for every scorer.
- */
-/**
  * rowsF16: 16 dims of packed f16 (two vec4<u32>, dims in order) to 16 i8 codes (one vec4<u32>, 4 a
  * word, byte 0 first), x_j times the inverse step in binding 3's third section (QW vec4 from 2 QW;
  * uniform: its first value for every dim). The steps come from the rows' largest magnitudes, so
@@ -653,19 +648,32 @@ export function prepSource(s: SelectShape): string {
  * the add rounds to the nearest integer v (ties to even) and the float's bits are 0x4b400000 + v;
  * their low byte is v's two's complement byte, the part pack4xI8 keeps.
  */
-function f16CodesSource(uniform: boolean): string {
-  const inv = (i: number) => (uniform ? 'vec4<f32>(sq[2u * QW].x)' : `sq[at + ${i}u]`);
-  return `const ROUND_MAGIC: f32 = 12582912.0;
+const F16_CODES = `const ROUND_MAGIC: f32 = 12582912.0;
 fn f16Code4(lo: u32, hi: u32, inv: vec4<f32>) -> u32 {
   let x = vec4<f32>(unpack2x16float(lo), unpack2x16float(hi));
   return pack4xI8(bitcast<vec4<i32>>(fma(x, inv, vec4<f32>(ROUND_MAGIC))));
 }
-fn f16Codes(a: vec4<u32>, b: vec4<u32>, dim: u32) -> vec4<u32> {
-  ${uniform ? '_ = dim;' : 'let at = 2u * QW + dim / 4u;'}
-  return vec4<u32>(f16Code4(a.x, a.y, ${inv(0)}), f16Code4(a.z, a.w, ${inv(1)}), f16Code4(b.x, b.y, ${inv(2)}), f16Code4(b.z, b.w, ${inv(3)}));
+fn f16Codes(a: vec4<u32>, b: vec4<u32>, i0: vec4<f32>, i1: vec4<f32>, i2: vec4<f32>, i3: vec4<f32>) -> vec4<u32> {
+  return vec4<u32>(f16Code4(a.x, a.y, i0), f16Code4(a.z, a.w, i1), f16Code4(b.x, b.y, i2), f16Code4(b.z, b.w, i3));
 }`;
+
+/**
+ * rowsF16: the inverse steps of the 16 dims an invocation's code words of one staged chunk cover,
+ * loaded once for all its rows there: with NT a multiple of the chunk's code words a row (kc / 16),
+ * every copy j of invocation lid covers the dims (lid % (kc / 16)) x 16 on from the chunk's first.
+ */
+function f16Inverses(tag: string, f16: { dim: string; uniform: boolean }, kc16: number, nt: number): string[] {
+  if (nt % kc16 !== 0) throw new Error(`rowsF16 staging needs NT (${nt}) to be a multiple of the chunk's code words a row (${kc16})`);
+  if (f16.uniform) return [`let ${tag}i0 = vec4<f32>(sq[2u * QW].x); let ${tag}i1 = ${tag}i0; let ${tag}i2 = ${tag}i0; let ${tag}i3 = ${tag}i0;`];
+  const at = `${tag}ia`;
+  return [`let ${at} = 2u * QW + (${f16.dim} + (lid % ${u(kc16)}) * 16u) / 4u; let ${tag}i0 = sq[${at}]; let ${tag}i1 = sq[${at} + 1u]; let ${tag}i2 = sq[${at} + 2u]; let ${tag}i3 = sq[${at} + 3u];`];
 }
 
+/**
+ * Hook prologue 'pre': each invocation reads its query's scale, q . vmin and sum a from the
+ * pre-pass output (after the codes of the block-padded batch). The phony read keeps binding 3 in the
+ * pipeline's layout, which the contract binds for every scorer.
+ */
 const PRE_PROLOGUE = `
   _ = sq[0];
   if (live) {
@@ -864,11 +872,11 @@ function spell(s: SelectShape) {
  * workgroup array `dst` (row stride SW words): 16-byte loads, consecutive invocations on
  * consecutive addresses, at most 8 loads issued before their stores (independent loads in flight).
  */
-function stageCopy(dst: string, srcArr: string, src: string, rows: number, kc: number, nt: number, tag: string, xor = false, rowMax?: string, f16Dim?: string): string[] {
+function stageCopy(dst: string, srcArr: string, src: string, rows: number, kc: number, nt: number, tag: string, xor = false, rowMax?: string, f16?: { dim: string; uniform: boolean }): string[] {
   const per = Math.ceil((rows * (kc / 16)) / nt);
   const lines: string[] = [];
   for (let g = 0; g < per; g += 8) {
-    const part = stageCopyParts(dst, srcArr, src, rows, kc, nt, tag, xor, rowMax, g, Math.min(per, g + 8), f16Dim);
+    const part = stageCopyParts(dst, srcArr, src, rows, kc, nt, tag, xor, rowMax, g, Math.min(per, g + 8), f16);
     lines.push(...part.loads, ...part.stores);
   }
   return lines;
@@ -876,11 +884,11 @@ function stageCopy(dst: string, srcArr: string, src: string, rows: number, kc: n
 
 /**
  * stageCopy's loads (into `${tag}v${j}`) and workgroup stores for the invocation's copies j in [from, to).
- * f16Dim (rows of packed f16, StageOptions.rowsF16): each 16-byte word of codes comes from two
- * vec4 of halves (`src` counts those, D / 8 a row) quantised by f16Codes; f16Dim is the chunk's
- * first dimension.
+ * f16 (rows of packed f16, StageOptions.rowsF16): each 16-byte word of codes comes from two vec4
+ * of halves (`src` counts those, D / 8 a row) quantised by f16Codes; f16.dim is the chunk's first
+ * dimension, and the stores of copy 0's part start with the inverse steps' loads (f16Inverses).
  */
-function stageCopyParts(dst: string, srcArr: string, src: string, rows: number, kc: number, nt: number, tag: string, xor: boolean, rowMax: string | undefined, from: number, to: number, f16Dim?: string): { loads: string[]; stores: string[] } {
+function stageCopyParts(dst: string, srcArr: string, src: string, rows: number, kc: number, nt: number, tag: string, xor: boolean, rowMax: string | undefined, from: number, to: number, f16?: { dim: string; uniform: boolean }): { loads: string[]; stores: string[] } {
   const kc16 = kc / 16;
   const total = rows * kc16;
   const guard = total % nt !== 0;
@@ -889,7 +897,7 @@ function stageCopyParts(dst: string, srcArr: string, src: string, rows: number, 
   for (let j = from; j < to; j++) {
     loads.push(`let ${tag}e${j} = min(lid + ${u(j * nt)}, ${u(total - 1)});`);
     const row = rowMax ? `min(${tag}e${j} / ${u(kc16)}, ${rowMax})` : `(${tag}e${j} / ${u(kc16)})`;
-    if (f16Dim === undefined) {
+    if (f16 === undefined) {
       loads.push(`let ${tag}v${j} = ${srcArr}[${src} + ${row} * (D / 16u) + ${tag}e${j} % ${u(kc16)}];`);
     } else {
       loads.push(`let ${tag}a${j} = ${srcArr}[${src} + ${row} * (D / 8u) + (${tag}e${j} % ${u(kc16)}) * 2u];`);
@@ -899,10 +907,11 @@ function stageCopyParts(dst: string, srcArr: string, src: string, rows: number, 
   for (let j = from; j < to; j++) {
     const o = `${tag}o${j}`;
     // xor: u8 codes c become the i8 c - 128 (top bit flipped in every byte).
-    const v = f16Dim !== undefined ? `f16Codes(${tag}a${j}, ${tag}b${j}, ${f16Dim} + (${tag}e${j} % ${u(kc16)}) * 16u)` : xor ? `(${tag}v${j} ^ vec4<u32>(0x80808080u))` : `${tag}v${j}`;
+    const v = f16 !== undefined ? `f16Codes(${tag}a${j}, ${tag}b${j}, ${tag}i0, ${tag}i1, ${tag}i2, ${tag}i3)` : xor ? `(${tag}v${j} ^ vec4<u32>(0x80808080u))` : `${tag}v${j}`;
     const body = `let ${o} = (${tag}e${j} / ${u(kc16)}) * SW + (${tag}e${j} % ${u(kc16)}) * 4u; let ${tag}w${j} = ${v}; ${dst}[${o}] = bitcast<ET>(${tag}w${j}.x); ${dst}[${o} + 1u] = bitcast<ET>(${tag}w${j}.y); ${dst}[${o} + 2u] = bitcast<ET>(${tag}w${j}.z); ${dst}[${o} + 3u] = bitcast<ET>(${tag}w${j}.w);`;
     stores.push(guard && (j + 1) * nt > total ? `if (lid + ${u(j * nt)} < ${u(total)}) { ${body} }` : `{ ${body} }`);
   }
+  if (f16 && from === 0) stores.unshift(...f16Inverses(tag, f16, kc16, nt));
   return { loads, stores };
 }
 
@@ -954,7 +963,7 @@ function stagedTile(s: SelectShape, br: number, bq: number, nt: number, sw: numb
   const lines: string[] = ['{'];
   // The tile row t's first vec4 of the base: D / 16 of u8 codes, D / 8 of packed f16 (rowsF16).
   const rowVec = st.rowsF16 ? 8 : 16;
-  const f16Dim = (kd: string) => (st.rowsF16 ? kd : undefined);
+  const f16Dim = (kd: string) => (st.rowsF16 ? { dim: kd, uniform: !!st.f16Uniform } : undefined);
   lines.push(`  let rowAtV = t * (D / ${u(rowVec)});`);
   lines.push('  let qAt16 = qBlock * BQ * (D / 16u);');
   lines.push('  let qAt = qBlock * BQ * D;');
