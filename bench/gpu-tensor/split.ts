@@ -7,7 +7,7 @@
  * TENSOR_TUNING (tuning-env.ts); the shard's search alone (no host re-rank), timestamps unrounded; variants as 'name:knob=v,...' with the knobs twb / tws / twt / tsh
  * / tpf / tkcs / trt / trtm / tmid / tf16 (tensorTuning.targetWorkgroups / targetWorkgroupsSmall /
  * targetWorkgroupsTiny / share / prefetch / kcSmall / rowTiles / rowTilesMid / midBatch / f16 /
- * tf16u: f16Scale 'uniform' / tf16rt: f16RowTiles / trtb: rowTilesBig).
+ * tf16u: f16Scale 'uniform' / tf16rt: f16RowTiles / trtb: rowTilesBig; m1max: kernelTuning.mergeOneMaxBatch).
  *
  *   npx esbuild bench/gpu-tensor/split.ts --bundle --platform=node --format=esm --loader:.wgsl=text \
  *     --external:webgpu --ignore-annotations --outfile=out/<dir>/split.mjs
@@ -22,6 +22,7 @@ import '../../src/node.js';
 import { loadDawnGpu } from '../../src/gpu/dawn.js';
 import { BufferUsage, MapMode } from '../../src/gpu/device.js';
 import { GpuFlatIndex } from '../../src/gpu/flat-index.js';
+import { kernelTuning } from '../../src/gpu/flat-shard.js';
 import { tensorTuning } from '../../src/gpu/tensor/hook.js';
 import { syntheticQueries, syntheticRow } from '../gpu-flat/synthetic.js';
 
@@ -105,9 +106,11 @@ const kind = (label: string, i: number) => (label === '?' ? (i === 0 ? 'prep' : 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 const queries = syntheticQueries(1024, d, 777);
 const defaults = { ...tensorTuning };
+const kernelDefaults = { ...kernelTuning };
 for (const spec of values.variants!.split(';').filter(Boolean)) {
   const [name, knobs = ''] = spec.split(':');
   Object.assign(tensorTuning, defaults);
+  Object.assign(kernelTuning, kernelDefaults);
   for (const kv of knobs.split(',').filter(Boolean)) {
     const [key, val] = kv.split('=');
     if (key === 'twb') tensorTuning.targetWorkgroups = Number(val);
@@ -123,6 +126,7 @@ for (const spec of values.variants!.split(';').filter(Boolean)) {
     else if (key === 'tf16u') tensorTuning.f16Scale = val !== '0' ? 'uniform' : 'dims';
     else if (key === 'tf16rt') tensorTuning.f16RowTiles = Number(val);
     else if (key === 'trtb') tensorTuning.rowTilesBig = Number(val);
+    else if (key === 'm1max') kernelTuning.mergeOneMaxBatch = Number(val);
     else throw new Error(`split: unknown knob ${key}`);
   }
   for (const nq of values.nq!.split(',').map(Number)) {

@@ -182,9 +182,10 @@ export const kernelTuning = {
    * pairs, else two levels of pow2Ceil(sqrt(lists)) a workgroup (1M, nq = 1, k' = 40: 512 -> 16 ->
    * 1). Same lists bit for bit; on since H200 gpu-int8 runs 6-7 (1M nq = 1: 0.310 ms a search against
    * 0.345; 21M: 4.22 against 4.25). mergeOneFan: lists a merge_one workgroup takes (0: as above).
-   * mergeOneSlots: its buffer (power of two; 0: pow2Ceil(2 (k + 256))).
+   * mergeOneSlots: its buffer (power of two; 0: pow2Ceil(2 (k + 256))). mergeOneMaxBatch: the largest
+   * batch merge_one takes (MERGE_ONE_MAX_BATCH, 4).
    */
-  mergeOne: 1, mergeOneFan: 0, mergeOneSlots: 0,
+  mergeOne: 1, mergeOneFan: 0, mergeOneSlots: 0, mergeOneMaxBatch: MERGE_ONE_MAX_BATCH,
   /**
    * gemvMulti: batches of 5-16 queries scored by flat_gemv_multi (src/gpu/gemv-multi.ts: each row read
    * once for all of a block's queries, blocks of 8 or 16), a bit mask: 1 f32 and 2 f16 at 5-8 queries,
@@ -1038,7 +1039,7 @@ export class FlatShard {
 
   /** merge_one's buffer for a batch (kernelTuning.mergeOne, <= 4 queries, k fits), else undefined: merge_lists. */
   private mergeOnePlan(nqb: number, k: number): MergeOnePlan | undefined {
-    if (!kernelTuning.mergeOne || nqb > MERGE_ONE_MAX_BATCH) return undefined;
+    if (!kernelTuning.mergeOne || nqb > kernelTuning.mergeOneMaxBatch) return undefined;
     return planMergeOne(k, this.ctx.maxWorkgroupStorage, kernelTuning.mergeOneSlots);
   }
 
