@@ -1,5 +1,5 @@
 /**
- * Where a GpuFlatIndex int8 (or --precision f16) search's GPU time goes, dispatch by dispatch: the
+ * Where a GpuFlatIndex int8 (or --precision f16 / f32) search's GPU time goes, dispatch by dispatch: the
  * tensor scorer's pre-pass, its scoring dispatch per tile, the merge_lists levels, f16's re-rank. The shard encodes all of them in
  * one compute pass; here the device's createCommandEncoder is wrapped so that every dispatch gets a
  * pass of its own with timestamps at its start and end (the same pipelines, bind groups and order;
@@ -44,7 +44,7 @@ const reps = Number(values.reps);
 const SEED = 12345;
 // Dawn rounds timestamps to 65.536 us unless timestamp_quantization is off (run 16 read them rounded).
 const gpu = (await loadDawnGpu(['enable-dawn-features=allow_unsafe_apis', 'disable-dawn-features=timestamp_quantization']))!;
-const precision = values.precision as 'int8' | 'f16';
+const precision = values.precision as 'int8' | 'f16' | 'f32';
 const index = await GpuFlatIndex.create(d, 'ip', { precision, gpu, allowExperimental: true });
 const range = Math.sqrt(3 / d) * 1.05;
 await index.addGenerated(n, SEED, (id: number, out: Float32Array) => syntheticRow(SEED, id, d, out), range);
