@@ -20,7 +20,7 @@ import { pow2Ceil, pow2Floor } from './pow2.js';
 import { int8GemvBoundAt, int8GemvKey, int8GemvPipeline, int8GemvScratch, planInt8Gemv, quantizeInt8Queries } from './int8-gemv.js';
 import { gemvMultiKey, gemvMultiPipeline, planGemvMulti, type GemvMultiKnobs } from './gemv-multi.js';
 import { f16AbsmaxPipeline, f16AbsmaxPlan, f16RerankParams, f16RerankPipeline, f16StepParams, sortLists } from './f16-rerank.js';
-import { MERGE_ONE_MAX_BATCH, mergeOneFan, mergeOneKey, mergeOnePipeline, planMergeOne, type MergeOnePlan } from './merge-one.js';
+import { mergeOneFan, mergeOneKey, mergeOnePipeline, planMergeOne, type MergeOnePlan } from './merge-one.js';
 
 export type Precision = 'f32' | 'f16' | 'int8';
 
@@ -176,16 +176,20 @@ export const kernelTuning = {
    */
   qr: 0, hqr: 1,
   /**
-   * mergeOne: batches of <= 4 queries merge their lists with merge_one (src/gpu/merge-one.ts: 256
+   * mergeOne: batches merge their lists with merge_one (src/gpu/merge-one.ts: 256
    * invocations, a threshold in registers, a sort only when the buffer could overflow) in place of
    * merge_lists levels of mergeFanIn: all lists of a query in one workgroup while they hold <= 4096
    * pairs, else two levels of pow2Ceil(sqrt(lists)) a workgroup (1M, nq = 1, k' = 40: 512 -> 16 ->
    * 1). Same lists bit for bit; on since H200 gpu-int8 runs 6-7 (1M nq = 1: 0.310 ms a search against
    * 0.345; 21M: 4.22 against 4.25). mergeOneFan: lists a merge_one workgroup takes (0: as above).
    * mergeOneSlots: its buffer (power of two; 0: pow2Ceil(2 (k + 256))). mergeOneMaxBatch: the largest
-   * batch merge_one takes (MERGE_ONE_MAX_BATCH, 4).
+   * batch merge_one takes; larger ones merge_lists. 4 until gpu-tensor calls h7-h8 (H200, 1M x 768,
+   * k' = 40, both levels' GPU us, merge_lists -> merge_one): behind the tensor scorer 142 -> 34 /
+   * 146 -> 42 / 154 -> 57 / 137 -> 60 / 121 -> 89 / 135 -> 116 / 141 -> 41 at 5 / 16 / 32 / 64 / 128
+   * / 256 / 512 queries (int8 and f16 alike; int8 at 16: 0.628 -> 0.526 ms a search), behind
+   * flat_fused f32 74 -> 32 / 75 -> 38 / 63 -> 35 / 63 -> 26 at 5 / 16 / 64 / 256: every batch (MAX_BATCH).
    */
-  mergeOne: 1, mergeOneFan: 0, mergeOneSlots: 0, mergeOneMaxBatch: MERGE_ONE_MAX_BATCH,
+  mergeOne: 1, mergeOneFan: 0, mergeOneSlots: 0, mergeOneMaxBatch: 4096,
   /**
    * gemvMulti: batches of 5-16 queries scored by flat_gemv_multi (src/gpu/gemv-multi.ts: each row read
    * once for all of a block's queries, blocks of 8 or 16), a bit mask: 1 f32 and 2 f16 at 5-8 queries,
@@ -1037,7 +1041,7 @@ export class FlatShard {
     if (one) this.pipeline(mergeOneKey(one), () => mergeOnePipeline(this.ctx.device, one));
   }
 
-  /** merge_one's buffer for a batch (kernelTuning.mergeOne, <= 4 queries, k fits), else undefined: merge_lists. */
+  /** merge_one's buffer for a batch (kernelTuning.mergeOne, up to mergeOneMaxBatch queries, k fits), else undefined: merge_lists. */
   private mergeOnePlan(nqb: number, k: number): MergeOnePlan | undefined {
     if (!kernelTuning.mergeOne || nqb > kernelTuning.mergeOneMaxBatch) return undefined;
     return planMergeOne(k, this.ctx.maxWorkgroupStorage, kernelTuning.mergeOneSlots);

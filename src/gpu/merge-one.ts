@@ -1,7 +1,8 @@
 /**
- * merge_one (shaders/merge_one.wgsl): the merge step of flat search for few queries, in place of
- * merge_lists levels, when kernelTuning.mergeOne is on (the default since gpu-int8 run 6 on the H200:
- * the same lists bit for bit as merge_lists there, 1M nq = 1 0.310 ms a search against 0.345).
+ * merge_one (shaders/merge_one.wgsl): the merge step of flat search, in place of merge_lists levels,
+ * when kernelTuning.mergeOne is on (the default since gpu-int8 run 6 on the H200: the same lists bit
+ * for bit as merge_lists there, 1M nq = 1 0.310 ms a search against 0.345; for batches up to 4
+ * queries until calls h7-h8, which measured it faster at every batch: kernelTuning.mergeOneMaxBatch).
  * Same bindings, params and output as merge_lists; wider workgroups (256 invocations, 8 pairs each
  * in flight) behind a threshold in registers: few, wide levels (1M nq = 1: 512 lists -> 16 -> 1).
  */
@@ -12,9 +13,6 @@ import { pow2Ceil } from './pow2.js';
 /** Invocations a workgroup and pairs each loads a round (the shader's WG and U). */
 export const MERGE_ONE_WG = 256;
 const U = 8;
-
-/** Largest query batch merge_one takes (larger batches have enough workgroups for merge_lists). */
-export const MERGE_ONE_MAX_BATCH = 4;
 
 /** Knobs (bench/gpu-int8 sweeps them; the defaults are what the H200 measured best). */
 export const mergeOneTuning = {
