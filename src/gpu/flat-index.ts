@@ -18,7 +18,8 @@ import { DIMS_PER_WORD, EMPTY_ID, FlatShard, MAX_BATCH, type Precision, searchTu
 import { fromHalfBits, toHalfBits } from './half.js';
 import { type QueryBlocksJob, type RerankJob, RerankWorkers, rerankTuning, scoreQueryBlocks, type SharedRowChunks } from './rerank-workers.js';
 import { trainSq } from './tensor/quantize.js';
-import './tensor/hook.js'; // registers the int8 tensor-core scorer (used only on devices opened with allowExperimental)
+import { tensorTuning } from './tensor/hook.js'; // importing it registers the tensor-core scorer (used only on devices opened with allowExperimental)
+import { SUBGROUP_MATRIX_FEATURE } from './tensor/choose.js';
 
 /** Options of the GPU flat index beyond IndexOptions (tests and benchmarks shrink tiles with them). */
 export interface GpuFlatOptions extends IndexOptions {
@@ -137,6 +138,7 @@ export class GpuFlatIndex implements Index {
       const plan = planFor(contexts, d, n, opts.precision ?? 'f32', opts, hostRows);
       const index = new GpuFlatIndex(d, metric, plan.precision, contexts, opts);
       index.plan = plan;
+      if (opts.allowExperimental) opts.onNotice?.(tensorNotice(contexts, plan.precision, metric, opts));
       return index;
     } catch (e) {
       for (const c of contexts) c.destroy();
@@ -930,6 +932,19 @@ interface Candidates {
 /** One shard's best k with global ids (numbers; -1: none). */
 interface GlobalPart extends Candidates {
   distances: Float32Array;
+}
+
+/**
+ * What allowExperimental gives this index (said through onNotice: the CLI and the server print it):
+ * whether every device has the subgroup-matrix feature, and which batches the tensor scorer takes.
+ */
+function tensorNotice(contexts: readonly GpuContext[], precision: Precision, metric: Metric, opts: GpuFlatOptions): string {
+  const missing = contexts.filter((c) => !c.device.features.has(SUBGROUP_MATRIX_FEATURE)).map((c) => c.label);
+  if (missing.length) return `allowExperimental: ${missing.join(', ')} offer(s) no ${SUBGROUP_MATRIX_FEATURE}; the portable kernels run`;
+  if (metric !== 'ip') return `allowExperimental: the tensor scorer ranks inner products only; this ${metric} index runs the portable kernels`;
+  if (precision === 'int8') return `allowExperimental: int8 batches of ${tensorTuning.minBatch}+ queries on the tensor cores (when the adapter lists a fitting i8 config)`;
+  if (precision === 'f16' && opts.f16TensorCores !== false) return `allowExperimental: f16 batches of ${tensorTuning.f16MinBatch}+ queries on the int8 tensor cores, re-ranked exactly from the f16 rows (f16TensorCores: false keeps the f16 kernels)`;
+  return `allowExperimental: ${precision} runs the portable kernels (the tensor scorer takes int8, and f16 with f16TensorCores)`;
 }
 
 /** A shard's part as a SearchResult (BigInt labels), cut to each query's first `keep` (<= r.k) of its sorted list. */

@@ -34,6 +34,8 @@ export interface ServeFilesOptions {
   precision?: Precision;
   /** GPU memory to assume when the adapter does not report it, bytes. */
   gpuMemory?: number;
+  /** GPU: the tensor cores through Dawn's experimental subgroup matrices (IndexOptions.allowExperimental). */
+  allowExperimental?: boolean;
   maxBatch?: number;
   maxWaitMs?: number;
   maxQueue?: number;
@@ -83,6 +85,7 @@ export async function serveFiles(opts: ServeFilesOptions): Promise<RunningServic
       backend: backend ?? opts.backend ?? 'auto',
       precision: opts.precision ?? 'auto',
       gpuMemory: opts.gpuMemory,
+      allowExperimental: opts.allowExperimental,
       threads: opts.threads,
       onProgress: opts.onProgress,
       onNotice: (m) => notices.push(m),

@@ -87,6 +87,25 @@ describe.each(['wasm', 'gpu'] as const)('tessera search --backend %s', (backend)
     out.distances.forEach((row, i) => row.forEach((v, j) => expect(v).toBeCloseTo(set.indexes[metric].distances[i]![j]!, 2)));
   });
 
+  it('--allow-experimental: the same ids as without (here the portable kernels; tensor cores where the adapter has them)', () => {
+    if (!run) return;
+    const set = fx.sets.clustered768!;
+    for (const precision of ['int8', 'f16']) {
+      const labels = (...extra: string[]): number[][] => {
+        const r = tessera('search', '--index', set.indexes.ip.file, '--queries', 'clustered768.queries.f32', '-k', String(fx.k), '--backend', backend, '--precision', precision, '--json', ...extra);
+        expect(r.status, r.stderr).toBe(0);
+        return (JSON.parse(r.stdout) as { labels: number[][] }).labels;
+      };
+      const plain = labels();
+      expect(plain).toHaveLength(8);
+      expect(labels('--allow-experimental')).toEqual(plain);
+      // The index says what the flag gives it (the GPU backend; WASM ignores the flag).
+      const said = tessera('search', '--index', set.indexes.ip.file, '--queries', 'clustered768.queries.f32', '--backend', backend, '--precision', precision, '--allow-experimental').stderr;
+      if (backend === 'gpu') expect(said).toMatch(/allowExperimental: (.* offer\(s\) no chromium-experimental-subgroup-matrix; the portable kernels run|(int8|f16) batches of \d+\+ queries on the (int8 )?tensor cores)/);
+      else expect(said).not.toMatch(/allowExperimental/);
+    }
+  });
+
   it('.npy and .fvecs queries, k > ntotal padded with -1 / null, text output', async () => {
     if (!run) return;
     const set = fx.sets.odd3!;

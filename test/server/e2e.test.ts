@@ -153,11 +153,12 @@ describe('tessera demo / serve through the CLI, Python clients (WASM backend)', 
     );
   });
 
-  it('GPU backend (Dawn): the demo again, cached index reused, same answers as WASM', async () => {
+  it('GPU backend (Dawn), --allow-experimental: the demo again, cached index reused, same answers as WASM', async () => {
     if (!(await gpuForTests('the GPU serve end-to-end test'))) return;
-    const s = await startCli(['demo', '--cache-dir', join(tmp, 'cache'), '--backend', 'gpu']);
+    // --allow-experimental reaches the index, which says what it gives (lavapipe: the portable kernels).
+    const s = await startCli(['demo', '--cache-dir', join(tmp, 'cache'), '--backend', 'gpu', '--allow-experimental']);
     expect(s.stderr()).toMatch(/demo index reused/);
-    expect(s.stderr()).toMatch(/backend: gpu/);
+    expect(s.stderr()).toMatch(/backend: gpu \(allowExperimental: /);
     // Pipelines compiled for the default topk before the ready line, with a status line.
     expect(s.stderr()).toMatch(/compiling GPU pipelines for topk 3\.\.\.\n.*warm-up in +[\d.]+ s: GPU pipelines compiled for topk 3\n/);
     const gpu = (await client(s.url, 'contract')) as { ids: number[][]; scores: number[][] };

@@ -21,6 +21,7 @@ interface SearchFlags {
   nprobe?: number;
   precision: 'auto' | 'f32' | 'f16' | 'int8';
   gpuMemory?: number;
+  allowExperimental?: boolean;
   dim?: number;
   json?: boolean;
 }
@@ -37,6 +38,7 @@ export function register(program: Command): void {
     .option('--nprobe <n>', 'IVF: inverted lists visited (FAISS nprobe)', intOption('--nprobe', 1))
     .addOption(new Option('--precision <p>', 'GPU storage precision (auto: the most exact that fits)').choices(['auto', 'f32', 'f16', 'int8']).default('auto'))
     .option('--gpu-memory <size>', 'GPU memory to assume when the adapter does not say (e.g. 40GiB)', bytesOption)
+    .option('--allow-experimental', "GPU: int8, and f16 batches of 9+ queries, on the tensor cores through Dawn's experimental subgroup matrices where the adapter has them (opens Dawn with allow_unsafe_apis; README, section Tensor cores)")
     .option('--dim <d>', 'dimension of a raw .f32 query file (default: the index dimension)', intOption('--dim', 1))
     .option('--json', 'print {"labels": [[...]], "distances": [[...]]} instead of text')
     .action(async (flags: SearchFlags) => {
@@ -56,6 +58,7 @@ export function register(program: Command): void {
         backend: flags.backend,
         precision: flags.precision,
         gpuMemory: flags.gpuMemory,
+        allowExperimental: flags.allowExperimental,
         ...knobs,
         onProgress: progressBars(),
         onNotice: say,

@@ -19,6 +19,7 @@ export function addServingOptions(cmd: Command, logLevel = 'info'): Command {
     .addOption(new Option('--backend <b>', 'index backend: gpu (WebGPU), wasm (CPU), or auto (GPU when an adapter exists)').choices(['auto', 'gpu', 'wasm']).default('auto'))
     .addOption(new Option('--precision <p>', 'GPU storage precision (auto: the most exact that fits)').choices(['auto', 'f32', 'f16', 'int8']).default('auto'))
     .option('--gpu-memory <size>', 'GPU memory to assume when the adapter does not say (e.g. 40GiB)', bytesOption)
+    .option('--allow-experimental', "GPU: int8, and f16 batches of 9+ queries, on the tensor cores through Dawn's experimental subgroup matrices where the adapter has them (opens Dawn with allow_unsafe_apis; README, section Tensor cores)")
     .option('--max-batch <n>', 'most queries in one request (413 above) and in one micro-batch', intOption('--max-batch', 1), SERVE_DEFAULTS.maxBatch)
     .option('--max-wait-ms <n>', 'how long a lone request waits for company before its batch starts', intOption('--max-wait-ms', 0), SERVE_DEFAULTS.maxWaitMs)
     .option('--max-queue <n>', 'most queries waiting (503 + Retry-After above); default 8 x max-batch', intOption('--max-queue', 1))
@@ -37,6 +38,7 @@ export interface ServingFlags {
   backend: 'auto' | 'gpu' | 'wasm';
   precision: 'auto' | 'f32' | 'f16' | 'int8';
   gpuMemory?: number;
+  allowExperimental?: boolean;
   maxBatch: number;
   maxWaitMs: number;
   maxQueue?: number;
@@ -57,6 +59,7 @@ export function servingOptions(flags: ServingFlags): Omit<ServeFilesOptions, 'in
     backend: flags.backend,
     precision: flags.precision,
     gpuMemory: flags.gpuMemory,
+    allowExperimental: flags.allowExperimental,
     maxBatch: flags.maxBatch,
     maxWaitMs: flags.maxWaitMs,
     maxQueue: flags.maxQueue,
