@@ -7,7 +7,8 @@
  * TENSOR_TUNING (tuning-env.ts); the shard's search alone (no host re-rank), timestamps unrounded; variants as 'name:knob=v,...' with the knobs twb / tws / twt / tsh
  * / tpf / tkcs / trt / trtm / tmid / tf16 (tensorTuning.targetWorkgroups / targetWorkgroupsSmall /
  * targetWorkgroupsTiny / share / prefetch / kcSmall / rowTiles / rowTilesMid / midBatch / f16 /
- * tf16u: f16Scale 'uniform' / tf16rt: f16RowTiles / trtb: rowTilesBig; m1max: kernelTuning.mergeOneMaxBatch).
+ * tf16u: f16Scale 'uniform' / tf16rt: f16RowTiles / trtb: rowTilesBig / tw: warps / twbr: warpBranch;
+ * m1max: kernelTuning.mergeOneMaxBatch).
  *
  *   npx esbuild bench/gpu-tensor/split.ts --bundle --platform=node --format=esm --loader:.wgsl=text \
  *     --external:webgpu --ignore-annotations --outfile=out/<dir>/split.mjs
@@ -127,6 +128,8 @@ for (const spec of values.variants!.split(';').filter(Boolean)) {
     else if (key === 'tf16rt') tensorTuning.f16RowTiles = Number(val);
     else if (key === 'trtb') tensorTuning.rowTilesBig = Number(val);
     else if (key === 'm1max') kernelTuning.mergeOneMaxBatch = Number(val);
+    else if (key === 'tw') tensorTuning.warps = Number(val);
+    else if (key === 'twbr') tensorTuning.warpBranch = val !== '0';
     else throw new Error(`split: unknown knob ${key}`);
   }
   for (const nq of values.nq!.split(',').map(Number)) {
