@@ -230,14 +230,18 @@ describe.skipIf(!hasGpu)('GpuFlatIndex f16 through the emulated tensor hook, re-
     { tiles: 3, target: 3, uniform: false, rowTiles: 4 },
     // Chunks staged without prefetch (each chunk's loads right before its stores).
     { tiles: 3, target: 3, uniform: false, prefetch: false },
-  ])('$tiles tile(s), target $target, uniform steps $uniform, row tiles $rowTiles, prefetch $prefetch: the hook takes the batch, and the results are the f16 rows\' exact best', async (c: { tiles: number; target: number; uniform: boolean; rowTiles?: number; prefetch?: boolean }) => {
+    // Two warps a workgroup sharing each staged, converted chunk (tensorTuning.f16Warps, here from 0 queries).
+    { tiles: 3, target: 3, uniform: false, warps: 2 },
+    // ... with 64-row tiles, the shape f16 batches of bigBatch (256) queries and more take.
+    { tiles: 1, target: 2048, uniform: false, warps: 2, rowTiles: 4 },
+  ])('$tiles tile(s), target $target, uniform steps $uniform, row tiles $rowTiles, prefetch $prefetch, warps $warps: the hook takes the batch, and the results are the f16 rows\' exact best', async (c: { tiles: number; target: number; uniform: boolean; rowTiles?: number; prefetch?: boolean; warps?: number }) => {
     const d = 64, n = 600, nq = 37, k = 5;
     const base = normalizeRows(clusteredVectors(n, d, 10, 95), d);
     // One dimension 40x larger than the others: per-dimension steps keep the rest resolved.
     if (!c.uniform) for (let i = 0; i < n; i++) base[i * d + 3]! *= 40;
     const q = normalizeRows(clusteredVectors(nq, d, 10, 96), d);
     const saved = { ...tensorTuning };
-    Object.assign(tensorTuning, { targetWorkgroups: c.target, targetWorkgroupsSmall: c.target, targetWorkgroupsTiny: c.target, f16Scale: c.uniform ? 'uniform' : 'dims', f16RowTiles: c.rowTiles ?? 2, prefetch: c.prefetch ?? true });
+    Object.assign(tensorTuning, { targetWorkgroups: c.target, targetWorkgroupsSmall: c.target, targetWorkgroupsTiny: c.target, f16Scale: c.uniform ? 'uniform' : 'dims', f16RowTiles: c.rowTiles ?? 2, prefetch: c.prefetch ?? true, f16Warps: c.warps ?? 1, f16WarpsFrom: c.warps ? 0 : 256 });
     const tileBytes = c.tiles === 1 ? 1 << 20 : Math.ceil(n / c.tiles / 64) * 64 * d * 2;
     const index = await GpuFlatIndex.create(d, 'ip', { precision: 'f16', maxTileBytes: tileBytes, debugPoison: true });
     try {
@@ -249,7 +253,7 @@ describe.skipIf(!hasGpu)('GpuFlatIndex f16 through the emulated tensor hook, re-
       const choice = shard.scorerFor(nq, kp);
       expect(choice.key).toContain('int8-mma-emulated');
       expect(choice.key).toMatch(new RegExp(`stage\\d+p4preuF${c.uniform ? 'U' : ''}cm${c.prefetch === false ? '' : 'f'}`));
-      expect(choice.key).toContain(`:16:16:32:1:1:${c.rowTiles ?? 2}:2:`);
+      expect(choice.key).toContain(`:16:16:32:1:${c.warps ?? 1}:${c.rowTiles ?? 2}:2:`);
       expect(choice.approximate).toBe(c.uniform ? 'uniform' : 'dims');
       await expectF16Exact(index, toF16(base), q, d, k, 0.97);
       // Rows added after a search: the steps are computed again (the new rows are 3x larger).

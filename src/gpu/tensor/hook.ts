@@ -242,6 +242,16 @@ export const tensorTuning = {
    */
   f16RowTiles: 2,
   /**
+   * Warps a workgroup for f16 batches from f16WarpsFrom queries (in place of warps): the warps share
+   * each staged chunk of rows, so every row is converted to i8 once per 32 x warps queries instead
+   * of once per 32. gpu-tensor calls h12-h13 (H200, 1M x 768, k' = 40, scoring dispatch ms, 1 warp
+   * against 2): 5.20 / 10.22 / 20.23 against 4.76 / 8.16 / 15.28 at 256 / 512 / 1024 queries (whole
+   * batch 1.08 / 1.22 / 1.31x; 4 warps no better than 2; warpBranch level); at 64 / 128 queries
+   * (32-row tiles) 2 warps were slower: 1.573 / 2.859 against 1.286 / 2.408. So 2 from 256.
+   */
+  f16Warps: 2,
+  f16WarpsFrom: 256,
+  /**
    * f16 codes' steps: one a dimension ('dims', from each dimension's largest magnitude) or one for
    * all ('uniform': one load a code word instead of four). Call h3 (as above, 32-row tiles): uniform
    * 0.727 / 0.750 / 1.166 ms at 16 / 32 / 64 queries against 0.846 / 0.864 / 1.403, but a dimension
@@ -291,7 +301,8 @@ export function planTensorHook(f: HookFacts, nq: number, k: number): { shape: Se
   const mode = tensorTuning.queries === 'auto' ? 'pre' : tensorTuning.queries;
   const queries = mode === 'quant' && !f.features.has('subgroups') ? 'whole' : mode;
   // Several warps: subgroup_id needs the subgroups feature, and each warp must be one 32-query block.
-  const warps = tensorTuning.warps > 1 && queries === 'pre' && sg === 32 && f.features.has('subgroups') ? tensorTuning.warps : 1;
+  const wantWarps = f16 && nq >= tensorTuning.f16WarpsFrom ? tensorTuning.f16Warps : tensorTuning.warps;
+  const warps = wantWarps > 1 && queries === 'pre' && sg === 32 && f.features.has('subgroups') ? wantWarps : 1;
   // The 16-query block: half the multiplies of a padded 32-query one, two invocations a query.
   const block16 = tensorTuning.block16 && nq <= 16 && k <= tensorTuning.block16MaxK && sg === 32 && warps === 1 && queries === 'pre' && tensorTuning.lists !== 'wg';
   // Lists other than 'reg' need the mask selection; 'packed' also one warp of one list a query (not
