@@ -1316,11 +1316,14 @@ export class FlatShard {
     const scorerQueries: GPUBufferBinding = prepBuf ? { buffer: prepBuf, offset: 0, size: scorer.prep!.bytes } : { buffer: qBuf, offset: 0, size: queries.byteLength };
     let idBase = 0;
     let segAt = 0;
+    // The tiles scored, with their first id and bound size (the f16 re-rank below takes them again).
+    const scored: { tile: Tile; t: number; idBase: number; size: number }[] = [];
     this.tiles.forEach((tile, t) => {
       if (tile.rows === 0) return;
       const { segLen, nseg } = this.segmentPlan(tile.rows, nqb, k, scorer.BR, scorer.BQ, scorer.target);
       const buf = tile.buffer;
       const size = tile.capacity * this.rowBytes;
+      scored.push({ tile, t, idBase, size });
       steps.push({
         pipeline: scorer.pipeline,
         params: [nqb, tile.rows, this.rowWords, this.q4, k, segLen, shared ? totalSegs : nseg, idBase, shared ? segAt : 0],
@@ -1343,10 +1346,7 @@ export class FlatShard {
       // The final lists' keys rewritten with the exact f16 inner products, tile by tile (each
       // dispatch takes the candidates among its rows).
       const rerank = this.pipeline('f16_rerank', () => f16RerankPipeline(device));
-      let tileBase = 0;
-      this.tiles.forEach((tile, t) => {
-        if (tile.rows === 0) return;
-        const size = tile.capacity * this.rowBytes;
+      for (const { tile, t, idBase: tileBase, size } of scored) {
         steps.push({
           pipeline: rerank,
           params: f16RerankParams(nqb, k, tile.rows, this.rowWords, this.q4, tileBase, runAt),
@@ -1359,8 +1359,7 @@ export class FlatShard {
           groups: [k, nqb],
           key: `r:${t}:${size}:${queries.byteLength}:${candBytes}`,
         });
-        tileBase += tile.rows;
-      });
+      }
     }
     const uniforms = await this.scratchBuffer('uniforms', steps.length * UNIFORM_STRIDE, BufferUsage.UNIFORM | BufferUsage.COPY_DST);
     const { slot, free } = await this.takeSlot(readBytes);
