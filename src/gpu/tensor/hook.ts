@@ -253,9 +253,10 @@ export const tensorTuning = {
   f16WarpsFrom: 256,
   /**
    * f16 codes' steps: one a dimension ('dims', from each dimension's largest magnitude) or one for
-   * all ('uniform': one load a code word instead of four). Call h3 (as above, 32-row tiles): uniform
-   * 0.727 / 0.750 / 1.166 ms at 16 / 32 / 64 queries against 0.846 / 0.864 / 1.403, but a dimension
-   * of larger range than the others coarsens every other one's codes: 'dims'.
+   * all ('uniform': one load a staged chunk instead of four). Call h3 (as above, 32-row tiles, steps
+   * then loaded for every code word): uniform 0.727 / 0.750 / 1.166 ms at 16 / 32 / 64 queries
+   * against 0.846 / 0.864 / 1.403; since the loads are once a chunk (call h6) 0.740 against 0.760 at
+   * 9 queries. A dimension of larger range than the others coarsens every other one's codes: 'dims'.
    */
   f16Scale: 'dims' as 'dims' | 'uniform',
 };

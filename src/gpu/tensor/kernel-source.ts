@@ -78,11 +78,12 @@ export interface StageOptions {
   /**
    * Hook only: rows are packed float16 (2 dims a u32, D / 8 vec4 a row), quantised to i8 while
    * staging with the shard's per-dimension inverse steps (binding 3, third section: c_j =
-   * clamp(round(x_j / step_j), -127, 127)). The keys are then approximate inner products of the f16
-   * rows (vmin 0, no 128 shift), which the shard re-ranks exactly from the rows (f16_rerank.wgsl).
+   * round(x_j / step_j), within [-127, 127] since the steps come from the rows' maxima; F16_CODES).
+   * The keys are then approximate inner products of the f16 rows (vmin 0, no 128 shift), which the
+   * shard re-ranks exactly from the rows (f16_rerank.wgsl).
    */
   rowsF16?: boolean;
-  /** rowsF16: one step for every dimension (binding 3's first inverse step, read once a code word instead of four). */
+  /** rowsF16: one step for every dimension (binding 3's first inverse step, one load a staged chunk instead of four; f16Inverses). */
   f16Uniform?: boolean;
   /**
    * How a scores tile reaches the lists ('row': every row compared and inserted in turn; 'mask':
