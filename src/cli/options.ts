@@ -1,5 +1,5 @@
 /** Parsers for CLI option values: bad values fail in commander with the option's name and the accepted form. */
-import { InvalidArgumentError } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 
 /** An integer option in [min, max]. */
 export function intOption(name: string, min: number, max = Number.MAX_SAFE_INTEGER) {
@@ -20,6 +20,14 @@ export function bytesOption(value: string): number {
   const pow = { '': 0, b: 0, k: 1, kb: 1, kib: 1, m: 2, mb: 2, mib: 2, g: 3, gb: 3, gib: 3, t: 4, tb: 4, tib: 4 }[unit]!;
   const base = /^[kmgt]b$/.test(unit) ? 1000 : 1024;
   return Math.round(Number(m[1]) * base ** pow);
+}
+
+/** The GPU index's options, the same for `search` and the serving commands (`serve`, `demo`). */
+export function addGpuIndexOptions(cmd: Command): Command {
+  return cmd
+    .addOption(new Option('--precision <p>', 'GPU storage precision (auto: the most exact that fits)').choices(['auto', 'f32', 'f16', 'int8']).default('auto'))
+    .option('--gpu-memory <size>', 'GPU memory to assume when the adapter does not say (e.g. 40GiB)', bytesOption)
+    .option('--allow-experimental', "GPU: int8, and f16 batches of 9+ queries, on the tensor cores through Dawn's experimental subgroup matrices where the adapter has them (opens Dawn with allow_unsafe_apis; README, section Tensor cores)");
 }
 
 /**

@@ -9,7 +9,7 @@ import { TesseraError } from '../../core/errors.js';
 import type { Index, SearchResult } from '../../core/types.js';
 import { inspectIndex, readIndex } from '../../io/read-index.js';
 import { readVectors } from '../../io/vectors.js';
-import { bytesOption, intOption, writeOut } from '../options.js';
+import { addGpuIndexOptions, intOption, writeOut } from '../options.js';
 import { progressBars, say } from '../progress.js';
 
 interface SearchFlags {
@@ -27,7 +27,7 @@ interface SearchFlags {
 }
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command('search')
     .description('search query vectors in a FAISS index file and print the k best ids and scores per query')
     .requiredOption('--index <file>', 'FAISS index file (IndexFlatIP/L2, and the types other readers add)')
@@ -35,10 +35,8 @@ export function register(program: Command): void {
     .option('-k, --k <n>', 'results per query', intOption('-k', 1), 10)
     .addOption(new Option('--backend <b>', 'gpu (WebGPU), wasm (CPU), or auto (GPU when an adapter exists)').choices(['auto', 'gpu', 'wasm']).default('auto'))
     .option('--ef-search <n>', 'HNSW: candidate list size (FAISS efSearch)', intOption('--ef-search', 1))
-    .option('--nprobe <n>', 'IVF: inverted lists visited (FAISS nprobe)', intOption('--nprobe', 1))
-    .addOption(new Option('--precision <p>', 'GPU storage precision (auto: the most exact that fits)').choices(['auto', 'f32', 'f16', 'int8']).default('auto'))
-    .option('--gpu-memory <size>', 'GPU memory to assume when the adapter does not say (e.g. 40GiB)', bytesOption)
-    .option('--allow-experimental', "GPU: int8, and f16 batches of 9+ queries, on the tensor cores through Dawn's experimental subgroup matrices where the adapter has them (opens Dawn with allow_unsafe_apis; README, section Tensor cores)")
+    .option('--nprobe <n>', 'IVF: inverted lists visited (FAISS nprobe)', intOption('--nprobe', 1));
+  addGpuIndexOptions(cmd)
     .option('--dim <d>', 'dimension of a raw .f32 query file (default: the index dimension)', intOption('--dim', 1))
     .option('--json', 'print {"labels": [[...]], "distances": [[...]]} instead of text')
     .action(async (flags: SearchFlags) => {

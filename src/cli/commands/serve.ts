@@ -3,7 +3,7 @@
  * over a FAISS index file, a jsonl corpus read by offset and a local model folder.
  */
 import { Command, Option } from 'commander';
-import { bytesOption, intOption } from '../options.js';
+import { addGpuIndexOptions, bytesOption, intOption } from '../options.js';
 import { progressBars, say } from '../progress.js';
 import { SERVE_DEFAULTS, serveFiles } from '../../server/files.js';
 import type { ServeFilesOptions } from '../../server/files.js';
@@ -11,15 +11,13 @@ import type { RunningService } from '../../server/service.js';
 
 /** Serving options shared by `serve` and `demo` (everything but the files). */
 export function addServingOptions(cmd: Command, logLevel = 'info'): Command {
-  return cmd
+  cmd
     .option('--host <host>', 'address to bind (Search-R1 binds 0.0.0.0; keep 127.0.0.1 unless clients are remote)', SERVE_DEFAULTS.host)
     .option('--port <n>', 'port to listen on (0: any free port)', intOption('--port', 0, 65535), SERVE_DEFAULTS.port)
     .option('--topk <n>', 'results per query when a request sends no topk', intOption('--topk', 1), SERVE_DEFAULTS.topk)
     .option('--max-topk <n>', 'largest topk a request may ask for (400 above)', intOption('--max-topk', 1), SERVE_DEFAULTS.maxTopk)
-    .addOption(new Option('--backend <b>', 'index backend: gpu (WebGPU), wasm (CPU), or auto (GPU when an adapter exists)').choices(['auto', 'gpu', 'wasm']).default('auto'))
-    .addOption(new Option('--precision <p>', 'GPU storage precision (auto: the most exact that fits)').choices(['auto', 'f32', 'f16', 'int8']).default('auto'))
-    .option('--gpu-memory <size>', 'GPU memory to assume when the adapter does not say (e.g. 40GiB)', bytesOption)
-    .option('--allow-experimental', "GPU: int8, and f16 batches of 9+ queries, on the tensor cores through Dawn's experimental subgroup matrices where the adapter has them (opens Dawn with allow_unsafe_apis; README, section Tensor cores)")
+    .addOption(new Option('--backend <b>', 'index backend: gpu (WebGPU), wasm (CPU), or auto (GPU when an adapter exists)').choices(['auto', 'gpu', 'wasm']).default('auto'));
+  return addGpuIndexOptions(cmd)
     .option('--max-batch <n>', 'most queries in one request (413 above) and in one micro-batch', intOption('--max-batch', 1), SERVE_DEFAULTS.maxBatch)
     .option('--max-wait-ms <n>', 'how long a lone request waits for company before its batch starts', intOption('--max-wait-ms', 0), SERVE_DEFAULTS.maxWaitMs)
     .option('--max-queue <n>', 'most queries waiting (503 + Retry-After above); default 8 x max-batch', intOption('--max-queue', 1))
