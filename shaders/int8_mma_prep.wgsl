@@ -5,11 +5,14 @@
 //
 // Bindings (group 0): 0 params (the shard's struct; only nq is read), 1 queries nq x QW vec4<f32>,
 // 2 sq vmin[QW vec4] then step[QW vec4], 3 out array<u32>: codes nqPad x QW words (4 i8 a word,
-// nqPad = nq rounded up to BQ; queries past nq are zeros), then per query vec4 words
-// (bits of the scale s, bits of q . vmin, sum a, 0) at nqPad x QW + 4 q.
+// nqPad = nq rounded up to BQ; queries past nq are zeros), with DIGITS 2 a second plane of nqPad x
+// QW words after it, then per query vec4 words (bits of the scale s, bits of q . vmin, sum a, 0)
+// at DIGITS x nqPad x QW + 4 q.
 //
 // Per query, as the hook's in-kernel prologues did: y_j = q_j step_j, s = max |y_j| / 127 (1 when
 // the query is zero), a_j = clamp(round(y_j / s), -127, 127). One workgroup a query (x + 65535 y).
+// DIGITS 2 (f32 rows, kernel-source.ts StageOptions.rowsF32): the second digit of each dimension,
+// b_j = round((y_j / s - a_j) x 128), |b_j| <= 64, so y_j / s ~ a_j + b_j / 128.
 
 //@CONSTS
 
@@ -59,12 +62,16 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
   var sa = 0i;
   for (var c = lid; c < QW; c += WG) {
     var word = 0u;
+    var word2 = 0u;
     if (live) {
-      let a = vec4<i32>(clamp(round(queries[q * QW + c] * sq[QW + c] / s), vec4<f32>(-127.0), vec4<f32>(127.0)));
+      let v = queries[q * QW + c] * sq[QW + c] / s;
+      let a = vec4<i32>(clamp(round(v), vec4<f32>(-127.0), vec4<f32>(127.0)));
       sa += a.x + a.y + a.z + a.w;
       word = pack4xI8(a);
+      word2 = pack4xI8(vec4<i32>(clamp(round((v - vec4<f32>(a)) * 128.0), vec4<f32>(-127.0), vec4<f32>(127.0))));
     }
     out[q * QW + c] = word;
+    if (DIGITS == 2u) { out[(nqPad + q) * QW + c] = word2; }
   }
   wa[lid] = sa;
   workgroupBarrier();
@@ -73,7 +80,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
     workgroupBarrier();
   }
   if (lid == 0u) {
-    let at = nqPad * QW + 4u * q;
+    let at = DIGITS * nqPad * QW + 4u * q;
     out[at] = bitcast<u32>(select(0.0, s, live));
     out[at + 1u] = bitcast<u32>(wv[0]);
     out[at + 2u] = bitcast<u32>(wa[0]);

@@ -11,7 +11,8 @@
  *   big, bigF32, bigF32L, midF32, swz, nosel, kc, ru, uw, hru, huw, chain, target = targetWorkgroups, gt = gemmTarget,
  *   gtl = gemmTargetL, hgt = gemmTargetF16, fan = mergeFanIn; flat_gemv_multi: gemvMulti, mq16, mqw,
  *   mru, muw, hmru, hmuw, msp, mci, mtarget; the tensor scorer's tensorTuning: tf16 = f16 on / off,
- *   tf16min = f16MinBatch, tf16rt = f16RowTiles, trtb = rowTilesBig, tensor = enabled) at every case; rows
+ *   tf16min = f16MinBatch, tf16rt = f16RowTiles, trtb = rowTilesBig, tensor = enabled, tf32 = f32 on / off,
+ *   tf32min / tf32rt / tf32w / tf32wf = f32MinBatch / f32RowTiles / f32Warps / f32WarpsFrom) at every case; rows
  *   carry `variant`. H200 run 3's sweep: out/device-gpu2/run.sh, kept as results/h200-2026-12-03/run3/run.sh.
  * --toggles a,b opens Dawn with those toggles (enable-dawn-features=a,b), e.g. disable_robustness.
  * --experimental 1 opens the devices with allowExperimental (Dawn's allow_unsafe_apis): the
@@ -90,6 +91,7 @@ interface Row {
   ids_as_first?: string;
   oracle_recall?: number;
   gpu_k?: number;
+  uncertified?: number;
   toggles?: string;
   f16_native?: boolean;
 }
@@ -119,7 +121,7 @@ interface Variant { name: string; knobs: Partial<typeof kernelTuning>; tensor: P
 const defaults = { ...kernelTuning };
 const tensorDefaults = { ...tensorTuning };
 /** Variant keys for the tensor scorer's knobs. */
-const TENSOR_KNOBS: Record<string, keyof typeof tensorTuning> = { tf16: 'f16', tf16min: 'f16MinBatch', tf16rt: 'f16RowTiles', trtb: 'rowTilesBig', tensor: 'enabled' };
+const TENSOR_KNOBS: Record<string, keyof typeof tensorTuning> = { tf16: 'f16', tf16min: 'f16MinBatch', tf16rt: 'f16RowTiles', trtb: 'rowTilesBig', tensor: 'enabled', tf32: 'f32', tf32min: 'f32MinBatch', tf32rt: 'f32RowTiles', tf32w: 'f32Warps', tf32wf: 'f32WarpsFrom' };
 const variants: Variant[] = values.variants
   ? values.variants.split(';').map((v) => {
       const [name, spec = ''] = v.split(':');
@@ -208,6 +210,8 @@ for (const n of values.n!.split(',').map(Number)) {
         // int8: candidates re-ranked exactly per query = max(k + 16, factor * k) (the index option).
         if (factor) (index as unknown as { opts: { rerankFactor?: number } }).opts.rerankFactor = factor;
         const q = syntheticQueries(nq, d, 777);
+        const uncertified = () => (index as unknown as { shards: { uncertifiedQueries: number }[] }).shards.reduce((sum, s) => sum + s.uncertifiedQueries, 0);
+        const uncertifiedBefore = uncertified();
         const { firstMs, wallMs: wall, reps, last } = await repeatSearch(() => index.search(q, k), { minMs, maxReps, warmMs: Number(values['warm-ms']), beforeTimed: () => index.takeGpuMs() });
         const gpuMs = timed ? index.takeGpuMs() / reps : null;
         const key = `${n}:${nq}:${variant.name}`;
@@ -234,6 +238,8 @@ for (const n of values.n!.split(',').map(Number)) {
         if (factor) row.rerank_factor = factor;
         // Candidates the GPU selected a query (int8 and tensor-core f16: k' re-ranked exactly).
         row.gpu_k = index.gpuK(k, nq);
+        // f32 through the tensor cores: queries whose lists were not certified (searched again by the f32 kernels), over every search of the variant.
+        if (precision === 'f32') row.uncertified = uncertified() - uncertifiedBefore;
         if (toggles.length) row.toggles = toggles.join(',');
         if (precision === 'f16') row.f16_native = (index as unknown as { shards: { ctx: { hasF16: boolean } }[] }).shards[0]!.ctx.hasF16;
         if (values.variants) row.variant = variant.name;

@@ -8,6 +8,7 @@
  * / tpf / tkcs / trt / trtm / tmid / tf16 (tensorTuning.targetWorkgroups / targetWorkgroupsSmall /
  * targetWorkgroupsTiny / share / prefetch / kcSmall / rowTiles / rowTilesMid / midBatch / f16 /
  * tf16u: f16Scale 'uniform' / tf16rt: f16RowTiles / trtb: rowTilesBig / tw: warps / twbr: warpBranch;
+ * tf32 / tf32min / tf32rt / tf32w / tf32wf: f32 / f32MinBatch / f32RowTiles / f32Warps / f32WarpsFrom;
  * m1max: kernelTuning.mergeOneMaxBatch).
  *
  *   npx esbuild bench/gpu-tensor/split.ts --bundle --platform=node --format=esm --loader:.wgsl=text \
@@ -103,7 +104,7 @@ const real = device.createCommandEncoder.bind(device);
 };
 
 // By label (the shard's pipelines are labelled); without labels, by place: pre-pass, one tile, merges.
-const kind = (label: string, i: number) => (label === '?' ? (i === 0 ? 'prep' : i === 1 ? 'score' : 'merge') : label.includes('prep') ? 'prep' : label.startsWith('merge') ? 'merge' : label === 'f16_rerank' ? 'rerank' : 'score');
+const kind = (label: string, i: number) => (label === '?' ? (i === 0 ? 'prep' : i === 1 ? 'score' : 'merge') : label.includes('prep') ? 'prep' : label.startsWith('merge') ? 'merge' : label === 'approx_rerank' ? 'rerank' : 'score');
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 const queries = syntheticQueries(1024, d, 777);
 const defaults = { ...tensorTuning };
@@ -126,6 +127,11 @@ for (const spec of values.variants!.split(';').filter(Boolean)) {
     else if (key === 'tf16') tensorTuning.f16 = val !== '0';
     else if (key === 'tf16u') tensorTuning.f16Scale = val !== '0' ? 'uniform' : 'dims';
     else if (key === 'tf16rt') tensorTuning.f16RowTiles = Number(val);
+    else if (key === 'tf32') tensorTuning.f32 = val !== '0';
+    else if (key === 'tf32min') tensorTuning.f32MinBatch = Number(val);
+    else if (key === 'tf32rt') tensorTuning.f32RowTiles = Number(val);
+    else if (key === 'tf32w') tensorTuning.f32Warps = Number(val);
+    else if (key === 'tf32wf') tensorTuning.f32WarpsFrom = Number(val);
     else if (key === 'trtb') tensorTuning.rowTilesBig = Number(val);
     else if (key === 'm1max') kernelTuning.mergeOneMaxBatch = Number(val);
     else if (key === 'tw') tensorTuning.warps = Number(val);

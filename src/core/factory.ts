@@ -70,7 +70,7 @@ export interface IndexOptions {
    * ('file', the default for a path: bounded host memory) or kept in host memory ('memory').
    */
   rerankFrom?: 'file' | 'memory';
-  /** GPU int8, and f16 from 9 queries: allow Dawn's experimental subgroup matrices (tensor cores; Node opens Dawn with allow_unsafe_apis). Off by default. */
+  /** GPU int8, f16 from 9 queries and f32 from 17: allow Dawn's experimental subgroup matrices (tensor cores; Node opens Dawn with allow_unsafe_apis). Off by default. */
   allowExperimental?: boolean;
   /**
    * GPU f16 with allowExperimental: batches from 9 queries (tensorTuning.f16MinBatch) on the int8
@@ -79,6 +79,14 @@ export interface IndexOptions {
    * (exact f16 top-k at every batch, about half the speed from 9 queries on the H200).
    */
   f16TensorCores?: boolean;
+  /**
+   * GPU f32 with allowExperimental: batches from 17 queries (tensorTuning.f32MinBatch) on the int8
+   * tensor cores, each value split into two i8 digits as it is read, each query's k' best re-ranked
+   * exactly from the f32 rows on the GPU, and each list certified to hold the exact top k from an
+   * error bound of the digits (a query it cannot certify is searched again by the f32 kernels, so
+   * the results stay exact). Default true; false keeps the f32 kernels at every batch.
+   */
+  f32TensorCores?: boolean;
   /**
    * GPU, Node: open Dawn with `disable_robustness` (no bounds clamps in shaders; faster kernels, but
    * a kernel bug could touch other memory). Ignored when `gpu`/`gpus` are given (their own toggles

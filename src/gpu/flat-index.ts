@@ -123,7 +123,7 @@ export class GpuFlatIndex implements Index {
   ) {
     this.rowStore = new RowStore(d);
     this.shards = contexts.map(
-      (ctx) => new FlatShard(ctx, { d, metric, precision, maxTileBytes: opts.maxTileBytes, scratchBytes: opts.scratchBytes, debugPoison: opts.debugPoison, noSubgroups: opts.noSubgroups, noShaderF16: opts.noShaderF16, f16TensorCores: opts.f16TensorCores }),
+      (ctx) => new FlatShard(ctx, { d, metric, precision, maxTileBytes: opts.maxTileBytes, scratchBytes: opts.scratchBytes, debugPoison: opts.debugPoison, noSubgroups: opts.noSubgroups, noShaderF16: opts.noShaderF16, f16TensorCores: opts.f16TensorCores, f32TensorCores: opts.f32TensorCores }),
     );
     for (const shard of this.shards) shard.profile = (name, from, to) => this.addProfile(name, from, to);
   }
@@ -268,7 +268,7 @@ export class GpuFlatIndex implements Index {
   gpuK(k: number, nq = MAX_BATCH): number {
     const kp = Math.min(this.kLimit, this.total, this.opts.rerankDepth ? Math.max(k, this.opts.rerankDepth) : Math.max(k + 16, Math.ceil(k * (this.opts.rerankFactor ?? 4))));
     if (this.precision === 'int8') return kp;
-    if (this.precision === 'f16' && kp > k) {
+    if ((this.precision === 'f16' || this.precision === 'f32') && kp > k) {
       const nqb = Math.min(nq, MAX_BATCH);
       if (this.shards.some((s) => s.ntotal > 0 && s.approximateFor(nqb, Math.min(kp, s.ntotal)))) return kp;
     }
@@ -342,7 +342,7 @@ export class GpuFlatIndex implements Index {
    * and sorted, so each shard's first `keep` hold the merged best `keep`).
    */
   private async searchShards(q: Float32Array, nq: number, k: number, onSubmitted?: () => void, keep = k): Promise<SearchResult> {
-    const parts = await this.searchParts(q, nq, k, onSubmitted);
+    const parts = await this.searchParts(q, nq, k, onSubmitted, keep);
     const t = performance.now();
     const kk = Math.min(k, keep);
     const results = parts.map((r) => toResult(r, kk));
@@ -366,7 +366,8 @@ export class GpuFlatIndex implements Index {
   }
 
   /** Each shard's best k, as global ids; profile: prepare+submit, GPU+readback, id conversion. */
-  private async searchParts(q: Float32Array, nq: number, k: number, onSubmitted?: () => void): Promise<GlobalPart[]> {
+  /** keep: the caller's k, which f32 lists scored approximately must hold exactly (FlatShard.search certifyK). */
+  private async searchParts(q: Float32Array, nq: number, k: number, onSubmitted?: () => void, keep = k): Promise<GlobalPart[]> {
     const t0 = performance.now();
     let t1 = t0;
     const q4 = this.shards[0]!.q4;
@@ -384,7 +385,7 @@ export class GpuFlatIndex implements Index {
         onSubmitted?.();
       }
     };
-    const raw = await Promise.all(this.shards.map((shard) => (shard.ntotal === 0 ? undefined : shard.search(padded, nq, Math.min(k, shard.ntotal), one))));
+    const raw = await Promise.all(this.shards.map((shard) => (shard.ntotal === 0 ? undefined : shard.search(padded, nq, Math.min(k, shard.ntotal), one, Math.min(keep, k, shard.ntotal)))));
     const t2 = performance.now();
     this.check();
     const parts: GlobalPart[] = [];
@@ -944,7 +945,8 @@ function tensorNotice(contexts: readonly GpuContext[], precision: Precision, met
   if (metric !== 'ip') return `allowExperimental: the tensor scorer ranks inner products only; this ${metric} index runs the portable kernels`;
   if (precision === 'int8') return `allowExperimental: int8 batches of ${tensorTuning.minBatch}+ queries on the tensor cores (when the adapter lists a fitting i8 config)`;
   if (precision === 'f16' && opts.f16TensorCores !== false) return `allowExperimental: f16 batches of ${tensorTuning.f16MinBatch}+ queries on the int8 tensor cores, re-ranked exactly from the f16 rows (f16TensorCores: false keeps the f16 kernels)`;
-  return `allowExperimental: ${precision} runs the portable kernels (the tensor scorer takes int8, and f16 with f16TensorCores)`;
+  if (precision === 'f32' && opts.f32TensorCores !== false) return `allowExperimental: f32 batches of ${tensorTuning.f32MinBatch}+ queries on the int8 tensor cores (two digits a value), re-ranked exactly from the f32 rows and certified exact, uncertified queries searched again by the f32 kernels (f32TensorCores: false keeps the f32 kernels)`;
+  return `allowExperimental: ${precision} runs the portable kernels (the tensor scorer takes int8, f16 with f16TensorCores and f32 with f32TensorCores)`;
 }
 
 /** A shard's part as a SearchResult (BigInt labels), cut to each query's first `keep` (<= r.k) of its sorted list. */

@@ -19,7 +19,7 @@ import { expandWgslIncludes } from './wgsl-include.js';
 import { pow2Ceil, pow2Floor } from './pow2.js';
 import { int8GemvBoundAt, int8GemvKey, int8GemvPipeline, int8GemvScratch, planInt8Gemv, quantizeInt8Queries } from './int8-gemv.js';
 import { gemvMultiKey, gemvMultiPipeline, planGemvMulti, type GemvMultiKnobs } from './gemv-multi.js';
-import { f16AbsmaxPipeline, f16AbsmaxPlan, f16RerankParams, f16RerankPipeline, f16StepParams, sortLists } from './f16-rerank.js';
+import { absmaxPipeline, absmaxPlan, rerankParams, rerankPipeline, sortLists, stepParams, uncertifiedF32 } from './approx-rerank.js';
 import { mergeOneFan, mergeOneKey, mergeOnePipeline, planMergeOne, type MergeOnePlan } from './merge-one.js';
 
 export type Precision = 'f32' | 'f16' | 'int8';
@@ -43,6 +43,8 @@ export interface ShardResult {
   k: number;
   keys: Float32Array;
   ids: Uint32Array;
+  /** f32 batches scored approximately: the queries whose lists the certificate could not vouch for. */
+  uncertified?: number[];
 }
 
 export interface ShardLayout {
@@ -61,6 +63,14 @@ export interface ShardLayout {
   noShaderF16?: boolean;
   /** f16: let a scorer with approximate keys (the tensor cores) take batches (default true; IndexOptions.f16TensorCores). */
   f16TensorCores?: boolean;
+  /** f32: the same, with each list certified exact or searched again (default true; IndexOptions.f32TensorCores). */
+  f32TensorCores?: boolean;
+}
+
+/** The approximate scorers' code steps of one version of the rows, and the maxima they came from (host copies: the f32 certificate). */
+interface CodeSteps {
+  steps: Float32Array;
+  maxima: Float32Array;
 }
 
 interface Tile {
@@ -454,6 +464,8 @@ export interface ShardInfo {
   adapter?: GPUAdapter;
   /** f16: whether a scorer may give approximate keys the shard re-ranks (ChunkScorer.shape approximate). */
   approximateF16: boolean;
+  /** f32: the same (the shard re-ranks and certifies each list). */
+  approximateF32: boolean;
 }
 
 /**
@@ -483,12 +495,14 @@ export interface ShardInfo {
  * - targetWorkgroups (optional): the workgroups a tile's dispatch aims for, in place of
  *   kernelTuning.targetWorkgroups (which suits 256-invocation workgroups; a scorer with small ones
  *   needs more to fill the device).
- * - approximate (optional, f16 shards only): the keys only rank candidates (the tensor scorer's i8
- *   codes of the f16 rows, decoded with binding 3 = vmin 0, then step, then 1 / step per dimension,
- *   which the shard computes from its rows: src/gpu/f16-rerank.ts; 'dims': a step a dimension,
- *   'uniform': one step for all). After the merges the shard
- *   rewrites each query's final k keys with the exact f16 inner products (f16_rerank.wgsl) and
- *   orders the lists again on the host; the caller asks for k' > k candidates to keep the recall.
+ * - approximate (optional, f16 and f32 shards only): the keys only rank candidates (the tensor
+ *   scorer's i8 codes of the f16 rows or two i8 digits of the f32 rows, decoded with binding 3 =
+ *   vmin 0, then step, then 1 / step per dimension, which the shard computes from its rows:
+ *   src/gpu/approx-rerank.ts; 'dims': a step a dimension, 'uniform': one step for all). After the
+ *   merges the shard rewrites each query's final k keys with the exact inner products
+ *   (approx_rerank.wgsl) and orders the lists again on the host; the caller asks for k' > k
+ *   candidates to keep the recall. f32 lists are then certified (approx-rerank.ts uncertifiedF32)
+ *   and the queries that fail it searched again with the exact kernels.
  * The shard then merges the lists per tile (merge_lists) into a running top-k.
  */
 export interface ChunkScorer {
@@ -516,7 +530,7 @@ interface ScorerChoice {
   prep?: { pipeline: GPUComputePipeline; bytes: number; groups: [number, number] };
   /** Pairs of scratch at the end of the scorer's out binding (ChunkScorer.shape), zeroed before each batch. */
   scratch?: number;
-  /** f16: approximate keys, re-ranked exactly from the rows after the merges; the codes' steps (ChunkScorer.shape). */
+  /** f16 / f32: approximate keys, re-ranked exactly from the rows after the merges; the codes' steps (ChunkScorer.shape). */
   approximate?: 'dims' | 'uniform';
   /**
    * int8_gemv's shared bounds: the scratch starts with each query's lower bound of its k-th best
@@ -577,9 +591,9 @@ export class FlatShard {
   /** The uniform words last written (skipped when a search writes the same ones again). */
   private lastParams: Uint32Array | undefined;
   private scratchBytes: number;
-  /** Bumped whenever rows are written; the f16 steps (ensureF16Steps) are those of one version. */
+  /** Bumped whenever rows are written; the code steps (ensureSteps) are those of one version. */
   private rowsVersion = 0;
-  private f16Steps: { version: number; mode: 'dims' | 'uniform'; ready: Promise<void> } | undefined;
+  private codeSteps: { version: number; mode: 'dims' | 'uniform'; ready: Promise<CodeSteps> } | undefined;
   ntotal = 0;
 
   constructor(
@@ -769,37 +783,38 @@ export class FlatShard {
   }
 
   /**
-   * f16 shards scored approximately: binding 3 of the scorer holds the i8 codes' per-dimension
-   * steps (f16-rerank.ts f16StepParams) from the rows' largest magnitudes, computed on the device
-   * once per version of the rows (a search after an add computes them again).
+   * f16 and f32 shards scored approximately: binding 3 of the scorer holds the i8 codes'
+   * per-dimension steps (approx-rerank.ts stepParams) from the rows' largest magnitudes, computed on
+   * the device once per version of the rows (a search after an add computes them again).
    */
-  private ensureF16Steps(mode: 'dims' | 'uniform'): Promise<void> {
+  private ensureSteps(mode: 'dims' | 'uniform'): Promise<CodeSteps> {
     const version = this.rowsVersion;
-    if (this.f16Steps?.version === version && this.f16Steps.mode === mode) return this.f16Steps.ready;
-    const ready = this.computeF16Steps(mode);
+    if (this.codeSteps?.version === version && this.codeSteps.mode === mode) return this.codeSteps.ready;
+    const ready = this.computeSteps(mode);
     const entry = { version, mode, ready };
-    this.f16Steps = entry;
+    this.codeSteps = entry;
     ready.catch(() => {
-      if (this.f16Steps === entry) this.f16Steps = undefined;
+      if (this.codeSteps === entry) this.codeSteps = undefined;
     });
     return ready;
   }
 
-  private async computeF16Steps(mode: 'dims' | 'uniform'): Promise<void> {
+  private async computeSteps(mode: 'dims' | 'uniform'): Promise<CodeSteps> {
     const device = this.ctx.device;
     const words = this.rowWords * 4;
     const dp = this.q4 * 4;
-    const maxima = await this.ctx.createBuffer({ label: 'tessera f16 maxima', size: dp * 4, usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC });
+    const f16 = this.layout.precision === 'f16';
+    const maxima = await this.ctx.createBuffer({ label: 'tessera row maxima', size: dp * 4, usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC });
     const uniforms: GPUBuffer[] = [];
     let read: GPUBuffer | undefined;
     try {
-      read = await this.ctx.createBuffer({ label: 'tessera f16 maxima read', size: dp * 4, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST });
-      const pipeline = this.pipeline('f16_absmax', () => f16AbsmaxPipeline(device));
-      const enc = device.createCommandEncoder({ label: 'tessera f16 steps' });
+      read = await this.ctx.createBuffer({ label: 'tessera row maxima read', size: dp * 4, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST });
+      const pipeline = this.pipeline(`row_absmax:${f16 ? 'h' : 'f'}`, () => absmaxPipeline(device, f16));
+      const enc = device.createCommandEncoder({ label: 'tessera code steps' });
       for (const tile of this.tiles) {
         if (tile.rows === 0) continue;
-        const plan = f16AbsmaxPlan(tile.rows, words);
-        const uni = device.createBuffer({ label: 'tessera f16_absmax params', size: 16, usage: BufferUsage.UNIFORM | BufferUsage.COPY_DST });
+        const plan = absmaxPlan(tile.rows, words);
+        const uni = device.createBuffer({ label: 'tessera row_absmax params', size: 16, usage: BufferUsage.UNIFORM | BufferUsage.COPY_DST });
         uniforms.push(uni);
         device.queue.writeBuffer(uni, 0, plan.params);
         const pass = enc.beginComputePass();
@@ -818,13 +833,15 @@ export class FlatShard {
       enc.copyBufferToBuffer(maxima, 0, read, 0, dp * 4);
       device.queue.submit([enc.finish()]);
       await this.map(read);
-      const data = f16StepParams(new Float32Array(read.getMappedRange(0, dp * 4).slice(0)), dp, mode === 'uniform');
+      const rowMaxima = new Float32Array(read.getMappedRange(0, dp * 4).slice(0));
+      const data = stepParams(rowMaxima, dp, mode === 'uniform');
       read.unmap();
-      const sq = await this.ctx.createBuffer({ label: 'tessera f16 steps', size: data.byteLength, usage: BufferUsage.STORAGE | BufferUsage.COPY_DST });
+      const sq = await this.ctx.createBuffer({ label: 'tessera code steps', size: data.byteLength, usage: BufferUsage.STORAGE | BufferUsage.COPY_DST });
       device.queue.writeBuffer(sq, 0, data);
       this.forgetBinds();
       this.sqBuffer?.destroy();
       this.sqBuffer = sq;
+      return { steps: data.slice(dp, 2 * dp), maxima: rowMaxima };
     } finally {
       maxima.destroy();
       read?.destroy();
@@ -939,15 +956,16 @@ export class FlatShard {
    * buffers fit), flat_gemv (nq <= 4, subgroups, heaps fit) or flat_fused with the block shape
    * for the batch size. Pipelines are cached by compile-time facts only; sizes are uniforms.
    */
-  scorerFor(nq: number, k: number): ScorerChoice {
-    for (const s of chunkScorers) {
+  scorerFor(nq: number, k: number, exact = false): ScorerChoice {
+    // exact: only scorers whose keys are the rows' inner products (an uncertified f32 list again).
+    for (const s of exact ? [] : chunkScorers) {
       if (s.accepts(this.info, nq, k)) {
         const shape = s.shape(this.info, nq, k);
         const key = `ext:${s.name}:${shape.key}`;
         const prep = shape.prep && s.prepass
           ? { ...shape.prep, pipeline: this.pipeline(`ext:${s.name}:prep:${shape.key}`, () => s.prepass!(this.ctx.device, this.info, nq, k)) }
           : undefined;
-        const approximate = shape.approximate && this.layout.precision === 'f16' ? { approximate: shape.approximate } : {};
+        const approximate = shape.approximate && (this.layout.precision === 'f16' || this.layout.precision === 'f32') ? { approximate: shape.approximate } : {};
         return { pipeline: this.pipeline(key, () => s.pipeline(this.ctx.device, this.info, nq, k)), BR: shape.BR, BQ: shape.BQ, key, target: shape.targetWorkgroups, prep, scratch: shape.scratch, ...approximate };
       }
     }
@@ -1034,7 +1052,7 @@ export class FlatShard {
     this.ctx.check();
     if (k > this.kLimit) return; // such a search fails before compiling anything
     for (const nq of [1, 2, 4, 8, 16, 32, GEMM_MIN_BATCH - 1, GEMM_MIN_BATCH, LARGE_MIN_BATCH]) {
-      if (this.scorerFor(nq, k).approximate) this.pipeline('f16_rerank', () => f16RerankPipeline(this.ctx.device));
+      if (this.scorerFor(nq, k).approximate) this.rerankPipeline();
     }
     this.mergePipeline(Math.max(pow2Ceil(k), 2 * SELECT_WG));
     const one = this.mergeOnePlan(1, k);
@@ -1052,7 +1070,7 @@ export class FlatShard {
    * cores, re-ranked exactly from the rows): the index then asks for k' candidates.
    */
   approximateFor(nq: number, k: number): boolean {
-    if (this.layout.precision !== 'f16' || k > this.kLimit) return false;
+    if ((this.layout.precision !== 'f16' && this.layout.precision !== 'f32') || k > this.kLimit) return false;
     for (const s of chunkScorers) if (s.accepts(this.info, nq, k)) return !!s.shape(this.info, nq, k).approximate;
     return false;
   }
@@ -1064,7 +1082,13 @@ export class FlatShard {
 
   /** What a ChunkScorer may know about this shard. */
   get info(): ShardInfo {
-    return { d: this.layout.d, metric: this.layout.metric, precision: this.layout.precision, rowWords: this.rowWords, q4: this.q4, features: this.ctx.device.features, adapter: this.ctx.adapter, approximateF16: this.layout.f16TensorCores !== false };
+    return { d: this.layout.d, metric: this.layout.metric, precision: this.layout.precision, rowWords: this.rowWords, q4: this.q4, features: this.ctx.device.features, adapter: this.ctx.adapter, approximateF16: this.layout.f16TensorCores !== false, approximateF32: this.layout.f32TensorCores !== false };
+  }
+
+  /** The exact re-rank of approximate lists for this shard's rows (approx_rerank.wgsl). */
+  private rerankPipeline(): GPUComputePipeline {
+    const f16 = this.layout.precision === 'f16';
+    return this.pipeline(`approx_rerank:${f16 ? 'h' : 'f'}`, () => rerankPipeline(this.ctx.device, f16));
   }
 
   private mergePipeline(kp: number): GPUComputePipeline {
@@ -1175,7 +1199,7 @@ export class FlatShard {
    * else region A holds the largest tile's lists and each tile is merged into the running list.
    * B holds the first merge level, then the running list (nq x k) follows.
    */
-  private candPlan(nqb: number, k: number, BR: number, BQ: number, target?: number, scratch = 0): { a: number; b: number; total: number; shared: boolean; segs: number[] } {
+  private candPlan(nqb: number, k: number, BR: number, BQ: number, target?: number, scratch = 0, floors = false): { a: number; b: number; total: number; shared: boolean; segs: number[] } {
     const segs = this.tiles.map((t) => (t.rows > 0 ? this.segmentPlan(t.rows, nqb, k, BR, BQ, target).nseg : 0));
     const all = segs.reduce((x, y) => x + y, 0);
     const shared = nqb * all * k * 8 <= this.scratchBytes;
@@ -1186,14 +1210,15 @@ export class FlatShard {
     const one = this.mergeOnePlan(nqb, k);
     const firstLevel = (n: number): number => Math.ceil(n / (one ? mergeOneFan(n, k, kernelTuning.mergeOneFan) : kernelTuning.mergeFanIn));
     const b = nqb * Math.max(firstLevel(nseg), ...(shared ? [] : segs.map(firstLevel))) * k;
-    return { a, b, total: a + b + nqb * k, shared, segs };
+    // floors: the f32 certificate's pair a query after the final lists.
+    return { a, b, total: a + b + nqb * k + (floors ? nqb : 0), shared, segs };
   }
 
   /** Largest query batch and the temporary bytes planned for it (queries, candidates, readback). */
   batchPlan(nq: number, k: number): { nqb: number; candBytes: number; tempBytes: number } {
     const nqb = Math.min(nq, MAX_BATCH);
-    const { BR, BQ, target, prep, scratch } = this.scorerFor(nqb, k);
-    const candBytes = this.candPlan(nqb, k, BR, BQ, target, scratch).total * 8;
+    const { BR, BQ, target, prep, scratch, approximate } = this.scorerFor(nqb, k);
+    const candBytes = this.candPlan(nqb, k, BR, BQ, target, scratch, !!approximate && this.layout.precision === 'f32').total * 8;
     return { nqb, candBytes, tempBytes: candBytes + nqb * this.q4 * 16 + nqb * k * 8 + (prep?.bytes ?? 0) };
   }
 
@@ -1201,7 +1226,7 @@ export class FlatShard {
    * Exact top-k of padded queries (nq x q4*4 f32) over this shard's rows. onSubmitted: called once
    * the first batch's work is on the queue (the index re-ranks meanwhile).
    */
-  async search(queries: Float32Array, nq: number, k: number, onSubmitted?: () => void): Promise<ShardResult> {
+  async search(queries: Float32Array, nq: number, k: number, onSubmitted?: () => void, certifyK = k): Promise<ShardResult> {
     this.ctx.check();
     if (this.ntotal === 0) return { nq, k, keys: new Float32Array(nq * k).fill(-Infinity), ids: new Uint32Array(nq * k).fill(EMPTY_ID) };
     if (k > this.kLimit) {
@@ -1209,23 +1234,28 @@ export class FlatShard {
     }
     const maxB = Math.min(nq, MAX_BATCH);
     // One batch: its own arrays are the result (no copy into the padded ones).
-    if (nq === maxB) return this.searchBatch(queries.subarray(0, nq * this.q4 * 4), nq, k, onSubmitted);
+    if (nq === maxB) return this.searchBatch(queries.subarray(0, nq * this.q4 * 4), nq, k, onSubmitted, certifyK);
     const keys = new Float32Array(nq * k);
     const ids = new Uint32Array(nq * k);
     for (let q0 = 0; q0 < nq; q0 += maxB) {
       const nqb = Math.min(maxB, nq - q0);
-      const part = await this.searchBatch(queries.subarray(q0 * this.q4 * 4, (q0 + nqb) * this.q4 * 4), nqb, k, q0 === 0 ? onSubmitted : undefined);
+      const part = await this.searchBatch(queries.subarray(q0 * this.q4 * 4, (q0 + nqb) * this.q4 * 4), nqb, k, q0 === 0 ? onSubmitted : undefined, certifyK);
       keys.set(part.keys, q0 * k);
       ids.set(part.ids, q0 * k);
     }
     return { nq, k, keys, ids };
   }
 
-  private async searchBatch(queries: Float32Array, nqb: number, k: number, onSubmitted?: () => void): Promise<ShardResult> {
+  /**
+   * certifyK: the k an f32 batch scored approximately must hold exactly (the caller's k, below the
+   * k' it asks for); exact: the exact kernels only (the queries such a batch could not certify).
+   */
+  private async searchBatch(queries: Float32Array, nqb: number, k: number, onSubmitted?: () => void, certifyK = k, exact = false): Promise<ShardResult> {
     const t0 = this.profile ? performance.now() : 0;
-    const scorer = this.scorerFor(nqb, k);
-    if (scorer.approximate) await this.ensureF16Steps(scorer.approximate);
-    const { a: regionA, b: regionB, total, shared, segs } = this.candPlan(nqb, k, scorer.BR, scorer.BQ, scorer.target, scorer.scratch);
+    const scorer = this.scorerFor(nqb, k, exact);
+    const steps = scorer.approximate ? await this.ensureSteps(scorer.approximate) : undefined;
+    const certify = steps && this.layout.precision === 'f32' ? { steps, k: certifyK } : undefined;
+    const { a: regionA, b: regionB, total, shared, segs } = this.candPlan(nqb, k, scorer.BR, scorer.BQ, scorer.target, scorer.scratch, !!certify);
     const kp = Math.max(pow2Ceil(k), 2 * SELECT_WG);
     if (scorer.fold) queries = this.foldQueries(queries, nqb);
     if (scorer.quant) queries = quantizeInt8Queries(queries, nqb, this.rowWords, this.sqHost!, scorer.quant);
@@ -1235,28 +1265,49 @@ export class FlatShard {
     const release = await this.lockSubmit();
     try {
       this.ctx.check();
-      return await this.submitBatch(queries, nqb, k, scorer, { regionA, regionB, total, shared, segs, kp }, release, onSubmitted, t0);
+      const result = this.submitBatch(queries, nqb, k, scorer, { regionA, regionB, total, shared, segs, kp, certify }, release, onSubmitted, t0);
+      return certify ? await this.searchUncertified(queries, await result, certify.k) : await result;
     } finally {
       release(); // idempotent: submitBatch releases once its work is on the queue
     }
   }
+
+  /** The queries of an f32 batch whose lists were not certified (ShardResult.uncertified), searched again with the exact kernels and put in place. */
+  private async searchUncertified(queries: Float32Array, result: ShardResult, certifyK: number): Promise<ShardResult> {
+    const failed = result.uncertified ?? [];
+    this.uncertifiedQueries += failed.length;
+    if (failed.length === 0) return result;
+    const w = this.q4 * 4;
+    const again = new Float32Array(failed.length * w);
+    failed.forEach((q, i) => again.set(queries.subarray(q * w, (q + 1) * w), i * w));
+    const exact = await this.searchBatch(again, failed.length, result.k, undefined, certifyK, true);
+    failed.forEach((q, i) => {
+      result.keys.set(exact.keys.subarray(i * result.k, (i + 1) * result.k), q * result.k);
+      result.ids.set(exact.ids.subarray(i * result.k, (i + 1) * result.k), q * result.k);
+    });
+    return result;
+  }
+
+  /** Queries whose f32 lists the certificate sent back to the exact kernels, since this shard was made (tests, benchmarks). */
+  uncertifiedQueries = 0;
 
   private async submitBatch(
     queries: Float32Array,
     nqb: number,
     k: number,
     scorer: ScorerChoice,
-    plan: { regionA: number; regionB: number; total: number; shared: boolean; segs: number[]; kp: number },
+    plan: { regionA: number; regionB: number; total: number; shared: boolean; segs: number[]; kp: number; certify?: { steps: CodeSteps; k: number } },
     release: () => void,
     onSubmitted?: () => void,
     t0 = 0,
   ): Promise<ShardResult> {
     const device = this.ctx.device;
-    const { regionA, regionB, total, shared, segs, kp } = plan;
+    const { regionA, regionB, total, shared, segs, kp, certify } = plan;
     const qBuf = await this.scratchBuffer('queries', queries.byteLength, BufferUsage.STORAGE | BufferUsage.COPY_DST);
     const candBytes = total * 8;
     const cand = await this.scratchBuffer('cand', candBytes, BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST);
-    const readBytes = nqb * k * 8;
+    // certify: each query's floor pair (approx_rerank.wgsl floorAt) follows the final lists.
+    const readBytes = (nqb * k + (certify ? nqb : 0)) * 8;
     const sq = this.sqBuffer ?? (await this.dummySq());
     const prepBuf = scorer.prep ? await this.scratchBuffer('prep', scorer.prep.bytes, BufferUsage.STORAGE) : undefined;
     const runAt = regionA + regionB;
@@ -1343,13 +1394,13 @@ export class FlatShard {
     });
     if (shared) mergeChain(totalSegs);
     if (scorer.approximate) {
-      // The final lists' keys rewritten with the exact f16 inner products, tile by tile (each
+      // The final lists' keys rewritten with the exact inner products, tile by tile (each
       // dispatch takes the candidates among its rows).
-      const rerank = this.pipeline('f16_rerank', () => f16RerankPipeline(device));
+      const rerank = this.rerankPipeline();
       for (const { tile, t, idBase: tileBase, size } of scored) {
         steps.push({
           pipeline: rerank,
-          params: f16RerankParams(nqb, k, tile.rows, this.rowWords, this.q4, tileBase, runAt),
+          params: rerankParams(nqb, k, tile.rows, this.rowWords, this.q4, tileBase, runAt, certify ? runAt + nqb * k : 0),
           bind: (u) => [
             { binding: 0, resource: u },
             { binding: 1, resource: { buffer: tile.buffer, offset: 0, size } },
@@ -1382,6 +1433,8 @@ export class FlatShard {
       const enc = device.createCommandEncoder({ label: 'tessera flat search' });
       // The scorer's scratch (the last pairs of region A) starts each batch zeroed.
       if (scorer.scratch) enc.clearBuffer(cand, (regionA - scorer.scratch) * 8, scorer.scratch * 8);
+      // Floors start unwritten (0, 0): a list that is not full holds every row.
+      if (certify) enc.clearBuffer(cand, (runAt + nqb * k) * 8, nqb * 8);
       const pass = enc.beginComputePass(ts ? { timestampWrites: { querySet: ts.set, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 } } : {});
       steps.forEach((st, i) => {
         params.set(st.params, (i * UNIFORM_STRIDE) / 4);
@@ -1431,8 +1484,11 @@ export class FlatShard {
       ids[i] = pairs[2 * i + 1]!;
     }
     if (scorer.approximate) sortLists(keys, ids, nqb, k);
+    const uncertified = certify
+      ? uncertifiedF32({ queries, q4: this.q4, nq: nqb, kp: k, k: certify.k, keys, ids, floors: pairs.subarray(2 * nqb * k), steps: certify.steps.steps, maxima: certify.steps.maxima })
+      : undefined;
     if (prof) prof('shard_unpack', t2);
-    return { nq: nqb, k, keys, ids };
+    return { nq: nqb, k, keys, ids, ...(uncertified ? { uncertified } : {}) };
   }
 
   /** A step's bind group, cached by its uniform slot, pipeline and entries (searchTuning.cacheBinds). */

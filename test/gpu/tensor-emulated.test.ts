@@ -323,6 +323,120 @@ describe.skipIf(!hasGpu)('GpuFlatIndex f16 through the emulated tensor hook, re-
   }, 120_000);
 });
 
+// f32 shards through the emulated hook (tensorTuning.f32): rows split into two i8 digits while staged,
+// the final k' keys re-ranked exactly from the f32 rows (approx_rerank.wgsl), each list certified
+// (approx-rerank.ts uncertifiedF32) or searched again with the f32 kernels: exact ids either way.
+describe.skipIf(!hasGpu)('GpuFlatIndex f32 through the emulated tensor hook, re-ranked and certified', () => {
+  type Shard = { uncertifiedQueries: number; scorerFor(nq: number, k: number): { key: string; approximate?: string } };
+  const shardsOf = (index: GpuFlatIndex) => (index as unknown as { shards: Shard[] }).shards;
+
+  /** The float64 oracle's ids (ties within 1e-6 may swap) and every distance that row's exact inner product, lists in order. */
+  async function expectExact(index: GpuFlatIndex, rows: Float32Array, q: Float32Array, d: number, k: number): Promise<void> {
+    const got = await index.search(q, k);
+    const want = bruteForce(rows, q, d, k, 'ip');
+    for (let i = 0; i < got.labels.length; i++) {
+      const qi = Math.floor(i / k);
+      expect(got.labels[i]).toBeGreaterThanOrEqual(0n);
+      const exact = trueDistance(rows, q, d, qi, Number(got.labels[i]!), 'ip');
+      expect(Math.abs(got.distances[i]! - exact)).toBeLessThanOrEqual(1e-5);
+      if (got.labels[i] !== want.labels[i]) expect(Math.abs(exact - want.distances[i]!)).toBeLessThanOrEqual(1e-6);
+      if (i % k > 0) expect(got.distances[i]!).toBeLessThanOrEqual(got.distances[i - 1]!);
+    }
+  }
+
+  it.each([
+    { tiles: 1, target: 2048 },
+    // Several tiles (each re-ranks the candidates among its rows and writes the floors it holds) of several segments.
+    { tiles: 3, target: 3 },
+    // 64-row tiles in 32-row parts (the shape from bigBatch queries).
+    { tiles: 3, target: 3, rowTiles: 4 },
+    // Chunks staged without prefetch.
+    { tiles: 3, target: 3, prefetch: false },
+    // Two warps a workgroup sharing each staged, split chunk (here from 0 queries).
+    { tiles: 3, target: 3, warps: 2 },
+    // (Two warps with 64-row tiles take 38 KiB of workgroup memory: more than the software adapter's 32.)
+    { tiles: 1, target: 2048, warps: 2 },
+  ])('$tiles tile(s), target $target, row tiles $rowTiles, prefetch $prefetch, warps $warps: the hook takes the batch, every list is certified, the ids are the oracle\'s', async (c: { tiles: number; target: number; rowTiles?: number; prefetch?: boolean; warps?: number }) => {
+    const d = 64, n = 600, nq = 37, k = 5;
+    const base = normalizeRows(clusteredVectors(n, d, 10, 195), d);
+    // One dimension 40x larger than the others: per-dimension steps keep the rest resolved.
+    for (let i = 0; i < n; i++) base[i * d + 3]! *= 40;
+    const q = normalizeRows(clusteredVectors(nq, d, 10, 196), d);
+    const saved = { ...tensorTuning };
+    Object.assign(tensorTuning, { targetWorkgroups: c.target, targetWorkgroupsSmall: c.target, targetWorkgroupsTiny: c.target, f32RowTiles: c.rowTiles ?? 2, prefetch: c.prefetch ?? true, f32Warps: c.warps ?? 1, f32WarpsFrom: c.warps ? 0 : 256 });
+    const tileBytes = c.tiles === 1 ? 1 << 20 : Math.ceil(n / c.tiles / 64) * 64 * d * 4;
+    const index = await GpuFlatIndex.create(d, 'ip', { precision: 'f32', maxTileBytes: tileBytes, debugPoison: true });
+    try {
+      await index.add(base);
+      const kp = index.gpuK(k, nq);
+      expect(kp).toBeGreaterThan(k);
+      expect(index.gpuK(k, tensorTuning.f32MinBatch - 1)).toBe(k);
+      const shard = shardsOf(index)[0]!;
+      const choice = shard.scorerFor(nq, kp);
+      expect(choice.key).toContain('int8-mma-emulated');
+      expect(choice.key).toMatch(new RegExp(`stage\\d+p4preuWcm${c.prefetch === false ? '' : 'f'}`));
+      expect(choice.key).toContain(`:16:16:32:1:${c.warps ?? 1}:${c.rowTiles ?? 2}:2:`);
+      expect(choice.approximate).toBe('dims');
+      await expectExact(index, base, q, d, k);
+      expect(shard.uncertifiedQueries).toBe(0);
+      // Rows added after a search: the steps are computed again (the new rows are 3x larger).
+      const more = normalizeRows(clusteredVectors(200, d, 5, 197), d).map((v) => 3 * v);
+      await index.add(more);
+      const all = new Float32Array((n + 200) * d);
+      all.set(base);
+      all.set(more, n * d);
+      await expectExact(index, all, q, d, k);
+      expect(shard.uncertifiedQueries).toBe(0);
+    } finally {
+      Object.assign(tensorTuning, saved);
+      await index.dispose();
+    }
+  }, 120_000);
+
+  it('lists the certificate cannot vouch for (more tied best rows than k\') are searched again by the f32 kernels', async () => {
+    const d = 64, n = 400, nq = 20, k = 3;
+    const base = normalizeRows(clusteredVectors(n, d, 8, 198), d);
+    const q = normalizeRows(clusteredVectors(nq, d, 8, 199), d);
+    // 60 copies of the first query at ids 100-159: every query's list of k' = 19 holds only copies
+    // where its best rows are copies, the floor equals its k-th key, and no bound is below zero.
+    for (let c = 0; c < 60; c++) base.set(q.subarray(0, d), (100 + c) * d);
+    const index = await GpuFlatIndex.create(d, 'ip', { precision: 'f32', debugPoison: true });
+    try {
+      await index.add(base);
+      expect(index.gpuK(k, nq)).toBe(19);
+      const shard = shardsOf(index)[0]!;
+      expect(shard.scorerFor(nq, 19).key).toContain('int8-mma-emulated');
+      const got = await index.search(q, k);
+      expect(shard.uncertifiedQueries).toBeGreaterThanOrEqual(1);
+      // Query 0 finds its copies, lowest ids first (the exact kernels' order of ties).
+      expect(Array.from(got.labels.subarray(0, k))).toEqual([100n, 101n, 102n]);
+      await expectExact(index, base, q, d, k);
+    } finally {
+      await index.dispose();
+    }
+  }, 120_000);
+
+  it('f32TensorCores false, or fewer than f32MinBatch queries: the f32 kernels answer for k alone', async () => {
+    const d = 64, n = 300, nq = 37, k = 4;
+    const base = normalizeRows(clusteredVectors(n, d, 10, 200), d);
+    const q = normalizeRows(clusteredVectors(nq, d, 10, 201), d);
+    const off = await GpuFlatIndex.create(d, 'ip', { precision: 'f32', f32TensorCores: false, debugPoison: true });
+    const on = await GpuFlatIndex.create(d, 'ip', { precision: 'f32', debugPoison: true });
+    try {
+      await off.add(base);
+      await on.add(base);
+      expect(off.gpuK(k, nq)).toBe(k);
+      expect(shardsOf(off)[0]!.scorerFor(nq, 20).key).not.toContain('int8-mma');
+      await expectExact(off, base, q, d, k);
+      expect(on.gpuK(k, tensorTuning.f32MinBatch - 1)).toBe(k);
+      await expectExact(on, base, q.subarray(0, (tensorTuning.f32MinBatch - 1) * d), d, k);
+    } finally {
+      await off.dispose();
+      await on.dispose();
+    }
+  }, 120_000);
+});
+
 describe.skipIf(!hasGpu)('tensor hook pre-pass (int8_mma_prep.wgsl)', () => {
   it('quantises every query as the CPU does in float32, pads the block with zeros and writes every word', async () => {
     const ctx = await acquireDevice();

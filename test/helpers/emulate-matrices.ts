@@ -7,6 +7,7 @@ import { hookPipeline, hookShape, planTensorHook, prepPipeline } from '../../src
  * adapter, which lacks the feature (test/gpu/tensor-emulated.test.ts, test/gpu/robustness.test.ts).
  * Rewrites a staged kernel (fragments loaded from the workgroup arrays `wr` (left) and `wq` (right),
  * results stored into `wr`; i8 M 16 x N 16 or 8 x K 32, bool-argument spelling) into plain WGSL.
+ * f32 rows' kernels (StageOptions.rowsF32) also load from `wr2` / `wq2` and store into `wr2`.
  * A kernel uses one N throughout: each invocation holds 16 N / 32 result elements.
  */
 export function emulateMatrices(src: string): string {
@@ -15,19 +16,23 @@ export function emulateMatrices(src: string): string {
   const out = src
     .replace('enable chromium_experimental_subgroup_matrix;', '')
     .replace(new RegExp(`subgroup_matrix_result<i32, ${n}, 16>\\(\\)`, 'g'), `array<i32, ${epl}>()`)
-    .replace(/subgroupMatrixLoad<subgroup_matrix_left<i8, 32, 16>>\(&wr, ([^,]+), (true|false), ([^)]+)\)/g, 'EmuFrag($1, $3, $2)')
-    .replace(new RegExp(`subgroupMatrixLoad<subgroup_matrix_right<i8, ${n}, 32>>\\(&wq, ([^,]+), (true|false), ([^)]+)\\)`, 'g'), 'EmuFrag($1, $3, $2)')
+    .replace(/subgroupMatrixLoad<subgroup_matrix_left<i8, 32, 16>>\(&wr(2?), ([^,]+), (true|false), ([^)]+)\)/g, (_m, two: string, off: string, col: string, st: string) => `EmuFrag(${off}, ${st}, ${col}, ${two === '2'})`)
+    .replace(new RegExp(`subgroupMatrixLoad<subgroup_matrix_right<i8, ${n}, 32>>\\(&wq(2?), ([^,]+), (true|false), ([^)]+)\\)`, 'g'), (_m, two: string, off: string, col: string, st: string) => `EmuFrag(${off}, ${st}, ${col}, ${two === '2'})`)
     .replace(/subgroupMatrixMultiplyAccumulate\((\w+), (\w+), (\w+)\)/g, 'emu_mma($1, $2, $3, lid % 32u)')
-    .replace(/subgroupMatrixStore\(&wr, ([^,]+), (\w+), false, ([^)]+)\);/g, 'emu_store($1, $2, $3, lid % 32u);')
+    .replace(/subgroupMatrixStore\(&wr(2?), ([^,]+), (\w+), false, ([^)]+)\);/g, 'emu_store$1($2, $3, $4, lid % 32u);')
     // Several-warp hook kernels: the software adapter's subgroups are 8 wide, so the emulated
     // 32-wide warps are lid / 32 (lane lid % 32), whatever its subgroup_id says.
     .replace(/(fn main\([^{]*?), @builtin\(subgroup_id\) sid: u32(,[^{]*\{)/, '$1$2\n  let sid = lid / 32u;');
   if (/subgroup_matrix|subgroupMatrix|@builtin\(subgroup_id\) sid: u32/.test(out)) throw new Error('emulateMatrices: a matrix call is left (only wr/wq staged kernels are emulated)');
+  // Second digits (rowsF32): fragments from wr2 / wq2 (EmuFrag.two), scores stored into wr2.
+  const two = /var<workgroup> wr2:/.test(out);
+  const leftWord = two ? 'select(wr[el / 4u], wr2[el / 4u], l.two)' : 'wr[el / 4u]';
+  const rightWord = two ? 'select(wq[er / 4u], wq2[er / 4u], r.two)' : 'wq[er / 4u]';
   // Loop bounds through a never-written workgroup variable (zero, unknown to the compiler), so that
   // the software adapter does not unroll every emulated call site.
   return `${out}
 var<workgroup> emu_zero: u32;
-struct EmuFrag { off: u32, st: u32, col: bool }
+struct EmuFrag { off: u32, st: u32, col: bool, two: bool }
 fn emu_byte(w: i32, b: u32) -> i32 { return (w << (24u - 8u * b)) >> 24u; }
 // lane: the invocation's index in its (emulated, 32-wide) warp.
 fn emu_mma(l: EmuFrag, r: EmuFrag, a: array<i32, ${epl}>, lane: u32) -> array<i32, ${epl}> {
@@ -39,7 +44,7 @@ fn emu_mma(l: EmuFrag, r: EmuFrag, a: array<i32, ${epl}>, lane: u32) -> array<i3
     for (var k = 0u; k < 32u + emu_zero; k++) {
       let el = select(l.off + m * l.st + k, l.off + k * l.st + m, l.col);
       let er = select(r.off + k * r.st + n, r.off + n * r.st + k, r.col);
-      s += emu_byte(wr[el / 4u], el % 4u) * emu_byte(wq[er / 4u], er % 4u);
+      s += emu_byte(${leftWord}, el % 4u) * emu_byte(${rightWord}, er % 4u);
     }
     o[x] += s;
   }
@@ -51,6 +56,12 @@ fn emu_store(off: u32, v: array<i32, ${epl}>, st: u32, lane: u32) {
     wr[off + (e / ${n}u) * st + e % ${n}u] = v[x];
   }
 }
+${two ? `fn emu_store2(off: u32, v: array<i32, ${epl}>, st: u32, lane: u32) {
+  for (var x = 0u; x < ${epl}u + emu_zero; x++) {
+    let e = lane * ${epl}u + x;
+    wr2[off + (e / ${n}u) * st + e % ${n}u] = v[x];
+  }
+}` : ''}
 `;
 }
 
@@ -67,7 +78,7 @@ export const EMULATED_CONFIG_N8: MatrixConfig = { ...EMULATED_CONFIG, N: 8 };
 export function emulatedHookScorer(opts: { active?: () => boolean; onPrepass?: () => void } = {}): ChunkScorer {
   const plan = (shard: ShardInfo, nq: number, k: number) =>
     planTensorHook(
-      { precision: shard.precision, metric: shard.metric, rowWords: shard.rowWords, configs: [EMULATED_CONFIG, EMULATED_CONFIG_N8], features: new Set([SUBGROUP_MATRIX_FEATURE, 'subgroups']), subgroupSize: 32, maxWorkgroupStorage: 49152, approximateF16: shard.approximateF16 },
+      { precision: shard.precision, metric: shard.metric, rowWords: shard.rowWords, configs: [EMULATED_CONFIG, EMULATED_CONFIG_N8], features: new Set([SUBGROUP_MATRIX_FEATURE, 'subgroups']), subgroupSize: 32, maxWorkgroupStorage: 49152, approximateF16: shard.approximateF16, approximateF32: shard.approximateF32 },
       nq,
       k,
     );

@@ -5,7 +5,9 @@
  * leaves everything else to the built-in kernels (flat_gemv, flat_fused: dot4 / f32 decoding).
  * The index re-ranks the candidates it returns exactly in float32, as for the other int8 kernels.
  * It takes f16 shards' larger batches as well (tensorTuning.f16): their rows are quantised while
- * staged and the shard re-ranks the candidates exactly from its f16 rows.
+ * staged and the shard re-ranks the candidates exactly from its f16 rows; and f32 shards' (f32):
+ * their rows split into two i8 digits while staged, the candidates re-ranked from the f32 rows and
+ * each list certified exact by the shard (or searched again with the exact kernels).
  */
 import { type ChunkScorer, registerChunkScorer, type ShardInfo } from '../flat-shard.js';
 import { layoutShape, type MatrixConfig, matrixConfigsOf, pickConfig, SUBGROUP_MATRIX_FEATURE } from './choose.js';
@@ -259,6 +261,21 @@ export const tensorTuning = {
    * 9 queries. A dimension of larger range than the others coarsens every other one's codes: 'dims'.
    */
   f16Scale: 'dims' as 'dims' | 'uniform',
+  /**
+   * f32 shards too: each row value split while staged into two i8 digits of its dimension's step
+   * (StageOptions.rowsF32), the queries into two digits by the pre-pass, three tensor products a K
+   * step (keys of about 15 bits a dimension); the shard re-ranks each query's k' best exactly from
+   * the f32 rows (approx_rerank.wgsl) and certifies that no row outside them can be in the exact
+   * top k (approx-rerank.ts uncertifiedF32), else searches that query again with flat_fused /
+   * flat_gemv. From f32MinBatch queries a shard batch.
+   */
+  f32: true,
+  f32MinBatch: 17,
+  /** Result matrices a subgroup along rows for f32 batches below bigBatch (rowTilesBig from there). */
+  f32RowTiles: 2,
+  /** Warps a workgroup for f32 batches from f32WarpsFrom queries (each staged, split chunk shared by them). */
+  f32Warps: 2,
+  f32WarpsFrom: 256,
 };
 
 /** What the choice depends on: the shard's facts, the adapter's configs and workgroup memory. */
@@ -274,25 +291,30 @@ export interface HookFacts {
   subgroupSize: number;
   /** f16: the shard takes approximate keys (IndexOptions.f16TensorCores; default true). */
   approximateF16?: boolean;
+  /** f32: the shard takes approximate keys and certifies them (IndexOptions.f32TensorCores; default true). */
+  approximateF32?: boolean;
 }
 
 /** The kernel shape for a batch, or the reason the built-in kernels take it. */
 export function planTensorHook(f: HookFacts, nq: number, k: number): { shape: SelectShape } | { reason: string } {
   if (!tensorTuning.enabled) return { reason: 'tensor scorer disabled' };
   const f16 = f.precision === 'f16';
-  if (f.precision !== 'int8' && !(f16 && tensorTuning.f16)) return { reason: `precision ${f.precision}` };
+  const f32 = f.precision === 'f32';
+  if (f.precision !== 'int8' && !(f16 && tensorTuning.f16) && !(f32 && tensorTuning.f32)) return { reason: `precision ${f.precision}` };
   if (f16 && f.approximateF16 === false) return { reason: 'f16 with f16TensorCores off' };
+  if (f32 && f.approximateF32 === false) return { reason: 'f32 with f32TensorCores off' };
   if (f.metric !== 'ip') return { reason: `metric ${f.metric} (the tensor scorer ranks inner products)` };
   if (!f.features.has(SUBGROUP_MATRIX_FEATURE)) return { reason: `device lacks ${SUBGROUP_MATRIX_FEATURE} (open it with allowExperimental)` };
   if (nq < tensorTuning.minBatch) return { reason: `batch ${nq} < ${tensorTuning.minBatch}` };
   if (f16 && nq < tensorTuning.f16MinBatch) return { reason: `f16 batch ${nq} < ${tensorTuning.f16MinBatch}` };
+  if (f32 && nq < tensorTuning.f32MinBatch) return { reason: `f32 batch ${nq} < ${tensorTuning.f32MinBatch}` };
   if (k > tensorTuning.maxK) return { reason: `k ${k} > ${tensorTuning.maxK}` };
   const config = pickConfig(f.configs, { signed: true, preferN: tensorTuning.matrixN });
   if (!config || config.M !== 16 || config.K !== 32 || (config.N !== 16 && config.N !== 8)) {
     return { reason: `no i8 x i8 -> i32 M16 N16|N8 K32 config among ${f.configs.length}` };
   }
-  // Dims a row: 16 u8 codes or 8 packed halves a vec4.
-  const dPad = f.rowWords * (f16 ? 8 : 16);
+  // Dims a row: 16 u8 codes, 8 packed halves or 4 f32 a vec4.
+  const dPad = f.rowWords * (f16 ? 8 : f32 ? 4 : 16);
   const sg = f.subgroupSize;
   if (dPad % 32 !== 0) return { reason: `row of ${dPad} bytes is not a multiple of K = 32` };
   if (sg % config.N !== 0 || sg < 16 || sg > 64) return { reason: `subgroup size ${sg} does not fit N = ${config.N}` };
@@ -302,23 +324,23 @@ export function planTensorHook(f: HookFacts, nq: number, k: number): { shape: Se
   const mode = tensorTuning.queries === 'auto' ? 'pre' : tensorTuning.queries;
   const queries = mode === 'quant' && !f.features.has('subgroups') ? 'whole' : mode;
   // Several warps: subgroup_id needs the subgroups feature, and each warp must be one 32-query block.
-  const wantWarps = f16 && nq >= tensorTuning.f16WarpsFrom ? tensorTuning.f16Warps : tensorTuning.warps;
+  const wantWarps = f16 && nq >= tensorTuning.f16WarpsFrom ? tensorTuning.f16Warps : f32 && nq >= tensorTuning.f32WarpsFrom ? tensorTuning.f32Warps : tensorTuning.warps;
   const warps = wantWarps > 1 && queries === 'pre' && sg === 32 && f.features.has('subgroups') ? wantWarps : 1;
   // The 16-query block: half the multiplies of a padded 32-query one, two invocations a query.
-  const block16 = tensorTuning.block16 && nq <= 16 && k <= tensorTuning.block16MaxK && sg === 32 && warps === 1 && queries === 'pre' && tensorTuning.lists !== 'wg';
+  const block16 = tensorTuning.block16 && !f32 && nq <= 16 && k <= tensorTuning.block16MaxK && sg === 32 && warps === 1 && queries === 'pre' && tensorTuning.lists !== 'wg';
   // Lists other than 'reg' need the mask selection; 'packed' also one warp of one list a query (not
   // the 16-query block, which merges 'reg' lists) and keys that fit beside the slot bits.
   const lists =
     tensorTuning.select !== 'mask' ? {}
-    : tensorTuning.lists === 'wg' ? { lists: 'wg' as const }
-    : tensorTuning.lists === 'packed' && !block16 && warps === 1 && packFits(dPad, k) ? { lists: 'packed' as const }
+    : tensorTuning.lists === 'wg' && !f32 ? { lists: 'wg' as const }
+    : tensorTuning.lists === 'packed' && !f32 && !block16 && warps === 1 && packFits(dPad, k) ? { lists: 'packed' as const }
     : {};
-  const rowTiles = nq >= tensorTuning.bigBatch ? tensorTuning.rowTilesBig : f16 ? tensorTuning.f16RowTiles : tensorTuning.midBatch > 0 && nq >= tensorTuning.midBatch ? tensorTuning.rowTilesMid : tensorTuning.rowTiles;
+  const rowTiles = nq >= tensorTuning.bigBatch ? tensorTuning.rowTilesBig : f16 ? tensorTuning.f16RowTiles : f32 ? tensorTuning.f32RowTiles : tensorTuning.midBatch > 0 && nq >= tensorTuning.midBatch ? tensorTuning.rowTilesMid : tensorTuning.rowTiles;
   const br = 16 * rowTiles;
   const sr = tensorTuning.selectRows;
   const selectRows = sr > 0 && sr % 32 === 0 && sr < br && br % sr === 0 && tensorTuning.select === 'mask' && warps === 1 && !block16 ? { selectRows: sr } : {};
   const share = tensorTuning.share > 0 && nq >= tensorTuning.shareFrom && tensorTuning.select === 'mask' && !lists.lists && warps === 1 && !block16 ? { share: tensorTuning.share } : {};
-  const stage: StageOptions = { kc, padWords: tensorTuning.padWords, queries, unroll: true, ...(f16 ? { rowsF16: true, ...(tensorTuning.f16Scale === 'uniform' ? { f16Uniform: true } : {}) } : { xorRows: true }), clampRows: true, select: tensorTuning.select, prefetch: tensorTuning.prefetch, ...(warps > 1 && tensorTuning.warpBranch ? { warpBranch: true } : {}), ...lists, ...(tensorTuning.insert === 'flat' && nq >= tensorTuning.insertFrom && lists.lists !== 'wg' ? { insert: 'flat' as const } : {}), ...selectRows, ...share };
+  const stage: StageOptions = { kc, padWords: tensorTuning.padWords, queries, unroll: true, ...(f16 ? { rowsF16: true, ...(tensorTuning.f16Scale === 'uniform' ? { f16Uniform: true } : {}) } : f32 ? { rowsF32: true } : { xorRows: true }), clampRows: true, select: tensorTuning.select, prefetch: tensorTuning.prefetch, ...(warps > 1 && tensorTuning.warpBranch ? { warpBranch: true } : {}), ...lists, ...(tensorTuning.insert === 'flat' && nq >= tensorTuning.insertFrom && lists.lists !== 'wg' ? { insert: 'flat' as const } : {}), ...selectRows, ...share };
   const shape: SelectShape = {
     kind: 'mma',
     signed: true,
@@ -352,6 +374,7 @@ function factsOf(shard: ShardInfo): HookFacts {
     maxWorkgroupStorage: shard.adapter?.limits.maxComputeWorkgroupStorageSize ?? 16384,
     subgroupSize: info?.subgroupMaxSize ?? 32,
     approximateF16: shard.approximateF16,
+    approximateF32: shard.approximateF32,
   };
 }
 
@@ -385,8 +408,9 @@ export function hookShape(s: SelectShape, nq: number): ReturnType<ChunkScorer['s
   const targetWorkgroups = nq >= tensorTuning.bigBatch ? tensorTuning.targetWorkgroups : nq <= 16 && tensorTuning.targetWorkgroupsTiny ? tensorTuning.targetWorkgroupsTiny : tensorTuning.targetWorkgroupsSmall;
   // StageOptions.share: the bounds' words at the end of binding 4 (pairs, zeroed before each batch).
   const words = shareWords(s, nq);
-  // rowsF16: keys of i8-quantised halves, re-ranked by the shard (ChunkScorer.shape's `approximate`).
-  return { BR: br, BQ: bq, key: shapeKey(s), targetWorkgroups, prep, ...(words ? { scratch: Math.ceil(words / 2) } : {}), ...(s.stage?.rowsF16 ? { approximate: s.stage.f16Uniform ? ('uniform' as const) : ('dims' as const) } : {}) };
+  // rowsF16 / rowsF32: keys of i8 codes or digits, re-ranked by the shard (ChunkScorer.shape's `approximate`).
+  const approximate = s.stage?.rowsF16 ? { approximate: s.stage.f16Uniform ? ('uniform' as const) : ('dims' as const) } : s.stage?.rowsF32 ? { approximate: 'dims' as const } : {};
+  return { BR: br, BQ: bq, key: shapeKey(s), targetWorkgroups, prep, ...(words ? { scratch: Math.ceil(words / 2) } : {}), ...approximate };
 }
 
 /** The scoring pipeline; `filter` rewrites the WGSL first (tests emulate the matrix calls). */

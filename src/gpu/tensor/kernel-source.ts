@@ -86,6 +86,17 @@ export interface StageOptions {
   /** rowsF16: one step for every dimension (binding 3's first inverse step, one load a staged chunk instead of four; f16Inverses). */
   f16Uniform?: boolean;
   /**
+   * Hook only, queries 'pre': rows are float32 (4 dims a u32, D / 4 vec4 a row), each split while
+   * staged into two i8 digits with the shard's per-dimension inverse steps: c1 = round(x_j / step_j),
+   * c2 = round((x_j / step_j - c1) x 128), |c2| <= 64 (F32_DIGITS), staged in `wr` and `wr2`. The
+   * pre-pass writes two digit planes of each query the same way (a1, a2; int8_mma_prep.wgsl DIGITS),
+   * staged in `wq` and `wq2`. A K step takes three products: a1 . c1 into one accumulator, a1 . c2 +
+   * a2 . c1 into a second, and the key is acc + round(acc2 / 128): about 15 bits a dimension instead
+   * of 8. The keys are approximate; the shard re-ranks from the f32 rows and certifies each query's
+   * list (src/gpu/approx-rerank.ts certifyF32).
+   */
+  rowsF32?: boolean;
+  /**
    * How a scores tile reaches the lists ('row': every row compared and inserted in turn; 'mask':
    * survivors of a compare with the list's last key marked in a bit mask first, then inserted; same
    * lists). Default 'row'. The hook takes both; the staged select kernel 'mask' only with one list a
@@ -153,7 +164,7 @@ export function tileOf(s: SelectShape): { br: number; bq: number; nt: number; tp
 
 export function shapeKey(s: SelectShape): string {
   const st = s.stage
-    ? `stage${s.stage.kc}p${s.stage.padWords}${s.stage.queries}${s.stage.unroll ? 'u' : ''}${s.stage.xorRows ? 'x' : ''}${s.stage.rowsF16 ? (s.stage.f16Uniform ? 'FU' : 'F') : ''}${s.stage.clampRows ? 'c' : ''}${s.stage.select === 'mask' ? 'm' : ''}${s.stage.prefetch ? 'f' : ''}${s.stage.warpBranch ? 'b' : ''}${s.stage.lists === 'wg' ? 'l' : s.stage.lists === 'packed' ? 'k' : ''}${s.stage.insert === 'flat' ? 'i' : ''}${s.stage.selectRows ? `h${s.stage.selectRows}` : ''}${s.stage.share ? `s${s.stage.share}` : ''}`
+    ? `stage${s.stage.kc}p${s.stage.padWords}${s.stage.queries}${s.stage.unroll ? 'u' : ''}${s.stage.xorRows ? 'x' : ''}${s.stage.rowsF16 ? (s.stage.f16Uniform ? 'FU' : 'F') : ''}${s.stage.rowsF32 ? 'W' : ''}${s.stage.clampRows ? 'c' : ''}${s.stage.select === 'mask' ? 'm' : ''}${s.stage.prefetch ? 'f' : ''}${s.stage.warpBranch ? 'b' : ''}${s.stage.lists === 'wg' ? 'l' : s.stage.lists === 'packed' ? 'k' : ''}${s.stage.insert === 'flat' ? 'i' : ''}${s.stage.selectRows ? `h${s.stage.selectRows}` : ''}${s.stage.share ? `s${s.stage.share}` : ''}`
     : 'direct';
   return [s.kind, s.signed ? 'i8' : 'u8', s.dPad, s.m, s.n, s.k, s.sgRows, s.sgQueries, s.rowTiles, s.queryTiles, s.subgroupSize, s.kp, s.syntax, JSON.stringify(s.quirk ?? DEFAULT_QUIRK), st].join(':');
 }
@@ -185,6 +196,7 @@ function checkShape(s: SelectShape, hook = false): void {
     if (s.stage.share !== undefined && (!hook || s.stage.select !== 'mask' || (s.stage.lists ?? 'reg') !== 'reg' || s.sgQueries !== 1 || s.stage.share < 1 || !Number.isInteger(s.stage.share))) throw bad(`share ${s.stage.share} needs the hook, mask selection, lists 'reg', one warp and a whole number of buckets >= 1`);
     if (s.stage.selectRows !== undefined && (!hook || s.stage.select !== 'mask' || s.sgQueries !== 1 || s.stage.selectRows % 32 !== 0 || s.stage.selectRows >= br || br % s.stage.selectRows !== 0 || s.stage.selectRows % s.m !== 0)) throw bad(`selectRows ${s.stage.selectRows} needs the hook, mask selection, one warp and a multiple of 32 dividing BR = ${br}, below it`);
     if (s.stage.lists === 'packed' && (!hook || s.stage.select !== 'mask' || !s.signed || !packFits(s.dPad, s.kp))) throw bad("lists 'packed' is the hook's, with select 'mask', i8 and keys that fit beside the slot bits");
+    if (s.stage.rowsF32 && (!hook || s.stage.queries !== 'pre' || lpi !== 1 || tpq !== 1 || (s.stage.lists ?? 'reg') !== 'reg')) throw bad("rowsF32 is the hook's, with queries 'pre', one invocation a query and lists 'reg'");
   }
 }
 
@@ -196,7 +208,16 @@ export function workgroupBytes(s: SelectShape): number {
   const sbq = bq / lpi;
   const q = s.stage.queries === 'wg' || s.stage.queries === 'pre' ? bq * sw : s.stage.queries === 'whole' || s.stage.queries === 'hold' ? bq * (s.dPad / 4 + 4) : s.stage.queries === 'quant' ? bq * sw + bq : 0;
   const lists = s.stage.lists === 'wg' ? 2 * s.kp * tileOf(s).nt : s.stage.lists === 'packed' ? s.kp * tileOf(s).nt : 0;
-  return (Math.max(br * sw, (s.stage.selectRows ?? br) * sbq, hookMergeWords(s)) + q + lists) * 4;
+  // rowsF32: the second digits' staged rows and scores (`wr2`) and staged queries (`wq2`).
+  const second = s.stage.rowsF32 ? wr2Words(s) + bq * sw : 0;
+  return (Math.max(br * sw, (s.stage.selectRows ?? br) * sbq, hookMergeWords(s)) + q + lists + second) * 4;
+}
+
+/** rowsF32: words of `wr2`, the second digits' staged rows, then their accumulator's scores. */
+function wr2Words(s: SelectShape): number {
+  const { br, bq } = tileOf(s);
+  const sw = s.stage!.kc / 4 + s.stage!.padWords;
+  return Math.max(br * sw, (s.stage!.selectRows ?? br) * bq);
 }
 
 /**
@@ -486,8 +507,8 @@ export function hookSource(s: SelectShape): string {
   const st = s.stage;
   // BQ = NT (one invocation a query) or the 16-query block: two invocations a query of one 32-wide warp.
   const pairs = tpq === 2 && nt === 32 && bq === 16;
-  if (s.kind !== 'mma' || !st || (st.queries !== 'whole' && st.queries !== 'quant' && st.queries !== 'pre' && st.queries !== 'hold') || !st.xorRows === !st.rowsF16 || !st.clampRows || !s.signed || (tpq !== 1 && !pairs)) {
-    throw new Error(`int8 hook kernel needs a signed staged tensor shape, queries 'pre', 'hold', 'quant' or 'whole', xorRows (u8 codes) or rowsF16, clampRows and BQ = ${nt} (or 16 of 32 invocations): got ${shapeKey(s)}`);
+  if (s.kind !== 'mma' || !st || (st.queries !== 'whole' && st.queries !== 'quant' && st.queries !== 'pre' && st.queries !== 'hold') || [st.xorRows, st.rowsF16, st.rowsF32].filter(Boolean).length !== 1 || !st.clampRows || !s.signed || (tpq !== 1 && !pairs)) {
+    throw new Error(`int8 hook kernel needs a signed staged tensor shape, queries 'pre', 'hold', 'quant' or 'whole', one of xorRows (u8 codes), rowsF16 or rowsF32, clampRows and BQ = ${nt} (or 16 of 32 invocations): got ${shapeKey(s)}`);
   }
   if (pairs && (st.queries !== 'pre' || st.lists === 'wg' || s.sgQueries !== 1)) throw new Error(`int8 hook kernel ${shapeKey(s)}: the 16-query block needs queries 'pre', lists 'reg' and one warp`);
   const warps = s.sgQueries;
@@ -506,7 +527,10 @@ export function hookSource(s: SelectShape): string {
     `const WR_WORDS: u32 = ${u(Math.max(br * sw, (st.selectRows ?? br) * bq, hookMergeWords(s)))};`,
     ...(pairs ? [`const TPQ: u32 = ${u(tpq)};`] : []),
     // u8 codes are staged as c - 128, so a key adds 128 x the sum of the query codes back; f16 rows' codes are signed.
-    `const ROW_SHIFT: i32 = ${st.rowsF16 ? 0 : 128};`,
+    `const ROW_SHIFT: i32 = ${st.xorRows ? 128 : 0};`,
+    // rowsF32: the pre-pass wrote two digit planes of the queries (then the per-query words).
+    `const QPLANES: u32 = ${st.rowsF32 ? '2u' : '1u'};`,
+    ...(st.rowsF32 ? [`const WR2_WORDS: u32 = ${u(wr2Words(s))};`] : []),
     // lists 'packed': slot bits, their mask, and the key of an empty entry (below every real key).
     ...(packed ? [`const SBU: u32 = ${u(packBits(s.kp))};`, `const SMASK: i32 = ${2 ** packBits(s.kp) - 1};`, `const EMPTY_KEY: i32 = ${-(2 ** (31 - packBits(s.kp)))};`] : []),
     'alias ET = i32;',
@@ -521,9 +545,9 @@ export function hookSource(s: SelectShape): string {
   const parts = {
     // 'quant' reduces over the subgroup (one subgroup is the whole workgroup: NT invocations).
     ENABLES: `enable chromium_experimental_subgroup_matrix;${quant || warps > 1 ? '\nenable subgroups;' : ''}`,
-    CONSTS: st.rowsF16 ? `${consts}\n${F16_CODES}` : consts,
+    CONSTS: st.rowsF16 ? `${consts}\n${F16_CODES}` : st.rowsF32 ? `${consts}\n${F32_DIGITS}` : consts,
     QBIND: `@group(0) @binding(2) var<storage, read> queries: array<${pre ? 'vec4<u32>' : 'vec4<f32>'}>;`,
-    QDECL: (quant ? 'var<workgroup> wq: array<ET, BQ * SW>;\nvar<workgroup> wsc: array<f32, BQ>;' : pre && !hold ? 'var<workgroup> wq: array<ET, BQ * SW>;' : 'var<workgroup> wq: array<ET, BQ * QSW>;') + (wgLists ? '\nvar<workgroup> wl: array<vec2<i32>, KP * NT>;' : packed ? '\nvar<workgroup> lids: array<i32, KP * NT>;' : ''),
+    QDECL: (quant ? 'var<workgroup> wq: array<ET, BQ * SW>;\nvar<workgroup> wsc: array<f32, BQ>;' : pre && !hold ? 'var<workgroup> wq: array<ET, BQ * SW>;' : 'var<workgroup> wq: array<ET, BQ * QSW>;') + (wgLists ? '\nvar<workgroup> wl: array<vec2<i32>, KP * NT>;' : packed ? '\nvar<workgroup> lids: array<i32, KP * NT>;' : '') + (st.rowsF32 ? '\nvar<workgroup> wr2: array<ET, WR2_WORDS>;\nvar<workgroup> wq2: array<ET, BQ * SW>;' : ''),
     PROLOGUE: quant ? QUANT_PROLOGUE : hold ? PRE_PROLOGUE + HOLD_COPY : pre ? PRE_PROLOGUE : WHOLE_PROLOGUE,
     // 'packed': entry i starts empty (MIN_KEY's bits, key EMPTY_KEY) owning slot i; lids needs no init.
     LISTS: wgLists
@@ -633,11 +657,16 @@ function shareBounds(src: string, buckets: number): string {
  */
 export function prepBytes(s: SelectShape, nq: number): number {
   const nqPad = Math.ceil(nq / tileOf(s).bq) * tileOf(s).bq;
-  return nqPad * s.dPad + nqPad * 16;
+  return prepDigits(s) * nqPad * s.dPad + nqPad * 16;
+}
+
+/** Digit planes the pre-pass writes a query: 2 for rowsF32 (StageOptions.rowsF32), else 1. */
+function prepDigits(s: SelectShape): number {
+  return s.stage?.rowsF32 ? 2 : 1;
 }
 
 export function prepSource(s: SelectShape): string {
-  return fill(expandWgslIncludes(prepTemplate), { CONSTS: `const D: u32 = ${u(s.dPad)};\nconst BQ: u32 = ${u(tileOf(s).bq)};` });
+  return fill(expandWgslIncludes(prepTemplate), { CONSTS: `const D: u32 = ${u(s.dPad)};\nconst BQ: u32 = ${u(tileOf(s).bq)};\nconst DIGITS: u32 = ${u(prepDigits(s))};` });
 }
 
 /**
@@ -656,6 +685,29 @@ fn f16Code4(lo: u32, hi: u32, inv: vec4<f32>) -> u32 {
 }
 fn f16Codes(a: vec4<u32>, b: vec4<u32>, i0: vec4<f32>, i1: vec4<f32>, i2: vec4<f32>, i3: vec4<f32>) -> vec4<u32> {
   return vec4<u32>(f16Code4(a.x, a.y, i0), f16Code4(a.z, a.w, i1), f16Code4(b.x, b.y, i2), f16Code4(b.z, b.w, i3));
+}`;
+
+/**
+ * rowsF32: 16 dims of float32 (four vec4<u32> of bits, dims in order) to two words of 16 i8 digits:
+ * y = x_j / step_j (x_j times the inverse step), c1 = round(y), c2 = round((y - c1) x 128). Both
+ * roundings add 1.5 x 2^23 as F16_CODES does (|y| <= 127 from the rows' maxima, |c2| <= 64); y - c1
+ * is one fma from x, so the second digit sees y's bits, not a rounded product's.
+ */
+const F32_DIGITS = `const ROUND_MAGIC: f32 = 12582912.0;
+struct Digits16 { hi: vec4<u32>, lo: vec4<u32> }
+fn f32Digits4(w: vec4<u32>, inv: vec4<f32>) -> vec2<u32> {
+  let x = bitcast<vec4<f32>>(w);
+  let m1 = fma(x, inv, vec4<f32>(ROUND_MAGIC));
+  let c1 = m1 - vec4<f32>(ROUND_MAGIC);
+  let m2 = fma(fma(x, inv, -c1), vec4<f32>(128.0), vec4<f32>(ROUND_MAGIC));
+  return vec2<u32>(pack4xI8(bitcast<vec4<i32>>(m1)), pack4xI8(bitcast<vec4<i32>>(m2)));
+}
+fn f32Codes(a: vec4<u32>, b: vec4<u32>, c: vec4<u32>, e: vec4<u32>, i0: vec4<f32>, i1: vec4<f32>, i2: vec4<f32>, i3: vec4<f32>) -> Digits16 {
+  let p0 = f32Digits4(a, i0);
+  let p1 = f32Digits4(b, i1);
+  let p2 = f32Digits4(c, i2);
+  let p3 = f32Digits4(e, i3);
+  return Digits16(vec4<u32>(p0.x, p1.x, p2.x, p3.x), vec4<u32>(p0.y, p1.y, p2.y, p3.y));
 }`;
 
 /**
@@ -678,7 +730,7 @@ function f16Inverses(tag: string, f16: { dim: string; uniform: boolean }, kc16: 
 const PRE_PROLOGUE = `
   _ = sq[0];
   if (live) {
-    let qm = queries[(params.nq + BQ - 1u) / BQ * BQ * (D / 16u) + q];
+    let qm = queries[(params.nq + BQ - 1u) / BQ * BQ * (QPLANES * D / 16u) + q];
     scale = bitcast<f32>(qm.x);
     qv = bitcast<f32>(qm.y);
     suma = bitcast<i32>(qm.z);
@@ -873,23 +925,34 @@ function spell(s: SelectShape) {
  * workgroup array `dst` (row stride SW words): 16-byte loads, consecutive invocations on
  * consecutive addresses, at most 8 loads issued before their stores (independent loads in flight).
  */
-function stageCopy(dst: string, srcArr: string, src: string, rows: number, kc: number, nt: number, tag: string, xor = false, rowMax?: string, f16?: { dim: string; uniform: boolean }): string[] {
+function stageCopy(dst: string, srcArr: string, src: string, rows: number, kc: number, nt: number, tag: string, xor = false, rowMax?: string, conv?: RowConversion): string[] {
   const per = Math.ceil((rows * (kc / 16)) / nt);
   const lines: string[] = [];
   for (let g = 0; g < per; g += 8) {
-    const part = stageCopyParts(dst, srcArr, src, rows, kc, nt, tag, xor, rowMax, g, Math.min(per, g + 8), f16);
+    const part = stageCopyParts(dst, srcArr, src, rows, kc, nt, tag, xor, rowMax, g, Math.min(per, g + 8), conv);
     lines.push(...part.loads, ...part.stores);
   }
   return lines;
 }
 
 /**
+ * Rows converted to i8 codes while staged: 'f16' (StageOptions.rowsF16) or 'f32' (rowsF32, two
+ * digits: the second word goes to `${dst}2`); dim is the chunk's first dimension.
+ */
+interface RowConversion {
+  kind: 'f16' | 'f32';
+  dim: string;
+  uniform: boolean;
+}
+
+/**
  * stageCopy's loads (into `${tag}v${j}`) and workgroup stores for the invocation's copies j in [from, to).
  * f16 (rows of packed f16, StageOptions.rowsF16): each 16-byte word of codes comes from two vec4
- * of halves (`src` counts those, D / 8 a row) quantised by f16Codes; f16.dim is the chunk's first
- * dimension, and the stores of copy 0's part start with the inverse steps' loads (f16Inverses).
+ * of halves (`src` counts those, D / 8 a row) quantised by f16Codes; f32 (rowsF32): from four vec4
+ * of f32 bits (D / 4 a row) split by f32Codes into a word of first digits (to `dst`) and one of
+ * second digits (to `${dst}2`). The stores of copy 0's part start with the inverse steps' loads (f16Inverses).
  */
-function stageCopyParts(dst: string, srcArr: string, src: string, rows: number, kc: number, nt: number, tag: string, xor: boolean, rowMax: string | undefined, from: number, to: number, f16?: { dim: string; uniform: boolean }): { loads: string[]; stores: string[] } {
+function stageCopyParts(dst: string, srcArr: string, src: string, rows: number, kc: number, nt: number, tag: string, xor: boolean, rowMax: string | undefined, from: number, to: number, conv?: RowConversion): { loads: string[]; stores: string[] } {
   const kc16 = kc / 16;
   const total = rows * kc16;
   const guard = total % nt !== 0;
@@ -898,21 +961,33 @@ function stageCopyParts(dst: string, srcArr: string, src: string, rows: number, 
   for (let j = from; j < to; j++) {
     loads.push(`let ${tag}e${j} = min(lid + ${u(j * nt)}, ${u(total - 1)});`);
     const row = rowMax ? `min(${tag}e${j} / ${u(kc16)}, ${rowMax})` : `(${tag}e${j} / ${u(kc16)})`;
-    if (f16 === undefined) {
+    if (conv === undefined) {
       loads.push(`let ${tag}v${j} = ${srcArr}[${src} + ${row} * (D / 16u) + ${tag}e${j} % ${u(kc16)}];`);
-    } else {
+    } else if (conv.kind === 'f16') {
       loads.push(`let ${tag}a${j} = ${srcArr}[${src} + ${row} * (D / 8u) + (${tag}e${j} % ${u(kc16)}) * 2u];`);
       loads.push(`let ${tag}b${j} = ${srcArr}[${src} + ${row} * (D / 8u) + (${tag}e${j} % ${u(kc16)}) * 2u + 1u];`);
+    } else {
+      const at = `${src} + ${row} * (D / 4u) + (${tag}e${j} % ${u(kc16)}) * 4u`;
+      for (const [x, n] of [['a', 0], ['b', 1], ['c', 2], ['d', 3]] as const) loads.push(`let ${tag}${x}${j} = ${srcArr}[${at}${n ? ` + ${u(n)}` : ''}];`);
     }
   }
   for (let j = from; j < to; j++) {
     const o = `${tag}o${j}`;
     // xor: u8 codes c become the i8 c - 128 (top bit flipped in every byte).
-    const v = f16 !== undefined ? `f16Codes(${tag}a${j}, ${tag}b${j}, ${tag}i0, ${tag}i1, ${tag}i2, ${tag}i3)` : xor ? `(${tag}v${j} ^ vec4<u32>(0x80808080u))` : `${tag}v${j}`;
-    const body = `let ${o} = (${tag}e${j} / ${u(kc16)}) * SW + (${tag}e${j} % ${u(kc16)}) * 4u; let ${tag}w${j} = ${v}; ${dst}[${o}] = bitcast<ET>(${tag}w${j}.x); ${dst}[${o} + 1u] = bitcast<ET>(${tag}w${j}.y); ${dst}[${o} + 2u] = bitcast<ET>(${tag}w${j}.z); ${dst}[${o} + 3u] = bitcast<ET>(${tag}w${j}.w);`;
+    const word = (arr: string, w: string) => `${arr}[${o}] = bitcast<ET>(${w}.x); ${arr}[${o} + 1u] = bitcast<ET>(${w}.y); ${arr}[${o} + 2u] = bitcast<ET>(${w}.z); ${arr}[${o} + 3u] = bitcast<ET>(${w}.w);`;
+    const inv = `${tag}i0, ${tag}i1, ${tag}i2, ${tag}i3`;
+    const at = `let ${o} = (${tag}e${j} / ${u(kc16)}) * SW + (${tag}e${j} % ${u(kc16)}) * 4u;`;
+    let body: string;
+    if (conv?.kind === 'f32') {
+      body = `${at} let ${tag}w${j} = f32Codes(${tag}a${j}, ${tag}b${j}, ${tag}c${j}, ${tag}d${j}, ${inv}); ${word(dst, `${tag}w${j}.hi`)} ${word(`${dst}2`, `${tag}w${j}.lo`)}`;
+    } else {
+      // xor: u8 codes c become the i8 c - 128 (top bit flipped in every byte).
+      const v = conv?.kind === 'f16' ? `f16Codes(${tag}a${j}, ${tag}b${j}, ${inv})` : xor ? `(${tag}v${j} ^ vec4<u32>(0x80808080u))` : `${tag}v${j}`;
+      body = `${at} let ${tag}w${j} = ${v}; ${word(dst, `${tag}w${j}`)}`;
+    }
     stores.push(guard && (j + 1) * nt > total ? `if (lid + ${u(j * nt)} < ${u(total)}) { ${body} }` : `{ ${body} }`);
   }
-  if (f16 && from === 0) stores.unshift(...f16Inverses(tag, f16, kc16, nt));
+  if (conv && from === 0) stores.unshift(...f16Inverses(tag, conv, kc16, nt));
   return { loads, stores };
 }
 
@@ -942,6 +1017,15 @@ function quantCopy(kd: string, bq: number, kc: number, nt: number): string[] {
 }
 
 /**
+ * rowsF32: after the stores of `count` scores (row-major from word 0 of `wr` and `wr2`) and a
+ * barrier, each key becomes acc + round(acc2 / 128) (the arithmetic shift floors: + 64 rounds half
+ * up). The caller's next barrier orders it before the selection.
+ */
+function combineDigits(count: number): string[] {
+  return ['  workgroupBarrier();', `  for (var e = lid; e < ${u(count)}; e += NT) { wr[e] = wr[e] + ((wr2[e] + 64) >> 7u); }`];
+}
+
+/**
  * Tensor-core tile through workgroup memory (see shaders/int8_mma_staged.wgsl). With `unroll` the
  * chunk and K-step loops are unrolled, so every workgroup-memory matrix offset is a constant: Dawn
  * then needs no run-time bounds check around the load (measured on the H200: the checked fragment
@@ -962,11 +1046,14 @@ function stagedTile(s: SelectShape, br: number, bq: number, nt: number, sw: numb
   const wstride = mul(`${u(sw * 4)}`);
   const qsw = s.dPad / 4 + 4;
   const lines: string[] = ['{'];
-  // The tile row t's first vec4 of the base: D / 16 of u8 codes, D / 8 of packed f16 (rowsF16).
-  const rowVec = st.rowsF16 ? 8 : 16;
-  const f16Dim = (kd: string) => (st.rowsF16 ? { dim: kd, uniform: !!st.f16Uniform } : undefined);
+  // The tile row t's first vec4 of the base: D / 16 of u8 codes, D / 8 of packed f16 (rowsF16), D / 4 of f32 (rowsF32).
+  const rowVec = st.rowsF16 ? 8 : st.rowsF32 ? 4 : 16;
+  const f32 = !!st.rowsF32;
+  const conv = (kd: string): RowConversion | undefined => (st.rowsF16 ? { kind: 'f16', dim: kd, uniform: !!st.f16Uniform } : f32 ? { kind: 'f32', dim: kd, uniform: false } : undefined);
   lines.push(`  let rowAtV = t * (D / ${u(rowVec)});`);
   lines.push('  let qAt16 = qBlock * BQ * (D / 16u);');
+  // rowsF32: the queries' second digits, a plane of the pre-pass output after the first.
+  if (f32) lines.push('  let qAt16b = (params.nq + BQ - 1u) / BQ * BQ * (D / 16u) + qAt16;');
   lines.push('  let qAt = qBlock * BQ * D;');
   // The tile's last row, relative to t (t < params.rows in every caller).
   if (st.clampRows) lines.push('  let rmax = params.rows - 1u - t;');
@@ -991,11 +1078,14 @@ function stagedTile(s: SelectShape, br: number, bq: number, nt: number, sw: numb
     return out;
   };
   for (let i = 0; i < s.rowTiles; i++) for (let j = 0; j < s.queryTiles; j++) lines.push(`  var acc_${i}_${j} = ${A}();`);
+  // rowsF32: the cross products' accumulators (a1 . c2 + a2 . c1).
+  if (f32) for (let i = 0; i < s.rowTiles; i++) for (let j = 0; j < s.queryTiles; j++) lines.push(`  var acb_${i}_${j} = ${A}();`);
   const qwg = st.queries === 'wg' || st.queries === 'pre';
   const chunk = (kd: string, kcs: string[], ind: string) => {
     const out: string[] = [];
-    out.push(...stageCopy('wr', 'base', `rowAtV + ${kd} / ${u(rowVec)}`, br, st.kc, nt, 'r', st.xorRows, st.clampRows ? 'rmax' : undefined, f16Dim(kd)).map((l) => ind + l));
+    out.push(...stageCopy('wr', 'base', `rowAtV + ${kd} / ${u(rowVec)}`, br, st.kc, nt, 'r', st.xorRows, st.clampRows ? 'rmax' : undefined, conv(kd)).map((l) => ind + l));
     if (qwg) out.push(...stageCopy('wq', 'queries', `qAt16 + ${kd} / 16u`, bq, st.kc, nt, 'q').map((l) => ind + l));
+    if (f32) out.push(...stageCopy('wq2', 'queries', `qAt16b + ${kd} / 16u`, bq, st.kc, nt, 'qb').map((l) => ind + l));
     if (st.queries === 'quant') out.push(...quantCopy(kd, bq, st.kc, nt).map((l) => ind + l));
     out.push(ind + 'workgroupBarrier();');
     out.push(...multiply(kd, kcs, ind));
@@ -1018,8 +1108,16 @@ function stagedTile(s: SelectShape, br: number, bq: number, nt: number, sw: numb
               : load(R, '&queries', `qAt + ${u(j * s.n)} * D + ${kd} + ${kc}`, qk.rightColMajor, mul('D'));
         out.push(`${ind}  let r${j} = ${r};`);
       }
+      if (f32) {
+        // The second digits' fragments, at the same offsets of wr2 / wq2.
+        for (let i = 0; i < s.rowTiles; i++) out.push(`${ind}  let h${i} = ${load(L, '&wr2', `${u(i * s.m * sw * 4)} + ${kc}`, qk.leftColMajor, wstride)};`);
+        for (let j = 0; j < s.queryTiles; j++) out.push(`${ind}  let g${j} = ${load(R, '&wq2', `${wq0(w)}${u(j * s.n * sw * 4)} + ${kc}`, qk.rightColMajor, wstride)};`);
+      }
       for (let i = 0; i < s.rowTiles; i++) {
-        for (let j = 0; j < s.queryTiles; j++) out.push(`${ind}  acc_${i}_${j} = subgroupMatrixMultiplyAccumulate(l${i}, r${j}, acc_${i}_${j});`);
+        for (let j = 0; j < s.queryTiles; j++) {
+          out.push(`${ind}  acc_${i}_${j} = subgroupMatrixMultiplyAccumulate(l${i}, r${j}, acc_${i}_${j});`);
+          if (f32) out.push(`${ind}  acb_${i}_${j} = subgroupMatrixMultiplyAccumulate(h${i}, r${j}, acb_${i}_${j});`, `${ind}  acb_${i}_${j} = subgroupMatrixMultiplyAccumulate(l${i}, g${j}, acb_${i}_${j});`);
+        }
       }
       out.push(ind + '}');
     }
@@ -1033,9 +1131,10 @@ function stagedTile(s: SelectShape, br: number, bq: number, nt: number, sw: numb
     const perR = Math.ceil((br * (st.kc / 16)) / nt);
     const perQ = Math.ceil((bq * (st.kc / 16)) / nt);
     const parts = kds.map((kd, c) => {
-      const r = stageCopyParts('wr', 'base', `rowAtV + ${u(kd / rowVec)}`, br, st.kc, nt, `r${c}_`, !!st.xorRows, st.clampRows ? 'rmax' : undefined, 0, perR, f16Dim(u(kd)));
+      const r = stageCopyParts('wr', 'base', `rowAtV + ${u(kd / rowVec)}`, br, st.kc, nt, `r${c}_`, !!st.xorRows, st.clampRows ? 'rmax' : undefined, 0, perR, conv(u(kd)));
       const q = qwg ? stageCopyParts('wq', 'queries', `qAt16 + ${u(kd / 16)}`, bq, st.kc, nt, `q${c}_`, false, undefined, 0, perQ) : { loads: [], stores: [] };
-      return { loads: [...r.loads, ...q.loads], stores: [...r.stores, ...q.stores] };
+      const qb = f32 ? stageCopyParts('wq2', 'queries', `qAt16b + ${u(kd / 16)}`, bq, st.kc, nt, `q${c}_b`, false, undefined, 0, perQ) : { loads: [], stores: [] };
+      return { loads: [...r.loads, ...q.loads, ...qb.loads], stores: [...r.stores, ...q.stores, ...qb.stores] };
     });
     const ind = '  ';
     lines.push(...parts[0]!.loads.map((l) => ind + l));
@@ -1063,8 +1162,12 @@ function stagedTile(s: SelectShape, br: number, bq: number, nt: number, sw: numb
     const parts = br / st.selectRows;
     const storePart = (p: number) => {
       for (let i = p * per; i < (p + 1) * per; i++) {
-        for (let j = 0; j < s.queryTiles; j++) lines.push(`  ${store('&wr', u((i - p * per) * s.m * bq + j * s.n), `acc_${i}_${j}`, u(bq))};`);
+        for (let j = 0; j < s.queryTiles; j++) {
+          lines.push(`  ${store('&wr', u((i - p * per) * s.m * bq + j * s.n), `acc_${i}_${j}`, u(bq))};`);
+          if (f32) lines.push(`  ${store('&wr2', u((i - p * per) * s.m * bq + j * s.n), `acb_${i}_${j}`, u(bq))};`);
+        }
       }
+      if (f32) lines.push(...combineDigits(st.selectRows! * bq));
     };
     storePart(0);
     for (let p = 1; p < parts; p++) {
@@ -1076,11 +1179,15 @@ function stagedTile(s: SelectShape, br: number, bq: number, nt: number, sw: numb
       ...perWarp((w) => {
         const out: string[] = [];
         for (let i = 0; i < s.rowTiles; i++) {
-          for (let j = 0; j < s.queryTiles; j++) out.push(`  ${store('&wr', `${wr0(w)}${u(i * s.m * bq + j * s.n)}`, `acc_${i}_${j}`, u(bq))};`);
+          for (let j = 0; j < s.queryTiles; j++) {
+            out.push(`  ${store('&wr', `${wr0(w)}${u(i * s.m * bq + j * s.n)}`, `acc_${i}_${j}`, u(bq))};`);
+            if (f32) out.push(`  ${store('&wr2', `${wr0(w)}${u(i * s.m * bq + j * s.n)}`, `acb_${i}_${j}`, u(bq))};`);
+          }
         }
         return out;
       }, '  '),
     );
+    if (f32) lines.push(...combineDigits(br * bq));
   } else {
     // Two lists an invocation: first half of the queries stored and selected into kb / ib here,
     // then the second half stored for the template's selection (kk / ii): the scores tile holds

@@ -1,0 +1,148 @@
+/**
+ * Exact re-ranking for shards scored approximately: the tensor scorer turns f16 rows into i8 codes
+ * and f32 rows into two i8 digits while staging them (src/gpu/tensor/hook.ts). Here: the
+ * per-dimension steps of those codes from the rows' largest magnitudes (shaders/row_absmax.wgsl),
+ * the pass that rewrites each query's final k' keys with the exact inner products
+ * (shaders/approx_rerank.wgsl), after which the host orders each list again, and for f32 the
+ * certificate that the re-ranked list holds the exact top k (certifyF32).
+ */
+import absmaxWgsl from '../../shaders/row_absmax.wgsl';
+import rerankWgsl from '../../shaders/approx_rerank.wgsl';
+
+/** Workgroups of row_absmax along rows at most (each takes ceil(rows / this) rows). */
+const ABSMAX_ROW_GROUPS = 1024;
+
+/** The shader with its row format fixed: packed f16 (true) or f32. */
+const variant = (src: string, f16: boolean) => `const F16: bool = ${f16};\n${src}`;
+
+export function rerankPipeline(device: GPUDevice, f16: boolean): GPUComputePipeline {
+  return device.createComputePipeline({ label: 'approx_rerank', layout: 'auto', compute: { module: device.createShaderModule({ label: 'approx_rerank', code: variant(rerankWgsl, f16) }), entryPoint: 'main' } });
+}
+
+export function absmaxPipeline(device: GPUDevice, f16: boolean): GPUComputePipeline {
+  return device.createComputePipeline({ label: 'row_absmax', layout: 'auto', compute: { module: device.createShaderModule({ label: 'row_absmax', code: variant(absmaxWgsl, f16) }), entryPoint: 'main' } });
+}
+
+/** approx_rerank's params for one tile: (nq, k, rows, rowWords, q4, idBase, at, floorAt); dispatch (k, nq). */
+export function rerankParams(nq: number, k: number, rows: number, rowWords: number, q4: number, idBase: number, at: number, floorAt = 0): number[] {
+  return [nq, k, rows, rowWords, q4, idBase, at, floorAt];
+}
+
+/** row_absmax's params and dispatch for a tile of `rows` rows of `words` u32 words. */
+export function absmaxPlan(rows: number, words: number): { params: Uint32Array<ArrayBuffer>; groups: [number, number] } {
+  const y = Math.max(1, Math.min(ABSMAX_ROW_GROUPS, rows));
+  const rowsPer = Math.ceil(rows / y);
+  return { params: new Uint32Array([rows, words, rowsPer, 0]), groups: [Math.ceil(words / 64), Math.ceil(rows / rowsPer)] };
+}
+
+/**
+ * The tensor hook's decode parameters from each dimension's largest magnitude (dp dims): vmin 0,
+ * step_j = max_j / 127, then the inverse steps the staging multiplies by (0 for a dimension that
+ * is zero in every row: its codes are 0). uniform: max_j is the largest over all.
+ */
+export function stepParams(maxima: Float32Array, dp: number, uniform = false): Float32Array<ArrayBuffer> {
+  const out = new Float32Array(3 * dp);
+  const all = maxima.subarray(0, dp).reduce((a, b) => Math.max(a, b), 0);
+  for (let j = 0; j < dp; j++) {
+    const m = uniform ? all : maxima[j] ?? 0;
+    const ok = m > 0 && Number.isFinite(m);
+    out[dp + j] = ok ? m / 127 : 0;
+    out[2 * dp + j] = ok ? 127 / m : 0;
+  }
+  return out;
+}
+
+/**
+ * Orders each query's k pairs by the exact keys the re-rank wrote: higher key first, then lower
+ * id (flat_order's order); empty slots (id 0xffffffff) last.
+ */
+export function sortLists(keys: Float32Array, ids: Uint32Array, nq: number, k: number): void {
+  // Insertion sort in place: k' is at most a few dozen (Array.prototype.sort with a comparator took
+  // 9 ms for 1024 lists of 40 in Node, this ~1).
+  const EMPTY = 0xffffffff;
+  for (let q = 0; q < nq; q++) {
+    const at = q * k;
+    for (let i = 1; i < k; i++) {
+      const key = keys[at + i]!;
+      const id = ids[at + i]!;
+      if (id === EMPTY) continue;
+      let j = i - 1;
+      for (; j >= 0; j--) {
+        const oid = ids[at + j]!;
+        const okey = keys[at + j]!;
+        if (oid !== EMPTY && (okey > key || (okey === key && oid < id))) break;
+        keys[at + j + 1] = okey;
+        ids[at + j + 1] = oid;
+      }
+      keys[at + j + 1] = key;
+      ids[at + j + 1] = id;
+    }
+  }
+}
+
+/** Slack on each digit's residual for the GPU's float32 arithmetic (see f32KeyBound). */
+const DIGIT_SLACK = 2 ** -12;
+
+/**
+ * For one query of an f32 shard scored by two-digit keys (kernel-source.ts StageOptions.rowsF32):
+ * `bound`, how far any row's approximate key can lie from its exact inner product, and `gamma`,
+ * how far a float32 inner product (the re-rank's, or the exact kernels') can lie from it.
+ *
+ * With y_j = fl(q_j s_j), t = fl(max |y| / 127) the query's scale (int8_mma_prep.wgsl), the row
+ * x = s (c1 + c2 / 128) + r and y / t = a1 + a2 / 128 + rho digit by digit, the key is t (a1 . c1 +
+ * (a1 . c2 + a2 . c1) / 128) rounded to a step of t, so q . x - key = t (a2 . c2) / 16384 +
+ * t (rho . (c1 + c2 / 128)) + q . r, plus the rounding:
+ * - |c2| <= 64 and |a2_j| <= (this host's a2_j) + 1: t sum (|a2_j| + 1) / 256;
+ * - |c1 + c2 / 128| <= 127.01 (the steps are the rows' maxima / 127) and |rho_j| <= (this host's
+ *   rho_j) + 2^-12: t 127.01 sum (|rho_j| + 2^-12) over dims of nonzero step;
+ * - |r_j| <= s_j (1 / 256 + 2^-12) (the digits come from 1 / s_j in float32): sum |q_j| s_j (...);
+ * - the key rounding 0.5 t, and float32 products and decode within 2^-21 sum |q_j| max_j.
+ * gamma: (d + 64) 2^-24 sum |q_j| max_j, a float32 sum's error bound with room for its order.
+ */
+export function f32KeyBound(query: Float32Array, steps: Float32Array, maxima: Float32Array): { bound: number; gamma: number } {
+  const dp = steps.length;
+  let big = 0;
+  for (let j = 0; j < dp; j++) big = Math.max(big, Math.abs(Math.fround(query[j]! * steps[j]!)));
+  const t = Math.fround(big / 127);
+  // Every key is 0 (t 0 stands for the pre-pass's scale 1 of a zero query); so is every inner product, up to underflow.
+  let digits = big > 0 ? 0.5 : 0;
+  let rows = 0;
+  let scale = 0;
+  for (let j = 0; j < dp; j++) {
+    const q = query[j]!;
+    const s = steps[j]!;
+    scale += Math.abs(q) * maxima[j]!;
+    if (s === 0 || big === 0) continue;
+    const v = Math.fround(q * s) / t;
+    const a1 = Math.max(-127, Math.min(127, Math.round(v)));
+    const a2 = Math.max(-127, Math.min(127, Math.round((v - a1) * 128)));
+    const rho = v - a1 - a2 / 128;
+    digits += (Math.abs(a2) + 1) / 256 + 127.01 * (Math.abs(rho) + DIGIT_SLACK);
+    rows += Math.abs(q) * s * (1 / 256 + DIGIT_SLACK);
+  }
+  return { bound: t * digits + rows + 2 ** -21 * scale, gamma: (dp + 64) * 2 ** -24 * 1.01 * scale };
+}
+
+/**
+ * Which queries of an f32 batch scored by two-digit keys may miss one of their exact k best: the
+ * others are certified. keys / ids: nq lists of kp, re-ranked exactly and sorted (sortLists);
+ * floors: nq (key bits, written) pairs, each query's kp-th approximate key before the re-rank
+ * (approx_rerank.wgsl floorAt; written 0 when the list is not full: then it holds every row).
+ * Every row outside a list has an approximate key at most the floor, so an exact inner product at
+ * most floor + bound; the list's k-th exact key is within gamma of its true product. A query is
+ * certified when floor + bound <= (k-th key) - 2 gamma: no row outside its list can beat, by more
+ * than a float32 rounding, its k-th candidate, neither here nor in the exact kernels (ties aside).
+ */
+export function uncertifiedF32(args: { queries: Float32Array; q4: number; nq: number; kp: number; k: number; keys: Float32Array; ids: Uint32Array; floors: Uint32Array; steps: Float32Array; maxima: Float32Array }): number[] {
+  const { queries, q4, nq, kp, k, keys, ids, floors, steps, maxima } = args;
+  const floorKeys = new Float32Array(floors.buffer, floors.byteOffset, floors.length);
+  const failed: number[] = [];
+  for (let q = 0; q < nq; q++) {
+    if (floors[2 * q + 1] !== 1) continue;
+    const kth = q * kp + Math.min(k, kp) - 1;
+    if (ids[kth] === 0xffffffff) continue;
+    const { bound, gamma } = f32KeyBound(queries.subarray(q * q4 * 4, (q + 1) * q4 * 4), steps, maxima);
+    if (!(floorKeys[2 * q]! + bound <= keys[kth]! - 2 * gamma)) failed.push(q);
+  }
+  return failed;
+}

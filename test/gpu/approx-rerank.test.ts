@@ -1,0 +1,159 @@
+/** Host helpers of the approximate tensor-core paths (src/gpu/approx-rerank.ts): list order, code steps, the f32 certificate. */
+import { describe, expect, it } from 'vitest';
+import { absmaxPlan, f32KeyBound, stepParams, sortLists, uncertifiedF32 } from '../../src/gpu/approx-rerank.js';
+
+const EMPTY = 0xffffffff;
+
+describe('sortLists', () => {
+  it('orders each list by key descending, ties by lower id, empty slots last, in place', () => {
+    const keys = new Float32Array([0.5, 0.9, -3e38, 0.5, 0.7, /* q1 */ 1, 1, 2, -3e38, 1]);
+    const ids = new Uint32Array([7, 3, EMPTY, 2, 9, /* q1 */ 5, 4, 8, EMPTY, 1]);
+    sortLists(keys, ids, 2, 5);
+    expect(Array.from(ids)).toEqual([3, 9, 2, 7, EMPTY, 8, 1, 4, 5, EMPTY]);
+    expect(Array.from(keys.subarray(0, 4))).toEqual([Math.fround(0.9), Math.fround(0.7), 0.5, 0.5]);
+  });
+
+  it('matches a reference sort on random lists with many ties', () => {
+    const nq = 50, k = 40;
+    let seed = 3;
+    const rand = () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+    const keys = new Float32Array(nq * k).map(() => Math.floor(rand() * 8) / 8);
+    const ids = new Uint32Array(nq * k).map(() => (rand() < 0.1 ? EMPTY : Math.floor(rand() * 1e6)));
+    const want = Array.from({ length: nq }, (_, q) =>
+      Array.from({ length: k }, (_, i) => ({ key: keys[q * k + i]!, id: ids[q * k + i]! })).sort((a, b) => (a.id === EMPTY ? 1 : 0) - (b.id === EMPTY ? 1 : 0) || b.key - a.key || a.id - b.id),
+    );
+    sortLists(keys, ids, nq, k);
+    for (let q = 0; q < nq; q++) {
+      const real = want[q]!.filter((e) => e.id !== EMPTY);
+      expect(Array.from(ids.subarray(q * k, q * k + real.length))).toEqual(real.map((e) => e.id));
+      expect(Array.from(keys.subarray(q * k, q * k + real.length))).toEqual(real.map((e) => e.key));
+      expect(Array.from(ids.subarray(q * k + real.length, (q + 1) * k)).every((id) => id === EMPTY)).toBe(true);
+    }
+  });
+});
+
+describe('stepParams', () => {
+  it('vmin 0, step max / 127 and its inverse per dimension; 0 for an all-zero dimension; uniform: the largest for all', () => {
+    const maxima = new Float32Array([0.5, 0, 2, 1]);
+    const dims = stepParams(maxima, 4);
+    expect(Array.from(dims.subarray(0, 4))).toEqual([0, 0, 0, 0]);
+    expect(Array.from(dims.subarray(4, 8))).toEqual([0.5 / 127, 0, 2 / 127, 1 / 127].map(Math.fround));
+    expect(Array.from(dims.subarray(8, 12))).toEqual([127 / 0.5, 0, 127 / 2, 127].map(Math.fround));
+    const uniform = stepParams(maxima, 4, true);
+    expect(Array.from(uniform.subarray(4, 8))).toEqual([2 / 127, 2 / 127, 2 / 127, 2 / 127].map(Math.fround));
+    expect(Array.from(uniform.subarray(8, 12))).toEqual([63.5, 63.5, 63.5, 63.5]);
+  });
+});
+
+describe('absmaxPlan', () => {
+  it('covers every row and word with at most 1024 workgroup rows', () => {
+    for (const rows of [1, 1000, 1025, 21_015_324]) {
+      const { params, groups } = absmaxPlan(rows, 384);
+      expect(groups[0]).toBe(6);
+      expect(groups[1]).toBeLessThanOrEqual(1024);
+      expect(groups[1] * params[2]!).toBeGreaterThanOrEqual(rows);
+      expect((groups[1] - 1) * params[2]!).toBeLessThan(rows);
+    }
+  });
+});
+
+/**
+ * The f32 tensor path's key for one row as the GPU computes it (kernel-source.ts F32_DIGITS,
+ * int8_mma_prep.wgsl DIGITS 2, the hook's combine and decode), in float32 steps: fma rounds once,
+ * round() ties to even.
+ */
+function gpuKey(query: Float32Array, row: Float32Array, steps: Float32Array, inverses: Float32Array): number {
+  const f = Math.fround;
+  const even = (x: number) => {
+    const r = Math.round(x);
+    return r - x === 0.5 && r % 2 !== 0 ? r - 1 : r;
+  };
+  const d = query.length;
+  let big = 0;
+  for (let j = 0; j < d; j++) big = Math.max(big, Math.abs(f(query[j]! * steps[j]!)));
+  const t = big > 0 ? f(big / 127) : 1;
+  let acc1 = 0;
+  let acc2 = 0;
+  for (let j = 0; j < d; j++) {
+    const v = f(f(query[j]! * steps[j]!) / t);
+    const a1 = Math.max(-127, Math.min(127, even(v)));
+    const a2 = Math.max(-127, Math.min(127, even(f(v - a1) * 128)));
+    const y = row[j]! * inverses[j]!; // exact in float64: the fma's product
+    const c1 = even(y);
+    const c2 = even(f(y - c1) * 128);
+    acc1 += a1 * c1;
+    acc2 += a1 * c2 + a2 * c1;
+  }
+  const key = acc1 + Math.floor((acc2 + 64) / 128);
+  return f(t * f(key));
+}
+
+describe('f32KeyBound', () => {
+  const rand = (seed: number) => () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  const gauss = (r: () => number) => Math.sqrt(-2 * Math.log(r() + 1e-12)) * Math.cos(2 * Math.PI * r());
+
+  it.each([
+    { name: 'gaussian rows', d: 96, outlier: 1, scale: 1 },
+    { name: 'one dimension 40x the others', d: 64, outlier: 40, scale: 1 },
+    { name: 'tiny values', d: 128, outlier: 1, scale: 1e-6 },
+  ])('every row\'s key as the GPU computes it lies within the bound of its exact inner product ($name), and the bound is small', ({ d, outlier, scale }) => {
+    const r = rand(d + outlier);
+    const n = 3000;
+    const rows = new Float32Array(n * d).map((_, i) => gauss(r) * scale * (i % d === 5 ? outlier : 1));
+    const maxima = new Float32Array(d);
+    for (let i = 0; i < n * d; i++) maxima[i % d] = Math.max(maxima[i % d]!, Math.abs(rows[i]!));
+    const params = stepParams(maxima, d);
+    const steps = params.slice(d, 2 * d);
+    const inverses = params.slice(2 * d, 3 * d);
+    for (let qi = 0; qi < 5; qi++) {
+      const query = new Float32Array(d).map(() => gauss(r));
+      const { bound, gamma } = f32KeyBound(query, steps, maxima);
+      let scaleSum = 0;
+      for (let j = 0; j < d; j++) scaleSum += Math.abs(query[j]!) * maxima[j]!;
+      expect(bound).toBeLessThan(2e-3 * scaleSum);
+      expect(gamma).toBeLessThan(1e-4 * scaleSum);
+      let worst = 0;
+      for (let i = 0; i < n; i++) {
+        const row = rows.subarray(i * d, (i + 1) * d);
+        let exact = 0;
+        for (let j = 0; j < d; j++) exact += query[j]! * row[j]!;
+        worst = Math.max(worst, Math.abs(exact - gpuKey(query, row, steps, inverses)));
+      }
+      expect(worst).toBeLessThanOrEqual(bound);
+      // Not vacuous: the bound is within 40x of the largest error seen.
+      expect(bound).toBeLessThan(40 * worst);
+    }
+  });
+
+  it('a zero query: bound 0 and gamma 0', () => {
+    const { bound, gamma } = f32KeyBound(new Float32Array(8), new Float32Array(8).fill(0.01), new Float32Array(8).fill(1.27));
+    expect(bound).toBe(0);
+    expect(gamma).toBe(0);
+  });
+});
+
+describe('uncertifiedF32', () => {
+  const d = 4;
+  const steps = new Float32Array(d).fill(1 / 127);
+  const maxima = new Float32Array(d).fill(1);
+  const query = new Float32Array([0.5, -0.25, 0.125, 1]);
+  const { bound, gamma } = f32KeyBound(query, steps, maxima);
+  const floorPair = (key: number, written = 1) => {
+    const out = new Uint32Array(2);
+    new Float32Array(out.buffer)[0] = key;
+    out[1] = written;
+    return out;
+  };
+  const run = (kth: number, floor: Uint32Array, ids = new Uint32Array([1, 2, 3])) =>
+    uncertifiedF32({ queries: query, q4: 1, nq: 1, kp: 3, k: 2, keys: new Float32Array([kth + 1, kth, kth - 1]), ids, floors: floor, steps, maxima });
+
+  it('certifies a list whose k-th key clears the floor by the bound and twice gamma, not one that does not', () => {
+    expect(run(0.5 + bound + 2 * gamma + 1e-3, floorPair(0.5))).toEqual([]);
+    expect(run(0.5 + bound, floorPair(0.5))).toEqual([0]);
+  });
+
+  it('certifies a list that is not full (no floor written) or short of k', () => {
+    expect(run(0.5, floorPair(10, 0))).toEqual([]);
+    expect(run(0.5, floorPair(10), new Uint32Array([1, 0xffffffff, 0xffffffff]))).toEqual([]);
+  });
+});
