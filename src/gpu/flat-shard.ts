@@ -19,6 +19,7 @@ import { expandWgslIncludes } from './wgsl-include.js';
 import { pow2Ceil, pow2Floor } from './pow2.js';
 import { int8GemvBoundAt, int8GemvKey, int8GemvPipeline, int8GemvScratch, planInt8Gemv, quantizeInt8Queries } from './int8-gemv.js';
 import { gemvMultiKey, gemvMultiPipeline, planGemvMulti, type GemvMultiKnobs } from './gemv-multi.js';
+import { digitsSource } from './tensor/kernel-source.js';
 import { absmaxPipeline, absmaxPlan, rerankParams, rerankPipeline, sortLists, stepParams, uncertifiedF32 } from './approx-rerank.js';
 import { mergeOneFan, mergeOneKey, mergeOnePipeline, planMergeOne, type MergeOnePlan } from './merge-one.js';
 
@@ -77,6 +78,8 @@ interface Tile {
   buffer: GPUBuffer;
   rows: number;
   capacity: number;
+  /** f32 scored on the tensor cores: the rows' two i8 digits (2 D bytes a row, kernel-source.ts StageOptions.rowsF32), made with the code steps. */
+  digits?: GPUBuffer;
 }
 
 /** One readback buffer of a shard's ring, with its timestamp readback; idle resolves once it is free. */
@@ -621,6 +624,14 @@ export class FlatShard {
     return this.tiles.reduce((s, t) => s + t.capacity * this.rowBytes, 0);
   }
 
+  /** Bytes of the f32 rows' digit planes (made at the first search on the tensor cores; half the f32 rows' bytes). */
+  get digitBytes(): number {
+    return this.tiles.reduce((s, t) => s + (t.digits?.size ?? 0), 0);
+  }
+
+  /** Why this f32 shard's searches stay on the f32 kernels after a tensor batch was planned (the digit planes could not be allocated), or undefined. */
+  digitsRefused: string | undefined;
+
   get tileCount(): number {
     return this.tiles.length;
   }
@@ -841,12 +852,61 @@ export class FlatShard {
       this.forgetBinds();
       this.sqBuffer?.destroy();
       this.sqBuffer = sq;
+      if (this.layout.precision === 'f32') await this.makeDigits(sq);
       return { steps: data.slice(dp, 2 * dp), maxima: rowMaxima };
     } finally {
       maxima.destroy();
       read?.destroy();
       for (const u of uniforms) u.destroy();
     }
+  }
+
+  /**
+   * f32: each tile's digit planes from its rows and the code steps just computed (kernel-source.ts
+   * digitsSource), the buffers allocated on first use (half the rows' bytes: they are the price of
+   * the tensor path). A device that cannot hold them throws OUT_OF_MEMORY; searchBatch then keeps
+   * the f32 kernels (digitsRefused).
+   */
+  private async makeDigits(sq: GPUBuffer): Promise<void> {
+    const device = this.ctx.device;
+    const dp = this.q4 * 4;
+    const pipeline = this.pipeline(`f32_digits:${dp}`, () =>
+      device.createComputePipeline({ label: 'f32_digits', layout: 'auto', compute: { module: device.createShaderModule({ label: 'f32_digits', code: digitsSource(dp) }), entryPoint: 'main' } }),
+    );
+    for (const tile of this.tiles) {
+      const size = tile.capacity * dp * 2;
+      if (tile.digits && tile.digits.size !== size) {
+        tile.digits.destroy();
+        tile.digits = undefined;
+      }
+      tile.digits ??= await this.ctx.createBuffer({ label: `tessera f32 digits ${this.tiles.indexOf(tile)}`, size: Math.max(size, 16), usage: BufferUsage.STORAGE });
+    }
+    this.forgetBinds();
+    const enc = device.createCommandEncoder({ label: 'tessera f32 digits' });
+    const uniforms: GPUBuffer[] = [];
+    for (const tile of this.tiles) {
+      if (tile.rows === 0) continue;
+      const uni = device.createBuffer({ label: 'tessera f32_digits params', size: 16, usage: BufferUsage.UNIFORM | BufferUsage.COPY_DST });
+      uniforms.push(uni);
+      device.queue.writeBuffer(uni, 0, new Uint32Array([tile.rows, 0, 0, 0]));
+      const groups = Math.ceil((tile.rows * (dp / 16)) / 64);
+      const pass = enc.beginComputePass();
+      pass.setPipeline(pipeline);
+      pass.setBindGroup(0, device.createBindGroup({
+        layout: pipeline.getBindGroupLayout(0),
+        entries: [
+          { binding: 0, resource: { buffer: uni } },
+          { binding: 1, resource: { buffer: tile.buffer, offset: 0, size: tile.rows * this.rowBytes } },
+          { binding: 2, resource: { buffer: sq } },
+          { binding: 3, resource: { buffer: tile.digits!, offset: 0, size: tile.rows * dp * 2 } },
+        ],
+      }));
+      pass.dispatchWorkgroups(Math.min(groups, 65535), Math.ceil(groups / 65535));
+      pass.end();
+    }
+    device.queue.submit([enc.finish()]);
+    await device.queue.onSubmittedWorkDone();
+    for (const u of uniforms) u.destroy();
   }
 
   private async dummySq(): Promise<GPUBuffer> {
@@ -879,6 +939,9 @@ export class FlatShard {
     tile.buffer.destroy();
     tile.buffer = bigger;
     tile.capacity = capacity;
+    // The digits follow the rows' version: made again at the next search that needs them.
+    tile.digits?.destroy();
+    tile.digits = undefined;
   }
 
   /** Reads rows [start, start + count) back as encoded words (for save). */
@@ -1070,7 +1133,7 @@ export class FlatShard {
    * cores, re-ranked exactly from the rows): the index then asks for k' candidates.
    */
   approximateFor(nq: number, k: number): boolean {
-    if ((this.layout.precision !== 'f16' && this.layout.precision !== 'f32') || k > this.kLimit) return false;
+    if ((this.layout.precision !== 'f16' && this.layout.precision !== 'f32') || k > this.kLimit || this.digitsRefused) return false;
     for (const s of chunkScorers) if (s.accepts(this.info, nq, k)) return !!s.shape(this.info, nq, k).approximate;
     return false;
   }
@@ -1252,8 +1315,18 @@ export class FlatShard {
    */
   private async searchBatch(queries: Float32Array, nqb: number, k: number, onSubmitted?: () => void, certifyK = k, exact = false): Promise<ShardResult> {
     const t0 = this.profile ? performance.now() : 0;
-    const scorer = this.scorerFor(nqb, k, exact);
-    const steps = scorer.approximate ? await this.ensureSteps(scorer.approximate) : undefined;
+    let scorer = this.scorerFor(nqb, k, exact || !!this.digitsRefused);
+    let steps: CodeSteps | undefined;
+    try {
+      steps = scorer.approximate ? await this.ensureSteps(scorer.approximate) : undefined;
+    } catch (e) {
+      // f32 digit planes that do not fit: this shard keeps the f32 kernels from now on.
+      if (!(e instanceof TesseraError && e.code === 'OUT_OF_MEMORY' && this.layout.precision === 'f32')) throw e;
+      this.digitsRefused = e.message;
+      for (const tile of this.tiles) tile.digits?.destroy();
+      for (const tile of this.tiles) tile.digits = undefined;
+      scorer = this.scorerFor(nqb, k, true);
+    }
     const certify = steps && this.layout.precision === 'f32' ? { steps, k: certifyK } : undefined;
     const { a: regionA, b: regionB, total, shared, segs } = this.candPlan(nqb, k, scorer.BR, scorer.BQ, scorer.target, scorer.scratch, !!certify);
     const kp = Math.max(pow2Ceil(k), 2 * SELECT_WG);
@@ -1375,18 +1448,20 @@ export class FlatShard {
       const buf = tile.buffer;
       const size = tile.capacity * this.rowBytes;
       scored.push({ tile, t, idBase, size });
+      // f32 on the tensor cores scores the rows' digit planes (the re-rank below reads the rows).
+      const scoredRows: GPUBufferBinding = certify ? { buffer: tile.digits!, offset: 0, size: tile.digits!.size } : { buffer: buf, offset: 0, size };
       steps.push({
         pipeline: scorer.pipeline,
         params: [nqb, tile.rows, this.rowWords, this.q4, k, segLen, shared ? totalSegs : nseg, idBase, shared ? segAt : 0],
         bind: (u) => [
           { binding: 0, resource: u },
-          { binding: 1, resource: { buffer: buf, offset: 0, size } },
+          { binding: 1, resource: scoredRows },
           { binding: 2, resource: scorerQueries },
           { binding: 3, resource: { buffer: sq } },
           { binding: 4, resource: { buffer: cand, offset: 0, size: regionA * 8 } },
         ],
         groups: [nseg, Math.ceil(nqb / scorer.BQ)],
-        key: `t:${t}:${size}:${prepBuf ? 'p' : 'q'}:${scorerQueries.size}:${regionA}`,
+        key: `t:${t}:${size}:${certify ? 'g' : 'r'}:${prepBuf ? 'p' : 'q'}:${scorerQueries.size}:${regionA}`,
       });
       if (!shared) mergeChain(nseg);
       idBase += tile.rows;
@@ -1555,7 +1630,10 @@ export class FlatShard {
     }
     this.slots = [];
     this.forgetBinds();
-    for (const t of this.tiles) t.buffer.destroy();
+    for (const t of this.tiles) {
+      t.buffer.destroy();
+      t.digits?.destroy();
+    }
     this.tiles = [];
     for (const b of Object.values(this.scratch)) b?.destroy();
     this.scratch = {};

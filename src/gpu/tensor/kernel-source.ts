@@ -86,14 +86,16 @@ export interface StageOptions {
   /** rowsF16: one step for every dimension (binding 3's first inverse step, one load a staged chunk instead of four; f16Inverses). */
   f16Uniform?: boolean;
   /**
-   * Hook only, queries 'pre': rows are float32 (4 dims a u32, D / 4 vec4 a row), each split while
-   * staged into two i8 digits with the shard's per-dimension inverse steps: c1 = round(x_j / step_j),
-   * c2 = round((x_j / step_j - c1) x 128), |c2| <= 64 (F32_DIGITS), staged in `wr` and `wr2`. The
-   * pre-pass writes two digit planes of each query the same way (a1, a2; int8_mma_prep.wgsl DIGITS),
-   * staged in `wq` and `wq2`. A K step takes three products: a1 . c1 into one accumulator, a1 . c2 +
-   * a2 . c1 into a second, and the key is acc + round(acc2 / 128): about 15 bits a dimension instead
-   * of 8. The keys are approximate; the shard re-ranks from the f32 rows and certifies each query's
-   * list (src/gpu/approx-rerank.ts certifyF32).
+   * Hook only, queries 'pre': the base binding holds the two i8 digits of f32 rows (the shard's
+   * digit planes, written by digitsSource's pass from the f32 rows with its per-dimension steps:
+   * c1 = round(x_j / step_j), c2 = round((x_j / step_j - c1) x 128), |c2| <= 64): a row is D bytes of
+   * c1 then D bytes of c2 (D / 8 vec4), staged in `wr` and `wr2`. The pre-pass writes two digit
+   * planes of each query the same way (a1, a2; int8_mma_prep.wgsl DIGITS), staged in `wq` and
+   * `wq2`. A K step takes three products: a1 . c1 into one accumulator, a1 . c2 + a2 . c1 into a
+   * second, and the key is acc + round(acc2 / 128): about 15 bits a dimension instead of 8. The
+   * keys are approximate; the shard re-ranks from the f32 rows and certifies each list
+   * (src/gpu/approx-rerank.ts uncertifiedF32). Converting the f32 rows while staging instead ran at
+   * 0.68x the f32 kernels on the H200 (call f1): the digits are made once a version of the rows.
    */
   rowsF32?: boolean;
   /**
@@ -545,7 +547,7 @@ export function hookSource(s: SelectShape): string {
   const parts = {
     // 'quant' reduces over the subgroup (one subgroup is the whole workgroup: NT invocations).
     ENABLES: `enable chromium_experimental_subgroup_matrix;${quant || warps > 1 ? '\nenable subgroups;' : ''}`,
-    CONSTS: st.rowsF16 ? `${consts}\n${F16_CODES}` : st.rowsF32 ? `${consts}\n${F32_DIGITS}` : consts,
+    CONSTS: st.rowsF16 ? `${consts}\n${F16_CODES}` : consts,
     QBIND: `@group(0) @binding(2) var<storage, read> queries: array<${pre ? 'vec4<u32>' : 'vec4<f32>'}>;`,
     QDECL: (quant ? 'var<workgroup> wq: array<ET, BQ * SW>;\nvar<workgroup> wsc: array<f32, BQ>;' : pre && !hold ? 'var<workgroup> wq: array<ET, BQ * SW>;' : 'var<workgroup> wq: array<ET, BQ * QSW>;') + (wgLists ? '\nvar<workgroup> wl: array<vec2<i32>, KP * NT>;' : packed ? '\nvar<workgroup> lids: array<i32, KP * NT>;' : '') + (st.rowsF32 ? '\nvar<workgroup> wr2: array<ET, WR2_WORDS>;\nvar<workgroup> wq2: array<ET, BQ * SW>;' : ''),
     PROLOGUE: quant ? QUANT_PROLOGUE : hold ? PRE_PROLOGUE + HOLD_COPY : pre ? PRE_PROLOGUE : WHOLE_PROLOGUE,
@@ -688,10 +690,11 @@ fn f16Codes(a: vec4<u32>, b: vec4<u32>, i0: vec4<f32>, i1: vec4<f32>, i2: vec4<f
 }`;
 
 /**
- * rowsF32: 16 dims of float32 (four vec4<u32> of bits, dims in order) to two words of 16 i8 digits:
- * y = x_j / step_j (x_j times the inverse step), c1 = round(y), c2 = round((y - c1) x 128). Both
- * roundings add 1.5 x 2^23 as F16_CODES does (|y| <= 127 from the rows' maxima, |c2| <= 64); y - c1
- * is one fma from x, so the second digit sees y's bits, not a rounded product's.
+ * The digits of f32 rows (StageOptions.rowsF32): 16 dims of float32 (four vec4<u32> of bits, dims
+ * in order) to two words of 16 i8 digits: y = x_j / step_j (x_j times the inverse step), c1 =
+ * round(y), c2 = round((y - c1) x 128). Both roundings add 1.5 x 2^23 as F16_CODES does (|y| <= 127
+ * from the rows' maxima, |c2| <= 64); y - c1 is one fma from x, so the second digit sees y's bits,
+ * not a rounded product's. approx-rerank.ts f32KeyBound bounds the keys of these digits.
  */
 const F32_DIGITS = `const ROUND_MAGIC: f32 = 12582912.0;
 struct Digits16 { hi: vec4<u32>, lo: vec4<u32> }
@@ -709,6 +712,35 @@ fn f32Codes(a: vec4<u32>, b: vec4<u32>, c: vec4<u32>, e: vec4<u32>, i0: vec4<f32
   let p3 = f32Digits4(e, i3);
   return Digits16(vec4<u32>(p0.x, p1.x, p2.x, p3.x), vec4<u32>(p0.y, p1.y, p2.y, p3.y));
 }`;
+
+/**
+ * The pass that writes a tile's digit planes (StageOptions.rowsF32) from its f32 rows: invocation
+ * g takes code word g % (D / 16) of row g / (D / 16) (x + 65535 x 64 y). Bindings: 0 params (rows,
+ * 0, 0, 0), 1 the f32 rows (D / 4 vec4 a row), 2 the steps (vmin, step, inverse step: 3 D / 4
+ * vec4), 3 the digits (D / 8 vec4 a row: D bytes of first digits, then D of second).
+ */
+export function digitsSource(dPad: number): string {
+  return `const D: u32 = ${u(dPad)};
+${F32_DIGITS}
+struct Params { rows: u32, a: u32, b: u32, c: u32 }
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> base: array<vec4<u32>>;
+@group(0) @binding(2) var<storage, read> sq: array<vec4<f32>>;
+@group(0) @binding(3) var<storage, read_write> out: array<vec4<u32>>;
+@compute @workgroup_size(64, 1, 1)
+fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>) {
+  let g = (wid.x + wid.y * 65535u) * 64u + lid;
+  let row = g / (D / 16u);
+  let w = g % (D / 16u);
+  if (row >= params.rows) { return; }
+  let at = row * (D / 4u) + 4u * w;
+  let inv = 2u * (D / 4u) + 4u * w;
+  let c = f32Codes(base[at], base[at + 1u], base[at + 2u], base[at + 3u], sq[inv], sq[inv + 1u], sq[inv + 2u], sq[inv + 3u]);
+  out[row * (D / 8u) + w] = c.hi;
+  out[row * (D / 8u) + D / 16u + w] = c.lo;
+}
+`;
+}
 
 /**
  * rowsF16: the inverse steps of the 16 dims an invocation's code words of one staged chunk cover,
@@ -936,11 +968,12 @@ function stageCopy(dst: string, srcArr: string, src: string, rows: number, kc: n
 }
 
 /**
- * Rows converted to i8 codes while staged: 'f16' (StageOptions.rowsF16) or 'f32' (rowsF32, two
- * digits: the second word goes to `${dst}2`); dim is the chunk's first dimension.
+ * Rows other than u8 codes: 'f16' (StageOptions.rowsF16: quantised while staged; dim is the chunk's
+ * first dimension) or 'digits' (rowsF32: a word of first digits to `dst`, the word D bytes on of
+ * second digits to `${dst}2`).
  */
 interface RowConversion {
-  kind: 'f16' | 'f32';
+  kind: 'f16' | 'digits';
   dim: string;
   uniform: boolean;
 }
@@ -948,9 +981,9 @@ interface RowConversion {
 /**
  * stageCopy's loads (into `${tag}v${j}`) and workgroup stores for the invocation's copies j in [from, to).
  * f16 (rows of packed f16, StageOptions.rowsF16): each 16-byte word of codes comes from two vec4
- * of halves (`src` counts those, D / 8 a row) quantised by f16Codes; f32 (rowsF32): from four vec4
- * of f32 bits (D / 4 a row) split by f32Codes into a word of first digits (to `dst`) and one of
- * second digits (to `${dst}2`). The stores of copy 0's part start with the inverse steps' loads (f16Inverses).
+ * of halves (`src` counts those, D / 8 a row) quantised by f16Codes, and the stores of copy 0's part
+ * start with the inverse steps' loads (f16Inverses); digits (rowsF32): the word of first digits
+ * (to `dst`) and the one D / 16 vec4 on of second digits (to `${dst}2`), D / 8 vec4 a row.
  */
 function stageCopyParts(dst: string, srcArr: string, src: string, rows: number, kc: number, nt: number, tag: string, xor: boolean, rowMax: string | undefined, from: number, to: number, conv?: RowConversion): { loads: string[]; stores: string[] } {
   const kc16 = kc / 16;
@@ -967,8 +1000,8 @@ function stageCopyParts(dst: string, srcArr: string, src: string, rows: number, 
       loads.push(`let ${tag}a${j} = ${srcArr}[${src} + ${row} * (D / 8u) + (${tag}e${j} % ${u(kc16)}) * 2u];`);
       loads.push(`let ${tag}b${j} = ${srcArr}[${src} + ${row} * (D / 8u) + (${tag}e${j} % ${u(kc16)}) * 2u + 1u];`);
     } else {
-      const at = `${src} + ${row} * (D / 4u) + (${tag}e${j} % ${u(kc16)}) * 4u`;
-      for (const [x, n] of [['a', 0], ['b', 1], ['c', 2], ['d', 3]] as const) loads.push(`let ${tag}${x}${j} = ${srcArr}[${at}${n ? ` + ${u(n)}` : ''}];`);
+      loads.push(`let ${tag}a${j} = ${srcArr}[${src} + ${row} * (D / 8u) + ${tag}e${j} % ${u(kc16)}];`);
+      loads.push(`let ${tag}b${j} = ${srcArr}[${src} + ${row} * (D / 8u) + D / 16u + ${tag}e${j} % ${u(kc16)}];`);
     }
   }
   for (let j = from; j < to; j++) {
@@ -978,8 +1011,8 @@ function stageCopyParts(dst: string, srcArr: string, src: string, rows: number, 
     const inv = `${tag}i0, ${tag}i1, ${tag}i2, ${tag}i3`;
     const at = `let ${o} = (${tag}e${j} / ${u(kc16)}) * SW + (${tag}e${j} % ${u(kc16)}) * 4u;`;
     let body: string;
-    if (conv?.kind === 'f32') {
-      body = `${at} let ${tag}w${j} = f32Codes(${tag}a${j}, ${tag}b${j}, ${tag}c${j}, ${tag}d${j}, ${inv}); ${word(dst, `${tag}w${j}.hi`)} ${word(`${dst}2`, `${tag}w${j}.lo`)}`;
+    if (conv?.kind === 'digits') {
+      body = `${at} ${word(dst, `${tag}a${j}`)} ${word(`${dst}2`, `${tag}b${j}`)}`;
     } else {
       // xor: u8 codes c become the i8 c - 128 (top bit flipped in every byte).
       const v = conv?.kind === 'f16' ? `f16Codes(${tag}a${j}, ${tag}b${j}, ${inv})` : xor ? `(${tag}v${j} ^ vec4<u32>(0x80808080u))` : `${tag}v${j}`;
@@ -987,7 +1020,7 @@ function stageCopyParts(dst: string, srcArr: string, src: string, rows: number, 
     }
     stores.push(guard && (j + 1) * nt > total ? `if (lid + ${u(j * nt)} < ${u(total)}) { ${body} }` : `{ ${body} }`);
   }
-  if (conv && from === 0) stores.unshift(...f16Inverses(tag, conv, kc16, nt));
+  if (conv?.kind === 'f16' && from === 0) stores.unshift(...f16Inverses(tag, conv, kc16, nt));
   return { loads, stores };
 }
 
@@ -1046,10 +1079,12 @@ function stagedTile(s: SelectShape, br: number, bq: number, nt: number, sw: numb
   const wstride = mul(`${u(sw * 4)}`);
   const qsw = s.dPad / 4 + 4;
   const lines: string[] = ['{'];
-  // The tile row t's first vec4 of the base: D / 16 of u8 codes, D / 8 of packed f16 (rowsF16), D / 4 of f32 (rowsF32).
-  const rowVec = st.rowsF16 ? 8 : st.rowsF32 ? 4 : 16;
+  // The tile row t's first vec4 of the base: D / 16 of u8 codes, D / 8 of packed f16 (rowsF16) or of two digit planes (rowsF32).
+  const rowVec = st.rowsF16 || st.rowsF32 ? 8 : 16;
+  // A chunk's first vec4 within the row: kd / 8 of packed f16, kd / 16 of codes (of each digit plane).
+  const chunkVec = st.rowsF16 ? 8 : 16;
   const f32 = !!st.rowsF32;
-  const conv = (kd: string): RowConversion | undefined => (st.rowsF16 ? { kind: 'f16', dim: kd, uniform: !!st.f16Uniform } : f32 ? { kind: 'f32', dim: kd, uniform: false } : undefined);
+  const conv = (kd: string): RowConversion | undefined => (st.rowsF16 ? { kind: 'f16', dim: kd, uniform: !!st.f16Uniform } : f32 ? { kind: 'digits', dim: kd, uniform: false } : undefined);
   lines.push(`  let rowAtV = t * (D / ${u(rowVec)});`);
   lines.push('  let qAt16 = qBlock * BQ * (D / 16u);');
   // rowsF32: the queries' second digits, a plane of the pre-pass output after the first.
@@ -1083,7 +1118,7 @@ function stagedTile(s: SelectShape, br: number, bq: number, nt: number, sw: numb
   const qwg = st.queries === 'wg' || st.queries === 'pre';
   const chunk = (kd: string, kcs: string[], ind: string) => {
     const out: string[] = [];
-    out.push(...stageCopy('wr', 'base', `rowAtV + ${kd} / ${u(rowVec)}`, br, st.kc, nt, 'r', st.xorRows, st.clampRows ? 'rmax' : undefined, conv(kd)).map((l) => ind + l));
+    out.push(...stageCopy('wr', 'base', `rowAtV + ${kd} / ${u(chunkVec)}`, br, st.kc, nt, 'r', st.xorRows, st.clampRows ? 'rmax' : undefined, conv(kd)).map((l) => ind + l));
     if (qwg) out.push(...stageCopy('wq', 'queries', `qAt16 + ${kd} / 16u`, bq, st.kc, nt, 'q').map((l) => ind + l));
     if (f32) out.push(...stageCopy('wq2', 'queries', `qAt16b + ${kd} / 16u`, bq, st.kc, nt, 'qb').map((l) => ind + l));
     if (st.queries === 'quant') out.push(...quantCopy(kd, bq, st.kc, nt).map((l) => ind + l));
@@ -1131,7 +1166,7 @@ function stagedTile(s: SelectShape, br: number, bq: number, nt: number, sw: numb
     const perR = Math.ceil((br * (st.kc / 16)) / nt);
     const perQ = Math.ceil((bq * (st.kc / 16)) / nt);
     const parts = kds.map((kd, c) => {
-      const r = stageCopyParts('wr', 'base', `rowAtV + ${u(kd / rowVec)}`, br, st.kc, nt, `r${c}_`, !!st.xorRows, st.clampRows ? 'rmax' : undefined, 0, perR, conv(u(kd)));
+      const r = stageCopyParts('wr', 'base', `rowAtV + ${u(kd / chunkVec)}`, br, st.kc, nt, `r${c}_`, !!st.xorRows, st.clampRows ? 'rmax' : undefined, 0, perR, conv(u(kd)));
       const q = qwg ? stageCopyParts('wq', 'queries', `qAt16 + ${u(kd / 16)}`, bq, st.kc, nt, `q${c}_`, false, undefined, 0, perQ) : { loads: [], stores: [] };
       const qb = f32 ? stageCopyParts('wq2', 'queries', `qAt16b + ${u(kd / 16)}`, bq, st.kc, nt, `q${c}_b`, false, undefined, 0, perQ) : { loads: [], stores: [] };
       return { loads: [...r.loads, ...q.loads, ...qb.loads], stores: [...r.stores, ...q.stores, ...qb.stores] };
