@@ -50,7 +50,7 @@ const precision = values.precision as 'int8' | 'f16' | 'f32';
 const index = await GpuFlatIndex.create(d, 'ip', { precision, gpu, allowExperimental: true });
 const range = Math.sqrt(3 / d) * 1.05;
 await index.addGenerated(n, SEED, (id: number, out: Float32Array) => syntheticRow(SEED, id, d, out), range);
-const shard = (index as unknown as { shards: { ctx: { device: GPUDevice; hasTimestamps: boolean }; scorerFor(nq: number, k: number): { key: string }; search(q: Float32Array, nq: number, k: number): Promise<unknown> }[] }).shards[0]!;
+const shard = (index as unknown as { shards: { ctx: { device: GPUDevice; hasTimestamps: boolean }; scorerFor(nq: number, k: number): { key: string }; search(q: Float32Array, nq: number, k: number, onSubmitted?: () => void, certifyK?: number): Promise<unknown> }[] }).shards[0]!;
 const device = shard.ctx.device;
 if (!shard.ctx.hasTimestamps) throw new Error('split: the adapter has no timestamp-query');
 
@@ -147,7 +147,7 @@ for (const spec of values.variants!.split(';').filter(Boolean)) {
       // The shard's search alone (no host re-rank: run 16's searches through the index left the GPU
       // idle for the regenerated rows' re-rank between searches, and its clocks fell). Batches of up
       // to 512 queries run one after another: the stamps read are the last batch's.
-      await shard.search(q, nq, index.gpuK(k, nq));
+      await shard.search(q, nq, index.gpuK(k, nq), undefined, k); // certifyK: f32 lists are certified for k, as the index asks
       if (last) {
         await read.mapAsync(MapMode.READ);
         const t = new BigUint64Array(read.getMappedRange(0, 16 * last.labels.length).slice(0));

@@ -1,6 +1,6 @@
 /** Host helpers of the approximate tensor-core paths (src/gpu/approx-rerank.ts): list order, code steps, the f32 certificate. */
 import { describe, expect, it } from 'vitest';
-import { absmaxPlan, f32KeyBound, stepParams, sortLists, uncertifiedF32 } from '../../src/gpu/approx-rerank.js';
+import { absmaxPlan, f32KeyBound, f32KeyBoundQuick, stepParams, sortLists, uncertifiedF32 } from '../../src/gpu/approx-rerank.js';
 
 const EMPTY = 0xffffffff;
 
@@ -120,6 +120,11 @@ describe('f32KeyBound', () => {
         worst = Math.max(worst, Math.abs(exact - gpuKey(query, row, steps, inverses)));
       }
       expect(worst).toBeLessThanOrEqual(bound);
+      // The one-pass bound the certificate tries first is never below the digits' own, nor far above.
+      const quick = f32KeyBoundQuick(query, steps, maxima);
+      expect(quick.bound).toBeGreaterThanOrEqual(bound);
+      expect(quick.bound).toBeLessThan(4 * bound);
+      expect(quick.gamma).toBe(gamma);
       // Not vacuous: the bound is within 40x of the largest error seen.
       expect(bound).toBeLessThan(40 * worst);
     }

@@ -271,10 +271,16 @@ export const tensorTuning = {
    */
   f32: true,
   f32MinBatch: 17,
-  /** Result matrices a subgroup along rows for f32 batches below bigBatch (rowTilesBig from there). */
+  /**
+   * Result matrices a subgroup along rows for f32 batches, at every batch size (in place of rowTiles
+   * / rowTilesMid / rowTilesBig). Call f2 (H200, 1M x 768, k' = 40, GPU ms in the index): 32-row
+   * tiles with one warp 2.347 ms at 64 queries (f32 kernels 3.056); the int8 shape from bigBatch
+   * (64-row tiles, 2 warps: two accumulators a result and two digit planes, ~38 KiB of workgroup
+   * memory) 14.17 / 48.52 ms at 256 / 1024 against the f32 kernels' 11.18 / 44.71.
+   */
   f32RowTiles: 2,
-  /** Warps a workgroup for f32 batches from f32WarpsFrom queries (each staged, split chunk shared by them). */
-  f32Warps: 2,
+  /** Warps a workgroup for f32 batches from f32WarpsFrom queries (each staged chunk of digits shared by them). */
+  f32Warps: 1,
   f32WarpsFrom: 256,
 };
 
@@ -335,7 +341,7 @@ export function planTensorHook(f: HookFacts, nq: number, k: number): { shape: Se
     : tensorTuning.lists === 'wg' && !f32 ? { lists: 'wg' as const }
     : tensorTuning.lists === 'packed' && !f32 && !block16 && warps === 1 && packFits(dPad, k) ? { lists: 'packed' as const }
     : {};
-  const rowTiles = nq >= tensorTuning.bigBatch ? tensorTuning.rowTilesBig : f16 ? tensorTuning.f16RowTiles : f32 ? tensorTuning.f32RowTiles : tensorTuning.midBatch > 0 && nq >= tensorTuning.midBatch ? tensorTuning.rowTilesMid : tensorTuning.rowTiles;
+  const rowTiles = f32 ? tensorTuning.f32RowTiles : nq >= tensorTuning.bigBatch ? tensorTuning.rowTilesBig : f16 ? tensorTuning.f16RowTiles : tensorTuning.midBatch > 0 && nq >= tensorTuning.midBatch ? tensorTuning.rowTilesMid : tensorTuning.rowTiles;
   const br = 16 * rowTiles;
   const sr = tensorTuning.selectRows;
   const selectRows = sr > 0 && sr % 32 === 0 && sr < br && br % sr === 0 && tensorTuning.select === 'mask' && warps === 1 && !block16 ? { selectRows: sr } : {};
