@@ -70,7 +70,7 @@ export interface IndexOptions {
    * ('file', the default for a path: bounded host memory) or kept in host memory ('memory').
    */
   rerankFrom?: 'file' | 'memory';
-  /** GPU int8, f16 from 9 queries and f32 from 17: allow Dawn's experimental subgroup matrices (tensor cores; Node opens Dawn with allow_unsafe_apis). Off by default. */
+  /** GPU int8, and f16 and f32 from 9 queries: allow Dawn's experimental subgroup matrices (tensor cores; Node opens Dawn with allow_unsafe_apis). Off by default. */
   allowExperimental?: boolean;
   /**
    * GPU f16 with allowExperimental: batches from 9 queries (tensorTuning.f16MinBatch) on the int8
@@ -80,7 +80,7 @@ export interface IndexOptions {
    */
   f16TensorCores?: boolean;
   /**
-   * GPU f32 with allowExperimental: batches from 17 queries (tensorTuning.f32MinBatch) on the int8
+   * GPU f32 with allowExperimental: batches from 9 queries (tensorTuning.f32MinBatch) on the int8
    * tensor cores, each value split into two i8 digits as it is read, each query's k' best re-ranked
    * exactly from the f32 rows on the GPU, and each list certified to hold the exact top k from an
    * error bound of the digits (a query it cannot certify is searched again by the f32 kernels, so

@@ -270,7 +270,13 @@ export const tensorTuning = {
    * flat_gemv. From f32MinBatch queries a shard batch.
    */
   f32: true,
-  f32MinBatch: 17,
+  /**
+   * Call f3 (H200, same call as torch, GPU ms): at 16 queries the tensor path 1.389 ms at 1M
+   * (split) and 25.92 at 21M against flat_gemv_multi's 1.631 / 32.41; at 64 / 256 / 1024, 21M:
+   * 46.96 / 184.0 / 716.5 against the f32 kernels' 62.62 / 232.5 / 937.1 (torch fp32 58.35 / 226.4
+   * / 911.7). 9 until the 9-15 query batches are measured.
+   */
+  f32MinBatch: 9,
   /**
    * Result matrices a subgroup along rows for f32 batches, at every batch size (in place of rowTiles
    * / rowTilesMid / rowTilesBig). Call f2 (H200, 1M x 768, k' = 40, GPU ms in the index): 32-row
