@@ -130,6 +130,8 @@ for (const spec of values.variants!.split(';').filter(Boolean)) {
     else if (key === 'tf32') tensorTuning.f32 = val !== '0';
     else if (key === 'tf32min') tensorTuning.f32MinBatch = Number(val);
     else if (key === 'tf32rt') tensorTuning.f32RowTiles = Number(val);
+    else if (key === 'tf32rtb') tensorTuning.f32RowTilesBig = Number(val);
+    else if (key === 'tf32rtf') tensorTuning.f32RowTilesFrom = Number(val);
     else if (key === 'tf32w') tensorTuning.f32Warps = Number(val);
     else if (key === 'tf32wf') tensorTuning.f32WarpsFrom = Number(val);
     else if (key === 'trtb') tensorTuning.rowTilesBig = Number(val);

@@ -19,7 +19,8 @@ import { hookSource, type StageOptions } from '../../src/gpu/tensor/kernel-sourc
 import { keyOf, paddedDim } from '../../src/gpu/tensor/quantize.js';
 import { clusteredVectors, normalizeRows, rng } from '../helpers/data.js';
 import { EMULATED_CONFIG, emulatedHookScorer, emulateMatrices } from '../helpers/emulate-matrices.js';
-import { gpuForTests } from '../helpers/gpu.js';
+import { type GpuSpy, gpuForTests, wrapGpu } from '../helpers/gpu.js';
+import { resolveGpu } from '../../src/gpu/device.js';
 import { bruteForce, recallAtK, trueDistance } from '../helpers/oracle.js';
 import { fromHalfBits, toHalfBits } from '../../src/gpu/half.js';
 
@@ -363,7 +364,7 @@ describe.skipIf(!hasGpu)('GpuFlatIndex f32 through the emulated tensor hook, re-
     for (let i = 0; i < n; i++) base[i * d + 3]! *= 40;
     const q = normalizeRows(clusteredVectors(nq, d, 10, 196), d);
     const saved = { ...tensorTuning };
-    Object.assign(tensorTuning, { targetWorkgroups: c.target, targetWorkgroupsSmall: c.target, targetWorkgroupsTiny: c.target, f32RowTiles: c.rowTiles ?? 2, prefetch: c.prefetch ?? true, f32Warps: c.warps ?? 1, f32WarpsFrom: c.warps ? 0 : 256 });
+    Object.assign(tensorTuning, { targetWorkgroups: c.target, targetWorkgroupsSmall: c.target, targetWorkgroupsTiny: c.target, f32RowTiles: c.rowTiles ?? 2, f32RowTilesFrom: 4096, prefetch: c.prefetch ?? true, f32Warps: c.warps ?? 1, f32WarpsFrom: c.warps ? 0 : 256 });
     const tileBytes = c.tiles === 1 ? 1 << 20 : Math.ceil(n / c.tiles / 64) * 64 * d * 4;
     const index = await GpuFlatIndex.create(d, 'ip', { precision: 'f32', maxTileBytes: tileBytes, debugPoison: true });
     try {
@@ -410,6 +411,25 @@ describe.skipIf(!hasGpu)('GpuFlatIndex f32 through the emulated tensor hook, re-
       expect(shard.uncertifiedQueries).toBeGreaterThanOrEqual(1);
       // Query 0 finds its copies, lowest ids first (the exact kernels' order of ties).
       expect(Array.from(got.labels.subarray(0, k))).toEqual([100n, 101n, 102n]);
+      await expectExact(index, base, q, d, k);
+    } finally {
+      await index.dispose();
+    }
+  }, 120_000);
+
+  it('digit planes the device cannot hold: the shard keeps the f32 kernels (exact ids) and says why', async () => {
+    const d = 64, n = 300, nq = 37, k = 4;
+    const base = normalizeRows(clusteredVectors(n, d, 10, 202), d);
+    const q = normalizeRows(clusteredVectors(nq, d, 10, 203), d);
+    const spy: GpuSpy = { buffers: [], oomLabel: /digits/ };
+    const index = await GpuFlatIndex.create(d, 'ip', { precision: 'f32', gpu: wrapGpu((await resolveGpu())!, spy), debugPoison: true });
+    try {
+      await index.add(base);
+      expect(index.gpuK(k, nq)).toBeGreaterThan(k);
+      await expectExact(index, base, q, d, k);
+      const shard = shardsOf(index)[0]! as Shard & { digitsRefused?: string };
+      expect(shard.digitsRefused).toMatch(/could not allocate tessera f32 digits .* injected/);
+      expect(index.gpuK(k, nq)).toBe(k);
       await expectExact(index, base, q, d, k);
     } finally {
       await index.dispose();

@@ -23,6 +23,8 @@ export interface GpuSpy {
   buffers: number[];
   /** Buffers larger than this fail with an injected out-of-memory error (as a device that is full). */
   oomAbove?: number;
+  /** Buffers whose label matches fail the same way. */
+  oomLabel?: RegExp;
 }
 
 /**
@@ -39,9 +41,9 @@ export function wrapGpu(gpu: GPU, spy: GpuSpy): GPU {
         if (prop === 'createBuffer') {
           return (desc: GPUBufferDescriptor) => {
             spy.buffers.push(desc.size);
-            if (spy.oomAbove !== undefined && desc.size > spy.oomAbove) {
+            if ((spy.oomAbove !== undefined && desc.size > spy.oomAbove) || (spy.oomLabel && spy.oomLabel.test(desc.label ?? ''))) {
               const scope = [...scopes].reverse().find((s) => s.filter === 'out-of-memory');
-              if (scope) scope.injected ??= `injected: ${desc.size} bytes exceed the ${spy.oomAbove} bytes left`;
+              if (scope) scope.injected ??= `injected: ${desc.size} bytes exceed the ${spy.oomAbove ?? 0} bytes left`;
               return target.createBuffer({ ...desc, size: 16 });
             }
             return target.createBuffer(desc);

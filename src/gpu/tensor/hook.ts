@@ -278,14 +278,23 @@ export const tensorTuning = {
    */
   f32MinBatch: 9,
   /**
-   * Result matrices a subgroup along rows for f32 batches, at every batch size (in place of rowTiles
-   * / rowTilesMid / rowTilesBig). Call f2 (H200, 1M x 768, k' = 40, GPU ms in the index): 32-row
-   * tiles with one warp 2.347 ms at 64 queries (f32 kernels 3.056); the int8 shape from bigBatch
-   * (64-row tiles, 2 warps: two accumulators a result and two digit planes, ~38 KiB of workgroup
-   * memory) 14.17 / 48.52 ms at 256 / 1024 against the f32 kernels' 11.18 / 44.71.
+   * Result matrices a subgroup along rows for f32 batches (in place of rowTiles / rowTilesMid /
+   * rowTilesBig): f32RowTiles below f32RowTilesFrom queries, f32RowTilesBig from there. Call f2
+   * (H200, 1M x 768, k' = 40, GPU ms in the index): the int8 shape from bigBatch (64-row tiles, 2
+   * warps: two accumulators a result and two digit planes, ~38 KiB of workgroup memory) 14.17 /
+   * 48.52 ms at 256 / 1024 against the f32 kernels' 11.18 / 44.71. Call f4 (same call as torch,
+   * one warp): 64-row tiles (stored and selected 32 rows at a time) 2.104 / 3.706 / 7.153 / 26.92 ms
+   * at 64 / 128 / 256 / 1024 queries against 2.363 / 4.348 / 8.825 / 34.33 with 32-row tiles;
+   * below 64, 32-row tiles 1.322 / 1.331 / 1.330 ms at 9 / 12 / 16 (64-row ones not measured there).
    */
   f32RowTiles: 2,
-  /** Warps a workgroup for f32 batches from f32WarpsFrom queries (each staged chunk of digits shared by them). */
+  f32RowTilesBig: 4,
+  f32RowTilesFrom: 64,
+  /**
+   * Warps a workgroup for f32 batches from f32WarpsFrom queries (each staged chunk of digits shared
+   * by them). Call f4: 2 warps (32-row tiles) 3.254 / 5.690 / 17.67 / 60.53 ms at 64 / 128 / 256 /
+   * 1024 queries against one warp's 2.363 / 4.348 / 8.825 / 34.33: one.
+   */
   f32Warps: 1,
   f32WarpsFrom: 256,
 };
@@ -347,7 +356,7 @@ export function planTensorHook(f: HookFacts, nq: number, k: number): { shape: Se
     : tensorTuning.lists === 'wg' && !f32 ? { lists: 'wg' as const }
     : tensorTuning.lists === 'packed' && !f32 && !block16 && warps === 1 && packFits(dPad, k) ? { lists: 'packed' as const }
     : {};
-  const rowTiles = f32 ? tensorTuning.f32RowTiles : nq >= tensorTuning.bigBatch ? tensorTuning.rowTilesBig : f16 ? tensorTuning.f16RowTiles : tensorTuning.midBatch > 0 && nq >= tensorTuning.midBatch ? tensorTuning.rowTilesMid : tensorTuning.rowTiles;
+  const rowTiles = f32 ? (nq >= tensorTuning.f32RowTilesFrom ? tensorTuning.f32RowTilesBig : tensorTuning.f32RowTiles) : nq >= tensorTuning.bigBatch ? tensorTuning.rowTilesBig : f16 ? tensorTuning.f16RowTiles : tensorTuning.midBatch > 0 && nq >= tensorTuning.midBatch ? tensorTuning.rowTilesMid : tensorTuning.rowTiles;
   const br = 16 * rowTiles;
   const sr = tensorTuning.selectRows;
   const selectRows = sr > 0 && sr % 32 === 0 && sr < br && br % sr === 0 && tensorTuning.select === 'mask' && warps === 1 && !block16 ? { selectRows: sr } : {};
