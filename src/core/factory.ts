@@ -84,7 +84,10 @@ export interface IndexOptions {
    * tensor cores, each value split into two i8 digits as it is read, each query's k' best re-ranked
    * exactly from the f32 rows on the GPU, and each list certified to hold the exact top k from an
    * error bound of the digits (a query it cannot certify is searched again by the f32 kernels, so
-   * the results stay exact). Default true; false keeps the f32 kernels at every batch.
+   * the results stay exact). The rows' digits take half the f32 rows' GPU memory more: the planner
+   * counts them (plan.f32Digits, shards' digitBytes) and leaves them out where a stated or reported
+   * gpuMemory cannot hold them. Default: on where every device has the subgroup matrices; false
+   * keeps the f32 kernels at every batch.
    */
   f32TensorCores?: boolean;
   /**

@@ -146,8 +146,18 @@ export class GpuFlatIndex implements Index {
     }
   }
 
-  /** The plan of the last create/add/load (bytes per adapter, tiles, temp bytes). */
-  plan: FlatPlan | undefined;
+  /** The plan of the last create/add/load (bytes per adapter, tiles, temp bytes, f32 digit planes). */
+  get plan(): FlatPlan | undefined {
+    return this.lastPlan;
+  }
+
+  set plan(plan: FlatPlan | undefined) {
+    this.lastPlan = plan;
+    // f32 shards take the tensor path only where the plan holds their digit planes.
+    for (const shard of this.shards) shard.digitsPlanned = plan?.f32Digits ?? false;
+  }
+
+  private lastPlan: FlatPlan | undefined;
 
   get ntotal(): number {
     return this.total;
@@ -1047,6 +1057,8 @@ function planFor(contexts: GpuContext[], d: number, n: number, precision: Precis
     n,
     d,
     hostRows,
+    // f32 digit planes: f32TensorCores true, or by default where every device has the subgroup matrices (allowExperimental).
+    f32Digits: opts.f32TensorCores ?? contexts.every((c) => c.device.features.has(SUBGROUP_MATRIX_FEATURE)),
     k: 100,
     maxBatch: MAX_BATCH,
     precision,

@@ -632,6 +632,9 @@ export class FlatShard {
   /** Why this f32 shard's searches stay on the f32 kernels after a tensor batch was planned (the digit planes could not be allocated), or undefined. */
   digitsRefused: string | undefined;
 
+  /** Whether the index's plan holds this f32 shard's digit planes (planner f32Digits); without them f32 stays on the f32 kernels. */
+  digitsPlanned = true;
+
   get tileCount(): number {
     return this.tiles.length;
   }
@@ -814,13 +817,12 @@ export class FlatShard {
     const device = this.ctx.device;
     const words = this.rowWords * 4;
     const dp = this.q4 * 4;
-    const f16 = this.layout.precision === 'f16';
     const maxima = await this.ctx.createBuffer({ label: 'tessera row maxima', size: dp * 4, usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC });
     const uniforms: GPUBuffer[] = [];
     let read: GPUBuffer | undefined;
     try {
       read = await this.ctx.createBuffer({ label: 'tessera row maxima read', size: dp * 4, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST });
-      const pipeline = this.pipeline(`row_absmax:${f16 ? 'h' : 'f'}`, () => absmaxPipeline(device, f16));
+      const pipeline = this.absmaxPipeline();
       const enc = device.createCommandEncoder({ label: 'tessera code steps' });
       for (const tile of this.tiles) {
         if (tile.rows === 0) continue;
@@ -870,9 +872,7 @@ export class FlatShard {
   private async makeDigits(sq: GPUBuffer): Promise<void> {
     const device = this.ctx.device;
     const dp = this.q4 * 4;
-    const pipeline = this.pipeline(`f32_digits:${dp}`, () =>
-      device.createComputePipeline({ label: 'f32_digits', layout: 'auto', compute: { module: device.createShaderModule({ label: 'f32_digits', code: digitsSource(dp) }), entryPoint: 'main' } }),
-    );
+    const pipeline = this.digitsPipeline();
     for (const tile of this.tiles) {
       const size = tile.capacity * dp * 2;
       if (tile.digits && tile.digits.size !== size) {
@@ -1115,7 +1115,14 @@ export class FlatShard {
     this.ctx.check();
     if (k > this.kLimit) return; // such a search fails before compiling anything
     for (const nq of [1, 2, 4, 8, 16, 32, GEMM_MIN_BATCH - 1, GEMM_MIN_BATCH, LARGE_MIN_BATCH]) {
-      if (this.scorerFor(nq, k).approximate) this.rerankPipeline();
+      const approximate = this.scorerFor(nq, k).approximate;
+      if (!approximate || this.digitsRefused) continue;
+      this.rerankPipeline();
+      this.absmaxPipeline();
+      if (this.layout.precision === 'f32') this.digitsPipeline();
+      // The code steps (and f32's digit planes) of these rows, made now rather than by the first
+      // search; it awaits the same work, and meets any error of it (digit planes that do not fit).
+      this.ensureSteps(approximate).catch(() => undefined);
     }
     this.mergePipeline(Math.max(pow2Ceil(k), 2 * SELECT_WG));
     const one = this.mergeOnePlan(1, k);
@@ -1145,7 +1152,22 @@ export class FlatShard {
 
   /** What a ChunkScorer may know about this shard. */
   get info(): ShardInfo {
-    return { d: this.layout.d, metric: this.layout.metric, precision: this.layout.precision, rowWords: this.rowWords, q4: this.q4, features: this.ctx.device.features, adapter: this.ctx.adapter, approximateF16: this.layout.f16TensorCores !== false, approximateF32: this.layout.f32TensorCores !== false };
+    return { d: this.layout.d, metric: this.layout.metric, precision: this.layout.precision, rowWords: this.rowWords, q4: this.q4, features: this.ctx.device.features, adapter: this.ctx.adapter, approximateF16: this.layout.f16TensorCores !== false, approximateF32: this.layout.f32TensorCores !== false && this.digitsPlanned };
+  }
+
+  /** The rows' largest magnitude a dimension (row_absmax.wgsl), for the approximate scorers' code steps. */
+  private absmaxPipeline(): GPUComputePipeline {
+    const f16 = this.layout.precision === 'f16';
+    return this.pipeline(`row_absmax:${f16 ? 'h' : 'f'}`, () => absmaxPipeline(this.ctx.device, f16));
+  }
+
+  /** The pass that writes f32 rows' digit planes (kernel-source.ts digitsSource). */
+  private digitsPipeline(): GPUComputePipeline {
+    const device = this.ctx.device;
+    const dp = this.q4 * 4;
+    return this.pipeline(`f32_digits:${dp}`, () =>
+      device.createComputePipeline({ label: 'f32_digits', layout: 'auto', compute: { module: device.createShaderModule({ label: 'f32_digits', code: digitsSource(dp) }), entryPoint: 'main' } }),
+    );
   }
 
   /** The exact re-rank of approximate lists for this shard's rows (approx_rerank.wgsl). */

@@ -21,6 +21,23 @@ describe('flat planner', () => {
     expect(plan.hostBytes).toBe(0);
   });
 
+  it('f32 on the tensor cores: the digit planes (2 bytes a dimension) are planned where they fit beside the rows, left out where not', () => {
+    const h200: AdapterCapacity = { ...h100, memoryBytes: 139 * GiB };
+    const big = planFlat({ ...wiki, precision: 'f32', adapters: [h200], f32Digits: true });
+    expect(big.f32Digits).toBe(true);
+    expect(big.shards[0]!.digitBytes).toBe(wiki.n * 768 * 2);
+    // On a 76 GiB adapter the 60 GiB of rows fit, their 30 GiB of digits do not: the f32 kernels.
+    const small = planFlat({ ...wiki, precision: 'f32', adapters: [h100], f32Digits: true });
+    expect(small.f32Digits).toBe(false);
+    expect(small.shards[0]!.digitBytes).toBe(0);
+    expect(small.shards[0]!.baseBytes).toBe(wiki.n * 3072);
+    // Not asked for, or another precision: none.
+    expect(planFlat({ ...wiki, precision: 'f32', adapters: [h200] }).f32Digits).toBe(false);
+    expect(planFlat({ ...wiki, precision: 'f16', adapters: [h200], f32Digits: true }).f32Digits).toBe(false);
+    // d rounded up to 32 dims: 100 -> 128, 256 bytes a row.
+    expect(planFlat({ n: 1000, d: 100, k: 10, maxBatch: 64, scratchBytes: 2 ** 20, precision: 'f32', adapters: [h200], f32Digits: true }).shards[0]!.digitBytes).toBe(1000 * 256);
+  });
+
   it("'auto' picks the most exact precision that fits", () => {
     const at = (mem: number) => planFlat({ ...wiki, precision: 'auto', adapters: [{ ...h100, memoryBytes: mem * GiB }] }).precision;
     expect(at(76)).toBe('f32');

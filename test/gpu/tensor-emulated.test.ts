@@ -366,7 +366,7 @@ describe.skipIf(!hasGpu)('GpuFlatIndex f32 through the emulated tensor hook, re-
     const saved = { ...tensorTuning };
     Object.assign(tensorTuning, { targetWorkgroups: c.target, targetWorkgroupsSmall: c.target, targetWorkgroupsTiny: c.target, f32RowTiles: c.rowTiles ?? 2, f32RowTilesFrom: 4096, prefetch: c.prefetch ?? true, f32Warps: c.warps ?? 1, f32WarpsFrom: c.warps ? 0 : 256 });
     const tileBytes = c.tiles === 1 ? 1 << 20 : Math.ceil(n / c.tiles / 64) * 64 * d * 4;
-    const index = await GpuFlatIndex.create(d, 'ip', { precision: 'f32', maxTileBytes: tileBytes, debugPoison: true });
+    const index = await GpuFlatIndex.create(d, 'ip', { precision: 'f32', f32TensorCores: true, maxTileBytes: tileBytes, debugPoison: true });
     try {
       await index.add(base);
       const kp = index.gpuK(k, nq);
@@ -401,7 +401,7 @@ describe.skipIf(!hasGpu)('GpuFlatIndex f32 through the emulated tensor hook, re-
     // 60 copies of the first query at ids 100-159: every query's list of k' = 19 holds only copies
     // where its best rows are copies, the floor equals its k-th key, and no bound is below zero.
     for (let c = 0; c < 60; c++) base.set(q.subarray(0, d), (100 + c) * d);
-    const index = await GpuFlatIndex.create(d, 'ip', { precision: 'f32', debugPoison: true });
+    const index = await GpuFlatIndex.create(d, 'ip', { precision: 'f32', f32TensorCores: true, debugPoison: true });
     try {
       await index.add(base);
       expect(index.gpuK(k, nq)).toBe(19);
@@ -422,7 +422,7 @@ describe.skipIf(!hasGpu)('GpuFlatIndex f32 through the emulated tensor hook, re-
     const base = normalizeRows(clusteredVectors(n, d, 10, 202), d);
     const q = normalizeRows(clusteredVectors(nq, d, 10, 203), d);
     const spy: GpuSpy = { buffers: [], oomLabel: /digits/ };
-    const index = await GpuFlatIndex.create(d, 'ip', { precision: 'f32', gpu: wrapGpu((await resolveGpu())!, spy), debugPoison: true });
+    const index = await GpuFlatIndex.create(d, 'ip', { precision: 'f32', f32TensorCores: true, gpu: wrapGpu((await resolveGpu())!, spy), debugPoison: true });
     try {
       await index.add(base);
       expect(index.gpuK(k, nq)).toBeGreaterThan(k);
@@ -441,7 +441,7 @@ describe.skipIf(!hasGpu)('GpuFlatIndex f32 through the emulated tensor hook, re-
     const base = normalizeRows(clusteredVectors(n, d, 10, 200), d);
     const q = normalizeRows(clusteredVectors(nq, d, 10, 201), d);
     const off = await GpuFlatIndex.create(d, 'ip', { precision: 'f32', f32TensorCores: false, debugPoison: true });
-    const on = await GpuFlatIndex.create(d, 'ip', { precision: 'f32', debugPoison: true });
+    const on = await GpuFlatIndex.create(d, 'ip', { precision: 'f32', f32TensorCores: true, debugPoison: true });
     try {
       await off.add(base);
       await on.add(base);
