@@ -101,7 +101,7 @@ describe.each(['wasm', 'gpu'] as const)('tessera search --backend %s', (backend)
       expect(labels('--allow-experimental')).toEqual(plain);
       // The index says what the flag gives it (the GPU backend; WASM ignores the flag).
       const said = tessera('search', '--index', set.indexes.ip.file, '--queries', 'clustered768.queries.f32', '--backend', backend, '--precision', precision, '--allow-experimental').stderr;
-      if (backend === 'gpu') expect(said).toMatch(/allowExperimental: (.* offer\(s\) no chromium-experimental-subgroup-matrix; the portable kernels run|(int8|f16) batches of \d+\+ queries on the (int8 )?tensor cores)/);
+      if (backend === 'gpu') expect(said).toMatch(/allowExperimental: (.* offer\(s\) no chromium-experimental-subgroup-matrix; the portable kernels run|(int8|f16|f32) batches of \d+\+ queries on the (int8 )?tensor cores)/);
       else expect(said).not.toMatch(/allowExperimental/);
     }
   });
