@@ -42,12 +42,13 @@ export interface FlatPlanInput {
    */
   hostRows?: number;
   /**
-   * f32 on the tensor cores (allowExperimental, f32TensorCores): each shard would also hold its
-   * rows' two i8 digits (2 bytes a dimension, d rounded up to 32; src/gpu/tensor StageOptions.rowsF32).
-   * Planned where every adapter of known memory holds them beside the base and temporary bytes; else
-   * the plan leaves them out (f32Digits false) and f32 searches run the f32 kernels.
+   * The precisions whose tensor-core path (allowExperimental; f32TensorCores, f16TensorCores) keeps
+   * digit planes beside the rows: f32 two i8 digits a dimension (src/gpu/tensor StageOptions.rowsF32),
+   * f16 its i8 codes (signedRows); d rounded up to 32. Planned where every adapter of known memory
+   * holds them beside the base and temporary bytes; else the plan leaves them out (digits false):
+   * f32 then runs the f32 kernels, f16 converts its rows to codes as it reads them.
    */
-  f32Digits?: boolean;
+  digitPrecisions?: readonly StoragePrecision[];
 }
 
 export interface ShardPlan {
@@ -58,7 +59,7 @@ export interface ShardPlan {
   baseBytes: number;
   tempBytes: number;
   memoryBytes?: number;
-  /** f32 on the tensor cores: the rows' digit planes (FlatPlanInput.f32Digits), 0 when not planned. */
+  /** The rows' digit planes for the tensor cores (FlatPlanInput.digitPrecisions), 0 when not planned. */
   digitBytes: number;
 }
 
@@ -70,8 +71,8 @@ export interface FlatPlan {
   tempBytes: number;
   /** Host bytes kept for exact re-ranking (int8: the float32 rows held in memory; 0 when read from the file). */
   hostBytes: number;
-  /** Whether the f32 rows' digit planes are planned (FlatPlanInput.f32Digits and they fit). */
-  f32Digits: boolean;
+  /** Whether the rows' digit planes are planned (FlatPlanInput.digitPrecisions holds the precision and they fit). */
+  digits: boolean;
 }
 
 /**
@@ -157,9 +158,9 @@ function layout(input: FlatPlanInput, precision: StoragePrecision): FlatPlan {
     const t = tempBytes(input.d, precision === 'int8' ? Math.min(4 * input.k, 1024) : input.k, input.maxBatch, input.scratchBytes, a.maxBinding, tiles, precision);
     return { label: a.label, rows, tiles, baseBytes: rows * rb, tempBytes: t, memoryBytes: a.memoryBytes, digitBytes: 0 };
   });
-  // f32 digit planes where every adapter holds them (else none: the shards keep the f32 kernels).
-  const digitRow = Math.ceil(input.d / 32) * 32 * 2;
-  const digits = precision === 'f32' && !!input.f32Digits && shards.every((s) => s.memoryBytes === undefined || s.baseBytes + s.tempBytes + s.rows * digitRow <= s.memoryBytes);
+  // Digit planes where every adapter holds them (else none): f32 2 bytes a dimension, f16 1.
+  const digitRow = Math.ceil(input.d / 32) * 32 * (precision === 'f32' ? 2 : 1);
+  const digits = precision !== 'int8' && !!input.digitPrecisions?.includes(precision) && shards.every((s) => s.memoryBytes === undefined || s.baseBytes + s.tempBytes + s.rows * digitRow <= s.memoryBytes);
   if (digits) for (const s of shards) s.digitBytes = s.rows * digitRow;
   return {
     precision,
@@ -167,7 +168,7 @@ function layout(input: FlatPlanInput, precision: StoragePrecision): FlatPlan {
     shards,
     tempBytes: Math.max(0, ...shards.map((s) => s.tempBytes)),
     hostBytes: precision === 'int8' ? Math.min(input.n, input.hostRows ?? input.n) * input.d * 4 : 0,
-    f32Digits: digits,
+    digits,
   };
 }
 

@@ -154,7 +154,7 @@ export class GpuFlatIndex implements Index {
   set plan(plan: FlatPlan | undefined) {
     this.lastPlan = plan;
     // f32 shards take the tensor path only where the plan holds their digit planes.
-    for (const shard of this.shards) shard.digitsPlanned = plan?.f32Digits ?? false;
+    for (const shard of this.shards) shard.digitsPlanned = plan?.digits ?? false;
   }
 
   private lastPlan: FlatPlan | undefined;
@@ -1057,8 +1057,9 @@ function planFor(contexts: GpuContext[], d: number, n: number, precision: Precis
     n,
     d,
     hostRows,
-    // f32 digit planes: f32TensorCores true, or by default where every device has the subgroup matrices (allowExperimental).
-    f32Digits: opts.f32TensorCores ?? contexts.every((c) => c.device.features.has(SUBGROUP_MATRIX_FEATURE)),
+    // Digit planes: f32TensorCores / f16TensorCores true, or by default where every device has the
+    // subgroup matrices (allowExperimental); they are allocated at the first tensor-core search.
+    digitPrecisions: digitPrecisions(contexts, opts),
     k: 100,
     maxBatch: MAX_BATCH,
     precision,
@@ -1070,6 +1071,12 @@ function planFor(contexts: GpuContext[], d: number, n: number, precision: Precis
       memoryBytes: opts.gpuMemory,
     })),
   });
+}
+
+/** The precisions whose rows get digit planes (planner digitPrecisions). */
+function digitPrecisions(contexts: readonly GpuContext[], opts: GpuFlatOptions): Precision[] {
+  const tensor = contexts.every((c) => c.device.features.has(SUBGROUP_MATRIX_FEATURE));
+  return [...((opts.f32TensorCores ?? tensor) ? ['f32' as const] : []), ...((opts.f16TensorCores ?? tensor) ? ['f16' as const] : [])];
 }
 
 /** Widens a result to k columns with -1 padding. */

@@ -78,7 +78,10 @@ interface Tile {
   buffer: GPUBuffer;
   rows: number;
   capacity: number;
-  /** f32 scored on the tensor cores: the rows' two i8 digits (2 D bytes a row, kernel-source.ts StageOptions.rowsF32), made with the code steps. */
+  /**
+   * Digit planes for the tensor cores, made with the code steps: f32 rows' two i8 digits (2 D bytes
+   * a row, kernel-source.ts StageOptions.rowsF32), f16 rows' i8 codes (D bytes, signedRows).
+   */
   digits?: GPUBuffer;
 }
 
@@ -467,8 +470,10 @@ export interface ShardInfo {
   adapter?: GPUAdapter;
   /** f16: whether a scorer may give approximate keys the shard re-ranks (ChunkScorer.shape approximate). */
   approximateF16: boolean;
-  /** f32: the same (the shard re-ranks and certifies each list). */
+  /** f32: the same (the shard re-ranks and certifies each list); false without digit planes. */
   approximateF32: boolean;
+  /** Whether the shard holds (or will make) digit planes of its rows for a scorer to read (ChunkScorer.shape digits). */
+  digitPlanes: boolean;
 }
 
 /**
@@ -512,7 +517,7 @@ export interface ChunkScorer {
   name: string;
   accepts(shard: ShardInfo, nq: number, k: number): boolean;
   /** Rows per block (segLen is a multiple), queries per workgroup, the pipeline cache key, and the optional pre-pass and dispatch size. */
-  shape(shard: ShardInfo, nq: number, k: number): { BR: number; BQ: number; key: string; targetWorkgroups?: number; prep?: { bytes: number; groups: [number, number] }; scratch?: number; approximate?: 'dims' | 'uniform' };
+  shape(shard: ShardInfo, nq: number, k: number): { BR: number; BQ: number; key: string; targetWorkgroups?: number; prep?: { bytes: number; groups: [number, number] }; scratch?: number; approximate?: 'dims' | 'uniform'; digits?: boolean };
   pipeline(device: GPUDevice, shard: ShardInfo, nq: number, k: number): GPUComputePipeline;
   /** The pre-pass pipeline, for shapes that name a prep. */
   prepass?(device: GPUDevice, shard: ShardInfo, nq: number, k: number): GPUComputePipeline;
@@ -535,6 +540,8 @@ interface ScorerChoice {
   scratch?: number;
   /** f16 / f32: approximate keys, re-ranked exactly from the rows after the merges; the codes' steps (ChunkScorer.shape). */
   approximate?: 'dims' | 'uniform';
+  /** The scorer reads the tiles' digit planes at binding 1 instead of the rows (ChunkScorer.shape). */
+  digits?: boolean;
   /**
    * int8_gemv's shared bounds: the scratch starts with each query's lower bound of its k-th best
    * key (one word a query), which merge_one then starts its threshold from.
@@ -596,7 +603,7 @@ export class FlatShard {
   private scratchBytes: number;
   /** Bumped whenever rows are written; the code steps (ensureSteps) are those of one version. */
   private rowsVersion = 0;
-  private codeSteps: { version: number; mode: 'dims' | 'uniform'; ready: Promise<CodeSteps> } | undefined;
+  private codeSteps: { version: number; mode: 'dims' | 'uniform'; digits: boolean; ready: Promise<CodeSteps> } | undefined;
   ntotal = 0;
 
   constructor(
@@ -624,15 +631,18 @@ export class FlatShard {
     return this.tiles.reduce((s, t) => s + t.capacity * this.rowBytes, 0);
   }
 
-  /** Bytes of the f32 rows' digit planes (made at the first search on the tensor cores; half the f32 rows' bytes). */
+  /** Bytes of the rows' digit planes (made at the first search on the tensor cores: half the f32 rows' bytes, or half the f16 rows'). */
   get digitBytes(): number {
     return this.tiles.reduce((s, t) => s + (t.digits?.size ?? 0), 0);
   }
 
-  /** Why this f32 shard's searches stay on the f32 kernels after a tensor batch was planned (the digit planes could not be allocated), or undefined. */
+  /**
+   * Why this shard's digit planes could not be allocated (then f32 stays on the f32 kernels, f16
+   * converts its rows while staging), or undefined.
+   */
   digitsRefused: string | undefined;
 
-  /** Whether the index's plan holds this f32 shard's digit planes (planner f32Digits); without them f32 stays on the f32 kernels. */
+  /** Whether the index's plan holds this shard's digit planes (planner digits); without them f32 stays on the f32 kernels. */
   digitsPlanned = true;
 
   get tileCount(): number {
@@ -801,11 +811,12 @@ export class FlatShard {
    * per-dimension steps (approx-rerank.ts stepParams) from the rows' largest magnitudes, computed on
    * the device once per version of the rows (a search after an add computes them again).
    */
-  private ensureSteps(mode: 'dims' | 'uniform'): Promise<CodeSteps> {
+  private ensureSteps(mode: 'dims' | 'uniform', digits: boolean): Promise<CodeSteps> {
     const version = this.rowsVersion;
-    if (this.codeSteps?.version === version && this.codeSteps.mode === mode) return this.codeSteps.ready;
-    const ready = this.computeSteps(mode);
-    const entry = { version, mode, ready };
+    const have = this.codeSteps;
+    if (have?.version === version && have.mode === mode && (have.digits || !digits)) return have.ready;
+    const ready = this.computeSteps(mode, digits);
+    const entry = { version, mode, digits, ready };
     this.codeSteps = entry;
     ready.catch(() => {
       if (this.codeSteps === entry) this.codeSteps = undefined;
@@ -813,7 +824,8 @@ export class FlatShard {
     return ready;
   }
 
-  private async computeSteps(mode: 'dims' | 'uniform'): Promise<CodeSteps> {
+  /** digits: also each tile's digit planes (the scorer reads them: ChunkScorer.shape digits). */
+  private async computeSteps(mode: 'dims' | 'uniform', digits: boolean): Promise<CodeSteps> {
     const device = this.ctx.device;
     const words = this.rowWords * 4;
     const dp = this.q4 * 4;
@@ -854,7 +866,7 @@ export class FlatShard {
       this.forgetBinds();
       this.sqBuffer?.destroy();
       this.sqBuffer = sq;
-      if (this.layout.precision === 'f32') await this.makeDigits(sq);
+      if (digits) await this.makeDigits(sq);
       return { steps: data.slice(dp, 2 * dp), maxima: rowMaxima };
     } finally {
       maxima.destroy();
@@ -863,33 +875,43 @@ export class FlatShard {
     }
   }
 
+  /** Whether this shard's tensor path reads digit planes: planned, not refused, f32 or f16. */
+  private get digitPlanes(): boolean {
+    return (this.layout.precision === 'f32' || this.layout.precision === 'f16') && this.digitsPlanned && !this.digitsRefused;
+  }
+
+  /** Bytes of a row's digit planes: two digits a dimension for f32, one for f16. */
+  private get digitRowBytes(): number {
+    return this.q4 * 4 * (this.layout.precision === 'f32' ? 2 : 1);
+  }
+
   /**
-   * f32: each tile's digit planes from its rows and the code steps just computed (kernel-source.ts
+   * Each tile's digit planes from its rows and the code steps just computed (kernel-source.ts
    * digitsSource), the buffers allocated on first use (half the rows' bytes: they are the price of
-   * the tensor path). A device that cannot hold them throws OUT_OF_MEMORY; searchBatch then keeps
-   * the f32 kernels (digitsRefused).
+   * the faster tensor path). A device that cannot hold them throws OUT_OF_MEMORY; searchBatch then
+   * goes on without them (digitsRefused).
    */
   private async makeDigits(sq: GPUBuffer): Promise<void> {
     const device = this.ctx.device;
-    const dp = this.q4 * 4;
     const pipeline = this.digitsPipeline();
+    const rowBytes = this.digitRowBytes;
     for (const tile of this.tiles) {
-      const size = tile.capacity * dp * 2;
+      const size = tile.capacity * rowBytes;
       if (tile.digits && tile.digits.size !== size) {
         tile.digits.destroy();
         tile.digits = undefined;
       }
-      tile.digits ??= await this.ctx.createBuffer({ label: `tessera f32 digits ${this.tiles.indexOf(tile)}`, size: Math.max(size, 16), usage: BufferUsage.STORAGE });
+      tile.digits ??= await this.ctx.createBuffer({ label: `tessera ${this.layout.precision} digits ${this.tiles.indexOf(tile)}`, size: Math.max(size, 16), usage: BufferUsage.STORAGE });
     }
     this.forgetBinds();
-    const enc = device.createCommandEncoder({ label: 'tessera f32 digits' });
+    const enc = device.createCommandEncoder({ label: 'tessera digit planes' });
     const uniforms: GPUBuffer[] = [];
     for (const tile of this.tiles) {
       if (tile.rows === 0) continue;
-      const uni = device.createBuffer({ label: 'tessera f32_digits params', size: 16, usage: BufferUsage.UNIFORM | BufferUsage.COPY_DST });
+      const uni = device.createBuffer({ label: 'tessera digit planes params', size: 16, usage: BufferUsage.UNIFORM | BufferUsage.COPY_DST });
       uniforms.push(uni);
       device.queue.writeBuffer(uni, 0, new Uint32Array([tile.rows, 0, 0, 0]));
-      const groups = Math.ceil((tile.rows * (dp / 16)) / 64);
+      const groups = Math.ceil((tile.rows * ((this.q4 * 4) / 16)) / 64);
       const pass = enc.beginComputePass();
       pass.setPipeline(pipeline);
       pass.setBindGroup(0, device.createBindGroup({
@@ -898,7 +920,7 @@ export class FlatShard {
           { binding: 0, resource: { buffer: uni } },
           { binding: 1, resource: { buffer: tile.buffer, offset: 0, size: tile.rows * this.rowBytes } },
           { binding: 2, resource: { buffer: sq } },
-          { binding: 3, resource: { buffer: tile.digits!, offset: 0, size: tile.rows * dp * 2 } },
+          { binding: 3, resource: { buffer: tile.digits!, offset: 0, size: tile.rows * rowBytes } },
         ],
       }));
       pass.dispatchWorkgroups(Math.min(groups, 65535), Math.ceil(groups / 65535));
@@ -1029,7 +1051,7 @@ export class FlatShard {
           ? { ...shape.prep, pipeline: this.pipeline(`ext:${s.name}:prep:${shape.key}`, () => s.prepass!(this.ctx.device, this.info, nq, k)) }
           : undefined;
         const approximate = shape.approximate && (this.layout.precision === 'f16' || this.layout.precision === 'f32') ? { approximate: shape.approximate } : {};
-        return { pipeline: this.pipeline(key, () => s.pipeline(this.ctx.device, this.info, nq, k)), BR: shape.BR, BQ: shape.BQ, key, target: shape.targetWorkgroups, prep, scratch: shape.scratch, ...approximate };
+        return { pipeline: this.pipeline(key, () => s.pipeline(this.ctx.device, this.info, nq, k)), BR: shape.BR, BQ: shape.BQ, key, target: shape.targetWorkgroups, prep, scratch: shape.scratch, ...approximate, ...(shape.digits ? { digits: true } : {}) };
       }
     }
     const prec = PREC_CODE[this.layout.precision];
@@ -1115,14 +1137,14 @@ export class FlatShard {
     this.ctx.check();
     if (k > this.kLimit) return; // such a search fails before compiling anything
     for (const nq of [1, 2, 4, 8, 16, 32, GEMM_MIN_BATCH - 1, GEMM_MIN_BATCH, LARGE_MIN_BATCH]) {
-      const approximate = this.scorerFor(nq, k).approximate;
-      if (!approximate || this.digitsRefused) continue;
+      const { approximate, digits } = this.scorerFor(nq, k);
+      if (!approximate) continue;
       this.rerankPipeline();
       this.absmaxPipeline();
-      if (this.layout.precision === 'f32') this.digitsPipeline();
-      // The code steps (and f32's digit planes) of these rows, made now rather than by the first
-      // search; it awaits the same work, and meets any error of it (digit planes that do not fit).
-      this.ensureSteps(approximate).catch(() => undefined);
+      if (digits) this.digitsPipeline();
+      // The code steps (and digit planes) of these rows, made now rather than by the first search;
+      // it awaits the same work, and meets any error of it (digit planes that do not fit).
+      this.ensureSteps(approximate, !!digits).catch(() => undefined);
     }
     this.mergePipeline(Math.max(pow2Ceil(k), 2 * SELECT_WG));
     const one = this.mergeOnePlan(1, k);
@@ -1152,7 +1174,7 @@ export class FlatShard {
 
   /** What a ChunkScorer may know about this shard. */
   get info(): ShardInfo {
-    return { d: this.layout.d, metric: this.layout.metric, precision: this.layout.precision, rowWords: this.rowWords, q4: this.q4, features: this.ctx.device.features, adapter: this.ctx.adapter, approximateF16: this.layout.f16TensorCores !== false, approximateF32: this.layout.f32TensorCores !== false && this.digitsPlanned };
+    return { d: this.layout.d, metric: this.layout.metric, precision: this.layout.precision, rowWords: this.rowWords, q4: this.q4, features: this.ctx.device.features, adapter: this.ctx.adapter, approximateF16: this.layout.f16TensorCores !== false, approximateF32: this.layout.f32TensorCores !== false && this.digitPlanes, digitPlanes: this.digitPlanes };
   }
 
   /** The rows' largest magnitude a dimension (row_absmax.wgsl), for the approximate scorers' code steps. */
@@ -1161,12 +1183,13 @@ export class FlatShard {
     return this.pipeline(`row_absmax:${f16 ? 'h' : 'f'}`, () => absmaxPipeline(this.ctx.device, f16));
   }
 
-  /** The pass that writes f32 rows' digit planes (kernel-source.ts digitsSource). */
+  /** The pass that writes the rows' digit planes (kernel-source.ts digitsSource). */
   private digitsPipeline(): GPUComputePipeline {
     const device = this.ctx.device;
     const dp = this.q4 * 4;
-    return this.pipeline(`f32_digits:${dp}`, () =>
-      device.createComputePipeline({ label: 'f32_digits', layout: 'auto', compute: { module: device.createShaderModule({ label: 'f32_digits', code: digitsSource(dp) }), entryPoint: 'main' } }),
+    const precision = this.layout.precision === 'f32' ? 'f32' : 'f16';
+    return this.pipeline(`digits:${precision}:${dp}`, () =>
+      device.createComputePipeline({ label: 'digit planes', layout: 'auto', compute: { module: device.createShaderModule({ label: 'digit planes', code: digitsSource(dp, precision) }), entryPoint: 'main' } }),
     );
   }
 
@@ -1337,17 +1360,18 @@ export class FlatShard {
    */
   private async searchBatch(queries: Float32Array, nqb: number, k: number, onSubmitted?: () => void, certifyK = k, exact = false): Promise<ShardResult> {
     const t0 = this.profile ? performance.now() : 0;
-    let scorer = this.scorerFor(nqb, k, exact || !!this.digitsRefused);
+    let scorer = this.scorerFor(nqb, k, exact);
     let steps: CodeSteps | undefined;
     try {
-      steps = scorer.approximate ? await this.ensureSteps(scorer.approximate) : undefined;
+      steps = scorer.approximate ? await this.ensureSteps(scorer.approximate, !!scorer.digits) : undefined;
     } catch (e) {
-      // f32 digit planes that do not fit: this shard keeps the f32 kernels from now on.
-      if (!(e instanceof TesseraError && e.code === 'OUT_OF_MEMORY' && this.layout.precision === 'f32')) throw e;
+      // Digit planes that do not fit: from now on f32 runs the f32 kernels, f16 converts while staging.
+      if (!(e instanceof TesseraError && e.code === 'OUT_OF_MEMORY' && this.digitPlanes)) throw e;
       this.digitsRefused = e.message;
       for (const tile of this.tiles) tile.digits?.destroy();
       for (const tile of this.tiles) tile.digits = undefined;
-      scorer = this.scorerFor(nqb, k, true);
+      scorer = this.scorerFor(nqb, k, exact);
+      steps = scorer.approximate ? await this.ensureSteps(scorer.approximate, !!scorer.digits) : undefined;
     }
     const certify = steps && this.layout.precision === 'f32' ? { steps, k: certifyK } : undefined;
     const { a: regionA, b: regionB, total, shared, segs } = this.candPlan(nqb, k, scorer.BR, scorer.BQ, scorer.target, scorer.scratch, !!certify);
@@ -1470,8 +1494,8 @@ export class FlatShard {
       const buf = tile.buffer;
       const size = tile.capacity * this.rowBytes;
       scored.push({ tile, t, idBase, size });
-      // f32 on the tensor cores scores the rows' digit planes (the re-rank below reads the rows).
-      const scoredRows: GPUBufferBinding = certify ? { buffer: tile.digits!, offset: 0, size: tile.digits!.size } : { buffer: buf, offset: 0, size };
+      // Scorers of digit planes read them (the re-rank below reads the rows).
+      const scoredRows: GPUBufferBinding = scorer.digits ? { buffer: tile.digits!, offset: 0, size: tile.digits!.size } : { buffer: buf, offset: 0, size };
       steps.push({
         pipeline: scorer.pipeline,
         params: [nqb, tile.rows, this.rowWords, this.q4, k, segLen, shared ? totalSegs : nseg, idBase, shared ? segAt : 0],
@@ -1483,7 +1507,7 @@ export class FlatShard {
           { binding: 4, resource: { buffer: cand, offset: 0, size: regionA * 8 } },
         ],
         groups: [nseg, Math.ceil(nqb / scorer.BQ)],
-        key: `t:${t}:${size}:${certify ? 'g' : 'r'}:${prepBuf ? 'p' : 'q'}:${scorerQueries.size}:${regionA}`,
+        key: `t:${t}:${size}:${scorer.digits ? 'g' : 'r'}:${prepBuf ? 'p' : 'q'}:${scorerQueries.size}:${regionA}`,
       });
       if (!shared) mergeChain(nseg);
       idBase += tile.rows;

@@ -21,21 +21,27 @@ describe('flat planner', () => {
     expect(plan.hostBytes).toBe(0);
   });
 
-  it('f32 on the tensor cores: the digit planes (2 bytes a dimension) are planned where they fit beside the rows, left out where not', () => {
+  it('tensor cores: digit planes (f32 2 bytes a dimension, f16 1) are planned where they fit beside the rows, left out where not', () => {
     const h200: AdapterCapacity = { ...h100, memoryBytes: 139 * GiB };
-    const big = planFlat({ ...wiki, precision: 'f32', adapters: [h200], f32Digits: true });
-    expect(big.f32Digits).toBe(true);
+    const both = ['f32', 'f16'] as const;
+    const big = planFlat({ ...wiki, precision: 'f32', adapters: [h200], digitPrecisions: both });
+    expect(big.digits).toBe(true);
     expect(big.shards[0]!.digitBytes).toBe(wiki.n * 768 * 2);
     // On a 76 GiB adapter the 60 GiB of rows fit, their 30 GiB of digits do not: the f32 kernels.
-    const small = planFlat({ ...wiki, precision: 'f32', adapters: [h100], f32Digits: true });
-    expect(small.f32Digits).toBe(false);
+    const small = planFlat({ ...wiki, precision: 'f32', adapters: [h100], digitPrecisions: both });
+    expect(small.digits).toBe(false);
     expect(small.shards[0]!.digitBytes).toBe(0);
     expect(small.shards[0]!.baseBytes).toBe(wiki.n * 3072);
-    // Not asked for, or another precision: none.
-    expect(planFlat({ ...wiki, precision: 'f32', adapters: [h200] }).f32Digits).toBe(false);
-    expect(planFlat({ ...wiki, precision: 'f16', adapters: [h200], f32Digits: true }).f32Digits).toBe(false);
+    // f16: its i8 codes, a byte a dimension (30 + 15 GiB fit in 76).
+    const f16 = planFlat({ ...wiki, precision: 'f16', adapters: [h100], digitPrecisions: both });
+    expect(f16.digits).toBe(true);
+    expect(f16.shards[0]!.digitBytes).toBe(wiki.n * 768);
+    // Not asked for that precision, or int8: none.
+    expect(planFlat({ ...wiki, precision: 'f32', adapters: [h200] }).digits).toBe(false);
+    expect(planFlat({ ...wiki, precision: 'f16', adapters: [h200], digitPrecisions: ['f32'] }).digits).toBe(false);
+    expect(planFlat({ ...wiki, precision: 'int8', adapters: [h200], digitPrecisions: ['int8', 'f32'] }).digits).toBe(false);
     // d rounded up to 32 dims: 100 -> 128, 256 bytes a row.
-    expect(planFlat({ n: 1000, d: 100, k: 10, maxBatch: 64, scratchBytes: 2 ** 20, precision: 'f32', adapters: [h200], f32Digits: true }).shards[0]!.digitBytes).toBe(1000 * 256);
+    expect(planFlat({ n: 1000, d: 100, k: 10, maxBatch: 64, scratchBytes: 2 ** 20, precision: 'f32', adapters: [h200], digitPrecisions: both }).shards[0]!.digitBytes).toBe(1000 * 256);
   });
 
   it("'auto' picks the most exact precision that fits", () => {

@@ -270,6 +270,44 @@ describe.skipIf(!hasGpu)('GpuFlatIndex f16 through the emulated tensor hook, re-
     }
   }, 120_000);
 
+  it.each([
+    { tiles: 1, target: 2048 },
+    { tiles: 3, target: 3 },
+  ])('a code plane (f16TensorCores true: the rows\' i8 codes made once), $tiles tile(s): the hook reads codes as int8 does, the results are the f16 rows\' exact best', async (c: { tiles: number; target: number }) => {
+    const d = 64, n = 600, nq = 37, k = 5;
+    const base = normalizeRows(clusteredVectors(n, d, 10, 195), d);
+    for (let i = 0; i < n; i++) base[i * d + 3]! *= 40;
+    const q = normalizeRows(clusteredVectors(nq, d, 10, 196), d);
+    const saved = { ...tensorTuning };
+    Object.assign(tensorTuning, { targetWorkgroups: c.target, targetWorkgroupsSmall: c.target, targetWorkgroupsTiny: c.target });
+    const tileBytes = c.tiles === 1 ? 1 << 20 : Math.ceil(n / c.tiles / 64) * 64 * d * 2;
+    const index = await GpuFlatIndex.create(d, 'ip', { precision: 'f16', f16TensorCores: true, maxTileBytes: tileBytes, debugPoison: true });
+    try {
+      await index.add(base);
+      expect(index.plan!.digits).toBe(true);
+      expect(index.plan!.shards[0]!.digitBytes).toBe(n * d);
+      const kp = index.gpuK(k, nq);
+      expect(kp).toBeGreaterThan(k);
+      const shard = (index as unknown as { shards: { digitBytes: number; scorerFor(nq: number, k: number): { key: string; approximate?: string; digits?: boolean } }[] }).shards[0]!;
+      const choice = shard.scorerFor(nq, kp);
+      expect(choice.key).toMatch(/stage\d+p4preuScm/);
+      expect(choice.digits).toBe(true);
+      expect(choice.approximate).toBe('dims');
+      await expectF16Exact(index, toF16(base), q, d, k, 0.97);
+      expect(shard.digitBytes).toBeGreaterThanOrEqual(n * d);
+      // Rows added after a search: steps and codes made again (the new rows are 3x larger).
+      const more = normalizeRows(clusteredVectors(200, d, 5, 197), d).map((v) => 3 * v);
+      await index.add(more);
+      const all = new Float32Array((n + 200) * d);
+      all.set(base);
+      all.set(more, n * d);
+      await expectF16Exact(index, toF16(all), q, d, k, 0.97);
+    } finally {
+      Object.assign(tensorTuning, saved);
+      await index.dispose();
+    }
+  }, 120_000);
+
   it('three shards (devices) of two tiles each: each re-ranks its own candidates, the index merges their best', async () => {
     const d = 64, n = 900, nq = 21, k = 6;
     const base = normalizeRows(clusteredVectors(n, d, 12, 102), d);

@@ -78,7 +78,7 @@ export const EMULATED_CONFIG_N8: MatrixConfig = { ...EMULATED_CONFIG, N: 8 };
 export function emulatedHookScorer(opts: { active?: () => boolean; onPrepass?: () => void } = {}): ChunkScorer {
   const plan = (shard: ShardInfo, nq: number, k: number) =>
     planTensorHook(
-      { precision: shard.precision, metric: shard.metric, rowWords: shard.rowWords, configs: [EMULATED_CONFIG, EMULATED_CONFIG_N8], features: new Set([SUBGROUP_MATRIX_FEATURE, 'subgroups']), subgroupSize: 32, maxWorkgroupStorage: 49152, approximateF16: shard.approximateF16, approximateF32: shard.approximateF32 },
+      { precision: shard.precision, metric: shard.metric, rowWords: shard.rowWords, configs: [EMULATED_CONFIG, EMULATED_CONFIG_N8], features: new Set([SUBGROUP_MATRIX_FEATURE, 'subgroups']), subgroupSize: 32, maxWorkgroupStorage: 49152, approximateF16: shard.approximateF16, approximateF32: shard.approximateF32, digitPlanes: shard.digitPlanes },
       nq,
       k,
     );

@@ -262,6 +262,13 @@ export const tensorTuning = {
    */
   f16Scale: 'dims' as 'dims' | 'uniform',
   /**
+   * f16 shards with a code plane (planner digits: the rows' i8 codes, a byte a dimension beside
+   * their two, made once a version of the rows; StageOptions.signedRows): the kernel reads codes as
+   * int8 does instead of converting halves while staging, in int8's shapes. Off: the conversion
+   * even where the plane is planned (benchmarks).
+   */
+  f16Codes: true,
+  /**
    * f32 shards too: each row value split while staged into two i8 digits of its dimension's step
    * (StageOptions.rowsF32), the queries into two digits by the pre-pass, three tensor products a K
    * step (keys of about 15 bits a dimension); the shard re-ranks each query's k' best exactly from
@@ -314,6 +321,8 @@ export interface HookFacts {
   approximateF16?: boolean;
   /** f32: the shard takes approximate keys and certifies them (IndexOptions.f32TensorCores; default true). */
   approximateF32?: boolean;
+  /** The shard holds digit planes of its rows (f16: its i8 codes; ShardInfo.digitPlanes). */
+  digitPlanes?: boolean;
 }
 
 /** The kernel shape for a batch, or the reason the built-in kernels take it. */
@@ -321,6 +330,9 @@ export function planTensorHook(f: HookFacts, nq: number, k: number): { shape: Se
   if (!tensorTuning.enabled) return { reason: 'tensor scorer disabled' };
   const f16 = f.precision === 'f16';
   const f32 = f.precision === 'f32';
+  // f16 with a code plane reads codes as int8 does; without, it converts its rows while staging.
+  const f16Codes = f16 && !!f.digitPlanes && tensorTuning.f16Codes;
+  const convert = f16 && !f16Codes;
   if (f.precision !== 'int8' && !(f16 && tensorTuning.f16) && !(f32 && tensorTuning.f32)) return { reason: `precision ${f.precision}` };
   if (f16 && f.approximateF16 === false) return { reason: 'f16 with f16TensorCores off' };
   if (f32 && f.approximateF32 === false) return { reason: 'f32 with f32TensorCores off' };
@@ -345,7 +357,7 @@ export function planTensorHook(f: HookFacts, nq: number, k: number): { shape: Se
   const mode = tensorTuning.queries === 'auto' ? 'pre' : tensorTuning.queries;
   const queries = mode === 'quant' && !f.features.has('subgroups') ? 'whole' : mode;
   // Several warps: subgroup_id needs the subgroups feature, and each warp must be one 32-query block.
-  const wantWarps = f16 && nq >= tensorTuning.f16WarpsFrom ? tensorTuning.f16Warps : f32 && nq >= tensorTuning.f32WarpsFrom ? tensorTuning.f32Warps : tensorTuning.warps;
+  const wantWarps = convert && nq >= tensorTuning.f16WarpsFrom ? tensorTuning.f16Warps : f32 && nq >= tensorTuning.f32WarpsFrom ? tensorTuning.f32Warps : tensorTuning.warps;
   const warps = wantWarps > 1 && queries === 'pre' && sg === 32 && f.features.has('subgroups') ? wantWarps : 1;
   // The 16-query block: half the multiplies of a padded 32-query one, two invocations a query.
   const block16 = tensorTuning.block16 && !f32 && nq <= 16 && k <= tensorTuning.block16MaxK && sg === 32 && warps === 1 && queries === 'pre' && tensorTuning.lists !== 'wg';
@@ -356,12 +368,12 @@ export function planTensorHook(f: HookFacts, nq: number, k: number): { shape: Se
     : tensorTuning.lists === 'wg' && !f32 ? { lists: 'wg' as const }
     : tensorTuning.lists === 'packed' && !f32 && !block16 && warps === 1 && packFits(dPad, k) ? { lists: 'packed' as const }
     : {};
-  const rowTiles = f32 ? (nq >= tensorTuning.f32RowTilesFrom ? tensorTuning.f32RowTilesBig : tensorTuning.f32RowTiles) : nq >= tensorTuning.bigBatch ? tensorTuning.rowTilesBig : f16 ? tensorTuning.f16RowTiles : tensorTuning.midBatch > 0 && nq >= tensorTuning.midBatch ? tensorTuning.rowTilesMid : tensorTuning.rowTiles;
+  const rowTiles = f32 ? (nq >= tensorTuning.f32RowTilesFrom ? tensorTuning.f32RowTilesBig : tensorTuning.f32RowTiles) : nq >= tensorTuning.bigBatch ? tensorTuning.rowTilesBig : convert ? tensorTuning.f16RowTiles : tensorTuning.midBatch > 0 && nq >= tensorTuning.midBatch ? tensorTuning.rowTilesMid : tensorTuning.rowTiles;
   const br = 16 * rowTiles;
   const sr = tensorTuning.selectRows;
   const selectRows = sr > 0 && sr % 32 === 0 && sr < br && br % sr === 0 && tensorTuning.select === 'mask' && warps === 1 && !block16 ? { selectRows: sr } : {};
   const share = tensorTuning.share > 0 && nq >= tensorTuning.shareFrom && tensorTuning.select === 'mask' && !lists.lists && warps === 1 && !block16 ? { share: tensorTuning.share } : {};
-  const stage: StageOptions = { kc, padWords: tensorTuning.padWords, queries, unroll: true, ...(f16 ? { rowsF16: true, ...(tensorTuning.f16Scale === 'uniform' ? { f16Uniform: true } : {}) } : f32 ? { rowsF32: true } : { xorRows: true }), clampRows: true, select: tensorTuning.select, prefetch: tensorTuning.prefetch, ...(warps > 1 && tensorTuning.warpBranch ? { warpBranch: true } : {}), ...lists, ...(tensorTuning.insert === 'flat' && nq >= tensorTuning.insertFrom && lists.lists !== 'wg' ? { insert: 'flat' as const } : {}), ...selectRows, ...share };
+  const stage: StageOptions = { kc, padWords: tensorTuning.padWords, queries, unroll: true, ...(convert ? { rowsF16: true, ...(tensorTuning.f16Scale === 'uniform' ? { f16Uniform: true } : {}) } : f32 ? { rowsF32: true } : f16Codes ? { signedRows: true } : { xorRows: true }), clampRows: true, select: tensorTuning.select, prefetch: tensorTuning.prefetch, ...(warps > 1 && tensorTuning.warpBranch ? { warpBranch: true } : {}), ...lists, ...(tensorTuning.insert === 'flat' && nq >= tensorTuning.insertFrom && lists.lists !== 'wg' ? { insert: 'flat' as const } : {}), ...selectRows, ...share };
   const shape: SelectShape = {
     kind: 'mma',
     signed: true,
@@ -396,6 +408,7 @@ function factsOf(shard: ShardInfo): HookFacts {
     subgroupSize: info?.subgroupMaxSize ?? 32,
     approximateF16: shard.approximateF16,
     approximateF32: shard.approximateF32,
+    digitPlanes: shard.digitPlanes,
   };
 }
 
@@ -430,8 +443,10 @@ export function hookShape(s: SelectShape, nq: number): ReturnType<ChunkScorer['s
   // StageOptions.share: the bounds' words at the end of binding 4 (pairs, zeroed before each batch).
   const words = shareWords(s, nq);
   // rowsF16 / rowsF32: keys of i8 codes or digits, re-ranked by the shard (ChunkScorer.shape's `approximate`).
-  const approximate = s.stage?.rowsF16 ? { approximate: s.stage.f16Uniform ? ('uniform' as const) : ('dims' as const) } : s.stage?.rowsF32 ? { approximate: 'dims' as const } : {};
-  return { BR: br, BQ: bq, key: shapeKey(s), targetWorkgroups, prep, ...(words ? { scratch: Math.ceil(words / 2) } : {}), ...approximate };
+  const approximate = s.stage?.rowsF16 ? { approximate: s.stage.f16Uniform ? ('uniform' as const) : ('dims' as const) } : s.stage?.rowsF32 || s.stage?.signedRows ? { approximate: 'dims' as const } : {};
+  // rowsF32 / signedRows: the shard binds its digit planes in place of the rows.
+  const digits = s.stage?.rowsF32 || s.stage?.signedRows ? { digits: true } : {};
+  return { BR: br, BQ: bq, key: shapeKey(s), targetWorkgroups, prep, ...(words ? { scratch: Math.ceil(words / 2) } : {}), ...approximate, ...digits };
 }
 
 /** The scoring pipeline; `filter` rewrites the WGSL first (tests emulate the matrix calls). */

@@ -99,6 +99,12 @@ export interface StageOptions {
    */
   rowsF32?: boolean;
   /**
+   * Hook only: the base binding holds signed i8 codes as they are (D bytes a row): the f16 shards'
+   * code plane, written by digitsSource's pass from the f16 rows with the per-dimension steps
+   * (the codes rowsF16 makes while staging, made once a version of the rows instead).
+   */
+  signedRows?: boolean;
+  /**
    * How a scores tile reaches the lists ('row': every row compared and inserted in turn; 'mask':
    * survivors of a compare with the list's last key marked in a bit mask first, then inserted; same
    * lists). Default 'row'. The hook takes both; the staged select kernel 'mask' only with one list a
@@ -166,7 +172,7 @@ export function tileOf(s: SelectShape): { br: number; bq: number; nt: number; tp
 
 export function shapeKey(s: SelectShape): string {
   const st = s.stage
-    ? `stage${s.stage.kc}p${s.stage.padWords}${s.stage.queries}${s.stage.unroll ? 'u' : ''}${s.stage.xorRows ? 'x' : ''}${s.stage.rowsF16 ? (s.stage.f16Uniform ? 'FU' : 'F') : ''}${s.stage.rowsF32 ? 'W' : ''}${s.stage.clampRows ? 'c' : ''}${s.stage.select === 'mask' ? 'm' : ''}${s.stage.prefetch ? 'f' : ''}${s.stage.warpBranch ? 'b' : ''}${s.stage.lists === 'wg' ? 'l' : s.stage.lists === 'packed' ? 'k' : ''}${s.stage.insert === 'flat' ? 'i' : ''}${s.stage.selectRows ? `h${s.stage.selectRows}` : ''}${s.stage.share ? `s${s.stage.share}` : ''}`
+    ? `stage${s.stage.kc}p${s.stage.padWords}${s.stage.queries}${s.stage.unroll ? 'u' : ''}${s.stage.xorRows ? 'x' : ''}${s.stage.rowsF16 ? (s.stage.f16Uniform ? 'FU' : 'F') : ''}${s.stage.rowsF32 ? 'W' : ''}${s.stage.signedRows ? 'S' : ''}${s.stage.clampRows ? 'c' : ''}${s.stage.select === 'mask' ? 'm' : ''}${s.stage.prefetch ? 'f' : ''}${s.stage.warpBranch ? 'b' : ''}${s.stage.lists === 'wg' ? 'l' : s.stage.lists === 'packed' ? 'k' : ''}${s.stage.insert === 'flat' ? 'i' : ''}${s.stage.selectRows ? `h${s.stage.selectRows}` : ''}${s.stage.share ? `s${s.stage.share}` : ''}`
     : 'direct';
   return [s.kind, s.signed ? 'i8' : 'u8', s.dPad, s.m, s.n, s.k, s.sgRows, s.sgQueries, s.rowTiles, s.queryTiles, s.subgroupSize, s.kp, s.syntax, JSON.stringify(s.quirk ?? DEFAULT_QUIRK), st].join(':');
 }
@@ -509,8 +515,8 @@ export function hookSource(s: SelectShape): string {
   const st = s.stage;
   // BQ = NT (one invocation a query) or the 16-query block: two invocations a query of one 32-wide warp.
   const pairs = tpq === 2 && nt === 32 && bq === 16;
-  if (s.kind !== 'mma' || !st || (st.queries !== 'whole' && st.queries !== 'quant' && st.queries !== 'pre' && st.queries !== 'hold') || [st.xorRows, st.rowsF16, st.rowsF32].filter(Boolean).length !== 1 || !st.clampRows || !s.signed || (tpq !== 1 && !pairs)) {
-    throw new Error(`int8 hook kernel needs a signed staged tensor shape, queries 'pre', 'hold', 'quant' or 'whole', one of xorRows (u8 codes), rowsF16 or rowsF32, clampRows and BQ = ${nt} (or 16 of 32 invocations): got ${shapeKey(s)}`);
+  if (s.kind !== 'mma' || !st || (st.queries !== 'whole' && st.queries !== 'quant' && st.queries !== 'pre' && st.queries !== 'hold') || [st.xorRows, st.rowsF16, st.rowsF32, st.signedRows].filter(Boolean).length !== 1 || !st.clampRows || !s.signed || (tpq !== 1 && !pairs)) {
+    throw new Error(`int8 hook kernel needs a signed staged tensor shape, queries 'pre', 'hold', 'quant' or 'whole', one of xorRows (u8 codes), rowsF16, rowsF32 or signedRows, clampRows and BQ = ${nt} (or 16 of 32 invocations): got ${shapeKey(s)}`);
   }
   if (pairs && (st.queries !== 'pre' || st.lists === 'wg' || s.sgQueries !== 1)) throw new Error(`int8 hook kernel ${shapeKey(s)}: the 16-query block needs queries 'pre', lists 'reg' and one warp`);
   const warps = s.sgQueries;
@@ -714,14 +720,23 @@ fn f32Codes(a: vec4<u32>, b: vec4<u32>, c: vec4<u32>, e: vec4<u32>, i0: vec4<f32
 }`;
 
 /**
- * The pass that writes a tile's digit planes (StageOptions.rowsF32) from its f32 rows: invocation
- * g takes code word g % (D / 16) of row g / (D / 16) (x + 65535 x 64 y). Bindings: 0 params (rows,
- * 0, 0, 0), 1 the f32 rows (D / 4 vec4 a row), 2 the steps (vmin, step, inverse step: 3 D / 4
- * vec4), 3 the digits (D / 8 vec4 a row: D bytes of first digits, then D of second).
+ * The pass that writes a tile's digit planes from its rows: f32 rows (StageOptions.rowsF32) to two
+ * digits, D / 8 vec4 a row (D bytes of first digits, then D of second); f16 rows (signedRows) to
+ * one, their i8 codes (D / 16 vec4 a row). Invocation g takes code word g % (D / 16) of row
+ * g / (D / 16) (x + 65535 x 64 y). Bindings: 0 params (rows, 0, 0, 0), 1 the rows (D / 4 vec4 a row
+ * of f32, D / 8 of packed f16), 2 the steps (vmin, step, inverse step: 3 D / 4 vec4), 3 the planes.
  */
-export function digitsSource(dPad: number): string {
+export function digitsSource(dPad: number, precision: 'f16' | 'f32'): string {
+  const body =
+    precision === 'f32'
+      ? `  let at = row * (D / 4u) + 4u * w;
+  let c = f32Codes(base[at], base[at + 1u], base[at + 2u], base[at + 3u], sq[inv], sq[inv + 1u], sq[inv + 2u], sq[inv + 3u]);
+  out[row * (D / 8u) + w] = c.hi;
+  out[row * (D / 8u) + D / 16u + w] = c.lo;`
+      : `  let at = row * (D / 8u) + 2u * w;
+  out[row * (D / 16u) + w] = f16Codes(base[at], base[at + 1u], sq[inv], sq[inv + 1u], sq[inv + 2u], sq[inv + 3u]);`;
   return `const D: u32 = ${u(dPad)};
-${F32_DIGITS}
+${precision === 'f32' ? F32_DIGITS : F16_CODES}
 struct Params { rows: u32, a: u32, b: u32, c: u32 }
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> base: array<vec4<u32>>;
@@ -733,11 +748,8 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
   let row = g / (D / 16u);
   let w = g % (D / 16u);
   if (row >= params.rows) { return; }
-  let at = row * (D / 4u) + 4u * w;
   let inv = 2u * (D / 4u) + 4u * w;
-  let c = f32Codes(base[at], base[at + 1u], base[at + 2u], base[at + 3u], sq[inv], sq[inv + 1u], sq[inv + 2u], sq[inv + 3u]);
-  out[row * (D / 8u) + w] = c.hi;
-  out[row * (D / 8u) + D / 16u + w] = c.lo;
+${body}
 }
 `;
 }
