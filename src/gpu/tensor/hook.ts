@@ -264,8 +264,13 @@ export const tensorTuning = {
   /**
    * f16 shards with a code plane (planner digits: the rows' i8 codes, a byte a dimension beside
    * their two, made once a version of the rows; StageOptions.signedRows): the kernel reads codes as
-   * int8 does instead of converting halves while staging, in int8's shapes. Off: the conversion
-   * even where the plane is planned (benchmarks).
+   * int8 does instead of converting halves while staging, in int8's shapes, from minBatch queries.
+   * Off: the conversion even where the plane is planned (benchmarks). Call f6 (H200, GPU ms, same
+   * call as torch fp16): 1M 0.484 / 0.484 / 0.495 / 0.497 / 0.761 / 2.245 / 8.083 at 5 / 8 / 9 / 16 /
+   * 64 / 256 / 1024 queries (torch fp16 0.452 / 0.477 / 0.492 / 0.537 / 0.963 / 2.518 / 9.479; the
+   * conversion 0.785 / 0.785 / 1.355 / 4.875 / 15.56 from 9; flat_gemv_multi 0.741 / 0.777 at 5 / 8);
+   * 21M 9.49 / 14.49 / 43.6 / 166.7 at 16 / 64 / 256 / 1024 (torch fp16 10.86 / 18.48 / 51.89 /
+   * 221.8). Ids equal to the f16 kernels' in every case.
    */
   f16Codes: true,
   /**
@@ -339,7 +344,8 @@ export function planTensorHook(f: HookFacts, nq: number, k: number): { shape: Se
   if (f.metric !== 'ip') return { reason: `metric ${f.metric} (the tensor scorer ranks inner products)` };
   if (!f.features.has(SUBGROUP_MATRIX_FEATURE)) return { reason: `device lacks ${SUBGROUP_MATRIX_FEATURE} (open it with allowExperimental)` };
   if (nq < tensorTuning.minBatch) return { reason: `batch ${nq} < ${tensorTuning.minBatch}` };
-  if (f16 && nq < tensorTuning.f16MinBatch) return { reason: `f16 batch ${nq} < ${tensorTuning.f16MinBatch}` };
+  // f16 with a code plane starts where int8 does (minBatch); converting halves, from f16MinBatch.
+  if (convert && nq < tensorTuning.f16MinBatch) return { reason: `f16 batch ${nq} < ${tensorTuning.f16MinBatch}` };
   if (f32 && nq < tensorTuning.f32MinBatch) return { reason: `f32 batch ${nq} < ${tensorTuning.f32MinBatch}` };
   if (k > tensorTuning.maxK) return { reason: `k ${k} > ${tensorTuning.maxK}` };
   const config = pickConfig(f.configs, { signed: true, preferN: tensorTuning.matrixN });
