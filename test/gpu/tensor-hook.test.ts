@@ -251,7 +251,9 @@ describe('tensor scorer choice from reported configs', () => {
 
   it.each<[string, Partial<HookFacts>, number, number, RegExp]>([
     ['no feature (not opted in)', { features: new Set(['subgroups']) }, 256, 10, /lacks/],
-    ['f32 storage', { precision: 'f32' }, 256, 10, /precision/],
+    ['f32 storage without digit planes (f32TensorCores false, or the plan has no room)', { precision: 'f32', rowWords: 192, approximateF32: false }, 256, 10, /f32TensorCores off/],
+    ['f32 storage below f32MinBatch', { precision: 'f32', rowWords: 192, approximateF32: true }, 8, 10, /f32 batch 8/],
+    ['f16 storage converting halves below f16MinBatch', { precision: 'f16', rowWords: 96 }, 8, 10, /f16 batch 8/],
     ['l2 metric', { metric: 'l2' }, 256, 10, /metric/],
     ['only f16 configs (Apple-like)', { configs: [{ componentType: 'f16', resultComponentType: 'f16', M: 8, N: 8, K: 8 }] }, 256, 10, /no i8/],
     ['an i8 config of another shape', { configs: [{ componentType: 'i8', resultComponentType: 'i32', M: 8, N: 8, K: 32 }] }, 256, 10, /no i8/],
@@ -262,6 +264,27 @@ describe('tensor scorer choice from reported configs', () => {
   ])('leaves %s to the built-in kernels', (_name, over, nq, k, why) => {
     const plan = planTensorHook(facts(over), nq, k);
     expect('reason' in plan && plan.reason).toMatch(why);
+  });
+
+  it('f32 with digit planes: two digits (rowsF32), 32-row tiles below 64 queries and 64-row from there, one warp; f16 with a code plane: signed codes in int8\'s shapes from 5 queries', () => {
+    const f32 = (nq: number) => planTensorHook(facts({ precision: 'f32', rowWords: 192, approximateF32: true, digitPlanes: true }), nq, 40);
+    for (const [nq, rowTiles] of [[9, 2], [63, 2], [64, 4], [1024, 4]] as const) {
+      const p = f32(nq);
+      if (!('shape' in p)) throw new Error(p.reason);
+      expect(p.shape.stage).toMatchObject({ rowsF32: true, queries: 'pre' });
+      expect([p.shape.rowTiles, p.shape.sgQueries, p.shape.dPad]).toEqual([rowTiles, 1, 768]);
+      expect(hookShape(p.shape, nq)).toMatchObject({ approximate: 'dims', digits: true });
+    }
+    const f16 = planTensorHook(facts({ precision: 'f16', rowWords: 96, digitPlanes: true }), 5, 40);
+    if (!('shape' in f16)) throw new Error(f16.reason);
+    expect(f16.shape.stage).toMatchObject({ signedRows: true });
+    expect(f16.shape.stage?.rowsF16).toBeUndefined();
+    expect(hookShape(f16.shape, 5)).toMatchObject({ approximate: 'dims', digits: true });
+    // Without the plane: halves converted while staging, from f16MinBatch.
+    const conv = planTensorHook(facts({ precision: 'f16', rowWords: 96 }), 16, 40);
+    if (!('shape' in conv)) throw new Error(conv.reason);
+    expect(conv.shape.stage).toMatchObject({ rowsF16: true });
+    expect(hookShape(conv.shape, 16).digits).toBeUndefined();
   });
 
   it('hook kernel writes its lists at the tile\'s first list (segAt: tiles of one search share the buffer)', () => {
