@@ -27,7 +27,13 @@ export function addGpuIndexOptions(cmd: Command): Command {
   return cmd
     .addOption(new Option('--precision <p>', 'GPU storage precision (auto: the most exact that fits)').choices(['auto', 'f32', 'f16', 'int8']).default('auto'))
     .option('--gpu-memory <size>', 'GPU memory to assume when the adapter does not say (e.g. 40GiB)', bytesOption)
-    .option('--allow-experimental', "GPU: int8, and f16 batches of 9+ queries, on the tensor cores through Dawn's experimental subgroup matrices where the adapter has them (opens Dawn with allow_unsafe_apis; README, section Tensor cores)");
+    .option('--allow-experimental', "GPU: int8, f16 and f32 batches on the tensor cores through Dawn's experimental subgroup matrices where the adapter has them (opens Dawn with allow_unsafe_apis; README, section Tensor cores)")
+    .option('--no-digit-planes', 'GPU with --allow-experimental: keep no digit planes beside the rows (f16 stays at half the memory of f32 but converts its rows as it reads them; f32 runs the f32 kernels)');
+}
+
+/** IndexOptions.digitPlanes from the CLI flag: false when --no-digit-planes, else the index's default. */
+export function digitPlanesOption(flags: { digitPlanes?: boolean }): false | undefined {
+  return flags.digitPlanes === false ? false : undefined;
 }
 
 /**

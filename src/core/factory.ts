@@ -84,12 +84,21 @@ export interface IndexOptions {
    * tensor cores, each value split into two i8 digits as it is read, each query's k' best re-ranked
    * exactly from the f32 rows on the GPU, and each list certified to hold the exact top k from an
    * error bound of the digits (a query it cannot certify is searched again by the f32 kernels, so
-   * the results stay exact). The rows' digits take half the f32 rows' GPU memory more: the planner
-   * counts them (plan.f32Digits, shards' digitBytes) and leaves them out where a stated or reported
-   * gpuMemory cannot hold them. Default: on where every device has the subgroup matrices; false
-   * keeps the f32 kernels at every batch.
+   * the results stay exact). Needs the rows' digit planes (digitPlanes). Default true; false keeps
+   * the f32 kernels at every batch.
    */
   f32TensorCores?: boolean;
+  /**
+   * GPU f32 and f16 with allowExperimental: keep digit planes of the rows beside them for the tensor
+   * cores, made once a version of the rows (at the first tensor search or warmUp): f32 two i8 digits
+   * a dimension (half the f32 rows' bytes again; without them f32 runs the f32 kernels), f16 its i8
+   * codes (half the f16 rows' bytes again, so 0.75x the memory of f32 in all; without them f16
+   * converts its halves while reading them, about 1.6-1.9x slower from 16 queries on the H200). The
+   * planner counts them (plan.digits, each shard's digitBytes) and leaves them out where a stated or
+   * reported gpuMemory cannot hold them. Default: where every device has the subgroup matrices;
+   * false: none (f16 keeps exactly half the memory of f32).
+   */
+  digitPlanes?: boolean;
   /**
    * GPU, Node: open Dawn with `disable_robustness` (no bounds clamps in shaders; faster kernels, but
    * a kernel bug could touch other memory). Ignored when `gpu`/`gpus` are given (their own toggles

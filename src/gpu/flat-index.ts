@@ -138,7 +138,7 @@ export class GpuFlatIndex implements Index {
       const plan = planFor(contexts, d, n, opts.precision ?? 'f32', opts, hostRows);
       const index = new GpuFlatIndex(d, metric, plan.precision, contexts, opts);
       index.plan = plan;
-      if (opts.allowExperimental) opts.onNotice?.(tensorNotice(contexts, plan.precision, metric, opts));
+      if (opts.allowExperimental) opts.onNotice?.(tensorNotice(contexts, plan, metric, opts));
       return index;
     } catch (e) {
       for (const c of contexts) c.destroy();
@@ -949,13 +949,18 @@ interface GlobalPart extends Candidates {
  * What allowExperimental gives this index (said through onNotice: the CLI and the server print it):
  * whether every device has the subgroup-matrix feature, and which batches the tensor scorer takes.
  */
-function tensorNotice(contexts: readonly GpuContext[], precision: Precision, metric: Metric, opts: GpuFlatOptions): string {
+function tensorNotice(contexts: readonly GpuContext[], plan: FlatPlan, metric: Metric, opts: GpuFlatOptions): string {
+  const precision = plan.precision;
+  const planeBytes = plan.shards.reduce((s, x) => s + x.digitBytes, 0);
+  const planes = plan.digits ? ` (digit planes${planeBytes > 0 ? ` of ${formatBytes(planeBytes)}` : ''} beside the rows; digitPlanes: false leaves them out)` : '';
   const missing = contexts.filter((c) => !c.device.features.has(SUBGROUP_MATRIX_FEATURE)).map((c) => c.label);
   if (missing.length) return `allowExperimental: ${missing.join(', ')} offer(s) no ${SUBGROUP_MATRIX_FEATURE}; the portable kernels run`;
   if (metric !== 'ip') return `allowExperimental: the tensor scorer ranks inner products only; this ${metric} index runs the portable kernels`;
   if (precision === 'int8') return `allowExperimental: int8 batches of ${tensorTuning.minBatch}+ queries on the tensor cores (when the adapter lists a fitting i8 config)`;
-  if (precision === 'f16' && opts.f16TensorCores !== false) return `allowExperimental: f16 batches of ${tensorTuning.f16MinBatch}+ queries on the int8 tensor cores, re-ranked exactly from the f16 rows (f16TensorCores: false keeps the f16 kernels)`;
-  if (precision === 'f32' && opts.f32TensorCores !== false) return `allowExperimental: f32 batches of ${tensorTuning.f32MinBatch}+ queries on the int8 tensor cores (two digits a value), re-ranked exactly from the f32 rows and certified exact, uncertified queries searched again by the f32 kernels (f32TensorCores: false keeps the f32 kernels)`;
+  if (precision === 'f16' && opts.f16TensorCores !== false && plan.digits) return `allowExperimental: f16 batches of ${tensorTuning.minBatch}+ queries on the int8 tensor cores from the rows' i8 codes, re-ranked exactly from the f16 rows${planes}`;
+  if (precision === 'f16' && opts.f16TensorCores !== false) return `allowExperimental: f16 batches of ${tensorTuning.f16MinBatch}+ queries on the int8 tensor cores, rows converted as read, re-ranked exactly from the f16 rows (f16TensorCores: false keeps the f16 kernels)`;
+  if (precision === 'f32' && opts.f32TensorCores !== false && !plan.digits) return `allowExperimental: f32 runs the f32 kernels: no digit planes planned (digitPlanes false, or no room beside the rows)`;
+  if (precision === 'f32' && opts.f32TensorCores !== false) return `allowExperimental: f32 batches of ${tensorTuning.f32MinBatch}+ queries on the int8 tensor cores (two digits a value), re-ranked exactly from the f32 rows and certified exact, uncertified queries searched again by the f32 kernels${planes}`;
   return `allowExperimental: ${precision} runs the portable kernels (the tensor scorer takes int8, f16 with f16TensorCores and f32 with f32TensorCores)`;
 }
 
@@ -1057,8 +1062,7 @@ function planFor(contexts: GpuContext[], d: number, n: number, precision: Precis
     n,
     d,
     hostRows,
-    // Digit planes: f32TensorCores / f16TensorCores true, or by default where every device has the
-    // subgroup matrices (allowExperimental); they are allocated at the first tensor-core search.
+    // Digit planes (IndexOptions.digitPlanes): allocated at the first tensor-core search or warmUp.
     digitPrecisions: digitPrecisions(contexts, opts),
     k: 100,
     maxBatch: MAX_BATCH,
@@ -1073,10 +1077,13 @@ function planFor(contexts: GpuContext[], d: number, n: number, precision: Precis
   });
 }
 
-/** The precisions whose rows get digit planes (planner digitPrecisions). */
+/**
+ * The precisions whose rows get digit planes (planner digitPrecisions): digitPlanes, by default
+ * where every device has the subgroup matrices (allowExperimental), for the tensor paths not turned off.
+ */
 function digitPrecisions(contexts: readonly GpuContext[], opts: GpuFlatOptions): Precision[] {
-  const tensor = contexts.every((c) => c.device.features.has(SUBGROUP_MATRIX_FEATURE));
-  return [...((opts.f32TensorCores ?? tensor) ? ['f32' as const] : []), ...((opts.f16TensorCores ?? tensor) ? ['f16' as const] : [])];
+  if (!(opts.digitPlanes ?? contexts.every((c) => c.device.features.has(SUBGROUP_MATRIX_FEATURE)))) return [];
+  return [...(opts.f32TensorCores !== false ? ['f32' as const] : []), ...(opts.f16TensorCores !== false ? ['f16' as const] : [])];
 }
 
 /** Widens a result to k columns with -1 padding. */

@@ -36,6 +36,8 @@ export interface ServeFilesOptions {
   gpuMemory?: number;
   /** GPU: the tensor cores through Dawn's experimental subgroup matrices (IndexOptions.allowExperimental). */
   allowExperimental?: boolean;
+  /** GPU: digit planes beside the rows for the tensor cores (IndexOptions.digitPlanes). */
+  digitPlanes?: boolean;
   maxBatch?: number;
   maxWaitMs?: number;
   maxQueue?: number;
@@ -86,6 +88,7 @@ export async function serveFiles(opts: ServeFilesOptions): Promise<RunningServic
       precision: opts.precision ?? 'auto',
       gpuMemory: opts.gpuMemory,
       allowExperimental: opts.allowExperimental,
+      digitPlanes: opts.digitPlanes,
       threads: opts.threads,
       onProgress: opts.onProgress,
       onNotice: (m) => notices.push(m),

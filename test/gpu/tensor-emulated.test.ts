@@ -273,7 +273,7 @@ describe.skipIf(!hasGpu)('GpuFlatIndex f16 through the emulated tensor hook, re-
   it.each([
     { tiles: 1, target: 2048 },
     { tiles: 3, target: 3 },
-  ])('a code plane (f16TensorCores true: the rows\' i8 codes made once), $tiles tile(s): the hook reads codes as int8 does, the results are the f16 rows\' exact best', async (c: { tiles: number; target: number }) => {
+  ])('a code plane (digitPlanes: the rows\' i8 codes made once), $tiles tile(s): the hook reads codes as int8 does, the results are the f16 rows\' exact best', async (c: { tiles: number; target: number }) => {
     const d = 64, n = 600, nq = 37, k = 5;
     const base = normalizeRows(clusteredVectors(n, d, 10, 195), d);
     for (let i = 0; i < n; i++) base[i * d + 3]! *= 40;
@@ -281,7 +281,7 @@ describe.skipIf(!hasGpu)('GpuFlatIndex f16 through the emulated tensor hook, re-
     const saved = { ...tensorTuning };
     Object.assign(tensorTuning, { targetWorkgroups: c.target, targetWorkgroupsSmall: c.target, targetWorkgroupsTiny: c.target });
     const tileBytes = c.tiles === 1 ? 1 << 20 : Math.ceil(n / c.tiles / 64) * 64 * d * 2;
-    const index = await GpuFlatIndex.create(d, 'ip', { precision: 'f16', f16TensorCores: true, maxTileBytes: tileBytes, debugPoison: true });
+    const index = await GpuFlatIndex.create(d, 'ip', { precision: 'f16', digitPlanes: true, maxTileBytes: tileBytes, debugPoison: true });
     try {
       await index.add(base);
       expect(index.plan!.digits).toBe(true);
@@ -404,7 +404,7 @@ describe.skipIf(!hasGpu)('GpuFlatIndex f32 through the emulated tensor hook, re-
     const saved = { ...tensorTuning };
     Object.assign(tensorTuning, { targetWorkgroups: c.target, targetWorkgroupsSmall: c.target, targetWorkgroupsTiny: c.target, f32RowTiles: c.rowTiles ?? 2, f32RowTilesFrom: 4096, prefetch: c.prefetch ?? true, f32Warps: c.warps ?? 1, f32WarpsFrom: c.warps ? 0 : 256 });
     const tileBytes = c.tiles === 1 ? 1 << 20 : Math.ceil(n / c.tiles / 64) * 64 * d * 4;
-    const index = await GpuFlatIndex.create(d, 'ip', { precision: 'f32', f32TensorCores: true, maxTileBytes: tileBytes, debugPoison: true });
+    const index = await GpuFlatIndex.create(d, 'ip', { precision: 'f32', digitPlanes: true, maxTileBytes: tileBytes, debugPoison: true });
     try {
       await index.add(base);
       const kp = index.gpuK(k, nq);
@@ -439,7 +439,7 @@ describe.skipIf(!hasGpu)('GpuFlatIndex f32 through the emulated tensor hook, re-
     // 60 copies of the first query at ids 100-159: every query's list of k' = 19 holds only copies
     // where its best rows are copies, the floor equals its k-th key, and no bound is below zero.
     for (let c = 0; c < 60; c++) base.set(q.subarray(0, d), (100 + c) * d);
-    const index = await GpuFlatIndex.create(d, 'ip', { precision: 'f32', f32TensorCores: true, debugPoison: true });
+    const index = await GpuFlatIndex.create(d, 'ip', { precision: 'f32', digitPlanes: true, debugPoison: true });
     try {
       await index.add(base);
       expect(index.gpuK(k, nq)).toBe(19);
@@ -460,7 +460,7 @@ describe.skipIf(!hasGpu)('GpuFlatIndex f32 through the emulated tensor hook, re-
     const base = normalizeRows(clusteredVectors(n, d, 10, 202), d);
     const q = normalizeRows(clusteredVectors(nq, d, 10, 203), d);
     const spy: GpuSpy = { buffers: [], oomLabel: /digits/ };
-    const index = await GpuFlatIndex.create(d, 'ip', { precision: 'f32', f32TensorCores: true, gpu: wrapGpu((await resolveGpu())!, spy), debugPoison: true });
+    const index = await GpuFlatIndex.create(d, 'ip', { precision: 'f32', digitPlanes: true, gpu: wrapGpu((await resolveGpu())!, spy), debugPoison: true });
     try {
       await index.add(base);
       expect(index.gpuK(k, nq)).toBeGreaterThan(k);
@@ -479,7 +479,7 @@ describe.skipIf(!hasGpu)('GpuFlatIndex f32 through the emulated tensor hook, re-
     const base = normalizeRows(clusteredVectors(n, d, 10, 200), d);
     const q = normalizeRows(clusteredVectors(nq, d, 10, 201), d);
     const off = await GpuFlatIndex.create(d, 'ip', { precision: 'f32', f32TensorCores: false, debugPoison: true });
-    const on = await GpuFlatIndex.create(d, 'ip', { precision: 'f32', f32TensorCores: true, debugPoison: true });
+    const on = await GpuFlatIndex.create(d, 'ip', { precision: 'f32', digitPlanes: true, debugPoison: true });
     try {
       await off.add(base);
       await on.add(base);

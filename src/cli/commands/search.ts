@@ -9,7 +9,7 @@ import { TesseraError } from '../../core/errors.js';
 import type { Index, SearchResult } from '../../core/types.js';
 import { inspectIndex, readIndex } from '../../io/read-index.js';
 import { readVectors } from '../../io/vectors.js';
-import { addGpuIndexOptions, intOption, writeOut } from '../options.js';
+import { addGpuIndexOptions, digitPlanesOption, intOption, writeOut } from '../options.js';
 import { progressBars, say } from '../progress.js';
 
 interface SearchFlags {
@@ -22,6 +22,7 @@ interface SearchFlags {
   precision: 'auto' | 'f32' | 'f16' | 'int8';
   gpuMemory?: number;
   allowExperimental?: boolean;
+  digitPlanes?: boolean;
   dim?: number;
   json?: boolean;
 }
@@ -57,6 +58,7 @@ export function register(program: Command): void {
         precision: flags.precision,
         gpuMemory: flags.gpuMemory,
         allowExperimental: flags.allowExperimental,
+        digitPlanes: digitPlanesOption(flags),
         ...knobs,
         onProgress: progressBars(),
         onNotice: say,

@@ -3,7 +3,7 @@
  * over a FAISS index file, a jsonl corpus read by offset and a local model folder.
  */
 import { Command, Option } from 'commander';
-import { addGpuIndexOptions, bytesOption, intOption } from '../options.js';
+import { addGpuIndexOptions, bytesOption, digitPlanesOption, intOption } from '../options.js';
 import { progressBars, say } from '../progress.js';
 import { SERVE_DEFAULTS, serveFiles } from '../../server/files.js';
 import type { ServeFilesOptions } from '../../server/files.js';
@@ -37,6 +37,7 @@ export interface ServingFlags {
   precision: 'auto' | 'f32' | 'f16' | 'int8';
   gpuMemory?: number;
   allowExperimental?: boolean;
+  digitPlanes?: boolean;
   maxBatch: number;
   maxWaitMs: number;
   maxQueue?: number;
@@ -58,6 +59,7 @@ export function servingOptions(flags: ServingFlags): Omit<ServeFilesOptions, 'in
     precision: flags.precision,
     gpuMemory: flags.gpuMemory,
     allowExperimental: flags.allowExperimental,
+    digitPlanes: digitPlanesOption(flags),
     maxBatch: flags.maxBatch,
     maxWaitMs: flags.maxWaitMs,
     maxQueue: flags.maxQueue,
