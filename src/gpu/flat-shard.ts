@@ -779,22 +779,9 @@ export class FlatShard {
     for (const p of await this.reserve(n, true)) {
       for (let r = 0; r < p.count; r += 1 << 22) {
         const rows = Math.min(1 << 22, p.count - r);
-        const uni = device.createBuffer({ size: 32, usage: BufferUsage.UNIFORM | BufferUsage.COPY_DST });
-        device.queue.writeBuffer(uni, 0, new Uint32Array([rows, p.rowStart + r, firstRow + done + r, this.rowWords, this.layout.d, seed, this.q4, 0]));
         const enc = device.createCommandEncoder();
-        const pass = enc.beginComputePass();
-        pass.setPipeline(pipeline);
-        pass.setBindGroup(0, device.createBindGroup({
-          layout: pipeline.getBindGroupLayout(0),
-          entries: [
-            { binding: 0, resource: { buffer: uni } },
-            { binding: 1, resource: { buffer: p.tile.buffer } },
-            { binding: 2, resource: { buffer: sq } },
-          ],
-        }));
         const groups = Math.ceil(rows / 64);
-        pass.dispatchWorkgroups(Math.min(groups, 65535), Math.ceil(groups / 65535));
-        pass.end();
+        const uni = this.encodeOnce(enc, pipeline, new Uint32Array([rows, p.rowStart + r, firstRow + done + r, this.rowWords, this.layout.d, seed, this.q4, 0]), [{ buffer: p.tile.buffer }, { buffer: sq }], [Math.min(groups, 65535), Math.ceil(groups / 65535)]);
         device.queue.submit([enc.finish()]);
         await device.queue.onSubmittedWorkDone();
         uni.destroy();
@@ -839,21 +826,7 @@ export class FlatShard {
       for (const tile of this.tiles) {
         if (tile.rows === 0) continue;
         const plan = absmaxPlan(tile.rows, words);
-        const uni = device.createBuffer({ label: 'tessera row_absmax params', size: 16, usage: BufferUsage.UNIFORM | BufferUsage.COPY_DST });
-        uniforms.push(uni);
-        device.queue.writeBuffer(uni, 0, plan.params);
-        const pass = enc.beginComputePass();
-        pass.setPipeline(pipeline);
-        pass.setBindGroup(0, device.createBindGroup({
-          layout: pipeline.getBindGroupLayout(0),
-          entries: [
-            { binding: 0, resource: { buffer: uni } },
-            { binding: 1, resource: { buffer: tile.buffer, offset: 0, size: tile.rows * this.rowBytes } },
-            { binding: 2, resource: { buffer: maxima } },
-          ],
-        }));
-        pass.dispatchWorkgroups(plan.groups[0], plan.groups[1]);
-        pass.end();
+        uniforms.push(this.encodeOnce(enc, pipeline, plan.params, [{ buffer: tile.buffer, offset: 0, size: tile.rows * this.rowBytes }, { buffer: maxima }], plan.groups));
       }
       enc.copyBufferToBuffer(maxima, 0, read, 0, dp * 4);
       device.queue.submit([enc.finish()]);
@@ -908,27 +881,30 @@ export class FlatShard {
     const uniforms: GPUBuffer[] = [];
     for (const tile of this.tiles) {
       if (tile.rows === 0) continue;
-      const uni = device.createBuffer({ label: 'tessera digit planes params', size: 16, usage: BufferUsage.UNIFORM | BufferUsage.COPY_DST });
-      uniforms.push(uni);
-      device.queue.writeBuffer(uni, 0, new Uint32Array([tile.rows, 0, 0, 0]));
       const groups = Math.ceil((tile.rows * ((this.q4 * 4) / 16)) / 64);
-      const pass = enc.beginComputePass();
-      pass.setPipeline(pipeline);
-      pass.setBindGroup(0, device.createBindGroup({
-        layout: pipeline.getBindGroupLayout(0),
-        entries: [
-          { binding: 0, resource: { buffer: uni } },
-          { binding: 1, resource: { buffer: tile.buffer, offset: 0, size: tile.rows * this.rowBytes } },
-          { binding: 2, resource: { buffer: sq } },
-          { binding: 3, resource: { buffer: tile.digits!, offset: 0, size: tile.rows * rowBytes } },
-        ],
-      }));
-      pass.dispatchWorkgroups(Math.min(groups, 65535), Math.ceil(groups / 65535));
-      pass.end();
+      const entries = [{ buffer: tile.buffer, offset: 0, size: tile.rows * this.rowBytes }, { buffer: sq }, { buffer: tile.digits!, offset: 0, size: tile.rows * rowBytes }];
+      uniforms.push(this.encodeOnce(enc, pipeline, new Uint32Array([tile.rows, 0, 0, 0]), entries, [Math.min(groups, 65535), Math.ceil(groups / 65535)]));
     }
     device.queue.submit([enc.finish()]);
     await device.queue.onSubmittedWorkDone();
     for (const u of uniforms) u.destroy();
+  }
+
+  /**
+   * Encodes one dispatch of a pass outside searches (row generation, maxima, digit planes): its
+   * params in a uniform buffer at binding 0, `buffers` at bindings 1, 2, ... Returns the uniform
+   * buffer, for the caller to destroy once the work is done.
+   */
+  private encodeOnce(enc: GPUCommandEncoder, pipeline: GPUComputePipeline, params: Uint32Array<ArrayBuffer>, buffers: GPUBufferBinding[], groups: [number, number]): GPUBuffer {
+    const device = this.ctx.device;
+    const uni = device.createBuffer({ label: `tessera ${pipeline.label} params`, size: Math.max(16, params.byteLength), usage: BufferUsage.UNIFORM | BufferUsage.COPY_DST });
+    device.queue.writeBuffer(uni, 0, params);
+    const pass = enc.beginComputePass();
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries: [{ binding: 0, resource: { buffer: uni } }, ...buffers.map((resource, i) => ({ binding: i + 1, resource }))] }));
+    pass.dispatchWorkgroups(groups[0], groups[1]);
+    pass.end();
+    return uni;
   }
 
   private async dummySq(): Promise<GPUBuffer> {
