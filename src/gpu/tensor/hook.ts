@@ -273,6 +273,8 @@ export const tensorTuning = {
    * 221.8). Ids equal to the f16 kernels' in every case.
    */
   f16Codes: true,
+  /** Smallest f16 batch the code plane takes (int8's minBatch until call f8 measured fewer). */
+  f16CodesMinBatch: 5,
   /**
    * f32 shards too: each row value split while staged into two i8 digits of its dimension's step
    * (StageOptions.rowsF32), the queries into two digits by the pre-pass, three tensor products a K
@@ -343,7 +345,8 @@ export function planTensorHook(f: HookFacts, nq: number, k: number): { shape: Se
   if (f32 && f.approximateF32 === false) return { reason: 'f32 with f32TensorCores off' };
   if (f.metric !== 'ip') return { reason: `metric ${f.metric} (the tensor scorer ranks inner products)` };
   if (!f.features.has(SUBGROUP_MATRIX_FEATURE)) return { reason: `device lacks ${SUBGROUP_MATRIX_FEATURE} (open it with allowExperimental)` };
-  if (nq < tensorTuning.minBatch) return { reason: `batch ${nq} < ${tensorTuning.minBatch}` };
+  const minBatch = f16Codes ? tensorTuning.f16CodesMinBatch : tensorTuning.minBatch;
+  if (nq < minBatch) return { reason: `batch ${nq} < ${minBatch}` };
   // f16 with a code plane starts where int8 does (minBatch); converting halves, from f16MinBatch.
   if (convert && nq < tensorTuning.f16MinBatch) return { reason: `f16 batch ${nq} < ${tensorTuning.f16MinBatch}` };
   if (f32 && nq < tensorTuning.f32MinBatch) return { reason: `f32 batch ${nq} < ${tensorTuning.f32MinBatch}` };
