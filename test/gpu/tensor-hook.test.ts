@@ -266,7 +266,7 @@ describe('tensor scorer choice from reported configs', () => {
     expect('reason' in plan && plan.reason).toMatch(why);
   });
 
-  it('f32 with digit planes: two digits (rowsF32), 32-row tiles below 64 queries and 64-row from there, one warp; f16 with a code plane: signed codes in int8\'s shapes from 5 queries', () => {
+  it('f32 with digit planes: two digits (rowsF32), 32-row tiles below 64 queries and 64-row from there, one warp; f16 with a code plane: signed codes in int8\'s shapes from 2 queries', () => {
     const f32 = (nq: number) => planTensorHook(facts({ precision: 'f32', rowWords: 192, approximateF32: true, digitPlanes: true }), nq, 40);
     for (const [nq, rowTiles] of [[9, 2], [63, 2], [64, 4], [1024, 4]] as const) {
       const p = f32(nq);
@@ -275,11 +275,12 @@ describe('tensor scorer choice from reported configs', () => {
       expect([p.shape.rowTiles, p.shape.sgQueries, p.shape.dPad]).toEqual([rowTiles, 1, 768]);
       expect(hookShape(p.shape, nq)).toMatchObject({ approximate: 'dims', digits: true });
     }
-    const f16 = planTensorHook(facts({ precision: 'f16', rowWords: 96, digitPlanes: true }), 5, 40);
+    expect(planTensorHook(facts({ precision: 'f16', rowWords: 96, digitPlanes: true }), 1, 40)).toMatchObject({ reason: 'batch 1 < 2' });
+    const f16 = planTensorHook(facts({ precision: 'f16', rowWords: 96, digitPlanes: true }), 2, 40);
     if (!('shape' in f16)) throw new Error(f16.reason);
     expect(f16.shape.stage).toMatchObject({ signedRows: true });
     expect(f16.shape.stage?.rowsF16).toBeUndefined();
-    expect(hookShape(f16.shape, 5)).toMatchObject({ approximate: 'dims', digits: true });
+    expect(hookShape(f16.shape, 2)).toMatchObject({ approximate: 'dims', digits: true });
     // Without the plane: halves converted while staging, from f16MinBatch.
     const conv = planTensorHook(facts({ precision: 'f16', rowWords: 96 }), 16, 40);
     if (!('shape' in conv)) throw new Error(conv.reason);

@@ -273,8 +273,12 @@ export const tensorTuning = {
    * 221.8). Ids equal to the f16 kernels' in every case.
    */
   f16Codes: true,
-  /** Smallest f16 batch the code plane takes (int8's minBatch until call f8 measured fewer). */
-  f16CodesMinBatch: 5,
+  /**
+   * Smallest f16 batch the code plane takes. Call f8 (H200, 1M x 768, GPU ms, same call as torch
+   * fp16): 0.477 / 0.478 / 0.476 ms at 2 / 3 / 4 queries against flat_gemv's 0.720 / 0.862 / 1.032
+   * (torch fp16 0.443 / 0.448 / 0.455); one query stays on flat_gemv (0.41 ms, 1.06x torch fp16).
+   */
+  f16CodesMinBatch: 2,
   /**
    * f32 shards too: each row value split while staged into two i8 digits of its dimension's step
    * (StageOptions.rowsF32), the queries into two digits by the pre-pass, three tensor products a K
