@@ -432,6 +432,47 @@ describe.skipIf(!hasGpu)('GpuFlatIndex f32 through the emulated tensor hook, re-
     }
   }, 120_000);
 
+  it('three shards (devices) of two tiles each: each certifies its own lists for the caller\'s k, the index merges their best (exact ids)', async () => {
+    const d = 64, n = 900, nq = 21, k = 6;
+    const base = normalizeRows(clusteredVectors(n, d, 12, 204), d);
+    const q = normalizeRows(clusteredVectors(nq, d, 12, 205), d);
+    const saved = { ...tensorTuning };
+    Object.assign(tensorTuning, { targetWorkgroupsSmall: 4, targetWorkgroupsTiny: 4 });
+    const index = await GpuFlatIndex.create(d, 'ip', { precision: 'f32', digitPlanes: true, devicesPerGpu: 3, maxTileBytes: 160 * d * 4, debugPoison: true });
+    try {
+      await index.add(base);
+      const shards = shardsOf(index) as (Shard & { tileCount: number })[];
+      expect(shards.length).toBe(3);
+      for (const shard of shards) {
+        expect(shard.tileCount).toBeGreaterThanOrEqual(2);
+        expect(shard.scorerFor(nq, index.gpuK(k, nq)).approximate).toBe('dims');
+      }
+      await expectExact(index, base, q, d, k);
+      for (const shard of shards) expect(shard.uncertifiedQueries).toBe(0);
+    } finally {
+      Object.assign(tensorTuning, saved);
+      await index.dispose();
+    }
+  }, 120_000);
+
+  it('warmUp makes the steps and digit planes and compiles every pipeline: the first search compiles none', async () => {
+    const d = 64, n = 300, nq = 32, k = 5;
+    const base = normalizeRows(clusteredVectors(n, d, 10, 206), d);
+    const q = normalizeRows(clusteredVectors(nq, d, 10, 207), d);
+    const index = await GpuFlatIndex.create(d, 'ip', { precision: 'f32', digitPlanes: true, debugPoison: true });
+    try {
+      await index.add(base);
+      index.warmUp(k);
+      const shard = shardsOf(index)[0]! as Shard & { pipelineCount: number; digitBytes: number };
+      const compiled = shard.pipelineCount;
+      await expectExact(index, base, q, d, k);
+      expect(shard.pipelineCount).toBe(compiled);
+      expect(shard.digitBytes).toBeGreaterThanOrEqual(n * d * 2);
+    } finally {
+      await index.dispose();
+    }
+  }, 120_000);
+
   it('lists the certificate cannot vouch for (more tied best rows than k\') are searched again by the f32 kernels', async () => {
     const d = 64, n = 400, nq = 20, k = 3;
     const base = normalizeRows(clusteredVectors(n, d, 8, 198), d);
