@@ -280,6 +280,16 @@ export const tensorTuning = {
    */
   f16CodesMinBatch: 2,
   /**
+   * Result matrices a subgroup along rows for f16 batches from the code plane below bigBatch (in
+   * place of rowTiles / rowTilesMid). Calls f9-f10 (H200, 1M x 768, k' = 40, GPU ms, same call as
+   * torch fp16 0.443 / 0.461 / 0.504 / 0.530 / 0.555 / 0.669 / 0.704): 64-row tiles 0.431 / 0.436 /
+   * 0.450 / 0.455 / 0.471 / 0.467 / 0.492 ms at 2 / 4 / 9 / 12 / 16 / 24 / 31 queries against 32-row
+   * ones' 0.476 / 0.480 / 0.493 / 0.493 / 0.494 / 0.512 / 0.543 (other dispatch targets and 64-dim
+   * chunks slower, f9). int8 keeps rowTiles: its run.ts rows there (host re-rank between searches,
+   * clocks falling) were too noisy to decide.
+   */
+  f16CodesRowTiles: 4,
+  /**
    * f32 shards too: each row value split while staged into two i8 digits of its dimension's step
    * (StageOptions.rowsF32), the queries into two digits by the pre-pass, three tensor products a K
    * step (keys of about 15 bits a dimension); the shard re-ranks each query's k' best exactly from
@@ -381,7 +391,7 @@ export function planTensorHook(f: HookFacts, nq: number, k: number): { shape: Se
     : tensorTuning.lists === 'wg' && !f32 ? { lists: 'wg' as const }
     : tensorTuning.lists === 'packed' && !f32 && !block16 && warps === 1 && packFits(dPad, k) ? { lists: 'packed' as const }
     : {};
-  const rowTiles = f32 ? (nq >= tensorTuning.f32RowTilesFrom ? tensorTuning.f32RowTilesBig : tensorTuning.f32RowTiles) : nq >= tensorTuning.bigBatch ? tensorTuning.rowTilesBig : convert ? tensorTuning.f16RowTiles : tensorTuning.midBatch > 0 && nq >= tensorTuning.midBatch ? tensorTuning.rowTilesMid : tensorTuning.rowTiles;
+  const rowTiles = f32 ? (nq >= tensorTuning.f32RowTilesFrom ? tensorTuning.f32RowTilesBig : tensorTuning.f32RowTiles) : nq >= tensorTuning.bigBatch ? tensorTuning.rowTilesBig : convert ? tensorTuning.f16RowTiles : f16Codes ? tensorTuning.f16CodesRowTiles : tensorTuning.midBatch > 0 && nq >= tensorTuning.midBatch ? tensorTuning.rowTilesMid : tensorTuning.rowTiles;
   const br = 16 * rowTiles;
   const sr = tensorTuning.selectRows;
   const selectRows = sr > 0 && sr % 32 === 0 && sr < br && br % sr === 0 && tensorTuning.select === 'mask' && warps === 1 && !block16 ? { selectRows: sr } : {};
