@@ -1134,11 +1134,12 @@ export class FlatShard {
   }
 
   /**
-   * Whether a batch of nq queries for k takes an approximate scorer (f16 rows through the tensor
-   * cores, re-ranked exactly from the rows): the index then asks for k' candidates.
+   * Whether a batch of nq queries for k takes an approximate scorer (f16 or f32 rows through the
+   * tensor cores, re-ranked exactly from the rows): the index then asks for k' candidates.
    */
   approximateFor(nq: number, k: number): boolean {
-    if ((this.layout.precision !== 'f16' && this.layout.precision !== 'f32') || k > this.kLimit || this.digitsRefused) return false;
+    // (Digit planes refused: f32's scorer declines, f16's converts its rows; info says which.)
+    if ((this.layout.precision !== 'f16' && this.layout.precision !== 'f32') || k > this.kLimit) return false;
     for (const s of chunkScorers) if (s.accepts(this.info, nq, k)) return !!s.shape(this.info, nq, k).approximate;
     return false;
   }

@@ -515,6 +515,20 @@ describe.skipIf(!hasGpu)('GpuFlatIndex f32 through the emulated tensor hook, re-
     } finally {
       await index.dispose();
     }
+    // f16 goes on through the tensor cores, converting its rows as it reads them.
+    const f16 = await GpuFlatIndex.create(d, 'ip', { precision: 'f16', digitPlanes: true, gpu: wrapGpu((await resolveGpu())!, spy), debugPoison: true });
+    try {
+      await f16.add(base);
+      const got = await f16.search(q, k);
+      const shard = shardsOf(f16)[0]! as Shard & { digitsRefused?: string };
+      expect(shard.digitsRefused).toMatch(/could not allocate tessera f16 digits/);
+      expect(f16.gpuK(k, nq)).toBeGreaterThan(k);
+      expect(shard.scorerFor(nq, f16.gpuK(k, nq)).key).toMatch(/stage\d+p4preuFcm/);
+      const rows = base.map((v) => fromHalfBits(toHalfBits(v)));
+      expect(recallAtK(got, bruteForce(rows, q, d, k, 'ip'))).toBeGreaterThanOrEqual(0.97);
+    } finally {
+      await f16.dispose();
+    }
   }, 120_000);
 
   it('f32TensorCores false, or fewer than f32MinBatch queries: the f32 kernels answer for k alone', async () => {
