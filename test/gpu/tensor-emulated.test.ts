@@ -204,7 +204,7 @@ describe.skipIf(!hasGpu)('GpuFlatIndex tensor hook with emulated subgroup matric
 
 // The emulated hook registered above takes f16 shards too (tensorTuning.f16): rows quantised to i8
 // while staged with steps from the rows' largest magnitudes, the final k' keys re-ranked exactly
-// from the f16 rows on the GPU (f16_rerank.wgsl) and the lists ordered again.
+// from the f16 rows on the GPU (approx_rerank.wgsl) and the lists ordered again.
 describe.skipIf(!hasGpu)('GpuFlatIndex f16 through the emulated tensor hook, re-ranked from the f16 rows', () => {
   /** The rows as the f16 index holds them (each value rounded to float16). */
   const toF16 = (x: Float32Array): Float32Array => x.map((v) => fromHalfBits(toHalfBits(v)));

@@ -230,7 +230,7 @@ export const tensorTuning = {
   /**
    * f16 shards too: the rows' halves are quantised to i8 while staged (per-dimension steps from the
    * rows' largest magnitudes, StageOptions.rowsF16), the tensor cores give approximate keys, and
-   * the shard re-ranks each query's k' best exactly from the f16 rows on the GPU (f16_rerank.wgsl),
+   * the shard re-ranks each query's k' best exactly from the f16 rows on the GPU (approx_rerank.wgsl),
    * so the results are the f16 kernels' up to candidates the int8 keys missed. From f16MinBatch
    * queries a shard batch; fewer stay with flat_gemv / flat_gemv_multi.
    */

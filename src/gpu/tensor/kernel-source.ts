@@ -80,7 +80,7 @@ export interface StageOptions {
    * staging with the shard's per-dimension inverse steps (binding 3, third section: c_j =
    * round(x_j / step_j), within [-127, 127] since the steps come from the rows' maxima; F16_CODES).
    * The keys are then approximate inner products of the f16 rows (vmin 0, no 128 shift), which the
-   * shard re-ranks exactly from the rows (f16_rerank.wgsl).
+   * shard re-ranks exactly from the rows (approx_rerank.wgsl).
    */
   rowsF16?: boolean;
   /** rowsF16: one step for every dimension (binding 3's first inverse step, one load a staged chunk instead of four; f16Inverses). */
