@@ -706,14 +706,20 @@ export class FlatShard {
     const wordsPerRow = this.rowWords * 4;
     const n = rows.length / wordsPerRow;
     let done = 0;
-    for (const p of await this.reserve(n)) {
-      const part = rows.subarray(done * wordsPerRow, (done + p.count) * wordsPerRow);
-      await this.upload(p.tile.buffer, p.rowStart * this.rowBytes, part);
-      p.tile.rows += p.count;
-      done += p.count;
+    // Under the submit lock: a search submits against rows, code steps and digit planes of one version.
+    const release = await this.lockSubmit();
+    try {
+      for (const p of await this.reserve(n)) {
+        const part = rows.subarray(done * wordsPerRow, (done + p.count) * wordsPerRow);
+        await this.upload(p.tile.buffer, p.rowStart * this.rowBytes, part);
+        p.tile.rows += p.count;
+        done += p.count;
+      }
+      this.ntotal += n;
+      this.rowsVersion++;
+    } finally {
+      release();
     }
-    this.ntotal += n;
-    this.rowsVersion++;
   }
 
   /**
@@ -776,6 +782,9 @@ export class FlatShard {
       }),
     );
     let done = 0;
+    // Under the submit lock, as add().
+    const release = await this.lockSubmit();
+    try {
     for (const p of await this.reserve(n, true)) {
       for (let r = 0; r < p.count; r += 1 << 22) {
         const rows = Math.min(1 << 22, p.count - r);
@@ -791,6 +800,9 @@ export class FlatShard {
     }
     this.ntotal += n;
     this.rowsVersion++;
+    } finally {
+      release();
+    }
   }
 
   /**
@@ -816,10 +828,13 @@ export class FlatShard {
     const device = this.ctx.device;
     const words = this.rowWords * 4;
     const dp = this.q4 * 4;
-    const maxima = await this.ctx.createBuffer({ label: 'tessera row maxima', size: dp * 4, usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC });
+    // Under the submit lock: no add changes the rows while their maxima and digits are made.
+    const release = await this.lockSubmit();
     const uniforms: GPUBuffer[] = [];
+    let maxima: GPUBuffer | undefined;
     let read: GPUBuffer | undefined;
     try {
+      maxima = await this.ctx.createBuffer({ label: 'tessera row maxima', size: dp * 4, usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC });
       read = await this.ctx.createBuffer({ label: 'tessera row maxima read', size: dp * 4, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST });
       const pipeline = this.absmaxPipeline();
       const enc = device.createCommandEncoder({ label: 'tessera code steps' });
@@ -842,7 +857,8 @@ export class FlatShard {
       if (digits) await this.makeDigits(sq);
       return { steps: data.slice(dp, 2 * dp), maxima: rowMaxima };
     } finally {
-      maxima.destroy();
+      release();
+      maxima?.destroy();
       read?.destroy();
       for (const u of uniforms) u.destroy();
     }
@@ -1339,6 +1355,8 @@ export class FlatShard {
     const t0 = this.profile ? performance.now() : 0;
     let scorer = this.scorerFor(nqb, k, exact);
     let steps: CodeSteps | undefined;
+    const version = this.rowsVersion;
+    const asked = queries;
     try {
       steps = scorer.approximate ? await this.ensureSteps(scorer.approximate, !!scorer.digits) : undefined;
     } catch (e) {
@@ -1359,6 +1377,11 @@ export class FlatShard {
     // buffer is in hand (the awaits) before the first queue write, so another search's writes land
     // before or after this one's submit in queue order, never between. Its GPU work may still run.
     const release = await this.lockSubmit();
+    // Rows added since the code steps were made: make them again (the digits must cover every row scored).
+    if (steps && version !== this.rowsVersion) {
+      release();
+      return this.searchBatch(asked, nqb, k, onSubmitted, certifyK, exact);
+    }
     try {
       this.ctx.check();
       const result = this.submitBatch(queries, nqb, k, scorer, { regionA, regionB, total, shared, segs, kp, certify }, release, onSubmitted, t0);

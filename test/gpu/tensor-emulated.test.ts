@@ -457,6 +457,33 @@ describe.skipIf(!hasGpu)('GpuFlatIndex f32 through the emulated tensor hook, re-
     }
   }, 120_000);
 
+  it('rows added while searches run: each search is exact for the rows before or after the add, and the next one for all', async () => {
+    const d = 64, n = 300, nq = 20, k = 5;
+    const base = normalizeRows(clusteredVectors(n, d, 10, 208), d);
+    // The new rows are copies of the queries, scaled: each query's best row is among them.
+    const q = normalizeRows(clusteredVectors(nq, d, 10, 209), d);
+    const more = q.map((v) => 2 * v);
+    const all = new Float32Array((n + nq) * d);
+    all.set(base);
+    all.set(more, n * d);
+    const index = await GpuFlatIndex.create(d, 'ip', { precision: 'f32', digitPlanes: true, maxTileBytes: 64 * d * 4, debugPoison: true });
+    try {
+      await index.add(base);
+      await index.search(q, k);
+      // Searches and an add (which grows the last tile and makes new digits) in flight together.
+      const [before, , after] = await Promise.all([index.search(q, k), index.add(more), index.search(q, k)]);
+      const oldWant = bruteForce(base, q, d, k, 'ip');
+      const newWant = bruteForce(all, q, d, k, 'ip');
+      for (const got of [before, after]) {
+        const same = (want: typeof oldWant) => Array.from(got.labels).every((id, i) => Number(id) === want.labels[i]);
+        expect(same(oldWant) || same(newWant)).toBe(true);
+      }
+      await expectExact(index, all, q, d, k);
+    } finally {
+      await index.dispose();
+    }
+  }, 120_000);
+
   it('warmUp makes the steps and digit planes and compiles every pipeline: the first search compiles none', async () => {
     const d = 64, n = 300, nq = 32, k = 5;
     const base = normalizeRows(clusteredVectors(n, d, 10, 206), d);
