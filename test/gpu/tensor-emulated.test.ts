@@ -275,8 +275,10 @@ describe.skipIf(!hasGpu)('GpuFlatIndex f16 through the emulated tensor hook, re-
     { tiles: 3, target: 3, nq: 37 },
     // Few queries: 64-row tiles (f16CodesRowTiles) of a 32-query block, 'chain' insertion.
     { tiles: 3, target: 3, nq: 3 },
-  ])('a code plane (digitPlanes: the rows\' i8 codes made once), $tiles tile(s), $nq queries: the hook reads codes as int8 does, the results are the f16 rows\' exact best', async (c: { tiles: number; target: number; nq: number }) => {
-    const d = 64, n = 600, nq = c.nq, k = 5;
+    // k 2 (k' 18 <= block16MaxK): the 16-query block, two invocations a query, with 64-row tiles.
+    { tiles: 3, target: 3, nq: 7, k: 2 },
+  ])('a code plane (digitPlanes: the rows\' i8 codes made once), $tiles tile(s), $nq queries, k $k: the hook reads codes as int8 does, the results are the f16 rows\' exact best', async (c: { tiles: number; target: number; nq: number; k?: number }) => {
+    const d = 64, n = 600, nq = c.nq, k = c.k ?? 5;
     const base = normalizeRows(clusteredVectors(n, d, 10, 195), d);
     for (let i = 0; i < n; i++) base[i * d + 3]! *= 40;
     const q = normalizeRows(clusteredVectors(nq, d, 10, 196), d);
