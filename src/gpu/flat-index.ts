@@ -272,15 +272,20 @@ export class GpuFlatIndex implements Index {
 
   /**
    * Neighbours the GPU selects per query for k: int8, the candidates re-ranked on the host (k');
-   * f16, k' too where a batch of nq queries goes through the tensor cores (the shards re-rank them
-   * exactly from their f16 rows, FlatShard.approximateFor), else k.
+   * f16 and f32, k' too where a batch of nq queries goes through the tensor cores (the shards
+   * re-rank them exactly from their rows, FlatShard.approximateFor; f32 at most the tensor lists'
+   * maxK when that still exceeds k by 8), else k.
    */
   gpuK(k: number, nq = MAX_BATCH): number {
     const kp = Math.min(this.kLimit, this.total, this.opts.rerankDepth ? Math.max(k, this.opts.rerankDepth) : Math.max(k + 16, Math.ceil(k * (this.opts.rerankFactor ?? 4))));
     if (this.precision === 'int8') return kp;
-    if ((this.precision === 'f16' || this.precision === 'f32') && kp > k) {
+    // f32 lists are certified (a list that is not goes to the f32 kernels), so f32 may take fewer
+    // candidates than the rule when the tensor scorer's lists cannot hold them: at least k + 8.
+    const kpF32 = Math.min(kp, Math.max(k + 8, tensorTuning.maxK));
+    const want = this.precision === 'f32' ? kpF32 : kp;
+    if ((this.precision === 'f16' || this.precision === 'f32') && want > k) {
       const nqb = Math.min(nq, MAX_BATCH);
-      if (this.shards.some((s) => s.ntotal > 0 && s.approximateFor(nqb, Math.min(kp, s.ntotal)))) return kp;
+      if (this.shards.some((s) => s.ntotal > 0 && s.approximateFor(nqb, Math.min(want, s.ntotal)))) return want;
     }
     return k;
   }

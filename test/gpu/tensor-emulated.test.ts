@@ -504,6 +504,21 @@ describe.skipIf(!hasGpu)('GpuFlatIndex f32 through the emulated tensor hook, re-
     }
   }, 120_000);
 
+  it('k 40: k\' capped at the lists\' 64 (certified, so fewer candidates than 4k suffice), exact ids', async () => {
+    const d = 64, n = 600, nq = 20, k = 40;
+    const base = normalizeRows(clusteredVectors(n, d, 10, 210), d);
+    const q = normalizeRows(clusteredVectors(nq, d, 10, 211), d);
+    const index = await GpuFlatIndex.create(d, 'ip', { precision: 'f32', digitPlanes: true, debugPoison: true });
+    try {
+      await index.add(base);
+      expect(index.gpuK(k, nq)).toBe(tensorTuning.maxK);
+      expect(index.gpuK(60, nq)).toBe(60); // 64 < 60 + 8: the f32 kernels, for k alone
+      await expectExact(index, base, q, d, k);
+    } finally {
+      await index.dispose();
+    }
+  }, 120_000);
+
   it('lists the certificate cannot vouch for (more tied best rows than k\') are searched again by the f32 kernels', async () => {
     const d = 64, n = 400, nq = 20, k = 3;
     const base = normalizeRows(clusteredVectors(n, d, 8, 198), d);
