@@ -90,6 +90,7 @@ interface Row {
   variant?: string;
   oracle_ok?: string;
   ids_as_first?: string;
+  dist_gap_vs_first?: number;
   oracle_recall?: number;
   gpu_k?: number;
   uncertified?: number;
@@ -274,6 +275,12 @@ for (const n of values.n!.split(',').map(Number)) {
               if (eq) same++;
             }
             row.ids_as_first = `${same}/${nq}`;
+            // Where ids differ: the largest gap between the two lists' j-th distances, relative to
+            // the query's best. Lists equal up to ties (rows whose scores round differently) give
+            // float32 rounding here; a row one list missed would give its gap to the next.
+            let gap = 0;
+            for (let i = 0; i < nq * k; i++) gap = Math.max(gap, Math.abs(last.distances[i]! - first.distances[i]!) / Math.max(1e-30, Math.abs(first.distances[Math.floor(i / k) * k]!)));
+            row.dist_gap_vs_first = Number(gap.toExponential(2));
           }
         }
         rows.push(row);
