@@ -705,13 +705,19 @@ export class FlatShard {
     this.ctx.check();
     const wordsPerRow = this.rowWords * 4;
     const n = rows.length / wordsPerRow;
-    let done = 0;
-    // Under the submit lock: a search submits against rows, code steps and digit planes of one version.
+    await this.appendRows(n, false, (p, done) => this.upload(p.tile.buffer, p.rowStart * this.rowBytes, rows.subarray(done * wordsPerRow, (done + p.count) * wordsPerRow)));
+  }
+
+  /**
+   * Appends n rows, `write` filling each reserved part (`done` rows written before it), under the
+   * submit lock: a search submits against rows, code steps and digit planes of one version.
+   */
+  private async appendRows(n: number, exact: boolean, write: (p: { tile: Tile; rowStart: number; count: number }, done: number) => Promise<void>): Promise<void> {
     const release = await this.lockSubmit();
     try {
-      for (const p of await this.reserve(n)) {
-        const part = rows.subarray(done * wordsPerRow, (done + p.count) * wordsPerRow);
-        await this.upload(p.tile.buffer, p.rowStart * this.rowBytes, part);
+      let done = 0;
+      for (const p of await this.reserve(n, exact)) {
+        await write(p, done);
         p.tile.rows += p.count;
         done += p.count;
       }
@@ -781,11 +787,7 @@ export class FlatShard {
         compute: { module: device.createShaderModule({ code: fillWgsl }), entryPoint: 'main', constants: { PREC: PREC_CODE[this.layout.precision] } },
       }),
     );
-    let done = 0;
-    // Under the submit lock, as add().
-    const release = await this.lockSubmit();
-    try {
-    for (const p of await this.reserve(n, true)) {
+    await this.appendRows(n, true, async (p, done) => {
       for (let r = 0; r < p.count; r += 1 << 22) {
         const rows = Math.min(1 << 22, p.count - r);
         const enc = device.createCommandEncoder();
@@ -795,14 +797,7 @@ export class FlatShard {
         await device.queue.onSubmittedWorkDone();
         uni.destroy();
       }
-      p.tile.rows += p.count;
-      done += p.count;
-    }
-    this.ntotal += n;
-    this.rowsVersion++;
-    } finally {
-      release();
-    }
+    });
   }
 
   /**
