@@ -80,6 +80,11 @@ export function sortLists(keys: Float32Array, ids: Uint32Array, nq: number, k: n
   }
 }
 
+/** How far a float32 sum of dp products can lie from the exact one: (dp + 64) 2^-24 sum |q_j| max_j, with room for its order (f32KeyBound's gamma). */
+function sumRoundingBound(dp: number, scale: number): number {
+  return (dp + 64) * 2 ** -24 * 1.01 * scale;
+}
+
 /** Slack on each digit's residual for the GPU's float32 arithmetic (see f32KeyBound). */
 const DIGIT_SLACK = 2 ** -12;
 
@@ -120,19 +125,9 @@ export function f32KeyBound(query: Float32Array, steps: Float32Array, maxima: Fl
     digits += (Math.abs(a2) + 1) / 256 + 127.01 * (Math.abs(rho) + DIGIT_SLACK);
     rows += Math.abs(q) * s * (1 / 256 + DIGIT_SLACK);
   }
-  return { bound: t * digits + rows + 2 ** -21 * scale, gamma: (dp + 64) * 2 ** -24 * 1.01 * scale };
+  return { bound: t * digits + rows + 2 ** -21 * scale, gamma: sumRoundingBound(dp, scale) };
 }
 
-/**
- * Which queries of an f32 batch scored by two-digit keys may miss one of their exact k best: the
- * others are certified. keys / ids: nq lists of kp, re-ranked exactly and sorted (sortLists);
- * floors: nq (key bits, written) pairs, each query's kp-th approximate key before the re-rank
- * (approx_rerank.wgsl floorAt; written 0 when the list is not full: then it holds every row).
- * Every row outside a list has an approximate key at most the floor, so an exact inner product at
- * most floor + bound; the list's k-th exact key is within gamma of its true product. A query is
- * certified when floor + bound <= (k-th key) - 2 gamma: no row outside its list can beat, by more
- * than a float32 rounding, its k-th candidate, neither here nor in the exact kernels (ties aside).
- */
 /**
  * f32KeyBound's bound without the query's digits, in one pass (no rounding to float32): every digit
  * term at its largest (|a2| <= 64, |rho| <= 1 / 256 + 2^-17) and t from max |q_j s_j| with room for
@@ -152,12 +147,22 @@ export function f32KeyBoundQuick(query: Float32Array, steps: Float32Array, maxim
     scale += q * maxima[j]!;
     if (steps[j]! > 0) dims++;
   }
-  if (big === 0) return { bound: 2 ** -21 * scale, gamma: (dp + 64) * 2 ** -24 * 1.01 * scale };
+  if (big === 0) return { bound: 2 ** -21 * scale, gamma: sumRoundingBound(dp, scale) };
   const t = (big / 127) * (1 + 2 ** -21);
   const perDim = 65 / 256 + 127.01 * (1 / 256 + 2 ** -17 + DIGIT_SLACK);
-  return { bound: t * (0.5 + dims * perDim) + rows * (1 / 256 + DIGIT_SLACK) + 2 ** -21 * scale, gamma: (dp + 64) * 2 ** -24 * 1.01 * scale };
+  return { bound: t * (0.5 + dims * perDim) + rows * (1 / 256 + DIGIT_SLACK) + 2 ** -21 * scale, gamma: sumRoundingBound(dp, scale) };
 }
 
+/**
+ * Which queries of an f32 batch scored by two-digit keys may miss one of their exact k best: the
+ * others are certified. keys / ids: nq lists of kp, re-ranked exactly and sorted (sortLists);
+ * floors: nq (key bits, written) pairs, each query's kp-th approximate key before the re-rank
+ * (approx_rerank.wgsl floorAt; written 0 when the list is not full: then it holds every row).
+ * Every row outside a list has an approximate key at most the floor, so an exact inner product at
+ * most floor + bound; the list's k-th exact key is within gamma of its true product. A query is
+ * certified when floor + bound <= (k-th key) - 2 gamma: no row outside its list can beat, by more
+ * than a float32 rounding, its k-th candidate, neither here nor in the exact kernels (ties aside).
+ */
 export function uncertifiedF32(args: { queries: Float32Array; q4: number; nq: number; kp: number; k: number; keys: Float32Array; ids: Uint32Array; floors: Uint32Array; steps: Float32Array; maxima: Float32Array }): number[] {
   const { queries, q4, nq, kp, k, keys, ids, floors, steps, maxima } = args;
   const floorKeys = new Float32Array(floors.buffer, floors.byteOffset, floors.length);

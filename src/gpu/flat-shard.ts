@@ -1358,8 +1358,10 @@ export class FlatShard {
       // Digit planes that do not fit: from now on f32 runs the f32 kernels, f16 converts while staging.
       if (!(e instanceof TesseraError && e.code === 'OUT_OF_MEMORY' && this.digitPlanes)) throw e;
       this.digitsRefused = e.message;
-      for (const tile of this.tiles) tile.digits?.destroy();
-      for (const tile of this.tiles) tile.digits = undefined;
+      for (const tile of this.tiles) {
+        tile.digits?.destroy();
+        tile.digits = undefined;
+      }
       scorer = this.scorerFor(nqb, k, exact);
       steps = scorer.approximate ? await this.ensureSteps(scorer.approximate, !!scorer.digits) : undefined;
     }

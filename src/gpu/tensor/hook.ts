@@ -361,7 +361,7 @@ export function planTensorHook(f: HookFacts, nq: number, k: number): { shape: Se
   if (!f.features.has(SUBGROUP_MATRIX_FEATURE)) return { reason: `device lacks ${SUBGROUP_MATRIX_FEATURE} (open it with allowExperimental)` };
   const minBatch = f16Codes ? tensorTuning.f16CodesMinBatch : tensorTuning.minBatch;
   if (nq < minBatch) return { reason: `batch ${nq} < ${minBatch}` };
-  // f16 with a code plane starts where int8 does (minBatch); converting halves, from f16MinBatch.
+  // f16 with a code plane starts at f16CodesMinBatch (above); converting halves, from f16MinBatch.
   if (convert && nq < tensorTuning.f16MinBatch) return { reason: `f16 batch ${nq} < ${tensorTuning.f16MinBatch}` };
   if (f32 && nq < tensorTuning.f32MinBatch) return { reason: `f32 batch ${nq} < ${tensorTuning.f32MinBatch}` };
   if (k > tensorTuning.maxK) return { reason: `k ${k} > ${tensorTuning.maxK}` };

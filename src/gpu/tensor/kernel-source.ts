@@ -984,11 +984,7 @@ function stageCopy(dst: string, srcArr: string, src: string, rows: number, kc: n
  * first dimension) or 'digits' (rowsF32: a word of first digits to `dst`, the word D bytes on of
  * second digits to `${dst}2`).
  */
-interface RowConversion {
-  kind: 'f16' | 'digits';
-  dim: string;
-  uniform: boolean;
-}
+type RowConversion = { kind: 'f16'; dim: string; uniform: boolean } | { kind: 'digits' };
 
 /**
  * stageCopy's loads (into `${tag}v${j}`) and workgroup stores for the invocation's copies j in [from, to).
@@ -1096,7 +1092,7 @@ function stagedTile(s: SelectShape, br: number, bq: number, nt: number, sw: numb
   // A chunk's first vec4 within the row: kd / 8 of packed f16, kd / 16 of codes (of each digit plane).
   const chunkVec = st.rowsF16 ? 8 : 16;
   const f32 = !!st.rowsF32;
-  const conv = (kd: string): RowConversion | undefined => (st.rowsF16 ? { kind: 'f16', dim: kd, uniform: !!st.f16Uniform } : f32 ? { kind: 'digits', dim: kd, uniform: false } : undefined);
+  const conv = (kd: string): RowConversion | undefined => (st.rowsF16 ? { kind: 'f16', dim: kd, uniform: !!st.f16Uniform } : f32 ? { kind: 'digits' } : undefined);
   lines.push(`  let rowAtV = t * (D / ${u(rowVec)});`);
   lines.push('  let qAt16 = qBlock * BQ * (D / 16u);');
   // rowsF32: the queries' second digits, a plane of the pre-pass output after the first.
