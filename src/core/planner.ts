@@ -44,8 +44,9 @@ export interface FlatPlanInput {
   /**
    * The precisions whose tensor-core path (allowExperimental; f32TensorCores, f16TensorCores) keeps
    * digit planes beside the rows: f32 two i8 digits a dimension (src/gpu/tensor StageOptions.rowsF32),
-   * f16 its i8 codes (signedRows); d rounded up to 32. Planned where every adapter of known memory
-   * holds them beside the base and temporary bytes; else the plan leaves them out (digits false):
+   * f16 its i8 codes (signedRows), over the row's stored dims. Only for rows of stored dims in
+   * multiples of 32 (the tensor kernel's K; it takes no others), and where every adapter of known
+   * memory holds them beside the base and temporary bytes; else the plan leaves them out (digits false):
    * f32 then runs the f32 kernels, f16 converts its rows to codes as it reads them.
    */
   digitPrecisions?: readonly StoragePrecision[];
@@ -158,9 +159,11 @@ function layout(input: FlatPlanInput, precision: StoragePrecision): FlatPlan {
     const t = tempBytes(input.d, precision === 'int8' ? Math.min(4 * input.k, 1024) : input.k, input.maxBatch, input.scratchBytes, a.maxBinding, tiles, precision);
     return { label: a.label, rows, tiles, baseBytes: rows * rb, tempBytes: t, memoryBytes: a.memoryBytes, digitBytes: 0 };
   });
-  // Digit planes where every adapter holds them (else none): f32 2 bytes a dimension, f16 1.
-  const digitRow = Math.ceil(input.d / 32) * 32 * (precision === 'f32' ? 2 : 1);
-  const digits = precision !== 'int8' && !!input.digitPrecisions?.includes(precision) && shards.every((s) => s.memoryBytes === undefined || s.baseBytes + s.tempBytes + s.rows * digitRow <= s.memoryBytes);
+  // Digit planes where every adapter holds them (else none): f32 2 bytes a stored dimension, f16 1
+  // (the shard's planes: FlatShard.digitRowBytes), for rows the tensor kernel takes.
+  const dims = (rb / 16) * DIMS_PER_WORD[precision];
+  const digitRow = dims * (precision === 'f32' ? 2 : 1);
+  const digits = precision !== 'int8' && dims % 32 === 0 && !!input.digitPrecisions?.includes(precision) && shards.every((s) => s.memoryBytes === undefined || s.baseBytes + s.tempBytes + s.rows * digitRow <= s.memoryBytes);
   if (digits) for (const s of shards) s.digitBytes = s.rows * digitRow;
   return {
     precision,

@@ -40,8 +40,13 @@ describe('flat planner', () => {
     expect(planFlat({ ...wiki, precision: 'f32', adapters: [h200] }).digits).toBe(false);
     expect(planFlat({ ...wiki, precision: 'f16', adapters: [h200], digitPrecisions: ['f32'] }).digits).toBe(false);
     expect(planFlat({ ...wiki, precision: 'int8', adapters: [h200], digitPrecisions: ['int8', 'f32'] }).digits).toBe(false);
-    // d rounded up to 32 dims: 100 -> 128, 256 bytes a row.
-    expect(planFlat({ n: 1000, d: 100, k: 10, maxBatch: 64, scratchBytes: 2 ** 20, precision: 'f32', adapters: [h200], digitPrecisions: both }).shards[0]!.digitBytes).toBe(1000 * 256);
+    // Rows of stored dims in multiples of 32 only (the tensor kernel takes no others): d 100 none,
+    // d 96 two bytes a dimension (f32) or one (f16).
+    const rows1000 = (d: number, precision: 'f32' | 'f16') => planFlat({ n: 1000, d, k: 10, maxBatch: 64, scratchBytes: 2 ** 20, precision, adapters: [h200], digitPrecisions: both });
+    expect(rows1000(100, 'f32').digits).toBe(false);
+    expect(rows1000(100, 'f32').shards[0]!.digitBytes).toBe(0);
+    expect(rows1000(96, 'f32').shards[0]!.digitBytes).toBe(1000 * 192);
+    expect(rows1000(96, 'f16').shards[0]!.digitBytes).toBe(1000 * 96);
   });
 
   it("'auto' picks the most exact precision that fits", () => {
