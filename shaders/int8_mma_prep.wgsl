@@ -13,6 +13,10 @@
 // the query is zero), a_j = clamp(round(y_j / s), -127, 127). One workgroup a query (x + 65535 y).
 // DIGITS 2 (f32 rows, kernel-source.ts StageOptions.rowsF32): the second digit of each dimension,
 // b_j = round((y_j / s - a_j) x 128), |b_j| <= 64, so y_j / s ~ a_j + b_j / 128.
+// HALVES (f16 rows on f16 subgroup matrices, StageOptions.rowsHalf): no codes; the query's halves,
+// q_j / s with s = 2^floor(log2 max |q_j|) (exact; the largest lands in [1, 2), away from f16's
+// overflow and subnormals), two a word, D / 2 words a query (the two planes' space); per query s,
+// 0, 0, 0. The scorer's keys are then (f16 row) . (q / s), times s when written.
 
 //@CONSTS
 
@@ -42,7 +46,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
   if (live) {
     for (var c = lid; c < QW; c += WG) {
       let x = queries[q * QW + c];
-      let y = abs(x * sq[QW + c]);
+      let y = select(abs(x * sq[QW + c]), abs(x), HALVES);
       m = max(m, max(max(y.x, y.y), max(y.z, y.w)));
       v += dot(x, sq[c]);
     }
@@ -58,7 +62,26 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
     workgroupBarrier();
   }
   let mm = wm[0];
-  let s = select(1.0, mm / 127.0, mm > 0.0);
+  let s = select(1.0, select(mm / 127.0, exp2(floor(log2(mm))), HALVES), mm > 0.0);
+  if (HALVES) {
+    for (var c = lid; c < QW; c += WG) {
+      var h = vec2<u32>(0u);
+      if (live) {
+        let v = queries[q * QW + c] / s;
+        h = vec2<u32>(pack2x16float(v.xy), pack2x16float(v.zw));
+      }
+      out[q * 2u * QW + 2u * c] = h.x;
+      out[q * 2u * QW + 2u * c + 1u] = h.y;
+    }
+    if (lid == 0u) {
+      let at = 2u * nqPad * QW + 4u * q;
+      out[at] = bitcast<u32>(select(0.0, s, live));
+      out[at + 1u] = 0u;
+      out[at + 2u] = 0u;
+      out[at + 3u] = 0u;
+    }
+    return;
+  }
   var sa = 0i;
   for (var c = lid; c < QW; c += WG) {
     var word = 0u;

@@ -29,6 +29,7 @@ import { kernelTuning } from '../../src/gpu/flat-shard.js';
 import { tensorTuning } from '../../src/gpu/tensor/hook.js';
 import { measureCeilings } from './ceilings.js';
 import { loadDawnGpu } from '../../src/gpu/dawn.js';
+import { EXPERIMENTAL_TOGGLES } from '../../src/gpu/device.js';
 import type { SearchResult } from '../../src/core/types.js';
 import { syntheticQueries, syntheticRow } from './synthetic.js';
 import { repeatSearch } from './repeat.js';
@@ -111,7 +112,7 @@ function recall(got: SearchResult, want: SearchResult): number {
 }
 
 const experimental = values.experimental === '1';
-const toggles = [...(experimental ? ['allow_unsafe_apis'] : []), ...values.toggles!.split(',').filter(Boolean)];
+const toggles = [...(experimental ? EXPERIMENTAL_TOGGLES : []), ...values.toggles!.split(',').filter(Boolean)];
 // Dawn rounds GPU timestamps to 65.5 us steps unless told not to (a privacy guard for browsers):
 // at nq = 1 that step is ~8% of a 1M search, so the bench always lifts it.
 const unquantised = 'disable-dawn-features=timestamp_quantization';
@@ -123,7 +124,7 @@ interface Variant { name: string; knobs: Partial<typeof kernelTuning>; tensor: P
 const defaults = { ...kernelTuning };
 const tensorDefaults = { ...tensorTuning };
 /** Variant keys for the tensor scorer's knobs. */
-const TENSOR_KNOBS: Record<string, keyof typeof tensorTuning> = { tf16: 'f16', tf16min: 'f16MinBatch', tf16rt: 'f16RowTiles', trtb: 'rowTilesBig', tensor: 'enabled', tf32: 'f32', tf32min: 'f32MinBatch', tf32rt: 'f32RowTiles', tf32rtb: 'f32RowTilesBig', tf32rtf: 'f32RowTilesFrom', tf32w: 'f32Warps', tf32wf: 'f32WarpsFrom', tf16c: 'f16Codes', tf16cmin: 'f16CodesMinBatch', tf16crt: 'f16CodesRowTiles', tkcs: 'kcSmall', trt: 'rowTiles', twb: 'targetWorkgroups', tws: 'targetWorkgroupsSmall', twt: 'targetWorkgroupsTiny' };
+const TENSOR_KNOBS: Record<string, keyof typeof tensorTuning> = { tf16: 'f16', tf16min: 'f16MinBatch', tf16rt: 'f16RowTiles', trtb: 'rowTilesBig', tensor: 'enabled', tf32: 'f32', tf32min: 'f32MinBatch', tf32rt: 'f32RowTiles', tf32rtb: 'f32RowTilesBig', tf32rtf: 'f32RowTilesFrom', tf32w: 'f32Warps', tf32wf: 'f32WarpsFrom', tf16c: 'f16Codes', tf16cmin: 'f16CodesMinBatch', tf16crt: 'f16CodesRowTiles', tf16h: 'f16Half', tf16hmin: 'f16HalfMinBatch', tf16hrt: 'f16HalfRowTiles', tkcs: 'kcSmall', trt: 'rowTiles', twb: 'targetWorkgroups', tws: 'targetWorkgroupsSmall', twt: 'targetWorkgroupsTiny' };
 const variants: Variant[] = values.variants
   ? values.variants.split(';').map((v) => {
       const [name, spec = ''] = v.split(':');

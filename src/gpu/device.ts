@@ -149,12 +149,19 @@ export interface AcquireOptions {
 }
 
 /**
+ * Dawn toggles behind allowExperimental: its unsafe APIs (subgroup matrices) and, on NVIDIA's
+ * Vulkan driver, shader-f16, which Dawn holds back there pending conformance failures (crbug
+ * 42251215) and without which it lists no f16 subgroup-matrix config (f16 rows on the tensor cores,
+ * tensorTuning.f16Half). Other drivers ignore the second.
+ */
+export const EXPERIMENTAL_TOGGLES: readonly string[] = ['allow_unsafe_apis', 'vulkan_enable_f16_on_nvidia'];
+
+/**
  * The flags for Dawn's Node `create()` that the options ask for: one `enable-dawn-features=` list
- * (the binding keeps one value per flag). Empty when none; `allow_unsafe_apis` alone gives the same
- * flag text as before, so the same cached Dawn instance.
+ * (the binding keeps one value per flag). Empty when none.
  */
 export function dawnFlags(opts: { allowExperimental?: boolean; disableRobustness?: boolean }): string[] {
-  const toggles = [...(opts.allowExperimental ? ['allow_unsafe_apis'] : []), ...(opts.disableRobustness ? ['disable_robustness'] : [])];
+  const toggles = [...(opts.allowExperimental ? EXPERIMENTAL_TOGGLES : []), ...(opts.disableRobustness ? ['disable_robustness'] : [])];
   return toggles.length ? [`enable-dawn-features=${toggles.join(',')}`] : [];
 }
 

@@ -19,7 +19,7 @@ import { fromHalfBits, toHalfBits } from './half.js';
 import { type QueryBlocksJob, type RerankJob, RerankWorkers, rerankTuning, scoreQueryBlocks, type SharedRowChunks } from './rerank-workers.js';
 import { trainSq } from './tensor/quantize.js';
 import { tensorTuning } from './tensor/hook.js'; // importing it registers the tensor-core scorer (used only on devices opened with allowExperimental)
-import { SUBGROUP_MATRIX_FEATURE } from './tensor/choose.js';
+import { matrixConfigsOf, pickHalfConfig, SUBGROUP_MATRIX_FEATURE } from './tensor/choose.js';
 
 /** Options of the GPU flat index beyond IndexOptions (tests and benchmarks shrink tiles with them). */
 export interface GpuFlatOptions extends IndexOptions {
@@ -962,6 +962,7 @@ function tensorNotice(contexts: readonly GpuContext[], plan: FlatPlan, metric: M
   if (missing.length) return `allowExperimental: ${missing.join(', ')} offer(s) no ${SUBGROUP_MATRIX_FEATURE}; the portable kernels run`;
   if (metric !== 'ip') return `allowExperimental: the tensor scorer ranks inner products only; this ${metric} index runs the portable kernels`;
   if (precision === 'int8') return `allowExperimental: int8 batches of ${tensorTuning.minBatch}+ queries on the tensor cores (when the adapter lists a fitting i8 config)`;
+  if (precision === 'f16' && opts.f16TensorCores !== false && halfMatricesEverywhere(contexts)) return `allowExperimental: f16 batches of ${tensorTuning.f16HalfMinBatch}+ queries on the f16 tensor cores, rows read as they are (no code plane: half of f32's memory), re-ranked exactly from the f16 rows`;
   if (precision === 'f16' && opts.f16TensorCores !== false && plan.digits) return `allowExperimental: f16 batches of ${tensorTuning.f16CodesMinBatch}+ queries on the int8 tensor cores from the rows' i8 codes, re-ranked exactly from the f16 rows${planes}`;
   if (precision === 'f16' && opts.f16TensorCores !== false) return `allowExperimental: f16 batches of ${tensorTuning.f16MinBatch}+ queries on the int8 tensor cores, rows converted as read, re-ranked exactly from the f16 rows (f16TensorCores: false keeps the f16 kernels)`;
   if (precision === 'f32' && opts.f32TensorCores !== false && !plan.digits) return `allowExperimental: f32 runs the f32 kernels: no digit planes planned (digitPlanes false, or no room beside the rows)`;
@@ -1084,11 +1085,17 @@ function planFor(contexts: GpuContext[], d: number, n: number, precision: Precis
 
 /**
  * The precisions whose rows get digit planes (planner digitPrecisions): digitPlanes, by default
- * where every device has the subgroup matrices (allowExperimental), for the tensor paths not turned off.
+ * where every device has the subgroup matrices (allowExperimental), for the tensor paths not turned
+ * off. f16 needs no code plane where every device multiplies halves (halfMatricesEverywhere).
  */
 function digitPrecisions(contexts: readonly GpuContext[], opts: GpuFlatOptions): Precision[] {
   if (!(opts.digitPlanes ?? contexts.every((c) => c.device.features.has(SUBGROUP_MATRIX_FEATURE)))) return [];
-  return [...(opts.f32TensorCores !== false ? ['f32' as const] : []), ...(opts.f16TensorCores !== false ? ['f16' as const] : [])];
+  return [...(opts.f32TensorCores !== false ? ['f32' as const] : []), ...(opts.f16TensorCores !== false && !halfMatricesEverywhere(contexts) ? ['f16' as const] : [])];
+}
+
+/** Whether every device takes f16 rows on f16 subgroup matrices (shader-f16 and an f16 x f16 -> f32 config: tensorTuning.f16Half). */
+function halfMatricesEverywhere(contexts: readonly GpuContext[]): boolean {
+  return tensorTuning.f16Half && contexts.every((c) => c.device.features.has(SUBGROUP_MATRIX_FEATURE) && c.device.features.has('shader-f16') && !!pickHalfConfig(matrixConfigsOf(c.adapter?.info)));
 }
 
 /** Widens a result to k columns with -1 padding. */

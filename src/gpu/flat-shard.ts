@@ -506,18 +506,27 @@ export interface ShardInfo {
  * - approximate (optional, f16 and f32 shards only): the keys only rank candidates (the tensor
  *   scorer's i8 codes of the f16 rows or two i8 digits of the f32 rows, decoded with binding 3 =
  *   vmin 0, then step, then 1 / step per dimension, which the shard computes from its rows:
- *   src/gpu/approx-rerank.ts; 'dims': a step a dimension, 'uniform': one step for all). After the
+ *   src/gpu/approx-rerank.ts; 'dims': a step a dimension, 'uniform': one step for all; 'unscaled':
+ *   no codes, so no steps, e.g. f16 rows on f16 subgroup matrices with f16-rounded queries). After the
  *   merges the shard rewrites each query's final k keys with the exact inner products
  *   (approx_rerank.wgsl) and orders the lists again on the host; the caller asks for k' > k
  *   candidates to keep the recall. f32 lists are then certified (approx-rerank.ts uncertifiedF32)
  *   and the queries that fail it searched again with the exact kernels.
  * The shard then merges the lists per tile (merge_lists) into a running top-k.
  */
+/** How a scorer's approximate keys were made (ChunkScorer.shape): codes of a step a dimension, of one step, or no codes ('unscaled': no steps to make). */
+export type ApproximateKeys = 'dims' | 'uniform' | 'unscaled';
+
+/** The code steps approximate keys need, if any. */
+function stepModeOf(approximate: ApproximateKeys | undefined): 'dims' | 'uniform' | undefined {
+  return approximate === 'dims' || approximate === 'uniform' ? approximate : undefined;
+}
+
 export interface ChunkScorer {
   name: string;
   accepts(shard: ShardInfo, nq: number, k: number): boolean;
   /** Rows per block (segLen is a multiple), queries per workgroup, the pipeline cache key, and the optional pre-pass and dispatch size. */
-  shape(shard: ShardInfo, nq: number, k: number): { BR: number; BQ: number; key: string; targetWorkgroups?: number; prep?: { bytes: number; groups: [number, number] }; scratch?: number; approximate?: 'dims' | 'uniform'; digits?: boolean };
+  shape(shard: ShardInfo, nq: number, k: number): { BR: number; BQ: number; key: string; targetWorkgroups?: number; prep?: { bytes: number; groups: [number, number] }; scratch?: number; approximate?: ApproximateKeys; digits?: boolean };
   pipeline(device: GPUDevice, shard: ShardInfo, nq: number, k: number): GPUComputePipeline;
   /** The pre-pass pipeline, for shapes that name a prep. */
   prepass?(device: GPUDevice, shard: ShardInfo, nq: number, k: number): GPUComputePipeline;
@@ -539,7 +548,7 @@ interface ScorerChoice {
   /** Pairs of scratch at the end of the scorer's out binding (ChunkScorer.shape), zeroed before each batch. */
   scratch?: number;
   /** f16 / f32: approximate keys, re-ranked exactly from the rows after the merges; the codes' steps (ChunkScorer.shape). */
-  approximate?: 'dims' | 'uniform';
+  approximate?: ApproximateKeys;
   /** The scorer reads the tiles' digit planes at binding 1 instead of the rows (ChunkScorer.shape). */
   digits?: boolean;
   /**
@@ -1127,11 +1136,13 @@ export class FlatShard {
       const { approximate, digits } = this.scorerFor(nq, k);
       if (!approximate) continue;
       this.rerankPipeline();
+      const stepMode = stepModeOf(approximate);
+      if (!stepMode) continue;
       this.absmaxPipeline();
       if (digits) this.digitsPipeline();
       // The code steps (and digit planes) of these rows, made now rather than by the first search;
       // it awaits the same work, and meets any error of it (digit planes that do not fit).
-      this.ensureSteps(approximate, !!digits).catch(() => undefined);
+      this.ensureSteps(stepMode, !!digits).catch(() => undefined);
     }
     this.mergePipeline(Math.max(pow2Ceil(k), 2 * SELECT_WG));
     const one = this.mergeOnePlan(1, k);
@@ -1353,7 +1364,7 @@ export class FlatShard {
     const version = this.rowsVersion;
     const asked = queries;
     try {
-      steps = scorer.approximate ? await this.ensureSteps(scorer.approximate, !!scorer.digits) : undefined;
+      steps = stepModeOf(scorer.approximate) ? await this.ensureSteps(stepModeOf(scorer.approximate)!, !!scorer.digits) : undefined;
     } catch (e) {
       // Digit planes that do not fit: from now on f32 runs the f32 kernels, f16 converts while staging.
       if (!(e instanceof TesseraError && e.code === 'OUT_OF_MEMORY' && this.digitPlanes)) throw e;
@@ -1363,7 +1374,7 @@ export class FlatShard {
         tile.digits = undefined;
       }
       scorer = this.scorerFor(nqb, k, exact);
-      steps = scorer.approximate ? await this.ensureSteps(scorer.approximate, !!scorer.digits) : undefined;
+      steps = stepModeOf(scorer.approximate) ? await this.ensureSteps(stepModeOf(scorer.approximate)!, !!scorer.digits) : undefined;
     }
     const certify = steps && this.layout.precision === 'f32' ? { steps, k: certifyK } : undefined;
     const { a: regionA, b: regionB, total, shared, segs } = this.candPlan(nqb, k, scorer.BR, scorer.BQ, scorer.target, scorer.scratch, !!certify);

@@ -26,6 +26,8 @@ import { fromHalfBits, toHalfBits } from '../../src/gpu/half.js';
 
 
 const hasGpu = await gpuForTests('emulated tensor kernels');
+/** The emulated scorer with the f16 config (f16 rows on f16 matrices) takes batches only while this is set. */
+let halvesOn = false;
 
 /** Recall@k >= 0.95 against the float64 oracle, and every returned distance exact (the f32 re-rank). */
 async function expectRecallAndExactDistances(index: GpuFlatIndex, base: Float32Array, q: Float32Array, d: number, k: number): Promise<void> {
@@ -87,6 +89,8 @@ describe.skipIf(!hasGpu)('staged tensor kernels with emulated subgroup matrices'
 describe.skipIf(!hasGpu)('GpuFlatIndex tensor hook with emulated subgroup matrices', () => {
   // The hook's plan, told the adapter has the NVIDIA config, with its source emulated.
   registerChunkScorer(emulatedHookScorer());
+  // f16 rows on (emulated) f16 matrices, for the tests that turn it on.
+  registerChunkScorer(emulatedHookScorer({ halves: true, active: () => halvesOn }));
 
   it.each([
     { queries: 'pre' as const, tiles: 1, target: 2048 },
@@ -216,7 +220,7 @@ describe.skipIf(!hasGpu)('GpuFlatIndex f16 through the emulated tensor hook, re-
     for (let i = 0; i < got.labels.length; i++) {
       expect(got.labels[i]).toBeGreaterThanOrEqual(0n);
       const exact = trueDistance(rows, q, d, Math.floor(i / k), Number(got.labels[i]!), 'ip');
-      expect(Math.abs(got.distances[i]! - exact)).toBeLessThanOrEqual(1e-5);
+      expect(Math.abs(got.distances[i]! - exact)).toBeLessThanOrEqual(1e-5 * Math.max(1, Math.abs(exact)));
       if (i % k > 0) expect(got.distances[i]!).toBeLessThanOrEqual(got.distances[i - 1]!);
     }
   }
@@ -307,6 +311,53 @@ describe.skipIf(!hasGpu)('GpuFlatIndex f16 through the emulated tensor hook, re-
       all.set(more, n * d);
       await expectF16Exact(index, toF16(all), q, d, k, 0.97);
     } finally {
+      Object.assign(tensorTuning, saved);
+      await index.dispose();
+    }
+  }, 120_000);
+
+  it.each([
+    { tiles: 1, target: 2048, nq: 37, scale: 1 },
+    { tiles: 3, target: 3, nq: 37, scale: 1 },
+    // 2 queries (f16HalfMinBatch) in a 32-query block, 32-row tiles, 'chain' insertion.
+    { tiles: 3, target: 3, nq: 2, scale: 1, rowTiles: 2 },
+    // Queries far beyond f16's range (1e6: 65504 is its largest) and far below its normal range
+    // (1e-7): the pre-pass scales each by a power of two before rounding it to halves.
+    { tiles: 3, target: 3, nq: 37, scale: 1e6 },
+    { tiles: 1, target: 2048, nq: 37, scale: 1e-7 },
+  ])('f16 matrices (an f16 config and shader-f16: StageOptions.rowsHalf), $tiles tile(s), $nq queries, queries x $scale: the rows multiplied as halves, no code plane, the results the f16 rows\' exact best', async (c: { tiles: number; target: number; nq: number; scale: number; rowTiles?: number }) => {
+    const d = 64, n = 600, nq = c.nq, k = 5;
+    const base = normalizeRows(clusteredVectors(n, d, 10, 295), d);
+    for (let i = 0; i < n; i++) base[i * d + 3]! *= 40;
+    const q = normalizeRows(clusteredVectors(nq, d, 10, 296), d).map((v) => v * c.scale);
+    const saved = { ...tensorTuning };
+    Object.assign(tensorTuning, { targetWorkgroups: c.target, targetWorkgroupsSmall: c.target, targetWorkgroupsTiny: c.target, f16HalfRowTiles: c.rowTiles ?? 4 });
+    halvesOn = true;
+    const tileBytes = c.tiles === 1 ? 1 << 20 : Math.ceil(n / c.tiles / 64) * 64 * d * 2;
+    const index = await GpuFlatIndex.create(d, 'ip', { precision: 'f16', maxTileBytes: tileBytes, debugPoison: true });
+    try {
+      await index.add(base);
+      expect(index.plan!.digits).toBe(false);
+      const kp = index.gpuK(k, nq);
+      expect(kp).toBeGreaterThan(k);
+      expect(index.gpuK(k, tensorTuning.f16HalfMinBatch - 1)).toBe(k);
+      const shard = (index as unknown as { shards: { digitBytes: number; scorerFor(nq: number, k: number): { key: string; approximate?: string; digits?: boolean } }[] }).shards[0]!;
+      const choice = shard.scorerFor(nq, kp);
+      expect(choice.key).toMatch(/stage\d+p4preuHcm/);
+      expect(choice.key).toContain(`:16:16:16:1:1:${c.rowTiles ?? 4}:2:`);
+      expect(choice.digits).toBeUndefined();
+      expect(choice.approximate).toBe('unscaled');
+      await expectF16Exact(index, toF16(base), q, d, k, 0.99);
+      expect(shard.digitBytes).toBe(0);
+      // Rows added after a search (3x larger): scored as they are, nothing to make again.
+      const more = normalizeRows(clusteredVectors(200, d, 5, 297), d).map((v) => 3 * v);
+      await index.add(more);
+      const all = new Float32Array((n + 200) * d);
+      all.set(base);
+      all.set(more, n * d);
+      await expectF16Exact(index, toF16(all), q, d, k, 0.99);
+    } finally {
+      halvesOn = false;
       Object.assign(tensorTuning, saved);
       await index.dispose();
     }

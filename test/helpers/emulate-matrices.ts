@@ -11,6 +11,7 @@ import { hookPipeline, hookShape, planTensorHook, prepPipeline } from '../../src
  * A kernel uses one N throughout: each invocation holds 16 N / 32 result elements.
  */
 export function emulateMatrices(src: string): string {
+  if (/subgroup_matrix_left<f16, 16, 16>/.test(src)) return emulateHalfMatrices(src);
   const n = /subgroup_matrix_result<i32, 8, 16>/.test(src) ? 8 : 16;
   const epl = (16 * n) / 32;
   const out = src
@@ -65,20 +66,68 @@ ${two ? `fn emu_store2(off: u32, v: array<i32, ${epl}>, st: u32, lane: u32) {
 `;
 }
 
+/**
+ * f16 rows' kernels (StageOptions.rowsHalf): f16 fragments from `wh` (left) and `wq` (right), K 16,
+ * f32 results stored into `wr` (array<f32>). Products of halves are exact in f32; sums in f32.
+ */
+function emulateHalfMatrices(src: string): string {
+  const n = /subgroup_matrix_result<f32, 8, 16>/.test(src) ? 8 : 16;
+  const epl = (16 * n) / 32;
+  const out = src
+    .replace('enable chromium_experimental_subgroup_matrix;', '')
+    .replace(new RegExp(`subgroup_matrix_result<f32, ${n}, 16>\\(\\)`, 'g'), `array<f32, ${epl}>()`)
+    .replace(/subgroupMatrixLoad<subgroup_matrix_left<f16, 16, 16>>\(&wh, ([^,]+), (true|false), ([^)]+)\)/g, (_m, off: string, col: string, st: string) => `EmuFrag(${off}, ${st}, ${col})`)
+    .replace(new RegExp(`subgroupMatrixLoad<subgroup_matrix_right<f16, ${n}, 16>>\\(&wq, ([^,]+), (true|false), ([^)]+)\\)`, 'g'), (_m, off: string, col: string, st: string) => `EmuFrag(${off}, ${st}, ${col})`)
+    .replace(/subgroupMatrixMultiplyAccumulate\((\w+), (\w+), (\w+)\)/g, 'emu_mma($1, $2, $3, lid % 32u)')
+    .replace(/subgroupMatrixStore\(&wr, ([^,]+), (\w+), false, ([^)]+)\);/g, 'emu_store($1, $2, $3, lid % 32u);');
+  if (/subgroup_matrix|subgroupMatrix/.test(out)) throw new Error('emulateMatrices: a matrix call is left (f16 kernels: wh / wq fragments, wr results)');
+  return `${out}
+var<workgroup> emu_zero: u32;
+struct EmuFrag { off: u32, st: u32, col: bool }
+fn emu_mma(l: EmuFrag, r: EmuFrag, a: array<f32, ${epl}>, lane: u32) -> array<f32, ${epl}> {
+  var o = a;
+  for (var x = 0u; x < ${epl}u + emu_zero; x++) {
+    let m = (lane * ${epl}u + x) / ${n}u;
+    let n = (lane * ${epl}u + x) % ${n}u;
+    var s = 0.0;
+    for (var k = 0u; k < 16u + emu_zero; k++) {
+      let el = select(l.off + m * l.st + k, l.off + k * l.st + m, l.col);
+      let er = select(r.off + k * r.st + n, r.off + n * r.st + k, r.col);
+      s += f32(wh[el]) * f32(wq[er]);
+    }
+    o[x] += s;
+  }
+  return o;
+}
+fn emu_store(off: u32, v: array<f32, ${epl}>, st: u32, lane: u32) {
+  for (var x = 0u; x < ${epl}u + emu_zero; x++) {
+    let e = lane * ${epl}u + x;
+    wr[off + (e / ${n}u) * st + e % ${n}u] = v[x];
+  }
+}
+`;
+}
+
 /** The NVIDIA config (i8 x i8 -> i32, 16 x 16 x 32) the emulation implements. */
 export const EMULATED_CONFIG: MatrixConfig = { componentType: 'i8', resultComponentType: 'i32', M: 16, N: 16, K: 32 };
 /** NVIDIA's N = 8 config (16 x 8 x 32), also emulated; the hook takes it with tensorTuning.matrixN 8. */
 export const EMULATED_CONFIG_N8: MatrixConfig = { ...EMULATED_CONFIG, N: 8 };
+/** NVIDIA's f16 config (f16 x f16 -> f32, 16 x 16 x 16; listed with shader-f16), emulated for f16 rows (rowsHalf). */
+export const EMULATED_HALF_CONFIG: MatrixConfig = { componentType: 'f16', resultComponentType: 'f32', M: 16, N: 16, K: 16 };
 
 /**
  * GpuFlatIndex's tensor hook as it plans for an adapter with EMULATED_CONFIG, with the matrix calls
  * of its scoring kernel emulated (the pre-pass runs as it is): the hook's own answers (tile, key,
- * dispatch size, pre-pass). `active` gates which searches it takes; `onPrepass` counts pre-passes.
+ * dispatch size, pre-pass). `active` gates which searches it takes; `onPrepass` counts pre-passes;
+ * `halves` adds the f16 config (f16 rows then take f16 matrices, StageOptions.rowsHalf).
  */
-export function emulatedHookScorer(opts: { active?: () => boolean; onPrepass?: () => void } = {}): ChunkScorer {
+export function emulatedHookScorer(opts: { active?: () => boolean; onPrepass?: () => void; halves?: boolean } = {}): ChunkScorer {
+  // halves: the adapter also lists the f16 config and the device has shader-f16 (f16 rows on f16 matrices).
+  const configs = opts.halves ? [EMULATED_CONFIG, EMULATED_CONFIG_N8, EMULATED_HALF_CONFIG] : [EMULATED_CONFIG, EMULATED_CONFIG_N8];
+  const features = new Set([SUBGROUP_MATRIX_FEATURE, 'subgroups', ...(opts.halves ? ['shader-f16'] : [])]);
   const plan = (shard: ShardInfo, nq: number, k: number) =>
     planTensorHook(
-      { precision: shard.precision, metric: shard.metric, rowWords: shard.rowWords, configs: [EMULATED_CONFIG, EMULATED_CONFIG_N8], features: new Set([SUBGROUP_MATRIX_FEATURE, 'subgroups']), subgroupSize: 32, maxWorkgroupStorage: 49152, approximateF16: shard.approximateF16, approximateF32: shard.approximateF32, digitPlanes: shard.digitPlanes },
+      { precision: shard.precision, metric: shard.metric, rowWords: shard.rowWords, configs, features, subgroupSize: 32, maxWorkgroupStorage: 49152, approximateF16: shard.approximateF16, approximateF32: shard.approximateF32, digitPlanes: shard.digitPlanes },
       nq,
       k,
     );

@@ -4,13 +4,14 @@
  * reports an i8 x i8 -> i32 subgroup-matrix config the kernel fits (M 16, N 8 or 16, K 32), and
  * leaves everything else to the built-in kernels (flat_gemv, flat_fused: dot4 / f32 decoding).
  * The index re-ranks the candidates it returns exactly in float32, as for the other int8 kernels.
- * It takes f16 shards' larger batches as well (tensorTuning.f16): their rows are quantised while
- * staged and the shard re-ranks the candidates exactly from its f16 rows; and f32 shards' (f32):
+ * It takes f16 shards' batches as well (tensorTuning.f16): on f16 subgroup matrices where the
+ * adapter lists them (f16Half), else from a code plane or quantised while staged, and the shard
+ * re-ranks the candidates exactly from its f16 rows; and f32 shards' (f32):
  * their rows split into two i8 digits while staged, the candidates re-ranked from the f32 rows and
  * each list certified exact by the shard (or searched again with the exact kernels).
  */
 import { type ChunkScorer, registerChunkScorer, type ShardInfo } from '../flat-shard.js';
-import { layoutShape, type MatrixConfig, matrixConfigsOf, pickConfig, SUBGROUP_MATRIX_FEATURE } from './choose.js';
+import { layoutShape, type MatrixConfig, matrixConfigsOf, pickConfig, pickHalfConfig, SUBGROUP_MATRIX_FEATURE } from './choose.js';
 import { hookSource, packFits, prepBytes, prepSource, type SelectShape, shapeKey, shareWords, type StageOptions, tileOf, workgroupBytes } from './kernel-source.js';
 
 /** Knobs of the GpuFlatIndex tensor scorer (benchmarks set them; the defaults are the measured best). */
@@ -290,6 +291,17 @@ export const tensorTuning = {
    */
   f16CodesRowTiles: 4,
   /**
+   * f16 shards on f16 subgroup matrices where the adapter lists an f16 x f16 -> f32 config and the
+   * device has shader-f16 (StageOptions.rowsHalf): the rows' halves multiplied as they are, no code
+   * plane and no conversion, so the index keeps exactly half of f32's GPU memory; the shard re-ranks
+   * each query's k' best exactly from the rows (the keys use f16-rounded queries). Taken before the
+   * code plane and the conversion. From f16HalfMinBatch queries a shard batch, f16HalfRowTiles
+   * result matrices along rows a subgroup below bigBatch (rowTilesBig from there).
+   */
+  f16Half: true,
+  f16HalfMinBatch: 2,
+  f16HalfRowTiles: 4,
+  /**
    * f32 shards too: each row value split while staged into two i8 digits of its dimension's step
    * (StageOptions.rowsF32), the queries into two digits by the pre-pass, three tensor products a K
    * step (keys of about 15 bits a dimension); the shard re-ranks each query's k' best exactly from
@@ -351,25 +363,28 @@ export function planTensorHook(f: HookFacts, nq: number, k: number): { shape: Se
   if (!tensorTuning.enabled) return { reason: 'tensor scorer disabled' };
   const f16 = f.precision === 'f16';
   const f32 = f.precision === 'f32';
-  // f16 with a code plane reads codes as int8 does; without, it converts its rows while staging.
-  const f16Codes = f16 && !!f.digitPlanes && tensorTuning.f16Codes;
-  const convert = f16 && !f16Codes;
+  // f16 on f16 matrices where the adapter has them; else with a code plane it reads codes as int8
+  // does; else it converts its rows while staging.
+  const halfConfig = f16 && tensorTuning.f16Half && f.features.has('shader-f16') ? pickHalfConfig(f.configs, tensorTuning.matrixN) : undefined;
+  const half = !!halfConfig;
+  const f16Codes = f16 && !half && !!f.digitPlanes && tensorTuning.f16Codes;
+  const convert = f16 && !half && !f16Codes;
   if (f.precision !== 'int8' && !(f16 && tensorTuning.f16) && !(f32 && tensorTuning.f32)) return { reason: `precision ${f.precision}` };
   if (f16 && f.approximateF16 === false) return { reason: 'f16 with f16TensorCores off' };
   if (f32 && f.approximateF32 === false) return { reason: 'f32 with f32TensorCores off' };
   if (f.metric !== 'ip') return { reason: `metric ${f.metric} (the tensor scorer ranks inner products)` };
   if (!f.features.has(SUBGROUP_MATRIX_FEATURE)) return { reason: `device lacks ${SUBGROUP_MATRIX_FEATURE} (open it with allowExperimental)` };
-  const minBatch = f16Codes ? tensorTuning.f16CodesMinBatch : tensorTuning.minBatch;
+  const minBatch = half ? tensorTuning.f16HalfMinBatch : f16Codes ? tensorTuning.f16CodesMinBatch : tensorTuning.minBatch;
   if (nq < minBatch) return { reason: `batch ${nq} < ${minBatch}` };
   // f16 with a code plane starts at f16CodesMinBatch (above); converting halves, from f16MinBatch.
   if (convert && nq < tensorTuning.f16MinBatch) return { reason: `f16 batch ${nq} < ${tensorTuning.f16MinBatch}` };
   if (f32 && nq < tensorTuning.f32MinBatch) return { reason: `f32 batch ${nq} < ${tensorTuning.f32MinBatch}` };
   if (k > tensorTuning.maxK) return { reason: `k ${k} > ${tensorTuning.maxK}` };
-  const config = pickConfig(f.configs, { signed: true, preferN: tensorTuning.matrixN });
-  if (!config || config.M !== 16 || config.K !== 32 || (config.N !== 16 && config.N !== 8)) {
+  const config = halfConfig ?? pickConfig(f.configs, { signed: true, preferN: tensorTuning.matrixN });
+  if (!config || config.M !== 16 || config.K !== (half ? 16 : 32) || (config.N !== 16 && config.N !== 8)) {
     return { reason: `no i8 x i8 -> i32 M16 N16|N8 K32 config among ${f.configs.length}` };
   }
-  // Dims a row: 16 u8 codes, 8 packed halves or 4 f32 a vec4.
+  // Dims a row: 16 u8 codes, 8 packed halves or 4 f32 a vec4 (K 16 for halves: a multiple of 32 all the same).
   const dPad = f.rowWords * (f16 ? 8 : f32 ? 4 : 16);
   const sg = f.subgroupSize;
   if (dPad % 32 !== 0) return { reason: `row of ${dPad} bytes is not a multiple of K = 32` };
@@ -380,23 +395,23 @@ export function planTensorHook(f: HookFacts, nq: number, k: number): { shape: Se
   const mode = tensorTuning.queries === 'auto' ? 'pre' : tensorTuning.queries;
   const queries = mode === 'quant' && !f.features.has('subgroups') ? 'whole' : mode;
   // Several warps: subgroup_id needs the subgroups feature, and each warp must be one 32-query block.
-  const wantWarps = convert && nq >= tensorTuning.f16WarpsFrom ? tensorTuning.f16Warps : f32 && nq >= tensorTuning.f32WarpsFrom ? tensorTuning.f32Warps : tensorTuning.warps;
+  const wantWarps = half ? 1 : convert && nq >= tensorTuning.f16WarpsFrom ? tensorTuning.f16Warps : f32 && nq >= tensorTuning.f32WarpsFrom ? tensorTuning.f32Warps : tensorTuning.warps;
   const warps = wantWarps > 1 && queries === 'pre' && sg === 32 && f.features.has('subgroups') ? wantWarps : 1;
   // The 16-query block: half the multiplies of a padded 32-query one, two invocations a query.
-  const block16 = tensorTuning.block16 && !f32 && nq <= 16 && k <= tensorTuning.block16MaxK && sg === 32 && warps === 1 && queries === 'pre' && tensorTuning.lists !== 'wg';
+  const block16 = tensorTuning.block16 && !f32 && !half && nq <= 16 && k <= tensorTuning.block16MaxK && sg === 32 && warps === 1 && queries === 'pre' && tensorTuning.lists !== 'wg';
   // Lists other than 'reg' need the mask selection; 'packed' also one warp of one list a query (not
   // the 16-query block, which merges 'reg' lists) and keys that fit beside the slot bits.
   const lists =
     tensorTuning.select !== 'mask' ? {}
-    : tensorTuning.lists === 'wg' && !f32 ? { lists: 'wg' as const }
-    : tensorTuning.lists === 'packed' && !f32 && !block16 && warps === 1 && packFits(dPad, k) ? { lists: 'packed' as const }
+    : tensorTuning.lists === 'wg' && !f32 && !half ? { lists: 'wg' as const }
+    : tensorTuning.lists === 'packed' && !f32 && !half && !block16 && warps === 1 && packFits(dPad, k) ? { lists: 'packed' as const }
     : {};
-  const rowTiles = f32 ? (nq >= tensorTuning.f32RowTilesFrom ? tensorTuning.f32RowTilesBig : tensorTuning.f32RowTiles) : nq >= tensorTuning.bigBatch ? tensorTuning.rowTilesBig : convert ? tensorTuning.f16RowTiles : f16Codes ? tensorTuning.f16CodesRowTiles : tensorTuning.midBatch > 0 && nq >= tensorTuning.midBatch ? tensorTuning.rowTilesMid : tensorTuning.rowTiles;
+  const rowTiles = f32 ? (nq >= tensorTuning.f32RowTilesFrom ? tensorTuning.f32RowTilesBig : tensorTuning.f32RowTiles) : nq >= tensorTuning.bigBatch ? tensorTuning.rowTilesBig : half ? tensorTuning.f16HalfRowTiles : convert ? tensorTuning.f16RowTiles : f16Codes ? tensorTuning.f16CodesRowTiles : tensorTuning.midBatch > 0 && nq >= tensorTuning.midBatch ? tensorTuning.rowTilesMid : tensorTuning.rowTiles;
   const br = 16 * rowTiles;
   const sr = tensorTuning.selectRows;
   const selectRows = sr > 0 && sr % 32 === 0 && sr < br && br % sr === 0 && tensorTuning.select === 'mask' && warps === 1 && !block16 ? { selectRows: sr } : {};
   const share = tensorTuning.share > 0 && nq >= tensorTuning.shareFrom && tensorTuning.select === 'mask' && !lists.lists && warps === 1 && !block16 ? { share: tensorTuning.share } : {};
-  const stage: StageOptions = { kc, padWords: tensorTuning.padWords, queries, unroll: true, ...(convert ? { rowsF16: true, ...(tensorTuning.f16Scale === 'uniform' ? { f16Uniform: true } : {}) } : f32 ? { rowsF32: true } : f16Codes ? { signedRows: true } : { xorRows: true }), clampRows: true, select: tensorTuning.select, prefetch: tensorTuning.prefetch, ...(warps > 1 && tensorTuning.warpBranch ? { warpBranch: true } : {}), ...lists, ...(tensorTuning.insert === 'flat' && nq >= tensorTuning.insertFrom && lists.lists !== 'wg' ? { insert: 'flat' as const } : {}), ...selectRows, ...share };
+  const stage: StageOptions = { kc, padWords: tensorTuning.padWords, queries, unroll: true, ...(half ? { rowsHalf: true } : convert ? { rowsF16: true, ...(tensorTuning.f16Scale === 'uniform' ? { f16Uniform: true } : {}) } : f32 ? { rowsF32: true } : f16Codes ? { signedRows: true } : { xorRows: true }), clampRows: true, select: tensorTuning.select, prefetch: tensorTuning.prefetch, ...(warps > 1 && tensorTuning.warpBranch ? { warpBranch: true } : {}), ...lists, ...(tensorTuning.insert === 'flat' && nq >= tensorTuning.insertFrom && lists.lists !== 'wg' ? { insert: 'flat' as const } : {}), ...selectRows, ...share };
   const shape: SelectShape = {
     kind: 'mma',
     signed: true,
@@ -466,7 +481,8 @@ export function hookShape(s: SelectShape, nq: number): ReturnType<ChunkScorer['s
   // StageOptions.share: the bounds' words at the end of binding 4 (pairs, zeroed before each batch).
   const words = shareWords(s, nq);
   // rowsF16 / rowsF32: keys of i8 codes or digits, re-ranked by the shard (ChunkScorer.shape's `approximate`).
-  const approximate = s.stage?.rowsF16 ? { approximate: s.stage.f16Uniform ? ('uniform' as const) : ('dims' as const) } : s.stage?.rowsF32 || s.stage?.signedRows ? { approximate: 'dims' as const } : {};
+  // rowsHalf: keys of f16-rounded queries, re-ranked without code steps.
+  const approximate = s.stage?.rowsF16 ? { approximate: s.stage.f16Uniform ? ('uniform' as const) : ('dims' as const) } : s.stage?.rowsF32 || s.stage?.signedRows ? { approximate: 'dims' as const } : s.stage?.rowsHalf ? { approximate: 'unscaled' as const } : {};
   // rowsF32 / signedRows: the shard binds its digit planes in place of the rows.
   const digits = s.stage?.rowsF32 || s.stage?.signedRows ? { digits: true } : {};
   return { BR: br, BQ: bq, key: shapeKey(s), targetWorkgroups, prep, ...(words ? { scratch: Math.ceil(words / 2) } : {}), ...approximate, ...digits };

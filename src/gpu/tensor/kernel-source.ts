@@ -105,6 +105,16 @@ export interface StageOptions {
    */
   signedRows?: boolean;
   /**
+   * Hook only, queries 'pre': rows of packed float16 (D / 8 vec4 a row) multiplied as they are on
+   * f16 subgroup matrices (f16 x f16 -> f32, K 16: the adapter's f16 config; Dawn lists it on NVIDIA
+   * with `vulkan_enable_f16_on_nvidia`). Staged as halves into `wh`, the queries as the pre-pass's
+   * halves (each query scaled by a power of two, PREP HALVES) into `wq`; the f32 scores go to `wr`
+   * (array<f32>) and enter the lists as order-preserving i32 keys (ordKey). The keys are the f16
+   * rows' inner products with the f16-rounded queries: the shard re-ranks them exactly from the
+   * rows with the f32 queries (approx_rerank.wgsl), as for the codes.
+   */
+  rowsHalf?: boolean;
+  /**
    * How a scores tile reaches the lists ('row': every row compared and inserted in turn; 'mask':
    * survivors of a compare with the list's last key marked in a bit mask first, then inserted; same
    * lists). Default 'row'. The hook takes both; the staged select kernel 'mask' only with one list a
@@ -172,7 +182,7 @@ export function tileOf(s: SelectShape): { br: number; bq: number; nt: number; tp
 
 export function shapeKey(s: SelectShape): string {
   const st = s.stage
-    ? `stage${s.stage.kc}p${s.stage.padWords}${s.stage.queries}${s.stage.unroll ? 'u' : ''}${s.stage.xorRows ? 'x' : ''}${s.stage.rowsF16 ? (s.stage.f16Uniform ? 'FU' : 'F') : ''}${s.stage.rowsF32 ? 'W' : ''}${s.stage.signedRows ? 'S' : ''}${s.stage.clampRows ? 'c' : ''}${s.stage.select === 'mask' ? 'm' : ''}${s.stage.prefetch ? 'f' : ''}${s.stage.warpBranch ? 'b' : ''}${s.stage.lists === 'wg' ? 'l' : s.stage.lists === 'packed' ? 'k' : ''}${s.stage.insert === 'flat' ? 'i' : ''}${s.stage.selectRows ? `h${s.stage.selectRows}` : ''}${s.stage.share ? `s${s.stage.share}` : ''}`
+    ? `stage${s.stage.kc}p${s.stage.padWords}${s.stage.queries}${s.stage.unroll ? 'u' : ''}${s.stage.xorRows ? 'x' : ''}${s.stage.rowsF16 ? (s.stage.f16Uniform ? 'FU' : 'F') : ''}${s.stage.rowsF32 ? 'W' : ''}${s.stage.signedRows ? 'S' : ''}${s.stage.rowsHalf ? 'H' : ''}${s.stage.clampRows ? 'c' : ''}${s.stage.select === 'mask' ? 'm' : ''}${s.stage.prefetch ? 'f' : ''}${s.stage.warpBranch ? 'b' : ''}${s.stage.lists === 'wg' ? 'l' : s.stage.lists === 'packed' ? 'k' : ''}${s.stage.insert === 'flat' ? 'i' : ''}${s.stage.selectRows ? `h${s.stage.selectRows}` : ''}${s.stage.share ? `s${s.stage.share}` : ''}`
     : 'direct';
   return [s.kind, s.signed ? 'i8' : 'u8', s.dPad, s.m, s.n, s.k, s.sgRows, s.sgQueries, s.rowTiles, s.queryTiles, s.subgroupSize, s.kp, s.syntax, JSON.stringify(s.quirk ?? DEFAULT_QUIRK), st].join(':');
 }
@@ -204,6 +214,7 @@ function checkShape(s: SelectShape, hook = false): void {
     if (s.stage.share !== undefined && (!hook || s.stage.select !== 'mask' || (s.stage.lists ?? 'reg') !== 'reg' || s.sgQueries !== 1 || s.stage.share < 1 || !Number.isInteger(s.stage.share))) throw bad(`share ${s.stage.share} needs the hook, mask selection, lists 'reg', one warp and a whole number of buckets >= 1`);
     if (s.stage.selectRows !== undefined && (!hook || s.stage.select !== 'mask' || s.sgQueries !== 1 || s.stage.selectRows % 32 !== 0 || s.stage.selectRows >= br || br % s.stage.selectRows !== 0 || s.stage.selectRows % s.m !== 0)) throw bad(`selectRows ${s.stage.selectRows} needs the hook, mask selection, one warp and a multiple of 32 dividing BR = ${br}, below it`);
     if (s.stage.lists === 'packed' && (!hook || s.stage.select !== 'mask' || !s.signed || !packFits(s.dPad, s.kp))) throw bad("lists 'packed' is the hook's, with select 'mask', i8 and keys that fit beside the slot bits");
+    if (s.stage.rowsHalf && (!hook || s.stage.queries !== 'pre' || lpi !== 1 || tpq !== 1 || (s.stage.lists ?? 'reg') !== 'reg' || s.k !== 16)) throw bad("rowsHalf is the hook's, with queries 'pre', one invocation a query, lists 'reg' and K = 16");
     if (s.stage.rowsF32 && (!hook || s.stage.queries !== 'pre' || lpi !== 1 || tpq !== 1 || (s.stage.lists ?? 'reg') !== 'reg')) throw bad("rowsF32 is the hook's, with queries 'pre', one invocation a query and lists 'reg'");
   }
 }
@@ -212,6 +223,8 @@ function checkShape(s: SelectShape, hook = false): void {
 export function workgroupBytes(s: SelectShape): number {
   const { br, bq, lpi } = tileOf(s);
   if (!s.stage) return br * bq * 4;
+  // rowsHalf: staged rows and queries as halves (`wh`, `wq`), the scores tile as f32 (`wr`).
+  if (s.stage.rowsHalf) return (br + bq) * halfStride(s) * 2 + (s.stage.selectRows ?? br) * bq * 4;
   const sw = s.stage.kc / 4 + s.stage.padWords;
   const sbq = bq / lpi;
   const q = s.stage.queries === 'wg' || s.stage.queries === 'pre' ? bq * sw : s.stage.queries === 'whole' || s.stage.queries === 'hold' ? bq * (s.dPad / 4 + 4) : s.stage.queries === 'quant' ? bq * sw + bq : 0;
@@ -219,6 +232,11 @@ export function workgroupBytes(s: SelectShape): number {
   // rowsF32: the second digits' staged rows and scores (`wr2`) and staged queries (`wq2`).
   const second = s.stage.rowsF32 ? wr2Words(s) + bq * sw : 0;
   return (Math.max(br * sw, (s.stage.selectRows ?? br) * sbq, hookMergeWords(s)) + q + lists + second) * 4;
+}
+
+/** rowsHalf: halves a staged row or query (the chunk's dims, then padWords words of padding). */
+function halfStride(s: SelectShape): number {
+  return s.stage!.kc + 2 * s.stage!.padWords;
 }
 
 /** rowsF32: words of `wr2`, the second digits' staged rows, then their accumulator's scores. */
@@ -515,9 +533,10 @@ export function hookSource(s: SelectShape): string {
   const st = s.stage;
   // BQ = NT (one invocation a query) or the 16-query block: two invocations a query of one 32-wide warp.
   const pairs = tpq === 2 && nt === 32 && bq === 16;
-  if (s.kind !== 'mma' || !st || (st.queries !== 'whole' && st.queries !== 'quant' && st.queries !== 'pre' && st.queries !== 'hold') || [st.xorRows, st.rowsF16, st.rowsF32, st.signedRows].filter(Boolean).length !== 1 || !st.clampRows || !s.signed || (tpq !== 1 && !pairs)) {
-    throw new Error(`int8 hook kernel needs a signed staged tensor shape, queries 'pre', 'hold', 'quant' or 'whole', one of xorRows (u8 codes), rowsF16, rowsF32 or signedRows, clampRows and BQ = ${nt} (or 16 of 32 invocations): got ${shapeKey(s)}`);
+  if (s.kind !== 'mma' || !st || (st.queries !== 'whole' && st.queries !== 'quant' && st.queries !== 'pre' && st.queries !== 'hold') || [st.xorRows, st.rowsF16, st.rowsF32, st.signedRows, st.rowsHalf].filter(Boolean).length !== 1 || !st.clampRows || !s.signed || (tpq !== 1 && !pairs)) {
+    throw new Error(`int8 hook kernel needs a signed staged tensor shape, queries 'pre', 'hold', 'quant' or 'whole', one of xorRows (u8 codes), rowsF16, rowsF32, signedRows or rowsHalf, clampRows and BQ = ${nt} (or 16 of 32 invocations): got ${shapeKey(s)}`);
   }
+  if (pairs && st.rowsHalf) throw new Error(`int8 hook kernel ${shapeKey(s)}: rowsHalf keeps one invocation a query`);
   if (pairs && (st.queries !== 'pre' || st.lists === 'wg' || s.sgQueries !== 1)) throw new Error(`int8 hook kernel ${shapeKey(s)}: the 16-query block needs queries 'pre', lists 'reg' and one warp`);
   const warps = s.sgQueries;
   if (warps > 1 && (st.queries !== 'pre' || !st.unroll)) throw new Error(`int8 hook kernel ${shapeKey(s)}: several warps a workgroup need queries 'pre' and unrolled chunks`);
@@ -532,16 +551,19 @@ export function hookSource(s: SelectShape): string {
     `const KC: u32 = ${u(st.kc)};`,
     `const SW: u32 = ${u(sw)};`,
     `const QSW: u32 = ${u(s.dPad / 4 + 4)};`,
-    `const WR_WORDS: u32 = ${u(Math.max(br * sw, (st.selectRows ?? br) * bq, hookMergeWords(s)))};`,
+    // rowsHalf: `wr` holds only the scores tile (the rows are staged in `wh`).
+    `const WR_WORDS: u32 = ${u(st.rowsHalf ? (st.selectRows ?? br) * bq : Math.max(br * sw, (st.selectRows ?? br) * bq, hookMergeWords(s)))};`,
+    ...(st.rowsHalf ? [`const SWH: u32 = ${u(halfStride(s))};`] : []),
     ...(pairs ? [`const TPQ: u32 = ${u(tpq)};`] : []),
     // u8 codes are staged as c - 128, so a key adds 128 x the sum of the query codes back; f16 rows' codes are signed.
     `const ROW_SHIFT: i32 = ${st.xorRows ? 128 : 0};`,
-    // rowsF32: the pre-pass wrote two digit planes of the queries (then the per-query words).
-    `const QPLANES: u32 = ${st.rowsF32 ? '2u' : '1u'};`,
+    // rowsF32: the pre-pass wrote two digit planes of the queries; rowsHalf halves, as many bytes (then the per-query words).
+    `const QPLANES: u32 = ${st.rowsF32 || st.rowsHalf ? '2u' : '1u'};`,
     ...(st.rowsF32 ? [`const WR2_WORDS: u32 = ${u(wr2Words(s))};`] : []),
     // lists 'packed': slot bits, their mask, and the key of an empty entry (below every real key).
     ...(packed ? [`const SBU: u32 = ${u(packBits(s.kp))};`, `const SMASK: i32 = ${2 ** packBits(s.kp) - 1};`, `const EMPTY_KEY: i32 = ${-(2 ** (31 - packBits(s.kp)))};`] : []),
-    'alias ET = i32;',
+    // rowsHalf: the scores tile holds the f32 results (ordKey makes them list keys).
+    `alias ET = ${st.rowsHalf ? 'f32' : 'i32'};`,
   ].join('\n');
   const quant = st.queries === 'quant';
   const hold = st.queries === 'hold';
@@ -552,10 +574,10 @@ export function hookSource(s: SelectShape): string {
   const flatKp = st.insert === 'flat' ? s.kp : 0;
   const parts = {
     // 'quant' reduces over the subgroup (one subgroup is the whole workgroup: NT invocations).
-    ENABLES: `enable chromium_experimental_subgroup_matrix;${quant || warps > 1 ? '\nenable subgroups;' : ''}`,
-    CONSTS: st.rowsF16 ? `${consts}\n${F16_CODES}` : consts,
+    ENABLES: `${st.rowsHalf ? 'enable f16;\n' : ''}enable chromium_experimental_subgroup_matrix;${quant || warps > 1 ? '\nenable subgroups;' : ''}`,
+    CONSTS: st.rowsF16 ? `${consts}\n${F16_CODES}` : st.rowsHalf ? `${consts}\n${HALF_KEYS}` : consts,
     QBIND: `@group(0) @binding(2) var<storage, read> queries: array<${pre ? 'vec4<u32>' : 'vec4<f32>'}>;`,
-    QDECL: (quant ? 'var<workgroup> wq: array<ET, BQ * SW>;\nvar<workgroup> wsc: array<f32, BQ>;' : pre && !hold ? 'var<workgroup> wq: array<ET, BQ * SW>;' : 'var<workgroup> wq: array<ET, BQ * QSW>;') + (wgLists ? '\nvar<workgroup> wl: array<vec2<i32>, KP * NT>;' : packed ? '\nvar<workgroup> lids: array<i32, KP * NT>;' : '') + (st.rowsF32 ? '\nvar<workgroup> wr2: array<ET, WR2_WORDS>;\nvar<workgroup> wq2: array<ET, BQ * SW>;' : ''),
+    QDECL: st.rowsHalf ? 'var<workgroup> wq: array<f16, BQ * SWH>;\nvar<workgroup> wh: array<f16, BR * SWH>;' : (quant ? 'var<workgroup> wq: array<ET, BQ * SW>;\nvar<workgroup> wsc: array<f32, BQ>;' : pre && !hold ? 'var<workgroup> wq: array<ET, BQ * SW>;' : 'var<workgroup> wq: array<ET, BQ * QSW>;') + (wgLists ? '\nvar<workgroup> wl: array<vec2<i32>, KP * NT>;' : packed ? '\nvar<workgroup> lids: array<i32, KP * NT>;' : '') + (st.rowsF32 ? '\nvar<workgroup> wr2: array<ET, WR2_WORDS>;\nvar<workgroup> wq2: array<ET, BQ * SW>;' : ''),
     PROLOGUE: quant ? QUANT_PROLOGUE : hold ? PRE_PROLOGUE + HOLD_COPY : pre ? PRE_PROLOGUE : WHOLE_PROLOGUE,
     // 'packed': entry i starts empty (MIN_KEY's bits, key EMPTY_KEY) owning slot i; lids needs no init.
     LISTS: wgLists
@@ -579,7 +601,7 @@ export function hookSource(s: SelectShape): string {
         ? 'let ek = kk[i] >> SBU; let ei = select(-1, lids[u32(kk[i] & SMASK) * NT + lid], ek > EMPTY_KEY);'
         : 'let ek = kk[i]; let ei = ii[i];',
   };
-  const filled = fill(expandWgslIncludes(hookTemplate), parts);
+  const filled = halfKeys(fill(expandWgslIncludes(hookTemplate), parts), !!st.rowsHalf);
   const code = unrollLists(st.share ? shareBounds(filled, shareBuckets(s)) : filled, s.kp);
   if (warps === 1) return code;
   // Several warps: warp `sid` scores queries [sid * 32, sid * 32 + 32) of the block against the
@@ -587,6 +609,22 @@ export function hookSource(s: SelectShape): string {
   const sig = '@builtin(local_invocation_index) lid: u32,';
   if (!code.includes(sig)) throw new Error('hookSource: main has no local_invocation_index parameter');
   return code.replace(sig, `${sig} @builtin(subgroup_id) sid: u32,`);
+}
+
+/**
+ * rowsHalf: f32 scores as i32 list keys of the same order (positive floats' bits are ordered as
+ * integers; a negative one's low 31 bits flipped reverse its order below them) and back. No NaN
+ * reaches a key (the index rejects NaN rows and queries); -0 sorts just below +0.
+ */
+const HALF_KEYS = `fn ordKey(x: f32) -> i32 { let b = bitcast<i32>(x); return select(b, b ^ 0x7fffffff, b < 0); }
+fn keyFloat(k: i32) -> f32 { return bitcast<f32>(select(k, k ^ 0x7fffffff, k < 0)); }`;
+
+/** rowsHalf on the filled hook template: scores tile reads through ordKey, the written key through keyFloat (times the query's scale). */
+function halfKeys(src: string, half: boolean): string {
+  if (!half) return src;
+  const out = 'qv + scale * f32(ek + shift)';
+  if (src.split(out).length !== 2 || !src.includes('bitcast<i32>(wr[')) throw new Error('hookSource rowsHalf: the template has no key read or key write to rewrite');
+  return src.replace(out, 'qv + scale * keyFloat(ek)').replaceAll('bitcast<i32>(wr[', 'ordKey(wr[');
 }
 
 /** Buckets of a share shape (StageOptions.share, at most k'): 0 when off. */
@@ -670,11 +708,12 @@ export function prepBytes(s: SelectShape, nq: number): number {
 
 /** Digit planes the pre-pass writes a query: 2 for rowsF32 (StageOptions.rowsF32), else 1. */
 function prepDigits(s: SelectShape): number {
-  return s.stage?.rowsF32 ? 2 : 1;
+  return s.stage?.rowsF32 || s.stage?.rowsHalf ? 2 : 1;
 }
 
 export function prepSource(s: SelectShape): string {
-  return fill(expandWgslIncludes(prepTemplate), { CONSTS: `const D: u32 = ${u(s.dPad)};\nconst BQ: u32 = ${u(tileOf(s).bq)};\nconst DIGITS: u32 = ${u(prepDigits(s))};` });
+  const halves = !!s.stage?.rowsHalf;
+  return fill(expandWgslIncludes(prepTemplate), { CONSTS: `const D: u32 = ${u(s.dPad)};\nconst BQ: u32 = ${u(tileOf(s).bq)};\nconst DIGITS: u32 = ${u(prepDigits(s))};\nconst HALVES: bool = ${halves};` });
 }
 
 /**
@@ -981,17 +1020,19 @@ function stageCopy(dst: string, srcArr: string, src: string, rows: number, kc: n
 
 /**
  * Rows other than u8 codes: 'f16' (StageOptions.rowsF16: quantised while staged; dim is the chunk's
- * first dimension) or 'digits' (rowsF32: a word of first digits to `dst`, the word D bytes on of
- * second digits to `${dst}2`).
+ * first dimension), 'digits' (rowsF32: a word of first digits to `dst`, the word D bytes on of
+ * second digits to `${dst}2`) or 'halves' (rowsHalf: packed f16 rows or queries as 16 halves into
+ * the f16 array `dst`).
  */
-type RowConversion = { kind: 'f16'; dim: string; uniform: boolean } | { kind: 'digits' };
+type RowConversion = { kind: 'f16'; dim: string; uniform: boolean } | { kind: 'digits' } | { kind: 'halves' };
 
 /**
  * stageCopy's loads (into `${tag}v${j}`) and workgroup stores for the invocation's copies j in [from, to).
  * f16 (rows of packed f16, StageOptions.rowsF16): each 16-byte word of codes comes from two vec4
  * of halves (`src` counts those, D / 8 a row) quantised by f16Codes, and the stores of copy 0's part
  * start with the inverse steps' loads (f16Inverses); digits (rowsF32): the word of first digits
- * (to `dst`) and the one D / 16 vec4 on of second digits (to `${dst}2`), D / 8 vec4 a row.
+ * (to `dst`) and the one D / 16 vec4 on of second digits (to `${dst}2`), D / 8 vec4 a row;
+ * halves (rowsHalf): a copy is 16 dims, two vec4 of packed f16 read as f16 pairs, D / 8 vec4 a row.
  */
 function stageCopyParts(dst: string, srcArr: string, src: string, rows: number, kc: number, nt: number, tag: string, xor: boolean, rowMax: string | undefined, from: number, to: number, conv?: RowConversion): { loads: string[]; stores: string[] } {
   const kc16 = kc / 16;
@@ -1004,7 +1045,7 @@ function stageCopyParts(dst: string, srcArr: string, src: string, rows: number, 
     const row = rowMax ? `min(${tag}e${j} / ${u(kc16)}, ${rowMax})` : `(${tag}e${j} / ${u(kc16)})`;
     if (conv === undefined) {
       loads.push(`let ${tag}v${j} = ${srcArr}[${src} + ${row} * (D / 16u) + ${tag}e${j} % ${u(kc16)}];`);
-    } else if (conv.kind === 'f16') {
+    } else if (conv.kind === 'f16' || conv.kind === 'halves') {
       loads.push(`let ${tag}a${j} = ${srcArr}[${src} + ${row} * (D / 8u) + (${tag}e${j} % ${u(kc16)}) * 2u];`);
       loads.push(`let ${tag}b${j} = ${srcArr}[${src} + ${row} * (D / 8u) + (${tag}e${j} % ${u(kc16)}) * 2u + 1u];`);
     } else {
@@ -1021,6 +1062,11 @@ function stageCopyParts(dst: string, srcArr: string, src: string, rows: number, 
     let body: string;
     if (conv?.kind === 'digits') {
       body = `${at} ${word(dst, `${tag}a${j}`)} ${word(`${dst}2`, `${tag}b${j}`)}`;
+    } else if (conv?.kind === 'halves') {
+      // 16 halves to the f16 array `dst` (SWH halves a staged row): bit casts, no conversion.
+      const halves = [`${tag}a${j}`, `${tag}b${j}`].flatMap((v, x) => ['x', 'y', 'z', 'w'].map((c, y) => `let ${tag}h${j}_${4 * x + y} = bitcast<vec2<f16>>(${v}.${c});`));
+      const stores = Array.from({ length: 16 }, (_, i) => `${dst}[${o} + ${u(i)}] = ${tag}h${j}_${i >> 1}.${i & 1 ? 'y' : 'x'};`);
+      body = `let ${o} = (${tag}e${j} / ${u(kc16)}) * SWH + (${tag}e${j} % ${u(kc16)}) * 16u; ${halves.join(' ')} ${stores.join(' ')}`;
     } else {
       // xor: u8 codes c become the i8 c - 128 (top bit flipped in every byte).
       const v = conv?.kind === 'f16' ? `f16Codes(${tag}a${j}, ${tag}b${j}, ${inv})` : xor ? `(${tag}v${j} ^ vec4<u32>(0x80808080u))` : `${tag}v${j}`;
@@ -1078,23 +1124,31 @@ function stagedTile(s: SelectShape, br: number, bq: number, nt: number, sw: numb
   const st = s.stage!;
   const t = s.signed ? 'i8' : 'u8';
   const rt = s.signed ? 'i32' : 'u32';
-  const L = `subgroup_matrix_left<${t}, ${s.k}, ${s.m}>`;
-  const R = `subgroup_matrix_right<${t}, ${s.n}, ${s.k}>`;
-  const A = `subgroup_matrix_result<${rt}, ${s.n}, ${s.m}>`;
+  const half = !!st.rowsHalf;
+  // rowsHalf: f16 operands, f32 results, rows in `wh` (SWH halves a row).
+  const L = half ? `subgroup_matrix_left<f16, ${s.k}, ${s.m}>` : `subgroup_matrix_left<${t}, ${s.k}, ${s.m}>`;
+  const R = half ? `subgroup_matrix_right<f16, ${s.n}, ${s.k}>` : `subgroup_matrix_right<${t}, ${s.n}, ${s.k}>`;
+  const A = half ? `subgroup_matrix_result<f32, ${s.n}, ${s.m}>` : `subgroup_matrix_result<${rt}, ${s.n}, ${s.m}>`;
   const { load, store } = spell(s);
   const qk = s.quirk ?? DEFAULT_QUIRK;
   const mul = (x: string) => (qk.strideMul === 1 ? x : `${u(qk.strideMul)} * ${x}`);
-  const wstride = mul(`${u(sw * 4)}`);
+  // Elements a staged row: bytes of i8 (4 a word), or halves.
+  const rowElems = half ? halfStride(s) : sw * 4;
+  const wstride = mul(`${u(rowElems)}`);
+  const leftArr = half ? '&wh' : '&wr';
   const qsw = s.dPad / 4 + 4;
   const lines: string[] = ['{'];
   // The tile row t's first vec4 of the base: D / 16 of u8 codes, D / 8 of packed f16 (rowsF16) or of two digit planes (rowsF32).
-  const rowVec = st.rowsF16 || st.rowsF32 ? 8 : 16;
+  const rowVec = st.rowsF16 || st.rowsF32 || half ? 8 : 16;
   // A chunk's first vec4 within the row: kd / 8 of packed f16, kd / 16 of codes (of each digit plane).
-  const chunkVec = st.rowsF16 ? 8 : 16;
+  const chunkVec = st.rowsF16 || half ? 8 : 16;
   const f32 = !!st.rowsF32;
-  const conv = (kd: string): RowConversion | undefined => (st.rowsF16 ? { kind: 'f16', dim: kd, uniform: !!st.f16Uniform } : f32 ? { kind: 'digits' } : undefined);
+  const conv = (kd: string): RowConversion | undefined => (st.rowsF16 ? { kind: 'f16', dim: kd, uniform: !!st.f16Uniform } : f32 ? { kind: 'digits' } : half ? { kind: 'halves' } : undefined);
+  // rowsHalf: the pre-pass's queries are halves too (D / 8 vec4 a query), staged into `wq` as f16.
+  const qconv: RowConversion | undefined = half ? { kind: 'halves' } : undefined;
+  const qVec = half ? 8 : 16;
   lines.push(`  let rowAtV = t * (D / ${u(rowVec)});`);
-  lines.push('  let qAt16 = qBlock * BQ * (D / 16u);');
+  lines.push(`  let qAt16 = qBlock * BQ * (D / ${u(qVec)});`);
   // rowsF32: the queries' second digits, a plane of the pre-pass output after the first.
   if (f32) lines.push('  let qAt16b = (params.nq + BQ - 1u) / BQ * BQ * (D / 16u) + qAt16;');
   lines.push('  let qAt = qBlock * BQ * D;');
@@ -1106,9 +1160,9 @@ function stagedTile(s: SelectShape, br: number, bq: number, nt: number, sw: numb
   // With warpBranch, warp w's code is its own branch and these offsets are the constants w * ...
   const warps = s.sgQueries;
   const branch = warps > 1 && !!st.warpBranch;
-  const wq0 = (w: number | undefined) => (w === undefined ? (warps > 1 ? 'wq0 + ' : '') : `${u(w * s.queryTiles * s.n * sw * 4)} + `);
+  const wq0 = (w: number | undefined) => (w === undefined ? (warps > 1 ? 'wq0 + ' : '') : `${u(w * s.queryTiles * s.n * rowElems)} + `);
   const wr0 = (w: number | undefined) => (w === undefined ? (warps > 1 ? 'wr0 + ' : '') : `${u(w * s.queryTiles * s.n)} + `);
-  if (warps > 1 && !branch) lines.push(`  let wq0 = sid * ${u(s.queryTiles * s.n * sw * 4)};`, `  let wr0 = sid * ${u(s.queryTiles * s.n)};`);
+  if (warps > 1 && !branch) lines.push(`  let wq0 = sid * ${u(s.queryTiles * s.n * rowElems)};`, `  let wr0 = sid * ${u(s.queryTiles * s.n)};`);
   // Warp w's copy of `body` under `if (sid == w)` (subgroup-uniform control flow), or `body` once.
   const perWarp = (body: (w: number | undefined) => string[], ind: string): string[] => {
     if (!branch) return body(undefined);
@@ -1126,8 +1180,8 @@ function stagedTile(s: SelectShape, br: number, bq: number, nt: number, sw: numb
   const qwg = st.queries === 'wg' || st.queries === 'pre';
   const chunk = (kd: string, kcs: string[], ind: string) => {
     const out: string[] = [];
-    out.push(...stageCopy('wr', 'base', `rowAtV + ${kd} / ${u(chunkVec)}`, br, st.kc, nt, 'r', st.xorRows, st.clampRows ? 'rmax' : undefined, conv(kd)).map((l) => ind + l));
-    if (qwg) out.push(...stageCopy('wq', 'queries', `qAt16 + ${kd} / 16u`, bq, st.kc, nt, 'q').map((l) => ind + l));
+    out.push(...stageCopy(half ? 'wh' : 'wr', 'base', `rowAtV + ${kd} / ${u(chunkVec)}`, br, st.kc, nt, 'r', st.xorRows, st.clampRows ? 'rmax' : undefined, conv(kd)).map((l) => ind + l));
+    if (qwg) out.push(...stageCopy('wq', 'queries', `qAt16 + ${kd} / ${u(qVec)}`, bq, st.kc, nt, 'q', false, undefined, qconv).map((l) => ind + l));
     if (f32) out.push(...stageCopy('wq2', 'queries', `qAt16b + ${kd} / 16u`, bq, st.kc, nt, 'qb').map((l) => ind + l));
     if (st.queries === 'quant') out.push(...quantCopy(kd, bq, st.kc, nt).map((l) => ind + l));
     out.push(ind + 'workgroupBarrier();');
@@ -1141,11 +1195,11 @@ function stagedTile(s: SelectShape, br: number, bq: number, nt: number, sw: numb
     const out: string[] = [];
     for (const kc of kcs) {
       out.push(ind + '{');
-      for (let i = 0; i < s.rowTiles; i++) out.push(`${ind}  let l${i} = ${load(L, '&wr', `${u(i * s.m * sw * 4)} + ${kc}`, qk.leftColMajor, wstride)};`);
+      for (let i = 0; i < s.rowTiles; i++) out.push(`${ind}  let l${i} = ${load(L, leftArr, `${u(i * s.m * rowElems)} + ${kc}`, qk.leftColMajor, wstride)};`);
       for (let j = 0; j < s.queryTiles; j++) {
         const r =
           st.queries === 'wg' || st.queries === 'quant' || st.queries === 'pre'
-            ? load(R, '&wq', `${wq0(w)}${u(j * s.n * sw * 4)} + ${kc}`, qk.rightColMajor, wstride)
+            ? load(R, '&wq', `${wq0(w)}${u(j * s.n * rowElems)} + ${kc}`, qk.rightColMajor, wstride)
             : st.queries === 'whole' || st.queries === 'hold'
               ? load(R, '&wq', `${u(j * s.n * qsw * 4)} + ${kd} + ${kc}`, qk.rightColMajor, mul(u(qsw * 4)))
               : load(R, '&queries', `qAt + ${u(j * s.n)} * D + ${kd} + ${kc}`, qk.rightColMajor, mul('D'));
@@ -1174,8 +1228,8 @@ function stagedTile(s: SelectShape, br: number, bq: number, nt: number, sw: numb
     const perR = Math.ceil((br * (st.kc / 16)) / nt);
     const perQ = Math.ceil((bq * (st.kc / 16)) / nt);
     const parts = kds.map((kd, c) => {
-      const r = stageCopyParts('wr', 'base', `rowAtV + ${u(kd / chunkVec)}`, br, st.kc, nt, `r${c}_`, !!st.xorRows, st.clampRows ? 'rmax' : undefined, 0, perR, conv(u(kd)));
-      const q = qwg ? stageCopyParts('wq', 'queries', `qAt16 + ${u(kd / 16)}`, bq, st.kc, nt, `q${c}_`, false, undefined, 0, perQ) : { loads: [], stores: [] };
+      const r = stageCopyParts(half ? 'wh' : 'wr', 'base', `rowAtV + ${u(kd / chunkVec)}`, br, st.kc, nt, `r${c}_`, !!st.xorRows, st.clampRows ? 'rmax' : undefined, 0, perR, conv(u(kd)));
+      const q = qwg ? stageCopyParts('wq', 'queries', `qAt16 + ${u(kd / qVec)}`, bq, st.kc, nt, `q${c}_`, false, undefined, 0, perQ, qconv) : { loads: [], stores: [] };
       const qb = f32 ? stageCopyParts('wq2', 'queries', `qAt16b + ${u(kd / 16)}`, bq, st.kc, nt, `q${c}_b`, false, undefined, 0, perQ) : { loads: [], stores: [] };
       return { loads: [...r.loads, ...q.loads, ...qb.loads], stores: [...r.stores, ...q.stores, ...qb.stores] };
     });
