@@ -576,9 +576,9 @@ export function hookSource(s: SelectShape): string {
     // 'quant' reduces over the subgroup (one subgroup is the whole workgroup: NT invocations).
     ENABLES: `${st.rowsHalf ? 'enable f16;\n' : ''}enable chromium_experimental_subgroup_matrix;${quant || warps > 1 ? '\nenable subgroups;' : ''}`,
     CONSTS: st.rowsF16 ? `${consts}\n${F16_CODES}` : st.rowsHalf ? `${consts}\n${HALF_KEYS}` : consts,
-    QBIND: `@group(0) @binding(2) var<storage, read> queries: array<${pre ? 'vec4<u32>' : 'vec4<f32>'}>;`,
+    QBIND: `@group(0) @binding(2) var<storage, read> queries: array<${st.rowsHalf ? 'u32' : pre ? 'vec4<u32>' : 'vec4<f32>'}>;`,
     QDECL: st.rowsHalf ? 'var<workgroup> wq: array<f16, BQ * SWH>;\nvar<workgroup> wh: array<f16, BR * SWH>;' : (quant ? 'var<workgroup> wq: array<ET, BQ * SW>;\nvar<workgroup> wsc: array<f32, BQ>;' : pre && !hold ? 'var<workgroup> wq: array<ET, BQ * SW>;' : 'var<workgroup> wq: array<ET, BQ * QSW>;') + (wgLists ? '\nvar<workgroup> wl: array<vec2<i32>, KP * NT>;' : packed ? '\nvar<workgroup> lids: array<i32, KP * NT>;' : '') + (st.rowsF32 ? '\nvar<workgroup> wr2: array<ET, WR2_WORDS>;\nvar<workgroup> wq2: array<ET, BQ * SW>;' : ''),
-    PROLOGUE: quant ? QUANT_PROLOGUE : hold ? PRE_PROLOGUE + HOLD_COPY : pre ? PRE_PROLOGUE : WHOLE_PROLOGUE,
+    PROLOGUE: st.rowsHalf ? HALF_PROLOGUE : quant ? QUANT_PROLOGUE : hold ? PRE_PROLOGUE + HOLD_COPY : pre ? PRE_PROLOGUE : WHOLE_PROLOGUE,
     // 'packed': entry i starts empty (MIN_KEY's bits, key EMPTY_KEY) owning slot i; lids needs no init.
     LISTS: wgLists
       ? '  for (var i = 0u; i < KP; i++) { wl[i * NT + lid] = vec2<i32>(MIN_KEY, -1); }\n  var thr = MIN_KEY;'
@@ -619,12 +619,14 @@ export function hookSource(s: SelectShape): string {
 const HALF_KEYS = `fn ordKey(x: f32) -> i32 { let b = bitcast<i32>(x); return select(b, b ^ 0x7fffffff, b < 0); }
 fn keyFloat(k: i32) -> f32 { return bitcast<f32>(select(k, k ^ 0x7fffffff, k < 0)); }`;
 
-/** rowsHalf on the filled hook template: scores tile reads through ordKey, the written key through keyFloat (times the query's scale). */
+/** rowsHalf on the filled hook template: the rows bound as words, scores tile reads through ordKey, the written key through keyFloat (times the query's scale). */
 function halfKeys(src: string, half: boolean): string {
   if (!half) return src;
   const out = 'qv + scale * f32(ek + shift)';
-  if (src.split(out).length !== 2 || !src.includes('bitcast<i32>(wr[')) throw new Error('hookSource rowsHalf: the template has no key read or key write to rewrite');
-  return src.replace(out, 'qv + scale * keyFloat(ek)').replaceAll('bitcast<i32>(wr[', 'ordKey(wr[');
+  // The rows read a word (two halves) an invocation (stageHalvesParts).
+  const baseDecl = '@group(0) @binding(1) var<storage, read> base: array<vec4<u32>>;';
+  if (src.split(out).length !== 2 || src.split(baseDecl).length !== 2 || !src.includes('bitcast<i32>(wr[')) throw new Error('hookSource rowsHalf: the template has no key read, key write or base binding to rewrite');
+  return src.replace(out, 'qv + scale * keyFloat(ek)').replace(baseDecl, '@group(0) @binding(1) var<storage, read> base: array<u32>;').replaceAll('bitcast<i32>(wr[', 'ordKey(wr[');
 }
 
 /** Buckets of a share shape (StageOptions.share, at most k'): 0 when off. */
@@ -820,6 +822,16 @@ const PRE_PROLOGUE = `
   }`;
 
 /**
+ * rowsHalf's prologue: the query's scale from the pre-pass output, read as words (binding 2 is an
+ * array<u32> there: the staging loads a word an invocation): 2 nqPad QW words of halves, then 4 a query.
+ */
+const HALF_PROLOGUE = `
+  _ = sq[0];
+  if (live) {
+    scale = bitcast<f32>(queries[2u * ((params.nq + BQ - 1u) / BQ * BQ) * (D / 4u) + 4u * q]);
+  }`;
+
+/**
  * Hook prologue 'hold' (after PRE_PROLOGUE): the block's BQ queries' codes from the pre-pass output
  * (D / 16 vec4 a query; the batch is padded to BQ with zero queries, so every read is in the
  * buffer) copied once into `wq`, QSW words a query as 'whole' lays them out, with 16-byte loads on
@@ -1009,13 +1021,18 @@ function spell(s: SelectShape) {
  * consecutive addresses, at most 8 loads issued before their stores (independent loads in flight).
  */
 function stageCopy(dst: string, srcArr: string, src: string, rows: number, kc: number, nt: number, tag: string, xor = false, rowMax?: string, conv?: RowConversion): string[] {
-  const per = Math.ceil((rows * (kc / 16)) / nt);
+  const per = copiesOf(rows, kc, nt, conv);
   const lines: string[] = [];
   for (let g = 0; g < per; g += 8) {
     const part = stageCopyParts(dst, srcArr, src, rows, kc, nt, tag, xor, rowMax, g, Math.min(per, g + 8), conv);
     lines.push(...part.loads, ...part.stores);
   }
   return lines;
+}
+
+/** An invocation's copies of `rows` x kc dims: 16 dims a copy, or 2 for halves (one word each). */
+function copiesOf(rows: number, kc: number, nt: number, conv?: RowConversion): number {
+  return Math.ceil((rows * (kc / (conv?.kind === 'halves' ? 2 : 16))) / nt);
 }
 
 /**
@@ -1032,9 +1049,10 @@ type RowConversion = { kind: 'f16'; dim: string; uniform: boolean } | { kind: 'd
  * of halves (`src` counts those, D / 8 a row) quantised by f16Codes, and the stores of copy 0's part
  * start with the inverse steps' loads (f16Inverses); digits (rowsF32): the word of first digits
  * (to `dst`) and the one D / 16 vec4 on of second digits (to `${dst}2`), D / 8 vec4 a row;
- * halves (rowsHalf): a copy is 16 dims, two vec4 of packed f16 read as f16 pairs, D / 8 vec4 a row.
+ * halves (rowsHalf): stageHalvesParts.
  */
 function stageCopyParts(dst: string, srcArr: string, src: string, rows: number, kc: number, nt: number, tag: string, xor: boolean, rowMax: string | undefined, from: number, to: number, conv?: RowConversion): { loads: string[]; stores: string[] } {
+  if (conv?.kind === 'halves') return stageHalvesParts(dst, srcArr, src, rows, kc, nt, tag, rowMax, from, to);
   const kc16 = kc / 16;
   const total = rows * kc16;
   const guard = total % nt !== 0;
@@ -1045,7 +1063,7 @@ function stageCopyParts(dst: string, srcArr: string, src: string, rows: number, 
     const row = rowMax ? `min(${tag}e${j} / ${u(kc16)}, ${rowMax})` : `(${tag}e${j} / ${u(kc16)})`;
     if (conv === undefined) {
       loads.push(`let ${tag}v${j} = ${srcArr}[${src} + ${row} * (D / 16u) + ${tag}e${j} % ${u(kc16)}];`);
-    } else if (conv.kind === 'f16' || conv.kind === 'halves') {
+    } else if (conv.kind === 'f16') {
       loads.push(`let ${tag}a${j} = ${srcArr}[${src} + ${row} * (D / 8u) + (${tag}e${j} % ${u(kc16)}) * 2u];`);
       loads.push(`let ${tag}b${j} = ${srcArr}[${src} + ${row} * (D / 8u) + (${tag}e${j} % ${u(kc16)}) * 2u + 1u];`);
     } else {
@@ -1062,11 +1080,6 @@ function stageCopyParts(dst: string, srcArr: string, src: string, rows: number, 
     let body: string;
     if (conv?.kind === 'digits') {
       body = `${at} ${word(dst, `${tag}a${j}`)} ${word(`${dst}2`, `${tag}b${j}`)}`;
-    } else if (conv?.kind === 'halves') {
-      // 16 halves to the f16 array `dst` (SWH halves a staged row): bit casts, no conversion.
-      const halves = [`${tag}a${j}`, `${tag}b${j}`].flatMap((v, x) => ['x', 'y', 'z', 'w'].map((c, y) => `let ${tag}h${j}_${4 * x + y} = bitcast<vec2<f16>>(${v}.${c});`));
-      const stores = Array.from({ length: 16 }, (_, i) => `${dst}[${o} + ${u(i)}] = ${tag}h${j}_${i >> 1}.${i & 1 ? 'y' : 'x'};`);
-      body = `let ${o} = (${tag}e${j} / ${u(kc16)}) * SWH + (${tag}e${j} % ${u(kc16)}) * 16u; ${halves.join(' ')} ${stores.join(' ')}`;
     } else {
       // xor: u8 codes c become the i8 c - 128 (top bit flipped in every byte).
       const v = conv?.kind === 'f16' ? `f16Codes(${tag}a${j}, ${tag}b${j}, ${inv})` : xor ? `(${tag}v${j} ^ vec4<u32>(0x80808080u))` : `${tag}v${j}`;
@@ -1075,6 +1088,32 @@ function stageCopyParts(dst: string, srcArr: string, src: string, rows: number, 
     stores.push(guard && (j + 1) * nt > total ? `if (lid + ${u(j * nt)} < ${u(total)}) { ${body} }` : `{ ${body} }`);
   }
   if (conv?.kind === 'f16' && from === 0) stores.unshift(...f16Inverses(tag, conv, kc16, nt));
+  return { loads, stores };
+}
+
+/**
+ * rowsHalf staging (StageOptions.rowsHalf): copy j of invocation lid is word e = lid + j x NT of the
+ * `rows` x KC / 2 words of packed f16 (`srcArr` an array<u32>, D / 2 words a row from word `src`),
+ * stored as its two halves into the f16 array `dst` (SWH halves a row). One word an invocation:
+ * consecutive invocations write consecutive words, so the stores hit 32 banks (16-byte loads of 8
+ * halves an invocation left 4 or 8 invocations on one bank: call p2, 1.7x slower than int8's codes).
+ */
+function stageHalvesParts(dst: string, srcArr: string, src: string, rows: number, kc: number, nt: number, tag: string, rowMax: string | undefined, from: number, to: number): { loads: string[]; stores: string[] } {
+  const kw = kc / 2;
+  const total = rows * kw;
+  const guard = total % nt !== 0;
+  const loads: string[] = [];
+  const stores: string[] = [];
+  for (let j = from; j < to; j++) {
+    loads.push(`let ${tag}e${j} = min(lid + ${u(j * nt)}, ${u(total - 1)});`);
+    const row = rowMax ? `min(${tag}e${j} / ${u(kw)}, ${rowMax})` : `(${tag}e${j} / ${u(kw)})`;
+    loads.push(`let ${tag}v${j} = ${srcArr}[${src} + ${row} * (D / 2u) + ${tag}e${j} % ${u(kw)}];`);
+  }
+  for (let j = from; j < to; j++) {
+    const o = `${tag}o${j}`;
+    const body = `let ${o} = (${tag}e${j} / ${u(kw)}) * SWH + (${tag}e${j} % ${u(kw)}) * 2u; let ${tag}h${j} = bitcast<vec2<f16>>(${tag}v${j}); ${dst}[${o}] = ${tag}h${j}.x; ${dst}[${o} + 1u] = ${tag}h${j}.y;`;
+    stores.push(guard && (j + 1) * nt > total ? `if (lid + ${u(j * nt)} < ${u(total)}) { ${body} }` : `{ ${body} }`);
+  }
   return { loads, stores };
 }
 
@@ -1139,14 +1178,15 @@ function stagedTile(s: SelectShape, br: number, bq: number, nt: number, sw: numb
   const qsw = s.dPad / 4 + 4;
   const lines: string[] = ['{'];
   // The tile row t's first vec4 of the base: D / 16 of u8 codes, D / 8 of packed f16 (rowsF16) or of two digit planes (rowsF32).
-  const rowVec = st.rowsF16 || st.rowsF32 || half ? 8 : 16;
+  // rowsHalf: words (u32) of packed halves instead, D / 2 a row and kd / 2 into it.
+  const rowVec = half ? 2 : st.rowsF16 || st.rowsF32 ? 8 : 16;
   // A chunk's first vec4 within the row: kd / 8 of packed f16, kd / 16 of codes (of each digit plane).
-  const chunkVec = st.rowsF16 || half ? 8 : 16;
+  const chunkVec = half ? 2 : st.rowsF16 ? 8 : 16;
   const f32 = !!st.rowsF32;
   const conv = (kd: string): RowConversion | undefined => (st.rowsF16 ? { kind: 'f16', dim: kd, uniform: !!st.f16Uniform } : f32 ? { kind: 'digits' } : half ? { kind: 'halves' } : undefined);
   // rowsHalf: the pre-pass's queries are halves too (D / 8 vec4 a query), staged into `wq` as f16.
   const qconv: RowConversion | undefined = half ? { kind: 'halves' } : undefined;
-  const qVec = half ? 8 : 16;
+  const qVec = half ? 2 : 16;
   lines.push(`  let rowAtV = t * (D / ${u(rowVec)});`);
   lines.push(`  let qAt16 = qBlock * BQ * (D / ${u(qVec)});`);
   // rowsF32: the queries' second digits, a plane of the pre-pass output after the first.
@@ -1225,8 +1265,8 @@ function stagedTile(s: SelectShape, br: number, bq: number, nt: number, sw: numb
     // Chunk c + 1's global loads are issued right after chunk c's stores and barrier, before its
     // multiplies; each chunk's loaded words have their own names (r<c>_v<j>, q<c>_v<j>).
     const kds = Array.from({ length: s.dPad / st.kc }, (_, c) => c * st.kc);
-    const perR = Math.ceil((br * (st.kc / 16)) / nt);
-    const perQ = Math.ceil((bq * (st.kc / 16)) / nt);
+    const perR = copiesOf(br, st.kc, nt, conv('0u'));
+    const perQ = copiesOf(bq, st.kc, nt, qconv);
     const parts = kds.map((kd, c) => {
       const r = stageCopyParts(half ? 'wh' : 'wr', 'base', `rowAtV + ${u(kd / chunkVec)}`, br, st.kc, nt, `r${c}_`, !!st.xorRows, st.clampRows ? 'rmax' : undefined, 0, perR, conv(u(kd)));
       const q = qwg ? stageCopyParts('wq', 'queries', `qAt16 + ${u(kd / qVec)}`, bq, st.kc, nt, `q${c}_`, false, undefined, 0, perQ, qconv) : { loads: [], stores: [] };
