@@ -576,9 +576,9 @@ export function hookSource(s: SelectShape): string {
     // 'quant' reduces over the subgroup (one subgroup is the whole workgroup: NT invocations).
     ENABLES: `${st.rowsHalf ? 'enable f16;\n' : ''}enable chromium_experimental_subgroup_matrix;${quant || warps > 1 ? '\nenable subgroups;' : ''}`,
     CONSTS: st.rowsF16 ? `${consts}\n${F16_CODES}` : st.rowsHalf ? `${consts}\n${HALF_KEYS}` : consts,
-    QBIND: `@group(0) @binding(2) var<storage, read> queries: array<${st.rowsHalf ? 'u32' : pre ? 'vec4<u32>' : 'vec4<f32>'}>;`,
+    QBIND: `@group(0) @binding(2) var<storage, read> queries: array<${pre ? 'vec4<u32>' : 'vec4<f32>'}>;`,
     QDECL: st.rowsHalf ? 'var<workgroup> wq: array<f16, BQ * SWH>;\nvar<workgroup> wh: array<f16, BR * SWH>;' : (quant ? 'var<workgroup> wq: array<ET, BQ * SW>;\nvar<workgroup> wsc: array<f32, BQ>;' : pre && !hold ? 'var<workgroup> wq: array<ET, BQ * SW>;' : 'var<workgroup> wq: array<ET, BQ * QSW>;') + (wgLists ? '\nvar<workgroup> wl: array<vec2<i32>, KP * NT>;' : packed ? '\nvar<workgroup> lids: array<i32, KP * NT>;' : '') + (st.rowsF32 ? '\nvar<workgroup> wr2: array<ET, WR2_WORDS>;\nvar<workgroup> wq2: array<ET, BQ * SW>;' : ''),
-    PROLOGUE: st.rowsHalf ? HALF_PROLOGUE : quant ? QUANT_PROLOGUE : hold ? PRE_PROLOGUE + HOLD_COPY : pre ? PRE_PROLOGUE : WHOLE_PROLOGUE,
+    PROLOGUE: quant ? QUANT_PROLOGUE : hold ? PRE_PROLOGUE + HOLD_COPY : pre ? PRE_PROLOGUE : WHOLE_PROLOGUE,
     // 'packed': entry i starts empty (MIN_KEY's bits, key EMPTY_KEY) owning slot i; lids needs no init.
     LISTS: wgLists
       ? '  for (var i = 0u; i < KP; i++) { wl[i * NT + lid] = vec2<i32>(MIN_KEY, -1); }\n  var thr = MIN_KEY;'
@@ -617,16 +617,16 @@ export function hookSource(s: SelectShape): string {
  * reaches a key (the index rejects NaN rows and queries); -0 sorts just below +0.
  */
 const HALF_KEYS = `fn ordKey(x: f32) -> i32 { let b = bitcast<i32>(x); return select(b, b ^ 0x7fffffff, b < 0); }
-fn keyFloat(k: i32) -> f32 { return bitcast<f32>(select(k, k ^ 0x7fffffff, k < 0)); }`;
+fn keyFloat(k: i32) -> f32 { return bitcast<f32>(select(k, k ^ 0x7fffffff, k < 0)); }
+// Word w (0-7) of a staged copy's two vec4 (stageHalvesParts' rotated stores).
+fn pick8(a: vec4<u32>, b: vec4<u32>, w: u32) -> u32 { let v = select(a, b, w >= 4u); return v[w & 3u]; }`;
 
-/** rowsHalf on the filled hook template: the rows bound as words, scores tile reads through ordKey, the written key through keyFloat (times the query's scale). */
+/** rowsHalf on the filled hook template: scores tile reads through ordKey, the written key through keyFloat (times the query's scale). */
 function halfKeys(src: string, half: boolean): string {
   if (!half) return src;
   const out = 'qv + scale * f32(ek + shift)';
-  // The rows read a word (two halves) an invocation (stageHalvesParts).
-  const baseDecl = '@group(0) @binding(1) var<storage, read> base: array<vec4<u32>>;';
-  if (src.split(out).length !== 2 || src.split(baseDecl).length !== 2 || !src.includes('bitcast<i32>(wr[')) throw new Error('hookSource rowsHalf: the template has no key read, key write or base binding to rewrite');
-  return src.replace(out, 'qv + scale * keyFloat(ek)').replace(baseDecl, '@group(0) @binding(1) var<storage, read> base: array<u32>;').replaceAll('bitcast<i32>(wr[', 'ordKey(wr[');
+  if (src.split(out).length !== 2 || !src.includes('bitcast<i32>(wr[')) throw new Error('hookSource rowsHalf: the template has no key read or key write to rewrite');
+  return src.replace(out, 'qv + scale * keyFloat(ek)').replaceAll('bitcast<i32>(wr[', 'ordKey(wr[');
 }
 
 /** Buckets of a share shape (StageOptions.share, at most k'): 0 when off. */
@@ -822,16 +822,6 @@ const PRE_PROLOGUE = `
   }`;
 
 /**
- * rowsHalf's prologue: the query's scale from the pre-pass output, read as words (binding 2 is an
- * array<u32> there: the staging loads a word an invocation): 2 nqPad QW words of halves, then 4 a query.
- */
-const HALF_PROLOGUE = `
-  _ = sq[0];
-  if (live) {
-    scale = bitcast<f32>(queries[2u * ((params.nq + BQ - 1u) / BQ * BQ) * (D / 4u) + 4u * q]);
-  }`;
-
-/**
  * Hook prologue 'hold' (after PRE_PROLOGUE): the block's BQ queries' codes from the pre-pass output
  * (D / 16 vec4 a query; the batch is padded to BQ with zero queries, so every read is in the
  * buffer) copied once into `wq`, QSW words a query as 'whole' lays them out, with 16-byte loads on
@@ -1021,7 +1011,7 @@ function spell(s: SelectShape) {
  * consecutive addresses, at most 8 loads issued before their stores (independent loads in flight).
  */
 function stageCopy(dst: string, srcArr: string, src: string, rows: number, kc: number, nt: number, tag: string, xor = false, rowMax?: string, conv?: RowConversion): string[] {
-  const per = copiesOf(rows, kc, nt, conv);
+  const per = copiesOf(rows, kc, nt);
   const lines: string[] = [];
   for (let g = 0; g < per; g += 8) {
     const part = stageCopyParts(dst, srcArr, src, rows, kc, nt, tag, xor, rowMax, g, Math.min(per, g + 8), conv);
@@ -1030,9 +1020,9 @@ function stageCopy(dst: string, srcArr: string, src: string, rows: number, kc: n
   return lines;
 }
 
-/** An invocation's copies of `rows` x kc dims: 16 dims a copy, or 2 for halves (one word each). */
-function copiesOf(rows: number, kc: number, nt: number, conv?: RowConversion): number {
-  return Math.ceil((rows * (kc / (conv?.kind === 'halves' ? 2 : 16))) / nt);
+/** An invocation's copies of `rows` x kc dims, 16 dims a copy. */
+function copiesOf(rows: number, kc: number, nt: number): number {
+  return Math.ceil((rows * (kc / 16)) / nt);
 }
 
 /**
@@ -1092,29 +1082,39 @@ function stageCopyParts(dst: string, srcArr: string, src: string, rows: number, 
 }
 
 /**
- * rowsHalf staging (StageOptions.rowsHalf): copy j of invocation lid is word e = lid + j x NT of the
- * `rows` x KC / 2 words of packed f16 (`srcArr` an array<u32>, D / 2 words a row from word `src`),
- * stored as its two halves into the f16 array `dst` (SWH halves a row). One word an invocation:
- * consecutive invocations write consecutive words, so the stores hit 32 banks (16-byte loads of 8
- * halves an invocation left 4 or 8 invocations on one bank: call p2, 1.7x slower than int8's codes).
+ * rowsHalf staging (StageOptions.rowsHalf): copy j of invocation lid is 16 dims (two vec4 of packed
+ * f16, D / 8 vec4 a row from vec4 `src`) of copy e = lid + j x NT of the `rows` x KC / 16, stored as
+ * halves into the f16 array `dst` (SWH halves a row): 8 words of two halves, a word a store pair.
+ * The copies' first words all fall on banks 4m, so word i of every invocation in the same store
+ * would put 4 invocations on a bank (call p2: the f16 matrices 1.7-2x slower than the code plane);
+ * invocation lid stores word (i + hrot) % 8 at step i instead, hrot = halfRotation(kc), which
+ * spreads every step's 32 words over the 32 banks (checked for KC 32 and 64 with SWH = KC + 8).
+ * One word an invocation (4-byte loads, no rotation) was slower still (call p3: 2.6x at 16 queries).
  */
 function stageHalvesParts(dst: string, srcArr: string, src: string, rows: number, kc: number, nt: number, tag: string, rowMax: string | undefined, from: number, to: number): { loads: string[]; stores: string[] } {
-  const kw = kc / 2;
-  const total = rows * kw;
+  const kc16 = kc / 16;
+  const total = rows * kc16;
   const guard = total % nt !== 0;
   const loads: string[] = [];
   const stores: string[] = [];
   for (let j = from; j < to; j++) {
     loads.push(`let ${tag}e${j} = min(lid + ${u(j * nt)}, ${u(total - 1)});`);
-    const row = rowMax ? `min(${tag}e${j} / ${u(kw)}, ${rowMax})` : `(${tag}e${j} / ${u(kw)})`;
-    loads.push(`let ${tag}v${j} = ${srcArr}[${src} + ${row} * (D / 2u) + ${tag}e${j} % ${u(kw)}];`);
+    const row = rowMax ? `min(${tag}e${j} / ${u(kc16)}, ${rowMax})` : `(${tag}e${j} / ${u(kc16)})`;
+    loads.push(`let ${tag}a${j} = ${srcArr}[${src} + ${row} * (D / 8u) + (${tag}e${j} % ${u(kc16)}) * 2u];`);
+    loads.push(`let ${tag}b${j} = ${srcArr}[${src} + ${row} * (D / 8u) + (${tag}e${j} % ${u(kc16)}) * 2u + 1u];`);
   }
   for (let j = from; j < to; j++) {
     const o = `${tag}o${j}`;
-    const body = `let ${o} = (${tag}e${j} / ${u(kw)}) * SWH + (${tag}e${j} % ${u(kw)}) * 2u; let ${tag}h${j} = bitcast<vec2<f16>>(${tag}v${j}); ${dst}[${o}] = ${tag}h${j}.x; ${dst}[${o} + 1u] = ${tag}h${j}.y;`;
+    const steps = Array.from({ length: 8 }, (_, i) => `{ let w = (${u(i)} + hrot) & 7u; let h = bitcast<vec2<f16>>(pick8(${tag}a${j}, ${tag}b${j}, w)); ${dst}[${o} + 2u * w] = h.x; ${dst}[${o} + 2u * w + 1u] = h.y; }`);
+    const body = `let ${o} = (${tag}e${j} / ${u(kc16)}) * SWH + (${tag}e${j} % ${u(kc16)}) * 16u; ${steps.join(' ')}`;
     stores.push(guard && (j + 1) * nt > total ? `if (lid + ${u(j * nt)} < ${u(total)}) { ${body} }` : `{ ${body} }`);
   }
   return { loads, stores };
+}
+
+/** stageHalvesParts' rotation of invocation lid's 8 word stores for KC dims a chunk (found by search over bank maps); 0 (no rotation) for other KC. */
+export function halfRotation(kc: number): string {
+  return kc === 32 ? '(lid ^ (lid >> 4u)) & 7u' : kc === 64 ? '(lid >> 3u) & 7u' : '0u';
 }
 
 /**
@@ -1178,16 +1178,16 @@ function stagedTile(s: SelectShape, br: number, bq: number, nt: number, sw: numb
   const qsw = s.dPad / 4 + 4;
   const lines: string[] = ['{'];
   // The tile row t's first vec4 of the base: D / 16 of u8 codes, D / 8 of packed f16 (rowsF16) or of two digit planes (rowsF32).
-  // rowsHalf: words (u32) of packed halves instead, D / 2 a row and kd / 2 into it.
-  const rowVec = half ? 2 : st.rowsF16 || st.rowsF32 ? 8 : 16;
+  const rowVec = st.rowsF16 || st.rowsF32 || half ? 8 : 16;
   // A chunk's first vec4 within the row: kd / 8 of packed f16, kd / 16 of codes (of each digit plane).
-  const chunkVec = half ? 2 : st.rowsF16 ? 8 : 16;
+  const chunkVec = st.rowsF16 || half ? 8 : 16;
   const f32 = !!st.rowsF32;
   const conv = (kd: string): RowConversion | undefined => (st.rowsF16 ? { kind: 'f16', dim: kd, uniform: !!st.f16Uniform } : f32 ? { kind: 'digits' } : half ? { kind: 'halves' } : undefined);
   // rowsHalf: the pre-pass's queries are halves too (D / 8 vec4 a query), staged into `wq` as f16.
   const qconv: RowConversion | undefined = half ? { kind: 'halves' } : undefined;
-  const qVec = half ? 2 : 16;
+  const qVec = half ? 8 : 16;
   lines.push(`  let rowAtV = t * (D / ${u(rowVec)});`);
+  if (half) lines.push(`  let hrot = ${halfRotation(st.kc)};`);
   lines.push(`  let qAt16 = qBlock * BQ * (D / ${u(qVec)});`);
   // rowsF32: the queries' second digits, a plane of the pre-pass output after the first.
   if (f32) lines.push('  let qAt16b = (params.nq + BQ - 1u) / BQ * BQ * (D / 16u) + qAt16;');
@@ -1265,8 +1265,8 @@ function stagedTile(s: SelectShape, br: number, bq: number, nt: number, sw: numb
     // Chunk c + 1's global loads are issued right after chunk c's stores and barrier, before its
     // multiplies; each chunk's loaded words have their own names (r<c>_v<j>, q<c>_v<j>).
     const kds = Array.from({ length: s.dPad / st.kc }, (_, c) => c * st.kc);
-    const perR = copiesOf(br, st.kc, nt, conv('0u'));
-    const perQ = copiesOf(bq, st.kc, nt, qconv);
+    const perR = copiesOf(br, st.kc, nt);
+    const perQ = copiesOf(bq, st.kc, nt);
     const parts = kds.map((kd, c) => {
       const r = stageCopyParts(half ? 'wh' : 'wr', 'base', `rowAtV + ${u(kd / chunkVec)}`, br, st.kc, nt, `r${c}_`, !!st.xorRows, st.clampRows ? 'rmax' : undefined, 0, perR, conv(u(kd)));
       const q = qwg ? stageCopyParts('wq', 'queries', `qAt16 + ${u(kd / qVec)}`, bq, st.kc, nt, `q${c}_`, false, undefined, 0, perQ, qconv) : { loads: [], stores: [] };
