@@ -18,8 +18,8 @@ import { DIMS_PER_WORD, EMPTY_ID, FlatShard, MAX_BATCH, type Precision, searchTu
 import { fromHalfBits, toHalfBits } from './half.js';
 import { type QueryBlocksJob, type RerankJob, RerankWorkers, rerankTuning, scoreQueryBlocks, type SharedRowChunks } from './rerank-workers.js';
 import { trainSq } from './tensor/quantize.js';
-import { tensorTuning } from './tensor/hook.js'; // importing it registers the tensor-core scorer (used only on devices opened with allowExperimental)
-import { matrixConfigsOf, pickHalfConfig, SUBGROUP_MATRIX_FEATURE } from './tensor/choose.js';
+import { halfMatrixConfig, tensorTuning } from './tensor/hook.js'; // importing it registers the tensor-core scorer (used only on devices opened with allowExperimental)
+import { matrixConfigsOf, SUBGROUP_MATRIX_FEATURE } from './tensor/choose.js';
 
 /** Options of the GPU flat index beyond IndexOptions (tests and benchmarks shrink tiles with them). */
 export interface GpuFlatOptions extends IndexOptions {
@@ -1093,9 +1093,9 @@ function digitPrecisions(contexts: readonly GpuContext[], opts: GpuFlatOptions):
   return [...(opts.f32TensorCores !== false ? ['f32' as const] : []), ...(opts.f16TensorCores !== false && !halfMatricesEverywhere(contexts) ? ['f16' as const] : [])];
 }
 
-/** Whether every device takes f16 rows on f16 subgroup matrices (shader-f16 and an f16 x f16 -> f32 config: tensorTuning.f16Half). */
+/** Whether every device takes f16 rows on f16 subgroup matrices (hook.ts halfMatrixConfig). */
 function halfMatricesEverywhere(contexts: readonly GpuContext[]): boolean {
-  return tensorTuning.f16Half && contexts.every((c) => c.device.features.has(SUBGROUP_MATRIX_FEATURE) && c.device.features.has('shader-f16') && !!pickHalfConfig(matrixConfigsOf(c.adapter?.info)));
+  return contexts.every((c) => c.device.features.has(SUBGROUP_MATRIX_FEATURE) && !!halfMatrixConfig(c.device.features, matrixConfigsOf(c.adapter?.info)));
 }
 
 /** Widens a result to k columns with -1 padding. */

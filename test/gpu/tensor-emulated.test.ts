@@ -26,8 +26,8 @@ import { fromHalfBits, toHalfBits } from '../../src/gpu/half.js';
 
 
 const hasGpu = await gpuForTests('emulated tensor kernels');
-/** The emulated scorer with the f16 config (f16 rows on f16 matrices) takes batches only while this is set. */
-let halvesOn = false;
+/** The emulated scorers listing the f16 config (alone, or beside the i8 ones) take batches only while this says so. */
+let halvesOn: 'only' | 'also' | undefined;
 
 /** Recall@k >= 0.95 against the float64 oracle, and every returned distance exact (the f32 re-rank). */
 async function expectRecallAndExactDistances(index: GpuFlatIndex, base: Float32Array, q: Float32Array, d: number, k: number): Promise<void> {
@@ -90,7 +90,8 @@ describe.skipIf(!hasGpu)('GpuFlatIndex tensor hook with emulated subgroup matric
   // The hook's plan, told the adapter has the NVIDIA config, with its source emulated.
   registerChunkScorer(emulatedHookScorer());
   // f16 rows on (emulated) f16 matrices, for the tests that turn it on.
-  registerChunkScorer(emulatedHookScorer({ halves: true, active: () => halvesOn }));
+  registerChunkScorer(emulatedHookScorer({ halves: 'only', active: () => halvesOn === 'only' }));
+  registerChunkScorer(emulatedHookScorer({ halves: 'also', active: () => halvesOn === 'also' }));
 
   it.each([
     { queries: 'pre' as const, tiles: 1, target: 2048 },
@@ -317,22 +318,24 @@ describe.skipIf(!hasGpu)('GpuFlatIndex f16 through the emulated tensor hook, re-
   }, 120_000);
 
   it.each([
-    { tiles: 1, target: 2048, nq: 37, scale: 1 },
-    { tiles: 3, target: 3, nq: 37, scale: 1 },
+    { tiles: 1, target: 2048, nq: 37, scale: 1, listed: 'only' as const },
+    { tiles: 3, target: 3, nq: 37, scale: 1, listed: 'only' as const },
     // 2 queries (f16HalfMinBatch) in a 32-query block, 32-row tiles, 'chain' insertion.
-    { tiles: 3, target: 3, nq: 2, scale: 1, rowTiles: 2 },
+    { tiles: 3, target: 3, nq: 2, scale: 1, rowTiles: 2, listed: 'only' as const },
     // Queries far beyond f16's range (1e6: 65504 is its largest) and far below its normal range
     // (1e-7): the pre-pass scales each by a power of two before rounding it to halves.
-    { tiles: 3, target: 3, nq: 37, scale: 1e6 },
-    { tiles: 1, target: 2048, nq: 37, scale: 1e-7 },
-  ])('f16 matrices (an f16 config and shader-f16: StageOptions.rowsHalf), $tiles tile(s), $nq queries, queries x $scale: the rows multiplied as halves, no code plane, the results the f16 rows\' exact best', async (c: { tiles: number; target: number; nq: number; scale: number; rowTiles?: number }) => {
+    { tiles: 3, target: 3, nq: 37, scale: 1e6, listed: 'only' as const },
+    { tiles: 1, target: 2048, nq: 37, scale: 1e-7, listed: 'only' as const },
+    // Beside the i8 configs, with f16HalfFirst.
+    { tiles: 3, target: 3, nq: 37, scale: 1, listed: 'also' as const, first: true },
+  ])('f16 matrices (an f16 config $listed, shader-f16: StageOptions.rowsHalf), $tiles tile(s), $nq queries, queries x $scale: the rows multiplied as halves, no code plane, the results the f16 rows\' exact best', async (c: { tiles: number; target: number; nq: number; scale: number; rowTiles?: number; listed: 'only' | 'also'; first?: boolean }) => {
     const d = 64, n = 600, nq = c.nq, k = 5;
     const base = normalizeRows(clusteredVectors(n, d, 10, 295), d);
     for (let i = 0; i < n; i++) base[i * d + 3]! *= 40;
     const q = normalizeRows(clusteredVectors(nq, d, 10, 296), d).map((v) => v * c.scale);
     const saved = { ...tensorTuning };
-    Object.assign(tensorTuning, { targetWorkgroups: c.target, targetWorkgroupsSmall: c.target, targetWorkgroupsTiny: c.target, f16HalfRowTiles: c.rowTiles ?? 4 });
-    halvesOn = true;
+    Object.assign(tensorTuning, { targetWorkgroups: c.target, targetWorkgroupsSmall: c.target, targetWorkgroupsTiny: c.target, f16HalfRowTiles: c.rowTiles ?? 4, f16HalfFirst: !!c.first });
+    halvesOn = c.listed;
     const tileBytes = c.tiles === 1 ? 1 << 20 : Math.ceil(n / c.tiles / 64) * 64 * d * 2;
     const index = await GpuFlatIndex.create(d, 'ip', { precision: 'f16', maxTileBytes: tileBytes, debugPoison: true });
     try {
@@ -357,7 +360,7 @@ describe.skipIf(!hasGpu)('GpuFlatIndex f16 through the emulated tensor hook, re-
       all.set(more, n * d);
       await expectF16Exact(index, toF16(all), q, d, k, 0.99);
     } finally {
-      halvesOn = false;
+      halvesOn = undefined;
       Object.assign(tensorTuning, saved);
       await index.dispose();
     }

@@ -288,6 +288,51 @@ describe('tensor scorer choice from reported configs', () => {
     expect(hookShape(conv.shape, 16).digits).toBeUndefined();
   });
 
+  it('f16 on f16 matrices (rowsHalf): taken where the adapter lists f16 x f16 -> f32 and no i8 config (or f16HalfFirst), with shader-f16; keys re-ranked without code steps', () => {
+    const HALF: MatrixConfig = { componentType: 'f16', resultComponentType: 'f32', M: 16, N: 16, K: 16 };
+    const f16 = (configs: MatrixConfig[], features: string[], nq = 16) => planTensorHook(facts({ precision: 'f16', rowWords: 96, configs, features: new Set([SUBGROUP_MATRIX_FEATURE, 'subgroups', ...features]) }), nq, 40);
+    // Only the f16 config (e.g. subgroup matrices without int8): f16 matrices, K 16, 64-row tiles, from 2 queries.
+    const only = f16([HALF], ['shader-f16']);
+    if (!('shape' in only)) throw new Error(only.reason);
+    expect(only.shape.stage).toMatchObject({ rowsHalf: true, queries: 'pre' });
+    expect([only.shape.k, only.shape.rowTiles, only.shape.sgQueries]).toEqual([16, tensorTuning.f16HalfRowTiles, 1]);
+    expect(hookShape(only.shape, 16)).toMatchObject({ approximate: 'unscaled' });
+    expect(hookShape(only.shape, 16).digits).toBeUndefined();
+    expect(f16([HALF], ['shader-f16'], 1)).toMatchObject({ reason: 'batch 1 < 2' });
+    // The generated kernel: f16 fragments from the staged halves, f32 results, ordKey'd list keys.
+    const src = hookSource(only.shape);
+    expect(src).toContain('enable f16;');
+    expect(src).toContain('subgroup_matrix_left<f16, 16, 16>');
+    expect(src).toContain('var<workgroup> wr: array<ET, WR_WORDS>;');
+    expect(src).toContain('alias ET = f32;');
+    expect(src).toContain('ordKey(wr[');
+    expect(src).not.toContain('bitcast<i32>(wr[');
+    expect(src).toContain('keyFloat(ek)');
+    expect(workgroupBytes(only.shape)).toBeLessThanOrEqual(49152);
+    // The pre-pass writes halves (as many bytes as two digit planes).
+    expect(prepSource(only.shape)).toContain('const HALVES: bool = true;');
+    // No shader-f16: no f16 matrices, and no i8 config either: the built-in kernels.
+    expect(f16([HALF], [])).toMatchObject({ reason: expect.stringContaining('no i8 x i8 -> i32') });
+    // Both listed: the int8 paths (measured faster on the H200) unless f16HalfFirst.
+    const both = f16([...NVIDIA, HALF], ['shader-f16']);
+    if (!('shape' in both)) throw new Error(both.reason);
+    expect(both.shape.stage?.rowsHalf).toBeUndefined();
+    expect(both.shape.stage?.rowsF16).toBe(true);
+    const saved = tensorTuning.f16HalfFirst;
+    tensorTuning.f16HalfFirst = true;
+    try {
+      const first = f16([...NVIDIA, HALF], ['shader-f16']);
+      if (!('shape' in first)) throw new Error(first.reason);
+      expect(first.shape.stage?.rowsHalf).toBe(true);
+      // int8 shards keep the i8 config either way.
+      const i8 = planTensorHook(facts({ configs: [...NVIDIA, HALF], features: new Set([SUBGROUP_MATRIX_FEATURE, 'subgroups', 'shader-f16']) }), 16, 40);
+      if (!('shape' in i8)) throw new Error(i8.reason);
+      expect([i8.shape.k, i8.shape.stage?.xorRows]).toEqual([32, true]);
+    } finally {
+      tensorTuning.f16HalfFirst = saved;
+    }
+  });
+
   it('hook kernel writes its lists at the tile\'s first list (segAt: tiles of one search share the buffer)', () => {
     const plan = planTensorHook(facts(), 40, 16);
     if (!('shape' in plan)) throw new Error(plan.reason);

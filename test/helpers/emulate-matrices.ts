@@ -119,11 +119,11 @@ export const EMULATED_HALF_CONFIG: MatrixConfig = { componentType: 'f16', result
  * GpuFlatIndex's tensor hook as it plans for an adapter with EMULATED_CONFIG, with the matrix calls
  * of its scoring kernel emulated (the pre-pass runs as it is): the hook's own answers (tile, key,
  * dispatch size, pre-pass). `active` gates which searches it takes; `onPrepass` counts pre-passes;
- * `halves` adds the f16 config (f16 rows then take f16 matrices, StageOptions.rowsHalf).
+ * `halves` lists the f16 config beside the i8 ones or alone (f16 rows on f16 matrices, StageOptions.rowsHalf).
  */
-export function emulatedHookScorer(opts: { active?: () => boolean; onPrepass?: () => void; halves?: boolean } = {}): ChunkScorer {
-  // halves: the adapter also lists the f16 config and the device has shader-f16 (f16 rows on f16 matrices).
-  const configs = opts.halves ? [EMULATED_CONFIG, EMULATED_CONFIG_N8, EMULATED_HALF_CONFIG] : [EMULATED_CONFIG, EMULATED_CONFIG_N8];
+export function emulatedHookScorer(opts: { active?: () => boolean; onPrepass?: () => void; halves?: 'also' | 'only' } = {}): ChunkScorer {
+  // halves: the adapter lists the f16 config too ('also') or alone ('only'), and the device has shader-f16.
+  const configs = opts.halves === 'only' ? [EMULATED_HALF_CONFIG] : opts.halves === 'also' ? [EMULATED_CONFIG, EMULATED_CONFIG_N8, EMULATED_HALF_CONFIG] : [EMULATED_CONFIG, EMULATED_CONFIG_N8];
   const features = new Set([SUBGROUP_MATRIX_FEATURE, 'subgroups', ...(opts.halves ? ['shader-f16'] : [])]);
   const plan = (shard: ShardInfo, nq: number, k: number) =>
     planTensorHook(

@@ -292,13 +292,21 @@ export const tensorTuning = {
   f16CodesRowTiles: 4,
   /**
    * f16 shards on f16 subgroup matrices where the adapter lists an f16 x f16 -> f32 config and the
-   * device has shader-f16 (StageOptions.rowsHalf): the rows' halves multiplied as they are, no code
-   * plane and no conversion, so the index keeps exactly half of f32's GPU memory; the shard re-ranks
-   * each query's k' best exactly from the rows (the keys use f16-rounded queries). Taken before the
-   * code plane and the conversion. From f16HalfMinBatch queries a shard batch, f16HalfRowTiles
-   * result matrices along rows a subgroup below bigBatch (rowTilesBig from there).
+   * device has shader-f16 (StageOptions.rowsHalf; Dawn lists them on NVIDIA under the
+   * vulkan_enable_f16_on_nvidia toggle that allowExperimental sets): the rows' halves multiplied as
+   * they are, no code plane and no conversion (exactly half of f32's GPU memory); the shard re-ranks
+   * each query's k' best exactly from the rows (the keys use f16-rounded queries). Where the adapter
+   * also lists the i8 config, f16HalfFirst decides: false (default) keeps the code plane / the
+   * conversion, measured faster on the H200 (call p2, 1M x 768, GPU ms at 16 / 64 / 256 / 1024
+   * queries: f16 matrices 0.932 / 1.548 / 7.52 / 26.8; conversion while staging 0.795 / 1.339 /
+   * 6.06 / 15.65; torch fp16 0.554 / 0.965 / 2.51 / 9.41): the staged halves are twice the codes'
+   * bytes and K 16 takes twice int8's multiplies. Adapters with f16 configs and no i8 one (Apple's
+   * and several others' subgroup matrices) take them. From f16HalfMinBatch queries a shard batch,
+   * f16HalfRowTiles result matrices along rows a subgroup below bigBatch (rowTilesBig from there):
+   * call p2's 64-row tiles 0.932 ms at 16 queries against 1.097 for 32-row ones.
    */
   f16Half: true,
+  f16HalfFirst: false,
   f16HalfMinBatch: 2,
   f16HalfRowTiles: 4,
   /**
@@ -339,6 +347,23 @@ export const tensorTuning = {
   f32WarpsFrom: 256,
 };
 
+/** An i8 config the hook's int8 shapes fit (M 16, K 32, N 16 or 8), if the adapter lists one. */
+function int8Config(configs: readonly MatrixConfig[]): MatrixConfig | undefined {
+  const c = pickConfig(configs, { signed: true, preferN: tensorTuning.matrixN });
+  return c && c.M === 16 && c.K === 32 && (c.N === 16 || c.N === 8) ? c : undefined;
+}
+
+/**
+ * The f16 config f16 batches take (tensorTuning.f16Half: f16 rows on f16 matrices), or none: the
+ * device has shader-f16, the adapter lists f16 x f16 -> f32 (M 16, K 16), and it lists no fitting
+ * i8 config unless f16HalfFirst. The planner asks too (no code plane for f16 that takes halves).
+ */
+export function halfMatrixConfig(features: ReadonlySet<string> | GPUSupportedFeatures, configs: readonly MatrixConfig[]): MatrixConfig | undefined {
+  if (!tensorTuning.f16Half || !features.has('shader-f16')) return undefined;
+  if (!tensorTuning.f16HalfFirst && int8Config(configs)) return undefined;
+  return pickHalfConfig(configs, tensorTuning.matrixN);
+}
+
 /** What the choice depends on: the shard's facts, the adapter's configs and workgroup memory. */
 export interface HookFacts {
   precision: string;
@@ -363,9 +388,9 @@ export function planTensorHook(f: HookFacts, nq: number, k: number): { shape: Se
   if (!tensorTuning.enabled) return { reason: 'tensor scorer disabled' };
   const f16 = f.precision === 'f16';
   const f32 = f.precision === 'f32';
-  // f16 on f16 matrices where the adapter has them; else with a code plane it reads codes as int8
-  // does; else it converts its rows while staging.
-  const halfConfig = f16 && tensorTuning.f16Half && f.features.has('shader-f16') ? pickHalfConfig(f.configs, tensorTuning.matrixN) : undefined;
+  // f16 on f16 matrices where they are taken (halfMatrixConfig); else with a code plane it reads
+  // codes as int8 does; else it converts its rows while staging.
+  const halfConfig = f16 ? halfMatrixConfig(f.features, f.configs) : undefined;
   const half = !!halfConfig;
   const f16Codes = f16 && !half && !!f.digitPlanes && tensorTuning.f16Codes;
   const convert = f16 && !half && !f16Codes;
@@ -380,10 +405,8 @@ export function planTensorHook(f: HookFacts, nq: number, k: number): { shape: Se
   if (convert && nq < tensorTuning.f16MinBatch) return { reason: `f16 batch ${nq} < ${tensorTuning.f16MinBatch}` };
   if (f32 && nq < tensorTuning.f32MinBatch) return { reason: `f32 batch ${nq} < ${tensorTuning.f32MinBatch}` };
   if (k > tensorTuning.maxK) return { reason: `k ${k} > ${tensorTuning.maxK}` };
-  const config = halfConfig ?? pickConfig(f.configs, { signed: true, preferN: tensorTuning.matrixN });
-  if (!config || config.M !== 16 || config.K !== (half ? 16 : 32) || (config.N !== 16 && config.N !== 8)) {
-    return { reason: `no i8 x i8 -> i32 M16 N16|N8 K32 config among ${f.configs.length}` };
-  }
+  const config = halfConfig ?? int8Config(f.configs);
+  if (!config) return { reason: `no i8 x i8 -> i32 M16 N16|N8 K32 config among ${f.configs.length}${f16 ? ' (nor f16 x f16 -> f32 M16 K16 with shader-f16)' : ''}` };
   // Dims a row: 16 u8 codes, 8 packed halves or 4 f32 a vec4 (K 16 for halves: a multiple of 32 all the same).
   const dPad = f.rowWords * (f16 ? 8 : f32 ? 4 : 16);
   const sg = f.subgroupSize;

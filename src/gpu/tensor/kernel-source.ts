@@ -617,9 +617,7 @@ export function hookSource(s: SelectShape): string {
  * reaches a key (the index rejects NaN rows and queries); -0 sorts just below +0.
  */
 const HALF_KEYS = `fn ordKey(x: f32) -> i32 { let b = bitcast<i32>(x); return select(b, b ^ 0x7fffffff, b < 0); }
-fn keyFloat(k: i32) -> f32 { return bitcast<f32>(select(k, k ^ 0x7fffffff, k < 0)); }
-// Word w (0-7) of a staged copy's two vec4 (stageHalvesParts' rotated stores).
-fn pick8(a: vec4<u32>, b: vec4<u32>, w: u32) -> u32 { let v = select(a, b, w >= 4u); return v[w & 3u]; }`;
+fn keyFloat(k: i32) -> f32 { return bitcast<f32>(select(k, k ^ 0x7fffffff, k < 0)); }`;
 
 /** rowsHalf on the filled hook template: scores tile reads through ordKey, the written key through keyFloat (times the query's scale). */
 function halfKeys(src: string, half: boolean): string {
@@ -1084,12 +1082,10 @@ function stageCopyParts(dst: string, srcArr: string, src: string, rows: number, 
 /**
  * rowsHalf staging (StageOptions.rowsHalf): copy j of invocation lid is 16 dims (two vec4 of packed
  * f16, D / 8 vec4 a row from vec4 `src`) of copy e = lid + j x NT of the `rows` x KC / 16, stored as
- * halves into the f16 array `dst` (SWH halves a row): 8 words of two halves, a word a store pair.
- * The copies' first words all fall on banks 4m, so word i of every invocation in the same store
- * would put 4 invocations on a bank (call p2: the f16 matrices 1.7-2x slower than the code plane);
- * invocation lid stores word (i + hrot) % 8 at step i instead, hrot = halfRotation(kc), which
- * spreads every step's 32 words over the 32 banks (checked for KC 32 and 64 with SWH = KC + 8).
- * One word an invocation (4-byte loads, no rotation) was slower still (call p3: 2.6x at 16 queries).
+ * its 16 halves into the f16 array `dst` (SWH halves a row); bit casts, no conversion. Measured on
+ * the H200 against two other stagings (calls p2-p4, 1M x 768, 16 queries): a word (two halves) an
+ * invocation with 4-byte loads 2.6x slower; the word stores rotated per invocation (each step's
+ * words on 32 banks, the vector's word picked at run time) 7.5x slower.
  */
 function stageHalvesParts(dst: string, srcArr: string, src: string, rows: number, kc: number, nt: number, tag: string, rowMax: string | undefined, from: number, to: number): { loads: string[]; stores: string[] } {
   const kc16 = kc / 16;
@@ -1105,16 +1101,12 @@ function stageHalvesParts(dst: string, srcArr: string, src: string, rows: number
   }
   for (let j = from; j < to; j++) {
     const o = `${tag}o${j}`;
-    const steps = Array.from({ length: 8 }, (_, i) => `{ let w = (${u(i)} + hrot) & 7u; let h = bitcast<vec2<f16>>(pick8(${tag}a${j}, ${tag}b${j}, w)); ${dst}[${o} + 2u * w] = h.x; ${dst}[${o} + 2u * w + 1u] = h.y; }`);
-    const body = `let ${o} = (${tag}e${j} / ${u(kc16)}) * SWH + (${tag}e${j} % ${u(kc16)}) * 16u; ${steps.join(' ')}`;
+    const halves = [`${tag}a${j}`, `${tag}b${j}`].flatMap((v, x) => ['x', 'y', 'z', 'w'].map((c, y) => `let ${tag}h${j}_${4 * x + y} = bitcast<vec2<f16>>(${v}.${c});`));
+    const put = Array.from({ length: 16 }, (_, i) => `${dst}[${o} + ${u(i)}] = ${tag}h${j}_${i >> 1}.${i & 1 ? 'y' : 'x'};`);
+    const body = `let ${o} = (${tag}e${j} / ${u(kc16)}) * SWH + (${tag}e${j} % ${u(kc16)}) * 16u; ${halves.join(' ')} ${put.join(' ')}`;
     stores.push(guard && (j + 1) * nt > total ? `if (lid + ${u(j * nt)} < ${u(total)}) { ${body} }` : `{ ${body} }`);
   }
   return { loads, stores };
-}
-
-/** stageHalvesParts' rotation of invocation lid's 8 word stores for KC dims a chunk (found by search over bank maps); 0 (no rotation) for other KC. */
-export function halfRotation(kc: number): string {
-  return kc === 32 ? '(lid ^ (lid >> 4u)) & 7u' : kc === 64 ? '(lid >> 3u) & 7u' : '0u';
 }
 
 /**
@@ -1187,7 +1179,6 @@ function stagedTile(s: SelectShape, br: number, bq: number, nt: number, sw: numb
   const qconv: RowConversion | undefined = half ? { kind: 'halves' } : undefined;
   const qVec = half ? 8 : 16;
   lines.push(`  let rowAtV = t * (D / ${u(rowVec)});`);
-  if (half) lines.push(`  let hrot = ${halfRotation(st.kc)};`);
   lines.push(`  let qAt16 = qBlock * BQ * (D / ${u(qVec)});`);
   // rowsF32: the queries' second digits, a plane of the pre-pass output after the first.
   if (f32) lines.push('  let qAt16b = (params.nq + BQ - 1u) / BQ * BQ * (D / 16u) + qAt16;');
