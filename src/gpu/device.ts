@@ -149,12 +149,13 @@ export interface AcquireOptions {
 }
 
 /**
- * Dawn toggles behind allowExperimental: its unsafe APIs (subgroup matrices) and, on NVIDIA's
- * Vulkan driver, shader-f16, which Dawn holds back there pending conformance failures (crbug
- * 42251215) and without which it lists no f16 subgroup-matrix config (f16 rows on the tensor cores,
- * tensorTuning.f16Half). Other drivers ignore the second.
+ * Dawn toggles behind allowExperimental: its unsafe APIs (subgroup matrices). Not
+ * `vulkan_enable_f16_on_nvidia`: it lets NVIDIA's Vulkan driver offer shader-f16, which Dawn holds
+ * back there pending conformance failures (crbug 42251215), and with it f16 subgroup-matrix configs;
+ * but where the adapter lists i8 configs tessera's f16 takes the int8 routes (tensorTuning.f16Half),
+ * so the toggle would only change the f16 kernels' decoding. Pass your own `gpu` to set it.
  */
-export const EXPERIMENTAL_TOGGLES: readonly string[] = ['allow_unsafe_apis', 'vulkan_enable_f16_on_nvidia'];
+export const EXPERIMENTAL_TOGGLES: readonly string[] = ['allow_unsafe_apis'];
 
 /**
  * The flags for Dawn's Node `create()` that the options ask for: one `enable-dawn-features=` list

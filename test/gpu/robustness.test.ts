@@ -51,9 +51,9 @@ function expectSame(a: SearchResult, b: SearchResult, what: string): void {
 describe('dawnFlags', () => {
   it('names the toggles in one enable-dawn-features flag, none by default', () => {
     expect(dawnFlags({})).toEqual([]);
-    expect(dawnFlags({ allowExperimental: true })).toEqual(['enable-dawn-features=allow_unsafe_apis,vulkan_enable_f16_on_nvidia']);
+    expect(dawnFlags({ allowExperimental: true })).toEqual(['enable-dawn-features=allow_unsafe_apis']);
     expect(dawnFlags({ disableRobustness: true })).toEqual(['enable-dawn-features=disable_robustness']);
-    expect(dawnFlags({ allowExperimental: true, disableRobustness: true })).toEqual(['enable-dawn-features=allow_unsafe_apis,vulkan_enable_f16_on_nvidia,disable_robustness']);
+    expect(dawnFlags({ allowExperimental: true, disableRobustness: true })).toEqual(['enable-dawn-features=allow_unsafe_apis,disable_robustness']);
   });
 });
 

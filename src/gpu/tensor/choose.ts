@@ -15,8 +15,8 @@ export interface MatrixConfig {
 }
 
 export const SUBGROUP_MATRIX_FEATURE = 'chromium-experimental-subgroup-matrix';
-/** The Dawn toggles that expose experimental features such as subgroup matrices and, on NVIDIA, f16 (Node only; device.ts EXPERIMENTAL_TOGGLES). */
-export const UNSAFE_APIS_FLAG = 'enable-dawn-features=allow_unsafe_apis,vulkan_enable_f16_on_nvidia';
+/** The Dawn toggle that exposes experimental features such as subgroup matrices (Node only). */
+export const UNSAFE_APIS_FLAG = 'enable-dawn-features=allow_unsafe_apis';
 
 /** The configs an adapter reports (empty when it reports none or is not Dawn). */
 export function matrixConfigsOf(info: GPUAdapterInfo | undefined): MatrixConfig[] {
@@ -46,8 +46,8 @@ export function pickConfig(configs: readonly MatrixConfig[], opts: { signed?: bo
 
 /**
  * The f16 x f16 -> f32 config for f16 rows on the tensor cores (M 16, K 16, N as asked, else the
- * other one). Dawn lists f16 configs only where the device has shader-f16 (on NVIDIA's Vulkan
- * driver: with the `vulkan_enable_f16_on_nvidia` toggle, which allowExperimental sets).
+ * other one). Dawn lists f16 configs only where the device may have shader-f16 (on NVIDIA's Vulkan
+ * driver only under the `vulkan_enable_f16_on_nvidia` toggle).
  */
 export function pickHalfConfig(configs: readonly MatrixConfig[], preferN = 16): MatrixConfig | undefined {
   const ok = configs.filter((c) => c.componentType === 'f16' && c.resultComponentType === 'f32' && c.M === 16 && c.K === 16 && (c.N === 16 || c.N === 8));

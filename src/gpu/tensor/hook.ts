@@ -292,8 +292,8 @@ export const tensorTuning = {
   f16CodesRowTiles: 4,
   /**
    * f16 shards on f16 subgroup matrices where the adapter lists an f16 x f16 -> f32 config and the
-   * device has shader-f16 (StageOptions.rowsHalf; Dawn lists them on NVIDIA under the
-   * vulkan_enable_f16_on_nvidia toggle that allowExperimental sets): the rows' halves multiplied as
+   * device has shader-f16 (StageOptions.rowsHalf; Dawn lists them on NVIDIA only under the
+   * vulkan_enable_f16_on_nvidia toggle, which a caller's own `gpu` may set): the rows' halves multiplied as
    * they are, no code plane and no conversion (exactly half of f32's GPU memory); the shard re-ranks
    * each query's k' best exactly from the rows (the keys use f16-rounded queries). Where the adapter
    * also lists the i8 config, f16HalfFirst decides: false (default) keeps the code plane / the
