@@ -226,6 +226,48 @@ describe.skipIf(!hasGpu)('GpuFlatIndex f16 through the emulated tensor hook, re-
     }
   }
 
+  /** The shard view these tests read: its digit planes' bytes and the scorer a batch gets. */
+  type ShardView = { digitBytes: number; scorerFor(nq: number, k: number): { key: string; approximate?: string; digits?: boolean } };
+
+  /**
+   * One f16 index case, the same for every tensor route: 600 rows of d 64 (dimension 3 x 40 unless
+   * `even`) in `tiles` tiles, nq queries (x qScale) for k, under `tuning`. `check` inspects the plan
+   * and the scorer the batch gets (k' = gpuK), then the results must be the f16 rows' exact best,
+   * before (then `afterSearch`) and after 200 rows 3x larger are added (steps and planes made again
+   * where there are any).
+   */
+  async function f16Case(c: { seed: number; tiles: number; nq: number; k: number; tuning: Partial<typeof tensorTuning>; options?: { digitPlanes?: boolean }; even?: boolean; qScale?: number; minRecall: number; check: (index: GpuFlatIndex, shard: ShardView, kp: number) => void; afterSearch?: (shard: ShardView) => void }): Promise<void> {
+    const d = 64, n = 600;
+    const base = normalizeRows(clusteredVectors(n, d, 10, c.seed), d);
+    // One dimension 40x larger than the others: per-dimension steps keep the rest resolved.
+    if (!c.even) for (let i = 0; i < n; i++) base[i * d + 3]! *= 40;
+    const q = normalizeRows(clusteredVectors(c.nq, d, 10, c.seed + 1), d).map((v) => v * (c.qScale ?? 1));
+    const saved = { ...tensorTuning };
+    Object.assign(tensorTuning, c.tuning);
+    const tileBytes = c.tiles === 1 ? 1 << 20 : Math.ceil(n / c.tiles / 64) * 64 * d * 2;
+    const index = await GpuFlatIndex.create(d, 'ip', { precision: 'f16', maxTileBytes: tileBytes, debugPoison: true, ...c.options });
+    try {
+      await index.add(base);
+      const kp = index.gpuK(c.k, c.nq);
+      expect(kp).toBeGreaterThan(c.k);
+      const shard = (index as unknown as { shards: ShardView[] }).shards[0]!;
+      c.check(index, shard, kp);
+      await expectF16Exact(index, toF16(base), q, d, c.k, c.minRecall);
+      c.afterSearch?.(shard);
+      const more = normalizeRows(clusteredVectors(200, d, 5, c.seed + 2), d).map((v) => 3 * v);
+      await index.add(more);
+      const all = new Float32Array((n + 200) * d);
+      all.set(base);
+      all.set(more, n * d);
+      await expectF16Exact(index, toF16(all), q, d, c.k, c.minRecall);
+    } finally {
+      Object.assign(tensorTuning, saved);
+      await index.dispose();
+    }
+  }
+
+  const targets = (target: number) => ({ targetWorkgroups: target, targetWorkgroupsSmall: target, targetWorkgroupsTiny: target });
+
   it.each([
     { tiles: 1, target: 2048, uniform: false },
     // Several tiles (each re-ranks the candidates among its rows) of several segments.
@@ -241,38 +283,18 @@ describe.skipIf(!hasGpu)('GpuFlatIndex f16 through the emulated tensor hook, re-
     // ... with 64-row tiles, the shape f16 batches of bigBatch (256) queries and more take.
     { tiles: 1, target: 2048, uniform: false, warps: 2, rowTiles: 4 },
   ])('$tiles tile(s), target $target, uniform steps $uniform, row tiles $rowTiles, prefetch $prefetch, warps $warps: the hook takes the batch, and the results are the f16 rows\' exact best', async (c: { tiles: number; target: number; uniform: boolean; rowTiles?: number; prefetch?: boolean; warps?: number }) => {
-    const d = 64, n = 600, nq = 37, k = 5;
-    const base = normalizeRows(clusteredVectors(n, d, 10, 95), d);
-    // One dimension 40x larger than the others: per-dimension steps keep the rest resolved.
-    if (!c.uniform) for (let i = 0; i < n; i++) base[i * d + 3]! *= 40;
-    const q = normalizeRows(clusteredVectors(nq, d, 10, 96), d);
-    const saved = { ...tensorTuning };
-    Object.assign(tensorTuning, { targetWorkgroups: c.target, targetWorkgroupsSmall: c.target, targetWorkgroupsTiny: c.target, f16Scale: c.uniform ? 'uniform' : 'dims', f16RowTiles: c.rowTiles ?? 2, prefetch: c.prefetch ?? true, f16Warps: c.warps ?? 1, f16WarpsFrom: c.warps ? 0 : 256 });
-    const tileBytes = c.tiles === 1 ? 1 << 20 : Math.ceil(n / c.tiles / 64) * 64 * d * 2;
-    const index = await GpuFlatIndex.create(d, 'ip', { precision: 'f16', maxTileBytes: tileBytes, debugPoison: true });
-    try {
-      await index.add(base);
-      const kp = index.gpuK(k, nq);
-      expect(kp).toBeGreaterThan(k);
-      expect(index.gpuK(k, tensorTuning.f16MinBatch - 1)).toBe(k);
-      const shard = (index as unknown as { shards: { scorerFor(nq: number, k: number): { key: string; approximate?: string } }[] }).shards[0]!;
-      const choice = shard.scorerFor(nq, kp);
-      expect(choice.key).toContain('int8-mma-emulated');
-      expect(choice.key).toMatch(new RegExp(`stage\\d+p4preuF${c.uniform ? 'U' : ''}cm${c.prefetch === false ? '' : 'f'}`));
-      expect(choice.key).toContain(`:16:16:32:1:${c.warps ?? 1}:${c.rowTiles ?? 2}:2:`);
-      expect(choice.approximate).toBe(c.uniform ? 'uniform' : 'dims');
-      await expectF16Exact(index, toF16(base), q, d, k, 0.97);
-      // Rows added after a search: the steps are computed again (the new rows are 3x larger).
-      const more = normalizeRows(clusteredVectors(200, d, 5, 97), d).map((v) => 3 * v);
-      await index.add(more);
-      const all = new Float32Array((n + 200) * d);
-      all.set(base);
-      all.set(more, n * d);
-      await expectF16Exact(index, toF16(all), q, d, k, 0.97);
-    } finally {
-      Object.assign(tensorTuning, saved);
-      await index.dispose();
-    }
+    await f16Case({
+      seed: 95, tiles: c.tiles, nq: 37, k: 5, even: c.uniform, minRecall: 0.97,
+      tuning: { ...targets(c.target), f16Scale: c.uniform ? 'uniform' : 'dims', f16RowTiles: c.rowTiles ?? 2, prefetch: c.prefetch ?? true, f16Warps: c.warps ?? 1, f16WarpsFrom: c.warps ? 0 : 256 },
+      check: (index, shard, kp) => {
+        expect(index.gpuK(5, tensorTuning.f16MinBatch - 1)).toBe(5);
+        const choice = shard.scorerFor(37, kp);
+        expect(choice.key).toContain('int8-mma-emulated');
+        expect(choice.key).toMatch(new RegExp(`stage\\d+p4preuF${c.uniform ? 'U' : ''}cm${c.prefetch === false ? '' : 'f'}`));
+        expect(choice.key).toContain(`:16:16:32:1:${c.warps ?? 1}:${c.rowTiles ?? 2}:2:`);
+        expect(choice.approximate).toBe(c.uniform ? 'uniform' : 'dims');
+      },
+    });
   }, 120_000);
 
   it.each([
@@ -283,38 +305,18 @@ describe.skipIf(!hasGpu)('GpuFlatIndex f16 through the emulated tensor hook, re-
     // k 2 (k' 18 <= block16MaxK): the 16-query block, two invocations a query, with 64-row tiles.
     { tiles: 3, target: 3, nq: 7, k: 2 },
   ])('a code plane (digitPlanes: the rows\' i8 codes made once), $tiles tile(s), $nq queries, k $k: the hook reads codes as int8 does, the results are the f16 rows\' exact best', async (c: { tiles: number; target: number; nq: number; k?: number }) => {
-    const d = 64, n = 600, nq = c.nq, k = c.k ?? 5;
-    const base = normalizeRows(clusteredVectors(n, d, 10, 195), d);
-    for (let i = 0; i < n; i++) base[i * d + 3]! *= 40;
-    const q = normalizeRows(clusteredVectors(nq, d, 10, 196), d);
-    const saved = { ...tensorTuning };
-    Object.assign(tensorTuning, { targetWorkgroups: c.target, targetWorkgroupsSmall: c.target, targetWorkgroupsTiny: c.target });
-    const tileBytes = c.tiles === 1 ? 1 << 20 : Math.ceil(n / c.tiles / 64) * 64 * d * 2;
-    const index = await GpuFlatIndex.create(d, 'ip', { precision: 'f16', digitPlanes: true, maxTileBytes: tileBytes, debugPoison: true });
-    try {
-      await index.add(base);
-      expect(index.plan!.digits).toBe(true);
-      expect(index.plan!.shards[0]!.digitBytes).toBe(n * d);
-      const kp = index.gpuK(k, nq);
-      expect(kp).toBeGreaterThan(k);
-      const shard = (index as unknown as { shards: { digitBytes: number; scorerFor(nq: number, k: number): { key: string; approximate?: string; digits?: boolean } }[] }).shards[0]!;
-      const choice = shard.scorerFor(nq, kp);
-      expect(choice.key).toMatch(/stage\d+p4preuScm/);
-      expect(choice.digits).toBe(true);
-      expect(choice.approximate).toBe('dims');
-      await expectF16Exact(index, toF16(base), q, d, k, 0.97);
-      expect(shard.digitBytes).toBeGreaterThanOrEqual(n * d);
-      // Rows added after a search: steps and codes made again (the new rows are 3x larger).
-      const more = normalizeRows(clusteredVectors(200, d, 5, 197), d).map((v) => 3 * v);
-      await index.add(more);
-      const all = new Float32Array((n + 200) * d);
-      all.set(base);
-      all.set(more, n * d);
-      await expectF16Exact(index, toF16(all), q, d, k, 0.97);
-    } finally {
-      Object.assign(tensorTuning, saved);
-      await index.dispose();
-    }
+    await f16Case({
+      seed: 195, tiles: c.tiles, nq: c.nq, k: c.k ?? 5, minRecall: 0.97, tuning: targets(c.target), options: { digitPlanes: true },
+      check: (index, shard, kp) => {
+        expect(index.plan!.digits).toBe(true);
+        expect(index.plan!.shards[0]!.digitBytes).toBe(600 * 64);
+        const choice = shard.scorerFor(c.nq, kp);
+        expect(choice.key).toMatch(/stage\d+p4preuScm/);
+        expect(choice.digits).toBe(true);
+        expect(choice.approximate).toBe('dims');
+      },
+      afterSearch: (shard) => expect(shard.digitBytes).toBeGreaterThanOrEqual(600 * 64),
+    });
   }, 120_000);
 
   it.each([
@@ -329,40 +331,24 @@ describe.skipIf(!hasGpu)('GpuFlatIndex f16 through the emulated tensor hook, re-
     // Beside the i8 configs, with f16HalfFirst.
     { tiles: 3, target: 3, nq: 37, scale: 1, listed: 'also' as const, first: true },
   ])('f16 matrices (an f16 config $listed, shader-f16: StageOptions.rowsHalf), $tiles tile(s), $nq queries, queries x $scale: the rows multiplied as halves, no code plane, the results the f16 rows\' exact best', async (c: { tiles: number; target: number; nq: number; scale: number; rowTiles?: number; listed: 'only' | 'also'; first?: boolean }) => {
-    const d = 64, n = 600, nq = c.nq, k = 5;
-    const base = normalizeRows(clusteredVectors(n, d, 10, 295), d);
-    for (let i = 0; i < n; i++) base[i * d + 3]! *= 40;
-    const q = normalizeRows(clusteredVectors(nq, d, 10, 296), d).map((v) => v * c.scale);
-    const saved = { ...tensorTuning };
-    Object.assign(tensorTuning, { targetWorkgroups: c.target, targetWorkgroupsSmall: c.target, targetWorkgroupsTiny: c.target, f16HalfRowTiles: c.rowTiles ?? 4, f16HalfFirst: !!c.first });
     halvesOn = c.listed;
-    const tileBytes = c.tiles === 1 ? 1 << 20 : Math.ceil(n / c.tiles / 64) * 64 * d * 2;
-    const index = await GpuFlatIndex.create(d, 'ip', { precision: 'f16', maxTileBytes: tileBytes, debugPoison: true });
     try {
-      await index.add(base);
-      expect(index.plan!.digits).toBe(false);
-      const kp = index.gpuK(k, nq);
-      expect(kp).toBeGreaterThan(k);
-      expect(index.gpuK(k, tensorTuning.f16HalfMinBatch - 1)).toBe(k);
-      const shard = (index as unknown as { shards: { digitBytes: number; scorerFor(nq: number, k: number): { key: string; approximate?: string; digits?: boolean } }[] }).shards[0]!;
-      const choice = shard.scorerFor(nq, kp);
-      expect(choice.key).toMatch(/stage\d+p4preuHcm/);
-      expect(choice.key).toContain(`:16:16:16:1:1:${c.rowTiles ?? 4}:2:`);
-      expect(choice.digits).toBeUndefined();
-      expect(choice.approximate).toBe('unscaled');
-      await expectF16Exact(index, toF16(base), q, d, k, 0.99);
-      expect(shard.digitBytes).toBe(0);
-      // Rows added after a search (3x larger): scored as they are, nothing to make again.
-      const more = normalizeRows(clusteredVectors(200, d, 5, 297), d).map((v) => 3 * v);
-      await index.add(more);
-      const all = new Float32Array((n + 200) * d);
-      all.set(base);
-      all.set(more, n * d);
-      await expectF16Exact(index, toF16(all), q, d, k, 0.99);
+      await f16Case({
+        seed: 295, tiles: c.tiles, nq: c.nq, k: 5, qScale: c.scale, minRecall: 0.99,
+        tuning: { ...targets(c.target), f16HalfRowTiles: c.rowTiles ?? 4, f16HalfFirst: !!c.first },
+        check: (index, shard, kp) => {
+          expect(index.plan!.digits).toBe(false);
+          expect(index.gpuK(5, tensorTuning.f16HalfMinBatch - 1)).toBe(5);
+          const choice = shard.scorerFor(c.nq, kp);
+          expect(choice.key).toMatch(/stage\d+p4preuHcm/);
+          expect(choice.key).toContain(`:16:16:16:1:1:${c.rowTiles ?? 4}:2:`);
+          expect(choice.digits).toBeUndefined();
+          expect(choice.approximate).toBe('unscaled');
+        },
+        afterSearch: (shard) => expect(shard.digitBytes).toBe(0),
+      });
     } finally {
       halvesOn = undefined;
-      Object.assign(tensorTuning, saved);
-      await index.dispose();
     }
   }, 120_000);
 
