@@ -1037,10 +1037,13 @@ type RowConversion = { kind: 'f16'; dim: string; uniform: boolean } | { kind: 'd
  * of halves (`src` counts those, D / 8 a row) quantised by f16Codes, and the stores of copy 0's part
  * start with the inverse steps' loads (f16Inverses); digits (rowsF32): the word of first digits
  * (to `dst`) and the one D / 16 vec4 on of second digits (to `${dst}2`), D / 8 vec4 a row;
- * halves (rowsHalf): stageHalvesParts.
+ * halves (rowsHalf): the two vec4 of packed f16 as their 16 halves into the f16 array `dst` (SWH
+ * halves a row), in order. Measured against two other stagings on the H200 (calls p2-p4, 1M x 768,
+ * 16 queries; in order, 4 invocations share a bank at each store): a word (two halves) an
+ * invocation with 4-byte loads 2.6x slower; each invocation's word stores rotated so that every
+ * store covers 32 banks (the vector's word picked at run time) 7.5x slower.
  */
 function stageCopyParts(dst: string, srcArr: string, src: string, rows: number, kc: number, nt: number, tag: string, xor: boolean, rowMax: string | undefined, from: number, to: number, conv?: RowConversion): { loads: string[]; stores: string[] } {
-  if (conv?.kind === 'halves') return stageHalvesParts(dst, srcArr, src, rows, kc, nt, tag, rowMax, from, to);
   const kc16 = kc / 16;
   const total = rows * kc16;
   const guard = total % nt !== 0;
@@ -1051,7 +1054,7 @@ function stageCopyParts(dst: string, srcArr: string, src: string, rows: number, 
     const row = rowMax ? `min(${tag}e${j} / ${u(kc16)}, ${rowMax})` : `(${tag}e${j} / ${u(kc16)})`;
     if (conv === undefined) {
       loads.push(`let ${tag}v${j} = ${srcArr}[${src} + ${row} * (D / 16u) + ${tag}e${j} % ${u(kc16)}];`);
-    } else if (conv.kind === 'f16') {
+    } else if (conv.kind === 'f16' || conv.kind === 'halves') {
       loads.push(`let ${tag}a${j} = ${srcArr}[${src} + ${row} * (D / 8u) + (${tag}e${j} % ${u(kc16)}) * 2u];`);
       loads.push(`let ${tag}b${j} = ${srcArr}[${src} + ${row} * (D / 8u) + (${tag}e${j} % ${u(kc16)}) * 2u + 1u];`);
     } else {
@@ -1068,6 +1071,10 @@ function stageCopyParts(dst: string, srcArr: string, src: string, rows: number, 
     let body: string;
     if (conv?.kind === 'digits') {
       body = `${at} ${word(dst, `${tag}a${j}`)} ${word(`${dst}2`, `${tag}b${j}`)}`;
+    } else if (conv?.kind === 'halves') {
+      const halves = [`${tag}a${j}`, `${tag}b${j}`].flatMap((v, x) => ['x', 'y', 'z', 'w'].map((c, y) => `let ${tag}h${j}_${4 * x + y} = bitcast<vec2<f16>>(${v}.${c});`));
+      const put = Array.from({ length: 16 }, (_, i) => `${dst}[${o} + ${u(i)}] = ${tag}h${j}_${i >> 1}.${i & 1 ? 'y' : 'x'};`);
+      body = `let ${o} = (${tag}e${j} / ${u(kc16)}) * SWH + (${tag}e${j} % ${u(kc16)}) * 16u; ${halves.join(' ')} ${put.join(' ')}`;
     } else {
       // xor: u8 codes c become the i8 c - 128 (top bit flipped in every byte).
       const v = conv?.kind === 'f16' ? `f16Codes(${tag}a${j}, ${tag}b${j}, ${inv})` : xor ? `(${tag}v${j} ^ vec4<u32>(0x80808080u))` : `${tag}v${j}`;
@@ -1076,36 +1083,6 @@ function stageCopyParts(dst: string, srcArr: string, src: string, rows: number, 
     stores.push(guard && (j + 1) * nt > total ? `if (lid + ${u(j * nt)} < ${u(total)}) { ${body} }` : `{ ${body} }`);
   }
   if (conv?.kind === 'f16' && from === 0) stores.unshift(...f16Inverses(tag, conv, kc16, nt));
-  return { loads, stores };
-}
-
-/**
- * rowsHalf staging (StageOptions.rowsHalf): copy j of invocation lid is 16 dims (two vec4 of packed
- * f16, D / 8 vec4 a row from vec4 `src`) of copy e = lid + j x NT of the `rows` x KC / 16, stored as
- * its 16 halves into the f16 array `dst` (SWH halves a row); bit casts, no conversion. Measured on
- * the H200 against two other stagings (calls p2-p4, 1M x 768, 16 queries): a word (two halves) an
- * invocation with 4-byte loads 2.6x slower; the word stores rotated per invocation (each step's
- * words on 32 banks, the vector's word picked at run time) 7.5x slower.
- */
-function stageHalvesParts(dst: string, srcArr: string, src: string, rows: number, kc: number, nt: number, tag: string, rowMax: string | undefined, from: number, to: number): { loads: string[]; stores: string[] } {
-  const kc16 = kc / 16;
-  const total = rows * kc16;
-  const guard = total % nt !== 0;
-  const loads: string[] = [];
-  const stores: string[] = [];
-  for (let j = from; j < to; j++) {
-    loads.push(`let ${tag}e${j} = min(lid + ${u(j * nt)}, ${u(total - 1)});`);
-    const row = rowMax ? `min(${tag}e${j} / ${u(kc16)}, ${rowMax})` : `(${tag}e${j} / ${u(kc16)})`;
-    loads.push(`let ${tag}a${j} = ${srcArr}[${src} + ${row} * (D / 8u) + (${tag}e${j} % ${u(kc16)}) * 2u];`);
-    loads.push(`let ${tag}b${j} = ${srcArr}[${src} + ${row} * (D / 8u) + (${tag}e${j} % ${u(kc16)}) * 2u + 1u];`);
-  }
-  for (let j = from; j < to; j++) {
-    const o = `${tag}o${j}`;
-    const halves = [`${tag}a${j}`, `${tag}b${j}`].flatMap((v, x) => ['x', 'y', 'z', 'w'].map((c, y) => `let ${tag}h${j}_${4 * x + y} = bitcast<vec2<f16>>(${v}.${c});`));
-    const put = Array.from({ length: 16 }, (_, i) => `${dst}[${o} + ${u(i)}] = ${tag}h${j}_${i >> 1}.${i & 1 ? 'y' : 'x'};`);
-    const body = `let ${o} = (${tag}e${j} / ${u(kc16)}) * SWH + (${tag}e${j} % ${u(kc16)}) * 16u; ${halves.join(' ')} ${put.join(' ')}`;
-    stores.push(guard && (j + 1) * nt > total ? `if (lid + ${u(j * nt)} < ${u(total)}) { ${body} }` : `{ ${body} }`);
-  }
   return { loads, stores };
 }
 
