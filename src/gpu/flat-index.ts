@@ -206,9 +206,13 @@ export class GpuFlatIndex implements Index {
     await this.addRows(x, n);
   }
 
-  /** Appends n rows without input checks (the loader's path: FAISS files hold what FAISS wrote). */
+  /**
+   * Appends n rows without the finiteness checks (the loader's path: FAISS files hold what FAISS
+   * wrote); f16 rows are still checked against float16's range, which float32 files may exceed.
+   */
   async addRows(x: Float32Array, n: number): Promise<void> {
     if (n === 0) return;
+    if (this.precision === 'f16') checkHalfRange(x.subarray(0, n * this.d), this.d);
     // Refuse before allocating: the planner checks the grown index against stated memory.
     const hostRows = this.rowStore.hostBytes / (this.d * 4) + (this.rowsInFile ? 0 : n);
     this.plan = planFor(this.contexts, this.d, this.total + n, this.precision, this.opts, hostRows);
@@ -1096,6 +1100,20 @@ function digitPrecisions(contexts: readonly GpuContext[], opts: GpuFlatOptions):
 /** Whether every device takes f16 rows on f16 subgroup matrices (hook.ts halfMatrixConfig). */
 function halfMatricesEverywhere(contexts: readonly GpuContext[]): boolean {
   return contexts.every((c) => c.device.features.has(SUBGROUP_MATRIX_FEATURE) && !!halfMatrixConfig(c.device.features, matrixConfigsOf(c.adapter?.info)));
+}
+
+/** The smallest magnitude float16 rounds to infinity (its largest value is 65504). */
+const HALF_OVERFLOW = 65520;
+
+/** f16 storage: every value must round to a finite half, else the rows would score as infinities. */
+function checkHalfRange(x: Float32Array, d: number): void {
+  for (let i = 0; i < x.length; i++) {
+    const v = x[i]!;
+    if (v >= HALF_OVERFLOW || v <= -HALF_OVERFLOW) {
+      const row = Math.floor(i / d);
+      throw new TesseraError('INVALID_ARGUMENT', `vectors to add contain ${v} at row ${row}, dimension ${i - row * d}: beyond float16's range (+-65504), which precision 'f16' stores; use precision 'f32' or 'int8', or scale the vectors`);
+    }
+  }
 }
 
 /** Widens a result to k columns with -1 padding. */

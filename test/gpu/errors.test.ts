@@ -37,6 +37,29 @@ describe.skipIf(!hasGpu)('gpu errors', () => {
     }
   });
 
+  it("f16 rows beyond float16's range are refused, naming the value, the range and the fix, before any row is added (add and the loader's path)", async () => {
+    const d = 8;
+    const index = await GpuFlatIndex.create(d, 'ip', { precision: 'f16', devicesPerGpu: 2 });
+    try {
+      await index.add(randomVectors(10, d, 3));
+      const rows = randomVectors(20, d, 4);
+      // In the second shard's share: nothing of the first may land either.
+      rows[17 * d + 5] = -70000;
+      for (const add of [(x: Float32Array) => index.add(x), (x: Float32Array) => index.addRows(x, 20)]) {
+        const err = await add(rows).catch((e: unknown) => e);
+        expect(err).toMatchObject({ code: 'INVALID_ARGUMENT' });
+        expect((err as Error).message).toMatch(/-70000 at row 17, dimension 5: beyond float16's range .*precision 'f32'/);
+        expect(index.ntotal).toBe(10);
+      }
+      // 65504 is float16's largest value (and 65519 rounds to it): accepted.
+      rows[17 * d + 5] = 65519;
+      await index.add(rows);
+      expect(index.ntotal).toBe(30);
+    } finally {
+      await index.dispose();
+    }
+  });
+
   it('a device that runs out of memory answers OUT_OF_MEMORY (error scope), and the index stays usable', async () => {
     const spy: GpuSpy = { buffers: [] };
     const gpu = wrapGpu((await resolveGpu())!, spy);
