@@ -47,7 +47,9 @@ export interface FlatPlanInput {
    * f16 its i8 codes (signedRows), over the row's stored dims. Only for rows of stored dims in
    * multiples of 32 (the tensor kernel's K; it takes no others), and where every adapter of known
    * memory holds them beside the base and temporary bytes; else the plan leaves them out (digits false):
-   * f32 then runs the f32 kernels, f16 converts its rows to codes as it reads them.
+   * f32 then runs the f32 kernels, f16 converts its rows to codes as it reads them. f32 planes are
+   * also planned for part of a shard: its first tiles whose planes fit (ShardPlan.digitTiles; the
+   * others run the f32 kernels in the same searches), e.g. the 21M x 768 wiki index on an 80 GB GPU.
    */
   digitPrecisions?: readonly StoragePrecision[];
 }
@@ -62,6 +64,8 @@ export interface ShardPlan {
   memoryBytes?: number;
   /** The rows' digit planes for the tensor cores (FlatPlanInput.digitPrecisions), 0 when not planned. */
   digitBytes: number;
+  /** How many of the first tiles have digit planes (all of them, none, or for f32 the ones that fit). */
+  digitTiles: number;
 }
 
 export interface FlatPlan {
@@ -72,7 +76,7 @@ export interface FlatPlan {
   tempBytes: number;
   /** Host bytes kept for exact re-ranking (int8: the float32 rows held in memory; 0 when read from the file). */
   hostBytes: number;
-  /** Whether the rows' digit planes are planned (FlatPlanInput.digitPrecisions holds the precision and they fit). */
+  /** Whether digit planes are planned (FlatPlanInput.digitPrecisions holds the precision and they fit: f16 for every tile, f32 for some). */
   digits: boolean;
 }
 
@@ -157,14 +161,28 @@ function layout(input: FlatPlanInput, precision: StoragePrecision): FlatPlan {
     const tiles: number[] = [];
     for (let r = rows; r > 0; r -= perTile) tiles.push(Math.min(perTile, r));
     const t = tempBytes(input.d, precision === 'int8' ? Math.min(4 * input.k, 1024) : input.k, input.maxBatch, input.scratchBytes, a.maxBinding, tiles, precision);
-    return { label: a.label, rows, tiles, baseBytes: rows * rb, tempBytes: t, memoryBytes: a.memoryBytes, digitBytes: 0 };
+    return { label: a.label, rows, tiles, baseBytes: rows * rb, tempBytes: t, memoryBytes: a.memoryBytes, digitBytes: 0, digitTiles: 0 };
   });
-  // Digit planes where every adapter holds them (else none): f32 2 bytes a stored dimension, f16 1
-  // (the shard's planes: FlatShard.digitRowBytes), for rows the tensor kernel takes.
+  // Digit planes, f32 2 bytes a stored dimension, f16 1 (the shard's planes: FlatShard.digitRowBytes),
+  // for rows the tensor kernel takes: each shard's first tiles whose planes fit beside its rows and
+  // temporary bytes. f16 only where every tile of every shard has them (its other route, converting
+  // while staging, beats a mix with the f16 kernels); f32 where any has (the rest run the f32
+  // kernels, its route without planes anyway).
   const dims = (rb / 16) * DIMS_PER_WORD[precision];
   const digitRow = dims * (precision === 'f32' ? 2 : 1);
-  const digits = precision !== 'int8' && dims % 32 === 0 && !!input.digitPrecisions?.includes(precision) && shards.every((s) => s.memoryBytes === undefined || s.baseBytes + s.tempBytes + s.rows * digitRow <= s.memoryBytes);
-  if (digits) for (const s of shards) s.digitBytes = s.rows * digitRow;
+  if (precision !== 'int8' && dims % 32 === 0 && !!input.digitPrecisions?.includes(precision)) {
+    for (const s of shards) {
+      const room = s.memoryBytes === undefined ? Infinity : s.memoryBytes - s.baseBytes - s.tempBytes;
+      for (const rows of s.tiles) {
+        if (s.digitBytes + rows * digitRow > room) break;
+        s.digitBytes += rows * digitRow;
+        s.digitTiles++;
+      }
+    }
+    const every = shards.every((s) => s.digitTiles === s.tiles.length);
+    if (precision === 'f16' && !every) for (const s of shards) s.digitBytes = s.digitTiles = 0;
+  }
+  const digits = shards.some((s) => s.digitTiles > 0);
   return {
     precision,
     rowBytes: rb,

@@ -153,8 +153,8 @@ export class GpuFlatIndex implements Index {
 
   set plan(plan: FlatPlan | undefined) {
     this.lastPlan = plan;
-    // f32 shards take the tensor path only where the plan holds their digit planes.
-    for (const shard of this.shards) shard.digitsPlanned = plan?.digits ?? false;
+    // f32 shards take the tensor path only for the tiles whose digit planes the plan holds.
+    this.shards.forEach((shard, i) => (shard.digitTilesPlanned = plan?.shards[i]?.digitTiles ?? 0));
   }
 
   private lastPlan: FlatPlan | undefined;

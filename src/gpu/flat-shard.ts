@@ -651,8 +651,28 @@ export class FlatShard {
    */
   digitsRefused: string | undefined;
 
-  /** Whether the index's plan holds this shard's digit planes (planner digits); without them f32 stays on the f32 kernels. */
-  digitsPlanned = true;
+  /**
+   * How many of this shard's first tiles the index's plan gives digit planes (planner digitTiles);
+   * without any f32 stays on the f32 kernels, and f32 tiles past them are scored by the f32 kernels
+   * in the same searches as the others on the tensor cores. Fewer than before: the planes of the
+   * tiles past them are freed at once (the plan counted their memory out).
+   */
+  get digitTilesPlanned(): number {
+    return this.plannedDigitTiles;
+  }
+
+  set digitTilesPlanned(n: number) {
+    this.plannedDigitTiles = n;
+    this.tiles.forEach((tile, t) => {
+      if (t >= n && tile.digits) {
+        tile.digits.destroy();
+        tile.digits = undefined;
+        this.forgetBinds();
+      }
+    });
+  }
+
+  private plannedDigitTiles = Infinity;
 
   get tileCount(): number {
     return this.tiles.length;
@@ -870,7 +890,7 @@ export class FlatShard {
 
   /** Whether this shard's tensor path reads digit planes: planned, not refused, f32 or f16. */
   private get digitPlanes(): boolean {
-    return (this.layout.precision === 'f32' || this.layout.precision === 'f16') && this.digitsPlanned && !this.digitsRefused;
+    return (this.layout.precision === 'f32' || this.layout.precision === 'f16') && this.digitTilesPlanned > 0 && !this.digitsRefused;
   }
 
   /** Bytes of a row's digit planes: two digits a dimension for f32, one for f16. */
@@ -888,19 +908,20 @@ export class FlatShard {
     const device = this.ctx.device;
     const pipeline = this.digitsPipeline();
     const rowBytes = this.digitRowBytes;
-    for (const tile of this.tiles) {
+    for (const [t, tile] of this.tiles.entries()) {
       const size = tile.capacity * rowBytes;
-      if (tile.digits && tile.digits.size !== size) {
+      // Tiles past the planned ones (digitTilesPlanned) hold none.
+      if (tile.digits && (tile.digits.size !== size || t >= this.digitTilesPlanned)) {
         tile.digits.destroy();
         tile.digits = undefined;
       }
-      tile.digits ??= await this.ctx.createBuffer({ label: `tessera ${this.layout.precision} digits ${this.tiles.indexOf(tile)}`, size: Math.max(size, 16), usage: BufferUsage.STORAGE });
+      if (t < this.digitTilesPlanned) tile.digits ??= await this.ctx.createBuffer({ label: `tessera ${this.layout.precision} digits ${t}`, size: Math.max(size, 16), usage: BufferUsage.STORAGE });
     }
     this.forgetBinds();
     const enc = device.createCommandEncoder({ label: 'tessera digit planes' });
     const uniforms: GPUBuffer[] = [];
     for (const tile of this.tiles) {
-      if (tile.rows === 0) continue;
+      if (tile.rows === 0 || !tile.digits) continue;
       const groups = Math.ceil((tile.rows * ((this.q4 * 4) / 16)) / 64);
       const entries = [{ buffer: tile.buffer, offset: 0, size: tile.rows * this.rowBytes }, { buffer: sq }, { buffer: tile.digits!, offset: 0, size: tile.rows * rowBytes }];
       uniforms.push(this.encodeOnce(enc, pipeline, new Uint32Array([tile.rows, 0, 0, 0]), entries, [Math.min(groups, 65535), Math.ceil(groups / 65535)]));
@@ -1135,6 +1156,8 @@ export class FlatShard {
     for (const nq of [1, 2, 4, 8, 16, 32, GEMM_MIN_BATCH - 1, GEMM_MIN_BATCH, LARGE_MIN_BATCH]) {
       const { approximate, digits } = this.scorerFor(nq, k);
       if (!approximate) continue;
+      // Tiles past the planned digit planes: their exact kernels too.
+      if (digits && this.tiles.some((t, i) => t.rows > 0 && i >= this.digitTilesPlanned)) this.scorerFor(nq, k, true);
       this.rerankPipeline();
       const stepMode = stepModeOf(approximate);
       if (!stepMode) continue;
@@ -1306,8 +1329,12 @@ export class FlatShard {
    * else region A holds the largest tile's lists and each tile is merged into the running list.
    * B holds the first merge level, then the running list (nq x k) follows.
    */
-  private candPlan(nqb: number, k: number, BR: number, BQ: number, target?: number, scratch = 0, floors = false): { a: number; b: number; total: number; shared: boolean; segs: number[] } {
-    const segs = this.tiles.map((t) => (t.rows > 0 ? this.segmentPlan(t.rows, nqb, k, BR, BQ, target).nseg : 0));
+  private candPlan(nqb: number, k: number, scorerOf: (tile: Tile) => { BR: number; BQ: number; target?: number }, scratch = 0, floors = false): { a: number; b: number; total: number; shared: boolean; segs: number[] } {
+    const segs = this.tiles.map((t) => {
+      if (t.rows === 0) return 0;
+      const { BR, BQ, target } = scorerOf(t);
+      return this.segmentPlan(t.rows, nqb, k, BR, BQ, target).nseg;
+    });
     const all = segs.reduce((x, y) => x + y, 0);
     const shared = nqb * all * k * 8 <= this.scratchBytes;
     const nseg = shared ? Math.max(1, all) : Math.max(1, ...segs);
@@ -1324,8 +1351,9 @@ export class FlatShard {
   /** Largest query batch and the temporary bytes planned for it (queries, candidates, readback). */
   batchPlan(nq: number, k: number): { nqb: number; candBytes: number; tempBytes: number } {
     const nqb = Math.min(nq, MAX_BATCH);
-    const { BR, BQ, target, prep, scratch, approximate } = this.scorerFor(nqb, k);
-    const candBytes = this.candPlan(nqb, k, BR, BQ, target, scratch, !!approximate && this.layout.precision === 'f32').total * 8;
+    const scorer = this.scorerFor(nqb, k);
+    const { prep, scratch, approximate } = scorer;
+    const candBytes = this.candPlan(nqb, k, () => scorer, scratch, !!approximate && this.layout.precision === 'f32').total * 8;
     return { nqb, candBytes, tempBytes: candBytes + nqb * this.q4 * 16 + nqb * k * 8 + (prep?.bytes ?? 0) };
   }
 
@@ -1377,7 +1405,14 @@ export class FlatShard {
       steps = stepModeOf(scorer.approximate) ? await this.ensureSteps(stepModeOf(scorer.approximate)!, !!scorer.digits) : undefined;
     }
     const certify = steps && this.layout.precision === 'f32' ? { steps, k: certifyK } : undefined;
-    const { a: regionA, b: regionB, total, shared, segs } = this.candPlan(nqb, k, scorer.BR, scorer.BQ, scorer.target, scorer.scratch, !!certify);
+    // f32 tiles past the planned digit planes (digitTilesPlanned): the f32 kernels score them in this
+    // batch, their exact lists merged with the others' and re-ranked alike (a no-op for them). The
+    // certificate still holds: a row of theirs outside the final list scores at most its floor.
+    const main = scorer;
+    const rest = main.digits && this.tiles.some((t) => t.rows > 0 && !t.digits) ? this.scorerFor(nqb, k, true) : undefined;
+    if (rest && (rest.approximate || rest.scratch || rest.fold || rest.quant)) throw new Error(`tiles without digit planes need plain exact kernels, got ${rest.key}`);
+    const scorerOf = (tile: Tile): ScorerChoice => (rest && !tile.digits ? rest : main);
+    const { a: regionA, b: regionB, total, shared, segs } = this.candPlan(nqb, k, scorerOf, scorer.scratch, !!certify);
     const kp = Math.max(pow2Ceil(k), 2 * SELECT_WG);
     if (scorer.fold) queries = this.foldQueries(queries, nqb);
     if (scorer.quant) queries = quantizeInt8Queries(queries, nqb, this.rowWords, this.sqHost!, scorer.quant);
@@ -1392,7 +1427,7 @@ export class FlatShard {
     }
     try {
       this.ctx.check();
-      const result = this.submitBatch(queries, nqb, k, scorer, { regionA, regionB, total, shared, segs, kp, certify }, release, onSubmitted, t0);
+      const result = this.submitBatch(queries, nqb, k, scorer, { regionA, regionB, total, shared, segs, kp, certify, scorerOf }, release, onSubmitted, t0);
       return certify ? await this.searchUncertified(queries, await result, certify.k) : await result;
     } finally {
       release(); // idempotent: submitBatch releases once its work is on the queue
@@ -1423,13 +1458,15 @@ export class FlatShard {
     nqb: number,
     k: number,
     scorer: ScorerChoice,
-    plan: { regionA: number; regionB: number; total: number; shared: boolean; segs: number[]; kp: number; certify?: { steps: CodeSteps; k: number } },
+    plan: { regionA: number; regionB: number; total: number; shared: boolean; segs: number[]; kp: number; certify?: { steps: CodeSteps; k: number }; scorerOf?: (tile: Tile) => ScorerChoice },
     release: () => void,
     onSubmitted?: () => void,
     t0 = 0,
   ): Promise<ShardResult> {
     const device = this.ctx.device;
     const { regionA, regionB, total, shared, segs, kp, certify } = plan;
+    // The scorer of each tile: `scorer`, or the exact kernels for f32 tiles without digit planes.
+    const scorerOf = plan.scorerOf ?? (() => scorer);
     const qBuf = await this.scratchBuffer('queries', queries.byteLength, BufferUsage.STORAGE | BufferUsage.COPY_DST);
     const candBytes = total * 8;
     const cand = await this.scratchBuffer('cand', candBytes, BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST);
@@ -1498,24 +1535,27 @@ export class FlatShard {
     const scored: { tile: Tile; t: number; idBase: number; size: number }[] = [];
     this.tiles.forEach((tile, t) => {
       if (tile.rows === 0) return;
-      const { segLen, nseg } = this.segmentPlan(tile.rows, nqb, k, scorer.BR, scorer.BQ, scorer.target);
+      const sc = scorerOf(tile);
+      const { segLen, nseg } = this.segmentPlan(tile.rows, nqb, k, sc.BR, sc.BQ, sc.target);
       const buf = tile.buffer;
       const size = tile.capacity * this.rowBytes;
       scored.push({ tile, t, idBase, size });
       // Scorers of digit planes read them (the re-rank below reads the rows).
-      const scoredRows: GPUBufferBinding = scorer.digits ? { buffer: tile.digits!, offset: 0, size: tile.digits!.size } : { buffer: buf, offset: 0, size };
+      const scoredRows: GPUBufferBinding = sc.digits ? { buffer: tile.digits!, offset: 0, size: tile.digits!.size } : { buffer: buf, offset: 0, size };
+      // The pre-pass's output is the tensor scorer's; exact kernels read the queries.
+      const tileQueries: GPUBufferBinding = sc === scorer ? scorerQueries : { buffer: qBuf, offset: 0, size: queries.byteLength };
       steps.push({
-        pipeline: scorer.pipeline,
+        pipeline: sc.pipeline,
         params: [nqb, tile.rows, this.rowWords, this.q4, k, segLen, shared ? totalSegs : nseg, idBase, shared ? segAt : 0],
         bind: (u) => [
           { binding: 0, resource: u },
           { binding: 1, resource: scoredRows },
-          { binding: 2, resource: scorerQueries },
+          { binding: 2, resource: tileQueries },
           { binding: 3, resource: { buffer: sq } },
           { binding: 4, resource: { buffer: cand, offset: 0, size: regionA * 8 } },
         ],
-        groups: [nseg, Math.ceil(nqb / scorer.BQ)],
-        key: `t:${t}:${size}:${scorer.digits ? 'g' : 'r'}:${prepBuf ? 'p' : 'q'}:${scorerQueries.size}:${regionA}`,
+        groups: [nseg, Math.ceil(nqb / sc.BQ)],
+        key: `t:${t}:${size}:${sc.digits ? 'g' : 'r'}:${sc === scorer && prepBuf ? 'p' : 'q'}:${tileQueries.size}:${regionA}:${sc.key}`,
       });
       if (!shared) mergeChain(nseg);
       idBase += tile.rows;

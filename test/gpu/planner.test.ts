@@ -27,11 +27,23 @@ describe('flat planner', () => {
     const big = planFlat({ ...wiki, precision: 'f32', adapters: [h200], digitPrecisions: both });
     expect(big.digits).toBe(true);
     expect(big.shards[0]!.digitBytes).toBe(wiki.n * 768 * 2);
-    // On a 76 GiB adapter the 60 GiB of rows fit, their 30 GiB of digits do not: the f32 kernels.
+    expect(big.shards[0]!.digitTiles).toBe(big.shards[0]!.tiles.length);
+    // On a 76 GiB adapter the 60 GiB of rows fit, their 30 GiB of digits do not: the first tiles
+    // whose digits fit get them (the tensor cores), the others run the f32 kernels.
     const small = planFlat({ ...wiki, precision: 'f32', adapters: [h100], digitPrecisions: both });
-    expect(small.digits).toBe(false);
-    expect(small.shards[0]!.digitBytes).toBe(0);
-    expect(small.shards[0]!.baseBytes).toBe(wiki.n * 3072);
+    const s0 = small.shards[0]!;
+    expect(small.digits).toBe(true);
+    expect(s0.digitTiles).toBeGreaterThan(0);
+    expect(s0.digitTiles).toBeLessThan(s0.tiles.length);
+    expect(s0.digitBytes).toBe(s0.tiles.slice(0, s0.digitTiles).reduce((a, r) => a + r * 768 * 2, 0));
+    expect(s0.baseBytes + s0.tempBytes + s0.digitBytes).toBeLessThanOrEqual(76 * GiB);
+    expect(s0.baseBytes + s0.tempBytes + s0.digitBytes + s0.tiles[s0.digitTiles]! * 768 * 2).toBeGreaterThan(76 * GiB);
+    expect(s0.baseBytes).toBe(wiki.n * 3072);
+    // f16 codes only for every tile (a mix with the f16 kernels would be slower than converting):
+    // 30 GiB of rows and 15 of codes do not fit 40 GiB.
+    const f16Part = planFlat({ ...wiki, precision: 'f16', adapters: [{ ...h100, memoryBytes: 40 * GiB }], digitPrecisions: both });
+    expect(f16Part.digits).toBe(false);
+    expect([f16Part.shards[0]!.digitBytes, f16Part.shards[0]!.digitTiles]).toEqual([0, 0]);
     // f16: its i8 codes, a byte a dimension (30 + 15 GiB fit in 76).
     const f16 = planFlat({ ...wiki, precision: 'f16', adapters: [h100], digitPrecisions: both });
     expect(f16.digits).toBe(true);

@@ -476,6 +476,48 @@ describe.skipIf(!hasGpu)('GpuFlatIndex f32 through the emulated tensor hook, re-
     }
   }, 120_000);
 
+  it('digit planes for the first tile only (gpuMemory holds no more): the f32 kernels score the other tiles in the same searches, the lists are certified, the ids the oracle\'s', async () => {
+    const d = 64, n = 600, nq = 37, k = 5;
+    const base = normalizeRows(clusteredVectors(n, d, 10, 215), d);
+    for (let i = 0; i < n; i++) base[i * d + 3]! *= 40;
+    const q = normalizeRows(clusteredVectors(nq, d, 10, 216), d);
+    const tileBytes = 200 * d * 4;
+    const opts = { precision: 'f32' as const, digitPlanes: true, maxTileBytes: tileBytes, debugPoison: true };
+    // The plan's bytes without a memory limit, then a limit that holds one tile's planes (2 bytes a dimension) and no more.
+    const probe = await GpuFlatIndex.create(d, 'ip', opts);
+    await probe.add(base);
+    const p = probe.plan!.shards[0]!;
+    await probe.dispose();
+    expect(p.tiles).toEqual([200, 200, 200]);
+    const gpuMemory = p.baseBytes + p.tempBytes + 200 * d * 2 + 1000;
+    const saved = { ...tensorTuning };
+    Object.assign(tensorTuning, { targetWorkgroups: 3, targetWorkgroupsSmall: 3, targetWorkgroupsTiny: 3 });
+    const index = await GpuFlatIndex.create(d, 'ip', { ...opts, gpuMemory });
+    try {
+      await index.add(base);
+      expect(index.plan!.digits).toBe(true);
+      expect(index.plan!.shards[0]!.digitTiles).toBe(1);
+      const shard = shardsOf(index)[0]! as Shard & { digitBytes: number };
+      const kp = index.gpuK(k, nq);
+      expect(shard.scorerFor(nq, kp).key).toMatch(/stage\d+p4preuWcm/);
+      await expectExact(index, base, q, d, k);
+      expect(shard.digitBytes).toBe(200 * d * 2);
+      expect(shard.uncertifiedQueries).toBe(0);
+      // 20 rows more take part of the room the planes had: none planned now (their buffer freed), the f32 kernels alone.
+      const more = normalizeRows(clusteredVectors(20, d, 5, 217), d);
+      await index.add(more);
+      expect(index.plan!.digits).toBe(false);
+      expect(shard.digitBytes).toBe(0);
+      const all = new Float32Array((n + 20) * d);
+      all.set(base);
+      all.set(more, n * d);
+      await expectExact(index, all, q, d, k);
+    } finally {
+      Object.assign(tensorTuning, saved);
+      await index.dispose();
+    }
+  }, 120_000);
+
   it('three shards (devices) of two tiles each: each certifies its own lists for the caller\'s k, the index merges their best (exact ids)', async () => {
     const d = 64, n = 900, nq = 21, k = 6;
     const base = normalizeRows(clusteredVectors(n, d, 12, 204), d);
