@@ -61,6 +61,9 @@ const { values } = parseArgs({
     // index gets a GPU object created with them (enable-dawn-features=...).
     toggles: { type: 'string', default: '' },
     experimental: { type: 'string', default: '0' },
+    // The GPU memory the planner is told (GiB; IndexOptions.gpuMemory), e.g. 79.6 for an 80 GB H100's
+    // plan on a larger card: which digit planes fit. 0: the adapter's own.
+    'gpu-memory': { type: 'string', default: '0' },
   },
 });
 const d = Number(values.d);
@@ -182,7 +185,8 @@ for (const n of values.n!.split(',').map(Number)) {
     console.error(`float64 oracle of ${oq} queries over ${n} rows: ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   }
   for (const precision of values.precisions!.split(',') as ('f32' | 'f16' | 'int8')[]) {
-    const index = await GpuFlatIndex.create(d, 'ip', { precision, gpu: gpu!, allowExperimental: experimental });
+    const gpuMemory = Number(values['gpu-memory']) > 0 ? Number(values['gpu-memory']) * 2 ** 30 : undefined;
+    const index = await GpuFlatIndex.create(d, 'ip', { precision, gpu: gpu!, allowExperimental: experimental, ...(gpuMemory ? { gpuMemory } : {}) });
     try {
       const t0 = performance.now();
       // Synthetic rows are uniform in [-1, 1) scaled to unit norm (norm^2 ~ d/3 before scaling), so
@@ -243,6 +247,8 @@ for (const n of values.n!.split(',').map(Number)) {
         row.gpu_k = index.gpuK(k, nq);
         // f32 through the tensor cores: queries whose lists were not certified (searched again by the f32 kernels), over every search of the variant.
         if (precision === 'f32') row.uncertified = uncertified() - uncertifiedBefore;
+        // Digit planes planned: bytes and tiles with them, of all tiles (partial where memory holds only some).
+        if (plan.digits) Object.assign(row, { digit_gib: +(plan.shards.reduce((s, x) => s + x.digitBytes, 0) / 2 ** 30).toFixed(3), digit_tiles: plan.shards.reduce((s, x) => s + x.digitTiles, 0), tiles: plan.shards.reduce((s, x) => s + x.tiles.length, 0) });
         if (toggles.length) row.toggles = toggles.join(',');
         if (precision === 'f16') row.f16_native = (index as unknown as { shards: { ctx: { hasF16: boolean } }[] }).shards[0]!.ctx.hasF16;
         if (values.variants) row.variant = variant.name;
