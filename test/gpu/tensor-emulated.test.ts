@@ -476,7 +476,7 @@ describe.skipIf(!hasGpu)('GpuFlatIndex f32 through the emulated tensor hook, re-
     }
   }, 120_000);
 
-  it('digit planes for the first tile only (gpuMemory holds no more): the f32 kernels score the other tiles in the same searches, the lists are certified, the ids the oracle\'s', async () => {
+  it('digit planes for the first tile only (gpuMemory holds no more): from f32PartialMinBatch the f32 kernels score the other tiles in the same searches, the lists are certified, the ids the oracle\'s', async () => {
     const d = 64, n = 600, nq = 37, k = 5;
     const base = normalizeRows(clusteredVectors(n, d, 10, 215), d);
     for (let i = 0; i < n; i++) base[i * d + 3]! *= 40;
@@ -498,7 +498,14 @@ describe.skipIf(!hasGpu)('GpuFlatIndex f32 through the emulated tensor hook, re-
       expect(index.plan!.digits).toBe(true);
       expect(index.plan!.shards[0]!.digitTiles).toBe(1);
       const shard = shardsOf(index)[0]! as Shard & { digitBytes: number };
+      // Below f32PartialMinBatch the f32 kernels take every tile (measured faster than the mix there).
+      expect(nq).toBeLessThan(tensorTuning.f32PartialMinBatch);
+      expect(index.gpuK(k, nq)).toBe(k);
+      await expectExact(index, base, q, d, k);
+      expect(shard.digitBytes).toBe(0);
+      tensorTuning.f32PartialMinBatch = 9;
       const kp = index.gpuK(k, nq);
+      expect(kp).toBeGreaterThan(k);
       expect(shard.scorerFor(nq, kp).key).toMatch(/stage\d+p4preuWcm/);
       await expectExact(index, base, q, d, k);
       expect(shard.digitBytes).toBe(200 * d * 2);

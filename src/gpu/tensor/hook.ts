@@ -326,6 +326,14 @@ export const tensorTuning = {
    */
   f32MinBatch: 9,
   /**
+   * Smallest f32 batch the tensor path takes where only some of the shard's tiles have digit planes
+   * (planner digitTiles: the rest scored by the f32 kernels with k' lists in the same batch). Call p9
+   * (H200, 21M x 768 planned for an 80 GB H100's 79.6 GiB: 19 of 31 tiles with planes, GPU ms, torch
+   * fp32 in the same call): the mix 37.79 / 58.43 / 189.9 / 714.1 ms at 16 / 64 / 256 / 1024 queries
+   * against the f32 kernels' 32.25 / 62.80 / 232.6 / 937.4 (torch 34.80 / 58.17 / 225.6 / 907.6).
+   */
+  f32PartialMinBatch: 64,
+  /**
    * Result matrices a subgroup along rows for f32 batches (in place of rowTiles / rowTilesMid /
    * rowTilesBig): f32RowTiles below f32RowTilesFrom queries, f32RowTilesBig from there. Call f2
    * (H200, 1M x 768, k' = 40, GPU ms in the index): the int8 shape from bigBatch (64-row tiles, 2
@@ -381,6 +389,8 @@ export interface HookFacts {
   approximateF32?: boolean;
   /** The shard holds digit planes of its rows (f16: its i8 codes; ShardInfo.digitPlanes). */
   digitPlanes?: boolean;
+  /** Only some of its tiles have them (ShardInfo.digitPlanesPartial). */
+  digitPlanesPartial?: boolean;
 }
 
 /** The kernel shape for a batch, or the reason the built-in kernels take it. */
@@ -404,6 +414,7 @@ export function planTensorHook(f: HookFacts, nq: number, k: number): { shape: Se
   // f16 with a code plane starts at f16CodesMinBatch (above); converting halves, from f16MinBatch.
   if (convert && nq < tensorTuning.f16MinBatch) return { reason: `f16 batch ${nq} < ${tensorTuning.f16MinBatch}` };
   if (f32 && nq < tensorTuning.f32MinBatch) return { reason: `f32 batch ${nq} < ${tensorTuning.f32MinBatch}` };
+  if (f32 && f.digitPlanesPartial && nq < tensorTuning.f32PartialMinBatch) return { reason: `f32 batch ${nq} < ${tensorTuning.f32PartialMinBatch} with digit planes for only some tiles` };
   if (k > tensorTuning.maxK) return { reason: `k ${k} > ${tensorTuning.maxK}` };
   const config = halfConfig ?? int8Config(f.configs);
   if (!config) return { reason: `no i8 x i8 -> i32 M16 N16|N8 K32 config among ${f.configs.length}${f16 ? ' (nor f16 x f16 -> f32 M16 K16 with shader-f16)' : ''}` };
@@ -470,6 +481,7 @@ function factsOf(shard: ShardInfo): HookFacts {
     approximateF16: shard.approximateF16,
     approximateF32: shard.approximateF32,
     digitPlanes: shard.digitPlanes,
+    digitPlanesPartial: shard.digitPlanesPartial,
   };
 }
 
