@@ -331,8 +331,10 @@ export const tensorTuning = {
    * (H200, 21M x 768 planned for an 80 GB H100's 79.6 GiB: 19 of 31 tiles with planes, GPU ms, torch
    * fp32 in the same call): the mix 37.79 / 58.43 / 189.9 / 714.1 ms at 16 / 64 / 256 / 1024 queries
    * against the f32 kernels' 32.25 / 62.80 / 232.6 / 937.4 (torch 34.80 / 58.17 / 225.6 / 907.6).
+   * Call p10 (same plan): the mix 38.05 / 35.67 / 52.20 ms at 16 / 32 / 48 queries against the f32
+   * kernels' 32.39 / 41.08 / 51.04 (torch 34.38 / 42.20 / 54.34). So 32.
    */
-  f32PartialMinBatch: 64,
+  f32PartialMinBatch: 32,
   /**
    * Result matrices a subgroup along rows for f32 batches (in place of rowTiles / rowTilesMid /
    * rowTilesBig): f32RowTiles below f32RowTilesFrom queries, f32RowTilesBig from there. Call f2
