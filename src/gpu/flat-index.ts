@@ -958,7 +958,7 @@ interface GlobalPart extends Candidates {
  * What allowExperimental gives this index (said through onNotice: the CLI and the server print it):
  * whether every device has the subgroup-matrix feature, and which batches the tensor scorer takes.
  */
-function tensorNotice(contexts: readonly GpuContext[], plan: FlatPlan, metric: Metric, opts: GpuFlatOptions): string {
+export function tensorNotice(contexts: readonly GpuContext[], plan: FlatPlan, metric: Metric, opts: GpuFlatOptions): string {
   const precision = plan.precision;
   const planeBytes = plan.shards.reduce((s, x) => s + x.digitBytes, 0);
   const planes = plan.digits ? ` (digit planes${planeBytes > 0 ? ` of ${formatBytes(planeBytes)}` : ''} beside the rows; digitPlanes: false leaves them out)` : '';

@@ -1,6 +1,8 @@
 /** The memory planner (core/planner): tiles per adapter, 'auto' precision, OUT_OF_MEMORY refusals naming the fix. */
 import { describe, expect, it } from 'vitest';
 import { planFlat, rowBytes, type AdapterCapacity } from '../../src/core/planner.js';
+import type { GpuContext } from '../../src/gpu/device.js';
+import { tensorNotice } from '../../src/gpu/flat-index.js';
 
 const GiB = 2 ** 30;
 const h100: AdapterCapacity = { label: 'adapter 0', maxBinding: 2 * GiB, maxBuffer: 2 ** 40, memoryBytes: 76 * GiB };
@@ -120,5 +122,28 @@ describe('flat planner', () => {
     expect(plan.shards[0]!.tiles).toEqual([1000]);
     const tiny = planFlat({ n: 1000, d: 769, k: 10, maxBatch: 16, scratchBytes: 1 << 20, precision: 'f32', adapters: [{ label: 'x', maxBinding: 3088 * 300 + 5, maxBuffer: 2 ** 31 }] });
     expect(tiny.shards[0]!.tiles).toEqual([300, 300, 300, 100]);
+  });
+});
+
+describe('the allowExperimental notice (what the CLI and server print)', () => {
+  // Devices as the notice reads them: features, a label, the adapter's configs.
+  const I8 = { componentType: 'i8', resultComponentType: 'i32', M: 16, N: 16, K: 32 };
+  const F16 = { componentType: 'f16', resultComponentType: 'f32', M: 16, N: 16, K: 16 };
+  const ctx = (features: string[], configs: object[] = [I8]) => ({ label: 'adapter 0', device: { features: new Set(features) }, adapter: { info: { subgroupMatrixConfigs: configs } } }) as unknown as GpuContext;
+  const h100: AdapterCapacity = { label: 'adapter 0', maxBinding: 2 * GiB, maxBuffer: 2 ** 40, memoryBytes: 76 * GiB };
+  const wiki = { n: 21_015_324, d: 768, k: 10, maxBatch: 4096, scratchBytes: 256 * 2 ** 20 };
+  const notice = (precision: 'f32' | 'f16' | 'int8', memory: number, devices = [ctx(['chromium-experimental-subgroup-matrix'])]) =>
+    tensorNotice(devices, planFlat({ ...wiki, precision, adapters: [{ ...h100, memoryBytes: memory * GiB }], digitPrecisions: ['f32', 'f16'] }), 'ip', {});
+
+  it('says which path each precision takes, with the digit planes planned (whole or for some tiles)', () => {
+    expect(notice('f32', 139)).toMatch(/f32 batches of 9\+ queries on the int8 tensor cores .* certified exact.*digit planes of 30\.1 GiB/);
+    expect(notice('f32', 79.6)).toMatch(/f32 batches of 32\+ queries .* for the 19 of 31 tiles whose digit planes fit, the f32 kernels for the others/);
+    expect(notice('f32', 61)).toMatch(/f32 runs the f32 kernels: no digit planes planned/);
+    expect(notice('f16', 76)).toMatch(/f16 batches of 2\+ queries on the int8 tensor cores from the rows' i8 codes/);
+    expect(notice('f16', 40)).toMatch(/rows converted as read/);
+    expect(notice('int8', 76)).toMatch(/int8 batches of 5\+ queries/);
+    // f16 matrices: shader-f16 and an f16 config, no i8 one.
+    expect(notice('f16', 40, [ctx(['chromium-experimental-subgroup-matrix', 'shader-f16'], [F16])])).toMatch(/on the f16 tensor cores, rows read as they are \(no code plane/);
+    expect(notice('f32', 139, [ctx([])])).toMatch(/offer\(s\) no chromium-experimental-subgroup-matrix/);
   });
 });
