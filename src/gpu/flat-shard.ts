@@ -11,6 +11,7 @@ import selectWgsl from '../../shaders/topk_select.wgsl';
 import fillWgsl from '../../shaders/fill_random.wgsl';
 import fusedWgsl from '../../shaders/flat_fused.wgsl';
 import gemvWgsl from '../../shaders/flat_gemv.wgsl';
+import widenWgsl from '../../shaders/list_widen.wgsl';
 import { TesseraError } from '../core/errors.js';
 import { MAX_READBACK_SLOTS } from '../core/planner.js';
 import type { Metric } from '../core/types.js';
@@ -1158,8 +1159,12 @@ export class FlatShard {
     for (const nq of [1, 2, 4, 8, 16, 32, GEMM_MIN_BATCH - 1, GEMM_MIN_BATCH, LARGE_MIN_BATCH]) {
       const { approximate, digits } = this.scorerFor(nq, k);
       if (!approximate) continue;
-      // Tiles past the planned digit planes: their exact kernels too.
-      if (digits && this.tiles.some((t, i) => t.rows > 0 && i >= this.digitTilesPlanned)) this.scorerFor(nq, k, true);
+      // Tiles past the planned digit planes: their exact kernels (for the caller's k: the index warms
+      // both k' and k) and the pass that widens their lists.
+      if (digits && this.tiles.some((t, i) => t.rows > 0 && i >= this.digitTilesPlanned)) {
+        this.scorerFor(nq, k, true);
+        this.widenPipeline();
+      }
       this.rerankPipeline();
       const stepMode = stepModeOf(approximate);
       if (!stepMode) continue;
@@ -1218,6 +1223,13 @@ export class FlatShard {
   }
 
   /** The exact re-rank of approximate lists for this shard's rows (approx_rerank.wgsl). */
+  /** list_widen.wgsl: exact tiles' lists of the caller's k into a mixed batch's lists of k'. */
+  private widenPipeline(): GPUComputePipeline {
+    return this.pipeline('list_widen', () =>
+      this.ctx.device.createComputePipeline({ label: 'list_widen', layout: 'auto', compute: { module: this.ctx.device.createShaderModule({ label: 'list_widen', code: widenWgsl }), entryPoint: 'main' } }),
+    );
+  }
+
   private rerankPipeline(): GPUComputePipeline {
     const f16 = this.layout.precision === 'f16';
     return this.pipeline(`approx_rerank:${f16 ? 'h' : 'f'}`, () => rerankPipeline(this.ctx.device, f16));
@@ -1408,13 +1420,21 @@ export class FlatShard {
     }
     const certify = steps && this.layout.precision === 'f32' ? { steps, k: certifyK } : undefined;
     // f32 tiles past the planned digit planes (digitTilesPlanned): the f32 kernels score them in this
-    // batch, their exact lists merged with the others' and re-ranked alike (a no-op for them). The
-    // certificate still holds: a row of theirs outside the final list scores at most its floor.
+    // batch for the caller's k (certifyK: a row of theirs outside their best k cannot be in the top
+    // k), their lists widened to k' empty slots (list_widen.wgsl), merged with the others' and
+    // re-ranked alike (a no-op for them). The certificate still holds: a row of the tensor tiles
+    // outside the final list scores at most its floor.
     const main = scorer;
-    const rest = main.digits && this.tiles.some((t) => t.rows > 0 && !t.digits) ? this.scorerFor(nqb, k, true) : undefined;
+    const exactK = Math.min(certifyK, k);
+    const rest = main.digits && this.tiles.some((t) => t.rows > 0 && !t.digits) ? this.scorerFor(nqb, exactK, true) : undefined;
     if (rest && (rest.approximate || rest.scratch || rest.fold || rest.quant)) throw new Error(`tiles without digit planes need plain exact kernels, got ${rest.key}`);
     const scorerOf = (tile: Tile): ScorerChoice => (rest && !tile.digits ? rest : main);
-    const { a: regionA, b: regionB, total, shared, segs } = this.candPlan(nqb, k, scorerOf, scorer.scratch, !!certify);
+    const plan = this.candPlan(nqb, k, scorerOf, scorer.scratch, !!certify);
+    const { a: regionA, b: regionB, shared, segs } = plan;
+    // The exact tiles' own lists (exactK a list) after everything, 256-byte aligned (a binding's offset).
+    const widest = rest ? Math.max(0, ...this.tiles.map((t, i) => (t.rows > 0 && !t.digits ? segs[i]! : 0))) : 0;
+    const xAt = rest ? Math.ceil(plan.total / 32) * 32 : 0;
+    const total = rest ? xAt + Math.max(1, nqb * widest * exactK) : plan.total;
     const kp = Math.max(pow2Ceil(k), 2 * SELECT_WG);
     if (scorer.fold) queries = this.foldQueries(queries, nqb);
     if (scorer.quant) queries = quantizeInt8Queries(queries, nqb, this.rowWords, this.sqHost!, scorer.quant);
@@ -1429,7 +1449,7 @@ export class FlatShard {
     }
     try {
       this.ctx.check();
-      const result = this.submitBatch(queries, nqb, k, scorer, { regionA, regionB, total, shared, segs, kp, certify, scorerOf }, release, onSubmitted, t0);
+      const result = this.submitBatch(queries, nqb, k, scorer, { regionA, regionB, total, shared, segs, kp, certify, scorerOf, exact: rest ? { k: exactK, at: xAt } : undefined }, release, onSubmitted, t0);
       return certify ? await this.searchUncertified(queries, await result, certify.k) : await result;
     } finally {
       release(); // idempotent: submitBatch releases once its work is on the queue
@@ -1460,7 +1480,7 @@ export class FlatShard {
     nqb: number,
     k: number,
     scorer: ScorerChoice,
-    plan: { regionA: number; regionB: number; total: number; shared: boolean; segs: number[]; kp: number; certify?: { steps: CodeSteps; k: number }; scorerOf?: (tile: Tile) => ScorerChoice },
+    plan: { regionA: number; regionB: number; total: number; shared: boolean; segs: number[]; kp: number; certify?: { steps: CodeSteps; k: number }; scorerOf?: (tile: Tile) => ScorerChoice; exact?: { k: number; at: number } },
     release: () => void,
     onSubmitted?: () => void,
     t0 = 0,
@@ -1546,19 +1566,36 @@ export class FlatShard {
       const scoredRows: GPUBufferBinding = sc.digits ? { buffer: tile.digits!, offset: 0, size: tile.digits!.size } : { buffer: buf, offset: 0, size };
       // The pre-pass's output is the tensor scorer's; exact kernels read the queries.
       const tileQueries: GPUBufferBinding = sc === scorer ? scorerQueries : { buffer: qBuf, offset: 0, size: queries.byteLength };
+      // An exact tile of a mixed batch (plan.exact): its lists of exact.k at exact.at, then widened into region A.
+      const own = sc !== scorer && plan.exact ? plan.exact : undefined;
+      const listsAt: GPUBufferBinding = own ? { buffer: cand, offset: own.at * 8, size: Math.max(1, nqb * nseg * own.k) * 8 } : { buffer: cand, offset: 0, size: regionA * 8 };
       steps.push({
         pipeline: sc.pipeline,
-        params: [nqb, tile.rows, this.rowWords, this.q4, k, segLen, shared ? totalSegs : nseg, idBase, shared ? segAt : 0],
+        params: own ? [nqb, tile.rows, this.rowWords, this.q4, own.k, segLen, nseg, idBase, 0] : [nqb, tile.rows, this.rowWords, this.q4, k, segLen, shared ? totalSegs : nseg, idBase, shared ? segAt : 0],
         bind: (u) => [
           { binding: 0, resource: u },
           { binding: 1, resource: scoredRows },
           { binding: 2, resource: tileQueries },
           { binding: 3, resource: { buffer: sq } },
-          { binding: 4, resource: { buffer: cand, offset: 0, size: regionA * 8 } },
+          { binding: 4, resource: listsAt },
         ],
         groups: [nseg, Math.ceil(nqb / sc.BQ)],
-        key: `t:${t}:${size}:${sc.digits ? 'g' : 'r'}:${sc === scorer && prepBuf ? 'p' : 'q'}:${tileQueries.size}:${regionA}:${sc.key}`,
+        key: `t:${t}:${size}:${sc.digits ? 'g' : 'r'}:${sc === scorer && prepBuf ? 'p' : 'q'}:${tileQueries.size}:${listsAt.offset}:${listsAt.size}:${sc.key}`,
       });
+      if (own) {
+        const pairs = nqb * nseg * k;
+        const groups = Math.ceil(pairs / 256);
+        steps.push({
+          pipeline: this.widenPipeline(),
+          params: [nqb, nseg, own.k, k, own.at, shared ? totalSegs : nseg, shared ? segAt : 0, 0],
+          bind: (u) => [
+            { binding: 0, resource: u },
+            { binding: 1, resource: { buffer: cand, offset: 0, size: candBytes } },
+          ],
+          groups: [Math.min(groups, 65535), Math.ceil(groups / 65535)],
+          key: `w:${candBytes}`,
+        });
+      }
       if (!shared) mergeChain(nseg);
       idBase += tile.rows;
       segAt += segs[t]!;

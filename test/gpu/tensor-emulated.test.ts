@@ -476,13 +476,17 @@ describe.skipIf(!hasGpu)('GpuFlatIndex f32 through the emulated tensor hook, re-
     }
   }, 120_000);
 
-  it('digit planes for the first tile only (gpuMemory holds no more): from f32PartialMinBatch the f32 kernels score the other tiles in the same searches, the lists are certified, the ids the oracle\'s', async () => {
+  it.each([
+    { scratchBytes: undefined },
+    // Lists past the scratch budget: each tile merged into the running list in turn (not shared).
+    { scratchBytes: 4096 },
+  ])('digit planes for the first tile only (gpuMemory holds no more), scratch $scratchBytes: from f32PartialMinBatch the f32 kernels score the other tiles in the same searches (lists of k widened to k\'), the lists are certified, the ids the oracle\'s', async (c: { scratchBytes?: number }) => {
     const d = 64, n = 600, nq = 37, k = 5;
     const base = normalizeRows(clusteredVectors(n, d, 10, 215), d);
     for (let i = 0; i < n; i++) base[i * d + 3]! *= 40;
     const q = normalizeRows(clusteredVectors(nq, d, 10, 216), d);
     const tileBytes = 200 * d * 4;
-    const opts = { precision: 'f32' as const, digitPlanes: true, maxTileBytes: tileBytes, debugPoison: true };
+    const opts = { precision: 'f32' as const, digitPlanes: true, maxTileBytes: tileBytes, debugPoison: true, ...(c.scratchBytes ? { scratchBytes: c.scratchBytes } : {}) };
     // The plan's bytes without a memory limit, then a limit that holds one tile's planes (2 bytes a dimension) and no more.
     const probe = await GpuFlatIndex.create(d, 'ip', opts);
     await probe.add(base);
