@@ -332,7 +332,9 @@ export const tensorTuning = {
    * fp32 in the same call): the mix 37.79 / 58.43 / 189.9 / 714.1 ms at 16 / 64 / 256 / 1024 queries
    * against the f32 kernels' 32.25 / 62.80 / 232.6 / 937.4 (torch 34.80 / 58.17 / 225.6 / 907.6).
    * Call p10 (same plan): the mix 38.05 / 35.67 / 52.20 ms at 16 / 32 / 48 queries against the f32
-   * kernels' 32.39 / 41.08 / 51.04 (torch 34.38 / 42.20 / 54.34). So 32.
+   * kernels' 32.39 / 41.08 / 51.04 (torch 34.38 / 42.20 / 54.34). So 32. Since the exact tiles
+   * select the caller's k (list_widen.wgsl), call p12: 32.14 / 49.36 ms at 32 / 64 (1.31x / 1.18x
+   * torch fp32); below 32 not measured again.
    */
   f32PartialMinBatch: 32,
   /**
