@@ -24,6 +24,14 @@ export const BufferUsage = {
 export const MapMode = { READ: 0x0001, WRITE: 0x0002 } as const;
 
 /**
+ * Workgroups (x, y) of one dispatch of n: x at most 65535, WebGPU's per-dimension limit; the shaders
+ * take workgroup x + 65535 y.
+ */
+export function dispatchGrid(n: number): [number, number] {
+  return [Math.min(n, 65535), Math.ceil(n / 65535)];
+}
+
+/**
  * The `GPU` object to use: the one given, else navigator.gpu, else the platform's (Dawn in Node).
  * Resolves undefined when the runtime offers none.
  */

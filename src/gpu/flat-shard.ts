@@ -15,7 +15,7 @@ import widenWgsl from '../../shaders/list_widen.wgsl';
 import { TesseraError } from '../core/errors.js';
 import { MAX_READBACK_SLOTS } from '../core/planner.js';
 import type { Metric } from '../core/types.js';
-import { BufferUsage, MapMode, type GpuContext } from './device.js';
+import { BufferUsage, dispatchGrid, MapMode, type GpuContext } from './device.js';
 import { expandWgslIncludes } from './wgsl-include.js';
 import { pow2Ceil, pow2Floor } from './pow2.js';
 import { int8GemvBoundAt, int8GemvKey, int8GemvPipeline, int8GemvScratch, planInt8Gemv, quantizeInt8Queries } from './int8-gemv.js';
@@ -824,7 +824,7 @@ export class FlatShard {
         const rows = Math.min(1 << 22, p.count - r);
         const enc = device.createCommandEncoder();
         const groups = Math.ceil(rows / 64);
-        const uni = this.encodeOnce(enc, pipeline, new Uint32Array([rows, p.rowStart + r, firstRow + done + r, this.rowWords, this.layout.d, seed, this.q4, 0]), [{ buffer: p.tile.buffer }, { buffer: sq }], [Math.min(groups, 65535), Math.ceil(groups / 65535)]);
+        const uni = this.encodeOnce(enc, pipeline, new Uint32Array([rows, p.rowStart + r, firstRow + done + r, this.rowWords, this.layout.d, seed, this.q4, 0]), [{ buffer: p.tile.buffer }, { buffer: sq }], dispatchGrid(groups));
         device.queue.submit([enc.finish()]);
         await device.queue.onSubmittedWorkDone();
         uni.destroy();
@@ -927,7 +927,7 @@ export class FlatShard {
       if (tile.rows === 0 || !tile.digits) continue;
       const groups = Math.ceil((tile.rows * ((this.q4 * 4) / 16)) / 64);
       const entries = [{ buffer: tile.buffer, offset: 0, size: tile.rows * this.rowBytes }, { buffer: sq }, { buffer: tile.digits!, offset: 0, size: tile.rows * rowBytes }];
-      uniforms.push(this.encodeOnce(enc, pipeline, new Uint32Array([tile.rows, 0, 0, 0]), entries, [Math.min(groups, 65535), Math.ceil(groups / 65535)]));
+      uniforms.push(this.encodeOnce(enc, pipeline, new Uint32Array([tile.rows, 0, 0, 0]), entries, dispatchGrid(groups)));
     }
     device.queue.submit([enc.finish()]);
     await device.queue.onSubmittedWorkDone();
@@ -1583,8 +1583,6 @@ export class FlatShard {
         key: `t:${t}:${size}:${sc.digits ? 'g' : 'r'}:${sc === scorer && prepBuf ? 'p' : 'q'}:${tileQueries.size}:${listsAt.offset}:${listsAt.size}:${sc.key}`,
       });
       if (own) {
-        const pairs = nqb * nseg * k;
-        const groups = Math.ceil(pairs / 256);
         steps.push({
           pipeline: this.widenPipeline(),
           params: [nqb, nseg, own.k, k, own.at, shared ? totalSegs : nseg, shared ? segAt : 0, 0],
@@ -1592,7 +1590,7 @@ export class FlatShard {
             { binding: 0, resource: u },
             { binding: 1, resource: { buffer: cand, offset: 0, size: candBytes } },
           ],
-          groups: [Math.min(groups, 65535), Math.ceil(groups / 65535)],
+          groups: dispatchGrid(Math.ceil((nqb * nseg * k) / 256)),
           key: `w:${candBytes}`,
         });
       }

@@ -10,6 +10,7 @@
  * their rows split into two i8 digits while staged, the candidates re-ranked from the f32 rows and
  * each list certified exact by the shard (or searched again with the exact kernels).
  */
+import { dispatchGrid } from '../device.js';
 import { type ChunkScorer, registerChunkScorer, type ShardInfo } from '../flat-shard.js';
 import { layoutShape, type MatrixConfig, matrixConfigsOf, pickConfig, pickHalfConfig, SUBGROUP_MATRIX_FEATURE } from './choose.js';
 import { hookSource, packFits, prepBytes, prepSource, type SelectShape, shapeKey, shareWords, type StageOptions, tileOf, workgroupBytes } from './kernel-source.js';
@@ -515,7 +516,7 @@ function planOrThrow(f: HookFacts, nq: number, k: number): SelectShape {
 export function hookShape(s: SelectShape, nq: number): ReturnType<ChunkScorer['shape']> {
   const { br, bq } = tileOf(s);
   const nqPad = Math.ceil(nq / bq) * bq;
-  const prep = s.stage?.queries === 'pre' || s.stage?.queries === 'hold' ? { bytes: prepBytes(s, nq), groups: [Math.min(nqPad, 65535), Math.ceil(nqPad / 65535)] as [number, number] } : undefined;
+  const prep = s.stage?.queries === 'pre' || s.stage?.queries === 'hold' ? { bytes: prepBytes(s, nq), groups: dispatchGrid(nqPad) } : undefined;
   const targetWorkgroups = nq >= tensorTuning.bigBatch ? tensorTuning.targetWorkgroups : nq <= 16 && tensorTuning.targetWorkgroupsTiny ? tensorTuning.targetWorkgroupsTiny : tensorTuning.targetWorkgroupsSmall;
   // StageOptions.share: the bounds' words at the end of binding 4 (pairs, zeroed before each batch).
   const words = shareWords(s, nq);

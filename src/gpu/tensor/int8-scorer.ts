@@ -6,7 +6,7 @@
  * re-ranks the k' candidates exactly (rerankExact) from float32 rows it keeps.
  */
 import { TesseraError } from '../../core/errors.js';
-import { BufferUsage, MapMode } from '../device.js';
+import { BufferUsage, dispatchGrid, MapMode } from '../device.js';
 import { type KernelChoice, type LayoutName, layoutFor, layoutShape, ROW_ALIGN } from './choose.js';
 import { type MatrixQuirk, type MatrixSyntax, mergeSource, type SelectShape, selectSource, shapeKey, type StageOptions, tileOf, workgroupBytes } from './kernel-source.js';
 
@@ -233,7 +233,7 @@ export class Int8TensorScorer {
       }
       pass.setPipeline(merge);
       pass.setBindGroup(0, mergeGroup);
-      pass.dispatchWorkgroups(Math.min(nq, 65535), Math.ceil(nq / 65535), 1);
+      pass.dispatchWorkgroups(...dispatchGrid(nq), 1);
       pass.end();
     };
     return {
