@@ -677,6 +677,11 @@ export class FlatShard {
 
   private plannedDigitTiles = Infinity;
 
+  /** Whether rows lie in tiles past the planned digit planes (the f32 kernels score those). */
+  private get unplannedRows(): boolean {
+    return this.tiles.some((t, i) => t.rows > 0 && i >= this.digitTilesPlanned);
+  }
+
   get tileCount(): number {
     return this.tiles.length;
   }
@@ -913,8 +918,8 @@ export class FlatShard {
     const rowBytes = this.digitRowBytes;
     for (const [t, tile] of this.tiles.entries()) {
       const size = tile.capacity * rowBytes;
-      // Tiles past the planned ones (digitTilesPlanned) hold none.
-      if (tile.digits && (tile.digits.size !== size || t >= this.digitTilesPlanned)) {
+      // Tiles past the planned ones (digitTilesPlanned) get none (the setter freed any they had).
+      if (tile.digits && tile.digits.size !== size) {
         tile.digits.destroy();
         tile.digits = undefined;
       }
@@ -1161,7 +1166,7 @@ export class FlatShard {
       if (!approximate) continue;
       // Tiles past the planned digit planes: their exact kernels (for the caller's k: the index warms
       // both k' and k) and the pass that widens their lists.
-      if (digits && this.tiles.some((t, i) => t.rows > 0 && i >= this.digitTilesPlanned)) {
+      if (digits && this.unplannedRows) {
         this.scorerFor(nq, k, true);
         this.widenPipeline();
       }
@@ -1203,7 +1208,7 @@ export class FlatShard {
 
   /** What a ChunkScorer may know about this shard. */
   get info(): ShardInfo {
-    return { d: this.layout.d, metric: this.layout.metric, precision: this.layout.precision, rowWords: this.rowWords, q4: this.q4, features: this.ctx.device.features, adapter: this.ctx.adapter, approximateF16: this.layout.f16TensorCores !== false, approximateF32: this.layout.f32TensorCores !== false && this.digitPlanes, digitPlanes: this.digitPlanes, digitPlanesPartial: this.digitPlanes && this.tiles.some((t, i) => t.rows > 0 && i >= this.digitTilesPlanned) };
+    return { d: this.layout.d, metric: this.layout.metric, precision: this.layout.precision, rowWords: this.rowWords, q4: this.q4, features: this.ctx.device.features, adapter: this.ctx.adapter, approximateF16: this.layout.f16TensorCores !== false, approximateF32: this.layout.f32TensorCores !== false && this.digitPlanes, digitPlanes: this.digitPlanes, digitPlanesPartial: this.digitPlanes && this.unplannedRows };
   }
 
   /** The rows' largest magnitude a dimension (row_absmax.wgsl), for the approximate scorers' code steps. */
@@ -1222,7 +1227,6 @@ export class FlatShard {
     );
   }
 
-  /** The exact re-rank of approximate lists for this shard's rows (approx_rerank.wgsl). */
   /** list_widen.wgsl: exact tiles' lists of the caller's k into a mixed batch's lists of k'. */
   private widenPipeline(): GPUComputePipeline {
     return this.pipeline('list_widen', () =>
@@ -1230,6 +1234,7 @@ export class FlatShard {
     );
   }
 
+  /** The exact re-rank of approximate lists for this shard's rows (approx_rerank.wgsl). */
   private rerankPipeline(): GPUComputePipeline {
     const f16 = this.layout.precision === 'f16';
     return this.pipeline(`approx_rerank:${f16 ? 'h' : 'f'}`, () => rerankPipeline(this.ctx.device, f16));
