@@ -29,41 +29,48 @@ export function emulateMatrices(src: string): string {
   const two = /var<workgroup> wr2:/.test(out);
   const leftWord = two ? 'select(wr[el / 4u], wr2[el / 4u], l.two)' : 'wr[el / 4u]';
   const rightWord = two ? 'select(wq[er / 4u], wq2[er / 4u], r.two)' : 'wq[er / 4u]';
-  // Loop bounds through a never-written workgroup variable (zero, unknown to the compiler), so that
-  // the software adapter does not unroll every emulated call site.
   return `${out}
 var<workgroup> emu_zero: u32;
 struct EmuFrag { off: u32, st: u32, col: bool, two: bool }
 fn emu_byte(w: i32, b: u32) -> i32 { return (w << (24u - 8u * b)) >> 24u; }
-// lane: the invocation's index in its (emulated, 32-wide) warp.
-fn emu_mma(l: EmuFrag, r: EmuFrag, a: array<i32, ${epl}>, lane: u32) -> array<i32, ${epl}> {
+${emuMma('i32', '0i', 32, `emu_byte(${leftWord}, el % 4u) * emu_byte(${rightWord}, er % 4u)`, epl, n)}
+${emuStore('emu_store', 'wr', 'i32', epl, n)}
+${two ? emuStore('emu_store2', 'wr2', 'i32', epl, n) : ''}
+`;
+}
+
+/**
+ * The emulated subgroupMatrixMultiplyAccumulate: each invocation (lane: its index in its emulated,
+ * 32-wide warp) adds K products `product` (of elements el of the left fragment l and er of the
+ * right one r) to its epl of the 16 x n result elements, in `type`. Loop bounds go through
+ * `emu_zero`, a never-written workgroup variable, so the software adapter does not unroll them.
+ */
+function emuMma(type: 'i32' | 'f32', zero: string, kDim: number, product: string, epl: number, n: number): string {
+  return `fn emu_mma(l: EmuFrag, r: EmuFrag, a: array<${type}, ${epl}>, lane: u32) -> array<${type}, ${epl}> {
   var o = a;
   for (var x = 0u; x < ${epl}u + emu_zero; x++) {
     let m = (lane * ${epl}u + x) / ${n}u;
     let n = (lane * ${epl}u + x) % ${n}u;
-    var s = 0i;
-    for (var k = 0u; k < 32u + emu_zero; k++) {
+    var s = ${zero};
+    for (var k = 0u; k < ${kDim}u + emu_zero; k++) {
       let el = select(l.off + m * l.st + k, l.off + k * l.st + m, l.col);
       let er = select(r.off + k * r.st + n, r.off + n * r.st + k, r.col);
-      s += emu_byte(${leftWord}, el % 4u) * emu_byte(${rightWord}, er % 4u);
+      s += ${product};
     }
     o[x] += s;
   }
   return o;
+}`;
 }
-fn emu_store(off: u32, v: array<i32, ${epl}>, st: u32, lane: u32) {
+
+/** The emulated subgroupMatrixStore (row-major) of an invocation's epl result elements into `arr`. */
+function emuStore(name: string, arr: string, type: 'i32' | 'f32', epl: number, n: number): string {
+  return `fn ${name}(off: u32, v: array<${type}, ${epl}>, st: u32, lane: u32) {
   for (var x = 0u; x < ${epl}u + emu_zero; x++) {
     let e = lane * ${epl}u + x;
-    wr[off + (e / ${n}u) * st + e % ${n}u] = v[x];
+    ${arr}[off + (e / ${n}u) * st + e % ${n}u] = v[x];
   }
-}
-${two ? `fn emu_store2(off: u32, v: array<i32, ${epl}>, st: u32, lane: u32) {
-  for (var x = 0u; x < ${epl}u + emu_zero; x++) {
-    let e = lane * ${epl}u + x;
-    wr2[off + (e / ${n}u) * st + e % ${n}u] = v[x];
-  }
-}` : ''}
-`;
+}`;
 }
 
 /**
@@ -84,27 +91,8 @@ function emulateHalfMatrices(src: string): string {
   return `${out}
 var<workgroup> emu_zero: u32;
 struct EmuFrag { off: u32, st: u32, col: bool }
-fn emu_mma(l: EmuFrag, r: EmuFrag, a: array<f32, ${epl}>, lane: u32) -> array<f32, ${epl}> {
-  var o = a;
-  for (var x = 0u; x < ${epl}u + emu_zero; x++) {
-    let m = (lane * ${epl}u + x) / ${n}u;
-    let n = (lane * ${epl}u + x) % ${n}u;
-    var s = 0.0;
-    for (var k = 0u; k < 16u + emu_zero; k++) {
-      let el = select(l.off + m * l.st + k, l.off + k * l.st + m, l.col);
-      let er = select(r.off + k * r.st + n, r.off + n * r.st + k, r.col);
-      s += f32(wh[el]) * f32(wq[er]);
-    }
-    o[x] += s;
-  }
-  return o;
-}
-fn emu_store(off: u32, v: array<f32, ${epl}>, st: u32, lane: u32) {
-  for (var x = 0u; x < ${epl}u + emu_zero; x++) {
-    let e = lane * ${epl}u + x;
-    wr[off + (e / ${n}u) * st + e % ${n}u] = v[x];
-  }
-}
+${emuMma('f32', '0.0', 16, 'f32(wh[el]) * f32(wq[er])', epl, n)}
+${emuStore('emu_store', 'wr', 'f32', epl, n)}
 `;
 }
 
