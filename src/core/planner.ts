@@ -52,6 +52,11 @@ export interface FlatPlanInput {
    * others run the f32 kernels in the same searches), e.g. the 21M x 768 wiki index on an 80 GB GPU.
    */
   digitPrecisions?: readonly StoragePrecision[];
+  /**
+   * The most candidates a query's list holds on the tensor-core path (src/gpu/tensor hook.ts
+   * tensorTuning.maxK; default 64): with digit planes, the temporary bytes cover its lists too.
+   */
+  tensorListK?: number;
 }
 
 export interface ShardPlan {
@@ -146,6 +151,25 @@ export function int8ScorerExtraBytes(d: number, k: number, nq: number): number {
   return nqPad * (Math.ceil(d / 32) * 32 + 16) + nqPad * k * 4;
 }
 
+/**
+ * What a tensor-core batch (digit planes) holds beyond the f32/f16 kernels' temporary bytes: its
+ * pre-pass's query digits (two planes a query at most, kernel-source prepBytes, queries rounded up
+ * to the largest block) and shared bounds (int8ScorerExtraBytes), the code steps and the row maxima
+ * they come from (FlatShard.computeSteps), and for f32 planes on part of a shard the exact tiles'
+ * own lists of the caller's k before list_widen widens them (FlatShard.searchBatch region X: one
+ * tile's segments, at most the per-tile bound of tempBytes).
+ */
+export function tensorExtraBytes(d: number, k: number, maxBatch: number, listK: number, maxTileRows: number, partial: boolean): number {
+  const nqb = Math.max(1, maxBatch);
+  const nqPad = Math.ceil(nqb / MAX_BLOCK_QUERIES) * MAX_BLOCK_QUERIES;
+  const dPad = Math.ceil(d / 32) * 32;
+  const prep = 2 * nqPad * dPad + nqPad * 16 + nqPad * listK * 4;
+  const steps = 5 * dPad * 4;
+  const perTile = Math.ceil(TARGET_WORKGROUPS.f32 / Math.ceil(nqb / MAX_BLOCK_QUERIES));
+  const exactLists = partial ? nqb * Math.max(1, Math.min(perTile, maxTileRows)) * Math.min(k, listK) * 8 + 256 : 0;
+  return prep + steps + exactLists;
+}
+
 function layout(input: FlatPlanInput, precision: StoragePrecision): FlatPlan {
   const rb = rowBytes(input.d, precision);
   const adapters = input.adapters;
@@ -168,10 +192,17 @@ function layout(input: FlatPlanInput, precision: StoragePrecision): FlatPlan {
   // temporary bytes. f16 only where every tile of every shard has them (its other route, converting
   // while staging, beats a mix with the f16 kernels); f32 where any has (the rest run the f32
   // kernels, its route without planes anyway).
+  // A shard with planes holds the tensor path's temporary bytes too (its lists of up to tensorListK
+  // candidates, tensorExtraBytes), counted before the room for planes.
   const dims = (rb / 16) * DIMS_PER_WORD[precision];
   const digitRow = dims * (precision === 'f32' ? 2 : 1);
   if (precision !== 'int8' && dims % 32 === 0 && !!input.digitPrecisions?.includes(precision)) {
-    for (const s of shards) {
+    const listK = input.tensorListK ?? 64;
+    const plain = shards.map((s) => s.tempBytes);
+    for (const [i, s] of shards.entries()) {
+      const a = adapters[i]!;
+      const lists = tempBytes(input.d, Math.max(input.k, listK), input.maxBatch, input.scratchBytes, a.maxBinding, s.tiles, precision);
+      s.tempBytes = Math.max(s.tempBytes, lists) + tensorExtraBytes(input.d, input.k, input.maxBatch, listK, Math.max(...s.tiles, 1), precision === 'f32');
       const room = s.memoryBytes === undefined ? Infinity : s.memoryBytes - s.baseBytes - s.tempBytes;
       for (const rows of s.tiles) {
         if (s.digitBytes + rows * digitRow > room) break;
@@ -181,6 +212,7 @@ function layout(input: FlatPlanInput, precision: StoragePrecision): FlatPlan {
     }
     const every = shards.every((s) => s.digitTiles === s.tiles.length);
     if (precision === 'f16' && !every) for (const s of shards) s.digitBytes = s.digitTiles = 0;
+    for (const [i, s] of shards.entries()) if (s.digitTiles === 0) s.tempBytes = plain[i]!;
   }
   const digits = shards.some((s) => s.digitTiles > 0);
   return {

@@ -1077,6 +1077,7 @@ function planFor(contexts: GpuContext[], d: number, n: number, precision: Precis
     hostRows,
     // Digit planes (IndexOptions.digitPlanes): allocated at the first tensor-core search or warmUp.
     digitPrecisions: digitPrecisions(contexts, opts),
+    tensorListK: tensorTuning.maxK,
     k: 100,
     maxBatch: MAX_BATCH,
     precision,

@@ -1,6 +1,6 @@
 /** The memory planner (core/planner): tiles per adapter, 'auto' precision, OUT_OF_MEMORY refusals naming the fix. */
 import { describe, expect, it } from 'vitest';
-import { planFlat, rowBytes, type AdapterCapacity } from '../../src/core/planner.js';
+import { planFlat, rowBytes, tempBytes, tensorExtraBytes, type AdapterCapacity } from '../../src/core/planner.js';
 import type { GpuContext } from '../../src/gpu/device.js';
 import { tensorNotice } from '../../src/gpu/flat-index.js';
 
@@ -61,6 +61,28 @@ describe('flat planner', () => {
     expect(rows1000(100, 'f32').shards[0]!.digitBytes).toBe(0);
     expect(rows1000(96, 'f32').shards[0]!.digitBytes).toBe(1000 * 192);
     expect(rows1000(96, 'f16').shards[0]!.digitBytes).toBe(1000 * 96);
+  });
+
+  it('digit planes: the temporary bytes also cover the tensor path (query digits, code steps; f32 on part of a shard, the exact tiles\' lists of k)', () => {
+    const h200: AdapterCapacity = { ...h100, memoryBytes: 139 * GiB };
+    const plain = planFlat({ ...wiki, precision: 'f32', adapters: [h200] });
+    const extra = (partial: boolean, listK = 64) => tensorExtraBytes(768, wiki.k, wiki.maxBatch, listK, Math.max(...plain.shards[0]!.tiles), partial);
+    // k 10 < the tensor lists' 64 candidates: the lists at 64.
+    const lists = tempBytes(768, 64, wiki.maxBatch, wiki.scratchBytes, h100.maxBinding, plain.shards[0]!.tiles, 'f32');
+    expect(lists).toBeGreaterThan(plain.tempBytes);
+    const f32 = planFlat({ ...wiki, precision: 'f32', adapters: [h200], digitPrecisions: ['f32'] });
+    expect(f32.tempBytes).toBe(lists + extra(true));
+    // Query digits: two planes of 4096 x 768 bytes at least; the exact tiles' lists 4096 x 16 segments x 10.
+    expect(extra(false)).toBeGreaterThanOrEqual(2 * 4096 * 768);
+    expect(extra(true) - extra(false)).toBe(4096 * 16 * 10 * 8 + 256);
+    // tensorListK below k: the f32 kernels' lists are the larger.
+    expect(planFlat({ ...wiki, k: 100, precision: 'f32', adapters: [h200], digitPrecisions: ['f32'], tensorListK: 64 }).tempBytes).toBe(
+      planFlat({ ...wiki, k: 100, precision: 'f32', adapters: [h200] }).tempBytes + tensorExtraBytes(768, 100, wiki.maxBatch, 64, Math.max(...plain.shards[0]!.tiles), true),
+    );
+    // No planes planned (none fit): the plain figure.
+    const none = planFlat({ ...wiki, precision: 'f32', adapters: [{ ...h100, memoryBytes: plain.shards[0]!.baseBytes + plain.tempBytes + 1024 }], digitPrecisions: ['f32'] });
+    expect(none.digits).toBe(false);
+    expect(none.tempBytes).toBe(plain.tempBytes);
   });
 
   it("'auto' picks the most exact precision that fits", () => {

@@ -11,6 +11,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { acquireDevice, BufferUsage, type GpuContext, MapMode } from '../../src/gpu/device.js';
 import { GpuFlatIndex } from '../../src/gpu/flat-index.js';
+import { tempBytes, tensorExtraBytes } from '../../src/core/planner.js';
 import { registerChunkScorer } from '../../src/gpu/flat-shard.js';
 import { type LayoutName, SUBGROUP_MATRIX_FEATURE } from '../../src/gpu/tensor/choose.js';
 import { hookPipeline, hookShape, planTensorHook, prepPipeline, tensorTuning } from '../../src/gpu/tensor/hook.js';
@@ -501,7 +502,7 @@ describe.skipIf(!hasGpu)('GpuFlatIndex f32 through the emulated tensor hook, re-
       await index.add(base);
       expect(index.plan!.digits).toBe(true);
       expect(index.plan!.shards[0]!.digitTiles).toBe(1);
-      const shard = shardsOf(index)[0]! as Shard & { digitBytes: number };
+      const shard = shardsOf(index)[0]! as Shard & { digitBytes: number; tempBytes: number };
       // Below f32PartialMinBatch the f32 kernels take every tile (measured faster than the mix there).
       const few = tensorTuning.f32PartialMinBatch - 1;
       expect(index.gpuK(k, few)).toBe(k);
@@ -514,6 +515,12 @@ describe.skipIf(!hasGpu)('GpuFlatIndex f32 through the emulated tensor hook, re-
       await expectExact(index, base, q, d, k);
       expect(shard.digitBytes).toBe(200 * d * 2);
       expect(shard.uncertifiedQueries).toBe(0);
+      // The planner's model of a mixed batch's temporary bytes (the lists at k', the tensor path's
+      // extras, the exact tiles' lists of k) at this batch covers what the shard holds.
+      const scratch = c.scratchBytes ?? 256 << 20; // flat-index's default scratch budget
+      const modelled = tempBytes(d, kp, nq, scratch, tileBytes, p.tiles, 'f32') + tensorExtraBytes(d, k, nq, kp, 200, true);
+      expect(shard.tempBytes).toBeLessThanOrEqual(modelled);
+      expect(shard.tempBytes).toBeLessThanOrEqual(index.plan!.tempBytes);
       // 20 rows more take part of the room the planes had: none planned now (their buffer freed), the f32 kernels alone.
       const more = normalizeRows(clusteredVectors(20, d, 5, 217), d);
       await index.add(more);
