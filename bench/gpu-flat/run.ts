@@ -127,7 +127,7 @@ interface Variant { name: string; knobs: Partial<typeof kernelTuning>; tensor: P
 const defaults = { ...kernelTuning };
 const tensorDefaults = { ...tensorTuning };
 /** Variant keys for the tensor scorer's knobs. */
-const TENSOR_KNOBS: Record<string, keyof typeof tensorTuning> = { tf16: 'f16', tf16min: 'f16MinBatch', tf16rt: 'f16RowTiles', trtb: 'rowTilesBig', tensor: 'enabled', tf32: 'f32', tf32min: 'f32MinBatch', tf32rt: 'f32RowTiles', tf32rtb: 'f32RowTilesBig', tf32rtf: 'f32RowTilesFrom', tf32pm: 'f32PartialMinBatch', tf32w: 'f32Warps', tf32wf: 'f32WarpsFrom', tf16c: 'f16Codes', tf16cmin: 'f16CodesMinBatch', tf16crt: 'f16CodesRowTiles', tf16h: 'f16Half', tf16hf: 'f16HalfFirst', tf16hmin: 'f16HalfMinBatch', tf16hrt: 'f16HalfRowTiles', tkcs: 'kcSmall', trt: 'rowTiles', twb: 'targetWorkgroups', tws: 'targetWorkgroupsSmall', twt: 'targetWorkgroupsTiny' };
+const TENSOR_KNOBS: Record<string, keyof typeof tensorTuning> = { tf16: 'f16', tf16min: 'f16MinBatch', tf16rt: 'f16RowTiles', trtb: 'rowTilesBig', tensor: 'enabled', tf32: 'f32', tf32min: 'f32MinBatch', tf32rt: 'f32RowTiles', tf32rtb: 'f32RowTilesBig', tf32rtf: 'f32RowTilesFrom', tf32w: 'f32Warps', tf32wf: 'f32WarpsFrom', tf16c: 'f16Codes', tf16cmin: 'f16CodesMinBatch', tf16crt: 'f16CodesRowTiles', tf16h: 'f16Half', tf16hf: 'f16HalfFirst', tf16hmin: 'f16HalfMinBatch', tf16hrt: 'f16HalfRowTiles', tkcs: 'kcSmall', trt: 'rowTiles', twb: 'targetWorkgroups', tws: 'targetWorkgroupsSmall', twt: 'targetWorkgroupsTiny' };
 const variants: Variant[] = values.variants
   ? values.variants.split(';').map((v) => {
       const [name, spec = ''] = v.split(':');

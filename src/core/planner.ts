@@ -19,9 +19,11 @@ export function rowBytes(d: number, precision: StoragePrecision): number {
 export interface AdapterCapacity {
   /** Name in messages, e.g. "adapter 0". */
   label: string;
-  /** maxStorageBufferBindingSize: the largest tile. */
+  /** maxStorageBufferBindingSize: the largest tile, and the most one candidate-list buffer binds. */
   maxBinding: number;
   maxBuffer: number;
+  /** A smaller cap on a tile's bytes (GpuFlatOptions.maxTileBytes); the candidate lists still bind up to maxBinding. */
+  maxTileBytes?: number;
   /** Memory of the adapter in bytes, when reported or stated (gpuMemory); unknown means unchecked. */
   memoryBytes?: number;
 }
@@ -181,7 +183,7 @@ function layout(input: FlatPlanInput, precision: StoragePrecision): FlatPlan {
   const shards = adapters.map((a, i) => {
     const rows = i === adapters.length - 1 ? left : Math.min(left, Math.round((input.n * weights[i]!) / wsum));
     left -= rows;
-    const perTile = Math.max(1, Math.floor(Math.min(a.maxBinding, a.maxBuffer) / rb));
+    const perTile = Math.max(1, Math.floor(Math.min(a.maxBinding, a.maxBuffer, a.maxTileBytes ?? Infinity) / rb));
     const tiles: number[] = [];
     for (let r = rows; r > 0; r -= perTile) tiles.push(Math.min(perTile, r));
     const t = tempBytes(input.d, precision === 'int8' ? Math.min(4 * input.k, 1024) : input.k, input.maxBatch, input.scratchBytes, a.maxBinding, tiles, precision);

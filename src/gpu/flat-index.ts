@@ -972,7 +972,7 @@ export function tensorNotice(contexts: readonly GpuContext[], plan: FlatPlan, me
   if (precision === 'f32' && opts.f32TensorCores !== false && !plan.digits) return `allowExperimental: f32 runs the f32 kernels: no digit planes planned (digitPlanes false, or no room beside the rows)`;
   const withPlanes = plan.shards.reduce((n, x) => n + x.digitTiles, 0);
   const tiles = plan.shards.reduce((n, x) => n + x.tiles.length, 0);
-  if (precision === 'f32' && opts.f32TensorCores !== false && withPlanes < tiles) return `allowExperimental: f32 batches of ${tensorTuning.f32PartialMinBatch}+ queries on the int8 tensor cores (two digits a value) for the ${withPlanes} of ${tiles} tiles whose digit planes fit, the f32 kernels for the others in the same searches, re-ranked exactly and certified exact${planes}`;
+  if (precision === 'f32' && opts.f32TensorCores !== false && withPlanes < tiles) return `allowExperimental: f32 batches of ${tensorTuning.f32MinBatch}+ queries on the int8 tensor cores (two digits a value) for the ${withPlanes} of ${tiles} tiles whose digit planes fit, the f32 kernels for the others in the same searches, re-ranked exactly and certified exact${planes}`;
   if (precision === 'f32' && opts.f32TensorCores !== false) return `allowExperimental: f32 batches of ${tensorTuning.f32MinBatch}+ queries on the int8 tensor cores (two digits a value), re-ranked exactly from the f32 rows and certified exact, uncertified queries searched again by the f32 kernels${planes}`;
   return `allowExperimental: ${precision} runs the portable kernels (the tensor scorer takes int8, f16 with f16TensorCores and f32 with f32TensorCores)`;
 }
@@ -1084,7 +1084,8 @@ function planFor(contexts: GpuContext[], d: number, n: number, precision: Precis
     scratchBytes: opts.scratchBytes ?? DEFAULT_SCRATCH,
     adapters: contexts.map((c) => ({
       label: c.label,
-      maxBinding: Math.min(c.maxBinding, opts.maxTileBytes ?? Infinity),
+      maxBinding: c.maxBinding,
+      maxTileBytes: opts.maxTileBytes,
       maxBuffer: c.maxBuffer,
       memoryBytes: opts.gpuMemory,
     })),

@@ -475,8 +475,6 @@ export interface ShardInfo {
   approximateF32: boolean;
   /** Whether the shard holds (or will make) digit planes of its rows for a scorer to read (ChunkScorer.shape digits). */
   digitPlanes: boolean;
-  /** Only some of its tiles have them (planner digitTiles): the others take the exact kernels in the same batch. */
-  digitPlanesPartial?: boolean;
 }
 
 /**
@@ -1208,7 +1206,7 @@ export class FlatShard {
 
   /** What a ChunkScorer may know about this shard. */
   get info(): ShardInfo {
-    return { d: this.layout.d, metric: this.layout.metric, precision: this.layout.precision, rowWords: this.rowWords, q4: this.q4, features: this.ctx.device.features, adapter: this.ctx.adapter, approximateF16: this.layout.f16TensorCores !== false, approximateF32: this.layout.f32TensorCores !== false && this.digitPlanes, digitPlanes: this.digitPlanes, digitPlanesPartial: this.digitPlanes && this.unplannedRows };
+    return { d: this.layout.d, metric: this.layout.metric, precision: this.layout.precision, rowWords: this.rowWords, q4: this.q4, features: this.ctx.device.features, adapter: this.ctx.adapter, approximateF16: this.layout.f16TensorCores !== false, approximateF32: this.layout.f32TensorCores !== false && this.digitPlanes, digitPlanes: this.digitPlanes };
   }
 
   /** The rows' largest magnitude a dimension (row_absmax.wgsl), for the approximate scorers' code steps. */

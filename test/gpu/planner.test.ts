@@ -145,6 +145,14 @@ describe('flat planner', () => {
     const tiny = planFlat({ n: 1000, d: 769, k: 10, maxBatch: 16, scratchBytes: 1 << 20, precision: 'f32', adapters: [{ label: 'x', maxBinding: 3088 * 300 + 5, maxBuffer: 2 ** 31 }] });
     expect(tiny.shards[0]!.tiles).toEqual([300, 300, 300, 100]);
   });
+
+  it('maxTileBytes caps the tiles, not the candidate lists (they bind up to maxBinding, as the shard allocates them)', () => {
+    const input = { n: 1000, d: 769, k: 10, maxBatch: 256, scratchBytes: 1 << 20, precision: 'f32' as const };
+    const capped = planFlat({ ...input, adapters: [{ label: 'x', maxBinding: 128 * 2 ** 20, maxBuffer: 2 ** 31, maxTileBytes: 3088 * 300 + 5 }] });
+    expect(capped.shards[0]!.tiles).toEqual([300, 300, 300, 100]);
+    expect(capped.tempBytes).toBe(tempBytes(769, 10, 256, 1 << 20, 128 * 2 ** 20, [300, 300, 300, 100], 'f32'));
+    expect(capped.tempBytes).toBeGreaterThan(tempBytes(769, 10, 256, 1 << 20, 3088 * 300 + 5, [300, 300, 300, 100], 'f32'));
+  });
 });
 
 describe('the allowExperimental notice (what the CLI and server print)', () => {
@@ -159,7 +167,7 @@ describe('the allowExperimental notice (what the CLI and server print)', () => {
 
   it('says which path each precision takes, with the digit planes planned (whole or for some tiles)', () => {
     expect(notice('f32', 139)).toMatch(/f32 batches of 9\+ queries on the int8 tensor cores .* certified exact.*digit planes of 30\.1 GiB/);
-    expect(notice('f32', 79.6)).toMatch(/f32 batches of 32\+ queries .* for the 19 of 31 tiles whose digit planes fit, the f32 kernels for the others/);
+    expect(notice('f32', 79.6)).toMatch(/f32 batches of 9\+ queries .* for the 19 of 31 tiles whose digit planes fit, the f32 kernels for the others/);
     expect(notice('f32', 61)).toMatch(/f32 runs the f32 kernels: no digit planes planned/);
     expect(notice('f16', 76)).toMatch(/f16 batches of 2\+ queries on the int8 tensor cores from the rows' i8 codes/);
     expect(notice('f16', 40)).toMatch(/rows converted as read/);

@@ -481,7 +481,7 @@ describe.skipIf(!hasGpu)('GpuFlatIndex f32 through the emulated tensor hook, re-
     { scratchBytes: undefined },
     // Lists past the scratch budget: each tile merged into the running list in turn (not shared).
     { scratchBytes: 4096 },
-  ])('digit planes for the first tile only (gpuMemory holds no more), scratch $scratchBytes: from f32PartialMinBatch the f32 kernels score the other tiles in the same searches (lists of k widened to k\'), the lists are certified, the ids the oracle\'s', async (c: { scratchBytes?: number }) => {
+  ])('digit planes for the first tile only (gpuMemory holds no more), scratch $scratchBytes: from f32MinBatch the f32 kernels score the other tiles in the same searches (lists of k widened to k\'), the lists are certified, the ids the oracle\'s', async (c: { scratchBytes?: number }) => {
     const d = 64, n = 600, nq = 37, k = 5;
     const base = normalizeRows(clusteredVectors(n, d, 10, 215), d);
     for (let i = 0; i < n; i++) base[i * d + 3]! *= 40;
@@ -503,12 +503,17 @@ describe.skipIf(!hasGpu)('GpuFlatIndex f32 through the emulated tensor hook, re-
       expect(index.plan!.digits).toBe(true);
       expect(index.plan!.shards[0]!.digitTiles).toBe(1);
       const shard = shardsOf(index)[0]! as Shard & { digitBytes: number; tempBytes: number };
-      // Below f32PartialMinBatch the f32 kernels take every tile (measured faster than the mix there).
-      const few = tensorTuning.f32PartialMinBatch - 1;
+      // Below f32MinBatch the f32 kernels take every tile.
+      const few = tensorTuning.f32MinBatch - 1;
       expect(index.gpuK(k, few)).toBe(k);
       await expectExact(index, base, q.subarray(0, few * d), d, k);
       expect(shard.digitBytes).toBe(0);
-      expect(nq).toBeGreaterThanOrEqual(tensorTuning.f32PartialMinBatch);
+      // From f32MinBatch the mix (call q1: faster than the f32 kernels alone from 9 queries), the
+      // 16-query block too.
+      const small = 12;
+      expect(index.gpuK(k, small)).toBeGreaterThan(k);
+      await expectExact(index, base, q.subarray(0, small * d), d, k);
+      expect(shard.digitBytes).toBe(200 * d * 2);
       const kp = index.gpuK(k, nq);
       expect(kp).toBeGreaterThan(k);
       expect(shard.scorerFor(nq, kp).key).toMatch(/stage\d+p4preuWcm/);
@@ -516,10 +521,11 @@ describe.skipIf(!hasGpu)('GpuFlatIndex f32 through the emulated tensor hook, re-
       expect(shard.digitBytes).toBe(200 * d * 2);
       expect(shard.uncertifiedQueries).toBe(0);
       // The planner's model of a mixed batch's temporary bytes (the lists at k', the tensor path's
-      // extras, the exact tiles' lists of k) at this batch covers what the shard holds.
+      // extras, the exact tiles' lists of k), at the largest of the batches run, covers what the
+      // shard holds (its buffers kept from batch to batch); the plan's own figure too.
       const scratch = c.scratchBytes ?? 256 << 20; // flat-index's default scratch budget
-      const modelled = tempBytes(d, kp, nq, scratch, tileBytes, p.tiles, 'f32') + tensorExtraBytes(d, k, nq, kp, 200, true);
-      expect(shard.tempBytes).toBeLessThanOrEqual(modelled);
+      const modelled = (b: number) => tempBytes(d, index.gpuK(k, b), b, scratch, 2 ** 31, p.tiles, 'f32') + tensorExtraBytes(d, k, b, index.gpuK(k, b), 200, true);
+      expect(shard.tempBytes).toBeLessThanOrEqual(Math.max(modelled(small), modelled(nq)));
       expect(shard.tempBytes).toBeLessThanOrEqual(index.plan!.tempBytes);
       // 20 rows more take part of the room the planes had: none planned now (their buffer freed), the f32 kernels alone.
       const more = normalizeRows(clusteredVectors(20, d, 5, 217), d);

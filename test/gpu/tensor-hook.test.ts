@@ -275,10 +275,7 @@ describe('tensor scorer choice from reported configs', () => {
       expect([p.shape.rowTiles, p.shape.sgQueries, p.shape.dPad]).toEqual([rowTiles, 1, 768]);
       expect(hookShape(p.shape, nq)).toMatchObject({ approximate: 'dims', digits: true });
     }
-    // Digit planes for only some tiles: from f32PartialMinBatch (the f32 kernels take smaller batches whole).
-    const partial = (nq: number) => planTensorHook(facts({ precision: 'f32', rowWords: 192, approximateF32: true, digitPlanes: true, digitPlanesPartial: true }), nq, 40);
-    expect(partial(tensorTuning.f32PartialMinBatch - 1)).toMatchObject({ reason: expect.stringContaining('digit planes for only some tiles') });
-    expect('shape' in partial(tensorTuning.f32PartialMinBatch)).toBe(true);
+    expect(f32(tensorTuning.f32MinBatch - 1)).toMatchObject({ reason: `f32 batch ${tensorTuning.f32MinBatch - 1} < ${tensorTuning.f32MinBatch}` });
     expect(planTensorHook(facts({ precision: 'f16', rowWords: 96, digitPlanes: true }), 1, 40)).toMatchObject({ reason: 'batch 1 < 2' });
     const f16 = planTensorHook(facts({ precision: 'f16', rowWords: 96, digitPlanes: true }), 2, 40);
     if (!('shape' in f16)) throw new Error(f16.reason);

@@ -115,7 +115,7 @@ export function emulatedHookScorer(opts: { active?: () => boolean; onPrepass?: (
   const features = new Set([SUBGROUP_MATRIX_FEATURE, 'subgroups', ...(opts.halves ? ['shader-f16'] : [])]);
   const plan = (shard: ShardInfo, nq: number, k: number) =>
     planTensorHook(
-      { precision: shard.precision, metric: shard.metric, rowWords: shard.rowWords, configs, features, subgroupSize: 32, maxWorkgroupStorage: 49152, approximateF16: shard.approximateF16, approximateF32: shard.approximateF32, digitPlanes: shard.digitPlanes, digitPlanesPartial: shard.digitPlanesPartial },
+      { precision: shard.precision, metric: shard.metric, rowWords: shard.rowWords, configs, features, subgroupSize: 32, maxWorkgroupStorage: 49152, approximateF16: shard.approximateF16, approximateF32: shard.approximateF32, digitPlanes: shard.digitPlanes },
       nq,
       k,
     );

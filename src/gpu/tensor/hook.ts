@@ -323,21 +323,15 @@ export const tensorTuning = {
    * Call f3 (H200, same call as torch, GPU ms): at 16 queries the tensor path 1.389 ms at 1M
    * (split) and 25.92 at 21M against flat_gemv_multi's 1.631 / 32.41; at 64 / 256 / 1024, 21M:
    * 46.96 / 184.0 / 716.5 against the f32 kernels' 62.62 / 232.5 / 937.1 (torch fp32 58.35 / 226.4
-   * / 911.7). 9 until the 9-15 query batches are measured.
+   * / 911.7). 9 until the 9-15 query batches are measured. Where only some tiles have digit planes
+   * (planner digitTiles) the batch mixes them with the f32 kernels for the rest from here too: call
+   * q1 (21M planned for an 80 GB H100's 79.6 GiB, 19 of 31 tiles with planes, torch fp32 in the same
+   * call, twice each) the mix 27.9 / 28.2 / 28.3 / 31.5 / 31.9 ms at 9 / 12 / 16 / 20 / 24 queries
+   * against the f32 kernels' 31.2 / 31.6 / 32.2 / 40.2 / 40.4 (torch 32.5 / 33.7 / 34.9 / 40.0 /
+   * 42.7); calls p9-p10 had found the mix slower below 32 before the exact tiles selected the
+   * caller's k (list_widen.wgsl).
    */
   f32MinBatch: 9,
-  /**
-   * Smallest f32 batch the tensor path takes where only some of the shard's tiles have digit planes
-   * (planner digitTiles: the rest scored by the f32 kernels with k' lists in the same batch). Call p9
-   * (H200, 21M x 768 planned for an 80 GB H100's 79.6 GiB: 19 of 31 tiles with planes, GPU ms, torch
-   * fp32 in the same call): the mix 37.79 / 58.43 / 189.9 / 714.1 ms at 16 / 64 / 256 / 1024 queries
-   * against the f32 kernels' 32.25 / 62.80 / 232.6 / 937.4 (torch 34.80 / 58.17 / 225.6 / 907.6).
-   * Call p10 (same plan): the mix 38.05 / 35.67 / 52.20 ms at 16 / 32 / 48 queries against the f32
-   * kernels' 32.39 / 41.08 / 51.04 (torch 34.38 / 42.20 / 54.34). So 32. Since the exact tiles
-   * select the caller's k (list_widen.wgsl), call p12: 32.14 / 49.36 ms at 32 / 64 (1.31x / 1.18x
-   * torch fp32); below 32 not measured again.
-   */
-  f32PartialMinBatch: 32,
   /**
    * Result matrices a subgroup along rows for f32 batches (in place of rowTiles / rowTilesMid /
    * rowTilesBig): f32RowTiles below f32RowTilesFrom queries, f32RowTilesBig from there. Call f2
@@ -394,8 +388,6 @@ export interface HookFacts {
   approximateF32?: boolean;
   /** The shard holds digit planes of its rows (f16: its i8 codes; ShardInfo.digitPlanes). */
   digitPlanes?: boolean;
-  /** Only some of its tiles have them (ShardInfo.digitPlanesPartial). */
-  digitPlanesPartial?: boolean;
 }
 
 /** The kernel shape for a batch, or the reason the built-in kernels take it. */
@@ -419,7 +411,6 @@ export function planTensorHook(f: HookFacts, nq: number, k: number): { shape: Se
   // f16 with a code plane starts at f16CodesMinBatch (above); converting halves, from f16MinBatch.
   if (convert && nq < tensorTuning.f16MinBatch) return { reason: `f16 batch ${nq} < ${tensorTuning.f16MinBatch}` };
   if (f32 && nq < tensorTuning.f32MinBatch) return { reason: `f32 batch ${nq} < ${tensorTuning.f32MinBatch}` };
-  if (f32 && f.digitPlanesPartial && nq < tensorTuning.f32PartialMinBatch) return { reason: `f32 batch ${nq} < ${tensorTuning.f32PartialMinBatch} with digit planes for only some tiles` };
   if (k > tensorTuning.maxK) return { reason: `k ${k} > ${tensorTuning.maxK}` };
   const config = halfConfig ?? int8Config(f.configs);
   if (!config) return { reason: `no i8 x i8 -> i32 M16 N16|N8 K32 config among ${f.configs.length}${f16 ? ' (nor f16 x f16 -> f32 M16 K16 with shader-f16)' : ''}` };
@@ -486,7 +477,6 @@ function factsOf(shard: ShardInfo): HookFacts {
     approximateF16: shard.approximateF16,
     approximateF32: shard.approximateF32,
     digitPlanes: shard.digitPlanes,
-    digitPlanesPartial: shard.digitPlanesPartial,
   };
 }
 
