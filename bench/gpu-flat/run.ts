@@ -64,6 +64,9 @@ const { values } = parseArgs({
     // The GPU memory the planner is told (GiB; IndexOptions.gpuMemory), e.g. 79.6 for an 80 GB H100's
     // plan on a larger card: which digit planes fit. 0: the adapter's own.
     'gpu-memory': { type: 'string', default: '0' },
+    // Dawn devices opened on the adapter (IndexOptions.devicesPerGpu): one shard each, searched
+    // concurrently and merged on the host (the multi-adapter path on one GPU).
+    'devices-per-gpu': { type: 'string', default: '1' },
   },
 });
 const d = Number(values.d);
@@ -100,6 +103,10 @@ interface Row {
   uncertified?: number;
   toggles?: string;
   f16_native?: boolean;
+  /** Shards (devices) the rows are split over. */
+  shards: number;
+  /** Host milliseconds a search by phase (GpuFlatIndex.takeProfile: submit, gpu_wait, ids = id conversion and the shards' merge). */
+  host_ms: Record<string, number>;
 }
 const rows: Row[] = [];
 const exact = new Map<string, SearchResult>();
@@ -186,7 +193,8 @@ for (const n of values.n!.split(',').map(Number)) {
   }
   for (const precision of values.precisions!.split(',') as ('f32' | 'f16' | 'int8')[]) {
     const gpuMemory = Number(values['gpu-memory']) > 0 ? Number(values['gpu-memory']) * 2 ** 30 : undefined;
-    const index = await GpuFlatIndex.create(d, 'ip', { precision, gpu: gpu!, allowExperimental: experimental, ...(gpuMemory ? { gpuMemory } : {}) });
+    const devicesPerGpu = Number(values['devices-per-gpu']);
+    const index = await GpuFlatIndex.create(d, 'ip', { precision, gpu: gpu!, allowExperimental: experimental, devicesPerGpu, ...(gpuMemory ? { gpuMemory } : {}) });
     try {
       const t0 = performance.now();
       // Synthetic rows are uniform in [-1, 1) scaled to unit norm (norm^2 ~ d/3 before scaling), so
@@ -219,8 +227,12 @@ for (const n of values.n!.split(',').map(Number)) {
         const q = syntheticQueries(nq, d, 777);
         const uncertified = () => (index as unknown as { shards: { uncertifiedQueries: number }[] }).shards.reduce((sum, s) => sum + s.uncertifiedQueries, 0);
         const uncertifiedBefore = uncertified();
-        const { firstMs, wallMs: wall, reps, last } = await repeatSearch(() => index.search(q, k), { minMs, maxReps, warmMs: Number(values['warm-ms']), beforeTimed: () => index.takeGpuMs() });
+        const { firstMs, wallMs: wall, reps, last } = await repeatSearch(() => index.search(q, k), { minMs, maxReps, warmMs: Number(values['warm-ms']), beforeTimed: () => {
+          index.takeGpuMs();
+          index.takeProfile();
+        } });
         const gpuMs = timed ? index.takeGpuMs() / reps : null;
+        const hostMs = Object.fromEntries(Object.entries(index.takeProfile()).map(([phase, ms]) => [phase, +(ms / reps).toFixed(3)]));
         const key = `${n}:${nq}:${variant.name}`;
         if (precision === 'f32') exact.set(key, last);
         const row: Row = {
@@ -241,6 +253,8 @@ for (const n of values.n!.split(',').map(Number)) {
           fill_s: +fillS.toFixed(2),
           // The warm-up search: the first of a variant, so it includes compiling its pipelines.
           first_ms: +firstMs.toFixed(1),
+          shards: plan.shards.length,
+          host_ms: hostMs,
         };
         if (factor) row.rerank_factor = factor;
         // Candidates the GPU selected a query (int8 and tensor-core f16: k' re-ranked exactly).
