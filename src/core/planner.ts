@@ -55,6 +55,12 @@ export interface FlatPlanInput {
    */
   digitPrecisions?: readonly StoragePrecision[];
   /**
+   * f16 batches may run on the tensor cores without digit planes too (allowExperimental: its rows
+   * converted while staging, or read as halves by f16 matrices): the temporary bytes then cover the
+   * tensor path (as with planes) whether or not planes are planned.
+   */
+  f16TensorCores?: boolean;
+  /**
    * The most candidates a query's list holds on the tensor-core path (src/gpu/tensor hook.ts
    * tensorTuning.maxK; default 64): with digit planes, the temporary bytes cover its lists too.
    */
@@ -194,17 +200,20 @@ function layout(input: FlatPlanInput, precision: StoragePrecision): FlatPlan {
   // temporary bytes. f16 only where every tile of every shard has them (its other route, converting
   // while staging, beats a mix with the f16 kernels); f32 where any has (the rest run the f32
   // kernels, its route without planes anyway).
-  // A shard with planes holds the tensor path's temporary bytes too (its lists of up to tensorListK
-  // candidates, tensorExtraBytes), counted before the room for planes.
+  // A shard whose batches may run on the tensor cores (with planes; f16 with f16TensorCores even
+  // without) holds that path's temporary bytes too (lists of up to tensorListK candidates,
+  // tensorExtraBytes), counted before the room for planes.
   const dims = (rb / 16) * DIMS_PER_WORD[precision];
   const digitRow = dims * (precision === 'f32' ? 2 : 1);
-  if (precision !== 'int8' && dims % 32 === 0 && !!input.digitPrecisions?.includes(precision)) {
+  const planesAsked = precision !== 'int8' && dims % 32 === 0 && !!input.digitPrecisions?.includes(precision);
+  const tensorAnyway = precision === 'f16' && !!input.f16TensorCores;
+  if (planesAsked || tensorAnyway) {
     const listK = input.tensorListK ?? 64;
     const plain = shards.map((s) => s.tempBytes);
     for (const [i, s] of shards.entries()) {
-      const a = adapters[i]!;
-      const lists = tempBytes(input.d, Math.max(input.k, listK), input.maxBatch, input.scratchBytes, a.maxBinding, s.tiles, precision);
+      const lists = tempBytes(input.d, Math.max(input.k, listK), input.maxBatch, input.scratchBytes, adapters[i]!.maxBinding, s.tiles, precision);
       s.tempBytes = Math.max(s.tempBytes, lists) + tensorExtraBytes(input.d, input.k, input.maxBatch, listK, Math.max(...s.tiles, 1), precision === 'f32');
+      if (!planesAsked) continue;
       const room = s.memoryBytes === undefined ? Infinity : s.memoryBytes - s.baseBytes - s.tempBytes;
       for (const rows of s.tiles) {
         if (s.digitBytes + rows * digitRow > room) break;
@@ -214,7 +223,7 @@ function layout(input: FlatPlanInput, precision: StoragePrecision): FlatPlan {
     }
     const every = shards.every((s) => s.digitTiles === s.tiles.length);
     if (precision === 'f16' && !every) for (const s of shards) s.digitBytes = s.digitTiles = 0;
-    for (const [i, s] of shards.entries()) if (s.digitTiles === 0) s.tempBytes = plain[i]!;
+    if (!tensorAnyway) for (const [i, s] of shards.entries()) if (s.digitTiles === 0) s.tempBytes = plain[i]!;
   }
   const digits = shards.some((s) => s.digitTiles > 0);
   return {

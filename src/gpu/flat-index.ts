@@ -1078,6 +1078,8 @@ function planFor(contexts: GpuContext[], d: number, n: number, precision: Precis
     // Digit planes (IndexOptions.digitPlanes): allocated at the first tensor-core search or warmUp.
     digitPrecisions: digitPrecisions(contexts, opts),
     tensorListK: tensorTuning.maxK,
+    // f16 batches reach the tensor cores without planes too (converted while staging, or f16 matrices).
+    f16TensorCores: opts.f16TensorCores !== false && contexts.some((c) => c.device.features.has(SUBGROUP_MATRIX_FEATURE)),
     k: 100,
     maxBatch: MAX_BATCH,
     precision,

@@ -79,6 +79,14 @@ describe('flat planner', () => {
     expect(planFlat({ ...wiki, k: 100, precision: 'f32', adapters: [h200], digitPrecisions: ['f32'], tensorListK: 64 }).tempBytes).toBe(
       planFlat({ ...wiki, k: 100, precision: 'f32', adapters: [h200] }).tempBytes + tensorExtraBytes(768, 100, wiki.maxBatch, 64, Math.max(...plain.shards[0]!.tiles), true),
     );
+    // f16 reaches the tensor cores without planes too (f16TensorCores): their bytes planned all the same.
+    const f16Plain = planFlat({ ...wiki, precision: 'f16', adapters: [h200] });
+    const f16Lists = tempBytes(768, 64, wiki.maxBatch, wiki.scratchBytes, h100.maxBinding, f16Plain.shards[0]!.tiles, 'f16');
+    const f16Extra = tensorExtraBytes(768, wiki.k, wiki.maxBatch, 64, Math.max(...f16Plain.shards[0]!.tiles), false);
+    expect(planFlat({ ...wiki, precision: 'f16', adapters: [h200], f16TensorCores: true }).tempBytes).toBe(Math.max(f16Plain.tempBytes, f16Lists) + f16Extra);
+    const f16Tight = planFlat({ ...wiki, precision: 'f16', adapters: [{ ...h100, memoryBytes: f16Plain.shards[0]!.baseBytes + Math.max(f16Plain.tempBytes, f16Lists) + f16Extra + 1024 }], digitPrecisions: ['f16'], f16TensorCores: true });
+    expect(f16Tight.digits).toBe(false);
+    expect(f16Tight.tempBytes).toBe(Math.max(f16Plain.tempBytes, f16Lists) + f16Extra);
     // No planes planned (none fit): the plain figure.
     const none = planFlat({ ...wiki, precision: 'f32', adapters: [{ ...h100, memoryBytes: plain.shards[0]!.baseBytes + plain.tempBytes + 1024 }], digitPrecisions: ['f32'] });
     expect(none.digits).toBe(false);

@@ -228,7 +228,7 @@ describe.skipIf(!hasGpu)('GpuFlatIndex f16 through the emulated tensor hook, re-
   }
 
   /** The shard view these tests read: its digit planes' bytes and the scorer a batch gets. */
-  type ShardView = { digitBytes: number; scorerFor(nq: number, k: number): { key: string; approximate?: string; digits?: boolean } };
+  type ShardView = { digitBytes: number; tempBytes: number; scorerFor(nq: number, k: number): { key: string; approximate?: string; digits?: boolean } };
 
   /**
    * One f16 index case, the same for every tensor route: 600 rows of d 64 (dimension 3 x 40 unless
@@ -254,6 +254,9 @@ describe.skipIf(!hasGpu)('GpuFlatIndex f16 through the emulated tensor hook, re-
       const shard = (index as unknown as { shards: ShardView[] }).shards[0]!;
       c.check(index, shard, kp);
       await expectF16Exact(index, toF16(base), q, d, c.k, c.minRecall);
+      // The planner's model of a tensor batch's temporary bytes (FlatPlanInput.f16TensorCores) covers what the shard holds.
+      const maxTileRows = Math.max(...index.plan!.shards[0]!.tiles);
+      expect(shard.tempBytes).toBeLessThanOrEqual(tempBytes(d, kp, c.nq, 256 << 20, 2 ** 31, index.plan!.shards[0]!.tiles, 'f16') + tensorExtraBytes(d, c.k, c.nq, kp, maxTileRows, false));
       c.afterSearch?.(shard);
       const more = normalizeRows(clusteredVectors(200, d, 5, c.seed + 2), d).map((v) => 3 * v);
       await index.add(more);
