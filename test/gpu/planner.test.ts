@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { planFlat, rowBytes, tempBytes, tensorExtraBytes, type AdapterCapacity } from '../../src/core/planner.js';
 import type { GpuContext } from '../../src/gpu/device.js';
-import { tensorNotice } from '../../src/gpu/flat-index.js';
+import { experimentalHint, tensorNotice } from '../../src/gpu/flat-index.js';
 
 const GiB = 2 ** 30;
 const h100: AdapterCapacity = { label: 'adapter 0', maxBinding: 2 * GiB, maxBuffer: 2 ** 40, memoryBytes: 76 * GiB };
@@ -183,5 +183,13 @@ describe('the allowExperimental notice (what the CLI and server print)', () => {
     // f16 matrices: shader-f16 and an f16 config, no i8 one.
     expect(notice('f16', 40, [ctx(['chromium-experimental-subgroup-matrix', 'shader-f16'], [F16])])).toMatch(/on the f16 tensor cores, rows read as they are \(no code plane/);
     expect(notice('f32', 139, [ctx([])])).toMatch(/offer\(s\) no chromium-experimental-subgroup-matrix/);
+  });
+
+  it('without allowExperimental, hints at it on NVIDIA adapters (inner product only), says nothing elsewhere', () => {
+    const of = (vendor: string, label = 'adapter 0') => ({ label, device: { features: new Set() }, adapter: { info: { vendor } } }) as unknown as GpuContext;
+    expect(experimentalHint([of('nvidia')], 'ip')).toMatch(/^adapter 0: NVIDIA, .*allowExperimental \(CLI --allow-experimental\)/);
+    expect(experimentalHint([of('amd'), of('nvidia', 'adapter 1')], 'ip')).toMatch(/^adapter 1: NVIDIA/);
+    expect(experimentalHint([of('nvidia')], 'l2')).toBeUndefined();
+    expect(experimentalHint([of('mesa'), of('intel')], 'ip')).toBeUndefined();
   });
 });
