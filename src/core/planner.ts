@@ -62,7 +62,8 @@ export interface FlatPlanInput {
   f16TensorCores?: boolean;
   /**
    * The most candidates a query's list holds on the tensor-core path (src/gpu/tensor hook.ts
-   * tensorTuning.maxK; default 64): with digit planes, the temporary bytes cover its lists too.
+   * tensorTuning.maxK; default 64): where batches may take that path (digit planes planned, or
+   * f16TensorCores), the temporary bytes cover its lists too.
    */
   tensorListK?: number;
 }
@@ -160,12 +161,13 @@ export function int8ScorerExtraBytes(d: number, k: number, nq: number): number {
 }
 
 /**
- * What a tensor-core batch (digit planes) holds beyond the f32/f16 kernels' temporary bytes: its
+ * What a tensor-core batch holds beyond the f32/f16 kernels' temporary bytes: its
  * pre-pass's query digits (two planes a query at most, kernel-source prepBytes, queries rounded up
  * to the largest block) and shared bounds (int8ScorerExtraBytes), the code steps and the row maxima
  * they come from (FlatShard.computeSteps), and for f32 planes on part of a shard the exact tiles'
  * own lists of the caller's k before list_widen widens them (FlatShard.searchBatch region X: one
- * tile's segments, at most the per-tile bound of tempBytes).
+ * tile's segments, at most the per-tile bound of tempBytes; counted for any f32 plan with planes,
+ * since a later add can leave the last tiles without).
  */
 export function tensorExtraBytes(d: number, k: number, maxBatch: number, listK: number, maxTileRows: number, partial: boolean): number {
   const nqb = Math.max(1, maxBatch);
