@@ -167,7 +167,7 @@ export function int8ScorerExtraBytes(d: number, k: number, nq: number): number {
  * they come from (FlatShard.computeSteps), and for f32 planes on part of a shard the exact tiles'
  * own lists of the caller's k before list_widen widens them (FlatShard.searchBatch region X: one
  * tile's segments, at most the per-tile bound of tempBytes; counted for any f32 plan with planes,
- * since a later add can leave the last tiles without).
+ * also where every tile has them: an upper bound, tens of MiB at most).
  */
 export function tensorExtraBytes(d: number, k: number, maxBatch: number, listK: number, maxTileRows: number, partial: boolean): number {
   const nqb = Math.max(1, maxBatch);
