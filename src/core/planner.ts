@@ -135,9 +135,7 @@ export function tempBytes(
   // Segments of a tile: at most TARGET_WORKGROUPS, and at most one per row (the narrowest kernel
   // scores one row a workgroup). `tiles`: a count of full tiles, or the rows of each.
   const rowsPerTile = typeof tiles === 'number' ? Array<number>(Math.max(1, tiles)).fill(Infinity) : tiles.length ? tiles : [Infinity];
-  // A dispatch of nq queries has at least ceil(nq / 128) query blocks (no kernel takes more than 128
-  // queries a workgroup), and aims for its target workgroups over all of them.
-  const perTile = Math.ceil(TARGET_WORKGROUPS[precision] / Math.ceil(nqb / MAX_BLOCK_QUERIES));
+  const perTile = segmentsPerTile(precision, nqb);
   const segments = rowsPerTile.reduce((s, r) => s + Math.max(1, Math.min(perTile, r)), 0);
   const a = Math.max(list, Math.min(budget, list * segments));
   const b = Math.ceil(a / MERGE_FAN_IN) + list;
@@ -145,6 +143,15 @@ export function tempBytes(
   const queries = (nqb * rowBytes(d, precision) * DIMS_PER_WORD[precision]) / 4;
   const uniforms = (rowsPerTile.length * 6 + 4) * 256;
   return a + b + (1 + MAX_READBACK_SLOTS) * list + queries + uniforms + (precision === 'int8' ? int8ScorerExtraBytes(d, k, nqb) : 0);
+}
+
+/**
+ * Most segments (candidate lists a query) one tile's dispatch of nq queries makes: it has at least
+ * ceil(nq / 128) query blocks (no kernel takes more than 128 queries a workgroup) and aims for its
+ * target workgroups over all of them.
+ */
+function segmentsPerTile(precision: StoragePrecision, nq: number): number {
+  return Math.ceil(TARGET_WORKGROUPS[precision] / Math.ceil(nq / MAX_BLOCK_QUERIES));
 }
 
 /**
@@ -173,10 +180,10 @@ export function tensorExtraBytes(d: number, k: number, maxBatch: number, listK: 
   const nqb = Math.max(1, maxBatch);
   const nqPad = Math.ceil(nqb / MAX_BLOCK_QUERIES) * MAX_BLOCK_QUERIES;
   const dPad = Math.ceil(d / 32) * 32;
-  const prep = 2 * nqPad * dPad + nqPad * 16 + nqPad * listK * 4;
+  // int8's pre-pass bytes and shared bounds, plus the second digit plane of each query.
+  const prep = int8ScorerExtraBytes(d, listK, nqb) + nqPad * dPad;
   const steps = 5 * dPad * 4;
-  const perTile = Math.ceil(TARGET_WORKGROUPS.f32 / Math.ceil(nqb / MAX_BLOCK_QUERIES));
-  const exactLists = partial ? nqb * Math.max(1, Math.min(perTile, maxTileRows)) * Math.min(k, listK) * 8 + 256 : 0;
+  const exactLists = partial ? nqb * Math.max(1, Math.min(segmentsPerTile('f32', nqb), maxTileRows)) * Math.min(k, listK) * 8 + 256 : 0;
   return prep + steps + exactLists;
 }
 
@@ -213,8 +220,9 @@ function layout(input: FlatPlanInput, precision: StoragePrecision): FlatPlan {
     const listK = input.tensorListK ?? 64;
     const plain = shards.map((s) => s.tempBytes);
     for (const [i, s] of shards.entries()) {
+      // The kernels' bytes with lists of max(k, listK) (tempBytes grows with k: they cover k too).
       const lists = tempBytes(input.d, Math.max(input.k, listK), input.maxBatch, input.scratchBytes, adapters[i]!.maxBinding, s.tiles, precision);
-      s.tempBytes = Math.max(s.tempBytes, lists) + tensorExtraBytes(input.d, input.k, input.maxBatch, listK, Math.max(...s.tiles, 1), precision === 'f32');
+      s.tempBytes = lists + tensorExtraBytes(input.d, input.k, input.maxBatch, listK, Math.max(...s.tiles, 1), precision === 'f32');
       if (!planesAsked) continue;
       const room = s.memoryBytes === undefined ? Infinity : s.memoryBytes - s.baseBytes - s.tempBytes;
       for (const rows of s.tiles) {
