@@ -41,8 +41,8 @@ export interface AppOptions {
   defaultTopk: number;
   /** Largest topk a request may ask for (400 above). */
   maxTopk: number;
-  /** Most queries in one request (413 above); also the micro-batch size. */
-  maxBatch: number;
+  /** Most queries in one request (413 above): the queue's capacity, as a larger request could never be queued. */
+  maxQueries: number;
   /** Largest request body, bytes (413 above). */
   bodyLimit: number;
   metrics: ServerMetrics;
@@ -190,10 +190,10 @@ export function createApp(opts: AppOptions, state: ServiceState): FastifyInstanc
         const why = state.phase === 'failed' ? `loading failed: ${state.error}` : state.phase === 'closing' ? 'the server is shutting down' : 'the index, corpus and model are still loading';
         return sendFailure(reply, { status: 503, code: 'UNAVAILABLE', message: `${why}: retry shortly (GET /health says when ready)`, retryAfter: 5, reason: 'unavailable' }, metrics);
       }
-      if (queries.length > opts.maxBatch) {
+      if (queries.length > opts.maxQueries) {
         return sendFailure(
           reply,
-          { status: 413, code: 'BATCH_TOO_LARGE', message: `queries holds ${queries.length} queries, at most ${opts.maxBatch} are taken per request: split the request or raise --max-batch`, field: 'queries', reason: 'too_large' },
+          { status: 413, code: 'BATCH_TOO_LARGE', message: `queries holds ${queries.length} queries, at most ${opts.maxQueries} are taken per request: split the request or raise --max-queue`, field: 'queries', reason: 'too_large' },
           metrics,
         );
       }

@@ -4,8 +4,10 @@
  *
  * One batch runs at a time (the encoder and the GPU are each one device); requests arriving while
  * it runs wait and form the next batch, so batches grow with load and a lone request pays at most
- * `maxWaitMs`. The queue is bounded in queries (QueueFullError -> HTTP 503 + Retry-After); every
- * request has a deadline from its arrival (RequestTimeoutError -> 504).
+ * `maxWaitMs`. A request with more than `maxBatch` queries is split into several batches (Search-R1's
+ * trainer posts every rollout's query in one request: 512 x 5 with GRPO). The queue is bounded in
+ * queries (QueueFullError -> HTTP 503 + Retry-After); every request has a deadline from its arrival
+ * (RequestTimeoutError -> 504).
  */
 import { TesseraError } from '../core/errors.js';
 import type { SearchResult } from '../core/types.js';
@@ -15,11 +17,11 @@ export type BatchRunner = (queries: string[], k: number) => Promise<SearchResult
 
 export interface BatcherOptions {
   run: BatchRunner;
-  /** Most queries in one batch; a request with more is refused (HTTP 413 at the edge). */
+  /** Most queries in one batch; a request with more is split over several batches. */
   maxBatch: number;
   /** How long the first waiting request may wait for others before its batch starts, in ms. */
   maxWaitMs: number;
-  /** Most queries waiting (not running) at once; beyond it requests are refused with QueueFullError. */
+  /** Most queries waiting (not running) at once; beyond it requests are refused with QueueFullError (a request larger than this, always: HTTP 413 at the edge). */
   maxQueue: number;
   /** Deadline of each request from its arrival, in ms. */
   timeoutMs: number;
@@ -71,6 +73,8 @@ interface Job {
   timer: ReturnType<typeof setTimeout> | undefined;
   resolve: (r: RequestResult) => void;
   reject: (e: unknown) => void;
+  /** The other parts of a request split over several batches: failed with it, so none runs for nothing. */
+  siblings?: Job[];
 }
 
 export class MicroBatcher {
@@ -125,9 +129,9 @@ export class MicroBatcher {
    */
   submit(queries: string[], k: number): Promise<RequestResult> {
     if (this.closed) return Promise.reject(new ShuttingDownError('the server is shutting down: retry on another replica or after restart'));
-    if (queries.length > this.opts.maxBatch) {
+    if (queries.length > this.opts.maxQueue) {
       return Promise.reject(
-        new TesseraError('INVALID_ARGUMENT', `a request holds ${queries.length} queries, more than the batch limit ${this.opts.maxBatch}: split it or raise --max-batch`),
+        new TesseraError('INVALID_ARGUMENT', `a request holds ${queries.length} queries, more than the queue takes (${this.opts.maxQueue}): split it or raise --max-queue`),
       );
     }
     if (queries.length === 0) return Promise.resolve({ nq: 0, k, labels: new BigInt64Array(0), distances: new Float32Array(0) });
@@ -137,13 +141,25 @@ export class MicroBatcher {
         new QueueFullError(retry, `the queue holds ${this.queued} queries and takes at most ${this.opts.maxQueue}: retry after ${retry} s`),
       );
     }
-    return new Promise<RequestResult>((resolve, reject) => {
-      const job: Job = { queries, k, arrived: performance.now(), settled: false, timer: undefined, resolve, reject };
-      job.timer = setTimeout(() => this.expire(job), this.opts.timeoutMs);
-      this.queue.push(job);
-      this.queued += queries.length;
-      this.schedule();
-    });
+    // Parts of at most maxBatch queries, queued back to back so they run in order.
+    const arrived = performance.now();
+    const jobs: Job[] = [];
+    const parts: Promise<RequestResult>[] = [];
+    for (let at = 0; at < queries.length; at += this.opts.maxBatch) {
+      const part = queries.slice(at, at + this.opts.maxBatch);
+      parts.push(
+        new Promise<RequestResult>((resolve, reject) => {
+          const job: Job = { queries: part, k, arrived, settled: false, timer: undefined, resolve, reject };
+          job.timer = setTimeout(() => this.expire(job), this.opts.timeoutMs);
+          jobs.push(job);
+        }),
+      );
+    }
+    if (jobs.length > 1) for (const job of jobs) job.siblings = jobs;
+    for (const job of jobs) this.queue.push(job);
+    this.queued += queries.length;
+    this.schedule();
+    return parts.length === 1 ? parts[0]! : Promise.all(parts).then(concatResults);
   }
 
   /** Stops taking requests; queued and running ones still finish. */
@@ -172,8 +188,19 @@ export class MicroBatcher {
     if (job.settled) return;
     job.settled = true;
     clearTimeout(job.timer);
-    if (error !== undefined) job.reject(error);
-    else job.resolve(result!);
+    if (error !== undefined) {
+      job.reject(error);
+      // The request has failed: its parts still waiting leave the queue, running ones are ignored.
+      for (const other of job.siblings ?? []) {
+        if (other.settled) continue;
+        const i = this.queue.indexOf(other);
+        if (i >= 0) {
+          this.queue.splice(i, 1);
+          this.queued -= other.queries.length;
+        }
+        this.settle(other, undefined, error);
+      }
+    } else job.resolve(result!);
   }
 
   private schedule(): void {
@@ -243,6 +270,21 @@ export class MicroBatcher {
     this.idleWaiters = [];
     for (const w of waiters) w();
   }
+}
+
+/** The parts of a split request, joined back in query order. */
+function concatResults(parts: RequestResult[]): RequestResult {
+  const k = parts[0]!.k;
+  const nq = parts.reduce((n, p) => n + p.nq, 0);
+  const labels = new BigInt64Array(nq * k);
+  const distances = new Float32Array(nq * k);
+  let at = 0;
+  for (const p of parts) {
+    labels.set(p.labels, at);
+    distances.set(p.distances, at);
+    at += p.labels.length;
+  }
+  return { nq, k, labels, distances };
 }
 
 /** Rows [row, row+nq) of `r`, each cut from r.k to its first k columns (still best first). */

@@ -66,8 +66,9 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
     () => batcher?.inFlight ?? 0,
     () => state.phase === 'ready' && retriever?.state === 'ready',
   );
+  const maxQueue = opts.maxQueue ?? 8 * opts.maxBatch;
   const app = createApp(
-    { defaultTopk: opts.defaultTopk, maxTopk: opts.maxTopk, maxBatch: opts.maxBatch, bodyLimit: opts.bodyLimit, metrics, logger: opts.logger },
+    { defaultTopk: opts.defaultTopk, maxTopk: opts.maxTopk, maxQueries: maxQueue, bodyLimit: opts.bodyLimit, metrics, logger: opts.logger },
     state,
   );
   await app.listen({ host: opts.host, port: opts.port });
@@ -148,7 +149,7 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
       run: retriever.run,
       maxBatch: opts.maxBatch,
       maxWaitMs: opts.maxWaitMs,
-      maxQueue: opts.maxQueue ?? 8 * opts.maxBatch,
+      maxQueue,
       timeoutMs: opts.timeoutMs,
       onBatch: (b) => {
         metrics.batchQueries.observe(b.queries);

@@ -168,11 +168,25 @@ describe('limits: every bad request gets its 4xx/5xx, named', () => {
     expect(encoder.calls).toHaveLength(0);
   });
 
-  it('more queries than --max-batch -> 413 naming queries', async () => {
-    const { service } = await serve();
-    const res = await post(service, { queries: Array.from({ length: 9 }, (_, i) => `q${i}`) });
+  it('more queries than --max-batch are split over batches and answered in order, as asked one by one', async () => {
+    const { service, encoder } = await serve();
+    const queries = Array.from({ length: 20 }, (_, i) => `${['cat', 'river', 'piano', 'ocean'][i % 4]} number ${i * 3}`);
+    const res = await post(service, { queries, topk: 2, return_scores: true });
+    expect(res.statusCode).toBe(200);
+    const together = (res.json() as { result: unknown[] }).result;
+    expect(together).toHaveLength(20);
+    expect(encoder.calls.map((c) => c.length)).toEqual([8, 8, 4]);
+    for (let i = 0; i < queries.length; i++) {
+      const alone = await post(service, { queries: [queries[i]], topk: 2, return_scores: true });
+      expect(together[i]).toEqual((alone.json() as { result: unknown[] }).result[0]);
+    }
+  });
+
+  it('more queries than the queue holds (--max-queue) -> 413 naming queries', async () => {
+    const { service } = await serve({ maxQueue: 16 });
+    const res = await post(service, { queries: Array.from({ length: 17 }, (_, i) => `q${i}`) });
     expect(res.statusCode).toBe(413);
-    expect((res.json() as { error: unknown }).error).toMatchObject({ code: 'BATCH_TOO_LARGE', field: 'queries', message: expect.stringMatching(/9 queries, at most 8/) });
+    expect((res.json() as { error: unknown }).error).toMatchObject({ code: 'BATCH_TOO_LARGE', field: 'queries', message: expect.stringMatching(/17 queries, at most 16 .*--max-queue/) });
   });
 
   it('full queue -> 503 with Retry-After; served again once it drains', async () => {

@@ -127,9 +127,35 @@ describe('MicroBatcher', () => {
     expect(runner.calls).toHaveLength(0);
   });
 
-  it('refuses a request larger than maxBatch', async () => {
-    const { b } = batcher(recordingRunner().run, { maxBatch: 2 });
-    await expect(b.submit(qs(1, 2, 3), 1)).rejects.toSatisfy((e) => isTesseraError(e, 'INVALID_ARGUMENT') && /3 queries, more than the batch limit 2/.test((e as Error).message));
+  it('splits a request larger than maxBatch over several batches and answers it in order (Search-R1 posts every rollout at once)', async () => {
+    const runner = recordingRunner();
+    const { b } = batcher(runner.run, { maxBatch: 2 });
+    const ns = [1, 2, 3, 4, 5];
+    const [big, small] = await Promise.all([b.submit(qs(...ns), 2), b.submit(qs(6), 1)]);
+    expectAnswers(big!, ns, 2);
+    expectAnswers(small!, [6], 1);
+    expect(runner.calls.map((c) => c.queries)).toEqual([['q1', 'q2'], ['q3', 'q4'], ['q5', 'q6']]);
+    expect(b.depth).toBe(0);
+  });
+
+  it('a split request that fails in one batch is failed whole, and its parts still queued never run', async () => {
+    const ok = recordingRunner();
+    let runs = 0;
+    const run = async (queries: string[], k: number) => {
+      if (runs++ === 0) throw new Error('boom');
+      return ok.run(queries, k);
+    };
+    const { b } = batcher(run, { maxBatch: 2 });
+    await expect(b.submit(qs(1, 2, 3, 4, 5), 1)).rejects.toThrow('boom');
+    await b.drain();
+    expect(runs).toBe(1);
+    expect(b.depth).toBe(0);
+    expectAnswers(await b.submit(qs(7), 1), [7], 1);
+  });
+
+  it('refuses a request larger than the whole queue (it could never be queued)', async () => {
+    const { b } = batcher(recordingRunner().run, { maxBatch: 2, maxQueue: 4 });
+    await expect(b.submit(qs(1, 2, 3, 4, 5), 1)).rejects.toSatisfy((e) => isTesseraError(e, 'INVALID_ARGUMENT') && /5 queries, more than the queue takes \(4\): split it or raise --max-queue/.test((e as Error).message));
   });
 
   it('refuses with QueueFullError and a Retry-After once maxQueue queries wait, and takes requests again after', async () => {

@@ -107,7 +107,7 @@ describe('tessera demo / serve through the CLI, Python clients (WASM backend)', 
   let contractWasm: { ids: number[][]; scores: number[][] } | undefined;
 
   it('demo: builds the index once, serves it; Search-R1 and verl clients, every limit, concurrency', async () => {
-    const s = await startCli(['demo', '--cache-dir', join(tmp, 'cache'), '--backend', 'wasm', '--max-batch', '8', '--max-topk', '10', '--body-limit', '8192']);
+    const s = await startCli(['demo', '--cache-dir', join(tmp, 'cache'), '--backend', 'wasm', '--max-batch', '8', '--max-queue', '100', '--max-topk', '10', '--body-limit', '8192']);
     expect(s.stderr()).toMatch(/building the demo index once/);
     expect(s.stderr()).toMatch(/backend: wasm/);
     expect(s.stderr()).toMatch(/loaded corpus .*\n.*loaded model .*\n(.*\n)*.*loaded index /);

@@ -4,7 +4,7 @@ against a live `tessera serve` by test/server/e2e.test.ts.
 
   search_r1_client.py URL contract   Search-R1 trainer and verl tool requests, answer shapes, formatting
   search_r1_client.py URL limits     every bad request gets its 4xx, the field named (server started
-                                     with --max-batch 8 --max-topk 10 --body-limit 8192)
+                                     with --max-batch 8 --max-queue 100 --max-topk 10 --body-limit 8192)
   search_r1_client.py URL concurrent concurrent requests each get their own answers, in order
   search_r1_client.py URL queue      queue full -> 503 + Retry-After, request past its deadline -> 504
                                      (server started with --max-wait-ms 400 --max-queue 2 --timeout-ms 200)
@@ -161,7 +161,18 @@ def limits():
     expect({"queries": ["a"], "topk": 11}, 400, "topk")  # above --max-topk 10
     expect({"queries": ["a"], "return_scores": "yes"}, 400, "return_scores")
     expect(None, 400, raw=b'{"queries": [')
-    expect({"queries": ["q%d" % i for i in range(9)]}, 413, "queries", "BATCH_TOO_LARGE")  # above --max-batch 8
+    expect({"queries": ["q%d" % i for i in range(101)]}, 413, "queries", "BATCH_TOO_LARGE")  # above --max-queue 100
+    # Above --max-batch 8 but within the queue: split over batches, answered as if asked one by one
+    # (Search-R1's GRPO trainer posts 512 x 5 queries in one request). Scores may differ in the last
+    # float bits: the encoder pads a batch to its longest text.
+    many = [QUERIES[i % len(QUERIES)] + (" again" * (i // len(QUERIES))) for i in range(12)]
+    together = search_r1_batch_search(many)
+    check(len(together) == len(many), f"one list per query of a split request: {len(together)}")
+    for q, hits in zip(many, together):
+        alone = search_r1_batch_search([q])[0]
+        check([h["document"] for h in hits] == [h["document"] for h in alone]
+              and all(abs(h["score"] - a["score"]) < 1e-5 for h, a in zip(hits, alone)),
+              f"split request answers {q!r} as alone: {hits} vs {alone}")
     expect({"queries": ["x" * 9000]}, 413, code="BODY_TOO_LARGE")  # above --body-limit 8192
     # The server is unharmed: a good request still answers.
     status, _, b = post({"queries": ["capital of france"], "topk": 10, "return_scores": True})
