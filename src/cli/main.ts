@@ -7,6 +7,7 @@ import { Command } from 'commander';
 import '../node.js';
 import { isTesseraError } from '../core/errors.js';
 import { commands } from './commands/index.js';
+import { fromSearchR1Flags } from './commands/serve.js';
 
 const program = new Command()
   .name('tessera')
@@ -17,7 +18,7 @@ const program = new Command()
 for (const register of commands) register(program);
 
 try {
-  await program.parseAsync(process.argv);
+  await program.parseAsync(fromSearchR1Flags(process.argv));
 } catch (e) {
   reportAndExit(e);
 }

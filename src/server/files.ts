@@ -4,9 +4,11 @@
  * by offset) and reports each step. The CLI (serve, demo), the end-to-end tests and the load test
  * all start the server through here, so they exercise the same wiring.
  */
+import { stat } from 'node:fs/promises';
 import { TesseraError, formatBytes } from '../core/errors.js';
 import type { BackendChoice, Index, ProgressCallback } from '../core/types.js';
 import { Encoder } from '../encoder/encoder.js';
+import type { EncoderOptions } from '../encoder/encoder.js';
 import type { ExecutionProviderChoice } from '../encoder/runtime.js';
 import type { TextEncoder } from '../encoder/types.js';
 import { openCorpus } from '../io/corpus.js';
@@ -43,6 +45,11 @@ export interface ServeFilesOptions {
   maxQueue?: number;
   timeoutMs?: number;
   bodyLimit?: number;
+  /**
+   * Search-R1's --retriever_name, which picks the query prefix there: e5 in the name -> "query: ",
+   * bge -> BGE's instruction, anything else none. Default: from the model folder (e5 when it is one).
+   */
+  retrieverName?: string;
   /** Encoder execution provider (default auto: onnxruntime-node when installed, else WASM). */
   encoderProvider?: ExecutionProviderChoice;
   /** Texts per encoder run (default: the batch limit, so one batch is one ONNX run). */
@@ -80,6 +87,7 @@ export async function serveFiles(opts: ServeFilesOptions): Promise<RunningServic
     throw new TesseraError('UNSUPPORTED', `${opts.index}: metric ${info.metricName} is not supported: serve an inner-product or L2 index`);
   }
   say(`index file ${opts.index}: ${info.type}, ${info.ntotal} x ${info.d}, ${info.metric}, ${formatBytes(info.bytes)}`);
+  await checkModelFolder(opts.model);
   let announced = false;
   const loadIndex = async (backend?: 'gpu' | 'wasm'): Promise<Index> => {
     const notices: string[] = [];
@@ -130,10 +138,33 @@ export async function serveFiles(opts: ServeFilesOptions): Promise<RunningServic
     loadEncoder: async (): Promise<TextEncoder> =>
       Encoder.fromDirectory(opts.model, {
         expectDim: info.d,
+        prefixes: prefixesForRetriever(opts.retrieverName),
         executionProvider: opts.encoderProvider,
         batchSize: opts.encoderBatch ?? maxBatch,
         threads: opts.threads,
       }),
     loadIndex,
   });
+}
+
+/**
+ * The model must be a local folder. Checked before the corpus's offset table is built (minutes on
+ * wiki-18), as Search-R1 users pass a Hugging Face id (--retriever_model intfloat/e5-base-v2).
+ */
+async function checkModelFolder(model: string): Promise<void> {
+  const isDir = await stat(model).then((s) => s.isDirectory(), () => false);
+  if (!isDir) {
+    throw new TesseraError(
+      'NOT_FOUND',
+      `model ${model} is not a folder here: tessera loads the model from a local folder and downloads nothing; export it to ONNX (e.g. optimum-cli export onnx --model ${model} ${model.split('/').pop()}-onnx/) and pass that folder to --model`,
+    );
+  }
+}
+
+/** Query prefixes as Search-R1's encoder picks them from --retriever_name (retrieval_server.py, Encoder.encode). */
+export function prefixesForRetriever(name: string | undefined): EncoderOptions['prefixes'] {
+  if (name === undefined) return undefined;
+  if (/e5/i.test(name)) return 'e5';
+  if (/bge/i.test(name)) return { query: 'Represent this sentence for searching relevant passages: ', passage: '' };
+  return 'none';
 }

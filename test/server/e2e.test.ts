@@ -129,8 +129,10 @@ describe('tessera demo / serve through the CLI, Python clients (WASM backend)', 
     await client(s.url, 'queue');
     expect(await stop(s)).toBe(0);
 
-    // Restart: the offset table is reused; SIGTERM lets the request in flight finish.
-    const again = await startCli(['serve', ...files, '--max-wait-ms', '300']);
+    // Restart with Search-R1's own launch flags (retrieval_launch.sh): the offset table is reused;
+    // SIGTERM lets the request in flight finish.
+    const searchR1Flags = ['--index_path', index, '--corpus_path', join(tmp, 'corpus.jsonl'), '--topk', '3', '--retriever_name', 'wink', '--retriever_model', join(ROOT, 'assets/demo/model')];
+    const again = await startCli(['serve', ...searchR1Flags, '--backend', 'wasm', '--max-wait-ms', '300']);
     expect(again.stderr()).toMatch(/offset table reused from .*corpus\.jsonl\.offsets/);
     const inFlight = fetch(`${again.url}/retrieve`, { method: 'POST', body: JSON.stringify({ queries: ['the planet we live on'], topk: 1 }) });
     await new Promise((r) => setTimeout(r, 100)); // the request now waits in the batcher
@@ -146,6 +148,10 @@ describe('tessera demo / serve through the CLI, Python clients (WASM backend)', 
 
   it('refuses to start on an index and corpus that do not belong together, naming the fix', async () => {
     const index = demoIndex();
+    // A Hugging Face id instead of a local folder fails before the corpus is scanned.
+    await expect(startCli(['serve', '--index', index, '--corpus', join(tmp, 'missing.jsonl'), '--model', 'intfloat/e5-base-v2'])).rejects.toThrow(
+      /exited with 2 before ready:[\s\S]*model intfloat\/e5-base-v2 is not a folder here: .*optimum-cli export onnx --model intfloat\/e5-base-v2 e5-base-v2-onnx\/.*\[NOT_FOUND\]/,
+    );
     const short = join(tmp, 'short.jsonl');
     copyFileSync(join(ROOT, 'test/server/search_r1_client.py'), short); // any other row count
     await expect(startCli(['serve', '--index', index, '--corpus', short, '--model', join(ROOT, 'assets/demo/model')])).rejects.toThrow(

@@ -117,6 +117,32 @@ export async function runUntilSignal(service: RunningService, readyLines: (url: 
   return closed;
 }
 
+/** Search-R1's retrieval_server.py flags (as retrieval_launch.sh passes them) -> serve's. */
+const SEARCH_R1_FLAGS: Record<string, string[]> = {
+  '--index_path': ['--index'],
+  '--corpus_path': ['--corpus'],
+  '--retriever_model': ['--model'],
+  '--retriever_name': ['--retriever-name'],
+  // Search-R1 searches on the GPU only when told; asked for, tessera fails loudly without one too.
+  '--faiss_gpu': ['--backend', 'gpu'],
+};
+
+/**
+ * Rewrites Search-R1's launch flags in `argv` (process.argv shape) when the command is serve, so its
+ * retrieval_launch.sh runs with `python .../retrieval_server.py` replaced by `tessera serve`.
+ */
+export function fromSearchR1Flags(argv: readonly string[]): string[] {
+  if (argv[2] !== 'serve') return [...argv];
+  return argv.flatMap((a, i) => {
+    if (i < 3) return [a];
+    const eq = a.indexOf('=');
+    const name = eq > 0 ? a.slice(0, eq) : a;
+    const to = SEARCH_R1_FLAGS[name];
+    if (!to) return [a];
+    return eq > 0 && to.length === 1 ? [`${to[0]}=${a.slice(eq + 1)}`] : to;
+  });
+}
+
 export function register(program: Command): void {
   const cmd = program
     .command('serve')
@@ -124,9 +150,21 @@ export function register(program: Command): void {
     .requiredOption('--index <file>', 'FAISS index file (IndexFlatIP/L2, HNSW, IVF, SQ)')
     .requiredOption('--corpus <file>', 'jsonl corpus, one row per vector in index order')
     .requiredOption('--model <dir>', 'model folder (tokenizer.json or vocab.txt, config.json, onnx/model.onnx)')
-    .option('--offsets <file>', 'offset table of the corpus (default: <corpus>.offsets, built once)');
-  addServingOptions(cmd).action(async (flags: ServingFlags & { index: string; corpus: string; model: string; offsets?: string }) => {
-    const service = await serveFiles({ ...servingOptions(flags), index: flags.index, corpus: flags.corpus, model: flags.model, offsets: flags.offsets });
+    .option('--offsets <file>', 'offset table of the corpus (default: <corpus>.offsets, built once)')
+    .option('--retriever-name <name>', "query prefix as Search-R1 picks it: e5 in the name -> 'query: ', bge -> BGE's instruction, else none (default: from the model folder)")
+    .addHelpText(
+      'after',
+      "\nSearch-R1's flags work too: --index_path, --corpus_path, --retriever_model (a local ONNX model folder), --retriever_name, --topk, --faiss_gpu (= --backend gpu).",
+    );
+  addServingOptions(cmd).action(async (flags: ServingFlags & { index: string; corpus: string; model: string; offsets?: string; retrieverName?: string }) => {
+    const service = await serveFiles({
+      ...servingOptions(flags),
+      index: flags.index,
+      corpus: flags.corpus,
+      model: flags.model,
+      offsets: flags.offsets,
+      retrieverName: flags.retrieverName,
+    });
     say(`listening on ${service.url} (GET /health answers 503 until loaded)`);
     await runUntilSignal(service, (url) => ['try it:', `  ${curlExample(url, 'who wrote the origin of species?')}`]);
     // A signal during loading leaves the load running in the background: do not wait for it.

@@ -1,0 +1,32 @@
+/**
+ * Search-R1's launch flags (retrieval_launch.sh: --index_path, --corpus_path, --topk, --retriever_name,
+ * --retriever_model, --faiss_gpu) reach `tessera serve` as its own; the query prefix follows
+ * --retriever_name the way Search-R1's encoder picks it. End to end: test/server/e2e.test.ts.
+ */
+import { describe, expect, it } from 'vitest';
+import { fromSearchR1Flags } from '../../src/cli/commands/serve.js';
+import { prefixesForRetriever } from '../../src/server/files.js';
+
+const argv = (...args: string[]) => ['node', 'tessera', ...args];
+
+describe("Search-R1's retrieval_server.py flags", () => {
+  it('retrieval_launch.sh as written becomes serve flags', () => {
+    const launch = argv('serve', '--index_path', 'e5_Flat.index', '--corpus_path', 'wiki-18.jsonl', '--topk', '3', '--retriever_name', 'e5', '--retriever_model', 'e5-onnx/', '--faiss_gpu');
+    expect(fromSearchR1Flags(launch)).toEqual(
+      argv('serve', '--index', 'e5_Flat.index', '--corpus', 'wiki-18.jsonl', '--topk', '3', '--retriever-name', 'e5', '--model', 'e5-onnx/', '--backend', 'gpu'),
+    );
+  });
+
+  it('--flag=value form, and other commands untouched', () => {
+    expect(fromSearchR1Flags(argv('serve', '--index_path=a.index', '--corpus_path=c.jsonl'))).toEqual(argv('serve', '--index=a.index', '--corpus=c.jsonl'));
+    expect(fromSearchR1Flags(argv('search', '--index_path', 'a'))).toEqual(argv('search', '--index_path', 'a'));
+  });
+
+  it('--retriever_name picks the query prefix as Search-R1 does', () => {
+    expect(prefixesForRetriever(undefined)).toBeUndefined();
+    expect(prefixesForRetriever('e5')).toBe('e5');
+    expect(prefixesForRetriever('E5-large')).toBe('e5');
+    expect(prefixesForRetriever('bge')).toEqual({ query: 'Represent this sentence for searching relevant passages: ', passage: '' });
+    expect(prefixesForRetriever('contriever')).toBe('none');
+  });
+});
