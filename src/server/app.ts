@@ -56,6 +56,8 @@ interface RetrieveBody {
   return_scores?: boolean;
 }
 
+const EXAMPLE_HINT = 'send a JSON object such as {"queries": ["who wrote hamlet?"], "topk": 3, "return_scores": true}';
+
 /** One error envelope for every failure: {"error": {"status", "code", "message", "field"?}}. */
 interface HttpFailure {
   status: number;
@@ -91,7 +93,8 @@ export function toHttpFailure(e: unknown): HttpFailure {
     const path = (first?.instancePath ?? '').replace(/^\//, '').replace(/\/(\d+)/g, '[$1]').replace(/\//g, '.');
     const missing = (first?.params as { missingProperty?: string } | undefined)?.missingProperty;
     const field = missing ?? (path || 'body');
-    return { status: 400, code: 'INVALID_ARGUMENT', message: `invalid request: ${field} ${first?.message ?? 'is invalid'}`, field, reason: 'validation' };
+    const why = missing ? 'is required' : field === 'body' ? `must be a JSON object: ${EXAMPLE_HINT}` : (first?.message ?? 'is invalid');
+    return { status: 400, code: 'INVALID_ARGUMENT', message: `invalid request: ${field} ${why}`, field, reason: 'validation' };
   }
   if (fe?.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
     return { status: 413, code: 'BODY_TOO_LARGE', message: `${fe.message}: send fewer or shorter queries per request`, reason: 'too_large' };
@@ -123,10 +126,27 @@ export function createApp(opts: AppOptions, state: ServiceState): FastifyInstanc
   });
 
   // Clients that post JSON without a JSON content type (curl -d: form-encoded; fetch with a string
-  // body: text/plain) are served as JSON too.
-  const jsonParser = app.getDefaultJsonParser('error', 'error');
-  app.removeContentTypeParser('text/plain');
-  app.addContentTypeParser('*', { parseAs: 'string' }, jsonParser);
+  // body: text/plain) are served as JSON too, with one error for a body that is not JSON whatever its
+  // type (fastify's says "content-type is set to 'application/json'" even when it is not).
+  // __proto__ / constructor keys are dropped, as unknown fields are.
+  const jsonParser = app.getDefaultJsonParser('remove', 'remove');
+  app.removeContentTypeParser(['application/json', 'text/plain']);
+  app.addContentTypeParser('*', { parseAs: 'string' }, (request, body, done) => {
+    const text = String(body);
+    jsonParser(request, text, (err, value) => {
+      if (!err) return done(null, value);
+      let why = 'unparsable';
+      try {
+        JSON.parse(text);
+      } catch (x) {
+        why = (x as Error).message; // names the position, which fastify's error does not
+      }
+      const e = new Error(text === '' ? `the body is empty: ${EXAMPLE_HINT}` : `the body is not valid JSON (${why}): ${EXAMPLE_HINT}`) as FastifyError;
+      (e as { statusCode: number }).statusCode = 400;
+      (e as { code: string }).code = 'INVALID_JSON';
+      done(e, undefined);
+    });
+  });
 
   app.setErrorHandler((error, request, reply) => {
     const f = toHttpFailure(error);

@@ -132,7 +132,7 @@ describe('POST /retrieve contract', () => {
 
 describe('limits: every bad request gets its 4xx/5xx, named', () => {
   const cases: [string, unknown, number, string, RegExp][] = [
-    ['missing queries', { topk: 3 }, 400, 'queries', /queries must have required property 'queries'/],
+    ['missing queries', { topk: 3 }, 400, 'queries', /^invalid request: queries is required$/],
     ['queries not an array', { queries: 'what is a cat' }, 400, 'queries', /queries must be array/],
     ['a query not a string', { queries: ['ok', 3] }, 400, 'queries[1]', /queries\[1\] must be string/],
     ['topk a string', { queries: ['a'], topk: '3' }, 400, 'topk', /topk/],
@@ -140,7 +140,7 @@ describe('limits: every bad request gets its 4xx/5xx, named', () => {
     ['topk fractional', { queries: ['a'], topk: 2.5 }, 400, 'topk', /topk/],
     ['topk above the max', { queries: ['a'], topk: 51 }, 400, 'topk', /topk/],
     ['return_scores not a boolean', { queries: ['a'], return_scores: 'yes' }, 400, 'return_scores', /return_scores must be boolean/],
-    ['body not an object', [1, 2], 400, 'body', /body must be object/],
+    ['body not an object', [1, 2], 400, 'body', /body must be a JSON object: send a JSON object such as \{"queries": \[/],
   ];
   it.each(cases)('%s -> %i naming the field', async (_name, body, status, field, message) => {
     const { service } = await serve();
@@ -151,13 +151,30 @@ describe('limits: every bad request gets its 4xx/5xx, named', () => {
     expect(error.message).toMatch(message);
   });
 
-  it('invalid JSON -> 400; empty body -> 400', async () => {
+  it.each(['application/json', 'text/plain', 'application/x-www-form-urlencoded'])(
+    "invalid JSON sent as %s -> 400 INVALID_JSON with the parser's reason, whatever the content type; empty body -> 400",
+    async (type) => {
+      const { service } = await serve();
+      const bad = await post(service, '{"queries": [', { 'content-type': type });
+      expect(bad.statusCode).toBe(400);
+      const { error } = bad.json() as { error: { code: string; message: string } };
+      expect(error.code).toBe('INVALID_JSON');
+      expect(error.message).toMatch(/^the body is not valid JSON \(Unexpected .*\): send a JSON object such as \{"queries": \[/);
+      expect(error.message).not.toMatch(/content-type/);
+      const empty = await post(service, '', { 'content-type': type });
+      expect(empty.statusCode).toBe(400);
+      expect((empty.json() as { error: { message: string } }).error.message).toMatch(/^(the body is empty|invalid request: body must be a JSON object): send a JSON object/);
+    },
+  );
+
+  it('a POST without a body -> 400 saying what to send; __proto__ keys are ignored like other unknown fields', async () => {
     const { service } = await serve();
-    const bad = await post(service, '{"queries": [');
-    expect(bad.statusCode).toBe(400);
-    expect((bad.json() as { error: { message: string } }).error.message).toMatch(/JSON/);
-    const empty = await post(service, '');
-    expect(empty.statusCode).toBe(400);
+    const none = await service.app.inject({ method: 'POST', url: '/retrieve' });
+    expect(none.statusCode).toBe(400);
+    expect((none.json() as { error: { message: string } }).error.message).toMatch(/body must be a JSON object: send a JSON object such as/);
+    const proto = await post(service, '{"queries": ["cat"], "__proto__": {"topk": 1}, "constructor": {"prototype": {}}}');
+    expect(proto.statusCode).toBe(200);
+    expect((proto.json() as { result: unknown[][] }).result[0]).toHaveLength(3);
   });
 
   it('body over the size limit -> 413', async () => {
