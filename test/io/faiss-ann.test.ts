@@ -214,6 +214,34 @@ describe('corrupt and truncated ANN files', () => {
     }
   });
 
+  it('a corrupt HNSW graph (level, offset, neighbour id) -> FORMAT naming the file and the byte offset', async () => {
+    const b = fixture('hnsw_l2');
+    const v = new DataView(b.buffer, b.byteOffset);
+    // after fourcc + header: assign_probas (float64), cum_nneighbor_per_level (int32), levels (int32), offsets (uint64), neighbors (int32)
+    let at = 37;
+    at += 8 + 8 * Number(v.getBigUint64(at, true));
+    at += 8 + 4 * Number(v.getBigUint64(at, true));
+    const levelsAt = at + 8;
+    at += 8 + 4 * fx.n;
+    const offsetsAt = at + 8;
+    const neighborsAt = offsetsAt + 8 * (fx.n + 1) + 8;
+    const cases: [number, (c: DataView) => void, RegExp][] = [
+      [levelsAt + 4 * 7, (c) => c.setInt32(levelsAt + 4 * 7, 0, true), /node 7 has level 0/],
+      [offsetsAt + 8 * 5, (c) => c.setBigUint64(offsetsAt + 8 * 5, c.getBigUint64(offsetsAt + 8 * 5, true) + 3n, true), /offsets\[5\]/],
+      [neighborsAt + 4 * 9, (c) => c.setInt32(neighborsAt + 4 * 9, fx.n + 100, true), /neighbour slot 9 holds 4100/],
+    ];
+    for (const [offset, corrupt, what] of cases) {
+      const c = b.slice();
+      corrupt(new DataView(c.buffer));
+      const path = join(dir, 'corrupt-hnsw.index');
+      writeFileSync(path, c);
+      const err = await readIndex(path, { backend: 'wasm' }).then(() => undefined, (e: unknown) => e);
+      expect(err).toMatchObject({ code: 'FORMAT', message: expect.stringMatching(what) });
+      expect((err as Error).message).toContain(path);
+      expect((err as Error).message).toContain(`byte offset ${offset}`);
+    }
+  });
+
   it('a corrupt list size is caught before allocating', async () => {
     const b = fixture('ivfflat_l2');
     const at = findAscii(b, 'full') + 4 + 8; // first uint64 list size

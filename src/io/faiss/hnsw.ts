@@ -81,12 +81,24 @@ export async function readHnswLayout(r: ByteReader): Promise<HnswLayout> {
   if (lv.n !== n) throw r.error(`levels has ${lv.n} entries, expected ntotal = ${n}; the file is corrupt`, lv.at - 8);
   const levels = new Int32Array(n);
   await readInto(r, new Uint8Array(levels.buffer), 'int32 levels');
+  for (let i = 0; i < n; i++) {
+    const l = levels[i]!;
+    if (!(l >= 1 && l < cn.n)) throw r.error(`node ${i} has level ${l} (top level + 1), expected 1 to ${cn.n - 1}; the file is corrupt`, lv.at + 4 * i);
+  }
   const of = await readVectorHead(r, 'offsets', 8);
   if (of.n !== n + 1) throw r.error(`offsets has ${of.n} entries, expected ntotal + 1 = ${n + 1}; the file is corrupt`, of.at - 8);
   const raw = new BigUint64Array(of.n);
   await readInto(r, new Uint8Array(raw.buffer), 'uint64 offsets');
   const offsets = new Float64Array(of.n);
   for (let i = 0; i < of.n; i++) offsets[i] = Number(raw[i]!);
+  // FAISS lays nodes out back to back: offsets[i+1] - offsets[i] = cum_nneighbor_per_level[levels[i]].
+  if (offsets[0] !== 0) throw r.error(`offsets[0] is ${raw[0]}, expected 0; the file is corrupt`, of.at);
+  for (let i = 0; i < n; i++) {
+    const want = offsets[i]! + cumNneighborPerLevel[levels[i]!]!;
+    if (offsets[i + 1] !== want) {
+      throw r.error(`offsets[${i + 1}] is ${raw[i + 1]}, expected ${want} (node ${i} at level ${levels[i]! - 1} has ${cumNneighborPerLevel[levels[i]!]} slots); the file is corrupt`, of.at + 8 * (i + 1));
+    }
+  }
   const nb = await readVectorHead(r, 'neighbors', 4);
   if (offsets[n] !== nb.n) throw r.error(`offsets end at ${offsets[n]} but neighbors has ${nb.n} entries; the file is corrupt`, nb.at - 8);
   const neighborsOffset = r.offset;
@@ -141,11 +153,16 @@ async function readInto(r: ByteReader, dest: Uint8Array, what: string): Promise<
   }
 }
 
-/** Reads the neighbours array of a layout (4 bytes per slot). */
+/** Reads the neighbours array of a layout (4 bytes per slot), each a node id below ntotal or -1. */
 export async function readHnswNeighbors(r: ByteReader, layout: HnswLayout): Promise<Int32Array> {
   const out = new Int32Array(layout.neighborsCount);
   r.offset = layout.neighborsOffset;
   await readInto(r, new Uint8Array(out.buffer), 'int32 neighbors');
+  const n = layout.ntotal;
+  for (let i = 0; i < out.length; i++) {
+    const v = out[i]!;
+    if (v < -1 || v >= n) throw r.error(`neighbour slot ${i} holds ${v}, expected a node id below ntotal = ${n} or -1; the file is corrupt`, layout.neighborsOffset + 4 * i);
+  }
   return out;
 }
 
