@@ -159,6 +159,11 @@ function checkCount(r: ByteReader, v: bigint, what: string, at: number, min: num
   return Number(v);
 }
 
+/** The name a source gives itself in messages (a file source: its path), else `fallback`. */
+export function sourceLabel(source: ByteSource, fallback = 'index file'): string {
+  return (source as { label?: string }).label ?? fallback;
+}
+
 /** Float32 values of little-endian bytes, without a copy when aligned (all supported hosts are little-endian). */
 export function float32View(bytes: Uint8Array): Float32Array {
   if (bytes.byteOffset % 4 === 0) return new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >>> 2);

@@ -8,6 +8,7 @@ import type { IndexOptions } from '../core/factory.js';
 import { concatResults } from '../core/topk.js';
 import type { ByteSink, ByteSource, Index, Metric, SearchOptions, SearchResult } from '../core/types.js';
 import { MAX_K, checkSearch, checkVectors } from '../core/validate.js';
+import { sourceLabel } from '../io/byte-reader.js';
 import { readFlatLayout, streamFlatRows, writeFlatIndex } from '../io/faiss/flat.js';
 import { WasmHeap } from './module.js';
 import { type DedicatedOptions, type WorkerPool, acquirePool, threadPlan } from './worker-pool.js';
@@ -41,12 +42,18 @@ export class WasmFlatIndex implements Index {
 
   /** Reads a FAISS IndexFlatIP/L2 file, streaming rows straight into WebAssembly memory. */
   static async load(source: ByteSource, opts: IndexOptions = {}): Promise<WasmFlatIndex> {
-    const layout = await readFlatLayout(source);
+    const label = sourceLabel(source);
+    const layout = await readFlatLayout(source, 0, label);
     const index = await WasmFlatIndex.create(layout.d, layout.metric, opts);
-    index.reserve(layout.ntotal);
-    for await (const chunk of streamFlatRows(source, layout, { onProgress: opts.onProgress, phase: 'loading index' })) {
-      index.heap.f32(index.base + chunk.start * layout.d * 4, chunk.data.length).set(chunk.data);
-      index.n = chunk.start + chunk.count;
+    try {
+      index.reserve(layout.ntotal);
+      for await (const chunk of streamFlatRows(source, layout, { label, onProgress: opts.onProgress, phase: 'loading index' })) {
+        index.heap.f32(index.base + chunk.start * layout.d * 4, chunk.data.length).set(chunk.data);
+        index.n = chunk.start + chunk.count;
+      }
+    } catch (e) {
+      await index.dispose();
+      throw e;
     }
     return index;
   }

@@ -13,7 +13,7 @@ import type { IndexOptions } from '../core/factory.js';
 import { concatResults } from '../core/topk.js';
 import type { ByteSink, ByteSource, Index, Metric, SearchOptions, SearchResult } from '../core/types.js';
 import { MAX_K, checkSearch, checkVectors } from '../core/validate.js';
-import { ByteReader } from '../io/byte-reader.js';
+import { ByteReader, sourceLabel } from '../io/byte-reader.js';
 import { streamFlatRows } from '../io/faiss/flat.js';
 import { HNSW_FLAT_FOURCC, type HnswGraph, readHnswLayout, readHnswNeighbors, writeHnswFlatTo } from '../io/faiss/hnsw.js';
 import { openSink } from '../platform.js';
@@ -166,49 +166,54 @@ export class WasmHnswIndex implements Index {
       efConstruction: opts.efConstruction ?? (graph.efConstruction > 0 ? graph.efConstruction : undefined),
       efSearch: opts.efSearch ?? (graph.efSearch > 0 ? graph.efSearch : undefined),
     });
-    const n = graph.levels.length;
-    index.setLevelTable(graph.assignProbas, cum);
-    const slots = graph.offsets[n]!;
-    if (slots >= 2 ** 31 / 4) throw new TesseraError('OUT_OF_MEMORY', `the HNSW graph has ${slots} neighbour slots: more than one 4 GiB WebAssembly memory holds`);
-    index.reserve(0, n, 0, slots);
-    const heap = index.heap;
-    const w = index.words();
-    const lv = heap.i32(w[W.levels]!, n);
-    for (let i = 0; i < n; i++) {
-      const l = graph.levels[i]!;
-      if (!(l >= 1 && l < cum.length)) throw new TesseraError('FORMAT', `HNSW node ${i} has level ${l}, outside [1, ${cum.length - 1}]: the file is corrupt`);
-      lv[i] = l;
+    try {
+      const n = graph.levels.length;
+      index.setLevelTable(graph.assignProbas, cum);
+      const slots = graph.offsets[n]!;
+      if (slots >= 2 ** 31 / 4) throw new TesseraError('OUT_OF_MEMORY', `the HNSW graph has ${slots} neighbour slots: more than one 4 GiB WebAssembly memory holds`);
+      index.reserve(0, n, 0, slots);
+      const heap = index.heap;
+      const w = index.words();
+      const lv = heap.i32(w[W.levels]!, n);
+      for (let i = 0; i < n; i++) {
+        const l = graph.levels[i]!;
+        if (!(l >= 1 && l < cum.length)) throw new TesseraError('FORMAT', `HNSW node ${i} has level ${l}, outside [1, ${cum.length - 1}]: the file is corrupt`);
+        lv[i] = l;
+      }
+      const off = new Uint32Array(heap.memory.buffer, w[W.offsets]!, n + 1);
+      for (let i = 0; i <= n; i++) off[i] = graph.offsets[i]!;
+      for (let i = 0; i < n; i++) {
+        if (off[i + 1]! - off[i]! !== cum[lv[i]!]!) throw new TesseraError('FORMAT', `HNSW node ${i}: offsets give ${off[i + 1]! - off[i]!} slots, its level ${lv[i]} needs ${cum[lv[i]!]}: the file is corrupt`);
+      }
+      const nb = heap.i32(w[W.neighbors]!, slots);
+      nb.set(graph.neighbors);
+      for (let i = 0; i < slots; i++) {
+        const v = nb[i]!;
+        if (v < -1 || v >= n) throw new TesseraError('FORMAT', `HNSW neighbour slot ${i} holds ${v}, not a node id below ${n}: the file is corrupt`);
+      }
+      // level 0 moves to its fixed-stride array (see slots() in native/hnsw.c)
+      const l0 = heap.i32(index.l0Ptr(), n * 2 * M);
+      for (let i = 0; i < n; i++) l0.set(nb.subarray(off[i]!, off[i]! + 2 * M), i * 2 * M);
+      if (vectors instanceof Float32Array) {
+        if (vectors.length !== n * d) throw new TesseraError('INVALID_ARGUMENT', `vectors hold ${vectors.length / d} rows, the graph ${n} nodes`);
+        heap.f32(w[W.vectors]!, n * d).set(vectors);
+      } else {
+        for await (const chunk of vectors) heap.f32(index.words()[W.vectors]! + chunk.start * d * 4, chunk.data.length).set(chunk.data);
+      }
+      heap.i32(w[W.locks]!, n).fill(0);
+      const ww = index.words();
+      ww[W.ntotal] = n;
+      ww[W.entryPoint] = n > 0 ? graph.entryPoint : -1;
+      ww[W.maxLevel] = n > 0 ? graph.maxLevel : -1;
+    } catch (e) {
+      await index.dispose();
+      throw e;
     }
-    const off = new Uint32Array(heap.memory.buffer, w[W.offsets]!, n + 1);
-    for (let i = 0; i <= n; i++) off[i] = graph.offsets[i]!;
-    for (let i = 0; i < n; i++) {
-      if (off[i + 1]! - off[i]! !== cum[lv[i]!]!) throw new TesseraError('FORMAT', `HNSW node ${i}: offsets give ${off[i + 1]! - off[i]!} slots, its level ${lv[i]} needs ${cum[lv[i]!]}: the file is corrupt`);
-    }
-    const nb = heap.i32(w[W.neighbors]!, slots);
-    nb.set(graph.neighbors);
-    for (let i = 0; i < slots; i++) {
-      const v = nb[i]!;
-      if (v < -1 || v >= n) throw new TesseraError('FORMAT', `HNSW neighbour slot ${i} holds ${v}, not a node id below ${n}: the file is corrupt`);
-    }
-    // level 0 moves to its fixed-stride array (see slots() in native/hnsw.c)
-    const l0 = heap.i32(index.l0Ptr(), n * 2 * M);
-    for (let i = 0; i < n; i++) l0.set(nb.subarray(off[i]!, off[i]! + 2 * M), i * 2 * M);
-    if (vectors instanceof Float32Array) {
-      if (vectors.length !== n * d) throw new TesseraError('INVALID_ARGUMENT', `vectors hold ${vectors.length / d} rows, the graph ${n} nodes`);
-      heap.f32(w[W.vectors]!, n * d).set(vectors);
-    } else {
-      for await (const chunk of vectors) heap.f32(index.words()[W.vectors]! + chunk.start * d * 4, chunk.data.length).set(chunk.data);
-    }
-    heap.i32(w[W.locks]!, n).fill(0);
-    const ww = index.words();
-    ww[W.ntotal] = n;
-    ww[W.entryPoint] = n > 0 ? graph.entryPoint : -1;
-    ww[W.maxLevel] = n > 0 ? graph.maxLevel : -1;
     return index;
   }
 
   /** Reads a FAISS IndexHNSWFlat ("IHNf") file, streaming the vectors into WebAssembly memory. */
-  static async load(source: ByteSource, opts: HnswIndexOptions = {}, label = 'index file'): Promise<WasmHnswIndex> {
+  static async load(source: ByteSource, opts: HnswIndexOptions = {}, label = sourceLabel(source)): Promise<WasmHnswIndex> {
     const r = new ByteReader(source, 0, label);
     const fourcc = await r.fourcc('fourcc');
     if (fourcc !== HNSW_FLAT_FOURCC) throw r.error(`expected an IndexHNSWFlat ("${HNSW_FLAT_FOURCC}"), found ${JSON.stringify(fourcc)}`, 0);

@@ -12,7 +12,7 @@ import { emptyResult } from '../core/topk.js';
 import type { ByteSink, ByteSource, Index, Metric, ProgressCallback, SearchOptions, SearchResult } from '../core/types.js';
 import { checkSearch, checkVectors } from '../core/validate.js';
 import { openSink } from '../platform.js';
-import { ByteReader } from '../io/byte-reader.js';
+import { ByteReader, sourceLabel } from '../io/byte-reader.js';
 import { encodeIvfHead, IVF_FLAT_FOURCC, IVF_SQ_FOURCC, readIvfLayout } from '../io/faiss/ivf.js';
 import { kmeans, NativeAssigner, randomPermutation, seededRandom } from './kmeans.js';
 import { type CodeHeap, nativeListSearch, readSourceInto, Sq8Codec, WasmArena } from './sq-index.js';
@@ -363,7 +363,7 @@ export class WasmIvfIndex implements Index {
 }
 
 /** Reads an IwFl / IwSq file into a WASM IVF index, streaming list contents into its memory. */
-export async function loadIvfIndex(source: ByteSource, opts: IvfIndexOptions = {}, label = 'index file'): Promise<WasmIvfIndex> {
+export async function loadIvfIndex(source: ByteSource, opts: IvfIndexOptions = {}, label = sourceLabel(source)): Promise<WasmIvfIndex> {
   const r = new ByteReader(source, 0, label);
   const fourcc = await r.fourcc();
   if (fourcc !== IVF_FLAT_FOURCC && fourcc !== IVF_SQ_FOURCC) {
@@ -371,36 +371,41 @@ export async function loadIvfIndex(source: ByteSource, opts: IvfIndexOptions = {
   }
   const layout = await readIvfLayout(r, fourcc);
   const index = await WasmIvfIndex.create(layout.d, layout.nlist, fourcc === IVF_SQ_FOURCC ? 'sq8' : 'flat', layout.metric, { ...opts, nprobe: opts.nprobe ?? Math.max(1, layout.nprobe) });
-  if (layout.centroids.length === layout.nlist * layout.d) {
-    const codec = layout.sq && layout.sq.trained.length === 2 * layout.d ? new Sq8Codec(layout.d, layout.sq.trained) : undefined;
-    if (fourcc === IVF_FLAT_FOURCC || codec) index.setTrained(layout.centroids, codec, layout.byResidual);
-  }
-  const L = index.invertedLists();
-  L.reserve(layout.listSizes, true);
-  const cs = layout.codeSize;
-  let done = 0;
-  for (let l = 0; l < layout.nlist; l++) {
-    const size = layout.listSizes[l]!;
-    if (size === 0) continue;
-    const at = layout.listOffsets[l]!;
-    await readSourceInto(source, at, size * cs, L.bytes, L.codePtr[l]!, label);
-    const raw = new Uint8Array(size * 8);
-    await readSourceInto(source, at + size * cs, size * 8, raw, 0, label);
-    const ids = new BigInt64Array(raw.buffer);
-    const dst = new Int32Array(L.bytes.buffer, L.idPtr[l]!, size);
-    for (let i = 0; i < size; i++) {
-      const id = ids[i]!;
-      if (id < 0n || id > 0x7fffffffn) {
-        throw new TesseraError(
-          'UNSUPPORTED',
-          `${label}: list ${l} holds id ${id} at byte offset ${at + size * cs + 8 * i}: tessera serves ids in [0, 2^31) (sequential ids as faiss.Index.add gives)`,
-        );
-      }
-      dst[i] = Number(id);
+  try {
+    if (layout.centroids.length === layout.nlist * layout.d) {
+      const codec = layout.sq && layout.sq.trained.length === 2 * layout.d ? new Sq8Codec(layout.d, layout.sq.trained) : undefined;
+      if (fourcc === IVF_FLAT_FOURCC || codec) index.setTrained(layout.centroids, codec, layout.byResidual);
     }
-    L.sizes[l] = size;
-    done += size;
-    opts.onProgress?.({ phase: 'loading index', done, total: layout.ntotal, unit: 'vectors' });
+    const L = index.invertedLists();
+    L.reserve(layout.listSizes, true);
+    const cs = layout.codeSize;
+    let done = 0;
+    for (let l = 0; l < layout.nlist; l++) {
+      const size = layout.listSizes[l]!;
+      if (size === 0) continue;
+      const at = layout.listOffsets[l]!;
+      await readSourceInto(source, at, size * cs, L.bytes, L.codePtr[l]!, label);
+      const raw = new Uint8Array(size * 8);
+      await readSourceInto(source, at + size * cs, size * 8, raw, 0, label);
+      const ids = new BigInt64Array(raw.buffer);
+      const dst = new Int32Array(L.bytes.buffer, L.idPtr[l]!, size);
+      for (let i = 0; i < size; i++) {
+        const id = ids[i]!;
+        if (id < 0n || id > 0x7fffffffn) {
+          throw new TesseraError(
+            'UNSUPPORTED',
+            `${label}: list ${l} holds id ${id} at byte offset ${at + size * cs + 8 * i}: tessera serves ids in [0, 2^31) (sequential ids as faiss.Index.add gives)`,
+          );
+        }
+        dst[i] = Number(id);
+      }
+      L.sizes[l] = size;
+      done += size;
+      opts.onProgress?.({ phase: 'loading index', done, total: layout.ntotal, unit: 'vectors' });
+    }
+  } catch (e) {
+    await index.dispose();
+    throw e;
   }
   index.ntotal = layout.ntotal;
   return index;

@@ -19,7 +19,7 @@ import { emptyResult, mergeResults, offsetLabels } from '../core/topk.js';
 import type { ByteSink, ByteSource, Index, Metric, SearchOptions, SearchResult } from '../core/types.js';
 import { checkSearch, checkVectors } from '../core/validate.js';
 import { openSink } from '../platform.js';
-import { ByteReader } from '../io/byte-reader.js';
+import { ByteReader, sourceLabel } from '../io/byte-reader.js';
 import { encodeIvfHead, IVF_FLAT_FOURCC, IVF_SQ_FOURCC, readIvfLayout } from '../io/faiss/ivf.js';
 import { encodeSqFileHeader, readSqLayout, SQ_FOURCC } from '../io/faiss/sq.js';
 import { HNSW_FLAT_FOURCC, readHnswLayout } from '../io/faiss/hnsw.js';
@@ -405,7 +405,7 @@ export function shardedIndex(d: number, description: string, metric: Metric, opt
  * Reads an IxSQ file into shards of at most `shardBytes` (rows split in order), streaming each
  * shard's codes straight into its own memory.
  */
-export async function loadShardedSq(source: ByteSource, opts: IndexOptions & ShardOptions = {}, label = 'index file'): Promise<ShardedIndex> {
+export async function loadShardedSq(source: ByteSource, opts: IndexOptions & ShardOptions = {}, label = sourceLabel(source)): Promise<ShardedIndex> {
   const r = new ByteReader(source, 0, label);
   const fourcc = await r.fourcc();
   if (fourcc !== SQ_FOURCC) throw r.error(`expected an IndexScalarQuantizer ("${SQ_FOURCC}"), found ${JSON.stringify(fourcc)}`, 0);
@@ -434,7 +434,7 @@ export async function loadShardedSq(source: ByteSource, opts: IndexOptions & Sha
 }
 
 /** Reads an IwFl / IwSq file into shards holding whole inverted lists (consecutive lists per shard). */
-export async function loadShardedIvf(source: ByteSource, opts: IndexOptions & ShardOptions = {}, label = 'index file'): Promise<ShardedIndex> {
+export async function loadShardedIvf(source: ByteSource, opts: IndexOptions & ShardOptions = {}, label = sourceLabel(source)): Promise<ShardedIndex> {
   const r = new ByteReader(source, 0, label);
   const fourcc = await r.fourcc();
   if (fourcc !== IVF_FLAT_FOURCC && fourcc !== IVF_SQ_FOURCC) {
@@ -507,7 +507,7 @@ export function needsShards(description: string, d: number, ntotal: number, opts
 
 /** Loader for readIndex ('sq'): one instance when the file fits one WebAssembly memory, else shards. */
 export async function loadSqAuto(source: ByteSource, opts: IndexOptions & ShardOptions = {}): Promise<Index> {
-  const r = new ByteReader(source, 4, 'index file');
+  const r = new ByteReader(source, 4, sourceLabel(source));
   const layout = await readSqLayout(r);
   if (needsShards('SQ8', layout.d, layout.ntotal, opts)) return loadShardedSq(source, opts);
   return loadSqIndex(source, opts);
@@ -515,7 +515,7 @@ export async function loadSqAuto(source: ByteSource, opts: IndexOptions & ShardO
 
 /** Loader for readIndex ('ivf'): one instance when the file fits one WebAssembly memory, else shards. */
 export async function loadIvfAuto(source: ByteSource, opts: IndexOptions & ShardOptions = {}): Promise<Index> {
-  const r = new ByteReader(source, 0, 'index file');
+  const r = new ByteReader(source, 0, sourceLabel(source));
   const fourcc = await r.fourcc();
   const layout = await readIvfLayout(r, fourcc);
   const description = `IVF${layout.nlist},${fourcc === IVF_SQ_FOURCC ? 'SQ8' : 'Flat'}`;
@@ -529,7 +529,7 @@ export async function loadIvfAuto(source: ByteSource, opts: IndexOptions & Shard
  * its own graph (same M, the file's efConstruction) from the file's vectors, streamed in order.
  * Slow (a full build), hence `tessera info` says so; small files load as one instance (loadHnswAuto).
  */
-export async function loadShardedHnsw(source: ByteSource, opts: IndexOptions & ShardOptions & HnswIndexOptions = {}, label = 'index file'): Promise<ShardedIndex> {
+export async function loadShardedHnsw(source: ByteSource, opts: IndexOptions & ShardOptions & HnswIndexOptions = {}, label = sourceLabel(source)): Promise<ShardedIndex> {
   const r = new ByteReader(source, 0, label);
   const fourcc = await r.fourcc();
   if (fourcc !== HNSW_FLAT_FOURCC) throw r.error(`expected an IndexHNSWFlat ("${HNSW_FLAT_FOURCC}"), found ${JSON.stringify(fourcc)}`, 0);
@@ -557,7 +557,7 @@ export async function loadShardedHnsw(source: ByteSource, opts: IndexOptions & S
 
 /** Loader for readIndex ('hnsw'): the file's graph in one instance when it fits, else rebuilt as shards. */
 export async function loadHnswAuto(source: ByteSource, opts: IndexOptions & ShardOptions = {}): Promise<Index> {
-  const r = new ByteReader(source, 0, 'index file');
+  const r = new ByteReader(source, 0, sourceLabel(source));
   const fourcc = await r.fourcc();
   if (fourcc !== HNSW_FLAT_FOURCC) return WasmHnswIndex.load(source, opts); // it names the problem
   const layout = await readHnswLayout(r);

@@ -11,7 +11,7 @@ import { concatResults, emptyResult, mergeResults } from '../core/topk.js';
 import type { ByteSink, ByteSource, Index, Metric, ProgressCallback, SearchOptions, SearchResult } from '../core/types.js';
 import { checkSearch, checkVectors } from '../core/validate.js';
 import { openSink } from '../platform.js';
-import { ByteReader } from '../io/byte-reader.js';
+import { ByteReader, sourceLabel } from '../io/byte-reader.js';
 import { encodeSqFileHeader, readSqLayout, SQ_FOURCC } from '../io/faiss/sq.js';
 import { compiledModule, SpanAllocator, type WasmHeap } from './module.js';
 import { acquirePool, type DedicatedOptions, type NativeCall, threadPlan, type WorkerPool } from './worker-pool.js';
@@ -531,18 +531,23 @@ export class WasmSqIndex implements Index {
 }
 
 /** Reads an IxSQ file (FAISS IndexScalarQuantizer, QT_8bit) into a WASM SQ8 index, streaming the codes. */
-export async function loadSqIndex(source: ByteSource, opts: IndexOptions = {}, label = 'index file'): Promise<WasmSqIndex> {
+export async function loadSqIndex(source: ByteSource, opts: IndexOptions = {}, label = sourceLabel(source)): Promise<WasmSqIndex> {
   const r = new ByteReader(source, 0, label);
   const fourcc = await r.fourcc();
   if (fourcc !== SQ_FOURCC) throw r.error(`expected an IndexScalarQuantizer ("${SQ_FOURCC}"), found ${JSON.stringify(fourcc)}`, 0);
   const layout = await readSqLayout(r);
   const index = await WasmSqIndex.create(layout.d, layout.metric, opts);
-  if (layout.sq.trained.length === 2 * layout.d) index.setCodec(new Sq8Codec(layout.d, layout.sq.trained));
-  const n = layout.ntotal * layout.d;
-  const bytes = index.reserve(layout.ntotal, true);
-  await readSourceInto(source, layout.codesOffset, n, bytes, index.codesAt, label, (done) =>
-    opts.onProgress?.({ phase: 'loading index', done: done / layout.d, total: layout.ntotal, unit: 'rows' }),
-  );
+  try {
+    if (layout.sq.trained.length === 2 * layout.d) index.setCodec(new Sq8Codec(layout.d, layout.sq.trained));
+    const n = layout.ntotal * layout.d;
+    const bytes = index.reserve(layout.ntotal, true);
+    await readSourceInto(source, layout.codesOffset, n, bytes, index.codesAt, label, (done) =>
+      opts.onProgress?.({ phase: 'loading index', done: done / layout.d, total: layout.ntotal, unit: 'rows' }),
+    );
+  } catch (e) {
+    await index.dispose();
+    throw e;
+  }
   index.ntotal = layout.ntotal;
   return index;
 }
