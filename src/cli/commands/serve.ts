@@ -83,7 +83,11 @@ export function curlExample(url: string, query: string): string {
  * Waits for loading, prints the ready line, and shuts down gracefully on SIGTERM/SIGINT (in-flight
  * requests finish; a second signal exits at once). Resolves when the server has closed.
  */
-export async function runUntilSignal(service: RunningService, readyLines: (url: string) => string[]): Promise<void> {
+export async function runUntilSignal(
+  service: Pick<RunningService, 'ready' | 'close' | 'state' | 'url'>,
+  readyLines: (url: string) => string[],
+  signals: { on(event: NodeJS.Signals, listener: (sig: NodeJS.Signals) => void): unknown } = process,
+): Promise<void> {
   let signalled = 0;
   const closed = new Promise<void>((resolve) => {
     const onSignal = (sig: NodeJS.Signals) => {
@@ -98,16 +102,17 @@ export async function runUntilSignal(service: RunningService, readyLines: (url: 
         resolve();
       });
     };
-    process.on('SIGTERM', onSignal);
-    process.on('SIGINT', onSignal);
+    signals.on('SIGTERM', onSignal);
+    signals.on('SIGINT', onSignal);
   });
   const t0 = performance.now();
-  try {
-    await service.ready;
-  } catch (e) {
-    if (signalled) return closed;
+  // A signal during loading ends the command once the server has closed, without waiting for the
+  // load itself (minutes for a large index), which has nothing left to serve.
+  const loaded = await Promise.race([service.ready.then(() => true), closed.then(() => false)]).catch((e) => {
+    if (signalled) return false;
     throw e;
-  }
+  });
+  if (!loaded) return closed;
   if (!signalled) {
     const total = Object.values(service.state.loaded).reduce((a, b) => a + b, 0);
     // One write, so a reader that sees the ready line also sees the example after it.
