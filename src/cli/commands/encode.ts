@@ -8,7 +8,7 @@ import { Command, Option } from 'commander';
 import { TesseraError } from '../../core/errors.js';
 import { Encoder } from '../../encoder/encoder.js';
 import type { TextPrefix } from '../../encoder/types.js';
-import { intOption } from '../options.js';
+import { intOption, writeOut } from '../options.js';
 
 /** T.json: a JSON array of strings; anything else: one text a line (a trailing newline ends the last). */
 export async function readTexts(path: string): Promise<string[]> {
@@ -65,7 +65,7 @@ export function register(program: Command): void {
         const d = enc.dim;
         if (flags.json) {
           const rows = texts.map((_, i) => Array.from(out.subarray(i * d, (i + 1) * d)));
-          process.stdout.write(`${JSON.stringify({ embeddings: rows })}\n`);
+          await writeOut(`${JSON.stringify({ embeddings: rows })}\n`);
           return;
         }
         const pre = flags.prefix === 'none' ? '' : enc.prefixes[flags.prefix];
@@ -85,7 +85,7 @@ export function register(program: Command): void {
           lines.push(`    ${ids.length} tokens: ${enc.tokenizer.idsToTokens(ids.slice(0, 12)).join(' ')}${ids.length > 12 ? ' ...' : ''}`);
           lines.push(`    norm ${Math.hypot(...v).toFixed(4)}  [${head}${d > 6 ? ', ...' : ''}]`);
         });
-        process.stdout.write(`${lines.join('\n')}\n`);
+        await writeOut(`${lines.join('\n')}\n`);
       } finally {
         await enc.dispose();
       }
