@@ -112,7 +112,10 @@ async function writeOffsetTable(
   chunkBytes: number,
 ): Promise<number> {
   const input = await open(corpusPath, 'r');
-  const sink = await openAtomicFileSink(tablePath);
+  const sink = await openAtomicFileSink(tablePath).catch(async (e: unknown) => {
+    await input.close();
+    throw e;
+  });
   let rows = 0;
   try {
     const head = Buffer.alloc(HEADER_BYTES);
@@ -166,8 +169,11 @@ async function writeOffsetTable(
     tail.writeBigUInt64LE(BigInt(rows), 0);
     await sink.write(tail);
     await sink.close();
+  } catch (e) {
+    // Not close(): that would rename a partial table over the good path. abort() removes the temp file.
+    await sink.abort();
+    throw e;
   } finally {
-    // On failure the sink is not closed: closing would rename a partial table over the good path.
     await input.close();
   }
   return rows;

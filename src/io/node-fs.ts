@@ -147,8 +147,23 @@ export async function openFileSource(path: string): Promise<RandomAccessSource> 
  * see half a file. `abort()` (an extra the writers call when their producer fails) removes the temp file.
  */
 export async function openAtomicFileSink(path: string): Promise<ByteSink & { abort(): Promise<void> }> {
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`);
-  const handle = await open(tmp, 'w');
+  const dir = dirname(path);
+  // Checked before writing: rename would fail only at the end, after the whole file was written.
+  const target = await stat(path).catch(() => undefined);
+  if (target?.isDirectory()) throw new TesseraError('INVALID_ARGUMENT', `cannot write ${path}: it is a directory; give a file path`);
+  const tmp = join(dir, `.${basename(path)}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`);
+  let handle: FileHandle;
+  try {
+    handle = await open(tmp, 'w');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new TesseraError('NOT_FOUND', `cannot write ${path}: the directory ${dir} does not exist; create it first`, { cause: e });
+    if (code === 'ENOTDIR') throw new TesseraError('INVALID_ARGUMENT', `cannot write ${path}: a part of ${dir} is a file, not a directory`, { cause: e });
+    if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
+      throw new TesseraError('INVALID_ARGUMENT', `cannot write ${path}: no permission to create files in ${dir} (${code})`, { cause: e });
+    }
+    throw e;
+  }
   let failed = false;
   return {
     async write(chunk: Uint8Array) {
@@ -167,9 +182,17 @@ export async function openAtomicFileSink(path: string): Promise<ByteSink & { abo
     },
     async close() {
       if (failed) return;
-      await handle.sync();
-      await handle.close();
-      await rename(tmp, path);
+      try {
+        await handle.sync();
+        await handle.close();
+        await rename(tmp, path);
+      } catch (e) {
+        // The target stays as it was; the temp file goes.
+        failed = true;
+        await handle.close().catch(() => {});
+        await rm(tmp, { force: true });
+        throw e;
+      }
     },
     async abort() {
       if (failed) return;

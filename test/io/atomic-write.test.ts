@@ -1,0 +1,133 @@
+/**
+ * Atomic writes (io/node-fs.ts): every save goes through a temp file renamed over the target, so a
+ * failed write leaves the old file as it was and no temp file behind, and paths that cannot be
+ * written fail up front with a TesseraError naming the path.
+ */
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import '../../src/node.js';
+import { indexFactory } from '../../src/core/factory.js';
+import { nodeFileSystem, openAtomicFileSink } from '../../src/io/node-fs.js';
+import { readIndex } from '../../src/io/read-index.js';
+import { installPlatform } from '../../src/platform.js';
+import { ensureOffsetTable } from '../../src/io/corpus.js';
+import { writeVectors } from '../../src/io/vectors.js';
+
+let dir = '';
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'tessera-atomic-'));
+});
+afterAll(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+const FACTORIES = ['Flat', 'HNSW8', 'IVF4,Flat', 'IVF4,SQ8', 'SQ8'] as const;
+
+describe('index.save to a path', () => {
+  it.each(FACTORIES)('%s: a save that fails midway keeps the old file and leaves no temp file; a good one replaces it', async (factory) => {
+    const d = 4;
+    const x = new Float32Array(50 * d).map((_, i) => Math.cos(i * 0.3));
+    const index = await indexFactory(d, factory, 'ip', { backend: 'wasm', threads: 1 });
+    await index.train(x);
+    await index.add(x);
+    const sub = mkdtempSync(join(dir, 'save-'));
+    const path = join(sub, 'a.index');
+    writeFileSync(path, 'old contents');
+    // The real atomic sink, whose second write fails as on a full disk.
+    installPlatform({
+      fs: {
+        ...nodeFileSystem,
+        async openWriteAtomic(p: string) {
+          const sink = await openAtomicFileSink(p);
+          let writes = 0;
+          return {
+            ...sink,
+            async write(chunk: Uint8Array) {
+              if (++writes === 2) throw new Error('ENOSPC: no space left on device');
+              await sink.write(chunk);
+            },
+          };
+        },
+      },
+    });
+    try {
+      await expect(index.save(path)).rejects.toThrow(/ENOSPC/);
+    } finally {
+      installPlatform({ fs: nodeFileSystem });
+    }
+    expect(readdirSync(sub)).toEqual(['a.index']);
+    expect(readFileSync(path, 'utf8')).toBe('old contents');
+    await index.save(path);
+    expect(readdirSync(sub)).toEqual(['a.index']);
+    const back = await readIndex(path, { backend: 'wasm', threads: 1 });
+    expect(back.ntotal).toBe(50);
+    await back.dispose();
+    await index.dispose();
+  });
+
+  it.each(FACTORIES)('%s: saving into a missing directory -> NOT_FOUND naming it; onto a directory -> INVALID_ARGUMENT; nothing left behind', async (factory) => {
+    const index = await indexFactory(4, factory, 'l2', { backend: 'wasm', threads: 1 });
+    await index.train(new Float32Array(40 * 4).map((_, i) => Math.sin(i)));
+    const missing = join(dir, 'no-such-dir', 'a.index');
+    await expect(index.save(missing)).rejects.toMatchObject({ code: 'NOT_FOUND', message: expect.stringContaining(join(dir, 'no-such-dir')) });
+    const target = mkdtempSync(join(dir, 'target-'));
+    writeFileSync(join(target, 'keep'), 'x');
+    await expect(index.save(target)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining(`${target}: it is a directory`) });
+    expect(readdirSync(target)).toEqual(['keep']);
+    expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    await index.dispose();
+  });
+});
+
+describe('openAtomicFileSink', () => {
+  it('a rename that fails at close removes the temp file and keeps the target', async () => {
+    const sub = mkdtempSync(join(dir, 'rename-'));
+    const path = join(sub, 'v.npy');
+    const sink = await openAtomicFileSink(path);
+    await sink.write(new Uint8Array([1, 2, 3]));
+    // The target turns into a directory while the sink is open: rename fails.
+    mkdirSync(path);
+    writeFileSync(join(path, 'inside'), 'x');
+    await expect(sink.close()).rejects.toThrow();
+    expect(readdirSync(sub)).toEqual(['v.npy']);
+    expect(readdirSync(path)).toEqual(['inside']);
+  });
+
+  it('writeVectors into a missing directory -> NOT_FOUND, not a raw ENOENT naming the temp file', async () => {
+    const err = await writeVectors(join(dir, 'nope', 'q.npy'), new Float32Array(4), 4).then(() => undefined, (e: unknown) => e);
+    expect(err).toMatchObject({ code: 'NOT_FOUND' });
+    expect((err as Error).message).not.toMatch(/\.tmp/);
+  });
+});
+
+describe('corpus offset table', () => {
+  it('a scan that fails midway (here the progress callback throws) keeps the old table and leaves no temp file', async () => {
+    const sub = mkdtempSync(join(dir, 'corpus-'));
+    const corpus = join(sub, 'c.jsonl');
+    writeFileSync(corpus, Array.from({ length: 100 }, (_, i) => JSON.stringify({ id: i, contents: `row ${i}` })).join('\n') + '\n');
+    const first = await ensureOffsetTable(corpus);
+    const old = readFileSync(first.path);
+    let calls = 0;
+    const err = await ensureOffsetTable(corpus, {
+      rebuild: true,
+      scanChunkBytes: 256,
+      onProgress: () => {
+        if (++calls === 3) throw new Error('stop');
+      },
+    }).then(() => undefined, (e: unknown) => e);
+    expect(err).toMatchObject({ message: 'stop' });
+    expect(readdirSync(sub).sort()).toEqual(['c.jsonl', 'c.jsonl.offsets'].sort());
+    expect(Buffer.compare(readFileSync(first.path), old)).toBe(0);
+  });
+
+  it('an offsets path in a missing directory -> NOT_FOUND naming it', async () => {
+    const corpus = join(dir, 'c2.jsonl');
+    writeFileSync(corpus, '{"id": 0}\n');
+    await expect(ensureOffsetTable(corpus, { offsetsPath: join(dir, 'gone', 'c2.offsets') })).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+      message: expect.stringContaining(join(dir, 'gone')),
+    });
+  });
+});
