@@ -70,7 +70,7 @@ export function defaultLevelProbas(M: number): { assignProbas: Float64Array; cum
 
 function checkPositiveInt(value: unknown, name: string, max: number): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max) {
-    throw new TesseraError('INVALID_ARGUMENT', `${name} must be an integer in [1, ${max}], got ${String(value)}`);
+    throw new TesseraError('INVALID_ARGUMENT', `${name} must be an integer in [1, ${max}], got ${typeof value === 'string' ? `the string ${JSON.stringify(value)}` : String(value)}`);
   }
   return value;
 }

@@ -283,7 +283,7 @@ export class WasmIvfIndex implements Index {
     this.live();
     const nq = checkSearch(q, k, this.d, this.ntotal);
     const nprobe = opts.nprobe ?? this.nprobe;
-    if (!Number.isInteger(nprobe) || nprobe < 1) throw new TesseraError('INVALID_ARGUMENT', `nprobe must be an integer >= 1, got ${String(nprobe)}`);
+    if (!Number.isInteger(nprobe) || nprobe < 1) throw new TesseraError('INVALID_ARGUMENT', `nprobe must be an integer >= 1, got ${typeof nprobe === 'string' ? `the string ${JSON.stringify(nprobe)}` : String(nprobe)}`);
     if (!this.isTrained) throw new TesseraError('NOT_TRAINED', `${this.description} is not trained: call train(x) before search`);
     if (nq === 0 || this.ntotal === 0) return emptyResult(nq, k, this.metric);
     const L = this.lists;

@@ -141,6 +141,11 @@ describe('wasm HNSW, FAISS semantics', () => {
     await expect(index.search(new Float32Array(3), 0)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     await expect(index.search(new Float32Array(3), 1, { efSearch: 0 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     await expect(index.search(new Float32Array(3), 1, { efSearch: 1.5 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    // a string (e.g. from a query string) is named as one, not shown as the number it spells
+    await expect(index.search(new Float32Array(3), 1, { efSearch: '64' as unknown as number })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      message: 'efSearch must be an integer in [1, 65536], got the string "64"',
+    });
     await index.dispose();
     await expect(index.search(new Float32Array(3), 1)).rejects.toThrow(/disposed/);
     await expect(WasmHnswIndex.create(3, 1, 'l2')).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });

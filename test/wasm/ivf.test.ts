@@ -85,6 +85,10 @@ describe('IVF errors', () => {
     await index.train(base);
     await index.add(base);
     await expect(index.search(queries, k, { nprobe: 0 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(index.search(queries, k, { nprobe: '8' as unknown as number })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      message: 'nprobe must be an integer >= 1, got the string "8"',
+    });
     await index.dispose();
     await expect(index.search(queries, k)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('disposed') });
   });
