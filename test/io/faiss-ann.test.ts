@@ -242,6 +242,26 @@ describe('corrupt and truncated ANN files', () => {
     }
   });
 
+  it('an untrained IVF file (no centroids to bound it) with a huge nlist -> FORMAT at once, nothing allocated', async () => {
+    const untrained = await indexFactory(8, 'IVF8,Flat', 'l2', { backend: 'wasm', threads: 1 });
+    const sink = memorySink();
+    await untrained.save(sink);
+    await untrained.dispose();
+    const b = sink.bytes();
+    const v = new DataView(b.buffer, b.byteOffset);
+    const ilar = findAscii(b, 'ilar');
+    for (const [nlist, message] of [
+      [1n << 30n, /bad uint64 nlist: 1073741824 is outside the valid range \[1, 16777216\].* at byte offset 37/],
+      [1n << 24n, /truncated: expected uint64 count and 16777216 uint64 list sizes/],
+    ] as const) {
+      v.setBigUint64(37, nlist, true); // the index's nlist, just past the header
+      v.setBigUint64(ilar + 4, nlist, true); // and the inverted lists', so the two agree
+      const t0 = performance.now();
+      await expect(load(b)).rejects.toMatchObject({ code: 'FORMAT', message: expect.stringMatching(message) });
+      expect(performance.now() - t0).toBeLessThan(500);
+    }
+  });
+
   it('a corrupt list size is caught before allocating', async () => {
     const b = fixture('ivfflat_l2');
     const at = findAscii(b, 'full') + 4 + 8; // first uint64 list size

@@ -48,7 +48,8 @@ export async function readIvfLayout(r: ByteReader, fourcc: string): Promise<IvfL
   const header = await readIndexHeader(r);
   const metric = requireMetric(header, r.label);
   const d = header.d;
-  const nlist = await r.count64('uint64 nlist', 1 << 30, 1);
+  // 2^24: the factory's bound on nlist (FAISS indexes use far fewer lists).
+  const nlist = await r.count64('uint64 nlist', 1 << 24, 1);
   const nprobe = await r.count64('uint64 nprobe', 1 << 30);
   const qAt = r.offset;
   const qfcc = await r.fourcc('fourcc of the coarse quantizer');
@@ -107,6 +108,8 @@ export async function readIvfLayout(r: ByteReader, fourcc: string): Promise<IvfL
   if (ilCode !== codeSize) throw r.error(`inverted lists have code_size ${ilCode}, expected ${codeSize}; the file is corrupt`, ilcAt);
   const ltAt = r.offset;
   const listType = await r.fourcc('list layout fourcc ("full" or "sprs")');
+  // Checked before allocating: an untrained file has no centroids to bound nlist by the file size.
+  if (listType === 'full') r.require(8 + 8 * nlist, `uint64 count and ${nlist} uint64 list sizes`);
   const listSizes = new Float64Array(nlist);
   if (listType === 'full') {
     const nAt = r.offset;
