@@ -201,6 +201,9 @@ export class WasmHnswIndex implements Index {
         for await (const chunk of vectors) heap.f32(index.words()[W.vectors]! + chunk.start * d * 4, chunk.data.length).set(chunk.data);
       }
       heap.i32(w[W.locks]!, n).fill(0);
+      if (n > 0 && !(graph.entryPoint >= 0 && graph.entryPoint < n && graph.maxLevel === lv[graph.entryPoint]! - 1)) {
+        throw new TesseraError('FORMAT', `HNSW entry point ${graph.entryPoint} with max level ${graph.maxLevel}: expected a node id below ${n} whose level is the max level`);
+      }
       const ww = index.words();
       ww[W.ntotal] = n;
       ww[W.entryPoint] = n > 0 ? graph.entryPoint : -1;

@@ -225,10 +225,13 @@ describe('corrupt and truncated ANN files', () => {
     at += 8 + 4 * fx.n;
     const offsetsAt = at + 8;
     const neighborsAt = offsetsAt + 8 * (fx.n + 1) + 8;
+    const maxLevelAt = neighborsAt + 4 * Number(v.getBigUint64(neighborsAt - 8, true)) + 4; // after entry_point
     const cases: [number, (c: DataView) => void, RegExp][] = [
       [levelsAt + 4 * 7, (c) => c.setInt32(levelsAt + 4 * 7, 0, true), /node 7 has level 0/],
       [offsetsAt + 8 * 5, (c) => c.setBigUint64(offsetsAt + 8 * 5, c.getBigUint64(offsetsAt + 8 * 5, true) + 3n, true), /offsets\[5\]/],
       [neighborsAt + 4 * 9, (c) => c.setInt32(neighborsAt + 4 * 9, fx.n + 100, true), /neighbour slot 9 holds 4100/],
+      // a max_level above the entry point's level made search read past the slots (RuntimeError: memory access out of bounds)
+      [maxLevelAt, (c) => c.setInt32(maxLevelAt, c.getInt32(maxLevelAt, true) + 1, true), /max_level \d+ is not the level \d+ of entry_point/],
     ];
     for (const [offset, corrupt, what] of cases) {
       const c = b.slice();

@@ -152,4 +152,22 @@ describe('wasm HNSW, FAISS semantics', () => {
     await expect(WasmHnswIndex.create(3, 8, 'l2', { efConstruction: 0 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     await expect(WasmHnswIndex.create(3, 8, 'l2', { seed: -1 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
   });
+
+  it('fromGraph refuses an entry point or max level that does not match the levels (search would read past the slots)', async () => {
+    const index = await WasmHnswIndex.create(d, 8, 'l2', { threads: 1 });
+    await index.add(rawBase.subarray(0, 300 * d));
+    const graph = index.graph();
+    const vectors = index.vectors();
+    await index.dispose();
+    const low = graph.levels.findIndex((l) => l === 1);
+    for (const bad of [{ maxLevel: graph.maxLevel + 1 }, { entryPoint: low }, { entryPoint: 300 }]) {
+      await expect(WasmHnswIndex.fromGraph(d, 'l2', { ...graph, ...bad }, vectors, { threads: 1 })).rejects.toMatchObject({
+        code: 'FORMAT',
+        message: expect.stringContaining('whose level is the max level'),
+      });
+    }
+    const good = await WasmHnswIndex.fromGraph(d, 'l2', graph, vectors, { threads: 1 });
+    expect((await good.search(rawQueries, 5)).labels.length).toBe(50 * 5);
+    await good.dispose();
+  });
 });

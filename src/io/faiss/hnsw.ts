@@ -111,6 +111,11 @@ export async function readHnswLayout(r: ByteReader): Promise<HnswLayout> {
   await r.i32('int32 upper_beam');
   if (n > 0 && (entryPoint < 0 || entryPoint >= n)) throw r.error(`entry_point ${entryPoint} is not a node id below ntotal ${n}; the file is corrupt`, tailAt);
   if (maxLevel < -1 || maxLevel + 1 >= cn.n) throw r.error(`max_level ${maxLevel} exceeds the ${cn.n - 1} levels described; the file is corrupt`, tailAt + 4);
+  // FAISS makes the first node of the highest level the entry point; search starts at max_level on
+  // it, so a max_level above the entry point's level would read past its slots.
+  if (n > 0 && maxLevel !== levels[entryPoint]! - 1) {
+    throw r.error(`max_level ${maxLevel} is not the level ${levels[entryPoint]! - 1} of entry_point ${entryPoint}; the file is corrupt`, tailAt + 4);
+  }
   const storageAt = r.offset;
   const sfcc = await r.fourcc('fourcc of the HNSW storage');
   if (sfcc === 'null') {
