@@ -4,7 +4,7 @@
  * format) and raw .f32 (row-major float32 without a header; the dimension is given). Read whole
  * (queries) or streamed in bounded chunks (large base sets).
  */
-import { TesseraError } from '../core/errors.js';
+import { formatBytes, TesseraError } from '../core/errors.js';
 import type { ByteSink, ByteSource } from '../core/types.js';
 import { MAX_DIMENSION } from '../core/validate.js';
 import { openSink, openSource } from '../platform.js';
@@ -202,7 +202,18 @@ export async function readVectors(
   const source = await openSource(target);
   try {
     const layout = await inspectVectors(source, { ...opts, format, label });
-    const data = new Float32Array(layout.n * layout.d);
+    let data: Float32Array;
+    try {
+      data = new Float32Array(layout.n * layout.d);
+    } catch (e) {
+      // Past the engine's typed-array limit (2^32 values in Node): a base set, not queries.
+      if (!(e instanceof RangeError)) throw e;
+      throw new TesseraError(
+        'OUT_OF_MEMORY',
+        `${label}: ${layout.n} x ${layout.d} float32 (${formatBytes(layout.n * layout.d * 4)}) do not fit one array: read row ranges with streamVectors (firstRow, rowCount)`,
+        { cause: e },
+      );
+    }
     for await (const chunk of streamVectors(source, layout)) data.set(chunk.data, chunk.start * layout.d);
     return { data, n: layout.n, d: layout.d, format: layout.format };
   } finally {

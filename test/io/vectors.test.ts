@@ -100,6 +100,17 @@ describe('bad vector files -> the error names the problem and the fix', () => {
     await expectError(readVectors(fpath), 'FORMAT', /bad \.fvecs record 2: its dimension is 4, expected 5 .* at byte offset 48/);
   });
 
+  it('readVectors on a base set too large for one array -> OUT_OF_MEMORY pointing at streamVectors, not a RangeError', async () => {
+    // A .npy header claiming 6M x 768 float32 (17 GiB, past 2^32 values); the rows are never read.
+    const dict = "{'descr': '<f4', 'fortran_order': False, 'shape': (6000000, 768), }";
+    const head = new Uint8Array(10 + dict.length + 1);
+    head.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0]);
+    new DataView(head.buffer).setUint16(8, dict.length + 1, true);
+    head.set(new TextEncoder().encode(dict + '\n'), 10);
+    const huge = { size: head.length + 6000000 * 768 * 4, read: async (o: number, n: number) => head.subarray(o, o + n), close: async () => {} };
+    await expectError(readVectors(huge, { label: 'base.npy' }), 'OUT_OF_MEMORY', /^base\.npy: 6000000 x 768 float32 \(17\.2 GiB\) do not fit one array: .*streamVectors/);
+  });
+
   it('a missing file -> NOT_FOUND', async () => {
     await expectError(readVectors(join(fx.dir, 'nope.npy')), 'NOT_FOUND', /file not found/);
   });
