@@ -15,7 +15,7 @@ import { openSink } from '../platform.js';
 import { ByteReader, sourceLabel } from '../io/byte-reader.js';
 import { encodeIvfHead, IVF_FLAT_FOURCC, IVF_SQ_FOURCC, readIvfLayout } from '../io/faiss/ivf.js';
 import { kmeans, NativeAssigner, randomPermutation, seededRandom } from './kmeans.js';
-import { type CodeHeap, nativeListSearch, readSourceInto, Sq8Codec, WasmArena } from './sq-index.js';
+import { type CodeHeap, nativeListSearch, readSourceInto, retrainError, Sq8Codec, WasmArena } from './sq-index.js';
 import type { DedicatedOptions } from './worker-pool.js';
 
 export type IvfStorage = 'flat' | 'sq8';
@@ -185,6 +185,7 @@ export class WasmIvfIndex implements Index {
   async train(x: Float32Array): Promise<void> {
     this.live();
     const n = checkVectors(x, this.d, 'training vectors');
+    if (this.ntotal > 0) throw retrainError(this.description, this.ntotal);
     if (n < this.nlist) {
       throw new TesseraError(
         'INVALID_ARGUMENT',

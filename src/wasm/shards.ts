@@ -27,7 +27,7 @@ import { streamFlatRows } from '../io/faiss/flat.js';
 import { WasmFlatIndex } from './flat-index.js';
 import { HNSW_DEFAULTS, type HnswIndexOptions, WasmHnswIndex } from './hnsw-index.js';
 import { loadIvfIndex, WasmIvfIndex } from './ivf-index.js';
-import { loadSqIndex, readSourceInto, Sq8Codec, WASM_MEMORY_LIMIT, WasmSqIndex } from './sq-index.js';
+import { loadSqIndex, readSourceInto, retrainError, Sq8Codec, WASM_MEMORY_LIMIT, WasmSqIndex } from './sq-index.js';
 import { dedicatedWorkersAvailable, resolveThreads } from './worker-pool.js';
 
 export interface ShardOptions {
@@ -265,6 +265,7 @@ export class ShardedIndex implements Index {
     this.live();
     checkVectors(x, this.d, 'training vectors');
     if (this.spec.kind === 'flat') return;
+    if ((this.spec.kind === 'sq' || this.spec.kind === 'ivf') && this.ntotal > 0) throw retrainError(this.description, this.ntotal);
     // Train once (in a throwaway instance for IVF) and hand the same parameters to every shard.
     if (this.spec.kind === 'sq') {
       const t = await WasmSqIndex.create(this.d, this.metric, { threads: this.opts.threads });

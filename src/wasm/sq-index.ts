@@ -448,6 +448,7 @@ export class WasmSqIndex implements Index {
   async train(x: Float32Array): Promise<void> {
     this.live();
     const n = checkVectors(x, this.d, 'training vectors');
+    if (this.ntotal > 0) throw retrainError('SQ8', this.ntotal);
     if (n === 0) throw new TesseraError('INVALID_ARGUMENT', 'training vectors are empty: SQ8 learns per-dimension ranges from at least one vector');
     this.setCodec(Sq8Codec.train(x, this.d));
   }
@@ -528,6 +529,17 @@ export class WasmSqIndex implements Index {
     this.codesPtr = 0;
     this.capacity = 0;
   }
+}
+
+/**
+ * Training again after add would leave the stored codes (lists) under the old ranges (centroids):
+ * searches would decode and probe them with the new ones and return wrong neighbours, silently.
+ */
+export function retrainError(description: string, ntotal: number): TesseraError {
+  return new TesseraError(
+    'INVALID_ARGUMENT',
+    `${description} already holds ${ntotal} vectors encoded with its training; training again would make searches return wrong neighbours: train before add, or build a new index`,
+  );
 }
 
 /** Reads an IxSQ file (FAISS IndexScalarQuantizer, QT_8bit) into a WASM SQ8 index, streaming the codes. */

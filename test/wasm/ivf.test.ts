@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import '../../src/wasm/register.js';
 import { indexFactory } from '../../src/core/factory.js';
 import { WasmIvfIndex } from '../../src/wasm/ivf-index.js';
+import { shardedIndex } from '../../src/wasm/shards.js';
 import { clusteredVectors, normalizeRows, randomVectors } from '../helpers/data.js';
 
 function noisy(x: Float32Array, scale: number, seed: number): Float32Array {
@@ -92,6 +93,26 @@ describe('IVF errors', () => {
     await index.dispose();
     await expect(index.search(queries, k)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('disposed') });
   });
+
+  it.each(['IVF16,Flat', 'IVF16,SQ8', 'SQ8', 'sharded IVF16,SQ8', 'sharded SQ8'])(
+    '%s: train after add is refused (the stored codes would stay under the old training: wrong neighbours, silently)',
+    async (name) => {
+      const factory = name.replace('sharded ', '');
+      const index = name.startsWith('sharded')
+        ? shardedIndex(d, factory, 'l2', { backend: 'wasm', threads: 1, shardBytes: 64 << 10 })
+        : await indexFactory(d, factory, 'l2', { backend: 'wasm', threads: 1 });
+      await index.train(base);
+      await index.train(base.subarray(0, 1000 * d)); // again before add: fine
+      await index.add(base);
+      const before = await index.search(queries, k, { nprobe: 16 });
+      await expect(index.train(queries.map((v) => -3 * v))).rejects.toMatchObject({
+        code: 'INVALID_ARGUMENT',
+        message: expect.stringMatching(/already holds 3000 vectors .*train before add, or build a new index/),
+      });
+      expect(Array.from((await index.search(queries, k, { nprobe: 16 })).labels)).toEqual(Array.from(before.labels));
+      await index.dispose();
+    },
+  );
 
   it('a memory limit too small raises OUT_OF_MEMORY naming the fix', async () => {
     const index = await WasmIvfIndex.create(d, 8, 'flat', 'l2', { memoryLimit: 640 << 10 });
