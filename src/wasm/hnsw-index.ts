@@ -439,14 +439,23 @@ export class WasmHnswIndex implements Index {
     return n === 0 ? new Float32Array(0) : this.heap.f32(this.words()[W.vectors]!, n * this.d).slice();
   }
 
+  /** Copies of the first n stored rows in bounded chunks: a save never holds a second copy of all of them. */
+  private *vectorChunks(n: number): Generator<Float32Array> {
+    const rowsPer = Math.max(1, Math.floor((16 << 20) / (this.d * 4)));
+    for (let r = 0; r < n; r += rowsPer) {
+      const m = Math.min(rowsPer, n - r);
+      // a fresh view each time: an add during the save may grow (and detach) the memory
+      yield this.heap.f32(this.words()[W.vectors]! + r * this.d * 4, m * this.d).slice();
+    }
+  }
+
   /** Writes a FAISS IndexHNSWFlat ("IHNf") file that faiss.read_index reads; atomic for paths. */
   async save(target: string | ByteSink): Promise<void> {
     this.live();
     const graph = this.graph();
-    const vectors = this.vectors();
     const sink = await openSink(target);
     try {
-      await writeHnswFlatTo(sink, this.d, this.metric, graph, vectors);
+      await writeHnswFlatTo(sink, this.d, this.metric, graph, this.vectorChunks(graph.levels.length));
     } catch (e) {
       await (sink as { abort?: () => Promise<void> }).abort?.();
       throw e;

@@ -3,10 +3,11 @@
  * parameters, FAISS's level assignment and insertion order, determinism for a seed, incremental adds,
  * FAISS-file round trip through the graph arrays, and bad inputs.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import '../../src/wasm/register.js';
 import { indexFactory } from '../../src/core/factory.js';
 import { memorySink, memorySource } from '../../src/io/byte-reader.js';
+import { writeHnswFlatTo } from '../../src/io/faiss/hnsw.js';
 import { readIndex } from '../../src/io/read-index.js';
 import { WasmHnswIndex, defaultLevelProbas } from '../../src/wasm/hnsw-index.js';
 import { clusteredVectors, normalizeRows, randomVectors } from '../helpers/data.js';
@@ -121,6 +122,19 @@ describe('wasm HNSW, FAISS semantics', () => {
       await index.dispose();
       await back.dispose();
     }
+  });
+
+  it('save writes the vectors from WebAssembly memory in bounded chunks, not through a copy of them all', async () => {
+    const index = await WasmHnswIndex.create(d, 8, 'l2', { threads: 1 });
+    await index.add(base.subarray(0, 300 * d));
+    const whole = memorySink();
+    await writeHnswFlatTo(whole, d, 'l2', index.graph(), index.vectors());
+    const copyAll = vi.spyOn(index, 'vectors');
+    const sink = memorySink();
+    await index.save(sink);
+    expect(copyAll).not.toHaveBeenCalled();
+    expect(Buffer.compare(Buffer.from(sink.bytes()), Buffer.from(whole.bytes()))).toBe(0);
+    await index.dispose();
   });
 
   it('k above ntotal pads with -1; ties and tiny indexes work', async () => {

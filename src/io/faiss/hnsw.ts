@@ -17,7 +17,7 @@
 import { TesseraError } from '../../core/errors.js';
 import type { ByteSink, Metric } from '../../core/types.js';
 import type { ByteReader } from '../byte-reader.js';
-import { type FlatLayout, readFlatHeader, writeFlatTo } from './flat.js';
+import { type FlatLayout, readFlatHeader, type RowsInput, writeFlatTo } from './flat.js';
 import { type FaissFileInfo, type FaissFormat, type FaissIndexHeader, readIndexHeader, requireMetric } from './header.js';
 import { LeWriter } from './sq.js';
 
@@ -182,11 +182,15 @@ export async function readHnswFlat(r: ByteReader): Promise<{ layout: HnswLayout;
   return { layout, graph: { assignProbas, cumNneighborPerLevel, levels, offsets, neighbors, entryPoint, maxLevel, efConstruction, efSearch }, vectors };
 }
 
-/** Writes an IHNf file into `sink` (not closed): FAISS reads it back with faiss.read_index. */
-export async function writeHnswFlatTo(sink: ByteSink, d: number, metric: Metric, graph: HnswGraph, vectors: Float32Array): Promise<void> {
+/**
+ * Writes an IHNf file into `sink` (not closed): FAISS reads it back with faiss.read_index. `vectors`:
+ * ntotal x d rows, one array or chunks of whole rows (so an index can write them without a copy of all).
+ */
+export async function writeHnswFlatTo(sink: ByteSink, d: number, metric: Metric, graph: HnswGraph, vectors: RowsInput): Promise<void> {
   const n = graph.levels.length;
-  if (vectors.length !== n * d || graph.offsets.length !== n + 1 || graph.offsets[n] !== graph.neighbors.length) {
-    throw new TesseraError('INVALID_ARGUMENT', `inconsistent HNSW graph: ${n} levels, ${graph.offsets.length} offsets, ${graph.neighbors.length} neighbours, ${vectors.length / d} vectors`);
+  const rows = vectors instanceof Float32Array ? vectors.length / d : n; // chunks are counted by writeFlatTo
+  if (rows !== n || graph.offsets.length !== n + 1 || graph.offsets[n] !== graph.neighbors.length) {
+    throw new TesseraError('INVALID_ARGUMENT', `inconsistent HNSW graph: ${n} levels, ${graph.offsets.length} offsets, ${graph.neighbors.length} neighbours, ${rows} vectors`);
   }
   const offsets = new BigUint64Array(n + 1);
   for (let i = 0; i <= n; i++) offsets[i] = BigInt(graph.offsets[i]!);
