@@ -71,7 +71,12 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
     { defaultTopk: opts.defaultTopk, maxTopk: opts.maxTopk, maxQueries: maxQueue, bodyLimit: opts.bodyLimit, metrics, logger: opts.logger },
     state,
   );
-  await app.listen({ host: opts.host, port: opts.port });
+  try {
+    await app.listen({ host: opts.host, port: opts.port });
+  } catch (e) {
+    await app.close().catch(() => {});
+    throw listenError(e, opts.host, opts.port);
+  }
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : opts.port;
   const url = `http://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${port}`;
@@ -170,6 +175,22 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
   });
 
   return { app, state, metrics, url, ready, retriever: () => retriever, close };
+}
+
+/** A failed bind as one line naming the fix (the common causes), else the error as it came. */
+function listenError(e: unknown, host: string, port: number): unknown {
+  const code = (e as NodeJS.ErrnoException)?.code;
+  const at = `${host.includes(':') ? `[${host}]` : host}:${port}`;
+  if (code === 'EADDRINUSE') {
+    return new TesseraError('INVALID_ARGUMENT', `cannot listen on ${at}: the port is in use (another server, e.g. Search-R1's?): stop it or pass --port N (0: any free port)`, { cause: e });
+  }
+  if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
+    return new TesseraError('INVALID_ARGUMENT', `cannot listen on ${at}: ${host} is not an address of this machine: pass --host 127.0.0.1 (this machine only), 0.0.0.0 (every interface) or one of its addresses`, { cause: e });
+  }
+  if (code === 'EACCES') {
+    return new TesseraError('INVALID_ARGUMENT', `cannot listen on ${at}: not permitted (ports below 1024 need privileges): pass --port 8000 or another port above 1023`, { cause: e });
+  }
+  return e;
 }
 
 /** An index that can compile its GPU pipelines ahead of the first search (GpuFlatIndex.warmUp). */

@@ -3,7 +3,7 @@
  * (deterministic encoder, brute-force index with fault injection). fastify's inject: no sockets.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { TesseraError } from '../../src/core/errors.js';
+import { TesseraError, isTesseraError } from '../../src/core/errors.js';
 import type { Backend, Index } from '../../src/core/types.js';
 import { startService } from '../../src/server/service.js';
 import type { RunningService, ServiceOptions } from '../../src/server/service.js';
@@ -278,6 +278,17 @@ describe('readiness, faults and shutdown', () => {
       loadIndex: async () => new BruteForceIndex(D, embed(ROWS, D)),
     });
     await expect((await wrongDim).ready).rejects.toThrow(/makes 8-dimensional vectors but the index holds 16-dimensional/);
+  });
+
+  it('a port in use or a host that is not this machine: one line naming the fix, not a stack', async () => {
+    const { service } = await serve();
+    const port = Number(new URL(service.url).port);
+    await expect(serve({ port })).rejects.toSatisfy(
+      (e) => isTesseraError(e, 'INVALID_ARGUMENT') && new RegExp(`cannot listen on 127\\.0\\.0\\.1:${port}: the port is in use .*pass --port N`).test((e as Error).message),
+    );
+    await expect(serve({ host: '192.0.2.1' })).rejects.toSatisfy(
+      (e) => isTesseraError(e, 'INVALID_ARGUMENT') && /192\.0\.2\.1 is not an address of this machine: pass --host 127\.0\.0\.1/.test((e as Error).message),
+    );
   });
 
   it('GPU device loss: that batch gets 503 + Retry-After, the index is reloaded, service recovers', async () => {
