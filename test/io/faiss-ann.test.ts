@@ -265,6 +265,18 @@ describe('corrupt and truncated ANN files', () => {
     }
   });
 
+  it.each(['ivfflat_ip', 'ivfsq_l2', 'sq_ip', 'hnsw_l2'])('%s whose header claims 10^12 vectors -> FORMAT naming the file, at once', async (name) => {
+    const b = fixture(name);
+    new DataView(b.buffer, b.byteOffset).setBigInt64(8, 10n ** 12n, true); // int64 ntotal after fourcc + int32 d
+    const path = join(dir, `huge-${name}.index`);
+    writeFileSync(path, b);
+    const t0 = performance.now();
+    const err = await readIndex(path, { backend: 'wasm' }).then(() => undefined, (e: unknown) => e);
+    expect(err).toMatchObject({ code: 'FORMAT', message: expect.stringMatching(/byte (offset )?\d+/) });
+    expect((err as Error).message.startsWith(`${path}: `)).toBe(true);
+    expect(performance.now() - t0).toBeLessThan(1000);
+  });
+
   it('a corrupt list size is caught before allocating', async () => {
     const b = fixture('ivfflat_l2');
     const at = findAscii(b, 'full') + 4 + 8; // first uint64 list size
