@@ -28,11 +28,30 @@ process.exit(process.exitCode ?? 0);
 
 function reportAndExit(e: unknown): never {
   // One line naming the fix; the stack only for bugs (not TesseraErrors) or with TESSERA_DEBUG=1.
-  if (isTesseraError(e)) {
-    console.error(`tessera: ${e.message} [${e.code}]`);
-    if (process.env.TESSERA_DEBUG) console.error(e.stack);
+  const line = isTesseraError(e) ? `${e.message} [${e.code}]` : fileSystemError(e);
+  if (line !== undefined) {
+    console.error(`tessera: ${line}`);
+    if (process.env.TESSERA_DEBUG) console.error((e as Error).stack);
   } else {
     console.error(`tessera: ${(e as Error)?.stack ?? String(e)}`);
   }
-  process.exit(isTesseraError(e) ? 2 : 1);
+  process.exit(line !== undefined ? 2 : 1);
+}
+
+/** A file system error that reached here untranslated (a wrong path, not a bug): one line, or undefined. */
+function fileSystemError(e: unknown): string | undefined {
+  const { code, path, syscall } = (e ?? {}) as NodeJS.ErrnoException;
+  const at = path ? ` ${path}` : '';
+  const fixes: Record<string, string> = {
+    ENOENT: `no such file or folder${at}: check the path (and that its folder exists)`,
+    ENOTDIR: `a path component is not a folder${at}: check the path`,
+    EISDIR: `a folder was given where a file is expected${at}: pass the file`,
+    EACCES: `permission denied${at}: check its permissions or use another path`,
+    EPERM: `operation not permitted${at}: check its permissions or use another path`,
+    EROFS: `read-only file system${at}: write elsewhere`,
+    ENOSPC: `no space left on the device${at}: free space or write elsewhere`,
+    EMFILE: 'too many open files: raise the limit (ulimit -n)',
+  };
+  const fix = code ? fixes[code] : undefined;
+  return fix && `${fix}${syscall ? ` (${syscall})` : ''} [${code}]`;
 }

@@ -156,6 +156,11 @@ describe('tessera errors: one line naming the fix, exit != 0', () => {
     expectFailure(['search', '--queries', 'odd3.queries.f32'], /required option '--index <file>' not specified/);
   });
 
+  it('a folder where a file is expected: one line and exit code 2, not a stack', () => {
+    expectFailure(['info', '.'], /folder|directory/i, /\[[A-Z_]+\]$/);
+    expect(tessera('search', '--index', '.', '--queries', 'q.f32').status).toBe(2);
+  });
+
   it('a metric tessera does not serve', () => {
     expectFailure(['info', 'l1.index'], /metric L1 .*not supported.*\[UNSUPPORTED\]$/);
   });
