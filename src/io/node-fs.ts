@@ -33,6 +33,11 @@ export async function openFileSource(path: string): Promise<RandomAccessSource> 
     throw e;
   }
   const opened = await handle.stat({ bigint: true });
+  // Linux opens a directory for reading; the first read fails (EISDIR) instead.
+  if (opened.isDirectory()) {
+    await handle.close();
+    throw new TesseraError('INVALID_ARGUMENT', `${path} is a directory, expected a file`);
+  }
   const size = Number(opened.size);
   const fd = handle.fd;
 

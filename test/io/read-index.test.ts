@@ -4,6 +4,7 @@
  * on wasm and gpu and returns FAISS's ids; files the loaded indexes save are read by FAISS, which
  * then finds its own ids again.
  */
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '../../src/node.js';
@@ -11,6 +12,7 @@ import type { Backend, Index } from '../../src/core/types.js';
 import { memorySource } from '../../src/io/byte-reader.js';
 import { encodeFlatHeader } from '../../src/io/faiss/flat.js';
 import { inspectIndex, readIndex } from '../../src/io/read-index.js';
+import { writeVectors } from '../../src/io/vectors.js';
 import { randomVectors } from '../helpers/data.js';
 import { gpuForTests } from '../helpers/gpu.js';
 import { type FlatFixtures, makeFlatFixtures, removeFlatFixtures, readF32, searchWithFaiss } from './faiss-python.js';
@@ -134,6 +136,23 @@ describe('readIndex errors', () => {
   it('NOT_FOUND for a missing file; UNSUPPORTED for a metric tessera does not serve', async () => {
     await expect(readIndex(join(fx.dir, 'missing.index'), { backend: 'wasm' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
     await expect(readIndex(join(fx.dir, 'l1.index'), { backend: 'wasm' })).rejects.toMatchObject({ code: 'UNSUPPORTED', message: expect.stringMatching(/metric L1/) });
+  });
+
+  it('a directory, a .npy, a text file: each named for what it is', async () => {
+    await expect(readIndex(fx.dir, { backend: 'wasm' })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: `${fx.dir} is a directory, expected a file` });
+    await expect(inspectIndex(fx.dir)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    const npy = join(fx.dir, 'q.npy');
+    await writeVectors(npy, new Float32Array(8), 4);
+    await expect(readIndex(npy, { backend: 'wasm' })).rejects.toMatchObject({
+      code: 'UNSUPPORTED',
+      message: expect.stringMatching(/q\.npy: a NumPy \.npy file, not a FAISS index: read its vectors with readVectors, or .*tessera convert/),
+    });
+    const text = join(fx.dir, 'notes.txt');
+    writeFileSync(text, 'import faiss\n');
+    await expect(readIndex(text, { backend: 'wasm' })).rejects.toMatchObject({
+      code: 'UNSUPPORTED',
+      message: expect.stringMatching(/notes\.txt: not a FAISS index: its first bytes "impo" are no known fourcc/),
+    });
   });
 
   it('INVALID_ARGUMENT for an unknown backend name', async () => {

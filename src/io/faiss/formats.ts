@@ -30,7 +30,14 @@ export function supportedFourccs(): string[] {
 export function faissFormat(fourcc: string, label = 'index file'): FaissFormat {
   const format = byFourcc.get(fourcc);
   if (format) return format;
-  const printable = /^[\x20-\x7e]{4}$/.test(fourcc);
+  if (fourcc === '\x93NUM') {
+    throw new TesseraError(
+      'UNSUPPORTED',
+      `${label}: a NumPy .npy file, not a FAISS index: read its vectors with readVectors, or make an index of them with tessera convert --in ${label}`,
+    );
+  }
+  // FAISS fourccs start with "I" (IxFI, IwFl, IHNf, ...): other text is not a FAISS file at all.
+  const printable = /^I[\x20-\x7e]{3}$/.test(fourcc);
   throw new TesseraError(
     'UNSUPPORTED',
     `${label}: ${printable ? 'FAISS index type' : 'not a FAISS index: its first bytes'} ${showFourcc(fourcc)} ${printable ? 'is not supported' : 'are no known fourcc'}; ` +
