@@ -23,7 +23,7 @@ export interface BatcherOptions {
   maxWaitMs: number;
   /** Most queries waiting (not running) at once; beyond it requests are refused with QueueFullError (a request larger than this, always: HTTP 413 at the edge). */
   maxQueue: number;
-  /** Deadline of each request from its arrival, in ms. */
+  /** Deadline of each request from its arrival, in ms; a request split over n batches has n times it. */
   timeoutMs: number;
   /** Called after every batch (metrics). */
   onBatch?: (info: BatchInfo) => void;
@@ -141,16 +141,18 @@ export class MicroBatcher {
         new QueueFullError(retry, `the queue holds ${this.queued} queries and takes at most ${this.opts.maxQueue}: retry after ${retry} s`),
       );
     }
-    // Parts of at most maxBatch queries, queued back to back so they run in order.
+    // Parts of at most maxBatch queries, queued back to back so they run in order. Part i has i + 1
+    // deadlines, as it waits for the batches before it: a large request is not timed out for its size.
     const arrived = performance.now();
     const jobs: Job[] = [];
     const parts: Promise<RequestResult>[] = [];
     for (let at = 0; at < queries.length; at += this.opts.maxBatch) {
       const part = queries.slice(at, at + this.opts.maxBatch);
+      const deadlineMs = this.opts.timeoutMs * (parts.length + 1);
       parts.push(
         new Promise<RequestResult>((resolve, reject) => {
           const job: Job = { queries: part, k, arrived, settled: false, timer: undefined, resolve, reject };
-          job.timer = setTimeout(() => this.expire(job), this.opts.timeoutMs);
+          job.timer = setTimeout(() => this.expire(job, deadlineMs), deadlineMs);
           jobs.push(job);
         }),
       );
@@ -173,14 +175,14 @@ export class MicroBatcher {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
-  private expire(job: Job): void {
+  private expire(job: Job, deadlineMs: number): void {
     if (job.settled) return;
     const i = this.queue.indexOf(job);
     if (i >= 0) {
       this.queue.splice(i, 1);
       this.queued -= job.queries.length;
     }
-    this.settle(job, undefined, new RequestTimeoutError(`the request did not finish within ${this.opts.timeoutMs} ms (queue depth ${this.queued} queries): retry, or raise --timeout-ms`));
+    this.settle(job, undefined, new RequestTimeoutError(`the request did not finish within ${deadlineMs} ms (queue depth ${this.queued} queries): retry, or raise --timeout-ms`));
     this.notifyIdle();
   }
 

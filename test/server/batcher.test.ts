@@ -153,6 +153,16 @@ describe('MicroBatcher', () => {
     expectAnswers(await b.submit(qs(7), 1), [7], 1);
   });
 
+  it('a split request has a deadline per batch: its later parts wait for the earlier ones without timing out', async () => {
+    const runner = recordingRunner(40);
+    const { b } = batcher(runner.run, { maxBatch: 2, timeoutMs: 75 });
+    expectAnswers(await b.submit(qs(1, 2, 3, 4, 5, 6), 1), [1, 2, 3, 4, 5, 6], 1); // 3 batches, ~120 ms; deadlines 75 / 150 / 225
+    const slow = recordingRunner(100);
+    const { b: b2 } = batcher(slow.run, { maxBatch: 2, timeoutMs: 60 });
+    await expect(b2.submit(qs(1, 2, 3), 1)).rejects.toSatisfy((e) => e instanceof RequestTimeoutError && /within 60 ms/.test((e as Error).message));
+    await b2.drain();
+  });
+
   it('refuses a request larger than the whole queue (it could never be queued)', async () => {
     const { b } = batcher(recordingRunner().run, { maxBatch: 2, maxQueue: 4 });
     await expect(b.submit(qs(1, 2, 3, 4, 5), 1)).rejects.toSatisfy((e) => isTesseraError(e, 'INVALID_ARGUMENT') && /5 queries, more than the queue takes \(4\): split it or raise --max-queue/.test((e as Error).message));

@@ -21,7 +21,7 @@ export function addServingOptions(cmd: Command, logLevel = 'info'): Command {
     .option('--max-batch <n>', 'most queries in one micro-batch (one encoder call, one search); a larger request is split over several', intOption('--max-batch', 1), SERVE_DEFAULTS.maxBatch)
     .option('--max-wait-ms <n>', 'how long a lone request waits for company before its batch starts', intOption('--max-wait-ms', 0), SERVE_DEFAULTS.maxWaitMs)
     .option('--max-queue <n>', 'most queries waiting (503 + Retry-After above) and in one request (413 above); default 8 x max-batch', intOption('--max-queue', 1))
-    .option('--timeout-ms <n>', 'per-request deadline from arrival (504 after)', intOption('--timeout-ms', 1), SERVE_DEFAULTS.timeoutMs)
+    .option('--timeout-ms <n>', 'per-request deadline from arrival (504 after); a request split over n batches has n times it', intOption('--timeout-ms', 1), SERVE_DEFAULTS.timeoutMs)
     .option('--body-limit <size>', 'largest request body (413 above)', bytesOption, SERVE_DEFAULTS.bodyLimit)
     .addOption(new Option('--encoder <provider>', 'encoder runtime: auto (onnxruntime-node if installed, else WASM), wasm, webgpu').choices(['auto', 'wasm', 'webgpu']).default('auto'))
     .option('--threads <n>', 'CPU threads for the encoder and the WASM index (default: all cores)', intOption('--threads', 1))
