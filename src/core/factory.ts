@@ -3,6 +3,7 @@
  * Backends register themselves (gpu/, wasm/); nothing here imports them, so browser bundles
  * only carry what they use.
  */
+import { orderCalls } from './call-order.js';
 import { TesseraError } from './errors.js';
 import type { Backend, BackendChoice, ByteSource, Index, Metric, ProgressCallback } from './types.js';
 import { checkDimension, checkMetric } from './validate.js';
@@ -140,13 +141,22 @@ export interface Registration {
 const registry = new Map<string, Registration>();
 const key = (backend: Backend, kind: IndexKind) => `${backend}:${kind}`;
 
-/** Called by backend modules at import time. */
+/**
+ * Called by backend modules at import time. Indexes it makes or loads get their calls ordered
+ * (core/call-order.ts): an add overlapping a search must not hand that search half-moved rows.
+ */
 export function registerIndexType(
   backend: Backend,
   kind: IndexKind,
   registration: { create: IndexConstructor; available?: (opts: IndexOptions) => Promise<boolean>; load?: IndexLoader },
 ): void {
-  registry.set(key(backend, kind), { available: async () => true, ...registration });
+  const { create, load } = registration;
+  registry.set(key(backend, kind), {
+    available: async () => true,
+    ...registration,
+    create: async (...args) => orderCalls(await create(...args)),
+    ...(load ? { load: async (...args: Parameters<IndexLoader>) => orderCalls(await load(...args)) } : {}),
+  });
 }
 
 export function registration(backend: Backend, kind: IndexKind): Registration | undefined {

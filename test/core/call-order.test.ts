@@ -1,0 +1,93 @@
+/**
+ * Adds and searches issued together on one index, without awaiting each other: every search must
+ * answer as if the calls ran one after another in call order. Before calls were ordered, IVF
+ * returned lists of neighbours from no state of the index, HNSW's worker trapped ("memory access
+ * out of bounds") or hung, and the GPU Flat index mixed rows of an add still in flight.
+ */
+import { describe, expect, it } from 'vitest';
+import '../../src/node.js';
+import { orderCalls } from '../../src/core/call-order.js';
+import { indexFactory } from '../../src/core/factory.js';
+import type { Backend, Index, SearchResult } from '../../src/core/types.js';
+import { randomVectors } from '../helpers/data.js';
+import { gpuForTests } from '../helpers/gpu.js';
+
+const d = 16;
+const chunk = 3000;
+const chunks = 4;
+const base = randomVectors(chunk * chunks, d, 11);
+const queries = randomVectors(8, d, 12);
+const part = (c: number) => base.subarray(c * chunk * d, (c + 1) * chunk * d);
+const labelsOf = (r: SearchResult) => Array.from(r.labels, Number);
+
+const hasGpu = await gpuForTests('adds and searches issued together on the GPU');
+
+describe.each([
+  ['wasm', 'Flat'],
+  ['wasm', 'HNSW16'],
+  ['wasm', 'IVF8,Flat'],
+  ['wasm', 'IVF8,SQ8'],
+  ['wasm', 'SQ8'],
+  ['gpu', 'Flat'],
+] as [Backend, string][])('%s %s: add and search issued together', (backend, type) => {
+  it.runIf(backend === 'wasm' || hasGpu)('each search sees exactly the adds issued before it', async () => {
+    const make = async () => {
+      const index = await indexFactory(d, type, 'ip', { backend, threads: 2, seed: 5, efSearch: 64 });
+      await index.train(part(0));
+      return index;
+    };
+    const search = (index: Index) => index.search(queries, 5, { nprobe: 2 });
+    // The answers of the same calls awaited one by one: after 1, 2, 3, 4 chunks.
+    const expected: number[][] = [];
+    const seq = await make();
+    for (let c = 0; c < chunks; c++) {
+      await seq.add(part(c));
+      expected.push(labelsOf(await search(seq)));
+    }
+    await seq.dispose();
+
+    const index = await make();
+    await index.add(part(0));
+    const calls: Promise<SearchResult | void>[] = [];
+    const seen: number[] = [];
+    for (let c = 1; c < chunks; c++) {
+      calls.push(search(index));
+      seen.push(c);
+      calls.push(index.add(part(c)));
+      calls.push(search(index));
+      seen.push(c + 1);
+    }
+    const results = (await Promise.all(calls)).filter((r): r is SearchResult => r !== undefined);
+    expect(index.ntotal).toBe(chunk * chunks);
+    expect(results.map(labelsOf)).toEqual(seen.map((n) => expected[n - 1]));
+    await index.dispose();
+  }, 120_000);
+});
+
+describe('orderCalls', () => {
+  /** An index whose calls log when they start and end, each taking a few ms. */
+  function fake() {
+    const log: string[] = [];
+    const step = (name: string) => async (tag?: string) => {
+      log.push(`${name}${tag ?? ''}>`);
+      await new Promise((r) => setTimeout(r, 5));
+      if (tag === '!') throw new Error('failed');
+      log.push(`<${name}${tag ?? ''}`);
+    };
+    const index = { search: step('s'), save: step('v'), add: step('a'), train: step('t'), dispose: step('d') } as unknown as Index;
+    return { index: orderCalls(index), log };
+  }
+
+  it('runs searches together, adds alone, in call order; a failed call does not stall the rest', async () => {
+    const { index, log } = fake();
+    const call = (m: 'search' | 'add' | 'dispose', tag: string) => (index[m] as unknown as (t: string) => Promise<void>)(tag);
+    await Promise.allSettled([call('search', '1'), call('search', '2'), call('add', '!'), call('search', '3'), call('add', '4'), call('dispose', '5')]);
+    expect(log).toEqual(['s1>', 's2>', '<s1', '<s2', 'a!>', 's3>', '<s3', 'a4>', '<a4', 'd5>', '<d5']);
+  });
+
+  it('wraps an index once', () => {
+    const { index } = fake();
+    const search = index.search;
+    expect(orderCalls(index).search).toBe(search);
+  });
+});
