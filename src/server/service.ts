@@ -132,6 +132,12 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
         `the index holds ${index.ntotal} vectors but the corpus has ${corpus.rows} rows: serve the corpus the index was built from (row i is vector i)`,
       );
     }
+    try {
+      checkTopkLimit(index, opts.maxTopk);
+    } catch (e) {
+      await index.dispose().catch(() => {});
+      throw e;
+    }
     await warmUp(index, true);
     try {
       retriever = new Retriever({
@@ -175,6 +181,24 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
   });
 
   return { app, state, metrics, url, ready, retriever: () => retriever, close };
+}
+
+/** An index that returns at most kLimit results a query once ntotal exceeds it (GpuFlatIndex: its merge's list). */
+interface KLimitedIndex extends Index {
+  readonly kLimit: number;
+}
+
+/**
+ * --max-topk must be a topk the index can answer: a request above its limit would fail with it the
+ * other requests of its batch, which search at the batch's largest topk.
+ */
+function checkTopkLimit(index: Index, maxTopk: number): void {
+  const limit = (index as Partial<KLimitedIndex>).kLimit;
+  if (typeof limit !== 'number' || index.ntotal <= limit || maxTopk <= limit) return;
+  throw new TesseraError(
+    'INVALID_ARGUMENT',
+    `--max-topk ${maxTopk} is more than this ${index.backend} index returns per query (${limit}): pass --max-topk ${limit} or less (and a --topk no larger), or --backend wasm`,
+  );
 }
 
 /** A failed bind as one line naming the fix (the common causes), else the error as it came. */

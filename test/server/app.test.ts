@@ -280,6 +280,24 @@ describe('readiness, faults and shutdown', () => {
     await expect((await wrongDim).ready).rejects.toThrow(/makes 8-dimensional vectors but the index holds 16-dimensional/);
   });
 
+  it('refuses a --max-topk above what the index returns per query (one such request would fail its whole batch)', async () => {
+    const limited = (maxTopk: number) =>
+      startService({
+        host: '127.0.0.1', port: 0, defaultTopk: 3, maxTopk, maxBatch: 4, maxWaitMs: 0, timeoutMs: 1000, bodyLimit: 1024,
+        loadCorpus: async () => new MemoryRows(ROWS),
+        loadEncoder: async () => new WordHashEncoder(D),
+        loadIndex: async () => Object.assign(new BruteForceIndex(D, embed(ROWS, D)), { kLimit: 32 }),
+      });
+    const tooMany = await limited(50);
+    await expect(tooMany.ready).rejects.toSatisfy(
+      (e) => isTesseraError(e, 'INVALID_ARGUMENT') && /--max-topk 50 is more than this gpu index returns per query \(32\): pass --max-topk 32 or less/.test((e as Error).message),
+    );
+    const fits = await limited(32);
+    running.push(fits);
+    await fits.ready;
+    expect((await post(fits, { queries: ['cat'], topk: 32 })).statusCode).toBe(200);
+  });
+
   it('a port in use or a host that is not this machine: one line naming the fix, not a stack', async () => {
     const { service } = await serve();
     const port = Number(new URL(service.url).port);
