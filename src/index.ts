@@ -1,6 +1,8 @@
 /** Public exports of tessera (universal entry: browsers, Deno, and Node through src/node.ts). */
 import './gpu/register.js';
 import './wasm/register.js';
+import { orderCalls } from './core/call-order.js';
+import { shardedIndex as makeShardedIndex } from './wasm/shards.js';
 export { TesseraError, isTesseraError, formatBytes } from './core/errors.js';
 export type { ErrorCode } from './core/errors.js';
 export type {
@@ -30,5 +32,7 @@ export { memorySource } from './io/byte-reader.js';
 export * from './encoder/index.js';
 export { TensorInt8Flat } from './gpu/tensor/tensor-flat.js';
 export type { TensorFlatOptions } from './gpu/tensor/tensor-flat.js';
-export { shardedIndex, planShards, formatShardPlan } from './wasm/shards.js';
+export { planShards, formatShardPlan } from './wasm/shards.js';
+/** wasm/shards.ts's builder, its calls ordered as the factory's indexes are (core/call-order.ts). */
+export const shardedIndex: typeof makeShardedIndex = (...args) => orderCalls(makeShardedIndex(...args));
 export type { ShardPlan, ShardOptions } from './wasm/shards.js';

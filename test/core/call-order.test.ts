@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import '../../src/node.js';
 import { orderCalls } from '../../src/core/call-order.js';
 import { indexFactory } from '../../src/core/factory.js';
+import { shardedIndex } from '../../src/index.js';
 import type { Backend, Index, SearchResult } from '../../src/core/types.js';
 import { randomVectors } from '../helpers/data.js';
 import { gpuForTests } from '../helpers/gpu.js';
@@ -23,16 +24,20 @@ const labelsOf = (r: SearchResult) => Array.from(r.labels, Number);
 const hasGpu = await gpuForTests('adds and searches issued together on the GPU');
 
 describe.each([
+  ['sharded', 'IVF8,Flat'],
+  ['sharded', 'HNSW16'],
   ['wasm', 'Flat'],
   ['wasm', 'HNSW16'],
   ['wasm', 'IVF8,Flat'],
   ['wasm', 'IVF8,SQ8'],
   ['wasm', 'SQ8'],
   ['gpu', 'Flat'],
-] as [Backend, string][])('%s %s: add and search issued together', (backend, type) => {
-  it.runIf(backend === 'wasm' || hasGpu)('each search sees exactly the adds issued before it', async () => {
+] as [Backend | 'sharded', string][])('%s %s: add and search issued together', (backend, type) => {
+  it.runIf(backend !== 'gpu' || hasGpu)('each search sees exactly the adds issued before it', async () => {
     const make = async () => {
-      const index = await indexFactory(d, type, 'ip', { backend, threads: 2, seed: 5, efSearch: 64 });
+      const opts = { threads: 2, seed: 5, efSearch: 64 };
+      // shardedIndex (public entry): rows over module instances of about 1000 vectors each.
+      const index = backend === 'sharded' ? shardedIndex(d, type, 'ip', { ...opts, shardBytes: 100_000 }) : await indexFactory(d, type, 'ip', { ...opts, backend });
       await index.train(part(0));
       return index;
     };
