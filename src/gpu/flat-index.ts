@@ -6,7 +6,7 @@
 import { TesseraError, formatBytes } from '../core/errors.js';
 import type { IndexOptions, IndexSpec } from '../core/factory.js';
 import { type FlatPlan, planFlat, type PrecisionChoice, rowBytes, tempBytes } from '../core/planner.js';
-import { concatResults, mergeRankedIds, mergeResults, worstDistance } from '../core/topk.js';
+import { concatResults, emptyResult, mergeRankedIds, mergeResults, worstDistance } from '../core/topk.js';
 import type { ByteSink, ByteSource, Index, Metric, SearchOptions, SearchResult } from '../core/types.js';
 import { checkDimension, checkMetric, checkSearch, checkVectors, MAX_K } from '../core/validate.js';
 import { type FlatLayout, readFlatLayout, writeFlatIndex } from '../io/faiss/flat.js';
@@ -314,6 +314,8 @@ export class GpuFlatIndex implements Index {
     this.check();
     // k beyond ntotal only pads with -1, so the GPU's selection limit applies to min(k, ntotal).
     const nq = checkSearch(q, k, this.d, this.total, this.total <= this.kLimit ? MAX_K : this.kLimit);
+    // No queries, no dispatch: a zero-sized query binding is a validation error that breaks the device.
+    if (nq === 0) return emptyResult(0, k, this.metric);
     const want = this.gpuK(k, nq);
     const parts: SearchResult[] = [];
     // Larger query sets go through in batches so temporary memory stays what the planner counted;

@@ -51,6 +51,15 @@ describe.each(['wasm', 'gpu'] as Backend[])('bad inputs on %s', (backend) => {
     await expectCode(index!.search(q, MAX_K + 1), 'INVALID_ARGUMENT', /larger than this index supports .*ask for fewer/);
   });
 
+  it('no queries: an empty result, and the index keeps answering', async () => {
+    if (!run) return;
+    const none = await index!.search(new Float32Array(0), 3);
+    expect(none).toMatchObject({ nq: 0, k: 3 });
+    expect(none.labels.length).toBe(0);
+    const one = await index!.search(new Float32Array([0, 1, 0, 0]), 1);
+    expect(Array.from(one.labels)).toEqual([1n]);
+  });
+
   it('searching an empty index', async () => {
     if (!run) return;
     await expectCode(empty!.search(new Float32Array(4), 1), 'INVALID_ARGUMENT', /index is empty: add vectors \(index\.add\) before searching/);
