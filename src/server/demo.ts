@@ -95,7 +95,10 @@ export async function ensureDemoIndex(opts: DemoOptions = {}): Promise<DemoFiles
   for (const p of [corpusPath, model]) {
     if (!existsSync(p)) throw new TesseraError('NOT_FOUND', `demo asset ${p} is missing: run from a tessera checkout or pass --assets DIR (corpus.jsonl + model/)`);
   }
-  await mkdir(cacheDir, { recursive: true });
+  await mkdir(cacheDir, { recursive: true }).catch((e: NodeJS.ErrnoException) => {
+    // e.g. a package installed read-only (npm i -g as root, run as a user)
+    throw new TesseraError('INVALID_ARGUMENT', `cannot create the demo cache folder ${cacheDir} (${e.code ?? e.message}): pass --cache-dir DIR, a folder you can write`, { cause: e });
+  });
   const key = await cacheKey(corpusPath, model);
   const out = join(cacheDir, key);
   // build.json is written last by buildIndex: its presence means the index and table are complete.
