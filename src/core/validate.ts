@@ -7,11 +7,18 @@ export const MAX_K = 1 << 20;
 /** Largest dimension accepted; FAISS has no hard limit, but beyond this something is surely wrong. */
 export const MAX_DIMENSION = 1 << 16;
 
+/** A bad number argument for messages: a string "10" or a bigint 10n must not read as the number 10. */
+function shown(v: unknown): string {
+  if (typeof v === 'string') return `${JSON.stringify(v)} (a string; pass a number)`;
+  if (typeof v === 'bigint') return `${v}n (a bigint; pass a number)`;
+  return String(v);
+}
+
 export function checkDimension(d: unknown): number {
   if (typeof d !== 'number' || !Number.isInteger(d) || d < 1 || d > MAX_DIMENSION) {
     throw new TesseraError(
       'INVALID_ARGUMENT',
-      `dimension must be an integer in [1, ${MAX_DIMENSION}], got ${String(d)}`,
+      `dimension must be an integer in [1, ${MAX_DIMENSION}], got ${shown(d)}`,
     );
   }
   return d;
@@ -64,7 +71,7 @@ function firstNonFinite(x: Float32Array): number {
 
 export function checkK(k: unknown, limit = MAX_K): number {
   if (typeof k !== 'number' || !Number.isInteger(k) || k < 1) {
-    throw new TesseraError('INVALID_ARGUMENT', `k must be an integer >= 1, got ${String(k)}`);
+    throw new TesseraError('INVALID_ARGUMENT', `k must be an integer >= 1, got ${shown(k)}`);
   }
   if (k > limit) {
     throw new TesseraError(

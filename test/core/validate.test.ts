@@ -41,6 +41,8 @@ describe('input checks', () => {
     expectError(() => checkK(2.5), 'INVALID_ARGUMENT', /got 2.5/);
     expectError(() => checkK(MAX_K + 1), 'INVALID_ARGUMENT', /larger than this index supports/);
     expectError(() => checkK(2000, 1024), 'INVALID_ARGUMENT', /k=2000 .*\(1024\)/);
+    expectError(() => checkK('10'), 'INVALID_ARGUMENT', /got "10" \(a string; pass a number\)/);
+    expectError(() => checkK(10n), 'INVALID_ARGUMENT', /got 10n \(a bigint; pass a number\)/);
     expect(checkK(MAX_K)).toBe(MAX_K);
   });
   it('rejects searching an empty index', () => {
@@ -50,6 +52,7 @@ describe('input checks', () => {
   it('rejects bad dimensions and metrics', () => {
     expectError(() => checkDimension(0), 'INVALID_ARGUMENT', /dimension must be an integer/);
     expectError(() => checkDimension(3.5), 'INVALID_ARGUMENT', /got 3.5/);
+    expectError(() => checkDimension('768'), 'INVALID_ARGUMENT', /got "768" \(a string; pass a number\)/);
     expectError(() => checkMetric('cosine'), 'INVALID_ARGUMENT', /metric must be 'ip' or 'l2', got "cosine"/);
   });
 });
