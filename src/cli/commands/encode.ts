@@ -6,9 +6,11 @@
 import { readFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import { TesseraError } from '../../core/errors.js';
+import type { ProgressCallback } from '../../core/types.js';
 import { Encoder } from '../../encoder/encoder.js';
 import type { TextPrefix } from '../../encoder/types.js';
 import { intOption, writeOut } from '../options.js';
+import { rateProgress } from './build.js';
 
 /** T.json: a JSON array of strings; anything else: one text a line (a trailing newline ends the last). */
 export async function readTexts(path: string): Promise<string[]> {
@@ -36,6 +38,28 @@ export async function readTexts(path: string): Promise<string[]> {
   return lines;
 }
 
+/**
+ * enc.encode(texts) in chunks of whole encoder runs, reporting progress after each: texts are ordered
+ * by token length as encode orders them and cut at multiples of its batch size, so every run holds
+ * the same texts as in one call and the vectors are the same.
+ */
+export async function encodeWithProgress(enc: Encoder, texts: string[], prefix: TextPrefix, onProgress: ProgressCallback, runsPerChunk = 16): Promise<Float32Array> {
+  const chunk = enc.batchSize * runsPerChunk;
+  if (texts.length <= chunk) return enc.encode(texts, { prefix });
+  const d = enc.dim;
+  const lengths = texts.map((t) => enc.tokenize(t, prefix).length);
+  const order = texts.map((_, i) => i).sort((a, b) => lengths[a]! - lengths[b]! || a - b);
+  const out = new Float32Array(texts.length * d);
+  onProgress({ phase: 'encoding texts', done: 0, total: texts.length, unit: 'texts' });
+  for (let s = 0; s < order.length; s += chunk) {
+    const idx = order.slice(s, s + chunk);
+    const v = await enc.encode(idx.map((i) => texts[i]!), { prefix });
+    idx.forEach((row, j) => out.set(v.subarray(j * d, (j + 1) * d), row * d));
+    onProgress({ phase: 'encoding texts', done: s + idx.length, total: texts.length, unit: 'texts' });
+  }
+  return out;
+}
+
 export function register(program: Command): void {
   program
     .command('encode')
@@ -60,7 +84,7 @@ export function register(program: Command): void {
       });
       try {
         const t0 = performance.now();
-        const out = await enc.encode(texts, { prefix: flags.prefix });
+        const out = await encodeWithProgress(enc, texts, flags.prefix, rateProgress());
         const ms = performance.now() - t0;
         const d = enc.dim;
         if (flags.json) {
