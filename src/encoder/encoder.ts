@@ -5,7 +5,7 @@
  * L2-normalised) apply when the folder is an e5 model or when told.
  */
 import { TesseraError } from '../core/errors.js';
-import { openModelFolder, type ModelFiles, type ModelFolder } from './model-files.js';
+import { missingFile, openModelFolder, type ModelFiles, type ModelFolder } from './model-files.js';
 import { l2NormalizeRows, pool, type Pooling } from './pooling.js';
 import { loadRuntime, type ExecutionProvider, type ExecutionProviderChoice, type OrtModule } from './runtime.js';
 import { WordPieceTokenizer, type TokenBatch } from './tokenizer.js';
@@ -239,7 +239,7 @@ async function loadTokenizer(folder: ModelFolder, tokConfig: Record<string, unkn
     const lowercase = tokConfig.do_lower_case !== false;
     return WordPieceTokenizer.fromVocabTxt(utf8.decode(vocab), { lowercase }, `${folder.label}/vocab.txt`);
   }
-  throw new TesseraError('NOT_FOUND', `model folder ${folder.label} has no tokenizer: expected "tokenizer.json" or "vocab.txt"`);
+  throw await missingFile(folder, 'tokenizer', ['tokenizer.json', 'vocab.txt'], 'copy the tokenizer files of the model into it');
 }
 
 /**

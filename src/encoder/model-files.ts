@@ -32,9 +32,11 @@ export function openModelFolder(files: ModelFiles): ModelFolder {
         const bytes = await lookup(name);
         if (bytes) return { name, bytes };
       }
-      throw new TesseraError(
-        'NOT_FOUND',
-        `model folder ${label} has no ${what}: expected ${names.map((n) => `"${n}"`).join(' or ')}; export the model to ONNX (e.g. optimum-cli export onnx) or point --model at the folder that holds it`,
+      throw await missingFile(
+        folder,
+        what,
+        names,
+        'export the model to ONNX (e.g. optimum-cli export onnx) or point --model at the folder that holds it',
       );
     },
     async json(name) {
@@ -49,7 +51,35 @@ export function openModelFolder(files: ModelFiles): ModelFolder {
       }
     },
   };
+  if (typeof files === 'string') folderPaths.set(folder, label);
   return folder;
+}
+
+/** Path folders by their ModelFolder: a missing file there may be a missing folder. */
+const folderPaths = new WeakMap<ModelFolder, string>();
+
+/**
+ * NOT_FOUND for a file the folder lacks. For a path it first says whether the folder itself is
+ * missing or is a file: otherwise a mistyped --model reads as "has no tokenizer".
+ */
+export async function missingFile(folder: ModelFolder, what: string, names: readonly string[], fix: string): Promise<TesseraError> {
+  const dir = folderPaths.get(folder);
+  const problem = dir === undefined ? undefined : await pathProblem(dir);
+  if (problem) return new TesseraError('NOT_FOUND', `model folder ${folder.label} ${problem}: point --model (or Encoder.fromDirectory) at the folder that holds tokenizer.json and the ONNX model`);
+  return new TesseraError('NOT_FOUND', `model folder ${folder.label} has no ${what}: expected ${names.map((n) => `"${n}"`).join(' or ')}; ${fix}`);
+}
+
+/** Why `dir` is not a folder ("does not exist", "is a file"), or undefined when it is one. */
+async function pathProblem(dir: string): Promise<string | undefined> {
+  try {
+    const src = await fileSystem().openRead(dir);
+    await src.close();
+    return 'is a file, not a folder';
+  } catch (e) {
+    if (isTesseraError(e, 'NOT_FOUND')) return 'does not exist';
+    if ((e as NodeJS.ErrnoException)?.code === 'ENOTDIR') return 'does not exist (a part of its path is a file)';
+    return undefined; // a directory (EISDIR) or unreadable: the file message says more
+  }
 }
 
 function resolveLookup(files: ModelFiles): [string, FileLookup] {
@@ -77,7 +107,8 @@ async function readPath(path: string): Promise<Uint8Array | undefined> {
   try {
     src = await fileSystem().openRead(path);
   } catch (e) {
-    if (isTesseraError(e, 'NOT_FOUND')) return undefined;
+    // ENOTDIR: the folder is a file; missingFile says so when a required file is looked for.
+    if (isTesseraError(e, 'NOT_FOUND') || (e as NodeJS.ErrnoException)?.code === 'ENOTDIR') return undefined;
     throw e;
   }
   try {

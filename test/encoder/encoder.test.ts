@@ -1,5 +1,5 @@
 /** Encoder on toy model folders: pooling, normalisation, prefixes, batching, folder errors, dimension check. */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -144,7 +144,14 @@ describe('Encoder errors', () => {
   it('NOT_FOUND naming the missing tokenizer files', async () => {
     const msg = await code(Encoder.fromDirectory(writeToyFolder(join(root, 'no-tok'), DIM, { noTokenizer: true })));
     expect(msg).toMatch(/^NOT_FOUND: .*no-tok.*"tokenizer\.json" or "vocab\.txt"/);
-    expect(await code(Encoder.fromDirectory(join(root, 'does-not-exist')))).toMatch(/^NOT_FOUND/);
+    expect(await code(Encoder.fromDirectory(join(root, 'does-not-exist')))).toMatch(/^NOT_FOUND: model folder .*does-not-exist does not exist: point --model/);
+  });
+
+  it('NOT_FOUND when the model folder is a file, or under one', async () => {
+    const file = join(root, 'a-file');
+    writeFileSync(file, 'x');
+    expect(await code(Encoder.fromDirectory(file))).toMatch(/^NOT_FOUND: model folder .*a-file is a file, not a folder/);
+    expect(await code(Encoder.fromDirectory(join(file, 'model')))).toMatch(/^NOT_FOUND: model folder .*a-file\/model does not exist \(a part of its path is a file\)/);
   });
 
   it('INVALID_ARGUMENT at load when the model dimension differs from the index', async () => {
