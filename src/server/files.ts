@@ -34,6 +34,10 @@ export interface ServeFilesOptions {
   maxTopk?: number;
   backend?: BackendChoice;
   precision?: Precision;
+  /** HNSW: candidate list size of every search (FAISS efSearch; default: the file's). */
+  efSearch?: number;
+  /** IVF: inverted lists visited by every search (FAISS nprobe; default: the file's). */
+  nprobe?: number;
   /** GPU memory to assume when the adapter does not report it, bytes. */
   gpuMemory?: number;
   /** GPU: the tensor cores through Dawn's experimental subgroup matrices (IndexOptions.allowExperimental). */
@@ -95,6 +99,8 @@ export async function serveFiles(opts: ServeFilesOptions): Promise<RunningServic
       backend: backend ?? opts.backend ?? 'auto',
       precision: opts.precision ?? 'auto',
       gpuMemory: opts.gpuMemory,
+      efSearch: opts.efSearch,
+      nprobe: opts.nprobe,
       allowExperimental: opts.allowExperimental,
       digitPlanes: opts.digitPlanes,
       threads: opts.threads,

@@ -156,12 +156,15 @@ export function register(program: Command): void {
     .requiredOption('--corpus <file>', 'jsonl corpus, one row per vector in index order')
     .requiredOption('--model <dir>', 'model folder (tokenizer.json or vocab.txt, config.json, onnx/model.onnx)')
     .option('--offsets <file>', 'offset table of the corpus (default: <corpus>.offsets, built once)')
+    .option('--ef-search <n>', "HNSW: candidate list size of every search (FAISS efSearch; default: the file's)", intOption('--ef-search', 1))
+    .option('--nprobe <n>', "IVF: inverted lists visited by every search (FAISS nprobe; default: the file's)", intOption('--nprobe', 1))
     .option('--retriever-name <name>', "query prefix as Search-R1 picks it: e5 in the name -> 'query: ', bge -> BGE's instruction, else none (default: from the model folder)")
     .addHelpText(
       'after',
       "\nSearch-R1's flags work too: --index_path, --corpus_path, --retriever_model (a local ONNX model folder), --retriever_name, --topk, --faiss_gpu (= --backend gpu).",
     );
-  addServingOptions(cmd).action(async (flags: ServingFlags & { index: string; corpus: string; model: string; offsets?: string; retrieverName?: string }) => {
+  type ServeFlags = ServingFlags & { index: string; corpus: string; model: string; offsets?: string; retrieverName?: string; efSearch?: number; nprobe?: number };
+  addServingOptions(cmd).action(async (flags: ServeFlags) => {
     const service = await serveFiles({
       ...servingOptions(flags),
       index: flags.index,
@@ -169,6 +172,8 @@ export function register(program: Command): void {
       model: flags.model,
       offsets: flags.offsets,
       retrieverName: flags.retrieverName,
+      efSearch: flags.efSearch,
+      nprobe: flags.nprobe,
     });
     say(`listening on ${service.url} (GET /health answers 503 until loaded)`);
     await runUntilSignal(service, (url) => ['try it:', `  ${curlExample(url, 'who wrote the origin of species?')}`]);

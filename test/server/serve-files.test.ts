@@ -1,0 +1,48 @@
+/**
+ * serveFiles (what `tessera serve` runs) over real files: --ef-search / --nprobe reach the HNSW and
+ * IVF indexes it serves, in place of the defaults stored in the FAISS file.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import '../../src/node.js';
+import { indexFactory } from '../../src/core/factory.js';
+import { serveFiles } from '../../src/server/files.js';
+
+const MODEL = join(resolve(import.meta.dirname, '../..'), 'assets/demo/model');
+const D = 100;
+const N = 40;
+const tmp = mkdtempSync(join(tmpdir(), 'tessera-serve-files-'));
+const corpus = join(tmp, 'corpus.jsonl');
+
+beforeAll(async () => {
+  writeFileSync(corpus, Array.from({ length: N }, (_, i) => JSON.stringify({ id: String(i), contents: `"Row ${i}"\ntext ${i}` })).join('\n') + '\n');
+  let seed = 7;
+  const x = Float32Array.from({ length: N * D }, () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) - 0.5);
+  for (const [type, file] of [['HNSW32', 'hnsw.index'], ['IVF4,Flat', 'ivf.index']] as const) {
+    const index = await indexFactory(D, type, 'ip', { backend: 'wasm', threads: 1 });
+    await index.train(x);
+    await index.add(x);
+    await index.save(join(tmp, file));
+    await index.dispose();
+  }
+});
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+describe('serveFiles', () => {
+  it.each([
+    ['hnsw.index', { efSearch: 77 }, 'efSearch', 77],
+    ['ivf.index', { nprobe: 3 }, 'nprobe', 3],
+  ] as const)('%s: the search knob given is the one every search uses', async (file, knob, name, value) => {
+    const service = await serveFiles({ index: join(tmp, file), corpus, model: MODEL, offsets: join(tmp, `${file}.offsets`), port: 0, backend: 'wasm', threads: 1, ...knob });
+    try {
+      await service.ready;
+      expect((service.retriever()!.index as unknown as Record<string, number>)[name]).toBe(value);
+      const res = await service.app.inject({ method: 'POST', url: '/retrieve', payload: { queries: ['row'], topk: 5 } });
+      expect(res.statusCode).toBe(200);
+    } finally {
+      await service.close();
+    }
+  });
+});
