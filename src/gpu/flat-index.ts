@@ -132,6 +132,7 @@ export class GpuFlatIndex implements Index {
   static async create(d: number, metric: Metric, opts: GpuFlatOptions = {}, n = 0, hostRows = n): Promise<GpuFlatIndex> {
     checkDimension(d);
     checkMetric(metric);
+    checkPlanOptions(opts);
     checkRerankOptions(opts);
     const contexts = await openDevices(opts);
     try {
@@ -1007,6 +1008,21 @@ function toResult(r: GlobalPart, keep = r.k): SearchResult {
     }
   }
   return { nq: r.nq, k: keep, distances, labels };
+}
+
+/**
+ * precision and gpuMemory, checked before a device is opened: past here an unknown precision takes
+ * the int8 paths and a gpuMemory that is not a number reaches the planner's arithmetic.
+ */
+function checkPlanOptions(opts: GpuFlatOptions): void {
+  const p = opts.precision;
+  if (p !== undefined && p !== 'auto' && p !== 'f32' && p !== 'f16' && p !== 'int8') {
+    throw new TesseraError('INVALID_ARGUMENT', `precision must be 'auto', 'f32', 'f16' or 'int8', got ${JSON.stringify(p)}`);
+  }
+  const m = opts.gpuMemory;
+  if (m !== undefined && (typeof m !== 'number' || !Number.isFinite(m) || m <= 0)) {
+    throw new TesseraError('INVALID_ARGUMENT', `gpuMemory must be a number of bytes > 0 (e.g. 40 * 2 ** 30 for 40 GiB), got ${typeof m === 'string' ? JSON.stringify(m) : String(m)}`);
+  }
 }
 
 /**

@@ -79,6 +79,19 @@ describe.each(['wasm', 'gpu'] as Backend[])('bad inputs on %s', (backend) => {
   });
 });
 
+describe('GPU options', () => {
+  let run = true;
+  beforeAll(async () => {
+    run = await gpuForTests('GPU option checks');
+  });
+  it('an unknown precision or a gpuMemory that is not a positive number of bytes', async () => {
+    if (!run) return;
+    await expectCode(indexFactory(4, 'Flat', 'ip', { backend: 'gpu', precision: 'f8' as 'f16' }), 'INVALID_ARGUMENT', /precision must be 'auto', 'f32', 'f16' or 'int8', got "f8"/);
+    await expectCode(indexFactory(4, 'Flat', 'ip', { backend: 'gpu', gpuMemory: '40GiB' as unknown as number }), 'INVALID_ARGUMENT', /gpuMemory must be a number of bytes > 0 .*got "40GiB"/);
+    await expectCode(indexFactory(4, 'Flat', 'ip', { backend: 'gpu', gpuMemory: -5 }), 'INVALID_ARGUMENT', /gpuMemory must be .*got -5/);
+  });
+});
+
 it('an unknown backend name', async () => {
   await expectCode(indexFactory(4, 'Flat', 'ip', { backend: 'cuda' as Backend }), 'INVALID_ARGUMENT', /backend must be 'auto', 'gpu' or 'wasm', got "cuda"/);
 });
