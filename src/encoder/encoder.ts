@@ -145,7 +145,20 @@ export class Encoder implements TextEncoder {
 
   /** texts -> texts.length x dim, row-major. prefix default 'query'. */
   async encode(texts: readonly string[], opts: { prefix?: TextPrefix } = {}): Promise<Float32Array> {
-    if (this.disposed) throw new TesseraError('INVALID_ARGUMENT', `encoder ${this.name} was disposed`);
+    if (this.disposed) throw new TesseraError('INVALID_ARGUMENT', `encoder ${this.name} was disposed: load it again (Encoder.fromDirectory)`);
+    const run = this.encodeNow(texts, opts);
+    this.running.add(run);
+    try {
+      return await run;
+    } finally {
+      this.running.delete(run);
+    }
+  }
+
+  /** Encodes in flight: dispose lets them finish, since ONNX Runtime fails a run on a released session. */
+  private readonly running = new Set<Promise<Float32Array>>();
+
+  private async encodeNow(texts: readonly string[], opts: { prefix?: TextPrefix }): Promise<Float32Array> {
     if (!Array.isArray(texts)) throw new TesseraError('INVALID_ARGUMENT', 'texts must be an array of strings');
     const prefix = opts.prefix ?? 'query';
     if (prefix !== 'query' && prefix !== 'passage' && prefix !== 'none') {
@@ -206,9 +219,11 @@ export class Encoder implements TextEncoder {
     return { vectors, dim };
   }
 
+  /** Frees the ONNX session once the encodes already started have finished; later encodes are refused. */
   async dispose(): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
+    await Promise.allSettled([...this.running]);
     await this.session.release();
   }
 }

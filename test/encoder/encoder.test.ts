@@ -113,6 +113,17 @@ describe('Encoder on a toy model folder', () => {
     await enc.dispose();
   });
 
+  it('dispose while an encode runs: the encode finishes, later ones are refused', async () => {
+    const enc = await Encoder.fromDirectory(dir, { batchSize: 1 });
+    const texts = ['the cat', 'a dog', 'the mat', 'dogs sat'];
+    const want = await enc.encode(texts, { prefix: 'none' });
+    const running = enc.encode(texts, { prefix: 'none' });
+    const disposed = enc.dispose();
+    expect(Array.from(await running)).toEqual(Array.from(want));
+    await disposed;
+    await expect(enc.encode(['x'])).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/was disposed: load it again/) });
+  });
+
   it('reads vocab.txt folders, model.onnx at the root, int32 inputs, and in-memory files', async () => {
     const enc = await Encoder.fromDirectory(writeToyFolder(join(root, 'vocab'), DIM, { vocabTxt: true, rootModel: true, int32: true }));
     expectRow(await enc.encode(['The CAT'], { prefix: 'none' }), 0, reference(ids('the', 'cat'), 'mean', true));
