@@ -5,7 +5,7 @@
  * all start the server through here, so they exercise the same wiring.
  */
 import { stat } from 'node:fs/promises';
-import { TesseraError, formatBytes } from '../core/errors.js';
+import { TesseraError, formatBytes, isTesseraError } from '../core/errors.js';
 import type { BackendChoice, Index, ProgressCallback } from '../core/types.js';
 import { Encoder } from '../encoder/encoder.js';
 import type { EncoderOptions } from '../encoder/encoder.js';
@@ -130,7 +130,14 @@ export async function serveFiles(opts: ServeFilesOptions): Promise<RunningServic
     onStep: (step, seconds, detail) => say(`${step === 'warm-up' ? 'warm-up' : `loaded ${step.padEnd(6)}`} in ${seconds.toFixed(2).padStart(7)} s: ${detail}`),
     onStepStart: (_step, line) => say(line),
     loadCorpus: async () => {
-      const corpus = await openCorpus(opts.corpus, { offsetsPath: opts.offsets, onProgress: opts.onProgress });
+      const corpus = await openCorpus(opts.corpus, { offsetsPath: opts.offsets, onProgress: opts.onProgress }).catch((e: unknown) => {
+        // The table goes beside the corpus by default, often a shared read-only dataset folder.
+        const code = ((e as Error)?.cause as NodeJS.ErrnoException | undefined)?.code;
+        if (opts.offsets === undefined && isTesseraError(e) && (code === 'EACCES' || code === 'EPERM' || code === 'EROFS')) {
+          throw new TesseraError(e.code, `${e.message}: pass --offsets FILE in a folder you can write for the corpus's offset table`, { cause: e });
+        }
+        throw e;
+      });
       say(`corpus ${opts.corpus}: offset table ${corpus.builtOffsets ? 'built and saved to' : 'reused from'} ${corpus.offsetsPath}`);
       if (corpus.rows !== info.ntotal) {
         await corpus.close();

@@ -1,8 +1,9 @@
 /**
  * serveFiles (what `tessera serve` runs) over real files: --ef-search / --nprobe reach the HNSW and
- * IVF indexes it serves, in place of the defaults stored in the FAISS file.
+ * IVF indexes it serves, in place of the defaults stored in the FAISS file; a corpus in a folder it
+ * cannot write names --offsets.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -44,5 +45,12 @@ describe('serveFiles', () => {
     } finally {
       await service.close();
     }
+  });
+
+  it('a corpus in a folder where the offset table cannot be written: the error names --offsets', async (ctx) => {
+    const readOnly = '/sys/kernel/address_bits'; // sysfs: no new files, even for root
+    if (!existsSync(readOnly)) return ctx.skip();
+    const service = await serveFiles({ index: join(tmp, 'hnsw.index'), corpus: readOnly, model: MODEL, port: 0, backend: 'wasm', threads: 1 });
+    await expect(service.ready).rejects.toThrow(/cannot write \/sys\/kernel\/address_bits\.offsets: .*: pass --offsets FILE in a folder you can write/);
   });
 });
