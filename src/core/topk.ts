@@ -1,5 +1,7 @@
 /** Result ordering and host-side top-k merging shared by all backends (shards, tiles, batches). */
+import { TesseraError } from './errors.js';
 import type { Metric, SearchResult } from './types.js';
+import { checkK, checkMetric } from './validate.js';
 
 /** Distance that pads missing results: worst possible for the metric. */
 export function worstDistance(metric: Metric): number {
@@ -31,7 +33,18 @@ export interface RankedLists<L extends bigint | number> {
  * Used for shards across adapters, WASM instances and query batches. Ties go to the lower label.
  */
 export function mergeResults(parts: readonly SearchResult[], k: number, metric: Metric): SearchResult {
-  const out = emptyResult(parts[0]?.nq ?? 0, k, metric);
+  checkK(k);
+  checkMetric(metric);
+  const nq = parts[0]?.nq ?? 0;
+  parts.forEach((p, i) => {
+    if (p.nq !== nq || p.labels.length < p.nq * p.k || p.distances.length < p.nq * p.k) {
+      throw new TesseraError(
+        'INVALID_ARGUMENT',
+        `mergeResults: part ${i} holds ${p.nq} queries x k=${p.k} (${p.labels.length} labels), part 0 ${nq} queries: merge results of the same queries, each nq x k`,
+      );
+    }
+  });
+  const out = emptyResult(nq, k, metric);
   mergeRankedInto(parts, k, metric, out);
   return out;
 }

@@ -23,6 +23,14 @@ describe('host top-k merge', () => {
     expect(Array.from(m.labels)).toEqual([3n, 5n, -1n, -1n]);
     expect(m.distances[3]).toBe(Infinity);
   });
+  it('refuses parts of different queries, and a bad k or metric', () => {
+    const one = result([1, 2], [3, 5]);
+    const two = result([1, 2, 3, 4], [3, 5, 7, 9], 2);
+    expect(() => mergeResults([one, two], 2, 'l2')).toThrow(/part 1 holds 2 queries x k=2 .*part 0 1 queries: merge results of the same queries/);
+    expect(() => mergeResults([{ ...one, nq: 2 }], 2, 'l2')).toThrow(/part 0 holds 2 queries x k=2 \(2 labels\)/);
+    expect(() => mergeResults([one], 0, 'l2')).toThrow(/k must be an integer >= 1/);
+    expect(() => mergeResults([one], 2, 'cos' as 'ip')).toThrow(/metric must be 'ip' or 'l2'/);
+  });
   it('offsets shard-local labels, keeping -1', () => {
     const r = offsetLabels(result([1, 0], [0, -1]), 100);
     expect(Array.from(r.labels)).toEqual([100n, -1n]);
