@@ -243,8 +243,9 @@ export class GpuFlatIndex implements Index {
   private encode(x: Float32Array, n: number): Uint32Array {
     const d = this.d;
     const words = Math.ceil(d / DIMS_PER_WORD[this.precision]) * 4;
-    // f32 rows that need no padding go to the GPU as they are: no copy (the loader's hot path).
-    if (this.precision === 'f32' && words === d && x.byteOffset % 4 === 0) return new Uint32Array(x.buffer, x.byteOffset, n * d);
+    // f32 rows that need no padding go to the GPU as they are: no copy (the loader's hot path);
+    // not views of shared memory, which writeBuffer refuses.
+    if (this.precision === 'f32' && words === d && x.byteOffset % 4 === 0 && x.buffer instanceof ArrayBuffer) return new Uint32Array(x.buffer, x.byteOffset, n * d);
     const out = new Uint32Array(n * words);
     if (this.precision === 'f32') {
       const f = new Float32Array(out.buffer);

@@ -60,6 +60,21 @@ describe.each(['wasm', 'gpu'] as Backend[])('bad inputs on %s', (backend) => {
     expect(Array.from(one.labels)).toEqual([1n]);
   });
 
+  it('vectors and queries in shared memory (SharedArrayBuffer) answer as plain ones', async () => {
+    if (!run) return;
+    const shared = (v: number[]) => {
+      const x = new Float32Array(new SharedArrayBuffer(v.length * 4));
+      x.set(v);
+      return x;
+    };
+    const more = await indexFactory(4, 'Flat', 'ip', { backend });
+    await more.add(shared([1, 0, 0, 0, 0, 2, 0, 0, 0, 0, 3, 0]));
+    const r = await more.search(shared([0, 0, 1, 0, 0, 1, 0, 0]), 1);
+    expect(Array.from(r.labels)).toEqual([2n, 1n]);
+    expect(Array.from(r.distances)).toEqual([3, 2]);
+    await more.dispose();
+  });
+
   it('searching an empty index', async () => {
     if (!run) return;
     await expectCode(empty!.search(new Float32Array(4), 1), 'INVALID_ARGUMENT', /index is empty: add vectors \(index\.add\) before searching/);
