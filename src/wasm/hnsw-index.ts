@@ -158,7 +158,9 @@ export class WasmHnswIndex implements Index {
   static async fromGraph(d: number, metric: Metric, graph: HnswGraph, vectors: Float32Array | AsyncIterable<{ start: number; data: Float32Array }>, opts: HnswIndexOptions = {}): Promise<WasmHnswIndex> {
     const cum = graph.cumNneighborPerLevel;
     const M = cum.length > 2 ? cum[2]! - cum[1]! : cum[1]! / 2;
-    if (!(M >= 2 && M <= 512) || cum[1] !== 2 * M || cum.length > MAX_LEVELS || graph.assignProbas.length !== cum.length - 1) {
+    // The native walks keep one node's slots of a level in fixed stack arrays (2M at most).
+    const upperM = cum.subarray(1).every((c, l) => l === 0 || c - cum[l]! === M);
+    if (!(M >= 2 && M <= 512) || cum[1] !== 2 * M || !upperM || cum.length > MAX_LEVELS || graph.assignProbas.length !== cum.length - 1) {
       throw new TesseraError('UNSUPPORTED', `HNSW graphs with cum_nneighbor_per_level [${Array.from(cum.subarray(0, 4)).join(', ')}, ...] (${cum.length} entries) are not supported: tessera reads graphs with 2M slots on level 0, M above (2 <= M <= 512), at most ${MAX_LEVELS - 1} levels`);
     }
     const index = await WasmHnswIndex.create(d, M, metric, {

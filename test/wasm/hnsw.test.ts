@@ -180,6 +180,13 @@ describe('wasm HNSW, FAISS semantics', () => {
         message: expect.stringContaining('whose level is the max level'),
       });
     }
+    // a level with more than M slots would overrun the native walk's per-node arrays
+    const cum = Int32Array.from(graph.cumNneighborPerLevel);
+    for (let l = 3; l < cum.length; l++) cum[l]! += 2000;
+    await expect(WasmHnswIndex.fromGraph(d, 'l2', { ...graph, cumNneighborPerLevel: cum }, vectors, { threads: 1 })).rejects.toMatchObject({
+      code: 'UNSUPPORTED',
+      message: expect.stringContaining('2M slots on level 0, M above'),
+    });
     const good = await WasmHnswIndex.fromGraph(d, 'l2', graph, vectors, { threads: 1 });
     expect((await good.search(rawQueries, 5)).labels.length).toBe(50 * 5);
     await good.dispose();
