@@ -161,6 +161,11 @@ describe('tessera errors: one line naming the fix, exit != 0', () => {
     expect(tessera('search', '--index', '.', '--queries', 'q.f32').status).toBe(2);
   });
 
+  it('build: a corpus that is not there fails before the model loads', () => {
+    const model = resolve(import.meta.dirname, '../../assets/demo/model');
+    expectFailure(['build', '--corpus', 'no-such.jsonl', '--model', model, '--out', 'built'], /^tessera: corpus file not found: no-such\.jsonl \[NOT_FOUND\]$/);
+  });
+
   it('a metric tessera does not serve', () => {
     expectFailure(['info', 'l1.index'], /metric L1 .*not supported.*\[UNSUPPORTED\]$/);
   });
