@@ -277,6 +277,19 @@ describe('corrupt and truncated ANN files', () => {
     expect(performance.now() - t0).toBeLessThan(1000);
   });
 
+  it('a NaN in IVF centroids or SQ8 ranges -> FORMAT with its offset (searches would rank by NaN silently)', async () => {
+    const cases: [string, number, RegExp][] = [
+      ['ivfflat_l2', 98 + 4 * (3 * fx.d + 5), /centroid 3 holds NaN/], // centroids follow the quantizer's header at 98
+      ['ivfsq_ip', 98 + 4 * 7, /centroid 0 holds NaN/],
+      ['sq_l2', 73 + 4 * 30, /ScalarQuantizer trained value 30 is NaN/], // after fourcc, header and the quantizer's fields
+    ];
+    for (const [name, at, what] of cases) {
+      const b = fixture(name);
+      new DataView(b.buffer, b.byteOffset).setFloat32(at, NaN, true);
+      await expect(load(b)).rejects.toMatchObject({ code: 'FORMAT', message: expect.stringMatching(new RegExp(`${what.source}.* at byte offset ${at}$`)) });
+    }
+  });
+
   it('a corrupt list size is caught before allocating', async () => {
     const b = fixture('ivfflat_l2');
     const at = findAscii(b, 'full') + 4 + 8; // first uint64 list size

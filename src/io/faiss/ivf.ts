@@ -67,6 +67,8 @@ export async function readIvfLayout(r: ByteReader, fourcc: string): Promise<IvfL
   }
   r.offset = q.dataOffset;
   const centroids = float32View(await r.bytes(q.ntotal * q.rowBytes, `${nlist} centroids`)).slice();
+  const bad = centroids.findIndex((v) => !Number.isFinite(v));
+  if (bad >= 0) throw r.error(`centroid ${Math.floor(bad / d)} holds ${centroids[bad]}, expected finite floats; the file is corrupt`, q.dataOffset + 4 * bad);
   // Direct map: tessera answers searches only, so its contents are skipped.
   const dmAt = r.offset;
   const dmType = await r.u8('uint8 direct map type');

@@ -52,7 +52,10 @@ export async function readSqParams(r: ByteReader, d: number): Promise<SqParams> 
   const n = await r.count64('uint64 number of trained values');
   // An untrained quantizer (FAISS writes one for an index saved before train) stores no values.
   if (n !== 2 * d && n !== 0) throw r.error(`ScalarQuantizer has ${n} trained values, expected 2 * d = ${2 * d} (vmin, vdiff); the file is corrupt`, nAt);
+  const trainedAt = r.offset;
   const trained = float32View(await r.bytes(4 * n, `${n} float32 trained values`)).slice();
+  const bad = trained.findIndex((v) => !Number.isFinite(v));
+  if (bad >= 0) throw r.error(`ScalarQuantizer trained value ${bad} is ${trained[bad]}, expected a finite float; the file is corrupt`, trainedAt + 4 * bad);
   return { qtype, rangestat, rangestatArg, d, codeSize, trained };
 }
 
