@@ -159,6 +159,9 @@ describe('tessera errors: one line naming the fix, exit != 0', () => {
   it('a folder where a file is expected: one line and exit code 2, not a stack', () => {
     expectFailure(['info', '.'], /folder|directory/i, /\[[A-Z_]+\]$/);
     expect(tessera('search', '--index', '.', '--queries', 'q.f32').status).toBe(2);
+    // A file system error no reader translates (readFile on a folder) gets the same one line.
+    const model = resolve(import.meta.dirname, '../../assets/demo/model');
+    expectFailure(['encode', '--model', model, '--texts', '.'], /^tessera: a folder was given where a file is expected: pass the file \(read\) \[EISDIR\]$/);
   });
 
   it('build: a corpus that is not there fails before the model loads', () => {
