@@ -296,7 +296,14 @@ async function writeIndexFile(
     return;
   }
   // Trained/graph indexes are built in memory by the WASM backend, then saved (atomically).
-  const index = await indexFactory(dim, indexType, 'ip', { backend: 'wasm' });
+  // IVF training is k-means, minutes at nlist 4096 and d=768: its iterations are the progress.
+  const kmeans = kind === 'ivf';
+  const index = await indexFactory(dim, indexType, 'ip', {
+    backend: 'wasm',
+    onProgress: (e) => {
+      if (e.phase === 'k-means') onProgress?.({ ...e, phase: 'training index (k-means)' });
+    },
+  });
   try {
     if (!index.isTrained) {
       // FAISS's advice: up to 256 training points a centroid; an evenly spread sample of the rows.
@@ -304,17 +311,20 @@ async function writeIndexFile(
       const sample = new Float32Array(want * dim);
       const step = rows / want;
       const fh = await open(vectorsPath, 'r');
+      const phase = 'reading training sample';
       try {
+        onProgress?.({ phase, done: 0, total: want, unit: 'rows' });
         for (let i = 0; i < want; i++) {
           const r = Math.floor(i * step);
           await fh.read(new Uint8Array(sample.buffer, i * dim * 4, dim * 4), 0, dim * 4, r * dim * 4);
+          if ((i + 1) % 4096 === 0 || i + 1 === want) onProgress?.({ phase, done: i + 1, total: want, unit: 'rows' });
         }
       } finally {
         await fh.close();
       }
-      onProgress?.({ phase: 'training index', done: 0, total: 1, unit: 'steps' });
+      if (!kmeans) onProgress?.({ phase: 'training index', done: 0, total: 1, unit: 'steps' });
       await index.train(sample);
-      onProgress?.({ phase: 'training index', done: 1, total: 1, unit: 'steps' });
+      if (!kmeans) onProgress?.({ phase: 'training index', done: 1, total: 1, unit: 'steps' });
     }
     let done = 0;
     onProgress?.({ phase: 'adding vectors', done, total: rows, unit: 'rows' });

@@ -8,6 +8,7 @@ import '../../src/node.js';
 import { Encoder } from '../../src/encoder/index.js';
 import { buildIndex, lineNumbersOf } from '../../src/encoder/build-index.js';
 import { isTesseraError } from '../../src/core/errors.js';
+import type { ProgressEvent } from '../../src/core/types.js';
 import { inspectIndex } from '../../src/io/read-index.js';
 import { openCorpus } from '../../src/io/corpus.js';
 import { register as registerEncode } from '../../src/cli/commands/encode.js';
@@ -139,6 +140,15 @@ describe('buildIndex', () => {
     }
   });
 
+  it('IVF training reports the sample read and each k-means iteration (minutes at nlist 4096, d=768)', async () => {
+    const events: ProgressEvent[] = [];
+    await buildIndex({ corpus, out: join(root, 'out-ivf-progress'), encoder: enc, batch: 16, indexType: 'IVF2,Flat', onProgress: (e) => events.push(e) });
+    const of = (phase: string) => events.filter((e) => e.phase === phase).map((e) => `${e.done}/${e.total} ${e.unit}`);
+    expect(of('reading training sample')).toEqual([`0/${ROWS} rows`, `${ROWS}/${ROWS} rows`]);
+    expect(of('training index (k-means)')).toEqual(Array.from({ length: 10 }, (_, i) => `${i + 1}/10 iterations`));
+    expect(of('training index')).toEqual([]);
+  });
+
   it('line numbers count empty lines (rows are non-empty lines)', async () => {
     expect(await lineNumbersOf(corpus, [0, 6, 41])).toEqual(new Map([[0, 1], [6, 8], [41, 43]]));
   });
@@ -149,8 +159,10 @@ describe('tessera encode / build commands', () => {
     const program = new Command().exitOverride();
     register(program);
     let out = '';
-    const write = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => {
+    // The CLI waits for stdout's write callback (writeOut) before it returns: call it.
+    const write = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array, ...rest: unknown[]) => {
       out += String(s);
+      (rest.find((a) => typeof a === 'function') as (() => void) | undefined)?.();
       return true;
     });
     const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
