@@ -34,7 +34,7 @@ export function fileSystem(): FileSystemHooks {
   if (!hooks.fs) {
     throw new TesseraError(
       'UNSUPPORTED',
-      'file paths need a runtime with a file system: in Node import "tessera" (its node entry); in browsers pass a ByteSource or ByteSink instead',
+      "file paths need tessera's Node entry (what Node resolves \"tessera\" to); in Deno and browsers give bytes instead: memorySource(bytes) or another ByteSource/ByteSink for index files, a URL for a model folder (in Deno new URL('file:///models/e5-base-v2/'))",
     );
   }
   return hooks.fs;
