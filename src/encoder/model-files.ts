@@ -23,7 +23,12 @@ export interface ModelFolder {
 const utf8 = new TextDecoder();
 
 export function openModelFolder(files: ModelFiles): ModelFolder {
-  const [label, lookup] = resolveLookup(files);
+  const [label, find] = resolveLookup(files);
+  const lookup: FileLookup = async (name) => {
+    const bytes = await find(name);
+    if (bytes) foundAny.add(folder);
+    return bytes;
+  };
   const folder: ModelFolder = {
     label,
     get: lookup,
@@ -57,6 +62,8 @@ export function openModelFolder(files: ModelFiles): ModelFolder {
 
 /** Path folders by their ModelFolder: a missing file there may be a missing folder. */
 const folderPaths = new WeakMap<ModelFolder, string>();
+/** Folders where some file was found: one where none was is likely the wrong path or URL. */
+const foundAny = new WeakSet<ModelFolder>();
 
 /**
  * NOT_FOUND for a file the folder lacks. For a path it first says whether the folder itself is
@@ -66,6 +73,12 @@ export async function missingFile(folder: ModelFolder, what: string, names: read
   const dir = folderPaths.get(folder);
   const problem = dir === undefined ? undefined : await pathProblem(dir);
   if (problem) return new TesseraError('NOT_FOUND', `model folder ${folder.label} ${problem}: point --model (or Encoder.fromDirectory) at the folder that holds tokenizer.json and the ONNX model`);
+  if (!foundAny.has(folder)) {
+    return new TesseraError(
+      'NOT_FOUND',
+      `model folder ${folder.label} has none of a model's files (no config.json, no ${what}: expected ${names.map((n) => `"${n}"`).join(' or ')}): check the path or URL; it should name the folder that holds tokenizer.json and the ONNX model`,
+    );
+  }
   return new TesseraError('NOT_FOUND', `model folder ${folder.label} has no ${what}: expected ${names.map((n) => `"${n}"`).join(' or ')}; ${fix}`);
 }
 

@@ -1,5 +1,5 @@
 /** Encoder on toy model folders: pooling, normalisation, prefixes, batching, folder errors, dimension check. */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -156,6 +156,13 @@ describe('Encoder errors', () => {
     const msg = await code(Encoder.fromDirectory(writeToyFolder(join(root, 'no-tok'), DIM, { noTokenizer: true })));
     expect(msg).toMatch(/^NOT_FOUND: .*no-tok.*"tokenizer\.json" or "vocab\.txt"/);
     expect(await code(Encoder.fromDirectory(join(root, 'does-not-exist')))).toMatch(/^NOT_FOUND: model folder .*does-not-exist does not exist: point --model/);
+  });
+
+  it('NOT_FOUND saying the folder holds no model file at all (an empty folder, a wrong URL)', async () => {
+    expect(await code(Encoder.fromDirectory({}))).toMatch(/^NOT_FOUND: model folder \(files in memory\) has none of a model's files .*"tokenizer\.json" or "vocab\.txt".*check the path or URL/);
+    const empty = join(root, 'empty');
+    mkdirSync(empty);
+    expect(await code(Encoder.fromDirectory(empty))).toMatch(/^NOT_FOUND: model folder .*empty has none of a model's files/);
   });
 
   it('NOT_FOUND when the model folder is a file, or under one', async () => {
