@@ -69,14 +69,15 @@ function firstNonFinite(x: Float32Array): number {
   return -1;
 }
 
-export function checkK(k: unknown, limit = MAX_K): number {
+/** `otherFix`: what else lifts the limit, e.g. "or use backend 'wasm'" where a backend's own limit is lower. */
+export function checkK(k: unknown, limit = MAX_K, otherFix = ''): number {
   if (typeof k !== 'number' || !Number.isInteger(k) || k < 1) {
     throw new TesseraError('INVALID_ARGUMENT', `k must be an integer >= 1, got ${shown(k)}`);
   }
   if (k > limit) {
     throw new TesseraError(
       'INVALID_ARGUMENT',
-      `k=${k} is larger than this index supports (${limit}): ask for fewer neighbours`,
+      `k=${k} is larger than this index supports (${limit}): ask for fewer neighbours${otherFix ? `, ${otherFix}` : ''}`,
     );
   }
   return k;
@@ -89,9 +90,9 @@ export function checkNotEmpty(ntotal: number): void {
 }
 
 /** All checks of `search` in one place: returns nq. */
-export function checkSearch(q: unknown, k: unknown, d: number, ntotal: number, kLimit = MAX_K): number {
+export function checkSearch(q: unknown, k: unknown, d: number, ntotal: number, kLimit = MAX_K, otherFix = ''): number {
   const nq = checkVectors(q, d, 'queries');
-  checkK(k, kLimit);
+  checkK(k, kLimit, otherFix);
   checkNotEmpty(ntotal);
   return nq;
 }

@@ -315,7 +315,7 @@ export class GpuFlatIndex implements Index {
   async search(q: Float32Array, k: number, opts: SearchOptions = {}): Promise<SearchResult> {
     this.check();
     // k beyond ntotal only pads with -1, so the GPU's selection limit applies to min(k, ntotal).
-    const nq = checkSearch(q, k, this.d, this.total, this.total <= this.kLimit ? MAX_K : this.kLimit);
+    const nq = checkSearch(q, k, this.d, this.total, this.total <= this.kLimit ? MAX_K : this.kLimit, `or search on backend 'wasm' (exact too, k up to ${MAX_K})`);
     // No queries, no dispatch: a zero-sized query binding is a validation error that breaks the device.
     if (nq === 0) return emptyResult(0, k, this.metric);
     const want = this.gpuK(k, nq);

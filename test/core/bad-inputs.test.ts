@@ -105,6 +105,13 @@ describe('GPU options', () => {
     await expectCode(indexFactory(4, 'Flat', 'ip', { backend: 'gpu', gpuMemory: '40GiB' as unknown as number }), 'INVALID_ARGUMENT', /gpuMemory must be a number of bytes > 0 .*got "40GiB"/);
     await expectCode(indexFactory(4, 'Flat', 'ip', { backend: 'gpu', gpuMemory: -5 }), 'INVALID_ARGUMENT', /gpuMemory must be .*got -5/);
   });
+  it("k past the GPU's selection limit names the WASM backend, which takes it", async () => {
+    if (!run) return;
+    const index = (await indexFactory(4, 'Flat', 'ip', { backend: 'gpu' })) as Index & { kLimit: number };
+    await index.add(new Float32Array(4 * (index.kLimit + 10)).fill(0.5));
+    await expectCode(index.search(new Float32Array(4), index.kLimit + 1), 'INVALID_ARGUMENT', /larger than this index supports \(\d+\): ask for fewer neighbours, or search on backend 'wasm'/);
+    await index.dispose();
+  });
 });
 
 it('an unknown backend name', async () => {
