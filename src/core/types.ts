@@ -23,7 +23,7 @@ export interface SearchOptions {
   efSearch?: number;
   /** IVF: number of inverted lists visited (FAISS `nprobe`). */
   nprobe?: number;
-  /** Aborts a long search between batches. */
+  /** Aborts a long search between batches: it rejects with `signal.reason` (an AbortError), as fetch does. */
   signal?: AbortSignal;
 }
 
