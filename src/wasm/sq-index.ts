@@ -122,7 +122,7 @@ export class WasmArena implements CodeHeap {
       throw new TesseraError(
         'OUT_OF_MEMORY',
         `${this.what} needs ${formatBytes(bytes)} in one WebAssembly memory, which holds at most ${formatBytes(this.limit)}: ` +
-          `shard it (ShardedIndex in src/wasm/shards.ts, option shardBytes), or use a smaller index type (e.g. "IVF4096,SQ8")`,
+          `split it into shards (shardedIndex(d, factory, metric) from 'tessera'; readIndex does it by itself), or use a smaller index type (e.g. "IVF4096,SQ8")`,
       );
     }
     // Grow in steps of at least 1 MiB, not geometrically: engines reserve the whole 4 GiB address
