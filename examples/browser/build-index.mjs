@@ -13,6 +13,8 @@ import { pathToFileURL } from 'node:url';
 
 /** Passages per encoder call. */
 const BATCH = 256;
+/** A progress line every this many rows (a multiple of BATCH). */
+const PROGRESS_ROWS = 64 * BATCH;
 
 /**
  * Encodes `corpusPath` with the model in `modelDir` and writes a FAISS IndexFlatIP to `outPath`
@@ -28,6 +30,9 @@ export async function buildDemoIndex(tessera, corpusPath, modelDir, outPath, say
       for (let i = 0; i < rows.length; i += BATCH) {
         const texts = rows.slice(i, i + BATCH).map((row) => JSON.parse(row).contents);
         yield await encoder.encode(texts, { prefix: 'passage' });
+        // A corpus of your own (TESSERA_DEMO_DIR) can take minutes on CPU: say how far it is.
+        const done = Math.min(i + BATCH, rows.length);
+        if (done % PROGRESS_ROWS === 0) say(`demo index: ${done} of ${rows.length} rows encoded (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
       }
     }
     await tessera.writeFlatIndex(outPath, encoder.dim, 'ip', rows.length, embeddings());
