@@ -3,7 +3,7 @@
  * (fetch: browsers), a map of names to bytes, or a function. Names are relative, e.g. "onnx/model.onnx".
  */
 import { isTesseraError, TesseraError } from '../core/errors.js';
-import { fileSystem } from '../platform.js';
+import { fileSystem, platform } from '../platform.js';
 
 /** Resolves a relative file name to its bytes, or undefined when the folder has no such file. */
 export type FileLookup = (name: string) => Promise<Uint8Array | undefined>;
@@ -23,7 +23,7 @@ export interface ModelFolder {
 const utf8 = new TextDecoder();
 
 export function openModelFolder(files: ModelFiles): ModelFolder {
-  const [label, find] = resolveLookup(files);
+  const [label, find, dir] = resolveLookup(files);
   const lookup: FileLookup = async (name) => {
     const bytes = await find(name);
     if (bytes) foundAny.add(folder);
@@ -56,7 +56,7 @@ export function openModelFolder(files: ModelFiles): ModelFolder {
       }
     },
   };
-  if (typeof files === 'string') folderPaths.set(folder, label);
+  if (dir !== undefined) folderPaths.set(folder, dir);
   return folder;
 }
 
@@ -95,14 +95,21 @@ async function pathProblem(dir: string): Promise<string | undefined> {
   }
 }
 
-function resolveLookup(files: ModelFiles): [string, FileLookup] {
+/** [label, lookup, the folder's path where files are read through the platform's file system]. */
+function resolveLookup(files: ModelFiles): [string, FileLookup, string?] {
   if (typeof files === 'function') return ['(files from a function)', files];
   if (typeof files === 'string') {
     const dir = files.replace(/[\\/]+$/, '');
-    return [dir, (name) => readPath(`${dir}/${name}`)];
+    return [dir, (name) => readPath(`${dir}/${name}`), dir];
   }
   if (files instanceof URL) {
     const base = files.href.endsWith('/') ? files.href : `${files.href}/`;
+    // Node's fetch cannot read file: URLs (new URL('./model/', import.meta.url)): where the platform
+    // has a file system, read them as the paths they name.
+    if (files.protocol === 'file:' && platform().fs) {
+      const dir = filePath(new URL(base)).replace(/[\\/]+$/, '');
+      return [base, (name) => readPath(`${dir}/${name}`), dir];
+    }
     return [base, (name) => fetchUrl(new URL(name, base))];
   }
   const map = files;
@@ -113,6 +120,14 @@ function resolveLookup(files: ModelFiles): [string, FileLookup] {
       return typeof v === 'string' ? new TextEncoder().encode(v) : v;
     },
   ];
+}
+
+/** The local path of a file: URL (as node:url's fileURLToPath, without importing Node modules here). */
+function filePath(url: URL): string {
+  const path = decodeURIComponent(url.pathname);
+  // file:///C:/models -> C:/models; a host (file://server/share) is a UNC path.
+  if (/^\/[A-Za-z]:/.test(path)) return path.slice(1);
+  return url.hostname ? `//${url.hostname}${path}` : path;
 }
 
 async function readPath(path: string): Promise<Uint8Array | undefined> {

@@ -2,6 +2,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import '../../src/node.js';
 import { Encoder, checkEncoderDim } from '../../src/encoder/index.js';
@@ -163,6 +164,16 @@ describe('Encoder errors', () => {
     const empty = join(root, 'empty');
     mkdirSync(empty);
     expect(await code(Encoder.fromDirectory(empty))).toMatch(/^NOT_FOUND: model folder .*empty has none of a model's files/);
+  });
+
+  it('a file: URL in Node reads the folder it names (new URL("./model/", import.meta.url))', async () => {
+    const dir = writeToyFolder(join(root, 'by url'), DIM);
+    const byPath = await Encoder.fromDirectory(dir);
+    const byUrl = await Encoder.fromDirectory(pathToFileURL(dir));
+    expect(Array.from(await byUrl.encode(['the cat']))).toEqual(Array.from(await byPath.encode(['the cat'])));
+    await byPath.dispose();
+    await byUrl.dispose();
+    expect(await code(Encoder.fromDirectory(pathToFileURL(join(root, 'no such dir'))))).toMatch(/^NOT_FOUND: model folder file:.*no%20such%20dir\/ does not exist/);
   });
 
   it('NOT_FOUND when the model folder is a file, or under one', async () => {
