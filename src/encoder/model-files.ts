@@ -153,7 +153,13 @@ async function fetchUrl(url: URL): Promise<Uint8Array | undefined> {
   } catch (e) {
     // Deno's fetch of a missing file: URL rejects ("No such file or directory") instead of answering 404.
     if (url.protocol === 'file:' && /no such file|not ?found|ENOENT/i.test(String((e as Error)?.message ?? e))) return undefined;
-    throw e;
+    // fetch's own errors say only "fetch failed" / "Failed to fetch": name the URL (the cause says why).
+    const cause = (e as { cause?: { message?: string } })?.cause?.message;
+    throw new TesseraError(
+      'NOT_FOUND',
+      `GET ${url.href} failed (${(e as Error)?.message ?? String(e)}${cause ? `: ${cause}` : ''}): check the model URL and that its server answers`,
+      { cause: e },
+    );
   }
   if (res.status === 404) return undefined;
   if (!res.ok) throw new TesseraError('NOT_FOUND', `GET ${url.href} answered ${res.status} ${res.statusText}`);

@@ -176,6 +176,12 @@ describe('Encoder errors', () => {
     expect(await code(Encoder.fromDirectory(pathToFileURL(join(root, 'no such dir'))))).toMatch(/^NOT_FOUND: model folder file:.*no%20such%20dir\/ does not exist/);
   });
 
+  it('NOT_FOUND naming the URL when its server does not answer', async () => {
+    expect(await code(Encoder.fromDirectory(new URL('http://127.0.0.1:9/models/e5/')))).toMatch(
+      /^NOT_FOUND: GET http:\/\/127\.0\.0\.1:9\/models\/e5\/config\.json failed \(fetch failed.*\): check the model URL and that its server answers/,
+    );
+  });
+
   it('NOT_FOUND when the model folder is a file, or under one', async () => {
     const file = join(root, 'a-file');
     writeFileSync(file, 'x');
