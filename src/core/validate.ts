@@ -1,5 +1,5 @@
 /** Input checks shared by every backend: each throws INVALID_ARGUMENT naming the problem and the fix. */
-import { TesseraError } from './errors.js';
+import { TesseraError, formatBytes } from './errors.js';
 import type { Metric } from './types.js';
 
 /** Largest k any index accepts; backends may state lower limits of their own. */
@@ -89,10 +89,20 @@ export function checkNotEmpty(ntotal: number): void {
   }
 }
 
+/** Most (query, neighbour) slots one search returns: 12 bytes each, so 3 GiB of results. */
+export const MAX_RESULTS = 1 << 28;
+
 /** All checks of `search` in one place: returns nq. */
 export function checkSearch(q: unknown, k: unknown, d: number, ntotal: number, kLimit = MAX_K, otherFix = ''): number {
   const nq = checkVectors(q, d, 'queries');
   checkK(k, kLimit, otherFix);
+  // Results are nq x k whatever ntotal is (padded with -1): past this the process runs out of memory.
+  if (nq * (k as number) > MAX_RESULTS) {
+    throw new TesseraError(
+      'INVALID_ARGUMENT',
+      `${nq} queries x k=${k} is ${nq * (k as number)} results (${formatBytes(nq * (k as number) * 12)}), more than one search returns (${MAX_RESULTS}): search the queries in batches of at most ${Math.max(1, Math.floor(MAX_RESULTS / (k as number)))}, or ask for fewer neighbours`,
+    );
+  }
   checkNotEmpty(ntotal);
   return nq;
 }

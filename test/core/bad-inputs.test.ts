@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '../../src/node.js';
 import { indexFactory } from '../../src/core/factory.js';
 import type { Backend, Index } from '../../src/core/types.js';
-import { MAX_K } from '../../src/core/validate.js';
+import { MAX_K, MAX_RESULTS } from '../../src/core/validate.js';
 import { gpuForTests } from '../helpers/gpu.js';
 
 async function expectCode(p: Promise<unknown>, code: string, re: RegExp): Promise<void> {
@@ -73,6 +73,15 @@ describe.each(['wasm', 'gpu'] as Backend[])('bad inputs on %s', (backend) => {
     expect(Array.from(r.labels)).toEqual([2n, 1n]);
     expect(Array.from(r.distances)).toEqual([3, 2]);
     await more.dispose();
+  });
+
+  it('more results than memory can hold (nq x k) are refused before anything is allocated', async () => {
+    if (!run) return;
+    const small = await indexFactory(4, 'Flat', 'ip', { backend });
+    await small.add(new Float32Array(8).fill(1)); // ntotal 2 <= the GPU's k limit: k up to MAX_K
+    const nq = Math.floor(MAX_RESULTS / MAX_K) + 1;
+    await expectCode(small.search(new Float32Array(nq * 4), MAX_K), 'INVALID_ARGUMENT', new RegExp(`${nq} queries x k=${MAX_K} is \\d+ results \\(3\\.\\d GiB\\), more than one search returns .*search the queries in batches of at most ${MAX_RESULTS / MAX_K}`));
+    await small.dispose();
   });
 
   it('searching an empty index', async () => {
