@@ -8,7 +8,8 @@ import { describe, expect, it } from 'vitest';
 import '../../src/node.js';
 import { orderCalls } from '../../src/core/call-order.js';
 import { indexFactory } from '../../src/core/factory.js';
-import { shardedIndex } from '../../src/index.js';
+import { memorySource, readIndex, shardedIndex } from '../../src/index.js';
+import { memorySink } from '../../src/io/byte-reader.js';
 import type { Backend, Index, SearchResult } from '../../src/core/types.js';
 import { randomVectors } from '../helpers/data.js';
 import { gpuForTests } from '../helpers/gpu.js';
@@ -68,6 +69,28 @@ describe.each([
     await index.dispose();
   }, 120_000);
 });
+
+it('an index read from a file (readIndex) orders its calls too', async () => {
+  const built = await indexFactory(d, 'IVF8,Flat', 'ip', { backend: 'wasm', threads: 2, seed: 5 });
+  await built.train(part(0));
+  const sink = memorySink();
+  await built.save(sink);
+  const expected: number[][] = [];
+  for (let c = 0; c < chunks; c++) {
+    await built.add(part(c));
+    expected.push(labelsOf(await built.search(queries, 5, { nprobe: 2 })));
+  }
+  await built.dispose();
+  const index = await readIndex(memorySource(sink.bytes()), { backend: 'wasm', threads: 2 });
+  const calls: Promise<SearchResult | void>[] = [];
+  for (let c = 0; c < chunks; c++) {
+    calls.push(index.add(part(c)));
+    calls.push(index.search(queries, 5, { nprobe: 2 }));
+  }
+  const results = (await Promise.all(calls)).filter((r): r is SearchResult => r !== undefined);
+  expect(results.map(labelsOf)).toEqual(expected);
+  await index.dispose();
+}, 120_000);
 
 describe('orderCalls', () => {
   /** An index whose calls log when they start and end, each taking a few ms. */
