@@ -18,7 +18,7 @@
  * number and indexed as a zero vector (it scores 0 against every query), unless `strict` makes it fatal.
  */
 import { createReadStream } from 'node:fs';
-import { mkdir, open, readFile, rename, rm, stat, truncate, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { TesseraError } from '../core/errors.js';
@@ -26,6 +26,7 @@ import { indexFactory, parseFactoryString } from '../core/factory.js';
 import type { ProgressCallback } from '../core/types.js';
 import { openCorpus } from '../io/corpus.js';
 import { writeFlatIndex } from '../io/faiss/flat.js';
+import { openAtomicFileSink } from '../io/node-fs.js';
 import { writeIndex } from '../io/read-index.js';
 import type { TextEncoder } from './types.js';
 
@@ -127,10 +128,16 @@ async function readState(path: string): Promise<State | undefined> {
   }
 }
 
+/** Temp + fsync + rename (io/node-fs.ts): a crash or power loss leaves the old state or the new, never half. */
 async function writeAtomic(path: string, text: string): Promise<void> {
-  const tmp = `${path}.${process.pid}.tmp`;
-  await writeFile(tmp, text);
-  await rename(tmp, path);
+  const sink = await openAtomicFileSink(path);
+  try {
+    await sink.write(Buffer.from(text, 'utf8'));
+  } catch (e) {
+    await sink.abort();
+    throw e;
+  }
+  await sink.close();
 }
 
 export async function buildIndex(opts: BuildOptions): Promise<BuildResult> {

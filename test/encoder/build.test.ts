@@ -1,5 +1,5 @@
 /** `tessera build` pipeline and the encode/build commands on a toy model: output files, bad rows, resume after a crash. */
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
@@ -147,6 +147,15 @@ describe('buildIndex', () => {
     expect(of('reading training sample')).toEqual([`0/${ROWS} rows`, `${ROWS}/${ROWS} rows`]);
     expect(of('training index (k-means)')).toEqual(Array.from({ length: 10 }, (_, i) => `${i + 1}/10 iterations`));
     expect(of('training index')).toEqual([]);
+  });
+
+  it('a manifest path that cannot be written fails with a TesseraError naming it and leaves no temp file (state and manifest go through temp + fsync + rename)', async () => {
+    const out = join(root, 'out-manifest-dir');
+    mkdirSync(join(out, 'build.json'), { recursive: true });
+    const err = await buildIndex({ corpus, out, encoder: enc, batch: 8 }).catch((e: unknown) => e);
+    expect(isTesseraError(err) && err.code).toBe('INVALID_ARGUMENT');
+    expect(String((err as Error).message)).toContain('build.json');
+    expect(readdirSync(out).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
 
   it('line numbers count empty lines (rows are non-empty lines)', async () => {
