@@ -32,6 +32,9 @@ export { memorySource } from './io/byte-reader.js';
 export * from './encoder/index.js';
 export { TensorInt8Flat } from './gpu/tensor/tensor-flat.js';
 export type { TensorFlatOptions } from './gpu/tensor/tensor-flat.js';
+export { WasmHnswIndex } from './wasm/hnsw-index.js';
+export type { HnswIndexOptions } from './wasm/hnsw-index.js';
+export type { HnswGraph } from './io/faiss/hnsw.js';
 export { planShards, formatShardPlan } from './wasm/shards.js';
 /** wasm/shards.ts's builder, its calls ordered as the factory's indexes are (core/call-order.ts). */
 export const shardedIndex: typeof makeShardedIndex = (...args) => orderCalls(makeShardedIndex(...args));

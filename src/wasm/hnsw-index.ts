@@ -8,6 +8,7 @@
  * back without reshaping. Adds run across worker threads when memory can be shared (one level
  * bucket at a time, as FAISS's OpenMP loop); with threads: 1 a build is deterministic for a seed.
  */
+import { orderCalls } from '../core/call-order.js';
 import { TesseraError } from '../core/errors.js';
 import type { IndexOptions } from '../core/factory.js';
 import { concatResults } from '../core/topk.js';
@@ -148,7 +149,8 @@ export class WasmHnswIndex implements Index {
     const pool = shared ? await acquirePool(heap, threads, dedicated) : undefined;
     const index = new WasmHnswIndex(d, M, metric, heap, pool, efConstruction, efSearch, seed);
     index.onProgress = opts.onProgress;
-    return index;
+    // Public (the package exports the class): its calls wait for each other as the factory's do.
+    return orderCalls(index);
   }
 
   /**
