@@ -3,6 +3,7 @@
  * `tessera` command line. Each subcommand lives in src/cli/commands/<name>.ts and exports
  * `register(program)`; errors print one line naming the fix and exit non-zero.
  */
+import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import '../node.js';
 import { isTesseraError } from '../core/errors.js';
@@ -12,7 +13,7 @@ import { fromSearchR1Flags } from './commands/serve.js';
 const program = new Command()
   .name('tessera')
   .description('Portable dense retriever: exact GPU search in WGSL, FAISS-compatible ANN in WebAssembly')
-  .version(process.env.TESSERA_VERSION ?? '0.1.0')
+  .version(packageVersion())
   .showHelpAfterError('(run with --help for usage)');
 
 for (const register of commands) register(program);
@@ -54,4 +55,13 @@ function fileSystemError(e: unknown): string | undefined {
   };
   const fix = code ? fixes[code] : undefined;
   return fix && `${fix}${syscall ? ` (${syscall})` : ''} [${code}]`;
+}
+
+/** The installed package's version: package.json sits two levels up from src/cli/main.ts and dist/cli/main.js alike. */
+function packageVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
 }

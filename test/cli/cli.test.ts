@@ -48,6 +48,14 @@ function expectFailure(args: string[], ...patterns: RegExp[]): string {
   return lines[0]!;
 }
 
+describe('tessera --version', () => {
+  it("prints the installed package's version (package.json)", () => {
+    const r = tessera('--version');
+    expect(r.status).toBe(0);
+    expect(r.stdout.trim()).toBe((JSON.parse(readFileSync(resolve(import.meta.dirname, '../../package.json'), 'utf8')) as { version: string }).version);
+  });
+});
+
 describe('tessera info', () => {
   it('describes a FAISS IndexFlatIP from its header', () => {
     const r = tessera('info', 'clustered768_ip.index');
