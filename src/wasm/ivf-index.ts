@@ -127,6 +127,7 @@ export class WasmIvfIndex implements Index {
 
   static async create(d: number, nlist: number, storage: IvfStorage, metric: Metric, opts: IvfIndexOptions = {}): Promise<WasmIvfIndex> {
     const what = `IVF${nlist},${storage === 'flat' ? 'Flat' : 'SQ8'} index`;
+    checkIvfOptions(opts);
     const arena = await WasmArena.create(what, { threads: opts.threads, limit: opts.memoryLimit, dedicated: opts.dedicated });
     try {
       return new WasmIvfIndex(d, nlist, storage, metric, arena, opts);
@@ -420,3 +421,12 @@ export async function createIvfIndex(d: number, spec: IndexSpec, metric: Metric,
 
 // The loader shards files larger than one WebAssembly memory (shards.ts, imported lazily: it imports this module).
 registerIndexType('wasm', 'ivf', { create: createIvfIndex, load: async (source, opts) => (await import('./shards.js')).loadIvfAuto(source, opts) });
+
+/** nprobe, seed and niter, checked when the index is created (not at the first search or train, minutes later). */
+function checkIvfOptions(opts: IvfIndexOptions): void {
+  const shown = (v: unknown) => (typeof v === 'string' ? `the string ${JSON.stringify(v)}` : String(v));
+  const { nprobe, seed, niter } = opts;
+  if (nprobe !== undefined && !(Number.isInteger(nprobe) && nprobe >= 1)) throw new TesseraError('INVALID_ARGUMENT', `nprobe must be an integer >= 1, got ${shown(nprobe)}`);
+  if (seed !== undefined && !(Number.isInteger(seed) && seed >= 0 && seed < 2 ** 32)) throw new TesseraError('INVALID_ARGUMENT', `seed must be an integer in [0, 2^32), got ${shown(seed)}`);
+  if (niter !== undefined && !(Number.isInteger(niter) && niter >= 1 && niter <= 10_000)) throw new TesseraError('INVALID_ARGUMENT', `niter (k-means iterations) must be an integer in [1, 10000], got ${shown(niter)}`);
+}

@@ -114,6 +114,15 @@ describe('IVF errors', () => {
     },
   );
 
+  it.each([
+    [{ nprobe: 0 }, /nprobe must be an integer >= 1, got 0/],
+    [{ seed: -5 }, /seed must be an integer in \[0, 2\^32\), got -5/],
+    [{ seed: 'abc' }, /seed must be .*got the string "abc"/],
+    [{ niter: 0 }, /niter \(k-means iterations\) must be an integer in \[1, 10000\], got 0/],
+  ] as [Record<string, unknown>, RegExp][])('options %o are refused when the index is created, not at its first train or search', async (opts, message) => {
+    await expect(indexFactory(d, 'IVF16,SQ8', 'ip', { backend: 'wasm', ...opts })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(message) });
+  });
+
   it('a memory limit too small raises OUT_OF_MEMORY naming the fix', async () => {
     const index = await WasmIvfIndex.create(d, 8, 'flat', 'l2', { memoryLimit: 640 << 10 });
     await index.train(base);
