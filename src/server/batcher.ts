@@ -10,6 +10,7 @@
  * (RequestTimeoutError -> 504).
  */
 import { TesseraError } from '../core/errors.js';
+import { concatResults } from '../core/topk.js';
 import type { SearchResult } from '../core/types.js';
 
 /** Encodes and searches `queries` (one encoder call, one search), returning queries.length x k results. */
@@ -161,7 +162,7 @@ export class MicroBatcher {
     for (const job of jobs) this.queue.push(job);
     this.queued += queries.length;
     this.schedule();
-    return parts.length === 1 ? parts[0]! : Promise.all(parts).then(concatResults);
+    return parts.length === 1 ? parts[0]! : Promise.all(parts).then((done) => concatResults(done, k)); // the parts in query order
   }
 
   /** Stops taking requests; queued and running ones still finish. */
@@ -272,21 +273,6 @@ export class MicroBatcher {
     this.idleWaiters = [];
     for (const w of waiters) w();
   }
-}
-
-/** The parts of a split request, joined back in query order. */
-function concatResults(parts: RequestResult[]): RequestResult {
-  const k = parts[0]!.k;
-  const nq = parts.reduce((n, p) => n + p.nq, 0);
-  const labels = new BigInt64Array(nq * k);
-  const distances = new Float32Array(nq * k);
-  let at = 0;
-  for (const p of parts) {
-    labels.set(p.labels, at);
-    distances.set(p.distances, at);
-    at += p.labels.length;
-  }
-  return { nq, k, labels, distances };
 }
 
 /** Rows [row, row+nq) of `r`, each cut from r.k to its first k columns (still best first). */
