@@ -134,9 +134,13 @@ export class GpuFlatIndex implements Index {
     checkMetric(metric);
     checkPlanOptions(opts);
     checkRerankOptions(opts);
+    checkSizeOptions(opts);
     const contexts = await openDevices(opts);
     try {
       const plan = planFor(contexts, d, n, opts.precision ?? 'f32', opts, hostRows);
+      if (opts.maxTileBytes !== undefined && opts.maxTileBytes < plan.rowBytes) {
+        throw new TesseraError('INVALID_ARGUMENT', `maxTileBytes ${opts.maxTileBytes} is smaller than one row (${plan.rowBytes} bytes for d=${d} as ${plan.precision}): pass at least ${plan.rowBytes}, or leave it out for the device's binding limit`);
+      }
       const index = new GpuFlatIndex(d, metric, plan.precision, contexts, opts);
       index.plan = plan;
       const notice = opts.allowExperimental ? tensorNotice(contexts, plan, metric, opts) : experimentalHint(contexts, metric);
@@ -1039,6 +1043,46 @@ function checkRerankOptions(opts: GpuFlatOptions): void {
   if (m !== undefined && (!Number.isInteger(m) || m < 0)) {
     throw new TesseraError('INVALID_ARGUMENT', `rerankThreadsMinPairs must be an integer >= 0 (searches of fewer (row, query) pairs re-rank on the calling thread), got ${String(m)}: pass such an integer (0: always use the workers) or leave it out for ${RERANK_THREADS_MIN_PAIRS}`);
   }
+}
+
+/** Most devices devicesPerGpu opens on one GPU object (more only multiplies per-device memory on one adapter). */
+const MAX_DEVICES_PER_GPU = 64;
+
+/**
+ * The device count and byte sizes, checked before a device is opened: unchecked, 0 or -1 devices
+ * silently became 1, 1.5 became 2, NaN none ("no GPU adapter"), 2^31 opened devices without end;
+ * a NaN or string size reached createBuffer as a TypeError, a NaN load chunk never advanced.
+ */
+function checkSizeOptions(opts: GpuFlatOptions): void {
+  const per = opts.devicesPerGpu;
+  if (per !== undefined && (!Number.isInteger(per) || per < 1 || per > MAX_DEVICES_PER_GPU)) {
+    throw new TesseraError('INVALID_ARGUMENT', `devicesPerGpu must be an integer in [1, ${MAX_DEVICES_PER_GPU}] (devices opened on each GPU object), got ${shownOption(per)}: pass such an integer or leave it out for 1`);
+  }
+  if (opts.gpus !== undefined && (!Array.isArray(opts.gpus) || opts.gpus.some((g) => !g || typeof (g as GPU).requestAdapter !== 'function'))) {
+    throw new TesseraError('INVALID_ARGUMENT', "gpus must be an array of WebGPU GPU objects (navigator.gpu, or create() of the 'webgpu' package in Node)");
+  }
+  const sizes: [keyof GpuFlatOptions, number, string][] = [
+    ['maxTileBytes', 1, "the device's maxStorageBufferBindingSize"],
+    ['scratchBytes', 1, `${DEFAULT_SCRATCH} bytes`],
+    ['loadChunkBytes', 1, '64 MiB'],
+    ['rerankBufferBytes', 1, '1 MiB'],
+    ['rerankDepth', 1, 'max(4k, k + 16)'],
+    ['rerankSubBatch', 0, `${DEFAULT_RERANK_SUB_BATCH}`],
+  ];
+  for (const [name, min, dflt] of sizes) {
+    const v = opts[name];
+    if (v !== undefined && (typeof v !== 'number' || !Number.isInteger(v) || v < min)) {
+      throw new TesseraError('INVALID_ARGUMENT', `${name} must be an integer >= ${min}, got ${shownOption(v)}: pass such a number or leave it out for ${dflt}`);
+    }
+  }
+  const f = opts.rerankFactor;
+  if (f !== undefined && (typeof f !== 'number' || !Number.isFinite(f) || f < 1)) {
+    throw new TesseraError('INVALID_ARGUMENT', `rerankFactor must be a number >= 1 (candidates re-ranked per query, as a multiple of k), got ${shownOption(f)}: pass such a number or leave it out for 4`);
+  }
+}
+
+function shownOption(v: unknown): string {
+  return typeof v === 'string' ? JSON.stringify(v) : String(v);
 }
 
 /** The re-rank's WebAssembly module and, where memory can be shared, its workers. */
