@@ -323,7 +323,6 @@ export class GpuFlatIndex implements Index {
     // No queries, no dispatch: a zero-sized query binding is a validation error that breaks the device.
     if (nq === 0) return emptyResult(0, k, this.metric);
     const want = this.gpuK(k, nq);
-    const parts: SearchResult[] = [];
     // Larger query sets go through in batches so temporary memory stays what the planner counted;
     // int8 ones in sub-batches whose GPU search runs while the host re-ranks the one before.
     const sub = this.precision === 'int8' ? this.opts.rerankSubBatch ?? DEFAULT_RERANK_SUB_BATCH : 0;
@@ -338,22 +337,51 @@ export class GpuFlatIndex implements Index {
       return { q0, nqb, batch, found, onQueue };
     };
     if (opts.signal?.aborted) throw opts.signal.reason ?? new Error('aborted');
+    // An abort rejects at once, not when the batch's GPU work and readback end (seconds on a large
+    // batch): the work still in flight finishes unobserved (its rejections are handled) and the
+    // index stays usable.
+    const signal = opts.signal;
+    let onAbort: (() => void) | undefined;
+    const aborted = signal && new Promise<never>((_, reject) => signal.addEventListener('abort', (onAbort = () => reject(signal.reason ?? new Error('aborted'))), { once: true }));
+    aborted?.catch(() => undefined);
+    const until = <T>(p: Promise<T>): Promise<T> => (aborted ? Promise.race([p, aborted]) : p);
+    try {
+      return await this.searchBatches(q, nq, k, start, until, signal);
+    } finally {
+      if (onAbort) signal!.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /** search's batches in order: each queued before the one before is read back or re-ranked. */
+  private async searchBatches(
+    q: Float32Array,
+    nq: number,
+    k: number,
+    start: (q0: number) => { q0: number; nqb: number; batch: Float32Array; found: Promise<SearchResult | Candidates>; onQueue: Promise<void> },
+    until: <T>(p: Promise<T>) => Promise<T>,
+    signal?: AbortSignal,
+  ): Promise<SearchResult> {
+    const parts: SearchResult[] = [];
     // With two readback slots a shard takes the next sub-batch while this one is still read back:
     // queue it as soon as this one is on the queue (the GPU needn't idle over the readback).
     const early = searchTuning.readbackSlots >= 2;
     for (let cur = start(0); ; ) {
       let next: ReturnType<typeof start> | undefined;
       if (early && cur.q0 + cur.nqb < nq) {
-        await cur.onQueue;
-        if (!opts.signal?.aborted) next = start(cur.q0 + cur.nqb);
+        await until(cur.onQueue);
+        if (!signal?.aborted) next = start(cur.q0 + cur.nqb);
       }
-      const found = await cur.found;
-      if (opts.signal?.aborted) throw opts.signal.reason ?? new Error('aborted');
+      const found = await until(cur.found);
+      if (signal?.aborted) throw signal.reason ?? new Error('aborted');
       if (!early && cur.q0 + cur.nqb < nq) next = start(cur.q0 + cur.nqb);
       // The next sub-batch's commands reach the queue before the re-rank takes the thread (its
       // preparation would otherwise wait behind the re-rank's synchronous stretches).
-      if (next) await next.onQueue;
-      parts.push(this.precision === 'int8' ? await this.rerank(cur.batch, cur.nqb, found as Candidates, k) : pad(found as SearchResult, k, this.metric));
+      if (next) await until(next.onQueue);
+      if (this.precision === 'int8') {
+        const reranked = this.rerank(cur.batch, cur.nqb, found as Candidates, k);
+        reranked.catch(() => undefined); // an abort stops waiting for it; its failure then goes unobserved
+        parts.push(await until(reranked));
+      } else parts.push(pad(found as SearchResult, k, this.metric));
       if (!next) break;
       cur = next;
     }
