@@ -198,18 +198,25 @@ export async function acquireDevice(opts: AcquireOptions = {}): Promise<GpuConte
   const a = adapter.limits;
   const wanted = ['shader-f16', 'subgroups', 'timestamp-query', ...(opts.allowExperimental ? ['chromium-experimental-subgroup-matrix'] : [])];
   const requiredFeatures = wanted.filter((f) => adapter.features.has(f)) as GPUFeatureName[];
-  const device = await adapter.requestDevice({
-    label: `tessera ${label}`,
-    requiredFeatures,
-    requiredLimits: {
-      maxStorageBufferBindingSize: a.maxStorageBufferBindingSize,
-      maxBufferSize: a.maxBufferSize,
-      maxComputeWorkgroupStorageSize: a.maxComputeWorkgroupStorageSize,
-      maxComputeInvocationsPerWorkgroup: Math.min(a.maxComputeInvocationsPerWorkgroup, 1024),
-      maxComputeWorkgroupSizeX: Math.min(a.maxComputeWorkgroupSizeX, 1024),
-      maxStorageBuffersPerShaderStage: Math.min(a.maxStorageBuffersPerShaderStage, 8),
-    },
-  });
+  let device: GPUDevice;
+  try {
+    device = await adapter.requestDevice({
+      label: `tessera ${label}`,
+      requiredFeatures,
+      requiredLimits: {
+        maxStorageBufferBindingSize: a.maxStorageBufferBindingSize,
+        maxBufferSize: a.maxBufferSize,
+        maxComputeWorkgroupStorageSize: a.maxComputeWorkgroupStorageSize,
+        maxComputeInvocationsPerWorkgroup: Math.min(a.maxComputeInvocationsPerWorkgroup, 1024),
+        maxComputeWorkgroupSizeX: Math.min(a.maxComputeWorkgroupSizeX, 1024),
+        maxStorageBuffersPerShaderStage: Math.min(a.maxStorageBuffersPerShaderStage, 8),
+      },
+    });
+  } catch (e) {
+    // A driver that refuses (out of devices, a lost adapter) rejects with a bare OperationError.
+    const name = adapter.info?.description || adapter.info?.device || adapter.info?.vendor || 'the adapter';
+    throw new TesseraError('GPU_UNAVAILABLE', `${label} (${name}) refused to open a device: ${(e as Error).message}; open fewer devices (devicesPerGpu), close other programs using the GPU, or use backend "wasm"`, { cause: e });
+  }
   return new GpuContext(device, label, gpu, adapter);
 }
 
