@@ -336,11 +336,15 @@ export class GpuFlatIndex implements Index {
       found.catch(() => undefined).finally(submitted); // awaited below; must not go unhandled while a re-rank runs
       return { q0, nqb, batch, found, onQueue };
     };
-    if (opts.signal?.aborted) throw opts.signal.reason ?? new Error('aborted');
+    // null as none, as the WASM backends take it.
+    const signal = opts.signal ?? undefined;
+    if (signal !== undefined && (typeof signal !== 'object' || typeof signal.addEventListener !== 'function')) {
+      throw new TesseraError('INVALID_ARGUMENT', `signal must be an AbortSignal (e.g. new AbortController().signal or AbortSignal.timeout(ms)), got ${typeof signal}`);
+    }
+    if (signal?.aborted) throw signal.reason ?? new Error('aborted');
     // An abort rejects at once, not when the batch's GPU work and readback end (seconds on a large
     // batch): the work still in flight finishes unobserved (its rejections are handled) and the
     // index stays usable.
-    const signal = opts.signal;
     let onAbort: (() => void) | undefined;
     const aborted = signal && new Promise<never>((_, reject) => signal.addEventListener('abort', (onAbort = () => reject(signal.reason ?? new Error('aborted'))), { once: true }));
     aborted?.catch(() => undefined);

@@ -55,6 +55,20 @@ describe.skipIf(!hasGpu)('gpu search abort', () => {
     }
   }, 60000);
 
+  it('a signal that is not an AbortSignal: INVALID_ARGUMENT naming it (was a TypeError from removeEventListener)', async () => {
+    const index = await GpuFlatIndex.create(16, 'ip', {});
+    try {
+      await index.add(randomVectors(10, 16, 5));
+      for (const signal of [{}, 'stop']) {
+        await expect(index.search(randomVectors(1, 16, 6), 3, { signal: signal as never })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/^signal must be an AbortSignal/) });
+      }
+      // undefined and null mean none, as on the WASM backends.
+      for (const signal of [undefined, null]) expect((await index.search(randomVectors(1, 16, 6), 3, { signal: signal as never })).labels.length).toBe(3);
+    } finally {
+      await index.dispose();
+    }
+  });
+
   it('a signal that is never aborted leaves no listener behind', async () => {
     const index = await GpuFlatIndex.create(16, 'ip', {});
     try {
