@@ -1067,6 +1067,11 @@ function checkPlanOptions(opts: GpuFlatOptions): void {
  * INVALID_ARGUMENT naming the option and what it accepts.
  */
 function checkRerankOptions(opts: GpuFlatOptions): void {
+  const from = opts.rerankFrom;
+  if (from !== undefined && from !== 'file' && from !== 'memory') {
+    // Anything else used to keep the rows in memory silently.
+    throw new TesseraError('INVALID_ARGUMENT', `rerankFrom must be 'file' or 'memory' (where int8 re-ranking reads the float32 rows), got ${shownOption(from)}`);
+  }
   const t = opts.rerankThreads;
   if (t !== undefined && (!Number.isInteger(t) || t < 0 || t > 256)) {
     throw new TesseraError('INVALID_ARGUMENT', `rerankThreads must be an integer in [0, 256] (worker threads for the int8 re-rank; 0 re-ranks on the calling thread), got ${String(t)}: pass such an integer or leave it out for min(${DEFAULT_RERANK_THREADS}, cores - 1)`);

@@ -62,6 +62,7 @@ describe.skipIf(!hasGpu)('gpu option checks', () => {
     ['rerankSubBatch', -1],
     ['rerankBufferBytes', 0],
     ['loadChunkBytes', Number.NaN],
+    ['rerankFrom', 'disk'],
   ])('%s %s: INVALID_ARGUMENT naming the option, not a TypeError at the first add or search', async (name, v) => {
     const e = await refusal(GpuFlatIndex.create(64, 'ip', { precision: 'int8', [name]: v }));
     expect(e.code).toBe('INVALID_ARGUMENT');
