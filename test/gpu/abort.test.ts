@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GpuFlatIndex } from '../../src/gpu/flat-index.js';
+import { indexFactory } from '../../src/core/factory.js';
 import { randomVectors } from '../helpers/data.js';
 import { expectSameResult } from '../helpers/oracle.js';
 import { gpuForTests } from '../helpers/gpu.js';
@@ -52,6 +53,45 @@ describe.skipIf(!hasGpu)('gpu search abort', () => {
       expect(unhandled).toEqual([]);
     } finally {
       await index.dispose();
+    }
+  }, 60000);
+
+  it.each(['f32', 'int8'] as const)('%s: an add right after an abort waits for the batch the abort left running, then searches see every row', async (precision) => {
+    const d = 64;
+    const index = (await indexFactory(d, 'Flat', 'ip', { backend: 'gpu', precision })) as GpuFlatIndex;
+    const fresh = await GpuFlatIndex.create(d, 'ip', { precision });
+    try {
+      const base = randomVectors(20000, d, 7);
+      const more = randomVectors(300, d, 8);
+      await index.add(base);
+      // When the aborted search's GPU batch (and for int8 its re-rank) settles.
+      let settledAt = 0;
+      const inner = index as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
+      for (const name of ['searchShards', 'searchCandidates', 'rerank']) {
+        const call = inner[name]!;
+        inner[name] = (...a: unknown[]) => {
+          const p = call.apply(index, a);
+          void p.then(() => (settledAt = performance.now()), () => (settledAt = performance.now()));
+          return p;
+        };
+      }
+      const ac = new AbortController();
+      const p = index.search(randomVectors(3000, d, 9), 10, { signal: ac.signal });
+      await new Promise((r) => setTimeout(r, 20));
+      ac.abort(new Error('stop'));
+      await expect(p).rejects.toThrow('stop');
+      await index.add(more);
+      const addedAt = performance.now();
+      expect(settledAt, 'the aborted batch settled before the add returned').toBeGreaterThan(0);
+      expect(addedAt).toBeGreaterThanOrEqual(settledAt);
+      await fresh.add(base);
+      await fresh.add(more);
+      const q = randomVectors(5, d, 10);
+      expectSameResult(await index.search(q, 10), await fresh.search(q, 10), 'after the add');
+      expect(index.ntotal).toBe(20300);
+    } finally {
+      await index.dispose();
+      await fresh.dispose();
     }
   }, 60000);
 
