@@ -224,7 +224,16 @@ export class GpuFlatIndex implements Index {
     if (this.precision === 'f16') checkHalfRange(x.subarray(0, n * this.d), this.d);
     // Refuse before allocating: the planner checks the grown index against stated memory.
     const hostRows = this.rowStore.hostBytes / (this.d * 4) + (this.rowsInFile ? 0 : n);
-    this.plan = planFor(this.contexts, this.d, this.total + n, this.precision, this.opts, hostRows);
+    try {
+      this.plan = planFor(this.contexts, this.d, this.total + n, this.precision, this.opts, hostRows);
+    } catch (e) {
+      // 'auto' chose when the index was created, from the rows it had then (none, for indexFactory):
+      // the refusal names precisions that fit, which 'auto' can no longer switch to.
+      if (e instanceof TesseraError && e.code === 'OUT_OF_MEMORY' && this.opts.precision === 'auto') {
+        throw new TesseraError('OUT_OF_MEMORY', `${e.message} (precision 'auto' chose '${this.precision}' when the index was created, for the ${this.total} rows it had then; a precision is fixed once chosen: create the index with the precision that fits, or load the file with readIndex, where 'auto' sees every row)`, { cause: e });
+      }
+      throw e;
+    }
     if (this.precision === 'int8') {
       if (!this.sq) {
         this.sq = trainSq(x, n, this.d);
