@@ -250,6 +250,9 @@ function fits(plan: FlatPlan): boolean {
   return plan.shards.every((s) => s.memoryBytes === undefined || s.baseBytes + s.tempBytes <= s.memoryBytes);
 }
 
+/** The scratch budget a refusal suggests when the default's temporary bytes are what does not fit. */
+const LEAN_SCRATCH = 1 << 20;
+
 /** Most exact first: what 'auto' tries in order. */
 const ORDER: readonly StoragePrecision[] = ['f32', 'f16', 'int8'];
 
@@ -275,8 +278,13 @@ export function planFlat(input: FlatPlanInput): FlatPlan {
   const perAdapter = want.shards[0]!.baseBytes * want.shards.length + want.tempBytes;
   const mem = worst.memoryBytes!;
   const adaptersNeeded = Math.ceil((want.shards.reduce((s, x) => s + x.baseBytes, 0)) / Math.max(1, mem - want.tempBytes));
+  // The temporary bytes scale with scratchBytes (the candidate lists of one batch): where a smaller
+  // budget makes the asked precision fit, say so (a tiny gpuMemory otherwise names only wasm).
+  const leanScratch = Math.min(input.scratchBytes, LEAN_SCRATCH);
+  const lean = leanScratch < input.scratchBytes ? tried.map((p) => layout({ ...input, scratchBytes: leanScratch }, p)).find(fits) : undefined;
   const fixes = [
     ...options,
+    lean ? `scratchBytes: ${leanScratch}${lean.precision !== tried[0] ? ` with precision '${lean.precision}'` : ''} (${formatBytes(lean.tempBytes)} temporary instead of ${formatBytes(want.tempBytes)}: fewer candidate lists a batch)` : undefined,
     mem > want.tempBytes ? `${adaptersNeeded} adapters of this size` : undefined,
     "backend 'wasm'",
     'a larger gpuMemory if the adapter really holds more',
