@@ -7,6 +7,11 @@ export const MAX_K = 1 << 20;
 /** Largest dimension accepted; FAISS has no hard limit, but beyond this something is surely wrong. */
 export const MAX_DIMENSION = 1 << 16;
 
+/** A bad option value for messages, as the WASM indexes name them: `the string "16"`, not 16. */
+export function describeArg(v: unknown): string {
+  return typeof v === 'string' ? `the string ${JSON.stringify(v)}` : String(v);
+}
+
 /** A bad number argument for messages: a string "10" or a bigint 10n must not read as the number 10. */
 function shown(v: unknown): string {
   if (typeof v === 'string') return `${JSON.stringify(v)} (a string; pass a number)`;
@@ -95,12 +100,13 @@ export const MAX_RESULTS = 1 << 28;
 /** All checks of `search` in one place: returns nq. */
 export function checkSearch(q: unknown, k: unknown, d: number, ntotal: number, kLimit = MAX_K, otherFix = ''): number {
   const nq = checkVectors(q, d, 'queries');
-  checkK(k, kLimit, otherFix);
+  const kk = checkK(k, kLimit, otherFix);
   // Results are nq x k whatever ntotal is (padded with -1): past this the process runs out of memory.
-  if (nq * (k as number) > MAX_RESULTS) {
+  const results = nq * kk;
+  if (results > MAX_RESULTS) {
     throw new TesseraError(
       'INVALID_ARGUMENT',
-      `${nq} queries x k=${k} is ${nq * (k as number)} results (${formatBytes(nq * (k as number) * 12)}), more than one search returns (${MAX_RESULTS}): search the queries in batches of at most ${Math.max(1, Math.floor(MAX_RESULTS / (k as number)))}, or ask for fewer neighbours`,
+      `${nq} queries x k=${kk} is ${results} results (${formatBytes(results * 12)}), more than one search returns (${MAX_RESULTS}): search the queries in batches of at most ${Math.max(1, Math.floor(MAX_RESULTS / kk))}, or ask for fewer neighbours`,
     );
   }
   checkNotEmpty(ntotal);

@@ -1080,7 +1080,7 @@ function checkPlanOptions(opts: GpuFlatOptions): void {
   }
   const m = opts.gpuMemory;
   if (m !== undefined && (typeof m !== 'number' || !Number.isFinite(m) || m <= 0)) {
-    throw new TesseraError('INVALID_ARGUMENT', `gpuMemory must be a number of bytes > 0 (e.g. 40 * 2 ** 30 for 40 GiB), got ${typeof m === 'string' ? JSON.stringify(m) : String(m)}`);
+    throw new TesseraError('INVALID_ARGUMENT', `gpuMemory must be a number of bytes > 0 (e.g. 40 * 2 ** 30 for 40 GiB), got ${shownOption(m)}`);
   }
 }
 

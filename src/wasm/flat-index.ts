@@ -126,17 +126,8 @@ export class WasmFlatIndex implements Index {
   /** Writes a FAISS IndexFlatIP ("IxFI") or IndexFlatL2 ("IxF2") file. */
   async save(target: string | ByteSink): Promise<void> {
     this.live();
-    const rows = this.rowChunks();
+    const rows = this.heap.f32RowChunks(() => this.base, this.d, this.n);
     await writeFlatIndex(target, this.d, this.metric, this.n, rows);
-  }
-
-  /** Copies of the stored rows in bounded chunks (the memory may be shared or grow meanwhile). */
-  private *rowChunks(): Generator<Float32Array> {
-    const rowsPer = Math.max(1, Math.floor((16 << 20) / (this.d * 4)));
-    for (let r = 0; r < this.n; r += rowsPer) {
-      const m = Math.min(rowsPer, this.n - r);
-      yield this.heap.f32(this.base + r * this.d * 4, m * this.d).slice();
-    }
   }
 
   async dispose(): Promise<void> {

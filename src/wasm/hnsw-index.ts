@@ -13,7 +13,7 @@ import { TesseraError } from '../core/errors.js';
 import type { IndexOptions } from '../core/factory.js';
 import { concatResults } from '../core/topk.js';
 import type { ByteSink, ByteSource, Index, Metric, SearchOptions, SearchResult } from '../core/types.js';
-import { MAX_K, checkSearch, checkVectors } from '../core/validate.js';
+import { MAX_K, checkSearch, checkVectors, describeArg } from '../core/validate.js';
 import { ByteReader, sourceLabel } from '../io/byte-reader.js';
 import { streamFlatRows } from '../io/faiss/flat.js';
 import { HNSW_FLAT_FOURCC, type HnswGraph, readHnswLayout, readHnswNeighbors, writeHnswFlatTo } from '../io/faiss/hnsw.js';
@@ -71,7 +71,7 @@ export function defaultLevelProbas(M: number): { assignProbas: Float64Array; cum
 
 function checkPositiveInt(value: unknown, name: string, max: number): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max) {
-    throw new TesseraError('INVALID_ARGUMENT', `${name} must be an integer in [1, ${max}], got ${typeof value === 'string' ? `the string ${JSON.stringify(value)}` : String(value)}`);
+    throw new TesseraError('INVALID_ARGUMENT', `${name} must be an integer in [1, ${max}], got ${describeArg(value)}`);
   }
   return value;
 }
@@ -443,23 +443,13 @@ export class WasmHnswIndex implements Index {
     return n === 0 ? new Float32Array(0) : this.heap.f32(this.words()[W.vectors]!, n * this.d).slice();
   }
 
-  /** Copies of the first n stored rows in bounded chunks: a save never holds a second copy of all of them. */
-  private *vectorChunks(n: number): Generator<Float32Array> {
-    const rowsPer = Math.max(1, Math.floor((16 << 20) / (this.d * 4)));
-    for (let r = 0; r < n; r += rowsPer) {
-      const m = Math.min(rowsPer, n - r);
-      // a fresh view each time: an add during the save may grow (and detach) the memory
-      yield this.heap.f32(this.words()[W.vectors]! + r * this.d * 4, m * this.d).slice();
-    }
-  }
-
   /** Writes a FAISS IndexHNSWFlat ("IHNf") file that faiss.read_index reads; atomic for paths. */
   async save(target: string | ByteSink): Promise<void> {
     this.live();
     const graph = this.graph();
     const sink = await openSink(target);
     try {
-      await writeHnswFlatTo(sink, this.d, this.metric, graph, this.vectorChunks(graph.levels.length));
+      await writeHnswFlatTo(sink, this.d, this.metric, graph, this.heap.f32RowChunks(() => this.words()[W.vectors]!, this.d, graph.levels.length));
     } catch (e) {
       await (sink as { abort?: () => Promise<void> }).abort?.();
       throw e;

@@ -10,7 +10,7 @@ import { TesseraError } from '../core/errors.js';
 import { type IndexOptions, type IndexSpec, registerIndexType } from '../core/factory.js';
 import { emptyResult } from '../core/topk.js';
 import type { ByteSink, ByteSource, Index, Metric, ProgressCallback, SearchOptions, SearchResult } from '../core/types.js';
-import { checkSearch, checkVectors } from '../core/validate.js';
+import { checkSearch, checkVectors, describeArg } from '../core/validate.js';
 import { openSink } from '../platform.js';
 import { ByteReader, sourceLabel } from '../io/byte-reader.js';
 import { encodeIvfHead, IVF_FLAT_FOURCC, IVF_SQ_FOURCC, readIvfLayout } from '../io/faiss/ivf.js';
@@ -284,8 +284,7 @@ export class WasmIvfIndex implements Index {
   async search(q: Float32Array, k: number, opts: SearchOptions = {}): Promise<SearchResult> {
     this.live();
     const nq = checkSearch(q, k, this.d, this.ntotal);
-    const nprobe = opts.nprobe ?? this.nprobe;
-    if (!Number.isInteger(nprobe) || nprobe < 1) throw new TesseraError('INVALID_ARGUMENT', `nprobe must be an integer >= 1, got ${typeof nprobe === 'string' ? `the string ${JSON.stringify(nprobe)}` : String(nprobe)}`);
+    const nprobe = checkNprobe(opts.nprobe ?? this.nprobe);
     if (!this.isTrained) throw new TesseraError('NOT_TRAINED', `${this.description} is not trained: call train(x) before search`);
     if (nq === 0 || this.ntotal === 0) return emptyResult(nq, k, this.metric);
     const L = this.lists;
@@ -424,9 +423,13 @@ registerIndexType('wasm', 'ivf', { create: createIvfIndex, load: async (source, 
 
 /** nprobe, seed and niter, checked when the index is created (not at the first search or train, minutes later). */
 function checkIvfOptions(opts: IvfIndexOptions): void {
-  const shown = (v: unknown) => (typeof v === 'string' ? `the string ${JSON.stringify(v)}` : String(v));
   const { nprobe, seed, niter } = opts;
-  if (nprobe !== undefined && !(Number.isInteger(nprobe) && nprobe >= 1)) throw new TesseraError('INVALID_ARGUMENT', `nprobe must be an integer >= 1, got ${shown(nprobe)}`);
-  if (seed !== undefined && !(Number.isInteger(seed) && seed >= 0 && seed < 2 ** 32)) throw new TesseraError('INVALID_ARGUMENT', `seed must be an integer in [0, 2^32), got ${shown(seed)}`);
-  if (niter !== undefined && !(Number.isInteger(niter) && niter >= 1 && niter <= 10_000)) throw new TesseraError('INVALID_ARGUMENT', `niter (k-means iterations) must be an integer in [1, 10000], got ${shown(niter)}`);
+  if (nprobe !== undefined) checkNprobe(nprobe);
+  if (seed !== undefined && !(Number.isInteger(seed) && seed >= 0 && seed < 2 ** 32)) throw new TesseraError('INVALID_ARGUMENT', `seed must be an integer in [0, 2^32), got ${describeArg(seed)}`);
+  if (niter !== undefined && !(Number.isInteger(niter) && niter >= 1 && niter <= 10_000)) throw new TesseraError('INVALID_ARGUMENT', `niter (k-means iterations) must be an integer in [1, 10000], got ${describeArg(niter)}`);
+}
+
+function checkNprobe(nprobe: unknown): number {
+  if (!Number.isInteger(nprobe) || (nprobe as number) < 1) throw new TesseraError('INVALID_ARGUMENT', `nprobe must be an integer >= 1, got ${describeArg(nprobe)}`);
+  return nprobe as number;
 }

@@ -212,6 +212,18 @@ export class WasmHeap {
   f32(ptr: number, length: number): Float32Array {
     return new Float32Array(this.memory.buffer, ptr, length);
   }
+  /**
+   * Copies of `rows` rows of d float32 at ptr() in chunks of about 16 MiB, so a save never holds a
+   * second copy of them all. ptr() and the view are taken again for each chunk: an add meanwhile may
+   * move the rows or grow (and detach) the memory.
+   */
+  *f32RowChunks(ptr: () => number, d: number, rows: number): Generator<Float32Array> {
+    const rowsPer = Math.max(1, Math.floor((16 << 20) / (d * 4)));
+    for (let r = 0; r < rows; r += rowsPer) {
+      const m = Math.min(rowsPer, rows - r);
+      yield this.f32(ptr() + r * d * 4, m * d).slice();
+    }
+  }
   i32(ptr: number, length: number): Int32Array {
     return new Int32Array(this.memory.buffer, ptr, length);
   }
