@@ -45,3 +45,8 @@ export function writeOut(text: string): Promise<void> {
     process.stdout.write(text, (e) => (e ? reject(e) : resolve()));
   });
 }
+
+/** --pooling: how token states become one vector; the model folder's 1_Pooling config otherwise. */
+export function poolingOption(what: string): Option {
+  return new Option('--pooling <mode>', `pooling of token states for ${what} (default: the folder's 1_Pooling/config.json, else mean)`).choices(['mean', 'cls']);
+}

@@ -72,6 +72,10 @@ export class Encoder implements TextEncoder {
     return this.dimension;
   }
 
+  describe(): string {
+    return `${this.pooling} pooling, ${this.normalize ? 'L2-normalised' : 'not normalised'}, query prefix ${JSON.stringify(this.prefixes.query)}, max ${this.maxLength} tokens`;
+  }
+
   /** Loads a model folder (a path in Node/Deno, a URL, a name -> bytes map, or a lookup function). */
   static async fromDirectory(files: ModelFiles, opts: EncoderOptions = {}): Promise<Encoder> {
     const folder = openModelFolder(files);

@@ -9,5 +9,7 @@ export interface TextEncoder {
   readonly name: string;
   /** texts -> Float32Array of texts.length x dim, row-major; prefixes follow the model's conventions (e5: "query: "). */
   encode(texts: readonly string[], opts?: { prefix?: TextPrefix }): Promise<Float32Array>;
+  /** One line on how texts become vectors (pooling, normalisation, query prefix, token limit), for logs. */
+  describe?(): string;
   dispose(): Promise<void>;
 }

@@ -9,6 +9,7 @@ import { TesseraError, formatBytes, isTesseraError } from '../core/errors.js';
 import type { BackendChoice, Index, ProgressCallback } from '../core/types.js';
 import { Encoder } from '../encoder/encoder.js';
 import type { EncoderOptions } from '../encoder/encoder.js';
+import type { Pooling } from '../encoder/pooling.js';
 import type { ExecutionProviderChoice } from '../encoder/runtime.js';
 import type { TextEncoder } from '../encoder/types.js';
 import { openCorpus } from '../io/corpus.js';
@@ -50,10 +51,15 @@ export interface ServeFilesOptions {
   timeoutMs?: number;
   bodyLimit?: number;
   /**
-   * Search-R1's --retriever_name, which picks the query prefix there: e5 in the name -> "query: ",
-   * bge -> BGE's instruction, anything else none. Default: from the model folder (e5 when it is one).
+   * Search-R1's --retriever_name: query encoding as Search-R1's retrieval server does it (e5 in the
+   * name -> "query: ", bge -> BGE's instruction, else no prefix; mean pooling; L2-normalised unless
+   * dpr is in the name; 256 tokens). Default: from the model folder.
    */
   retrieverName?: string;
+  /** Pooling of the query encoder; overrides the folder's and --retriever_name's. */
+  pooling?: Pooling;
+  /** Tokens a query, [CLS]/[SEP] included; overrides the folder's and --retriever_name's. */
+  maxLength?: number;
   /** Encoder execution provider (default auto: onnxruntime-node when installed, else WASM). */
   encoderProvider?: ExecutionProviderChoice;
   /** Texts per encoder run (default: the batch limit, so one batch is one ONNX run). */
@@ -151,7 +157,9 @@ export async function serveFiles(opts: ServeFilesOptions): Promise<RunningServic
     loadEncoder: async (): Promise<TextEncoder> =>
       Encoder.fromDirectory(opts.model, {
         expectDim: info.d,
-        prefixes: prefixesForRetriever(opts.retrieverName),
+        ...searchR1Encoding(opts.retrieverName),
+        ...(opts.pooling !== undefined ? { pooling: opts.pooling } : {}),
+        ...(opts.maxLength !== undefined ? { maxLength: opts.maxLength } : {}),
         executionProvider: opts.encoderProvider,
         batchSize: opts.encoderBatch ?? maxBatch,
         threads: opts.threads,
@@ -174,10 +182,17 @@ async function checkModelFolder(model: string): Promise<void> {
   }
 }
 
-/** Query prefixes as Search-R1's encoder picks them from --retriever_name (retrieval_server.py, Encoder.encode). */
-export function prefixesForRetriever(name: string | undefined): EncoderOptions['prefixes'] {
-  if (name === undefined) return undefined;
-  if (/e5/i.test(name)) return 'e5';
-  if (/bge/i.test(name)) return { query: 'Represent this sentence for searching relevant passages: ', passage: '' };
-  return 'none';
+/**
+ * Query encoding as Search-R1's retrieval server sets it up from --retriever_name (retrieval_server.py:
+ * Encoder.encode picks the prefix by name and normalises unless the name has dpr; its main fixes mean
+ * pooling and 256 tokens whatever the model). Nothing when no name is given: the folder decides.
+ */
+export function searchR1Encoding(name: string | undefined): Pick<EncoderOptions, 'prefixes' | 'pooling' | 'normalize' | 'maxLength'> {
+  if (name === undefined) return {};
+  const prefixes: EncoderOptions['prefixes'] = /e5/i.test(name)
+    ? 'e5'
+    : /bge/i.test(name)
+      ? { query: 'Represent this sentence for searching relevant passages: ', passage: '' }
+      : 'none';
+  return { prefixes, pooling: 'mean', normalize: !/dpr/i.test(name), maxLength: 256 };
 }

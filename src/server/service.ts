@@ -119,7 +119,7 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
 
   const ready = (async () => {
     corpus = await step('corpus', opts.loadCorpus, (c) => `${c.rows} rows`);
-    encoder = await step('model', opts.loadEncoder, (e) => `${e.name}, ${e.dim} dims`);
+    encoder = await step('model', opts.loadEncoder, (e) => `${e.name}, ${e.dim} dims${e.describe ? `, ${e.describe()}` : ''}`);
     const index = await step('index', () => opts.loadIndex(), (i) => `${i.description}, ${i.ntotal} x ${i.d}, ${i.metric}, on ${i.backend}`);
     if (state.phase !== 'loading') {
       await index.dispose().catch(() => {});

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { fromSearchR1Flags } from '../../src/cli/commands/serve.js';
-import { prefixesForRetriever } from '../../src/server/files.js';
+import { searchR1Encoding } from '../../src/server/files.js';
 
 const argv = (...args: string[]) => ['node', 'tessera', ...args];
 
@@ -22,11 +22,13 @@ describe("Search-R1's retrieval_server.py flags", () => {
     expect(fromSearchR1Flags(argv('search', '--index_path', 'a'))).toEqual(argv('search', '--index_path', 'a'));
   });
 
-  it('--retriever_name picks the query prefix as Search-R1 does', () => {
-    expect(prefixesForRetriever(undefined)).toBeUndefined();
-    expect(prefixesForRetriever('e5')).toBe('e5');
-    expect(prefixesForRetriever('E5-large')).toBe('e5');
-    expect(prefixesForRetriever('bge')).toEqual({ query: 'Represent this sentence for searching relevant passages: ', passage: '' });
-    expect(prefixesForRetriever('contriever')).toBe('none');
+  it('--retriever_name sets query encoding as Search-R1 does: prefix by name, mean pooling, dpr unnormalised, 256 tokens', () => {
+    expect(searchR1Encoding(undefined)).toEqual({});
+    const fixed = { pooling: 'mean', normalize: true, maxLength: 256 };
+    expect(searchR1Encoding('e5')).toEqual({ prefixes: 'e5', ...fixed });
+    expect(searchR1Encoding('E5-large')).toEqual({ prefixes: 'e5', ...fixed });
+    expect(searchR1Encoding('bge')).toEqual({ prefixes: { query: 'Represent this sentence for searching relevant passages: ', passage: '' }, ...fixed });
+    expect(searchR1Encoding('contriever')).toEqual({ prefixes: 'none', ...fixed });
+    expect(searchR1Encoding('dpr')).toEqual({ prefixes: 'none', ...fixed, normalize: false });
   });
 });

@@ -1,7 +1,8 @@
 /**
  * serveFiles (what `tessera serve` runs) over real files: --ef-search / --nprobe reach the HNSW and
  * IVF indexes it serves, in place of the defaults stored in the FAISS file; a corpus in a folder it
- * cannot write names --offsets.
+ * cannot write names --offsets; --retriever_name encodes queries as Search-R1 does (mean pooling)
+ * whatever the folder's pooling, and --pooling overrides both.
  */
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,7 +10,10 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '../../src/node.js';
 import { indexFactory } from '../../src/core/factory.js';
+import { Encoder } from '../../src/encoder/encoder.js';
 import { serveFiles } from '../../src/server/files.js';
+import type { ServeFilesOptions } from '../../src/server/files.js';
+import { writeToyFolder } from '../encoder/toy-model.js';
 
 const MODEL = join(resolve(import.meta.dirname, '../..'), 'assets/demo/model');
 const D = 100;
@@ -52,5 +56,60 @@ describe('serveFiles', () => {
     if (!existsSync(readOnly)) return ctx.skip();
     const service = await serveFiles({ index: join(tmp, 'hnsw.index'), corpus: readOnly, model: MODEL, port: 0, backend: 'wasm', threads: 1 });
     await expect(service.ready).rejects.toThrow(/cannot write \/sys\/kernel\/address_bits\.offsets: .*: pass --offsets FILE in a folder you can write/);
+  });
+
+  describe('query encoding', () => {
+    // A model folder whose sentence-transformers config says CLS pooling, and an index of two rows:
+    // the query's CLS-pooled vector ("cls") and its mean-pooled one ("mean"). The top hit tells
+    // which pooling the server used.
+    const QUERY = 'the cat sat';
+    const toy = join(tmp, 'toy-cls');
+    const toyIndex = join(tmp, 'toy.index');
+    const toyCorpus = join(tmp, 'toy.jsonl');
+    beforeAll(async () => {
+      writeToyFolder(toy, 8, { pooling: 'cls' });
+      const rows: Float32Array[] = [];
+      for (const pooling of ['cls', 'mean'] as const) {
+        const enc = await Encoder.fromDirectory(toy, { pooling, prefixes: 'none', executionProvider: 'wasm', threads: 1 });
+        rows.push(await enc.encode([QUERY], { prefix: 'query' }));
+        await enc.dispose();
+      }
+      const index = await indexFactory(8, 'Flat', 'ip', { backend: 'wasm', threads: 1 });
+      await index.add(Float32Array.from([...rows[0]!, ...rows[1]!]));
+      await index.save(toyIndex);
+      await index.dispose();
+      writeFileSync(toyCorpus, ['cls', 'mean'].map((c) => JSON.stringify({ id: c, contents: c })).join('\n') + '\n');
+    });
+
+    const topHit = async (opts: Partial<ServeFilesOptions>): Promise<{ hit: string; lines: string[] }> => {
+      const lines: string[] = [];
+      const service = await serveFiles({ index: toyIndex, corpus: toyCorpus, model: toy, port: 0, backend: 'wasm', threads: 1, encoderProvider: 'wasm', say: (l) => lines.push(l), ...opts });
+      try {
+        await service.ready;
+        const res = await service.app.inject({ method: 'POST', url: '/retrieve', payload: { queries: [QUERY], topk: 1 } });
+        expect(res.statusCode).toBe(200);
+        return { hit: (res.json() as { result: { contents: string }[][] }).result[0]![0]!.contents, lines };
+      } finally {
+        await service.close();
+      }
+    };
+
+    it("without --retriever_name the folder's pooling (CLS) encodes the queries", async () => {
+      const { hit, lines } = await topHit({});
+      expect(hit).toBe('cls');
+      expect(lines.join('\n')).toMatch(/loaded model .*cls pooling, L2-normalised, query prefix "", max 512 tokens/);
+    });
+
+    it("--retriever_name: Search-R1's mean pooling and 256 tokens, whatever the folder says", async () => {
+      const { hit, lines } = await topHit({ retrieverName: 'toy' });
+      expect(hit).toBe('mean');
+      expect(lines.join('\n')).toMatch(/loaded model .*mean pooling, L2-normalised, query prefix "", max 256 tokens/);
+    });
+
+    it('--pooling and --max-length override --retriever_name', async () => {
+      const { hit, lines } = await topHit({ retrieverName: 'toy', pooling: 'cls', maxLength: 64 });
+      expect(hit).toBe('cls');
+      expect(lines.join('\n')).toMatch(/loaded model .*cls pooling, L2-normalised, query prefix "", max 64 tokens/);
+    });
   });
 });

@@ -9,7 +9,7 @@ import { TesseraError } from '../../core/errors.js';
 import type { ProgressCallback } from '../../core/types.js';
 import { Encoder } from '../../encoder/encoder.js';
 import type { TextPrefix } from '../../encoder/types.js';
-import { intOption, writeOut } from '../options.js';
+import { intOption, poolingOption, writeOut } from '../options.js';
 import { rateProgress } from './build.js';
 
 /** T.json: a JSON array of strings; anything else: one text a line (a trailing newline ends the last). */
@@ -72,14 +72,16 @@ export function register(program: Command): void {
     .option('--threads <n>', 'CPU threads (default: all cores)', intOption('--threads', 1))
     .option('--batch <n>', 'texts per model run', intOption('--batch', 1), 32)
     .option('--max-length <n>', "tokens a text, [CLS]/[SEP] included (default: 256 for e5, else the model's limit)", intOption('--max-length', 2))
+    .addOption(poolingOption('the texts'))
     .option('--quantized', 'use model_quantized.onnx')
-    .action(async (flags: { model: string; texts: string; prefix: TextPrefix; json?: boolean; encoder: 'auto' | 'wasm' | 'webgpu' | 'native'; threads?: number; batch: number; maxLength?: number; quantized?: boolean }) => {
+    .action(async (flags: { model: string; texts: string; prefix: TextPrefix; json?: boolean; encoder: 'auto' | 'wasm' | 'webgpu' | 'native'; threads?: number; batch: number; maxLength?: number; pooling?: 'mean' | 'cls'; quantized?: boolean }) => {
       const texts = await readTexts(flags.texts);
       const enc = await Encoder.fromDirectory(flags.model, {
         executionProvider: flags.encoder,
         threads: flags.threads,
         batchSize: flags.batch,
         maxLength: flags.maxLength,
+        pooling: flags.pooling,
         quantized: flags.quantized,
       });
       try {

@@ -3,7 +3,7 @@
  * over a FAISS index file, a jsonl corpus read by offset and a local model folder.
  */
 import { Command, Option } from 'commander';
-import { addGpuIndexOptions, bytesOption, digitPlanesOption, intOption } from '../options.js';
+import { addGpuIndexOptions, bytesOption, digitPlanesOption, intOption, poolingOption } from '../options.js';
 import { progressBars, say } from '../progress.js';
 import { SERVE_DEFAULTS, serveFiles } from '../../server/files.js';
 import type { ServeFilesOptions } from '../../server/files.js';
@@ -158,12 +158,27 @@ export function register(program: Command): void {
     .option('--offsets <file>', 'offset table of the corpus (default: <corpus>.offsets, built once)')
     .option('--ef-search <n>', "HNSW: candidate list size of every search (FAISS efSearch; default: the file's)", intOption('--ef-search', 1))
     .option('--nprobe <n>', "IVF: inverted lists visited by every search (FAISS nprobe; default: the file's)", intOption('--nprobe', 1))
-    .option('--retriever-name <name>', "query prefix as Search-R1 picks it: e5 in the name -> 'query: ', bge -> BGE's instruction, else none (default: from the model folder)")
+    .option(
+      '--retriever-name <name>',
+      "encode queries as Search-R1 does for this name: e5 -> 'query: ', bge -> BGE's instruction, else no prefix; mean pooling, L2-normalised unless dpr, 256 tokens (default: the model folder's settings)",
+    )
+    .addOption(poolingOption('queries (overrides --retriever-name)'))
+    .option('--max-length <n>', 'tokens a query, [CLS]/[SEP] included (overrides --retriever-name; default: 256 for e5, else the model limit)', intOption('--max-length', 2))
     .addHelpText(
       'after',
       "\nSearch-R1's flags work too: --index_path, --corpus_path, --retriever_model (a local ONNX model folder), --retriever_name, --topk, --faiss_gpu (= --backend gpu).",
     );
-  type ServeFlags = ServingFlags & { index: string; corpus: string; model: string; offsets?: string; retrieverName?: string; efSearch?: number; nprobe?: number };
+  type ServeFlags = ServingFlags & {
+    index: string;
+    corpus: string;
+    model: string;
+    offsets?: string;
+    retrieverName?: string;
+    pooling?: 'mean' | 'cls';
+    maxLength?: number;
+    efSearch?: number;
+    nprobe?: number;
+  };
   addServingOptions(cmd).action(async (flags: ServeFlags) => {
     const service = await serveFiles({
       ...servingOptions(flags),
@@ -172,6 +187,8 @@ export function register(program: Command): void {
       model: flags.model,
       offsets: flags.offsets,
       retrieverName: flags.retrieverName,
+      pooling: flags.pooling,
+      maxLength: flags.maxLength,
       efSearch: flags.efSearch,
       nprobe: flags.nprobe,
     });
