@@ -34,6 +34,8 @@ export interface ServiceState {
   loaded: Record<string, number>;
   /** Why loading failed (phase 'failed'). */
   error?: string;
+  /** Resolves when the phase leaves 'loading' (ready, failed or closing): requests sent early wait on it. */
+  settled?: Promise<void>;
 }
 
 export interface AppOptions {
@@ -45,6 +47,11 @@ export interface AppOptions {
   maxQueries: number;
   /** Largest request body, bytes (413 above). */
   bodyLimit: number;
+  /**
+   * How long a /retrieve sent while loading waits for it to end before 503 (the request timeout):
+   * a trainer started beside the server, or one that waits only for the port, gets answers, not errors.
+   */
+  loadWaitMs: number;
   metrics: ServerMetrics;
   /** fastify/pino logger options, or false for none. */
   logger?: FastifyServerOptions['logger'];
@@ -170,6 +177,8 @@ export function createApp(opts: AppOptions, state: ServiceState): FastifyInstanc
   });
 
   const ready = () => state.phase === 'ready' && (state.searchReady?.() ?? true);
+  /** Queries of /retrieve requests waiting for loading to end. */
+  let loadWaiting = 0;
 
   app.get('/health', async (_request, reply) => {
     const body = {
@@ -206,16 +215,30 @@ export function createApp(opts: AppOptions, state: ServiceState): FastifyInstanc
     },
     async (request, reply) => {
       const { queries, topk, return_scores: returnScores = false } = request.body;
-      if (state.phase !== 'ready' || !state.batcher || !state.corpus) {
-        const why = state.phase === 'failed' ? `loading failed: ${state.error}` : state.phase === 'closing' ? 'the server is shutting down' : 'the index, corpus and model are still loading';
-        return sendFailure(reply, { status: 503, code: 'UNAVAILABLE', message: `${why}: retry shortly (GET /health says when ready)`, retryAfter: 5, reason: 'unavailable' }, metrics);
-      }
       if (queries.length > opts.maxQueries) {
         return sendFailure(
           reply,
           { status: 413, code: 'BATCH_TOO_LARGE', message: `queries holds ${queries.length} queries, at most ${opts.maxQueries} are taken per request: split the request or raise --max-queue`, field: 'queries', reason: 'too_large' },
           metrics,
         );
+      }
+      let waited = false;
+      if (state.phase === 'loading' && state.settled && queries.length > 0) {
+        // Waiting requests count against the queue's capacity, so a flood during a long load is bounded.
+        if (loadWaiting + queries.length <= opts.maxQueries) {
+          loadWaiting += queries.length;
+          try {
+            await settledWithin(state.settled, opts.loadWaitMs);
+          } finally {
+            loadWaiting -= queries.length;
+          }
+          waited = true;
+        }
+      }
+      if (state.phase !== 'ready' || !state.batcher || !state.corpus) {
+        const loading = `the index, corpus and model are still loading${waited ? ` after ${opts.loadWaitMs} ms of waiting` : loadWaiting > 0 ? ` and ${loadWaiting} queries already wait for them` : ''}`;
+        const why = state.phase === 'failed' ? `loading failed: ${state.error}` : state.phase === 'closing' ? 'the server is shutting down' : loading;
+        return sendFailure(reply, { status: 503, code: 'UNAVAILABLE', message: `${why}: retry shortly (GET /health says when ready)`, retryAfter: 5, reason: 'unavailable' }, metrics);
       }
       if (queries.length === 0) return { result: [] };
       const k = topk ? topk : opts.defaultTopk;
@@ -270,4 +293,11 @@ function asJson(row: string): string {
   } catch {
     return JSON.stringify({ contents: row });
   }
+}
+
+/** Resolves when `settled` does or after `ms`, whichever is first (the timer never outlives it). */
+async function settledWithin(settled: Promise<void>, ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([settled, new Promise<void>((r) => (timer = setTimeout(r, ms)))]);
+  clearTimeout(timer);
 }

@@ -1,5 +1,6 @@
 /**
- * Starts the retrieval service: listens at once (GET /health answers "loading"), then loads corpus,
+ * Starts the retrieval service: listens at once (GET /health answers "loading"; a /retrieve waits for
+ * the load, up to the request timeout), then loads corpus,
  * model and index one step at a time, reporting each step's time, checks they fit together, and
  * turns ready. `close()` shuts down gracefully: no new requests, in-flight ones finish, then the
  * index, model and corpus are freed. Loaders are passed in so the CLI wires the real ones and
@@ -56,7 +57,8 @@ export interface RunningService {
 }
 
 export async function startService(opts: ServiceOptions): Promise<RunningService> {
-  const state: ServiceState = { phase: 'loading', loaded: {} };
+  let settle!: () => void;
+  const state: ServiceState = { phase: 'loading', loaded: {}, settled: new Promise<void>((r) => (settle = r)) };
   let batcher: MicroBatcher | undefined;
   let retriever: Retriever | undefined;
   let corpus: LoadedCorpus | undefined;
@@ -68,7 +70,7 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
   );
   const maxQueue = opts.maxQueue ?? 8 * opts.maxBatch;
   const app = createApp(
-    { defaultTopk: opts.defaultTopk, maxTopk: opts.maxTopk, maxQueries: maxQueue, bodyLimit: opts.bodyLimit, metrics, logger: opts.logger },
+    { defaultTopk: opts.defaultTopk, maxTopk: opts.maxTopk, maxQueries: maxQueue, bodyLimit: opts.bodyLimit, loadWaitMs: opts.timeoutMs, metrics, logger: opts.logger },
     state,
   );
   try {
@@ -85,6 +87,7 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
   const close = () =>
     (closing ??= (async () => {
       if (state.phase !== 'failed') state.phase = 'closing';
+      settle(); // requests waiting for the load answer now, before the server waits for them
       batcher?.close();
       await app.close(); // waits for in-flight requests, which wait for their batches
       await batcher?.drain();
@@ -172,6 +175,7 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
     state.batcher = batcher;
     state.corpus = corpus;
     if (state.phase === 'loading') state.phase = 'ready';
+    settle();
   })().catch(async (e) => {
     if (state.phase === 'closing') return;
     state.phase = 'failed';

@@ -245,7 +245,7 @@ describe('limits: every bad request gets its 4xx/5xx, named', () => {
 });
 
 describe('readiness, faults and shutdown', () => {
-  it('/health and /retrieve answer 503 + Retry-After while loading, then 200', async () => {
+  it('while loading: /health answers 503 + Retry-After, a /retrieve waits for the load and is answered', async () => {
     let open!: () => void;
     const gate = new Promise<void>((r) => (open = r));
     const { service } = await serve({}, { gate });
@@ -253,14 +253,58 @@ describe('readiness, faults and shutdown', () => {
     expect(health.statusCode).toBe(503);
     expect(health.headers['retry-after']).toBe('5');
     expect(health.json()).toMatchObject({ status: 'loading' });
-    const early = await post(service, { queries: ['a'] });
-    expect(early.statusCode).toBe(503);
-    expect((early.json() as { error: { message: string } }).error.message).toMatch(/still loading/);
+    // Sent before the load ends, as a trainer started beside the server (or one waiting only for the port) does.
+    let answered = false;
+    const early = post(service, { queries: ['a cat'] }).then((r) => ((answered = true), r));
+    await new Promise((r) => setTimeout(r, 100));
+    expect(answered).toBe(false);
     open();
     await service.ready;
+    const res = await early;
+    expect(res.statusCode).toBe(200);
+    expect((res.json() as { result: unknown[][] }).result[0]).toHaveLength(3);
     const ok = await service.app.inject({ url: '/health' });
     expect(ok.statusCode).toBe(200);
     expect(ok.json()).toMatchObject({ status: 'ok', loaded: { corpus: expect.any(Number), model: expect.any(Number), index: expect.any(Number) } });
+  });
+
+  it('while loading: a request waits at most the request timeout, and waiting queries are bounded by --max-queue', async () => {
+    const { service } = await serve({ timeoutMs: 150, maxQueue: 4 }, { gate: new Promise<void>(() => {}) });
+    const t0 = performance.now();
+    const waiting = post(service, { queries: ['a', 'b', 'c'] });
+    await new Promise((r) => setTimeout(r, 30));
+    // 3 of 4 places taken: 2 more queries do not wait, they are told at once.
+    const refused = await post(service, { queries: ['d', 'e'] });
+    expect(refused.statusCode).toBe(503);
+    expect((refused.json() as { error: { message: string } }).error.message).toMatch(/still loading and 3 queries already wait for them: retry shortly/);
+    const late = await waiting;
+    expect(late.statusCode).toBe(503);
+    expect(late.headers['retry-after']).toBe('5');
+    expect((late.json() as { error: { code: string; message: string } }).error).toMatchObject({ code: 'UNAVAILABLE', message: expect.stringMatching(/still loading after 150 ms of waiting/) });
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(140);
+  });
+
+  it('a load that fails, or a close during the load, answers the waiting requests at once', async () => {
+    let fail!: (e: Error) => void;
+    const gate = new Promise<void>((_, rej) => (fail = rej));
+    const { service } = await serve({ timeoutMs: 60_000 }, { gate });
+    service.ready.catch(() => {});
+    const waiting = post(service, { queries: ['a'] });
+    await new Promise((r) => setTimeout(r, 30));
+    const t0 = performance.now();
+    fail(new Error('disk gone (test)'));
+    const res = await waiting;
+    expect(res.statusCode).toBe(503);
+    expect((res.json() as { error: { message: string } }).error.message).toMatch(/loading failed: disk gone \(test\)/);
+    expect(performance.now() - t0).toBeLessThan(5000);
+
+    const second = await serve({ timeoutMs: 60_000 }, { gate: new Promise<void>(() => {}) });
+    const waiting2 = post(second.service, { queries: ['a'] });
+    await new Promise((r) => setTimeout(r, 30));
+    const t1 = performance.now();
+    await second.service.close();
+    expect((await waiting2).statusCode).toBe(503);
+    expect(performance.now() - t1).toBeLessThan(5000);
   });
 
   it('refuses to start when index and corpus sizes differ, or the model dimension differs', async () => {

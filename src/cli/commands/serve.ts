@@ -192,7 +192,7 @@ export function register(program: Command): void {
       efSearch: flags.efSearch,
       nprobe: flags.nprobe,
     });
-    say(`listening on ${service.url} (GET /health answers 503 until loaded)`);
+    say(`listening on ${service.url} (a /retrieve sent now waits for the load, up to --timeout-ms; GET /health answers 503 until loaded)`);
     await runUntilSignal(service, (url) => ['try it:', `  ${curlExample(url, 'who wrote the origin of species?')}`]);
     // A signal during loading leaves the load running in the background: do not wait for it.
     process.exit(0);
