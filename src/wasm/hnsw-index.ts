@@ -158,13 +158,15 @@ export class WasmHnswIndex implements Index {
    * describes them, `vectors` ntotal x d. Further adds continue the graph.
    */
   static async fromGraph(d: number, metric: Metric, graph: HnswGraph, vectors: Float32Array | AsyncIterable<{ start: number; data: Float32Array }>, opts: HnswIndexOptions = {}): Promise<WasmHnswIndex> {
+    supportedM(graph);
+    checkGraph(graph);
+    return WasmHnswIndex.adoptGraph(d, metric, graph, vectors, opts);
+  }
+
+  /** fromGraph for a graph already checked (by checkGraph, or by the file reader with byte offsets). */
+  private static async adoptGraph(d: number, metric: Metric, graph: HnswGraph, vectors: Float32Array | AsyncIterable<{ start: number; data: Float32Array }>, opts: HnswIndexOptions): Promise<WasmHnswIndex> {
     const cum = graph.cumNneighborPerLevel;
-    const M = cum.length > 2 ? cum[2]! - cum[1]! : cum[1]! / 2;
-    // The native walks keep one node's slots of a level in fixed stack arrays (2M at most).
-    const upperM = cum.subarray(1).every((c, l) => l === 0 || c - cum[l]! === M);
-    if (!(M >= 2 && M <= 512) || cum[1] !== 2 * M || !upperM || cum.length > MAX_LEVELS || graph.assignProbas.length !== cum.length - 1) {
-      throw new TesseraError('UNSUPPORTED', `HNSW graphs with cum_nneighbor_per_level [${Array.from(cum.subarray(0, 4)).join(', ')}, ...] (${cum.length} entries) are not supported: tessera reads graphs with 2M slots on level 0, M above (2 <= M <= 512), at most ${MAX_LEVELS - 1} levels`);
-    }
+    const M = supportedM(graph);
     const index = await WasmHnswIndex.create(d, M, metric, {
       ...opts,
       efConstruction: opts.efConstruction ?? (graph.efConstruction > 0 ? graph.efConstruction : undefined),
@@ -178,26 +180,13 @@ export class WasmHnswIndex implements Index {
       index.reserve(0, n, 0, slots);
       const heap = index.heap;
       const w = index.words();
-      const lv = heap.i32(w[W.levels]!, n);
-      for (let i = 0; i < n; i++) {
-        const l = graph.levels[i]!;
-        if (!(l >= 1 && l < cum.length)) throw new TesseraError('FORMAT', `HNSW node ${i} has level ${l}, outside [1, ${cum.length - 1}]: the file is corrupt`);
-        lv[i] = l;
-      }
-      const off = new Uint32Array(heap.memory.buffer, w[W.offsets]!, n + 1);
-      for (let i = 0; i <= n; i++) off[i] = graph.offsets[i]!;
-      for (let i = 0; i < n; i++) {
-        if (off[i + 1]! - off[i]! !== cum[lv[i]!]!) throw new TesseraError('FORMAT', `HNSW node ${i}: offsets give ${off[i + 1]! - off[i]!} slots, its level ${lv[i]} needs ${cum[lv[i]!]}: the file is corrupt`);
-      }
-      const nb = heap.i32(w[W.neighbors]!, slots);
-      nb.set(graph.neighbors);
-      for (let i = 0; i < slots; i++) {
-        const v = nb[i]!;
-        if (v < -1 || v >= n) throw new TesseraError('FORMAT', `HNSW neighbour slot ${i} holds ${v}, not a node id below ${n}: the file is corrupt`);
-      }
+      heap.i32(w[W.levels]!, n).set(graph.levels);
+      new Uint32Array(heap.memory.buffer, w[W.offsets]!, n + 1).set(graph.offsets);
+      const off = graph.offsets;
+      heap.i32(w[W.neighbors]!, slots).set(graph.neighbors);
       // level 0 moves to its fixed-stride array (see slots() in native/hnsw.c)
       const l0 = heap.i32(index.l0Ptr(), n * 2 * M);
-      for (let i = 0; i < n; i++) l0.set(nb.subarray(off[i]!, off[i]! + 2 * M), i * 2 * M);
+      for (let i = 0; i < n; i++) l0.set(graph.neighbors.subarray(off[i]!, off[i]! + 2 * M), i * 2 * M);
       if (vectors instanceof Float32Array) {
         if (vectors.length !== n * d) throw new TesseraError('INVALID_ARGUMENT', `vectors hold ${vectors.length / d} rows, the graph ${n} nodes`);
         heap.f32(w[W.vectors]!, n * d).set(vectors);
@@ -205,9 +194,6 @@ export class WasmHnswIndex implements Index {
         for await (const chunk of vectors) heap.f32(index.words()[W.vectors]! + chunk.start * d * 4, chunk.data.length).set(chunk.data);
       }
       heap.i32(w[W.locks]!, n).fill(0);
-      if (n > 0 && !(graph.entryPoint >= 0 && graph.entryPoint < n && graph.maxLevel === lv[graph.entryPoint]! - 1)) {
-        throw new TesseraError('FORMAT', `HNSW entry point ${graph.entryPoint} with max level ${graph.maxLevel}: expected a node id below ${n} whose level is the max level`);
-      }
       const ww = index.words();
       ww[W.ntotal] = n;
       ww[W.entryPoint] = n > 0 ? graph.entryPoint : -1;
@@ -229,7 +215,8 @@ export class WasmHnswIndex implements Index {
     const { assignProbas, cumNneighborPerLevel, levels, offsets, entryPoint, maxLevel, efConstruction, efSearch } = layout;
     const graph: HnswGraph = { assignProbas, cumNneighborPerLevel, levels, offsets, neighbors, entryPoint, maxLevel, efConstruction, efSearch };
     const rows = streamFlatRows(source, layout.storage, { label, onProgress: opts.onProgress, phase: 'loading index' });
-    return WasmHnswIndex.fromGraph(layout.d, layout.metric, graph, rows, opts);
+    // readHnswLayout / readHnswNeighbors checked the graph, naming byte offsets: not checked again.
+    return WasmHnswIndex.adoptGraph(layout.d, layout.metric, graph, rows, opts);
   }
 
   get ntotal(): number {
@@ -527,4 +514,39 @@ export class WasmHnswIndex implements Index {
 /** Used by readIndex through the factory registry (the reader positioned at byte 0). */
 export async function loadHnsw(source: ByteSource, opts: IndexOptions): Promise<Index> {
   return WasmHnswIndex.load(source, opts);
+}
+
+/** M of a graph the native walks can take, which keep one node's slots of a level in fixed stack arrays (2M at most). */
+function supportedM(graph: HnswGraph): number {
+  const cum = graph.cumNneighborPerLevel;
+  const M = cum.length > 2 ? cum[2]! - cum[1]! : cum[1]! / 2;
+  const upperM = cum.subarray(1).every((c, l) => l === 0 || c - cum[l]! === M);
+  if (!(M >= 2 && M <= 512) || cum[1] !== 2 * M || !upperM || cum.length > MAX_LEVELS || graph.assignProbas.length !== cum.length - 1) {
+    throw new TesseraError('UNSUPPORTED', `HNSW graphs with cum_nneighbor_per_level [${Array.from(cum.subarray(0, 4)).join(', ')}, ...] (${cum.length} entries) are not supported: tessera reads graphs with 2M slots on level 0, M above (2 <= M <= 512), at most ${MAX_LEVELS - 1} levels`);
+  }
+  return M;
+}
+
+/**
+ * What fromGraph needs of a caller's graph before it reaches the native walks: every level in the
+ * level table, each node's slot count from its level, neighbour ids below ntotal (or -1), and an
+ * entry point on the top level. A bad one is FORMAT, never an out-of-bounds walk.
+ */
+function checkGraph(graph: HnswGraph): void {
+  const { cumNneighborPerLevel: cum, levels, offsets, neighbors } = graph;
+  const n = levels.length;
+  if (offsets.length !== n + 1 || offsets[0] !== 0) throw new TesseraError('FORMAT', `HNSW offsets hold ${offsets.length} entries starting at ${offsets[0]}: expected ${n + 1} starting at 0`);
+  for (let i = 0; i < n; i++) {
+    const l = levels[i]!;
+    if (!(l >= 1 && l < cum.length)) throw new TesseraError('FORMAT', `HNSW node ${i} has level ${l}, outside [1, ${cum.length - 1}]: the file is corrupt`);
+    if (offsets[i + 1]! - offsets[i]! !== cum[l]!) throw new TesseraError('FORMAT', `HNSW node ${i}: offsets give ${offsets[i + 1]! - offsets[i]!} slots, its level ${l} needs ${cum[l]}: the file is corrupt`);
+  }
+  if (neighbors.length !== offsets[n]) throw new TesseraError('FORMAT', `HNSW neighbors hold ${neighbors.length} slots, the offsets ${offsets[n]}`);
+  for (let i = 0; i < neighbors.length; i++) {
+    const v = neighbors[i]!;
+    if (v < -1 || v >= n) throw new TesseraError('FORMAT', `HNSW neighbour slot ${i} holds ${v}, not a node id below ${n}: the file is corrupt`);
+  }
+  if (n > 0 && !(graph.entryPoint >= 0 && graph.entryPoint < n && graph.maxLevel === levels[graph.entryPoint]! - 1)) {
+    throw new TesseraError('FORMAT', `HNSW entry point ${graph.entryPoint} with max level ${graph.maxLevel}: expected a node id below ${n} whose level is the max level`);
+  }
 }

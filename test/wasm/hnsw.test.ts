@@ -187,6 +187,23 @@ describe('wasm HNSW, FAISS semantics', () => {
       code: 'UNSUPPORTED',
       message: expect.stringContaining('2M slots on level 0, M above'),
     });
+    // a caller's graph is checked in full (a file's is checked by the reader, with byte offsets)
+    const neighbors = Int32Array.from(graph.neighbors);
+    neighbors[7] = 300;
+    const levels = Int32Array.from(graph.levels);
+    levels[low] = 0;
+    const twoLevels = Int32Array.from(graph.levels);
+    twoLevels[low] = 2;
+    const bad: [Partial<typeof graph>, RegExp][] = [
+      [{ neighbors }, /HNSW neighbour slot 7 holds 300, not a node id below 300/],
+      [{ neighbors: graph.neighbors.subarray(1) }, /HNSW neighbors hold \d+ slots, the offsets \d+/],
+      [{ levels }, new RegExp(`HNSW node ${low} has level 0, outside \\[1, `)],
+      [{ levels: twoLevels }, new RegExp(`HNSW node ${low}: offsets give 16 slots, its level 2 needs 24`)],
+      [{ offsets: graph.offsets.subarray(1) }, /HNSW offsets hold 300 entries starting at \d+: expected 301 starting at 0/],
+    ];
+    for (const [change, message] of bad) {
+      await expect(WasmHnswIndex.fromGraph(d, 'l2', { ...graph, ...change }, vectors, { threads: 1 })).rejects.toMatchObject({ code: 'FORMAT', message: expect.stringMatching(message) });
+    }
     const good = await WasmHnswIndex.fromGraph(d, 'l2', graph, vectors, { threads: 1 });
     expect((await good.search(rawQueries, 5)).labels.length).toBe(50 * 5);
     await good.dispose();
