@@ -225,6 +225,13 @@ export async function readVectors(
 export async function writeVectors(target: string | ByteSink, data: Float32Array, d: number, format?: VectorFileFormat): Promise<void> {
   const fmt = format ?? (typeof target === 'string' ? vectorFormatOf(target) : undefined);
   if (!fmt) throw new TesseraError('INVALID_ARGUMENT', `cannot tell the vector format to write: name the file .npy, .fvecs or .f32, or pass the format`);
+  // The bytes are written as they lie in memory: a Float64Array would be written as pairs of
+  // meaningless float32 values and a plain array as nothing at all, under a header that claims n x d.
+  if (!(data instanceof Float32Array)) {
+    const got = data === null ? 'null' : Array.isArray(data) ? 'an Array' : ((data as object | undefined)?.constructor?.name ?? typeof data);
+    const hint = data !== null && typeof data === 'object' && 'data' in data ? ' (for what readVectors returns, pass its .data and .d)' : ': convert with Float32Array.from(...)';
+    throw new TesseraError('INVALID_ARGUMENT', `writeVectors(target, data, d): data must be a Float32Array of n x d values, row-major, got ${got}${hint}`);
+  }
   if (!Number.isInteger(d) || d < 1 || data.length % d !== 0) {
     throw new TesseraError('INVALID_ARGUMENT', `vectors of length ${data.length} are not rows of dimension ${d}`);
   }
