@@ -140,7 +140,7 @@ print('ok')`;
     // Before, a Float64Array was written as its raw doubles (NumPy read garbage floats) and a plain
     // array as no bytes at all under an (n, d) header.
     const path = join(fx.dir, 'wrong.npy');
-    await expectError(writeVectors(path, Float64Array.from(q), 5), 'INVALID_ARGUMENT', /must be a Float32Array .*got Float64Array: convert with Float32Array\.from/);
+    await expectError(writeVectors(path, Float64Array.from(q) as unknown as Float32Array, 5), 'INVALID_ARGUMENT', /must be a Float32Array .*got Float64Array: convert with Float32Array\.from/);
     await expectError(writeVectors(path, Array.from(q) as unknown as Float32Array, 5), 'INVALID_ARGUMENT', /got an Array/);
     const read = await readVectors(join(fx.dir, 'q.npy'));
     await expectError(writeVectors(path, read as unknown as Float32Array, 5), 'INVALID_ARGUMENT', /got Object \(for what readVectors returns, pass its \.data and \.d\)/);
