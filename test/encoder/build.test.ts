@@ -1,4 +1,5 @@
 /** `tessera build` pipeline and the encode/build commands on a toy model: output files, bad rows, resume after a crash. */
+import { execFileSync } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -164,6 +165,8 @@ describe('buildIndex', () => {
 });
 
 describe('tessera encode / build commands', () => {
+  /** What the last run wrote on stderr. */
+  let stderr = '';
   async function run(register: (p: Command) => void, argv: string[]): Promise<string> {
     const program = new Command().exitOverride();
     register(program);
@@ -174,7 +177,11 @@ describe('tessera encode / build commands', () => {
       (rest.find((a) => typeof a === 'function') as (() => void) | undefined)?.();
       return true;
     });
-    const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    stderr = '';
+    const err = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => {
+      stderr += String(s);
+      return true;
+    });
     try {
       await program.parseAsync(['node', 'tessera', ...argv]);
     } finally {
@@ -209,6 +216,20 @@ describe('tessera encode / build commands', () => {
     expect((await inspectIndex(join(out, 'Flat.index'))).ntotal).toBe(ROWS);
     expect(Buffer.from(indexRows(join(out, 'Flat.index'), ROWS).buffer).equals(Buffer.from(reference32()))).toBe(true);
     expect(existsSync(join(out, 'corpus.jsonl.offsets'))).toBe(true);
+  });
+
+  it("build's 'serve it' line serves what it wrote: its offset table and pooling, quoted for the shell", async () => {
+    // It named neither: serve then scanned the corpus again for a table beside it (failing in a
+    // read-only dataset folder) and encoded queries with the folder's pooling, not the passages'.
+    const out = join(root, "out 'cls'");
+    await run(registerBuild, ['build', '--corpus', corpus, '--model', model, '--out', out, '--batch', '16', '--pooling', 'cls']);
+    const line = /serve it: tessera (serve .*)\n/.exec(stderr)?.[1];
+    expect(line, stderr).toBeDefined();
+    const words = execFileSync('sh', ['-c', `set -- ${line}; printf '%s\\n' "$@"`], { encoding: 'utf8' }).trimEnd().split('\n');
+    expect(words).toEqual(['serve', '--index', join(out, 'Flat.index'), '--corpus', corpus, '--model', model, '--offsets', join(out, 'corpus.jsonl.offsets'), '--pooling', 'cls']);
+    const table = await openCorpus(corpus, { offsetsPath: words[8] });
+    expect(table.builtOffsets).toBe(false);
+    await table.close();
   });
 });
 

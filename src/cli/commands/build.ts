@@ -69,6 +69,23 @@ export function rateProgress(): ProgressCallback {
   };
 }
 
+/**
+ * The `tessera serve` line for what build wrote. It names the offset table build wrote into --out,
+ * since serve's default is <corpus>.offsets beside the corpus (without it serve scans the corpus
+ * again, and fails where the corpus's folder is read-only), and the --pooling the passages were
+ * encoded with, which the queries need too.
+ */
+export function serveCommand(r: { index: string; offsets: string }, flags: { corpus: string; model: string; pooling?: string }): string {
+  const args = ['tessera', 'serve', '--index', r.index, '--corpus', flags.corpus, '--model', flags.model, '--offsets', r.offsets];
+  if (flags.pooling) args.push('--pooling', flags.pooling);
+  return args.map(shellWord).join(' ');
+}
+
+/** A word as a POSIX shell reads it back: as is when plain, else in single quotes. */
+function shellWord(word: string): string {
+  return /^[\w./:@%+,=-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
 export function register(program: Command): void {
   program
     .command('build')
@@ -108,7 +125,7 @@ export function register(program: Command): void {
           say,
         });
         say(`wrote ${r.index} (${r.rows} x ${r.dim}, inner product) and ${r.offsets}${r.resumedFrom ? `; resumed after ${r.resumedFrom} rows` : ''}${r.badRows.length ? `; ${r.badRows.length} bad row(s), see ${r.manifest}` : ''}`);
-        say(`serve it: tessera serve --index ${r.index} --corpus ${flags.corpus} --model ${flags.model}`);
+        say(`serve it: ${serveCommand(r, flags)}`);
       } finally {
         await encoder.dispose();
       }
