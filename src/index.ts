@@ -18,9 +18,10 @@ export type {
   SearchResult,
 } from './core/types.js';
 export { indexFactory, parseFactoryString, registerIndexType } from './core/factory.js';
-export type { IndexOptions, IndexSpec } from './core/factory.js';
+export type { IndexOptions, IndexSpec, IndexKind, IndexConstructor, IndexLoader } from './core/factory.js';
 export { mergeResults } from './core/topk.js';
 export { installPlatform } from './platform.js';
+export type { PlatformHooks, FileSystemHooks } from './platform.js';
 export type { TextEncoder, TextPrefix } from './encoder/types.js';
 export { readIndex, writeIndex, inspectIndex } from './io/read-index.js';
 export type { IndexFileInfo } from './io/read-index.js';
@@ -38,4 +39,4 @@ export type { HnswGraph } from './io/faiss/hnsw.js';
 export { planShards, formatShardPlan } from './wasm/shards.js';
 /** wasm/shards.ts's builder, its calls ordered as the factory's indexes are (core/call-order.ts). */
 export const shardedIndex: typeof makeShardedIndex = (...args) => orderCalls(makeShardedIndex(...args));
-export type { ShardPlan, ShardOptions } from './wasm/shards.js';
+export type { ShardPlan, ShardOptions, ShardedIndex } from './wasm/shards.js';

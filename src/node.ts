@@ -8,4 +8,5 @@ installPlatform({ fs: nodeFileSystem, loadGpu: loadDawnGpu, cpuCount: availableP
 
 export * from './index.js';
 export { openFileSource, openAtomicFileSink } from './io/node-fs.js';
+export type { RandomAccessSource } from './io/row-source.js';
 export { loadOnnxRuntimeNode } from './encoder/node-runtime.js';

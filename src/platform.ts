@@ -6,6 +6,19 @@
 import { TesseraError } from './core/errors.js';
 import type { ByteSink, ByteSource } from './core/types.js';
 
+declare global {
+  // Declared empty so the published .d.ts stand alone: a project with @webgpu/types (or a DOM lib
+  // that has WebGPU) merges the full interface in; one without still compiles with skipLibCheck off.
+  interface GPU {}
+  // Likewise WebAssembly's, which only the DOM lib declares (a Node project's ES lib has none):
+  // index classes name them in members the published types include.
+  namespace WebAssembly {
+    interface Memory {}
+    interface Module {}
+    interface Global {}
+  }
+}
+
 export interface FileSystemHooks {
   openRead(path: string): Promise<ByteSource>;
   /** A sink that writes `path` atomically: a temp file beside it, renamed over `path` on close. */

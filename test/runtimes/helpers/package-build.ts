@@ -19,11 +19,12 @@ export interface BuiltPackage {
 }
 
 /**
- * Builds with tsup.config.ts (dts off: types are not what runtimes load) and links a consumer
- * project to it. `omit` names packages left out of the consumer's node_modules (e.g. 'webgpu'
- * to stand for a machine where Dawn's optional dependency did not install).
+ * Builds with tsup.config.ts and links a consumer project to it. `omit` names packages left out
+ * of the consumer's node_modules (e.g. 'webgpu' to stand for a machine where Dawn's optional
+ * dependency did not install). `dts` also writes the declaration files (off by default: runtimes
+ * do not load them, and they take most of the build time).
  */
-export async function buildPackage(opts: { omit?: readonly string[] } = {}): Promise<BuiltPackage> {
+export async function buildPackage(opts: { omit?: readonly string[]; dts?: boolean } = {}): Promise<BuiltPackage> {
   const root = mkdtempSync(join(tmpdir(), 'tessera-pkg-'));
   const dir = join(root, 'tessera');
   mkdirSync(dir);
@@ -32,7 +33,7 @@ export async function buildPackage(opts: { omit?: readonly string[] } = {}): Pro
     await build({
       ...config,
       outDir: join(dir, 'dist'),
-      dts: false,
+      dts: opts.dts ? config.dts : false,
       sourcemap: false,
       clean: false,
       silent: true,

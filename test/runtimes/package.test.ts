@@ -1,0 +1,117 @@
+/**
+ * The published package as a new user meets it: what `npm pack` puts in the tarball, and the
+ * types a TypeScript project compiles against (moduleResolution node16 and bundler, skipLibCheck
+ * off, no @webgpu/types of its own).
+ */
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runChild } from './helpers/child.js';
+import { type BuiltPackage, buildPackage, repoRoot } from './helpers/package-build.js';
+
+let pkg: BuiltPackage;
+
+beforeAll(async () => {
+  pkg = await buildPackage({ dts: true });
+}, 240_000);
+afterAll(() => pkg?.cleanup());
+
+interface PackedFile {
+  path: string;
+  size: number;
+  mode: number;
+}
+
+async function packedFiles(): Promise<PackedFile[]> {
+  const out = await runChild('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], pkg.dir);
+  expect(out.code, out.stderr).toBe(0);
+  return (JSON.parse(out.stdout) as { files: PackedFile[] }[])[0]!.files;
+}
+
+describe('npm pack', () => {
+  it('ships what the runtime loads and nothing of the repository besides', async () => {
+    const files = await packedFiles();
+    const paths = files.map((f) => f.path);
+    const manifest = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as {
+      bin: Record<string, string>;
+      exports: Record<string, unknown>;
+    };
+    // Every file the exports map and bin name (the JSON's leaves), and the demo's assets.
+    const targets = JSON.stringify(manifest.exports).match(/"\.\/[^"]+"/g)!.map((t) => t.slice(3, -1));
+    for (const target of [...targets, ...Object.values(manifest.bin).map((b) => b.replace(/^\.\//, ''))]) {
+      if (target !== '.') expect(paths, target).toContain(target);
+    }
+    expect(paths).toEqual(expect.arrayContaining(['dist/node.d.ts', 'dist/index.d.ts', 'assets/demo/corpus.jsonl', 'assets/demo/model/model.onnx', 'README.md']));
+    expect(paths.filter((p) => /^(test|bench|src|out|scripts|examples|\.cache|node_modules)\//.test(p) || p.endsWith('.tgz'))).toEqual([]);
+    // The largest file is the demo model (2.6 MB); the whole package stays a small download.
+    expect(files.filter((f) => f.size > 4e6).map((f) => f.path)).toEqual([]);
+    expect(files.reduce((sum, f) => sum + f.size, 0)).toBeLessThan(10e6);
+  });
+
+  it('has an executable bin with a node shebang', () => {
+    const cli = readFileSync(join(pkg.dir, 'dist/cli/main.js'), 'utf8');
+    expect(cli.split('\n')[0]).toBe('#!/usr/bin/env node');
+  });
+});
+
+/** Compiles `source` in a project of its own beside the consumer, with `compilerOptions`. */
+async function compile(name: string, source: string, compilerOptions: Record<string, unknown>): Promise<string> {
+  const dir = join(pkg.consumer, name);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'main.ts'), source);
+  const tsconfig = { compilerOptions: { strict: true, noEmit: true, skipLibCheck: false, target: 'ES2022', ...compilerOptions }, files: ['main.ts'] };
+  writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify(tsconfig));
+  const out = await runChild(process.execPath, [join(repoRoot, 'node_modules/typescript/bin/tsc'), '-p', dir], dir);
+  return (out.stdout + out.stderr).trim();
+}
+
+/** Uses every public type by name, so a type that is missing from the declarations fails to compile. */
+const UNIVERSAL = `
+import {
+  indexFactory, readIndex, registerIndexType, installPlatform, shardedIndex, memorySource, TesseraError,
+  type Index, type IndexOptions, type IndexSpec, type IndexKind, type IndexConstructor, type IndexLoader,
+  type SearchResult, type SearchOptions, type Metric, type Backend, type BackendChoice, type ByteSource, type ByteSink,
+  type PlatformHooks, type FileSystemHooks, type ShardedIndex, type ShardOptions, type HnswGraph, type ErrorCode,
+} from 'tessera';
+
+const options: IndexOptions = { backend: 'wasm', onNotice: (m: string) => console.log(m) };
+const index: Index = await indexFactory(8, 'Flat', 'ip', options);
+const result: SearchResult = await index.search(new Float32Array(8), 1, {} satisfies SearchOptions);
+const loaded: Index = await readIndex(memorySource(new Uint8Array(0)), { backend: 'auto' });
+const sharded: ShardedIndex = shardedIndex(8, 'SQ8', 'ip', { shardBytes: 1 << 20 } satisfies ShardOptions);
+const create: IndexConstructor = (d, spec: IndexSpec, metric: Metric) => indexFactory(d, spec.kind === 'flat' ? 'Flat' : 'SQ8', metric);
+const load: IndexLoader = (source: ByteSource) => readIndex(source);
+const kind: IndexKind = 'flat';
+registerIndexType('wasm' satisfies Backend, kind, { create, load });
+const fs: FileSystemHooks = { openRead: async () => memorySource(new Uint8Array(0)), openWriteAtomic: async () => ({}) as ByteSink };
+const hooks: PlatformHooks = { fs, cpuCount: () => 1 };
+installPlatform(hooks);
+const choice: BackendChoice = 'auto';
+const code: ErrorCode | undefined = new TesseraError('FORMAT', 'x').code;
+const graph: HnswGraph | undefined = undefined;
+console.log(result.labels, loaded, sharded, choice, code, graph);
+`;
+
+describe('the published types', () => {
+  it('compile for Node (moduleResolution node16): the node entry, its file helpers included', async () => {
+    // The consumer's own @types/node, as a Node project has; no @webgpu/types.
+    mkdirSync(join(pkg.consumer, 'node_modules/@types'), { recursive: true });
+    symlinkSync(join(repoRoot, 'node_modules/@types/node'), join(pkg.consumer, 'node_modules/@types/node'));
+    const source = `${UNIVERSAL}
+import { openFileSource, openAtomicFileSink, loadOnnxRuntimeNode } from 'tessera';
+const file: ByteSource = await openFileSource('index.faiss');
+const sink = await openAtomicFileSink('out.faiss');
+await sink.abort();
+console.log(file, await loadOnnxRuntimeNode());
+`;
+    const errors = await compile('node16', source, { module: 'node16', moduleResolution: 'node16', lib: ['ES2022'], types: ['node'] });
+    // onnxruntime-web's types (the encoder's runtime, in tessera's) name DOM types such as ImageData
+    // in its own files; a Node project without the DOM lib sees those, and only those.
+    expect(errors.split('\n').filter((l) => l && !l.includes('node_modules/onnxruntime-common/'))).toEqual([]);
+  }, 60_000);
+
+  it('compile for a browser app (moduleResolution bundler, DOM lib, no @types at all)', async () => {
+    const source = `${UNIVERSAL}\nconst gpu: IndexOptions['gpu'] = undefined; console.log(gpu);\n`;
+    expect(await compile('bundler', source, { module: 'ESNext', moduleResolution: 'bundler', lib: ['ES2022', 'DOM'], types: [] })).toBe('');
+  }, 60_000);
+});
