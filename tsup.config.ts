@@ -14,6 +14,8 @@ export default defineConfig([
     clean: true,
     splitting: true,
     esbuildPlugins: [wgslTextPlugin],
-    external: ['webgpu', 'onnxruntime-node'],
+    // esbuild is a dev dependency that `tessera bench` loads from a checkout; bundled, it shipped
+    // 100 KB of JavaScript that cannot run without its native binary.
+    external: ['webgpu', 'onnxruntime-node', 'esbuild'],
   },
 ]);

@@ -3,7 +3,7 @@
  * types a TypeScript project compiles against (moduleResolution node16 and bundler, skipLibCheck
  * off, no @webgpu/types of its own).
  */
-import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runChild } from './helpers/child.js';
@@ -46,6 +46,15 @@ describe('npm pack', () => {
     // The largest file is the demo model (2.6 MB); the whole package stays a small download.
     expect(files.filter((f) => f.size > 4e6).map((f) => f.path)).toEqual([]);
     expect(files.reduce((sum, f) => sum + f.size, 0)).toBeLessThan(10e6);
+  });
+
+  it('bundles no dependency or dev dependency into dist (they resolve from node_modules)', () => {
+    const dist = join(pkg.dir, 'dist');
+    const scripts = readdirSync(dist, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.js'));
+    expect(scripts).toContain('index.js');
+    // esbuild marks the code of each bundled package file with a "// node_modules/<path>" line.
+    const bundled = scripts.flatMap((f) => [...readFileSync(join(dist, f), 'utf8').matchAll(/^\/\/ (node_modules\/\S+)/gm)].map((m) => `${f}: ${m[1]}`));
+    expect(bundled).toEqual([]);
   });
 
   it('has an executable bin with a node shebang', () => {
