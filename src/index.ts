@@ -31,6 +31,9 @@ export { readFlatLayout, streamFlatRows, writeFlatIndex } from './io/faiss/flat.
 export type { FlatLayout, RowChunk, StreamRowsOptions } from './io/faiss/flat.js';
 export { memorySource } from './io/byte-reader.js';
 export * from './encoder/index.js';
+export { GpuFlatIndex } from './gpu/flat-index.js';
+export type { GpuFlatOptions } from './gpu/flat-index.js';
+export type { FlatPlan } from './core/planner.js';
 export { TensorInt8Flat } from './gpu/tensor/tensor-flat.js';
 export type { TensorFlatOptions } from './gpu/tensor/tensor-flat.js';
 export { WasmHnswIndex } from './wasm/hnsw-index.js';

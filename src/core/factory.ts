@@ -106,6 +106,43 @@ export interface IndexOptions {
    * apply) and outside Node. Off by default.
    */
   disableRobustness?: boolean;
+  /** GPU Flat: budget of one scores chunk in bytes, the temporary memory of a search (default 256 MiB, at most the binding limit). */
+  scratchBytes?: number;
+  /**
+   * GPU Flat, int8 (and f16 batches scored on the tensor cores, re-ranked on the GPU): candidates
+   * re-ranked exactly per query, as a multiple of k (default 4, at least k + 16).
+   */
+  rerankFactor?: number;
+  /** GPU Flat, int8 and tensor-core f16: candidates re-ranked exactly per query, in place of rerankFactor's rule (at least k). */
+  rerankDepth?: number;
+  /**
+   * GPU Flat: devices to open on each GPU object, an integer from 1 to 64; rows are sharded across
+   * them (CI shards across several devices of one software adapter).
+   */
+  devicesPerGpu?: number;
+  /**
+   * GPU Flat, int8: worker threads that copy and score the candidate rows (default min(15, cores -
+   * 1)): with rows in memory each worker re-ranks a range of the queries; rows read from a file or a
+   * generator are read by the calling thread and scored by the workers. 0, or
+   * where memory cannot be shared with workers (browsers without cross-origin isolation):
+   * everything runs on the calling thread. Same results either way. Only searches of at least
+   * rerankThreadsMinPairs (row, query) pairs use the workers (started at the first such search).
+   */
+  rerankThreads?: number;
+  /**
+   * GPU Flat, int8: searches with fewer (row, query) candidate pairs than this (nq x k') re-rank on
+   * the calling thread alone, even with rerankThreads, since handing work to workers costs more than it saves
+   * there. Default 128 (H200 host, rows in memory, one message a worker a search: 640 pairs took
+   * 0.42 ms on 8 workers against 0.85 on the calling thread, BENCHMARKS.md gpu-int8 run 4). Same
+   * results either way.
+   */
+  rerankThreadsMinPairs?: number;
+  /**
+   * GPU Flat, int8: searches of more queries than this go to the GPU in sub-batches of this many, so
+   * the host re-ranks one sub-batch while the GPU scores the next (same results). 0: one batch (up to 4096).
+   * Default 512.
+   */
+  rerankSubBatch?: number;
   /** HNSW build parameter (FAISS default 40). */
   efConstruction?: number;
   /** HNSW default search parameter (FAISS default 16). */

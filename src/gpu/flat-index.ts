@@ -8,7 +8,7 @@ import type { IndexOptions, IndexSpec } from '../core/factory.js';
 import { type FlatPlan, planFlat, type PrecisionChoice, rowBytes, tempBytes } from '../core/planner.js';
 import { concatResults, emptyResult, mergeRankedIds, mergeResults, worstDistance } from '../core/topk.js';
 import type { ByteSink, ByteSource, Index, Metric, SearchOptions, SearchResult } from '../core/types.js';
-import { checkDimension, checkMetric, checkSearch, checkVectors, MAX_K } from '../core/validate.js';
+import { checkDimension, checkMetric, checkScoreRange, checkSearch, checkVectors, MAX_K } from '../core/validate.js';
 import { type FlatLayout, readFlatLayout, writeFlatIndex } from '../io/faiss/flat.js';
 import { FileRows, FunctionRows, type RandomAccessSource, readInto, RowStore } from '../io/row-source.js';
 import { WasmHeap } from '../wasm/module.js';
@@ -21,27 +21,16 @@ import { trainSq } from './tensor/quantize.js';
 import { halfMatrixConfig, tensorTuning } from './tensor/hook.js'; // importing it registers the tensor-core scorer (used only on devices opened with allowExperimental)
 import { matrixConfigsOf, SUBGROUP_MATRIX_FEATURE } from './tensor/choose.js';
 
-/** Options of the GPU flat index beyond IndexOptions (tests and benchmarks shrink tiles with them). */
+/** Options of the GPU flat index beyond IndexOptions: tile and buffer sizes (tests and benchmarks shrink them) and test switches. */
 export interface GpuFlatOptions extends IndexOptions {
   /** Largest tile in bytes (default: the device's maxStorageBufferBindingSize). */
   maxTileBytes?: number;
-  /** Budget of one scores chunk in bytes (default 256 MiB, at most the binding limit). */
-  scratchBytes?: number;
-  /**
-   * int8 (and f16 batches scored on the tensor cores, re-ranked on the GPU): candidates re-ranked
-   * exactly per query, as a multiple of k (default 4, at least k + 16).
-   */
-  rerankFactor?: number;
-  /** int8 and tensor-core f16: candidates re-ranked exactly per query, in place of rerankFactor's rule (at least k). */
-  rerankDepth?: number;
   /**
    * int8, and f16 batches of 9+ queries: score on the tensor cores through Dawn's experimental
    * subgroup matrices where the adapter has them (src/gpu/tensor/hook.ts; Node opens Dawn with
    * allow_unsafe_apis). Off by default.
    */
   allowExperimental?: boolean;
-  /** Devices to open on each GPU object (CI shards across several devices of one software adapter). */
-  devicesPerGpu?: number;
   /** Bytes per chunk read from the file while loading (default 64 MiB). */
   loadChunkBytes?: number;
   /**
@@ -58,29 +47,6 @@ export interface GpuFlatOptions extends IndexOptions {
    * per run (default 1 MiB; 4 MiB, twice, with rerankThreads).
    */
   rerankBufferBytes?: number;
-  /**
-   * int8: worker threads that copy and score the candidate rows (default min(15, cores - 1)): with
-   * rows in memory each worker re-ranks a range of the queries; rows read from a file or a
-   * generator are read by the calling thread and scored by the workers. 0, or
-   * where memory cannot be shared with workers (browsers without cross-origin isolation):
-   * everything runs on the calling thread. Same results either way. Only searches of at least
-   * rerankThreadsMinPairs (row, query) pairs use the workers (started at the first such search).
-   */
-  rerankThreads?: number;
-  /**
-   * int8: searches with fewer (row, query) candidate pairs than this (nq x k') re-rank on the calling
-   * thread alone, even with rerankThreads, since handing work to workers costs more than it saves
-   * there. Default 128 (H200 host, rows in memory, one message a worker a search: 640 pairs took
-   * 0.42 ms on 8 workers against 0.85 on the calling thread, BENCHMARKS.md gpu-int8 run 4). Same
-   * results either way.
-   */
-  rerankThreadsMinPairs?: number;
-  /**
-   * int8: searches of more queries than this go to the GPU in sub-batches of this many, so the host
-   * re-ranks one sub-batch while the GPU scores the next (same results). 0: one batch (up to 4096).
-   * Default DEFAULT_RERANK_SUB_BATCH.
-   */
-  rerankSubBatch?: number;
   /** Tests: fill scratch buffers with a poison pattern before every search, so unwritten output shows. */
   debugPoison?: boolean;
   /** Tests: use the kernels for adapters without subgroups even where the adapter has them. */
@@ -109,6 +75,8 @@ export class GpuFlatIndex implements Index {
   private disposed = false;
   /** int8: per-dimension decode parameters, fixed by the first add. */
   private sq: { vmin: Float32Array; step: Float32Array } | undefined;
+  /** int8: each dimension's largest magnitude over the host rows the re-rank scores (f32, f16: the shards measure theirs). */
+  private int8RowMax: Float32Array;
   /** int8: where exact re-ranking reads float32 rows (host memory, the index file, a generator), by id. */
   private rowStore: RowStore;
   /** While loading from a file that re-ranking reads later: addRows keeps no host copy. */
@@ -122,6 +90,7 @@ export class GpuFlatIndex implements Index {
     private readonly opts: GpuFlatOptions,
   ) {
     this.rowStore = new RowStore(d);
+    this.int8RowMax = new Float32Array(d);
     this.shards = contexts.map(
       (ctx) => new FlatShard(ctx, { d, metric, precision, maxTileBytes: opts.maxTileBytes, scratchBytes: opts.scratchBytes, debugPoison: opts.debugPoison, noSubgroups: opts.noSubgroups, noShaderF16: opts.noShaderF16, f16TensorCores: opts.f16TensorCores, f32TensorCores: opts.f32TensorCores }),
     );
@@ -277,6 +246,7 @@ export class GpuFlatIndex implements Index {
     } else {
       const bytes = new Uint8Array(out.buffer);
       const { vmin, step } = this.sq!;
+      const rowMax = this.int8RowMax;
       const rb = words * 4;
       // round((v - vmin) / step) clamped to 0..255, as floor(t + 0.5) on the clamped value: 3x
       // faster than Math.round plus compares in V8 (int8 loads are bound by this loop).
@@ -285,8 +255,11 @@ export class GpuFlatIndex implements Index {
         const bo = i * rb;
         for (let j = 0; j < d; j++) {
           const s = step[j]!;
-          const t = s > 0 ? (x[xo + j]! - vmin[j]!) / s + 0.5 : 0;
+          const v = x[xo + j]!;
+          const t = s > 0 ? (v - vmin[j]!) / s + 0.5 : 0;
           bytes[bo + j] = t >= 255 ? 255 : t > 0 ? t | 0 : 0;
+          const a = Math.abs(v);
+          if (a > rowMax[j]!) rowMax[j] = a;
         }
       }
     }
@@ -355,6 +328,7 @@ export class GpuFlatIndex implements Index {
       throw new TesseraError('INVALID_ARGUMENT', `signal must be an AbortSignal (e.g. new AbortController().signal or AbortSignal.timeout(ms)), got ${typeof signal}`);
     }
     if (signal?.aborted) throw signal.reason ?? new Error('aborted');
+    await this.checkScoreRange(q);
     // An abort rejects at once, not when the batch's GPU work and readback end (seconds on a large
     // batch): the work still in flight finishes unobserved (its rejections are handled) and the
     // index stays usable.
@@ -408,6 +382,26 @@ export class GpuFlatIndex implements Index {
     const all = concatResults(parts, k);
     this.addProfile('concat', t);
     return all;
+  }
+
+  /**
+   * Refuses queries whose scores could pass float32's range (core/validate checkScoreRange): the
+   * kernels would score Infinity or NaN, and such rows tie at random or drop out of the lists.
+   * The bound per dimension: f32 and f16, the stored rows' largest magnitude (measured on the device
+   * once per version of the rows); int8, the largest the codes decode to and the host rows re-ranked.
+   */
+  private async checkScoreRange(q: Float32Array): Promise<void> {
+    const d = this.d;
+    const dimMax = new Float64Array(d);
+    if (this.precision === 'int8') {
+      const sq = this.sq;
+      for (let j = 0; j < d; j++) dimMax[j] = Math.max(this.int8RowMax[j]!, sq ? Math.abs(sq.vmin[j]!) + 255 * sq.step[j]! : 0);
+    } else {
+      for (const m of await Promise.all(this.shards.filter((s) => s.ntotal > 0).map((s) => s.rowMagnitudes()))) {
+        for (let j = 0; j < d; j++) dimMax[j] = Math.max(dimMax[j]!, m[j]!);
+      }
+    }
+    checkScoreRange(q, d, this.metric, dimMax);
   }
 
   /**
@@ -866,6 +860,8 @@ export class GpuFlatIndex implements Index {
       await Promise.all(this.shards.map((s) => s.setSq(this.sq!.vmin, this.sq!.step)));
     }
     if (this.precision === 'int8') {
+      // Unit-norm rows: no value past 1.
+      for (let j = 0; j < this.d; j++) this.int8RowMax[j] = Math.max(this.int8RowMax[j]!, 1);
       if (hostRow instanceof Float32Array) this.rowStore.memory().append(hostRow, n);
       else this.rowStore.push(new FunctionRows(this.d, n, hostRow));
     }
