@@ -66,6 +66,8 @@ describe('tessera info', () => {
     expect(r.stdout).toMatch(/^metric +inner product \(ip\)$/m);
     expect(r.stdout).toMatch(/^bytes +900\.0 KiB \(921645\)$/m);
     expect(r.stdout).toMatch(/^backends +gpu \(.*\), wasm \(available\)$/m);
+    // int8 loaded from a path re-ranks from the file (rerankFrom 'file'): no f32 copy on the host.
+    expect(r.stdout).toMatch(/^gpu storage +f32 900\.0 KiB, f16 450\.0 KiB, int8 225\.0 KiB \(re-ranked against this file's f32 rows, read by offset\)$/m);
   });
 
   it('--json for an IndexFlatL2 and a vector file', () => {

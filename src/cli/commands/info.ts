@@ -90,7 +90,7 @@ export function register(program: Command): void {
         info.backends.length ? info.backends.map((b) => `${b} (${status[b]})`).join(', ') : 'none: no loaded backend reads this type or metric',
       ]);
       if (kind === 'flat') {
-        rows.push(['gpu storage', `f32 ${formatBytes(gpuBytes.f32)}, f16 ${formatBytes(gpuBytes.f16)}, int8 ${formatBytes(gpuBytes.int8)} (+ f32 rows on the host for re-ranking)`]);
+        rows.push(['gpu storage', `f32 ${formatBytes(gpuBytes.f32)}, f16 ${formatBytes(gpuBytes.f16)}, int8 ${formatBytes(gpuBytes.int8)} (re-ranked against this file's f32 rows, read by offset)`]);
       }
       if (plan) formatShardPlan(plan).split('\n').forEach((line, i) => rows.push([i === 0 ? 'wasm shards' : '', line]));
       await writeOut(table(rows));
