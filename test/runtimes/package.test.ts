@@ -124,3 +124,34 @@ console.log(file, await loadOnnxRuntimeNode());
     expect(await compile('bundler', source, { module: 'ESNext', moduleResolution: 'bundler', lib: ['ES2022', 'DOM'], types: [] })).toBe('');
   }, 60_000);
 });
+
+describe('the installed CLI', () => {
+  const tessera = (args: string[], cwd = pkg.consumer) => runChild(process.execPath, [join(pkg.dir, 'dist/cli/main.js'), ...args], cwd);
+
+  it('answers --help for every command, bench included, with exit code 0', async () => {
+    const top = await tessera(['--help']);
+    expect(top.code, top.stderr).toBe(0);
+    const commands = [...top.stdout.matchAll(/^ {2}(\w+) \[/gm)].map((m) => m[1]!).filter((c) => c !== 'help');
+    expect(commands).toEqual(expect.arrayContaining(['info', 'search', 'serve', 'demo', 'encode', 'build', 'convert', 'bench']));
+    for (const command of commands) {
+      const out = await tessera([command, '--help']);
+      expect(out.code, `${command} --help: ${out.stderr}`).toBe(0);
+      expect(out.stdout).toMatch(new RegExp(`^usage: tessera ${command}`, 'im'));
+    }
+  });
+
+  it("does not run the benchmarks of the project that installed it (its own bench/ is not in the package)", async () => {
+    // The folder above the package stands for the user's project: a package.json and a bench/ of its own.
+    const project = join(pkg.dir, '..');
+    writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'my-app', private: true }));
+    mkdirSync(join(project, 'bench/mine'), { recursive: true });
+    writeFileSync(join(project, 'bench/mine/bench.mjs'), "/** The app's own benchmark. */\nconsole.log('my-app bench ran');\n");
+    const list = await tessera(['bench']);
+    expect(list.stdout).not.toMatch(/mine/);
+    expect(list.stderr).toMatch(/run from a checkout of the tessera repository.*\[UNSUPPORTED\]/);
+    expect(list.code).toBe(2);
+    const run = await tessera(['bench', 'mine']);
+    expect(run.stdout).not.toMatch(/my-app bench ran/);
+    expect(run.code).toBe(2);
+  });
+});

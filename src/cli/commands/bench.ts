@@ -20,11 +20,23 @@ interface BenchEntry {
   summary: string;
 }
 
-/** The repository root: the nearest folder above this module holding bench/ and package.json. */
+/**
+ * The repository root: the nearest folder above this module holding tessera's package.json, when it
+ * also holds bench/ (a checkout; the installed package has no bench/). The walk stops there: the
+ * project that installed tessera may have a bench/ of its own, which is not tessera's to run.
+ */
 export function repoRoot(from = dirname(fileURLToPath(import.meta.url))): string | undefined {
   for (let dir = from; ; dir = dirname(dir)) {
-    if (existsSync(join(dir, 'bench')) && existsSync(join(dir, 'package.json'))) return dir;
+    if (isTesseraPackage(join(dir, 'package.json'))) return existsSync(join(dir, 'bench')) ? dir : undefined;
     if (dirname(dir) === dir) return undefined;
+  }
+}
+
+function isTesseraPackage(file: string): boolean {
+  try {
+    return (JSON.parse(readFileSync(file, 'utf8')) as { name?: unknown }).name === 'tessera';
+  } catch {
+    return false; // missing or not JSON
   }
 }
 
@@ -65,7 +77,12 @@ export function register(program: Command): void {
     .action(async (name: string | undefined, args: string[]) => {
       const root = repoRoot();
       if (!root) {
-        throw new TesseraError('UNSUPPORTED', 'benchmarks run from a checkout of the tessera repository (bench/ is not in the package): clone it, npm ci, then npx tessera bench');
+        const why = 'benchmarks run from a checkout of the tessera repository (bench/ is not in the package): clone it, npm ci, then npx tessera bench';
+        if (name === '--help' || name === '-h') {
+          await writeOut(`usage: tessera bench <name> [args...]\n\n${why}\n`);
+          return;
+        }
+        throw new TesseraError('UNSUPPORTED', why);
       }
       const entries = listBenchmarks(root);
       if (!name || name === '--help' || name === '-h') {
