@@ -8,7 +8,7 @@ import { fileSystem, platform } from '../platform.js';
 /** Resolves a relative file name to its bytes, or undefined when the folder has no such file. */
 export type FileLookup = (name: string) => Promise<Uint8Array | undefined>;
 
-export type ModelFiles = string | URL | Readonly<Record<string, Uint8Array | string>> | FileLookup;
+export type ModelFiles = string | URL | Readonly<Record<string, Uint8Array | string>> | ReadonlyMap<string, Uint8Array | string> | FileLookup;
 
 export interface ModelFolder {
   /** For messages: the path or URL as the caller gave it. */
@@ -112,11 +112,12 @@ function resolveLookup(files: ModelFiles): [string, FileLookup, string?] {
     }
     return [base, (name) => fetchUrl(new URL(name, base))];
   }
-  const map = files;
+  // A Map is read by get(): as a record it would look like a folder with no files at all.
+  const get = files instanceof Map ? (name: string) => files.get(name) : (name: string) => (files as Readonly<Record<string, Uint8Array | string>>)[name];
   return [
     '(files in memory)',
     async (name) => {
-      const v = map[name];
+      const v = get(name);
       return typeof v === 'string' ? new TextEncoder().encode(v) : v;
     },
   ];

@@ -133,6 +133,11 @@ describe('Encoder on a toy model folder', () => {
     expectRow(await mem.encode(['mat'], { prefix: 'none' }), 0, reference(ids('mat'), 'mean', true));
     expect(mem.name).toBe('(files in memory)');
     await mem.dispose();
+    // README: "a map of names to bytes". A Map was read as a record with no keys: NOT_FOUND.
+    const map = new Map<string, Uint8Array | string>([['tokenizer.json', JSON.stringify(bertTokenizerJson(toyVocab(), true))], ['model.onnx', toyModelBytes(DIM)]]);
+    const fromMap = await Encoder.fromDirectory(map);
+    expectRow(await fromMap.encode(['mat'], { prefix: 'none' }), 0, reference(ids('mat'), 'mean', true));
+    await fromMap.dispose();
   });
 });
 
