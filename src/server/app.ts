@@ -11,7 +11,7 @@
  */
 import Fastify, { LogController } from 'fastify';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyServerOptions } from 'fastify';
-import { isTesseraError } from '../core/errors.js';
+import { formatBytes, isTesseraError } from '../core/errors.js';
 import { MicroBatcher, QueueFullError, RequestTimeoutError, ShuttingDownError } from './batcher.js';
 import type { RequestResult } from './batcher.js';
 import type { ServerMetrics } from './metrics.js';
@@ -76,8 +76,8 @@ interface HttpFailure {
   reason: string;
 }
 
-/** Maps every error the API can meet to its HTTP status, in one place. */
-export function toHttpFailure(e: unknown): HttpFailure {
+/** Maps every error the API can meet to its HTTP status, in one place; `bodyLimit` (bytes) is named in a 413. */
+export function toHttpFailure(e: unknown, bodyLimit?: number): HttpFailure {
   if (e instanceof QueueFullError) return { status: 503, code: 'QUEUE_FULL', message: e.message, retryAfter: e.retryAfterSeconds, reason: 'queue_full' };
   if (e instanceof UnavailableError) return { status: 503, code: 'UNAVAILABLE', message: e.message, retryAfter: e.retryAfterSeconds, reason: 'unavailable' };
   if (e instanceof ShuttingDownError) return { status: 503, code: 'SHUTTING_DOWN', message: e.message, retryAfter: 5, reason: 'unavailable' };
@@ -104,7 +104,8 @@ export function toHttpFailure(e: unknown): HttpFailure {
     return { status: 400, code: 'INVALID_ARGUMENT', message: `invalid request: ${field} ${why}`, field, reason: 'validation' };
   }
   if (fe?.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-    return { status: 413, code: 'BODY_TOO_LARGE', message: `${fe.message}: send fewer or shorter queries per request`, reason: 'too_large' };
+    const limit = bodyLimit === undefined ? 'the server\'s limit' : `the server's limit of ${formatBytes(bodyLimit)} (${bodyLimit} bytes)`;
+    return { status: 413, code: 'BODY_TOO_LARGE', message: `the request body is larger than ${limit}: send fewer or shorter queries per request, or start the server with a larger --body-limit`, reason: 'too_large' };
   }
   if (typeof fe?.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
     return { status: fe.statusCode, code: fe.code ?? 'BAD_REQUEST', message: fe.message, reason: 'validation' };
@@ -156,7 +157,7 @@ export function createApp(opts: AppOptions, state: ServiceState): FastifyInstanc
   });
 
   app.setErrorHandler((error, request, reply) => {
-    const f = toHttpFailure(error);
+    const f = toHttpFailure(error, opts.bodyLimit);
     if (f.status >= 500) request.log.error({ err: error }, f.message);
     return sendFailure(reply, f, metrics);
   });

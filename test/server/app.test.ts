@@ -181,7 +181,11 @@ describe('limits: every bad request gets its 4xx/5xx, named', () => {
     const { service, encoder } = await serve();
     const res = await post(service, { queries: ['x'.repeat(5000)] });
     expect(res.statusCode).toBe(413);
-    expect((res.json() as { error: { code: string; message: string } }).error).toMatchObject({ code: 'BODY_TOO_LARGE' });
+    // The message names the limit and the flag that raises it (it said only "Request body is too large").
+    expect((res.json() as { error: { code: string; message: string } }).error).toMatchObject({
+      code: 'BODY_TOO_LARGE',
+      message: expect.stringMatching(/larger than the server's limit of 4\.0 KiB \(4096 bytes\): send fewer or shorter queries per request, or start the server with a larger --body-limit$/),
+    });
     expect(encoder.calls).toHaveLength(0);
   });
 
