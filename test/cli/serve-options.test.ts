@@ -1,0 +1,17 @@
+/** `tessera serve` / `demo` option parsing: the choices README documents, shared with encode and build. */
+import { Command } from 'commander';
+import { describe, expect, it } from 'vitest';
+import { addServingOptions } from '../../src/cli/commands/serve.js';
+
+describe('serving options', () => {
+  it("--encoder takes the runtimes encode and build take, native (onnxruntime-node) included", () => {
+    // serve refused native ("Allowed choices are auto, wasm, webgpu") while encode and build took it.
+    for (const provider of ['auto', 'wasm', 'webgpu', 'native']) {
+      const cmd = addServingOptions(new Command()).exitOverride();
+      cmd.parse(['--encoder', provider], { from: 'user' });
+      expect(cmd.opts().encoder).toBe(provider);
+    }
+    const cmd = addServingOptions(new Command()).exitOverride().configureOutput({ writeErr: () => {} });
+    expect(() => cmd.parse(['--encoder', 'cuda'], { from: 'user' })).toThrow(/Allowed choices are auto, wasm, webgpu, native/);
+  });
+});
