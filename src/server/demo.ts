@@ -9,8 +9,9 @@
  * read-only when installed).
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
+import { constants, existsSync, readFileSync } from 'node:fs';
+import { access, mkdir, readFile, readdir, rm } from 'node:fs/promises';
+import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TesseraError } from '../core/errors.js';
@@ -39,7 +40,7 @@ export interface DemoFiles {
 export interface DemoOptions {
   /** Folder with corpus.jsonl and model/ (default: the package's assets/demo). */
   assets?: string;
-  /** Cache folder (default: <package>/.cache/demo). */
+  /** Cache folder (default: defaultDemoCacheDir()). */
   cacheDir?: string;
   /** Rebuild even when a cached index matches. */
   rebuild?: boolean;
@@ -67,6 +68,22 @@ export function packageRoot(from: string = fileURLToPath(import.meta.url)): stri
   }
 }
 
+/**
+ * Where the demo index is cached when no folder is given: beside the package, or where the package
+ * folder cannot be written (npm i -g as root, run as a user; a read-only image) the user's cache
+ * folder, $XDG_CACHE_HOME (else ~/.cache) /tessera/demo, so the demo runs without a flag.
+ */
+export async function defaultDemoCacheDir(pkgDir: string = packageRoot(), env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  const beside = join(pkgDir, '.cache', 'demo');
+  try {
+    await mkdir(beside, { recursive: true });
+    await access(beside, constants.W_OK);
+    return beside;
+  } catch {
+    return join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'tessera', 'demo');
+  }
+}
+
 async function listFiles(dir: string, prefix = ''): Promise<string[]> {
   const out: string[] = [];
   for (const e of (await readdir(dir, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name))) {
@@ -89,14 +106,14 @@ async function cacheKey(corpus: string, model: string): Promise<string> {
 export async function ensureDemoIndex(opts: DemoOptions = {}): Promise<DemoFiles> {
   const say = opts.say ?? (() => {});
   const assets = resolve(opts.assets ?? join(packageRoot(), 'assets', 'demo'));
-  const cacheDir = resolve(opts.cacheDir ?? join(packageRoot(), '.cache', 'demo'));
+  const cacheDir = resolve(opts.cacheDir ?? (await defaultDemoCacheDir()));
   const corpusPath = join(assets, 'corpus.jsonl');
   const model = join(assets, 'model');
   for (const p of [corpusPath, model]) {
     if (!existsSync(p)) throw new TesseraError('NOT_FOUND', `demo asset ${p} is missing: run from a tessera checkout or pass --assets DIR (corpus.jsonl + model/)`);
   }
   await mkdir(cacheDir, { recursive: true }).catch((e: NodeJS.ErrnoException) => {
-    // e.g. a package installed read-only (npm i -g as root, run as a user)
+    // a --cache-dir, or a home folder, this process cannot write
     throw new TesseraError('INVALID_ARGUMENT', `cannot create the demo cache folder ${cacheDir} (${e.code ?? e.message}): pass --cache-dir DIR, a folder you can write`, { cause: e });
   });
   const key = await cacheKey(corpusPath, model);

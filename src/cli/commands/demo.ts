@@ -14,7 +14,7 @@ export function register(program: Command): void {
     .command('demo')
     .description('build (once, cached) and serve the bundled demo corpus and model: the quickest way to try the retrieval API')
     .option('--assets <dir>', 'demo folder with corpus.jsonl and model/ (default: the package assets/demo)')
-    .option('--cache-dir <dir>', 'where the built index and offset table are kept (default: <package>/.cache/demo)')
+    .option('--cache-dir <dir>', 'where the built index and offset table are kept (default: <package>/.cache/demo, or ~/.cache/tessera/demo where the package folder is read-only)')
     .option('--rebuild', 'build the index again even when a cached one matches the assets');
   // The demo's screen is for people: JSON logs only for warnings and errors unless asked.
   addServingOptions(cmd, 'warn').action(async (flags: ServingFlags & { assets?: string; cacheDir?: string; rebuild?: boolean }) => {
