@@ -23,7 +23,10 @@ export interface SearchOptions {
   efSearch?: number;
   /** IVF: number of inverted lists visited (FAISS `nprobe`). */
   nprobe?: number;
-  /** Aborts a long search between batches: it rejects with `signal.reason` (an AbortError), as fetch does. */
+  /**
+   * Aborts a search: it rejects with `signal.reason` (an AbortError), as fetch does; on the GPU as
+   * soon as the signal aborts, on WASM between batches of queries. The index stays usable.
+   */
   signal?: AbortSignal;
 }
 
