@@ -119,6 +119,11 @@ console.log(file, await loadOnnxRuntimeNode());
     expect(errors.split('\n').filter((l) => l && !l.includes('node_modules/onnxruntime-common/'))).toEqual([]);
   }, 60_000);
 
+  it("compile for a Node app on moduleResolution bundler with customConditions ['node'] (README, section runtimes)", async () => {
+    const source = `import { openFileSource, indexFactory } from 'tessera';\nconsole.log(await openFileSource('x'), indexFactory);\n`;
+    expect(await compile('bundler-node', source, { module: 'ESNext', moduleResolution: 'bundler', customConditions: ['node'], lib: ['ES2022', 'DOM'], types: [] })).toBe('');
+  }, 60_000);
+
   it('compile for a browser app (moduleResolution bundler, DOM lib, no @types at all)', async () => {
     const source = `${UNIVERSAL}\nconst gpu: IndexOptions['gpu'] = undefined; console.log(gpu);\n`;
     expect(await compile('bundler', source, { module: 'ESNext', moduleResolution: 'bundler', lib: ['ES2022', 'DOM'], types: [] })).toBe('');
