@@ -140,6 +140,35 @@ async function writeAtomic(path: string, text: string): Promise<void> {
   await sink.close();
 }
 
+/**
+ * Refuses an output folder that is a file, or lies under one (INVALID_ARGUMENT naming it), before a
+ * model is loaded for a build that could not write its results: mkdir's raw EEXIST / ENOTDIR said
+ * neither which path nor what to pass.
+ */
+export async function checkOutFolder(out: string): Promise<void> {
+  const s = await stat(out).catch((e: NodeJS.ErrnoException) => {
+    if (e.code === 'ENOENT') return undefined; // created by the build
+    if (e.code === 'ENOTDIR') throw outIsNotFolder(out, 'under a file', e);
+    throw e;
+  });
+  if (s && !s.isDirectory()) throw outIsNotFolder(out, 'a file');
+}
+
+async function makeOutFolder(out: string): Promise<void> {
+  await checkOutFolder(out);
+  await mkdir(out, { recursive: true }).catch((e: NodeJS.ErrnoException) => {
+    throw e.code === 'EEXIST' ? outIsNotFolder(out, 'a file', e) : e.code === 'ENOTDIR' ? outIsNotFolder(out, 'under a file', e) : e;
+  });
+}
+
+function outIsNotFolder(out: string, what: 'a file' | 'under a file', cause?: unknown): TesseraError {
+  return new TesseraError(
+    'INVALID_ARGUMENT',
+    `--out ${out} is ${what}, not a folder: pass a folder for the index, the offset table and build.json (created when missing)`,
+    { cause },
+  );
+}
+
 export async function buildIndex(opts: BuildOptions): Promise<BuildResult> {
   const say = opts.say ?? (() => {});
   const indexType = opts.indexType ?? 'Flat';
@@ -150,7 +179,7 @@ export async function buildIndex(opts: BuildOptions): Promise<BuildResult> {
   const dim = enc.dim;
   const rowBytes = dim * 4;
 
-  await mkdir(opts.out, { recursive: true });
+  await makeOutFolder(opts.out);
   const ckDir = join(opts.out, CHECKPOINT_DIR);
   const vectorsPath = join(ckDir, 'vectors.f32');
   const statePath = join(ckDir, 'state.json');

@@ -133,6 +133,18 @@ describe('buildIndex', () => {
     await expect(buildIndex({ corpus: join(root, 'missing.jsonl'), out: join(root, 'y'), encoder: enc })).rejects.toMatchObject({ code: 'NOT_FOUND' });
   });
 
+  it('an --out that is a file, or under one, is INVALID_ARGUMENT naming it (was a raw EEXIST / ENOTDIR from mkdir, exit code 1 with a stack)', async () => {
+    const file = join(root, 'out-is-a-file');
+    writeFileSync(file, 'x');
+    for (const [out, what] of [[file, 'a file'], [join(file, 'sub'), 'under a file']] as const) {
+      await expect(buildIndex({ corpus, out, encoder: enc })).rejects.toMatchObject({
+        code: 'INVALID_ARGUMENT',
+        message: `--out ${out} is ${what}, not a folder: pass a folder for the index, the offset table and build.json (created when missing)`,
+      });
+    }
+    expect(readFileSync(file, 'utf8')).toBe('x');
+  });
+
   it('other index types (HNSW32, IVF2,Flat, SQ8) are built by the WASM backend and named <type>.index', async () => {
     for (const [indexType, type] of [['HNSW32', 'IndexHNSWFlat'], ['IVF2,Flat', 'IndexIVFFlat'], ['SQ8', 'IndexScalarQuantizer']] as const) {
       const r = await buildIndex({ corpus, out: join(root, `out-${indexType}`), encoder: enc, batch: 16, indexType });
@@ -216,6 +228,8 @@ describe('tessera encode / build commands', () => {
     expect((await inspectIndex(join(out, 'Flat.index'))).ntotal).toBe(ROWS);
     expect(Buffer.from(indexRows(join(out, 'Flat.index'), ROWS).buffer).equals(Buffer.from(reference32()))).toBe(true);
     expect(existsSync(join(out, 'corpus.jsonl.offsets'))).toBe(true);
+    // An --out that is a file fails before the model is loaded.
+    await expect(run(registerBuild, ['build', '--corpus', corpus, '--model', join(root, 'no-model'), '--out', corpus])).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/^--out .* is a file, not a folder/) });
   });
 
   it("build's 'serve it' line serves what it wrote: its offset table and pooling, quoted for the shell", async () => {
