@@ -72,7 +72,12 @@ async function matchingTable(tablePath: string, size: number, mtimeMs: number): 
     return undefined;
   }
   try {
-    const bytes = (await handle.stat()).size;
+    const st = await handle.stat();
+    // A folder opens for reading on Linux; its first read would fail with a bare EISDIR naming no path.
+    if (st.isDirectory()) {
+      throw new TesseraError('INVALID_ARGUMENT', `the corpus's offset table ${tablePath} is a folder: give a file path for the table (serve --offsets FILE)`);
+    }
+    const bytes = st.size;
     if (bytes < HEADER_BYTES + TRAILER_BYTES || (bytes - HEADER_BYTES - TRAILER_BYTES) % 8 !== 0) return undefined;
     const head = Buffer.alloc(HEADER_BYTES);
     await handle.read(head, 0, HEADER_BYTES, 0);

@@ -92,6 +92,15 @@ describe('corpus offset table', () => {
     expect((await ensureOffsetTable(path)).built).toBe(true);
   });
 
+  it('an offset table path that is a folder is INVALID_ARGUMENT naming it (was a bare EISDIR naming no path)', async () => {
+    const path = join(dir, 'f.jsonl');
+    writeFileSync(path, rowsOf(3).join('\n'));
+    await expect(ensureOffsetTable(path, { offsetsPath: dir })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      message: `the corpus's offset table ${dir} is a folder: give a file path for the table (serve --offsets FILE)`,
+    });
+  });
+
   it('rejects a missing corpus, a directory, and rows out of range', async () => {
     await expect(Corpus.open(join(dir, 'missing.jsonl'))).rejects.toSatisfy((e) => isTesseraError(e, 'NOT_FOUND'));
     await expect(Corpus.open(dir)).rejects.toSatisfy((e) => isTesseraError(e, 'INVALID_ARGUMENT'));
