@@ -8,7 +8,7 @@ import type { IndexOptions, IndexSpec } from '../core/factory.js';
 import { type FlatPlan, planFlat, type PrecisionChoice, rowBytes, tempBytes } from '../core/planner.js';
 import { concatResults, emptyResult, mergeRankedIds, mergeResults, worstDistance } from '../core/topk.js';
 import type { ByteSink, ByteSource, Index, Metric, SearchOptions, SearchResult } from '../core/types.js';
-import { checkDimension, checkMetric, checkSearch, checkVectors, MAX_K } from '../core/validate.js';
+import { checkDimension, checkMetric, checkScoreRange, checkSearch, checkVectors, MAX_K } from '../core/validate.js';
 import { type FlatLayout, readFlatLayout, writeFlatIndex } from '../io/faiss/flat.js';
 import { FileRows, FunctionRows, type RandomAccessSource, readInto, RowStore } from '../io/row-source.js';
 import { WasmHeap } from '../wasm/module.js';
@@ -75,6 +75,8 @@ export class GpuFlatIndex implements Index {
   private disposed = false;
   /** int8: per-dimension decode parameters, fixed by the first add. */
   private sq: { vmin: Float32Array; step: Float32Array } | undefined;
+  /** int8: each dimension's largest magnitude over the host rows the re-rank scores (f32, f16: the shards measure theirs). */
+  private int8RowMax: Float32Array;
   /** int8: where exact re-ranking reads float32 rows (host memory, the index file, a generator), by id. */
   private rowStore: RowStore;
   /** While loading from a file that re-ranking reads later: addRows keeps no host copy. */
@@ -88,6 +90,7 @@ export class GpuFlatIndex implements Index {
     private readonly opts: GpuFlatOptions,
   ) {
     this.rowStore = new RowStore(d);
+    this.int8RowMax = new Float32Array(d);
     this.shards = contexts.map(
       (ctx) => new FlatShard(ctx, { d, metric, precision, maxTileBytes: opts.maxTileBytes, scratchBytes: opts.scratchBytes, debugPoison: opts.debugPoison, noSubgroups: opts.noSubgroups, noShaderF16: opts.noShaderF16, f16TensorCores: opts.f16TensorCores, f32TensorCores: opts.f32TensorCores }),
     );
@@ -243,6 +246,7 @@ export class GpuFlatIndex implements Index {
     } else {
       const bytes = new Uint8Array(out.buffer);
       const { vmin, step } = this.sq!;
+      const rowMax = this.int8RowMax;
       const rb = words * 4;
       // round((v - vmin) / step) clamped to 0..255, as floor(t + 0.5) on the clamped value: 3x
       // faster than Math.round plus compares in V8 (int8 loads are bound by this loop).
@@ -251,8 +255,11 @@ export class GpuFlatIndex implements Index {
         const bo = i * rb;
         for (let j = 0; j < d; j++) {
           const s = step[j]!;
-          const t = s > 0 ? (x[xo + j]! - vmin[j]!) / s + 0.5 : 0;
+          const v = x[xo + j]!;
+          const t = s > 0 ? (v - vmin[j]!) / s + 0.5 : 0;
           bytes[bo + j] = t >= 255 ? 255 : t > 0 ? t | 0 : 0;
+          const a = Math.abs(v);
+          if (a > rowMax[j]!) rowMax[j] = a;
         }
       }
     }
@@ -321,6 +328,7 @@ export class GpuFlatIndex implements Index {
       throw new TesseraError('INVALID_ARGUMENT', `signal must be an AbortSignal (e.g. new AbortController().signal or AbortSignal.timeout(ms)), got ${typeof signal}`);
     }
     if (signal?.aborted) throw signal.reason ?? new Error('aborted');
+    await this.checkScoreRange(q);
     // An abort rejects at once, not when the batch's GPU work and readback end (seconds on a large
     // batch): the work still in flight finishes unobserved (its rejections are handled) and the
     // index stays usable.
@@ -374,6 +382,26 @@ export class GpuFlatIndex implements Index {
     const all = concatResults(parts, k);
     this.addProfile('concat', t);
     return all;
+  }
+
+  /**
+   * Refuses queries whose scores could pass float32's range (core/validate checkScoreRange): the
+   * kernels would score Infinity or NaN, and such rows tie at random or drop out of the lists.
+   * The bound per dimension: f32 and f16, the stored rows' largest magnitude (measured on the device
+   * once per version of the rows); int8, the largest the codes decode to and the host rows re-ranked.
+   */
+  private async checkScoreRange(q: Float32Array): Promise<void> {
+    const d = this.d;
+    const dimMax = new Float64Array(d);
+    if (this.precision === 'int8') {
+      const sq = this.sq;
+      for (let j = 0; j < d; j++) dimMax[j] = Math.max(this.int8RowMax[j]!, sq ? Math.abs(sq.vmin[j]!) + 255 * sq.step[j]! : 0);
+    } else {
+      for (const m of await Promise.all(this.shards.filter((s) => s.ntotal > 0).map((s) => s.rowMagnitudes()))) {
+        for (let j = 0; j < d; j++) dimMax[j] = Math.max(dimMax[j]!, m[j]!);
+      }
+    }
+    checkScoreRange(q, d, this.metric, dimMax);
   }
 
   /**
@@ -832,6 +860,8 @@ export class GpuFlatIndex implements Index {
       await Promise.all(this.shards.map((s) => s.setSq(this.sq!.vmin, this.sq!.step)));
     }
     if (this.precision === 'int8') {
+      // Unit-norm rows: no value past 1.
+      for (let j = 0; j < this.d; j++) this.int8RowMax[j] = Math.max(this.int8RowMax[j]!, 1);
       if (hostRow instanceof Float32Array) this.rowStore.memory().append(hostRow, n);
       else this.rowStore.push(new FunctionRows(this.d, n, hostRow));
     }

@@ -614,6 +614,7 @@ export class FlatShard {
   /** Bumped whenever rows are written; the code steps (ensureSteps) are those of one version. */
   private rowsVersion = 0;
   private codeSteps: { version: number; mode: 'dims' | 'uniform'; digits: boolean; ready: Promise<CodeSteps> } | undefined;
+  private magnitudes: { version: number; ready: Promise<Float32Array> } | undefined;
   ntotal = 0;
 
   constructor(
@@ -856,29 +857,12 @@ export class FlatShard {
   /** digits: also each tile's digit planes (the scorer reads them: ChunkScorer.shape digits). */
   private async computeSteps(mode: 'dims' | 'uniform', digits: boolean): Promise<CodeSteps> {
     const device = this.ctx.device;
-    const words = this.rowWords * 4;
     const dp = this.q4 * 4;
     // Under the submit lock: no add changes the rows while their maxima and digits are made.
     const release = await this.lockSubmit();
-    const uniforms: GPUBuffer[] = [];
-    let maxima: GPUBuffer | undefined;
-    let read: GPUBuffer | undefined;
     try {
-      maxima = await this.ctx.createBuffer({ label: 'tessera row maxima', size: dp * 4, usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC });
-      read = await this.ctx.createBuffer({ label: 'tessera row maxima read', size: dp * 4, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST });
-      const pipeline = this.absmaxPipeline();
-      const enc = device.createCommandEncoder({ label: 'tessera code steps' });
-      for (const tile of this.tiles) {
-        if (tile.rows === 0) continue;
-        const plan = absmaxPlan(tile.rows, words);
-        uniforms.push(this.encodeOnce(enc, pipeline, plan.params, [{ buffer: tile.buffer, offset: 0, size: tile.rows * this.rowBytes }, { buffer: maxima }], plan.groups));
-      }
-      enc.copyBufferToBuffer(maxima, 0, read, 0, dp * 4);
-      device.queue.submit([enc.finish()]);
-      await this.map(read);
-      const rowMaxima = new Float32Array(read.getMappedRange(0, dp * 4).slice(0));
+      const rowMaxima = await this.deviceMaxima();
       const data = stepParams(rowMaxima, dp, mode === 'uniform');
-      read.unmap();
       const sq = await this.ctx.createBuffer({ label: 'tessera code steps', size: data.byteLength, usage: BufferUsage.STORAGE | BufferUsage.COPY_DST });
       device.queue.writeBuffer(sq, 0, data);
       this.forgetBinds();
@@ -888,6 +872,58 @@ export class FlatShard {
       return { steps: data.slice(dp, 2 * dp), maxima: rowMaxima };
     } finally {
       release();
+    }
+  }
+
+  /**
+   * Each (padded) dimension's largest magnitude over the rows of an f32 or f16 shard, as stored
+   * (row_absmax.wgsl over every tile): the bound GpuFlatIndex checks queries against, so a search
+   * whose scores could overflow float32 is refused. Computed once per version of the rows.
+   */
+  rowMagnitudes(): Promise<Float32Array> {
+    const version = this.rowsVersion;
+    if (this.magnitudes?.version === version) return this.magnitudes.ready;
+    const ready = (async () => {
+      const release = await this.lockSubmit();
+      try {
+        return await this.deviceMaxima();
+      } finally {
+        release();
+      }
+    })();
+    const entry = { version, ready };
+    this.magnitudes = entry;
+    ready.catch(() => {
+      if (this.magnitudes === entry) this.magnitudes = undefined;
+    });
+    return ready;
+  }
+
+  /** row_absmax over every tile, read back (q4 x 4 values); the caller holds the submit lock. */
+  private async deviceMaxima(): Promise<Float32Array> {
+    const device = this.ctx.device;
+    const words = this.rowWords * 4;
+    const dp = this.q4 * 4;
+    const uniforms: GPUBuffer[] = [];
+    let maxima: GPUBuffer | undefined;
+    let read: GPUBuffer | undefined;
+    try {
+      maxima = await this.ctx.createBuffer({ label: 'tessera row maxima', size: dp * 4, usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC });
+      read = await this.ctx.createBuffer({ label: 'tessera row maxima read', size: dp * 4, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST });
+      const pipeline = this.absmaxPipeline();
+      const enc = device.createCommandEncoder({ label: 'tessera row maxima' });
+      for (const tile of this.tiles) {
+        if (tile.rows === 0) continue;
+        const plan = absmaxPlan(tile.rows, words);
+        uniforms.push(this.encodeOnce(enc, pipeline, plan.params, [{ buffer: tile.buffer, offset: 0, size: tile.rows * this.rowBytes }, { buffer: maxima }], plan.groups));
+      }
+      enc.copyBufferToBuffer(maxima, 0, read, 0, dp * 4);
+      device.queue.submit([enc.finish()]);
+      await this.map(read);
+      const rowMaxima = new Float32Array(read.getMappedRange(0, dp * 4).slice(0));
+      read.unmap();
+      return rowMaxima;
+    } finally {
       maxima?.destroy();
       read?.destroy();
       for (const u of uniforms) u.destroy();
@@ -1159,6 +1195,11 @@ export class FlatShard {
   warmUp(k: number): void {
     this.ctx.check();
     if (k > this.kLimit) return; // such a search fails before compiling anything
+    // The rows' magnitudes every search checks its queries against (GpuFlatIndex.checkScoreRange).
+    if (this.layout.precision !== 'int8' && this.ntotal > 0) {
+      this.absmaxPipeline();
+      this.rowMagnitudes().catch(() => undefined);
+    }
     for (const nq of [1, 2, 4, 8, 16, 32, GEMM_MIN_BATCH - 1, GEMM_MIN_BATCH, LARGE_MIN_BATCH]) {
       const { approximate, digits } = this.scorerFor(nq, k);
       if (!approximate) continue;

@@ -7,7 +7,7 @@ import { TesseraError } from '../core/errors.js';
 import type { IndexOptions } from '../core/factory.js';
 import { concatResults } from '../core/topk.js';
 import type { ByteSink, ByteSource, Index, Metric, SearchOptions, SearchResult } from '../core/types.js';
-import { MAX_K, checkSearch, checkVectors } from '../core/validate.js';
+import { MAX_K, checkScoreRange, checkSearch, checkVectors, raiseDimMaxima } from '../core/validate.js';
 import { sourceLabel } from '../io/byte-reader.js';
 import { readFlatLayout, streamFlatRows, writeFlatIndex } from '../io/faiss/flat.js';
 import { WasmHeap } from './module.js';
@@ -24,13 +24,17 @@ export class WasmFlatIndex implements Index {
   private capacity = 0;
   private base = 0;
   private disposed = false;
+  /** Each dimension's largest magnitude over the rows: searches whose scores could overflow float32 are refused. */
+  private readonly dimMax: Float64Array;
 
   private constructor(
     readonly d: number,
     readonly metric: Metric,
     private readonly heap: WasmHeap,
     private readonly pool: WorkerPool | undefined,
-  ) {}
+  ) {
+    this.dimMax = new Float64Array(d);
+  }
 
   /** `dedicated`: every native call runs on workers of this index's own (a shard, src/wasm/shards.ts). */
   static async create(d: number, metric: Metric, opts: IndexOptions & DedicatedOptions = {}): Promise<WasmFlatIndex> {
@@ -49,6 +53,7 @@ export class WasmFlatIndex implements Index {
       index.reserve(layout.ntotal);
       for await (const chunk of streamFlatRows(source, layout, { label, onProgress: opts.onProgress, phase: 'loading index' })) {
         index.heap.f32(index.base + chunk.start * layout.d * 4, chunk.data.length).set(chunk.data);
+        raiseDimMaxima(index.dimMax, chunk.data, layout.d);
         index.n = chunk.start + chunk.count;
       }
     } catch (e) {
@@ -72,6 +77,7 @@ export class WasmFlatIndex implements Index {
     const m = checkVectors(x, this.d, 'vectors to add');
     this.reserve(this.n + m);
     this.heap.f32(this.base + this.n * this.d * 4, x.length).set(x);
+    raiseDimMaxima(this.dimMax, x, this.d);
     this.n += m;
   }
 
@@ -86,6 +92,7 @@ export class WasmFlatIndex implements Index {
   async search(q: Float32Array, k: number, opts: SearchOptions = {}): Promise<SearchResult> {
     this.live();
     const nq = checkSearch(q, k, this.d, this.n, MAX_K);
+    checkScoreRange(q, this.d, this.metric, this.dimMax);
     const perQuery = this.d * 4 + k * 8 + 4;
     const batch = Math.max(1, Math.min(nq, Math.floor(BATCH_BYTES / perQuery)));
     const parts: SearchResult[] = [];

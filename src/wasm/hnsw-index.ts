@@ -13,7 +13,7 @@ import { TesseraError } from '../core/errors.js';
 import type { IndexOptions } from '../core/factory.js';
 import { concatResults } from '../core/topk.js';
 import type { ByteSink, ByteSource, Index, Metric, SearchOptions, SearchResult } from '../core/types.js';
-import { MAX_K, checkSearch, checkVectors, describeArg } from '../core/validate.js';
+import { MAX_K, checkScoreRange, checkSearch, checkVectors, describeArg, raiseDimMaxima } from '../core/validate.js';
 import { ByteReader, sourceLabel } from '../io/byte-reader.js';
 import { streamFlatRows } from '../io/faiss/flat.js';
 import { HNSW_FLAT_FOURCC, type HnswGraph, readHnswLayout, readHnswNeighbors, writeHnswFlatTo } from '../io/faiss/hnsw.js';
@@ -106,6 +106,8 @@ export class WasmHnswIndex implements Index {
   private slotCapacity = 0;
   private scratch: Scratch[] = [];
   private disposed = false;
+  /** Each dimension's largest magnitude over the rows: searches whose scores could overflow float32 are refused. */
+  private readonly dimMax: Float64Array;
 
   private constructor(
     readonly d: number,
@@ -119,6 +121,7 @@ export class WasmHnswIndex implements Index {
   ) {
     this.description = `HNSW${M}`;
     this.efSearch = efSearch;
+    this.dimMax = new Float64Array(d);
     const x = heap.exports as unknown as Exports;
     this.h = heap.alloc(x.hnsw_struct_bytes());
     heap.u8(this.h, x.hnsw_struct_bytes()).fill(0);
@@ -190,8 +193,12 @@ export class WasmHnswIndex implements Index {
       if (vectors instanceof Float32Array) {
         if (vectors.length !== n * d) throw new TesseraError('INVALID_ARGUMENT', `vectors hold ${vectors.length / d} rows, the graph ${n} nodes`);
         heap.f32(w[W.vectors]!, n * d).set(vectors);
+        raiseDimMaxima(index.dimMax, vectors, d);
       } else {
-        for await (const chunk of vectors) heap.f32(index.words()[W.vectors]! + chunk.start * d * 4, chunk.data.length).set(chunk.data);
+        for await (const chunk of vectors) {
+          heap.f32(index.words()[W.vectors]! + chunk.start * d * 4, chunk.data.length).set(chunk.data);
+          raiseDimMaxima(index.dimMax, chunk.data, d);
+        }
       }
       heap.i32(w[W.locks]!, n).fill(0);
       const ww = index.words();
@@ -267,6 +274,11 @@ export class WasmHnswIndex implements Index {
     this.live();
     const n = checkVectors(x, this.d, 'vectors to add');
     if (n === 0) return;
+    // The build scores rows against rows: distances past float32's range would link at random.
+    const dimMax = this.dimMax.slice();
+    raiseDimMaxima(dimMax, x, this.d);
+    checkScoreRange(x, this.d, this.metric, dimMax, 'vector to add');
+    this.dimMax.set(dimMax);
     const heap = this.heap;
     const ex = heap.exports as unknown as Exports;
     const n0 = this.ntotal;
@@ -332,6 +344,7 @@ export class WasmHnswIndex implements Index {
   async search(q: Float32Array, k: number, opts: SearchOptions = {}): Promise<SearchResult> {
     this.live();
     const nq = checkSearch(q, k, this.d, this.ntotal, MAX_K);
+    checkScoreRange(q, this.d, this.metric, this.dimMax);
     const efSearch = checkPositiveInt(opts.efSearch ?? this.efSearch, 'efSearch', 1 << 16);
     const parts: SearchResult[] = [];
     for (let q0 = 0; q0 < nq; q0 += SEARCH_BATCH) {

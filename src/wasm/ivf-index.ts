@@ -10,7 +10,7 @@ import { TesseraError } from '../core/errors.js';
 import { type IndexOptions, type IndexSpec, registerIndexType } from '../core/factory.js';
 import { emptyResult } from '../core/topk.js';
 import type { ByteSink, ByteSource, Index, Metric, ProgressCallback, SearchOptions, SearchResult } from '../core/types.js';
-import { checkSearch, checkVectors, describeArg } from '../core/validate.js';
+import { checkScoreRange, checkSearch, checkVectors, describeArg, raiseDimMaxima } from '../core/validate.js';
 import { openSink } from '../platform.js';
 import { ByteReader, sourceLabel } from '../io/byte-reader.js';
 import { encodeIvfHead, IVF_FLAT_FOURCC, IVF_SQ_FOURCC, readIvfLayout } from '../io/faiss/ivf.js';
@@ -104,6 +104,10 @@ export class WasmIvfIndex implements Index {
   private readonly centPtr: number;
   private readonly sqPtr: number;
   private readonly tablePtr: number;
+  /** Each dimension's largest magnitude over the stored rows (Flat lists), the centroids, the SQ8 ranges: see scoreBounds. */
+  private readonly rowMax: Float64Array;
+  private readonly centMax: Float64Array;
+  private readonly sqMax: Float64Array;
 
   private constructor(
     readonly d: number,
@@ -123,6 +127,26 @@ export class WasmIvfIndex implements Index {
     this.sqPtr = arena.alloc(8 * d);
     this.tablePtr = arena.alloc(12 * nlist);
     this.lists = new InvertedLists(nlist, storage === 'flat' ? 4 * d : d, arena);
+    this.rowMax = new Float64Array(d);
+    this.centMax = new Float64Array(d);
+    this.sqMax = new Float64Array(d);
+  }
+
+  /** Raises the rows' magnitudes by rows stored in Flat lists other than through add (the file loaders). */
+  noteRows(x: Float32Array): void {
+    raiseDimMaxima(this.rowMax, x, this.d);
+  }
+
+  /**
+   * Per dimension, the largest magnitude a scan multiplies a query by: the centroids (coarse step)
+   * and the stored rows (Flat), or the centroid plus the decoded residual (SQ8 by residual).
+   */
+  private scoreBounds(): Float64Array {
+    const out = new Float64Array(this.d);
+    for (let j = 0; j < this.d; j++) {
+      out[j] = this.storage === 'flat' ? Math.max(this.centMax[j]!, this.rowMax[j]!) : (this.byResidual ? this.centMax[j]! : 0) + Math.max(this.sqMax[j]!, this.byResidual ? 0 : this.centMax[j]!);
+    }
+    return out;
   }
 
   static async create(d: number, nlist: number, storage: IvfStorage, metric: Metric, opts: IvfIndexOptions = {}): Promise<WasmIvfIndex> {
@@ -178,6 +202,10 @@ export class WasmIvfIndex implements Index {
     }
     this.centroids = centroids;
     this.arena.f32(this.centPtr, centroids.length).set(centroids);
+    this.centMax.fill(0);
+    raiseDimMaxima(this.centMax, centroids, this.d);
+    this.sqMax.fill(0);
+    if (codec) for (let j = 0; j < this.d; j++) this.sqMax[j] = Math.abs(codec.vmin[j]!) + Math.abs(codec.vdiff[j]!);
     this.codec = codec;
     if (codec) this.arena.f32(this.sqPtr, 2 * this.d).set(codec.trained);
     this.byResidual = byResidual;
@@ -193,6 +221,10 @@ export class WasmIvfIndex implements Index {
         `IVF${this.nlist} needs at least nlist = ${this.nlist} training vectors (FAISS recommends 39 x nlist or more), got ${n}: train on more vectors or use a smaller nlist`,
       );
     }
+    // k-means scores rows against centroids within the rows' range: past float32's it assigns at random.
+    const rowMax = new Float64Array(this.d);
+    raiseDimMaxima(rowMax, x, this.d);
+    checkScoreRange(x, this.d, this.metric, rowMax, 'training vector');
     const centroids = await kmeans(x, this.d, this.nlist, this.metric, {
       niter: this.niter,
       seed: this.seed,
@@ -244,6 +276,9 @@ export class WasmIvfIndex implements Index {
     const fp = A.alloc(bm * 4);
     const cp = this.storage === 'sq8' ? A.alloc(bm * d) : xp;
     const metric = this.metric === 'ip' ? 0 : 1;
+    // The coarse step scores rows against the centroids: past float32's range they go to a random list.
+    checkScoreRange(x, d, this.metric, this.centMax, 'vector to add');
+    if (this.storage === 'flat') this.noteRows(x);
     try {
       for (let i0 = 0; i0 < n; i0 += batch) {
         const m = Math.min(batch, n - i0);
@@ -287,6 +322,7 @@ export class WasmIvfIndex implements Index {
     const nprobe = checkNprobe(opts.nprobe ?? this.nprobe);
     if (!this.isTrained) throw new TesseraError('NOT_TRAINED', `${this.description} is not trained: call train(x) before search`);
     if (nq === 0 || this.ntotal === 0) return emptyResult(nq, k, this.metric);
+    checkScoreRange(q, this.d, this.metric, this.scoreBounds());
     const L = this.lists;
     const t = this.arena.i32(this.tablePtr, 3 * this.nlist);
     for (let l = 0; l < this.nlist; l++) {
@@ -386,6 +422,7 @@ export async function loadIvfIndex(source: ByteSource, opts: IvfIndexOptions = {
       if (size === 0) continue;
       const at = layout.listOffsets[l]!;
       await readSourceInto(source, at, size * cs, L.bytes, L.codePtr[l]!, label);
+      if (fourcc === IVF_FLAT_FOURCC) index.noteRows(new Float32Array(L.bytes.buffer, L.codePtr[l]!, size * layout.d));
       const raw = new Uint8Array(size * 8);
       await readSourceInto(source, at + size * cs, size * 8, raw, 0, label);
       const ids = new BigInt64Array(raw.buffer);

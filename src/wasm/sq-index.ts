@@ -9,7 +9,7 @@ import { TesseraError, formatBytes } from '../core/errors.js';
 import { type IndexOptions, type IndexSpec, registerIndexType } from '../core/factory.js';
 import { concatResults, emptyResult, mergeResults } from '../core/topk.js';
 import type { ByteSink, ByteSource, Index, Metric, ProgressCallback, SearchOptions, SearchResult } from '../core/types.js';
-import { checkSearch, checkVectors } from '../core/validate.js';
+import { checkScoreRange, checkSearch, checkVectors } from '../core/validate.js';
 import { openSink } from '../platform.js';
 import { ByteReader, sourceLabel } from '../io/byte-reader.js';
 import { encodeSqFileHeader, readSqLayout, SQ_FOURCC } from '../io/faiss/sq.js';
@@ -256,7 +256,15 @@ export class Sq8Codec {
         if (v > vmax[j]!) vmax[j] = v;
       }
     }
-    for (let j = 0; j < d; j++) vmax[j] = Math.fround(vmax[j]! - vmin[j]!);
+    for (let j = 0; j < d; j++) {
+      const lo = vmin[j]!;
+      const hi = vmax[j]!;
+      vmax[j] = Math.fround(hi - lo);
+      // FAISS stores vmax - vmin as a float32 too: an infinite range decodes every code to NaN.
+      if (!Number.isFinite(vmax[j]!)) {
+        throw new TesseraError('INVALID_ARGUMENT', `training vectors span [${lo}, ${hi}] in dimension ${j}: the SQ8 range vmax - vmin is beyond float32's range (3.4e38), so every code would decode to NaN; scale the vectors down`);
+      }
+    }
     return new Sq8Codec(d, trained);
   }
 
@@ -382,6 +390,8 @@ export class WasmSqIndex implements Index {
   private readonly sqPtr: number;
   private disposed = false;
   private readonly onProgress: ProgressCallback | undefined;
+  /** Per dimension, the largest magnitude a code decodes to (|vmin| + vdiff bounds it): searches that could overflow float32 are refused. */
+  private readonly decodedMax: Float64Array;
 
   private constructor(
     readonly d: number,
@@ -391,6 +401,7 @@ export class WasmSqIndex implements Index {
   ) {
     this.onProgress = opts.onProgress;
     this.sqPtr = arena.alloc(8 * d);
+    this.decodedMax = new Float64Array(d);
   }
 
   static async create(d: number, metric: Metric, opts: IndexOptions & DedicatedOptions & { memoryLimit?: number } = {}): Promise<WasmSqIndex> {
@@ -456,6 +467,7 @@ export class WasmSqIndex implements Index {
   /** Uses ranges trained elsewhere (FAISS files, another shard). */
   setCodec(codec: Sq8Codec): void {
     this.codec = codec;
+    for (let j = 0; j < this.d; j++) this.decodedMax[j] = Math.abs(codec.vmin[j]!) + Math.abs(codec.vdiff[j]!);
     this.arena.f32(this.sqPtr, 2 * this.d).set(codec.trained);
   }
 
@@ -496,6 +508,7 @@ export class WasmSqIndex implements Index {
     const nq = checkSearch(q, k, this.d, this.ntotal);
     if (!this.codec) throw new TesseraError('NOT_TRAINED', 'SQ8 index is not trained: call train(x) before search');
     if (nq === 0 || this.ntotal === 0) return emptyResult(nq, k, this.metric);
+    checkScoreRange(q, this.d, this.metric, this.decodedMax);
     return sq8Exhaustive(this.arena, this.codesPtr, this.ntotal, this.d, this.metric, this.sqPtr, q, k, opts.signal);
   }
 

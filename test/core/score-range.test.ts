@@ -1,0 +1,175 @@
+/**
+ * Scores past float32's range (3.4e38) through the public API on every backend: vectors of 1e20
+ * give inner products of 1e40, which float32 kernels score as Infinity (rows then tie at random,
+ * drop out of GPU lists, or turn NaN where +Inf meets -Inf; FAISS returns them as they come).
+ * A search that could overflow is refused naming the query; one whose scores stay in range,
+ * however large (3e38), answers as the float64 oracle does.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import '../../src/node.js';
+import { indexFactory } from '../../src/core/factory.js';
+import type { Index, Metric } from '../../src/core/types.js';
+import { readIndex } from '../../src/io/read-index.js';
+import { bruteForce } from '../helpers/oracle.js';
+import { gpuForTests } from '../helpers/gpu.js';
+
+const hasGpu = await gpuForTests('float32 score range on the GPU backend');
+
+interface Case {
+  name: string;
+  factory: string;
+  opts: Record<string, unknown>;
+  train?: boolean;
+}
+
+const cases: Case[] = [
+  { name: 'wasm Flat', factory: 'Flat', opts: { backend: 'wasm', threads: 1 } },
+  { name: 'wasm HNSW32', factory: 'HNSW32', opts: { backend: 'wasm', threads: 1 } },
+  { name: 'wasm IVF2,Flat', factory: 'IVF2,Flat', opts: { backend: 'wasm', threads: 1 }, train: true },
+  { name: 'wasm SQ8', factory: 'SQ8', opts: { backend: 'wasm', threads: 1 }, train: true },
+  { name: 'wasm IVF2,SQ8', factory: 'IVF2,SQ8', opts: { backend: 'wasm', threads: 1 }, train: true },
+  ...(hasGpu
+    ? [
+        { name: 'gpu f32', factory: 'Flat', opts: { backend: 'gpu', precision: 'f32' } },
+        { name: 'gpu f32, 2 devices, tiles of 3 rows', factory: 'Flat', opts: { backend: 'gpu', precision: 'f32', devicesPerGpu: 2, maxTileBytes: 3 * 16 } },
+        { name: 'gpu f16', factory: 'Flat', opts: { backend: 'gpu', precision: 'f16' } },
+        { name: 'gpu int8', factory: 'Flat', opts: { backend: 'gpu', precision: 'int8' } },
+      ]
+    : []),
+];
+
+const d = 4;
+/** Rows of norm ~1e20 along the axes; with each other or with a query of 1e20 they score ~1e40. */
+const huge = new Float32Array([1e20, 0, 0, 0, 2e20, 0, 0, 0, 3e20, 0, 0, 0, 0, 1e20, 0, 0, 0, 0, 1e20, 0, 0, 0, 0, 5e19]);
+const small = new Float32Array([1, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0.5]);
+
+async function build(c: Case, metric: Metric, rows: Float32Array): Promise<Index> {
+  const index = await indexFactory(d, c.factory, metric, c.opts);
+  if (c.train) await index.train(rows);
+  await index.add(rows);
+  return index;
+}
+
+describe.each(cases)('$name', (c) => {
+  it.each(['ip', 'l2'] as const)('%s: a query whose scores would pass float32 is refused, naming it; in-range queries still answer', async (metric) => {
+    const index = await build(c, metric, small);
+    try {
+      // Row 1 of the queries overflows against rows up to 3: (2e38 x 3) and (2e38 + 3)^2.
+      const q = new Float32Array([1, 0, 0, 0, 2e38, 0, 0, 0]);
+      const scores = metric === 'ip' ? 'inner products' : 'squared L2 distances';
+      await expect(index.search(q, 3)).rejects.toMatchObject({
+        code: 'INVALID_ARGUMENT',
+        message: expect.stringMatching(new RegExp(`^query 1 could score ${scores} up to \\d\\.\\d\\de\\+(38|76) .*beyond float32's range .*scale the vectors and queries down`)),
+      });
+      const r = await index.search(q.subarray(0, d), 1);
+      expect(r.labels[0]).toBe(metric === 'ip' ? 2n : 0n);
+    } finally {
+      await index.dispose();
+    }
+  });
+
+  it.each(['ip', 'l2'] as const)('%s: vectors of 1e20 are refused where their scores overflow (at add, train or search), never answered with Infinity or NaN', async (metric) => {
+    const err = await (async () => {
+      const index = await build(c, metric, huge);
+      try {
+        return await index.search(new Float32Array([1e20, 0, 0, 0]), 4).catch((e: unknown) => e);
+      } finally {
+        await index.dispose();
+      }
+    })().catch((e: unknown) => e);
+    // f16 refuses the rows themselves, beyond float16's range.
+    expect(err).toMatchObject({ name: 'TesseraError', code: 'INVALID_ARGUMENT', message: expect.stringMatching(/could score .* beyond float32's range|beyond float16's range/) });
+  });
+});
+
+describe('scores near float32 but in range answer exactly', () => {
+  const exact = cases.filter((c) => c.factory === 'Flat' && !['int8', 'f16'].includes((c.opts as { precision?: string }).precision ?? ''));
+  it.each(exact)('$name: rows of 3e38 and 1e38 against a unit query rank as the float64 oracle, no refusal', async (c) => {
+    const base = new Float32Array([3e38, 0, 0, 0, 1e38, 0, 0, 0, -3e38, 0, 0, 0, 0, 3e38, 0, 0]);
+    const q = new Float32Array([1, 0, 0, 0]);
+    const index = await build(c, 'ip', base);
+    try {
+      const r = await index.search(q, 4);
+      expect(Array.from(r.labels, Number)).toEqual(Array.from(bruteForce(base, q, d, 4, 'ip').labels));
+      expect(r.distances.every((v) => Number.isFinite(v))).toBe(true);
+    } finally {
+      await index.dispose();
+    }
+  });
+});
+
+describe('the bound follows the rows', () => {
+  it.each(cases.filter((c) => !c.train))('$name: an add of larger rows makes a query refused that was answered before', async (c) => {
+    const index = await build(c, 'ip', small);
+    try {
+      // 6e4: within float16's range too.
+      const q = new Float32Array([1e35, 0, 0, 0]);
+      expect((await index.search(q, 1)).labels[0]).toBe(2n);
+      await index.add(new Float32Array([6e4, 0, 0, 0]));
+      await expect(index.search(q, 1)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/^query 0 could score inner products up to 6\.00e\+39/) });
+    } finally {
+      await index.dispose();
+    }
+  });
+
+  it.each(['Flat', 'HNSW32', 'IVF2,Flat'])('wasm %s read from a file knows its rows', async (factory) => {
+    const dir = mkdtempSync(join(tmpdir(), 'tessera-range-'));
+    const index = await indexFactory(d, factory, 'ip', { backend: 'wasm', threads: 1 });
+    if (factory.startsWith('IVF')) await index.train(small);
+    await index.add(small);
+    await index.add(new Float32Array([1e10, 0, 0, 0]));
+    await index.save(join(dir, 'x.index'));
+    await index.dispose();
+    const loaded = await readIndex(join(dir, 'x.index'), { backend: 'wasm', threads: 1 });
+    try {
+      await expect(loaded.search(new Float32Array([1e30, 0, 0, 0]), 1)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/^query 0 could score inner products up to 1\.00e\+40/) });
+    } finally {
+      await loaded.dispose();
+    }
+  });
+
+  it.runIf(hasGpu)('gpu f32 read from a file knows its rows (measured on the device)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tessera-range-'));
+    const index = await indexFactory(d, 'Flat', 'l2', { backend: 'wasm', threads: 1 });
+    await index.add(small);
+    await index.add(new Float32Array([0, 0, -1e20, 0]));
+    await index.save(join(dir, 'x.index'));
+    await index.dispose();
+    const loaded = await readIndex(join(dir, 'x.index'), { backend: 'gpu', precision: 'f32' });
+    try {
+      await expect(loaded.search(new Float32Array([0, 0, 1e-3, 1e19]), 1)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/^query 0 could score squared L2 distances up to 1\.01e\+40 .*values up to 1\.00e\+20 in a dimension/) });
+    } finally {
+      await loaded.dispose();
+    }
+  });
+});
+
+describe('training', () => {
+  it('SQ8 refuses a range wider than float32 (vmax - vmin overflows: every code decoded to NaN)', async () => {
+    const index = await indexFactory(d, 'SQ8', 'ip', { backend: 'wasm', threads: 1 });
+    try {
+      await expect(index.train(new Float32Array([3e38, 0, 0, 0, -3e38, 0, 0, 0]))).rejects.toMatchObject({
+        code: 'INVALID_ARGUMENT',
+        message: expect.stringMatching(/training vectors span \[-3\.0+\d*e\+38, 3\.0+\d*e\+38\] in dimension 0: the SQ8 range vmax - vmin is beyond float32's range .*scale the vectors down/),
+      });
+      expect(index.isTrained).toBe(false);
+    } finally {
+      await index.dispose();
+    }
+  });
+
+  it('HNSW refuses to link rows whose distances to each other overflow, and keeps what it had', async () => {
+    const index = await indexFactory(d, 'HNSW32', 'l2', { backend: 'wasm', threads: 1 });
+    try {
+      await index.add(small);
+      await expect(index.add(new Float32Array([0, 0, 0, 0, 0, 3e19, 0, 0]))).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/^vector to add 0 could score squared L2 distances up to 9\.00e\+38/) });
+      expect(index.ntotal).toBe(6);
+      expect((await index.search(new Float32Array([2.9, 0, 0, 0]), 1)).labels[0]).toBe(2n);
+    } finally {
+      await index.dispose();
+    }
+  });
+});
