@@ -218,6 +218,8 @@ describe('tessera encode / build commands', () => {
     expect(summary).toMatch(/output +6 dims, mean pooling, L2-normalised/);
     expect(summary).toMatch(/4 tokens: \[CLS\] the cat \[SEP\]/);
     await expect(run(registerEncode, ['encode', '--model', model, '--texts', join(root, 'nope.json')])).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    // A folder was a bare EISDIR naming no path.
+    await expect(run(registerEncode, ['encode', '--model', model, '--texts', root])).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: `--texts ${root} is a folder: pass a .json or .txt file` });
     writeFileSync(json, '{"a": 1}');
     await expect(run(registerEncode, ['encode', '--model', model, '--texts', json])).rejects.toMatchObject({ code: 'FORMAT' });
   });
