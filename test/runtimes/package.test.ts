@@ -160,3 +160,35 @@ describe('the installed CLI', () => {
     expect(run.code).toBe(2);
   });
 });
+
+describe("the installed CLI, a new user's first hour: text to an index, queries to vectors, a search", () => {
+  const tessera = (args: string[]) => runChild(process.execPath, [join(pkg.dir, 'dist/cli/main.js'), ...args], pkg.consumer);
+
+  it('build -> encode --out q.npy -> search finds each query text in its own row', async () => {
+    const rows = readFileSync(join(pkg.dir, 'assets/demo/corpus.jsonl'), 'utf8').split('\n').slice(0, 40);
+    writeFileSync(join(pkg.consumer, 'first-hour.jsonl'), rows.join('\n') + '\n');
+    const model = join(pkg.dir, 'assets/demo/model');
+    const common = ['--model', model, '--encoder', 'wasm', '--threads', '1'];
+    const built = await tessera(['build', '--corpus', 'first-hour.jsonl', '--out', 'first-hour', ...common]);
+    expect(built.code, built.stderr).toBe(0);
+
+    // Row 3's and row 17's text as queries: with the demo model (no prefixes) each is its own passage.
+    const texts = [3, 17].map((i) => (JSON.parse(rows[i]!) as { contents: string }).contents);
+    writeFileSync(join(pkg.consumer, 'first-hour.json'), JSON.stringify(texts));
+    const encoded = await tessera(['encode', '--texts', 'first-hour.json', '--out', 'first-hour.npy', ...common]);
+    expect(encoded.code, encoded.stderr).toBe(0);
+    expect(encoded.stdout).toBe('');
+    expect(encoded.stderr).toMatch(/wrote 2 x 100 vectors to first-hour\.npy/);
+
+    const found = await tessera(['search', '--index', 'first-hour/Flat.index', '--queries', 'first-hour.npy', '-k', '3', '--backend', 'wasm', '--json']);
+    expect(found.code, found.stderr).toBe(0);
+    const { labels } = JSON.parse(found.stdout) as { labels: number[][] };
+    expect(labels.map((l) => l[0])).toEqual([3, 17]);
+  }, 120_000);
+
+  it('encode --out with a name that is no vector format fails before loading the model', async () => {
+    const out = await tessera(['encode', '--model', 'no-such-model', '--texts', 'no-such.txt', '--out', 'q.json']);
+    expect(out.code).toBe(2);
+    expect(out.stderr).toMatch(/--out q\.json: name the file \.npy, \.fvecs or \.f32 .*\[INVALID_ARGUMENT\]/);
+  });
+});

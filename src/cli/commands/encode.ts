@@ -1,7 +1,8 @@
 /**
- * `tessera encode --model DIR --texts T.json|T.txt [--prefix query|passage|none] [--json]`: texts to
- * vectors with a model folder, for scripts (--json prints {"embeddings": [[...]]}) and for checking a
- * folder by hand (without --json: the model's settings, each text's tokens and the head of its vector).
+ * `tessera encode --model DIR --texts T.json|T.txt [--prefix query|passage|none] [--json] [--out Q.npy]`:
+ * texts to vectors with a model folder, for scripts (--json prints {"embeddings": [[...]]}; --out
+ * writes a vector file that `tessera search --queries` reads) and for checking a folder by hand
+ * (otherwise: the model's settings, each text's tokens and the head of its vector).
  */
 import { readFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
@@ -9,7 +10,9 @@ import { TesseraError } from '../../core/errors.js';
 import type { ProgressCallback } from '../../core/types.js';
 import { Encoder } from '../../encoder/encoder.js';
 import type { TextPrefix } from '../../encoder/types.js';
+import { vectorFormatOf, writeVectors } from '../../io/vectors.js';
 import { intOption, poolingOption, writeOut } from '../options.js';
+import { say } from '../progress.js';
 import { rateProgress } from './build.js';
 
 /** T.json: a JSON array of strings; anything else: one text a line (a trailing newline ends the last). */
@@ -70,13 +73,18 @@ export function register(program: Command): void {
     .requiredOption('--texts <file>', 'T.json (array of strings) or T.txt (one text a line)')
     .addOption(new Option('--prefix <p>', "which prefix to add (e5: 'query: ' / 'passage: '; none: the text as is)").choices(['query', 'passage', 'none']).default('query'))
     .option('--json', 'print {"embeddings": [[...]]} on stdout')
+    .option('--out <file>', 'write the vectors to a .npy, .fvecs or .f32 file (what tessera search --queries reads), atomically')
     .addOption(new Option('--encoder <provider>', 'runtime: auto (onnxruntime-node if installed, else WASM), wasm, webgpu, native').choices(['auto', 'wasm', 'webgpu', 'native']).default('auto'))
     .option('--threads <n>', 'CPU threads (default: all cores)', intOption('--threads', 1))
     .option('--batch <n>', 'texts per model run', intOption('--batch', 1), 32)
     .option('--max-length <n>', "tokens a text, [CLS]/[SEP] included (default: 256 for e5, else the model's limit)", intOption('--max-length', 2))
     .addOption(poolingOption('the texts'))
     .option('--quantized', 'use model_quantized.onnx')
-    .action(async (flags: { model: string; texts: string; prefix: TextPrefix; json?: boolean; encoder: 'auto' | 'wasm' | 'webgpu' | 'native'; threads?: number; batch: number; maxLength?: number; pooling?: 'mean' | 'cls'; quantized?: boolean }) => {
+    .action(async (flags: { model: string; texts: string; prefix: TextPrefix; json?: boolean; out?: string; encoder: 'auto' | 'wasm' | 'webgpu' | 'native'; threads?: number; batch: number; maxLength?: number; pooling?: 'mean' | 'cls'; quantized?: boolean }) => {
+      // Checked before the model loads: a wrong name should not cost an encoding run.
+      if (flags.out !== undefined && !vectorFormatOf(flags.out)) {
+        throw new TesseraError('INVALID_ARGUMENT', `--out ${flags.out}: name the file .npy, .fvecs or .f32 (the vector formats tessera search --queries reads)`);
+      }
       const texts = await readTexts(flags.texts);
       const enc = await Encoder.fromDirectory(flags.model, {
         executionProvider: flags.encoder,
@@ -91,6 +99,11 @@ export function register(program: Command): void {
         const out = await encodeWithProgress(enc, texts, flags.prefix, rateProgress());
         const ms = performance.now() - t0;
         const d = enc.dim;
+        if (flags.out !== undefined) {
+          await writeVectors(flags.out, out, d);
+          say(`wrote ${texts.length} x ${d} vectors to ${flags.out} (${enc.pooling} pooling, ${enc.normalize ? 'L2-normalised' : 'not normalised'}, prefix ${flags.prefix})`);
+          if (!flags.json) return;
+        }
         if (flags.json) {
           const rows = texts.map((_, i) => Array.from(out.subarray(i * d, (i + 1) * d)));
           await writeOut(`${JSON.stringify({ embeddings: rows })}\n`);
