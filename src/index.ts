@@ -28,7 +28,7 @@ export type { IndexFileInfo } from './io/read-index.js';
 export { readVectors, writeVectors, inspectVectors, streamVectors, vectorFormatOf } from './io/vectors.js';
 export type { VectorFileFormat, VectorFileLayout, VectorFileOptions } from './io/vectors.js';
 export { readFlatLayout, streamFlatRows, writeFlatIndex } from './io/faiss/flat.js';
-export type { FlatLayout, RowChunk, StreamRowsOptions } from './io/faiss/flat.js';
+export type { FlatLayout, RowChunk, RowsInput, StreamRowsOptions } from './io/faiss/flat.js';
 export { memorySource } from './io/byte-reader.js';
 export * from './encoder/index.js';
 export { GpuFlatIndex } from './gpu/flat-index.js';

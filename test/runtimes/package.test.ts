@@ -80,7 +80,7 @@ import {
   indexFactory, readIndex, registerIndexType, installPlatform, shardedIndex, memorySource, TesseraError,
   type Index, type IndexOptions, type IndexSpec, type IndexKind, type IndexConstructor, type IndexLoader,
   type SearchResult, type SearchOptions, type Metric, type Backend, type BackendChoice, type ByteSource, type ByteSink,
-  type PlatformHooks, type FileSystemHooks, type ShardedIndex, type ShardOptions, type HnswGraph, type ErrorCode,
+  type PlatformHooks, type FileSystemHooks, type ShardedIndex, type ShardOptions, type HnswGraph, type ErrorCode, type RowsInput,
 } from 'tessera';
 
 const options: IndexOptions = { backend: 'wasm', onNotice: (m: string) => console.log(m) };
@@ -98,7 +98,8 @@ installPlatform(hooks);
 const choice: BackendChoice = 'auto';
 const code: ErrorCode | undefined = new TesseraError('FORMAT', 'x').code;
 const graph: HnswGraph | undefined = undefined;
-console.log(result.labels, loaded, sharded, choice, code, graph);
+const rows: RowsInput = [new Float32Array(8)];
+console.log(result.labels, loaded, sharded, choice, code, graph, rows);
 `;
 
 describe('the published types', () => {
