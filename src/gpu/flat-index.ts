@@ -1242,13 +1242,41 @@ function halfMatricesEverywhere(contexts: readonly GpuContext[]): boolean {
 /** The smallest magnitude float16 rounds to infinity (its largest value is 65504). */
 const HALF_OVERFLOW = 65520;
 
-/** f16 storage: every value must round to a finite half, else the rows would score as infinities. */
+/** Below this magnitude float16 is subnormal: a fixed quantum of 2^-24, so fewer bits the smaller the value. */
+const HALF_MIN_NORMAL = 2 ** -14;
+/** Largest relative error of a row's norm f16 storage may add through subnormals (normal halves: 2^-11 at most). */
+const HALF_ROW_ERROR = 0.01;
+
+/**
+ * f16 storage: every value must round to a finite half, else the rows would score as infinities;
+ * and no row may lose more than 1% of its norm to float16's subnormal range (rows of 1e-7 round to
+ * a few quanta of 6e-8, rows below 3e-8 to zero: scored so, they rank at random).
+ */
 function checkHalfRange(x: Float32Array, d: number): void {
+  let total = 0;
+  let lost = 0;
+  let largest = 0;
   for (let i = 0; i < x.length; i++) {
     const v = x[i]!;
     if (v >= HALF_OVERFLOW || v <= -HALF_OVERFLOW) {
       const row = Math.floor(i / d);
       throw new TesseraError('INVALID_ARGUMENT', `vectors to add contain ${v} at row ${row}, dimension ${i - row * d}: beyond float16's range (+-65504), which precision 'f16' stores; use precision 'f32' or 'int8', or scale the vectors`);
+    }
+    total += v * v;
+    const a = Math.abs(v);
+    if (a > largest) largest = a;
+    if (a < HALF_MIN_NORMAL) {
+      const e = v - Math.round(v * 2 ** 24) * 2 ** -24;
+      lost += e * e;
+    }
+    if ((i + 1) % d === 0) {
+      if (lost > HALF_ROW_ERROR * HALF_ROW_ERROR * total) {
+        const row = (i + 1) / d - 1;
+        throw new TesseraError('INVALID_ARGUMENT', `vectors to add: row ${row} (largest value ${largest.toPrecision(3)}) would lose ${(100 * Math.sqrt(lost / total)).toFixed(1)}% of its norm in float16, whose values below 6.1e-5 keep fewer bits and below 3e-8 become 0, so it would rank at random; use precision 'f32' or 'int8', or scale the vectors up (e.g. normalise them)`);
+      }
+      total = 0;
+      lost = 0;
+      largest = 0;
     }
   }
 }
