@@ -174,8 +174,9 @@ export interface ListSearch {
 const BATCH_BYTES = 16 << 20;
 
 /**
- * Searches nq queries: the nprobe nearest centroids (flat_search over them) unless nlist is 1, then
- * the probed lists (ivf_search), in query batches spread over the arena's threads.
+ * Searches nq queries: the nprobe nearest centroids (flat_search over them; with nlist 1, only
+ * where IP by residual needs q . c), then the probed lists (ivf_search), in query batches spread
+ * over the arena's threads.
  */
 export async function nativeListSearch(arena: WasmArena, p: ListSearch, q: Float32Array, k: number, nprobe: number, signal?: AbortSignal): Promise<SearchResult> {
   const d = p.d;
@@ -198,7 +199,8 @@ export async function nativeListSearch(arena: WasmArena, p: ListSearch, q: Float
       if (signal?.aborted) throw signal.reason ?? new Error('aborted');
       const m = Math.min(batch, nq - q0);
       arena.f32(qp, m * d).set(q.subarray(q0 * d, (q0 + m) * d));
-      if (p.nlist > 1) {
+      // One list needs no choosing, but IP by residual adds q . c to every score: score it too.
+      if (p.nlist > 1 || (p.byResidual && metric === 0 && p.centroidsPtr !== 0)) {
         await arena.parallel(m, (from, to) => ({
           fn: 'flat_search',
           args: [p.centroidsPtr, p.nlist, d, qp + from * d * 4, to - from, np, metric, 0, pdp + from * np * 4, pip + from * np * 4, fp + from * 4],

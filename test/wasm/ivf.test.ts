@@ -77,6 +77,27 @@ describe.each(['ip', 'l2'] as const)('IVF %s', (metric) => {
     await a.dispose();
     await b.dispose();
   });
+
+  it.each(['IVF1,SQ8', 'IVF1,Flat', 'IVF4,SQ8'])('%s: one list (or all probed) scores as the oracle within SQ8 error (IP by residual adds q . c)', async (factory) => {
+    const index = await indexFactory(d, factory, metric, { backend: 'wasm', threads: 1 });
+    await index.train(base);
+    await index.add(base);
+    const got = await index.search(queries, k, { nprobe: 4 });
+    // SQ8 steps of the residuals: about 1/255 of each dimension's range.
+    const tol = factory.endsWith('SQ8') ? 0.05 : distanceTolerance(d, metric === 'l2' ? 4 * d : d);
+    for (let i = 0; i < nq * k; i++) {
+      const l = Number(got.labels[i]!);
+      let want = 0;
+      for (let j = 0; j < d; j++) {
+        const a = queries[Math.floor(i / k) * d + j]!;
+        const b = base[l * d + j]!;
+        want += metric === 'ip' ? a * b : (a - b) * (a - b);
+      }
+      expect(Math.abs(got.distances[i]! - want), `query ${Math.floor(i / k)} rank ${i % k}: ${got.distances[i]} vs ${want}`).toBeLessThan(tol);
+    }
+    expect(recallAtK(got, truth)).toBeGreaterThanOrEqual(factory === 'IVF4,SQ8' ? 0.5 : 0.9);
+    await index.dispose();
+  });
 });
 
 describe('IVF errors', () => {
