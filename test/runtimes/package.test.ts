@@ -3,7 +3,8 @@
  * types a TypeScript project compiles against (moduleResolution node16 and bundler, skipLibCheck
  * off, no @webgpu/types of its own).
  */
-import { mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runChild } from './helpers/child.js';
@@ -61,6 +62,27 @@ describe('npm pack', () => {
     const cli = readFileSync(join(pkg.dir, 'dist/cli/main.js'), 'utf8');
     expect(cli.split('\n')[0]).toBe('#!/usr/bin/env node');
   });
+});
+
+describe('npm pack in a checkout that was never built', () => {
+  it('builds first (prepack): the tarball has dist/, its types and its bin', async () => {
+    // Without prepack, "files" silently skipped the missing dist/: a tarball of assets and sources only.
+    const dir = mkdtempSync(join(tmpdir(), 'tessera-unbuilt-'));
+    try {
+      for (const entry of ['package.json', 'tsconfig.json', 'tsup.config.ts', 'README.md', 'scripts', 'src', 'native', 'shaders', 'assets']) {
+        cpSync(join(repoRoot, entry), join(dir, entry), { recursive: true });
+      }
+      symlinkSync(join(repoRoot, 'node_modules'), join(dir, 'node_modules'));
+      const packed = await runChild('npm', ['pack', '--pack-destination', dir], dir, {}, 300_000);
+      expect(packed.code, packed.stderr).toBe(0);
+      const tarball = readdirSync(dir).find((f) => f.endsWith('.tgz'));
+      expect(tarball).toBeDefined();
+      const list = await runChild('tar', ['tzf', join(dir, tarball!)], dir);
+      expect(list.stdout.split('\n')).toEqual(expect.arrayContaining(['package/dist/cli/main.js', 'package/dist/node.js', 'package/dist/index.js', 'package/dist/node.d.ts']));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 300_000);
 });
 
 /** Compiles `source` in a project of its own beside the consumer, with `compilerOptions`. */
