@@ -1,7 +1,8 @@
 /**
- * The published package as a new user meets it: what `npm pack` puts in the tarball, and the
- * types a TypeScript project compiles against (moduleResolution node16 and bundler, skipLibCheck
- * off, no @webgpu/types of its own).
+ * The published package as a new user meets it: what `npm pack` puts in the tarball (from a built
+ * checkout and from one never built), the types a TypeScript project compiles against
+ * (moduleResolution node16 and bundler, skipLibCheck off, no @webgpu/types of its own), and the
+ * installed CLI: every command's --help, and the way from text to a search.
  */
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -58,9 +59,11 @@ describe('npm pack', () => {
     expect(bundled).toEqual([]);
   });
 
-  it('has an executable bin with a node shebang', () => {
+  it('has an executable bin with a node shebang', async () => {
     const cli = readFileSync(join(pkg.dir, 'dist/cli/main.js'), 'utf8');
     expect(cli.split('\n')[0]).toBe('#!/usr/bin/env node');
+    const packed = (await packedFiles()).find((f) => f.path === 'dist/cli/main.js');
+    expect((packed!.mode & 0o111).toString(8)).toBe('111');
   });
 });
 
