@@ -28,7 +28,7 @@ describe.skipIf(!hasGpu)('f16 rows and queries at the edges of float16', () => {
       for (let j = 0; j < 4; j++) rows[3 * d + j] = 1e-9;
       await index.add(rows);
       const tiny = normalizeRows(randomVectors(10, d, 2), d);
-      for (let j = 0; j < d; j++) tiny[7 * d + j] *= 4e-7;
+      for (let j = 0; j < d; j++) tiny[7 * d + j]! *= 4e-7;
       await expect(index.add(tiny)).rejects.toMatchObject({
         code: 'INVALID_ARGUMENT',
         message: expect.stringMatching(/^vectors to add: row 7 \(largest value \d\.\d\de-7\) would lose \d+\.\d% of its norm in float16, .*use precision 'f32' or 'int8', or scale the vectors up/),
