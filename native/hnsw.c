@@ -296,43 +296,100 @@ static void greedy_update_nearest(const hnsw_t *h, scratch_t *s, const float *q,
   }
 }
 
+/*
+ * std::priority_queue of (distance, id) as FAISS's build uses them (libstdc++'s push_heap and
+ * pop_heap, compared on the distance alone): `far` orders NodeDistCloser (the farthest on top),
+ * else NodeDistFarther (the nearest on top). Equal distances leave the order those algorithms give,
+ * not an order by id, so duplicate vectors link as FAISS links them: ordering them by id made every
+ * full list keep its lowest ids and drop the newcomer, leaving later copies unreachable.
+ */
+static inline int pq_less(int far, float a, float b) { return far ? a < b : a > b; }
+
+/* push_heap after d[n], id[n] were appended (emplace). */
+static void pq_push(int far, float *d, int32_t *id, int n) {
+  int hole = n;
+  float v = d[n];
+  int32_t vi = id[n];
+  while (hole > 0) {
+    int parent = (hole - 1) / 2;
+    if (!pq_less(far, d[parent], v)) break;
+    d[hole] = d[parent];
+    id[hole] = id[parent];
+    hole = parent;
+  }
+  d[hole] = v;
+  id[hole] = vi;
+}
+
+/* pop_heap over n entries: the top moves to n - 1 (then dropped by the caller: pop). */
+static void pq_pop(int far, float *d, int32_t *id, int n) {
+  if (n <= 1) return;
+  int len = n - 1;
+  float v = d[len];
+  int32_t vi = id[len];
+  d[len] = d[0];
+  id[len] = id[0];
+  int hole = 0, second = 0;
+  while (second < (len - 1) / 2) {
+    second = 2 * (second + 1);
+    if (pq_less(far, d[second], d[second - 1])) second--;
+    d[hole] = d[second];
+    id[hole] = id[second];
+    hole = second;
+  }
+  if ((len & 1) == 0 && second == (len - 2) / 2) {
+    second = 2 * (second + 1);
+    d[hole] = d[second - 1];
+    id[hole] = id[second - 1];
+    hole = second - 1;
+  }
+  /* __push_heap from the hole */
+  while (hole > 0) {
+    int parent = (hole - 1) / 2;
+    if (!pq_less(far, d[parent], v)) break;
+    d[hole] = d[parent];
+    id[hole] = id[parent];
+    hole = parent;
+  }
+  d[hole] = v;
+  id[hole] = vi;
+}
+
 /* Drops candidates that can no longer be expanded (farther than the worst kept result). */
 static int compact_candidates(scratch_t *s, int nc, float worst) {
   int m = 0;
   for (int i = 0; i < nc; i++)
-    if (-s->cd[i] <= worst) {
+    if (s->cd[i] <= worst) {
       s->cd[m] = s->cd[i];
       s->ci[m] = s->ci[i];
+      pq_push(0, s->cd, s->ci, m);
       m++;
     }
-  /* rebuild the heap */
-  for (int i = m / 2 - 1; i >= 0; i--) heap_sift_down(s->cd, s->ci, m, i);
   return m;
 }
 
 /*
  * FAISS search_neighbors_to_add: beam search of width efConstruction at `level` from `entry`.
- * Leaves the results sorted nearest first in s->sd/si; returns their count.
+ * Leaves the results in s->sd/si as FAISS's priority_queue<NodeDistCloser> holds them; returns
+ * their count.
  */
 static int search_neighbors_to_add(const hnsw_t *h, scratch_t *s, const float *q, int32_t entry, float d_entry, int level,
                                    int32_t capacity) {
   int ef = h->ef_construction;
-  /* candidates: max-heap on -d (nearest on top); results: max-heap on d (farthest on top) */
+  /* candidates: NodeDistFarther (nearest on top); results: NodeDistCloser (farthest on top) */
   int nc = 0, nr = 0;
-  heap_push(s->cd, s->ci, nc++, -d_entry, entry);
-  heap_push(s->rd, s->ri, nr++, d_entry, entry);
+  s->cd[nc] = d_entry;
+  s->ci[nc] = entry;
+  pq_push(0, s->cd, s->ci, nc++);
+  s->rd[nr] = d_entry;
+  s->ri[nr] = entry;
+  pq_push(1, s->rd, s->ri, nr++);
   s->visited[entry] = (uint8_t)s->visno;
   while (nc > 0) {
-    float dc = -s->cd[0];
+    float dc = s->cd[0];
     int32_t cur = s->ci[0];
     if (dc > s->rd[0]) break;
-    /* pop the nearest candidate */
-    nc--;
-    if (nc > 0) {
-      s->cd[0] = s->cd[nc];
-      s->ci[0] = s->ci[nc];
-      heap_sift_down(s->cd, s->ci, nc, 0);
-    }
+    pq_pop(0, s->cd, s->ci, nc--);
     int32_t ids[MAX_SLOTS];
     float ds[MAX_SLOTS];
     int n = expand(h, q, cur, level, s->visited, (uint8_t)s->visno, ids, ds, &s->sink);
@@ -340,18 +397,20 @@ static int search_neighbors_to_add(const hnsw_t *h, scratch_t *s, const float *q
       int32_t v = ids[i];
       float dv = ds[i];
       if (nr < ef || s->rd[0] > dv) {
-        heap_push(s->rd, s->ri, nr++, dv, v);
+        s->rd[nr] = dv;
+        s->ri[nr] = v;
+        pq_push(1, s->rd, s->ri, nr++);
         if (nc == s->ccap) nc = compact_candidates(s, nc, s->rd[0]);
-        if (nc < s->ccap) heap_push(s->cd, s->ci, nc++, -dv, v);
-        if (nr > ef) {
-          nr--;
-          heap_replace_top(s->rd, s->ri, nr, s->rd[nr], s->ri[nr]);
+        if (nc < s->ccap) {
+          s->cd[nc] = dv;
+          s->ci[nc] = v;
+          pq_push(0, s->cd, s->ci, nc++);
         }
+        if (nr > ef) pq_pop(1, s->rd, s->ri, nr--);
       }
     }
   }
   advance(s, capacity);
-  heap_sort_best_first(s->rd, s->ri, nr);
   for (int i = 0; i < nr; i++) {
     s->sd[i] = s->rd[i];
     s->si[i] = s->ri[i];
@@ -360,51 +419,43 @@ static int search_neighbors_to_add(const hnsw_t *h, scratch_t *s, const float *q
 }
 
 /*
- * FAISS shrink_neighbor_list on a list sorted nearest first (d = distance to the base point):
- * keeps a candidate only if it is closer to the base point than to every one kept before; with
- * fewer than max_size inputs everything is kept. Writes into od/oi, returns the count.
+ * FAISS ::shrink_neighbor_list on a priority_queue<NodeDistCloser> in (d, id, n) (d: distances to
+ * the base point), in place: with fewer than max_size entries nothing changes; else its entries go
+ * nearest first (through a NodeDistFarther queue in od/oi) and a candidate is kept only if it is
+ * closer to the base point than to every one kept before (HNSW::shrink_neighbor_list), at most
+ * max_size; the kept ones are emplaced back in that order. Returns the new count.
  */
-static int shrink(const hnsw_t *h, const float *ds, const int32_t *is, int n, float *od, int32_t *oi, int max_size) {
-  if (n < max_size) {
-    for (int i = 0; i < n; i++) {
-      od[i] = ds[i];
-      oi[i] = is[i];
-    }
-    return n;
+static int shrink(const hnsw_t *h, float *d, int32_t *id, int n, float *od, int32_t *oi, int max_size) {
+  if (n < max_size) return n;
+  int nf = 0;
+  while (n > 0) {
+    od[nf] = d[0];
+    oi[nf] = id[0];
+    pq_push(0, od, oi, nf++);
+    pq_pop(1, d, id, n--);
   }
+  /* the kept list grows in d/id (empty now) */
   int m = 0;
-  for (int i = 0; i < n && m < max_size; i++) {
+  while (nf > 0 && m < max_size) {
+    float dq = od[0];
+    int32_t v = oi[0];
+    pq_pop(0, od, oi, nf--);
     int good = 1;
-    const float *v1 = vec(h, is[i]);
+    const float *v1 = vec(h, v);
     for (int j = 0; j < m; j++) {
-      if (dist_min(h->metric, v1, vec(h, oi[j]), h->d) < ds[i]) {
+      if (dist_min(h->metric, v1, vec(h, id[j]), h->d) < dq) {
         good = 0;
         break;
       }
     }
     if (good) {
-      od[m] = ds[i];
-      oi[m] = is[i];
+      d[m] = dq;
+      id[m] = v;
       m++;
     }
   }
+  for (int j = 1; j < m; j++) pq_push(1, d, id, j);
   return m;
-}
-
-/* Insertion sort of a short list by distance, ties to the lower id. */
-static void sort_short(float *d, int32_t *id, int n) {
-  for (int i = 1; i < n; i++) {
-    float x = d[i];
-    int32_t y = id[i];
-    int j = i - 1;
-    while (j >= 0 && heap_worse(d[j], id[j], x, y)) {
-      d[j + 1] = d[j];
-      id[j + 1] = id[j];
-      j--;
-    }
-    d[j + 1] = x;
-    id[j + 1] = y;
-  }
 }
 
 /* FAISS add_link: dest into src's list at level; when full, re-select with the heuristic. */
@@ -420,16 +471,20 @@ static void add_link(hnsw_t *h, scratch_t *s, int32_t src, int32_t dest, int lev
   const float *vs = vec(h, src);
   int n = 0;
   s->sd[n] = dist_min(h->metric, vs, vec(h, dest), h->d);
-  s->si[n++] = dest;
+  s->si[n] = dest;
+  pq_push(1, s->sd, s->si, n++);
   for (uint32_t i = b; i < e; i++) {
     s->sd[n] = dist_min(h->metric, vs, vec(h, nb[i]), h->d);
-    s->si[n++] = nb[i];
+    s->si[n] = nb[i];
+    pq_push(1, s->sd, s->si, n++);
   }
-  sort_short(s->sd, s->si, n);
   int m = shrink(h, s->sd, s->si, n, s->od, s->oi, (int)(e - b));
-  /* FAISS pops its max-heap into the slots: farthest first */
+  /* FAISS pops its queue into the slots: farthest first */
   uint32_t i = b;
-  for (int j = m - 1; j >= 0; j--) nb[i++] = s->oi[j];
+  while (m > 0) {
+    nb[i++] = s->si[0];
+    pq_pop(1, s->sd, s->si, m--);
+  }
   while (i < e) nb[i++] = -1;
 }
 
@@ -439,10 +494,12 @@ static void add_links_starting_from(hnsw_t *h, scratch_t *s, const float *q, int
   int nr = search_neighbors_to_add(h, s, q, nearest, d_nearest, level, capacity);
   int max_size = level == 0 ? 2 * h->M : h->M;
   int m = shrink(h, s->sd, s->si, nr, s->od, s->oi, max_size);
-  /* keep the selection: add_link below reuses the sd/si/od/oi lists */
+  /* FAISS links the selection in its queue's pop order (farthest first); add_link reuses sd/si/od/oi */
   int32_t sel[m > 0 ? m : 1];
-  /* FAISS links the selection farthest first (it pops a max-heap) */
-  for (int j = 0; j < m; j++) sel[j] = s->oi[m - 1 - j];
+  for (int j = 0; j < m; j++) {
+    sel[j] = s->si[0];
+    pq_pop(1, s->sd, s->si, m - j);
+  }
   for (int j = 0; j < m; j++) add_link(h, s, pt, sel[j], level);
   unlock(&h->locks[pt]);
   for (int j = 0; j < m; j++) {

@@ -73,3 +73,37 @@ it.each(['ip', 'l2'] as const)('%s: FAISS searches our file like we do; FAISS bu
   expect(got.entry[0]).toBe(got.entry[1]);
   expect(got.sameSlots).toBeGreaterThanOrEqual(0.97);
 });
+
+const TIES_SCRIPT = `
+import json, sys
+import faiss, numpy as np
+faiss.omp_set_num_threads(1)
+dir, d, M, metric = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+base = np.fromfile(dir + '/base.f32', dtype='float32').reshape(-1, d)
+ours = faiss.read_index(dir + '/ours.index')
+mine = faiss.IndexHNSWFlat(d, M, faiss.METRIC_INNER_PRODUCT if metric == 'ip' else faiss.METRIC_L2)
+mine.add(base)
+n1 = faiss.vector_to_array(mine.hnsw.neighbors); n2 = faiss.vector_to_array(ours.hnsw.neighbors)
+json.dump(dict(sameSlots=bool(len(n1) == len(n2) and (n1 == n2).all())), open(dir + '/out.json', 'w'))
+`;
+
+it.each(['ip', 'l2'] as const)('%s: on exact duplicates (tied distances everywhere) FAISS builds the very same slots', async (metric) => {
+  // FAISS's queues order equal distances as libstdc++'s heap algorithms leave them: every slot equal
+  // means ties are broken exactly as there (native/hnsw.c pq_push / pq_pop).
+  const d = 8;
+  const pool = new Float32Array([1, 0, 0, 0, 0, 0, 0, 0.5, 0.25, 0.5, 0, 0, 1, 0, 0, 0, 0, 0, 0.75, 0, 0, 0.5, 0, 0]);
+  const base = new Float32Array(500 * d);
+  for (let i = 0; i < 500; i++) base.set(pool.subarray((i % 3) * d, (i % 3 + 1) * d), i * d);
+  base.fill(0.125, 400 * d); // 100 more copies of one vector
+  const index = await WasmHnswIndex.create(d, 16, metric, { threads: 1 });
+  await index.add(base);
+  const sink = memorySink();
+  await index.save(sink);
+  await index.dispose();
+  const dir = mkdtempSync(join(tmpdir(), 'tessera-hnsw-'));
+  writeFileSync(join(dir, 'ours.index'), sink.bytes());
+  writeFileSync(join(dir, 'base.f32'), new Uint8Array(base.buffer));
+  const r = spawnSync(faissPython(), ['-c', TIES_SCRIPT, dir, String(d), '16', metric], { encoding: 'utf8' });
+  expect(r.status, r.stderr).toBe(0);
+  expect(JSON.parse(readFileSync(join(dir, 'out.json'), 'utf8')).sameSlots).toBe(true);
+});
