@@ -5,6 +5,7 @@
  * installed CLI: every command's --help, and the way from text to a search.
  */
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -217,4 +218,42 @@ describe("the installed CLI, a new user's first hour: text to an index, queries 
     expect(out.code).toBe(2);
     expect(out.stderr).toMatch(/--out q\.json: name the file \.npy, \.fvecs or \.f32 .*\[INVALID_ARGUMENT\]/);
   });
+});
+
+describe('npx tessera demo, from the installed package', () => {
+  it("caches its index in the package's .cache/demo and answers the request it prints as README says", async () => {
+    const child = spawn(process.execPath, [join(pkg.dir, 'dist/cli/main.js'), 'demo', '--port', '0', '--backend', 'wasm', '--threads', '1'], {
+      cwd: pkg.consumer,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (b: Buffer) => (output += b.toString()));
+    child.stderr.on('data', (b: Buffer) => (output += b.toString()));
+    try {
+      // The request it asks the user to paste: "curl -s URL/retrieve ... -d '{...}'".
+      const pasted = await new Promise<RegExpExecArray>((ok, fail) => {
+        const timer = setTimeout(() => fail(new Error(`tessera demo not ready after 90 s:\n${output}`)), 90_000);
+        const check = () => {
+          const m = /curl -s (http:\/\/\S+\/retrieve) .* -d '(\{.*\})'/.exec(output);
+          if (m) (clearTimeout(timer), ok(m));
+        };
+        child.stdout.on('data', check);
+        child.stderr.on('data', check);
+        child.once('exit', (code) => (clearTimeout(timer), fail(new Error(`tessera demo exited (${code}):\n${output}`))));
+      });
+      expect(output).toContain(`cached in ${join(pkg.dir, '.cache', 'demo')}`);
+      const res = await fetch(pasted[1]!, { method: 'POST', headers: { 'content-type': 'application/json' }, body: pasted[2] });
+      expect(res.status).toBe(200);
+      const body = (await res.json()) as { result: { document: { id: string; contents: string }; score: number }[][] };
+      // README, section demo: which answers {"result":[[{"document":{"id":"1661","contents":"\"Library\"\na room where books are kept"},"score":0.89}, ...]]}
+      const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
+      const claimed = /which answers `(\{"result":\[\[\{.*?"score":[\d.]+\})/.exec(readme)![1]!;
+      const first = JSON.parse(claimed.replace(/^\{"result":\[\[/, '')) as { document: { id: string; contents: string }; score: number };
+      expect(body.result[0]![0]!.document).toEqual(first.document);
+      expect(body.result[0]![0]!.score).toBeCloseTo(first.score, 2);
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((ok) => (child.exitCode !== null ? ok(undefined) : child.once('exit', ok)));
+    }
+  }, 120_000);
 });
