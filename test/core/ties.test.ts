@@ -2,8 +2,8 @@
  * Exact ties through the public API on every backend and precision: copies of a few vectors (so
  * every score is tied many times), searched with k = ntotal and k = 1, on GPU tiles of a few rows,
  * two devices, f16 and int8 as well as f32, and the WASM indexes. Ties go to the lower id everywhere
- * (README), so every backend returns the float64 oracle's list exactly. HNSW is left out: FAISS's
- * graph (and ours) need not reach every copy of a vector that has more copies than 2M neighbours.
+ * (README), so every backend returns the float64 oracle's list exactly. HNSW is left out: an
+ * approximate search need not visit every tied copy (test/wasm/hnsw.test.ts checks they are reachable).
  */
 import { describe, expect, it } from 'vitest';
 import '../../src/node.js';
