@@ -68,7 +68,7 @@ export async function encodeWithProgress(enc: Encoder, texts: string[], prefix: 
 export function register(program: Command): void {
   program
     .command('encode')
-    .description('encode texts with a model folder (Hugging Face layout, ONNX): vectors as JSON, or a summary to check the folder')
+    .description('encode texts with a model folder (Hugging Face layout, ONNX): vectors as JSON or a vector file (--out), or a summary to check the folder')
     .requiredOption('--model <dir>', 'model folder: tokenizer.json or vocab.txt, config.json, onnx/model.onnx or model.onnx')
     .requiredOption('--texts <file>', 'T.json (array of strings) or T.txt (one text a line)')
     .addOption(new Option('--prefix <p>', "which prefix to add (e5: 'query: ' / 'passage: '; none: the text as is)").choices(['query', 'passage', 'none']).default('query'))
