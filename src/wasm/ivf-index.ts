@@ -235,30 +235,36 @@ export class WasmIvfIndex implements Index {
     });
     let codec: Sq8Codec | undefined;
     if (this.storage === 'sq8') {
-      // As FAISS: the codec learns the ranges of what the lists store, residuals to the assigned
-      // centroid, on a seeded subsample of at most 100k training vectors.
+      // As FAISS: the codec learns the ranges of what the lists store (residuals to the assigned
+      // centroid, or the vectors when a file set by_residual off), on a seeded subsample of at most
+      // 100k training vectors.
       let xs = x;
       if (n > SQ_TRAIN_MAX) {
         const perm = randomPermutation(n, seededRandom(this.seed + 1));
         xs = new Float32Array(SQ_TRAIN_MAX * this.d);
         for (let i = 0; i < SQ_TRAIN_MAX; i++) xs.set(x.subarray(perm[i]! * this.d, (perm[i]! + 1) * this.d), i * this.d);
       }
-      const m = xs.length / this.d;
-      const assign = new Int32Array(m);
-      const assigner = await NativeAssigner.create(xs, this.d, this.nlist, this.threads);
-      try {
-        await assigner.assign(centroids, this.metric, assign);
-      } finally {
-        await assigner.dispose();
-      }
-      const res = new Float32Array(xs.length);
-      for (let i = 0; i < m; i++) {
-        const c = assign[i]! * this.d;
-        for (let j = 0; j < this.d; j++) res[i * this.d + j] = xs[i * this.d + j]! - centroids[c + j]!;
-      }
-      codec = Sq8Codec.train(res, this.d);
+      codec = Sq8Codec.train(this.byResidual ? await this.residuals(xs, centroids) : xs, this.d);
     }
-    this.setTrained(centroids, codec, this.storage === 'sq8');
+    this.setTrained(centroids, codec);
+  }
+
+  /** Each row of xs minus its nearest centroid. */
+  private async residuals(xs: Float32Array, centroids: Float32Array): Promise<Float32Array> {
+    const m = xs.length / this.d;
+    const assign = new Int32Array(m);
+    const assigner = await NativeAssigner.create(xs, this.d, this.nlist, this.threads);
+    try {
+      await assigner.assign(centroids, this.metric, assign);
+    } finally {
+      await assigner.dispose();
+    }
+    const res = new Float32Array(xs.length);
+    for (let i = 0; i < m; i++) {
+      const c = assign[i]! * this.d;
+      for (let j = 0; j < this.d; j++) res[i * this.d + j] = xs[i * this.d + j]! - centroids[c + j]!;
+    }
+    return res;
   }
 
   async add(x: Float32Array): Promise<void> {
@@ -408,6 +414,8 @@ export async function loadIvfIndex(source: ByteSource, opts: IvfIndexOptions = {
   }
   const layout = await readIvfLayout(r, fourcc);
   const index = await WasmIvfIndex.create(layout.d, layout.nlist, fourcc === IVF_SQ_FOURCC ? 'sq8' : 'flat', layout.metric, { ...opts, nprobe: opts.nprobe ?? Math.max(1, layout.nprobe) });
+  // Also for an untrained file: its train then encodes as the file says (FAISS: by_residual).
+  index.byResidual = layout.byResidual;
   try {
     if (layout.centroids.length === layout.nlist * layout.d) {
       const codec = layout.sq && layout.sq.trained.length === 2 * layout.d ? new Sq8Codec(layout.d, layout.sq.trained) : undefined;

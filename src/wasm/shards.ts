@@ -177,6 +177,8 @@ export class ShardedIndex implements Index {
   private readonly shards: { index: Shard; idOffset: number }[] = [];
   private centroids: Float32Array | undefined;
   private codec: Sq8Codec | undefined;
+  /** IVF-SQ8 codes of residuals to the list's centroid (FAISS by_residual): the default, or what a loaded file says. */
+  private byResidual: boolean;
   private disposed = false;
   private readonly spec: ReturnType<typeof parseFactoryString>;
   private readonly rowsPerShard: number;
@@ -193,6 +195,7 @@ export class ShardedIndex implements Index {
   ) {
     this.spec = parseFactoryString(description);
     this.isTrainedInit = this.spec.kind === 'flat' || this.spec.kind === 'hnsw';
+    this.byResidual = this.spec.kind === 'ivf' && this.spec.storage === 'sq8';
     // With the final size known, shards get even row counts and the threads split over them;
     // otherwise each shard fills up before the next starts, and each may use all threads.
     const plan = planShards({ description, d, ntotal: opts.expectedVectors ?? 0, building: true, shardBytes: opts.shardBytes });
@@ -231,16 +234,17 @@ export class ShardedIndex implements Index {
     if (this.disposed) throw new TesseraError('INVALID_ARGUMENT', 'this index was disposed: create or load it again');
   }
 
-  /** Trained parameters from elsewhere (a file, a trained single index). */
-  setTrained(centroids: Float32Array | undefined, codec: Sq8Codec | undefined): void {
+  /** Trained parameters from elsewhere (a file, a trained single index); every shard encodes alike. */
+  setTrained(centroids: Float32Array | undefined, codec: Sq8Codec | undefined, byResidual = this.byResidual): void {
     this.centroids = centroids;
     this.codec = codec;
+    this.byResidual = byResidual;
     for (const s of this.shards) this.applyTraining(s.index);
   }
 
   private applyTraining(index: Shard): void {
     if (index instanceof WasmSqIndex && this.codec) index.setCodec(this.codec);
-    if (index instanceof WasmIvfIndex && this.centroids) index.setTrained(this.centroids, this.codec, this.spec.kind === 'ivf' && this.spec.storage === 'sq8');
+    if (index instanceof WasmIvfIndex && this.centroids) index.setTrained(this.centroids, this.codec, this.byResidual);
   }
 
   private async newShard(idOffset: number): Promise<Shard> {
@@ -276,6 +280,7 @@ export class ShardedIndex implements Index {
     }
     if (this.spec.kind !== 'ivf') return;
     const t = await WasmIvfIndex.create(this.d, this.spec.nlist, this.spec.storage, this.metric, this.opts);
+    t.byResidual = this.byResidual;
     await t.train(x);
     this.setTrained(t.centroids, t.codec);
     await t.dispose();
@@ -345,7 +350,7 @@ export class ShardedIndex implements Index {
             nprobe: this.opts.nprobe ?? 1,
             centroids: this.centroids ?? new Float32Array(0),
             sqTrained: s.storage === 'sq8' ? (this.codec?.trained ?? new Float32Array(0)) : undefined,
-            byResidual: s.storage === 'sq8',
+            byResidual: this.byResidual,
             isTrained: this.isTrained,
             listSizes: sizes,
           }),
@@ -449,7 +454,7 @@ export async function loadShardedIvf(source: ByteSource, opts: IndexOptions & Sh
   const each = { ...opts, ...shardThreads(opts, plan.shards.length) };
   const codec = layout.sq && layout.sq.trained.length === 2 * layout.d ? new Sq8Codec(layout.d, layout.sq.trained) : undefined;
   const trained = layout.centroids.length === layout.nlist * layout.d;
-  out.setTrained(trained ? layout.centroids : undefined, codec);
+  out.setTrained(trained ? layout.centroids : undefined, codec, layout.byResidual);
   const perVector = layout.codeSize + 4;
   let l0 = 0;
   let done = 0;
