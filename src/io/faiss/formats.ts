@@ -36,14 +36,71 @@ export function faissFormat(fourcc: string, label = 'index file'): FaissFormat {
       `${label}: a NumPy .npy file, not a FAISS index: read its vectors with readVectors, or make an index of them with tessera convert --in ${label}`,
     );
   }
+  const known = KNOWN_UNSUPPORTED[fourcc] ?? (fourcc.startsWith('IB') ? ['a binary index', BINARY] : undefined);
+  if (known) {
+    throw new TesseraError(
+      'UNSUPPORTED',
+      `${label}: FAISS index type ${showFourcc(fourcc)} (${known[0]}) is not supported: ${known[1]}; tessera reads ${supportedFourccs().join(', ')}`,
+    );
+  }
   // FAISS fourccs start with "I" (IxFI, IwFl, IHNf, ...): other text is not a FAISS file at all.
   const printable = /^I[\x20-\x7e]{3}$/.test(fourcc);
   throw new TesseraError(
     'UNSUPPORTED',
     `${label}: ${printable ? 'FAISS index type' : 'not a FAISS index: its first bytes'} ${showFourcc(fourcc)} ${printable ? 'is not supported' : 'are no known fourcc'}; ` +
-      `supported: ${supportedFourccs().join(', ')}`,
+      `supported: ${supportedFourccs().join(', ')}` +
+      (printable ? `: ${REBUILD}` : ''),
   );
 }
+
+const REBUILD = 'rebuild it from its float vectors as one of these (tessera convert --in vectors.npy --out F --index-type IVF4096,SQ8)';
+const CODES = `its vectors are stored as quantizer codes tessera cannot decode: ${REBUILD}`;
+const ID_MAP =
+  'tessera labels vectors 0..n-1 in file order: write the wrapped index on its own (faiss.write_index(faiss.downcast_index(index.index), path)) and map the labels through faiss.vector_to_array(index.id_map)';
+const BINARY = 'a binary index (faiss.write_index_binary): tessera serves float32 vectors';
+
+/**
+ * FAISS types tessera does not read (fourccs as FAISS writes them, impl/index_write.cpp), with what to
+ * do instead: a user holding such a file learns which class it is and the way to a file tessera reads.
+ */
+const KNOWN_UNSUPPORTED: Record<string, readonly [type: string, advice: string]> = {
+  IxMp: ['IndexIDMap', ID_MAP],
+  IxM2: ['IndexIDMap2', ID_MAP],
+  IxPT: [
+    'IndexPreTransform',
+    'tessera applies no vector transform (PCA, OPQ, random rotation, L2 normalisation): write the wrapped index on its own (faiss.write_index(faiss.downcast_index(index.index), path)) and transform queries as it did (x = index.chain.at(i).apply(x) for each i), or rebuild without the transform',
+  ],
+  IxRF: [
+    'IndexRefine',
+    'write its base or refine index on its own (faiss.write_index(faiss.downcast_index(index.refine_index), path): a refine Flat holds every vector exactly)',
+  ],
+  IxPq: ['IndexPQ', CODES],
+  IPfs: ['IndexPQFastScan', CODES],
+  IwPQ: ['IndexIVFPQ', CODES],
+  IwPf: ['IndexIVFPQFastScan', CODES],
+  IwQR: ['IndexIVFPQR', CODES],
+  Ix2L: ['Index2Layer', CODES],
+  IxRq: ['IndexResidualQuantizer', CODES],
+  IxLS: ['IndexLocalSearchQuantizer', CODES],
+  IxPR: ['IndexProductResidualQuantizer', CODES],
+  IxPL: ['IndexProductLocalSearchQuantizer', CODES],
+  IwRQ: ['IndexIVFResidualQuantizer', CODES],
+  IwLS: ['IndexIVFLocalSearchQuantizer', CODES],
+  IxHe: ['IndexLSH', `its vectors are stored as binary hashes: ${REBUILD}`],
+  IHNp: ['IndexHNSWPQ', CODES],
+  IHNs: ['IndexHNSWSQ', `tessera's HNSW stores float32 vectors (IndexHNSWFlat): rebuild as HNSW<M>, or as SQ8 / IVF<nlist>,SQ8 for 8-bit codes (tessera convert)`],
+  IHN2: ['IndexHNSW2Level', CODES],
+  INSf: ['IndexNSGFlat', 'rebuild it as HNSW<M> (IndexHNSWFlat), the graph index tessera reads (tessera convert)'],
+  IwFd: ['IndexIVFFlatDedup', 'rebuild it as IVF<nlist>,Flat (tessera convert)'],
+  // types of later FAISS releases
+  IxFP: ['IndexFlatPanorama', REBUILD],
+  IxFp: ['IndexFlatPanorama', REBUILD],
+  IwP2: ['IndexIVFFlatPanorama', REBUILD],
+  IHfP: ['IndexHNSWFlatPanorama', REBUILD],
+  IHNc: ['IndexHNSWCagra', REBUILD],
+  IHc2: ['IndexHNSWCagra', REBUILD],
+  IH00: ['IndexHNSW', REBUILD],
+};
 
 /** Reads the fourcc at byte 0 and the header of its format; checks sizes against the file. */
 export async function inspectSource(source: ByteSource, label = 'index file'): Promise<{ format: FaissFormat; info: FaissFileInfo }> {

@@ -27,7 +27,8 @@ const METRIC_NAMES: Record<number, string> = {
   22: 'JensenShannon',
   23: 'Jaccard',
   24: 'NaNEuclidean',
-  25: 'ABS_INNER_PRODUCT',
+  // ABS_INNER_PRODUCT in FAISS releases of 2024-25, GOWER since
+  25: 'GOWER (or ABS_INNER_PRODUCT)',
 };
 
 /** Bytes of the header after the fourcc, without metric_arg. */

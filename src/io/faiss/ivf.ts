@@ -16,8 +16,11 @@ import { TesseraError } from '../../core/errors.js';
 import type { Metric } from '../../core/types.js';
 import { type ByteReader, float32View } from '../byte-reader.js';
 import { encodeFlatHeader, readFlatHeader } from './flat.js';
-import { type FaissFileInfo, type FaissFormat, type FaissIndexHeader, readIndexHeader, requireMetric } from './header.js';
+import { type FaissFileInfo, type FaissFormat, type FaissIndexHeader, readIndexHeader, requireMetric, showFourcc } from './header.js';
 import { encodeSqParams, LeWriter, readSqParams, type SqParams } from './sq.js';
+
+/** Coarse quantizers FAISS writes for factory strings such as IVF4096_HNSW32 and IMI2x10. */
+const QUANTIZER_TYPES: Record<string, string> = { IHNf: 'IndexHNSWFlat', Imiq: 'MultiIndexQuantizer', ImRQ: 'ResidualCoarseQuantizer' };
 
 export const IVF_FLAT_FOURCC = 'IwFl';
 export const IVF_SQ_FOURCC = 'IwSq';
@@ -56,7 +59,9 @@ export async function readIvfLayout(r: ByteReader, fourcc: string): Promise<IvfL
   if (qfcc !== 'IxFI' && qfcc !== 'IxF2' && qfcc !== 'IxFl') {
     throw new TesseraError(
       'UNSUPPORTED',
-      `${r.label}: IVF coarse quantizer of type "${qfcc}" at byte offset ${qAt} is not supported: tessera reads IVF indexes with a flat quantizer (IxFI/IxF2)`,
+      `${r.label}: IVF coarse quantizer of type ${showFourcc(qfcc)}${QUANTIZER_TYPES[qfcc] ? ` (${QUANTIZER_TYPES[qfcc]})` : ''} at byte offset ${qAt} is not supported: tessera reads IVF indexes with a flat quantizer (IxFI/IxF2); ` +
+        'give it one holding the same centroids before writing: q = faiss.IndexFlatL2(d) (faiss.IndexFlatIP(d) for inner product); ' +
+        'q.add(ivf.quantizer.reconstruct_n(0, ivf.nlist)); ivf.quantizer = q; faiss.write_index(index, path)',
     );
   }
   r.offset = qAt;

@@ -18,7 +18,14 @@ import { encodeIndexHeader, type FaissFileInfo, type FaissFormat, type FaissInde
 export const SQ_FOURCC = 'IxSQ';
 /** FAISS ScalarQuantizer::QuantizerType QT_8bit. */
 export const QT_8BIT = 0;
-const QTYPE_NAMES = ['QT_8bit', 'QT_4bit', 'QT_8bit_uniform', 'QT_4bit_uniform', 'QT_fp16', 'QT_8bit_direct', 'QT_6bit', 'QT_bf16', 'QT_8bit_direct_signed'];
+/** ScalarQuantizer::QuantizerType names by value (faiss/impl/ScalarQuantizer.h, FAISS 1.7 to 2026). */
+const QTYPE_NAMES = [
+  'QT_8bit', 'QT_4bit', 'QT_8bit_uniform', 'QT_4bit_uniform', 'QT_fp16', 'QT_8bit_direct', 'QT_6bit', 'QT_bf16', 'QT_8bit_direct_signed',
+  'QT_0bit', 'QT_1bit_tqmse', 'QT_2bit_tqmse', 'QT_3bit_tqmse', 'QT_4bit_tqmse', 'QT_8bit_tqmse', 'QT_2bit_tq', 'QT_3bit_tq', 'QT_4bit_tq', 'QT_5bit_tq',
+  'QT_1bit_eden', 'QT_2bit_eden', 'QT_3bit_eden', 'QT_4bit_eden', 'QT_5bit_eden', 'QT_6bit_eden', 'QT_7bit_eden', 'QT_8bit_eden',
+];
+/** FAISS appends quantizer types: a small value past the known ones is a newer FAISS's, not corruption. */
+const QTYPE_FUTURE_LIMIT = 256;
 
 /** A FAISS ScalarQuantizer as stored. */
 export interface SqParams {
@@ -36,9 +43,12 @@ export async function readSqParams(r: ByteReader, d: number): Promise<SqParams> 
   const qtypeAt = r.offset;
   const qtype = await r.i32('int32 ScalarQuantizer qtype');
   if (qtype !== QT_8BIT) {
-    const name = QTYPE_NAMES[qtype];
+    const name = QTYPE_NAMES[qtype] ?? (qtype > 0 && qtype < QTYPE_FUTURE_LIMIT ? `qtype ${qtype} (newer than the FAISS types tessera knows)` : undefined);
     if (name === undefined) throw r.error(`bad ScalarQuantizer qtype ${qtype}: not a FAISS quantizer type; the file is corrupt`, qtypeAt);
-    throw new TesseraError('UNSUPPORTED', `${r.label}: scalar quantizer ${name} is not supported: tessera reads QT_8bit ("SQ8") only (at byte offset ${qtypeAt})`);
+    throw new TesseraError(
+      'UNSUPPORTED',
+      `${r.label}: scalar quantizer ${name} is not supported: tessera reads QT_8bit ("SQ8") only (at byte offset ${qtypeAt}); rebuild the index as SQ8 or IVF<nlist>,SQ8 (tessera convert)`,
+    );
   }
   const rangestat = await r.i32('int32 ScalarQuantizer rangestat');
   const rangestatArg = await r.f32('float32 ScalarQuantizer rangestat_arg');

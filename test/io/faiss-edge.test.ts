@@ -1,0 +1,248 @@
+/**
+ * FAISS interop at the edges a user meets, with real FAISS (python3-faiss) as the oracle, both ways:
+ * dimensions 1, 3 and 5, one vector, k above ntotal, HNSW with M 3 / 48 and stored efSearch, IVF
+ * with empty lists and nprobe above nlist, add_with_ids ids, a hashtable direct map, IVF-SQ8
+ * without residuals (also sharded), SQ8 with constant dimensions, untrained and empty files; and
+ * FAISS types tessera does not read, each refused as UNSUPPORTED naming the class and what to do.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import '../../src/node.js';
+import { indexFactory } from '../../src/core/factory.js';
+import type { Metric, SearchResult } from '../../src/core/types.js';
+import { inspectIndex, readIndex } from '../../src/io/read-index.js';
+import { faissPython, readF32 } from './faiss-python.js';
+
+const scripts = resolve(import.meta.dirname, '../fixtures/faiss');
+
+interface Readable {
+  file: string;
+  queries: string;
+  d: number;
+  ntotal: number;
+  k: number;
+  params: { nprobe?: number };
+  labels: number[][];
+  distances: number[][];
+}
+interface EdgeFixtures {
+  readable: Record<string, Readable>;
+  unsupported: Record<string, { file: string; class: string }>;
+  untrained: Record<Metric, string>;
+}
+interface FaissView {
+  error?: string;
+  class: string;
+  ntotal: number;
+  d: number;
+  metric: Metric;
+  is_trained: boolean;
+  nlist: number | null;
+  by_residual: boolean | null;
+  hnsw: { efSearch: number; efConstruction: number } | null;
+  labels: number[][];
+  distances: number[][];
+}
+
+let dir = '';
+let fx: EdgeFixtures;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'tessera-edge-'));
+  execFileSync(faissPython(), [join(scripts, 'make_edge_fixtures.py'), dir], { stdio: ['ignore', 'ignore', 'inherit'] });
+  fx = JSON.parse(readFileSync(join(dir, 'fixtures.json'), 'utf8')) as EdgeFixtures;
+});
+afterAll(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+/** FAISS reads each file and searches it with the item's queries. */
+function faissSearch(items: { file: string; queries: string; d: number; k: number; efSearch?: number; nprobe?: number }[]): FaissView[] {
+  const req = join(dir, `request-${Math.random().toString(36).slice(2)}.json`);
+  writeFileSync(req, JSON.stringify({ items }));
+  return JSON.parse(execFileSync(faissPython(), [join(scripts, 'search_ann_with_faiss.py'), req], { encoding: 'utf8' })) as FaissView[];
+}
+
+/**
+ * Our result matches FAISS's: distances position by position (float tolerance; FAISS pads with
+ * +-FLT_MAX, tessera with +-Infinity), labels as sets outside the last tie group (a tie may be
+ * broken either way), -1 exactly where FAISS has it.
+ */
+function expectSameResults(ours: SearchResult, labels: number[][], distances: number[][], what: string): void {
+  const k = ours.k;
+  const pad = (v: number) => !(Math.abs(v) < 3e38);
+  const close = (a: number, b: number) => (pad(a) ? pad(b) && Math.sign(a) === Math.sign(b) : Math.abs(a - b) <= 1e-4 * Math.max(1, Math.abs(a)));
+  expect(ours.nq, what).toBe(labels.length);
+  for (let q = 0; q < labels.length; q++) {
+    const theirs = labels[q]!;
+    const mine = Array.from(ours.labels.subarray(q * k, (q + 1) * k), Number);
+    const dist = Array.from(ours.distances.subarray(q * k, (q + 1) * k));
+    for (let j = 0; j < k; j++) {
+      expect(close(distances[q]![j]!, dist[j]!), `${what} query ${q} rank ${j}: FAISS ${theirs[j]} at ${distances[q]![j]}, ours ${mine[j]} at ${dist[j]}`).toBe(true);
+      expect(mine[j] === -1, `${what} query ${q} rank ${j}: -1 padding`).toBe(theirs[j] === -1);
+    }
+    const last = distances[q]![k - 1]!;
+    const settled = (ids: number[], ds: number[]) => ids.filter((_, j) => !close(last, ds[j]!)).sort((a, b) => a - b);
+    expect(settled(mine, dist), `${what} query ${q}`).toEqual(settled(theirs, distances[q]!));
+  }
+}
+
+const metrics = ['ip', 'l2'] as const;
+
+describe('tessera reads what FAISS wrote: same results as FAISS', () => {
+  const cases = (prefixes: string[]) => metrics.flatMap((m) => prefixes.map((p) => `${p}_${m}`));
+  it.each(cases(['flat_d1', 'flat_d3', 'flat_d5', 'flat_n1', 'sq_d1', 'sq_d3', 'sq_d5', 'sq_const', 'hnsw_d1', 'hnsw_d3', 'hnsw_d5', 'hnsw_n1', 'hnsw_M3', 'hnsw_M48', 'ivf_empty', 'ivf_ids', 'ivf_dmhash', 'ivfsq_nores']))(
+    '%s',
+    async (name) => {
+      const f = fx.readable[name]!;
+      const index = await readIndex(f.file, { backend: 'wasm', threads: 1 });
+      expect(index.ntotal).toBe(f.ntotal);
+      // no search options: the file's efSearch / nprobe are the defaults, as in FAISS
+      const got = await index.search(readF32(f.queries), f.k);
+      expectSameResults(got, f.labels, f.distances, name);
+      await index.dispose();
+    },
+  );
+
+  it.each(metrics)('flat files on the GPU backend (d = 1, 3, 5; one vector; k above ntotal), %s', async (m) => {
+    for (const name of ['flat_d1', 'flat_d3', 'flat_d5', 'flat_n1'].map((p) => `${p}_${m}`)) {
+      const f = fx.readable[name]!;
+      const index = await readIndex(f.file, { backend: 'gpu' });
+      expectSameResults(await index.search(readF32(f.queries), f.k), f.labels, f.distances, `${name} (gpu)`);
+      await index.dispose();
+    }
+  });
+
+  it.each(metrics)('IVF-SQ8 without residuals, loaded as shards and saved: FAISS reads the same results, %s', async (m) => {
+    const f = fx.readable[`ivfsq_nores_${m}`]!;
+    // 512 B shards (240 B fixed, 12 B per vector): the 60 vectors over several instances
+    const index = await readIndex(f.file, { backend: 'wasm', threads: 1, shardBytes: 512 });
+    expect((index as unknown as { shardCount: number }).shardCount).toBeGreaterThan(1);
+    const q = readF32(f.queries);
+    expectSameResults(await index.search(q, f.k), f.labels, f.distances, 'sharded load');
+    await index.add(q); // new shards must encode as the file does (raw vectors, not residuals)
+    const ours = await index.search(q, f.k);
+    const out = join(dir, `nores-sharded-${m}.index`);
+    await index.save(out);
+    await index.dispose();
+    const [view] = faissSearch([{ file: out, queries: f.queries, d: f.d, k: f.k }]);
+    // the codes are of the vectors, not of residuals: the file must say so (it said by_residual 1)
+    expect(view).toMatchObject({ by_residual: false, ntotal: f.ntotal + q.length / f.d });
+    expectSameResults(ours, view!.labels, view!.distances, 'FAISS on the saved shards');
+  });
+});
+
+describe('FAISS reads what tessera wrote: same results as tessera', () => {
+  it('edge shapes: d = 1, 3, 5, one vector, k above ntotal, empty lists, constant SQ8 dimensions, empty and untrained indexes', async () => {
+    const built: { name: string; ours?: SearchResult; file: string; queries: string; d: number; k: number; nprobe?: number; efSearch?: number; ntotal: number; trained: boolean }[] = [];
+    const cases: [name: string, d: number, factory: string, metric: Metric, n: number, k: number][] = [
+      ['flat_d1', 1, 'Flat', 'l2', 40, 50],
+      ['flat_d3', 3, 'Flat', 'ip', 40, 50],
+      ['hnsw_d5', 5, 'HNSW3', 'ip', 40, 8],
+      ['hnsw_d1', 1, 'HNSW5', 'l2', 40, 8],
+      ['hnsw_n1', 8, 'HNSW8', 'ip', 1, 4],
+      ['hnsw_n0', 8, 'HNSW8', 'l2', 0, 4],
+      ['sq_d3', 3, 'SQ8', 'l2', 40, 50],
+      ['sq_const', 8, 'SQ8', 'ip', 40, 10],
+      ['sq_untrained', 8, 'SQ8', 'ip', -1, 4],
+      ['ivf_empty', 8, 'IVF16,Flat', 'ip', 3, 10],
+      ['ivf_untrained', 8, 'IVF4,Flat', 'l2', -1, 4],
+      ['ivfsq_n1', 5, 'IVF4,SQ8', 'l2', 1, 4],
+      ['ivfsq_n0', 5, 'IVF4,SQ8', 'ip', 0, 4],
+    ];
+    let seed = 1;
+    for (const [name, d, factory, metric, n, k] of cases) {
+      const index = await indexFactory(d, factory, metric, { backend: 'wasm', threads: 1, seed: 3, efConstruction: 21, efSearch: 48, nprobe: 50 });
+      const train = randn(Math.max(n, 16) * d, seed++);
+      if (name === 'sq_const') for (let i = 0; i < 40; i++) [train[i * d + 2], train[i * d + 5]] = [0.5, -3];
+      if (n >= 0 && factory !== 'Flat' && !factory.startsWith('HNSW')) await index.train(factory === 'SQ8' ? train.subarray(0, n * d) : train);
+      if (n > 0) await index.add(train.subarray(0, n * d));
+      const queries = join(dir, `w-${name}.q.f32`);
+      const q = randn(5 * d, seed++);
+      writeFileSync(queries, q);
+      const file = join(dir, `w-${name}.index`);
+      await index.save(file);
+      const ours = n > 0 ? await index.search(q, k) : undefined;
+      built.push({ name, ours, file, queries, d, k, ntotal: Math.max(n, 0), trained: n >= 0 });
+      await index.dispose();
+    }
+    const views = faissSearch(built.map(({ file, queries, d, k }) => ({ file, queries, d, k })));
+    for (const [i, b] of built.entries()) {
+      const v = views[i]!;
+      expect(v.error, b.name).toBeUndefined();
+      expect(v, b.name).toMatchObject({ d: b.d, ntotal: b.ntotal, is_trained: b.trained });
+      if (v.hnsw) expect(v.hnsw, b.name).toEqual({ efSearch: 48, efConstruction: 21 });
+      if (v.nlist) expect(v.by_residual, b.name).toBe(b.name.startsWith('ivfsq'));
+      if (b.ours) expectSameResults(b.ours, v.labels, v.distances, b.name);
+    }
+  });
+
+  it.each(metrics)('an untrained FAISS IVF-SQ8 with by_residual off keeps it through our train, add and save (%s)', async (m) => {
+    const base = readF32(join(dir, `base_${m}.f32`));
+    const index = await readIndex(fx.untrained[m], { backend: 'wasm', threads: 1 });
+    await index.train(base);
+    await index.add(base);
+    const q = base.subarray(0, 5 * 8);
+    const queries = join(dir, `untrained-${m}.q.f32`);
+    writeFileSync(queries, q);
+    const ours = await index.search(q, 10, { nprobe: 4 });
+    const out = join(dir, `untrained-${m}.index`);
+    await index.save(out);
+    await index.dispose();
+    const [view] = faissSearch([{ file: out, queries, d: 8, k: 10, nprobe: 4 }]);
+    // we trained the ranges on the vectors and stored codes of the vectors, as FAISS would have
+    expect(view).toMatchObject({ class: 'IndexIVFScalarQuantizer', by_residual: false, ntotal: 60 });
+    expectSameResults(ours, view!.labels, view!.distances, 'FAISS on our file');
+  });
+});
+
+describe('FAISS types tessera does not read', () => {
+  const advice: Record<string, RegExp> = {
+    IDMap_Flat: /"IxMp" \(IndexIDMap\).*faiss\.downcast_index\(index\.index\).*index\.id_map/,
+    IDMap2_Flat: /"IxM2" \(IndexIDMap2\).*faiss\.downcast_index\(index\.index\)/,
+    PCA4_Flat: /"IxPT" \(IndexPreTransform\).*no vector transform/,
+    IVF2_PQ4: /"IwPQ" \(IndexIVFPQ\).*quantizer codes.*tessera convert/,
+    PQ4: /"IxPq" \(IndexPQ\).*tessera convert/,
+    HNSW8_SQ8: /"IHNs" \(IndexHNSWSQ\).*rebuild as HNSW<M>/,
+    HNSW8_PQ4: /"IHNp" \(IndexHNSWPQ\)/,
+    Flat_RFlat: /"IxRF" \(IndexRefine\).*index\.refine_index/,
+    LSH: /"IxHe" \(IndexLSH\)/,
+    binary: /"IBxF" \(a binary index\).*write_index_binary/,
+    IVF4_HNSW8_Flat: /coarse quantizer of type "IHNf" \(IndexHNSWFlat\).*reconstruct_n\(0, ivf\.nlist\)/,
+    SQ4: /scalar quantizer QT_4bit is not supported.*SQ8/,
+    HNSW_L1: /metric L1 .*is not supported/,
+  };
+  it.each(Object.keys(advice))('%s: UNSUPPORTED naming the type and what to do, on read and inspect', async (name) => {
+    const f = fx.unsupported[name]!;
+    const err = await readIndex(f.file, { backend: 'wasm', threads: 1 }).then(() => undefined, (e: unknown) => e);
+    expect(err).toMatchObject({ code: 'UNSUPPORTED', message: expect.stringMatching(advice[name]!) });
+    expect((err as Error).message).toContain(f.class);
+    expect((err as Error).message.startsWith(`${f.file}: `)).toBe(true);
+    if (name !== 'HNSW_L1') await expect(inspectIndex(f.file)).rejects.toMatchObject({ code: 'UNSUPPORTED', message: (err as Error).message });
+  });
+
+  it('a scalar quantizer type from a FAISS newer than tessera knows is UNSUPPORTED, not a corrupt file', async () => {
+    const b = new Uint8Array(readFileSync(fx.readable.sq_const_l2!.file));
+    const v = new DataView(b.buffer, b.byteOffset);
+    const qtypeAt = 4 + 33; // after the fourcc and the index header
+    for (const [qtype, name] of [[9, 'QT_0bit'], [19, 'QT_1bit_eden'], [40, 'qtype 40 (newer than the FAISS types tessera knows)']] as const) {
+      v.setInt32(qtypeAt, qtype, true);
+      const file = join(dir, `qtype-${qtype}.index`);
+      writeFileSync(file, b);
+      await expect(readIndex(file, { backend: 'wasm', threads: 1 })).rejects.toMatchObject({ code: 'UNSUPPORTED', message: expect.stringContaining(`scalar quantizer ${name} is not supported`) });
+    }
+    v.setInt32(qtypeAt, -7, true);
+    const file = join(dir, 'qtype-bad.index');
+    writeFileSync(file, b);
+    await expect(readIndex(file, { backend: 'wasm', threads: 1 })).rejects.toMatchObject({ code: 'FORMAT', message: expect.stringContaining('bad ScalarQuantizer qtype -7') });
+  });
+});
+
+/** Seeded standard-normal-ish floats (sum of uniforms). */
+function randn(n: number, seed: number): Float32Array {
+  let s = seed >>> 0 || 1;
+  const u = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  return Float32Array.from({ length: n }, () => u() + u() + u() - 1.5);
+}
