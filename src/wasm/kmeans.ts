@@ -189,6 +189,8 @@ export async function kmeans(x: Float32Array, d: number, k: number, metric: Metr
       `k-means needs at least as many training points as centroids: got ${n} points for ${k} centroids (nlist): train on more vectors or use a smaller nlist`,
     );
   }
+  // FAISS's corner case: as many points as centroids are the centroids, in order, as given (not normalised).
+  if (n === k) return x.slice(0, k * d);
   const random = seededRandom(seed);
   // FAISS subsamples to k * max_points_per_centroid points: more barely changes the centroids.
   if (n > k * maxPer) {
@@ -278,12 +280,18 @@ export function splitEmptyClusters(
   return nsplit;
 }
 
+/**
+ * FAISS fvec_renorm_L2: the squared norm in float32, so a centroid whose square underflows (norms
+ * below ~1e-19) stays as it is; normalising it in float64 made it a unit vector, whose residuals
+ * then drowned the rows' own values (an IVF-SQ8 of such rows scored every row alike).
+ */
 function normalizeRowsInPlace(x: Float32Array, d: number): void {
+  const f = Math.fround;
   for (let o = 0; o < x.length; o += d) {
     let s = 0;
-    for (let j = o; j < o + d; j++) s += x[j]! * x[j]!;
-    if (s === 0) continue;
-    const inv = 1 / Math.sqrt(s);
+    for (let j = o; j < o + d; j++) s = f(s + f(x[j]! * x[j]!));
+    if (!(s > 0)) continue;
+    const inv = f(1 / f(Math.sqrt(s)));
     for (let j = o; j < o + d; j++) x[j]! *= inv;
   }
 }

@@ -152,3 +152,33 @@ describe('IVF errors', () => {
     await index.dispose();
   });
 });
+
+describe('IVF training corner cases, as FAISS', () => {
+  it('exactly nlist training vectors are the centroids, in order and not normalised (IP assigns by q . c)', async () => {
+    const index = await indexFactory(4, 'IVF2,Flat', 'ip', { backend: 'wasm', threads: 1 });
+    await index.train(new Float32Array([3, 0, 0, 0, 0, 1, 0, 0]));
+    await index.add(new Float32Array([3, 0, 0, 0, 0, 1, 0, 0, 1, 1.5, 0, 0]));
+    // [1, 1.5] scores 3 against centroid [3, 0] and 1.5 against [0, 1]: list 0, with row 0 (FAISS 1.7.3: [0, 2, -1]).
+    const r = await index.search(new Float32Array([1, 0, 0, 0]), 3, { nprobe: 1 });
+    expect(Array.from(r.labels)).toEqual([0n, 2n, -1n]);
+    expect(Array.from(r.distances.subarray(0, 2))).toEqual([3, 1]);
+    await index.dispose();
+  });
+
+  it('IVF1,SQ8 ip on rows of 1e-25 (squared norms underflow float32): the centroid stays as FAISS leaves it, scores as the oracle', async () => {
+    const n = 10;
+    const x = new Float32Array(n * 4).map((_, i) => Math.fround(((i + 1) % 7 + 1) * 1e-25));
+    const index = await indexFactory(4, 'IVF1,SQ8', 'ip', { backend: 'wasm', threads: 1 });
+    await index.train(x);
+    await index.add(x);
+    const q = new Float32Array([1, 2, 3, 4]);
+    const r = await index.search(q, n);
+    for (let j = 0; j < n; j++) {
+      const l = Number(r.labels[j]!);
+      const want = q.reduce((s, v, t) => s + v * x[l * 4 + t]!, 0);
+      // SQ8 of residuals a few 1e-25 wide: within 1% of the scores (a unit centroid left none of them).
+      expect(Math.abs(r.distances[j]! - want), `rank ${j}: ${r.distances[j]} vs ${want}`).toBeLessThan(1e-26);
+    }
+    await index.dispose();
+  });
+});
