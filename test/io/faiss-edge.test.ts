@@ -106,12 +106,26 @@ describe('tessera reads what FAISS wrote: same results as FAISS', () => {
     },
   );
 
-  it.each(metrics)('flat files on the GPU backend (d = 1, 3, 5; one vector; k above ntotal), %s', async (m) => {
+  it.each(metrics)('flat files on the GPU backend (d = 1, 3, 5; one vector; k above ntotal), written back as FAISS wrote them, %s', async (m) => {
     for (const name of ['flat_d1', 'flat_d3', 'flat_d5', 'flat_n1'].map((p) => `${p}_${m}`)) {
       const f = fx.readable[name]!;
       const index = await readIndex(f.file, { backend: 'gpu' });
       expectSameResults(await index.search(readF32(f.queries), f.k), f.labels, f.distances, `${name} (gpu)`);
+      const copy = join(dir, `gpu-${name}.index`);
+      await index.save(copy);
+      expect(Buffer.compare(readFileSync(copy), readFileSync(f.file)), `${name}: saved bytes`).toBe(0);
       await index.dispose();
+    }
+    // int8 keeps the float32 rows for its re-rank and writes them unchanged; f16 writes what it holds
+    const f = fx.readable[`flat_d5_${m}`]!;
+    for (const precision of ['int8', 'f16'] as const) {
+      const index = await readIndex(f.file, { backend: 'gpu', precision });
+      const copy = join(dir, `gpu-${precision}-${m}.index`);
+      await index.save(copy);
+      await index.dispose();
+      const [ours, theirs] = [readFileSync(copy), readFileSync(f.file)];
+      expect(ours.length).toBe(theirs.length);
+      expect(Buffer.compare(ours, theirs) === 0, precision).toBe(precision === 'int8');
     }
   });
 
