@@ -499,7 +499,8 @@ export class GpuFlatIndex implements Index {
       }
       const run = runs[lo]!;
       labels[i] = run.global + (id - run.local);
-      distances[i] = this.metric === 'ip' ? r.keys[i]! : -r.keys[i]!;
+      // l2 keys are -|q - x|^2: 0 - key, not -key, so an exact match is +0 as on WASM and in FAISS (not -0).
+      distances[i] = this.metric === 'ip' ? r.keys[i]! : 0 - r.keys[i]!;
     }
     return { nq: r.nq, k: r.k, distances, ids: labels };
   }

@@ -49,3 +49,17 @@ describe.each(cases)('$name', (c) => {
     }
   });
 });
+
+describe.each(cases)('$name', (c) => {
+  it('l2: an exact match is at distance +0, not -0 (1 / d is +Infinity, as on WASM and in FAISS)', async () => {
+    const index = await indexFactory(d, c.factory, 'l2', c.opts);
+    try {
+      if (c.train) await index.train(base);
+      await index.add(base);
+      const got = await index.search(queries, 1, c.search);
+      for (let q = 0; q < 3; q++) expect(Object.is(got.distances[q], 0), `query ${q}: ${Object.is(got.distances[q], -0) ? '-0' : got.distances[q]}`).toBe(true);
+    } finally {
+      await index.dispose();
+    }
+  });
+});
