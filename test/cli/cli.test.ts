@@ -4,7 +4,7 @@
  * the fix, with a non-zero exit code.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '../../src/node.js';
@@ -169,9 +169,12 @@ describe('tessera errors: one line naming the fix, exit != 0', () => {
   it('a folder where a file is expected: one line and exit code 2, not a stack', () => {
     expectFailure(['info', '.'], /folder|directory/i, /\[[A-Z_]+\]$/);
     expect(tessera('search', '--index', '.', '--queries', 'q.f32').status).toBe(2);
-    // A file system error no reader translates (readFile on a folder) gets the same one line.
     const model = resolve(import.meta.dirname, '../../assets/demo/model');
-    expectFailure(['encode', '--model', model, '--texts', '.'], /^tessera: a folder was given where a file is expected: pass the file \(read\) \[EISDIR\]$/);
+    expectFailure(['encode', '--model', model, '--texts', '.'], /^tessera: --texts \. is a folder: pass a \.json or \.txt file \[INVALID_ARGUMENT\]$/);
+    // A file system error no reader translates (a demo asset that is a folder, read whole) gets the same one line.
+    mkdirSync(join(fx.dir, 'assets-folder', 'corpus.jsonl'), { recursive: true });
+    mkdirSync(join(fx.dir, 'assets-folder', 'model'), { recursive: true });
+    expectFailure(['demo', '--assets', 'assets-folder', '--cache-dir', 'demo-cache', '--port', '0'], /^tessera: a folder was given where a file is expected: pass the file \(read\) \[EISDIR\]$/);
   });
 
   it('build: a corpus that is not there fails before the model loads', () => {
