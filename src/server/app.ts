@@ -127,6 +127,9 @@ export function createApp(opts: AppOptions, state: ServiceState): FastifyInstanc
   const app = Fastify({
     logger: opts.logger ?? false,
     bodyLimit: opts.bodyLimit,
+    // Search-R1's FastAPI server redirects /retrieve/ to /retrieve (redirect_slashes), which clients
+    // follow: a trainer configured with the slash is served here too instead of a 404.
+    routerOptions: { ignoreTrailingSlash: true },
     // Per-request info lines cost more than a search at high QPS; errors and batches are logged.
     logController: new LogController({ disableRequestLogging: true }),
     // Strict types (no "3" -> 3 coercion) so a wrong type is named, not silently changed.

@@ -82,6 +82,10 @@ describe('POST /retrieve contract', () => {
       });
     });
     expect(result[0]![0]!.document.contents).toContain('piano 4');
+    // A trailing slash, which Search-R1's FastAPI server redirects to /retrieve, is the same route (was 404).
+    const slash = await service.app.inject({ method: 'POST', url: '/retrieve/', payload: JSON.stringify({ queries, topk: 3, return_scores: true }), headers: { 'content-type': 'application/json' } });
+    expect(slash.statusCode).toBe(200);
+    expect(slash.json()).toEqual(res.json());
   });
 
   it('without return_scores answers the rows alone (Search-R1 itself fails there with 500)', async () => {
