@@ -118,20 +118,38 @@ export const FLOAT32_MAX = 3.4028234663852886e38;
 
 /**
  * Raises `into` (length d) to each dimension's largest magnitude over the n x d rows of x: the
- * bound checkScoreRange needs. NaN never enters (rows are checked finite before).
+ * bound checkScoreRange needs. Returns false when x holds a NaN or Infinity (then left out of the
+ * maxima): rows from add are checked before, rows read from a file go to checkFileRows.
  */
-export function raiseDimMaxima(into: Float64Array, x: Float32Array, d: number): void {
+export function raiseDimMaxima(into: Float64Array, x: Float32Array, d: number): boolean {
   const n = Math.floor(x.length / d);
   // float32 maxima while scanning: 5x faster in V8 than compares against the float64 array.
   const m = new Float32Array(d);
+  let finite = 0;
   for (let i = 0; i < n; i++) {
     const o = i * d;
     for (let j = 0; j < d; j++) {
       const a = Math.abs(x[o + j]!);
+      finite += a * 0; // NaN from the first NaN or Infinity on
       if (a > m[j]!) m[j] = a;
     }
   }
   for (let j = 0; j < d; j++) if (m[j]! > into[j]!) into[j] = m[j]!;
+  return finite === 0;
+}
+
+/**
+ * Rows read from an index file (no add checked them): a NaN or Infinity is FORMAT naming the row.
+ * Scored, it reorders the finite rows around it (a NaN breaks the heap's comparisons).
+ */
+export function checkFileRows(x: Float32Array, d: number, firstRow: number, label: string): void {
+  const bad = firstNonFinite(x);
+  if (bad < 0) return;
+  const row = Math.floor(bad / d);
+  throw new TesseraError(
+    'FORMAT',
+    `${label}: vector ${firstRow + row} holds ${String(x[bad])} in dimension ${bad - row * d}: every value must be finite (its scores would be NaN and reorder the other rows); rebuild the index from finite vectors`,
+  );
 }
 
 /**

@@ -7,7 +7,7 @@ import { TesseraError } from '../core/errors.js';
 import type { IndexOptions } from '../core/factory.js';
 import { concatResults } from '../core/topk.js';
 import type { ByteSink, ByteSource, Index, Metric, SearchOptions, SearchResult } from '../core/types.js';
-import { MAX_K, checkScoreRange, checkSearch, checkVectors, raiseDimMaxima } from '../core/validate.js';
+import { MAX_K, checkFileRows, checkScoreRange, checkSearch, checkVectors, raiseDimMaxima } from '../core/validate.js';
 import { sourceLabel } from '../io/byte-reader.js';
 import { readFlatLayout, streamFlatRows, writeFlatIndex } from '../io/faiss/flat.js';
 import { WasmHeap } from './module.js';
@@ -53,7 +53,7 @@ export class WasmFlatIndex implements Index {
       index.reserve(layout.ntotal);
       for await (const chunk of streamFlatRows(source, layout, { label, onProgress: opts.onProgress, phase: 'loading index' })) {
         index.heap.f32(index.base + chunk.start * layout.d * 4, chunk.data.length).set(chunk.data);
-        raiseDimMaxima(index.dimMax, chunk.data, layout.d);
+        if (!raiseDimMaxima(index.dimMax, chunk.data, layout.d)) checkFileRows(chunk.data, layout.d, chunk.start, label);
         index.n = chunk.start + chunk.count;
       }
     } catch (e) {

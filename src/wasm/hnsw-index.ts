@@ -13,7 +13,7 @@ import { TesseraError } from '../core/errors.js';
 import type { IndexOptions } from '../core/factory.js';
 import { concatResults } from '../core/topk.js';
 import type { ByteSink, ByteSource, Index, Metric, SearchOptions, SearchResult } from '../core/types.js';
-import { MAX_K, checkScoreRange, checkSearch, checkVectors, describeArg, raiseDimMaxima } from '../core/validate.js';
+import { MAX_K, checkFileRows, checkScoreRange, checkSearch, checkVectors, describeArg, raiseDimMaxima } from '../core/validate.js';
 import { ByteReader, sourceLabel } from '../io/byte-reader.js';
 import { streamFlatRows } from '../io/faiss/flat.js';
 import { HNSW_FLAT_FOURCC, type HnswGraph, readHnswLayout, readHnswNeighbors, writeHnswFlatTo } from '../io/faiss/hnsw.js';
@@ -167,7 +167,7 @@ export class WasmHnswIndex implements Index {
   }
 
   /** fromGraph for a graph already checked (by checkGraph, or by the file reader with byte offsets). */
-  private static async adoptGraph(d: number, metric: Metric, graph: HnswGraph, vectors: Float32Array | AsyncIterable<{ start: number; data: Float32Array }>, opts: HnswIndexOptions): Promise<WasmHnswIndex> {
+  private static async adoptGraph(d: number, metric: Metric, graph: HnswGraph, vectors: Float32Array | AsyncIterable<{ start: number; data: Float32Array }>, opts: HnswIndexOptions, label = 'graph vectors'): Promise<WasmHnswIndex> {
     const cum = graph.cumNneighborPerLevel;
     const M = supportedM(graph);
     const index = await WasmHnswIndex.create(d, M, metric, {
@@ -193,11 +193,11 @@ export class WasmHnswIndex implements Index {
       if (vectors instanceof Float32Array) {
         if (vectors.length !== n * d) throw new TesseraError('INVALID_ARGUMENT', `vectors hold ${vectors.length / d} rows, the graph ${n} nodes`);
         heap.f32(w[W.vectors]!, n * d).set(vectors);
-        raiseDimMaxima(index.dimMax, vectors, d);
+        if (!raiseDimMaxima(index.dimMax, vectors, d)) checkVectors(vectors, d, 'graph vectors');
       } else {
         for await (const chunk of vectors) {
           heap.f32(index.words()[W.vectors]! + chunk.start * d * 4, chunk.data.length).set(chunk.data);
-          raiseDimMaxima(index.dimMax, chunk.data, d);
+          if (!raiseDimMaxima(index.dimMax, chunk.data, d)) checkFileRows(chunk.data, d, chunk.start, label);
         }
       }
       heap.i32(w[W.locks]!, n).fill(0);
@@ -223,7 +223,7 @@ export class WasmHnswIndex implements Index {
     const graph: HnswGraph = { assignProbas, cumNneighborPerLevel, levels, offsets, neighbors, entryPoint, maxLevel, efConstruction, efSearch };
     const rows = streamFlatRows(source, layout.storage, { label, onProgress: opts.onProgress, phase: 'loading index' });
     // readHnswLayout / readHnswNeighbors checked the graph, naming byte offsets: not checked again.
-    return WasmHnswIndex.adoptGraph(layout.d, layout.metric, graph, rows, opts);
+    return WasmHnswIndex.adoptGraph(layout.d, layout.metric, graph, rows, opts, label);
   }
 
   get ntotal(): number {

@@ -480,7 +480,7 @@ export async function loadShardedIvf(source: ByteSource, opts: IndexOptions & Sh
         if (size === 0) continue;
         const at = layout.listOffsets[l]!;
         await readSourceInto(source, at, size * layout.codeSize, L.bytes, L.codePtr[l]!, label);
-        if (storage === 'flat') index.noteRows(new Float32Array(L.bytes.buffer, L.codePtr[l]!, size * layout.d));
+        if (storage === 'flat') index.noteRows(new Float32Array(L.bytes.buffer, L.codePtr[l]!, size * layout.d), `${label}: list ${l}`);
         const raw = new Uint8Array(size * 8);
         await readSourceInto(source, at + size * layout.codeSize, size * 8, raw, 0, label);
         const ids = new BigInt64Array(raw.buffer);

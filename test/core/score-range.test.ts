@@ -5,7 +5,7 @@
  * A search that could overflow is refused naming the query; one whose scores stay in range,
  * however large (3e38), answers as the float64 oracle does.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -170,6 +170,30 @@ describe('training', () => {
       expect((await index.search(new Float32Array([2.9, 0, 0, 0]), 1)).labels[0]).toBe(2n);
     } finally {
       await index.dispose();
+    }
+  });
+});
+
+describe('index files holding NaN or Infinity', () => {
+  // A file FAISS wrote from non-finite vectors: scored, a NaN breaks the heap's comparisons and
+  // reorders the finite rows around it (WASM Flat returned row 10 before row 1 where FAISS has 1 first).
+  it.each(['Flat', 'HNSW32'])('wasm %s: FORMAT naming the vector and dimension', async (factory) => {
+    const dir = mkdtempSync(join(tmpdir(), 'tessera-range-'));
+    const rows = new Float32Array(20 * d).map((_, i) => ((i * 37) % 11) / 11);
+    const index = await indexFactory(d, factory, 'ip', { backend: 'wasm', threads: 1 });
+    await index.add(rows);
+    await index.save(join(dir, 'x.index'));
+    await index.dispose();
+    for (const [bad, shown] of [[NaN, 'NaN'], [-Infinity, '-Infinity']] as const) {
+      // The vectors are the file's last 20 x d floats (the flat storage comes last in both layouts).
+      const bytes = readFileSync(join(dir, 'x.index'));
+      const at = bytes.length - (20 * d - (5 * d + 2)) * 4;
+      bytes.writeFloatLE(bad, at);
+      writeFileSync(join(dir, 'bad.index'), bytes);
+      await expect(readIndex(join(dir, 'bad.index'), { backend: 'wasm', threads: 1 })).rejects.toMatchObject({
+        code: 'FORMAT',
+        message: expect.stringMatching(new RegExp(`bad\\.index: vector 5 holds ${shown} in dimension 2: every value must be finite`)),
+      });
     }
   });
 });
