@@ -1,7 +1,7 @@
 /**
  * Starts the retrieval service: listens at once (GET /health answers "loading"; a /retrieve waits for
- * the load, up to the request timeout), then loads corpus,
- * model and index one step at a time, reporting each step's time, checks they fit together, and
+ * the load, up to the request timeout), then loads model,
+ * corpus and index one step at a time, reporting each step's time, checks they fit together, and
  * turns ready. `close()` shuts down gracefully: no new requests, in-flight ones finish, then the
  * index, model and corpus are freed. Loaders are passed in so the CLI wires the real ones and
  * tests can wire small ones.
@@ -121,8 +121,10 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
   };
 
   const ready = (async () => {
-    corpus = await step('corpus', opts.loadCorpus, (c) => `${c.rows} rows`);
+    // The model first: seconds, and a model that does not fit the index fails before the corpus's
+    // offset table is built (minutes on wiki-18 the first time).
     encoder = await step('model', opts.loadEncoder, (e) => `${e.name}, ${e.dim} dims${e.describe ? `, ${e.describe()}` : ''}`);
+    corpus = await step('corpus', opts.loadCorpus, (c) => `${c.rows} rows`);
     const index = await step('index', () => opts.loadIndex(), (i) => `${i.description}, ${i.ntotal} x ${i.d}, ${i.metric}, on ${i.backend}`);
     if (state.phase !== 'loading') {
       await index.dispose().catch(() => {});

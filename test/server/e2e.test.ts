@@ -110,7 +110,7 @@ describe('tessera demo / serve through the CLI, Python clients (WASM backend)', 
     const s = await startCli(['demo', '--cache-dir', join(tmp, 'cache'), '--backend', 'wasm', '--max-batch', '8', '--max-queue', '100', '--max-topk', '10', '--body-limit', '8192']);
     expect(s.stderr()).toMatch(/building the demo index once/);
     expect(s.stderr()).toMatch(/backend: wasm/);
-    expect(s.stderr()).toMatch(/loaded corpus .*\n.*loaded model .*\n(.*\n)*.*loaded index /);
+    expect(s.stderr()).toMatch(/loaded model .*\n(.*\n)*.*loaded corpus .*\n(.*\n)*.*loaded index /);
     expect(s.stderr()).not.toMatch(/compiling GPU pipelines/); // nothing to warm up on WASM
     expect(s.stderr()).toMatch(/curl -s http:\/\/127\.0\.0\.1:\d+\/retrieve -H 'Content-Type: application\/json' -d '\{"queries":\[/);
     contractWasm = (await client(s.url, 'contract')) as typeof contractWasm;

@@ -58,6 +58,14 @@ describe('serveFiles', () => {
     await expect(service.ready).rejects.toThrow(/cannot write \/sys\/kernel\/address_bits\.offsets: .*: pass --offsets FILE in a folder you can write/);
   });
 
+  it('a model whose vectors do not fit the index fails before the corpus is scanned for its offset table', async () => {
+    const small = writeToyFolder(join(tmp, 'toy-8'), 8);
+    const offsets = join(tmp, 'never.offsets');
+    const service = await serveFiles({ index: join(tmp, 'hnsw.index'), corpus, model: small, offsets, port: 0, backend: 'wasm', threads: 1, encoderProvider: 'wasm' });
+    await expect(service.ready).rejects.toThrow(/8.*100|100.*8/);
+    expect(existsSync(offsets)).toBe(false);
+  });
+
   describe('query encoding', () => {
     // A model folder whose sentence-transformers config says CLS pooling, and an index of two rows:
     // the query's CLS-pooled vector ("cls") and its mean-pooled one ("mean"). The top hit tells
