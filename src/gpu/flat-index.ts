@@ -400,6 +400,9 @@ export class GpuFlatIndex implements Index {
       for (const m of await Promise.all(this.shards.filter((s) => s.ntotal > 0).map((s) => s.rowMagnitudes()))) {
         for (let j = 0; j < d; j++) dimMax[j] = Math.max(dimMax[j]!, m[j]!);
       }
+      // Only rows read from a file go unchecked (addRows): one that holds Infinity scores NaN or Infinity.
+      const bad = dimMax.findIndex((m) => !Number.isFinite(m));
+      if (bad >= 0) throw new TesseraError('FORMAT', `the index's vectors hold ${dimMax[bad]} in dimension ${bad} (read from a file that holds it): every score against that vector is Infinity or NaN; rebuild the index from finite vectors`);
     }
     checkScoreRange(q, d, this.metric, dimMax);
   }

@@ -197,3 +197,22 @@ describe('index files holding NaN or Infinity', () => {
     }
   });
 });
+
+describe.runIf(hasGpu)('a GPU f32 index read from a file holding Infinity', () => {
+  it('searches are FORMAT naming the dimension (the rows are measured on the device)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tessera-range-'));
+    const flat = await indexFactory(d, 'Flat', 'l2', { backend: 'wasm', threads: 1 });
+    await flat.add(small);
+    await flat.save(join(dir, 'x.index'));
+    await flat.dispose();
+    const bytes = readFileSync(join(dir, 'x.index'));
+    bytes.writeFloatLE(Infinity, bytes.length - (small.length - (4 * d + 3)) * 4);
+    writeFileSync(join(dir, 'inf.index'), bytes);
+    const index = await readIndex(join(dir, 'inf.index'), { backend: 'gpu', precision: 'f32' });
+    try {
+      await expect(index.search(new Float32Array(d), 1)).rejects.toMatchObject({ code: 'FORMAT', message: expect.stringMatching(/^the index's vectors hold Infinity in dimension 3 .*rebuild the index from finite vectors/) });
+    } finally {
+      await index.dispose();
+    }
+  });
+});
