@@ -23,9 +23,9 @@ void rerank_pairs(const float *rows, int32_t d, const float *queries, const int3
 
 /*
  * Best k of each query's w candidates by score (IP: larger first; L2: smaller first), equal scores
- * by the lower id; candidates with id < 0 are skipped. scores, ids: nq x w (query-major);
- * out_d / out_i: nq x k, padded with the worst score (-inf for IP, +inf for L2) and id -1. The same
- * insertion (and comparisons) as the JS loop it replaces, so NaN scores rank as they did there.
+ * by the lower id; candidates with id < 0 are skipped, and so are NaN scores (a row of a file that
+ * holds NaN: FAISS and the f32/f16 kernels never return it either). scores, ids: nq x w
+ * (query-major); out_d / out_i: nq x k, padded with the worst score (-inf for IP, +inf for L2) and id -1.
  */
 EXPORT(rerank_topk)
 void rerank_topk(const float *scores, const int32_t *ids, int32_t nq, int32_t w, int32_t k, int32_t metric,
@@ -39,6 +39,7 @@ void rerank_topk(const float *scores, const int32_t *ids, int32_t nq, int32_t w,
       int32_t id = ids[j];
       if (id < 0) continue;
       float s = scores[j];
+      if (s != s) continue;
       int p = filled;
       while (p > 0) {
         float e = td[p - 1];

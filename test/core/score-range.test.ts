@@ -216,3 +216,28 @@ describe.runIf(hasGpu)('a GPU f32 index read from a file holding Infinity', () =
     }
   });
 });
+
+describe.runIf(hasGpu)('GPU indexes read from a file holding NaN', () => {
+  it.each(['f32', 'int8'] as const)('%s: the NaN row never comes back (as in FAISS); the finite rows rank as the oracle', async (precision) => {
+    const dir = mkdtempSync(join(tmpdir(), 'tessera-range-'));
+    const rows = new Float32Array(20 * d).map((_, i) => ((i * 37) % 11) / 11);
+    const flat = await indexFactory(d, 'Flat', 'ip', { backend: 'wasm', threads: 1 });
+    await flat.add(rows);
+    await flat.save(join(dir, 'x.index'));
+    await flat.dispose();
+    const bytes = readFileSync(join(dir, 'x.index'));
+    bytes.writeFloatLE(NaN, bytes.length - (rows.length - (5 * d + 2)) * 4);
+    writeFileSync(join(dir, 'nan.index'), bytes);
+    const index = await readIndex(join(dir, 'nan.index'), { backend: 'gpu', precision });
+    try {
+      const q = rows.slice(0, d);
+      const got = await index.search(q, 20);
+      const others = rows.slice();
+      others.fill(-1e3, 5 * d, 6 * d); // row 5 last in the oracle, then dropped
+      const want = Array.from(bruteForce(others, q, d, 19, 'ip').labels);
+      expect(Array.from(got.labels, Number)).toEqual([...want, -1]);
+    } finally {
+      await index.dispose();
+    }
+  });
+});
