@@ -93,6 +93,11 @@ export class WasmIvfIndex implements Index {
   codec: Sq8Codec | undefined;
   /** SQ8 lists hold x - centroid (FAISS IndexIVFScalarQuantizer's default); Flat lists hold x. */
   byResidual: boolean;
+  /**
+   * The coarse quantizer's metric, which picks the lists a vector goes to and a query probes: the
+   * index's, or a FAISS file's own (IndexIVFFlat(IndexFlatL2(d), d, nlist, METRIC_INNER_PRODUCT)).
+   */
+  coarseMetric: Metric;
   nprobe: number;
   private readonly lists: InvertedLists;
   private disposed = false;
@@ -118,6 +123,7 @@ export class WasmIvfIndex implements Index {
     opts: IvfIndexOptions,
   ) {
     this.byResidual = storage === 'sq8';
+    this.coarseMetric = metric;
     this.nprobe = opts.nprobe ?? 1;
     this.seed = opts.seed ?? 1234;
     this.niter = opts.niter ?? 10;
@@ -227,11 +233,12 @@ export class WasmIvfIndex implements Index {
     // k-means scores rows against centroids within the rows' range: past float32's it assigns at random.
     const rowMax = new Float64Array(this.d);
     raiseDimMaxima(rowMax, x, this.d);
-    checkScoreRange(x, this.d, this.metric, rowMax, 'training vector');
-    const centroids = await kmeans(x, this.d, this.nlist, this.metric, {
+    checkScoreRange(x, this.d, this.coarseMetric, rowMax, 'training vector');
+    // As FAISS: k-means assigns by the quantizer's metric (Clustering::train with the quantizer),
+    // and is spherical when the index's is inner product (IndexIVF's constructor sets cp.spherical)
+    const centroids = await kmeans(x, this.d, this.nlist, this.coarseMetric, {
       niter: this.niter,
       seed: this.seed,
-      // FAISS's index_factory trains IP coarse quantizers with spherical k-means
       spherical: this.metric === 'ip',
       threads: this.threads,
       onProgress: this.onProgress,
@@ -258,7 +265,7 @@ export class WasmIvfIndex implements Index {
     const assign = new Int32Array(m);
     const assigner = await NativeAssigner.create(xs, this.d, this.nlist, this.threads);
     try {
-      await assigner.assign(centroids, this.metric, assign);
+      await assigner.assign(centroids, this.coarseMetric, assign);
     } finally {
       await assigner.dispose();
     }
@@ -284,9 +291,9 @@ export class WasmIvfIndex implements Index {
     const dp = A.alloc(bm * 4);
     const fp = A.alloc(bm * 4);
     const cp = this.storage === 'sq8' ? A.alloc(bm * d) : xp;
-    const metric = this.metric === 'ip' ? 0 : 1;
+    const coarse = this.coarseMetric === 'ip' ? 0 : 1;
     // The coarse step scores rows against the centroids: past float32's range they go to a random list.
-    checkScoreRange(x, d, this.metric, this.centMax, 'vector to add');
+    checkScoreRange(x, d, this.coarseMetric, this.centMax, 'vector to add');
     if (this.storage === 'flat') this.noteRows(x);
     try {
       for (let i0 = 0; i0 < n; i0 += batch) {
@@ -294,7 +301,7 @@ export class WasmIvfIndex implements Index {
         A.f32(xp, m * d).set(x.subarray(i0 * d, (i0 + m) * d));
         await A.parallel(m, (from, to) => ({
           fn: 'flat_search',
-          args: [this.centPtr, this.nlist, d, xp + from * d * 4, to - from, 1, metric, 0, dp + from * 4, ap + from * 4, fp + from * 4],
+          args: [this.centPtr, this.nlist, d, xp + from * d * 4, to - from, 1, coarse, 0, dp + from * 4, ap + from * 4, fp + from * 4],
         }));
         if (this.storage === 'sq8') {
           await A.parallel(m, (from, to) => ({
@@ -332,6 +339,7 @@ export class WasmIvfIndex implements Index {
     if (!this.isTrained) throw new TesseraError('NOT_TRAINED', `${this.description} is not trained: call train(x) before search`);
     if (nq === 0 || this.ntotal === 0) return emptyResult(nq, k, this.metric);
     checkScoreRange(q, this.d, this.metric, this.scoreBounds());
+    if (this.coarseMetric !== this.metric) checkScoreRange(q, this.d, this.coarseMetric, this.centMax);
     const L = this.lists;
     const t = this.arena.i32(this.tablePtr, 3 * this.nlist);
     for (let l = 0; l < this.nlist; l++) {
@@ -344,6 +352,7 @@ export class WasmIvfIndex implements Index {
       {
         d: this.d,
         metric: this.metric,
+        coarseMetric: this.coarseMetric,
         storage: this.storage,
         byResidual: this.byResidual,
         centroidsPtr: this.centPtr,
@@ -367,6 +376,7 @@ export class WasmIvfIndex implements Index {
         encodeIvfHead({
           d: this.d,
           metric: this.metric,
+          quantizerMetric: this.coarseMetric,
           ntotal: this.ntotal,
           nprobe: this.nprobe,
           centroids: this.centroids ?? new Float32Array(0),
@@ -419,6 +429,7 @@ export async function loadIvfIndex(source: ByteSource, opts: IvfIndexOptions = {
   const index = await WasmIvfIndex.create(layout.d, layout.nlist, fourcc === IVF_SQ_FOURCC ? 'sq8' : 'flat', layout.metric, { ...opts, nprobe: opts.nprobe ?? Math.max(1, layout.nprobe) });
   // Also for an untrained file: its train then encodes as the file says (FAISS: by_residual).
   index.byResidual = layout.byResidual;
+  index.coarseMetric = layout.quantizerMetric;
   try {
     if (layout.centroids.length === layout.nlist * layout.d) {
       const codec = layout.sq && layout.sq.trained.length === 2 * layout.d ? new Sq8Codec(layout.d, layout.sq.trained) : undefined;

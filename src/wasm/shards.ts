@@ -179,6 +179,8 @@ export class ShardedIndex implements Index {
   private codec: Sq8Codec | undefined;
   /** IVF-SQ8 codes of residuals to the list's centroid (FAISS by_residual): the default, or what a loaded file says. */
   private byResidual: boolean;
+  /** The coarse quantizer's metric (a FAISS file's may differ from the index's). */
+  private coarseMetric: Metric;
   private disposed = false;
   private readonly spec: ReturnType<typeof parseFactoryString>;
   private readonly rowsPerShard: number;
@@ -196,6 +198,7 @@ export class ShardedIndex implements Index {
     this.spec = parseFactoryString(description);
     this.isTrainedInit = this.spec.kind === 'flat' || this.spec.kind === 'hnsw';
     this.byResidual = this.spec.kind === 'ivf' && this.spec.storage === 'sq8';
+    this.coarseMetric = metric;
     // With the final size known, shards get even row counts and the threads split over them;
     // otherwise each shard fills up before the next starts, and each may use all threads.
     const plan = planShards({ description, d, ntotal: opts.expectedVectors ?? 0, building: true, shardBytes: opts.shardBytes });
@@ -235,15 +238,17 @@ export class ShardedIndex implements Index {
   }
 
   /** Trained parameters from elsewhere (a file, a trained single index); every shard encodes alike. */
-  setTrained(centroids: Float32Array | undefined, codec: Sq8Codec | undefined, byResidual = this.byResidual): void {
+  setTrained(centroids: Float32Array | undefined, codec: Sq8Codec | undefined, byResidual = this.byResidual, coarseMetric = this.coarseMetric): void {
     this.centroids = centroids;
     this.codec = codec;
     this.byResidual = byResidual;
+    this.coarseMetric = coarseMetric;
     for (const s of this.shards) this.applyTraining(s.index);
   }
 
   private applyTraining(index: Shard): void {
     if (index instanceof WasmSqIndex && this.codec) index.setCodec(this.codec);
+    if (index instanceof WasmIvfIndex) index.coarseMetric = this.coarseMetric;
     if (index instanceof WasmIvfIndex && this.centroids) index.setTrained(this.centroids, this.codec, this.byResidual);
   }
 
@@ -281,6 +286,7 @@ export class ShardedIndex implements Index {
     if (this.spec.kind !== 'ivf') return;
     const t = await WasmIvfIndex.create(this.d, this.spec.nlist, this.spec.storage, this.metric, this.opts);
     t.byResidual = this.byResidual;
+    t.coarseMetric = this.coarseMetric;
     await t.train(x);
     this.setTrained(t.centroids, t.codec);
     await t.dispose();
@@ -346,6 +352,7 @@ export class ShardedIndex implements Index {
           encodeIvfHead({
             d: this.d,
             metric: this.metric,
+            quantizerMetric: this.coarseMetric,
             ntotal: this.ntotal,
             nprobe: this.opts.nprobe ?? 1,
             centroids: this.centroids ?? new Float32Array(0),
@@ -454,7 +461,7 @@ export async function loadShardedIvf(source: ByteSource, opts: IndexOptions & Sh
   const each = { ...opts, ...shardThreads(opts, plan.shards.length) };
   const codec = layout.sq && layout.sq.trained.length === 2 * layout.d ? new Sq8Codec(layout.d, layout.sq.trained) : undefined;
   const trained = layout.centroids.length === layout.nlist * layout.d;
-  out.setTrained(trained ? layout.centroids : undefined, codec, layout.byResidual);
+  out.setTrained(trained ? layout.centroids : undefined, codec, layout.byResidual, layout.quantizerMetric);
   const perVector = layout.codeSize + 4;
   let l0 = 0;
   let done = 0;
@@ -470,6 +477,7 @@ export async function loadShardedIvf(source: ByteSource, opts: IndexOptions & Sh
         throw new TesseraError('OUT_OF_MEMORY', `${label}: inverted list ${l0} holds ${rows} vectors (${formatBytes(rows * perVector)}), more than one WebAssembly memory: rebuild with a larger nlist`);
       }
       const index = await WasmIvfIndex.create(layout.d, layout.nlist, storage, layout.metric, { ...each, nprobe: opts.nprobe ?? Math.max(1, layout.nprobe) });
+      index.coarseMetric = layout.quantizerMetric;
       if (trained && (storage === 'flat' || codec)) index.setTrained(layout.centroids, codec, layout.byResidual);
       const L = index.invertedLists();
       const want = new Float64Array(layout.nlist);

@@ -159,6 +159,8 @@ export class WasmArena implements CodeHeap {
 export interface ListSearch {
   d: number;
   metric: Metric;
+  /** The coarse quantizer's metric, which picks the probed lists (default: metric). */
+  coarseMetric?: Metric;
   storage: 'flat' | 'sq8';
   byResidual: boolean;
   /** nlist x d coarse centroids (0 without IVF). */
@@ -168,6 +170,23 @@ export interface ListSearch {
   tablesPtr: number;
   /** 2d floats vmin, vdiff (0 for flat). */
   sqPtr: number;
+}
+
+/** Overwrites the probes' coarse scores (m x np at pdp) with q . c, each query's dot with the probed centroid. */
+function probeDots(arena: WasmArena, p: ListSearch, qp: number, m: number, np: number, pip: number, pdp: number): void {
+  const d = p.d;
+  const q = arena.f32(qp, m * d);
+  const probes = arena.i32(pip, m * np);
+  const scores = arena.f32(pdp, m * np);
+  const c = arena.f32(p.centroidsPtr, p.nlist * d);
+  for (let i = 0; i < m * np; i++) {
+    const l = probes[i]!;
+    if (l < 0) continue;
+    const qo = Math.floor(i / np) * d;
+    let s = 0;
+    for (let j = 0; j < d; j++) s += q[qo + j]! * c[l * d + j]!;
+    scores[i] = s;
+  }
 }
 
 /** Bytes of queries + probes + results handled per native call: bounds temporary memory for any nq. */
@@ -182,6 +201,10 @@ export async function nativeListSearch(arena: WasmArena, p: ListSearch, q: Float
   const d = p.d;
   const nq = q.length / d;
   const metric = p.metric === 'ip' ? 0 : 1;
+  const coarse = (p.coarseMetric ?? p.metric) === 'ip' ? 0 : 1;
+  // IP by residual scores q . c + q . residual; an L2 quantizer's coarse scores are distances, so
+  // q . c is computed here (FAISS 1.7 adds the L2 distance instead: its scores mix the two metrics).
+  const dotBias = p.storage === 'sq8' && p.byResidual && metric === 0 && coarse === 1;
   const np = Math.min(nprobe, p.nlist);
   const perQuery = d * 4 + np * 8 + k * 8 + 4;
   const batch = Math.max(1, Math.min(nq, Math.floor(BATCH_BYTES / perQuery)));
@@ -203,8 +226,9 @@ export async function nativeListSearch(arena: WasmArena, p: ListSearch, q: Float
       if (p.nlist > 1 || (p.byResidual && metric === 0 && p.centroidsPtr !== 0)) {
         await arena.parallel(m, (from, to) => ({
           fn: 'flat_search',
-          args: [p.centroidsPtr, p.nlist, d, qp + from * d * 4, to - from, np, metric, 0, pdp + from * np * 4, pip + from * np * 4, fp + from * 4],
+          args: [p.centroidsPtr, p.nlist, d, qp + from * d * 4, to - from, np, coarse, 0, pdp + from * np * 4, pip + from * np * 4, fp + from * 4],
         }));
+        if (dotBias) probeDots(arena, p, qp, m, np, pip, pdp);
       } else {
         arena.i32(pip, m).fill(0);
         arena.f32(pdp, m).fill(0);

@@ -27,6 +27,8 @@ interface Readable {
   params: { nprobe?: number };
   labels: number[][];
   distances: number[][];
+  /** FAISS's results after it added mixed_extra.f32 to the index. */
+  afterAdd?: { labels: number[][]; distances: number[][] };
 }
 interface EdgeFixtures {
   readable: Record<string, Readable>;
@@ -105,6 +107,49 @@ describe('tessera reads what FAISS wrote: same results as FAISS', () => {
       await index.dispose();
     },
   );
+
+  it.each([
+    ['ivf_mixedq_ip', undefined],
+    ['ivf_mixedq_l2', undefined],
+    ['ivfsq_mixedq_l2', undefined],
+    ['ivf_mixedq_ip', 4096],
+  ] as const)('%s (shardBytes %s): lists picked by the coarse quantizer\'s own metric (search, add, save)', async (name, shardBytes) => {
+    const f = fx.readable[name]!;
+    const index = await readIndex(f.file, { backend: 'wasm', threads: 1, shardBytes });
+    if (shardBytes) expect((index as unknown as { shardCount: number }).shardCount).toBeGreaterThan(1);
+    const q = readF32(f.queries);
+    expectSameResults(await index.search(q, f.k), f.labels, f.distances, name);
+    // added vectors go where FAISS puts them: to the nearest centroid by the quantizer's metric
+    await index.add(readF32(join(dir, 'mixed_extra.f32')));
+    const ours = await index.search(q, f.k);
+    expectSameResults(ours, f.afterAdd!.labels, f.afterAdd!.distances, `${name} after add`);
+    const out = join(dir, `saved-${name}-${shardBytes}.index`);
+    await index.save(out);
+    await index.dispose();
+    expect(await inspectIndex(out)).toMatchObject({ details: { quantizerMetric: f.file.endsWith('_ip.index') ? 'l2' : 'ip' } });
+    const [view] = faissSearch([{ file: out, queries: f.queries, d: f.d, k: f.k }]);
+    expectSameResults(ours, view!.labels, view!.distances, `FAISS on our ${name}`);
+  });
+
+  it('IVF-SQ8 by residual for inner product over an L2 quantizer scores q . (c + r), where FAISS adds the L2 coarse distance', async () => {
+    const sq = fx.readable.ivfsq_mixedq_ip!;
+    const twin = fx.readable.ivf_mixedq_ip!; // same data, same quantizer training: FAISS's exact scores on the probed lists
+    const index = await readIndex(sq.file, { backend: 'wasm', threads: 1 });
+    const got = await index.search(readF32(sq.queries), sq.k);
+    await index.dispose();
+    let same = 0;
+    for (let q = 0; q < got.nq; q++) {
+      const exact = new Set(twin.labels[q]);
+      for (let j = 0; j < sq.k; j++) if (exact.has(Number(got.labels[q * sq.k + j]))) same++;
+      for (let j = 0; j < 3; j++) {
+        expect(Math.abs(got.distances[q * sq.k + j]! - twin.distances[q]![j]!)).toBeLessThan(0.01 * Math.abs(twin.distances[q]![j]!)); // SQ8 rounding
+        // FAISS 1.7's own scores here are off by the squared distance to the centroid
+        expect(Math.abs(sq.distances[q]![j]! - twin.distances[q]![j]!)).toBeGreaterThan(0.5);
+      }
+    }
+    // the same neighbours up to SQ8 rounding
+    expect(same / (got.nq * sq.k)).toBeGreaterThanOrEqual(0.8);
+  });
 
   it.each(metrics)('flat files on the GPU backend (d = 1, 3, 5; one vector; k above ntotal), written back as FAISS wrote them, %s', async (m) => {
     for (const name of ['flat_d1', 'flat_d3', 'flat_d5', 'flat_n1'].map((p) => `${p}_${m}`)) {

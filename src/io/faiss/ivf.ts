@@ -33,6 +33,11 @@ export interface IvfLayout extends FaissIndexHeader {
   nprobe: number;
   /** Coarse centroids, nlist x d. */
   centroids: Float32Array;
+  /**
+   * The coarse quantizer's own metric, which picks the lists (search and add): FAISS lets it differ
+   * from the index's, e.g. IndexIVFFlat(IndexFlatL2(d), d, nlist, METRIC_INNER_PRODUCT).
+   */
+  quantizerMetric: Metric;
   /** IwSq only. */
   sq?: SqParams;
   byResidual: boolean;
@@ -159,7 +164,7 @@ export async function readIvfLayout(r: ByteReader, fourcc: string): Promise<IvfL
     );
   }
   r.offset = at;
-  return { ...header, fourcc, metric, nlist, nprobe, centroids, sq, byResidual, codeSize, listSizes, listOffsets, end: at };
+  return { ...header, fourcc, metric, nlist, nprobe, centroids, quantizerMetric: q.metric, sq, byResidual, codeSize, listSizes, listOffsets, end: at };
 }
 
 function checkedSize(r: ByteReader, v: bigint, at: number): number {
@@ -174,6 +179,8 @@ export function encodeIvfHead(opts: {
   ntotal: number;
   nprobe: number;
   centroids: Float32Array;
+  /** The coarse quantizer's metric (default: the index's). */
+  quantizerMetric?: Metric;
   /** IwSq: the QT_8bit trained ranges (vmin, vdiff). */
   sqTrained?: Float32Array;
   byResidual?: boolean;
@@ -187,7 +194,7 @@ export function encodeIvfHead(opts: {
   w.u64(nlist).u64(opts.nprobe);
   // An untrained quantizer is empty (FAISS: ntotal 0 until train).
   const qn = centroids.length / d;
-  w.bytes(encodeFlatHeader(d, qn, metric)).bytes(new Uint8Array(centroids.buffer, centroids.byteOffset, centroids.byteLength));
+  w.bytes(encodeFlatHeader(d, qn, opts.quantizerMetric ?? metric)).bytes(new Uint8Array(centroids.buffer, centroids.byteOffset, centroids.byteLength));
   w.u8(0).u64(0); // no direct map
   const codeSize = sq ? d : 4 * d;
   if (sq) w.bytes(encodeSqParams(d, opts.sqTrained!)).u64(codeSize).u8(opts.byResidual ? 1 : 0);
@@ -209,7 +216,14 @@ function ivfInfo(l: IvfLayout): FaissFileInfo {
     metric: l.metric,
     metricName: l.metricName,
     isTrained: l.isTrained,
-    details: { nlist: l.nlist, nprobe: l.nprobe, codeSize: l.codeSize, byResidual: l.byResidual, largestList: largest },
+    details: {
+      nlist: l.nlist,
+      nprobe: l.nprobe,
+      codeSize: l.codeSize,
+      byResidual: l.byResidual,
+      largestList: largest,
+      ...(l.quantizerMetric !== l.metric ? { quantizerMetric: l.quantizerMetric } : {}),
+    },
   };
 }
 
