@@ -174,7 +174,8 @@ export class ShardedIndex implements Index {
   readonly backend = 'wasm' as const;
   readonly isTrainedInit: boolean;
   ntotal = 0;
-  private readonly shards: { index: Shard; idOffset: number }[] = [];
+  /** sealed: takes no adds (an IVF file's lists: its ids are the file's, global, so a shard-local next id would collide). */
+  private readonly shards: { index: Shard; idOffset: number; sealed?: boolean }[] = [];
   private centroids: Float32Array | undefined;
   private codec: Sq8Codec | undefined;
   /** IVF-SQ8 codes of residuals to the list's centroid (FAISS by_residual): the default, or what a loaded file says. */
@@ -299,7 +300,7 @@ export class ShardedIndex implements Index {
     let done = 0;
     while (done < n) {
       let last = this.shards[this.shards.length - 1];
-      if (!last || last.index.ntotal >= this.rowsPerShard) {
+      if (!last || last.sealed || last.index.ntotal >= this.rowsPerShard) {
         await this.newShard(this.ntotal);
         last = this.shards[this.shards.length - 1]!;
       }
@@ -402,9 +403,9 @@ export class ShardedIndex implements Index {
     return this.shards[i]?.idOffset ?? 0;
   }
 
-  /** Internal (loaders): adds a prepared shard. */
-  pushShard(index: Shard, idOffset: number): void {
-    this.shards.push({ index, idOffset });
+  /** Internal (loaders): adds a prepared shard; a sealed one takes no adds. */
+  pushShard(index: Shard, idOffset: number, sealed = false): void {
+    this.shards.push({ index, idOffset, sealed });
     this.ntotal += index.ntotal;
   }
 }
@@ -505,7 +506,8 @@ export async function loadShardedIvf(source: ByteSource, opts: IndexOptions & Sh
         opts.onProgress?.({ phase: 'loading index', done, total: layout.ntotal, unit: 'vectors' });
       }
       index.ntotal = rows;
-      out.pushShard(index, 0);
+      // Its ids are the file's: an add here would number from the shard's own count (FAISS: ntotal).
+      out.pushShard(index, 0, true);
       l0 = l1;
     }
   } catch (e) {

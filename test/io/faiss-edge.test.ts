@@ -174,6 +174,23 @@ describe('tessera reads what FAISS wrote: same results as FAISS', () => {
     }
   });
 
+  it.each([1024, 2320])('IVF loaded as shards (shardBytes %i): added vectors are numbered from ntotal, as FAISS numbers them', async (shardBytes) => {
+    const f = fx.readable.ivf_ids_l2!; // ids 1000.. from add_with_ids
+    const index = await readIndex(f.file, { backend: 'wasm', threads: 1, shardBytes });
+    expect((index as unknown as { shardCount: number }).shardCount).toBeGreaterThan(1);
+    const x = Float32Array.from({ length: 3 * 8 }, (_, i) => 100 + i); // far from the rest: each finds itself
+    await index.add(x);
+    // the last shard read from the file was not full: adds went there, numbered from its own count (19, 61, 62)
+    expect(Array.from((await index.search(x, 1, { nprobe: 4 })).labels, Number)).toEqual([60, 61, 62]);
+    const out = join(dir, `ids-sharded-${shardBytes}.index`);
+    await index.save(out);
+    await index.dispose();
+    const queries = join(dir, 'ids-added.q.f32');
+    writeFileSync(queries, x);
+    const [view] = faissSearch([{ file: out, queries, d: 8, k: 1, nprobe: 4 }]);
+    expect(view!.labels).toEqual([[60], [61], [62]]);
+  });
+
   it.each(metrics)('IVF-SQ8 without residuals, loaded as shards and saved: FAISS reads the same results, %s', async (m) => {
     const f = fx.readable[`ivfsq_nores_${m}`]!;
     // 512 B shards (240 B fixed, 12 B per vector): the 60 vectors over several instances
