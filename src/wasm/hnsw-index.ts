@@ -23,6 +23,8 @@ import { type DedicatedOptions, type WorkerPool, acquirePool, threadPlan } from 
 
 /** FAISS defaults (IndexHNSW: efConstruction 40, efSearch 16; HNSW rng seed 12345, insertion shuffle seed 789). */
 export const HNSW_DEFAULTS = { efConstruction: 40, efSearch: 16, seed: 12345 } as const;
+/** Largest efSearch / efConstruction taken (beam scratch is sized by it). */
+const EF_MAX = 1 << 16;
 const PERMUTATION_SEED = 789;
 /** Queries per native call: bounds the result buffers and lets a long search be aborted between calls. */
 const SEARCH_BATCH = 4096;
@@ -141,8 +143,8 @@ export class WasmHnswIndex implements Index {
   static async create(d: number, M: number, metric: Metric, opts: HnswIndexOptions = {}): Promise<WasmHnswIndex> {
     checkPositiveInt(M, 'HNSW M', 512);
     if (M < 2) throw new TesseraError('INVALID_ARGUMENT', `HNSW M must be >= 2, got ${M}`);
-    const efConstruction = checkPositiveInt(opts.efConstruction ?? HNSW_DEFAULTS.efConstruction, 'efConstruction', 1 << 16);
-    const efSearch = checkPositiveInt(opts.efSearch ?? HNSW_DEFAULTS.efSearch, 'efSearch', 1 << 16);
+    const efConstruction = checkPositiveInt(opts.efConstruction ?? HNSW_DEFAULTS.efConstruction, 'efConstruction', EF_MAX);
+    const efSearch = checkPositiveInt(opts.efSearch ?? HNSW_DEFAULTS.efSearch, 'efSearch', EF_MAX);
     const seed = opts.seed ?? HNSW_DEFAULTS.seed;
     if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) {
       throw new TesseraError('INVALID_ARGUMENT', `seed must be an integer in [0, 2^32), got ${String(seed)}`);
@@ -172,8 +174,7 @@ export class WasmHnswIndex implements Index {
     const M = supportedM(graph);
     const index = await WasmHnswIndex.create(d, M, metric, {
       ...opts,
-      efConstruction: opts.efConstruction ?? (graph.efConstruction > 0 ? graph.efConstruction : undefined),
-      efSearch: opts.efSearch ?? (graph.efSearch > 0 ? graph.efSearch : undefined),
+      ...storedEfs(opts, graph, label),
     });
     try {
       const n = graph.levels.length;
@@ -235,7 +236,7 @@ export class WasmHnswIndex implements Index {
     return this.words()[W.efConstruction]!;
   }
   set efConstruction(ef: number) {
-    this.words()[W.efConstruction] = checkPositiveInt(ef, 'efConstruction', 1 << 16);
+    this.words()[W.efConstruction] = checkPositiveInt(ef, 'efConstruction', EF_MAX);
   }
 
   /** Highest level of the graph (-1 when empty) and its entry point (-1 when empty). */
@@ -345,7 +346,7 @@ export class WasmHnswIndex implements Index {
     this.live();
     const nq = checkSearch(q, k, this.d, this.ntotal, MAX_K);
     checkScoreRange(q, this.d, this.metric, this.dimMax);
-    const efSearch = checkPositiveInt(opts.efSearch ?? this.efSearch, 'efSearch', 1 << 16);
+    const efSearch = checkPositiveInt(opts.efSearch ?? this.efSearch, 'efSearch', EF_MAX);
     const parts: SearchResult[] = [];
     for (let q0 = 0; q0 < nq; q0 += SEARCH_BATCH) {
       opts.signal?.throwIfAborted();
@@ -527,6 +528,33 @@ export class WasmHnswIndex implements Index {
 /** Used by readIndex through the factory registry (the reader positioned at byte 0). */
 export async function loadHnsw(source: ByteSource, opts: IndexOptions): Promise<Index> {
   return WasmHnswIndex.load(source, opts);
+}
+
+/**
+ * A graph's stored efConstruction / efSearch (FAISS keeps both in the file) as the defaults where the
+ * caller gives none; one above tessera's limit is UNSUPPORTED naming the options that override it
+ * (it failed as if the caller had passed the value).
+ */
+export function storedEfs(
+  given: { efConstruction?: number; efSearch?: number },
+  stored: { efConstruction: number; efSearch: number },
+  label: string,
+): { efConstruction?: number; efSearch?: number } {
+  const out: { efConstruction?: number; efSearch?: number } = {};
+  const over: ('efConstruction' | 'efSearch')[] = [];
+  for (const name of ['efConstruction', 'efSearch'] as const) {
+    out[name] = given[name] ?? (stored[name] > 0 ? stored[name] : undefined);
+    if (given[name] === undefined && stored[name] > EF_MAX) over.push(name);
+  }
+  if (over.length) {
+    const where = label === 'graph vectors' ? 'the HNSW graph' : label;
+    throw new TesseraError(
+      'UNSUPPORTED',
+      `${where}: the graph stores ${over.map((n) => `${n} ${stored[n]}`).join(' and ')}, above tessera's limit of ${EF_MAX}: ` +
+        `pass the option${over.length > 1 ? 's' : ''} to use other defaults (e.g. { ${over.map((n) => `${n}: ${EF_MAX}`).join(', ')} })`,
+    );
+  }
+  return out;
 }
 
 /** M of a graph the native walks can take, which keep one node's slots of a level in fixed stack arrays (2M at most). */

@@ -25,7 +25,7 @@ import { encodeSqFileHeader, readSqLayout, SQ_FOURCC } from '../io/faiss/sq.js';
 import { HNSW_FLAT_FOURCC, readHnswLayout } from '../io/faiss/hnsw.js';
 import { streamFlatRows } from '../io/faiss/flat.js';
 import { WasmFlatIndex } from './flat-index.js';
-import { HNSW_DEFAULTS, type HnswIndexOptions, WasmHnswIndex } from './hnsw-index.js';
+import { HNSW_DEFAULTS, type HnswIndexOptions, storedEfs, WasmHnswIndex } from './hnsw-index.js';
 import { loadIvfIndex, WasmIvfIndex } from './ivf-index.js';
 import { loadSqIndex, readSourceInto, retrainError, Sq8Codec, WASM_MEMORY_LIMIT, WasmSqIndex } from './sq-index.js';
 import { dedicatedWorkersAvailable, resolveThreads } from './worker-pool.js';
@@ -551,12 +551,13 @@ export async function loadShardedHnsw(source: ByteSource, opts: IndexOptions & S
   const fourcc = await r.fourcc();
   if (fourcc !== HNSW_FLAT_FOURCC) throw r.error(`expected an IndexHNSWFlat ("${HNSW_FLAT_FOURCC}"), found ${JSON.stringify(fourcc)}`, 0);
   const layout = await readHnswLayout(r);
+  const stored = storedEfs(opts, layout, label);
   const out = new ShardedIndex(layout.d, `HNSW${layout.M}`, layout.metric, {
     ...opts,
     onProgress: undefined,
     expectedVectors: layout.ntotal,
-    efConstruction: opts.efConstruction ?? (layout.efConstruction > 0 ? layout.efConstruction : HNSW_DEFAULTS.efConstruction),
-    efSearch: opts.efSearch ?? (layout.efSearch > 0 ? layout.efSearch : HNSW_DEFAULTS.efSearch),
+    efConstruction: stored.efConstruction ?? HNSW_DEFAULTS.efConstruction,
+    efSearch: stored.efSearch ?? HNSW_DEFAULTS.efSearch,
   });
   try {
     let done = 0;

@@ -34,6 +34,8 @@ interface EdgeFixtures {
   readable: Record<string, Readable>;
   unsupported: Record<string, { file: string; class: string }>;
   untrained: Record<Metric, string>;
+  /** IndexHNSWFlat whose stored efSearch (100000) and efConstruction (70000) pass tessera's limit. */
+  bigEf: string;
 }
 interface FaissView {
   error?: string;
@@ -297,6 +299,19 @@ describe('FAISS types tessera does not read', () => {
     expect((err as Error).message).toContain(f.class);
     expect((err as Error).message.startsWith(`${f.file}: `)).toBe(true);
     if (name !== 'HNSW_L1') await expect(inspectIndex(f.file)).rejects.toMatchObject({ code: 'UNSUPPORTED', message: (err as Error).message });
+  });
+
+  it.each([{}, { shardBytes: 4096 }])('an HNSW file storing efSearch 100000 names the options that override it (%o)', async (opts) => {
+    // it failed as 'efConstruction must be an integer in [1, 65536], got 70000', as if the caller had passed it
+    const err = await readIndex(fx.bigEf, { backend: 'wasm', threads: 1, ...opts }).then(() => undefined, (e: unknown) => e);
+    expect(err).toMatchObject({
+      code: 'UNSUPPORTED',
+      message: `${fx.bigEf}: the graph stores efConstruction 70000 and efSearch 100000, above tessera's limit of 65536: pass the options to use other defaults (e.g. { efConstruction: 65536, efSearch: 65536 })`,
+    });
+    await expect(readIndex(fx.bigEf, { backend: 'wasm', threads: 1, efSearch: 64 })).rejects.toMatchObject({ message: expect.stringMatching(/stores efConstruction 70000, above .* \(e\.g\. \{ efConstruction: 65536 \}\)$/) });
+    const index = await readIndex(fx.bigEf, { backend: 'wasm', threads: 1, efSearch: 64, efConstruction: 40 });
+    expect((await index.search(new Float32Array(8), 3)).labels.length).toBe(3);
+    await index.dispose();
   });
 
   it('a scalar quantizer type from a FAISS newer than tessera knows is UNSUPPORTED, not a corrupt file', async () => {
