@@ -41,6 +41,14 @@ export function checkMetric(metric: unknown): Metric {
  * `what` names the input in messages ("queries", "vectors to add", "training vectors").
  */
 export function checkVectors(x: unknown, d: number, what: string): number {
+  return checkVectorsWithin(x, d, what, FLOAT32_MAX).n;
+}
+
+/**
+ * checkVectors that also says whether every value is within `safe` (<= FLOAT32_MAX) in magnitude,
+ * in the same single pass: a search's score-range check then needs no pass of its own.
+ */
+function checkVectorsWithin(x: unknown, d: number, what: string, safe: number): { n: number; within: boolean } {
   if (!(x instanceof Float32Array)) {
     const got = x === null ? 'null' : Array.isArray(x) ? 'Array' : (x as object)?.constructor?.name ?? typeof x;
     throw new TesseraError(
@@ -55,7 +63,9 @@ export function checkVectors(x: unknown, d: number, what: string): number {
         (x.length > 0 && x.length < d ? ` (one vector of ${x.length} values? the index expects ${d})` : ''),
     );
   }
-  const bad = firstNonFinite(x);
+  const beyond = firstBeyond(x, safe, 0);
+  // Values before the first one past `safe` are finite: only the rest can hold a NaN or Infinity.
+  const bad = beyond < 0 || safe === FLOAT32_MAX ? beyond : firstBeyond(x, FLOAT32_MAX, beyond);
   if (bad >= 0) {
     const row = Math.floor(bad / d);
     throw new TesseraError(
@@ -63,15 +73,20 @@ export function checkVectors(x: unknown, d: number, what: string): number {
       `${what} contain ${String(x[bad])} at row ${row}, dimension ${bad - row * d}: every value must be finite`,
     );
   }
-  return x.length / d;
+  return { n: x.length / d, within: beyond < 0 };
 }
 
-/** Index of the first NaN or +-Infinity, or -1. x * 0 is 0 for finite x and NaN otherwise. */
-function firstNonFinite(x: Float32Array): number {
-  for (let i = 0; i < x.length; i++) {
-    if ((x[i]! * 0) !== 0) return i;
+/** Index of the first value from `from` whose magnitude is not <= limit (NaN never is), or -1. */
+function firstBeyond(x: Float32Array, limit: number, from: number): number {
+  for (let i = from; i < x.length; i++) {
+    if (!(Math.abs(x[i]!) <= limit)) return i;
   }
   return -1;
+}
+
+/** Index of the first NaN or +-Infinity, or -1 (every finite float32 is within FLOAT32_MAX). */
+function firstNonFinite(x: Float32Array): number {
+  return firstBeyond(x, FLOAT32_MAX, 0);
 }
 
 /** `otherFix`: what else lifts the limit, e.g. "or use backend 'wasm'" where a backend's own limit is lower. */
@@ -97,9 +112,20 @@ export function checkNotEmpty(ntotal: number): void {
 /** Most (query, neighbour) slots one search returns: 12 bytes each, so 3 GiB of results. */
 export const MAX_RESULTS = 1 << 28;
 
-/** All checks of `search` in one place: returns nq. */
-export function checkSearch(q: unknown, k: unknown, d: number, ntotal: number, kLimit = MAX_K, otherFix = ''): number {
-  const nq = checkVectors(q, d, 'queries');
+/** Stored rows within dimMax[j] in each dimension j, scored by metric: what a query's scores are bounded by. */
+export interface ScoreRange {
+  metric: Metric;
+  dimMax: ArrayLike<number>;
+}
+
+/**
+ * All checks of `search` in one place: returns nq. `ranges`: the index's score ranges, for
+ * checkScoreRange; the common case (every query value small enough for any row in range) is told
+ * by the finiteness pass itself, so a large batch pays no second pass over its queries.
+ */
+export function checkSearch(q: unknown, k: unknown, d: number, ntotal: number, kLimit = MAX_K, otherFix = '', ranges: readonly ScoreRange[] = []): number {
+  const safe = Math.min(FLOAT32_MAX, ...ranges.map((r) => safeQueryMagnitude(d, r)));
+  const { n: nq, within } = checkVectorsWithin(q, d, 'queries', safe);
   const kk = checkK(k, kLimit, otherFix);
   // Results are nq x k whatever ntotal is (padded with -1): past this the process runs out of memory.
   const results = nq * kk;
@@ -110,7 +136,32 @@ export function checkSearch(q: unknown, k: unknown, d: number, ntotal: number, k
     );
   }
   checkNotEmpty(ntotal);
+  if (!within) for (const r of ranges) checkScoreRange(q as Float32Array, d, r.metric, r.dimMax);
   return nq;
+}
+
+/**
+ * The largest query magnitude for which no score against rows in range can pass checkScoreRange's
+ * limit, whatever the query: inner product |q . x| <= max|q_j| sum_j m_j; squared L2
+ * sum_j (|q_j| + m_j)^2 <= d (max|q_j| + max_j m_j)^2. Below it the exact per-query sum is not needed.
+ */
+function safeQueryMagnitude(d: number, r: ScoreRange): number {
+  let sum = 0;
+  let largest = 0;
+  for (let j = 0; j < d; j++) {
+    const m = r.dimMax[j]!;
+    sum += m;
+    if (m > largest) largest = m;
+  }
+  const limit = scoreLimit(d);
+  const safe = r.metric === 'ip' ? (sum > 0 ? limit / sum : Infinity) : Math.sqrt(limit / d) - largest;
+  // Rounded down a little, so the float64 arithmetic here never lets a borderline query past.
+  return Math.max(0, safe * (1 - 2 ** -40));
+}
+
+/** checkScoreRange's bound on a sum of d float32 terms: float32's range less (d + 2) ulps of rounding. */
+function scoreLimit(d: number): number {
+  return FLOAT32_MAX / (1 + (d + 2) * 2 ** -23);
 }
 
 /** Largest finite float32: a score past it is Infinity (or NaN, where two overflows meet). */
@@ -161,7 +212,7 @@ export function checkFileRows(x: Float32Array, d: number, firstRow: number, labe
  */
 export function checkScoreRange(q: Float32Array, d: number, metric: Metric, dimMax: ArrayLike<number>, what = 'query'): void {
   const nq = Math.floor(q.length / d);
-  const limit = FLOAT32_MAX / (1 + (d + 2) * 2 ** -23);
+  const limit = scoreLimit(d);
   let rowBound = -1;
   for (let r = 0; r < nq; r++) {
     let s = 0;

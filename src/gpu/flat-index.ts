@@ -8,7 +8,7 @@ import type { IndexOptions, IndexSpec } from '../core/factory.js';
 import { type FlatPlan, planFlat, type PrecisionChoice, rowBytes, tempBytes } from '../core/planner.js';
 import { concatResults, emptyResult, mergeRankedIds, mergeResults, worstDistance } from '../core/topk.js';
 import type { ByteSink, ByteSource, Index, Metric, SearchOptions, SearchResult } from '../core/types.js';
-import { checkDimension, checkMetric, checkScoreRange, checkSearch, checkVectors, MAX_K } from '../core/validate.js';
+import { checkDimension, checkMetric, checkSearch, checkVectors, MAX_K } from '../core/validate.js';
 import { type FlatLayout, readFlatLayout, writeFlatIndex } from '../io/faiss/flat.js';
 import { FileRows, FunctionRows, type RandomAccessSource, readInto, RowStore } from '../io/row-source.js';
 import { WasmHeap } from '../wasm/module.js';
@@ -249,7 +249,8 @@ export class GpuFlatIndex implements Index {
       const rowMax = this.int8RowMax;
       const rb = words * 4;
       // round((v - vmin) / step) clamped to 0..255, as floor(t + 0.5) on the clamped value: 3x
-      // faster than Math.round plus compares in V8 (int8 loads are bound by this loop).
+      // faster than Math.round plus compares in V8 (int8 loads are bound by this loop). Only a
+      // clamped value can pass the codes' range, which bounds the rest: rowMax sees just those.
       for (let i = 0; i < n; i++) {
         const xo = i * d;
         const bo = i * rb;
@@ -257,9 +258,13 @@ export class GpuFlatIndex implements Index {
           const s = step[j]!;
           const v = x[xo + j]!;
           const t = s > 0 ? (v - vmin[j]!) / s + 0.5 : 0;
-          bytes[bo + j] = t >= 255 ? 255 : t > 0 ? t | 0 : 0;
-          const a = Math.abs(v);
-          if (a > rowMax[j]!) rowMax[j] = a;
+          if (t > 0 && t < 255) {
+            bytes[bo + j] = t | 0;
+          } else {
+            bytes[bo + j] = t >= 255 ? 255 : 0;
+            const a = Math.abs(v);
+            if (a > rowMax[j]!) rowMax[j] = a;
+          }
         }
       }
     }
@@ -303,8 +308,11 @@ export class GpuFlatIndex implements Index {
 
   async search(q: Float32Array, k: number, opts: SearchOptions = {}): Promise<SearchResult> {
     this.check();
+    // The rows' magnitudes first (measured on the device once per version of the rows), so the
+    // queries' score-range check rides on checkSearch's one pass over them.
+    const dimMax = await this.scoreDimMax();
     // k beyond ntotal only pads with -1, so the GPU's selection limit applies to min(k, ntotal).
-    const nq = checkSearch(q, k, this.d, this.total, this.total <= this.kLimit ? MAX_K : this.kLimit, `or search on backend 'wasm' (exact too, k up to ${MAX_K})`);
+    const nq = checkSearch(q, k, this.d, this.total, this.total <= this.kLimit ? MAX_K : this.kLimit, `or search on backend 'wasm' (exact too, k up to ${MAX_K})`, [{ metric: this.metric, dimMax }]);
     // No queries, no dispatch: a zero-sized query binding is a validation error that breaks the device.
     if (nq === 0) return emptyResult(0, k, this.metric);
     const want = this.gpuK(k, nq);
@@ -328,7 +336,6 @@ export class GpuFlatIndex implements Index {
       throw new TesseraError('INVALID_ARGUMENT', `signal must be an AbortSignal (e.g. new AbortController().signal or AbortSignal.timeout(ms)), got ${typeof signal}`);
     }
     if (signal?.aborted) throw signal.reason ?? new Error('aborted');
-    await this.checkScoreRange(q);
     // An abort rejects at once, not when the batch's GPU work and readback end (seconds on a large
     // batch): the work still in flight finishes unobserved (its rejections are handled) and the
     // index stays usable.
@@ -385,12 +392,12 @@ export class GpuFlatIndex implements Index {
   }
 
   /**
-   * Refuses queries whose scores could pass float32's range (core/validate checkScoreRange): the
-   * kernels would score Infinity or NaN, and such rows tie at random or drop out of the lists.
-   * The bound per dimension: f32 and f16, the stored rows' largest magnitude (measured on the device
-   * once per version of the rows); int8, the largest the codes decode to and the host rows re-ranked.
+   * Each dimension's largest stored magnitude, for refusing queries whose scores could pass float32's
+   * range (core/validate checkScoreRange): the kernels would score Infinity or NaN, and such rows tie
+   * at random or drop out of the lists. f32 and f16: the stored rows' (measured on the device once per
+   * version of the rows); int8: the largest the codes decode to and the host rows re-ranked.
    */
-  private async checkScoreRange(q: Float32Array): Promise<void> {
+  private async scoreDimMax(): Promise<Float64Array> {
     const d = this.d;
     const dimMax = new Float64Array(d);
     if (this.precision === 'int8') {
@@ -404,7 +411,7 @@ export class GpuFlatIndex implements Index {
       const bad = dimMax.findIndex((m) => !Number.isFinite(m));
       if (bad >= 0) throw new TesseraError('FORMAT', `the index's vectors hold ${dimMax[bad]} in dimension ${bad} (read from a file that holds it): every score against that vector is Infinity or NaN; rebuild the index from finite vectors`);
     }
-    checkScoreRange(q, d, this.metric, dimMax);
+    return dimMax;
   }
 
   /**

@@ -7,7 +7,7 @@ import { TesseraError } from '../core/errors.js';
 import type { IndexOptions } from '../core/factory.js';
 import { concatResults } from '../core/topk.js';
 import type { ByteSink, ByteSource, Index, Metric, SearchOptions, SearchResult } from '../core/types.js';
-import { MAX_K, checkFileRows, checkScoreRange, checkSearch, checkVectors, raiseDimMaxima } from '../core/validate.js';
+import { MAX_K, checkFileRows, checkSearch, checkVectors, raiseDimMaxima } from '../core/validate.js';
 import { sourceLabel } from '../io/byte-reader.js';
 import { readFlatLayout, streamFlatRows, writeFlatIndex } from '../io/faiss/flat.js';
 import { WasmHeap } from './module.js';
@@ -91,8 +91,7 @@ export class WasmFlatIndex implements Index {
 
   async search(q: Float32Array, k: number, opts: SearchOptions = {}): Promise<SearchResult> {
     this.live();
-    const nq = checkSearch(q, k, this.d, this.n, MAX_K);
-    checkScoreRange(q, this.d, this.metric, this.dimMax);
+    const nq = checkSearch(q, k, this.d, this.n, MAX_K, '', [{ metric: this.metric, dimMax: this.dimMax }]);
     const perQuery = this.d * 4 + k * 8 + 4;
     const batch = Math.max(1, Math.min(nq, Math.floor(BATCH_BYTES / perQuery)));
     const parts: SearchResult[] = [];

@@ -344,8 +344,7 @@ export class WasmHnswIndex implements Index {
 
   async search(q: Float32Array, k: number, opts: SearchOptions = {}): Promise<SearchResult> {
     this.live();
-    const nq = checkSearch(q, k, this.d, this.ntotal, MAX_K);
-    checkScoreRange(q, this.d, this.metric, this.dimMax);
+    const nq = checkSearch(q, k, this.d, this.ntotal, MAX_K, '', [{ metric: this.metric, dimMax: this.dimMax }]);
     const efSearch = checkPositiveInt(opts.efSearch ?? this.efSearch, 'efSearch', EF_MAX);
     const parts: SearchResult[] = [];
     for (let q0 = 0; q0 < nq; q0 += SEARCH_BATCH) {

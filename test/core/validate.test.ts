@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { TesseraError } from '../../src/core/errors.js';
-import { checkDimension, checkK, checkMetric, checkNotEmpty, checkSearch, checkVectors, MAX_K } from '../../src/core/validate.js';
+import { checkDimension, checkK, checkMetric, checkNotEmpty, checkScoreRange, checkSearch, checkVectors, MAX_K } from '../../src/core/validate.js';
 
 function expectError(fn: () => unknown, code: string, message: RegExp) {
   try {
@@ -54,5 +54,33 @@ describe('input checks', () => {
     expectError(() => checkDimension(3.5), 'INVALID_ARGUMENT', /got 3.5/);
     expectError(() => checkDimension('768'), 'INVALID_ARGUMENT', /got "768" \(a string; pass a number\)/);
     expectError(() => checkMetric('cosine'), 'INVALID_ARGUMENT', /metric must be 'ip' or 'l2', got "cosine"/);
+  });
+});
+
+describe("checkSearch's score ranges: the finiteness pass tells when no query needs the exact bound", () => {
+  const d = 4;
+  const refused = (q: Float32Array, metric: 'ip' | 'l2', dimMax: number[]) => {
+    try {
+      checkScoreRange(q, d, metric, dimMax);
+      return false;
+    } catch {
+      return true;
+    }
+  };
+  it('agrees with checkScoreRange on random magnitudes, both metrics, with a NaN still named first', () => {
+    let seed = 5;
+    const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    for (let t = 0; t < 400; t++) {
+      const metric = t % 2 ? 'ip' : 'l2';
+      const dimMax = Array.from({ length: d }, () => (rand() < 0.2 ? 0 : 10 ** (rand() * 40 - 2)));
+      const q = Float32Array.from({ length: 3 * d }, () => (rand() - 0.5) * 10 ** (rand() * 40 - 2));
+      const want = refused(q, metric, dimMax);
+      const call = () => checkSearch(q, 1, d, 10, MAX_K, '', [{ metric, dimMax }]);
+      if (want) expect(call).toThrow(/could score .* beyond float32's range/);
+      else expect(call()).toBe(3);
+    }
+    // a large value first, a NaN after it: the NaN is what is named
+    const q = Float32Array.from([1e30, 0, 0, 0, 0, Number.NaN, 0, 0]);
+    expect(() => checkSearch(q, 1, d, 10, MAX_K, '', [{ metric: 'ip', dimMax: [1e10, 1, 1, 1] }])).toThrow(/queries contain NaN at row 1, dimension 1/);
   });
 });

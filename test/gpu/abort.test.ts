@@ -64,6 +64,9 @@ describe.skipIf(!hasGpu)('gpu search abort', () => {
       const base = randomVectors(20000, d, 7);
       const more = randomVectors(300, d, 8);
       await index.add(base);
+      // One search first, so the rows' magnitudes (measured once, before a search's first batch) are
+      // known and the abort below meets a batch on its way.
+      await index.search(randomVectors(1, d, 11), 10);
       // When the aborted search's GPU batch (and for int8 its re-rank) settles.
       let settledAt = 0;
       const inner = index as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
