@@ -44,11 +44,8 @@ export function checkVectors(x: unknown, d: number, what: string): number {
   return checkVectorsWithin(x, d, what, FLOAT32_MAX).n;
 }
 
-/**
- * checkVectors that also says whether every value is within `safe` (<= FLOAT32_MAX) in magnitude,
- * in the same single pass: a search's score-range check then needs no pass of its own.
- */
-function checkVectorsWithin(x: unknown, d: number, what: string, safe: number): { n: number; within: boolean } {
+/** checkVectors without the pass over the values, for callers that make that pass themselves. */
+export function checkVectorShape(x: unknown, d: number, what: string): asserts x is Float32Array {
   if (!(x instanceof Float32Array)) {
     const got = x === null ? 'null' : Array.isArray(x) ? 'Array' : (x as object)?.constructor?.name ?? typeof x;
     throw new TesseraError(
@@ -63,6 +60,14 @@ function checkVectorsWithin(x: unknown, d: number, what: string, safe: number): 
         (x.length > 0 && x.length < d ? ` (one vector of ${x.length} values? the index expects ${d})` : ''),
     );
   }
+}
+
+/**
+ * checkVectors that also says whether every value is within `safe` (<= FLOAT32_MAX) in magnitude,
+ * in the same single pass: a search's score-range check then needs no pass of its own.
+ */
+function checkVectorsWithin(x: unknown, d: number, what: string, safe: number): { n: number; within: boolean } {
+  checkVectorShape(x, d, what);
   const beyond = firstBeyond(x, safe, 0);
   // Values before the first one past `safe` are finite: only the rest can hold a NaN or Infinity.
   const bad = beyond < 0 || safe === FLOAT32_MAX ? beyond : firstBeyond(x, FLOAT32_MAX, beyond);

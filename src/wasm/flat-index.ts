@@ -7,7 +7,7 @@ import { TesseraError } from '../core/errors.js';
 import type { IndexOptions } from '../core/factory.js';
 import { concatResults } from '../core/topk.js';
 import type { ByteSink, ByteSource, Index, Metric, SearchOptions, SearchResult } from '../core/types.js';
-import { MAX_K, checkFileRows, checkSearch, checkVectors, raiseDimMaxima } from '../core/validate.js';
+import { MAX_K, checkFileRows, checkSearch, checkVectorShape, checkVectors, raiseDimMaxima } from '../core/validate.js';
 import { sourceLabel } from '../io/byte-reader.js';
 import { readFlatLayout, streamFlatRows, writeFlatIndex } from '../io/faiss/flat.js';
 import { WasmHeap } from './module.js';
@@ -74,10 +74,14 @@ export class WasmFlatIndex implements Index {
 
   async add(x: Float32Array): Promise<void> {
     this.live();
-    const m = checkVectors(x, this.d, 'vectors to add');
+    checkVectorShape(x, this.d, 'vectors to add');
+    // One pass over the rows for both their maxima and finiteness (add is otherwise a copy).
+    const dimMax = this.dimMax.slice();
+    if (!raiseDimMaxima(dimMax, x, this.d)) checkVectors(x, this.d, 'vectors to add');
+    const m = x.length / this.d;
     this.reserve(this.n + m);
     this.heap.f32(this.base + this.n * this.d * 4, x.length).set(x);
-    raiseDimMaxima(this.dimMax, x, this.d);
+    this.dimMax.set(dimMax);
     this.n += m;
   }
 
