@@ -23,10 +23,12 @@ const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, '../..');
 const packageDir = resolve(process.env.TESSERA_PACKAGE_DIR ?? repo);
 
-/** The package's entry for a condition ('browser' or 'node'), as its exports map gives it. */
+/** The package's entry for a condition ('browser' or 'node'), as its exports map gives it (a path, or nested conditions with a default). */
 function entry(condition: 'browser' | 'node'): string {
-  const pkg = JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8')) as { exports: { '.': Record<string, string> } };
-  return join(packageDir, pkg.exports['.'][condition]!);
+  type Target = string | { default: string };
+  const pkg = JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8')) as { exports: { '.': Record<string, Target> } };
+  const target = pkg.exports['.'][condition]!;
+  return join(packageDir, typeof target === 'string' ? target : target.default);
 }
 
 interface Demo {

@@ -455,7 +455,7 @@ describe('GPU warm-up before serving', () => {
     });
     expect(warm[0]!.warmed).toEqual([{ k: 4, searchesBefore: 0 }]);
     expect(started).toEqual(['warm-up: compiling GPU pipelines for topk 4...']);
-    expect(steps).toEqual(['corpus', 'model', 'index', 'warm-up']);
+    expect(steps).toEqual(['model', 'corpus', 'index', 'warm-up']);
     expect((await service.app.inject({ url: '/health' })).json()).toMatchObject({ loaded: { 'warm-up': expect.any(Number) } });
     expect((await post(service, { queries: ['dog'] })).statusCode).toBe(200);
     warm[0]!.loseDevice();
@@ -469,7 +469,7 @@ describe('GPU warm-up before serving', () => {
     const started: string[] = [];
     const { service } = await serve({ loadIndex: async () => new BruteForceIndex(D, base(), 'wasm'), onStepStart: (step) => started.push(step) });
     expect(started).toEqual([]);
-    expect(Object.keys((await service.app.inject({ url: '/health' })).json().loaded as object)).toEqual(['corpus', 'model', 'index']);
+    expect(Object.keys((await service.app.inject({ url: '/health' })).json().loaded as object)).toEqual(['model', 'corpus', 'index']);
   });
 
   it('a failed warm-up is logged and the service still turns ready and answers', async () => {
