@@ -97,6 +97,15 @@ interface Scratch {
   nodes: number;
 }
 
+/** One work buffer per thread, shared by the calls in flight that took it (see takeScratch). */
+interface ScratchSet {
+  buffers: Scratch[];
+  /** Calls in flight using these buffers. */
+  users: number;
+  /** Replaced by a larger set: freed when its last user gives it back. */
+  retired: boolean;
+}
+
 export class WasmHnswIndex implements Index {
   readonly backend = 'wasm' as const;
   readonly isTrained = true;
@@ -106,7 +115,7 @@ export class WasmHnswIndex implements Index {
   private readonly h: number;
   private capacity = 0;
   private slotCapacity = 0;
-  private scratch: Scratch[] = [];
+  private scratch: ScratchSet | undefined;
   private disposed = false;
   /** Each dimension's largest magnitude over the rows: searches whose scores could overflow float32 are refused. */
   private readonly dimMax: Float64Array;
@@ -301,10 +310,12 @@ export class WasmHnswIndex implements Index {
     const order = heap.alloc(n * 4);
     const hist = heap.alloc(MAX_LEVELS * 4);
     const mt2 = heap.alloc(624 * 4);
+    let set: ScratchSet | undefined;
     try {
       const nh = ex.hnsw_make_order(this.h, n0, n, order, hist, mt2, PERMUTATION_SEED);
       const counts = Array.from(heap.i32(hist, nh));
-      const scratch = this.scratchFor(this.efConstruction, 0);
+      set = this.takeScratch(this.efConstruction, 0);
+      const scratch = set.buffers;
       let i1 = n;
       let done = 0;
       this.progress(0, n);
@@ -330,6 +341,7 @@ export class WasmHnswIndex implements Index {
         i1 = i0;
       }
     } finally {
+      if (set) this.giveBackScratch(set);
       heap.release(mt2);
       heap.release(hist);
       heap.release(order);
@@ -359,11 +371,15 @@ export class WasmHnswIndex implements Index {
     const nq = q.length / d;
     const heap = this.heap;
     const ex = heap.exports as unknown as Exports;
-    const scratch = this.scratchFor(efSearch, k);
-    const qp = heap.alloc(q.length * 4);
-    const dp = heap.alloc(nq * k * 4);
-    const ip = heap.alloc(nq * k * 4);
+    const set = this.takeScratch(efSearch, k);
+    const scratch = set.buffers;
+    let qp = 0;
+    let dp = 0;
+    let ip = 0;
     try {
+      qp = heap.alloc(q.length * 4);
+      dp = heap.alloc(nq * k * 4);
+      ip = heap.alloc(nq * k * 4);
       heap.f32(qp, q.length).set(q);
       if (this.pool && (nq > 1 || this.pool.dedicated)) {
         // a few rounds (each a message round trip per worker), no call shorter than SEARCH_CALL
@@ -385,28 +401,54 @@ export class WasmHnswIndex implements Index {
       heap.release(ip);
       heap.release(dp);
       heap.release(qp);
+      this.giveBackScratch(set);
     }
   }
 
   /**
    * One work buffer per thread, large enough for the current node count and beam width; a new
-   * buffer is zeroed (visited stamps start clear), a kept one carries its epoch.
+   * buffer is zeroed (visited stamps start clear), a kept one carries its epoch. Searches run
+   * together (core/call-order.ts), each thread's calls one after another: a set too small for this
+   * call is replaced, not freed, while calls in flight still use it (freeing it let their workers
+   * write visited stamps into the next call's queries and results: wrong neighbours, traps).
    */
-  private scratchFor(ef: number, k: number): Scratch[] {
+  private takeScratch(ef: number, k: number): ScratchSet {
     const ex = this.heap.exports as unknown as Exports;
     const bytes = ex.hnsw_scratch_bytes(this.capacity, Math.max(ef, k, 2 * this.M), this.M) >>> 0;
     const threads = this.pool?.size ?? 1;
     const nodes = this.capacity;
-    if (this.scratch.length !== threads || this.scratch.some((s) => s.bytes < bytes || s.nodes !== nodes)) {
-      for (const s of this.scratch) this.heap.release(s.ptr);
-      this.scratch = [];
-      for (let t = 0; t < threads; t++) {
-        const ptr = this.heap.alloc(bytes);
-        this.heap.u8(ptr, bytes).fill(0);
-        this.scratch.push({ ptr, bytes, nodes });
+    const old = this.scratch;
+    if (!old || old.buffers.length !== threads || old.buffers.some((s) => s.bytes < bytes || s.nodes !== nodes)) {
+      // Unused: freed first, so its memory serves the new set.
+      if (old) {
+        old.retired = true;
+        if (old.users === 0) this.freeScratch(old);
+        this.scratch = undefined;
       }
+      const buffers: Scratch[] = [];
+      try {
+        for (let t = 0; t < threads; t++) {
+          const ptr = this.heap.alloc(bytes);
+          buffers.push({ ptr, bytes, nodes });
+          this.heap.u8(ptr, bytes).fill(0);
+        }
+      } catch (e) {
+        for (const s of buffers) this.heap.release(s.ptr);
+        throw e;
+      }
+      this.scratch = { buffers, users: 0, retired: false };
     }
-    return this.scratch;
+    this.scratch!.users++;
+    return this.scratch!;
+  }
+
+  private giveBackScratch(set: ScratchSet): void {
+    if (--set.users === 0 && set.retired) this.freeScratch(set);
+  }
+
+  private freeScratch(set: ScratchSet): void {
+    for (const s of set.buffers) this.heap.release(s.ptr);
+    set.buffers = [];
   }
 
   /** The graph in FAISS's arrays (copies), for writing an "IHNf" file or inspection. */
