@@ -85,12 +85,19 @@ export class WasmFlatIndex implements Index {
     this.n += m;
   }
 
-  /** Grows the vector array to hold `rows` rows (amortised doubling). */
+  /** Grows the vector array to hold `rows` rows (x1.5, or exactly `rows` where the slack does not fit). */
   private reserve(rows: number): void {
     if (rows <= this.capacity) return;
-    const cap = Math.max(rows, Math.min(Math.ceil(this.capacity * 1.5), Math.floor(2 ** 32 / (this.d * 4))));
-    this.base = this.heap.realloc(this.base, this.n * this.d * 4, Math.max(rows, cap) * this.d * 4);
-    this.capacity = Math.max(rows, cap);
+    let cap = Math.max(rows, Math.min(Math.ceil(this.capacity * 1.5), Math.floor(2 ** 32 / (this.d * 4))));
+    try {
+      this.base = this.heap.realloc(this.base, this.n * this.d * 4, cap * this.d * 4);
+    } catch (e) {
+      // Near the 4 GiB of one memory the x1.5 slack may not fit where the rows themselves do.
+      if (cap === rows || !(e instanceof TesseraError && e.code === 'OUT_OF_MEMORY')) throw e;
+      cap = rows;
+      this.base = this.heap.realloc(this.base, this.n * this.d * 4, cap * this.d * 4);
+    }
+    this.capacity = cap;
   }
 
   async search(q: Float32Array, k: number, opts: SearchOptions = {}): Promise<SearchResult> {

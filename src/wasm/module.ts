@@ -183,8 +183,13 @@ export class WasmHeap {
     this.spans.release(ptr);
   }
 
-  /** Copies an allocation into a larger one (the tail uninitialised) and frees the old one. */
+  /**
+   * Grows an allocation (the tail uninitialised): in place when it is the highest one, else copied
+   * into a new one and the old freed. In place, a growing array never needs its old and new copies
+   * at once, which halved what one memory could hold (a Flat index failed past 1.4 GiB of rows).
+   */
   realloc(ptr: number, oldBytes: number, newBytes: number): number {
+    if (ptr !== 0 && this.spans.growInPlace(ptr, newBytes)) return ptr;
     const next = this.alloc(newBytes);
     if (ptr !== 0 && oldBytes > 0) new Uint8Array(this.memory.buffer).copyWithin(next, ptr, ptr + Math.min(oldBytes, newBytes));
     this.release(ptr);
