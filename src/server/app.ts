@@ -283,11 +283,22 @@ export async function renderResult(found: RequestResult, corpus: RowSource, retu
       const at = q * found.k + j;
       if (found.labels[at]! < 0n) continue;
       const doc = docs[next++]!;
-      hits.push(returnScores ? `{"document":${doc},"score":${JSON.stringify(found.distances[at]!)}}` : doc);
+      hits.push(returnScores ? `{"document":${doc},"score":${scoreJson(found.distances[at]!)}}` : doc);
     }
     parts.push(`[${hits.join(',')}]`);
   }
   return `{"result":[${parts.join(',')}]}`;
+}
+
+/**
+ * A score as Python's json module writes a float (Search-R1's server): integral values keep their
+ * ".0" (0.0, 1.0, -0.0), so json.loads gives a float; JSON.stringify writes 0 and 1, which Python
+ * reads as int.
+ */
+export function scoreJson(score: number): string {
+  const text = JSON.stringify(score);
+  if (!Number.isInteger(score) || text.includes('e')) return text;
+  return Object.is(score, -0) ? '-0.0' : `${text}.0`;
 }
 
 function asJson(row: string): string {

@@ -5,6 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { TesseraError, isTesseraError } from '../../src/core/errors.js';
 import type { Backend, Index } from '../../src/core/types.js';
+import { renderResult, scoreJson } from '../../src/server/app.js';
 import { startService } from '../../src/server/service.js';
 import type { RunningService, ServiceOptions } from '../../src/server/service.js';
 import { BruteForceIndex, MemoryRows, WarmableIndex, WordHashEncoder, demoRows, embed } from './doubles.js';
@@ -114,6 +115,19 @@ describe('POST /retrieve contract', () => {
     expect(res.statusCode).toBe(200);
     expect(res.json()).toEqual({ result: [] });
     expect(encoder.calls).toHaveLength(0);
+  });
+
+  it('integral scores are written as floats (0.0, 1.0, -0.0), as Python writes them: json.loads gives float, not int', async () => {
+    const { service } = await serve();
+    // No words: the encoder's vector is zero, so every score is exactly 0 (was written "score":0).
+    const res = await post(service, { queries: ['?!'], topk: 2, return_scores: true });
+    expect(res.statusCode).toBe(200);
+    expect(res.payload).toMatch(/"score":0\.0\}.*"score":0\.0\}/);
+    const found = { nq: 1, k: 5, labels: BigInt64Array.from([0n, 1n, 2n, 3n, 4n]), distances: Float32Array.from([1, 0.25, 0, -0, -2]) };
+    const text = await renderResult(found, new MemoryRows(ROWS), true);
+    expect([...text.matchAll(/"score":([^}]*)\}/g)].map((m) => m[1])).toEqual(['1.0', '0.25', '0.0', '-0.0', '-2.0']);
+    expect(scoreJson(0.8912345409393311)).toBe('0.8912345409393311');
+    expect(scoreJson(1e21)).toBe('1e+21');
   });
 
   it('topk above the corpus size returns what exists, never padding rows', async () => {
