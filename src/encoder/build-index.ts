@@ -14,21 +14,21 @@
  * checkpoint folder is removed.
  *
  * Row i of the index is row i of the corpus (its i-th non-empty line), as Search-R1's server assumes.
- * So a bad row (not JSON, or no string "contents") cannot be skipped: it is reported with its line
+ * So a bad row (not JSON, or no string "contents" nor "text") cannot be skipped: it is reported with its line
  * number and indexed as a zero vector (it scores 0 against every query), unless `strict` makes it fatal.
  */
-import { createReadStream } from 'node:fs';
 import { mkdir, open, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { TesseraError } from '../core/errors.js';
 import { indexFactory, parseFactoryString } from '../core/factory.js';
 import type { ProgressCallback } from '../core/types.js';
-import { openCorpus } from '../io/corpus.js';
+import { lineNumbersOf, openCorpus } from '../io/corpus.js';
 import { writeFlatIndex } from '../io/faiss/flat.js';
 import { openAtomicFileSink } from '../io/node-fs.js';
 import { writeIndex } from '../io/read-index.js';
 import type { TextEncoder } from './types.js';
+
+export { lineNumbersOf };
 
 export interface BuildOptions {
   corpus: string;
@@ -87,7 +87,12 @@ const CHECKPOINT_DIR = '.tessera-build';
 /** Rows read back from vectors.f32 per chunk when writing the index. */
 const READ_ROWS = 16384;
 
-/** The passage text of a jsonl row, or why it is not usable. */
+/**
+ * The passage text of a jsonl row, or why it is not usable: its string "contents" (Search-R1's
+ * wiki-18: "\"Title\"\ntext"), else a string "text" joined to a string "title" in that same form
+ * (BEIR, DPR and KILT-style corpora carry {"title", "text"}; this way such a row of a wiki-18
+ * passage is encoded exactly as its wiki-18 row), else a "text" alone.
+ */
 export function passageOf(line: string): { text: string } | { error: string } {
   let v: unknown;
   try {
@@ -96,28 +101,13 @@ export function passageOf(line: string): { text: string } | { error: string } {
     return { error: `not JSON (${(e as Error).message})` };
   }
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return { error: 'not a JSON object' };
-  const contents = (v as { contents?: unknown }).contents;
-  if (typeof contents !== 'string') return { error: `no string "contents" field${contents === undefined ? '' : ` (got ${typeof contents})`}` };
-  return { text: contents };
-}
-
-/** 1-based line numbers of the given 0-based rows (rows = non-empty lines, as src/io/corpus.ts counts). */
-export async function lineNumbersOf(corpus: string, rows: readonly number[]): Promise<Map<number, number>> {
-  const want = new Set(rows);
-  const out = new Map<number, number>();
-  if (want.size === 0) return out;
-  const rl = createInterface({ input: createReadStream(corpus), crlfDelay: Infinity });
-  let line = 0;
-  let row = 0;
-  for await (const text of rl) {
-    line++;
-    if (text === '' || text === '\r') continue;
-    if (want.has(row)) out.set(row, line);
-    row++;
-    if (out.size === want.size) break;
+  const { contents, title, text } = v as { contents?: unknown; title?: unknown; text?: unknown };
+  if (typeof contents === 'string') return { text: contents };
+  if (contents === undefined && typeof text === 'string') {
+    return { text: typeof title === 'string' && title !== '' ? `"${title}"\n${text}` : text };
   }
-  rl.close();
-  return out;
+  const got = contents !== undefined ? ` (its "contents" is ${contents === null ? 'null' : typeof contents})` : text !== undefined ? ` (its "text" is ${text === null ? 'null' : typeof text})` : '';
+  return { error: `no string "contents" (or "title" + "text") field${got}` };
 }
 
 async function readState(path: string): Promise<State | undefined> {
@@ -275,6 +265,15 @@ export async function buildIndex(opts: BuildOptions): Promise<BuildResult> {
     }
 
     const lines = await lineNumbersOf(opts.corpus, state.bad.map((b) => b.row));
+    if (state.bad.length === total) {
+      // An index of zero vectors answers every query with the same rows; never what was meant.
+      const first = state.bad[0]!;
+      throw new TesseraError(
+        'FORMAT',
+        `no row of ${opts.corpus} has a passage to encode (${total} bad rows; ${opts.corpus}:${lines.get(first.row) ?? first.row + 1}: ${first.reason}): ` +
+          'expected one JSON object a line with a string "contents" (or "title" and "text") field',
+      );
+    }
     const badRows = state.bad.map((b) => ({ row: b.row, line: lines.get(b.row) ?? b.row + 1, reason: b.reason }));
     for (const b of badRows.slice(0, 20)) say(`${opts.corpus}:${b.line}: ${b.reason}; indexed as a zero vector (row ${b.row})`);
     if (badRows.length > 20) say(`... and ${badRows.length - 20} more bad rows (listed in build.json)`);

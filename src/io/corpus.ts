@@ -4,7 +4,8 @@
  *
  * Rows are the non-empty lines of the file (a line holding only "\r" counts as empty), numbered
  * from 0 in file order: row i is vector i of the index built from it. Search-R1's corpus has no
- * empty lines, so there row == line number.
+ * empty lines, so there row == line number. A UTF-8 byte order mark at the start of the file (as
+ * Windows tools write one) is not part of row 0.
  *
  * Offset table file (little-endian), written atomically beside the corpus as `<corpus>.offsets`:
  *   bytes  0..7   magic "TSROWS01"
@@ -12,7 +13,10 @@
  *   bytes 16..23  f64 corpus mtime in ms when the table was built
  *   then   rows x u64 byte offset of the first byte of each row
  *   last 8 bytes  u64 row count (a truncated table fails this check and is rebuilt)
- * It is reused while the corpus's size and mtime equal the recorded ones.
+ * It is reused while the corpus's size and mtime equal the recorded ones and a sample of its offsets
+ * still fall at line starts (an edit that kept size and mtime, e.g. by `touch -r`, moves them).
+ * Reads check that a row still starts after a newline: a corpus edited in place while it is open
+ * fails with FORMAT naming the fix instead of answering with shifted text.
  */
 import { open, stat } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
@@ -24,6 +28,9 @@ const MAGIC = 'TSROWS01';
 const HEADER_BYTES = 24;
 const TRAILER_BYTES = 8;
 const SCAN_CHUNK = 8 << 20;
+/** Offsets checked against the corpus when a saved table is reused. */
+const SPOT_CHECKS = 256;
+const UTF8_BOM = [0xef, 0xbb, 0xbf];
 /** Offsets buffered before each sink write while scanning. */
 const FLUSH_ROWS = 1 << 16;
 
@@ -60,6 +67,35 @@ async function statCorpus(corpusPath: string) {
       throw new TesseraError('NOT_FOUND', `corpus file not found: ${corpusPath}`, { cause: e });
     }
     throw e;
+  }
+}
+
+/** Compressed files by their magic bytes: their rows cannot be read by byte offset. */
+const COMPRESSED: { name: string; magic: number[]; undo: string }[] = [
+  { name: 'gzip', magic: [0x1f, 0x8b], undo: 'gunzip -k' },
+  { name: 'zstd', magic: [0x28, 0xb5, 0x2f, 0xfd], undo: 'zstd -d' },
+  { name: 'bzip2', magic: [0x42, 0x5a, 0x68], undo: 'bunzip2 -k' },
+  { name: 'xz', magic: [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00], undo: 'unxz -k' },
+];
+
+/**
+ * Refuses a compressed corpus (wiki-18 ships as wiki-18.jsonl.gz): scanned as text it gave rows of
+ * binary garbage, every one a bad row (a build of zero vectors) or a row count that matched nothing.
+ */
+async function checkNotCompressed(corpusPath: string): Promise<void> {
+  const handle = await open(corpusPath, 'r');
+  try {
+    const head = Buffer.alloc(6);
+    const { bytesRead } = await handle.read(head, 0, 6, 0);
+    const hit = COMPRESSED.find((c) => c.magic.length <= bytesRead && c.magic.every((b, i) => head[i] === b));
+    if (hit) {
+      throw new TesseraError(
+        'FORMAT',
+        `corpus ${corpusPath} is ${hit.name}-compressed: rows are read by byte offset from plain jsonl; decompress it first (${hit.undo} ${corpusPath}) and pass the .jsonl`,
+      );
+    }
+  } finally {
+    await handle.close();
   }
 }
 
@@ -100,6 +136,7 @@ async function matchingTable(tablePath: string, size: number, mtimeMs: number): 
 export async function ensureOffsetTable(corpusPath: string, opts: OffsetTableOptions = {}): Promise<OffsetTableInfo> {
   const path = opts.offsetsPath ?? offsetTablePath(corpusPath);
   const s = await statCorpus(corpusPath);
+  await checkNotCompressed(corpusPath);
   if (!opts.rebuild) {
     const rows = await matchingTable(path, s.size, s.mtimeMs);
     if (rows !== undefined) return { path, rows, built: false };
@@ -131,7 +168,7 @@ async function writeOffsetTable(
 
     let pending = new BigUint64Array(FLUSH_ROWS);
     let npending = 0;
-    const emit = async (offset: number) => {
+    const emit = async (offset: number): Promise<undefined> => {
       pending[npending++] = BigInt(offset);
       rows++;
       if (npending === FLUSH_ROWS) {
@@ -141,34 +178,8 @@ async function writeOffsetTable(
       }
     };
 
-    const chunk = Buffer.alloc(chunkBytes);
-    let base = 0;
-    let lineStart = 0;
-    let lineBytes = 0; // bytes of the current line seen so far, newline excluded
-    let lastByte = -1;
     onProgress?.({ phase: 'indexing corpus rows', done: 0, total: size, unit: 'bytes' });
-    while (base < size) {
-      const { bytesRead } = await input.read(chunk, 0, Math.min(chunkBytes, size - base), base);
-      if (bytesRead === 0) break;
-      let pos = 0;
-      for (;;) {
-        const nl = chunk.indexOf(10, pos);
-        const end = nl < 0 || nl >= bytesRead ? bytesRead : nl;
-        if (end > pos) {
-          lineBytes += end - pos;
-          lastByte = chunk[end - 1]!;
-        }
-        if (end === bytesRead) break;
-        if (lineBytes > 1 || (lineBytes === 1 && lastByte !== 13)) await emit(lineStart);
-        lineStart = base + nl + 1;
-        lineBytes = 0;
-        lastByte = -1;
-        pos = nl + 1;
-      }
-      base += bytesRead;
-      onProgress?.({ phase: 'indexing corpus rows', done: base, total: size, unit: 'bytes' });
-    }
-    if (lineBytes > 1 || (lineBytes === 1 && lastByte !== 13)) await emit(lineStart);
+    await scanRows(input, size, chunkBytes, emit, (done) => onProgress?.({ phase: 'indexing corpus rows', done, total: size, unit: 'bytes' }));
     if (npending > 0) await sink.write(new Uint8Array(pending.buffer, 0, npending * 8));
     const tail = Buffer.alloc(TRAILER_BYTES);
     tail.writeBigUInt64LE(BigInt(rows), 0);
@@ -182,6 +193,70 @@ async function writeOffsetTable(
     await input.close();
   }
   return rows;
+}
+
+/**
+ * Calls onRow(byte offset, 1-based line number) for each row (non-empty line, a lone "\r" counting
+ * as empty; a leading UTF-8 BOM skipped) in file order, until it returns true. The one definition of
+ * a row: the offset table and the line numbers of build's messages both come from here.
+ */
+async function scanRows(
+  input: FileHandle,
+  size: number,
+  chunkBytes: number,
+  onRow: (offset: number, line: number) => Promise<boolean | undefined> | boolean | undefined,
+  onBytes?: (done: number) => void,
+): Promise<void> {
+  const bom = Buffer.alloc(3);
+  const { bytesRead: bomBytes } = await input.read(bom, 0, 3, 0);
+  let base = bomBytes === 3 && UTF8_BOM.every((b, i) => bom[i] === b) ? 3 : 0;
+  const chunk = Buffer.alloc(chunkBytes);
+  let lineStart = base;
+  let line = 1;
+  let lineBytes = 0; // bytes of the current line seen so far, newline excluded
+  let lastByte = -1;
+  while (base < size) {
+    const { bytesRead } = await input.read(chunk, 0, Math.min(chunkBytes, size - base), base);
+    if (bytesRead === 0) break;
+    let pos = 0;
+    for (;;) {
+      const nl = chunk.indexOf(10, pos);
+      const end = nl < 0 || nl >= bytesRead ? bytesRead : nl;
+      if (end > pos) {
+        lineBytes += end - pos;
+        lastByte = chunk[end - 1]!;
+      }
+      if (end === bytesRead) break;
+      if ((lineBytes > 1 || (lineBytes === 1 && lastByte !== 13)) && (await onRow(lineStart, line))) return;
+      lineStart = base + nl + 1;
+      line++;
+      lineBytes = 0;
+      lastByte = -1;
+      pos = nl + 1;
+    }
+    base += bytesRead;
+    onBytes?.(base);
+  }
+  if (lineBytes > 1 || (lineBytes === 1 && lastByte !== 13)) await onRow(lineStart, line);
+}
+
+/** 1-based line numbers of the given 0-based rows (for messages: rows skip empty lines, editors count them). */
+export async function lineNumbersOf(corpusPath: string, rows: readonly number[]): Promise<Map<number, number>> {
+  const want = new Set(rows);
+  const out = new Map<number, number>();
+  if (want.size === 0) return out;
+  const input = await open(corpusPath, 'r');
+  try {
+    let row = 0;
+    await scanRows(input, (await input.stat()).size, SCAN_CHUNK, (_offset, line) => {
+      if (want.has(row)) out.set(row, line);
+      row++;
+      return out.size === want.size;
+    });
+  } finally {
+    await input.close();
+  }
+  return out;
 }
 
 export interface OpenCorpusOptions extends OffsetTableOptions {}
@@ -203,27 +278,21 @@ export class Corpus {
 
   /** Opens `path`, building or reusing its offset table (see ensureOffsetTable). */
   static async open(path: string, opts: OpenCorpusOptions = {}): Promise<Corpus> {
-    const info = await ensureOffsetTable(path, opts);
-    const table = await open(info.path, 'r');
-    let offsets: Float64Array;
-    try {
-      const raw = Buffer.alloc(info.rows * 8);
-      let got = 0;
-      while (got < raw.length) {
-        const { bytesRead } = await table.read(raw, got, raw.length - got, HEADER_BYTES + got);
-        if (bytesRead === 0) throw new TesseraError('FORMAT', `offset table ${info.path} ends at byte ${HEADER_BYTES + got}, expected ${HEADER_BYTES + raw.length}: delete it to rebuild`);
-        got += bytesRead;
-      }
-      // Float64 holds byte offsets exactly up to 8 PiB and reads faster than BigInt.
-      offsets = new Float64Array(info.rows);
-      const view = new BigUint64Array(raw.buffer, raw.byteOffset, info.rows);
-      for (let i = 0; i < info.rows; i++) offsets[i] = Number(view[i]!);
-    } finally {
-      await table.close();
-    }
+    let info = await ensureOffsetTable(path, opts);
+    let offsets = await readOffsets(info.path, info.rows);
     const handle = await open(path, 'r');
-    const size = (await handle.stat()).size;
-    return new Corpus(path, info.path, info.built, handle, offsets, size);
+    try {
+      const size = (await handle.stat()).size;
+      if (!info.built && !(await offsetsFit(handle, offsets, size))) {
+        // Same size and mtime, other line breaks: the table describes an earlier version of the file.
+        info = await ensureOffsetTable(path, { ...opts, rebuild: true });
+        offsets = await readOffsets(info.path, info.rows);
+      }
+      return new Corpus(path, info.path, info.built, handle, offsets, size);
+    } catch (e) {
+      await handle.close();
+      throw e;
+    }
   }
 
   /** Number of rows (non-empty lines). */
@@ -251,14 +320,36 @@ export class Corpus {
   async row(i: number): Promise<string> {
     this.checkRow(i);
     const [start, end] = this.range(i);
-    const buf = Buffer.alloc(end - start);
+    // From the byte before the row: a newline there shows the row still starts where the table says.
+    const from = start > 0 ? start - 1 : 0;
+    const buf = Buffer.alloc(end - from);
     let got = 0;
     while (got < buf.length) {
-      const { bytesRead } = await this.handle.read(buf, got, buf.length - got, start + got);
+      const { bytesRead } = await this.handle.read(buf, got, buf.length - got, from + got);
       if (bytesRead === 0) break;
       got += bytesRead;
     }
-    return trimLineEnd(buf.toString('utf8', 0, got));
+    return this.rowText(i, buf, start - from, got, start);
+  }
+
+  /**
+   * Row i's text from buf[a, b), read from file offset `start` (the row's first byte); buf[a - 1],
+   * when a > 0, is the byte before the row. Throws FORMAT when the row is not where the table puts
+   * it: the corpus was edited after the table was built.
+   */
+  private rowText(i: number, buf: Buffer, a: number, b: number, start: number): string {
+    const text = trimLineEnd(buf.toString('utf8', a, b));
+    // Row 0 may start after a byte order mark (offset 3), so only later rows are checked before.
+    const moved = (i > 0 && a > 0 && buf[a - 1] !== 10) || text.includes('\n') || b === a;
+    if (moved) {
+      throw new TesseraError(
+        'FORMAT',
+        `corpus ${this.path} changed after its offset table ${this.offsetsPath} was built: row ${i} no longer starts at byte ${start}, so rows read now would be other passages; ` +
+          `restart on the unchanged corpus, or delete ${this.offsetsPath} (and rebuild the index if rows were added, removed or reordered)`,
+      );
+    }
+    // A table built before byte order marks were skipped puts row 0 at byte 0.
+    return start === 0 && text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   }
 
   /** Raw rows for `ids`, in the order given (duplicates read once). */
@@ -276,21 +367,23 @@ export class Corpus {
     let i = from;
     while (i < this.offsets.length) {
       // Group rows into reads of about SCAN_CHUNK bytes (at least one row).
-      const start = this.offsets[i]!;
+      const first = this.offsets[i]!;
       let j = i + 1;
-      while (j < this.offsets.length && this.offsets[j]! - start < SCAN_CHUNK) j++;
+      while (j < this.offsets.length && this.offsets[j]! - first < SCAN_CHUNK) j++;
       const end = j < this.offsets.length ? this.offsets[j]! : this.size;
-      const buf = Buffer.alloc(end - start);
+      // From the byte before the first row, as row() reads, for rowText's check.
+      const from = first > 0 ? first - 1 : 0;
+      const buf = Buffer.alloc(end - from);
       let got = 0;
       while (got < buf.length) {
-        const { bytesRead } = await this.handle.read(buf, got, buf.length - got, start + got);
+        const { bytesRead } = await this.handle.read(buf, got, buf.length - got, from + got);
         if (bytesRead === 0) break;
         got += bytesRead;
       }
       for (let r = i; r < j; r++) {
-        const a = this.offsets[r]! - start;
-        const b = r + 1 < j ? this.offsets[r + 1]! - start : got;
-        yield { row: r, text: trimLineEnd(buf.toString('utf8', a, Math.min(b, got))) };
+        const a = this.offsets[r]! - from;
+        const b = r + 1 < j ? this.offsets[r + 1]! - from : got;
+        yield { row: r, text: this.rowText(r, buf, Math.min(a, got), Math.min(b, got), this.offsets[r]!) };
       }
       i = j;
     }
@@ -299,6 +392,49 @@ export class Corpus {
   async close(): Promise<void> {
     await this.handle.close().catch(() => {});
   }
+}
+
+async function readOffsets(tablePath: string, rows: number): Promise<Float64Array> {
+  const table = await open(tablePath, 'r');
+  try {
+    const raw = Buffer.alloc(rows * 8);
+    let got = 0;
+    while (got < raw.length) {
+      const { bytesRead } = await table.read(raw, got, raw.length - got, HEADER_BYTES + got);
+      if (bytesRead === 0) throw new TesseraError('FORMAT', `offset table ${tablePath} ends at byte ${HEADER_BYTES + got}, expected ${HEADER_BYTES + raw.length}: delete it to rebuild`);
+      got += bytesRead;
+    }
+    // Float64 holds byte offsets exactly up to 8 PiB and reads faster than BigInt.
+    const offsets = new Float64Array(rows);
+    const view = new BigUint64Array(raw.buffer, raw.byteOffset, rows);
+    for (let i = 0; i < rows; i++) offsets[i] = Number(view[i]!);
+    return offsets;
+  } finally {
+    await table.close();
+  }
+}
+
+/**
+ * Whether a sample of a reused table's offsets (evenly spread, first and last included) still fall
+ * inside the file at line starts: a newline before each, and none at it.
+ */
+async function offsetsFit(handle: FileHandle, offsets: Float64Array, size: number): Promise<boolean> {
+  const n = offsets.length;
+  if (n === 0) return true;
+  const picks = new Set<number>();
+  const count = Math.min(n, SPOT_CHECKS);
+  for (let s = 0; s < count; s++) picks.add(count === 1 ? 0 : Math.round((s * (n - 1)) / (count - 1)));
+  const two = Buffer.alloc(2);
+  for (const i of picks) {
+    const at = offsets[i]!;
+    if (at >= size || (i > 0 && offsets[i - 1]! >= at)) return false;
+    const from = at > 0 ? at - 1 : 0;
+    const { bytesRead } = await handle.read(two, 0, 2, from);
+    const before = at > 0 ? two[0] : 10;
+    const first = at > 0 ? two[1] : two[0];
+    if (bytesRead < (at > 0 ? 2 : 1) || (i > 0 && before !== 10) || first === 10) return false;
+  }
+  return true;
 }
 
 /** Strips the newline, a CR before it, and the empty lines that may follow a row. */

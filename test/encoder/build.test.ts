@@ -3,6 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import '../../src/node.js';
@@ -29,7 +30,7 @@ for (let i = 0; i < 40; i++) {
 }
 lines.splice(6, 0, '');
 lines.splice(12, 0, '{"id": "bad", contents: oops');
-lines.splice(24, 0, '{"id": "nocontents", "text": "x"}');
+lines.splice(24, 0, '{"id": "nocontents", "body": "x"}');
 const corpusText = lines.join('\n') + '\n';
 const corpus = join(root, 'corpus.jsonl');
 writeFileSync(corpus, corpusText);
@@ -59,7 +60,7 @@ describe('buildIndex', () => {
     expect(info).toMatchObject({ d: DIM, ntotal: ROWS, metric: 'ip', type: 'IndexFlatIP' });
     expect(r.badRows).toEqual([
       { row: 11, line: 13, reason: expect.stringMatching(/^not JSON/) },
-      { row: 23, line: 25, reason: 'no string "contents" field' },
+      { row: 23, line: 25, reason: 'no string "contents" (or "title" + "text") field' },
     ]);
     expect(notes.some((n) => n.includes('corpus.jsonl:13: not JSON'))).toBe(true);
     reference = indexRows(r.index, ROWS);
@@ -173,6 +174,58 @@ describe('buildIndex', () => {
 
   it('line numbers count empty lines (rows are non-empty lines)', async () => {
     expect(await lineNumbersOf(corpus, [0, 6, 41])).toEqual(new Map([[0, 1], [6, 8], [41, 43]]));
+  });
+
+  it('line numbers count lines as the offset table does: a lone CR inside a row and a BOM-only first line are not line breaks / rows', async () => {
+    // readline split at a lone "\r" too, so rows after one got line numbers one too high.
+    const path = join(root, 'lone-cr.jsonl');
+    writeFileSync(path, '\uFEFF\n{"id": "0", "contents": "a"}\nnot json\r here\n\n{"id": "2"}\n');
+    expect(await lineNumbersOf(path, [0, 1, 2])).toEqual(new Map([[0, 2], [1, 3], [2, 5]]));
+  });
+
+  it('rows of {"title", "text"} (BEIR, DPR, KILT) are encoded as their wiki-18 {"contents": "\\"title\\"\\ntext"} rows; a row of "text" alone as its text', async () => {
+    // Every such row was a bad row: the build wrote an index of zero vectors.
+    const rows = [
+      { id: '0', title: 'cat', text: 'the cat sat on a mat' },
+      { id: '1', title: '', text: 'a dog ran' },
+      { id: 2, text: 'dogs sat' },
+    ];
+    const path = join(root, 'title-text.jsonl');
+    writeFileSync(path, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
+    const r = await buildIndex({ corpus: path, out: join(root, 'out-title-text'), encoder: enc });
+    expect(r.badRows).toEqual([]);
+    const want = await enc.encode(['"cat"\nthe cat sat on a mat', 'a dog ran', 'dogs sat'], { prefix: 'passage' });
+    const got = indexRows(r.index, 3);
+    for (let k = 0; k < want.length; k++) expect(Math.abs(got[k]! - want[k]!)).toBeLessThan(1e-6);
+  });
+
+  it('a corpus whose first line starts with a UTF-8 byte order mark: row 0 is encoded, not a bad row', async () => {
+    const path = join(root, 'bom.jsonl');
+    writeFileSync(path, '\uFEFF' + JSON.stringify({ id: '0', contents: 'the cat' }) + '\n' + JSON.stringify({ id: '1', contents: 'a dog' }) + '\n');
+    const r = await buildIndex({ corpus: path, out: join(root, 'out-bom'), encoder: enc });
+    expect(r.badRows).toEqual([]);
+    const want = await enc.encode(['the cat', 'a dog'], { prefix: 'passage' });
+    const got = indexRows(r.index, 2);
+    for (let k = 0; k < want.length; k++) expect(Math.abs(got[k]! - want[k]!)).toBeLessThan(1e-6);
+  });
+
+  it('a corpus where no row has a passage fails (FORMAT naming the first bad line) instead of writing an index of zero vectors', async () => {
+    const path = join(root, 'all-bad.jsonl');
+    writeFileSync(path, '{"id": "0", "body": "x"}\n\n{"id": "1", "passage": "y"}\n');
+    const out = join(root, 'out-all-bad');
+    const err = await buildIndex({ corpus: path, out, encoder: enc }).catch((e: unknown) => e);
+    expect(isTesseraError(err, 'FORMAT'), String(err)).toBe(true);
+    expect((err as Error).message).toMatch(/no row of .*all-bad\.jsonl has a passage to encode \(2 bad rows; .*all-bad\.jsonl:1: no string "contents"/);
+    expect(existsSync(join(out, 'Flat.index'))).toBe(false);
+  });
+
+  it('a gzip-compressed corpus is FORMAT saying to decompress it (its rows were binary garbage, every one a bad row)', async () => {
+    const path = join(root, 'c.jsonl.gz');
+    writeFileSync(path, gzipSync(Buffer.from(corpusText)));
+    await expect(buildIndex({ corpus: path, out: join(root, 'out-gz'), encoder: enc })).rejects.toMatchObject({
+      code: 'FORMAT',
+      message: expect.stringMatching(/c\.jsonl\.gz is gzip-compressed: .*decompress it first \(gunzip -k .*c\.jsonl\.gz\)/),
+    });
   });
 });
 

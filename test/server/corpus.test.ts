@@ -113,6 +113,84 @@ describe('corpus offset table', () => {
     await corpus.close();
   });
 
+  it('a UTF-8 byte order mark before row 0 is not part of it (JSON.parse failed on the row, and serve sent it as {"contents": "\\ufeff{..."}); a BOM-only first line is no row', async () => {
+    const rows = rowsOf(3);
+    for (const [name, text, want] of [
+      ['bom.jsonl', `\uFEFF${rows.join('\n')}\n`, rows],
+      ['bom-line.jsonl', `\uFEFF\r\n${rows.join('\r\n')}`, rows],
+    ] as const) {
+      const path = join(dir, name);
+      writeFileSync(path, text);
+      const corpus = await Corpus.open(path);
+      try {
+        expect(corpus.rows).toBe(want.length);
+        expect(await corpus.rowsAt([0, 2])).toEqual([want[0], want[2]]);
+        const all: string[] = [];
+        for await (const { text: t } of corpus.iterate()) all.push(t);
+        expect(all).toEqual(want);
+        expect(JSON.parse(await corpus.row(0))).toMatchObject({ id: '0' });
+      } finally {
+        await corpus.close();
+      }
+    }
+  });
+
+  it('a reused table whose offsets no longer fall at line starts (edited, size and mtime kept) is rebuilt, not trusted', async () => {
+    const path = join(dir, 'same-size.jsonl');
+    const rows = ['{"id":"0","contents":"aaaa"}', '{"id":"1","contents":"bb"}', '{"id":"2","contents":"cccccc"}'];
+    writeFileSync(path, rows.join('\n') + '\n');
+    // A whole-millisecond mtime, so that setting it again restores it exactly (as touch -r or rsync -t would).
+    const mtime = new Date(Date.UTC(2024, 0, 2, 3, 4, 5));
+    utimesSync(path, mtime, mtime);
+    expect((await ensureOffsetTable(path)).built).toBe(true);
+    // Same byte count, line breaks moved: rows 1 and 2 now start elsewhere.
+    const edited = ['{"id":"0","contents":"aaaaaaaa"}', '{"id":"1","contents":""}', '{"id":"2","contents":"cccc"}'];
+    writeFileSync(path, edited.join('\n') + '\n');
+    utimesSync(path, mtime, mtime);
+    expect(statSync(path).mtimeMs).toBe(mtime.getTime());
+    const corpus = await Corpus.open(path);
+    try {
+      expect(corpus.builtOffsets).toBe(true);
+      expect(await corpus.rowsAt([0, 1, 2])).toEqual(edited);
+    } finally {
+      await corpus.close();
+    }
+  });
+
+  it('a corpus edited in place while open: reads of moved rows are FORMAT naming the table and the fix, not other passages', async () => {
+    const path = join(dir, 'edited-open.jsonl');
+    const rows = rowsOf(50);
+    writeFileSync(path, rows.join('\n') + '\n');
+    const corpus = await Corpus.open(path);
+    try {
+      expect(await corpus.row(10)).toBe(rows[10]);
+      // An editor saving in place: row 3 grows by 5 bytes, every later row moves.
+      writeFileSync(path, rows.map((r, i) => (i === 3 ? r.replace('"id"', '"id"     ') : r)).join('\n') + '\n');
+      for (const read of [() => corpus.row(10), () => corpus.rowsAt([20, 30]), async () => { for await (const _ of corpus.iterate(5)); }]) {
+        await expect(read()).rejects.toMatchObject({
+          code: 'FORMAT',
+          message: expect.stringMatching(/corpus .*edited-open\.jsonl changed after its offset table .*edited-open\.jsonl\.offsets was built: row \d+ no longer starts at byte \d+/),
+        });
+      }
+    } finally {
+      await corpus.close();
+    }
+  });
+
+  it('a compressed corpus (gzip, zstd, bzip2, xz) is FORMAT naming the tool that decompresses it', async () => {
+    for (const [name, magic, tool] of [
+      ['c.jsonl.gz', [0x1f, 0x8b, 8, 0], 'gunzip -k'],
+      ['c.jsonl.zst', [0x28, 0xb5, 0x2f, 0xfd], 'zstd -d'],
+      ['c.jsonl.bz2', [0x42, 0x5a, 0x68, 0x39], 'bunzip2 -k'],
+      ['c.jsonl.xz', [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00], 'unxz -k'],
+    ] as const) {
+      const path = join(dir, name);
+      writeFileSync(path, Buffer.concat([Buffer.from(magic), Buffer.from('\n\x01\x02\n\x03')]));
+      await expect(Corpus.open(path)).rejects.toMatchObject({ code: 'FORMAT', message: expect.stringContaining(`-compressed: rows are read by byte offset from plain jsonl; decompress it first (${tool} ${path})`) });
+      expect(readdirSync(dir)).not.toContain(`${name}.offsets`);
+    }
+  });
+
   it('an empty corpus has zero rows', async () => {
     const path = join(dir, 'e.jsonl');
     writeFileSync(path, '\n\n');
