@@ -44,17 +44,22 @@ export class WasmFlatIndex implements Index {
     return new WasmFlatIndex(d, metric, heap, pool);
   }
 
-  /** Reads a FAISS IndexFlatIP/L2 file, streaming rows straight into WebAssembly memory. */
-  static async load(source: ByteSource, opts: IndexOptions = {}): Promise<WasmFlatIndex> {
+  /**
+   * Reads a FAISS IndexFlatIP/L2 file, streaming rows straight into WebAssembly memory; `rows`: only
+   * rows [firstRow, firstRow + rowCount) (a shard of a file larger than one memory, src/wasm/shards.ts).
+   */
+  static async load(source: ByteSource, opts: IndexOptions & DedicatedOptions = {}, rows: { firstRow: number; rowCount: number } | undefined = undefined): Promise<WasmFlatIndex> {
     const label = sourceLabel(source);
     const layout = await readFlatLayout(source, 0, label);
+    const first = rows?.firstRow ?? 0;
+    const count = rows?.rowCount ?? layout.ntotal;
     const index = await WasmFlatIndex.create(layout.d, layout.metric, opts);
     try {
-      index.reserve(layout.ntotal);
-      for await (const chunk of streamFlatRows(source, layout, { label, onProgress: opts.onProgress, phase: 'loading index' })) {
-        index.heap.f32(index.base + chunk.start * layout.d * 4, chunk.data.length).set(chunk.data);
+      index.reserve(count);
+      for await (const chunk of streamFlatRows(source, layout, { label, onProgress: opts.onProgress, phase: 'loading index', firstRow: first, rowCount: count })) {
+        index.heap.f32(index.base + (chunk.start - first) * layout.d * 4, chunk.data.length).set(chunk.data);
         if (!raiseDimMaxima(index.dimMax, chunk.data, layout.d)) checkFileRows(chunk.data, layout.d, chunk.start, label);
-        index.n = chunk.start + chunk.count;
+        index.n = chunk.start - first + chunk.count;
       }
     } catch (e) {
       await index.dispose();
@@ -143,8 +148,13 @@ export class WasmFlatIndex implements Index {
   /** Writes a FAISS IndexFlatIP ("IxFI") or IndexFlatL2 ("IxF2") file. */
   async save(target: string | ByteSink): Promise<void> {
     this.live();
-    const rows = this.heap.f32RowChunks(() => this.base, this.d, this.n);
-    await writeFlatIndex(target, this.d, this.metric, this.n, rows);
+    await writeFlatIndex(target, this.d, this.metric, this.n, this.rowChunks());
+  }
+
+  /** Copies of the rows in order, about 16 MiB at a time (a sharded save writes every shard's). */
+  rowChunks(): Generator<Float32Array> {
+    this.live();
+    return this.heap.f32RowChunks(() => this.base, this.d, this.n);
   }
 
   async dispose(): Promise<void> {
@@ -156,9 +166,4 @@ export class WasmFlatIndex implements Index {
   private live(): void {
     if (this.disposed) throw new TesseraError('INVALID_ARGUMENT', 'this index was disposed: create or load a new one');
   }
-}
-
-/** Used by readIndex through the factory registry (the reader positioned at byte 0). */
-export async function loadFlat(source: ByteSource, opts: IndexOptions): Promise<Index> {
-  return WasmFlatIndex.load(source, opts);
 }

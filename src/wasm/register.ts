@@ -1,11 +1,12 @@
 /** Registers the WASM index types with the factory: Flat and HNSW (IVF/SQ register in their own modules). */
 import { registerIndexType } from '../core/factory.js';
-import { WasmFlatIndex, loadFlat } from './flat-index.js';
+import { WasmFlatIndex } from './flat-index.js';
 import { WasmHnswIndex } from './hnsw-index.js';
 
 registerIndexType('wasm', 'flat', {
   create: (d, _spec, metric, opts) => WasmFlatIndex.create(d, metric, opts),
-  load: loadFlat,
+  // a file larger than one WebAssembly memory loads as shards (shards.ts, imported lazily)
+  load: async (source, opts) => (await import('./shards.js')).loadFlatAuto(source, opts),
 });
 registerIndexType('wasm', 'hnsw', {
   // "HNSW32" and "HNSW32,Flat" both parse to { kind: 'hnsw', M: 32 }

@@ -23,7 +23,7 @@ import { ByteReader, sourceLabel } from '../io/byte-reader.js';
 import { encodeIvfHead, IVF_FLAT_FOURCC, IVF_SQ_FOURCC, readIvfLayout } from '../io/faiss/ivf.js';
 import { encodeSqFileHeader, readSqLayout, SQ_FOURCC } from '../io/faiss/sq.js';
 import { HNSW_FLAT_FOURCC, readHnswLayout } from '../io/faiss/hnsw.js';
-import { streamFlatRows } from '../io/faiss/flat.js';
+import { readFlatLayout, streamFlatRows, writeFlatIndex } from '../io/faiss/flat.js';
 import { WasmFlatIndex } from './flat-index.js';
 import { HNSW_DEFAULTS, type HnswIndexOptions, storedEfs, WasmHnswIndex } from './hnsw-index.js';
 import { loadIvfIndex, WasmIvfIndex } from './ivf-index.js';
@@ -333,7 +333,14 @@ export class ShardedIndex implements Index {
   async save(target: string | ByteSink): Promise<void> {
     this.live();
     const s = this.spec;
-    if (s.kind === 'flat') throw new TesseraError('UNSUPPORTED', 'saving a sharded Flat index is not supported: write its vectors with writeFlatIndex');
+    if (s.kind === 'flat') {
+      // One IndexFlatIP / IndexFlatL2 file: the shards' rows in id order, as one instance writes them.
+      const shards = this.shards.map((sh) => sh.index as WasmFlatIndex);
+      await writeFlatIndex(target, this.d, this.metric, this.ntotal, (function* () {
+        for (const sh of shards) yield* sh.rowChunks();
+      })());
+      return;
+    }
     if (s.kind === 'hnsw') {
       throw new TesseraError('UNSUPPORTED', `a sharded ${this.description} index is ${this.shards.length} separate graphs, which one FAISS HNSW file cannot hold: save each shard (shard(i).save) or convert to IVF/SQ8`);
     }
@@ -515,6 +522,36 @@ export async function loadShardedIvf(source: ByteSource, opts: IndexOptions & Sh
     throw e;
   }
   return out;
+}
+
+/**
+ * Reads an IxFI / IxF2 / IxFl file into Flat shards of at most `shardBytes` (rows split in order),
+ * streaming each shard's rows straight into its own memory. Ids stay the rows' positions, so adds
+ * continue after the file's last row.
+ */
+export async function loadShardedFlat(source: ByteSource, opts: IndexOptions & ShardOptions = {}, label = sourceLabel(source)): Promise<ShardedIndex> {
+  const layout = await readFlatLayout(source, 0, label);
+  const plan = planShards({ description: 'Flat', d: layout.d, ntotal: layout.ntotal, shardBytes: opts.shardBytes });
+  const out = new ShardedIndex(layout.d, 'Flat', layout.metric, { ...opts, expectedVectors: layout.ntotal });
+  const each = { ...opts, ...shardThreads(opts, plan.shards.length) };
+  try {
+    for (const s of plan.shards) {
+      const onProgress = opts.onProgress && ((p: { done: number }) => opts.onProgress!({ phase: 'loading index', done: s.firstRow + p.done, total: layout.ntotal, unit: 'rows' }));
+      const index = await WasmFlatIndex.load(source, { ...each, onProgress }, { firstRow: s.firstRow, rowCount: s.rows });
+      out.pushShard(index, s.firstRow);
+    }
+  } catch (e) {
+    await out.dispose();
+    throw e;
+  }
+  return out;
+}
+
+/** Loader for readIndex ('flat'): one instance when the file fits one WebAssembly memory, else shards. */
+export async function loadFlatAuto(source: ByteSource, opts: IndexOptions & ShardOptions = {}): Promise<Index> {
+  const layout = await readFlatLayout(source, 0, sourceLabel(source));
+  if (needsShards('Flat', layout.d, layout.ntotal, opts)) return loadShardedFlat(source, opts);
+  return WasmFlatIndex.load(source, opts);
 }
 
 /** True when a file of this type and size needs more than one instance (the loaders then shard). */

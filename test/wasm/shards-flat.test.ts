@@ -1,0 +1,65 @@
+/**
+ * A FAISS flat file larger than one WebAssembly memory (simulated with a small shardBytes):
+ * readIndex loads it as Flat shards (it failed with OUT_OF_MEMORY while `tessera info` printed a
+ * shard plan for it), searches equal one instance's with threads 1 and 2, adds continue the file's
+ * ids, and save writes back the same bytes one instance writes.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import '../../src/node.js';
+import { indexFactory } from '../../src/core/factory.js';
+import { readIndex, writeIndex } from '../../src/io/read-index.js';
+import { ShardedIndex, shardPlanForFile } from '../../src/wasm/shards.js';
+import { WasmFlatIndex } from '../../src/wasm/flat-index.js';
+import { randomVectors } from '../helpers/data.js';
+
+const d = 16;
+const n = 3000;
+const shardBytes = 64 << 10;
+const dir = mkdtempSync(join(tmpdir(), 'tessera-flat-shards-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe.each(['ip', 'l2'] as const)('Flat file past one memory, %s', (metric) => {
+  it('loads as shards, searches as one instance, saves the same file back', async () => {
+    const base = randomVectors(n, d, 91);
+    // ties: every row repeated once, so equal scores must come back in id order across shards
+    base.set(base.subarray(0, (n / 2) * d), (n / 2) * d);
+    const queries = randomVectors(40, d, 92);
+    const single = await indexFactory(d, 'Flat', metric, { backend: 'wasm', threads: 1 });
+    await single.add(base);
+    const file = join(dir, `${metric}.index`);
+    await writeIndex(single, file);
+    const plan = shardPlanForFile({ description: 'Flat', d, ntotal: n }, { shardBytes });
+    expect(plan.shards.length).toBeGreaterThan(2);
+    const progress: number[] = [];
+    for (const threads of [1, 2]) {
+      const split = await readIndex(file, { backend: 'wasm', threads, shardBytes, onProgress: (p) => progress.push(p.done) });
+      try {
+        expect(split).toBeInstanceOf(ShardedIndex);
+        expect((split as ShardedIndex).shardCount).toBe(plan.shards.length);
+        expect(split.ntotal).toBe(n);
+        const want = await single.search(queries, 10);
+        const got = await split.search(queries, 10);
+        expect(Array.from(got.labels)).toEqual(Array.from(want.labels));
+        expect(Array.from(got.distances)).toEqual(Array.from(want.distances));
+        const out = join(dir, `${metric}-${threads}-back.index`);
+        await split.save(out);
+        expect(Buffer.compare(readFileSync(out), readFileSync(file))).toBe(0);
+        // adds number on from the file's rows
+        const more = randomVectors(5, d, 93);
+        await split.add(more);
+        const hit = await split.search(more.subarray(2 * d, 3 * d), 1);
+        expect(hit.labels[0]).toBe(BigInt(n + 2));
+      } finally {
+        await split.dispose();
+      }
+    }
+    expect(progress.at(-1)).toBe(n);
+    // a file that fits one memory still loads as one instance
+    const whole = await readIndex(file, { backend: 'wasm', threads: 1 });
+    expect(whole).toBeInstanceOf(WasmFlatIndex);
+    await Promise.all([whole.dispose(), single.dispose()]);
+  });
+});
