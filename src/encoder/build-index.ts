@@ -24,7 +24,7 @@ import { indexFactory, parseFactoryString } from '../core/factory.js';
 import type { ProgressCallback } from '../core/types.js';
 import { lineNumbersOf, openCorpus } from '../io/corpus.js';
 import { writeFlatIndex } from '../io/faiss/flat.js';
-import { openAtomicFileSink } from '../io/node-fs.js';
+import { openAtomicFileSink, writeFailure } from '../io/node-fs.js';
 import { writeIndex } from '../io/read-index.js';
 import type { TextEncoder } from './types.js';
 
@@ -234,8 +234,12 @@ export async function buildIndex(opts: BuildOptions): Promise<BuildResult> {
           const v = await enc.encode(good.map(([t]) => t), { prefix: 'passage' });
           good.forEach(([, i], j) => vectors.set(v.subarray(j * dim, (j + 1) * dim), i * dim));
         }
-        await sink.write(new Uint8Array(vectors.buffer));
-        await sink.sync();
+        try {
+          await sink.write(new Uint8Array(vectors.buffer));
+          await sink.sync();
+        } catch (e) {
+          throw writeFailure(vectorsPath, e, `The checkpoint keeps the ${state.rowsDone} rows encoded before: rerun the same command to resume from there.`);
+        }
         state = { ...state, rowsDone: state.rowsDone + rows.length, bad: [...state.bad, ...bad] };
         await writeAtomic(statePath, JSON.stringify(state));
         texts = [];

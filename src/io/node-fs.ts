@@ -147,6 +147,25 @@ export async function openFileSource(path: string): Promise<RandomAccessSource> 
   return view();
 }
 
+const WRITE_FAILURES: Record<string, string> = {
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'disk quota exceeded',
+  EFBIG: 'the file is larger than the file system allows',
+  EIO: 'an I/O error on the device',
+};
+
+/**
+ * A write that failed for want of room (ENOSPC, EDQUOT, EFBIG) or by the device (EIO) as a
+ * TesseraError naming `path` and `after` (what became of it); Node's own error named neither the
+ * file nor the fix ("ENOSPC: no space left on device, write"). Other errors are returned as they are.
+ */
+export function writeFailure(path: string, e: unknown, after: string): unknown {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  const why = code !== undefined ? WRITE_FAILURES[code] : undefined;
+  if (why === undefined) return e;
+  return new TesseraError('INVALID_ARGUMENT', `cannot write ${path}: ${why} (${code}); free space or write elsewhere. ${after}`, { cause: e });
+}
+
 /**
  * Writes to "<dir>/.<name>.<pid>.<random>.tmp", then fsyncs and renames over `path`: readers never
  * see half a file. `abort()` (an extra the writers call when their producer fails) removes the temp file.
@@ -170,6 +189,7 @@ export async function openAtomicFileSink(path: string): Promise<ByteSink & { abo
     throw e;
   }
   let failed = false;
+  const kept = `${path} is as it was before this write: no partial file was left.`;
   return {
     async write(chunk: Uint8Array) {
       try {
@@ -182,7 +202,7 @@ export async function openAtomicFileSink(path: string): Promise<ByteSink & { abo
         failed = true;
         await handle.close().catch(() => {});
         await rm(tmp, { force: true });
-        throw e;
+        throw writeFailure(path, e, kept);
       }
     },
     async close() {
@@ -196,7 +216,7 @@ export async function openAtomicFileSink(path: string): Promise<ByteSink & { abo
         failed = true;
         await handle.close().catch(() => {});
         await rm(tmp, { force: true });
-        throw e;
+        throw writeFailure(path, e, kept);
       }
     },
     async abort() {

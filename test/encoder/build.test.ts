@@ -2,6 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { Command } from 'commander';
@@ -217,6 +218,31 @@ describe('buildIndex', () => {
     expect(isTesseraError(err, 'FORMAT'), String(err)).toBe(true);
     expect((err as Error).message).toMatch(/no row of .*all-bad\.jsonl has a passage to encode \(2 bad rows; .*all-bad\.jsonl:1: no string "contents"/);
     expect(existsSync(join(out, 'Flat.index'))).toBe(false);
+  });
+
+  it('a full disk while appending to the checkpoint: INVALID_ARGUMENT naming vectors.f32 and saying the rerun resumes (was a bare ENOSPC); the rerun does', async () => {
+    const out = join(root, 'out-full');
+    const probe = await open(join(root, 'probe'), 'w');
+    const proto = Object.getPrototypeOf(probe) as { write: (...a: unknown[]) => Promise<unknown> };
+    await probe.close();
+    let spy: { mockRestore(): void } | undefined;
+    const err = await buildIndex({
+      corpus,
+      out,
+      encoder: enc,
+      batch: 8,
+      onCheckpoint: () => {
+        spy ??= vi.spyOn(proto, 'write').mockRejectedValue(Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', syscall: 'write' }));
+      },
+    }).catch((e: unknown) => e);
+    spy?.mockRestore();
+    expect(err).toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      message: expect.stringContaining(`cannot write ${join(out, '.tessera-build', 'vectors.f32')}: no space left on the device (ENOSPC); free space or write elsewhere. The checkpoint keeps the 8 rows encoded before: rerun the same command to resume`),
+    });
+    const r = await buildIndex({ corpus, out, encoder: enc, batch: 8 });
+    expect(r.resumedFrom).toBe(8);
+    expect(Buffer.from(indexRows(r.index, ROWS).buffer).equals(Buffer.from(reference.buffer))).toBe(true);
   });
 
   it('a gzip-compressed corpus is FORMAT saying to decompress it (its rows were binary garbage, every one a bad row)', async () => {

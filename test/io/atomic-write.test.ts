@@ -6,7 +6,8 @@
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { open } from 'node:fs/promises';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import '../../src/node.js';
 import { indexFactory } from '../../src/core/factory.js';
 import { nodeFileSystem, openAtomicFileSink } from '../../src/io/node-fs.js';
@@ -99,6 +100,52 @@ describe('openAtomicFileSink', () => {
     const err = await writeVectors(join(dir, 'nope', 'q.npy'), new Float32Array(4), 4).then(() => undefined, (e: unknown) => e);
     expect(err).toMatchObject({ code: 'NOT_FOUND' });
     expect((err as Error).message).not.toMatch(/\.tmp/);
+  });
+});
+
+describe('a full disk (ENOSPC from the file system)', () => {
+  /** Makes the `nth` FileHandle write from now on fail as a full disk does (the spy stays for later writes). */
+  async function diskFullAfter(nth: number) {
+    const probe = await open(join(dir, 'probe'), 'w');
+    const proto = Object.getPrototypeOf(probe) as { write: (...a: unknown[]) => Promise<unknown> };
+    await probe.close();
+    const real = proto.write;
+    let calls = 0;
+    return vi.spyOn(proto, 'write').mockImplementation(function (this: unknown, ...args: unknown[]) {
+      if (++calls >= nth) return Promise.reject(Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', errno: -28, syscall: 'write' }));
+      return real.apply(this, args);
+    });
+  }
+
+  it('writeVectors, index.save and the corpus offset table: INVALID_ARGUMENT naming the target and the fix (was a bare ENOSPC naming no file); the old file stays, no temp file', async () => {
+    const sub = mkdtempSync(join(dir, 'full-'));
+    const vectors = join(sub, 'v.npy');
+    const indexPath = join(sub, 'x.index');
+    const corpus = join(sub, 'c.jsonl');
+    writeFileSync(vectors, 'old vectors');
+    writeFileSync(indexPath, 'old index');
+    writeFileSync(corpus, Array.from({ length: 10 }, (_, i) => JSON.stringify({ id: i, contents: `row ${i}` })).join('\n') + '\n');
+    const index = await indexFactory(4, 'Flat', 'ip', { backend: 'wasm' });
+    await index.add(new Float32Array(4 * 100).fill(0.5));
+    const cases: [string, () => Promise<unknown>][] = [
+      [vectors, () => writeVectors(vectors, new Float32Array(400), 4)],
+      [indexPath, () => index.save(indexPath)],
+      [`${corpus}.offsets`, () => ensureOffsetTable(corpus)],
+    ];
+    for (const [target, write] of cases) {
+      const spy = await diskFullAfter(2);
+      const err = await write().then(() => undefined, (e: unknown) => e);
+      spy.mockRestore();
+      expect(err, target).toMatchObject({
+        code: 'INVALID_ARGUMENT',
+        message: expect.stringContaining(`cannot write ${target}: no space left on the device (ENOSPC); free space or write elsewhere. ${target} is as it was before this write`),
+      });
+      expect(((err as Error).cause as NodeJS.ErrnoException).code).toBe('ENOSPC');
+    }
+    await index.dispose();
+    expect(readdirSync(sub).sort()).toEqual(['c.jsonl', 'v.npy', 'x.index']);
+    expect(readFileSync(vectors, 'utf8')).toBe('old vectors');
+    expect(readFileSync(indexPath, 'utf8')).toBe('old index');
   });
 });
 
