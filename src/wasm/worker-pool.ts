@@ -287,35 +287,18 @@ export class WorkerPool {
     const jobs: Promise<void>[] = [];
     if (this.dedicated) {
       for (let p = 0; p < parts; p++) jobs.push(this.runOn(p, make(bound(p), bound(p + 1), p)));
-      await Promise.all(jobs);
-      return;
+      return settle(jobs);
     }
     for (let p = 1; p < parts; p++) jobs.push(this.runOn(p - 1, make(bound(p), bound(p + 1), p)));
-    let local: unknown;
-    try {
+    return settle(jobs, () => {
       if (parts > 0) this.callHere(make(0, bound(1), 0));
-    } catch (e) {
-      local = e;
-    }
-    await Promise.all(jobs);
-    if (local) throw local;
+    });
   }
 
   /** Runs the same call on every thread (each takes work from a shared counter in memory). */
   async everywhere(call: NativeCall): Promise<void> {
     const jobs = Array.from({ length: this.workers.size }, (_, t) => this.runOn(t, call));
-    if (this.dedicated) {
-      await Promise.all(jobs);
-      return;
-    }
-    let local: unknown;
-    try {
-      this.callHere(call);
-    } catch (e) {
-      local = e;
-    }
-    await Promise.all(jobs);
-    if (local) throw local;
+    return settle(jobs, this.dedicated ? undefined : () => this.callHere(call));
   }
 
   private callHere(call: NativeCall): void {
@@ -325,6 +308,22 @@ export class WorkerPool {
   release(): Promise<void> {
     return this.workers.release();
   }
+}
+
+/**
+ * Runs `here` (the calling thread's part), then waits for every job, failing with the first error.
+ * All of them, also after one failed: the callers free the buffers the jobs write into once this
+ * settles, and a job still running would write into whatever is allocated there next.
+ */
+async function settle(jobs: Promise<void>[], here?: () => void): Promise<void> {
+  const failures: unknown[] = [];
+  try {
+    here?.();
+  } catch (e) {
+    failures.push(e);
+  }
+  for (const r of await Promise.allSettled(jobs)) if (r.status === 'rejected') failures.push(r.reason);
+  if (failures.length > 0) throw failures[0];
 }
 
 /** A pool of `threads` for this heap's memory; `dedicated`: all of them workers, the caller out. */

@@ -5,7 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import '../../src/node.js';
 import { WasmHnswIndex } from '../../src/wasm/hnsw-index.js';
-import { dedicatedWorkersAvailable } from '../../src/wasm/worker-pool.js';
+import { WasmHeap } from '../../src/wasm/module.js';
+import { WorkerPool, dedicatedWorkersAvailable } from '../../src/wasm/worker-pool.js';
 import { randomVectors } from '../helpers/data.js';
 
 const d = 16;
@@ -33,6 +34,42 @@ describe.runIf(dedicatedWorkersAvailable())('threaded HNSW, searches in flight t
       }
     } finally {
       await Promise.all([alone.dispose(), threaded.dispose()]);
+    }
+  });
+});
+
+describe.runIf(dedicatedWorkersAvailable())('a parallel loop with a failing part', () => {
+  it('settles only when every part is done, so the caller frees no buffer a worker still writes', async () => {
+    const heap = await WasmHeap.create(true);
+    const pool = await WorkerPool.start(heap, 2, true);
+    try {
+      const n = 100_000;
+      const dd = 64;
+      const nq = 128;
+      const k = 10;
+      const base = heap.alloc(n * dd * 4);
+      heap.f32(base, n * dd).fill(0.5);
+      const qp = heap.alloc(nq * dd * 4);
+      heap.f32(qp, nq * dd).fill(0.25);
+      const dp = heap.alloc(nq * k * 4);
+      const ip = heap.alloc(nq * k * 4);
+      const fp = heap.alloc(nq * 4);
+      // Part 0 traps at once (rows far outside the memory); part 1 scans 100k rows for 128 queries.
+      const err = await pool
+        .parallelFor(2, (_from, _to, part) => ({
+          fn: 'flat_search',
+          args: part === 0 ? [0x7fff0000, 1000, dd, qp, 1, k, 1, 0, dp, ip, fp] : [base, n, dd, qp, nq, k, 1, 0, dp, ip, fp],
+        }))
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+      expect(err).toMatchObject({ message: expect.stringMatching(/WebAssembly worker failed: RuntimeError/) });
+      // Every row is at squared distance 64 x 0.25^2 = 4. Before the fix the loop failed with part 0
+      // while part 1 still ran: its results were still the padding (Infinity) it starts from.
+      expect(Array.from(new Set(heap.f32(dp, nq * k)))).toEqual([4]);
+    } finally {
+      await pool.release();
     }
   });
 });
