@@ -9,6 +9,7 @@
  * everything runs single-threaded on the caller.
  */
 import { TesseraError } from '../core/errors.js';
+import { describeArg } from '../core/validate.js';
 import { platform } from '../platform.js';
 import { type WasmHeap, sharedMemoryAvailable } from './module.js';
 
@@ -118,7 +119,7 @@ export function hardwareThreads(): number {
  */
 export function resolveThreads(requested?: number): number {
   if (requested !== undefined && (!Number.isInteger(requested) || requested < 1 || requested > 256)) {
-    throw new TesseraError('INVALID_ARGUMENT', `threads must be an integer in [1, 256], got ${String(requested)}`);
+    throw new TesseraError('INVALID_ARGUMENT', `threads must be an integer in [1, 256], got ${describeArg(requested)}`);
   }
   const want = requested ?? Math.min(256, hardwareThreads());
   if (want <= 1 || !sharedMemoryAvailable() || !workersSupported()) return 1;

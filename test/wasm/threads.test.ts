@@ -19,5 +19,7 @@ describe('default threads', () => {
     expect(resolveThreads(1)).toBe(1);
     expect(() => resolveThreads(0)).toThrow(/threads must be an integer in \[1, 256\]/);
     expect(() => resolveThreads(1.5)).toThrow(/threads must be an integer/);
+    // a string from a config file or CLI must not read as the number it spells
+    expect(() => resolveThreads('2' as never)).toThrow(/threads must be an integer in \[1, 256\], got the string "2"/);
   });
 });
