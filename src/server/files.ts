@@ -137,10 +137,10 @@ export async function serveFiles(opts: ServeFilesOptions): Promise<RunningServic
     onStepStart: (_step, line) => say(line),
     loadCorpus: async () => {
       const corpus = await openCorpus(opts.corpus, { offsetsPath: opts.offsets, onProgress: opts.onProgress }).catch((e: unknown) => {
-        // The table goes beside the corpus by default, often a shared read-only dataset folder.
+        // The table goes beside the corpus by default, often a shared read-only (or full) dataset folder.
         const code = ((e as Error)?.cause as NodeJS.ErrnoException | undefined)?.code;
-        if (opts.offsets === undefined && isTesseraError(e) && (code === 'EACCES' || code === 'EPERM' || code === 'EROFS')) {
-          throw new TesseraError(e.code, `${e.message}: pass --offsets FILE in a folder you can write for the corpus's offset table`, { cause: e });
+        if (opts.offsets === undefined && isTesseraError(e) && code !== undefined && ['EACCES', 'EPERM', 'EROFS', 'ENOSPC', 'EDQUOT'].includes(code)) {
+          throw new TesseraError(e.code, `${e.message.replace(/\.$/, '')}: pass --offsets FILE in a folder you can write for the corpus's offset table`, { cause: e });
         }
         throw e;
       });

@@ -7,7 +7,8 @@
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { open } from 'node:fs/promises';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import '../../src/node.js';
 import { indexFactory } from '../../src/core/factory.js';
 import { Encoder } from '../../src/encoder/encoder.js';
@@ -56,6 +57,20 @@ describe('serveFiles', () => {
     if (!existsSync(readOnly)) return ctx.skip();
     const service = await serveFiles({ index: join(tmp, 'hnsw.index'), corpus: readOnly, model: MODEL, port: 0, backend: 'wasm', threads: 1 });
     await expect(service.ready).rejects.toThrow(/cannot write \/sys\/kernel\/address_bits\.offsets: .*: pass --offsets FILE in a folder you can write/);
+  });
+
+  it('a corpus folder with no space left for the offset table: the error names --offsets too', async () => {
+    const probe = await open(join(tmp, 'probe'), 'w');
+    const proto = Object.getPrototypeOf(probe) as { write: (...a: unknown[]) => Promise<unknown> };
+    await probe.close();
+    const spy = vi.spyOn(proto, 'write').mockRejectedValue(Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', syscall: 'write' }));
+    try {
+      const service = await serveFiles({ index: join(tmp, 'hnsw.index'), corpus, model: MODEL, port: 0, backend: 'wasm', threads: 1 });
+      await expect(service.ready).rejects.toThrow(/cannot write .*corpus\.jsonl\.offsets: no space left on the device \(ENOSPC\).*: pass --offsets FILE in a folder you can write/);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(existsSync(`${corpus}.offsets`)).toBe(false);
   });
 
   it('a model whose vectors do not fit the index fails before the corpus is scanned for its offset table', async () => {
