@@ -97,6 +97,9 @@ async function inspectNpy(source: ByteSource, label: string): Promise<VectorFile
   const descr = /['"]descr['"]\s*:\s*['"]([^'"]*)['"]/.exec(header)?.[1];
   const fortran = /['"]fortran_order['"]\s*:\s*(True|False)/.exec(header)?.[1];
   const shapeText = /['"]shape['"]\s*:\s*\(([^)]*)\)/.exec(header)?.[1];
+  if (descr === undefined && /['"]descr['"]\s*:\s*\[/.test(header)) {
+    throw new TesseraError('UNSUPPORTED', `${label}: the array has a structured dtype (named fields); tessera reads a plain float32 (n, d) array: save the vectors as one such array`);
+  }
   if (descr === undefined || fortran === undefined || shapeText === undefined) {
     throw r.error(`bad .npy header ${JSON.stringify(header.trim())}: expected a dict with 'descr', 'fortran_order' and 'shape'`, headerAt);
   }
@@ -139,6 +142,9 @@ async function inspectFvecs(source: ByteSource, label: string, dim: number | und
   const d = await r.count32('int32 dimension of row 0', MAX_DIMENSION, 1);
   const record = 4 + 4 * d;
   if (source.size % record !== 0) {
+    // A file of mixed dimensions also fails to divide: name the first record that differs, not a truncation.
+    const mixed = await firstOtherDimension(source, d, record);
+    if (mixed) throw badFvecsRecord(label, mixed.record, mixed.dim, d, mixed.at);
     const n = Math.floor(source.size / record);
     throw new TesseraError(
       'FORMAT',
@@ -147,6 +153,29 @@ async function inspectFvecs(source: ByteSource, label: string, dim: number | und
     );
   }
   return { format: 'fvecs', n: source.size / record, d, dataOffset: 4, label };
+}
+
+/** The first whole record whose int32 dimension is not `d`, read in 1 MiB chunks; undefined when all match. */
+async function firstOtherDimension(source: ByteSource, d: number, record: number): Promise<{ record: number; dim: number; at: number } | undefined> {
+  const whole = Math.floor(source.size / record);
+  const perChunk = Math.max(1, Math.floor((1 << 20) / record));
+  for (let i0 = 0; i0 < whole; i0 += perChunk) {
+    const rows = Math.min(perChunk, whole - i0);
+    const bytes = await source.read(i0 * record, rows * record);
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    for (let i = 0; i < rows && (i + 1) * record <= bytes.length; i++) {
+      const dim = view.getInt32(i * record, true);
+      if (dim !== d) return { record: i0 + i, dim, at: (i0 + i) * record };
+    }
+  }
+  return undefined;
+}
+
+function badFvecsRecord(label: string, index: number, dim: number, d: number, at: number): TesseraError {
+  return new TesseraError(
+    'FORMAT',
+    `${label}: bad .fvecs record ${index}: its dimension is ${dim}, expected ${d} (as row 0) at byte offset ${at}; the file is corrupt or mixes dimensions`,
+  );
 }
 
 /** Streams rows [firstRow, firstRow + rowCount) in chunks of at most opts.chunkBytes (default 16 MiB). */
@@ -178,12 +207,7 @@ export async function* streamVectors(source: ByteSource, layout: VectorFileLayou
     const data = new Float32Array(rows * d);
     for (let i = 0; i < rows; i++) {
       const rd = view.getInt32(i * record, true);
-      if (rd !== d) {
-        throw new TesseraError(
-          'FORMAT',
-          `${layout.label}: bad .fvecs record ${first + done + i}: its dimension is ${rd}, expected ${d} (as row 0) at byte offset ${at + i * record}; the file is corrupt or mixes dimensions`,
-        );
-      }
+      if (rd !== d) throw badFvecsRecord(layout.label, first + done + i, rd, d, at + i * record);
       for (let j = 0; j < d; j++) data[i * d + j] = view.getFloat32(i * record + 4 + 4 * j, true);
     }
     yield { start: first + done, count: rows, data };

@@ -100,6 +100,26 @@ describe('bad vector files -> the error names the problem and the fix', () => {
     await expectError(readVectors(fpath), 'FORMAT', /bad \.fvecs record 2: its dimension is 4, expected 5 .* at byte offset 48/);
   });
 
+  it('an .fvecs of mixed dimensions whose size does not divide names the first record that differs (it said truncated)', async () => {
+    const fpath = join(fx.dir, 'mixed.fvecs');
+    const record = (d: number) => Buffer.concat([Buffer.from(Int32Array.of(d).buffer), Buffer.from(new Float32Array(d).fill(1).buffer)]);
+    writeFileSync(fpath, Buffer.concat([record(5), record(5), record(4), record(5)]));
+    await expectError(readVectors(fpath), 'FORMAT', /mixed\.fvecs: bad \.fvecs record 2: its dimension is 4, expected 5 \(as row 0\) at byte offset 48; the file is corrupt or mixes dimensions/);
+    writeFileSync(fpath, Buffer.concat([record(4), record(6)]));
+    await expectError(readVectors(fpath), 'FORMAT', /bad \.fvecs record 1: its dimension is 6, expected 4 \(as row 0\) at byte offset 20/);
+  });
+
+  it('a .npy of a structured dtype is UNSUPPORTED saying so (it was FORMAT "bad .npy header", as if the file were corrupt)', async () => {
+    const header = "{'descr': [('a', '<f4'), ('b', '<f4')], 'fortran_order': False, 'shape': (3,), }";
+    const dict = header + ' '.repeat(64 - ((10 + header.length + 1) % 64)) + '\n';
+    const head = Buffer.alloc(10);
+    Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0]).copy(head);
+    head.writeUInt16LE(dict.length, 8);
+    const path = join(fx.dir, 'struct.npy');
+    writeFileSync(path, Buffer.concat([head, Buffer.from(dict, 'latin1'), Buffer.alloc(24)]));
+    await expectError(readVectors(path), 'UNSUPPORTED', /struct\.npy: the array has a structured dtype \(named fields\); tessera reads a plain float32 \(n, d\) array/);
+  });
+
   it('readVectors on a base set too large for one array -> OUT_OF_MEMORY pointing at streamVectors, not a RangeError', async () => {
     // A .npy header claiming 6M x 768 float32 (17 GiB, past 2^32 values); the rows are never read.
     const dict = "{'descr': '<f4', 'fortran_order': False, 'shape': (6000000, 768), }";
