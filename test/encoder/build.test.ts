@@ -14,7 +14,7 @@ import { isTesseraError } from '../../src/core/errors.js';
 import type { ProgressEvent } from '../../src/core/types.js';
 import { inspectIndex } from '../../src/io/read-index.js';
 import { openCorpus } from '../../src/io/corpus.js';
-import { register as registerEncode } from '../../src/cli/commands/encode.js';
+import { readTexts, register as registerEncode } from '../../src/cli/commands/encode.js';
 import { register as registerBuild } from '../../src/cli/commands/build.js';
 import { writeToyFolder } from './toy-model.js';
 
@@ -243,6 +243,15 @@ describe('buildIndex', () => {
     const r = await buildIndex({ corpus, out, encoder: enc, batch: 8 });
     expect(r.resumedFrom).toBe(8);
     expect(Buffer.from(indexRows(r.index, ROWS).buffer).equals(Buffer.from(reference.buffer))).toBe(true);
+  });
+
+  it('encode --texts: a UTF-8 byte order mark is not part of the first text (.json failed to parse, .txt encoded U+FEFF)', async () => {
+    const json = join(root, 'bom-texts.json');
+    const txt = join(root, 'bom-texts.txt');
+    writeFileSync(json, '\uFEFF["who wrote hamlet?", "b"]');
+    writeFileSync(txt, '\uFEFFwho wrote hamlet?\r\nb\r\n');
+    expect(await readTexts(json)).toEqual(['who wrote hamlet?', 'b']);
+    expect(await readTexts(txt)).toEqual(['who wrote hamlet?', 'b']);
   });
 
   it('a gzip-compressed corpus is FORMAT saying to decompress it (its rows were binary garbage, every one a bad row)', async () => {

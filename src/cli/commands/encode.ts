@@ -26,6 +26,9 @@ export async function readTexts(path: string): Promise<string[]> {
     if ((e as NodeJS.ErrnoException).code === 'EISDIR') throw new TesseraError('INVALID_ARGUMENT', `--texts ${path} is a folder: pass a .json or .txt file`, { cause: e });
     throw e;
   }
+  // Windows editors (Notepad, Excel's "UTF-8" CSV) start the file with a byte order mark: JSON.parse
+  // refused the file, and a .txt's first text was encoded with U+FEFF in front.
+  if (raw.charCodeAt(0) === 0xfeff) raw = raw.slice(1);
   if (/\.json$/i.test(path)) {
     let v: unknown;
     try {
