@@ -76,8 +76,14 @@ interface HttpFailure {
   reason: string;
 }
 
+/** The client closed its connection before the answer: nobody reads it (logged as nginx's 499). */
+export class ClientClosedError extends Error {
+  override readonly name = 'ClientClosedError';
+}
+
 /** Maps every error the API can meet to its HTTP status, in one place; `bodyLimit` (bytes) is named in a 413. */
 export function toHttpFailure(e: unknown, bodyLimit?: number): HttpFailure {
+  if (e instanceof ClientClosedError) return { status: 499, code: 'CLIENT_CLOSED', message: e.message, reason: 'client_closed' };
   if (e instanceof QueueFullError) return { status: 503, code: 'QUEUE_FULL', message: e.message, retryAfter: e.retryAfterSeconds, reason: 'queue_full' };
   if (e instanceof UnavailableError) return { status: 503, code: 'UNAVAILABLE', message: e.message, retryAfter: e.retryAfterSeconds, reason: 'unavailable' };
   if (e instanceof ShuttingDownError) return { status: 503, code: 'SHUTTING_DOWN', message: e.message, retryAfter: 5, reason: 'unavailable' };
@@ -246,9 +252,19 @@ export function createApp(opts: AppOptions, state: ServiceState): FastifyInstanc
       }
       if (queries.length === 0) return { result: [] };
       const k = topk ? topk : opts.defaultTopk;
+      // A client that hangs up (a trainer's request timeout, a killed rollout worker) takes its
+      // queued queries with it: searched anyway they would delay every request behind them, and a
+      // client that retries after its timeout would be searched twice.
+      const hungUp = new AbortController();
+      const onClose = () => {
+        if (!reply.raw.writableFinished) hungUp.abort(new ClientClosedError(`the client closed the connection before its ${queries.length} queries were answered`));
+      };
+      // Closed already when the event loop was busy (an encoder run) while the client hung up.
+      if (reply.raw.destroyed) onClose();
+      else reply.raw.once('close', onClose);
       let found: RequestResult;
       try {
-        found = await state.batcher.submit(queries, k);
+        found = await state.batcher.submit(queries, k, hungUp.signal);
       } catch (e) {
         const f = toHttpFailure(e);
         if (f.status >= 500 && f.status !== 503) request.log.error({ err: e }, f.message);

@@ -126,10 +126,12 @@ export class MicroBatcher {
   /**
    * Queues `queries` for search with `k` results each; resolves with this request's results in
    * query order. Rejects with QueueFullError, RequestTimeoutError, ShuttingDownError, or the error
-   * the batch run raised.
+   * the batch run raised. When `signal` aborts (the client hung up) the request's parts still
+   * queued leave the queue and it rejects with `signal.reason`; a part already running finishes.
    */
-  submit(queries: string[], k: number): Promise<RequestResult> {
+  submit(queries: string[], k: number, signal?: AbortSignal): Promise<RequestResult> {
     if (this.closed) return Promise.reject(new ShuttingDownError('the server is shutting down: retry on another replica or after restart'));
+    if (signal?.aborted) return Promise.reject(signal.reason);
     if (queries.length > this.opts.maxQueue) {
       return Promise.reject(
         new TesseraError('INVALID_ARGUMENT', `a request holds ${queries.length} queries, more than the queue takes (${this.opts.maxQueue}): split it or raise --max-queue`),
@@ -161,6 +163,13 @@ export class MicroBatcher {
     if (jobs.length > 1) for (const job of jobs) job.siblings = jobs;
     for (const job of jobs) this.queue.push(job);
     this.queued += queries.length;
+    if (signal) {
+      const withdraw = () => {
+        for (const job of jobs) this.withdraw(job, signal.reason);
+      };
+      signal.addEventListener('abort', withdraw, { once: true });
+      void Promise.allSettled(parts).then(() => signal.removeEventListener('abort', withdraw));
+    }
     this.schedule();
     return parts.length === 1 ? parts[0]! : Promise.all(parts).then((done) => concatResults(done, k)); // the parts in query order
   }
@@ -178,13 +187,24 @@ export class MicroBatcher {
 
   private expire(job: Job, deadlineMs: number): void {
     if (job.settled) return;
+    this.dequeue(job);
+    this.withdraw(job, new RequestTimeoutError(`the request did not finish within ${deadlineMs} ms (queue depth ${this.queued} queries): retry, or raise --timeout-ms`));
+  }
+
+  /** Fails `job` with `error`, taking it out of the queue if it waits there (a running one's result is dropped). */
+  private withdraw(job: Job, error: unknown): void {
+    if (job.settled) return;
+    this.dequeue(job);
+    this.settle(job, undefined, error);
+    this.notifyIdle();
+  }
+
+  private dequeue(job: Job): void {
     const i = this.queue.indexOf(job);
     if (i >= 0) {
       this.queue.splice(i, 1);
       this.queued -= job.queries.length;
     }
-    this.settle(job, undefined, new RequestTimeoutError(`the request did not finish within ${deadlineMs} ms (queue depth ${this.queued} queries): retry, or raise --timeout-ms`));
-    this.notifyIdle();
   }
 
   private settle(job: Job, result: RequestResult | undefined, error?: unknown): void {
@@ -196,11 +216,7 @@ export class MicroBatcher {
       // The request has failed: its parts still waiting leave the queue, running ones are ignored.
       for (const other of job.siblings ?? []) {
         if (other.settled) continue;
-        const i = this.queue.indexOf(other);
-        if (i >= 0) {
-          this.queue.splice(i, 1);
-          this.queued -= other.queries.length;
-        }
+        this.dequeue(other);
         this.settle(other, undefined, error);
       }
     } else job.resolve(result!);
@@ -261,7 +277,11 @@ export class MicroBatcher {
       try {
         this.opts.onBatch?.({ queries: n, requests: jobs.length, k, seconds, ok });
       } finally {
-        this.schedule();
+        // The next batch starts on the event loop's next turn, not in this promise chain: the encoder
+        // and a WASM search run on this thread, so batches chained directly read no socket until the
+        // queue is empty (over a 2560-query request /health stalled, no request could join, and a
+        // client that hung up went unseen and was searched anyway).
+        setImmediate(() => this.schedule());
         this.notifyIdle();
       }
     }

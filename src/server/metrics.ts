@@ -72,7 +72,7 @@ const BATCH_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096];
 /** The metric families of `tessera serve`. */
 export class ServerMetrics {
   readonly requests = new Counter('tessera_requests_total', 'HTTP requests answered, by route and status code.');
-  readonly errors = new Counter('tessera_errors_total', 'Requests that failed, by reason (validation, too_large, queue_full, timeout, unavailable, internal).');
+  readonly errors = new Counter('tessera_errors_total', 'Requests that failed, by reason (validation, too_large, queue_full, timeout, unavailable, client_closed, internal).');
   readonly queries = new Counter('tessera_queries_total', 'Queries searched.');
   readonly batchQueries = new Histogram('tessera_batch_queries', 'Queries per micro-batch (one encoder call and one search).', BATCH_BUCKETS);
   readonly batchRequests = new Histogram('tessera_batch_requests', 'Requests merged into one micro-batch.', BATCH_BUCKETS);

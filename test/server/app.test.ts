@@ -2,7 +2,8 @@
  * HTTP contract and every limit of POST /retrieve, over the service wired with test doubles
  * (deterministic encoder, brute-force index with fault injection). fastify's inject: no sockets.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { connect } from 'node:net';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { TesseraError, isTesseraError } from '../../src/core/errors.js';
 import type { Backend, Index } from '../../src/core/types.js';
 import { renderResult, scoreJson } from '../../src/server/app.js';
@@ -256,6 +257,41 @@ describe('limits: every bad request gets its 4xx/5xx, named', () => {
     encoder.delayMs = 0;
     await new Promise((r) => setTimeout(r, 200));
     expect((await post(service, { queries: ['fast'] })).statusCode).toBe(200);
+  });
+
+  it('a client that hangs up takes its queued queries with it: they are never searched; the server keeps serving', async () => {
+    const { service, encoder } = await serve();
+    encoder.delayMs = 300;
+    // Over a real socket: the first request holds the batch, the second waits behind it and hangs up.
+    const running = fetch(`${service.url}/retrieve`, { method: 'POST', body: JSON.stringify({ queries: ['cat'] }) });
+    await new Promise((r) => setTimeout(r, 50));
+    const body = JSON.stringify({ queries: ['abandoned river', 'abandoned piano'], topk: 3, return_scores: true });
+    const socket = connect(Number(new URL(service.url).port), '127.0.0.1');
+    await new Promise((r) => socket.once('connect', r));
+    socket.write(`POST /retrieve HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+    await vi.waitFor(() => expect(service.state.batcher!.depth).toBe(2));
+    socket.destroy();
+    await vi.waitFor(() => expect(service.state.batcher!.depth).toBe(0)); // out of the queue at once, not after the batch
+    expect((await running).status).toBe(200);
+    encoder.delayMs = 0;
+    expect((await post(service, { queries: ['fast'] })).statusCode).toBe(200);
+    // Searched for nobody before: the abandoned queries went through the encoder and the index.
+    expect(encoder.calls.flat()).toEqual(['cat', 'fast']);
+    const metrics = (await service.app.inject({ url: '/metrics' })).body;
+    expect(metrics).toMatch(/tessera_errors_total\{reason="client_closed"\} 1/);
+  });
+
+  it('between the batches of a large request the server reads its sockets: /health is answered, not held until the last batch', async () => {
+    const { service, encoder } = await serve();
+    encoder.blockMs = 40; // each encoder run holds the thread, as ONNX on WASM does
+    const queries = Array.from({ length: 64 }, (_, i) => `river ${i}`); // 8 batches of 8
+    const big = fetch(`${service.url}/retrieve`, { method: 'POST', body: JSON.stringify({ queries }) });
+    await vi.waitFor(() => expect(encoder.calls.length).toBeGreaterThan(0), { interval: 1 });
+    const health = await fetch(`${service.url}/health`);
+    expect(health.status).toBe(200);
+    // Batches chained in one promise chain read no socket until the queue was empty (all 8 runs).
+    expect(encoder.calls.length).toBeLessThan(6);
+    expect((await big).status).toBe(200);
   });
 
   it('unknown route -> 404 in the same envelope', async () => {

@@ -153,6 +153,28 @@ describe('MicroBatcher', () => {
     expectAnswers(await b.submit(qs(7), 1), [7], 1);
   });
 
+  it('a request whose signal aborts (the client hung up) leaves the queue at once, split parts too; its running part completes unread', async () => {
+    const runner = recordingRunner();
+    runner.hold();
+    const { b } = batcher(runner.run, { maxBatch: 2 });
+    const gone = new AbortController();
+    const abandoned = b.submit(qs(1, 2, 3, 4, 5), 1, gone.signal);
+    const others = [b.submit(qs(9), 1), b.submit(qs(8), 1)];
+    await new Promise((r) => setTimeout(r, 5));
+    expect(runner.calls.map((c) => c.queries)).toEqual([qs(1, 2)]); // the first part runs
+    expect(b.depth).toBe(5); // q3..q5, q9, q8
+    gone.abort(new Error('client gone'));
+    await expect(abandoned).rejects.toThrow('client gone');
+    expect(b.depth).toBe(2);
+    runner.release();
+    expectAnswers(await others[0]!, [9], 1);
+    expectAnswers(await others[1]!, [8], 1);
+    await b.drain();
+    expect(runner.calls.map((c) => c.queries)).toEqual([qs(1, 2), qs(9, 8)]);
+    await expect(b.submit(qs(6), 1, gone.signal)).rejects.toThrow('client gone'); // already aborted: never queued
+    expect(b.depth).toBe(0);
+  });
+
   it('a split request has a deadline per batch: its later parts wait for the earlier ones without timing out', async () => {
     const runner = recordingRunner(40);
     const { b } = batcher(runner.run, { maxBatch: 2, timeoutMs: 75 });

@@ -13,11 +13,14 @@ export class WordHashEncoder implements TextEncoder {
   calls: string[][] = [];
   /** Extra delay per call, ms (to let requests pile up). */
   delayMs = 0;
+  /** Time each call holds the thread, ms, as an ONNX run on this thread does (no I/O meanwhile). */
+  blockMs = 0;
   constructor(readonly dim: number) {}
 
   async encode(texts: readonly string[]): Promise<Float32Array> {
     this.calls.push([...texts]);
     if (this.delayMs) await new Promise((r) => setTimeout(r, this.delayMs));
+    for (const until = performance.now() + this.blockMs; performance.now() < until; );
     return embed(texts, this.dim);
   }
 
