@@ -82,9 +82,28 @@ export class WordPieceTokenizer {
     if (!Number.isInteger(maxLength) || maxLength < 2) {
       throw new TesseraError('INVALID_ARGUMENT', `maxLength must be an integer >= 2 (room for [CLS] and [SEP]), got ${maxLength}`);
     }
-    const ids = this.pieces(text);
-    if (ids.length > maxLength - 2) ids.length = maxLength - 2;
+    const keep = maxLength - 2;
+    const ids = this.leadingPieces(text, keep);
+    if (ids.length > keep) ids.length = keep;
     return [this.special.cls, ...ids, this.special.sep];
+  }
+
+  /**
+   * The pieces of `text`, or of a prefix of it whose pieces begin with the text's first `keep`.
+   * A corpus row of 50 MB took 19 s and 2.4 GB to tokenize whole, for 510 pieces kept. Prefixes
+   * are cut where a non-space is followed by a space: the normalizers and pre-tokenizers of
+   * Hugging Face's BERT, SentencePiece and byte-level BPE tokenizers never join pieces across that
+   * point, so the prefix's pieces are the first pieces of the whole text. Growing prefixes are
+   * tried until one gives `keep` pieces; a text without such a cut is tokenized whole.
+   */
+  private leadingPieces(text: string, keep: number): number[] {
+    for (let limit = Math.max(4096, 16 * keep); limit < text.length; limit *= 4) {
+      const cut = spaceCut(text, limit);
+      if (cut === undefined) continue;
+      const ids = this.pieces(text.slice(0, cut));
+      if (ids.length >= keep) return ids;
+    }
+    return this.pieces(text);
   }
 
   /** Encodes texts and pads them to the longest with [PAD] (attention mask 0 there). */
@@ -112,6 +131,16 @@ export class WordPieceTokenizer {
   idsToTokens(ids: readonly number[]): string[] {
     return ids.map((id) => this.tok.id_to_token(id) ?? `<${id}>`);
   }
+}
+
+const isSpace = (c: number) => c === 32 || c === 9 || c === 10 || c === 13;
+
+/** The last i in (limit / 2, limit] where text[i] is a space and text[i - 1] is not; undefined if none. */
+function spaceCut(text: string, limit: number): number | undefined {
+  for (let i = limit; i > limit >> 1; i--) {
+    if (isSpace(text.charCodeAt(i)) && !isSpace(text.charCodeAt(i - 1))) return i;
+  }
+  return undefined;
 }
 
 /** The tokenizer.json that transformers writes for BertTokenizerFast over `vocab`. */
