@@ -106,7 +106,9 @@ export function toHttpFailure(e: unknown, bodyLimit?: number): HttpFailure {
     const path = (first?.instancePath ?? '').replace(/^\//, '').replace(/\/(\d+)/g, '[$1]').replace(/\//g, '.');
     const missing = (first?.params as { missingProperty?: string } | undefined)?.missingProperty;
     const field = missing ?? (path || 'body');
-    const why = missing ? 'is required' : field === 'body' ? `must be a JSON object: ${EXAMPLE_HINT}` : (first?.message ?? 'is invalid');
+    let why = missing ? 'is required' : field === 'body' ? `must be a JSON object: ${EXAMPLE_HINT}` : (first?.message ?? 'is invalid');
+    // Search-R1's server takes any topk; here the bound is a server flag, which the message names.
+    if (field === 'topk' && first?.keyword === 'maximum') why += `, the server's --max-topk: ask for fewer or start the server with a larger --max-topk`;
     return { status: 400, code: 'INVALID_ARGUMENT', message: `invalid request: ${field} ${why}`, field, reason: 'validation' };
   }
   if (fe?.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
