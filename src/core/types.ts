@@ -25,7 +25,8 @@ export interface SearchOptions {
   nprobe?: number;
   /**
    * Aborts a search: it rejects with `signal.reason` (an AbortError), as fetch does; on the GPU as
-   * soon as the signal aborts, on WASM between batches of queries. The index stays usable.
+   * soon as the signal aborts, on WASM between batches of queries (with a signal, batches of tens
+   * of milliseconds of work, on the calling thread and on workers). The index stays usable.
    */
   signal?: AbortSignal;
 }

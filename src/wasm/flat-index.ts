@@ -11,7 +11,7 @@ import { MAX_K, checkFileRows, checkSearch, checkVectorShape, checkVectors, rais
 import { sourceLabel } from '../io/byte-reader.js';
 import { readFlatLayout, streamFlatRows, writeFlatIndex } from '../io/faiss/flat.js';
 import { WasmHeap } from './module.js';
-import { type DedicatedOptions, type WorkerPool, acquirePool, threadPlan } from './worker-pool.js';
+import { type DedicatedOptions, type WorkerPool, abortableBatch, acquirePool, checkAbort, threadPlan } from './worker-pool.js';
 
 /** Bytes of queries + results handled per native call: bounds temporary memory for any nq and k. */
 const BATCH_BYTES = 32 << 20;
@@ -109,12 +109,15 @@ export class WasmFlatIndex implements Index {
     this.live();
     const nq = checkSearch(q, k, this.d, this.n, MAX_K, '', [{ metric: this.metric, dimMax: this.dimMax }]);
     const perQuery = this.d * 4 + k * 8 + 4;
-    const batch = Math.max(1, Math.min(nq, Math.floor(BATCH_BYTES / perQuery)));
+    let batch = Math.max(1, Math.min(nq, Math.floor(BATCH_BYTES / perQuery)));
+    // A signal is looked at between batches: keep each short (the pool splits a batch by queries).
+    if (opts.signal) batch = Math.min(batch, abortableBatch(this.n * this.d) * (this.pool?.size ?? 1));
     const parts: SearchResult[] = [];
     for (let q0 = 0; q0 < nq; q0 += batch) {
-      opts.signal?.throwIfAborted();
+      await checkAbort(opts.signal, q0 > 0);
       parts.push(await this.searchBatch(q.subarray(q0 * this.d, Math.min(nq, q0 + batch) * this.d), k));
     }
+    await checkAbort(opts.signal, false);
     return parts.length === 1 ? parts[0]! : concatResults(parts, k);
   }
 

@@ -19,7 +19,7 @@ import { streamFlatRows } from '../io/faiss/flat.js';
 import { HNSW_FLAT_FOURCC, type HnswGraph, readHnswLayout, readHnswNeighbors, writeHnswFlatTo } from '../io/faiss/hnsw.js';
 import { openSink } from '../platform.js';
 import { WasmHeap } from './module.js';
-import { type DedicatedOptions, type WorkerPool, acquirePool, threadPlan } from './worker-pool.js';
+import { type DedicatedOptions, type WorkerPool, abortableBatch, acquirePool, checkAbort, threadPlan } from './worker-pool.js';
 
 /** FAISS defaults (IndexHNSW: efConstruction 40, efSearch 16; HNSW rng seed 12345, insertion shuffle seed 789). */
 export const HNSW_DEFAULTS = { efConstruction: 40, efSearch: 16, seed: 12345 } as const;
@@ -358,11 +358,16 @@ export class WasmHnswIndex implements Index {
     this.live();
     const nq = checkSearch(q, k, this.d, this.ntotal, MAX_K, '', [{ metric: this.metric, dimMax: this.dimMax }]);
     const efSearch = checkPositiveInt(opts.efSearch ?? this.efSearch, 'efSearch', EF_MAX);
+    let batch = SEARCH_BATCH;
+    // A signal is looked at between batches: keep each short (a query visits about efSearch nodes'
+    // 2M neighbours; the threads split a batch by queries).
+    if (opts.signal) batch = Math.min(batch, abortableBatch(efSearch * 2 * this.M * this.d) * (this.pool?.size ?? 1));
     const parts: SearchResult[] = [];
-    for (let q0 = 0; q0 < nq; q0 += SEARCH_BATCH) {
-      opts.signal?.throwIfAborted();
-      parts.push(await this.searchBatch(q.subarray(q0 * this.d, Math.min(nq, q0 + SEARCH_BATCH) * this.d), k, efSearch));
+    for (let q0 = 0; q0 < nq; q0 += batch) {
+      await checkAbort(opts.signal, q0 > 0);
+      parts.push(await this.searchBatch(q.subarray(q0 * this.d, Math.min(nq, q0 + batch) * this.d), k, efSearch));
     }
+    await checkAbort(opts.signal, false);
     return parts.length === 1 ? parts[0]! : concatResults(parts, k);
   }
 

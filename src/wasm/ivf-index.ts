@@ -359,6 +359,7 @@ export class WasmIvfIndex implements Index {
         nlist: this.nlist,
         tablesPtr: this.tablePtr,
         sqPtr: this.sqPtr,
+        ntotal: this.ntotal,
       },
       q,
       k,

@@ -321,8 +321,14 @@ export class ShardedIndex implements Index {
     const live = this.shards.filter((s) => s.index.ntotal > 0);
     const one = async (s: (typeof live)[number]) => offsetLabels(await s.index.search(q, k, opts), s.idOffset);
     let parts: SearchResult[];
-    if (this.perShard.dedicated && !this.sequentialShards) parts = await Promise.all(live.map(one));
-    else {
+    if (this.perShard.dedicated && !this.sequentialShards) {
+      // Every shard's search settled before this one does (an abort reaches each between its
+      // batches): an add after a failed search must not move rows a shard's workers still read.
+      const settled = await Promise.allSettled(live.map(one));
+      const failed = settled.find((r) => r.status === 'rejected');
+      if (failed) throw failed.reason;
+      parts = settled.map((r) => (r as PromiseFulfilledResult<SearchResult>).value);
+    } else {
       parts = [];
       for (const s of live) parts.push(await one(s));
     }

@@ -14,7 +14,7 @@ import { openSink } from '../platform.js';
 import { ByteReader, sourceLabel } from '../io/byte-reader.js';
 import { encodeSqFileHeader, readSqLayout, SQ_FOURCC } from '../io/faiss/sq.js';
 import { compiledModule, SpanAllocator, type WasmHeap } from './module.js';
-import { acquirePool, type DedicatedOptions, type NativeCall, threadPlan, type WorkerPool } from './worker-pool.js';
+import { abortableBatch, acquirePool, checkAbort, type DedicatedOptions, type NativeCall, threadPlan, type WorkerPool } from './worker-pool.js';
 
 /** Bytes one WebAssembly memory (wasm32) can hold: 65536 pages of 64 KiB. */
 export const WASM_MEMORY_LIMIT = 65536 * 65536;
@@ -170,6 +170,8 @@ export interface ListSearch {
   tablesPtr: number;
   /** 2d floats vmin, vdiff (0 for flat). */
   sqPtr: number;
+  /** Vectors in all lists (sizes a search's batches when it can be aborted). */
+  ntotal: number;
 }
 
 /** Overwrites the probes' coarse scores (m x np at pdp) with q . c, each query's dot with the probed centroid. */
@@ -207,8 +209,11 @@ export async function nativeListSearch(arena: WasmArena, p: ListSearch, q: Float
   const dotBias = p.storage === 'sq8' && p.byResidual && metric === 0 && coarse === 1;
   const np = Math.min(nprobe, p.nlist);
   const perQuery = d * 4 + np * 8 + k * 8 + 4;
-  const batch = Math.max(1, Math.min(nq, Math.floor(BATCH_BYTES / perQuery)));
   const threads = arena.threads;
+  let batch = Math.max(1, Math.min(nq, Math.floor(BATCH_BYTES / perQuery)));
+  // A signal is looked at between batches: keep each short (a query scans the centroids and, on
+  // average, np / nlist of the vectors; the threads split a batch by queries).
+  if (signal) batch = Math.min(batch, abortableBatch((p.nlist + Math.ceil((p.ntotal * np) / p.nlist)) * d) * threads);
   const qp = arena.alloc(batch * d * 4);
   const pip = arena.alloc(batch * np * 4);
   const pdp = arena.alloc(batch * np * 4);
@@ -219,7 +224,7 @@ export async function nativeListSearch(arena: WasmArena, p: ListSearch, q: Float
   const out = { nq, k, distances: new Float32Array(nq * k), labels: new BigInt64Array(nq * k) };
   try {
     for (let q0 = 0; q0 < nq; q0 += batch) {
-      if (signal?.aborted) throw signal.reason ?? new Error('aborted');
+      await checkAbort(signal, q0 > 0);
       const m = Math.min(batch, nq - q0);
       arena.f32(qp, m * d).set(q.subarray(q0 * d, (q0 + m) * d));
       // One list needs no choosing, but IP by residual adds q . c to every score: score it too.
@@ -249,6 +254,7 @@ export async function nativeListSearch(arena: WasmArena, p: ListSearch, q: Float
   } finally {
     for (const ptr of [sp, ip, dp, fp, pdp, pip, qp]) arena.release(ptr);
   }
+  await checkAbort(signal, false);
   return out;
 }
 
@@ -370,7 +376,9 @@ async function sq8Exhaustive(arena: WasmArena, codesPtr: number, n: number, d: n
   const nq = q.length / d;
   const parts = Math.max(1, Math.min(arena.threads, n));
   const perQuery = d * 4 + parts * (k * 8 + 4);
-  const batch = Math.max(1, Math.min(nq, Math.floor((16 << 20) / perQuery)));
+  let batch = Math.max(1, Math.min(nq, Math.floor((16 << 20) / perQuery)));
+  // A signal is looked at between batches: keep each short (the threads split a batch's rows).
+  if (signal) batch = Math.min(batch, abortableBatch(Math.ceil(n / parts) * d));
   const qp = arena.alloc(batch * d * 4);
   const dp = arena.alloc(parts * batch * k * 4);
   const ip = arena.alloc(parts * batch * k * 4);
@@ -380,7 +388,7 @@ async function sq8Exhaustive(arena: WasmArena, codesPtr: number, n: number, d: n
   const results: SearchResult[] = [];
   try {
     for (let q0 = 0; q0 < nq; q0 += batch) {
-      if (signal?.aborted) throw signal.reason ?? new Error('aborted');
+      await checkAbort(signal, q0 > 0);
       const b = Math.min(batch, nq - q0);
       arena.f32(qp, b * d).set(q.subarray(q0 * d, (q0 + b) * d));
       await arena.parallel(n, (from, to, part) => ({
@@ -397,6 +405,7 @@ async function sq8Exhaustive(arena: WasmArena, codesPtr: number, n: number, d: n
   } finally {
     for (const ptr of [sp, fp, ip, dp, qp]) arena.release(ptr);
   }
+  await checkAbort(signal, false);
   return results.length === 1 ? results[0]! : concatResults(results, k);
 }
 

@@ -126,6 +126,29 @@ export function resolveThreads(requested?: number): number {
   return want;
 }
 
+/** Multiply-adds of one native call of a search given an AbortSignal, which is looked at between calls: tens of ms. */
+const ABORTABLE_WORK = 1 << 27;
+
+/**
+ * Queries per native call (per thread) of a search that can be aborted, each costing
+ * `workPerQuery` multiply-adds: about ABORTABLE_WORK, and at least 4 queries so rows still stream
+ * from memory once for several of them. Without a signal searches take the largest batches.
+ */
+export function abortableBatch(workPerQuery: number): number {
+  return Math.max(4, Math.floor(ABORTABLE_WORK / Math.max(1, workPerQuery)));
+}
+
+/**
+ * Throws the signal's reason once it has aborted. Between the batches of a search: first lets
+ * timers and events run (a search on the calling thread never awaits otherwise, so an abort from a
+ * timeout or a closed request would only land after the last batch).
+ */
+export async function checkAbort(signal: AbortSignal | undefined, pause: boolean): Promise<void> {
+  if (!signal) return;
+  if (pause && !signal.aborted) await new Promise((resolve) => setTimeout(resolve, 0));
+  signal.throwIfAborted();
+}
+
 /** True when dedicated worker pools can run here: shared memory and workers. */
 export function dedicatedWorkersAvailable(): boolean {
   return sharedMemoryAvailable() && workersSupported();
