@@ -99,6 +99,16 @@ async function checkNotCompressed(corpusPath: string): Promise<void> {
   }
 }
 
+/**
+ * Checks that `corpusPath` is a plain (uncompressed) file, without reading more than its first
+ * bytes: `tessera build` and `serve` call it before loading a model, so a wrong corpus fails in
+ * seconds, not after minutes of loading.
+ */
+export async function checkCorpusFile(corpusPath: string): Promise<void> {
+  await statCorpus(corpusPath);
+  await checkNotCompressed(corpusPath);
+}
+
 /** Reads a table's header and trailer; returns its row count when it matches the corpus, else undefined. */
 async function matchingTable(tablePath: string, size: number, mtimeMs: number): Promise<number | undefined> {
   let handle: FileHandle;

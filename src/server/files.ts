@@ -12,7 +12,7 @@ import type { EncoderOptions } from '../encoder/encoder.js';
 import type { Pooling } from '../encoder/pooling.js';
 import type { ExecutionProviderChoice } from '../encoder/runtime.js';
 import type { TextEncoder } from '../encoder/types.js';
-import { openCorpus } from '../io/corpus.js';
+import { checkCorpusFile, openCorpus } from '../io/corpus.js';
 import { inspectIndex, readIndex } from '../io/read-index.js';
 import { startService } from './service.js';
 import type { RunningService, ServiceOptions } from './service.js';
@@ -98,6 +98,8 @@ export async function serveFiles(opts: ServeFilesOptions): Promise<RunningServic
   }
   say(`index file ${opts.index}: ${info.type}, ${info.ntotal} x ${info.d}, ${info.metric}, ${formatBytes(info.bytes)}`);
   await checkModelFolder(opts.model);
+  // A missing or compressed corpus fails here, before the model loads.
+  await checkCorpusFile(opts.corpus);
   let announced = false;
   const loadIndex = async (backend?: 'gpu' | 'wasm'): Promise<Index> => {
     const notices: string[] = [];

@@ -320,6 +320,10 @@ describe('tessera encode / build commands', () => {
     expect(existsSync(join(out, 'corpus.jsonl.offsets'))).toBe(true);
     // An --out that is a file fails before the model is loaded.
     await expect(run(registerBuild, ['build', '--corpus', corpus, '--model', join(root, 'no-model'), '--out', corpus])).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/^--out .* is a file, not a folder/) });
+    // So does a compressed corpus (it failed only once the model had loaded).
+    const gz = join(root, 'cli.jsonl.gz');
+    writeFileSync(gz, gzipSync(Buffer.from(corpusText)));
+    await expect(run(registerBuild, ['build', '--corpus', gz, '--model', join(root, 'no-model'), '--out', join(root, 'out-cli-gz')])).rejects.toMatchObject({ code: 'FORMAT', message: expect.stringContaining('is gzip-compressed') });
   });
 
   it("build's 'serve it' line serves what it wrote: its offset table and pooling, quoted for the shell", async () => {

@@ -7,6 +7,7 @@
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { open } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import '../../src/node.js';
@@ -71,6 +72,14 @@ describe('serveFiles', () => {
       spy.mockRestore();
     }
     expect(existsSync(`${corpus}.offsets`)).toBe(false);
+  });
+
+  it('a missing or compressed corpus fails before the model loads (it failed only after the model had loaded)', async () => {
+    const gz = join(tmp, 'corpus.jsonl.gz');
+    writeFileSync(gz, gzipSync(Buffer.from('{"id": "0", "contents": "x"}\n')));
+    const start = (c: string) => serveFiles({ index: join(tmp, 'hnsw.index'), corpus: c, model: MODEL, port: 0, backend: 'wasm', threads: 1 });
+    await expect(start(gz)).rejects.toMatchObject({ code: 'FORMAT', message: expect.stringContaining(`corpus ${gz} is gzip-compressed`) });
+    await expect(start(join(tmp, 'nope.jsonl'))).rejects.toMatchObject({ code: 'NOT_FOUND', message: expect.stringContaining('nope.jsonl') });
   });
 
   it('a model whose vectors do not fit the index fails before the corpus is scanned for its offset table', async () => {

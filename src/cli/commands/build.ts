@@ -4,13 +4,13 @@
  * `<index-type>.index` (FAISS) plus the corpus offset table into DIR. Interrupted builds resume from
  * their checkpoint (see src/encoder/build-index.ts).
  */
-import { stat } from 'node:fs/promises';
 import { SingleBar } from 'cli-progress';
 import { Command, Option } from 'commander';
-import { TesseraError, formatBytes } from '../../core/errors.js';
+import { formatBytes } from '../../core/errors.js';
 import type { ProgressCallback } from '../../core/types.js';
 import { buildIndex, checkOutFolder } from '../../encoder/build-index.js';
 import { Encoder } from '../../encoder/encoder.js';
+import { checkCorpusFile } from '../../io/corpus.js';
 import { intOption, poolingOption } from '../options.js';
 import { say } from '../progress.js';
 
@@ -102,13 +102,8 @@ export function register(program: Command): void {
     .option('--max-length <n>', "tokens a passage, [CLS]/[SEP] included (default: 256 for e5, else the model's limit)", intOption('--max-length', 2))
     .addOption(poolingOption('passages'))
     .action(async (flags: { corpus: string; model: string; out: string; indexType: string; batch: number; strict?: boolean; restart?: boolean; encoder: 'auto' | 'wasm' | 'webgpu' | 'native'; threads?: number; maxLength?: number; pooling?: 'mean' | 'cls' }) => {
-      // A mistyped corpus path or an --out that is a file fails before the model loads (seconds to minutes for e5 on CPU).
-      const corpus = await stat(flags.corpus).catch((e: NodeJS.ErrnoException) => {
-        if (e.code === 'ENOENT') return undefined;
-        throw e;
-      });
-      if (!corpus) throw new TesseraError('NOT_FOUND', `corpus file not found: ${flags.corpus}`);
-      if (!corpus.isFile()) throw new TesseraError('INVALID_ARGUMENT', `corpus ${flags.corpus} is not a file: pass a .jsonl file`);
+      // A mistyped or compressed corpus, or an --out that is a file, fails before the model loads (seconds to minutes for e5 on CPU).
+      await checkCorpusFile(flags.corpus);
       await checkOutFolder(flags.out);
       const encoder = await Encoder.fromDirectory(flags.model, { executionProvider: flags.encoder, threads: flags.threads, batchSize: flags.batch, maxLength: flags.maxLength, pooling: flags.pooling });
       say(`model ${encoder.name}: ${encoder.dim} dims on ${encoder.provider}, ${encoder.pooling} pooling, passage prefix ${JSON.stringify(encoder.prefixes.passage)}, max ${encoder.maxLength} tokens`);
