@@ -339,7 +339,17 @@ export class Corpus {
       if (bytesRead === 0) break;
       got += bytesRead;
     }
+    // The file is shorter than when it was opened: truncated or rewritten.
+    if (got < buf.length) throw this.changed(i, start);
     return this.rowText(i, buf, start - from, got, start);
+  }
+
+  private changed(i: number, start: number): TesseraError {
+    return new TesseraError(
+      'FORMAT',
+      `corpus ${this.path} changed after its offset table ${this.offsetsPath} was built: row ${i} no longer starts at byte ${start}, so rows read now would be other passages; ` +
+        `restart on the unchanged corpus, or delete ${this.offsetsPath} (and rebuild the index if rows were added, removed or reordered)`,
+    );
   }
 
   /**
@@ -350,14 +360,7 @@ export class Corpus {
   private rowText(i: number, buf: Buffer, a: number, b: number, start: number): string {
     const text = trimLineEnd(buf.toString('utf8', a, b));
     // Row 0 may start after a byte order mark (offset 3), so only later rows are checked before.
-    const moved = (i > 0 && a > 0 && buf[a - 1] !== 10) || text.includes('\n') || b === a;
-    if (moved) {
-      throw new TesseraError(
-        'FORMAT',
-        `corpus ${this.path} changed after its offset table ${this.offsetsPath} was built: row ${i} no longer starts at byte ${start}, so rows read now would be other passages; ` +
-          `restart on the unchanged corpus, or delete ${this.offsetsPath} (and rebuild the index if rows were added, removed or reordered)`,
-      );
-    }
+    if ((i > 0 && a > 0 && buf[a - 1] !== 10) || text.includes('\n') || b === a) throw this.changed(i, start);
     // A table built before byte order marks were skipped puts row 0 at byte 0.
     return start === 0 && text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   }
@@ -390,6 +393,7 @@ export class Corpus {
         if (bytesRead === 0) break;
         got += bytesRead;
       }
+      if (got < buf.length) throw this.changed(i, first);
       for (let r = i; r < j; r++) {
         const a = this.offsets[r]! - from;
         const b = r + 1 < j ? this.offsets[r + 1]! - from : got;

@@ -177,6 +177,24 @@ describe('corpus offset table', () => {
     }
   });
 
+  it('a corpus truncated while open: reads past its new end are FORMAT, not the part of a row that is left', async () => {
+    const path = join(dir, 'cut-open.jsonl');
+    const rows = rowsOf(20);
+    writeFileSync(path, rows.join('\n') + '\n');
+    const corpus = await Corpus.open(path);
+    try {
+      const text = rows.join('\n') + '\n';
+      // Row 19 (the last) loses its second half; rows before it are intact.
+      writeFileSync(path, text.slice(0, text.length - Math.floor(rows[19]!.length / 2)));
+      expect(await corpus.row(18)).toBe(rows[18]);
+      for (const read of [() => corpus.row(19), async () => { for await (const _ of corpus.iterate(18)); }]) {
+        await expect(read()).rejects.toMatchObject({ code: 'FORMAT', message: expect.stringMatching(/cut-open\.jsonl changed after its offset table/) });
+      }
+    } finally {
+      await corpus.close();
+    }
+  });
+
   it('a compressed corpus (gzip, zstd, bzip2, xz) is FORMAT naming the tool that decompresses it', async () => {
     for (const [name, magic, tool] of [
       ['c.jsonl.gz', [0x1f, 0x8b, 8, 0], 'gunzip -k'],
