@@ -116,7 +116,8 @@ async function inspectNpy(source: ByteSource, label: string): Promise<VectorFile
   }
   const shape = shapeText
     .split(',')
-    .map((s) => s.trim())
+    // Python 2's NumPy wrote longs as "7L"; NumPy reads them still (format.py _filter_header).
+    .map((s) => s.trim().replace(/^(\d+)[lL]$/, '$1'))
     .filter((s) => s !== '')
     .map(Number);
   if (shape.some((v) => !Number.isSafeInteger(v) || v < 0)) throw r.error(`bad .npy shape (${shapeText})`, headerAt);

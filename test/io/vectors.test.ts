@@ -109,6 +109,20 @@ describe('bad vector files -> the error names the problem and the fix', () => {
     await expectError(readVectors(fpath), 'FORMAT', /bad \.fvecs record 1: its dimension is 6, expected 4 \(as row 0\) at byte offset 20/);
   });
 
+  it("a .npy written by Python 2's NumPy (shape (7L, 5L)) is read, as NumPy reads it (it was FORMAT 'bad .npy shape')", async () => {
+    const npy = readFileSync(join(fx.dir, 'q.npy'));
+    const headerLen = npy.readUInt16LE(8);
+    const header = npy.toString('latin1', 10, 10 + headerLen).replace('(7, 5)', '(7L, 5L)');
+    // Same header length: two spaces of padding fewer.
+    const fixed = header.replace(/ {2}\n$/, '\n');
+    expect(fixed.length).toBe(headerLen);
+    const path = join(fx.dir, 'py2.npy');
+    writeFileSync(path, Buffer.concat([npy.subarray(0, 10), Buffer.from(fixed, 'latin1'), npy.subarray(10 + headerLen)]));
+    const r = await readVectors(path);
+    expect(r).toMatchObject({ n: 7, d: 5 });
+    expect(r.data).toEqual(q);
+  });
+
   it('a .npy of a structured dtype is UNSUPPORTED saying so (it was FORMAT "bad .npy header", as if the file were corrupt)', async () => {
     const header = "{'descr': [('a', '<f4'), ('b', '<f4')], 'fortran_order': False, 'shape': (3,), }";
     const dict = header + ' '.repeat(64 - ((10 + header.length + 1) % 64)) + '\n';
