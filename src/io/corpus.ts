@@ -19,6 +19,7 @@
  * fails with FORMAT naming the fix instead of answering with shifted text.
  */
 import { open, stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import type { FileHandle } from 'node:fs/promises';
 import { TesseraError } from '../core/errors.js';
 import type { ProgressCallback } from '../core/types.js';
@@ -147,6 +148,12 @@ export async function ensureOffsetTable(corpusPath: string, opts: OffsetTableOpt
   const path = opts.offsetsPath ?? offsetTablePath(corpusPath);
   const s = await statCorpus(corpusPath);
   await checkNotCompressed(corpusPath);
+  // The table is written by renaming over its path: were that the corpus (serve --offsets naming
+  // the .jsonl, or a link to it), the corpus would be replaced by its own offset table.
+  const table = await stat(path).catch(() => undefined);
+  if (resolve(path) === resolve(corpusPath) || (table !== undefined && table.ino === s.ino && table.dev === s.dev)) {
+    throw new TesseraError('INVALID_ARGUMENT', `the offset table path ${path} is the corpus ${corpusPath} itself: give the table its own file (serve --offsets ${offsetTablePath(corpusPath)})`);
+  }
   if (!opts.rebuild) {
     const rows = await matchingTable(path, s.size, s.mtimeMs);
     if (rows !== undefined) return { path, rows, built: false };

@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync, appendFileSync } from 'node:fs';
+import { linkSync, mkdtempSync, readdirSync, symlinkSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync, appendFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -192,6 +192,21 @@ describe('corpus offset table', () => {
       }
     } finally {
       await corpus.close();
+    }
+  });
+
+  it('an offset table path that is the corpus itself (or a link to it) is INVALID_ARGUMENT; the corpus was replaced by its table', async () => {
+    const path = join(dir, 'self.jsonl');
+    const text = rowsOf(3).join('\n') + '\n';
+    writeFileSync(path, text);
+    symlinkSync(path, join(dir, 'self-link.offsets'));
+    linkSync(path, join(dir, 'self-hard.offsets'));
+    for (const offsetsPath of [path, join(dir, '.', 'self.jsonl'), join(dir, 'self-link.offsets'), join(dir, 'self-hard.offsets')]) {
+      await expect(Corpus.open(path, { offsetsPath })).rejects.toMatchObject({
+        code: 'INVALID_ARGUMENT',
+        message: `the offset table path ${offsetsPath} is the corpus ${path} itself: give the table its own file (serve --offsets ${path}.offsets)`,
+      });
+      expect(readFileSync(path, 'utf8')).toBe(text);
     }
   });
 
