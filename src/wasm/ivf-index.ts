@@ -16,7 +16,7 @@ import { ByteReader, sourceLabel } from '../io/byte-reader.js';
 import { encodeIvfHead, IVF_FLAT_FOURCC, IVF_SQ_FOURCC, readIvfLayout } from '../io/faiss/ivf.js';
 import { kmeans, NativeAssigner, randomPermutation, seededRandom } from './kmeans.js';
 import { type CodeHeap, nativeListSearch, readSourceInto, retrainError, Sq8Codec, WasmArena } from './sq-index.js';
-import type { DedicatedOptions } from './worker-pool.js';
+import { type DedicatedOptions, QUERY_GROUP } from './worker-pool.js';
 
 export type IvfStorage = 'flat' | 'sq8';
 
@@ -302,7 +302,7 @@ export class WasmIvfIndex implements Index {
         await A.parallel(m, (from, to) => ({
           fn: 'flat_search',
           args: [this.centPtr, this.nlist, d, xp + from * d * 4, to - from, 1, coarse, 0, dp + from * 4, ap + from * 4, fp + from * 4],
-        }));
+        }), QUERY_GROUP);
         if (this.storage === 'sq8') {
           await A.parallel(m, (from, to) => ({
             fn: 'sq8_encode',

@@ -9,6 +9,7 @@
 import { TesseraError } from '../core/errors.js';
 import type { Metric, ProgressCallback } from '../core/types.js';
 import { WasmArena } from './sq-index.js';
+import { QUERY_GROUP } from './worker-pool.js';
 
 export interface KmeansOptions {
   /** Lloyd iterations (FAISS ClusteringParameters.niter; IndexIVF sets 10). */
@@ -164,7 +165,7 @@ export class NativeAssigner {
     await arena.parallel(this.n, (from, to) => ({
       fn: 'flat_search',
       args: [this.cp, this.k, d, this.xp + from * d * 4, to - from, 1, m, 0, this.dp + from * 4, this.ip + from * 4, this.fp + from * 4],
-    }));
+    }), QUERY_GROUP);
     assign.set(arena.i32(this.ip, this.n));
     if (dist) dist.set(arena.f32(this.dp, this.n));
   }

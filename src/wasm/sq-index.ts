@@ -14,7 +14,7 @@ import { openSink } from '../platform.js';
 import { ByteReader, sourceLabel } from '../io/byte-reader.js';
 import { encodeSqFileHeader, readSqLayout, SQ_FOURCC } from '../io/faiss/sq.js';
 import { compiledModule, SpanAllocator, type WasmHeap } from './module.js';
-import { abortableBatch, acquirePool, checkAbort, type DedicatedOptions, type NativeCall, threadPlan, type WorkerPool } from './worker-pool.js';
+import { QUERY_GROUP, abortableBatch, acquirePool, checkAbort, type DedicatedOptions, type NativeCall, threadPlan, type WorkerPool } from './worker-pool.js';
 
 /** Bytes one WebAssembly memory (wasm32) can hold: 65536 pages of 64 KiB. */
 export const WASM_MEMORY_LIMIT = 65536 * 65536;
@@ -91,9 +91,9 @@ export class WasmArena implements CodeHeap {
     return this.pool?.size ?? 1;
   }
 
-  /** Runs fn over [0, n) split across the pool's threads (here only without one); part numbers 0..threads-1. */
-  async parallel(n: number, make: (from: number, to: number, part: number) => NativeCall): Promise<void> {
-    if (this.pool && (n > 1 || this.pool.dedicated)) return this.pool.parallelFor(Math.max(n, 1), make);
+  /** Runs fn over [0, n) split across the pool's threads (here only without one); part numbers 0..threads-1; `align` as WorkerPool.parallelFor. */
+  async parallel(n: number, make: (from: number, to: number, part: number) => NativeCall, align = 1): Promise<void> {
+    if (this.pool && (n > 1 || this.pool.dedicated)) return this.pool.parallelFor(Math.max(n, 1), make, align);
     const c = make(0, n, 0);
     (this.exports as unknown as Record<string, (...a: number[]) => void>)[c.fn]!(...c.args);
   }
@@ -214,6 +214,7 @@ export async function nativeListSearch(arena: WasmArena, p: ListSearch, q: Float
   // A signal is looked at between batches: keep each short (a query scans the centroids and, on
   // average, np / nlist of the vectors; the threads split a batch by queries).
   if (signal) batch = Math.min(batch, abortableBatch((p.nlist + Math.ceil((p.ntotal * np) / p.nlist)) * d) * threads);
+  if (batch < nq) batch = Math.max(QUERY_GROUP, batch - (batch % QUERY_GROUP));
   const qp = arena.alloc(batch * d * 4);
   const pip = arena.alloc(batch * np * 4);
   const pdp = arena.alloc(batch * np * 4);
@@ -232,7 +233,7 @@ export async function nativeListSearch(arena: WasmArena, p: ListSearch, q: Float
         await arena.parallel(m, (from, to) => ({
           fn: 'flat_search',
           args: [p.centroidsPtr, p.nlist, d, qp + from * d * 4, to - from, np, coarse, 0, pdp + from * np * 4, pip + from * np * 4, fp + from * 4],
-        }));
+        }), QUERY_GROUP);
         if (dotBias) probeDots(arena, p, qp, m, np, pip, pdp);
       } else {
         arena.i32(pip, m).fill(0);
@@ -379,6 +380,8 @@ async function sq8Exhaustive(arena: WasmArena, codesPtr: number, n: number, d: n
   let batch = Math.max(1, Math.min(nq, Math.floor((16 << 20) / perQuery)));
   // A signal is looked at between batches: keep each short (the threads split a batch's rows).
   if (signal) batch = Math.min(batch, abortableBatch(Math.ceil(n / parts) * d));
+  // sq8_search scores queries in groups of four: batches (which depend on the threads) start on one
+  if (batch < nq) batch = Math.max(QUERY_GROUP, batch - (batch % QUERY_GROUP));
   const qp = arena.alloc(batch * d * 4);
   const dp = arena.alloc(parts * batch * k * 4);
   const ip = arena.alloc(parts * batch * k * 4);

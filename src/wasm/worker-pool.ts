@@ -19,6 +19,13 @@ export interface NativeCall {
   args: readonly number[];
 }
 
+/**
+ * native/flat.c scores queries four at a time and the rest one at a time, which rounds differently:
+ * query ranges split over threads (or batches) start at multiples of this, so a query's distances
+ * and neighbours do not depend on the thread count.
+ */
+export const QUERY_GROUP = 4;
+
 /** Shadow stack per worker; the C code keeps large arrays in caller-provided memory. */
 const STACK_BYTES = 256 << 10;
 
@@ -303,19 +310,20 @@ export class WorkerPool {
   /**
    * Splits [0, n) into `size` contiguous ranges; range 0 runs here (on worker 0 when dedicated), the
    * others on workers, and resolves when all are done. `make` also gets the part's index
-   * (0..size-1), e.g. to hand each thread its own work buffer.
+   * (0..size-1), e.g. to hand each thread its own work buffer. `align`: ranges start at multiples of
+   * it (QUERY_GROUP for queries of flat_search); an empty range makes no call.
    */
-  async parallelFor(n: number, make: (from: number, to: number, part: number) => NativeCall): Promise<void> {
+  async parallelFor(n: number, make: (from: number, to: number, part: number) => NativeCall, align = 1): Promise<void> {
     const parts = Math.min(this.size, n);
-    const bound = (p: number) => Math.floor((n * p) / parts);
+    const bound = (p: number) => (p >= parts ? n : Math.min(n, Math.round(Math.floor((n * p) / parts) / align) * align));
     const jobs: Promise<void>[] = [];
     if (this.dedicated) {
-      for (let p = 0; p < parts; p++) jobs.push(this.runOn(p, make(bound(p), bound(p + 1), p)));
+      for (let p = 0; p < parts; p++) if (bound(p) < bound(p + 1)) jobs.push(this.runOn(p, make(bound(p), bound(p + 1), p)));
       return settle(jobs);
     }
-    for (let p = 1; p < parts; p++) jobs.push(this.runOn(p - 1, make(bound(p), bound(p + 1), p)));
+    for (let p = 1; p < parts; p++) if (bound(p) < bound(p + 1)) jobs.push(this.runOn(p - 1, make(bound(p), bound(p + 1), p)));
     return settle(jobs, () => {
-      if (parts > 0) this.callHere(make(0, bound(1), 0));
+      if (parts > 0 && bound(1) > 0) this.callHere(make(0, bound(1), 0));
     });
   }
 
