@@ -156,9 +156,13 @@ async function inspectFvecs(source: ByteSource, label: string, dim: number | und
   return { format: 'fvecs', n: source.size / record, d, dataOffset: 4, label };
 }
 
-/** The first whole record whose int32 dimension is not `d`, read in 1 MiB chunks; undefined when all match. */
+/**
+ * The first whole record whose int32 dimension is not `d`, read in 1 MiB chunks over the first
+ * 64 MiB at most (an error path: a truncated 100 GB file should not be read whole to say so);
+ * undefined when all those match.
+ */
 async function firstOtherDimension(source: ByteSource, d: number, record: number): Promise<{ record: number; dim: number; at: number } | undefined> {
-  const whole = Math.floor(source.size / record);
+  const whole = Math.min(Math.floor(source.size / record), Math.max(1, Math.floor((64 << 20) / record)));
   const perChunk = Math.max(1, Math.floor((1 << 20) / record));
   for (let i0 = 0; i0 < whole; i0 += perChunk) {
     const rows = Math.min(perChunk, whole - i0);
