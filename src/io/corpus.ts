@@ -80,7 +80,7 @@ const COMPRESSED: { name: string; magic: number[]; undo: string }[] = [
 ];
 
 /**
- * Refuses a compressed corpus (wiki-18 ships as wiki-18.jsonl.gz): scanned as text it gave rows of
+ * Refuses a compressed or UTF-16 corpus (wiki-18 ships as wiki-18.jsonl.gz): scanned as text it gave rows of
  * binary garbage, every one a bad row (a build of zero vectors) or a row count that matched nothing.
  */
 async function checkNotCompressed(corpusPath: string): Promise<void> {
@@ -94,6 +94,12 @@ async function checkNotCompressed(corpusPath: string): Promise<void> {
         'FORMAT',
         `corpus ${corpusPath} is ${hit.name}-compressed: rows are read by byte offset from plain jsonl; decompress it first (${hit.undo} ${corpusPath}) and pass the .jsonl`,
       );
+    }
+    // Windows' "Unicode" text: every newline is followed by a NUL, so every row was a bad row.
+    const utf16 = bytesRead >= 2 && ((head[0] === 0xff && head[1] === 0xfe) || (head[0] === 0xfe && head[1] === 0xff));
+    if (utf16) {
+      const from = head[0] === 0xff ? 'UTF-16LE' : 'UTF-16BE';
+      throw new TesseraError('FORMAT', `corpus ${corpusPath} is ${from} text: tessera reads UTF-8 jsonl; convert it first (iconv -f ${from} -t UTF-8 ${corpusPath} > corpus.jsonl)`);
     }
   } finally {
     await handle.close();

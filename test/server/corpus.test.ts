@@ -224,6 +224,18 @@ describe('corpus offset table', () => {
     }
   });
 
+  it('a UTF-16 corpus (Windows "Unicode" text, with its byte order mark) is FORMAT naming the conversion; every row was a bad row', async () => {
+    const rows = rowsOf(2).join('\n') + '\n';
+    for (const [name, bytes, from] of [
+      ['u16le.jsonl', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(rows, 'utf16le')]), 'UTF-16LE'],
+      ['u16be.jsonl', Buffer.concat([Buffer.from([0xfe, 0xff]), Buffer.from(rows, 'utf16le').swap16()]), 'UTF-16BE'],
+    ] as const) {
+      const path = join(dir, name);
+      writeFileSync(path, bytes);
+      await expect(Corpus.open(path)).rejects.toMatchObject({ code: 'FORMAT', message: `corpus ${path} is ${from} text: tessera reads UTF-8 jsonl; convert it first (iconv -f ${from} -t UTF-8 ${path} > corpus.jsonl)` });
+    }
+  });
+
   it('an empty corpus has zero rows', async () => {
     const path = join(dir, 'e.jsonl');
     writeFileSync(path, '\n\n');
