@@ -87,6 +87,11 @@ const CHECKPOINT_DIR = '.tessera-build';
 /** Rows read back from vectors.f32 per chunk when writing the index. */
 const READ_ROWS = 16384;
 
+/** A {"title", "text"} row's passage in wiki-18's contents form: "\"title\"\ntext" (the text alone without a title). */
+export function titledText(title: unknown, text: string): string {
+  return typeof title === 'string' && title !== '' ? `"${title}"\n${text}` : text;
+}
+
 /**
  * The passage text of a jsonl row, or why it is not usable: its string "contents" (Search-R1's
  * wiki-18: "\"Title\"\ntext"), else a string "text" joined to a string "title" in that same form
@@ -103,9 +108,7 @@ export function passageOf(line: string): { text: string } | { error: string } {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return { error: 'not a JSON object' };
   const { contents, title, text } = v as { contents?: unknown; title?: unknown; text?: unknown };
   if (typeof contents === 'string') return { text: contents };
-  if (contents === undefined && typeof text === 'string') {
-    return { text: typeof title === 'string' && title !== '' ? `"${title}"\n${text}` : text };
-  }
+  if (contents === undefined && typeof text === 'string') return { text: titledText(title, text) };
   const got = contents !== undefined ? ` (its "contents" is ${contents === null ? 'null' : typeof contents})` : text !== undefined ? ` (its "text" is ${text === null ? 'null' : typeof text})` : '';
   return { error: `no string "contents" (or "title" + "text") field${got}` };
 }

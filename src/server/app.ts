@@ -12,6 +12,7 @@
 import Fastify, { LogController } from 'fastify';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyServerOptions } from 'fastify';
 import { formatBytes, isTesseraError } from '../core/errors.js';
+import { titledText } from '../encoder/build-index.js';
 import { MicroBatcher, QueueFullError, RequestTimeoutError, ShuttingDownError } from './batcher.js';
 import type { RequestResult } from './batcher.js';
 import type { ServerMetrics } from './metrics.js';
@@ -283,7 +284,8 @@ export function createApp(opts: AppOptions, state: ServiceState): FastifyInstanc
 
 /**
  * The answer as JSON text: corpus rows are spliced in as stored (each checked to be JSON once per
- * answer; a row that is not JSON is sent as {"contents": <its text>}). Missing results (-1) are left out.
+ * answer; a row that is not JSON is sent as {"contents": <its text>}, a {"title", "text"} row with
+ * "contents" added as build encoded it). Missing results (-1) are left out.
  */
 export async function renderResult(found: RequestResult, corpus: RowSource, returnScores: boolean): Promise<string> {
   const ids: number[] = [];
@@ -320,12 +322,19 @@ export function scoreJson(score: number): string {
 }
 
 function asJson(row: string): string {
+  let doc: unknown;
   try {
-    JSON.parse(row);
-    return row;
+    doc = JSON.parse(row);
   } catch {
     return JSON.stringify({ contents: row });
   }
+  // A {"title", "text"} row (BEIR, DPR, KILT; build encodes it as wiki-18's contents) gets that
+  // "contents" too: Search-R1's trainer reads doc["document"]["contents"] (a KeyError without it).
+  if (typeof doc === 'object' && doc !== null && !Array.isArray(doc) && !('contents' in doc)) {
+    const { title, text } = doc as { title?: unknown; text?: unknown };
+    if (typeof text === 'string') return JSON.stringify({ ...doc, contents: titledText(title, text) });
+  }
+  return row;
 }
 
 /** Resolves when `settled` does or after `ms`, whichever is first (the timer never outlives it). */

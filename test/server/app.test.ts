@@ -131,6 +131,23 @@ describe('POST /retrieve contract', () => {
     expect(scoreJson(1e21)).toBe('1e+21');
   });
 
+  it('a {"title", "text"} row is sent with the "contents" Search-R1\'s trainer reads (as build encoded it); other rows as stored', async () => {
+    const rows = [
+      '{"id": "0", "title": "Cat", "text": "a small animal"}',
+      '{"id": 1, "text": "no title"}',
+      '{"id": "2", "contents": "\\"Dog\\"\\nbarks", "text": "kept as is"}',
+      'not json',
+    ];
+    const found = { nq: 1, k: 4, labels: BigInt64Array.from([0n, 1n, 2n, 3n]), distances: Float32Array.from([4, 3, 2, 1]) };
+    const docs = (JSON.parse(await renderResult(found, new MemoryRows(rows), false)) as { result: Record<string, unknown>[][] }).result[0]!;
+    expect(docs).toEqual([
+      { id: '0', title: 'Cat', text: 'a small animal', contents: '"Cat"\na small animal' },
+      { id: 1, text: 'no title', contents: 'no title' },
+      { id: '2', contents: '"Dog"\nbarks', text: 'kept as is' },
+      { contents: 'not json' },
+    ]);
+  });
+
   it('topk above the corpus size returns what exists, never padding rows', async () => {
     const { service } = await serve();
     const res = await post(service, { queries: ['x'], topk: 50 });
