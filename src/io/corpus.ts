@@ -83,7 +83,7 @@ const COMPRESSED: { name: string; magic: number[]; undo: string }[] = [
  * Refuses a compressed or UTF-16 corpus (wiki-18 ships as wiki-18.jsonl.gz): scanned as text it gave rows of
  * binary garbage, every one a bad row (a build of zero vectors) or a row count that matched nothing.
  */
-async function checkNotCompressed(corpusPath: string): Promise<void> {
+async function checkPlainText(corpusPath: string): Promise<void> {
   const handle = await open(corpusPath, 'r');
   try {
     const head = Buffer.alloc(6);
@@ -107,13 +107,13 @@ async function checkNotCompressed(corpusPath: string): Promise<void> {
 }
 
 /**
- * Checks that `corpusPath` is a plain (uncompressed) file, without reading more than its first
+ * Checks that `corpusPath` is a plain (uncompressed, not UTF-16) file, reading only its first
  * bytes: `tessera build` and `serve` call it before loading a model, so a wrong corpus fails in
  * seconds, not after minutes of loading.
  */
 export async function checkCorpusFile(corpusPath: string): Promise<void> {
   await statCorpus(corpusPath);
-  await checkNotCompressed(corpusPath);
+  await checkPlainText(corpusPath);
 }
 
 /** Reads a table's header and trailer; returns its row count when it matches the corpus, else undefined. */
@@ -153,7 +153,7 @@ async function matchingTable(tablePath: string, size: number, mtimeMs: number): 
 export async function ensureOffsetTable(corpusPath: string, opts: OffsetTableOptions = {}): Promise<OffsetTableInfo> {
   const path = opts.offsetsPath ?? offsetTablePath(corpusPath);
   const s = await statCorpus(corpusPath);
-  await checkNotCompressed(corpusPath);
+  await checkPlainText(corpusPath);
   // The table is written by renaming over its path: were that the corpus (serve --offsets naming
   // the .jsonl, or a link to it), the corpus would be replaced by its own offset table.
   const table = await stat(path).catch(() => undefined);
