@@ -14,7 +14,7 @@ import { DEFAULT_CHUNK_BYTES, type RowChunk, type StreamRowsOptions, streamRows 
 export type VectorFileFormat = 'npy' | 'fvecs' | 'f32';
 
 export interface VectorFileOptions {
-  /** Default: from the file extension (.npy, .fvecs, .f32), else .npy if the file has its magic. */
+  /** Default: from the file extension (.npy, .fvecs, .f32). A file with the .npy magic is read as .npy whatever its name or this says. */
   format?: VectorFileFormat;
   /** Vector dimension: required for raw .f32, checked against the file for the others. */
   dim?: number;
@@ -47,15 +47,13 @@ export async function inspectVectors(source: ByteSource, opts: VectorFileOptions
     throw new TesseraError('INVALID_ARGUMENT', `dimension (--dim) must be an integer in [1, ${MAX_DIMENSION}], got ${opts.dim}`);
   }
   let format = opts.format;
+  const head = await source.read(0, 6);
+  const npyMagic = head.length === 6 && NPY_MAGIC.every((b, i) => head[i] === b);
+  // A NumPy file under another name (np.save and x.tofile mixed up): read as raw float32 or .fvecs,
+  // its header became a row or more of garbage values, silently when the sizes happened to divide.
+  if (npyMagic) format = 'npy';
   if (format === undefined) {
-    const head = await source.read(0, 6);
-    if (head.length === 6 && NPY_MAGIC.every((b, i) => head[i] === b)) format = 'npy';
-    else {
-      throw new TesseraError(
-        'INVALID_ARGUMENT',
-        `${label}: cannot tell the vector format: name the file .npy (float32), .fvecs, or .f32 (raw float32, give --dim)`,
-      );
-    }
+    throw new TesseraError('INVALID_ARGUMENT', `${label}: cannot tell the vector format: name the file .npy (float32), .fvecs, or .f32 (raw float32, give --dim)`);
   }
   const layout =
     format === 'npy' ? await inspectNpy(source, label) : format === 'fvecs' ? await inspectFvecs(source, label, opts.dim) : inspectRaw(source, label, opts.dim);
@@ -84,7 +82,9 @@ function inspectRaw(source: ByteSource, label: string, dim: number | undefined):
 async function inspectNpy(source: ByteSource, label: string): Promise<VectorFileLayout> {
   const r = new ByteReader(source, 0, label);
   const magic = await r.bytes(6, 'the .npy magic "\\x93NUMPY"');
-  if (!NPY_MAGIC.every((b, i) => magic[i] === b)) throw r.error('not a .npy file: expected the magic "\\x93NUMPY"', 0);
+  if (!NPY_MAGIC.every((b, i) => magic[i] === b)) {
+    throw r.error('not a .npy file: expected the magic "\\x93NUMPY" (raw float32 rows, as x.tofile writes them, go in a file named .f32, read with --dim)', 0);
+  }
   const major = await r.u8('uint8 .npy major version');
   await r.u8('uint8 .npy minor version');
   if (major < 1 || major > 3) throw r.error(`unknown .npy format version ${major} (expected 1, 2 or 3)`, 6);

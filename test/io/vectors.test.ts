@@ -123,6 +123,20 @@ describe('bad vector files -> the error names the problem and the fix', () => {
     expect(r.data).toEqual(q);
   });
 
+  it('a .npy named .f32 or .fvecs is read as the .npy it is (its header was read as float rows: 15 rows, 8 of them garbage, for a 7 x 4 array); a raw file named .npy says where raw rows go', async () => {
+    const x = Float32Array.from({ length: 28 }, (_, i) => i / 7);
+    const npyPath = join(fx.dir, 'x4.npy');
+    await writeVectors(npyPath, x, 4);
+    for (const name of ['x4-npy.f32', 'x4-npy.fvecs']) {
+      writeFileSync(join(fx.dir, name), readFileSync(npyPath));
+      const r = await readVectors(join(fx.dir, name), { dim: 4 });
+      expect(r).toMatchObject({ n: 7, d: 4, format: 'npy' });
+      expect(r.data).toEqual(x);
+    }
+    writeFileSync(join(fx.dir, 'raw.npy'), Buffer.from(x.buffer));
+    await expectError(readVectors(join(fx.dir, 'raw.npy')), 'FORMAT', /raw\.npy: not a \.npy file: .*raw float32 rows, as x\.tofile writes them, go in a file named \.f32, read with --dim/);
+  });
+
   it('a .npy of a structured dtype is UNSUPPORTED saying so (it was FORMAT "bad .npy header", as if the file were corrupt)', async () => {
     const header = "{'descr': [('a', '<f4'), ('b', '<f4')], 'fortran_order': False, 'shape': (3,), }";
     const dict = header + ' '.repeat(64 - ((10 + header.length + 1) % 64)) + '\n';
