@@ -254,6 +254,14 @@ describe('buildIndex', () => {
     expect(await readTexts(txt)).toEqual(['who wrote hamlet?', 'b']);
   });
 
+  it('encode --texts T.jsonl: a JSON string or a corpus row a line, its passage as build takes it (each line was encoded as its JSON source)', async () => {
+    const path = join(root, 'texts.jsonl');
+    writeFileSync(path, '"who wrote hamlet?"\n\n{"id": "1", "contents": "\\"Hamlet\\"\\na play"}\r\n{"id": 2, "title": "Cat", "text": "an animal"}\n');
+    expect(await readTexts(path)).toEqual(['who wrote hamlet?', '"Hamlet"\na play', '"Cat"\nan animal']);
+    writeFileSync(path, '"ok"\n{"id": "1", "body": "x"}\n');
+    await expect(readTexts(path)).rejects.toMatchObject({ code: 'FORMAT', message: expect.stringMatching(/texts\.jsonl:2: no string "contents" .*a \.jsonl of texts holds a JSON string/) });
+  });
+
   it('a gzip-compressed corpus is FORMAT saying to decompress it (its rows were binary garbage, every one a bad row)', async () => {
     const path = join(root, 'c.jsonl.gz');
     writeFileSync(path, gzipSync(Buffer.from(corpusText)));

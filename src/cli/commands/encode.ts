@@ -1,5 +1,5 @@
 /**
- * `tessera encode --model DIR --texts T.json|T.txt [--prefix query|passage|none] [--json] [--out Q.npy]`:
+ * `tessera encode --model DIR --texts T.json|T.jsonl|T.txt [--prefix query|passage|none] [--json] [--out Q.npy]`:
  * texts to vectors with a model folder, for scripts (--json prints {"embeddings": [[...]]}; --out
  * writes a vector file that `tessera search --queries` reads) and for checking a folder by hand
  * (otherwise: the model's settings, each text's tokens and the head of its vector).
@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import { TesseraError } from '../../core/errors.js';
 import type { ProgressCallback } from '../../core/types.js';
+import { passageOf } from '../../encoder/build-index.js';
 import { Encoder } from '../../encoder/encoder.js';
 import type { TextPrefix } from '../../encoder/types.js';
 import { vectorFormatOf, writeVectors } from '../../io/vectors.js';
@@ -15,7 +16,7 @@ import { intOption, poolingOption, writeOut } from '../options.js';
 import { say } from '../progress.js';
 import { rateProgress } from './build.js';
 
-/** T.json: a JSON array of strings; anything else: one text a line (a trailing newline ends the last). */
+/** T.json: a JSON array of strings; T.jsonl: see jsonlTexts; anything else: one text a line (a trailing newline ends the last). */
 export async function readTexts(path: string): Promise<string[]> {
   let raw: string;
   try {
@@ -43,7 +44,34 @@ export async function readTexts(path: string): Promise<string[]> {
   }
   const lines = raw.split(/\r?\n/);
   if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
+  if (/\.jsonl$/i.test(path)) return jsonlTexts(path, lines);
   return lines;
+}
+
+/**
+ * T.jsonl: a JSON string a line, or a corpus row whose passage build would encode ("contents", or
+ * "title" + "text"); empty lines skipped. Read as .txt, every line was encoded as its JSON source,
+ * braces and field names included.
+ */
+function jsonlTexts(path: string, lines: string[]): string[] {
+  const texts: string[] = [];
+  lines.forEach((line, i) => {
+    if (line.trim() === '') return;
+    let v: unknown;
+    try {
+      v = JSON.parse(line);
+    } catch {
+      v = undefined;
+    }
+    if (typeof v === 'string') {
+      texts.push(v);
+      return;
+    }
+    const p = passageOf(line);
+    if ('error' in p) throw new TesseraError('FORMAT', `${path}:${i + 1}: ${p.error}: a .jsonl of texts holds a JSON string, or an object with "contents" (or "title" + "text"), a line`);
+    texts.push(p.text);
+  });
+  return texts;
 }
 
 /**
@@ -73,7 +101,7 @@ export function register(program: Command): void {
     .command('encode')
     .description('encode texts with a model folder (Hugging Face layout, ONNX): vectors as JSON or a vector file (--out), or a summary to check the folder')
     .requiredOption('--model <dir>', 'model folder: tokenizer.json or vocab.txt, config.json, onnx/model.onnx or model.onnx')
-    .requiredOption('--texts <file>', 'T.json (array of strings) or T.txt (one text a line)')
+    .requiredOption('--texts <file>', 'T.json (array of strings), T.jsonl (a string or a {"contents"} / {"title", "text"} row a line) or T.txt (one text a line)')
     .addOption(new Option('--prefix <p>', "which prefix to add (e5: 'query: ' / 'passage: '; none: the text as is)").choices(['query', 'passage', 'none']).default('query'))
     .option('--json', 'print {"embeddings": [[...]]} on stdout')
     .option('--out <file>', 'write the vectors to a .npy, .fvecs or .f32 file (what tessera search --queries reads), atomically')
