@@ -91,7 +91,7 @@ export class WordPieceTokenizer {
   /**
    * The pieces of `text`, or of a prefix of it whose pieces begin with the text's first `keep`.
    * A corpus row of 50 MB took 19 s and 2.4 GB to tokenize whole, for 510 pieces kept. Prefixes
-   * are cut where a non-space is followed by a space: the normalizers and pre-tokenizers of
+   * are cut where a non-whitespace character is followed by a space: the normalizers and pre-tokenizers of
    * Hugging Face's BERT, SentencePiece and byte-level BPE tokenizers never join pieces across that
    * point, so the prefix's pieces are the first pieces of the whole text. Growing prefixes are
    * tried until one gives `keep` pieces; a text without such a cut is tokenized whole.
@@ -133,12 +133,14 @@ export class WordPieceTokenizer {
   }
 }
 
-const isSpace = (c: number) => c === 32 || c === 9 || c === 10 || c === 13;
-
-/** The last i in (limit / 2, limit] where text[i] is a space and text[i - 1] is not; undefined if none. */
+/**
+ * The last i in (limit / 2, limit] where text[i] is a plain space (U+0020) and text[i - 1] is no
+ * whitespace at all; undefined if none. Not a newline: GPT-4-style split patterns keep newlines
+ * with the punctuation before them ("!\n" is one piece), so a cut there could change a piece.
+ */
 function spaceCut(text: string, limit: number): number | undefined {
   for (let i = limit; i > limit >> 1; i--) {
-    if (isSpace(text.charCodeAt(i)) && !isSpace(text.charCodeAt(i - 1))) return i;
+    if (text.charCodeAt(i) === 32 && !/\s/.test(text[i - 1]!)) return i;
   }
   return undefined;
 }
