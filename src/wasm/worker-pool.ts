@@ -277,6 +277,11 @@ export class WasmWorkers {
   async release(): Promise<void> {
     if (this.isReleased) return;
     this.isReleased = true;
+    // Terminated workers never answer: a job still in flight fails instead of waiting forever.
+    for (const [id, p] of this.pending) {
+      this.pending.delete(id);
+      p.reject(new TesseraError('INVALID_ARGUMENT', `${this.label} was stopped by dispose() while a call ran on it: dispose an index after its calls settle`));
+    }
     await Promise.all(this.workers.map((w) => w.terminate()));
     for (const s of this.stacks) this.heap.release(s);
   }

@@ -44,6 +44,17 @@ describe.runIf(dedicatedWorkersAvailable())('worker that stops on its own', () =
     }
   });
 
+  it('release with a job in flight fails that job instead of leaving it pending forever', async () => {
+    const heap = await WasmHeap.create(true);
+    const workers = await WasmWorkers.start(heap, 1, { source: HELD_JOBS, label: 'test worker', stackBytes: 1024 });
+    const held = expect(workers.run(0, { type: 'job' })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/test worker was stopped by dispose\(\)/) });
+    await workers.release();
+    // before the fix the job stayed pending forever: fail in seconds instead of hanging the run
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const stuck = new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('the job in flight never settled')), 3000)));
+    await Promise.race([held, stuck]).finally(() => clearTimeout(timer));
+  });
+
   it('a second worker that stops later fails its own job in flight too (no hang), with the first one named', async () => {
     const heap = await WasmHeap.create(true);
     const workers = await WasmWorkers.start(heap, 2, { source: HELD_JOBS, label: 'test worker', stackBytes: 1024 });
