@@ -82,7 +82,7 @@ const SEARCH_HEADROOM = 64 << 20;
  * Lays out `ntotal` vectors of the FAISS type `description` over shards of at most `shardBytes`.
  * `building`: the index is filled by add (arrays grow; Flat copies on growth) rather than loaded.
  */
-export function planShards(input: { description: string; d: number; ntotal: number; building?: boolean } & ShardOptions): ShardPlan {
+export function planShards(input: { description: string; d: number; ntotal: number; building?: boolean; threads?: number } & ShardOptions): ShardPlan {
   const { d, ntotal } = input;
   const spec = parseFactoryString(input.description);
   const shardBytes = Math.min(input.shardBytes ?? WASM_MEMORY_LIMIT, WASM_MEMORY_LIMIT);
@@ -109,9 +109,10 @@ export function planShards(input: { description: string; d: number; ntotal: numb
       break;
     case 'hnsw':
       // vectors + level-0 links (2M) + upper levels (about M / (M - 1) links per node) + level,
-      // offset, lock, and a visited byte per node for each of up to 4 searching threads. Shards
-      // reserve their nodes up front (no copy on growth); the upper-level array grows by x1.5.
-      bytesPerVector = 4 * d + 4 * (2 * spec.M + 2 * Math.ceil(spec.M / Math.max(1, spec.M - 1))) + 4 + 4 + 4 + 4;
+      // offset, lock, and a visited byte per node for each searching thread (`threads`, at least
+      // 4 counted). Shards reserve their nodes up front (no copy on growth); the upper-level array
+      // grows by x1.5.
+      bytesPerVector = 4 * d + 4 * (2 * spec.M + 2 * Math.ceil(spec.M / Math.max(1, spec.M - 1))) + 4 + 4 + 4 + Math.max(4, input.threads ?? 4);
       break;
   }
   const headroom = Math.min(SEARCH_HEADROOM, Math.floor(shardBytes / 4));
@@ -202,9 +203,14 @@ export class ShardedIndex implements Index {
     this.coarseMetric = metric;
     // With the final size known, shards get even row counts and the threads split over them;
     // otherwise each shard fills up before the next starts, and each may use all threads.
-    const plan = planShards({ description, d, ntotal: opts.expectedVectors ?? 0, building: true, shardBytes: opts.shardBytes });
-    this.rowsPerShard = opts.expectedVectors ? plan.shards[0]!.rows : plan.rowsPerShard;
+    let plan = planShards({ description, d, ntotal: opts.expectedVectors ?? 0, building: true, shardBytes: opts.shardBytes });
     this.perShard = shardThreads(opts, opts.expectedVectors ? plan.shards.length : 1);
+    // HNSW: every thread searching a shard keeps a visited byte per node; the plan counts 4.
+    const searching = this.perShard.dedicated ? (this.perShard.threads ?? 1) : resolveThreads(opts.threads);
+    if (this.spec.kind === 'hnsw' && searching > 4) {
+      plan = planShards({ description, d, ntotal: opts.expectedVectors ?? 0, building: true, shardBytes: opts.shardBytes, threads: searching });
+    }
+    this.rowsPerShard = opts.expectedVectors ? plan.shards[0]!.rows : plan.rowsPerShard;
     this.sequentialShards = opts.sequentialShards ?? false;
   }
 
@@ -561,8 +567,8 @@ export async function loadFlatAuto(source: ByteSource, opts: IndexOptions & Shar
 }
 
 /** True when a file of this type and size needs more than one instance (the loaders then shard). */
-export function needsShards(description: string, d: number, ntotal: number, opts: ShardOptions = {}): boolean {
-  return planShards({ description, d, ntotal, shardBytes: opts.shardBytes }).shards.length > 1;
+export function needsShards(description: string, d: number, ntotal: number, opts: ShardOptions & { threads?: number } = {}): boolean {
+  return planShards({ description, d, ntotal, shardBytes: opts.shardBytes, threads: opts.threads }).shards.length > 1;
 }
 
 /** Loader for readIndex ('sq'): one instance when the file fits one WebAssembly memory, else shards. */
@@ -622,6 +628,7 @@ export async function loadHnswAuto(source: ByteSource, opts: IndexOptions & Shar
   const fourcc = await r.fourcc();
   if (fourcc !== HNSW_FLAT_FOURCC) return WasmHnswIndex.load(source, opts); // it names the problem
   const layout = await readHnswLayout(r);
-  if (needsShards(`HNSW${layout.M}`, layout.d, layout.ntotal, opts)) return loadShardedHnsw(source, opts);
+  // One instance searches on all its threads, each with a visited byte per node.
+  if (needsShards(`HNSW${layout.M}`, layout.d, layout.ntotal, { ...opts, threads: resolveThreads(opts.threads) })) return loadShardedHnsw(source, opts);
   return WasmHnswIndex.load(source, opts);
 }

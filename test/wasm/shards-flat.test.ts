@@ -2,7 +2,8 @@
  * A FAISS flat file larger than one WebAssembly memory (simulated with a small shardBytes):
  * readIndex loads it as Flat shards (it failed with OUT_OF_MEMORY while `tessera info` printed a
  * shard plan for it), searches equal one instance's with threads 1 and 2, adds continue the file's
- * ids, and save writes back the same bytes one instance writes.
+ * ids, and save writes back the same bytes one instance writes. Also: HNSW shard plans count the
+ * memory of every thread that searches a shard.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -61,5 +62,26 @@ describe.each(['ip', 'l2'] as const)('Flat file past one memory, %s', (metric) =
     const whole = await readIndex(file, { backend: 'wasm', threads: 1 });
     expect(whole).toBeInstanceOf(WasmFlatIndex);
     await Promise.all([whole.dispose(), single.dispose()]);
+  });
+});
+
+describe('HNSW shard plans count a visited byte per node for every searching thread', () => {
+  it('more threads per shard, fewer nodes per shard; the one-instance check counts them too', async () => {
+    const { planShards, needsShards } = await import('../../src/wasm/shards.js');
+    const shardBytes = 64 << 20;
+    const four = planShards({ description: 'HNSW32', d: 128, ntotal: 1_000_000, shardBytes });
+    const sixteen = planShards({ description: 'HNSW32', d: 128, ntotal: 1_000_000, shardBytes, threads: 16 });
+    expect(sixteen.bytesPerVector - four.bytesPerVector).toBe(12);
+    expect(sixteen.rowsPerShard).toBeLessThan(four.rowsPerShard);
+    // 16 threads x a byte per node did not fit the 4 counted: a shard this full ran out of memory at its first search
+    const usable = shardBytes - Math.min(64 << 20, shardBytes / 4);
+    expect(sixteen.rowsPerShard * (four.bytesPerVector + 12)).toBeLessThanOrEqual(usable);
+    const n = Math.floor(usable / four.bytesPerVector);
+    expect(needsShards('HNSW32', 128, n, { shardBytes })).toBe(false);
+    expect(needsShards('HNSW32', 128, n, { shardBytes, threads: 16 })).toBe(true);
+    // a sharded index that gives each shard 16 threads sizes its shards for them (no workers start before an add)
+    const idx = (await import('../../src/wasm/shards.js')).shardedIndex(128, 'HNSW32', 'l2', { threads: 16, shardBytes, shardWorkers: false });
+    expect((idx as unknown as { rowsPerShard: number }).rowsPerShard).toBe(sixteen.rowsPerShard);
+    await idx.dispose();
   });
 });
