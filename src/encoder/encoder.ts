@@ -50,6 +50,7 @@ const utf8 = new TextDecoder();
 export class Encoder implements TextEncoder {
   private disposed = false;
   private dimension = 0;
+  private pooledOutput = false;
 
   private constructor(
     readonly name: string,
@@ -72,8 +73,14 @@ export class Encoder implements TextEncoder {
     return this.dimension;
   }
 
+  /** The model's output is one vector a text already (e.g. sentence_embedding): `pooling` does not apply. */
+  get pooledByModel(): boolean {
+    return this.pooledOutput;
+  }
+
   describe(): string {
-    return `${this.pooling} pooling, ${this.normalize ? 'L2-normalised' : 'not normalised'}, query prefix ${JSON.stringify(this.prefixes.query)}, max ${this.maxLength} tokens`;
+    const pooling = this.pooledByModel ? `pooled by the model (output ${this.outputName})` : `${this.pooling} pooling`;
+    return `${pooling}, ${this.normalize ? 'L2-normalised' : 'not normalised'}, query prefix ${JSON.stringify(this.prefixes.query)}, max ${this.maxLength} tokens`;
   }
 
   /** Loads a model folder (a path in Node/Deno, a URL, a name -> bytes map, or a lookup function). */
@@ -115,7 +122,14 @@ export class Encoder implements TextEncoder {
       await session.release();
       throw new TesseraError('FORMAT', `model in ${folder.label} has inputs [${session.inputNames.join(', ')}]: expected a BERT-style graph taking input_ids`);
     }
-    const outputName = ['last_hidden_state', 'token_embeddings', 'sentence_embedding'].find((n) => session.outputNames.includes(n)) ?? session.outputNames[0]!;
+    // A sentence-transformers export (optimum, ST's own ONNX backend) has token_embeddings and
+    // sentence_embedding: the latter went through the whole pipeline (its Dense and Normalize modules
+    // too), so it is what SentenceTransformer.encode returns. Token states are pooled here only when
+    // told a pooling mode, or when the graph has no pooled output.
+    const outputPreference = opts.pooling === undefined
+      ? ['sentence_embedding', 'last_hidden_state', 'token_embeddings']
+      : ['last_hidden_state', 'token_embeddings', 'sentence_embedding'];
+    const outputName = outputPreference.find((n) => session.outputNames.includes(n)) ?? session.outputNames[0]!;
     const meta = (session as { inputMetadata?: readonly { name: string; type?: string }[] }).inputMetadata;
     const int32Inputs = meta?.find((m) => m.name === 'input_ids')?.type === 'int32';
     const enc = new Encoder(
@@ -134,8 +148,15 @@ export class Encoder implements TextEncoder {
       int32Inputs,
     );
     // One probe run gives the real output dimension, so a model that does not fit the index fails here.
-    const probe = await enc.runBatch(tokenizer.encodeBatch(['tessera'], maxLength));
+    let probe: { dim: number; pooledByModel: boolean };
+    try {
+      probe = await enc.runBatch(tokenizer.encodeBatch(['tessera'], maxLength));
+    } catch (e) {
+      await session.release();
+      throw e;
+    }
     enc.dimension = probe.dim;
+    enc.pooledOutput = probe.pooledByModel;
     if (opts.expectDim !== undefined) {
       try {
         checkEncoderDim(enc, opts.expectDim);
@@ -189,7 +210,7 @@ export class Encoder implements TextEncoder {
     return this.tokenizer.encode((prefix === 'none' ? '' : this.prefixes[prefix]) + text, this.maxLength);
   }
 
-  private async runBatch(b: TokenBatch): Promise<{ vectors: Float32Array; dim: number }> {
+  private async runBatch(b: TokenBatch): Promise<{ vectors: Float32Array; dim: number; pooledByModel: boolean }> {
     const { Tensor } = this.ort;
     const dims = [b.batch, b.seqLen];
     const tensor = (x: BigInt64Array) =>
@@ -220,7 +241,7 @@ export class Encoder implements TextEncoder {
     }
     for (const t of Object.values(result)) t.dispose();
     if (this.normalize) l2NormalizeRows(vectors, dim);
-    return { vectors, dim };
+    return { vectors, dim, pooledByModel: shape.length === 2 };
   }
 
   /** Frees the ONNX session once the encodes already started have finished; later encodes are refused. */

@@ -9,6 +9,7 @@ import { Encoder, checkEncoderDim } from '../../src/encoder/index.js';
 import { isTesseraError } from '../../src/core/errors.js';
 import { TOY_WORDS, toyModelBytes, toyTable, toyVocab, writeToyFolder } from './toy-model.js';
 import { bertTokenizerJson } from '../../src/encoder/tokenizer.js';
+import { DataType, f32Bytes, writeOnnxModel } from '../../scripts/demo/onnx-proto.js';
 
 const root = mkdtempSync(join(tmpdir(), 'tessera-enc-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -202,6 +203,41 @@ describe('Encoder errors', () => {
     expect(() => checkEncoderDim(ok, DIM)).not.toThrow();
     expect(() => checkEncoderDim(ok, 5)).toThrow(/d=5/);
     await ok.dispose();
+  });
+
+  it("a sentence-transformers export (token_embeddings + sentence_embedding) gives the model's sentence_embedding; pooling told pools the token states", async () => {
+    // sentence_embedding = -(mean of token states): a stand-in for ST's Dense/Normalize modules, so it differs from pooling here.
+    const stDir = writeToyFolder(join(root, 'st-export'), DIM, { noModel: true, pooling: 'mean' });
+    writeFileSync(
+      join(stDir, 'onnx', 'model.onnx'),
+      writeOnnxModel({
+        name: 'st',
+        nodes: [
+          { op: 'Gather', inputs: ['table', 'input_ids'], outputs: ['token_embeddings'], attrs: { axis: 0 } },
+          { op: 'ReduceMean', inputs: ['token_embeddings'], outputs: ['mean'], attrs: { axes: [1], keepdims: 0 } },
+          { op: 'Neg', inputs: ['mean'], outputs: ['sentence_embedding'] },
+        ],
+        initializers: [{ name: 'table', dataType: DataType.FLOAT, dims: [TOY_WORDS.length, DIM], raw: f32Bytes(table) }],
+        inputs: [
+          { name: 'input_ids', dataType: DataType.INT64, shape: ['batch', 'sequence'] },
+          { name: 'attention_mask', dataType: DataType.INT64, shape: ['batch', 'sequence'] },
+        ],
+        outputs: [
+          { name: 'token_embeddings', dataType: DataType.FLOAT, shape: ['batch', 'sequence', DIM] },
+          { name: 'sentence_embedding', dataType: DataType.FLOAT, shape: ['batch', DIM] },
+        ],
+      }),
+    );
+    const ref = reference(ids('the', 'cat'), 'mean', true);
+    const byModel = await Encoder.fromDirectory(stDir);
+    expect(byModel.pooledByModel).toBe(true);
+    expect(byModel.describe()).toMatch(/pooled by the model \(output sentence_embedding\)/);
+    expectRow(await byModel.encode(['the cat']), 0, ref.map((x) => -x));
+    await byModel.dispose();
+    const told = await Encoder.fromDirectory(stDir, { pooling: 'mean' });
+    expect(told.pooledByModel).toBe(false);
+    expectRow(await told.encode(['the cat']), 0, ref);
+    await told.dispose();
   });
 
   it('FORMAT for a broken tokenizer.json or ONNX file; INVALID_ARGUMENT for bad options', async () => {
