@@ -18,6 +18,7 @@
  * number and indexed as a zero vector (it scores 0 against every query), unless `strict` makes it fatal.
  */
 import { mkdir, open, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { basename, join } from 'node:path';
 import { TesseraError } from '../core/errors.js';
 import { indexFactory, parseFactoryString } from '../core/factory.js';
@@ -84,6 +85,8 @@ interface State {
 }
 
 const CHECKPOINT_DIR = '.tessera-build';
+/** Beside the checkpoint folder, not in it: a fresh start removes that folder. */
+const LOCK_FILE = '.tessera-build.lock';
 /** Rows read back from vectors.f32 per chunk when writing the index. */
 const READ_ROWS = 16384;
 
@@ -111,6 +114,15 @@ export function passageOf(line: string): { text: string } | { error: string } {
   if (contents === undefined && typeof text === 'string') return { text: titledText(title, text) };
   const got = contents !== undefined ? ` (its "contents" is ${contents === null ? 'null' : typeof contents})` : text !== undefined ? ` (its "text" is ${text === null ? 'null' : typeof text})` : '';
   return { error: `no string "contents" (or "title" + "text") field${got}` };
+}
+
+/** What differs between a checkpoint and this build, for the note that says why it starts over. */
+function checkpointMismatch(old: State, fresh: State, rows: number): string {
+  if (old.version !== 1) return `checkpoint version ${String(old.version)}`;
+  if (old.corpus?.size !== fresh.corpus.size || old.corpus?.mtimeMs !== fresh.corpus.mtimeMs) return 'the corpus changed since (size or modification time)';
+  if (old.model !== fresh.model) return `model ${old.model}, now ${fresh.model}`;
+  if (old.dim !== fresh.dim) return `${old.dim} dims, now ${fresh.dim}`;
+  return `${old.rowsDone} rows done of a corpus of ${rows}`;
 }
 
 async function readState(path: string): Promise<State | undefined> {
@@ -162,17 +174,76 @@ function outIsNotFolder(out: string, what: 'a file' | 'under a file', cause?: un
   );
 }
 
+/** Whether a process of this machine with that id runs (EPERM: it does, as another user). */
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Takes `<out>/.tessera-build.lock` (created exclusively, holding pid and host) for the whole build:
+ * two builds into one folder appended to the same vectors.f32 and overwrote each other's state, an
+ * index of mixed or duplicated rows. A lock left by a killed build (its process gone) is taken over.
+ * Returns the release.
+ */
+async function lockOutFolder(out: string, say: (line: string) => void): Promise<() => Promise<void>> {
+  const path = join(out, LOCK_FILE);
+  const me = JSON.stringify({ pid: process.pid, host: hostname() });
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const fh = await open(path, 'wx');
+      try {
+        await fh.writeFile(me);
+      } finally {
+        await fh.close();
+      }
+      return () => rm(path, { force: true });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw e;
+    }
+    const text = await readFile(path, 'utf8').catch(() => '');
+    let holder: { pid?: unknown; host?: unknown } = {};
+    try {
+      holder = JSON.parse(text) as typeof holder;
+    } catch {
+      // Killed between creating the lock and writing it: nobody holds it.
+    }
+    const pid = typeof holder.pid === 'number' ? holder.pid : undefined;
+    if (pid !== undefined && holder.host !== hostname()) {
+      throw new TesseraError('INVALID_ARGUMENT', `--out ${out} is locked by a build on ${String(holder.host)} (process ${pid}, ${path}): wait for it, or delete ${path} if that build is gone`);
+    }
+    if (pid !== undefined && processAlive(pid)) {
+      throw new TesseraError('INVALID_ARGUMENT', `--out ${out} is in use by another build (process ${pid}, ${path}): wait for it to finish, or build into another --out`);
+    }
+    say(`taking over ${path}: the build that held it${pid !== undefined ? ` (process ${pid})` : ''} is gone`);
+    await rm(path, { force: true });
+  }
+}
+
 export async function buildIndex(opts: BuildOptions): Promise<BuildResult> {
   const say = opts.say ?? (() => {});
   const indexType = opts.indexType ?? 'Flat';
   const spec = parseFactoryString(indexType);
   const batch = opts.batch ?? 64;
   if (!Number.isInteger(batch) || batch < 1) throw new TesseraError('INVALID_ARGUMENT', `--batch must be a positive integer, got ${opts.batch}`);
+
+  await makeOutFolder(opts.out);
+  const unlock = await lockOutFolder(opts.out, say);
+  try {
+    return await buildLocked(opts, say, indexType, spec.kind, batch);
+  } finally {
+    await unlock();
+  }
+}
+
+async function buildLocked(opts: BuildOptions, say: (line: string) => void, indexType: string, kind: string, batch: number): Promise<BuildResult> {
   const enc = opts.encoder;
   const dim = enc.dim;
   const rowBytes = dim * 4;
-
-  await makeOutFolder(opts.out);
   const ckDir = join(opts.out, CHECKPOINT_DIR);
   const vectorsPath = join(ckDir, 'vectors.f32');
   const statePath = join(ckDir, 'state.json');
@@ -194,8 +265,8 @@ export async function buildIndex(opts: BuildOptions): Promise<BuildResult> {
     if (
       old &&
       old.version === 1 &&
-      old.corpus.size === fresh.corpus.size &&
-      old.corpus.mtimeMs === fresh.corpus.mtimeMs &&
+      old.corpus?.size === fresh.corpus.size &&
+      old.corpus?.mtimeMs === fresh.corpus.mtimeMs &&
       old.model === fresh.model &&
       old.dim === dim &&
       old.rowsDone <= corpus.rows
@@ -207,7 +278,7 @@ export async function buildIndex(opts: BuildOptions): Promise<BuildResult> {
         say(`checkpoint in ${ckDir} is damaged (vectors.f32 shorter than its state): starting over`);
       }
     } else if (old) {
-      say(`checkpoint in ${ckDir} is for another corpus or model: starting over`);
+      say(`checkpoint in ${ckDir} is for another corpus or model (${checkpointMismatch(old, fresh, corpus.rows)}): starting over, its vectors are not mixed with these`);
     }
     if (state === fresh) {
       await rm(ckDir, { recursive: true, force: true });
@@ -286,7 +357,7 @@ export async function buildIndex(opts: BuildOptions): Promise<BuildResult> {
     if (badRows.length > 20) say(`... and ${badRows.length - 20} more bad rows (listed in build.json)`);
 
     const indexPath = join(opts.out, `${indexType}.index`);
-    await writeIndexFile(indexPath, spec.kind, indexType, vectorsPath, total, dim, opts.onProgress);
+    await writeIndexFile(indexPath, kind, indexType, vectorsPath, total, dim, opts.onProgress);
     const manifest = join(opts.out, 'build.json');
     await writeAtomic(
       manifest,

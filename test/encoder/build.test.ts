@@ -1,7 +1,7 @@
 /** `tessera build` pipeline and the encode/build commands on a toy model: output files, bad rows, resume after a crash. */
 import { execFileSync } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -125,6 +125,47 @@ describe('buildIndex', () => {
     expect(r2.resumedFrom).toBe(0);
     expect(r2.rows).toBe(ROWS + 1);
     expect(notes.some((n) => n.includes('another corpus or model'))).toBe(true);
+  });
+
+  it('a second build into the same --out while one runs is INVALID_ARGUMENT naming the lock (both appended to one vectors.f32: mixed, duplicated rows); a lock left by a killed build is taken over', async () => {
+    const out = join(root, 'out-locked');
+    let release!: () => void;
+    let paused!: () => void;
+    const isPaused = new Promise<void>((r) => (paused = r));
+    const first = buildIndex({
+      corpus,
+      out,
+      encoder: enc,
+      batch: 8,
+      onCheckpoint: (n) => {
+        if (n !== 16) return;
+        paused();
+        return new Promise<void>((r) => (release = r));
+      },
+    });
+    await isPaused;
+    const second = await buildIndex({ corpus, out, encoder: enc, batch: 8 }).catch((e: unknown) => e);
+    release();
+    expect(isTesseraError(second) && second.code === 'INVALID_ARGUMENT' && /in use by another build \(process \d+, .*\.tessera-build\.lock\)/.test(second.message)).toBe(true);
+    const r = await first;
+    expect(Buffer.from(indexRows(r.index, ROWS).buffer).equals(Buffer.from(reference.buffer))).toBe(true);
+    expect(existsSync(join(out, '.tessera-build.lock'))).toBe(false);
+    // A SIGKILLed build leaves its lock; its process is gone, so the next build takes it over.
+    const dead = execFileSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+    writeFileSync(join(out, '.tessera-build.lock'), JSON.stringify({ pid: Number(dead), host: hostname() }));
+    const notes: string[] = [];
+    await buildIndex({ corpus, out, encoder: enc, batch: 8, restart: true, say: (l) => notes.push(l) });
+    expect(notes.some((n) => n.includes(`taking over`) && n.includes(`process ${dead}`))).toBe(true);
+  });
+
+  it('a checkpoint of another model says what differs (pooling here) and starts over instead of mixing vectors', async () => {
+    const out = join(root, 'out-model');
+    const stop = new Error('stop');
+    await expect(buildIndex({ corpus, out, encoder: enc, batch: 8, modelKey: 'toy|6|mean|512', onCheckpoint: () => { throw stop; } })).rejects.toBe(stop);
+    const notes: string[] = [];
+    const r = await buildIndex({ corpus, out, encoder: enc, batch: 8, modelKey: 'toy|6|cls|512', say: (l) => notes.push(l) });
+    expect(r.resumedFrom).toBe(0);
+    expect(notes.some((n) => n.includes('model toy|6|mean|512, now toy|6|cls|512') && n.includes('starting over'))).toBe(true);
   });
 
   it('--strict: the first bad row is fatal (FORMAT naming file:line); bad options are INVALID_ARGUMENT', async () => {
