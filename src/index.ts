@@ -29,7 +29,8 @@ export { readVectors, writeVectors, inspectVectors, streamVectors, vectorFormatO
 export type { VectorFileFormat, VectorFileLayout, VectorFileOptions } from './io/vectors.js';
 export { readFlatLayout, streamFlatRows, writeFlatIndex } from './io/faiss/flat.js';
 export type { FlatLayout, RowChunk, RowsInput, StreamRowsOptions } from './io/faiss/flat.js';
-export { memorySource } from './io/byte-reader.js';
+export { memorySource, memorySink, blobSource } from './io/byte-reader.js';
+export type { BlobLike, MemorySink } from './io/byte-reader.js';
 export * from './encoder/index.js';
 export { GpuFlatIndex } from './gpu/flat-index.js';
 export type { GpuFlatOptions } from './gpu/flat-index.js';

@@ -47,7 +47,7 @@ export function fileSystem(): FileSystemHooks {
   if (!hooks.fs) {
     throw new TesseraError(
       'UNSUPPORTED',
-      "file paths need tessera's Node entry (what Node resolves \"tessera\" to); in Deno and browsers give bytes instead: memorySource(bytes) or another ByteSource/ByteSink for index files, a URL for a model folder (in Deno new URL('file:///models/e5-base-v2/'))",
+      "file paths need tessera's Node entry (what Node resolves \"tessera\" to); in Deno and browsers give bytes instead: for index files memorySource(bytes) or blobSource(file) to read, memorySink() to save (then sink.bytes()), or another ByteSource/ByteSink; a URL for a model folder (in Deno new URL('file:///models/e5-base-v2/'))",
     );
   }
   return hooks.fs;

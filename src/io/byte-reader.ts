@@ -4,7 +4,7 @@
  * expects; a short read raises FORMAT with the byte offset, what was expected there and the size.
  */
 import { TesseraError } from '../core/errors.js';
-import type { ByteSource } from '../core/types.js';
+import type { ByteSink, ByteSource } from '../core/types.js';
 
 /** Largest integer a count may hold: counts become JS numbers (exact up to 2^53). */
 const MAX_COUNT = Number.MAX_SAFE_INTEGER;
@@ -189,8 +189,40 @@ export function memorySource(bytes: Uint8Array): ByteSource {
   };
 }
 
-/** A ByteSink collecting bytes in memory; `bytes()` concatenates what was written. */
-export function memorySink(): { write(chunk: Uint8Array): Promise<void>; close(): Promise<void>; bytes(): Uint8Array; closed: boolean } {
+/** What blobSource needs of a Blob, typed here so the published types need no DOM lib. */
+export interface BlobLike {
+  readonly size: number;
+  slice(start?: number, end?: number): { arrayBuffer(): Promise<ArrayBuffer> };
+}
+
+/**
+ * A ByteSource over a Blob or File (a file input, a drop, `await response.blob()`): each read
+ * slices the Blob, so a multi-GB file is never held in memory whole.
+ */
+export function blobSource(blob: BlobLike): ByteSource {
+  return {
+    size: blob.size,
+    async read(offset: number, length: number) {
+      return new Uint8Array(await blob.slice(offset, Math.min(offset + length, blob.size)).arrayBuffer());
+    },
+    async close() {},
+  };
+}
+
+/** A ByteSink that keeps what is written in memory. */
+export interface MemorySink extends ByteSink {
+  /** True after close(); later writes throw. */
+  closed: boolean;
+  /** What was written, concatenated (e.g. `new Blob([sink.bytes()])` to download a saved index). */
+  /** A fresh ArrayBuffer (not shared), so it is a BlobPart as typed by TypeScript >= 5.7. */
+  bytes(): Uint8Array<ArrayBuffer>;
+}
+
+/**
+ * A ByteSink collecting bytes in memory: where there are no file paths (browsers, Deno without
+ * the Node entry), `await index.save(sink)` then `sink.bytes()` gives the FAISS file's bytes.
+ */
+export function memorySink(): MemorySink {
   const parts: Uint8Array[] = [];
   const sink = {
     closed: false,
