@@ -25,7 +25,7 @@ export interface EncoderOptions {
   normalize?: boolean;
   /** 'e5' (query: / passage:), 'none', or strings; default: e5 when the folder is an e5 model, else none. */
   prefixes?: 'e5' | 'none' | PrefixStrings;
-  /** Tokens a text including [CLS]/[SEP]; longer texts are cut. Default 256 for e5 (Search-R1), else the model's limit (<= 512). */
+  /** Tokens a text including [CLS]/[SEP]; longer texts are cut. Default 256 for e5 (Search-R1), else the model's limit (<= 512). More than config.json's max_position_embeddings is refused at load. */
   maxLength?: number;
   /** Texts per ONNX run (padding is to the longest text of a run). Default 32. */
   batchSize?: number;
@@ -103,6 +103,14 @@ export class Encoder implements TextEncoder {
     const maxLength = opts.maxLength ?? defaultMaxLength(config, tokConfig, isE5);
     if (!Number.isInteger(maxLength) || maxLength < 2) {
       throw new TesseraError('INVALID_ARGUMENT', `maxLength must be an integer >= 2, got ${maxLength}`);
+    }
+    const positions = positionLimit(config);
+    if (positions !== undefined && maxLength > positions) {
+      // The graph would load and fail only at the first text that long, with an ONNX Runtime broadcast error.
+      throw new TesseraError(
+        'INVALID_ARGUMENT',
+        `maxLength ${maxLength} is more than the ${positions} positions the model in ${folder.label} has (config.json max_position_embeddings): use maxLength <= ${positions}`,
+      );
     }
     const { name: modelName, bytes } = await folder.require(opts.quantized ? QUANTIZED_NAMES : MODEL_NAMES, opts.quantized ? 'quantized ONNX model' : 'ONNX model');
     const externalData = await externalDataOf(folder, modelName);
@@ -317,10 +325,20 @@ function resolvePrefixes(p: EncoderOptions['prefixes'], isE5: boolean): PrefixSt
   throw new TesseraError('INVALID_ARGUMENT', `prefixes must be 'e5', 'none' or {query, passage} strings, got ${JSON.stringify(p)}`);
 }
 
+/** Tokens a text the model's position embeddings hold; RoBERTa-style models number positions from pad_token_id + 1. */
+function positionLimit(config: Record<string, unknown>): number | undefined {
+  const n = config.max_position_embeddings;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 2) return undefined;
+  const offsetPositions = ['roberta', 'xlm-roberta', 'camembert', 'mpnet', 'longformer', 'xlm-roberta-xl'].includes(String(config.model_type));
+  const pad = typeof config.pad_token_id === 'number' ? config.pad_token_id : 1;
+  return offsetPositions ? n - pad - 1 : n;
+}
+
 function defaultMaxLength(config: Record<string, unknown>, tokConfig: Record<string, unknown>, isE5: boolean): number {
   if (isE5) return 256;
   const limits = [512];
-  if (typeof config.max_position_embeddings === 'number') limits.push(config.max_position_embeddings);
+  const positions = positionLimit(config);
+  if (positions !== undefined) limits.push(positions);
   if (typeof tokConfig.model_max_length === 'number') limits.push(tokConfig.model_max_length);
   return Math.min(...limits);
 }

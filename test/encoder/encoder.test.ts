@@ -248,6 +248,14 @@ describe('Encoder errors', () => {
     const dir = writeToyFolder(join(root, 'opts'), DIM);
     expect(await code(Encoder.fromDirectory(dir, { batchSize: 0 }))).toMatch(/^INVALID_ARGUMENT: batchSize/);
     expect(await code(Encoder.fromDirectory(dir, { maxLength: 1 }))).toMatch(/^INVALID_ARGUMENT: maxLength/);
+    // Past the position embeddings the graph failed only at the first text that long, with an ONNX Runtime broadcast error.
+    expect(await code(Encoder.fromDirectory(dir, { maxLength: 600 }))).toMatch(/^INVALID_ARGUMENT: maxLength 600 is more than the 512 positions .*use maxLength <= 512/);
+    const roberta = writeToyFolder(join(root, 'roberta'), DIM);
+    writeFileSync(join(roberta, 'config.json'), JSON.stringify({ model_type: 'xlm-roberta', max_position_embeddings: 514, pad_token_id: 1 }));
+    expect(await code(Encoder.fromDirectory(roberta, { maxLength: 513 }))).toMatch(/^INVALID_ARGUMENT: maxLength 513 is more than the 512 positions/);
+    const robertaDefault = await Encoder.fromDirectory(roberta);
+    expect(robertaDefault.maxLength).toBe(512);
+    await robertaDefault.dispose();
     expect(await code(Encoder.fromDirectory(dir, { pooling: 'max' as never }))).toMatch(/^INVALID_ARGUMENT: pooling/);
     expect(await code(Encoder.fromDirectory(dir, { prefixes: 7 as never }))).toMatch(/^INVALID_ARGUMENT: prefixes/);
     expect(await code(Encoder.fromDirectory(dir, { executionProvider: 'cuda' as never }))).toMatch(/^INVALID_ARGUMENT: execution provider/);
