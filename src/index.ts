@@ -31,6 +31,8 @@ export { readFlatLayout, streamFlatRows, writeFlatIndex } from './io/faiss/flat.
 export type { FlatLayout, RowChunk, RowsInput, StreamRowsOptions } from './io/faiss/flat.js';
 export { memorySource, memorySink, blobSource } from './io/byte-reader.js';
 export type { BlobLike, MemorySink } from './io/byte-reader.js';
+export { urlSource } from './io/url-source.js';
+export type { UrlSource, UrlSourceOptions } from './io/url-source.js';
 export * from './encoder/index.js';
 export { GpuFlatIndex } from './gpu/flat-index.js';
 export type { GpuFlatOptions } from './gpu/flat-index.js';

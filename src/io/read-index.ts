@@ -7,6 +7,7 @@ import { TesseraError } from '../core/errors.js';
 import { type IndexOptions, registeredBackends, registration, withGpuFallback } from '../core/factory.js';
 import type { Backend, ByteSink, ByteSource, Index } from '../core/types.js';
 import { openSource } from '../platform.js';
+import { sourceLabel } from './byte-reader.js';
 import { inspectSource } from './faiss/formats.js';
 import type { FaissFileInfo } from './faiss/header.js';
 
@@ -22,7 +23,7 @@ export interface IndexFileInfo extends FaissFileInfo {
 export async function inspectIndex(target: string | ByteSource): Promise<IndexFileInfo> {
   const source = await openSource(target);
   try {
-    const { format, info } = await inspectSource(source, labelOf(target));
+    const { format, info } = await inspectSource(source, labelOf(target, source));
     const backends = registeredBackends(format.kind).filter((b) => registration(b, format.kind)?.load);
     return { ...info, bytes: source.size, backends: info.metric ? backends : [] };
   } finally {
@@ -39,7 +40,7 @@ export async function inspectIndex(target: string | ByteSource): Promise<IndexFi
 export async function readIndex(target: string | ByteSource, opts: IndexOptions = {}): Promise<Index> {
   const source = await openSource(target);
   try {
-    const label = labelOf(target);
+    const label = labelOf(target, source);
     // The header is checked before a backend allocates anything, so corrupt files fail fast.
     const { format, info } = await inspectSource(source, label);
     if (!info.metric) {
@@ -67,6 +68,7 @@ export async function writeIndex(index: Index, target: string | ByteSink): Promi
   await index.save(target);
 }
 
-function labelOf(target: string | ByteSource): string {
-  return typeof target === 'string' ? target : 'index file';
+/** The path, or the name a source gives itself (urlSource: its URL), so messages say which file. */
+function labelOf(target: string | ByteSource, source: ByteSource): string {
+  return typeof target === 'string' ? target : sourceLabel(source);
 }

@@ -1,0 +1,102 @@
+/**
+ * A ByteSource over an http(s) URL, for index files in browsers and Deno: with HTTP Range support
+ * only the bytes asked for are fetched (a header, then rows in chunks); a server without it (or
+ * one that compresses its ranges) is read whole into memory. Errors name the URL and the status.
+ */
+import { TesseraError } from '../core/errors.js';
+import type { ByteSource } from '../core/types.js';
+import { memorySource } from './byte-reader.js';
+
+export interface UrlSourceOptions {
+  /** Extra request headers (e.g. Authorization). */
+  headers?: Record<string, string>;
+  /** The fetch to use (default: the global one). */
+  fetch?: typeof fetch;
+}
+
+/** A ByteSource that names its URL in error messages (`label`). */
+export interface UrlSource extends ByteSource {
+  readonly label: string;
+  /** True when reads fetch ranges; false when the whole file was downloaded at open. */
+  readonly ranged: boolean;
+}
+
+/**
+ * Opens `url` for reading: one request for byte 0 learns the size and whether the server answers
+ * ranges. NOT_FOUND names the URL and the status (404, 403, a network failure); FORMAT a body that
+ * ends early (the connection closed mid-file).
+ */
+export async function urlSource(url: string | URL, opts: UrlSourceOptions = {}): Promise<UrlSource> {
+  const href = new URL(url, (globalThis as { location?: { href: string } }).location?.href).href;
+  const doFetch = opts.fetch ?? fetch;
+  const get = async (range?: string): Promise<Response> => {
+    let res: Response;
+    try {
+      res = await doFetch(href, { headers: { ...opts.headers, ...(range ? { Range: range } : {}) } });
+    } catch (e) {
+      throw new TesseraError('NOT_FOUND', `GET ${href}${range ? ` (${range})` : ''} failed (${describe(e)}): check the URL and that its server answers`, {
+        cause: e,
+      });
+    }
+    if (!res.ok) {
+      await res.body?.cancel().catch(() => {});
+      throw new TesseraError('NOT_FOUND', `GET ${href}${range ? ` (${range})` : ''} answered ${res.status} ${res.statusText}`.trimEnd());
+    }
+    return res;
+  };
+  const body = async (res: Response, what: string): Promise<Uint8Array> => {
+    try {
+      return new Uint8Array(await res.arrayBuffer());
+    } catch (e) {
+      throw new TesseraError('FORMAT', `GET ${href}: the body of ${what} ended early (${describe(e)}): the connection closed mid-file; try again`, { cause: e });
+    }
+  };
+
+  const probe = await get('bytes=0-0');
+  const total = /^bytes 0-0\/(\d+)$/.exec(probe.headers.get('content-range')?.trim() ?? '')?.[1];
+  const encoding = (probe.headers.get('content-encoding') ?? 'identity').toLowerCase();
+  if (probe.status === 206 && total !== undefined && encoding === 'identity') {
+    await body(probe, 'byte 0');
+    const size = Number(total);
+    return {
+      label: href,
+      ranged: true,
+      size,
+      async read(offset, length) {
+        const end = Math.min(offset + length, size);
+        if (end <= offset) return new Uint8Array(0);
+        const range = `bytes=${offset}-${end - 1}`;
+        const res = await get(range);
+        const start = /^bytes (\d+)-/.exec(res.headers.get('content-range') ?? '')?.[1];
+        if (res.status !== 206 || Number(start) !== offset) {
+          await res.body?.cancel().catch(() => {});
+          throw new TesseraError('FORMAT', `GET ${href} (${range}) answered ${res.status} without that range: the file changed on the server or a proxy drops ranges`);
+        }
+        const bytes = await body(res, range);
+        if (bytes.length !== end - offset) {
+          throw new TesseraError('FORMAT', `GET ${href} (${range}) returned ${bytes.length} bytes, not ${end - offset}: the file changed on the server; open it again`);
+        }
+        return bytes;
+      },
+      async close() {},
+    };
+  }
+  // No usable ranges: the whole file. A 206 (of an unknown size, or compressed) is asked for again without Range.
+  let whole = probe;
+  if (probe.status === 206) {
+    await probe.body?.cancel().catch(() => {});
+    whole = await get();
+  }
+  const bytes = await body(whole, 'the file');
+  const declared = whole.headers.get('content-length');
+  if (declared !== null && (whole.headers.get('content-encoding') ?? 'identity').toLowerCase() === 'identity' && bytes.length < Number(declared)) {
+    throw new TesseraError('FORMAT', `GET ${href}: the body ended after ${bytes.length} of ${declared} bytes: the connection closed mid-file; try again`);
+  }
+  return { ...memorySource(bytes), label: href, ranged: false };
+}
+
+function describe(e: unknown): string {
+  const message = (e as Error)?.message ?? String(e);
+  const cause = (e as { cause?: { message?: string } })?.cause?.message;
+  return cause ? `${message}: ${cause}` : message;
+}

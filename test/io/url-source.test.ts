@@ -1,0 +1,93 @@
+/**
+ * urlSource: index files over http, as a browser or Deno reads them, from a local server that
+ * answers ranges or not, compresses, redirects, answers 404, or closes mid-body.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { gzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { indexFactory, inspectIndex, memorySink, readIndex, urlSource } from '../../src/index.js';
+
+const d = 8;
+const n = 2000;
+const vectors = new Float32Array(n * d).map((_, i) => Math.sin(i * 0.73));
+let file: Uint8Array;
+let server: Server;
+let base: string;
+const ranges: string[] = [];
+let want: bigint[];
+
+beforeAll(async () => {
+  const index = await indexFactory(d, 'Flat', 'ip', { backend: 'wasm', threads: 1 });
+  await index.add(vectors);
+  want = Array.from((await index.search(vectors.subarray(0, 4 * d), 3)).labels);
+  const sink = memorySink();
+  await index.save(sink);
+  await index.dispose();
+  file = sink.bytes();
+  server = createServer((req, res) => {
+    const path = req.url ?? '/';
+    const range = req.headers.range;
+    if (path === '/range/x.index' && range) {
+      ranges.push(range);
+      const m = /^bytes=(\d+)-(\d+)$/.exec(range)!;
+      const start = Number(m[1]);
+      const end = Math.min(Number(m[2]), file.length - 1);
+      res.writeHead(206, { 'content-range': `bytes ${start}-${end}/${file.length}`, 'content-length': end - start + 1 });
+      res.end(file.subarray(start, end + 1));
+    } else if (path === '/range/x.index' || path === '/plain/x.index') {
+      res.writeHead(200, { 'content-length': file.length }).end(file);
+    } else if (path === '/gzip/x.index') {
+      res.writeHead(200, { 'content-encoding': 'gzip' }).end(gzipSync(file));
+    } else if (path === '/moved/x.index') {
+      res.writeHead(302, { location: '/range/x.index' }).end();
+    } else if (path === '/cut/x.index') {
+      res.writeHead(200, { 'content-length': file.length });
+      res.write(file.subarray(0, 1000), () => res.destroy());
+    } else {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+describe('urlSource', () => {
+  it.each([
+    ['range', true],
+    ['plain', false],
+    ['gzip', false],
+    ['moved', true],
+  ] as const)('reads an index from a %s server (ranged: %s) with the same results', async (kind, ranged) => {
+    ranges.length = 0;
+    const source = await urlSource(`${base}/${kind}/x.index`);
+    expect(source.ranged).toBe(ranged);
+    expect(source.size).toBe(file.length);
+    expect((await inspectIndex(source)).ntotal).toBe(n);
+    let last = { done: 0, total: -1 };
+    const index = await readIndex(source, { backend: 'wasm', threads: 1, onProgress: (e) => (last = { done: e.done, total: e.total ?? -1 }) });
+    expect(last.done).toBe(last.total);
+    expect(Array.from((await index.search(vectors.subarray(0, 4 * d), 3)).labels)).toEqual(want);
+    await index.dispose();
+    if (ranged) expect(ranges.length).toBeGreaterThan(1);
+  });
+
+  it('a 404 is NOT_FOUND naming the URL and the status', async () => {
+    await expect(urlSource(`${base}/none/x.index`)).rejects.toMatchObject({ code: 'NOT_FOUND', message: expect.stringMatching(/\/none\/x\.index.*404/) });
+  });
+
+  it('a server that closes mid-body fails naming the URL', async () => {
+    await expect(urlSource(`${base}/cut/x.index`)).rejects.toMatchObject({ code: 'FORMAT', message: expect.stringContaining(`${base}/cut/x.index`) });
+  });
+
+  it('a refused connection is NOT_FOUND naming the URL', async () => {
+    await expect(urlSource('http://127.0.0.1:1/x.index')).rejects.toMatchObject({ code: 'NOT_FOUND', message: expect.stringContaining('http://127.0.0.1:1/x.index') });
+  });
+
+  it('a truncated file read over ranges names the URL in its FORMAT error', async () => {
+    const source = await urlSource(`${base}/range/x.index`);
+    const short = { ...source, size: 200 };
+    await expect(readIndex(short, { backend: 'wasm' })).rejects.toMatchObject({ code: 'FORMAT', message: expect.stringContaining(`${base}/range/x.index`) });
+  });
+});
