@@ -75,8 +75,10 @@ export interface TensorSpec {
   name: string;
   dataType: number;
   dims: readonly number[];
-  /** Little-endian element bytes (raw_data). */
+  /** Little-endian element bytes (raw_data); with `external`, the bytes the caller stores in that file instead. */
   raw: Uint8Array;
+  /** ONNX external data: the bytes live in `location` (beside the model) at `offset`, not in the graph. */
+  external?: { location: string; offset?: number };
 }
 
 export type AttrValue = number | string | readonly number[] | { ints: readonly number[] } | { float: number };
@@ -110,8 +112,13 @@ export interface GraphSpec {
 function tensor(t: TensorSpec): Msg {
   const m = new Msg();
   for (const d of t.dims) m.int(1, d);
-  m.int(2, t.dataType).str(8, t.name).bytes(9, t.raw);
-  return m;
+  m.int(2, t.dataType).str(8, t.name);
+  if (!t.external) return m.bytes(9, t.raw);
+  const entry = (k: string, v: string) => new Msg().str(1, k).str(2, v);
+  m.msg(13, entry('location', t.external.location))
+    .msg(13, entry('offset', String(t.external.offset ?? 0)))
+    .msg(13, entry('length', String(t.raw.length)));
+  return m.int(14, 1);
 }
 
 function attribute(name: string, v: AttrValue): Msg {

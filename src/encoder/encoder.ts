@@ -124,7 +124,21 @@ export class Encoder implements TextEncoder {
         ...(provider === 'native' ? { intraOpNumThreads: threads } : {}),
       });
     } catch (e) {
-      throw new TesseraError('FORMAT', `model in ${folder.label} could not be loaded by ONNX Runtime (${provider}): ${(e as Error).message}`, { cause: e });
+      const message = (e as Error).message;
+      const external = /external data file "+([^"]+)"+/.exec(message)?.[1];
+      const base = modelName.split('/').pop()!;
+      if (external === `${base}.data` || external === `${base}_data`) {
+        throw new TesseraError('NOT_FOUND', `model ${modelName} in ${folder.label} keeps its weights in ${external}, which is not beside it: copy that file into the folder too`, { cause: e });
+      }
+      if (external !== undefined) {
+        // Only model.onnx.data / model.onnx_data are looked for; ONNX Runtime's own words are "Module.MountedFiles is not available".
+        throw new TesseraError(
+          'FORMAT',
+          `model ${modelName} in ${folder.label} keeps its weights in an external data file named "${external}", which is not read: only ${modelName}.data or ${modelName}_data beside it are; save the model again with its weights in one (onnx.save_model(model, "${base}", save_as_external_data=True, all_tensors_to_one_file=True, location="${base}_data"))`,
+          { cause: e },
+        );
+      }
+      throw new TesseraError('FORMAT', `model in ${folder.label} could not be loaded by ONNX Runtime (${provider}): ${message}`, { cause: e });
     }
     if (!session.inputNames.includes('input_ids')) {
       await session.release();

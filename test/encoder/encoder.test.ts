@@ -240,6 +240,34 @@ describe('Encoder errors', () => {
     await told.dispose();
   });
 
+  it('weights in ONNX external data: model.onnx_data / model.onnx.data beside the graph are read; another name, or a missing file, is named in the error', async () => {
+    const raw = f32Bytes(table);
+    const graph = (location: string) =>
+      writeOnnxModel({
+        name: 'external',
+        nodes: [{ op: 'Gather', inputs: ['table', 'input_ids'], outputs: ['last_hidden_state'], attrs: { axis: 0 } }],
+        initializers: [{ name: 'table', dataType: DataType.FLOAT, dims: [TOY_WORDS.length, DIM], raw, external: { location } }],
+        inputs: [{ name: 'input_ids', dataType: DataType.INT64, shape: ['batch', 'sequence'] }],
+        outputs: [{ name: 'last_hidden_state', dataType: DataType.FLOAT, shape: ['batch', 'sequence', DIM] }],
+      });
+    const folder = (name: string, location: string, model: string, dataFile?: string) => {
+      const dir = writeToyFolder(join(root, name), DIM, { noModel: true });
+      writeFileSync(join(dir, model), graph(location));
+      if (dataFile) writeFileSync(join(dir, dataFile), raw);
+      return dir;
+    };
+    for (const dir of [folder('ext-optimum', 'model.onnx_data', 'onnx/model.onnx', 'onnx/model.onnx_data'), folder('ext-torch', 'model.onnx.data', 'model.onnx', 'model.onnx.data')]) {
+      const enc = await Encoder.fromDirectory(dir);
+      expectRow(await enc.encode(['the cat']), 0, reference(ids('the', 'cat'), 'mean', true));
+      await enc.dispose();
+    }
+    // ONNX Runtime said only "Failed to load external data file ... Module.MountedFiles is not available".
+    const other = await code(Encoder.fromDirectory(folder('ext-other', 'weights.bin', 'onnx/model.onnx', 'onnx/weights.bin')));
+    expect(other).toMatch(/^FORMAT: .*external data file named "weights\.bin", which is not read: only onnx\/model\.onnx\.data or onnx\/model\.onnx_data .*location="model\.onnx_data"/);
+    const missing = await code(Encoder.fromDirectory(folder('ext-missing', 'model.onnx_data', 'onnx/model.onnx')));
+    expect(missing).toMatch(/^NOT_FOUND: .*weights in model\.onnx_data, which is not beside it/);
+  });
+
   it('FORMAT for a broken tokenizer.json or ONNX file; INVALID_ARGUMENT for bad options', async () => {
     const tok = await code(Encoder.fromDirectory({ 'tokenizer.json': '{not json', 'model.onnx': toyModelBytes(DIM) }));
     expect(tok).toMatch(/^FORMAT: .*tokenizer\.json is not JSON/);
