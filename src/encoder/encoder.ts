@@ -66,7 +66,8 @@ export class Encoder implements TextEncoder {
     readonly maxLength: number,
     readonly batchSize: number,
     private readonly outputName: string,
-    private readonly int32Inputs: boolean,
+    /** Inputs the graph declares int32 (transformers.js-style exports); the rest take int64. Per input: exports mix them. */
+    private readonly int32Inputs: ReadonlySet<string>,
   ) {}
 
   get dim(): number {
@@ -153,7 +154,7 @@ export class Encoder implements TextEncoder {
       : ['last_hidden_state', 'token_embeddings', 'sentence_embedding'];
     const outputName = outputPreference.find((n) => session.outputNames.includes(n)) ?? session.outputNames[0]!;
     const meta = (session as { inputMetadata?: readonly { name: string; type?: string }[] }).inputMetadata;
-    const int32Inputs = meta?.find((m) => m.name === 'input_ids')?.type === 'int32';
+    const int32Inputs = new Set((meta ?? []).filter((m) => m.type === 'int32').map((m) => m.name));
     const enc = new Encoder(
       opts.name ?? folder.label,
       tokenizer,
@@ -235,13 +236,13 @@ export class Encoder implements TextEncoder {
   private async runBatch(b: TokenBatch): Promise<{ vectors: Float32Array; dim: number; pooledByModel: boolean }> {
     const { Tensor } = this.ort;
     const dims = [b.batch, b.seqLen];
-    const tensor = (x: BigInt64Array) =>
-      this.int32Inputs ? new Tensor('int32', Int32Array.from(x, Number), dims) : new Tensor('int64', x, dims);
+    const tensor = (name: string, x: BigInt64Array) =>
+      this.int32Inputs.has(name) ? new Tensor('int32', Int32Array.from(x, Number), dims) : new Tensor('int64', x, dims);
     const feeds: Record<string, InstanceType<OrtModule['Tensor']>> = {};
     const names = this.session.inputNames;
-    feeds.input_ids = tensor(b.inputIds);
-    if (names.includes('attention_mask')) feeds.attention_mask = tensor(b.attentionMask);
-    if (names.includes('token_type_ids')) feeds.token_type_ids = tensor(b.tokenTypeIds);
+    feeds.input_ids = tensor('input_ids', b.inputIds);
+    if (names.includes('attention_mask')) feeds.attention_mask = tensor('attention_mask', b.attentionMask);
+    if (names.includes('token_type_ids')) feeds.token_type_ids = tensor('token_type_ids', b.tokenTypeIds);
     const missing = names.filter((n) => !(n in feeds));
     if (missing.length) {
       throw new TesseraError('FORMAT', `model ${this.name} needs inputs [${missing.join(', ')}]: a BERT-style graph takes input_ids, attention_mask, token_type_ids`);

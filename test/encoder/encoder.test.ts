@@ -152,6 +152,15 @@ describe('Encoder errors', () => {
     return 'no error';
   };
 
+  it('id inputs of mixed types (int64 input_ids, int32 attention_mask) and token_type_ids inputs', async () => {
+    // The int32 choice was made for all inputs from input_ids's type: ONNX Runtime refused the int64 attention_mask.
+    for (const opts of [{ maskInt32: true }, { maskInt32: true, tokenTypes: true }, { int32: true, tokenTypes: true }]) {
+      const enc = await Encoder.fromDirectory({ 'tokenizer.json': JSON.stringify(bertTokenizerJson(toyVocab(), true)), 'model.onnx': toyModelBytes(DIM, TOY_WORDS.length, opts) });
+      expectRow(await enc.encode(['the cat', 'a dog ran'], { prefix: 'none' }), 0, reference(ids('the', 'cat'), 'mean', true));
+      await enc.dispose();
+    }
+  });
+
   it('NOT_FOUND naming the missing model file', async () => {
     const msg = await code(Encoder.fromDirectory(writeToyFolder(join(root, 'no-model'), DIM, { noModel: true })));
     expect(msg).toMatch(/^NOT_FOUND: .*no-model.*"onnx\/model\.onnx" or "model\.onnx"/);

@@ -13,11 +13,12 @@ export function toyTable(vocab: number, dim: number): Float32Array {
   return t;
 }
 
-export function toyModelBytes(dim: number, vocab = TOY_WORDS.length, opts: { int32?: boolean; tokenTypes?: boolean } = {}): Uint8Array {
+/** int32: all id inputs int32; maskInt32: only attention_mask (exports that mix the two). */
+export function toyModelBytes(dim: number, vocab = TOY_WORDS.length, opts: { int32?: boolean; maskInt32?: boolean; tokenTypes?: boolean } = {}): Uint8Array {
   const idType = opts.int32 ? DataType.INT32 : DataType.INT64;
   const inputs = [
     { name: 'input_ids', dataType: idType, shape: ['batch', 'sequence'] },
-    { name: 'attention_mask', dataType: idType, shape: ['batch', 'sequence'] },
+    { name: 'attention_mask', dataType: opts.maskInt32 ? DataType.INT32 : idType, shape: ['batch', 'sequence'] },
   ];
   if (opts.tokenTypes) inputs.push({ name: 'token_type_ids', dataType: idType, shape: ['batch', 'sequence'] });
   return writeOnnxModel({
