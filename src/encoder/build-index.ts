@@ -50,6 +50,11 @@ export interface BuildOptions {
   onProgress?: ProgressCallback;
   /** Human-readable notes (resume, bad rows). */
   say?: (line: string) => void;
+  /**
+   * Stops the build at the next checkpoint (after the batch being encoded is on disk), saying what the
+   * checkpoint keeps, and rejects with the signal's reason; the rerun resumes there.
+   */
+  signal?: AbortSignal;
   /** Called after each checkpoint with the rows done (tests use it to simulate a crash). */
   onCheckpoint?: (rowsDone: number) => void | Promise<void>;
 }
@@ -321,7 +326,14 @@ async function buildLocked(opts: BuildOptions, say: (line: string) => void, inde
         bad.length = 0;
         opts.onProgress?.({ phase, done: state.rowsDone, total, unit: 'rows' });
         await opts.onCheckpoint?.(state.rowsDone);
+        stopIfAborted();
       };
+      const stopIfAborted = () => {
+        if (!opts.signal?.aborted) return;
+        say(`interrupted: ${state.rowsDone} of ${total} rows are in the checkpoint ${ckDir}; rerun the same command to resume from there`);
+        throw opts.signal.reason;
+      };
+      stopIfAborted();
       for await (const { row, text } of corpus.iterate(state.rowsDone)) {
         const p = passageOf(text);
         if ('error' in p) {

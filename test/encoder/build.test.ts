@@ -158,6 +158,20 @@ describe('buildIndex', () => {
     expect(notes.some((n) => n.includes(`taking over`) && n.includes(`process ${dead}`))).toBe(true);
   });
 
+  it('an abort (the CLI aborts on Ctrl-C / SIGTERM) stops at the next checkpoint, says what it keeps and releases the lock; the rerun resumes there (Ctrl-C killed the process silently, leaving a stale lock)', async () => {
+    const out = join(root, 'out-interrupted');
+    const interrupt = new AbortController();
+    const reason = new Error('SIGINT');
+    const notes: string[] = [];
+    const run = buildIndex({ corpus, out, encoder: enc, batch: 8, signal: interrupt.signal, say: (l) => notes.push(l), onCheckpoint: (n) => { if (n === 16) interrupt.abort(reason); } });
+    await expect(run).rejects.toBe(reason);
+    expect(notes).toContain(`interrupted: 16 of ${ROWS} rows are in the checkpoint ${join(out, '.tessera-build')}; rerun the same command to resume from there`);
+    expect(existsSync(join(out, '.tessera-build.lock'))).toBe(false);
+    const r = await buildIndex({ corpus, out, encoder: enc, batch: 8 });
+    expect(r.resumedFrom).toBe(16);
+    expect(Buffer.from(indexRows(r.index, ROWS).buffer).equals(Buffer.from(reference.buffer))).toBe(true);
+  });
+
   it('a checkpoint of another model says what differs (pooling here) and starts over instead of mixing vectors', async () => {
     const out = join(root, 'out-model');
     const stop = new Error('stop');

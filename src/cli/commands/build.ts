@@ -107,8 +107,19 @@ export function register(program: Command): void {
       await checkOutFolder(flags.out);
       const encoder = await Encoder.fromDirectory(flags.model, { executionProvider: flags.encoder, threads: flags.threads, batchSize: flags.batch, maxLength: flags.maxLength, pooling: flags.pooling });
       say(`model ${encoder.name}: ${encoder.dim} dims on ${encoder.provider}, ${encoder.pooling} pooling, passage prefix ${JSON.stringify(encoder.prefixes.passage)}, max ${encoder.maxLength} tokens`);
+      // Ctrl-C (or SIGTERM) stops after the batch being encoded is checkpointed, saying where a rerun
+      // resumes; a second one stops at once (the checkpoint is consistent at any moment). Exit code 130 either way.
+      const interrupt = new AbortController();
+      const onSignal = (signal: NodeJS.Signals) => {
+        if (interrupt.signal.aborted) process.exit(130);
+        say(`${signal}: stopping once the batch being encoded is checkpointed (again to stop at once; the rerun resumes either way)`);
+        interrupt.abort(new Error(signal));
+      };
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
       try {
         const r = await buildIndex({
+          signal: interrupt.signal,
           corpus: flags.corpus,
           out: flags.out,
           encoder,
@@ -122,7 +133,12 @@ export function register(program: Command): void {
         });
         say(`wrote ${r.index} (${r.rows} x ${r.dim}, inner product) and ${r.offsets}${r.resumedFrom ? `; resumed after ${r.resumedFrom} rows` : ''}${r.badRows.length ? `; ${r.badRows.length} bad row(s), see ${r.manifest}` : ''}`);
         say(`serve it: ${serveCommand(r, flags)}`);
+      } catch (e) {
+        if (!interrupt.signal.aborted || e !== interrupt.signal.reason) throw e;
+        process.exitCode = 130;
       } finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
         await encoder.dispose();
       }
     });
