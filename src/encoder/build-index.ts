@@ -130,11 +130,27 @@ function checkpointMismatch(old: State, fresh: State, rows: number): string {
   return `${old.rowsDone} rows done of a corpus of ${rows}`;
 }
 
-async function readState(path: string): Promise<State | undefined> {
+/**
+ * The checkpoint's state; undefined when there is none, 'damaged' when it is not a state this build
+ * wrote (a hand edit, a disk error): its fields were used unchecked.
+ */
+async function readState(path: string): Promise<State | 'damaged' | undefined> {
+  let text: string;
   try {
-    return JSON.parse(await readFile(path, 'utf8')) as State;
+    text = await readFile(path, 'utf8');
   } catch {
-    return undefined;
+    return undefined; // killed before the first state write: nothing to resume
+  }
+  try {
+    const v = JSON.parse(text) as State;
+    const isCount = (n: unknown) => Number.isSafeInteger(n) && (n as number) >= 0;
+    const ok =
+      typeof v === 'object' && v !== null && isCount(v.rowsDone) && isCount(v.dim) && typeof v.model === 'string' &&
+      typeof v.corpus === 'object' && v.corpus !== null && Number.isFinite(v.corpus.size) && Number.isFinite(v.corpus.mtimeMs) &&
+      Array.isArray(v.bad) && v.bad.every((b) => typeof b === 'object' && b !== null && isCount(b.row) && b.row < v.rowsDone && typeof b.reason === 'string');
+    return ok ? v : 'damaged';
+  } catch {
+    return 'damaged';
   }
 }
 
@@ -266,7 +282,9 @@ async function buildLocked(opts: BuildOptions, say: (line: string) => void, inde
       bad: [],
     };
     let state = fresh;
-    const old = opts.restart ? undefined : await readState(statePath);
+    const read = opts.restart ? undefined : await readState(statePath);
+    if (read === 'damaged') say(`checkpoint in ${ckDir} is damaged (state.json is not a state build wrote): starting over`);
+    const old = read === 'damaged' ? undefined : read;
     if (
       old &&
       old.version === 1 &&

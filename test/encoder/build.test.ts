@@ -172,6 +172,22 @@ describe('buildIndex', () => {
     expect(Buffer.from(indexRows(r.index, ROWS).buffer).equals(Buffer.from(reference.buffer))).toBe(true);
   });
 
+  it('a damaged state.json (not JSON, or a string row count) is never resumed: the build says so and starts over (it was used unchecked; an unreadable one was dropped without a word)', async () => {
+    const out = join(root, 'out-damaged');
+    const stop = new Error('stop');
+    for (const damage of [(t: string) => t.slice(0, 20), (t: string) => t.replace(/"rowsDone":(\d+)/, '"rowsDone":"$1"')]) {
+      await expect(buildIndex({ corpus, out, encoder: enc, batch: 8, restart: true, onCheckpoint: (n) => { if (n === 16) throw stop; } })).rejects.toBe(stop);
+      const statePath = join(out, '.tessera-build', 'state.json');
+      writeFileSync(statePath, damage(readFileSync(statePath, 'utf8')));
+      const notes: string[] = [];
+      const r = await buildIndex({ corpus, out, encoder: enc, batch: 8, say: (l) => notes.push(l) });
+      expect(r.resumedFrom).toBe(0);
+      expect(notes.some((n) => n.includes('damaged (state.json is not a state build wrote): starting over'))).toBe(true);
+      expect((await inspectIndex(r.index)).ntotal).toBe(ROWS);
+      expect(Buffer.from(indexRows(r.index, ROWS).buffer).equals(Buffer.from(reference.buffer))).toBe(true);
+    }
+  });
+
   it('a checkpoint of another model says what differs (pooling here) and starts over instead of mixing vectors', async () => {
     const out = join(root, 'out-model');
     const stop = new Error('stop');
