@@ -249,7 +249,7 @@ export class Encoder implements TextEncoder {
     }
     const result = await this.session.run(feeds);
     const output = result[this.outputName]!;
-    const data = (await output.getData()) as Float32Array;
+    const data = floatsOf(output.type, await output.getData(), this.name, this.outputName);
     const shape = output.dims;
     let vectors: Float32Array;
     let dim: number;
@@ -274,6 +274,33 @@ export class Encoder implements TextEncoder {
     await Promise.allSettled([...this.running]);
     await this.session.release();
   }
+}
+
+/**
+ * The output's values as float32. A float16 graph (an fp16 export) gives its halves as a Uint16Array
+ * of bit patterns (or a Float16Array where the platform has one): pooled as they were, those were garbage.
+ */
+function floatsOf(type: string, data: unknown, model: string, output: string): Float32Array {
+  if (type === 'float32') return data as Float32Array;
+  if (type === 'float16') {
+    if (data instanceof Uint16Array) return halvesToFloats(data);
+    return Float32Array.from(data as ArrayLike<number>);
+  }
+  throw new TesseraError('FORMAT', `model ${model} output "${output}" is ${type}: expected float32 or float16 embeddings`);
+}
+
+function halvesToFloats(h: Uint16Array): Float32Array {
+  const out = new Float32Array(h.length);
+  for (let i = 0; i < h.length; i++) {
+    const x = h[i]!;
+    const sign = x & 0x8000 ? -1 : 1;
+    const exp = (x >> 10) & 0x1f;
+    const frac = x & 0x3ff;
+    if (exp === 0) out[i] = sign * frac * 2 ** -24;
+    else if (exp === 31) out[i] = frac ? NaN : sign * Infinity;
+    else out[i] = sign * (1 + frac / 1024) * 2 ** (exp - 15);
+  }
+  return out;
 }
 
 /** INVALID_ARGUMENT when an encoder's vectors cannot go into (or query) an index of dimension `indexDim`. */

@@ -161,6 +161,28 @@ describe('Encoder errors', () => {
     }
   });
 
+  it('a float16 graph (fp16 export): its half-precision outputs are read as numbers', async () => {
+    // Its Uint16Array of bit patterns was pooled as if it were the values: unit vectors of garbage, silently.
+    const halves = new Uint16Array(table.length);
+    const f = new Float32Array(1);
+    const bits = new Uint32Array(f.buffer);
+    table.forEach((x, i) => {
+      f[0] = x; // toy values are in (-1, 1) and not tiny: a normal half, mantissa truncated
+      const b = bits[0]!;
+      halves[i] = ((b >>> 16) & 0x8000) | ((((b >>> 23) & 0xff) - 112) << 10) | ((b >>> 13) & 0x3ff);
+    });
+    const model = writeOnnxModel({
+      name: 'fp16',
+      nodes: [{ op: 'Gather', inputs: ['table', 'input_ids'], outputs: ['last_hidden_state'], attrs: { axis: 0 } }],
+      initializers: [{ name: 'table', dataType: DataType.FLOAT16, dims: [TOY_WORDS.length, DIM], raw: new Uint8Array(halves.buffer) }],
+      inputs: [{ name: 'input_ids', dataType: DataType.INT64, shape: ['batch', 'sequence'] }],
+      outputs: [{ name: 'last_hidden_state', dataType: DataType.FLOAT16, shape: ['batch', 'sequence', DIM] }],
+    });
+    const enc = await Encoder.fromDirectory({ 'tokenizer.json': JSON.stringify(bertTokenizerJson(toyVocab(), true)), 'model.onnx': model });
+    expectRow(await enc.encode(['the cat', 'a dog'], { prefix: 'none' }), 0, reference(ids('the', 'cat'), 'mean', true), 2e-3);
+    await enc.dispose();
+  });
+
   it('NOT_FOUND naming the missing model file', async () => {
     const msg = await code(Encoder.fromDirectory(writeToyFolder(join(root, 'no-model'), DIM, { noModel: true })));
     expect(msg).toMatch(/^NOT_FOUND: .*no-model.*"onnx\/model\.onnx" or "model\.onnx"/);
