@@ -35,6 +35,11 @@ export interface EncoderOptions {
   threads?: number;
   /** Use model_quantized.onnx (onnx/ or the folder root). */
   quantized?: boolean;
+  /**
+   * The .onnx file in the folder to run, e.g. 'onnx/model_qint8_avx512.onnx' (sentence-transformers'
+   * quantized export) or 'onnx/model_int8.onnx' (transformers.js); overrides `quantized`.
+   */
+  modelFile?: string;
   /** The index dimension the vectors must have: a model with another output dimension fails at load. */
   expectDim?: number;
   /** Name for logs (default: the folder). */
@@ -113,7 +118,11 @@ export class Encoder implements TextEncoder {
         `maxLength ${maxLength} is more than the ${positions} positions the model in ${folder.label} has (config.json max_position_embeddings): use maxLength <= ${positions}`,
       );
     }
-    const { name: modelName, bytes } = await folder.require(opts.quantized ? QUANTIZED_NAMES : MODEL_NAMES, opts.quantized ? 'quantized ONNX model' : 'ONNX model');
+    if (opts.modelFile !== undefined && (typeof opts.modelFile !== 'string' || !opts.modelFile.endsWith('.onnx'))) {
+      throw new TesseraError('INVALID_ARGUMENT', `modelFile must name an .onnx file in the model folder (e.g. 'onnx/model_int8.onnx'), got ${JSON.stringify(opts.modelFile)}`);
+    }
+    const candidates = opts.modelFile !== undefined ? [opts.modelFile] : opts.quantized ? QUANTIZED_NAMES : MODEL_NAMES;
+    const { name: modelName, bytes } = await folder.require(candidates, opts.modelFile !== undefined || !opts.quantized ? 'ONNX model' : 'quantized ONNX model');
     const externalData = await externalDataOf(folder, modelName);
     const { ort, provider, threads } = await loadRuntime(opts.executionProvider ?? 'auto', opts.threads);
     let session: Session;

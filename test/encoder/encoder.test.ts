@@ -183,6 +183,16 @@ describe('Encoder errors', () => {
     await enc.dispose();
   });
 
+  it('modelFile picks the .onnx file to run (transformers.js model_int8.onnx, sentence-transformers model_qint8_avx512.onnx)', async () => {
+    const dir = writeToyFolder(join(root, 'model-file'), DIM, { noModel: true });
+    writeFileSync(join(dir, 'onnx', 'model_int8.onnx'), toyModelBytes(DIM));
+    const enc = await Encoder.fromDirectory(dir, { modelFile: 'onnx/model_int8.onnx' });
+    expectRow(await enc.encode(['the cat'], { prefix: 'none' }), 0, reference(ids('the', 'cat'), 'mean', true));
+    await enc.dispose();
+    expect(await code(Encoder.fromDirectory(dir, { modelFile: 'onnx/model_q4.onnx' }))).toMatch(/^NOT_FOUND: .*onnx\/model_q4\.onnx/);
+    expect(await code(Encoder.fromDirectory(dir, { modelFile: 'onnx/model_int8' }))).toMatch(/^INVALID_ARGUMENT: modelFile must name an \.onnx file/);
+  });
+
   it('NOT_FOUND naming the missing model file', async () => {
     const msg = await code(Encoder.fromDirectory(writeToyFolder(join(root, 'no-model'), DIM, { noModel: true })));
     expect(msg).toMatch(/^NOT_FOUND: .*no-model.*"onnx\/model\.onnx" or "model\.onnx"/);

@@ -106,7 +106,7 @@ export function register(program: Command): void {
       await checkCorpusFile(flags.corpus);
       await checkOutFolder(flags.out);
       const encoder = await Encoder.fromDirectory(flags.model, { executionProvider: flags.encoder, threads: flags.threads, batchSize: flags.batch, maxLength: flags.maxLength, pooling: flags.pooling });
-      say(`model ${encoder.name}: ${encoder.dim} dims on ${encoder.provider}, ${encoder.pooling} pooling, passage prefix ${JSON.stringify(encoder.prefixes.passage)}, max ${encoder.maxLength} tokens`);
+      say(`model ${encoder.name}: ${encoder.dim} dims on ${encoder.provider}, ${encoder.pooledByModel ? 'pooled by the model' : `${encoder.pooling} pooling`}, passage prefix ${JSON.stringify(encoder.prefixes.passage)}, max ${encoder.maxLength} tokens`);
       // Ctrl-C (or SIGTERM) stops after the batch being encoded is checkpointed, saying where a rerun
       // resumes; a second one stops at once (the checkpoint is consistent at any moment). Exit code 130 either way.
       const interrupt = new AbortController();

@@ -111,7 +111,8 @@ export function register(program: Command): void {
     .option('--max-length <n>', "tokens a text, [CLS]/[SEP] included (default: 256 for e5, else the model's limit)", intOption('--max-length', 2))
     .addOption(poolingOption('the texts'))
     .option('--quantized', 'use model_quantized.onnx')
-    .action(async (flags: { model: string; texts: string; prefix: TextPrefix; json?: boolean; out?: string; encoder: 'auto' | 'wasm' | 'webgpu' | 'native'; threads?: number; batch: number; maxLength?: number; pooling?: 'mean' | 'cls'; quantized?: boolean }) => {
+    .option('--model-file <name>', 'the .onnx file in the model folder to run (e.g. onnx/model_qint8_avx512.onnx, onnx/model_int8.onnx)')
+    .action(async (flags: { model: string; texts: string; prefix: TextPrefix; json?: boolean; out?: string; encoder: 'auto' | 'wasm' | 'webgpu' | 'native'; threads?: number; batch: number; maxLength?: number; pooling?: 'mean' | 'cls'; quantized?: boolean; modelFile?: string }) => {
       // Checked before the model loads: a wrong name should not cost an encoding run.
       if (flags.out !== undefined && !vectorFormatOf(flags.out)) {
         throw new TesseraError('INVALID_ARGUMENT', `--out ${flags.out}: name the file .npy, .fvecs or .f32 (the vector formats tessera search --queries reads)`);
@@ -124,6 +125,7 @@ export function register(program: Command): void {
         maxLength: flags.maxLength,
         pooling: flags.pooling,
         quantized: flags.quantized,
+        modelFile: flags.modelFile,
       });
       try {
         const t0 = performance.now();
@@ -132,7 +134,7 @@ export function register(program: Command): void {
         const d = enc.dim;
         if (flags.out !== undefined) {
           await writeVectors(flags.out, out, d);
-          say(`wrote ${texts.length} x ${d} vectors to ${flags.out} (${enc.pooling} pooling, ${enc.normalize ? 'L2-normalised' : 'not normalised'}, prefix ${flags.prefix})`);
+          say(`wrote ${texts.length} x ${d} vectors to ${flags.out} (${enc.pooledByModel ? 'pooled by the model' : `${enc.pooling} pooling`}, ${enc.normalize ? 'L2-normalised' : 'not normalised'}, prefix ${flags.prefix})`);
           if (!flags.json) return;
         }
         if (flags.json) {
@@ -144,7 +146,7 @@ export function register(program: Command): void {
         const lines = [
           `model     ${enc.name}`,
           `runtime   ${enc.provider}${enc.provider === 'webgpu' ? '' : `, ${enc.threads} thread(s)`}`,
-          `output    ${d} dims, ${enc.pooling} pooling, ${enc.normalize ? 'L2-normalised' : 'not normalised'}, max ${enc.maxLength} tokens`,
+          `output    ${d} dims, ${enc.pooledByModel ? 'pooled by the model' : `${enc.pooling} pooling`}, ${enc.normalize ? 'L2-normalised' : 'not normalised'}, max ${enc.maxLength} tokens`,
           `prefix    ${flags.prefix}: ${JSON.stringify(pre)}`,
           `encoded   ${texts.length} text(s) in ${ms.toFixed(1)} ms`,
           '',
