@@ -21,7 +21,7 @@ export { indexFactory, parseFactoryString, registerIndexType } from './core/fact
 export type { IndexOptions, IndexSpec, IndexKind, IndexConstructor, IndexLoader } from './core/factory.js';
 export { mergeResults } from './core/topk.js';
 export { installPlatform } from './platform.js';
-export type { PlatformHooks, FileSystemHooks } from './platform.js';
+export type { PlatformHooks, FileSystemHooks, SourceInput } from './platform.js';
 export type { TextEncoder, TextPrefix } from './encoder/types.js';
 export { readIndex, writeIndex, inspectIndex } from './io/read-index.js';
 export type { IndexFileInfo } from './io/read-index.js';

@@ -5,6 +5,8 @@
  */
 import { TesseraError } from './core/errors.js';
 import type { ByteSink, ByteSource } from './core/types.js';
+import { type BlobLike, blobSource, memorySource } from './io/byte-reader.js';
+import { urlSource } from './io/url-source.js';
 
 declare global {
   // Declared empty so the published .d.ts stand alone: a project with @webgpu/types (or a DOM lib
@@ -53,9 +55,33 @@ export function fileSystem(): FileSystemHooks {
   return hooks.fs;
 }
 
-/** Opens a path through the platform, or passes a ByteSource through unchanged. */
-export async function openSource(target: string | ByteSource): Promise<ByteSource> {
-  return typeof target === 'string' ? fileSystem().openRead(target) : target;
+/** What readIndex and inspectIndex read: a path (Node), a URL, bytes, a Blob or File, or a ByteSource. */
+export type SourceInput = string | URL | ByteSource | Uint8Array | ArrayBuffer | BlobLike;
+
+/**
+ * Opens a path through the platform, wraps bytes, a Blob or a URL, or passes a ByteSource through
+ * unchanged. The caller closes the result when it is not `target` itself.
+ */
+export async function openSource(target: SourceInput): Promise<ByteSource> {
+  if (typeof target === 'string') return fileSystem().openRead(target);
+  if (target instanceof Uint8Array) return memorySource(target);
+  if (target instanceof ArrayBuffer) return memorySource(new Uint8Array(target));
+  if (target instanceof URL) {
+    if (target.protocol === 'file:' && hooks.fs) return hooks.fs.openRead(filePathOf(target));
+    return urlSource(target);
+  }
+  if (typeof (target as ByteSource).read === 'function') return target as ByteSource;
+  if (typeof (target as BlobLike).slice === 'function' && typeof target.size === 'number') return blobSource(target as BlobLike);
+  throw new TesseraError(
+    'INVALID_ARGUMENT',
+    `cannot read ${Object.prototype.toString.call(target)}: give a path (Node), a URL, a Uint8Array or ArrayBuffer, a Blob or File, or a ByteSource ({ size, read(offset, length), close() })`,
+  );
+}
+
+/** The path of a file: URL (a Windows drive path loses the slash before its letter). */
+function filePathOf(url: URL): string {
+  const path = decodeURIComponent(url.pathname);
+  return /^\/[A-Za-z]:/.test(path) ? path.slice(1) : path;
 }
 
 export async function openSink(target: string | ByteSink): Promise<ByteSink> {

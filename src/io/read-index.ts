@@ -6,7 +6,7 @@
 import { TesseraError } from '../core/errors.js';
 import { type IndexOptions, registeredBackends, registration, withGpuFallback } from '../core/factory.js';
 import type { Backend, ByteSink, ByteSource, Index } from '../core/types.js';
-import { openSource } from '../platform.js';
+import { type SourceInput, openSource } from '../platform.js';
 import { sourceLabel } from './byte-reader.js';
 import { inspectSource } from './faiss/formats.js';
 import type { FaissFileInfo } from './faiss/header.js';
@@ -20,24 +20,26 @@ export interface IndexFileInfo extends FaissFileInfo {
 }
 
 /** Reads a FAISS file's header (a few bytes): type, d, ntotal, metric, size, backends. FORMAT on corrupt headers. */
-export async function inspectIndex(target: string | ByteSource): Promise<IndexFileInfo> {
+export async function inspectIndex(target: SourceInput): Promise<IndexFileInfo> {
   const source = await openSource(target);
   try {
     const { format, info } = await inspectSource(source, labelOf(target, source));
     const backends = registeredBackends(format.kind).filter((b) => registration(b, format.kind)?.load);
     return { ...info, bytes: source.size, backends: info.metric ? backends : [] };
   } finally {
-    if (typeof target === 'string') await source.close();
+    if (source !== target) await source.close();
   }
 }
 
 /**
  * Reads a FAISS index file (IndexFlatIP/L2 and the types other readers register) into an index on
- * the backend `opts.backend` chooses. A path is opened and closed here; a ByteSource is left open.
+ * the backend `opts.backend` chooses: from a path (Node), a URL (http(s) through urlSource; file:
+ * through the file system where there is one), bytes, a Blob or File, or a ByteSource. What is
+ * opened here is closed here; a ByteSource passed in is left open.
  * Errors: NOT_FOUND (no file), FORMAT (corrupt, with byte offset), UNSUPPORTED (unknown fourcc or
  * metric, or no loaded backend reads this type).
  */
-export async function readIndex(target: string | ByteSource, opts: IndexOptions = {}): Promise<Index> {
+export async function readIndex(target: SourceInput, opts: IndexOptions = {}): Promise<Index> {
   const source = await openSource(target);
   try {
     const label = labelOf(target, source);
@@ -59,7 +61,7 @@ export async function readIndex(target: string | ByteSource, opts: IndexOptions 
       return load(source, opts);
     });
   } finally {
-    if (typeof target === 'string') await source.close();
+    if (source !== target) await source.close();
   }
 }
 
@@ -69,6 +71,6 @@ export async function writeIndex(index: Index, target: string | ByteSink): Promi
 }
 
 /** The path, or the name a source gives itself (urlSource: its URL), so messages say which file. */
-function labelOf(target: string | ByteSource, source: ByteSource): string {
+function labelOf(target: SourceInput, source: ByteSource): string {
   return typeof target === 'string' ? target : sourceLabel(source);
 }

@@ -4,7 +4,7 @@
  * for every index type, with progress that reaches the file's size.
  */
 import { describe, expect, it } from 'vitest';
-import { type ProgressEvent, blobSource, indexFactory, isTesseraError, memorySink, memorySource, readIndex, writeIndex } from '../../src/index.js';
+import { type ProgressEvent, blobSource, indexFactory, inspectIndex, isTesseraError, memorySink, memorySource, readIndex, writeIndex } from '../../src/index.js';
 
 const d = 16;
 const n = 300;
@@ -45,5 +45,22 @@ describe('index files as bytes (no file system)', () => {
     expect(isTesseraError(err) && err.code).toBe('UNSUPPORTED');
     expect((err as Error).message).toMatch(/memorySink\(\)/);
     expect((err as Error).message).toMatch(/blobSource\(/);
+  });
+
+  it('readIndex and inspectIndex take bytes, an ArrayBuffer, a Blob or a File as they are', async () => {
+    const index = await indexFactory(d, 'Flat', 'ip', { backend: 'wasm', threads: 1 });
+    await index.add(vectors);
+    const want = await index.search(queries, 4);
+    const sink = memorySink();
+    await index.save(sink);
+    await index.dispose();
+    const bytes = sink.bytes();
+    for (const input of [bytes, bytes.buffer, new Blob([bytes]), new File([bytes], 'x.index')]) {
+      expect((await inspectIndex(input)).ntotal).toBe(n);
+      const back = await readIndex(input, { backend: 'wasm', threads: 1 });
+      expect(Array.from((await back.search(queries, 4)).labels)).toEqual(Array.from(want.labels));
+      await back.dispose();
+    }
+    await expect(readIndex({} as never)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/Blob or File/) });
   });
 });
