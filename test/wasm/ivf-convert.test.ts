@@ -1,6 +1,6 @@
 /** `tessera convert` (convertIndex): flat FAISS file or vector file -> IVF / SQ8 FAISS files, sharded when large, atomic. */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -84,5 +84,30 @@ describe('convert', () => {
     // HNSW past one instance is several graphs: fine in memory (shardedIndex), not as one FAISS file
     await expect(convertIndex({ input: npy, output: bad, indexType: 'HNSW16', threads: 1, shardBytes: 64 << 10 })).rejects.toMatchObject({ code: 'UNSUPPORTED', message: expect.stringContaining('several graphs') });
     expect(existsSync(bad)).toBe(false);
+  });
+
+  it('an --out that is the input (its path, or a link to it) is INVALID_ARGUMENT and leaves the input as it was (a .npy was replaced by a FAISS index)', async () => {
+    const dir = tempDir();
+    const npy = join(dir, 'x.npy');
+    await writeVectors(npy, base.subarray(0, 100 * d), d);
+    const before = readFileSync(npy);
+    symlinkSync(npy, join(dir, 'link.npy'));
+    for (const output of [npy, join(dir, '.', 'x.npy'), join(dir, 'link.npy')]) {
+      await expect(convertIndex({ input: npy, output, indexType: 'Flat' })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('is the input file') });
+    }
+    expect(readFileSync(npy).equals(before)).toBe(true);
+  });
+
+  it('options the output type does not use are reported as ignored (--nprobe on HNSW, --ef-construction on IVF were dropped without a word)', async () => {
+    const dir = tempDir();
+    const npy = join(dir, 'x.npy');
+    await writeVectors(npy, base.subarray(0, 200 * d), d);
+    const hnsw = await convertIndex({ input: npy, output: join(dir, 'h.index'), indexType: 'HNSW8', threads: 1, nprobe: 8, trainSize: 50 });
+    expect(hnsw.ignored).toEqual([
+      '--nprobe does nothing for --index-type HNSW8 (only IVF<nlist>,... outputs take it): ignored',
+      '--train-size does nothing for --index-type HNSW8 (only IVF<nlist>,... and SQ8 outputs take it): ignored',
+    ]);
+    const ivf = await convertIndex({ input: npy, output: join(dir, 'i.index'), indexType: 'IVF4,Flat', threads: 1, nprobe: 2, efConstruction: 80 });
+    expect(ivf.ignored).toEqual(['--ef-construction does nothing for --index-type IVF4,Flat (only HNSW<M> outputs take it): ignored']);
   });
 });

@@ -7,6 +7,7 @@
  * at most 256 x nlist points for k-means anyway). Indexes larger than one 4 GiB WebAssembly memory
  * are built over shards (src/wasm/shards.ts) and still written as one FAISS file.
  */
+import { stat } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { TesseraError } from '../../core/errors.js';
 import { indexFactory, parseFactoryString } from '../../core/factory.js';
@@ -49,6 +50,8 @@ export interface ConvertResult {
   shards: number;
   trainRows: number;
   seconds: number;
+  /** Options given that the output type does not use (notes to show the user). */
+  ignored: string[];
 }
 
 /** The rows of the input file, whichever format it is. */
@@ -97,10 +100,40 @@ async function sampleRows(input: RowInput, m: number, onProgress?: ProgressCallb
   return out;
 }
 
+/**
+ * Build options the output type has no use for, each as a note naming the types that take it:
+ * `--nprobe 64` on an HNSW output, or `--ef-construction` on an IVF one, were ignored without a word.
+ */
+function unusedOptions(o: ConvertOptions, kind: string): string[] {
+  const uses: [keyof ConvertOptions, string, string[]][] = [
+    ['efConstruction', '--ef-construction', ['hnsw']],
+    ['efSearch', '--ef-search', ['hnsw']],
+    ['nprobe', '--nprobe', ['ivf']],
+    ['trainSize', '--train-size', ['ivf', 'sq']],
+  ];
+  const names: Record<string, string> = { hnsw: 'HNSW<M>', ivf: 'IVF<nlist>,...', sq: 'SQ8' };
+  return uses
+    .filter(([key, , kinds]) => o[key] !== undefined && !kinds.includes(kind))
+    .map(([, flag, kinds]) => `${flag} does nothing for --index-type ${o.indexType} (only ${kinds.map((k) => names[k]).join(' and ')} outputs take it): ignored`);
+}
+
+/**
+ * Refuses an --out that is the input file (the same path, or a link to it): the output was renamed
+ * over it, and a vector file (.npy, .fvecs, .f32) was replaced by a FAISS index.
+ */
+async function checkOutIsNotInput(input: string, output: string): Promise<void> {
+  const [a, b] = await Promise.all([stat(input).catch(() => undefined), stat(output).catch(() => undefined)]);
+  if (a && b && a.dev === b.dev && a.ino === b.ino) {
+    throw new TesseraError('INVALID_ARGUMENT', `--out ${output} is the input file --in ${input}: converting would replace it; give --out another path`);
+  }
+}
+
 /** Builds `indexType` from the rows of `input` and writes it to `output` (atomically). */
 export async function convertIndex(o: ConvertOptions): Promise<ConvertResult> {
   const t0 = performance.now();
   const spec = parseFactoryString(o.indexType);
+  const ignored = unusedOptions(o, spec.kind);
+  await checkOutIsNotInput(o.input, o.output);
   const source = await openFileSource(o.input);
   let index: Index | undefined;
   try {
@@ -112,7 +145,7 @@ export async function convertIndex(o: ConvertOptions): Promise<ConvertResult> {
       await writeFlatIndex(o.output, d, metric, n, (async function* () {
         for await (const c of input.rows(0, n)) yield c.data;
       })(), { onProgress: o.onProgress, phase: 'writing flat index' });
-      return { d, ntotal: n, metric, description: 'Flat', shards: 1, trainRows: 0, seconds: (performance.now() - t0) / 1000 };
+      return { d, ntotal: n, metric, description: 'Flat', shards: 1, trainRows: 0, seconds: (performance.now() - t0) / 1000, ignored };
     }
     const opts = {
       backend: 'wasm' as const,
@@ -165,7 +198,7 @@ export async function convertIndex(o: ConvertOptions): Promise<ConvertResult> {
     await index.save(o.output);
     o.onProgress?.({ phase: 'writing index', done: 1, total: 1, unit: 'files' });
     const shards = 'shardCount' in index ? (index as { shardCount: number }).shardCount : 1;
-    return { d, ntotal: index.ntotal, metric, description: o.indexType, shards, trainRows, seconds: (performance.now() - t0) / 1000 };
+    return { d, ntotal: index.ntotal, metric, description: o.indexType, shards, trainRows, seconds: (performance.now() - t0) / 1000, ignored };
   } finally {
     await index?.dispose();
     await source.close();
@@ -234,6 +267,8 @@ export function register(program: Command): void {
         shardBytes: flags.shardBytes,
         onProgress: progressBars(flags.quiet),
       });
+      // Said even with --quiet: a flag that had no effect is something the user wants to know.
+      for (const note of r.ignored) say(note);
       if (!flags.quiet) {
         say(
           `wrote ${flags.out}: ${r.description}, ${r.ntotal} x ${r.d} (${r.metric})` +
