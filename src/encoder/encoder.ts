@@ -148,6 +148,10 @@ export class Encoder implements TextEncoder {
           { cause: e },
         );
       }
+      if (provider === 'webgpu' && /no available backend found/i.test(message)) {
+        // Not the model's fault: onnxruntime-web found no usable GPU (no adapter, or a device it cannot use).
+        throw new TesseraError('GPU_UNAVAILABLE', `execution provider "webgpu" could not start on this machine's WebGPU (${message}): use "wasm" (or "auto")`, { cause: e });
+      }
       throw new TesseraError('FORMAT', `model in ${folder.label} could not be loaded by ONNX Runtime (${provider}): ${message}`, { cause: e });
     }
     if (!session.inputNames.includes('input_ids')) {
