@@ -1,6 +1,6 @@
 /** `tessera build` pipeline and the encode/build commands on a toy model: output files, bad rows, resume after a crash. */
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -403,6 +403,30 @@ describe('tessera encode / build commands', () => {
     const gz = join(root, 'cli.jsonl.gz');
     writeFileSync(gz, gzipSync(Buffer.from(corpusText)));
     await expect(run(registerBuild, ['build', '--corpus', gz, '--model', join(root, 'no-model'), '--out', join(root, 'out-cli-gz')])).rejects.toMatchObject({ code: 'FORMAT', message: expect.stringContaining('is gzip-compressed') });
+  });
+
+  it('build: Ctrl-C stops at a checkpoint with exit code 130; a model re-exported into the same folder (same dims) since then is not resumed, its vectors would be mixed with the old model\'s', async () => {
+    const dir = writeToyFolder(join(root, 'toy-model-reexported'), DIM);
+    const out = join(root, 'out-cli-reexported');
+    const encode = vi.spyOn(Encoder.prototype, 'encode');
+    encode.mockImplementationOnce(async function (this: Encoder, ...args) {
+      process.emit('SIGINT', 'SIGINT');
+      encode.mockRestore();
+      return Encoder.prototype.encode.apply(this, args);
+    });
+    try {
+      await run(registerBuild, ['build', '--corpus', corpus, '--model', dir, '--out', out, '--batch', '16']);
+      expect(process.exitCode).toBe(130);
+    } finally {
+      encode.mockRestore();
+      process.exitCode = undefined;
+    }
+    expect(stderr).toContain(`interrupted: 16 of ${ROWS} rows are in the checkpoint`);
+    const later = new Date(Date.now() + 5000);
+    utimesSync(join(dir, 'onnx', 'model.onnx'), later, later);
+    await run(registerBuild, ['build', '--corpus', corpus, '--model', dir, '--out', out, '--batch', '16']);
+    expect(stderr).toMatch(/is for another corpus or model \(model .*\|files \w+, now .*\|files \w+\): starting over/);
+    expect(Buffer.from(indexRows(join(out, 'Flat.index'), ROWS).buffer).equals(Buffer.from(reference32()))).toBe(true);
   });
 
   it("build's 'serve it' line serves what it wrote: its offset table and pooling, quoted for the shell", async () => {

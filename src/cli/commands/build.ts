@@ -4,6 +4,9 @@
  * `<index-type>.index` (FAISS) plus the corpus offset table into DIR. Interrupted builds resume from
  * their checkpoint (see src/encoder/build-index.ts).
  */
+import { createHash } from 'node:crypto';
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { SingleBar } from 'cli-progress';
 import { Command, Option } from 'commander';
 import { formatBytes } from '../../core/errors.js';
@@ -86,6 +89,23 @@ function shellWord(word: string): string {
   return /^[\w./:@%+,=-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
+/**
+ * Size and mtime of every file in the model folder and its onnx/ (where exports keep the graph), as a
+ * short hash: a model re-exported or fine-tuned into the same folder, same dims, resumed a checkpoint
+ * and mixed vectors of two models in one index.
+ */
+export async function modelFilesStamp(dir: string): Promise<string> {
+  const hash = createHash('sha256');
+  for (const sub of ['', 'onnx']) {
+    const names = await readdir(join(dir, sub)).catch(() => [] as string[]);
+    for (const name of names.sort()) {
+      const s = await stat(join(dir, sub, name)).catch(() => undefined);
+      if (s?.isFile()) hash.update(`${join(sub, name)}\0${s.size}\0${s.mtimeMs}\n`);
+    }
+  }
+  return hash.digest('hex').slice(0, 16);
+}
+
 export function register(program: Command): void {
   program
     .command('build')
@@ -127,7 +147,7 @@ export function register(program: Command): void {
           batch: flags.batch,
           strict: flags.strict,
           restart: flags.restart,
-          modelKey: `${encoder.name}|${encoder.dim}|${encoder.pooling}|${encoder.maxLength}|${encoder.prefixes.passage}`,
+          modelKey: `${encoder.name}|${encoder.dim}|${encoder.pooling}|${encoder.maxLength}|${encoder.prefixes.passage}|files ${await modelFilesStamp(flags.model)}`,
           onProgress: rateProgress(),
           say,
         });
