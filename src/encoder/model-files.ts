@@ -4,6 +4,7 @@
  */
 import { isTesseraError, TesseraError } from '../core/errors.js';
 import { fileSystem, platform } from '../platform.js';
+import { isPermissionDenied } from '../io/url-source.js';
 
 /** Resolves a relative file name to its bytes, or undefined when the folder has no such file. */
 export type FileLookup = (name: string) => Promise<Uint8Array | undefined>;
@@ -158,7 +159,8 @@ async function fetchUrl(url: URL): Promise<Uint8Array | undefined> {
     const cause = (e as { cause?: { message?: string } })?.cause?.message;
     throw new TesseraError(
       'NOT_FOUND',
-      `GET ${url.href} failed (${(e as Error)?.message ?? String(e)}${cause ? `: ${cause}` : ''}): check the model URL and that its server answers`,
+      `GET ${url.href} failed (${(e as Error)?.message ?? String(e)}${cause ? `: ${cause}` : ''}): ` +
+        (isPermissionDenied(e) ? 'give Deno the permission it names (--allow-read for the model folder and node_modules)' : 'check the model URL and that its server answers'),
       { cause: e },
     );
   }

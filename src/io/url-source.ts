@@ -34,9 +34,9 @@ export async function urlSource(url: string | URL, opts: UrlSourceOptions = {}):
     try {
       res = await doFetch(href, { headers: { ...opts.headers, ...(range ? { Range: range } : {}) } });
     } catch (e) {
-      throw new TesseraError('NOT_FOUND', `GET ${href}${range ? ` (${range})` : ''} failed (${describe(e)}): check the URL and that its server answers`, {
-        cause: e,
-      });
+      // Deno without --allow-net (or --allow-read for file:) says which flag in its own message.
+      const hint = isPermissionDenied(e) ? 'give the permission it names' : 'check the URL and that its server answers';
+      throw new TesseraError('NOT_FOUND', `GET ${href}${range ? ` (${range})` : ''} failed (${describe(e)}): ${hint}`, { cause: e });
     }
     if (!res.ok) {
       await res.body?.cancel().catch(() => {});
@@ -99,4 +99,10 @@ function describe(e: unknown): string {
   const message = (e as Error)?.message ?? String(e);
   const cause = (e as { cause?: { message?: string } })?.cause?.message;
   return cause ? `${message}: ${cause}` : message;
+}
+
+/** Deno's refusal for want of a permission (NotCapable in Deno 2, PermissionDenied in Deno 1). */
+export function isPermissionDenied(e: unknown): boolean {
+  const name = (e as Error)?.name;
+  return name === 'NotCapable' || name === 'PermissionDenied';
 }

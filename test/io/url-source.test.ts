@@ -6,6 +6,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openModelFolder } from '../../src/encoder/model-files.js';
 import { indexFactory, inspectIndex, memorySink, readIndex, urlSource } from '../../src/index.js';
 
 const d = 8;
@@ -98,5 +99,25 @@ describe('urlSource', () => {
     expect(Array.from((await index.search(vectors.subarray(0, 4 * d), 3)).labels)).toEqual(want);
     await index.dispose();
     await expect(readIndex(new URL(`${base}/none/x.index`))).rejects.toMatchObject({ code: 'NOT_FOUND', message: expect.stringMatching(/404/) });
+  });
+
+  it("Deno's refusal without --allow-net keeps its message and is not blamed on the server", async () => {
+    const denied = Object.assign(new Error('Requires net access to "example.org:443", run again with the --allow-net flag'), { name: 'NotCapable' });
+    const err = await urlSource('https://example.org/x.index', { fetch: async () => Promise.reject(denied) }).then(() => new Error("resolved"), (e: unknown) => e as Error);
+    expect(err.message).toContain('--allow-net');
+    expect(err.message).not.toMatch(/server answers/);
+  });
+
+  it("the encoder's file: URL refused by Deno (no --allow-read) names the permission, not the server", async () => {
+    const denied = Object.assign(new Error('Requires read access to "/models/m/config.json", run again with the --allow-read flag'), { name: 'NotCapable' });
+    const saved = globalThis.fetch;
+    globalThis.fetch = async () => Promise.reject(denied);
+    try {
+      const err = await openModelFolder(new URL('file:///models/m/')).get('config.json').then(() => new Error("resolved"), (e: unknown) => e as Error);
+      expect(err.message).toContain('--allow-read');
+      expect(err.message).not.toMatch(/server answers/);
+    } finally {
+      globalThis.fetch = saved;
+    }
   });
 });
