@@ -21,7 +21,7 @@ export const E5_PREFIXES: PrefixStrings = { query: 'query: ', passage: 'passage:
 export interface EncoderOptions {
   /** Pooling of token states; default: 1_Pooling/config.json's mode, else mean. */
   pooling?: Pooling;
-  /** L2-normalise outputs (default true). */
+  /** L2-normalise outputs. Default: as sentence-transformers does (only when modules.json lists Normalize), true without modules.json. */
   normalize?: boolean;
   /** 'e5' (query: / passage:), 'none', or strings; default: e5 when the folder is an e5 model, else none. */
   prefixes?: 'e5' | 'none' | PrefixStrings;
@@ -100,6 +100,7 @@ export class Encoder implements TextEncoder {
     const tokConfig = (await folder.json('tokenizer_config.json')) ?? {};
     const tokenizer = await loadTokenizer(folder, tokConfig);
     const poolingConfig = await folder.json('1_Pooling/config.json');
+    const modules = stModules(await folder.get('modules.json'), folder.label);
     const isE5 = looksLikeE5(folder.label, config, opts.name);
     const pooling = opts.pooling ?? poolingFromConfig(poolingConfig) ?? 'mean';
     if (pooling !== 'mean' && pooling !== 'cls') {
@@ -176,7 +177,9 @@ export class Encoder implements TextEncoder {
       provider,
       threads,
       pooling,
-      opts.normalize ?? true,
+      // sentence-transformers normalises only when modules.json lists a Normalize module (dot-product
+      // models such as msmarco-distilbert-base-tas-b do not); without modules.json, e5-style unit vectors.
+      opts.normalize ?? (modules ? modules.some((m) => m.endsWith('.Normalize')) : true),
       prefixes,
       maxLength,
       batchSize,
@@ -190,6 +193,14 @@ export class Encoder implements TextEncoder {
     } catch (e) {
       await session.release();
       throw e;
+    }
+    const unapplied = modules?.filter((m) => m !== '' && !/\.(Transformer|Pooling|Normalize)$/.test(m)) ?? [];
+    if (unapplied.length && !probe.pooledByModel) {
+      await session.release();
+      throw new TesseraError(
+        'UNSUPPORTED',
+        `model in ${folder.label} is a sentence-transformers pipeline with ${unapplied.join(', ')} after pooling (modules.json), which its ONNX graph's token states leave out: export the whole pipeline so the graph has a "sentence_embedding" output (SentenceTransformer(..., backend="onnx"), or optimum-cli export onnx --library sentence_transformers)`,
+      );
     }
     enc.dimension = probe.dim;
     enc.pooledOutput = probe.pooledByModel;
@@ -357,6 +368,19 @@ async function externalDataOf(folder: ModelFolder, modelName: string): Promise<{
     if (data) out.push({ path: (modelName + suffix).split('/').pop()!, data });
   }
   return out;
+}
+
+/** The module types of a sentence-transformers modules.json ("sentence_transformers.models.Pooling", ...); undefined when absent. */
+function stModules(bytes: Uint8Array | undefined, label: string): string[] | undefined {
+  if (!bytes) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(utf8.decode(bytes));
+  } catch (e) {
+    throw new TesseraError('FORMAT', `${label}/modules.json is not JSON: ${(e as Error).message}`, { cause: e });
+  }
+  if (!Array.isArray(parsed)) throw new TesseraError('FORMAT', `${label}/modules.json is not a sentence-transformers module list (a JSON array)`);
+  return parsed.map((m) => String((m as { type?: unknown } | null)?.type ?? ''));
 }
 
 function looksLikeE5(label: string, config: Record<string, unknown>, name?: string): boolean {

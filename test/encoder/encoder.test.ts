@@ -279,6 +279,26 @@ describe('Encoder errors', () => {
     expect(told.pooledByModel).toBe(false);
     expectRow(await told.encode(['the cat']), 0, ref);
     await told.dispose();
+    // A pipeline with a Dense module loads when the graph has its sentence_embedding...
+    const st = (type: string) => ({ idx: 0, name: type, path: '', type: `sentence_transformers.models.${type}` });
+    writeFileSync(join(stDir, 'modules.json'), JSON.stringify([st('Transformer'), st('Pooling'), st('Dense'), st('Normalize')]));
+    const dense = await Encoder.fromDirectory(stDir);
+    expect(dense.normalize).toBe(true);
+    await dense.dispose();
+    // ...and is refused where only token states come out: they were pooled without the Dense layer, silently other vectors.
+    const tokensOnly = writeToyFolder(join(root, 'st-dense-tokens'), DIM);
+    writeFileSync(join(tokensOnly, 'modules.json'), JSON.stringify([st('Transformer'), st('Pooling'), st('Dense'), st('Normalize')]));
+    await expect(Encoder.fromDirectory(tokensOnly)).rejects.toMatchObject({ code: 'UNSUPPORTED', message: expect.stringMatching(/sentence_transformers\.models\.Dense after pooling .*"sentence_embedding" output/) });
+    // No Normalize module (a dot-product model, e.g. msmarco-distilbert-base-tas-b): not normalised, as sentence-transformers gives them.
+    const dot = writeToyFolder(join(root, 'st-dot'), DIM);
+    writeFileSync(join(dot, 'modules.json'), JSON.stringify([st('Transformer'), st('Pooling')]));
+    const dotEnc = await Encoder.fromDirectory(dot);
+    expect(dotEnc.normalize).toBe(false);
+    expectRow(await dotEnc.encode(['the cat']), 0, reference(ids('the', 'cat'), 'mean', false));
+    await dotEnc.dispose();
+    const dotNormalized = await Encoder.fromDirectory(dot, { normalize: true });
+    expectRow(await dotNormalized.encode(['the cat']), 0, ref);
+    await dotNormalized.dispose();
   });
 
   it('weights in ONNX external data: model.onnx_data / model.onnx.data beside the graph are read; another name, or a missing file, is named in the error', async () => {
