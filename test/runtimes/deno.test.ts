@@ -5,9 +5,12 @@
  * (examples/deno/main.ts) runs as written. The encoder (onnxruntime-web, WASM) gives Node's vectors.
  */
 import { copyFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { indexFactory, memorySink } from '../../src/index.js';
 import { clusteredVectors, randomVectors } from '../helpers/data.js';
 import { bruteForce, distanceTolerance, expectMatchesOracle } from '../helpers/oracle.js';
 import { type ChildOutput, parseChild, runChild, writeSearchJob } from './helpers/child.js';
@@ -103,6 +106,60 @@ describe('Deno', () => {
     expect(out.stdout).toContain(`backend: ${has ? 'gpu' : 'wasm'}`);
     expect(out.stdout).toMatch(/^query 0 -> 0 \d+ \d+ \(\d+\.\d\d\)$/m);
     expect(out.stdout).toMatch(/^query 1 -> 1 \d+ \d+$/m);
+  });
+});
+
+describe('Deno, index files without paths', () => {
+  it('reads an index from an http URL (with --allow-net; a clear refusal without), from a Blob, and saves it to bytes', async () => {
+    const d = 8;
+    const vectors = randomVectors(500, d, 31);
+    const built = await indexFactory(d, 'HNSW16', 'ip', { backend: 'wasm', threads: 1 });
+    await built.add(vectors);
+    const want = Array.from((await built.search(vectors.subarray(0, 2 * d), 3, { efSearch: 64 })).labels).join(' ');
+    const sink = memorySink();
+    await built.save(sink);
+    await built.dispose();
+    const file = sink.bytes();
+    const server = createServer((req, res) => {
+      const m = /^bytes=(\d+)-(\d+)$/.exec(req.headers.range ?? '');
+      if (req.url !== '/x.index') res.writeHead(404).end();
+      else if (!m) res.writeHead(200, { 'content-length': file.length }).end(file);
+      else {
+        const [start, end] = [Number(m[1]), Math.min(Number(m[2]), file.length - 1)];
+        res.writeHead(206, { 'content-range': `bytes ${start}-${end}/${file.length}` }).end(file.subarray(start, end + 1));
+      }
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      writeFileSync(
+        join(pkg.consumer, 'url-index.ts'),
+        `import { readIndex, memorySink } from 'tessera';
+const queries = new Float32Array(${JSON.stringify(Array.from(vectors.subarray(0, 2 * d)))});
+try {
+  const url = new URL('http://${host}/x.index');
+  for (const input of [() => url, async () => new Blob([await (await fetch(url)).arrayBuffer()])]) {
+    const index = await readIndex(await input(), { backend: 'wasm', threads: 1 });
+    console.log(Array.from((await index.search(queries, 3, { efSearch: 64 })).labels).join(' '));
+    const sink = memorySink();
+    await index.save(sink);
+    console.log(sink.bytes().length);
+    await index.dispose();
+  }
+} catch (e) {
+  console.log('ERR', e.code, e.message);
+}
+`,
+      );
+      const allowed = await runChild(process.execPath, [denoBin, 'run', '--no-prompt', `--allow-net=${host}`, 'url-index.ts'], pkg.consumer, DENO_ENV);
+      expect(allowed.code, allowed.stderr).toBe(0);
+      expect(allowed.stdout.trim().split('\n')).toEqual([want, String(file.length), want, String(file.length)]);
+      const denied = await runChild(process.execPath, [denoBin, 'run', '--no-prompt', 'url-index.ts'], pkg.consumer, DENO_ENV);
+      expect(denied.stdout).toMatch(/^ERR NOT_FOUND .*--allow-net/m);
+      expect(denied.stdout).not.toMatch(/server answers/);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });
 
