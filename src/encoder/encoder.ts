@@ -194,6 +194,14 @@ export class Encoder implements TextEncoder {
       await session.release();
       throw e;
     }
+    const otherPooling = opts.pooling === undefined ? otherPoolingMode(poolingConfig) : undefined;
+    if (otherPooling && !probe.pooledByModel) {
+      await session.release();
+      throw new TesseraError(
+        'UNSUPPORTED',
+        `model in ${folder.label} pools with ${otherPooling} (1_Pooling/config.json), which tessera does not do (it does mean and cls): export the whole pipeline so the graph has a "sentence_embedding" output, or pass pooling (--pooling) knowing the vectors will differ from the model's`,
+      );
+    }
     const unapplied = modules?.filter((m) => m !== '' && !/\.(Transformer|Pooling|Normalize)$/.test(m)) ?? [];
     if (unapplied.length && !probe.pooledByModel) {
       await session.release();
@@ -387,6 +395,12 @@ function looksLikeE5(label: string, config: Record<string, unknown>, name?: stri
   const e5 = /(^|[^a-z0-9])e5([^a-z0-9]|$)/i;
   const origin = typeof config._name_or_path === 'string' ? config._name_or_path : '';
   return e5.test(origin) || e5.test(label.split(/[\\/]/).filter(Boolean).pop() ?? '') || (name !== undefined && e5.test(name));
+}
+
+/** A pooling mode of 1_Pooling/config.json other than mean and cls (max, last token, weighted mean, mean sqrt len). */
+function otherPoolingMode(c: Record<string, unknown> | undefined): string | undefined {
+  if (!c || poolingFromConfig(c)) return undefined;
+  return Object.keys(c).find((k) => k.startsWith('pooling_mode_') && c[k] === true);
 }
 
 function poolingFromConfig(c: Record<string, unknown> | undefined): Pooling | undefined {

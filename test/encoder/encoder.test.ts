@@ -289,6 +289,13 @@ describe('Encoder errors', () => {
     const tokensOnly = writeToyFolder(join(root, 'st-dense-tokens'), DIM);
     writeFileSync(join(tokensOnly, 'modules.json'), JSON.stringify([st('Transformer'), st('Pooling'), st('Dense'), st('Normalize')]));
     await expect(Encoder.fromDirectory(tokensOnly)).rejects.toMatchObject({ code: 'UNSUPPORTED', message: expect.stringMatching(/sentence_transformers\.models\.Dense after pooling .*"sentence_embedding" output/) });
+    // Pooling modes other than mean and cls (max, last token) were taken for mean, silently.
+    const lastToken = writeToyFolder(join(root, 'st-lasttoken'), DIM, { pooling: 'mean' });
+    writeFileSync(join(lastToken, '1_Pooling', 'config.json'), JSON.stringify({ word_embedding_dimension: DIM, pooling_mode_cls_token: false, pooling_mode_mean_tokens: false, pooling_mode_lasttoken: true }));
+    await expect(Encoder.fromDirectory(lastToken)).rejects.toMatchObject({ code: 'UNSUPPORTED', message: expect.stringMatching(/pools with pooling_mode_lasttoken \(1_Pooling\/config\.json\)/) });
+    const lastTokenTold = await Encoder.fromDirectory(lastToken, { pooling: 'cls' });
+    expect(lastTokenTold.pooling).toBe('cls');
+    await lastTokenTold.dispose();
     // No Normalize module (a dot-product model, e.g. msmarco-distilbert-base-tas-b): not normalised, as sentence-transformers gives them.
     const dot = writeToyFolder(join(root, 'st-dot'), DIM);
     writeFileSync(join(dot, 'modules.json'), JSON.stringify([st('Transformer'), st('Pooling')]));
