@@ -132,7 +132,7 @@ function checkpointMismatch(old: State, fresh: State, rows: number): string {
 
 /**
  * The checkpoint's state; undefined when there is none, 'damaged' when it is not a state this build
- * wrote (a hand edit, a disk error): its fields were used unchecked.
+ * wrote (a hand edit, a disk error): every field is checked before a resume trusts it.
  */
 async function readState(path: string): Promise<State | 'damaged' | undefined> {
   let text: string;
