@@ -397,10 +397,15 @@ function looksLikeE5(label: string, config: Record<string, unknown>, name?: stri
   return e5.test(origin) || e5.test(label.split(/[\\/]/).filter(Boolean).pop() ?? '') || (name !== undefined && e5.test(name));
 }
 
-/** A pooling mode of 1_Pooling/config.json other than mean and cls (max, last token, weighted mean, mean sqrt len). */
+/**
+ * A pooling of 1_Pooling/config.json other than mean or cls alone: max, last token, weighted mean,
+ * mean sqrt len, or several modes at once (sentence-transformers concatenates them).
+ */
 function otherPoolingMode(c: Record<string, unknown> | undefined): string | undefined {
-  if (!c || poolingFromConfig(c)) return undefined;
-  return Object.keys(c).find((k) => k.startsWith('pooling_mode_') && c[k] === true);
+  if (!c) return undefined;
+  const modes = Object.keys(c).filter((k) => k.startsWith('pooling_mode_') && c[k] === true);
+  if (modes.length === 1 && poolingFromConfig(c)) return undefined;
+  return modes.length ? modes.join(' + ') : undefined;
 }
 
 function poolingFromConfig(c: Record<string, unknown> | undefined): Pooling | undefined {

@@ -293,6 +293,8 @@ describe('Encoder errors', () => {
     const lastToken = writeToyFolder(join(root, 'st-lasttoken'), DIM, { pooling: 'mean' });
     writeFileSync(join(lastToken, '1_Pooling', 'config.json'), JSON.stringify({ word_embedding_dimension: DIM, pooling_mode_cls_token: false, pooling_mode_mean_tokens: false, pooling_mode_lasttoken: true }));
     await expect(Encoder.fromDirectory(lastToken)).rejects.toMatchObject({ code: 'UNSUPPORTED', message: expect.stringMatching(/pools with pooling_mode_lasttoken \(1_Pooling\/config\.json\)/) });
+    writeFileSync(join(lastToken, '1_Pooling', 'config.json'), JSON.stringify({ word_embedding_dimension: DIM, pooling_mode_mean_tokens: true, pooling_mode_max_tokens: true }));
+    await expect(Encoder.fromDirectory(lastToken)).rejects.toMatchObject({ code: 'UNSUPPORTED', message: expect.stringMatching(/pools with pooling_mode_mean_tokens \+ pooling_mode_max_tokens/) });
     const lastTokenTold = await Encoder.fromDirectory(lastToken, { pooling: 'cls' });
     expect(lastTokenTold.pooling).toBe('cls');
     await lastTokenTold.dispose();
