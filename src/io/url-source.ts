@@ -12,6 +12,11 @@ export interface UrlSourceOptions {
   headers?: Record<string, string>;
   /** The fetch to use (default: the global one). */
   fetch?: typeof fetch;
+  /**
+   * Least bytes one range request fetches (default 1 MiB): reads are mostly sequential, and a
+   * file of many small fields (an IVF's lists) would otherwise cost a round trip per field.
+   */
+  readAhead?: number;
 }
 
 /** A ByteSource that names its URL in error messages (`label`). */
@@ -58,12 +63,18 @@ export async function urlSource(url: string | URL, opts: UrlSourceOptions = {}):
   if (probe.status === 206 && total !== undefined && encoding === 'identity') {
     await body(probe, 'byte 0');
     const size = Number(total);
+    const readAhead = opts.readAhead ?? 1 << 20;
+    let cached: Uint8Array = new Uint8Array(0);
+    let cachedAt = 0;
     return {
       label: href,
       ranged: true,
       size,
       async read(offset, length) {
-        const end = Math.min(offset + length, size);
+        if (offset >= cachedAt && offset + length <= cachedAt + cached.length) {
+          return cached.subarray(offset - cachedAt, offset - cachedAt + length);
+        }
+        const end = Math.min(offset + Math.max(length, readAhead), size);
         if (end <= offset) return new Uint8Array(0);
         const range = `bytes=${offset}-${end - 1}`;
         const res = await get(range);
@@ -76,9 +87,13 @@ export async function urlSource(url: string | URL, opts: UrlSourceOptions = {}):
         if (bytes.length !== end - offset) {
           throw new TesseraError('FORMAT', `GET ${href} (${range}) returned ${bytes.length} bytes, not ${end - offset}: the file changed on the server; open it again`);
         }
-        return bytes;
+        cached = bytes;
+        cachedAt = offset;
+        return bytes.subarray(0, Math.min(length, bytes.length));
       },
-      async close() {},
+      async close() {
+        cached = new Uint8Array(0);
+      },
     };
   }
   // No usable ranges: the whole file. A 206 (of an unknown size, or compressed) is asked for again without Range.

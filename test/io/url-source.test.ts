@@ -120,4 +120,26 @@ describe('urlSource', () => {
       globalThis.fetch = saved;
     }
   });
+
+  it('an IVF of many lists loads in a few range requests, not two per list', async () => {
+    const ivf = await indexFactory(d, 'IVF32,Flat', 'ip', { backend: 'wasm', threads: 1, seed: 5 });
+    await ivf.train(vectors);
+    await ivf.add(vectors);
+    const want = Array.from((await ivf.search(vectors.subarray(0, 4 * d), 3, { nprobe: 32 })).labels);
+    const sink = memorySink();
+    await ivf.save(sink);
+    await ivf.dispose();
+    const saved = file;
+    file = sink.bytes();
+    try {
+      ranges.length = 0;
+      const index = await readIndex(await urlSource(`${base}/range/x.index`, { readAhead: 1 << 16 }), { backend: 'wasm', threads: 1 });
+      expect(Array.from((await index.search(vectors.subarray(0, 4 * d), 3, { nprobe: 32 })).labels)).toEqual(want);
+      await index.dispose();
+      // the probe, then one request per 64 KiB of file (plus one where a field straddles a block)
+      expect(ranges.length).toBeLessThanOrEqual(2 + 2 * Math.ceil(file.length / (1 << 16)));
+    } finally {
+      file = saved;
+    }
+  });
 });
