@@ -202,7 +202,8 @@ export class Encoder implements TextEncoder {
         `model in ${folder.label} pools with ${otherPooling} (1_Pooling/config.json), which tessera does not do (it does mean and cls): export the whole pipeline so the graph has a "sentence_embedding" output, or pass pooling (--pooling) knowing the vectors will differ from the model's`,
       );
     }
-    const unapplied = modules?.filter((m) => m !== '' && !/\.(Transformer|Pooling|Normalize)$/.test(m)) ?? [];
+    // A pooling told is taken as told (Search-R1's --retriever_name mean-pools token states whatever the pipeline).
+    const unapplied = opts.pooling === undefined ? (modules?.filter((m) => m !== '' && !/\.(Transformer|Pooling|Normalize)$/.test(m)) ?? []) : [];
     if (unapplied.length && !probe.pooledByModel) {
       await session.release();
       throw new TesseraError(

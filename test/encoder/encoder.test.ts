@@ -289,6 +289,9 @@ describe('Encoder errors', () => {
     const tokensOnly = writeToyFolder(join(root, 'st-dense-tokens'), DIM);
     writeFileSync(join(tokensOnly, 'modules.json'), JSON.stringify([st('Transformer'), st('Pooling'), st('Dense'), st('Normalize')]));
     await expect(Encoder.fromDirectory(tokensOnly)).rejects.toMatchObject({ code: 'UNSUPPORTED', message: expect.stringMatching(/sentence_transformers\.models\.Dense after pooling .*"sentence_embedding" output/) });
+    const toldTokensOnly = await Encoder.fromDirectory(tokensOnly, { pooling: 'mean' });
+    expectRow(await toldTokensOnly.encode(['the cat']), 0, ref);
+    await toldTokensOnly.dispose();
     // Pooling modes other than mean and cls (max, last token) were taken for mean, silently.
     const lastToken = writeToyFolder(join(root, 'st-lasttoken'), DIM, { pooling: 'mean' });
     writeFileSync(join(lastToken, '1_Pooling', 'config.json'), JSON.stringify({ word_embedding_dimension: DIM, pooling_mode_cls_token: false, pooling_mode_mean_tokens: false, pooling_mode_lasttoken: true }));
