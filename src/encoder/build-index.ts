@@ -206,6 +206,30 @@ function processAlive(pid: number): boolean {
 }
 
 /**
+ * Refuses an --out whose lock a running build holds (INVALID_ARGUMENT naming its process): the CLI
+ * asks before loading the model, which takes minutes for e5 on CPU. Returns the pid of a gone holder.
+ */
+export async function checkOutNotLocked(out: string): Promise<number | undefined> {
+  const path = join(out, LOCK_FILE);
+  const text = await readFile(path, 'utf8').catch(() => undefined);
+  if (text === undefined) return undefined;
+  let holder: { pid?: unknown; host?: unknown } = {};
+  try {
+    holder = JSON.parse(text) as typeof holder;
+  } catch {
+    // Killed between creating the lock and writing it: nobody holds it.
+  }
+  const pid = typeof holder.pid === 'number' ? holder.pid : undefined;
+  if (pid !== undefined && holder.host !== hostname()) {
+    throw new TesseraError('INVALID_ARGUMENT', `--out ${out} is locked by a build on ${String(holder.host)} (process ${pid}, ${path}): wait for it, or delete ${path} if that build is gone`);
+  }
+  if (pid !== undefined && processAlive(pid)) {
+    throw new TesseraError('INVALID_ARGUMENT', `--out ${out} is in use by another build (process ${pid}, ${path}): wait for it to finish, or build into another --out`);
+  }
+  return pid;
+}
+
+/**
  * Takes `<out>/.tessera-build.lock` (created exclusively, holding pid and host) for the whole build:
  * two builds into one folder appended to the same vectors.f32 and overwrote each other's state, an
  * index of mixed or duplicated rows. A lock left by a killed build (its process gone) is taken over.
@@ -226,20 +250,7 @@ async function lockOutFolder(out: string, say: (line: string) => void): Promise<
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw e;
     }
-    const text = await readFile(path, 'utf8').catch(() => '');
-    let holder: { pid?: unknown; host?: unknown } = {};
-    try {
-      holder = JSON.parse(text) as typeof holder;
-    } catch {
-      // Killed between creating the lock and writing it: nobody holds it.
-    }
-    const pid = typeof holder.pid === 'number' ? holder.pid : undefined;
-    if (pid !== undefined && holder.host !== hostname()) {
-      throw new TesseraError('INVALID_ARGUMENT', `--out ${out} is locked by a build on ${String(holder.host)} (process ${pid}, ${path}): wait for it, or delete ${path} if that build is gone`);
-    }
-    if (pid !== undefined && processAlive(pid)) {
-      throw new TesseraError('INVALID_ARGUMENT', `--out ${out} is in use by another build (process ${pid}, ${path}): wait for it to finish, or build into another --out`);
-    }
+    const pid = await checkOutNotLocked(out);
     say(`taking over ${path}: the build that held it${pid !== undefined ? ` (process ${pid})` : ''} is gone`);
     await rm(path, { force: true });
   }

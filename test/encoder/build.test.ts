@@ -429,6 +429,16 @@ describe('tessera encode / build commands', () => {
     expect(Buffer.from(indexRows(join(out, 'Flat.index'), ROWS).buffer).equals(Buffer.from(reference32()))).toBe(true);
   });
 
+  it('build into an --out another running build holds fails before the model loads (minutes for e5 on CPU), naming that process', async () => {
+    const out = join(root, 'out-cli-held');
+    mkdirSync(out, { recursive: true });
+    writeFileSync(join(out, '.tessera-build.lock'), JSON.stringify({ pid: process.pid, host: hostname() }));
+    await expect(run(registerBuild, ['build', '--corpus', corpus, '--model', join(root, 'no-model'), '--out', out])).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      message: expect.stringContaining(`is in use by another build (process ${process.pid}`),
+    });
+  });
+
   it("build's 'serve it' line serves what it wrote: its offset table and pooling, quoted for the shell", async () => {
     // It named neither: serve then scanned the corpus again for a table beside it (failing in a
     // read-only dataset folder) and encoded queries with the folder's pooling, not the passages'.

@@ -11,7 +11,7 @@ import { SingleBar } from 'cli-progress';
 import { Command, Option } from 'commander';
 import { formatBytes } from '../../core/errors.js';
 import type { ProgressCallback } from '../../core/types.js';
-import { buildIndex, checkOutFolder } from '../../encoder/build-index.js';
+import { buildIndex, checkOutFolder, checkOutNotLocked } from '../../encoder/build-index.js';
 import { Encoder } from '../../encoder/encoder.js';
 import { checkCorpusFile } from '../../io/corpus.js';
 import { intOption, poolingOption } from '../options.js';
@@ -122,9 +122,10 @@ export function register(program: Command): void {
     .option('--max-length <n>', "tokens a passage, [CLS]/[SEP] included (default: 256 for e5, else the model's limit)", intOption('--max-length', 2))
     .addOption(poolingOption('passages'))
     .action(async (flags: { corpus: string; model: string; out: string; indexType: string; batch: number; strict?: boolean; restart?: boolean; encoder: 'auto' | 'wasm' | 'webgpu' | 'native'; threads?: number; maxLength?: number; pooling?: 'mean' | 'cls' }) => {
-      // A mistyped or compressed corpus, or an --out that is a file, fails before the model loads (seconds to minutes for e5 on CPU).
+      // A mistyped or compressed corpus, or an --out that is a file or another build's, fails before the model loads (seconds to minutes for e5 on CPU).
       await checkCorpusFile(flags.corpus);
       await checkOutFolder(flags.out);
+      await checkOutNotLocked(flags.out);
       const encoder = await Encoder.fromDirectory(flags.model, { executionProvider: flags.encoder, threads: flags.threads, batchSize: flags.batch, maxLength: flags.maxLength, pooling: flags.pooling });
       say(`model ${encoder.name}: ${encoder.dim} dims on ${encoder.provider}, ${encoder.pooledByModel ? 'pooled by the model' : `${encoder.pooling} pooling`}, passage prefix ${JSON.stringify(encoder.prefixes.passage)}, max ${encoder.maxLength} tokens`);
       // Ctrl-C (or SIGTERM) stops after the batch being encoded is checkpointed, saying where a rerun
