@@ -109,5 +109,7 @@ describe('convert', () => {
     ]);
     const ivf = await convertIndex({ input: npy, output: join(dir, 'i.index'), indexType: 'IVF4,Flat', threads: 1, nprobe: 2, efConstruction: 80 });
     expect(ivf.ignored).toEqual(['--ef-construction does nothing for --index-type IVF4,Flat (only HNSW<M> outputs take it): ignored']);
+    const sq = await convertIndex({ input: npy, output: join(dir, 's.index'), indexType: 'SQ8', threads: 1, seed: 5 });
+    expect(sq.ignored).toEqual(['--seed does nothing for --index-type SQ8 (only HNSW<M> and IVF<nlist>,... outputs take it): ignored']);
   });
 });

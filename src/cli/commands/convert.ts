@@ -110,6 +110,7 @@ function unusedOptions(o: ConvertOptions, kind: string): string[] {
     ['efSearch', '--ef-search', ['hnsw']],
     ['nprobe', '--nprobe', ['ivf']],
     ['trainSize', '--train-size', ['ivf', 'sq']],
+    ['seed', '--seed', ['hnsw', 'ivf']],
   ];
   const names: Record<string, string> = { hnsw: 'HNSW<M>', ivf: 'IVF<nlist>,...', sq: 'SQ8' };
   return uses
