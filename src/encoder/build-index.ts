@@ -327,6 +327,11 @@ async function buildLocked(opts: BuildOptions, say: (line: string) => void, inde
     const resumedFrom = state.rowsDone;
     const total = corpus.rows;
     if (total === 0) throw new TesseraError('INVALID_ARGUMENT', `corpus ${opts.corpus} has no rows: expected one JSON object a line with a "contents" field`);
+    // Said before encoding: k-means refused it only after the whole corpus had been encoded.
+    const spec = parseFactoryString(indexType);
+    if (spec.kind === 'ivf' && total < spec.nlist) {
+      throw new TesseraError('INVALID_ARGUMENT', `--index-type ${indexType} needs at least nlist = ${spec.nlist} rows to train, ${opts.corpus} has ${total}: use a smaller nlist (FAISS recommends 39 x nlist rows or more), or Flat`);
+    }
 
     const phase = 'encoding passages';
     opts.onProgress?.({ phase, done: state.rowsDone, total, unit: 'rows' });

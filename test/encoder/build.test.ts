@@ -188,6 +188,16 @@ describe('buildIndex', () => {
     }
   });
 
+  it('an IVF nlist above the corpus rows is INVALID_ARGUMENT before any row is encoded (k-means refused it after the whole corpus was)', async () => {
+    const out = join(root, 'out-nlist');
+    let encoded = 0;
+    await expect(buildIndex({ corpus, out, encoder: enc, batch: 8, indexType: 'IVF64,Flat', onCheckpoint: (n) => void (encoded = n) })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      message: expect.stringContaining(`--index-type IVF64,Flat needs at least nlist = 64 rows to train, ${corpus} has ${ROWS}`),
+    });
+    expect(encoded).toBe(0);
+  });
+
   it('a checkpoint of another model says what differs (pooling here) and starts over instead of mixing vectors', async () => {
     const out = join(root, 'out-model');
     const stop = new Error('stop');
