@@ -107,12 +107,18 @@ import {
   type Index, type IndexOptions, type IndexSpec, type IndexKind, type IndexConstructor, type IndexLoader,
   type SearchResult, type SearchOptions, type Metric, type Backend, type BackendChoice, type ByteSource, type ByteSink,
   type PlatformHooks, type FileSystemHooks, type ShardedIndex, type ShardOptions, type HnswGraph, type ErrorCode, type RowsInput,
+  urlSource, blobSource, memorySink, type UrlSource, type UrlSourceOptions, type MemorySink, type BlobLike, type SourceInput,
 } from 'tessera';
 
 const options: IndexOptions = { backend: 'wasm', onNotice: (m: string) => console.log(m) };
 const index: Index = await indexFactory(8, 'Flat', 'ip', options);
 const result: SearchResult = await index.search(new Float32Array(8), 1, {} satisfies SearchOptions);
 const loaded: Index = await readIndex(memorySource(new Uint8Array(0)), { backend: 'auto' });
+const remote: UrlSource = await urlSource('https://example.org/x.index', { headers: { authorization: 'x' } } satisfies UrlSourceOptions);
+const inputs: SourceInput[] = [new Uint8Array(0), new ArrayBuffer(0), new URL('https://example.org/x.index'), remote, blobSource({ size: 0, slice: () => ({ arrayBuffer: async () => new ArrayBuffer(0) }) } satisfies BlobLike)];
+const saved: MemorySink = memorySink();
+await index.save(saved);
+const savedBytes: Uint8Array<ArrayBuffer> = saved.bytes();
 const sharded: ShardedIndex = shardedIndex(8, 'SQ8', 'ip', { shardBytes: 1 << 20 } satisfies ShardOptions);
 const create: IndexConstructor = (d, spec: IndexSpec, metric: Metric) => indexFactory(d, spec.kind === 'flat' ? 'Flat' : 'SQ8', metric);
 const load: IndexLoader = (source: ByteSource) => readIndex(source);
@@ -125,7 +131,7 @@ const choice: BackendChoice = 'auto';
 const code: ErrorCode | undefined = new TesseraError('FORMAT', 'x').code;
 const graph: HnswGraph | undefined = undefined;
 const rows: RowsInput = [new Float32Array(8)];
-console.log(result.labels, loaded, sharded, choice, code, graph, rows);
+console.log(result.labels, loaded, sharded, choice, code, graph, rows, inputs, savedBytes);
 `;
 
 describe('the published types', () => {
