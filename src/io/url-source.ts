@@ -57,7 +57,8 @@ export async function urlSource(url: string | URL, opts: UrlSourceOptions = {}):
     }
   };
 
-  const probe = await get('bytes=0-0');
+  // An empty file has no byte 0: servers answer 416, and the plain GET then shows it empty.
+  const probe = await get('bytes=0-0').catch((e: unknown) => (/ answered 416\b/.test((e as Error).message) ? get() : Promise.reject(e)));
   const total = /^bytes 0-0\/(\d+)$/.exec(probe.headers.get('content-range')?.trim() ?? '')?.[1];
   const encoding = (probe.headers.get('content-encoding') ?? 'identity').toLowerCase();
   if (probe.status === 206 && total !== undefined && encoding === 'identity') {

@@ -36,6 +36,9 @@ beforeAll(async () => {
       const end = Math.min(Number(m[2]), file.length - 1);
       res.writeHead(206, { 'content-range': `bytes ${start}-${end}/${file.length}`, 'content-length': end - start + 1 });
       res.end(file.subarray(start, end + 1));
+    } else if (path === '/empty/x.index') {
+      if (range) res.writeHead(416, { 'content-range': 'bytes */0' }).end();
+      else res.writeHead(200, { 'content-length': 0 }).end();
     } else if (path === '/range/x.index' || path === '/plain/x.index') {
       res.writeHead(200, { 'content-length': file.length }).end(file);
     } else if (path === '/gzip/x.index') {
@@ -141,5 +144,11 @@ describe('urlSource', () => {
     } finally {
       file = saved;
     }
+  });
+
+  it('an empty file (416 to a range) is a FORMAT error naming the URL, not an HTTP failure', async () => {
+    const source = await urlSource(`${base}/empty/x.index`);
+    expect(source.size).toBe(0);
+    await expect(readIndex(source)).rejects.toMatchObject({ code: 'FORMAT', message: expect.stringContaining(`${base}/empty/x.index`) });
   });
 });
