@@ -49,7 +49,7 @@ export function fileSystem(): FileSystemHooks {
   if (!hooks.fs) {
     throw new TesseraError(
       'UNSUPPORTED',
-      "file paths need tessera's Node entry (what Node resolves \"tessera\" to); in Deno and browsers give bytes instead: for index files memorySource(bytes) or blobSource(file) to read, memorySink() to save (then sink.bytes()), or another ByteSource/ByteSink; a URL for a model folder (in Deno new URL('file:///models/e5-base-v2/'))",
+      "file paths need tessera's Node entry (what Node resolves \"tessera\" to); in Deno and browsers give bytes instead: for index files an http(s) URL, the bytes, a Blob or File, or memorySource(bytes) to read, memorySink() to save (then sink.bytes()), or another ByteSource/ByteSink; a URL for a model folder (in Deno new URL('file:///models/e5-base-v2/'))",
     );
   }
   return hooks.fs;
@@ -63,7 +63,8 @@ export type SourceInput = string | URL | ByteSource | Uint8Array | ArrayBuffer |
  * unchanged. The caller closes the result when it is not `target` itself.
  */
 export async function openSource(target: SourceInput): Promise<ByteSource> {
-  if (typeof target === 'string') return fileSystem().openRead(target);
+  // No file is named "https://...": such a string is the URL it spells, in any runtime.
+  if (typeof target === 'string') return /^https?:\/\//i.test(target) ? urlSource(target) : fileSystem().openRead(target);
   if (target instanceof Uint8Array) return memorySource(target);
   if (target instanceof ArrayBuffer) return memorySource(new Uint8Array(target));
   if (target instanceof URL) {

@@ -44,7 +44,7 @@ describe('index files as bytes (no file system)', () => {
     await index.dispose();
     expect(isTesseraError(err) && err.code).toBe('UNSUPPORTED');
     expect((err as Error).message).toMatch(/memorySink\(\)/);
-    expect((err as Error).message).toMatch(/blobSource\(/);
+    expect((err as Error).message).toMatch(/http\(s\) URL/);
   });
 
   it('readIndex and inspectIndex take bytes, an ArrayBuffer, a Blob or a File as they are', async () => {

@@ -95,12 +95,14 @@ describe('urlSource', () => {
     await expect(readIndex(short, { backend: 'wasm' })).rejects.toMatchObject({ code: 'FORMAT', message: expect.stringContaining(`${base}/range/x.index`) });
   });
 
-  it('readIndex and inspectIndex take a URL object', async () => {
-    const url = new URL(`${base}/range/x.index`);
-    expect((await inspectIndex(url)).ntotal).toBe(n);
-    const index = await readIndex(url, { backend: 'wasm', threads: 1 });
-    expect(Array.from((await index.search(vectors.subarray(0, 4 * d), 3)).labels)).toEqual(want);
-    await index.dispose();
+  it('readIndex and inspectIndex take a URL object or an http(s) URL string', async () => {
+    for (const url of [new URL(`${base}/range/x.index`), `${base}/range/x.index`]) {
+      expect((await inspectIndex(url)).ntotal).toBe(n);
+      const index = await readIndex(url, { backend: 'wasm', threads: 1 });
+      expect(Array.from((await index.search(vectors.subarray(0, 4 * d), 3)).labels)).toEqual(want);
+      await index.dispose();
+    }
+    await expect(readIndex(`${base}/none/x.index`)).rejects.toMatchObject({ code: 'NOT_FOUND', message: expect.stringMatching(/404/) });
     await expect(readIndex(new URL(`${base}/none/x.index`))).rejects.toMatchObject({ code: 'NOT_FOUND', message: expect.stringMatching(/404/) });
   });
 
