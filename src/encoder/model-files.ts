@@ -5,11 +5,14 @@
 import { isTesseraError, TesseraError } from '../core/errors.js';
 import { fileSystem, platform } from '../platform.js';
 import { isPermissionDenied } from '../io/url-source.js';
+import type { BlobLike } from '../io/byte-reader.js';
 
 /** Resolves a relative file name to its bytes, or undefined when the folder has no such file. */
 export type FileLookup = (name: string) => Promise<Uint8Array | undefined>;
 
-export type ModelFiles = string | URL | Readonly<Record<string, Uint8Array | string>> | ReadonlyMap<string, Uint8Array | string> | FileLookup;
+/** A file's content in memory: bytes, text, or a Blob/File (a folder picked in a browser). */
+export type ModelFileContent = Uint8Array | ArrayBuffer | string | BlobLike;
+export type ModelFiles = string | URL | Readonly<Record<string, ModelFileContent>> | ReadonlyMap<string, ModelFileContent> | FileLookup;
 
 export interface ModelFolder {
   /** For messages: the path or URL as the caller gave it. */
@@ -99,6 +102,8 @@ async function pathProblem(dir: string): Promise<string | undefined> {
 /** [label, lookup, the folder's path where files are read through the platform's file system]. */
 function resolveLookup(files: ModelFiles): [string, FileLookup, string?] {
   if (typeof files === 'function') return ['(files from a function)', files];
+  // No folder is named "https://...": such a string is the URL it spells, in any runtime.
+  if (typeof files === 'string' && /^https?:\/\//i.test(files)) files = new URL(files);
   if (typeof files === 'string') {
     const dir = files.replace(/[\\/]+$/, '');
     return [dir, (name) => readPath(`${dir}/${name}`), dir];
@@ -114,12 +119,15 @@ function resolveLookup(files: ModelFiles): [string, FileLookup, string?] {
     return [base, (name) => fetchUrl(new URL(name, base))];
   }
   // A Map is read by get(): as a record it would look like a folder with no files at all.
-  const get = files instanceof Map ? (name: string) => files.get(name) : (name: string) => (files as Readonly<Record<string, Uint8Array | string>>)[name];
+  const get = files instanceof Map ? (name: string) => files.get(name) : (name: string) => (files as Readonly<Record<string, ModelFileContent>>)[name];
   return [
     '(files in memory)',
     async (name) => {
       const v = get(name);
-      return typeof v === 'string' ? new TextEncoder().encode(v) : v;
+      if (v === undefined || v instanceof Uint8Array) return v;
+      if (typeof v === 'string') return new TextEncoder().encode(v);
+      if (v instanceof ArrayBuffer) return new Uint8Array(v);
+      return new Uint8Array(await v.arrayBuffer());
     },
   ];
 }

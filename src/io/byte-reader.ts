@@ -193,6 +193,7 @@ export function memorySource(bytes: Uint8Array): ByteSource {
 export interface BlobLike {
   readonly size: number;
   slice(start?: number, end?: number): { arrayBuffer(): Promise<ArrayBuffer> };
+  arrayBuffer(): Promise<ArrayBuffer>;
 }
 
 /**

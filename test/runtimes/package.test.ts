@@ -115,7 +115,7 @@ const index: Index = await indexFactory(8, 'Flat', 'ip', options);
 const result: SearchResult = await index.search(new Float32Array(8), 1, {} satisfies SearchOptions);
 const loaded: Index = await readIndex(memorySource(new Uint8Array(0)), { backend: 'auto' });
 const remote: UrlSource = await urlSource('https://example.org/x.index', { headers: { authorization: 'x' } } satisfies UrlSourceOptions);
-const inputs: SourceInput[] = [new Uint8Array(0), new ArrayBuffer(0), new URL('https://example.org/x.index'), remote, blobSource({ size: 0, slice: () => ({ arrayBuffer: async () => new ArrayBuffer(0) }) } satisfies BlobLike)];
+const inputs: SourceInput[] = [new Uint8Array(0), new ArrayBuffer(0), new URL('https://example.org/x.index'), remote, blobSource({ size: 0, slice: () => ({ arrayBuffer: async () => new ArrayBuffer(0) }), arrayBuffer: async () => new ArrayBuffer(0) } satisfies BlobLike)];
 const saved: MemorySink = memorySink();
 await index.save(saved);
 const savedBytes: Uint8Array<ArrayBuffer> = saved.bytes();
