@@ -32,7 +32,14 @@ export interface UrlSource extends ByteSource {
  * ends early (the connection closed mid-file).
  */
 export async function urlSource(url: string | URL, opts: UrlSourceOptions = {}): Promise<UrlSource> {
-  const href = new URL(url, (globalThis as { location?: { href: string } }).location?.href).href;
+  const page = (globalThis as { location?: { href: string } }).location?.href;
+  let href: string;
+  try {
+    href = new URL(url, page).href;
+  } catch (e) {
+    const why = page ? '' : ' (a relative URL needs a page to resolve against: give it whole, e.g. https://host/x.index)';
+    throw new TesseraError('INVALID_ARGUMENT', `urlSource: ${String(url)} is not a URL${why}`, { cause: e });
+  }
   const doFetch = opts.fetch ?? fetch;
   const get = async (range?: string): Promise<Response> => {
     let res: Response;

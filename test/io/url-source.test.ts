@@ -153,4 +153,8 @@ describe('urlSource', () => {
     expect(source.size).toBe(0);
     await expect(readIndex(source)).rejects.toMatchObject({ code: 'FORMAT', message: expect.stringContaining(`${base}/empty/x.index`) });
   });
+
+  it('a relative URL where there is no page to resolve it against is INVALID_ARGUMENT saying so', async () => {
+    await expect(urlSource('/x.index')).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/relative URL/) });
+  });
 });
