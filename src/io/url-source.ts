@@ -71,6 +71,9 @@ export async function urlSource(url: string | URL, opts: UrlSourceOptions = {}):
   if (probe.status === 206 && total !== undefined && encoding === 'identity') {
     await body(probe, 'byte 0');
     const size = Number(total);
+    // A file replaced between reads would mix two versions: each range must come from the probe's.
+    const version = (res: Response) => res.headers.get('etag') ?? res.headers.get('last-modified');
+    const probeVersion = version(probe);
     const readAhead = opts.readAhead ?? 1 << 20;
     let cached: Uint8Array = new Uint8Array(0);
     let cachedAt = 0;
@@ -86,7 +89,12 @@ export async function urlSource(url: string | URL, opts: UrlSourceOptions = {}):
         if (end <= offset) return new Uint8Array(0);
         const range = `bytes=${offset}-${end - 1}`;
         const res = await get(range);
-        const start = /^bytes (\d+)-/.exec(res.headers.get('content-range') ?? '')?.[1];
+        const [, start, of] = /^bytes (\d+)-\d+\/(\d+|\*)$/.exec(res.headers.get('content-range')?.trim() ?? '') ?? [];
+        const now = version(res);
+        if (res.status === 206 && ((of !== undefined && of !== '*' && Number(of) !== size) || (probeVersion && now && now !== probeVersion))) {
+          await res.body?.cancel().catch(() => {});
+          throw new TesseraError('FORMAT', `GET ${href} (${range}): the file changed on the server while it was read (size or ETag differs): open it again`);
+        }
         if (res.status !== 206 || Number(start) !== offset) {
           await res.body?.cancel().catch(() => {});
           throw new TesseraError('FORMAT', `GET ${href} (${range}) answered ${res.status} without that range: the file changed on the server or a proxy drops ranges`);

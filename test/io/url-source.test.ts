@@ -16,6 +16,8 @@ let file: Uint8Array;
 let server: Server;
 let base: string;
 const ranges: string[] = [];
+/** The ETag the range server gives: a test bumps it to replace the file mid-read. */
+let version = 1;
 let want: bigint[];
 
 beforeAll(async () => {
@@ -34,7 +36,7 @@ beforeAll(async () => {
       const m = /^bytes=(\d+)-(\d+)$/.exec(range)!;
       const start = Number(m[1]);
       const end = Math.min(Number(m[2]), file.length - 1);
-      res.writeHead(206, { 'content-range': `bytes ${start}-${end}/${file.length}`, 'content-length': end - start + 1 });
+      res.writeHead(206, { 'content-range': `bytes ${start}-${end}/${file.length}`, 'content-length': end - start + 1, etag: `"v${version}"` });
       res.end(file.subarray(start, end + 1));
     } else if (path === '/empty/x.index') {
       if (range) res.writeHead(416, { 'content-range': 'bytes */0' }).end();
@@ -156,5 +158,16 @@ describe('urlSource', () => {
 
   it('a relative URL where there is no page to resolve it against is INVALID_ARGUMENT saying so', async () => {
     await expect(urlSource('/x.index')).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/relative URL/) });
+  });
+
+  it('a file replaced on the server between range reads is FORMAT saying so, not a mix of two files', async () => {
+    const source = await urlSource(`${base}/range/x.index`, { readAhead: 256 });
+    await source.read(0, 100);
+    version++;
+    try {
+      await expect(source.read(5000, 100)).rejects.toMatchObject({ code: 'FORMAT', message: expect.stringMatching(/changed on the server/) });
+    } finally {
+      version--;
+    }
   });
 });
