@@ -305,11 +305,8 @@ static void greedy_update_nearest(const hnsw_t *h, scratch_t *s, const float *q,
  */
 static inline int pq_less(int far, float a, float b) { return far ? a < b : a > b; }
 
-/* push_heap after d[n], id[n] were appended (emplace). */
-static void pq_push(int far, float *d, int32_t *id, int n) {
-  int hole = n;
-  float v = d[n];
-  int32_t vi = id[n];
+/* libstdc++'s __push_heap: (v, vi) rises from `hole` to its place. */
+static void pq_sift_up(int far, float *d, int32_t *id, int hole, float v, int32_t vi) {
   while (hole > 0) {
     int parent = (hole - 1) / 2;
     if (!pq_less(far, d[parent], v)) break;
@@ -320,6 +317,9 @@ static void pq_push(int far, float *d, int32_t *id, int n) {
   d[hole] = v;
   id[hole] = vi;
 }
+
+/* push_heap after d[n], id[n] were appended (emplace). */
+static void pq_push(int far, float *d, int32_t *id, int n) { pq_sift_up(far, d, id, n, d[n], id[n]); }
 
 /* pop_heap over n entries: the top moves to n - 1 (then dropped by the caller: pop). */
 static void pq_pop(int far, float *d, int32_t *id, int n) {
@@ -343,16 +343,7 @@ static void pq_pop(int far, float *d, int32_t *id, int n) {
     id[hole] = id[second - 1];
     hole = second - 1;
   }
-  /* __push_heap from the hole */
-  while (hole > 0) {
-    int parent = (hole - 1) / 2;
-    if (!pq_less(far, d[parent], v)) break;
-    d[hole] = d[parent];
-    id[hole] = id[parent];
-    hole = parent;
-  }
-  d[hole] = v;
-  id[hole] = vi;
+  pq_sift_up(far, d, id, hole, v, vi);
 }
 
 /* Drops candidates that can no longer be expanded (farther than the worst kept result). */
