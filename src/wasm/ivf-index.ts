@@ -334,12 +334,12 @@ export class WasmIvfIndex implements Index {
 
   async search(q: Float32Array, k: number, opts: SearchOptions = {}): Promise<SearchResult> {
     this.live();
-    const nq = checkSearch(q, k, this.d, this.ntotal);
+    // Scores by the index's metric, and the probes by the quantizer's where that differs.
+    const ranges = [{ metric: this.metric, dimMax: this.scoreBounds() }, ...(this.coarseMetric !== this.metric ? [{ metric: this.coarseMetric, dimMax: this.centMax }] : [])];
+    const nq = checkSearch(q, k, this.d, this.ntotal, undefined, '', ranges);
     const nprobe = checkNprobe(opts.nprobe ?? this.nprobe);
     if (!this.isTrained) throw new TesseraError('NOT_TRAINED', `${this.description} is not trained: call train(x) before search`);
     if (nq === 0 || this.ntotal === 0) return emptyResult(nq, k, this.metric);
-    checkScoreRange(q, this.d, this.metric, this.scoreBounds());
-    if (this.coarseMetric !== this.metric) checkScoreRange(q, this.d, this.coarseMetric, this.centMax);
     const L = this.lists;
     const t = this.arena.i32(this.tablePtr, 3 * this.nlist);
     for (let l = 0; l < this.nlist; l++) {

@@ -9,7 +9,7 @@ import { TesseraError, formatBytes } from '../core/errors.js';
 import { type IndexOptions, type IndexSpec, registerIndexType } from '../core/factory.js';
 import { concatResults, emptyResult, mergeResults } from '../core/topk.js';
 import type { ByteSink, ByteSource, Index, Metric, ProgressCallback, SearchOptions, SearchResult } from '../core/types.js';
-import { checkScoreRange, checkSearch, checkVectors } from '../core/validate.js';
+import { checkSearch, checkVectors } from '../core/validate.js';
 import { openSink } from '../platform.js';
 import { ByteReader, sourceLabel } from '../io/byte-reader.js';
 import { encodeSqFileHeader, readSqLayout, SQ_FOURCC } from '../io/faiss/sq.js';
@@ -543,10 +543,9 @@ export class WasmSqIndex implements Index {
 
   async search(q: Float32Array, k: number, opts: SearchOptions = {}): Promise<SearchResult> {
     this.live();
-    const nq = checkSearch(q, k, this.d, this.ntotal);
+    const nq = checkSearch(q, k, this.d, this.ntotal, undefined, '', [{ metric: this.metric, dimMax: this.decodedMax }]);
     if (!this.codec) throw new TesseraError('NOT_TRAINED', 'SQ8 index is not trained: call train(x) before search');
     if (nq === 0 || this.ntotal === 0) return emptyResult(nq, k, this.metric);
-    checkScoreRange(q, this.d, this.metric, this.decodedMax);
     return sq8Exhaustive(this.arena, this.codesPtr, this.ntotal, this.d, this.metric, this.sqPtr, q, k, opts.signal);
   }
 
