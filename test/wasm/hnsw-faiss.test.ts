@@ -14,6 +14,22 @@ import { WasmHnswIndex } from '../../src/wasm/hnsw-index.js';
 import { faissPython } from '../io/faiss-python.js';
 import { clusteredVectors, normalizeRows } from '../helpers/data.js';
 
+/**
+ * Saves `index` as ours.index beside `files` in a fresh folder, disposes it, runs `script` under
+ * python3-faiss with the folder and `args`, and returns the out.json the script writes.
+ */
+async function faissOnSaved(index: WasmHnswIndex, script: string, files: Record<string, Float32Array>, args: (string | number)[]): Promise<Record<string, any>> {
+  const sink = memorySink();
+  await index.save(sink);
+  await index.dispose();
+  const dir = mkdtempSync(join(tmpdir(), 'tessera-hnsw-'));
+  writeFileSync(join(dir, 'ours.index'), sink.bytes());
+  for (const [name, x] of Object.entries(files)) writeFileSync(join(dir, name), new Uint8Array(x.buffer, x.byteOffset, x.byteLength));
+  const r = spawnSync(faissPython(), ['-c', script, dir, ...args.map(String)], { encoding: 'utf8' });
+  expect(r.status, r.stderr).toBe(0);
+  return JSON.parse(readFileSync(join(dir, 'out.json'), 'utf8'));
+}
+
 const SCRIPT = `
 import json, sys
 import faiss, numpy as np
@@ -44,16 +60,7 @@ it.each(['ip', 'l2'] as const)('%s: FAISS searches our file like we do; FAISS bu
   const index = await WasmHnswIndex.create(d, M, metric, { threads: 1, efConstruction: efc });
   await index.add(base);
   const ours = await index.search(q, k, { efSearch: ef });
-  const sink = memorySink();
-  await index.save(sink);
-  await index.dispose();
-  const dir = mkdtempSync(join(tmpdir(), 'tessera-hnsw-'));
-  writeFileSync(join(dir, 'ours.index'), sink.bytes());
-  writeFileSync(join(dir, 'base.f32'), new Uint8Array(base.buffer));
-  writeFileSync(join(dir, 'q.f32'), new Uint8Array(q.buffer));
-  const r = spawnSync(faissPython(), ['-c', SCRIPT, dir, String(d), String(k), String(ef), String(M), String(efc), metric], { encoding: 'utf8' });
-  expect(r.status, r.stderr).toBe(0);
-  const got = JSON.parse(readFileSync(join(dir, 'out.json'), 'utf8'));
+  const got = await faissOnSaved(index, SCRIPT, { 'base.f32': base, 'q.f32': q }, [d, k, ef, M, efc, metric]);
   // FAISS on our graph: mostly the same ids (its distance kernel rounds differently, and a near-tie
   // can send a beam search another way), and the same recall within 0.02
   let same = 0;
@@ -97,13 +104,5 @@ it.each(['ip', 'l2'] as const)('%s: on exact duplicates (tied distances everywhe
   base.fill(0.125, 400 * d); // 100 more copies of one vector
   const index = await WasmHnswIndex.create(d, 16, metric, { threads: 1 });
   await index.add(base);
-  const sink = memorySink();
-  await index.save(sink);
-  await index.dispose();
-  const dir = mkdtempSync(join(tmpdir(), 'tessera-hnsw-'));
-  writeFileSync(join(dir, 'ours.index'), sink.bytes());
-  writeFileSync(join(dir, 'base.f32'), new Uint8Array(base.buffer));
-  const r = spawnSync(faissPython(), ['-c', TIES_SCRIPT, dir, String(d), '16', metric], { encoding: 'utf8' });
-  expect(r.status, r.stderr).toBe(0);
-  expect(JSON.parse(readFileSync(join(dir, 'out.json'), 'utf8')).sameSlots).toBe(true);
+  expect((await faissOnSaved(index, TIES_SCRIPT, { 'base.f32': base }, [d, 16, metric])).sameSlots).toBe(true);
 });
