@@ -9,7 +9,7 @@ import { concatResults } from '../core/topk.js';
 import type { ByteSink, ByteSource, Index, Metric, SearchOptions, SearchResult } from '../core/types.js';
 import { MAX_K, checkFileRows, checkSearch, checkVectorShape, checkVectors, raiseDimMaxima } from '../core/validate.js';
 import { sourceLabel } from '../io/byte-reader.js';
-import { readFlatLayout, streamFlatRows, writeFlatIndex } from '../io/faiss/flat.js';
+import { type FlatLayout, readFlatLayout, streamFlatRows, writeFlatIndex } from '../io/faiss/flat.js';
 import { WasmHeap } from './module.js';
 import { type DedicatedOptions, QUERY_GROUP, type WorkerPool, abortableBatch, acquirePool, checkAbort, threadPlan } from './worker-pool.js';
 
@@ -46,11 +46,17 @@ export class WasmFlatIndex implements Index {
 
   /**
    * Reads a FAISS IndexFlatIP/L2 file, streaming rows straight into WebAssembly memory; `rows`: only
-   * rows [firstRow, firstRow + rowCount) (a shard of a file larger than one memory, src/wasm/shards.ts).
+   * rows [firstRow, firstRow + rowCount) (a shard of a file larger than one memory, src/wasm/shards.ts);
+   * `layout`: the file's header as a caller already read it (the shard loader), so it is not read again.
    */
-  static async load(source: ByteSource, opts: IndexOptions & DedicatedOptions = {}, rows: { firstRow: number; rowCount: number } | undefined = undefined): Promise<WasmFlatIndex> {
+  static async load(
+    source: ByteSource,
+    opts: IndexOptions & DedicatedOptions = {},
+    rows: { firstRow: number; rowCount: number } | undefined = undefined,
+    layout?: FlatLayout,
+  ): Promise<WasmFlatIndex> {
     const label = sourceLabel(source);
-    const layout = await readFlatLayout(source, 0, label);
+    layout ??= await readFlatLayout(source, 0, label);
     const first = rows?.firstRow ?? 0;
     const count = rows?.rowCount ?? layout.ntotal;
     const index = await WasmFlatIndex.create(layout.d, layout.metric, opts);

@@ -23,7 +23,7 @@ import { ByteReader, sourceLabel } from '../io/byte-reader.js';
 import { encodeIvfHead, IVF_FLAT_FOURCC, IVF_SQ_FOURCC, readIvfLayout } from '../io/faiss/ivf.js';
 import { encodeSqFileHeader, readSqLayout, SQ_FOURCC } from '../io/faiss/sq.js';
 import { HNSW_FLAT_FOURCC, readHnswLayout } from '../io/faiss/hnsw.js';
-import { readFlatLayout, streamFlatRows, writeFlatIndex } from '../io/faiss/flat.js';
+import { type FlatLayout, readFlatLayout, streamFlatRows, writeFlatIndex } from '../io/faiss/flat.js';
 import { WasmFlatIndex } from './flat-index.js';
 import { HNSW_DEFAULTS, type HnswIndexOptions, storedEfs, WasmHnswIndex } from './hnsw-index.js';
 import { loadIvfIndex, WasmIvfIndex } from './ivf-index.js';
@@ -541,15 +541,21 @@ export async function loadShardedIvf(source: ByteSource, opts: IndexOptions & Sh
  * streaming each shard's rows straight into its own memory. Ids stay the rows' positions, so adds
  * continue after the file's last row.
  */
-export async function loadShardedFlat(source: ByteSource, opts: IndexOptions & ShardOptions = {}, label = sourceLabel(source)): Promise<ShardedIndex> {
-  const layout = await readFlatLayout(source, 0, label);
+export async function loadShardedFlat(
+  source: ByteSource,
+  opts: IndexOptions & ShardOptions = {},
+  label = sourceLabel(source),
+  layout?: FlatLayout,
+): Promise<ShardedIndex> {
+  // The header is read once (here or by loadFlatAuto) and handed to each shard's load.
+  layout ??= await readFlatLayout(source, 0, label);
   const plan = planShards({ description: 'Flat', d: layout.d, ntotal: layout.ntotal, shardBytes: opts.shardBytes });
   const out = new ShardedIndex(layout.d, 'Flat', layout.metric, { ...opts, expectedVectors: layout.ntotal });
   const each = { ...opts, ...shardThreads(opts, plan.shards.length) };
   try {
     for (const s of plan.shards) {
       const onProgress = opts.onProgress && ((p: { done: number }) => opts.onProgress!({ phase: 'loading index', done: s.firstRow + p.done, total: layout.ntotal, unit: 'rows' }));
-      const index = await WasmFlatIndex.load(source, { ...each, onProgress }, { firstRow: s.firstRow, rowCount: s.rows });
+      const index = await WasmFlatIndex.load(source, { ...each, onProgress }, { firstRow: s.firstRow, rowCount: s.rows }, layout);
       out.pushShard(index, s.firstRow);
     }
   } catch (e) {
@@ -561,9 +567,10 @@ export async function loadShardedFlat(source: ByteSource, opts: IndexOptions & S
 
 /** Loader for readIndex ('flat'): one instance when the file fits one WebAssembly memory, else shards. */
 export async function loadFlatAuto(source: ByteSource, opts: IndexOptions & ShardOptions = {}): Promise<Index> {
-  const layout = await readFlatLayout(source, 0, sourceLabel(source));
-  if (needsShards('Flat', layout.d, layout.ntotal, opts)) return loadShardedFlat(source, opts);
-  return WasmFlatIndex.load(source, opts);
+  const label = sourceLabel(source);
+  const layout = await readFlatLayout(source, 0, label);
+  if (needsShards('Flat', layout.d, layout.ntotal, opts)) return loadShardedFlat(source, opts, label, layout);
+  return WasmFlatIndex.load(source, opts, undefined, layout);
 }
 
 /** True when a file of this type and size needs more than one instance (the loaders then shard). */

@@ -12,7 +12,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import '../../src/node.js';
 import { indexFactory } from '../../src/core/factory.js';
 import { readIndex, writeIndex } from '../../src/io/read-index.js';
-import { ShardedIndex, shardPlanForFile } from '../../src/wasm/shards.js';
+import { loadFlatAuto, ShardedIndex, shardPlanForFile } from '../../src/wasm/shards.js';
+import { memorySink, memorySource } from '../../src/io/byte-reader.js';
+import { writeFlatIndex } from '../../src/io/faiss/flat.js';
+import type { ByteSource } from '../../src/core/types.js';
 import { WasmFlatIndex } from '../../src/wasm/flat-index.js';
 import { randomVectors } from '../helpers/data.js';
 
@@ -62,6 +65,28 @@ describe.each(['ip', 'l2'] as const)('Flat file past one memory, %s', (metric) =
     const whole = await readIndex(file, { backend: 'wasm', threads: 1 });
     expect(whole).toBeInstanceOf(WasmFlatIndex);
     await Promise.all([whole.dispose(), single.dispose()]);
+  });
+});
+
+describe('loadFlatAuto reads the header once', () => {
+  it.each([undefined, shardBytes])('and hands it to the shard loader and each shard (shardBytes %s)', async (bytes) => {
+    const base = randomVectors(n, d, 94);
+    const sink = memorySink();
+    await writeFlatIndex(sink, d, 'l2', n, base);
+    const file = memorySource(sink.bytes());
+    // every read that starts inside the header (the rows start at byte 45): 1, was 2 (one instance) or 2 + shards
+    let headerReads = 0;
+    const counting: ByteSource = { ...file, size: file.size, read: (at, len) => ((headerReads += at < 45 ? 1 : 0), file.read(at, len)) };
+    const index = await loadFlatAuto(counting, { threads: 1, shardBytes: bytes });
+    try {
+      expect(index).toBeInstanceOf(bytes ? ShardedIndex : WasmFlatIndex);
+      expect(index.ntotal).toBe(n);
+      expect(headerReads).toBe(1);
+      const hit = await index.search(base.subarray(2999 * d), 1);
+      expect(hit.labels[0]).toBe(2999n);
+    } finally {
+      await index.dispose();
+    }
   });
 });
 
