@@ -39,7 +39,7 @@ export interface BuildOptions {
   encoder: TextEncoder;
   /** FAISS factory string (default "Flat"): Flat, HNSW<M>, IVF<nlist>,Flat, IVF<nlist>,SQ8, SQ8. */
   indexType?: string;
-  /** Passages per encoder call and per checkpoint (default 64). */
+  /** Passages per encoder call and per checkpoint (default 64); a resume may use another: a passage's vector does not depend on its batch. */
   batch?: number;
   /** A bad row fails the build instead of being reported and indexed as a zero vector. */
   strict?: boolean;

@@ -27,7 +27,7 @@ export interface EncoderOptions {
   prefixes?: 'e5' | 'none' | PrefixStrings;
   /** Tokens a text including [CLS]/[SEP]; longer texts are cut. Default 256 for e5 (Search-R1), else the model's limit (<= 512). More than config.json's max_position_embeddings is refused at load. */
   maxLength?: number;
-  /** Texts per ONNX run (padding is to the longest text of a run). Default 32. */
+  /** Texts per ONNX run at most; a run holds texts of one padded length (their token count rounded up to a multiple of 8), so a text's vector never depends on the texts beside it. Default 32. */
   batchSize?: number;
   /** 'auto' (default): onnxruntime-node when installed in Node, else onnxruntime-web WASM. */
   executionProvider?: ExecutionProviderChoice;
@@ -51,6 +51,8 @@ type Session = Awaited<ReturnType<OrtModule['InferenceSession']['create']>>;
 const MODEL_NAMES = ['onnx/model.onnx', 'model.onnx'];
 const QUANTIZED_NAMES = ['onnx/model_quantized.onnx', 'model_quantized.onnx'];
 const utf8 = new TextDecoder();
+/** Texts are padded to a multiple of this many tokens (transformers' pad_to_multiple_of=8). */
+const PAD_MULTIPLE = 8;
 
 export class Encoder implements TextEncoder {
   private disposed = false;
@@ -251,14 +253,34 @@ export class Encoder implements TextEncoder {
       return this.tokenizer.encode(pre + t, this.maxLength);
     });
     const out = new Float32Array(texts.length * this.dim);
-    // Runs group texts of similar length so padding stays small; outputs go back to input order.
-    const order = rows.map((_, i) => i).sort((a, b) => rows[a]!.length - rows[b]!.length || a - b);
-    for (let s = 0; s < order.length; s += this.batchSize) {
-      const idx = order.slice(s, s + this.batchSize);
-      const { vectors } = await this.runBatch(this.tokenizer.pad(idx.map((i) => rows[i]!)));
+    // A text's vector depends on the text alone, not on the texts run beside it: padded to the longest
+    // of its run, its attention sums ran over another length and its vector moved in the last bits
+    // (~3e-8), so a build resumed at another --batch, or a query served beside others, got other
+    // vectors. Each text is padded to its own length rounded up (paddedLength) and runs only with
+    // texts of that padded length; how many texts share a run does not change a row.
+    const padded = rows.map((r) => this.paddedLength(r.length));
+    const order = rows.map((_, i) => i).sort((a, b) => padded[a]! - padded[b]! || a - b);
+    for (let s = 0; s < order.length; ) {
+      const length = padded[order[s]!]!;
+      let e = s + 1;
+      while (e < order.length && e - s < this.batchSize && padded[order[e]!] === length) e++;
+      const idx = order.slice(s, e);
+      const { vectors } = await this.runBatch(this.tokenizer.pad(idx.map((i) => rows[i]!), length));
       idx.forEach((row, j) => out.set(vectors.subarray(j * this.dim, (j + 1) * this.dim), row * this.dim));
+      s = e;
     }
     return out;
+  }
+
+  /**
+   * The length a text of `tokens` tokens is padded to: the next multiple of PAD_MULTIPLE (few pads,
+   * and few distinct lengths so runs stay full), at most maxLength. Its own length where the pads
+   * could reach the vector: a graph without attention_mask attends to them, and one that pools
+   * itself may average them in.
+   */
+  private paddedLength(tokens: number): number {
+    if (this.pooledOutput || !this.session.inputNames.includes('attention_mask')) return tokens;
+    return Math.min(Math.ceil(tokens / PAD_MULTIPLE) * PAD_MULTIPLE, Math.max(tokens, this.maxLength));
   }
 
   /** Token ids of texts as the model sees them ([CLS] ... [SEP], cut to maxLength), with the prefix. */

@@ -112,10 +112,10 @@ export class WordPieceTokenizer {
     return this.pad(rows);
   }
 
-  /** Pads id rows (each already framed) to the longest. */
-  pad(rows: readonly (readonly number[])[]): TokenBatch {
+  /** Pads id rows (each already framed) to `length` (default: the longest). */
+  pad(rows: readonly (readonly number[])[], length?: number): TokenBatch {
     const batch = rows.length;
-    const seqLen = rows.reduce((m, r) => Math.max(m, r.length), 0);
+    const seqLen = rows.reduce((m, r) => Math.max(m, r.length), length ?? 0);
     const inputIds = new BigInt64Array(batch * seqLen).fill(BigInt(this.special.pad));
     const attentionMask = new BigInt64Array(batch * seqLen);
     rows.forEach((r, i) => {

@@ -110,6 +110,31 @@ describe('buildIndex', () => {
     expect(r.badRows.map((b) => b.line)).toEqual([13, 25]);
   });
 
+  it('a resume at another --batch writes the same index, byte for byte, on a real BERT (a text was padded to the longest of its batch, which moved its vector ~3e-8)', async () => {
+    const bert = await Encoder.fromDirectory(join(import.meta.dirname, '..', 'fixtures', 'encoder', 'hf-bert-tiny'), { batchSize: 64, threads: 1 });
+    const dim = bert.dim;
+    try {
+      const words = 'the cat sat on the mat while a dog ran across the field near the river bank under a bright sky'.split(' ');
+      const path = join(root, 'varied-lengths.jsonl');
+      const texts = Array.from({ length: 30 }, (_, i) => Array.from({ length: 3 + ((i * 7) % 37) }, (_, k) => words[(i + k * 3) % words.length]).join(' '));
+      writeFileSync(path, texts.map((t, i) => JSON.stringify({ id: String(i), contents: t })).join('\n') + '\n');
+      const whole = await buildIndex({ corpus: path, out: join(root, 'out-batch-whole'), encoder: bert, batch: 16 });
+      const out = join(root, 'out-batch-resumed');
+      const stop = new Error('stop');
+      await expect(buildIndex({ corpus: path, out, encoder: bert, batch: 5, onCheckpoint: (n) => { if (n === 10) throw stop; } })).rejects.toBe(stop);
+      const resumed = await buildIndex({ corpus: path, out, encoder: bert, batch: 7 });
+      expect(resumed.resumedFrom).toBe(10);
+      expect(readFileSync(resumed.index).equals(readFileSync(whole.index))).toBe(true);
+      // And each row is the text encoded alone.
+      const alone = new Float32Array(texts.length * dim);
+      for (let i = 0; i < texts.length; i++) alone.set(await bert.encode([texts[i]!], { prefix: 'passage' }), i * dim);
+      const bytes = readFileSync(whole.index);
+      expect(bytes.subarray(bytes.length - alone.byteLength).equals(Buffer.from(alone.buffer))).toBe(true);
+    } finally {
+      await bert.dispose();
+    }
+  });
+
   it('starts over when the corpus changed since the checkpoint, or when told to', async () => {
     const out = join(root, 'out-changed');
     const stop = new Error('stop');
