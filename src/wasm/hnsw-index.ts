@@ -16,7 +16,7 @@ import type { ByteSink, ByteSource, Index, Metric, SearchOptions, SearchResult }
 import { MAX_K, checkFileRows, checkScoreRange, checkSearch, checkVectors, describeArg, raiseDimMaxima } from '../core/validate.js';
 import { ByteReader, sourceLabel } from '../io/byte-reader.js';
 import { streamFlatRows } from '../io/faiss/flat.js';
-import { HNSW_FLAT_FOURCC, type HnswGraph, readHnswLayout, readHnswNeighbors, writeHnswFlatTo } from '../io/faiss/hnsw.js';
+import { checkHnswGraph, HNSW_FLAT_FOURCC, type HnswGraph, readHnswLayout, readHnswNeighbors, writeHnswFlatTo } from '../io/faiss/hnsw.js';
 import { openSink } from '../platform.js';
 import { WasmHeap } from './module.js';
 import { type DedicatedOptions, type WorkerPool, abortableBatch, acquirePool, checkAbort, threadPlan } from './worker-pool.js';
@@ -173,11 +173,11 @@ export class WasmHnswIndex implements Index {
    */
   static async fromGraph(d: number, metric: Metric, graph: HnswGraph, vectors: Float32Array | AsyncIterable<{ start: number; data: Float32Array }>, opts: HnswIndexOptions = {}): Promise<WasmHnswIndex> {
     supportedM(graph);
-    checkGraph(graph);
+    checkHnswGraph(graph);
     return WasmHnswIndex.adoptGraph(d, metric, graph, vectors, opts);
   }
 
-  /** fromGraph for a graph already checked (by checkGraph, or by the file reader with byte offsets). */
+  /** fromGraph for a graph already checked (checkHnswGraph: by fromGraph, or by the file reader with byte offsets). */
   private static async adoptGraph(d: number, metric: Metric, graph: HnswGraph, vectors: Float32Array | AsyncIterable<{ start: number; data: Float32Array }>, opts: HnswIndexOptions, label = 'graph vectors'): Promise<WasmHnswIndex> {
     const cum = graph.cumNneighborPerLevel;
     const M = supportedM(graph);
@@ -612,28 +612,4 @@ function supportedM(graph: HnswGraph): number {
     throw new TesseraError('UNSUPPORTED', `HNSW graphs with cum_nneighbor_per_level [${Array.from(cum.subarray(0, 4)).join(', ')}, ...] (${cum.length} entries) are not supported: tessera reads graphs with 2M slots on level 0, M above (2 <= M <= 512), at most ${MAX_LEVELS - 1} levels`);
   }
   return M;
-}
-
-/**
- * What fromGraph needs of a caller's graph before it reaches the native walks: every level in the
- * level table, each node's slot count from its level, neighbour ids below ntotal (or -1), and an
- * entry point on the top level. A bad one is FORMAT, never an out-of-bounds walk.
- */
-function checkGraph(graph: HnswGraph): void {
-  const { cumNneighborPerLevel: cum, levels, offsets, neighbors } = graph;
-  const n = levels.length;
-  if (offsets.length !== n + 1 || offsets[0] !== 0) throw new TesseraError('FORMAT', `HNSW offsets hold ${offsets.length} entries starting at ${offsets[0]}: expected ${n + 1} starting at 0`);
-  for (let i = 0; i < n; i++) {
-    const l = levels[i]!;
-    if (!(l >= 1 && l < cum.length)) throw new TesseraError('FORMAT', `HNSW node ${i} has level ${l}, outside [1, ${cum.length - 1}]: the file is corrupt`);
-    if (offsets[i + 1]! - offsets[i]! !== cum[l]!) throw new TesseraError('FORMAT', `HNSW node ${i}: offsets give ${offsets[i + 1]! - offsets[i]!} slots, its level ${l} needs ${cum[l]}: the file is corrupt`);
-  }
-  if (neighbors.length !== offsets[n]) throw new TesseraError('FORMAT', `HNSW neighbors hold ${neighbors.length} slots, the offsets ${offsets[n]}`);
-  for (let i = 0; i < neighbors.length; i++) {
-    const v = neighbors[i]!;
-    if (v < -1 || v >= n) throw new TesseraError('FORMAT', `HNSW neighbour slot ${i} holds ${v}, not a node id below ${n}: the file is corrupt`);
-  }
-  if (n > 0 && !(graph.entryPoint >= 0 && graph.entryPoint < n && graph.maxLevel === levels[graph.entryPoint]! - 1)) {
-    throw new TesseraError('FORMAT', `HNSW entry point ${graph.entryPoint} with max level ${graph.maxLevel}: expected a node id below ${n} whose level is the max level`);
-  }
 }

@@ -12,7 +12,8 @@ import '../../src/node.js';
 import { indexFactory } from '../../src/core/factory.js';
 import type { Index, Metric, SearchResult } from '../../src/core/types.js';
 import { ByteReader, memorySink, memorySource } from '../../src/io/byte-reader.js';
-import { readHnswFlat, writeHnswFlatTo } from '../../src/io/faiss/hnsw.js';
+import { type HnswGraph, readHnswFlat, writeHnswFlatTo } from '../../src/io/faiss/hnsw.js';
+import { WasmHnswIndex } from '../../src/wasm/hnsw-index.js';
 import { inspectIndex, readIndex } from '../../src/io/read-index.js';
 import { bruteForce, type OracleResult, recallAtK } from '../helpers/oracle.js';
 import { faissPython, readF32 } from './faiss-python.js';
@@ -226,14 +227,21 @@ describe('corrupt and truncated ANN files', () => {
     const offsetsAt = at + 8;
     const neighborsAt = offsetsAt + 8 * (fx.n + 1) + 8;
     const maxLevelAt = neighborsAt + 4 * Number(v.getBigUint64(neighborsAt - 8, true)) + 4; // after entry_point
-    const cases: [number, (c: DataView) => void, RegExp][] = [
-      [levelsAt + 4 * 7, (c) => c.setInt32(levelsAt + 4 * 7, 0, true), /node 7 has level 0/],
-      [offsetsAt + 8 * 5, (c) => c.setBigUint64(offsetsAt + 8 * 5, c.getBigUint64(offsetsAt + 8 * 5, true) + 3n, true), /offsets\[5\]/],
-      [neighborsAt + 4 * 9, (c) => c.setInt32(neighborsAt + 4 * 9, fx.n + 100, true), /neighbour slot 9 holds 4100/],
+    const r = new ByteReader(memorySource(b), 4, 'hnsw');
+    const { graph, vectors } = await readHnswFlat(r);
+    const cases: [number, (c: DataView) => void, RegExp, (g: HnswGraph) => Partial<HnswGraph>][] = [
+      [levelsAt + 4 * 7, (c) => c.setInt32(levelsAt + 4 * 7, 0, true), /node 7 has level 0/, (g) => ({ levels: Int32Array.from(g.levels, (l, i) => (i === 7 ? 0 : l)) })],
+      [
+        offsetsAt + 8 * 5,
+        (c) => c.setBigUint64(offsetsAt + 8 * 5, c.getBigUint64(offsetsAt + 8 * 5, true) + 3n, true),
+        /offsets\[5\]/,
+        (g) => ({ offsets: Float64Array.from(g.offsets, (o, i) => (i === 5 ? o + 3 : o)) }),
+      ],
+      [neighborsAt + 4 * 9, (c) => c.setInt32(neighborsAt + 4 * 9, fx.n + 100, true), /neighbour slot 9 holds 4100/, (g) => ({ neighbors: Int32Array.from(g.neighbors, (v, i) => (i === 9 ? fx.n + 100 : v)) })],
       // a max_level above the entry point's level made search read past the slots (RuntimeError: memory access out of bounds)
-      [maxLevelAt, (c) => c.setInt32(maxLevelAt, c.getInt32(maxLevelAt, true) + 1, true), /max_level \d+ is not the level \d+ of entry_point/],
+      [maxLevelAt, (c) => c.setInt32(maxLevelAt, c.getInt32(maxLevelAt, true) + 1, true), /max_level \d+ is not the level \d+ of entry_point/, (g) => ({ maxLevel: g.maxLevel + 1 })],
     ];
-    for (const [offset, corrupt, what] of cases) {
+    for (const [offset, corrupt, what, sameInMemory] of cases) {
       const c = b.slice();
       corrupt(new DataView(c.buffer));
       const path = join(dir, 'corrupt-hnsw.index');
@@ -242,6 +250,11 @@ describe('corrupt and truncated ANN files', () => {
       expect(err).toMatchObject({ code: 'FORMAT', message: expect.stringMatching(what) });
       expect((err as Error).message).toContain(path);
       expect((err as Error).message).toContain(`byte offset ${offset}`);
+      // one check serves files and fromGraph: the same words, the file's with its name and byte offset
+      const inMemory = await WasmHnswIndex.fromGraph(fx.d, 'l2', { ...graph, ...sameInMemory(graph) }, vectors, { threads: 1 }).then(() => undefined, (e: unknown) => e);
+      expect(inMemory).toMatchObject({ code: 'FORMAT' });
+      const words = (inMemory as Error).message.replace(/: the graph is corrupt$/, '');
+      expect((err as Error).message).toBe(`${path}: ${words}; the file is corrupt at byte offset ${offset}`);
     }
   });
 

@@ -220,6 +220,8 @@ describe('wasm HNSW, FAISS semantics', () => {
       [{ levels }, new RegExp(`HNSW node ${low} has level 0, outside \\[1, `)],
       [{ levels: twoLevels }, new RegExp(`HNSW node ${low}: offsets give 16 slots, its level 2 needs 24`)],
       [{ offsets: graph.offsets.subarray(1) }, /HNSW offsets hold 300 entries starting at \d+: expected 301 starting at 0/],
+      // the file reader's checks are fromGraph's too (one checkHnswGraph): a level table FAISS would not write
+      [{ cumNneighborPerLevel: Int32Array.from(graph.cumNneighborPerLevel, (c, l) => (l === 0 ? 1 : c)) }, /HNSW cum_nneighbor_per_level holds \d+ entries starting at 1: expected 2 or more starting at 0/],
     ];
     for (const [change, message] of bad) {
       await expect(WasmHnswIndex.fromGraph(d, 'l2', { ...graph, ...change }, vectors, { threads: 1 })).rejects.toMatchObject({ code: 'FORMAT', message: expect.stringMatching(message) });

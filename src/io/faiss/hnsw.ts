@@ -56,6 +56,74 @@ export interface HnswLayout extends FaissIndexHeader {
   /** FAISS's M: half the level-0 degree. */
   M: number;
   storage: FlatLayout;
+  /** Byte offsets of the graph's parts, for checkHnswGraph's messages. */
+  at: HnswGraphOffsets;
+}
+
+/** Byte offsets in a file of a graph's parts: element 0 of each array (its uint64 size is the 8 bytes before). */
+export interface HnswGraphOffsets {
+  /** Names the file in messages. */
+  label: string;
+  cumNneighborPerLevel: number;
+  levels: number;
+  offsets: number;
+  neighbors: number;
+  /** int32 entry_point; int32 max_level follows. */
+  entryPoint: number;
+}
+
+/** What checkHnswGraph reads of a graph: `neighbors` the ids, or only their count (a file's layout, before they are read). */
+export type HnswGraphShape = Pick<HnswGraph, 'cumNneighborPerLevel' | 'levels' | 'offsets' | 'entryPoint' | 'maxLevel'> & { neighbors: Int32Array | number };
+
+/**
+ * The one check of an HNSW graph, for a file's (readHnswLayout, then readHnswNeighbors with the ids)
+ * and a caller's (WasmHnswIndex.fromGraph): every level in the level table, each node's slot count
+ * from its level, neighbour ids below ntotal (or -1), and an entry point on the top level, which the
+ * native walks rely on. A bad graph is FORMAT, never an out-of-bounds walk; with `at` (a file's
+ * graph) the message names the file and the byte offset of the bad value.
+ */
+export function checkHnswGraph(graph: HnswGraphShape, at?: HnswGraphOffsets): void {
+  const { cumNneighborPerLevel: cum, levels, offsets, neighbors, entryPoint, maxLevel } = graph;
+  const fail = (message: string, where: (a: HnswGraphOffsets) => number): TesseraError =>
+    new TesseraError('FORMAT', at ? `${at.label}: HNSW ${message}; the file is corrupt at byte offset ${where(at)}` : `HNSW ${message}: the graph is corrupt`);
+  const n = levels.length;
+  if (cum.length < 2 || cum[0] !== 0) throw fail(`cum_nneighbor_per_level holds ${cum.length} entries starting at ${cum[0]}: expected 2 or more starting at 0`, (a) => a.cumNneighborPerLevel);
+  for (let l = 1; l < cum.length; l++) {
+    if (cum[l]! < cum[l - 1]!) throw fail(`cum_nneighbor_per_level is not increasing (entry ${l} is ${cum[l]}, entry ${l - 1} ${cum[l - 1]})`, (a) => a.cumNneighborPerLevel + 4 * l);
+  }
+  for (let i = 0; i < n; i++) {
+    const l = levels[i]!;
+    if (!(l >= 1 && l < cum.length)) throw fail(`node ${i} has level ${l}, outside [1, ${cum.length - 1}] (levels hold top level + 1)`, (a) => a.levels + 4 * i);
+  }
+  if (offsets.length !== n + 1 || offsets[0] !== 0) {
+    throw fail(`offsets hold ${offsets.length} entries starting at ${offsets[0]}: expected ${n + 1} starting at 0 (ntotal + 1 entries)`, (a) => (offsets.length !== n + 1 ? a.offsets - 8 : a.offsets));
+  }
+  // FAISS lays nodes out back to back: offsets[i+1] - offsets[i] = cum_nneighbor_per_level[levels[i]].
+  for (let i = 0; i < n; i++) {
+    const want = offsets[i]! + cum[levels[i]!]!;
+    if (offsets[i + 1] !== want) {
+      throw fail(`node ${i}: offsets give ${offsets[i + 1]! - offsets[i]!} slots, its level ${levels[i]} needs ${cum[levels[i]!]} (offsets[${i + 1}] is ${offsets[i + 1]}, expected ${want})`, (a) => a.offsets + 8 * (i + 1));
+    }
+  }
+  const slots = typeof neighbors === 'number' ? neighbors : neighbors.length;
+  if (slots !== offsets[n]) throw fail(`neighbors hold ${slots} slots, the offsets ${offsets[n]}`, (a) => a.neighbors - 8);
+  if (typeof neighbors !== 'number') {
+    for (let i = 0; i < neighbors.length; i++) {
+      const v = neighbors[i]!;
+      if (v < -1 || v >= n) throw fail(`neighbour slot ${i} holds ${v}, not a node id below ${n} (ntotal) nor -1`, (a) => a.neighbors + 4 * i);
+    }
+  }
+  const expected = `expected a node id below ${n} whose level is the max level`;
+  if (n === 0) {
+    if (maxLevel < -1 || maxLevel + 1 >= cum.length) throw fail(`max_level ${maxLevel} exceeds the ${cum.length - 1} levels described`, (a) => a.entryPoint + 4);
+    return;
+  }
+  if (!(entryPoint >= 0 && entryPoint < n)) throw fail(`entry_point ${entryPoint} (max_level ${maxLevel}): ${expected}`, (a) => a.entryPoint);
+  // FAISS makes the first node of the highest level the entry point; search starts at max_level on
+  // it, so a max_level above the entry point's level would read past its slots.
+  if (maxLevel !== levels[entryPoint]! - 1) {
+    throw fail(`max_level ${maxLevel} is not the level ${levels[entryPoint]! - 1} of entry_point ${entryPoint}: ${expected}`, (a) => a.entryPoint + 4);
+  }
 }
 
 async function readVectorHead(r: ByteReader, what: string, elemBytes: number, max = Number.MAX_SAFE_INTEGER): Promise<{ n: number; at: number }> {
@@ -73,34 +141,17 @@ export async function readHnswLayout(r: ByteReader): Promise<HnswLayout> {
   const assignProbas = new Float64Array((await r.bytes(ap.n * 8, 'float64 assign_probas')).buffer.slice(0));
   const cn = await readVectorHead(r, 'cum_nneighbor_per_level', 4, 1 << 16);
   const cumNneighborPerLevel = new Int32Array((await r.bytes(cn.n * 4, 'int32 cum_nneighbor_per_level')).buffer.slice(0));
-  if (cn.n < 2 || cumNneighborPerLevel[0] !== 0) throw r.error(`bad cum_nneighbor_per_level (${cn.n} entries, first ${cumNneighborPerLevel[0]}); the file is corrupt`, cn.at);
-  for (let i = 1; i < cn.n; i++) {
-    if (cumNneighborPerLevel[i]! < cumNneighborPerLevel[i - 1]!) throw r.error('cum_nneighbor_per_level is not increasing; the file is corrupt', cn.at + 4 * i);
-  }
   const lv = await readVectorHead(r, 'levels', 4);
   if (lv.n !== n) throw r.error(`levels has ${lv.n} entries, expected ntotal = ${n}; the file is corrupt`, lv.at - 8);
   const levels = new Int32Array(n);
   await readInto(r, new Uint8Array(levels.buffer), 'int32 levels');
-  for (let i = 0; i < n; i++) {
-    const l = levels[i]!;
-    if (!(l >= 1 && l < cn.n)) throw r.error(`node ${i} has level ${l} (top level + 1), expected 1 to ${cn.n - 1}; the file is corrupt`, lv.at + 4 * i);
-  }
-  const of = await readVectorHead(r, 'offsets', 8);
-  if (of.n !== n + 1) throw r.error(`offsets has ${of.n} entries, expected ntotal + 1 = ${n + 1}; the file is corrupt`, of.at - 8);
+  // At most ntotal + 1 entries are read (a larger count is FORMAT here, before anything is allocated).
+  const of = await readVectorHead(r, 'offsets', 8, n + 1);
   const raw = new BigUint64Array(of.n);
   await readInto(r, new Uint8Array(raw.buffer), 'uint64 offsets');
   const offsets = new Float64Array(of.n);
   for (let i = 0; i < of.n; i++) offsets[i] = Number(raw[i]!);
-  // FAISS lays nodes out back to back: offsets[i+1] - offsets[i] = cum_nneighbor_per_level[levels[i]].
-  if (offsets[0] !== 0) throw r.error(`offsets[0] is ${raw[0]}, expected 0; the file is corrupt`, of.at);
-  for (let i = 0; i < n; i++) {
-    const want = offsets[i]! + cumNneighborPerLevel[levels[i]!]!;
-    if (offsets[i + 1] !== want) {
-      throw r.error(`offsets[${i + 1}] is ${raw[i + 1]}, expected ${want} (node ${i} at level ${levels[i]! - 1} has ${cumNneighborPerLevel[levels[i]!]} slots); the file is corrupt`, of.at + 8 * (i + 1));
-    }
-  }
   const nb = await readVectorHead(r, 'neighbors', 4);
-  if (offsets[n] !== nb.n) throw r.error(`offsets end at ${offsets[n]} but neighbors has ${nb.n} entries; the file is corrupt`, nb.at - 8);
   const neighborsOffset = r.offset;
   r.offset += nb.n * 4;
   const tailAt = r.offset;
@@ -109,13 +160,8 @@ export async function readHnswLayout(r: ByteReader): Promise<HnswLayout> {
   const efConstruction = await r.i32('int32 efConstruction');
   const efSearch = await r.i32('int32 efSearch');
   await r.i32('int32 upper_beam');
-  if (n > 0 && (entryPoint < 0 || entryPoint >= n)) throw r.error(`entry_point ${entryPoint} is not a node id below ntotal ${n}; the file is corrupt`, tailAt);
-  if (maxLevel < -1 || maxLevel + 1 >= cn.n) throw r.error(`max_level ${maxLevel} exceeds the ${cn.n - 1} levels described; the file is corrupt`, tailAt + 4);
-  // FAISS makes the first node of the highest level the entry point; search starts at max_level on
-  // it, so a max_level above the entry point's level would read past its slots.
-  if (n > 0 && maxLevel !== levels[entryPoint]! - 1) {
-    throw r.error(`max_level ${maxLevel} is not the level ${levels[entryPoint]! - 1} of entry_point ${entryPoint}; the file is corrupt`, tailAt + 4);
-  }
+  const at: HnswGraphOffsets = { label: r.label, cumNneighborPerLevel: cn.at, levels: lv.at, offsets: of.at, neighbors: neighborsOffset, entryPoint: tailAt };
+  checkHnswGraph({ cumNneighborPerLevel, levels, offsets, neighbors: nb.n, entryPoint, maxLevel }, at);
   const storageAt = r.offset;
   const sfcc = await r.fourcc('fourcc of the HNSW storage');
   if (sfcc === 'null') {
@@ -142,6 +188,7 @@ export async function readHnswLayout(r: ByteReader): Promise<HnswLayout> {
     efSearch,
     M: M > 0 ? M : cumNneighborPerLevel[1]! / 2,
     storage,
+    at,
   };
 }
 
@@ -163,11 +210,8 @@ export async function readHnswNeighbors(r: ByteReader, layout: HnswLayout): Prom
   const out = new Int32Array(layout.neighborsCount);
   r.offset = layout.neighborsOffset;
   await readInto(r, new Uint8Array(out.buffer), 'int32 neighbors');
-  const n = layout.ntotal;
-  for (let i = 0; i < out.length; i++) {
-    const v = out[i]!;
-    if (v < -1 || v >= n) throw r.error(`neighbour slot ${i} holds ${v}, expected a node id below ntotal = ${n} or -1; the file is corrupt`, layout.neighborsOffset + 4 * i);
-  }
+  // The rest of the graph was checked by readHnswLayout; checking it again costs O(ntotal), nothing beside the ids.
+  checkHnswGraph({ ...layout, neighbors: out }, layout.at);
   return out;
 }
 
