@@ -17,7 +17,8 @@
  * So a bad row (not JSON, or no string "contents" nor "text") cannot be skipped: it is reported with its line
  * number and indexed as a zero vector (it scores 0 against every query), unless `strict` makes it fatal.
  */
-import { mkdir, open, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { link, mkdir, open, readFile, rename, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { basename, join } from 'node:path';
 import { TesseraError } from '../core/errors.js';
@@ -205,55 +206,128 @@ function processAlive(pid: number): boolean {
   }
 }
 
+/** The lock's text as read, and the holder it names (none when unreadable: nobody holds it). */
+async function readLock(path: string): Promise<{ text: string; pid?: number; host?: unknown } | undefined> {
+  const text = await readFile(path, 'utf8').catch(() => undefined);
+  if (text === undefined) return undefined;
+  try {
+    const holder = JSON.parse(text) as { pid?: unknown; host?: unknown };
+    return { text, pid: typeof holder.pid === 'number' ? holder.pid : undefined, host: holder.host };
+  } catch {
+    return { text }; // an empty lock left by a version that created it before writing it
+  }
+}
+
+/** Throws INVALID_ARGUMENT when the lock names a build that may still run (another host's, or a live process here). */
+function refuseLiveHolder(out: string, path: string, lock: { pid?: number; host?: unknown }): void {
+  const { pid, host } = lock;
+  if (pid !== undefined && host !== hostname()) {
+    throw new TesseraError('INVALID_ARGUMENT', `--out ${out} is locked by a build on ${String(host)} (process ${pid}, ${path}): wait for it, or delete ${path} if that build is gone`);
+  }
+  if (pid !== undefined && processAlive(pid)) {
+    throw new TesseraError('INVALID_ARGUMENT', `--out ${out} is in use by another build (process ${pid}, ${path}): wait for it to finish, or build into another --out`);
+  }
+}
+
 /**
  * Refuses an --out whose lock a running build holds (INVALID_ARGUMENT naming its process): the CLI
  * asks before loading the model, which takes minutes for e5 on CPU. Returns the pid of a gone holder.
  */
 export async function checkOutNotLocked(out: string): Promise<number | undefined> {
   const path = join(out, LOCK_FILE);
-  const text = await readFile(path, 'utf8').catch(() => undefined);
-  if (text === undefined) return undefined;
-  let holder: { pid?: unknown; host?: unknown } = {};
-  try {
-    holder = JSON.parse(text) as typeof holder;
-  } catch {
-    // Killed between creating the lock and writing it: nobody holds it.
-  }
-  const pid = typeof holder.pid === 'number' ? holder.pid : undefined;
-  if (pid !== undefined && holder.host !== hostname()) {
-    throw new TesseraError('INVALID_ARGUMENT', `--out ${out} is locked by a build on ${String(holder.host)} (process ${pid}, ${path}): wait for it, or delete ${path} if that build is gone`);
-  }
-  if (pid !== undefined && processAlive(pid)) {
-    throw new TesseraError('INVALID_ARGUMENT', `--out ${out} is in use by another build (process ${pid}, ${path}): wait for it to finish, or build into another --out`);
-  }
-  return pid;
+  const lock = await readLock(path);
+  if (lock === undefined) return undefined;
+  refuseLiveHolder(out, path, lock);
+  return lock.pid;
 }
 
+/** How long a build waits for another's takeover of a stale lock to finish before judging it interrupted. */
+const TAKEOVER_WAIT_MS = 2000;
+
 /**
- * Takes `<out>/.tessera-build.lock` (created exclusively, holding pid and host) for the whole build:
- * two builds into one folder appended to the same vectors.f32 and overwrote each other's state, an
- * index of mixed or duplicated rows. A lock left by a killed build (its process gone) is taken over.
- * Returns the release.
+ * Takes `<out>/.tessera-build.lock` (holding pid and host) for the whole build: two builds into one
+ * folder appended to the same vectors.f32 and overwrote each other's state, an index of mixed or
+ * duplicated rows. The lock is written to a private file first and linked into place, so it never
+ * exists half-written and link's EEXIST says who was first. A lock whose build is gone is taken over
+ * under `<lock>.takeover` (created exclusively): of builds that judge one stale lock at once, exactly
+ * one replaces it (rename over it, after checking it is still the stale one); the others wait for that
+ * and then find it held. Returns the release.
  */
 async function lockOutFolder(out: string, say: (line: string) => void): Promise<() => Promise<void>> {
   const path = join(out, LOCK_FILE);
+  const takeover = `${path}.takeover`;
+  const mine = `${path}.${process.pid}-${randomBytes(4).toString('hex')}`;
   const me = JSON.stringify({ pid: process.pid, host: hostname() });
-  for (let attempt = 0; ; attempt++) {
-    try {
-      const fh = await open(path, 'wx');
+  await writeFile(mine, me, { flag: 'wx' });
+  const release = () => rm(path, { force: true });
+  try {
+    for (;;) {
+      if (await createLock(mine, path, me)) return release;
+      const stale = await readLock(path);
+      if (stale === undefined) continue; // released between the link and the read: try again
+      refuseLiveHolder(out, path, stale);
+      let mutex;
       try {
-        await fh.writeFile(me);
-      } finally {
-        await fh.close();
+        mutex = await open(takeover, 'wx');
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+        await waitForTakeover(out, takeover);
+        continue; // the lock is now the winner's: the next pass refuses it
       }
-      return () => rm(path, { force: true });
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw e;
+      try {
+        await mutex.writeFile(me);
+        // Judged stale before the mutex was ours: another build may have taken it over since.
+        const now = await readLock(path);
+        if (now === undefined || now.text !== stale.text) continue;
+        await rename(mine, path);
+        say(`taking over ${path}: the build that held it${stale.pid !== undefined ? ` (process ${stale.pid})` : ''} is gone`);
+        return release;
+      } finally {
+        await mutex.close();
+        await rm(takeover, { force: true });
+      }
     }
-    const pid = await checkOutNotLocked(out);
-    say(`taking over ${path}: the build that held it${pid !== undefined ? ` (process ${pid})` : ''} is gone`);
-    await rm(path, { force: true });
+  } finally {
+    await rm(mine, { force: true });
   }
+}
+
+/** Link errors of file systems without hard links (FAT, exFAT, some network shares). */
+const NO_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS']);
+
+/**
+ * Puts the lock in place unless one exists (false then): links the private file `mine` to `path`;
+ * where the file system has no hard links, creates `path` exclusively and writes it.
+ */
+async function createLock(mine: string, path: string, me: string): Promise<boolean> {
+  try {
+    await link(mine, path);
+    return true;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return false;
+    if (!NO_LINKS.has(code ?? '')) throw e;
+  }
+  try {
+    await writeFile(path, me, { flag: 'wx' });
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw e;
+  }
+}
+
+/** Waits for another build's takeover to end; a takeover file that outlives the wait was left by a killed build. */
+async function waitForTakeover(out: string, takeover: string): Promise<void> {
+  const until = Date.now() + TAKEOVER_WAIT_MS;
+  while (Date.now() < until) {
+    await new Promise((r) => setTimeout(r, 20));
+    if (!(await stat(takeover).then(() => true, () => false))) return;
+  }
+  throw new TesseraError(
+    'INVALID_ARGUMENT',
+    `--out ${out}: a build taking over its stale lock did not finish (${takeover} is still there after ${TAKEOVER_WAIT_MS / 1000} s; it was killed while doing so): delete ${takeover} if no build runs into this --out, then rerun`,
+  );
 }
 
 export async function buildIndex(opts: BuildOptions): Promise<BuildResult> {

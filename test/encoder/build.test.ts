@@ -183,6 +183,46 @@ describe('buildIndex', () => {
     expect(notes.some((n) => n.includes(`taking over`) && n.includes(`process ${dead}`))).toBe(true);
   });
 
+  it('builds that find one stale lock at the same moment: exactly one takes it over, the others are refused naming it (each removed the lock and made its own: both ran, mixing rows)', async () => {
+    const out = join(root, 'out-lock-race');
+    mkdirSync(out, { recursive: true });
+    const dead = execFileSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+    for (let round = 0; round < 4; round++) {
+      writeFileSync(join(out, '.tessera-build.lock'), JSON.stringify({ pid: Number(dead), host: hostname() }));
+      const notes: string[] = [];
+      // The winner holds the lock until the others gave up (or 3 s passed: two winners would wait for each other).
+      let refused = 0;
+      let othersDone!: () => void;
+      const gate = new Promise<void>((r) => {
+        othersDone = r;
+        setTimeout(r, 3000);
+      });
+      const build = () => buildIndex({ corpus, out, encoder: enc, batch: 8, restart: true, say: (l) => notes.push(l), onCheckpoint: () => gate });
+      const runs = await Promise.allSettled(
+        [0, 1, 2].map(() =>
+          build().catch((e: unknown) => {
+            if (++refused === 2) othersDone();
+            throw e;
+          }),
+        ),
+      );
+      const won = runs.filter((r) => r.status === 'fulfilled');
+      const lost = runs.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+      expect(won.length, String(lost.map((l) => l.reason))).toBe(1);
+      for (const l of lost) expect(l.reason).toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/in use by another build \(process \d+, .*\.tessera-build\.lock\)/) });
+      expect(notes.filter((n) => n.startsWith('taking over')).length).toBe(1);
+      expect(Buffer.from(indexRows(join(out, 'Flat.index'), ROWS).buffer).equals(Buffer.from(reference.buffer))).toBe(true);
+      expect(readdirSync(out).filter((f) => f.startsWith('.tessera-build'))).toEqual([]);
+    }
+    // A build killed while taking over leaves <lock>.takeover: the next is told to delete it, never guesses.
+    writeFileSync(join(out, '.tessera-build.lock'), JSON.stringify({ pid: Number(dead), host: hostname() }));
+    writeFileSync(join(out, '.tessera-build.lock.takeover'), '');
+    await expect(buildIndex({ corpus, out, encoder: enc, batch: 8 })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      message: expect.stringMatching(/did not finish \(.*\.tessera-build\.lock\.takeover is still there after 2 s; it was killed while doing so\): delete .*\.takeover if no build runs/),
+    });
+  });
+
   it('an abort (the CLI aborts on Ctrl-C / SIGTERM) stops at the next checkpoint, says what it keeps and releases the lock; the rerun resumes there (Ctrl-C killed the process silently, leaving a stale lock)', async () => {
     const out = join(root, 'out-interrupted');
     const interrupt = new AbortController();
