@@ -66,6 +66,49 @@ interface RetrieveBody {
 
 const EXAMPLE_HINT = 'send a JSON object such as {"queries": ["who wrote hamlet?"], "topk": 3, "return_scores": true}';
 
+/**
+ * Search-R1's server validates a request with pydantic v2 in lax mode (FastAPI calls
+ * validate_python on the parsed JSON), which reads some other JSON values as the declared type; a
+ * trainer that relied on that is served the same here. The sets, checked against pydantic 2.13
+ * (its conversion table, "lax" column):
+ *   topk, Optional[int]: true and false as 1 and 0; a string holding an integer: ASCII digits with
+ *     single underscores between them, a sign, a fraction of zeros, surrounding whitespace
+ *     (" +3 ", "1_000", "3.0"; not "3.5", "3e0", "0x10", "3.", "" or non-ASCII digits). Numbers
+ *     with a fractional part are refused, as pydantic does.
+ *   return_scores, bool: 0 and 1; the strings 0 1 f t n y no yes off on false true in any case,
+ *     nothing around them.
+ * queries, List[str]: from JSON, pydantic too takes only an array of strings.
+ * Other values are left as they are, for the schema to refuse naming the field.
+ */
+const LAX_INT = /^[+-]?\d+(?:_\d+)*(?:\.0+)?$/;
+/** What pydantic-core strips around a string integer: Rust's str::trim, Unicode White_Space (JS's trim differs: it strips U+FEFF, keeps U+0085). */
+const RUST_WHITESPACE = /^[\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+|[\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+$/g;
+const LAX_TRUE = new Set(['1', 't', 'y', 'yes', 'on', 'true']);
+const LAX_FALSE = new Set(['0', 'f', 'n', 'no', 'off', 'false']);
+
+function laxInt(value: unknown): unknown {
+  if (typeof value === 'boolean') return value ? 1 : 0;
+  if (typeof value !== 'string') return value;
+  const text = value.replace(RUST_WHITESPACE, '');
+  if (!LAX_INT.test(text)) return value;
+  return Number(text.replace(/_/g, '').replace(/\.0+$/, ''));
+}
+
+function laxBool(value: unknown): unknown {
+  if (value === 0 || value === 1) return value === 1;
+  if (typeof value !== 'string') return value;
+  const lower = value.toLowerCase();
+  return LAX_TRUE.has(lower) ? true : LAX_FALSE.has(lower) ? false : value;
+}
+
+/** Rewrites topk and return_scores in place where pydantic's lax mode would read them (see above). */
+function readLaxFields(body: unknown): void {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return;
+  const fields = body as Record<string, unknown>;
+  if (Object.hasOwn(fields, 'topk')) fields.topk = laxInt(fields.topk);
+  if (Object.hasOwn(fields, 'return_scores')) fields.return_scores = laxBool(fields.return_scores);
+}
+
 /** One error envelope for every failure: {"error": {"status", "code", "message", "field"?}}. */
 interface HttpFailure {
   status: number;
@@ -110,6 +153,9 @@ export function toHttpFailure(e: unknown, bodyLimit?: number): HttpFailure {
     let why = missing ? 'is required' : field === 'body' ? `must be a JSON object: ${EXAMPLE_HINT}` : (first?.message ?? 'is invalid');
     // Search-R1's server takes any topk; here the bound is a server flag, which the message names.
     if (field === 'topk' && first?.keyword === 'maximum') why += `, the server's --max-topk: ask for fewer or start the server with a larger --max-topk`;
+    // What else is read as the type (readLaxFields), which Ajv's "must be integer" does not say.
+    if (field === 'topk' && first?.keyword === 'type') why = 'must be an integer or null (a string of an integer such as "3" is read as one)';
+    if (field === 'return_scores' && first?.keyword === 'type') why = 'must be a boolean, true or false (0/1 and the strings "true"/"false", "yes"/"no", "on"/"off", "t"/"f", "y"/"n", "1"/"0" are read as one)';
     return { status: 400, code: 'INVALID_ARGUMENT', message: `invalid request: ${field} ${why}`, field, reason: 'validation' };
   }
   if (fe?.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
@@ -141,7 +187,8 @@ export function createApp(opts: AppOptions, state: ServiceState): FastifyInstanc
     routerOptions: { ignoreTrailingSlash: true },
     // Per-request info lines cost more than a search at high QPS; errors and batches are logged.
     logController: new LogController({ disableRequestLogging: true }),
-    // Strict types (no "3" -> 3 coercion) so a wrong type is named, not silently changed.
+    // No coercion by Ajv (its set is not pydantic's: it reads null as 0 and 3 as "3"): /retrieve
+    // reads what pydantic's lax mode reads (readLaxFields) before the schema, which refuses the rest.
     ajv: { customOptions: { coerceTypes: false, allErrors: false } },
   });
 
@@ -212,6 +259,7 @@ export function createApp(opts: AppOptions, state: ServiceState): FastifyInstanc
   app.post<{ Body: RetrieveBody }>(
     '/retrieve',
     {
+      preValidation: async (request) => readLaxFields(request.body),
       schema: {
         body: {
           type: 'object',

@@ -2,6 +2,7 @@
  * HTTP contract and every limit of POST /retrieve, over the service wired with test doubles
  * (deterministic encoder, brute-force index with fault injection). fastify's inject: no sockets.
  */
+import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { TesseraError, isTesseraError } from '../../src/core/errors.js';
@@ -166,16 +167,65 @@ describe('POST /retrieve contract', () => {
   });
 });
 
+describe("request types as Search-R1's server reads them (pydantic v2, lax mode)", () => {
+  interface LaxCase {
+    field: 'topk' | 'return_scores' | 'queries';
+    json: string;
+    accepted: boolean;
+    /** JSON of the value pydantic read. */
+    value?: string;
+  }
+  // Written by real pydantic (test/fixtures/server/make_pydantic_lax.py): each field's value as JSON text, and what pydantic made of it.
+  const fixture = JSON.parse(readFileSync(new URL('../fixtures/server/pydantic-lax.json', import.meta.url), 'utf8')) as { pydantic: string; cases: LaxCase[] };
+
+  it(`accepts and reads what pydantic ${fixture.pydantic} does, refuses the rest naming the field (was: "3", "yes", true for topk refused)`, async () => {
+    const { service } = await serve();
+    const wrong: string[] = [];
+    for (const c of fixture.cases) {
+      const payload = c.field === 'queries' ? `{"queries": ${c.json}}` : `{"queries": ["cat"], "${c.field}": ${c.json}}`;
+      const res = await post(service, payload);
+      const body = res.json() as { result?: Record<string, unknown>[][]; error?: { field?: string; message: string } };
+      const got = `${res.statusCode} ${res.payload.slice(0, 160)}`;
+      if (!c.accepted) {
+        if (res.statusCode !== 400 || !body.error?.field?.startsWith(c.field)) wrong.push(`${c.field}: ${c.json} is refused by pydantic, here ${got}`);
+        continue;
+      }
+      const value = JSON.parse(c.value!) as unknown;
+      if (c.field === 'topk') {
+        const k = value === null ? 0 : Number(value);
+        // Search-R1 searches with a negative topk (FAISS fails: 500) or any large one; here both are 400s.
+        const outside = k < 0 ? /topk must be >= 0/ : k > 50 ? /topk must be <= 50, the server's --max-topk/ : undefined;
+        if (outside) {
+          if (res.statusCode !== 400 || !outside.test(body.error?.message ?? '')) wrong.push(`topk: ${c.json} reads as ${k}, expected a 400 (${outside}), here ${got}`);
+        } else if (res.statusCode !== 200 || body.result?.[0]?.length !== (k || 3)) wrong.push(`topk: ${c.json} reads as ${k}, expected ${k || 3} hits, here ${got}`);
+      } else if (c.field === 'return_scores') {
+        if (res.statusCode !== 200 || 'score' in body.result![0]![0]! !== value) wrong.push(`return_scores: ${c.json} reads as ${String(value)}, here ${got}`);
+      } else if (res.statusCode !== 200 || body.result?.length !== (value as string[]).length) wrong.push(`queries: ${c.json} is accepted by pydantic, here ${got}`);
+    }
+    expect(wrong).toEqual([]);
+  });
+
+  it('a refused topk or return_scores names what is read as the type', async () => {
+    const { service } = await serve();
+    const topk = await post(service, { queries: ['a'], topk: '3.5' });
+    expect(topk.statusCode).toBe(400);
+    expect((topk.json() as { error: { message: string } }).error.message).toBe('invalid request: topk must be an integer or null (a string of an integer such as "3" is read as one)');
+    const scores = await post(service, { queries: ['a'], return_scores: 'maybe' });
+    expect(scores.statusCode).toBe(400);
+    expect((scores.json() as { error: { message: string } }).error.message).toMatch(/^invalid request: return_scores must be a boolean, true or false \(0\/1 and the strings "true"\/"false", "yes"\/"no"/);
+  });
+});
+
 describe('limits: every bad request gets its 4xx/5xx, named', () => {
   const cases: [string, unknown, number, string, RegExp][] = [
     ['missing queries', { topk: 3 }, 400, 'queries', /^invalid request: queries is required$/],
     ['queries not an array', { queries: 'what is a cat' }, 400, 'queries', /queries must be array/],
     ['a query not a string', { queries: ['ok', 3] }, 400, 'queries[1]', /queries\[1\] must be string/],
-    ['topk a string', { queries: ['a'], topk: '3' }, 400, 'topk', /topk/],
+    ['topk a string that is no integer', { queries: ['a'], topk: 'three' }, 400, 'topk', /topk must be an integer or null/],
     ['topk negative', { queries: ['a'], topk: -1 }, 400, 'topk', /topk/],
     ['topk fractional', { queries: ['a'], topk: 2.5 }, 400, 'topk', /topk/],
     ['topk above the max', { queries: ['a'], topk: 51 }, 400, 'topk', /^invalid request: topk must be <= 50, the server's --max-topk: ask for fewer or start the server with a larger --max-topk$/],
-    ['return_scores not a boolean', { queries: ['a'], return_scores: 'yes' }, 400, 'return_scores', /return_scores must be boolean/],
+    ['return_scores not a boolean', { queries: ['a'], return_scores: 'maybe' }, 400, 'return_scores', /return_scores must be a boolean/],
     ['body not an object', [1, 2], 400, 'body', /body must be a JSON object: send a JSON object such as \{"queries": \[/],
   ];
   it.each(cases)('%s -> %i naming the field', async (_name, body, status, field, message) => {

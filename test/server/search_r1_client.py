@@ -121,6 +121,12 @@ def contract():
     for body in ({"queries": QUERIES[:1]}, {"queries": QUERIES[:1], "topk": None}, {"queries": QUERIES[:1], "topk": 0, "extra": 1}):
         status, _, b = post(body, headers={"Content-Type": "application/json"})
         check(status == 200 and len(b["result"][0]) == 3, f"default topk for {body}: {status} {b}")
+    # Read as Search-R1's pydantic model reads them (lax mode): a topk from a config string, a 0/1 or "yes" flag.
+    status, _, b = post({"queries": QUERIES[:1], "topk": "2", "return_scores": "yes"})
+    check(status == 200 and [h["document"] for h in b["result"][0]] == [h["document"] for h in result[0][:2]]
+          and all(isinstance(h["score"], float) for h in b["result"][0]), f"topk '2', return_scores 'yes': {status} {b}")
+    status, _, b = post({"queries": QUERIES[:1], "topk": 2.0, "return_scores": 0})
+    check(status == 200 and b["result"][0] == [h["document"] for h in result[0][:2]], f"topk 2.0, return_scores 0: {status} {b}")
     # return_scores false: the rows alone (Search-R1's own server answers 500 there).
     status, _, rows = post({"queries": QUERIES[:1], "topk": 2, "return_scores": False})
     check(status == 200 and rows["result"][0] == [h["document"] for h in result[0][:2]], f"rows alone: {rows}")
@@ -155,11 +161,11 @@ def limits():
     expect({"topk": 3}, 400, "queries", "INVALID_ARGUMENT")
     expect({"queries": "one string"}, 400, "queries")
     expect({"queries": ["ok", 7]}, 400, "queries[1]")
-    expect({"queries": ["a"], "topk": "3"}, 400, "topk")
+    expect({"queries": ["a"], "topk": "three"}, 400, "topk")
     expect({"queries": ["a"], "topk": -1}, 400, "topk")
     expect({"queries": ["a"], "topk": 1.5}, 400, "topk")
     expect({"queries": ["a"], "topk": 11}, 400, "topk")  # above --max-topk 10
-    expect({"queries": ["a"], "return_scores": "yes"}, 400, "return_scores")
+    expect({"queries": ["a"], "return_scores": "maybe"}, 400, "return_scores")
     expect(None, 400, raw=b'{"queries": [')
     expect({"queries": ["q%d" % i for i in range(101)]}, 413, "queries", "BATCH_TOO_LARGE")  # above --max-queue 100
     # Above --max-batch 8 but within the queue: split over batches, answered as if asked one by one
