@@ -9,6 +9,9 @@
  * gracefully (in-flight requests finish, new ones get 503). Hono would need a separate validator
  * and logger for the same; fastify is Node-only, which is fine: server/ never reaches the browser core.
  */
+import { pipeline } from 'node:stream';
+import type { Transform } from 'node:stream';
+import { createBrotliDecompress, createUnzip } from 'node:zlib';
 import Fastify, { LogController } from 'fastify';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyServerOptions } from 'fastify';
 import { formatBytes, isTesseraError } from '../core/errors.js';
@@ -125,6 +128,19 @@ export class ClientClosedError extends Error {
   override readonly name = 'ClientClosedError';
 }
 
+/** Request body decoders by Content-Encoding token; createUnzip reads gzip and zlib (HTTP's deflate) alike. */
+const DECODERS: Record<string, () => Transform> = {
+  gzip: createUnzip,
+  'x-gzip': createUnzip,
+  deflate: createUnzip,
+  br: createBrotliDecompress,
+};
+
+/** An error fastify answers with `status` (toHttpFailure keeps its code and message). */
+function httpError(status: number, code: string, message: string): FastifyError {
+  return Object.assign(new Error(message), { statusCode: status, code }) as FastifyError;
+}
+
 /** Maps every error the API can meet to its HTTP status, in one place; `bodyLimit` (bytes) is named in a 413. */
 export function toHttpFailure(e: unknown, bodyLimit?: number): HttpFailure {
   if (e instanceof ClientClosedError) return { status: 499, code: 'CLIENT_CLOSED', message: e.message, reason: 'client_closed' };
@@ -208,11 +224,37 @@ export function createApp(opts: AppOptions, state: ServiceState): FastifyInstanc
       } catch (x) {
         why = (x as Error).message; // names the position, which fastify's error does not
       }
-      const e = new Error(text === '' ? `the body is empty: ${EXAMPLE_HINT}` : `the body is not valid JSON (${why}): ${EXAMPLE_HINT}`) as FastifyError;
-      (e as { statusCode: number }).statusCode = 400;
-      (e as { code: string }).code = 'INVALID_JSON';
-      done(e, undefined);
+      done(httpError(400, 'INVALID_JSON', text === '' ? `the body is empty: ${EXAMPLE_HINT}` : `the body is not valid JSON (${why}): ${EXAMPLE_HINT}`), undefined);
     });
+  });
+
+  // A compressed request body (Content-Encoding: gzip, deflate or br) is decoded; --body-limit
+  // applies to the decoded bytes, so a small compressed body cannot expand past it (fastify counts
+  // what the returned stream gives). Unknown codings are 415, not a JSON error about binary bytes.
+  app.addHook('preParsing', async (request, _reply, payload) => {
+    const header = request.headers['content-encoding'];
+    if (header === undefined) return payload;
+    const codings = header.split(',').map((c) => c.trim().toLowerCase()).filter((c) => c !== '' && c !== 'identity');
+    if (codings.length === 0) return payload;
+    const unknown = codings.find((c) => !(c in DECODERS));
+    if (unknown !== undefined) {
+      throw httpError(415, 'UNSUPPORTED_ENCODING', `the request body is sent with Content-Encoding ${unknown}, which this server does not decode: send it uncompressed or as ${Object.keys(DECODERS).join(', ')}`);
+    }
+    // Codings are listed in the order the client applied them: undone last first.
+    const decoders = codings.reverse().map((coding) => {
+      const decoder = DECODERS[coding]!();
+      decoder.once('error', (e: Error & { statusCode?: number; code?: string }) => {
+        e.message = `the request body is not valid ${coding} data (${e.message}), as its Content-Encoding says: compress it with ${coding}, or send it uncompressed without Content-Encoding`;
+        e.statusCode = 400;
+        e.code = 'INVALID_ENCODING';
+      });
+      return decoder;
+    });
+    // fastify compares receivedEncodedLength with Content-Length, which counts the encoded bytes.
+    const decoded = Object.assign(decoders[decoders.length - 1]!, { receivedEncodedLength: 0 });
+    payload.on('data', (chunk: Buffer) => (decoded.receivedEncodedLength += chunk.length));
+    pipeline([payload, ...decoders], () => {}); // an error reaches fastify through `decoded`
+    return decoded;
   });
 
   app.setErrorHandler((error, request, reply) => {

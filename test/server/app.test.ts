@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
+import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { TesseraError, isTesseraError } from '../../src/core/errors.js';
 import type { Backend, Index } from '../../src/core/types.js';
@@ -213,6 +214,61 @@ describe("request types as Search-R1's server reads them (pydantic v2, lax mode)
     const scores = await post(service, { queries: ['a'], return_scores: 'maybe' });
     expect(scores.statusCode).toBe(400);
     expect((scores.json() as { error: { message: string } }).error.message).toMatch(/^invalid request: return_scores must be a boolean, true or false \(0\/1 and the strings "true"\/"false", "yes"\/"no"/);
+  });
+});
+
+describe('compressed request bodies (Content-Encoding)', () => {
+  const body = JSON.stringify({ queries: ['cat', 'river'], topk: 2, return_scores: true });
+  const send = (s: RunningService, payload: Buffer | string, encoding: string) =>
+    s.app.inject({ method: 'POST', url: '/retrieve', payload, headers: { 'content-type': 'application/json', 'content-encoding': encoding } });
+
+  it('gzip, deflate, br, stacked codings and identity are decoded: the answer is the uncompressed request\'s (gzip was a 400 about JSON)', async () => {
+    const { service } = await serve();
+    const plain = await post(service, body);
+    expect(plain.statusCode).toBe(200);
+    const sent: [string, Buffer | string][] = [
+      ['gzip', gzipSync(body)],
+      ['x-gzip', gzipSync(body)],
+      ['deflate', deflateSync(body)],
+      ['br', brotliCompressSync(body)],
+      ['GZIP', gzipSync(body)],
+      ['deflate, br', brotliCompressSync(deflateSync(body))], // applied in the listed order
+      ['identity', body],
+    ];
+    for (const [encoding, payload] of sent) {
+      const res = await send(service, payload, encoding);
+      expect([encoding, res.statusCode, res.payload]).toEqual([encoding, 200, plain.payload]);
+    }
+  });
+
+  it('a body that is not what its Content-Encoding says -> 400 INVALID_ENCODING, also when an inner decoder fails; an unknown coding -> 415', async () => {
+    const { service } = await serve();
+    for (const [encoding, payload] of [['gzip', body], ['br, gzip', gzipSync(body)], ['gzip, br', gzipSync(body)]] as const) {
+      const res = await send(service, payload, encoding);
+      expect(res.statusCode).toBe(400);
+      expect((res.json() as { error: { code: string; message: string } }).error).toMatchObject({
+        code: 'INVALID_ENCODING',
+        message: expect.stringMatching(/^the request body is not valid (gzip|br) data \(.+\), as its Content-Encoding says: compress it with (gzip|br), or send it uncompressed/),
+      });
+    }
+    const zstd = await send(service, body, 'zstd');
+    expect(zstd.statusCode).toBe(415);
+    expect((zstd.json() as { error: { code: string; message: string } }).error).toEqual({
+      status: 415,
+      code: 'UNSUPPORTED_ENCODING',
+      message: 'the request body is sent with Content-Encoding zstd, which this server does not decode: send it uncompressed or as gzip, x-gzip, deflate, br',
+    });
+    expect((await post(service, body)).statusCode).toBe(200);
+  });
+
+  it('--body-limit applies to the decoded body: a small gzip that expands past it -> 413', async () => {
+    const { service, encoder } = await serve();
+    const bomb = gzipSync(JSON.stringify({ queries: [' '.repeat(100_000)] }));
+    expect(bomb.length).toBeLessThan(4096);
+    const res = await send(service, bomb, 'gzip');
+    expect(res.statusCode).toBe(413);
+    expect((res.json() as { error: { code: string } }).error.code).toBe('BODY_TOO_LARGE');
+    expect(encoder.calls).toHaveLength(0);
   });
 });
 
