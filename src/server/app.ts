@@ -85,16 +85,25 @@ const EXAMPLE_HINT = 'send a JSON object such as {"queries": ["who wrote hamlet?
  */
 const LAX_INT = /^[+-]?\d+(?:_\d+)*(?:\.0+)?$/;
 /** What pydantic-core strips around a string integer: Rust's str::trim, Unicode White_Space (JS's trim differs: it strips U+FEFF, keeps U+0085). */
-const RUST_WHITESPACE = /^[\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+|[\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+$/g;
+const RUST_WHITESPACE = /[\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]/;
 const LAX_TRUE = new Set(['1', 't', 'y', 'yes', 'on', 'true']);
 const LAX_FALSE = new Set(['0', 'f', 'n', 'no', 'off', 'false']);
 
 function laxInt(value: unknown): unknown {
   if (typeof value === 'boolean') return value ? 1 : 0;
   if (typeof value !== 'string') return value;
-  const text = value.replace(RUST_WHITESPACE, '');
+  const text = rustTrim(value);
   if (!LAX_INT.test(text)) return value;
   return Number(text.replace(/_/g, '').replace(/\.0+$/, ''));
+}
+
+/** Index loops, not a /^\s+|\s+$/ regex: that one backtracks quadratically on a long run of spaces inside the text. */
+function rustTrim(text: string): string {
+  let start = 0;
+  let end = text.length;
+  while (start < end && RUST_WHITESPACE.test(text[start]!)) start++;
+  while (end > start && RUST_WHITESPACE.test(text[end - 1]!)) end--;
+  return text.slice(start, end);
 }
 
 function laxBool(value: unknown): unknown {

@@ -206,6 +206,16 @@ describe("request types as Search-R1's server reads them (pydantic v2, lax mode)
     expect(wrong).toEqual([]);
   });
 
+  it('a long string topk is read in linear time: spaces inside a 2 MB value are a quick 400 (a trim regex took minutes)', async () => {
+    const { service } = await serve({ bodyLimit: 8 << 20 });
+    const t0 = performance.now();
+    const res = await post(service, { queries: ['a'], topk: `1${' '.repeat(2_000_000)}1`, return_scores: `${' '.repeat(2_000_000)}x` });
+    expect(res.statusCode).toBe(400);
+    expect(performance.now() - t0).toBeLessThan(2000);
+    const padded = await post(service, { queries: ['a'], topk: `${' '.repeat(1_000_000)}2${' '.repeat(1_000_000)}` });
+    expect((padded.json() as { result: unknown[][] }).result[0]).toHaveLength(2);
+  });
+
   it('a refused topk or return_scores names what is read as the type', async () => {
     const { service } = await serve();
     const topk = await post(service, { queries: ['a'], topk: '3.5' });
