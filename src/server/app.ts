@@ -137,6 +137,8 @@ export class ClientClosedError extends Error {
   override readonly name = 'ClientClosedError';
 }
 
+const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'] as const;
+
 /** Request body decoders by Content-Encoding token; createUnzip reads gzip and zlib (HTTP's deflate) alike. */
 const DECODERS: Record<string, () => Transform> = {
   gzip: createUnzip,
@@ -271,9 +273,17 @@ export function createApp(opts: AppOptions, state: ServiceState): FastifyInstanc
     if (f.status >= 500) request.log.error({ err: error }, f.message);
     return sendFailure(reply, f, metrics);
   });
-  app.setNotFoundHandler((request, reply) =>
-    sendFailure(reply, { status: 404, code: 'NOT_FOUND', message: `no route ${request.method} ${request.url}: use POST /retrieve, GET /health or GET /metrics`, reason: 'not_found' }, metrics),
-  );
+  app.setNotFoundHandler((request, reply) => {
+    const routes = 'use POST /retrieve, GET /health or GET /metrics';
+    // A known path asked with another method is 405 with Allow (as FastAPI answers GET /retrieve), not 404.
+    const path = (request.url.split('?')[0] ?? '').replace(/(.)\/+$/, '$1');
+    const allowed = HTTP_METHODS.filter((method) => app.hasRoute({ method, url: path }));
+    if (allowed.length > 0) {
+      reply.header('Allow', allowed.join(', '));
+      return sendFailure(reply, { status: 405, code: 'METHOD_NOT_ALLOWED', message: `${path} does not take ${request.method}, only ${allowed.join(' or ')}: ${routes}`, reason: 'not_found' }, metrics);
+    }
+    return sendFailure(reply, { status: 404, code: 'NOT_FOUND', message: `no route ${request.method} ${request.url}: ${routes}`, reason: 'not_found' }, metrics);
+  });
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unknown';
     metrics.requests.inc({ route, status: String(reply.statusCode) });

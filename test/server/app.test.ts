@@ -433,6 +433,15 @@ describe('limits: every bad request gets its 4xx/5xx, named', () => {
     expect(res.statusCode).toBe(404);
     expect((res.json() as { error: { message: string } }).error.message).toMatch(/POST \/retrieve/);
   });
+
+  it('a known path with another method -> 405 with Allow, as FastAPI answers (was 404 "no route")', async () => {
+    const { service } = await serve();
+    for (const [method, url, allow] of [['GET', '/retrieve', 'POST'], ['PUT', '/retrieve/?x=1', 'POST'], ['POST', '/health', 'GET, HEAD'], ['DELETE', '/metrics', 'GET, HEAD']] as const) {
+      const res = await service.app.inject({ method, url });
+      expect([method, url, res.statusCode, res.headers.allow]).toEqual([method, url, 405, allow]);
+      expect((res.json() as { error: { code: string; message: string } }).error).toMatchObject({ code: 'METHOD_NOT_ALLOWED', message: expect.stringContaining(`does not take ${method}, only`) });
+    }
+  });
 });
 
 describe('readiness, faults and shutdown', () => {
