@@ -1,19 +1,24 @@
 /**
- * `tessera convert --in F --out G --index-type T`: builds a CPU index (HNSW, IVF, SQ8) from a flat
- * FAISS file (e.g. Search-R1's e5_Flat.index) or a vector file (.npy, .fvecs, .f32 with --dim), and
- * writes it as a FAISS file, atomically (a temp file renamed into place when complete).
+ * `tessera convert --in F --out G --index-type T`: builds an index (Flat, HNSW, IVF, SQ8) from a FAISS
+ * file that stores its vectors as they are (IndexFlatIP/L2 such as Search-R1's e5_Flat.index,
+ * IndexHNSWFlat such as e5_HNSW64.index, IndexIVFFlat) or a vector file (.npy, .fvecs, .f32 with
+ * --dim), and writes it as a FAISS file, atomically (a temp file renamed into place when complete).
  *
- * Rows stream from the input in bounded chunks; training reads an evenly spread sample (FAISS keeps
- * at most 256 x nlist points for k-means anyway). Indexes larger than one 4 GiB WebAssembly memory
- * are built over shards (src/wasm/shards.ts) and still written as one FAISS file.
+ * Rows stream from the input in bounded chunks, in label order (an IVF's lists are gathered by id);
+ * training reads an evenly spread sample (FAISS keeps at most 256 x nlist points for k-means anyway).
+ * Indexes larger than one 4 GiB WebAssembly memory are built over shards (src/wasm/shards.ts) and
+ * still written as one FAISS file.
  */
 import { stat } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { TesseraError } from '../../core/errors.js';
 import { indexFactory, parseFactoryString } from '../../core/factory.js';
 import type { ByteSource, Index, Metric, ProgressCallback } from '../../core/types.js';
-import { inspectSource } from '../../io/faiss/formats.js';
+import { ByteReader } from '../../io/byte-reader.js';
+import { faissFormat } from '../../io/faiss/formats.js';
 import { type RowChunk, readFlatLayout, streamFlatRows, writeFlatIndex } from '../../io/faiss/flat.js';
+import { HNSW_FLAT_FOURCC, readHnswLayout } from '../../io/faiss/hnsw.js';
+import { IVF_FLAT_FOURCC, readIvfLayout, readIvfRowOffsets, streamIvfRows } from '../../io/faiss/ivf.js';
 import { openFileSource } from '../../io/node-fs.js';
 import { inspectVectors, streamVectors, vectorFormatOf } from '../../io/vectors.js';
 import { needsShards, shardedIndex } from '../../wasm/shards.js';
@@ -25,7 +30,7 @@ export interface ConvertOptions {
   output: string;
   /** FAISS factory string of the output, e.g. "HNSW32", "IVF4096,SQ8", "SQ8". */
   indexType: string;
-  /** Metric of the output; default the input's (flat FAISS files) or ip (vector files). */
+  /** Metric of the output; default the input's (FAISS files) or ip (vector files). */
   metric?: Metric;
   /** Raw .f32 input: the dimension. */
   dim?: number;
@@ -62,22 +67,36 @@ interface RowInput {
   rows(first: number, count: number): AsyncGenerator<RowChunk>;
 }
 
-async function openRows(source: ByteSource, path: string, dim: number | undefined): Promise<RowInput> {
+async function openRows(source: ByteSource, path: string, dim: number | undefined, onProgress?: ProgressCallback): Promise<RowInput> {
   const vf = vectorFormatOf(path);
   if (vf) {
     const layout = await inspectVectors(source, { format: vf, dim, label: path });
     return { d: layout.d, n: layout.n, metric: undefined, rows: (firstRow, rowCount) => streamVectors(source, layout, { firstRow, rowCount }) };
   }
-  // A FAISS file: only flat indexes carry the original vectors.
-  const { info } = await inspectSource(source, path);
-  if (info.description !== 'Flat') {
-    throw new TesseraError(
-      'UNSUPPORTED',
-      `${path} is a ${info.type} (${info.description}): convert reads flat indexes (IndexFlatIP/L2) or vector files (.npy, .fvecs, .f32), whose vectors are exact; convert from the original flat file`,
-    );
+  // A FAISS file: the types that store their vectors as they are.
+  const r = new ByteReader(source, 0, path);
+  const fourcc = await r.fourcc('a FAISS fourcc (4 bytes, e.g. "IxFI")');
+  const format = faissFormat(fourcc, path);
+  if (format.kind === 'flat') {
+    const layout = await readFlatLayout(source, 0, path);
+    return { d: layout.d, n: layout.ntotal, metric: layout.metric, rows: (firstRow, rowCount) => streamFlatRows(source, layout, { firstRow, rowCount, label: path }) };
   }
-  const layout = await readFlatLayout(source, 0, path);
-  return { d: layout.d, n: layout.ntotal, metric: layout.metric, rows: (firstRow, rowCount) => streamFlatRows(source, layout, { firstRow, rowCount, label: path }) };
+  if (fourcc === HNSW_FLAT_FOURCC) {
+    // Its storage is a flat index inside the file, rows in label order; the graph is not needed.
+    const { storage, metric } = await readHnswLayout(r);
+    return { d: storage.d, n: storage.ntotal, metric, rows: (firstRow, rowCount) => streamFlatRows(source, storage, { firstRow, rowCount, label: path }) };
+  }
+  if (fourcc === IVF_FLAT_FOURCC) {
+    const layout = await readIvfLayout(r, fourcc);
+    const rowAt = await readIvfRowOffsets(source, layout, { label: path, onProgress });
+    return { d: layout.d, n: layout.ntotal, metric: layout.metric, rows: (firstRow, rowCount) => streamIvfRows(source, layout, rowAt, { firstRow, rowCount, label: path }) };
+  }
+  const info = await format.inspect(r, fourcc);
+  throw new TesseraError(
+    'UNSUPPORTED',
+    `${path} is an ${info.type} (${info.description}), whose vectors are 8-bit codes: convert reads the types that store vectors exactly (flat IndexFlatIP/L2, IndexHNSWFlat, IndexIVFFlat) ` +
+      'or vector files (.npy, .fvecs, .f32); converting codes would add a second rounding: convert from the original flat file or vectors',
+  );
 }
 
 /** An evenly spread sample of m rows, read in blocks of 16 consecutive rows. */
@@ -138,7 +157,7 @@ export async function convertIndex(o: ConvertOptions): Promise<ConvertResult> {
   const source = await openFileSource(o.input);
   let index: Index | undefined;
   try {
-    const input = await openRows(source, o.input, o.dim);
+    const input = await openRows(source, o.input, o.dim, o.onProgress);
     const metric = o.metric ?? input.metric ?? 'ip';
     const { d, n } = input;
     if (n === 0) throw new TesseraError('INVALID_ARGUMENT', `${o.input} holds no vectors: nothing to convert`);
@@ -235,8 +254,8 @@ interface ConvertFlags {
 export function register(program: Command): void {
   program
     .command('convert')
-    .description('build an HNSW / IVF / SQ8 index (FAISS file) from a flat FAISS index or a vector file')
-    .requiredOption('--in <file>', 'input: FAISS flat index (IndexFlatIP/L2) or .npy/.fvecs/.f32 vectors')
+    .description('build a Flat / HNSW / IVF / SQ8 index (FAISS file) from a FAISS index holding its vectors (Flat, HNSW Flat, IVF Flat) or a vector file')
+    .requiredOption('--in <file>', 'input: FAISS IndexFlatIP/L2, IndexHNSWFlat or IndexIVFFlat (ids 0..n-1), or .npy/.fvecs/.f32 vectors')
     .requiredOption('--out <file>', 'output FAISS index file (written atomically)')
     .requiredOption('--index-type <type>', 'FAISS factory string: HNSW32, HNSW64,Flat, IVF4096,Flat, IVF4096,SQ8, SQ8, Flat')
     .option('--metric <ip|l2>', 'metric of the output (default: the input file\'s; ip for vector files)', (v: string) => {
