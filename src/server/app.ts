@@ -244,7 +244,9 @@ export function createApp(opts: AppOptions, state: ServiceState): FastifyInstanc
   // what the returned stream gives). Unknown codings are 415, not a JSON error about binary bytes.
   app.addHook('preParsing', async (request, _reply, payload) => {
     const header = request.headers['content-encoding'];
-    if (header === undefined) return payload;
+    // No body (a GET, Content-Length 0): nothing to decode, and fastify parses none.
+    const hasBody = request.headers['transfer-encoding'] !== undefined || Number(request.headers['content-length']) > 0;
+    if (header === undefined || !hasBody) return payload;
     const codings = header.split(',').map((c) => c.trim().toLowerCase()).filter((c) => c !== '' && c !== 'identity');
     if (codings.length === 0) return payload;
     const unknown = codings.find((c) => !(c in DECODERS));

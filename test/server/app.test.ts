@@ -269,6 +269,10 @@ describe('compressed request bodies (Content-Encoding)', () => {
       message: 'the request body is sent with Content-Encoding zstd, which this server does not decode: send it uncompressed or as gzip, x-gzip, deflate, br',
     });
     expect((await post(service, body)).statusCode).toBe(200);
+    // A request without a body has nothing to decode (a GET was 415 for the header alone).
+    expect((await service.app.inject({ url: '/health', headers: { 'content-encoding': 'zstd' } })).statusCode).toBe(200);
+    const empty = await send(service, '', 'gzip');
+    expect((empty.json() as { error: { message: string } }).error.message).toMatch(/^the body is empty/);
   });
 
   it('--body-limit applies to the decoded body: a small gzip that expands past it -> 413', async () => {
