@@ -2,9 +2,10 @@
  * HNSW graph with FAISS IndexHNSWFlat semantics (faiss/impl/HNSW.cpp, IndexHNSW.cpp):
  *  - level assignment: mt19937 seeded like FAISS (12345), probabilities exp(-l/mL)(1-exp(-1/mL)),
  *    mL = 1/ln(M), drawn as FAISS's RandomGenerator::rand_float does;
- *  - node i's neighbour slots are neighbors[offsets[i] + cum[l] .. offsets[i] + cum[l+1]) at level
- *    l, with 2M slots on level 0 and M above, -1 for empty slots: exactly FAISS's arrays, so files
- *    map straight in and out (src/wasm/hnsw-index.ts);
+ *  - node i's neighbour slots at level l are FAISS's [offsets[i] + cum[l], offsets[i] + cum[l+1]),
+ *    with 2M slots on level 0 and M above, -1 for empty slots; FAISS's levels and offsets are kept
+ *    as they are, its neighbors array split in two (see slots()), so files map in and out with a
+ *    copy per node (src/wasm/hnsw-index.ts);
  *  - adds go level bucket by level bucket, highest first, each bucket in a random order (FAISS's
  *    rng2(789)), linking with the neighbour-selection heuristic of the HNSW paper as FAISS does;
  *  - search: greedy descent on upper levels, then FAISS's search_from_candidates on level 0 with
@@ -23,7 +24,7 @@ typedef struct {
   const float *vectors;                                      /* 8: ntotal x d */
   int32_t *levels;                                           /* 9: per node, top level + 1 */
   uint32_t *offsets;                                         /* 10: ntotal + 1 */
-  int32_t *neighbors;                                        /* 11: offsets[ntotal] slots */
+  int32_t *neighbors;                                        /* 11: upper-level slots (see slots()) */
   int32_t *locks;                                            /* 12: one word per node */
   int32_t global_lock, counter, mti;                         /* 13..15 */
   int32_t cum[32];                                           /* 16..47: cum_nneighbor_per_level */
@@ -166,16 +167,19 @@ static inline void qdis_many(const hnsw_t *h, const float *q, const int32_t *ids
 /*
  * Node i's neighbour slots at `level` (count in *n). Level 0, where searches spend their time, lives
  * in its own array at a fixed stride of 2M (one memory access finds a node's list, where FAISS's
- * layout needs offsets[i] first); its slots in FAISS's `neighbors` array are unused and filled in
- * when the graph is exported (hnsw-index.ts). Upper levels are FAISS's layout.
+ * layout needs offsets[i] first). `neighbors` holds the upper levels alone, in FAISS's order: node
+ * i's start there is offsets[i] less the 2M level-0 slots of each node before it (cum[1] = 2M).
+ * Keeping FAISS's level-0 slots as well would cost 8M bytes per node for nothing (256 at M = 32,
+ * 8% of a d = 768 vector), memory one 4 GiB instance lacks.
  */
 static inline int32_t *slots(const hnsw_t *h, int32_t i, int level, uint32_t *n) {
+  const uint32_t l0 = 2 * (uint32_t)h->M;
   if (level == 0) {
-    *n = 2 * (uint32_t)h->M;
-    return h->l0 + (size_t)i * 2 * (size_t)h->M;
+    *n = l0;
+    return h->l0 + (size_t)i * l0;
   }
   *n = (uint32_t)(h->cum[level + 1] - h->cum[level]);
-  return h->neighbors + h->offsets[i] + (uint32_t)h->cum[level];
+  return h->neighbors + (h->offsets[i] - (uint32_t)i * l0 + ((uint32_t)h->cum[level] - l0));
 }
 
 /*

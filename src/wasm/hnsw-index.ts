@@ -3,13 +3,15 @@
  * work): M neighbours per upper level and 2M on level 0, efConstruction at build, efSearch per call,
  * FAISS's level assignment (mt19937 seeded 12345, mL = 1/ln M) and insertion order, IP and L2.
  *
- * The graph lives in the module's memory in FAISS's own arrays (levels, offsets, neighbors), so
- * `graph()` hands src/io/faiss/hnsw.ts exactly what an "IHNf" file holds and `fromGraph` maps a file
- * back without reshaping. Adds run across worker threads when memory can be shared (one level
+ * The graph lives in the module's memory in FAISS's arrays (levels, offsets, and neighbors split in
+ * a level-0 array of 2M slots per node and one of the upper levels: see slots() in native/hnsw.c),
+ * so `graph()` hands src/io/faiss/hnsw.ts what an "IHNf" file holds and `fromGraph` maps a file back
+ * with one copy per node. Every per-node array shares one allocation (blockLayout), the highest in
+ * the memory, so growing it moves the small arrays up in place and never copies the vectors. Adds run across worker threads when memory can be shared (one level
  * bucket at a time, as FAISS's OpenMP loop); with threads: 1 a build is deterministic for a seed.
  */
 import { orderCalls } from '../core/call-order.js';
-import { TesseraError } from '../core/errors.js';
+import { TesseraError, formatBytes } from '../core/errors.js';
 import type { IndexOptions } from '../core/factory.js';
 import { concatResults } from '../core/topk.js';
 import type { ByteSink, ByteSource, Index, Metric, SearchOptions, SearchResult } from '../core/types.js';
@@ -18,7 +20,7 @@ import { ByteReader, sourceLabel } from '../io/byte-reader.js';
 import { streamFlatRows } from '../io/faiss/flat.js';
 import { checkHnswGraph, HNSW_FLAT_FOURCC, type HnswGraph, readHnswLayout, readHnswNeighbors, writeHnswFlatTo } from '../io/faiss/hnsw.js';
 import { openSink } from '../platform.js';
-import { WasmHeap } from './module.js';
+import { MAX_MEMORY_BYTES, WasmHeap } from './module.js';
 import { type DedicatedOptions, type WorkerPool, abortableBatch, acquirePool, checkAbort, threadPlan } from './worker-pool.js';
 
 /** FAISS defaults (IndexHNSW: efConstruction 40, efSearch 16; HNSW rng seed 12345, insertion shuffle seed 789). */
@@ -40,16 +42,50 @@ const SEARCH_CALL = 32;
 const ADD_CALL = 256;
 
 // Word offsets of the C struct hnsw_t (native/hnsw.c; its _Static_asserts pin the layout).
-const W = { d: 0, M: 1, metric: 2, ntotal: 3, maxLevel: 4, entryPoint: 5, efConstruction: 6, nlevels: 7, vectors: 8, levels: 9, offsets: 10, neighbors: 11, locks: 12, globalLock: 13, counter: 14, cum: 16 } as const;
+const W = { d: 0, M: 1, metric: 2, ntotal: 3, maxLevel: 4, entryPoint: 5, efConstruction: 6, nlevels: 7, vectors: 8, levels: 9, offsets: 10, neighbors: 11, locks: 12, globalLock: 13, counter: 14, mti: 15, cum: 16 } as const;
 const PROBAS_BYTE = 192;
+/** Byte offset of the level rng's mt19937 state (624 words; its index is word W.mti). */
+const MT_BYTE = 448;
 /** Byte offset of the level-0 slot array pointer (2M slots per node at a fixed stride). */
 const L0_BYTE = 2944;
 /** Entries of the C struct's cum array: levels 0..MAX_LEVELS-1 need MAX_LEVELS + 1 of them, so at most 31 levels. */
 const MAX_LEVELS = 32;
+/**
+ * Memory an add leaves free above the graph and the threads' work buffers, for a search's queries
+ * and results: an index filled to the last byte could not be searched.
+ */
+const SEARCH_ROOM = 16 << 20;
+
+/** Byte offsets, in an index's one block of memory, of its per-node arrays for `cap` nodes and `upper` upper-level slots. */
+interface BlockLayout {
+  vectors: number;
+  l0: number;
+  levels: number;
+  offsets: number;
+  locks: number;
+  upper: number;
+  bytes: number;
+}
+
+/**
+ * The vectors first (they never move when the block grows), then level-0 slots, levels, offsets
+ * (cap + 1), locks, and the upper-level slots last (they grow alone without moving anything).
+ */
+function blockLayout(d: number, M: number, cap: number, upper: number): BlockLayout {
+  const a = (bytes: number) => Math.ceil(bytes / 64) * 64;
+  const l0 = a(cap * d * 4);
+  const levels = l0 + a(cap * 2 * M * 4);
+  const offsets = levels + a(cap * 4);
+  const locks = offsets + a((cap + 1) * 4);
+  const up = locks + a(cap * 4);
+  return { vectors: 0, l0, levels, offsets, locks, upper: up, bytes: up + upper * 4 };
+}
 
 export interface HnswIndexOptions extends IndexOptions, DedicatedOptions {
   efConstruction?: number;
   efSearch?: number;
+  /** Most bytes the index's WebAssembly memory may grow to (default and most 4 GiB). */
+  memoryLimit?: number;
 }
 
 /**
@@ -114,7 +150,11 @@ export class WasmHnswIndex implements Index {
   efSearch: number;
   private readonly h: number;
   private capacity = 0;
+  /** Upper-level neighbour slots the block has room for (level 0 has its own array). */
   private slotCapacity = 0;
+  /** The allocation holding every per-node array, and where in it each lies; 0 until the first reserve. */
+  private block = 0;
+  private layout: BlockLayout = blockLayout(0, 0, 0, 0);
   private scratch: ScratchSet | undefined;
   private disposed = false;
   /** Each dimension's largest magnitude over the rows: searches whose scores could overflow float32 are refused. */
@@ -159,7 +199,7 @@ export class WasmHnswIndex implements Index {
       throw new TesseraError('INVALID_ARGUMENT', `seed must be an integer in [0, 2^32), got ${String(seed)}`);
     }
     const { threads, shared, dedicated } = threadPlan(opts);
-    const heap = await WasmHeap.create(shared);
+    const heap = await WasmHeap.create(shared, opts.memoryLimit);
     const pool = shared ? await acquirePool(heap, threads, dedicated) : undefined;
     const index = new WasmHnswIndex(d, M, metric, heap, pool, efConstruction, efSearch, seed);
     index.onProgress = opts.onProgress;
@@ -188,29 +228,31 @@ export class WasmHnswIndex implements Index {
     try {
       const n = graph.levels.length;
       index.setLevelTable(graph.assignProbas, cum);
-      const slots = graph.offsets[n]!;
-      if (slots >= 2 ** 31 / 4) throw new TesseraError('OUT_OF_MEMORY', `the HNSW graph has ${slots} neighbour slots: more than one 4 GiB WebAssembly memory holds`);
-      index.reserve(0, n, 0, slots);
-      const heap = index.heap;
-      const w = index.words();
-      heap.i32(w[W.levels]!, n).set(graph.levels);
-      new Uint32Array(heap.memory.buffer, w[W.offsets]!, n + 1).set(graph.offsets);
       const off = graph.offsets;
-      heap.i32(w[W.neighbors]!, slots).set(graph.neighbors);
-      // level 0 moves to its fixed-stride array (see slots() in native/hnsw.c)
-      const l0 = heap.i32(index.l0Ptr(), n * 2 * M);
-      for (let i = 0; i < n; i++) l0.set(graph.neighbors.subarray(off[i]!, off[i]! + 2 * M), i * 2 * M);
+      const s0 = 2 * M;
+      const upper = off[n]! - s0 * n;
+      index.reserve(0, n, 0, upper);
+      const heap = index.heap;
+      heap.i32(index.ptr('levels'), n).set(graph.levels);
+      new Uint32Array(heap.memory.buffer, index.ptr('offsets'), n + 1).set(off);
+      // FAISS's neighbors split: level 0 to its fixed-stride array, the upper levels packed (see slots() in native/hnsw.c)
+      const l0 = heap.i32(index.l0Ptr(), n * s0);
+      const up = heap.i32(index.ptr('upper'), upper);
+      for (let i = 0; i < n; i++) {
+        l0.set(graph.neighbors.subarray(off[i]!, off[i]! + s0), i * s0);
+        up.set(graph.neighbors.subarray(off[i]! + s0, off[i + 1]!), off[i]! - s0 * i);
+      }
       if (vectors instanceof Float32Array) {
         if (vectors.length !== n * d) throw new TesseraError('INVALID_ARGUMENT', `vectors hold ${vectors.length / d} rows, the graph ${n} nodes`);
-        heap.f32(w[W.vectors]!, n * d).set(vectors);
+        heap.f32(index.ptr('vectors'), n * d).set(vectors);
         if (!raiseDimMaxima(index.dimMax, vectors, d)) checkVectors(vectors, d, 'graph vectors');
       } else {
         for await (const chunk of vectors) {
-          heap.f32(index.words()[W.vectors]! + chunk.start * d * 4, chunk.data.length).set(chunk.data);
+          heap.f32(index.ptr('vectors') + chunk.start * d * 4, chunk.data.length).set(chunk.data);
           if (!raiseDimMaxima(index.dimMax, chunk.data, d)) checkFileRows(chunk.data, d, chunk.start, label);
         }
       }
-      heap.i32(w[W.locks]!, n).fill(0);
+      heap.i32(index.ptr('locks'), n).fill(0);
       const ww = index.words();
       ww[W.ntotal] = n;
       ww[W.entryPoint] = n > 0 ? graph.entryPoint : -1;
@@ -275,7 +317,7 @@ export class WasmHnswIndex implements Index {
   reserveNodes(nodes: number): void {
     this.live();
     const n = this.ntotal;
-    const used = this.slotsUsed(n);
+    const used = this.upperUsed(n);
     this.reserve(n, Math.max(n, nodes), used, used);
   }
 
@@ -288,33 +330,44 @@ export class WasmHnswIndex implements Index {
     const dimMax = this.dimMax.slice();
     raiseDimMaxima(dimMax, x, this.d);
     checkScoreRange(x, this.d, this.metric, dimMax, 'vector to add');
-    this.dimMax.set(dimMax);
     const heap = this.heap;
     const ex = heap.exports as unknown as Exports;
     const n0 = this.ntotal;
-    const oldSlots = this.slotsUsed(n0);
-    // slots are known only once levels are drawn: grow the node arrays first, neighbours after
-    this.reserve(n0, n0 + n, oldSlots, oldSlots);
-    let w = this.words();
-    heap.f32(w[W.vectors]! + n0 * this.d * 4, x.length).set(x);
-    heap.i32(w[W.locks]! + n0 * 4, n).fill(0);
-    heap.i32(this.l0Ptr() + n0 * 2 * this.M * 4, n * 2 * this.M).fill(-1);
-    w[W.ntotal] = n0 + n;
-    ex.hnsw_assign_levels(this.h, n0, n);
-    const slots = ex.hnsw_fill_offsets(this.h, n0, n) >>> 0;
-    if (slots >= 2 ** 30) throw new TesseraError('OUT_OF_MEMORY', `the HNSW graph would need ${slots} neighbour slots: more than one 4 GiB WebAssembly memory holds; split the index into shards`);
-    this.reserve(n0 + n, n0 + n, oldSlots, slots);
-    w = this.words();
-    heap.i32(w[W.neighbors]! + oldSlots * 4, slots - oldSlots).fill(-1);
-
-    const order = heap.alloc(n * 4);
-    const hist = heap.alloc(MAX_LEVELS * 4);
-    const mt2 = heap.alloc(624 * 4);
+    const oldUpper = this.upperUsed(n0);
+    // Everything that can fail (memory) comes before the nodes count: an add that cannot fit leaves
+    // the index as it was, its level generator too (the next add draws what it would have).
+    const rng = heap.u8(this.h + MT_BYTE, 624 * 4).slice();
+    const mti = this.words()[W.mti]!;
+    let order = 0;
+    let hist = 0;
+    let mt2 = 0;
     let set: ScratchSet | undefined;
+    try {
+      // upper-level slots are known only once levels are drawn: node arrays first, upper slots after
+      this.reserve(n0, n0 + n, oldUpper, oldUpper);
+      heap.f32(this.ptr('vectors') + n0 * this.d * 4, x.length).set(x);
+      heap.i32(this.ptr('locks') + n0 * 4, n).fill(0);
+      heap.i32(this.l0Ptr() + n0 * 2 * this.M * 4, n * 2 * this.M).fill(-1);
+      ex.hnsw_assign_levels(this.h, n0, n);
+      const upper = (ex.hnsw_fill_offsets(this.h, n0, n) >>> 0) - 2 * this.M * (n0 + n);
+      this.reserve(n0 + n, n0 + n, oldUpper, upper);
+      heap.i32(this.ptr('upper') + oldUpper * 4, upper - oldUpper).fill(-1);
+      order = heap.alloc(n * 4);
+      hist = heap.alloc(MAX_LEVELS * 4);
+      mt2 = heap.alloc(624 * 4);
+      set = this.takeScratch(this.efConstruction, 0);
+    } catch (e) {
+      if (set) this.giveBackScratch(set);
+      for (const p of [mt2, hist, order]) if (p) heap.release(p);
+      heap.u8(this.h + MT_BYTE, 624 * 4).set(rng);
+      this.words()[W.mti] = mti;
+      throw e;
+    }
+    this.dimMax.set(dimMax);
+    this.words()[W.ntotal] = n0 + n;
     try {
       const nh = ex.hnsw_make_order(this.h, n0, n, order, hist, mt2, PERMUTATION_SEED);
       const counts = Array.from(heap.i32(hist, nh));
-      set = this.takeScratch(this.efConstruction, 0);
       const scratch = set.buffers;
       let i1 = n;
       let done = 0;
@@ -462,18 +515,23 @@ export class WasmHnswIndex implements Index {
     const w = this.words();
     const n = w[W.ntotal]!;
     const nlevels = w[W.nlevels]!;
-    const off32 = new Uint32Array(this.heap.memory.buffer, w[W.offsets]!, n + 1);
+    const off32 = new Uint32Array(this.heap.memory.buffer, this.ptr('offsets'), n + 1);
     const offsets = new Float64Array(n + 1);
     for (let i = 0; i <= n; i++) offsets[i] = n === 0 && i === 0 ? 0 : off32[i]!;
-    const neighbors = n === 0 ? new Int32Array(0) : this.heap.i32(w[W.neighbors]!, offsets[n]!).slice();
-    // level 0 comes from its fixed-stride array into FAISS's layout
+    // FAISS's one neighbors array from the level-0 and upper-level ones (see slots() in native/hnsw.c)
+    const neighbors = new Int32Array(offsets[n]!);
     const s0 = 2 * this.M;
     const l0 = this.heap.i32(this.l0Ptr(), n * s0);
-    for (let i = 0; i < n; i++) neighbors.set(l0.subarray(i * s0, (i + 1) * s0), offsets[i]!);
+    const up = this.heap.i32(this.ptr('upper'), this.upperUsed(n));
+    for (let i = 0; i < n; i++) {
+      const o = offsets[i]!;
+      neighbors.set(l0.subarray(i * s0, (i + 1) * s0), o);
+      neighbors.set(up.subarray(o - s0 * i, offsets[i + 1]! - s0 * (i + 1)), o + s0);
+    }
     return {
       assignProbas: new Float64Array(this.heap.memory.buffer, this.h + PROBAS_BYTE, nlevels).slice(),
       cumNneighborPerLevel: w.slice(W.cum, W.cum + nlevels + 1),
-      levels: n === 0 ? new Int32Array(0) : this.heap.i32(w[W.levels]!, n).slice(),
+      levels: n === 0 ? new Int32Array(0) : this.heap.i32(this.ptr('levels'), n).slice(),
       offsets,
       neighbors,
       entryPoint: w[W.entryPoint]!,
@@ -487,7 +545,7 @@ export class WasmHnswIndex implements Index {
   vectors(): Float32Array {
     this.live();
     const n = this.ntotal;
-    return n === 0 ? new Float32Array(0) : this.heap.f32(this.words()[W.vectors]!, n * this.d).slice();
+    return n === 0 ? new Float32Array(0) : this.heap.f32(this.ptr('vectors'), n * this.d).slice();
   }
 
   /** Writes a FAISS IndexHNSWFlat ("IHNf") file that faiss.read_index reads; atomic for paths. */
@@ -496,7 +554,7 @@ export class WasmHnswIndex implements Index {
     const graph = this.graph();
     const sink = await openSink(target);
     try {
-      await writeHnswFlatTo(sink, this.d, this.metric, graph, this.heap.f32RowChunks(() => this.words()[W.vectors]!, this.d, graph.levels.length));
+      await writeHnswFlatTo(sink, this.d, this.metric, graph, this.heap.f32RowChunks(() => this.ptr('vectors'), this.d, graph.levels.length));
     } catch (e) {
       await (sink as { abort?: () => Promise<void> }).abort?.();
       throw e;
@@ -515,7 +573,15 @@ export class WasmHnswIndex implements Index {
   }
 
   private l0Ptr(): number {
-    return this.heap.i32(this.h + L0_BYTE, 1)[0]!;
+    return this.ptr('l0');
+  }
+
+  /**
+   * Where one of the block's arrays starts. Kept on this side: the C struct's words are int32, and a
+   * pointer past 2 GiB read back from them is negative.
+   */
+  private ptr(part: keyof BlockLayout): number {
+    return this.block + this.layout[part];
   }
 
   private words(): Int32Array {
@@ -532,42 +598,101 @@ export class WasmHnswIndex implements Index {
     new Float64Array(this.heap.memory.buffer, this.h + PROBAS_BYTE, MAX_LEVELS).fill(0).set(probas);
   }
 
-  private slotsUsed(n: number): number {
-    return n === 0 ? 0 : new Uint32Array(this.heap.memory.buffer, this.words()[W.offsets]!, n + 1)[n]!;
+  /** Upper-level slots of the first n nodes: FAISS's offsets[n] less their 2M level-0 slots each. */
+  private upperUsed(n: number): number {
+    return n === 0 ? 0 : new Uint32Array(this.heap.memory.buffer, this.ptr('offsets'), n + 1)[n]! - 2 * this.M * n;
   }
 
   /**
-   * Grows node arrays to hold `nodes` (keeping the first `n`) and the neighbour array to hold
-   * `slots` (keeping the first `usedSlots`), amortised.
+   * Grows the block to hold `nodes` nodes (keeping the first `n`) and `upper` upper-level slots
+   * (keeping the first `usedUpper`): x1.5 slack, or exactly that where the slack does not fit.
+   * OUT_OF_MEMORY naming the fixes when even that does not.
    */
-  private reserve(n: number, nodes: number, usedSlots: number, slots: number): void {
-    const heap = this.heap;
-    const w = () => this.words();
-    if (nodes > this.capacity) {
-      const cap = Math.max(nodes, Math.ceil(this.capacity * 1.5));
-      if (cap * this.d * 4 >= 2 ** 32) {
-        throw new TesseraError('OUT_OF_MEMORY', `${cap} vectors of d=${this.d} exceed one 4 GiB WebAssembly memory: split the index into shards`);
+  private reserve(n: number, nodes: number, usedUpper: number, upper: number): void {
+    if (nodes <= this.capacity && upper <= this.slotCapacity) return;
+    const slack = (want: number, have: number) => (want > have ? Math.max(want, Math.ceil(have * 1.5)) : have);
+    const cap = slack(nodes, this.capacity);
+    const slotCap = slack(upper, this.slotCapacity);
+    const exactCap = Math.max(nodes, this.capacity);
+    const exactSlots = Math.max(upper, this.slotCapacity);
+    try {
+      this.regrow(n, usedUpper, cap, slotCap);
+    } catch (e) {
+      if (!(e instanceof TesseraError && e.code === 'OUT_OF_MEMORY')) throw e;
+      if (cap === exactCap && slotCap === exactSlots) throw this.tooLarge(nodes, upper, e);
+      // Near the limit the slack may not fit where the nodes themselves do.
+      try {
+        this.regrow(n, usedUpper, exactCap, exactSlots);
+      } catch (e2) {
+        if (e2 instanceof TesseraError && e2.code === 'OUT_OF_MEMORY') throw this.tooLarge(nodes, upper, e2);
+        throw e2;
       }
-      const grow = (word: number, perNode: number, extra = 0) => {
-        const ptr = heap.realloc(w()[word]!, (n + extra) * perNode, (cap + extra) * perNode);
-        w()[word] = ptr;
-      };
-      grow(W.vectors, this.d * 4);
-      grow(W.levels, 4);
-      grow(W.offsets, 4, 1);
-      grow(W.locks, 4);
-      const l0 = heap.realloc(this.l0Ptr(), n * 2 * this.M * 4, cap * 2 * this.M * 4);
-      heap.i32(this.h + L0_BYTE, 1)[0] = l0;
-      if (this.capacity === 0) heap.i32(w()[W.offsets]!, 1)[0] = 0;
-      this.capacity = cap;
     }
-    if (slots > this.slotCapacity) {
-      const cap = Math.max(slots, Math.ceil(this.slotCapacity * 1.5));
-      // realloc may grow the memory (detaching old views): take the view after it
-      const ptr = heap.realloc(w()[W.neighbors]!, usedSlots * 4, cap * 4);
-      w()[W.neighbors] = ptr;
-      this.slotCapacity = cap;
+  }
+
+  /**
+   * Moves the block to `cap` nodes and `slotCap` upper slots. It is the highest allocation (idle work
+   * buffers above it are freed first; they are remade for the new node count anyway), so it grows
+   * where it lies and only the arrays after the vectors move up, highest first, each over its own old
+   * place at most. The vectors never move: copying them into a new block needed the old and the new
+   * at once, and an index built by add failed at 1.4 GiB of vectors, a third of the memory.
+   */
+  private regrow(n: number, usedUpper: number, cap: number, slotCap: number): void {
+    const heap = this.heap;
+    const next = blockLayout(this.d, this.M, cap, slotCap);
+    // Room for the threads' work buffers and a search, checked before anything moves.
+    const ex = heap.exports as unknown as Exports;
+    const work = (this.pool?.size ?? 1) * (ex.hnsw_scratch_bytes(cap, Math.max(this.efConstruction, this.efSearch, 2 * this.M), this.M) >>> 0);
+    const at = this.block || heap.used;
+    if (at + next.bytes + work + SEARCH_ROOM > heap.limit) {
+      throw new TesseraError('OUT_OF_MEMORY', `the HNSW graph needs ${formatBytes(at + next.bytes + work + SEARCH_ROOM)} of WebAssembly memory, more than ${formatBytes(heap.limit)}`);
     }
+    const idle = this.scratch;
+    if (idle && idle.users === 0) {
+      this.freeScratch(idle);
+      this.scratch = undefined;
+    }
+    const old = blockLayout(this.d, this.M, this.capacity, this.slotCapacity);
+    const from = this.block;
+    const inPlace = heap.growInPlace(from, next.bytes);
+    const to = inPlace ? from : heap.alloc(next.bytes);
+    if (from !== 0) {
+      const mem = new Uint8Array(heap.memory.buffer);
+      const parts: [keyof BlockLayout, number][] = [['upper', usedUpper * 4], ['locks', n * 4], ['offsets', (n + 1) * 4], ['levels', n * 4], ['l0', n * 2 * this.M * 4], ['vectors', n * this.d * 4]];
+      for (const [part, bytes] of parts) {
+        if (bytes > 0 && (to + next[part] !== from + old[part])) mem.copyWithin(to + next[part], from + old[part], from + old[part] + bytes);
+      }
+      if (!inPlace) heap.release(from);
+    }
+    this.block = to;
+    this.layout = next;
+    const w = this.words();
+    w[W.vectors] = to + next.vectors;
+    w[W.levels] = to + next.levels;
+    w[W.offsets] = to + next.offsets;
+    w[W.locks] = to + next.locks;
+    w[W.neighbors] = to + next.upper;
+    heap.i32(this.h + L0_BYTE, 1)[0] = to + next.l0;
+    if (from === 0) heap.i32(to + next.offsets, 1)[0] = 0;
+    this.capacity = cap;
+    this.slotCapacity = slotCap;
+  }
+
+  /** OUT_OF_MEMORY for a graph of `nodes` nodes one memory cannot hold, with what does fit and the ways out. */
+  private tooLarge(nodes: number, upper: number, cause: unknown): TesseraError {
+    const threads = this.pool?.size ?? 1;
+    // per node: the vector, 2M level-0 slots, level, offset, lock, its upper slots, a visited byte per thread
+    const perNode = 4 * this.d + 8 * this.M + 12 + (4 * upper) / Math.max(1, nodes) + threads;
+    const room = this.heap.limit - (this.block || this.heap.used) - SEARCH_ROOM;
+    const fit = Math.max(0, Math.floor(room / perNode));
+    const limit = this.heap.limit < MAX_MEMORY_BYTES ? `its memoryLimit of ${formatBytes(this.heap.limit)}` : 'one 4 GiB WebAssembly memory';
+    return new TesseraError(
+      'OUT_OF_MEMORY',
+      `HNSW${this.M} over ${nodes} vectors of d=${this.d} does not fit ${limit}: at ${formatBytes(perNode)} per vector (the vector, its links, a visited byte per thread) about ${fit} fit. ` +
+        `Split it into shards (shardedIndex(d, 'HNSW${this.M}', metric, { expectedVectors }) from 'tessera': a graph in a memory of its own per shard, searched together on threads of their own; readIndex shards a large file by itself), ` +
+        `or keep the vectors as a Flat index and search them on the GPU backend`,
+      { cause },
+    );
   }
 }
 

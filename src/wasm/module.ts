@@ -64,10 +64,11 @@ export function sharedMemoryAvailable(): boolean {
   return sharedOk;
 }
 
-function outOfMemory(bytes: number, inUse: number): TesseraError {
+function outOfMemory(bytes: number, inUse: number, limit: number): TesseraError {
+  const most = limit < MAX_MEMORY_BYTES ? `its limit of ${formatBytes(limit)}` : 'the 4 GiB a 32-bit WebAssembly memory can hold';
   return new TesseraError(
     'OUT_OF_MEMORY',
-    `WebAssembly memory needs ${formatBytes(inUse + bytes)}, more than the 4 GiB a 32-bit WebAssembly memory can hold: split the vectors into shards of < 4 GiB, or use SQ8/IVF storage`,
+    `WebAssembly memory needs ${formatBytes(inUse + bytes)}, more than ${most}: split the vectors into shards of < ${formatBytes(limit)}, or use SQ8/IVF storage`,
   );
 }
 
@@ -156,16 +157,22 @@ export class WasmHeap {
     readonly memory: WebAssembly.Memory,
     readonly exports: TesseraExports,
     readonly shared: boolean,
+    /** Bytes the memory may grow to: 4 GiB, or less where an index is given a memoryLimit. */
+    readonly limit: number,
   ) {
     this.spans = new SpanAllocator(exports.__heap_base.value as number, (end, requested, at) => this.ensure(end, requested, at));
   }
 
-  /** A new instance; `shared` uses the threads build on a shared memory (check sharedMemoryAvailable first). */
-  static async create(shared: boolean): Promise<WasmHeap> {
+  /**
+   * A new instance; `shared` uses the threads build on a shared memory (check sharedMemoryAvailable
+   * first); `limit` caps what it may grow to (at most 4 GiB).
+   */
+  static async create(shared: boolean, limit = MAX_MEMORY_BYTES): Promise<WasmHeap> {
+    if (!(limit > 0)) throw new TesseraError('INVALID_ARGUMENT', `a WebAssembly memory limit (memoryLimit) must be > 0, got ${String(limit)}`);
     const module = await compiledModule(shared);
     const memory = new WebAssembly.Memory({ initial: MIN_PAGES, maximum: 65536, shared });
     const instance = await WebAssembly.instantiate(module, { env: { memory } });
-    return new WasmHeap(module, memory, instance.exports as unknown as TesseraExports, shared);
+    return new WasmHeap(module, memory, instance.exports as unknown as TesseraExports, shared, Math.min(limit, MAX_MEMORY_BYTES));
   }
 
   /** Bytes in use up to the highest allocation. */
@@ -184,6 +191,14 @@ export class WasmHeap {
   }
 
   /**
+   * Grows `ptr` to `bytes` where it lies (its bytes stay put) when it is the highest allocation and
+   * returns true; false (nothing changed) otherwise. OUT_OF_MEMORY past the limit.
+   */
+  growInPlace(ptr: number, bytes: number): boolean {
+    return ptr !== 0 && this.spans.growInPlace(ptr, bytes);
+  }
+
+  /**
    * Grows an allocation (the tail uninitialised): in place when it is the highest one, else copied
    * into a new one and the old freed. In place, a growing array never needs its old and new copies
    * at once, which halved what one memory could hold (a Flat index failed past 1.4 GiB of rows).
@@ -196,13 +211,13 @@ export class WasmHeap {
     return next;
   }
 
-  /** Grows the memory so [0, end) exists; OUT_OF_MEMORY past 4 GiB. */
+  /** Grows the memory so [0, end) exists; OUT_OF_MEMORY past the limit (4 GiB). */
   private ensure(end: number, requested: number, at: number): void {
-    if (end > MAX_MEMORY_BYTES) throw outOfMemory(requested, at);
+    if (end > this.limit) throw outOfMemory(requested, at, this.limit);
     const have = this.memory.buffer.byteLength;
     if (end <= have) return;
-    // grow geometrically so repeated adds stay linear, but never past 4 GiB
-    const want = Math.min(MAX_MEMORY_BYTES, Math.max(end, Math.floor(have * 1.25)));
+    // grow geometrically so repeated adds stay linear, but never past the limit
+    const want = Math.max(end, Math.min(Math.floor(have * 1.25), this.limit));
     try {
       this.memory.grow(Math.ceil((want - have) / PAGE));
     } catch (e) {

@@ -1,0 +1,96 @@
+/**
+ * How much of one 4 GiB WebAssembly memory an HNSW index can fill. Its per-node arrays share one
+ * block at the top of the memory that grows in place (the vectors never move; growing by copy needed
+ * the old and new arrays at once and failed at 1.4 GiB of d=768 vectors), level 0 is stored once,
+ * and an add that cannot fit is OUT_OF_MEMORY naming the fixes and changes nothing. Checked at small
+ * sizes through the memoryLimit option and the memory's high-water mark.
+ */
+import { describe, expect, it } from 'vitest';
+import '../../src/node.js';
+import { memorySink, memorySource } from '../../src/io/byte-reader.js';
+import { WasmHnswIndex } from '../../src/wasm/hnsw-index.js';
+import type { WasmHeap } from '../../src/wasm/module.js';
+import { clusteredVectors, randomVectors } from '../helpers/data.js';
+
+const heapOf = (index: WasmHnswIndex) => (index as unknown as { heap: WasmHeap }).heap;
+
+describe('WASM HNSW memory', () => {
+  it('many adds use about the nodes\' bytes once (x1.5 slack at most), not the previous arrays beside the new ones', async () => {
+    const [d, M] = [64, 8];
+    const x = randomVectors(10_000, d, 5);
+    const index = await WasmHnswIndex.create(d, M, 'l2', { threads: 1, efConstruction: 16 });
+    try {
+      for (let i = 0; i < 20; i++) await index.add(x.subarray(i * 500 * d, (i + 1) * 500 * d));
+      // per node: the vector, 2M level-0 slots, level, offset, lock, and about M / (M - 1) upper slots
+      const nodeBytes = index.ntotal * (4 * d + 8 * M + 12 + 8);
+      expect(index.memoryBytes).toBeLessThan(1.5 * nodeBytes + (256 << 10));
+      // the moves between adds kept every array: the rows, and a graph that finds them
+      expect(index.vectors().every((v, i) => v === x[i])).toBe(true);
+      const r = await index.search(x.subarray(1234 * d, 1235 * d), 10, { efSearch: 256 });
+      expect(r.labels).toContain(1234n);
+    } finally {
+      await index.dispose();
+    }
+  });
+
+  it('fills its memory to the last add that fits; the one past it is OUT_OF_MEMORY naming shards and the GPU, and changes nothing', async () => {
+    const [d, M, chunk] = [32, 8, 1000];
+    const memoryLimit = 20 << 20; // 16 MiB of it stays free for searches
+    const x = clusteredVectors(20 * chunk, d, 20, 6);
+    const part = (i: number, rows = chunk) => x.subarray(i * chunk * d, (i * chunk + rows) * d);
+    const full = await WasmHnswIndex.create(d, M, 'ip', { threads: 1, efConstruction: 8, memoryLimit });
+    const twin = await WasmHnswIndex.create(d, M, 'ip', { threads: 1, efConstruction: 8 });
+    try {
+      let adds = 0;
+      let error: unknown;
+      for (; adds < 20; adds++) {
+        try {
+          await full.add(part(adds));
+        } catch (e) {
+          error = e;
+          break;
+        }
+      }
+      expect(error).toMatchObject({ code: 'OUT_OF_MEMORY', message: expect.stringMatching(/HNSW8 over \d+ vectors of d=32 does not fit its memoryLimit of 20\.0 MiB: .* about \d+ fit\. Split it into shards \(shardedIndex.*GPU backend/) });
+      const fit = Number(/about (\d+) fit/.exec((error as Error).message)![1]);
+      // the x1.5 slack gave way to exact sizes near the limit: within one add of what fits
+      expect(full.ntotal).toBe(adds * chunk);
+      expect(full.ntotal).toBeGreaterThan(fit - chunk);
+      expect(full.ntotal).toBeLessThanOrEqual(fit);
+      expect(heapOf(full).memory.buffer.byteLength).toBeLessThanOrEqual(memoryLimit);
+      // nothing of the failed add stayed: the same graph as adds that never failed, and the next
+      // add (smaller, fits) draws the levels it would have drawn
+      for (let i = 0; i < adds; i++) await twin.add(part(i));
+      await full.add(part(adds, 50));
+      await twin.add(part(adds, 50));
+      expect(full.graph()).toEqual(twin.graph());
+      const q = part(3, 5);
+      expect(await full.search(q, 4)).toEqual(await twin.search(q, 4));
+    } finally {
+      await full.dispose();
+      await twin.dispose();
+    }
+  });
+
+  it('works with its arrays past 2 GiB of the memory (pointers read back as int32 were negative: RangeError)', async () => {
+    const [d, M] = [16, 8];
+    const x = clusteredVectors(600, d, 10, 7);
+    const index = await WasmHnswIndex.create(d, M, 'l2', { threads: 1 });
+    try {
+      // untouched pages: the memory grows, the process does not pay for them
+      heapOf(index).alloc(2 ** 31 + 4096);
+      await index.add(x.subarray(0, 300 * d));
+      await index.add(x.subarray(300 * d));
+      expect(index.vectors()).toEqual(x);
+      const r = await index.search(x.subarray(17 * d, 18 * d), 1, { efSearch: 64 });
+      expect(r.labels[0]).toBe(17n);
+      const sink = memorySink();
+      await index.save(sink);
+      const back = await WasmHnswIndex.load(memorySource(sink.bytes()), { threads: 1 });
+      expect(back.graph()).toEqual(index.graph());
+      await back.dispose();
+    } finally {
+      await index.dispose();
+    }
+  });
+});
