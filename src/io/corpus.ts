@@ -387,8 +387,19 @@ export class Corpus {
     return ids.map((i) => byId.get(i)!);
   }
 
-  /** Rows from `from` on, in order, read sequentially in large chunks (for `tessera build` and its resume). */
-  async *iterate(from = 0): AsyncGenerator<{ row: number; text: string }> {
+  /** Byte offset in the file where row i starts; the file's size for i = rows (where row i would start). */
+  startOf(i: number): number {
+    if (i === this.offsets.length) return this.size;
+    this.checkRow(i);
+    return this.offsets[i]!;
+  }
+
+  /**
+   * Rows from `from` on, in order, read sequentially in large chunks (for `tessera build` and its
+   * resume). `bytes` is the row's raw bytes as stored, [startOf(row), startOf(row + 1)): its line
+   * ending and any empty lines after it included.
+   */
+  async *iterate(from = 0): AsyncGenerator<{ row: number; text: string; bytes: Buffer }> {
     if (from < 0 || from > this.offsets.length) this.checkRow(from);
     let i = from;
     while (i < this.offsets.length) {
@@ -410,7 +421,8 @@ export class Corpus {
       for (let r = i; r < j; r++) {
         const a = this.offsets[r]! - from;
         const b = r + 1 < j ? this.offsets[r + 1]! - from : got;
-        yield { row: r, text: this.rowText(r, buf, Math.min(a, got), Math.min(b, got), this.offsets[r]!) };
+        const [ra, rb] = [Math.min(a, got), Math.min(b, got)];
+        yield { row: r, text: this.rowText(r, buf, ra, rb, this.offsets[r]!), bytes: buf.subarray(ra, rb) };
       }
       i = j;
     }

@@ -135,6 +135,56 @@ describe('buildIndex', () => {
     }
   });
 
+  it('a resume after an in-place edit of the encoded rows that kept size and mtime is refused naming --restart (their old vectors were indexed for the new text); an edit past them resumes', async () => {
+    const path = join(root, 'edited-in-place.jsonl');
+    const out = join(root, 'out-edited-in-place');
+    const stop = new Error('stop');
+    const interrupted = async () => {
+      writeFileSync(path, corpusText);
+      utimesSync(path, 1_700_000_000, 1_700_000_000);
+      await expect(buildIndex({ corpus: path, out, encoder: enc, batch: 8, restart: true, onCheckpoint: (n) => { if (n === 16) throw stop; } })).rejects.toBe(stop);
+    };
+    const editInPlace = (row: string, to: string) => {
+      const text = readFileSync(path, 'utf8');
+      expect(text.includes(row) && row.length === to.length).toBe(true);
+      writeFileSync(path, text.replace(row, to));
+      utimesSync(path, 1_700_000_000, 1_700_000_000);
+    };
+    // Row 3's passage, same length, its last letter changed: the offset table still fits, size and mtime are the same.
+    await interrupted();
+    const row3 = lines[3]!;
+    editInPlace(row3, row3.replace(/[a-z](?=[^a-z]*$)/, 'X'));
+    await expect(buildIndex({ corpus: path, out, encoder: enc, batch: 8 })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      message: expect.stringMatching(/is not the one the checkpoint in .*\.tessera-build was made from: its 16 encoded rows \(bytes 0 to \d+\) now hold other bytes.*rerun with --restart/),
+    });
+    // The checkpoint is kept: with the corpus restored, the build resumes it.
+    editInPlace(row3.replace(/[a-z](?=[^a-z]*$)/, 'X'), row3);
+    const resumed = await buildIndex({ corpus: path, out, encoder: enc, batch: 8 });
+    expect(resumed.resumedFrom).toBe(16);
+    expect(Buffer.from(indexRows(resumed.index, ROWS).buffer).equals(Buffer.from(reference.buffer))).toBe(true);
+    // An edit of a row not yet encoded: resumed, and the row encoded as it is now.
+    await interrupted();
+    const row30 = lines[31]!; // row 30: line 32 (the empty line 7 is no row)
+    const edited = row30.replace(/[a-z](?=[^a-z]*$)/, 'X');
+    editInPlace(row30, edited);
+    const r = await buildIndex({ corpus: path, out, encoder: enc, batch: 8 });
+    expect(r.resumedFrom).toBe(16);
+    const want = await enc.encode([(JSON.parse(edited) as { contents: string }).contents], { prefix: 'passage' });
+    expect(Array.from(indexRows(r.index, ROWS).subarray(30 * DIM, 31 * DIM))).toEqual(Array.from(want));
+  });
+
+  it('a corpus changed while it is encoded fails at the end of encoding (FORMAT) instead of indexing rows of two versions', async () => {
+    const path = join(root, 'changed-during.jsonl');
+    writeFileSync(path, corpusText);
+    const out = join(root, 'out-changed-during');
+    const err = await buildIndex({ corpus: path, out, encoder: enc, batch: 8, onCheckpoint: (n) => { if (n === 16) utimesSync(path, 1_700_000_000, 1_700_000_000); } }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'FORMAT', message: expect.stringMatching(/changed-during\.jsonl changed while it was being encoded .*rerun the same command/) });
+    expect(existsSync(join(out, 'Flat.index'))).toBe(false);
+    const r = await buildIndex({ corpus: path, out, encoder: enc, batch: 8 });
+    expect(r.resumedFrom).toBe(0);
+  });
+
   it('starts over when the corpus changed since the checkpoint, or when told to', async () => {
     const out = join(root, 'out-changed');
     const stop = new Error('stop');
