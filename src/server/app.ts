@@ -139,6 +139,13 @@ export class ClientClosedError extends Error {
 
 const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'] as const;
 
+/** `path` less its trailing slashes ("/" kept), as ignoreTrailingSlash routes it; a loop, as a regex backtracks quadratically on a run of slashes. */
+function withoutTrailingSlashes(path: string): string {
+  let end = path.length;
+  while (end > 1 && path[end - 1] === '/') end--;
+  return path.slice(0, end);
+}
+
 /** Request body decoders by Content-Encoding token; createUnzip reads gzip and zlib (HTTP's deflate) alike. */
 const DECODERS: Record<string, () => Transform> = {
   gzip: createUnzip,
@@ -278,7 +285,7 @@ export function createApp(opts: AppOptions, state: ServiceState): FastifyInstanc
   app.setNotFoundHandler((request, reply) => {
     const routes = 'use POST /retrieve, GET /health or GET /metrics';
     // A known path asked with another method is 405 with Allow (as FastAPI answers GET /retrieve), not 404.
-    const path = (request.url.split('?')[0] ?? '').replace(/(.)\/+$/, '$1');
+    const path = withoutTrailingSlashes(request.url.split('?')[0] ?? '');
     const allowed = HTTP_METHODS.filter((method) => app.hasRoute({ method, url: path }));
     if (allowed.length > 0) {
       reply.header('Allow', allowed.join(', '));

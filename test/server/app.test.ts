@@ -445,6 +445,10 @@ describe('limits: every bad request gets its 4xx/5xx, named', () => {
       expect([method, url, res.statusCode, res.headers.allow]).toEqual([method, url, 405, allow]);
       expect((res.json() as { error: { code: string; message: string } }).error).toMatchObject({ code: 'METHOD_NOT_ALLOWED', message: expect.stringContaining(`does not take ${method}, only`) });
     }
+    // A long run of slashes inside the path is looked up in linear time.
+    const t0 = performance.now();
+    for (let i = 0; i < 10; i++) expect((await service.app.inject({ url: `/${'/'.repeat(15_000)}x` })).statusCode).toBe(404);
+    expect(performance.now() - t0).toBeLessThan(1000);
   });
 });
 
