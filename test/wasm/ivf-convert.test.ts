@@ -8,6 +8,9 @@ import '../../src/node.js';
 import { convertIndex } from '../../src/cli/commands/convert.js';
 import { writeFlatIndex } from '../../src/io/faiss/flat.js';
 import { inspectIndex, readIndex } from '../../src/io/read-index.js';
+import { ByteReader } from '../../src/io/byte-reader.js';
+import { readSqLayout } from '../../src/io/faiss/sq.js';
+import { openFileSource } from '../../src/io/node-fs.js';
 import { writeVectors } from '../../src/io/vectors.js';
 import { clusteredVectors, normalizeRows, randomVectors } from '../helpers/data.js';
 import { bruteForce, recallAtK } from '../helpers/oracle.js';
@@ -84,6 +87,32 @@ describe('convert', () => {
     // HNSW past one instance is several graphs: fine in memory (shardedIndex), not as one FAISS file
     await expect(convertIndex({ input: npy, output: bad, indexType: 'HNSW16', threads: 1, shardBytes: 64 << 10 })).rejects.toMatchObject({ code: 'UNSUPPORTED', message: expect.stringContaining('several graphs') });
     expect(existsSync(bad)).toBe(false);
+  });
+
+  it('SQ8 trains on every row when the sample is all of them (4001 rows: the last 15 were never read, so an outlier there fell outside the ranges)', async () => {
+    const dir = tempDir();
+    const rows = 4001;
+    const x = new Float32Array(rows * d);
+    x.set(all.subarray(0, rows * d));
+    x[(rows - 1) * d + 3] = 50; // the last row: far outside every other row's range in dimension 3
+    x[(rows - 20) * d + 5] = -40; // and one the old 16-row blocks did read, for contrast
+    const flat = join(dir, 'x.index');
+    await writeFlatIndex(flat, d, 'l2', rows, x);
+    const out = join(dir, 'sq.index');
+    const r = await convertIndex({ input: flat, output: out, indexType: 'SQ8', threads: 1 });
+    expect(r.trainRows).toBe(rows);
+    const source = await openFileSource(out);
+    try {
+      const { sq } = await readSqLayout(new ByteReader(source, 4, out));
+      const [vmin, vdiff] = [sq.trained.subarray(0, d), sq.trained.subarray(d)];
+      expect(vmin[3]! + vdiff[3]!).toBeCloseTo(50, 4);
+      expect(vmin[5]).toBeCloseTo(-40, 4);
+    } finally {
+      await source.close();
+    }
+    // a sparse sample (IVF: 256 x nlist of many more rows) reads distinct rows: as many as asked
+    const ivf = await convertIndex({ input: flat, output: join(dir, 'ivf.index'), indexType: 'IVF4,Flat', threads: 1, trainSize: 1500 });
+    expect(ivf.trainRows).toBe(1500);
   });
 
   it('an --out that is the input (its path, or a link to it) is INVALID_ARGUMENT and leaves the input as it was (a .npy was replaced by a FAISS index)', async () => {

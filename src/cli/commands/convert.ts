@@ -99,14 +99,30 @@ async function openRows(source: ByteSource, path: string, dim: number | undefine
   );
 }
 
-/** An evenly spread sample of m rows, read in blocks of 16 consecutive rows. */
+/**
+ * An evenly spread sample of m rows: rows floor(j n / m), all of them when m >= n (FAISS trains SQ8
+ * on every row it is given: its ranges must cover every vector). A dense sample (m >= n / 2) is one
+ * pass over the rows; a sparse one reads blocks of 16 consecutive rows spread over the file.
+ */
 async function sampleRows(input: RowInput, m: number, onProgress?: ProgressCallback): Promise<Float32Array> {
   const { d, n } = input;
   if (m >= n) m = n;
-  const block = Math.min(16, m);
-  const blocks = Math.ceil(m / block);
   const out = new Float32Array(m * d);
   let filled = 0;
+  if (2 * m >= n) {
+    for await (const c of input.rows(0, n)) {
+      for (let i = 0; i < c.count && filled < m; i++) {
+        if (c.start + i !== Math.floor((filled * n) / m)) continue;
+        out.set(c.data.subarray(i * d, (i + 1) * d), filled * d);
+        filled++;
+      }
+      onProgress?.({ phase: 'reading training sample', done: filled, total: m, unit: 'rows' });
+    }
+    return out;
+  }
+  // Blocks start n / blocks > 16 rows apart (m < n / 2), so none overlaps the next.
+  const block = Math.min(16, m);
+  const blocks = Math.ceil(m / block);
   for (let b = 0; b < blocks && filled < m; b++) {
     const first = Math.min(n - block, Math.floor((b * n) / blocks));
     const count = Math.min(block, m - filled);
