@@ -3,6 +3,7 @@
  * (deterministic encoder, brute-force index with fault injection). fastify's inject: no sockets.
  */
 import { readFileSync } from 'node:fs';
+import { Agent, request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -273,6 +274,34 @@ describe('compressed request bodies (Content-Encoding)', () => {
     expect((await service.app.inject({ url: '/health', headers: { 'content-encoding': 'zstd' } })).statusCode).toBe(200);
     const empty = await send(service, '', 'gzip');
     expect((empty.json() as { error: { message: string } }).error.message).toMatch(/^the body is empty/);
+  });
+
+  it('over a keep-alive socket: gzip bodies sent chunked, many at once, each get their own answer', async () => {
+    const { service } = await serve({ bodyLimit: 1 << 20 });
+    const agent = new Agent({ keepAlive: true, maxSockets: 8 });
+    const send = (queries: string[]) =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = httpRequest(`${service.url}/retrieve`, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' } }, (res) => {
+          let body = '';
+          res.on('data', (c: Buffer) => (body += c.toString()));
+          res.on('end', () => resolve({ status: res.statusCode!, body }));
+        });
+        req.on('error', reject);
+        // Written in pieces without Content-Length: chunked transfer, decoded as it arrives.
+        const zipped = gzipSync(JSON.stringify({ queries, topk: 2 }));
+        for (let at = 0; at < zipped.length; at += 7) req.write(zipped.subarray(at, at + 7));
+        req.end();
+      });
+    try {
+      const asked = Array.from({ length: 64 }, (_, i) => [`${['cat', 'river', 'piano'][i % 3]} number ${i}`, `ocean ${i}`]);
+      const answers = await Promise.all(asked.map(send));
+      for (const [i, a] of answers.entries()) {
+        expect(a.status).toBe(200);
+        expect(a.body).toBe((await post(service, { queries: asked[i], topk: 2 })).payload);
+      }
+    } finally {
+      agent.destroy();
+    }
   });
 
   it('--body-limit applies to the decoded body: a small gzip that expands past it -> 413', async () => {
