@@ -139,13 +139,6 @@ export class ClientClosedError extends Error {
 
 const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'] as const;
 
-/** `path` less its trailing slashes ("/" kept), as ignoreTrailingSlash routes it; a loop, as a regex backtracks quadratically on a run of slashes. */
-function withoutTrailingSlashes(path: string): string {
-  let end = path.length;
-  while (end > 1 && path[end - 1] === '/') end--;
-  return path.slice(0, end);
-}
-
 /** Request body decoders by Content-Encoding token; createUnzip reads gzip and zlib (HTTP's deflate) alike. */
 const DECODERS: Record<string, () => Transform> = {
   gzip: createUnzip,
@@ -285,9 +278,10 @@ export function createApp(opts: AppOptions, state: ServiceState): FastifyInstanc
   app.setNotFoundHandler((request, reply) => {
     const routes = 'use POST /retrieve, GET /health or GET /metrics';
     // A known path asked with another method is 405 with Allow (as FastAPI answers GET /retrieve), not 404.
-    const path = withoutTrailingSlashes(request.url.split('?')[0] ?? '');
+    // hasRoute drops one trailing slash as the router does ("/retrieve//" stays a 404).
+    const path = request.url.split('?')[0] ?? '';
     const allowed = HTTP_METHODS.filter((method) => app.hasRoute({ method, url: path }));
-    if (allowed.length > 0) {
+    if (allowed.length > 0 && !allowed.includes(request.method as (typeof HTTP_METHODS)[number])) {
       reply.header('Allow', allowed.join(', '));
       return sendFailure(reply, { status: 405, code: 'METHOD_NOT_ALLOWED', message: `${path} does not take ${request.method}, only ${allowed.join(' or ')}: ${routes}`, reason: 'not_found' }, metrics);
     }

@@ -478,6 +478,11 @@ describe('limits: every bad request gets its 4xx/5xx, named', () => {
     const t0 = performance.now();
     for (let i = 0; i < 10; i++) expect((await service.app.inject({ url: `/${'/'.repeat(15_000)}x` })).statusCode).toBe(404);
     expect(performance.now() - t0).toBeLessThan(1000);
+    // Two trailing slashes are no route for any method (was 405 "does not take POST, only POST").
+    for (const method of ['POST', 'GET'] as const) {
+      const res = await service.app.inject({ method, url: '/retrieve//', payload: method === 'POST' ? '{"queries": ["a"]}' : undefined, headers: { 'content-type': 'application/json' } });
+      expect([method, res.statusCode]).toEqual([method, 404]);
+    }
   });
 });
 
