@@ -12,6 +12,7 @@ against a live `tessera serve` by test/server/e2e.test.ts.
 Prints one JSON object on stdout (what the test compares across backends) and exits non-zero with
 the failed check on stderr.
 """
+import gzip
 import json
 import sys
 import threading
@@ -133,6 +134,10 @@ def contract():
     # The trainer posts an empty list when no rollout searched.
     status, _, empty = post({"queries": [], "topk": 3, "return_scores": True}, headers={"Content-Type": "application/json"})
     check(status == 200 and empty == {"result": []}, f"queries [] -> {empty}")
+    # A gzip-compressed body (requests with a gzip hook, an HTTP proxy) is decoded.
+    status, _, b = post(None, raw=gzip.compress(json.dumps({"queries": QUERIES[:1], "topk": 2}).encode()),
+                        headers={"Content-Type": "application/json", "Content-Encoding": "gzip"})
+    check(status == 200 and b["result"][0] == [h["document"] for h in result[0][:2]], f"gzip body: {status} {b}")
     # curl -d posts form-encoded content type: still JSON to us.
     status, _, b = post(None, raw=json.dumps({"queries": QUERIES[:1]}).encode(), headers={"Content-Type": "application/x-www-form-urlencoded"})
     check(status == 200, f"curl -d style request: {status}")
@@ -167,6 +172,12 @@ def limits():
     expect({"queries": ["a"], "topk": 11}, 400, "topk")  # above --max-topk 10
     expect({"queries": ["a"], "return_scores": "maybe"}, 400, "return_scores")
     expect(None, 400, raw=b'{"queries": [')
+    # GET /retrieve: 405 naming the method to use, as FastAPI answers.
+    try:
+        urllib.request.urlopen(URL + "/retrieve")
+        check(False, "GET /retrieve answered 200")
+    except urllib.error.HTTPError as e:
+        check(e.code == 405 and e.headers.get("Allow") == "POST", f"GET /retrieve -> {e.code} Allow {e.headers.get('Allow')}")
     expect({"queries": ["q%d" % i for i in range(101)]}, 413, "queries", "BATCH_TOO_LARGE")  # above --max-queue 100
     # Above --max-batch 8 but within the queue: split over batches, answered as if asked one by one
     # (Search-R1's GRPO trainer posts 512 x 5 queries in one request). Scores may differ in the last

@@ -193,7 +193,8 @@ export async function convertIndex(o: ConvertOptions): Promise<ConvertResult> {
       // k-means and the HNSW build report their own progress; adds are reported below per chunk
       onProgress: o.onProgress && ((e: Parameters<ProgressCallback>[0]) => (e.phase === 'k-means' || e.phase.includes('HNSW') ? o.onProgress!(e) : undefined)),
     };
-    const shard = needsShards(o.indexType, d, n, { shardBytes: o.shardBytes });
+    // with the threads the build gets: an HNSW instance keeps a visited byte per vector for each
+    const shard = needsShards(o.indexType, d, n, { shardBytes: o.shardBytes, threads: o.threads });
     if (shard && spec.kind === 'hnsw') {
       // HNSW shards are separate graphs (src/wasm/shards.ts): fine in memory, but one FAISS file holds one graph
       throw new TesseraError('UNSUPPORTED', `${o.indexType} over ${n} vectors of d=${d} needs more than one 4 GiB WebAssembly memory, i.e. several graphs, which one FAISS HNSW file cannot hold: use --index-type IVF4096,SQ8 (or SQ8), or build it in memory with shardedIndex`);
