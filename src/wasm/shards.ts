@@ -73,6 +73,8 @@ export interface ShardPlan {
   shardable: boolean;
   /** HNSW: each shard is its own graph over its rows; a FAISS file's single graph is rebuilt per shard on load. */
   rebuildsGraph?: boolean;
+  /** HNSW: threads searching each instance, each keeping a visited byte per vector (counted in bytesPerVector). */
+  threads?: number;
 }
 
 /** Search buffers (query batches, probes, results) a shard keeps free besides its vectors. */
@@ -81,6 +83,8 @@ const SEARCH_HEADROOM = 64 << 20;
 /**
  * Lays out `ntotal` vectors of the FAISS type `description` over shards of at most `shardBytes`.
  * `building`: the index is filled by add (arrays grow; Flat copies on growth) rather than loaded.
+ * `threads`: HNSW, the threads searching each instance, as an instance resolves them (default all
+ * cores; 1 where memory cannot be shared).
  */
 export function planShards(input: { description: string; d: number; ntotal: number; building?: boolean; threads?: number } & ShardOptions): ShardPlan {
   const { d, ntotal } = input;
@@ -91,6 +95,7 @@ export function planShards(input: { description: string; d: number; ntotal: numb
   let fixed = 0;
   let growth = 1;
   let shardable = true;
+  let threads: number | undefined;
   switch (spec.kind) {
     case 'flat':
       bytesPerVector = 4 * d;
@@ -109,10 +114,10 @@ export function planShards(input: { description: string; d: number; ntotal: numb
       break;
     case 'hnsw':
       // vectors + level-0 links (2M) + upper levels (about M / (M - 1) links per node) + level,
-      // offset, lock, and a visited byte per node for each searching thread (`threads`, at least
-      // 4 counted). Shards reserve their nodes up front (no copy on growth); the upper-level array
-      // grows by x1.5.
-      bytesPerVector = 4 * d + 4 * (2 * spec.M + 2 * Math.ceil(spec.M / Math.max(1, spec.M - 1))) + 4 + 4 + 4 + Math.max(4, input.threads ?? 4);
+      // offset, lock, and a visited byte per node for each searching thread. The arrays grow in
+      // place (WasmHnswIndex), shards reserve their nodes up front; the upper levels grow by x1.5.
+      threads = resolveThreads(input.threads);
+      bytesPerVector = 4 * d + 4 * (2 * spec.M + 2 * Math.ceil(spec.M / Math.max(1, spec.M - 1))) + 4 + 4 + 4 + threads;
       break;
   }
   const headroom = Math.min(SEARCH_HEADROOM, Math.floor(shardBytes / 4));
@@ -132,14 +137,15 @@ export function planShards(input: { description: string; d: number; ntotal: numb
     shards.push({ firstRow: first, rows, bytes: fixed + Math.ceil(rows * bytesPerVector) });
     if (ntotal === 0) break;
   }
-  return { description: input.description, d, ntotal, bytesPerVector, fixedBytes: fixed, growth, shardBytes, rowsPerShard, shards, shardable, rebuildsGraph: spec.kind === 'hnsw' || undefined };
+  return { description: input.description, d, ntotal, bytesPerVector, fixedBytes: fixed, growth, shardBytes, rowsPerShard, shards, shardable, rebuildsGraph: spec.kind === 'hnsw' || undefined, threads };
 }
 
 /** The plan as lines for `tessera info`. */
 export function formatShardPlan(plan: ShardPlan): string {
   const total = plan.shards.reduce((s, x) => s + x.bytes, 0);
+  const perVector = plan.threads === undefined ? '' : `, a visited byte each for ${plan.threads} search thread${plan.threads === 1 ? '' : 's'}`;
   const lines = [
-    `WASM memory: ${formatBytes(total)} (${formatBytes(plan.bytesPerVector)} per vector + ${formatBytes(plan.fixedBytes)} fixed per shard, plus search buffers); one instance holds at most ${formatBytes(plan.shardBytes)}`,
+    `WASM memory: ${formatBytes(total)} (${formatBytes(plan.bytesPerVector)} per vector${perVector} + ${formatBytes(plan.fixedBytes)} fixed per shard, plus search buffers); one instance holds at most ${formatBytes(plan.shardBytes)}`,
   ];
   if (plan.shards.length === 1) {
     lines.push(`shards: 1 (fits one WebAssembly instance)`);
@@ -159,9 +165,34 @@ export function formatShardPlan(plan: ShardPlan): string {
   return lines.join('\n');
 }
 
-/** The shard plan of a FAISS file as `inspectIndex` describes it (type description, d, ntotal). */
-export function shardPlanForFile(info: { description: string; d: number; ntotal: number }, opts: ShardOptions = {}): ShardPlan {
-  return planShards({ description: info.description, d: info.d, ntotal: info.ntotal, shardBytes: opts.shardBytes });
+/**
+ * The shard plan readIndex follows for a FAISS file as `inspectIndex` describes it (type
+ * description, d, ntotal), with the `threads` the load is given (default all cores): one instance
+ * searches on all of them; an HNSW file too large for one is rebuilt over shards, each sized for
+ * its own share of the threads (as ShardedIndex lays them out).
+ */
+export function shardPlanForFile(info: { description: string; d: number; ntotal: number }, opts: ShardOptions & { threads?: number } = {}): ShardPlan {
+  const one = planShards({ description: info.description, d: info.d, ntotal: info.ntotal, shardBytes: opts.shardBytes, threads: opts.threads });
+  if (one.shards.length === 1 || parseFactoryString(info.description).kind !== 'hnsw') return one;
+  return shardedLayout(info.description, info.d, { ...opts, expectedVectors: info.ntotal }).plan;
+}
+
+/**
+ * How a ShardedIndex lays out its vectors and runs its shards: with the final size known the shards
+ * get even row counts and the threads are split over them; otherwise each fills up before the next
+ * starts and may use all threads. HNSW shards are sized for the threads each one searches with.
+ */
+function shardedLayout(description: string, d: number, opts: IndexOptions & ShardOptions): { plan: ShardPlan; perShard: { threads?: number; dedicated: boolean } } {
+  const hnsw = parseFactoryString(description).kind === 'hnsw';
+  const ntotal = opts.expectedVectors ?? 0;
+  const all = resolveThreads(opts.threads);
+  let plan = planShards({ description, d, ntotal, building: true, shardBytes: opts.shardBytes, threads: all });
+  const perShard = shardThreads(opts, opts.expectedVectors ? plan.shards.length : 1);
+  if (hnsw) {
+    const searching = perShard.dedicated ? (perShard.threads ?? 1) : all;
+    plan = planShards({ description, d, ntotal, building: true, shardBytes: opts.shardBytes, threads: searching });
+  }
+  return { plan, perShard };
 }
 
 type Shard = WasmFlatIndex | WasmSqIndex | WasmIvfIndex | WasmHnswIndex;
@@ -201,15 +232,8 @@ export class ShardedIndex implements Index {
     this.isTrainedInit = this.spec.kind === 'flat' || this.spec.kind === 'hnsw';
     this.byResidual = this.spec.kind === 'ivf' && this.spec.storage === 'sq8';
     this.coarseMetric = metric;
-    // With the final size known, shards get even row counts and the threads split over them;
-    // otherwise each shard fills up before the next starts, and each may use all threads.
-    let plan = planShards({ description, d, ntotal: opts.expectedVectors ?? 0, building: true, shardBytes: opts.shardBytes });
-    this.perShard = shardThreads(opts, opts.expectedVectors ? plan.shards.length : 1);
-    // HNSW: every thread searching a shard keeps a visited byte per node; the plan counts 4.
-    const searching = this.perShard.dedicated ? (this.perShard.threads ?? 1) : resolveThreads(opts.threads);
-    if (this.spec.kind === 'hnsw' && searching > 4) {
-      plan = planShards({ description, d, ntotal: opts.expectedVectors ?? 0, building: true, shardBytes: opts.shardBytes, threads: searching });
-    }
+    const { plan, perShard } = shardedLayout(description, d, opts);
+    this.perShard = perShard;
     this.rowsPerShard = opts.expectedVectors ? plan.shards[0]!.rows : plan.rowsPerShard;
     this.sequentialShards = opts.sequentialShards ?? false;
   }
@@ -573,7 +597,10 @@ export async function loadFlatAuto(source: ByteSource, opts: IndexOptions & Shar
   return WasmFlatIndex.load(source, opts, undefined, layout);
 }
 
-/** True when a file of this type and size needs more than one instance (the loaders then shard). */
+/**
+ * True when a file of this type and size needs more than one instance (the loaders then shard);
+ * `threads`: those the instance would get (default all cores), which HNSW counts.
+ */
 export function needsShards(description: string, d: number, ntotal: number, opts: ShardOptions & { threads?: number } = {}): boolean {
   return planShards({ description, d, ntotal, shardBytes: opts.shardBytes, threads: opts.threads }).shards.length > 1;
 }
@@ -636,6 +663,6 @@ export async function loadHnswAuto(source: ByteSource, opts: IndexOptions & Shar
   if (fourcc !== HNSW_FLAT_FOURCC) return WasmHnswIndex.load(source, opts); // it names the problem
   const layout = await readHnswLayout(r);
   // One instance searches on all its threads, each with a visited byte per node.
-  if (needsShards(`HNSW${layout.M}`, layout.d, layout.ntotal, { ...opts, threads: resolveThreads(opts.threads) })) return loadShardedHnsw(source, opts);
+  if (needsShards(`HNSW${layout.M}`, layout.d, layout.ntotal, opts)) return loadShardedHnsw(source, opts);
   return WasmHnswIndex.load(source, opts);
 }

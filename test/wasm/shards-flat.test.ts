@@ -94,7 +94,7 @@ describe('HNSW shard plans count a visited byte per node for every searching thr
   it('more threads per shard, fewer nodes per shard; the one-instance check counts them too', async () => {
     const { planShards, needsShards } = await import('../../src/wasm/shards.js');
     const shardBytes = 64 << 20;
-    const four = planShards({ description: 'HNSW32', d: 128, ntotal: 1_000_000, shardBytes });
+    const four = planShards({ description: 'HNSW32', d: 128, ntotal: 1_000_000, shardBytes, threads: 4 });
     const sixteen = planShards({ description: 'HNSW32', d: 128, ntotal: 1_000_000, shardBytes, threads: 16 });
     expect(sixteen.bytesPerVector - four.bytesPerVector).toBe(12);
     expect(sixteen.rowsPerShard).toBeLessThan(four.rowsPerShard);
@@ -102,7 +102,7 @@ describe('HNSW shard plans count a visited byte per node for every searching thr
     const usable = shardBytes - Math.min(64 << 20, shardBytes / 4);
     expect(sixteen.rowsPerShard * (four.bytesPerVector + 12)).toBeLessThanOrEqual(usable);
     const n = Math.floor(usable / four.bytesPerVector);
-    expect(needsShards('HNSW32', 128, n, { shardBytes })).toBe(false);
+    expect(needsShards('HNSW32', 128, n, { shardBytes, threads: 4 })).toBe(false);
     expect(needsShards('HNSW32', 128, n, { shardBytes, threads: 16 })).toBe(true);
     // a sharded index that gives each shard 16 threads sizes its shards for them (no workers start before an add)
     const idx = (await import('../../src/wasm/shards.js')).shardedIndex(128, 'HNSW32', 'l2', { threads: 16, shardBytes, shardWorkers: false });

@@ -17,6 +17,7 @@ import { formatShardPlan, type ShardPlan, shardPlanForFile } from '../../wasm/sh
 interface InfoFlags {
   json?: boolean;
   dim?: number;
+  threads?: number;
 }
 
 /** Whether each backend that reads this file can run here (the GPU one needs an adapter). */
@@ -36,6 +37,7 @@ export function register(program: Command): void {
     .argument('<file>', 'FAISS index file, or vector file')
     .option('--json', 'print one JSON object instead of text')
     .option('--dim <d>', 'dimension of a raw .f32 vector file', intOption('--dim', 1))
+    .option('--threads <n>', 'worker threads the wasm shard plan is for, as search/serve would be given (default: all cores; HNSW keeps a visited byte per vector for each)', intOption('--threads', 1, 256))
     .action(async (file: string, flags: InfoFlags) => {
       const vectorFormat = vectorFormatOf(file);
       if (vectorFormat) {
@@ -63,10 +65,11 @@ export function register(program: Command): void {
       const status = await backendStatus(kind, info.backends);
       const rowFloats = info.ntotal * info.d;
       const gpuBytes = { f32: rowFloats * 4, f16: rowFloats * 2, int8: rowFloats };
-      // How the WASM backend lays the index over 4 GiB WebAssembly memories (src/wasm/shards.ts).
+      // How the WASM backend lays the index over 4 GiB WebAssembly memories (src/wasm/shards.ts),
+      // with the threads a load gets: HNSW counts a visited byte per vector for each.
       let plan: ShardPlan | undefined;
       try {
-        plan = info.backends.includes('wasm') ? shardPlanForFile(info) : undefined;
+        plan = info.backends.includes('wasm') ? shardPlanForFile(info, { threads: flags.threads }) : undefined;
       } catch {
         plan = undefined;
       }

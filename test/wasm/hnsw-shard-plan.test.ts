@@ -1,0 +1,82 @@
+/**
+ * HNSW shard plans count the threads that will search each instance (a visited byte per vector for
+ * each): `tessera info` and `tessera convert` planned for 4 threads whatever the machine or
+ * --threads, so info could promise one instance that a 16-core load split into shards, and convert
+ * refused (or built) an HNSW file by another rule than the one it was given.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import '../../src/node.js';
+import { convertIndex } from '../../src/cli/commands/convert.js';
+import { register as registerInfo } from '../../src/cli/commands/info.js';
+import { writeVectors } from '../../src/io/vectors.js';
+import { WasmHnswIndex } from '../../src/wasm/hnsw-index.js';
+import { planShards, type ShardPlan } from '../../src/wasm/shards.js';
+import { resolveThreads } from '../../src/wasm/worker-pool.js';
+import { randomVectors } from '../helpers/data.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'tessera-hnsw-plan-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** `tessera info <args>` in this process; its stdout. */
+async function info(...args: string[]): Promise<string> {
+  const program = new Command().exitOverride();
+  registerInfo(program);
+  let out = '';
+  const write = vi.spyOn(process.stdout, 'write').mockImplementation(((chunk: string, cb?: (e?: Error) => void) => {
+    out += chunk;
+    cb?.();
+    return true;
+  }) as typeof process.stdout.write);
+  try {
+    await program.parseAsync(['info', ...args], { from: 'user' });
+  } finally {
+    write.mockRestore();
+  }
+  return out;
+}
+
+describe('HNSW shard plans use the threads of the load', () => {
+  it('planShards counts the threads given, by default those an instance gets (all cores), not 4', () => {
+    const plan = (threads?: number) => planShards({ description: 'HNSW32', d: 128, ntotal: 1000, threads });
+    const base = 4 * 128 + 4 * (64 + 4) + 12;
+    expect(plan(1)).toMatchObject({ bytesPerVector: base + 1, threads: 1 });
+    expect(plan(16)).toMatchObject({ bytesPerVector: base + 16, threads: 16 });
+    expect(plan()).toMatchObject({ bytesPerVector: base + resolveThreads(), threads: resolveThreads() });
+  });
+
+  it('tessera info plans an HNSW file for --threads, and without it for all cores', async () => {
+    const d = 8;
+    const index = await WasmHnswIndex.create(d, 16, 'l2', { threads: 1 });
+    await index.add(randomVectors(50, d, 3));
+    const file = join(dir, 'small.hnsw');
+    await index.save(file);
+    await index.dispose();
+    const planOf = async (...flags: string[]) => (JSON.parse(await info(file, '--json', ...flags)) as { shardPlan: ShardPlan }).shardPlan;
+    const base = 4 * d + 4 * (32 + 4) + 12;
+    expect(await planOf('--threads', '16')).toMatchObject({ threads: 16, bytesPerVector: base + 16 });
+    expect(await planOf('--threads', '1')).toMatchObject({ threads: 1, bytesPerVector: base + 1 });
+    expect(await planOf()).toMatchObject({ threads: resolveThreads(), bytesPerVector: base + resolveThreads() });
+    expect(await info(file, '--threads', '16')).toMatch(/^wasm shards +WASM memory: .* per vector, a visited byte each for 16 search threads \+/m);
+  });
+
+  it('tessera convert decides whether HNSW fits one instance with the --threads it builds with', async () => {
+    // d=4, HNSW32: 300 bytes per vector plus one per thread; a 1 MiB shard leaves 768 KiB, so
+    // 2600 vectors fit for 1 thread (2612) and not for 4 (2586), 2500 fit for 4 but not for 16 (2488)
+    const d = 4;
+    const input = join(dir, 'rows.npy');
+    await writeVectors(input, randomVectors(2600, d, 4), d);
+    const shardBytes = 1 << 20;
+    const one = await convertIndex({ input, output: join(dir, 'one.index'), indexType: 'HNSW32', threads: 1, shardBytes, efConstruction: 8 });
+    expect(one).toMatchObject({ ntotal: 2600, shards: 1 });
+    const input2500 = join(dir, 'rows2500.npy');
+    await writeVectors(input2500, randomVectors(2500, d, 5), d);
+    await expect(convertIndex({ input: input2500, output: join(dir, 'sixteen.index'), indexType: 'HNSW32', threads: 16, shardBytes })).rejects.toMatchObject({
+      code: 'UNSUPPORTED',
+      message: expect.stringContaining('several graphs'),
+    });
+  });
+});
