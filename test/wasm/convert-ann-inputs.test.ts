@@ -142,6 +142,23 @@ describe('convert reads IndexHNSWFlat and IndexIVFFlat inputs', () => {
     }
   });
 
+  it('an HNSW input\'s graph is skipped unread (memory stays O(1)): a file whose graph is corrupt still gives its vectors', async () => {
+    const b = new Uint8Array(readFileSync(join(dir, 'hnsw.index')));
+    const v = new DataView(b.buffer, b.byteOffset);
+    // after fourcc + header: assign_probas (float64), cum_nneighbor_per_level (int32), then levels
+    let at = 37;
+    at += 8 + 8 * Number(v.getBigUint64(at, true));
+    at += 8 + 4 * Number(v.getBigUint64(at, true));
+    v.setInt32(at + 8 + 4 * 7, 0, true); // node 7's level: 0 is no level
+    const input = join(dir, 'hnsw-bad-graph.index');
+    writeFileSync(input, b);
+    await expect(readIndex(input, { backend: 'wasm', threads: 1 })).rejects.toMatchObject({ code: 'FORMAT', message: expect.stringContaining('node 7 has level 0') });
+    const out = join(dir, 'hnsw-bad-graph.flat.index');
+    await convertIndex({ input, output: out, indexType: 'Flat' });
+    const { data } = await readFlatIndexData(out);
+    expect(Buffer.compare(Buffer.from(data.buffer), Buffer.from(base.buffer))).toBe(0);
+  });
+
   it('an IVF read in id order in small chunks: rows gathered from every list equal the vectors by id', async () => {
     const source = await openFileSource(join(dir, 'ivf-perm.index'));
     try {

@@ -17,7 +17,7 @@ import type { ByteSource, Index, Metric, ProgressCallback } from '../../core/typ
 import { ByteReader } from '../../io/byte-reader.js';
 import { faissFormat } from '../../io/faiss/formats.js';
 import { type RowChunk, readFlatLayout, streamFlatRows, writeFlatIndex } from '../../io/faiss/flat.js';
-import { HNSW_FLAT_FOURCC, readHnswLayout } from '../../io/faiss/hnsw.js';
+import { HNSW_FLAT_FOURCC, readHnswStorage } from '../../io/faiss/hnsw.js';
 import { IVF_FLAT_FOURCC, readIvfLayout, readIvfRowOffsets, streamIvfRows } from '../../io/faiss/ivf.js';
 import { openFileSource } from '../../io/node-fs.js';
 import { inspectVectors, streamVectors, vectorFormatOf } from '../../io/vectors.js';
@@ -82,8 +82,8 @@ async function openRows(source: ByteSource, path: string, dim: number | undefine
     return { d: layout.d, n: layout.ntotal, metric: layout.metric, rows: (firstRow, rowCount) => streamFlatRows(source, layout, { firstRow, rowCount, label: path }) };
   }
   if (fourcc === HNSW_FLAT_FOURCC) {
-    // Its storage is a flat index inside the file, rows in label order; the graph is not needed.
-    const { storage, metric } = await readHnswLayout(r);
+    // Its storage is a flat index inside the file, rows in label order; the graph is skipped unread.
+    const { storage, metric } = await readHnswStorage(r);
     return { d: storage.d, n: storage.ntotal, metric, rows: (firstRow, rowCount) => streamFlatRows(source, storage, { firstRow, rowCount, label: path }) };
   }
   if (fourcc === IVF_FLAT_FOURCC) {

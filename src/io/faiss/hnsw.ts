@@ -162,16 +162,7 @@ export async function readHnswLayout(r: ByteReader): Promise<HnswLayout> {
   await r.i32('int32 upper_beam');
   const at: HnswGraphOffsets = { label: r.label, cumNneighborPerLevel: cn.at, levels: lv.at, offsets: of.at, neighbors: neighborsOffset, entryPoint: tailAt };
   checkHnswGraph({ cumNneighborPerLevel, levels, offsets, neighbors: nb.n, entryPoint, maxLevel }, at);
-  const storageAt = r.offset;
-  const sfcc = await r.fourcc('fourcc of the HNSW storage');
-  if (sfcc === 'null') {
-    throw new TesseraError('UNSUPPORTED', `${r.label}: the HNSW file has no storage (written with IO_FLAG_SKIP_STORAGE) at byte offset ${storageAt}: write it with its vectors`);
-  }
-  r.offset = storageAt;
-  const storage = await readFlatHeader(r);
-  if (storage.d !== header.d || storage.ntotal !== n) {
-    throw r.error(`the storage holds ${storage.ntotal} x ${storage.d} vectors, expected ${n} x ${header.d}; the file is corrupt`, storageAt);
-  }
+  const storage = await readStorage(r, header);
   const M = (cumNneighborPerLevel[2] ?? 2 * cumNneighborPerLevel[1]!) - cumNneighborPerLevel[1]!;
   return {
     ...header,
@@ -190,6 +181,48 @@ export async function readHnswLayout(r: ByteReader): Promise<HnswLayout> {
     storage,
     at,
   };
+}
+
+/** The flat index after the graph, holding the ntotal vectors by label. */
+async function readStorage(r: ByteReader, header: FaissIndexHeader): Promise<FlatLayout> {
+  const storageAt = r.offset;
+  const sfcc = await r.fourcc('fourcc of the HNSW storage');
+  if (sfcc === 'null') {
+    throw new TesseraError('UNSUPPORTED', `${r.label}: the HNSW file has no storage (written with IO_FLAG_SKIP_STORAGE) at byte offset ${storageAt}: write it with its vectors`);
+  }
+  r.offset = storageAt;
+  const storage = await readFlatHeader(r);
+  if (storage.d !== header.d || storage.ntotal !== header.ntotal) {
+    throw r.error(`the storage holds ${storage.ntotal} x ${storage.d} vectors, expected ${header.ntotal} x ${header.d}; the file is corrupt`, storageAt);
+  }
+  return storage;
+}
+
+/**
+ * An IHNf file's vectors without its graph (the reader just past the fourcc), for readers of the
+ * vectors alone (tessera convert): the graph arrays' sizes are read and their contents skipped, so
+ * memory stays O(1) where readHnswLayout holds 20 bytes a node (levels and offsets: 420 MB for
+ * Search-R1's 21M-vector e5_HNSW64.index).
+ */
+export async function readHnswStorage(r: ByteReader): Promise<{ header: FaissIndexHeader; metric: Metric; storage: FlatLayout }> {
+  const header = await readIndexHeader(r);
+  const metric = requireMetric(header, r.label);
+  const n = header.ntotal;
+  const arrays: [what: string, bytes: number, count?: number][] = [
+    ['assign_probas', 8],
+    ['cum_nneighbor_per_level', 4],
+    ['levels', 4, n],
+    ['offsets', 8, n + 1],
+    ['neighbors', 4],
+  ];
+  for (const [what, bytes, count] of arrays) {
+    const at = r.offset;
+    const c = await r.count64(`uint64 size of ${what}`);
+    if (count !== undefined && c !== count) throw r.error(`${what} has ${c} entries, expected ${count}; the file is corrupt`, at);
+    r.skip(c * bytes, `${c} elements of ${what}`);
+  }
+  r.skip(20, 'int32 entry_point, max_level, efConstruction, efSearch and upper_beam');
+  return { header, metric, storage: await readStorage(r, header) };
 }
 
 /** Reads dest.length bytes at the reader's offset in bounded chunks. */
