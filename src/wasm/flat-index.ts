@@ -78,6 +78,11 @@ export class WasmFlatIndex implements Index {
     return this.n;
   }
 
+  /** Bytes the WebAssembly memory of this index has grown to (what the process pays). */
+  get wasmMemoryBytes(): number {
+    return this.heap.memory.buffer.byteLength;
+  }
+
   async train(x: Float32Array): Promise<void> {
     this.live();
     checkVectors(x, this.d, 'training vectors');

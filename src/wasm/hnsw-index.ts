@@ -308,6 +308,11 @@ export class WasmHnswIndex implements Index {
     return this.heap.used;
   }
 
+  /** Bytes the WebAssembly memory of this index has grown to (what the process pays). */
+  get wasmMemoryBytes(): number {
+    return this.heap.memory.buffer.byteLength;
+  }
+
   async train(x: Float32Array): Promise<void> {
     this.live();
     checkVectors(x, this.d, 'training vectors');

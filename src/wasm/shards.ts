@@ -63,7 +63,7 @@ export interface ShardPlan {
   bytesPerVector: number;
   /** Bytes every shard holds besides vectors (centroids, tables, search buffers). */
   fixedBytes: number;
-  /** Allowance for growth while adding (copy-on-grow of arrays); 1 when loading a file. */
+  /** Allowance for growth while adding (IVF lists copy on growth); 1 when loading a file. */
   growth: number;
   shardBytes: number;
   rowsPerShard: number;
@@ -82,7 +82,7 @@ const SEARCH_HEADROOM = 64 << 20;
 
 /**
  * Lays out `ntotal` vectors of the FAISS type `description` over shards of at most `shardBytes`.
- * `building`: the index is filled by add (arrays grow; Flat copies on growth) rather than loaded.
+ * `building`: the index is filled by add (arrays grow; IVF lists copy on growth) rather than loaded.
  * `threads`: HNSW, the threads searching each instance, as an instance resolves them (default all
  * cores; 1 where memory cannot be shared).
  */
@@ -98,9 +98,10 @@ export function planShards(input: { description: string; d: number; ntotal: numb
   let threads: number | undefined;
   switch (spec.kind) {
     case 'flat':
+      // WasmFlatIndex grows its rows in place, its x1.5 slack falling back to the exact size near
+      // the limit: a shard filled by add holds what a loaded one does (planning 2.5x for a copy on
+      // growth made shards of 1.6 GiB, 2.5x as many instances as needed)
       bytesPerVector = 4 * d;
-      // WasmFlatIndex grows by copying (old + new array live at once)
-      growth = input.building ? 2.5 : 1;
       break;
     case 'sq':
       bytesPerVector = d;

@@ -110,3 +110,25 @@ describe('HNSW shard plans count a visited byte per node for every searching thr
     await idx.dispose();
   });
 });
+
+describe('Flat and HNSW shards built by add', () => {
+  it('a Flat shard filled by add is planned as full as a loaded one (rows grow in place), and every shard counts in wasmMemoryBytes', async () => {
+    const { planShards, shardedIndex } = await import('../../src/wasm/shards.js');
+    // Planned for a copy on growth (2.5x) Flat shards held 1.6 GiB: 4 instances for 6 GiB of rows
+    const built = planShards({ description: 'Flat', d: 768, ntotal: 2_000_000, building: true });
+    expect(built.shards.length).toBe(2);
+    expect(built.rowsPerShard).toBe(planShards({ description: 'Flat', d: 768, ntotal: 2_000_000 }).rowsPerShard);
+    // HNSW and Flat shards had no wasmMemoryBytes: a sharded index of them reported 0 bytes
+    for (const type of ['Flat', 'HNSW8']) {
+      const x = randomVectors(600, 8, 93);
+      const idx = shardedIndex(8, type, 'l2', { threads: 1, shardWorkers: false, shardBytes: 16 << 10, expectedVectors: 600 });
+      await idx.add(x);
+      expect(idx.shardCount).toBeGreaterThan(1);
+      let sum = 0;
+      for (let i = 0; i < idx.shardCount; i++) sum += (idx.shard(i) as unknown as { wasmMemoryBytes: number }).wasmMemoryBytes;
+      expect(sum).toBeGreaterThan(0);
+      expect(idx.wasmMemoryBytes).toBe(sum);
+      await idx.dispose();
+    }
+  });
+});
