@@ -59,6 +59,8 @@ perm = np.random.RandomState(5).permutation(n).astype('int64')
 p = ivf(); p.add_with_ids(x[perm], perm); p.make_direct_map(); faiss.write_index(p, dir + '/ivf-perm.index')
 p.reconstruct_n(0, n).tofile(dir + '/ivf-perm.recon.f32')
 o = ivf(); o.add_with_ids(x, np.arange(n, dtype='int64') + 1000); faiss.write_index(o, dir + '/ivf-ids.index')
+s = faiss.IndexIVFFlat(faiss.IndexFlatL2(d), d, 1024, faiss.METRIC_L2); s.cp.min_points_per_centroid = 1; s.train(x); s.add(x[:300])
+faiss.write_index(s, dir + '/ivf-sparse.index')
 dup = np.arange(n, dtype='int64'); dup[n - 1] = 7
 u = ivf(); u.add_with_ids(x, dup); faiss.write_index(u, dir + '/ivf-dup.index')
 `;
@@ -157,6 +159,14 @@ describe('convert reads IndexHNSWFlat and IndexIVFFlat inputs', () => {
     await convertIndex({ input, output: out, indexType: 'Flat' });
     const { data } = await readFlatIndexData(out);
     expect(Buffer.compare(Buffer.from(data.buffer), Buffer.from(base.buffer))).toBe(0);
+  });
+
+  it('an IVF whose lists are stored sparse (most of them empty: FAISS writes "sprs") gives its vectors in id order', async () => {
+    expect(readFileSync(join(dir, 'ivf-sparse.index')).includes('sprs')).toBe(true);
+    const out = join(dir, 'ivf-sparse.flat.index');
+    expect(await convertIndex({ input: join(dir, 'ivf-sparse.index'), output: out, indexType: 'Flat' })).toMatchObject({ ntotal: 300, metric: 'l2' });
+    const { data } = await readFlatIndexData(out);
+    expect(Buffer.compare(Buffer.from(data.buffer), Buffer.from(base.buffer, 0, 300 * d * 4))).toBe(0);
   });
 
   it('an IVF read in id order in small chunks: rows gathered from every list equal the vectors by id', async () => {
