@@ -347,8 +347,11 @@ export function createApp(opts: AppOptions, state: ServiceState): FastifyInstanc
           metrics,
         );
       }
+      // Nothing to search: answered at once, also while loading. Search-R1's trainer posts [] when no
+      // rollout searched and reads "result" with no retry: a 503 there stopped the training run.
+      if (queries.length === 0 && state.phase !== 'failed' && state.phase !== 'closing') return { result: [] };
       let waited = false;
-      if (state.phase === 'loading' && state.settled && queries.length > 0) {
+      if (state.phase === 'loading' && state.settled) {
         // Waiting requests count against the queue's capacity, so a flood during a long load is bounded.
         if (loadWaiting + queries.length <= opts.maxQueries) {
           loadWaiting += queries.length;
@@ -365,7 +368,6 @@ export function createApp(opts: AppOptions, state: ServiceState): FastifyInstanc
         const why = state.phase === 'failed' ? `loading failed: ${state.error}` : state.phase === 'closing' ? 'the server is shutting down' : loading;
         return sendFailure(reply, { status: 503, code: 'UNAVAILABLE', message: `${why}: retry shortly (GET /health says when ready)`, retryAfter: 5, reason: 'unavailable' }, metrics);
       }
-      if (queries.length === 0) return { result: [] };
       const k = topk ? topk : opts.defaultTopk;
       // A client that hangs up (a trainer's request timeout, a killed rollout worker) takes its
       // queued queries with it: searched anyway they would delay every request behind them, and a

@@ -500,6 +500,9 @@ describe('readiness, faults and shutdown', () => {
     const early = post(service, { queries: ['a cat'] }).then((r) => ((answered = true), r));
     await new Promise((r) => setTimeout(r, 100));
     expect(answered).toBe(false);
+    // An empty request, which the trainer posts when no rollout searched, needs no index: answered at once (was 503).
+    const none = await post(service, { queries: [], topk: 3, return_scores: true });
+    expect([none.statusCode, none.json()]).toEqual([200, { result: [] }]);
     open();
     await service.ready;
     const res = await early;
