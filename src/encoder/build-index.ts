@@ -20,12 +20,13 @@
  */
 import { createHash, randomBytes, type Hash } from 'node:crypto';
 import { link, mkdir, open, readFile, rename, rm, stat, truncate, writeFile } from 'node:fs/promises';
+import { isUtf8 } from 'node:buffer';
 import { hostname } from 'node:os';
 import { basename, join } from 'node:path';
 import { TesseraError } from '../core/errors.js';
 import { indexFactory, parseFactoryString } from '../core/factory.js';
 import type { ProgressCallback } from '../core/types.js';
-import { lineNumbersOf, openCorpus, type Corpus } from '../io/corpus.js';
+import { lineNumbersOf, nonUtf8Note, openCorpus, type Corpus } from '../io/corpus.js';
 import { writeFlatIndex } from '../io/faiss/flat.js';
 import { openAtomicFileSink, writeFailure } from '../io/node-fs.js';
 import { writeIndex } from '../io/read-index.js';
@@ -43,7 +44,7 @@ export interface BuildOptions {
   indexType?: string;
   /** Passages per encoder call and per checkpoint (default 64); a resume may use another: a passage's vector does not depend on its batch. */
   batch?: number;
-  /** A bad row fails the build instead of being reported and indexed as a zero vector. */
+  /** A bad row fails the build instead of being reported and indexed as a zero vector; so does a row that is not UTF-8 (else encoded with U+FFFD and reported). */
   strict?: boolean;
   /** Ignore an existing checkpoint and start over. */
   restart?: boolean;
@@ -77,6 +78,8 @@ export interface BuildResult {
   dim: number;
   indexType: string;
   badRows: BadRow[];
+  /** Rows that are not valid UTF-8, encoded with U+FFFD for their bad bytes: how many, and the first few. */
+  nonUtf8Rows: { count: number; first: { row: number; line: number }[] };
   /** Rows found already encoded in a checkpoint. */
   resumedFrom: number;
 }
@@ -90,6 +93,8 @@ interface State {
   indexType: string;
   rowsDone: number;
   bad: { row: number; reason: string }[];
+  /** Rows done that are not valid UTF-8: how many, and the first NON_UTF8_LISTED. */
+  nonUtf8: { count: number; rows: number[] };
 }
 
 const CHECKPOINT_DIR = '.tessera-build';
@@ -97,6 +102,8 @@ const CHECKPOINT_DIR = '.tessera-build';
 const STATE_VERSION = 2;
 /** Beside the checkpoint folder, not in it: a fresh start removes that folder. */
 const LOCK_FILE = '.tessera-build.lock';
+/** Rows that are not UTF-8 listed by number in messages and build.json. */
+const NON_UTF8_LISTED = 10;
 /** Bytes a read when hashing the corpus part a checkpoint holds. */
 const HASH_CHUNK = 8 << 20;
 /** Rows read back from vectors.f32 per chunk when writing the index. */
@@ -155,7 +162,9 @@ async function readState(path: string): Promise<State | 'damaged' | undefined> {
       typeof v === 'object' && v !== null && isCount(v.rowsDone) && isCount(v.dim) && typeof v.model === 'string' &&
       typeof v.corpus === 'object' && v.corpus !== null && Number.isFinite(v.corpus.size) && Number.isFinite(v.corpus.mtimeMs) &&
       (v.version !== STATE_VERSION || (typeof v.corpus.sha256 === 'string' && /^[0-9a-f]{64}$/.test(v.corpus.sha256))) &&
-      Array.isArray(v.bad) && v.bad.every((b) => typeof b === 'object' && b !== null && isCount(b.row) && b.row < v.rowsDone && typeof b.reason === 'string');
+      Array.isArray(v.bad) && v.bad.every((b) => typeof b === 'object' && b !== null && isCount(b.row) && b.row < v.rowsDone && typeof b.reason === 'string') &&
+      (v.version !== STATE_VERSION ||
+        (typeof v.nonUtf8 === 'object' && v.nonUtf8 !== null && isCount(v.nonUtf8.count) && Array.isArray(v.nonUtf8.rows) && v.nonUtf8.rows.every((r) => isCount(r) && r < v.rowsDone)));
     return ok ? v : 'damaged';
   } catch {
     return 'damaged';
@@ -372,6 +381,7 @@ async function buildLocked(opts: BuildOptions, say: (line: string) => void, inde
       indexType,
       rowsDone: 0,
       bad: [],
+      nonUtf8: { count: 0, rows: [] },
     };
     let state = fresh;
     /** Running sha256 of the corpus bytes of the rows encoded so far (State.corpus.sha256). */
@@ -424,6 +434,7 @@ async function buildLocked(opts: BuildOptions, say: (line: string) => void, inde
       let texts: string[] = [];
       let rows: number[] = [];
       const bad: { row: number; reason: string }[] = [];
+      const nonUtf8: number[] = [];
       // Rows read since the last hash update, as one range of the chunk they came in: an update a row cost more than the hashing.
       let run: { buf?: ArrayBufferLike; start: number; end: number } = { start: 0, end: 0 };
       const hashRun = () => {
@@ -444,11 +455,14 @@ async function buildLocked(opts: BuildOptions, say: (line: string) => void, inde
           throw writeFailure(vectorsPath, e, `The checkpoint keeps the ${state.rowsDone} rows encoded before: rerun the same command to resume from there.`);
         }
         hashRun();
-        state = { ...state, corpus: { ...state.corpus, sha256: hash.copy().digest('hex') }, rowsDone: state.rowsDone + rows.length, bad: [...state.bad, ...bad] };
+        state = { ...state, corpus: { ...state.corpus, sha256: hash.copy().digest('hex') }, rowsDone: state.rowsDone + rows.length, bad: [...state.bad, ...bad],
+          nonUtf8: { count: state.nonUtf8.count + nonUtf8.length, rows: [...state.nonUtf8.rows, ...nonUtf8].slice(0, NON_UTF8_LISTED) },
+        };
         await writeAtomic(statePath, JSON.stringify(state));
         texts = [];
         rows = [];
         bad.length = 0;
+        nonUtf8.length = 0;
         opts.onProgress?.({ phase, done: state.rowsDone, total, unit: 'rows' });
         await opts.onCheckpoint?.(state.rowsDone);
         stopIfAborted();
@@ -464,6 +478,13 @@ async function buildLocked(opts: BuildOptions, say: (line: string) => void, inde
         else {
           hashRun();
           run = { buf: bytes.buffer, start: bytes.byteOffset, end: bytes.byteOffset + bytes.length };
+        }
+        if (!isUtf8(bytes)) {
+          if (opts.strict) {
+            const line = (await lineNumbersOf(opts.corpus, [row])).get(row);
+            throw new TesseraError('FORMAT', `${opts.corpus}:${line}: not UTF-8 (bytes that would be read as U+FFFD); convert the corpus (iconv -f <its encoding> -t UTF-8), or drop --strict to encode the row with U+FFFD in their place and go on`);
+          }
+          nonUtf8.push(row);
         }
         const p = passageOf(text);
         if ('error' in p) {
@@ -492,7 +513,7 @@ async function buildLocked(opts: BuildOptions, say: (line: string) => void, inde
       );
     }
 
-    const lines = await lineNumbersOf(opts.corpus, state.bad.map((b) => b.row));
+    const lines = await lineNumbersOf(opts.corpus, [...state.bad.map((b) => b.row), ...state.nonUtf8.rows]);
     if (state.bad.length === total) {
       // An index of zero vectors answers every query with the same rows; never what was meant.
       const first = state.bad[0]!;
@@ -505,6 +526,8 @@ async function buildLocked(opts: BuildOptions, say: (line: string) => void, inde
     const badRows = state.bad.map((b) => ({ row: b.row, line: lines.get(b.row) ?? b.row + 1, reason: b.reason }));
     for (const b of badRows.slice(0, 20)) say(`${opts.corpus}:${b.line}: ${b.reason}; indexed as a zero vector (row ${b.row})`);
     if (badRows.length > 20) say(`... and ${badRows.length - 20} more bad rows (listed in build.json)`);
+    const nonUtf8Rows = { count: state.nonUtf8.count, first: state.nonUtf8.rows.map((row) => ({ row, line: lines.get(row) ?? row + 1 })) };
+    if (nonUtf8Rows.count > 0) say(nonUtf8Note(opts.corpus, nonUtf8Rows.count, nonUtf8Rows.first.map((r) => r.line)));
 
     const indexPath = join(opts.out, `${indexType}.index`);
     await writeIndexFile(indexPath, kind, indexType, vectorsPath, total, dim, opts.onProgress);
@@ -512,13 +535,13 @@ async function buildLocked(opts: BuildOptions, say: (line: string) => void, inde
     await writeAtomic(
       manifest,
       JSON.stringify(
-        { corpus: opts.corpus, model: state.model, indexType, index: basename(indexPath), offsets: basename(offsetsPath), rows: total, dim, metric: 'ip', prefix: 'passage', badRows },
+        { corpus: opts.corpus, model: state.model, indexType, index: basename(indexPath), offsets: basename(offsetsPath), rows: total, dim, metric: 'ip', prefix: 'passage', badRows, nonUtf8Rows },
         null,
         2,
       ) + '\n',
     );
     await rm(ckDir, { recursive: true, force: true });
-    return { index: indexPath, offsets: offsetsPath, manifest, rows: total, dim, indexType, badRows, resumedFrom };
+    return { index: indexPath, offsets: offsetsPath, manifest, rows: total, dim, indexType, badRows, nonUtf8Rows, resumedFrom };
   } finally {
     await corpus.close();
   }

@@ -18,6 +18,7 @@
  * Reads check that a row still starts after a newline: a corpus edited in place while it is open
  * fails with FORMAT naming the fix instead of answering with shifted text.
  */
+import { isUtf8 } from 'node:buffer';
 import { open, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { FileHandle } from 'node:fs/promises';
@@ -56,7 +57,18 @@ export interface OffsetTableInfo {
   rows: number;
   /** True when the table was (re)built by this call, false when an existing one was reused. */
   built: boolean;
+  /** Lines that are not valid UTF-8 (read with U+FFFD for their bad bytes), found by the scan of a build; undefined for a reused table. */
+  nonUtf8?: NonUtf8Lines;
 }
+
+/** Lines of a corpus that are not valid UTF-8: how many, and the first few (1-based line numbers). */
+export interface NonUtf8Lines {
+  count: number;
+  first: number[];
+}
+
+/** Bad lines listed in NonUtf8Lines.first. */
+const NON_UTF8_LISTED = 10;
 
 async function statCorpus(corpusPath: string) {
   try {
@@ -164,8 +176,11 @@ export async function ensureOffsetTable(corpusPath: string, opts: OffsetTableOpt
     const rows = await matchingTable(path, s.size, s.mtimeMs);
     if (rows !== undefined) return { path, rows, built: false };
   }
-  const rows = await writeOffsetTable(corpusPath, path, s.size, s.mtimeMs, opts.onProgress, opts.scanChunkBytes ?? SCAN_CHUNK);
-  return { path, rows, built: true };
+  const nonUtf8: NonUtf8Lines = { count: 0, first: [] };
+  const rows = await writeOffsetTable(corpusPath, path, s.size, s.mtimeMs, opts.onProgress, opts.scanChunkBytes ?? SCAN_CHUNK, (line) => {
+    if (nonUtf8.count++ < NON_UTF8_LISTED) nonUtf8.first.push(line);
+  });
+  return { path, rows, built: true, nonUtf8 };
 }
 
 async function writeOffsetTable(
@@ -175,6 +190,7 @@ async function writeOffsetTable(
   mtimeMs: number,
   onProgress: ProgressCallback | undefined,
   chunkBytes: number,
+  onNonUtf8Line: (line: number) => void,
 ): Promise<number> {
   const input = await open(corpusPath, 'r');
   const sink = await openAtomicFileSink(tablePath).catch(async (e: unknown) => {
@@ -202,7 +218,7 @@ async function writeOffsetTable(
     };
 
     onProgress?.({ phase: 'indexing corpus rows', done: 0, total: size, unit: 'bytes' });
-    await scanRows(input, size, chunkBytes, emit, (done) => onProgress?.({ phase: 'indexing corpus rows', done, total: size, unit: 'bytes' }));
+    await scanRows(input, size, chunkBytes, emit, (done) => onProgress?.({ phase: 'indexing corpus rows', done, total: size, unit: 'bytes' }), onNonUtf8Line);
     if (npending > 0) await sink.write(new Uint8Array(pending.buffer, 0, npending * 8));
     const tail = Buffer.alloc(TRAILER_BYTES);
     tail.writeBigUInt64LE(BigInt(rows), 0);
@@ -229,6 +245,7 @@ async function scanRows(
   chunkBytes: number,
   onRow: (offset: number, line: number) => Promise<boolean | undefined> | boolean | undefined,
   onBytes?: (done: number) => void,
+  onNonUtf8Line?: (line: number) => void,
 ): Promise<void> {
   const bom = Buffer.alloc(3);
   const { bytesRead: bomBytes } = await input.read(bom, 0, 3, 0);
@@ -238,6 +255,7 @@ async function scanRows(
   let line = 1;
   let lineBytes = 0; // bytes of the current line seen so far, newline excluded
   let lastByte = -1;
+  const utf8 = onNonUtf8Line ? new Utf8LineCheck(onNonUtf8Line) : undefined;
   while (base < size) {
     const { bytesRead } = await input.read(chunk, 0, Math.min(chunkBytes, size - base), base);
     if (bytesRead === 0) break;
@@ -257,10 +275,64 @@ async function scanRows(
       lastByte = -1;
       pos = nl + 1;
     }
+    utf8?.chunk(chunk.subarray(0, bytesRead));
     base += bytesRead;
     onBytes?.(base);
   }
+  utf8?.end();
   if (lineBytes > 1 || (lineBytes === 1 && lastByte !== 13)) await onRow(lineStart, line);
+}
+
+/**
+ * Finds the lines of a file, fed chunk by chunk, that are not valid UTF-8 (Buffer.toString reads their
+ * bad bytes as U+FFFD). Checks whole lines only, so a character split between two chunks is not taken
+ * for a bad one; the lines between a chunk's first and last newline in one isUtf8 call (simdutf).
+ */
+class Utf8LineCheck {
+  /** The bytes of the line the last chunk ended in (copied: the chunk buffer is reused). */
+  private carry = Buffer.alloc(0);
+  /** 1-based line number of carry's line. */
+  private line = 1;
+
+  constructor(private readonly onBad: (line: number) => void) {}
+
+  chunk(bytes: Buffer): void {
+    const first = bytes.indexOf(10);
+    if (first < 0) {
+      this.carry = Buffer.concat([this.carry, bytes]);
+      return;
+    }
+    const last = bytes.lastIndexOf(10);
+    this.lines(this.carry.length ? Buffer.concat([this.carry, bytes.subarray(0, first + 1)]) : bytes.subarray(0, first + 1));
+    this.lines(bytes.subarray(first + 1, last + 1));
+    this.carry = Buffer.from(bytes.subarray(last + 1));
+  }
+
+  end(): void {
+    this.lines(this.carry);
+  }
+
+  /** Whole lines, each ended by its newline (the file's last may have none): reports the bad ones, counts them all. */
+  private lines(bytes: Buffer): void {
+    if (isUtf8(bytes)) {
+      this.line += count(bytes, 10);
+      return;
+    }
+    for (let pos = 0; pos < bytes.length; ) {
+      const nl = bytes.indexOf(10, pos);
+      const end = nl < 0 ? bytes.length : nl;
+      if (!isUtf8(bytes.subarray(pos, end))) this.onBad(this.line);
+      if (nl < 0) break;
+      this.line++;
+      pos = nl + 1;
+    }
+  }
+}
+
+function count(bytes: Buffer, byte: number): number {
+  let n = 0;
+  for (let at = bytes.indexOf(byte); at >= 0; at = bytes.indexOf(byte, at + 1)) n++;
+  return n;
 }
 
 /** 1-based line numbers of the given 0-based rows (for messages: rows skip empty lines, editors count them). */
@@ -282,7 +354,10 @@ export async function lineNumbersOf(corpusPath: string, rows: readonly number[])
   return out;
 }
 
-export interface OpenCorpusOptions extends OffsetTableOptions {}
+export interface OpenCorpusOptions extends OffsetTableOptions {
+  /** Called with a row read by row() or rowsAt() that is not valid UTF-8 (its bad bytes read as U+FFFD), each time it is read. */
+  onNonUtf8Row?: (row: number) => void;
+}
 
 /**
  * A jsonl corpus opened for reads by row position. Holds one file descriptor and the offset table
@@ -297,6 +372,9 @@ export class Corpus {
     private readonly handle: FileHandle,
     private readonly offsets: Float64Array,
     private readonly size: number,
+    /** Lines that are not UTF-8, when opening scanned the corpus (built the table); undefined otherwise. */
+    readonly nonUtf8Lines: NonUtf8Lines | undefined,
+    private readonly onNonUtf8Row: ((row: number) => void) | undefined,
   ) {}
 
   /** Opens `path`, building or reusing its offset table (see ensureOffsetTable). */
@@ -311,7 +389,7 @@ export class Corpus {
         info = await ensureOffsetTable(path, { ...opts, rebuild: true });
         offsets = await readOffsets(info.path, info.rows);
       }
-      return new Corpus(path, info.path, info.built, handle, offsets, size);
+      return new Corpus(path, info.path, info.built, handle, offsets, size, info.nonUtf8, opts.onNonUtf8Row);
     } catch (e) {
       await handle.close();
       throw e;
@@ -354,7 +432,9 @@ export class Corpus {
     }
     // The file is shorter than when it was opened: truncated or rewritten.
     if (got < buf.length) throw this.changed(i, start);
-    return this.rowText(i, buf, start - from, got, start);
+    const text = this.rowText(i, buf, start - from, got, start);
+    if (this.onNonUtf8Row && !isUtf8(buf.subarray(start - from, got))) this.onNonUtf8Row(i);
+    return text;
   }
 
   private changed(i: number, start: number): TesseraError {
@@ -485,6 +565,15 @@ function trimLineEnd(s: string): string {
     else break;
   }
   return end === s.length ? s : s.slice(0, end);
+}
+
+/** The warning for rows that are not UTF-8 (build and serve): how many, the first lines, and the fix. */
+export function nonUtf8Note(corpus: string, count: number, firstLines: readonly number[]): string {
+  const more = count > firstLines.length ? `, ... (${count - firstLines.length} more)` : '';
+  return (
+    `${corpus}: ${count} row${count === 1 ? ' is' : 's are'} not valid UTF-8, read with U+FFFD (the replacement character) for the bad bytes: ` +
+    `line${firstLines.length === 1 ? '' : 's'} ${firstLines.join(', ')}${more}; if the corpus is in another encoding, convert it (iconv -f <its encoding> -t UTF-8) and build the index again`
+  );
 }
 
 /** Opens a corpus for reads by row: `Corpus.open` as a function. */

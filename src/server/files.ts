@@ -12,12 +12,15 @@ import type { EncoderOptions } from '../encoder/encoder.js';
 import type { Pooling } from '../encoder/pooling.js';
 import type { ExecutionProviderChoice } from '../encoder/runtime.js';
 import type { TextEncoder } from '../encoder/types.js';
-import { checkCorpusFile, openCorpus } from '../io/corpus.js';
+import { checkCorpusFile, nonUtf8Note, openCorpus } from '../io/corpus.js';
 import { inspectIndex, readIndex } from '../io/read-index.js';
 import { startService } from './service.js';
 import type { RunningService, ServiceOptions } from './service.js';
 
 export type Precision = 'auto' | 'f32' | 'f16' | 'int8';
+
+/** Rows that are not UTF-8 told one by one as answers meet them, when the corpus was not scanned at start. */
+const NON_UTF8_TOLD = 5;
 
 export interface ServeFilesOptions {
   /** FAISS index file (IndexFlatIP/L2, HNSW, IVF, SQ). */
@@ -138,7 +141,19 @@ export async function serveFiles(opts: ServeFilesOptions): Promise<RunningServic
     onStep: (step, seconds, detail) => say(`${step === 'warm-up' ? 'warm-up' : `loaded ${step.padEnd(6)}`} in ${seconds.toFixed(2).padStart(7)} s: ${detail}`),
     onStepStart: (_step, line) => say(line),
     loadCorpus: async () => {
-      const corpus = await openCorpus(opts.corpus, { offsetsPath: opts.offsets, onProgress: opts.onProgress }).catch((e: unknown) => {
+      // A reused offset table means no scan: rows that are not UTF-8 are told as answers meet them.
+      let scanned = false;
+      const told = new Set<number>();
+      const onNonUtf8Row = (row: number) => {
+        if (scanned || told.has(row) || told.size > NON_UTF8_TOLD) return;
+        told.add(row);
+        say(
+          told.size > NON_UTF8_TOLD
+            ? `corpus ${opts.corpus}: more rows that are not valid UTF-8 were answered; no more are told`
+            : `corpus ${opts.corpus}: row ${row} is not valid UTF-8, answered with U+FFFD (the replacement character) for the bad bytes; if the corpus is in another encoding, convert it (iconv -f <its encoding> -t UTF-8) and build the index again`,
+        );
+      };
+      const corpus = await openCorpus(opts.corpus, { offsetsPath: opts.offsets, onProgress: opts.onProgress, onNonUtf8Row }).catch((e: unknown) => {
         // The table goes beside the corpus by default, often a shared read-only (or full) dataset folder.
         const code = ((e as Error)?.cause as NodeJS.ErrnoException | undefined)?.code;
         if (opts.offsets === undefined && isTesseraError(e) && code !== undefined && ['EACCES', 'EPERM', 'EROFS', 'ENOSPC', 'EDQUOT'].includes(code)) {
@@ -147,6 +162,8 @@ export async function serveFiles(opts: ServeFilesOptions): Promise<RunningServic
         throw e;
       });
       say(`corpus ${opts.corpus}: offset table ${corpus.builtOffsets ? 'built and saved to' : 'reused from'} ${corpus.offsetsPath}`);
+      if (corpus.nonUtf8Lines?.count) say(nonUtf8Note(opts.corpus, corpus.nonUtf8Lines.count, corpus.nonUtf8Lines.first));
+      scanned = corpus.nonUtf8Lines !== undefined;
       if (corpus.rows !== info.ntotal) {
         await corpus.close();
         throw new TesseraError(

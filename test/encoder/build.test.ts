@@ -406,6 +406,28 @@ describe('buildIndex', () => {
     for (let k = 0; k < want.length; k++) expect(Math.abs(got[k]! - want[k]!)).toBeLessThan(1e-6);
   });
 
+  it('rows that are not UTF-8 are encoded with U+FFFD and told: how many, their lines (build.json too); --strict makes the first fatal (they became U+FFFD without a word)', async () => {
+    const path = join(root, 'latin1.jsonl');
+    const row = (i: number, enc: BufferEncoding) => Buffer.from(JSON.stringify({ id: String(i), contents: `the caf\u00e9 ${WORDS[i % 8]}` }) + '\n', enc);
+    // Rows 1 and 3 in latin-1, on lines 2 and 5 (line 4 is empty); resumed after row 2 so the count spans two runs.
+    writeFileSync(path, Buffer.concat([row(0, 'utf8'), row(1, 'latin1'), row(2, 'utf8'), Buffer.from('\n'), row(3, 'latin1'), row(4, 'utf8')]));
+    const out = join(root, 'out-latin1');
+    const stop = new Error('stop');
+    await expect(buildIndex({ corpus: path, out, encoder: enc, batch: 2, onCheckpoint: (n) => { if (n === 2) throw stop; } })).rejects.toBe(stop);
+    const notes: string[] = [];
+    const r = await buildIndex({ corpus: path, out, encoder: enc, batch: 2, say: (l) => notes.push(l) });
+    expect(r.resumedFrom).toBe(2);
+    expect(r.badRows).toEqual([]);
+    expect(r.nonUtf8Rows).toEqual({ count: 2, first: [{ row: 1, line: 2 }, { row: 3, line: 5 }] });
+    expect(JSON.parse(readFileSync(r.manifest, 'utf8')).nonUtf8Rows).toEqual(r.nonUtf8Rows);
+    expect(notes).toContain(`${path}: 2 rows are not valid UTF-8, read with U+FFFD (the replacement character) for the bad bytes: lines 2, 5; if the corpus is in another encoding, convert it (iconv -f <its encoding> -t UTF-8) and build the index again`);
+    const got = indexRows(r.index, 5);
+    const want = await enc.encode([`the caf\uFFFD ${WORDS[3]}`], { prefix: 'passage' });
+    expect(Array.from(got.subarray(3 * DIM, 4 * DIM))).toEqual(Array.from(want));
+    const err = await buildIndex({ corpus: path, out: join(root, 'out-latin1-strict'), encoder: enc, strict: true }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'FORMAT', message: expect.stringContaining(`${path}:2: not UTF-8 (bytes that would be read as U+FFFD); convert the corpus`) });
+  });
+
   it('a corpus where no row has a passage fails (FORMAT naming the first bad line) instead of writing an index of zero vectors', async () => {
     const path = join(root, 'all-bad.jsonl');
     writeFileSync(path, '{"id": "0", "body": "x"}\n\n{"id": "1", "passage": "y"}\n');

@@ -57,7 +57,7 @@ describe('corpus offset table', () => {
     const path = join(dir, 'b.jsonl');
     writeFileSync(path, rowsOf(100).join('\n') + '\n');
     const first = await ensureOffsetTable(path);
-    expect(first).toEqual({ path: offsetTablePath(path), rows: 100, built: true });
+    expect(first).toEqual({ path: offsetTablePath(path), rows: 100, built: true, nonUtf8: { count: 0, first: [] } });
     const table = readFileSync(first.path);
     expect(table.length).toBe(24 + 100 * 8 + 8);
     expect(table.toString('latin1', 0, 8)).toBe('TSROWS01');
@@ -234,6 +234,30 @@ describe('corpus offset table', () => {
       writeFileSync(path, bytes);
       await expect(Corpus.open(path)).rejects.toMatchObject({ code: 'FORMAT', message: `corpus ${path} is ${from} text: tessera reads UTF-8 jsonl; convert it first (iconv -f ${from} -t UTF-8 ${path} > corpus.jsonl)` });
     }
+  });
+
+  it('rows that are not UTF-8 are counted with their line numbers when the table is built, and told as row() reads them (they became U+FFFD without a word); a character split between scan chunks is no bad row', async () => {
+    const path = join(dir, 'latin1.jsonl');
+    const good = (i: number) => Buffer.from(JSON.stringify({ id: String(i), contents: `caf${'é'.repeat(i + 1)} ${'€'.repeat(i)}` }) + '\n');
+    const latin1 = (i: number) => Buffer.from(JSON.stringify({ id: String(i), contents: 'caf\u00e9' }) + '\n', 'latin1');
+    // Lines 1..12; line 4 empty; latin-1 rows on lines 3, 8 and the last line (12, no final newline).
+    const lines = [good(0), good(1), latin1(2), Buffer.from('\n'), good(3), good(4), good(5), latin1(6), good(7), good(8), good(9), latin1(10).subarray(0, -1)];
+    writeFileSync(path, Buffer.concat(lines));
+    for (const scanChunkBytes of [7, 13, 64, 1 << 20]) {
+      const seen: number[] = [];
+      const corpus = await Corpus.open(path, { rebuild: true, scanChunkBytes, onNonUtf8Row: (row) => seen.push(row) });
+      try {
+        expect(corpus.nonUtf8Lines, `chunk ${scanChunkBytes}`).toEqual({ count: 3, first: [3, 8, 12] });
+        expect((await corpus.rowsAt([0, 2, 5, 6, 10])).at(1)).toContain('caf\uFFFD');
+        expect(seen.sort((a, b) => a - b)).toEqual([2, 6, 10]);
+      } finally {
+        await corpus.close();
+      }
+    }
+    const reused = await Corpus.open(path);
+    expect(reused.builtOffsets).toBe(false);
+    expect(reused.nonUtf8Lines).toBeUndefined(); // not scanned: unknown, not zero
+    await reused.close();
   });
 
   it('an empty corpus has zero rows', async () => {

@@ -90,6 +90,30 @@ describe('serveFiles', () => {
     expect(existsSync(offsets)).toBe(false);
   });
 
+  it('a corpus with rows that are not UTF-8: told at start when the offset table is built (count, lines), else as answers meet them (they were sent with U+FFFD without a word)', async () => {
+    const latin1 = join(tmp, 'latin1.jsonl');
+    const rows = Array.from({ length: N }, (_, i) => Buffer.from(JSON.stringify({ id: String(i), contents: `caf\u00e9 ${i}` }) + '\n', i === 4 || i === 9 ? 'latin1' : 'utf8'));
+    writeFileSync(latin1, Buffer.concat(rows));
+    const offsets = join(tmp, 'latin1.offsets');
+    for (const start of ['built', 'reused']) {
+      const lines: string[] = [];
+      const service = await serveFiles({ index: join(tmp, 'hnsw.index'), corpus: latin1, model: MODEL, offsets, port: 0, backend: 'wasm', threads: 1, say: (l) => lines.push(l) });
+      try {
+        await service.ready;
+        const res = await service.app.inject({ method: 'POST', url: '/retrieve', payload: { queries: ['row'], topk: N } });
+        expect(res.statusCode).toBe(200);
+        const told = lines.filter((l) => l.includes('not valid UTF-8'));
+        if (start === 'built') {
+          expect(told).toEqual([`${latin1}: 2 rows are not valid UTF-8, read with U+FFFD (the replacement character) for the bad bytes: lines 5, 10; if the corpus is in another encoding, convert it (iconv -f <its encoding> -t UTF-8) and build the index again`]);
+        } else {
+          expect(told.sort()).toEqual([4, 9].map((r) => `corpus ${latin1}: row ${r} is not valid UTF-8, answered with U+FFFD (the replacement character) for the bad bytes; if the corpus is in another encoding, convert it (iconv -f <its encoding> -t UTF-8) and build the index again`));
+        }
+      } finally {
+        await service.close();
+      }
+    }
+  });
+
   describe('query encoding', () => {
     // A model folder whose sentence-transformers config says CLS pooling, and an index of two rows:
     // the query's CLS-pooled vector ("cls") and its mean-pooled one ("mean"). The top hit tells

@@ -115,7 +115,7 @@ export function register(program: Command): void {
     .requiredOption('--out <dir>', 'output folder: <index-type>.index, <corpus>.offsets, build.json')
     .option('--index-type <type>', 'FAISS factory string: Flat, HNSW32, IVF4096,Flat, IVF4096,SQ8, SQ8', 'Flat')
     .option('--batch <n>', 'passages per model run and per checkpoint', intOption('--batch', 1), 64)
-    .option('--strict', 'stop at the first bad row (not JSON, no "contents" nor "text") instead of reporting it and indexing a zero vector')
+    .option('--strict', 'stop at the first bad row (not JSON, no "contents" nor "text", or not UTF-8) instead of reporting it and indexing a zero vector (U+FFFD for bytes that are not UTF-8)')
     .option('--restart', 'ignore a checkpoint in --out and encode from the first row')
     .addOption(new Option('--encoder <provider>', 'runtime: auto (onnxruntime-node if installed, else WASM), wasm, webgpu, native').choices(['auto', 'wasm', 'webgpu', 'native']).default('auto'))
     .option('--threads <n>', 'CPU threads (default: all cores)', intOption('--threads', 1))
