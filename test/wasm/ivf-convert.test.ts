@@ -115,6 +115,23 @@ describe('convert', () => {
     expect(ivf.trainRows).toBe(1500);
   });
 
+  it('a vector that is not finite is FORMAT naming the input and its row, for every output, and nothing is written (a Flat was written and then refused by readIndex)', async () => {
+    const dir = tempDir();
+    const x = base.slice(0, 3000 * d);
+    x[2345 * d + 3] = Number.NaN;
+    const npy = join(dir, 'x.npy');
+    await writeVectors(npy, x, d);
+    for (const type of ['Flat', 'SQ8', 'IVF4,Flat', 'HNSW8']) {
+      const out = join(dir, `${type.replace(',', '_')}.index`);
+      await expect(convertIndex({ input: npy, output: out, indexType: type, threads: 1 })).rejects.toMatchObject({
+        code: 'FORMAT',
+        message: expect.stringContaining(`${npy}: vector 2345 holds NaN in dimension 3`),
+      });
+      expect(existsSync(out), type).toBe(false);
+    }
+    expect(readdirSync(dir)).toEqual(['x.npy']);
+  });
+
   it('an --out that is the input (its path, or a link to it) is INVALID_ARGUMENT and leaves the input as it was (a .npy was replaced by a FAISS index)', async () => {
     const dir = tempDir();
     const npy = join(dir, 'x.npy');

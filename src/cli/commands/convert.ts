@@ -13,6 +13,7 @@ import { stat } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { TesseraError } from '../../core/errors.js';
 import { indexFactory, parseFactoryString } from '../../core/factory.js';
+import { checkFileRows } from '../../core/validate.js';
 import type { ByteSource, Index, Metric, ProgressCallback } from '../../core/types.js';
 import { ByteReader } from '../../io/byte-reader.js';
 import { faissFormat } from '../../io/faiss/formats.js';
@@ -100,6 +101,23 @@ async function openRows(source: ByteSource, path: string, dim: number | undefine
 }
 
 /**
+ * The rows, each checked finite as it streams, by its row in the input: a Flat output was written
+ * with a NaN that readIndex then refused, and the other outputs named the row of an add chunk or of
+ * the training sample, not of the file.
+ */
+function finiteRows(input: RowInput, path: string): RowInput {
+  return {
+    ...input,
+    async *rows(first, count) {
+      for await (const c of input.rows(first, count)) {
+        checkFileRows(c.data, input.d, c.start, path);
+        yield c;
+      }
+    },
+  };
+}
+
+/**
  * An evenly spread sample of m rows: rows floor(j n / m), all of them when m >= n (FAISS trains SQ8
  * on every row it is given: its ranges must cover every vector). A dense sample (m >= n / 2) is one
  * pass over the rows; a sparse one reads blocks of 16 consecutive rows spread over the file.
@@ -173,7 +191,7 @@ export async function convertIndex(o: ConvertOptions): Promise<ConvertResult> {
   const source = await openFileSource(o.input);
   let index: Index | undefined;
   try {
-    const input = await openRows(source, o.input, o.dim, o.onProgress);
+    const input = finiteRows(await openRows(source, o.input, o.dim, o.onProgress), o.input);
     const metric = o.metric ?? input.metric ?? 'ip';
     const { d, n } = input;
     if (n === 0) throw new TesseraError('INVALID_ARGUMENT', `${o.input} holds no vectors: nothing to convert`);
