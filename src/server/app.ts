@@ -398,7 +398,7 @@ export function createApp(opts: AppOptions, state: ServiceState): FastifyInstanc
 
 /**
  * The answer as JSON text: corpus rows are spliced in as stored (each checked to be JSON once per
- * answer; a row that is not JSON is sent as {"contents": <its text>}, a {"title", "text"} row with
+ * answer; a row that is not JSON, or not a JSON object, is sent as {"contents": <its text>}, a {"title", "text"} row with
  * "contents" added as build encoded it). Missing results (-1) are left out.
  */
 export async function renderResult(found: RequestResult, corpus: RowSource, returnScores: boolean): Promise<string> {
@@ -442,9 +442,12 @@ function asJson(row: string): string {
   } catch {
     return JSON.stringify({ contents: row });
   }
+  // A string, number, array or null row (a bad row to build) was sent as it is: Search-R1's trainer
+  // indexes doc["document"]["contents"] and failed with a TypeError on it.
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) return JSON.stringify({ contents: row });
   // A {"title", "text"} row (BEIR, DPR, KILT; build encodes it as wiki-18's contents) gets that
   // "contents" too: Search-R1's trainer reads doc["document"]["contents"] (a KeyError without it).
-  if (typeof doc === 'object' && doc !== null && !Array.isArray(doc) && !('contents' in doc)) {
+  if (!('contents' in doc)) {
     const { title, text } = doc as { title?: unknown; text?: unknown };
     if (typeof text === 'string') return JSON.stringify({ ...doc, contents: titledText(title, text) });
   }

@@ -134,20 +134,27 @@ describe('POST /retrieve contract', () => {
     expect(scoreJson(1e21)).toBe('1e+21');
   });
 
-  it('a {"title", "text"} row is sent with the "contents" Search-R1\'s trainer reads (as build encoded it); other rows as stored', async () => {
+  it('a {"title", "text"} row is sent with the "contents" Search-R1\'s trainer reads (as build encoded it); a row that is not a JSON object as {"contents": row}; other rows as stored', async () => {
     const rows = [
       '{"id": "0", "title": "Cat", "text": "a small animal"}',
       '{"id": 1, "text": "no title"}',
       '{"id": "2", "contents": "\\"Dog\\"\\nbarks", "text": "kept as is"}',
       'not json',
+      // JSON but no object (bad rows to build, zero vectors): were sent as they are, a TypeError in Search-R1's trainer.
+      '"a bare string"',
+      '[1, 2]',
+      'null',
     ];
-    const found = { nq: 1, k: 4, labels: BigInt64Array.from([0n, 1n, 2n, 3n]), distances: Float32Array.from([4, 3, 2, 1]) };
+    const found = { nq: 1, k: 7, labels: BigInt64Array.from([0n, 1n, 2n, 3n, 4n, 5n, 6n]), distances: Float32Array.from([4, 3, 2, 1, 0, 0, 0]) };
     const docs = (JSON.parse(await renderResult(found, new MemoryRows(rows), false)) as { result: Record<string, unknown>[][] }).result[0]!;
     expect(docs).toEqual([
       { id: '0', title: 'Cat', text: 'a small animal', contents: '"Cat"\na small animal' },
       { id: 1, text: 'no title', contents: 'no title' },
       { id: '2', contents: '"Dog"\nbarks', text: 'kept as is' },
       { contents: 'not json' },
+      { contents: '"a bare string"' },
+      { contents: '[1, 2]' },
+      { contents: 'null' },
     ]);
   });
 
