@@ -428,6 +428,15 @@ describe('buildIndex', () => {
     expect(err).toMatchObject({ code: 'FORMAT', message: expect.stringContaining(`${path}:2: not UTF-8 (bytes that would be read as U+FFFD); convert the corpus`) });
   });
 
+  it('a CRLF corpus (blank CRLF lines included) builds the same index as its LF form, with the same bad rows and line numbers', async () => {
+    const path = join(root, 'crlf.jsonl');
+    writeFileSync(path, corpusText.replace(/\n/g, '\r\n'));
+    const r = await buildIndex({ corpus: path, out: join(root, 'out-crlf'), encoder: enc, batch: 8 });
+    expect(r.rows).toBe(ROWS);
+    expect(r.badRows.map((b) => [b.row, b.line])).toEqual([[11, 13], [23, 25]]);
+    expect(Buffer.from(indexRows(r.index, ROWS).buffer).equals(Buffer.from(reference.buffer))).toBe(true);
+  });
+
   it('a corpus where no row has a passage fails (FORMAT naming the first bad line) instead of writing an index of zero vectors', async () => {
     const path = join(root, 'all-bad.jsonl');
     writeFileSync(path, '{"id": "0", "body": "x"}\n\n{"id": "1", "passage": "y"}\n');
