@@ -86,6 +86,10 @@ describe('convert', () => {
     await expect(convertIndex({ input: npy, output: bad, indexType: 'PQ16' })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     // HNSW past one instance is several graphs: fine in memory (shardedIndex), not as one FAISS file
     await expect(convertIndex({ input: npy, output: bad, indexType: 'HNSW16', threads: 1, shardBytes: 64 << 10 })).rejects.toMatchObject({ code: 'UNSUPPORTED', message: expect.stringContaining('several graphs') });
+    // a FAISS file's dimension is its header's: a --dim that differs was ignored without a word
+    const flat = join(dir, 'f.index');
+    await writeFlatIndex(flat, d, 'ip', 100, base.subarray(0, 100 * d));
+    await expect(convertIndex({ input: flat, output: bad, indexType: 'Flat', dim: 32 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('holds vectors of dimension 16, but --dim 32 was given') });
     expect(existsSync(bad)).toBe(false);
   });
 

@@ -194,6 +194,11 @@ export async function convertIndex(o: ConvertOptions): Promise<ConvertResult> {
     const input = finiteRows(await openRows(source, o.input, o.dim, o.onProgress), o.input);
     const metric = o.metric ?? input.metric ?? 'ip';
     const { d, n } = input;
+    // Vector files check --dim themselves; a FAISS file's dimension is in its header, and a --dim
+    // that differs (a user's guess at what the file holds) was ignored without a word.
+    if (o.dim !== undefined && d !== o.dim) {
+      throw new TesseraError('INVALID_ARGUMENT', `${o.input}: holds vectors of dimension ${d}, but --dim ${o.dim} was given: drop --dim (a FAISS file names its dimension) or fix it`);
+    }
     if (n === 0) throw new TesseraError('INVALID_ARGUMENT', `${o.input} holds no vectors: nothing to convert`);
     if (spec.kind === 'flat') {
       await writeFlatIndex(o.output, d, metric, n, (async function* () {
