@@ -321,6 +321,7 @@ export class WasmHnswIndex implements Index {
   /** Reserves room for `nodes` nodes in all (vectors, levels, level-0 links) so adds up to it never copy. */
   reserveNodes(nodes: number): void {
     this.live();
+    if (!Number.isSafeInteger(nodes) || nodes < 0) throw new TesseraError('INVALID_ARGUMENT', `reserveNodes takes a node count >= 0, got ${describeArg(nodes)}`);
     const n = this.ntotal;
     const used = this.upperUsed(n);
     this.reserve(n, Math.max(n, nodes), used, used);
@@ -620,19 +621,26 @@ export class WasmHnswIndex implements Index {
     const slotCap = slack(upper, this.slotCapacity);
     const exactCap = Math.max(nodes, this.capacity);
     const exactSlots = Math.max(upper, this.slotCapacity);
-    try {
-      this.regrow(n, usedUpper, cap, slotCap);
-    } catch (e) {
-      if (!(e instanceof TesseraError && e.code === 'OUT_OF_MEMORY')) throw e;
-      if (cap === exactCap && slotCap === exactSlots) throw this.tooLarge(nodes, upper, e);
-      // Near the limit the slack may not fit where the nodes themselves do.
+    if (this.fits(cap, slotCap)) {
       try {
-        this.regrow(n, usedUpper, exactCap, exactSlots);
-      } catch (e2) {
-        if (e2 instanceof TesseraError && e2.code === 'OUT_OF_MEMORY') throw this.tooLarge(nodes, upper, e2);
-        throw e2;
+        this.regrow(n, usedUpper, cap, slotCap);
+        return;
+      } catch (e) {
+        // the host may refuse the slack where it grants the exact size
+        if (!(e instanceof TesseraError && e.code === 'OUT_OF_MEMORY') || (cap === exactCap && slotCap === exactSlots)) throw e;
       }
     }
+    // Near the limit the slack may not fit where the nodes themselves do. A failure past this check
+    // is the host's (it refused to grow the memory), reported as such, not as too many vectors.
+    if (!this.fits(exactCap, exactSlots)) throw this.tooLarge(nodes, upper);
+    this.regrow(n, usedUpper, exactCap, exactSlots);
+  }
+
+  /** Whether the block at `cap` nodes and `slotCap` upper slots leaves the threads' work buffers and a search room under the limit. */
+  private fits(cap: number, slotCap: number): boolean {
+    const ex = this.heap.exports as unknown as Exports;
+    const work = (this.pool?.size ?? 1) * (ex.hnsw_scratch_bytes(cap, Math.max(this.efConstruction, this.efSearch, 2 * this.M), this.M) >>> 0);
+    return (this.block || this.heap.used) + blockLayout(this.d, this.M, cap, slotCap).bytes + work + SEARCH_ROOM <= this.heap.limit;
   }
 
   /**
@@ -645,13 +653,6 @@ export class WasmHnswIndex implements Index {
   private regrow(n: number, usedUpper: number, cap: number, slotCap: number): void {
     const heap = this.heap;
     const next = blockLayout(this.d, this.M, cap, slotCap);
-    // Room for the threads' work buffers and a search, checked before anything moves.
-    const ex = heap.exports as unknown as Exports;
-    const work = (this.pool?.size ?? 1) * (ex.hnsw_scratch_bytes(cap, Math.max(this.efConstruction, this.efSearch, 2 * this.M), this.M) >>> 0);
-    const at = this.block || heap.used;
-    if (at + next.bytes + work + SEARCH_ROOM > heap.limit) {
-      throw new TesseraError('OUT_OF_MEMORY', `the HNSW graph needs ${formatBytes(at + next.bytes + work + SEARCH_ROOM)} of WebAssembly memory, more than ${formatBytes(heap.limit)}`);
-    }
     const idle = this.scratch;
     if (idle && idle.users === 0) {
       this.freeScratch(idle);
@@ -684,7 +685,7 @@ export class WasmHnswIndex implements Index {
   }
 
   /** OUT_OF_MEMORY for a graph of `nodes` nodes one memory cannot hold, with what does fit and the ways out. */
-  private tooLarge(nodes: number, upper: number, cause: unknown): TesseraError {
+  private tooLarge(nodes: number, upper: number): TesseraError {
     const threads = this.pool?.size ?? 1;
     // per node: the vector, 2M level-0 slots, level, offset, lock, its upper slots, a visited byte per thread
     const perNode = 4 * this.d + 8 * this.M + 12 + (4 * upper) / Math.max(1, nodes) + threads;
@@ -696,7 +697,6 @@ export class WasmHnswIndex implements Index {
       `HNSW${this.M} over ${nodes} vectors of d=${this.d} does not fit ${limit}: at ${formatBytes(perNode)} per vector (the vector, its links, a visited byte per thread) about ${fit} fit. ` +
         `Split it into shards (shardedIndex(d, 'HNSW${this.M}', metric, { expectedVectors }) from 'tessera': a graph in a memory of its own per shard, searched together on threads of their own; readIndex shards a large file by itself), ` +
         `or keep the vectors as a Flat index and search them on the GPU backend`,
-      { cause },
     );
   }
 }

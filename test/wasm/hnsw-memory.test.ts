@@ -94,3 +94,42 @@ describe('WASM HNSW memory', () => {
     }
   });
 });
+
+describe('WASM HNSW when the host refuses memory', () => {
+  it('says so (free memory), not that the vectors exceed 4 GiB, and the add changes nothing', async () => {
+    const d = 16;
+    const index = await WasmHnswIndex.create(d, 8, 'l2', { threads: 1 });
+    try {
+      await index.add(randomVectors(100, d, 9));
+      const memory = heapOf(index).memory;
+      memory.grow = () => {
+        throw new RangeError('WebAssembly.Memory.grow(): Maximum memory size exceeded');
+      };
+      await expect(index.add(randomVectors(200_000, d, 10))).rejects.toMatchObject({ code: 'OUT_OF_MEMORY', message: expect.stringMatching(/^could not grow WebAssembly memory to .*: free memory/) });
+      expect(index.ntotal).toBe(100);
+      const r = await index.search(randomVectors(1, d, 11), 3);
+      expect(r.labels.every((l) => l >= 0n && l < 100n)).toBe(true);
+    } finally {
+      await index.dispose();
+    }
+  });
+});
+
+describe('WASM HNSW reserveNodes', () => {
+  it('reserves room for adds up to it in place, says how many fit past the limit, and refuses a count that is not one', async () => {
+    const [d, M] = [16, 8];
+    const index = await WasmHnswIndex.create(d, M, 'l2', { threads: 1, memoryLimit: 20 << 20 });
+    try {
+      index.reserveNodes(2000);
+      const used = index.memoryBytes;
+      await index.add(randomVectors(2000, d, 8));
+      // the nodes were there already: only the upper-level links and the work buffers came on top
+      expect(index.memoryBytes - used).toBeLessThan(64 << 10);
+      expect(() => index.reserveNodes(1e6)).toThrow(/HNSW8 over 1000000 vectors of d=16 does not fit its memoryLimit of 20\.0 MiB: .* about \d+ fit/);
+      expect(index.ntotal).toBe(2000);
+      for (const bad of [NaN, -1, 2.5, Infinity]) expect(() => index.reserveNodes(bad)).toThrow(/reserveNodes takes a node count >= 0/);
+    } finally {
+      await index.dispose();
+    }
+  });
+});
