@@ -7,8 +7,9 @@
  * a level-0 array of 2M slots per node and one of the upper levels: see slots() in native/hnsw.c),
  * so `graph()` hands src/io/faiss/hnsw.ts what an "IHNf" file holds and `fromGraph` maps a file back
  * with one copy per node. Every per-node array shares one allocation (blockLayout), the highest in
- * the memory, so growing it moves the small arrays up in place and never copies the vectors. Adds run across worker threads when memory can be shared (one level
- * bucket at a time, as FAISS's OpenMP loop); with threads: 1 a build is deterministic for a seed.
+ * the memory, so growing it moves the small arrays up in place and never copies the vectors. Adds
+ * run across worker threads when memory can be shared (one level bucket at a time, as FAISS's
+ * OpenMP loop); with threads: 1 a build is deterministic for a seed.
  */
 import { orderCalls } from '../core/call-order.js';
 import { TesseraError, formatBytes } from '../core/errors.js';
@@ -318,7 +319,7 @@ export class WasmHnswIndex implements Index {
     checkVectors(x, this.d, 'training vectors');
   }
 
-  /** Reserves room for `nodes` nodes in all (vectors, levels, level-0 links) so adds up to it never copy. */
+  /** Reserves room for `nodes` nodes in all (vectors, levels, level-0 links) so adds up to it move nothing. */
   reserveNodes(nodes: number): void {
     this.live();
     if (!Number.isSafeInteger(nodes) || nodes < 0) throw new TesseraError('INVALID_ARGUMENT', `reserveNodes takes a node count >= 0, got ${describeArg(nodes)}`);
