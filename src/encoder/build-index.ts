@@ -50,6 +50,8 @@ export interface BuildOptions {
   restart?: boolean;
   /** Identifies the model in the checkpoint, so a resume with another model starts over. */
   modelKey?: string;
+  /** Where the encoder runs ('wasm', 'native', 'webgpu'): a resume on another is told (vectors differ in the last bits), not refused. */
+  runtime?: string;
   onProgress?: ProgressCallback;
   /** Human-readable notes (resume, bad rows). */
   say?: (line: string) => void;
@@ -95,6 +97,8 @@ interface State {
   bad: { row: number; reason: string }[];
   /** Rows done that are not valid UTF-8: how many, and the first NON_UTF8_LISTED. */
   nonUtf8: { count: number; rows: number[] };
+  /** BuildOptions.runtime of the run that made the checkpoint. */
+  runtime?: string;
 }
 
 const CHECKPOINT_DIR = '.tessera-build';
@@ -162,6 +166,7 @@ async function readState(path: string): Promise<State | 'damaged' | undefined> {
       typeof v === 'object' && v !== null && isCount(v.rowsDone) && isCount(v.dim) && typeof v.model === 'string' &&
       typeof v.corpus === 'object' && v.corpus !== null && Number.isFinite(v.corpus.size) && Number.isFinite(v.corpus.mtimeMs) &&
       (v.version !== STATE_VERSION || (typeof v.corpus.sha256 === 'string' && /^[0-9a-f]{64}$/.test(v.corpus.sha256))) &&
+      (v.runtime === undefined || typeof v.runtime === 'string') &&
       Array.isArray(v.bad) && v.bad.every((b) => typeof b === 'object' && b !== null && isCount(b.row) && b.row < v.rowsDone && typeof b.reason === 'string') &&
       (v.version !== STATE_VERSION ||
         (typeof v.nonUtf8 === 'object' && v.nonUtf8 !== null && isCount(v.nonUtf8.count) && Array.isArray(v.nonUtf8.rows) && v.nonUtf8.rows.every((r) => isCount(r) && r < v.rowsDone)));
@@ -382,6 +387,7 @@ async function buildLocked(opts: BuildOptions, say: (line: string) => void, inde
       rowsDone: 0,
       bad: [],
       nonUtf8: { count: 0, rows: [] },
+      ...(opts.runtime !== undefined ? { runtime: opts.runtime } : {}),
     };
     let state = fresh;
     /** Running sha256 of the corpus bytes of the rows encoded so far (State.corpus.sha256). */
@@ -413,10 +419,13 @@ async function buildLocked(opts: BuildOptions, say: (line: string) => void, inde
       await writeFile(vectorsPath, new Uint8Array(0));
       await writeAtomic(statePath, JSON.stringify(state));
     } else {
-      await checkEncodedRows(opts.corpus, corpus, state, hash, ckDir, opts.onProgress);
+      await checkEncodedRows(opts.corpus, corpus, state, hash, ckDir, opts.onProgress, opts.signal);
       // Drop vectors of a batch whose state write never happened: they are encoded again below.
       await truncate(vectorsPath, state.rowsDone * rowBytes);
       say(`resuming: ${state.rowsDone} of ${corpus.rows} rows already encoded (checkpoint ${ckDir})`);
+      if (state.runtime !== undefined && opts.runtime !== undefined && state.runtime !== opts.runtime) {
+        say(`the checkpoint's rows were encoded on ${state.runtime}, the rest will be on ${opts.runtime}: their vectors differ in the last bits, so this index is not byte for byte one build's; --restart (or --encoder ${state.runtime}) for that`);
+      }
     }
     const resumedFrom = state.rowsDone;
     const total = corpus.rows;
@@ -554,7 +563,7 @@ async function buildLocked(opts: BuildOptions, say: (line: string) => void, inde
  * bytes of those rows into `hash` (the running hash the build goes on with) and compares with the
  * state's. Costs one read of the encoded part of the corpus, about 1.6 GB/s (sha256).
  */
-async function checkEncodedRows(path: string, corpus: Corpus, state: State, hash: Hash, ckDir: string, onProgress?: ProgressCallback): Promise<void> {
+async function checkEncodedRows(path: string, corpus: Corpus, state: State, hash: Hash, ckDir: string, onProgress?: ProgressCallback, signal?: AbortSignal): Promise<void> {
   const from = corpus.startOf(0);
   const to = corpus.startOf(state.rowsDone);
   const phase = 'checking the encoded rows against the corpus';
@@ -567,6 +576,8 @@ async function checkEncodedRows(path: string, corpus: Corpus, state: State, hash
       if (bytesRead === 0) break;
       hash.update(buf.subarray(0, bytesRead));
       at += bytesRead;
+      // Ctrl-C during the check (seconds on wiki-18) stops it; nothing has been changed yet.
+      if (signal?.aborted) throw signal.reason;
       onProgress?.({ phase, done: at - from, total: to - from, unit: 'bytes' });
     }
   } finally {

@@ -158,8 +158,13 @@ describe('buildIndex', () => {
       code: 'INVALID_ARGUMENT',
       message: expect.stringMatching(/is not the one the checkpoint in .*\.tessera-build was made from: its 16 encoded rows \(bytes 0 to \d+\) now hold other bytes.*rerun with --restart/),
     });
-    // The checkpoint is kept: with the corpus restored, the build resumes it.
+    // The checkpoint is kept: with the corpus restored, the build resumes it (a Ctrl-C during the check stops it, changing nothing).
     editInPlace(row3.replace(/[a-z](?=[^a-z]*$)/, 'X'), row3);
+    const interrupt = new AbortController();
+    interrupt.abort(stop);
+    const checking: string[] = [];
+    await expect(buildIndex({ corpus: path, out, encoder: enc, batch: 8, signal: interrupt.signal, onProgress: (e) => checking.push(e.phase) })).rejects.toBe(stop);
+    expect(checking).toContain('checking the encoded rows against the corpus');
     const resumed = await buildIndex({ corpus: path, out, encoder: enc, batch: 8 });
     expect(resumed.resumedFrom).toBe(16);
     expect(Buffer.from(indexRows(resumed.index, ROWS).buffer).equals(Buffer.from(reference.buffer))).toBe(true);
@@ -321,6 +326,18 @@ describe('buildIndex', () => {
     const r = await buildIndex({ corpus, out, encoder: enc, batch: 8, modelKey: 'toy|6|cls|512', say: (l) => notes.push(l) });
     expect(r.resumedFrom).toBe(0);
     expect(notes.some((n) => n.includes('model toy|6|mean|512, now toy|6|cls|512') && n.includes('starting over'))).toBe(true);
+  });
+
+  it('a resume on another encoder runtime says the vectors differ in the last bits and how to avoid it (it mixed them without a word); the same runtime says nothing', async () => {
+    const out = join(root, 'out-runtime');
+    const stop = new Error('stop');
+    await expect(buildIndex({ corpus, out, encoder: enc, batch: 8, runtime: 'wasm', onCheckpoint: (n) => { if (n === 16) throw stop; } })).rejects.toBe(stop);
+    const notes: string[] = [];
+    await expect(buildIndex({ corpus, out, encoder: enc, batch: 8, runtime: 'wasm', say: (l) => notes.push(l), onCheckpoint: (n) => { if (n === 24) throw stop; } })).rejects.toBe(stop);
+    expect(notes.filter((n) => n.includes('encoded on'))).toEqual([]);
+    const r = await buildIndex({ corpus, out, encoder: enc, batch: 8, runtime: 'native', say: (l) => notes.push(l) });
+    expect(r.resumedFrom).toBe(24);
+    expect(notes).toContain("the checkpoint's rows were encoded on wasm, the rest will be on native: their vectors differ in the last bits, so this index is not byte for byte one build's; --restart (or --encoder wasm) for that");
   });
 
   it('--strict: the first bad row is fatal (FORMAT naming file:line); bad options are INVALID_ARGUMENT', async () => {

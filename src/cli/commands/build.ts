@@ -149,6 +149,7 @@ export function register(program: Command): void {
           strict: flags.strict,
           restart: flags.restart,
           modelKey: `${encoder.name}|${encoder.dim}|${encoder.pooling}|${encoder.maxLength}|${encoder.prefixes.passage}|files ${await modelFilesStamp(flags.model)}`,
+          runtime: encoder.provider,
           onProgress: rateProgress(),
           say,
         });
