@@ -13,7 +13,7 @@ import type { ByteSink, ByteSource, Index, Metric, ProgressCallback, SearchOptio
 import { checkFileRows, checkScoreRange, checkSearch, checkVectors, describeArg, raiseDimMaxima } from '../core/validate.js';
 import { openSink } from '../platform.js';
 import { ByteReader, sourceLabel } from '../io/byte-reader.js';
-import { encodeIvfHead, IVF_FLAT_FOURCC, IVF_SQ_FOURCC, readIvfLayout } from '../io/faiss/ivf.js';
+import { encodeIvfHead, IVF_FLAT_FOURCC, IVF_SQ_FOURCC, type IvfLayout, readIvfLayout } from '../io/faiss/ivf.js';
 import { kmeans, NativeAssigner, randomPermutation, seededRandom } from './kmeans.js';
 import { type CodeHeap, nativeListSearch, readSourceInto, retrainError, Sq8Codec, WasmArena } from './sq-index.js';
 import { type DedicatedOptions, QUERY_GROUP } from './worker-pool.js';
@@ -420,13 +420,10 @@ export class WasmIvfIndex implements Index {
 }
 
 /** Reads an IwFl / IwSq file into a WASM IVF index, streaming list contents into its memory. */
-export async function loadIvfIndex(source: ByteSource, opts: IvfIndexOptions = {}, label = sourceLabel(source)): Promise<WasmIvfIndex> {
-  const r = new ByteReader(source, 0, label);
-  const fourcc = await r.fourcc();
-  if (fourcc !== IVF_FLAT_FOURCC && fourcc !== IVF_SQ_FOURCC) {
-    throw r.error(`expected an IVF index ("${IVF_FLAT_FOURCC}" or "${IVF_SQ_FOURCC}"), found ${JSON.stringify(fourcc)}`, 0);
-  }
-  const layout = await readIvfLayout(r, fourcc);
+export async function loadIvfIndex(source: ByteSource, opts: IvfIndexOptions = {}, label = sourceLabel(source), layout?: IvfLayout): Promise<WasmIvfIndex> {
+  // `layout`: the file's structure as a caller already read it (loadIvfAuto), so it is not read again.
+  layout ??= await readIvfFile(source, label);
+  const fourcc = layout.fourcc;
   const index = await WasmIvfIndex.create(layout.d, layout.nlist, fourcc === IVF_SQ_FOURCC ? 'sq8' : 'flat', layout.metric, { ...opts, nprobe: opts.nprobe ?? Math.max(1, layout.nprobe) });
   // Also for an untrained file: its train then encodes as the file says (FAISS: by_residual).
   index.byResidual = layout.byResidual;
@@ -470,6 +467,16 @@ export async function loadIvfIndex(source: ByteSource, opts: IvfIndexOptions = {
   }
   index.ntotal = layout.ntotal;
   return index;
+}
+
+/** The structure of the IwFl / IwSq file in `source`; FORMAT when it starts with another fourcc. */
+export async function readIvfFile(source: ByteSource, label = sourceLabel(source)): Promise<IvfLayout> {
+  const r = new ByteReader(source, 0, label);
+  const fourcc = await r.fourcc();
+  if (fourcc !== IVF_FLAT_FOURCC && fourcc !== IVF_SQ_FOURCC) {
+    throw r.error(`expected an IVF index ("${IVF_FLAT_FOURCC}" or "${IVF_SQ_FOURCC}"), found ${JSON.stringify(fourcc)}`, 0);
+  }
+  return readIvfLayout(r, fourcc);
 }
 
 /** Factory entry for "IVF<nlist>,Flat" and "IVF<nlist>,SQ8". */

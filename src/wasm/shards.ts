@@ -20,13 +20,13 @@ import type { ByteSink, ByteSource, Index, Metric, SearchOptions, SearchResult }
 import { checkSearch, checkVectors } from '../core/validate.js';
 import { openSink } from '../platform.js';
 import { ByteReader, sourceLabel } from '../io/byte-reader.js';
-import { encodeIvfHead, IVF_FLAT_FOURCC, IVF_SQ_FOURCC, readIvfLayout } from '../io/faiss/ivf.js';
-import { encodeSqFileHeader, readSqLayout, SQ_FOURCC } from '../io/faiss/sq.js';
+import { encodeIvfHead, IVF_FLAT_FOURCC, IVF_SQ_FOURCC, type IvfLayout } from '../io/faiss/ivf.js';
+import { encodeSqFileHeader, readSqLayout, SQ_FOURCC, type SqLayout } from '../io/faiss/sq.js';
 import { HNSW_FLAT_FOURCC, readHnswLayout } from '../io/faiss/hnsw.js';
 import { type FlatLayout, readFlatLayout, streamFlatRows, writeFlatIndex } from '../io/faiss/flat.js';
 import { WasmFlatIndex } from './flat-index.js';
 import { HNSW_DEFAULTS, type HnswIndexOptions, storedEfs, WasmHnswIndex } from './hnsw-index.js';
-import { loadIvfIndex, WasmIvfIndex } from './ivf-index.js';
+import { loadIvfIndex, readIvfFile, WasmIvfIndex } from './ivf-index.js';
 import { loadSqIndex, readSourceInto, retrainError, Sq8Codec, WASM_MEMORY_LIMIT, WasmSqIndex } from './sq-index.js';
 import { dedicatedWorkersAvailable, resolveThreads } from './worker-pool.js';
 
@@ -463,11 +463,13 @@ export function shardedIndex(d: number, description: string, metric: Metric, opt
  * Reads an IxSQ file into shards of at most `shardBytes` (rows split in order), streaming each
  * shard's codes straight into its own memory.
  */
-export async function loadShardedSq(source: ByteSource, opts: IndexOptions & ShardOptions = {}, label = sourceLabel(source)): Promise<ShardedIndex> {
-  const r = new ByteReader(source, 0, label);
-  const fourcc = await r.fourcc();
-  if (fourcc !== SQ_FOURCC) throw r.error(`expected an IndexScalarQuantizer ("${SQ_FOURCC}"), found ${JSON.stringify(fourcc)}`, 0);
-  const layout = await readSqLayout(r);
+export async function loadShardedSq(source: ByteSource, opts: IndexOptions & ShardOptions = {}, label = sourceLabel(source), layout?: SqLayout): Promise<ShardedIndex> {
+  if (!layout) {
+    const r = new ByteReader(source, 0, label);
+    const fourcc = await r.fourcc();
+    if (fourcc !== SQ_FOURCC) throw r.error(`expected an IndexScalarQuantizer ("${SQ_FOURCC}"), found ${JSON.stringify(fourcc)}`, 0);
+    layout = await readSqLayout(r);
+  }
   const plan = planShards({ description: 'SQ8', d: layout.d, ntotal: layout.ntotal, shardBytes: opts.shardBytes });
   const out = new ShardedIndex(layout.d, 'SQ8', layout.metric, { ...opts, expectedVectors: layout.ntotal });
   const each = { ...opts, ...shardThreads(opts, plan.shards.length) };
@@ -492,14 +494,9 @@ export async function loadShardedSq(source: ByteSource, opts: IndexOptions & Sha
 }
 
 /** Reads an IwFl / IwSq file into shards holding whole inverted lists (consecutive lists per shard). */
-export async function loadShardedIvf(source: ByteSource, opts: IndexOptions & ShardOptions = {}, label = sourceLabel(source)): Promise<ShardedIndex> {
-  const r = new ByteReader(source, 0, label);
-  const fourcc = await r.fourcc();
-  if (fourcc !== IVF_FLAT_FOURCC && fourcc !== IVF_SQ_FOURCC) {
-    throw r.error(`expected an IVF index ("${IVF_FLAT_FOURCC}" or "${IVF_SQ_FOURCC}"), found ${JSON.stringify(fourcc)}`, 0);
-  }
-  const layout = await readIvfLayout(r, fourcc);
-  const storage = fourcc === IVF_SQ_FOURCC ? 'sq8' : 'flat';
+export async function loadShardedIvf(source: ByteSource, opts: IndexOptions & ShardOptions = {}, label = sourceLabel(source), layout?: IvfLayout): Promise<ShardedIndex> {
+  layout ??= await readIvfFile(source, label);
+  const storage = layout.fourcc === IVF_SQ_FOURCC ? 'sq8' : 'flat';
   const description = `IVF${layout.nlist},${storage === 'sq8' ? 'SQ8' : 'Flat'}`;
   const plan = planShards({ description, d: layout.d, ntotal: layout.ntotal, shardBytes: opts.shardBytes });
   const out = new ShardedIndex(layout.d, description, layout.metric, { ...opts, nprobe: opts.nprobe ?? Math.max(1, layout.nprobe), expectedVectors: layout.ntotal });
@@ -608,20 +605,24 @@ export function needsShards(description: string, d: number, ntotal: number, opts
 
 /** Loader for readIndex ('sq'): one instance when the file fits one WebAssembly memory, else shards. */
 export async function loadSqAuto(source: ByteSource, opts: IndexOptions & ShardOptions = {}): Promise<Index> {
-  const r = new ByteReader(source, 4, sourceLabel(source));
+  // The header is read once, here, and handed on (as loadFlatAuto does).
+  const label = sourceLabel(source);
+  const r = new ByteReader(source, 0, label);
+  const fourcc = await r.fourcc();
+  if (fourcc !== SQ_FOURCC) throw r.error(`expected an IndexScalarQuantizer ("${SQ_FOURCC}"), found ${JSON.stringify(fourcc)}`, 0);
   const layout = await readSqLayout(r);
-  if (needsShards('SQ8', layout.d, layout.ntotal, opts)) return loadShardedSq(source, opts);
-  return loadSqIndex(source, opts);
+  if (needsShards('SQ8', layout.d, layout.ntotal, opts)) return loadShardedSq(source, opts, label, layout);
+  return loadSqIndex(source, opts, label, layout);
 }
 
 /** Loader for readIndex ('ivf'): one instance when the file fits one WebAssembly memory, else shards. */
 export async function loadIvfAuto(source: ByteSource, opts: IndexOptions & ShardOptions = {}): Promise<Index> {
-  const r = new ByteReader(source, 0, sourceLabel(source));
-  const fourcc = await r.fourcc();
-  const layout = await readIvfLayout(r, fourcc);
-  const description = `IVF${layout.nlist},${fourcc === IVF_SQ_FOURCC ? 'SQ8' : 'Flat'}`;
-  if (needsShards(description, layout.d, layout.ntotal, opts)) return loadShardedIvf(source, opts);
-  return loadIvfIndex(source, opts);
+  // The header (with the centroids and list sizes) is read once, here, and handed on.
+  const label = sourceLabel(source);
+  const layout = await readIvfFile(source, label);
+  const description = `IVF${layout.nlist},${layout.fourcc === IVF_SQ_FOURCC ? 'SQ8' : 'Flat'}`;
+  if (needsShards(description, layout.d, layout.ntotal, opts)) return loadShardedIvf(source, opts, label, layout);
+  return loadIvfIndex(source, opts, label, layout);
 }
 
 /**

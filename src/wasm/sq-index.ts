@@ -12,7 +12,7 @@ import type { ByteSink, ByteSource, Index, Metric, ProgressCallback, SearchOptio
 import { checkSearch, checkVectors } from '../core/validate.js';
 import { openSink } from '../platform.js';
 import { ByteReader, sourceLabel } from '../io/byte-reader.js';
-import { encodeSqFileHeader, readSqLayout, SQ_FOURCC } from '../io/faiss/sq.js';
+import { encodeSqFileHeader, readSqLayout, SQ_FOURCC, type SqLayout } from '../io/faiss/sq.js';
 import { compiledModule, SpanAllocator, type WasmHeap } from './module.js';
 import { QUERY_GROUP, abortableBatch, acquirePool, checkAbort, type DedicatedOptions, type NativeCall, threadPlan, type WorkerPool } from './worker-pool.js';
 
@@ -593,11 +593,14 @@ export function retrainError(description: string, ntotal: number): TesseraError 
 }
 
 /** Reads an IxSQ file (FAISS IndexScalarQuantizer, QT_8bit) into a WASM SQ8 index, streaming the codes. */
-export async function loadSqIndex(source: ByteSource, opts: IndexOptions = {}, label = sourceLabel(source)): Promise<WasmSqIndex> {
-  const r = new ByteReader(source, 0, label);
-  const fourcc = await r.fourcc();
-  if (fourcc !== SQ_FOURCC) throw r.error(`expected an IndexScalarQuantizer ("${SQ_FOURCC}"), found ${JSON.stringify(fourcc)}`, 0);
-  const layout = await readSqLayout(r);
+export async function loadSqIndex(source: ByteSource, opts: IndexOptions = {}, label = sourceLabel(source), layout?: SqLayout): Promise<WasmSqIndex> {
+  // `layout`: the file's header as a caller already read it (loadSqAuto), so it is not read again.
+  if (!layout) {
+    const r = new ByteReader(source, 0, label);
+    const fourcc = await r.fourcc();
+    if (fourcc !== SQ_FOURCC) throw r.error(`expected an IndexScalarQuantizer ("${SQ_FOURCC}"), found ${JSON.stringify(fourcc)}`, 0);
+    layout = await readSqLayout(r);
+  }
   const index = await WasmSqIndex.create(layout.d, layout.metric, opts);
   try {
     if (layout.sq.trained.length === 2 * layout.d) index.setCodec(new Sq8Codec(layout.d, layout.sq.trained));

@@ -90,6 +90,37 @@ describe('loadFlatAuto reads the header once', () => {
   });
 });
 
+describe('loadIvfAuto and loadSqAuto read the header once', () => {
+  it.each([
+    ['IVF8,Flat', undefined],
+    ['IVF8,Flat', 24 << 10],
+    ['SQ8', undefined],
+    ['SQ8', 8 << 10],
+  ] as const)('%s (shardBytes %s): one pass over the header (with an IVF\'s centroids and list sizes), handed to the loaders', async (type, bytes) => {
+    const base = randomVectors(1000, d, 95);
+    const built = await indexFactory(d, type, 'l2', { backend: 'wasm', threads: 1 });
+    await built.train(base);
+    await built.add(base);
+    const sink = memorySink();
+    await built.save(sink);
+    await built.dispose();
+    const file = memorySource(sink.bytes());
+    // each pass over the header starts with a read in its first bytes: 1, was 2 (the auto loader's, then the loader's)
+    let passes = 0;
+    const counting: ByteSource = { ...file, size: file.size, read: (at, len) => ((passes += at < 16 ? 1 : 0), file.read(at, len)) };
+    const { loadIvfAuto, loadSqAuto } = await import('../../src/wasm/shards.js');
+    const index = await (type === 'SQ8' ? loadSqAuto : loadIvfAuto)(counting, { threads: 1, shardBytes: bytes, nprobe: 8 });
+    try {
+      expect(index instanceof ShardedIndex).toBe(bytes !== undefined);
+      expect(index.ntotal).toBe(1000);
+      expect(passes).toBe(1);
+      expect((await index.search(base.subarray(999 * d), 1)).labels[0]).toBe(999n);
+    } finally {
+      await index.dispose();
+    }
+  });
+});
+
 describe('HNSW shard plans count a visited byte per node for every searching thread', () => {
   it('more threads per shard, fewer nodes per shard; the one-instance check counts them too', async () => {
     const { planShards, needsShards } = await import('../../src/wasm/shards.js');
