@@ -464,7 +464,11 @@ async function buildLocked(opts: BuildOptions, say: (line: string) => void, inde
           throw writeFailure(vectorsPath, e, `The checkpoint keeps the ${state.rowsDone} rows encoded before: rerun the same command to resume from there.`);
         }
         hashRun();
-        state = { ...state, corpus: { ...state.corpus, sha256: hash.copy().digest('hex') }, rowsDone: state.rowsDone + rows.length, bad: [...state.bad, ...bad],
+        state = {
+          ...state,
+          corpus: { ...state.corpus, sha256: hash.copy().digest('hex') },
+          rowsDone: state.rowsDone + rows.length,
+          bad: [...state.bad, ...bad],
           nonUtf8: { count: state.nonUtf8.count + nonUtf8.length, rows: [...state.nonUtf8.rows, ...nonUtf8].slice(0, NON_UTF8_LISTED) },
         };
         await writeAtomic(statePath, JSON.stringify(state));
