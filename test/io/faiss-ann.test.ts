@@ -194,6 +194,28 @@ describe.each(['ip', 'l2'] as const)('FAISS ANN files, %s', (metric) => {
   });
 });
 
+it('an HNSW graph of one level reads as its M (it read as 2M: cum_nneighbor_per_level [0, 2M] has no upper level to take M from)', async () => {
+  const [d, M, n] = [4, 4, 3];
+  const neighbors = new Int32Array(n * 2 * M).fill(-1);
+  neighbors.set([1, 2], 0);
+  neighbors.set([0, 2], 2 * M);
+  neighbors.set([0, 1], 4 * M);
+  const graph = {
+    assignProbas: Float64Array.of(1),
+    cumNneighborPerLevel: Int32Array.of(0, 2 * M),
+    levels: Int32Array.of(1, 1, 1),
+    offsets: Float64Array.of(0, 2 * M, 4 * M, 6 * M),
+    neighbors,
+    entryPoint: 0,
+    maxLevel: 0,
+    efConstruction: 40,
+    efSearch: 16,
+  };
+  const sink = memorySink();
+  await writeHnswFlatTo(sink, d, 'l2', graph, Float32Array.from({ length: n * d }, (_, i) => i));
+  expect(await inspectIndex(memorySource(sink.bytes()))).toMatchObject({ description: 'HNSW4', details: { M: 4 } });
+});
+
 describe('corrupt and truncated ANN files', () => {
   const load = (bytes: Uint8Array) => readIndex(memorySource(bytes), { backend: 'wasm' });
   const fixture = (name: string) => new Uint8Array(readFileSync(join(dir, fx.indexes[name]!.file)));

@@ -163,7 +163,10 @@ export async function readHnswLayout(r: ByteReader): Promise<HnswLayout> {
   const at: HnswGraphOffsets = { label: r.label, cumNneighborPerLevel: cn.at, levels: lv.at, offsets: of.at, neighbors: neighborsOffset, entryPoint: tailAt };
   checkHnswGraph({ cumNneighborPerLevel, levels, offsets, neighbors: nb.n, entryPoint, maxLevel }, at);
   const storage = await readStorage(r, header);
-  const M = (cumNneighborPerLevel[2] ?? 2 * cumNneighborPerLevel[1]!) - cumNneighborPerLevel[1]!;
+  // M slots per upper level, 2M on level 0: a graph of one level has only the 2M (it read as M = 2M).
+  const cum = cumNneighborPerLevel;
+  const upperM = cum.length > 2 ? cum[2]! - cum[1]! : 0;
+  const M = upperM > 0 ? upperM : cum[1]! / 2;
   return {
     ...header,
     metric,
@@ -177,7 +180,7 @@ export async function readHnswLayout(r: ByteReader): Promise<HnswLayout> {
     maxLevel,
     efConstruction,
     efSearch,
-    M: M > 0 ? M : cumNneighborPerLevel[1]! / 2,
+    M,
     storage,
     at,
   };
