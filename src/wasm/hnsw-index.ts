@@ -422,6 +422,12 @@ export class WasmHnswIndex implements Index {
     // A signal is looked at between batches: keep each short (a query visits about efSearch nodes'
     // 2M neighbours; the threads split a batch by queries).
     if (opts.signal) batch = Math.min(batch, abortableBatch(efSearch * 2 * this.M * this.d) * (this.pool?.size ?? 1));
+    // A memory filled near its limit leaves room for fewer queries and results at once (work buffers
+    // for this efSearch counted as if new, 64 KiB for alignment).
+    const ex = this.heap.exports as unknown as Exports;
+    const work = (this.pool?.size ?? 1) * (ex.hnsw_scratch_bytes(this.capacity, Math.max(efSearch, k, 2 * this.M), this.M) >>> 0);
+    const room = this.heap.limit - this.heap.used - work - (64 << 10);
+    batch = Math.max(1, Math.min(batch, Math.floor(room / (this.d * 4 + k * 8))));
     const parts: SearchResult[] = [];
     for (let q0 = 0; q0 < nq; q0 += batch) {
       await checkAbort(opts.signal, q0 > 0);

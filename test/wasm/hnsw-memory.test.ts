@@ -66,6 +66,12 @@ describe('WASM HNSW memory', () => {
       expect(full.graph()).toEqual(twin.graph());
       const q = part(3, 5);
       expect(await full.search(q, 4)).toEqual(await twin.search(q, 4));
+      // 4096 queries x k = 500 want 16.5 MB of query and result buffers, more than the 16 MiB left:
+      // the batch shrinks to what fits (it was OUT_OF_MEMORY on an index that had taken its vectors)
+      const many = x.subarray(0, 4096 * d);
+      const big = await full.search(many, 500);
+      expect(big.labels.subarray(0, 5000)).toEqual((await twin.search(many, 500)).labels.subarray(0, 5000));
+      expect(heapOf(full).memory.buffer.byteLength).toBeLessThanOrEqual(memoryLimit);
     } finally {
       await full.dispose();
       await twin.dispose();
