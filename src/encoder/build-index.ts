@@ -227,27 +227,50 @@ function processAlive(pid: number): boolean {
   }
 }
 
+/**
+ * When process `pid` started, in clock ticks since boot (Linux /proc/<pid>/stat field 22); undefined
+ * where there is no /proc. Tells a lock's build from a later process given the same id: a container
+ * restarted after a kill gives its build the same small pid, which was taken for the dead build's.
+ */
+async function processStart(pid: number): Promise<string | undefined> {
+  const text = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
+  // Fields after the command name, which is in parentheses and may hold spaces: state is field 3.
+  return text?.slice(text.lastIndexOf(')') + 2).split(' ')[22 - 3];
+}
+
+interface LockHolder {
+  text: string;
+  pid?: number;
+  host?: unknown;
+  /** processStart of the holder when it took the lock. */
+  start?: string;
+}
+
 /** The lock's text as read, and the holder it names (none when unreadable: nobody holds it). */
-async function readLock(path: string): Promise<{ text: string; pid?: number; host?: unknown } | undefined> {
+async function readLock(path: string): Promise<LockHolder | undefined> {
   const text = await readFile(path, 'utf8').catch(() => undefined);
   if (text === undefined) return undefined;
   try {
-    const holder = JSON.parse(text) as { pid?: unknown; host?: unknown };
-    return { text, pid: typeof holder.pid === 'number' ? holder.pid : undefined, host: holder.host };
+    const holder = JSON.parse(text) as { pid?: unknown; host?: unknown; start?: unknown };
+    return { text, pid: typeof holder.pid === 'number' ? holder.pid : undefined, host: holder.host, start: typeof holder.start === 'string' ? holder.start : undefined };
   } catch {
     return { text }; // an empty lock left by a version that created it before writing it
   }
 }
 
-/** Throws INVALID_ARGUMENT when the lock names a build that may still run (another host's, or a live process here). */
-function refuseLiveHolder(out: string, path: string, lock: { pid?: number; host?: unknown }): void {
+/**
+ * Throws INVALID_ARGUMENT when the lock names a build that may still run: another host's, or a live
+ * process here that started when the lock's holder did (a later process given the same id is not it).
+ */
+async function refuseLiveHolder(out: string, path: string, lock: LockHolder): Promise<void> {
   const { pid, host } = lock;
   if (pid !== undefined && host !== hostname()) {
     throw new TesseraError('INVALID_ARGUMENT', `--out ${out} is locked by a build on ${String(host)} (process ${pid}, ${path}): wait for it, or delete ${path} if that build is gone`);
   }
-  if (pid !== undefined && processAlive(pid)) {
-    throw new TesseraError('INVALID_ARGUMENT', `--out ${out} is in use by another build (process ${pid}, ${path}): wait for it to finish, or build into another --out`);
-  }
+  if (pid === undefined || !processAlive(pid)) return;
+  const start = lock.start === undefined ? undefined : await processStart(pid);
+  if (start !== undefined && start !== lock.start) return;
+  throw new TesseraError('INVALID_ARGUMENT', `--out ${out} is in use by another build (process ${pid}, ${path}): wait for it to finish, or build into another --out`);
 }
 
 /**
@@ -258,7 +281,7 @@ export async function checkOutNotLocked(out: string): Promise<number | undefined
   const path = join(out, LOCK_FILE);
   const lock = await readLock(path);
   if (lock === undefined) return undefined;
-  refuseLiveHolder(out, path, lock);
+  await refuseLiveHolder(out, path, lock);
   return lock.pid;
 }
 
@@ -278,7 +301,8 @@ async function lockOutFolder(out: string, say: (line: string) => void): Promise<
   const path = join(out, LOCK_FILE);
   const takeover = `${path}.takeover`;
   const mine = `${path}.${process.pid}-${randomBytes(4).toString('hex')}`;
-  const me = JSON.stringify({ pid: process.pid, host: hostname() });
+  const start = await processStart(process.pid);
+  const me = JSON.stringify({ pid: process.pid, host: hostname(), ...(start !== undefined ? { start } : {}) });
   await writeFile(mine, me, { flag: 'wx' });
   const release = () => rm(path, { force: true });
   try {
@@ -286,7 +310,7 @@ async function lockOutFolder(out: string, say: (line: string) => void): Promise<
       if (await createLock(mine, path, me)) return release;
       const stale = await readLock(path);
       if (stale === undefined) continue; // released between the link and the read: try again
-      refuseLiveHolder(out, path, stale);
+      await refuseLiveHolder(out, path, stale);
       let mutex;
       try {
         mutex = await open(takeover, 'wx');

@@ -238,6 +238,17 @@ describe('buildIndex', () => {
     expect(notes.some((n) => n.includes(`taking over`) && n.includes(`process ${dead}`))).toBe(true);
   });
 
+  it('a lock whose process id now belongs to a later process (a restarted container gives its build the same small pid) is taken over, not refused forever as in use', async (ctx) => {
+    if (!existsSync('/proc/self/stat')) return ctx.skip();
+    const out = join(root, 'out-pid-reused');
+    mkdirSync(out, { recursive: true });
+    // This very process, but started at another time than the lock's holder: the holder is gone.
+    writeFileSync(join(out, '.tessera-build.lock'), JSON.stringify({ pid: process.pid, host: hostname(), start: '1' }));
+    const notes: string[] = [];
+    await buildIndex({ corpus, out, encoder: enc, batch: 8, say: (l) => notes.push(l) });
+    expect(notes.some((n) => n.startsWith('taking over') && n.includes(`process ${process.pid}`))).toBe(true);
+  });
+
   it('builds that find one stale lock at the same moment: exactly one takes it over, the others are refused naming it (each removed the lock and made its own: both ran, mixing rows)', async () => {
     const out = join(root, 'out-lock-race');
     mkdirSync(out, { recursive: true });
