@@ -66,9 +66,11 @@ export function sharedMemoryAvailable(): boolean {
 
 function outOfMemory(bytes: number, inUse: number, limit: number): TesseraError {
   const most = limit < MAX_MEMORY_BYTES ? `its limit of ${formatBytes(limit)}` : 'the 4 GiB a 32-bit WebAssembly memory can hold';
+  // just past the limit both round alike ("needs 4.0 GiB, more than 4 GiB"): then the bytes
+  const need = formatBytes(inUse + bytes) === formatBytes(limit) ? `${inUse + bytes} bytes` : formatBytes(inUse + bytes);
   return new TesseraError(
     'OUT_OF_MEMORY',
-    `WebAssembly memory needs ${formatBytes(inUse + bytes)}, more than ${most}: split the vectors into shards of < ${formatBytes(limit)}, or use SQ8/IVF storage`,
+    `WebAssembly memory needs ${need}, more than ${most}${need.endsWith(' bytes') ? ` (${limit} bytes)` : ''}: split the vectors into shards of < ${formatBytes(limit)}, or use SQ8/IVF storage`,
   );
 }
 

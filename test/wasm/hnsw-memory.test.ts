@@ -121,6 +121,15 @@ describe('WASM HNSW when the host refuses memory', () => {
   });
 });
 
+describe('WebAssembly memory limit message', () => {
+  it('gives the bytes where the need and the limit round alike ("needs 20.0 MiB, more than its limit of 20.0 MiB")', async () => {
+    const { WasmHeap } = await import('../../src/wasm/module.js');
+    const heap = await WasmHeap.create(false, 20 << 20);
+    expect(() => heap.alloc((20 << 20) - heap.used + 1000)).toThrow(/^WebAssembly memory needs \d+ bytes, more than its limit of 20\.0 MiB \(20971520 bytes\): split/);
+    expect(() => heap.alloc(30 << 20)).toThrow(/^WebAssembly memory needs 30\.\d MiB, more than its limit of 20\.0 MiB: split/);
+  });
+});
+
 describe('WASM HNSW reserveNodes', () => {
   it('reserves room for adds up to it in place, says how many fit past the limit, and refuses a count that is not one', async () => {
     const [d, M] = [16, 8];
