@@ -86,6 +86,17 @@ describe('convert', () => {
     await expect(convertIndex({ input: npy, output: bad, indexType: 'PQ16' })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     // HNSW past one instance is several graphs: fine in memory (shardedIndex), not as one FAISS file
     await expect(convertIndex({ input: npy, output: bad, indexType: 'HNSW16', threads: 1, shardBytes: 64 << 10 })).rejects.toMatchObject({ code: 'UNSUPPORTED', message: expect.stringContaining('several graphs') });
+    // a .npy whose name does not say so is known by its magic (readIndex sends it here); raw floats named otherwise are told to be named .f32
+    const npyNamedIndex = join(dir, 'x-npy.index');
+    writeFileSync(npyNamedIndex, readFileSync(npy));
+    expect(await convertIndex({ input: npyNamedIndex, output: join(dir, 'from-npy.index'), indexType: 'Flat' })).toMatchObject({ ntotal: n, d });
+    const raw = join(dir, 'x.bin');
+    writeFileSync(raw, Buffer.from(base.buffer, base.byteOffset, base.byteLength));
+    await expect(convertIndex({ input: raw, output: bad, indexType: 'Flat', dim: d })).rejects.toMatchObject({
+      code: 'UNSUPPORTED',
+      message: expect.stringContaining('x.bin: not a FAISS index (its first bytes 0x['),
+    });
+    await expect(convertIndex({ input: raw, output: bad, indexType: 'Flat', dim: d })).rejects.toMatchObject({ message: expect.stringContaining('name it .npy, .fvecs, or .f32 for raw float32 rows (then give --dim D)') });
     // a FAISS file's dimension is its header's: a --dim that differs was ignored without a word
     const flat = join(dir, 'f.index');
     await writeFlatIndex(flat, d, 'ip', 100, base.subarray(0, 100 * d));

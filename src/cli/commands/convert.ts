@@ -17,6 +17,7 @@ import { checkFileRows } from '../../core/validate.js';
 import type { ByteSource, Index, Metric, ProgressCallback } from '../../core/types.js';
 import { ByteReader } from '../../io/byte-reader.js';
 import { faissFormat } from '../../io/faiss/formats.js';
+import { type FaissFormat, showFourcc } from '../../io/faiss/header.js';
 import { type RowChunk, readFlatLayout, streamFlatRows, writeFlatIndex } from '../../io/faiss/flat.js';
 import { HNSW_FLAT_FOURCC, readHnswStorage } from '../../io/faiss/hnsw.js';
 import { IVF_FLAT_FOURCC, readIvfLayout, readIvfRowOffsets, streamIvfRows } from '../../io/faiss/ivf.js';
@@ -69,7 +70,8 @@ interface RowInput {
 }
 
 async function openRows(source: ByteSource, path: string, dim: number | undefined, onProgress?: ProgressCallback): Promise<RowInput> {
-  const vf = vectorFormatOf(path);
+  // A .npy is known by its magic too: one named .index was sent by readIndex's message to convert, which refused it.
+  const vf = vectorFormatOf(path) ?? (bytesEqual(await source.read(0, 6), NPY_MAGIC) ? 'npy' : undefined);
   if (vf) {
     const layout = await inspectVectors(source, { format: vf, dim, label: path });
     return { d: layout.d, n: layout.n, metric: undefined, rows: (firstRow, rowCount) => streamVectors(source, layout, { firstRow, rowCount }) };
@@ -77,7 +79,17 @@ async function openRows(source: ByteSource, path: string, dim: number | undefine
   // A FAISS file: the types that store their vectors as they are.
   const r = new ByteReader(source, 0, path);
   const fourcc = await r.fourcc('a FAISS fourcc (4 bytes, e.g. "IxFI")');
-  const format = faissFormat(fourcc, path);
+  let format: FaissFormat;
+  try {
+    format = faissFormat(fourcc, path);
+  } catch (e) {
+    // FAISS fourccs start with "I": other bytes are likely vectors in a file whose name does not say so
+    if (fourcc.startsWith('I')) throw e;
+    throw new TesseraError(
+      'UNSUPPORTED',
+      `${path}: not a FAISS index (its first bytes ${showFourcc(fourcc)} are no FAISS fourcc) nor a vector file convert knows by its name: name it .npy, .fvecs, or .f32 for raw float32 rows (then give --dim D)`,
+    );
+  }
   if (format.kind === 'flat') {
     const layout = await readFlatLayout(source, 0, path);
     return { d: layout.d, n: layout.ntotal, metric: layout.metric, rows: (firstRow, rowCount) => streamFlatRows(source, layout, { firstRow, rowCount, label: path }) };
@@ -98,6 +110,12 @@ async function openRows(source: ByteSource, path: string, dim: number | undefine
     `${path} is an ${info.type} (${info.description}), whose vectors are 8-bit codes: convert reads the types that store vectors exactly (flat IndexFlatIP/L2, IndexHNSWFlat, IndexIVFFlat) ` +
       'or vector files (.npy, .fvecs, .f32); converting codes would add a second rounding: convert from the original flat file or vectors',
   );
+}
+
+const NPY_MAGIC = Uint8Array.of(0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59); // "\x93NUMPY"
+
+function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((v, i) => v === b[i]);
 }
 
 /**
