@@ -5,7 +5,7 @@
  * Rows are the non-empty lines of the file (a line holding only "\r" counts as empty), numbered
  * from 0 in file order: row i is vector i of the index built from it. Search-R1's corpus has no
  * empty lines, so there row == line number. A UTF-8 byte order mark at the start of the file (as
- * Windows tools write one) is not part of row 0.
+ * Windows tools write one) is not part of row 0, nor one at the start of a later row (files joined by cat).
  *
  * Offset table file (little-endian), written atomically beside the corpus as `<corpus>.offsets`:
  *   bytes  0..7   magic "TSROWS01"
@@ -454,8 +454,9 @@ export class Corpus {
     const text = trimLineEnd(buf.toString('utf8', a, b));
     // Row 0 may start after a byte order mark (offset 3), so only later rows are checked before.
     if ((i > 0 && a > 0 && buf[a - 1] !== 10) || text.includes('\n') || b === a) throw this.changed(i, start);
-    // A table built before byte order marks were skipped puts row 0 at byte 0.
-    return start === 0 && text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+    // A BOM where a row starts is no part of it (JSON may not start with one): files joined by cat
+    // carry one at each junction, and a table built before BOMs were skipped puts row 0 at byte 0.
+    return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   }
 
   /** Raw rows for `ids`, in the order given (duplicates read once). */

@@ -118,6 +118,8 @@ describe('corpus offset table', () => {
     for (const [name, text, want] of [
       ['bom.jsonl', `\uFEFF${rows.join('\n')}\n`, rows],
       ['bom-line.jsonl', `\uFEFF\r\n${rows.join('\r\n')}`, rows],
+      // Two BOM files joined by cat: the second's BOM starts row 2 (it was a bad row to build, and serve sent {"contents": "\ufeff{..."}).
+      ['joined.jsonl', `\uFEFF${rows.slice(0, 2).join('\n')}\n\uFEFF${rows[2]}\n`, rows],
     ] as const) {
       const path = join(dir, name);
       writeFileSync(path, text);
@@ -129,6 +131,7 @@ describe('corpus offset table', () => {
         for await (const { text: t } of corpus.iterate()) all.push(t);
         expect(all).toEqual(want);
         expect(JSON.parse(await corpus.row(0))).toMatchObject({ id: '0' });
+        expect(JSON.parse(await corpus.row(2))).toMatchObject({ id: '2' });
       } finally {
         await corpus.close();
       }
