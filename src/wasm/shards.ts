@@ -294,8 +294,9 @@ export class ShardedIndex implements Index {
     else {
       // Every shard its own graph, built with the same parameters and seed as one instance would be.
       index = await WasmHnswIndex.create(this.d, s.M, this.metric, o);
-      // Nodes reserved up front: the vector array never grows by copying (the plan counts no slack).
-      index.reserveNodes(this.rowsPerShard);
+      // With the final size known each shard takes its share exactly; otherwise its arrays grow in
+      // place as adds come (reserving a whole shard grew the memory of 1000 vectors to 4 GiB).
+      if (this.opts.expectedVectors) index.reserveNodes(this.rowsPerShard);
     }
     this.applyTraining(index);
     this.shards.push({ index, idOffset });

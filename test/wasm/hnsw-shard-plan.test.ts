@@ -80,3 +80,29 @@ describe('HNSW shard plans use the threads of the load', () => {
     });
   });
 });
+
+describe('HNSW shards built by add', () => {
+  it('grow their memory with their vectors: a whole shard was reserved up front (1000 vectors took a 4 GiB memory)', async () => {
+    const { shardedIndex } = await import('../../src/wasm/shards.js');
+    const d = 64;
+    const idx = shardedIndex(d, 'HNSW16', 'ip', { threads: 1, shardWorkers: false });
+    try {
+      await idx.add(randomVectors(1000, d, 6));
+      expect(idx.shardCount).toBe(1);
+      expect(idx.wasmMemoryBytes).toBeLessThan(16 << 20);
+      const r = await idx.search(randomVectors(1, d, 7), 5);
+      expect(r.labels.every((l) => l >= 0n && l < 1000n)).toBe(true);
+    } finally {
+      await idx.dispose();
+    }
+    // with the size known each shard reserves its share, and fills it
+    const sized = shardedIndex(d, 'HNSW16', 'ip', { threads: 1, shardWorkers: false, expectedVectors: 1000, shardBytes: 256 << 10 });
+    try {
+      await sized.add(randomVectors(1000, d, 8));
+      expect(sized.shardCount).toBeGreaterThan(1);
+      expect(sized.shardSizes().reduce((a, b) => a + b, 0)).toBe(1000);
+    } finally {
+      await sized.dispose();
+    }
+  });
+});
