@@ -90,8 +90,12 @@ const KNOWN_UNSUPPORTED: Record<string, readonly [type: string, advice: string]>
   IHNp: ['IndexHNSWPQ', CODES],
   IHNs: ['IndexHNSWSQ', `tessera's HNSW stores float32 vectors (IndexHNSWFlat): rebuild as HNSW<M>, or as SQ8 / IVF<nlist>,SQ8 for 8-bit codes (tessera convert)`],
   IHN2: ['IndexHNSW2Level', CODES],
-  INSf: ['IndexNSGFlat', 'rebuild it as HNSW<M> (IndexHNSWFlat), the graph index tessera reads (tessera convert)'],
-  IwFd: ['IndexIVFFlatDedup', 'rebuild it as IVF<nlist>,Flat (tessera convert)'],
+  // convert reads neither (it reads Flat, HNSW Flat and IVF Flat files): the way there is their vectors
+  INSf: [
+    'IndexNSGFlat',
+    "its vectors are exact: write them out (np.save('x.npy', index.reconstruct_n(0, index.ntotal))) and rebuild as HNSW<M>, the graph index tessera reads (tessera convert --in x.npy --out F --index-type HNSW32)",
+  ],
+  IwFd: ['IndexIVFFlatDedup', `rebuild it from its original vectors as IVF<nlist>,Flat (tessera convert --in vectors.npy --out F --index-type IVF4096,Flat): FAISS cannot reconstruct a dedup index's vectors`],
   // types of later FAISS releases
   IxFP: ['IndexFlatPanorama', REBUILD],
   IxFp: ['IndexFlatPanorama', REBUILD],
