@@ -248,10 +248,18 @@ export class WasmHnswIndex implements Index {
         heap.f32(index.ptr('vectors'), n * d).set(vectors);
         if (!raiseDimMaxima(index.dimMax, vectors, d)) checkVectors(vectors, d, 'graph vectors');
       } else {
+        // Chunks land where they say: one outside the n rows would write over the graph's arrays.
+        let rows = 0;
         for await (const chunk of vectors) {
+          const m = chunk.data.length / d;
+          if (!Number.isInteger(m) || !Number.isInteger(chunk.start) || chunk.start < 0 || chunk.start + m > n) {
+            throw new TesseraError('INVALID_ARGUMENT', `${label}: a chunk of ${chunk.data.length} floats at row ${chunk.start} is not whole rows of d=${d} within the graph's ${n} nodes`);
+          }
           heap.f32(index.ptr('vectors') + chunk.start * d * 4, chunk.data.length).set(chunk.data);
           if (!raiseDimMaxima(index.dimMax, chunk.data, d)) checkFileRows(chunk.data, d, chunk.start, label);
+          rows += m;
         }
+        if (rows !== n) throw new TesseraError('INVALID_ARGUMENT', `${label}: the chunks hold ${rows} rows, the graph ${n} nodes`);
       }
       heap.i32(index.ptr('locks'), n).fill(0);
       const ww = index.words();

@@ -32,3 +32,26 @@ describe('WasmHnswIndex from the package entry', () => {
     }
   });
 });
+
+describe('fromGraph with vectors in chunks', () => {
+  it('takes chunks that cover the nodes, and refuses one outside them (it was written over the graph arrays) or too few rows', async () => {
+    const index = await WasmHnswIndex.create(d, 8, 'l2', { threads: 1 });
+    await index.add(base.subarray(0, 200 * d));
+    const graph = index.graph();
+    const rows = index.vectors();
+    const chunks = (parts: [number, number][]) =>
+      (async function* () {
+        for (const [start, count] of parts) yield { start, data: rows.slice(start * d, (start + count) * d) };
+      })();
+    const ok = await WasmHnswIndex.fromGraph(d, 'l2', graph, chunks([[100, 100], [0, 100]]), { threads: 1 });
+    expect(ok.vectors()).toEqual(rows);
+    expect(ok.graph()).toEqual(graph);
+    await ok.dispose();
+    const past = async function* () {
+      yield { start: 150, data: rows.slice(0, 100 * d) };
+    };
+    await expect(WasmHnswIndex.fromGraph(d, 'l2', graph, past(), { threads: 1 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('not whole rows of d=24 within the graph\'s 200 nodes') });
+    await expect(WasmHnswIndex.fromGraph(d, 'l2', graph, chunks([[0, 150]]), { threads: 1 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('the chunks hold 150 rows, the graph 200 nodes') });
+    await index.dispose();
+  });
+});
