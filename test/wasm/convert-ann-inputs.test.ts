@@ -61,6 +61,7 @@ p.reconstruct_n(0, n).tofile(dir + '/ivf-perm.recon.f32')
 o = ivf(); o.add_with_ids(x, np.arange(n, dtype='int64') + 1000); faiss.write_index(o, dir + '/ivf-ids.index')
 s = faiss.IndexIVFFlat(faiss.IndexFlatL2(d), d, 1024, faiss.METRIC_L2); s.cp.min_points_per_centroid = 1; s.train(x); s.add(x[:300])
 faiss.write_index(s, dir + '/ivf-sparse.index')
+g = faiss.index_factory(d, 'IVF16_HNSW8,Flat'); g.train(x); g.add(x); faiss.write_index(g, dir + '/ivf-hnswq.index')
 dup = np.arange(n, dtype='int64'); dup[n - 1] = 7
 u = ivf(); u.add_with_ids(x, dup); faiss.write_index(u, dir + '/ivf-dup.index')
 `;
@@ -167,6 +168,15 @@ describe('convert reads IndexHNSWFlat and IndexIVFFlat inputs', () => {
     expect(await convertIndex({ input: join(dir, 'ivf-sparse.index'), output: out, indexType: 'Flat' })).toMatchObject({ ntotal: 300, metric: 'l2' });
     const { data } = await readFlatIndexData(out);
     expect(Buffer.compare(Buffer.from(data.buffer), Buffer.from(base.buffer, 0, 300 * d * 4))).toBe(0);
+  });
+
+  it('an IVF with an HNSW coarse quantizer (IVF16_HNSW8,Flat), which readIndex refuses, converts: the lists are all convert needs', async () => {
+    const input = join(dir, 'ivf-hnswq.index');
+    await expect(readIndex(input, { backend: 'wasm', threads: 1 })).rejects.toMatchObject({ code: 'UNSUPPORTED', message: expect.stringContaining(`tessera convert --in ${input}`) });
+    const out = join(dir, 'ivf-hnswq.flat.index');
+    expect(await convertIndex({ input, output: out, indexType: 'Flat' })).toMatchObject({ ntotal: n, metric: 'l2' });
+    const { data } = await readFlatIndexData(out);
+    expect(Buffer.compare(Buffer.from(data.buffer), Buffer.from(base.buffer))).toBe(0);
   });
 
   it('an IVF read in id order in small chunks: rows gathered from every list equal the vectors by id', async () => {

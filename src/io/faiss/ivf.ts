@@ -17,6 +17,7 @@ import type { ByteSource, Metric, ProgressCallback } from '../../core/types.js';
 import { type ByteReader, float32View } from '../byte-reader.js';
 import { readScattered } from '../row-source.js';
 import { DEFAULT_CHUNK_BYTES, encodeFlatHeader, readFlatHeader, type RowChunk } from './flat.js';
+import { HNSW_FLAT_FOURCC, readHnswStorage } from './hnsw.js';
 import { type FaissFileInfo, type FaissFormat, type FaissIndexHeader, readIndexHeader, requireMetric, showFourcc } from './header.js';
 import { encodeSqParams, LeWriter, readSqParams, type SqParams } from './sq.js';
 
@@ -52,8 +53,12 @@ export interface IvfLayout extends FaissIndexHeader {
   end: number;
 }
 
-/** Reads an IVF file's structure at the reader (just past the fourcc); checks sizes against each other and the file. */
-export async function readIvfLayout(r: ByteReader, fourcc: string): Promise<IvfLayout> {
+/**
+ * Reads an IVF file's structure at the reader (just past the fourcc); checks sizes against each other
+ * and the file. `skipHnswQuantizer`: for readers of the lists alone (tessera convert), an HNSW coarse
+ * quantizer (IVF4096_HNSW32,Flat) is stepped over, its graph unread, and `centroids` left empty.
+ */
+export async function readIvfLayout(r: ByteReader, fourcc: string, opts: { skipHnswQuantizer?: boolean } = {}): Promise<IvfLayout> {
   const header = await readIndexHeader(r);
   const metric = requireMetric(header, r.label);
   const d = header.d;
@@ -62,24 +67,34 @@ export async function readIvfLayout(r: ByteReader, fourcc: string): Promise<IvfL
   const nprobe = await r.count64('uint64 nprobe', 1 << 30);
   const qAt = r.offset;
   const qfcc = await r.fourcc('fourcc of the coarse quantizer');
-  if (qfcc !== 'IxFI' && qfcc !== 'IxF2' && qfcc !== 'IxFl') {
+  let centroids = new Float32Array(0);
+  let quantizerMetric = metric;
+  if (qfcc === HNSW_FLAT_FOURCC && opts.skipHnswQuantizer) {
+    const { storage, metric: qm } = await readHnswStorage(r);
+    if (storage.d !== d) throw r.error(`the coarse quantizer holds vectors of d = ${storage.d}, the index d = ${d}; the file is corrupt`, qAt);
+    quantizerMetric = qm;
+    r.offset = storage.end;
+  } else if (qfcc !== 'IxFI' && qfcc !== 'IxF2' && qfcc !== 'IxFl') {
     throw new TesseraError(
       'UNSUPPORTED',
       `${r.label}: IVF coarse quantizer of type ${showFourcc(qfcc)}${QUANTIZER_TYPES[qfcc] ? ` (${QUANTIZER_TYPES[qfcc]})` : ''} at byte offset ${qAt} is not supported: tessera reads IVF indexes with a flat quantizer (IxFI/IxF2); ` +
         'give it one holding the same centroids before writing: q = faiss.IndexFlatL2(d) (faiss.IndexFlatIP(d) for inner product); ' +
-        'q.add(ivf.quantizer.reconstruct_n(0, ivf.nlist)); ivf.quantizer = q; faiss.write_index(index, path)',
+        'q.add(ivf.quantizer.reconstruct_n(0, ivf.nlist)); ivf.quantizer = q; faiss.write_index(index, path)' +
+        (fourcc === IVF_FLAT_FOURCC && qfcc === HNSW_FLAT_FOURCC ? `; or rebuild it from its vectors, which tessera convert reads whatever the quantizer (tessera convert --in ${r.label} --out F --index-type IVF4096,Flat)` : ''),
     );
+  } else {
+    r.offset = qAt;
+    const q = await readFlatHeader(r);
+    // An index saved before train has an empty quantizer.
+    if (q.d !== d || (q.ntotal !== nlist && !(q.ntotal === 0 && !header.isTrained))) {
+      throw r.error(`the coarse quantizer holds ${q.ntotal} x ${q.d} centroids, expected nlist x d = ${nlist} x ${d}; the file is corrupt`, qAt);
+    }
+    r.offset = q.dataOffset;
+    centroids = float32View(await r.bytes(q.ntotal * q.rowBytes, `${nlist} centroids`)).slice();
+    const bad = centroids.findIndex((v) => !Number.isFinite(v));
+    if (bad >= 0) throw r.error(`centroid ${Math.floor(bad / d)} holds ${centroids[bad]}, expected finite floats; the file is corrupt`, q.dataOffset + 4 * bad);
+    quantizerMetric = q.metric;
   }
-  r.offset = qAt;
-  const q = await readFlatHeader(r);
-  // An index saved before train has an empty quantizer.
-  if (q.d !== d || (q.ntotal !== nlist && !(q.ntotal === 0 && !header.isTrained))) {
-    throw r.error(`the coarse quantizer holds ${q.ntotal} x ${q.d} centroids, expected nlist x d = ${nlist} x ${d}; the file is corrupt`, qAt);
-  }
-  r.offset = q.dataOffset;
-  const centroids = float32View(await r.bytes(q.ntotal * q.rowBytes, `${nlist} centroids`)).slice();
-  const bad = centroids.findIndex((v) => !Number.isFinite(v));
-  if (bad >= 0) throw r.error(`centroid ${Math.floor(bad / d)} holds ${centroids[bad]}, expected finite floats; the file is corrupt`, q.dataOffset + 4 * bad);
   // Direct map: tessera answers searches only, so its contents are skipped.
   const dmAt = r.offset;
   const dmType = await r.u8('uint8 direct map type');
@@ -165,7 +180,7 @@ export async function readIvfLayout(r: ByteReader, fourcc: string): Promise<IvfL
     );
   }
   r.offset = at;
-  return { ...header, fourcc, metric, nlist, nprobe, centroids, quantizerMetric: q.metric, sq, byResidual, codeSize, listSizes, listOffsets, end: at };
+  return { ...header, fourcc, metric, nlist, nprobe, centroids, quantizerMetric, sq, byResidual, codeSize, listSizes, listOffsets, end: at };
 }
 
 /**
