@@ -5,11 +5,13 @@
  * The corpus is streamed (src/io/corpus.ts reads it by row through its offset table, never whole),
  * encoded in batches, and the vectors are appended to a checkpoint folder `<out>/.tessera-build/`:
  *   vectors.f32  rows x dim float32, appended one batch at a time
- *   state.json   rows done, bad rows, what was built (corpus size+mtime and the sha256 of the bytes
- *                of the rows done, model, dim): written atomically after the batch's vectors are on disk
+ *   bad.jsonl    the bad rows, one {"row", "reason"} a line, appended one batch at a time
+ *   state.json   rows done, bad rows (count, bytes of bad.jsonl), what was built (corpus size+mtime
+ *                and the sha256 of the bytes of the rows done, model, dim): written atomically after
+ *                the batch's vectors and bad rows are on disk
  * A rerun with the same corpus and model resumes at state.json's row count (after hashing those rows'
  * bytes again: an edit that kept size and mtime is refused, naming --restart), first cutting
- * vectors.f32 back to exactly that many rows: vectors of a batch whose state was never recorded
+ * vectors.f32 and bad.jsonl back to what the state records: those of a batch whose state was never recorded
  * (a crash between the two writes) are dropped and encoded again, so a crash loses nothing and
  * duplicates nothing. The index and the table are written atomically at the end, then the
  * checkpoint folder is removed.
@@ -19,10 +21,12 @@
  * number and indexed as a zero vector (it scores 0 against every query), unless `strict` makes it fatal.
  */
 import { createHash, randomBytes, type Hash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { link, mkdir, open, readFile, rename, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { isUtf8 } from 'node:buffer';
 import { hostname } from 'node:os';
 import { basename, join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { TesseraError } from '../core/errors.js';
 import { indexFactory, parseFactoryString } from '../core/factory.js';
 import type { ProgressCallback } from '../core/types.js';
@@ -94,7 +98,8 @@ interface State {
   dim: number;
   indexType: string;
   rowsDone: number;
-  bad: { row: number; reason: string }[];
+  /** Bad rows among the rows done, and the bytes of bad.jsonl that list them (one {"row", "reason"} a line). */
+  bad: { count: number; bytes: number };
   /** Rows done that are not valid UTF-8: how many, and the first NON_UTF8_LISTED. */
   nonUtf8: { count: number; rows: number[] };
   /** BuildOptions.runtime of the run that made the checkpoint. */
@@ -167,7 +172,7 @@ async function readState(path: string): Promise<State | 'damaged' | undefined> {
       typeof v.corpus === 'object' && v.corpus !== null && Number.isFinite(v.corpus.size) && Number.isFinite(v.corpus.mtimeMs) &&
       (v.version !== STATE_VERSION || (typeof v.corpus.sha256 === 'string' && /^[0-9a-f]{64}$/.test(v.corpus.sha256))) &&
       (v.runtime === undefined || typeof v.runtime === 'string') &&
-      Array.isArray(v.bad) && v.bad.every((b) => typeof b === 'object' && b !== null && isCount(b.row) && b.row < v.rowsDone && typeof b.reason === 'string') &&
+      typeof v.bad === 'object' && v.bad !== null && isCount(v.bad.count) && v.bad.count <= v.rowsDone && isCount(v.bad.bytes) &&
       (v.version !== STATE_VERSION ||
         (typeof v.nonUtf8 === 'object' && v.nonUtf8 !== null && isCount(v.nonUtf8.count) && Array.isArray(v.nonUtf8.rows) && v.nonUtf8.rows.every((r) => isCount(r) && r < v.rowsDone)));
     return ok ? v : 'damaged';
@@ -397,6 +402,7 @@ async function buildLocked(opts: BuildOptions, say: (line: string) => void, inde
   const rowBytes = dim * 4;
   const ckDir = join(opts.out, CHECKPOINT_DIR);
   const vectorsPath = join(ckDir, 'vectors.f32');
+  const badPath = join(ckDir, 'bad.jsonl');
   const statePath = join(ckDir, 'state.json');
   const offsetsPath = join(opts.out, `${basename(opts.corpus)}.offsets`);
   const corpus = await openCorpus(opts.corpus, { offsetsPath, onProgress: opts.onProgress });
@@ -409,7 +415,7 @@ async function buildLocked(opts: BuildOptions, say: (line: string) => void, inde
       dim,
       indexType,
       rowsDone: 0,
-      bad: [],
+      bad: { count: 0, bytes: 0 },
       nonUtf8: { count: 0, rows: [] },
       ...(opts.runtime !== undefined ? { runtime: opts.runtime } : {}),
     };
@@ -429,10 +435,11 @@ async function buildLocked(opts: BuildOptions, say: (line: string) => void, inde
       old.rowsDone <= corpus.rows
     ) {
       const have = await stat(vectorsPath).then((s) => s.size, () => -1);
-      if (have >= old.rowsDone * rowBytes) {
+      const haveBad = await stat(badPath).then((s) => s.size, () => -1);
+      if (have >= old.rowsDone * rowBytes && haveBad >= old.bad.bytes) {
         state = { ...old, indexType };
       } else {
-        say(`checkpoint in ${ckDir} is damaged (vectors.f32 shorter than its state): starting over`);
+        say(`checkpoint in ${ckDir} is damaged (vectors.f32 or bad.jsonl shorter than its state): starting over`);
       }
     } else if (old) {
       say(`checkpoint in ${ckDir} is for another corpus or model (${checkpointMismatch(old, fresh, corpus.rows)}): starting over, its vectors are not mixed with these`);
@@ -441,11 +448,13 @@ async function buildLocked(opts: BuildOptions, say: (line: string) => void, inde
       await rm(ckDir, { recursive: true, force: true });
       await mkdir(ckDir, { recursive: true });
       await writeFile(vectorsPath, new Uint8Array(0));
+      await writeFile(badPath, new Uint8Array(0));
       await writeAtomic(statePath, JSON.stringify(state));
     } else {
       await checkEncodedRows(opts.corpus, corpus, state, hash, ckDir, opts.onProgress, opts.signal);
       // Drop vectors of a batch whose state write never happened: they are encoded again below.
       await truncate(vectorsPath, state.rowsDone * rowBytes);
+      await truncate(badPath, state.bad.bytes);
       say(`resuming: ${state.rowsDone} of ${corpus.rows} rows already encoded (checkpoint ${ckDir})`);
       if (state.runtime !== undefined && opts.runtime !== undefined && state.runtime !== opts.runtime) {
         say(`the checkpoint's rows were encoded on ${state.runtime}, the rest will be on ${opts.runtime}: their vectors differ in the last bits, so this index is not byte for byte one build's; --restart (or --encoder ${state.runtime}) for that`);
@@ -463,6 +472,12 @@ async function buildLocked(opts: BuildOptions, say: (line: string) => void, inde
     const phase = 'encoding passages';
     opts.onProgress?.({ phase, done: state.rowsDone, total, unit: 'rows' });
     const sink = await open(vectorsPath, 'a');
+    // Bad rows are appended, not kept in state.json: rewritten whole at every checkpoint, a list of
+    // 100k bad rows took 40 s at batch 64, and a corpus in the wrong format (every row bad) never ended.
+    const badSink = await open(badPath, 'a').catch(async (e: unknown) => {
+      await sink.close();
+      throw e;
+    });
     try {
       let texts: string[] = [];
       let rows: number[] = [];
@@ -481,9 +496,14 @@ async function buildLocked(opts: BuildOptions, say: (line: string) => void, inde
           const v = await enc.encode(good.map(([t]) => t), { prefix: 'passage' });
           good.forEach(([, i], j) => vectors.set(v.subarray(j * dim, (j + 1) * dim), i * dim));
         }
+        const badText = Buffer.from(bad.map((b) => `${JSON.stringify(b)}\n`).join(''), 'utf8');
         try {
           await sink.write(new Uint8Array(vectors.buffer));
           await sink.sync();
+          if (badText.length > 0) {
+            await badSink.write(badText);
+            await badSink.sync();
+          }
         } catch (e) {
           throw writeFailure(vectorsPath, e, `The checkpoint keeps the ${state.rowsDone} rows encoded before: rerun the same command to resume from there.`);
         }
@@ -492,7 +512,7 @@ async function buildLocked(opts: BuildOptions, say: (line: string) => void, inde
           ...state,
           corpus: { ...state.corpus, sha256: hash.copy().digest('hex') },
           rowsDone: state.rowsDone + rows.length,
-          bad: [...state.bad, ...bad],
+          bad: { count: state.bad.count + bad.length, bytes: state.bad.bytes + badText.length },
           nonUtf8: { count: state.nonUtf8.count + nonUtf8.length, rows: [...state.nonUtf8.rows, ...nonUtf8].slice(0, NON_UTF8_LISTED) },
         };
         await writeAtomic(statePath, JSON.stringify(state));
@@ -540,6 +560,7 @@ async function buildLocked(opts: BuildOptions, say: (line: string) => void, inde
       if (rows.length > 0) await flush();
     } finally {
       await sink.close();
+      await badSink.close();
     }
     // An edit during the build (rows ahead rewritten in place) would leave rows of two versions of the corpus.
     const now = await stat(opts.corpus);
@@ -550,17 +571,18 @@ async function buildLocked(opts: BuildOptions, say: (line: string) => void, inde
       );
     }
 
-    const lines = await lineNumbersOf(opts.corpus, [...state.bad.map((b) => b.row), ...state.nonUtf8.rows]);
-    if (state.bad.length === total) {
+    const badList = await readBadRows(badPath, state.bad.count);
+    const lines = await lineNumbersOf(opts.corpus, [...badList.map((b) => b.row), ...state.nonUtf8.rows]);
+    if (badList.length === total) {
       // An index of zero vectors answers every query with the same rows; never what was meant.
-      const first = state.bad[0]!;
+      const first = badList[0]!;
       throw new TesseraError(
         'FORMAT',
         `no row of ${opts.corpus} has a passage to encode (${total} bad rows; ${opts.corpus}:${lines.get(first.row) ?? first.row + 1}: ${first.reason}): ` +
           'expected one JSON object a line with a string "contents" (or "title" and "text") field',
       );
     }
-    const badRows = state.bad.map((b) => ({ row: b.row, line: lines.get(b.row) ?? b.row + 1, reason: b.reason }));
+    const badRows = badList.map((b) => ({ row: b.row, line: lines.get(b.row) ?? b.row + 1, reason: b.reason }));
     for (const b of badRows.slice(0, 20)) say(`${opts.corpus}:${b.line}: ${b.reason}; indexed as a zero vector (row ${b.row})`);
     if (badRows.length > 20) say(`... and ${badRows.length - 20} more bad rows (listed in build.json)`);
     const nonUtf8Rows = { count: state.nonUtf8.count, first: state.nonUtf8.rows.map((row) => ({ row, line: lines.get(row) ?? row + 1 })) };
@@ -582,6 +604,21 @@ async function buildLocked(opts: BuildOptions, say: (line: string) => void, inde
   } finally {
     await corpus.close();
   }
+}
+
+/** The first `count` bad rows listed in the checkpoint's bad.jsonl (what its state records). */
+async function readBadRows(path: string, count: number): Promise<{ row: number; reason: string }[]> {
+  const out: { row: number; reason: string }[] = [];
+  if (count === 0) return out;
+  // By line, not read whole: millions of bad rows are more text than one string holds.
+  const lines = createInterface({ input: createReadStream(path, 'utf8'), crlfDelay: Infinity });
+  for await (const line of lines) {
+    out.push(JSON.parse(line) as { row: number; reason: string });
+    if (out.length === count) break;
+  }
+  lines.close();
+  if (out.length < count) throw new TesseraError('FORMAT', `${path} lists ${out.length} bad rows, its checkpoint ${count}: rerun with --restart`);
+  return out;
 }
 
 /**
