@@ -469,6 +469,8 @@ async function buildLocked(opts: BuildOptions, say: (line: string) => void, inde
       throw new TesseraError('INVALID_ARGUMENT', `--index-type ${indexType} needs at least nlist = ${spec.nlist} rows to train, ${opts.corpus} has ${total}: use a smaller nlist (FAISS recommends 39 x nlist rows or more), or Flat`);
     }
 
+    await checkSomeRowHasPassage(opts.corpus, corpus);
+
     const phase = 'encoding passages';
     opts.onProgress?.({ phase, done: state.rowsDone, total, unit: 'rows' });
     const sink = await open(vectorsPath, 'a');
@@ -604,6 +606,30 @@ async function buildLocked(opts: BuildOptions, say: (line: string) => void, inde
   } finally {
     await corpus.close();
   }
+}
+
+/** Rows read, evenly spread, to tell a corpus in another format before encoding it. */
+const FORMAT_SAMPLE = 1000;
+
+/**
+ * Fails (FORMAT) when none of FORMAT_SAMPLE rows spread over the corpus (all of a smaller one) has a
+ * passage: a corpus in another format ({"id", "passage"}, bare strings) was read to its end, writing a
+ * zero vector a row (64 GB for wiki-18's 21M rows at d=768), before the build said so.
+ */
+async function checkSomeRowHasPassage(path: string, corpus: Corpus): Promise<void> {
+  const n = Math.min(corpus.rows, FORMAT_SAMPLE);
+  const ids = [...new Set(Array.from({ length: n }, (_, i) => Math.floor((i * corpus.rows) / n)))];
+  const texts = await corpus.rowsAt(ids);
+  const reasons = texts.map((t) => passageOf(t));
+  if (reasons.some((p) => !('error' in p))) return;
+  const first = reasons[0] as { error: string };
+  const line = (await lineNumbersOf(path, [ids[0]!])).get(ids[0]!);
+  const which = ids.length === corpus.rows ? `no row of ${path}` : `no row of ${path} read (${ids.length} of its ${corpus.rows}, spread across it)`;
+  throw new TesseraError(
+    'FORMAT',
+    `${which} has a passage to encode (${ids.length} bad rows; ${path}:${line}: ${first.error}): ` +
+      'expected one JSON object a line with a string "contents" (or "title" and "text") field',
+  );
 }
 
 /** The first `count` bad rows listed in the checkpoint's bad.jsonl (what its state records). */

@@ -489,6 +489,13 @@ describe('buildIndex', () => {
     expect(isTesseraError(err, 'FORMAT'), String(err)).toBe(true);
     expect((err as Error).message).toMatch(/no row of .*all-bad\.jsonl has a passage to encode \(2 bad rows; .*all-bad\.jsonl:1: no string "contents"/);
     expect(existsSync(join(out, 'Flat.index'))).toBe(false);
+    // A large one fails from a sample before encoding (it wrote a zero vector a row to the end first: 64 GB for wiki-18).
+    const big = join(root, 'all-bad-big.jsonl');
+    writeFileSync(big, Array.from({ length: 2500 }, (_, i) => JSON.stringify({ id: String(i), passage: 'x' })).join('\n') + '\n');
+    let encoded = 0;
+    const err2 = await buildIndex({ corpus: big, out, encoder: enc, onCheckpoint: (n) => void (encoded = n) }).catch((e: unknown) => e);
+    expect(err2).toMatchObject({ code: 'FORMAT', message: expect.stringMatching(/no row of .*all-bad-big\.jsonl read \(1000 of its 2500, spread across it\) has a passage to encode \(1000 bad rows; .*all-bad-big\.jsonl:1: no string "contents"/) });
+    expect(encoded).toBe(0);
   });
 
   it('a full disk while appending to the checkpoint: INVALID_ARGUMENT naming vectors.f32 and saying the rerun resumes (was a bare ENOSPC); the rerun does', async () => {
