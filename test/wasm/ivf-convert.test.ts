@@ -147,6 +147,23 @@ describe('convert', () => {
     expect(readdirSync(dir)).toEqual(['x.npy']);
   });
 
+  it('an --out that cannot be written fails before the work (it failed at the save, after training and adds), and a failure leaves no temp file', async () => {
+    const dir = tempDir();
+    const flat = join(dir, 'x.index');
+    await writeFlatIndex(flat, d, 'ip', n, base);
+    for (const type of ['IVF8,SQ8', 'Flat']) {
+      const phases: string[] = [];
+      await expect(convertIndex({ input: flat, output: join(dir, 'missing', 'out.index'), indexType: type, threads: 1, onProgress: (e) => phases.push(e.phase) })).rejects.toMatchObject({
+        code: 'NOT_FOUND',
+        message: expect.stringContaining('does not exist; create it first'),
+      });
+      expect(phases, type).toEqual([]);
+    }
+    // a failure during the work (here: too few rows to train) removes the temp file opened for the output
+    await expect(convertIndex({ input: flat, output: join(dir, 'big.index'), indexType: 'IVF8192,Flat', threads: 1 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    expect(readdirSync(dir)).toEqual(['x.index']);
+  });
+
   it('an --out that is the input (its path, or a link to it) is INVALID_ARGUMENT and leaves the input as it was (a .npy was replaced by a FAISS index)', async () => {
     const dir = tempDir();
     const npy = join(dir, 'x.npy');
