@@ -14,7 +14,7 @@ import type { Command } from 'commander';
 import { TesseraError } from '../../core/errors.js';
 import { indexFactory, parseFactoryString } from '../../core/factory.js';
 import { checkFileRows } from '../../core/validate.js';
-import type { ByteSink, ByteSource, Index, Metric, ProgressCallback } from '../../core/types.js';
+import type { ByteSource, Index, Metric, ProgressCallback } from '../../core/types.js';
 import { ByteReader } from '../../io/byte-reader.js';
 import { faissFormat } from '../../io/faiss/formats.js';
 import { type FaissFormat, showFourcc } from '../../io/faiss/header.js';
@@ -202,6 +202,16 @@ async function checkOutIsNotInput(input: string, output: string): Promise<void> 
   }
 }
 
+/**
+ * Opens --out for writing as the save will (a temp file beside it) and removes that again: an --out
+ * in a missing or read-only directory, or one that is a directory, failed only at the save, after
+ * hours of training and adds. Not kept open: an interrupted convert would leave the temp file.
+ */
+async function checkOutWritable(output: string): Promise<void> {
+  const probe = await openSink(output);
+  await (probe as { abort?: () => Promise<void> }).abort?.();
+}
+
 /** Builds `indexType` from the rows of `input` and writes it to `output` (atomically). */
 export async function convertIndex(o: ConvertOptions): Promise<ConvertResult> {
   const t0 = performance.now();
@@ -210,7 +220,6 @@ export async function convertIndex(o: ConvertOptions): Promise<ConvertResult> {
   await checkOutIsNotInput(o.input, o.output);
   const source = await openFileSource(o.input);
   let index: Index | undefined;
-  let sink: (ByteSink & { abort?: () => Promise<void> }) | undefined;
   try {
     const input = finiteRows(await openRows(source, o.input, o.dim, o.onProgress), o.input);
     const metric = o.metric ?? input.metric ?? 'ip';
@@ -221,11 +230,9 @@ export async function convertIndex(o: ConvertOptions): Promise<ConvertResult> {
       throw new TesseraError('INVALID_ARGUMENT', `${o.input}: holds vectors of dimension ${d}, but --dim ${o.dim} was given: drop --dim (a FAISS file names its dimension) or fix it`);
     }
     if (n === 0) throw new TesseraError('INVALID_ARGUMENT', `${o.input} holds no vectors: nothing to convert`);
-    // Opened before the work: an --out in a missing or read-only directory failed only when the
-    // index was saved, after hours of training and adds. Written atomically; removed on failure.
-    sink = await openSink(o.output);
+    await checkOutWritable(o.output);
     if (spec.kind === 'flat') {
-      await writeFlatIndex(sink, d, metric, n, (async function* () {
+      await writeFlatIndex(o.output, d, metric, n, (async function* () {
         for await (const c of input.rows(0, n)) yield c.data;
       })(), { onProgress: o.onProgress, phase: 'writing flat index' });
       return { d, ntotal: n, metric, description: 'Flat', shards: 1, trainRows: 0, seconds: (performance.now() - t0) / 1000, ignored };
@@ -279,14 +286,10 @@ export async function convertIndex(o: ConvertOptions): Promise<ConvertResult> {
     }
     await flush();
     o.onProgress?.({ phase: 'writing index', done: 0, unit: 'files' });
-    await index.save(sink);
+    await index.save(o.output);
     o.onProgress?.({ phase: 'writing index', done: 1, total: 1, unit: 'files' });
     const shards = 'shardCount' in index ? (index as { shardCount: number }).shardCount : 1;
     return { d, ntotal: index.ntotal, metric, description: o.indexType, shards, trainRows, seconds: (performance.now() - t0) / 1000, ignored };
-  } catch (e) {
-    // after a successful save the file is in place and this removes nothing
-    await sink?.abort?.();
-    throw e;
   } finally {
     await index?.dispose();
     await source.close();
