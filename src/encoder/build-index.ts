@@ -405,7 +405,7 @@ async function buildLocked(opts: BuildOptions, say: (line: string) => void, inde
   const badPath = join(ckDir, 'bad.jsonl');
   const statePath = join(ckDir, 'state.json');
   const offsetsPath = join(opts.out, `${basename(opts.corpus)}.offsets`);
-  const corpus = await openCorpus(opts.corpus, { offsetsPath, onProgress: opts.onProgress });
+  const corpus = await openCorpus(opts.corpus, { offsetsPath, onProgress: opts.onProgress, signal: opts.signal });
   try {
     const cs = await stat(opts.corpus);
     const fresh: State = {

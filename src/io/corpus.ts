@@ -50,6 +50,8 @@ export interface OffsetTableOptions {
   onProgress?: ProgressCallback;
   /** Read size of the scan, in bytes (default 8 MiB); small values let tests cross chunk edges. */
   scanChunkBytes?: number;
+  /** Stops a scan (minutes on wiki-18) between chunks with the signal's reason, leaving no table. */
+  signal?: AbortSignal;
 }
 
 export interface OffsetTableInfo {
@@ -179,7 +181,7 @@ export async function ensureOffsetTable(corpusPath: string, opts: OffsetTableOpt
   const nonUtf8: NonUtf8Lines = { count: 0, first: [] };
   const rows = await writeOffsetTable(corpusPath, path, s.size, s.mtimeMs, opts.onProgress, opts.scanChunkBytes ?? SCAN_CHUNK, (line) => {
     if (nonUtf8.count++ < NON_UTF8_LISTED) nonUtf8.first.push(line);
-  });
+  }, opts.signal);
   return { path, rows, built: true, nonUtf8 };
 }
 
@@ -191,6 +193,7 @@ async function writeOffsetTable(
   onProgress: ProgressCallback | undefined,
   chunkBytes: number,
   onNonUtf8Line: (line: number) => void,
+  signal: AbortSignal | undefined,
 ): Promise<number> {
   const input = await open(corpusPath, 'r');
   const sink = await openAtomicFileSink(tablePath).catch(async (e: unknown) => {
@@ -218,7 +221,11 @@ async function writeOffsetTable(
     };
 
     onProgress?.({ phase: 'indexing corpus rows', done: 0, total: size, unit: 'bytes' });
-    await scanRows(input, size, chunkBytes, emit, (done) => onProgress?.({ phase: 'indexing corpus rows', done, total: size, unit: 'bytes' }), onNonUtf8Line);
+    const onBytes = (done: number) => {
+      signal?.throwIfAborted();
+      onProgress?.({ phase: 'indexing corpus rows', done, total: size, unit: 'bytes' });
+    };
+    await scanRows(input, size, chunkBytes, emit, onBytes, onNonUtf8Line);
     if (npending > 0) await sink.write(new Uint8Array(pending.buffer, 0, npending * 8));
     const tail = Buffer.alloc(TRAILER_BYTES);
     tail.writeBigUInt64LE(BigInt(rows), 0);

@@ -303,6 +303,15 @@ describe('buildIndex', () => {
     expect(Buffer.from(indexRows(r.index, ROWS).buffer).equals(Buffer.from(reference.buffer))).toBe(true);
   });
 
+  it('an abort during the corpus scan for its offset table (minutes on wiki-18) stops the scan there, leaving no table nor temp file (it ran to the end first)', async () => {
+    const out = join(root, 'out-abort-scan');
+    const interrupt = new AbortController();
+    const reason = new Error('SIGINT');
+    const run = buildIndex({ corpus, out, encoder: enc, signal: interrupt.signal, onProgress: (e) => { if (e.phase === 'indexing corpus rows') interrupt.abort(reason); } });
+    await expect(run).rejects.toBe(reason);
+    expect(readdirSync(out)).toEqual([]);
+  });
+
   it('a damaged state.json (not JSON, or a string row count) is never resumed: the build says so and starts over (it was used unchecked; an unreadable one was dropped without a word)', async () => {
     const out = join(root, 'out-damaged');
     const stop = new Error('stop');
