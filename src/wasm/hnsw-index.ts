@@ -21,7 +21,7 @@ import { ByteReader, sourceLabel } from '../io/byte-reader.js';
 import { streamFlatRows } from '../io/faiss/flat.js';
 import { checkHnswGraph, HNSW_FLAT_FOURCC, type HnswGraph, readHnswLayout, readHnswNeighbors, writeHnswFlatTo } from '../io/faiss/hnsw.js';
 import { openSink } from '../platform.js';
-import { MAX_MEMORY_BYTES, WasmHeap } from './module.js';
+import { instanceHeadroom, MAX_MEMORY_BYTES, WasmHeap } from './module.js';
 import { type DedicatedOptions, type WorkerPool, abortableBatch, acquirePool, checkAbort, threadPlan } from './worker-pool.js';
 
 /** FAISS defaults (IndexHNSW: efConstruction 40, efSearch 16; HNSW rng seed 12345, insertion shuffle seed 789). */
@@ -51,11 +51,16 @@ const MT_BYTE = 448;
 const L0_BYTE = 2944;
 /** Entries of the C struct's cum array: levels 0..MAX_LEVELS-1 need MAX_LEVELS + 1 of them, so at most 31 levels. */
 const MAX_LEVELS = 32;
+
 /**
- * Memory an add leaves free above the graph and the threads' work buffers, for a search's queries
- * and results: an index filled to the last byte could not be searched.
+ * Bytes one node takes, as this index and shard plans (src/wasm/shards.ts) both count them: the
+ * vector, 2M level-0 slots, level, offset and lock, room for its upper-level slots (about
+ * M / (M - 1), grown x1.5), and a visited byte for each searching thread. An index takes no more
+ * nodes than a plan gives one memory, so a graph one instance built loads as one instance.
  */
-const SEARCH_ROOM = 16 << 20;
+export function hnswNodeBytes(d: number, M: number, threads: number): number {
+  return 4 * d + 4 * (2 * M + 2 * Math.ceil(M / Math.max(1, M - 1))) + 12 + threads;
+}
 
 /** Byte offsets, in an index's one block of memory, of its per-node arrays for `cap` nodes and `upper` upper-level slots. */
 interface BlockLayout {
@@ -631,6 +636,7 @@ export class WasmHnswIndex implements Index {
    */
   private reserve(n: number, nodes: number, usedUpper: number, upper: number): void {
     if (nodes <= this.capacity && upper <= this.slotCapacity) return;
+    if (nodes > this.maxNodes()) throw this.tooLarge(nodes);
     const slack = (want: number, have: number) => (want > have ? Math.max(want, Math.ceil(have * 1.5)) : have);
     const cap = slack(nodes, this.capacity);
     const slotCap = slack(upper, this.slotCapacity);
@@ -647,15 +653,20 @@ export class WasmHnswIndex implements Index {
     }
     // Near the limit the slack may not fit where the nodes themselves do. A failure past this check
     // is the host's (it refused to grow the memory), reported as such, not as too many vectors.
-    if (!this.fits(exactCap, exactSlots)) throw this.tooLarge(nodes, upper);
+    if (!this.fits(exactCap, exactSlots)) throw this.tooLarge(nodes);
     this.regrow(n, usedUpper, exactCap, exactSlots);
   }
 
-  /** Whether the block at `cap` nodes and `slotCap` upper slots leaves the threads' work buffers and a search room under the limit. */
+  /** Whether the block at `cap` nodes and `slotCap` upper slots leaves the threads' work buffers and the search headroom under the limit. */
   private fits(cap: number, slotCap: number): boolean {
     const ex = this.heap.exports as unknown as Exports;
     const work = (this.pool?.size ?? 1) * (ex.hnsw_scratch_bytes(cap, Math.max(this.efConstruction, this.efSearch, 2 * this.M), this.M) >>> 0);
-    return (this.block || this.heap.used) + blockLayout(this.d, this.M, cap, slotCap).bytes + work + SEARCH_ROOM <= this.heap.limit;
+    return (this.block || this.heap.used) + blockLayout(this.d, this.M, cap, slotCap).bytes + work + instanceHeadroom(this.heap.limit) <= this.heap.limit;
+  }
+
+  /** Most nodes this index takes: what a shard plan gives one memory of its limit (hnswNodeBytes). */
+  private maxNodes(): number {
+    return Math.floor((this.heap.limit - instanceHeadroom(this.heap.limit)) / hnswNodeBytes(this.d, this.M, this.pool?.size ?? 1));
   }
 
   /**
@@ -700,12 +711,14 @@ export class WasmHnswIndex implements Index {
   }
 
   /** OUT_OF_MEMORY for a graph of `nodes` nodes one memory cannot hold, with what does fit and the ways out. */
-  private tooLarge(nodes: number, upper: number): TesseraError {
-    const threads = this.pool?.size ?? 1;
-    // per node: the vector, 2M level-0 slots, level, offset, lock, its upper slots, a visited byte per thread
-    const perNode = 4 * this.d + 8 * this.M + 12 + (4 * upper) / Math.max(1, nodes) + threads;
-    const room = this.heap.limit - (this.block || this.heap.used) - SEARCH_ROOM;
-    const fit = Math.max(0, Math.floor(room / perNode));
+  private tooLarge(nodes: number): TesseraError {
+    // per node as stored: the vector, 2M level-0 slots, level, offset, lock, its upper slots so far
+    // (M / (M - 1) expected), a visited byte per thread; and at most what a shard plan gives
+    const n = this.ntotal;
+    const upper = n > 0 ? this.upperUsed(n) / n : this.M / Math.max(1, this.M - 1);
+    const perNode = 4 * this.d + 8 * this.M + 12 + 4 * upper + (this.pool?.size ?? 1);
+    const room = this.heap.limit - (this.block || this.heap.used) - instanceHeadroom(this.heap.limit);
+    const fit = Math.max(0, Math.min(this.maxNodes(), Math.floor(room / perNode)));
     const limit = this.heap.limit < MAX_MEMORY_BYTES ? `its memoryLimit of ${formatBytes(this.heap.limit)}` : 'one 4 GiB WebAssembly memory';
     return new TesseraError(
       'OUT_OF_MEMORY',

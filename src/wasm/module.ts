@@ -11,6 +11,13 @@ import { WASM_SIMD_BASE64, WASM_THREADS_BASE64 } from './tessera-wasm.js';
 const PAGE = 65536;
 /** A 32-bit WebAssembly memory holds at most 4 GiB (65536 pages). */
 export const MAX_MEMORY_BYTES = 65536 * PAGE;
+/**
+ * Bytes one instance keeps free besides its stored vectors, for search buffers (query batches,
+ * probes, results): 64 MiB, or a quarter of a smaller limit. Shard plans and the HNSW index count it alike.
+ */
+export function instanceHeadroom(limit: number): number {
+  return Math.min(64 << 20, Math.floor(limit / 4));
+}
 /** Pages the module declares as its minimum (scripts/build-wasm.mjs: --initial-memory). */
 const MIN_PAGES = 4;
 

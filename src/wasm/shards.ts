@@ -25,8 +25,9 @@ import { encodeSqFileHeader, readSqLayout, SQ_FOURCC, type SqLayout } from '../i
 import { HNSW_FLAT_FOURCC, readHnswLayout } from '../io/faiss/hnsw.js';
 import { type FlatLayout, readFlatLayout, streamFlatRows, writeFlatIndex } from '../io/faiss/flat.js';
 import { WasmFlatIndex } from './flat-index.js';
-import { HNSW_DEFAULTS, type HnswIndexOptions, storedEfs, WasmHnswIndex } from './hnsw-index.js';
+import { HNSW_DEFAULTS, type HnswIndexOptions, hnswNodeBytes, storedEfs, WasmHnswIndex } from './hnsw-index.js';
 import { loadIvfIndex, readIvfFile, WasmIvfIndex } from './ivf-index.js';
+import { instanceHeadroom } from './module.js';
 import { loadSqIndex, readSourceInto, retrainError, Sq8Codec, WASM_MEMORY_LIMIT, WasmSqIndex } from './sq-index.js';
 import { dedicatedWorkersAvailable, resolveThreads } from './worker-pool.js';
 
@@ -77,9 +78,6 @@ export interface ShardPlan {
   threads?: number;
 }
 
-/** Search buffers (query batches, probes, results) a shard keeps free besides its vectors. */
-const SEARCH_HEADROOM = 64 << 20;
-
 /**
  * Lays out `ntotal` vectors of the FAISS type `description` over shards of at most `shardBytes`.
  * `building`: the index is filled by add (arrays grow; IVF lists copy on growth) rather than loaded.
@@ -114,14 +112,12 @@ export function planShards(input: { description: string; d: number; ntotal: numb
       growth = input.building ? 2 : 1;
       break;
     case 'hnsw':
-      // vectors + level-0 links (2M) + upper levels (about M / (M - 1) links per node) + level,
-      // offset, lock, and a visited byte per node for each searching thread. The arrays grow in
-      // place (WasmHnswIndex), shards reserve their nodes up front; the upper levels grow by x1.5.
+      // the bytes WasmHnswIndex itself stops at, so a graph one instance built loads as one instance
       threads = resolveThreads(input.threads);
-      bytesPerVector = 4 * d + 4 * (2 * spec.M + 2 * Math.ceil(spec.M / Math.max(1, spec.M - 1))) + 4 + 4 + 4 + threads;
+      bytesPerVector = hnswNodeBytes(d, spec.M, threads);
       break;
   }
-  const headroom = Math.min(SEARCH_HEADROOM, Math.floor(shardBytes / 4));
+  const headroom = instanceHeadroom(shardBytes);
   const usable = shardBytes - headroom - fixed;
   const rowsPerShard = Math.floor(usable / (bytesPerVector * growth));
   if (rowsPerShard < 1) {

@@ -106,3 +106,27 @@ describe('HNSW shards built by add', () => {
     }
   });
 });
+
+describe('one HNSW instance and the shard plan agree', () => {
+  it('an index filled by add stops where a plan for its memory stops, so the graph it saves loads as one instance', async () => {
+    // It kept 16 MiB free where plans keep a quarter of the memory, up to 64 MiB: at 4 GiB it took
+    // 1.267M x 768 vectors, and readIndex then rebuilt the saved file as two shard graphs.
+    const { needsShards } = await import('../../src/wasm/shards.js');
+    const [d, M, chunk] = [512, 4, 4000];
+    const memoryLimit = 128 << 20;
+    const x = randomVectors(chunk, d, 9);
+    const index = await WasmHnswIndex.create(d, M, 'l2', { threads: 1, efConstruction: 4, memoryLimit });
+    try {
+      let error: unknown;
+      for (let i = 0; i < 30 && !error; i++) await index.add(x).catch((e: unknown) => (error = e));
+      expect(error).toMatchObject({ code: 'OUT_OF_MEMORY' });
+      const rows = planShards({ description: `HNSW${M}`, d, ntotal: index.ntotal, shardBytes: memoryLimit, threads: 1 }).rowsPerShard;
+      expect(index.ntotal).toBeLessThanOrEqual(rows);
+      expect(index.ntotal).toBeGreaterThan(rows - chunk);
+      expect(needsShards(`HNSW${M}`, d, index.ntotal, { shardBytes: memoryLimit, threads: 1 })).toBe(false);
+      expect((error as Error).message).toContain(`about ${rows} fit`);
+    } finally {
+      await index.dispose();
+    }
+  });
+});
