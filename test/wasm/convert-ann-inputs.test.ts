@@ -62,6 +62,7 @@ o = ivf(); o.add_with_ids(x, np.arange(n, dtype='int64') + 1000); faiss.write_in
 s = faiss.IndexIVFFlat(faiss.IndexFlatL2(d), d, 1024, faiss.METRIC_L2); s.cp.min_points_per_centroid = 1; s.train(x); s.add(x[:300])
 faiss.write_index(s, dir + '/ivf-sparse.index')
 g = faiss.index_factory(d, 'IVF16_HNSW8,Flat'); g.train(x); g.add(x); faiss.write_index(g, dir + '/ivf-hnswq.index')
+g = faiss.index_factory(d, 'IVF16_HNSW8,SQ8'); g.train(x); g.add(x); faiss.write_index(g, dir + '/ivfsq-hnswq.index')
 dup = np.arange(n, dtype='int64'); dup[n - 1] = 7
 u = ivf(); u.add_with_ids(x, dup); faiss.write_index(u, dir + '/ivf-dup.index')
 `;
@@ -177,6 +178,11 @@ describe('convert reads IndexHNSWFlat and IndexIVFFlat inputs', () => {
     expect(await convertIndex({ input, output: out, indexType: 'Flat' })).toMatchObject({ ntotal: n, metric: 'l2' });
     const { data } = await readFlatIndexData(out);
     expect(Buffer.compare(Buffer.from(data.buffer), Buffer.from(base.buffer))).toBe(0);
+    // its SQ8 sibling holds codes, not vectors: that is the reason given (it was the quantizer's)
+    await expect(convertIndex({ input: join(dir, 'ivfsq-hnswq.index'), output: join(dir, 'sq-out.index'), indexType: 'Flat' })).rejects.toMatchObject({
+      code: 'UNSUPPORTED',
+      message: expect.stringContaining('ivfsq-hnswq.index is an IndexIVFScalarQuantizer, whose vectors are 8-bit codes'),
+    });
   });
 
   it('an IVF read in id order in small chunks: rows gathered from every list equal the vectors by id', async () => {

@@ -106,10 +106,10 @@ async function openRows(source: ByteSource, path: string, dim: number | undefine
     const rowAt = await readIvfRowOffsets(source, layout, { label: path, onProgress });
     return { d: layout.d, n: layout.ntotal, metric: layout.metric, rows: (firstRow, rowCount) => streamIvfRows(source, layout, rowAt, { firstRow, rowCount, label: path }) };
   }
-  const info = await format.inspect(r, fourcc);
+  // Named from the fourcc alone: its header need not be readable (an IVF-SQ8 with an HNSW quantizer) to say why not.
   throw new TesseraError(
     'UNSUPPORTED',
-    `${path} is an ${info.type} (${info.description}), whose vectors are 8-bit codes: convert reads the types that store vectors exactly (flat IndexFlatIP/L2, IndexHNSWFlat, IndexIVFFlat) ` +
+    `${path} is an ${format.type}, whose vectors are 8-bit codes: convert reads the types that store vectors exactly (flat IndexFlatIP/L2, IndexHNSWFlat, IndexIVFFlat) ` +
       'or vector files (.npy, .fvecs, .f32); converting codes would add a second rounding: convert from the original flat file or vectors',
   );
 }
