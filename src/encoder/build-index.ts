@@ -591,7 +591,14 @@ async function buildLocked(opts: BuildOptions, say: (line: string) => void, inde
     if (nonUtf8Rows.count > 0) say(nonUtf8Note(opts.corpus, nonUtf8Rows.count, nonUtf8Rows.first.map((r) => r.line)));
 
     const indexPath = join(opts.out, `${indexType}.index`);
-    await writeIndexFile(indexPath, kind, indexType, vectorsPath, total, dim, opts.onProgress);
+    try {
+      await writeIndexFile(indexPath, kind, indexType, vectorsPath, total, dim, opts.onProgress, opts.signal);
+    } catch (e) {
+      if (opts.signal?.aborted && e === opts.signal.reason) {
+        say(`interrupted while writing ${indexPath}: all ${total} rows are in the checkpoint ${ckDir}; rerun the same command to write the index from there`);
+      }
+      throw e;
+    }
     const manifest = join(opts.out, 'build.json');
     await writeAtomic(
       manifest,
@@ -683,11 +690,13 @@ async function checkEncodedRows(path: string, corpus: Corpus, state: State, hash
   }
 }
 
-async function* readVectorChunks(path: string, rows: number, dim: number, from = 0, count = rows - from): AsyncGenerator<Float32Array> {
+/** `signal` stops the read between chunks with its reason (Ctrl-C while a 64 GB index is written). */
+async function* readVectorChunks(path: string, rows: number, dim: number, signal?: AbortSignal): AsyncGenerator<Float32Array> {
   const fh = await open(path, 'r');
   try {
-    for (let r = from; r < from + count; r += READ_ROWS) {
-      const n = Math.min(READ_ROWS, from + count - r);
+    for (let r = 0; r < rows; r += READ_ROWS) {
+      signal?.throwIfAborted();
+      const n = Math.min(READ_ROWS, rows - r);
       const buf = new Float32Array(n * dim);
       const bytes = new Uint8Array(buf.buffer);
       let got = 0;
@@ -711,10 +720,11 @@ async function writeIndexFile(
   rows: number,
   dim: number,
   onProgress?: ProgressCallback,
+  signal?: AbortSignal,
 ): Promise<void> {
   if (kind === 'flat') {
     // Streams rows from the checkpoint into the file: the vectors are never all in memory.
-    await writeFlatIndex(path, dim, 'ip', rows, readVectorChunks(vectorsPath, rows, dim), { onProgress, phase: 'writing index' });
+    await writeFlatIndex(path, dim, 'ip', rows, readVectorChunks(vectorsPath, rows, dim, signal), { onProgress, phase: 'writing index' });
     return;
   }
   // Trained/graph indexes are built in memory by the WASM backend, then saved (atomically).
@@ -750,7 +760,7 @@ async function writeIndexFile(
     }
     let done = 0;
     onProgress?.({ phase: 'adding vectors', done, total: rows, unit: 'rows' });
-    for await (const chunk of readVectorChunks(vectorsPath, rows, dim)) {
+    for await (const chunk of readVectorChunks(vectorsPath, rows, dim, signal)) {
       await index.add(chunk);
       done += chunk.length / dim;
       onProgress?.({ phase: 'adding vectors', done, total: rows, unit: 'rows' });

@@ -312,6 +312,20 @@ describe('buildIndex', () => {
     expect(readdirSync(out)).toEqual([]);
   });
 
+  it('an abort while the index is written stops there (no index, no temp file), says all rows are in the checkpoint, and the rerun writes it without encoding (it was ignored: the build finished and exited 0)', async () => {
+    const out = join(root, 'out-abort-write');
+    const interrupt = new AbortController();
+    const reason = new Error('SIGINT');
+    const notes: string[] = [];
+    const run = buildIndex({ corpus, out, encoder: enc, batch: 8, signal: interrupt.signal, say: (l) => notes.push(l), onProgress: (e) => { if (e.phase === 'writing index') interrupt.abort(reason); } });
+    await expect(run).rejects.toBe(reason);
+    expect(notes).toContain(`interrupted while writing ${join(out, 'Flat.index')}: all ${ROWS} rows are in the checkpoint ${join(out, '.tessera-build')}; rerun the same command to write the index from there`);
+    expect(readdirSync(out).filter((f) => f.includes('Flat.index'))).toEqual([]);
+    const r = await buildIndex({ corpus, out, encoder: enc, batch: 8 });
+    expect(r.resumedFrom).toBe(ROWS);
+    expect(Buffer.from(indexRows(r.index, ROWS).buffer).equals(Buffer.from(reference.buffer))).toBe(true);
+  });
+
   it('a damaged state.json (not JSON, or a string row count) is never resumed: the build says so and starts over (it was used unchecked; an unreadable one was dropped without a word)', async () => {
     const out = join(root, 'out-damaged');
     const stop = new Error('stop');
