@@ -133,7 +133,7 @@ export function register(program: Command): void {
       const interrupt = new AbortController();
       const onSignal = (signal: NodeJS.Signals) => {
         if (interrupt.signal.aborted) process.exit(130);
-        say(`${signal}: stopping once the batch being encoded is checkpointed (again to stop at once; the rerun resumes either way)`);
+        say(`${signal}: stopping once the batch being encoded is checkpointed, or at the next chunk of the corpus scan or index write (again to stop at once; the rerun resumes either way)`);
         interrupt.abort(new Error(signal));
       };
       process.on('SIGINT', onSignal);
