@@ -290,7 +290,6 @@ describe('FAISS types tessera does not read', () => {
     Flat_RFlat: /"IxRF" \(IndexRefine\).*index\.refine_index/,
     LSH: /"IxHe" \(IndexLSH\)/,
     binary: /"IBxF" \(a binary index\).*write_index_binary/,
-    IVF4_HNSW8_Flat: /coarse quantizer of type "IHNf" \(IndexHNSWFlat\).*reconstruct_n\(0, ivf\.nlist\)/,
     SQ4: /scalar quantizer QT_4bit is not supported.*SQ8/,
     // the way to a file tessera reads goes through the vectors: convert reads neither type (it was told to run tessera convert on them)
     NSG8: /"INSf" \(IndexNSGFlat\).*np\.save\('x\.npy', index\.reconstruct_n\(0, index\.ntotal\)\).*tessera convert --in x\.npy/,

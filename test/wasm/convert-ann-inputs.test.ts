@@ -16,7 +16,7 @@ import { ByteReader } from '../../src/io/byte-reader.js';
 import { readFlatIndexData } from '../../src/io/faiss/flat.js';
 import { readIvfLayout, readIvfRowOffsets, streamIvfRows } from '../../src/io/faiss/ivf.js';
 import { openFileSource } from '../../src/io/node-fs.js';
-import { readIndex } from '../../src/io/read-index.js';
+import { inspectIndex, readIndex } from '../../src/io/read-index.js';
 import { clusteredVectors, normalizeRows, randomVectors } from '../helpers/data.js';
 import { bruteForce, recallAtK } from '../helpers/oracle.js';
 import { faissPython, readF32 } from '../io/faiss-python.js';
@@ -36,7 +36,7 @@ let dir = '';
 // of 0..n-1 given with add_with_ids (lists then hold ids out of add order; with a direct map), ids
 // 1000.. and a repeated id; and each input's reconstruct_n as the oracle.
 const MAKE = `
-import sys
+import json, sys
 import faiss, numpy as np
 faiss.omp_set_num_threads(1)
 dir, d = sys.argv[1], int(sys.argv[2])
@@ -61,7 +61,10 @@ p.reconstruct_n(0, n).tofile(dir + '/ivf-perm.recon.f32')
 o = ivf(); o.add_with_ids(x, np.arange(n, dtype='int64') + 1000); faiss.write_index(o, dir + '/ivf-ids.index')
 s = faiss.IndexIVFFlat(faiss.IndexFlatL2(d), d, 1024, faiss.METRIC_L2); s.cp.min_points_per_centroid = 1; s.train(x); s.add(x[:300])
 faiss.write_index(s, dir + '/ivf-sparse.index')
-g = faiss.index_factory(d, 'IVF16_HNSW8,Flat'); g.train(x); g.add(x); faiss.write_index(g, dir + '/ivf-hnswq.index')
+g = faiss.index_factory(d, 'IVF16_HNSW8,Flat'); g.train(x); g.add(x); g.nprobe = 4; faiss.write_index(g, dir + '/ivf-hnswq.index')
+q = np.fromfile(dir + '/q.f32', dtype='float32').reshape(-1, d)
+D, I = g.search(q, 10)
+json.dump(dict(labels=I.tolist(), distances=D.tolist()), open(dir + '/ivf-hnswq.json', 'w'))
 g = faiss.index_factory(d, 'IVF16_HNSW8,SQ8'); g.train(x); g.add(x); faiss.write_index(g, dir + '/ivfsq-hnswq.index')
 dup = np.arange(n, dtype='int64'); dup[n - 1] = 7
 u = ivf(); u.add_with_ids(x, dup); faiss.write_index(u, dir + '/ivf-dup.index')
@@ -171,9 +174,16 @@ describe('convert reads IndexHNSWFlat and IndexIVFFlat inputs', () => {
     expect(Buffer.compare(Buffer.from(data.buffer), Buffer.from(base.buffer, 0, 300 * d * 4))).toBe(0);
   });
 
-  it('an IVF with an HNSW coarse quantizer (IVF16_HNSW8,Flat), which readIndex refuses, converts: the lists are all convert needs', async () => {
+  it('an IVF with an HNSW coarse quantizer (IVF16_HNSW8,Flat; both refused) reads: its centroids are the quantizer\'s vectors; readIndex answers as FAISS, and convert gives its vectors', async () => {
     const input = join(dir, 'ivf-hnswq.index');
-    await expect(readIndex(input, { backend: 'wasm', threads: 1 })).rejects.toMatchObject({ code: 'UNSUPPORTED', message: expect.stringContaining(`tessera convert --in ${input}`) });
+    expect(await inspectIndex(input)).toMatchObject({ description: 'IVF16,Flat', ntotal: n, details: { nprobe: 4, quantizer: expect.stringContaining('IndexHNSWFlat') } });
+    const index = await readIndex(input, { backend: 'wasm', threads: 1 });
+    const got = await index.search(queries, 10);
+    await index.dispose();
+    // FAISS's HNSW quantizer (efSearch 16 over 16 centroids) finds the exact nearest lists, as tessera's assignment does
+    const faiss = JSON.parse(readFileSync(join(dir, 'ivf-hnswq.json'), 'utf8')) as { labels: number[][]; distances: number[][] };
+    expect(Array.from(got.labels, Number)).toEqual(faiss.labels.flat());
+    faiss.distances.flat().forEach((v, i) => expect(got.distances[i]).toBeCloseTo(v, 4));
     const out = join(dir, 'ivf-hnswq.flat.index');
     expect(await convertIndex({ input, output: out, indexType: 'Flat' })).toMatchObject({ ntotal: n, metric: 'l2' });
     const { data } = await readFlatIndexData(out);

@@ -101,8 +101,7 @@ async function openRows(source: ByteSource, path: string, dim: number | undefine
     return { d: storage.d, n: storage.ntotal, metric, rows: (firstRow, rowCount) => streamFlatRows(source, storage, { firstRow, rowCount, label: path }) };
   }
   if (fourcc === IVF_FLAT_FOURCC) {
-    // the lists are all convert needs: an HNSW coarse quantizer (IVF4096_HNSW32,Flat) is stepped over
-    const layout = await readIvfLayout(r, fourcc, { skipHnswQuantizer: true });
+    const layout = await readIvfLayout(r, fourcc);
     const rowAt = await readIvfRowOffsets(source, layout, { label: path, onProgress });
     return { d: layout.d, n: layout.ntotal, metric: layout.metric, rows: (firstRow, rowCount) => streamIvfRows(source, layout, rowAt, { firstRow, rowCount, label: path }) };
   }

@@ -16,13 +16,13 @@ import { TesseraError } from '../../core/errors.js';
 import type { ByteSource, Metric, ProgressCallback } from '../../core/types.js';
 import { type ByteReader, float32View } from '../byte-reader.js';
 import { readScattered } from '../row-source.js';
-import { DEFAULT_CHUNK_BYTES, encodeFlatHeader, readFlatHeader, type RowChunk } from './flat.js';
+import { DEFAULT_CHUNK_BYTES, encodeFlatHeader, type FlatLayout, readFlatHeader, type RowChunk } from './flat.js';
 import { HNSW_FLAT_FOURCC, readHnswStorage } from './hnsw.js';
 import { type FaissFileInfo, type FaissFormat, type FaissIndexHeader, readIndexHeader, requireMetric, showFourcc } from './header.js';
 import { encodeSqParams, LeWriter, readSqParams, type SqParams } from './sq.js';
 
-/** Coarse quantizers FAISS writes for factory strings such as IVF4096_HNSW32 and IMI2x10. */
-const QUANTIZER_TYPES: Record<string, string> = { IHNf: 'IndexHNSWFlat', Imiq: 'MultiIndexQuantizer', ImRQ: 'ResidualCoarseQuantizer' };
+/** Coarse quantizers FAISS writes for factory strings such as IMI2x10 and RCQ, which tessera does not read. */
+const QUANTIZER_TYPES: Record<string, string> = { Imiq: 'MultiIndexQuantizer', ImRQ: 'ResidualCoarseQuantizer' };
 
 export const IVF_FLAT_FOURCC = 'IwFl';
 export const IVF_SQ_FOURCC = 'IwSq';
@@ -40,6 +40,8 @@ export interface IvfLayout extends FaissIndexHeader {
    * from the index's, e.g. IndexIVFFlat(IndexFlatL2(d), d, nlist, METRIC_INNER_PRODUCT).
    */
   quantizerMetric: Metric;
+  /** The coarse quantizer's fourcc as stored: a flat one, or "IHNf" (HNSW, whose vectors are the centroids). */
+  quantizerFourcc: string;
   /** IwSq only. */
   sq?: SqParams;
   byResidual: boolean;
@@ -55,10 +57,11 @@ export interface IvfLayout extends FaissIndexHeader {
 
 /**
  * Reads an IVF file's structure at the reader (just past the fourcc); checks sizes against each other
- * and the file. `skipHnswQuantizer`: for readers of the lists alone (tessera convert), an HNSW coarse
- * quantizer (IVF4096_HNSW32,Flat) is stepped over, its graph unread, and `centroids` left empty.
+ * and the file. The coarse quantizer may be flat or HNSW (IVF4096_HNSW32,Flat): either stores the
+ * centroids as its vectors, which is all tessera takes of it (it assigns to them exactly, as a flat
+ * quantizer does, where FAISS walks the HNSW graph: the same lists, or nearer ones it missed).
  */
-export async function readIvfLayout(r: ByteReader, fourcc: string, opts: { skipHnswQuantizer?: boolean } = {}): Promise<IvfLayout> {
+export async function readIvfLayout(r: ByteReader, fourcc: string): Promise<IvfLayout> {
   const header = await readIndexHeader(r);
   const metric = requireMetric(header, r.label);
   const d = header.d;
@@ -67,34 +70,29 @@ export async function readIvfLayout(r: ByteReader, fourcc: string, opts: { skipH
   const nprobe = await r.count64('uint64 nprobe', 1 << 30);
   const qAt = r.offset;
   const qfcc = await r.fourcc('fourcc of the coarse quantizer');
-  let centroids = new Float32Array(0);
-  let quantizerMetric = metric;
-  if (qfcc === HNSW_FLAT_FOURCC && opts.skipHnswQuantizer) {
-    const { storage, metric: qm } = await readHnswStorage(r);
-    if (storage.d !== d) throw r.error(`the coarse quantizer holds vectors of d = ${storage.d}, the index d = ${d}; the file is corrupt`, qAt);
-    quantizerMetric = qm;
-    r.offset = storage.end;
-  } else if (qfcc !== 'IxFI' && qfcc !== 'IxF2' && qfcc !== 'IxFl') {
+  let q: FlatLayout;
+  if (qfcc === HNSW_FLAT_FOURCC) {
+    q = (await readHnswStorage(r)).storage; // its graph skipped unread
+  } else if (qfcc === 'IxFI' || qfcc === 'IxF2' || qfcc === 'IxFl') {
+    r.offset = qAt;
+    q = await readFlatHeader(r);
+  } else {
     throw new TesseraError(
       'UNSUPPORTED',
-      `${r.label}: IVF coarse quantizer of type ${showFourcc(qfcc)}${QUANTIZER_TYPES[qfcc] ? ` (${QUANTIZER_TYPES[qfcc]})` : ''} at byte offset ${qAt} is not supported: tessera reads IVF indexes with a flat quantizer (IxFI/IxF2); ` +
+      `${r.label}: IVF coarse quantizer of type ${showFourcc(qfcc)}${QUANTIZER_TYPES[qfcc] ? ` (${QUANTIZER_TYPES[qfcc]})` : ''} at byte offset ${qAt} is not supported: tessera reads IVF indexes with a flat or HNSW quantizer (IxFI/IxF2/IHNf); ` +
         'give it one holding the same centroids before writing: q = faiss.IndexFlatL2(d) (faiss.IndexFlatIP(d) for inner product); ' +
-        'q.add(ivf.quantizer.reconstruct_n(0, ivf.nlist)); ivf.quantizer = q; faiss.write_index(index, path)' +
-        (fourcc === IVF_FLAT_FOURCC && qfcc === HNSW_FLAT_FOURCC ? `; or rebuild it from its vectors, which tessera convert reads whatever the quantizer (tessera convert --in ${r.label} --out F --index-type IVF4096,Flat)` : ''),
+        'q.add(ivf.quantizer.reconstruct_n(0, ivf.nlist)); ivf.quantizer = q; faiss.write_index(index, path)',
     );
-  } else {
-    r.offset = qAt;
-    const q = await readFlatHeader(r);
-    // An index saved before train has an empty quantizer.
-    if (q.d !== d || (q.ntotal !== nlist && !(q.ntotal === 0 && !header.isTrained))) {
-      throw r.error(`the coarse quantizer holds ${q.ntotal} x ${q.d} centroids, expected nlist x d = ${nlist} x ${d}; the file is corrupt`, qAt);
-    }
-    r.offset = q.dataOffset;
-    centroids = float32View(await r.bytes(q.ntotal * q.rowBytes, `${nlist} centroids`)).slice();
-    const bad = centroids.findIndex((v) => !Number.isFinite(v));
-    if (bad >= 0) throw r.error(`centroid ${Math.floor(bad / d)} holds ${centroids[bad]}, expected finite floats; the file is corrupt`, q.dataOffset + 4 * bad);
-    quantizerMetric = q.metric;
   }
+  // An index saved before train has an empty quantizer.
+  if (q.d !== d || (q.ntotal !== nlist && !(q.ntotal === 0 && !header.isTrained))) {
+    throw r.error(`the coarse quantizer holds ${q.ntotal} x ${q.d} centroids, expected nlist x d = ${nlist} x ${d}; the file is corrupt`, qAt);
+  }
+  r.offset = q.dataOffset;
+  const centroids = float32View(await r.bytes(q.ntotal * q.rowBytes, `${nlist} centroids`)).slice();
+  const bad = centroids.findIndex((v) => !Number.isFinite(v));
+  if (bad >= 0) throw r.error(`centroid ${Math.floor(bad / d)} holds ${centroids[bad]}, expected finite floats; the file is corrupt`, q.dataOffset + 4 * bad);
+  const quantizerMetric = q.metric;
   // Direct map: tessera answers searches only, so its contents are skipped.
   const dmAt = r.offset;
   const dmType = await r.u8('uint8 direct map type');
@@ -180,7 +178,7 @@ export async function readIvfLayout(r: ByteReader, fourcc: string, opts: { skipH
     );
   }
   r.offset = at;
-  return { ...header, fourcc, metric, nlist, nprobe, centroids, quantizerMetric, sq, byResidual, codeSize, listSizes, listOffsets, end: at };
+  return { ...header, fourcc, metric, nlist, nprobe, centroids, quantizerMetric, quantizerFourcc: qfcc, sq, byResidual, codeSize, listSizes, listOffsets, end: at };
 }
 
 /**
@@ -337,6 +335,7 @@ function ivfInfo(l: IvfLayout): FaissFileInfo {
       byResidual: l.byResidual,
       largestList: largest,
       ...(l.quantizerMetric !== l.metric ? { quantizerMetric: l.quantizerMetric } : {}),
+      ...(l.quantizerFourcc === HNSW_FLAT_FOURCC ? { quantizer: 'IndexHNSWFlat (its centroids assigned to exactly, as by a flat quantizer)' } : {}),
     },
   };
 }
