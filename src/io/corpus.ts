@@ -296,8 +296,10 @@ async function scanRows(
  * for a bad one; the lines between a chunk's first and last newline in one isUtf8 call (simdutf).
  */
 class Utf8LineCheck {
-  /** The bytes of the line the last chunk ended in (copied: the chunk buffer is reused). */
+  /** The bytes of the line the last chunk ended in not yet checked (copied: the chunk buffer is reused). */
   private carry = Buffer.alloc(0);
+  /** Whether bytes of carry's line already checked, and dropped from carry, were bad. */
+  private carryBad = false;
   /** 1-based line number of carry's line. */
   private line = 1;
 
@@ -306,20 +308,37 @@ class Utf8LineCheck {
   chunk(bytes: Buffer): void {
     const first = bytes.indexOf(10);
     if (first < 0) {
-      this.carry = Buffer.concat([this.carry, bytes]);
+      this.extend(bytes);
       return;
     }
     const last = bytes.lastIndexOf(10);
-    this.lines(this.carry.length ? Buffer.concat([this.carry, bytes.subarray(0, first + 1)]) : bytes.subarray(0, first + 1));
+    this.extend(bytes.subarray(0, first));
+    if (this.carryBad || !isUtf8(this.carry)) this.onBad(this.line);
+    this.line++;
     this.lines(bytes.subarray(first + 1, last + 1));
     this.carry = Buffer.from(bytes.subarray(last + 1));
+    this.carryBad = false;
   }
 
   end(): void {
-    this.lines(this.carry);
+    if (this.carryBad || !isUtf8(this.carry)) this.onBad(this.line);
   }
 
-  /** Whole lines, each ended by its newline (the file's last may have none): reports the bad ones, counts them all. */
+  /**
+   * Adds bytes to carry's line. A line without end (a .json array of many GB passed as the corpus)
+   * is checked as it grows, all but a character the chunk may have cut, so carry stays small.
+   */
+  private extend(bytes: Buffer): void {
+    this.carry = this.carry.length ? Buffer.concat([this.carry, bytes]) : Buffer.from(bytes);
+    if (this.carry.length <= CARRY_CHECK_BYTES) return;
+    // Back over up to 3 continuation bytes (10xxxxxx) to the start of the last character.
+    let cut = this.carry.length - 1;
+    while (cut > 0 && this.carry.length - cut < 4 && (this.carry[cut]! & 0xc0) === 0x80) cut--;
+    if (!isUtf8(this.carry.subarray(0, cut))) this.carryBad = true;
+    this.carry = Buffer.from(this.carry.subarray(cut));
+  }
+
+  /** Whole lines, each ended by its newline: reports the bad ones, counts them all. */
   private lines(bytes: Buffer): void {
     if (isUtf8(bytes)) {
       this.line += count(bytes, 10);
@@ -335,6 +354,9 @@ class Utf8LineCheck {
     }
   }
 }
+
+/** Bytes of a line held unchecked by Utf8LineCheck before it checks them. */
+const CARRY_CHECK_BYTES = 16 << 20;
 
 function count(bytes: Buffer, byte: number): number {
   let n = 0;

@@ -263,6 +263,19 @@ describe('corpus offset table', () => {
     await reused.close();
   });
 
+  it('a line longer than 16 MiB is checked for UTF-8 as it is read (held whole, a many-GB file without newlines ran out of memory), its characters cut between chunks no bad bytes', async () => {
+    const path = join(dir, 'long-line.jsonl');
+    const long = `{"contents": "${'€'.repeat(6_000_000)}"}\n`; // 18 MB, each 3-byte character cut somewhere by 1 MiB chunks
+    writeFileSync(path, Buffer.concat([Buffer.from(long), Buffer.from('{"contents": "caf\xe9"}\n', 'latin1'), Buffer.from(long), Buffer.from('\xe9' + long, 'latin1')]));
+    const corpus = await Corpus.open(path, { scanChunkBytes: 1 << 20 });
+    try {
+      expect(corpus.rows).toBe(4);
+      expect(corpus.nonUtf8Lines).toEqual({ count: 2, first: [2, 4] });
+    } finally {
+      await corpus.close();
+    }
+  });
+
   it('an empty corpus has zero rows', async () => {
     const path = join(dir, 'e.jsonl');
     writeFileSync(path, '\n\n');
