@@ -22,7 +22,7 @@ import { isUtf8 } from 'node:buffer';
 import { open, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { FileHandle } from 'node:fs/promises';
-import { TesseraError } from '../core/errors.js';
+import { TesseraError, formatBytes } from '../core/errors.js';
 import type { ProgressCallback } from '../core/types.js';
 import { openAtomicFileSink } from './node-fs.js';
 
@@ -33,6 +33,8 @@ const SCAN_CHUNK = 8 << 20;
 /** Offsets checked against the corpus when a saved table is reused. */
 const SPOT_CHECKS = 256;
 const UTF8_BOM = [0xef, 0xbb, 0xbf];
+/** V8's longest string (0x1fffffe8 UTF-16 units); a row's bytes decode to at most as many. */
+const MAX_ROW_BYTES = 0x1fffffe8;
 /** Offsets buffered before each sink write while scanning. */
 const FLUSH_ROWS = 1 << 16;
 
@@ -450,6 +452,7 @@ export class Corpus {
   async row(i: number): Promise<string> {
     this.checkRow(i);
     const [start, end] = this.range(i);
+    this.checkRowLength(i, end - start);
     // From the byte before the row: a newline there shows the row still starts where the table says.
     const from = start > 0 ? start - 1 : 0;
     const buf = Buffer.alloc(end - from);
@@ -464,6 +467,19 @@ export class Corpus {
     const text = this.rowText(i, buf, start - from, got, start);
     if (this.onNonUtf8Row && !isUtf8(buf.subarray(start - from, got))) this.onNonUtf8Row(i);
     return text;
+  }
+
+  /**
+   * Refuses a row longer than a JavaScript string holds (FORMAT): read, it failed with V8's "Cannot
+   * create a string longer than 0x1fffffe8 characters"; such a row is a JSON array, not jsonl.
+   */
+  private checkRowLength(i: number, bytes: number): void {
+    if (bytes <= MAX_ROW_BYTES) return;
+    throw new TesseraError(
+      'FORMAT',
+      `row ${i} of ${this.path} is ${formatBytes(bytes)} long, more than a row can be read as text (${formatBytes(MAX_ROW_BYTES)}): a jsonl corpus holds one JSON object a line; ` +
+        `a JSON array file converts with jq -c '.[]' ${this.path} > corpus.jsonl`,
+    );
   }
 
   private changed(i: number, start: number): TesseraError {
@@ -518,6 +534,7 @@ export class Corpus {
       let j = i + 1;
       while (j < this.offsets.length && this.offsets[j]! - first < SCAN_CHUNK) j++;
       const end = j < this.offsets.length ? this.offsets[j]! : this.size;
+      if (j === i + 1) this.checkRowLength(i, end - first);
       // From the byte before the first row, as row() reads, for rowText's check.
       const from = first > 0 ? first - 1 : 0;
       const buf = Buffer.alloc(end - from);

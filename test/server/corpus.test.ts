@@ -1,4 +1,4 @@
-import { linkSync, mkdtempSync, readdirSync, symlinkSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync, appendFileSync } from 'node:fs';
+import { linkSync, mkdtempSync, readdirSync, symlinkSync, readFileSync, rmSync, statSync, truncateSync, utimesSync, writeFileSync, appendFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -273,6 +273,25 @@ describe('corpus offset table', () => {
       expect(corpus.nonUtf8Lines).toEqual({ count: 2, first: [2, 4] });
     } finally {
       await corpus.close();
+    }
+  });
+
+  it('a row longer than a string holds (a JSON array on one line) is FORMAT naming jq, not V8\'s "Cannot create a string longer than 0x1fffffe8 characters"', async () => {
+    const path = join(dir, 'one-huge-line.json');
+    const huge = 600 << 20;
+    writeFileSync(path, '');
+    truncateSync(path, huge); // sparse: 600 MiB of NULs, no newline
+    appendFileSync(path, '\n{"contents": "x"}\n');
+    const corpus = await Corpus.open(path);
+    try {
+      expect(corpus.rows).toBe(2);
+      const format = { code: 'FORMAT', message: expect.stringMatching(/^row 0 of .*one-huge-line\.json is 600\.0 MiB long, .*jq -c '\.\[\]'/) };
+      await expect(corpus.row(0)).rejects.toMatchObject(format);
+      expect(await corpus.row(1)).toBe('{"contents": "x"}');
+      await expect((async () => { for await (const _ of corpus.iterate()); })()).rejects.toMatchObject(format);
+    } finally {
+      await corpus.close();
+      rmSync(path);
     }
   });
 
