@@ -19,7 +19,7 @@ import type { ByteSink, ByteSource, Index, Metric, SearchOptions, SearchResult }
 import { MAX_K, checkFileRows, checkScoreRange, checkSearch, checkVectors, describeArg, raiseDimMaxima } from '../core/validate.js';
 import { ByteReader, sourceLabel } from '../io/byte-reader.js';
 import { streamFlatRows } from '../io/faiss/flat.js';
-import { checkHnswGraph, HNSW_FLAT_FOURCC, type HnswGraph, readHnswLayout, readHnswNeighbors, writeHnswFlatTo } from '../io/faiss/hnsw.js';
+import { checkHnswGraph, HNSW_FLAT_FOURCC, type HnswGraph, type HnswLayout, readHnswLayout, readHnswNeighbors, writeHnswFlatTo } from '../io/faiss/hnsw.js';
 import { openSink } from '../platform.js';
 import { instanceHeadroom, MAX_MEMORY_BYTES, WasmHeap } from './module.js';
 import { type DedicatedOptions, type WorkerPool, abortableBatch, acquirePool, checkAbort, threadPlan } from './worker-pool.js';
@@ -279,11 +279,14 @@ export class WasmHnswIndex implements Index {
   }
 
   /** Reads a FAISS IndexHNSWFlat ("IHNf") file, streaming the vectors into WebAssembly memory. */
-  static async load(source: ByteSource, opts: HnswIndexOptions = {}, label = sourceLabel(source)): Promise<WasmHnswIndex> {
+  static async load(source: ByteSource, opts: HnswIndexOptions = {}, label = sourceLabel(source), layout?: HnswLayout): Promise<WasmHnswIndex> {
     const r = new ByteReader(source, 0, label);
-    const fourcc = await r.fourcc('fourcc');
-    if (fourcc !== HNSW_FLAT_FOURCC) throw r.error(`expected an IndexHNSWFlat ("${HNSW_FLAT_FOURCC}"), found ${JSON.stringify(fourcc)}`, 0);
-    const layout = await readHnswLayout(r);
+    // `layout`: the file's structure as a caller already read it (loadHnswAuto), so it is not read again.
+    if (!layout) {
+      const fourcc = await r.fourcc('fourcc');
+      if (fourcc !== HNSW_FLAT_FOURCC) throw r.error(`expected an IndexHNSWFlat ("${HNSW_FLAT_FOURCC}"), found ${JSON.stringify(fourcc)}`, 0);
+      layout = await readHnswLayout(r);
+    }
     const neighbors = await readHnswNeighbors(r, layout);
     const { assignProbas, cumNneighborPerLevel, levels, offsets, entryPoint, maxLevel, efConstruction, efSearch } = layout;
     const graph: HnswGraph = { assignProbas, cumNneighborPerLevel, levels, offsets, neighbors, entryPoint, maxLevel, efConstruction, efSearch };

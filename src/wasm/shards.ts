@@ -22,7 +22,7 @@ import { openSink } from '../platform.js';
 import { ByteReader, sourceLabel } from '../io/byte-reader.js';
 import { encodeIvfHead, IVF_FLAT_FOURCC, IVF_SQ_FOURCC, type IvfLayout } from '../io/faiss/ivf.js';
 import { encodeSqFileHeader, readSqLayout, SQ_FOURCC, type SqLayout } from '../io/faiss/sq.js';
-import { HNSW_FLAT_FOURCC, readHnswLayout } from '../io/faiss/hnsw.js';
+import { HNSW_FLAT_FOURCC, type HnswLayout, readHnswLayout } from '../io/faiss/hnsw.js';
 import { type FlatLayout, readFlatLayout, streamFlatRows, writeFlatIndex } from '../io/faiss/flat.js';
 import { WasmFlatIndex } from './flat-index.js';
 import { HNSW_DEFAULTS, type HnswIndexOptions, hnswNodeBytes, storedEfs, WasmHnswIndex } from './hnsw-index.js';
@@ -628,11 +628,18 @@ export async function loadIvfAuto(source: ByteSource, opts: IndexOptions & Shard
  * its own graph (same M, the file's efConstruction) from the file's vectors, streamed in order.
  * Slow (a full build), hence `tessera info` says so; small files load as one instance (loadHnswAuto).
  */
-export async function loadShardedHnsw(source: ByteSource, opts: IndexOptions & ShardOptions & HnswIndexOptions = {}, label = sourceLabel(source)): Promise<ShardedIndex> {
-  const r = new ByteReader(source, 0, label);
-  const fourcc = await r.fourcc();
-  if (fourcc !== HNSW_FLAT_FOURCC) throw r.error(`expected an IndexHNSWFlat ("${HNSW_FLAT_FOURCC}"), found ${JSON.stringify(fourcc)}`, 0);
-  const layout = await readHnswLayout(r);
+export async function loadShardedHnsw(
+  source: ByteSource,
+  opts: IndexOptions & ShardOptions & HnswIndexOptions = {},
+  label = sourceLabel(source),
+  layout?: HnswLayout,
+): Promise<ShardedIndex> {
+  if (!layout) {
+    const r = new ByteReader(source, 0, label);
+    const fourcc = await r.fourcc();
+    if (fourcc !== HNSW_FLAT_FOURCC) throw r.error(`expected an IndexHNSWFlat ("${HNSW_FLAT_FOURCC}"), found ${JSON.stringify(fourcc)}`, 0);
+    layout = await readHnswLayout(r);
+  }
   const stored = storedEfs(opts, layout, label);
   const out = new ShardedIndex(layout.d, `HNSW${layout.M}`, layout.metric, {
     ...opts,
@@ -657,11 +664,13 @@ export async function loadShardedHnsw(source: ByteSource, opts: IndexOptions & S
 
 /** Loader for readIndex ('hnsw'): the file's graph in one instance when it fits, else rebuilt as shards. */
 export async function loadHnswAuto(source: ByteSource, opts: IndexOptions & ShardOptions = {}): Promise<Index> {
-  const r = new ByteReader(source, 0, sourceLabel(source));
+  const label = sourceLabel(source);
+  const r = new ByteReader(source, 0, label);
   const fourcc = await r.fourcc();
   if (fourcc !== HNSW_FLAT_FOURCC) return WasmHnswIndex.load(source, opts); // it names the problem
+  // Read once (levels and offsets: 20 bytes a node) and handed on, as loadFlatAuto does.
   const layout = await readHnswLayout(r);
   // One instance searches on all its threads, each with a visited byte per node.
-  if (needsShards(`HNSW${layout.M}`, layout.d, layout.ntotal, opts)) return loadShardedHnsw(source, opts);
-  return WasmHnswIndex.load(source, opts);
+  if (needsShards(`HNSW${layout.M}`, layout.d, layout.ntotal, opts)) return loadShardedHnsw(source, opts, label, layout);
+  return WasmHnswIndex.load(source, opts, label, layout);
 }

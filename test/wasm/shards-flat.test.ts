@@ -121,6 +121,31 @@ describe('loadIvfAuto and loadSqAuto read the header once', () => {
   });
 });
 
+describe('loadHnswAuto reads the graph\'s levels and offsets once', () => {
+  it.each([undefined, 256 << 10])('and hands them to the loader (shardBytes %s)', async (bytes) => {
+    const base = randomVectors(1500, d, 96);
+    const built = await indexFactory(d, 'HNSW8', 'l2', { backend: 'wasm', threads: 1 });
+    await built.add(base);
+    const sink = memorySink();
+    await built.save(sink);
+    await built.dispose();
+    const file = memorySource(sink.bytes());
+    let passes = 0;
+    const counting: ByteSource = { ...file, size: file.size, read: (at, len) => ((passes += at < 16 ? 1 : 0), file.read(at, len)) };
+    const { loadHnswAuto } = await import('../../src/wasm/shards.js');
+    const index = await loadHnswAuto(counting, { threads: 1, shardBytes: bytes });
+    try {
+      expect(index instanceof ShardedIndex).toBe(bytes !== undefined);
+      expect(index.ntotal).toBe(1500);
+      // 1, was 2: the auto loader's pass, then the loader's
+      expect(passes).toBe(1);
+      expect((await index.search(base.subarray(1499 * d), 1)).labels[0]).toBe(1499n);
+    } finally {
+      await index.dispose();
+    }
+  });
+});
+
 describe('HNSW shard plans count a visited byte per node for every searching thread', () => {
   it('more threads per shard, fewer nodes per shard; the one-instance check counts them too', async () => {
     const { planShards, needsShards } = await import('../../src/wasm/shards.js');
