@@ -105,7 +105,7 @@ async function openRows(source: ByteSource, path: string, dim: number | undefine
     const rowAt = await readIvfRowOffsets(source, layout, { label: path, onProgress });
     return { d: layout.d, n: layout.ntotal, metric: layout.metric, rows: (firstRow, rowCount) => streamIvfRows(source, layout, rowAt, { firstRow, rowCount, label: path }) };
   }
-  // Named from the fourcc alone: its header need not be readable (an IVF-SQ8 with an HNSW quantizer) to say why not.
+  // Named from the fourcc alone: the reason (codes, not vectors) needs nothing more of the file.
   throw new TesseraError(
     'UNSUPPORTED',
     `${path} is an ${format.type}, whose vectors are 8-bit codes: convert reads the types that store vectors exactly (flat IndexFlatIP/L2, IndexHNSWFlat, IndexIVFFlat) ` +
