@@ -88,6 +88,17 @@ for i in range(0, len(pairs), 2):
 json.dump(out, open(dir + '/check.json', 'w'))
 `;
 
+const RESAVED = `
+import json, sys
+import faiss, numpy as np
+dir, d = sys.argv[1], int(sys.argv[2])
+q = np.fromfile(dir + '/q.f32', dtype='float32').reshape(-1, d)
+a = faiss.read_index(dir + '/ivf-hnswq.index'); b = faiss.read_index(dir + '/ivf-hnswq.resaved.index')
+a.nprobe = b.nprobe = 4
+_, I1 = a.search(q, 10); _, I2 = b.search(q, 10)
+json.dump(dict(flat=isinstance(faiss.downcast_index(b.quantizer), faiss.IndexFlat), ntotal=int(b.ntotal), same=bool((I1 == I2).all())), open(dir + '/resaved.json', 'w'))
+`;
+
 function python(script: string, args: (string | number)[]): void {
   const r = spawnSync(faissPython(), ['-c', script, dir, ...args.map(String)], { encoding: 'utf8' });
   expect(r.status, r.stderr).toBe(0);
@@ -179,7 +190,11 @@ describe('convert reads IndexHNSWFlat and IndexIVFFlat inputs', () => {
     expect(await inspectIndex(input)).toMatchObject({ description: 'IVF16,Flat', ntotal: n, details: { nprobe: 4, quantizer: expect.stringContaining('IndexHNSWFlat') } });
     const index = await readIndex(input, { backend: 'wasm', threads: 1 });
     const got = await index.search(queries, 10);
+    // saved with a flat quantizer of the same centroids: FAISS reads it and answers the same
+    await index.save(join(dir, 'ivf-hnswq.resaved.index'));
     await index.dispose();
+    python(RESAVED, [d]);
+    expect(JSON.parse(readFileSync(join(dir, 'resaved.json'), 'utf8'))).toEqual({ flat: true, ntotal: n, same: true });
     // FAISS's HNSW quantizer (efSearch 16 over 16 centroids) finds the exact nearest lists, as tessera's assignment does
     const faiss = JSON.parse(readFileSync(join(dir, 'ivf-hnswq.json'), 'utf8')) as { labels: number[][]; distances: number[][] };
     expect(Array.from(got.labels, Number)).toEqual(faiss.labels.flat());
