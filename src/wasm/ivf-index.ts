@@ -6,7 +6,7 @@
  * residual x - centroid (FAISS's by_residual default), with FAISS's codec, so files interoperate.
  * Lists live in one WebAssembly memory (at most 4 GiB: shards.ts splits larger indexes).
  */
-import { TesseraError } from '../core/errors.js';
+import { formatBytes, TesseraError } from '../core/errors.js';
 import { type IndexOptions, type IndexSpec, registerIndexType } from '../core/factory.js';
 import { emptyResult } from '../core/topk.js';
 import type { ByteSink, ByteSource, Index, Metric, ProgressCallback, SearchOptions, SearchResult } from '../core/types.js';
@@ -16,16 +16,27 @@ import { ByteReader, sourceLabel } from '../io/byte-reader.js';
 import { encodeIvfHead, IVF_FLAT_FOURCC, IVF_SQ_FOURCC, type IvfLayout, readIvfLayout } from '../io/faiss/ivf.js';
 import { kmeans, NativeAssigner, randomPermutation, seededRandom } from './kmeans.js';
 import { type CodeHeap, nativeListSearch, readSourceInto, retrainError, Sq8Codec, WasmArena } from './sq-index.js';
+import { instanceHeadroom } from './module.js';
 import { type DedicatedOptions, QUERY_GROUP } from './worker-pool.js';
 
 export type IvfStorage = 'flat' | 'sq8';
 
-/** Inverted lists in a CodeHeap: per list a codes block and an int32 ids block, grown x1.5. */
+/**
+ * Inverted lists in one block of a CodeHeap: per list its codes then its int32 ids, lists in list
+ * order. The block is the heap's highest allocation, so it grows in place; a list outgrowing its
+ * capacity moves the lists after it up within the block, from the last one down (every list only
+ * moves up, so no list ever needs a second copy). Separate allocations per list copied on growth
+ * and left holes, so one instance held about half of what its memory allows. Each list stays
+ * contiguous, so a search scans it as before.
+ */
 export class InvertedLists {
   readonly sizes: Float64Array;
   readonly caps: Float64Array;
   readonly codePtr: Float64Array;
   readonly idPtr: Float64Array;
+  /** The block (0 until the first reserve) and its bytes. */
+  private block = 0;
+  private blockBytes = 0;
 
   constructor(
     readonly nlist: number,
@@ -38,16 +49,84 @@ export class InvertedLists {
     this.idPtr = new Float64Array(nlist);
   }
 
-  /** Makes room for extra[i] more entries in list i. */
+  /** Bytes of a list of `cap` entries in the block: codes and ids, each 4-byte aligned (ids are read as int32). */
+  private listBytes(cap: number): number {
+    return align4(cap * this.codeSize) + cap * 4;
+  }
+
+  /**
+   * Makes room for extra[i] more entries in list i: growing lists get x1.5 slack while the block
+   * then still leaves the instance's search headroom free, else exactly what they need (`exact`:
+   * always). OUT_OF_MEMORY, nothing changed, when even that leaves less than the headroom.
+   */
   reserve(extra: ArrayLike<number>, exact = false): void {
+    const need = new Float64Array(this.nlist);
+    let grows = false;
     for (let l = 0; l < this.nlist; l++) {
-      const need = this.sizes[l]! + extra[l]!;
-      if (need <= this.caps[l]!) continue;
-      const cap = exact || this.caps[l] === 0 ? need : Math.max(need, Math.ceil(this.caps[l]! * 1.5));
+      need[l] = this.sizes[l]! + extra[l]!;
+      if (need[l]! > this.caps[l]!) grows = true;
+    }
+    if (!grows) return;
+    // Growing lists get x1.5 slack; where that does not fit, every list gets exactly its size
+    // (the slack of lists that do not grow is given back too).
+    const capsFor = (slack: boolean): { caps: Float64Array; bytes: number } => {
+      const caps = new Float64Array(this.nlist);
+      let bytes = 0;
+      for (let l = 0; l < this.nlist; l++) {
+        const c = this.caps[l]!;
+        caps[l] = !slack ? need[l]! : need[l]! <= c ? c : c > 0 ? Math.max(need[l]!, Math.ceil(c * 1.5)) : need[l]!;
+        bytes += this.listBytes(caps[l]!);
+      }
+      return { caps, bytes };
+    };
+    const limit = this.heap.limit;
+    // the instance keeps what shard plans keep free for searches (query batches, probes, results)
+    const room = limit - instanceHeadroom(limit) - (this.block || this.heap.used);
+    let next = capsFor(!exact);
+    if (next.bytes > room && !exact) next = capsFor(false);
+    if (next.bytes > room) {
+      let have = 0;
+      let more = 0;
+      for (let l = 0; l < this.nlist; l++) {
+        have += this.sizes[l]!;
+        more += extra[l]!;
+      }
+      const perVector = this.codeSize + 4;
+      throw new TesseraError(
+        'OUT_OF_MEMORY',
+        `inverted lists of ${have + more} vectors need ${formatBytes(next.bytes)} (${perVector} bytes a vector), but one WebAssembly memory of ${formatBytes(limit)} ` +
+          `has ${formatBytes(Math.max(0, room))} for them beside the centroids and ${formatBytes(instanceHeadroom(limit))} kept for searches ` +
+          `(about ${Math.max(0, Math.floor(room / perVector))} vectors fit): split the vectors into shards (shardedIndex(d, factory, metric) from 'tessera'; readIndex does it by itself), or use "IVF<nlist>,SQ8"`,
+      );
+    }
+    const old = this.block;
+    // Never shrinks (an exact layout after a slack one may need less): the old bytes fit the room.
+    const blockBytes = Math.max(next.bytes, this.blockBytes);
+    // grows in place when the block is the highest allocation (else the heap copies it once)
+    this.block = old === 0 ? this.heap.alloc(blockBytes) : this.heap.realloc(old, this.blockBytes, blockBytes);
+    this.blockBytes = blockBytes;
+    // Codes and ids blocks in list order, old and new places (relative to the block as it is now):
+    // both orders agree, so blocks moving down are moved first from the first one up, then blocks
+    // moving up from the last one down; no move then overwrites a block not yet moved.
+    const moves: { from: number; to: number; bytes: number }[] = [];
+    for (let l = 0, o = 0; l < this.nlist; l++) {
       const size = this.sizes[l]!;
-      this.codePtr[l] = this.caps[l] === 0 ? this.heap.alloc(cap * this.codeSize) : this.heap.realloc(this.codePtr[l]!, size * this.codeSize, cap * this.codeSize);
-      this.idPtr[l] = this.caps[l] === 0 ? this.heap.alloc(cap * 4) : this.heap.realloc(this.idPtr[l]!, size * 4, cap * 4);
-      this.caps[l] = cap;
+      const codes = this.block + o;
+      const ids = codes + align4(next.caps[l]! * this.codeSize);
+      if (size > 0) {
+        moves.push({ from: this.codePtr[l]! - old + this.block, to: codes, bytes: size * this.codeSize });
+        moves.push({ from: this.idPtr[l]! - old + this.block, to: ids, bytes: size * 4 });
+      }
+      this.codePtr[l] = codes;
+      this.idPtr[l] = ids;
+      this.caps[l] = next.caps[l]!;
+      o += this.listBytes(next.caps[l]!);
+    }
+    const bytes = new Uint8Array(this.heap.memory.buffer);
+    for (const m of moves) if (m.to < m.from) bytes.copyWithin(m.to, m.from, m.from + m.bytes);
+    for (let i = moves.length - 1; i >= 0; i--) {
+      const m = moves[i]!;
+      if (m.to > m.from) bytes.copyWithin(m.to, m.from, m.from + m.bytes);
     }
   }
 
@@ -57,20 +136,20 @@ export class InvertedLists {
 
   /** Bytes reserved for codes and ids. */
   get reservedBytes(): number {
-    let s = 0;
-    for (let l = 0; l < this.nlist; l++) s += this.caps[l]! * (this.codeSize + 4);
-    return s;
+    return this.blockBytes;
   }
 
   release(): void {
-    for (let l = 0; l < this.nlist; l++) {
-      if (this.caps[l] === 0) continue;
-      this.heap.release(this.codePtr[l]!);
-      this.heap.release(this.idPtr[l]!);
-      this.caps[l] = 0;
-      this.sizes[l] = 0;
-    }
+    if (this.block !== 0) this.heap.release(this.block);
+    this.block = 0;
+    this.blockBytes = 0;
+    this.caps.fill(0);
+    this.sizes.fill(0);
   }
+}
+
+function align4(n: number): number {
+  return Math.ceil(n / 4) * 4;
 }
 
 export interface IvfIndexOptions extends IndexOptions, DedicatedOptions {
@@ -284,52 +363,81 @@ export class WasmIvfIndex implements Index {
     const d = this.d;
     const A = this.arena;
     const cs = this.lists.codeSize;
-    const batch = Math.max(1, Math.floor(ADD_BATCH_BYTES / (4 * d)));
+    // batches' buffers sit above the lists: keep them within the headroom the lists leave free
+    const batchBytes = Math.min(ADD_BATCH_BYTES, Math.floor(instanceHeadroom(A.limit) / 4));
+    const batch = Math.max(1, Math.floor(batchBytes / (4 * d + 12)));
     const bm = Math.min(n, batch);
-    const xp = A.alloc(bm * d * 4);
-    const ap = A.alloc(bm * 4);
-    const dp = A.alloc(bm * 4);
-    const fp = A.alloc(bm * 4);
-    const cp = this.storage === 'sq8' ? A.alloc(bm * d) : xp;
     const coarse = this.coarseMetric === 'ip' ? 0 : 1;
     // The coarse step scores rows against the centroids: past float32's range they go to a random list.
     checkScoreRange(x, d, this.coarseMetric, this.centMax, 'vector to add');
+    // Two passes: every vector's list first, so the lists grow once, to their sizes (in place, see
+    // InvertedLists), before any code is written; an add that does not fit changes nothing.
+    const assign = new Int32Array(n);
+    let xp = A.alloc(bm * d * 4);
+    let ap = A.alloc(bm * 4);
+    try {
+      const dp = A.alloc(bm * 4);
+      const fp = A.alloc(bm * 4);
+      try {
+        for (let i0 = 0; i0 < n; i0 += batch) {
+          const m = Math.min(batch, n - i0);
+          A.f32(xp, m * d).set(x.subarray(i0 * d, (i0 + m) * d));
+          await A.parallel(m, (from, to) => ({
+            fn: 'flat_search',
+            args: [this.centPtr, this.nlist, d, xp + from * d * 4, to - from, 1, coarse, 0, dp + from * 4, ap + from * 4, fp + from * 4],
+          }), QUERY_GROUP);
+          assign.set(A.i32(ap, m), i0);
+          if (i0 + m < n) this.onProgress?.({ phase: 'adding', done: i0 + m, total: n, unit: 'vectors' });
+        }
+      } finally {
+        A.release(fp);
+        A.release(dp);
+      }
+    } finally {
+      A.release(ap);
+      A.release(xp);
+    }
+    const counts = new Float64Array(this.nlist);
+    for (let i = 0; i < n; i++) counts[assign[i]!]!++;
+    const L = this.lists;
+    L.reserve(counts);
     if (this.storage === 'flat') this.noteRows(x);
+    xp = A.alloc(bm * d * 4);
+    ap = A.alloc(bm * 4);
+    const cp = this.storage === 'sq8' ? A.alloc(bm * d) : xp;
+    const before = L.sizes.slice();
     try {
       for (let i0 = 0; i0 < n; i0 += batch) {
         const m = Math.min(batch, n - i0);
         A.f32(xp, m * d).set(x.subarray(i0 * d, (i0 + m) * d));
-        await A.parallel(m, (from, to) => ({
-          fn: 'flat_search',
-          args: [this.centPtr, this.nlist, d, xp + from * d * 4, to - from, 1, coarse, 0, dp + from * 4, ap + from * 4, fp + from * 4],
-        }), QUERY_GROUP);
         if (this.storage === 'sq8') {
+          A.i32(ap, m).set(assign.subarray(i0, i0 + m));
           await A.parallel(m, (from, to) => ({
             fn: 'sq8_encode',
             args: [xp + from * d * 4, to - from, d, this.sqPtr, this.sqPtr + 4 * d, this.byResidual ? this.centPtr : 0, ap + from * 4, cp + from * d],
           }));
         }
-        const assign = A.i32(ap, m).slice();
-        const counts = new Float64Array(this.nlist);
-        for (let i = 0; i < m; i++) counts[assign[i]!]!++;
-        const L = this.lists;
-        L.reserve(counts);
         const bytes = new Uint8Array(A.memory.buffer);
         const i32 = new Int32Array(A.memory.buffer);
         for (let i = 0; i < m; i++) {
-          const l = assign[i]!;
+          const l = assign[i0 + i]!;
           const slot = L.sizes[l]!;
           bytes.copyWithin(L.codePtr[l]! + slot * cs, cp + i * cs, cp + (i + 1) * cs);
           i32[(L.idPtr[l]! >> 2) + slot] = this.ntotal + i0 + i;
           L.sizes[l] = slot + 1;
         }
-        this.onProgress?.({ phase: 'adding', done: i0 + m, total: n, unit: 'vectors' });
       }
+    } catch (e) {
+      // as it was: no list keeps part of this add
+      L.sizes.set(before);
+      throw e;
     } finally {
       if (cp !== xp) A.release(cp);
-      for (const ptr of [fp, dp, ap, xp]) A.release(ptr);
+      A.release(ap);
+      A.release(xp);
     }
     this.ntotal += n;
+    this.onProgress?.({ phase: 'adding', done: n, total: n, unit: 'vectors' });
   }
 
   async search(q: Float32Array, k: number, opts: SearchOptions = {}): Promise<SearchResult> {

@@ -64,7 +64,7 @@ export interface ShardPlan {
   bytesPerVector: number;
   /** Bytes every shard holds besides vectors (centroids, tables, search buffers). */
   fixedBytes: number;
-  /** Allowance for growth while adding (IVF lists copy on growth); 1 when loading a file. */
+  /** Allowance for growth while adding: 1 (every type's arrays grow in place). */
   growth: number;
   shardBytes: number;
   rowsPerShard: number;
@@ -80,7 +80,7 @@ export interface ShardPlan {
 
 /**
  * Lays out `ntotal` vectors of the FAISS type `description` over shards of at most `shardBytes`.
- * `building`: the index is filled by add (arrays grow; IVF lists copy on growth) rather than loaded.
+ * `building`: the index is filled by add rather than loaded (planned alike: arrays grow in place).
  * `threads`: HNSW, the threads searching each instance, as an instance resolves them (default all
  * cores; 1 where memory cannot be shared).
  */
@@ -107,9 +107,11 @@ export function planShards(input: { description: string; d: number; ntotal: numb
       break;
     case 'ivf':
       bytesPerVector = (spec.storage === 'flat' ? 4 * d : d) + 4;
-      fixed = spec.nlist * (4 * d + 12) + 8 * d;
-      // lists grow x1.5 by reallocation
-      growth = input.building ? 2 : 1;
+      // centroids, list tables, SQ8 ranges, each list's 4-byte alignment, and the module's own data
+      // and its threads' stacks (256 KiB each; at most 1/64 of a small shard); the lists grow in
+      // place (InvertedLists), so a shard filled by add holds what a loaded one does (planning 2x
+      // for a copy on growth made twice the shards needed)
+      fixed = spec.nlist * (4 * d + 16) + 8 * d + Math.min((1 << 20) + resolveThreads(input.threads) * (256 << 10), Math.floor(shardBytes / 64));
       break;
     case 'hnsw':
       // the bytes WasmHnswIndex itself stops at, so a graph one instance built loads as one instance

@@ -34,6 +34,10 @@ export interface ListExports {
  */
 export interface CodeHeap {
   readonly memory: WebAssembly.Memory;
+  /** Bytes the memory may grow to. */
+  readonly limit: number;
+  /** Bytes up to the highest allocation. */
+  readonly used: number;
   alloc(bytes: number): number;
   realloc(ptr: number, oldBytes: number, newBytes: number): number;
   release(ptr: number): void;

@@ -148,7 +148,10 @@ describe('IVF errors', () => {
     const index = await WasmIvfIndex.create(d, 8, 'flat', 'l2', { memoryLimit: 640 << 10 });
     await index.train(base);
     // the fix named is the public API, not a source file
-    await expect(index.add(base)).rejects.toMatchObject({ code: 'OUT_OF_MEMORY', message: expect.stringContaining("shardedIndex(d, factory, metric) from 'tessera'") });
+    const twice = new Float32Array(2 * base.length);
+    twice.set(base);
+    twice.set(base, base.length);
+    await expect(index.add(twice)).rejects.toMatchObject({ code: 'OUT_OF_MEMORY', message: expect.stringContaining("shardedIndex(d, factory, metric) from 'tessera'") });
     await index.dispose();
   });
 });
