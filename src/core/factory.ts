@@ -163,10 +163,18 @@ export interface IndexOptions {
 export type IndexConstructor = (d: number, spec: IndexSpec, metric: Metric, opts: IndexOptions) => Promise<Index>;
 
 /**
- * Reads a FAISS index file of this kind from `source` (positioned at byte 0) into a new index of
- * this backend, streaming where it can. `readIndex` (io/) picks the kind from the file's fourcc.
+ * A FAISS file's structure as the reader of its format (io/faiss) read it: FlatLayout, HnswLayout,
+ * IvfLayout or SqLayout, by the file's kind. Opaque here: core imports no reader.
  */
-export type IndexLoader = (source: ByteSource, opts: IndexOptions) => Promise<Index>;
+export type FileStructure = object;
+
+/**
+ * Reads a FAISS index file of this kind from `source` (positioned at byte 0) into a new index of
+ * this backend, streaming where it can. `readIndex` (io/) picks the kind from the file's fourcc and
+ * passes the `structure` it read then (the kind's layout), so the loader parses the file once; a
+ * loader called without it reads the structure itself.
+ */
+export type IndexLoader = (source: ByteSource, opts: IndexOptions, structure?: FileStructure) => Promise<Index>;
 
 export interface Registration {
   create: IndexConstructor;

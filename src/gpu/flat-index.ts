@@ -953,8 +953,9 @@ export class GpuFlatIndex implements Index {
    * loader waits for the queue so Dawn's staging copies cannot pile up. int8 re-ranks from the file
    * (see rerankFrom) unless told to keep the rows in memory.
    */
-  static async load(source: ByteSource, opts: GpuFlatOptions = {}): Promise<GpuFlatIndex> {
-    const layout = await readFlatLayout(source, 0, (source as RandomAccessSource).label);
+  static async load(source: ByteSource, opts: GpuFlatOptions = {}, layout?: FlatLayout): Promise<GpuFlatIndex> {
+    // `layout`: the header as readIndex already read it
+    layout ??= await readFlatLayout(source, 0, (source as RandomAccessSource).label);
     const retainable = typeof (source as RandomAccessSource).retain === 'function';
     const fromFile = (opts.rerankFrom ?? (retainable ? 'file' : 'memory')) === 'file';
     const index = await GpuFlatIndex.create(layout.d, layout.metric, { ...opts, precision: opts.precision ?? 'auto' }, layout.ntotal, fromFile ? 0 : undefined);

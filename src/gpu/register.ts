@@ -1,10 +1,11 @@
 /** Registers the GPU flat index with the factory and readIndex. */
 import { registerIndexType } from '../core/factory.js';
+import type { FlatLayout } from '../io/faiss/flat.js';
 import { gpuAvailable } from './device.js';
 import { createGpuFlat, GpuFlatIndex } from './flat-index.js';
 
 registerIndexType('gpu', 'flat', {
   create: createGpuFlat,
   available: (opts) => gpuAvailable(opts.gpu ?? opts.gpus?.[0]),
-  load: (source, opts) => GpuFlatIndex.load(source, opts),
+  load: (source, opts, structure) => GpuFlatIndex.load(source, opts, structure as FlatLayout | undefined),
 });

@@ -44,7 +44,7 @@ export async function readIndex(target: SourceInput, opts: IndexOptions = {}): P
   try {
     const label = labelOf(target, source);
     // The header is checked before a backend allocates anything, so corrupt files fail fast.
-    const { format, info } = await inspectSource(source, label);
+    const { format, info, structure } = await inspectSource(source, label);
     if (!info.metric) {
       throw new TesseraError('UNSUPPORTED', `${label}: metric ${info.metricName} is not supported: tessera serves inner product and L2 indexes`);
     }
@@ -58,7 +58,8 @@ export async function readIndex(target: SourceInput, opts: IndexOptions = {}): P
           `the ${backend} backend cannot read ${what}` + (others.length ? `: use backend '${others.join("' or '")}'` : ': no loaded backend reads it'),
         );
       }
-      return load(source, opts);
+      // the structure read above: the loader does not parse the file's header (HNSW: its levels and offsets) again
+      return load(source, opts, structure);
     });
   } finally {
     if (source !== target) await source.close();

@@ -594,7 +594,7 @@ export async function createIvfIndex(d: number, spec: IndexSpec, metric: Metric,
 }
 
 // The loader shards files larger than one WebAssembly memory (shards.ts, imported lazily: it imports this module).
-registerIndexType('wasm', 'ivf', { create: createIvfIndex, load: async (source, opts) => (await import('./shards.js')).loadIvfAuto(source, opts) });
+registerIndexType('wasm', 'ivf', { create: createIvfIndex, load: async (source, opts, structure) => (await import('./shards.js')).loadIvfAuto(source, opts, structure as IvfLayout | undefined) });
 
 /** nprobe, seed and niter, checked when the index is created (not at the first search or train, minutes later). */
 function checkIvfOptions(opts: IvfIndexOptions): void {

@@ -587,9 +587,10 @@ export async function loadShardedFlat(
 }
 
 /** Loader for readIndex ('flat'): one instance when the file fits one WebAssembly memory, else shards. */
-export async function loadFlatAuto(source: ByteSource, opts: IndexOptions & ShardOptions = {}): Promise<Index> {
+export async function loadFlatAuto(source: ByteSource, opts: IndexOptions & ShardOptions = {}, layout?: FlatLayout): Promise<Index> {
+  // `layout`: the header as readIndex read it (else read here, once)
   const label = sourceLabel(source);
-  const layout = await readFlatLayout(source, 0, label);
+  layout ??= await readFlatLayout(source, 0, label);
   if (needsShards('Flat', layout.d, layout.ntotal, opts)) return loadShardedFlat(source, opts, label, layout);
   return WasmFlatIndex.load(source, opts, undefined, layout);
 }
@@ -603,22 +604,24 @@ export function needsShards(description: string, d: number, ntotal: number, opts
 }
 
 /** Loader for readIndex ('sq'): one instance when the file fits one WebAssembly memory, else shards. */
-export async function loadSqAuto(source: ByteSource, opts: IndexOptions & ShardOptions = {}): Promise<Index> {
-  // The header is read once, here, and handed on (as loadFlatAuto does).
+export async function loadSqAuto(source: ByteSource, opts: IndexOptions & ShardOptions = {}, layout?: SqLayout): Promise<Index> {
+  // The header is read once (by readIndex, or here) and handed on (as loadFlatAuto does).
   const label = sourceLabel(source);
-  const r = new ByteReader(source, 0, label);
-  const fourcc = await r.fourcc();
-  if (fourcc !== SQ_FOURCC) throw r.error(`expected an IndexScalarQuantizer ("${SQ_FOURCC}"), found ${JSON.stringify(fourcc)}`, 0);
-  const layout = await readSqLayout(r);
+  if (!layout) {
+    const r = new ByteReader(source, 0, label);
+    const fourcc = await r.fourcc();
+    if (fourcc !== SQ_FOURCC) throw r.error(`expected an IndexScalarQuantizer ("${SQ_FOURCC}"), found ${JSON.stringify(fourcc)}`, 0);
+    layout = await readSqLayout(r);
+  }
   if (needsShards('SQ8', layout.d, layout.ntotal, opts)) return loadShardedSq(source, opts, label, layout);
   return loadSqIndex(source, opts, label, layout);
 }
 
 /** Loader for readIndex ('ivf'): one instance when the file fits one WebAssembly memory, else shards. */
-export async function loadIvfAuto(source: ByteSource, opts: IndexOptions & ShardOptions = {}): Promise<Index> {
-  // The header (with the centroids and list sizes) is read once, here, and handed on.
+export async function loadIvfAuto(source: ByteSource, opts: IndexOptions & ShardOptions = {}, layout?: IvfLayout): Promise<Index> {
+  // The header (with the centroids and list sizes) is read once (by readIndex, or here) and handed on.
   const label = sourceLabel(source);
-  const layout = await readIvfFile(source, label);
+  layout ??= await readIvfFile(source, label);
   const description = `IVF${layout.nlist},${layout.fourcc === IVF_SQ_FOURCC ? 'SQ8' : 'Flat'}`;
   if (needsShards(description, layout.d, layout.ntotal, opts)) return loadShardedIvf(source, opts, label, layout);
   return loadIvfIndex(source, opts, label, layout);
@@ -665,13 +668,15 @@ export async function loadShardedHnsw(
 }
 
 /** Loader for readIndex ('hnsw'): the file's graph in one instance when it fits, else rebuilt as shards. */
-export async function loadHnswAuto(source: ByteSource, opts: IndexOptions & ShardOptions = {}): Promise<Index> {
+export async function loadHnswAuto(source: ByteSource, opts: IndexOptions & ShardOptions = {}, layout?: HnswLayout): Promise<Index> {
   const label = sourceLabel(source);
-  const r = new ByteReader(source, 0, label);
-  const fourcc = await r.fourcc();
-  if (fourcc !== HNSW_FLAT_FOURCC) return WasmHnswIndex.load(source, opts); // it names the problem
-  // Read once (levels and offsets: 20 bytes a node) and handed on, as loadFlatAuto does.
-  const layout = await readHnswLayout(r);
+  // Read once (levels and offsets: 20 bytes a node; by readIndex, or here) and handed on, as loadFlatAuto does.
+  if (!layout) {
+    const r = new ByteReader(source, 0, label);
+    const fourcc = await r.fourcc();
+    if (fourcc !== HNSW_FLAT_FOURCC) return WasmHnswIndex.load(source, opts); // it names the problem
+    layout = await readHnswLayout(r);
+  }
   // One instance searches on all its threads, each with a visited byte per node.
   if (needsShards(`HNSW${layout.M}`, layout.d, layout.ntotal, opts)) return loadShardedHnsw(source, opts, label, layout);
   return WasmHnswIndex.load(source, opts, label, layout);

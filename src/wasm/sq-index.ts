@@ -628,4 +628,4 @@ export async function createSqIndex(d: number, spec: IndexSpec, metric: Metric, 
 }
 
 // The loader shards files larger than one WebAssembly memory (shards.ts, imported lazily: it imports this module).
-registerIndexType('wasm', 'sq', { create: createSqIndex, load: async (source, opts) => (await import('./shards.js')).loadSqAuto(source, opts) });
+registerIndexType('wasm', 'sq', { create: createSqIndex, load: async (source, opts, structure) => (await import('./shards.js')).loadSqAuto(source, opts, structure as SqLayout | undefined) });

@@ -278,6 +278,7 @@ export const flatFormats: FaissFormat[] = [FLAT_FOURCC_IP, FLAT_FOURCC_L2, FLAT_
   kind: 'flat' as const,
   type: fourcc === FLAT_FOURCC_IP ? 'IndexFlatIP' : fourcc === FLAT_FOURCC_L2 ? 'IndexFlatL2' : 'IndexFlat',
   async inspect(r: ByteReader, fcc: string) {
-    return flatInfo(await readFlatAfterFourcc(r, fcc, r.offset - 4));
+    const layout = await readFlatAfterFourcc(r, fcc, r.offset - 4);
+    return { info: flatInfo(layout), structure: layout };
   },
 }));

@@ -4,6 +4,7 @@
  * reader by fourcc. To add a family: import its `FaissFormat[]` and spread it into FORMATS.
  */
 import { TesseraError } from '../../core/errors.js';
+import type { FileStructure } from '../../core/factory.js';
 import type { ByteSource } from '../../core/types.js';
 import { ByteReader } from '../byte-reader.js';
 import { flatFormats } from './flat.js';
@@ -106,10 +107,13 @@ const KNOWN_UNSUPPORTED: Record<string, readonly [type: string, advice: string]>
   IH00: ['IndexHNSW', REBUILD],
 };
 
-/** Reads the fourcc at byte 0 and the header of its format; checks sizes against the file. */
-export async function inspectSource(source: ByteSource, label = 'index file'): Promise<{ format: FaissFormat; info: FaissFileInfo }> {
+/**
+ * Reads the fourcc at byte 0 and the header of its format; checks sizes against the file. The
+ * structure read is returned for the loader (readIndex), so it need not read it again.
+ */
+export async function inspectSource(source: ByteSource, label = 'index file'): Promise<{ format: FaissFormat; info: FaissFileInfo; structure: FileStructure }> {
   const r = new ByteReader(source, 0, label);
   const fourcc = await r.fourcc('a FAISS fourcc (4 bytes, e.g. "IxFI")');
   const format = faissFormat(fourcc, label);
-  return { format, info: await format.inspect(r, fourcc) };
+  return { format, ...(await format.inspect(r, fourcc)) };
 }

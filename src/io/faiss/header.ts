@@ -8,7 +8,7 @@
  * and the fourcc registry entry type shared by the readers of each index family.
  */
 import { TesseraError } from '../../core/errors.js';
-import type { IndexKind } from '../../core/factory.js';
+import type { FileStructure, IndexKind } from '../../core/factory.js';
 import type { Metric } from '../../core/types.js';
 import { MAX_DIMENSION } from '../../core/validate.js';
 import type { ByteReader } from '../byte-reader.js';
@@ -108,7 +108,10 @@ export interface FaissFileInfo {
 /**
  * One FAISS on-disk index type, keyed by its fourcc. `inspect` reads the header from a reader placed
  * just after the fourcc and checks the structure as far as it can cheaply (sizes against the file
- * size), so corrupt files fail with FORMAT before any backend allocates memory.
+ * size), so corrupt files fail with FORMAT before any backend allocates memory. It also returns the
+ * structure it read (the family's layout: FlatLayout, HnswLayout, IvfLayout, SqLayout), which
+ * readIndex hands to the loader so the file is parsed once (an HNSW file's levels and offsets are
+ * 20 bytes a node).
  */
 export interface FaissFormat {
   fourcc: string;
@@ -116,7 +119,7 @@ export interface FaissFormat {
   kind: IndexKind;
   /** FAISS class name. */
   type: string;
-  inspect(r: ByteReader, fourcc: string): Promise<FaissFileInfo>;
+  inspect(r: ByteReader, fourcc: string): Promise<{ info: FaissFileInfo; structure: FileStructure }>;
 }
 
 /** A fourcc for messages: printable as is, else as hex bytes. */

@@ -298,9 +298,9 @@ export const hnswFormats: FaissFormat[] = [
     fourcc: HNSW_FLAT_FOURCC,
     kind: 'hnsw',
     type: 'IndexHNSWFlat',
-    async inspect(r: ByteReader, fourcc: string): Promise<FaissFileInfo> {
+    async inspect(r: ByteReader, fourcc: string) {
       const l = await readHnswLayout(r);
-      return {
+      const info: FaissFileInfo = {
         fourcc,
         type: 'IndexHNSWFlat',
         description: `HNSW${l.M}`,
@@ -311,6 +311,7 @@ export const hnswFormats: FaissFormat[] = [
         isTrained: l.isTrained,
         details: { M: l.M, efConstruction: l.efConstruction, efSearch: l.efSearch, maxLevel: l.maxLevel, entryPoint: l.entryPoint },
       };
+      return { info, structure: l };
     },
   },
 ];

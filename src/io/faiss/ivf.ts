@@ -348,6 +348,7 @@ export const ivfFormats: FaissFormat[] = [
   kind: 'ivf' as const,
   type,
   async inspect(r: ByteReader, fcc: string) {
-    return ivfInfo(await readIvfLayout(r, fcc));
+    const layout = await readIvfLayout(r, fcc);
+    return { info: ivfInfo(layout), structure: layout };
   },
 }));

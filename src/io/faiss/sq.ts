@@ -167,9 +167,9 @@ export const sqFormats: FaissFormat[] = [
     fourcc: SQ_FOURCC,
     kind: 'sq',
     type: 'IndexScalarQuantizer',
-    async inspect(r: ByteReader, fourcc: string): Promise<FaissFileInfo> {
+    async inspect(r: ByteReader, fourcc: string) {
       const l = await readSqLayout(r);
-      return {
+      const info: FaissFileInfo = {
         fourcc,
         type: 'IndexScalarQuantizer',
         description: 'SQ8',
@@ -180,6 +180,7 @@ export const sqFormats: FaissFormat[] = [
         isTrained: l.isTrained,
         details: { qtype: 'QT_8bit', codeSize: l.sq.codeSize },
       };
+      return { info, structure: l };
     },
   },
 ];
