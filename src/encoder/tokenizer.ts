@@ -29,7 +29,7 @@ export class WordPieceTokenizer {
     private readonly special: SpecialIds,
     /** Vocabulary size (ids are < vocabSize). */
     readonly vocabSize: number,
-    /** Set for BERT's pipeline, whose prefixes are found by scanning characters (bertPrefix). */
+    /** Set for BERT's pipeline, whose prefixes are found by scanning characters (BertScan). */
     private readonly bert?: BertScan,
   ) {}
 
@@ -95,7 +95,7 @@ export class WordPieceTokenizer {
    * The pieces of `text`, or of a text whose pieces begin with the text's first `keep`.
    * A corpus row of 50 MB took 19 s and 2.4 GB to tokenize whole, for 510 pieces kept, and a 16 MB
    * query without spaces held the server for seconds. BERT's pipeline is scanned character by
-   * character (bertPrefix) and only the text it needs is tokenized. Other tokenizers are cut where
+   * character (BertScan) and only the text it needs is tokenized. Other tokenizers are cut where
    * a non-whitespace character is followed by a space: the normalizers and pre-tokenizers of Hugging
    * Face's SentencePiece and byte-level BPE tokenizers never join pieces across that point, so the
    * prefix's pieces are the first pieces of the whole text. Growing prefixes are tried until one
