@@ -152,6 +152,38 @@ function align4(n: number): number {
   return Math.ceil(n / 4) * 4;
 }
 
+/**
+ * Whether a file's ids are 0..ntotal-1, each once (what FAISS's add gives): else it was filled by
+ * add_with_ids, and `custom` says how (the first id out of range or repeated).
+ */
+export class FileIdCheck {
+  private readonly seen: Uint8Array;
+  custom: string | undefined;
+
+  constructor(readonly ntotal: number) {
+    this.seen = new Uint8Array(Math.ceil(ntotal / 8));
+  }
+
+  note(id: number): void {
+    if (this.custom) return;
+    if (id >= this.ntotal) this.custom = `id ${id} is not below ntotal = ${this.ntotal}`;
+    else if (this.seen[id >> 3]! & (1 << (id & 7))) this.custom = `id ${id} is stored more than once`;
+    else this.seen[id >> 3]! |= 1 << (id & 7);
+  }
+}
+
+/**
+ * The refusal of an add to an index read from a file whose ids are its own: FAISS's add numbers new
+ * vectors from ntotal, which can repeat one of them, and tessera has no add_with_ids to choose others.
+ */
+export function customIdsAddError(description: string, ntotal: number, custom: string): TesseraError {
+  return new TesseraError(
+    'UNSUPPORTED',
+    `this ${description} index was read from a file whose ids are its own (FAISS add_with_ids: ${custom}): add would number new vectors from ntotal = ${ntotal}, as FAISS's add does, ` +
+      `and could repeat an id the file holds, so it takes no vectors; keep new vectors in a second index and merge the two results, or rebuild with ids 0..n-1`,
+  );
+}
+
 export interface IvfIndexOptions extends IndexOptions, DedicatedOptions {
   /** k-means iterations (FAISS IVF default 10). */
   niter?: number;
@@ -178,6 +210,11 @@ export class WasmIvfIndex implements Index {
    */
   coarseMetric: Metric;
   nprobe: number;
+  /**
+   * Set when read from a file whose ids are not 0..ntotal-1 each once (add_with_ids; says how):
+   * search returns the file's ids (a repeated one in each place it is stored, as FAISS), add is refused.
+   */
+  customIds: string | undefined;
   private readonly lists: InvertedLists;
   private disposed = false;
   private readonly seed: number;
@@ -360,6 +397,7 @@ export class WasmIvfIndex implements Index {
     this.live();
     const n = checkVectors(x, this.d, 'vectors to add');
     if (!this.isTrained) throw new TesseraError('NOT_TRAINED', `${this.description} is not trained: call train(x) with representative vectors (>= nlist) before add`);
+    if (this.customIds) throw customIdsAddError(this.description, this.ntotal, this.customIds);
     const d = this.d;
     const A = this.arena;
     const cs = this.lists.codeSize;
@@ -536,6 +574,7 @@ export async function loadIvfIndex(source: ByteSource, opts: IvfIndexOptions = {
   // Also for an untrained file: its train then encodes as the file says (FAISS: by_residual).
   index.byResidual = layout.byResidual;
   index.coarseMetric = layout.quantizerMetric;
+  const idCheck = new FileIdCheck(layout.ntotal);
   try {
     if (layout.centroids.length === layout.nlist * layout.d) {
       const codec = layout.sq && layout.sq.trained.length === 2 * layout.d ? new Sq8Codec(layout.d, layout.sq.trained) : undefined;
@@ -564,6 +603,7 @@ export async function loadIvfIndex(source: ByteSource, opts: IvfIndexOptions = {
           );
         }
         dst[i] = Number(id);
+        idCheck.note(dst[i]!);
       }
       L.sizes[l] = size;
       done += size;
@@ -574,6 +614,7 @@ export async function loadIvfIndex(source: ByteSource, opts: IvfIndexOptions = {
     throw e;
   }
   index.ntotal = layout.ntotal;
+  index.customIds = idCheck.custom;
   return index;
 }
 
