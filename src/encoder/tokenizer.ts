@@ -31,6 +31,8 @@ export class WordPieceTokenizer {
     readonly vocabSize: number,
     /** Set for BERT's pipeline, whose prefixes are found by scanning characters (BertScan). */
     private readonly bert?: BertScan,
+    /** Added tokens with a space after their first character: a prefix is not cut inside one. */
+    private readonly spacedTokens: readonly string[] = [],
   ) {}
 
   /** From a parsed tokenizer.json (and optional tokenizer_config.json). */
@@ -60,7 +62,8 @@ export class WordPieceTokenizer {
     };
     let size = 0;
     for (const id of vocab.values()) size = Math.max(size, id + 1);
-    return new WordPieceTokenizer(tok, special, size, BertScan.from(json as TokenizerJson, config, tok));
+    const spaced = [...tok.get_added_tokens_decoder().values()].map((t) => t.content).filter((c) => c.indexOf(' ', 1) > 0);
+    return new WordPieceTokenizer(tok, special, size, BertScan.from(json as TokenizerJson, config, tok), spaced);
   }
 
   /** From a BERT vocab.txt (one piece a line, line number = id): BertNormalizer, BertPreTokenizer, WordPiece "##". */
@@ -104,7 +107,7 @@ export class WordPieceTokenizer {
   private leadingPieces(text: string, keep: number): number[] {
     if (this.bert) return this.pieces(this.bert.prefixText(text, keep));
     for (let limit = Math.max(4096, 16 * keep); limit < text.length; limit *= 4) {
-      const cut = spaceCut(text, limit);
+      const cut = spaceCut(text, limit, this.spacedTokens);
       if (cut === undefined) continue;
       const ids = this.pieces(text.slice(0, cut));
       if (ids.length >= keep) return ids;
@@ -141,14 +144,22 @@ export class WordPieceTokenizer {
 
 /**
  * The last i in (limit / 2, limit] where text[i] is a plain space (U+0020) and text[i - 1] is no
- * whitespace at all; undefined if none. Not a newline: GPT-4-style split patterns keep newlines
- * with the punctuation before them ("!\n" is one piece), so a cut there could change a piece.
+ * whitespace at all, and no added token holding a space ("new york") spans i; undefined if none.
+ * Not a newline: GPT-4-style split patterns keep newlines with the punctuation before them ("!\n"
+ * is one piece), so a cut there could change a piece.
  */
-function spaceCut(text: string, limit: number): number | undefined {
+function spaceCut(text: string, limit: number, spacedTokens: readonly string[]): number | undefined {
   for (let i = limit; i > limit >> 1; i--) {
-    if (text.charCodeAt(i) === 32 && !/\s/.test(text[i - 1]!)) return i;
+    if (text.charCodeAt(i) === 32 && !/\s/.test(text[i - 1]!) && !spansCut(text, i, spacedTokens)) return i;
   }
   return undefined;
+}
+
+function spansCut(text: string, i: number, tokens: readonly string[]): boolean {
+  for (const t of tokens) {
+    for (let j = t.indexOf(' ', 1); j > 0; j = t.indexOf(' ', j + 1)) if (text.startsWith(t, i - j)) return true;
+  }
+  return false;
 }
 
 /** The tokenizer.json that transformers writes for BertTokenizerFast over `vocab`. */

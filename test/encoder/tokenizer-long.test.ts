@@ -149,3 +149,19 @@ describe('inputs that held the server (one request stalled every client)', () =>
     for (const [, text] of cases) expectSameIds(tok, text.slice(0, 1 << 18), [2, 3, 512]);
   });
 });
+
+describe('tokenizers cut before a space (not BERT)', () => {
+  it('an added token holding a space is not cut in two ("new york" matched whole, not "new" then "york")', () => {
+    const vocab = fixture.model.vocab as Record<string, number>;
+    const json = {
+      ...fixture,
+      pre_tokenizer: { type: 'Whitespace' },
+      added_tokens: [...fixture.added_tokens, { id: vocab['new']!, content: 'new york', single_word: false, lstrip: false, rstrip: false, normalized: false, special: false }],
+    };
+    const tok = WordPieceTokenizer.fromTokenizerJson(json);
+    // The space of "new york" at 4096, where the first prefix is cut.
+    const text = `${'x'.repeat(4000)} ${'a'.repeat(92)}new york ${'b '.repeat(3000)}`;
+    expect(text.indexOf('new york') + 3).toBe(4096);
+    expectSameIds(tok, text, Array.from({ length: 60 }, (_, k) => k + 2));
+  });
+});
