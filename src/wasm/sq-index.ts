@@ -215,6 +215,10 @@ export async function nativeListSearch(arena: WasmArena, p: ListSearch, q: Float
   const perQuery = d * 4 + np * 8 + k * 8 + 4;
   const threads = arena.threads;
   let batch = Math.max(1, Math.min(nq, Math.floor(BATCH_BYTES / perQuery)));
+  // Near a full memory (an index filled by add to its limit keeps less than 16 MiB free where its
+  // memoryLimit is small), the batch shrinks to the room left: seven buffers, each 64-byte aligned.
+  const room = arena.limit - arena.used - threads * 2 * d * 4 - 8 * 64;
+  batch = Math.max(1, Math.min(batch, Math.floor(room / perQuery)));
   // A signal is looked at between batches: keep each short (a query scans the centroids and, on
   // average, np / nlist of the vectors; the threads split a batch by queries).
   if (signal) batch = Math.min(batch, abortableBatch((p.nlist + Math.ceil((p.ntotal * np) / p.nlist)) * d) * threads);

@@ -24,6 +24,9 @@ describe.each(['flat', 'sq8'] as const)('IVF32,%s in a memory of 6 MiB', (storag
     expect(index.ntotal).toBeGreaterThanOrEqual(plan.rowsPerShard - 300);
     const res = await index.search(randomVectors(100, d, 3), 50, { nprobe: 32 });
     expect(res.labels.every((l) => l >= 0n && l < BigInt(index.ntotal))).toBe(true);
+    // 4096 queries at k = 200 take 8.6 MiB of buffers in one batch, more than the 1.5 MiB kept free
+    const many = await index.search(randomVectors(4096, d, 4), 200, { nprobe: 2 });
+    expect(many.labels[4095 * 200]! >= 0n).toBe(true);
     await index.dispose();
   });
 
