@@ -46,6 +46,7 @@ const KIND = 7;
 // How toLowerCase's Final_Sigma context sees it (bits 3-4).
 const TRANSPARENT = 0;
 const CASED = 8;
+const UNCASED = 16;
 const CHAIN = 24;
 const SPACE_ONLY = 32; // normalized form is whitespace only
 const UNIT = 64; // gives at least one piece of its own
@@ -66,7 +67,7 @@ function isChineseChar(cp: number): boolean {
 /** Whether `c` ends a Final_Sigma context as cased, ends it as uncased, or lets it through (as V8 lowercases). */
 function caseChain(c: string): number {
   if (('AΣ' + c).toLowerCase()[1] === 'σ') return CASED;
-  return ('AΣ' + c + 'B').toLowerCase()[1] === 'σ' ? TRANSPARENT : 16;
+  return ('AΣ' + c + 'B').toLowerCase()[1] === 'σ' ? TRANSPARENT : UNCASED;
 }
 
 const width = (cp: number): number => (cp > 0xffff ? 2 : 1);
@@ -154,7 +155,7 @@ export class BertScan {
     const cleaned = this.cleanText && (cp === 0 || cp === 0xfffd || (c !== '\t' && c !== '\n' && c !== '\r' && CONTROL.test(c)));
     let chain: number;
     if (cleaned) chain = TRANSPARENT;
-    else if ((this.cleanText && /^\s$/.test(c)) || (this.chinese && isChineseChar(cp))) chain = 16;
+    else if ((this.cleanText && /^\s$/.test(c)) || (this.chinese && isChineseChar(cp))) chain = UNCASED; // ' ', or spaces around
     else chain = caseChain(c);
     let kind: number;
     if (n === '') kind = chain === TRANSPARENT ? DROP : KEEP;
