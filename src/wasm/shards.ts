@@ -508,6 +508,9 @@ export async function loadShardedIvf(source: ByteSource, opts: IndexOptions & Sh
   out.setTrained(trained ? layout.centroids : undefined, codec, layout.byResidual, layout.quantizerMetric);
   const perVector = layout.codeSize + 4;
   const idCheck = new FileIdCheck(layout.ntotal);
+  // What one instance takes, whatever shardBytes says (a list larger than a shard gets one of its own)
+  const instanceBytes = Math.min((opts as { memoryLimit?: number }).memoryLimit ?? WASM_MEMORY_LIMIT, WASM_MEMORY_LIMIT);
+  const instanceRows = planShards({ description, d: layout.d, ntotal: 1, shardBytes: instanceBytes, threads: each.threads }).rowsPerShard;
   let l0 = 0;
   let done = 0;
   try {
@@ -518,8 +521,12 @@ export async function loadShardedIvf(source: ByteSource, opts: IndexOptions & Sh
       let l1 = l0;
       let rows = 0;
       while (l1 < layout.nlist && (l1 === l0 || (rows < share && rows + layout.listSizes[l1]! <= plan.rowsPerShard))) rows += layout.listSizes[l1++]!;
-      if (rows * perVector > WASM_MEMORY_LIMIT) {
-        throw new TesseraError('OUT_OF_MEMORY', `${label}: inverted list ${l0} holds ${rows} vectors (${formatBytes(rows * perVector)}), more than one WebAssembly memory: rebuild with a larger nlist`);
+      if (rows > instanceRows) {
+        throw new TesseraError(
+          'OUT_OF_MEMORY',
+          `${label}: inverted list ${l0} holds ${rows} vectors (${formatBytes(rows * perVector)}), more than one WebAssembly memory of ${formatBytes(instanceBytes)} holds (about ${instanceRows}, ` +
+            `its search headroom kept free), and a list cannot be split over shards: rebuild with a larger nlist`,
+        );
       }
       const index = await WasmIvfIndex.create(layout.d, layout.nlist, storage, layout.metric, { ...each, nprobe: opts.nprobe ?? Math.max(1, layout.nprobe) });
       index.coarseMetric = layout.quantizerMetric;

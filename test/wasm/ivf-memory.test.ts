@@ -65,3 +65,30 @@ describe('IVF lists growing in place', () => {
     await index.dispose();
   });
 });
+
+describe('an IVF file with a list larger than one instance', () => {
+  it('is OUT_OF_MEMORY naming the list and a larger nlist, not sharding (a list cannot be split)', async () => {
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { readIndex } = await import('../../src/io/read-index.js');
+    await import('../../src/node.js');
+    const dir = mkdtempSync(join(tmpdir(), 'tessera-ivf-list-'));
+    try {
+      const index = await WasmIvfIndex.create(d, 1, 'flat', 'l2', { threads: 1 });
+      const x = randomVectors(3000, d, 10);
+      await index.train(x);
+      await index.add(x);
+      const path = join(dir, 'ivf1.index');
+      await index.save(path);
+      await index.dispose();
+      // 3000 x 260 bytes in one list; one instance of 512 KiB holds about 1300
+      await expect(readIndex(path, { backend: 'wasm', threads: 1, shardBytes: 512 << 10, memoryLimit: 512 << 10 } as object)).rejects.toMatchObject({
+        code: 'OUT_OF_MEMORY',
+        message: expect.stringMatching(/inverted list 0 holds 3000 vectors .*more than one WebAssembly memory of 512.0 KiB holds \(about \d+.*rebuild with a larger nlist/),
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
