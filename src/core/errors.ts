@@ -44,5 +44,6 @@ export function formatBytes(bytes: number): string {
     value /= 1024;
     unit++;
   }
-  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
+  // whole bytes as they are; a fractional count (bytes per vector, an average) to one decimal like the rest
+  return `${unit === 0 && Number.isInteger(value) ? value : value.toFixed(1)} ${units[unit]}`;
 }
