@@ -24,7 +24,7 @@ export async function readTexts(path: string): Promise<string[]> {
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new TesseraError('NOT_FOUND', `texts file not found: ${path}`, { cause: e });
     // Node's EISDIR from reading a folder names no path.
-    if ((e as NodeJS.ErrnoException).code === 'EISDIR') throw new TesseraError('INVALID_ARGUMENT', `--texts ${path} is a folder: pass a .json or .txt file`, { cause: e });
+    if ((e as NodeJS.ErrnoException).code === 'EISDIR') throw new TesseraError('INVALID_ARGUMENT', `--texts ${path} is a folder: pass a .json, .jsonl or .txt file`, { cause: e });
     throw e;
   }
   // Windows editors (Notepad, Excel's "UTF-8" CSV) start the file with a byte order mark: JSON.parse
