@@ -153,34 +153,53 @@ function align4(n: number): number {
 }
 
 /**
- * Whether a file's ids are 0..ntotal-1, each once (what FAISS's add gives): else it was filled by
- * add_with_ids, and `custom` says how (the first id out of range or repeated).
+ * The ids of an IVF file at or past its ntotal (FAISS add_with_ids can store any): FAISS's add, and
+ * tessera's, numbers new vectors from ntotal, which must not give an id the file already holds.
  */
-export class FileIdCheck {
-  private readonly seen: Uint8Array;
-  custom: string | undefined;
+export class FileIds {
+  private above: number[] = [];
+  private sorted: Int32Array | undefined;
 
-  constructor(readonly ntotal: number) {
-    this.seen = new Uint8Array(Math.ceil(ntotal / 8));
-  }
+  constructor(readonly ntotal: number) {}
 
   note(id: number): void {
-    if (this.custom) return;
-    if (id >= this.ntotal) this.custom = `id ${id} is not below ntotal = ${this.ntotal}`;
-    else if (this.seen[id >> 3]! & (1 << (id & 7))) this.custom = `id ${id} is stored more than once`;
-    else this.seen[id >> 3]! |= 1 << (id & 7);
+    if (id >= this.ntotal) this.above.push(id);
+  }
+
+  /** After the last note: the ids kept, sorted, or undefined when there are none (ids 0..ntotal-1, FAISS's add). */
+  done(): FileIds | undefined {
+    if (this.above.length === 0) return undefined;
+    this.sorted = Int32Array.from(this.above).sort();
+    this.above = [];
+    return this;
+  }
+
+  /** The lowest id in [from, to) the file holds, or -1. */
+  firstIn(from: number, to: number): number {
+    const s = this.sorted!;
+    let lo = 0;
+    let hi = s.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (s[mid]! < from) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo < s.length && s[lo]! < to ? s[lo]! : -1;
   }
 }
 
 /**
- * The refusal of an add to an index read from a file whose ids are its own: FAISS's add numbers new
- * vectors from ntotal, which can repeat one of them, and tessera has no add_with_ids to choose others.
+ * UNSUPPORTED when adding n vectors, numbered ntotal..ntotal+n-1, would give one of them an id the
+ * file the index was read from holds (its add_with_ids ids): results would then name two vectors by one id.
  */
-export function customIdsAddError(description: string, ntotal: number, custom: string): TesseraError {
-  return new TesseraError(
+export function checkAddIds(fileIds: FileIds | undefined, description: string, ntotal: number, n: number): void {
+  const clash = fileIds && n > 0 ? fileIds.firstIn(ntotal, ntotal + n) : -1;
+  if (clash < 0) return;
+  throw new TesseraError(
     'UNSUPPORTED',
-    `this ${description} index was read from a file whose ids are its own (FAISS add_with_ids: ${custom}): add would number new vectors from ntotal = ${ntotal}, as FAISS's add does, ` +
-      `and could repeat an id the file holds, so it takes no vectors; keep new vectors in a second index and merge the two results, or rebuild with ids 0..n-1`,
+    `this ${description} index was read from a file whose ids are its own (FAISS add_with_ids), and id ${clash} is one of them: add numbers its ${n} vectors ` +
+      `${ntotal}..${ntotal + n - 1}, from ntotal as FAISS's add does, so it would name two vectors by one id; it took none. ` +
+      `Keep new vectors in a second index and merge the two results, or rebuild the file with ids that leave room`,
   );
 }
 
@@ -211,10 +230,10 @@ export class WasmIvfIndex implements Index {
   coarseMetric: Metric;
   nprobe: number;
   /**
-   * Set when read from a file whose ids are not 0..ntotal-1 each once (add_with_ids; says how):
-   * search returns the file's ids (a repeated one in each place it is stored, as FAISS), add is refused.
+   * A file's ids at or past its ntotal (add_with_ids), which add must not give again; search returns
+   * the file's ids as stored (a repeated one in each place, as FAISS).
    */
-  customIds: string | undefined;
+  fileIds: FileIds | undefined;
   private readonly lists: InvertedLists;
   private disposed = false;
   private readonly seed: number;
@@ -397,7 +416,7 @@ export class WasmIvfIndex implements Index {
     this.live();
     const n = checkVectors(x, this.d, 'vectors to add');
     if (!this.isTrained) throw new TesseraError('NOT_TRAINED', `${this.description} is not trained: call train(x) with representative vectors (>= nlist) before add`);
-    if (this.customIds) throw customIdsAddError(this.description, this.ntotal, this.customIds);
+    checkAddIds(this.fileIds, this.description, this.ntotal, n);
     const d = this.d;
     const A = this.arena;
     const cs = this.lists.codeSize;
@@ -574,7 +593,7 @@ export async function loadIvfIndex(source: ByteSource, opts: IvfIndexOptions = {
   // Also for an untrained file: its train then encodes as the file says (FAISS: by_residual).
   index.byResidual = layout.byResidual;
   index.coarseMetric = layout.quantizerMetric;
-  const idCheck = new FileIdCheck(layout.ntotal);
+  const fileIds = new FileIds(layout.ntotal);
   try {
     if (layout.centroids.length === layout.nlist * layout.d) {
       const codec = layout.sq && layout.sq.trained.length === 2 * layout.d ? new Sq8Codec(layout.d, layout.sq.trained) : undefined;
@@ -603,7 +622,7 @@ export async function loadIvfIndex(source: ByteSource, opts: IvfIndexOptions = {
           );
         }
         dst[i] = Number(id);
-        idCheck.note(dst[i]!);
+        fileIds.note(dst[i]!);
       }
       L.sizes[l] = size;
       done += size;
@@ -614,7 +633,7 @@ export async function loadIvfIndex(source: ByteSource, opts: IvfIndexOptions = {
     throw e;
   }
   index.ntotal = layout.ntotal;
-  index.customIds = idCheck.custom;
+  index.fileIds = fileIds.done();
   return index;
 }
 

@@ -26,7 +26,7 @@ import { HNSW_FLAT_FOURCC, type HnswLayout, readHnswLayout } from '../io/faiss/h
 import { type FlatLayout, readFlatLayout, streamFlatRows, writeFlatIndex } from '../io/faiss/flat.js';
 import { WasmFlatIndex } from './flat-index.js';
 import { HNSW_DEFAULTS, type HnswIndexOptions, hnswNodeBytes, storedEfs, WasmHnswIndex } from './hnsw-index.js';
-import { customIdsAddError, FileIdCheck, loadIvfIndex, readIvfFile, WasmIvfIndex } from './ivf-index.js';
+import { checkAddIds, FileIds, loadIvfIndex, readIvfFile, WasmIvfIndex } from './ivf-index.js';
 import { instanceHeadroom } from './module.js';
 import { loadSqIndex, readSourceInto, retrainError, Sq8Codec, WASM_MEMORY_LIMIT, WasmSqIndex } from './sq-index.js';
 import { dedicatedWorkersAvailable, resolveThreads } from './worker-pool.js';
@@ -220,8 +220,8 @@ export class ShardedIndex implements Index {
   private readonly perShard: { threads?: number; dedicated: boolean };
   /** Search the shards one after another (ShardOptions.sequentialShards; settable, e.g. to measure). */
   sequentialShards: boolean;
-  /** Set when loaded from an IVF file whose ids are its own (add_with_ids; says how): add is refused, as WasmIvfIndex.customIds. */
-  customIds: string | undefined;
+  /** An IVF file's ids at or past its ntotal (add_with_ids), which add must not give again (WasmIvfIndex.fileIds). */
+  fileIds: FileIds | undefined;
 
   constructor(
     readonly d: number,
@@ -329,7 +329,7 @@ export class ShardedIndex implements Index {
     this.live();
     const n = checkVectors(x, this.d, 'vectors to add');
     if (!this.isTrained) throw new TesseraError('NOT_TRAINED', `${this.description} is not trained: call train(x) before add`);
-    if (this.customIds) throw customIdsAddError(this.description, this.ntotal, this.customIds);
+    checkAddIds(this.fileIds, this.description, this.ntotal, n);
     let done = 0;
     while (done < n) {
       let last = this.shards[this.shards.length - 1];
@@ -507,7 +507,7 @@ export async function loadShardedIvf(source: ByteSource, opts: IndexOptions & Sh
   const trained = layout.centroids.length === layout.nlist * layout.d;
   out.setTrained(trained ? layout.centroids : undefined, codec, layout.byResidual, layout.quantizerMetric);
   const perVector = layout.codeSize + 4;
-  const idCheck = new FileIdCheck(layout.ntotal);
+  const fileIds = new FileIds(layout.ntotal);
   // What one instance takes, whatever shardBytes says (a list larger than a shard gets one of its own)
   const instanceBytes = Math.min((opts as { memoryLimit?: number }).memoryLimit ?? WASM_MEMORY_LIMIT, WASM_MEMORY_LIMIT);
   const instanceRows = planShards({ description, d: layout.d, ntotal: 1, shardBytes: instanceBytes, threads: each.threads }).rowsPerShard;
@@ -551,7 +551,7 @@ export async function loadShardedIvf(source: ByteSource, opts: IndexOptions & Sh
             throw new TesseraError('UNSUPPORTED', `${label}: list ${l} holds id ${id}: tessera serves ids in [0, 2^31)`);
           }
           dst[i] = Number(id);
-          idCheck.note(dst[i]!);
+          fileIds.note(dst[i]!);
         }
         L.sizes[l] = size;
         done += size;
@@ -566,7 +566,7 @@ export async function loadShardedIvf(source: ByteSource, opts: IndexOptions & Sh
     await out.dispose();
     throw e;
   }
-  out.customIds = idCheck.custom;
+  out.fileIds = fileIds.done();
   return out;
 }
 
