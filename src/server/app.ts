@@ -9,6 +9,8 @@
  * gracefully (in-flight requests finish, new ones get 503). Hono would need a separate validator
  * and logger for the same; fastify is Node-only, which is fine: server/ never reaches the browser core.
  */
+import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import { pipeline } from 'node:stream';
 import type { Transform } from 'node:stream';
 import { createBrotliDecompress, createUnzip } from 'node:zlib';
@@ -203,6 +205,43 @@ function sendFailure(reply: FastifyReply, f: HttpFailure, metrics: ServerMetrics
   return reply.code(f.status).send({ error });
 }
 
+/** Most bytes of an unread request body drained after its answer, before the socket is reset. */
+export const LINGER_MAX_BYTES = 256 << 20;
+/** Longest a socket drains an unread request body after its answer (nginx's lingering_time is 30 s). */
+export const LINGER_MAX_MS = 10_000;
+
+/**
+ * Lingering close, as nginx and Apache do: when Node closes the socket after the answer (its
+ * destroySoon, called once the response is flushed), only the sending side is shut; the rest of the
+ * request body is read and dropped until the client ends it, then the socket is closed, so the
+ * client reads the answer. Bounded: past LINGER_MAX_BYTES or LINGER_MAX_MS the socket is destroyed.
+ */
+function lingerOnClose(request: IncomingMessage, lingering: Set<Socket>): void {
+  const socket = request.socket;
+  const destroySoon = socket.destroySoon.bind(socket);
+  socket.destroySoon = () => {
+    if (socket.destroyed || request.complete) return destroySoon(); // the body came in the meantime
+    lingering.add(socket);
+    // Node's parser reads the socket itself and drops the body of an answered request (no 'data'
+    // events on either): what it drains is told by the socket's byte count.
+    const start = socket.bytesRead;
+    const done = () => {
+      clearInterval(poll);
+      clearTimeout(timer);
+      lingering.delete(socket);
+      socket.destroy();
+    };
+    const poll = setInterval(() => socket.bytesRead - start > LINGER_MAX_BYTES && done(), 20);
+    const timer = setTimeout(done, LINGER_MAX_MS);
+    socket.once('close', done);
+    request.once('end', done); // the whole body is in
+    socket.once('end', done); // the client stopped sending
+    request.once('error', done);
+    request.resume();
+    socket.end();
+  };
+}
+
 /** Builds the fastify app over `state`; call `listen` on it. */
 export function createApp(opts: AppOptions, state: ServiceState): FastifyInstance {
   const { metrics } = opts;
@@ -295,9 +334,22 @@ export function createApp(opts: AppOptions, state: ServiceState): FastifyInstanc
 
   // While shutting down, answers close their connection: a keep-alive socket left idle after the
   // last in-flight answer would hold the close for the whole keep-alive timeout (72 s in fastify).
-  app.addHook('onSend', async (_request, reply, payload) => {
+  app.addHook('onSend', async (request, reply, payload) => {
     if (state.phase === 'closing' || state.phase === 'failed') reply.header('connection', 'close');
+    // Answered before the body was read (413, 415, 404): the rest of it cannot be told from a next
+    // request, so the connection closes; closing with unread bytes makes the kernel reset it, and a
+    // client still sending (Python's urllib, which reads no answer before its body is out) sees
+    // "Broken pipe" instead of the answer. (`complete` is undefined under inject: no socket.)
+    if (request.raw.complete === false) {
+      reply.header('connection', 'close');
+      lingerOnClose(request.raw, lingering);
+    }
     return payload;
+  });
+  // A lingering socket does not hold a shutdown.
+  const lingering = new Set<Socket>();
+  app.addHook('preClose', async () => {
+    for (const socket of lingering) socket.destroy();
   });
 
   const ready = () => state.phase === 'ready' && (state.searchReady?.() ?? true);

@@ -2,6 +2,7 @@
  * HTTP contract and every limit of POST /retrieve, over the service wired with test doubles
  * (deterministic encoder, brute-force index with fault injection). fastify's inject: no sockets.
  */
+import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
@@ -9,7 +10,7 @@ import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { TesseraError, isTesseraError } from '../../src/core/errors.js';
 import type { Backend, Index } from '../../src/core/types.js';
-import { renderResult, scoreJson } from '../../src/server/app.js';
+import { LINGER_MAX_BYTES, renderResult, scoreJson } from '../../src/server/app.js';
 import { startService } from '../../src/server/service.js';
 import type { RunningService, ServiceOptions } from '../../src/server/service.js';
 import { BruteForceIndex, MemoryRows, WarmableIndex, WordHashEncoder, demoRows, embed } from './doubles.js';
@@ -380,6 +381,53 @@ describe('limits: every bad request gets its 4xx/5xx, named', () => {
     });
     expect(encoder.calls).toHaveLength(0);
   });
+
+  it('a body far over the limit sent by Python urllib (body out before the answer is read) gets the 413, not a reset', async () => {
+    const { service, encoder } = await serve();
+    // urllib sends the whole body, then reads: closing with unread bytes reset the connection
+    // ("Broken pipe") past a few MB; the rest of the body is now drained before the close.
+    const py = [
+      'import sys, urllib.request, urllib.error',
+      'for n in (100_000, 20_000_000):',
+      '    body = b\'{"queries": ["\' + b"a" * n + b\'"]}\'',
+      '    try:',
+      '        urllib.request.urlopen(urllib.request.Request(sys.argv[1], data=body, headers={"Content-Type": "application/json"}), timeout=30)',
+      '        print(n, "no error")',
+      '    except urllib.error.HTTPError as e:',
+      '        print(n, e.code, e.headers.get("connection"), e.read().decode()[:40])',
+      '    except Exception as e:',
+      '        print(n, "failed", repr(e))',
+    ].join('\n');
+    const out = await new Promise<string>((resolve, reject) =>
+      execFile('python3', ['-c', py, `${service.url}/retrieve`], { timeout: 60_000 }, (e, stdout, stderr) => (e ? reject(new Error(`${e.message}\n${stderr}`)) : resolve(stdout))),
+    );
+    expect(out.trim().split('\n')).toEqual([
+      '100000 413 close {"error":{"status":413,"code":"BODY_TOO_',
+      '20000000 413 close {"error":{"status":413,"code":"BODY_TOO_',
+    ]);
+    expect(encoder.calls).toHaveLength(0);
+  }, 60_000);
+
+  it('the unread body drained after a 413 is bounded: a client that never stops sending is cut off after LINGER_MAX_BYTES', async () => {
+    const { service } = await serve();
+    // Half-open: the server's FIN after its answer does not end the sending here.
+    const socket = connect({ port: Number(new URL(service.url).port), host: '127.0.0.1', allowHalfOpen: true });
+    socket.on('error', () => {}); // the reset, once the server stops draining
+    let answer = '';
+    socket.on('data', (chunk: Buffer) => (answer += chunk.toString()));
+    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    socket.write(`POST /retrieve HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${10 * LINGER_MAX_BYTES}\r\n\r\n`);
+    const chunk = Buffer.alloc(1 << 20, 0x61);
+    let sent = 0;
+    while (!socket.destroyed && sent < 4 * LINGER_MAX_BYTES) {
+      if (!socket.write(chunk)) await Promise.race([new Promise((r) => socket.once('drain', r)), closed]);
+      sent += chunk.length;
+    }
+    await closed;
+    expect(answer).toMatch(/^HTTP\/1\.1 413 [\s\S]*connection: close[\s\S]*BODY_TOO_LARGE/i);
+    expect(sent).toBeGreaterThan(LINGER_MAX_BYTES);
+    expect(sent).toBeLessThan(2 * LINGER_MAX_BYTES);
+  }, 60_000);
 
   it('more queries than --max-batch are split over batches and answered in order, as asked one by one', async () => {
     const { service, encoder } = await serve();
