@@ -153,38 +153,17 @@ function align4(n: number): number {
 }
 
 /**
- * The ids of an IVF file at or past its ntotal (FAISS add_with_ids can store any): FAISS's add, and
- * tessera's, numbers new vectors from ntotal, which must not give an id the file already holds.
+ * The lowest id of an IVF file at or past its ntotal (FAISS add_with_ids can store any), or
+ * undefined: add numbers new vectors from ntotal (as FAISS's add), contiguously, so no add may reach
+ * it, and ntotal never passes it; the file's other ids need no keeping.
  */
 export class FileIds {
-  private above: number[] = [];
-  private sorted: Int32Array | undefined;
+  lowestAbove: number | undefined;
 
   constructor(readonly ntotal: number) {}
 
   note(id: number): void {
-    if (id >= this.ntotal) this.above.push(id);
-  }
-
-  /** After the last note: the ids kept, sorted, or undefined when there are none (ids 0..ntotal-1, FAISS's add). */
-  done(): FileIds | undefined {
-    if (this.above.length === 0) return undefined;
-    this.sorted = Int32Array.from(this.above).sort();
-    this.above = [];
-    return this;
-  }
-
-  /** The lowest id in [from, to) the file holds, or -1. */
-  firstIn(from: number, to: number): number {
-    const s = this.sorted!;
-    let lo = 0;
-    let hi = s.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (s[mid]! < from) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo < s.length && s[lo]! < to ? s[lo]! : -1;
+    if (id >= this.ntotal && !(id >= this.lowestAbove!)) this.lowestAbove = id;
   }
 }
 
@@ -192,12 +171,11 @@ export class FileIds {
  * UNSUPPORTED when adding n vectors, numbered ntotal..ntotal+n-1, would give one of them an id the
  * file the index was read from holds (its add_with_ids ids): results would then name two vectors by one id.
  */
-export function checkAddIds(fileIds: FileIds | undefined, description: string, ntotal: number, n: number): void {
-  const clash = fileIds && n > 0 ? fileIds.firstIn(ntotal, ntotal + n) : -1;
-  if (clash < 0) return;
+export function checkAddIds(lowestFileId: number | undefined, description: string, ntotal: number, n: number): void {
+  if (lowestFileId === undefined || n === 0 || ntotal + n <= lowestFileId) return;
   throw new TesseraError(
     'UNSUPPORTED',
-    `this ${description} index was read from a file whose ids are its own (FAISS add_with_ids), and id ${clash} is one of them: add numbers its ${n} vectors ` +
+    `this ${description} index was read from a file whose ids are its own (FAISS add_with_ids), and id ${lowestFileId} is one of them: add numbers its ${n} vectors ` +
       `${ntotal}..${ntotal + n - 1}, from ntotal as FAISS's add does, so it would name two vectors by one id; it took none. ` +
       `Keep new vectors in a second index and merge the two results, or rebuild the file with ids that leave room`,
   );
@@ -230,10 +208,10 @@ export class WasmIvfIndex implements Index {
   coarseMetric: Metric;
   nprobe: number;
   /**
-   * A file's ids at or past its ntotal (add_with_ids), which add must not give again; search returns
-   * the file's ids as stored (a repeated one in each place, as FAISS).
+   * The lowest id at or past ntotal of the file this index was read from (add_with_ids), which no add
+   * may reach (FileIds); search returns the file's ids as stored (a repeated one in each place, as FAISS).
    */
-  fileIds: FileIds | undefined;
+  lowestFileId: number | undefined;
   private readonly lists: InvertedLists;
   private disposed = false;
   private readonly seed: number;
@@ -416,7 +394,7 @@ export class WasmIvfIndex implements Index {
     this.live();
     const n = checkVectors(x, this.d, 'vectors to add');
     if (!this.isTrained) throw new TesseraError('NOT_TRAINED', `${this.description} is not trained: call train(x) with representative vectors (>= nlist) before add`);
-    checkAddIds(this.fileIds, this.description, this.ntotal, n);
+    checkAddIds(this.lowestFileId, this.description, this.ntotal, n);
     const d = this.d;
     const A = this.arena;
     const cs = this.lists.codeSize;
@@ -633,7 +611,7 @@ export async function loadIvfIndex(source: ByteSource, opts: IvfIndexOptions = {
     throw e;
   }
   index.ntotal = layout.ntotal;
-  index.fileIds = fileIds.done();
+  index.lowestFileId = fileIds.lowestAbove;
   return index;
 }
 

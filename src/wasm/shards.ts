@@ -220,8 +220,8 @@ export class ShardedIndex implements Index {
   private readonly perShard: { threads?: number; dedicated: boolean };
   /** Search the shards one after another (ShardOptions.sequentialShards; settable, e.g. to measure). */
   sequentialShards: boolean;
-  /** An IVF file's ids at or past its ntotal (add_with_ids), which add must not give again (WasmIvfIndex.fileIds). */
-  fileIds: FileIds | undefined;
+  /** The lowest id at or past ntotal of the IVF file this was read from, which no add may reach (WasmIvfIndex.lowestFileId). */
+  lowestFileId: number | undefined;
 
   constructor(
     readonly d: number,
@@ -329,7 +329,7 @@ export class ShardedIndex implements Index {
     this.live();
     const n = checkVectors(x, this.d, 'vectors to add');
     if (!this.isTrained) throw new TesseraError('NOT_TRAINED', `${this.description} is not trained: call train(x) before add`);
-    checkAddIds(this.fileIds, this.description, this.ntotal, n);
+    checkAddIds(this.lowestFileId, this.description, this.ntotal, n);
     let done = 0;
     while (done < n) {
       let last = this.shards[this.shards.length - 1];
@@ -566,7 +566,7 @@ export async function loadShardedIvf(source: ByteSource, opts: IndexOptions & Sh
     await out.dispose();
     throw e;
   }
-  out.fileIds = fileIds.done();
+  out.lowestFileId = fileIds.lowestAbove;
   return out;
 }
 
