@@ -274,6 +274,11 @@ export function createApp(opts: AppOptions, state: ServiceState): FastifyInstanc
       } catch (x) {
         why = (x as Error).message; // names the position, which fastify's error does not
       }
+      // gzip's magic bytes 1f 8b (0x8b read as UTF-8 is U+FFFD): a compressed body whose header was
+      // left out; the JSON error would quote binary bytes and say nothing of the header.
+      if (text.startsWith('\u001f\ufffd')) {
+        return done(httpError(400, 'INVALID_JSON', 'the body is gzip-compressed but sent without Content-Encoding: add the header Content-Encoding: gzip (curl -H \'Content-Encoding: gzip\'), or send it uncompressed'), undefined);
+      }
       done(httpError(400, 'INVALID_JSON', text === '' ? `the body is empty: ${EXAMPLE_HINT}` : `the body is not valid JSON (${why}): ${EXAMPLE_HINT}`), undefined);
     });
   });

@@ -280,6 +280,13 @@ describe('compressed request bodies (Content-Encoding)', () => {
     expect((await post(service, body)).statusCode).toBe(200);
     // A request without a body has nothing to decode (a GET was 415 for the header alone).
     expect((await service.app.inject({ url: '/health', headers: { 'content-encoding': 'zstd' } })).statusCode).toBe(200);
+    // gzip bytes sent without the header: said so, not a JSON error quoting binary bytes
+    const bare = await service.app.inject({ method: 'POST', url: '/retrieve', payload: gzipSync(body), headers: { 'content-type': 'application/json' } });
+    expect(bare.statusCode).toBe(400);
+    expect((bare.json() as { error: { code: string; message: string } }).error).toMatchObject({
+      code: 'INVALID_JSON',
+      message: expect.stringMatching(/^the body is gzip-compressed but sent without Content-Encoding: add the header Content-Encoding: gzip/),
+    });
     const empty = await send(service, '', 'gzip');
     expect((empty.json() as { error: { message: string } }).error.message).toMatch(/^the body is empty/);
   });
