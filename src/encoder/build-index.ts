@@ -21,13 +21,13 @@
  * number and indexed as a zero vector (it scores 0 against every query), unless `strict` makes it fatal.
  */
 import { createHash, randomBytes, type Hash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { link, mkdir, open, readFile, rename, rm, stat, truncate, writeFile } from 'node:fs/promises';
+import { createReadStream, readFileSync, rmSync } from 'node:fs';
+import { link, mkdir, open, readdir, readFile, rename, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { isUtf8 } from 'node:buffer';
 import { hostname } from 'node:os';
 import { basename, join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { TesseraError } from '../core/errors.js';
+import { TesseraError, formatBytes } from '../core/errors.js';
 import { indexFactory, parseFactoryString } from '../core/factory.js';
 import type { ProgressCallback } from '../core/types.js';
 import { lineNumbersOf, nonUtf8Note, openCorpus, type Corpus } from '../io/corpus.js';
@@ -290,6 +290,28 @@ export async function checkOutNotLocked(out: string): Promise<number | undefined
   return lock.pid;
 }
 
+/** Files of this process's locks: held locks (path -> the text written), private and takeover files. */
+const heldLocks = new Map<string, string>();
+const lockScratch = new Set<string>();
+
+/**
+ * Removes this process's build locks and their private files, for an exit that does not wait for
+ * the build's own release (a second Ctrl-C). A lock is removed only while it still holds this
+ * process's text. Synchronous, so it runs before `process.exit`.
+ */
+export function releaseBuildLocksSync(): void {
+  for (const file of lockScratch) rmSync(file, { force: true });
+  lockScratch.clear();
+  for (const [path, me] of heldLocks) {
+    try {
+      if (readFileSync(path, 'utf8') === me) rmSync(path, { force: true });
+    } catch {
+      // gone already
+    }
+  }
+  heldLocks.clear();
+}
+
 /** How long a build waits for another's takeover of a stale lock to finish before judging it interrupted. */
 const TAKEOVER_WAIT_MS = 2000;
 
@@ -308,17 +330,26 @@ async function lockOutFolder(out: string, say: (line: string) => void): Promise<
   const mine = `${path}.${process.pid}-${randomBytes(4).toString('hex')}`;
   const start = await processStart(process.pid);
   const me = JSON.stringify({ pid: process.pid, host: hostname(), ...(start !== undefined ? { start } : {}) });
+  lockScratch.add(mine);
   await writeFile(mine, me, { flag: 'wx' });
-  const release = () => rm(path, { force: true });
+  const release = async () => {
+    await rm(path, { force: true });
+    heldLocks.delete(path);
+  };
+  const held = () => {
+    heldLocks.set(path, me);
+    return release;
+  };
   try {
     for (;;) {
-      if (await createLock(mine, path, me)) return release;
+      if (await createLock(mine, path, me)) return held();
       const stale = await readLock(path);
       if (stale === undefined) continue; // released between the link and the read: try again
       await refuseLiveHolder(out, path, stale);
       let mutex;
       try {
         mutex = await open(takeover, 'wx');
+        lockScratch.add(takeover);
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
         await waitForTakeover(out, takeover);
@@ -331,14 +362,16 @@ async function lockOutFolder(out: string, say: (line: string) => void): Promise<
         if (now === undefined || now.text !== stale.text) continue;
         await rename(mine, path);
         say(`taking over ${path}: the build that held it${stale.pid !== undefined ? ` (process ${stale.pid})` : ''} is gone`);
-        return release;
+        return held();
       } finally {
         await mutex.close();
         await rm(takeover, { force: true });
+        lockScratch.delete(takeover);
       }
     }
   } finally {
     await rm(mine, { force: true });
+    lockScratch.delete(mine);
   }
 }
 
@@ -396,11 +429,36 @@ export async function buildIndex(opts: BuildOptions): Promise<BuildResult> {
   }
 }
 
+/** Temp files of atomic writes (io/node-fs.ts) and private lock files, each naming its process. */
+const LEFTOVER = /^\.(?:.+\.(\d+)\.[a-z0-9]*\.tmp|tessera-build\.lock\.(\d+)-[0-9a-f]+)$/;
+
+/**
+ * Removes, with a note, the temp files and private lock files that a build killed mid-write (kill -9,
+ * a crash, a power loss) left in `dirs`: hidden, and a temp index is up to the index's size. Only
+ * those of processes that are gone; the lock keeps other builds out of these folders meanwhile.
+ */
+async function removeLeftovers(dirs: string[], say: (line: string) => void): Promise<void> {
+  for (const dir of dirs) {
+    const names = await readdir(dir).catch(() => [] as string[]);
+    for (const name of names) {
+      const m = LEFTOVER.exec(name);
+      const pid = Number(m?.[1] ?? m?.[2]);
+      if (!m || pid === process.pid || processAlive(pid)) continue;
+      const path = join(dir, name);
+      const size = await stat(path).then((st) => st.size, () => undefined);
+      if (size === undefined) continue;
+      await rm(path, { force: true });
+      say(`removed ${path} (${formatBytes(size)}), left by a build (process ${pid}) that was stopped while writing it`);
+    }
+  }
+}
+
 async function buildLocked(opts: BuildOptions, say: (line: string) => void, indexType: string, kind: string, batch: number): Promise<BuildResult> {
   const enc = opts.encoder;
   const dim = enc.dim;
   const rowBytes = dim * 4;
   const ckDir = join(opts.out, CHECKPOINT_DIR);
+  await removeLeftovers([opts.out, ckDir], say);
   const vectorsPath = join(ckDir, 'vectors.f32');
   const badPath = join(ckDir, 'bad.jsonl');
   const statePath = join(ckDir, 'state.json');

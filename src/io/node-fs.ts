@@ -1,5 +1,5 @@
 /** Node file hooks: positional reads and atomic writes (temp file + fsync + rename). Node-only. */
-import { fstatSync, readSync } from 'node:fs';
+import { fstatSync, readSync, unlinkSync } from 'node:fs';
 import { type FileHandle, open, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { TesseraError } from '../core/errors.js';
@@ -166,6 +166,25 @@ export function writeFailure(path: string, e: unknown, after: string): unknown {
   return new TesseraError('INVALID_ARGUMENT', `cannot write ${path}: ${why} (${code}); free space or write elsewhere. ${after}`, { cause: e });
 }
 
+/** Temp files of atomic writes in progress (opened, not yet renamed nor removed). */
+const unfinishedWrites = new Set<string>();
+
+/**
+ * Removes the temp files of atomic writes in progress, for an exit that does not wait for them
+ * (a second Ctrl-C): a half-written index (up to the whole index, tens of GB) was left as a hidden
+ * `.<name>.<pid>.<random>.tmp` beside its target. Synchronous, so it runs before `process.exit`.
+ */
+export function removeUnfinishedWritesSync(): void {
+  for (const tmp of unfinishedWrites) {
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // renamed or removed meanwhile: nothing left
+    }
+  }
+  unfinishedWrites.clear();
+}
+
 /**
  * Writes to "<dir>/.<name>.<pid>.<random>.tmp", then fsyncs and renames over `path`: readers never
  * see half a file. `abort()` (an extra the writers call when their producer fails) removes the temp file.
@@ -188,6 +207,7 @@ export async function openAtomicFileSink(path: string): Promise<ByteSink & { abo
     }
     throw e;
   }
+  unfinishedWrites.add(tmp);
   let failed = false;
   const kept = `${path} is as it was before this write: no partial file was left.`;
   return {
@@ -202,6 +222,7 @@ export async function openAtomicFileSink(path: string): Promise<ByteSink & { abo
         failed = true;
         await handle.close().catch(() => {});
         await rm(tmp, { force: true });
+        unfinishedWrites.delete(tmp);
         throw writeFailure(path, e, kept);
       }
     },
@@ -211,11 +232,13 @@ export async function openAtomicFileSink(path: string): Promise<ByteSink & { abo
         await handle.sync();
         await handle.close();
         await rename(tmp, path);
+        unfinishedWrites.delete(tmp);
       } catch (e) {
         // The target stays as it was; the temp file goes.
         failed = true;
         await handle.close().catch(() => {});
         await rm(tmp, { force: true });
+        unfinishedWrites.delete(tmp);
         throw writeFailure(path, e, kept);
       }
     },
@@ -224,6 +247,7 @@ export async function openAtomicFileSink(path: string): Promise<ByteSink & { abo
       failed = true;
       await handle.close().catch(() => {});
       await rm(tmp, { force: true });
+      unfinishedWrites.delete(tmp);
     },
   };
 }

@@ -14,6 +14,7 @@ import { isTesseraError } from '../../src/core/errors.js';
 import type { ProgressEvent } from '../../src/core/types.js';
 import { inspectIndex } from '../../src/io/read-index.js';
 import { openCorpus } from '../../src/io/corpus.js';
+import { nodeFileSystem, openAtomicFileSink } from '../../src/io/node-fs.js';
 import { readTexts, register as registerEncode } from '../../src/cli/commands/encode.js';
 import { register as registerBuild } from '../../src/cli/commands/build.js';
 import { writeToyFolder } from './toy-model.js';
@@ -616,7 +617,7 @@ describe('tessera encode / build commands', () => {
     expect(summary).toMatch(/4 tokens: \[CLS\] the cat \[SEP\]/);
     await expect(run(registerEncode, ['encode', '--model', model, '--texts', join(root, 'nope.json')])).rejects.toMatchObject({ code: 'NOT_FOUND' });
     // A folder was a bare EISDIR naming no path.
-    await expect(run(registerEncode, ['encode', '--model', model, '--texts', root])).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: `--texts ${root} is a folder: pass a .json or .txt file` });
+    await expect(run(registerEncode, ['encode', '--model', model, '--texts', root])).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: `--texts ${root} is a folder: pass a .json, .jsonl or .txt file` });
     writeFileSync(json, '{"a": 1}');
     await expect(run(registerEncode, ['encode', '--model', model, '--texts', json])).rejects.toMatchObject({ code: 'FORMAT' });
   });
@@ -657,6 +658,57 @@ describe('tessera encode / build commands', () => {
     await run(registerBuild, ['build', '--corpus', corpus, '--model', dir, '--out', out, '--batch', '16']);
     expect(stderr).toMatch(/is for another corpus or model \(model .*\|files \w+, now .*\|files \w+\): starting over/);
     expect(Buffer.from(indexRows(join(out, 'Flat.index'), ROWS).buffer).equals(Buffer.from(reference32()))).toBe(true);
+  });
+
+  it('build: a second Ctrl-C while the index is written exits at once with 130, leaving neither the half-written index (a hidden .tmp, up to the index size) nor the lock', async () => {
+    const out = join(root, 'out-cli-twice');
+    let left: string[] | undefined;
+    let exitCode: number | undefined;
+    const exit = vi.spyOn(process, 'exit').mockImplementation(((code?: number) => {
+      exitCode ??= code;
+      left ??= readdirSync(out);
+      throw new Error(`exit ${code}`);
+    }) as never);
+    const openWrite = vi.spyOn(nodeFileSystem, 'openWriteAtomic').mockImplementation(async (path: string) => {
+      const sink = await openAtomicFileSink(path);
+      if (!path.endsWith('.index')) return sink;
+      return {
+        ...sink,
+        async write(chunk: Uint8Array) {
+          await sink.write(chunk);
+          process.emit('SIGINT', 'SIGINT');
+          expect(() => process.emit('SIGINT', 'SIGINT')).toThrow('exit 130');
+        },
+      };
+    });
+    try {
+      await run(registerBuild, ['build', '--corpus', corpus, '--model', model, '--out', out, '--batch', '16']);
+    } finally {
+      exit.mockRestore();
+      openWrite.mockRestore();
+      process.exitCode = undefined;
+    }
+    expect(exitCode).toBe(130);
+    expect(left?.filter((f) => f.endsWith('.tmp') || f.startsWith('.tessera-build.lock'))).toEqual([]);
+    expect(left).toContain('.tessera-build'); // the checkpoint the rerun resumes from
+    expect(stderr).toContain('SIGINT again: stopped at once; the rerun resumes from the checkpoint');
+  });
+
+  it('build removes, with a note, the temp files and private lock file a killed build left (kill -9 while writing the index), and only those of processes that are gone', async () => {
+    const out = join(root, 'out-cli-leftovers');
+    mkdirSync(join(out, '.tessera-build'), { recursive: true });
+    const gone = 99_999_999; // above any pid_max: no such process
+    const leftovers = [`.Flat.index.${gone}.k3j9x.tmp`, `.corpus.jsonl.offsets.${gone}.0a1.tmp`, `.tessera-build.lock.${gone}-0badcafe`, join('.tessera-build', `.state.json.${gone}.q1.tmp`)];
+    for (const f of leftovers) writeFileSync(join(out, f), 'x'.repeat(2048));
+    const alive = `.Flat.index.${process.pid}.zz.tmp`; // this process's own write in progress
+    writeFileSync(join(out, alive), 'x');
+    await run(registerBuild, ['build', '--corpus', corpus, '--model', model, '--out', out, '--batch', '16']);
+    for (const f of leftovers) {
+      expect(existsSync(join(out, f))).toBe(false);
+      expect(stderr).toContain(`removed ${join(out, f)} (2.0 KiB), left by a build (process ${gone}) that was stopped while writing it`);
+    }
+    expect(existsSync(join(out, alive))).toBe(true);
+    expect((await inspectIndex(join(out, 'Flat.index'))).ntotal).toBe(ROWS);
   });
 
   it('build into an --out another running build holds fails before the model loads (minutes for e5 on CPU), naming that process', async () => {

@@ -11,9 +11,10 @@ import { SingleBar } from 'cli-progress';
 import { Command, Option } from 'commander';
 import { formatBytes } from '../../core/errors.js';
 import type { ProgressCallback } from '../../core/types.js';
-import { buildIndex, checkOutFolder, checkOutNotLocked } from '../../encoder/build-index.js';
+import { buildIndex, checkOutFolder, checkOutNotLocked, releaseBuildLocksSync } from '../../encoder/build-index.js';
 import { Encoder } from '../../encoder/encoder.js';
 import { checkCorpusFile } from '../../io/corpus.js';
+import { removeUnfinishedWritesSync } from '../../io/node-fs.js';
 import { intOption, poolingOption } from '../options.js';
 import { say } from '../progress.js';
 
@@ -129,10 +130,16 @@ export function register(program: Command): void {
       const encoder = await Encoder.fromDirectory(flags.model, { executionProvider: flags.encoder, threads: flags.threads, batchSize: flags.batch, maxLength: flags.maxLength, pooling: flags.pooling });
       say(`model ${encoder.name}: ${encoder.dim} dims on ${encoder.provider}, ${encoder.pooledByModel ? 'pooled by the model' : `${encoder.pooling} pooling`}, passage prefix ${JSON.stringify(encoder.prefixes.passage)}, max ${encoder.maxLength} tokens`);
       // Ctrl-C (or SIGTERM) stops after the batch being encoded is checkpointed, saying where a rerun
-      // resumes; a second one stops at once (the checkpoint is consistent at any moment). Exit code 130 either way.
+      // resumes; a second one stops at once (the checkpoint is consistent at any moment), removing the
+      // temp file of a write in progress (the index: up to its whole size) and the lock. Exit code 130 either way.
       const interrupt = new AbortController();
       const onSignal = (signal: NodeJS.Signals) => {
-        if (interrupt.signal.aborted) process.exit(130);
+        if (interrupt.signal.aborted) {
+          removeUnfinishedWritesSync();
+          releaseBuildLocksSync();
+          say(`${signal} again: stopped at once; the rerun resumes from the checkpoint`);
+          process.exit(130);
+        }
         say(`${signal}: stopping once the batch being encoded is checkpointed, or at the next chunk of the corpus scan or index write (again to stop at once; the rerun resumes either way)`);
         interrupt.abort(new Error(signal));
       };
