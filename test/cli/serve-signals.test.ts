@@ -4,8 +4,12 @@
  * finishing first is covered end to end in test/server/e2e.test.ts.
  */
 import { EventEmitter } from 'node:events';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { runUntilSignal } from '../../src/cli/commands/serve.js';
+import { openAtomicFileSink } from '../../src/io/node-fs.js';
 import type { ServiceState } from '../../src/server/app.js';
 
 function fakeService(ready: Promise<void>) {
@@ -42,5 +46,47 @@ describe('runUntilSignal', () => {
     await done;
     expect(service.close).toHaveBeenCalledTimes(1);
     expect(lines.join('')).toMatch(/SIGINT: shutting down[\s\S]*stopped/);
+  });
+
+  // The load's offset table write (openCorpus, beside the corpus) stands in as an atomic write in progress.
+  async function tableBeingWritten() {
+    const dir = mkdtempSync(join(tmpdir(), 'tessera-serve-signal-'));
+    const sink = await openAtomicFileSink(join(dir, 'corpus.jsonl.offsets'));
+    await sink.write(new Uint8Array(64));
+    return { dir, sink, [Symbol.dispose]: () => rmSync(dir, { recursive: true, force: true }) };
+  }
+
+  it('a signal while the offset table is being written: the command returns with no temp file left beside the corpus', async () => {
+    vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    using table = await tableBeingWritten();
+    expect(readdirSync(table.dir)).toHaveLength(1); // the hidden temp file
+    const signals = new EventEmitter();
+    const done = runUntilSignal(fakeService(new Promise<void>(() => {})), () => [], signals);
+    signals.emit('SIGINT', 'SIGINT');
+    await done; // main.ts then exits, without waiting for the load
+    expect(readdirSync(table.dir)).toEqual([]);
+  });
+
+  it('a second signal exits at once with 128 + its number (SIGTERM 143, SIGINT 130), removing the temp file of the offset table being written', async () => {
+    const lines: string[] = [];
+    vi.spyOn(process.stderr, 'write').mockImplementation((t) => (lines.push(String(t)), true));
+    for (const [sig, code] of [['SIGTERM', 143], ['SIGINT', 130]] as const) {
+      using table = await tableBeingWritten();
+      const codes: (number | undefined)[] = [];
+      const exit = vi.spyOn(process, 'exit').mockImplementation(((c?: number) => {
+        codes.push(c);
+        throw new Error('exited');
+      }) as never);
+      const signals = new EventEmitter();
+      const service = fakeService(new Promise<void>(() => {}));
+      service.close.mockImplementation(() => new Promise<void>(() => {})); // in-flight requests still running
+      void runUntilSignal(service, () => [], signals);
+      signals.emit(sig, sig);
+      expect(() => signals.emit(sig, sig)).toThrow('exited');
+      exit.mockRestore();
+      expect(codes[0]).toBe(code);
+      expect(readdirSync(table.dir)).toEqual([]);
+      expect(lines.join('')).toContain(`${sig} again: exiting now`);
+    }
   });
 });

@@ -5,6 +5,7 @@
 import { Command, Option } from 'commander';
 import { addGpuIndexOptions, bytesOption, digitPlanesOption, intOption, poolingOption } from '../options.js';
 import { progressBars, say } from '../progress.js';
+import { removeUnfinishedWritesSync } from '../../io/node-fs.js';
 import { SERVE_DEFAULTS, serveFiles } from '../../server/files.js';
 import type { ServeFilesOptions } from '../../server/files.js';
 import type { RunningService } from '../../server/service.js';
@@ -81,7 +82,8 @@ export function curlExample(url: string, query: string): string {
 
 /**
  * Waits for loading, prints the ready line, and shuts down gracefully on SIGTERM/SIGINT (in-flight
- * requests finish; a second signal exits at once). Resolves when the server has closed.
+ * requests finish; a second signal exits at once, 130 for SIGINT, 143 for SIGTERM). Resolves when
+ * the server has closed.
  */
 export async function runUntilSignal(
   service: Pick<RunningService, 'ready' | 'close' | 'state' | 'url'>,
@@ -93,8 +95,10 @@ export async function runUntilSignal(
     const onSignal = (sig: NodeJS.Signals) => {
       signalled++;
       if (signalled > 1) {
+        // The offset table being built beside the corpus is written to a temp file: removed, not left.
+        removeUnfinishedWritesSync();
         say(`${sig} again: exiting now`);
-        process.exit(130);
+        process.exit(sig === 'SIGTERM' ? 143 : 130); // 128 + the signal's number, as a shell reports it
       }
       say(`${sig}: shutting down (in-flight requests finish first)`);
       void service.close().then(() => {
@@ -112,7 +116,13 @@ export async function runUntilSignal(
     if (signalled) return false;
     throw e;
   });
-  if (!loaded) return closed;
+  if (!loaded) {
+    await closed;
+    // The command exits now without waiting for the load: an offset table it was writing beside the
+    // corpus (a hidden temp file, 8 bytes a row) would be left there.
+    removeUnfinishedWritesSync();
+    return;
+  }
   if (!signalled) {
     const total = Object.values(service.state.loaded).reduce((a, b) => a + b, 0);
     // One write, so a reader that sees the ready line also sees the example after it.
