@@ -436,6 +436,19 @@ describe('limits: every bad request gets its 4xx/5xx, named', () => {
     expect(sent).toBeLessThan(2 * LINGER_MAX_BYTES);
   }, 60_000);
 
+  it('a socket draining an unread body after its 413 does not hold a shutdown for the drain limit', async () => {
+    const { service } = await serve();
+    const socket = connect({ port: Number(new URL(service.url).port), host: '127.0.0.1', allowHalfOpen: true });
+    socket.on('error', () => {});
+    const answered = new Promise<string>((resolve) => socket.once('data', (chunk: Buffer) => resolve(chunk.toString())));
+    socket.write(`POST /retrieve HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{"queries": ["`);
+    expect(await answered).toMatch(/^HTTP\/1\.1 413 /);
+    const t0 = performance.now();
+    await service.close(); // the client sends nothing more: the drain would wait LINGER_MAX_MS
+    expect(performance.now() - t0).toBeLessThan(2000);
+    socket.destroy();
+  });
+
   it('more queries than --max-batch are split over batches and answered in order, as asked one by one', async () => {
     const { service, encoder } = await serve();
     const queries = Array.from({ length: 20 }, (_, i) => `${['cat', 'river', 'piano', 'ocean'][i % 4]} number ${i * 3}`);
