@@ -9,6 +9,7 @@ import '../node.js';
 import { isTesseraError } from '../core/errors.js';
 import { commands } from './commands/index.js';
 import { fromSearchR1Flags } from './commands/serve.js';
+import { removeTempFilesOnSignal } from './signal-cleanup.js';
 
 const program = new Command()
   .name('tessera')
@@ -17,6 +18,7 @@ const program = new Command()
   .showHelpAfterError('(run with --help for usage)');
 
 for (const register of commands) register(program);
+removeTempFilesOnSignal();
 
 try {
   await program.parseAsync(fromSearchR1Flags(process.argv));

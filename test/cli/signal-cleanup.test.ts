@@ -1,0 +1,56 @@
+/**
+ * A signal during a command without its own handler (convert writing its output) removes the temp
+ * file of the write in progress, then ends the process by the signal; a command's own handler
+ * (build, serve) is left to decide.
+ */
+import { EventEmitter } from 'node:events';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { removeTempFilesOnSignal } from '../../src/cli/signal-cleanup.js';
+import { openAtomicFileSink } from '../../src/io/node-fs.js';
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+async function writeInProgress() {
+  const dir = mkdtempSync(join(tmpdir(), 'tessera-signal-cleanup-'));
+  dirs.push(dir);
+  const sink = await openAtomicFileSink(join(dir, 'out.index'));
+  await sink.write(new Uint8Array(1024));
+  return { dir, sink };
+}
+
+function fakeProcess() {
+  return Object.assign(new EventEmitter(), { pid: 4242, kill: vi.fn(() => true) });
+}
+
+describe('removeTempFilesOnSignal', () => {
+  it.each(['SIGINT', 'SIGTERM'] as const)('%s: the temp file of the write in progress goes, then the signal is raised again with no handler left', async (sig) => {
+    const { dir, sink } = await writeInProgress();
+    expect(readdirSync(dir)).toHaveLength(1);
+    const proc = fakeProcess();
+    removeTempFilesOnSignal(proc as unknown as NodeJS.Process);
+    proc.emit(sig, sig);
+    expect(readdirSync(dir)).toEqual([]);
+    expect(proc.kill).toHaveBeenCalledWith(4242, sig);
+    expect(proc.listenerCount(sig)).toBe(0);
+    await sink.abort();
+  });
+
+  it("a command's own handler decides: nothing is removed nor raised", async () => {
+    const { dir, sink } = await writeInProgress();
+    const proc = fakeProcess();
+    removeTempFilesOnSignal(proc as unknown as NodeJS.Process);
+    const own = vi.fn();
+    proc.on('SIGINT', own);
+    proc.emit('SIGINT', 'SIGINT');
+    expect(own).toHaveBeenCalledTimes(1);
+    expect(readdirSync(dir)).toHaveLength(1);
+    expect(proc.kill).not.toHaveBeenCalled();
+    await sink.abort();
+  });
+});
