@@ -3,23 +3,33 @@
  * killed the process mid-write, leaving the write's hidden temp file (`.<name>.<pid>.<random>.tmp`,
  * up to the whole output) beside its target.
  */
-import { removeUnfinishedWritesSync } from '../io/node-fs.js';
+import { removeUnfinishedWritesSync, watchUnfinishedWrites } from '../io/node-fs.js';
 
 type SignalTarget = Pick<NodeJS.Process, 'on' | 'off' | 'listenerCount' | 'kill' | 'pid'>;
+const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 
 /**
- * On SIGINT/SIGTERM, removes the temp files of atomic writes in progress, then dies of the signal as
- * before (the shell's 130 / 143). Gives way to a command's own handler (build, serve), which decides.
+ * While an atomic write is in progress, SIGINT/SIGTERM remove its temp file, then end the process by
+ * the signal as before (the shell's 130 / 143). Only then: a handler runs when the event loop is free,
+ * so outside writes the signal keeps ending a long synchronous step (an HNSW add) at once. Gives way
+ * to a command's own handler (build, serve), which decides.
  */
 export function removeTempFilesOnSignal(proc: SignalTarget = process): void {
-  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  const handlers = SIGNALS.map((sig) => {
     const onSignal = () => {
       if (proc.listenerCount(sig) > 1) return;
+      watchUnfinishedWrites(undefined);
       removeUnfinishedWritesSync();
+      for (const [s, h] of handlers) proc.off(s, h);
       // With no listener left, Node restores the default action: the signal raised again ends the process.
-      proc.off(sig, onSignal);
       proc.kill(proc.pid, sig);
     };
-    proc.on(sig, onSignal);
-  }
+    return [sig, onSignal] as const;
+  });
+  watchUnfinishedWrites((inProgress) => {
+    for (const [sig, onSignal] of handlers) {
+      proc.off(sig, onSignal);
+      if (inProgress) proc.on(sig, onSignal);
+    }
+  });
 }

@@ -168,6 +168,19 @@ export function writeFailure(path: string, e: unknown, after: string): unknown {
 
 /** Temp files of atomic writes in progress (opened, not yet renamed nor removed). */
 const unfinishedWrites = new Set<string>();
+let onWritesInProgress: ((inProgress: boolean) => void) | undefined;
+
+/** Calls `listener` when the first atomic write starts (true) and when the last one ends (false). */
+export function watchUnfinishedWrites(listener: ((inProgress: boolean) => void) | undefined): void {
+  onWritesInProgress = listener;
+}
+
+function trackWrite(tmp: string, inProgress: boolean): void {
+  const before = unfinishedWrites.size;
+  if (inProgress) unfinishedWrites.add(tmp);
+  else unfinishedWrites.delete(tmp);
+  if ((before === 0) !== (unfinishedWrites.size === 0)) onWritesInProgress?.(unfinishedWrites.size > 0);
+}
 
 /**
  * Removes the temp files of atomic writes in progress, for an exit that does not wait for them
@@ -183,6 +196,7 @@ export function removeUnfinishedWritesSync(): void {
     }
   }
   unfinishedWrites.clear();
+  onWritesInProgress?.(false);
 }
 
 /**
@@ -207,7 +221,7 @@ export async function openAtomicFileSink(path: string): Promise<ByteSink & { abo
     }
     throw e;
   }
-  unfinishedWrites.add(tmp);
+  trackWrite(tmp, true);
   let failed = false;
   const kept = `${path} is as it was before this write: no partial file was left.`;
   return {
@@ -222,7 +236,7 @@ export async function openAtomicFileSink(path: string): Promise<ByteSink & { abo
         failed = true;
         await handle.close().catch(() => {});
         await rm(tmp, { force: true });
-        unfinishedWrites.delete(tmp);
+        trackWrite(tmp, false);
         throw writeFailure(path, e, kept);
       }
     },
@@ -232,13 +246,13 @@ export async function openAtomicFileSink(path: string): Promise<ByteSink & { abo
         await handle.sync();
         await handle.close();
         await rename(tmp, path);
-        unfinishedWrites.delete(tmp);
+        trackWrite(tmp, false);
       } catch (e) {
         // The target stays as it was; the temp file goes.
         failed = true;
         await handle.close().catch(() => {});
         await rm(tmp, { force: true });
-        unfinishedWrites.delete(tmp);
+        trackWrite(tmp, false);
         throw writeFailure(path, e, kept);
       }
     },
@@ -247,7 +261,7 @@ export async function openAtomicFileSink(path: string): Promise<ByteSink & { abo
       failed = true;
       await handle.close().catch(() => {});
       await rm(tmp, { force: true });
-      unfinishedWrites.delete(tmp);
+      trackWrite(tmp, false);
     },
   };
 }

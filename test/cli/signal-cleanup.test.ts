@@ -9,10 +9,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { removeTempFilesOnSignal } from '../../src/cli/signal-cleanup.js';
-import { openAtomicFileSink } from '../../src/io/node-fs.js';
+import { openAtomicFileSink, watchUnfinishedWrites } from '../../src/io/node-fs.js';
 
 const dirs: string[] = [];
 afterEach(() => {
+  watchUnfinishedWrites(undefined);
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -30,10 +31,12 @@ function fakeProcess() {
 
 describe('removeTempFilesOnSignal', () => {
   it.each(['SIGINT', 'SIGTERM'] as const)('%s: the temp file of the write in progress goes, then the signal is raised again with no handler left', async (sig) => {
-    const { dir, sink } = await writeInProgress();
-    expect(readdirSync(dir)).toHaveLength(1);
     const proc = fakeProcess();
     removeTempFilesOnSignal(proc as unknown as NodeJS.Process);
+    expect(proc.listenerCount(sig)).toBe(0); // no write: the signal's default action, at once
+    const { dir, sink } = await writeInProgress();
+    expect(readdirSync(dir)).toHaveLength(1);
+    expect(proc.listenerCount(sig)).toBe(1);
     proc.emit(sig, sig);
     expect(readdirSync(dir)).toEqual([]);
     expect(proc.kill).toHaveBeenCalledWith(4242, sig);
@@ -42,9 +45,9 @@ describe('removeTempFilesOnSignal', () => {
   });
 
   it("a command's own handler decides: nothing is removed nor raised", async () => {
-    const { dir, sink } = await writeInProgress();
     const proc = fakeProcess();
     removeTempFilesOnSignal(proc as unknown as NodeJS.Process);
+    const { dir, sink } = await writeInProgress();
     const own = vi.fn();
     proc.on('SIGINT', own);
     proc.emit('SIGINT', 'SIGINT');
@@ -52,5 +55,16 @@ describe('removeTempFilesOnSignal', () => {
     expect(readdirSync(dir)).toHaveLength(1);
     expect(proc.kill).not.toHaveBeenCalled();
     await sink.abort();
+    expect(proc.listenerCount('SIGINT')).toBe(1); // the write ended: only the command's own
+  });
+
+  it('a write that ends takes the handlers away again', async () => {
+    const proc = fakeProcess();
+    removeTempFilesOnSignal(proc as unknown as NodeJS.Process);
+    const { dir, sink } = await writeInProgress();
+    expect(proc.listenerCount('SIGTERM')).toBe(1);
+    await sink.close();
+    expect(proc.listenerCount('SIGTERM')).toBe(0);
+    expect(readdirSync(dir)).toEqual(['out.index']);
   });
 });
