@@ -217,7 +217,8 @@ export const LINGER_MAX_MS = 10_000;
  * client reads the answer. Bounded: past LINGER_MAX_BYTES or LINGER_MAX_MS the socket is destroyed.
  */
 function lingerOnClose(request: IncomingMessage, lingering: Set<Socket>): void {
-  const socket = request.socket;
+  const socket = request.socket as Socket | null;
+  if (!socket) return; // already gone with its client
   const destroySoon = socket.destroySoon.bind(socket);
   socket.destroySoon = () => {
     if (socket.destroyed || request.complete) return destroySoon(); // the body came in the meantime
