@@ -660,6 +660,24 @@ describe('tessera encode / build commands', () => {
     expect(Buffer.from(indexRows(join(out, 'Flat.index'), ROWS).buffer).equals(Buffer.from(reference32()))).toBe(true);
   });
 
+  it('build: SIGTERM (a job scheduler stopping it) stops at a checkpoint with exit code 143, as a shell reports a SIGTERM (it was 130, the code of SIGINT)', async () => {
+    const out = join(root, 'out-cli-sigterm');
+    const encode = vi.spyOn(Encoder.prototype, 'encode');
+    encode.mockImplementationOnce(async function (this: Encoder, ...args) {
+      process.emit('SIGTERM', 'SIGTERM');
+      encode.mockRestore();
+      return Encoder.prototype.encode.apply(this, args);
+    });
+    try {
+      await run(registerBuild, ['build', '--corpus', corpus, '--model', model, '--out', out, '--batch', '16']);
+      expect(process.exitCode).toBe(143);
+    } finally {
+      encode.mockRestore();
+      process.exitCode = undefined;
+    }
+    expect(stderr).toContain(`interrupted: 16 of ${ROWS} rows are in the checkpoint`);
+  });
+
   it('build: a second Ctrl-C while the index is written exits at once with 130, leaving neither the half-written index (a hidden .tmp, up to the index size) nor the lock', async () => {
     const out = join(root, 'out-cli-twice');
     let left: string[] | undefined;

@@ -131,16 +131,20 @@ export function register(program: Command): void {
       say(`model ${encoder.name}: ${encoder.dim} dims on ${encoder.provider}, ${encoder.pooledByModel ? 'pooled by the model' : `${encoder.pooling} pooling`}, passage prefix ${JSON.stringify(encoder.prefixes.passage)}, max ${encoder.maxLength} tokens`);
       // Ctrl-C (or SIGTERM) stops after the batch being encoded is checkpointed, saying where a rerun
       // resumes; a second one stops at once (the checkpoint is consistent at any moment), removing the
-      // temp file of a write in progress (the index: up to its whole size) and the lock. Exit code 130 either way.
+      // temp file of a write in progress (the index: up to its whole size) and the lock. Exit code
+      // 128 + the signal's number, as a shell reports it: 130 for SIGINT, 143 for SIGTERM.
       const interrupt = new AbortController();
+      const codeOf = (signal: NodeJS.Signals) => (signal === 'SIGTERM' ? 143 : 130);
+      let exitCode = 130;
       const onSignal = (signal: NodeJS.Signals) => {
         if (interrupt.signal.aborted) {
           removeUnfinishedWritesSync();
           releaseBuildLocksSync();
           say(`${signal} again: stopped at once; the rerun resumes from the checkpoint`);
-          process.exit(130);
+          process.exit(codeOf(signal));
         }
         say(`${signal}: stopping once the batch being encoded is checkpointed, or at the next chunk of the corpus scan or index write (again to stop at once; the rerun resumes either way)`);
+        exitCode = codeOf(signal);
         interrupt.abort(new Error(signal));
       };
       process.on('SIGINT', onSignal);
@@ -164,7 +168,7 @@ export function register(program: Command): void {
         say(`serve it: ${serveCommand(r, flags)}`);
       } catch (e) {
         if (!interrupt.signal.aborted || e !== interrupt.signal.reason) throw e;
-        process.exitCode = 130;
+        process.exitCode = exitCode;
       } finally {
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
