@@ -170,7 +170,7 @@ describe('tessera errors: one line naming the fix, exit != 0', () => {
     expectFailure(['info', '.'], /folder|directory/i, /\[[A-Z_]+\]$/);
     expect(tessera('search', '--index', '.', '--queries', 'q.f32').status).toBe(2);
     const model = resolve(import.meta.dirname, '../../assets/demo/model');
-    expectFailure(['encode', '--model', model, '--texts', '.'], /^tessera: --texts \. is a folder: pass a \.json or \.txt file \[INVALID_ARGUMENT\]$/);
+    expectFailure(['encode', '--model', model, '--texts', '.'], /^tessera: --texts \. is a folder: pass a \.json, \.jsonl or \.txt file \[INVALID_ARGUMENT\]$/);
     // A file system error no reader translates (a demo asset that is a folder, read whole) gets the same one line.
     mkdirSync(join(fx.dir, 'assets-folder', 'corpus.jsonl'), { recursive: true });
     mkdirSync(join(fx.dir, 'assets-folder', 'model'), { recursive: true });
