@@ -14,4 +14,13 @@ describe('serving options', () => {
     const cmd = addServingOptions(new Command()).exitOverride().configureOutput({ writeErr: () => {} });
     expect(() => cmd.parse(['--encoder', 'cuda'], { from: 'user' })).toThrow(/Allowed choices are auto, wasm, webgpu, native/);
   });
+
+  it('--body-limit shows its default as a size (16MiB), parses sizes, and defaults to 16 MiB in bytes', () => {
+    // The help said "(default: 16777216)", a byte count nobody types.
+    const cmd = addServingOptions(new Command());
+    expect(cmd.helpInformation()).toMatch(/--body-limit <size>[\s\S]*?\(default:\s+16MiB\)/);
+    expect(cmd.helpInformation()).not.toContain('16777216');
+    expect(addServingOptions(new Command()).exitOverride().parse([], { from: 'user' }).opts().bodyLimit).toBe(16 << 20);
+    expect(addServingOptions(new Command()).exitOverride().parse(['--body-limit', '2MiB'], { from: 'user' }).opts().bodyLimit).toBe(2 << 20);
+  });
 });

@@ -69,7 +69,7 @@ function summaryOf(file: string): string {
 export function register(program: Command): void {
   program
     .command('bench')
-    .description('list the benchmarks in bench/, or run one: tessera bench <name> [its arguments...] (from a checkout of the repository)')
+    .description('list the benchmarks in bench/ with a bench.ts, bench-*.ts or measure.ts entry, or run one: tessera bench <name> [its arguments...] (from a checkout of the repository; the others run as node bench/<folder>/main.mjs, README Development)')
     .argument('[name]', 'benchmark to run (see the list)')
     .argument('[args...]', 'arguments passed to the benchmark')
     .allowUnknownOption()

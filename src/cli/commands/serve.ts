@@ -23,7 +23,8 @@ export function addServingOptions(cmd: Command, logLevel = 'info'): Command {
     .option('--max-wait-ms <n>', 'how long a lone request waits for company before its batch starts', intOption('--max-wait-ms', 0), SERVE_DEFAULTS.maxWaitMs)
     .option('--max-queue <n>', 'most queries waiting (503 + Retry-After above) and in one request (413 above); default 8 x max-batch', intOption('--max-queue', 1))
     .option('--timeout-ms <n>', 'per-request deadline from arrival (504 after); a request split over n batches has n times it', intOption('--timeout-ms', 1), SERVE_DEFAULTS.timeoutMs)
-    .option('--body-limit <size>', 'largest request body (413 above)', bytesOption, SERVE_DEFAULTS.bodyLimit)
+    // The default shown as the size a user would type (16MiB), not its byte count.
+    .addOption(new Option('--body-limit <size>', 'largest request body, decoded (413 above)').argParser(bytesOption).default(SERVE_DEFAULTS.bodyLimit, `${SERVE_DEFAULTS.bodyLimit / 2 ** 20}MiB`))
     .addOption(new Option('--encoder <provider>', 'encoder runtime: auto (onnxruntime-node if installed, else WASM), wasm, webgpu, native (onnxruntime-node, failing without it)').choices(['auto', 'wasm', 'webgpu', 'native']).default('auto'))
     .option('--threads <n>', 'CPU threads for the encoder and the WASM index (default: all cores)', intOption('--threads', 1))
     .addOption(new Option('--log-level <level>', 'structured (JSON) log level on stdout').choices(['fatal', 'error', 'warn', 'info', 'debug', 'silent']).default(logLevel));
