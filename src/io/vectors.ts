@@ -34,6 +34,12 @@ export interface VectorFileLayout {
 
 const NPY_MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // "\x93NUMPY"
 
+/** Whether the source starts with the .npy magic "\x93NUMPY", whatever its name says. */
+export async function hasNpyMagic(source: ByteSource): Promise<boolean> {
+  const head = await source.read(0, 6);
+  return head.length === 6 && NPY_MAGIC.every((b, i) => head[i] === b);
+}
+
 /** The format a path's extension names, or undefined. */
 export function vectorFormatOf(path: string): VectorFileFormat | undefined {
   const ext = /\.([a-z0-9]+)$/i.exec(path)?.[1]?.toLowerCase();
@@ -47,11 +53,9 @@ export async function inspectVectors(source: ByteSource, opts: VectorFileOptions
     throw new TesseraError('INVALID_ARGUMENT', `dimension (--dim) must be an integer in [1, ${MAX_DIMENSION}], got ${opts.dim}`);
   }
   let format = opts.format;
-  const head = await source.read(0, 6);
-  const npyMagic = head.length === 6 && NPY_MAGIC.every((b, i) => head[i] === b);
   // A NumPy file under another name (np.save and x.tofile mixed up): read as raw float32 or .fvecs,
   // its header became a row or more of garbage values, silently when the sizes happened to divide.
-  if (npyMagic) format = 'npy';
+  if (await hasNpyMagic(source)) format = 'npy';
   if (format === undefined) {
     throw new TesseraError('INVALID_ARGUMENT', `${label}: cannot tell the vector format: name the file .npy (float32), .fvecs, or .f32 (raw float32, give --dim)`);
   }

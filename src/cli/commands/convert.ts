@@ -23,7 +23,7 @@ import { HNSW_FLAT_FOURCC, readHnswStorage } from '../../io/faiss/hnsw.js';
 import { IVF_FLAT_FOURCC, readIvfLayout, readIvfRowOffsets, streamIvfRows } from '../../io/faiss/ivf.js';
 import { openFileSource } from '../../io/node-fs.js';
 import { openSink } from '../../platform.js';
-import { inspectVectors, streamVectors, vectorFormatOf } from '../../io/vectors.js';
+import { hasNpyMagic, inspectVectors, streamVectors, vectorFormatOf } from '../../io/vectors.js';
 import { needsShards, shardedIndex } from '../../wasm/shards.js';
 import { bytesOption, intOption } from '../options.js';
 import { progressBars, say } from '../progress.js';
@@ -72,7 +72,7 @@ interface RowInput {
 
 async function openRows(source: ByteSource, path: string, dim: number | undefined, onProgress?: ProgressCallback): Promise<RowInput> {
   // A .npy is known by its magic too: one named .index was sent by readIndex's message to convert, which refused it.
-  const vf = vectorFormatOf(path) ?? (bytesEqual(await source.read(0, 6), NPY_MAGIC) ? 'npy' : undefined);
+  const vf = vectorFormatOf(path) ?? ((await hasNpyMagic(source)) ? 'npy' : undefined);
   if (vf) {
     const layout = await inspectVectors(source, { format: vf, dim, label: path });
     return { d: layout.d, n: layout.n, metric: undefined, rows: (firstRow, rowCount) => streamVectors(source, layout, { firstRow, rowCount }) };
@@ -111,12 +111,6 @@ async function openRows(source: ByteSource, path: string, dim: number | undefine
     `${path} is an ${format.type}, whose vectors are 8-bit codes: convert reads the types that store vectors exactly (flat IndexFlatIP/L2, IndexHNSWFlat, IndexIVFFlat) ` +
       'or vector files (.npy, .fvecs, .f32); converting codes would add a second rounding: convert from the original flat file or vectors',
   );
-}
-
-const NPY_MAGIC = Uint8Array.of(0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59); // "\x93NUMPY"
-
-function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((v, i) => v === b[i]);
 }
 
 /**
