@@ -144,13 +144,17 @@ export function passageOf(line: string): { text: string } | { error: string } {
   return { error: `no string "contents" (or "title" + "text") field${got}` };
 }
 
-/** What differs between a checkpoint and this build, for the note that says why it starts over. */
-function checkpointMismatch(old: State, fresh: State, rows: number): string {
+/**
+ * What differs between a checkpoint and this build, for the note that says why it starts over;
+ * undefined when the checkpoint is this build's and can be resumed.
+ */
+function checkpointMismatch(old: State, fresh: State, rows: number): string | undefined {
   if (old.version !== STATE_VERSION) return `checkpoint version ${String(old.version)}, made by another version of tessera`;
   if (old.corpus?.size !== fresh.corpus.size || old.corpus?.mtimeMs !== fresh.corpus.mtimeMs) return 'the corpus changed since (size or modification time)';
   if (old.model !== fresh.model) return `model ${old.model}, now ${fresh.model}`;
   if (old.dim !== fresh.dim) return `${old.dim} dims, now ${fresh.dim}`;
-  return `${old.rowsDone} rows done of a corpus of ${rows}`;
+  if (old.rowsDone > rows) return `${old.rowsDone} rows done of a corpus of ${rows}`;
+  return undefined;
 }
 
 /**
@@ -483,15 +487,8 @@ async function buildLocked(opts: BuildOptions, say: (line: string) => void, inde
     const read = opts.restart ? undefined : await readState(statePath);
     if (read === 'damaged') say(`checkpoint in ${ckDir} is damaged (state.json is not a state build wrote): starting over`);
     const old = read === 'damaged' ? undefined : read;
-    if (
-      old &&
-      old.version === STATE_VERSION &&
-      old.corpus?.size === fresh.corpus.size &&
-      old.corpus?.mtimeMs === fresh.corpus.mtimeMs &&
-      old.model === fresh.model &&
-      old.dim === dim &&
-      old.rowsDone <= corpus.rows
-    ) {
+    const mismatch = old && checkpointMismatch(old, fresh, corpus.rows);
+    if (old && mismatch === undefined) {
       const have = await stat(vectorsPath).then((s) => s.size, () => -1);
       const haveBad = await stat(badPath).then((s) => s.size, () => -1);
       if (have >= old.rowsDone * rowBytes && haveBad >= old.bad.bytes) {
@@ -500,7 +497,7 @@ async function buildLocked(opts: BuildOptions, say: (line: string) => void, inde
         say(`checkpoint in ${ckDir} is damaged (vectors.f32 or bad.jsonl shorter than its state): starting over`);
       }
     } else if (old) {
-      say(`checkpoint in ${ckDir} is for another corpus or model (${checkpointMismatch(old, fresh, corpus.rows)}): starting over, its vectors are not mixed with these`);
+      say(`checkpoint in ${ckDir} is for another corpus or model (${mismatch}): starting over, its vectors are not mixed with these`);
     }
     if (state === fresh) {
       await rm(ckDir, { recursive: true, force: true });
