@@ -284,14 +284,12 @@ async function refuseLiveHolder(out: string, path: string, lock: LockHolder): Pr
 
 /**
  * Refuses an --out whose lock a running build holds (INVALID_ARGUMENT naming its process): the CLI
- * asks before loading the model, which takes minutes for e5 on CPU. Returns the pid of a gone holder.
+ * asks before loading the model, which takes minutes for e5 on CPU.
  */
-export async function checkOutNotLocked(out: string): Promise<number | undefined> {
+export async function checkOutNotLocked(out: string): Promise<void> {
   const path = join(out, LOCK_FILE);
   const lock = await readLock(path);
-  if (lock === undefined) return undefined;
-  await refuseLiveHolder(out, path, lock);
-  return lock.pid;
+  if (lock !== undefined) await refuseLiveHolder(out, path, lock);
 }
 
 /** Files of this process's locks: held locks (path -> the text written), private and takeover files. */
