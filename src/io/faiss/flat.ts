@@ -126,10 +126,15 @@ export interface StreamRowsOptions {
 export async function* streamFlatRows(source: ByteSource, layout: FlatLayout, opts: StreamRowsOptions = {}): AsyncGenerator<RowChunk> {
   const first = opts.firstRow ?? 0;
   const count = opts.rowCount ?? layout.ntotal - first;
-  if (!Number.isInteger(first) || !Number.isInteger(count) || first < 0 || count < 0 || first + count > layout.ntotal) {
-    throw new TesseraError('INVALID_ARGUMENT', `rows [${first}, ${first + count}) are outside the index's ${layout.ntotal} rows`);
-  }
+  checkRowRange(first, count, layout.ntotal);
   yield* streamRows(source, layout.dataOffset, layout.d, first, count, opts, 'reading index');
+}
+
+/** Refuses rows [first, first + count) that are not whole rows of an index of `ntotal` (INVALID_ARGUMENT). */
+export function checkRowRange(first: number, count: number, ntotal: number): void {
+  if (!Number.isInteger(first) || !Number.isInteger(count) || first < 0 || count < 0 || first + count > ntotal) {
+    throw new TesseraError('INVALID_ARGUMENT', `rows [${first}, ${first + count}) are outside the index's ${ntotal} rows`);
+  }
 }
 
 /** Streams `count` contiguous float32 rows of width d starting at row `first` of a matrix at byte `base`. */

@@ -16,7 +16,7 @@ import { TesseraError } from '../../core/errors.js';
 import type { ByteSource, Metric, ProgressCallback } from '../../core/types.js';
 import { type ByteReader, float32View } from '../byte-reader.js';
 import { readScattered } from '../row-source.js';
-import { DEFAULT_CHUNK_BYTES, encodeFlatHeader, type FlatLayout, readFlatHeader, type RowChunk } from './flat.js';
+import { checkRowRange, DEFAULT_CHUNK_BYTES, encodeFlatHeader, type FlatLayout, readFlatHeader, type RowChunk } from './flat.js';
 import { HNSW_FLAT_FOURCC, readHnswStorage } from './hnsw.js';
 import { type FaissFileInfo, type FaissFormat, type FaissIndexHeader, readIndexHeader, requireMetric, showFourcc } from './header.js';
 import { encodeSqParams, LeWriter, readSqParams, type SqParams } from './sq.js';
@@ -257,9 +257,7 @@ export async function* streamIvfRows(
   const rowBytes = 4 * d;
   const first = opts.firstRow ?? 0;
   const total = opts.rowCount ?? layout.ntotal - first;
-  if (!Number.isInteger(first) || !Number.isInteger(total) || first < 0 || total < 0 || first + total > layout.ntotal) {
-    throw new TesseraError('INVALID_ARGUMENT', `rows [${first}, ${first + total}) are outside the index's ${layout.ntotal} rows`);
-  }
+  checkRowRange(first, total, layout.ntotal);
   const perChunk = Math.max(1, Math.floor((opts.chunkBytes ?? DEFAULT_CHUNK_BYTES) / rowBytes));
   const order = new Uint32Array(Math.min(perChunk, total));
   const positions = new Float64Array(order.length);
