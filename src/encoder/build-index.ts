@@ -28,7 +28,7 @@ import { hostname } from 'node:os';
 import { basename, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { TesseraError, formatBytes } from '../core/errors.js';
-import { indexFactory, parseFactoryString } from '../core/factory.js';
+import { indexFactory, parseFactoryString, type IndexSpec } from '../core/factory.js';
 import type { ProgressCallback } from '../core/types.js';
 import { lineNumbersOf, nonUtf8Note, openCorpus, type Corpus } from '../io/corpus.js';
 import { writeFlatIndex } from '../io/faiss/flat.js';
@@ -425,7 +425,7 @@ export async function buildIndex(opts: BuildOptions): Promise<BuildResult> {
   await makeOutFolder(opts.out);
   const unlock = await lockOutFolder(opts.out, say);
   try {
-    return await buildLocked(opts, say, indexType, spec.kind, batch);
+    return await buildLocked(opts, say, indexType, spec, batch);
   } finally {
     await unlock();
   }
@@ -455,7 +455,7 @@ async function removeLeftovers(dirs: string[], say: (line: string) => void): Pro
   }
 }
 
-async function buildLocked(opts: BuildOptions, say: (line: string) => void, indexType: string, kind: string, batch: number): Promise<BuildResult> {
+async function buildLocked(opts: BuildOptions, say: (line: string) => void, indexType: string, spec: IndexSpec, batch: number): Promise<BuildResult> {
   const enc = opts.encoder;
   const dim = enc.dim;
   const rowBytes = dim * 4;
@@ -517,7 +517,6 @@ async function buildLocked(opts: BuildOptions, say: (line: string) => void, inde
     const total = corpus.rows;
     if (total === 0) throw new TesseraError('INVALID_ARGUMENT', `corpus ${opts.corpus} has no rows: expected one JSON object a line with a "contents" field`);
     // Said before encoding: k-means refused it only after the whole corpus had been encoded.
-    const spec = parseFactoryString(indexType);
     if (spec.kind === 'ivf' && total < spec.nlist) {
       throw new TesseraError('INVALID_ARGUMENT', `--index-type ${indexType} needs at least nlist = ${spec.nlist} rows to train, ${opts.corpus} has ${total}: use a smaller nlist (FAISS recommends 39 x nlist rows or more), or Flat`);
     }
@@ -645,7 +644,7 @@ async function buildLocked(opts: BuildOptions, say: (line: string) => void, inde
 
     const indexPath = join(opts.out, `${indexType}.index`);
     try {
-      await writeIndexFile(indexPath, kind, indexType, vectorsPath, total, dim, opts.onProgress, opts.signal);
+      await writeIndexFile(indexPath, spec.kind, indexType, vectorsPath, total, dim, opts.onProgress, opts.signal);
     } catch (e) {
       if (opts.signal?.aborted && e === opts.signal.reason) {
         say(`interrupted while writing ${indexPath}: all ${total} rows are in the checkpoint ${ckDir}; rerun the same command to write the index from there`);
