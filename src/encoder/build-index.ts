@@ -30,7 +30,7 @@ import { createInterface } from 'node:readline';
 import { TesseraError, formatBytes } from '../core/errors.js';
 import { indexFactory, parseFactoryString, type IndexSpec } from '../core/factory.js';
 import type { ProgressCallback } from '../core/types.js';
-import { lineNumbersOf, nonUtf8Note, openCorpus, type Corpus } from '../io/corpus.js';
+import { lineNumbersOf, NON_UTF8_LISTED, nonUtf8Note, openCorpus, type Corpus } from '../io/corpus.js';
 import { writeFlatIndex } from '../io/faiss/flat.js';
 import { openAtomicFileSink, writeFailure } from '../io/node-fs.js';
 import { writeIndex } from '../io/read-index.js';
@@ -111,8 +111,6 @@ const CHECKPOINT_DIR = '.tessera-build';
 const STATE_VERSION = 2;
 /** Beside the checkpoint folder, not in it: a fresh start removes that folder. */
 const LOCK_FILE = '.tessera-build.lock';
-/** Rows that are not UTF-8 listed by number in messages and build.json. */
-const NON_UTF8_LISTED = 10;
 /** Bytes a read when hashing the corpus part a checkpoint holds. */
 const HASH_CHUNK = 8 << 20;
 /** Rows read back from vectors.f32 per chunk when writing the index. */

@@ -71,8 +71,8 @@ export interface NonUtf8Lines {
   first: number[];
 }
 
-/** Bad lines listed in NonUtf8Lines.first. */
-const NON_UTF8_LISTED = 10;
+/** Bad lines listed in NonUtf8Lines.first (and bad rows by number in build's messages and build.json). */
+export const NON_UTF8_LISTED = 10;
 
 async function statCorpus(corpusPath: string) {
   try {
