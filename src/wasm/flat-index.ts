@@ -10,7 +10,7 @@ import type { ByteSink, ByteSource, Index, Metric, SearchOptions, SearchResult }
 import { MAX_K, checkFileRows, checkSearch, checkVectorShape, checkVectors, raiseDimMaxima } from '../core/validate.js';
 import { sourceLabel } from '../io/byte-reader.js';
 import { type FlatLayout, readFlatLayout, streamFlatRows, writeFlatIndex } from '../io/faiss/flat.js';
-import { WasmHeap } from './module.js';
+import { WasmHeap, growWithSlack } from './module.js';
 import { type DedicatedOptions, QUERY_GROUP, type WorkerPool, abortableBatch, acquirePool, checkAbort, threadPlan } from './worker-pool.js';
 
 /** Bytes of queries + results handled per native call: bounds temporary memory for any nq and k. */
@@ -104,16 +104,10 @@ export class WasmFlatIndex implements Index {
   /** Grows the vector array to hold `rows` rows (x1.5, or exactly `rows` where the slack does not fit). */
   private reserve(rows: number): void {
     if (rows <= this.capacity) return;
-    let cap = Math.max(rows, Math.min(Math.ceil(this.capacity * 1.5), Math.floor(2 ** 32 / (this.d * 4))));
-    try {
+    const slack = Math.max(rows, Math.min(Math.ceil(this.capacity * 1.5), Math.floor(2 ** 32 / (this.d * 4))));
+    this.capacity = growWithSlack(rows, slack, (cap) => {
       this.base = this.heap.realloc(this.base, this.n * this.d * 4, cap * this.d * 4);
-    } catch (e) {
-      // Near the 4 GiB of one memory the x1.5 slack may not fit where the rows themselves do.
-      if (cap === rows || !(e instanceof TesseraError && e.code === 'OUT_OF_MEMORY')) throw e;
-      cap = rows;
-      this.base = this.heap.realloc(this.base, this.n * this.d * 4, cap * this.d * 4);
-    }
-    this.capacity = cap;
+    });
   }
 
   async search(q: Float32Array, k: number, opts: SearchOptions = {}): Promise<SearchResult> {

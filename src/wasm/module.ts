@@ -18,6 +18,21 @@ export const MAX_MEMORY_BYTES = 65536 * PAGE;
 export function instanceHeadroom(limit: number): number {
   return Math.min(64 << 20, Math.floor(limit / 4));
 }
+/**
+ * Grows an array with `grow(cap)` to `slack` rows, or to exactly `need` rows where the slack does
+ * not fit (near the 4 GiB of one memory the x1.5 slack may not fit where the rows themselves do);
+ * returns the capacity taken. Other errors, and OUT_OF_MEMORY at the exact size, propagate.
+ */
+export function growWithSlack(need: number, slack: number, grow: (cap: number) => void): number {
+  try {
+    grow(slack);
+    return slack;
+  } catch (e) {
+    if (slack === need || !(e instanceof TesseraError && e.code === 'OUT_OF_MEMORY')) throw e;
+    grow(need);
+    return need;
+  }
+}
 /** Pages the module declares as its minimum (scripts/build-wasm.mjs: --initial-memory). */
 const MIN_PAGES = 4;
 

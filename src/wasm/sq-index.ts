@@ -13,7 +13,7 @@ import { checkSearch, checkVectors } from '../core/validate.js';
 import { openSink } from '../platform.js';
 import { ByteReader, sourceLabel } from '../io/byte-reader.js';
 import { encodeSqFileHeader, readSqLayout, SQ_FOURCC, type SqLayout } from '../io/faiss/sq.js';
-import { compiledModule, SpanAllocator, type WasmHeap } from './module.js';
+import { compiledModule, growWithSlack, SpanAllocator, type WasmHeap } from './module.js';
 import { QUERY_GROUP, abortableBatch, acquirePool, checkAbort, type DedicatedOptions, type NativeCall, threadPlan, type WorkerPool } from './worker-pool.js';
 
 /** Bytes one WebAssembly memory (wasm32) can hold: 65536 pages of 64 KiB. */
@@ -487,17 +487,10 @@ export class WasmSqIndex implements Index {
   reserve(more: number, exact = false): Uint8Array {
     const need = this.ntotal + more;
     if (need > this.capacity) {
-      let cap = this.capacity === 0 || exact ? need : Math.max(need, Math.floor(this.capacity * 1.5));
-      const grow = () => (this.codesPtr === 0 ? this.arena.alloc(cap * this.d) : this.arena.realloc(this.codesPtr, this.ntotal * this.d, cap * this.d));
-      try {
-        this.codesPtr = grow();
-      } catch (e) {
-        // Near the 4 GiB of one memory the x1.5 slack may not fit where the rows themselves do.
-        if (cap === need || !(e instanceof TesseraError && e.code === 'OUT_OF_MEMORY')) throw e;
-        cap = need;
-        this.codesPtr = grow();
-      }
-      this.capacity = cap;
+      const slack = this.capacity === 0 || exact ? need : Math.max(need, Math.floor(this.capacity * 1.5));
+      this.capacity = growWithSlack(need, slack, (cap) => {
+        this.codesPtr = this.codesPtr === 0 ? this.arena.alloc(cap * this.d) : this.arena.realloc(this.codesPtr, this.ntotal * this.d, cap * this.d);
+      });
     }
     return new Uint8Array(this.arena.memory.buffer);
   }
