@@ -687,7 +687,7 @@ export class WasmHnswIndex implements Index {
       this.freeScratch(idle);
       this.scratch = undefined;
     }
-    const old = blockLayout(this.d, this.M, this.capacity, this.slotCapacity);
+    const old = this.layout;
     const from = this.block;
     const inPlace = heap.growInPlace(from, next.bytes);
     const to = inPlace ? from : heap.alloc(next.bytes);
