@@ -192,26 +192,24 @@ export class Encoder implements TextEncoder {
     let probe: { dim: number; pooledByModel: boolean };
     try {
       probe = await enc.runBatch(tokenizer.encodeBatch(['tessera'], maxLength));
+      const otherPooling = opts.pooling === undefined ? otherPoolingMode(poolingConfig) : undefined;
+      if (otherPooling && !probe.pooledByModel) {
+        throw new TesseraError(
+          'UNSUPPORTED',
+          `model in ${folder.label} pools with ${otherPooling} (1_Pooling/config.json), which tessera does not do (it does mean and cls): export the whole pipeline so the graph has a "sentence_embedding" output, or pass pooling (--pooling) knowing the vectors will differ from the model's`,
+        );
+      }
+      // A pooling told is taken as told (Search-R1's --retriever_name mean-pools token states whatever the pipeline).
+      const unapplied = opts.pooling === undefined ? (modules?.filter((m) => m !== '' && !/\.(Transformer|Pooling|Normalize)$/.test(m)) ?? []) : [];
+      if (unapplied.length && !probe.pooledByModel) {
+        throw new TesseraError(
+          'UNSUPPORTED',
+          `model in ${folder.label} is a sentence-transformers pipeline with ${unapplied.join(', ')} after pooling (modules.json), which its ONNX graph's token states leave out: export the whole pipeline so the graph has a "sentence_embedding" output (SentenceTransformer(..., backend="onnx"), or optimum-cli export onnx --library sentence_transformers)`,
+        );
+      }
     } catch (e) {
       await session.release();
       throw e;
-    }
-    const otherPooling = opts.pooling === undefined ? otherPoolingMode(poolingConfig) : undefined;
-    if (otherPooling && !probe.pooledByModel) {
-      await session.release();
-      throw new TesseraError(
-        'UNSUPPORTED',
-        `model in ${folder.label} pools with ${otherPooling} (1_Pooling/config.json), which tessera does not do (it does mean and cls): export the whole pipeline so the graph has a "sentence_embedding" output, or pass pooling (--pooling) knowing the vectors will differ from the model's`,
-      );
-    }
-    // A pooling told is taken as told (Search-R1's --retriever_name mean-pools token states whatever the pipeline).
-    const unapplied = opts.pooling === undefined ? (modules?.filter((m) => m !== '' && !/\.(Transformer|Pooling|Normalize)$/.test(m)) ?? []) : [];
-    if (unapplied.length && !probe.pooledByModel) {
-      await session.release();
-      throw new TesseraError(
-        'UNSUPPORTED',
-        `model in ${folder.label} is a sentence-transformers pipeline with ${unapplied.join(', ')} after pooling (modules.json), which its ONNX graph's token states leave out: export the whole pipeline so the graph has a "sentence_embedding" output (SentenceTransformer(..., backend="onnx"), or optimum-cli export onnx --library sentence_transformers)`,
-      );
     }
     enc.dimension = probe.dim;
     enc.pooledOutput = probe.pooledByModel;
