@@ -91,7 +91,6 @@ export function planShards(input: { description: string; d: number; ntotal: numb
   if (!(shardBytes > 0)) throw new TesseraError('INVALID_ARGUMENT', `shardBytes must be > 0, got ${String(input.shardBytes)}`);
   let bytesPerVector: number;
   let fixed = 0;
-  let growth = 1;
   let shardable = true;
   let threads: number | undefined;
   switch (spec.kind) {
@@ -121,7 +120,7 @@ export function planShards(input: { description: string; d: number; ntotal: numb
   }
   const headroom = instanceHeadroom(shardBytes);
   const usable = shardBytes - headroom - fixed;
-  const rowsPerShard = Math.floor(usable / (bytesPerVector * growth));
+  const rowsPerShard = Math.floor(usable / bytesPerVector);
   if (rowsPerShard < 1) {
     throw new TesseraError(
       'INVALID_ARGUMENT',
@@ -136,7 +135,7 @@ export function planShards(input: { description: string; d: number; ntotal: numb
     shards.push({ firstRow: first, rows, bytes: fixed + Math.ceil(rows * bytesPerVector) });
     if (ntotal === 0) break;
   }
-  return { description: input.description, d, ntotal, bytesPerVector, fixedBytes: fixed, growth, shardBytes, rowsPerShard, shards, shardable, rebuildsGraph: spec.kind === 'hnsw' || undefined, threads };
+  return { description: input.description, d, ntotal, bytesPerVector, fixedBytes: fixed, growth: 1, shardBytes, rowsPerShard, shards, shardable, rebuildsGraph: spec.kind === 'hnsw' || undefined, threads };
 }
 
 /** The plan as lines for `tessera info`. */
