@@ -11,7 +11,7 @@ import { MAX_K, checkFileRows, checkSearch, checkVectorShape, checkVectors, rais
 import { sourceLabel } from '../io/byte-reader.js';
 import { type FlatLayout, readFlatLayout, streamFlatRows, writeFlatIndex } from '../io/faiss/flat.js';
 import { WasmHeap, growWithSlack } from './module.js';
-import { type DedicatedOptions, QUERY_GROUP, type WorkerPool, abortableBatch, acquirePool, checkAbort, threadPlan } from './worker-pool.js';
+import { type DedicatedOptions, QUERY_GROUP, type WorkerPool, abortableBatch, acquirePool, checkAbort, groupedBatch, threadPlan } from './worker-pool.js';
 
 /** Bytes of queries + results handled per native call: bounds temporary memory for any nq and k. */
 const BATCH_BYTES = 32 << 20;
@@ -117,7 +117,7 @@ export class WasmFlatIndex implements Index {
     let batch = Math.max(1, Math.min(nq, Math.floor(BATCH_BYTES / perQuery)));
     // A signal is looked at between batches: keep each short (the pool splits a batch by queries).
     if (opts.signal) batch = Math.min(batch, abortableBatch(this.n * this.d) * (this.pool?.size ?? 1));
-    if (batch < nq) batch = Math.max(QUERY_GROUP, batch - (batch % QUERY_GROUP));
+    batch = groupedBatch(batch, nq);
     const parts: SearchResult[] = [];
     for (let q0 = 0; q0 < nq; q0 += batch) {
       await checkAbort(opts.signal, q0 > 0);

@@ -14,7 +14,7 @@ import { openSink } from '../platform.js';
 import { ByteReader, sourceLabel } from '../io/byte-reader.js';
 import { encodeSqFileHeader, readSqLayout, SQ_FOURCC, type SqLayout } from '../io/faiss/sq.js';
 import { compiledModule, growWithSlack, SpanAllocator, type WasmHeap } from './module.js';
-import { QUERY_GROUP, abortableBatch, acquirePool, checkAbort, type DedicatedOptions, type NativeCall, threadPlan, type WorkerPool } from './worker-pool.js';
+import { QUERY_GROUP, abortableBatch, acquirePool, checkAbort, groupedBatch, type DedicatedOptions, type NativeCall, threadPlan, type WorkerPool } from './worker-pool.js';
 
 /** Bytes one WebAssembly memory (wasm32) can hold: 65536 pages of 64 KiB. */
 export const WASM_MEMORY_LIMIT = 65536 * 65536;
@@ -222,7 +222,7 @@ export async function nativeListSearch(arena: WasmArena, p: ListSearch, q: Float
   // A signal is looked at between batches: keep each short (a query scans the centroids and, on
   // average, np / nlist of the vectors; the threads split a batch by queries).
   if (signal) batch = Math.min(batch, abortableBatch((p.nlist + Math.ceil((p.ntotal * np) / p.nlist)) * d) * threads);
-  if (batch < nq) batch = Math.max(QUERY_GROUP, batch - (batch % QUERY_GROUP));
+  batch = groupedBatch(batch, nq);
   const qp = arena.alloc(batch * d * 4);
   const pip = arena.alloc(batch * np * 4);
   const pdp = arena.alloc(batch * np * 4);
@@ -389,7 +389,7 @@ async function sq8Exhaustive(arena: WasmArena, codesPtr: number, n: number, d: n
   // A signal is looked at between batches: keep each short (the threads split a batch's rows).
   if (signal) batch = Math.min(batch, abortableBatch(Math.ceil(n / parts) * d));
   // sq8_search scores queries in groups of four: batches (which depend on the threads) start on one
-  if (batch < nq) batch = Math.max(QUERY_GROUP, batch - (batch % QUERY_GROUP));
+  batch = groupedBatch(batch, nq);
   const qp = arena.alloc(batch * d * 4);
   const dp = arena.alloc(parts * batch * k * 4);
   const ip = arena.alloc(parts * batch * k * 4);

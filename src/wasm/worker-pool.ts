@@ -26,6 +26,11 @@ export interface NativeCall {
  */
 export const QUERY_GROUP = 4;
 
+/** `batch` of `nq` queries, rounded down to whole QUERY_GROUPs (at least one) where it splits them, so every batch starts on a group. */
+export function groupedBatch(batch: number, nq: number): number {
+  return batch < nq ? Math.max(QUERY_GROUP, batch - (batch % QUERY_GROUP)) : batch;
+}
+
 /** Shadow stack per worker; the C code keeps large arrays in caller-provided memory. */
 const STACK_BYTES = 256 << 10;
 
