@@ -440,8 +440,7 @@ export class WasmHnswIndex implements Index {
     if (opts.signal) batch = Math.min(batch, abortableBatch(efSearch * 2 * this.M * this.d) * (this.pool?.size ?? 1));
     // A memory filled near its limit leaves room for fewer queries and results at once (work buffers
     // for this efSearch counted as if new, 64 KiB for alignment).
-    const ex = this.heap.exports as unknown as Exports;
-    const work = (this.pool?.size ?? 1) * (ex.hnsw_scratch_bytes(this.capacity, Math.max(efSearch, k, 2 * this.M), this.M) >>> 0);
+    const work = (this.pool?.size ?? 1) * this.scratchBytes(this.capacity, Math.max(efSearch, k));
     const room = this.heap.limit - this.heap.used - work - (64 << 10);
     batch = Math.max(1, Math.min(batch, Math.floor(room / (this.d * 4 + k * 8))));
     const parts: SearchResult[] = [];
@@ -500,8 +499,7 @@ export class WasmHnswIndex implements Index {
    * write visited stamps into the next call's queries and results: wrong neighbours, traps).
    */
   private takeScratch(ef: number, k: number): ScratchSet {
-    const ex = this.heap.exports as unknown as Exports;
-    const bytes = ex.hnsw_scratch_bytes(this.capacity, Math.max(ef, k, 2 * this.M), this.M) >>> 0;
+    const bytes = this.scratchBytes(this.capacity, Math.max(ef, k));
     const threads = this.pool?.size ?? 1;
     const nodes = this.capacity;
     const old = this.scratch;
@@ -527,6 +525,11 @@ export class WasmHnswIndex implements Index {
     }
     this.scratch!.users++;
     return this.scratch!;
+  }
+
+  /** Bytes of one thread's work buffer for `nodes` nodes and a beam of `beam` (at least a level-0 list's 2M). */
+  private scratchBytes(nodes: number, beam: number): number {
+    return (this.heap.exports as unknown as Exports).hnsw_scratch_bytes(nodes, Math.max(beam, 2 * this.M), this.M) >>> 0;
   }
 
   private giveBackScratch(set: ScratchSet): void {
@@ -662,8 +665,7 @@ export class WasmHnswIndex implements Index {
 
   /** Whether the block at `cap` nodes and `slotCap` upper slots leaves the threads' work buffers and the search headroom under the limit. */
   private fits(cap: number, slotCap: number): boolean {
-    const ex = this.heap.exports as unknown as Exports;
-    const work = (this.pool?.size ?? 1) * (ex.hnsw_scratch_bytes(cap, Math.max(this.efConstruction, this.efSearch, 2 * this.M), this.M) >>> 0);
+    const work = (this.pool?.size ?? 1) * this.scratchBytes(cap, Math.max(this.efConstruction, this.efSearch));
     return (this.block || this.heap.used) + blockLayout(this.d, this.M, cap, slotCap).bytes + work + instanceHeadroom(this.heap.limit) <= this.heap.limit;
   }
 
