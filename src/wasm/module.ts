@@ -167,6 +167,19 @@ export class SpanAllocator {
     this.sizes.set(ptr, want);
     return true;
   }
+
+  /**
+   * Grows an allocation of `memory` (the tail uninitialised): in place when it is the highest one,
+   * else copied into a new one and the old freed. In place, a growing array never needs its old and
+   * new copies at once, which halved what one memory could hold (a Flat index failed past 1.4 GiB of rows).
+   */
+  realloc(memory: WebAssembly.Memory, ptr: number, oldBytes: number, newBytes: number): number {
+    if (this.growInPlace(ptr, newBytes)) return ptr;
+    const next = this.alloc(newBytes);
+    if (ptr !== 0 && oldBytes > 0) new Uint8Array(memory.buffer).copyWithin(next, ptr, ptr + Math.min(oldBytes, newBytes));
+    this.release(ptr);
+    return next;
+  }
 }
 
 /**
@@ -222,17 +235,9 @@ export class WasmHeap {
     return ptr !== 0 && this.spans.growInPlace(ptr, bytes);
   }
 
-  /**
-   * Grows an allocation (the tail uninitialised): in place when it is the highest one, else copied
-   * into a new one and the old freed. In place, a growing array never needs its old and new copies
-   * at once, which halved what one memory could hold (a Flat index failed past 1.4 GiB of rows).
-   */
+  /** Grows an allocation (the tail uninitialised): SpanAllocator.realloc. */
   realloc(ptr: number, oldBytes: number, newBytes: number): number {
-    if (ptr !== 0 && this.spans.growInPlace(ptr, newBytes)) return ptr;
-    const next = this.alloc(newBytes);
-    if (ptr !== 0 && oldBytes > 0) new Uint8Array(this.memory.buffer).copyWithin(next, ptr, ptr + Math.min(oldBytes, newBytes));
-    this.release(ptr);
-    return next;
+    return this.spans.realloc(this.memory, ptr, oldBytes, newBytes);
   }
 
   /** Grows the memory so [0, end) exists; OUT_OF_MEMORY past the limit (4 GiB). */

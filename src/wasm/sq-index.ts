@@ -110,13 +110,9 @@ export class WasmArena implements CodeHeap {
     this.spans.release(ptr);
   }
 
+  /** Grows an allocation, in place when it is the last one (the common case of one growing array): SpanAllocator.realloc. */
   realloc(ptr: number, oldBytes: number, newBytes: number): number {
-    // The last allocation grows in place: the common case of one growing array.
-    if (this.spans.growInPlace(ptr, newBytes)) return ptr;
-    const next = this.alloc(newBytes);
-    if (oldBytes > 0) new Uint8Array(this.memory.buffer).copyWithin(next, ptr, ptr + Math.min(oldBytes, newBytes));
-    this.release(ptr);
-    return next;
+    return this.spans.realloc(this.memory, ptr, oldBytes, newBytes);
   }
 
   /** Grows the memory to at least `bytes`; OUT_OF_MEMORY past the 4 GiB of one instance. */
