@@ -21,14 +21,14 @@ import { checkSearch, checkVectors } from '../core/validate.js';
 import { openSink } from '../platform.js';
 import { ByteReader, sourceLabel } from '../io/byte-reader.js';
 import { encodeIvfHead, IVF_FLAT_FOURCC, IVF_SQ_FOURCC, type IvfLayout } from '../io/faiss/ivf.js';
-import { encodeSqFileHeader, readSqLayout, SQ_FOURCC, type SqLayout } from '../io/faiss/sq.js';
+import { encodeSqFileHeader, type SqLayout } from '../io/faiss/sq.js';
 import { HNSW_FLAT_FOURCC, type HnswLayout, readHnswLayout } from '../io/faiss/hnsw.js';
 import { type FlatLayout, readFlatLayout, streamFlatRows, writeFlatIndex } from '../io/faiss/flat.js';
 import { WasmFlatIndex } from './flat-index.js';
 import { HNSW_DEFAULTS, type HnswIndexOptions, hnswNodeBytes, storedEfs, WasmHnswIndex } from './hnsw-index.js';
 import { checkAddIds, FileIds, loadIvfIndex, readIvfFile, WasmIvfIndex } from './ivf-index.js';
 import { instanceHeadroom } from './module.js';
-import { loadSqIndex, readSourceInto, retrainError, Sq8Codec, WASM_MEMORY_LIMIT, WasmSqIndex } from './sq-index.js';
+import { loadSqIndex, readSourceInto, readSqFile, retrainError, Sq8Codec, WASM_MEMORY_LIMIT, WasmSqIndex } from './sq-index.js';
 import { dedicatedWorkersAvailable, resolveThreads } from './worker-pool.js';
 
 export interface ShardOptions {
@@ -465,12 +465,7 @@ export function shardedIndex(d: number, description: string, metric: Metric, opt
  * shard's codes straight into its own memory.
  */
 export async function loadShardedSq(source: ByteSource, opts: IndexOptions & ShardOptions = {}, label = sourceLabel(source), layout?: SqLayout): Promise<ShardedIndex> {
-  if (!layout) {
-    const r = new ByteReader(source, 0, label);
-    const fourcc = await r.fourcc();
-    if (fourcc !== SQ_FOURCC) throw r.error(`expected an IndexScalarQuantizer ("${SQ_FOURCC}"), found ${JSON.stringify(fourcc)}`, 0);
-    layout = await readSqLayout(r);
-  }
+  layout ??= await readSqFile(source, label);
   const plan = planShards({ description: 'SQ8', d: layout.d, ntotal: layout.ntotal, shardBytes: opts.shardBytes });
   const out = new ShardedIndex(layout.d, 'SQ8', layout.metric, { ...opts, expectedVectors: layout.ntotal });
   const each = { ...opts, ...shardThreads(opts, plan.shards.length) };
@@ -619,12 +614,7 @@ export function needsShards(description: string, d: number, ntotal: number, opts
 export async function loadSqAuto(source: ByteSource, opts: IndexOptions & ShardOptions = {}, layout?: SqLayout): Promise<Index> {
   // The header is read once (by readIndex, or here) and handed on (as loadFlatAuto does).
   const label = sourceLabel(source);
-  if (!layout) {
-    const r = new ByteReader(source, 0, label);
-    const fourcc = await r.fourcc();
-    if (fourcc !== SQ_FOURCC) throw r.error(`expected an IndexScalarQuantizer ("${SQ_FOURCC}"), found ${JSON.stringify(fourcc)}`, 0);
-    layout = await readSqLayout(r);
-  }
+  layout ??= await readSqFile(source, label);
   if (needsShards('SQ8', layout.d, layout.ntotal, opts)) return loadShardedSq(source, opts, label, layout);
   return loadSqIndex(source, opts, label, layout);
 }

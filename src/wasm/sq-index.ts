@@ -589,15 +589,18 @@ export function retrainError(description: string, ntotal: number): TesseraError 
   );
 }
 
+/** The header of the IxSQ file in `source`; FORMAT when it starts with another fourcc. */
+export async function readSqFile(source: ByteSource, label = sourceLabel(source)): Promise<SqLayout> {
+  const r = new ByteReader(source, 0, label);
+  const fourcc = await r.fourcc();
+  if (fourcc !== SQ_FOURCC) throw r.error(`expected an IndexScalarQuantizer ("${SQ_FOURCC}"), found ${JSON.stringify(fourcc)}`, 0);
+  return readSqLayout(r);
+}
+
 /** Reads an IxSQ file (FAISS IndexScalarQuantizer, QT_8bit) into a WASM SQ8 index, streaming the codes. */
 export async function loadSqIndex(source: ByteSource, opts: IndexOptions = {}, label = sourceLabel(source), layout?: SqLayout): Promise<WasmSqIndex> {
   // `layout`: the file's header as a caller already read it (loadSqAuto), so it is not read again.
-  if (!layout) {
-    const r = new ByteReader(source, 0, label);
-    const fourcc = await r.fourcc();
-    if (fourcc !== SQ_FOURCC) throw r.error(`expected an IndexScalarQuantizer ("${SQ_FOURCC}"), found ${JSON.stringify(fourcc)}`, 0);
-    layout = await readSqLayout(r);
-  }
+  layout ??= await readSqFile(source, label);
   const index = await WasmSqIndex.create(layout.d, layout.metric, opts);
   try {
     if (layout.sq.trained.length === 2 * layout.d) index.setCodec(new Sq8Codec(layout.d, layout.sq.trained));
