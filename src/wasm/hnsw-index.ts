@@ -282,11 +282,7 @@ export class WasmHnswIndex implements Index {
   static async load(source: ByteSource, opts: HnswIndexOptions = {}, label = sourceLabel(source), layout?: HnswLayout): Promise<WasmHnswIndex> {
     const r = new ByteReader(source, 0, label);
     // `layout`: the file's structure as a caller already read it (loadHnswAuto), so it is not read again.
-    if (!layout) {
-      const fourcc = await r.fourcc('fourcc');
-      if (fourcc !== HNSW_FLAT_FOURCC) throw r.error(`expected an IndexHNSWFlat ("${HNSW_FLAT_FOURCC}"), found ${JSON.stringify(fourcc)}`, 0);
-      layout = await readHnswLayout(r);
-    }
+    layout ??= await readHnswFlatHeader(r);
     const neighbors = await readHnswNeighbors(r, layout);
     const { assignProbas, cumNneighborPerLevel, levels, offsets, entryPoint, maxLevel, efConstruction, efSearch } = layout;
     const graph: HnswGraph = { assignProbas, cumNneighborPerLevel, levels, offsets, neighbors, entryPoint, maxLevel, efConstruction, efSearch };
@@ -732,6 +728,13 @@ export class WasmHnswIndex implements Index {
         `or keep the vectors as a Flat index and search them on the GPU backend`,
     );
   }
+}
+
+/** The structure of an IndexHNSWFlat file from `r` at byte 0; FORMAT when it starts with another fourcc. */
+export async function readHnswFlatHeader(r: ByteReader): Promise<HnswLayout> {
+  const fourcc = await r.fourcc();
+  if (fourcc !== HNSW_FLAT_FOURCC) throw r.error(`expected an IndexHNSWFlat ("${HNSW_FLAT_FOURCC}"), found ${JSON.stringify(fourcc)}`, 0);
+  return readHnswLayout(r);
 }
 
 /** Used by readIndex through the factory registry (the reader positioned at byte 0). */

@@ -22,10 +22,10 @@ import { openSink } from '../platform.js';
 import { ByteReader, sourceLabel } from '../io/byte-reader.js';
 import { encodeIvfHead, IVF_FLAT_FOURCC, IVF_SQ_FOURCC, type IvfLayout } from '../io/faiss/ivf.js';
 import { encodeSqFileHeader, type SqLayout } from '../io/faiss/sq.js';
-import { HNSW_FLAT_FOURCC, type HnswLayout, readHnswLayout } from '../io/faiss/hnsw.js';
+import type { HnswLayout } from '../io/faiss/hnsw.js';
 import { type FlatLayout, readFlatLayout, streamFlatRows, writeFlatIndex } from '../io/faiss/flat.js';
 import { WasmFlatIndex } from './flat-index.js';
-import { HNSW_DEFAULTS, type HnswIndexOptions, hnswNodeBytes, storedEfs, WasmHnswIndex } from './hnsw-index.js';
+import { HNSW_DEFAULTS, type HnswIndexOptions, hnswNodeBytes, readHnswFlatHeader, storedEfs, WasmHnswIndex } from './hnsw-index.js';
 import { checkAddIds, FileIds, loadIvfIndex, readIvfFile, WasmIvfIndex } from './ivf-index.js';
 import { instanceHeadroom } from './module.js';
 import { loadSqIndex, readSourceInto, readSqFile, retrainError, Sq8Codec, WASM_MEMORY_LIMIT, WasmSqIndex } from './sq-index.js';
@@ -641,12 +641,7 @@ export async function loadShardedHnsw(
   label = sourceLabel(source),
   layout?: HnswLayout,
 ): Promise<ShardedIndex> {
-  if (!layout) {
-    const r = new ByteReader(source, 0, label);
-    const fourcc = await r.fourcc();
-    if (fourcc !== HNSW_FLAT_FOURCC) throw r.error(`expected an IndexHNSWFlat ("${HNSW_FLAT_FOURCC}"), found ${JSON.stringify(fourcc)}`, 0);
-    layout = await readHnswLayout(r);
-  }
+  layout ??= await readHnswFlatHeader(new ByteReader(source, 0, label));
   const stored = storedEfs(opts, layout, label);
   const out = new ShardedIndex(layout.d, `HNSW${layout.M}`, layout.metric, {
     ...opts,
@@ -673,12 +668,7 @@ export async function loadShardedHnsw(
 export async function loadHnswAuto(source: ByteSource, opts: IndexOptions & ShardOptions = {}, layout?: HnswLayout): Promise<Index> {
   const label = sourceLabel(source);
   // Read once (levels and offsets: 20 bytes a node; by readIndex, or here) and handed on, as loadFlatAuto does.
-  if (!layout) {
-    const r = new ByteReader(source, 0, label);
-    const fourcc = await r.fourcc();
-    if (fourcc !== HNSW_FLAT_FOURCC) return WasmHnswIndex.load(source, opts); // it names the problem
-    layout = await readHnswLayout(r);
-  }
+  layout ??= await readHnswFlatHeader(new ByteReader(source, 0, label));
   // One instance searches on all its threads, each with a visited byte per node.
   if (needsShards(`HNSW${layout.M}`, layout.d, layout.ntotal, opts)) return loadShardedHnsw(source, opts, label, layout);
   return WasmHnswIndex.load(source, opts, label, layout);
