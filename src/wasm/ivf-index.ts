@@ -24,8 +24,9 @@ export type IvfStorage = 'flat' | 'sq8';
 /**
  * Inverted lists in one block of a CodeHeap: per list its codes then its int32 ids, lists in list
  * order. The block is the heap's highest allocation, so it grows in place; a list outgrowing its
- * capacity moves the lists after it up within the block, from the last one down (every list only
- * moves up, so no list ever needs a second copy). Separate allocations per list copied on growth
+ * capacity moves the lists after it up within the block (an exact layout after one with slack may
+ * move some down); lists move in place, in an order where no move overwrites a list not yet moved,
+ * so no list ever needs a second copy (reserve). Separate allocations per list copied on growth
  * and left holes, so one instance held about half of what its memory allows. Each list stays
  * contiguous, so a search scans it as before.
  */
