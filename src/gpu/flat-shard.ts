@@ -517,6 +517,11 @@ export interface ShardInfo {
  */
 /** How a scorer's approximate keys were made (ChunkScorer.shape): codes of a step a dimension, of one step, or no codes ('unscaled': no steps to make). */
 export type ApproximateKeys = 'dims' | 'uniform' | 'unscaled';
+/**
+ * The digit planes a scorer reads (ChunkScorer.shape digits): true, the shard's usual planes (f32
+ * rows' two digits, f16 rows' i8 codes); 'high', f16 rows' high bytes (tensorTuning.f16HighBytes).
+ */
+export type DigitPlanes = true | 'high';
 
 /** The code steps approximate keys need, if any. */
 function stepModeOf(approximate: ApproximateKeys | undefined): 'dims' | 'uniform' | undefined {
@@ -527,7 +532,7 @@ export interface ChunkScorer {
   name: string;
   accepts(shard: ShardInfo, nq: number, k: number): boolean;
   /** Rows per block (segLen is a multiple), queries per workgroup, the pipeline cache key, and the optional pre-pass and dispatch size. */
-  shape(shard: ShardInfo, nq: number, k: number): { BR: number; BQ: number; key: string; targetWorkgroups?: number; prep?: { bytes: number; groups: [number, number] }; scratch?: number; approximate?: ApproximateKeys; digits?: boolean };
+  shape(shard: ShardInfo, nq: number, k: number): { BR: number; BQ: number; key: string; targetWorkgroups?: number; prep?: { bytes: number; groups: [number, number] }; scratch?: number; approximate?: ApproximateKeys; digits?: DigitPlanes };
   pipeline(device: GPUDevice, shard: ShardInfo, nq: number, k: number): GPUComputePipeline;
   /** The pre-pass pipeline, for shapes that name a prep. */
   prepass?(device: GPUDevice, shard: ShardInfo, nq: number, k: number): GPUComputePipeline;
@@ -551,7 +556,7 @@ interface ScorerChoice {
   /** f16 / f32: approximate keys, re-ranked exactly from the rows after the merges; the codes' steps (ChunkScorer.shape). */
   approximate?: ApproximateKeys;
   /** The scorer reads the tiles' digit planes at binding 1 instead of the rows (ChunkScorer.shape). */
-  digits?: boolean;
+  digits?: DigitPlanes;
   /**
    * int8_gemv's shared bounds: the scratch starts with each query's lower bound of its k-th best
    * key (one word a query), which merge_one then starts its threshold from.
@@ -613,7 +618,7 @@ export class FlatShard {
   private scratchBytes: number;
   /** Bumped whenever rows are written; the code steps (ensureSteps) are those of one version. */
   private rowsVersion = 0;
-  private codeSteps: { version: number; mode: 'dims' | 'uniform'; digits: boolean; ready: Promise<CodeSteps> } | undefined;
+  private codeSteps: { version: number; mode: 'dims' | 'uniform'; digits: DigitPlanes | false; ready: Promise<CodeSteps> } | undefined;
   private magnitudes: { version: number; ready: Promise<Float32Array> } | undefined;
   ntotal = 0;
 
@@ -841,10 +846,10 @@ export class FlatShard {
    * per-dimension steps (approx-rerank.ts stepParams) from the rows' largest magnitudes, computed on
    * the device once per version of the rows (a search after an add computes them again).
    */
-  private ensureSteps(mode: 'dims' | 'uniform', digits: boolean): Promise<CodeSteps> {
+  private ensureSteps(mode: 'dims' | 'uniform', digits: DigitPlanes | false): Promise<CodeSteps> {
     const version = this.rowsVersion;
     const have = this.codeSteps;
-    if (have?.version === version && have.mode === mode && (have.digits || !digits)) return have.ready;
+    if (have?.version === version && have.mode === mode && (have.digits === digits || !digits)) return have.ready;
     const ready = this.computeSteps(mode, digits);
     const entry = { version, mode, digits, ready };
     this.codeSteps = entry;
@@ -855,7 +860,7 @@ export class FlatShard {
   }
 
   /** digits: also each tile's digit planes (the scorer reads them: ChunkScorer.shape digits). */
-  private async computeSteps(mode: 'dims' | 'uniform', digits: boolean): Promise<CodeSteps> {
+  private async computeSteps(mode: 'dims' | 'uniform', digits: DigitPlanes | false): Promise<CodeSteps> {
     const device = this.ctx.device;
     const dp = this.q4 * 4;
     // Under the submit lock: no add changes the rows while their maxima and digits are made.
@@ -868,7 +873,7 @@ export class FlatShard {
       this.forgetBinds();
       this.sqBuffer?.destroy();
       this.sqBuffer = sq;
-      if (digits) await this.makeDigits(sq);
+      if (digits) await this.makeDigits(sq, digits === 'high');
       return { steps: data.slice(dp, 2 * dp), maxima: rowMaxima };
     } finally {
       release();
@@ -946,9 +951,9 @@ export class FlatShard {
    * the faster tensor path). A device that cannot hold them throws OUT_OF_MEMORY; searchBatch then
    * goes on without them (digitsRefused).
    */
-  private async makeDigits(sq: GPUBuffer): Promise<void> {
+  private async makeDigits(sq: GPUBuffer, high: boolean): Promise<void> {
     const device = this.ctx.device;
-    const pipeline = this.digitsPipeline();
+    const pipeline = this.digitsPipeline(high);
     const rowBytes = this.digitRowBytes;
     for (const [t, tile] of this.tiles.entries()) {
       const size = tile.capacity * rowBytes;
@@ -1110,7 +1115,7 @@ export class FlatShard {
           ? { ...shape.prep, pipeline: this.pipeline(`ext:${s.name}:prep:${shape.key}`, () => s.prepass!(this.ctx.device, this.info, nq, k)) }
           : undefined;
         const approximate = shape.approximate && (this.layout.precision === 'f16' || this.layout.precision === 'f32') ? { approximate: shape.approximate } : {};
-        return { pipeline: this.pipeline(key, () => s.pipeline(this.ctx.device, this.info, nq, k)), BR: shape.BR, BQ: shape.BQ, key, target: shape.targetWorkgroups, prep, scratch: shape.scratch, ...approximate, ...(shape.digits ? { digits: true } : {}) };
+        return { pipeline: this.pipeline(key, () => s.pipeline(this.ctx.device, this.info, nq, k)), BR: shape.BR, BQ: shape.BQ, key, target: shape.targetWorkgroups, prep, scratch: shape.scratch, ...approximate, ...(shape.digits ? { digits: shape.digits } : {}) };
       }
     }
     const prec = PREC_CODE[this.layout.precision];
@@ -1213,10 +1218,10 @@ export class FlatShard {
       const stepMode = stepModeOf(approximate);
       if (!stepMode) continue;
       this.absmaxPipeline();
-      if (digits) this.digitsPipeline();
+      if (digits) this.digitsPipeline(digits === 'high');
       // The code steps (and digit planes) of these rows, made now rather than by the first search;
       // it awaits the same work, and meets any error of it (digit planes that do not fit).
-      this.ensureSteps(stepMode, !!digits).catch(() => undefined);
+      this.ensureSteps(stepMode, digits ?? false).catch(() => undefined);
     }
     this.mergePipeline(Math.max(pow2Ceil(k), 2 * SELECT_WG));
     const one = this.mergeOnePlan(1, k);
@@ -1256,13 +1261,13 @@ export class FlatShard {
     return this.pipeline(`row_absmax:${f16 ? 'h' : 'f'}`, () => absmaxPipeline(this.ctx.device, f16));
   }
 
-  /** The pass that writes the rows' digit planes (kernel-source.ts digitsSource). */
-  private digitsPipeline(): GPUComputePipeline {
+  /** The pass that writes the rows' digit planes (kernel-source.ts digitsSource; high: f16 high bytes). */
+  private digitsPipeline(high = false): GPUComputePipeline {
     const device = this.ctx.device;
     const dp = this.q4 * 4;
     const precision = this.layout.precision === 'f32' ? 'f32' : 'f16';
-    return this.pipeline(`digits:${precision}:${dp}`, () =>
-      device.createComputePipeline({ label: 'digit planes', layout: 'auto', compute: { module: device.createShaderModule({ label: 'digit planes', code: digitsSource(dp, precision) }), entryPoint: 'main' } }),
+    return this.pipeline(`digits:${precision}:${dp}${high ? ':high' : ''}`, () =>
+      device.createComputePipeline({ label: 'digit planes', layout: 'auto', compute: { module: device.createShaderModule({ label: 'digit planes', code: digitsSource(dp, precision, high) }), entryPoint: 'main' } }),
     );
   }
 
@@ -1450,7 +1455,7 @@ export class FlatShard {
     const version = this.rowsVersion;
     const asked = queries;
     try {
-      steps = stepModeOf(scorer.approximate) ? await this.ensureSteps(stepModeOf(scorer.approximate)!, !!scorer.digits) : undefined;
+      steps = stepModeOf(scorer.approximate) ? await this.ensureSteps(stepModeOf(scorer.approximate)!, scorer.digits ?? false) : undefined;
     } catch (e) {
       // Digit planes that do not fit: from now on f32 runs the f32 kernels, f16 converts while staging.
       if (!(e instanceof TesseraError && e.code === 'OUT_OF_MEMORY' && this.digitPlanes)) throw e;
@@ -1460,7 +1465,7 @@ export class FlatShard {
         tile.digits = undefined;
       }
       scorer = this.scorerFor(nqb, k, exact);
-      steps = stepModeOf(scorer.approximate) ? await this.ensureSteps(stepModeOf(scorer.approximate)!, !!scorer.digits) : undefined;
+      steps = stepModeOf(scorer.approximate) ? await this.ensureSteps(stepModeOf(scorer.approximate)!, scorer.digits ?? false) : undefined;
     }
     const certify = steps && this.layout.precision === 'f32' ? { steps, k: certifyK } : undefined;
     // f32 tiles past the planned digit planes (digitTilesPlanned): the f32 kernels score them in this

@@ -228,7 +228,7 @@ describe.skipIf(!hasGpu)('GpuFlatIndex f16 through the emulated tensor hook, re-
   }
 
   /** The shard view these tests read: its digit planes' bytes and the scorer a batch gets. */
-  type ShardView = { digitBytes: number; tempBytes: number; scorerFor(nq: number, k: number): { key: string; approximate?: string; digits?: boolean } };
+  type ShardView = { digitBytes: number; tempBytes: number; scorerFor(nq: number, k: number): { key: string; approximate?: string; digits?: boolean | 'high' } };
 
   /**
    * One f16 index case, the same for every tensor route: 600 rows of d 64 (dimension 3 x 40 unless
@@ -317,6 +317,25 @@ describe.skipIf(!hasGpu)('GpuFlatIndex f16 through the emulated tensor hook, re-
         const choice = shard.scorerFor(c.nq, kp);
         expect(choice.key).toMatch(/stage\d+p4preuScm/);
         expect(choice.digits).toBe(true);
+        expect(choice.approximate).toBe('dims');
+      },
+      afterSearch: (shard) => expect(shard.digitBytes).toBeGreaterThanOrEqual(600 * 64),
+    });
+  }, 120_000);
+
+  it.each([
+    { tiles: 1, target: 2048, nq: 37 },
+    { tiles: 3, target: 3, nq: 37 },
+    { tiles: 3, target: 3, nq: 3 },
+    { tiles: 3, target: 3, nq: 7, k: 2 },
+  ])('a plane of the rows\' f16 high bytes (f16HighBytes: the E5M2 plane of a byte-planar f16), $tiles tile(s), $nq queries, k $k: the hook converts each byte to its code while staging, the results are the f16 rows\' exact best', async (c: { tiles: number; target: number; nq: number; k?: number }) => {
+    await f16Case({
+      seed: 395, tiles: c.tiles, nq: c.nq, k: c.k ?? 5, minRecall: 0.95, tuning: { ...targets(c.target), f16HighBytes: true }, options: { digitPlanes: true },
+      check: (index, shard, kp) => {
+        expect(index.plan!.digits).toBe(true);
+        const choice = shard.scorerFor(c.nq, kp);
+        expect(choice.key).toMatch(/stage\d+p4preuEcm/);
+        expect(choice.digits).toBe('high');
         expect(choice.approximate).toBe('dims');
       },
       afterSearch: (shard) => expect(shard.digitBytes).toBeGreaterThanOrEqual(600 * 64),
