@@ -3,7 +3,13 @@
  * killed the process mid-write, leaving the write's hidden temp file (`.<name>.<pid>.<random>.tmp`,
  * up to the whole output) beside its target.
  */
+import { constants } from 'node:os';
 import { removeUnfinishedWritesSync, watchUnfinishedWrites } from '../io/node-fs.js';
+
+/** The exit code of a command stopped by `signal`, as a shell reports one: 128 + its number (130 for SIGINT, 143 for SIGTERM). */
+export function signalExitCode(signal: NodeJS.Signals): number {
+  return 128 + constants.signals[signal];
+}
 
 type SignalTarget = Pick<NodeJS.Process, 'on' | 'off' | 'listenerCount' | 'kill' | 'pid'>;
 const SIGNALS = ['SIGINT', 'SIGTERM'] as const;

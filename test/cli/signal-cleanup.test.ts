@@ -8,7 +8,7 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { removeTempFilesOnSignal } from '../../src/cli/signal-cleanup.js';
+import { removeTempFilesOnSignal, signalExitCode } from '../../src/cli/signal-cleanup.js';
 import { openAtomicFileSink, watchUnfinishedWrites } from '../../src/io/node-fs.js';
 
 const dirs: string[] = [];
@@ -66,5 +66,13 @@ describe('removeTempFilesOnSignal', () => {
     await sink.close();
     expect(proc.listenerCount('SIGTERM')).toBe(0);
     expect(readdirSync(dir)).toEqual(['out.index']);
+  });
+});
+
+describe('signalExitCode', () => {
+  it('is 128 + the signal number, as a shell reports a command a signal stopped (build and serve exit with it)', () => {
+    expect(signalExitCode('SIGINT')).toBe(130);
+    expect(signalExitCode('SIGTERM')).toBe(143);
+    expect(signalExitCode('SIGHUP')).toBe(129);
   });
 });

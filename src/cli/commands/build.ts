@@ -17,6 +17,7 @@ import { checkCorpusFile } from '../../io/corpus.js';
 import { removeUnfinishedWritesSync } from '../../io/node-fs.js';
 import { intOption, poolingOption } from '../options.js';
 import { say } from '../progress.js';
+import { signalExitCode } from '../signal-cleanup.js';
 
 /**
  * A bar per phase with rate and ETA on a terminal ("encoding passages [=====] 41% 12000/29000 rows |
@@ -132,19 +133,18 @@ export function register(program: Command): void {
       // Ctrl-C (or SIGTERM) stops after the batch being encoded is checkpointed, saying where a rerun
       // resumes; a second one stops at once (the checkpoint is consistent at any moment), removing the
       // temp file of a write in progress (the index: up to its whole size) and the lock. Exit code
-      // 128 + the signal's number, as a shell reports it: 130 for SIGINT, 143 for SIGTERM.
+      // as a shell reports the signal (signalExitCode).
       const interrupt = new AbortController();
-      const codeOf = (signal: NodeJS.Signals) => (signal === 'SIGTERM' ? 143 : 130);
-      let exitCode = 130;
+      let exitCode = signalExitCode('SIGINT');
       const onSignal = (signal: NodeJS.Signals) => {
         if (interrupt.signal.aborted) {
           removeUnfinishedWritesSync();
           releaseBuildLocksSync();
           say(`${signal} again: stopped at once; the rerun resumes from the checkpoint`);
-          process.exit(codeOf(signal));
+          process.exit(signalExitCode(signal));
         }
         say(`${signal}: stopping once the batch being encoded is checkpointed, or at the next chunk of the corpus scan or index write (again to stop at once; the rerun resumes either way)`);
-        exitCode = codeOf(signal);
+        exitCode = signalExitCode(signal);
         interrupt.abort(new Error(signal));
       };
       process.on('SIGINT', onSignal);

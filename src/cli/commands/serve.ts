@@ -5,6 +5,7 @@
 import { Command, Option } from 'commander';
 import { addGpuIndexOptions, bytesOption, digitPlanesOption, intOption, poolingOption } from '../options.js';
 import { progressBars, say } from '../progress.js';
+import { signalExitCode } from '../signal-cleanup.js';
 import { removeUnfinishedWritesSync } from '../../io/node-fs.js';
 import { SERVE_DEFAULTS, serveFiles } from '../../server/files.js';
 import type { ServeFilesOptions } from '../../server/files.js';
@@ -99,7 +100,7 @@ export async function runUntilSignal(
         // The offset table being built beside the corpus is written to a temp file: removed, not left.
         removeUnfinishedWritesSync();
         say(`${sig} again: exiting now`);
-        process.exit(sig === 'SIGTERM' ? 143 : 130); // 128 + the signal's number, as a shell reports it
+        process.exit(signalExitCode(sig));
       }
       say(`${sig}: shutting down (in-flight requests finish first)`);
       void service.close().then(() => {

@@ -1,0 +1,147 @@
+/**
+ * bench/gpu-flat/high-byte-recall: on the CPU, whether a byte-planar f16 (each row's high bytes
+ * apart from its low bytes: IEEE halves kept whole, exactly half of f32's memory) could let the f16
+ * tensor path scan one byte a dimension, as the code plane lets it at 0.75x the memory. The high
+ * byte of a half is the E5M2 float (sign, exponent, two mantissa bits); the scan would read it as
+ * the middle of the values its low byte leaves open, code it with the code plane's per-dimension
+ * steps max_j / 127 (approx-rerank.ts stepParams), and keep the k' best integer keys against the
+ * queries quantised as the pre-pass does (quantize.ts quantizeQueries; equal keys by lower id),
+ * re-ranked in float64 from the f16 rows. Reports recall@k and the queries whose k ids equal the
+ * exact f16 search's, for those keys and for the code plane's linear i8 codes, at each k' =
+ * max(k + 16, factor x k) (the hook's lists hold at most 64).
+ *   npx esbuild bench/gpu-flat/high-byte-recall.ts --bundle --platform=node --format=esm --outfile=out/hbr.mjs
+ *   node out/hbr.mjs --n 200000 --nq 64 --data bench,clustered,anisotropic --factors 4,6
+ * data 'bench': bench/gpu-flat's synthetic rows and queries (uniform, unit norm); 'clustered':
+ * test/helpers/data.ts clusteredVectors (100 clusters), normalised; 'anisotropic': those plus a
+ * common direction 1.7x their norm, then normalised (cosines ~0.75 between unrelated rows, as
+ * e5-style embeddings have).
+ */
+import { parseArgs } from 'node:util';
+import { fromHalfBits, toHalfBits } from '../../src/gpu/half.js';
+import { quantizeQueries } from '../../src/gpu/tensor/quantize.js';
+import { clusteredVectors, normalizeRows } from '../../test/helpers/data.js';
+import { syntheticQueries, syntheticRow } from './synthetic.js';
+
+const { values } = parseArgs({
+  options: {
+    n: { type: 'string', default: '200000' },
+    nq: { type: 'string', default: '64' },
+    d: { type: 'string', default: '768' },
+    k: { type: 'string', default: '10' },
+    data: { type: 'string', default: 'bench,clustered' },
+    factors: { type: 'string', default: '4,6' },
+  },
+});
+const n = Number(values.n);
+const nq = Number(values.nq);
+const d = Number(values.d);
+const k = Number(values.k);
+const factors = values.factors!.split(',').map(Number);
+const SEED = 12345; // bench/gpu-flat/run.ts's
+
+function rowsOf(data: string): { x: Float32Array; q: Float32Array } {
+  if (data === 'bench') {
+    const x = new Float32Array(n * d);
+    const row = new Float32Array(d);
+    for (let i = 0; i < n; i++) {
+      syntheticRow(SEED, i, d, row);
+      x.set(row, i * d);
+    }
+    return { x, q: syntheticQueries(nq, d, 777) };
+  }
+  const x = normalizeRows(clusteredVectors(n, d, 100, 7), d);
+  const q = normalizeRows(clusteredVectors(nq, d, 100, 8), d);
+  if (data === 'clustered') return { x, q };
+  if (data !== 'anisotropic') throw new Error(`--data: unknown '${data}' (bench, clustered or anisotropic)`);
+  const common = normalizeRows(clusteredVectors(1, d, 1, 9), d);
+  for (const m of [x, q]) for (let i = 0; i < m.length; i++) m[i]! += 1.7 * common[i % d]!;
+  return { x: normalizeRows(x, d), q: normalizeRows(q, d) };
+}
+
+/** The k' best keys of one query (larger first, equal keys by lower id). */
+function bestKeys(keys: Int32Array, kp: number): number[] {
+  const ids = Array.from({ length: kp }, () => -1);
+  const ks = Array.from({ length: kp }, () => -Infinity);
+  for (let i = 0; i < keys.length; i++) {
+    const v = keys[i]!;
+    if (v <= ks[kp - 1]!) continue;
+    let p = kp - 1;
+    while (p > 0 && ks[p - 1]! < v) {
+      ks[p] = ks[p - 1]!;
+      ids[p] = ids[p - 1]!;
+      p--;
+    }
+    ks[p] = v;
+    ids[p] = i;
+  }
+  return ids;
+}
+
+function topByScore(cands: number[], score: (i: number) => number, kk: number): number[] {
+  return cands
+    .map((i) => ({ i, s: score(i) }))
+    .sort((a, b) => b.s - a.s || a.i - b.i)
+    .slice(0, kk)
+    .map((e) => e.i);
+}
+
+for (const data of values.data!.split(',')) {
+  const t0 = performance.now();
+  const { x, q } = rowsOf(data);
+  // The f16 rows, their per-dimension maxima and steps.
+  const bits = new Uint16Array(n * d);
+  const xh = new Float32Array(n * d);
+  const maxima = new Float32Array(d);
+  for (let i = 0; i < n * d; i++) {
+    bits[i] = toHalfBits(x[i]!);
+    xh[i] = fromHalfBits(bits[i]!);
+    const j = i % d;
+    maxima[j] = Math.max(maxima[j]!, Math.abs(xh[i]!));
+  }
+  const step = maxima.map((m) => (m > 0 ? m / 127 : 1));
+  const clampRound = (v: number) => Math.max(-127, Math.min(127, Math.round(v)));
+  const linear = new Int8Array(n * d);
+  const high = new Int8Array(n * d);
+  // A high byte read as its half with low byte 0x80 (HIGH_CODES).
+  const highValue = new Float32Array(256).map((_, b) => fromHalfBits((b << 8) | 0x80));
+  for (let i = 0; i < n * d; i++) {
+    const j = i % d;
+    linear[i] = clampRound(xh[i]! / step[j]!);
+    high[i] = clampRound(highValue[bits[i]! >> 8]! / step[j]!);
+  }
+  const qq = quantizeQueries(q, nq, d, { vmin: new Float32Array(d), step }, true, d);
+  const kpMax = Math.max(...factors.map((f) => Math.max(k + 16, f * k)));
+  const stats = new Map<string, { hits: number; same: number }>();
+  const keys = new Int32Array(n);
+  for (let qi = 0; qi < nq; qi++) {
+    const a = Int8Array.from(qq.codes.subarray(qi * d, (qi + 1) * d), (c) => (c << 24) >> 24);
+    const exactScore = (i: number) => {
+      let s = 0;
+      for (let j = 0; j < d; j++) s += q[qi * d + j]! * xh[i * d + j]!;
+      return s;
+    };
+    const all = Array.from({ length: n }, (_, i) => i);
+    const exact = topByScore(all, exactScore, k);
+    for (const [name, codes] of [['codes', linear], ['high', high]] as const) {
+      for (let i = 0; i < n; i++) {
+        let s = 0;
+        const o = i * d;
+        for (let j = 0; j < d; j++) s += a[j]! * codes[o + j]!;
+        keys[i] = s;
+      }
+      const cands = bestKeys(keys, kpMax);
+      for (const f of factors) {
+        const kp = Math.max(k + 16, f * k);
+        const got = topByScore(cands.slice(0, kp), exactScore, k);
+        const hits = got.filter((i) => exact.includes(i)).length;
+        const key = `${name} k'=${kp}`;
+        const st = stats.get(key) ?? { hits: 0, same: 0 };
+        st.hits += hits;
+        if (got.every((g, j) => g === exact[j])) st.same++;
+        stats.set(key, st);
+      }
+    }
+  }
+  for (const [key, st] of stats) console.log(JSON.stringify({ data, n, d, nq, k, keys: key, recall: +(st.hits / (nq * k)).toFixed(4), ids_equal: `${st.same}/${nq}` }));
+  console.error(`${data}: ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+}
