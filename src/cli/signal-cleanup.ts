@@ -1,6 +1,6 @@
 /**
  * Ctrl-C during a command without its own SIGINT/SIGTERM handler (convert writing a Flat of many GB)
- * killed the process mid-write, leaving the write's hidden temp file (`.<name>.<pid>.<random>.tmp`,
+ * killed the process mid-write, leaving the write's hidden temp file (`.<name>.<pid>.<start>.<host>.<random>.tmp`,
  * up to the whole output) beside its target.
  */
 import { constants } from 'node:os';

@@ -32,7 +32,7 @@ import { indexFactory, parseFactoryString, type IndexSpec } from '../core/factor
 import type { ProgressCallback } from '../core/types.js';
 import { lineNumbersOf, NON_UTF8_LISTED, nonUtf8Note, openCorpus, type Corpus } from '../io/corpus.js';
 import { writeFlatIndex } from '../io/faiss/flat.js';
-import { openAtomicFileSink, writeFailure } from '../io/node-fs.js';
+import { leftoverElsewhereNote, openAtomicFileSink, processAlive, processStart, removeLeftoverTempFiles, writeFailure } from '../io/node-fs.js';
 import { writeIndex } from '../io/read-index.js';
 import type { TextEncoder } from './types.js';
 
@@ -224,27 +224,6 @@ function outIsNotFolder(out: string, what: 'a file' | 'under a file', cause?: un
   );
 }
 
-/** Whether a process of this machine with that id runs (EPERM: it does, as another user). */
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/**
- * When process `pid` started, in clock ticks since boot (Linux /proc/<pid>/stat field 22); undefined
- * where there is no /proc. Tells a lock's build from a later process given the same id: a container
- * restarted after a kill gives its build the same small pid, which was taken for the dead build's.
- */
-async function processStart(pid: number): Promise<string | undefined> {
-  const text = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
-  // Fields after the command name, which is in parentheses and may hold spaces: state is field 3.
-  return text?.slice(text.lastIndexOf(')') + 2).split(' ')[22 - 3];
-}
-
 interface LockHolder {
   text: string;
   pid?: number;
@@ -429,26 +408,30 @@ export async function buildIndex(opts: BuildOptions): Promise<BuildResult> {
   }
 }
 
-/** Temp files of atomic writes (io/node-fs.ts) and private lock files, each naming its process. */
-const LEFTOVER = /^\.(?:.+\.(\d+)\.[a-z0-9]*\.tmp|tessera-build\.lock\.(\d+)-[0-9a-f]+)$/;
+/** Private lock files (lockOutFolder's `mine`), each naming its process. */
+const LOCK_SCRATCH = /^\.tessera-build\.lock\.(\d+)-[0-9a-f]+$/;
 
 /**
- * Removes, with a note, the temp files and private lock files that a build killed mid-write (kill -9,
- * a crash, a power loss) left in `dirs`: hidden, and a temp index is up to the index's size. Only
- * those of processes that are gone; the lock keeps other builds out of these folders meanwhile.
+ * Removes, with a note, the temp files of atomic writes (io/node-fs.ts) and private lock files that a
+ * build killed mid-write (kill -9, a crash, a power loss) left in `dirs`: hidden, and a temp index is
+ * up to the index's size. Only those of processes that are gone; the lock keeps other builds out of
+ * these folders meanwhile.
  */
 async function removeLeftovers(dirs: string[], say: (line: string) => void): Promise<void> {
+  const told = (path: string, bytes: number, pid: number) => say(`removed ${path} (${formatBytes(bytes)}), left by a build (process ${pid}) that was stopped while writing it`);
   for (const dir of dirs) {
+    const { removed, elsewhere } = await removeLeftoverTempFiles(dir);
+    for (const f of removed) told(f.path, f.bytes, f.pid);
+    for (const f of elsewhere) say(leftoverElsewhereNote(f));
     const names = await readdir(dir).catch(() => [] as string[]);
     for (const name of names) {
-      const m = LEFTOVER.exec(name);
-      const pid = Number(m?.[1] ?? m?.[2]);
-      if (!m || pid === process.pid || processAlive(pid)) continue;
+      const pid = Number(LOCK_SCRATCH.exec(name)?.[1]);
+      if (!Number.isInteger(pid) || pid === process.pid || processAlive(pid)) continue;
       const path = join(dir, name);
       const size = await stat(path).then((st) => st.size, () => undefined);
       if (size === undefined) continue;
       await rm(path, { force: true });
-      say(`removed ${path} (${formatBytes(size)}), left by a build (process ${pid}) that was stopped while writing it`);
+      told(path, size, pid);
     }
   }
 }
@@ -463,7 +446,7 @@ async function buildLocked(opts: BuildOptions, say: (line: string) => void, inde
   const badPath = join(ckDir, 'bad.jsonl');
   const statePath = join(ckDir, 'state.json');
   const offsetsPath = join(opts.out, `${basename(opts.corpus)}.offsets`);
-  const corpus = await openCorpus(opts.corpus, { offsetsPath, onProgress: opts.onProgress, signal: opts.signal });
+  const corpus = await openCorpus(opts.corpus, { offsetsPath, onProgress: opts.onProgress, signal: opts.signal, say });
   try {
     const cs = await stat(opts.corpus);
     const fresh: State = {

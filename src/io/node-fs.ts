@@ -1,8 +1,10 @@
 /** Node file hooks: positional reads and atomic writes (temp file + fsync + rename). Node-only. */
-import { fstatSync, readSync, unlinkSync } from 'node:fs';
-import { type FileHandle, open, rename, rm, stat } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { fstatSync, readlinkSync, readSync, unlinkSync } from 'node:fs';
+import { type FileHandle, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import { TesseraError } from '../core/errors.js';
+import { TesseraError, formatBytes } from '../core/errors.js';
 import type { ByteSink, ByteSource } from '../core/types.js';
 import type { FileSystemHooks } from '../platform.js';
 import { type RandomAccessSource, truncated } from './row-source.js';
@@ -185,7 +187,7 @@ function trackWrite(tmp: string, inProgress: boolean): void {
 /**
  * Removes the temp files of atomic writes in progress, for an exit that does not wait for them
  * (a second Ctrl-C): a half-written index (up to the whole index, tens of GB) was left as a hidden
- * `.<name>.<pid>.<random>.tmp` beside its target. Synchronous, so it runs before `process.exit`.
+ * temp file (tempFilePath) beside its target. Synchronous, so it runs before `process.exit`.
  */
 export function removeUnfinishedWritesSync(): void {
   for (const tmp of unfinishedWrites) {
@@ -199,8 +201,138 @@ export function removeUnfinishedWritesSync(): void {
   onWritesInProgress?.(false);
 }
 
+/** Whether a process of this machine with that id runs (EPERM: it does, as another user). */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /**
- * Writes to "<dir>/.<name>.<pid>.<random>.tmp", then fsyncs and renames over `path`: readers never
+ * When process `pid` started, in clock ticks since boot (Linux /proc/<pid>/stat field 22); undefined
+ * where there is no /proc. Tells a process from a later one given the same id: a container restarted
+ * after a kill gives its process the same small pid.
+ */
+export async function processStart(pid: number): Promise<string | undefined> {
+  const text = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
+  // Fields after the command name, which is in parentheses and may hold spaces: state is field 3.
+  const start = text?.slice(text.lastIndexOf(')') + 2).split(' ')[22 - 3];
+  return start !== undefined && /^\d+$/.test(start) ? start : undefined;
+}
+
+/**
+ * The writer of a temp file: its process id, that process's start ('0' where unknown) and `host`, a
+ * hash of the host name and PID namespace (/proc/self/ns/pid): process ids are checked only where
+ * they mean the same process, not for a file another machine or container writes on a shared folder.
+ */
+export interface TempFileWriter {
+  pid: number;
+  start: string;
+  host: string;
+}
+
+let thisWriterOnce: Promise<TempFileWriter> | undefined;
+
+/** This process as a TempFileWriter (computed once). */
+export function thisWriter(): Promise<TempFileWriter> {
+  thisWriterOnce ??= processStart(process.pid).then((start) => {
+    let pidNamespace = '';
+    try {
+      pidNamespace = readlinkSync('/proc/self/ns/pid');
+    } catch {
+      // no /proc: the host name alone
+    }
+    const host = createHash('sha256').update(`${hostname()}\0${pidNamespace}`).digest('hex').slice(0, 8);
+    return { pid: process.pid, start: start ?? '0', host };
+  });
+  return thisWriterOnce;
+}
+
+/**
+ * The temp file of an atomic write of `path`: `<dir>/.<name>.<pid>.<start>.<host>.<random>.tmp`,
+ * hidden beside its target (so the rename stays on one file system), naming its writer so that a
+ * later process tells a killed writer's leftover from a write in progress (tempFileWriterState).
+ */
+export function tempFilePath(path: string, writer: TempFileWriter): string {
+  return join(dirname(path), `.${basename(path)}.${writer.pid}.${writer.start}.${writer.host}.${Math.random().toString(36).slice(2)}.tmp`);
+}
+
+const TEMP_FILE = /^\.(.+)\.(\d+)\.(\d+)\.([0-9a-f]{8})\.[a-z0-9]*\.tmp$/;
+/** The name before the writer's start and host were in it: `.<name>.<pid>.<random>.tmp`. */
+const TEMP_FILE_PID_ONLY = /^\.(.+)\.(\d+)\.[a-z0-9]*\.tmp$/;
+
+/**
+ * The target's name and the writer of a temp file named by tempFilePath (start and host absent in
+ * the older name that held only the pid); undefined for any other name.
+ */
+export function parseTempFileName(name: string): { target: string; writer: { pid: number; start?: string; host?: string } } | undefined {
+  const m = TEMP_FILE.exec(name);
+  if (m) return { target: m[1]!, writer: { pid: Number(m[2]), start: m[3] === '0' ? undefined : m[3], host: m[4] } };
+  const old = TEMP_FILE_PID_ONLY.exec(name);
+  return old ? { target: old[1]!, writer: { pid: Number(old[2]) } } : undefined;
+}
+
+/**
+ * 'gone' when the writer of a temp file has ended, so the file is a leftover (its write was killed:
+ * kill -9, a crash, a power loss); 'running' while its process runs (that id, started then);
+ * 'elsewhere' for another machine's or container's, which cannot be checked from here.
+ */
+export async function tempFileWriterState(writer: { pid: number; start?: string; host?: string }): Promise<'gone' | 'running' | 'elsewhere'> {
+  const me = await thisWriter();
+  if (writer.host !== undefined && writer.host !== me.host) return 'elsewhere';
+  const known = (start: string | undefined) => start !== undefined && start !== '0';
+  // This process's id but another start: an earlier process of a restarted container.
+  if (writer.pid === me.pid) return known(writer.start) && known(me.start) && writer.start !== me.start ? 'gone' : 'running';
+  if (!processAlive(writer.pid)) return 'gone';
+  if (!known(writer.start)) return 'running';
+  const now = await processStart(writer.pid);
+  return now !== undefined && now !== writer.start ? 'gone' : 'running';
+}
+
+export interface LeftoverTempFile {
+  path: string;
+  bytes: number;
+  pid: number;
+}
+
+/**
+ * Removes the temp files in `dir` (only those of writes of `target`, when given) whose writer is gone,
+ * never one still being written. Returns them, and those of writers elsewhere (another machine or
+ * container: kept, as their write may be in progress), for the caller to tell.
+ */
+export async function removeLeftoverTempFiles(dir: string, target?: string): Promise<{ removed: LeftoverTempFile[]; elsewhere: LeftoverTempFile[] }> {
+  const removed: LeftoverTempFile[] = [];
+  const elsewhere: LeftoverTempFile[] = [];
+  const names = await readdir(dir).catch(() => [] as string[]);
+  for (const name of names) {
+    const parsed = parseTempFileName(name);
+    if (!parsed || (target !== undefined && parsed.target !== target)) continue;
+    const state = await tempFileWriterState(parsed.writer);
+    if (state === 'running') continue;
+    const path = join(dir, name);
+    const bytes = await stat(path).then((st) => (st.isFile() ? st.size : undefined), () => undefined);
+    if (bytes === undefined) continue;
+    const file = { path, bytes, pid: parsed.writer.pid };
+    if (state === 'elsewhere') {
+      elsewhere.push(file);
+      continue;
+    }
+    // A folder this process may not write (a shared, read-only dataset): the file stays, said nowhere.
+    if (await rm(path).then(() => true, () => false)) removed.push(file);
+  }
+  return { removed, elsewhere };
+}
+
+/** The note for a temp file of another machine's or container's write, kept: what it is and when to delete it. */
+export function leftoverElsewhereNote(f: LeftoverTempFile): string {
+  return `kept ${f.path} (${formatBytes(f.bytes)}): the temp file of a write by process ${f.pid} of another machine or container, in progress or stopped there; delete it if no tessera runs there`;
+}
+
+/**
+ * Writes to a temp file beside `path` (tempFilePath), then fsyncs and renames over `path`: readers never
  * see half a file. `abort()` (an extra the writers call when their producer fails) removes the temp file.
  */
 export async function openAtomicFileSink(path: string): Promise<ByteSink & { abort(): Promise<void> }> {
@@ -208,7 +340,7 @@ export async function openAtomicFileSink(path: string): Promise<ByteSink & { abo
   // Checked before writing: rename would fail only at the end, after the whole file was written.
   const target = await stat(path).catch(() => undefined);
   if (target?.isDirectory()) throw new TesseraError('INVALID_ARGUMENT', `cannot write ${path}: it is a directory; give a file path`);
-  const tmp = join(dir, `.${basename(path)}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`);
+  const tmp = tempFilePath(path, await thisWriter());
   let handle: FileHandle;
   try {
     handle = await open(tmp, 'w');

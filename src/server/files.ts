@@ -153,7 +153,7 @@ export async function serveFiles(opts: ServeFilesOptions): Promise<RunningServic
             : `corpus ${opts.corpus}: row ${row} is not valid UTF-8, answered with U+FFFD (the replacement character) for the bad bytes; if the corpus is in another encoding, convert it (iconv -f <its encoding> -t UTF-8) and build the index again`,
         );
       };
-      const corpus = await openCorpus(opts.corpus, { offsetsPath: opts.offsets, onProgress: opts.onProgress, onNonUtf8Row }).catch((e: unknown) => {
+      const corpus = await openCorpus(opts.corpus, { offsetsPath: opts.offsets, onProgress: opts.onProgress, onNonUtf8Row, say }).catch((e: unknown) => {
         // The table goes beside the corpus by default, often a shared read-only (or full) dataset folder.
         const code = ((e as Error)?.cause as NodeJS.ErrnoException | undefined)?.code;
         if (opts.offsets === undefined && isTesseraError(e) && code !== undefined && ['EACCES', 'EPERM', 'EROFS', 'ENOSPC', 'EDQUOT'].includes(code)) {

@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { open } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -14,7 +14,7 @@ import { isTesseraError } from '../../src/core/errors.js';
 import type { ProgressEvent } from '../../src/core/types.js';
 import { inspectIndex } from '../../src/io/read-index.js';
 import { openCorpus } from '../../src/io/corpus.js';
-import { nodeFileSystem, openAtomicFileSink } from '../../src/io/node-fs.js';
+import { nodeFileSystem, openAtomicFileSink, tempFilePath, thisWriter } from '../../src/io/node-fs.js';
 import { readTexts, register as registerEncode } from '../../src/cli/commands/encode.js';
 import { register as registerBuild } from '../../src/cli/commands/build.js';
 import { writeToyFolder } from './toy-model.js';
@@ -716,7 +716,10 @@ describe('tessera encode / build commands', () => {
     const out = join(root, 'out-cli-leftovers');
     mkdirSync(join(out, '.tessera-build'), { recursive: true });
     const gone = 99_999_999; // above any pid_max: no such process
-    const leftovers = [`.Flat.index.${gone}.k3j9x.tmp`, `.corpus.jsonl.offsets.${gone}.0a1.tmp`, `.tessera-build.lock.${gone}-0badcafe`, join('.tessera-build', `.state.json.${gone}.q1.tmp`)];
+    const writer = { ...(await thisWriter()), pid: gone };
+    const named = (path: string) => relative(out, tempFilePath(join(out, path), writer));
+    // Temp files named as atomic writes name them now (pid, its start, host) and as they did before (pid only).
+    const leftovers = [`.Flat.index.${gone}.k3j9x.tmp`, named('Flat.index'), `.corpus.jsonl.offsets.${gone}.0a1.tmp`, `.tessera-build.lock.${gone}-0badcafe`, join('.tessera-build', `.state.json.${gone}.q1.tmp`), named(join('.tessera-build', 'state.json'))];
     for (const f of leftovers) writeFileSync(join(out, f), 'x'.repeat(2048));
     const alive = `.Flat.index.${process.pid}.zz.tmp`; // this process's own write in progress
     writeFileSync(join(out, alive), 'x');

@@ -3,6 +3,7 @@
  * failed write leaves the old file as it was and no temp file behind, and paths that cannot be
  * written fail up front with a TesseraError naming the path.
  */
+import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +11,7 @@ import { open } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import '../../src/node.js';
 import { indexFactory } from '../../src/core/factory.js';
-import { nodeFileSystem, openAtomicFileSink } from '../../src/io/node-fs.js';
+import { nodeFileSystem, openAtomicFileSink, parseTempFileName, processStart, removeLeftoverTempFiles, tempFilePath, tempFileWriterState, thisWriter } from '../../src/io/node-fs.js';
 import { readIndex } from '../../src/io/read-index.js';
 import { installPlatform } from '../../src/platform.js';
 import { ensureOffsetTable } from '../../src/io/corpus.js';
@@ -176,5 +177,80 @@ describe('corpus offset table', () => {
       code: 'NOT_FOUND',
       message: expect.stringContaining(join(dir, 'gone')),
     });
+  });
+});
+
+describe('temp files of atomic writes and their leftovers', () => {
+  /** A running process of this machine, and a way to kill it as kill -9 does. */
+  async function otherProcess() {
+    const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1e6)'], { stdio: 'ignore' });
+    await new Promise((r) => child.once('spawn', r));
+    const pid = child.pid!;
+    return {
+      pid,
+      start: (await processStart(pid))!,
+      async kill9() {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGKILL');
+        await exited;
+      },
+    };
+  }
+
+  it('the temp file an atomic write makes is named by tempFilePath and parsed back to this process (one definition of the pattern)', async () => {
+    const sub = mkdtempSync(join(dir, 'name-'));
+    const sink = await openAtomicFileSink(join(sub, 'a.b.index'));
+    try {
+      const [name] = readdirSync(sub);
+      const me = await thisWriter();
+      expect(parseTempFileName(name!)).toEqual({ target: 'a.b.index', writer: { pid: process.pid, start: me.start === '0' ? undefined : me.start, host: me.host } });
+      expect(await tempFileWriterState(parseTempFileName(name!)!.writer)).toBe('running');
+    } finally {
+      await sink.abort();
+    }
+    // The name before start and host were in it (left by an earlier version) still parses.
+    expect(parseTempFileName('.Flat.index.4242.k3j9x.tmp')).toEqual({ target: 'Flat.index', writer: { pid: 4242 } });
+    expect(parseTempFileName('.Flat.index.tmp')).toBeUndefined();
+    expect(parseTempFileName('Flat.index.4242.k3j9x.tmp')).toBeUndefined();
+  });
+
+  it("a writer is gone once its process ended or its id is another process's (a restarted container's); another machine's cannot be judged", async (ctx) => {
+    const me = await thisWriter();
+    if (me.start === '0') return ctx.skip(); // no /proc
+    const other = await otherProcess();
+    expect(await tempFileWriterState({ pid: other.pid, start: other.start, host: me.host })).toBe('running');
+    // The id taken by a later process: the writer that started then is gone.
+    expect(await tempFileWriterState({ pid: other.pid, start: String(Number(other.start) - 1), host: me.host })).toBe('gone');
+    expect(await tempFileWriterState({ pid: process.pid, start: String(Number(me.start) - 1), host: me.host })).toBe('gone');
+    expect(await tempFileWriterState({ pid: process.pid, start: me.start, host: me.host })).toBe('running');
+    expect(await tempFileWriterState({ pid: other.pid, start: other.start, host: me.host === '00000000' ? '11111111' : '00000000' })).toBe('elsewhere');
+    await other.kill9();
+    expect(await tempFileWriterState({ pid: other.pid, start: other.start, host: me.host })).toBe('gone');
+    expect(await tempFileWriterState({ pid: other.pid })).toBe('gone');
+  });
+
+  it('removeLeftoverTempFiles removes those of writers that are gone, of the target asked for only, and keeps live and other machines\' ones', async (ctx) => {
+    const me = await thisWriter();
+    if (me.start === '0') return ctx.skip();
+    const sub = mkdtempSync(join(dir, 'leftovers-'));
+    const other = await otherProcess();
+    const table = join(sub, 'c.jsonl.offsets');
+    const killed = tempFilePath(table, { pid: other.pid, start: other.start, host: me.host });
+    const elsewhere = tempFilePath(table, { pid: other.pid, start: other.start, host: me.host === '00000000' ? '11111111' : '00000000' });
+    const otherTarget = tempFilePath(join(sub, 'Flat.index'), { pid: other.pid, start: other.start, host: me.host });
+    for (const f of [killed, elsewhere, otherTarget]) writeFileSync(f, 'x'.repeat(2048));
+    const live = await openAtomicFileSink(table);
+    try {
+      expect(await removeLeftoverTempFiles(sub, 'c.jsonl.offsets')).toEqual({ removed: [], elsewhere: [{ path: elsewhere, bytes: 2048, pid: other.pid }] });
+      await other.kill9();
+      const r = await removeLeftoverTempFiles(sub, 'c.jsonl.offsets');
+      expect(r.removed).toEqual([{ path: killed, bytes: 2048, pid: other.pid }]);
+      expect(readdirSync(sub).length).toBe(3); // the other target's, the other machine's and the live write's
+      await live.write(new Uint8Array(8));
+    } finally {
+      await live.close();
+    }
+    expect(readFileSync(table).length).toBe(8);
+    expect((await removeLeftoverTempFiles(sub)).removed.map((f) => f.path)).toEqual([otherTarget]);
   });
 });

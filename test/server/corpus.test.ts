@@ -1,9 +1,11 @@
-import { linkSync, mkdtempSync, readdirSync, symlinkSync, readFileSync, rmSync, statSync, truncateSync, utimesSync, writeFileSync, appendFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, linkSync, mkdtempSync, readdirSync, symlinkSync, readFileSync, rmSync, statSync, truncateSync, utimesSync, writeFileSync, appendFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Corpus, ensureOffsetTable, offsetTablePath } from '../../src/io/corpus.js';
 import { isTesseraError } from '../../src/core/errors.js';
+import { processStart, tempFilePath, thisWriter } from '../../src/io/node-fs.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tessera-corpus-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -239,6 +241,30 @@ describe('corpus offset table', () => {
     }
   });
 
+  it('a temp file of the table that a killed process left (kill -9 of serve during its scan) is removed with a note; a running one is kept', async (ctx) => {
+    const me = await thisWriter();
+    if (me.start === '0') return ctx.skip(); // no /proc
+    const sub = mkdtempSync(join(dir, 'leftover-'));
+    const path = join(sub, 'c.jsonl');
+    writeFileSync(path, rowsOf(10).join('\n') + '\n');
+    const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1e6)'], { stdio: 'ignore' });
+    await new Promise((r) => child.once('spawn', r));
+    const writer = { pid: child.pid!, start: (await processStart(child.pid!))!, host: me.host };
+    const table = offsetTablePath(path);
+    const left = tempFilePath(table, writer);
+    writeFileSync(left, Buffer.alloc(3000));
+    const notes: string[] = [];
+    expect((await ensureOffsetTable(path, { say: (l) => notes.push(l) })).built).toBe(true);
+    expect(existsSync(left)).toBe(true); // its writer runs: never removed
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGKILL');
+    await exited;
+    expect((await ensureOffsetTable(path, { say: (l) => notes.push(l) })).built).toBe(false);
+    expect(existsSync(left)).toBe(false);
+    expect(notes).toEqual([`removed ${left} (2.9 KiB), left by process ${writer.pid}, which was stopped while writing the offset table ${table}`]);
+    expect(readdirSync(sub).sort()).toEqual(['c.jsonl', 'c.jsonl.offsets']);
+  });
+
   it('rows that are not UTF-8 are counted with their line numbers when the table is built, and told as row() reads them (they became U+FFFD without a word); a character split between scan chunks is no bad row', async () => {
     const path = join(dir, 'latin1.jsonl');
     const good = (i: number) => Buffer.from(JSON.stringify({ id: String(i), contents: `caf${'é'.repeat(i + 1)} ${'€'.repeat(i)}` }) + '\n');
@@ -262,6 +288,7 @@ describe('corpus offset table', () => {
     expect(reused.nonUtf8Lines).toBeUndefined(); // not scanned: unknown, not zero
     await reused.close();
   });
+
 
   it('a line longer than 16 MiB is checked for UTF-8 as it is read (held whole, a many-GB file without newlines ran out of memory), its characters cut between chunks no bad bytes', async () => {
     const path = join(dir, 'long-line.jsonl');

@@ -14,6 +14,7 @@ import '../../src/node.js';
 import { indexFactory } from '../../src/core/factory.js';
 import { Encoder } from '../../src/encoder/encoder.js';
 import { serveFiles } from '../../src/server/files.js';
+import { tempFilePath, thisWriter } from '../../src/io/node-fs.js';
 import type { ServeFilesOptions } from '../../src/server/files.js';
 import { writeToyFolder } from '../encoder/toy-model.js';
 
@@ -88,6 +89,22 @@ describe('serveFiles', () => {
     const service = await serveFiles({ index: join(tmp, 'hnsw.index'), corpus, model: small, offsets, port: 0, backend: 'wasm', threads: 1, encoderProvider: 'wasm' });
     await expect(service.ready).rejects.toThrow(/8.*100|100.*8/);
     expect(existsSync(offsets)).toBe(false);
+  });
+
+  it("serve removes, saying so, the offset table's temp file that a serve killed while writing it (kill -9) left beside the corpus (hidden, 8 bytes a row, it stayed there)", async () => {
+    const me = await thisWriter();
+    const offsets = join(tmp, 'leftover.offsets');
+    const left = tempFilePath(offsets, { ...me, pid: 99_999_999 }); // above any pid_max: no such process
+    writeFileSync(left, Buffer.alloc(4096));
+    const lines: string[] = [];
+    const service = await serveFiles({ index: join(tmp, 'hnsw.index'), corpus, model: MODEL, offsets, port: 0, backend: 'wasm', threads: 1, say: (l) => lines.push(l) });
+    try {
+      await service.ready;
+    } finally {
+      await service.close();
+    }
+    expect(existsSync(left)).toBe(false);
+    expect(lines).toContain(`removed ${left} (4.0 KiB), left by process 99999999, which was stopped while writing the offset table ${offsets}`);
   });
 
   it('a corpus with rows that are not UTF-8: told at start when the offset table is built (count, lines), else as answers meet them (they were sent with U+FFFD without a word)', async () => {
