@@ -18,7 +18,7 @@ import { DIMS_PER_WORD, EMPTY_ID, FlatShard, MAX_BATCH, type Precision, searchTu
 import { fromHalfBits, toHalfBits } from './half.js';
 import { type QueryBlocksJob, type RerankJob, RerankWorkers, rerankTuning, scoreQueryBlocks, type SharedRowChunks } from './rerank-workers.js';
 import { trainSq } from './tensor/quantize.js';
-import { halfMatrixConfig, tensorTuning } from './tensor/hook.js'; // importing it registers the tensor-core scorer (used only on devices opened with allowExperimental)
+import { halfMatrixConfig, tensorTuning } from './tensor/tuning.js';
 import { matrixConfigsOf, SUBGROUP_MATRIX_FEATURE } from './tensor/choose.js';
 
 /** Options of the GPU flat index beyond IndexOptions: tile and buffer sizes (tests and benchmarks shrink them) and test switches. */
@@ -1205,11 +1205,29 @@ async function openDevices(opts: GpuFlatOptions): Promise<GpuContext[]> {
     for (const gpu of gpus) {
       for (let i = 0; i < per; i++) contexts.push(await acquireDevice({ gpu, label: `adapter ${contexts.length}`, allowExperimental: opts.allowExperimental, disableRobustness: opts.disableRobustness }));
     }
+    await loadTensorScorer(contexts);
   } catch (e) {
     for (const c of contexts) c.destroy();
     throw e;
   }
   return contexts;
+}
+
+let tensorScorer: Promise<unknown> | undefined;
+
+/**
+ * Loads the tensor-core scorer (tensor/hook.ts registers it with flat-shard.ts when imported) once
+ * a device offers subgroup matrices, which acquireDevice asks for only under allowExperimental: on
+ * any other device it takes no batch, so a page that never opens one never downloads its code and
+ * kernel text (a chunk of its own). Awaited before the index exists, so every search sees it.
+ */
+async function loadTensorScorer(contexts: readonly GpuContext[]): Promise<void> {
+  if (!contexts.some((c) => c.device.features.has(SUBGROUP_MATRIX_FEATURE))) return;
+  tensorScorer ??= import('./tensor/hook.js').catch((e: unknown) => {
+    tensorScorer = undefined; // a later index tries again (a page's chunk request may fail once)
+    throw new TesseraError('GPU_UNAVAILABLE', `loading the tensor-core scorer for devices opened with allowExperimental failed: ${(e as Error).message}; serve tessera's chunk files beside its entry, or leave allowExperimental off`, { cause: e });
+  });
+  await tensorScorer;
 }
 
 function planFor(contexts: GpuContext[], d: number, n: number, precision: PrecisionChoice, opts: GpuFlatOptions, hostRows: number): FlatPlan {

@@ -20,7 +20,7 @@ import { expandWgslIncludes } from './wgsl-include.js';
 import { pow2Ceil, pow2Floor } from './pow2.js';
 import { int8GemvBoundAt, int8GemvKey, int8GemvPipeline, int8GemvScratch, planInt8Gemv, quantizeInt8Queries } from './int8-gemv.js';
 import { gemvMultiKey, gemvMultiPipeline, planGemvMulti, type GemvMultiKnobs } from './gemv-multi.js';
-import { digitsSource } from './tensor/kernel-source.js';
+import { digitsSource } from './tensor/digits-source.js';
 import { absmaxPipeline, absmaxPlan, rerankParams, rerankPipeline, sortLists, stepParams, uncertifiedF32 } from './approx-rerank.js';
 import { mergeOneFan, mergeOneKey, mergeOnePipeline, planMergeOne, type MergeOnePlan } from './merge-one.js';
 
@@ -1261,7 +1261,7 @@ export class FlatShard {
     return this.pipeline(`row_absmax:${f16 ? 'h' : 'f'}`, () => absmaxPipeline(this.ctx.device, f16));
   }
 
-  /** The pass that writes the rows' digit planes (kernel-source.ts digitsSource; high: f16 high bytes). */
+  /** The pass that writes the rows' digit planes (tensor/digits-source.ts digitsSource; high: f16 high bytes). */
   private digitsPipeline(high = false): GPUComputePipeline {
     const device = this.ctx.device;
     const dp = this.q4 * 4;

@@ -14,7 +14,7 @@ import { checkDimension, checkSearch, checkVectors } from '../../core/validate.j
 import { platform } from '../../platform.js';
 import { resolveGpu } from '../device.js';
 import { chooseKernel, type KernelChoice, matrixConfigsOf, ROW_ALIGN, SUBGROUP_MATRIX_FEATURE, UNSAFE_APIS_FLAG } from './choose.js';
-import { detectMatrixSyntax, Int8TensorScorer, rerankExact } from './int8-scorer.js';
+import type { Int8TensorScorer, rerankExact } from './int8-scorer.js';
 import { encodeRows, paddedDim, quantizeQueries, type SqParams, trainSq } from './quantize.js';
 
 export interface TensorFlatOptions {
@@ -47,6 +47,7 @@ export class TensorInt8Flat {
   private constructor(
     private readonly device: GPUDevice,
     private readonly scorer: Int8TensorScorer,
+    private readonly rerank: typeof rerankExact,
     readonly kernel: KernelChoice,
     private readonly maxTileRows: number,
     d: number,
@@ -84,6 +85,16 @@ export class TensorInt8Flat {
         maxComputeWorkgroupStorageSize: a.maxComputeWorkgroupStorageSize,
       },
     });
+    // The scorer and its kernel text come in a chunk of their own, which pages download only when
+    // they create a TensorInt8Flat (GpuFlatIndex's scorer likewise: flat-index.ts loadTensorScorer).
+    let scorerModule: typeof import('./int8-scorer.js');
+    try {
+      scorerModule = await import('./int8-scorer.js');
+    } catch (e) {
+      device.destroy();
+      throw new TesseraError('GPU_UNAVAILABLE', `loading TensorInt8Flat's scorer failed: ${(e as Error).message}; serve tessera's chunk files beside its entry`, { cause: e });
+    }
+    const { detectMatrixSyntax, Int8TensorScorer } = scorerModule;
     const configs = matrixConfigsOf(adapter.info);
     let kernel = chooseKernel({ allowExperimental: allow, deviceFeatures: device.features, configs, signed: true });
     let syntax;
@@ -107,7 +118,7 @@ export class TensorInt8Flat {
     if (maxTileRows < ROW_ALIGN) {
       throw new TesseraError('INVALID_ARGUMENT', `a tile of ${tileBytes} bytes holds fewer than ${ROW_ALIGN} rows of ${dPad} bytes: raise maxTileBytes`);
     }
-    return new TensorInt8Flat(device, scorer, kernel, maxTileRows, d, kPrime, gpu);
+    return new TensorInt8Flat(device, scorer, scorerModule.rerankExact, kernel, maxTileRows, d, kPrime, gpu);
   }
 
   get ntotal(): number {
@@ -159,7 +170,7 @@ export class TensorInt8Flat {
       const codes = quantizeQueries(qs, nb, this.d, this.sq!, true, dPad).codes;
       const found = await this.scorer.search(codes, nb);
       // kPrime slots per query; with fewer rows than k' the rest are empty (-1) and skipped.
-      const r = rerankExact(qs, nb, this.d, found.ids, this.kPrime, k, (id) => this.row(id));
+      const r = this.rerank(qs, nb, this.d, found.ids, this.kPrime, k, (id) => this.row(id));
       distances.set(r.distances, q0 * k);
       labels.set(r.labels, q0 * k);
     }
