@@ -446,7 +446,8 @@ async function buildLocked(opts: BuildOptions, say: (line: string) => void, inde
   const badPath = join(ckDir, 'bad.jsonl');
   const statePath = join(ckDir, 'state.json');
   const offsetsPath = join(opts.out, `${basename(opts.corpus)}.offsets`);
-  const corpus = await openCorpus(opts.corpus, { offsetsPath, onProgress: opts.onProgress, signal: opts.signal, say });
+  // Not checkUtf8: the rows are checked as they are encoded (also those of a resume, whose table is reused).
+  const corpus = await openCorpus(opts.corpus, { offsetsPath, onProgress: opts.onProgress, signal: opts.signal, checkUtf8: false, say });
   try {
     const cs = await stat(opts.corpus);
     const fresh: State = {

@@ -54,6 +54,11 @@ export interface OffsetTableOptions {
   scanChunkBytes?: number;
   /** Stops a scan (minutes on wiki-18) between chunks with the signal's reason, leaving no table. */
   signal?: AbortSignal;
+  /**
+   * Whether a scan looks for lines that are not UTF-8 (OffsetTableInfo.nonUtf8); default true. False
+   * for a caller that checks each row as it reads it anyway (build), so the check runs once.
+   */
+  checkUtf8?: boolean;
   /** Human-readable notes: temp files of this table that killed writers left, removed. */
   say?: (line: string) => void;
 }
@@ -63,7 +68,7 @@ export interface OffsetTableInfo {
   rows: number;
   /** True when the table was (re)built by this call, false when an existing one was reused. */
   built: boolean;
-  /** Lines that are not valid UTF-8 (read with U+FFFD for their bad bytes), found by the scan of a build; undefined for a reused table. */
+  /** Lines that are not valid UTF-8 (read with U+FFFD for their bad bytes), found by the scan of a build; undefined for a reused table or checkUtf8 false. */
   nonUtf8?: NonUtf8Lines;
 }
 
@@ -183,11 +188,13 @@ export async function ensureOffsetTable(corpusPath: string, opts: OffsetTableOpt
     const rows = await matchingTable(path, s.size, s.mtimeMs);
     if (rows !== undefined) return { path, rows, built: false };
   }
+  const checkUtf8 = opts.checkUtf8 ?? true;
   const nonUtf8: NonUtf8Lines = { count: 0, first: [] };
-  const rows = await writeOffsetTable(corpusPath, path, s.size, s.mtimeMs, opts.onProgress, opts.scanChunkBytes ?? SCAN_CHUNK, (line) => {
+  const onNonUtf8Line = (line: number) => {
     if (nonUtf8.count++ < NON_UTF8_LISTED) nonUtf8.first.push(line);
-  }, opts.signal);
-  return { path, rows, built: true, nonUtf8 };
+  };
+  const rows = await writeOffsetTable(corpusPath, path, s.size, s.mtimeMs, opts.onProgress, opts.scanChunkBytes ?? SCAN_CHUNK, checkUtf8 ? onNonUtf8Line : undefined, opts.signal);
+  return { path, rows, built: true, ...(checkUtf8 ? { nonUtf8 } : {}) };
 }
 
 /**
@@ -208,7 +215,7 @@ async function writeOffsetTable(
   mtimeMs: number,
   onProgress: ProgressCallback | undefined,
   chunkBytes: number,
-  onNonUtf8Line: (line: number) => void,
+  onNonUtf8Line: ((line: number) => void) | undefined,
   signal: AbortSignal | undefined,
 ): Promise<number> {
   const input = await open(corpusPath, 'r');

@@ -289,6 +289,16 @@ describe('corpus offset table', () => {
     await reused.close();
   });
 
+  it('checkUtf8 false: the scan leaves the UTF-8 check to the caller (build checks each row as it encodes), and the table is the same', async () => {
+    const path = join(dir, 'latin1-unchecked.jsonl');
+    writeFileSync(path, Buffer.concat([Buffer.from('{"contents": "caf\u00e9"}\n', 'latin1'), Buffer.from('{"contents": "ok"}\n')]));
+    const checked = await ensureOffsetTable(path);
+    expect(checked.nonUtf8).toEqual({ count: 1, first: [1] });
+    const table = readFileSync(checked.path);
+    const unchecked = await ensureOffsetTable(path, { rebuild: true, checkUtf8: false });
+    expect(unchecked).toEqual({ path: checked.path, rows: 2, built: true });
+    expect(readFileSync(checked.path).equals(table)).toBe(true);
+  });
 
   it('a line longer than 16 MiB is checked for UTF-8 as it is read (held whole, a many-GB file without newlines ran out of memory), its characters cut between chunks no bad bytes', async () => {
     const path = join(dir, 'long-line.jsonl');
