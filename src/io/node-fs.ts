@@ -351,7 +351,8 @@ export async function openAtomicFileSink(path: string): Promise<ByteSink & { abo
     if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
       throw new TesseraError('INVALID_ARGUMENT', `cannot write ${path}: no permission to create files in ${dir} (${code})`, { cause: e });
     }
-    throw e;
+    // No room for even an empty file (no free inodes, a quota): the raw error named only the temp file.
+    throw writeFailure(path, e, `${path} is as it was.`);
   }
   trackWrite(tmp, true);
   let failed = false;
