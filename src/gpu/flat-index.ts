@@ -106,7 +106,7 @@ export class GpuFlatIndex implements Index {
     checkSizeOptions(opts);
     const contexts = await openDevices(opts);
     try {
-      const plan = planFor(contexts, d, n, opts.precision ?? 'f32', opts, hostRows);
+      const plan = planFor(contexts, d, metric, n, opts.precision ?? 'f32', opts, hostRows);
       if (opts.maxTileBytes !== undefined && opts.maxTileBytes < plan.rowBytes) {
         throw new TesseraError('INVALID_ARGUMENT', `maxTileBytes ${opts.maxTileBytes} is smaller than one row (${plan.rowBytes} bytes for d=${d} as ${plan.precision}): pass at least ${plan.rowBytes}, or leave it out for the device's binding limit`);
       }
@@ -194,7 +194,7 @@ export class GpuFlatIndex implements Index {
     // Refuse before allocating: the planner checks the grown index against stated memory.
     const hostRows = this.rowStore.hostBytes / (this.d * 4) + (this.rowsInFile ? 0 : n);
     try {
-      this.plan = planFor(this.contexts, this.d, this.total + n, this.precision, this.opts, hostRows);
+      this.plan = planFor(this.contexts, this.d, this.metric, this.total + n, this.precision, this.opts, hostRows);
     } catch (e) {
       // 'auto' chose when the index was created, from the rows it had then (none, for indexFactory):
       // the refusal names precisions that fit, which 'auto' can no longer switch to.
@@ -865,7 +865,7 @@ export class GpuFlatIndex implements Index {
    */
   async addGenerated(n: number, seed: number, hostRow: ((id: number, out: Float32Array) => void) | Float32Array, range = 1): Promise<void> {
     this.check();
-    this.plan = planFor(this.contexts, this.d, this.total + n, this.precision, this.opts, this.rowStore.hostBytes / (this.d * 4));
+    this.plan = planFor(this.contexts, this.d, this.metric, this.total + n, this.precision, this.opts, this.rowStore.hostBytes / (this.d * 4));
     if (this.precision === 'int8' && !this.sq) {
       this.sq = { vmin: new Float32Array(this.d).fill(-range), step: new Float32Array(this.d).fill((2 * range) / 255) };
       await Promise.all(this.shards.map((s) => s.setSq(this.sq!.vmin, this.sq!.step)));
@@ -1230,16 +1230,19 @@ async function loadTensorScorer(contexts: readonly GpuContext[]): Promise<void> 
   await tensorScorer;
 }
 
-function planFor(contexts: GpuContext[], d: number, n: number, precision: PrecisionChoice, opts: GpuFlatOptions, hostRows: number): FlatPlan {
+function planFor(contexts: GpuContext[], d: number, metric: Metric, n: number, precision: PrecisionChoice, opts: GpuFlatOptions, hostRows: number): FlatPlan {
+  // The tensor scorer ranks inner products only (hook.ts planTensorHook): an L2 index never makes
+  // digit planes nor takes the tensor path, so its plan holds neither their bytes nor its lists.
+  const tensor = metric === 'ip';
   return planFlat({
     n,
     d,
     hostRows,
     // Digit planes (IndexOptions.digitPlanes): allocated at the first tensor-core search or warmUp.
-    digitPrecisions: digitPrecisions(contexts, opts),
+    digitPrecisions: tensor ? digitPrecisions(contexts, opts) : [],
     tensorListK: tensorTuning.maxK,
     // f16 batches reach the tensor cores without planes too (converted while staging, or f16 matrices).
-    f16TensorCores: opts.f16TensorCores !== false && contexts.some((c) => c.device.features.has(SUBGROUP_MATRIX_FEATURE)),
+    f16TensorCores: tensor && opts.f16TensorCores !== false && contexts.some((c) => c.device.features.has(SUBGROUP_MATRIX_FEATURE)),
     k: 100,
     maxBatch: MAX_BATCH,
     precision,
