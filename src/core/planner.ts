@@ -296,3 +296,36 @@ export function planFlat(input: FlatPlanInput): FlatPlan {
       `but it holds ${formatBytes(mem)}: use ${fixes.join(', or ')}`,
   );
 }
+
+/** What the plan's planes are called: f32 keeps two digit planes a row, f16 one plane of i8 codes. */
+function planesName(precision: StoragePrecision): string {
+  return precision === 'f16' ? 'code plane' : 'digit planes';
+}
+
+/**
+ * One line saying what a plan holds on each adapter: the precision (and why, under 'auto'), the
+ * rows, the tensor cores' planes, the temporary bytes of a search and the memory planned against,
+ * and for int8 where the re-rank's float32 rows are. Said once a GPU index is loaded (onNotice:
+ * the CLI and the server print it), since 'auto' may pick f16 or int8 and the planes may add half
+ * the rows' bytes again.
+ */
+export function describePlan(plan: FlatPlan, asked: PrecisionChoice): string {
+  const memoryKnown = plan.shards.every((s) => s.memoryBytes !== undefined);
+  const why =
+    asked !== 'auto' ? ''
+    : memoryKnown ? " (precision 'auto': the most exact whose rows and temporary bytes fit gpuMemory; planes only take the room left)"
+    : " (precision 'auto' without gpuMemory: WebGPU does not report memory, so nothing was checked; pass gpuMemory, CLI --gpu-memory, for 'auto' to pick what fits)";
+  const shards = plan.shards.map((s) => {
+    const parts = [`${formatBytes(s.baseBytes)} of rows in ${s.tiles.length} tile${s.tiles.length === 1 ? '' : 's'}`];
+    if (s.digitBytes > 0) parts.push(`${formatBytes(s.digitBytes)} ${planesName(plan.precision)}${s.digitTiles < s.tiles.length ? ` for ${s.digitTiles} of the ${s.tiles.length} tiles` : ''}`);
+    parts.push(`${formatBytes(s.tempBytes)} temporary`);
+    const total = s.baseBytes + s.digitBytes + s.tempBytes;
+    return `${s.label}: ${parts.join(' + ')} = ${formatBytes(total)}${s.memoryBytes !== undefined ? ` of ${formatBytes(s.memoryBytes)}` : ''}`;
+  });
+  const planes = plan.digits ? `; ${plan.precision === 'f16' ? 'without the code plane (digitPlanes: false, CLI --no-digit-planes) f16 takes exactly half of f32\'s memory' : 'digitPlanes: false (CLI --no-digit-planes) leaves the digit planes out'}` : '';
+  const host =
+    plan.precision !== 'int8' ? ''
+    : plan.hostBytes > 0 ? `; the float32 rows the re-rank reads: ${formatBytes(plan.hostBytes)} of host memory`
+    : plan.shards.some((s) => s.rows > 0) ? '; the float32 rows the re-rank reads: from the index file by offset, none in host memory' : '';
+  return `GPU plan: ${plan.precision}${why}; ${shards.join('; ')}${planes}${host}`;
+}

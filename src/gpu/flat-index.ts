@@ -5,7 +5,7 @@
  */
 import { TesseraError, formatBytes } from '../core/errors.js';
 import type { IndexOptions, IndexSpec } from '../core/factory.js';
-import { type FlatPlan, planFlat, type PrecisionChoice, rowBytes, tempBytes } from '../core/planner.js';
+import { describePlan, type FlatPlan, planFlat, type PrecisionChoice, rowBytes, tempBytes } from '../core/planner.js';
 import { concatResults, emptyResult, mergeRankedIds, mergeResults, worstDistance } from '../core/topk.js';
 import type { ByteSink, ByteSource, Index, Metric, SearchOptions, SearchResult } from '../core/types.js';
 import { checkDimension, checkMetric, checkSearch, checkVectors, MAX_K } from '../core/validate.js';
@@ -985,6 +985,8 @@ export class GpuFlatIndex implements Index {
       const seconds = (performance.now() - started) / 1000;
       index.loadStats = { bytes: total, seconds, gbPerSecond: total / 1e9 / Math.max(seconds, 1e-9) };
       index.check();
+      // What the load holds where: 'auto' may have picked f16 or int8, and planes add to the rows.
+      if (index.plan) opts.onNotice?.(describePlan(index.plan, opts.precision ?? 'auto'));
       return index;
     } catch (e) {
       await index.dispose();

@@ -1,6 +1,6 @@
 /** The memory planner (core/planner): tiles per adapter, 'auto' precision, OUT_OF_MEMORY refusals naming the fix. */
 import { describe, expect, it } from 'vitest';
-import { planFlat, rowBytes, tempBytes, tensorExtraBytes, type AdapterCapacity } from '../../src/core/planner.js';
+import { describePlan, planFlat, rowBytes, tempBytes, tensorExtraBytes, type AdapterCapacity } from '../../src/core/planner.js';
 import type { GpuContext } from '../../src/gpu/device.js';
 import { experimentalHint, tensorNotice } from '../../src/gpu/flat-index.js';
 
@@ -91,6 +91,24 @@ describe('flat planner', () => {
     const none = planFlat({ ...wiki, precision: 'f32', adapters: [{ ...h100, memoryBytes: plain.shards[0]!.baseBytes + plain.tempBytes + 1024 }], digitPrecisions: ['f32'] });
     expect(none.digits).toBe(false);
     expect(none.tempBytes).toBe(plain.tempBytes);
+  });
+
+  it('describePlan says what each adapter holds: rows, planes (for how many tiles), temporary bytes, the memory planned against', () => {
+    const both = ['f32', 'f16'] as const;
+    const at = (precision: 'auto' | 'f32' | 'f16' | 'int8', gib?: number, hostRows?: number) =>
+      describePlan(planFlat({ ...wiki, precision, adapters: [{ ...h100, memoryBytes: gib === undefined ? undefined : gib * GiB }], digitPrecisions: both, hostRows }), precision);
+    // An 80 GB H100's budget: every row, planes for the tiles that fit.
+    expect(at('auto', 79.6)).toMatch(
+      /^GPU plan: f32 \(precision 'auto': the most exact whose rows and temporary bytes fit gpuMemory; planes only take the room left\); adapter 0: 60\.1 GiB of rows in 31 tiles \+ 19\.0 GiB digit planes for 19 of the 31 tiles \+ [\d.]+ MiB temporary = 79\.\d GiB of 79\.6 GiB; digitPlanes: false \(CLI --no-digit-planes\) leaves the digit planes out$/,
+    );
+    // f16 with its code plane: 0.75x f32's bytes, and the option for exactly half.
+    expect(at('f16', 76)).toMatch(/^GPU plan: f16; adapter 0: 30\.1 GiB of rows in 16 tiles \+ 15\.0 GiB code plane \+ [\d.]+ MiB temporary = 45\.\d GiB of 76\.0 GiB; without the code plane \(digitPlanes: false, CLI --no-digit-planes\) f16 takes exactly half of f32's memory$/);
+    // Unknown memory: 'auto' checked nothing, and says how to make it check.
+    expect(at('auto')).toMatch(/precision 'auto' without gpuMemory: WebGPU does not report memory, so nothing was checked; pass gpuMemory, CLI --gpu-memory/);
+    expect(at('auto')).toMatch(/30\.1 GiB digit planes \+ [\d.]+ MiB temporary = 90\.\d GiB; digitPlanes/);
+    // int8: where the re-rank's float32 rows are.
+    expect(at('int8', 76)).toMatch(/^GPU plan: int8; adapter 0: 15\.0 GiB of rows in 8 tiles \+ [\d.]+ MiB temporary = 15\.\d GiB of 76\.0 GiB; the float32 rows the re-rank reads: 60\.1 GiB of host memory$/);
+    expect(at('int8', 76, 0)).toMatch(/the float32 rows the re-rank reads: from the index file by offset, none in host memory$/);
   });
 
   it("'auto' picks the most exact precision that fits", () => {

@@ -1,16 +1,21 @@
 /**
- * bench/gpu-flat/high-byte-recall: on the CPU, whether a byte-planar f16 (each row's high bytes
- * apart from its low bytes: IEEE halves kept whole, exactly half of f32's memory) could let the f16
- * tensor path scan one byte a dimension, as the code plane lets it at 0.75x the memory. The high
- * byte of a half is the E5M2 float (sign, exponent, two mantissa bits); the scan would read it as
- * the middle of the values its low byte leaves open, code it with the code plane's per-dimension
- * steps max_j / 127 (approx-rerank.ts stepParams), and keep the k' best integer keys against the
- * queries quantised as the pre-pass does (quantize.ts quantizeQueries; equal keys by lower id),
- * re-ranked in float64 from the f16 rows. Reports recall@k and the queries whose k ids equal the
- * exact f16 search's, for those keys and for the code plane's linear i8 codes, at each k' =
- * max(k + 16, factor x k) (the hook's lists hold at most 64).
- *   npx esbuild bench/gpu-flat/high-byte-recall.ts --bundle --platform=node --format=esm --outfile=out/hbr.mjs
- *   node out/hbr.mjs --n 200000 --nq 64 --data bench,clustered,anisotropic --factors 4,6
+ * bench/gpu-flat/scan-key-recall: on the CPU, the recall of the approximate scans that pick the
+ * candidates the GPU index re-ranks exactly: each scheme's integer keys (the tensor-core kernels'
+ * own: i8 row codes times the queries quantised per query as the pre-pass does, quantize.ts
+ * quantizeQueries; equal keys by lower id), its k' best re-ranked in float64, against the exact
+ * search of the rows it re-ranks from. Schemes:
+ * - f16-codes: the f16 code plane (per-dimension steps max_j / 127, approx-rerank.ts stepParams),
+ *   re-ranked from the f16 rows, against the exact f16 search;
+ * - f16-high: each dimension's f16 high byte (the E5M2 float: the plane a byte-planar f16 at
+ *   exactly half of f32's memory would let a scan read at one byte a dimension) read as the middle
+ *   of the values its low byte leaves open, then coded as f16-codes;
+ * - sq8: int8 storage (FAISS SQ8 ranges: per-dimension min and (max - min) / 255 over all rows),
+ *   re-ranked from the f32 rows, against the exact f32 search;
+ * - f16-exact: the exact f16 search itself, against the exact f32 search (no k').
+ * Reports recall@k and the queries whose k ids equal the reference's, at each k' = max(k + 16,
+ * factor x k) (the tensor hook's lists hold at most 64).
+ *   npx esbuild bench/gpu-flat/scan-key-recall.ts --bundle --platform=node --format=esm --outfile=out/skr.mjs
+ *   node out/skr.mjs --n 200000 --nq 64 --data bench,clustered,anisotropic --factors 4,6
  * data 'bench': bench/gpu-flat's synthetic rows and queries (uniform, unit norm); 'clustered':
  * test/helpers/data.ts clusteredVectors (100 clusters), normalised; 'anisotropic': those plus a
  * common direction 1.7x their norm, then normalised (cosines ~0.75 between unrelated rows, as
@@ -18,7 +23,7 @@
  */
 import { parseArgs } from 'node:util';
 import { fromHalfBits, toHalfBits } from '../../src/gpu/half.js';
-import { quantizeQueries } from '../../src/gpu/tensor/quantize.js';
+import { quantizeQueries, trainSq } from '../../src/gpu/tensor/quantize.js';
 import { clusteredVectors, normalizeRows } from '../../test/helpers/data.js';
 import { syntheticQueries, syntheticRow } from './synthetic.js';
 
@@ -100,45 +105,61 @@ for (const data of values.data!.split(',')) {
   }
   const step = maxima.map((m) => (m > 0 ? m / 127 : 1));
   const clampRound = (v: number) => Math.max(-127, Math.min(127, Math.round(v)));
-  const linear = new Int8Array(n * d);
-  const high = new Int8Array(n * d);
-  // A high byte read as its half with low byte 0x80 (HIGH_CODES).
+  const linear = new Int16Array(n * d);
+  const high = new Int16Array(n * d);
+  // A high byte read as its half with low byte 0x80.
   const highValue = new Float32Array(256).map((_, b) => fromHalfBits((b << 8) | 0x80));
   for (let i = 0; i < n * d; i++) {
     const j = i % d;
     linear[i] = clampRound(xh[i]! / step[j]!);
     high[i] = clampRound(highValue[bits[i]! >> 8]! / step[j]!);
   }
-  const qq = quantizeQueries(q, nq, d, { vmin: new Float32Array(d), step }, true, d);
+  const sq = trainSq(x, n, d);
+  const sq8 = new Int16Array(n * d);
+  for (let i = 0; i < n * d; i++) {
+    const j = i % d;
+    sq8[i] = sq.step[j]! > 0 ? Math.min(255, Math.max(0, Math.round((x[i]! - sq.vmin[j]!) / sq.step[j]!))) : 0;
+  }
+  const qf16 = quantizeQueries(q, nq, d, { vmin: new Float32Array(d), step }, true, d);
+  const qsq8 = quantizeQueries(q, nq, d, sq, true, d);
+  const signedOf = (codes: Uint8Array, qi: number) => Int16Array.from(codes.subarray(qi * d, (qi + 1) * d), (c) => (c << 24) >> 24);
   const kpMax = Math.max(...factors.map((f) => Math.max(k + 16, f * k)));
   const stats = new Map<string, { hits: number; same: number }>();
   const keys = new Int32Array(n);
+  const all = Array.from({ length: n }, (_, i) => i);
+  const count = (name: string, got: number[], want: number[]) => {
+    const st = stats.get(name) ?? { hits: 0, same: 0 };
+    st.hits += got.filter((i) => want.includes(i)).length;
+    if (got.every((g, j) => g === want[j])) st.same++;
+    stats.set(name, st);
+  };
   for (let qi = 0; qi < nq; qi++) {
-    const a = Int8Array.from(qq.codes.subarray(qi * d, (qi + 1) * d), (c) => (c << 24) >> 24);
-    const exactScore = (i: number) => {
+    const scoreOf = (rows: Float32Array) => (i: number) => {
       let s = 0;
-      for (let j = 0; j < d; j++) s += q[qi * d + j]! * xh[i * d + j]!;
+      for (let j = 0; j < d; j++) s += q[qi * d + j]! * rows[i * d + j]!;
       return s;
     };
-    const all = Array.from({ length: n }, (_, i) => i);
-    const exact = topByScore(all, exactScore, k);
-    for (const [name, codes] of [['codes', linear], ['high', high]] as const) {
+    const f16Score = scoreOf(xh);
+    const f32Score = scoreOf(x);
+    const f16Exact = topByScore(all, f16Score, k);
+    const f32Exact = topByScore(all, f32Score, k);
+    count('f16-exact (vs f32)', f16Exact, f32Exact);
+    const schemes = [
+      { name: 'f16-codes', codes: linear, a: signedOf(qf16.codes, qi), score: f16Score, want: f16Exact },
+      { name: 'f16-high', codes: high, a: signedOf(qf16.codes, qi), score: f16Score, want: f16Exact },
+      { name: 'sq8 (vs f32)', codes: sq8, a: signedOf(qsq8.codes, qi), score: f32Score, want: f32Exact },
+    ];
+    for (const sc of schemes) {
       for (let i = 0; i < n; i++) {
         let s = 0;
         const o = i * d;
-        for (let j = 0; j < d; j++) s += a[j]! * codes[o + j]!;
+        for (let j = 0; j < d; j++) s += sc.a[j]! * sc.codes[o + j]!;
         keys[i] = s;
       }
       const cands = bestKeys(keys, kpMax);
       for (const f of factors) {
         const kp = Math.max(k + 16, f * k);
-        const got = topByScore(cands.slice(0, kp), exactScore, k);
-        const hits = got.filter((i) => exact.includes(i)).length;
-        const key = `${name} k'=${kp}`;
-        const st = stats.get(key) ?? { hits: 0, same: 0 };
-        st.hits += hits;
-        if (got.every((g, j) => g === exact[j])) st.same++;
-        stats.set(key, st);
+        count(`${sc.name} k'=${kp}`, topByScore(cands.slice(0, kp), sc.score, k), sc.want);
       }
     }
   }
