@@ -203,6 +203,18 @@ describe('the allowExperimental notice (what the CLI and server print)', () => {
     expect(notice('f32', 139, [ctx([])])).toMatch(/offer\(s\) no chromium-experimental-subgroup-matrix/);
   });
 
+  it('rows whose stored dimensions are not a multiple of 32 (the tensor kernel\'s step): says the portable kernels run, for every precision', () => {
+    const devices = [ctx(['chromium-experimental-subgroup-matrix'])];
+    const at = (d: number, precision: 'f32' | 'f16' | 'int8') => tensorNotice(devices, planFlat({ n: 1000, d, k: 10, maxBatch: 64, scratchBytes: 2 ** 20, precision, adapters: [h100], digitPrecisions: ['f32', 'f16'] }), 'ip', {});
+    // d 100: f32 stores 100 dims, f16 104, int8 112.
+    expect(at(100, 'f32')).toBe('allowExperimental: f32 rows are stored as 100 dimensions, not a multiple of 32, which the tensor scorer needs: the portable kernels run (vectors padded with zeros to 128 dimensions would take it, with the same inner products)');
+    expect(at(100, 'f16')).toMatch(/^allowExperimental: f16 rows are stored as 104 dimensions, not a multiple of 32, .* the portable kernels run/);
+    expect(at(100, 'int8')).toMatch(/^allowExperimental: int8 rows are stored as 112 dimensions, not a multiple of 32, .* the portable kernels run/);
+    // d 96 and 120 (int8 stores 128): the tensor paths.
+    expect(at(96, 'f32')).toMatch(/f32 batches of 9\+ queries on the int8 tensor cores/);
+    expect(at(120, 'int8')).toMatch(/int8 batches of 5\+ queries/);
+  });
+
   it('without allowExperimental, hints at it on NVIDIA adapters (inner product only), says nothing elsewhere', () => {
     const of = (vendor: string, label = 'adapter 0') => ({ label, device: { features: new Set() }, adapter: { info: { vendor } } }) as unknown as GpuContext;
     expect(experimentalHint([of('nvidia')], 'ip')).toMatch(/^adapter 0: NVIDIA, .*allowExperimental \(CLI --allow-experimental\)/);
