@@ -20,11 +20,11 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { open, stat } from 'node:fs/promises';
-import { basename, dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { FileHandle } from 'node:fs/promises';
 import { TesseraError, formatBytes } from '../core/errors.js';
 import type { ProgressCallback } from '../core/types.js';
-import { leftoverElsewhereNote, openAtomicFileSink, removeLeftoverTempFiles } from './node-fs.js';
+import { openAtomicFileSink, removeLeftoversOf } from './node-fs.js';
 
 const MAGIC = 'TSROWS01';
 const HEADER_BYTES = 24;
@@ -183,7 +183,8 @@ export async function ensureOffsetTable(corpusPath: string, opts: OffsetTableOpt
   if (resolve(path) === resolve(corpusPath) || (table !== undefined && table.ino === s.ino && table.dev === s.dev)) {
     throw new TesseraError('INVALID_ARGUMENT', `the offset table path ${path} is the corpus ${corpusPath} itself: give the table its own file (serve --offsets ${offsetTablePath(corpusPath)})`);
   }
-  await removeTableLeftovers(path, opts.say);
+  // Those of a serve killed while writing the table (kill -9 during its scan): hidden, 8 bytes a corpus row.
+  await removeLeftoversOf(path, opts.say, `the offset table ${path}`);
   if (!opts.rebuild) {
     const rows = await matchingTable(path, s.size, s.mtimeMs);
     if (rows !== undefined) return { path, rows, built: false };
@@ -195,17 +196,6 @@ export async function ensureOffsetTable(corpusPath: string, opts: OffsetTableOpt
   };
   const rows = await writeOffsetTable(corpusPath, path, s.size, s.mtimeMs, opts.onProgress, opts.scanChunkBytes ?? SCAN_CHUNK, checkUtf8 ? onNonUtf8Line : undefined, opts.signal);
   return { path, rows, built: true, ...(checkUtf8 ? { nonUtf8 } : {}) };
-}
-
-/**
- * Removes, with a note, the temp files of this table's atomic writes that writers killed mid-write
- * (kill -9 of serve during its scan) left beside it: hidden, 8 bytes a corpus row, and no later
- * write reuses them. Never one a running process writes.
- */
-async function removeTableLeftovers(tablePath: string, say: ((line: string) => void) | undefined): Promise<void> {
-  const { removed, elsewhere } = await removeLeftoverTempFiles(dirname(tablePath), basename(tablePath));
-  for (const f of removed) say?.(`removed ${f.path} (${formatBytes(f.bytes)}), left by process ${f.pid}, which was stopped while writing the offset table ${tablePath}`);
-  for (const f of elsewhere) say?.(leftoverElsewhereNote(f));
 }
 
 async function writeOffsetTable(

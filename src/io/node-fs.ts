@@ -326,6 +326,16 @@ export async function removeLeftoverTempFiles(dir: string, target?: string): Pro
   return { removed, elsewhere };
 }
 
+/**
+ * Removes the leftovers of killed writes of `path` beside it (removeLeftoverTempFiles), telling
+ * `say` of each, and of those kept as another machine's; `what` names the file in the note.
+ */
+export async function removeLeftoversOf(path: string, say: ((line: string) => void) | undefined, what = path): Promise<void> {
+  const { removed, elsewhere } = await removeLeftoverTempFiles(dirname(path), basename(path));
+  for (const f of removed) say?.(`removed ${f.path} (${formatBytes(f.bytes)}), left by process ${f.pid}, which was stopped while writing ${what}`);
+  for (const f of elsewhere) say?.(leftoverElsewhereNote(f));
+}
+
 /** The note for a temp file of another machine's or container's write, kept: what it is and when to delete it. */
 export function leftoverElsewhereNote(f: LeftoverTempFile): string {
   return `kept ${f.path} (${formatBytes(f.bytes)}): the temp file of a write by process ${f.pid} of another machine or container, in progress or stopped there; delete it if no tessera runs there`;

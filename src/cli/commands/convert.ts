@@ -21,7 +21,7 @@ import { type FaissFormat, showFourcc } from '../../io/faiss/header.js';
 import { type RowChunk, readFlatLayout, streamFlatRows, writeFlatIndex } from '../../io/faiss/flat.js';
 import { HNSW_FLAT_FOURCC, readHnswStorage } from '../../io/faiss/hnsw.js';
 import { IVF_FLAT_FOURCC, readIvfLayout, readIvfRowOffsets, streamIvfRows } from '../../io/faiss/ivf.js';
-import { openFileSource } from '../../io/node-fs.js';
+import { openFileSource, removeLeftoversOf } from '../../io/node-fs.js';
 import { openSink } from '../../platform.js';
 import { hasNpyMagic, inspectVectors, streamVectors, vectorFormatOf } from '../../io/vectors.js';
 import { needsShards, shardedIndex } from '../../wasm/shards.js';
@@ -48,6 +48,8 @@ export interface ConvertOptions {
   /** Bytes per WebAssembly instance (default 4 GiB); smaller forces shards. */
   shardBytes?: number;
   onProgress?: ProgressCallback;
+  /** Human-readable notes: temp files of --out that killed converts left, removed. */
+  say?: (line: string) => void;
 }
 
 export interface ConvertResult {
@@ -211,6 +213,9 @@ export async function convertIndex(o: ConvertOptions): Promise<ConvertResult> {
   const spec = parseFactoryString(o.indexType);
   const ignored = unusedOptions(o, spec.kind);
   await checkOutIsNotInput(o.input, o.output);
+  // A convert killed while writing (kill -9, the OOM killer in a large build) left its hidden temp
+  // file beside --out, up to the whole index; no later write reuses it.
+  await removeLeftoversOf(o.output, o.say);
   const source = await openFileSource(o.input);
   let index: Index | undefined;
   try {
@@ -350,6 +355,7 @@ export function register(program: Command): void {
         seed: flags.seed,
         shardBytes: flags.shardBytes,
         onProgress: progressBars(flags.quiet),
+        say,
       });
       // Said even with --quiet: a flag that had no effect is something the user wants to know.
       for (const note of r.ignored) say(note);
