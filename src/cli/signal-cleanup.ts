@@ -1,7 +1,7 @@
 /**
  * Ctrl-C during a command without its own SIGINT/SIGTERM handler (convert writing a Flat of many GB)
  * killed the process mid-write, leaving the write's hidden temp file (`.<name>.<pid>.<start>.<host>.<random>.tmp`,
- * up to the whole output) beside its target.
+ * up to the whole output) beside its target; so did SIGHUP, a closed terminal or ssh session.
  */
 import { constants } from 'node:os';
 import { removeUnfinishedWritesSync, watchUnfinishedWrites } from '../io/node-fs.js';
@@ -12,11 +12,12 @@ export function signalExitCode(signal: NodeJS.Signals): number {
 }
 
 type SignalTarget = Pick<NodeJS.Process, 'on' | 'off' | 'listenerCount' | 'kill' | 'pid'>;
-const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
+/** Windows emulates SIGHUP only as an event (its console closed) that process.kill cannot raise again. */
+const SIGNALS: readonly NodeJS.Signals[] = process.platform === 'win32' ? ['SIGINT', 'SIGTERM'] : ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
 /**
- * While an atomic write is in progress, SIGINT/SIGTERM remove its temp file, then end the process by
- * the signal as before (the shell's 130 / 143). Only then: a handler runs when the event loop is free,
+ * While an atomic write is in progress, SIGINT/SIGTERM/SIGHUP remove its temp file, then end the process by
+ * the signal as before (the shell's 130 / 143 / 129). Only then: a handler runs when the event loop is free,
  * so outside writes the signal keeps ending a long synchronous step (an HNSW add) at once. Gives way
  * to a command's own handler (build, serve), which decides.
  */

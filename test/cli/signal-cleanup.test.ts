@@ -30,7 +30,8 @@ function fakeProcess() {
 }
 
 describe('removeTempFilesOnSignal', () => {
-  it.each(['SIGINT', 'SIGTERM'] as const)('%s: the temp file of the write in progress goes, then the signal is raised again with no handler left', async (sig) => {
+  // SIGHUP: the terminal or ssh session of a long convert closed.
+  it.each(['SIGINT', 'SIGTERM', 'SIGHUP'] as const)('%s: the temp file of the write in progress goes, then the signal is raised again with no handler left', async (sig) => {
     const proc = fakeProcess();
     removeTempFilesOnSignal(proc as unknown as NodeJS.Process);
     expect(proc.listenerCount(sig)).toBe(0); // no write: the signal's default action, at once
