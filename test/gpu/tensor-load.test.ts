@@ -6,6 +6,7 @@
  * software adapter lacks the feature, so a wrapper reports it (and keeps it from the real request).
  */
 import { afterAll, describe, expect, it, vi } from 'vitest';
+import type { TesseraError } from '../../src/core/errors.js';
 import { GpuFlatIndex } from '../../src/gpu/flat-index.js';
 import { SUBGROUP_MATRIX_FEATURE } from '../../src/gpu/tensor/choose.js';
 import { normalizeRows, clusteredVectors } from '../helpers/data.js';
@@ -13,8 +14,10 @@ import { gpuForTests } from '../helpers/gpu.js';
 import { bruteForce, recallAtK } from '../helpers/oracle.js';
 import { resolveGpu } from '../../src/gpu/device.js';
 
-const loads = vi.hoisted(() => ({ count: 0 }));
+const loads = vi.hoisted(() => ({ count: 0, fail: false }));
 vi.mock('../../src/gpu/tensor/hook.js', async (importOriginal) => {
+  // A page whose request for the chunk fails (offline, a deploy that dropped it).
+  if (loads.fail) throw new TypeError('Failed to fetch dynamically imported module: hook-X.js');
   loads.count++;
   return await importOriginal();
 });
@@ -69,8 +72,25 @@ describe.skipIf(!hasGpu)('tensor scorer loading', () => {
     expect(loads.count).toBe(0);
   });
 
+  it('a failed load fails the create, naming what failed and what to do', async () => {
+    const gpu = withMatrixFeature((await resolveGpu())!);
+    loads.fail = true;
+    try {
+      const err = await GpuFlatIndex.create(32, 'ip', { precision: 'int8', allowExperimental: true, gpu }).then(
+        () => undefined,
+        (e: unknown) => e as TesseraError,
+      );
+      expect(err?.code).toBe('GPU_UNAVAILABLE');
+      expect(err?.message).toMatch(/^loading the tensor-core scorer for devices opened with allowExperimental failed: .+; serve tessera's chunk files beside its entry, or leave allowExperimental off$/);
+    } finally {
+      loads.fail = false;
+    }
+    expect(loads.count).toBe(0);
+  });
+
   it('is loaded and registered before the first search on a device that offers them', async () => {
     const gpu = withMatrixFeature((await resolveGpu())!);
+    // After the failed load above: this create tries again.
     const index = await GpuFlatIndex.create(32, 'ip', { precision: 'int8', allowExperimental: true, gpu });
     made.push(index);
     expect(loads.count).toBe(1);
