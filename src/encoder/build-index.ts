@@ -630,6 +630,9 @@ async function buildLocked(opts: BuildOptions, say: (line: string) => void, inde
     } catch (e) {
       if (opts.signal?.aborted && e === opts.signal.reason) {
         say(`interrupted while writing ${indexPath}: all ${total} rows are in the checkpoint ${ckDir}; rerun the same command to write the index from there`);
+      } else {
+        // A full disk or too little memory for the index here: the error alone read as if the encoding (hours) were lost.
+        say(`${indexPath} was not written, but all ${total} rows are in the checkpoint ${ckDir}: once the cause is fixed, rerun the same command (or one with another --index-type) to write the index from there without encoding again`);
       }
       throw e;
     }

@@ -547,6 +547,33 @@ describe('buildIndex', () => {
     expect(Buffer.from(indexRows(r.index, ROWS).buffer).equals(Buffer.from(reference.buffer))).toBe(true);
   });
 
+  it('a full disk while the index is written: the error names the index, a note says all rows are in the checkpoint (it read as if the encoding were lost), and the rerun writes it without encoding', async () => {
+    const out = join(root, 'out-full-index');
+    const probe = await open(join(root, 'probe'), 'w');
+    const proto = Object.getPrototypeOf(probe) as { write: (...a: unknown[]) => Promise<unknown> };
+    await probe.close();
+    let spy: { mockRestore(): void } | undefined;
+    const notes: string[] = [];
+    const err = await buildIndex({
+      corpus,
+      out,
+      encoder: enc,
+      batch: 8,
+      say: (l) => notes.push(l),
+      onProgress: (e) => {
+        if (e.phase === 'writing index') spy ??= vi.spyOn(proto, 'write').mockRejectedValue(Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', syscall: 'write' }));
+      },
+    }).catch((e: unknown) => e);
+    spy?.mockRestore();
+    const index = join(out, 'Flat.index');
+    expect(err).toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining(`cannot write ${index}: no space left on the device (ENOSPC)`) });
+    expect(notes).toContain(`${index} was not written, but all ${ROWS} rows are in the checkpoint ${join(out, '.tessera-build')}: once the cause is fixed, rerun the same command (or one with another --index-type) to write the index from there without encoding again`);
+    expect(readdirSync(out).filter((f) => f.includes('Flat.index'))).toEqual([]);
+    const r = await buildIndex({ corpus, out, encoder: enc, batch: 8 });
+    expect(r.resumedFrom).toBe(ROWS);
+    expect(Buffer.from(indexRows(r.index, ROWS).buffer).equals(Buffer.from(reference.buffer))).toBe(true);
+  });
+
   it('encode --texts: a UTF-8 byte order mark is not part of the first text (.json failed to parse, .txt encoded U+FEFF)', async () => {
     const json = join(root, 'bom-texts.json');
     const txt = join(root, 'bom-texts.txt');
