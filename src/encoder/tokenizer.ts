@@ -3,6 +3,8 @@
  * tokenizer.json; a vocab.txt folder gets an equivalent tokenizer.json made here). That library has no
  * truncation option, so texts are encoded without special tokens, cut to maxLength - 2 pieces, and
  * framed as [CLS] ... [SEP], which is what transformers does with truncation=True.
+ * Other tokenizer.json pipelines (SentencePiece/Metaspace, byte-level BPE) load too; their long texts
+ * are cut where that is safe, and a text without such a cut is tokenized whole up to maxTextChars.
  */
 import { Tokenizer } from '@huggingface/tokenizers';
 import { TesseraError } from '../core/errors.js';
@@ -15,6 +17,26 @@ export interface TokenBatch {
   readonly inputIds: BigInt64Array;
   readonly attentionMask: BigInt64Array;
   readonly tokenTypeIds: BigInt64Array;
+}
+
+/**
+ * Characters a text may have when the tokenizer cannot stop early (no safe cut where its first
+ * maxLength - 2 pieces end): such a text is tokenized whole, and @huggingface/tokenizers takes about
+ * 20 us a character for byte-level BPE (a 1 MB word: 10 s; 4 MB: 64 s and 2 GB) and overflows the
+ * stack for Unigram beyond ~120k pieces. 50k characters is ~1 s at worst; far more than any real
+ * query or passage of 512 tokens needs without a space.
+ */
+export const DEFAULT_MAX_TEXT_CHARS = 50_000;
+
+/** A text refused because the tokenizer would have to take more than `limit` characters of it whole. */
+export class TextTooLongError extends TesseraError {
+  constructor(
+    readonly chars: number,
+    readonly limit: number,
+    message: string,
+  ) {
+    super('INVALID_ARGUMENT', message);
+  }
 }
 
 interface SpecialIds {
@@ -31,8 +53,8 @@ export class WordPieceTokenizer {
     readonly vocabSize: number,
     /** Set for BERT's pipeline, whose prefixes are found by scanning characters (BertScan). */
     private readonly bert?: BertScan,
-    /** Added tokens with a space after their first character: a prefix is not cut inside one. */
-    private readonly spacedTokens: readonly string[] = [],
+    /** Where a long text that is not BERT's may be cut (see leadingPieces). */
+    private readonly cutter: Cutter = { kind: 'a space after a word', cut: spaceCut([]) },
   ) {}
 
   /** From a parsed tokenizer.json (and optional tokenizer_config.json). */
@@ -62,8 +84,11 @@ export class WordPieceTokenizer {
     };
     let size = 0;
     for (const id of vocab.values()) size = Math.max(size, id + 1);
-    const spaced = [...tok.get_added_tokens_decoder().values()].map((t) => t.content).filter((c) => c.indexOf(' ', 1) > 0);
-    return new WordPieceTokenizer(tok, special, size, BertScan.from(json as TokenizerJson, config, tok), spaced);
+    const added = [...tok.get_added_tokens_decoder().values()].map((t) => t.content).filter((c) => c !== '');
+    const cutter: Cutter = byteLevelRegex(json as TokenizerJson, config)
+      ? { kind: 'a change between letters, digits, whitespace and other characters', cut: classCut(added) }
+      : { kind: 'a space after a word', cut: spaceCut(added.filter((c) => c.indexOf(' ', 1) > 0)) };
+    return new WordPieceTokenizer(tok, special, size, BertScan.from(json as TokenizerJson, config, tok), cutter);
   }
 
   /** From a BERT vocab.txt (one piece a line, line number = id): BertNormalizer, BertPreTokenizer, WordPiece "##". */
@@ -83,13 +108,18 @@ export class WordPieceTokenizer {
     return this.tok.encode(text, { add_special_tokens: false }).ids;
   }
 
-  /** [CLS] pieces (cut to maxLength - 2) [SEP]: the ids Hugging Face gives with truncation to maxLength. */
-  encode(text: string, maxLength: number): number[] {
+  /**
+   * [CLS] pieces (cut to maxLength - 2) [SEP]: the ids Hugging Face gives with truncation to maxLength.
+   * A tokenizer other than BERT's refuses (TextTooLongError) a text with no safe cut giving those
+   * pieces within its first `maxTextChars` characters; BERT's never does.
+   */
+  encode(text: string, maxLength: number, maxTextChars = DEFAULT_MAX_TEXT_CHARS): number[] {
     if (!Number.isInteger(maxLength) || maxLength < 2) {
       throw new TesseraError('INVALID_ARGUMENT', `maxLength must be an integer >= 2 (room for [CLS] and [SEP]), got ${maxLength}`);
     }
+    checkMaxTextChars(maxTextChars);
     const keep = maxLength - 2;
-    const ids = this.leadingPieces(text, keep);
+    const ids = this.leadingPieces(text, keep, maxTextChars);
     if (ids.length > keep) ids.length = keep;
     return [this.special.cls, ...ids, this.special.sep];
   }
@@ -99,25 +129,37 @@ export class WordPieceTokenizer {
    * A corpus row of 50 MB took 19 s and 2.4 GB to tokenize whole, for 510 pieces kept, and a 16 MB
    * query without spaces held the server for seconds. BERT's pipeline is scanned character by
    * character (BertScan) and only the text it needs is tokenized. Other tokenizers are cut where
-   * a non-whitespace character is followed by a space: the normalizers and pre-tokenizers of Hugging
-   * Face's SentencePiece and byte-level BPE tokenizers never join pieces across that point, so the
-   * prefix's pieces are the first pieces of the whole text. Growing prefixes are tried until one
-   * gives `keep` pieces; a text without such a cut is tokenized whole.
+   * their cutter proves that the prefix's pieces are the first pieces of the whole text (spaceCut,
+   * classCut). Growing prefixes are tried until one gives `keep` pieces, the last one ending at the
+   * last cut within `maxChars`; a text without one is tokenized whole if it has at most `maxChars`
+   * characters, else refused: no cut is provable inside a long word of a BPE or Unigram model.
    */
-  private leadingPieces(text: string, keep: number): number[] {
+  private leadingPieces(text: string, keep: number, maxChars: number): number[] {
     if (this.bert) return this.pieces(this.bert.prefixText(text, keep));
-    for (let limit = Math.max(4096, 16 * keep); limit < text.length; limit *= 4) {
-      const cut = spaceCut(text, limit, this.spacedTokens);
-      if (cut === undefined) continue;
-      const ids = this.pieces(text.slice(0, cut));
-      if (ids.length >= keep) return ids;
+    const cutPieces = (from: number, limit: number): number[] | undefined => {
+      const cut = this.cutter.cut(text, from, limit);
+      const ids = cut === undefined ? undefined : this.pieces(text.slice(0, cut));
+      return ids && ids.length >= keep ? ids : undefined;
+    };
+    for (let limit = Math.max(4096, 16 * keep); limit < Math.min(text.length, maxChars); limit *= 4) {
+      const ids = cutPieces(limit >> 1, limit);
+      if (ids) return ids;
+    }
+    if (text.length > maxChars) {
+      const ids = cutPieces(0, maxChars);
+      if (ids) return ids;
+      throw new TextTooLongError(
+        text.length,
+        maxChars,
+        `a text of ${text.length} characters has no place within its first ${maxChars} where this tokenizer can stop with its first ${keep} pieces (it stops only at ${this.cutter.kind}), and more than ${maxChars} characters are not tokenized at once: one long word takes seconds (byte-level BPE, ~20 us a character) or overflows the stack (Unigram); shorten or split the text, or raise the limit (Encoder option maxTextChars, CLI --max-text-chars)`,
+      );
     }
     return this.pieces(text);
   }
 
   /** Encodes texts and pads them to the longest with [PAD] (attention mask 0 there). */
-  encodeBatch(texts: readonly string[], maxLength: number): TokenBatch {
-    const rows = texts.map((t) => this.encode(t, maxLength));
+  encodeBatch(texts: readonly string[], maxLength: number, maxTextChars = DEFAULT_MAX_TEXT_CHARS): TokenBatch {
+    const rows = texts.map((t) => this.encode(t, maxLength, maxTextChars));
     return this.pad(rows);
   }
 
@@ -142,22 +184,101 @@ export class WordPieceTokenizer {
   }
 }
 
+/** Finds the last safe cut i in (from, limit] of a text: tokenizing text[0, i) gives the whole text's first pieces. */
+interface Cutter {
+  /** Where it cuts, for messages. */
+  readonly kind: string;
+  readonly cut: (text: string, from: number, limit: number) => number | undefined;
+}
+
+/** maxTextChars: a positive integer, or Infinity for no limit. */
+export function checkMaxTextChars(n: number): void {
+  if (!(n === Infinity || (Number.isSafeInteger(n) && n >= 1))) {
+    throw new TesseraError('INVALID_ARGUMENT', `maxTextChars must be a positive integer (characters) or Infinity, got ${n}`);
+  }
+}
+
 /**
- * The last i in (limit / 2, limit] where text[i] is a plain space (U+0020) and text[i - 1] is no
- * whitespace at all, and no added token holding a space ("new york") spans i; undefined if none.
+ * Cuts where text[i] is a plain space (U+0020) and text[i - 1] is no whitespace at all, and no
+ * added token holding a space ("new york") spans i. The normalizers and pre-tokenizers of Hugging
+ * Face's SentencePiece (Metaspace) and BPE tokenizers never join pieces across that point.
  * Not a newline: GPT-4-style split patterns keep newlines with the punctuation before them ("!\n"
  * is one piece), so a cut there could change a piece.
  */
-function spaceCut(text: string, limit: number, spacedTokens: readonly string[]): number | undefined {
-  for (let i = limit; i > limit >> 1; i--) {
-    if (text.charCodeAt(i) === 32 && !/\s/.test(text[i - 1]!) && !spansCut(text, i, spacedTokens)) return i;
-  }
-  return undefined;
+function spaceCut(spacedTokens: readonly string[]): Cutter['cut'] {
+  return (text, from, limit) => {
+    for (let i = limit; i > from; i--) {
+      if (text.charCodeAt(i) === 32 && !/\s/.test(text[i - 1]!) && !spansCut(text, i, spacedTokens)) return i;
+    }
+    return undefined;
+  };
 }
 
 function spansCut(text: string, i: number, tokens: readonly string[]): boolean {
   for (const t of tokens) {
     for (let j = t.indexOf(' ', 1); j > 0; j = t.indexOf(' ', j + 1)) if (text.startsWith(t, i - j)) return true;
+  }
+  return false;
+}
+
+/**
+ * Byte-level BPE (GPT-2, RoBERTa, BART) with its own regex and no normalizer: the raw text is split
+ * at added tokens, each section into pre-tokens by the regex below (@huggingface/tokenizers'
+ * ByteLevel), and BPE runs on each pre-token alone. Config flags that rewrite the text first
+ * (remove_space, do_lowercase_and_remove_accent) are left to the space cut.
+ */
+function byteLevelRegex(json: TokenizerJson, config: Record<string, unknown>): boolean {
+  const pre = json.pre_tokenizer as { type?: unknown; use_regex?: unknown } | null | undefined;
+  if (pre?.type !== 'ByteLevel' || pre.use_regex === false) return false;
+  if (json.normalizer !== null && json.normalizer !== undefined) return false;
+  return config.remove_space !== true && config.do_lowercase_and_remove_accent !== true;
+}
+
+const LETTER = /\p{L}/u;
+const NUMBER = /\p{N}/u;
+const SPACE = /\s/u;
+/** A code point's class in the ByteLevel regex: 1 letter, 2 number, 3 whitespace, 4 anything else. */
+function regexClass(c: string): number {
+  return LETTER.test(c) ? 1 : NUMBER.test(c) ? 2 : SPACE.test(c) ? 3 : 4;
+}
+
+/**
+ * Cuts for ByteLevel's regex, /'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+/gu,
+ * between code points a and b where a is no whitespace and no apostrophe, b is of another class
+ * (letter, number, whitespace, other), and no added token's text holds a or b.
+ * Why the prefix's pieces are the whole text's first pieces: the alternatives cover every
+ * character, so pre-tokens tile the section from its start; up to the match holding a both texts
+ * give the same matches, as a match ending before a sees the same characters and no lookahead
+ * reaches past a's end. That match is a contraction (it holds an apostrophe, which a is not, and
+ * ends in letters, so it ends at a since b is no letter) or a run of a's class after an optional
+ * space, which stops before b in the whole text and at the end of the prefix, and the earlier
+ * alternatives (contractions) fail on the prefix where they fail on the whole. So the pre-tokens
+ * up to a are the same, and BPE, which runs on each alone, gives the same pieces. Added tokens
+ * split the text first: one holding a or b could match differently once the text ends at b (a
+ * longer token cut off, a single_word check at the end), so none may.
+ */
+function classCut(addedTokens: readonly string[]): Cutter['cut'] {
+  return (text, from, limit) => {
+    for (let i = Math.min(limit, text.length - 1); i > from; i--) {
+      if (isLow(text.charCodeAt(i)) && isHigh(text.charCodeAt(i - 1))) continue; // inside a surrogate pair
+      const before = text.slice(isLow(text.charCodeAt(i - 1)) && i > 1 && isHigh(text.charCodeAt(i - 2)) ? i - 2 : i - 1, i);
+      if (before === "'") continue;
+      const after = String.fromCodePoint(text.codePointAt(i)!);
+      const ca = regexClass(before);
+      if (ca === 3 || ca === regexClass(after)) continue;
+      if (!touchesToken(text, i, addedTokens)) return i;
+    }
+    return undefined;
+  };
+}
+
+const isHigh = (u: number): boolean => u >= 0xd800 && u <= 0xdbff;
+const isLow = (u: number): boolean => u >= 0xdc00 && u <= 0xdfff;
+
+/** Whether an occurrence of one of `tokens` in `text` holds the character before i or the one at i. */
+function touchesToken(text: string, i: number, tokens: readonly string[]): boolean {
+  for (const t of tokens) {
+    for (let start = Math.max(0, i - t.length); start <= i; start++) if (text.startsWith(t, start)) return true;
   }
   return false;
 }

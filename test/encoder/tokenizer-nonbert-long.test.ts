@@ -1,0 +1,244 @@
+/**
+ * Long texts with tokenizers other than BERT's: byte-level BPE (RoBERTa/GPT-2 style) is cut where
+ * its pre-tokenizer regex provably splits (classCut) and must give the ids of tokenizing the whole
+ * text; SentencePiece/Metaspace (XLM-R style) and byte-level BPE texts with no such cut within
+ * maxTextChars are refused with TextTooLongError instead of blocking for seconds (a 1 MB word took
+ * 10 s with RoBERTa's vocabulary) or overflowing the stack (Unigram beyond ~120k pieces).
+ * The tokenizer.json files are made here: BPE merges trained on a small text, a Unigram vocabulary
+ * from the same pieces.
+ */
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_MAX_TEXT_CHARS, TextTooLongError, WordPieceTokenizer } from '../../src/encoder/tokenizer.js';
+
+/** GPT-2's byte -> character table (bytes_to_unicode). */
+const BYTE_CHARS: string[] = (() => {
+  const bs: number[] = [];
+  for (let b = 33; b <= 126; b++) bs.push(b);
+  for (let b = 161; b <= 172; b++) bs.push(b);
+  for (let b = 174; b <= 255; b++) bs.push(b);
+  const out: string[] = new Array(256);
+  for (const b of bs) out[b] = String.fromCharCode(b);
+  let n = 0;
+  for (let b = 0; b < 256; b++) if (out[b] === undefined) out[b] = String.fromCharCode(256 + n++);
+  return out;
+})();
+const GPT2_SPLIT = /'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+/gu;
+const byteWord = (w: string) => Array.from(new TextEncoder().encode(w), (b) => BYTE_CHARS[b]!).join('');
+
+const SAMPLE = `The quick brown fox jumps over the lazy dog. It's 2026 and we'll see; they're here, I'm sure you've
+heard: "new york" is big!!! Numbers 12345 678 and words like retrieval, encoder, tokenizer, passage, query.
+中文字符 and émigré façade naïve ÆØÅ 😀👍🏽 <tags> [brackets] {braces} --- ... ??? ''' """ ~~~ \t tabs\n`.repeat(3);
+
+/** Byte-level BPE merges learned on SAMPLE (most frequent pair first, ties by first seen). */
+function trainMerges(count: number): [string, string][] {
+  const words = (SAMPLE.match(GPT2_SPLIT) ?? []).map((w) => [...byteWord(w)]);
+  const merges: [string, string][] = [];
+  for (let m = 0; m < count; m++) {
+    const freq = new Map<string, number>();
+    for (const w of words) for (let i = 0; i + 1 < w.length; i++) {
+      const k = `${w[i]}\u0000${w[i + 1]}`;
+      freq.set(k, (freq.get(k) ?? 0) + 1);
+    }
+    let best: string | undefined;
+    for (const [k, f] of freq) if (best === undefined || f > freq.get(best)!) best = k;
+    if (best === undefined) break;
+    const [a, b] = best.split('\u0000') as [string, string];
+    merges.push([a, b]);
+    for (const w of words) for (let i = 0; i + 1 < w.length; i++) if (w[i] === a && w[i + 1] === b) w.splice(i, 2, a + b);
+  }
+  return merges;
+}
+
+const MERGES = trainMerges(400);
+const SPECIAL = ['<s>', '<pad>', '</s>', '<unk>'];
+const PIECES = [...SPECIAL, ...BYTE_CHARS, ...MERGES.map(([a, b]) => a + b)].filter((p, i, all) => all.indexOf(p) === i);
+const added = (content: string, id: number, more: Record<string, unknown> = {}) => ({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true, ...more });
+
+function byteLevelJson(extraTokens: { content: string; more?: Record<string, unknown> }[] = []): Record<string, unknown> {
+  const vocab: Record<string, number> = {};
+  PIECES.forEach((p, i) => (vocab[p] = i));
+  let next = PIECES.length;
+  const extra = extraTokens.map((t) => added(t.content, next++, t.more));
+  for (const t of extra) vocab[t.content] = t.id;
+  return {
+    version: '1.0',
+    added_tokens: [...SPECIAL.map((t) => added(t, vocab[t]!)), ...extra],
+    normalizer: null,
+    pre_tokenizer: { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true },
+    post_processor: null,
+    decoder: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true },
+    model: { type: 'BPE', dropout: null, unk_token: null, continuing_subword_prefix: '', end_of_word_suffix: '', fuse_unk: false, byte_fallback: false, vocab, merges: MERGES },
+  };
+}
+
+function unigramJson(): Record<string, unknown> {
+  const pieces = [...new Set(PIECES.slice(SPECIAL.length).map((p) => p.replaceAll('Ġ', '\u2581')).filter((p) => [...p].every((c) => c === '\u2581' || c.charCodeAt(0) < 0x100)))];
+  return {
+    version: '1.0',
+    added_tokens: SPECIAL.map((t, i) => added(t, i)),
+    normalizer: null,
+    pre_tokenizer: { type: 'Metaspace', replacement: '\u2581', prepend_scheme: 'always', split: true },
+    post_processor: null,
+    decoder: { type: 'Metaspace', replacement: '\u2581', prepend_scheme: 'always', split: true },
+    model: { type: 'Unigram', unk_id: 3, byte_fallback: false, vocab: [...SPECIAL.map((t) => [t, 0]), ...pieces.map((p, i) => [p, -1 - i / 100 - (p.length > 1 ? 0 : 5)])] },
+  };
+}
+
+const roberta = WordPieceTokenizer.fromTokenizerJson(byteLevelJson());
+const robertaAdded = WordPieceTokenizer.fromTokenizerJson(
+  byteLevelJson([{ content: '<mask>', more: { lstrip: true } }, { content: 'new york', more: { special: false } }, { content: 'ab1', more: { single_word: true, special: false } }, { content: "'s!" }]),
+);
+const xlmr = WordPieceTokenizer.fromTokenizerJson(unigramJson());
+
+function random(seed: number): () => number {
+  let s = seed;
+  return () => {
+    s = (s * 1103515245 + 12345) & 0x7fffffff;
+    return s / 0x7fffffff;
+  };
+}
+
+/** Pieces that join across a cut when any rule is broken: contractions, spaces before words, classes, pairs, added tokens. */
+const ATOMS = ["'s", "'t", "'re", "'ll", "'", "''", 's', 't', 're', ' ', '  ', '\n', '\t', '\u00a0', '\u3000', 'word', 'Word', 'é', 'e\u0301', '\u0301',
+  '1', '23', '٣', 'Ⅻ', '!', '?!', '...', '"', '-', '<mask>', '<mask', 'mask>', 'new york', 'new', 'york', 'ab1', 'ab', '<s>', '</s>', "'s!",
+  '中', '文', '😀', '👍🏽', '\ud83d', '\ude00', '𝐀', '𝟏', '\u0000', '\u200b', 'ß', 'ǅ'];
+
+function randomText(rnd: () => number, length: number): string {
+  const pick = <T>(a: readonly T[]): T => a[Math.floor(rnd() * a.length)]!;
+  let s = '';
+  while (s.length < length) {
+    const r = rnd();
+    s += r < 0.9 ? pick(ATOMS) : pick(ATOMS).repeat(2 + Math.floor(rnd() * 40));
+  }
+  return s;
+}
+
+/** encode() equals the whole text's pieces, and every prefix it tokenized gave the whole text's first pieces. */
+function expectCutsExact(tok: WordPieceTokenizer, text: string, maxLengths: readonly number[], maxTextChars?: number): number[] {
+  const whole = tok.pieces(text);
+  const seen: number[] = [];
+  const pieces = tok.pieces.bind(tok);
+  tok.pieces = (t: string) => (seen.push(t.length), pieces(t));
+  try {
+    for (const maxLength of maxLengths) {
+      const got = tok.encode(text, maxLength, maxTextChars);
+      expect(got.slice(1, -1), `${JSON.stringify(text.slice(0, 60))}... @${maxLength}`).toEqual(whole.slice(0, maxLength - 2));
+    }
+  } finally {
+    delete (tok as { pieces?: unknown }).pieces;
+  }
+  for (const n of seen.filter((n) => n < text.length)) {
+    const prefix = tok.pieces(text.slice(0, n));
+    // A cut changes no piece: the prefix's pieces are the whole text's first ones, up to its last.
+    if (prefix.join() !== whole.slice(0, prefix.length).join()) {
+      let k = 0;
+      while (prefix[k] === whole[k]) k++;
+      expect.fail(`cut at ${n} of ${JSON.stringify(text.slice(n - 12, n))}|${JSON.stringify(text.slice(n, n + 12))}: piece ${k} is ${tok.idsToTokens(prefix.slice(k, k + 2))}, whole text gives ${tok.idsToTokens(whole.slice(k, k + 2))}`);
+    }
+  }
+  return seen;
+}
+
+describe('byte-level BPE: cut where the pre-tokenizer regex splits, ids of the whole text', () => {
+  it('the fixture is byte-level BPE with merges (pieces longer than a character)', () => {
+    expect(roberta.idsToTokens(roberta.pieces("It's the encoder")).join('|')).toMatch(/'s\|Ġthe\|Ġen/);
+  });
+
+  it('seeded random texts around the first cut (contractions, classes, surrogates, added tokens): every prefix tokenized gives the whole text\'s pieces', () => {
+    const rnd = random(20261205);
+    let cut = 0;
+    for (let i = 0; i < 160; i++) {
+      const text = randomText(rnd, 4096 + 200 + Math.floor(rnd() * 4000));
+      for (const tok of [roberta, robertaAdded]) {
+        const seen = expectCutsExact(tok, text, [2, 17, 130]);
+        if (seen.some((n) => n < text.length)) cut++;
+      }
+    }
+    expect(cut, 'texts tokenized through a cut').toBeGreaterThan(250);
+  });
+
+  it('a cut far before the limits (the last try looks from the text start) and right at a limit', () => {
+    for (const text of [
+      `${'x'.repeat(3000)}!${'y'.repeat(70_000)}`,
+      `${'x'.repeat(4095)}1${'y'.repeat(10_000)}`,
+      `${"'".repeat(5000)}s${'z'.repeat(9000)}`, // the apostrophe before a letter is no cut; the run of them is one pre-token
+      `${'<mask>'.repeat(900)}new york${'q'.repeat(9000)}`,
+    ]) {
+      for (const tok of [roberta, robertaAdded]) expectCutsExact(tok, text, [2, 3, 40, 512]);
+    }
+  });
+
+  it('16 MB of lines ("ab\\n" repeated, no space) and of words between punctuation: cut, not tokenized whole (was ~1 s a MB)', () => {
+    for (const unit of ['ab\n', 'word,', '12ab', 'é😀']) {
+      const text = unit.repeat((16 << 20) / unit.length);
+      const seen: number[] = [];
+      const pieces = roberta.pieces.bind(roberta);
+      roberta.pieces = (t: string) => (seen.push(t.length), pieces(t));
+      try {
+        const t0 = performance.now();
+        expect(roberta.encode(text, 512)).toHaveLength(512);
+        expect(performance.now() - t0).toBeLessThan(3000);
+        expect(Math.max(...seen)).toBeLessThan(64 * 1024);
+      } finally {
+        delete (roberta as { pieces?: unknown }).pieces;
+      }
+      expectCutsExact(roberta, text.slice(0, 1 << 16), [2, 512]);
+    }
+  });
+});
+
+describe('a text with no safe cut within maxTextChars is refused, not tokenized whole', () => {
+  const MB16 = 16 * 1024 * 1024;
+  const cases: [string, WordPieceTokenizer, string][] = [
+    ['byte-level BPE, 16 MB of letters', roberta, 'abcdefghij'.repeat(MB16 / 10)],
+    ['byte-level BPE, 16 MB of punctuation', roberta, '!?.,;:-'.repeat(MB16 / 7)],
+    ['byte-level BPE, 4M CJK characters', roberta, '中文字符'.repeat(1 << 20)],
+    ['Unigram (Metaspace), 16 MB without a space', xlmr, 'abcdefghij'.repeat(MB16 / 10)],
+    ['Unigram (Metaspace), 16 MB of lines without a space', xlmr, 'word\n'.repeat(MB16 / 5)],
+  ];
+  for (const [name, tok, text] of cases) {
+    it(`${name}: TextTooLongError at once, naming the limit and how to raise it`, () => {
+      const t0 = performance.now();
+      let error: unknown;
+      try {
+        tok.encode(text, 512);
+      } catch (e) {
+        error = e;
+      }
+      expect(performance.now() - t0).toBeLessThan(2000);
+      expect(error).toBeInstanceOf(TextTooLongError);
+      const e = error as TextTooLongError;
+      expect(e.code).toBe('INVALID_ARGUMENT');
+      expect([e.chars, e.limit]).toEqual([text.length, DEFAULT_MAX_TEXT_CHARS]);
+      expect(e.message).toContain(`a text of ${text.length} characters has no place within its first ${DEFAULT_MAX_TEXT_CHARS}`);
+      expect(e.message).toMatch(/maxTextChars.*--max-text-chars/);
+    });
+  }
+
+  it('Unigram: 200k characters without a space overflowed the stack ("Maximum call stack size exceeded"); refused by default, taken whole under a raised limit only up to it', () => {
+    const text = 'abcdefghij'.repeat(20_000);
+    expect(() => xlmr.encode(text, 128)).toThrow(TextTooLongError);
+    expect(() => xlmr.encode(text, 128, 150_000)).toThrow(/no place within its first 150000/);
+    const short = text.slice(0, 30_000);
+    expect(xlmr.encode(short, 128).slice(1, -1)).toEqual(xlmr.pieces(short).slice(0, 126));
+  });
+
+  it('the limit counts the characters tokenized at once: a text with a space before the limit is cut there and taken; up to the limit, a text without one is taken whole', () => {
+    const spaced = `${'x'.repeat(30_000)} ${'y'.repeat(1 << 20)}`;
+    expect(xlmr.encode(spaced, 64, 40_000)).toHaveLength(64);
+    expect(() => xlmr.encode(spaced, 64, 20_000)).toThrow(TextTooLongError);
+    const word = 'ab'.repeat(10_000);
+    expect(roberta.encode(word, 64, 20_000).slice(1, -1)).toEqual(roberta.pieces(word).slice(0, 62));
+    expect(() => roberta.encode(word, 64, 19_999)).toThrow(/a text of 20000 characters/);
+    expect(roberta.encode(word, 64, Infinity)).toHaveLength(64);
+  });
+
+  it('maxTextChars must be a positive integer or Infinity', () => {
+    for (const bad of [0, -1, 1.5, NaN]) expect(() => roberta.encode('a', 8, bad)).toThrow(/maxTextChars must be a positive integer/);
+  });
+
+  it('BERT tokenizers are not limited: they always stop early (bert-scan.ts)', () => {
+    const bert = WordPieceTokenizer.fromVocabTxt('[PAD]\n[UNK]\n[CLS]\n[SEP]\na\n##a\n');
+    expect(bert.encode('a'.repeat(1 << 20), 16, 1000)).toHaveLength(3); // one word longer than 100 characters: [UNK]
+  });
+});
