@@ -13,6 +13,7 @@ import type { Command } from 'commander';
 import { TesseraError } from '../../core/errors.js';
 import { writeOut } from '../options.js';
 import { say } from '../progress.js';
+import { signalExitCode } from '../signal-cleanup.js';
 
 interface BenchEntry {
   name: string;
@@ -98,13 +99,25 @@ export function register(program: Command): void {
       }
       const script = entry.file.endsWith('.mjs') ? entry.file : await bundle(root, entry);
       say(`running ${relative(root, entry.file)}${args.length ? ` ${args.join(' ')}` : ''}`);
-      const code = await new Promise<number>((res, rej) => {
-        const child = spawn(process.execPath, [script, ...args], { cwd: root, stdio: 'inherit' });
-        child.on('error', rej);
-        child.on('exit', (c, sig) => res(c ?? (sig ? 128 : 1)));
-      });
+      const code = await runScript(script, args, root);
       if (code !== 0) process.exitCode = code;
     });
+}
+
+/**
+ * Runs a bundled benchmark with Node in `cwd`; resolves with its exit code, or as a shell reports a
+ * signal that ended it (137 for SIGKILL, e.g. the OOM killer; 139 for a crash in native code), saying
+ * which: every signal gave 128, naming none.
+ */
+export function runScript(script: string, args: readonly string[], cwd: string): Promise<number> {
+  return new Promise<number>((res, rej) => {
+    const child = spawn(process.execPath, [script, ...args], { cwd, stdio: 'inherit' });
+    child.on('error', rej);
+    child.on('exit', (c, sig) => {
+      if (sig) say(`${relative(cwd, script)} was ended by ${sig}`);
+      res(c ?? (sig ? signalExitCode(sig) : 1));
+    });
+  });
 }
 
 /** Bundles a TypeScript benchmark into out/bench/<name>.mjs (packages stay external, WGSL as text). */
