@@ -68,12 +68,16 @@ describe('tessera info', () => {
     expect(r.stdout).toMatch(/^backends +gpu \(.*\), wasm \(available\)$/m);
     // int8 loaded from a path re-ranks from the file (rerankFrom 'file'): no f32 copy on the host.
     expect(r.stdout).toMatch(/^gpu storage +f32 900\.0 KiB, f16 450\.0 KiB, int8 225\.0 KiB \(re-ranked against this file's f32 rows, read by offset\)$/m);
+    // The tensor cores' planes an inner-product index takes with --allow-experimental (f32 1.5x, f16 0.75x f32).
+    expect(r.stdout).toMatch(/^gpu planes +with --allow-experimental on a GPU with subgroup matrices, where the memory holds them: f32 \+ 450\.0 KiB digit planes, f16 \+ 225\.0 KiB code plane \(--no-digit-planes leaves them out\)$/m);
   });
 
   it('--json for an IndexFlatL2 and a vector file', () => {
     const r = tessera('info', 'odd3_l2.index', '--json');
     expect(r.status, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ type: 'IndexFlatL2', d: 3, ntotal: 257, metric: 'l2', bytes: 3129, backends: ['gpu', 'wasm'] });
+    // Rows padded to a 16-byte word on the GPU at every precision (d 3: not 12 / 6 / 3 bytes), no planes for L2.
+    expect(JSON.parse(r.stdout).gpuStorageBytes).toEqual({ f32: 257 * 16, f16: 257 * 16, int8: 257 * 16 });
     const v = tessera('info', 'q.npy', '--json');
     expect(JSON.parse(v.stdout)).toMatchObject({ format: 'npy', n: 7, d: 5 });
   });

@@ -5,6 +5,7 @@
  */
 import type { Command } from 'commander';
 import { formatBytes } from '../../core/errors.js';
+import { DIMS_PER_WORD, rowBytes, type StoragePrecision } from '../../core/planner.js';
 import { registration } from '../../core/factory.js';
 import type { Backend } from '../../core/types.js';
 import { faissFormat } from '../../io/faiss/formats.js';
@@ -63,8 +64,7 @@ export function register(program: Command): void {
       const info = await inspectIndex(file);
       const kind = faissFormat(info.fourcc, file).kind;
       const status = await backendStatus(kind, info.backends);
-      const rowFloats = info.ntotal * info.d;
-      const gpuBytes = { f32: rowFloats * 4, f16: rowFloats * 2, int8: rowFloats };
+      const gpuBytes = gpuStorageBytes(info.ntotal, info.d, info.metric);
       // How the WASM backend lays the index over 4 GiB WebAssembly memories (src/wasm/shards.ts),
       // with the threads a load gets: HNSW counts a visited byte per vector for each.
       let plan: ShardPlan | undefined;
@@ -94,10 +94,31 @@ export function register(program: Command): void {
       ]);
       if (kind === 'flat') {
         rows.push(['gpu storage', `f32 ${formatBytes(gpuBytes.f32)}, f16 ${formatBytes(gpuBytes.f16)}, int8 ${formatBytes(gpuBytes.int8)} (re-ranked against this file's f32 rows, read by offset)`]);
+        const planes = gpuBytes.digitPlanes;
+        if (planes) {
+          const beside = [planes.f32 ? `f32 + ${formatBytes(planes.f32)} digit planes` : '', planes.f16 ? `f16 + ${formatBytes(planes.f16)} code plane` : ''].filter(Boolean).join(', ');
+          rows.push(['gpu planes', `with --allow-experimental on a GPU with subgroup matrices, where the memory holds them: ${beside} (--no-digit-planes leaves them out)`]);
+        }
       }
       if (plan) formatShardPlan(plan).split('\n').forEach((line, i) => rows.push([i === 0 ? 'wasm shards' : '', line]));
       await writeOut(table(rows));
     });
+}
+
+/**
+ * The rows' GPU bytes at each precision (rows padded to whole 16-byte words, as the planner lays
+ * them out), and for an inner-product index the tensor cores' planes that --allow-experimental adds
+ * by default (planner digitPrecisions: f32 two bytes a stored dimension, f16 one; only for stored
+ * dimensions in multiples of 32, the tensor kernel's step).
+ */
+export function gpuStorageBytes(ntotal: number, d: number, metric: string | null | undefined): { f32: number; f16: number; int8: number; digitPlanes?: { f32?: number; f16?: number } } {
+  const bytes = (p: StoragePrecision) => ntotal * rowBytes(d, p);
+  const planes = (p: 'f32' | 'f16') => {
+    const dims = (rowBytes(d, p) / 16) * DIMS_PER_WORD[p];
+    return metric === 'ip' && dims % 32 === 0 ? ntotal * dims * (p === 'f32' ? 2 : 1) : undefined;
+  };
+  const digitPlanes = { f32: planes('f32'), f16: planes('f16') };
+  return { f32: bytes('f32'), f16: bytes('f16'), int8: bytes('int8'), ...(digitPlanes.f32 !== undefined || digitPlanes.f16 !== undefined ? { digitPlanes } : {}) };
 }
 
 function table(rows: [string, string][]): string {
