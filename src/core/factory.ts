@@ -64,20 +64,27 @@ export interface IndexOptions {
   gpus?: readonly GPU[];
   /** GPU storage precision for Flat: exact f32, f16, int8 with exact re-rank, or the most exact that fits. */
   precision?: 'auto' | 'f32' | 'f16' | 'int8';
-  /** GPU memory to assume per adapter when the adapter does not report it, in bytes. */
+  /**
+   * GPU memory of each adapter in bytes, for the planner to fit the rows, planes and temporary
+   * bytes into before allocating (and for precision 'auto' to choose by). WebGPU does not report
+   * memory: without it nothing is checked up front ('auto' takes f32) and a device that runs out
+   * answers OUT_OF_MEMORY as it allocates.
+   */
   gpuMemory?: number;
   /**
    * GPU int8 loaded by readIndex: re-rank against float32 rows read from the index file by offset
    * ('file', the default for a path: bounded host memory) or kept in host memory ('memory').
    */
   rerankFrom?: 'file' | 'memory';
-  /** GPU int8, and f16 and f32 from 9 queries: allow Dawn's experimental subgroup matrices (tensor cores; Node opens Dawn with allow_unsafe_apis). Off by default. */
+  /** GPU int8 from 5 queries, f16 from 2 (9 without its code plane: digitPlanes) and f32 from 9: allow Dawn's experimental subgroup matrices (tensor cores; Node opens Dawn with allow_unsafe_apis). Off by default. */
   allowExperimental?: boolean;
   /**
-   * GPU f16 with allowExperimental: batches from 9 queries (tensorTuning.f16MinBatch) on the int8
-   * tensor cores, each row quantised to i8 as it is read and each query's k' best (rerankFactor)
-   * re-ranked exactly from the f16 rows on the GPU. Default true; false keeps the f16 kernels
-   * (exact f16 top-k at every batch, about half the speed from 9 queries on the H200).
+   * GPU f16 with allowExperimental: batches on the int8 tensor cores, from 2 queries reading the
+   * rows' code plane (digitPlanes; tensorTuning.f16CodesMinBatch), without it from 9 queries
+   * quantising each row to i8 as it is read (tensorTuning.f16MinBatch); each query's k' best
+   * (rerankFactor) re-ranked exactly from the f16 rows on the GPU. Default true; false keeps the
+   * f16 kernels (exact f16 top-k at every batch, 0.2-0.35x torch fp16 from 16 queries on the H200)
+   * and no code plane.
    */
   f16TensorCores?: boolean;
   /**
