@@ -19,8 +19,10 @@
  * fails with FORMAT naming the fix instead of answering with shifted text.
  */
 import { isUtf8 } from 'node:buffer';
-import { open, stat } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { createHash } from 'node:crypto';
+import { open, realpath, stat } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { basename, join, resolve } from 'node:path';
 import type { FileHandle } from 'node:fs/promises';
 import { TesseraError, formatBytes } from '../core/errors.js';
 import type { ProgressCallback } from '../core/types.js';
@@ -41,6 +43,17 @@ const FLUSH_ROWS = 1 << 16;
 /** Where the offset table of `corpusPath` lives by default. */
 export function offsetTablePath(corpusPath: string): string {
   return `${corpusPath}.offsets`;
+}
+
+/**
+ * Where serve keeps the offset table of `corpusPath` when the corpus's folder cannot be written (a
+ * shared, read-only dataset): $XDG_CACHE_HOME (else ~/.cache)/tessera/offsets/, named by the corpus's
+ * file name and a hash of its real path, so every path to one corpus finds one table.
+ */
+export async function cachedOffsetTablePath(corpusPath: string, env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  const real = await realpath(corpusPath).catch(() => resolve(corpusPath));
+  const key = createHash('sha256').update(real).digest('hex').slice(0, 16);
+  return join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'tessera', 'offsets', `${basename(real)}.${key}.offsets`);
 }
 
 export interface OffsetTableOptions {

@@ -9,12 +9,13 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { open } from 'node:fs/promises';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import '../../src/node.js';
 import { indexFactory } from '../../src/core/factory.js';
 import { Encoder } from '../../src/encoder/encoder.js';
 import { serveFiles } from '../../src/server/files.js';
 import { tempFilePath, thisWriter } from '../../src/io/node-fs.js';
+import { cachedOffsetTablePath } from '../../src/io/corpus.js';
 import type { ServeFilesOptions } from '../../src/server/files.js';
 import { writeToyFolder } from '../encoder/toy-model.js';
 
@@ -54,11 +55,38 @@ describe('serveFiles', () => {
     }
   });
 
-  it('a corpus in a folder where the offset table cannot be written: the error names --offsets', async (ctx) => {
-    const readOnly = '/sys/kernel/address_bits'; // sysfs: no new files, even for root
-    if (!existsSync(readOnly)) return ctx.skip();
-    const service = await serveFiles({ index: join(tmp, 'hnsw.index'), corpus: readOnly, model: MODEL, port: 0, backend: 'wasm', threads: 1 });
-    await expect(service.ready).rejects.toThrow(/cannot write \/sys\/kernel\/address_bits\.offsets: .*: pass --offsets FILE in a folder you can write/);
+  describe('a corpus in a folder where the offset table cannot be written (a shared, read-only dataset)', () => {
+    const readOnly = '/sys/kernel/address_bits'; // sysfs: no new files, even for root; one row ("64")
+    const cache = process.env.XDG_CACHE_HOME;
+    afterEach(() => {
+      if (cache === undefined) delete process.env.XDG_CACHE_HOME;
+      else process.env.XDG_CACHE_HOME = cache;
+    });
+
+    it("the table goes to the user's cache folder, saying where (Search-R1's launch script passes no --offsets: serve failed)", async (ctx) => {
+      if (!existsSync(readOnly)) return ctx.skip();
+      process.env.XDG_CACHE_HOME = join(tmp, 'cache');
+      const expected = await cachedOffsetTablePath(readOnly);
+      expect(expected.startsWith(join(tmp, 'cache', 'tessera', 'offsets', 'address_bits.'))).toBe(true);
+      for (const start of ['built', 'reused']) {
+        const lines: string[] = [];
+        const service = await serveFiles({ index: join(tmp, 'hnsw.index'), corpus: readOnly, model: MODEL, port: 0, backend: 'wasm', threads: 1, say: (l) => lines.push(l) });
+        // The corpus loads from the table in the cache; then its one row is not the index's 40.
+        await expect(service.ready).rejects.toThrow(`holds ${N} vectors but the corpus ${readOnly} has 1 rows`);
+        await service.close();
+        expect(lines).toContain(`corpus ${readOnly}: its folder cannot be written (EACCES), so its offset table goes to ${expected} (--offsets FILE to choose another)`);
+        expect(lines).toContain(`corpus ${readOnly}: offset table ${start === 'built' ? 'built and saved to' : 'reused from'} ${expected}`);
+      }
+      expect(existsSync(expected)).toBe(true);
+    });
+
+    it('where the cache folder cannot be made either, the error names --offsets', async (ctx) => {
+      if (!existsSync(readOnly)) return ctx.skip();
+      process.env.XDG_CACHE_HOME = '/sys/kernel/no-cache';
+      const service = await serveFiles({ index: join(tmp, 'hnsw.index'), corpus: readOnly, model: MODEL, port: 0, backend: 'wasm', threads: 1 });
+      await expect(service.ready).rejects.toThrow(/cannot write \/sys\/kernel\/address_bits\.offsets: .*; nor can \/sys\/kernel\/no-cache\/tessera\/offsets be created .*: pass --offsets FILE in a folder you can write/);
+      await service.close();
+    });
   });
 
   it('a corpus folder with no space left for the offset table: the error names --offsets too', async () => {
