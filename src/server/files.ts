@@ -4,7 +4,8 @@
  * by offset) and reports each step. The CLI (serve, demo), the end-to-end tests and the load test
  * all start the server through here, so they exercise the same wiring.
  */
-import { stat } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { TesseraError, formatBytes, isTesseraError } from '../core/errors.js';
 import type { BackendChoice, Index, ProgressCallback } from '../core/types.js';
 import { Encoder } from '../encoder/encoder.js';
@@ -12,7 +13,7 @@ import type { EncoderOptions } from '../encoder/encoder.js';
 import type { Pooling } from '../encoder/pooling.js';
 import type { ExecutionProviderChoice } from '../encoder/runtime.js';
 import type { TextEncoder } from '../encoder/types.js';
-import { checkCorpusFile, nonUtf8Note, openCorpus } from '../io/corpus.js';
+import { cachedOffsetTablePath, checkCorpusFile, nonUtf8Note, openCorpus } from '../io/corpus.js';
 import { inspectIndex, readIndex } from '../io/read-index.js';
 import { startService } from './service.js';
 import type { RunningService, ServiceOptions } from './service.js';
@@ -153,13 +154,27 @@ export async function serveFiles(opts: ServeFilesOptions): Promise<RunningServic
             : `corpus ${opts.corpus}: row ${row} is not valid UTF-8, answered with U+FFFD (the replacement character) for the bad bytes; if the corpus is in another encoding, convert it (iconv -f <its encoding> -t UTF-8) and build the index again`,
         );
       };
-      const corpus = await openCorpus(opts.corpus, { offsetsPath: opts.offsets, onProgress: opts.onProgress, onNonUtf8Row, say }).catch((e: unknown) => {
-        // The table goes beside the corpus by default, often a shared read-only (or full) dataset folder.
+      const open = (offsetsPath: string | undefined) => openCorpus(opts.corpus, { offsetsPath, onProgress: opts.onProgress, onNonUtf8Row, say });
+      const writeError = (e: unknown, codes: string[]) => {
         const code = ((e as Error)?.cause as NodeJS.ErrnoException | undefined)?.code;
-        if (opts.offsets === undefined && isTesseraError(e) && code !== undefined && ['EACCES', 'EPERM', 'EROFS', 'ENOSPC', 'EDQUOT'].includes(code)) {
-          throw new TesseraError(e.code, `${e.message.replace(/\.$/, '')}: pass --offsets FILE in a folder you can write for the corpus's offset table`, { cause: e });
+        return isTesseraError(e) && code !== undefined && codes.includes(code) ? code : undefined;
+      };
+      const useOffsets = (e: TesseraError) => new TesseraError(e.code, `${e.message.replace(/\.$/, '')}: pass --offsets FILE in a folder you can write for the corpus's offset table`, { cause: e });
+      const corpus = await open(opts.offsets).catch(async (e: unknown) => {
+        if (opts.offsets !== undefined) throw e;
+        // The table goes beside the corpus by default, often a shared read-only dataset folder: then
+        // to the user's cache, as Search-R1's launch script passes no --offsets (it failed there).
+        const denied = writeError(e, ['EACCES', 'EPERM', 'EROFS']);
+        if (denied) {
+          const cached = await cachedOffsetTablePath(opts.corpus);
+          say(`corpus ${opts.corpus}: its folder cannot be written (${denied}), so its offset table goes to ${cached} (--offsets FILE to choose another)`);
+          const made = await mkdir(dirname(cached), { recursive: true }).then(() => undefined, (m: NodeJS.ErrnoException) => m);
+          if (made) throw useOffsets(new TesseraError('INVALID_ARGUMENT', `${(e as Error).message}; nor can ${dirname(cached)} be created (${made.code ?? made.message})`, { cause: made }));
+          return open(cached).catch((c: unknown) => {
+            throw writeError(c, ['EACCES', 'EPERM', 'EROFS', 'ENOSPC', 'EDQUOT']) ? useOffsets(c as TesseraError) : c;
+          });
         }
-        throw e;
+        throw writeError(e, ['ENOSPC', 'EDQUOT']) ? useOffsets(e as TesseraError) : e;
       });
       say(`corpus ${opts.corpus}: offset table ${corpus.builtOffsets ? 'built and saved to' : 'reused from'} ${corpus.offsetsPath}`);
       if (corpus.nonUtf8Lines?.count) say(nonUtf8Note(opts.corpus, corpus.nonUtf8Lines.count, corpus.nonUtf8Lines.first));

@@ -77,7 +77,7 @@ export function rateProgress(): ProgressCallback {
 /**
  * The `tessera serve` line for what build wrote. It names the offset table build wrote into --out,
  * since serve's default is <corpus>.offsets beside the corpus (without it serve scans the corpus
- * again, and fails where the corpus's folder is read-only), and the --pooling the passages were
+ * again, into the user's cache where the corpus's folder is read-only), and the --pooling the passages were
  * encoded with, which the queries need too.
  */
 export function serveCommand(r: { index: string; offsets: string }, flags: { corpus: string; model: string; pooling?: string }): string {

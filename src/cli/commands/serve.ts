@@ -167,7 +167,7 @@ export function register(program: Command): void {
     .requiredOption('--index <file>', 'FAISS index file (IndexFlatIP/L2, HNSW, IVF, SQ)')
     .requiredOption('--corpus <file>', 'jsonl corpus, one row per vector in index order')
     .requiredOption('--model <dir>', 'model folder (tokenizer.json or vocab.txt, config.json, onnx/model.onnx)')
-    .option('--offsets <file>', 'offset table of the corpus (default: <corpus>.offsets, built once)')
+    .option('--offsets <file>', "offset table of the corpus (default: <corpus>.offsets, built once; ~/.cache/tessera/offsets/ where the corpus's folder is read-only)")
     .option('--ef-search <n>', "HNSW: candidate list size of every search (FAISS efSearch; default: the file's)", intOption('--ef-search', 1))
     .option('--nprobe <n>', "IVF: inverted lists visited by every search (FAISS nprobe; default: the file's)", intOption('--nprobe', 1))
     .option(
