@@ -968,6 +968,13 @@ export class GpuFlatIndex implements Index {
       const started = performance.now();
       const report = (done: number) => opts.onProgress?.({ phase: 'loading index to GPU', done, total, unit: 'bytes' });
       report(0);
+      // Each shard's rows at the end, as addRows tops shards up to an even share: their tiles are
+      // sized for them (the plan's bytes) instead of doubling past them.
+      const share = Math.ceil(layout.ntotal / index.shards.length);
+      index.shards.forEach((shard, s) => {
+        const after = Math.max(0, layout.ntotal - s * share);
+        shard.expectedRows = s === index.shards.length - 1 ? after : Math.min(share, after);
+      });
       let sinceFence = 0;
       for await (const chunk of readAhead(source, layout, opts.loadChunkBytes ?? 64 << 20)) {
         await index.addRows(chunk.data, chunk.count);
@@ -979,6 +986,7 @@ export class GpuFlatIndex implements Index {
         report((chunk.start + chunk.count) * layout.rowBytes);
       }
       index.rowsInFile = false;
+      for (const shard of index.shards) shard.expectedRows = undefined;
       // Wait for the uploads so the reported time is the time to serve.
       await Promise.all(index.contexts.map((c) => c.device.queue.onSubmittedWorkDone()));
       await Promise.all(index.shards.map((sh) => sh.releaseStaging()));

@@ -704,6 +704,21 @@ export class FlatShard {
   }
 
   /**
+   * Rows this shard holds once a load of known size ends (GpuFlatIndex.load sets it for the load):
+   * its tiles are then allocated and grown no larger than that layout needs (full tiles, then the
+   * rest), so the device holds the bytes the plan counted. Undefined: tiles start at 1024 rows and
+   * double as rows come, which left a load's last tile up to twice its rows (and its digit planes
+   * with it: up to half a tile's bytes beyond the plan).
+   */
+  expectedRows: number | undefined;
+
+  /** The most rows tile `t` needs for expectedRows (a full tile without an expectation, or past it). */
+  private tileCap(t: number): number {
+    const left = this.expectedRows === undefined ? 0 : this.expectedRows - t * this.rowsPerTile;
+    return left > 0 ? Math.min(this.rowsPerTile, left) : this.rowsPerTile;
+  }
+
+  /**
    * Makes room for n more rows: allocates (or grows) every tile they need before anything is
    * written, so an allocation refused by the device leaves the shard as it was.
    */
@@ -718,7 +733,8 @@ export class FlatShard {
         const used = tile ? tile.rows + parts.filter((p) => p.tile === tile).reduce((a, p) => a + p.count, 0) : 0;
         if (!tile || used === this.rowsPerTile) {
           // Tiles start at the size asked for (exact: synthetic fills) or grow by doubling as rows come.
-          const rows = Math.min(this.rowsPerTile, exact ? n - done : Math.max(n - done, 1024));
+          const floor = exact ? n - done : Math.max(n - done, 1024);
+          const rows = Math.min(this.rowsPerTile, Math.max(n - done, Math.min(floor, this.tileCap(this.tiles.length))));
           const buffer = await this.allocTile(rows);
           tile = { buffer, rows: 0, capacity: buffer.size / this.rowBytes };
           fresh.push(tile);
@@ -1012,7 +1028,7 @@ export class FlatShard {
 
   /** Reallocates a tile with room for `need` rows (doubling, capped at a full tile), keeping its rows. */
   private async growTile(tile: Tile, need: number): Promise<void> {
-    const capacity = Math.min(this.rowsPerTile, Math.max(need, 2 * tile.capacity));
+    const capacity = Math.min(this.rowsPerTile, Math.max(need, Math.min(2 * tile.capacity, this.tileCap(this.tiles.indexOf(tile)))));
     const bigger = await this.ctx.createBuffer({
       label: `tessera base tile ${this.tiles.indexOf(tile)}`,
       size: capacity * this.rowBytes,

@@ -10,6 +10,7 @@ import { memorySource } from '../../src/io/byte-reader.js';
 import { GpuFlatIndex } from '../../src/gpu/flat-index.js';
 import { randomVectors } from '../helpers/data.js';
 import { gpuForTests } from '../helpers/gpu.js';
+import { bruteForce } from '../helpers/oracle.js';
 
 const hasGpu = await gpuForTests('GPU plan report');
 
@@ -56,6 +57,29 @@ describe.skipIf(!hasGpu)('gpu plan report', () => {
       expect(unknown.filter((m) => m.startsWith('GPU plan: '))).toEqual([expect.stringMatching(/^GPU plan: int8; adapter 0: 18\.8 KiB of rows in 1 tile \+ .* temporary = [\d.]+ [KM]iB; the float32 rows the re-rank reads: 75\.0 KiB of host memory$/)]);
     } finally {
       await int8.dispose();
+    }
+  });
+
+  it.each([1, 2])('a load onto %i device(s) holds the bytes its plan counts: tiles sized for the rows, not doubled past them', async (devicesPerGpu) => {
+    const n = 1000;
+    const d = 64;
+    const bytes = await flatFile(n, d);
+    // 600-row tiles, 130-row chunks: the last tile (400 rows, or each device's 500) was allocated
+    // 600 rows, as tiles start at 1024 rows (capped at a tile) and double.
+    const index = (await readIndex(memorySource(bytes), { backend: 'gpu', precision: 'f32', devicesPerGpu, maxTileBytes: 600 * d * 4, loadChunkBytes: 130 * d * 4 } as never)) as GpuFlatIndex;
+    try {
+      const shards = (index as unknown as { shards: { baseBytes: number }[] }).shards;
+      expect(shards.map((s) => s.baseBytes)).toEqual(index.plan!.shards.map((s) => s.baseBytes));
+      expect(index.plan!.shards.reduce((a, s) => a + s.baseBytes, 0)).toBe(n * d * 4);
+      const q = randomVectors(3, d, 9);
+      const got = await index.search(q, 5);
+      const base = randomVectors(n, d, 7);
+      expect([...got.labels].map(Number)).toEqual([...bruteForce(base, q, d, 5, 'ip').labels]);
+      // Adds after the load double again (amortised growth).
+      await index.add(randomVectors(10, d, 11));
+      expect(shards.reduce((a, s) => a + s.baseBytes, 0)).toBeGreaterThan((n + 10) * d * 4);
+    } finally {
+      await index.dispose();
     }
   });
 });
