@@ -1,5 +1,6 @@
 /** Parsers for CLI option values: bad values fail in commander with the option's name and the accepted form. */
 import { type Command, InvalidArgumentError, Option } from 'commander';
+import { DEFAULT_MAX_TEXT_CHARS } from '../encoder/tokenizer.js';
 
 /** An integer option in [min, max]. */
 export function intOption(name: string, min: number, max = Number.MAX_SAFE_INTEGER) {
@@ -44,6 +45,17 @@ export function writeOut(text: string): Promise<void> {
   return new Promise((resolve, reject) => {
     process.stdout.write(text, (e) => (e ? reject(e) : resolve()));
   });
+}
+
+/**
+ * --max-text-chars: characters of one text a tokenizer other than BERT's takes at once
+ * (EncoderOptions.maxTextChars); the default is the encoder's, which the help names.
+ */
+export function maxTextCharsOption(): Option {
+  return new Option(
+    '--max-text-chars <n>',
+    `a tokenizer other than BERT's (SentencePiece, byte-level BPE) refuses a text with no safe cut (a space after a word; byte-level BPE: any change between letters, digits, whitespace and other characters) giving its first --max-length tokens within this many characters, rather than tokenize it whole (one long word takes seconds) (default: ${DEFAULT_MAX_TEXT_CHARS})`,
+  ).argParser(intOption('--max-text-chars', 1));
 }
 
 /** --pooling: how token states become one vector; the model folder's 1_Pooling config otherwise. */

@@ -34,6 +34,7 @@ import { lineNumbersOf, NON_UTF8_LISTED, nonUtf8Note, openCorpus, type Corpus } 
 import { writeFlatIndex } from '../io/faiss/flat.js';
 import { leftoverElsewhereNote, openAtomicFileSink, processAlive, processStart, removeLeftoverTempFiles, writeFailure } from '../io/node-fs.js';
 import { writeIndex } from '../io/read-index.js';
+import { TextTooLongError } from './tokenizer.js';
 import type { TextEncoder } from './types.js';
 
 export { lineNumbersOf };
@@ -119,6 +120,21 @@ const READ_ROWS = 16384;
 /** A {"title", "text"} row's passage in wiki-18's contents form: "\"title\"\ntext" (the text alone without a title). */
 export function titledText(title: unknown, text: string): string {
   return typeof title === 'string' && title !== '' ? `"${title}"\n${text}` : text;
+}
+
+/**
+ * A passage the encoder refuses (TextTooLongError: too long for a tokenizer that cannot stop early)
+ * as a bad row, checked alone: in its batch it failed the whole build, after hours of encoding.
+ */
+function tooLongPassage(p: { text: string } | { error: string }, enc: TextEncoder): { text: string } | { error: string } {
+  if ('error' in p || !enc.check) return p;
+  try {
+    enc.check(p.text, { prefix: 'passage' });
+  } catch (e) {
+    if (e instanceof TextTooLongError) return { error: e.message };
+    throw e;
+  }
+  return p;
 }
 
 /**
@@ -579,7 +595,7 @@ async function buildLocked(opts: BuildOptions, say: (line: string) => void, inde
           }
           nonUtf8.push(row);
         }
-        const p = passageOf(text);
+        const p = tooLongPassage(passageOf(text), enc);
         if ('error' in p) {
           if (opts.strict) {
             const line = (await lineNumbersOf(opts.corpus, [row])).get(row);

@@ -8,7 +8,7 @@ import { TesseraError } from '../core/errors.js';
 import { missingFile, openModelFolder, type ModelFiles, type ModelFolder } from './model-files.js';
 import { l2NormalizeRows, pool, type Pooling } from './pooling.js';
 import { loadRuntime, type ExecutionProvider, type ExecutionProviderChoice, type OrtModule } from './runtime.js';
-import { WordPieceTokenizer, type TokenBatch } from './tokenizer.js';
+import { DEFAULT_MAX_TEXT_CHARS, checkMaxTextChars, WordPieceTokenizer, type TokenBatch } from './tokenizer.js';
 import type { TextEncoder, TextPrefix } from './types.js';
 
 export interface PrefixStrings {
@@ -27,6 +27,14 @@ export interface EncoderOptions {
   prefixes?: 'e5' | 'none' | PrefixStrings;
   /** Tokens a text including [CLS]/[SEP]; longer texts are cut. Default 256 for e5 (Search-R1), else the model's limit (<= 512). More than config.json's max_position_embeddings is refused at load. */
   maxLength?: number;
+  /**
+   * Characters of a text a tokenizer other than BERT's may take at once (default 50000). Such a
+   * tokenizer stops early only at a safe cut (a space after a word; for byte-level BPE, any change
+   * between letters, digits, whitespace and other characters); a text with none giving its first
+   * maxLength - 2 tokens within this many characters is refused (TextTooLongError) rather than
+   * tokenized whole, which for one long word takes seconds. BERT tokenizers always stop early.
+   */
+  maxTextChars?: number;
   /** Texts per ONNX run at most; a run holds texts of one padded length (their token count rounded up to a multiple of 8), so a text's vector never depends on the texts beside it. Default 32. */
   batchSize?: number;
   /** 'auto' (default): onnxruntime-node when installed in Node, else onnxruntime-web WASM. */
@@ -71,6 +79,7 @@ export class Encoder implements TextEncoder {
     readonly normalize: boolean,
     readonly prefixes: PrefixStrings,
     readonly maxLength: number,
+    readonly maxTextChars: number,
     readonly batchSize: number,
     private readonly outputName: string,
     /** Inputs the graph declares int32 (transformers.js-style exports); the rest take int64. Per input: exports mix them. */
@@ -113,6 +122,8 @@ export class Encoder implements TextEncoder {
     if (!Number.isInteger(maxLength) || maxLength < 2) {
       throw new TesseraError('INVALID_ARGUMENT', `maxLength must be an integer >= 2, got ${maxLength}`);
     }
+    const maxTextChars = opts.maxTextChars ?? DEFAULT_MAX_TEXT_CHARS;
+    checkMaxTextChars(maxTextChars);
     const positions = positionLimit(config);
     if (positions !== undefined && maxLength > positions) {
       // The graph would load and fail only at the first text that long, with an ONNX Runtime broadcast error.
@@ -184,6 +195,7 @@ export class Encoder implements TextEncoder {
       opts.normalize ?? (modules ? modules.some((m) => m.endsWith('.Normalize')) : true),
       prefixes,
       maxLength,
+      maxTextChars,
       batchSize,
       outputName,
       int32Inputs,
@@ -248,7 +260,7 @@ export class Encoder implements TextEncoder {
     const pre = prefix === 'none' ? '' : this.prefixes[prefix];
     const rows = texts.map((t, i) => {
       if (typeof t !== 'string') throw new TesseraError('INVALID_ARGUMENT', `texts[${i}] must be a string, got ${typeof t}`);
-      return this.tokenizer.encode(pre + t, this.maxLength);
+      return this.tokenizer.encode(pre + t, this.maxLength, this.maxTextChars);
     });
     const out = new Float32Array(texts.length * this.dim);
     // A text's vector depends on the text alone, not on the texts run beside it: padded to the longest
@@ -283,7 +295,17 @@ export class Encoder implements TextEncoder {
 
   /** Token ids of texts as the model sees them ([CLS] ... [SEP], cut to maxLength), with the prefix. */
   tokenize(text: string, prefix: TextPrefix = 'none'): number[] {
-    return this.tokenizer.encode((prefix === 'none' ? '' : this.prefixes[prefix]) + text, this.maxLength);
+    return this.tokenizer.encode((prefix === 'none' ? '' : this.prefixes[prefix]) + text, this.maxLength, this.maxTextChars);
+  }
+
+  /**
+   * Throws the TextTooLongError encode would for `text`, without running the model. Only a text
+   * longer than maxTextChars can be refused, so only those are tokenized (up to that many characters).
+   */
+  check(text: string, opts: { prefix?: TextPrefix } = {}): void {
+    const prefix = opts.prefix ?? 'query';
+    const full = (prefix === 'none' ? '' : this.prefixes[prefix]) + text;
+    if (full.length > this.maxTextChars) this.tokenizer.encode(full, this.maxLength, this.maxTextChars);
   }
 
   private async runBatch(b: TokenBatch): Promise<{ vectors: Float32Array; dim: number; pooledByModel: boolean }> {

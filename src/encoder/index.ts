@@ -1,7 +1,7 @@
 /** The encoder's public surface: model folders -> TextEncoder on ONNX Runtime. */
 export { Encoder, E5_PREFIXES, checkEncoderDim } from './encoder.js';
 export type { EncoderOptions, PrefixStrings } from './encoder.js';
-export { WordPieceTokenizer, bertTokenizerJson } from './tokenizer.js';
+export { WordPieceTokenizer, bertTokenizerJson, TextTooLongError, DEFAULT_MAX_TEXT_CHARS } from './tokenizer.js';
 export type { TokenBatch } from './tokenizer.js';
 export { pool, l2NormalizeRows } from './pooling.js';
 export type { Pooling } from './pooling.js';

@@ -9,6 +9,12 @@ export interface TextEncoder {
   readonly name: string;
   /** texts -> Float32Array of texts.length x dim, row-major; prefixes follow the model's conventions (e5: "query: "). */
   encode(texts: readonly string[], opts?: { prefix?: TextPrefix }): Promise<Float32Array>;
+  /**
+   * Throws, as encode would, for a text it refuses (encoder.ts: TextTooLongError, for a tokenizer
+   * that cannot stop early in a text past maxTextChars), without running the model; the server and
+   * build ask it for each text, so one such text fails alone, not the batch it would run in.
+   */
+  check?(text: string, opts?: { prefix?: TextPrefix }): void;
   /** One line on how texts become vectors (pooling, normalisation, query prefix, token limit), for logs. */
   describe?(): string;
   dispose(): Promise<void>;

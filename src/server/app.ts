@@ -18,6 +18,7 @@ import Fastify, { LogController } from 'fastify';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyServerOptions } from 'fastify';
 import { formatBytes, isTesseraError } from '../core/errors.js';
 import { titledText } from '../encoder/build-index.js';
+import { TextTooLongError } from '../encoder/tokenizer.js';
 import { MicroBatcher, QueueFullError, RequestTimeoutError, ShuttingDownError } from './batcher.js';
 import type { RequestResult } from './batcher.js';
 import type { ServerMetrics } from './metrics.js';
@@ -34,6 +35,8 @@ export interface ServiceState {
   phase: 'loading' | 'ready' | 'failed' | 'closing';
   batcher?: MicroBatcher;
   corpus?: RowSource;
+  /** Throws for a query the encoder refuses (TextTooLongError), so it fails its request alone, not its batch. */
+  checkQuery?: (query: string) => void;
   /** Whether the search side can answer now (false while recovering from a device loss). */
   searchReady?: () => boolean;
   /** Steps loaded so far with their seconds, for /health. */
@@ -161,6 +164,7 @@ export function toHttpFailure(e: unknown, bodyLimit?: number): HttpFailure {
   if (e instanceof UnavailableError) return { status: 503, code: 'UNAVAILABLE', message: e.message, retryAfter: e.retryAfterSeconds, reason: 'unavailable' };
   if (e instanceof ShuttingDownError) return { status: 503, code: 'SHUTTING_DOWN', message: e.message, retryAfter: 5, reason: 'unavailable' };
   if (e instanceof RequestTimeoutError) return { status: 504, code: 'TIMEOUT', message: e.message, reason: 'timeout' };
+  if (e instanceof TextTooLongError) return { status: 413, code: 'TEXT_TOO_LONG', message: e.message, reason: 'too_large' };
   if (isTesseraError(e)) {
     switch (e.code) {
       case 'INVALID_ARGUMENT':
@@ -425,6 +429,14 @@ export function createApp(opts: AppOptions, state: ServiceState): FastifyInstanc
         const loading = `the index, corpus and model are still loading${waited ? ` after ${opts.loadWaitMs} ms of waiting` : loadWaiting > 0 ? ` and ${loadWaiting} queries already wait for them` : ''}`;
         const why = state.phase === 'failed' ? `loading failed: ${state.error}` : state.phase === 'closing' ? 'the server is shutting down' : loading;
         return sendFailure(reply, { status: 503, code: 'UNAVAILABLE', message: `${why}: retry shortly (GET /health says when ready)`, retryAfter: 5, reason: 'unavailable' }, metrics);
+      }
+      // Checked before batching: encoded beside other requests' queries, it would fail them too.
+      for (let i = 0; state.checkQuery && i < queries.length; i++) {
+        try {
+          state.checkQuery(queries[i]!);
+        } catch (e) {
+          return sendFailure(reply, { ...toHttpFailure(e), field: `queries[${i}]` }, metrics);
+        }
       }
       const k = topk ? topk : opts.defaultTopk;
       // A client that hangs up (a trainer's request timeout, a killed rollout worker) takes its

@@ -64,6 +64,8 @@ export interface ServeFilesOptions {
   pooling?: Pooling;
   /** Tokens a query, [CLS]/[SEP] included; overrides the folder's and --retriever_name's. */
   maxLength?: number;
+  /** Characters of a query a tokenizer without a safe cut takes at once (EncoderOptions.maxTextChars); longer ones get a 413. */
+  maxTextChars?: number;
   /** Encoder execution provider (default auto: onnxruntime-node when installed, else WASM). */
   encoderProvider?: ExecutionProviderChoice;
   /** Texts per encoder run (default: the batch limit, so one batch is one ONNX run). */
@@ -194,6 +196,7 @@ export async function serveFiles(opts: ServeFilesOptions): Promise<RunningServic
         ...searchR1Encoding(opts.retrieverName),
         ...(opts.pooling !== undefined ? { pooling: opts.pooling } : {}),
         ...(opts.maxLength !== undefined ? { maxLength: opts.maxLength } : {}),
+        maxTextChars: opts.maxTextChars,
         executionProvider: opts.encoderProvider,
         batchSize: opts.encoderBatch ?? maxBatch,
         threads: opts.threads,

@@ -176,6 +176,8 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
     state.searchReady = () => r.state === 'ready';
     state.batcher = batcher;
     state.corpus = corpus;
+    const enc = encoder;
+    if (enc.check) state.checkQuery = (q) => enc.check!(q, { prefix: 'query' });
     if (state.phase === 'loading') state.phase = 'ready';
     settle();
   })().catch(async (e) => {

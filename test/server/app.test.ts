@@ -10,6 +10,7 @@ import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { TesseraError, isTesseraError } from '../../src/core/errors.js';
 import type { Backend, Index } from '../../src/core/types.js';
+import { WordPieceTokenizer } from '../../src/encoder/tokenizer.js';
 import { LINGER_MAX_BYTES, renderResult, scoreJson } from '../../src/server/app.js';
 import { startService } from '../../src/server/service.js';
 import type { RunningService, ServiceOptions } from '../../src/server/service.js';
@@ -468,6 +469,39 @@ describe('limits: every bad request gets its 4xx/5xx, named', () => {
     const res = await post(service, { queries: Array.from({ length: 17 }, (_, i) => `q${i}`) });
     expect(res.statusCode).toBe(413);
     expect((res.json() as { error: unknown }).error).toMatchObject({ code: 'BATCH_TOO_LARGE', field: 'queries', message: expect.stringMatching(/17 queries, at most 16 .*--max-queue/) });
+  });
+
+  it('a query the tokenizer would have to take whole past --max-text-chars -> 413 TEXT_TOO_LONG naming it; the queries batched beside it are answered', async () => {
+    // A byte-level BPE tokenizer: a 16 MB word held the server for minutes; refused, it failed every request of its batch with a 400.
+    const tok = WordPieceTokenizer.fromTokenizerJson({
+      added_tokens: [],
+      normalizer: null,
+      pre_tokenizer: { type: 'ByteLevel', use_regex: true },
+      decoder: null,
+      post_processor: null,
+      model: { type: 'BPE', vocab: Object.fromEntries(['<s>', '</s>', '<pad>', 'a', 'b', 'Ġ'].map((t, i) => [t, i])), merges: [] },
+    });
+    class LimitedEncoder extends WordHashEncoder {
+      check(text: string): void {
+        tok.encode(text, 16, 1000);
+      }
+      override async encode(texts: readonly string[]): Promise<Float32Array> {
+        for (const t of texts) this.check(t);
+        return super.encode(texts);
+      }
+    }
+    const encoder = new LimitedEncoder(D);
+    const { service } = await serve({ loadEncoder: async () => encoder, maxWaitMs: 20 });
+    const [bad, good] = await Promise.all([post(service, { queries: ['piano', 'ab'.repeat(1000)] }), post(service, { queries: ['castle', 'a b '.repeat(1000)] })]);
+    expect(bad.statusCode).toBe(413);
+    expect((bad.json() as { error: unknown }).error).toMatchObject({
+      status: 413,
+      code: 'TEXT_TOO_LONG',
+      field: 'queries[1]',
+      message: expect.stringMatching(/a text of 2000 characters has no place within its first 1000 .*--max-text-chars/),
+    });
+    expect(good.statusCode).toBe(200);
+    expect(encoder.calls.flat()).not.toContain('piano');
   });
 
   it('full queue -> 503 with Retry-After; served again once it drains', async () => {

@@ -15,7 +15,7 @@ import { buildIndex, checkOutFolder, checkOutNotLocked, releaseBuildLocksSync } 
 import { Encoder } from '../../encoder/encoder.js';
 import { checkCorpusFile } from '../../io/corpus.js';
 import { removeUnfinishedWritesSync } from '../../io/node-fs.js';
-import { intOption, poolingOption } from '../options.js';
+import { intOption, maxTextCharsOption, poolingOption } from '../options.js';
 import { say } from '../progress.js';
 import { signalExitCode } from '../signal-cleanup.js';
 
@@ -123,12 +123,13 @@ export function register(program: Command): void {
     .option('--threads <n>', 'CPU threads (default: all cores)', intOption('--threads', 1))
     .option('--max-length <n>', "tokens a passage, [CLS]/[SEP] included (default: 256 for e5, else the model's limit)", intOption('--max-length', 2))
     .addOption(poolingOption('passages'))
-    .action(async (flags: { corpus: string; model: string; out: string; indexType: string; batch: number; strict?: boolean; restart?: boolean; encoder: 'auto' | 'wasm' | 'webgpu' | 'native'; threads?: number; maxLength?: number; pooling?: 'mean' | 'cls' }) => {
+    .addOption(maxTextCharsOption())
+    .action(async (flags: { corpus: string; model: string; out: string; indexType: string; batch: number; strict?: boolean; restart?: boolean; encoder: 'auto' | 'wasm' | 'webgpu' | 'native'; threads?: number; maxLength?: number; maxTextChars?: number; pooling?: 'mean' | 'cls' }) => {
       // A mistyped or compressed corpus, or an --out that is a file or another build's, fails before the model loads (seconds to minutes for e5 on CPU).
       await checkCorpusFile(flags.corpus);
       await checkOutFolder(flags.out);
       await checkOutNotLocked(flags.out);
-      const encoder = await Encoder.fromDirectory(flags.model, { executionProvider: flags.encoder, threads: flags.threads, batchSize: flags.batch, maxLength: flags.maxLength, pooling: flags.pooling });
+      const encoder = await Encoder.fromDirectory(flags.model, { executionProvider: flags.encoder, threads: flags.threads, batchSize: flags.batch, maxLength: flags.maxLength, maxTextChars: flags.maxTextChars, pooling: flags.pooling });
       say(`model ${encoder.name}: ${encoder.dim} dims on ${encoder.provider}, ${encoder.pooledByModel ? 'pooled by the model' : `${encoder.pooling} pooling`}, passage prefix ${JSON.stringify(encoder.prefixes.passage)}, max ${encoder.maxLength} tokens`);
       // Ctrl-C (or SIGTERM) stops after the batch being encoded is checkpointed, saying where a rerun
       // resumes; a second one stops at once (the checkpoint is consistent at any moment), removing the

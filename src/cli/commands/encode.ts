@@ -12,7 +12,7 @@ import { passageOf } from '../../encoder/build-index.js';
 import { Encoder } from '../../encoder/encoder.js';
 import type { TextPrefix } from '../../encoder/types.js';
 import { vectorFormatOf, writeVectors } from '../../io/vectors.js';
-import { intOption, poolingOption, writeOut } from '../options.js';
+import { intOption, maxTextCharsOption, poolingOption, writeOut } from '../options.js';
 import { say } from '../progress.js';
 import { rateProgress } from './build.js';
 
@@ -110,9 +110,10 @@ export function register(program: Command): void {
     .option('--batch <n>', 'texts per model run', intOption('--batch', 1), 32)
     .option('--max-length <n>', "tokens a text, [CLS]/[SEP] included (default: 256 for e5, else the model's limit)", intOption('--max-length', 2))
     .addOption(poolingOption('the texts'))
+    .addOption(maxTextCharsOption())
     .option('--quantized', 'use model_quantized.onnx')
     .option('--model-file <name>', 'the .onnx file in the model folder to run (e.g. onnx/model_qint8_avx512.onnx, onnx/model_int8.onnx)')
-    .action(async (flags: { model: string; texts: string; prefix: TextPrefix; json?: boolean; out?: string; encoder: 'auto' | 'wasm' | 'webgpu' | 'native'; threads?: number; batch: number; maxLength?: number; pooling?: 'mean' | 'cls'; quantized?: boolean; modelFile?: string }) => {
+    .action(async (flags: { model: string; texts: string; prefix: TextPrefix; json?: boolean; out?: string; encoder: 'auto' | 'wasm' | 'webgpu' | 'native'; threads?: number; batch: number; maxLength?: number; maxTextChars?: number; pooling?: 'mean' | 'cls'; quantized?: boolean; modelFile?: string }) => {
       // Checked before the model loads: a wrong name should not cost an encoding run.
       if (flags.out !== undefined && !vectorFormatOf(flags.out)) {
         throw new TesseraError('INVALID_ARGUMENT', `--out ${flags.out}: name the file .npy, .fvecs or .f32 (the vector formats tessera search --queries reads)`);
@@ -123,6 +124,7 @@ export function register(program: Command): void {
         threads: flags.threads,
         batchSize: flags.batch,
         maxLength: flags.maxLength,
+        maxTextChars: flags.maxTextChars,
         pooling: flags.pooling,
         quantized: flags.quantized,
         modelFile: flags.modelFile,

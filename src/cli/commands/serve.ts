@@ -3,7 +3,7 @@
  * over a FAISS index file, a jsonl corpus read by offset and a local model folder.
  */
 import { Command, Option } from 'commander';
-import { addGpuIndexOptions, bytesOption, digitPlanesOption, intOption, poolingOption } from '../options.js';
+import { addGpuIndexOptions, bytesOption, digitPlanesOption, intOption, maxTextCharsOption, poolingOption } from '../options.js';
 import { progressBars, say } from '../progress.js';
 import { signalExitCode } from '../signal-cleanup.js';
 import { removeUnfinishedWritesSync } from '../../io/node-fs.js';
@@ -176,6 +176,7 @@ export function register(program: Command): void {
     )
     .addOption(poolingOption('queries (overrides --retriever-name)'))
     .option('--max-length <n>', 'tokens a query, [CLS]/[SEP] included (overrides --retriever-name; default: 256 for e5, else the model limit)', intOption('--max-length', 2))
+    .addOption(maxTextCharsOption())
     .addHelpText(
       'after',
       "\nSearch-R1's flags work too: --index_path, --corpus_path, --retriever_model (a local ONNX model folder), --retriever_name, --topk, --faiss_gpu (= --backend gpu).",
@@ -188,6 +189,7 @@ export function register(program: Command): void {
     retrieverName?: string;
     pooling?: 'mean' | 'cls';
     maxLength?: number;
+    maxTextChars?: number;
     efSearch?: number;
     nprobe?: number;
   };
@@ -201,6 +203,7 @@ export function register(program: Command): void {
       retrieverName: flags.retrieverName,
       pooling: flags.pooling,
       maxLength: flags.maxLength,
+      maxTextChars: flags.maxTextChars,
       efSearch: flags.efSearch,
       nprobe: flags.nprobe,
     });

@@ -1,0 +1,114 @@
+/**
+ * EncoderOptions.maxTextChars and --max-text-chars: a model whose tokenizer cannot stop early in a
+ * long word (byte-level BPE here, on the toy model) refuses such a text with TextTooLongError, which
+ * `build` records as a bad row (a zero vector) instead of failing the build, and `encode`, `build`
+ * and `serve` take the flag. Before, the text was tokenized whole: seconds to minutes for one row.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import '../../src/node.js';
+import { DEFAULT_MAX_TEXT_CHARS, Encoder, TextTooLongError } from '../../src/encoder/index.js';
+import { buildIndex } from '../../src/encoder/build-index.js';
+import { isTesseraError } from '../../src/core/errors.js';
+import { register as registerBuild } from '../../src/cli/commands/build.js';
+import { register as registerEncode } from '../../src/cli/commands/encode.js';
+import { register as registerServe } from '../../src/cli/commands/serve.js';
+import { writeToyFolder } from './toy-model.js';
+
+const root = mkdtempSync(join(tmpdir(), 'tessera-max-text-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+const DIM = 4;
+
+/** A byte-level BPE tokenizer.json (RoBERTa's pipeline) whose ids fit the toy model's table. */
+const VOCAB = ['<pad>', '<unk>', '<s>', '</s>', 'a', 'b', 'Ġ', 'c', '1', '!', 'Ġa', 'ab'];
+function writeByteLevelFolder(dir: string): string {
+  writeToyFolder(dir, DIM, { noTokenizer: true });
+  const vocab = Object.fromEntries(VOCAB.map((t, i) => [t, i]));
+  writeFileSync(
+    join(dir, 'tokenizer.json'),
+    JSON.stringify({
+      version: '1.0',
+      added_tokens: ['<pad>', '<unk>', '<s>', '</s>'].map((content) => ({ id: vocab[content], content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true })),
+      normalizer: null,
+      pre_tokenizer: { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true },
+      post_processor: null,
+      decoder: { type: 'ByteLevel' },
+      model: { type: 'BPE', dropout: null, unk_token: null, vocab, merges: [['Ġ', 'a'], ['a', 'b']] },
+    }),
+  );
+  return dir;
+}
+
+const model = writeByteLevelFolder(join(root, 'byte-level'));
+const LONG_WORD = 'ab'.repeat(40_000); // 80k characters of letters: no place to stop early
+let enc: Encoder;
+beforeAll(async () => {
+  enc = await Encoder.fromDirectory(model, { maxLength: 16 });
+});
+afterAll(() => enc.dispose());
+
+describe('EncoderOptions.maxTextChars', () => {
+  it(`defaults to ${DEFAULT_MAX_TEXT_CHARS}; a long word is refused by encode and check, a long text with a cut is encoded`, async () => {
+    expect(enc.maxTextChars).toBe(DEFAULT_MAX_TEXT_CHARS);
+    await expect(enc.encode([LONG_WORD], { prefix: 'passage' })).rejects.toBeInstanceOf(TextTooLongError);
+    expect(() => enc.check(LONG_WORD, { prefix: 'passage' })).toThrow(/a text of 80000 characters has no place within its first 50000 .*--max-text-chars/);
+    const cut = `${LONG_WORD.slice(0, 30_000)}!${LONG_WORD}`;
+    expect(() => enc.check(cut)).not.toThrow();
+    expect(enc.tokenize(cut)).toHaveLength(16);
+    expect(() => enc.check('ab ab')).not.toThrow();
+  });
+
+  it('raised, the word is encoded (as its first tokens); bad values are refused at load', async () => {
+    const big = await Encoder.fromDirectory(model, { maxLength: 16, maxTextChars: 100_000 });
+    try {
+      const v = await big.encode([LONG_WORD, 'ab'.repeat(14)]);
+      expect(Array.from(v.subarray(0, DIM))).toEqual(Array.from(v.subarray(DIM, 2 * DIM)));
+    } finally {
+      await big.dispose();
+    }
+    for (const bad of [0, -5, 2.5]) {
+      const err = await Encoder.fromDirectory(model, { maxTextChars: bad }).catch((e: unknown) => e);
+      expect(isTesseraError(err, 'INVALID_ARGUMENT') && /maxTextChars must be a positive integer/.test(err.message)).toBe(true);
+    }
+  });
+});
+
+describe('build: a row the tokenizer refuses is a bad row, not the end of the build', () => {
+  const corpus = join(root, 'corpus.jsonl');
+  writeFileSync(corpus, ['ab c', LONG_WORD, 'c ab 1', 'ab!ab'].map((contents, i) => JSON.stringify({ id: String(i), contents })).join('\n') + '\n');
+
+  it('the long word is indexed as a zero vector and listed with its line; the rows around it are encoded', async () => {
+    const notes: string[] = [];
+    const result = await buildIndex({ corpus, out: join(root, 'out'), encoder: enc, say: (l) => notes.push(l) });
+    expect(result.badRows).toEqual([expect.objectContaining({ row: 1, line: 2, reason: expect.stringMatching(/^a text of 80000 characters has no place within its first 50000/) })]);
+    expect(notes.some((l) => /corpus\.jsonl:2: a text of 80000 characters .*indexed as a zero vector \(row 1\)/.test(l))).toBe(true);
+    const bytes = readFileSync(join(root, 'out', 'Flat.index'));
+    const tail = bytes.subarray(bytes.length - 4 * DIM * 4);
+    const rows = new Float32Array(tail.buffer.slice(tail.byteOffset, tail.byteOffset + tail.length));
+    const want = await enc.encode(['ab c', 'c ab 1', 'ab!ab'], { prefix: 'passage' });
+    expect(Array.from(rows.subarray(DIM, 2 * DIM))).toEqual([0, 0, 0, 0]);
+    expect(Array.from(rows.subarray(0, DIM))).toEqual(Array.from(want.subarray(0, DIM)));
+    expect(Array.from(rows.subarray(2 * DIM))).toEqual(Array.from(want.subarray(DIM)));
+  });
+
+  it('--strict makes it fatal, naming the line', async () => {
+    const err = await buildIndex({ corpus, out: join(root, 'out-strict'), encoder: enc, strict: true }).catch((e: unknown) => e);
+    expect(isTesseraError(err, 'FORMAT') && /corpus\.jsonl:2: a text of 80000 characters/.test(err.message)).toBe(true);
+  });
+});
+
+describe('--max-text-chars on encode, build and serve', () => {
+  for (const [name, register] of [['encode', registerEncode], ['build', registerBuild], ['serve', registerServe]] as const) {
+    it(`${name} documents it with its default and refuses a value that is not a positive integer`, () => {
+      const program = new Command().exitOverride().configureOutput({ writeErr: () => {}, writeOut: () => {} });
+      register(program);
+      const cmd = program.commands.find((c) => c.name() === name)!;
+      expect(cmd.helpInformation().replace(/\s+/g, ' ')).toMatch(new RegExp(`--max-text-chars <n> .*safe cut.*\\(default: ${DEFAULT_MAX_TEXT_CHARS}\\)`));
+      cmd.exitOverride().configureOutput({ writeErr: () => {}, writeOut: () => {} });
+      expect(() => cmd.parseOptions(['--max-text-chars', '0'])).toThrow(/--max-text-chars must be an integer in \[1, /);
+    });
+  }
+});
