@@ -22,10 +22,10 @@
  */
 import { createHash, randomBytes, type Hash } from 'node:crypto';
 import { createReadStream, readFileSync, rmSync } from 'node:fs';
-import { link, mkdir, open, readdir, readFile, rename, rm, stat, truncate, writeFile } from 'node:fs/promises';
+import { access, constants, link, mkdir, open, readdir, readFile, rename, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { isUtf8 } from 'node:buffer';
 import { hostname } from 'node:os';
-import { basename, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { TesseraError, formatBytes } from '../core/errors.js';
 import { indexFactory, parseFactoryString, type IndexSpec } from '../core/factory.js';
@@ -212,9 +212,10 @@ async function writeAtomic(path: string, text: string): Promise<void> {
 }
 
 /**
- * Refuses an output folder that is a file, or lies under one (INVALID_ARGUMENT naming it), before a
- * model is loaded for a build that could not write its results: mkdir's raw EEXIST / ENOTDIR said
- * neither which path nor what to pass.
+ * Refuses an output folder that is a file, or lies under one, or cannot be written (INVALID_ARGUMENT
+ * naming it), before a model is loaded for a build that could not write its results: mkdir's raw
+ * EEXIST / ENOTDIR said neither which path nor what to pass, and a read-only --out (a mounted dataset
+ * folder) failed only once the model had loaded, minutes for e5 on CPU.
  */
 export async function checkOutFolder(out: string): Promise<void> {
   const s = await stat(out).catch((e: NodeJS.ErrnoException) => {
@@ -223,6 +224,13 @@ export async function checkOutFolder(out: string): Promise<void> {
     throw e;
   });
   if (s && !s.isDirectory()) throw outIsNotFolder(out, 'a file');
+  // The folder, or the nearest one above it that exists (where the build creates it), must take new files.
+  let dir = resolve(out);
+  while (!s && dirname(dir) !== dir && !(await stat(dir).then((d) => d.isDirectory(), () => false))) dir = dirname(dir);
+  await access(dir, constants.W_OK).catch((e: NodeJS.ErrnoException) => {
+    const where = dir === resolve(out) ? '' : ` (it would be created in ${dir})`;
+    throw new TesseraError('INVALID_ARGUMENT', `--out ${out} cannot be written${where}: ${e.code === 'EROFS' ? 'a read-only file system' : 'no permission'} (${e.code}); pass a folder you can write`, { cause: e });
+  });
 }
 
 async function makeOutFolder(out: string): Promise<void> {
