@@ -705,10 +705,11 @@ export class FlatShard {
 
   /**
    * Rows this shard holds once a load of known size ends (GpuFlatIndex.load sets it for the load):
-   * its tiles are then allocated and grown no larger than that layout needs (full tiles, then the
-   * rest), so the device holds the bytes the plan counted. Undefined: tiles start at 1024 rows and
-   * double as rows come, which left a load's last tile up to twice its rows (and its digit planes
-   * with it: up to half a tile's bytes beyond the plan).
+   * each tile is then allocated at the rows that layout gives it (full tiles, then the rest), so
+   * the device holds the bytes the plan counted, with no regrowth copies (nor their old and new
+   * buffers at once). Undefined: tiles start at 1024 rows and double as rows come, which left a
+   * load's last tile up to twice its rows (and its digit planes with it: up to half a tile's bytes
+   * beyond the plan).
    */
   expectedRows: number | undefined;
 
@@ -733,8 +734,9 @@ export class FlatShard {
         const used = tile ? tile.rows + parts.filter((p) => p.tile === tile).reduce((a, p) => a + p.count, 0) : 0;
         if (!tile || used === this.rowsPerTile) {
           // Tiles start at the size asked for (exact: synthetic fills) or grow by doubling as rows come.
-          const floor = exact ? n - done : Math.max(n - done, 1024);
-          const rows = Math.min(this.rowsPerTile, Math.max(n - done, Math.min(floor, this.tileCap(this.tiles.length))));
+          // A load of known size allocates each tile at its final rows at once (no regrowth copies).
+          const cap = this.tileCap(this.tiles.length);
+          const rows = Math.min(this.rowsPerTile, Math.max(n - done, exact ? 0 : this.expectedRows !== undefined ? cap : Math.min(1024, cap)));
           const buffer = await this.allocTile(rows);
           tile = { buffer, rows: 0, capacity: buffer.size / this.rowBytes };
           fresh.push(tile);

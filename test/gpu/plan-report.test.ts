@@ -9,7 +9,8 @@ import { readIndex, writeFlatIndex } from '../../src/index.js';
 import { memorySource } from '../../src/io/byte-reader.js';
 import { GpuFlatIndex } from '../../src/gpu/flat-index.js';
 import { randomVectors } from '../helpers/data.js';
-import { gpuForTests } from '../helpers/gpu.js';
+import { gpuForTests, wrapGpu } from '../helpers/gpu.js';
+import { resolveGpu } from '../../src/gpu/device.js';
 import { bruteForce } from '../helpers/oracle.js';
 
 const hasGpu = await gpuForTests('GPU plan report');
@@ -78,6 +79,22 @@ describe.skipIf(!hasGpu)('gpu plan report', () => {
       // Adds after the load double again (amortised growth).
       await index.add(randomVectors(10, d, 11));
       expect(shards.reduce((a, s) => a + s.baseBytes, 0)).toBeGreaterThan((n + 10) * d * 4);
+    } finally {
+      await index.dispose();
+    }
+  });
+
+  it('a load allocates each tile once, at its final rows: no 1024-row start regrown (a copy, and old and new buffers at once)', async () => {
+    const d = 64;
+    const bytes = await flatFile(3000, d);
+    const spy = { buffers: [] as number[] };
+    const gpu = wrapGpu((await resolveGpu())!, spy);
+    const index = await readIndex(memorySource(bytes), { backend: 'gpu', gpu, precision: 'f32', maxTileBytes: 2000 * d * 4, loadChunkBytes: 130 * d * 4 } as never);
+    try {
+      const rowBytes = d * 4;
+      expect(spy.buffers.filter((b) => b === 2000 * rowBytes)).toHaveLength(1);
+      expect(spy.buffers.filter((b) => b === 1000 * rowBytes)).toHaveLength(1);
+      expect(spy.buffers).not.toContain(1024 * rowBytes);
     } finally {
       await index.dispose();
     }
