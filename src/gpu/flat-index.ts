@@ -1277,7 +1277,9 @@ function planFor(contexts: GpuContext[], d: number, metric: Metric, n: number, p
  */
 function digitPrecisions(contexts: readonly GpuContext[], opts: GpuFlatOptions): Precision[] {
   if (!(opts.digitPlanes ?? contexts.every((c) => c.device.features.has(SUBGROUP_MATRIX_FEATURE)))) return [];
-  return [...(opts.f32TensorCores !== false ? ['f32' as const] : []), ...(opts.f16TensorCores !== false && !halfMatricesEverywhere(contexts) ? ['f16' as const] : [])];
+  // The tensorTuning switches that keep a precision off the planes' path (benchmarks) keep them out of the plan too.
+  const on = tensorTuning.enabled;
+  return [...(opts.f32TensorCores !== false && on && tensorTuning.f32 ? ['f32' as const] : []), ...(opts.f16TensorCores !== false && on && tensorTuning.f16 && tensorTuning.f16Codes && !halfMatricesEverywhere(contexts) ? ['f16' as const] : [])];
 }
 
 /** Whether every device takes f16 rows on f16 subgroup matrices (hook.ts halfMatrixConfig). */

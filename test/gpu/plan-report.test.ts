@@ -11,6 +11,7 @@ import { GpuFlatIndex } from '../../src/gpu/flat-index.js';
 import { randomVectors } from '../helpers/data.js';
 import { gpuForTests, wrapGpu } from '../helpers/gpu.js';
 import { resolveGpu } from '../../src/gpu/device.js';
+import { tensorTuning } from '../../src/gpu/tensor/tuning.js';
 import { bruteForce } from '../helpers/oracle.js';
 
 const hasGpu = await gpuForTests('GPU plan report');
@@ -38,6 +39,27 @@ describe.skipIf(!hasGpu)('gpu plan report', () => {
       expect(l2.plan!.tempBytes).toBe(plain.plan!.tempBytes);
     } finally {
       await Promise.all([ip.dispose(), l2.dispose(), plain.dispose()]);
+    }
+  });
+
+  it('tensorTuning switches that keep a precision off the planes\' path keep its planes out of the plan (f32, f16Codes, enabled)', async () => {
+    const saved = { ...tensorTuning };
+    const digitsWith = async (precision: 'f32' | 'f16', tuning: Partial<typeof tensorTuning>) => {
+      Object.assign(tensorTuning, tuning);
+      const index = await GpuFlatIndex.create(96, 'ip', { precision, digitPlanes: true, gpuMemory: 1 << 30 }, 1000);
+      Object.assign(tensorTuning, saved);
+      const digits = index.plan!.digits;
+      await index.dispose();
+      return digits;
+    };
+    try {
+      expect([await digitsWith('f32', {}), await digitsWith('f16', {})]).toEqual([true, true]);
+      expect(await digitsWith('f32', { f32: false })).toBe(false);
+      expect(await digitsWith('f16', { f16Codes: false })).toBe(false);
+      expect(await digitsWith('f16', { f16: false })).toBe(false);
+      expect(await digitsWith('f32', { enabled: false })).toBe(false);
+    } finally {
+      Object.assign(tensorTuning, saved);
     }
   });
 
