@@ -86,8 +86,10 @@ export class WordPieceTokenizer {
     for (const id of vocab.values()) size = Math.max(size, id + 1);
     const added = [...tok.get_added_tokens_decoder().values()].map((t) => t.content).filter((c) => c !== '');
     const cutter: Cutter = byteLevelRegex(json as TokenizerJson, config)
-      ? { kind: 'a change between letters, digits, whitespace and other characters', cut: classCut(added) }
-      : { kind: 'a space after a word', cut: spaceCut(added.filter((c) => c.indexOf(' ', 1) > 0)) };
+      ? { kind: 'it stops only at a change between letters, digits, whitespace and other characters', cut: classCut(added) }
+      : joinsWordToSpace(vocab, new Set(added), json as TokenizerJson)
+        ? { kind: 'it has no safe place: its vocabulary joins words to the space after them', cut: () => undefined }
+        : { kind: 'it stops only at a space after a word', cut: spaceCut(added.filter((c) => c.indexOf(' ', 1) > 0)) };
     return new WordPieceTokenizer(tok, special, size, BertScan.from(json as TokenizerJson, config, tok), cutter);
   }
 
@@ -151,7 +153,7 @@ export class WordPieceTokenizer {
       throw new TextTooLongError(
         text.length,
         maxChars,
-        `a text of ${text.length} characters has no place within its first ${maxChars} where this tokenizer can stop with its first ${keep} pieces (it stops only at ${this.cutter.kind}), and more than ${maxChars} characters are not tokenized at once: one long word takes seconds (byte-level BPE, ~20 us a character) or overflows the stack (Unigram); shorten or split the text, or raise the limit (Encoder option maxTextChars, CLI --max-text-chars)`,
+        `a text of ${text.length} characters has no place within its first ${maxChars} where this tokenizer can stop with its first ${keep} pieces (${this.cutter.kind}), and more than ${maxChars} characters are not tokenized at once: one long word takes seconds (byte-level BPE, ~20 us a character) or overflows the stack (Unigram); shorten or split the text, or raise the limit (Encoder option maxTextChars, CLI --max-text-chars)`,
       );
     }
     return this.pieces(text);
@@ -212,6 +214,22 @@ function spaceCut(spacedTokens: readonly string[]): Cutter['cut'] {
     }
     return undefined;
   };
+}
+
+/**
+ * Whether a piece of the vocabulary (added tokens aside) holds a space, or SentencePiece's '▁' (or
+ * the Metaspace replacement), right after a character that is neither: a model trained without
+ * split_by_whitespace (Metaspace "split": false, or no pre-tokenizer) whose pieces may run across
+ * the space a cut would end the text before.
+ */
+function joinsWordToSpace(vocab: ReadonlyMap<string, number>, added: ReadonlySet<string>, json: TokenizerJson): boolean {
+  const replacement = (json.pre_tokenizer as { replacement?: unknown } | null | undefined)?.replacement;
+  const spaces = new Set([' ', '\u2581', ...(typeof replacement === 'string' && replacement.length === 1 ? [replacement] : [])]);
+  for (const piece of vocab.keys()) {
+    if (typeof piece !== 'string' || added.has(piece)) continue; // ids without a piece read as undefined
+    for (let i = 1; i < piece.length; i++) if (spaces.has(piece[i]!) && !spaces.has(piece[i - 1]!)) return true;
+  }
+  return false;
 }
 
 function spansCut(text: string, i: number, tokens: readonly string[]): boolean {

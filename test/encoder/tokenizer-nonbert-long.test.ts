@@ -242,3 +242,16 @@ describe('a text with no safe cut within maxTextChars is refused, not tokenized 
     expect(bert.encode('a'.repeat(1 << 20), 16, 1000)).toHaveLength(3); // one word longer than 100 characters: [UNK]
   });
 });
+
+describe('space cuts are not taken where the vocabulary joins a word to the space after it', () => {
+  it('a Unigram vocabulary with "a▁b" (SentencePiece without split_by_whitespace): ids of the whole text, not "a" cut off before its space', () => {
+    const json = unigramJson() as { model: { vocab: [string, number][] } };
+    json.model.vocab.push(['a\u2581b', 10], ['x'.repeat(10), 0]);
+    const tok = WordPieceTokenizer.fromTokenizerJson(json);
+    const text = `${'x'.repeat(4000)} a b${'y'.repeat(10_000)}`;
+    const whole = tok.pieces(text);
+    expect(tok.idsToTokens(whole)).toContain('a\u2581b');
+    const keep = tok.pieces(text.slice(0, 4002)).length; // the space cut before " b"
+    for (const maxLength of [keep + 1, keep + 2, keep + 3]) expect(tok.encode(text, maxLength).slice(1, -1)).toEqual(whole.slice(0, maxLength - 2));
+  });
+});
