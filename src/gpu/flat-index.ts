@@ -94,7 +94,10 @@ export class GpuFlatIndex implements Index {
     this.shards = contexts.map(
       (ctx) => new FlatShard(ctx, { d, metric, precision, maxTileBytes: opts.maxTileBytes, scratchBytes: opts.scratchBytes, debugPoison: opts.debugPoison, noSubgroups: opts.noSubgroups, noShaderF16: opts.noShaderF16, f16TensorCores: opts.f16TensorCores, f32TensorCores: opts.f32TensorCores }),
     );
-    for (const shard of this.shards) shard.profile = (name, from, to) => this.addProfile(name, from, to);
+    for (const shard of this.shards) {
+      shard.profile = (name, from, to) => this.addProfile(name, from, to);
+      shard.onNotice = opts.onNotice;
+    }
   }
 
   /** Opens the devices (opts.gpus, else opts.gpu, else the runtime's) and makes an empty index. */
@@ -133,6 +136,16 @@ export class GpuFlatIndex implements Index {
   }
 
   private lastPlan: FlatPlan | undefined;
+
+  /**
+   * Why a shard's planned digit planes could not be allocated (each such adapter's message, said
+   * once through onNotice too): its f32 rows then run the f32 kernels, f16 converts its rows as it
+   * reads them. Undefined while every plan holds.
+   */
+  get digitsRefused(): string | undefined {
+    const refused = this.shards.map((s) => s.digitsRefused).filter((m): m is string => m !== undefined);
+    return refused.length ? refused.join('; ') : undefined;
+  }
 
   get ntotal(): number {
     return this.total;

@@ -1476,8 +1476,13 @@ export class FlatShard {
       steps = stepModeOf(scorer.approximate) ? await this.ensureSteps(stepModeOf(scorer.approximate)!, scorer.digits ?? false) : undefined;
     } catch (e) {
       // Digit planes that do not fit: from now on f32 runs the f32 kernels, f16 converts while staging.
-      if (!(e instanceof TesseraError && e.code === 'OUT_OF_MEMORY' && this.digitPlanes)) throw e;
-      this.digitsRefused = e.message;
+      // A batch in flight beside the one that met it first awaited the same allocation: it goes on too.
+      if (!(e instanceof TesseraError && e.code === 'OUT_OF_MEMORY' && (this.digitPlanes || this.digitsRefused !== undefined))) throw e;
+      if (this.digitsRefused === undefined) {
+        this.digitsRefused = e.message;
+        const then = this.layout.precision === 'f32' ? 'f32 runs the f32 kernels' : 'f16 converts its rows to codes as it reads them';
+        this.onNotice?.(`${this.ctx.label}: the digit planes did not fit beside the rows (${e.message}); from now on ${then}, with the same results (state gpuMemory for the planner to plan what fits, or digitPlanes: false)`);
+      }
       for (const tile of this.tiles) {
         tile.digits?.destroy();
         tile.digits = undefined;
@@ -1796,6 +1801,9 @@ export class FlatShard {
    * time and the map round trip), shard_unpack (results copied out, unmapped, split).
    */
   profile: ((name: string, from: number, to?: number) => void) | undefined;
+
+  /** Told once when this shard's digit planes cannot be allocated (digitsRefused); the index passes its onNotice. */
+  onNotice: ((message: string) => void) | undefined;
 
   /** GPU timestamps around each search batch (profile mode, adapters with timestamp-query); each readback slot has its own MAP_READ copy. */
   private timer: { set: GPUQuerySet; resolve: GPUBuffer } | undefined;

@@ -675,13 +675,20 @@ describe.skipIf(!hasGpu)('GpuFlatIndex f32 through the emulated tensor hook, re-
     const base = normalizeRows(clusteredVectors(n, d, 10, 202), d);
     const q = normalizeRows(clusteredVectors(nq, d, 10, 203), d);
     const spy: GpuSpy = { buffers: [], oomLabel: /digits/ };
-    const index = await GpuFlatIndex.create(d, 'ip', { precision: 'f32', digitPlanes: true, gpu: wrapGpu((await resolveGpu())!, spy), debugPoison: true });
+    const said: string[] = [];
+    const index = await GpuFlatIndex.create(d, 'ip', { precision: 'f32', digitPlanes: true, gpu: wrapGpu((await resolveGpu())!, spy), debugPoison: true, onNotice: (m) => said.push(m) });
     try {
       await index.add(base);
       expect(index.gpuK(k, nq)).toBeGreaterThan(k);
+      // Two searches in flight meet the same refused allocation: both go on (the second threw it).
+      const both = await Promise.all([index.search(q, k), index.search(q, k)]);
+      expect([...both[1].labels]).toEqual([...both[0].labels]);
       await expectExact(index, base, q, d, k);
       const shard = shardsOf(index)[0]! as Shard & { digitsRefused?: string };
       expect(shard.digitsRefused).toMatch(/could not allocate tessera f32 digits .* injected/);
+      expect(index.digitsRefused).toBe(shard.digitsRefused);
+      // Said once, through onNotice.
+      expect(said.filter((m) => /digit planes did not fit/.test(m))).toEqual([expect.stringMatching(/^adapter 0: the digit planes did not fit beside the rows \(.*injected.*\); from now on f32 runs the f32 kernels, with the same results/)]);
       expect(index.gpuK(k, nq)).toBe(k);
       await expectExact(index, base, q, d, k);
     } finally {
