@@ -9,7 +9,7 @@ import '../node.js';
 import { isTesseraError } from '../core/errors.js';
 import { commands } from './commands/index.js';
 import { fromSearchR1Flags } from './commands/serve.js';
-import { removeTempFilesOnSignal } from './signal-cleanup.js';
+import { exitOnBrokenPipe, isBrokenPipe, removeTempFilesOnSignal, signalExitCode } from './signal-cleanup.js';
 
 const program = new Command()
   .name('tessera')
@@ -19,6 +19,8 @@ const program = new Command()
 
 for (const register of commands) register(program);
 removeTempFilesOnSignal();
+exitOnBrokenPipe(process.stdout);
+exitOnBrokenPipe(process.stderr);
 
 try {
   await program.parseAsync(fromSearchR1Flags(process.argv));
@@ -30,6 +32,8 @@ try {
 process.exit(process.exitCode ?? 0);
 
 function reportAndExit(e: unknown): never {
+  // stdout's reader has gone (| head): what it wanted was written; quiet, as SIGPIPE ends other tools.
+  if (isBrokenPipe(e)) process.exit(signalExitCode('SIGPIPE'));
   // One line naming the fix; the stack only for bugs (not TesseraErrors) or with TESSERA_DEBUG=1.
   const line = isTesseraError(e) ? `${e.message} [${e.code}]` : fileSystemError(e);
   if (line !== undefined) {

@@ -40,3 +40,20 @@ export function removeTempFilesOnSignal(proc: SignalTarget = process): void {
     }
   });
 }
+
+/** Whether `e` is a write to a pipe whose reader has gone (`tessera search ... | head`). */
+export function isBrokenPipe(e: unknown): boolean {
+  return (e as NodeJS.ErrnoException | undefined)?.code === 'EPIPE';
+}
+
+/**
+ * Ends the command quietly, as the SIGPIPE that Node ignores would (141), when the reader of
+ * `stream` (stdout, stderr) has gone (`tessera encode --json | head`): the write failed with an
+ * unhandled 'error' event, a stack trace and exit code 1.
+ */
+export function exitOnBrokenPipe(stream: { on(event: 'error', listener: (e: Error) => void): unknown }, exit: (code: number) => void = process.exit): void {
+  stream.on('error', (e: Error) => {
+    if (!isBrokenPipe(e)) throw e;
+    exit(signalExitCode('SIGPIPE'));
+  });
+}

@@ -8,7 +8,7 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { removeTempFilesOnSignal, signalExitCode } from '../../src/cli/signal-cleanup.js';
+import { exitOnBrokenPipe, removeTempFilesOnSignal, signalExitCode } from '../../src/cli/signal-cleanup.js';
 import { openAtomicFileSink, watchUnfinishedWrites } from '../../src/io/node-fs.js';
 
 const dirs: string[] = [];
@@ -75,5 +75,23 @@ describe('signalExitCode', () => {
     expect(signalExitCode('SIGINT')).toBe(130);
     expect(signalExitCode('SIGTERM')).toBe(143);
     expect(signalExitCode('SIGHUP')).toBe(129);
+  });
+});
+
+describe('exitOnBrokenPipe', () => {
+  it("a write to a pipe whose reader has gone (| head) ends the command quietly with 141, as SIGPIPE ends other tools (stdout's 'error' event was unhandled: a stack trace, exit code 1)", () => {
+    const stream = new EventEmitter();
+    const exit = vi.fn();
+    exitOnBrokenPipe(stream, exit);
+    stream.emit('error', Object.assign(new Error('write EPIPE'), { code: 'EPIPE', syscall: 'write' }));
+    expect(exit).toHaveBeenCalledWith(141);
+  });
+
+  it('other errors are not taken for it', () => {
+    const stream = new EventEmitter();
+    const exit = vi.fn();
+    exitOnBrokenPipe(stream, exit);
+    expect(() => stream.emit('error', Object.assign(new Error('EIO'), { code: 'EIO' }))).toThrow('EIO');
+    expect(exit).not.toHaveBeenCalled();
   });
 });
