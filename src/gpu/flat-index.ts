@@ -1066,7 +1066,10 @@ export function experimentalHint(contexts: readonly GpuContext[], metric: Metric
 export function tensorNotice(contexts: readonly GpuContext[], plan: FlatPlan, metric: Metric, opts: GpuFlatOptions): string {
   const precision = plan.precision;
   const planeBytes = plan.shards.reduce((s, x) => s + x.digitBytes, 0);
-  const planes = plan.digits ? ` (digit planes${planeBytes > 0 ? ` of ${formatBytes(planeBytes)}` : ''} beside the rows; digitPlanes: false leaves them out)` : '';
+  const planes =
+    !plan.digits ? ''
+    : precision === 'f16' ? ` (a code plane of ${formatBytes(planeBytes)} beside the rows: 0.75x f32's memory; digitPlanes: false leaves it out for exactly half, converting the rows as they are read)`
+    : ` (digit planes of ${formatBytes(planeBytes)} beside the rows; digitPlanes: false leaves them out)`;
   const missing = contexts.filter((c) => !c.device.features.has(SUBGROUP_MATRIX_FEATURE)).map((c) => c.label);
   if (missing.length) return `allowExperimental: ${missing.join(', ')} offer(s) no ${SUBGROUP_MATRIX_FEATURE}; the portable kernels run`;
   if (metric !== 'ip') return `allowExperimental: the tensor scorer ranks inner products only; this ${metric} index runs the portable kernels`;

@@ -196,6 +196,7 @@ describe('the allowExperimental notice (what the CLI and server print)', () => {
     expect(notice('f32', 79.6)).toMatch(/f32 batches of 9\+ queries .* for the 19 of 31 tiles whose digit planes fit, the f32 kernels for the others/);
     expect(notice('f32', 61)).toMatch(/f32 runs the f32 kernels: no digit planes planned/);
     expect(notice('f16', 76)).toMatch(/f16 batches of 2\+ queries on the int8 tensor cores from the rows' i8 codes/);
+    expect(notice('f16', 76)).toMatch(/\(a code plane of 15\.0 GiB beside the rows: 0\.75x f32's memory; digitPlanes: false leaves it out for exactly half, converting the rows as they are read\)$/);
     expect(notice('f16', 40)).toMatch(/rows converted as read/);
     expect(notice('int8', 76)).toMatch(/int8 batches of 5\+ queries/);
     // f16 matrices: shader-f16 and an f16 config, no i8 one.
