@@ -309,9 +309,11 @@ export const tensorTuning = {
   f16HalfMinBatch: 2,
   f16HalfRowTiles: 4,
   /**
-   * f32 shards too: each row value split while staged into two i8 digits of its dimension's step
-   * (StageOptions.rowsF32), the queries into two digits by the pre-pass, three tensor products a K
-   * step (keys of about 15 bits a dimension); the shard re-ranks each query's k' best exactly from
+   * f32 shards too: each row value's two i8 digits of its dimension's step, read from the shard's
+   * digit planes (StageOptions.rowsF32: 2 bytes a dimension beside the 4 of the rows, made once a
+   * version of the rows, for the tiles the planner gave them; tiles without run the f32 kernels),
+   * the queries split into two digits by the pre-pass, three tensor products a K step (keys of
+   * about 15 bits a dimension); the shard re-ranks each query's k' best exactly from
    * the f32 rows (approx_rerank.wgsl) and certifies that no row outside them can be in the exact
    * top k (approx-rerank.ts uncertifiedF32), else searches that query again with flat_fused /
    * flat_gemv. From f32MinBatch queries a shard batch.
