@@ -649,6 +649,23 @@ describe('tessera encode / build commands', () => {
     await expect(run(registerEncode, ['encode', '--model', model, '--texts', json])).rejects.toMatchObject({ code: 'FORMAT' });
   });
 
+  it("encode --out removes, saying so, the temp file a killed encode left beside --out (it stayed there); a running write's stays", async () => {
+    const txt = join(root, 'texts-out.txt');
+    writeFileSync(txt, 'the cat\na dog ran\n');
+    const out = join(root, 'encoded.npy');
+    const me = await thisWriter();
+    const killed = tempFilePath(out, { ...me, pid: 99_999_999 }); // above any pid_max: no such process
+    const running = tempFilePath(out, me);
+    writeFileSync(killed, Buffer.alloc(1024));
+    writeFileSync(running, 'x');
+    await run(registerEncode, ['encode', '--model', model, '--texts', txt, '--out', out]);
+    expect(existsSync(killed)).toBe(false);
+    expect(existsSync(running)).toBe(true);
+    expect(stderr).toContain(`removed ${killed} (1.0 KiB), left by process 99999999, which was stopped while writing ${out}`);
+    expect(existsSync(out)).toBe(true);
+    rmSync(running);
+  });
+
   it('build writes Flat.index and the offset table', async () => {
     const out = join(root, 'out-cli');
     await run(registerBuild, ['build', '--corpus', corpus, '--model', model, '--out', out, '--batch', '16']);

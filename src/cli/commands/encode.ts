@@ -11,6 +11,7 @@ import type { ProgressCallback } from '../../core/types.js';
 import { passageOf } from '../../encoder/build-index.js';
 import { Encoder } from '../../encoder/encoder.js';
 import type { TextPrefix } from '../../encoder/types.js';
+import { removeLeftoversOf } from '../../io/node-fs.js';
 import { vectorFormatOf, writeVectors } from '../../io/vectors.js';
 import { intOption, maxTextCharsOption, poolingOption, writeOut } from '../options.js';
 import { say } from '../progress.js';
@@ -118,6 +119,8 @@ export function register(program: Command): void {
       if (flags.out !== undefined && !vectorFormatOf(flags.out)) {
         throw new TesseraError('INVALID_ARGUMENT', `--out ${flags.out}: name the file .npy, .fvecs or .f32 (the vector formats tessera search --queries reads)`);
       }
+      // An encode killed while writing --out (kill -9) left its hidden temp file beside it; no later write reuses it.
+      if (flags.out !== undefined) await removeLeftoversOf(flags.out, say);
       const texts = await readTexts(flags.texts);
       const enc = await Encoder.fromDirectory(flags.model, {
         executionProvider: flags.encoder,
