@@ -121,7 +121,7 @@ export class GpuContext {
       if (oom) {
         throw new TesseraError(
           'OUT_OF_MEMORY',
-          `the GPU could not allocate ${what}: ${oom.message}; use precision 'f16' or 'int8', state a smaller gpuMemory so the planner refuses early, add adapters, or use backend 'wasm'`,
+          `the GPU could not allocate ${what}: ${oom.message}; state gpuMemory (CLI --gpu-memory) as the memory this device really has free, which WebGPU does not report, so the planner fits rows, digit planes and temporary bytes before allocating and precision 'auto' picks what fits; or use precision 'f16' or 'int8', add adapters, or use backend 'wasm'`,
         );
       }
       throw new TesseraError('OUT_OF_MEMORY', `the GPU refused ${what}: ${validation!.message}`);
