@@ -794,7 +794,10 @@ async function writeIndexFile(
   const index = await indexFactory(dim, indexType, 'ip', {
     backend: 'wasm',
     onProgress: (e) => {
-      if (e.phase === 'k-means') onProgress?.({ ...e, phase: 'training index (k-means)' });
+      if (e.phase !== 'k-means') return;
+      onProgress?.({ ...e, phase: 'training index (k-means)' });
+      // Between iterations: Ctrl-C stopped the build only after the whole training (minutes at nlist 4096).
+      signal?.throwIfAborted();
     },
   });
   try {

@@ -412,6 +412,34 @@ describe('buildIndex', () => {
     expect(of('training index')).toEqual([]);
   });
 
+  it('an abort during IVF training (k-means, minutes at nlist 4096) stops after the iteration under way, not after the whole training; the rerun builds the index', async () => {
+    const out = join(root, 'out-ivf-abort');
+    const interrupt = new AbortController();
+    const reason = new Error('SIGINT');
+    const iterations: number[] = [];
+    const notes: string[] = [];
+    const run = buildIndex({
+      corpus,
+      out,
+      encoder: enc,
+      batch: 16,
+      indexType: 'IVF2,Flat',
+      signal: interrupt.signal,
+      say: (l) => notes.push(l),
+      onProgress: (e) => {
+        if (e.phase !== 'training index (k-means)') return;
+        iterations.push(e.done);
+        interrupt.abort(reason);
+      },
+    });
+    await expect(run).rejects.toBe(reason);
+    expect(iterations).toEqual([1]);
+    expect(notes).toContain(`interrupted while writing ${join(out, 'IVF2,Flat.index')}: all ${ROWS} rows are in the checkpoint ${join(out, '.tessera-build')}; rerun the same command to write the index from there`);
+    const r = await buildIndex({ corpus, out, encoder: enc, batch: 16, indexType: 'IVF2,Flat' });
+    expect(r.resumedFrom).toBe(ROWS);
+    expect((await inspectIndex(r.index)).ntotal).toBe(ROWS);
+  });
+
   it('a manifest path that cannot be written fails with a TesseraError naming it and leaves no temp file (state and manifest go through temp + fsync + rename)', async () => {
     const out = join(root, 'out-manifest-dir');
     mkdirSync(join(out, 'build.json'), { recursive: true });
