@@ -54,6 +54,8 @@ export function isBrokenPipe(e: unknown): boolean {
 export function exitOnBrokenPipe(stream: { on(event: 'error', listener: (e: Error) => void): unknown }, exit: (code: number) => void = process.exit): void {
   stream.on('error', (e: Error) => {
     if (!isBrokenPipe(e)) throw e;
+    // As another signal would: not the half-written temp file of a write in progress left behind.
+    removeUnfinishedWritesSync();
     exit(signalExitCode('SIGPIPE'));
   });
 }

@@ -79,12 +79,15 @@ describe('signalExitCode', () => {
 });
 
 describe('exitOnBrokenPipe', () => {
-  it("a write to a pipe whose reader has gone (| head) ends the command quietly with 141, as SIGPIPE ends other tools (stdout's 'error' event was unhandled: a stack trace, exit code 1)", () => {
+  it("a write to a pipe whose reader has gone (| head) ends the command quietly with 141, as SIGPIPE ends other tools (stdout's 'error' event was unhandled: a stack trace, exit code 1)", async () => {
     const stream = new EventEmitter();
     const exit = vi.fn();
     exitOnBrokenPipe(stream, exit);
+    const { dir, sink } = await writeInProgress();
     stream.emit('error', Object.assign(new Error('write EPIPE'), { code: 'EPIPE', syscall: 'write' }));
     expect(exit).toHaveBeenCalledWith(141);
+    expect(readdirSync(dir)).toEqual([]); // the temp file of the write in progress went too
+    await sink.abort();
   });
 
   it('other errors are not taken for it', () => {
