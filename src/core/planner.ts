@@ -190,13 +190,17 @@ export function tensorExtraBytes(d: number, k: number, maxBatch: number, listK: 
 function layout(input: FlatPlanInput, precision: StoragePrecision): FlatPlan {
   const rb = rowBytes(input.d, precision);
   const adapters = input.adapters;
-  // Rows split in proportion to memory where every adapter states it, else evenly.
+  // Rows split in proportion to memory where every adapter states it, else evenly. Even shares are
+  // ceil(n / adapters) for each but the last, as GpuFlatIndex.addRows fills them (so the plan's
+  // shards and tiles are the ones the index holds).
   const known = adapters.every((a) => a.memoryBytes !== undefined);
   const weights = adapters.map((a) => (known ? a.memoryBytes! : 1));
   const wsum = weights.reduce((s, w) => s + w, 0);
+  const even = weights.every((w) => w === weights[0]);
   let left = input.n;
   const shards = adapters.map((a, i) => {
-    const rows = i === adapters.length - 1 ? left : Math.min(left, Math.round((input.n * weights[i]!) / wsum));
+    const share = even ? Math.ceil(input.n / adapters.length) : Math.round((input.n * weights[i]!) / wsum);
+    const rows = i === adapters.length - 1 ? left : Math.min(left, share);
     left -= rows;
     const perTile = Math.max(1, Math.floor(Math.min(a.maxBinding, a.maxBuffer, a.maxTileBytes ?? Infinity) / rb));
     const tiles: number[] = [];

@@ -83,7 +83,7 @@ describe.skipIf(!hasGpu)('gpu plan report', () => {
     }
   });
 
-  it.each([1, 2])('a load onto %i device(s) holds the bytes its plan counts: tiles sized for the rows, not doubled past them', async (devicesPerGpu) => {
+  it.each([1, 2, 3])('a load onto %i device(s) holds the bytes its plan counts: tiles sized for the rows, not doubled past them', async (devicesPerGpu) => {
     const n = 1000;
     const d = 64;
     const bytes = await flatFile(n, d);

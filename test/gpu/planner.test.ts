@@ -162,6 +162,9 @@ describe('flat planner', () => {
     expect(plan.shards.map((s) => s.rows).reduce((a, b) => a + b, 0)).toBe(wiki.n);
     expect(Math.abs(plan.shards[0]!.rows - plan.shards[1]!.rows)).toBeLessThanOrEqual(1);
     for (const s of plan.shards) expect(s.baseBytes + s.tempBytes).toBeLessThanOrEqual(40 * GiB);
+    // Even shares as GpuFlatIndex.addRows fills shards: ceil(n / 3) for each but the last.
+    const three = planFlat({ n: 1000, d: 64, k: 10, maxBatch: 16, scratchBytes: 1 << 20, precision: 'f32', adapters: ['a', 'b', 'c'].map((label) => ({ ...h100, label })) });
+    expect(three.shards.map((s) => s.rows)).toEqual([334, 334, 332]);
   });
 
   it('tiles never exceed the binding limit for odd d', () => {
