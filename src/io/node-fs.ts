@@ -1,6 +1,6 @@
 /** Node file hooks: positional reads and atomic writes (temp file + fsync + rename). Node-only. */
 import { createHash } from 'node:crypto';
-import { fstatSync, readlinkSync, readSync, unlinkSync } from 'node:fs';
+import { fstatSync, readFileSync, readlinkSync, readSync, unlinkSync } from 'node:fs';
 import { type FileHandle, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
@@ -225,8 +225,9 @@ export async function processStart(pid: number): Promise<string | undefined> {
 
 /**
  * The writer of a temp file: its process id, that process's start ('0' where unknown) and `host`, a
- * hash of the host name and PID namespace (/proc/self/ns/pid): process ids are checked only where
- * they mean the same process, not for a file another machine or container writes on a shared folder.
+ * hash of the host name, the machine id (/etc/machine-id: two machines may share a name) and the PID
+ * namespace (/proc/self/ns/pid): process ids are checked only where they mean the same process, not
+ * for a file another machine or container writes on a shared folder.
  */
 export interface TempFileWriter {
   pid: number;
@@ -239,13 +240,16 @@ let thisWriterOnce: Promise<TempFileWriter> | undefined;
 /** This process as a TempFileWriter (computed once). */
 export function thisWriter(): Promise<TempFileWriter> {
   thisWriterOnce ??= processStart(process.pid).then((start) => {
-    let pidNamespace = '';
-    try {
-      pidNamespace = readlinkSync('/proc/self/ns/pid');
-    } catch {
-      // no /proc: the host name alone
-    }
-    const host = createHash('sha256').update(`${hostname()}\0${pidNamespace}`).digest('hex').slice(0, 8);
+    const read = (get: () => string) => {
+      try {
+        return get().trim();
+      } catch {
+        return ''; // not on this system: the rest of the hash
+      }
+    };
+    const machine = read(() => readFileSync('/etc/machine-id', 'utf8'));
+    const pidNamespace = read(() => readlinkSync('/proc/self/ns/pid'));
+    const host = createHash('sha256').update(`${hostname()}\0${machine}\0${pidNamespace}`).digest('hex').slice(0, 8);
     return { pid: process.pid, start: start ?? '0', host };
   });
   return thisWriterOnce;
