@@ -85,12 +85,7 @@ export class WordPieceTokenizer {
     let size = 0;
     for (const id of vocab.values()) size = Math.max(size, id + 1);
     const added = [...tok.get_added_tokens_decoder().values()].map((t) => t.content).filter((c) => c !== '');
-    const cutter: Cutter = byteLevelRegex(json as TokenizerJson, config)
-      ? { kind: 'it stops only at a change between letters, digits, whitespace and other characters', cut: classCut(added) }
-      : joinsWordToSpace(vocab, new Set(added), json as TokenizerJson)
-        ? { kind: 'it has no safe place: its vocabulary joins words to the space after them', cut: () => undefined }
-        : { kind: 'it stops only at a space after a word', cut: spaceCut(added.filter((c) => c.indexOf(' ', 1) > 0)) };
-    return new WordPieceTokenizer(tok, special, size, BertScan.from(json as TokenizerJson, config, tok), cutter);
+    return new WordPieceTokenizer(tok, special, size, BertScan.from(json as TokenizerJson, config, tok), chooseCutter(json as TokenizerJson, config, vocab, added));
   }
 
   /** From a BERT vocab.txt (one piece a line, line number = id): BertNormalizer, BertPreTokenizer, WordPiece "##". */
@@ -200,6 +195,25 @@ export function checkMaxTextChars(n: number): void {
   }
 }
 
+/** The cuts a pipeline other than BERT's takes (BERT's is scanned by BertScan). */
+function chooseCutter(json: TokenizerJson, config: Record<string, unknown>, vocab: ReadonlyMap<string, number>, added: readonly string[]): Cutter {
+  if (byteLevelRegex(json, config)) return { kind: 'it stops only at a change between letters, digits, whitespace and other characters', cut: classCut(added) };
+  const spaces = joinsWordToSpace(vocab, new Set(added), json) ? undefined : spaceCut(added.filter((c) => c.indexOf(' ', 1) > 0));
+  const pairs = sentencePiecePairs(json, config, vocab, new Set(added));
+  if (pairs) {
+    const between = pairCut(pairs, added);
+    return {
+      kind: `it stops only ${spaces ? 'at a space after a word, or ' : ''}between two characters of CJK, kana, Hangul syllables, Latin, Greek, Cyrillic or common punctuation that no piece of its vocabulary holds side by side`,
+      cut: spaces ? (text, from, limit) => {
+        const space = spaces(text, from, limit);
+        return between(text, space ?? from, limit) ?? space;
+      } : between,
+    };
+  }
+  if (spaces) return { kind: 'it stops only at a space after a word', cut: spaces };
+  return { kind: 'it has no safe place: its vocabulary joins words to the space after them', cut: () => undefined };
+}
+
 /**
  * Cuts where text[i] is a plain space (U+0020) and text[i - 1] is no whitespace at all, and no
  * added token holding a space ("new york") spans i. The normalizers and pre-tokenizers of Hugging
@@ -237,6 +251,86 @@ function spansCut(text: string, i: number, tokens: readonly string[]): boolean {
     for (let j = t.indexOf(' ', 1); j > 0; j = t.indexOf(' ', j + 1)) if (text.startsWith(t, i - j)) return true;
   }
   return false;
+}
+
+/**
+ * For SentencePiece-style pipelines (XLM-R, multilingual-e5, bge-m3, T5: Unigram, or BPE without
+ * pre-tokenizer splits), the pairs of code points that some piece of the vocabulary holds side by
+ * side; undefined for a pipeline the cut between two other characters is not proven for.
+ * Why a cut at i between code points a and b, both PAIR_SAFE and no pair of the set, gives the
+ * whole text's first pieces: added tokens split the raw text first, and none holds a or b
+ * (touchesToken). The normalizers taken (Precompiled, which @huggingface/tokenizers runs as
+ * control removal, whitespace to ' ' and NFKC; NFC; NFKC; a Replace of spaces; Prepend) change a
+ * and b into themselves and join nothing across i: b is a starter that never composes with what
+ * precedes it, and Prepend and Metaspace's '▁' act at the start and at spaces alone. So both texts
+ * normalize to the same characters up to a. The model sees one sequence there (Metaspace does not
+ * split in that library): no piece spans i, as none holds a then b. Unigram's Viterbi lattice then
+ * passes every path through i and picks the best path to i from the same nodes in the same order,
+ * so the prefix's path is the whole text's up to i (to a float's last bit: two paths to i whose
+ * scores differ by less than one rounding may tie differently). BPE never merges across i, and
+ * the merges left of i come in the same order (rank, then position). Suffixes that mark a word's
+ * last piece (end_of_word_suffix, continuing_subword_suffix) would differ at a, so they exclude it.
+ */
+function sentencePiecePairs(json: TokenizerJson, config: Record<string, unknown>, vocab: ReadonlyMap<string, number>, added: ReadonlySet<string>): Set<string> | undefined {
+  if (config.remove_space === true || config.do_lowercase_and_remove_accent === true) return undefined;
+  const model = json.model as { type?: unknown; end_of_word_suffix?: unknown; continuing_subword_suffix?: unknown; dropout?: unknown };
+  const bpe = model.type === 'BPE' && !model.end_of_word_suffix && !model.continuing_subword_suffix && !model.dropout;
+  if (model.type !== 'Unigram' && !bpe) return undefined;
+  const pre = json.pre_tokenizer as { type?: unknown } | null | undefined;
+  if (pre !== null && pre !== undefined && pre.type !== 'Metaspace') return undefined;
+  if (!charLocalNormalizer(json.normalizer)) return undefined;
+  const pairs = new Set<string>();
+  for (const piece of vocab.keys()) {
+    if (typeof piece !== 'string' || added.has(piece)) continue;
+    const cps = [...piece];
+    for (let i = 1; i < cps.length; i++) pairs.add(cps[i - 1]! + cps[i]!);
+  }
+  return pairs;
+}
+
+/** Normalizers under which a PAIR_SAFE character stays itself and joins nothing across it. */
+function charLocalNormalizer(n: unknown): boolean {
+  if (n === null || n === undefined) return true;
+  const norm = n as { type?: unknown; normalizers?: unknown; pattern?: { String?: unknown; Regex?: unknown } };
+  switch (norm.type) {
+    case 'Precompiled':
+    case 'NFC':
+    case 'NFKC':
+    case 'Prepend':
+      return true;
+    case 'Sequence':
+      return Array.isArray(norm.normalizers) && norm.normalizers.every(charLocalNormalizer);
+    case 'Replace': {
+      // Of spaces only: XLM-R's " {2,}" -> " ", Llama's " " -> "▁".
+      const p = norm.pattern;
+      return p?.String === ' ' || p?.Regex === ' {2,}' || p?.Regex === ' +';
+    }
+    default:
+      return false;
+  }
+}
+
+/**
+ * Code points a pair cut may fall beside: NFKC gives them back unchanged, and they are starters that
+ * never compose with a character before them (no combining marks, Hangul jamo, kana voicing marks,
+ * Indic vowel signs; none of those is a letter, number, punctuation or symbol of these scripts).
+ */
+const PAIR_SAFE = /^(?:[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Latin}\p{Script=Greek}\p{Script=Cyrillic}\p{Script=Common}]|[\uac00-\ud7a3])$/u;
+const NOT_PAIR_SAFE = /[\s\p{M}\p{C}\u2581\ufffd]/u; // U+FFFD and U+2581: Precompiled makes them spaces
+const pairSafe = (c: string): boolean => PAIR_SAFE.test(c) && !NOT_PAIR_SAFE.test(c) && c.normalize('NFKC') === c;
+
+/** Cuts between two PAIR_SAFE code points no vocabulary piece holds side by side (sentencePiecePairs). */
+function pairCut(pairs: ReadonlySet<string>, addedTokens: readonly string[]): Cutter['cut'] {
+  return (text, from, limit) => {
+    for (let i = Math.min(limit, text.length - 1); i > from; i--) {
+      if (isLow(text.charCodeAt(i)) && isHigh(text.charCodeAt(i - 1))) continue; // inside a surrogate pair
+      const before = text.slice(isLow(text.charCodeAt(i - 1)) && i > 1 && isHigh(text.charCodeAt(i - 2)) ? i - 2 : i - 1, i);
+      const after = String.fromCodePoint(text.codePointAt(i)!);
+      if (pairs.has(before + after) || !pairSafe(before) || !pairSafe(after)) continue;
+      if (!touchesToken(text, i, addedTokens)) return i;
+    }
+    return undefined;
+  };
 }
 
 /**

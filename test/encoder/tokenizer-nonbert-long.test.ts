@@ -72,7 +72,8 @@ function byteLevelJson(extraTokens: { content: string; more?: Record<string, unk
 }
 
 function unigramJson(): Record<string, unknown> {
-  const pieces = [...new Set(PIECES.slice(SPECIAL.length).map((p) => p.replaceAll('Ġ', '\u2581')).filter((p) => [...p].every((c) => c === '\u2581' || c.charCodeAt(0) < 0x100)))];
+  // With every pair of a, b, x, y (a run of them holds no place a piece may not span).
+  const pieces = [...new Set([...PIECES.slice(SPECIAL.length).map((p) => p.replaceAll('Ġ', '\u2581')).filter((p) => [...p].every((c) => c === '\u2581' || c.charCodeAt(0) < 0x100)), 'aa', 'ab', 'ba', 'bb', 'xx', 'yy'])];
   return {
     version: '1.0',
     added_tokens: SPECIAL.map((t, i) => added(t, i)),
@@ -193,7 +194,7 @@ describe('a text with no safe cut within maxTextChars is refused, not tokenized 
     ['byte-level BPE, 16 MB of letters', roberta, 'abcdefghij'.repeat(MB16 / 10)],
     ['byte-level BPE, 16 MB of punctuation', roberta, '!?.,;:-'.repeat(MB16 / 7)],
     ['byte-level BPE, 4M CJK characters', roberta, '中文字符'.repeat(1 << 20)],
-    ['Unigram (Metaspace), 16 MB without a space', xlmr, 'abcdefghij'.repeat(MB16 / 10)],
+    ['Unigram (Metaspace), 16 MB without a space', xlmr, 'ab'.repeat(MB16 / 2)],
     ['Unigram (Metaspace), 16 MB of lines without a space', xlmr, 'word\n'.repeat(MB16 / 5)],
   ];
   for (const [name, tok, text] of cases) {
@@ -216,7 +217,7 @@ describe('a text with no safe cut within maxTextChars is refused, not tokenized 
   }
 
   it('Unigram: 200k characters without a space overflowed the stack ("Maximum call stack size exceeded"); refused by default, taken whole under a raised limit only up to it', () => {
-    const text = 'abcdefghij'.repeat(20_000);
+    const text = 'ab'.repeat(100_000);
     expect(() => xlmr.encode(text, 128)).toThrow(TextTooLongError);
     expect(() => xlmr.encode(text, 128, 150_000)).toThrow(/no place within its first 150000/);
     const short = text.slice(0, 30_000);
@@ -253,5 +254,60 @@ describe('space cuts are not taken where the vocabulary joins a word to the spac
     expect(tok.idsToTokens(whole)).toContain('a\u2581b');
     const keep = tok.pieces(text.slice(0, 4002)).length; // the space cut before " b"
     for (const maxLength of [keep + 1, keep + 2, keep + 3]) expect(tok.encode(text, maxLength).slice(1, -1)).toEqual(whole.slice(0, maxLength - 2));
+  });
+});
+
+describe('SentencePiece (XLM-R style): cut between two characters no piece holds side by side, ids of the whole text', () => {
+  const HAN = [...'的一是不了人我在有他这中大来上国个到说们为子和你地出道也时年得就那要下以生会自着去之过家学对可她里后小么心多天而能好都然没日于起还发成事只作当想看文无开手十用主行方又如前所本见经头面公同三已老从动两长知民样现分将外但身些与高意进把法此实回二理美点月明其种声全工己话儿者向情部正名定女问力机给等几很业最间新什打便位因重被走电四第门相次东政海口使教西再平真听世气信北少关并内加化由却代军产入先山五太水万市眼体别处总才场师书比住员九笑性通目华报立马命张活难神数件安表原车白应路期叫死常提感金何更反合放做系计或司利受光王果亲界及今京务制解各任至清物台象记边共风战干接它许八特觉望直服毛林题建南度统色字请交爱让认算论百吃义科怎元社术结六功指思非流每青管夫连远资队跟带花快条院变联言权往展该领传近留红治决周保达办运武半候七必城父强步完革深区即求品士转量空甚众技轻程告江语英基派满式李息写呢识极令黄德收脸钱党倒未持取设始版双历越史商千片容研像找友孩站广改议形委早房音火际则首单据导影失拿网香似斯专石若兵弟谁校读志飞观争究包组造落视济喜离虽坐集编宝谈府拉黑且随格尽剑讲布杀微怕母调局根曾准团段终乐切级克精哪官示冷'];
+  const KANA = [...'あいうえおかきくけこさしすせそたちつてとなにぬねのはひふへほまみむめもやゆよらりるれろわをんアイウエオカキクケコサシスセソタチツテトナニヌネノハヒフヘホマミムメモヤユヨラリルレロワヲンがぎぐげご'];
+  const PUNCT = [...'。、「」『』！？（）：；・…—'];
+  const rnd0 = random(7);
+  const words = Array.from({ length: 600 }, () => Array.from({ length: 2 + Math.floor(rnd0() * 3) }, () => HAN[Math.floor(rnd0() * 120)]!).join(''));
+  const kanaWords = Array.from({ length: 200 }, () => Array.from({ length: 2 + Math.floor(rnd0() * 3) }, () => KANA[Math.floor(rnd0() * KANA.length)]!).join(''));
+  // Pieces mixing scripts ("。我", "a中"), which SentencePiece's split_by_unicode_script never learns: no cut there.
+  const crossing = ['。我', '的。', 'a中', '中a', '」「', '！？', 'ab', 'abc', 'の中', '中の', '\u2581中'];
+  const pieces = [...new Set([...HAN, ...KANA, ...PUNCT, ...words, ...kanaWords, ...crossing, ...'abcdefghijklmnopqrstuvwxyz0123456789,.!?', '\u2581', '\u2581a', '\u2581the'])];
+  const json = {
+    version: '1.0',
+    added_tokens: ['<s>', '<pad>', '</s>', '<unk>'].map((t, i) => added(t, i)),
+    normalizer: { type: 'Sequence', normalizers: [{ type: 'Precompiled', precompiled_charsmap: '' }, { type: 'Replace', pattern: { Regex: ' {2,}' }, content: ' ' }] },
+    pre_tokenizer: { type: 'Metaspace', replacement: '\u2581', prepend_scheme: 'always', split: true },
+    post_processor: null,
+    decoder: { type: 'Metaspace', replacement: '\u2581', prepend_scheme: 'always', split: true },
+    model: { type: 'Unigram', unk_id: 3, byte_fallback: false, vocab: [...['<s>', '<pad>', '</s>', '<unk>'].map((t) => [t, 0]), ...pieces.map((p, i) => [p, -2 - (i % 97) / 10 - 3 / [...p].length])] },
+  };
+  const tok = WordPieceTokenizer.fromTokenizerJson(json);
+  const ATOMS_CJK = [...HAN.slice(0, 200), ...words.slice(0, 100), ...kanaWords.slice(0, 50), ...PUNCT, ...crossing, '，', '～', 'ｶ', 'ｶﾞ', 'か\u3099', '\u3099', '가', '각', '\u1100\u1161', 'e\u0301', 'é', 'Ω', 'Ω', '𠀀', '𠀀𠀁', '\ufffd', '\u2581', '\u3000', ' ', 'ab', 'abc', '1', '2', '.', 'a', '中'];
+
+  it('seeded random CJK/kana/Latin texts with no space: every prefix tokenized gives the whole text\'s pieces, and most are cut', () => {
+    const rnd = random(99);
+    let cut = 0;
+    for (let i = 0; i < 120; i++) {
+      let text = '';
+      const length = 4096 + 100 + Math.floor(rnd() * 3000);
+      while (text.length < length) text += ATOMS_CJK[Math.floor(rnd() * ATOMS_CJK.length)]!;
+      const seen = expectCutsExact(tok, text, [2, 40, 300]);
+      if (seen.some((n) => n < text.length)) cut++;
+    }
+    expect(cut).toBeGreaterThan(100);
+  });
+
+  it('200k characters of Chinese without a space: encoded from a cut in well under a second (was refused past maxTextChars, and overflowed the stack before)', () => {
+    const rnd = random(3);
+    let text = '';
+    while (text.length < 200_000) text += rnd() < 0.1 ? PUNCT[Math.floor(rnd() * 2)]! : words[Math.floor(rnd() * words.length)]!;
+    const t0 = performance.now();
+    const seen = expectCutsExact(tok, text.slice(0, 40_000), [512]);
+    expect(Math.max(...seen)).toBeLessThan(20_000);
+    const ids = tok.encode(text, 512);
+    expect(performance.now() - t0).toBeLessThan(5000);
+    expect(ids.slice(1, -1)).toEqual(tok.pieces(text.slice(0, 40_000)).slice(0, 510));
+  });
+
+  it('no cut between characters a piece holds side by side, nor beside a character NFKC changes or one that composes with the one before', () => {
+    for (const text of [`${'a中'.repeat(5000)}`, `${'ｶ'.repeat(6000)}`, `${'か\u3099'.repeat(3000)}`, `${'\u1100\u1161'.repeat(3000)}`]) {
+      const seen = expectCutsExact(tok, text, [2, 100]);
+      expect(seen.filter((n) => n < text.length), JSON.stringify(text.slice(0, 4))).toEqual([]);
+    }
   });
 });
