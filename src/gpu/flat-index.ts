@@ -1079,8 +1079,11 @@ export function tensorNotice(contexts: readonly GpuContext[], plan: FlatPlan, me
   if (precision === 'int8') return `allowExperimental: int8 batches of ${tensorTuning.minBatch}+ queries on the tensor cores (when the adapter lists a fitting i8 config)`;
   if (precision === 'f16' && opts.f16TensorCores !== false && halfMatricesEverywhere(contexts)) return `allowExperimental: f16 batches of ${tensorTuning.f16HalfMinBatch}+ queries on the f16 tensor cores, rows read as they are (no code plane: half of f32's memory), re-ranked exactly from the f16 rows`;
   if (precision === 'f16' && opts.f16TensorCores !== false && plan.digits) return `allowExperimental: f16 batches of ${tensorTuning.f16CodesMinBatch}+ queries on the int8 tensor cores from the rows' i8 codes, re-ranked exactly from the f16 rows${planes}`;
-  if (precision === 'f16' && opts.f16TensorCores !== false) return `allowExperimental: f16 batches of ${tensorTuning.f16MinBatch}+ queries on the int8 tensor cores, rows converted as read, re-ranked exactly from the f16 rows (f16TensorCores: false keeps the f16 kernels)`;
-  if (precision === 'f32' && opts.f32TensorCores !== false && !plan.digits) return `allowExperimental: f32 runs the f32 kernels: no digit planes planned (digitPlanes false, or no room beside the rows)`;
+  // Why no planes were planned: left out, or no room for them where gpuMemory was stated.
+  const planeBytesWanted = plan.shards.reduce((s, x) => s + x.rows, 0) * dims * (precision === 'f32' ? 2 : 1);
+  const noPlanes = opts.digitPlanes === false ? 'digitPlanes: false' : `no room in gpuMemory for their ${formatBytes(planeBytesWanted)} beside the rows`;
+  if (precision === 'f16' && opts.f16TensorCores !== false) return `allowExperimental: f16 batches of ${tensorTuning.f16MinBatch}+ queries on the int8 tensor cores, rows converted as read (no code plane: ${noPlanes}; half of f32's memory), re-ranked exactly from the f16 rows (f16TensorCores: false keeps the f16 kernels)`;
+  if (precision === 'f32' && opts.f32TensorCores !== false && !plan.digits) return `allowExperimental: f32 runs the f32 kernels: no digit planes planned (${noPlanes})`;
   const withPlanes = plan.shards.reduce((n, x) => n + x.digitTiles, 0);
   const tiles = plan.shards.reduce((n, x) => n + x.tiles.length, 0);
   if (precision === 'f32' && opts.f32TensorCores !== false && withPlanes < tiles) return `allowExperimental: f32 batches of ${tensorTuning.f32MinBatch}+ queries on the int8 tensor cores (two digits a value) for the ${withPlanes} of ${tiles} tiles whose digit planes fit, the f32 kernels for the others in the same searches, re-ranked exactly and certified exact${planes}`;

@@ -200,7 +200,8 @@ describe('the allowExperimental notice (what the CLI and server print)', () => {
     expect(notice('f32', 61)).toMatch(/f32 runs the f32 kernels: no digit planes planned/);
     expect(notice('f16', 76)).toMatch(/f16 batches of 2\+ queries on the int8 tensor cores from the rows' i8 codes/);
     expect(notice('f16', 76)).toMatch(/\(a code plane of 15\.0 GiB beside the rows: 0\.75x f32's memory; digitPlanes: false leaves it out for exactly half, converting the rows as they are read\)$/);
-    expect(notice('f16', 40)).toMatch(/rows converted as read/);
+    expect(notice('f16', 40)).toMatch(/rows converted as read \(no code plane: no room in gpuMemory for their 15\.0 GiB beside the rows; half of f32's memory\)/);
+    expect(notice('f32', 61)).toMatch(/no digit planes planned \(no room in gpuMemory for their 30\.1 GiB beside the rows\)$/);
     expect(notice('int8', 76)).toMatch(/int8 batches of 5\+ queries/);
     // f16 matrices: shader-f16 and an f16 config, no i8 one.
     expect(notice('f16', 40, [ctx(['chromium-experimental-subgroup-matrix', 'shader-f16'], [F16])])).toMatch(/on the f16 tensor cores, rows read as they are \(no code plane/);
