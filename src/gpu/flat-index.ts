@@ -1066,10 +1066,14 @@ export function experimentalHint(contexts: readonly GpuContext[], metric: Metric
 export function tensorNotice(contexts: readonly GpuContext[], plan: FlatPlan, metric: Metric, opts: GpuFlatOptions): string {
   const precision = plan.precision;
   const planeBytes = plan.shards.reduce((s, x) => s + x.digitBytes, 0);
+  // An index made empty (indexFactory) plans its planes as rows are added: none yet is no refusal.
+  const later = plan.shards.every((s) => s.rows === 0) && opts.digitPlanes !== false;
+  const digits = plan.digits || later;
+  const size = later ? `, ${precision === 'f16' ? '1 byte' : '2 bytes'} a dimension as rows are added where gpuMemory has room,` : ` of ${formatBytes(planeBytes)}`;
   const planes =
-    !plan.digits ? ''
-    : precision === 'f16' ? ` (a code plane of ${formatBytes(planeBytes)} beside the rows: 0.75x f32's memory; digitPlanes: false leaves it out for exactly half, converting the rows as they are read)`
-    : ` (digit planes of ${formatBytes(planeBytes)} beside the rows; digitPlanes: false leaves them out)`;
+    !digits ? ''
+    : precision === 'f16' ? ` (a code plane${size} beside the rows: 0.75x f32's memory; digitPlanes: false leaves it out for exactly half, converting the rows as they are read)`
+    : ` (digit planes${size} beside the rows; digitPlanes: false leaves them out)`;
   const missing = contexts.filter((c) => !c.device.features.has(SUBGROUP_MATRIX_FEATURE)).map((c) => c.label);
   if (missing.length) return `allowExperimental: ${missing.join(', ')} offer(s) no ${SUBGROUP_MATRIX_FEATURE}; the portable kernels run`;
   if (metric !== 'ip') return `allowExperimental: the tensor scorer ranks inner products only; this ${metric} index runs the portable kernels`;
@@ -1078,12 +1082,12 @@ export function tensorNotice(contexts: readonly GpuContext[], plan: FlatPlan, me
   if (dims % 32 !== 0) return `allowExperimental: ${precision} rows are stored as ${dims} dimensions, not a multiple of 32, which the tensor scorer needs: the portable kernels run (vectors padded with zeros to ${Math.ceil(dims / 32) * 32} dimensions would take it, with the same inner products)`;
   if (precision === 'int8') return `allowExperimental: int8 batches of ${tensorTuning.minBatch}+ queries on the tensor cores (when the adapter lists a fitting i8 config)`;
   if (precision === 'f16' && opts.f16TensorCores !== false && halfMatricesEverywhere(contexts)) return `allowExperimental: f16 batches of ${tensorTuning.f16HalfMinBatch}+ queries on the f16 tensor cores, rows read as they are (no code plane: half of f32's memory), re-ranked exactly from the f16 rows`;
-  if (precision === 'f16' && opts.f16TensorCores !== false && plan.digits) return `allowExperimental: f16 batches of ${tensorTuning.f16CodesMinBatch}+ queries on the int8 tensor cores from the rows' i8 codes, re-ranked exactly from the f16 rows${planes}`;
+  if (precision === 'f16' && opts.f16TensorCores !== false && digits) return `allowExperimental: f16 batches of ${tensorTuning.f16CodesMinBatch}+ queries on the int8 tensor cores from the rows' i8 codes, re-ranked exactly from the f16 rows${planes}`;
   // Why no planes were planned: left out, or no room for them where gpuMemory was stated.
   const planeBytesWanted = plan.shards.reduce((s, x) => s + x.rows, 0) * dims * (precision === 'f32' ? 2 : 1);
   const noPlanes = opts.digitPlanes === false ? 'digitPlanes: false' : `no room in gpuMemory for their ${formatBytes(planeBytesWanted)} beside the rows`;
   if (precision === 'f16' && opts.f16TensorCores !== false) return `allowExperimental: f16 batches of ${tensorTuning.f16MinBatch}+ queries on the int8 tensor cores, rows converted as read (no code plane: ${noPlanes}; half of f32's memory), re-ranked exactly from the f16 rows (f16TensorCores: false keeps the f16 kernels)`;
-  if (precision === 'f32' && opts.f32TensorCores !== false && !plan.digits) return `allowExperimental: f32 runs the f32 kernels: no digit planes planned (${noPlanes})`;
+  if (precision === 'f32' && opts.f32TensorCores !== false && !digits) return `allowExperimental: f32 runs the f32 kernels: no digit planes planned (${noPlanes})`;
   const withPlanes = plan.shards.reduce((n, x) => n + x.digitTiles, 0);
   const tiles = plan.shards.reduce((n, x) => n + x.tiles.length, 0);
   if (precision === 'f32' && opts.f32TensorCores !== false && withPlanes < tiles) return `allowExperimental: f32 batches of ${tensorTuning.f32MinBatch}+ queries on the int8 tensor cores (two digits a value) for the ${withPlanes} of ${tiles} tiles whose digit planes fit, the f32 kernels for the others in the same searches, re-ranked exactly and certified exact${planes}`;

@@ -208,6 +208,14 @@ describe('the allowExperimental notice (what the CLI and server print)', () => {
     expect(notice('f32', 139, [ctx([])])).toMatch(/offer\(s\) no chromium-experimental-subgroup-matrix/);
   });
 
+  it('an index made empty (indexFactory) plans its planes as rows come: the notice says so, not that none were planned', () => {
+    const devices = [ctx(['chromium-experimental-subgroup-matrix'])];
+    const empty = (precision: 'f32' | 'f16', opts = {}) => tensorNotice(devices, planFlat({ ...wiki, n: 0, precision, adapters: [h100], digitPrecisions: ['f32', 'f16'] }), 'ip', opts);
+    expect(empty('f32')).toMatch(/^allowExperimental: f32 batches of 9\+ queries on the int8 tensor cores .* \(digit planes, 2 bytes a dimension as rows are added where gpuMemory has room, beside the rows; digitPlanes: false leaves them out\)$/);
+    expect(empty('f16')).toMatch(/^allowExperimental: f16 batches of 2\+ queries on the int8 tensor cores from the rows' i8 codes, .* \(a code plane, 1 byte a dimension as rows are added where gpuMemory has room, beside the rows: 0\.75x f32's memory/);
+    expect(empty('f32', { digitPlanes: false })).toBe('allowExperimental: f32 runs the f32 kernels: no digit planes planned (digitPlanes: false)');
+  });
+
   it('rows whose stored dimensions are not a multiple of 32 (the tensor kernel\'s step): says the portable kernels run, for every precision', () => {
     const devices = [ctx(['chromium-experimental-subgroup-matrix'])];
     const at = (d: number, precision: 'f32' | 'f16' | 'int8') => tensorNotice(devices, planFlat({ n: 1000, d, k: 10, maxBatch: 64, scratchBytes: 2 ** 20, precision, adapters: [h100], digitPrecisions: ['f32', 'f16'] }), 'ip', {});
