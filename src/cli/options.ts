@@ -54,7 +54,7 @@ export function writeOut(text: string): Promise<void> {
 export function maxTextCharsOption(): Option {
   return new Option(
     '--max-text-chars <n>',
-    `a tokenizer other than BERT's (SentencePiece, byte-level BPE) refuses a text with no safe cut (README, section Encoder: a space after a word, and more) giving its first --max-length tokens within this many characters, rather than tokenize it whole (one long word takes seconds) (default: ${DEFAULT_MAX_TEXT_CHARS})`,
+    `a tokenizer other than BERT's (SentencePiece, byte-level BPE) refuses a text with no safe cut (README, section Encoder: a space after a word, and more) giving its first --max-length tokens within this many characters, rather than tokenize it whole (one long word takes seconds) (default: ${DEFAULT_MAX_TEXT_CHARS}, or 8 a token of --max-length when more)`,
   ).argParser(intOption('--max-text-chars', 1));
 }
 

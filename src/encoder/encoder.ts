@@ -8,7 +8,7 @@ import { TesseraError } from '../core/errors.js';
 import { missingFile, openModelFolder, type ModelFiles, type ModelFolder } from './model-files.js';
 import { l2NormalizeRows, pool, type Pooling } from './pooling.js';
 import { loadRuntime, type ExecutionProvider, type ExecutionProviderChoice, type OrtModule } from './runtime.js';
-import { DEFAULT_MAX_TEXT_CHARS, checkMaxTextChars, WordPieceTokenizer, type TokenBatch } from './tokenizer.js';
+import { checkMaxTextChars, defaultMaxTextChars, WordPieceTokenizer, type TokenBatch } from './tokenizer.js';
 import type { TextEncoder, TextPrefix } from './types.js';
 
 export interface PrefixStrings {
@@ -28,7 +28,8 @@ export interface EncoderOptions {
   /** Tokens a text including [CLS]/[SEP]; longer texts are cut. Default 256 for e5 (Search-R1), else the model's limit (<= 512). More than config.json's max_position_embeddings is refused at load. */
   maxLength?: number;
   /**
-   * Characters of a text a tokenizer other than BERT's may take at once (default 50000). Such a
+   * Characters of a text a tokenizer other than BERT's may take at once (default 50000, or 8 a token
+   * of maxLength when that is more). Such a
    * tokenizer stops early only at a safe cut (a space after a word; for byte-level BPE, any change
    * between letters, digits, whitespace and other characters); a text with none giving its first
    * maxLength - 2 tokens within this many characters is refused (TextTooLongError) rather than
@@ -122,7 +123,7 @@ export class Encoder implements TextEncoder {
     if (!Number.isInteger(maxLength) || maxLength < 2) {
       throw new TesseraError('INVALID_ARGUMENT', `maxLength must be an integer >= 2, got ${maxLength}`);
     }
-    const maxTextChars = opts.maxTextChars ?? DEFAULT_MAX_TEXT_CHARS;
+    const maxTextChars = opts.maxTextChars ?? defaultMaxTextChars(maxLength);
     checkMaxTextChars(maxTextChars);
     const positions = positionLimit(config);
     if (positions !== undefined && maxLength > positions) {

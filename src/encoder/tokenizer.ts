@@ -28,14 +28,24 @@ export interface TokenBatch {
  */
 export const DEFAULT_MAX_TEXT_CHARS = 50_000;
 
+/**
+ * The default limit for maxLength tokens: DEFAULT_MAX_TEXT_CHARS, or 8 characters a token when that
+ * is more, so a long-context model (bge-m3's 8192 tokens) gets its tokens from a text cut at its
+ * last space within the limit (about 4-6 characters a token in prose).
+ */
+export function defaultMaxTextChars(maxLength: number): number {
+  return Math.max(DEFAULT_MAX_TEXT_CHARS, 8 * maxLength);
+}
+
 /** A text refused because the tokenizer would have to take more than `limit` characters of it whole. */
 export class TextTooLongError extends TesseraError {
   constructor(
     readonly chars: number,
     readonly limit: number,
     message: string,
+    options?: { cause?: unknown },
   ) {
-    super('INVALID_ARGUMENT', message);
+    super('INVALID_ARGUMENT', message, options);
   }
 }
 
@@ -110,7 +120,7 @@ export class WordPieceTokenizer {
    * A tokenizer other than BERT's refuses (TextTooLongError) a text with no safe cut giving those
    * pieces within its first `maxTextChars` characters; BERT's never does.
    */
-  encode(text: string, maxLength: number, maxTextChars = DEFAULT_MAX_TEXT_CHARS): number[] {
+  encode(text: string, maxLength: number, maxTextChars = defaultMaxTextChars(maxLength)): number[] {
     if (!Number.isInteger(maxLength) || maxLength < 2) {
       throw new TesseraError('INVALID_ARGUMENT', `maxLength must be an integer >= 2 (room for [CLS] and [SEP]), got ${maxLength}`);
     }
@@ -135,7 +145,7 @@ export class WordPieceTokenizer {
     if (this.bert) return this.pieces(this.bert.prefixText(text, keep));
     const cutPieces = (from: number, limit: number): number[] | undefined => {
       const cut = this.cutter.cut(text, from, limit);
-      const ids = cut === undefined ? undefined : this.pieces(text.slice(0, cut));
+      const ids = cut === undefined ? undefined : this.piecesWithin(text.slice(0, cut), maxChars);
       return ids && ids.length >= keep ? ids : undefined;
     };
     for (let limit = Math.max(4096, 16 * keep); limit < Math.min(text.length, maxChars); limit *= 4) {
@@ -151,11 +161,26 @@ export class WordPieceTokenizer {
         `a text of ${text.length} characters has no place within its first ${maxChars} where this tokenizer can stop with its first ${keep} pieces (${this.cutter.kind}), and more than ${maxChars} characters are not tokenized at once: one long word takes seconds (byte-level BPE, ~20 us a character) or overflows the stack (Unigram); shorten or split the text, or raise the limit (Encoder option maxTextChars, CLI --max-text-chars)`,
       );
     }
-    return this.pieces(text);
+    return this.piecesWithin(text, maxChars);
+  }
+
+  /** pieces(), with the library's stack overflow (Unigram past ~120k pieces, under a raised limit) told as what it is. */
+  private piecesWithin(text: string, maxChars: number): number[] {
+    try {
+      return this.pieces(text);
+    } catch (e) {
+      if (!(e instanceof RangeError)) throw e;
+      throw new TextTooLongError(
+        text.length,
+        maxChars,
+        `@huggingface/tokenizers overflowed its stack (${e.message}) on ${text.length} characters taken at once, as a Unigram model does past ~120k pieces: lower the limit (Encoder option maxTextChars, CLI --max-text-chars; ${maxChars} now) or shorten the text`,
+        { cause: e },
+      );
+    }
   }
 
   /** Encodes texts and pads them to the longest with [PAD] (attention mask 0 there). */
-  encodeBatch(texts: readonly string[], maxLength: number, maxTextChars = DEFAULT_MAX_TEXT_CHARS): TokenBatch {
+  encodeBatch(texts: readonly string[], maxLength: number, maxTextChars = defaultMaxTextChars(maxLength)): TokenBatch {
     const rows = texts.map((t) => this.encode(t, maxLength, maxTextChars));
     return this.pad(rows);
   }

@@ -106,7 +106,7 @@ describe('--max-text-chars on encode, build and serve', () => {
       const program = new Command().exitOverride().configureOutput({ writeErr: () => {}, writeOut: () => {} });
       register(program);
       const cmd = program.commands.find((c) => c.name() === name)!;
-      expect(cmd.helpInformation().replace(/\s+/g, ' ')).toMatch(new RegExp(`--max-text-chars <n> .*safe cut.*\\(default: ${DEFAULT_MAX_TEXT_CHARS}\\)`));
+      expect(cmd.helpInformation().replace(/\s+/g, ' ')).toMatch(new RegExp(`--max-text-chars <n> .*safe cut.*\\(default: ${DEFAULT_MAX_TEXT_CHARS}, or 8 a token of --max-length when more\\)`));
       cmd.exitOverride().configureOutput({ writeErr: () => {}, writeOut: () => {} });
       expect(() => cmd.parseOptions(['--max-text-chars', '0'])).toThrow(/--max-text-chars must be an integer in \[1, /);
     });

@@ -8,7 +8,7 @@
  * from the same pieces.
  */
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_MAX_TEXT_CHARS, TextTooLongError, WordPieceTokenizer } from '../../src/encoder/tokenizer.js';
+import { DEFAULT_MAX_TEXT_CHARS, TextTooLongError, WordPieceTokenizer, defaultMaxTextChars } from '../../src/encoder/tokenizer.js';
 
 /** GPT-2's byte -> character table (bytes_to_unicode). */
 const BYTE_CHARS: string[] = (() => {
@@ -232,6 +232,25 @@ describe('a text with no safe cut within maxTextChars is refused, not tokenized 
     expect(roberta.encode(word, 64, 20_000).slice(1, -1)).toEqual(roberta.pieces(word).slice(0, 62));
     expect(() => roberta.encode(word, 64, 19_999)).toThrow(/a text of 20000 characters/);
     expect(roberta.encode(word, 64, Infinity)).toHaveLength(64);
+  });
+
+  it('the default grows with maxLength (8 characters a token past 50000), so a long-context model gets its tokens', () => {
+    expect([defaultMaxTextChars(512), defaultMaxTextChars(8192)]).toEqual([DEFAULT_MAX_TEXT_CHARS, 65_536]);
+    const word = 'x'.repeat(60_000);
+    expect(() => xlmr.encode(word, 512)).toThrow(/no place within its first 50000/);
+    expect(xlmr.encode(word, 8192).slice(1, -1)).toEqual(xlmr.pieces(word).slice(0, 8190));
+  });
+
+  it('a stack overflow of the library under a raised limit is a TextTooLongError saying so, not a bare RangeError', () => {
+    const text = 'ab'.repeat(200_000);
+    let error: unknown;
+    try {
+      xlmr.encode(text, 16, Infinity);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(TextTooLongError);
+    expect((error as Error).message).toMatch(/overflowed its stack .* on 400000 characters taken at once.*--max-text-chars; Infinity now/);
   });
 
   it('maxTextChars must be a positive integer or Infinity', () => {
