@@ -1056,7 +1056,7 @@ interface GlobalPart extends Candidates {
 export function experimentalHint(contexts: readonly GpuContext[], metric: Metric): string | undefined {
   const nvidia = contexts.filter((c) => c.adapter?.info.vendor?.toLowerCase() === 'nvidia').map((c) => c.label);
   if (metric !== 'ip' || nvidia.length === 0) return undefined;
-  return `${nvidia.join(', ')}: NVIDIA, whose tensor cores Dawn exposes only as an experimental feature: allowExperimental (CLI --allow-experimental) lets f32, f16 and int8 batches use them (on an H200, f32 at 64-1024 queries 1.3-1.6x torch fp32 against 0.93-0.97x without; README, section Tensor cores)`;
+  return `${nvidia.join(', ')}: NVIDIA, whose tensor cores Dawn exposes only as an experimental feature: allowExperimental (CLI --allow-experimental) lets f32, f16 and int8 batches use them (on an H200, f32 at 64-1024 queries 1.35-1.62x torch fp32 against 0.92-0.97x without, its digit planes taking up to half its rows' bytes again where gpuMemory has room; README, sections GPU memory and Tensor cores)`;
 }
 
 /**

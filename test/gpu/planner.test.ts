@@ -231,6 +231,8 @@ describe('the allowExperimental notice (what the CLI and server print)', () => {
   it('without allowExperimental, hints at it on NVIDIA adapters (inner product only), says nothing elsewhere', () => {
     const of = (vendor: string, label = 'adapter 0') => ({ label, device: { features: new Set() }, adapter: { info: { vendor } } }) as unknown as GpuContext;
     expect(experimentalHint([of('nvidia')], 'ip')).toMatch(/^adapter 0: NVIDIA, .*allowExperimental \(CLI --allow-experimental\)/);
+    // What it costs in memory, with the speed (BENCHMARKS "At a glance": 1M and 21M, 64-1024 queries).
+    expect(experimentalHint([of('nvidia')], 'ip')).toMatch(/1\.35-1\.62x torch fp32 against 0\.92-0\.97x without, its digit planes taking up to half its rows' bytes again where gpuMemory has room/);
     expect(experimentalHint([of('amd'), of('nvidia', 'adapter 1')], 'ip')).toMatch(/^adapter 1: NVIDIA/);
     expect(experimentalHint([of('nvidia')], 'l2')).toBeUndefined();
     expect(experimentalHint([of('mesa'), of('intel')], 'ip')).toBeUndefined();
