@@ -103,8 +103,10 @@ export interface IndexOptions {
    * codes (half the f16 rows' bytes again, so 0.75x the memory of f32 in all; without them f16
    * converts its halves while reading them, about 1.6-1.9x slower from 16 queries on the H200). The
    * planner counts them (plan.digits, each shard's digitBytes) and leaves them out where a stated or
-   * reported gpuMemory cannot hold them. Default: where every device has the subgroup matrices;
-   * false: none (f16 keeps exactly half the memory of f32).
+   * reported gpuMemory cannot hold them. Default: where every device has the subgroup matrices
+   * (true plans them on other devices too, for scorers registered in tests, though no built-in
+   * search makes them there); false: none (f16 keeps exactly half the memory of f32). Inner-product
+   * indexes only (the tensor scorer's metric).
    */
   digitPlanes?: boolean;
   /**
