@@ -1,16 +1,16 @@
 /**
  * Exact re-ranking for shards scored approximately: the tensor scorer turns f16 rows into i8 codes
  * and f32 rows into two i8 digits while staging them (src/gpu/tensor/hook.ts). Here: the
- * per-dimension steps of those codes from the rows' largest magnitudes (shaders/row_absmax.wgsl),
+ * per-dimension steps of those codes from the rows' ranges (shaders/row_range.wgsl),
  * the pass that rewrites each query's final k' keys with the exact inner products
  * (shaders/approx_rerank.wgsl), after which the host orders each list again, and for f32 the
  * certificate that the re-ranked list holds the exact top k (certifyF32).
  */
-import absmaxWgsl from '../../shaders/row_absmax.wgsl';
+import rangeWgsl from '../../shaders/row_range.wgsl';
 import rerankWgsl from '../../shaders/approx_rerank.wgsl';
 
-/** Workgroups of row_absmax along rows at most (each takes ceil(rows / this) rows). */
-const ABSMAX_ROW_GROUPS = 1024;
+/** Workgroups of row_range along rows at most (each takes ceil(rows / this) rows). */
+const RANGE_ROW_GROUPS = 1024;
 
 /** The shader with its row format fixed: packed f16 (true) or f32. */
 const variant = (src: string, f16: boolean) => `const F16: bool = ${f16};\n${src}`;
@@ -19,8 +19,8 @@ export function rerankPipeline(device: GPUDevice, f16: boolean): GPUComputePipel
   return device.createComputePipeline({ label: 'approx_rerank', layout: 'auto', compute: { module: device.createShaderModule({ label: 'approx_rerank', code: variant(rerankWgsl, f16) }), entryPoint: 'main' } });
 }
 
-export function absmaxPipeline(device: GPUDevice, f16: boolean): GPUComputePipeline {
-  return device.createComputePipeline({ label: 'row_absmax', layout: 'auto', compute: { module: device.createShaderModule({ label: 'row_absmax', code: variant(absmaxWgsl, f16) }), entryPoint: 'main' } });
+export function rangePipeline(device: GPUDevice, f16: boolean): GPUComputePipeline {
+  return device.createComputePipeline({ label: 'row_range', layout: 'auto', compute: { module: device.createShaderModule({ label: 'row_range', code: variant(rangeWgsl, f16) }), entryPoint: 'main' } });
 }
 
 /** approx_rerank's params for one tile: (nq, k, rows, rowWords, q4, idBase, at, floorAt); dispatch (k, nq). */
@@ -28,24 +28,61 @@ export function rerankParams(nq: number, k: number, rows: number, rowWords: numb
   return [nq, k, rows, rowWords, q4, idBase, at, floorAt];
 }
 
-/** row_absmax's params and dispatch for a tile of `rows` rows of `words` u32 words. */
-export function absmaxPlan(rows: number, words: number): { params: Uint32Array<ArrayBuffer>; groups: [number, number] } {
-  const y = Math.max(1, Math.min(ABSMAX_ROW_GROUPS, rows));
+/** row_range's params and dispatch for a tile of `rows` rows of `words` u32 words. */
+export function rangePlan(rows: number, words: number): { params: Uint32Array<ArrayBuffer>; groups: [number, number] } {
+  const y = Math.max(1, Math.min(RANGE_ROW_GROUPS, rows));
   const rowsPer = Math.ceil(rows / y);
   return { params: new Uint32Array([rows, words, rowsPer, 0]), groups: [Math.ceil(words / 64), Math.ceil(rows / rowsPer)] };
 }
 
-/**
- * The tensor hook's decode parameters from each dimension's largest magnitude (dp dims): vmin 0,
- * step_j = max_j / 127, then the inverse steps the staging multiplies by (0 for a dimension that
- * is zero in every row: its codes are 0). uniform: max_j is the largest over all.
- */
-export function stepParams(maxima: Float32Array, dp: number, uniform = false): Float32Array<ArrayBuffer> {
-  const out = new Float32Array(3 * dp);
-  const all = maxima.subarray(0, dp).reduce((a, b) => Math.max(a, b), 0);
+/** Each dimension's smallest and largest value over a shard's rows (row_range.wgsl), and the largest magnitude. */
+export interface RowRanges {
+  low: Float32Array;
+  high: Float32Array;
+  maxima: Float32Array;
+}
+
+/** The float whose order key (row_range.wgsl orderKey) is `key`; key 0 (no row wrote one): NaN. */
+export function fromOrderKey(key: number): number {
+  const bits = key & 0x80000000 ? key & 0x7fffffff : ~key >>> 0;
+  return key === 0 ? NaN : new Float32Array(new Uint32Array([bits]).buffer)[0]!;
+}
+
+/** RowRanges from row_range's output: dp order keys of the maxima, then dp of the negated minima. */
+export function rowRangesOf(keys: Uint32Array, dp: number): RowRanges {
+  const low = new Float32Array(dp);
+  const high = new Float32Array(dp);
+  const maxima = new Float32Array(dp);
   for (let j = 0; j < dp; j++) {
-    const m = uniform ? all : maxima[j] ?? 0;
+    const hi = fromOrderKey(keys[j]!);
+    const lo = -fromOrderKey(keys[dp + j]!);
+    // No rows: an empty range at 0.
+    high[j] = Number.isNaN(hi) ? 0 : hi;
+    low[j] = Number.isNaN(lo) ? 0 : lo;
+    maxima[j] = Math.max(Math.abs(high[j]!), Math.abs(low[j]!));
+  }
+  return { low, high, maxima };
+}
+
+/**
+ * The tensor hook's decode parameters (dp dims): vmin, then step, then the inverse steps the
+ * staging multiplies by (0 for a dimension whose codes are all 0). Symmetric (f32 digits, and
+ * `uniform`): vmin 0, step_j = max_j / 127 from the largest magnitudes (uniform: the largest over
+ * all). Centred (f16 codes): vmin_j the middle of the dimension's range and step_j its half width
+ * / 127, so code c stands for vmin_j + c step_j. A dimension offset from 0 (BERT-style encoders'
+ * outlier dimensions, a common direction every row shares) then keeps all 255 codes for the spread
+ * its rows really have: on such rows codes scaled from 0 left the candidates' recall at 0.29
+ * (bench/gpu-flat/scan-key-recall.ts, data 'outliers'). A dimension equal in every row has step 0
+ * and code 0: vmin_j carries it (the pre-pass adds q . vmin to every key).
+ */
+export function stepParams(ranges: RowRanges, dp: number, uniform = false, centred = false): Float32Array<ArrayBuffer> {
+  const out = new Float32Array(3 * dp);
+  const all = ranges.maxima.subarray(0, dp).reduce((a, b) => Math.max(a, b), 0);
+  for (let j = 0; j < dp; j++) {
+    const centre = centred && !uniform ? (ranges.low[j]! + ranges.high[j]!) / 2 : 0;
+    const m = centred && !uniform ? (ranges.high[j]! - ranges.low[j]!) / 2 : uniform ? all : ranges.maxima[j] ?? 0;
     const ok = m > 0 && Number.isFinite(m);
+    out[j] = centre;
     out[dp + j] = ok ? m / 127 : 0;
     out[2 * dp + j] = ok ? 127 / m : 0;
   }

@@ -21,7 +21,7 @@ import { pow2Ceil, pow2Floor } from './pow2.js';
 import { int8GemvBoundAt, int8GemvKey, int8GemvPipeline, int8GemvScratch, planInt8Gemv, quantizeInt8Queries } from './int8-gemv.js';
 import { gemvMultiKey, gemvMultiPipeline, planGemvMulti, type GemvMultiKnobs } from './gemv-multi.js';
 import { digitsSource } from './tensor/digits-source.js';
-import { absmaxPipeline, absmaxPlan, rerankParams, rerankPipeline, sortLists, stepParams, uncertifiedF32 } from './approx-rerank.js';
+import { rangePipeline, rangePlan, rerankParams, rerankPipeline, type RowRanges, rowRangesOf, sortLists, stepParams, uncertifiedF32 } from './approx-rerank.js';
 import { mergeOneFan, mergeOneKey, mergeOnePipeline, planMergeOne, type MergeOnePlan } from './merge-one.js';
 
 export type Precision = 'f32' | 'f16' | 'int8';
@@ -517,11 +517,6 @@ export interface ShardInfo {
  */
 /** How a scorer's approximate keys were made (ChunkScorer.shape): codes of a step a dimension, of one step, or no codes ('unscaled': no steps to make). */
 export type ApproximateKeys = 'dims' | 'uniform' | 'unscaled';
-/**
- * The digit planes a scorer reads (ChunkScorer.shape digits): true, the shard's usual planes (f32
- * rows' two digits, f16 rows' i8 codes); 'high', f16 rows' high bytes (tensorTuning.f16HighBytes).
- */
-export type DigitPlanes = true | 'high';
 
 /** The code steps approximate keys need, if any. */
 function stepModeOf(approximate: ApproximateKeys | undefined): 'dims' | 'uniform' | undefined {
@@ -532,7 +527,7 @@ export interface ChunkScorer {
   name: string;
   accepts(shard: ShardInfo, nq: number, k: number): boolean;
   /** Rows per block (segLen is a multiple), queries per workgroup, the pipeline cache key, and the optional pre-pass and dispatch size. */
-  shape(shard: ShardInfo, nq: number, k: number): { BR: number; BQ: number; key: string; targetWorkgroups?: number; prep?: { bytes: number; groups: [number, number] }; scratch?: number; approximate?: ApproximateKeys; digits?: DigitPlanes };
+  shape(shard: ShardInfo, nq: number, k: number): { BR: number; BQ: number; key: string; targetWorkgroups?: number; prep?: { bytes: number; groups: [number, number] }; scratch?: number; approximate?: ApproximateKeys; digits?: boolean };
   pipeline(device: GPUDevice, shard: ShardInfo, nq: number, k: number): GPUComputePipeline;
   /** The pre-pass pipeline, for shapes that name a prep. */
   prepass?(device: GPUDevice, shard: ShardInfo, nq: number, k: number): GPUComputePipeline;
@@ -556,7 +551,7 @@ interface ScorerChoice {
   /** f16 / f32: approximate keys, re-ranked exactly from the rows after the merges; the codes' steps (ChunkScorer.shape). */
   approximate?: ApproximateKeys;
   /** The scorer reads the tiles' digit planes at binding 1 instead of the rows (ChunkScorer.shape). */
-  digits?: DigitPlanes;
+  digits?: boolean;
   /**
    * int8_gemv's shared bounds: the scratch starts with each query's lower bound of its k-th best
    * key (one word a query), which merge_one then starts its threshold from.
@@ -618,7 +613,7 @@ export class FlatShard {
   private scratchBytes: number;
   /** Bumped whenever rows are written; the code steps (ensureSteps) are those of one version. */
   private rowsVersion = 0;
-  private codeSteps: { version: number; mode: 'dims' | 'uniform'; digits: DigitPlanes | false; ready: Promise<CodeSteps> } | undefined;
+  private codeSteps: { version: number; mode: 'dims' | 'uniform'; digits: boolean; ready: Promise<CodeSteps> } | undefined;
   private magnitudes: { version: number; ready: Promise<Float32Array> } | undefined;
   ntotal = 0;
 
@@ -864,10 +859,10 @@ export class FlatShard {
    * per-dimension steps (approx-rerank.ts stepParams) from the rows' largest magnitudes, computed on
    * the device once per version of the rows (a search after an add computes them again).
    */
-  private ensureSteps(mode: 'dims' | 'uniform', digits: DigitPlanes | false): Promise<CodeSteps> {
+  private ensureSteps(mode: 'dims' | 'uniform', digits: boolean): Promise<CodeSteps> {
     const version = this.rowsVersion;
     const have = this.codeSteps;
-    if (have?.version === version && have.mode === mode && (have.digits === digits || !digits)) return have.ready;
+    if (have?.version === version && have.mode === mode && (have.digits || !digits)) return have.ready;
     const ready = this.computeSteps(mode, digits);
     const entry = { version, mode, digits, ready };
     this.codeSteps = entry;
@@ -878,21 +873,22 @@ export class FlatShard {
   }
 
   /** digits: also each tile's digit planes (the scorer reads them: ChunkScorer.shape digits). */
-  private async computeSteps(mode: 'dims' | 'uniform', digits: DigitPlanes | false): Promise<CodeSteps> {
+  private async computeSteps(mode: 'dims' | 'uniform', digits: boolean): Promise<CodeSteps> {
     const device = this.ctx.device;
     const dp = this.q4 * 4;
     // Under the submit lock: no add changes the rows while their maxima and digits are made.
     const release = await this.lockSubmit();
     try {
-      const rowMaxima = await this.deviceMaxima();
-      const data = stepParams(rowMaxima, dp, mode === 'uniform');
+      const ranges = await this.deviceRanges();
+      // f16 codes centred on each dimension's range; f32 digits keep 0 as their centre (f32KeyBound's model).
+      const data = stepParams(ranges, dp, mode === 'uniform', this.layout.precision === 'f16');
       const sq = await this.ctx.createBuffer({ label: 'tessera code steps', size: data.byteLength, usage: BufferUsage.STORAGE | BufferUsage.COPY_DST });
       device.queue.writeBuffer(sq, 0, data);
       this.forgetBinds();
       this.sqBuffer?.destroy();
       this.sqBuffer = sq;
-      if (digits) await this.makeDigits(sq, digits === 'high');
-      return { steps: data.slice(dp, 2 * dp), maxima: rowMaxima };
+      if (digits) await this.makeDigits(sq);
+      return { steps: data.slice(dp, 2 * dp), maxima: ranges.maxima };
     } finally {
       release();
     }
@@ -900,7 +896,7 @@ export class FlatShard {
 
   /**
    * Each (padded) dimension's largest magnitude over the rows of an f32 or f16 shard, as stored
-   * (row_absmax.wgsl over every tile): the bound GpuFlatIndex checks queries against, so a search
+   * (row_range.wgsl over every tile): the bound GpuFlatIndex checks queries against, so a search
    * whose scores could overflow float32 is refused. Computed once per version of the rows.
    */
   rowMagnitudes(): Promise<Float32Array> {
@@ -909,7 +905,7 @@ export class FlatShard {
     const ready = (async () => {
       const release = await this.lockSubmit();
       try {
-        return await this.deviceMaxima();
+        return (await this.deviceRanges()).maxima;
       } finally {
         release();
       }
@@ -922,8 +918,8 @@ export class FlatShard {
     return ready;
   }
 
-  /** row_absmax over every tile, read back (q4 x 4 values); the caller holds the submit lock. */
-  private async deviceMaxima(): Promise<Float32Array> {
+  /** row_range over every tile, read back (each padded dimension's range); the caller holds the submit lock. */
+  private async deviceRanges(): Promise<RowRanges> {
     const device = this.ctx.device;
     const words = this.rowWords * 4;
     const dp = this.q4 * 4;
@@ -931,21 +927,21 @@ export class FlatShard {
     let maxima: GPUBuffer | undefined;
     let read: GPUBuffer | undefined;
     try {
-      maxima = await this.ctx.createBuffer({ label: 'tessera row maxima', size: dp * 4, usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC });
-      read = await this.ctx.createBuffer({ label: 'tessera row maxima read', size: dp * 4, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST });
-      const pipeline = this.absmaxPipeline();
+      maxima = await this.ctx.createBuffer({ label: 'tessera row ranges', size: 2 * dp * 4, usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC });
+      read = await this.ctx.createBuffer({ label: 'tessera row ranges read', size: 2 * dp * 4, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST });
+      const pipeline = this.rangePipeline();
       const enc = device.createCommandEncoder({ label: 'tessera row maxima' });
       for (const tile of this.tiles) {
         if (tile.rows === 0) continue;
-        const plan = absmaxPlan(tile.rows, words);
+        const plan = rangePlan(tile.rows, words);
         uniforms.push(this.encodeOnce(enc, pipeline, plan.params, [{ buffer: tile.buffer, offset: 0, size: tile.rows * this.rowBytes }, { buffer: maxima }], plan.groups));
       }
-      enc.copyBufferToBuffer(maxima, 0, read, 0, dp * 4);
+      enc.copyBufferToBuffer(maxima, 0, read, 0, 2 * dp * 4);
       device.queue.submit([enc.finish()]);
       await this.map(read);
-      const rowMaxima = new Float32Array(read.getMappedRange(0, dp * 4).slice(0));
+      const keys = new Uint32Array(read.getMappedRange(0, 2 * dp * 4).slice(0));
       read.unmap();
-      return rowMaxima;
+      return rowRangesOf(keys, dp);
     } finally {
       maxima?.destroy();
       read?.destroy();
@@ -969,9 +965,9 @@ export class FlatShard {
    * the faster tensor path). A device that cannot hold them throws OUT_OF_MEMORY; searchBatch then
    * goes on without them (digitsRefused).
    */
-  private async makeDigits(sq: GPUBuffer, high: boolean): Promise<void> {
+  private async makeDigits(sq: GPUBuffer): Promise<void> {
     const device = this.ctx.device;
-    const pipeline = this.digitsPipeline(high);
+    const pipeline = this.digitsPipeline();
     const rowBytes = this.digitRowBytes;
     for (const [t, tile] of this.tiles.entries()) {
       const size = tile.capacity * rowBytes;
@@ -1133,7 +1129,7 @@ export class FlatShard {
           ? { ...shape.prep, pipeline: this.pipeline(`ext:${s.name}:prep:${shape.key}`, () => s.prepass!(this.ctx.device, this.info, nq, k)) }
           : undefined;
         const approximate = shape.approximate && (this.layout.precision === 'f16' || this.layout.precision === 'f32') ? { approximate: shape.approximate } : {};
-        return { pipeline: this.pipeline(key, () => s.pipeline(this.ctx.device, this.info, nq, k)), BR: shape.BR, BQ: shape.BQ, key, target: shape.targetWorkgroups, prep, scratch: shape.scratch, ...approximate, ...(shape.digits ? { digits: shape.digits } : {}) };
+        return { pipeline: this.pipeline(key, () => s.pipeline(this.ctx.device, this.info, nq, k)), BR: shape.BR, BQ: shape.BQ, key, target: shape.targetWorkgroups, prep, scratch: shape.scratch, ...approximate, ...(shape.digits ? { digits: true } : {}) };
       }
     }
     const prec = PREC_CODE[this.layout.precision];
@@ -1220,7 +1216,7 @@ export class FlatShard {
     if (k > this.kLimit) return; // such a search fails before compiling anything
     // The rows' magnitudes every search checks its queries against (GpuFlatIndex.checkScoreRange).
     if (this.layout.precision !== 'int8' && this.ntotal > 0) {
-      this.absmaxPipeline();
+      this.rangePipeline();
       this.rowMagnitudes().catch(() => undefined);
     }
     for (const nq of [1, 2, 4, 8, 16, 32, GEMM_MIN_BATCH - 1, GEMM_MIN_BATCH, LARGE_MIN_BATCH]) {
@@ -1235,11 +1231,11 @@ export class FlatShard {
       this.rerankPipeline();
       const stepMode = stepModeOf(approximate);
       if (!stepMode) continue;
-      this.absmaxPipeline();
-      if (digits) this.digitsPipeline(digits === 'high');
+      this.rangePipeline();
+      if (digits) this.digitsPipeline();
       // The code steps (and digit planes) of these rows, made now rather than by the first search;
       // it awaits the same work, and meets any error of it (digit planes that do not fit).
-      this.ensureSteps(stepMode, digits ?? false).catch(() => undefined);
+      this.ensureSteps(stepMode, !!digits).catch(() => undefined);
     }
     this.mergePipeline(Math.max(pow2Ceil(k), 2 * SELECT_WG));
     const one = this.mergeOnePlan(1, k);
@@ -1273,19 +1269,19 @@ export class FlatShard {
     return { d: this.layout.d, metric: this.layout.metric, precision: this.layout.precision, rowWords: this.rowWords, q4: this.q4, features: this.ctx.device.features, adapter: this.ctx.adapter, approximateF16: this.layout.f16TensorCores !== false, approximateF32: this.layout.f32TensorCores !== false && this.digitPlanes, digitPlanes: this.digitPlanes };
   }
 
-  /** The rows' largest magnitude a dimension (row_absmax.wgsl), for the approximate scorers' code steps. */
-  private absmaxPipeline(): GPUComputePipeline {
+  /** The rows' range a dimension (row_range.wgsl), for the approximate scorers' code steps and the score-range check. */
+  private rangePipeline(): GPUComputePipeline {
     const f16 = this.layout.precision === 'f16';
-    return this.pipeline(`row_absmax:${f16 ? 'h' : 'f'}`, () => absmaxPipeline(this.ctx.device, f16));
+    return this.pipeline(`row_range:${f16 ? 'h' : 'f'}`, () => rangePipeline(this.ctx.device, f16));
   }
 
-  /** The pass that writes the rows' digit planes (tensor/digits-source.ts digitsSource; high: f16 high bytes). */
-  private digitsPipeline(high = false): GPUComputePipeline {
+  /** The pass that writes the rows' digit planes (tensor/digits-source.ts digitsSource). */
+  private digitsPipeline(): GPUComputePipeline {
     const device = this.ctx.device;
     const dp = this.q4 * 4;
     const precision = this.layout.precision === 'f32' ? 'f32' : 'f16';
-    return this.pipeline(`digits:${precision}:${dp}${high ? ':high' : ''}`, () =>
-      device.createComputePipeline({ label: 'digit planes', layout: 'auto', compute: { module: device.createShaderModule({ label: 'digit planes', code: digitsSource(dp, precision, high) }), entryPoint: 'main' } }),
+    return this.pipeline(`digits:${precision}:${dp}`, () =>
+      device.createComputePipeline({ label: 'digit planes', layout: 'auto', compute: { module: device.createShaderModule({ label: 'digit planes', code: digitsSource(dp, precision) }), entryPoint: 'main' } }),
     );
   }
 
@@ -1473,7 +1469,7 @@ export class FlatShard {
     const version = this.rowsVersion;
     const asked = queries;
     try {
-      steps = stepModeOf(scorer.approximate) ? await this.ensureSteps(stepModeOf(scorer.approximate)!, scorer.digits ?? false) : undefined;
+      steps = stepModeOf(scorer.approximate) ? await this.ensureSteps(stepModeOf(scorer.approximate)!, !!scorer.digits) : undefined;
     } catch (e) {
       // Digit planes that do not fit: from now on f32 runs the f32 kernels, f16 converts while staging.
       // A batch in flight beside the one that met it first awaited the same allocation: it goes on too.
@@ -1488,7 +1484,7 @@ export class FlatShard {
         tile.digits = undefined;
       }
       scorer = this.scorerFor(nqb, k, exact);
-      steps = stepModeOf(scorer.approximate) ? await this.ensureSteps(stepModeOf(scorer.approximate)!, scorer.digits ?? false) : undefined;
+      steps = stepModeOf(scorer.approximate) ? await this.ensureSteps(stepModeOf(scorer.approximate)!, !!scorer.digits) : undefined;
     }
     const certify = steps && this.layout.precision === 'f32' ? { steps, k: certifyK } : undefined;
     // f32 tiles past the planned digit planes (digitTilesPlanned): the f32 kernels score them in this

@@ -1,6 +1,6 @@
 /** Host helpers of the approximate tensor-core paths (src/gpu/approx-rerank.ts): list order, code steps, the f32 certificate. */
 import { describe, expect, it } from 'vitest';
-import { absmaxPlan, f32KeyBound, f32KeyBoundQuick, stepParams, sortLists, uncertifiedF32 } from '../../src/gpu/approx-rerank.js';
+import { f32KeyBound, f32KeyBoundQuick, fromOrderKey, rangePlan, rowRangesOf, stepParams, sortLists, uncertifiedF32 } from '../../src/gpu/approx-rerank.js';
 
 const EMPTY = 0xffffffff;
 
@@ -32,23 +32,55 @@ describe('sortLists', () => {
   });
 });
 
+/** Ranges with low = -high (symmetric rows): stepParams' symmetric cases. */
+const symmetric = (maxima: Float32Array) => ({ low: maxima.map((m) => -m), high: maxima, maxima });
+
 describe('stepParams', () => {
   it('vmin 0, step max / 127 and its inverse per dimension; 0 for an all-zero dimension; uniform: the largest for all', () => {
     const maxima = new Float32Array([0.5, 0, 2, 1]);
-    const dims = stepParams(maxima, 4);
+    const dims = stepParams(symmetric(maxima), 4);
     expect(Array.from(dims.subarray(0, 4))).toEqual([0, 0, 0, 0]);
     expect(Array.from(dims.subarray(4, 8))).toEqual([0.5 / 127, 0, 2 / 127, 1 / 127].map(Math.fround));
     expect(Array.from(dims.subarray(8, 12))).toEqual([127 / 0.5, 0, 127 / 2, 127].map(Math.fround));
-    const uniform = stepParams(maxima, 4, true);
+    const uniform = stepParams(symmetric(maxima), 4, true);
     expect(Array.from(uniform.subarray(4, 8))).toEqual([2 / 127, 2 / 127, 2 / 127, 2 / 127].map(Math.fround));
     expect(Array.from(uniform.subarray(8, 12))).toEqual([63.5, 63.5, 63.5, 63.5]);
   });
+
+  it('centred: vmin the middle of each dimension\'s range, step its half width / 127; a constant dimension has step 0 and vmin its value; uniform stays on 0', () => {
+    // Dims: offset [0.55, 0.65] (an outlier dimension), symmetric [-1, 1], constant 0.3, all negative [-2, -1].
+    const ranges = { low: new Float32Array([0.55, -1, 0.3, -2]), high: new Float32Array([0.65, 1, 0.3, -1]), maxima: new Float32Array([0.65, 1, 0.3, 2]) };
+    const p = stepParams(ranges, 4, false, true);
+    expect(Array.from(p.subarray(0, 4))).toEqual([0.6, 0, 0.3, -1.5].map(Math.fround));
+    expect(Array.from(p.subarray(4, 8))).toEqual([0.05 / 127, 1 / 127, 0, 0.5 / 127].map((v, j) => Math.fround(j === 0 ? (Math.fround(0.65) - Math.fround(0.55)) / 2 / 127 : v)));
+    expect(p[8 + 2]).toBe(0);
+    // Every value of a dimension codes within [-127, 127].
+    for (const [j, x] of [[0, 0.55], [0, 0.65], [1, -1], [3, -2], [3, -1]] as const) expect(Math.abs(Math.round((Math.fround(x) - p[j]!) * p[8 + j]!))).toBeLessThanOrEqual(127);
+    expect(Array.from(stepParams(ranges, 4, true, true).subarray(0, 4))).toEqual([0, 0, 0, 0]);
+  });
 });
 
-describe('absmaxPlan', () => {
+describe('rowRangesOf', () => {
+  const keyOf = (x: number) => {
+    const b = new Uint32Array(new Float32Array([x]).buffer)[0]!;
+    return (b & 0x80000000 ? ~b : b | 0x80000000) >>> 0;
+  };
+  it('decodes row_range\'s order keys of each maximum and negated minimum (any signs), 0 (no row) as an empty range at 0', () => {
+    for (const x of [0, -0, 1.5, -1.5, 3e-39, -3e-39, 3.4e38, -3.4e38]) expect(fromOrderKey(keyOf(x))).toBe(Math.fround(x));
+    expect(keyOf(-1)).toBeLessThan(keyOf(-0.5));
+    expect(keyOf(-0.5)).toBeLessThan(keyOf(0.25));
+    const keys = new Uint32Array([keyOf(0.65), keyOf(-1), 0, keyOf(-0.55), keyOf(2), 0]);
+    const r = rowRangesOf(keys, 3);
+    expect(Array.from(r.high)).toEqual([Math.fround(0.65), -1, 0]);
+    expect(Array.from(r.low)).toEqual([Math.fround(0.55), -2, 0]);
+    expect(Array.from(r.maxima)).toEqual([Math.fround(0.65), 2, 0]);
+  });
+});
+
+describe('rangePlan', () => {
   it('covers every row and word with at most 1024 workgroup rows', () => {
     for (const rows of [1, 1000, 1025, 21_015_324]) {
-      const { params, groups } = absmaxPlan(rows, 384);
+      const { params, groups } = rangePlan(rows, 384);
       expect(groups[0]).toBe(6);
       expect(groups[1]).toBeLessThanOrEqual(1024);
       expect(groups[1] * params[2]!).toBeGreaterThanOrEqual(rows);
@@ -102,7 +134,7 @@ describe('f32KeyBound', () => {
     const rows = new Float32Array(n * d).map((_, i) => gauss(r) * scale * (i % d === 5 ? outlier : 1));
     const maxima = new Float32Array(d);
     for (let i = 0; i < n * d; i++) maxima[i % d] = Math.max(maxima[i % d]!, Math.abs(rows[i]!));
-    const params = stepParams(maxima, d);
+    const params = stepParams(symmetric(maxima), d);
     const steps = params.slice(d, 2 * d);
     const inverses = params.slice(2 * d, 3 * d);
     for (let qi = 0; qi < 5; qi++) {

@@ -10,20 +10,21 @@ const u = (n: number) => `${n}u`;
 
 /**
  * rowsF16: 16 dims of packed f16 (two vec4<u32>, dims in order) to 16 i8 codes (one vec4<u32>, 4 a
- * word, byte 0 first), x_j times the inverse step in binding 3's third section (QW vec4 from 2 QW;
- * uniform: its first value for every dim). The steps come from the rows' largest magnitudes, so
- * |x_j / step_j| <= 127 (+ f32 rounding): no clamp. Rounding without conversion instructions (a
+ * word, byte 0 first), x_j less its dimension's centre (binding 3's first section) times the
+ * inverse step (its third, QW vec4 from 2 QW; uniform: its first value for every dim, centre 0).
+ * Centre and step come from the rows' range (approx-rerank.ts stepParams), so
+ * |(x_j - centre_j) / step_j| <= 127 (+ f32 rounding): no clamp. Rounding without conversion instructions (a
  * quarter-rate class on NVIDIA): x / step + 1.5 * 2^23 is a float of that binade whose ulp is 1, so
  * the add rounds to the nearest integer v (ties to even) and the float's bits are 0x4b400000 + v;
  * their low byte is v's two's complement byte, the part pack4xI8 keeps.
  */
 export const F16_CODES = `const ROUND_MAGIC: f32 = 12582912.0;
-fn f16Code4(lo: u32, hi: u32, inv: vec4<f32>) -> u32 {
+fn f16Code4(lo: u32, hi: u32, inv: vec4<f32>, centre: vec4<f32>) -> u32 {
   let x = vec4<f32>(unpack2x16float(lo), unpack2x16float(hi));
-  return pack4xI8(bitcast<vec4<i32>>(fma(x, inv, vec4<f32>(ROUND_MAGIC))));
+  return pack4xI8(bitcast<vec4<i32>>(fma(x - centre, inv, vec4<f32>(ROUND_MAGIC))));
 }
-fn f16Codes(a: vec4<u32>, b: vec4<u32>, i0: vec4<f32>, i1: vec4<f32>, i2: vec4<f32>, i3: vec4<f32>) -> vec4<u32> {
-  return vec4<u32>(f16Code4(a.x, a.y, i0), f16Code4(a.z, a.w, i1), f16Code4(b.x, b.y, i2), f16Code4(b.z, b.w, i3));
+fn f16Codes(a: vec4<u32>, b: vec4<u32>, i0: vec4<f32>, i1: vec4<f32>, i2: vec4<f32>, i3: vec4<f32>, m0: vec4<f32>, m1: vec4<f32>, m2: vec4<f32>, m3: vec4<f32>) -> vec4<u32> {
+  return vec4<u32>(f16Code4(a.x, a.y, i0, m0), f16Code4(a.z, a.w, i1, m1), f16Code4(b.x, b.y, i2, m2), f16Code4(b.z, b.w, i3, m3));
 }`;
 
 /**
@@ -53,28 +54,21 @@ fn f32Codes(a: vec4<u32>, b: vec4<u32>, c: vec4<u32>, e: vec4<u32>, i0: vec4<f32
 /**
  * The pass that writes a tile's digit planes from its rows: f32 rows (StageOptions.rowsF32) to two
  * digits, D / 8 vec4 a row (D bytes of first digits, then D of second); f16 rows (signedRows) to
- * one, their i8 codes (D / 16 vec4 a row), or with `high` their high bytes (StageOptions.rowsHigh).
- * Invocation g takes code word g % (D / 16) of row g / (D / 16) (x + 65535 x 64 y). Bindings: 0 params (rows, 0, 0, 0), 1 the rows (D / 4 vec4 a row
+ * one, their i8 codes (D / 16 vec4 a row). Invocation g takes code word g % (D / 16) of row
+ * g / (D / 16) (x + 65535 x 64 y). Bindings: 0 params (rows, 0, 0, 0), 1 the rows (D / 4 vec4 a row
  * of f32, D / 8 of packed f16), 2 the steps (vmin, step, inverse step: 3 D / 4 vec4), 3 the planes.
  */
-export function digitsSource(dPad: number, precision: 'f16' | 'f32', high = false): string {
-  if (high && precision !== 'f16') throw new Error('digitsSource: high bytes are an f16 plane');
+export function digitsSource(dPad: number, precision: 'f16' | 'f32'): string {
   const body =
     precision === 'f32'
       ? `  let at = row * (D / 4u) + 4u * w;
   let c = f32Codes(base[at], base[at + 1u], base[at + 2u], base[at + 3u], sq[inv], sq[inv + 1u], sq[inv + 2u], sq[inv + 3u]);
   out[row * (D / 8u) + w] = c.hi;
   out[row * (D / 8u) + D / 16u + w] = c.lo;`
-      : high
-        ? `  let at = row * (D / 8u) + 2u * w;
-  _ = sq[inv];
-  let a = base[at];
-  let b = base[at + 1u];
-  out[row * (D / 16u) + w] = vec4<u32>(highBytes(a.x, a.y), highBytes(a.z, a.w), highBytes(b.x, b.y), highBytes(b.z, b.w));`
-        : `  let at = row * (D / 8u) + 2u * w;
-  out[row * (D / 16u) + w] = f16Codes(base[at], base[at + 1u], sq[inv], sq[inv + 1u], sq[inv + 2u], sq[inv + 3u]);`;
-  // high: the halves (d0, d1) in x and (d2, d3) in y to their high bytes in the order [d0, d2, d1, d3] (HIGH_CODES).
-  const fns = precision === 'f32' ? F32_DIGITS : high ? 'fn highBytes(x: u32, y: u32) -> u32 {\n  return ((x >> 8u) & 0x00FF00FFu) | (y & 0xFF00FF00u);\n}' : F16_CODES;
+      : `  let at = row * (D / 8u) + 2u * w;
+  let mid = 4u * w;
+  out[row * (D / 16u) + w] = f16Codes(base[at], base[at + 1u], sq[inv], sq[inv + 1u], sq[inv + 2u], sq[inv + 3u], sq[mid], sq[mid + 1u], sq[mid + 2u], sq[mid + 3u]);`;
+  const fns = precision === 'f32' ? F32_DIGITS : F16_CODES;
   return `const D: u32 = ${u(dPad)};
 ${fns}
 struct Params { rows: u32, a: u32, b: u32, c: u32 }

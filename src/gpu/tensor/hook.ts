@@ -88,7 +88,7 @@ export function planTensorHook(f: HookFacts, nq: number, k: number): { shape: Se
   const sr = tensorTuning.selectRows;
   const selectRows = sr > 0 && sr % 32 === 0 && sr < br && br % sr === 0 && tensorTuning.select === 'mask' && warps === 1 && !block16 ? { selectRows: sr } : {};
   const share = tensorTuning.share > 0 && nq >= tensorTuning.shareFrom && tensorTuning.select === 'mask' && !lists.lists && warps === 1 && !block16 ? { share: tensorTuning.share } : {};
-  const stage: StageOptions = { kc, padWords: tensorTuning.padWords, queries, unroll: true, ...(half ? { rowsHalf: true } : convert ? { rowsF16: true, ...(tensorTuning.f16Scale === 'uniform' ? { f16Uniform: true } : {}) } : f32 ? { rowsF32: true } : f16Codes ? (tensorTuning.f16HighBytes ? { rowsHigh: true } : { signedRows: true }) : { xorRows: true }), clampRows: true, select: tensorTuning.select, prefetch: tensorTuning.prefetch, ...(warps > 1 && tensorTuning.warpBranch ? { warpBranch: true } : {}), ...lists, ...(tensorTuning.insert === 'flat' && nq >= tensorTuning.insertFrom && lists.lists !== 'wg' ? { insert: 'flat' as const } : {}), ...selectRows, ...share };
+  const stage: StageOptions = { kc, padWords: tensorTuning.padWords, queries, unroll: true, ...(half ? { rowsHalf: true } : convert ? { rowsF16: true, ...(tensorTuning.f16Scale === 'uniform' ? { f16Uniform: true } : {}) } : f32 ? { rowsF32: true } : f16Codes ? { signedRows: true } : { xorRows: true }), clampRows: true, select: tensorTuning.select, prefetch: tensorTuning.prefetch, ...(warps > 1 && tensorTuning.warpBranch ? { warpBranch: true } : {}), ...lists, ...(tensorTuning.insert === 'flat' && nq >= tensorTuning.insertFrom && lists.lists !== 'wg' ? { insert: 'flat' as const } : {}), ...selectRows, ...share };
   const shape: SelectShape = {
     kind: 'mma',
     signed: true,
@@ -159,9 +159,9 @@ export function hookShape(s: SelectShape, nq: number): ReturnType<ChunkScorer['s
   const words = shareWords(s, nq);
   // rowsF16 / rowsF32: keys of i8 codes or digits, re-ranked by the shard (ChunkScorer.shape's `approximate`).
   // rowsHalf: keys of f16-rounded queries, re-ranked without code steps.
-  const approximate = s.stage?.rowsF16 ? { approximate: s.stage.f16Uniform ? ('uniform' as const) : ('dims' as const) } : s.stage?.rowsF32 || s.stage?.signedRows || s.stage?.rowsHigh ? { approximate: 'dims' as const } : s.stage?.rowsHalf ? { approximate: 'unscaled' as const } : {};
-  // rowsF32 / signedRows / rowsHigh: the shard binds its digit planes in place of the rows (rowsHigh: of high bytes).
-  const digits = s.stage?.rowsHigh ? { digits: 'high' as const } : s.stage?.rowsF32 || s.stage?.signedRows ? { digits: true as const } : {};
+  const approximate = s.stage?.rowsF16 ? { approximate: s.stage.f16Uniform ? ('uniform' as const) : ('dims' as const) } : s.stage?.rowsF32 || s.stage?.signedRows ? { approximate: 'dims' as const } : s.stage?.rowsHalf ? { approximate: 'unscaled' as const } : {};
+  // rowsF32 / signedRows: the shard binds its digit planes in place of the rows.
+  const digits = s.stage?.rowsF32 || s.stage?.signedRows ? { digits: true } : {};
   return { BR: br, BQ: bq, key: shapeKey(s), targetWorkgroups, prep, ...(words ? { scratch: Math.ceil(words / 2) } : {}), ...approximate, ...digits };
 }
 

@@ -107,16 +107,6 @@ export interface StageOptions {
    */
   signedRows?: boolean;
   /**
-   * Hook only (experiment, tensorTuning.f16HighBytes): the base binding holds each dimension's
-   * f16 high byte (sign, exponent and the top two mantissa bits: the E5M2 float, the plane a
-   * byte-planar f16 layout would keep beside one of low bytes), D bytes a row, written by
-   * digitsSource's high-byte pass in the order HIGH_CODES reads. Staged as rowsF16 stages halves:
-   * each byte becomes the half of the middle of the 256 its low byte leaves open, then its i8 code
-   * (clamped: the middle can lie past the rows' maxima). Half the bytes rowsF16 reads, approximate
-   * keys of coarser rows than signedRows' codes; the shard re-ranks them from the f16 rows.
-   */
-  rowsHigh?: boolean;
-  /**
    * Hook only, queries 'pre': rows of packed float16 (D / 8 vec4 a row) multiplied as they are on
    * f16 subgroup matrices (f16 x f16 -> f32, K 16: the adapter's f16 config; Dawn lists it on NVIDIA
    * with `vulkan_enable_f16_on_nvidia`). Staged as halves into `wh`, the queries as the pre-pass's
@@ -194,7 +184,7 @@ export function tileOf(s: SelectShape): { br: number; bq: number; nt: number; tp
 
 export function shapeKey(s: SelectShape): string {
   const st = s.stage
-    ? `stage${s.stage.kc}p${s.stage.padWords}${s.stage.queries}${s.stage.unroll ? 'u' : ''}${s.stage.xorRows ? 'x' : ''}${s.stage.rowsF16 ? (s.stage.f16Uniform ? 'FU' : 'F') : ''}${s.stage.rowsF32 ? 'W' : ''}${s.stage.signedRows ? 'S' : ''}${s.stage.rowsHigh ? 'E' : ''}${s.stage.rowsHalf ? 'H' : ''}${s.stage.clampRows ? 'c' : ''}${s.stage.select === 'mask' ? 'm' : ''}${s.stage.prefetch ? 'f' : ''}${s.stage.warpBranch ? 'b' : ''}${s.stage.lists === 'wg' ? 'l' : s.stage.lists === 'packed' ? 'k' : ''}${s.stage.insert === 'flat' ? 'i' : ''}${s.stage.selectRows ? `h${s.stage.selectRows}` : ''}${s.stage.share ? `s${s.stage.share}` : ''}`
+    ? `stage${s.stage.kc}p${s.stage.padWords}${s.stage.queries}${s.stage.unroll ? 'u' : ''}${s.stage.xorRows ? 'x' : ''}${s.stage.rowsF16 ? (s.stage.f16Uniform ? 'FU' : 'F') : ''}${s.stage.rowsF32 ? 'W' : ''}${s.stage.signedRows ? 'S' : ''}${s.stage.rowsHalf ? 'H' : ''}${s.stage.clampRows ? 'c' : ''}${s.stage.select === 'mask' ? 'm' : ''}${s.stage.prefetch ? 'f' : ''}${s.stage.warpBranch ? 'b' : ''}${s.stage.lists === 'wg' ? 'l' : s.stage.lists === 'packed' ? 'k' : ''}${s.stage.insert === 'flat' ? 'i' : ''}${s.stage.selectRows ? `h${s.stage.selectRows}` : ''}${s.stage.share ? `s${s.stage.share}` : ''}`
     : 'direct';
   return [s.kind, s.signed ? 'i8' : 'u8', s.dPad, s.m, s.n, s.k, s.sgRows, s.sgQueries, s.rowTiles, s.queryTiles, s.subgroupSize, s.kp, s.syntax, JSON.stringify(s.quirk ?? DEFAULT_QUIRK), st].join(':');
 }
@@ -545,8 +535,8 @@ export function hookSource(s: SelectShape): string {
   const st = s.stage;
   // BQ = NT (one invocation a query) or the 16-query block: two invocations a query of one 32-wide warp.
   const pairs = tpq === 2 && nt === 32 && bq === 16;
-  if (s.kind !== 'mma' || !st || (st.queries !== 'whole' && st.queries !== 'quant' && st.queries !== 'pre' && st.queries !== 'hold') || [st.xorRows, st.rowsF16, st.rowsF32, st.signedRows, st.rowsHalf, st.rowsHigh].filter(Boolean).length !== 1 || !st.clampRows || !s.signed || (tpq !== 1 && !pairs)) {
-    throw new Error(`int8 hook kernel needs a signed staged tensor shape, queries 'pre', 'hold', 'quant' or 'whole', one of xorRows (u8 codes), rowsF16, rowsF32, signedRows, rowsHalf or rowsHigh, clampRows and BQ = ${nt} (or 16 of 32 invocations): got ${shapeKey(s)}`);
+  if (s.kind !== 'mma' || !st || (st.queries !== 'whole' && st.queries !== 'quant' && st.queries !== 'pre' && st.queries !== 'hold') || [st.xorRows, st.rowsF16, st.rowsF32, st.signedRows, st.rowsHalf].filter(Boolean).length !== 1 || !st.clampRows || !s.signed || (tpq !== 1 && !pairs)) {
+    throw new Error(`int8 hook kernel needs a signed staged tensor shape, queries 'pre', 'hold', 'quant' or 'whole', one of xorRows (u8 codes), rowsF16, rowsF32, signedRows or rowsHalf, clampRows and BQ = ${nt} (or 16 of 32 invocations): got ${shapeKey(s)}`);
   }
   if (pairs && st.rowsHalf) throw new Error(`int8 hook kernel ${shapeKey(s)}: rowsHalf keeps one invocation a query`);
   if (pairs && (st.queries !== 'pre' || st.lists === 'wg' || s.sgQueries !== 1)) throw new Error(`int8 hook kernel ${shapeKey(s)}: the 16-query block needs queries 'pre', lists 'reg' and one warp`);
@@ -587,7 +577,7 @@ export function hookSource(s: SelectShape): string {
   const parts = {
     // 'quant' reduces over the subgroup (one subgroup is the whole workgroup: NT invocations).
     ENABLES: `${st.rowsHalf ? 'enable f16;\n' : ''}enable chromium_experimental_subgroup_matrix;${quant || warps > 1 ? '\nenable subgroups;' : ''}`,
-    CONSTS: st.rowsF16 ? `${consts}\n${F16_CODES}` : st.rowsHigh ? `${consts}\n${F16_CODES}\n${HIGH_CODES}` : st.rowsHalf ? `${consts}\n${HALF_KEYS}` : consts,
+    CONSTS: st.rowsF16 ? `${consts}\n${F16_CODES}` : st.rowsHalf ? `${consts}\n${HALF_KEYS}` : consts,
     QBIND: `@group(0) @binding(2) var<storage, read> queries: array<${pre ? 'vec4<u32>' : 'vec4<f32>'}>;`,
     QDECL: st.rowsHalf ? 'var<workgroup> wq: array<f16, BQ * SWH>;\nvar<workgroup> wh: array<f16, BR * SWH>;' : (quant ? 'var<workgroup> wq: array<ET, BQ * SW>;\nvar<workgroup> wsc: array<f32, BQ>;' : pre && !hold ? 'var<workgroup> wq: array<ET, BQ * SW>;' : 'var<workgroup> wq: array<ET, BQ * QSW>;') + (wgLists ? '\nvar<workgroup> wl: array<vec2<i32>, KP * NT>;' : packed ? '\nvar<workgroup> lids: array<i32, KP * NT>;' : '') + (st.rowsF32 ? '\nvar<workgroup> wr2: array<ET, WR2_WORDS>;\nvar<workgroup> wq2: array<ET, BQ * SW>;' : ''),
     PROLOGUE: quant ? QUANT_PROLOGUE : hold ? PRE_PROLOGUE + HOLD_COPY : pre ? PRE_PROLOGUE : WHOLE_PROLOGUE,
@@ -730,31 +720,17 @@ export function prepSource(s: SelectShape): string {
 
 
 /**
- * rowsHigh: 16 f16 high bytes (one vec4<u32>; a word holds dims [0, 2, 1, 3] of its four, the order
- * digitsSource's high-byte pass writes, so two masks make the halves of dims 0-1 and 2-3) to 16 i8
- * codes. Each half gets the low byte 0x80: the middle of the values its high byte leaves open. That
- * middle can lie past the dimension's largest magnitude (by up to an eighth), so the code is
- * clamped to [-127, 127] in the rounding binade (ROUND_MAGIC +- 127 are exact floats).
- */
-const HIGH_CODES = `fn highCode4(w: u32, inv: vec4<f32>) -> u32 {
-  let x = vec4<f32>(unpack2x16float(((w & 0x00FF00FFu) << 8u) | 0x00800080u), unpack2x16float((w & 0xFF00FF00u) | 0x00800080u));
-  let m = clamp(fma(x, inv, vec4<f32>(ROUND_MAGIC)), vec4<f32>(ROUND_MAGIC - 127.0), vec4<f32>(ROUND_MAGIC + 127.0));
-  return pack4xI8(bitcast<vec4<i32>>(m));
-}
-fn highCodes(v: vec4<u32>, i0: vec4<f32>, i1: vec4<f32>, i2: vec4<f32>, i3: vec4<f32>) -> vec4<u32> {
-  return vec4<u32>(highCode4(v.x, i0), highCode4(v.y, i1), highCode4(v.z, i2), highCode4(v.w, i3));
-}`;
-
-/**
  * rowsF16: the inverse steps of the 16 dims an invocation's code words of one staged chunk cover,
  * loaded once for all its rows there: with NT a multiple of the chunk's code words a row (kc / 16),
  * every copy j of invocation lid covers the dims (lid % (kc / 16)) x 16 on from the chunk's first.
  */
 function f16Inverses(tag: string, f16: { dim: string; uniform: boolean }, kc16: number, nt: number): string[] {
   if (nt % kc16 !== 0) throw new Error(`rowsF16 staging needs NT (${nt}) to be a multiple of the chunk's code words a row (${kc16})`);
-  if (f16.uniform) return [`let ${tag}i0 = vec4<f32>(sq[2u * QW].x); let ${tag}i1 = ${tag}i0; let ${tag}i2 = ${tag}i0; let ${tag}i3 = ${tag}i0;`];
+  // uniform: one step, centred on 0 (approx-rerank.ts stepParams).
+  if (f16.uniform) return [`let ${tag}i0 = vec4<f32>(sq[2u * QW].x); let ${tag}i1 = ${tag}i0; let ${tag}i2 = ${tag}i0; let ${tag}i3 = ${tag}i0; let ${tag}m0 = vec4<f32>(0.0); let ${tag}m1 = ${tag}m0; let ${tag}m2 = ${tag}m0; let ${tag}m3 = ${tag}m0;`];
   const at = `${tag}ia`;
-  return [`let ${at} = 2u * QW + (${f16.dim} + (lid % ${u(kc16)}) * 16u) / 4u; let ${tag}i0 = sq[${at}]; let ${tag}i1 = sq[${at} + 1u]; let ${tag}i2 = sq[${at} + 2u]; let ${tag}i3 = sq[${at} + 3u];`];
+  // The centres (binding 3's first section) of the same dims.
+  return [`let ${tag}ma = (${f16.dim} + (lid % ${u(kc16)}) * 16u) / 4u; let ${at} = 2u * QW + ${tag}ma; let ${tag}i0 = sq[${at}]; let ${tag}i1 = sq[${at} + 1u]; let ${tag}i2 = sq[${at} + 2u]; let ${tag}i3 = sq[${at} + 3u]; let ${tag}m0 = sq[${tag}ma]; let ${tag}m1 = sq[${tag}ma + 1u]; let ${tag}m2 = sq[${tag}ma + 2u]; let ${tag}m3 = sq[${tag}ma + 3u];`];
 }
 
 /**
@@ -981,7 +957,7 @@ function copiesOf(rows: number, kc: number, nt: number): number {
  * second digits to `${dst}2`) or 'halves' (rowsHalf: packed f16 rows or queries as 16 halves into
  * the f16 array `dst`).
  */
-type RowConversion = { kind: 'f16' | 'high'; dim: string; uniform: boolean } | { kind: 'digits' } | { kind: 'halves' };
+type RowConversion = { kind: 'f16'; dim: string; uniform: boolean } | { kind: 'digits' } | { kind: 'halves' };
 
 /**
  * stageCopy's loads (into `${tag}v${j}`) and workgroup stores for the invocation's copies j in [from, to).
@@ -1004,7 +980,7 @@ function stageCopyParts(dst: string, srcArr: string, src: string, rows: number, 
   for (let j = from; j < to; j++) {
     loads.push(`let ${tag}e${j} = min(lid + ${u(j * nt)}, ${u(total - 1)});`);
     const row = rowMax ? `min(${tag}e${j} / ${u(kc16)}, ${rowMax})` : `(${tag}e${j} / ${u(kc16)})`;
-    if (conv === undefined || conv.kind === 'high') {
+    if (conv === undefined) {
       loads.push(`let ${tag}v${j} = ${srcArr}[${src} + ${row} * (D / 16u) + ${tag}e${j} % ${u(kc16)}];`);
     } else if (conv.kind === 'f16' || conv.kind === 'halves') {
       loads.push(`let ${tag}a${j} = ${srcArr}[${src} + ${row} * (D / 8u) + (${tag}e${j} % ${u(kc16)}) * 2u];`);
@@ -1018,7 +994,7 @@ function stageCopyParts(dst: string, srcArr: string, src: string, rows: number, 
     const o = `${tag}o${j}`;
     // xor: u8 codes c become the i8 c - 128 (top bit flipped in every byte).
     const word = (arr: string, w: string) => `${arr}[${o}] = bitcast<ET>(${w}.x); ${arr}[${o} + 1u] = bitcast<ET>(${w}.y); ${arr}[${o} + 2u] = bitcast<ET>(${w}.z); ${arr}[${o} + 3u] = bitcast<ET>(${w}.w);`;
-    const inv = `${tag}i0, ${tag}i1, ${tag}i2, ${tag}i3`;
+    const inv = `${tag}i0, ${tag}i1, ${tag}i2, ${tag}i3, ${tag}m0, ${tag}m1, ${tag}m2, ${tag}m3`;
     const at = `let ${o} = (${tag}e${j} / ${u(kc16)}) * SW + (${tag}e${j} % ${u(kc16)}) * 4u;`;
     let body: string;
     if (conv?.kind === 'digits') {
@@ -1029,12 +1005,12 @@ function stageCopyParts(dst: string, srcArr: string, src: string, rows: number, 
       body = `let ${o} = (${tag}e${j} / ${u(kc16)}) * SWH + (${tag}e${j} % ${u(kc16)}) * 16u; ${halves.join(' ')} ${put.join(' ')}`;
     } else {
       // xor: u8 codes c become the i8 c - 128 (top bit flipped in every byte).
-      const v = conv?.kind === 'f16' ? `f16Codes(${tag}a${j}, ${tag}b${j}, ${inv})` : conv?.kind === 'high' ? `highCodes(${tag}v${j}, ${inv})` : xor ? `(${tag}v${j} ^ vec4<u32>(0x80808080u))` : `${tag}v${j}`;
+      const v = conv?.kind === 'f16' ? `f16Codes(${tag}a${j}, ${tag}b${j}, ${inv})` : xor ? `(${tag}v${j} ^ vec4<u32>(0x80808080u))` : `${tag}v${j}`;
       body = `${at} let ${tag}w${j} = ${v}; ${word(dst, `${tag}w${j}`)}`;
     }
     stores.push(guard && (j + 1) * nt > total ? `if (lid + ${u(j * nt)} < ${u(total)}) { ${body} }` : `{ ${body} }`);
   }
-  if ((conv?.kind === 'f16' || conv?.kind === 'high') && from === 0) stores.unshift(...f16Inverses(tag, conv, kc16, nt));
+  if (conv?.kind === 'f16' && from === 0) stores.unshift(...f16Inverses(tag, conv, kc16, nt));
   return { loads, stores };
 }
 
@@ -1103,7 +1079,7 @@ function stagedTile(s: SelectShape, br: number, bq: number, nt: number, sw: numb
   // A chunk's first vec4 within the row: kd / 8 of packed f16, kd / 16 of codes (of each digit plane).
   const chunkVec = st.rowsF16 || half ? 8 : 16;
   const f32 = !!st.rowsF32;
-  const conv = (kd: string): RowConversion | undefined => (st.rowsF16 ? { kind: 'f16', dim: kd, uniform: !!st.f16Uniform } : st.rowsHigh ? { kind: 'high', dim: kd, uniform: false } : f32 ? { kind: 'digits' } : half ? { kind: 'halves' } : undefined);
+  const conv = (kd: string): RowConversion | undefined => (st.rowsF16 ? { kind: 'f16', dim: kd, uniform: !!st.f16Uniform } : f32 ? { kind: 'digits' } : half ? { kind: 'halves' } : undefined);
   // rowsHalf: the pre-pass's queries are halves too (D / 8 vec4 a query), staged into `wq` as f16.
   const qconv: RowConversion | undefined = half ? { kind: 'halves' } : undefined;
   const qVec = half ? 8 : 16;

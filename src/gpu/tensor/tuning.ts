@@ -266,14 +266,6 @@ export const tensorTuning = {
    */
   f16Codes: true,
   /**
-   * Experiment (off): f16 shards' plane holds each dimension's f16 high byte (the E5M2 float: what a
-   * byte-planar f16 layout, high bytes apart from low bytes, would let the scan read at one byte a
-   * dimension and exactly half of f32's memory) instead of the i8 code, converted to the code while
-   * staged (StageOptions.rowsHigh). Here the plane still sits beside the f16 rows (0.75x f32's
-   * memory): it measures that layout's scan speed and the recall of its coarser keys, not its memory.
-   */
-  f16HighBytes: false,
-  /**
    * Smallest f16 batch the code plane takes. Call f8 (H200, 1M x 768, GPU ms, same call as torch
    * fp16): 0.477 / 0.478 / 0.476 ms at 2 / 3 / 4 queries against flat_gemv's 0.720 / 0.862 / 1.032
    * (torch fp16 0.443 / 0.448 / 0.455); one query stays on flat_gemv (0.41 ms, 1.06x torch fp16).
