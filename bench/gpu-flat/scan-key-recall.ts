@@ -4,8 +4,10 @@
  * own: i8 row codes times the queries quantised per query as the pre-pass does, quantize.ts
  * quantizeQueries; equal keys by lower id), its k' best re-ranked in float64, against the exact
  * search of the rows it re-ranks from. Schemes:
- * - f16-codes: the f16 code plane (per-dimension steps max_j / 127, approx-rerank.ts stepParams),
- *   re-ranked from the f16 rows, against the exact f16 search;
+ * - f16-codes: the f16 code plane, re-ranked from the f16 rows, against the exact f16 search: codes
+ *   centred on each dimension's range (approx-rerank.ts stepParams, centred), as the index makes them;
+ * - f16-codes-0: the same with codes scaled from 0 by each dimension's largest magnitude (max_j /
+ *   127), as the index made them before 2026-12-05;
  * - f16-high: each dimension's f16 high byte (the E5M2 float: the plane a byte-planar f16 at
  *   exactly half of f32's memory would let a scan read at one byte a dimension) read as the middle
  *   of the values its low byte leaves open, then coded as f16-codes;
@@ -19,7 +21,8 @@
  * data 'bench': bench/gpu-flat's synthetic rows and queries (uniform, unit norm); 'clustered':
  * test/helpers/data.ts clusteredVectors (100 clusters), normalised; 'anisotropic': those plus a
  * common direction 1.7x their norm, then normalised (cosines ~0.75 between unrelated rows, as
- * e5-style embeddings have).
+ * e5-style embeddings have); 'outliers': anisotropic with three dimensions of the common direction
+ * far larger than the others (BERT-style outlier dimensions).
  */
 import { parseArgs } from 'node:util';
 import { fromHalfBits, toHalfBits } from '../../src/gpu/half.js';
@@ -57,9 +60,13 @@ function rowsOf(data: string): { x: Float32Array; q: Float32Array } {
   const x = normalizeRows(clusteredVectors(n, d, 100, 7), d);
   const q = normalizeRows(clusteredVectors(nq, d, 100, 8), d);
   if (data === 'clustered') return { x, q };
-  if (data !== 'anisotropic') throw new Error(`--data: unknown '${data}' (bench, clustered or anisotropic)`);
+  if (data !== 'anisotropic' && data !== 'outliers') throw new Error(`--data: unknown '${data}' (bench, clustered, anisotropic or outliers)`);
   const common = normalizeRows(clusteredVectors(1, d, 1, 9), d);
-  for (const m of [x, q]) for (let i = 0; i < m.length; i++) m[i]! += 1.7 * common[i % d]!;
+  // outliers: three dimensions of the common direction far larger than the rest, as BERT-style
+  // encoders' outlier dimensions are (each row and query carries them with the same sign).
+  if (data === 'outliers') [common[5], common[77], common[300]] = [6 / Math.sqrt(d) * 8, -5 / Math.sqrt(d) * 8, 4 / Math.sqrt(d) * 8];
+  const c = normalizeRows(common, d);
+  for (const m of [x, q]) for (let i = 0; i < m.length; i++) m[i]! += 1.7 * c[i % d]!;
   return { x: normalizeRows(x, d), q: normalizeRows(q, d) };
 }
 
@@ -104,14 +111,25 @@ for (const data of values.data!.split(',')) {
     maxima[j] = Math.max(maxima[j]!, Math.abs(xh[i]!));
   }
   const step = maxima.map((m) => (m > 0 ? m / 127 : 1));
+  const lowest = new Float32Array(d).fill(Infinity);
+  const highest = new Float32Array(d).fill(-Infinity);
+  for (let i = 0; i < n * d; i++) {
+    const j = i % d;
+    lowest[j] = Math.min(lowest[j]!, xh[i]!);
+    highest[j] = Math.max(highest[j]!, xh[i]!);
+  }
+  const centre = lowest.map((l, j) => (l + highest[j]!) / 2);
+  const cstep = lowest.map((l, j) => (highest[j]! - l > 0 ? (highest[j]! - l) / 2 / 127 : 1));
   const clampRound = (v: number) => Math.max(-127, Math.min(127, Math.round(v)));
   const linear = new Int16Array(n * d);
+  const centred = new Int16Array(n * d);
   const high = new Int16Array(n * d);
   // A high byte read as its half with low byte 0x80.
   const highValue = new Float32Array(256).map((_, b) => fromHalfBits((b << 8) | 0x80));
   for (let i = 0; i < n * d; i++) {
     const j = i % d;
     linear[i] = clampRound(xh[i]! / step[j]!);
+    centred[i] = clampRound((xh[i]! - centre[j]!) / cstep[j]!);
     high[i] = clampRound(highValue[bits[i]! >> 8]! / step[j]!);
   }
   const sq = trainSq(x, n, d);
@@ -121,6 +139,7 @@ for (const data of values.data!.split(',')) {
     sq8[i] = sq.step[j]! > 0 ? Math.min(255, Math.max(0, Math.round((x[i]! - sq.vmin[j]!) / sq.step[j]!))) : 0;
   }
   const qf16 = quantizeQueries(q, nq, d, { vmin: new Float32Array(d), step }, true, d);
+  const qcent = quantizeQueries(q, nq, d, { vmin: centre, step: cstep }, true, d);
   const qsq8 = quantizeQueries(q, nq, d, sq, true, d);
   const signedOf = (codes: Uint8Array, qi: number) => Int16Array.from(codes.subarray(qi * d, (qi + 1) * d), (c) => (c << 24) >> 24);
   const kpMax = Math.max(...factors.map((f) => Math.max(k + 16, f * k)));
@@ -145,7 +164,8 @@ for (const data of values.data!.split(',')) {
     const f32Exact = topByScore(all, f32Score, k);
     count('f16-exact (vs f32)', f16Exact, f32Exact);
     const schemes = [
-      { name: 'f16-codes', codes: linear, a: signedOf(qf16.codes, qi), score: f16Score, want: f16Exact },
+      { name: 'f16-codes', codes: centred, a: signedOf(qcent.codes, qi), score: f16Score, want: f16Exact },
+      { name: 'f16-codes-0', codes: linear, a: signedOf(qf16.codes, qi), score: f16Score, want: f16Exact },
       { name: 'f16-high', codes: high, a: signedOf(qf16.codes, qi), score: f16Score, want: f16Exact },
       { name: 'sq8 (vs f32)', codes: sq8, a: signedOf(qsq8.codes, qi), score: f32Score, want: f32Exact },
     ];
