@@ -8,7 +8,7 @@ import { TesseraError } from '../core/errors.js';
 import { missingFile, openModelFolder, type ModelFiles, type ModelFolder } from './model-files.js';
 import { l2NormalizeRows, pool, type Pooling } from './pooling.js';
 import { loadRuntime, type ExecutionProvider, type ExecutionProviderChoice, type OrtModule } from './runtime.js';
-import { checkMaxTextChars, defaultMaxTextChars, WordPieceTokenizer, type TokenBatch } from './tokenizer.js';
+import { checkMaxTextChars, defaultMaxTextChars, TextTooLongError, WordPieceTokenizer, type TokenBatch } from './tokenizer.js';
 import type { TextEncoder, TextPrefix } from './types.js';
 
 export interface PrefixStrings {
@@ -261,7 +261,12 @@ export class Encoder implements TextEncoder {
     const pre = prefix === 'none' ? '' : this.prefixes[prefix];
     const rows = texts.map((t, i) => {
       if (typeof t !== 'string') throw new TesseraError('INVALID_ARGUMENT', `texts[${i}] must be a string, got ${typeof t}`);
-      return this.tokenizer.encode(pre + t, this.maxLength, this.maxTextChars);
+      try {
+        return this.tokenizer.encode(pre + t, this.maxLength, this.maxTextChars);
+      } catch (e) {
+        // Which of the texts: the message alone did not say.
+        throw e instanceof TextTooLongError ? new TextTooLongError(e.chars, e.limit, `texts[${i}]: ${e.message}`, { cause: e }) : e;
+      }
     });
     const out = new Float32Array(texts.length * this.dim);
     // A text's vector depends on the text alone, not on the texts run beside it: padded to the longest

@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import '../../src/node.js';
 import { DEFAULT_MAX_TEXT_CHARS, Encoder, TextTooLongError } from '../../src/encoder/index.js';
 import { buildIndex } from '../../src/encoder/build-index.js';
@@ -97,6 +97,38 @@ describe('build: a row the tokenizer refuses is a bad row, not the end of the bu
   it('--strict makes it fatal, naming the line', async () => {
     const err = await buildIndex({ corpus, out: join(root, 'out-strict'), encoder: enc, strict: true }).catch((e: unknown) => e);
     expect(isTesseraError(err, 'FORMAT') && /corpus\.jsonl:2: a text of 80000 characters/.test(err.message)).toBe(true);
+  });
+});
+
+describe('which text was refused', () => {
+  it('Encoder.encode names the refused text by its index', async () => {
+    await expect(enc.encode(['ab', 'c', LONG_WORD])).rejects.toThrow(/^texts\[2\]: a text of 80000 characters/);
+  });
+
+  it('tessera encode names it by its place in the file, before any text is encoded; --max-text-chars raises the limit', async () => {
+    const txt = join(root, 'texts.txt');
+    writeFileSync(txt, `ab c\n${LONG_WORD}\nc ab\n`);
+    const run = async (...extra: string[]) => {
+      const program = new Command().exitOverride();
+      registerEncode(program);
+      let out = '';
+      const write = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array, ...rest: unknown[]) => {
+        out += String(s);
+        (rest.find((a) => typeof a === 'function') as (() => void) | undefined)?.();
+        return true;
+      });
+      const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+      try {
+        await program.parseAsync(['node', 'tessera', 'encode', '--model', model, '--texts', txt, '--json', '--max-length', '16', ...extra]);
+      } finally {
+        write.mockRestore();
+        err.mockRestore();
+      }
+      return out;
+    };
+    await expect(run()).rejects.toThrow(/texts\.txt: text 2: a text of 80000 characters has no place within its first 50000 .*--max-text-chars/);
+    const { embeddings } = JSON.parse(await run('--max-text-chars', '80000')) as { embeddings: number[][] };
+    expect(embeddings).toHaveLength(3);
   });
 });
 

@@ -10,6 +10,7 @@ import { TesseraError } from '../../core/errors.js';
 import type { ProgressCallback } from '../../core/types.js';
 import { passageOf } from '../../encoder/build-index.js';
 import { Encoder } from '../../encoder/encoder.js';
+import { TextTooLongError } from '../../encoder/tokenizer.js';
 import type { TextPrefix } from '../../encoder/types.js';
 import { removeLeftoversOf } from '../../io/node-fs.js';
 import { vectorFormatOf, writeVectors } from '../../io/vectors.js';
@@ -134,6 +135,14 @@ export function register(program: Command): void {
       });
       try {
         const t0 = performance.now();
+        // Each text alone first, so a refused one is named by its place in the file before any run.
+        texts.forEach((t, i) => {
+          try {
+            enc.check(t, { prefix: flags.prefix });
+          } catch (e) {
+            throw e instanceof TextTooLongError ? new TextTooLongError(e.chars, e.limit, `${flags.texts}: text ${i + 1}: ${e.message}`, { cause: e }) : e;
+          }
+        });
         const out = await encodeWithProgress(enc, texts, flags.prefix, rateProgress());
         const ms = performance.now() - t0;
         const d = enc.dim;
