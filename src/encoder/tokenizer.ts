@@ -298,8 +298,9 @@ function spansCut(text: string, i: number, tokens: readonly string[]): boolean {
  */
 function sentencePiecePairs(json: TokenizerJson, config: Record<string, unknown>, vocab: ReadonlyMap<string, number>, added: ReadonlySet<string>): Set<string> | undefined {
   if (config.remove_space === true || config.do_lowercase_and_remove_accent === true) return undefined;
-  const model = json.model as { type?: unknown; end_of_word_suffix?: unknown; continuing_subword_suffix?: unknown; dropout?: unknown };
-  const bpe = model.type === 'BPE' && !model.end_of_word_suffix && !model.continuing_subword_suffix && !model.dropout;
+  const model = json.model as { type?: unknown; end_of_word_suffix?: unknown; continuing_subword_suffix?: unknown; dropout?: unknown; ignore_merges?: unknown };
+  // ignore_merges takes a word found whole in the vocabulary as it is, which a prefix may be and the text not.
+  const bpe = model.type === 'BPE' && !model.end_of_word_suffix && !model.continuing_subword_suffix && !model.dropout && !model.ignore_merges;
   if (model.type !== 'Unigram' && !bpe) return undefined;
   const pre = json.pre_tokenizer as { type?: unknown } | null | undefined;
   if (pre !== null && pre !== undefined && pre.type !== 'Metaspace') return undefined;

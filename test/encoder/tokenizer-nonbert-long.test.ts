@@ -330,3 +330,26 @@ describe('SentencePiece (XLM-R style): cut between two characters no piece holds
     }
   });
 });
+
+describe('SentencePiece-style BPE (Llama-style normalizer, no pre-tokenizer)', () => {
+  const json = (more: Record<string, unknown>) => ({
+    version: '1.0',
+    added_tokens: ['<pad>', '<s>', '</s>'].map((t, i) => added(t, i)),
+    normalizer: { type: 'Sequence', normalizers: [{ type: 'Prepend', prepend: '\u2581' }, { type: 'Replace', pattern: { String: ' ' }, content: '\u2581' }] },
+    pre_tokenizer: null,
+    post_processor: null,
+    decoder: null,
+    model: { type: 'BPE', dropout: null, unk_token: null, fuse_unk: true, byte_fallback: false, vocab: Object.fromEntries(['<pad>', '<s>', '</s>', '\u2581', '中', '文', '中文', '\u2581中'].map((t, i) => [t, i])), merges: [['\u2581', '中'], ['中', '文']], ...more },
+  });
+  const text = '文中'.repeat(6000); // "文中" is in no piece: a cut after every 文
+
+  it('is cut between characters no piece holds side by side, with the ids of the whole text', () => {
+    const seen = expectCutsExact(WordPieceTokenizer.fromTokenizerJson(json({})), text, [2, 60]);
+    expect(seen.filter((n) => n < text.length).length).toBeGreaterThan(0);
+  });
+
+  it('not with ignore_merges, which takes a prefix found whole in the vocabulary as one piece where the text is merged', () => {
+    const seen = expectCutsExact(WordPieceTokenizer.fromTokenizerJson(json({ ignore_merges: true })), text, [2, 60]);
+    expect(seen.filter((n) => n < text.length)).toEqual([]);
+  });
+});
