@@ -954,6 +954,27 @@ export class FlatShard {
     return (this.layout.precision === 'f32' || this.layout.precision === 'f16') && this.digitTilesPlanned > 0 && !this.digitsRefused;
   }
 
+  /**
+   * Digit planes that do not fit (an OUT_OF_MEMORY while making them, at a search or warmUp): from
+   * now on f32 runs the f32 kernels, f16 converts while staging; said once (onNotice). A batch in
+   * flight beside the one that met it first awaited the same allocation: it goes on too. False for
+   * any other error.
+   */
+  private refuseDigits(e: unknown): boolean {
+    if (!(e instanceof TesseraError && e.code === 'OUT_OF_MEMORY' && (this.digitPlanes || this.digitsRefused !== undefined))) return false;
+    if (this.digitsRefused === undefined) {
+      this.digitsRefused = e.message;
+      const then = this.layout.precision === 'f32' ? 'f32 runs the f32 kernels' : 'f16 converts its rows to codes as it reads them';
+      this.onNotice?.(`${this.ctx.label}: the digit planes did not fit beside the rows (${e.message}); from now on ${then}, with the same results (state gpuMemory for the planner to plan what fits, or digitPlanes: false)`);
+    }
+    for (const tile of this.tiles) {
+      tile.digits?.destroy();
+      tile.digits = undefined;
+    }
+    this.forgetBinds();
+    return true;
+  }
+
   /** Bytes of a row's digit planes: two digits a dimension for f32, one for f16. */
   private get digitRowBytes(): number {
     return this.q4 * 4 * (this.layout.precision === 'f32' ? 2 : 1);
@@ -1234,8 +1255,8 @@ export class FlatShard {
       this.rangePipeline();
       if (digits) this.digitsPipeline();
       // The code steps (and digit planes) of these rows, made now rather than by the first search;
-      // it awaits the same work, and meets any error of it (digit planes that do not fit).
-      this.ensureSteps(stepMode, !!digits).catch(() => undefined);
+      // planes that do not fit are refused here, said once, and searches go on without them.
+      this.ensureSteps(stepMode, !!digits).catch((e: unknown) => void this.refuseDigits(e));
     }
     this.mergePipeline(Math.max(pow2Ceil(k), 2 * SELECT_WG));
     const one = this.mergeOnePlan(1, k);
@@ -1471,18 +1492,7 @@ export class FlatShard {
     try {
       steps = stepModeOf(scorer.approximate) ? await this.ensureSteps(stepModeOf(scorer.approximate)!, !!scorer.digits) : undefined;
     } catch (e) {
-      // Digit planes that do not fit: from now on f32 runs the f32 kernels, f16 converts while staging.
-      // A batch in flight beside the one that met it first awaited the same allocation: it goes on too.
-      if (!(e instanceof TesseraError && e.code === 'OUT_OF_MEMORY' && (this.digitPlanes || this.digitsRefused !== undefined))) throw e;
-      if (this.digitsRefused === undefined) {
-        this.digitsRefused = e.message;
-        const then = this.layout.precision === 'f32' ? 'f32 runs the f32 kernels' : 'f16 converts its rows to codes as it reads them';
-        this.onNotice?.(`${this.ctx.label}: the digit planes did not fit beside the rows (${e.message}); from now on ${then}, with the same results (state gpuMemory for the planner to plan what fits, or digitPlanes: false)`);
-      }
-      for (const tile of this.tiles) {
-        tile.digits?.destroy();
-        tile.digits = undefined;
-      }
+      if (!this.refuseDigits(e)) throw e;
       scorer = this.scorerFor(nqb, k, exact);
       steps = stepModeOf(scorer.approximate) ? await this.ensureSteps(stepModeOf(scorer.approximate)!, !!scorer.digits) : undefined;
     }

@@ -109,6 +109,9 @@ export async function serveFiles(opts: ServeFilesOptions): Promise<RunningServic
   let announced = false;
   const loadIndex = async (backend?: 'gpu' | 'wasm'): Promise<Index> => {
     const notices: string[] = [];
+    // Notices while loading go on the backend line; later ones (digit planes refused at warm-up or
+    // at a search) are said as they come.
+    let loaded = false;
     const index = await readIndex(opts.index, {
       backend: backend ?? opts.backend ?? 'auto',
       precision: opts.precision ?? 'auto',
@@ -119,8 +122,9 @@ export async function serveFiles(opts: ServeFilesOptions): Promise<RunningServic
       digitPlanes: opts.digitPlanes,
       threads: opts.threads,
       onProgress: opts.onProgress,
-      onNotice: (m) => notices.push(m),
+      onNotice: (m) => (loaded ? say(m) : notices.push(m)),
     });
+    loaded = true;
     // Said once at start-up (and again when a device loss moved the index elsewhere).
     if (!announced || backend) {
       announced = true;

@@ -8,7 +8,7 @@
  * (segAt, several tiles) are the generated code itself. Keys are checked bit-exactly against CPU
  * integer dots; the hook, through GpuFlatIndex, against the float64 oracle.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { acquireDevice, BufferUsage, type GpuContext, MapMode } from '../../src/gpu/device.js';
 import { GpuFlatIndex } from '../../src/gpu/flat-index.js';
 import { tempBytes, tensorExtraBytes } from '../../src/core/planner.js';
@@ -709,6 +709,26 @@ describe.skipIf(!hasGpu)('GpuFlatIndex f32 through the emulated tensor hook, re-
       expect(recallAtK(got, bruteForce(rows, q, d, k, 'ip'))).toBeGreaterThanOrEqual(0.97);
     } finally {
       await f16.dispose();
+    }
+  }, 120_000);
+
+  it('digit planes refused at warmUp: said once then (the serving start-up), and searches go on exactly without them', async () => {
+    const d = 64, n = 300, nq = 37, k = 4;
+    const base = normalizeRows(clusteredVectors(n, d, 10, 204), d);
+    const q = normalizeRows(clusteredVectors(nq, d, 10, 205), d);
+    const spy: GpuSpy = { buffers: [], oomLabel: /digits/ };
+    const said: string[] = [];
+    const index = await GpuFlatIndex.create(d, 'ip', { precision: 'f32', digitPlanes: true, gpu: wrapGpu((await resolveGpu())!, spy), debugPoison: true, onNotice: (m) => said.push(m) });
+    try {
+      await index.add(base);
+      index.warmUp(k);
+      await vi.waitFor(() => expect(index.digitsRefused).toMatch(/could not allocate tessera f32 digits/), { timeout: 20_000 });
+      expect(said.filter((m) => /digit planes did not fit/.test(m))).toHaveLength(1);
+      expect(index.gpuK(k, nq)).toBe(k);
+      await expectExact(index, base, q, d, k);
+      expect(said.filter((m) => /digit planes did not fit/.test(m))).toHaveLength(1);
+    } finally {
+      await index.dispose();
     }
   }, 120_000);
 

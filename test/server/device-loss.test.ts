@@ -48,6 +48,9 @@ describe('GPU device loss while serving', () => {
     // The GPU index compiled its pipelines for the default topk (3) while loading: a request for
     // topk 2 (the same kernels: heaps of 8, the same merge) compiles none.
     expect(said).toContain('compiling GPU pipelines for topk 3...');
+    // A notice the index gives once loaded (digit planes refused at warm-up or a search) is said, not dropped.
+    (service.retriever()!.index as unknown as { opts: { onNotice: (m: string) => void } }).opts.onNotice('a notice after the load');
+    expect(said).toContain('a notice after the load');
     const pipelines = () => (service!.retriever()!.index as unknown as { shards: { pipelineCount: number }[] }).shards[0]!.pipelineCount;
     const warmed = pipelines();
     expect(warmed).toBeGreaterThan(0);
