@@ -124,7 +124,7 @@ export class GpuFlatIndex implements Index {
     }
   }
 
-  /** The plan of the last create/add/load (bytes per adapter, tiles, temp bytes, f32 digit planes). */
+  /** The plan of the last create/add/load: each adapter's rows, tiles, temporary bytes and planes (f32's digit planes, f16's code plane); a load says it through onNotice (planner describePlan). */
   get plan(): FlatPlan | undefined {
     return this.lastPlan;
   }
