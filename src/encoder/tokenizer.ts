@@ -23,8 +23,9 @@ export interface TokenBatch {
  * Characters a text may have when the tokenizer cannot stop early (no safe cut where its first
  * maxLength - 2 pieces end): such a text is tokenized whole, and @huggingface/tokenizers takes about
  * 20 us a character for byte-level BPE (a 1 MB word: 10 s; 4 MB: 64 s and 2 GB) and overflows the
- * stack for Unigram beyond ~120k pieces. 50k characters is ~1 s at worst; far more than any real
- * query or passage of 512 tokens needs without a space.
+ * stack for Unigram beyond ~120k pieces. 50k characters is 1-2 s at worst (a Unigram model on
+ * characters it has no piece for); far more than any real query or passage of 512 tokens needs
+ * without a place to cut.
  */
 export const DEFAULT_MAX_TEXT_CHARS = 50_000;
 
@@ -64,7 +65,7 @@ export class WordPieceTokenizer {
     /** Set for BERT's pipeline, whose prefixes are found by scanning characters (BertScan). */
     private readonly bert?: BertScan,
     /** Where a long text that is not BERT's may be cut (see leadingPieces). */
-    private readonly cutter: Cutter = { kind: 'a space after a word', cut: spaceCut([]) },
+    private readonly cutter: Cutter = { kind: 'it stops only at a space after a word', cut: spaceCut([]) },
   ) {}
 
   /** From a parsed tokenizer.json (and optional tokenizer_config.json). */
@@ -137,7 +138,7 @@ export class WordPieceTokenizer {
    * query without spaces held the server for seconds. BERT's pipeline is scanned character by
    * character (BertScan) and only the text it needs is tokenized. Other tokenizers are cut where
    * their cutter proves that the prefix's pieces are the first pieces of the whole text (spaceCut,
-   * classCut). Growing prefixes are tried until one gives `keep` pieces, the last one ending at the
+   * classCut, pairCut). Growing prefixes are tried until one gives `keep` pieces, the last one ending at the
    * last cut within `maxChars`; a text without one is tokenized whole if it has at most `maxChars`
    * characters, else refused: no cut is provable inside a long word of a BPE or Unigram model.
    */
@@ -279,9 +280,9 @@ function spansCut(text: string, i: number, tokens: readonly string[]): boolean {
 }
 
 /**
- * For SentencePiece-style pipelines (XLM-R, multilingual-e5, bge-m3, T5: Unigram, or BPE without
- * pre-tokenizer splits), the pairs of code points that some piece of the vocabulary holds side by
- * side; undefined for a pipeline the cut between two other characters is not proven for.
+ * For SentencePiece-style pipelines (XLM-R, multilingual-e5, bge-m3: Unigram, or BPE without
+ * pre-tokenizer splits as Llama's), the pairs of code points that some piece of the vocabulary (or
+ * a BPE merge) holds side by side; undefined for a pipeline the cut between two other characters is not proven for.
  * Why a cut at i between code points a and b, both PAIR_SAFE and no pair of the set, gives the
  * whole text's first pieces: added tokens split the raw text first, and none holds a or b
  * (touchesToken). The normalizers taken (Precompiled, which @huggingface/tokenizers runs as
@@ -306,10 +307,15 @@ function sentencePiecePairs(json: TokenizerJson, config: Record<string, unknown>
   if (pre !== null && pre !== undefined && pre.type !== 'Metaspace') return undefined;
   if (!charLocalNormalizer(json.normalizer)) return undefined;
   const pairs = new Set<string>();
-  for (const piece of vocab.keys()) {
-    if (typeof piece !== 'string' || added.has(piece)) continue;
+  const addPairs = (piece: string) => {
     const cps = [...piece];
     for (let i = 1; i < cps.length; i++) pairs.add(cps[i - 1]! + cps[i]!);
+  };
+  for (const piece of vocab.keys()) if (typeof piece === 'string' && !added.has(piece)) addPairs(piece);
+  // A merge whose result is missing from the vocabulary still joins its halves.
+  const merges = (json.model as { merges?: unknown }).merges;
+  if (Array.isArray(merges)) {
+    for (const m of merges) addPairs(Array.isArray(m) ? m.join('') : typeof m === 'string' ? m.replace(' ', '') : '');
   }
   return pairs;
 }

@@ -348,6 +348,12 @@ describe('SentencePiece-style BPE (Llama-style normalizer, no pre-tokenizer)', (
     expect(seen.filter((n) => n < text.length).length).toBeGreaterThan(0);
   });
 
+  it('not between the halves of a merge whose result the vocabulary lacks (it is made all the same)', () => {
+    const tok = WordPieceTokenizer.fromTokenizerJson(json({ merges: [['\u2581', '中'], ['中', '文'], ['文', '中']] }));
+    const seen = expectCutsExact(tok, text, [2, 60]);
+    expect(seen.filter((n) => n < text.length)).toEqual([]);
+  });
+
   it('not with ignore_merges, which takes a prefix found whole in the vocabulary as one piece where the text is merged', () => {
     const seen = expectCutsExact(WordPieceTokenizer.fromTokenizerJson(json({ ignore_merges: true })), text, [2, 60]);
     expect(seen.filter((n) => n < text.length)).toEqual([]);
