@@ -306,6 +306,9 @@ function sentencePiecePairs(json: TokenizerJson, config: Record<string, unknown>
   const pre = json.pre_tokenizer as { type?: unknown } | null | undefined;
   if (pre !== null && pre !== undefined && pre.type !== 'Metaspace') return undefined;
   if (!charLocalNormalizer(json.normalizer)) return undefined;
+  // An added token matched in the normalized text may span a cut its raw text does not show (touchesToken reads the raw text).
+  const tokens = Array.isArray(json.added_tokens) ? (json.added_tokens as { special?: unknown; normalized?: unknown }[]) : [];
+  if (json.normalizer && tokens.some((t) => t.normalized ?? !t.special)) return undefined;
   const pairs = new Set<string>();
   const addPairs = (piece: string) => {
     const cps = [...piece];

@@ -359,3 +359,22 @@ describe('SentencePiece-style BPE (Llama-style normalizer, no pre-tokenizer)', (
     expect(seen.filter((n) => n < text.length)).toEqual([]);
   });
 });
+
+describe('pair cuts and added tokens matched after normalization', () => {
+  it('an added token matched in the NFKC-normalized text ("ａbc" reads as "abc") is not cut: no pair cuts then', () => {
+    const json = {
+      version: '1.0',
+      added_tokens: [...['<pad>', '<s>', '</s>'].map((t, i) => added(t, i)), added('abc', 3, { special: false, normalized: true })],
+      normalizer: { type: 'NFKC' },
+      pre_tokenizer: { type: 'Metaspace', replacement: '\u2581', prepend_scheme: 'always', split: true },
+      post_processor: null,
+      decoder: null,
+      model: { type: 'Unigram', unk_id: 4, byte_fallback: false, vocab: [['<pad>', 0], ['<s>', 0], ['</s>', 0], ['abc', 0], ['<unk>', 0], ['a', -1], ['b', -1], ['c', -1], ['x', -1], ['\u2581', -1], ['xx', -0.5]] },
+    };
+    const tok = WordPieceTokenizer.fromTokenizerJson(json);
+    // "bc" is in no piece: a pair cut would fall between b and c, inside the token the normalized text holds.
+    const text = `${'x'.repeat(4094)}ａbc${'x'.repeat(8000)}`; // the first try cuts at 4096, before c
+    expect(tok.idsToTokens(tok.pieces(text))).toContain('abc');
+    expectCutsExact(tok, text, [2, 3, 40]);
+  });
+});
