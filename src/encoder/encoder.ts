@@ -306,12 +306,13 @@ export class Encoder implements TextEncoder {
 
   /**
    * Throws the TextTooLongError encode would for `text`, without running the model. Only a text
-   * longer than maxTextChars can be refused, so only those are tokenized (up to that many characters).
+   * longer than maxTextChars can be refused, and never by BERT's tokenizer, so only those are
+   * tokenized (up to that many characters).
    */
   check(text: string, opts: { prefix?: TextPrefix } = {}): void {
     const prefix = opts.prefix ?? 'query';
     const full = (prefix === 'none' ? '' : this.prefixes[prefix]) + text;
-    if (full.length > this.maxTextChars) this.tokenizer.encode(full, this.maxLength, this.maxTextChars);
+    if (this.tokenizer.mayRefuse && full.length > this.maxTextChars) this.tokenizer.encode(full, this.maxLength, this.maxTextChars);
   }
 
   private async runBatch(b: TokenBatch): Promise<{ vectors: Float32Array; dim: number; pooledByModel: boolean }> {

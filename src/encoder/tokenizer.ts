@@ -111,6 +111,11 @@ export class WordPieceTokenizer {
     return WordPieceTokenizer.fromTokenizerJson(bertTokenizerJson(vocab, opts.lowercase ?? true), {}, source);
   }
 
+  /** Whether encode may refuse a long text (TextTooLongError): any tokenizer but BERT's, which always stops early. */
+  get mayRefuse(): boolean {
+    return this.bert === undefined;
+  }
+
   /** Token ids of one text without special tokens or truncation. */
   pieces(text: string): number[] {
     return this.tok.encode(text, { add_special_tokens: false }).ids;

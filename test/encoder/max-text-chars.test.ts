@@ -144,3 +144,21 @@ describe('--max-text-chars on encode, build and serve', () => {
     });
   }
 });
+
+describe('a BERT model is never refused, and check() costs it nothing', () => {
+  it('check() does not tokenize: build and serve ask it of every long row and query', async () => {
+    const bert = await Encoder.fromDirectory(writeToyFolder(join(root, 'bert'), DIM), { maxLength: 16, maxTextChars: 1000 });
+    try {
+      expect(bert.tokenizer.mayRefuse).toBe(false);
+      expect(enc.tokenizer.mayRefuse).toBe(true);
+      const encode = bert.tokenizer.encode.bind(bert.tokenizer);
+      let calls = 0;
+      bert.tokenizer.encode = (...args: Parameters<typeof encode>) => (calls++, encode(...args));
+      bert.check('the cat '.repeat(100_000));
+      expect(calls).toBe(0);
+      expect(bert.tokenize('cat'.repeat(100_000))).toHaveLength(3); // one word past 100 characters: [UNK]
+    } finally {
+      await bert.dispose();
+    }
+  });
+});
