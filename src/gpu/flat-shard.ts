@@ -991,7 +991,9 @@ export class FlatShard {
     const pipeline = this.digitsPipeline();
     const rowBytes = this.digitRowBytes;
     for (const [t, tile] of this.tiles.entries()) {
-      const size = tile.capacity * rowBytes;
+      // The rows' planes, not the tile's capacity's: what the plan counts (a tile grown by doubling
+      // holds up to twice its rows); made again for every version of the rows in any case.
+      const size = tile.rows * rowBytes;
       // Tiles past the planned ones (digitTilesPlanned) get none (the setter freed any they had).
       if (tile.digits && tile.digits.size !== size) {
         tile.digits.destroy();

@@ -712,6 +712,32 @@ describe.skipIf(!hasGpu)('GpuFlatIndex f32 through the emulated tensor hook, re-
     }
   }, 120_000);
 
+  it('an index filled by several adds holds the planes its plan counts (its rows\' planes, not its grown tile\'s capacity), exact ids', async () => {
+    const d = 64, nq = 37, k = 4;
+    const base = normalizeRows(clusteredVectors(300, d, 10, 206), d);
+    const q = normalizeRows(clusteredVectors(nq, d, 10, 207), d);
+    const index = await GpuFlatIndex.create(d, 'ip', { precision: 'f32', digitPlanes: true, debugPoison: true });
+    try {
+      // Three adds: the tile starts at 1024 rows and holds 300.
+      for (let i = 0; i < 3; i++) await index.add(base.subarray(i * 100 * d, (i + 1) * 100 * d));
+      expect(index.gpuK(k, nq)).toBeGreaterThan(k);
+      await expectExact(index, base, q, d, k);
+      const shard = shardsOf(index)[0]! as Shard & { digitBytes: number };
+      expect(shard.digitBytes).toBe(300 * d * 2);
+      expect(shard.digitBytes).toBe(index.plan!.shards[0]!.digitBytes);
+      // One more add: the planes are made again for the 310 rows.
+      const more = normalizeRows(clusteredVectors(10, d, 10, 208), d);
+      await index.add(more);
+      const all = new Float32Array(310 * d);
+      all.set(base);
+      all.set(more, 300 * d);
+      await expectExact(index, all, q, d, k);
+      expect(shard.digitBytes).toBe(310 * d * 2);
+    } finally {
+      await index.dispose();
+    }
+  }, 120_000);
+
   it('digit planes refused at warmUp: said once then (the serving start-up), and searches go on exactly without them', async () => {
     const d = 64, n = 300, nq = 37, k = 4;
     const base = normalizeRows(clusteredVectors(n, d, 10, 204), d);
