@@ -98,7 +98,8 @@ export class Encoder implements TextEncoder {
 
   describe(): string {
     const pooling = this.pooledByModel ? `pooled by the model (output ${this.outputName})` : `${this.pooling} pooling`;
-    return `${pooling}, ${this.normalize ? 'L2-normalised' : 'not normalised'}, query prefix ${JSON.stringify(this.prefixes.query)}, max ${this.maxLength} tokens`;
+    const refused = this.tokenizer.mayRefuse ? `; a text with no safe cut within ${this.maxTextChars} characters is refused (--max-text-chars)` : '';
+    return `${pooling}, ${this.normalize ? 'L2-normalised' : 'not normalised'}, query prefix ${JSON.stringify(this.prefixes.query)}, max ${this.maxLength} tokens${refused}`;
   }
 
   /** Loads a model folder (a path in Node/Deno, a URL, a name -> bytes map, or a lookup function). */

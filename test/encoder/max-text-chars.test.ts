@@ -53,6 +53,7 @@ afterAll(() => enc.dispose());
 describe('EncoderOptions.maxTextChars', () => {
   it(`defaults to ${DEFAULT_MAX_TEXT_CHARS}; a long word is refused by encode and check, a long text with a cut is encoded`, async () => {
     expect(enc.maxTextChars).toBe(DEFAULT_MAX_TEXT_CHARS);
+    expect(enc.describe()).toMatch(/max 16 tokens; a text with no safe cut within 50000 characters is refused \(--max-text-chars\)$/);
     await expect(enc.encode([LONG_WORD], { prefix: 'passage' })).rejects.toBeInstanceOf(TextTooLongError);
     expect(() => enc.check(LONG_WORD, { prefix: 'passage' })).toThrow(/a text of 80000 characters has no place within its first 50000 .*--max-text-chars/);
     const cut = `${LONG_WORD.slice(0, 30_000)}!${LONG_WORD}`;
@@ -150,6 +151,7 @@ describe('a BERT model is never refused, and check() costs it nothing', () => {
     const bert = await Encoder.fromDirectory(writeToyFolder(join(root, 'bert'), DIM), { maxLength: 16, maxTextChars: 1000 });
     try {
       expect(bert.tokenizer.mayRefuse).toBe(false);
+      expect(bert.describe()).toMatch(/max 16 tokens$/);
       expect(enc.tokenizer.mayRefuse).toBe(true);
       const encode = bert.tokenizer.encode.bind(bert.tokenizer);
       let calls = 0;
