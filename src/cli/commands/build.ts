@@ -160,7 +160,8 @@ export function register(program: Command): void {
           batch: flags.batch,
           strict: flags.strict,
           restart: flags.restart,
-          modelKey: `${encoder.name}|${encoder.dim}|${encoder.pooling}|${encoder.maxLength}|${encoder.prefixes.passage}|files ${await modelFilesStamp(flags.model)}`,
+          // The text limit decides which rows are zero vectors, for a tokenizer that may refuse one.
+          modelKey: `${encoder.name}|${encoder.dim}|${encoder.pooling}|${encoder.maxLength}|${encoder.prefixes.passage}${encoder.tokenizer.mayRefuse ? `|max ${encoder.maxTextChars} characters` : ''}|files ${await modelFilesStamp(flags.model)}`,
           runtime: encoder.provider,
           onProgress: rateProgress(),
           say,
