@@ -66,13 +66,13 @@ export function rowRangesOf(keys: Uint32Array, dp: number): RowRanges {
 
 /**
  * The tensor hook's decode parameters (dp dims): vmin, then step, then the inverse steps the
- * staging multiplies by (0 for a dimension whose codes are all 0). Symmetric (f32 digits, and
- * `uniform`): vmin 0, step_j = max_j / 127 from the largest magnitudes (uniform: the largest over
- * all). Centred (f16 codes): vmin_j the middle of the dimension's range and step_j its half width
- * / 127, so code c stands for vmin_j + c step_j. A dimension offset from 0 (BERT-style encoders'
+ * staging multiplies by (0 for a dimension whose codes are all 0). Symmetric (`uniform`, or not
+ * centred): vmin 0, step_j = max_j / 127 from the largest magnitudes (uniform: the largest over
+ * all). Centred (what shards use: f16 codes, f32 digits): vmin_j the middle of the dimension's
+ * range and step_j its half width / 127, so code c stands for vmin_j + c step_j. A dimension offset from 0 (BERT-style encoders'
  * outlier dimensions, a common direction every row shares) then keeps all 255 codes for the spread
- * its rows really have: on such rows codes scaled from 0 left the candidates' recall at 0.29
- * (bench/gpu-flat/scan-key-recall.ts, data 'outliers'). A dimension equal in every row has step 0
+ * its rows really have: on such rows f16 codes scaled from 0 left the candidates' recall at 0.29
+ * (bench/gpu-flat/scan-key-recall.ts, data 'outliers'), and f32 digits certified no query. A dimension equal in every row has step 0
  * and code 0: vmin_j carries it (the pre-pass adds q . vmin to every key).
  */
 export function stepParams(ranges: RowRanges, dp: number, uniform = false, centred = false): Float32Array<ArrayBuffer> {
@@ -122,6 +122,14 @@ function sumRoundingBound(dp: number, scale: number): number {
   return (dp + 64) * 2 ** -24 * 1.01 * scale;
 }
 
+/** How far the pre-pass's float32 sum q . m (the keys' offset from centred digits) can lie from its value. */
+function centreSumBound(query: Float32Array, centres: Float32Array | undefined): number {
+  if (!centres) return 0;
+  let s = 0;
+  for (let j = 0; j < centres.length; j++) s += Math.abs(query[j]! * centres[j]!);
+  return sumRoundingBound(centres.length, s);
+}
+
 /** Slack on each digit's residual for the GPU's float32 arithmetic (see f32KeyBound). */
 const DIGIT_SLACK = 2 ** -12;
 
@@ -131,17 +139,19 @@ const DIGIT_SLACK = 2 ** -12;
  * how far a float32 inner product (the re-rank's, or the exact kernels') can lie from it.
  *
  * With y_j = fl(q_j s_j), t = fl(max |y| / 127) the query's scale (int8_mma_prep.wgsl), the row
- * x = s (c1 + c2 / 128) + r and y / t = a1 + a2 / 128 + rho digit by digit, the key is t (a1 . c1 +
- * (a1 . c2 + a2 . c1) / 128) rounded to a step of t, so q . x - key = t (a2 . c2) / 16384 +
- * t (rho . (c1 + c2 / 128)) + q . r, plus the rounding:
+ * x = m + s (c1 + c2 / 128) + r about the centres m and y / t = a1 + a2 / 128 + rho digit by
+ * digit, the key is fl(q . m) + t (a1 . c1 + (a1 . c2 + a2 . c1) / 128) rounded to a step of t, so
+ * q . x - key = t (a2 . c2) / 16384 + t (rho . (c1 + c2 / 128)) + q . r, plus the rounding:
  * - |c2| <= 64 and |a2_j| <= (this host's a2_j) + 1: t sum (|a2_j| + 1) / 256;
- * - |c1 + c2 / 128| <= 127.01 (the steps are the rows' maxima / 127) and |rho_j| <= (this host's
+ * - |c1 + c2 / 128| <= 127.01 (|x_j - m_j| is at most 127 steps) and |rho_j| <= (this host's
  *   rho_j) + 2^-12: t 127.01 sum (|rho_j| + 2^-12) over dims of nonzero step;
- * - |r_j| <= s_j (1 / 256 + 2^-12) (the digits come from 1 / s_j in float32): sum |q_j| s_j (...);
+ * - |r_j| <= s_j (1 / 256 + 2^-12) (the digits come from 1 / s_j in float32), and the float32
+ *   difference x_j - m_j is within 2^-24 127.01 s_j of its value: sum |q_j| s_j (...);
+ * - the pre-pass's float32 sum q . m (any order): sumRoundingBound(dp, sum |q_j m_j|);
  * - the key rounding 0.5 t, and float32 products and decode within 2^-21 sum |q_j| max_j.
  * gamma: (d + 64) 2^-24 sum |q_j| max_j, a float32 sum's error bound with room for its order.
  */
-export function f32KeyBound(query: Float32Array, steps: Float32Array, maxima: Float32Array): { bound: number; gamma: number } {
+export function f32KeyBound(query: Float32Array, steps: Float32Array, maxima: Float32Array, centres?: Float32Array): { bound: number; gamma: number } {
   const dp = steps.length;
   let big = 0;
   for (let j = 0; j < dp; j++) big = Math.max(big, Math.abs(Math.fround(query[j]! * steps[j]!)));
@@ -160,9 +170,9 @@ export function f32KeyBound(query: Float32Array, steps: Float32Array, maxima: Fl
     const a2 = Math.max(-127, Math.min(127, Math.round((v - a1) * 128)));
     const rho = v - a1 - a2 / 128;
     digits += (Math.abs(a2) + 1) / 256 + 127.01 * (Math.abs(rho) + DIGIT_SLACK);
-    rows += Math.abs(q) * s * (1 / 256 + DIGIT_SLACK);
+    rows += Math.abs(q) * s * (1 / 256 + DIGIT_SLACK + 127.01 * 2 ** -24);
   }
-  return { bound: t * digits + rows + 2 ** -21 * scale, gamma: sumRoundingBound(dp, scale) };
+  return { bound: t * digits + rows + 2 ** -21 * scale + centreSumBound(query, centres), gamma: sumRoundingBound(dp, scale) };
 }
 
 /**
@@ -170,7 +180,7 @@ export function f32KeyBound(query: Float32Array, steps: Float32Array, maxima: Fl
  * term at its largest (|a2| <= 64, |rho| <= 1 / 256 + 2^-17) and t from max |q_j s_j| with room for
  * its float32 rounding. At least f32KeyBound's, about twice it: the certificate tries it first.
  */
-export function f32KeyBoundQuick(query: Float32Array, steps: Float32Array, maxima: Float32Array): { bound: number; gamma: number } {
+export function f32KeyBoundQuick(query: Float32Array, steps: Float32Array, maxima: Float32Array, centres?: Float32Array): { bound: number; gamma: number } {
   const dp = steps.length;
   let big = 0;
   let rows = 0;
@@ -184,10 +194,11 @@ export function f32KeyBoundQuick(query: Float32Array, steps: Float32Array, maxim
     scale += q * maxima[j]!;
     if (steps[j]! > 0) dims++;
   }
-  if (big === 0) return { bound: 2 ** -21 * scale, gamma: sumRoundingBound(dp, scale) };
+  const centred = centreSumBound(query, centres);
+  if (big === 0) return { bound: 2 ** -21 * scale + centred, gamma: sumRoundingBound(dp, scale) };
   const t = (big / 127) * (1 + 2 ** -21);
   const perDim = 65 / 256 + 127.01 * (1 / 256 + 2 ** -17 + DIGIT_SLACK);
-  return { bound: t * (0.5 + dims * perDim) + rows * (1 / 256 + DIGIT_SLACK) + 2 ** -21 * scale, gamma: sumRoundingBound(dp, scale) };
+  return { bound: t * (0.5 + dims * perDim) + rows * (1 / 256 + DIGIT_SLACK + 127.01 * 2 ** -24) + 2 ** -21 * scale + centred, gamma: sumRoundingBound(dp, scale) };
 }
 
 /**
@@ -200,8 +211,8 @@ export function f32KeyBoundQuick(query: Float32Array, steps: Float32Array, maxim
  * certified when floor + bound <= (k-th key) - 2 gamma: no row outside its list can beat, by more
  * than a float32 rounding, its k-th candidate, neither here nor in the exact kernels (ties aside).
  */
-export function uncertifiedF32(args: { queries: Float32Array; q4: number; nq: number; kp: number; k: number; keys: Float32Array; ids: Uint32Array; floors: Uint32Array; steps: Float32Array; maxima: Float32Array }): number[] {
-  const { queries, q4, nq, kp, k, keys, ids, floors, steps, maxima } = args;
+export function uncertifiedF32(args: { queries: Float32Array; q4: number; nq: number; kp: number; k: number; keys: Float32Array; ids: Uint32Array; floors: Uint32Array; steps: Float32Array; maxima: Float32Array; centres?: Float32Array }): number[] {
+  const { queries, q4, nq, kp, k, keys, ids, floors, steps, maxima, centres } = args;
   const floorKeys = new Float32Array(floors.buffer, floors.byteOffset, floors.length);
   const failed: number[] = [];
   for (let q = 0; q < nq; q++) {
@@ -210,9 +221,9 @@ export function uncertifiedF32(args: { queries: Float32Array; q4: number; nq: nu
     if (ids[kth] === 0xffffffff) continue;
     const query = queries.subarray(q * q4 * 4, (q + 1) * q4 * 4);
     // The one-pass bound first (about 1 us a query at d = 768); the digits' own only when it fails.
-    const quick = f32KeyBoundQuick(query, steps, maxima);
+    const quick = f32KeyBoundQuick(query, steps, maxima, centres);
     if (floorKeys[2 * q]! + quick.bound <= keys[kth]! - 2 * quick.gamma) continue;
-    const { bound, gamma } = f32KeyBound(query, steps, maxima);
+    const { bound, gamma } = f32KeyBound(query, steps, maxima, centres);
     if (!(floorKeys[2 * q]! + bound <= keys[kth]! - 2 * gamma)) failed.push(q);
   }
   return failed;

@@ -73,6 +73,8 @@ export interface ShardLayout {
 interface CodeSteps {
   steps: Float32Array;
   maxima: Float32Array;
+  /** Each dimension's centre the codes are taken from (0 with uniform steps). */
+  centres: Float32Array;
 }
 
 interface Tile {
@@ -880,15 +882,15 @@ export class FlatShard {
     const release = await this.lockSubmit();
     try {
       const ranges = await this.deviceRanges();
-      // f16 codes centred on each dimension's range; f32 digits keep 0 as their centre (f32KeyBound's model).
-      const data = stepParams(ranges, dp, mode === 'uniform', this.layout.precision === 'f16');
+      // Codes and digits centred on each dimension's range (uniform steps: on 0).
+      const data = stepParams(ranges, dp, mode === 'uniform', true);
       const sq = await this.ctx.createBuffer({ label: 'tessera code steps', size: data.byteLength, usage: BufferUsage.STORAGE | BufferUsage.COPY_DST });
       device.queue.writeBuffer(sq, 0, data);
       this.forgetBinds();
       this.sqBuffer?.destroy();
       this.sqBuffer = sq;
       if (digits) await this.makeDigits(sq);
-      return { steps: data.slice(dp, 2 * dp), maxima: ranges.maxima };
+      return { steps: data.slice(dp, 2 * dp), maxima: ranges.maxima, centres: data.slice(0, dp) };
     } finally {
       release();
     }
@@ -1771,7 +1773,7 @@ export class FlatShard {
     }
     if (scorer.approximate) sortLists(keys, ids, nqb, k);
     const uncertified = certify
-      ? uncertifiedF32({ queries, q4: this.q4, nq: nqb, kp: k, k: certify.k, keys, ids, floors: pairs.subarray(2 * nqb * k), steps: certify.steps.steps, maxima: certify.steps.maxima })
+      ? uncertifiedF32({ queries, q4: this.q4, nq: nqb, kp: k, k: certify.k, keys, ids, floors: pairs.subarray(2 * nqb * k), steps: certify.steps.steps, maxima: certify.steps.maxima, centres: certify.steps.centres })
       : undefined;
     if (prof) prof('shard_unpack', t2);
     return { nq: nqb, k, keys, ids, ...(uncertified ? { uncertified } : {}) };

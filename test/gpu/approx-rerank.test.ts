@@ -94,7 +94,7 @@ describe('rangePlan', () => {
  * int8_mma_prep.wgsl DIGITS 2, the hook's combine and decode), in float32 steps: fma rounds once,
  * round() ties to even.
  */
-function gpuKey(query: Float32Array, row: Float32Array, steps: Float32Array, inverses: Float32Array): number {
+function gpuKey(query: Float32Array, row: Float32Array, steps: Float32Array, inverses: Float32Array, centres?: Float32Array): number {
   const f = Math.fround;
   const even = (x: number) => {
     const r = Math.round(x);
@@ -110,14 +110,17 @@ function gpuKey(query: Float32Array, row: Float32Array, steps: Float32Array, inv
     const v = f(f(query[j]! * steps[j]!) / t);
     const a1 = Math.max(-127, Math.min(127, even(v)));
     const a2 = Math.max(-127, Math.min(127, even(f(v - a1) * 128)));
-    const y = row[j]! * inverses[j]!; // exact in float64: the fma's product
+    const y = f(row[j]! - (centres?.[j] ?? 0)) * inverses[j]!; // exact in float64: the fma's product
     const c1 = even(y);
     const c2 = even(f(y - c1) * 128);
     acc1 += a1 * c1;
     acc2 += a1 * c2 + a2 * c1;
   }
   const key = acc1 + Math.floor((acc2 + 64) / 128);
-  return f(t * f(key));
+  // The pre-pass's q . m (float32, in order here) added to the scaled key.
+  let qm = 0;
+  for (let j = 0; j < d; j++) qm = f(qm + f(query[j]! * (centres?.[j] ?? 0)));
+  return f(qm + f(t * f(key)));
 }
 
 describe('f32KeyBound', () => {
@@ -128,32 +131,42 @@ describe('f32KeyBound', () => {
     { name: 'gaussian rows', d: 96, outlier: 1, scale: 1 },
     { name: 'one dimension 40x the others', d: 64, outlier: 40, scale: 1 },
     { name: 'tiny values', d: 128, outlier: 1, scale: 1e-6 },
-  ])('every row\'s key as the GPU computes it lies within the bound of its exact inner product ($name), and the bound is small', ({ d, outlier, scale }) => {
-    const r = rand(d + outlier);
+    // Digits centred on each dimension's range (what shards use): rows offset from 0 in some dims.
+    { name: 'centred, gaussian rows', d: 96, outlier: 1, scale: 1, centred: true },
+    { name: 'centred, rows offset by 30x their spread in three dims', d: 96, outlier: 1, scale: 1, centred: true, offset: 30 },
+  ])('every row\'s key as the GPU computes it lies within the bound of its exact inner product ($name), and the bound is small', ({ d, outlier, scale, centred, offset }: { d: number; outlier: number; scale: number; centred?: boolean; offset?: number }) => {
+    const r = rand(d + outlier + (offset ?? 0));
     const n = 3000;
-    const rows = new Float32Array(n * d).map((_, i) => gauss(r) * scale * (i % d === 5 ? outlier : 1));
-    const maxima = new Float32Array(d);
-    for (let i = 0; i < n * d; i++) maxima[i % d] = Math.max(maxima[i % d]!, Math.abs(rows[i]!));
-    const params = stepParams(symmetric(maxima), d);
+    const rows = new Float32Array(n * d).map((_, i) => gauss(r) * scale * (i % d === 5 ? outlier : 1) + (offset && [7, 40, 70].includes(i % d) ? (i % d === 40 ? -offset : offset) : 0));
+    const low = new Float32Array(d).fill(Infinity);
+    const high = new Float32Array(d).fill(-Infinity);
+    for (let i = 0; i < n * d; i++) {
+      low[i % d] = Math.min(low[i % d]!, rows[i]!);
+      high[i % d] = Math.max(high[i % d]!, rows[i]!);
+    }
+    const maxima = low.map((l, j) => Math.max(-l, high[j]!));
+    const params = centred ? stepParams({ low, high, maxima }, d, false, true) : stepParams(symmetric(maxima), d);
+    const centres = centred ? params.slice(0, d) : undefined;
     const steps = params.slice(d, 2 * d);
     const inverses = params.slice(2 * d, 3 * d);
     for (let qi = 0; qi < 5; qi++) {
       const query = new Float32Array(d).map(() => gauss(r));
-      const { bound, gamma } = f32KeyBound(query, steps, maxima);
+      const { bound, gamma } = f32KeyBound(query, steps, maxima, centres);
       let scaleSum = 0;
       for (let j = 0; j < d; j++) scaleSum += Math.abs(query[j]!) * maxima[j]!;
-      expect(bound).toBeLessThan(2e-3 * scaleSum);
+      // Centred on offset rows the bound follows the spread, not the offset: far below max-scaled digits'.
+      expect(bound).toBeLessThan((offset ? 2e-4 : 2e-3) * scaleSum);
       expect(gamma).toBeLessThan(1e-4 * scaleSum);
       let worst = 0;
       for (let i = 0; i < n; i++) {
         const row = rows.subarray(i * d, (i + 1) * d);
         let exact = 0;
         for (let j = 0; j < d; j++) exact += query[j]! * row[j]!;
-        worst = Math.max(worst, Math.abs(exact - gpuKey(query, row, steps, inverses)));
+        worst = Math.max(worst, Math.abs(exact - gpuKey(query, row, steps, inverses, centres)));
       }
       expect(worst).toBeLessThanOrEqual(bound);
       // The one-pass bound the certificate tries first is never below the digits' own, nor far above.
-      const quick = f32KeyBoundQuick(query, steps, maxima);
+      const quick = f32KeyBoundQuick(query, steps, maxima, centres);
       expect(quick.bound).toBeGreaterThanOrEqual(bound);
       expect(quick.bound).toBeLessThan(4 * bound);
       expect(quick.gamma).toBe(gamma);

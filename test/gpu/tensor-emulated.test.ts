@@ -649,6 +649,26 @@ describe.skipIf(!hasGpu)('GpuFlatIndex f32 through the emulated tensor hook, re-
     }
   }, 120_000);
 
+  it('rows offset from 0 in a few dimensions (BERT-style outlier dimensions): digits centred on each dimension\'s range certify every query (digits scaled from 0 certified none), exact ids', async () => {
+    // bench/gpu-flat/scan-key-recall.ts's 'outliers' rows, as in the f16 case above.
+    const d = 256, n = 3000, nq = 12, k = 10;
+    const common = normalizeRows(clusteredVectors(1, d, 1, 3), d).map((v, j) => (j === 5 ? 48 : j === 77 ? -40 : j === 200 ? 32 : v * Math.sqrt(d)) / Math.sqrt(d));
+    const unit = normalizeRows(common, d);
+    const shift = (m: Float32Array) => normalizeRows(m.map((v, i) => v + 1.7 * unit[i % d]!), d);
+    const base = shift(normalizeRows(clusteredVectors(n, d, 30, 7), d));
+    const q = shift(normalizeRows(clusteredVectors(nq, d, 30, 8), d));
+    const index = await GpuFlatIndex.create(d, 'ip', { precision: 'f32', digitPlanes: true, debugPoison: true });
+    try {
+      await index.add(base);
+      const shard = shardsOf(index)[0]!;
+      expect(shard.scorerFor(nq, index.gpuK(k, nq)).key).toContain('int8-mma-emulated');
+      await expectExact(index, base, q, d, k);
+      expect(shard.uncertifiedQueries).toBe(0);
+    } finally {
+      await index.dispose();
+    }
+  }, 300_000);
+
   it('lists the certificate cannot vouch for (more tied best rows than k\') are searched again by the f32 kernels', async () => {
     const d = 64, n = 400, nq = 20, k = 3;
     const base = normalizeRows(clusteredVectors(n, d, 8, 198), d);

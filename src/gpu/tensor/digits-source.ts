@@ -29,25 +29,25 @@ fn f16Codes(a: vec4<u32>, b: vec4<u32>, i0: vec4<f32>, i1: vec4<f32>, i2: vec4<f
 
 /**
  * The digits of f32 rows (StageOptions.rowsF32): 16 dims of float32 (four vec4<u32> of bits, dims
- * in order) to two words of 16 i8 digits: y = x_j / step_j (x_j times the inverse step), c1 =
- * round(y), c2 = round((y - c1) x 128). Both roundings add 1.5 x 2^23 as F16_CODES does (|y| <= 127
+ * in order) to two words of 16 i8 digits: y = (x_j - centre_j) / step_j (x_j less its dimension's
+ * centre, times the inverse step), c1 = round(y), c2 = round((y - c1) x 128). Both roundings add 1.5 x 2^23 as F16_CODES does (|y| <= 127
  * from the rows' maxima, |c2| <= 64); y - c1 is one fma from x, so the second digit sees y's bits,
  * not a rounded product's. approx-rerank.ts f32KeyBound bounds the keys of these digits.
  */
 const F32_DIGITS = `const ROUND_MAGIC: f32 = 12582912.0;
 struct Digits16 { hi: vec4<u32>, lo: vec4<u32> }
-fn f32Digits4(w: vec4<u32>, inv: vec4<f32>) -> vec2<u32> {
-  let x = bitcast<vec4<f32>>(w);
+fn f32Digits4(w: vec4<u32>, inv: vec4<f32>, centre: vec4<f32>) -> vec2<u32> {
+  let x = bitcast<vec4<f32>>(w) - centre;
   let m1 = fma(x, inv, vec4<f32>(ROUND_MAGIC));
   let c1 = m1 - vec4<f32>(ROUND_MAGIC);
   let m2 = fma(fma(x, inv, -c1), vec4<f32>(128.0), vec4<f32>(ROUND_MAGIC));
   return vec2<u32>(pack4xI8(bitcast<vec4<i32>>(m1)), pack4xI8(bitcast<vec4<i32>>(m2)));
 }
-fn f32Codes(a: vec4<u32>, b: vec4<u32>, c: vec4<u32>, e: vec4<u32>, i0: vec4<f32>, i1: vec4<f32>, i2: vec4<f32>, i3: vec4<f32>) -> Digits16 {
-  let p0 = f32Digits4(a, i0);
-  let p1 = f32Digits4(b, i1);
-  let p2 = f32Digits4(c, i2);
-  let p3 = f32Digits4(e, i3);
+fn f32Codes(a: vec4<u32>, b: vec4<u32>, c: vec4<u32>, e: vec4<u32>, i0: vec4<f32>, i1: vec4<f32>, i2: vec4<f32>, i3: vec4<f32>, m0: vec4<f32>, m1: vec4<f32>, m2: vec4<f32>, m3: vec4<f32>) -> Digits16 {
+  let p0 = f32Digits4(a, i0, m0);
+  let p1 = f32Digits4(b, i1, m1);
+  let p2 = f32Digits4(c, i2, m2);
+  let p3 = f32Digits4(e, i3, m3);
   return Digits16(vec4<u32>(p0.x, p1.x, p2.x, p3.x), vec4<u32>(p0.y, p1.y, p2.y, p3.y));
 }`;
 
@@ -62,7 +62,8 @@ export function digitsSource(dPad: number, precision: 'f16' | 'f32'): string {
   const body =
     precision === 'f32'
       ? `  let at = row * (D / 4u) + 4u * w;
-  let c = f32Codes(base[at], base[at + 1u], base[at + 2u], base[at + 3u], sq[inv], sq[inv + 1u], sq[inv + 2u], sq[inv + 3u]);
+  let mid = 4u * w;
+  let c = f32Codes(base[at], base[at + 1u], base[at + 2u], base[at + 3u], sq[inv], sq[inv + 1u], sq[inv + 2u], sq[inv + 3u], sq[mid], sq[mid + 1u], sq[mid + 2u], sq[mid + 3u]);
   out[row * (D / 8u) + w] = c.hi;
   out[row * (D / 8u) + D / 16u + w] = c.lo;`
       : `  let at = row * (D / 8u) + 2u * w;
