@@ -858,7 +858,7 @@ export class FlatShard {
 
   /**
    * f16 and f32 shards scored approximately: binding 3 of the scorer holds the i8 codes'
-   * per-dimension steps (approx-rerank.ts stepParams) from the rows' largest magnitudes, computed on
+   * per-dimension centres and steps (approx-rerank.ts stepParams) from the rows' ranges, computed on
    * the device once per version of the rows (a search after an add computes them again).
    */
   private ensureSteps(mode: 'dims' | 'uniform', digits: boolean): Promise<CodeSteps> {

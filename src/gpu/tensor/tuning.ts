@@ -220,8 +220,8 @@ export const tensorTuning = {
   /** Off switch (tests and benchmarks compare against the built-in kernels). */
   enabled: true,
   /**
-   * f16 shards too: the rows' halves are quantised to i8 while staged (per-dimension steps from the
-   * rows' largest magnitudes, StageOptions.rowsF16), the tensor cores give approximate keys, and
+   * f16 shards too: the rows' halves are quantised to i8 while staged (per-dimension centres and
+   * steps from the rows' ranges, StageOptions.rowsF16), the tensor cores give approximate keys, and
    * the shard re-ranks each query's k' best exactly from the f16 rows on the GPU (approx_rerank.wgsl),
    * so the results are the f16 kernels' up to candidates the int8 keys missed. From f16MinBatch
    * queries a shard batch; fewer stay with flat_gemv / flat_gemv_multi.
@@ -246,8 +246,8 @@ export const tensorTuning = {
   f16Warps: 2,
   f16WarpsFrom: 256,
   /**
-   * f16 codes' steps: one a dimension ('dims', from each dimension's largest magnitude) or one for
-   * all ('uniform': one load a staged chunk instead of four). Call h3 (as above, 32-row tiles, steps
+   * f16 codes' steps: one a dimension ('dims', centred on each dimension's range) or one for all
+   * ('uniform', centred on 0: one load a staged chunk instead of eight). Call h3 (as above, 32-row tiles, steps
    * then loaded for every code word): uniform 0.727 / 0.750 / 1.166 ms at 16 / 32 / 64 queries
    * against 0.846 / 0.864 / 1.403; since the loads are once a chunk (call h6) 0.740 against 0.760 at
    * 9 queries. A dimension of larger range than the others coarsens every other one's codes: 'dims'.
