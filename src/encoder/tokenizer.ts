@@ -302,7 +302,7 @@ function spansCut(text: string, i: number, tokens: readonly string[]): boolean {
  * the merges left of i come in the same order (rank, then position). Suffixes that mark a word's
  * last piece (end_of_word_suffix, continuing_subword_suffix) would differ at a, so they exclude it.
  */
-function sentencePiecePairs(json: TokenizerJson, config: Record<string, unknown>, vocab: ReadonlyMap<string, number>, added: ReadonlySet<string>): Set<string> | undefined {
+function sentencePiecePairs(json: TokenizerJson, config: Record<string, unknown>, vocab: ReadonlyMap<string, number>, added: ReadonlySet<string>): (() => Set<string>) | undefined {
   if (config.remove_space === true || config.do_lowercase_and_remove_accent === true) return undefined;
   const model = json.model as { type?: unknown; end_of_word_suffix?: unknown; continuing_subword_suffix?: unknown; dropout?: unknown; ignore_merges?: unknown };
   // ignore_merges takes a word found whole in the vocabulary as it is, which a prefix may be and the text not.
@@ -314,18 +314,23 @@ function sentencePiecePairs(json: TokenizerJson, config: Record<string, unknown>
   // An added token matched in the normalized text may span a cut its raw text does not show (touchesToken reads the raw text).
   const tokens = Array.isArray(json.added_tokens) ? (json.added_tokens as { special?: unknown; normalized?: unknown }[]) : [];
   if (json.normalizer && tokens.some((t) => t.normalized ?? !t.special)) return undefined;
-  const pairs = new Set<string>();
-  const addPairs = (piece: string) => {
-    const cps = [...piece];
-    for (let i = 1; i < cps.length; i++) pairs.add(cps[i - 1]! + cps[i]!);
+  // Made at the first long text (~0.2 s for XLM-R's 250k pieces), which most queries never are.
+  let pairs: Set<string> | undefined;
+  return () => {
+    if (pairs) return pairs;
+    pairs = new Set<string>();
+    const addPairs = (piece: string) => {
+      const cps = [...piece];
+      for (let i = 1; i < cps.length; i++) pairs!.add(cps[i - 1]! + cps[i]!);
+    };
+    for (const piece of vocab.keys()) if (typeof piece === 'string' && !added.has(piece)) addPairs(piece);
+    // A merge whose result is missing from the vocabulary still joins its halves.
+    const merges = (json.model as { merges?: unknown }).merges;
+    if (Array.isArray(merges)) {
+      for (const m of merges) addPairs(Array.isArray(m) ? m.join('') : typeof m === 'string' ? m.replace(' ', '') : '');
+    }
+    return pairs;
   };
-  for (const piece of vocab.keys()) if (typeof piece === 'string' && !added.has(piece)) addPairs(piece);
-  // A merge whose result is missing from the vocabulary still joins its halves.
-  const merges = (json.model as { merges?: unknown }).merges;
-  if (Array.isArray(merges)) {
-    for (const m of merges) addPairs(Array.isArray(m) ? m.join('') : typeof m === 'string' ? m.replace(' ', '') : '');
-  }
-  return pairs;
 }
 
 /** Normalizers under which a PAIR_SAFE character stays itself and joins nothing across it. */
@@ -360,8 +365,9 @@ const NOT_PAIR_SAFE = /[\s\p{M}\p{C}\u2581\ufffd]/u; // U+FFFD and U+2581: Preco
 const pairSafe = (c: string): boolean => PAIR_SAFE.test(c) && !NOT_PAIR_SAFE.test(c) && c.normalize('NFKC') === c;
 
 /** Cuts between two PAIR_SAFE code points no vocabulary piece holds side by side (sentencePiecePairs). */
-function pairCut(pairs: ReadonlySet<string>, addedTokens: readonly string[]): Cutter['cut'] {
+function pairCut(pairSet: () => ReadonlySet<string>, addedTokens: readonly string[]): Cutter['cut'] {
   return (text, from, limit) => {
+    const pairs = pairSet();
     for (let i = Math.min(limit, text.length - 1); i > from; i--) {
       if (isLow(text.charCodeAt(i)) && isHigh(text.charCodeAt(i - 1))) continue; // inside a surrogate pair
       const before = text.slice(isLow(text.charCodeAt(i - 1)) && i > 1 && isHigh(text.charCodeAt(i - 2)) ? i - 2 : i - 1, i);
