@@ -33,7 +33,7 @@ const tokenizers: [string, WordPieceTokenizer][] = [
 function random(seed: number): () => number {
   let s = seed;
   return () => {
-    s = (s * 1103515245 + 12345) & 0x7fffffff;
+    s = (Math.imul(s, 1103515245) + 12345) & 0x7fffffff; // imul: a product past 2^53 repeated after ~15k draws
     return s / 0x7fffffff;
   };
 }
