@@ -45,6 +45,17 @@ function notice(text: string): void {
   console.info(`tessera: ${text}`);
 }
 
+/**
+ * The library's notices: its GPU plan line (what a GPU load holds) goes with the facts, not in the
+ * notice, which stays for the one reason the page is not on the GPU.
+ */
+function libraryNotice(text: string): void {
+  const plan = /^GPU plan: (.*)$/s.exec(text);
+  if (!plan) return notice(text);
+  $('gpu-plan').textContent = plan[1]!;
+  console.info(`tessera (${text})`);
+}
+
 const ms = (t: number) => `${t.toFixed(1)} ms`;
 
 async function fetchBytes(url: URL): Promise<Uint8Array> {
@@ -73,7 +84,7 @@ async function describeAdapter(): Promise<string> {
 async function openIndex(bytes: Uint8Array): Promise<Index> {
   if (choice !== 'wasm') {
     try {
-      return await readIndex(memorySource(bytes), { backend: choice, onNotice: notice });
+      return await readIndex(memorySource(bytes), { backend: choice, onNotice: libraryNotice });
     } catch (e) {
       if (choice === 'gpu') throw e;
       notice(`WebGPU failed (${(e as Error).message}): searching on the WASM (CPU) backend`);

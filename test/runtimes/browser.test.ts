@@ -50,6 +50,8 @@ interface PageRun {
   backend: string;
   adapter: string;
   notice: string;
+  /** The GPU plan line's text (after "GPU plan: "), '–' where none came. */
+  gpuPlan: string;
   titles: string[];
   scores: number[];
   searchMs: string;
@@ -91,6 +93,7 @@ async function searchOnPage(browser: Chromium, query: string, shot: string, init
       backend: (await page.textContent('#backend')) ?? '',
       adapter: (await page.textContent('#adapter')) ?? '',
       notice: (await page.textContent('#notice')) ?? '',
+      gpuPlan: (await page.textContent('#gpu-plan')) ?? '',
       titles: await page.$$eval('#results li .title', (els) => els.map((e) => e.textContent ?? '')),
       scores: (await page.$$eval('#results li .score', (els) => els.map((e) => e.textContent ?? ''))).map(Number),
       searchMs: (await page.textContent('#search-ms')) ?? '',
@@ -136,7 +139,9 @@ describe('browser example in headless Chromium', { timeout: 180_000 }, () => {
     reference = r;
     expect(r.backend, r.logs.join('\n')).toBe('WebGPU');
     expect(r.adapter).not.toMatch(/^none/);
+    // The GPU plan line is a fact beside the adapter, not the notice (which names a fallback only).
     expect(r.notice).toBe('');
+    expect(r.gpuPlan).toMatch(/^f32 /);
     expectGoodResults(r);
     expect(r.searchMs).toMatch(/\(WebGPU\)$/);
     // Every file came from the static server, onnxruntime-web's .wasm included, and none was missing.
