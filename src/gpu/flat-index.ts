@@ -223,12 +223,13 @@ export class GpuFlatIndex implements Index {
       }
       if (!this.rowsInFile) this.rowStore.memory().append(x, n);
     }
-    // Contiguous runs, topping shards up towards an even share of the new total.
+    // Contiguous runs, topping shards up towards an even share of the new total; a load fills them
+    // to their final rows (expectedRows), so an early chunk's share gives the last shard none ahead.
     const share = Math.ceil((this.total + n) / this.shards.length);
     let done = 0;
     for (let s = 0; s < this.shards.length && done < n; s++) {
       const shard = this.shards[s]!;
-      const take = s === this.shards.length - 1 ? n - done : Math.min(n - done, Math.max(0, share - shard.ntotal));
+      const take = s === this.shards.length - 1 ? n - done : Math.min(n - done, Math.max(0, (shard.expectedRows ?? share) - shard.ntotal));
       if (take === 0) continue;
       const rows = this.encode(x.subarray(done * this.d, (done + take) * this.d), take);
       this.runs.push({ shard: s, local: shard.ntotal, global: this.total + done, count: take });

@@ -106,6 +106,24 @@ describe.skipIf(!hasGpu)('gpu plan report', () => {
     }
   });
 
+  it('a load whose last chunk is smaller than the devices fills each device to the plan\'s rows (the last took one early, and a whole tile for it)', async () => {
+    const n = 901, d = 64;
+    const bytes = await flatFile(n, d);
+    // 300-row chunks onto 3 devices: after 900 rows each holds 300, but the plan gives 301, 301,
+    // 299 (one 299-row tile each); the last row went to device 0, leaving the last one a row over.
+    const index = (await readIndex(memorySource(bytes), { backend: 'gpu', precision: 'f32', devicesPerGpu: 3, maxTileBytes: 299 * d * 4, loadChunkBytes: 300 * d * 4 } as never)) as GpuFlatIndex;
+    try {
+      const shards = (index as unknown as { shards: { ntotal: number; baseBytes: number }[] }).shards;
+      expect(shards.map((s) => s.ntotal)).toEqual(index.plan!.shards.map((s) => s.rows));
+      expect(shards.map((s) => s.baseBytes)).toEqual(index.plan!.shards.map((s) => s.baseBytes));
+      const q = randomVectors(3, d, 9);
+      const got = await index.search(q, 5);
+      expect([...got.labels].map(Number)).toEqual([...bruteForce(randomVectors(n, d, 7), q, d, 5, 'ip').labels]);
+    } finally {
+      await index.dispose();
+    }
+  });
+
   it('a load allocates each tile once, at its final rows: no 1024-row start regrown (a copy, and old and new buffers at once)', async () => {
     const d = 64;
     const bytes = await flatFile(3000, d);
