@@ -52,11 +52,21 @@ describe('stepParams', () => {
     const ranges = { low: new Float32Array([0.55, -1, 0.3, -2]), high: new Float32Array([0.65, 1, 0.3, -1]), maxima: new Float32Array([0.65, 1, 0.3, 2]) };
     const p = stepParams(ranges, 4, false, true);
     expect(Array.from(p.subarray(0, 4))).toEqual([0.6, 0, 0.3, -1.5].map(Math.fround));
-    expect(Array.from(p.subarray(4, 8))).toEqual([0.05 / 127, 1 / 127, 0, 0.5 / 127].map((v, j) => Math.fround(j === 0 ? (Math.fround(0.65) - Math.fround(0.55)) / 2 / 127 : v)));
+    expect(Array.from(p.subarray(4, 8))).toEqual([0.05 / 127, 1 / 127, 0, 0.5 / 127].map((v, j) => Math.fround(j === 0 ? Math.max(Math.fround(0.65) - Math.fround(0.6), Math.fround(0.6) - Math.fround(0.55)) / 127 : v)));
     expect(p[8 + 2]).toBe(0);
     // Every value of a dimension codes within [-127, 127].
     for (const [j, x] of [[0, 0.55], [0, 0.65], [1, -1], [3, -2], [3, -1]] as const) expect(Math.abs(Math.round((Math.fround(x) - p[j]!) * p[8 + j]!))).toBeLessThanOrEqual(127);
     expect(Array.from(stepParams(ranges, 4, true, true).subarray(0, 4))).toEqual([0, 0, 0, 0]);
+  });
+
+  it('centred on a range narrower than float32 can centre (adjacent floats 1 and 1 + 2^-23): every value still codes within [-127, 127]', () => {
+    // The middle 1 + 2^-24 rounds to 1 in float32: a step from the half width put the high end at
+    // code 254, which the staging's byte wraps to -2.
+    const ranges = { low: new Float32Array([1, -3]), high: new Float32Array([1 + 2 ** -23, -3 + 2 ** -22]), maxima: new Float32Array([1 + 2 ** -23, 3]) };
+    const p = stepParams(ranges, 2, false, true);
+    for (let j = 0; j < 2; j++) {
+      for (const x of [ranges.low[j]!, ranges.high[j]!]) expect(Math.abs(Math.round(Math.fround(x - p[j]!) * p[4 + j]!))).toBeLessThanOrEqual(127);
+    }
   });
 });
 
