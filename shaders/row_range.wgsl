@@ -1,8 +1,8 @@
 // row_range: the largest and the smallest value of each dimension over a tile's rows (packed f16,
 // or f32 when the const F16 that src/gpu/approx-rerank.ts puts first is false). The tensor
-// scorer's i8 codes for f16 and f32 shards take their steps from them (approx-rerank.ts
-// stepParams: f16 codes centred on each dimension's middle, f32 digits on 0 by the largest
-// magnitude), and every search checks its queries against the largest magnitudes.
+// scorer's i8 codes for f16 and f32 shards take their centres and steps from them
+// (approx-rerank.ts stepParams), and every search checks its queries against the largest
+// magnitudes.
 // Invocation w of a workgroup row takes u32 word w (f16: dims 2w, 2w + 1; f32: dim w) of rows
 // [y rowsPer, (y + 1) rowsPer): consecutive invocations read consecutive words of a row.
 // atomicMax keeps the largest order key (orderKey: unsigned order equal to the floats' order) of

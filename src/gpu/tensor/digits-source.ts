@@ -13,10 +13,10 @@ const u = (n: number) => `${n}u`;
  * word, byte 0 first), x_j less its dimension's centre (binding 3's first section) times the
  * inverse step (its third, QW vec4 from 2 QW; uniform: its first value for every dim, centre 0).
  * Centre and step come from the rows' range (approx-rerank.ts stepParams), so
- * |(x_j - centre_j) / step_j| <= 127 (+ f32 rounding): no clamp. Rounding without conversion instructions (a
- * quarter-rate class on NVIDIA): x / step + 1.5 * 2^23 is a float of that binade whose ulp is 1, so
- * the add rounds to the nearest integer v (ties to even) and the float's bits are 0x4b400000 + v;
- * their low byte is v's two's complement byte, the part pack4xI8 keeps.
+ * |(x_j - centre_j) / step_j| <= 127 (+ f32 rounding): no clamp. Rounding without conversion
+ * instructions (a quarter-rate class on NVIDIA): x / step + 1.5 * 2^23 is a float of that binade
+ * whose ulp is 1, so the add rounds to the nearest integer v (ties to even) and the float's bits
+ * are 0x4b400000 + v; their low byte is v's two's complement byte, the part pack4xI8 keeps.
  */
 export const F16_CODES = `const ROUND_MAGIC: f32 = 12582912.0;
 fn f16Code4(lo: u32, hi: u32, inv: vec4<f32>, centre: vec4<f32>) -> u32 {
@@ -30,9 +30,10 @@ fn f16Codes(a: vec4<u32>, b: vec4<u32>, i0: vec4<f32>, i1: vec4<f32>, i2: vec4<f
 /**
  * The digits of f32 rows (StageOptions.rowsF32): 16 dims of float32 (four vec4<u32> of bits, dims
  * in order) to two words of 16 i8 digits: y = (x_j - centre_j) / step_j (x_j less its dimension's
- * centre, times the inverse step), c1 = round(y), c2 = round((y - c1) x 128). Both roundings add 1.5 x 2^23 as F16_CODES does (|y| <= 127
- * from the rows' maxima, |c2| <= 64); y - c1 is one fma from x, so the second digit sees y's bits,
- * not a rounded product's. approx-rerank.ts f32KeyBound bounds the keys of these digits.
+ * centre, times the inverse step), c1 = round(y), c2 = round((y - c1) x 128). Both roundings add
+ * 1.5 x 2^23 as F16_CODES does (|y| <= 127 from the rows' range, |c2| <= 64); y - c1 is one fma
+ * from x, so the second digit sees y's bits, not a rounded product's. approx-rerank.ts
+ * f32KeyBound bounds the keys of these digits.
  */
 const F32_DIGITS = `const ROUND_MAGIC: f32 = 12582912.0;
 struct Digits16 { hi: vec4<u32>, lo: vec4<u32> }
