@@ -306,14 +306,16 @@ export class Encoder implements TextEncoder {
   }
 
   /**
-   * Throws the TextTooLongError encode would for `text`, without running the model. Only a text
-   * longer than maxTextChars can be refused, and never by BERT's tokenizer, so only those are
-   * tokenized (up to that many characters).
+   * Throws the TextTooLongError encode would for `text`, without running the model. Never for BERT's
+   * tokenizer, and only for a text longer than maxTextChars or, under a limit raised past the
+   * default, than the default (the library overflows its stack on a Unigram text of ~120k pieces
+   * within the limit), so only those are tokenized.
    */
   check(text: string, opts: { prefix?: TextPrefix } = {}): void {
     const prefix = opts.prefix ?? 'query';
     const full = (prefix === 'none' ? '' : this.prefixes[prefix]) + text;
-    if (this.tokenizer.mayRefuse && full.length > this.maxTextChars) this.tokenizer.encode(full, this.maxLength, this.maxTextChars);
+    const mayBeRefused = full.length > Math.min(this.maxTextChars, defaultMaxTextChars(this.maxLength));
+    if (this.tokenizer.mayRefuse && mayBeRefused) this.tokenizer.encode(full, this.maxLength, this.maxTextChars);
   }
 
   private async runBatch(b: TokenBatch): Promise<{ vectors: Float32Array; dim: number; pooledByModel: boolean }> {

@@ -186,3 +186,32 @@ describe('a BERT model is never refused, and check() costs it nothing', () => {
     }
   });
 });
+
+describe('check() under a raised limit', () => {
+  it('refuses a text within the limit that the library overflows its stack on (Unigram), as encode does, so it fails alone, not its batch', async () => {
+    const dir = join(root, 'unigram');
+    writeToyFolder(dir, DIM, { noTokenizer: true });
+    const special = ['<pad>', '<unk>', '<s>', '</s>'];
+    writeFileSync(
+      join(dir, 'tokenizer.json'),
+      JSON.stringify({
+        version: '1.0',
+        added_tokens: special.map((content, id) => ({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true })),
+        normalizer: null,
+        pre_tokenizer: { type: 'Metaspace', replacement: '\u2581', prepend_scheme: 'always', split: true },
+        post_processor: null,
+        decoder: null,
+        model: { type: 'Unigram', unk_id: 1, byte_fallback: false, vocab: [...special.map((t) => [t, 0]), ['\u2581', -1], ['a', -2], ['b', -2], ['ab', -1.5], ['ba', -1.5]] },
+      }),
+    );
+    const unigram = await Encoder.fromDirectory(dir, { maxLength: 16, maxTextChars: 1_000_000 });
+    try {
+      const word = 'ab'.repeat(200_000); // no cut: tokenized whole, past the library's stack
+      await expect(unigram.encode([word])).rejects.toThrow(/overflowed its stack/);
+      expect(() => unigram.check(word)).toThrow(TextTooLongError);
+      expect(() => unigram.check(`${'ab '.repeat(100_000)}`)).not.toThrow();
+    } finally {
+      await unigram.dispose();
+    }
+  });
+});
