@@ -16,6 +16,20 @@ export function rowBytes(d: number, precision: StoragePrecision): number {
   return Math.ceil(d / DIMS_PER_WORD[precision]) * 16;
 }
 
+/** Dimensions a stored row of `bytes` holds (d padded to whole words). */
+export function storedDims(bytes: number, precision: StoragePrecision): number {
+  return (bytes / 16) * DIMS_PER_WORD[precision];
+}
+
+/**
+ * Bytes of a row's planes for the tensor kernel (f32 two digits a stored dimension, f16 one i8
+ * code); 0 where it cannot read the row: int8, or stored dims not a multiple of 32 (its step).
+ */
+export function planeRowBytes(d: number, precision: StoragePrecision): number {
+  const dims = storedDims(rowBytes(d, precision), precision);
+  return precision === 'int8' || dims % 32 !== 0 ? 0 : dims * (precision === 'f32' ? 2 : 1);
+}
+
 export interface AdapterCapacity {
   /** Name in messages, e.g. "adapter 0". */
   label: string;
@@ -216,9 +230,8 @@ function layout(input: FlatPlanInput, precision: StoragePrecision): FlatPlan {
   // A shard whose batches may run on the tensor cores (with planes; f16 with f16TensorCores even
   // without) holds that path's temporary bytes too (lists of up to tensorListK candidates,
   // tensorExtraBytes), counted before the room for planes.
-  const dims = (rb / 16) * DIMS_PER_WORD[precision];
-  const digitRow = dims * (precision === 'f32' ? 2 : 1);
-  const planesAsked = precision !== 'int8' && dims % 32 === 0 && !!input.digitPrecisions?.includes(precision);
+  const digitRow = planeRowBytes(input.d, precision);
+  const planesAsked = digitRow > 0 && !!input.digitPrecisions?.includes(precision);
   const tensorAnyway = precision === 'f16' && !!input.f16TensorCores;
   if (planesAsked || tensorAnyway) {
     const listK = input.tensorListK ?? 64;

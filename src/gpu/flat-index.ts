@@ -5,7 +5,7 @@
  */
 import { TesseraError, formatBytes } from '../core/errors.js';
 import type { IndexOptions, IndexSpec } from '../core/factory.js';
-import { describePlan, type FlatPlan, planFlat, type PrecisionChoice, rowBytes, tempBytes } from '../core/planner.js';
+import { describePlan, type FlatPlan, planFlat, type PrecisionChoice, rowBytes, storedDims, tempBytes } from '../core/planner.js';
 import { concatResults, emptyResult, mergeRankedIds, mergeResults, worstDistance } from '../core/topk.js';
 import type { ByteSink, ByteSource, Index, Metric, SearchOptions, SearchResult } from '../core/types.js';
 import { checkDimension, checkMetric, checkSearch, checkVectors, MAX_K } from '../core/validate.js';
@@ -1079,7 +1079,7 @@ export function tensorNotice(contexts: readonly GpuContext[], plan: FlatPlan, me
   if (missing.length) return `allowExperimental: ${missing.join(', ')} offer(s) no ${SUBGROUP_MATRIX_FEATURE}; the portable kernels run`;
   if (metric !== 'ip') return `allowExperimental: the tensor scorer ranks inner products only; this ${metric} index runs the portable kernels`;
   // The tensor kernel steps through a row 32 dimensions at a time (hook.ts planTensorHook's K).
-  const dims = (plan.rowBytes / 16) * DIMS_PER_WORD[precision];
+  const dims = storedDims(plan.rowBytes, precision);
   if (dims % 32 !== 0) return `allowExperimental: ${precision} rows are stored as ${dims} dimensions, not a multiple of 32, which the tensor scorer needs: the portable kernels run (vectors padded with zeros to ${Math.ceil(dims / 32) * 32} dimensions would take it, with the same inner products)`;
   if (precision === 'int8') return `allowExperimental: int8 batches of ${tensorTuning.minBatch}+ queries on the tensor cores (when the adapter lists a fitting i8 config)`;
   if (precision === 'f16' && opts.f16TensorCores !== false && halfMatricesEverywhere(contexts)) return `allowExperimental: f16 batches of ${tensorTuning.f16HalfMinBatch}+ queries on the f16 tensor cores, rows read as they are (no code plane: half of f32's memory), re-ranked exactly from the f16 rows`;

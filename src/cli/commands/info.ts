@@ -5,7 +5,7 @@
  */
 import type { Command } from 'commander';
 import { formatBytes } from '../../core/errors.js';
-import { DIMS_PER_WORD, rowBytes, type StoragePrecision } from '../../core/planner.js';
+import { planeRowBytes, rowBytes, type StoragePrecision } from '../../core/planner.js';
 import { registration } from '../../core/factory.js';
 import type { Backend } from '../../core/types.js';
 import { faissFormat } from '../../io/faiss/formats.js';
@@ -113,10 +113,7 @@ export function register(program: Command): void {
  */
 export function gpuStorageBytes(ntotal: number, d: number, metric: string | null | undefined): { f32: number; f16: number; int8: number; digitPlanes?: { f32?: number; f16?: number } } {
   const bytes = (p: StoragePrecision) => ntotal * rowBytes(d, p);
-  const planes = (p: 'f32' | 'f16') => {
-    const dims = (rowBytes(d, p) / 16) * DIMS_PER_WORD[p];
-    return metric === 'ip' && dims % 32 === 0 ? ntotal * dims * (p === 'f32' ? 2 : 1) : undefined;
-  };
+  const planes = (p: 'f32' | 'f16') => (metric === 'ip' && planeRowBytes(d, p) > 0 ? ntotal * planeRowBytes(d, p) : undefined);
   const digitPlanes = { f32: planes('f32'), f16: planes('f16') };
   return { f32: bytes('f32'), f16: bytes('f16'), int8: bytes('int8'), ...(digitPlanes.f32 !== undefined || digitPlanes.f16 !== undefined ? { digitPlanes } : {}) };
 }
