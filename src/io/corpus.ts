@@ -21,12 +21,11 @@
 import { isUtf8 } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import { open, realpath, stat } from 'node:fs/promises';
-import { homedir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import type { FileHandle } from 'node:fs/promises';
 import { TesseraError, formatBytes } from '../core/errors.js';
 import type { ProgressCallback } from '../core/types.js';
-import { openAtomicFileSink, removeLeftoversOf } from './node-fs.js';
+import { openAtomicFileSink, removeLeftoversOf, userCacheDir } from './node-fs.js';
 
 const MAGIC = 'TSROWS01';
 const HEADER_BYTES = 24;
@@ -50,10 +49,10 @@ export function offsetTablePath(corpusPath: string): string {
  * shared, read-only dataset): $XDG_CACHE_HOME (else ~/.cache)/tessera/offsets/, named by the corpus's
  * file name and a hash of its real path, so every path to one corpus finds one table.
  */
-export async function cachedOffsetTablePath(corpusPath: string, env: NodeJS.ProcessEnv = process.env): Promise<string> {
+export async function cachedOffsetTablePath(corpusPath: string): Promise<string> {
   const real = await realpath(corpusPath).catch(() => resolve(corpusPath));
   const key = createHash('sha256').update(real).digest('hex').slice(0, 16);
-  return join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'tessera', 'offsets', `${basename(real)}.${key}.offsets`);
+  return join(userCacheDir(), 'offsets', `${basename(real)}.${key}.offsets`);
 }
 
 export interface OffsetTableOptions {

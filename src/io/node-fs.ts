@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import { fstatSync, readFileSync, readlinkSync, readSync, unlinkSync } from 'node:fs';
 import { type FileHandle, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
-import { hostname } from 'node:os';
+import { homedir, hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { TesseraError, formatBytes } from '../core/errors.js';
 import type { ByteSink, ByteSource } from '../core/types.js';
@@ -147,6 +147,11 @@ export async function openFileSource(path: string): Promise<RandomAccessSource> 
     };
   };
   return view();
+}
+
+/** tessera's folder in the user's cache, $XDG_CACHE_HOME (else ~/.cache)/tessera: for files that have no writable place beside their source. */
+export function userCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  return join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'tessera');
 }
 
 const WRITE_FAILURES: Record<string, string> = {

@@ -11,7 +11,6 @@
 import { createHash } from 'node:crypto';
 import { constants, existsSync, readFileSync } from 'node:fs';
 import { access, mkdir, readFile, readdir, rm } from 'node:fs/promises';
-import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TesseraError } from '../core/errors.js';
@@ -19,6 +18,7 @@ import type { ProgressCallback } from '../core/types.js';
 import { Encoder } from '../encoder/encoder.js';
 import type { ExecutionProviderChoice } from '../encoder/runtime.js';
 import { buildIndex } from '../encoder/build-index.js';
+import { userCacheDir } from '../io/node-fs.js';
 import { inspectIndex } from '../io/read-index.js';
 
 /** Bumped when the way the demo index is built changes, so old caches are not reused. */
@@ -80,7 +80,7 @@ export async function defaultDemoCacheDir(pkgDir: string = packageRoot(), env: N
     await access(beside, constants.W_OK);
     return beside;
   } catch {
-    return join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'tessera', 'demo');
+    return join(userCacheDir(env), 'demo');
   }
 }
 
