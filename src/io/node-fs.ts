@@ -350,6 +350,9 @@ export function leftoverElsewhereNote(f: LeftoverTempFile): string {
   return `kept ${f.path} (${formatBytes(f.bytes)}): the temp file of a write by process ${f.pid} of another machine or container, in progress or stopped there; delete it if no tessera runs there`;
 }
 
+/** The longest file name of common file systems (ext4, XFS, Btrfs, APFS: 255 bytes). */
+const NAME_MAX = 255;
+
 /**
  * Writes to a temp file beside `path` (tempFilePath), then fsyncs and renames over `path`: readers never
  * see half a file. `abort()` (an extra the writers call when their producer fails) removes the temp file.
@@ -369,6 +372,17 @@ export async function openAtomicFileSink(path: string): Promise<ByteSink & { abo
     if (code === 'ENOTDIR') throw new TesseraError('INVALID_ARGUMENT', `cannot write ${path}: a part of ${dir} is a file, not a directory`, { cause: e });
     if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
       throw new TesseraError('INVALID_ARGUMENT', `cannot write ${path}: no permission to create files in ${dir} (${code})`, { cause: e });
+    }
+    // A name the file system takes, but not with the temp file's writer id around it: the raw error
+    // named only the hidden temp file, and the CLI printed its stack as if a bug.
+    const nameBytes = Buffer.byteLength(basename(path));
+    const added = Buffer.byteLength(basename(tmp)) - nameBytes;
+    if (code === 'ENAMETOOLONG' && nameBytes + added > NAME_MAX) {
+      throw new TesseraError(
+        'INVALID_ARGUMENT',
+        `cannot write ${path}: its name (${nameBytes} bytes) is too long for the temp file written beside it first, which adds ${added} bytes, past the ${NAME_MAX} a file name may have: give it a name of at most ${NAME_MAX - added} bytes`,
+        { cause: e },
+      );
     }
     // No room for even an empty file (no free inodes, a quota): the raw error named only the temp file.
     throw writeFailure(path, e, `${path} is as it was.`);

@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { open } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import '../../src/node.js';
@@ -101,6 +101,23 @@ describe('openAtomicFileSink', () => {
     const err = await writeVectors(join(dir, 'nope', 'q.npy'), new Float32Array(4), 4).then(() => undefined, (e: unknown) => e);
     expect(err).toMatchObject({ code: 'NOT_FOUND' });
     expect((err as Error).message).not.toMatch(/\.tmp/);
+  });
+
+  it('a name the file system takes but not with the temp file\'s writer id around it: INVALID_ARGUMENT saying how long a name may be, not a raw ENAMETOOLONG naming the temp file', async () => {
+    const sub = mkdtempSync(join(dir, 'long-'));
+    const path = join(sub, `${'a'.repeat(224)}.index`); // 230 bytes: a file of this name can be made
+    writeFileSync(path, 'old');
+    const err = await openAtomicFileSink(path).then(() => undefined, (e: unknown) => e);
+    expect(err).toMatchObject({ code: 'INVALID_ARGUMENT' });
+    const m = /^cannot write .*: its name \(230 bytes\) is too long for the temp file written beside it first, which adds (\d+) bytes, past the 255 a file name may have: give it a name of at most (\d+) bytes$/.exec((err as Error).message);
+    expect(Number(m?.[1]) + Number(m?.[2])).toBe(255);
+    expect(readFileSync(path, 'utf8')).toBe('old');
+    // A name a few bytes under the limit said (the writer id's length varies a little) is written.
+    const shorter = join(sub, `${'b'.repeat(Number(m![2]) - 10)}.index`);
+    const sink = await openAtomicFileSink(shorter);
+    await sink.write(new Uint8Array([1]));
+    await sink.close();
+    expect(readdirSync(sub).sort()).toEqual([basename(path), basename(shorter)].sort());
   });
 });
 
