@@ -1,7 +1,7 @@
 /**
  * Ctrl-C during a command without its own SIGINT/SIGTERM handler (convert writing a Flat of many GB)
- * killed the process mid-write, leaving the write's hidden temp file (`.<name>.<pid>.<start>.<host>.<random>.tmp`,
- * up to the whole output) beside its target; so did SIGHUP, a closed terminal or ssh session.
+ * killed the process mid-write, leaving the write's hidden temp file (tempFilePath in io/node-fs.ts, up
+ * to the whole output) beside its target; so did SIGHUP, a closed terminal or ssh session.
  */
 import { constants } from 'node:os';
 import { removeUnfinishedWritesSync, watchUnfinishedWrites } from '../io/node-fs.js';
