@@ -230,7 +230,7 @@ export function checkMaxTextChars(n: number): void {
 function chooseCutter(json: TokenizerJson, config: Record<string, unknown>, vocab: ReadonlyMap<string, number>, added: readonly string[]): Cutter {
   if (byteLevelRegex(json, config)) return { kind: 'it stops only at a change between letters, digits, whitespace and other characters', cut: classCut(added) };
   const spaces = joinsWordToSpace(vocab, new Set(added), json) ? undefined : spaceCut(added.filter((c) => c.indexOf(' ', 1) > 0));
-  const pairs = sentencePiecePairs(json, config, vocab, new Set(added));
+  const pairs = sentencePiecePairs(json, config, vocab);
   if (pairs) {
     const between = pairCut(pairs, added);
     return {
@@ -302,7 +302,7 @@ function spansCut(text: string, i: number, tokens: readonly string[]): boolean {
  * the merges left of i come in the same order (rank, then position). Suffixes that mark a word's
  * last piece (end_of_word_suffix, continuing_subword_suffix) would differ at a, so they exclude it.
  */
-function sentencePiecePairs(json: TokenizerJson, config: Record<string, unknown>, vocab: ReadonlyMap<string, number>, added: ReadonlySet<string>): (() => Set<string>) | undefined {
+function sentencePiecePairs(json: TokenizerJson, config: Record<string, unknown>, vocab: ReadonlyMap<string, number>): (() => Set<string>) | undefined {
   if (config.remove_space === true || config.do_lowercase_and_remove_accent === true) return undefined;
   const model = json.model as { type?: unknown; end_of_word_suffix?: unknown; continuing_subword_suffix?: unknown; dropout?: unknown; ignore_merges?: unknown };
   // ignore_merges takes a word found whole in the vocabulary as it is, which a prefix may be and the text not.
@@ -323,7 +323,8 @@ function sentencePiecePairs(json: TokenizerJson, config: Record<string, unknown>
       const cps = [...piece];
       for (let i = 1; i < cps.length; i++) pairs!.add(cps[i - 1]! + cps[i]!);
     };
-    for (const piece of vocab.keys()) if (typeof piece === 'string' && !added.has(piece)) addPairs(piece);
+    // Added tokens too: a normalizer can make one's text ("＜s>" reads "<s>"), which the model then takes as its piece.
+    for (const piece of vocab.keys()) if (typeof piece === 'string') addPairs(piece);
     // A merge whose result is missing from the vocabulary still joins its halves.
     const merges = (json.model as { merges?: unknown }).merges;
     if (Array.isArray(merges)) {

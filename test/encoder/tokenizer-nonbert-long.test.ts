@@ -378,3 +378,23 @@ describe('pair cuts and added tokens matched after normalization', () => {
     expectCutsExact(tok, text, [2, 3, 40]);
   });
 });
+
+describe('pair cuts where a normalizer makes an added token\'s text ("＜s>" reads "<s>", a piece of the model)', () => {
+  const json = {
+    version: '1.0',
+    added_tokens: ['<pad>', '<s>', '</s>', '<unk>'].map((t, i) => added(t, i)),
+    normalizer: { type: 'Precompiled', precompiled_charsmap: '' },
+    pre_tokenizer: { type: 'Metaspace', replacement: '\u2581', prepend_scheme: 'always', split: true },
+    post_processor: null,
+    decoder: null,
+    model: { type: 'Unigram', unk_id: 3, byte_fallback: false, vocab: [['<pad>', 0], ['<s>', 0], ['</s>', 0], ['<unk>', 0], ['\u2581', -1], ['<', -2], ['s', -2], ['>', -2], ['中', -2], ['中中', -1]] },
+  };
+  const tok = WordPieceTokenizer.fromTokenizerJson(json);
+  const run = '中'.repeat(3000);
+
+  it('no cut inside it: the model\'s piece "<s>" spans "s|>"', () => {
+    const text = `${run}＜s>\u0301${run}`; // no cut beside the mark: only "s|>" (before the fix)
+    expect(tok.idsToTokens(tok.pieces(text))).toContain('<s>');
+    expectCutsExact(tok, text, [2, 3, 1600]);
+  });
+});
