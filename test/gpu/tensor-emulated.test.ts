@@ -40,6 +40,17 @@ async function expectRecallAndExactDistances(index: GpuFlatIndex, base: Float32A
   }
 }
 
+/**
+ * bench/gpu-flat/scan-key-recall.ts's 'outliers' data (d >= 201): a common direction 1.7x each
+ * row's norm, three of whose dimensions dominate it, added to clustered rows and queries.
+ */
+function outlierRows(n: number, nq: number, d: number): { base: Float32Array; q: Float32Array } {
+  const common = normalizeRows(clusteredVectors(1, d, 1, 3), d).map((v, j) => (j === 5 ? 48 : j === 77 ? -40 : j === 200 ? 32 : v * Math.sqrt(d)) / Math.sqrt(d));
+  const unit = normalizeRows(common, d);
+  const shift = (m: Float32Array) => normalizeRows(m.map((v, i) => v + 1.7 * unit[i % d]!), d);
+  return { base: shift(normalizeRows(clusteredVectors(n, d, 30, 7), d)), q: shift(normalizeRows(clusteredVectors(nq, d, 30, 8), d)) };
+}
+
 describe.skipIf(!hasGpu)('staged tensor kernels with emulated subgroup matrices', () => {
   let ctx: GpuContext | undefined;
   beforeAll(async () => {
@@ -324,15 +335,9 @@ describe.skipIf(!hasGpu)('GpuFlatIndex f16 through the emulated tensor hook, re-
   }, 120_000);
 
   it.each([true, false])('rows offset from 0 in a few dimensions (BERT-style outlier dimensions), code plane %s: codes centred on each dimension\'s range keep the results the f16 rows\' exact best (codes scaled from 0 lost most of them)', async (plane: boolean) => {
-    // bench/gpu-flat/scan-key-recall.ts's 'outliers' data: a common direction 1.7x each row's norm,
-    // three of whose dimensions dominate it, added to clustered rows and queries.
     // 12 queries: past f16MinBatch, where the conversion while staging (no plane) takes f16 batches.
     const d = 256, n = 3000, nq = 12, k = 10;
-    const common = normalizeRows(clusteredVectors(1, d, 1, 3), d).map((v, j) => (j === 5 ? 48 : j === 77 ? -40 : j === 200 ? 32 : v * Math.sqrt(d)) / Math.sqrt(d));
-    const unit = normalizeRows(common, d);
-    const shift = (m: Float32Array) => normalizeRows(m.map((v, i) => v + 1.7 * unit[i % d]!), d);
-    const base = shift(normalizeRows(clusteredVectors(n, d, 30, 7), d));
-    const q = shift(normalizeRows(clusteredVectors(nq, d, 30, 8), d));
+    const { base, q } = outlierRows(n, nq, d);
     const index = await GpuFlatIndex.create(d, 'ip', { precision: 'f16', digitPlanes: plane, debugPoison: true });
     try {
       await index.add(base);
@@ -650,13 +655,8 @@ describe.skipIf(!hasGpu)('GpuFlatIndex f32 through the emulated tensor hook, re-
   }, 120_000);
 
   it('rows offset from 0 in a few dimensions (BERT-style outlier dimensions): digits centred on each dimension\'s range certify every query (digits scaled from 0 certified none), exact ids', async () => {
-    // bench/gpu-flat/scan-key-recall.ts's 'outliers' rows, as in the f16 case above.
     const d = 256, n = 3000, nq = 12, k = 10;
-    const common = normalizeRows(clusteredVectors(1, d, 1, 3), d).map((v, j) => (j === 5 ? 48 : j === 77 ? -40 : j === 200 ? 32 : v * Math.sqrt(d)) / Math.sqrt(d));
-    const unit = normalizeRows(common, d);
-    const shift = (m: Float32Array) => normalizeRows(m.map((v, i) => v + 1.7 * unit[i % d]!), d);
-    const base = shift(normalizeRows(clusteredVectors(n, d, 30, 7), d));
-    const q = shift(normalizeRows(clusteredVectors(nq, d, 30, 8), d));
+    const { base, q } = outlierRows(n, nq, d);
     const index = await GpuFlatIndex.create(d, 'ip', { precision: 'f32', digitPlanes: true, debugPoison: true });
     try {
       await index.add(base);
