@@ -161,26 +161,27 @@ export async function serveFiles(opts: ServeFilesOptions): Promise<RunningServic
         );
       };
       const open = (offsetsPath: string | undefined) => openCorpus(opts.corpus, { offsetsPath, onProgress: opts.onProgress, onNonUtf8Row, say });
-      const writeError = (e: unknown, codes: string[]) => {
+      // The errno code, among `codes`, of a table write that failed (openAtomicFileSink's TesseraError).
+      const failedWriteCode = (e: unknown, codes: string[]) => {
         const code = ((e as Error)?.cause as NodeJS.ErrnoException | undefined)?.code;
         return isTesseraError(e) && code !== undefined && codes.includes(code) ? code : undefined;
       };
-      const useOffsets = (e: TesseraError) => new TesseraError(e.code, `${e.message.replace(/\.$/, '')}: pass --offsets FILE in a folder you can write for the corpus's offset table`, { cause: e });
+      const withOffsetsHint = (e: TesseraError) => new TesseraError(e.code, `${e.message.replace(/\.$/, '')}: pass --offsets FILE in a folder you can write for the corpus's offset table`, { cause: e });
       const corpus = await open(opts.offsets).catch(async (e: unknown) => {
         if (opts.offsets !== undefined) throw e;
         // The table goes beside the corpus by default, often a shared read-only dataset folder: then
         // to the user's cache, as Search-R1's launch script passes no --offsets (it failed there).
-        const denied = writeError(e, ['EACCES', 'EPERM', 'EROFS']);
+        const denied = failedWriteCode(e, ['EACCES', 'EPERM', 'EROFS']);
         if (denied) {
           const cached = await cachedOffsetTablePath(opts.corpus);
           say(`corpus ${opts.corpus}: its folder cannot be written (${denied}), so its offset table goes to ${cached} (--offsets FILE to choose another)`);
-          const made = await mkdir(dirname(cached), { recursive: true }).then(() => undefined, (m: NodeJS.ErrnoException) => m);
-          if (made) throw useOffsets(new TesseraError('INVALID_ARGUMENT', `${(e as Error).message}; nor can ${dirname(cached)} be created (${made.code ?? made.message})`, { cause: made }));
+          const mkdirFailure = await mkdir(dirname(cached), { recursive: true }).then(() => undefined, (m: NodeJS.ErrnoException) => m);
+          if (mkdirFailure) throw withOffsetsHint(new TesseraError('INVALID_ARGUMENT', `${(e as Error).message}; nor can ${dirname(cached)} be created (${mkdirFailure.code ?? mkdirFailure.message})`, { cause: mkdirFailure }));
           return open(cached).catch((c: unknown) => {
-            throw writeError(c, ['EACCES', 'EPERM', 'EROFS', 'ENOSPC', 'EDQUOT']) ? useOffsets(c as TesseraError) : c;
+            throw failedWriteCode(c, ['EACCES', 'EPERM', 'EROFS', 'ENOSPC', 'EDQUOT']) ? withOffsetsHint(c as TesseraError) : c;
           });
         }
-        throw writeError(e, ['ENOSPC', 'EDQUOT']) ? useOffsets(e as TesseraError) : e;
+        throw failedWriteCode(e, ['ENOSPC', 'EDQUOT']) ? withOffsetsHint(e as TesseraError) : e;
       });
       say(`corpus ${opts.corpus}: offset table ${corpus.builtOffsets ? 'built and saved to' : 'reused from'} ${corpus.offsetsPath}`);
       if (corpus.nonUtf8Lines?.count) say(nonUtf8Note(opts.corpus, corpus.nonUtf8Lines.count, corpus.nonUtf8Lines.first));
