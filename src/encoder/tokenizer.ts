@@ -229,7 +229,7 @@ export function checkMaxTextChars(n: number): void {
 /** The cuts a pipeline other than BERT's takes (BERT's is scanned by BertScan). */
 function chooseCutter(json: TokenizerJson, config: Record<string, unknown>, vocab: ReadonlyMap<string, number>, added: readonly string[]): Cutter {
   if (byteLevelRegex(json, config)) return { kind: 'it stops only at a change between letters, digits, whitespace and other characters', cut: classCut(added) };
-  const spaces = joinsWordToSpace(vocab, new Set(added), json) ? undefined : spaceCut(added.filter((c) => c.indexOf(' ', 1) > 0));
+  const spaces = joinsWordToSpace(vocab, new Set(added), json) ? undefined : spaceCut(added);
   const pairs = sentencePiecePairs(json, config, vocab);
   if (pairs) {
     const between = pairCut(pairs, added);
@@ -247,18 +247,31 @@ function chooseCutter(json: TokenizerJson, config: Record<string, unknown>, voca
 
 /**
  * Cuts where text[i] is a plain space (U+0020) and text[i - 1] is no whitespace at all, and no
- * added token holding a space ("new york") spans i. The normalizers and pre-tokenizers of Hugging
- * Face's SentencePiece (Metaspace) and BPE tokenizers never join pieces across that point.
+ * added token holding a space ("new york") spans i, nor ends at it (endsLikeToken). The normalizers
+ * and pre-tokenizers of Hugging Face's SentencePiece (Metaspace) and BPE tokenizers never join
+ * pieces across that point.
  * Not a newline: GPT-4-style split patterns keep newlines with the punctuation before them ("!\n"
  * is one piece), so a cut there could change a piece.
  */
-function spaceCut(spacedTokens: readonly string[]): Cutter['cut'] {
+function spaceCut(addedTokens: readonly string[]): Cutter['cut'] {
+  const spacedTokens = addedTokens.filter((c) => c.indexOf(' ', 1) > 0);
+  const endsLikeToken = tokenEndTest(addedTokens);
   return (text, from, limit) => {
     for (let i = limit; i > from; i--) {
-      if (text.charCodeAt(i) === 32 && !/\s/.test(text[i - 1]!) && !spansCut(text, i, spacedTokens)) return i;
+      if (text.charCodeAt(i) === 32 && !/\s/.test(text[i - 1]!) && !spansCut(text, i, spacedTokens) && !endsLikeToken(text, i)) return i;
     }
     return undefined;
   };
+}
+
+/**
+ * Whether text[0, i) ends in the last character of an added token: the prefix's last section (its
+ * text after the last added token) may normalize to that token ("＜s>" reads "<s>"), and a section
+ * that does is taken as the token, where the whole text's longer section is not.
+ */
+function tokenEndTest(addedTokens: readonly string[]): (text: string, i: number) => boolean {
+  const ends = new Set(addedTokens.map((t) => [...t].at(-1)!));
+  return (text, i) => ends.has(codePointBefore(text, i));
 }
 
 /**
@@ -367,14 +380,15 @@ const pairSafe = (c: string): boolean => PAIR_SAFE.test(c) && !NOT_PAIR_SAFE.tes
 
 /** Cuts between two PAIR_SAFE code points no vocabulary piece holds side by side (sentencePiecePairs). */
 function pairCut(pairSet: () => ReadonlySet<string>, addedTokens: readonly string[]): Cutter['cut'] {
+  const endsLikeToken = tokenEndTest(addedTokens);
   return (text, from, limit) => {
     const pairs = pairSet();
     for (let i = Math.min(limit, text.length - 1); i > from; i--) {
       if (isLow(text.charCodeAt(i)) && isHigh(text.charCodeAt(i - 1))) continue; // inside a surrogate pair
-      const before = text.slice(isLow(text.charCodeAt(i - 1)) && i > 1 && isHigh(text.charCodeAt(i - 2)) ? i - 2 : i - 1, i);
+      const before = codePointBefore(text, i);
       const after = String.fromCodePoint(text.codePointAt(i)!);
       if (pairs.has(before + after) || !pairSafe(before) || !pairSafe(after)) continue;
-      if (!touchesToken(text, i, addedTokens)) return i;
+      if (!touchesToken(text, i, addedTokens) && !endsLikeToken(text, i)) return i;
     }
     return undefined;
   };
@@ -420,7 +434,7 @@ function classCut(addedTokens: readonly string[]): Cutter['cut'] {
   return (text, from, limit) => {
     for (let i = Math.min(limit, text.length - 1); i > from; i--) {
       if (isLow(text.charCodeAt(i)) && isHigh(text.charCodeAt(i - 1))) continue; // inside a surrogate pair
-      const before = text.slice(isLow(text.charCodeAt(i - 1)) && i > 1 && isHigh(text.charCodeAt(i - 2)) ? i - 2 : i - 1, i);
+      const before = codePointBefore(text, i);
       if (before === "'") continue;
       const after = String.fromCodePoint(text.codePointAt(i)!);
       const ca = regexClass(before);
@@ -433,6 +447,8 @@ function classCut(addedTokens: readonly string[]): Cutter['cut'] {
 
 const isHigh = (u: number): boolean => u >= 0xd800 && u <= 0xdbff;
 const isLow = (u: number): boolean => u >= 0xdc00 && u <= 0xdfff;
+/** The code point that ends text[0, i) (both halves of a surrogate pair). */
+const codePointBefore = (text: string, i: number): string => text.slice(isLow(text.charCodeAt(i - 1)) && i > 1 && isHigh(text.charCodeAt(i - 2)) ? i - 2 : i - 1, i);
 
 /** Whether an occurrence of one of `tokens` in `text` holds the character before i or the one at i. */
 function touchesToken(text: string, i: number, tokens: readonly string[]): boolean {
