@@ -8,7 +8,8 @@ import { removeUnfinishedWritesSync, watchUnfinishedWrites } from '../io/node-fs
 
 /** The exit code of a command stopped by `signal`, as a shell reports one: 128 + its number (130 for SIGINT, 143 for SIGTERM). */
 export function signalExitCode(signal: NodeJS.Signals): number {
-  return 128 + constants.signals[signal];
+  // Windows lists no SIGPIPE, yet its pipes fail with EPIPE: 13, its number on every POSIX system.
+  return 128 + (constants.signals[signal] ?? (signal === 'SIGPIPE' ? 13 : 0));
 }
 
 type SignalTarget = Pick<NodeJS.Process, 'on' | 'off' | 'listenerCount' | 'kill' | 'pid'>;
