@@ -66,26 +66,24 @@ export function rowRangesOf(keys: Uint32Array, dp: number): RowRanges {
 
 /**
  * The tensor hook's decode parameters (dp dims): vmin, then step, then the inverse steps the
- * staging multiplies by (0 for a dimension whose codes are all 0). Symmetric (`uniform`, or not
- * centred): vmin 0, step_j = max_j / 127 from the largest magnitudes (uniform: the largest over
- * all). Centred (what shards use: f16 codes, f32 digits): vmin_j the middle of the dimension's
- * range (as float32 holds it) and step_j the half width about it / 127, so code c stands for
- * vmin_j + c step_j. A dimension offset from 0 (BERT-style encoders' outlier dimensions, a common
- * direction every row shares) then keeps all 255 codes for the spread its rows really have: on
- * such rows f16 codes scaled from 0 left the candidates' recall at 0.29
- * (bench/gpu-flat/scan-key-recall.ts, data 'outliers'), and f32 digits certified no query. A
- * dimension equal in every row has step 0 and code 0: vmin_j carries it (the pre-pass adds
- * q . vmin to every key).
+ * staging multiplies by (0 for a dimension whose codes are all 0). vmin_j is the middle of the
+ * dimension's range (as float32 holds it) and step_j the half width about it / 127, so code c
+ * stands for vmin_j + c step_j (`uniform`: vmin 0 and one step, the largest magnitude over all /
+ * 127). A dimension offset from 0 (BERT-style encoders' outlier dimensions, a common direction
+ * every row shares) then keeps all 255 codes for the spread its rows really have: on such rows f16
+ * codes scaled from 0 left the candidates' recall at 0.29 (bench/gpu-flat/scan-key-recall.ts, data
+ * 'outliers'), and f32 digits certified no query. A dimension equal in every row has step 0 and
+ * code 0: vmin_j carries it (the pre-pass adds q . vmin to every key).
  */
-export function stepParams(ranges: RowRanges, dp: number, uniform = false, centred = false): Float32Array<ArrayBuffer> {
+export function stepParams(ranges: RowRanges, dp: number, uniform = false): Float32Array<ArrayBuffer> {
   const out = new Float32Array(3 * dp);
   const all = ranges.maxima.subarray(0, dp).reduce((a, b) => Math.max(a, b), 0);
   for (let j = 0; j < dp; j++) {
     // The centre as float32 holds it, and the half width about that centre: a range of a few ulps
     // has a middle float32 cannot hold, and a step from the exact half width put one end past 127
     // steps, whose code byte wraps (1 and 1 + 2^-23: the middle rounds to 1, the top coded 254).
-    const centre = centred && !uniform ? Math.fround((ranges.low[j]! + ranges.high[j]!) / 2) : 0;
-    const m = centred && !uniform ? Math.max(ranges.high[j]! - centre, centre - ranges.low[j]!) : uniform ? all : ranges.maxima[j] ?? 0;
+    const centre = uniform ? 0 : Math.fround((ranges.low[j]! + ranges.high[j]!) / 2);
+    const m = uniform ? all : Math.max(ranges.high[j]! - centre, centre - ranges.low[j]!);
     const ok = m > 0 && Number.isFinite(m);
     out[j] = centre;
     out[dp + j] = ok ? m / 127 : 0;

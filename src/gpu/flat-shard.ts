@@ -883,7 +883,7 @@ export class FlatShard {
     try {
       const ranges = await this.deviceRanges();
       // Codes and digits centred on each dimension's range (uniform steps: on 0).
-      const data = stepParams(ranges, dp, mode === 'uniform', true);
+      const data = stepParams(ranges, dp, mode === 'uniform');
       const sq = await this.ctx.createBuffer({ label: 'tessera code steps', size: data.byteLength, usage: BufferUsage.STORAGE | BufferUsage.COPY_DST });
       device.queue.writeBuffer(sq, 0, data);
       this.forgetBinds();

@@ -50,20 +50,20 @@ describe('stepParams', () => {
   it('centred: vmin the middle of each dimension\'s range, step its half width / 127; a constant dimension has step 0 and vmin its value; uniform stays on 0', () => {
     // Dims: offset [0.55, 0.65] (an outlier dimension), symmetric [-1, 1], constant 0.3, all negative [-2, -1].
     const ranges = { low: new Float32Array([0.55, -1, 0.3, -2]), high: new Float32Array([0.65, 1, 0.3, -1]), maxima: new Float32Array([0.65, 1, 0.3, 2]) };
-    const p = stepParams(ranges, 4, false, true);
+    const p = stepParams(ranges, 4);
     expect(Array.from(p.subarray(0, 4))).toEqual([0.6, 0, 0.3, -1.5].map(Math.fround));
     expect(Array.from(p.subarray(4, 8))).toEqual([0.05 / 127, 1 / 127, 0, 0.5 / 127].map((v, j) => Math.fround(j === 0 ? Math.max(Math.fround(0.65) - Math.fround(0.6), Math.fround(0.6) - Math.fround(0.55)) / 127 : v)));
     expect(p[8 + 2]).toBe(0);
     // Every value of a dimension codes within [-127, 127].
     for (const [j, x] of [[0, 0.55], [0, 0.65], [1, -1], [3, -2], [3, -1]] as const) expect(Math.abs(Math.round((Math.fround(x) - p[j]!) * p[8 + j]!))).toBeLessThanOrEqual(127);
-    expect(Array.from(stepParams(ranges, 4, true, true).subarray(0, 4))).toEqual([0, 0, 0, 0]);
+    expect(Array.from(stepParams(ranges, 4, true).subarray(0, 4))).toEqual([0, 0, 0, 0]);
   });
 
   it('centred on a range narrower than float32 can centre (adjacent floats 1 and 1 + 2^-23): every value still codes within [-127, 127]', () => {
     // The middle 1 + 2^-24 rounds to 1 in float32: a step from the half width put the high end at
     // code 254, which the staging's byte wraps to -2.
     const ranges = { low: new Float32Array([1, -3]), high: new Float32Array([1 + 2 ** -23, -3 + 2 ** -22]), maxima: new Float32Array([1 + 2 ** -23, 3]) };
-    const p = stepParams(ranges, 2, false, true);
+    const p = stepParams(ranges, 2);
     for (let j = 0; j < 2; j++) {
       for (const x of [ranges.low[j]!, ranges.high[j]!]) expect(Math.abs(Math.round(Math.fround(x - p[j]!) * p[4 + j]!))).toBeLessThanOrEqual(127);
     }
@@ -155,7 +155,7 @@ describe('f32KeyBound', () => {
       high[i % d] = Math.max(high[i % d]!, rows[i]!);
     }
     const maxima = low.map((l, j) => Math.max(-l, high[j]!));
-    const params = centred ? stepParams({ low, high, maxima }, d, false, true) : stepParams(symmetric(maxima), d);
+    const params = centred ? stepParams({ low, high, maxima }, d) : stepParams(symmetric(maxima), d);
     const centres = centred ? params.slice(0, d) : undefined;
     const steps = params.slice(d, 2 * d);
     const inverses = params.slice(2 * d, 3 * d);
