@@ -29,11 +29,12 @@ export interface EncoderOptions {
   maxLength?: number;
   /**
    * Characters of a text a tokenizer other than BERT's may take at once (default 50000, or 8 a token
-   * of maxLength when that is more). Such a
-   * tokenizer stops early only at a safe cut (a space after a word; for byte-level BPE, any change
-   * between letters, digits, whitespace and other characters); a text with none giving its first
-   * maxLength - 2 tokens within this many characters is refused (TextTooLongError) rather than
-   * tokenized whole, which for one long word takes seconds. BERT tokenizers always stop early.
+   * of maxLength when that is more). Such a tokenizer stops early only at a safe cut (a space after
+   * a word; for byte-level BPE, any change between letters, digits, whitespace and other characters;
+   * for SentencePiece-style models, also between two characters no piece holds side by side, as in
+   * CJK); a text with none giving its first maxLength - 2 tokens within this many characters is
+   * refused (TextTooLongError) rather than tokenized whole, which for one long word takes seconds.
+   * BERT tokenizers always stop early.
    */
   maxTextChars?: number;
   /** Texts per ONNX run at most; a run holds texts of one padded length (their token count rounded up to a multiple of 8), so a text's vector never depends on the texts beside it. Default 32. */
