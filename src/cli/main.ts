@@ -19,8 +19,9 @@ const program = new Command()
 
 for (const register of commands) register(program);
 removeTempFilesOnSignal();
-exitOnBrokenPipe(process.stdout);
-exitOnBrokenPipe(process.stderr);
+// An output that fails otherwise (ENOSPC: --json > file on a full disk) is reported as any error is.
+exitOnBrokenPipe(process.stdout, undefined, reportAndExit);
+exitOnBrokenPipe(process.stderr, undefined, reportAndExit);
 
 try {
   await program.parseAsync(fromSearchR1Flags(process.argv));

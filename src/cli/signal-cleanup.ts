@@ -50,13 +50,20 @@ export function isBrokenPipe(e: unknown): boolean {
 /**
  * Ends the command quietly, as the SIGPIPE that Node ignores would (141), when the reader of
  * `stream` (stdout, stderr) has gone (`tessera encode --json | head`): the write failed with an
- * unhandled 'error' event, a stack trace and exit code 1.
+ * unhandled 'error' event, a stack trace and exit code 1. Other errors of the stream (ENOSPC:
+ * `--json > file` on a full disk) go to `onOtherError` (the CLI's one-line report), after the same
+ * cleanup; without it they are thrown.
  */
-export function exitOnBrokenPipe(stream: { on(event: 'error', listener: (e: Error) => void): unknown }, exit: (code: number) => void = process.exit): void {
+export function exitOnBrokenPipe(
+  stream: { on(event: 'error', listener: (e: Error) => void): unknown },
+  exit: (code: number) => void = process.exit,
+  onOtherError?: (e: Error) => void,
+): void {
   stream.on('error', (e: Error) => {
-    if (!isBrokenPipe(e)) throw e;
+    if (!isBrokenPipe(e) && !onOtherError) throw e;
     // As another signal would: not the half-written temp file of a write in progress left behind.
     removeUnfinishedWritesSync();
-    exit(signalExitCode('SIGPIPE'));
+    if (isBrokenPipe(e)) exit(signalExitCode('SIGPIPE'));
+    else onOtherError?.(e);
   });
 }

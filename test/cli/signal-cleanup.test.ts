@@ -97,4 +97,18 @@ describe('exitOnBrokenPipe', () => {
     expect(() => stream.emit('error', Object.assign(new Error('EIO'), { code: 'EIO' }))).toThrow('EIO');
     expect(exit).not.toHaveBeenCalled();
   });
+
+  it("other errors go to onOtherError, the CLI's one-line report, after the same cleanup (--json > file on a full disk printed the stack thrown from this handler)", async () => {
+    const stream = new EventEmitter();
+    const exit = vi.fn();
+    const report = vi.fn();
+    exitOnBrokenPipe(stream, exit, report);
+    const { dir, sink } = await writeInProgress();
+    const full = Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', syscall: 'write' });
+    expect(() => stream.emit('error', full)).not.toThrow();
+    expect(report).toHaveBeenCalledWith(full);
+    expect(exit).not.toHaveBeenCalled();
+    expect(readdirSync(dir)).toEqual([]);
+    await sink.abort();
+  });
 });
