@@ -184,7 +184,7 @@ export function int8ScorerExtraBytes(d: number, k: number, nq: number): number {
 /**
  * What a tensor-core batch holds beyond the f32/f16 kernels' temporary bytes: its
  * pre-pass's query digits (two planes a query at most, kernel-source prepBytes, queries rounded up
- * to the largest block) and shared bounds (int8ScorerExtraBytes), the code steps and the row maxima
+ * to the largest block) and shared bounds (int8ScorerExtraBytes), the code steps and the row ranges
  * they come from (FlatShard.computeSteps), and for f32 planes on part of a shard the exact tiles'
  * own lists of the caller's k before list_widen widens them (FlatShard.searchBatch region X: one
  * tile's segments, at most the per-tile bound of tempBytes; counted for any f32 plan with planes,
@@ -196,7 +196,8 @@ export function tensorExtraBytes(d: number, k: number, maxBatch: number, listK: 
   const dPad = Math.ceil(d / 32) * 32;
   // int8's pre-pass bytes and shared bounds, plus the second digit plane of each query.
   const prep = int8ScorerExtraBytes(d, listK, nqb) + nqPad * dPad;
-  const steps = 5 * dPad * 4;
+  // The rows' ranges and their read-back (2 dPad floats each) beside the last code steps (3 dPad).
+  const steps = 7 * dPad * 4;
   const exactLists = partial ? nqb * Math.max(1, Math.min(segmentsPerTile('f32', nqb), maxTileRows)) * Math.min(k, listK) * 8 + 256 : 0;
   return prep + steps + exactLists;
 }

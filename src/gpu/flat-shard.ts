@@ -878,7 +878,7 @@ export class FlatShard {
   private async computeSteps(mode: 'dims' | 'uniform', digits: boolean): Promise<CodeSteps> {
     const device = this.ctx.device;
     const dp = this.q4 * 4;
-    // Under the submit lock: no add changes the rows while their maxima and digits are made.
+    // Under the submit lock: no add changes the rows while their ranges and digits are made.
     const release = await this.lockSubmit();
     try {
       const ranges = await this.deviceRanges();
@@ -926,26 +926,26 @@ export class FlatShard {
     const words = this.rowWords * 4;
     const dp = this.q4 * 4;
     const uniforms: GPUBuffer[] = [];
-    let maxima: GPUBuffer | undefined;
+    let rangeKeys: GPUBuffer | undefined;
     let read: GPUBuffer | undefined;
     try {
-      maxima = await this.ctx.createBuffer({ label: 'tessera row ranges', size: 2 * dp * 4, usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC });
+      rangeKeys = await this.ctx.createBuffer({ label: 'tessera row ranges', size: 2 * dp * 4, usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC });
       read = await this.ctx.createBuffer({ label: 'tessera row ranges read', size: 2 * dp * 4, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST });
       const pipeline = this.rangePipeline();
-      const enc = device.createCommandEncoder({ label: 'tessera row maxima' });
+      const enc = device.createCommandEncoder({ label: 'tessera row ranges' });
       for (const tile of this.tiles) {
         if (tile.rows === 0) continue;
         const plan = rangePlan(tile.rows, words);
-        uniforms.push(this.encodeOnce(enc, pipeline, plan.params, [{ buffer: tile.buffer, offset: 0, size: tile.rows * this.rowBytes }, { buffer: maxima }], plan.groups));
+        uniforms.push(this.encodeOnce(enc, pipeline, plan.params, [{ buffer: tile.buffer, offset: 0, size: tile.rows * this.rowBytes }, { buffer: rangeKeys }], plan.groups));
       }
-      enc.copyBufferToBuffer(maxima, 0, read, 0, 2 * dp * 4);
+      enc.copyBufferToBuffer(rangeKeys, 0, read, 0, 2 * dp * 4);
       device.queue.submit([enc.finish()]);
       await this.map(read);
       const keys = new Uint32Array(read.getMappedRange(0, 2 * dp * 4).slice(0));
       read.unmap();
       return rowRangesOf(keys, dp);
     } finally {
-      maxima?.destroy();
+      rangeKeys?.destroy();
       read?.destroy();
       for (const u of uniforms) u.destroy();
     }
