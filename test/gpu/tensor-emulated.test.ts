@@ -220,7 +220,7 @@ describe.skipIf(!hasGpu)('GpuFlatIndex tensor hook with emulated subgroup matric
 });
 
 // The emulated hook registered above takes f16 shards too (tensorTuning.f16): rows quantised to i8
-// while staged with steps from the rows' largest magnitudes, the final k' keys re-ranked exactly
+// while staged, centred on each dimension's range, the final k' keys re-ranked exactly
 // from the f16 rows on the GPU (approx_rerank.wgsl) and the lists ordered again.
 describe.skipIf(!hasGpu)('GpuFlatIndex f16 through the emulated tensor hook, re-ranked from the f16 rows', () => {
   /** The rows as the f16 index holds them (each value rounded to float16). */

@@ -79,10 +79,10 @@ export interface StageOptions {
   clampRows?: boolean;
   /**
    * Hook only: rows are packed float16 (2 dims a u32, D / 8 vec4 a row), quantised to i8 while
-   * staging with the shard's per-dimension inverse steps (binding 3, third section: c_j =
-   * round(x_j / step_j), within [-127, 127] since the steps come from the rows' maxima; F16_CODES).
-   * The keys are then approximate inner products of the f16 rows (vmin 0, no 128 shift), which the
-   * shard re-ranks exactly from the rows (approx_rerank.wgsl).
+   * staging with the shard's per-dimension centres and inverse steps (binding 3, first and third
+   * sections: c_j = round((x_j - centre_j) / step_j), within [-127, 127] since both come from the
+   * rows' range; F16_CODES). The keys are then approximate inner products of the f16 rows (no 128
+   * shift), which the shard re-ranks exactly from the rows (approx_rerank.wgsl).
    */
   rowsF16?: boolean;
   /** rowsF16: one step for every dimension (binding 3's first inverse step, one load a staged chunk instead of four; f16Inverses). */
