@@ -181,7 +181,8 @@ export async function serveFiles(opts: ServeFilesOptions): Promise<RunningServic
             throw failedWriteCode(c, ['EACCES', 'EPERM', 'EROFS', 'ENOSPC', 'EDQUOT']) ? withOffsetsHint(c as TesseraError) : c;
           });
         }
-        throw failedWriteCode(e, ['ENOSPC', 'EDQUOT']) ? withOffsetsHint(e as TesseraError) : e;
+        // ENAMETOOLONG: a corpus name too long for <corpus>.offsets' temp file, which only --offsets renames.
+        throw failedWriteCode(e, ['ENOSPC', 'EDQUOT', 'ENAMETOOLONG']) ? withOffsetsHint(e as TesseraError) : e;
       });
       say(`corpus ${opts.corpus}: offset table ${corpus.builtOffsets ? 'built and saved to' : 'reused from'} ${corpus.offsetsPath}`);
       if (corpus.nonUtf8Lines?.count) say(nonUtf8Note(opts.corpus, corpus.nonUtf8Lines.count, corpus.nonUtf8Lines.first));

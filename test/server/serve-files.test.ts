@@ -4,7 +4,7 @@
  * cannot write names --offsets; --retriever_name encodes queries as Search-R1 does (mean pooling)
  * whatever the folder's pooling, and --pooling overrides both.
  */
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -101,6 +101,14 @@ describe('serveFiles', () => {
       spy.mockRestore();
     }
     expect(existsSync(`${corpus}.offsets`)).toBe(false);
+  });
+
+  it("a corpus name too long for its offset table's temp file beside it: the error names --offsets, the one way to name the table", async () => {
+    const long = join(tmp, `${'c'.repeat(225)}.jsonl`); // 231 bytes: the corpus itself is a file
+    writeFileSync(long, readFileSync(corpus));
+    const service = await serveFiles({ index: join(tmp, 'hnsw.index'), corpus: long, model: MODEL, port: 0, backend: 'wasm', threads: 1 });
+    await expect(service.ready).rejects.toThrow(/cannot write .*c\.jsonl\.offsets: its name \(239 bytes\) is too long .*: pass --offsets FILE in a folder you can write/);
+    await service.close();
   });
 
   it('a missing or compressed corpus fails before the model loads (it failed only after the model had loaded)', async () => {
