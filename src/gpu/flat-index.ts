@@ -982,8 +982,8 @@ export class GpuFlatIndex implements Index {
       const started = performance.now();
       const report = (done: number) => opts.onProgress?.({ phase: 'loading index to GPU', done, total, unit: 'bytes' });
       report(0);
-      // Each shard's rows at the end, as addRows tops shards up to an even share: their tiles are
-      // sized for them (the plan's bytes) instead of doubling past them.
+      // Each shard's rows at the end (the plan's even shares): addRows fills each shard to them and
+      // its tiles are sized for them (the plan's bytes) instead of doubling past them.
       const share = Math.ceil(layout.ntotal / index.shards.length);
       index.shards.forEach((shard, s) => {
         const after = Math.max(0, layout.ntotal - s * share);
