@@ -275,19 +275,29 @@ function tokenEndTest(addedTokens: readonly string[]): (text: string, i: number)
 }
 
 /**
- * Whether a piece of the vocabulary (added tokens aside) holds a space, or SentencePiece's '▁' (or
- * the Metaspace replacement), right after a character that is neither: a model trained without
- * split_by_whitespace (Metaspace "split": false, or no pre-tokenizer) whose pieces may run across
- * the space a cut would end the text before.
+ * Whether a piece of the vocabulary (added tokens aside) or a BPE merge holds a space, or
+ * SentencePiece's '▁' (or the Metaspace replacement), right after a character that is neither: a
+ * model trained without split_by_whitespace (Metaspace "split": false, or no pre-tokenizer) whose
+ * pieces may run across the space a cut would end the text before. A merge whose result the
+ * vocabulary lacks still joins its halves.
  */
 function joinsWordToSpace(vocab: ReadonlyMap<string, number>, added: ReadonlySet<string>, json: TokenizerJson): boolean {
   const replacement = (json.pre_tokenizer as { replacement?: unknown } | null | undefined)?.replacement;
   const spaces = new Set([' ', '\u2581', ...(typeof replacement === 'string' && replacement.length === 1 ? [replacement] : [])]);
-  for (const piece of vocab.keys()) {
-    if (typeof piece !== 'string' || added.has(piece)) continue; // ids without a piece read as undefined
+  const joins = (piece: string) => {
     for (let i = 1; i < piece.length; i++) if (spaces.has(piece[i]!) && !spaces.has(piece[i - 1]!)) return true;
+    return false;
+  };
+  for (const piece of vocab.keys()) {
+    if (typeof piece === 'string' && !added.has(piece) && joins(piece)) return true; // ids without a piece read as undefined
   }
-  return false;
+  return mergedPieces(json).some(joins);
+}
+
+/** Each BPE merge of a tokenizer.json as the piece it makes (["a", "b"] or "a b": "ab"); none for other models. */
+function mergedPieces(json: TokenizerJson): string[] {
+  const merges = (json.model as { merges?: unknown }).merges;
+  return Array.isArray(merges) ? merges.map((m) => (Array.isArray(m) ? m.join('') : typeof m === 'string' ? m.replace(' ', '') : '')) : [];
 }
 
 function spansCut(text: string, i: number, tokens: readonly string[]): boolean {
@@ -339,10 +349,7 @@ function sentencePiecePairs(json: TokenizerJson, config: Record<string, unknown>
     // Added tokens too: a normalizer can make one's text ("＜s>" reads "<s>"), which the model then takes as its piece.
     for (const piece of vocab.keys()) if (typeof piece === 'string') addPairs(piece);
     // A merge whose result is missing from the vocabulary still joins its halves.
-    const merges = (json.model as { merges?: unknown }).merges;
-    if (Array.isArray(merges)) {
-      for (const m of merges) addPairs(Array.isArray(m) ? m.join('') : typeof m === 'string' ? m.replace(' ', '') : '');
-    }
+    for (const piece of mergedPieces(json)) addPairs(piece);
     return pairs;
   };
 }

@@ -354,6 +354,13 @@ describe('SentencePiece-style BPE (Llama-style normalizer, no pre-tokenizer)', (
     expect(seen.filter((n) => n < text.length)).toEqual([]);
   });
 
+  it('no space cut where a merge joins a word to the space after it, though its result is not in the vocabulary', () => {
+    const spaced = '文 '.repeat(6000);
+    const tok = WordPieceTokenizer.fromTokenizerJson(json({ merges: [['\u2581', '中'], ['中', '文'], ['文', '\u2581']] }));
+    expect(tok.idsToTokens(tok.pieces('文 文 文'))).toEqual(['\u2581', '文']); // each "文▁" merged, then dropped: not a piece, no unk token
+    expectCutsExact(tok, spaced, [2, 5, 60]);
+  });
+
   it('not with ignore_merges, which takes a prefix found whole in the vocabulary as one piece where the text is merged', () => {
     const seen = expectCutsExact(WordPieceTokenizer.fromTokenizerJson(json({ ignore_merges: true })), text, [2, 60]);
     expect(seen.filter((n) => n < text.length)).toEqual([]);
