@@ -71,7 +71,7 @@ export interface OffsetTableOptions {
    * for a caller that checks each row as it reads it anyway (build), so the check runs once.
    */
   checkUtf8?: boolean;
-  /** Human-readable notes: temp files of this table that killed writers left, removed. */
+  /** Human-readable notes: temp files of this table that killed writers left, removed (removeLeftoversOf), or kept as another machine's. */
   say?: (line: string) => void;
 }
 

@@ -48,7 +48,7 @@ export interface ConvertOptions {
   /** Bytes per WebAssembly instance (default 4 GiB); smaller forces shards. */
   shardBytes?: number;
   onProgress?: ProgressCallback;
-  /** Human-readable notes: temp files of --out that killed converts left, removed. */
+  /** Human-readable notes: temp files of --out that killed converts left, removed (removeLeftoversOf), or kept as another machine's. */
   say?: (line: string) => void;
 }
 
