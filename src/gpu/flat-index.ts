@@ -5,7 +5,7 @@
  */
 import { TesseraError, formatBytes } from '../core/errors.js';
 import type { IndexOptions, IndexSpec } from '../core/factory.js';
-import { describePlan, type FlatPlan, planFlat, type PrecisionChoice, rowBytes, storedDims, tempBytes } from '../core/planner.js';
+import { describePlan, type FlatPlan, planeRowBytes, planFlat, type PrecisionChoice, rowBytes, storedDims, tempBytes } from '../core/planner.js';
 import { concatResults, emptyResult, mergeRankedIds, mergeResults, worstDistance } from '../core/topk.js';
 import type { ByteSink, ByteSource, Index, Metric, SearchOptions, SearchResult } from '../core/types.js';
 import { checkDimension, checkMetric, checkSearch, checkVectors, MAX_K } from '../core/validate.js';
@@ -1085,7 +1085,7 @@ export function tensorNotice(contexts: readonly GpuContext[], plan: FlatPlan, me
   if (precision === 'f16' && opts.f16TensorCores !== false && halfMatricesEverywhere(contexts)) return `allowExperimental: f16 batches of ${tensorTuning.f16HalfMinBatch}+ queries on the f16 tensor cores, rows read as they are (no code plane: half of f32's memory), re-ranked exactly from the f16 rows`;
   if (precision === 'f16' && opts.f16TensorCores !== false && digits) return `allowExperimental: f16 batches of ${tensorTuning.f16CodesMinBatch}+ queries on the int8 tensor cores from the rows' i8 codes, re-ranked exactly from the f16 rows${planes}`;
   // Why no planes were planned: left out, or no room for them where gpuMemory was stated.
-  const planeBytesWanted = plan.shards.reduce((s, x) => s + x.rows, 0) * dims * (precision === 'f32' ? 2 : 1);
+  const planeBytesWanted = plan.shards.reduce((s, x) => s + x.rows, 0) * planeRowBytes(dims, precision);
   const noPlanes = opts.digitPlanes === false ? 'digitPlanes: false' : `no room in gpuMemory for their ${formatBytes(planeBytesWanted)} beside the rows`;
   if (precision === 'f16' && opts.f16TensorCores !== false) return `allowExperimental: f16 batches of ${tensorTuning.f16MinBatch}+ queries on the int8 tensor cores, rows converted as read (no code plane: ${noPlanes}; half of f32's memory), re-ranked exactly from the f16 rows (f16TensorCores: false keeps the f16 kernels)`;
   if (precision === 'f32' && opts.f32TensorCores !== false && !digits) return `allowExperimental: f32 runs the f32 kernels: no digit planes planned (${noPlanes})`;
