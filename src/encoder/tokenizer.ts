@@ -38,7 +38,10 @@ export function defaultMaxTextChars(maxLength: number): number {
   return Math.max(DEFAULT_MAX_TEXT_CHARS, 8 * maxLength);
 }
 
-/** A text refused because the tokenizer would have to take more than `limit` characters of it whole. */
+/**
+ * A text refused because the tokenizer would have to take more than `limit` characters of it whole,
+ * or because the library overflowed its stack on the characters it took (under a raised limit).
+ */
 export class TextTooLongError extends TesseraError {
   constructor(
     readonly chars: number,
