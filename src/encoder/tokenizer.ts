@@ -268,13 +268,17 @@ function spaceCut(addedTokens: readonly string[]): Cutter['cut'] {
 }
 
 /**
- * Whether text[0, i) ends in the last character of an added token: the prefix's last section (its
- * text after the last added token) may normalize to that token ("＜s>" reads "<s>"), and a section
- * that does is taken as the token, where the whole text's longer section is not.
+ * Whether text[0, i) ends in a character that may normalize to the last one of an added token
+ * (itself, one whose NFKC ends in it, or a control character a normalizer removes): the prefix's
+ * last section (its text after the last added token) may then normalize to that token ("＜s＞" reads
+ * "<s>"), and a section that does is taken as the token, where the whole text's longer section is not.
  */
 function tokenEndTest(addedTokens: readonly string[]): (text: string, i: number) => boolean {
   const ends = new Set(addedTokens.map((t) => [...t].at(-1)!));
-  return (text, i) => ends.has(codePointBefore(text, i));
+  return (text, i) => {
+    const c = codePointBefore(text, i);
+    return ends.has(c) || ends.has([...c.normalize('NFKC')].at(-1) ?? '') || /\p{C}/u.test(c);
+  };
 }
 
 /**

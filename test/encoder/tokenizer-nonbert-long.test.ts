@@ -406,7 +406,7 @@ describe('pair cuts where a normalizer makes an added token\'s text ("＜s>" rea
   });
 
   it('no pair or space cut right after it where it is the prefix\'s last section: read as <s> there, as pieces in the whole text', () => {
-    for (const text of [`＜s>${'中'.repeat(60_000)}`, `＜s> ${'中'.repeat(60_000)}`]) {
+    for (const text of [`＜s>${'中'.repeat(60_000)}`, `＜s> ${'中'.repeat(60_000)}`, `＜s＞ ${'中'.repeat(60_000)}`, `＜s>\u0001 ${'中'.repeat(60_000)}`]) {
       expect(tok.idsToTokens(tok.pieces(text).slice(0, 2))).toEqual(['\u2581', '<s>']);
       expect(() => tok.encode(text, 3), JSON.stringify(text.slice(0, 5))).toThrow(TextTooLongError); // no other cut within 50000
       expectCutsExact(tok, text, [3, 4], 70_000);
