@@ -308,15 +308,15 @@ export class Encoder implements TextEncoder {
 
   /**
    * Throws the TextTooLongError encode would for `text`, without running the model. Never for BERT's
-   * tokenizer, and only for a text longer than maxTextChars or, under a limit raised past the
-   * default, than the default (the library overflows its stack on a Unigram text of ~120k pieces
+   * tokenizer, and only for a text longer than maxTextChars or, for a Unigram model under a limit
+   * raised past the default, than the default (the library overflows its stack on ~120k pieces
    * within the limit), so only those are tokenized.
    */
   check(text: string, opts: { prefix?: TextPrefix } = {}): void {
     const prefix = opts.prefix ?? 'query';
     const full = (prefix === 'none' ? '' : this.prefixes[prefix]) + text;
-    const mayBeRefused = full.length > Math.min(this.maxTextChars, defaultMaxTextChars(this.maxLength));
-    if (this.tokenizer.mayRefuse && mayBeRefused) this.tokenizer.encode(full, this.maxLength, this.maxTextChars);
+    const safeChars = this.tokenizer.overflowsStack ? Math.min(this.maxTextChars, defaultMaxTextChars(this.maxLength)) : this.maxTextChars;
+    if (this.tokenizer.mayRefuse && full.length > safeChars) this.tokenizer.encode(full, this.maxLength, this.maxTextChars);
   }
 
   private async runBatch(b: TokenBatch): Promise<{ vectors: Float32Array; dim: number; pooledByModel: boolean }> {

@@ -69,6 +69,8 @@ export class WordPieceTokenizer {
     private readonly bert?: BertScan,
     /** Where a long text that is not BERT's may be cut (see leadingPieces). */
     private readonly cutter: Cutter = { kind: 'it stops only at a space after a word', cut: spaceCut([]) },
+    /** Unigram: the library overflows its stack past ~120k pieces, so a text within a raised maxTextChars may be refused too. */
+    readonly overflowsStack = false,
   ) {}
 
   /** From a parsed tokenizer.json (and optional tokenizer_config.json). */
@@ -99,7 +101,7 @@ export class WordPieceTokenizer {
     let size = 0;
     for (const id of vocab.values()) size = Math.max(size, id + 1);
     const added = [...tok.get_added_tokens_decoder().values()].map((t) => t.content).filter((c) => c !== '');
-    return new WordPieceTokenizer(tok, special, size, BertScan.from(json as TokenizerJson, config, tok), chooseCutter(json as TokenizerJson, config, vocab, added));
+    return new WordPieceTokenizer(tok, special, size, BertScan.from(json as TokenizerJson, config, tok), chooseCutter(json as TokenizerJson, config, vocab, added), (json as { model: { type?: unknown } }).model.type === 'Unigram');
   }
 
   /** From a BERT vocab.txt (one piece a line, line number = id): BertNormalizer, BertPreTokenizer, WordPiece "##". */

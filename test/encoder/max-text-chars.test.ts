@@ -214,4 +214,19 @@ describe('check() under a raised limit', () => {
       await unigram.dispose();
     }
   });
+
+  it('does not tokenize a text within a raised limit for byte-level BPE, which never overflows (each such text would be tokenized twice)', async () => {
+    const big = await Encoder.fromDirectory(model, { maxLength: 16, maxTextChars: 100_000 });
+    try {
+      expect(big.tokenizer.overflowsStack).toBe(false);
+      const encode = big.tokenizer.encode.bind(big.tokenizer);
+      let calls = 0;
+      big.tokenizer.encode = (...args: Parameters<typeof encode>) => (calls++, encode(...args));
+      big.check(LONG_WORD);
+      expect(calls).toBe(0);
+      expect(() => big.check('ab'.repeat(60_000))).toThrow(TextTooLongError);
+    } finally {
+      await big.dispose();
+    }
+  });
 });
