@@ -42,7 +42,7 @@ describe('host top-k merge', () => {
   });
   it('merges number labels (GPU int8 candidates) exactly as bigint labels, ties and padding included', () => {
     let seed = 7;
-    const rand = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+    const rand = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
     for (const metric of ['ip', 'l2'] as const) {
       const nq = 5;
       // Parts of different k, coarse distances (many ties), some lists cut short by -1.

@@ -69,7 +69,7 @@ describe("checkSearch's score ranges: the finiteness pass tells when no query ne
   };
   it('agrees with checkScoreRange on random magnitudes, both metrics, with a NaN still named first', () => {
     let seed = 5;
-    const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const rand = () => (seed = (Math.imul(seed, 1103515245) + 12345) & 0x7fffffff) / 2 ** 31;
     for (let t = 0; t < 400; t++) {
       const metric = t % 2 ? 'ip' : 'l2';
       const dimMax = Array.from({ length: d }, () => (rand() < 0.2 ? 0 : 10 ** (rand() * 40 - 2)));

@@ -28,7 +28,7 @@ const corpus = join(tmp, 'corpus.jsonl');
 beforeAll(async () => {
   writeFileSync(corpus, Array.from({ length: N }, (_, i) => JSON.stringify({ id: String(i), contents: `"Row ${i}"\ntext ${i}` })).join('\n') + '\n');
   let seed = 7;
-  const x = Float32Array.from({ length: N * D }, () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) - 0.5);
+  const x = Float32Array.from({ length: N * D }, () => ((seed = (Math.imul(seed, 1103515245) + 12345) & 0x7fffffff) / 2 ** 31) - 0.5);
   for (const [type, file] of [['HNSW32', 'hnsw.index'], ['IVF4,Flat', 'ivf.index']] as const) {
     const index = await indexFactory(D, type, 'ip', { backend: 'wasm', threads: 1 });
     await index.train(x);
