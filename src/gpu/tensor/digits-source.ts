@@ -63,12 +63,10 @@ export function digitsSource(dPad: number, precision: 'f16' | 'f32'): string {
   const body =
     precision === 'f32'
       ? `  let at = row * (D / 4u) + 4u * w;
-  let mid = 4u * w;
   let c = f32Codes(base[at], base[at + 1u], base[at + 2u], base[at + 3u], sq[inv], sq[inv + 1u], sq[inv + 2u], sq[inv + 3u], sq[mid], sq[mid + 1u], sq[mid + 2u], sq[mid + 3u]);
   out[row * (D / 8u) + w] = c.hi;
   out[row * (D / 8u) + D / 16u + w] = c.lo;`
       : `  let at = row * (D / 8u) + 2u * w;
-  let mid = 4u * w;
   out[row * (D / 16u) + w] = f16Codes(base[at], base[at + 1u], sq[inv], sq[inv + 1u], sq[inv + 2u], sq[inv + 3u], sq[mid], sq[mid + 1u], sq[mid + 2u], sq[mid + 3u]);`;
   const fns = precision === 'f32' ? F32_DIGITS : F16_CODES;
   return `const D: u32 = ${u(dPad)};
@@ -84,7 +82,9 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
   let row = g / (D / 16u);
   let w = g % (D / 16u);
   if (row >= params.rows) { return; }
-  let inv = 2u * (D / 4u) + 4u * w;
+  // The code word's 16 dims in the steps' sections: centres (the first), inverse steps (the third).
+  let mid = 4u * w;
+  let inv = 2u * (D / 4u) + mid;
 ${body}
 }
 `;
