@@ -5,7 +5,7 @@
  * quantizeQueries; equal keys by lower id), its k' best re-ranked in float64, against the exact
  * search of the rows it re-ranks from. Schemes:
  * - f16-codes: the f16 code plane, re-ranked from the f16 rows, against the exact f16 search: codes
- *   centred on each dimension's range (approx-rerank.ts stepParams, centred), as the index makes them;
+ *   centred on each dimension's range (approx-rerank.ts stepParams), as the index makes them;
  * - f16-codes-0: the same with codes scaled from 0 by each dimension's largest magnitude (max_j /
  *   127), as the index made them before 2026-12-05;
  * - f16-high: each dimension's f16 high byte (the E5M2 float: the plane a byte-planar f16 at
@@ -16,7 +16,7 @@
  * - f16-exact: the exact f16 search itself, against the exact f32 search (no k').
  * Reports recall@k and the queries whose k ids equal the reference's, at each k' = max(k + 16,
  * factor x k) (the tensor hook's lists hold at most 64).
- *   npx esbuild bench/gpu-flat/scan-key-recall.ts --bundle --platform=node --format=esm --outfile=out/skr.mjs
+ *   npx esbuild bench/gpu-flat/scan-key-recall.ts --bundle --platform=node --format=esm --loader:.wgsl=text --outfile=out/skr.mjs
  *   node out/skr.mjs --n 200000 --nq 64 --data bench,clustered,anisotropic --factors 4,6
  * data 'bench': bench/gpu-flat's synthetic rows and queries (uniform, unit norm); 'clustered':
  * test/helpers/data.ts clusteredVectors (100 clusters), normalised; 'anisotropic': those plus a
@@ -26,7 +26,8 @@
  */
 import { parseArgs } from 'node:util';
 import { fromHalfBits, toHalfBits } from '../../src/gpu/half.js';
-import { quantizeQueries, trainSq } from '../../src/gpu/tensor/quantize.js';
+import { stepParams } from '../../src/gpu/approx-rerank.js';
+import { encodeRows, quantizeQueries, trainSq } from '../../src/gpu/tensor/quantize.js';
 import { clusteredVectors, normalizeRows } from '../../test/helpers/data.js';
 import { syntheticQueries, syntheticRow } from './synthetic.js';
 
@@ -70,8 +71,8 @@ function rowsOf(data: string): { x: Float32Array; q: Float32Array } {
   return { x: normalizeRows(x, d), q: normalizeRows(q, d) };
 }
 
-/** The k' best keys of one query (larger first, equal keys by lower id). */
-function bestKeys(keys: Int32Array, kp: number): number[] {
+/** The kp best of one query's keys or scores (larger first, equal ones by lower id). */
+function bestKeys(keys: ArrayLike<number>, kp: number): number[] {
   const ids = Array.from({ length: kp }, () => -1);
   const ks = Array.from({ length: kp }, () => -Infinity);
   for (let i = 0; i < keys.length; i++) {
@@ -100,44 +101,38 @@ function topByScore(cands: number[], score: (i: number) => number, kk: number): 
 for (const data of values.data!.split(',')) {
   const t0 = performance.now();
   const { x, q } = rowsOf(data);
-  // The f16 rows, their per-dimension maxima and steps.
+  // The f16 rows and each dimension's range over them.
   const bits = new Uint16Array(n * d);
   const xh = new Float32Array(n * d);
-  const maxima = new Float32Array(d);
+  const low = new Float32Array(d).fill(Infinity);
+  const high = new Float32Array(d).fill(-Infinity);
   for (let i = 0; i < n * d; i++) {
     bits[i] = toHalfBits(x[i]!);
     xh[i] = fromHalfBits(bits[i]!);
     const j = i % d;
-    maxima[j] = Math.max(maxima[j]!, Math.abs(xh[i]!));
+    low[j] = Math.min(low[j]!, xh[i]!);
+    high[j] = Math.max(high[j]!, xh[i]!);
   }
+  const maxima = low.map((l, j) => Math.max(-l, high[j]!));
+  // Codes scaled from 0 (before 2026-12-05), and the centres and steps the shard takes (stepParams).
   const step = maxima.map((m) => (m > 0 ? m / 127 : 1));
-  const lowest = new Float32Array(d).fill(Infinity);
-  const highest = new Float32Array(d).fill(-Infinity);
-  for (let i = 0; i < n * d; i++) {
-    const j = i % d;
-    lowest[j] = Math.min(lowest[j]!, xh[i]!);
-    highest[j] = Math.max(highest[j]!, xh[i]!);
-  }
-  const centre = lowest.map((l, j) => (l + highest[j]!) / 2);
-  const cstep = lowest.map((l, j) => (highest[j]! - l > 0 ? (highest[j]! - l) / 2 / 127 : 1));
+  const params = stepParams({ low, high, maxima }, d);
+  const centre = params.slice(0, d);
+  const cstep = params.slice(d, 2 * d).map((v) => v || 1);
   const clampRound = (v: number) => Math.max(-127, Math.min(127, Math.round(v)));
   const linear = new Int16Array(n * d);
   const centred = new Int16Array(n * d);
-  const high = new Int16Array(n * d);
+  const highBytes = new Int16Array(n * d);
   // A high byte read as its half with low byte 0x80.
   const highValue = new Float32Array(256).map((_, b) => fromHalfBits((b << 8) | 0x80));
   for (let i = 0; i < n * d; i++) {
     const j = i % d;
     linear[i] = clampRound(xh[i]! / step[j]!);
     centred[i] = clampRound((xh[i]! - centre[j]!) / cstep[j]!);
-    high[i] = clampRound(highValue[bits[i]! >> 8]! / step[j]!);
+    highBytes[i] = clampRound(highValue[bits[i]! >> 8]! / step[j]!);
   }
   const sq = trainSq(x, n, d);
-  const sq8 = new Int16Array(n * d);
-  for (let i = 0; i < n * d; i++) {
-    const j = i % d;
-    sq8[i] = sq.step[j]! > 0 ? Math.min(255, Math.max(0, Math.round((x[i]! - sq.vmin[j]!) / sq.step[j]!))) : 0;
-  }
+  const sq8 = encodeRows(x, n, d, sq, false, d);
   const qf16 = quantizeQueries(q, nq, d, { vmin: new Float32Array(d), step }, true, d);
   const qcent = quantizeQueries(q, nq, d, { vmin: centre, step: cstep }, true, d);
   const qsq8 = quantizeQueries(q, nq, d, sq, true, d);
@@ -145,7 +140,7 @@ for (const data of values.data!.split(',')) {
   const kpMax = Math.max(...factors.map((f) => Math.max(k + 16, f * k)));
   const stats = new Map<string, { hits: number; same: number }>();
   const keys = new Int32Array(n);
-  const all = Array.from({ length: n }, (_, i) => i);
+  const exactScores = new Float64Array(n);
   const count = (name: string, got: number[], want: number[]) => {
     const st = stats.get(name) ?? { hits: 0, same: 0 };
     st.hits += got.filter((i) => want.includes(i)).length;
@@ -160,13 +155,17 @@ for (const data of values.data!.split(',')) {
     };
     const f16Score = scoreOf(xh);
     const f32Score = scoreOf(x);
-    const f16Exact = topByScore(all, f16Score, k);
-    const f32Exact = topByScore(all, f32Score, k);
+    const exactBest = (score: (i: number) => number) => {
+      for (let i = 0; i < n; i++) exactScores[i] = score(i);
+      return bestKeys(exactScores, k);
+    };
+    const f16Exact = exactBest(f16Score);
+    const f32Exact = exactBest(f32Score);
     count('f16-exact (vs f32)', f16Exact, f32Exact);
     const schemes = [
       { name: 'f16-codes', codes: centred, a: signedOf(qcent.codes, qi), score: f16Score, want: f16Exact },
       { name: 'f16-codes-0', codes: linear, a: signedOf(qf16.codes, qi), score: f16Score, want: f16Exact },
-      { name: 'f16-high', codes: high, a: signedOf(qf16.codes, qi), score: f16Score, want: f16Exact },
+      { name: 'f16-high', codes: highBytes, a: signedOf(qf16.codes, qi), score: f16Score, want: f16Exact },
       { name: 'sq8 (vs f32)', codes: sq8, a: signedOf(qsq8.codes, qi), score: f32Score, want: f32Exact },
     ];
     for (const sc of schemes) {
