@@ -18,6 +18,7 @@ import { nodeFileSystem, openAtomicFileSink, tempFilePath, thisWriter } from '..
 import { readTexts, register as registerEncode } from '../../src/cli/commands/encode.js';
 import { register as registerBuild } from '../../src/cli/commands/build.js';
 import { writeToyFolder } from './toy-model.js';
+import { runCommand } from '../helpers/cli.js';
 
 const root = mkdtempSync(join(tmpdir(), 'tessera-build-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -633,27 +634,12 @@ describe('tessera encode / build commands', () => {
   /** What the last run wrote on stderr. */
   let stderr = '';
   async function run(register: (p: Command) => void, argv: string[]): Promise<string> {
-    const program = new Command().exitOverride();
-    register(program);
-    let out = '';
-    // The CLI waits for stdout's write callback (writeOut) before it returns: call it.
-    const write = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array, ...rest: unknown[]) => {
-      out += String(s);
-      (rest.find((a) => typeof a === 'function') as (() => void) | undefined)?.();
-      return true;
-    });
-    stderr = '';
-    const err = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => {
-      stderr += String(s);
-      return true;
-    });
+    const seen = { stderr: '' };
     try {
-      await program.parseAsync(['node', 'tessera', ...argv]);
+      return await runCommand(register, argv, seen);
     } finally {
-      write.mockRestore();
-      err.mockRestore();
+      stderr = seen.stderr;
     }
-    return out;
   }
 
   it('encode --json prints {"embeddings"} equal to the library; .txt is one text a line; the summary names the settings', async () => {

@@ -17,6 +17,7 @@ import { register as registerBuild } from '../../src/cli/commands/build.js';
 import { register as registerEncode } from '../../src/cli/commands/encode.js';
 import { register as registerServe } from '../../src/cli/commands/serve.js';
 import { writeToyFolder } from './toy-model.js';
+import { runCommand } from '../helpers/cli.js';
 
 const root = mkdtempSync(join(tmpdir(), 'tessera-max-text-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -101,26 +102,6 @@ describe('build: a row the tokenizer refuses is a bad row, not the end of the bu
   });
 });
 
-/** Runs a command as `tessera` does, returning its stdout. */
-async function runCli(register: (program: Command) => void, argv: string[]): Promise<string> {
-  const program = new Command().exitOverride();
-  register(program);
-  let out = '';
-  const write = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array, ...rest: unknown[]) => {
-    out += String(s);
-    (rest.find((a) => typeof a === 'function') as (() => void) | undefined)?.();
-    return true;
-  });
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-  try {
-    await program.parseAsync(['node', 'tessera', ...argv]);
-  } finally {
-    write.mockRestore();
-    err.mockRestore();
-  }
-  return out;
-}
-
 describe('which text was refused', () => {
   it('Encoder.encode names the refused text by its index', async () => {
     await expect(enc.encode(['ab', 'c', LONG_WORD])).rejects.toThrow(/^texts\[2\]: a text of 80000 characters/);
@@ -129,7 +110,7 @@ describe('which text was refused', () => {
   it('tessera encode names it by its place in the file, before any text is encoded; --max-text-chars raises the limit', async () => {
     const txt = join(root, 'texts.txt');
     writeFileSync(txt, `ab c\n${LONG_WORD}\nc ab\n`);
-    const run = (...extra: string[]) => runCli(registerEncode, ['encode', '--model', model, '--texts', txt, '--json', '--max-length', '16', ...extra]);
+    const run = (...extra: string[]) => runCommand(registerEncode, ['encode', '--model', model, '--texts', txt, '--json', '--max-length', '16', ...extra]);
     await expect(run()).rejects.toThrow(/texts\.txt: text 2: a text of 80000 characters has no place within its first 50000 .*--max-text-chars/);
     const { embeddings } = JSON.parse(await run('--max-text-chars', '80000')) as { embeddings: number[][] };
     expect(embeddings).toHaveLength(3);
@@ -142,7 +123,7 @@ describe('tessera build --max-text-chars', () => {
     writeFileSync(corpus, ['ab c', LONG_WORD, 'c ab'].map((contents, i) => JSON.stringify({ id: String(i), contents })).join('\n') + '\n');
     const manifest = async (folder: string, ...extra: string[]) => {
       const out = join(root, `cli-out-${extra.join('') || 'default'}-${folder.split('/').pop()}`);
-      await runCli(registerBuild, ['build', '--corpus', corpus, '--model', folder, '--out', out, '--max-length', '16', ...extra]);
+      await runCommand(registerBuild, ['build', '--corpus', corpus, '--model', folder, '--out', out, '--max-length', '16', ...extra]);
       return JSON.parse(readFileSync(join(out, 'build.json'), 'utf8')) as { model: string; badRows: unknown[] };
     };
     const raised = await manifest(model, '--max-text-chars', '90000');
