@@ -7,8 +7,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Command } from 'commander';
-import { afterAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import '../../src/node.js';
 import { convertIndex } from '../../src/cli/commands/convert.js';
 import { register as registerInfo } from '../../src/cli/commands/info.js';
@@ -16,27 +15,15 @@ import { writeVectors } from '../../src/io/vectors.js';
 import { WasmHnswIndex } from '../../src/wasm/hnsw-index.js';
 import { planShards, type ShardPlan } from '../../src/wasm/shards.js';
 import { resolveThreads } from '../../src/wasm/worker-pool.js';
+import { runCommand } from '../helpers/cli.js';
 import { randomVectors } from '../helpers/data.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tessera-hnsw-plan-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** `tessera info <args>` in this process; its stdout. */
-async function info(...args: string[]): Promise<string> {
-  const program = new Command().exitOverride();
-  registerInfo(program);
-  let out = '';
-  const write = vi.spyOn(process.stdout, 'write').mockImplementation(((chunk: string, cb?: (e?: Error) => void) => {
-    out += chunk;
-    cb?.();
-    return true;
-  }) as typeof process.stdout.write);
-  try {
-    await program.parseAsync(['info', ...args], { from: 'user' });
-  } finally {
-    write.mockRestore();
-  }
-  return out;
+function info(...args: string[]): Promise<string> {
+  return runCommand(registerInfo, ['info', ...args]);
 }
 
 describe('HNSW shard plans use the threads of the load', () => {
