@@ -617,6 +617,7 @@ export class FlatShard {
   private rowsVersion = 0;
   private codeSteps: { version: number; mode: 'dims' | 'uniform'; digits: boolean; ready: Promise<CodeSteps> } | undefined;
   private magnitudes: { version: number; ready: Promise<Float32Array> } | undefined;
+  private ranges: { version: number; ranges: RowRanges } | undefined;
   ntotal = 0;
 
   constructor(
@@ -881,7 +882,7 @@ export class FlatShard {
     // Under the submit lock: no add changes the rows while their ranges and digits are made.
     const release = await this.lockSubmit();
     try {
-      const ranges = await this.deviceRanges();
+      const ranges = await this.currentRanges();
       // Codes and digits centred on each dimension's range (uniform steps: on 0).
       const data = stepParams(ranges, dp, mode === 'uniform');
       const sq = await this.ctx.createBuffer({ label: 'tessera code steps', size: data.byteLength, usage: BufferUsage.STORAGE | BufferUsage.COPY_DST });
@@ -907,7 +908,7 @@ export class FlatShard {
     const ready = (async () => {
       const release = await this.lockSubmit();
       try {
-        return (await this.deviceRanges()).maxima;
+        return (await this.currentRanges()).maxima;
       } finally {
         release();
       }
@@ -918,6 +919,19 @@ export class FlatShard {
       if (this.magnitudes === entry) this.magnitudes = undefined;
     });
     return ready;
+  }
+
+  /**
+   * The rows' ranges, read from the device once per version of the rows: the score-range check and
+   * the code steps share one pass over the base. The caller holds the submit lock, so no add lands
+   * between the version read here and the pass.
+   */
+  private async currentRanges(): Promise<RowRanges> {
+    const version = this.rowsVersion;
+    if (this.ranges?.version === version) return this.ranges.ranges;
+    const ranges = await this.deviceRanges();
+    this.ranges = { version, ranges };
+    return ranges;
   }
 
   /** row_range over every tile, read back (each padded dimension's range); the caller holds the submit lock. */

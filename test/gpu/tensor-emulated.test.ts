@@ -621,6 +621,26 @@ describe.skipIf(!hasGpu)('GpuFlatIndex f32 through the emulated tensor hook, re-
     }
   }, 120_000);
 
+  it('one pass over the rows per version gives both the score-range check and the code steps (an add makes one more)', async () => {
+    const d = 64, n = 300, nq = 20, k = 5;
+    const base = normalizeRows(clusteredVectors(n, d, 10, 212), d);
+    const q = normalizeRows(clusteredVectors(nq, d, 10, 213), d);
+    const index = await GpuFlatIndex.create(d, 'ip', { precision: 'f32', digitPlanes: true, debugPoison: true });
+    try {
+      await index.add(base.subarray(0, 200 * d));
+      const shard = shardsOf(index)[0]! as unknown as { deviceRanges(): Promise<unknown> };
+      const passes = vi.spyOn(shard, 'deviceRanges');
+      await expectExact(index, base.subarray(0, 200 * d), q, d, k);
+      await index.search(q, k);
+      expect(passes).toHaveBeenCalledTimes(1);
+      await index.add(base.subarray(200 * d));
+      await expectExact(index, base, q, d, k);
+      expect(passes).toHaveBeenCalledTimes(2);
+    } finally {
+      await index.dispose();
+    }
+  }, 120_000);
+
   it('warmUp makes the steps and digit planes and compiles every pipeline: the first search compiles none', async () => {
     const d = 64, n = 300, nq = 32, k = 5;
     const base = normalizeRows(clusteredVectors(n, d, 10, 206), d);
