@@ -295,6 +295,8 @@ describe('FAISS types tessera does not read', () => {
     NSG8: /"INSf" \(IndexNSGFlat\).*np\.save\('x\.npy', index\.reconstruct_n\(0, index\.ntotal\)\).*tessera convert --in x\.npy/,
     IVF4_FlatDedup: /"IwFd" \(IndexIVFFlatDedup\).*original vectors.*tessera convert --in vectors\.npy/,
     HNSW_L1: /metric L1 .*is not supported/,
+    // it said to load the index and write it again, which writes the on-disk lists again ("ilod")
+    IVF4_OnDisk: /"ilod" \(OnDiskInvertedLists, kept in a separate \.ivfdata file\).*ArrayInvertedLists\(ivf\.nlist, ivf\.code_size\); lists\.merge_from\(ivf\.invlists, 0\); ivf\.replace_invlists\(lists\); faiss\.write_index\(index, path\)/,
   };
   it.each(Object.keys(advice))('%s: UNSUPPORTED naming the type and what to do, on read and inspect', async (name) => {
     const f = fx.unsupported[name]!;
@@ -303,6 +305,13 @@ describe('FAISS types tessera does not read', () => {
     expect((err as Error).message).toContain(f.class);
     expect((err as Error).message.startsWith(`${f.file}: `)).toBe(true);
     if (name !== 'HNSW_L1') await expect(inspectIndex(f.file)).rejects.toMatchObject({ code: 'UNSUPPORTED', message: (err as Error).message });
+  });
+
+  it('an IVF with on-disk lists, copied into array lists as its message says, reads with FAISS\'s results', async () => {
+    const f = fx.readable.ivf_ondisk_copied!;
+    const index = await readIndex(f.file, { backend: 'wasm', threads: 1 });
+    expectSameResults(await index.search(readF32(f.queries), f.k), f.labels, f.distances, 'ivf_ondisk_copied');
+    await index.dispose();
   });
 
   it.each([{}, { shardBytes: 4096 }])('an HNSW file storing efSearch 100000 names the options that override it (%o)', async (opts) => {

@@ -24,6 +24,17 @@ import { encodeSqParams, LeWriter, readSqParams, type SqParams } from './sq.js';
 /** Coarse quantizers FAISS writes for factory strings such as IMI2x10 and RCQ, which tessera does not read. */
 const QUANTIZER_TYPES: Record<string, string> = { Imiq: 'MultiIndexQuantizer', ImRQ: 'ResidualCoarseQuantizer' };
 
+/** Inverted list kinds FAISS writes other than in-file arrays ("ilar"). */
+const INVLIST_TYPES: Record<string, string> = { ilod: 'OnDiskInvertedLists, kept in a separate .ivfdata file', il00: 'no inverted lists', ilbl: 'BlockInvertedLists' };
+/**
+ * Loading and writing again keeps OnDiskInvertedLists as they are ("ilod" again): the lists must be
+ * copied into array lists first.
+ */
+const TO_ARRAY_LISTS =
+  'copy them into array lists and write the index again: ivf = faiss.extract_index_ivf(index); ' +
+  'lists = faiss.ArrayInvertedLists(ivf.nlist, ivf.code_size); lists.merge_from(ivf.invlists, 0); ' +
+  'ivf.replace_invlists(lists); faiss.write_index(index, path)';
+
 export const IVF_FLAT_FOURCC = 'IwFl';
 export const IVF_SQ_FOURCC = 'IwSq';
 
@@ -121,9 +132,11 @@ export async function readIvfLayout(r: ByteReader, fourcc: string): Promise<IvfL
   if (ilfcc !== 'ilar') {
     const known = /^[\x20-\x7e]{4}$/.test(ilfcc);
     if (!known) throw r.error(`expected inverted lists "ilar", found bytes that are no fourcc; the file is corrupt`, ilAt);
+    const kind = INVLIST_TYPES[ilfcc];
     throw new TesseraError(
       'UNSUPPORTED',
-      `${r.label}: inverted lists of type "${ilfcc}" at byte offset ${ilAt} are not supported: tessera reads in-file array lists ("ilar"); rewrite the index with faiss.write_index after loading it into memory`,
+      `${r.label}: inverted lists of type "${ilfcc}"${kind ? ` (${kind})` : ''} at byte offset ${ilAt} are not supported: tessera reads lists stored in the index file (ArrayInvertedLists, "ilar")` +
+        (ilfcc === 'il00' ? '; this file holds none: write the index with its lists' : `; ${TO_ARRAY_LISTS}`),
     );
   }
   const ilnAt = r.offset;
