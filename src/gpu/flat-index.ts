@@ -3,6 +3,7 @@
  * WebGPU devices. Rows are sharded across devices in contiguous runs; each shard searches its own
  * tiles and the host merges the shards' top-k (core/topk mergeResults).
  */
+import { orderCalls } from '../core/call-order.js';
 import { TesseraError, formatBytes } from '../core/errors.js';
 import type { IndexOptions, IndexSpec } from '../core/factory.js';
 import { describePlan, type FlatPlan, planeRowBytes, planFlat, type PrecisionChoice, rowBytes, storedDims, tempBytes } from '../core/planner.js';
@@ -117,7 +118,10 @@ export class GpuFlatIndex implements Index {
       index.plan = plan;
       const notice = opts.allowExperimental ? tensorNotice(contexts, plan, metric, opts) : experimentalHint(contexts, metric);
       if (notice) opts.onNotice?.(notice);
-      return index;
+      // Public (the package exports the class): its calls wait for each other as the factory's do;
+      // unordered, a search issued after an add read rows still being written (int8: wrong
+      // neighbours) and a dispose issued after a search freed the buffers under it.
+      return orderCalls(index);
     } catch (e) {
       for (const c of contexts) c.destroy();
       throw e;

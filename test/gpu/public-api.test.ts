@@ -56,4 +56,31 @@ describe.skipIf(!hasGpu)('GPU index through the public entry', () => {
       await loaded.dispose();
     }
   });
+
+  it('orders the calls of an index made by GpuFlatIndex.create as the factory orders its own', async () => {
+    // The exported class's own constructor returned an index whose calls overlapped: an int8 search
+    // issued after an add (not awaited) scored rows still being written, and a dispose issued after
+    // a search freed the buffers under it (a TypeError from inside the search).
+    const d = 8;
+    const first = randomVectors(10, d, 2);
+    const more = randomVectors(20_000, d, 3);
+    const query = more.subarray(5 * d, 6 * d);
+    const index = await GpuFlatIndex.create(d, 'ip', { precision: 'int8', rerankThreads: 0 });
+    await index.add(first);
+    const added = index.add(more);
+    const searched = index.search(query, 3);
+    await added;
+    const all = new Float32Array([...first, ...more]);
+    const scores = Array.from({ length: all.length / d }, (_, i) => {
+      let s = 0;
+      for (let j = 0; j < d; j++) s += Math.fround(all[i * d + j]! * query[j]!);
+      return s;
+    });
+    const best = scores.map((s, i) => [s, i] as const).sort((a, b) => b[0] - a[0]).slice(0, 3).map(([, i]) => BigInt(i));
+    expect([...(await searched).labels]).toEqual(best);
+    const last = index.search(query, 3);
+    const disposed = index.dispose();
+    expect((await last).nq).toBe(1);
+    await disposed;
+  });
 });
