@@ -9,6 +9,7 @@ import '../node.js';
 import { isTesseraError } from '../core/errors.js';
 import { commands } from './commands/index.js';
 import { fromSearchR1Flags } from './commands/serve.js';
+import { checkRequiredOptionsAfterUnknownOnes } from './options.js';
 import { exitOnBrokenPipe, isBrokenPipe, removeTempFilesOnSignal, signalExitCode } from './signal-cleanup.js';
 
 const program = new Command()
@@ -18,6 +19,7 @@ const program = new Command()
   .showHelpAfterError('(run with --help for usage)');
 
 for (const register of commands) register(program);
+checkRequiredOptionsAfterUnknownOnes(program);
 removeTempFilesOnSignal();
 // An output that fails otherwise (ENOSPC: --json > file on a full disk) is reported as any error is.
 exitOnBrokenPipe(process.stdout, undefined, reportAndExit);

@@ -13,6 +13,31 @@ export function intOption(name: string, min: number, max = Number.MAX_SAFE_INTEG
   };
 }
 
+/**
+ * Commander checks required options before unknown ones, so a misspelt required option
+ * (`--querys q.npy`) was reported as "required option '--queries <file>' not specified", which
+ * the user had typed, rather than as the typo with commander's "Did you mean --queries?". The
+ * commands' required options become optional to commander and are checked in a preAction hook,
+ * which runs after the unknown-option check, with commander's own message.
+ */
+export function checkRequiredOptionsAfterUnknownOnes(program: Command): void {
+  const required = new Set<Option>();
+  for (const command of program.commands) {
+    for (const option of command.options) {
+      if (!option.mandatory) continue;
+      option.makeOptionMandatory(false);
+      required.add(option);
+    }
+  }
+  program.hook('preAction', (_program, command) => {
+    for (const option of command.options) {
+      if (required.has(option) && command.getOptionValue(option.attributeName()) === undefined) {
+        command.error(`error: required option '${option.flags}' not specified`, { code: 'commander.missingMandatoryOptionValue' });
+      }
+    }
+  });
+}
+
 /** "40GiB", "512MB", "1073741824" -> bytes. kB/MB/GB/TB are decimal; k, KiB, G, GiB binary. */
 export function bytesOption(value: string): number {
   const m = /^\s*(\d+(?:\.\d+)?)\s*(|b|k|kb|kib|m|mb|mib|g|gb|gib|t|tb|tib)\s*$/i.exec(value);

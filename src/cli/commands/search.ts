@@ -24,6 +24,7 @@ interface SearchFlags {
   allowExperimental?: boolean;
   digitPlanes?: boolean;
   dim?: number;
+  threads?: number;
   json?: boolean;
 }
 
@@ -39,10 +40,18 @@ export function register(program: Command): void {
     .option('--nprobe <n>', 'IVF: inverted lists visited (FAISS nprobe)', intOption('--nprobe', 1));
   addGpuIndexOptions(cmd)
     .option('--dim <d>', 'dimension of a raw .f32 query file (default: the index dimension)', intOption('--dim', 1))
+    .option('--threads <n>', 'worker threads of a wasm index (default: all cores; HNSW keeps a visited byte per vector for each: tessera info --threads shows the plan)', intOption('--threads', 1, 256))
     .option('--json', 'print {"labels": [[...]], "distances": [[...]]} instead of text')
     .action(async (flags: SearchFlags) => {
       // Header and queries first: a wrong file or dimension fails before gigabytes are loaded.
       const info = await inspectIndex(flags.index);
+      // Texts are what a user has at hand; the vector readers would only say the format is unknown.
+      if (/\.(txt|json|jsonl)$/i.test(flags.queries)) {
+        throw new TesseraError(
+          'INVALID_ARGUMENT',
+          `${flags.queries}: search takes query vectors (.npy, .fvecs or .f32), not texts: encode the texts with the model that built the index first (tessera encode --model DIR --texts ${flags.queries} --out q.npy), then pass --queries q.npy`,
+        );
+      }
       const dim = flags.dim ?? (/\.f32$/i.test(flags.queries) ? info.d : undefined);
       const q = await readVectors(flags.queries, { dim });
       if (q.d !== info.d) {
@@ -59,6 +68,7 @@ export function register(program: Command): void {
         gpuMemory: flags.gpuMemory,
         allowExperimental: flags.allowExperimental,
         digitPlanes: digitPlanesOption(flags),
+        threads: flags.threads,
         ...knobs,
         onProgress: progressBars(),
         onNotice: say,

@@ -1,0 +1,85 @@
+/**
+ * What a first-time user of the README's Command line section runs into: a misspelt required
+ * option is named as the typo it is (built CLI, as `npx tessera` runs it), a texts file given to
+ * search points to `tessera encode`, and search takes the --threads that `tessera info --threads`
+ * plans for.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { register as registerSearch } from '../../src/cli/commands/search.js';
+import { indexFactory } from '../../src/core/factory.js';
+import '../../src/node.js';
+import { writeVectors } from '../../src/io/vectors.js';
+import { runCommand } from '../helpers/cli.js';
+
+const readIndexOptions: Record<string, unknown>[] = [];
+vi.mock('../../src/io/read-index.js', async (importOriginal) => {
+  const actual = await importOriginal<typeof import('../../src/io/read-index.js')>();
+  return {
+    ...actual,
+    readIndex: (source: string, options: Record<string, unknown>) => {
+      readIndexOptions.push(options);
+      return actual.readIndex(source, options);
+    },
+  };
+});
+
+const CLI = resolve(import.meta.dirname, '../../dist/cli/main.js');
+const d = 4;
+let dir: string;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'tessera-usage-'));
+  const vectors = Float32Array.from({ length: 8 * d }, (_, i) => ((i * 7) % 11) - 5);
+  const index = await indexFactory(d, 'Flat', 'ip', { backend: 'wasm' });
+  await index.add(vectors);
+  await index.save(join(dir, 'flat.index'));
+  await index.dispose();
+  await writeVectors(join(dir, 'q.npy'), vectors.subarray(0, 2 * d), d);
+  writeFileSync(join(dir, 'questions.txt'), 'who wrote hamlet\n');
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function tessera(...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [CLI, ...args], { cwd: dir, encoding: 'utf8', timeout: 60_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('built CLI: a misspelt required option', () => {
+  it('is reported as unknown, with the option meant, not as the required one missing', () => {
+    // Commander checks required options first: "--querys q.npy" said "required option '--queries <file>' not specified".
+    expect(existsSync(CLI), `${CLI} is missing: run npm run build first (this test runs the built CLI)`).toBe(true);
+    const typo = tessera('search', '--index', 'flat.index', '--querys', 'q.npy');
+    expect(typo.status).toBe(1);
+    expect(typo.stdout).toBe('');
+    expect(typo.stderr).toMatch(/^error: unknown option '--querys'\n\(Did you mean --queries\?\)\n/);
+    expect(typo.stderr).not.toContain('required option');
+    // A required option really missing is still named, as before.
+    const missing = tessera('search', '--queries', 'q.npy');
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toMatch(/^error: required option '--index <file>' not specified\n\(run with --help for usage\)/);
+    // --help needs none of them.
+    expect(tessera('convert', '--help').status).toBe(0);
+  });
+});
+
+describe('tessera search', () => {
+  it('a texts file as --queries points to tessera encode', async () => {
+    // It said only "cannot tell the vector format: name the file .npy (float32), .fvecs, or .f32".
+    await expect(runCommand(registerSearch, ['search', '--index', join(dir, 'flat.index'), '--queries', join(dir, 'questions.txt')])).rejects.toThrow(
+      /questions\.txt: search takes query vectors \(\.npy, \.fvecs or \.f32\), not texts: .*tessera encode --model DIR --texts .*questions\.txt --out q\.npy/,
+    );
+  });
+
+  it('--threads reaches the index, as tessera info --threads plans it', async () => {
+    // search had no --threads: "unknown option '--threads'", while info's plan is "as search/serve would be given".
+    readIndexOptions.length = 0;
+    const seen = { stderr: '' };
+    const out = await runCommand(registerSearch, ['search', '--index', join(dir, 'flat.index'), '--queries', join(dir, 'q.npy'), '--backend', 'wasm', '--threads', '1', '-k', '2', '--json'], seen);
+    expect(readIndexOptions.map((o) => o.threads)).toEqual([1]);
+    expect((JSON.parse(out) as { labels: number[][] }).labels).toHaveLength(2);
+  });
+});
