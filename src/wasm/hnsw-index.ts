@@ -16,7 +16,7 @@ import { TesseraError, formatBytes } from '../core/errors.js';
 import type { IndexOptions } from '../core/factory.js';
 import { concatResults } from '../core/topk.js';
 import type { ByteSink, ByteSource, Index, Metric, SearchOptions, SearchResult } from '../core/types.js';
-import { MAX_K, checkFileRows, checkScoreRange, checkSearch, checkVectors, describeArg, raiseDimMaxima } from '../core/validate.js';
+import { MAX_K, checkDimension, checkFileRows, checkMetric, checkScoreRange, checkSearch, checkVectors, describeArg, raiseDimMaxima } from '../core/validate.js';
 import { ByteReader, sourceLabel } from '../io/byte-reader.js';
 import { streamFlatRows } from '../io/faiss/flat.js';
 import { checkHnswGraph, HNSW_FLAT_FOURCC, type HnswGraph, type HnswLayout, readHnswLayout, readHnswNeighbors, writeHnswFlatTo } from '../io/faiss/hnsw.js';
@@ -152,8 +152,14 @@ export class WasmHnswIndex implements Index {
   readonly backend = 'wasm' as const;
   readonly isTrained = true;
   readonly description: string;
-  /** Default efSearch when a search passes none (FAISS hnsw.efSearch). */
-  efSearch: number;
+  /** Default efSearch when a search passes none (FAISS hnsw.efSearch); checked when set, as efConstruction is. */
+  get efSearch(): number {
+    return this.defaultEfSearch;
+  }
+  set efSearch(ef: number) {
+    this.defaultEfSearch = checkPositiveInt(ef, 'efSearch', EF_MAX);
+  }
+  private defaultEfSearch: number;
   private readonly h: number;
   private capacity = 0;
   /** Upper-level neighbour slots the block has room for (level 0 has its own array). */
@@ -177,7 +183,7 @@ export class WasmHnswIndex implements Index {
     seed: number,
   ) {
     this.description = `HNSW${M}`;
-    this.efSearch = efSearch;
+    this.defaultEfSearch = efSearch;
     this.dimMax = new Float64Array(d);
     const x = heap.exports as unknown as Exports;
     this.h = heap.alloc(x.hnsw_struct_bytes());
@@ -196,6 +202,9 @@ export class WasmHnswIndex implements Index {
 
   /** An empty index; threads default to all cores where memory can be shared with workers. */
   static async create(d: number, M: number, metric: Metric, opts: HnswIndexOptions = {}): Promise<WasmHnswIndex> {
+    // Public: indexFactory checks these too, but a metric of 'IP' or 'cosine' here built an L2 index.
+    checkDimension(d);
+    checkMetric(metric);
     checkPositiveInt(M, 'HNSW M', 512);
     if (M < 2) throw new TesseraError('INVALID_ARGUMENT', `HNSW M must be >= 2, got ${M}`);
     const efConstruction = checkPositiveInt(opts.efConstruction ?? HNSW_DEFAULTS.efConstruction, 'efConstruction', EF_MAX);

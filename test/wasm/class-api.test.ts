@@ -1,0 +1,40 @@
+/**
+ * The WASM index class the package exports (WasmHnswIndex, README "CPU search"), called directly as
+ * a TypeScript user calls it rather than through indexFactory: its own entry points check what the
+ * factory checks, and its FAISS-style knobs are checked when set.
+ */
+import { describe, expect, it } from 'vitest';
+import { WasmHnswIndex, type Metric } from '../../src/node.js';
+import { randomVectors } from '../helpers/data.js';
+
+describe('WasmHnswIndex called directly', () => {
+  it('refuses a metric or dimension indexFactory refuses, instead of building an L2 index', async () => {
+    // create took any metric: 'IP' (FAISS's spelling) or 'cosine' built an L2 graph reporting that metric.
+    for (const metric of ['IP', 'cosine'] as unknown as Metric[]) {
+      await expect(WasmHnswIndex.create(8, 16, metric, { threads: 1 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining("metric must be 'ip' or 'l2'") });
+    }
+    for (const d of [0, 1.5, '8'] as unknown as number[]) {
+      await expect(WasmHnswIndex.create(d, 16, 'ip', { threads: 1 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('dimension must be an integer') });
+    }
+    const index = await WasmHnswIndex.create(8, 16, 'ip', { threads: 1 });
+    await index.add(randomVectors(20, 8, 1));
+    const graph = index.graph();
+    await expect(WasmHnswIndex.fromGraph(8, 'IP' as Metric, graph, index.vectors(), { threads: 1 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await index.dispose();
+  });
+
+  it('checks efSearch when it is set, as efConstruction is, and keeps the last good value', async () => {
+    const index = await WasmHnswIndex.create(8, 16, 'ip', { threads: 1, efSearch: 24 });
+    try {
+      for (const ef of [0, -1, 2.5, 1 << 17, '64'] as unknown as number[]) {
+        expect(() => (index.efSearch = ef)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('efSearch must be an integer in [1, 65536]') }));
+      }
+      expect(index.efSearch).toBe(24);
+      index.efSearch = 64;
+      expect(index.efSearch).toBe(64);
+      expect(index.graph().efSearch).toBe(64);
+    } finally {
+      await index.dispose();
+    }
+  });
+});
