@@ -295,6 +295,15 @@ describe('FAISS types tessera does not read', () => {
     NSG8: /"INSf" \(IndexNSGFlat\).*np\.save\('x\.npy', index\.reconstruct_n\(0, index\.ntotal\)\).*tessera convert --in x\.npy/,
     IVF4_FlatDedup: /"IwFd" \(IndexIVFFlatDedup\).*original vectors.*tessera convert --in vectors\.npy/,
     HNSW_L1: /metric L1 .*is not supported/,
+    // these were named by their fourcc alone, "NPRf" as "not a FAISS index"
+    NSG8_PQ2: /"INSp" \(IndexNSGPQ\).*quantizer codes.*tessera convert/,
+    IVF2_PRQ2x2x4: /"IwPR" \(IndexIVFProductResidualQuantizer\).*quantizer codes/,
+    RQ3x4fs_Nrq2x4: /"IRfs" \(IndexResidualQuantizerFastScan\).*quantizer codes/,
+    'IVF2_PRQ2x3x4fs_Nrq2x4': /FAISS index type "NPRf" \(IndexIVFProductResidualQuantizerFastScan\).*quantizer codes/,
+    RowwiseMinMax: /"IRMf" \(IndexRowwiseMinMax\).*quantizer codes/,
+    IVFSpectralHash: /"IwSh" \(IndexIVFSpectralHash\).*binary hashes/,
+    Lattice: /"IxLa" \(IndexLattice\).*quantizer codes/,
+    NNDescentFlat: /"INNf" \(IndexNNDescentFlat\).*reconstruct_n\(0, index\.ntotal\).*--index-type HNSW32/,
     // it said to load the index and write it again, which writes the on-disk lists again ("ilod")
     IVF4_OnDisk: /"ilod" \(OnDiskInvertedLists, kept in a separate \.ivfdata file\).*ArrayInvertedLists\(ivf\.nlist, ivf\.code_size\); lists\.merge_from\(ivf\.invlists, 0\); ivf\.replace_invlists\(lists\); faiss\.write_index\(index, path\)/,
   };
@@ -305,6 +314,20 @@ describe('FAISS types tessera does not read', () => {
     expect((err as Error).message).toContain(f.class);
     expect((err as Error).message.startsWith(`${f.file}: `)).toBe(true);
     if (name !== 'HNSW_L1') await expect(inspectIndex(f.file)).rejects.toMatchObject({ code: 'UNSUPPORTED', message: (err as Error).message });
+  });
+
+  it.each([
+    ['IvFl', 'IndexIVFFlat', 'IwFl'],
+    ['IwSQ', 'IndexIVFScalarQuantizer', 'IwSq'],
+  ])('the legacy fourcc %s names %s and the way to today\'s format', async (fourcc, cls, today) => {
+    const b = new Uint8Array(readFileSync(fx.readable.ivf_d768_ip!.file));
+    b.set(Buffer.from(fourcc, 'latin1'), 0);
+    const file = join(dir, `legacy-${fourcc}.index`);
+    writeFileSync(file, b);
+    await expect(readIndex(file, { backend: 'wasm', threads: 1 })).rejects.toMatchObject({
+      code: 'UNSUPPORTED',
+      message: expect.stringContaining(`"${fourcc}" (${cls}) is not supported: an old FAISS format of ${cls}: load it with faiss.read_index and write it again with faiss.write_index (today's FAISS writes it as "${today}"`),
+    });
   });
 
   it('an IVF with on-disk lists, copied into array lists as its message says, reads with FAISS\'s results', async () => {

@@ -58,6 +58,11 @@ const REBUILD = 'rebuild it from its float vectors as one of these (tessera conv
 const CODES = `its vectors are stored as quantizer codes tessera cannot decode: ${REBUILD}`;
 const ID_MAP =
   'tessera labels vectors 0..n-1 in file order: write the wrapped index on its own (faiss.write_index(faiss.downcast_index(index.index), path)) and map the labels through faiss.vector_to_array(index.id_map)';
+const EXACT_GRAPH =
+  "its vectors are exact: write them out (np.save('x.npy', index.reconstruct_n(0, index.ntotal))) and rebuild as HNSW<M>, the graph index tessera reads (tessera convert --in x.npy --out F --index-type HNSW32)";
+/** Legacy fourccs (FAISS index_read.cpp: "legacy") that FAISS still reads and writes as today's. */
+const OLD_FORMAT = (current: string) =>
+  `an old FAISS format of ${current}: load it with faiss.read_index and write it again with faiss.write_index (today's FAISS writes it as "${current === 'IndexIVFFlat' ? 'IwFl' : 'IwSq'}", which tessera reads)`;
 const BINARY = 'a binary index (faiss.write_index_binary): tessera serves float32 vectors';
 
 /**
@@ -87,16 +92,45 @@ const KNOWN_UNSUPPORTED: Record<string, readonly [type: string, advice: string]>
   IxPL: ['IndexProductLocalSearchQuantizer', CODES],
   IwRQ: ['IndexIVFResidualQuantizer', CODES],
   IwLS: ['IndexIVFLocalSearchQuantizer', CODES],
+  ILfs: ['IndexLocalSearchQuantizerFastScan', CODES],
+  IRfs: ['IndexResidualQuantizerFastScan', CODES],
+  IPLf: ['IndexProductLocalSearchQuantizerFastScan', CODES],
+  IPRf: ['IndexProductResidualQuantizerFastScan', CODES],
+  IwPL: ['IndexIVFProductLocalSearchQuantizer', CODES],
+  IwPR: ['IndexIVFProductResidualQuantizer', CODES],
+  IVLf: ['IndexIVFLocalSearchQuantizerFastScan', CODES],
+  IVRf: ['IndexIVFResidualQuantizerFastScan', CODES],
+  // "N means IV" (FAISS index_write.cpp): these two start with N, not I
+  NPLf: ['IndexIVFProductLocalSearchQuantizerFastScan', CODES],
+  NPRf: ['IndexIVFProductResidualQuantizerFastScan', CODES],
+  IxLa: ['IndexLattice', CODES],
+  IRMf: ['IndexRowwiseMinMax', CODES],
+  IRMh: ['IndexRowwiseMinMaxFP16', CODES],
+  Ixrq: ['IndexRaBitQ', CODES],
+  Iwrq: ['IndexIVFRaBitQ', CODES],
+  IwIQ: ['IndexIVFIndependentQuantizer', REBUILD],
+  INSp: ['IndexNSGPQ', CODES],
+  INSs: ['IndexNSGSQ', CODES],
   IxHe: ['IndexLSH', `its vectors are stored as binary hashes: ${REBUILD}`],
+  IwSh: ['IndexIVFSpectralHash', `its vectors are stored as binary hashes: ${REBUILD}`],
   IHNp: ['IndexHNSWPQ', CODES],
   IHNs: ['IndexHNSWSQ', `tessera's HNSW stores float32 vectors (IndexHNSWFlat): rebuild as HNSW<M>, or as SQ8 / IVF<nlist>,SQ8 for 8-bit codes (tessera convert)`],
   IHN2: ['IndexHNSW2Level', CODES],
   // convert reads neither (it reads Flat, HNSW Flat and IVF Flat files): the way there is their vectors
-  INSf: [
-    'IndexNSGFlat',
-    "its vectors are exact: write them out (np.save('x.npy', index.reconstruct_n(0, index.ntotal))) and rebuild as HNSW<M>, the graph index tessera reads (tessera convert --in x.npy --out F --index-type HNSW32)",
-  ],
+  INSf: ['IndexNSGFlat', EXACT_GRAPH],
+  INNf: ['IndexNNDescentFlat', EXACT_GRAPH],
   IwFd: ['IndexIVFFlatDedup', `rebuild it from its original vectors as IVF<nlist>,Flat (tessera convert --in vectors.npy --out F --index-type IVF4096,Flat): FAISS cannot reconstruct a dedup index's vectors`],
+  // legacy formats of early FAISS releases
+  IvFl: ['IndexIVFFlat', OLD_FORMAT('IndexIVFFlat')],
+  IvFL: ['IndexIVFFlat', OLD_FORMAT('IndexIVFFlat')],
+  IvSQ: ['IndexIVFScalarQuantizer', OLD_FORMAT('IndexIVFScalarQuantizer')],
+  IwSQ: ['IndexIVFScalarQuantizer', OLD_FORMAT('IndexIVFScalarQuantizer')],
+  IvPQ: ['IndexIVFPQ', CODES],
+  IvQR: ['IndexIVFPQR', CODES],
+  IxPQ: ['IndexPQ', CODES],
+  IxPo: ['IndexPQ', CODES],
+  IxRQ: ['IndexResidualQuantizer', CODES],
+  IxHE: ['IndexLSH', `its vectors are stored as binary hashes: ${REBUILD}`],
   // types of later FAISS releases
   IxFP: ['IndexFlatPanorama', REBUILD],
   IxFp: ['IndexFlatPanorama', REBUILD],
@@ -105,6 +139,9 @@ const KNOWN_UNSUPPORTED: Record<string, readonly [type: string, advice: string]>
   IHNc: ['IndexHNSWCagra', REBUILD],
   IHc2: ['IndexHNSWCagra', REBUILD],
   IH00: ['IndexHNSW', REBUILD],
+  ISVD: ['IndexSVS', REBUILD],
+  IS44: ['IndexSVSLVQ4x4', CODES],
+  IS48: ['IndexSVSLVQ4x8', CODES],
 };
 
 /**
