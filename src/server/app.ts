@@ -57,8 +57,9 @@ export interface AppOptions {
   /** Largest request body, bytes (413 above). */
   bodyLimit: number;
   /**
-   * How long a /retrieve sent while loading waits for it to end before 503 (the request timeout):
-   * a trainer started beside the server, or one that waits only for the port, gets answers, not errors.
+   * The request timeout (--timeout-ms): how long a /retrieve sent while loading waits for it to end
+   * before 503 (a trainer started beside the server, or one that waits only for the port, gets
+   * answers, not errors), and how long after the stop a request body still coming in is waited for.
    */
   loadWaitMs: number;
   metrics: ServerMetrics;
@@ -261,6 +262,10 @@ export function createApp(opts: AppOptions, state: ServiceState): FastifyInstanc
     // No coercion by Ajv (its set is not pydantic's: it reads null as 0 and 3 as "3"): /retrieve
     // reads what pydantic's lax mode reads (readLaxFields) before the schema, which refuses the rest.
     ajv: { customOptions: { coerceTypes: false, allErrors: false } },
+    // While closing, fastify would answer a request routed after the stop itself, with its own body
+    // ({"error": "Service Unavailable"}, no Retry-After, uncounted): the handlers answer it instead,
+    // in the envelope, and /health says "closing".
+    return503OnClosing: false,
   });
 
   // Clients that post JSON without a JSON content type (curl -d: form-encoded; fetch with a string
@@ -358,9 +363,26 @@ export function createApp(opts: AppOptions, state: ServiceState): FastifyInstanc
   });
   // A lingering socket does not hold a shutdown.
   const lingering = new Set<Socket>();
+  // Requests routed once the server was stopping: refused (503). Those routed before it are in
+  // flight and answered, also when their body comes in after the stop.
+  const routedWhileClosing = new WeakSet<IncomingMessage>();
+  // Requests whose body is still coming in: a client that stops sending would hold the close (and
+  // the process) until it hangs up, so past the request timeout after the stop its socket is closed.
+  const receiving = new Set<IncomingMessage>();
+  app.addHook('onRequest', async (request, reply) => {
+    if (state.phase === 'closing' || state.phase === 'failed') routedWhileClosing.add(request.raw);
+    if (request.raw.complete) return;
+    receiving.add(request.raw);
+    reply.raw.once('close', () => receiving.delete(request.raw));
+  });
+  let stalledUploads: ReturnType<typeof setTimeout> | undefined;
   app.addHook('preClose', async () => {
     for (const socket of lingering) socket.destroy();
+    stalledUploads = setTimeout(() => {
+      for (const raw of receiving) if (!raw.complete) raw.socket?.destroy();
+    }, opts.loadWaitMs);
   });
+  app.addHook('onClose', async () => clearTimeout(stalledUploads));
 
   const ready = () => state.phase === 'ready' && (state.searchReady?.() ?? true);
   /** Queries of /retrieve requests waiting for loading to end. */
@@ -411,7 +433,8 @@ export function createApp(opts: AppOptions, state: ServiceState): FastifyInstanc
       }
       // Nothing to search: answered at once, also while loading. Search-R1's trainer posts [] when no
       // rollout searched and reads "result" with no retry: a 503 there stopped the training run.
-      if (queries.length === 0 && state.phase !== 'failed' && state.phase !== 'closing') return { result: [] };
+      const refusedByStop = state.phase === 'failed' || (state.phase === 'closing' && routedWhileClosing.has(request.raw));
+      if (queries.length === 0 && !refusedByStop) return { result: [] };
       let waited = false;
       if (state.phase === 'loading' && state.settled) {
         // Waiting requests count against the queue's capacity, so a flood during a long load is bounded.
@@ -425,7 +448,9 @@ export function createApp(opts: AppOptions, state: ServiceState): FastifyInstanc
           waited = true;
         }
       }
-      if (state.phase !== 'ready' || !state.batcher || !state.corpus) {
+      // In flight when the stop came (routed before it): answered, as the batcher takes queries until the server has closed.
+      const serving = state.phase === 'ready' || (state.phase === 'closing' && !refusedByStop);
+      if (!serving || !state.batcher || !state.corpus) {
         const loading = `the index, corpus and model are still loading${waited ? ` after ${opts.loadWaitMs} ms of waiting` : loadWaiting > 0 ? ` and ${loadWaiting} queries already wait for them` : ''}`;
         const why = state.phase === 'failed' ? `loading failed: ${state.error}` : state.phase === 'closing' ? 'the server is shutting down' : loading;
         return sendFailure(reply, { status: 503, code: 'UNAVAILABLE', message: `${why}: retry shortly (GET /health says when ready)`, retryAfter: 5, reason: 'unavailable' }, metrics);

@@ -88,8 +88,10 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
     (closing ??= (async () => {
       if (state.phase !== 'failed') state.phase = 'closing';
       settle(); // requests waiting for the load answer now, before the server waits for them
+      // Waits for in-flight requests, which wait for their batches; those routed before the stop are
+      // still batched (a body that comes in after it included), those routed after it refused.
+      await app.close();
       batcher?.close();
-      await app.close(); // waits for in-flight requests, which wait for their batches
       await batcher?.drain();
       await retriever?.close().catch(() => {});
       await encoder?.dispose().catch(() => {});

@@ -1,0 +1,113 @@
+/**
+ * Graceful shutdown over real sockets (fastify's inject has none): what a client whose request is
+ * on the wire when the server is told to stop gets, and that no client can hold the stop forever.
+ */
+import { connect } from 'node:net';
+import type { Socket } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startService } from '../../src/server/service.js';
+import type { RunningService, ServiceOptions } from '../../src/server/service.js';
+import { BruteForceIndex, MemoryRows, WordHashEncoder, demoRows, embed } from './doubles.js';
+
+const D = 16;
+const ROWS = demoRows(40);
+const running: RunningService[] = [];
+const sockets: Socket[] = [];
+afterEach(async () => {
+  for (const s of sockets.splice(0)) s.destroy();
+  await Promise.all(running.splice(0).map((s) => s.close()));
+});
+
+async function serve(more: Partial<ServiceOptions> = {}): Promise<{ service: RunningService; encoder: WordHashEncoder }> {
+  const encoder = new WordHashEncoder(D);
+  const base = embed(ROWS.map((r) => JSON.parse(r).contents as string), D);
+  const service = await startService({
+    host: '127.0.0.1',
+    port: 0,
+    defaultTopk: 3,
+    maxTopk: 50,
+    maxBatch: 8,
+    maxWaitMs: 0,
+    timeoutMs: 5000,
+    bodyLimit: 4096,
+    reloadRetryMs: 10,
+    loadCorpus: async () => new MemoryRows(ROWS),
+    loadEncoder: async () => encoder,
+    loadIndex: async () => new BruteForceIndex(D, base, 'wasm'),
+    ...more,
+  });
+  running.push(service);
+  await service.ready;
+  return { service, encoder };
+}
+
+/** A raw connection to the service; `answer` resolves with everything it was sent once it closes. */
+function open(service: RunningService): { socket: Socket; answer: Promise<string> } {
+  const socket = connect({ port: Number(new URL(service.url).port), host: '127.0.0.1' });
+  sockets.push(socket);
+  socket.on('error', () => {});
+  let text = '';
+  socket.on('data', (chunk: Buffer) => (text += chunk.toString()));
+  const answer = new Promise<string>((resolve) => socket.once('close', () => resolve(text)));
+  return { socket, answer };
+}
+
+const BODY = JSON.stringify({ queries: ['cat', 'piano'], topk: 2, return_scores: true });
+const head = (path: string, body = '') => `${body ? 'POST' : 'GET'} ${path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`;
+const tick = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('shutdown with requests on the wire', () => {
+  it('a request whose headers came before the stop is answered, also when its body comes after (was: 503 "shutting down")', async () => {
+    const { service } = await serve();
+    const { socket, answer } = open(service);
+    socket.write(head('/retrieve', BODY) + BODY.slice(0, 10));
+    await tick(50); // routed: fastify waits for the body
+    const closing = service.close();
+    await tick(20);
+    socket.write(BODY.slice(10));
+    const text = await answer;
+    expect(text).toMatch(/^HTTP\/1\.1 200 /);
+    expect(text).toMatch(/connection: close/i);
+    const result = JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4)) as { result: { document: { id: string } }[][] };
+    expect(result.result.map((hits) => hits.length)).toEqual([2, 2]);
+    await closing;
+  });
+
+  it('a request that reaches the router after the stop gets 503 in the error envelope with Retry-After; /health says "closing" (was: fastify\'s own {"error": "Service Unavailable"})', async () => {
+    const { service } = await serve();
+    const retrieve = open(service);
+    const health = open(service);
+    // Begun before the stop (so the connection is not idle and stays open), finished after it.
+    const request = head('/retrieve', BODY) + BODY;
+    retrieve.socket.write(request.slice(0, 20));
+    health.socket.write('GET /health HTTP/1.1\r\n');
+    await tick(50);
+    const closing = service.close();
+    await tick(20);
+    retrieve.socket.write(request.slice(20));
+    health.socket.write('Host: x\r\n\r\n');
+    const [retrieved, healthText] = await Promise.all([retrieve.answer, health.answer]);
+    expect(retrieved).toMatch(/^HTTP\/1\.1 503 /);
+    expect(retrieved).toMatch(/retry-after: 5/i);
+    const envelope = JSON.parse(retrieved.slice(retrieved.indexOf('\r\n\r\n') + 4)) as { error: { status: number; code: string; message: string } };
+    expect(envelope.error).toMatchObject({ status: 503, code: 'UNAVAILABLE' });
+    expect(envelope.error.message).toMatch(/shutting down/);
+    expect(healthText).toMatch(/^HTTP\/1\.1 503 /);
+    expect(JSON.parse(healthText.slice(healthText.indexOf('\r\n\r\n') + 4))).toMatchObject({ status: 'closing' });
+    await closing;
+    const metrics = service.metrics.render();
+    expect(metrics).toMatch(/tessera_requests_total\{route="\/retrieve",status="503"\} 1/);
+  });
+
+  it('a client that stops sending its body does not hold the stop past --timeout-ms (was: held until the client hung up)', { timeout: 10_000 }, async () => {
+    const { service } = await serve({ timeoutMs: 300 });
+    const { socket, answer } = open(service);
+    socket.write(head('/retrieve', BODY) + BODY.slice(0, 10)); // and nothing more
+    await tick(50);
+    const t0 = performance.now();
+    await service.close();
+    expect(performance.now() - t0).toBeLessThan(2000);
+    await answer; // the server closed the connection
+    expect(socket.destroyed || socket.readableEnded).toBe(true);
+  });
+});
