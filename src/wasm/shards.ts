@@ -17,7 +17,7 @@ import { TesseraError, formatBytes } from '../core/errors.js';
 import { type IndexOptions, parseFactoryString } from '../core/factory.js';
 import { emptyResult, mergeResults, offsetLabels } from '../core/topk.js';
 import type { ByteSink, ByteSource, Index, Metric, SearchOptions, SearchResult } from '../core/types.js';
-import { checkSearch, checkVectors } from '../core/validate.js';
+import { checkDimension, checkMetric, checkSearch, checkVectors } from '../core/validate.js';
 import { openSink } from '../platform.js';
 import { ByteReader, sourceLabel } from '../io/byte-reader.js';
 import { encodeIvfHead, IVF_FLAT_FOURCC, IVF_SQ_FOURCC, type IvfLayout } from '../io/faiss/ivf.js';
@@ -457,6 +457,12 @@ export class ShardedIndex implements Index {
 
 /** An empty sharded index from a factory string ("SQ8", "IVF4096,SQ8", "IVF1024,Flat", "Flat"). */
 export function shardedIndex(d: number, description: string, metric: Metric, opts: IndexOptions & ShardOptions = {}): ShardedIndex {
+  // What indexFactory checks: a metric of 'IP' made L2 shards that reported 'IP', and d = 0 an index.
+  checkDimension(d);
+  checkMetric(metric);
+  if (opts.backend === 'gpu') {
+    throw new TesseraError('UNSUPPORTED', `shardedIndex runs on the WASM (CPU) backend, got backend 'gpu': leave backend out, or make a GPU index with indexFactory(d, 'Flat', metric, { backend: 'gpu' }), which shards across devices itself`);
+  }
   return new ShardedIndex(d, description, metric, opts);
 }
 

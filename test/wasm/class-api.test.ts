@@ -1,10 +1,10 @@
 /**
- * The WASM index class the package exports (WasmHnswIndex, README "CPU search"), called directly as
- * a TypeScript user calls it rather than through indexFactory: its own entry points check what the
- * factory checks, and its FAISS-style knobs are checked when set.
+ * The WASM entry points the package exports besides indexFactory (WasmHnswIndex and shardedIndex,
+ * README "CPU search" and "Index types"), called as a TypeScript user calls them: they check what
+ * the factory checks, and their FAISS-style knobs are checked when set.
  */
 import { describe, expect, it } from 'vitest';
-import { WasmHnswIndex, type Metric } from '../../src/node.js';
+import { shardedIndex, WasmHnswIndex, type Metric } from '../../src/node.js';
 import { randomVectors } from '../helpers/data.js';
 
 describe('WasmHnswIndex called directly', () => {
@@ -33,6 +33,24 @@ describe('WasmHnswIndex called directly', () => {
       index.efSearch = 64;
       expect(index.efSearch).toBe(64);
       expect(index.graph().efSearch).toBe(64);
+    } finally {
+      await index.dispose();
+    }
+  });
+});
+
+describe('shardedIndex', () => {
+  it('refuses a metric or dimension indexFactory refuses, and the GPU backend it does not run on', async () => {
+    // 'IP' made shards scoring squared L2 distances under metric 'IP'; d = 0 made an index.
+    expect(() => shardedIndex(8, 'Flat', 'IP' as Metric, { threads: 1 })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT', message: expect.stringContaining("metric must be 'ip' or 'l2'") }));
+    expect(() => shardedIndex(0, 'Flat', 'ip', { threads: 1 })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('dimension must be an integer') }));
+    // backend 'gpu' was ignored: the shards ran on WASM all the same
+    expect(() => shardedIndex(8, 'Flat', 'ip', { backend: 'gpu' })).toThrow(expect.objectContaining({ code: 'UNSUPPORTED', message: expect.stringContaining("indexFactory(d, 'Flat', metric, { backend: 'gpu' })") }));
+    const index = shardedIndex(8, 'Flat', 'ip', { threads: 1, backend: 'wasm' });
+    try {
+      await index.add(new Float32Array(16));
+      const r = await index.search(new Float32Array(8).fill(1), 1);
+      expect(r.distances[0]).toBe(0);
     } finally {
       await index.dispose();
     }
