@@ -563,6 +563,24 @@ export class WasmIvfIndex implements Index {
   }
 }
 
+/**
+ * For a file whose ids (add_with_ids) do not fit: renumbering the lists' ids in place keeps every
+ * vector and code as it is (IVF-SQ8 codes cannot be rebuilt from vectors FAISS only approximates).
+ */
+const RENUMBER_IDS =
+  "renumber the file's ids 0..n-1 with FAISS and keep yours beside it (tessera's label j is then ids[j]): " +
+  'inv = faiss.extract_index_ivf(index).invlists; ids = []\n' +
+  'for l in range(inv.nlist): n = inv.list_size(l); a = faiss.rev_swig_ptr(inv.get_ids(l), n); ids.extend(a.tolist()); a[:] = np.arange(len(ids) - n, len(ids))\n' +
+  "np.save('ids.npy', ids); faiss.write_index(index, path)";
+
+/** UNSUPPORTED for an IVF file's id outside [0, 2^31) at byte offset `at`, saying how to renumber the file's ids. */
+export function unservedIdError(label: string, list: number, id: bigint, at: number): TesseraError {
+  return new TesseraError(
+    'UNSUPPORTED',
+    `${label}: list ${list} holds id ${id} at byte offset ${at}: tessera serves ids in [0, 2^31) (sequential ids as faiss.Index.add gives); ${RENUMBER_IDS}`,
+  );
+}
+
 /** Reads an IwFl / IwSq file into a WASM IVF index, streaming list contents into its memory. */
 export async function loadIvfIndex(source: ByteSource, opts: IvfIndexOptions = {}, label = sourceLabel(source), layout?: IvfLayout): Promise<WasmIvfIndex> {
   // `layout`: the file's structure as a caller already read it (loadIvfAuto), so it is not read again.
@@ -595,10 +613,7 @@ export async function loadIvfIndex(source: ByteSource, opts: IvfIndexOptions = {
       for (let i = 0; i < size; i++) {
         const id = ids[i]!;
         if (id < 0n || id > 0x7fffffffn) {
-          throw new TesseraError(
-            'UNSUPPORTED',
-            `${label}: list ${l} holds id ${id} at byte offset ${at + size * cs + 8 * i}: tessera serves ids in [0, 2^31) (sequential ids as faiss.Index.add gives)`,
-          );
+          throw unservedIdError(label, l, id, at + size * cs + 8 * i);
         }
         dst[i] = Number(id);
         fileIds.note(dst[i]!);

@@ -26,7 +26,7 @@ import type { HnswLayout } from '../io/faiss/hnsw.js';
 import { type FlatLayout, readFlatLayout, streamFlatRows, writeFlatIndex } from '../io/faiss/flat.js';
 import { WasmFlatIndex } from './flat-index.js';
 import { HNSW_DEFAULTS, type HnswIndexOptions, hnswNodeBytes, readHnswFlatHeader, storedEfs, WasmHnswIndex } from './hnsw-index.js';
-import { checkAddIds, FileIds, loadIvfIndex, readIvfFile, WasmIvfIndex } from './ivf-index.js';
+import { checkAddIds, FileIds, loadIvfIndex, readIvfFile, unservedIdError, WasmIvfIndex } from './ivf-index.js';
 import { instanceHeadroom } from './module.js';
 import { loadSqIndex, readSourceInto, readSqFile, retrainError, Sq8Codec, WASM_MEMORY_LIMIT, WasmSqIndex } from './sq-index.js';
 import { dedicatedWorkersAvailable, resolveThreads } from './worker-pool.js';
@@ -548,7 +548,7 @@ export async function loadShardedIvf(source: ByteSource, opts: IndexOptions & Sh
         for (let i = 0; i < size; i++) {
           const id = ids[i]!;
           if (id < 0n || id > 0x7fffffffn) {
-            throw new TesseraError('UNSUPPORTED', `${label}: list ${l} holds id ${id}: tessera serves ids in [0, 2^31)`);
+            throw unservedIdError(label, l, id, at + size * layout.codeSize + 8 * i);
           }
           dst[i] = Number(id);
           fileIds.note(dst[i]!);

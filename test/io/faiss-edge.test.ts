@@ -330,6 +330,23 @@ describe('FAISS types tessera does not read', () => {
     });
   });
 
+  it.each([undefined, 1024])('an IVF with 64-bit ids (add_with_ids) says how to renumber them, and that way reads with FAISS\'s results (shardBytes %s)', async (shardBytes) => {
+    const f = fx.readable.ivfsq_bigids_l2!;
+    const err = await readIndex(f.file, { backend: 'wasm', threads: 1, shardBytes }).then(() => undefined, (e: unknown) => e as Error);
+    // it said only "tessera serves ids in [0, 2^31)", sharded without the byte offset
+    expect(err).toMatchObject({ code: 'UNSUPPORTED', message: expect.stringMatching(/holds id 1099511\d+ at byte offset \d+: tessera serves ids in \[0, 2\^31\).*renumber/) });
+    const recipe = err!.message.split("(tessera's label j is then ids[j]): ")[1]!;
+    const work = mkdtempSync(join(dir, 'renumber-'));
+    const out = join(work, 'renumbered.index');
+    execFileSync(faissPython(), ['-c', `import faiss\nimport numpy as np\nindex = faiss.read_index(${JSON.stringify(f.file)})\npath = ${JSON.stringify(out)}\n${recipe}`], { cwd: work });
+    const ids = readNpyInt64(join(work, 'ids.npy'));
+    const index = await readIndex(out, { backend: 'wasm', threads: 1, shardBytes });
+    if (shardBytes) expect((index as unknown as { shardCount: number }).shardCount).toBeGreaterThan(1);
+    const got = await index.search(readF32(f.queries), f.k);
+    await index.dispose();
+    expectSameResults({ ...got, labels: BigInt64Array.from(got.labels, (j) => (j < 0 ? -1n : ids[Number(j)]!)) }, f.labels, f.distances, 'renumbered');
+  });
+
   it('an IVF with on-disk lists, copied into array lists as its message says, reads with FAISS\'s results', async () => {
     const f = fx.readable.ivf_ondisk_copied!;
     const index = await readIndex(f.file, { backend: 'wasm', threads: 1 });
@@ -366,6 +383,15 @@ describe('FAISS types tessera does not read', () => {
     await expect(readIndex(file, { backend: 'wasm', threads: 1 })).rejects.toMatchObject({ code: 'FORMAT', message: expect.stringContaining('bad ScalarQuantizer qtype -7') });
   });
 });
+
+/** A 1-d int64 .npy (as np.save writes a list of ints). */
+function readNpyInt64(path: string): BigInt64Array {
+  const b = readFileSync(path);
+  const headerLen = b.readUInt16LE(8);
+  expect(b.subarray(10, 10 + headerLen).toString('latin1')).toContain("'descr': '<i8'");
+  const body = b.subarray(10 + headerLen);
+  return new BigInt64Array(body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength));
+}
 
 /** Seeded standard-normal-ish floats (sum of uniforms). */
 function randn(n: number, seed: number): Float32Array {
