@@ -9,7 +9,7 @@ import type { IndexOptions, IndexSpec } from '../core/factory.js';
 import { describePlan, type FlatPlan, planeRowBytes, planFlat, type PrecisionChoice, rowBytes, storedDims, tempBytes } from '../core/planner.js';
 import { concatResults, emptyResult, mergeRankedIds, mergeResults, worstDistance } from '../core/topk.js';
 import type { ByteSink, ByteSource, Index, Metric, SearchOptions, SearchResult } from '../core/types.js';
-import { checkDimension, checkMetric, checkSearch, checkVectors, MAX_K } from '../core/validate.js';
+import { checkDimension, checkK, checkMetric, checkSearch, checkVectors, MAX_K } from '../core/validate.js';
 import { type FlatLayout, readFlatLayout, writeFlatIndex } from '../io/faiss/flat.js';
 import { FileRows, FunctionRows, type RandomAccessSource, readInto, RowStore } from '../io/row-source.js';
 import { WasmHeap } from '../wasm/module.js';
@@ -317,6 +317,8 @@ export class GpuFlatIndex implements Index {
    */
   warmUp(k = 10): void {
     this.check();
+    // As search checks it: a k of 'x' or NaN was refused as not fitting workgroup memory, 0 or 2.5 taken.
+    checkK(k);
     const kk = Math.min(this.gpuK(Math.max(1, k)), this.total);
     for (const shard of this.shards) if (shard.ntotal > 0) shard.warmUp(Math.min(kk, shard.ntotal));
     // f16 through the tensor cores: batches below its smallest batch select k on the f16 kernels.

@@ -83,4 +83,20 @@ describe.skipIf(!hasGpu)('GPU index through the public entry', () => {
     expect((await last).nq).toBe(1);
     await disposed;
   });
+
+  it('warmUp checks k as search does', async () => {
+    // 'x' and NaN were refused as not fitting workgroup memory ("k=NaN does not fit adapter 0's..."), 0 and 2.5 taken.
+    const index = await GpuFlatIndex.create(4, 'ip', { precision: 'f32' });
+    try {
+      await index.add(randomVectors(20, 4, 4));
+      for (const k of [0, -1, 2.5, NaN, 'x'] as unknown as number[]) {
+        expect(() => index.warmUp(k)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('k must be an integer >= 1') }));
+      }
+      index.warmUp();
+      index.warmUp(50);
+      expect((await index.search(randomVectors(1, 4, 5), 50)).k).toBe(50);
+    } finally {
+      await index.dispose();
+    }
+  });
 });
