@@ -22,6 +22,15 @@ describe("Search-R1's retrieval_server.py flags", () => {
     expect(fromSearchR1Flags(argv('search', '--index_path', 'a'))).toEqual(argv('search', '--index_path', 'a'));
   });
 
+  it("retrieval_launch_bm25.sh (--retriever_name bm25, a Lucene folder, no model) is refused naming BM25, not a missing --model", () => {
+    const bm25 = argv('serve', '--index_path', 'corpus/bm25', '--corpus_path', 'wiki-18.jsonl', '--topk', '3', '--retriever_name', 'bm25');
+    expect(() => fromSearchR1Flags(bm25)).toThrow(/--retriever_name bm25 is Search-R1's BM25 retriever .* tessera does not serve: tessera serves dense FAISS indexes/);
+    expect(() => fromSearchR1Flags(argv('serve', '--retriever-name=bm25'))).toThrow(/BM25/);
+    // Only serve's flags: a query or a path that says bm25 is not the retriever.
+    expect(fromSearchR1Flags(argv('serve', '--index_path', 'bm25', '--retriever_name', 'e5'))).toEqual(argv('serve', '--index', 'bm25', '--retriever-name', 'e5'));
+    expect(fromSearchR1Flags(argv('search', '--retriever_name', 'bm25'))).toEqual(argv('search', '--retriever_name', 'bm25'));
+  });
+
   it('--retriever_name sets query encoding as Search-R1 does: prefix by name, mean pooling, dpr unnormalised, 256 tokens', () => {
     expect(searchR1Encoding(undefined)).toEqual({});
     const fixed = { pooling: 'mean', normalize: true, maxLength: 256 };

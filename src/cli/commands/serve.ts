@@ -6,6 +6,7 @@ import { Command, Option } from 'commander';
 import { addGpuIndexOptions, bytesOption, digitPlanesOption, intOption, maxTextCharsOption, poolingOption } from '../options.js';
 import { progressBars, say } from '../progress.js';
 import { signalExitCode } from '../signal-cleanup.js';
+import { TesseraError } from '../../core/errors.js';
 import { removeUnfinishedWritesSync } from '../../io/node-fs.js';
 import { SERVE_DEFAULTS, serveFiles } from '../../server/files.js';
 import type { ServeFilesOptions } from '../../server/files.js';
@@ -150,6 +151,7 @@ const SEARCH_R1_FLAGS: Record<string, string[]> = {
  */
 export function fromSearchR1Flags(argv: readonly string[]): string[] {
   if (argv[2] !== 'serve') return [...argv];
+  refuseSparseRetriever(argv);
   return argv.flatMap((a, i) => {
     if (i < 3) return [a];
     const eq = a.indexOf('=');
@@ -157,6 +159,23 @@ export function fromSearchR1Flags(argv: readonly string[]): string[] {
     const to = SEARCH_R1_FLAGS[name];
     if (!to) return [a];
     return eq > 0 && to.length === 1 ? [`${to[0]}=${a.slice(eq + 1)}`] : to;
+  });
+}
+
+/**
+ * Search-R1's retrieval_launch_bm25.sh passes `--retriever_name bm25` with a pyserini (Lucene) index
+ * folder and no model: a sparse retriever tessera does not have. Said as such, not as the missing
+ * --model or the folder passed as an index file that commander and the index reader would report.
+ */
+function refuseSparseRetriever(argv: readonly string[]): void {
+  argv.forEach((a, i) => {
+    const [name, value] = a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, argv[i + 1]];
+    if ((name === '--retriever_name' || name === '--retriever-name') && value === 'bm25') {
+      throw new TesseraError(
+        'INVALID_ARGUMENT',
+        "--retriever_name bm25 is Search-R1's BM25 retriever (a pyserini Lucene index, retrieval_launch_bm25.sh), which tessera does not serve: tessera serves dense FAISS indexes with an ONNX model (retrieval_launch.sh's e5_Flat.index, retrieval_launch_ann.sh's e5_HNSW64.index); keep Search-R1's server for BM25",
+      );
+    }
   });
 }
 
