@@ -54,6 +54,16 @@ export function parseFactoryString(description: string): IndexSpec {
   return bad(second === undefined ? first! : `${first},${second}`, 'is not a known index type');
 }
 
+/**
+ * Training vectors `tessera convert` and `tessera build` sample for an index that trains (at most
+ * the rows there are): for IVF 256 a list, the most FAISS's k-means keeps (max_points_per_centroid),
+ * capped at 262144 so the sample (768 MiB at d=768) and k-means fit one WebAssembly memory beside
+ * the lists; SQ8's ranges from 262144.
+ */
+export function defaultTrainSize(spec: IndexSpec): number {
+  return spec.kind === 'ivf' ? Math.min(262_144, 256 * spec.nlist) : 262_144;
+}
+
 /** Options of `indexFactory`; backends read the parts that concern them. */
 export interface IndexOptions {
   /** 'auto' (default): GPU for Flat when an adapter exists, else WASM. */

@@ -104,6 +104,18 @@ describe('convert', () => {
     expect(existsSync(bad)).toBe(false);
   });
 
+  it('too few vectors to train an IVF names what is short: the input, or --train-size', async () => {
+    // Both said "... has 4000 (or --train-size is 262144)", the second naming a --train-size never given.
+    const dir = tempDir();
+    const npy = join(dir, 'x.npy');
+    await writeVectors(npy, base, d);
+    const small = convertIndex({ input: npy, output: join(dir, 'a.index'), indexType: 'IVF8192,Flat', threads: 1 });
+    await expect(small).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/IVF8192,Flat needs at least nlist = 8192 vectors to train, .*x\.npy has 4000: use a smaller nlist/) });
+    await expect(small).rejects.toMatchObject({ message: expect.not.stringContaining('--train-size') });
+    const sample = convertIndex({ input: npy, output: join(dir, 'b.index'), indexType: 'IVF64,Flat', trainSize: 32, threads: 1 });
+    await expect(sample).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('the sample is 32 (--train-size): pass --train-size 64 or more') });
+  });
+
   it('SQ8 trains on every row when the sample is all of them (4001 rows: the last 15 were never read, so an outlier there fell outside the ranges)', async () => {
     const dir = tempDir();
     const rows = 4001;

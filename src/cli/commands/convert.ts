@@ -12,7 +12,7 @@
 import { stat } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { TesseraError } from '../../core/errors.js';
-import { indexFactory, parseFactoryString } from '../../core/factory.js';
+import { defaultTrainSize, indexFactory, parseFactoryString } from '../../core/factory.js';
 import { checkFileRows } from '../../core/validate.js';
 import type { ByteSource, Index, Metric, ProgressCallback } from '../../core/types.js';
 import { ByteReader } from '../../io/byte-reader.js';
@@ -254,9 +254,11 @@ export async function convertIndex(o: ConvertOptions): Promise<ConvertResult> {
     index = shard ? shardedIndex(d, o.indexType, metric, { ...opts, shardBytes: o.shardBytes, expectedVectors: n }) : await indexFactory(d, o.indexType, metric, opts);
     let trainRows = 0;
     if (spec.kind === 'ivf' || spec.kind === 'sq') {
-      const want = o.trainSize ?? Math.min(262_144, spec.kind === 'ivf' ? 256 * spec.nlist : 262_144);
+      const want = o.trainSize ?? defaultTrainSize(spec);
       if (spec.kind === 'ivf' && Math.min(want, n) < spec.nlist) {
-        throw new TesseraError('INVALID_ARGUMENT', `${o.indexType} needs at least nlist = ${spec.nlist} vectors to train, ${o.input} has ${n} (or --train-size is ${want}): use a smaller nlist`);
+        // Name what is short: the input, or the sample (--train-size, or the 262144 cap past nlist 262144).
+        const short = n < spec.nlist ? `${o.input} has ${n}: use a smaller nlist` : `the sample is ${want} (--train-size): pass --train-size ${spec.nlist} or more, or use a smaller nlist`;
+        throw new TesseraError('INVALID_ARGUMENT', `${o.indexType} needs at least nlist = ${spec.nlist} vectors to train, ${short} (FAISS recommends 39 x nlist or more)`);
       }
       const sample = await sampleRows(input, want, o.onProgress);
       trainRows = sample.length / d;
@@ -332,7 +334,7 @@ export function register(program: Command): void {
       return v as Metric;
     })
     .option('--dim <d>', 'dimension of a raw .f32 input', intOption('--dim', 1))
-    .option('--train-size <n>', 'training vectors to sample (IVF default 256 x nlist, SQ8 262144)', intOption('--train-size', 1))
+    .option('--train-size <n>', 'training vectors to sample (default: IVF 256 x nlist, as FAISS keeps for k-means, at most 262144; SQ8 262144)', intOption('--train-size', 1))
     .option('--ef-construction <n>', 'HNSW efConstruction (FAISS default 40)', intOption('--ef-construction', 1))
     .option('--ef-search <n>', 'HNSW efSearch stored in the file (FAISS default 16)', intOption('--ef-search', 1))
     .option('--nprobe <n>', 'IVF nprobe stored in the file (FAISS default 1)', intOption('--nprobe', 1))
