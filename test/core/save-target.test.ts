@@ -1,0 +1,43 @@
+/**
+ * index.save(target) with a target that is neither a file path nor a ByteSink: every index type
+ * refuses it with INVALID_ARGUMENT saying what a target is, before writing anything.
+ */
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { indexFactory, shardedIndex, type ByteSink, type Index } from '../../src/node.js';
+import { randomVectors } from '../helpers/data.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'tessera-save-target-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const d = 4;
+const rows = randomVectors(40, d, 1);
+
+async function make(kind: string): Promise<Index> {
+  const index = kind === 'sharded SQ8' ? shardedIndex(d, 'SQ8', 'ip', { threads: 1 }) : await indexFactory(d, kind, 'ip', { backend: 'wasm', threads: 1 });
+  await index.train(rows);
+  await index.add(rows);
+  return index;
+}
+
+describe('save to something that is not a target', () => {
+  it.each(['Flat', 'HNSW8', 'IVF2,Flat', 'SQ8', 'sharded SQ8'])('%s', async (kind) => {
+    const index = await make(kind);
+    const cwd = process.cwd();
+    process.chdir(dir);
+    try {
+      // '' failed at the final rename with a raw ENOENT naming the temp file
+      await expect(index.save('')).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('empty path') });
+      // null and {} failed with a TypeError from inside the writer ("reading 'abort'", "sink.write is not a function")
+      for (const [target, got] of [[null, 'got null'], [{}, 'got an object without write()'], [{ write: async () => {} }, 'got an object without close()']] as const) {
+        await expect(index.save(target as unknown as ByteSink)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining(`a file path or a ByteSink ({ write(chunk), close() }, e.g. memorySink()), ${got}`) });
+      }
+      expect(readdirSync(dir)).toEqual([]);
+    } finally {
+      process.chdir(cwd);
+      await index.dispose();
+    }
+  });
+});
