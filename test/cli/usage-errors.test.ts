@@ -66,6 +66,22 @@ describe('built CLI: a misspelt required option', () => {
   });
 });
 
+describe('built CLI: search with no adapter', () => {
+  it("says once that 'auto' runs on WASM, as README's CPU-only table shows", () => {
+    const r = spawnSync(process.execPath, [CLI, 'search', '--index', 'flat.index', '--queries', 'q.npy', '-k', '2'], {
+      cwd: dir,
+      encoding: 'utf8',
+      timeout: 60_000,
+      // The Vulkan loader finds no driver: Dawn loads but offers no adapter, as on a machine without a GPU.
+      env: { ...process.env, VK_ICD_FILENAMES: '/nonexistent/none.json', VK_DRIVER_FILES: '/nonexistent/none.json' },
+    });
+    expect(r.status, r.stderr).toBe(0);
+    const notices = r.stderr.split('\n').filter((l) => l.startsWith('tessera: ') && /WebGPU/.test(l));
+    expect(notices).toEqual(['tessera: no usable WebGPU adapter: IndexFlatIP file flat.index runs on the WASM (CPU) backend']);
+    expect(r.stdout).toMatch(/^query 0: 0 \(/m);
+  });
+});
+
 describe('tessera search', () => {
   it('a texts file as --queries points to tessera encode', async () => {
     // It said only "cannot tell the vector format: name the file .npy (float32), .fvecs, or .f32".
