@@ -71,8 +71,9 @@ export async function openSource(target: SourceInput): Promise<ByteSource> {
     if (target.protocol === 'file:' && hooks.fs) return hooks.fs.openRead(filePathOf(target));
     return urlSource(target);
   }
-  if (typeof (target as ByteSource).read === 'function') return target as ByteSource;
-  if (typeof (target as BlobLike).slice === 'function' && typeof target.size === 'number') return blobSource(target as BlobLike);
+  // null or undefined (an unset variable) is refused below, not a TypeError reading its members
+  if (typeof (target as ByteSource | null)?.read === 'function') return target as ByteSource;
+  if (typeof (target as BlobLike | null)?.slice === 'function' && typeof target.size === 'number') return blobSource(target as BlobLike);
   throw new TesseraError(
     'INVALID_ARGUMENT',
     `cannot read ${Object.prototype.toString.call(target)}: give a path (Node), a URL, a Uint8Array or ArrayBuffer, a Blob or File, or a ByteSource ({ size, read(offset, length), close() })`,

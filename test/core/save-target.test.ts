@@ -1,12 +1,13 @@
 /**
  * index.save(target) with a target that is neither a file path nor a ByteSink: every index type
- * refuses it with INVALID_ARGUMENT saying what a target is, before writing anything.
+ * refuses it with INVALID_ARGUMENT saying what a target is, before writing anything; readIndex and
+ * inspectIndex likewise for null or undefined.
  */
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { indexFactory, shardedIndex, type ByteSink, type Index } from '../../src/node.js';
+import { indexFactory, inspectIndex, readIndex, shardedIndex, type ByteSink, type Index, type SourceInput } from '../../src/node.js';
 import { randomVectors } from '../helpers/data.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tessera-save-target-'));
@@ -40,4 +41,13 @@ describe('save to something that is not a target', () => {
       await index.dispose();
     }
   });
+});
+
+it('readIndex and inspectIndex of null or undefined name what they read', async () => {
+  // a TypeError before: "Cannot read properties of null (reading 'read')"
+  for (const target of [null, undefined] as unknown as SourceInput[]) {
+    for (const read of [readIndex, inspectIndex]) {
+      await expect(read(target)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('give a path (Node), a URL, a Uint8Array or ArrayBuffer') });
+    }
+  }
 });
