@@ -138,7 +138,12 @@ describe('readIndex errors', () => {
     await expect(readIndex(join(fx.dir, 'l1.index'), { backend: 'wasm' })).rejects.toMatchObject({ code: 'UNSUPPORTED', message: expect.stringMatching(/metric L1/) });
   });
 
-  it('a directory, a .npy, a text file: each named for what it is', async () => {
+  it('a directory, a .npy, a text file, an empty file: each named for what it is', async () => {
+    const empty = join(fx.dir, 'empty.index');
+    writeFileSync(empty, '');
+    for (const read of [() => readIndex(empty, { backend: 'wasm' }), () => inspectIndex(empty)]) {
+      await expect(read()).rejects.toMatchObject({ code: 'FORMAT', message: `${empty}: the file is empty (0 bytes), not a FAISS index: write or copy it again` });
+    }
     await expect(readIndex(fx.dir, { backend: 'wasm' })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: `${fx.dir} is a directory, expected a file` });
     await expect(inspectIndex(fx.dir)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     const npy = join(fx.dir, 'q.npy');
