@@ -161,6 +161,11 @@ function httpError(status: number, code: string, message: string): FastifyError 
 /** Maps every error the API can meet to its HTTP status, in one place; `bodyLimit` (bytes) is named in a 413. */
 export function toHttpFailure(e: unknown, bodyLimit?: number): HttpFailure {
   if (e instanceof ClientClosedError) return { status: 499, code: 'CLIENT_CLOSED', message: e.message, reason: 'client_closed' };
+  // The client hung up while sending its body (Node's "aborted"; fastify gives it a 400): nobody reads
+  // the answer, and it is no invalid request.
+  if ((e as NodeJS.ErrnoException)?.code === 'ECONNRESET') {
+    return { status: 499, code: 'CLIENT_CLOSED', message: 'the client closed the connection before its request body was received', reason: 'client_closed' };
+  }
   if (e instanceof QueueFullError) return { status: 503, code: 'QUEUE_FULL', message: e.message, retryAfter: e.retryAfterSeconds, reason: 'queue_full' };
   if (e instanceof UnavailableError) return { status: 503, code: 'UNAVAILABLE', message: e.message, retryAfter: e.retryAfterSeconds, reason: 'unavailable' };
   if (e instanceof ShuttingDownError) return { status: 503, code: 'SHUTTING_DOWN', message: e.message, retryAfter: 5, reason: 'unavailable' };

@@ -111,3 +111,23 @@ describe('shutdown with requests on the wire', () => {
     expect(socket.destroyed || socket.readableEnded).toBe(true);
   });
 });
+
+describe('clients that hang up while sending', () => {
+  it('a client that closes its connection mid-body is counted as client_closed, not as an invalid request (was: reason="validation", status 400)', async () => {
+    const { service } = await serve();
+    const { socket, answer } = open(service);
+    socket.write(head('/retrieve', BODY) + BODY.slice(0, 10));
+    await tick(50);
+    socket.destroy();
+    await answer;
+    await tick(50);
+    const metrics = service.metrics.render();
+    expect(metrics).toMatch(/tessera_errors_total\{reason="client_closed"\} 1/);
+    expect(metrics).not.toMatch(/reason="validation"/);
+    expect(metrics).not.toMatch(/status="400"/);
+    // Served on as before.
+    const next = open(service);
+    next.socket.end(head('/retrieve', BODY).replace('Host: x', 'Host: x\r\nConnection: close') + BODY);
+    expect(await next.answer).toMatch(/^HTTP\/1\.1 200 /);
+  });
+});
