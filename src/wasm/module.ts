@@ -35,6 +35,8 @@ export function growWithSlack(need: number, slack: number, grow: (cap: number) =
 }
 /** Pages the module declares as its minimum (scripts/build-wasm.mjs: --initial-memory). */
 const MIN_PAGES = 4;
+/** Least room a memoryLimit must leave above the module's data and stack: an index's own structures before any vector. */
+const MIN_HEAP_BYTES = 64 << 10;
 
 /** The C exports (native/*.c); pointers are byte offsets into the memory, passed as i32. */
 export interface TesseraExports {
@@ -209,7 +211,17 @@ export class WasmHeap {
     const module = await compiledModule(shared);
     const memory = new WebAssembly.Memory({ initial: MIN_PAGES, maximum: 65536, shared });
     const instance = await WebAssembly.instantiate(module, { env: { memory } });
-    return new WasmHeap(module, memory, instance.exports as unknown as TesseraExports, shared, Math.min(limit, MAX_MEMORY_BYTES));
+    const exports = instance.exports as unknown as TesseraExports;
+    // Below the module's own data and stack no index fits at all: the out-of-memory message's
+    // advice (shards of < the limit) would be wrong; likelier, the limit was given in KiB or MiB.
+    const base = exports.__heap_base.value as number;
+    if (limit < base + MIN_HEAP_BYTES) {
+      throw new TesseraError(
+        'INVALID_ARGUMENT',
+        `memoryLimit ${String(limit)} (bytes) is less than the ${formatBytes(base + MIN_HEAP_BYTES)} a WebAssembly index takes before its first vector (the module's data and stack, ${formatBytes(base)}, and its first work buffers): give a limit in bytes, e.g. ${2 ** 30} for 1 GiB, or leave it out for 4 GiB`,
+      );
+    }
+    return new WasmHeap(module, memory, exports, shared, Math.min(limit, MAX_MEMORY_BYTES));
   }
 
   /** Bytes in use up to the highest allocation. */

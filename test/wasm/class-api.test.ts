@@ -56,3 +56,19 @@ describe('shardedIndex', () => {
     }
   });
 });
+
+describe('WasmHnswIndex memoryLimit', () => {
+  it('below what the module itself takes is INVALID_ARGUMENT saying the limit is in bytes', async () => {
+    // 2048 (meant as MiB?) was OUT_OF_MEMORY advising to "split the vectors into shards of < 2.0 KiB"
+    for (const threads of [1, 2]) {
+      await expect(WasmHnswIndex.create(8, 8, 'ip', { threads, memoryLimit: 2048 })).rejects.toMatchObject({
+        code: 'INVALID_ARGUMENT',
+        message: expect.stringMatching(/^memoryLimit 2048 \(bytes\) is less than the .* a WebAssembly index takes before its first vector .*: give a limit in bytes, e\.g\. 1073741824 for 1 GiB, or leave it out for 4 GiB$/),
+      });
+    }
+    const index = await WasmHnswIndex.create(8, 8, 'ip', { threads: 1, memoryLimit: 1 << 20 });
+    await index.add(randomVectors(50, 8, 3));
+    expect(index.ntotal).toBe(50);
+    await index.dispose();
+  });
+});
