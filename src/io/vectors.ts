@@ -189,6 +189,15 @@ function badFvecsRecord(label: string, index: number, dim: number, d: number, at
 
 /** Streams rows [firstRow, firstRow + rowCount) in chunks of at most opts.chunkBytes (default 16 MiB). */
 export async function* streamVectors(source: ByteSource, layout: VectorFileLayout, opts: StreamRowsOptions = {}): AsyncGenerator<RowChunk> {
+  // Called as readVectors is, with a path (and options), it failed with "Cannot read properties of undefined (reading 'n')".
+  const badSource = typeof (source as Partial<ByteSource> | null | undefined)?.read !== 'function';
+  if (badSource || typeof (layout as Partial<VectorFileLayout> | null | undefined)?.n !== 'number') {
+    const got = badSource ? `${typeof source === 'string' ? `the path ${JSON.stringify(source)}` : describeArgument(source)} as the source` : `${describeArgument(layout)} as the layout`;
+    throw new TesseraError(
+      'INVALID_ARGUMENT',
+      `streamVectors(source, layout, { firstRow, rowCount }) takes a ByteSource and its layout, got ${got}: open it with const source = await openFileSource(path) (Node) and const layout = await inspectVectors(source, { format: vectorFormatOf(path), dim }); readVectors(path) reads a whole file`,
+    );
+  }
   const first = opts.firstRow ?? 0;
   const count = opts.rowCount ?? layout.n - first;
   if (!Number.isInteger(first) || !Number.isInteger(count) || first < 0 || count < 0 || first + count > layout.n) {
@@ -223,6 +232,15 @@ export async function* streamVectors(source: ByteSource, layout: VectorFileLayou
     done += rows;
     opts.onProgress?.({ phase, done, total: count, unit: 'rows' });
   }
+}
+
+/** What a bad argument is, for a message: "an Array", "a plain object", "undefined". */
+function describeArgument(value: unknown): string {
+  if (value === null || value === undefined) return String(value);
+  if (Array.isArray(value)) return 'an Array';
+  if (typeof value !== 'object') return `a ${typeof value}`;
+  const name = (value as object).constructor?.name;
+  return name && name !== 'Object' ? `a ${name}` : 'a plain object';
 }
 
 /** Reads a whole vector file (queries, small sets): n x d row-major float32. */

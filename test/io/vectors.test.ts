@@ -159,6 +159,17 @@ describe('bad vector files -> the error names the problem and the fix', () => {
     await expectError(readVectors(huge, { label: 'base.npy' }), 'OUT_OF_MEMORY', /^base\.npy: 6000000 x 768 float32 \(17\.2 GiB\) do not fit one array: .*streamVectors/);
   });
 
+  it('streamVectors called as readVectors is (a path, or no layout) names its arguments and the way to them, not "reading \'n\'"', async () => {
+    const drain = async (rows: AsyncIterable<unknown>) => {
+      for await (const _ of rows) void _;
+    };
+    const path = join(fx.dir, 'queries.fvecs');
+    // @ts-expect-error a path, as a user following the README's readVectors, streamVectors, writeVectors would pass
+    await expectError(drain(streamVectors(path, { firstRow: 0, rowCount: 2 })), 'INVALID_ARGUMENT', /takes a ByteSource and its layout, got the path ".*queries\.fvecs" as the source: .*openFileSource\(path\).*inspectVectors\(source/);
+    // @ts-expect-error the layout left out
+    await expectError(drain(streamVectors(memorySource(new Uint8Array(8)))), 'INVALID_ARGUMENT', /got undefined as the layout/);
+  });
+
   it('a missing file -> NOT_FOUND', async () => {
     await expectError(readVectors(join(fx.dir, 'nope.npy')), 'NOT_FOUND', /file not found/);
   });
