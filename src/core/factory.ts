@@ -64,6 +64,20 @@ export function defaultTrainSize(spec: IndexSpec): number {
   return spec.kind === 'ivf' ? Math.min(262_144, 256 * spec.nlist) : 262_144;
 }
 
+/** The canonical factory string of a parsed one, as an index's `description` gives it: "HNSW32,Flat" and " HNSW032" -> "HNSW32". */
+export function factoryDescription(spec: IndexSpec): string {
+  switch (spec.kind) {
+    case 'flat':
+      return 'Flat';
+    case 'hnsw':
+      return `HNSW${spec.M}`;
+    case 'ivf':
+      return `IVF${spec.nlist},${spec.storage === 'flat' ? 'Flat' : 'SQ8'}`;
+    case 'sq':
+      return 'SQ8';
+  }
+}
+
 /** Options of `indexFactory`; backends read the parts that concern them. */
 export interface IndexOptions {
   /** 'auto' (default): GPU for Flat when an adapter exists, else WASM. */

@@ -14,7 +14,7 @@
  * `shardBytes` is configurable so tests exercise the merge at kilobyte sizes.
  */
 import { TesseraError, formatBytes } from '../core/errors.js';
-import { type IndexOptions, parseFactoryString } from '../core/factory.js';
+import { factoryDescription, type IndexOptions, parseFactoryString } from '../core/factory.js';
 import { emptyResult, mergeResults, offsetLabels } from '../core/topk.js';
 import type { ByteSink, ByteSource, Index, Metric, SearchOptions, SearchResult } from '../core/types.js';
 import { checkDimension, checkMetric, checkSearch, checkVectors } from '../core/validate.js';
@@ -222,13 +222,17 @@ export class ShardedIndex implements Index {
   /** The lowest id at or past ntotal of the IVF file this was read from, which no add may reach (WasmIvfIndex.lowestFileId). */
   lowestFileId: number | undefined;
 
+  /** The factory string as the single-instance indexes give it ("HNSW32,Flat" -> "HNSW32"). */
+  readonly description: string;
+
   constructor(
     readonly d: number,
-    readonly description: string,
+    description: string,
     readonly metric: Metric,
     private readonly opts: IndexOptions & ShardOptions & HnswIndexOptions = {},
   ) {
     this.spec = parseFactoryString(description);
+    this.description = factoryDescription(this.spec);
     this.isTrainedInit = this.spec.kind === 'flat' || this.spec.kind === 'hnsw';
     this.byResidual = this.spec.kind === 'ivf' && this.spec.storage === 'sq8';
     this.coarseMetric = metric;

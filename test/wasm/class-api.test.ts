@@ -4,7 +4,7 @@
  * the factory checks, and their FAISS-style knobs are checked when set.
  */
 import { describe, expect, it } from 'vitest';
-import { shardedIndex, WasmHnswIndex, type Metric } from '../../src/node.js';
+import { indexFactory, shardedIndex, WasmHnswIndex, type Metric } from '../../src/node.js';
 import { randomVectors } from '../helpers/data.js';
 
 describe('WasmHnswIndex called directly', () => {
@@ -70,5 +70,18 @@ describe('WasmHnswIndex memoryLimit', () => {
     await index.add(randomVectors(50, 8, 3));
     expect(index.ntotal).toBe(50);
     await index.dispose();
+  });
+});
+
+describe('shardedIndex description', () => {
+  it('is the factory string as indexFactory gives it', async () => {
+    // it was the string as passed: "HNSW8,Flat", " Flat ", "IVF4 , SQ8", "HNSW008"
+    for (const [given, canonical] of [['HNSW8,Flat', 'HNSW8'], [' Flat ', 'Flat'], ['IVF4 , SQ8', 'IVF4,SQ8'], ['HNSW008', 'HNSW8'], ['SQ8', 'SQ8']] as const) {
+      const sharded = shardedIndex(8, given, 'ip', { threads: 1 });
+      const single = await indexFactory(8, given, 'ip', { backend: 'wasm', threads: 1 });
+      expect([sharded.description, single.description]).toEqual([canonical, canonical]);
+      await sharded.dispose();
+      await single.dispose();
+    }
   });
 });
