@@ -63,8 +63,12 @@ export type SourceInput = string | URL | ByteSource | Uint8Array | ArrayBuffer |
  * unchanged. The caller closes the result when it is not `target` itself.
  */
 export async function openSource(target: SourceInput): Promise<ByteSource> {
-  // No file is named "https://...": such a string is the URL it spells, in any runtime.
-  if (typeof target === 'string') return /^https?:\/\//i.test(target) ? urlSource(target) : fileSystem().openRead(target);
+  // No file is named "https://..." or "file:///...": such a string is the URL it spells, in any
+  // runtime (import.meta.resolve gives file: strings; read as a path, it was "file not found").
+  if (typeof target === 'string') {
+    if (/^file:\/\//i.test(target)) return openSource(new URL(target));
+    return /^https?:\/\//i.test(target) ? urlSource(target) : fileSystem().openRead(target);
+  }
   if (target instanceof Uint8Array) return memorySource(target);
   if (target instanceof ArrayBuffer) return memorySource(new Uint8Array(target));
   if (target instanceof URL) {

@@ -1,10 +1,10 @@
-/** Node entry: readIndex and inspectIndex take a file: URL (pathToFileURL, import.meta.url-relative) as the path it names. */
+/** Node entry: readIndex, inspectIndex and readVectors take a file: URL (pathToFileURL, import.meta.url-relative), or its string, as the path it names. */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { expect, it } from 'vitest';
-import { indexFactory, inspectIndex, readIndex } from '../../src/node.js';
+import { indexFactory, inspectIndex, readIndex, readVectors, writeVectors } from '../../src/node.js';
 
 it('reads an index from a file: URL through the file system', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'tessera file url '));
@@ -14,8 +14,15 @@ it('reads an index from a file: URL through the file system', async () => {
     await index.add(new Float32Array([1, 0, 0, 0, 0, 1, 0, 0]));
     await index.save(path);
     await index.dispose();
+    await writeVectors(join(dir, 'q.npy'), new Float32Array([0, 1, 0, 0]), 4);
     const url = pathToFileURL(path);
     expect((await inspectIndex(url)).ntotal).toBe(2);
+    // The same URL as a string (import.meta.resolve's form): it was read as a path, "file not found".
+    expect((await inspectIndex(url.href)).ntotal).toBe(2);
+    const fromString = await readIndex(url.href, { backend: 'wasm', threads: 1 });
+    expect(fromString.ntotal).toBe(2);
+    await fromString.dispose();
+    expect((await readVectors(pathToFileURL(join(dir, 'q.npy')).href)).n).toBe(1);
     const back = await readIndex(url, { backend: 'wasm', threads: 1 });
     expect(Array.from((await back.search(new Float32Array([0, 1, 0, 0]), 1)).labels)).toEqual([1n]);
     await back.dispose();
