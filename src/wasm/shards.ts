@@ -570,6 +570,8 @@ export async function loadShardedIvf(source: ByteSource, opts: IndexOptions & Sh
     await out.dispose();
     throw e;
   }
+  // The file's ntotal, not the lists' sum: FAISS counts vectors it put in no list (NaN values), and adds number from it.
+  out.ntotal = layout.ntotal;
   out.lowestFileId = fileIds.lowestAbove;
   return out;
 }

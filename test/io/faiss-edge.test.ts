@@ -13,7 +13,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '../../src/node.js';
 import { indexFactory } from '../../src/core/factory.js';
 import type { Metric, SearchResult } from '../../src/core/types.js';
+import { readIvfRowOffsets } from '../../src/io/faiss/ivf.js';
 import { inspectIndex, readIndex } from '../../src/io/read-index.js';
+import { openSource } from '../../src/platform.js';
+import { readIvfFile } from '../../src/wasm/ivf-index.js';
 import { faissPython, readF32 } from './faiss-python.js';
 
 const scripts = resolve(import.meta.dirname, '../fixtures/faiss');
@@ -131,6 +134,43 @@ describe('tessera reads what FAISS wrote: same results as FAISS', () => {
     expect(await inspectIndex(out)).toMatchObject({ details: { quantizerMetric: f.file.endsWith('_ip.index') ? 'l2' : 'ip' } });
     const [view] = faissSearch([{ file: out, queries: f.queries, d: f.d, k: f.k }]);
     expectSameResults(ours, view!.labels, view!.distances, `FAISS on our ${name}`);
+  });
+
+  it.each(['ivf_nanrows_ip', 'ivfsq_nanrows_ip'].flatMap((name) => [[name, undefined], [name, 512]] as const))(
+    '%s (shardBytes %s): NaN rows FAISS counted in ntotal but put in no list; adds numbered from ntotal, as FAISS numbers them',
+    async (name, shardBytes) => {
+      // it refused the file: "the inverted lists hold 58 vectors but the header says ntotal = 60; the file is corrupt"
+      const f = fx.readable[name]!;
+      expect(await inspectIndex(f.file)).toMatchObject({ ntotal: 60, details: { unlisted: 2 } });
+      const index = await readIndex(f.file, { backend: 'wasm', threads: 1, shardBytes });
+      if (shardBytes) expect((index as unknown as { shardCount: number }).shardCount).toBeGreaterThan(1);
+      expect(index.ntotal).toBe(60);
+      const q = readF32(f.queries);
+      expectSameResults(await index.search(q, f.k), f.labels, f.distances, name);
+      await index.add(readF32(join(dir, 'nan_extra_ip.f32')));
+      const ours = await index.search(q, f.k);
+      expectSameResults(ours, f.afterAdd!.labels, f.afterAdd!.distances, `${name} after add`);
+      const out = join(dir, `saved-${name}-${shardBytes}.index`);
+      await index.save(out);
+      await index.dispose();
+      const [view] = faissSearch([{ file: out, queries: f.queries, d: f.d, k: f.k }]);
+      expect(view).toMatchObject({ ntotal: 65 });
+      expectSameResults(ours, view!.labels, view!.distances, `FAISS on our ${name}`);
+    },
+  );
+
+  it('convert\'s reader of IVF vectors in label order names a NaN row FAISS put in no list', async () => {
+    const f = fx.readable.ivf_nanrows_ip!;
+    const source = await openSource(f.file);
+    try {
+      const layout = await readIvfFile(source, f.file);
+      await expect(readIvfRowOffsets(source, layout, { label: f.file })).rejects.toMatchObject({
+        code: 'UNSUPPORTED',
+        message: expect.stringMatching(/: vector 3 is in no inverted list \(2 of the 60 vectors are in none\).*NaN values/),
+      });
+    } finally {
+      await source.close();
+    }
   });
 
   it('IVF-SQ8 by residual for inner product over an L2 quantizer scores q . (c + r), where FAISS adds the L2 coarse distance', async () => {

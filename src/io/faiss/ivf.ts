@@ -173,7 +173,9 @@ export async function readIvfLayout(r: ByteReader, fourcc: string): Promise<IvfL
   }
   let total = 0;
   for (let i = 0; i < nlist; i++) total += listSizes[i]!;
-  if (total !== header.ntotal) {
+  // Fewer is a file FAISS writes: its add counts in ntotal the vectors its quantizer assigns to no
+  // list (NaN values) and stores none of them.
+  if (total > header.ntotal) {
     throw r.error(`the inverted lists hold ${total} vectors but the header says ntotal = ${header.ntotal}; the file is corrupt`, ltAt);
   }
   const listOffsets = new Float64Array(nlist);
@@ -250,6 +252,14 @@ export async function readIvfRowOffsets(
     }
     done += size;
     if (size > 0) opts.onProgress?.({ phase: 'reading IVF ids', done, total: n, unit: 'vectors' });
+  }
+  if (done < n) {
+    const missing = rowAt.indexOf(-1);
+    throw new TesseraError(
+      'UNSUPPORTED',
+      `${label}: vector ${missing} is in no inverted list (${n - done} of the ${n} vectors are in none): FAISS's add counts in ntotal the vectors its quantizer assigns to no list (NaN values) but stores none of them, ` +
+        `so this file has no vector for label ${missing}; convert the original vectors with the non-finite rows removed or replaced`,
+    );
   }
   return rowAt;
 }
@@ -329,7 +339,11 @@ export function encodeIvfHead(opts: {
 function ivfInfo(l: IvfLayout): FaissFileInfo {
   const sq = l.fourcc === IVF_SQ_FOURCC;
   let largest = 0;
-  for (let i = 0; i < l.nlist; i++) largest = Math.max(largest, l.listSizes[i]!);
+  let listed = 0;
+  for (let i = 0; i < l.nlist; i++) {
+    largest = Math.max(largest, l.listSizes[i]!);
+    listed += l.listSizes[i]!;
+  }
   return {
     fourcc: l.fourcc,
     type: sq ? 'IndexIVFScalarQuantizer' : 'IndexIVFFlat',
@@ -345,6 +359,8 @@ function ivfInfo(l: IvfLayout): FaissFileInfo {
       codeSize: l.codeSize,
       byResidual: l.byResidual,
       largestList: largest,
+      // vectors FAISS's add counted in ntotal but put in no list (NaN values)
+      ...(listed < l.ntotal ? { unlisted: l.ntotal - listed } : {}),
       ...(l.quantizerMetric !== l.metric ? { quantizerMetric: l.quantizerMetric } : {}),
       ...(l.quantizerFourcc === HNSW_FLAT_FOURCC ? { quantizer: 'IndexHNSWFlat (its centroids assigned to exactly, as by a flat quantizer)' } : {}),
     },
