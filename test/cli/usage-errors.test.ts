@@ -9,6 +9,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { listBenchmarks, repoRoot } from '../../src/cli/commands/bench.js';
 import { register as registerSearch } from '../../src/cli/commands/search.js';
 import { indexFactory } from '../../src/core/factory.js';
 import '../../src/node.js';
@@ -97,5 +98,14 @@ describe('tessera search', () => {
     const out = await runCommand(registerSearch, ['search', '--index', join(dir, 'flat.index'), '--queries', join(dir, 'q.npy'), '--backend', 'wasm', '--threads', '1', '-k', '2', '--json'], seen);
     expect(readIndexOptions.map((o) => o.threads)).toEqual([1]);
     expect((JSON.parse(out) as { labels: number[][] }).labels).toHaveLength(2);
+  });
+});
+
+describe('tessera bench', () => {
+  it('lists only scripts that run: bench/bundle/measure.ts is a module the bundle test imports', () => {
+    // `tessera bench bundle/measure` ran nothing and exited 0 without a word.
+    const names = listBenchmarks(repoRoot()!).map((e) => e.name);
+    expect(names).not.toContain('bundle/measure');
+    expect(names).toEqual(expect.arrayContaining(['server', 'encoder/bench-encoder']));
   });
 });

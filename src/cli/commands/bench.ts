@@ -2,7 +2,7 @@
  * `tessera bench [name] [args...]`: one entry point for the benchmarks in bench/. Without a name it
  * lists them; with one it bundles the script (esbuild, from the dev dependencies: benchmarks run from
  * a checkout) into out/bench/ and runs it with Node, passing the remaining arguments through.
- * A benchmark is bench/<group>/bench.ts, bench/<group>/bench-*.ts or bench/<group>/measure.ts;
+ * A benchmark is bench/<group>/bench.ts or bench/<group>/bench-*.ts;
  * its name is "<group>" (for bench.ts) or "<group>/<file without .ts>".
  */
 import { spawn } from 'node:child_process';
@@ -41,7 +41,9 @@ function isTesseraPackage(file: string): boolean {
   }
 }
 
-const ENTRY = /^(bench|bench-[\w-]+|measure)\.(ts|mjs)$/;
+// bench/bundle/measure.ts is a module test/runtimes/bundle.test.ts imports, not a script: listed, it
+// ran nothing and exited 0 without a word.
+const ENTRY = /^(bench|bench-[\w-]+)\.(ts|mjs)$/;
 
 /** Benchmarks under root/bench, sorted by name, each with the first sentence of its doc comment. */
 export function listBenchmarks(root: string): BenchEntry[] {
@@ -70,7 +72,7 @@ function summaryOf(file: string): string {
 export function register(program: Command): void {
   program
     .command('bench')
-    .description('list the benchmarks in bench/ with a bench.ts, bench-*.ts or measure.ts entry, or run one: tessera bench <name> [its arguments...] (from a checkout of the repository; the others run as node bench/<folder>/main.mjs, README Development)')
+    .description('list the benchmarks in bench/ with a bench.ts or bench-*.ts entry, or run one: tessera bench <name> [its arguments...] (from a checkout of the repository; the others run as node bench/<folder>/main.mjs, README Development)')
     .argument('[name]', 'benchmark to run (see the list)')
     .argument('[args...]', 'arguments passed to the benchmark')
     .allowUnknownOption()
