@@ -35,6 +35,9 @@ const TO_ARRAY_LISTS =
   'lists = faiss.ArrayInvertedLists(ivf.nlist, ivf.code_size); lists.merge_from(ivf.invlists, 0); ' +
   'ivf.replace_invlists(lists); faiss.write_index(index, path)';
 
+/** The largest label tessera serves (int32 ids). */
+const MAX_LABEL = 0x7fffffff;
+
 export const IVF_FLAT_FOURCC = 'IwFl';
 export const IVF_SQ_FOURCC = 'IwSq';
 
@@ -174,8 +177,9 @@ export async function readIvfLayout(r: ByteReader, fourcc: string): Promise<IvfL
   let total = 0;
   for (let i = 0; i < nlist; i++) total += listSizes[i]!;
   // Fewer is a file FAISS writes: its add counts in ntotal the vectors its quantizer assigns to no
-  // list (NaN values) and stores none of them.
-  if (total > header.ntotal) {
+  // list (NaN values) and stores none of them. Past the int32 labels, though, ntotal is damaged: the
+  // next add's labels would start there.
+  if (total > header.ntotal || (total < header.ntotal && header.ntotal > MAX_LABEL)) {
     throw r.error(`the inverted lists hold ${total} vectors but the header says ntotal = ${header.ntotal}; the file is corrupt`, ltAt);
   }
   const listOffsets = new Float64Array(nlist);
