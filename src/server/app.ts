@@ -9,6 +9,7 @@
  * gracefully (in-flight requests finish, new ones get 503). Hono would need a separate validator
  * and logger for the same; fastify is Node-only, which is fine: server/ never reaches the browser core.
  */
+import { STATUS_CODES } from 'node:http';
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { pipeline } from 'node:stream';
@@ -207,6 +208,31 @@ export function toHttpFailure(e: unknown, bodyLimit?: number): HttpFailure {
   return { status: 500, code: 'INTERNAL', message: (e as Error)?.message ?? String(e), reason: 'internal' };
 }
 
+/** A request whose body did not come in whole within --timeout-ms of its headers. */
+function stalledFailure(timeoutMs: number): HttpFailure {
+  return { status: 408, code: 'REQUEST_TIMEOUT', message: `the request did not come in whole within ${timeoutMs} ms of its headers (--timeout-ms): send the body at once, or start the server with a larger --timeout-ms`, reason: 'timeout' };
+}
+
+/**
+ * What Node's HTTP parser refuses before a route sees the request, in the envelope (fastify's own
+ * answer is {"error": "Bad Request", ...}): headers too slow or over Node's limit, bytes that are not HTTP.
+ */
+function clientFailure(error: Error & { code?: string }, headersTimeoutMs: number): HttpFailure {
+  if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+    return { status: 408, code: 'REQUEST_TIMEOUT', message: `the request headers did not come in within ${headersTimeoutMs} ms: send them at once`, reason: 'timeout' };
+  }
+  if (error.code === 'HPE_HEADER_OVERFLOW') {
+    return { status: 431, code: 'HEADERS_TOO_LARGE', message: 'the request headers are larger than 16 KiB (Node\'s --max-http-header-size): send fewer or shorter headers', reason: 'too_large' };
+  }
+  return { status: 400, code: 'BAD_REQUEST', message: `the request is not valid HTTP/1.1 (${error.code ?? error.message}): ${EXAMPLE_HINT} to POST /retrieve`, reason: 'validation' };
+}
+
+/** `f` as a whole HTTP/1.1 answer that closes the connection, written to the socket itself (no reply object to send it). */
+function rawAnswer(f: HttpFailure): string {
+  const body = JSON.stringify({ error: { status: f.status, code: f.code, message: f.message } });
+  return `HTTP/1.1 ${f.status} ${STATUS_CODES[f.status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
+}
+
 function sendFailure(reply: FastifyReply, f: HttpFailure, metrics: ServerMetrics) {
   metrics.errors.inc({ reason: f.reason });
   if (f.retryAfter !== undefined) reply.header('Retry-After', String(f.retryAfter));
@@ -271,6 +297,20 @@ export function createApp(opts: AppOptions, state: ServiceState): FastifyInstanc
     // ({"error": "Service Unavailable"}, no Retry-After, uncounted): the handlers answer it instead,
     // in the envelope, and /health says "closing".
     return503OnClosing: false,
+    // Node's parser refuses a request (bytes that are not HTTP, headers too large or too slow): the
+    // answer in the envelope, not fastify's {"error": "Bad Request", ...}.
+    clientErrorHandler(error, socket) {
+      // Reset, or closed mid-request, by the client: nobody to answer; destroyed, the request (if
+      // routed) fails as aborted and counts as client_closed.
+      if (error.code === 'ECONNRESET' || error.code === 'HPE_INVALID_EOF_STATE' || socket.destroyed) {
+        socket.destroy();
+        return;
+      }
+      const f = clientFailure(error, app.server.headersTimeout);
+      metrics.errors.inc({ reason: f.reason });
+      if (socket.writable) socket.write(rawAnswer(f));
+      socket.destroy();
+    },
   });
 
   // Clients that post JSON without a JSON content type (curl -d: form-encoded; fetch with a string
@@ -330,6 +370,8 @@ export function createApp(opts: AppOptions, state: ServiceState): FastifyInstanc
   });
 
   app.setErrorHandler((error, request, reply) => {
+    // Answered 408 on its socket already (stalled body): the read's abort is not a second error.
+    if (stalled.has(request.raw)) return reply.code(408).send();
     const f = toHttpFailure(error, opts.bodyLimit);
     if (f.status >= 500) request.log.error({ err: error }, f.message);
     return sendFailure(reply, f, metrics);
@@ -371,23 +413,30 @@ export function createApp(opts: AppOptions, state: ServiceState): FastifyInstanc
   // Requests routed once the server was stopping: refused (503). Those routed before it are in
   // flight and answered, also when their body comes in after the stop.
   const routedWhileClosing = new WeakSet<IncomingMessage>();
-  // Requests whose body is still coming in: a client that stops sending would hold the close (and
-  // the process) until it hangs up, so past the request timeout after the stop its socket is closed.
-  const receiving = new Set<IncomingMessage>();
+  // A client that stops sending its body (a frozen rollout worker) would hold its socket and the body
+  // read so far until it hung up, and a stop until then: the whole request must come in within
+  // --timeout-ms of its headers, else it is answered 408 and its socket closed. (Node's requestTimeout
+  // does not cover a body: its clock stops once the headers are in.)
+  const stalled = new WeakSet<IncomingMessage>();
   app.addHook('onRequest', async (request, reply) => {
     if (state.phase === 'closing' || state.phase === 'failed') routedWhileClosing.add(request.raw);
     if (request.raw.complete) return;
-    receiving.add(request.raw);
-    reply.raw.once('close', () => receiving.delete(request.raw));
+    const timer = setTimeout(() => {
+      const socket = request.raw.socket as Socket | null;
+      // Answered already (a 413 before the body, whose drain has its own bound), or in whole by now.
+      if (request.raw.complete || reply.raw.headersSent || !socket || socket.destroyed) return;
+      stalled.add(request.raw);
+      const f = stalledFailure(opts.loadWaitMs);
+      metrics.errors.inc({ reason: f.reason });
+      metrics.requests.inc({ route: request.routeOptions.url ?? 'unknown', status: String(f.status) }); // no onResponse: the reply is not sent
+      socket.end(rawAnswer(f));
+      socket.destroySoon();
+    }, opts.loadWaitMs);
+    reply.raw.once('close', () => clearTimeout(timer));
   });
-  let stalledUploads: ReturnType<typeof setTimeout> | undefined;
   app.addHook('preClose', async () => {
     for (const socket of lingering) socket.destroy();
-    stalledUploads = setTimeout(() => {
-      for (const raw of receiving) if (!raw.complete) raw.socket?.destroy();
-    }, opts.loadWaitMs);
   });
-  app.addHook('onClose', async () => clearTimeout(stalledUploads));
 
   const ready = () => state.phase === 'ready' && (state.searchReady?.() ?? true);
   /** Queries of /retrieve requests waiting for loading to end. */

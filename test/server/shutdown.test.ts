@@ -1,6 +1,7 @@
 /**
- * Graceful shutdown over real sockets (fastify's inject has none): what a client whose request is
- * on the wire when the server is told to stop gets, and that no client can hold the stop forever.
+ * Over real sockets (fastify's inject has none): what a client whose request is on the wire when the
+ * server is told to stop gets, that no client can hold the stop forever, and clients that stall or
+ * hang up while sending.
  */
 import { connect } from 'node:net';
 import type { Socket } from 'node:net';
@@ -129,5 +130,36 @@ describe('clients that hang up while sending', () => {
     const next = open(service);
     next.socket.end(head('/retrieve', BODY).replace('Host: x', 'Host: x\r\nConnection: close') + BODY);
     expect(await next.answer).toMatch(/^HTTP\/1\.1 200 /);
+  });
+});
+
+describe('a client that stalls while sending', () => {
+  it('a request not in whole within --timeout-ms is answered 408 in the envelope and its socket closed (was: held open until the client hung up)', { timeout: 10_000 }, async () => {
+    const { service } = await serve({ timeoutMs: 300 });
+    const { socket, answer } = open(service);
+    socket.write(head('/retrieve', BODY) + BODY.slice(0, 10)); // and nothing more
+    const t0 = performance.now();
+    const text = await answer;
+    expect(performance.now() - t0).toBeLessThan(3000);
+    expect(text).toMatch(/^HTTP\/1\.1 408 /);
+    const envelope = JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4)) as { error: { status: number; code: string; message: string } };
+    expect(envelope.error).toMatchObject({ status: 408, code: 'REQUEST_TIMEOUT' });
+    expect(envelope.error.message).toMatch(/--timeout-ms/);
+    expect(service.metrics.render()).toMatch(/tessera_errors_total\{reason="timeout"\} 1/);
+    expect(service.metrics.render()).not.toMatch(/reason="(client_closed|validation)"/);
+    expect(service.metrics.render()).toMatch(/tessera_requests_total\{route="\/retrieve",status="408"\} 1/);
+    // A whole request is not cut, however long its answer takes.
+    const next = open(service);
+    next.socket.end(head('/retrieve', BODY).replace('Host: x', 'Host: x\r\nConnection: close') + BODY);
+    expect(await next.answer).toMatch(/^HTTP\/1\.1 200 /);
+  });
+
+  it('bytes that are not HTTP get a 400 in the envelope', async () => {
+    const { service } = await serve();
+    const { socket, answer } = open(service);
+    socket.write('HELLO\r\n\r\n');
+    const text = await answer;
+    expect(text).toMatch(/^HTTP\/1\.1 400 /);
+    expect(JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4))).toMatchObject({ error: { status: 400, code: 'BAD_REQUEST' } });
   });
 });
