@@ -44,6 +44,8 @@ export class ByteReader {
   /** Throws FORMAT unless `length` bytes remain; `what` names them, e.g. "int64 ntotal". */
   require(length: number, what: string, at = this.offset): void {
     if (at + length > this.source.size) {
+      // "truncated: expected ... at byte offset 0, but the file ends at byte 0" hid the plain fact
+      if (this.source.size === 0) throw new TesseraError('FORMAT', `${this.label}: the file is empty (0 bytes), expected ${what}: copy or write it again`);
       throw new TesseraError(
         'FORMAT',
         `${this.label}: truncated: expected ${what} (${length} bytes) at byte offset ${at}, but the file ends at byte ${this.source.size}` +

@@ -142,7 +142,7 @@ describe('readIndex errors', () => {
     const empty = join(fx.dir, 'empty.index');
     writeFileSync(empty, '');
     for (const read of [() => readIndex(empty, { backend: 'wasm' }), () => inspectIndex(empty)]) {
-      await expect(read()).rejects.toMatchObject({ code: 'FORMAT', message: `${empty}: the file is empty (0 bytes), not a FAISS index: write or copy it again` });
+      await expect(read()).rejects.toMatchObject({ code: 'FORMAT', message: `${empty}: the file is empty (0 bytes), expected a FAISS fourcc (e.g. "IxFI"): copy or write it again` });
     }
     await expect(readIndex(fx.dir, { backend: 'wasm' })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: `${fx.dir} is a directory, expected a file` });
     await expect(inspectIndex(fx.dir)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });

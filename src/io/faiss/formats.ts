@@ -149,8 +149,6 @@ const KNOWN_UNSUPPORTED: Record<string, readonly [type: string, advice: string]>
  * structure read is returned for the loader (readIndex), so it need not read it again.
  */
 export async function inspectSource(source: ByteSource, label = 'index file'): Promise<{ format: FaissFormat; info: FaissFileInfo; structure: FileStructure }> {
-  // "truncated: expected a FAISS fourcc at byte offset 0" hid the plain fact
-  if (source.size === 0) throw new TesseraError('FORMAT', `${label}: the file is empty (0 bytes), not a FAISS index: write or copy it again`);
   const r = new ByteReader(source, 0, label);
   const fourcc = await r.fourcc('a FAISS fourcc (e.g. "IxFI")');
   const format = faissFormat(fourcc, label);
