@@ -50,6 +50,14 @@ function tessera(...args: string[]): { status: number | null; stdout: string; st
 }
 
 describe('built CLI: a misspelt required option', () => {
+  it("convert --metric cosine is a parser error like any other option's: exit code 1, the option named, and cosine's way", () => {
+    // It was a TesseraError from inside the parser: "tessera: --metric must be ip or l2, got "cosine" [INVALID_ARGUMENT]", exit code 2.
+    const r = tessera('convert', '--in', 'flat.index', '--out', 'x.index', '--index-type', 'Flat', '--metric', 'cosine');
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/^error: option '--metric <ip\|l2>' argument 'cosine' is invalid\. --metric must be ip or l2 \(for cosine, L2-normalise the vectors and use ip\), got "cosine"\n/);
+    expect(existsSync(join(dir, 'x.index'))).toBe(false);
+  });
+
   it('is reported as unknown, with the option meant, not as the required one missing', () => {
     // Commander checks required options first: "--querys q.npy" said "required option '--queries <file>' not specified".
     expect(existsSync(CLI), `${CLI} is missing: run npm run build first (this test runs the built CLI)`).toBe(true);

@@ -10,7 +10,7 @@
  * still written as one FAISS file.
  */
 import { stat } from 'node:fs/promises';
-import type { Command } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import { TesseraError } from '../../core/errors.js';
 import { defaultTrainSize, indexFactory, parseFactoryString } from '../../core/factory.js';
 import { checkFileRows } from '../../core/validate.js';
@@ -330,7 +330,8 @@ export function register(program: Command): void {
     .requiredOption('--out <file>', 'output FAISS index file (written atomically)')
     .requiredOption('--index-type <type>', 'FAISS factory string: HNSW32, HNSW64,Flat, IVF4096,Flat, IVF4096,SQ8, SQ8, Flat')
     .option('--metric <ip|l2>', 'metric of the output (default: the input file\'s; ip for vector files)', (v: string) => {
-      if (v !== 'ip' && v !== 'l2') throw new TesseraError('INVALID_ARGUMENT', `--metric must be ip or l2, got ${JSON.stringify(v)}`);
+      // A parser error as every other option's (exit code 1, the option named), not a TesseraError (2).
+      if (v !== 'ip' && v !== 'l2') throw new InvalidArgumentError(`--metric must be ip or l2 (for cosine, L2-normalise the vectors and use ip), got ${JSON.stringify(v)}`);
       return v as Metric;
     })
     .option('--dim <d>', 'dimension of a raw .f32 input', intOption('--dim', 1))
