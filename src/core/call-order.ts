@@ -30,7 +30,7 @@ export function orderCalls<T extends Index>(index: T): T {
   for (const name of READS) {
     const call = target[name]!;
     target[name] = function (...args: unknown[]) {
-      const run = lastWrite.then(() => call.apply(index, args));
+      const run = untilAborted(lastWrite, name === 'search' ? signalOf(args[2]) : undefined).then(() => call.apply(index, args));
       const done = settled(run);
       reads.add(done);
       void done.then(() => reads.delete(done));
@@ -47,4 +47,28 @@ export function orderCalls<T extends Index>(index: T): T {
     };
   }
   return index;
+}
+
+/** A search's `signal` (SearchOptions), where its options have one. */
+function signalOf(opts: unknown): AbortSignal | undefined {
+  const signal = (opts as { signal?: unknown } | null | undefined)?.signal as AbortSignal | undefined;
+  return typeof signal?.addEventListener === 'function' && typeof signal.aborted === 'boolean' ? signal : undefined;
+}
+
+/**
+ * `turn`, or the signal's reason as soon as it aborts before then: a search queued behind an add
+ * rejects at its abort, as fetch does, and never runs (it waited for the add to end, minutes for a
+ * large HNSW add, before it looked at its signal).
+ */
+function untilAborted(turn: Promise<void>, signal: AbortSignal | undefined): Promise<void> {
+  if (!signal) return turn;
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    void turn.then(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    });
+  });
 }

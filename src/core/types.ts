@@ -26,7 +26,9 @@ export interface SearchOptions {
   /**
    * Aborts a search: it rejects with `signal.reason` (an AbortError), as fetch does; on the GPU as
    * soon as the signal aborts, on WASM between batches of queries (with a signal, batches of tens
-   * of milliseconds of work, on the calling thread and on workers). The index stays usable.
+   * of milliseconds of work, on the calling thread and on workers); a search still waiting for an
+   * add or train issued before it (core/call-order.ts) at once, without running. The index stays
+   * usable.
    */
   signal?: AbortSignal;
 }

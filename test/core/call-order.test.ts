@@ -113,6 +113,42 @@ describe('orderCalls', () => {
     expect(log).toEqual(['s1>', 's2>', '<s1', '<s2', 'a!>', 's3>', '<s3', 'a4>', '<a4', 'd5>', '<d5']);
   });
 
+  it('a search queued behind an add rejects as soon as its signal aborts, and never runs', async () => {
+    // It waited for the add to end (seconds to minutes for a large HNSW add) before it looked at its signal.
+    const log: string[] = [];
+    let finishAdd!: () => void;
+    const addDone = new Promise<void>((r) => (finishAdd = r));
+    const calls = {
+      add: async () => {
+        await addDone;
+        log.push('<a');
+      },
+      search: async () => void log.push('s'),
+      save: async () => {},
+      train: async () => {},
+      dispose: async () => {},
+    };
+    const index = orderCalls(calls as unknown as Index);
+    const q = new Float32Array(0);
+    const added = index.add(q);
+    const reason = new Error('request timed out');
+    const ac = new AbortController();
+    const queued = index.search(q, 1, { signal: ac.signal });
+    const t0 = performance.now();
+    setTimeout(() => ac.abort(reason), 10);
+    const addEnds = setTimeout(finishAdd, 1000);
+    await expect(queued).rejects.toBe(reason);
+    expect(performance.now() - t0).toBeLessThan(500);
+    await expect(index.search(q, 1, { signal: AbortSignal.abort(reason) })).rejects.toBe(reason);
+    expect(log).toEqual([]);
+    clearTimeout(addEnds);
+    finishAdd();
+    await added;
+    await index.search(q, 1, { signal: new AbortController().signal });
+    await index.search(q, 1);
+    expect(log).toEqual(['<a', 's', 's']);
+  });
+
   it('wraps an index once', () => {
     const { index } = fake();
     const search = index.search;
