@@ -73,6 +73,7 @@ export function register(program: Command): void {
         onProgress: progressBars(),
         onNotice: say,
       });
+      for (const note of unusedOptions(flags, index)) say(note);
       let result: SearchResult;
       try {
         const t0 = performance.now();
@@ -84,6 +85,29 @@ export function register(program: Command): void {
       }
       await writeOut(flags.json ? toJson(result) : toText(result, index.metric));
     });
+}
+
+/**
+ * Options the loaded index has no use for, each as a note: `--precision int8` with `--backend wasm`,
+ * or `--ef-search` on a Flat file, were ignored without a word.
+ */
+function unusedOptions(flags: SearchFlags, index: Index): string[] {
+  const notes: string[] = [];
+  const knob = (given: unknown, flag: string, takes: RegExp, who: string) => {
+    if (given !== undefined && !takes.test(index.description)) notes.push(`${flag} does nothing for a ${index.description} index (only ${who} take it): ignored`);
+  };
+  knob(flags.efSearch, '--ef-search', /^HNSW/, 'HNSW indexes');
+  knob(flags.nprobe, '--nprobe', /^IVF/, 'IVF indexes');
+  if (index.backend !== 'gpu') {
+    const gpuOnly = [
+      flags.precision !== 'auto' && `--precision ${flags.precision}`,
+      flags.gpuMemory !== undefined && '--gpu-memory',
+      flags.allowExperimental && '--allow-experimental',
+      flags.digitPlanes === false && '--no-digit-planes',
+    ].filter((f): f is string => typeof f === 'string');
+    if (gpuOnly.length) notes.push(`${gpuOnly.join(', ')} ${gpuOnly.length > 1 ? 'apply' : 'applies'} to the GPU backend, and this search runs on ${index.backend}: ignored`);
+  }
+  return notes;
 }
 
 function describe(index: Index): string {
