@@ -1,7 +1,8 @@
 /**
  * FAISS interop at the edges a user meets, with real FAISS (python3-faiss) as the oracle, both ways:
- * dimensions 1, 3, 5 and 768, one vector, k above ntotal, HNSW with M 3 / 48 and stored efSearch, IVF
- * with empty lists and nprobe above nlist, add_with_ids ids, a hashtable direct map, IVF-SQ8
+ * dimensions 1, 3, 5 and 768, one vector, k above ntotal, HNSW with M 3 / 48, stored efSearch and k
+ * above it, IVF with empty lists and nprobe above nlist, add_with_ids ids (64-bit ones renumbered as
+ * the error says), removed ids, NaN rows FAISS put in no list, a hashtable direct map, IVF-SQ8
  * without residuals (also sharded), SQ8 with constant dimensions, untrained and empty files; and
  * FAISS types tessera does not read, each refused as UNSUPPORTED naming the class and what to do.
  */
@@ -100,7 +101,7 @@ const metrics = ['ip', 'l2'] as const;
 
 describe('tessera reads what FAISS wrote: same results as FAISS', () => {
   const cases = (prefixes: string[]) => metrics.flatMap((m) => prefixes.map((p) => `${p}_${m}`));
-  it.each(cases(['flat_d1', 'flat_d3', 'flat_d5', 'flat_n1', 'sq_d1', 'sq_d3', 'sq_d5', 'sq_const', 'hnsw_d1', 'hnsw_d3', 'hnsw_d5', 'hnsw_n1', 'hnsw_M3', 'hnsw_M48', 'ivf_empty', 'ivf_ids', 'ivf_dmhash', 'ivfsq_nores', 'hnsw_d768', 'sq_d768', 'ivf_d768', 'ivfsq_d768']))(
+  it.each(cases(['flat_d1', 'flat_d3', 'flat_d5', 'flat_n1', 'sq_d1', 'sq_d3', 'sq_d5', 'sq_const', 'hnsw_d1', 'hnsw_d3', 'hnsw_d5', 'hnsw_n1', 'hnsw_M3', 'hnsw_M48', 'hnsw_bigk', 'ivf_empty', 'ivf_removed', 'ivf_ids', 'ivf_dmhash', 'ivfsq_nores', 'hnsw_d768', 'sq_d768', 'ivf_d768', 'ivfsq_d768']))(
     '%s',
     async (name) => {
       const f = fx.readable[name]!;
