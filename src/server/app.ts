@@ -421,7 +421,9 @@ export function createApp(opts: AppOptions, state: ServiceState): FastifyInstanc
   app.addHook('onRequest', async (request, reply) => {
     if (state.phase === 'closing' || state.phase === 'failed') routedWhileClosing.add(request.raw);
     if (request.raw.complete) return;
-    const timer = setTimeout(() => {
+    // Checked after the event loop's next read of the sockets (setImmediate runs after the poll
+    // phase): past a long encoder run, bytes that came in time are read before they are judged late.
+    const timer = setTimeout(() => setImmediate(() => {
       const socket = request.raw.socket as Socket | null;
       // Answered already (a 413 before the body, whose drain has its own bound), or in whole by now.
       if (request.raw.complete || reply.raw.headersSent || !socket || socket.destroyed) return;
@@ -431,7 +433,7 @@ export function createApp(opts: AppOptions, state: ServiceState): FastifyInstanc
       metrics.requests.inc({ route: request.routeOptions.url ?? 'unknown', status: String(f.status) }); // no onResponse: the reply is not sent
       socket.end(rawAnswer(f));
       socket.destroySoon();
-    }, opts.loadWaitMs);
+    }), opts.loadWaitMs);
     reply.raw.once('close', () => clearTimeout(timer));
   });
   app.addHook('preClose', async () => {

@@ -154,6 +154,20 @@ describe('a client that stalls while sending', () => {
     expect(await next.answer).toMatch(/^HTTP\/1\.1 200 /);
   });
 
+  it('a body that came in time is not judged late after the event loop was held past --timeout-ms (a long encoder run)', async () => {
+    const { service } = await serve({ timeoutMs: 200 });
+    const { socket, answer } = open(service);
+    socket.write(head('/retrieve', BODY).replace('Host: x', 'Host: x\r\nConnection: close') + BODY.slice(0, 10));
+    await tick(50); // routed: its timer runs
+    // The thread held from a check-phase callback, as a batch's encoder run is (the batcher starts
+    // batches with setImmediate): the timers phase comes next, before the sockets are read again.
+    setImmediate(() => {
+      socket.write(BODY.slice(10)); // in the server's socket buffer at once
+      for (const until = performance.now() + 400; performance.now() < until; );
+    });
+    expect(await answer).toMatch(/^HTTP\/1\.1 200 /);
+  });
+
   it('bytes that are not HTTP get a 400 in the envelope', async () => {
     const { service } = await serve();
     const { socket, answer } = open(service);
