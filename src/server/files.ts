@@ -103,6 +103,13 @@ export async function serveFiles(opts: ServeFilesOptions): Promise<RunningServic
     throw new TesseraError('UNSUPPORTED', `${opts.index}: metric ${info.metricName} is not supported: serve an inner-product or L2 index`);
   }
   say(`index file ${opts.index}: ${info.type}, ${info.ntotal} x ${info.d}, ${info.metric}, ${formatBytes(info.bytes)}`);
+  // A backend asked for that cannot load this file (Search-R1's --faiss_gpu beside an HNSW or IVF
+  // file) fails now, not after the model and minutes of scanning the corpus for its offset table.
+  const asked = opts.backend ?? 'auto';
+  if (asked !== 'auto' && !info.backends.includes(asked)) {
+    const instead = info.backends.length ? `: ${asked === 'gpu' ? "leave out --backend gpu (Search-R1's --faiss_gpu)" : `use --backend ${info.backends.join(' or ')}`}, the ${info.backends.join(' or ')} backend serves it` : '';
+    throw new TesseraError('UNSUPPORTED', `${opts.index} is an ${info.type}, which the ${asked} backend does not serve${instead}`);
+  }
   await checkModelFolder(opts.model);
   // A missing or compressed corpus fails here, before the model loads.
   await checkCorpusFile(opts.corpus);

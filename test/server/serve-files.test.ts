@@ -119,6 +119,18 @@ describe('serveFiles', () => {
     await expect(start(join(tmp, 'nope.jsonl'))).rejects.toMatchObject({ code: 'NOT_FOUND', message: expect.stringContaining('nope.jsonl') });
   });
 
+  it("--backend gpu (Search-R1's --faiss_gpu) with an HNSW or IVF file fails before the model loads and the corpus is scanned (it failed after both)", async () => {
+    const offsets = join(tmp, 'never-gpu.offsets');
+    const loads = vi.spyOn(Encoder, 'fromDirectory');
+    for (const file of ['hnsw.index', 'ivf.index']) {
+      const start = serveFiles({ index: join(tmp, file), corpus, model: MODEL, offsets, port: 0, backend: 'gpu', threads: 1 });
+      await expect(start).rejects.toMatchObject({ code: 'UNSUPPORTED', message: expect.stringMatching(/is an Index(HNSWFlat|IVFFlat), which the gpu backend does not serve: leave out --backend gpu \(Search-R1's --faiss_gpu\), the wasm backend serves it/) });
+    }
+    expect(loads).not.toHaveBeenCalled();
+    expect(existsSync(offsets)).toBe(false);
+    loads.mockRestore();
+  });
+
   it('a model whose vectors do not fit the index fails before the corpus is scanned for its offset table', async () => {
     const small = writeToyFolder(join(tmp, 'toy-8'), 8);
     const offsets = join(tmp, 'never.offsets');
