@@ -22,7 +22,7 @@ import { streamFlatRows } from '../io/faiss/flat.js';
 import { checkHnswGraph, HNSW_FLAT_FOURCC, type HnswGraph, type HnswLayout, readHnswLayout, readHnswNeighbors, writeHnswFlatTo } from '../io/faiss/hnsw.js';
 import { openSink } from '../platform.js';
 import { instanceHeadroom, MAX_MEMORY_BYTES, WasmHeap } from './module.js';
-import { type DedicatedOptions, type WorkerPool, abortableBatch, acquirePool, checkAbort, threadPlan } from './worker-pool.js';
+import { type DedicatedOptions, type WorkerPool, abortableBatch, acquirePool, breather, checkAbort, threadPlan } from './worker-pool.js';
 
 /** FAISS defaults (IndexHNSW: efConstruction 40, efSearch 16; HNSW rng seed 12345, insertion shuffle seed 789). */
 export const HNSW_DEFAULTS = { efConstruction: 40, efSearch: 16, seed: 12345 } as const;
@@ -400,6 +400,7 @@ export class WasmHnswIndex implements Index {
       let i1 = n;
       let done = 0;
       this.progress(0, n);
+      const breathe = breather();
       for (let level = nh - 1; level >= 0; level--) {
         const i0 = i1 - counts[level]!;
         // Large buckets go in pieces so progress moves and the event loop breathes between them.
@@ -415,6 +416,7 @@ export class WasmHnswIndex implements Index {
             }));
           } else {
             ex.hnsw_add_range(this.h, order, a, b, level, scratch[0]!.ptr, scratch[0]!.nodes, 0);
+            await breathe();
           }
           done += b - a;
           this.progress(done, n);

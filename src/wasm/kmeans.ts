@@ -9,7 +9,7 @@
 import { TesseraError } from '../core/errors.js';
 import type { Metric, ProgressCallback } from '../core/types.js';
 import { WasmArena } from './sq-index.js';
-import { QUERY_GROUP } from './worker-pool.js';
+import { QUERY_GROUP, breather } from './worker-pool.js';
 
 export interface KmeansOptions {
   /** Lloyd iterations (FAISS ClusteringParameters.niter; IndexIVF sets 10). */
@@ -24,6 +24,9 @@ export interface KmeansOptions {
   threads?: number;
   onProgress?: ProgressCallback;
 }
+
+/** Multiply-adds of one piece of an assignment pass on the calling thread (tens of milliseconds). */
+const ASSIGN_PIECE = 64 << 20;
 
 /** splitmix32-style seeded generator of uint32s (the sampling only needs to be reproducible, not FAISS's mt19937). */
 export function seededRandom(seed: number): () => number {
@@ -158,14 +161,23 @@ export class NativeAssigner {
   }
 
   /** Writes each point's nearest centroid into assign and its distance (ip: x.c; l2: |x - c|^2) into dist. */
-  async assign(centroids: Float32Array, metric: Metric, assign: Int32Array, dist?: Float32Array): Promise<void> {
+  async assign(centroids: Float32Array, metric: Metric, assign: Int32Array, dist?: Float32Array, breathe = breather()): Promise<void> {
     const { arena, d } = this;
     arena.f32(this.cp, this.k * d).set(centroids);
     const m = metric === 'ip' ? 0 : 1;
-    await arena.parallel(this.n, (from, to) => ({
+    const call = (from: number, to: number) => ({
       fn: 'flat_search',
       args: [this.cp, this.k, d, this.xp + from * d * 4, to - from, 1, m, 0, this.dp + from * 4, this.ip + from * 4, this.fp + from * 4],
-    }), QUERY_GROUP);
+    });
+    // On the calling thread, in pieces of about ASSIGN_PIECE multiply-adds with pauses between
+    // (one pass of 256 x 4096 points over 4096 centroids at d = 768 is minutes); each piece starts
+    // at a multiple of QUERY_GROUP, so the results are those of one call.
+    const piece = arena.onCallingThread ? Math.max(QUERY_GROUP, Math.floor(ASSIGN_PIECE / (this.k * d * QUERY_GROUP)) * QUERY_GROUP) : this.n;
+    for (let from = 0; from < this.n; from += piece) {
+      const to = Math.min(this.n, from + piece);
+      await arena.parallel(to - from, (f, t) => call(from + f, from + t), QUERY_GROUP);
+      if (to < this.n) await breathe();
+    }
     assign.set(arena.i32(this.ip, this.n));
     if (dist) dist.set(arena.f32(this.dp, this.n));
   }
@@ -211,9 +223,11 @@ export async function kmeans(x: Float32Array, d: number, k: number, metric: Metr
   const sums = new Float64Array(k * d);
   const counts = new Float64Array(k);
   const assigner = await NativeAssigner.create(x, d, k, opts.threads);
+  const breathe = breather();
   try {
     for (let it = 0; it < niter; it++) {
-      await assigner.assign(centroids, metric, assign);
+      await assigner.assign(centroids, metric, assign, undefined, breathe);
+      await breathe();
       sums.fill(0);
       counts.fill(0);
       for (let i = 0; i < n; i++) {

@@ -95,6 +95,11 @@ export class WasmArena implements CodeHeap {
     return this.pool?.size ?? 1;
   }
 
+  /** True when native calls run on the calling thread (no worker pool): long work must pause itself (breather). */
+  get onCallingThread(): boolean {
+    return this.pool === undefined;
+  }
+
   /** Runs fn over [0, n) split across the pool's threads (here only without one); part numbers 0..threads-1; `align` as WorkerPool.parallelFor. */
   async parallel(n: number, make: (from: number, to: number, part: number) => NativeCall, align = 1): Promise<void> {
     if (this.pool && (n > 1 || this.pool.dedicated)) return this.pool.parallelFor(Math.max(n, 1), make, align);

@@ -161,6 +161,25 @@ export async function checkAbort(signal: AbortSignal | undefined, pause: boolean
   signal.throwIfAborted();
 }
 
+/** Native work on the calling thread between two pauses of a long operation (see breather). */
+const BREATHE_MS = 50;
+
+/**
+ * For a long operation whose native calls run on the calling thread (threads: 1, or no shared
+ * memory): call the returned function between calls; once BREATHE_MS of work has gone by since the
+ * operation began or last paused, it lets timers and events run (a progress bar's redraw, Ctrl-C's
+ * handler, a page's repaint). Without it an HNSW build or k-means training held the event loop for
+ * its whole length. Short operations never pause.
+ */
+export function breather(): () => Promise<void> {
+  let since = performance.now();
+  return async () => {
+    if (performance.now() - since < BREATHE_MS) return;
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    since = performance.now();
+  };
+}
+
 /** True when dedicated worker pools can run here: shared memory and workers. */
 export function dedicatedWorkersAvailable(): boolean {
   return sharedMemoryAvailable() && workersSupported();

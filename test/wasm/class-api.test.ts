@@ -85,3 +85,33 @@ describe('shardedIndex description', () => {
     }
   });
 });
+
+describe('long work on the calling thread (threads: 1)', () => {
+  // An HNSW build and IVF k-means ran their native calls back to back: timers, a progress bar's
+  // redraw and Ctrl-C's handler waited for the whole build (0 ticks of a 10 ms interval in 2.3 s).
+  it.each([
+    ['HNSW16', 'add'],
+    ['IVF256,Flat', 'train'],
+  ] as const)('%s %s lets timers run while it works', async (type, step) => {
+    const d = 32;
+    const rows = randomVectors(type === 'HNSW16' ? 8000 : 30_000, d, 7);
+    const index = await indexFactory(d, type, 'ip', { backend: 'wasm', threads: 1, efConstruction: 80, seed: 1 });
+    try {
+      let last = performance.now();
+      let longest = 0;
+      const timer = setInterval(() => {
+        longest = Math.max(longest, performance.now() - last);
+        last = performance.now();
+      }, 10);
+      await (step === 'add' ? index.add(rows) : index.train(rows));
+      const end = performance.now();
+      clearInterval(timer);
+      longest = Math.max(longest, end - last);
+      // a pause about every 50 ms of work; the longest wait between two ticks was the whole step
+      // (800 and 600 ms here), and would be on any machine where the step takes longer than this
+      expect(longest).toBeLessThan(300);
+    } finally {
+      await index.dispose();
+    }
+  });
+});
