@@ -620,7 +620,7 @@ export async function loadIvfIndex(source: ByteSource, opts: IvfIndexOptions = {
       }
       L.sizes[l] = size;
       done += size;
-      opts.onProgress?.({ phase: 'loading index', done, total: layout.ntotal, unit: 'vectors' });
+      opts.onProgress?.({ phase: 'loading index', done, total: layout.listed, unit: 'vectors' });
     }
   } catch (e) {
     await index.dispose();

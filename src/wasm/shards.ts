@@ -559,7 +559,7 @@ export async function loadShardedIvf(source: ByteSource, opts: IndexOptions & Sh
         }
         L.sizes[l] = size;
         done += size;
-        opts.onProgress?.({ phase: 'loading index', done, total: layout.ntotal, unit: 'vectors' });
+        opts.onProgress?.({ phase: 'loading index', done, total: layout.listed, unit: 'vectors' });
       }
       index.ntotal = rows;
       // Its ids are the file's: an add here would number from the shard's own count (FAISS: ntotal).

@@ -13,7 +13,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '../../src/node.js';
 import { indexFactory } from '../../src/core/factory.js';
-import type { Metric, SearchResult } from '../../src/core/types.js';
+import type { Metric, ProgressEvent, SearchResult } from '../../src/core/types.js';
 import { readIvfRowOffsets } from '../../src/io/faiss/ivf.js';
 import { inspectIndex, readIndex } from '../../src/io/read-index.js';
 import { openSource } from '../../src/platform.js';
@@ -143,9 +143,12 @@ describe('tessera reads what FAISS wrote: same results as FAISS', () => {
       // it refused the file: "the inverted lists hold 58 vectors but the header says ntotal = 60; the file is corrupt"
       const f = fx.readable[name]!;
       expect(await inspectIndex(f.file)).toMatchObject({ ntotal: 60, details: { unlisted: 2 } });
-      const index = await readIndex(f.file, { backend: 'wasm', threads: 1, shardBytes });
+      const progress: ProgressEvent[] = [];
+      const index = await readIndex(f.file, { backend: 'wasm', threads: 1, shardBytes, onProgress: (p) => progress.push(p) });
       if (shardBytes) expect((index as unknown as { shardCount: number }).shardCount).toBeGreaterThan(1);
       expect(index.ntotal).toBe(60);
+      // the load's progress ends complete: 58 of the 58 vectors stored, not 58 of 60
+      expect(progress.at(-1)).toMatchObject({ done: 58, total: 58 });
       const q = readF32(f.queries);
       expectSameResults(await index.search(q, f.k), f.labels, f.distances, name);
       await index.add(readF32(join(dir, 'nan_extra_ip.f32')));

@@ -65,6 +65,8 @@ export interface IvfLayout extends FaissIndexHeader {
   listSizes: Float64Array;
   /** Byte offset of each list's codes; its int64 ids follow the codes. */
   listOffsets: Float64Array;
+  /** Vectors in the lists: ntotal, less those FAISS's add put in no list (NaN values). */
+  listed: number;
   /** Byte offset just past the inverted lists. */
   end: number;
 }
@@ -197,7 +199,7 @@ export async function readIvfLayout(r: ByteReader, fourcc: string): Promise<IvfL
     );
   }
   r.offset = at;
-  return { ...header, fourcc, metric, nlist, nprobe, centroids, quantizerMetric, quantizerFourcc: qfcc, sq, byResidual, codeSize, listSizes, listOffsets, end: at };
+  return { ...header, fourcc, metric, nlist, nprobe, centroids, quantizerMetric, quantizerFourcc: qfcc, sq, byResidual, codeSize, listSizes, listOffsets, listed: total, end: at };
 }
 
 /**
@@ -343,11 +345,7 @@ export function encodeIvfHead(opts: {
 function ivfInfo(l: IvfLayout): FaissFileInfo {
   const sq = l.fourcc === IVF_SQ_FOURCC;
   let largest = 0;
-  let listed = 0;
-  for (let i = 0; i < l.nlist; i++) {
-    largest = Math.max(largest, l.listSizes[i]!);
-    listed += l.listSizes[i]!;
-  }
+  for (let i = 0; i < l.nlist; i++) largest = Math.max(largest, l.listSizes[i]!);
   return {
     fourcc: l.fourcc,
     type: sq ? 'IndexIVFScalarQuantizer' : 'IndexIVFFlat',
@@ -364,7 +362,7 @@ function ivfInfo(l: IvfLayout): FaissFileInfo {
       byResidual: l.byResidual,
       largestList: largest,
       // vectors FAISS's add counted in ntotal but put in no list (NaN values)
-      ...(listed < l.ntotal ? { unlisted: l.ntotal - listed } : {}),
+      ...(l.listed < l.ntotal ? { unlisted: l.ntotal - l.listed } : {}),
       ...(l.quantizerMetric !== l.metric ? { quantizerMetric: l.quantizerMetric } : {}),
       ...(l.quantizerFourcc === HNSW_FLAT_FOURCC ? { quantizer: 'IndexHNSWFlat (its centroids assigned to exactly, as by a flat quantizer)' } : {}),
     },
