@@ -2,6 +2,13 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_MAX_TEXT_CHARS } from '../encoder/tokenizer.js';
 
+/**
+ * Most threads a --threads takes: each is a worker with a WebAssembly instance of its own (about
+ * 11 MB each for the demo model's encoder), so a stray digit (--threads 100000) ran the process out
+ * of memory instead of failing as a bad value.
+ */
+export const MAX_THREADS = 256;
+
 /** An integer option in [min, max]. */
 export function intOption(name: string, min: number, max = Number.MAX_SAFE_INTEGER) {
   return (value: string): number => {

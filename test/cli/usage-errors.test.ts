@@ -10,7 +10,11 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { listBenchmarks, repoRoot } from '../../src/cli/commands/bench.js';
+import { register as registerBuild } from '../../src/cli/commands/build.js';
+import { register as registerConvert } from '../../src/cli/commands/convert.js';
+import { register as registerEncode } from '../../src/cli/commands/encode.js';
 import { register as registerSearch } from '../../src/cli/commands/search.js';
+import { register as registerServe } from '../../src/cli/commands/serve.js';
 import { indexFactory } from '../../src/core/factory.js';
 import '../../src/node.js';
 import { writeVectors } from '../../src/io/vectors.js';
@@ -126,5 +130,18 @@ describe('tessera bench', () => {
     const names = listBenchmarks(repoRoot()!).map((e) => e.name);
     expect(names).not.toContain('bundle/measure');
     expect(names).toEqual(expect.arrayContaining(['server', 'encoder/bench-encoder']));
+  });
+});
+
+describe('--threads', () => {
+  it.each([
+    ['encode', registerEncode, ['--model', 'm', '--texts', 't.txt']],
+    ['build', registerBuild, ['--corpus', 'c.jsonl', '--model', 'm', '--out', 'o']],
+    ['serve', registerServe, ['--index', 'i', '--corpus', 'c.jsonl', '--model', 'm']],
+    ['convert', registerConvert, ['--in', 'i', '--out', 'o', '--index-type', 'Flat']],
+    ['search', registerSearch, ['--index', 'i', '--queries', 'q.npy']],
+  ] as const)('%s refuses a count past 256 as a bad value', async (command, register, args) => {
+    // encode, build and serve took any count: --threads 100000 started a worker each until the process ran out of memory.
+    await expect(runCommand(register, [command, ...args, '--threads', '100000'])).rejects.toThrow(/--threads must be an integer in \[1, 256\], got "100000"/);
   });
 });

@@ -14,7 +14,7 @@ import { TextTooLongError } from '../../encoder/tokenizer.js';
 import type { TextPrefix } from '../../encoder/types.js';
 import { removeLeftoversOf } from '../../io/node-fs.js';
 import { vectorFormatOf, writeVectors } from '../../io/vectors.js';
-import { intOption, maxTextCharsOption, poolingOption, writeOut } from '../options.js';
+import { intOption, MAX_THREADS, maxTextCharsOption, poolingOption, writeOut } from '../options.js';
 import { say } from '../progress.js';
 import { rateProgress } from './build.js';
 
@@ -108,7 +108,7 @@ export function register(program: Command): void {
     .option('--json', 'print {"embeddings": [[...]]} on stdout')
     .option('--out <file>', 'write the vectors to a .npy, .fvecs or .f32 file (what tessera search --queries reads), atomically')
     .addOption(new Option('--encoder <provider>', 'runtime: auto (onnxruntime-node if installed, else WASM), wasm, webgpu, native').choices(['auto', 'wasm', 'webgpu', 'native']).default('auto'))
-    .option('--threads <n>', 'CPU threads (default: all cores)', intOption('--threads', 1))
+    .option('--threads <n>', 'CPU threads (default: all cores)', intOption('--threads', 1, MAX_THREADS))
     .option('--batch <n>', 'texts per model run', intOption('--batch', 1), 32)
     .option('--max-length <n>', "tokens a text, [CLS]/[SEP] included (default: 256 for e5, else the model's limit)", intOption('--max-length', 2))
     .addOption(poolingOption('the texts'))

@@ -12,7 +12,7 @@ import { faissFormat } from '../../io/faiss/formats.js';
 import { openFileSource } from '../../io/node-fs.js';
 import { inspectIndex } from '../../io/read-index.js';
 import { inspectVectors, vectorFormatOf } from '../../io/vectors.js';
-import { intOption, writeOut } from '../options.js';
+import { intOption, MAX_THREADS, writeOut } from '../options.js';
 import { formatShardPlan, type ShardPlan, shardPlanForFile } from '../../wasm/shards.js';
 
 interface InfoFlags {
@@ -38,7 +38,7 @@ export function register(program: Command): void {
     .argument('<file>', 'FAISS index file, or vector file')
     .option('--json', 'print one JSON object instead of text')
     .option('--dim <d>', 'dimension of a raw .f32 vector file', intOption('--dim', 1))
-    .option('--threads <n>', 'worker threads the wasm shard plan is for, as search/serve would be given (default: all cores; HNSW keeps a visited byte per vector for each)', intOption('--threads', 1, 256))
+    .option('--threads <n>', 'worker threads the wasm shard plan is for, as search/serve would be given (default: all cores; HNSW keeps a visited byte per vector for each)', intOption('--threads', 1, MAX_THREADS))
     .action(async (file: string, flags: InfoFlags) => {
       const vectorFormat = vectorFormatOf(file);
       if (vectorFormat) {
