@@ -188,6 +188,11 @@ export interface IndexOptions {
   seed?: number;
   /** WASM: bytes one shard (module instance) may hold; default and most 4 GiB, one 32-bit memory. */
   shardBytes?: number;
+  /**
+   * Progress of loads, HNSW builds, k-means and adds. An error it throws is the error of the call
+   * it reports on, which still leaves the index consistent: an HNSW add whose vectors are counted
+   * links them all first (they are then in the index).
+   */
   onProgress?: ProgressCallback;
   /** Called once with a human-readable line when a fallback is taken (e.g. "no WebGPU adapter: using WASM"). */
   onNotice?: (message: string) => void;

@@ -393,13 +393,25 @@ export class WasmHnswIndex implements Index {
     }
     this.dimMax.set(dimMax);
     this.words()[W.ntotal] = n0 + n;
+    // The nodes are counted from here on: a progress callback that throws must not stop their
+    // linking (they stayed in the graph unlinked, and searches for them found other rows). Its
+    // error is thrown once every node is linked.
+    let callbackError: { error: unknown } | undefined;
+    const report = (done: number) => {
+      if (callbackError) return;
+      try {
+        this.progress(done, n);
+      } catch (error) {
+        callbackError = { error };
+      }
+    };
     try {
       const nh = ex.hnsw_make_order(this.h, n0, n, order, hist, mt2, PERMUTATION_SEED);
       const counts = Array.from(heap.i32(hist, nh));
       const scratch = set.buffers;
       let i1 = n;
       let done = 0;
-      this.progress(0, n);
+      report(0);
       const breathe = breather();
       for (let level = nh - 1; level >= 0; level--) {
         const i0 = i1 - counts[level]!;
@@ -419,7 +431,7 @@ export class WasmHnswIndex implements Index {
             await breathe();
           }
           done += b - a;
-          this.progress(done, n);
+          report(done);
         }
         i1 = i0;
       }
@@ -429,6 +441,7 @@ export class WasmHnswIndex implements Index {
       heap.release(hist);
       heap.release(order);
     }
+    if (callbackError) throw callbackError.error;
   }
 
   private progress(done: number, total: number): void {

@@ -115,3 +115,31 @@ describe('long work on the calling thread (threads: 1)', () => {
     }
   });
 });
+
+describe('an onProgress callback that throws', () => {
+  it('fails the HNSW add with its error after linking every vector the add counted', async () => {
+    // The add stopped at the throw with its vectors counted but unlinked: searches for them found other rows.
+    const d = 8;
+    let armed = false;
+    const broken = new Error('progress bar broke');
+    const index = await indexFactory(d, 'HNSW8', 'l2', {
+      backend: 'wasm',
+      threads: 1,
+      onProgress: (e) => {
+        if (armed && e.done > 0) throw broken;
+      },
+    });
+    try {
+      await index.add(randomVectors(100, d, 1));
+      armed = true;
+      const more = randomVectors(3000, d, 2);
+      await expect(index.add(more)).rejects.toBe(broken);
+      armed = false;
+      expect(index.ntotal).toBe(3100);
+      const r = await index.search(more.subarray(0, 20 * d), 1, { efSearch: 64 });
+      expect(Array.from(r.labels, Number)).toEqual(Array.from({ length: 20 }, (_, i) => 100 + i));
+    } finally {
+      await index.dispose();
+    }
+  });
+});
