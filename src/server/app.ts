@@ -60,7 +60,7 @@ export interface AppOptions {
   /**
    * The request timeout (--timeout-ms): how long a /retrieve sent while loading waits for it to end
    * before 503 (a trainer started beside the server, or one that waits only for the port, gets
-   * answers, not errors), and how long after the stop a request body still coming in is waited for.
+   * answers, not errors), and how long a request's body may take to come in after its headers (408 after).
    */
   loadWaitMs: number;
   metrics: ServerMetrics;

@@ -24,7 +24,7 @@ export function addServingOptions(cmd: Command, logLevel = 'info'): Command {
     .option('--max-batch <n>', 'most queries in one micro-batch (one encoder call, one search); a larger request is split over several', intOption('--max-batch', 1), SERVE_DEFAULTS.maxBatch)
     .option('--max-wait-ms <n>', 'how long a lone request waits for company before its batch starts', intOption('--max-wait-ms', 0), SERVE_DEFAULTS.maxWaitMs)
     .option('--max-queue <n>', 'most queries waiting (503 + Retry-After above) and in one request (413 above); default 8 x max-batch', intOption('--max-queue', 1))
-    .option('--timeout-ms <n>', 'per-request deadline from arrival (504 after); a request split over n batches has n times it', intOption('--timeout-ms', 1), SERVE_DEFAULTS.timeoutMs)
+    .option('--timeout-ms <n>', 'per-request deadline from arrival (504 after); a request split over n batches has n times it; a body must come in within it of its headers (408 after)', intOption('--timeout-ms', 1), SERVE_DEFAULTS.timeoutMs)
     // The default shown as the size a user would type (16MiB), not its byte count.
     .addOption(new Option('--body-limit <size>', 'largest request body, decoded (413 above)').argParser(bytesOption).default(SERVE_DEFAULTS.bodyLimit, `${SERVE_DEFAULTS.bodyLimit / 2 ** 20}MiB`))
     .addOption(new Option('--encoder <provider>', 'encoder runtime: auto (onnxruntime-node if installed, else WASM), wasm, webgpu, native (onnxruntime-node, failing without it)').choices(['auto', 'wasm', 'webgpu', 'native']).default('auto'))
