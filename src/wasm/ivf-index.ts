@@ -256,8 +256,17 @@ export class WasmIvfIndex implements Index {
    * Raises the rows' magnitudes by rows stored in Flat lists; `where` names rows read from a file
    * (the loaders), whose NaN or Infinity is FORMAT.
    */
-  noteRows(x: Float32Array, where?: string): void {
-    if (!raiseDimMaxima(this.rowMax, x, this.d) && where) checkFileRows(x, this.d, 0, where);
+  noteRows(x: Float32Array, where?: string, file?: { ids: Int32Array; at: number }): void {
+    if (raiseDimMaxima(this.rowMax, x, this.d) || !where) return;
+    if (!file) return checkFileRows(x, this.d, 0, where);
+    // A file's list: the vector's id, not its slot in the list (the slot read as a label, another vector)
+    const bad = x.findIndex((v) => !Number.isFinite(v));
+    const row = Math.floor(bad / this.d);
+    throw new TesseraError(
+      'FORMAT',
+      `${where}: the vector of id ${file.ids[row]} holds ${String(x[bad])} in dimension ${bad - row * this.d} (byte offset ${file.at + 4 * bad}): ` +
+        'every value must be finite (its scores would be NaN and reorder the other rows); rebuild the index from finite vectors',
+    );
   }
 
   /**
@@ -605,7 +614,6 @@ export async function loadIvfIndex(source: ByteSource, opts: IvfIndexOptions = {
       if (size === 0) continue;
       const at = layout.listOffsets[l]!;
       await readSourceInto(source, at, size * cs, L.bytes, L.codePtr[l]!, label);
-      if (fourcc === IVF_FLAT_FOURCC) index.noteRows(new Float32Array(L.bytes.buffer, L.codePtr[l]!, size * layout.d), `${label}: list ${l}`);
       const raw = new Uint8Array(size * 8);
       await readSourceInto(source, at + size * cs, size * 8, raw, 0, label);
       const ids = new BigInt64Array(raw.buffer);
@@ -618,6 +626,7 @@ export async function loadIvfIndex(source: ByteSource, opts: IvfIndexOptions = {
         dst[i] = Number(id);
         fileIds.note(dst[i]!);
       }
+      if (fourcc === IVF_FLAT_FOURCC) index.noteRows(new Float32Array(L.bytes.buffer, L.codePtr[l]!, size * layout.d), `${label}: list ${l}`, { ids: dst, at });
       L.sizes[l] = size;
       done += size;
       opts.onProgress?.({ phase: 'loading index', done, total: layout.listed, unit: 'vectors' });

@@ -544,7 +544,6 @@ export async function loadShardedIvf(source: ByteSource, opts: IndexOptions & Sh
         if (size === 0) continue;
         const at = layout.listOffsets[l]!;
         await readSourceInto(source, at, size * layout.codeSize, L.bytes, L.codePtr[l]!, label);
-        if (storage === 'flat') index.noteRows(new Float32Array(L.bytes.buffer, L.codePtr[l]!, size * layout.d), `${label}: list ${l}`);
         const raw = new Uint8Array(size * 8);
         await readSourceInto(source, at + size * layout.codeSize, size * 8, raw, 0, label);
         const ids = new BigInt64Array(raw.buffer);
@@ -557,6 +556,7 @@ export async function loadShardedIvf(source: ByteSource, opts: IndexOptions & Sh
           dst[i] = Number(id);
           fileIds.note(dst[i]!);
         }
+        if (storage === 'flat') index.noteRows(new Float32Array(L.bytes.buffer, L.codePtr[l]!, size * layout.d), `${label}: list ${l}`, { ids: dst, at });
         L.sizes[l] = size;
         done += size;
         opts.onProgress?.({ phase: 'loading index', done, total: layout.listed, unit: 'vectors' });

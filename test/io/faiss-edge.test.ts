@@ -38,6 +38,8 @@ interface EdgeFixtures {
   readable: Record<string, Readable>;
   unsupported: Record<string, { file: string; class: string }>;
   untrained: Record<Metric, string>;
+  /** IVF-Flat L2 whose NaN rows (ids 3 and 11) FAISS's quantizer put in a list. */
+  nanRowsL2: string;
   /** IndexHNSWFlat whose stored efSearch (100000) and efConstruction (70000) pass tessera's limit. */
   bigEf: string;
 }
@@ -162,6 +164,14 @@ describe('tessera reads what FAISS wrote: same results as FAISS', () => {
       expectSameResults(ours, view!.labels, view!.distances, `FAISS on our ${name}`);
     },
   );
+
+  it.each([undefined, 512])('NaN rows FAISS\'s L2 quantizer put in a list are refused naming their id, not their slot in the list (shardBytes %s)', async (shardBytes) => {
+    // it said "list 2: vector 2 holds NaN", slot 2 of list 2, read as label 2: a finite vector
+    await expect(readIndex(fx.nanRowsL2, { backend: 'wasm', threads: 1, shardBytes })).rejects.toMatchObject({
+      code: 'FORMAT',
+      message: expect.stringMatching(/: list \d+: the vector of id (3|11) holds NaN in dimension 0 \(byte offset \d+\): every value must be finite/),
+    });
+  });
 
   it('convert\'s reader of IVF vectors in label order names a NaN row FAISS put in no list', async () => {
     const f = fx.readable.ivf_nanrows_ip!;
