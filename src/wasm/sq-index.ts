@@ -561,9 +561,7 @@ export class WasmSqIndex implements Index {
     const trained = this.codec?.trained ?? new Float32Array(0);
     const sink = await openSink(target);
     try {
-      const head = encodeSqFileHeader(this.d, this.ntotal, this.metric, trained);
-      if (!this.codec) head[4 + 28] = 0; // is_trained byte of the header
-      await sink.write(head);
+      await sink.write(encodeSqFileHeader(this.d, this.ntotal, this.metric, trained));
       const step = 16 << 20;
       const total = this.ntotal * this.d;
       for (let o = 0; o < total; o += step) await sink.write(this.codes().slice(o, Math.min(total, o + step)));

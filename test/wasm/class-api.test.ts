@@ -3,9 +3,14 @@
  * README "CPU search" and "Index types"), called as a TypeScript user calls them: they check what
  * the factory checks, and their FAISS-style knobs are checked when set.
  */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { indexFactory, shardedIndex, WasmHnswIndex, type Metric } from '../../src/node.js';
 import { randomVectors } from '../helpers/data.js';
+import { faissPython } from '../io/faiss-python.js';
 
 describe('WasmHnswIndex called directly', () => {
   it('refuses a metric or dimension indexFactory refuses, instead of building an L2 index', async () => {
@@ -140,6 +145,28 @@ describe('an onProgress callback that throws', () => {
       expect(Array.from(r.labels, Number)).toEqual(Array.from({ length: 20 }, (_, i) => 100 + i));
     } finally {
       await index.dispose();
+    }
+  });
+});
+
+describe('an SQ8 index saved before train', () => {
+  it('is written untrained, sharded or not, so FAISS reads it as untrained', async () => {
+    // The sharded one said is_trained with no ranges: faiss.read_index took it as trained and its add crashed (segfault).
+    const dir = mkdtempSync(join(tmpdir(), 'tessera-sq-untrained-'));
+    try {
+      const files: string[] = [];
+      for (const index of [shardedIndex(8, 'SQ8', 'l2', { threads: 1 }), await indexFactory(8, 'SQ8', 'l2', { backend: 'wasm', threads: 1 })]) {
+        const file = join(dir, `${files.length}.index`);
+        await index.save(file);
+        await index.dispose();
+        files.push(file);
+        // FAISS's index header: fourcc, int32 d, int64 ntotal, two int64 dummies, then the is_trained byte
+        expect(readFileSync(file)[4 + 4 + 8 + 16]).toBe(0);
+      }
+      const script = `import faiss, sys\nprint([bool(faiss.read_index(f).is_trained) for f in sys.argv[1:]])`;
+      expect(execFileSync(faissPython(), ['-c', script, ...files], { encoding: 'utf8' }).trim()).toBe('[False, False]');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

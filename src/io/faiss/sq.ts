@@ -157,9 +157,12 @@ export async function readSqLayout(r: ByteReader): Promise<SqLayout> {
   return { ...header, metric, sq, codesOffset };
 }
 
-/** Bytes of an IxSQ file before its codes. */
+/**
+ * Bytes of an IxSQ file before its codes; untrained (is_trained 0) without ranges: a sharded SQ8
+ * saved before train said trained with no ranges, and FAISS's add then crashed (segfault).
+ */
 export function encodeSqFileHeader(d: number, ntotal: number, metric: Metric, trained: Float32Array): Uint8Array {
-  return new LeWriter().fourcc(SQ_FOURCC).header(d, ntotal, metric).bytes(encodeSqParams(d, trained)).u64(ntotal * d).done();
+  return new LeWriter().fourcc(SQ_FOURCC).header(d, ntotal, metric, trained.length > 0).bytes(encodeSqParams(d, trained)).u64(ntotal * d).done();
 }
 
 export const sqFormats: FaissFormat[] = [
