@@ -17,7 +17,7 @@ import { TesseraError, formatBytes } from '../core/errors.js';
 import { factoryDescription, type IndexOptions, parseFactoryString } from '../core/factory.js';
 import { emptyResult, mergeResults, offsetLabels } from '../core/topk.js';
 import type { ByteSink, ByteSource, Index, Metric, SearchOptions, SearchResult } from '../core/types.js';
-import { checkDimension, checkMetric, checkSearch, checkVectors } from '../core/validate.js';
+import { checkDimension, checkMetric, checkSearch, checkVectors, describeArg } from '../core/validate.js';
 import { openSink } from '../platform.js';
 import { ByteReader, sourceLabel } from '../io/byte-reader.js';
 import { encodeIvfHead, IVF_FLAT_FOURCC, IVF_SQ_FOURCC, type IvfLayout } from '../io/faiss/ivf.js';
@@ -464,6 +464,11 @@ export function shardedIndex(d: number, description: string, metric: Metric, opt
   // What indexFactory checks: a metric of 'IP' made L2 shards that reported 'IP', and d = 0 an index.
   checkDimension(d);
   checkMetric(metric);
+  const expected = opts.expectedVectors;
+  if (expected !== undefined && !(Number.isSafeInteger(expected) && expected >= 0)) {
+    // it failed at the first add, naming reserveNodes (an internal step) and NaN for a string
+    throw new TesseraError('INVALID_ARGUMENT', `expectedVectors must be an integer >= 0 (the vectors the index will hold), got ${describeArg(expected)}: pass such a count or leave it out`);
+  }
   if (opts.backend === 'gpu') {
     throw new TesseraError('UNSUPPORTED', `shardedIndex runs on the WASM (CPU) backend, got backend 'gpu': leave backend out, or make a GPU index with indexFactory(d, 'Flat', metric, { backend: 'gpu' }), which shards across devices itself`);
   }

@@ -51,6 +51,10 @@ describe('shardedIndex', () => {
     expect(() => shardedIndex(0, 'Flat', 'ip', { threads: 1 })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('dimension must be an integer') }));
     // backend 'gpu' was ignored: the shards ran on WASM all the same
     expect(() => shardedIndex(8, 'Flat', 'ip', { backend: 'gpu' })).toThrow(expect.objectContaining({ code: 'UNSUPPORTED', message: expect.stringContaining("indexFactory(d, 'Flat', metric, { backend: 'gpu' })") }));
+    // a bad expectedVectors failed at the first add, naming reserveNodes (an internal step) and NaN for a string
+    for (const expectedVectors of [-5, 1.5, 'x', NaN] as unknown as number[]) {
+      expect(() => shardedIndex(8, 'HNSW8', 'ip', { threads: 1, expectedVectors })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('expectedVectors must be an integer >= 0') }));
+    }
     const index = shardedIndex(8, 'Flat', 'ip', { threads: 1, backend: 'wasm' });
     try {
       await index.add(new Float32Array(16));
