@@ -12,7 +12,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
-import { pipeline } from 'node:stream';
+import { Readable, pipeline } from 'node:stream';
 import type { Transform } from 'node:stream';
 import { createBrotliDecompress, createUnzip } from 'node:zlib';
 import Fastify, { LogController } from 'fastify';
@@ -539,8 +539,10 @@ export function createApp(opts: AppOptions, state: ServiceState): FastifyInstanc
         return sendFailure(reply, f, metrics);
       }
       metrics.queries.inc({}, queries.length);
-      const body = await renderResult(found, state.corpus, returnScores);
-      return reply.type('application/json; charset=utf-8').send(body);
+      const parts = await renderResultParts(found, state.corpus, returnScores);
+      const chars = parts.reduce((n, part) => n + part.length, 0);
+      // A large answer goes in pieces (chunked): joined, it could pass V8's longest string.
+      return reply.type('application/json; charset=utf-8').send(chars > STREAM_ABOVE_CHARS ? Readable.from(parts) : parts.join(''));
     },
   );
 
@@ -548,11 +550,24 @@ export function createApp(opts: AppOptions, state: ServiceState): FastifyInstanc
 }
 
 /**
- * The answer as JSON text: corpus rows are spliced in as stored (each checked to be JSON once per
- * answer; a row that is not JSON, or not a JSON object, is sent as {"contents": <its text>}, a {"title", "text"} row with
- * "contents" added as build encoded it). Missing results (-1) are left out.
+ * Answers longer than this many characters are sent as a stream of their pieces. V8's longest string
+ * is 2^29 - 24 characters (512 Mi): 4096 queries x topk 100 of 1.3 KB rows, a corpus of long passages
+ * at the default --max-queue and --max-topk, failed with 500 "Invalid string length" once joined.
  */
+export const STREAM_ABOVE_CHARS = 64 << 20;
+
+/** The answer as JSON text (see renderResultParts). */
 export async function renderResult(found: RequestResult, corpus: RowSource, returnScores: boolean): Promise<string> {
+  return (await renderResultParts(found, corpus, returnScores)).join('');
+}
+
+/**
+ * The answer as JSON text in pieces, one a query, whose concatenation is the answer: corpus rows are
+ * spliced in as stored (each checked to be JSON once per answer; a row that is not JSON, or not a
+ * JSON object, is sent as {"contents": <its text>}, a {"title", "text"} row with "contents" added as
+ * build encoded it). Missing results (-1) are left out.
+ */
+export async function renderResultParts(found: RequestResult, corpus: RowSource, returnScores: boolean): Promise<string[]> {
   const ids: number[] = [];
   for (let i = 0; i < found.labels.length; i++) {
     const l = found.labels[i]!;
@@ -570,9 +585,10 @@ export async function renderResult(found: RequestResult, corpus: RowSource, retu
       const doc = docs[next++]!;
       hits.push(returnScores ? `{"document":${doc},"score":${scoreJson(found.distances[at]!)}}` : doc);
     }
-    parts.push(`[${hits.join(',')}]`);
+    parts.push(`${q === 0 ? '{"result":[' : ','}[${hits.join(',')}]`);
   }
-  return `{"result":[${parts.join(',')}]}`;
+  parts.push(found.nq === 0 ? '{"result":[]}' : ']}');
+  return parts;
 }
 
 /**

@@ -11,7 +11,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { TesseraError, isTesseraError } from '../../src/core/errors.js';
 import type { Backend, Index } from '../../src/core/types.js';
 import { WordPieceTokenizer } from '../../src/encoder/tokenizer.js';
-import { LINGER_MAX_BYTES, renderResult, scoreJson } from '../../src/server/app.js';
+import { LINGER_MAX_BYTES, STREAM_ABOVE_CHARS, renderResult, renderResultParts, scoreJson } from '../../src/server/app.js';
 import { startService } from '../../src/server/service.js';
 import type { RunningService, ServiceOptions } from '../../src/server/service.js';
 import { BruteForceIndex, MemoryRows, WarmableIndex, WordHashEncoder, demoRows, embed } from './doubles.js';
@@ -170,6 +170,30 @@ describe('POST /retrieve contract', () => {
     expect(hits).toHaveLength(ROWS.length);
     expect(new Set(hits.map((h) => JSON.stringify(h.document))).size).toBe(ROWS.length);
   });
+
+  it('an answer past STREAM_ABOVE_CHARS is sent in pieces, one a query, never joined (joined past V8\'s longest string, 512 Mi characters, it was a 500 "Invalid string length")', async () => {
+    const pad = 'x'.repeat(Math.ceil(STREAM_ABOVE_CHARS / 40));
+    const long = ROWS.map((r) => JSON.stringify({ ...(JSON.parse(r) as object), text: pad }));
+    const { service } = await serve({ loadCorpus: async () => new MemoryRows(long) });
+    const answer = await new Promise<{ headers: Record<string, unknown>; text: string }>((resolve, reject) => {
+      const req = httpRequest(`${service.url}/retrieve`, { method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ headers: res.headers, text: Buffer.concat(chunks).toString() }));
+      });
+      req.on('error', reject);
+      req.end(JSON.stringify({ queries: ['cat', 'dog'], topk: 30, return_scores: true }));
+    });
+    expect(answer.headers['transfer-encoding']).toBe('chunked');
+    expect(answer.headers['content-type']).toBe('application/json; charset=utf-8');
+    const { result } = JSON.parse(answer.text) as { result: { document: { text: string }; score: number }[][] };
+    expect(result.map((hits) => hits.length)).toEqual([30, 30]);
+    expect(result[1]![29]!.document.text).toBe(pad);
+    // The pieces are the answer renderResult gives whole.
+    const found = { nq: 1, k: 2, labels: BigInt64Array.from([0n, -1n]), distances: Float32Array.from([1, -Infinity]) };
+    expect((await renderResultParts(found, new MemoryRows(ROWS), true)).join('')).toBe(await renderResult(found, new MemoryRows(ROWS), true));
+    expect(await renderResult({ nq: 0, k: 3, labels: new BigInt64Array(0), distances: new Float32Array(0) }, new MemoryRows(ROWS), true)).toBe('{"result":[]}');
+  }, 30_000);
 
   it.each(['application/x-www-form-urlencoded', 'text/plain;charset=UTF-8'])('accepts JSON sent as %s (curl -d, fetch with a string body)', async (type) => {
     const { service } = await serve();
