@@ -87,6 +87,9 @@ export interface ShardPlan {
 export function planShards(input: { description: string; d: number; ntotal: number; building?: boolean; threads?: number } & ShardOptions): ShardPlan {
   const { d, ntotal } = input;
   const spec = parseFactoryString(input.description);
+  // Exported: d = 0 or ntotal = -1 made a plan of NaN rows a shard and one shard of -1 rows.
+  checkDimension(d);
+  if (!(Number.isSafeInteger(ntotal) && ntotal >= 0)) throw new TesseraError('INVALID_ARGUMENT', `ntotal must be an integer >= 0 (the vectors to lay out), got ${describeArg(ntotal)}`);
   const shardBytes = Math.min(input.shardBytes ?? WASM_MEMORY_LIMIT, WASM_MEMORY_LIMIT);
   if (!(shardBytes > 0)) throw new TesseraError('INVALID_ARGUMENT', `shardBytes must be > 0, got ${String(input.shardBytes)}`);
   let bytesPerVector: number;

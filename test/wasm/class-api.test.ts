@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { indexFactory, shardedIndex, WasmHnswIndex, type Metric } from '../../src/node.js';
+import { indexFactory, planShards, shardedIndex, WasmHnswIndex, type Metric } from '../../src/node.js';
 import { randomVectors } from '../helpers/data.js';
 import { faissPython } from '../io/faiss-python.js';
 
@@ -172,5 +172,17 @@ describe('an SQ8 index saved before train', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('planShards', () => {
+  it('refuses a dimension or vector count no index has', () => {
+    // d = 0 planned NaN rows a shard; ntotal = -1 one shard of -1 rows
+    expect(() => planShards({ description: 'Flat', d: 0, ntotal: 100 })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('dimension must be an integer') }));
+    for (const ntotal of [-1, 2.5, NaN, '100'] as unknown as number[]) {
+      expect(() => planShards({ description: 'Flat', d: 8, ntotal })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('ntotal must be an integer >= 0') }));
+    }
+    expect(planShards({ description: 'Flat', d: 8, ntotal: 0 }).shards).toEqual([{ firstRow: 0, rows: 0, bytes: 0 }]);
+    expect(planShards({ description: 'Flat', d: 8, ntotal: 100 }).shards).toEqual([{ firstRow: 0, rows: 100, bytes: 3200 }]);
   });
 });
