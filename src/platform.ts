@@ -66,6 +66,8 @@ export async function openSource(target: SourceInput): Promise<ByteSource> {
   // No file is named "https://..." or "file:///...": such a string is the URL it spells, in any
   // runtime (import.meta.resolve gives file: strings; read as a path, it was "file not found").
   if (typeof target === 'string') {
+    // An empty path (an unset variable, "$INDEX") said only "file not found: ".
+    if (target === '') throw new TesseraError('INVALID_ARGUMENT', 'cannot read an empty path: give a file path or a URL (an unset variable?)');
     if (/^file:\/\//i.test(target)) return openSource(new URL(target));
     return /^https?:\/\//i.test(target) ? urlSource(target) : fileSystem().openRead(target);
   }

@@ -25,7 +25,8 @@ export function intOption(name: string, min: number, max = Number.MAX_SAFE_INTEG
  * (`--querys q.npy`) was reported as "required option '--queries <file>' not specified", which
  * the user had typed, rather than as the typo with commander's "Did you mean --queries?". The
  * commands' required options become optional to commander and are checked in a preAction hook,
- * which runs after the unknown-option check, with commander's own message.
+ * which runs after the unknown-option check, with commander's own message. The hook also refuses
+ * an option given as an empty string.
  */
 export function checkRequiredOptionsAfterUnknownOnes(program: Command): void {
   const required = new Set<Option>();
@@ -38,9 +39,12 @@ export function checkRequiredOptionsAfterUnknownOnes(program: Command): void {
   }
   program.hook('preAction', (_program, command) => {
     for (const option of command.options) {
-      if (required.has(option) && command.getOptionValue(option.attributeName()) === undefined) {
+      const value: unknown = command.getOptionValue(option.attributeName());
+      if (required.has(option) && value === undefined) {
         command.error(`error: required option '${option.flags}' not specified`, { code: 'commander.missingMandatoryOptionValue' });
       }
+      // --index "$INDEX" with the variable unset: the empty path failed later as "file not found: ".
+      if (value === '') command.error(`error: option '${option.flags}' is empty: give its value (an unset shell variable?)`, { code: 'commander.invalidArgument' });
     }
   });
 }

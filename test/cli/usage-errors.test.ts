@@ -16,6 +16,7 @@ import { register as registerEncode } from '../../src/cli/commands/encode.js';
 import { register as registerSearch } from '../../src/cli/commands/search.js';
 import { register as registerServe } from '../../src/cli/commands/serve.js';
 import { indexFactory } from '../../src/core/factory.js';
+import { inspectIndex } from '../../src/io/read-index.js';
 import '../../src/node.js';
 import { writeVectors } from '../../src/io/vectors.js';
 import { runCommand } from '../helpers/cli.js';
@@ -60,6 +61,16 @@ describe('built CLI: a misspelt required option', () => {
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/^error: option '--metric <ip\|l2>' argument 'cosine' is invalid\. --metric must be ip or l2 \(for cosine, L2-normalise the vectors and use ip\), got "cosine"\n/);
     expect(existsSync(join(dir, 'x.index'))).toBe(false);
+  });
+
+  it('an empty value (an unset shell variable) is named as empty, not as "file not found: "', async () => {
+    const option = tessera('search', '--index', '', '--queries', 'q.npy');
+    expect(option.status).toBe(1);
+    expect(option.stderr).toMatch(/^error: option '--index <file>' is empty: give its value \(an unset shell variable\?\)\n/);
+    const argument = tessera('info', '');
+    expect(argument.status).toBe(2);
+    expect(argument.stderr).toBe('tessera: cannot read an empty path: give a file path or a URL (an unset variable?) [INVALID_ARGUMENT]\n');
+    await expect(inspectIndex('')).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('empty path') });
   });
 
   it('is reported as unknown, with the option meant, not as the required one missing', () => {
