@@ -56,13 +56,20 @@ function open(service: RunningService): { socket: Socket; answer: Promise<string
 const BODY = JSON.stringify({ queries: ['cat', 'piano'], topk: 2, return_scores: true });
 const head = (path: string, body = '') => `${body ? 'POST' : 'GET'} ${path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`;
 const tick = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Resolves once the server has routed the next request (its headers are in; fastify's handler runs first). */
+const routed = (service: RunningService) => new Promise((r) => service.app.server.once('request', r));
+/** Waits for `cond`, at most 5 s. */
+async function until(cond: () => boolean): Promise<void> {
+  for (const end = performance.now() + 5000; !cond() && performance.now() < end; ) await tick(10);
+}
 
 describe('shutdown with requests on the wire', () => {
   it('a request whose headers came before the stop is answered, also when its body comes after (was: 503 "shutting down")', async () => {
     const { service } = await serve();
     const { socket, answer } = open(service);
+    const headersIn = routed(service);
     socket.write(head('/retrieve', BODY) + BODY.slice(0, 10));
-    await tick(50); // routed: fastify waits for the body
+    await headersIn; // fastify waits for the body
     const closing = service.close();
     await tick(20);
     socket.write(BODY.slice(10));
@@ -103,8 +110,9 @@ describe('shutdown with requests on the wire', () => {
   it('a client that stops sending its body does not hold the stop past --timeout-ms (was: held until the client hung up)', { timeout: 10_000 }, async () => {
     const { service } = await serve({ timeoutMs: 300 });
     const { socket, answer } = open(service);
+    const headersIn = routed(service);
     socket.write(head('/retrieve', BODY) + BODY.slice(0, 10)); // and nothing more
-    await tick(50);
+    await headersIn;
     const t0 = performance.now();
     await service.close();
     expect(performance.now() - t0).toBeLessThan(2000);
@@ -117,11 +125,13 @@ describe('clients that hang up while sending', () => {
   it('a client that closes its connection mid-body is counted as client_closed, not as an invalid request (was: reason="validation", status 400)', async () => {
     const { service } = await serve();
     const { socket, answer } = open(service);
+    const headersIn = routed(service);
     socket.write(head('/retrieve', BODY) + BODY.slice(0, 10));
-    await tick(50);
+    await headersIn;
     socket.destroy();
     await answer;
-    await tick(50);
+    await until(() => service.metrics.render().includes('reason="client_closed"'));
+    await tick(20); // nothing else counted after it
     const metrics = service.metrics.render();
     expect(metrics).toMatch(/tessera_errors_total\{reason="client_closed"\} 1/);
     expect(metrics).not.toMatch(/reason="validation"/);
@@ -157,8 +167,9 @@ describe('a client that stalls while sending', () => {
   it('a body that came in time is not judged late after the event loop was held past --timeout-ms (a long encoder run)', async () => {
     const { service } = await serve({ timeoutMs: 200 });
     const { socket, answer } = open(service);
+    const headersIn = routed(service);
     socket.write(head('/retrieve', BODY).replace('Host: x', 'Host: x\r\nConnection: close') + BODY.slice(0, 10));
-    await tick(50); // routed: its timer runs
+    await headersIn; // its timer runs
     // The thread held from a check-phase callback, as a batch's encoder run is (the batcher starts
     // batches with setImmediate): the timers phase comes next, before the sockets are read again.
     setImmediate(() => {
