@@ -8,7 +8,7 @@ import { type IndexOptions, registeredBackends, registration, withGpuFallback } 
 import type { Backend, ByteSink, ByteSource, Index } from '../core/types.js';
 import { type SourceInput, openSource } from '../platform.js';
 import { sourceLabel } from './byte-reader.js';
-import { inspectSource } from './faiss/formats.js';
+import { inspectSource, summarizeSource } from './faiss/formats.js';
 import type { FaissFileInfo } from './faiss/header.js';
 
 /** What a FAISS file holds, without loading it: header fields, size, and the backends that can load it here. */
@@ -19,11 +19,11 @@ export interface IndexFileInfo extends FaissFileInfo {
   backends: Backend[];
 }
 
-/** Reads a FAISS file's header (a few bytes): type, d, ntotal, metric, size, backends. FORMAT on corrupt headers. */
+/** Reads a FAISS file's header: type, d, ntotal, metric, size, backends (an HNSW file's graph is skipped; an IVF file's centroids and list sizes are read). FORMAT on corrupt headers. */
 export async function inspectIndex(target: SourceInput): Promise<IndexFileInfo> {
   const source = await openSource(target);
   try {
-    const { format, info } = await inspectSource(source, labelOf(target, source));
+    const { format, info } = await summarizeSource(source, labelOf(target, source));
     const backends = registeredBackends(format.kind).filter((b) => registration(b, format.kind)?.load);
     return { ...info, bytes: source.size, backends: info.metric ? backends : [] };
   } finally {

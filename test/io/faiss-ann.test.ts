@@ -12,7 +12,9 @@ import '../../src/node.js';
 import { indexFactory } from '../../src/core/factory.js';
 import type { Index, Metric, SearchResult } from '../../src/core/types.js';
 import { ByteReader, memorySink, memorySource } from '../../src/io/byte-reader.js';
+import { encodeFlatHeader } from '../../src/io/faiss/flat.js';
 import { type HnswGraph, readHnswFlat, writeHnswFlatTo } from '../../src/io/faiss/hnsw.js';
+import { LeWriter } from '../../src/io/faiss/sq.js';
 import { WasmHnswIndex } from '../../src/wasm/hnsw-index.js';
 import { inspectIndex, readIndex } from '../../src/io/read-index.js';
 import { bruteForce, type OracleResult, recallAtK } from '../helpers/oracle.js';
@@ -214,6 +216,37 @@ it('an HNSW graph of one level reads as its M (it read as 2M: cum_nneighbor_per_
   const sink = memorySink();
   await writeHnswFlatTo(sink, d, 'l2', graph, Float32Array.from({ length: n * d }, (_, i) => i));
   expect(await inspectIndex(memorySource(sink.bytes()))).toMatchObject({ description: 'HNSW4', details: { M: 4 } });
+});
+
+it('inspectIndex of an HNSW file reads its header, not its graph (20 bytes a node: 420 MB of Search-R1\'s e5_HNSW64.index)', async () => {
+  // A 5M-node file of 300 MB made of its small parts, zeros between them (levels of 0 do not make
+  // a graph readIndex takes, but inspect reports the header without reading the arrays).
+  const [d, M, n] = [4, 4, 5_000_000];
+  const parts: [at: number, bytes: Uint8Array][] = [];
+  let size = 0;
+  const put = (b: Uint8Array) => void (parts.push([size, b]), (size += b.length));
+  put(new LeWriter().fourcc('IHNf').header(d, n, 'l2').vector(Float64Array.of(1)).vector(Int32Array.of(0, 2 * M)).u64(n).done());
+  size += 4 * n; // levels
+  put(new LeWriter().u64(n + 1).done());
+  size += 8 * (n + 1); // offsets
+  put(new LeWriter().u64(2 * M * n).done());
+  size += 4 * 2 * M * n; // neighbors
+  put(new LeWriter().i32(0).i32(0).i32(40).i32(16).i32(1).bytes(encodeFlatHeader(d, n, 'l2')).done());
+  size += 4 * d * n; // vectors
+  let read = 0;
+  const source = {
+    size,
+    async read(offset: number, length: number) {
+      const out = new Uint8Array(Math.max(0, Math.min(length, size - offset)));
+      for (const [at, b] of parts) if (at < offset + out.length && at + b.length > offset) out.set(b.subarray(Math.max(0, offset - at), offset + out.length - at), Math.max(0, at - offset));
+      read += out.length;
+      return out;
+    },
+    async close() {},
+  };
+  expect(await inspectIndex(source)).toMatchObject({ type: 'IndexHNSWFlat', description: 'HNSW4', ntotal: n, d, details: { M, efSearch: 16, efConstruction: 40, maxLevel: 0, entryPoint: 0 } });
+  // it read 60 MB (levels and offsets) and held them to check the graph
+  expect(read).toBeLessThan(1 << 20);
 });
 
 describe('corrupt and truncated ANN files', () => {

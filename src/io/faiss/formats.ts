@@ -149,8 +149,18 @@ const KNOWN_UNSUPPORTED: Record<string, readonly [type: string, advice: string]>
  * structure read is returned for the loader (readIndex), so it need not read it again.
  */
 export async function inspectSource(source: ByteSource, label = 'index file'): Promise<{ format: FaissFormat; info: FaissFileInfo; structure: FileStructure }> {
+  const { r, format, fourcc } = await openFormat(source, label);
+  return { format, ...(await format.inspect(r, fourcc)) };
+}
+
+/** inspectSource without the structure a loader takes: the file's info, read as cheaply as its format allows (FaissFormat.summarize). */
+export async function summarizeSource(source: ByteSource, label = 'index file'): Promise<{ format: FaissFormat; info: FaissFileInfo }> {
+  const { r, format, fourcc } = await openFormat(source, label);
+  return { format, info: format.summarize ? await format.summarize(r, fourcc) : (await format.inspect(r, fourcc)).info };
+}
+
+async function openFormat(source: ByteSource, label: string): Promise<{ r: ByteReader; format: FaissFormat; fourcc: string }> {
   const r = new ByteReader(source, 0, label);
   const fourcc = await r.fourcc('a FAISS fourcc (e.g. "IxFI")');
-  const format = faissFormat(fourcc, label);
-  return { format, ...(await format.inspect(r, fourcc)) };
+  return { r, format: faissFormat(fourcc, label), fourcc };
 }

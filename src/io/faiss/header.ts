@@ -120,6 +120,11 @@ export interface FaissFormat {
   /** FAISS class name. */
   type: string;
   inspect(r: ByteReader, fourcc: string): Promise<{ info: FaissFileInfo; structure: FileStructure }>;
+  /**
+   * The info alone, where `inspect` reads much more for the structure (an HNSW graph's levels and
+   * offsets: 20 bytes a node): inspectIndex and `tessera info` use it.
+   */
+  summarize?(r: ByteReader, fourcc: string): Promise<FaissFileInfo>;
 }
 
 /** A fourcc for messages: printable as is, else as hex bytes. */

@@ -163,10 +163,7 @@ export async function readHnswLayout(r: ByteReader): Promise<HnswLayout> {
   const at: HnswGraphOffsets = { label: r.label, cumNneighborPerLevel: cn.at, levels: lv.at, offsets: of.at, neighbors: neighborsOffset, entryPoint: tailAt };
   checkHnswGraph({ cumNneighborPerLevel, levels, offsets, neighbors: nb.n, entryPoint, maxLevel }, at);
   const storage = await readStorage(r, header);
-  // M slots per upper level, 2M on level 0: a graph of one level has only the 2M (it read as M = 2M).
-  const cum = cumNneighborPerLevel;
-  const upperM = cum.length > 2 ? cum[2]! - cum[1]! : 0;
-  const M = upperM > 0 ? upperM : cum[1]! / 2;
+  const M = hnswM(cumNneighborPerLevel);
   return {
     ...header,
     metric,
@@ -184,6 +181,12 @@ export async function readHnswLayout(r: ByteReader): Promise<HnswLayout> {
     storage,
     at,
   };
+}
+
+/** M slots per upper level, 2M on level 0: a graph of one level has only the 2M (it read as M = 2M). */
+function hnswM(cum: Int32Array): number {
+  const upperM = cum.length > 2 ? cum[2]! - cum[1]! : 0;
+  return upperM > 0 ? upperM : cum[1]! / 2;
 }
 
 /** The flat index after the graph, holding the ntotal vectors by label. */
@@ -208,6 +211,18 @@ async function readStorage(r: ByteReader, header: FaissIndexHeader): Promise<Fla
  * Search-R1's 21M-vector e5_HNSW64.index).
  */
 export async function readHnswStorage(r: ByteReader): Promise<{ header: FaissIndexHeader; metric: Metric; storage: FlatLayout }> {
+  const { header, metric, storage } = await readHnswSummary(r);
+  return { header, metric, storage };
+}
+
+/**
+ * readHnswStorage with what inspectIndex and `tessera info` report of the graph (M, efSearch, ...):
+ * cum_nneighbor_per_level (a few entries) and the int32 fields after the arrays are read, the
+ * arrays' contents skipped. readIndex reads and checks them all (readHnswLayout).
+ */
+export async function readHnswSummary(
+  r: ByteReader,
+): Promise<{ header: FaissIndexHeader; metric: Metric; storage: FlatLayout; M: number } & Pick<HnswLayout, 'entryPoint' | 'maxLevel' | 'efConstruction' | 'efSearch'>> {
   const header = await readIndexHeader(r);
   const metric = requireMetric(header, r.label);
   const n = header.ntotal;
@@ -218,14 +233,24 @@ export async function readHnswStorage(r: ByteReader): Promise<{ header: FaissInd
     ['offsets', 8, n + 1],
     ['neighbors', 4],
   ];
+  let cum = new Int32Array(0);
   for (const [what, bytes, count] of arrays) {
     const at = r.offset;
     const c = await r.count64(`uint64 size of ${what}`);
     if (count !== undefined && c !== count) throw r.error(`${what} has ${c} entries, expected ${count}; the file is corrupt`, at);
-    r.skip(c * bytes, `${c} elements of ${what}`);
+    if (what === 'cum_nneighbor_per_level') {
+      if (c < 2 || c > 1 << 16) throw r.error(`cum_nneighbor_per_level has ${c} entries, expected 2 to 65536; the file is corrupt`, at);
+      cum = new Int32Array((await r.bytes(4 * c, `int32 ${what}`)).slice().buffer);
+    } else {
+      r.skip(c * bytes, `${c} elements of ${what}`);
+    }
   }
-  r.skip(20, 'int32 entry_point, max_level, efConstruction, efSearch and upper_beam');
-  return { header, metric, storage: await readStorage(r, header) };
+  const entryPoint = await r.i32('int32 entry_point');
+  const maxLevel = await r.i32('int32 max_level');
+  const efConstruction = await r.i32('int32 efConstruction');
+  const efSearch = await r.i32('int32 efSearch');
+  await r.i32('int32 upper_beam');
+  return { header, metric, storage: await readStorage(r, header), M: hnswM(cum), entryPoint, maxLevel, efConstruction, efSearch };
 }
 
 /** Reads dest.length bytes at the reader's offset in bounded chunks. */
@@ -293,6 +318,20 @@ export async function writeHnswFlatTo(sink: ByteSink, d: number, metric: Metric,
   await writeFlatTo(sink, d, metric, n, vectors);
 }
 
+function hnswInfo(fourcc: string, h: FaissIndexHeader, g: Pick<HnswLayout, 'M' | 'entryPoint' | 'maxLevel' | 'efConstruction' | 'efSearch'>): FaissFileInfo {
+  return {
+    fourcc,
+    type: 'IndexHNSWFlat',
+    description: `HNSW${g.M}`,
+    d: h.d,
+    ntotal: h.ntotal,
+    metric: h.metric,
+    metricName: h.metricName,
+    isTrained: h.isTrained,
+    details: { M: g.M, efConstruction: g.efConstruction, efSearch: g.efSearch, maxLevel: g.maxLevel, entryPoint: g.entryPoint },
+  };
+}
+
 export const hnswFormats: FaissFormat[] = [
   {
     fourcc: HNSW_FLAT_FOURCC,
@@ -300,18 +339,11 @@ export const hnswFormats: FaissFormat[] = [
     type: 'IndexHNSWFlat',
     async inspect(r: ByteReader, fourcc: string) {
       const l = await readHnswLayout(r);
-      const info: FaissFileInfo = {
-        fourcc,
-        type: 'IndexHNSWFlat',
-        description: `HNSW${l.M}`,
-        d: l.d,
-        ntotal: l.ntotal,
-        metric: l.metric,
-        metricName: l.metricName,
-        isTrained: l.isTrained,
-        details: { M: l.M, efConstruction: l.efConstruction, efSearch: l.efSearch, maxLevel: l.maxLevel, entryPoint: l.entryPoint },
-      };
-      return { info, structure: l };
+      return { info: hnswInfo(fourcc, l, l), structure: l };
+    },
+    async summarize(r: ByteReader, fourcc: string) {
+      const s = await readHnswSummary(r);
+      return hnswInfo(fourcc, s.header, s);
     },
   },
 ];
