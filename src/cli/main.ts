@@ -9,7 +9,7 @@ import '../node.js';
 import { isTesseraError } from '../core/errors.js';
 import { commands } from './commands/index.js';
 import { fromSearchR1Flags } from './commands/serve.js';
-import { checkRequiredOptionsAfterUnknownOnes } from './options.js';
+import { checkOptionValuesPresent, checkRequiredOptionsAfterUnknownOnes } from './options.js';
 import { exitOnBrokenPipe, isBrokenPipe, removeTempFilesOnSignal, signalExitCode } from './signal-cleanup.js';
 
 const program = new Command()
@@ -26,7 +26,9 @@ exitOnBrokenPipe(process.stdout, undefined, reportAndExit);
 exitOnBrokenPipe(process.stderr, undefined, reportAndExit);
 
 try {
-  await program.parseAsync(fromSearchR1Flags(process.argv));
+  const argv = fromSearchR1Flags(process.argv);
+  checkOptionValuesPresent(program, argv);
+  await program.parseAsync(argv);
 } catch (e) {
   reportAndExit(e);
 }

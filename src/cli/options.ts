@@ -3,6 +3,26 @@ import { type Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_MAX_TEXT_CHARS } from '../encoder/tokenizer.js';
 
 /**
+ * Refuses an option that takes a value followed at once by another option of its command:
+ * `--index $INDEX --queries q.npy` with INDEX unset took "--queries" as the index and failed with
+ * "too many arguments for 'search'. Expected 0 arguments but got 1." about q.npy. `argv` is
+ * process.argv's form (node, script, command, ...).
+ */
+export function checkOptionValuesPresent(program: Command, argv: readonly string[]): void {
+  const command = program.commands.find((c) => c.name() === argv[2] || c.aliases().includes(argv[2]!));
+  if (!command) return;
+  const flagOf = (arg: string | undefined) => command.options.find((o) => arg !== undefined && (o.long === arg || o.short === arg));
+  for (let i = 3; i < argv.length - 1; i++) {
+    if (argv[i] === '--') break;
+    const option = flagOf(argv[i]);
+    const next = flagOf(argv[i + 1]);
+    if (option?.required && next) {
+      command.error(`error: option '${option.flags}' has no value: ${argv[i + 1]} follows it (an unset shell variable?)`, { code: 'commander.optionMissingArgument' });
+    }
+  }
+}
+
+/**
  * Most threads a --threads takes: each is a worker with a WebAssembly instance of its own (about
  * 11 MB each for the demo model's encoder), so a stray digit (--threads 100000) ran the process out
  * of memory instead of failing as a bad value.

@@ -67,6 +67,10 @@ describe('built CLI: a misspelt required option', () => {
     const option = tessera('search', '--index', '', '--queries', 'q.npy');
     expect(option.status).toBe(1);
     expect(option.stderr).toMatch(/^error: option '--index <file>' is empty: give its value \(an unset shell variable\?\)\n/);
+    // Unquoted, the variable vanishes and the next option became the value: "too many arguments for 'search'".
+    const unquoted = tessera('search', '--index', '--queries', 'q.npy');
+    expect(unquoted.status).toBe(1);
+    expect(unquoted.stderr).toMatch(/^error: option '--index <file>' has no value: --queries follows it \(an unset shell variable\?\)\n/);
     const argument = tessera('info', '');
     expect(argument.status).toBe(2);
     expect(argument.stderr).toBe('tessera: cannot read an empty path: give a file path or a URL (an unset variable?) [INVALID_ARGUMENT]\n');
