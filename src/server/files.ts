@@ -9,6 +9,7 @@ import { dirname } from 'node:path';
 import { TesseraError, formatBytes, isTesseraError } from '../core/errors.js';
 import type { BackendChoice, Index, ProgressCallback } from '../core/types.js';
 import { Encoder } from '../encoder/encoder.js';
+import { gpuAvailable } from '../gpu/device.js';
 import type { EncoderOptions } from '../encoder/encoder.js';
 import type { Pooling } from '../encoder/pooling.js';
 import type { ExecutionProviderChoice } from '../encoder/runtime.js';
@@ -109,6 +110,13 @@ export async function serveFiles(opts: ServeFilesOptions): Promise<RunningServic
   if (asked !== 'auto' && !info.backends.includes(asked)) {
     const instead = info.backends.length ? `: ${asked === 'gpu' ? "leave out --backend gpu (Search-R1's --faiss_gpu)" : `use --backend ${info.backends.join(' or ')}`}, the ${info.backends.join(' or ')} backend serves it` : '';
     throw new TesseraError('UNSUPPORTED', `${opts.index} is an ${info.type}, which the ${asked} backend does not serve${instead}`);
+  }
+  // Likewise a GPU asked for where WebGPU has no adapter (retrieval_launch.sh passes --faiss_gpu).
+  if (asked === 'gpu' && !(await gpuAvailable())) {
+    throw new TesseraError(
+      'GPU_UNAVAILABLE',
+      "--backend gpu (Search-R1's --faiss_gpu) asks for the GPU, but WebGPU offers no adapter here (no GPU, or no Vulkan/Metal/D3D12 driver for it): leave it out to serve on the CPU (WASM), or install the GPU's driver",
+    );
   }
   await checkModelFolder(opts.model);
   // A missing or compressed corpus fails here, before the model loads.
