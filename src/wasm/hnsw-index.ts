@@ -309,7 +309,17 @@ export class WasmHnswIndex implements Index {
     return this.words()[W.efConstruction]!;
   }
   set efConstruction(ef: number) {
-    this.words()[W.efConstruction] = checkPositiveInt(ef, 'efConstruction', EF_MAX);
+    const checked = checkPositiveInt(ef, 'efConstruction', EF_MAX);
+    // the add's native calls read it, with work buffers sized for the value it started with
+    this.notWhileAdding('efConstruction cannot change');
+    this.words()[W.efConstruction] = checked;
+  }
+
+  /** An add in progress (it pauses between pieces: see add): members that change what it works with wait for it. */
+  private adding = false;
+
+  private notWhileAdding(what: string): void {
+    if (this.adding) throw new TesseraError('INVALID_ARGUMENT', `${what} while an add is running (its beams and arrays are in use): await the add first`);
   }
 
   /** Highest level of the graph (-1 when empty) and its entry point (-1 when empty). */
@@ -344,6 +354,8 @@ export class WasmHnswIndex implements Index {
   reserveNodes(nodes: number): void {
     this.live();
     if (!Number.isSafeInteger(nodes) || nodes < 0) throw new TesseraError('INVALID_ARGUMENT', `reserveNodes takes a node count >= 0, got ${describeArg(nodes)}`);
+    // it moves the node arrays the add's native calls are writing
+    this.notWhileAdding('reserveNodes cannot run');
     const n = this.ntotal;
     const used = this.upperUsed(n);
     this.reserve(n, Math.max(n, nodes), used, used);
@@ -405,6 +417,7 @@ export class WasmHnswIndex implements Index {
         callbackError = { error };
       }
     };
+    this.adding = true;
     try {
       const nh = ex.hnsw_make_order(this.h, n0, n, order, hist, mt2, PERMUTATION_SEED);
       const counts = Array.from(heap.i32(hist, nh));
@@ -436,6 +449,7 @@ export class WasmHnswIndex implements Index {
         i1 = i0;
       }
     } finally {
+      this.adding = false;
       if (set) this.giveBackScratch(set);
       heap.release(mt2);
       heap.release(hist);

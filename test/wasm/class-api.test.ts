@@ -186,3 +186,39 @@ describe('planShards', () => {
     expect(planShards({ description: 'Flat', d: 8, ntotal: 100 }).shards).toEqual([{ firstRow: 0, rows: 100, bytes: 3200 }]);
   });
 });
+
+describe('WasmHnswIndex members that change what an add works with', () => {
+  it('refuse while an add is running, and work after it', async () => {
+    // An add pauses between pieces (on workers, or on the calling thread every ~50 ms): efConstruction
+    // raised then made its next native calls search beams wider than the work buffers it had taken,
+    // and reserveNodes moved the node arrays under them.
+    const d = 16;
+    const index = await WasmHnswIndex.create(d, 8, 'l2', { threads: 1, efConstruction: 40 });
+    try {
+      const rows = randomVectors(6000, d, 5);
+      const attempts: unknown[] = [];
+      const timer = setInterval(() => {
+        for (const change of [() => (index.efConstruction = 4000), () => index.reserveNodes(100_000)]) {
+          try {
+            change();
+            attempts.push('changed');
+          } catch (e) {
+            attempts.push(e);
+          }
+        }
+      }, 5);
+      await index.add(rows);
+      clearInterval(timer);
+      expect(attempts.length).toBeGreaterThan(0);
+      for (const a of attempts) expect(a).toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('while an add is running') });
+      expect(index.efConstruction).toBe(40);
+      const r = await index.search(rows.subarray(0, 10 * d), 1, { efSearch: 64 });
+      expect(Array.from(r.labels, Number)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+      index.efConstruction = 80;
+      index.reserveNodes(10_000);
+      expect(index.efConstruction).toBe(80);
+    } finally {
+      await index.dispose();
+    }
+  });
+});
