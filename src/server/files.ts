@@ -115,7 +115,7 @@ export async function serveFiles(opts: ServeFilesOptions): Promise<RunningServic
   if (asked === 'gpu' && !(await gpuAvailable())) {
     throw new TesseraError(
       'GPU_UNAVAILABLE',
-      "--backend gpu (Search-R1's --faiss_gpu) asks for the GPU, but WebGPU offers no adapter here (no GPU, or no Vulkan/Metal/D3D12 driver for it): leave it out to serve on the CPU (WASM), or install the GPU's driver",
+      "--backend gpu (Search-R1's --faiss_gpu) asks for the GPU, but WebGPU offers no adapter here (no GPU, no Vulkan/Metal/D3D12 driver for it, or Node without the optional package `webgpu`): leave it out to serve on the CPU (WASM), or install what is missing",
     );
   }
   await checkModelFolder(opts.model);
