@@ -19,7 +19,7 @@ export interface IndexFileInfo extends FaissFileInfo {
   backends: Backend[];
 }
 
-/** Reads a FAISS file's header: type, d, ntotal, metric, size, backends (an HNSW file's graph is skipped; an IVF file's centroids and list sizes are read). FORMAT on corrupt headers. */
+/** Reads a FAISS file's header: type, d, ntotal, metric, size, backends (an HNSW file's graph and an IVF file's centroids are skipped; its list sizes are read). FORMAT on corrupt headers. */
 export async function inspectIndex(target: SourceInput): Promise<IndexFileInfo> {
   const source = await openSource(target);
   try {

@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '../../src/node.js';
 import { indexFactory } from '../../src/core/factory.js';
-import type { Index, Metric, SearchResult } from '../../src/core/types.js';
+import type { ByteSource, Index, Metric, SearchResult } from '../../src/core/types.js';
 import { ByteReader, memorySink, memorySource } from '../../src/io/byte-reader.js';
 import { encodeFlatHeader } from '../../src/io/faiss/flat.js';
 import { type HnswGraph, readHnswFlat, writeHnswFlatTo } from '../../src/io/faiss/hnsw.js';
@@ -222,32 +222,57 @@ it('inspectIndex of an HNSW file reads its header, not its graph (20 bytes a nod
   // A 5M-node file of 300 MB made of its small parts, zeros between them (levels of 0 do not make
   // a graph readIndex takes, but inspect reports the header without reading the arrays).
   const [d, M, n] = [4, 4, 5_000_000];
+  const file = sparseFile([
+    new LeWriter().fourcc('IHNf').header(d, n, 'l2').vector(Float64Array.of(1)).vector(Int32Array.of(0, 2 * M)).u64(n).done(),
+    4 * n, // levels
+    new LeWriter().u64(n + 1).done(),
+    8 * (n + 1), // offsets
+    new LeWriter().u64(2 * M * n).done(),
+    4 * 2 * M * n, // neighbors
+    new LeWriter().i32(0).i32(0).i32(40).i32(16).i32(1).bytes(encodeFlatHeader(d, n, 'l2')).done(),
+    4 * d * n, // vectors
+  ]);
+  expect(await inspectIndex(file)).toMatchObject({ type: 'IndexHNSWFlat', description: 'HNSW4', ntotal: n, d, details: { M, efSearch: 16, efConstruction: 40, maxLevel: 0, entryPoint: 0 } });
+  // it read 60 MB (levels and offsets) and held them to check the graph
+  expect(file.bytesRead).toBeLessThan(1 << 20);
+});
+
+it('inspectIndex of an IVF file skips its centroids (200 MB at IVF65536 and d = 768)', async () => {
+  const [d, nlist] = [768, 65536];
+  const file = sparseFile([
+    new LeWriter().fourcc('IwFl').header(d, 0, 'l2').u64(nlist).u64(8).bytes(encodeFlatHeader(d, nlist, 'l2')).done(),
+    4 * d * nlist, // centroids
+    new LeWriter().u8(0).u64(0).fourcc('ilar').u64(nlist).u64(4 * d).fourcc('full').u64(nlist).done(),
+    8 * nlist, // list sizes, all 0
+  ]);
+  expect(await inspectIndex(file)).toMatchObject({ type: 'IndexIVFFlat', description: 'IVF65536,Flat', ntotal: 0, d, details: { nlist, nprobe: 8 } });
+  // it read and scanned every centroid
+  expect(file.bytesRead).toBeLessThan(2 << 20);
+});
+
+/** A ByteSource of the given parts, a number being that many zero bytes (never allocated); counts the bytes read. */
+function sparseFile(layout: (Uint8Array | number)[]): ByteSource & { bytesRead: number } {
   const parts: [at: number, bytes: Uint8Array][] = [];
   let size = 0;
-  const put = (b: Uint8Array) => void (parts.push([size, b]), (size += b.length));
-  put(new LeWriter().fourcc('IHNf').header(d, n, 'l2').vector(Float64Array.of(1)).vector(Int32Array.of(0, 2 * M)).u64(n).done());
-  size += 4 * n; // levels
-  put(new LeWriter().u64(n + 1).done());
-  size += 8 * (n + 1); // offsets
-  put(new LeWriter().u64(2 * M * n).done());
-  size += 4 * 2 * M * n; // neighbors
-  put(new LeWriter().i32(0).i32(0).i32(40).i32(16).i32(1).bytes(encodeFlatHeader(d, n, 'l2')).done());
-  size += 4 * d * n; // vectors
-  let read = 0;
-  const source = {
+  for (const p of layout) {
+    if (typeof p === 'number') size += p;
+    else {
+      parts.push([size, p]);
+      size += p.length;
+    }
+  }
+  return {
     size,
+    bytesRead: 0,
     async read(offset: number, length: number) {
       const out = new Uint8Array(Math.max(0, Math.min(length, size - offset)));
       for (const [at, b] of parts) if (at < offset + out.length && at + b.length > offset) out.set(b.subarray(Math.max(0, offset - at), offset + out.length - at), Math.max(0, at - offset));
-      read += out.length;
+      this.bytesRead += out.length;
       return out;
     },
     async close() {},
   };
-  expect(await inspectIndex(source)).toMatchObject({ type: 'IndexHNSWFlat', description: 'HNSW4', ntotal: n, d, details: { M, efSearch: 16, efConstruction: 40, maxLevel: 0, entryPoint: 0 } });
-  // it read 60 MB (levels and offsets) and held them to check the graph
-  expect(read).toBeLessThan(1 << 20);
-});
+}
 
 describe('corrupt and truncated ANN files', () => {
   const load = (bytes: Uint8Array) => readIndex(memorySource(bytes), { backend: 'wasm' });

@@ -77,7 +77,7 @@ export interface IvfLayout extends FaissIndexHeader {
  * centroids as its vectors, which is all tessera takes of it (it assigns to them exactly, as a flat
  * quantizer does, where FAISS walks the HNSW graph: the same lists, or nearer ones it missed).
  */
-export async function readIvfLayout(r: ByteReader, fourcc: string): Promise<IvfLayout> {
+export async function readIvfLayout(r: ByteReader, fourcc: string, opts: { centroids?: boolean } = {}): Promise<IvfLayout> {
   const header = await readIndexHeader(r);
   const metric = requireMetric(header, r.label);
   const d = header.d;
@@ -105,9 +105,14 @@ export async function readIvfLayout(r: ByteReader, fourcc: string): Promise<IvfL
     throw r.error(`the coarse quantizer holds ${q.ntotal} x ${q.d} centroids, expected nlist x d = ${nlist} x ${d}; the file is corrupt`, qAt);
   }
   r.offset = q.dataOffset;
-  const centroids = float32View(await r.bytes(q.ntotal * q.rowBytes, `${nlist} centroids`)).slice();
-  const bad = centroids.findIndex((v) => !Number.isFinite(v));
-  if (bad >= 0) throw r.error(`centroid ${Math.floor(bad / d)} holds ${centroids[bad]}, expected finite floats; the file is corrupt`, q.dataOffset + 4 * bad);
+  let centroids = new Float32Array(0);
+  // opts.centroids false (inspectIndex): skipped, nlist x d floats (200 MB at IVF65536 and d = 768)
+  if (opts.centroids === false) r.skip(q.ntotal * q.rowBytes, `${nlist} centroids`);
+  else {
+    centroids = float32View(await r.bytes(q.ntotal * q.rowBytes, `${nlist} centroids`)).slice();
+    const bad = centroids.findIndex((v) => !Number.isFinite(v));
+    if (bad >= 0) throw r.error(`centroid ${Math.floor(bad / d)} holds ${centroids[bad]}, expected finite floats; the file is corrupt`, q.dataOffset + 4 * bad);
+  }
   const quantizerMetric = q.metric;
   // Direct map: tessera answers searches only, so its contents are skipped.
   const dmAt = r.offset;
@@ -379,5 +384,8 @@ export const ivfFormats: FaissFormat[] = [
   async inspect(r: ByteReader, fcc: string) {
     const layout = await readIvfLayout(r, fcc);
     return { info: ivfInfo(layout), structure: layout };
+  },
+  async summarize(r: ByteReader, fcc: string) {
+    return ivfInfo(await readIvfLayout(r, fcc, { centroids: false }));
   },
 }));
