@@ -104,6 +104,10 @@ export async function serveFiles(opts: ServeFilesOptions): Promise<RunningServic
     throw new TesseraError('UNSUPPORTED', `${opts.index}: metric ${info.metricName} is not supported: serve an inner-product or L2 index`);
   }
   say(`index file ${opts.index}: ${info.type}, ${info.ntotal} x ${info.d}, ${info.metric}, ${formatBytes(info.bytes)}`);
+  // Served, every request would fail, as a 400 blaming the client ("add vectors (index.add) before searching").
+  if (info.ntotal === 0) {
+    throw new TesseraError('INVALID_ARGUMENT', `the index ${opts.index} holds no vectors: serve an index built from the corpus (tessera build --corpus ${opts.corpus} --model DIR --out DIR)`);
+  }
   // A backend asked for that cannot load this file (Search-R1's --faiss_gpu beside an HNSW or IVF
   // file) fails now, not after the model and minutes of scanning the corpus for its offset table.
   const asked = opts.backend ?? 'auto';

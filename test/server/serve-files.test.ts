@@ -119,6 +119,15 @@ describe('serveFiles', () => {
     await expect(start(join(tmp, 'nope.jsonl'))).rejects.toMatchObject({ code: 'NOT_FOUND', message: expect.stringContaining('nope.jsonl') });
   });
 
+  it('an index with no vectors is refused at start (it served, and every request got 400 "the index is empty: add vectors (index.add) before searching")', async () => {
+    const empty = await indexFactory(D, 'Flat', 'ip', { backend: 'wasm' });
+    await empty.save(join(tmp, 'empty.index'));
+    await empty.dispose();
+    writeFileSync(join(tmp, 'empty.jsonl'), '');
+    const start = serveFiles({ index: join(tmp, 'empty.index'), corpus: join(tmp, 'empty.jsonl'), model: MODEL, offsets: join(tmp, 'empty.offsets'), port: 0, backend: 'wasm', threads: 1 });
+    await expect(start).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/empty\.index holds no vectors: serve an index built from the corpus \(tessera build --corpus .*empty\.jsonl/) });
+  });
+
   it("--backend gpu (Search-R1's --faiss_gpu) with an HNSW or IVF file fails before the model loads and the corpus is scanned (it failed after both)", async () => {
     const offsets = join(tmp, 'never-gpu.offsets');
     const loads = vi.spyOn(Encoder, 'fromDirectory');
