@@ -186,7 +186,11 @@ export interface IndexOptions {
   threads?: number;
   /** Random seed for level assignment / k-means sampling (deterministic single-threaded builds). */
   seed?: number;
-  /** WASM: bytes one shard (module instance) may hold; default and most 4 GiB, one 32-bit memory. */
+  /**
+   * WASM, readIndex and shardedIndex: bytes one shard (module instance) may hold; default and most
+   * 4 GiB, one 32-bit memory. indexFactory makes one instance and does not read it (shardedIndex
+   * makes a sharded one).
+   */
   shardBytes?: number;
   /**
    * Progress of loads, HNSW builds, k-means and adds. An error it throws is the error of the call
