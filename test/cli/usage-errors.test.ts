@@ -20,6 +20,7 @@ import { inspectIndex } from '../../src/io/read-index.js';
 import '../../src/node.js';
 import { writeVectors } from '../../src/io/vectors.js';
 import { runCommand } from '../helpers/cli.js';
+import { gpuForTests } from '../helpers/gpu.js';
 
 const readIndexOptions: Record<string, unknown>[] = [];
 vi.mock('../../src/io/read-index.js', async (importOriginal) => {
@@ -127,6 +128,13 @@ describe('tessera search', () => {
     const quiet = { stderr: '' };
     await runCommand(registerSearch, ['search', '--index', join(dir, 'flat.index'), '--queries', join(dir, 'q.npy'), '--backend', 'wasm', '-k', '2'], quiet);
     expect(quiet.stderr).not.toContain('ignored');
+  });
+
+  it('--threads on a GPU search is said to be ignored (the wasm backend takes it)', async () => {
+    if (!(await gpuForTests('search --threads on the gpu backend'))) return;
+    const seen = { stderr: '' };
+    await runCommand(registerSearch, ['search', '--index', join(dir, 'flat.index'), '--queries', join(dir, 'q.npy'), '--backend', 'gpu', '--threads', '2', '-k', '2'], seen);
+    expect(seen.stderr).toContain('tessera: --threads applies to the wasm backend, and this search runs on gpu: ignored\n');
   });
 
   it('--threads reaches the index, as tessera info --threads plans it', async () => {

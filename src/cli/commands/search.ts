@@ -89,7 +89,7 @@ export function register(program: Command): void {
 
 /**
  * Options the loaded index has no use for, each as a note: `--precision int8` with `--backend wasm`,
- * or `--ef-search` on a Flat file, were ignored without a word.
+ * `--threads` on the GPU, or `--ef-search` on a Flat file, were ignored without a word.
  */
 function unusedOptions(flags: SearchFlags, index: Index): string[] {
   const notes: string[] = [];
@@ -106,6 +106,8 @@ function unusedOptions(flags: SearchFlags, index: Index): string[] {
       flags.digitPlanes === false && '--no-digit-planes',
     ].filter((f): f is string => typeof f === 'string');
     if (gpuOnly.length) notes.push(`${gpuOnly.join(', ')} ${gpuOnly.length > 1 ? 'apply' : 'applies'} to the GPU backend, and this search runs on ${index.backend}: ignored`);
+  } else if (flags.threads !== undefined) {
+    notes.push('--threads applies to the wasm backend, and this search runs on gpu: ignored');
   }
   return notes;
 }
