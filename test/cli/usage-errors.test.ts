@@ -137,6 +137,17 @@ describe('tessera search', () => {
     expect(seen.stderr).toContain('tessera: --threads applies to the wasm backend, and this search runs on gpu: ignored\n');
   });
 
+  it('a query that is not finite fails before the index loads, naming the query file', async () => {
+    // It failed at the search, after the load (minutes for a large index), as "queries contain NaN ...".
+    const bad = Float32Array.from({ length: 2 * d }, (_, i) => (i === d + 1 ? NaN : i));
+    await writeVectors(join(dir, 'nan.npy'), bad, d);
+    readIndexOptions.length = 0;
+    await expect(runCommand(registerSearch, ['search', '--index', join(dir, 'flat.index'), '--queries', join(dir, 'nan.npy'), '--backend', 'wasm'])).rejects.toThrow(
+      /^queries in .*nan\.npy contain NaN at row 1, dimension 1: every value must be finite$/,
+    );
+    expect(readIndexOptions).toEqual([]);
+  });
+
   it('--threads reaches the index, as tessera info --threads plans it', async () => {
     // search had no --threads: "unknown option '--threads'", while info's plan is "as search/serve would be given".
     readIndexOptions.length = 0;

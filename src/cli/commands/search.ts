@@ -6,6 +6,7 @@
  */
 import { Option, type Command } from 'commander';
 import { TesseraError } from '../../core/errors.js';
+import { checkVectors } from '../../core/validate.js';
 import type { Index, SearchResult } from '../../core/types.js';
 import { inspectIndex, readIndex } from '../../io/read-index.js';
 import { readVectors } from '../../io/vectors.js';
@@ -61,6 +62,8 @@ export function register(program: Command): void {
         );
       }
       if (q.n === 0) throw new TesseraError('INVALID_ARGUMENT', `${flags.queries} holds no query vectors: give at least one`);
+      // A NaN query failed only at the search, after the index had loaded (minutes for a large one).
+      checkVectors(q.data, q.d, `queries in ${flags.queries}`);
       const knobs = { efSearch: flags.efSearch, nprobe: flags.nprobe };
       const index = await readIndex(flags.index, {
         backend: flags.backend,
