@@ -20,7 +20,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyServerOptions 
 import { formatBytes, isTesseraError } from '../core/errors.js';
 import { titledText } from '../encoder/build-index.js';
 import { TextTooLongError } from '../encoder/tokenizer.js';
-import { MicroBatcher, QueueFullError, RequestTimeoutError, ShuttingDownError } from './batcher.js';
+import { MicroBatcher, QueueFullError, RequestTimeoutError, ShuttingDownError, timerDelay } from './batcher.js';
 import type { RequestResult } from './batcher.js';
 import type { ServerMetrics } from './metrics.js';
 import { UnavailableError } from './retriever.js';
@@ -433,7 +433,7 @@ export function createApp(opts: AppOptions, state: ServiceState): FastifyInstanc
       metrics.requests.inc({ route: request.routeOptions.url ?? 'unknown', status: String(f.status) }); // no onResponse: the reply is not sent
       socket.end(rawAnswer(f));
       socket.destroySoon();
-    }), opts.loadWaitMs);
+    }), timerDelay(opts.loadWaitMs));
     reply.raw.once('close', () => clearTimeout(timer));
   });
   app.addHook('preClose', async () => {
@@ -624,6 +624,6 @@ function asJson(row: string): string {
 /** Resolves when `settled` does or after `ms`, whichever is first (the timer never outlives it). */
 async function settledWithin(settled: Promise<void>, ms: number): Promise<void> {
   let timer: ReturnType<typeof setTimeout> | undefined;
-  await Promise.race([settled, new Promise<void>((r) => (timer = setTimeout(r, ms)))]);
+  await Promise.race([settled, new Promise<void>((r) => (timer = setTimeout(r, timerDelay(ms))))]);
   clearTimeout(timer);
 }

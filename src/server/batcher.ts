@@ -61,6 +61,18 @@ export class RequestTimeoutError extends Error {
   override readonly name = 'RequestTimeoutError';
 }
 
+/**
+ * Longest delay a Node timer keeps: setTimeout takes a longer one as 1 ms (TimeoutOverflowWarning),
+ * so `--timeout-ms 3000000000`, meant as "never", timed every request out at once (504). A wait this
+ * long (24.8 days) is never reached; longer ones are cut to it.
+ */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** `ms` as a setTimeout delay: at most MAX_TIMER_MS. */
+export function timerDelay(ms: number): number {
+  return Math.min(ms, MAX_TIMER_MS);
+}
+
 /** The batcher is closed (server shutting down): no new requests. */
 export class ShuttingDownError extends Error {
   override readonly name = 'ShuttingDownError';
@@ -155,7 +167,7 @@ export class MicroBatcher {
       parts.push(
         new Promise<RequestResult>((resolve, reject) => {
           const job: Job = { queries: part, k, arrived, settled: false, timer: undefined, resolve, reject };
-          job.timer = setTimeout(() => this.expire(job, deadlineMs), deadlineMs);
+          job.timer = setTimeout(() => this.expire(job, deadlineMs), timerDelay(deadlineMs));
           jobs.push(job);
         }),
       );
@@ -233,7 +245,7 @@ export class MicroBatcher {
       this.waitTimer = setTimeout(() => {
         this.waitTimer = undefined;
         this.schedule();
-      }, this.opts.maxWaitMs - waited);
+      }, timerDelay(this.opts.maxWaitMs - waited));
     }
   }
 

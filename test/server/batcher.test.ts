@@ -258,6 +258,22 @@ describe('MicroBatcher', () => {
     expectAnswers(got[1]!, [2], 1);
   });
 
+  it('a timeout or wait past what a Node timer holds (2^31 - 1 ms) is a long one, not 1 ms (--timeout-ms 3000000000 timed every request out: 504)', async () => {
+    const r = recordingRunner(30);
+    // A request over two batches: deadlines of 3e9 and 2 x 3e9 ms.
+    const { b } = batcher(r.run, { maxBatch: 2, timeoutMs: 3e9 });
+    expectAnswers(await b.submit(qs(1, 2, 3), 2), [1, 2, 3], 2);
+    expect(r.calls.map((c) => c.queries.length)).toEqual([2, 1]);
+    // A lone query waits for company the whole --max-wait-ms, not 1 ms.
+    const waiting = batcher(r.run, { maxWaitMs: 3e9 }).b;
+    const hangUp = new AbortController();
+    const lone = waiting.submit(qs(4), 1, hangUp.signal);
+    await new Promise((done) => setTimeout(done, 50));
+    expect(r.calls).toHaveLength(2); // not run
+    hangUp.abort(new Error('test done'));
+    await expect(lone).rejects.toThrow('test done');
+  });
+
   it('rejects nonsensical options', () => {
     const run = recordingRunner().run;
     expect(() => new MicroBatcher({ run, maxBatch: 0, maxWaitMs: 0, maxQueue: 1, timeoutMs: 1 })).toThrow(/maxBatch must be a number >= 1, got 0/);

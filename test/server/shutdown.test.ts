@@ -179,6 +179,15 @@ describe('a client that stalls while sending', () => {
     expect(await answer).toMatch(/^HTTP\/1\.1 200 /);
   });
 
+  it('a --timeout-ms past what a Node timer holds is a long one: a request is answered, its body may come in pieces (it was 504 at once, or 408 after 1 ms)', async () => {
+    const { service } = await serve({ timeoutMs: 3e9 });
+    const { socket, answer } = open(service);
+    socket.write(head('/retrieve', BODY).replace('Host: x', 'Host: x\r\nConnection: close') + BODY.slice(0, 10));
+    await tick(30);
+    socket.write(BODY.slice(10));
+    expect(await answer).toMatch(/^HTTP\/1\.1 200 /);
+  });
+
   it('bytes that are not HTTP get a 400 in the envelope', async () => {
     const { service } = await serve();
     const { socket, answer } = open(service);
