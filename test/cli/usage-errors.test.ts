@@ -13,6 +13,7 @@ import { listBenchmarks, repoRoot } from '../../src/cli/commands/bench.js';
 import { register as registerBuild } from '../../src/cli/commands/build.js';
 import { register as registerConvert } from '../../src/cli/commands/convert.js';
 import { register as registerEncode } from '../../src/cli/commands/encode.js';
+import { register as registerInfo } from '../../src/cli/commands/info.js';
 import { register as registerSearch } from '../../src/cli/commands/search.js';
 import { register as registerServe } from '../../src/cli/commands/serve.js';
 import { indexFactory } from '../../src/core/factory.js';
@@ -177,5 +178,16 @@ describe('--threads', () => {
   ] as const)('%s refuses a count past 256 as a bad value', async (command, register, args) => {
     // encode, build and serve took any count: --threads 100000 started a worker each until the process ran out of memory.
     await expect(runCommand(register, [command, ...args, '--threads', '100000'])).rejects.toThrow(/--threads must be an integer in \[1, 256\], got "100000"/);
+  });
+});
+
+describe('tessera info', () => {
+  it('a --dim that contradicts an index file is refused, and --threads on a vector file is said to be ignored', async () => {
+    // Both were ignored without a word (convert refuses such a --dim).
+    await expect(runCommand(registerInfo, ['info', join(dir, 'flat.index'), '--dim', '5'])).rejects.toThrow(/flat\.index holds vectors of dimension 4, but --dim 5 was given: --dim is for raw \.f32 vector files; drop it/);
+    expect(await runCommand(registerInfo, ['info', join(dir, 'flat.index'), '--dim', '4', '--json'])).toContain('"d":4');
+    const seen = { stderr: '' };
+    expect(await runCommand(registerInfo, ['info', join(dir, 'q.npy'), '--threads', '4'], seen)).toMatch(/^shape +2 x 4 float32$/m);
+    expect(seen.stderr).toBe("tessera: --threads sizes an index file's wasm shard plan, and a vector file has none: ignored\n");
   });
 });

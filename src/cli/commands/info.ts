@@ -4,7 +4,7 @@
  * --dim) get their shape.
  */
 import type { Command } from 'commander';
-import { formatBytes } from '../../core/errors.js';
+import { formatBytes, TesseraError } from '../../core/errors.js';
 import { planeRowBytes, rowBytes, type StoragePrecision } from '../../core/planner.js';
 import { registration } from '../../core/factory.js';
 import type { Backend } from '../../core/types.js';
@@ -14,6 +14,7 @@ import { inspectIndex } from '../../io/read-index.js';
 import { inspectVectors, vectorFormatOf } from '../../io/vectors.js';
 import { intOption, MAX_THREADS, writeOut } from '../options.js';
 import { formatShardPlan, type ShardPlan, shardPlanForFile } from '../../wasm/shards.js';
+import { say } from '../progress.js';
 
 interface InfoFlags {
   json?: boolean;
@@ -42,6 +43,7 @@ export function register(program: Command): void {
     .action(async (file: string, flags: InfoFlags) => {
       const vectorFormat = vectorFormatOf(file);
       if (vectorFormat) {
+        if (flags.threads !== undefined) say("--threads sizes an index file's wasm shard plan, and a vector file has none: ignored");
         const source = await openFileSource(file);
         try {
           const layout = await inspectVectors(source, { format: vectorFormat, dim: flags.dim, label: file });
@@ -62,6 +64,10 @@ export function register(program: Command): void {
         return;
       }
       const info = await inspectIndex(file);
+      // A FAISS file's dimension is its header's: a --dim that differs was ignored without a word, as convert refuses it.
+      if (flags.dim !== undefined && flags.dim !== info.d) {
+        throw new TesseraError('INVALID_ARGUMENT', `${file} holds vectors of dimension ${info.d}, but --dim ${flags.dim} was given: --dim is for raw .f32 vector files; drop it`);
+      }
       const kind = faissFormat(info.fourcc, file).kind;
       const status = await backendStatus(kind, info.backends);
       const gpuBytes = gpuStorageBytes(info.ntotal, info.d, info.metric);
