@@ -13,6 +13,7 @@ import { formatBytes } from '../../core/errors.js';
 import type { ProgressCallback } from '../../core/types.js';
 import { buildIndex, checkOutFolder, checkOutNotLocked, releaseBuildLocksSync } from '../../encoder/build-index.js';
 import { Encoder } from '../../encoder/encoder.js';
+import { definedOnly, searchR1PassageEncoding } from '../../encoder/search-r1.js';
 import { checkCorpusFile } from '../../io/corpus.js';
 import { removeUnfinishedWritesSync } from '../../io/node-fs.js';
 import { intOption, MAX_THREADS, maxTextCharsOption, poolingOption } from '../options.js';
@@ -80,9 +81,13 @@ export function rateProgress(): ProgressCallback {
  * again, into the user's cache where the corpus's folder is read-only), and the --pooling the passages were
  * encoded with, which the queries need too.
  */
-export function serveCommand(r: { index: string; offsets: string }, flags: { corpus: string; model: string; pooling?: string }): string {
+export function serveCommand(r: { index: string; offsets: string }, flags: { corpus: string; model: string; pooling?: string; retrieverName?: string }): string {
   const args = ['tessera', 'serve', '--index', r.index, '--corpus', flags.corpus, '--model', flags.model, '--offsets', r.offsets];
-  if (flags.pooling) args.push('--pooling', flags.pooling);
+  if (flags.retrieverName !== undefined) args.push('--retriever-name', flags.retrieverName);
+  // Search-R1's server mean-pools queries whatever the name; its builder cls-pools bge passages, and
+  // queries pooled otherwise than their passages rank worse.
+  const pooling = flags.pooling ?? (flags.retrieverName !== undefined ? searchR1PassageEncoding(flags.retrieverName).pooling : undefined);
+  if (pooling && (flags.retrieverName === undefined || flags.pooling !== undefined || pooling !== 'mean')) args.push('--pooling', pooling);
   return args.map(shellWord).join(' ');
 }
 
@@ -123,14 +128,24 @@ export function register(program: Command): void {
     .option('--threads <n>', 'CPU threads (default: all cores)', intOption('--threads', 1, MAX_THREADS))
     .option('--max-length <n>', "tokens a passage, [CLS]/[SEP] included (default: 256 for e5, else the model's limit)", intOption('--max-length', 2))
     .addOption(poolingOption('passages'))
+    .option('--normalize', 'L2-normalise the passage vectors (default: yes, unless the folder is not e5 and its modules.json lists no Normalize)')
+    .option('--no-normalize', 'keep the passage vectors as pooled (DPR and other dot-product models)')
+    .option('--retriever-name <name>', "encode passages as Search-R1's index_builder.py --retrieval_method does: 'passage: ' only for e5, cls pooling for bge (else mean), L2-normalised unless dpr, 256 tokens; the options above override it")
     .addOption(maxTextCharsOption())
-    .action(async (flags: { corpus: string; model: string; out: string; indexType: string; batch: number; strict?: boolean; restart?: boolean; encoder: 'auto' | 'wasm' | 'webgpu' | 'native'; threads?: number; maxLength?: number; maxTextChars?: number; pooling?: 'mean' | 'cls' }) => {
+    .action(async (flags: { corpus: string; model: string; out: string; indexType: string; batch: number; strict?: boolean; restart?: boolean; encoder: 'auto' | 'wasm' | 'webgpu' | 'native'; threads?: number; maxLength?: number; maxTextChars?: number; pooling?: 'mean' | 'cls'; normalize?: boolean; retrieverName?: string }) => {
       // A mistyped or compressed corpus, or an --out that is a file or another build's, fails before the model loads (seconds to minutes for e5 on CPU).
       await checkCorpusFile(flags.corpus);
       await checkOutFolder(flags.out);
       await checkOutNotLocked(flags.out);
-      const encoder = await Encoder.fromDirectory(flags.model, { executionProvider: flags.encoder, threads: flags.threads, batchSize: flags.batch, maxLength: flags.maxLength, maxTextChars: flags.maxTextChars, pooling: flags.pooling });
-      say(`model ${encoder.name}: ${encoder.dim} dims on ${encoder.provider}, ${encoder.pooledByModel ? 'pooled by the model' : `${encoder.pooling} pooling`}, passage prefix ${JSON.stringify(encoder.prefixes.passage)}, max ${encoder.maxLength} tokens`);
+      const encoder = await Encoder.fromDirectory(flags.model, {
+        executionProvider: flags.encoder,
+        threads: flags.threads,
+        batchSize: flags.batch,
+        maxTextChars: flags.maxTextChars,
+        ...(flags.retrieverName !== undefined ? searchR1PassageEncoding(flags.retrieverName) : {}),
+        ...definedOnly({ maxLength: flags.maxLength, pooling: flags.pooling, normalize: flags.normalize }),
+      });
+      say(`model ${encoder.name}: ${encoder.dim} dims on ${encoder.provider}, ${encoder.pooledByModel ? 'pooled by the model' : `${encoder.pooling} pooling`}, ${encoder.normalize ? 'L2-normalised' : 'not normalised'}, passage prefix ${JSON.stringify(encoder.prefixes.passage)}, max ${encoder.maxLength} tokens`);
       // Ctrl-C (or SIGTERM) stops after the batch being encoded is checkpointed, saying where a rerun
       // resumes; a second one stops at once (the checkpoint is consistent at any moment), removing the
       // temp file of a write in progress (the index: up to its whole size) and the lock. Exit code
@@ -161,7 +176,7 @@ export function register(program: Command): void {
           strict: flags.strict,
           restart: flags.restart,
           // The text limit decides which rows are zero vectors, for a tokenizer that may refuse one.
-          modelKey: `${encoder.name}|${encoder.dim}|${encoder.pooling}|${encoder.maxLength}|${encoder.prefixes.passage}${encoder.tokenizer.mayRefuse ? `|max ${encoder.maxTextChars} characters` : ''}|files ${await modelFilesStamp(flags.model)}`,
+          modelKey: `${encoder.name}|${encoder.dim}|${encoder.pooling}|${encoder.maxLength}|${encoder.prefixes.passage}${encoder.normalize ? '' : '|not normalised'}${encoder.tokenizer.mayRefuse ? `|max ${encoder.maxTextChars} characters` : ''}|files ${await modelFilesStamp(flags.model)}`,
           runtime: encoder.provider,
           onProgress: rateProgress(),
           say,

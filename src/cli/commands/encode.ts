@@ -10,9 +10,11 @@ import { TesseraError } from '../../core/errors.js';
 import type { ProgressCallback } from '../../core/types.js';
 import { passageOf } from '../../encoder/build-index.js';
 import { Encoder } from '../../encoder/encoder.js';
+import { definedOnly, searchR1PassageEncoding } from '../../encoder/search-r1.js';
 import { TextTooLongError } from '../../encoder/tokenizer.js';
 import type { TextPrefix } from '../../encoder/types.js';
 import { removeLeftoversOf } from '../../io/node-fs.js';
+import { searchR1Encoding } from '../../server/files.js';
 import { vectorFormatOf, writeVectors } from '../../io/vectors.js';
 import { intOption, MAX_THREADS, maxTextCharsOption, poolingOption, writeOut } from '../options.js';
 import { say } from '../progress.js';
@@ -112,10 +114,13 @@ export function register(program: Command): void {
     .option('--batch <n>', 'texts per model run', intOption('--batch', 1), 32)
     .option('--max-length <n>', "tokens a text, [CLS]/[SEP] included (default: 256 for e5, else the model's limit)", intOption('--max-length', 2))
     .addOption(poolingOption('the texts'))
+    .option('--normalize', 'L2-normalise the vectors (default: yes, unless the folder is not e5 and its modules.json lists no Normalize)')
+    .option('--no-normalize', 'keep the vectors as pooled (DPR and other dot-product models)')
+    .option('--retriever-name <name>', "encode as Search-R1 does for this name: queries as retrieval_server.py (e5: 'query: ', bge: BGE's instruction; mean pooling), passages as index_builder.py ('passage: ' only for e5; cls pooling for bge); L2-normalised unless dpr; 256 tokens. The options above override it")
     .addOption(maxTextCharsOption())
     .option('--quantized', 'use model_quantized.onnx')
     .option('--model-file <name>', 'the .onnx file in the model folder to run (e.g. onnx/model_qint8_avx512.onnx, onnx/model_int8.onnx)')
-    .action(async (flags: { model: string; texts: string; prefix: TextPrefix; json?: boolean; out?: string; encoder: 'auto' | 'wasm' | 'webgpu' | 'native'; threads?: number; batch: number; maxLength?: number; maxTextChars?: number; pooling?: 'mean' | 'cls'; quantized?: boolean; modelFile?: string }) => {
+    .action(async (flags: { model: string; texts: string; prefix: TextPrefix; json?: boolean; out?: string; encoder: 'auto' | 'wasm' | 'webgpu' | 'native'; threads?: number; batch: number; maxLength?: number; maxTextChars?: number; pooling?: 'mean' | 'cls'; normalize?: boolean; retrieverName?: string; quantized?: boolean; modelFile?: string }) => {
       // Checked before the model loads: a wrong name should not cost an encoding run.
       if (flags.out !== undefined && !vectorFormatOf(flags.out)) {
         throw new TesseraError('INVALID_ARGUMENT', `--out ${flags.out}: name the file .npy, .fvecs or .f32 (the vector formats tessera search --queries reads)`);
@@ -127,9 +132,10 @@ export function register(program: Command): void {
         executionProvider: flags.encoder,
         threads: flags.threads,
         batchSize: flags.batch,
-        maxLength: flags.maxLength,
         maxTextChars: flags.maxTextChars,
-        pooling: flags.pooling,
+        // Search-R1 encodes queries (its server) and passages (its index builder) differently for one name.
+        ...(flags.retrieverName === undefined ? {} : flags.prefix === 'passage' ? searchR1PassageEncoding(flags.retrieverName) : searchR1Encoding(flags.retrieverName)),
+        ...definedOnly({ maxLength: flags.maxLength, pooling: flags.pooling, normalize: flags.normalize }),
         quantized: flags.quantized,
         modelFile: flags.modelFile,
       });
