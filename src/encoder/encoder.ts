@@ -21,7 +21,7 @@ export const E5_PREFIXES: PrefixStrings = { query: 'query: ', passage: 'passage:
 export interface EncoderOptions {
   /** Pooling of token states; default: 1_Pooling/config.json's mode, else mean. */
   pooling?: Pooling;
-  /** L2-normalise outputs. Default: as sentence-transformers does (only when modules.json lists Normalize), true without modules.json. */
+  /** L2-normalise outputs. Default: true for an e5 model and without modules.json, else as sentence-transformers does (only when modules.json lists Normalize). */
   normalize?: boolean;
   /** 'e5' (query: / passage:), 'none', or strings; default: e5 when the folder is an e5 model, else none. */
   prefixes?: 'e5' | 'none' | PrefixStrings;
@@ -115,7 +115,8 @@ export class Encoder implements TextEncoder {
     const tokenizer = await loadTokenizer(folder, tokConfig);
     const poolingConfig = await folder.json('1_Pooling/config.json');
     const modules = stModules(await folder.get('modules.json'), folder.label);
-    const isE5 = looksLikeE5(folder.label, config, opts.name);
+    // README's e5 conventions (256 tokens, L2-normalised) for an e5 folder, or one told prefixes: 'e5'.
+    const isE5 = looksLikeE5(folder.label, config, opts.name) || opts.prefixes === 'e5';
     const pooling = opts.pooling ?? poolingFromConfig(poolingConfig) ?? 'mean';
     if (pooling !== 'mean' && pooling !== 'cls') {
       throw new TesseraError('INVALID_ARGUMENT', `pooling must be 'mean' or 'cls', got ${JSON.stringify(pooling)}`);
@@ -195,7 +196,9 @@ export class Encoder implements TextEncoder {
       pooling,
       // sentence-transformers normalises only when modules.json lists a Normalize module (dot-product
       // models such as msmarco-distilbert-base-tas-b do not); without modules.json, e5-style unit vectors.
-      opts.normalize ?? (modules ? modules.some((m) => m.endsWith('.Normalize')) : true),
+      // e5 is used normalised (its model card's encode(normalize_embeddings=True), Search-R1) while its
+      // modules.json may list only Transformer and Pooling: its folder's vectors came out unnormalised.
+      opts.normalize ?? (modules && !isE5 ? modules.some((m) => m.endsWith('.Normalize')) : true),
       prefixes,
       maxLength,
       maxTextChars,
