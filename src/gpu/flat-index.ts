@@ -210,6 +210,7 @@ export class GpuFlatIndex implements Index {
     if (this.precision === 'f16') checkHalfRange(x.subarray(0, n * this.d), this.d);
     // Refuse before allocating: the planner checks the grown index against stated memory.
     const hostRows = this.rowStore.hostBytes / (this.d * 4) + (this.rowsInFile ? 0 : n);
+    const planBefore = this.plan;
     try {
       this.plan = planFor(this.contexts, this.d, this.metric, this.total + n, this.precision, this.opts, hostRows);
     } catch (e) {
@@ -220,26 +221,38 @@ export class GpuFlatIndex implements Index {
       }
       throw e;
     }
-    if (this.precision === 'int8') {
-      if (!this.sq) {
-        this.sq = trainSq(x, n, this.d);
-        await Promise.all(this.shards.map((s) => s.setSq(this.sq!.vmin, this.sq!.step)));
-      }
-      if (!this.rowsInFile) this.rowStore.memory().append(x, n);
+    const trainedHere = this.precision === 'int8' && !this.sq;
+    if (trainedHere) {
+      this.sq = trainSq(x, n, this.d);
+      await Promise.all(this.shards.map((s) => s.setSq(this.sq!.vmin, this.sq!.step)));
     }
     // Contiguous runs, topping shards up towards an even share of the new total; a load fills them
     // to their final rows (expectedRows), so an early chunk's share gives the last shard none ahead.
     const share = Math.ceil((this.total + n) / this.shards.length);
+    const runs: Run[] = [];
     let done = 0;
-    for (let s = 0; s < this.shards.length && done < n; s++) {
-      const shard = this.shards[s]!;
-      const take = s === this.shards.length - 1 ? n - done : Math.min(n - done, Math.max(0, (shard.expectedRows ?? share) - shard.ntotal));
-      if (take === 0) continue;
-      const rows = this.encode(x.subarray(done * this.d, (done + take) * this.d), take);
-      this.runs.push({ shard: s, local: shard.ntotal, global: this.total + done, count: take });
-      await shard.add(rows);
-      done += take;
+    try {
+      for (let s = 0; s < this.shards.length && done < n; s++) {
+        const shard = this.shards[s]!;
+        const take = s === this.shards.length - 1 ? n - done : Math.min(n - done, Math.max(0, (shard.expectedRows ?? share) - shard.ntotal));
+        if (take === 0) continue;
+        const rows = this.encode(x.subarray(done * this.d, (done + take) * this.d), take);
+        const local = shard.ntotal;
+        await shard.add(rows);
+        runs.push({ shard: s, local, global: this.total + done, count: take });
+        done += take;
+      }
+    } catch (e) {
+      // All or nothing: a shard that fails (a device out of memory) after others took their rows
+      // would leave those rows numbered again by the next add. Devices that took theirs give them back.
+      await Promise.all(runs.map((r) => this.shards[r.shard]!.truncate(r.local))).catch(() => undefined);
+      this.plan = planBefore;
+      if (trainedHere) this.sq = undefined;
+      throw e;
     }
+    this.runs.push(...runs);
+    // int8's host rows for the re-rank, by global id: only once every device holds its rows.
+    if (this.precision === 'int8' && !this.rowsInFile) this.rowStore.memory().append(x, n);
     this.total += n;
   }
 

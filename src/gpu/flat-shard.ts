@@ -771,14 +771,50 @@ export class FlatShard {
    */
   private async appendRows(n: number, exact: boolean, write: (p: { tile: Tile; rowStart: number; count: number }, done: number) => Promise<void>): Promise<void> {
     const release = await this.lockSubmit();
+    const written: { tile: Tile; count: number }[] = [];
     try {
       let done = 0;
       for (const p of await this.reserve(n, exact)) {
         await write(p, done);
         p.tile.rows += p.count;
+        written.push(p);
         done += p.count;
       }
       this.ntotal += n;
+    } catch (e) {
+      // A write that fails part way adds none of the n rows: tiles holding rows ntotal does not count
+      // would shift every later row's id.
+      for (const p of written) p.tile.rows -= p.count;
+      throw e;
+    } finally {
+      this.rowsVersion++;
+      release();
+    }
+  }
+
+  /**
+   * Gives back the rows past the first `rows` (the index's add failed on another device after this
+   * one took its share): they are no longer scanned, and the next add writes over them.
+   */
+  async truncate(rows: number): Promise<void> {
+    const release = await this.lockSubmit();
+    try {
+      let drop = this.ntotal - rows;
+      for (let t = this.tiles.length - 1; t >= 0 && drop > 0; t--) {
+        const tile = this.tiles[t]!;
+        const take = Math.min(drop, tile.rows);
+        tile.rows -= take;
+        drop -= take;
+      }
+      // Emptied tiles at the end go, as reserve's fresh ones do when it fails: the next add tops up
+      // the last tile left before it makes another.
+      while (this.tiles.length > 0 && this.tiles[this.tiles.length - 1]!.rows === 0) {
+        const tile = this.tiles.pop()!;
+        tile.buffer.destroy();
+        tile.digits?.destroy();
+      }
+      this.forgetBinds();
+      this.ntotal = rows;
       this.rowsVersion++;
     } finally {
       release();

@@ -2,8 +2,9 @@
 import { describe, expect, it } from 'vitest';
 import { GpuFlatIndex } from '../../src/gpu/flat-index.js';
 import { resolveGpu } from '../../src/gpu/device.js';
-import { randomVectors } from '../helpers/data.js';
+import { clusteredVectors, randomVectors } from '../helpers/data.js';
 import { gpuForTests, wrapGpu, type GpuSpy } from '../helpers/gpu.js';
+import { bruteForce, recallAtK } from '../helpers/oracle.js';
 
 const hasGpu = await gpuForTests('GPU error handling');
 
@@ -77,6 +78,84 @@ describe.skipIf(!hasGpu)('gpu errors', () => {
       spy.oomAbove = undefined;
       const r = await index.search(base.subarray(0, d), 1);
       expect(r.labels[0]).toBe(0n);
+    } finally {
+      await index.dispose();
+    }
+  });
+
+  it('int8: an add the device refuses adds nothing (its host rows for the re-rank included): later adds keep their ids and exact re-ranked distances', async () => {
+    const spy: GpuSpy = { buffers: [] };
+    const gpu = wrapGpu((await resolveGpu())!, spy);
+    const d = 16;
+    const base = clusteredVectors(550, d, 8, 31);
+    const q = clusteredVectors(6, d, 8, 32);
+    const index = await GpuFlatIndex.create(d, 'ip', { gpu, precision: 'int8', maxTileBytes: 16 * 100, debugPoison: true });
+    try {
+      await index.add(base.subarray(0, 250 * d));
+      spy.oomLabel = /base tile/;
+      const err = await index.add(randomVectors(500, d, 33)).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'OUT_OF_MEMORY' });
+      expect(index.ntotal).toBe(250);
+      spy.oomLabel = undefined;
+      await index.add(base.subarray(250 * d));
+      expect(index.ntotal).toBe(550);
+      const got = await index.search(q, 5);
+      const want = bruteForce(base, q, d, 5, 'ip');
+      expect(recallAtK(got, want)).toBeGreaterThanOrEqual(0.99);
+      for (let i = 0; i < got.labels.length; i++) {
+        const row = Number(got.labels[i]!);
+        let dot = 0;
+        for (let j = 0; j < d; j++) dot += q[Math.floor(i / 5) * d + j]! * base[row * d + j]!;
+        expect(got.distances[i]!).toBeCloseTo(dot, 4);
+      }
+    } finally {
+      await index.dispose();
+    }
+  });
+
+  it('an add one device refuses after another took its rows adds nothing: the next add numbers its rows after the index\'s, not over the first device\'s', async () => {
+    const spy: GpuSpy = { buffers: [] };
+    const real = (await resolveGpu())!;
+    const d = 8;
+    const base = clusteredVectors(400, d, 6, 34);
+    const q = clusteredVectors(5, d, 6, 35);
+    const index = await GpuFlatIndex.create(d, 'ip', { gpus: [real, wrapGpu(real, spy)], maxTileBytes: 32 * 64, debugPoison: true });
+    try {
+      expect(index.deviceCount).toBe(2);
+      await index.add(base.subarray(0, 200 * d));
+      spy.oomLabel = /base tile/;
+      const err = await index.add(randomVectors(200, d, 36)).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'OUT_OF_MEMORY' });
+      expect(index.ntotal).toBe(200);
+      expect(Array.from((await index.search(q, 4)).labels)).toEqual(Array.from(bruteForce(base.subarray(0, 200 * d), q, d, 4, 'ip').labels).map(BigInt));
+      spy.oomLabel = undefined;
+      await index.add(base.subarray(200 * d));
+      const got = await index.search(q, 10);
+      expect(Array.from(got.labels)).toEqual(Array.from(bruteForce(base, q, d, 10, 'ip').labels).map(BigInt));
+    } finally {
+      await index.dispose();
+    }
+  });
+
+  it('a shard write that fails part way (its second tile) adds none of its rows: the next add\'s rows keep their ids', async () => {
+    const d = 8;
+    const base = clusteredVectors(150, d, 6, 37);
+    const q = clusteredVectors(5, d, 6, 38);
+    const index = await GpuFlatIndex.create(d, 'ip', { maxTileBytes: 32 * 64, debugPoison: true });
+    try {
+      await index.add(base.subarray(0, 50 * d));
+      type Part = { count: number };
+      const shard = (index as unknown as { shards: { ntotal: number; tiles: { rows: number }[]; appendRows(n: number, exact: boolean, write: (p: Part, done: number) => Promise<void>): Promise<void> }[] }).shards[0]!;
+      // 100 rows: 14 fill the first tile, the write of the next tile's 64 fails.
+      const err = await shard.appendRows(100, false, async (_p, done) => {
+        if (done > 0) throw new Error('write failed');
+      }).catch((e: unknown) => e);
+      expect((err as Error).message).toBe('write failed');
+      expect(shard.tiles.reduce((a, t) => a + t.rows, 0)).toBe(50);
+      expect(shard.ntotal).toBe(50);
+      await index.add(base.subarray(50 * d));
+      const got = await index.search(q, 10);
+      expect(Array.from(got.labels)).toEqual(Array.from(bruteForce(base, q, d, 10, 'ip').labels).map(BigInt));
     } finally {
       await index.dispose();
     }
