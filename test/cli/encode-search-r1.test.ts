@@ -118,5 +118,10 @@ describe('tessera build --retriever-name / --no-normalize', () => {
     expect(Array.from(dpr.vectors)).toEqual((await lib({ normalize: false, pooling: 'mean' }, 'passage')).flat().map(Math.fround));
     expect(dpr.stderr).toContain('not normalised');
     expect(Array.from((await build('plain-no-norm', '--no-normalize')).vectors)).toEqual(Array.from(dpr.vectors));
+    // Search-R1's builder adds "passage: " for the name e5 only, its server "query: " for any name with e5: said.
+    const large = await build('e5-large', '--retriever-name', 'e5-large');
+    expect(large.stderr).toContain('passage prefix ""');
+    expect(large.stderr).toMatch(/note: --retriever-name e5-large: passages get no "passage: " prefix, as Search-R1's index_builder\.py/);
+    expect(e5.stderr).not.toContain('note:');
   });
 });

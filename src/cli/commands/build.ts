@@ -146,6 +146,10 @@ export function register(program: Command): void {
         ...definedOnly({ maxLength: flags.maxLength, pooling: flags.pooling, normalize: flags.normalize }),
       });
       say(`model ${encoder.name}: ${encoder.dim} dims on ${encoder.provider}, ${encoder.pooledByModel ? 'pooled by the model' : `${encoder.pooling} pooling`}, ${encoder.normalize ? 'L2-normalised' : 'not normalised'}, passage prefix ${JSON.stringify(encoder.prefixes.passage)}, max ${encoder.maxLength} tokens`);
+      const name = flags.retrieverName;
+      if (name !== undefined && /e5/i.test(name) && name.toLowerCase() !== 'e5') {
+        say(`note: --retriever-name ${name}: passages get no "passage: " prefix, as Search-R1's index_builder.py gives them only for the name e5, while its server (and tessera serve) adds "query: " to queries for any name with e5; use --retriever-name e5 for e5's own prefixes`);
+      }
       // Ctrl-C (or SIGTERM) stops after the batch being encoded is checkpointed, saying where a rerun
       // resumes; a second one stops at once (the checkpoint is consistent at any moment), removing the
       // temp file of a write in progress (the index: up to its whole size) and the lock. Exit code
