@@ -46,6 +46,20 @@ describe('TensorInt8Flat', () => {
     expect(hit / (nq * k)).toBeGreaterThanOrEqual(0.99);
   });
 
+  it('dispose during a search lets it finish (the device goes after it), and refuses later calls', async () => {
+    if (!ok) return;
+    const d = 32, k = 5;
+    const index = await TensorInt8Flat.create({ d, kPrime: 8 });
+    const base = randomVectors(300, d, 11);
+    await index.add(base);
+    const q = randomVectors(4, d, 12);
+    const running = index.search(q, k);
+    index.dispose();
+    const got = await running;
+    expect(Array.from(got.labels.subarray(0, 1))).toEqual(Array.from(bruteForce(base, q, d, k, 'ip').labels.subarray(0, 1)));
+    await expect(index.search(q, k)).rejects.toThrow(/disposed/);
+  });
+
   it('with allowExperimental takes the tensor kernel only where the adapter has it, else says why', async () => {
     if (!ok) return;
     const index = await TensorInt8Flat.create({ d: 32, kPrime: 8, allowExperimental: true });

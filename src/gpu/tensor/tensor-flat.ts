@@ -43,6 +43,8 @@ export class TensorInt8Flat {
   private host: Float32Array[] = [];
   private hostStart: number[] = [];
   private disposed = false;
+  /** Searches under way: dispose frees the device only after them. */
+  private inflight = new Set<Promise<unknown>>();
 
   private constructor(
     private readonly device: GPUDevice,
@@ -158,7 +160,15 @@ export class TensorInt8Flat {
   }
 
   /** Best k by exact float32 inner product among the k' best int8 candidates of each query. */
-  async search(q: Float32Array, k: number): Promise<{ distances: Float32Array; labels: Int32Array }> {
+  search(q: Float32Array, k: number): Promise<{ distances: Float32Array; labels: Int32Array }> {
+    const run = this.searchNow(q, k);
+    const settled = run.then(() => undefined, () => undefined);
+    this.inflight.add(settled);
+    void settled.then(() => this.inflight.delete(settled));
+    return run;
+  }
+
+  private async searchNow(q: Float32Array, k: number): Promise<{ distances: Float32Array; labels: Int32Array }> {
     this.check();
     const nq = checkSearch(q, k, this.d, this.ntotal, this.kPrime);
     const distances = new Float32Array(nq * k).fill(-Infinity);
@@ -177,10 +187,13 @@ export class TensorInt8Flat {
     return { distances, labels };
   }
 
+  /** Refuses later calls at once; the device goes when the searches under way have ended (it went under them). */
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    this.scorer.destroy();
-    this.device.destroy();
+    void Promise.all(this.inflight).then(() => {
+      this.scorer.destroy();
+      this.device.destroy();
+    });
   }
 }
