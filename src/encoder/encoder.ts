@@ -23,7 +23,7 @@ export interface EncoderOptions {
   pooling?: Pooling;
   /** L2-normalise outputs. Default: true for an e5 model and without modules.json, else as sentence-transformers does (only when modules.json lists Normalize). */
   normalize?: boolean;
-  /** 'e5' (query: / passage:), 'none', or strings; default: e5 when the folder is an e5 model, else none. */
+  /** 'e5' (query: / passage:, and e5's 256 tokens and normalisation unless given), 'none', or strings; default: e5 when the folder is an e5 model, else none. */
   prefixes?: 'e5' | 'none' | PrefixStrings;
   /** Tokens a text including [CLS]/[SEP]; longer texts are cut. Default 256 for e5 (Search-R1), else the model's limit (<= 512). More than config.json's max_position_embeddings is refused at load. */
   maxLength?: number;
