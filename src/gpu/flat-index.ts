@@ -1172,6 +1172,20 @@ function checkRerankOptions(opts: GpuFlatOptions): void {
 const MAX_DEVICES_PER_GPU = 64;
 
 /**
+ * The `gpu` / `gpus` options hold WebGPU GPU objects (`gpu` null: the runtime's own). Checked before backend 'auto' probes them: a
+ * probe of something else fails, and 'auto' then ran on WASM as if the machine had no GPU.
+ */
+export function checkGpuObjects(opts: { gpu?: unknown; gpus?: unknown }): void {
+  const isGpu = (g: unknown) => typeof (g as GPU | null | undefined)?.requestAdapter === 'function';
+  if (opts.gpu != null && !isGpu(opts.gpu)) {
+    throw new TesseraError('INVALID_ARGUMENT', `gpu must be a WebGPU GPU object (navigator.gpu, or create() of the 'webgpu' package in Node), got ${opts.gpu && typeof opts.gpu === 'object' ? 'an object without requestAdapter' : shownOption(opts.gpu)}: pass one or leave it out for the runtime's own`);
+  }
+  if (opts.gpus !== undefined && (!Array.isArray(opts.gpus) || !opts.gpus.every(isGpu))) {
+    throw new TesseraError('INVALID_ARGUMENT', "gpus must be an array of WebGPU GPU objects (navigator.gpu, or create() of the 'webgpu' package in Node)");
+  }
+}
+
+/**
  * The device count and byte sizes, checked before a device is opened: unchecked, 0 or -1 devices
  * silently became 1, 1.5 became 2, NaN none ("no GPU adapter"), 2^31 opened devices without end;
  * a NaN or string size reached createBuffer as a TypeError, a NaN load chunk never advanced.
@@ -1181,9 +1195,7 @@ function checkSizeOptions(opts: GpuFlatOptions): void {
   if (per !== undefined && (!Number.isInteger(per) || per < 1 || per > MAX_DEVICES_PER_GPU)) {
     throw new TesseraError('INVALID_ARGUMENT', `devicesPerGpu must be an integer in [1, ${MAX_DEVICES_PER_GPU}] (devices opened on each GPU object), got ${shownOption(per)}: pass such an integer or leave it out for 1`);
   }
-  if (opts.gpus !== undefined && (!Array.isArray(opts.gpus) || opts.gpus.some((g) => !g || typeof (g as GPU).requestAdapter !== 'function'))) {
-    throw new TesseraError('INVALID_ARGUMENT', "gpus must be an array of WebGPU GPU objects (navigator.gpu, or create() of the 'webgpu' package in Node)");
-  }
+  checkGpuObjects(opts);
   const sizes: [keyof GpuFlatOptions, number, string][] = [
     ['maxTileBytes', 1, "the device's maxStorageBufferBindingSize"],
     ['scratchBytes', 1, `${DEFAULT_SCRATCH} bytes`],

@@ -2,10 +2,13 @@
 import { registerIndexType } from '../core/factory.js';
 import type { FlatLayout } from '../io/faiss/flat.js';
 import { gpuAvailable } from './device.js';
-import { createGpuFlat, GpuFlatIndex } from './flat-index.js';
+import { checkGpuObjects, createGpuFlat, GpuFlatIndex } from './flat-index.js';
 
 registerIndexType('gpu', 'flat', {
   create: createGpuFlat,
-  available: (opts) => gpuAvailable(opts.gpu ?? opts.gpus?.[0]),
+  available: (opts) => {
+    checkGpuObjects(opts);
+    return gpuAvailable(opts.gpu ?? opts.gpus?.[0]);
+  },
   load: (source, opts, structure) => GpuFlatIndex.load(source, opts, structure as FlatLayout | undefined),
 });

@@ -48,6 +48,19 @@ describe.skipIf(!hasGpu)('gpu option checks', () => {
     expect(e.message).toMatch(/gpus must be an array of WebGPU GPU objects/);
   });
 
+  it.each([{}, 'navigator.gpu', 1])('gpu %s (not a GPU object): INVALID_ARGUMENT naming it, from the class and from the factory (backend \'auto\' ran such an index on WASM as if there were no GPU)', async (bad) => {
+    const direct = await refusal(GpuFlatIndex.create(8, 'ip', { gpu: bad as never }));
+    expect(direct.code).toBe('INVALID_ARGUMENT');
+    expect(direct.message).toMatch(/gpu must be a WebGPU GPU object/);
+    const notices: string[] = [];
+    const viaFactory = await refusal(indexFactory(8, 'Flat', 'ip', { gpu: bad as never, onNotice: (m) => notices.push(m) }));
+    expect(viaFactory.code).toBe('INVALID_ARGUMENT');
+    expect(viaFactory.message).toMatch(/gpu must be a WebGPU GPU object/);
+    expect(notices).toEqual([]);
+    const viaGpus = await refusal(indexFactory(8, 'Flat', 'ip', { gpus: [bad as never] }));
+    expect(viaGpus.message).toMatch(/gpus must be an array of WebGPU GPU objects/);
+  });
+
   it.each([
     ['maxTileBytes', Number.NaN],
     ['maxTileBytes', '1MiB'],
