@@ -17,41 +17,133 @@ export type IndexSpec =
 
 export type IndexKind = IndexSpec['kind'];
 
+const SUPPORTED = 'Flat, HNSW<M>[,Flat], IVF<nlist>,Flat, IVF<nlist>,SQ8, SQ8';
+
+/** Why a factory string was refused, and the supported string nearest to what it asked for. */
+interface Refusal {
+  why: string;
+  nearest?: string;
+}
+
+type Parsed = { spec: IndexSpec } | { refusal: Refusal };
+
 /**
- * Parses FAISS factory strings: "Flat", "HNSW32", "HNSW32,Flat", "IVF4096,Flat", "IVF4096,SQ8", "SQ8".
- * Whitespace around stages is ignored; anything else raises INVALID_ARGUMENT naming the bad stage.
+ * Parses FAISS factory strings: "Flat", "HNSW32" ("HNSW" is HNSW32, as in FAISS), "HNSW32,Flat",
+ * "HNSW32_Flat", "IVF4096,Flat", "IVF4096,SQ8", "SQ8". Whitespace around stages is ignored. Anything
+ * else raises INVALID_ARGUMENT naming the part tessera lacks (an OPQ/PCA/L2norm pre-transform, IDMap,
+ * a refine stage, PQ or other storage, an HNSW coarse quantizer, a misspelt or lower-case stage) and
+ * the supported string nearest to it.
  */
 export function parseFactoryString(description: string): IndexSpec {
   if (typeof description !== 'string' || description.trim() === '') {
     throw new TesseraError('INVALID_ARGUMENT', `index type must be a FAISS factory string such as "Flat", got ${JSON.stringify(description)}`);
   }
-  const stages = description.split(',').map((s) => s.trim());
-  const [first, second, ...rest] = stages;
-  const bad = (stage: string, why: string): never => {
-    throw new TesseraError(
-      'INVALID_ARGUMENT',
-      `cannot parse index type "${description}": stage "${stage}" ${why}; supported: Flat, HNSW<M>[,Flat], IVF<nlist>,Flat, IVF<nlist>,SQ8, SQ8`,
-    );
-  };
-  if (rest.length > 0) bad(rest[0]!, 'is one stage too many');
-  const hnsw = /^HNSW(\d+)$/.exec(first!);
-  const ivf = /^IVF(\d+)$/.exec(first!);
-  if (first === 'Flat' && second === undefined) return { kind: 'flat' };
-  if (first === 'SQ8' && second === undefined) return { kind: 'sq', bits: 8 };
-  if (hnsw) {
-    const M = Number(hnsw[1]);
-    if (M < 2 || M > 512) bad(first!, 'needs M in [2, 512]');
-    if (second !== undefined && second !== 'Flat') bad(second, 'is not supported after HNSW (only Flat)');
-    return { kind: 'hnsw', M };
+  const parsed = parseStages(description.split(',').map((s) => s.trim()));
+  if ('spec' in parsed) return parsed.spec;
+  const { why, nearest } = parsed.refusal;
+  throw new TesseraError(
+    'INVALID_ARGUMENT',
+    `cannot parse index type "${description}": ${why}` + (nearest ? `; nearest supported: "${nearest}"` : '') + `; supported: ${SUPPORTED}`,
+  );
+}
+
+/** FAISS pre-transforms (IndexPreTransform's VectorTransforms), as its factory spells them. */
+const PRE_TRANSFORM = /^(?:OPQ\d+(?:_\d+)?|PCAW?R?\d+|RR\d+|L2norm|ITQ\d*|Pad\d+)$/;
+/** FAISS refinement stages (IndexRefine / IndexRefineFlat). */
+const REFINE = /^(?:RFlat|Refine\(.*\))$/;
+
+/**
+ * Parses the stages, refusing the first unsupported one. Wrappers and pre-transforms (IDMap, OPQ,
+ * PCA...) and a trailing refine stage are refused with the rest of the string, parsed without
+ * them, as the nearest supported string.
+ */
+function parseStages(stages: string[]): Parsed {
+  if (stages.includes('')) {
+    const rest = stages.filter((s) => s !== '');
+    const inner = rest.length > 0 ? parseStages(rest) : undefined;
+    const why = 'it has an empty stage (a stray comma)';
+    if (inner === undefined || !('spec' in inner)) return { refusal: { why } };
+    return { refusal: { why, nearest: factoryDescription(inner.spec) } };
   }
+  const first = stages[0]!;
+  const last = stages[stages.length - 1]!;
+  const without = (rest: string[], why: string): Parsed => {
+    const inner = rest.length > 0 ? parseStages(rest) : undefined;
+    if (inner === undefined) return { refusal: { why } };
+    if ('spec' in inner) return { refusal: { why, nearest: factoryDescription(inner.spec) } };
+    // the rest has its own unsupported part: name both
+    const both = `${why}; ${inner.refusal.why}`;
+    return { refusal: inner.refusal.nearest === undefined ? { why: both } : { why: both, nearest: inner.refusal.nearest } };
+  };
+  if (/^IDMap2?$/.test(first)) {
+    return without(stages.slice(1), `stage "${first}" (FAISS IndexIDMap) is not supported: labels are 0..n-1 in add order; keep your ids in an array and read ids[label]`);
+  }
+  if (PRE_TRANSFORM.test(first)) {
+    const hint = first === 'L2norm' ? 'normalise the vectors yourself before add and search' : 'transform the vectors yourself before add and search';
+    return without(stages.slice(1), `pre-transform "${first}" (FAISS IndexPreTransform) is not supported: ${hint}`);
+  }
+  if (stages.length > 1 && REFINE.test(last)) {
+    return without(stages.slice(0, -1), `refine stage "${last}" (FAISS IndexRefine) is not supported: search the index for more candidates and re-rank them yourself`);
+  }
+  const core = parseIndexStages(stages);
+  if ('spec' in core || core.refusal.nearest !== undefined) return core;
+  // FAISS's names are case-sensitive ("flat" is refused there too): name the spelling it wants.
+  const recased = stages.map((s) => s.replace(/^(flat|hnsw|ivf|sq)(?=\d|_|$)/i, (m) => ({ flat: 'Flat', hnsw: 'HNSW', ivf: 'IVF', sq: 'SQ' })[m.toLowerCase() as 'flat']));
+  if (recased.some((s, i) => s !== stages[i])) {
+    const again = parseIndexStages(recased);
+    const nearest = 'spec' in again ? factoryDescription(again.spec) : again.refusal.nearest;
+    if (nearest !== undefined) return { refusal: { why: `${core.refusal.why} (factory strings are case-sensitive)`, nearest } };
+  }
+  return core;
+}
+
+/** The index stages proper: Flat, SQ8, HNSW<M>[,Flat], IVF<nlist>,Flat|SQ8. */
+function parseIndexStages(stages: string[]): Parsed {
+  const refuse = (why: string, nearest?: string): Parsed => ({ refusal: nearest === undefined ? { why } : { why, nearest } });
+  const [first, second, third] = stages as [string, string | undefined, string | undefined];
+  const whole = stages.join(',');
+  if (first === 'Flat') return second === undefined ? { spec: { kind: 'flat' } } : refuse(`stage "${second}" cannot follow Flat`, 'Flat');
+  const sq = /^SQ(\w+)$/.exec(first);
+  if (sq) {
+    if (sq[1] !== '8') return refuse(`scalar quantizer "${first}" is not supported (only SQ8, FAISS QT_8bit)`, 'SQ8');
+    return second === undefined ? { spec: { kind: 'sq', bits: 8 } } : refuse(`stage "${second}" cannot follow SQ8`, 'SQ8');
+  }
+  const hnsw = /^HNSW(\d*)(?:_(.*))?$/.exec(first);
+  if (hnsw) {
+    // FAISS reads "HNSW" as HNSW32
+    const M = hnsw[1] === '' ? 32 : Number(hnsw[1]);
+    const name = `HNSW${M}`;
+    if (M < 2 || M > 512) return refuse(`stage "${first}" needs M in [2, 512]`, `HNSW${Math.min(Math.max(M, 2), 512)}`);
+    const storage = hnsw[2] ?? second;
+    const extra = hnsw[2] === undefined ? third : second;
+    if (hnsw[2] !== undefined && second !== undefined) return refuse(`stage "${second}" cannot follow "${first}"`, name);
+    if (storage !== undefined && storage !== 'Flat') {
+      return refuse(`"${storage}" storage under HNSW (FAISS IndexHNSWSQ/PQ) is not supported: tessera's HNSW stores float32 vectors (HNSW<M>,Flat)`, name);
+    }
+    return extra === undefined ? { spec: { kind: 'hnsw', M } } : refuse(`stage "${extra}" cannot follow "${stages.slice(0, 2).join(',')}"`, name);
+  }
+  const ivf = /^IVF(\d+)((?:_|\().*)?$/.exec(first);
   if (ivf) {
     const nlist = Number(ivf[1]);
-    if (nlist < 1 || nlist > 1 << 24) bad(first!, 'needs nlist in [1, 16777216]');
-    if (second === 'Flat') return { kind: 'ivf', nlist, storage: 'flat' };
-    if (second === 'SQ8') return { kind: 'ivf', nlist, storage: 'sq8' };
-    return bad(second ?? '(missing)', 'must be Flat or SQ8 after IVF');
+    const storage = second === 'SQ8' ? 'sq8' : 'flat';
+    const named = (n: number) => `IVF${n},${storage === 'sq8' ? 'SQ8' : 'Flat'}`;
+    if (nlist < 1 || nlist > 1 << 24) return refuse(`stage "${first}" needs nlist in [1, 16777216]`, named(Math.min(Math.max(nlist, 1), 1 << 24)));
+    const name = named(nlist);
+    if (ivf[2] !== undefined) {
+      const quantizer = ivf[2].replace(/^_/, '');
+      const hint = /^HNSW\d*$/.test(quantizer) ? ': tessera assigns lists exactly, as a flat quantizer (readIndex reads such a file that way)' : '';
+      return refuse(`coarse quantizer "${quantizer}" of "${first}" is not supported (only a flat one, "IVF${nlist}")${hint}`, name);
+    }
+    if (second === undefined) return refuse(`"${first}" needs its list storage after it, "${first},Flat" or "${first},SQ8"`, `IVF${nlist},Flat`);
+    if (second !== 'Flat' && second !== 'SQ8') {
+      return refuse(`list storage "${second}" is not supported after IVF (only Flat or SQ8)`, `IVF${nlist},${/^(?:SQ|PQ|LSH|RQ|LSQ)/.test(second) ? 'SQ8' : 'Flat'}`);
+    }
+    return third === undefined ? { spec: { kind: 'ivf', nlist, storage } } : refuse(`stage "${third}" cannot follow "${first},${second}"`, name);
   }
-  return bad(second === undefined ? first! : `${first},${second}`, 'is not a known index type');
+  if (/^(?:PQ|LSH|RQ|LSQ|PRQ|PLSQ|ZnLattice|NSG|IMI)/.test(first)) {
+    return refuse(`index type "${first}" is not supported (tessera has Flat, HNSW, IVF and SQ8)`, /^(?:NSG)/.test(first) ? 'HNSW32' : /^IMI/.test(first) ? 'IVF4096,SQ8' : 'SQ8');
+  }
+  return refuse(`stage "${stages.length > 1 ? whole : first}" is not a known index type`);
 }
 
 /**
