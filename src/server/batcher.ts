@@ -5,12 +5,15 @@
  * One batch runs at a time (the encoder and the GPU are each one device); requests arriving while
  * it runs wait and form the next batch, so batches grow with load and a lone request pays at most
  * `maxWaitMs`. A request with more than `maxBatch` queries is split into several batches (Search-R1's
- * trainer posts every rollout's query in one request: 512 x 5 with GRPO). The queue is bounded in
+ * trainer posts every rollout's query in one request: 512 x 5 with GRPO). A batch holds requests of
+ * one topk only: an approximate index searches deeper for a larger k (HNSW's ef = max(efSearch, k)),
+ * so a request searched at a neighbour's larger topk could get other results than alone. The queue is bounded in
  * queries (QueueFullError -> HTTP 503 + Retry-After); every request has a deadline from its arrival
  * (RequestTimeoutError -> 504).
  */
-import { TesseraError } from '../core/errors.js';
+import { TesseraError, isTesseraError } from '../core/errors.js';
 import { concatResults } from '../core/topk.js';
+import { MAX_RESULTS } from '../core/validate.js';
 import type { SearchResult } from '../core/types.js';
 
 /** Encodes and searches `queries` (one encoder call, one search), returning queries.length x k results. */
@@ -28,6 +31,8 @@ export interface BatcherOptions {
   timeoutMs: number;
   /** Called after every batch (metrics). */
   onBatch?: (info: BatchInfo) => void;
+  /** Most queries x k in one batch (default MAX_RESULTS, what one index search returns): a batch at a large k holds fewer queries. */
+  maxResults?: number;
 }
 
 export interface BatchInfo {
@@ -156,13 +161,14 @@ export class MicroBatcher {
         new QueueFullError(retry, `the queue holds ${this.queued} queries and takes at most ${this.opts.maxQueue}: retry after ${retry} s`),
       );
     }
-    // Parts of at most maxBatch queries, queued back to back so they run in order. Part i has i + 1
+    // Parts of at most maxBatch queries (fewer at a k whose results would pass maxResults), queued back to back so they run in order. Part i has i + 1
     // deadlines, as it waits for the batches before it: a large request is not timed out for its size.
     const arrived = performance.now();
     const jobs: Job[] = [];
     const parts: Promise<RequestResult>[] = [];
-    for (let at = 0; at < queries.length; at += this.opts.maxBatch) {
-      const part = queries.slice(at, at + this.opts.maxBatch);
+    const partSize = this.batchLimit(k);
+    for (let at = 0; at < queries.length; at += partSize) {
+      const part = queries.slice(at, at + partSize);
       const deadlineMs = this.opts.timeoutMs * (parts.length + 1);
       parts.push(
         new Promise<RequestResult>((resolve, reject) => {
@@ -249,11 +255,26 @@ export class MicroBatcher {
     }
   }
 
+  /** Most queries of one batch at `k`: maxBatch, fewer where queries x k would pass maxResults. */
+  private batchLimit(k: number): number {
+    return Math.max(1, Math.min(this.opts.maxBatch, Math.floor((this.opts.maxResults ?? MAX_RESULTS) / k)));
+  }
+
   private async runBatch(): Promise<void> {
+    // The oldest request and those after it with the same topk (they pass requests of another topk,
+    // which the next batch starts with): a request's answer never depends on who shared its batch.
+    const k = this.queue[0]!.k;
+    const limit = this.batchLimit(k);
     const jobs: Job[] = [];
     let n = 0;
-    while (this.queue.length > 0 && n + this.queue[0]!.queries.length <= this.opts.maxBatch) {
-      const job = this.queue.shift()!;
+    for (let i = 0; i < this.queue.length; ) {
+      const job = this.queue[i]!;
+      if (job.k !== k) {
+        i++;
+        continue;
+      }
+      if (n + job.queries.length > limit) break; // requests of one topk keep their order
+      this.queue.splice(i, 1);
       jobs.push(job);
       n += job.queries.length;
     }
@@ -261,18 +282,11 @@ export class MicroBatcher {
     this.running = true;
     this.runningQueries = n;
     const queries: string[] = [];
-    let k = 1;
-    for (const job of jobs) {
-      for (const q of job.queries) queries.push(q);
-      if (job.k > k) k = job.k;
-    }
+    for (const job of jobs) for (const q of job.queries) queries.push(q);
     const t0 = performance.now();
     let ok = false;
     try {
-      const result = await this.opts.run(queries, k);
-      if (result.nq !== queries.length || result.k !== k) {
-        throw new TesseraError('FORMAT', `search returned ${result.nq} x ${result.k} results for ${queries.length} x ${k} asked`);
-      }
+      const result = await this.search(queries, k);
       let row = 0;
       for (const job of jobs) {
         this.settle(job, slice(result, row, job.queries.length, job.k));
@@ -280,7 +294,17 @@ export class MicroBatcher {
       }
       ok = true;
     } catch (e) {
-      for (const job of jobs) this.settle(job, undefined, e);
+      if (jobs.length > 1 && isTesseraError(e, 'INVALID_ARGUMENT')) {
+        // Refused for what one request holds (a query vector the index refuses): each request is
+        // searched alone, so the refusal reaches that request only, not the others of its batch.
+        for (const job of jobs) {
+          if (job.settled) continue; // its client hung up meanwhile
+          await this.search(job.queries, k).then(
+            (alone) => this.settle(job, alone),
+            (error: unknown) => this.settle(job, undefined, error),
+          );
+        }
+      } else for (const job of jobs) this.settle(job, undefined, e);
     } finally {
       const seconds = (performance.now() - t0) / 1000;
       this.batchSecondsEma = 0.8 * this.batchSecondsEma + 0.2 * seconds;
@@ -297,6 +321,15 @@ export class MicroBatcher {
         this.notifyIdle();
       }
     }
+  }
+
+  /** One run over `queries` at `k`, checked to return queries.length x k results. */
+  private async search(queries: string[], k: number): Promise<SearchResult> {
+    const result = await this.opts.run(queries, k);
+    if (result.nq !== queries.length || result.k !== k) {
+      throw new TesseraError('FORMAT', `search returned ${result.nq} x ${result.k} results for ${queries.length} x ${k} asked`);
+    }
+    return result;
   }
 
   private notifyIdle(): void {

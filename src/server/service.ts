@@ -8,6 +8,7 @@
  */
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import { TesseraError } from '../core/errors.js';
+import { MAX_K } from '../core/validate.js';
 import type { Backend, Index } from '../core/types.js';
 import type { TextEncoder } from '../encoder/types.js';
 import { createApp } from './app.js';
@@ -57,6 +58,10 @@ export interface RunningService {
 }
 
 export async function startService(opts: ServiceOptions): Promise<RunningService> {
+  // Every index refuses a k above MAX_K: refused now, not by a 400 for every request asking it.
+  if (opts.maxTopk > MAX_K) {
+    throw new TesseraError('INVALID_ARGUMENT', `--max-topk ${opts.maxTopk} is more than an index search returns per query (${MAX_K}): pass --max-topk ${MAX_K} or less (and a --topk no larger)`);
+  }
   let settle!: () => void;
   const state: ServiceState = { phase: 'loading', loaded: {}, settled: new Promise<void>((r) => (settle = r)) };
   let batcher: MicroBatcher | undefined;

@@ -14,7 +14,7 @@ import { WordPieceTokenizer } from '../../src/encoder/tokenizer.js';
 import { LINGER_MAX_BYTES, STREAM_ABOVE_CHARS, renderResult, renderResultParts, scoreJson } from '../../src/server/app.js';
 import { startService } from '../../src/server/service.js';
 import type { RunningService, ServiceOptions } from '../../src/server/service.js';
-import { BruteForceIndex, MemoryRows, WarmableIndex, WordHashEncoder, demoRows, embed } from './doubles.js';
+import { BruteForceIndex, CoarseShortlistIndex, MemoryRows, WarmableIndex, WordHashEncoder, demoRows, embed } from './doubles.js';
 
 const D = 16;
 const ROWS = demoRows(60);
@@ -488,6 +488,25 @@ describe('limits: every bad request gets its 4xx/5xx, named', () => {
     }
   });
 
+  it('an answer does not depend on the requests batched beside it: topk 1 next to topk 50 gets what it gets alone, from an index that searches deeper for a larger k (GPU int8/f16 re-rank depth)', async () => {
+    const contents = ROWS.map((r) => JSON.parse(r).contents as string);
+    const reranked = new CoarseShortlistIndex(D, embed(contents, D), 'gpu');
+    // A query whose best row the shortlist of topk 1 misses but the one of topk 50 holds.
+    const query = Array.from({ length: 400 }, (_, i) => `${['cat', 'river', 'piano', 'ocean', 'castle'][i % 5]} ${['violin', 'bread', 'desert', 'rocket'][i % 4]} ${i}`).find(
+      (c) => reranked.searchSync(embed([c], D), 1).labels[0] !== reranked.searchSync(embed([c], D), 50).labels[0],
+    );
+    expect(query).toBeDefined();
+    const { service, encoder } = await serve({ loadIndex: async () => reranked });
+    const alone = (await post(service, { queries: [query], topk: 1, return_scores: true })).json();
+    encoder.delayMs = 200;
+    const holding = post(service, { queries: ['cat'] });
+    await vi.waitFor(() => expect(encoder.calls.at(-1)).toEqual(['cat']), { interval: 1 });
+    const [shared, deep] = await Promise.all([post(service, { queries: [query], topk: 1, return_scores: true }), post(service, { queries: ['piano'], topk: 50 })]);
+    expect((await holding).statusCode).toBe(200);
+    expect(deep.statusCode).toBe(200);
+    expect(shared.json()).toEqual(alone);
+  });
+
   it('more queries than the queue holds (--max-queue) -> 413 naming queries', async () => {
     const { service } = await serve({ maxQueue: 16 });
     const res = await post(service, { queries: Array.from({ length: 17 }, (_, i) => `q${i}`) });
@@ -713,6 +732,11 @@ describe('readiness, faults and shutdown', () => {
     const tooMany = await limited(50);
     await expect(tooMany.ready).rejects.toSatisfy(
       (e) => isTesseraError(e, 'INVALID_ARGUMENT') && /--max-topk 50 is more than this gpu index returns per query \(32\): pass --max-topk 32 or less/.test((e as Error).message),
+    );
+    // Above 2^20 every index refuses the search (a 400 for every such request, and before the
+    // batcher searched each topk apart, for the requests batched beside it too): refused before listening.
+    await expect(limited(2 ** 20 + 1)).rejects.toSatisfy(
+      (e) => isTesseraError(e, 'INVALID_ARGUMENT') && /--max-topk 1048577 is more than an index search returns per query \(1048576\): pass --max-topk 1048576 or less/.test((e as Error).message),
     );
     const fits = await limited(32);
     running.push(fits);

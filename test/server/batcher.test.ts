@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isTesseraError } from '../../src/core/errors.js';
+import { TesseraError, isTesseraError } from '../../src/core/errors.js';
 import type { SearchResult } from '../../src/core/types.js';
 import { MicroBatcher, QueueFullError, RequestTimeoutError, ShuttingDownError } from '../../src/server/batcher.js';
 import type { BatcherOptions, BatchInfo } from '../../src/server/batcher.js';
@@ -57,28 +57,32 @@ function expectAnswers(r: { nq: number; k: number; labels: BigInt64Array; distan
 }
 
 describe('MicroBatcher', () => {
-  it('merges concurrent requests into one run and gives each its own rows, in order, cut to its k', async () => {
+  it('merges concurrent requests of one topk into one run and gives each its own rows, in order; another topk runs apart', async () => {
     const runner = recordingRunner();
     const { b, batches } = batcher(runner.run);
     runner.hold();
     const first = b.submit(qs(1), 2); // starts a batch alone, held
     await Promise.resolve();
-    const waiting = [b.submit(qs(2, 3), 3), b.submit(qs(4), 1), b.submit(qs(5, 6, 7), 5)];
+    const waiting = [b.submit(qs(2, 3), 3), b.submit(qs(4), 1), b.submit(qs(5, 6, 7), 3)];
     expect(b.depth).toBe(6);
     runner.release();
     expectAnswers(await first, [1], 2);
     const [a, c, d] = await Promise.all(waiting);
     expectAnswers(a!, [2, 3], 3);
     expectAnswers(c!, [4], 1);
-    expectAnswers(d!, [5, 6, 7], 5);
-    // One run for the lone first request, one for the three that queued behind it, at the largest k.
+    expectAnswers(d!, [5, 6, 7], 3);
+    // One run for the lone first request, one for the two of topk 3 that queued behind it, one for
+    // topk 1: searched at a neighbour's larger topk, an approximate index (HNSW's ef = max(efSearch, k))
+    // could answer a request otherwise than alone.
     expect(runner.calls).toEqual([
       { queries: ['q1'], k: 2 },
-      { queries: ['q2', 'q3', 'q4', 'q5', 'q6', 'q7'], k: 5 },
+      { queries: ['q2', 'q3', 'q5', 'q6', 'q7'], k: 3 },
+      { queries: ['q4'], k: 1 },
     ]);
     expect(batches.map((x) => [x.queries, x.requests, x.ok])).toEqual([
       [1, 1, true],
-      [6, 3, true],
+      [5, 2, true],
+      [1, 1, true],
     ]);
     expect(b.depth).toBe(0);
   });
@@ -134,7 +138,7 @@ describe('MicroBatcher', () => {
     const [big, small] = await Promise.all([b.submit(qs(...ns), 2), b.submit(qs(6), 1)]);
     expectAnswers(big!, ns, 2);
     expectAnswers(small!, [6], 1);
-    expect(runner.calls.map((c) => c.queries)).toEqual([['q1', 'q2'], ['q3', 'q4'], ['q5', 'q6']]);
+    expect(runner.calls.map((c) => c.queries)).toEqual([['q1', 'q2'], ['q3', 'q4'], ['q5'], ['q6']]);
     expect(b.depth).toBe(0);
   });
 
@@ -239,6 +243,47 @@ describe('MicroBatcher', () => {
     expect(results[0]).toMatchObject({ status: 'rejected', reason: { message: 'boom' } });
     expect(batches[0]!.ok).toBe(false);
     expectAnswers(await b.submit(qs(5), 2), [5], 2);
+  });
+
+  it('a request the index refuses (INVALID_ARGUMENT) fails alone: the other requests of its batch are searched without it (they got its 400)', async () => {
+    const runner = recordingRunner();
+    const run: BatcherOptions['run'] = async (queries, k) => {
+      if (queries.includes('q666')) {
+        runner.calls.push({ queries: [...queries], k });
+        throw new TesseraError('INVALID_ARGUMENT', 'query 666 refused (test)');
+      }
+      return runner.run(queries, k);
+    };
+    const { b, batches } = batcher(run);
+    runner.hold();
+    const first = b.submit(qs(1), 2);
+    await Promise.resolve();
+    const good = b.submit(qs(2, 3), 2);
+    const bad = b.submit(qs(666), 2);
+    const later = b.submit(qs(4), 2);
+    runner.release();
+    expectAnswers(await first, [1], 2);
+    expectAnswers(await good, [2, 3], 2);
+    await expect(bad).rejects.toSatisfy((e) => isTesseraError(e, 'INVALID_ARGUMENT') && /query 666 refused/.test((e as Error).message));
+    expectAnswers(await later, [4], 2);
+    expect(runner.calls.map((c) => c.queries)).toEqual([['q1'], ['q2', 'q3', 'q666', 'q4'], ['q2', 'q3'], ['q666'], ['q4']]);
+    expect(batches.map((x) => x.ok)).toEqual([true, false]);
+  });
+
+  it('a batch at a large topk holds at most maxResults / topk queries, so no batch asks the index for more results than one search returns', async () => {
+    const runner = recordingRunner();
+    const { b } = batcher(runner.run, { maxBatch: 8, maxResults: 20 });
+    runner.hold();
+    const first = b.submit(qs(0), 1);
+    await Promise.resolve();
+    const large = b.submit(qs(1, 2, 3, 4, 5), 10); // 5 x 10 results: over 20, in parts of 2 queries
+    const small = b.submit(qs(6, 7, 8), 5);
+    runner.release();
+    await first;
+    expectAnswers(await large, [1, 2, 3, 4, 5], 10);
+    expectAnswers(await small, [6, 7, 8], 5);
+    for (const c of runner.calls) expect(c.queries.length * c.k).toBeLessThanOrEqual(20);
+    expect(runner.calls.map((c) => c.queries)).toEqual([['q0'], ['q1', 'q2'], ['q3', 'q4'], ['q5'], ['q6', 'q7', 'q8']]);
   });
 
   it('fails a batch whose result has the wrong shape', async () => {

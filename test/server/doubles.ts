@@ -56,12 +56,12 @@ export class BruteForceIndex implements Index {
   private lose = false;
   constructor(
     readonly d: number,
-    private readonly base: Float32Array,
+    protected readonly rows: Float32Array,
     readonly backend: Backend = 'gpu',
   ) {}
 
   get ntotal(): number {
-    return this.base.length / this.d;
+    return this.rows.length / this.d;
   }
 
   loseDevice(): void {
@@ -84,7 +84,7 @@ export class BruteForceIndex implements Index {
     for (let i = 0; i < nq; i++) {
       const scores = Array.from({ length: n }, (_, r) => {
         let s = 0;
-        for (let j = 0; j < this.d; j++) s += q[i * this.d + j]! * this.base[r * this.d + j]!;
+        for (let j = 0; j < this.d; j++) s += q[i * this.d + j]! * this.rows[r * this.d + j]!;
         return [Math.fround(s), r] as const;
       }).sort((a, b) => b[0] - a[0] || a[1] - b[1]);
       for (let j = 0; j < Math.min(k, n); j++) {
@@ -100,6 +100,40 @@ export class BruteForceIndex implements Index {
   }
   async dispose(): Promise<void> {
     this.disposed = true;
+  }
+}
+
+/**
+ * An index that searches deeper for a larger k, as GpuFlatIndex's int8/f16 searches do (k + 16 or
+ * 4k candidates by approximate scores, re-ranked exactly): a shortlist of k + 2 rows by scores
+ * rounded to steps of 0.25, re-ranked exactly. Its top 1 at k 1 can differ from its top 1 at k 50.
+ */
+export class CoarseShortlistIndex extends BruteForceIndex {
+  override async search(q: Float32Array, k: number): Promise<SearchResult> {
+    this.searches.push(q.length / this.d);
+    return this.searchSync(q, k);
+  }
+
+  searchSync(q: Float32Array, k: number): SearchResult {
+    const base = this.rows;
+    const nq = q.length / this.d;
+    const n = this.ntotal;
+    const labels = new BigInt64Array(nq * k).fill(-1n);
+    const distances = new Float32Array(nq * k).fill(-Infinity);
+    for (let i = 0; i < nq; i++) {
+      const exact = Array.from({ length: n }, (_, r) => {
+        let s = 0;
+        for (let j = 0; j < this.d; j++) s += q[i * this.d + j]! * base[r * this.d + j]!;
+        return { r, s: Math.fround(s), coarse: Math.round(s * 4) / 4 };
+      });
+      const shortlist = [...exact].sort((a, b) => b.coarse - a.coarse || a.r - b.r).slice(0, k + 2);
+      shortlist.sort((a, b) => b.s - a.s || a.r - b.r);
+      for (let j = 0; j < Math.min(k, shortlist.length); j++) {
+        labels[i * k + j] = BigInt(shortlist[j]!.r);
+        distances[i * k + j] = shortlist[j]!.s;
+      }
+    }
+    return { nq, k, labels, distances };
   }
 }
 
