@@ -1,52 +1,139 @@
 /**
  * Human output of the CLI on stderr (stdout carries results only): one-line notices, and progress
- * of long steps, a bar per phase on a terminal and, without one (logs, CI), a line when a phase
- * starts and when it ends, so piped output stays readable.
+ * of long steps: on a terminal a bar per phase redrawn in place, replaced by a "done" line when the
+ * phase ends; without one (logs, CI) a line when a phase starts, one every 10 s while it runs and one
+ * when it ends, so piped output stays short and a log never goes quiet for minutes.
  */
-import { SingleBar } from 'cli-progress';
 import { formatBytes } from '../core/errors.js';
 import type { ProgressCallback } from '../core/types.js';
 
-/** One line on stderr, prefixed "tessera: ". */
-export function say(line: string): void {
-  process.stderr.write(`tessera: ${line}\n`);
+/** Where progress goes; tests pass their own stream and clock. */
+export interface ProgressOutput {
+  stream?: Pick<NodeJS.WriteStream, 'write'> & { isTTY?: boolean; columns?: number };
+  now?: () => number;
 }
 
+/** The bar being drawn on the terminal, if any: say() writes above it, exit ends its line. */
+let live: { stream: Pick<NodeJS.WriteStream, 'write'>; text: string } | undefined;
+let exitHooked = false;
+
+/** One line on stderr, prefixed "tessera: ". */
+export function say(line: string): void {
+  const bar = live?.stream === process.stderr ? live : undefined;
+  // A notice written after a bar (Ctrl-C's, a warning) went on the bar's line; it goes above it now.
+  process.stderr.write(`${bar ? '\r\x1b[K' : ''}tessera: ${line}\n${bar ? bar.text : ''}`);
+}
+
+/** "1 row", "3 rows", "1.5 KiB". */
+export function amount(n: number, unit: string): string {
+  if (unit === 'bytes') return formatBytes(n);
+  const whole = Math.round(n);
+  return `${whole} ${whole === 1 && unit.endsWith('s') ? unit.slice(0, -1) : unit}`;
+}
+
+/** "0.42 s", "12.3 s", "4 min 05 s". */
+export function duration(seconds: number): string {
+  if (seconds < 10) return `${seconds.toFixed(2)} s`;
+  if (seconds < 60) return `${seconds.toFixed(1)} s`;
+  const s = Math.round(seconds);
+  return s < 3600 ? `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, '0')} s` : `${Math.floor(s / 3600)} h ${String(Math.floor(s / 60) % 60).padStart(2, '0')} min`;
+}
+
+/**
+ * A rate needs time to mean something: over the first second (a phase of one event, a write that took
+ * a millisecond) it read 3158993.7 rows/s, and an ETA from it was noise.
+ */
+const MIN_RATE_SECONDS = 1;
+const LOG_EVERY_MS = 10_000;
+const REDRAW_EVERY_MS = 100;
+
 /** A ProgressCallback rendering on stderr; `quiet` drops everything (e.g. --quiet). */
-export function progressBars(quiet = false): ProgressCallback {
+export function progressBars(quiet = false, out: ProgressOutput = {}): ProgressCallback {
   if (quiet) return () => {};
-  const tty = !!process.stderr.isTTY;
+  const stream = out.stream ?? process.stderr;
+  const now = out.now ?? (() => performance.now());
+  const tty = !!stream.isTTY;
   let phase: string | undefined;
-  let bar: SingleBar | undefined;
   let t0 = 0;
-  const fmt = (n: number, unit: string) => (unit === 'bytes' ? formatBytes(n) : `${n} ${unit}`);
+  let start = 0;
+  let lastWrite = 0;
+  let drawn = false;
+
+  const write = (text: string) => stream.write(text);
+  const line = (text: string) => write(`tessera: ${text}\n`);
+  const endBar = () => {
+    if (drawn) write('\r\x1b[K');
+    drawn = false;
+    if (live?.stream === stream) live = undefined;
+  };
+  if (tty && !exitHooked) {
+    exitHooked = true;
+    // A command that ends (or fails, or is interrupted) mid-phase leaves the shell prompt on a line of its own.
+    process.once('exit', () => {
+      if (live) live.stream.write('\n');
+    });
+  }
+
   return (e) => {
+    const t = now();
     if (e.phase !== phase) {
-      bar?.stop();
-      bar = undefined;
+      // A phase left unfinished keeps its last state on screen, its line ended.
+      if (drawn) write('\n');
+      drawn = false;
+      if (live?.stream === stream) live = undefined;
       phase = e.phase;
-      t0 = performance.now();
-      if (tty && e.total) {
-        bar = new SingleBar({
-          format: `tessera: ${e.phase} [{bar}] {percentage}% {shown} | eta {eta_formatted}`,
-          stream: process.stderr,
-          hideCursor: true,
-          clearOnComplete: false,
-        });
-        bar.start(e.total, e.done, { shown: '' });
-      } else if (!tty) {
-        say(`${e.phase}${e.total ? ` (${fmt(e.total, e.unit)})` : ''}...`);
-      }
+      t0 = t;
+      start = e.done;
+      lastWrite = t;
+      if (!tty) line(`${e.phase}${e.total ? ` (${amount(e.total, e.unit)})` : ''}...`);
     }
-    bar?.update(e.done, { shown: `${fmt(e.done, e.unit)} / ${fmt(e.total ?? 0, e.unit)}` });
-    if (e.total !== undefined && e.done >= e.total) {
-      if (bar) {
-        bar.stop();
-        bar = undefined;
-      } else if (!tty) {
-        say(`${e.phase}: done, ${fmt(e.done, e.unit)} in ${((performance.now() - t0) / 1000).toFixed(2)} s`);
-      }
+    const secs = (t - t0) / 1000;
+    const rate = secs >= MIN_RATE_SECONDS && e.done > start ? (e.done - start) / secs : undefined;
+    const rateText = rate === undefined ? undefined : e.unit === 'bytes' ? `${formatBytes(rate)}/s` : perUnit(rate, e.unit);
+    const finished = e.total !== undefined && e.done >= e.total;
+    if (finished) {
+      endBar();
+      line(`${e.phase}: done, ${amount(e.done, e.unit)} in ${duration(secs)}${rateText ? ` (${rateText})` : ''}`);
       phase = undefined;
+      return;
+    }
+    const total = e.total ? amount(e.total, e.unit) : undefined;
+    const eta = rate && e.total ? `eta ${etaText((e.total - e.done) / rate)}` : undefined;
+    if (tty) {
+      if (drawn && t - lastWrite < REDRAW_EVERY_MS) return;
+      lastWrite = t;
+      const pct = e.total ? Math.min(100, Math.floor((100 * e.done) / e.total)) : undefined;
+      const width = 30;
+      const fill = pct === undefined ? 0 : Math.floor((width * pct) / 100);
+      const head = pct === undefined ? `${e.phase}...${e.done > 0 ? ` ${amount(e.done, e.unit)}` : ''}` : `${e.phase} [${'='.repeat(fill)}${'-'.repeat(width - fill)}] ${pct}% ${unitless(e.done, e.unit)} / ${total}`;
+      let text = `tessera: ${[head, rateText, eta].filter(Boolean).join(' | ')}`;
+      // A line longer than the terminal wraps, and \r then redraws only its last row.
+      const columns = stream.columns ?? 0;
+      if (columns > 1 && text.length > columns - 1) text = text.slice(0, columns - 1);
+      write(`\r${text}\x1b[K`);
+      drawn = true;
+      live = { stream, text };
+    } else if (t - lastWrite >= LOG_EVERY_MS) {
+      lastWrite = t;
+      const pct = e.total ? ` (${Math.floor((100 * e.done) / e.total)}%)` : '';
+      line(`${e.phase}: ${total ? `${unitless(e.done, e.unit)} / ${total}` : amount(e.done, e.unit)}${pct}${[rateText, eta].filter(Boolean).map((s) => `, ${s}`).join('')}`);
     }
   };
+}
+
+/** The done half of "1200 / 8000 rows": the unit is said once, after the total ("1.2 MiB / 9.8 MiB" for bytes). */
+function unitless(n: number, unit: string): string {
+  return unit === 'bytes' ? formatBytes(n) : String(Math.round(n));
+}
+
+/** "eta 7 s", "eta 4 min 05 s": a guess, so no fractions. */
+function etaText(seconds: number): string {
+  return seconds < 60 ? `${Math.ceil(seconds)} s` : duration(seconds);
+}
+
+/** "850 rows/s", "2.5 rows/s", and "30.0 s/iteration" for steps slower than one a second (not "0.0 iterations/s"). */
+function perUnit(rate: number, unit: string): string {
+  if (rate >= 10) return `${Math.round(rate)} ${unit}/s`;
+  if (rate >= 1) return `${rate.toFixed(1)} ${unit}/s`;
+  return `${(1 / rate).toFixed(1)} s/${unit.endsWith('s') ? unit.slice(0, -1) : unit}`;
 }

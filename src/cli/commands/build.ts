@@ -7,73 +7,15 @@
 import { createHash } from 'node:crypto';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { SingleBar } from 'cli-progress';
 import { Command, Option } from 'commander';
-import { formatBytes } from '../../core/errors.js';
-import type { ProgressCallback } from '../../core/types.js';
 import { buildIndex, checkOutFolder, checkOutNotLocked, releaseBuildLocksSync } from '../../encoder/build-index.js';
 import { Encoder } from '../../encoder/encoder.js';
 import { definedOnly, searchR1PassageEncoding } from '../../encoder/search-r1.js';
 import { checkCorpusFile } from '../../io/corpus.js';
 import { removeUnfinishedWritesSync } from '../../io/node-fs.js';
 import { intOption, MAX_THREADS, maxTextCharsOption, poolingOption } from '../options.js';
-import { say } from '../progress.js';
+import { progressBars, say } from '../progress.js';
 import { signalExitCode } from '../signal-cleanup.js';
-
-/**
- * A bar per phase with rate and ETA on a terminal ("encoding passages [=====] 41% 12000/29000 rows |
- * 850 rows/s | eta 20s"); without a terminal, a line every ~10 s and one at the end of each phase.
- */
-export function rateProgress(): ProgressCallback {
-  const tty = !!process.stderr.isTTY;
-  let phase: string | undefined;
-  let bar: SingleBar | undefined;
-  let t0 = 0;
-  let start = 0;
-  let lastLine = 0;
-  /** "27.5 KiB" for bytes, "301 rows" otherwise. */
-  const fmt = (n: number, unit: string) => (unit === 'bytes' ? formatBytes(n) : `${Math.round(n)} ${unit}`);
-  return (e) => {
-    const now = performance.now();
-    if (e.phase !== phase) {
-      bar?.stop();
-      bar = undefined;
-      phase = e.phase;
-      t0 = now;
-      start = e.done;
-      lastLine = now;
-      if (tty && e.total) {
-        bar = new SingleBar({
-          format: `tessera: ${e.phase} [{bar}] {percentage}% {shown} | {rate} | eta {eta_formatted}`,
-          stream: process.stderr,
-          hideCursor: true,
-          etaBuffer: 50,
-        });
-        bar.start(e.total, e.done, { shown: '', rate: '' });
-      } else if (!tty) {
-        say(`${e.phase}${e.total ? ` (${fmt(e.total, e.unit)})` : ''}...`);
-      }
-    }
-    const secs = (now - t0) / 1000;
-    const rate = secs > 0 ? (e.done - start) / secs : 0;
-    const rateText = e.unit === 'bytes' ? `${formatBytes(rate)}/s` : `${rate.toFixed(1)} ${e.unit}/s`;
-    bar?.update(e.done, { shown: `${fmt(e.done, e.unit)} / ${fmt(e.total ?? 0, e.unit)}`, rate: rateText });
-    if (!tty && e.total && now - lastLine > 10_000 && e.done < e.total) {
-      lastLine = now;
-      const eta = rate > 0 ? (e.total - e.done) / rate : NaN;
-      say(`${e.phase}: ${fmt(e.done, e.unit)} / ${fmt(e.total, e.unit)}, ${rateText}, eta ${Number.isFinite(eta) ? `${eta.toFixed(0)} s` : '?'}`);
-    }
-    if (e.total !== undefined && e.done >= e.total) {
-      if (bar) {
-        bar.stop();
-        bar = undefined;
-      } else if (!tty) {
-        say(`${e.phase}: done, ${fmt(e.done, e.unit)} in ${secs.toFixed(1)} s (${rateText})`);
-      }
-      phase = undefined;
-    }
-  };
-}
 
 /**
  * The `tessera serve` line for what build wrote. It names the offset table build wrote into --out,
@@ -182,7 +124,7 @@ export function register(program: Command): void {
           // The text limit decides which rows are zero vectors, for a tokenizer that may refuse one.
           modelKey: `${encoder.name}|${encoder.dim}|${encoder.pooling}|${encoder.maxLength}|${encoder.prefixes.passage}${encoder.normalize ? '' : '|not normalised'}${encoder.tokenizer.mayRefuse ? `|max ${encoder.maxTextChars} characters` : ''}|files ${await modelFilesStamp(flags.model)}`,
           runtime: encoder.provider,
-          onProgress: rateProgress(),
+          onProgress: progressBars(),
           say,
         });
         say(`wrote ${r.index} (${r.rows} x ${r.dim}, inner product) and ${r.offsets}${r.resumedFrom ? `; resumed after ${r.resumedFrom} rows` : ''}${r.badRows.length ? `; ${r.badRows.length} bad row(s), see ${r.manifest}` : ''}`);

@@ -235,6 +235,11 @@ export async function convertIndex(o: ConvertOptions): Promise<ConvertResult> {
       })(), { onProgress: o.onProgress, phase: 'writing flat index' });
       return { d, ntotal: n, metric, description: 'Flat', shards: 1, trainRows: 0, seconds: (performance.now() - t0) / 1000, ignored };
     }
+    // Rows added so far: an HNSW add reports its graph build per call (0 to that chunk's rows), which
+    // counted as a phase of its own, a bar (a log line) per chunk that restarted at 0 and an add phase
+    // 'done in 0.00 s'; those events carry on the add's count instead.
+    let done = 0;
+    const addPhase = `adding to ${o.indexType}`;
     const opts = {
       backend: 'wasm' as const,
       threads: o.threads,
@@ -242,8 +247,13 @@ export async function convertIndex(o: ConvertOptions): Promise<ConvertResult> {
       efConstruction: o.efConstruction,
       efSearch: o.efSearch,
       nprobe: o.nprobe,
-      // k-means and the HNSW build report their own progress; adds are reported below per chunk
-      onProgress: o.onProgress && ((e: Parameters<ProgressCallback>[0]) => (e.phase === 'k-means' || e.phase.includes('HNSW') ? o.onProgress!(e) : undefined)),
+      // k-means reports its own progress; adds are reported below per chunk, the HNSW graph within it
+      onProgress:
+        o.onProgress &&
+        ((e: Parameters<ProgressCallback>[0]) => {
+          if (e.phase === 'k-means') o.onProgress!(e);
+          else if (e.phase === 'building HNSW graph' && e.done < (e.total ?? 0)) o.onProgress!({ phase: addPhase, done: done + e.done, total: input.n, unit: 'vectors' });
+        }),
     };
     // with the threads the build gets: an HNSW instance keeps a visited byte per vector for each
     const shard = needsShards(o.indexType, d, n, { shardBytes: o.shardBytes, threads: o.threads });
@@ -266,8 +276,7 @@ export async function convertIndex(o: ConvertOptions): Promise<ConvertResult> {
     }
     // Adds go in chunks of ~64k rows: bounded memory, and progress that moves.
     const chunkRows = Math.max(1024, Math.floor((64 << 20) / (4 * d)));
-    let done = 0;
-    o.onProgress?.({ phase: `adding to ${o.indexType}`, done: 0, total: n, unit: 'vectors' });
+    o.onProgress?.({ phase: addPhase, done: 0, total: n, unit: 'vectors' });
     let pending: Float32Array[] = [];
     let pendingRows = 0;
     const flush = async () => {
@@ -277,7 +286,7 @@ export async function convertIndex(o: ConvertOptions): Promise<ConvertResult> {
       done += pendingRows;
       pending = [];
       pendingRows = 0;
-      o.onProgress?.({ phase: `adding to ${o.indexType}`, done, total: n, unit: 'vectors' });
+      o.onProgress?.({ phase: addPhase, done, total: n, unit: 'vectors' });
     };
     for await (const c of input.rows(0, n)) {
       pending.push(c.data);

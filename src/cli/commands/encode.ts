@@ -17,8 +17,7 @@ import { removeLeftoversOf } from '../../io/node-fs.js';
 import { searchR1Encoding } from '../../server/files.js';
 import { vectorFormatOf, writeVectors } from '../../io/vectors.js';
 import { intOption, MAX_THREADS, maxTextCharsOption, poolingOption, writeOut } from '../options.js';
-import { say } from '../progress.js';
-import { rateProgress } from './build.js';
+import { progressBars, say } from '../progress.js';
 
 /** T.json: a JSON array of strings; T.jsonl: see jsonlTexts; anything else: one text a line (a trailing newline ends the last). */
 export async function readTexts(path: string): Promise<string[]> {
@@ -149,7 +148,7 @@ export function register(program: Command): void {
             throw e instanceof TextTooLongError ? new TextTooLongError(e.chars, e.limit, `${flags.texts}: text ${i + 1}: ${e.message}`, { cause: e }) : e;
           }
         });
-        const out = await encodeWithProgress(enc, texts, flags.prefix, rateProgress());
+        const out = await encodeWithProgress(enc, texts, flags.prefix, progressBars());
         const ms = performance.now() - t0;
         const d = enc.dim;
         if (flags.out !== undefined) {

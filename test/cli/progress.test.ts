@@ -1,0 +1,148 @@
+/**
+ * What the CLI's progress output shows on a terminal and in a log: rates only from a measurable
+ * interval, units in the singular for one, a bounded number of log lines that still come while a
+ * long phase runs, a final line with the time taken, notices that do not land on a bar's line, no
+ * terminal modes (hidden cursor, no line wrap) that a Ctrl-C would leave behind; and convert's HNSW
+ * add as one phase.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import '../../src/node.js';
+import { convertIndex } from '../../src/cli/commands/convert.js';
+import { amount, duration, progressBars, say } from '../../src/cli/progress.js';
+import type { ProgressEvent } from '../../src/core/types.js';
+
+/** A stream and a clock the test moves by hand. */
+function fake(isTTY: boolean) {
+  let text = '';
+  let t = 0;
+  const stream = { isTTY, columns: 120, write: (s: string) => ((text += s), true) };
+  return { stream, now: () => t, at: (ms: number) => (t = ms), text: () => text };
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'tessera-progress-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterEach(() => vi.restoreAllMocks());
+
+describe('progressBars', () => {
+  it('a phase over in a millisecond gets its time, not a rate of millions a second', () => {
+    for (const tty of [false, true]) {
+      const f = fake(tty);
+      const p = progressBars(false, f);
+      p({ phase: 'writing index', done: 0, total: 2000, unit: 'rows' });
+      f.at(1);
+      p({ phase: 'writing index', done: 2000, total: 2000, unit: 'rows' });
+      expect(f.text()).toContain('tessera: writing index: done, 2000 rows in 0.00 s\n');
+      expect(f.text()).not.toMatch(/rows\/s|eta|Infinity|NaN/);
+    }
+  });
+
+  it('says the rate and the ETA once a second has gone by', () => {
+    const f = fake(false);
+    const p = progressBars(false, f);
+    p({ phase: 'encoding passages', done: 0, total: 1000, unit: 'rows' });
+    f.at(12_000);
+    p({ phase: 'encoding passages', done: 600, total: 1000, unit: 'rows' });
+    f.at(20_000);
+    p({ phase: 'encoding passages', done: 1000, total: 1000, unit: 'rows' });
+    expect(f.text().split('\n')).toEqual([
+      'tessera: encoding passages (1000 rows)...',
+      'tessera: encoding passages: 600 / 1000 rows (60%), 50 rows/s, eta 8 s',
+      'tessera: encoding passages: done, 1000 rows in 20.0 s (50 rows/s)',
+      '',
+    ]);
+  });
+
+  it('one of a unit is said in the singular', () => {
+    const f = fake(false);
+    const p = progressBars(false, f);
+    p({ phase: 'writing index', done: 0, unit: 'files' });
+    p({ phase: 'writing index', done: 1, total: 1, unit: 'files' });
+    expect(f.text()).toBe('tessera: writing index...\ntessera: writing index: done, 1 file in 0.00 s\n');
+    expect(amount(1, 'iterations')).toBe('1 iteration');
+    expect(amount(2, 'iterations')).toBe('2 iterations');
+    expect(amount(1536, 'bytes')).toBe('1.5 KiB');
+    expect(duration(245)).toBe('4 min 05 s');
+  });
+
+  it('a log gets a line every 10 s of a long phase, not one per event nor none for minutes', () => {
+    const f = fake(false);
+    const p = progressBars(false, f);
+    // k-means of 10 iterations over 5 minutes, reported 100 times a second
+    for (let ms = 0; ms <= 300_000; ms += 10) {
+      f.at(ms);
+      p({ phase: 'k-means', done: Math.floor(ms / 30_000), total: 10, unit: 'iterations' });
+    }
+    const lines = f.text().trimEnd().split('\n');
+    expect(lines.length).toBeGreaterThanOrEqual(30);
+    expect(lines.length).toBeLessThanOrEqual(32);
+    expect(lines.at(-1)).toBe('tessera: k-means: done, 10 iterations in 5 min 00 s (30.0 s/iteration)');
+  });
+
+  it('on a terminal: redraws at most 10 times a second, a done line at the end, no cursor or wrap modes left set', () => {
+    const f = fake(true);
+    const p = progressBars(false, f);
+    for (let i = 0; i <= 2000; i++) {
+      f.at(i);
+      p({ phase: 'adding vectors', done: i, total: 2000, unit: 'vectors' });
+    }
+    const frames = f.text().split('\r').length - 1;
+    expect(frames).toBeLessThanOrEqual(25);
+    expect(f.text()).toMatch(/\r\x1b\[Ktessera: adding vectors: done, 2000 vectors in 2\.00 s \(1000 vectors\/s\)\n$/);
+    expect(f.text()).toContain('tessera: adding vectors [===============---------------] 50% 1000 / 2000 vectors | 1000 vectors/s | eta 1 s');
+    expect(f.text()).not.toMatch(/\x1b\[\?(25|7)[lh]/);
+  });
+
+  it('a phase left unfinished (an error, Ctrl-C) ends its line before the next output', () => {
+    const f = fake(true);
+    const p = progressBars(false, f);
+    p({ phase: 'indexing corpus rows', done: 10, total: 100, unit: 'bytes' });
+    p({ phase: 'encoding passages', done: 0, total: 5, unit: 'rows' });
+    expect(f.text()).toMatch(/^\rtessera: indexing corpus rows \[[-=]+\] 10% 10 B \/ 100 B\x1b\[K\n\rtessera: encoding passages/);
+  });
+
+  it('a notice while a bar is drawn goes on a line of its own above the bar', () => {
+    const written: string[] = [];
+    vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => (written.push(String(s)), true));
+    const tty = Object.getOwnPropertyDescriptor(process.stderr, 'isTTY');
+    Object.defineProperty(process.stderr, 'isTTY', { value: true, configurable: true });
+    try {
+      const p = progressBars(false, { stream: process.stderr, now: () => 0 });
+      p({ phase: 'encoding passages', done: 64, total: 2000, unit: 'rows' });
+      say('SIGINT: stopping once the batch being encoded is checkpointed');
+      p({ phase: 'encoding passages', done: 2000, total: 2000, unit: 'rows' });
+    } finally {
+      if (tty) Object.defineProperty(process.stderr, 'isTTY', tty);
+      else delete (process.stderr as { isTTY?: boolean }).isTTY;
+    }
+    const text = written.join('');
+    expect(text).toContain('\x1b[K\r\x1b[Ktessera: SIGINT: stopping once the batch being encoded is checkpointed\ntessera: encoding passages [');
+    expect(text.endsWith('tessera: encoding passages: done, 2000 rows in 0.00 s\n')).toBe(true);
+  });
+
+  it('--quiet: nothing', () => {
+    const f = fake(true);
+    const p = progressBars(true, f);
+    p({ phase: 'k-means', done: 0, total: 3, unit: 'iterations' });
+    p({ phase: 'k-means', done: 3, total: 3, unit: 'iterations' });
+    expect(f.text()).toBe('');
+  });
+});
+
+describe('convert HNSW: the graph build is the add phase', () => {
+  it("one phase counting up to n, not a 'building HNSW graph' phase per chunk and an add 'done in 0.00 s'", async () => {
+    const input = join(dir, 'in.f32');
+    writeFileSync(input, new Uint8Array(new Float32Array(600 * 8).map((_, i) => Math.sin(i * 0.37)).buffer));
+    const events: ProgressEvent[] = [];
+    const r = await convertIndex({ input, output: join(dir, 'out.hnsw'), indexType: 'HNSW8', dim: 8, threads: 1, onProgress: (e) => events.push(e) });
+    expect(r.ntotal).toBe(600);
+    const adds = events.filter((e) => e.phase !== 'writing index' && e.phase !== 'reading vectors');
+    expect(adds.map((e) => e.phase).every((ph) => ph === 'adding to HNSW8')).toBe(true);
+    const done = adds.map((e) => e.done);
+    expect(done).toEqual([...done].sort((a, b) => a - b));
+    expect(done.at(-1)).toBe(600);
+    expect(done.filter((d) => d === 600)).toHaveLength(1);
+  });
+});
