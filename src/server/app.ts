@@ -491,19 +491,31 @@ export function createApp(opts: AppOptions, state: ServiceState): FastifyInstanc
       // rollout searched and reads "result" with no retry: a 503 there stopped the training run.
       const refusedByStop = state.phase === 'failed' || (state.phase === 'closing' && routedWhileClosing.has(request.raw));
       if (queries.length === 0 && !refusedByStop) return { result: [] };
+      // A client that hangs up (a trainer's request timeout, a killed rollout worker) takes its
+      // queries with it, waiting for the load or queued: searched anyway they would delay every
+      // request behind them, and a client that retries after its timeout would be searched twice.
+      const hungUp = new AbortController();
+      const onClose = () => {
+        if (!reply.raw.writableFinished) hungUp.abort(new ClientClosedError(`the client closed the connection before its ${queries.length} queries were answered`));
+      };
+      // Closed already when the event loop was busy (an encoder run) while the client hung up.
+      if (reply.raw.destroyed) onClose();
+      else reply.raw.once('close', onClose);
       let waited = false;
       if (state.phase === 'loading' && state.settled) {
-        // Waiting requests count against the queue's capacity, so a flood during a long load is bounded.
+        // Waiting requests count against the queue's capacity, so a flood during a long load is
+        // bounded; one whose client hangs up gives its places back at once, not when the load ends.
         if (loadWaiting + queries.length <= opts.maxQueries) {
           loadWaiting += queries.length;
           try {
-            await settledWithin(state.settled, opts.loadWaitMs);
+            await settledWithin(state.settled, opts.loadWaitMs, hungUp.signal);
           } finally {
             loadWaiting -= queries.length;
           }
           waited = true;
         }
       }
+      if (hungUp.signal.aborted) return sendFailure(reply, toHttpFailure(hungUp.signal.reason), metrics);
       // In flight when the stop came (routed before it): answered, as the batcher takes queries until the server has closed.
       const serving = state.phase === 'ready' || (state.phase === 'closing' && !refusedByStop);
       if (!serving || !state.batcher || !state.corpus) {
@@ -520,16 +532,6 @@ export function createApp(opts: AppOptions, state: ServiceState): FastifyInstanc
         }
       }
       const k = topk ? topk : opts.defaultTopk;
-      // A client that hangs up (a trainer's request timeout, a killed rollout worker) takes its
-      // queued queries with it: searched anyway they would delay every request behind them, and a
-      // client that retries after its timeout would be searched twice.
-      const hungUp = new AbortController();
-      const onClose = () => {
-        if (!reply.raw.writableFinished) hungUp.abort(new ClientClosedError(`the client closed the connection before its ${queries.length} queries were answered`));
-      };
-      // Closed already when the event loop was busy (an encoder run) while the client hung up.
-      if (reply.raw.destroyed) onClose();
-      else reply.raw.once('close', onClose);
       let found: RequestResult;
       try {
         found = await state.batcher.submit(queries, k, hungUp.signal);
@@ -621,9 +623,19 @@ function asJson(row: string): string {
   return row;
 }
 
-/** Resolves when `settled` does or after `ms`, whichever is first (the timer never outlives it). */
-async function settledWithin(settled: Promise<void>, ms: number): Promise<void> {
+/** Resolves when `settled` does, after `ms`, or when `signal` aborts, whichever is first (neither timer nor listener outlives it). */
+async function settledWithin(settled: Promise<void>, ms: number, signal: AbortSignal): Promise<void> {
   let timer: ReturnType<typeof setTimeout> | undefined;
-  await Promise.race([settled, new Promise<void>((r) => (timer = setTimeout(r, timerDelay(ms))))]);
+  let onAbort: (() => void) | undefined;
+  await Promise.race([
+    settled,
+    new Promise<void>((r) => (timer = setTimeout(r, timerDelay(ms)))),
+    new Promise<void>((r) => {
+      onAbort = () => r();
+      if (signal.aborted) r();
+      else signal.addEventListener('abort', onAbort, { once: true });
+    }),
+  ]);
   clearTimeout(timer);
+  signal.removeEventListener('abort', onAbort!);
 }

@@ -681,6 +681,31 @@ describe('readiness, faults and shutdown', () => {
     expect(performance.now() - t0).toBeGreaterThanOrEqual(140);
   });
 
+  it('while loading: a client that hangs up gives its places among the waiting queries back at once (they counted against --max-queue until the load ended)', async () => {
+    let open!: () => void;
+    const { service, encoder } = await serve({ timeoutMs: 60_000, maxQueue: 4 }, { gate: new Promise<void>((r) => (open = r)) });
+    const body = JSON.stringify({ queries: ['gone a', 'gone b', 'gone c', 'gone d'] });
+    const socket = connect(Number(new URL(service.url).port), '127.0.0.1');
+    await new Promise((r) => socket.once('connect', r));
+    socket.write(`POST /retrieve HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+    await new Promise((r) => setTimeout(r, 200));
+    const full = await post(service, { queries: ['x'] });
+    expect((full.json() as { error: { message: string } }).error.message).toMatch(/4 queries already wait for them/);
+    socket.destroy();
+    const metrics = async () => (await service.app.inject({ url: '/metrics' })).body;
+    await vi.waitFor(async () => expect(await metrics()).toMatch(/tessera_errors_total\{reason="client_closed"\} 1/));
+    // All 4 places free again: a request of 4 waits for the load and is answered.
+    let answered = false;
+    const waiting = post(service, { queries: ['cat', 'river', 'piano', 'ocean'] }).then((r) => ((answered = true), r));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(answered).toBe(false);
+    open();
+    const res = await waiting;
+    expect(res.statusCode).toBe(200);
+    expect((res.json() as { result: unknown[] }).result).toHaveLength(4);
+    expect(encoder.calls.flat()).not.toContain('gone a');
+  });
+
   it('a load that fails, or a close during the load, answers the waiting requests at once', async () => {
     let fail!: (e: Error) => void;
     const gate = new Promise<void>((_, rej) => (fail = rej));
