@@ -285,6 +285,12 @@ export interface IndexOptions {
    */
   shardBytes?: number;
   /**
+   * WASM indexFactory: most bytes the index's WebAssembly memory may grow to (default and most
+   * 4 GiB); an add past it is OUT_OF_MEMORY and leaves the index as it was. readIndex and
+   * shardedIndex split by shardBytes instead.
+   */
+  memoryLimit?: number;
+  /**
    * Progress of loads, HNSW builds, k-means and adds. An error it throws is the error of the call
    * it reports on, which still leaves the index consistent: an HNSW add whose vectors are counted
    * links them all first (they are then in the index).

@@ -39,7 +39,7 @@ export class WasmFlatIndex implements Index {
   /** `dedicated`: every native call runs on workers of this index's own (a shard, src/wasm/shards.ts). */
   static async create(d: number, metric: Metric, opts: IndexOptions & DedicatedOptions = {}): Promise<WasmFlatIndex> {
     const { threads, shared, dedicated } = threadPlan(opts);
-    const heap = await WasmHeap.create(shared);
+    const heap = await WasmHeap.create(shared, opts.memoryLimit);
     const pool = shared ? await acquirePool(heap, threads, dedicated) : undefined;
     return new WasmFlatIndex(d, metric, heap, pool);
   }

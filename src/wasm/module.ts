@@ -38,6 +38,21 @@ const MIN_PAGES = 4;
 /** Least room a memoryLimit must leave above the module's data and stack: an index's own structures before any vector. */
 const MIN_HEAP_BYTES = 64 << 10;
 
+/**
+ * A memoryLimit: a number > 0 and, given the module's `base` (its data and stack), room above it for
+ * an index's first structures. Below that no index fits at all, so the out-of-memory message's
+ * advice (shards of < the limit) would be wrong; likelier, the limit was given in KiB or MiB.
+ */
+export function checkMemoryLimit(limit: number, base?: number): void {
+  if (!(limit > 0)) throw new TesseraError('INVALID_ARGUMENT', `a WebAssembly memory limit (memoryLimit) must be > 0, got ${String(limit)}`);
+  if (base !== undefined && limit < base + MIN_HEAP_BYTES) {
+    throw new TesseraError(
+      'INVALID_ARGUMENT',
+      `memoryLimit ${String(limit)} (bytes) is less than the ${formatBytes(base + MIN_HEAP_BYTES)} a WebAssembly index takes before its first vector (the module's data and stack, ${formatBytes(base)}, and its first work buffers): give a limit in bytes, e.g. ${2 ** 30} for 1 GiB, or leave it out for 4 GiB`,
+    );
+  }
+}
+
 /** The C exports (native/*.c); pointers are byte offsets into the memory, passed as i32. */
 export interface TesseraExports {
   flat_search(
@@ -207,20 +222,12 @@ export class WasmHeap {
    * first); `limit` caps what it may grow to (at most 4 GiB).
    */
   static async create(shared: boolean, limit = MAX_MEMORY_BYTES): Promise<WasmHeap> {
-    if (!(limit > 0)) throw new TesseraError('INVALID_ARGUMENT', `a WebAssembly memory limit (memoryLimit) must be > 0, got ${String(limit)}`);
+    checkMemoryLimit(limit);
     const module = await compiledModule(shared);
     const memory = new WebAssembly.Memory({ initial: MIN_PAGES, maximum: 65536, shared });
     const instance = await WebAssembly.instantiate(module, { env: { memory } });
     const exports = instance.exports as unknown as TesseraExports;
-    // Below the module's own data and stack no index fits at all: the out-of-memory message's
-    // advice (shards of < the limit) would be wrong; likelier, the limit was given in KiB or MiB.
-    const base = exports.__heap_base.value as number;
-    if (limit < base + MIN_HEAP_BYTES) {
-      throw new TesseraError(
-        'INVALID_ARGUMENT',
-        `memoryLimit ${String(limit)} (bytes) is less than the ${formatBytes(base + MIN_HEAP_BYTES)} a WebAssembly index takes before its first vector (the module's data and stack, ${formatBytes(base)}, and its first work buffers): give a limit in bytes, e.g. ${2 ** 30} for 1 GiB, or leave it out for 4 GiB`,
-      );
-    }
+    checkMemoryLimit(limit, exports.__heap_base.value as number);
     return new WasmHeap(module, memory, exports, shared, Math.min(limit, MAX_MEMORY_BYTES));
   }
 

@@ -13,7 +13,7 @@ import { checkSearch, checkVectors } from '../core/validate.js';
 import { openSink } from '../platform.js';
 import { ByteReader, sourceLabel } from '../io/byte-reader.js';
 import { encodeSqFileHeader, readSqLayout, SQ_FOURCC, type SqLayout } from '../io/faiss/sq.js';
-import { compiledModule, growWithSlack, SpanAllocator, type WasmHeap } from './module.js';
+import { checkMemoryLimit, compiledModule, growWithSlack, SpanAllocator, type WasmHeap } from './module.js';
 import { QUERY_GROUP, abortableBatch, acquirePool, checkAbort, groupedBatch, type DedicatedOptions, type NativeCall, threadPlan, type WorkerPool } from './worker-pool.js';
 
 /** Bytes one WebAssembly memory (wasm32) can hold: 65536 pages of 64 KiB. */
@@ -71,11 +71,15 @@ export class WasmArena implements CodeHeap {
    */
   static async create(what = 'index', opts: { threads?: number; limit?: number } & DedicatedOptions = {}): Promise<WasmArena> {
     const { threads, shared, dedicated } = threadPlan(opts);
+    if (opts.limit !== undefined) checkMemoryLimit(opts.limit);
     const module = await compiledModule(shared);
     const limit = Math.min(opts.limit ?? WASM_MEMORY_LIMIT, WASM_MEMORY_LIMIT);
     const memory = new WebAssembly.Memory({ initial: 4, maximum: 65536, shared });
     const instance = await WebAssembly.instantiate(module, { env: { memory } });
-    const arena = new WasmArena(module, memory, instance.exports as unknown as ListExports, shared, what, limit);
+    const exports = instance.exports as unknown as ListExports;
+    // as WasmHeap: a limit too small for any index is refused now, not at the first train or add
+    checkMemoryLimit(limit, exports.__heap_base.value as number);
+    const arena = new WasmArena(module, memory, exports, shared, what, limit);
     // WorkerPool only uses the WasmHeap members this class also has (module, memory, shared, alloc, release).
     if (shared) arena.pool = await acquirePool(arena as unknown as WasmHeap, threads, dedicated);
     return arena;

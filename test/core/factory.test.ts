@@ -72,6 +72,25 @@ describe('factory strings', () => {
   });
 });
 
+describe('indexFactory memoryLimit', () => {
+  it.each(['Flat', 'HNSW32', 'IVF4,Flat', 'SQ8'])('caps the WebAssembly memory of %s', async (s) => {
+    const d = 64;
+    // 16 MiB of vectors against an 8 MiB memory; Flat used to grow past it to 4 GiB
+    const x = new Float32Array(65_536 * d).map((_, i) => (i % 7) - 3);
+    const index = await indexFactory(d, s, 'ip', { backend: 'wasm', threads: 1, memoryLimit: 8 << 20 });
+    try {
+      if (!index.isTrained) await index.train(x.subarray(0, 256 * d));
+      await expect(index.add(x)).rejects.toMatchObject({ code: 'OUT_OF_MEMORY' });
+      expect(index.ntotal).toBe(0);
+      await index.add(x.subarray(0, 1024 * d));
+      expect(index.ntotal).toBe(1024);
+    } finally {
+      await index.dispose();
+    }
+    await expect(indexFactory(d, s, 'ip', { backend: 'wasm', threads: 1, memoryLimit: 1024 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/memoryLimit 1024 \(bytes\) is less than/) });
+  }, 60_000);
+});
+
 describe('factory strings against faiss.index_factory', () => {
   // Each string FAISS and tessera both take: tessera's index, saved and read back by FAISS, is the
   // class FAISS's factory builds, with its parameters (M, efConstruction, efSearch, nlist, nprobe,
