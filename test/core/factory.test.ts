@@ -104,7 +104,8 @@ def props(owner):
     if hasattr(i, 'hnsw'):
         p.update(M=i.hnsw.nb_neighbors(1), M0=i.hnsw.nb_neighbors(0), efConstruction=i.hnsw.efConstruction, efSearch=i.hnsw.efSearch)
     if hasattr(i, 'nlist'):
-        p.update(nlist=i.nlist, nprobe=i.nprobe, quantizer=type(faiss.downcast_index(i.quantizer)).__name__)
+        q = faiss.downcast_index(i.quantizer)
+        p.update(nlist=i.nlist, nprobe=i.nprobe, quantizer=type(q).__name__, quantizerMetric=q.metric_type, byResidual=getattr(i, 'by_residual', None))
     if hasattr(i, 'sq'):
         p.update(qtype=i.sq.qtype)
     return p
