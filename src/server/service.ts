@@ -221,15 +221,25 @@ function listenError(e: unknown, host: string, port: number): unknown {
   const code = (e as NodeJS.ErrnoException)?.code;
   const at = `${host.includes(':') ? `[${host}]` : host}:${port}`;
   if (code === 'EADDRINUSE') {
-    return new TesseraError('INVALID_ARGUMENT', `cannot listen on ${at}: the port is in use (another server, e.g. Search-R1's?): stop it or pass --port N (0: any free port)`, { cause: e });
+    return new TesseraError('INVALID_ARGUMENT', `cannot listen on ${at}: the port is in use (another server, e.g. Search-R1's?): stop it or pass ${asTyped('--port N')} (0: any free port)`, { cause: e });
   }
   if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
-    return new TesseraError('INVALID_ARGUMENT', `cannot listen on ${at}: ${host} is not an address of this machine: pass --host 127.0.0.1 (this machine only), 0.0.0.0 (every interface) or one of its addresses`, { cause: e });
+    return new TesseraError('INVALID_ARGUMENT', `cannot listen on ${at}: ${host} is not an address of this machine: pass ${asTyped('--host 127.0.0.1')} (this machine only), 0.0.0.0 (every interface) or one of its addresses`, { cause: e });
   }
   if (code === 'EACCES') {
-    return new TesseraError('INVALID_ARGUMENT', `cannot listen on ${at}: not permitted (ports below 1024 need privileges): pass --port 8000 or another port above 1023`, { cause: e });
+    return new TesseraError('INVALID_ARGUMENT', `cannot listen on ${at}: not permitted (ports below 1024 need privileges): pass ${asTyped('--port 8000')} or another port above 1023`, { cause: e });
   }
   return e;
+}
+
+/**
+ * `flags` as the user types them: run through an npm script (`npm start` runs the demo), npm keeps
+ * flags before a `--` for itself, so `npm start --port 8100` does not reach the server; both are said.
+ */
+export function asTyped(flags: string, env: NodeJS.ProcessEnv = process.env): string {
+  const script = env.npm_lifecycle_event;
+  if (!script || script === 'npx') return flags; // npx passes flags through as they are
+  return `${flags} (through npm: ${script === 'start' ? 'npm start' : `npm run ${script}`} -- ${flags})`;
 }
 
 /** An index that can compile its GPU pipelines ahead of the first search (GpuFlatIndex.warmUp). */

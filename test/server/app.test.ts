@@ -12,7 +12,7 @@ import { TesseraError, isTesseraError } from '../../src/core/errors.js';
 import type { Backend, Index } from '../../src/core/types.js';
 import { WordPieceTokenizer } from '../../src/encoder/tokenizer.js';
 import { LINGER_MAX_BYTES, STREAM_ABOVE_CHARS, renderResult, renderResultParts, scoreJson } from '../../src/server/app.js';
-import { startService } from '../../src/server/service.js';
+import { asTyped, startService } from '../../src/server/service.js';
 import type { RunningService, ServiceOptions } from '../../src/server/service.js';
 import { BruteForceIndex, CoarseShortlistIndex, MemoryRows, WarmableIndex, WordHashEncoder, demoRows, embed } from './doubles.js';
 
@@ -775,6 +775,16 @@ describe('readiness, faults and shutdown', () => {
     await expect(serve({ port })).rejects.toSatisfy(
       (e) => isTesseraError(e, 'INVALID_ARGUMENT') && new RegExp(`cannot listen on 127\\.0\\.0\\.1:${port}: the port is in use .*pass --port N`).test((e as Error).message),
     );
+    // Started through npm (npm start runs the demo), a flag before npm's `--` never reaches the server: both are said.
+    vi.stubEnv('npm_lifecycle_event', 'start');
+    try {
+      await expect(serve({ port })).rejects.toThrow(/the port is in use .*pass --port N \(through npm: npm start -- --port N\) \(0: any free port\)/);
+    } finally {
+      vi.unstubAllEnvs();
+    }
+    expect(asTyped('--port N', { npm_lifecycle_event: 'serve' })).toBe('--port N (through npm: npm run serve -- --port N)');
+    expect(asTyped('--port N', { npm_lifecycle_event: 'npx' })).toBe('--port N');
+    expect(asTyped('--port N', {})).toBe('--port N');
     await expect(serve({ host: '192.0.2.1' })).rejects.toSatisfy(
       (e) => isTesseraError(e, 'INVALID_ARGUMENT') && /192\.0\.2\.1 is not an address of this machine: pass --host 127\.0\.0\.1/.test((e as Error).message),
     );
