@@ -107,7 +107,7 @@ def props(owner):
         q = faiss.downcast_index(i.quantizer)
         p.update(nlist=i.nlist, nprobe=i.nprobe, quantizer=type(q).__name__, quantizerMetric=q.metric_type, byResidual=getattr(i, 'by_residual', None))
     if hasattr(i, 'sq'):
-        p.update(qtype=i.sq.qtype)
+        p.update(qtype=i.sq.qtype, rangestat=i.sq.rangestat)
     return p
 out = []
 for s, metric, path in json.loads(sys.argv[1]):
