@@ -24,6 +24,26 @@ export function say(line: string): void {
   process.stderr.write(`${bar ? '\r\x1b[K' : ''}tessera: ${line}\n${bar ? bar.text : ''}`);
 }
 
+/**
+ * Runs a step that reports no progress of its own (loading a model: seconds to a minute for e5 on
+ * CPU, with nothing on screen): says `label...` once it has taken `afterMs`, and then when it is done.
+ */
+export async function slowStep<T>(label: string, work: () => Promise<T>, afterMs = 1000): Promise<T> {
+  const t0 = performance.now();
+  let said = false;
+  const timer = setTimeout(() => {
+    said = true;
+    say(`${label}...`);
+  }, afterMs);
+  try {
+    const value = await work();
+    if (said) say(`${label}: done in ${duration((performance.now() - t0) / 1000)}`);
+    return value;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** "1 row", "3 rows", "1.5 KiB". */
 export function amount(n: number, unit: string): string {
   if (unit === 'bytes') return formatBytes(n);

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import '../../src/node.js';
 import { convertIndex } from '../../src/cli/commands/convert.js';
-import { amount, duration, progressBars, say } from '../../src/cli/progress.js';
+import { amount, duration, progressBars, say, slowStep } from '../../src/cli/progress.js';
 import type { ProgressEvent } from '../../src/core/types.js';
 
 /** A stream and a clock the test moves by hand. */
@@ -144,5 +144,26 @@ describe('convert HNSW: the graph build is the add phase', () => {
     expect(done).toEqual([...done].sort((a, b) => a - b));
     expect(done.at(-1)).toBe(600);
     expect(done.filter((d) => d === 600)).toHaveLength(1);
+  });
+});
+
+describe('slowStep', () => {
+  const sleep = (ms: number) => new Promise<string>((r) => setTimeout(() => r('model'), ms));
+  it('a step without progress of its own (a model load) is said once it takes long, with its time', async () => {
+    const written: string[] = [];
+    vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => (written.push(String(s)), true));
+    expect(await slowStep('loading model e5', () => sleep(80), 20)).toBe('model');
+    expect(written[0]).toBe('tessera: loading model e5...\n');
+    expect(written[1]).toMatch(/^tessera: loading model e5: done in 0\.\d\d s\n$/);
+    expect(written).toHaveLength(2);
+  });
+
+  it('a quick one says nothing', async () => {
+    const written: string[] = [];
+    vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => (written.push(String(s)), true));
+    await slowStep('loading model e5', () => sleep(0), 1000);
+    await expect(slowStep('loading model e5', () => Promise.reject(new Error('no model.onnx')), 1000)).rejects.toThrow('no model.onnx');
+    await sleep(30);
+    expect(written).toEqual([]);
   });
 });

@@ -14,7 +14,7 @@ import { definedOnly, searchR1PassageEncoding } from '../../encoder/search-r1.js
 import { checkCorpusFile } from '../../io/corpus.js';
 import { removeUnfinishedWritesSync } from '../../io/node-fs.js';
 import { intOption, MAX_THREADS, maxTextCharsOption, poolingOption } from '../options.js';
-import { progressBars, say } from '../progress.js';
+import { duration, progressBars, say, slowStep } from '../progress.js';
 import { signalExitCode } from '../signal-cleanup.js';
 
 /**
@@ -79,14 +79,15 @@ export function register(program: Command): void {
       await checkCorpusFile(flags.corpus);
       await checkOutFolder(flags.out);
       await checkOutNotLocked(flags.out);
-      const encoder = await Encoder.fromDirectory(flags.model, {
+      const t0 = performance.now();
+      const encoder = await slowStep(`loading model ${flags.model}`, () => Encoder.fromDirectory(flags.model, {
         executionProvider: flags.encoder,
         threads: flags.threads,
         batchSize: flags.batch,
         maxTextChars: flags.maxTextChars,
         ...(flags.retrieverName !== undefined ? searchR1PassageEncoding(flags.retrieverName) : {}),
         ...definedOnly({ maxLength: flags.maxLength, pooling: flags.pooling, normalize: flags.normalize }),
-      });
+      }));
       say(`model ${encoder.name}: ${encoder.dim} dims on ${encoder.provider}, ${encoder.pooledByModel ? 'pooled by the model' : `${encoder.pooling} pooling`}, ${encoder.normalize ? 'L2-normalised' : 'not normalised'}, passage prefix ${JSON.stringify(encoder.prefixes.passage)}, max ${encoder.maxLength} tokens`);
       const name = flags.retrieverName;
       if (name !== undefined && /e5/i.test(name) && name.toLowerCase() !== 'e5') {
@@ -127,7 +128,7 @@ export function register(program: Command): void {
           onProgress: progressBars(),
           say,
         });
-        say(`wrote ${r.index} (${r.rows} x ${r.dim}, inner product) and ${r.offsets}${r.resumedFrom ? `; resumed after ${r.resumedFrom} rows` : ''}${r.badRows.length ? `; ${r.badRows.length} bad row(s), see ${r.manifest}` : ''}`);
+        say(`wrote ${r.index} (${r.rows} x ${r.dim}, inner product) and ${r.offsets} in ${duration((performance.now() - t0) / 1000)}${r.resumedFrom ? `; resumed after ${r.resumedFrom} rows` : ''}${r.badRows.length ? `; ${r.badRows.length} bad row(s), see ${r.manifest}` : ''}`);
         say(`serve it: ${serveCommand(r, flags)}`);
       } catch (e) {
         if (!interrupt.signal.aborted || e !== interrupt.signal.reason) throw e;

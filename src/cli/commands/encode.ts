@@ -17,7 +17,7 @@ import { removeLeftoversOf } from '../../io/node-fs.js';
 import { searchR1Encoding } from '../../server/files.js';
 import { vectorFormatOf, writeVectors } from '../../io/vectors.js';
 import { intOption, MAX_THREADS, maxTextCharsOption, poolingOption, writeOut } from '../options.js';
-import { progressBars, say } from '../progress.js';
+import { duration, progressBars, say, slowStep } from '../progress.js';
 
 /** T.json: a JSON array of strings; T.jsonl: see jsonlTexts; anything else: one text a line (a trailing newline ends the last). */
 export async function readTexts(path: string): Promise<string[]> {
@@ -127,7 +127,7 @@ export function register(program: Command): void {
       // An encode killed while writing --out (kill -9) left its hidden temp file beside it; no later write reuses it.
       if (flags.out !== undefined) await removeLeftoversOf(flags.out, say);
       const texts = await readTexts(flags.texts);
-      const enc = await Encoder.fromDirectory(flags.model, {
+      const enc = await slowStep(`loading model ${flags.model}`, () => Encoder.fromDirectory(flags.model, {
         executionProvider: flags.encoder,
         threads: flags.threads,
         batchSize: flags.batch,
@@ -137,7 +137,7 @@ export function register(program: Command): void {
         ...definedOnly({ maxLength: flags.maxLength, pooling: flags.pooling, normalize: flags.normalize }),
         quantized: flags.quantized,
         modelFile: flags.modelFile,
-      });
+      }));
       try {
         const t0 = performance.now();
         // Each text alone first, so a refused one is named by its place in the file before any run.
@@ -153,7 +153,7 @@ export function register(program: Command): void {
         const d = enc.dim;
         if (flags.out !== undefined) {
           await writeVectors(flags.out, out, d);
-          say(`wrote ${texts.length} x ${d} vectors to ${flags.out} (${enc.pooledByModel ? 'pooled by the model' : `${enc.pooling} pooling`}, ${enc.normalize ? 'L2-normalised' : 'not normalised'}, prefix ${flags.prefix})`);
+          say(`wrote ${texts.length} x ${d} vectors to ${flags.out} in ${duration(ms / 1000)} (${enc.pooledByModel ? 'pooled by the model' : `${enc.pooling} pooling`}, ${enc.normalize ? 'L2-normalised' : 'not normalised'}, prefix ${flags.prefix})`);
           if (!flags.json) return;
         }
         if (flags.json) {
