@@ -222,6 +222,9 @@ export async function kmeans(x: Float32Array, d: number, k: number, metric: Metr
   const assign = new Int32Array(n);
   const sums = new Float64Array(k * d);
   const counts = new Float64Array(k);
+  // Reported at the start too: the first iteration (minutes at nlist 4096, d=768) had no bar, and its
+  // time was left out of the phase's.
+  opts.onProgress?.({ phase: 'k-means', done: 0, total: niter, unit: 'iterations' });
   const assigner = await NativeAssigner.create(x, d, k, opts.threads);
   const breathe = breather();
   try {

@@ -13,6 +13,7 @@ import '../../src/node.js';
 import { convertIndex } from '../../src/cli/commands/convert.js';
 import { amount, duration, progressBars, say, slowStep } from '../../src/cli/progress.js';
 import type { ProgressEvent } from '../../src/core/types.js';
+import { kmeans } from '../../src/wasm/kmeans.js';
 
 /** A stream and a clock the test moves by hand. */
 function fake(isTTY: boolean) {
@@ -165,5 +166,15 @@ describe('slowStep', () => {
     await expect(slowStep('loading model e5', () => Promise.reject(new Error('no model.onnx')), 1000)).rejects.toThrow('no model.onnx');
     await sleep(30);
     expect(written).toEqual([]);
+  });
+});
+
+describe('k-means progress', () => {
+  it('starts at 0 iterations: the first iteration is shown and timed, not only those after it', async () => {
+    const d = 4;
+    const x = new Float32Array(400 * d).map((_, i) => Math.sin(i * 0.7));
+    const events: ProgressEvent[] = [];
+    await kmeans(x, d, 8, 'l2', { seed: 1, niter: 3, threads: 1, onProgress: (e) => events.push(e) });
+    expect(events.map((e) => `${e.phase} ${e.done}/${e.total} ${e.unit}`)).toEqual(['k-means 0/3 iterations', 'k-means 1/3 iterations', 'k-means 2/3 iterations', 'k-means 3/3 iterations']);
   });
 });

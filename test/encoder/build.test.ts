@@ -409,7 +409,7 @@ describe('buildIndex', () => {
     await buildIndex({ corpus, out: join(root, 'out-ivf-progress'), encoder: enc, batch: 16, indexType: 'IVF2,Flat', onProgress: (e) => events.push(e) });
     const of = (phase: string) => events.filter((e) => e.phase === phase).map((e) => `${e.done}/${e.total} ${e.unit}`);
     expect(of('reading training sample')).toEqual([`0/${ROWS} rows`, `${ROWS}/${ROWS} rows`]);
-    expect(of('training index (k-means)')).toEqual(Array.from({ length: 10 }, (_, i) => `${i + 1}/10 iterations`));
+    expect(of('training index (k-means)')).toEqual(Array.from({ length: 11 }, (_, i) => `${i}/10 iterations`));
     expect(of('training index')).toEqual([]);
   });
 
