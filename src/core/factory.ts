@@ -285,9 +285,9 @@ export interface IndexOptions {
    */
   shardBytes?: number;
   /**
-   * WASM indexFactory: most bytes the index's WebAssembly memory may grow to (default and most
-   * 4 GiB); an add past it is OUT_OF_MEMORY and leaves the index as it was. readIndex and
-   * shardedIndex split by shardBytes instead.
+   * WASM: most bytes an index's WebAssembly memory may grow to (default and most 4 GiB); an add
+   * past it is OUT_OF_MEMORY and leaves the index as it was. readIndex and shardedIndex plan their
+   * shards by shardBytes and cap each shard's memory by this.
    */
   memoryLimit?: number;
   /**
