@@ -86,13 +86,15 @@ function parseStages(stages: string[]): Parsed {
     return without(stages.slice(0, -1), `refine stage "${last}" (FAISS IndexRefine) is not supported: search the index for more candidates and re-rank them yourself`);
   }
   const core = parseIndexStages(stages);
-  if ('spec' in core || core.refusal.nearest !== undefined) return core;
+  if ('spec' in core) return core;
   // FAISS's names are case-sensitive ("flat" is refused there too): name the spelling it wants.
   const recased = stages.map((s) => s.replace(/^(flat|hnsw|ivf|sq)(?=\d|_|$)/i, (m) => ({ flat: 'Flat', hnsw: 'HNSW', ivf: 'IVF', sq: 'SQ' })[m.toLowerCase() as 'flat']));
   if (recased.some((s, i) => s !== stages[i])) {
     const again = parseIndexStages(recased);
-    const nearest = 'spec' in again ? factoryDescription(again.spec) : again.refusal.nearest;
-    if (nearest !== undefined) return { refusal: { why: `${core.refusal.why} (factory strings are case-sensitive)`, nearest } };
+    if ('spec' in again) return { refusal: { why: 'factory strings are case-sensitive, as in FAISS', nearest: factoryDescription(again.spec) } };
+    if (core.refusal.nearest === undefined && again.refusal.nearest !== undefined) {
+      return { refusal: { why: `${core.refusal.why} (factory strings are case-sensitive)`, nearest: again.refusal.nearest } };
+    }
   }
   return core;
 }

@@ -57,6 +57,8 @@ describe('factory strings', () => {
     ['PQ16', /index type "PQ16" is not supported.*nearest supported: "SQ8"/],
     ['flat', /case-sensitive.*nearest supported: "Flat"/],
     ['hnsw32,flat', /case-sensitive.*nearest supported: "HNSW32"/],
+    ['HNSW32,flat', /^cannot parse index type "HNSW32,flat": factory strings are case-sensitive, as in FAISS; nearest supported: "HNSW32"/],
+    ['IVF64,flat', /case-sensitive.*nearest supported: "IVF64,Flat"/],
     ['ivf64,sq8', /case-sensitive.*nearest supported: "IVF64,SQ8"/],
     ['HNSW1', /needs M in \[2, 512\].*nearest supported: "HNSW2"/],
     ['Flat,', /empty stage \(a stray comma\).*nearest supported: "Flat"/],
