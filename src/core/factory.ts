@@ -414,7 +414,8 @@ export function registeredBackends(kind: IndexKind): Backend[] {
 }
 
 /**
- * Makes an empty index from a FAISS factory string, as faiss.index_factory(d, description, metric).
+ * Makes an empty index from a FAISS factory string, as faiss.index_factory(d, description, metric),
+ * except that the metric defaults to inner product (FAISS's default is L2; pass 'l2' for it).
  * Async because GPU devices and WASM instances are acquired asynchronously.
  */
 export async function indexFactory(
