@@ -142,8 +142,14 @@ function parseIndexStages(stages: string[]): Parsed {
     }
     return third === undefined ? { spec: { kind: 'ivf', nlist, storage } } : refuse(`stage "${third}" cannot follow "${first},${second}"`, name);
   }
-  if (/^(?:PQ|LSH|RQ|LSQ|PRQ|PLSQ|ZnLattice|NSG|IMI)/.test(first)) {
-    return refuse(`index type "${first}" is not supported (tessera has Flat, HNSW, IVF and SQ8)`, /^(?:NSG)/.test(first) ? 'HNSW32' : /^IMI/.test(first) ? 'IVF4096,SQ8' : 'SQ8');
+  const imi = /^IMI(\d+)x(\d+)$/.exec(first);
+  if (imi) {
+    // a multi-index of 2^(parts x bits) cells: an IVF of as many lists (at most IVF's limit)
+    const cells = 2 ** Math.min(24, Number(imi[1]) * Number(imi[2]));
+    return refuse(`multi-index quantizer "${first}" is not supported`, `IVF${cells},${second === 'Flat' ? 'Flat' : 'SQ8'}`);
+  }
+  if (/^(?:PQ|LSH|RQ|LSQ|PRQ|PLSQ|ZnLattice|NSG)/.test(first)) {
+    return refuse(`index type "${first}" is not supported (tessera has Flat, HNSW, IVF and SQ8)`, /^NSG/.test(first) ? 'HNSW32' : 'SQ8');
   }
   return refuse(`stage "${stages.length > 1 ? whole : first}" is not a known index type`);
 }

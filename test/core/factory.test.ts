@@ -55,6 +55,8 @@ describe('factory strings', () => {
     ['SQ4', /scalar quantizer "SQ4" is not supported.*nearest supported: "SQ8"/],
     ['SQfp16', /scalar quantizer "SQfp16".*nearest supported: "SQ8"/],
     ['PQ16', /index type "PQ16" is not supported.*nearest supported: "SQ8"/],
+    ['IMI2x8,Flat', /multi-index quantizer "IMI2x8" is not supported.*nearest supported: "IVF65536,Flat"/],
+    ['NSG32,Flat', /index type "NSG32" is not supported.*nearest supported: "HNSW32"/],
     ['flat', /case-sensitive.*nearest supported: "Flat"/],
     ['hnsw32,flat', /case-sensitive.*nearest supported: "HNSW32"/],
     ['HNSW32,flat', /^cannot parse index type "HNSW32,flat": factory strings are case-sensitive, as in FAISS; nearest supported: "HNSW32"/],
