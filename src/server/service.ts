@@ -157,6 +157,14 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
         index,
         reload: async (backend) => {
           const reloaded = await opts.loadIndex(backend);
+          // A GPU that returns fewer results a query than --max-topk (another adapter after the loss)
+          // would answer such requests with a 400: refused, so the reload goes on to WASM.
+          try {
+            checkTopkLimit(reloaded, opts.maxTopk);
+          } catch (e) {
+            await reloaded.dispose().catch(() => {});
+            throw e;
+          }
           await warmUp(reloaded, false);
           return reloaded;
         },

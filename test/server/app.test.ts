@@ -806,6 +806,29 @@ describe('readiness, faults and shutdown', () => {
     expect((await service.app.inject({ url: '/metrics' })).body).toMatch(/tessera_device_lost_total 1/);
   });
 
+  it('GPU device loss where the GPU reloaded on returns fewer results a query than --max-topk: the reload goes on to WASM (it served on, failing every topk above the limit with a 400 naming the library\'s backend \'wasm\')', async () => {
+    const base = embed(ROWS.map((r) => JSON.parse(r).contents as string), D);
+    const loaded: Index[] = [];
+    const { service } = await serve({
+      maxTopk: 50,
+      loadIndex: async (backend?: Backend) => {
+        const index = new BruteForceIndex(D, base, backend ?? 'gpu');
+        // After the loss, another adapter whose merge returns at most 32 results a query.
+        loaded.push(backend === 'gpu' ? Object.assign(index, { kLimit: 32 }) : index);
+        return loaded.at(-1)!;
+      },
+    });
+    (loaded[0] as BruteForceIndex).loseDevice();
+    expect((await post(service, { queries: ['dog'] })).statusCode).toBe(503);
+    await service.retriever()!.settled();
+    expect(loaded.map((i) => i.backend)).toEqual(['gpu', 'gpu', 'wasm']);
+    expect((loaded[1] as BruteForceIndex).disposed).toBe(true);
+    expect(service.retriever()!.index).toBe(loaded[2]);
+    const deep = await post(service, { queries: ['dog'], topk: 50 });
+    expect(deep.statusCode).toBe(200);
+    expect((deep.json() as { result: unknown[][] }).result[0]).toHaveLength(50);
+  });
+
   it('GPU device loss with no GPU to come back to: falls back to the WASM index', async () => {
     const { service, indexes } = await serve({}, { failReload: ['gpu'] });
     indexes[0]!.loseDevice();
