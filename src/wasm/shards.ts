@@ -672,6 +672,8 @@ export async function loadShardedHnsw(
   });
   try {
     let done = 0;
+    // A rebuild is a full HNSW build (minutes): shown from its start, not from its first chunk's end.
+    opts.onProgress?.({ phase: 'building HNSW shards', done, total: layout.ntotal, unit: 'vectors' });
     for await (const chunk of streamFlatRows(source, layout.storage, { label })) {
       await out.add(chunk.data);
       done += chunk.data.length / layout.d;

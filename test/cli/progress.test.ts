@@ -13,6 +13,7 @@ import '../../src/node.js';
 import { convertIndex } from '../../src/cli/commands/convert.js';
 import { amount, duration, progressBars, say, slowStep } from '../../src/cli/progress.js';
 import type { ProgressEvent } from '../../src/core/types.js';
+import { readIndex } from '../../src/io/read-index.js';
 import { kmeans } from '../../src/wasm/kmeans.js';
 
 /** A stream and a clock the test moves by hand. */
@@ -176,5 +177,23 @@ describe('k-means progress', () => {
     const events: ProgressEvent[] = [];
     await kmeans(x, d, 8, 'l2', { seed: 1, niter: 3, threads: 1, onProgress: (e) => events.push(e) });
     expect(events.map((e) => `${e.phase} ${e.done}/${e.total} ${e.unit}`)).toEqual(['k-means 0/3 iterations', 'k-means 1/3 iterations', 'k-means 2/3 iterations', 'k-means 3/3 iterations']);
+  });
+});
+
+describe('an HNSW file rebuilt as shards', () => {
+  it('reports the rebuild from 0, not only once its first chunk is built', async () => {
+    const input = join(dir, 'shards-in.f32');
+    writeFileSync(input, new Uint8Array(new Float32Array(3000 * 8).map((_, i) => Math.sin(i * 0.37)).buffer));
+    const file = join(dir, 'shards.hnsw');
+    await convertIndex({ input, output: file, indexType: 'HNSW8', dim: 8, threads: 1 });
+    const events: string[] = [];
+    const index = await readIndex(file, { backend: 'wasm', threads: 1, shardBytes: 256 << 10, onProgress: (e) => events.push(`${e.phase} ${e.done}/${e.total} ${e.unit}`) });
+    try {
+      expect(index.ntotal).toBe(3000);
+      expect(events[0]).toBe('building HNSW shards 0/3000 vectors');
+      expect(events.at(-1)).toBe('building HNSW shards 3000/3000 vectors');
+    } finally {
+      await index.dispose();
+    }
   });
 });
