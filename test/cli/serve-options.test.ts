@@ -23,4 +23,11 @@ describe('serving options', () => {
     expect(addServingOptions(new Command()).exitOverride().parse([], { from: 'user' }).opts().bodyLimit).toBe(16 << 20);
     expect(addServingOptions(new Command()).exitOverride().parse(['--body-limit', '2MiB'], { from: 'user' }).opts().bodyLimit).toBe(2 << 20);
   });
+
+  it('--topk and --max-topk above 2^20, what every index returns per query, are refused as the flags are parsed (the demo built its index first)', () => {
+    const parse = (args: string[]) => addServingOptions(new Command()).exitOverride().configureOutput({ writeErr: () => {} }).parse(args, { from: 'user' }).opts();
+    expect(parse(['--max-topk', String(2 ** 20)]).maxTopk).toBe(2 ** 20);
+    expect(() => parse(['--max-topk', String(2 ** 20 + 1)])).toThrow(/--max-topk must be an integer in \[1, 1048576\], got "1048577"/);
+    expect(() => parse(['--topk', String(2 ** 20 + 1)])).toThrow(/--topk must be an integer in \[1, 1048576\]/);
+  });
 });

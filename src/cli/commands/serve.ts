@@ -7,6 +7,7 @@ import { addGpuIndexOptions, bytesOption, digitPlanesOption, intOption, MAX_THRE
 import { progressBars, say } from '../progress.js';
 import { signalExitCode } from '../signal-cleanup.js';
 import { TesseraError } from '../../core/errors.js';
+import { MAX_K } from '../../core/validate.js';
 import { removeUnfinishedWritesSync } from '../../io/node-fs.js';
 import { SERVE_DEFAULTS, serveFiles } from '../../server/files.js';
 import type { ServeFilesOptions } from '../../server/files.js';
@@ -17,8 +18,9 @@ export function addServingOptions(cmd: Command, logLevel = 'info'): Command {
   cmd
     .option('--host <host>', 'address to bind (Search-R1 binds 0.0.0.0; keep 127.0.0.1 unless clients are remote)', SERVE_DEFAULTS.host)
     .option('--port <n>', 'port to listen on (0: any free port)', intOption('--port', 0, 65535), SERVE_DEFAULTS.port)
-    .option('--topk <n>', 'results per query when a request sends no topk', intOption('--topk', 1), SERVE_DEFAULTS.topk)
-    .option('--max-topk <n>', 'largest topk a request may ask for (400 above)', intOption('--max-topk', 1), SERVE_DEFAULTS.maxTopk)
+    // Bounded by what every index returns per query (MAX_K), so the demo refuses before it builds.
+    .option('--topk <n>', 'results per query when a request sends no topk', intOption('--topk', 1, MAX_K), SERVE_DEFAULTS.topk)
+    .option('--max-topk <n>', 'largest topk a request may ask for (400 above)', intOption('--max-topk', 1, MAX_K), SERVE_DEFAULTS.maxTopk)
     .addOption(new Option('--backend <b>', 'index backend: gpu (WebGPU), wasm (CPU), or auto (GPU when an adapter exists)').choices(['auto', 'gpu', 'wasm']).default('auto'));
   return addGpuIndexOptions(cmd)
     .option('--max-batch <n>', 'most queries in one micro-batch (one encoder call, one search); a larger request is split over several', intOption('--max-batch', 1), SERVE_DEFAULTS.maxBatch)
