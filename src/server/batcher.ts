@@ -298,6 +298,7 @@ export class MicroBatcher {
         // Refused for what one request holds (a query vector the index refuses): each request is
         // searched alone, so the refusal reaches that request only, not the others of its batch.
         for (const job of jobs) {
+          await new Promise((r) => setImmediate(r)); // sockets are read between the runs (see finally)
           if (job.settled) continue; // its client hung up meanwhile
           await this.search(job.queries, k).then(
             (alone) => this.settle(job, alone),
