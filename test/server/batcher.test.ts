@@ -267,6 +267,7 @@ describe('MicroBatcher', () => {
     await expect(bad).rejects.toSatisfy((e) => isTesseraError(e, 'INVALID_ARGUMENT') && /query 666 refused/.test((e as Error).message));
     expectAnswers(await later, [4], 2);
     expect(runner.calls.map((c) => c.queries)).toEqual([['q1'], ['q2', 'q3', 'q666', 'q4'], ['q2', 'q3'], ['q666'], ['q4']]);
+    await b.drain();
     expect(batches.map((x) => x.ok)).toEqual([true, false]);
   });
 
