@@ -20,6 +20,7 @@ import type { ExecutionProviderChoice } from '../encoder/runtime.js';
 import { buildIndex } from '../encoder/build-index.js';
 import { userCacheDir } from '../io/node-fs.js';
 import { inspectIndex } from '../io/read-index.js';
+import { asTyped } from './service.js';
 
 /** Bumped when the way the demo index is built changes, so old caches are not reused. */
 const BUILD_VERSION = 'tessera-demo-flat-v1';
@@ -110,11 +111,11 @@ export async function ensureDemoIndex(opts: DemoOptions = {}): Promise<DemoFiles
   const corpusPath = join(assets, 'corpus.jsonl');
   const model = join(assets, 'model');
   for (const p of [corpusPath, model]) {
-    if (!existsSync(p)) throw new TesseraError('NOT_FOUND', `demo asset ${p} is missing: run from a tessera checkout or pass --assets DIR (corpus.jsonl + model/)`);
+    if (!existsSync(p)) throw new TesseraError('NOT_FOUND', `demo asset ${p} is missing: run from a tessera checkout or pass ${asTyped('--assets DIR')} (corpus.jsonl + model/)`);
   }
   await mkdir(cacheDir, { recursive: true }).catch((e: NodeJS.ErrnoException) => {
     // a --cache-dir, or a home folder, this process cannot write
-    throw new TesseraError('INVALID_ARGUMENT', `cannot create the demo cache folder ${cacheDir} (${e.code ?? e.message}): pass --cache-dir DIR, a folder you can write`, { cause: e });
+    throw new TesseraError('INVALID_ARGUMENT', `cannot create the demo cache folder ${cacheDir} (${e.code ?? e.message}): pass ${asTyped('--cache-dir DIR')}, a folder you can write`, { cause: e });
   });
   const key = await cacheKey(corpusPath, model);
   const out = join(cacheDir, key);

@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { isTesseraError } from '../../src/core/errors.js';
 import { defaultDemoCacheDir, ensureDemoIndex } from '../../src/server/demo.js';
 
@@ -19,6 +19,13 @@ describe('ensureDemoIndex', () => {
     await expect(ensureDemoIndex({ cacheDir: join(file, 'cache') })).rejects.toSatisfy(
       (e) => isTesseraError(e, 'INVALID_ARGUMENT') && /cannot create the demo cache folder .*a-file\/cache \(ENOTDIR\): pass --cache-dir DIR/.test((e as Error).message),
     );
+    // Run by npm start, the flag as npm passes it on (a flag before npm's `--` stays with npm).
+    vi.stubEnv('npm_lifecycle_event', 'start');
+    try {
+      await expect(ensureDemoIndex({ cacheDir: join(file, 'cache') })).rejects.toThrow(/pass --cache-dir DIR \(through npm: npm start -- --cache-dir DIR\), a folder you can write/);
+    } finally {
+      vi.unstubAllEnvs();
+    }
   });
 });
 
