@@ -791,9 +791,13 @@ async function writeIndexFile(
   // Trained/graph indexes are built in memory by the WASM backend, then saved (atomically).
   // IVF training is k-means, minutes at nlist 4096 and d=768: its iterations are the progress.
   const kmeans = kind === 'ivf';
+  let done = 0;
   const index = await indexFactory(dim, indexType, 'ip', {
     backend: 'wasm',
     onProgress: (e) => {
+      // An HNSW add of one 16384-row chunk (a minute at d=768) reports its graph build: the bar moves
+      // within the chunk instead of only between chunks.
+      if (e.phase === 'building HNSW graph' && e.done < (e.total ?? 0)) onProgress?.({ phase: 'adding vectors', done: done + e.done, total: rows, unit: 'rows' });
       if (e.phase !== 'k-means') return;
       onProgress?.({ ...e, phase: 'training index (k-means)' });
       // Between iterations: Ctrl-C stopped the build only after the whole training (minutes at nlist 4096).
@@ -823,14 +827,16 @@ async function writeIndexFile(
       await index.train(sample);
       if (!kmeans) onProgress?.({ phase: 'training index', done: 1, total: 1, unit: 'steps' });
     }
-    let done = 0;
     onProgress?.({ phase: 'adding vectors', done, total: rows, unit: 'rows' });
     for await (const chunk of readVectorChunks(vectorsPath, rows, dim, signal)) {
       await index.add(chunk);
       done += chunk.length / dim;
       onProgress?.({ phase: 'adding vectors', done, total: rows, unit: 'rows' });
     }
+    // Saving a graph or inverted lists of many GB takes a while too; the log said nothing of it.
+    onProgress?.({ phase: 'writing index', done: 0, unit: 'files' });
     await writeIndex(index, path);
+    onProgress?.({ phase: 'writing index', done: 1, total: 1, unit: 'files' });
   } finally {
     await index.dispose();
   }

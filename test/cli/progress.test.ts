@@ -5,14 +5,16 @@
  * terminal modes (hidden cursor, no line wrap) that a Ctrl-C would leave behind; and convert's HNSW
  * add as one phase.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import '../../src/node.js';
 import { convertIndex } from '../../src/cli/commands/convert.js';
 import { amount, duration, progressBars, say, slowStep } from '../../src/cli/progress.js';
 import type { ProgressEvent } from '../../src/core/types.js';
+import { buildIndex } from '../../src/encoder/build-index.js';
+import { Encoder } from '../../src/encoder/encoder.js';
 import { readIndex } from '../../src/io/read-index.js';
 import { kmeans } from '../../src/wasm/kmeans.js';
 
@@ -24,6 +26,7 @@ function fake(isTTY: boolean) {
   return { stream, now: () => t, at: (ms: number) => (t = ms), text: () => text };
 }
 
+const ROOT = resolve(import.meta.dirname, '../..');
 const dir = mkdtempSync(join(tmpdir(), 'tessera-progress-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 afterEach(() => vi.restoreAllMocks());
@@ -195,5 +198,26 @@ describe('an HNSW file rebuilt as shards', () => {
     } finally {
       await index.dispose();
     }
+  });
+});
+
+describe('build of a trained or graph index', () => {
+  it("HNSW: the graph build moves the 'adding vectors' count within a chunk, and the index write is a phase", async () => {
+    const corpus = join(dir, 'corpus.jsonl');
+    writeFileSync(corpus, readFileSync(join(ROOT, 'assets/demo/corpus.jsonl'), 'utf8').split('\n').slice(0, 600).join('\n') + '\n');
+    const encoder = await Encoder.fromDirectory(join(ROOT, 'assets/demo/model'), { batchSize: 64, threads: 1 });
+    const events: ProgressEvent[] = [];
+    try {
+      await buildIndex({ corpus, out: join(dir, 'build-hnsw'), encoder, indexType: 'HNSW8', onProgress: (e) => events.push(e) });
+    } finally {
+      await encoder.dispose();
+    }
+    const adds = events.filter((e) => e.phase === 'adding vectors').map((e) => e.done);
+    expect(adds).toEqual([...adds].sort((a, b) => a - b));
+    expect(adds.some((d) => d > 0 && d < 600)).toBe(true);
+    expect(adds.at(-1)).toBe(600);
+    const phases = events.map((e) => e.phase).filter((p, i, all) => p !== all[i - 1]);
+    expect(phases.slice(-2)).toEqual(['adding vectors', 'writing index']);
+    expect(events.at(-1)).toEqual({ phase: 'writing index', done: 1, total: 1, unit: 'files' });
   });
 });

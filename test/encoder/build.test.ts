@@ -434,7 +434,8 @@ describe('buildIndex', () => {
       },
     });
     await expect(run).rejects.toBe(reason);
-    expect(iterations).toEqual([1]);
+    // k-means reports 0 iterations at its start: the abort there stops it before the first.
+    expect(iterations).toEqual([0]);
     expect(notes).toContain(`interrupted while writing ${join(out, 'IVF2,Flat.index')}: all ${ROWS} rows are in the checkpoint ${join(out, '.tessera-build')}; rerun the same command to write the index from there`);
     const r = await buildIndex({ corpus, out, encoder: enc, batch: 16, indexType: 'IVF2,Flat' });
     expect(r.resumedFrom).toBe(ROWS);
