@@ -105,7 +105,8 @@ export function progressBars(quiet = false, out: ProgressOutput = {}): ProgressC
       t0 = t;
       start = e.done;
       lastWrite = t;
-      if (!tty) line(`${e.phase}${e.total ? ` (${amount(e.total, e.unit)})` : ''}...`);
+      // A resumed phase (build after an interruption) says where it starts: its rate counts from there.
+      if (!tty) line(`${e.phase}${e.total ? ` (${amount(e.total, e.unit)}${e.done > 0 ? `, from ${unitless(e.done, e.unit)}` : ''})` : ''}...`);
     }
     const secs = (t - t0) / 1000;
     const rate = secs >= MIN_RATE_SECONDS && e.done > start ? (e.done - start) / secs : undefined;

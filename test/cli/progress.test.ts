@@ -60,6 +60,15 @@ describe('progressBars', () => {
     ]);
   });
 
+  it('a resumed phase says where it starts, and its rate counts only what this run did', () => {
+    const f = fake(false);
+    const p = progressBars(false, f);
+    p({ phase: 'encoding passages', done: 704, total: 8000, unit: 'rows' });
+    f.at(2000);
+    p({ phase: 'encoding passages', done: 8000, total: 8000, unit: 'rows' });
+    expect(f.text()).toBe('tessera: encoding passages (8000 rows, from 704)...\ntessera: encoding passages: done, 8000 rows in 2.00 s (3648 rows/s)\n');
+  });
+
   it('one of a unit is said in the singular', () => {
     const f = fake(false);
     const p = progressBars(false, f);
