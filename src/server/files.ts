@@ -16,7 +16,7 @@ import type { ExecutionProviderChoice } from '../encoder/runtime.js';
 import type { TextEncoder } from '../encoder/types.js';
 import { cachedOffsetTablePath, checkCorpusFile, nonUtf8Note, openCorpus } from '../io/corpus.js';
 import { inspectIndex, readIndex } from '../io/read-index.js';
-import { startService } from './service.js';
+import { startService, topkLimit } from './service.js';
 import type { RunningService, ServiceOptions } from './service.js';
 
 export type Precision = 'auto' | 'f32' | 'f16' | 'int8';
@@ -131,18 +131,28 @@ export async function serveFiles(opts: ServeFilesOptions): Promise<RunningServic
     // Notices while loading go on the backend line; later ones (digit planes refused at warm-up or
     // at a search) are said as they come.
     let loaded = false;
-    const index = await readIndex(opts.index, {
-      backend: backend ?? opts.backend ?? 'auto',
-      precision: opts.precision ?? 'auto',
-      gpuMemory: opts.gpuMemory,
-      efSearch: opts.efSearch,
-      nprobe: opts.nprobe,
-      allowExperimental: opts.allowExperimental,
-      digitPlanes: opts.digitPlanes,
-      threads: opts.threads,
-      onProgress: opts.onProgress,
-      onNotice: (m) => (loaded ? say(m) : notices.push(m)),
-    });
+    const read = (on: BackendChoice) =>
+      readIndex(opts.index, {
+        backend: on,
+        precision: opts.precision ?? 'auto',
+        gpuMemory: opts.gpuMemory,
+        efSearch: opts.efSearch,
+        nprobe: opts.nprobe,
+        allowExperimental: opts.allowExperimental,
+        digitPlanes: opts.digitPlanes,
+        threads: opts.threads,
+        onProgress: opts.onProgress,
+        onNotice: (m) => (loaded ? say(m) : notices.push(m)),
+      });
+    let index = await read(backend ?? opts.backend ?? 'auto');
+    // --backend auto picks the GPU when there is one; one that returns fewer results a query than
+    // --max-topk would be refused (the whole start failed after the load): the CPU serves instead.
+    const limit = topkLimit(index);
+    if (backend === undefined && (opts.backend ?? 'auto') === 'auto' && limit !== undefined && maxTopk > limit && info.backends.includes('wasm')) {
+      await index.dispose();
+      notices.push(`the GPU returns at most ${limit} results a query, fewer than --max-topk ${maxTopk}: serving on wasm instead (--max-topk ${limit} keeps the GPU)`);
+      index = await read('wasm');
+    }
     loaded = true;
     // Said once at start-up (and again when a device loss moved the index elsewhere).
     if (!announced || backend) {

@@ -216,12 +216,18 @@ interface KLimitedIndex extends Index {
  * other requests of its batch, which search at the batch's largest topk.
  */
 function checkTopkLimit(index: Index, maxTopk: number): void {
-  const limit = (index as Partial<KLimitedIndex>).kLimit;
-  if (typeof limit !== 'number' || index.ntotal <= limit || maxTopk <= limit) return;
+  const limit = topkLimit(index);
+  if (limit === undefined || maxTopk <= limit) return;
   throw new TesseraError(
     'INVALID_ARGUMENT',
     `--max-topk ${maxTopk} is more than this ${index.backend} index returns per query (${limit}): pass --max-topk ${limit} or less (and a --topk no larger), or --backend wasm`,
   );
+}
+
+/** The most results `index` returns per query, where that is fewer than every index returns (a GPU index's merge list); else undefined. */
+export function topkLimit(index: Index): number | undefined {
+  const limit = (index as Partial<KLimitedIndex>).kLimit;
+  return typeof limit === 'number' && index.ntotal > limit ? limit : undefined;
 }
 
 /** A failed bind as one line naming the fix (the common causes), else the error as it came. */

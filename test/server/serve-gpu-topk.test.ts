@@ -1,0 +1,57 @@
+/**
+ * serveFiles with --backend auto on a GPU whose merge returns fewer results a query than
+ * --max-topk (1024 on lavapipe): served on WASM, saying so, where the start failed after the load.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { indexFactory } from '../../src/core/factory.js';
+import { serveFiles } from '../../src/server/files.js';
+import { topkLimit } from '../../src/server/service.js';
+import { gpuForTests } from '../helpers/gpu.js';
+
+const MODEL = join(resolve(import.meta.dirname, '../..'), 'assets/demo/model');
+const D = 100;
+const N = 1100;
+const tmp = mkdtempSync(join(tmpdir(), 'tessera-serve-gpu-topk-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+describe('serveFiles --backend auto, --max-topk above the GPU limit', async () => {
+  const hasGpu = await gpuForTests('serve --backend auto over the GPU topk limit');
+  it.skipIf(!hasGpu)('serves on wasm, saying why, instead of failing once the index is loaded; a --max-topk within the limit keeps the GPU', async () => {
+    const corpus = join(tmp, 'corpus.jsonl');
+    writeFileSync(corpus, Array.from({ length: N }, (_, i) => JSON.stringify({ id: String(i), contents: `row ${i}` })).join('\n') + '\n');
+    let seed = 11;
+    const x = Float32Array.from({ length: N * D }, () => ((seed = (Math.imul(seed, 1103515245) + 12345) & 0x7fffffff) / 2 ** 31) - 0.5);
+    const flat = await indexFactory(D, 'Flat', 'ip', { backend: 'wasm', threads: 1 });
+    await flat.add(x);
+    await flat.save(join(tmp, 'flat.index'));
+    await flat.dispose();
+    const start = async (maxTopk: number) => {
+      const lines: string[] = [];
+      const service = await serveFiles({ index: join(tmp, 'flat.index'), corpus, model: MODEL, port: 0, backend: 'auto', threads: 1, maxTopk, say: (l) => lines.push(l) });
+      await service.ready;
+      return { service, lines };
+    };
+    const within = await start(100);
+    try {
+      const index = within.service.retriever()!.index!;
+      expect(index.backend).toBe('gpu');
+      const limit = topkLimit(index);
+      expect(limit).toBeLessThan(N); // else this adapter has no limit to cross at this size
+    } finally {
+      await within.service.close();
+    }
+    const over = await start(N);
+    try {
+      expect(over.service.retriever()!.index!.backend).toBe('wasm');
+      expect(over.lines.join('\n')).toMatch(/backend: wasm \(.*the GPU returns at most \d+ results a query, fewer than --max-topk 1100: serving on wasm instead \(--max-topk \d+ keeps the GPU\)/);
+      const res = await over.service.app.inject({ method: 'POST', url: '/retrieve', payload: { queries: ['row 5'], topk: N } });
+      expect(res.statusCode).toBe(200);
+      expect((res.json() as { result: unknown[][] }).result[0]).toHaveLength(N);
+    } finally {
+      await over.service.close();
+    }
+  });
+});
