@@ -3,7 +3,7 @@
  * vectors of one Encoder.encode call (the same texts share each run, so the same padding).
  */
 import { join, resolve } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import '../../src/node.js';
 import { encodeWithProgress } from '../../src/cli/commands/encode.js';
 import type { ProgressEvent } from '../../src/core/types.js';
@@ -25,6 +25,19 @@ describe('encodeWithProgress', () => {
     expect(chunked).toEqual(await enc.encode(texts, { prefix: 'query' }));
     expect(events.map((e) => e.done)).toEqual([0, 8, 16, 24, 32, 37]);
     expect(events.every((e) => e.total === 37 && e.unit === 'texts' && e.phase === 'encoding texts')).toBe(true);
+  });
+
+  it('the phase starts before the texts are tokenized (a minute for a million texts, with nothing on screen)', async () => {
+    const order: string[] = [];
+    const tokenize = enc.tokenize.bind(enc);
+    const spy = vi.spyOn(enc, 'tokenize').mockImplementation((...a: Parameters<Encoder['tokenize']>) => (order.push('tokenize'), tokenize(...a)));
+    try {
+      await encodeWithProgress(enc, Array.from({ length: 20 }, (_, i) => `text ${i}`), 'none', (e) => order.push(`progress ${e.done}`), 2);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(order[0]).toBe('progress 0');
+    expect(order).toContain('tokenize');
   });
 
   it('few texts: one call, no progress', async () => {

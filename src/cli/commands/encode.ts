@@ -86,10 +86,11 @@ export async function encodeWithProgress(enc: Encoder, texts: string[], prefix: 
   const chunk = enc.batchSize * runsPerChunk;
   if (texts.length <= chunk) return enc.encode(texts, { prefix });
   const d = enc.dim;
+  // Before the tokenization (a minute for a million texts), so the phase is on screen and timed from its start.
+  onProgress({ phase: 'encoding texts', done: 0, total: texts.length, unit: 'texts' });
   const lengths = texts.map((t) => enc.tokenize(t, prefix).length);
   const order = texts.map((_, i) => i).sort((a, b) => lengths[a]! - lengths[b]! || a - b);
   const out = new Float32Array(texts.length * d);
-  onProgress({ phase: 'encoding texts', done: 0, total: texts.length, unit: 'texts' });
   for (let s = 0; s < order.length; s += chunk) {
     const idx = order.slice(s, s + chunk);
     const v = await enc.encode(idx.map((i) => texts[i]!), { prefix });
