@@ -10,6 +10,8 @@ import type { ProgressCallback } from '../core/types.js';
 /** Where progress goes; tests pass their own stream and clock. */
 export interface ProgressOutput {
   stream?: Pick<NodeJS.WriteStream, 'write'> & { isTTY?: boolean; columns?: number };
+  /** Draw bars in place (default: the stream is a terminal that understands cursor moves). */
+  tty?: boolean;
   now?: () => number;
 }
 
@@ -72,7 +74,8 @@ export function progressBars(quiet = false, out: ProgressOutput = {}): ProgressC
   if (quiet) return () => {};
   const stream = out.stream ?? process.stderr;
   const now = out.now ?? (() => performance.now());
-  const tty = !!stream.isTTY;
+  // TERM=dumb (Emacs shell, some CI runners) is a terminal without the escapes a bar redraws with.
+  const tty = out.tty ?? (!!stream.isTTY && process.env.TERM !== 'dumb');
   let phase: string | undefined;
   let t0 = 0;
   let start = 0;

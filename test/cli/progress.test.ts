@@ -23,7 +23,7 @@ function fake(isTTY: boolean) {
   let text = '';
   let t = 0;
   const stream = { isTTY, columns: 120, write: (s: string) => ((text += s), true) };
-  return { stream, now: () => t, at: (ms: number) => (t = ms), text: () => text };
+  return { stream, tty: isTTY, now: () => t, at: (ms: number) => (t = ms), text: () => text };
 }
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -123,7 +123,7 @@ describe('progressBars', () => {
     const tty = Object.getOwnPropertyDescriptor(process.stderr, 'isTTY');
     Object.defineProperty(process.stderr, 'isTTY', { value: true, configurable: true });
     try {
-      const p = progressBars(false, { stream: process.stderr, now: () => 0 });
+      const p = progressBars(false, { stream: process.stderr, tty: true, now: () => 0 });
       p({ phase: 'encoding passages', done: 64, total: 2000, unit: 'rows' });
       say('SIGINT: stopping once the batch being encoded is checkpointed');
       p({ phase: 'encoding passages', done: 2000, total: 2000, unit: 'rows' });
@@ -134,6 +134,19 @@ describe('progressBars', () => {
     const text = written.join('');
     expect(text).toContain('\x1b[K\r\x1b[Ktessera: SIGINT: stopping once the batch being encoded is checkpointed\ntessera: encoding passages [');
     expect(text.endsWith('tessera: encoding passages: done, 2000 rows in 0.00 s\n')).toBe(true);
+  });
+
+  it('TERM=dumb: a terminal without cursor escapes gets the log lines, not escape codes', () => {
+    vi.stubEnv('TERM', 'dumb');
+    try {
+      const f = fake(true);
+      const p = progressBars(false, { stream: f.stream, now: f.now });
+      p({ phase: 'k-means', done: 0, total: 3, unit: 'iterations' });
+      p({ phase: 'k-means', done: 3, total: 3, unit: 'iterations' });
+      expect(f.text()).toBe('tessera: k-means (3 iterations)...\ntessera: k-means: done, 3 iterations in 0.00 s\n');
+    } finally {
+      vi.unstubAllEnvs();
+    }
   });
 
   it('--quiet: nothing', () => {
