@@ -109,7 +109,7 @@ export function progressBars(quiet = false, out: ProgressOutput = {}): ProgressC
       start = e.done;
       lastWrite = t;
       // A resumed phase (build after an interruption) says where it starts: its rate counts from there.
-      if (!tty) line(`${e.phase}${e.total ? ` (${amount(e.total, e.unit)}${e.done > 0 ? `, from ${unitless(e.done, e.unit)}` : ''})` : ''}...`);
+      if (!tty) line(`${e.phase}${e.total ? ` (${amount(e.total, e.unit)}${e.done > 0 ? `, ${unitless(e.done, e.unit)} done` : ''})` : ''}...`);
     }
     const secs = (t - t0) / 1000;
     const rate = secs >= MIN_RATE_SECONDS && e.done > start ? (e.done - start) / secs : undefined;

@@ -66,7 +66,7 @@ describe('progressBars', () => {
     p({ phase: 'encoding passages', done: 704, total: 8000, unit: 'rows' });
     f.at(2000);
     p({ phase: 'encoding passages', done: 8000, total: 8000, unit: 'rows' });
-    expect(f.text()).toBe('tessera: encoding passages (8000 rows, from 704)...\ntessera: encoding passages: done, 8000 rows in 2.00 s (3648 rows/s)\n');
+    expect(f.text()).toBe('tessera: encoding passages (8000 rows, 704 done)...\ntessera: encoding passages: done, 8000 rows in 2.00 s (3648 rows/s)\n');
   });
 
   it('one of a unit is said in the singular', () => {
@@ -192,6 +192,18 @@ describe('slowStep', () => {
     await expect(slowStep('loading model e5', () => Promise.reject(new Error('no model.onnx')), 1000)).rejects.toThrow('no model.onnx');
     await sleep(30);
     expect(written).toEqual([]);
+  });
+});
+
+describe('convert IVF: the training sample', () => {
+  it('is reported from 0 rows, not from its first 4096 (a sparse sample of a large file)', async () => {
+    const input = join(dir, 'sample-in.f32');
+    writeFileSync(input, new Uint8Array(new Float32Array(20_000 * 4).map((_, i) => Math.sin(i * 0.37)).buffer));
+    const events: ProgressEvent[] = [];
+    await convertIndex({ input, output: join(dir, 'sample.ivf'), indexType: 'IVF4,Flat', dim: 4, threads: 1, trainSize: 8192, onProgress: (e) => events.push(e) });
+    const sample = events.filter((e) => e.phase === 'reading training sample').map((e) => e.done);
+    expect(sample[0]).toBe(0);
+    expect(sample.at(-1)).toBe(8192);
   });
 });
 

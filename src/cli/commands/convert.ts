@@ -142,6 +142,8 @@ async function sampleRows(input: RowInput, m: number, onProgress?: ProgressCallb
   if (m >= n) m = n;
   const out = new Float32Array(m * d);
   let filled = 0;
+  // A sparse sample reported its first 4096 rows only once read: the phase started late.
+  onProgress?.({ phase: 'reading training sample', done: 0, total: m, unit: 'rows' });
   if (2 * m >= n) {
     for await (const c of input.rows(0, n)) {
       for (let i = 0; i < c.count && filled < m; i++) {
