@@ -15,7 +15,7 @@ import widenWgsl from '../../shaders/list_widen.wgsl';
 import { TesseraError } from '../core/errors.js';
 import { MAX_READBACK_SLOTS } from '../core/planner.js';
 import type { Metric } from '../core/types.js';
-import { BufferUsage, dispatchGrid, MapMode, type GpuContext } from './device.js';
+import { BufferUsage, dispatchGrid, MapMode, resolveGpu, type GpuContext } from './device.js';
 import { expandWgslIncludes } from './wgsl-include.js';
 import { pow2Ceil, pow2Floor } from './pow2.js';
 import { int8GemvBoundAt, int8GemvKey, int8GemvPipeline, int8GemvScratch, planInt8Gemv, quantizeInt8Queries } from './int8-gemv.js';
@@ -591,6 +591,27 @@ export function maxSelectK(maxWorkgroupStorage: number): number {
   return kp;
 }
 
+/** The most results a query a shard returns on a device with this much workgroup memory: the merge's sorted list and the fused kernel's heaps (smallest block shape) must both fit. */
+export function selectKLimit(maxWorkgroupStorage: number): number {
+  let kf = 4;
+  while (kf * 2 <= maxSelectK(maxWorkgroupStorage) && pickFusedShape(1, kf * 2, maxWorkgroupStorage) !== undefined) kf *= 2;
+  return kf;
+}
+
+/**
+ * The most results a query a GPU Flat index returns on the default adapter (a device opens with the
+ * adapter's workgroup memory), told without opening a device or loading rows; undefined without an
+ * adapter. For choosing a backend before loading: an index of at most this many rows returns every k.
+ */
+export async function gpuResultLimit(gpu?: GPU): Promise<number | undefined> {
+  try {
+    const adapter = await (await resolveGpu(gpu))?.requestAdapter({ powerPreference: 'high-performance' });
+    return adapter ? selectKLimit(adapter.limits.maxComputeWorkgroupStorageSize) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export class FlatShard {
   readonly rowWords: number;
   readonly rowBytes: number;
@@ -633,10 +654,7 @@ export class FlatShard {
     if (this.rowsPerTile < 1) {
       throw new TesseraError('UNSUPPORTED', `one row of d=${layout.d} needs ${this.rowBytes} bytes, more than the device's storage binding limit ${tileLimit}`);
     }
-    // The merge's sorted list and the fused kernel's heaps (smallest block shape) must both fit.
-    let kf = 4;
-    while (kf * 2 <= maxSelectK(ctx.maxWorkgroupStorage) && pickFusedShape(1, kf * 2, ctx.maxWorkgroupStorage) !== undefined) kf *= 2;
-    this.kLimit = kf;
+    this.kLimit = selectKLimit(ctx.maxWorkgroupStorage);
     this.scratchBytes = Math.min(layout.scratchBytes ?? 256 * 1024 * 1024, ctx.maxBinding);
   }
 

@@ -6,9 +6,11 @@
  */
 import { Option, type Command } from 'commander';
 import { TesseraError } from '../../core/errors.js';
-import { checkVectors } from '../../core/validate.js';
+import { checkVectors, MAX_K } from '../../core/validate.js';
 import type { Index, SearchResult } from '../../core/types.js';
+import { gpuResultLimit } from '../../gpu/flat-shard.js';
 import { inspectIndex, readIndex } from '../../io/read-index.js';
+import { topkLimit } from '../../server/service.js';
 import { readVectors } from '../../io/vectors.js';
 import { addGpuIndexOptions, digitPlanesOption, intOption, MAX_THREADS, writeOut } from '../options.js';
 import { progressBars, say } from '../progress.js';
@@ -65,8 +67,14 @@ export function register(program: Command): void {
       // A NaN query failed only at the search, after the index had loaded (minutes for a large one).
       checkVectors(q.data, q.d, `queries in ${flags.queries}`);
       const knobs = { efSearch: flags.efSearch, nprobe: flags.nprobe };
+      // A GPU returns at most its merge list a query (1024 on some adapters): --backend auto takes
+      // WASM for a larger -k before loading, and --backend gpu refuses before loading.
+      const limit = info.backends.includes('gpu') && flags.backend !== 'wasm' ? await gpuResultLimit() : undefined;
+      const gpuFallsShort = limit !== undefined && flags.k > limit && info.ntotal > limit;
+      if (gpuFallsShort && (flags.backend === 'gpu' || !info.backends.includes('wasm'))) throw kLimitError(flags.k, limit, info.backends.includes('wasm'));
+      const why = gpuFallsShort ? `the GPU returns at most ${limit} results a query, fewer than -k ${flags.k}: searching on wasm instead (-k ${limit} keeps the GPU)` : undefined;
       const index = await readIndex(flags.index, {
-        backend: flags.backend,
+        backend: gpuFallsShort ? 'wasm' : flags.backend,
         precision: flags.precision,
         gpuMemory: flags.gpuMemory,
         allowExperimental: flags.allowExperimental,
@@ -79,15 +87,26 @@ export function register(program: Command): void {
       for (const note of unusedOptions(flags, index)) say(note);
       let result: SearchResult;
       try {
+        // The library's own refusal names its backend option, not the CLI flag.
+        const loadedLimit = topkLimit(index);
+        if (loadedLimit !== undefined && flags.k > loadedLimit) throw kLimitError(flags.k, loadedLimit, info.backends.includes('wasm'));
         const t0 = performance.now();
         result = await index.search(q.data, flags.k, knobs);
         const ms = performance.now() - t0;
-        say(`${q.n} queries, k=${flags.k}, on ${describe(index)}: ${ms.toFixed(1)} ms (${((q.n / ms) * 1000).toFixed(0)} queries/s)`);
+        say(`${q.n} queries, k=${flags.k}, on ${describe(index)}${why ? ` (${why})` : ''}: ${ms.toFixed(1)} ms (${((q.n / ms) * 1000).toFixed(0)} queries/s)`);
       } finally {
         await index.dispose();
       }
       await writeOut(flags.json ? toJson(result) : toText(result, index.metric));
     });
+}
+
+/** -k above what the GPU returns a query, naming the CLI's fixes. */
+function kLimitError(k: number, limit: number, wasm: boolean): TesseraError {
+  return new TesseraError(
+    'INVALID_ARGUMENT',
+    `-k ${k} is more than the GPU returns per query (${limit}): pass -k ${limit} or less${wasm ? `, or --backend wasm (exact too, -k up to ${MAX_K})` : ''}`,
+  );
 }
 
 /**

@@ -1,0 +1,46 @@
+/**
+ * `tessera search -k` above what the GPU returns a query (1024 on lavapipe): --backend auto searches
+ * on WASM, chosen before loading and said on the line naming the backend; --backend gpu refuses
+ * naming the CLI's flags (the library's hint named its backend 'wasm', not --backend wasm).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import '../../src/node.js';
+import { register } from '../../src/cli/commands/search.js';
+import { indexFactory } from '../../src/core/factory.js';
+import { gpuResultLimit } from '../../src/gpu/flat-shard.js';
+import { writeVectors } from '../../src/io/vectors.js';
+import { runCommand } from '../helpers/cli.js';
+import { gpuForTests } from '../helpers/gpu.js';
+
+const D = 4;
+const N = 1100;
+const tmp = mkdtempSync(join(tmpdir(), 'tessera-search-k-limit-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+describe('tessera search -k above the GPU limit', async () => {
+  const hasGpu = await gpuForTests('tessera search -k above the GPU limit');
+  it.skipIf(!hasGpu)('--backend auto searches on wasm saying why; --backend gpu refuses naming -k and --backend wasm', async () => {
+    const limit = (await gpuResultLimit())!;
+    expect(limit).toBeLessThan(N); // else this adapter has no limit to cross at this size
+    let seed = 7;
+    const x = Float32Array.from({ length: N * D }, () => ((seed = (Math.imul(seed, 1103515245) + 12345) & 0x7fffffff) / 2 ** 31) - 0.5);
+    const flat = await indexFactory(D, 'Flat', 'ip', { backend: 'wasm', threads: 1 });
+    await flat.add(x);
+    await flat.save(join(tmp, 'flat.index'));
+    await flat.dispose();
+    await writeVectors(join(tmp, 'q.npy'), x.slice(0, D), D);
+    const args = ['search', '--index', join(tmp, 'flat.index'), '--queries', join(tmp, 'q.npy'), '-k', String(N), '--json'];
+
+    const seen = { stderr: '' };
+    const out = JSON.parse(await runCommand(register, [...args, '--threads', '1'], seen)) as { labels: number[][] };
+    expect(out.labels[0]).toHaveLength(N);
+    expect(new Set(out.labels[0]).size).toBe(N);
+    expect(seen.stderr).toMatch(new RegExp(`on wasm \\(.*\\) \\(the GPU returns at most ${limit} results a query, fewer than -k ${N}: searching on wasm instead \\(-k ${limit} keeps the GPU\\)\\)`));
+
+    const refused = runCommand(register, [...args, '--backend', 'gpu'], { stderr: '' });
+    await expect(refused).rejects.toThrow(new RegExp(`^-k ${N} is more than the GPU returns per query \\(${limit}\\): pass -k ${limit} or less, or --backend wasm`));
+  });
+});
