@@ -424,6 +424,8 @@ export class WasmIvfIndex implements Index {
       const dp = A.alloc(bm * 4);
       const fp = A.alloc(bm * 4);
       try {
+        // From 0: a large add's first batch was not shown, nor counted in the phase's time.
+        this.onProgress?.({ phase: 'adding', done: 0, total: n, unit: 'vectors' });
         for (let i0 = 0; i0 < n; i0 += batch) {
           const m = Math.min(batch, n - i0);
           A.f32(xp, m * d).set(x.subarray(i0 * d, (i0 + m) * d));

@@ -15,6 +15,7 @@ import { amount, duration, progressBars, say, slowStep } from '../../src/cli/pro
 import type { ProgressEvent } from '../../src/core/types.js';
 import { buildIndex } from '../../src/encoder/build-index.js';
 import { Encoder } from '../../src/encoder/encoder.js';
+import { indexFactory } from '../../src/core/factory.js';
 import { readIndex } from '../../src/io/read-index.js';
 import { kmeans } from '../../src/wasm/kmeans.js';
 
@@ -253,5 +254,23 @@ describe('build of a trained or graph index', () => {
     const phases = events.map((e) => e.phase).filter((p, i, all) => p !== all[i - 1]);
     expect(phases.slice(-2)).toEqual(['adding vectors', 'writing index']);
     expect(events.at(-1)).toEqual({ phase: 'writing index', done: 1, total: 1, unit: 'files' });
+  });
+});
+
+describe('IVF add', () => {
+  it('reports from 0 vectors, not from the end of its first batch', async () => {
+    const d = 4;
+    const x = new Float32Array(2000 * d).map((_, i) => Math.sin(i * 0.37));
+    const events: string[] = [];
+    const index = await indexFactory(d, 'IVF4,Flat', 'l2', { backend: 'wasm', threads: 1, onProgress: (e) => events.push(`${e.phase} ${e.done}/${e.total}`) });
+    try {
+      await index.train(x);
+      events.length = 0;
+      await index.add(x);
+      expect(events[0]).toBe('adding 0/2000');
+      expect(events.at(-1)).toBe('adding 2000/2000');
+    } finally {
+      await index.dispose();
+    }
   });
 });
