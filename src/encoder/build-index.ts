@@ -28,7 +28,7 @@ import { hostname } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { TesseraError, formatBytes } from '../core/errors.js';
-import { defaultTrainSize, indexFactory, parseFactoryString, type IndexSpec } from '../core/factory.js';
+import { defaultTrainSize, factoryDescription, indexFactory, parseFactoryString, type IndexSpec } from '../core/factory.js';
 import type { ProgressCallback } from '../core/types.js';
 import { lineNumbersOf, NON_UTF8_LISTED, nonUtf8Note, openCorpus, type Corpus } from '../io/corpus.js';
 import { writeFlatIndex } from '../io/faiss/flat.js';
@@ -418,8 +418,9 @@ async function waitForTakeover(out: string, takeover: string): Promise<void> {
 
 export async function buildIndex(opts: BuildOptions): Promise<BuildResult> {
   const say = opts.say ?? (() => {});
-  const indexType = opts.indexType ?? 'Flat';
-  const spec = parseFactoryString(indexType);
+  const spec = parseFactoryString(opts.indexType ?? 'Flat');
+  // The file is named after it: "IVF8, SQ8" as typed named it "IVF8, SQ8.index".
+  const indexType = factoryDescription(spec);
   const batch = opts.batch ?? 64;
   if (!Number.isInteger(batch) || batch < 1) throw new TesseraError('INVALID_ARGUMENT', `--batch must be a positive integer, got ${opts.batch}`);
 

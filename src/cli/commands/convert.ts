@@ -12,7 +12,7 @@
 import { stat } from 'node:fs/promises';
 import { type Command, InvalidArgumentError } from 'commander';
 import { TesseraError } from '../../core/errors.js';
-import { defaultTrainSize, indexFactory, parseFactoryString } from '../../core/factory.js';
+import { defaultTrainSize, factoryDescription, indexFactory, parseFactoryString } from '../../core/factory.js';
 import { checkFileRows } from '../../core/validate.js';
 import type { ByteSource, Index, Metric, ProgressCallback } from '../../core/types.js';
 import { ByteReader } from '../../io/byte-reader.js';
@@ -213,6 +213,8 @@ async function checkOutWritable(output: string): Promise<void> {
 export async function convertIndex(o: ConvertOptions): Promise<ConvertResult> {
   const t0 = performance.now();
   const spec = parseFactoryString(o.indexType);
+  // Reported and built as FAISS spells it: "IVF8, SQ8" as typed was reported so.
+  const indexType = factoryDescription(spec);
   const ignored = unusedOptions(o, spec.kind);
   await checkOutIsNotInput(o.input, o.output);
   // A convert killed while writing (kill -9, the OOM killer in a large build) left its hidden temp
@@ -258,19 +260,19 @@ export async function convertIndex(o: ConvertOptions): Promise<ConvertResult> {
         }),
     };
     // with the threads the build gets: an HNSW instance keeps a visited byte per vector for each
-    const shard = needsShards(o.indexType, d, n, { shardBytes: o.shardBytes, threads: o.threads });
+    const shard = needsShards(indexType, d, n, { shardBytes: o.shardBytes, threads: o.threads });
     if (shard && spec.kind === 'hnsw') {
       // HNSW shards are separate graphs (src/wasm/shards.ts): fine in memory, but one FAISS file holds one graph
-      throw new TesseraError('UNSUPPORTED', `${o.indexType} over ${n} vectors of d=${d} needs more than one 4 GiB WebAssembly memory, i.e. several graphs, which one FAISS HNSW file cannot hold: use --index-type IVF4096,SQ8 (or SQ8), or build it in memory with shardedIndex`);
+      throw new TesseraError('UNSUPPORTED', `${indexType} over ${n} vectors of d=${d} needs more than one 4 GiB WebAssembly memory, i.e. several graphs, which one FAISS HNSW file cannot hold: use --index-type IVF4096,SQ8 (or SQ8), or build it in memory with shardedIndex`);
     }
-    index = shard ? shardedIndex(d, o.indexType, metric, { ...opts, shardBytes: o.shardBytes, expectedVectors: n }) : await indexFactory(d, o.indexType, metric, opts);
+    index = shard ? shardedIndex(d, indexType, metric, { ...opts, shardBytes: o.shardBytes, expectedVectors: n }) : await indexFactory(d, indexType, metric, opts);
     let trainRows = 0;
     if (spec.kind === 'ivf' || spec.kind === 'sq') {
       const want = o.trainSize ?? defaultTrainSize(spec);
       if (spec.kind === 'ivf' && Math.min(want, n) < spec.nlist) {
         // Name what is short: the input, or the sample (--train-size, or the 262144 cap past nlist 262144).
         const short = n < spec.nlist ? `${o.input} has ${n}: use a smaller nlist` : `the sample is ${want} (--train-size): pass --train-size ${spec.nlist} or more, or use a smaller nlist`;
-        throw new TesseraError('INVALID_ARGUMENT', `${o.indexType} needs at least nlist = ${spec.nlist} vectors to train, ${short} (FAISS recommends 39 x nlist or more)`);
+        throw new TesseraError('INVALID_ARGUMENT', `${indexType} needs at least nlist = ${spec.nlist} vectors to train, ${short} (FAISS recommends 39 x nlist or more)`);
       }
       const sample = await sampleRows(input, want, o.onProgress);
       trainRows = sample.length / d;
@@ -300,7 +302,7 @@ export async function convertIndex(o: ConvertOptions): Promise<ConvertResult> {
     await index.save(o.output);
     o.onProgress?.({ phase: 'writing index', done: 1, total: 1, unit: 'files' });
     const shards = 'shardCount' in index ? (index as { shardCount: number }).shardCount : 1;
-    return { d, ntotal: index.ntotal, metric, description: o.indexType, shards, trainRows, seconds: (performance.now() - t0) / 1000, ignored };
+    return { d, ntotal: index.ntotal, metric, description: indexType, shards, trainRows, seconds: (performance.now() - t0) / 1000, ignored };
   } finally {
     await index?.dispose();
     await source.close();
