@@ -258,7 +258,15 @@ export class Encoder implements TextEncoder {
   private readonly running = new Set<Promise<Float32Array>>();
 
   private async encodeNow(texts: readonly string[], opts: { prefix?: TextPrefix }): Promise<Float32Array> {
-    if (!Array.isArray(texts)) throw new TesseraError('INVALID_ARGUMENT', 'texts must be an array of strings');
+    if (!Array.isArray(texts)) {
+      // A single string is the usual slip (encode(text)): say how to pass it.
+      throw new TesseraError(
+        'INVALID_ARGUMENT',
+        typeof texts === 'string'
+          ? 'texts must be an array of strings, got a single string: wrap it, encode([text]) (its row is then result.subarray(0, encoder.dim))'
+          : `texts must be an array of strings, got ${texts === null ? 'null' : typeof texts}`,
+      );
+    }
     const prefix = opts.prefix ?? 'query';
     if (prefix !== 'query' && prefix !== 'passage' && prefix !== 'none') {
       throw new TesseraError('INVALID_ARGUMENT', `prefix must be 'query', 'passage' or 'none', got ${JSON.stringify(prefix)}`);

@@ -19,8 +19,15 @@ import { vectorFormatOf, writeVectors } from '../../io/vectors.js';
 import { intOption, MAX_THREADS, maxTextCharsOption, poolingOption, writeOut } from '../options.js';
 import { duration, progressBars, say, slowStep } from '../progress.js';
 
-/** T.json: a JSON array of strings; T.jsonl: see jsonlTexts; anything else: one text a line (a trailing newline ends the last). */
+/** T.json: a JSON array of strings; T.jsonl: see jsonlTexts; .csv/.tsv refused; anything else: one text a line (a trailing newline ends the last). */
 export async function readTexts(path: string): Promise<string[]> {
+  // Read as lines, a table's header was encoded as a text and each row with its other columns and separators.
+  if (/\.(csv|tsv)$/i.test(path)) {
+    throw new TesseraError(
+      'INVALID_ARGUMENT',
+      `--texts ${path}: a .csv or .tsv table is not read (its header line and other columns would be encoded as text): save the column of texts as a .txt file, one text a line and no header, or as a .json array of strings, or a .jsonl of strings`,
+    );
+  }
   let raw: string;
   try {
     raw = await readFile(path, 'utf8');
@@ -105,7 +112,7 @@ export function register(program: Command): void {
     .command('encode')
     .description('encode texts with a model folder (Hugging Face layout, ONNX): vectors as JSON or a vector file (--out), or a summary to check the folder')
     .requiredOption('--model <dir>', 'model folder: tokenizer.json or vocab.txt, config.json, onnx/model.onnx or model.onnx')
-    .requiredOption('--texts <file>', 'T.json (array of strings), T.jsonl (a string or a {"contents"} / {"title", "text"} row a line) or T.txt (one text a line)')
+    .requiredOption('--texts <file>', 'T.json (array of strings), T.jsonl (a string or a {"contents"} / {"title", "text"} row a line) or T.txt (one text a line; .csv and .tsv are refused)')
     .addOption(new Option('--prefix <p>', "which prefix to add (e5: 'query: ' / 'passage: '; none: the text as is)").choices(['query', 'passage', 'none']).default('query'))
     .option('--json', 'print {"embeddings": [[...]]} on stdout')
     .option('--out <file>', 'write the vectors to a .npy, .fvecs or .f32 file (what tessera search --queries reads), atomically')
