@@ -157,8 +157,28 @@ export function abortableBatch(workPerQuery: number): number {
  */
 export async function checkAbort(signal: AbortSignal | undefined, pause: boolean): Promise<void> {
   if (!signal) return;
-  if (pause && !signal.aborted) await new Promise((resolve) => setTimeout(resolve, 0));
+  if (pause && !signal.aborted) await yieldToEventLoop();
   signal.throwIfAborted();
+}
+
+/**
+ * Lets timers, I/O and (in a page) input and a repaint run, then resumes. Not setTimeout(0): Node
+ * waits 1 ms and browsers 4 ms once timeouts nest (a pause every 50 ms of work cost 2% and 8%);
+ * setImmediate (Node, Bun) and a MessageChannel message (browsers, Deno) are not clamped.
+ * scheduler.yield() is not used either: its continuation runs ahead of timers, which starved a 10 ms
+ * interval in Chromium.
+ */
+export function yieldToEventLoop(): Promise<void> {
+  if (typeof setImmediate === 'function') return new Promise((resolve) => setImmediate(resolve));
+  if (typeof MessageChannel !== 'function') return new Promise((resolve) => setTimeout(resolve, 0));
+  return new Promise((resolve) => {
+    const { port1, port2 } = new MessageChannel();
+    port1.onmessage = () => {
+      port1.close();
+      resolve();
+    };
+    port2.postMessage(null);
+  });
 }
 
 /** Native work on the calling thread between two pauses of a long operation (see breather). */
@@ -175,7 +195,7 @@ export function breather(): () => Promise<void> {
   let since = performance.now();
   return async () => {
     if (performance.now() - since < BREATHE_MS) return;
-    await new Promise((resolve) => setTimeout(resolve, 0));
+    await yieldToEventLoop();
     since = performance.now();
   };
 }
