@@ -222,6 +222,8 @@ export class GpuFlatIndex implements Index {
       throw e;
     }
     const trainedHere = this.precision === 'int8' && !this.sq;
+    // encode raises it for values the codes clamp: a failed add's values must not bound later searches.
+    const rowMaxBefore = this.int8RowMax.slice();
     if (trainedHere) {
       this.sq = trainSq(x, n, this.d);
       await Promise.all(this.shards.map((s) => s.setSq(this.sq!.vmin, this.sq!.step)));
@@ -247,6 +249,7 @@ export class GpuFlatIndex implements Index {
       // would leave those rows numbered again by the next add. Devices that took theirs give them back.
       await Promise.all(runs.map((r) => this.shards[r.shard]!.truncate(r.local))).catch(() => undefined);
       this.plan = planBefore;
+      this.int8RowMax = rowMaxBefore;
       if (trainedHere) this.sq = undefined;
       throw e;
     }

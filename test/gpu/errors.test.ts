@@ -113,6 +113,29 @@ describe.skipIf(!hasGpu)('gpu errors', () => {
     }
   });
 
+  it('int8: an add the device refuses leaves the score bound as it was: a value out of the codes\' range in it does not refuse later searches', async () => {
+    const spy: GpuSpy = { buffers: [] };
+    const gpu = wrapGpu((await resolveGpu())!, spy);
+    const d = 16;
+    const base = clusteredVectors(150, d, 8, 41);
+    const index = await GpuFlatIndex.create(d, 'ip', { gpu, precision: 'int8', maxTileBytes: 16 * 100, debugPoison: true });
+    try {
+      await index.add(base.subarray(0, 100 * d));
+      const huge = randomVectors(50, d, 42);
+      huge[0] = 1e36;
+      spy.oomLabel = /base tile/;
+      expect(await index.add(huge).catch((e: unknown) => e)).toMatchObject({ code: 'OUT_OF_MEMORY' });
+      spy.oomLabel = undefined;
+      await index.add(base.subarray(100 * d));
+      const q = clusteredVectors(2, d, 8, 43);
+      q[0] = 1000;
+      const got = await index.search(q, 5);
+      expect(Array.from(got.labels)).toEqual(Array.from(bruteForce(base, q, d, 5, 'ip').labels).map(BigInt));
+    } finally {
+      await index.dispose();
+    }
+  });
+
   it('an add one device refuses after another took its rows adds nothing: the next add numbers its rows after the index\'s, not over the first device\'s', async () => {
     const spy: GpuSpy = { buffers: [] };
     const real = (await resolveGpu())!;
