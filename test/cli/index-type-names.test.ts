@@ -45,8 +45,10 @@ describe('--index-type as typed, with spaces', () => {
   it('convert reports the normalised type', async () => {
     const input = join(root, 'in.f32');
     writeFileSync(input, new Uint8Array(new Float32Array(64 * 4).map((_, i) => Math.sin(i)).buffer));
-    const r = await convertIndex({ input, output: join(root, 'out.index'), indexType: 'IVF2, SQ8', dim: 4, threads: 1, say: () => {} });
+    const phases = new Set<string>();
+    const r = await convertIndex({ input, output: join(root, 'out.index'), indexType: 'IVF2, SQ8', dim: 4, threads: 1, say: () => {}, onProgress: (e) => phases.add(e.phase) });
     expect(r.description).toBe('IVF2,SQ8');
+    expect(phases).toContain('adding to IVF2,SQ8');
     const hnsw = await convertIndex({ input, output: join(root, 'hnsw.index'), indexType: 'HNSW16,Flat', dim: 4, threads: 1, say: () => {} });
     expect(hnsw.description).toBe('HNSW16');
   });

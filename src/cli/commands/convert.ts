@@ -243,7 +243,7 @@ export async function convertIndex(o: ConvertOptions): Promise<ConvertResult> {
     // counted as a phase of its own, a bar (a log line) per chunk that restarted at 0 and an add phase
     // 'done in 0.00 s'; those events carry on the add's count instead.
     let done = 0;
-    const addPhase = `adding to ${o.indexType}`;
+    const addPhase = `adding to ${indexType}`;
     const opts = {
       backend: 'wasm' as const,
       threads: o.threads,
