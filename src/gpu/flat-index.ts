@@ -224,16 +224,16 @@ export class GpuFlatIndex implements Index {
     const trainedHere = this.precision === 'int8' && !this.sq;
     // encode raises it for values the codes clamp: a failed add's values must not bound later searches.
     const rowMaxBefore = this.int8RowMax.slice();
-    if (trainedHere) {
-      this.sq = trainSq(x, n, this.d);
-      await Promise.all(this.shards.map((s) => s.setSq(this.sq!.vmin, this.sq!.step)));
-    }
     // Contiguous runs, topping shards up towards an even share of the new total; a load fills them
     // to their final rows (expectedRows), so an early chunk's share gives the last shard none ahead.
     const share = Math.ceil((this.total + n) / this.shards.length);
     const runs: Run[] = [];
     let done = 0;
     try {
+      if (trainedHere) {
+        this.sq = trainSq(x, n, this.d);
+        await Promise.all(this.shards.map((s) => s.setSq(this.sq!.vmin, this.sq!.step)));
+      }
       for (let s = 0; s < this.shards.length && done < n; s++) {
         const shard = this.shards[s]!;
         const take = s === this.shards.length - 1 ? n - done : Math.min(n - done, Math.max(0, (shard.expectedRows ?? share) - shard.ntotal));

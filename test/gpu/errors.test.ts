@@ -136,6 +136,26 @@ describe.skipIf(!hasGpu)('gpu errors', () => {
     }
   });
 
+  it('int8: a first add whose SQ parameters the device refuses adds nothing: the next add trains them again', async () => {
+    const spy: GpuSpy = { buffers: [] };
+    const gpu = wrapGpu((await resolveGpu())!, spy);
+    const d = 16;
+    const base = clusteredVectors(200, d, 8, 44);
+    const q = clusteredVectors(4, d, 8, 45);
+    const index = await GpuFlatIndex.create(d, 'ip', { gpu, precision: 'int8', debugPoison: true });
+    try {
+      spy.oomLabel = /sq params/;
+      expect(await index.add(randomVectors(50, d, 46).map((v) => v * 100)).catch((e: unknown) => e)).toMatchObject({ code: 'OUT_OF_MEMORY' });
+      expect(index.ntotal).toBe(0);
+      spy.oomLabel = undefined;
+      await index.add(base);
+      const got = await index.search(q, 5);
+      expect(Array.from(got.labels)).toEqual(Array.from(bruteForce(base, q, d, 5, 'ip').labels).map(BigInt));
+    } finally {
+      await index.dispose();
+    }
+  });
+
   it('an add one device refuses after another took its rows adds nothing: the next add numbers its rows after the index\'s, not over the first device\'s', async () => {
     const spy: GpuSpy = { buffers: [] };
     const real = (await resolveGpu())!;
