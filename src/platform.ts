@@ -104,3 +104,18 @@ export async function openSink(target: string | ByteSink): Promise<ByteSink> {
   }
   return target;
 }
+
+/**
+ * Opens `target` (openSink), has `write` fill it and closes it. If `write` throws, the sink's
+ * abort() runs first (a path's removes its temp file, so the target is left as it was).
+ */
+export async function writeToTarget(target: string | ByteSink, write: (sink: ByteSink) => Promise<void>): Promise<void> {
+  const sink = await openSink(target);
+  try {
+    await write(sink);
+  } catch (e) {
+    await (sink as { abort?: () => Promise<void> }).abort?.();
+    throw e;
+  }
+  await sink.close();
+}

@@ -7,7 +7,7 @@
 import { formatBytes, TesseraError } from '../core/errors.js';
 import type { ByteSink, ByteSource } from '../core/types.js';
 import { MAX_DIMENSION } from '../core/validate.js';
-import { openSink, openSource } from '../platform.js';
+import { openSource, writeToTarget } from '../platform.js';
 import { ByteReader, bytesOf } from './byte-reader.js';
 import { DEFAULT_CHUNK_BYTES, type RowChunk, type StreamRowsOptions, streamRows } from './faiss/flat.js';
 
@@ -287,8 +287,7 @@ export async function writeVectors(target: string | ByteSink, data: Float32Array
     throw new TesseraError('INVALID_ARGUMENT', `vectors of length ${data.length} are not rows of dimension ${d}`);
   }
   const n = data.length / d;
-  const sink = await openSink(target);
-  try {
+  await writeToTarget(target, async (sink) => {
     if (fmt === 'npy') {
       let dict = `{'descr': '<f4', 'fortran_order': False, 'shape': (${n}, ${d}), }`;
       // NumPy pads the header with spaces so the data starts on a 64-byte boundary, ending in "\n".
@@ -318,9 +317,5 @@ export async function writeVectors(target: string | ByteSink, data: Float32Array
         await sink.write(chunk);
       }
     }
-  } catch (e) {
-    await (sink as { abort?: () => Promise<void> }).abort?.();
-    throw e;
-  }
-  await sink.close();
+  });
 }

@@ -20,7 +20,7 @@ import { MAX_K, checkDimension, checkFileRows, checkMetric, checkScoreRange, che
 import { ByteReader, sourceLabel } from '../io/byte-reader.js';
 import { streamFlatRows } from '../io/faiss/flat.js';
 import { checkHnswGraph, HNSW_FLAT_FOURCC, type HnswGraph, type HnswLayout, readHnswLayout, readHnswNeighbors, writeHnswFlatTo } from '../io/faiss/hnsw.js';
-import { openSink } from '../platform.js';
+import { writeToTarget } from '../platform.js';
 import { instanceHeadroom, MAX_MEMORY_BYTES, WasmHeap } from './module.js';
 import { type DedicatedOptions, type WorkerPool, abortableBatch, acquirePool, breather, checkAbort, threadPlan } from './worker-pool.js';
 
@@ -618,14 +618,7 @@ export class WasmHnswIndex implements Index {
   async save(target: string | ByteSink): Promise<void> {
     this.live();
     const graph = this.graph();
-    const sink = await openSink(target);
-    try {
-      await writeHnswFlatTo(sink, this.d, this.metric, graph, this.heap.f32RowChunks(() => this.ptr('vectors'), this.d, graph.levels.length));
-    } catch (e) {
-      await (sink as { abort?: () => Promise<void> }).abort?.();
-      throw e;
-    }
-    await sink.close();
+    await writeToTarget(target, (sink) => writeHnswFlatTo(sink, this.d, this.metric, graph, this.heap.f32RowChunks(() => this.ptr('vectors'), this.d, graph.levels.length)));
   }
 
   async dispose(): Promise<void> {

@@ -11,7 +11,7 @@ import { type IndexOptions, type IndexSpec, registerIndexType } from '../core/fa
 import { emptyResult } from '../core/topk.js';
 import type { ByteSink, ByteSource, Index, Metric, ProgressCallback, SearchOptions, SearchResult } from '../core/types.js';
 import { checkFileRows, checkScoreRange, checkSearch, checkVectors, describeArg, raiseDimMaxima } from '../core/validate.js';
-import { openSink } from '../platform.js';
+import { writeToTarget } from '../platform.js';
 import { ByteReader, sourceLabel } from '../io/byte-reader.js';
 import { encodeIvfHead, IVF_FLAT_FOURCC, IVF_SQ_FOURCC, type IvfLayout, readIvfLayout } from '../io/faiss/ivf.js';
 import { kmeans, NativeAssigner, randomPermutation, seededRandom } from './kmeans.js';
@@ -525,8 +525,7 @@ export class WasmIvfIndex implements Index {
 
   async save(target: string | ByteSink): Promise<void> {
     this.live();
-    const sink = await openSink(target);
-    try {
+    await writeToTarget(target, async (sink) => {
       const L = this.lists;
       await sink.write(
         encodeIvfHead({
@@ -555,11 +554,7 @@ export class WasmIvfIndex implements Index {
         for (let i = 0; i < size; i++) ids[i] = BigInt(src[i]!);
         await sink.write(new Uint8Array(ids.buffer));
       }
-    } catch (e) {
-      await (sink as { abort?: () => Promise<void> }).abort?.();
-      throw e;
-    }
-    await sink.close();
+    });
   }
 
   /** Internal: the lists (for loaders and shards). */

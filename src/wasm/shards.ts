@@ -18,7 +18,7 @@ import { factoryDescription, type IndexOptions, parseFactoryString } from '../co
 import { emptyResult, mergeResults, offsetLabels } from '../core/topk.js';
 import type { ByteSink, ByteSource, Index, Metric, SearchOptions, SearchResult } from '../core/types.js';
 import { checkDimension, checkMetric, checkSearch, checkVectors, describeArg } from '../core/validate.js';
-import { openSink } from '../platform.js';
+import { writeToTarget } from '../platform.js';
 import { ByteReader, sourceLabel } from '../io/byte-reader.js';
 import { encodeIvfHead, IVF_FLAT_FOURCC, IVF_SQ_FOURCC, type IvfLayout } from '../io/faiss/ivf.js';
 import { encodeSqFileHeader, type SqLayout } from '../io/faiss/sq.js';
@@ -389,8 +389,7 @@ export class ShardedIndex implements Index {
     if (s.kind === 'hnsw') {
       throw new TesseraError('UNSUPPORTED', `a sharded ${this.description} index is ${this.shards.length} separate graphs, which one FAISS HNSW file cannot hold: save each shard (shard(i).save) or convert to IVF/SQ8`);
     }
-    const sink = await openSink(target);
-    try {
+    await writeToTarget(target, async (sink) => {
       if (s.kind === 'sq') {
         await sink.write(encodeSqFileHeader(this.d, this.ntotal, this.metric, this.codec?.trained ?? new Float32Array(0)));
         for (const sh of this.shards) {
@@ -431,11 +430,7 @@ export class ShardedIndex implements Index {
           }
         }
       }
-    } catch (e) {
-      await (sink as { abort?: () => Promise<void> }).abort?.();
-      throw e;
-    }
-    await sink.close();
+    });
   }
 
   async dispose(): Promise<void> {

@@ -10,7 +10,7 @@ import { type IndexOptions, type IndexSpec, registerIndexType } from '../core/fa
 import { concatResults, emptyResult, mergeResults } from '../core/topk.js';
 import type { ByteSink, ByteSource, Index, Metric, ProgressCallback, SearchOptions, SearchResult } from '../core/types.js';
 import { checkSearch, checkVectors } from '../core/validate.js';
-import { openSink } from '../platform.js';
+import { writeToTarget } from '../platform.js';
 import { ByteReader, sourceLabel } from '../io/byte-reader.js';
 import { encodeSqFileHeader, readSqLayout, SQ_FOURCC, type SqLayout } from '../io/faiss/sq.js';
 import { checkMemoryLimit, compiledModule, growWithSlack, SpanAllocator, type WasmHeap } from './module.js';
@@ -563,17 +563,12 @@ export class WasmSqIndex implements Index {
   async save(target: string | ByteSink): Promise<void> {
     this.live();
     const trained = this.codec?.trained ?? new Float32Array(0);
-    const sink = await openSink(target);
-    try {
+    await writeToTarget(target, async (sink) => {
       await sink.write(encodeSqFileHeader(this.d, this.ntotal, this.metric, trained));
       const step = 16 << 20;
       const total = this.ntotal * this.d;
       for (let o = 0; o < total; o += step) await sink.write(this.codes().slice(o, Math.min(total, o + step)));
-    } catch (e) {
-      await (sink as { abort?: () => Promise<void> }).abort?.();
-      throw e;
-    }
-    await sink.close();
+    });
   }
 
   async dispose(): Promise<void> {

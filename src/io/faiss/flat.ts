@@ -9,7 +9,7 @@
  */
 import { TesseraError } from '../../core/errors.js';
 import type { ByteSink, ByteSource, Metric, ProgressCallback } from '../../core/types.js';
-import { openSink, openSource } from '../../platform.js';
+import { openSource, writeToTarget } from '../../platform.js';
 import { ByteReader, bytesOf, float32View } from '../byte-reader.js';
 import {
   encodeIndexHeader,
@@ -253,14 +253,7 @@ export async function writeFlatIndex(
   rows: RowsInput,
   opts: { onProgress?: ProgressCallback; phase?: string } = {},
 ): Promise<void> {
-  const sink = await openSink(target);
-  try {
-    await writeFlatTo(sink, d, metric, ntotal, rows, opts);
-  } catch (e) {
-    await (sink as { abort?: () => Promise<void> }).abort?.();
-    throw e;
-  }
-  await sink.close();
+  await writeToTarget(target, (sink) => writeFlatTo(sink, d, metric, ntotal, rows, opts));
 }
 
 function flatInfo(layout: FlatLayout): FaissFileInfo {
