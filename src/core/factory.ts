@@ -116,9 +116,11 @@ function parseIndexStages(stages: string[]): Parsed {
     const M = hnsw[1] === '' ? 32 : Number(hnsw[1]);
     const name = `HNSW${M}`;
     if (M < 2 || M > 512) return refuse(`stage "${first}" needs M in [2, 512]`, `HNSW${Math.min(Math.max(M, 2), 512)}`);
-    const storage = hnsw[2] ?? second;
-    const extra = hnsw[2] === undefined ? third : second;
-    if (hnsw[2] !== undefined && second !== undefined) return refuse(`stage "${second}" cannot follow "${first}"`, name);
+    // storage after '_' ("HNSW32_Flat"); FAISS reads an empty one ("HNSW32_") as Flat
+    const joined = hnsw[2] === '' ? 'Flat' : hnsw[2];
+    const storage = joined ?? second;
+    const extra = joined === undefined ? third : second;
+    if (joined !== undefined && second !== undefined) return refuse(`stage "${second}" cannot follow "${first}"`, name);
     if (storage !== undefined && storage !== 'Flat') {
       return refuse(`"${storage}" storage under HNSW (FAISS IndexHNSWSQ/PQ) is not supported: tessera's HNSW stores float32 vectors (HNSW<M>,Flat)`, name);
     }

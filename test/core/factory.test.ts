@@ -18,6 +18,7 @@ describe('factory strings', () => {
     ['HNSW', { kind: 'hnsw', M: 32 }],
     ['HNSW,Flat', { kind: 'hnsw', M: 32 }],
     ['HNSW16_Flat', { kind: 'hnsw', M: 16 }],
+    ['HNSW16_', { kind: 'hnsw', M: 16 }],
     ['IVF4096,Flat', { kind: 'ivf', nlist: 4096, storage: 'flat' }],
     ['IVF1024, SQ8', { kind: 'ivf', nlist: 1024, storage: 'sq8' }],
     ['SQ8', { kind: 'sq', bits: 8 }],
@@ -99,7 +100,7 @@ describe('factory strings against faiss.index_factory', () => {
   // Each string FAISS and tessera both take: tessera's index, saved and read back by FAISS, is the
   // class FAISS's factory builds, with its parameters (M, efConstruction, efSearch, nlist, nprobe,
   // quantizer type, metric).
-  const strings = ['Flat', 'HNSW', 'HNSW,Flat', 'HNSW16', 'HNSW8_Flat', 'IVF4,Flat', 'IVF4,SQ8', 'SQ8'];
+  const strings = ['Flat', 'HNSW', 'HNSW,Flat', 'HNSW16', 'HNSW8_Flat', 'HNSW8_', 'IVF4,Flat', 'IVF4,SQ8', 'SQ8'];
   const script = `
 import faiss, json, sys
 def props(owner):
