@@ -10,13 +10,14 @@ import { TesseraError, formatBytes, isTesseraError } from '../core/errors.js';
 import type { BackendChoice, Index, ProgressCallback } from '../core/types.js';
 import { Encoder } from '../encoder/encoder.js';
 import { gpuAvailable } from '../gpu/device.js';
+import { gpuResultLimit } from '../gpu/flat-shard.js';
 import type { EncoderOptions } from '../encoder/encoder.js';
 import type { Pooling } from '../encoder/pooling.js';
 import type { ExecutionProviderChoice } from '../encoder/runtime.js';
 import type { TextEncoder } from '../encoder/types.js';
 import { cachedOffsetTablePath, checkCorpusFile, nonUtf8Note, openCorpus } from '../io/corpus.js';
 import { inspectIndex, readIndex } from '../io/read-index.js';
-import { startService, topkLimit } from './service.js';
+import { startService } from './service.js';
 import type { RunningService, ServiceOptions } from './service.js';
 
 export type Precision = 'auto' | 'f32' | 'f16' | 'int8';
@@ -144,15 +145,18 @@ export async function serveFiles(opts: ServeFilesOptions): Promise<RunningServic
         onProgress: opts.onProgress,
         onNotice: (m) => (loaded ? say(m) : notices.push(m)),
       });
-    let index = await read(backend ?? opts.backend ?? 'auto');
+    let on: BackendChoice = backend ?? opts.backend ?? 'auto';
     // --backend auto picks the GPU when there is one; one that returns fewer results a query than
-    // --max-topk would be refused (the whole start failed after the load): the CPU serves instead.
-    const limit = topkLimit(index);
-    if (backend === undefined && (opts.backend ?? 'auto') === 'auto' && limit !== undefined && maxTopk > limit && info.backends.includes('wasm')) {
-      await index.dispose();
-      notices.push(`the GPU returns at most ${limit} results a query, fewer than --max-topk ${maxTopk}: serving on wasm instead (--max-topk ${limit} keeps the GPU)`);
-      index = await read('wasm');
+    // --max-topk would be refused (the whole start failed after the load): the CPU serves instead,
+    // chosen before loading, as a GPU load of a large index takes minutes.
+    if (on === 'auto' && info.backends.includes('gpu') && info.backends.includes('wasm')) {
+      const limit = await gpuResultLimit();
+      if (limit !== undefined && info.ntotal > limit && maxTopk > limit) {
+        notices.push(`the GPU returns at most ${limit} results a query, fewer than --max-topk ${maxTopk}: serving on wasm instead (--max-topk ${limit} keeps the GPU)`);
+        on = 'wasm';
+      }
     }
+    const index = await read(on);
     loaded = true;
     // Said once at start-up (and again when a device loss moved the index elsewhere).
     if (!announced || backend) {

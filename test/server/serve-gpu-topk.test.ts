@@ -33,14 +33,16 @@ describe('serveFiles --backend auto, --max-topk above the GPU limit', async () =
     await flat.dispose();
     const start = async (maxTopk: number) => {
       const lines: string[] = [];
-      const service = await serveFiles({ index: join(tmp, 'flat.index'), corpus, model: MODEL, port: 0, backend: 'auto', threads: 1, maxTopk, say: (l) => lines.push(l) });
+      const phases = new Set<string>();
+      const service = await serveFiles({ index: join(tmp, 'flat.index'), corpus, model: MODEL, port: 0, backend: 'auto', threads: 1, maxTopk, say: (l) => lines.push(l), onProgress: (e) => phases.add(e.phase) });
       await service.ready;
-      return { service, lines };
+      return { service, lines, phases };
     };
     const within = await start(100);
     try {
       const index = within.service.retriever()!.index!;
       expect(index.backend).toBe('gpu');
+      expect(within.phases).toContain('loading index to GPU');
       expect(topkLimit(index)).toBeLessThan(N);
     } finally {
       await within.service.close();
@@ -48,6 +50,7 @@ describe('serveFiles --backend auto, --max-topk above the GPU limit', async () =
     const over = await start(N);
     try {
       expect(over.service.retriever()!.index!.backend).toBe('wasm');
+      expect(over.phases).not.toContain('loading index to GPU'); // chosen before loading (was: loaded onto the GPU, then dropped)
       expect(over.lines.join('\n')).toMatch(new RegExp(`backend: wasm \\(.*the GPU returns at most \\d+ results a query, fewer than --max-topk ${N}: serving on wasm instead \\(--max-topk \\d+ keeps the GPU\\)`));
       const res = await over.service.app.inject({ method: 'POST', url: '/retrieve', payload: { queries: ['row 5'], topk: N } });
       expect(res.statusCode).toBe(200);
