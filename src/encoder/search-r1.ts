@@ -28,7 +28,7 @@ export function searchR1PassageEncoding(name: string): Pick<EncoderOptions, 'pre
   };
 }
 
-/** `told`'s defined values over `base`: a flag left out keeps --retriever-name's (or the folder's) setting. */
+/** `told` without its undefined entries, to spread over defaults: a flag left out keeps --retriever-name's (or the folder's) setting. */
 export function definedOnly<T extends object>(told: T): Partial<T> {
   return Object.fromEntries(Object.entries(told).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
