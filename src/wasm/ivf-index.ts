@@ -580,11 +580,35 @@ const RENUMBER_IDS =
   "np.save('ids.npy', ids); faiss.write_index(index, path)";
 
 /** UNSUPPORTED for an IVF file's id outside [0, 2^31) at byte offset `at`, saying how to renumber the file's ids. */
-export function unservedIdError(label: string, list: number, id: bigint, at: number): TesseraError {
+function unservedIdError(label: string, list: number, id: bigint, at: number): TesseraError {
   return new TesseraError(
     'UNSUPPORTED',
     `${label}: list ${list} holds id ${id} at byte offset ${at}: tessera serves ids in [0, 2^31) (sequential ids as faiss.Index.add gives); ${RENUMBER_IDS}`,
   );
+}
+
+/**
+ * Reads inverted list `l` of the file into `index`, whose lists have room for it: its codes, and its
+ * ids (in [0, 2^31), noted in `fileIds`); a Flat list's vectors must be finite.
+ */
+export async function loadIvfList(source: ByteSource, layout: IvfLayout, l: number, index: WasmIvfIndex, fileIds: FileIds, label: string): Promise<void> {
+  const L = index.invertedLists();
+  const size = layout.listSizes[l]!;
+  const at = layout.listOffsets[l]!;
+  const cs = layout.codeSize;
+  await readSourceInto(source, at, size * cs, L.bytes, L.codePtr[l]!, label);
+  const raw = new Uint8Array(size * 8);
+  await readSourceInto(source, at + size * cs, size * 8, raw, 0, label);
+  const ids = new BigInt64Array(raw.buffer);
+  const dst = new Int32Array(L.bytes.buffer, L.idPtr[l]!, size);
+  for (let i = 0; i < size; i++) {
+    const id = ids[i]!;
+    if (id < 0n || id > 0x7fffffffn) throw unservedIdError(label, l, id, at + size * cs + 8 * i);
+    dst[i] = Number(id);
+    fileIds.note(dst[i]!);
+  }
+  if (layout.fourcc === IVF_FLAT_FOURCC) index.noteRows(new Float32Array(L.bytes.buffer, L.codePtr[l]!, size * layout.d), `${label}: list ${l}`, { ids: dst, at });
+  L.sizes[l] = size;
 }
 
 /** Reads an IwFl / IwSq file into a WASM IVF index, streaming list contents into its memory. */
@@ -602,30 +626,12 @@ export async function loadIvfIndex(source: ByteSource, opts: IvfIndexOptions = {
       const codec = layout.sq && layout.sq.trained.length === 2 * layout.d ? new Sq8Codec(layout.d, layout.sq.trained) : undefined;
       if (fourcc === IVF_FLAT_FOURCC || codec) index.setTrained(layout.centroids, codec, layout.byResidual);
     }
-    const L = index.invertedLists();
-    L.reserve(layout.listSizes, true);
-    const cs = layout.codeSize;
+    index.invertedLists().reserve(layout.listSizes, true);
     let done = 0;
     for (let l = 0; l < layout.nlist; l++) {
-      const size = layout.listSizes[l]!;
-      if (size === 0) continue;
-      const at = layout.listOffsets[l]!;
-      await readSourceInto(source, at, size * cs, L.bytes, L.codePtr[l]!, label);
-      const raw = new Uint8Array(size * 8);
-      await readSourceInto(source, at + size * cs, size * 8, raw, 0, label);
-      const ids = new BigInt64Array(raw.buffer);
-      const dst = new Int32Array(L.bytes.buffer, L.idPtr[l]!, size);
-      for (let i = 0; i < size; i++) {
-        const id = ids[i]!;
-        if (id < 0n || id > 0x7fffffffn) {
-          throw unservedIdError(label, l, id, at + size * cs + 8 * i);
-        }
-        dst[i] = Number(id);
-        fileIds.note(dst[i]!);
-      }
-      if (fourcc === IVF_FLAT_FOURCC) index.noteRows(new Float32Array(L.bytes.buffer, L.codePtr[l]!, size * layout.d), `${label}: list ${l}`, { ids: dst, at });
-      L.sizes[l] = size;
-      done += size;
+      if (layout.listSizes[l] === 0) continue;
+      await loadIvfList(source, layout, l, index, fileIds, label);
+      done += layout.listSizes[l]!;
       opts.onProgress?.({ phase: 'loading index', done, total: layout.listed, unit: 'vectors' });
     }
   } catch (e) {

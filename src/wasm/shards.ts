@@ -26,7 +26,7 @@ import type { HnswLayout } from '../io/faiss/hnsw.js';
 import { type FlatLayout, readFlatLayout, streamFlatRows, writeFlatIndex } from '../io/faiss/flat.js';
 import { WasmFlatIndex } from './flat-index.js';
 import { HNSW_DEFAULTS, type HnswIndexOptions, hnswNodeBytes, readHnswFlatHeader, storedEfs, WasmHnswIndex } from './hnsw-index.js';
-import { checkAddIds, FileIds, loadIvfIndex, readIvfFile, unservedIdError, WasmIvfIndex } from './ivf-index.js';
+import { checkAddIds, FileIds, loadIvfIndex, loadIvfList, readIvfFile, WasmIvfIndex } from './ivf-index.js';
 import { instanceHeadroom } from './module.js';
 import { loadSqIndex, readSourceInto, readSqFile, retrainError, Sq8Codec, WASM_MEMORY_LIMIT, WasmSqIndex } from './sq-index.js';
 import { dedicatedWorkersAvailable, resolveThreads } from './worker-pool.js';
@@ -538,30 +538,13 @@ export async function loadShardedIvf(source: ByteSource, opts: IndexOptions & Sh
       const index = await WasmIvfIndex.create(layout.d, layout.nlist, storage, layout.metric, { ...each, nprobe: opts.nprobe ?? Math.max(1, layout.nprobe) });
       index.coarseMetric = layout.quantizerMetric;
       if (trained && (storage === 'flat' || codec)) index.setTrained(layout.centroids, codec, layout.byResidual);
-      const L = index.invertedLists();
       const want = new Float64Array(layout.nlist);
       for (let l = l0; l < l1; l++) want[l] = layout.listSizes[l]!;
-      L.reserve(want, true);
+      index.invertedLists().reserve(want, true);
       for (let l = l0; l < l1; l++) {
-        const size = layout.listSizes[l]!;
-        if (size === 0) continue;
-        const at = layout.listOffsets[l]!;
-        await readSourceInto(source, at, size * layout.codeSize, L.bytes, L.codePtr[l]!, label);
-        const raw = new Uint8Array(size * 8);
-        await readSourceInto(source, at + size * layout.codeSize, size * 8, raw, 0, label);
-        const ids = new BigInt64Array(raw.buffer);
-        const dst = new Int32Array(L.bytes.buffer, L.idPtr[l]!, size);
-        for (let i = 0; i < size; i++) {
-          const id = ids[i]!;
-          if (id < 0n || id > 0x7fffffffn) {
-            throw unservedIdError(label, l, id, at + size * layout.codeSize + 8 * i);
-          }
-          dst[i] = Number(id);
-          fileIds.note(dst[i]!);
-        }
-        if (storage === 'flat') index.noteRows(new Float32Array(L.bytes.buffer, L.codePtr[l]!, size * layout.d), `${label}: list ${l}`, { ids: dst, at });
-        L.sizes[l] = size;
-        done += size;
+        if (layout.listSizes[l] === 0) continue;
+        await loadIvfList(source, layout, l, index, fileIds, label);
+        done += layout.listSizes[l]!;
         opts.onProgress?.({ phase: 'loading index', done, total: layout.listed, unit: 'vectors' });
       }
       index.ntotal = rows;
