@@ -415,8 +415,8 @@ export function createApp(opts: AppOptions, state: ServiceState): FastifyInstanc
   const routedWhileClosing = new WeakSet<IncomingMessage>();
   // A client that stops sending its body (a frozen rollout worker) would hold its socket and the body
   // read so far until it hung up, and a stop until then: the whole request must come in within
-  // --timeout-ms of its headers, else it is answered 408 and its socket closed. (Node's requestTimeout
-  // does not cover a body: its clock stops once the headers are in.)
+  // --timeout-ms of its headers, else it is answered 408 and its socket closed. (Node's requestTimeout,
+  // which fastify leaves off, would answer in Node's own body, checked only every 30 s.)
   const stalled = new WeakSet<IncomingMessage>();
   app.addHook('onRequest', async (request, reply) => {
     if (state.phase === 'closing' || state.phase === 'failed') routedWhileClosing.add(request.raw);
