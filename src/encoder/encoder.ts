@@ -25,7 +25,7 @@ export interface EncoderOptions {
   normalize?: boolean;
   /** 'e5' (query: / passage:, and e5's 256 tokens and normalisation unless given), 'none', or strings; default: e5 when the folder is an e5 model, else none. */
   prefixes?: 'e5' | 'none' | PrefixStrings;
-  /** Tokens a text including [CLS]/[SEP]; longer texts are cut. Default 256 for e5 (Search-R1), else the model's limit (<= 512). More than config.json's max_position_embeddings is refused at load. */
+  /** Tokens a text including [CLS]/[SEP]; longer texts are cut. Default 256 for e5 (Search-R1), else 512, or the model's limit where lower. More than config.json's max_position_embeddings is refused at load. */
   maxLength?: number;
   /**
    * Characters of a text a tokenizer other than BERT's may take at once (default 50000, or 8 a token
@@ -498,8 +498,8 @@ function positionLimit(config: Record<string, unknown>): number | undefined {
 }
 
 function defaultMaxLength(config: Record<string, unknown>, tokConfig: Record<string, unknown>, isE5: boolean): number {
-  if (isE5) return 256;
-  const limits = [512];
+  // e5's 256 (Search-R1) is a default too: a model of fewer positions takes its own limit, not a refusal.
+  const limits = [isE5 ? 256 : 512];
   const positions = positionLimit(config);
   if (positions !== undefined) limits.push(positions);
   if (typeof tokConfig.model_max_length === 'number') limits.push(tokConfig.model_max_length);

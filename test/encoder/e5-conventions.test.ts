@@ -60,4 +60,18 @@ describe('e5 conventions', () => {
       await e5.dispose();
     }
   });
+
+  it("e5's 256 tokens stop at the model's positions: a 128-position model told prefixes: 'e5' loads with 128 (it was refused for a maxLength nobody gave)", async () => {
+    const dir = folder('short-e5');
+    writeFileSync(join(dir, 'config.json'), JSON.stringify({ model_type: 'bert', hidden_size: DIM, max_position_embeddings: 128 }));
+    for (const opts of [{ prefixes: 'e5' as const }, {}]) {
+      const enc = await Encoder.fromDirectory(dir, { threads: 1, ...opts });
+      try {
+        expect(enc.maxLength).toBe(128);
+        expect(enc.normalize).toBe(true);
+      } finally {
+        await enc.dispose();
+      }
+    }
+  });
 });
