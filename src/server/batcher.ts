@@ -71,7 +71,7 @@ export class RequestTimeoutError extends Error {
  * so `--timeout-ms 3000000000`, meant as "never", timed every request out at once (504). A wait this
  * long (24.8 days) is never reached; longer ones are cut to it.
  */
-export const MAX_TIMER_MS = 2 ** 31 - 1;
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** `ms` as a setTimeout delay: at most MAX_TIMER_MS. */
 export function timerDelay(ms: number): number {
