@@ -96,7 +96,8 @@ export async function openSink(target: string | ByteSink): Promise<ByteSink> {
   // An empty path failed at the final rename with a raw ENOENT naming the temp file; null or an
   // object without write() with a TypeError from inside the writer.
   if (target === '') throw new TesseraError('INVALID_ARGUMENT', 'cannot write to an empty path: give a file path or a ByteSink');
-  if (typeof target === 'string') return fileSystem().openWriteAtomic(target);
+  // as openSource reads it: "file:///..." was taken as a relative path ("the directory file:///tmp does not exist")
+  if (typeof target === 'string') return fileSystem().openWriteAtomic(/^file:\/\//i.test(target) ? filePathOf(new URL(target)) : target);
   const sink = target as Partial<ByteSink> | null | undefined;
   if (typeof sink?.write !== 'function' || typeof sink.close !== 'function') {
     const got = target === null ? 'null' : Array.isArray(target) ? 'an Array' : typeof target === 'object' ? `an object without ${typeof sink?.write !== 'function' ? 'write()' : 'close()'}` : typeof target;

@@ -1,5 +1,5 @@
-/** Node entry: readIndex, inspectIndex and readVectors take a file: URL (pathToFileURL, import.meta.url-relative), or its string, as the path it names. */
-import { mkdtempSync, rmSync } from 'node:fs';
+/** Node entry: readIndex, inspectIndex and readVectors take a file: URL (pathToFileURL, import.meta.url-relative), or its string, as the path it names; save and writeVectors take the string. */
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -26,6 +26,25 @@ it('reads an index from a file: URL through the file system', async () => {
     const back = await readIndex(url, { backend: 'wasm', threads: 1 });
     expect(Array.from((await back.search(new Float32Array([0, 1, 0, 0]), 1)).labels)).toEqual([1n]);
     await back.dispose();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+it('saves an index and writes vectors to a file: URL string, as they are read from one', async () => {
+  // "file:///dir/x.index" was taken as a relative path: "the directory file:///dir does not exist"
+  const dir = mkdtempSync(join(tmpdir(), 'tessera file url '));
+  try {
+    const index = await indexFactory(4, 'Flat', 'l2', { backend: 'wasm', threads: 1 });
+    await index.add(new Float32Array([1, 0, 0, 0]));
+    const url = pathToFileURL(join(dir, 'a b.index')).href;
+    await index.save(url);
+    await index.dispose();
+    expect(existsSync(join(dir, 'a b.index'))).toBe(true);
+    expect((await inspectIndex(url)).ntotal).toBe(1);
+    const vectors = pathToFileURL(join(dir, 'q.npy')).href;
+    await writeVectors(vectors, new Float32Array([0, 1, 0, 0]), 4);
+    expect((await readVectors(vectors)).n).toBe(1);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
