@@ -10,25 +10,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import '../../src/node.js';
 import { convertIndex } from '../../src/cli/commands/convert.js';
 import { buildIndex } from '../../src/encoder/build-index.js';
-import type { TextEncoder } from '../../src/encoder/types.js';
+import { arithmeticEncoder as encoder } from '../helpers/arithmetic-encoder.js';
 
 const root = mkdtempSync(join(tmpdir(), 'tessera-index-type-names-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
-
-/** A 4-d encoder that is only arithmetic on the row's number. */
-const encoder: TextEncoder = {
-  dim: 4,
-  name: 'arithmetic',
-  async encode(texts) {
-    const out = new Float32Array(texts.length * 4);
-    texts.forEach((t, i) => {
-      const n = Number(t);
-      out.set([Math.sin(n), Math.cos(n), Math.sin(n / 7), Math.cos(n / 13)], i * 4);
-    });
-    return out;
-  },
-  async dispose() {},
-};
 
 describe('--index-type as typed, with spaces', () => {
   it('build names the file and build.json after the normalised type', async () => {

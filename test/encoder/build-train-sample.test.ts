@@ -11,25 +11,10 @@ import '../../src/node.js';
 import { defaultTrainSize, parseFactoryString } from '../../src/core/factory.js';
 import type { ProgressEvent } from '../../src/core/types.js';
 import { buildIndex } from '../../src/encoder/build-index.js';
-import type { TextEncoder } from '../../src/encoder/types.js';
+import { arithmeticEncoder as encoder } from '../helpers/arithmetic-encoder.js';
 
 const root = mkdtempSync(join(tmpdir(), 'tessera-build-sample-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
-
-/** A 4-d encoder that is only arithmetic on the row's number, so 110,000 rows encode at once. */
-const encoder: TextEncoder = {
-  dim: 4,
-  name: 'arithmetic',
-  async encode(texts) {
-    const out = new Float32Array(texts.length * 4);
-    texts.forEach((t, i) => {
-      const n = Number(t);
-      out.set([Math.sin(n), Math.cos(n), Math.sin(n / 7), Math.cos(n / 13)], i * 4);
-    });
-    return out;
-  },
-  async dispose() {},
-};
 
 describe('build: the IVF training sample', () => {
   it('is the one convert takes: 256 a list up to 262144, not 100,000 whatever nlist', () => {
