@@ -17,7 +17,7 @@ import type { ExecutionProviderChoice } from '../encoder/runtime.js';
 import type { TextEncoder } from '../encoder/types.js';
 import { cachedOffsetTablePath, checkCorpusFile, nonUtf8Note, openCorpus } from '../io/corpus.js';
 import { inspectIndex, readIndex } from '../io/read-index.js';
-import { startService } from './service.js';
+import { maxTopkError, startService } from './service.js';
 import type { RunningService, ServiceOptions } from './service.js';
 
 export type Precision = 'auto' | 'f32' | 'f16' | 'int8';
@@ -123,6 +123,11 @@ export async function serveFiles(opts: ServeFilesOptions): Promise<RunningServic
       "--backend gpu (Search-R1's --faiss_gpu) asks for the GPU, but WebGPU offers no adapter here (no GPU, no Vulkan/Metal/D3D12 driver for it, or Node without the optional package `webgpu`): leave it out to serve on the CPU (WASM), or install what is missing",
     );
   }
+  // A GPU returns at most its merge list a query (1024 on lavapipe): past --max-topk, --backend auto
+  // serves on wasm and --backend gpu is refused, both before loading (minutes onto the GPU).
+  const gpuLimit = asked !== 'wasm' && info.backends.includes('gpu') ? await gpuResultLimit() : undefined;
+  const gpuFallsShort = gpuLimit !== undefined && info.ntotal > gpuLimit && maxTopk > gpuLimit;
+  if (gpuFallsShort && (asked === 'gpu' || !info.backends.includes('wasm'))) throw maxTopkError(maxTopk, gpuLimit, 'gpu');
   await checkModelFolder(opts.model);
   // A missing or compressed corpus fails here, before the model loads.
   await checkCorpusFile(opts.corpus);
@@ -145,16 +150,10 @@ export async function serveFiles(opts: ServeFilesOptions): Promise<RunningServic
         onProgress: opts.onProgress,
         onNotice: (m) => (loaded ? say(m) : notices.push(m)),
       });
-    let on: BackendChoice = backend ?? opts.backend ?? 'auto';
-    // --backend auto picks the GPU when there is one; one that returns fewer results a query than
-    // --max-topk would be refused (the whole start failed after the load): the CPU serves instead,
-    // chosen before loading, as a GPU load of a large index takes minutes.
-    if (on === 'auto' && info.backends.includes('gpu') && info.backends.includes('wasm')) {
-      const limit = await gpuResultLimit();
-      if (limit !== undefined && info.ntotal > limit && maxTopk > limit) {
-        notices.push(`the GPU returns at most ${limit} results a query, fewer than --max-topk ${maxTopk}: serving on wasm instead (--max-topk ${limit} keeps the GPU)`);
-        on = 'wasm';
-      }
+    let on: BackendChoice = backend ?? asked;
+    if (on === 'auto' && gpuFallsShort) {
+      notices.push(`the GPU returns at most ${gpuLimit} results a query, fewer than --max-topk ${maxTopk}: serving on wasm instead (--max-topk ${gpuLimit} keeps the GPU)`);
+      on = 'wasm';
     }
     const index = await read(on);
     loaded = true;

@@ -212,15 +212,19 @@ interface KLimitedIndex extends Index {
 }
 
 /**
- * --max-topk must be a topk the index can answer: a request above its limit would fail with it the
- * other requests of its batch, which search at the batch's largest topk.
+ * --max-topk must be a topk the index can answer: a request above its limit would get a 400 naming
+ * the library's option (backend 'wasm'), not the server's flags.
  */
 function checkTopkLimit(index: Index, maxTopk: number): void {
   const limit = topkLimit(index);
-  if (limit === undefined || maxTopk <= limit) return;
-  throw new TesseraError(
+  if (limit !== undefined && maxTopk > limit) throw maxTopkError(maxTopk, limit, index.backend);
+}
+
+/** --max-topk above the `limit` results a query a `backend` index returns, naming the fixes. */
+export function maxTopkError(maxTopk: number, limit: number, backend: Backend): TesseraError {
+  return new TesseraError(
     'INVALID_ARGUMENT',
-    `--max-topk ${maxTopk} is more than this ${index.backend} index returns per query (${limit}): pass --max-topk ${limit} or less (and a --topk no larger), or --backend wasm`,
+    `--max-topk ${maxTopk} is more than this ${backend} index returns per query (${limit}): pass --max-topk ${limit} or less (and a --topk no larger), or --backend wasm`,
   );
 }
 

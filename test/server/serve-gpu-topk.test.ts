@@ -5,8 +5,9 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { indexFactory } from '../../src/core/factory.js';
+import { Encoder } from '../../src/encoder/encoder.js';
 import { gpuResultLimit } from '../../src/gpu/flat-shard.js';
 import { serveFiles } from '../../src/server/files.js';
 import { topkLimit } from '../../src/server/service.js';
@@ -58,5 +59,13 @@ describe('serveFiles --backend auto, --max-topk above the GPU limit', async () =
     } finally {
       await over.service.close();
     }
+    // --backend gpu is refused before the model and the index load (it loaded the index onto the GPU first).
+    const phases = new Set<string>();
+    const loads = vi.spyOn(Encoder, 'fromDirectory');
+    const refused = serveFiles({ index: join(tmp, 'flat.index'), corpus, model: MODEL, port: 0, backend: 'gpu', threads: 1, maxTopk: N, onProgress: (e) => phases.add(e.phase) });
+    await expect(refused).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: `--max-topk ${N} is more than this gpu index returns per query (${adapterLimit}): pass --max-topk ${adapterLimit} or less (and a --topk no larger), or --backend wasm` });
+    expect(loads).not.toHaveBeenCalled();
+    expect(phases).not.toContain('loading index to GPU');
+    loads.mockRestore();
   });
 });
