@@ -335,10 +335,10 @@ export class GpuFlatIndex implements Index {
     this.check();
     // As search checks it: a k of 'x' or NaN was refused as not fitting workgroup memory, 0 or 2.5 taken.
     checkK(k);
-    const kk = Math.min(this.gpuK(Math.max(1, k)), this.total);
+    const kk = Math.min(this.gpuK(k), this.total);
     for (const shard of this.shards) if (shard.ntotal > 0) shard.warmUp(Math.min(kk, shard.ntotal));
     // f16 through the tensor cores: batches below its smallest batch select k on the f16 kernels.
-    const k1 = Math.min(Math.max(1, k), this.total);
+    const k1 = Math.min(k, this.total);
     if (kk !== k1) for (const shard of this.shards) if (shard.ntotal > 0) shard.warmUp(Math.min(k1, shard.ntotal));
   }
 
