@@ -7,7 +7,7 @@
 import { mkdir, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { TesseraError, formatBytes, isTesseraError } from '../core/errors.js';
-import type { BackendChoice, Index, ProgressCallback } from '../core/types.js';
+import type { Backend, BackendChoice, Index, ProgressCallback } from '../core/types.js';
 import { Encoder } from '../encoder/encoder.js';
 import { gpuAvailable } from '../gpu/device.js';
 import { gpuResultLimit } from '../gpu/flat-shard.js';
@@ -92,6 +92,16 @@ export const SERVE_DEFAULTS = {
   bodyLimit: 16 << 20,
 } as const;
 
+/**
+ * What the GPU returns at most a query (gpuResultLimit: told before loading) where `k` asks for more
+ * of an index file (`info`) that `backend` may load onto the GPU; else undefined.
+ */
+export async function gpuLimitShortOf(k: number, info: { backends: readonly Backend[]; ntotal: number }, backend: BackendChoice): Promise<number | undefined> {
+  if (backend === 'wasm' || !info.backends.includes('gpu')) return undefined;
+  const limit = await gpuResultLimit();
+  return limit !== undefined && info.ntotal > limit && k > limit ? limit : undefined;
+}
+
 /** Starts the server on the given files; `ready` resolves once index, corpus and model are loaded. */
 export async function serveFiles(opts: ServeFilesOptions): Promise<RunningService> {
   const say = opts.say ?? (() => {});
@@ -125,9 +135,8 @@ export async function serveFiles(opts: ServeFilesOptions): Promise<RunningServic
   }
   // A GPU returns at most its merge list a query (1024 on lavapipe): past --max-topk, --backend auto
   // serves on wasm and --backend gpu is refused, both before loading (minutes onto the GPU).
-  const gpuLimit = asked !== 'wasm' && info.backends.includes('gpu') ? await gpuResultLimit() : undefined;
-  const gpuFallsShort = gpuLimit !== undefined && info.ntotal > gpuLimit && maxTopk > gpuLimit;
-  if (gpuFallsShort && (asked === 'gpu' || !info.backends.includes('wasm'))) throw maxTopkError(maxTopk, gpuLimit, 'gpu');
+  const gpuLimit = await gpuLimitShortOf(maxTopk, info, asked);
+  if (gpuLimit !== undefined && (asked === 'gpu' || !info.backends.includes('wasm'))) throw maxTopkError(maxTopk, gpuLimit, 'gpu');
   await checkModelFolder(opts.model);
   // A missing or compressed corpus fails here, before the model loads.
   await checkCorpusFile(opts.corpus);
@@ -151,7 +160,7 @@ export async function serveFiles(opts: ServeFilesOptions): Promise<RunningServic
         onNotice: (m) => (loaded ? say(m) : notices.push(m)),
       });
     let on: BackendChoice = backend ?? asked;
-    if (on === 'auto' && gpuFallsShort) {
+    if (on === 'auto' && gpuLimit !== undefined) {
       notices.push(`the GPU returns at most ${gpuLimit} results a query, fewer than --max-topk ${maxTopk}: serving on wasm instead (--max-topk ${gpuLimit} keeps the GPU)`);
       on = 'wasm';
     }

@@ -8,8 +8,8 @@ import { Option, type Command } from 'commander';
 import { TesseraError } from '../../core/errors.js';
 import { checkVectors, MAX_K } from '../../core/validate.js';
 import type { Index, SearchResult } from '../../core/types.js';
-import { gpuResultLimit } from '../../gpu/flat-shard.js';
 import { inspectIndex, readIndex } from '../../io/read-index.js';
+import { gpuLimitShortOf } from '../../server/files.js';
 import { topkLimit } from '../../server/service.js';
 import { readVectors } from '../../io/vectors.js';
 import { addGpuIndexOptions, digitPlanesOption, intOption, MAX_THREADS, writeOut } from '../options.js';
@@ -69,12 +69,11 @@ export function register(program: Command): void {
       const knobs = { efSearch: flags.efSearch, nprobe: flags.nprobe };
       // A GPU returns at most its merge list a query (1024 on some adapters): --backend auto takes
       // WASM for a larger -k before loading, and --backend gpu refuses before loading.
-      const limit = info.backends.includes('gpu') && flags.backend !== 'wasm' ? await gpuResultLimit() : undefined;
-      const gpuFallsShort = limit !== undefined && flags.k > limit && info.ntotal > limit;
-      if (gpuFallsShort && (flags.backend === 'gpu' || !info.backends.includes('wasm'))) throw kLimitError(flags.k, limit, info.backends.includes('wasm'));
-      const why = gpuFallsShort ? `the GPU returns at most ${limit} results a query, fewer than -k ${flags.k}: searching on wasm instead (-k ${limit} keeps the GPU)` : undefined;
+      const limit = await gpuLimitShortOf(flags.k, info, flags.backend);
+      if (limit !== undefined && (flags.backend === 'gpu' || !info.backends.includes('wasm'))) throw kLimitError(flags.k, limit, info.backends.includes('wasm'));
+      const why = limit !== undefined ? `the GPU returns at most ${limit} results a query, fewer than -k ${flags.k}: searching on wasm instead (-k ${limit} keeps the GPU)` : undefined;
       const index = await readIndex(flags.index, {
-        backend: gpuFallsShort ? 'wasm' : flags.backend,
+        backend: limit !== undefined ? 'wasm' : flags.backend,
         precision: flags.precision,
         gpuMemory: flags.gpuMemory,
         allowExperimental: flags.allowExperimental,
