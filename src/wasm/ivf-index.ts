@@ -14,10 +14,10 @@ import { checkFileRows, checkScoreRange, checkSearch, checkVectors, describeArg,
 import { writeToTarget } from '../platform.js';
 import { ByteReader, sourceLabel } from '../io/byte-reader.js';
 import { encodeIvfHead, IVF_FLAT_FOURCC, IVF_SQ_FOURCC, type IvfLayout, readIvfLayout } from '../io/faiss/ivf.js';
-import { kmeans, NativeAssigner, randomPermutation, seededRandom } from './kmeans.js';
+import { assignInPieces, kmeans, NativeAssigner, randomPermutation, seededRandom } from './kmeans.js';
 import { type CodeHeap, nativeListSearch, readSourceInto, retrainError, Sq8Codec, WasmArena } from './sq-index.js';
 import { instanceHeadroom } from './module.js';
-import { type DedicatedOptions, QUERY_GROUP } from './worker-pool.js';
+import { breather, type DedicatedOptions } from './worker-pool.js';
 
 export type IvfStorage = 'flat' | 'sq8';
 
@@ -426,14 +426,18 @@ export class WasmIvfIndex implements Index {
       try {
         // From 0: a large add's first batch was not shown, nor counted in the phase's time.
         this.onProgress?.({ phase: 'adding', done: 0, total: n, unit: 'vectors' });
+        // On the calling thread, with pauses as k-means: a batch is seconds at IVF4096 and d = 768,
+        // and an add of a million vectors held timers, Ctrl-C and a page for minutes.
+        const breathe = breather();
         for (let i0 = 0; i0 < n; i0 += batch) {
           const m = Math.min(batch, n - i0);
           A.f32(xp, m * d).set(x.subarray(i0 * d, (i0 + m) * d));
-          await A.parallel(m, (from, to) => ({
+          await assignInPieces(A, m, this.nlist * d, breathe, (from, to) => ({
             fn: 'flat_search',
             args: [this.centPtr, this.nlist, d, xp + from * d * 4, to - from, 1, coarse, 0, dp + from * 4, ap + from * 4, fp + from * 4],
-          }), QUERY_GROUP);
+          }));
           assign.set(A.i32(ap, m), i0);
+          await breathe();
           if (i0 + m < n) this.onProgress?.({ phase: 'adding', done: i0 + m, total: n, unit: 'vectors' });
         }
       } finally {

@@ -9,7 +9,7 @@
 import { TesseraError } from '../core/errors.js';
 import type { Metric, ProgressCallback } from '../core/types.js';
 import { WasmArena } from './sq-index.js';
-import { QUERY_GROUP, breather } from './worker-pool.js';
+import { type NativeCall, QUERY_GROUP, breather } from './worker-pool.js';
 
 export interface KmeansOptions {
   /** Lloyd iterations (FAISS ClusteringParameters.niter; IndexIVF sets 10). */
@@ -27,6 +27,20 @@ export interface KmeansOptions {
 
 /** Multiply-adds of one piece of an assignment pass on the calling thread (tens of milliseconds). */
 const ASSIGN_PIECE = 64 << 20;
+
+/**
+ * arena.parallel(n, make, QUERY_GROUP) for an assignment of n rows to centroids, `rowWork`
+ * multiply-adds a row. On the calling thread it runs in pieces of about ASSIGN_PIECE with breathe()
+ * between them; each piece starts at a multiple of QUERY_GROUP, so the results are those of one call.
+ */
+export async function assignInPieces(arena: WasmArena, n: number, rowWork: number, breathe: () => Promise<void>, make: (from: number, to: number) => NativeCall): Promise<void> {
+  const piece = arena.onCallingThread ? Math.max(QUERY_GROUP, Math.floor(ASSIGN_PIECE / (rowWork * QUERY_GROUP)) * QUERY_GROUP) : n;
+  for (let from = 0; from < n; from += piece) {
+    const to = Math.min(n, from + piece);
+    await arena.parallel(to - from, (f, t) => make(from + f, from + t), QUERY_GROUP);
+    if (to < n) await breathe();
+  }
+}
 
 /** splitmix32-style seeded generator of uint32s (the sampling only needs to be reproducible, not FAISS's mt19937). */
 export function seededRandom(seed: number): () => number {
@@ -165,19 +179,11 @@ export class NativeAssigner {
     const { arena, d } = this;
     arena.f32(this.cp, this.k * d).set(centroids);
     const m = metric === 'ip' ? 0 : 1;
-    const call = (from: number, to: number) => ({
+    // one pass of 256 x 4096 points over 4096 centroids at d = 768 is minutes
+    await assignInPieces(arena, this.n, this.k * d, breathe, (from, to) => ({
       fn: 'flat_search',
       args: [this.cp, this.k, d, this.xp + from * d * 4, to - from, 1, m, 0, this.dp + from * 4, this.ip + from * 4, this.fp + from * 4],
-    });
-    // On the calling thread, in pieces of about ASSIGN_PIECE multiply-adds with pauses between
-    // (one pass of 256 x 4096 points over 4096 centroids at d = 768 is minutes); each piece starts
-    // at a multiple of QUERY_GROUP, so the results are those of one call.
-    const piece = arena.onCallingThread ? Math.max(QUERY_GROUP, Math.floor(ASSIGN_PIECE / (this.k * d * QUERY_GROUP)) * QUERY_GROUP) : this.n;
-    for (let from = 0; from < this.n; from += piece) {
-      const to = Math.min(this.n, from + piece);
-      await arena.parallel(to - from, (f, t) => call(from + f, from + t), QUERY_GROUP);
-      if (to < this.n) await breathe();
-    }
+    }));
     assign.set(arena.i32(this.ip, this.n));
     if (dist) dist.set(arena.f32(this.dp, this.n));
   }
