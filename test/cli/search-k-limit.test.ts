@@ -13,6 +13,7 @@ import { indexFactory } from '../../src/core/factory.js';
 import { gpuResultLimit } from '../../src/gpu/flat-shard.js';
 import { writeVectors } from '../../src/io/vectors.js';
 import { runCommand } from '../helpers/cli.js';
+import { randomVectors } from '../helpers/data.js';
 import { gpuForTests } from '../helpers/gpu.js';
 
 const D = 4;
@@ -25,8 +26,7 @@ describe('tessera search -k above the GPU limit', async () => {
   // Past whatever this adapter's limit is (1024 on lavapipe, more with more workgroup memory).
   const N = (limit ?? 0) + 76;
   it.skipIf(!hasGpu)('--backend auto searches on wasm saying why; --backend gpu refuses naming -k and --backend wasm', async () => {
-    let seed = 7;
-    const x = Float32Array.from({ length: N * D }, () => ((seed = (Math.imul(seed, 1103515245) + 12345) & 0x7fffffff) / 2 ** 31) - 0.5);
+    const x = randomVectors(N, D, 7);
     const flat = await indexFactory(D, 'Flat', 'ip', { backend: 'wasm', threads: 1 });
     await flat.add(x);
     await flat.save(join(tmp, 'flat.index'));

@@ -11,6 +11,7 @@ import { Encoder } from '../../src/encoder/encoder.js';
 import { gpuResultLimit } from '../../src/gpu/flat-shard.js';
 import { serveFiles } from '../../src/server/files.js';
 import { topkLimit } from '../../src/server/service.js';
+import { randomVectors } from '../helpers/data.js';
 import { gpuForTests } from '../helpers/gpu.js';
 
 const MODEL = join(resolve(import.meta.dirname, '../..'), 'assets/demo/model');
@@ -26,8 +27,7 @@ describe('serveFiles --backend auto, --max-topk above the GPU limit', async () =
   it.skipIf(!hasGpu)('serves on wasm, saying why, instead of failing once the index is loaded; a --max-topk within the limit keeps the GPU', async () => {
     const corpus = join(tmp, 'corpus.jsonl');
     writeFileSync(corpus, Array.from({ length: N }, (_, i) => JSON.stringify({ id: String(i), contents: `row ${i}` })).join('\n') + '\n');
-    let seed = 11;
-    const x = Float32Array.from({ length: N * D }, () => ((seed = (Math.imul(seed, 1103515245) + 12345) & 0x7fffffff) / 2 ** 31) - 0.5);
+    const x = randomVectors(N, D, 11);
     const flat = await indexFactory(D, 'Flat', 'ip', { backend: 'wasm', threads: 1 });
     await flat.add(x);
     await flat.save(join(tmp, 'flat.index'));
