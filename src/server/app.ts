@@ -62,7 +62,7 @@ export interface AppOptions {
    * before 503 (a trainer started beside the server, or one that waits only for the port, gets
    * answers, not errors), and how long a request's body may take to come in after its headers (408 after).
    */
-  loadWaitMs: number;
+  timeoutMs: number;
   metrics: ServerMetrics;
   /** fastify/pino logger options, or false for none. */
   logger?: FastifyServerOptions['logger'];
@@ -428,12 +428,12 @@ export function createApp(opts: AppOptions, state: ServiceState): FastifyInstanc
       // Answered already (a 413 before the body, whose drain has its own bound), or in whole by now.
       if (request.raw.complete || reply.raw.headersSent || !socket || socket.destroyed) return;
       stalled.add(request.raw);
-      const f = stalledFailure(opts.loadWaitMs);
+      const f = stalledFailure(opts.timeoutMs);
       metrics.errors.inc({ reason: f.reason });
       metrics.requests.inc({ route: request.routeOptions.url ?? 'unknown', status: String(f.status) }); // no onResponse: the reply is not sent
       socket.end(rawAnswer(f));
       socket.destroySoon();
-    }), timerDelay(opts.loadWaitMs));
+    }), timerDelay(opts.timeoutMs));
     reply.raw.once('close', () => clearTimeout(timer));
   });
   app.addHook('preClose', async () => {
@@ -508,7 +508,7 @@ export function createApp(opts: AppOptions, state: ServiceState): FastifyInstanc
         if (loadWaiting + queries.length <= opts.maxQueries) {
           loadWaiting += queries.length;
           try {
-            await settledWithin(state.settled, opts.loadWaitMs, hungUp.signal);
+            await settledWithin(state.settled, opts.timeoutMs, hungUp.signal);
           } finally {
             loadWaiting -= queries.length;
           }
@@ -519,7 +519,7 @@ export function createApp(opts: AppOptions, state: ServiceState): FastifyInstanc
       // In flight when the stop came (routed before it): answered, as the batcher takes queries until the server has closed.
       const serving = state.phase === 'ready' || (state.phase === 'closing' && !refusedByStop);
       if (!serving || !state.batcher || !state.corpus) {
-        const loading = `the index, corpus and model are still loading${waited ? ` after ${opts.loadWaitMs} ms of waiting` : loadWaiting > 0 ? ` and ${loadWaiting} queries already wait for them` : ''}`;
+        const loading = `the index, corpus and model are still loading${waited ? ` after ${opts.timeoutMs} ms of waiting` : loadWaiting > 0 ? ` and ${loadWaiting} queries already wait for them` : ''}`;
         const why = state.phase === 'failed' ? `loading failed: ${state.error}` : state.phase === 'closing' ? 'the server is shutting down' : loading;
         return sendFailure(reply, { status: 503, code: 'UNAVAILABLE', message: `${why}: retry shortly (GET /health says when ready)`, retryAfter: 5, reason: 'unavailable' }, metrics);
       }

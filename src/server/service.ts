@@ -75,7 +75,7 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
   );
   const maxQueue = opts.maxQueue ?? 8 * opts.maxBatch;
   const app = createApp(
-    { defaultTopk: opts.defaultTopk, maxTopk: opts.maxTopk, maxQueries: maxQueue, bodyLimit: opts.bodyLimit, loadWaitMs: opts.timeoutMs, metrics, logger: opts.logger },
+    { defaultTopk: opts.defaultTopk, maxTopk: opts.maxTopk, maxQueries: maxQueue, bodyLimit: opts.bodyLimit, timeoutMs: opts.timeoutMs, metrics, logger: opts.logger },
     state,
   );
   try {
