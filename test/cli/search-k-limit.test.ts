@@ -44,3 +44,18 @@ describe('tessera search -k above the GPU limit', async () => {
     await expect(refused).rejects.toThrow(new RegExp(`^-k ${N} is more than the GPU returns per query \\(${limit}\\): pass -k ${limit} or less, or --backend wasm`));
   });
 });
+
+describe('tessera search -k above what every index returns per query (2^20)', () => {
+  it('is refused as the flags are parsed, naming the range (it was refused by the search, once the index had loaded)', async () => {
+    const flat = await indexFactory(D, 'Flat', 'ip', { backend: 'wasm', threads: 1 });
+    await flat.add(randomVectors(8, D, 3));
+    await flat.save(join(tmp, 'small.index'));
+    await flat.dispose();
+    await writeVectors(join(tmp, 'q1.npy'), randomVectors(1, D, 4), D);
+    const args = ['search', '--index', join(tmp, 'small.index'), '--queries', join(tmp, 'q1.npy'), '--backend', 'wasm', '--threads', '1', '-k'];
+    const seen = { stderr: '' };
+    await expect(runCommand(register, [...args, String(2 ** 20 + 1)], seen)).rejects.toThrow(/-k must be an integer in \[1, 1048576\], got "1048577"/);
+    expect(seen.stderr).not.toMatch(/queries, k=/);
+    expect(JSON.parse(await runCommand(register, [...args, String(2 ** 20), '--json'])).labels[0]).toHaveLength(2 ** 20);
+  });
+});

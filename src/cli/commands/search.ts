@@ -37,7 +37,8 @@ export function register(program: Command): void {
     .description('search query vectors in a FAISS index file and print the k best ids and scores per query')
     .requiredOption('--index <file>', 'FAISS index file (IndexFlatIP/L2, HNSW, IVF, SQ; tessera info says which backends serve it), a path or an http(s) URL')
     .requiredOption('--queries <file>', 'query vectors: .npy (float32), .fvecs, or raw .f32 (with --dim)')
-    .option('-k, --k <n>', 'results per query', intOption('-k', 1), 10)
+    // Above MAX_K every index refuses the search: refused as parsed, not once the index has loaded.
+    .option('-k, --k <n>', 'results per query', intOption('-k', 1, MAX_K), 10)
     .addOption(new Option('--backend <b>', 'gpu (WebGPU), wasm (CPU), or auto (GPU when an adapter exists)').choices(['auto', 'gpu', 'wasm']).default('auto'))
     .option('--ef-search <n>', 'HNSW: candidate list size (FAISS efSearch)', intOption('--ef-search', 1))
     .option('--nprobe <n>', 'IVF: inverted lists visited (FAISS nprobe)', intOption('--nprobe', 1));
