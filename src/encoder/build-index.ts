@@ -651,7 +651,7 @@ async function buildLocked(opts: BuildOptions, say: (line: string) => void, inde
 
     const indexPath = join(opts.out, `${indexType}.index`);
     try {
-      await writeIndexFile(indexPath, spec.kind, indexType, vectorsPath, total, dim, opts.onProgress, opts.signal);
+      await writeIndexFile(indexPath, spec, vectorsPath, total, dim, opts.onProgress, opts.signal);
     } catch (e) {
       if (opts.signal?.aborted && e === opts.signal.reason) {
         say(`interrupted while writing ${indexPath}: all ${total} rows are in the checkpoint ${ckDir}; rerun the same command to write the index from there`);
@@ -776,24 +776,23 @@ async function* readVectorChunks(path: string, rows: number, dim: number, signal
 
 async function writeIndexFile(
   path: string,
-  kind: string,
-  indexType: string,
+  spec: IndexSpec,
   vectorsPath: string,
   rows: number,
   dim: number,
   onProgress?: ProgressCallback,
   signal?: AbortSignal,
 ): Promise<void> {
-  if (kind === 'flat') {
+  if (spec.kind === 'flat') {
     // Streams rows from the checkpoint into the file: the vectors are never all in memory.
     await writeFlatIndex(path, dim, 'ip', rows, readVectorChunks(vectorsPath, rows, dim, signal), { onProgress, phase: 'writing index' });
     return;
   }
   // Trained/graph indexes are built in memory by the WASM backend, then saved (atomically).
   // IVF training is k-means, minutes at nlist 4096 and d=768: its iterations are the progress.
-  const kmeans = kind === 'ivf';
+  const kmeans = spec.kind === 'ivf';
   let done = 0;
-  const index = await indexFactory(dim, indexType, 'ip', {
+  const index = await indexFactory(dim, factoryDescription(spec), 'ip', {
     backend: 'wasm',
     onProgress: (e) => {
       // An HNSW add of one 16384-row chunk (a minute at d=768) reports its graph build: the bar moves
@@ -809,7 +808,7 @@ async function writeIndexFile(
     if (!index.isTrained) {
       // An evenly spread sample of the rows, as convert takes: 100,000 gave IVF4096 24 points a
       // list, under the 39 FAISS asks for.
-      const want = Math.min(rows, defaultTrainSize(parseFactoryString(indexType)));
+      const want = Math.min(rows, defaultTrainSize(spec));
       const sample = new Float32Array(want * dim);
       const step = rows / want;
       const fh = await open(vectorsPath, 'r');
