@@ -15,7 +15,7 @@ import { writeToTarget } from '../platform.js';
 import { ByteReader, sourceLabel } from '../io/byte-reader.js';
 import { encodeIvfHead, IVF_FLAT_FOURCC, IVF_SQ_FOURCC, type IvfLayout, readIvfLayout } from '../io/faiss/ivf.js';
 import { assignInPieces, kmeans, NativeAssigner, randomPermutation, seededRandom } from './kmeans.js';
-import { type CodeHeap, nativeListSearch, readSourceInto, retrainError, Sq8Codec, WasmArena } from './sq-index.js';
+import { type CodeHeap, nativeListSearch, readSourceInto, retrainError, Sq8Codec, WASM_MEMORY_LIMIT, WasmArena } from './sq-index.js';
 import { instanceHeadroom } from './module.js';
 import { breather, type DedicatedOptions } from './worker-pool.js';
 
@@ -97,7 +97,7 @@ export class InvertedLists {
         'OUT_OF_MEMORY',
         `inverted lists of ${have + more} vectors need ${formatBytes(next.bytes)} (${perVector} bytes a vector), but one WebAssembly memory of ${formatBytes(limit)} ` +
           `has ${formatBytes(Math.max(0, room))} for them beside the centroids and ${formatBytes(instanceHeadroom(limit))} kept for searches ` +
-          `(about ${Math.max(0, Math.floor(room / perVector))} vectors fit): split the vectors into shards (shardedIndex(d, factory, metric) from 'tessera'; readIndex does it by itself), or use "IVF<nlist>,SQ8"`,
+          `(about ${Math.max(0, Math.floor(room / perVector))} vectors fit): ${limit < WASM_MEMORY_LIMIT ? 'raise memoryLimit (bytes, at most 4 GiB), ' : ''}split the vectors into shards (shardedIndex(d, factory, metric) from 'tessera'; readIndex does it by itself), or use "IVF<nlist>,SQ8"`,
       );
     }
     const old = this.block;

@@ -109,7 +109,9 @@ function outOfMemory(bytes: number, inUse: number, limit: number): TesseraError 
   const need = formatBytes(inUse + bytes) === formatBytes(limit) ? `${inUse + bytes} bytes` : formatBytes(inUse + bytes);
   return new TesseraError(
     'OUT_OF_MEMORY',
-    `WebAssembly memory needs ${need}, more than ${most}${need.endsWith(' bytes') ? ` (${limit} bytes)` : ''}: split the vectors into shards of < ${formatBytes(limit)}, or use SQ8/IVF storage`,
+    `WebAssembly memory needs ${need}, more than ${most}${need.endsWith(' bytes') ? ` (${limit} bytes)` : ''}: split the vectors into shards of < ${formatBytes(limit)}, ` +
+      // a limit below 4 GiB is the caller's memoryLimit, which the message did not name
+      `${limit < MAX_MEMORY_BYTES ? 'raise memoryLimit (bytes, at most 4 GiB), ' : ''}or use SQ8/IVF storage`,
   );
 }
 

@@ -130,8 +130,9 @@ export class WasmArena implements CodeHeap {
     if (bytes > this.limit) {
       throw new TesseraError(
         'OUT_OF_MEMORY',
-        `${this.what} needs ${formatBytes(bytes)} in one WebAssembly memory, which holds at most ${formatBytes(this.limit)}: ` +
-          `split it into shards (shardedIndex(d, factory, metric) from 'tessera'; readIndex does it by itself), or use a smaller index type (e.g. "IVF4096,SQ8")`,
+        `${this.what} needs ${formatBytes(bytes)} in one WebAssembly memory, which holds at most ${formatBytes(this.limit)}` +
+          // a limit below 4 GiB is the caller's memoryLimit, which the message did not name
+          `${this.limit < WASM_MEMORY_LIMIT ? ' (its memoryLimit): raise memoryLimit (bytes, at most 4 GiB), or' : ':'} split it into shards (shardedIndex(d, factory, metric) from 'tessera'; readIndex does it by itself), or use a smaller index type (e.g. "IVF4096,SQ8")`,
       );
     }
     // Grow in steps of at least 1 MiB, not geometrically: engines reserve the whole 4 GiB address

@@ -83,6 +83,21 @@ describe('WasmHnswIndex memoryLimit', () => {
   });
 });
 
+describe('an index full at its memoryLimit', () => {
+  it.each(['Flat', 'SQ8', 'IVF4,Flat'])('%s: OUT_OF_MEMORY names memoryLimit and raising it', async (type) => {
+    // Flat said "more than its limit of 1.0 MiB: split the vectors into shards of < 1.0 MiB", SQ8 and
+    // IVF "one WebAssembly memory of 1.0 MiB": none named the option the caller set, nor raising it.
+    const d = 64;
+    const index = await indexFactory(d, type, 'ip', { backend: 'wasm', threads: 1, memoryLimit: 1 << 20 });
+    try {
+      if (type !== 'Flat') await index.train(randomVectors(200, d, 5));
+      await expect(index.add(randomVectors(8000, d, 6))).rejects.toMatchObject({ code: 'OUT_OF_MEMORY', message: expect.stringContaining('raise memoryLimit (bytes, at most 4 GiB)') });
+    } finally {
+      await index.dispose();
+    }
+  });
+});
+
 describe('shardedIndex description', () => {
   it('is the factory string as indexFactory gives it', async () => {
     // it was the string as passed: "HNSW8,Flat", " Flat ", "IVF4 , SQ8", "HNSW008"
