@@ -4,13 +4,14 @@
  * phase ends; without one (logs, CI) a line when a phase starts, one every 10 s while it runs and one
  * when it ends, so piped output stays short and a log never goes quiet for minutes.
  */
+import cliProgress from 'cli-progress';
 import { formatBytes } from '../core/errors.js';
 import type { ProgressCallback } from '../core/types.js';
 
 /** Where progress goes; tests pass their own stream and clock. */
 export interface ProgressOutput {
   stream?: Pick<NodeJS.WriteStream, 'write'> & { isTTY?: boolean; columns?: number };
-  /** Draw bars in place (default: the stream is a terminal that understands cursor moves). */
+  /** Draw bars in place (default: the stream is a terminal that understands cursor moves); false writes log lines. */
   tty?: boolean;
   now?: () => number;
 }
@@ -22,8 +23,10 @@ let exitHooked = false;
 /** One line on stderr, prefixed "tessera: ". */
 export function say(line: string): void {
   const bar = live?.stream === process.stderr ? live : undefined;
-  // A notice written after a bar (Ctrl-C's, a warning) went on the bar's line; it goes above it now.
-  process.stderr.write(`${bar ? '\r\x1b[K' : ''}tessera: ${line}\n${bar ? bar.text : ''}`);
+  // A notice written after a bar (Ctrl-C's, a warning) went on the bar's line; it goes above it, and
+  // the bar is redrawn below. cli-progress saves the cursor (DECSC) when a bar starts and restores it
+  // when it stops: saved again on the bar's new line, the stop clears the bar, not this notice.
+  process.stderr.write(`${bar ? '\r\x1b[K' : ''}tessera: ${line}\n${bar ? `\x1b7${bar.text}` : ''}`);
 }
 
 /**
@@ -67,27 +70,66 @@ export function duration(seconds: number): string {
  */
 const MIN_RATE_SECONDS = 1;
 const LOG_EVERY_MS = 10_000;
-const REDRAW_EVERY_MS = 100;
+const REDRAWS_PER_SECOND = 10;
+const BAR_WIDTH = 30;
+const MIN_BAR_WIDTH = 10;
+
+/** What the bar's line shows besides the bar: our wording, computed per event (cli-progress's own ETA has none of it). */
+interface BarText {
+  phase: string;
+  unit: string;
+  total?: number;
+  rate?: string;
+  eta?: string;
+}
 
 /** A ProgressCallback rendering on stderr; `quiet` drops everything (e.g. --quiet). */
 export function progressBars(quiet = false, out: ProgressOutput = {}): ProgressCallback {
   if (quiet) return () => {};
   const stream = out.stream ?? process.stderr;
   const now = out.now ?? (() => performance.now());
-  // TERM=dumb (Emacs shell, some CI runners) is a terminal without the escapes a bar redraws with.
-  const tty = out.tty ?? (!!stream.isTTY && process.env.TERM !== 'dumb');
+  // TERM=dumb (Emacs shell, some CI runners) is a terminal without the escapes a bar redraws with;
+  // cli-progress draws only on a stream that says it is a TTY.
+  const tty = (out.tty ?? process.env.TERM !== 'dumb') && !!stream.isTTY;
   let phase: string | undefined;
   let t0 = 0;
   let start = 0;
-  let lastWrite = 0;
-  let drawn = false;
+  let lastLog = 0;
+  let bar: cliProgress.SingleBar | undefined;
+  /** The bar's line as last formatted, which is what the terminal shows (cli-progress redraws only a changed line). */
+  const drawn = { stream, text: '' };
 
-  const write = (text: string) => stream.write(text);
-  const line = (text: string) => write(`tessera: ${text}\n`);
-  const endBar = () => {
-    if (drawn) write('\r\x1b[K');
-    drawn = false;
-    if (live?.stream === stream) live = undefined;
+  const line = (text: string) => stream.write(`tessera: ${text}\n`);
+  /** Stops the phase's bar: a finished one is cleared (its done line replaces it), an unfinished one keeps its last state, its line ended. */
+  const stopBar = (finished: boolean) => {
+    if (!bar) return;
+    // cli-progress reads clearOnComplete when the bar stops, and which one applies is known only then.
+    (bar as unknown as { options: cliProgress.Options }).options.clearOnComplete = finished;
+    bar.stop();
+    bar = undefined;
+    if (live === drawn) live = undefined;
+  };
+  const format: cliProgress.GenericFormatter = (options, params, shown: BarText) => {
+    // A line as wide as the terminal wraps on some terminals, and a redraw from column 1 then redraws only its last row.
+    const width = params.maxWidth - 1;
+    let text: string;
+    if (shown.total === undefined) {
+      text = `tessera: ${shown.phase}...${params.value > 0 ? ` ${amount(params.value, shown.unit)}` : ''}${shown.rate ? ` | ${shown.rate}` : ''}`;
+    } else {
+      const counts = `${Math.floor(100 * params.progress)}% ${unitless(params.value, shown.unit)} / ${amount(shown.total, shown.unit)}`;
+      const layout = (withBar: boolean, withRate: boolean) => {
+        const tail = `${withRate && shown.rate ? ` | ${shown.rate}` : ''}${shown.eta ? ` | ${shown.eta}` : ''}`;
+        if (!withBar) return `tessera: ${shown.phase} ${counts}${tail}`;
+        const barsize = Math.min(BAR_WIDTH, width - `tessera: ${shown.phase} [] ${counts}${tail}`.length);
+        return barsize >= MIN_BAR_WIDTH ? `tessera: ${shown.phase} [${cliProgress.Format.BarFormat(params.progress, { ...options, barsize })}] ${counts}${tail}` : undefined;
+      };
+      // On a narrow terminal (80 columns) the bar shrinks, then the rate goes (the done line has it),
+      // then the bar: the counts and the ETA stay in view.
+      const fits = (s: string | undefined) => s !== undefined && s.length <= width;
+      text = [layout(true, true), layout(true, false), layout(false, true)].find(fits) ?? layout(false, false)!;
+    }
+    drawn.text = text.slice(0, Math.max(1, width));
+    return drawn.text;
   };
   if (tty && !exitHooked) {
     exitHooked = true;
@@ -100,14 +142,11 @@ export function progressBars(quiet = false, out: ProgressOutput = {}): ProgressC
   return (e) => {
     const t = now();
     if (e.phase !== phase) {
-      // A phase left unfinished keeps its last state on screen, its line ended.
-      if (drawn) write('\n');
-      drawn = false;
-      if (live?.stream === stream) live = undefined;
+      stopBar(false);
       phase = e.phase;
       t0 = t;
       start = e.done;
-      lastWrite = t;
+      lastLog = t;
       // A resumed phase (build after an interruption) says where it starts: its rate counts from there.
       if (!tty) line(`${e.phase}${e.total ? ` (${amount(e.total, e.unit)}${e.done > 0 ? `, ${unitless(e.done, e.unit)} done` : ''})` : ''}...`);
     }
@@ -116,7 +155,7 @@ export function progressBars(quiet = false, out: ProgressOutput = {}): ProgressC
     const rateText = rate === undefined ? undefined : e.unit === 'bytes' ? `${formatBytes(rate)}/s` : perUnit(rate, e.unit);
     const finished = e.total !== undefined && e.done >= e.total;
     if (finished) {
-      endBar();
+      stopBar(true);
       line(`${e.phase}: done, ${amount(e.done, e.unit)} in ${duration(secs)}${rateText ? ` (${rateText})` : ''}`);
       phase = undefined;
       return;
@@ -124,21 +163,33 @@ export function progressBars(quiet = false, out: ProgressOutput = {}): ProgressC
     const total = e.total ? amount(e.total, e.unit) : undefined;
     const eta = rate && e.total ? `eta ${etaText((e.total - e.done) / rate)}` : undefined;
     if (tty) {
-      if (drawn && t - lastWrite < REDRAW_EVERY_MS) return;
-      lastWrite = t;
-      const pct = e.total ? Math.min(100, Math.floor((100 * e.done) / e.total)) : undefined;
-      const width = 30;
-      const fill = pct === undefined ? 0 : Math.floor((width * pct) / 100);
-      const head = pct === undefined ? `${e.phase}...${e.done > 0 ? ` ${amount(e.done, e.unit)}` : ''}` : `${e.phase} [${'='.repeat(fill)}${'-'.repeat(width - fill)}] ${pct}% ${unitless(e.done, e.unit)} / ${total}`;
-      let text = `tessera: ${[head, rateText, eta].filter(Boolean).join(' | ')}`;
-      // A line longer than the terminal wraps, and \r then redraws only its last row.
-      const columns = stream.columns ?? 0;
-      if (columns > 1 && text.length > columns - 1) text = text.slice(0, columns - 1);
-      write(`\r${text}\x1b[K`);
-      drawn = true;
-      live = { stream, text };
-    } else if (t - lastWrite >= LOG_EVERY_MS) {
-      lastWrite = t;
+      const shown: BarText = { phase: e.phase, unit: e.unit, total: e.total || undefined, rate: rateText, eta };
+      if (!bar) {
+        // cli-progress draws the bar and limits redraws to REDRAWS_PER_SECOND; it leaves the cursor
+        // shown and line wrap on (a Ctrl-C left a terminal without either), and its timer draws the
+        // latest state of a phase whose events come faster.
+        bar = new cliProgress.SingleBar({
+          stream: stream as NodeJS.WritableStream,
+          format,
+          fps: REDRAWS_PER_SECOND,
+          barsize: BAR_WIDTH,
+          barCompleteChar: '=',
+          barIncompleteChar: '-',
+          hideCursor: false,
+          linewrap: true,
+          clearOnComplete: true,
+          stopOnComplete: false,
+          noTTYOutput: false,
+          gracefulExit: false,
+        });
+        live = drawn;
+        bar.start(e.total || 0, e.done, shown);
+      } else {
+        if (e.total) bar.setTotal(e.total);
+        bar.update(e.done, shown);
+      }
+    } else if (t - lastLog >= LOG_EVERY_MS) {
+      lastLog = t;
       const pct = e.total ? ` (${Math.floor((100 * e.done) / e.total)}%)` : '';
       line(`${e.phase}: ${total ? `${unitless(e.done, e.unit)} / ${total}` : amount(e.done, e.unit)}${pct}${[rateText, eta].filter(Boolean).map((s) => `, ${s}`).join('')}`);
     }

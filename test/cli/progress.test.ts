@@ -8,7 +8,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import '../../src/node.js';
 import { convertIndex } from '../../src/cli/commands/convert.js';
 import { amount, duration, progressBars, say, slowStep } from '../../src/cli/progress.js';
@@ -19,12 +19,57 @@ import { indexFactory } from '../../src/core/factory.js';
 import { readIndex } from '../../src/io/read-index.js';
 import { kmeans } from '../../src/wasm/kmeans.js';
 
-/** A stream and a clock the test moves by hand. */
+/**
+ * cli-progress moves to column 1 with CSI 1G, clears with CSI 0K (CSI 2K on the cleared column 1),
+ * and saves / restores the cursor (DECSC / DECRC) on the bar's own line when a bar starts / stops;
+ * spelled here as the \r and CSI K they amount to, so the assertions read the text a terminal shows.
+ */
+function asTerminal(written: string): string {
+  return written.replace(/\x1b[78]/g, '').replace(/\x1b\[1G/g, '\r').replace(/\x1b\[[02]K/g, '\x1b[K');
+}
+
+/**
+ * A stream and a clock the test moves by hand. cli-progress redraws from a timer (vitest's fake
+ * timers here): moving the clock first runs the redraws due up to the last event's time, after it.
+ */
 function fake(isTTY: boolean) {
   let text = '';
   let t = 0;
+  let ran = 0;
   const stream = { isTTY, columns: 120, write: (s: string) => ((text += s), true) };
-  return { stream, tty: isTTY, now: () => t, at: (ms: number) => (t = ms), text: () => text };
+  const at = (ms: number) => {
+    vi.advanceTimersByTime(t - ran);
+    ran = t;
+    t = ms;
+  };
+  return { stream, tty: isTTY, now: () => t, at, text: () => asTerminal(text) };
+}
+
+/**
+ * The lines a terminal `columns` wide shows after `written`: text, \r, \n (to column 1, as a tty's
+ * ONLCR makes it), CSI nG, CSI K / 0K / 2K, and the cursor save / restore cli-progress brackets a bar with.
+ */
+function screen(written: string, columns = 120): string[] {
+  const rows: string[][] = [[]];
+  let row = 0;
+  let col = 0;
+  let saved = { row, col };
+  const line = () => (rows[row] ??= []);
+  for (const [, esc, n, cmd, ch] of written.matchAll(/(\x1b[78])|\x1b\[(\d*)([GK])|([\s\S])/g)) {
+    if (esc === '\x1b7') saved = { row, col };
+    else if (esc === '\x1b8') ({ row, col } = saved);
+    else if (cmd === 'G') col = Number(n || 1) - 1;
+    else if (cmd === 'K') rows[row] = n === '2' ? [] : line().slice(0, col);
+    else if (ch === '\r') col = 0;
+    else if (ch === '\n') (row++, (col = 0));
+    else if (ch !== undefined) {
+      // Past the last column the text goes on at the start of the next row (line wrap is on).
+      if (col === columns) (row++, (col = 0));
+      line()[col++] = ch;
+    }
+    line();
+  }
+  return rows.map((r) => Array.from(r, (c) => c ?? ' ').join('').trimEnd());
 }
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -33,6 +78,9 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 afterEach(() => vi.restoreAllMocks());
 
 describe('progressBars', () => {
+  beforeEach(() => vi.useFakeTimers());
+  afterEach(() => vi.useRealTimers());
+
   it('a phase over in a millisecond gets its time, not a rate of millions a second', () => {
     for (const tty of [false, true]) {
       const f = fake(tty);
@@ -132,9 +180,57 @@ describe('progressBars', () => {
       if (tty) Object.defineProperty(process.stderr, 'isTTY', tty);
       else delete (process.stderr as { isTTY?: boolean }).isTTY;
     }
-    const text = written.join('');
+    const text = asTerminal(written.join(''));
     expect(text).toContain('\x1b[K\r\x1b[Ktessera: SIGINT: stopping once the batch being encoded is checkpointed\ntessera: encoding passages [');
     expect(text.endsWith('tessera: encoding passages: done, 2000 rows in 0.00 s\n')).toBe(true);
+  });
+
+  it('on the screen: a notice above the bar stays when the phase ends, and the done line replaces the bar', () => {
+    const written: string[] = [];
+    vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => (written.push(String(s)), true));
+    const tty = Object.getOwnPropertyDescriptor(process.stderr, 'isTTY');
+    Object.defineProperty(process.stderr, 'isTTY', { value: true, configurable: true });
+    try {
+      let t = 0;
+      const p = progressBars(false, { stream: process.stderr, tty: true, now: () => t });
+      p({ phase: 'indexing corpus rows', done: 10, total: 100, unit: 'bytes' });
+      p({ phase: 'encoding passages', done: 64, total: 2000, unit: 'rows' });
+      t = 2000;
+      say('SIGINT: stopping once the batch being encoded is checkpointed');
+      p({ phase: 'encoding passages', done: 1000, total: 2000, unit: 'rows' });
+      vi.advanceTimersByTime(100);
+      p({ phase: 'encoding passages', done: 2000, total: 2000, unit: 'rows' });
+    } finally {
+      if (tty) Object.defineProperty(process.stderr, 'isTTY', tty);
+      else delete (process.stderr as { isTTY?: boolean }).isTTY;
+    }
+    // cli-progress restores the cursor it saved when the bar started: saved on the notice's line, its
+    // stop cleared the notice and the done line went there, over it, with the bar left below.
+    expect(screen(written.join(''))).toEqual([
+      'tessera: indexing corpus rows [===---------------------------] 10% 10 B / 100 B',
+      'tessera: SIGINT: stopping once the batch being encoded is checkpointed',
+      'tessera: encoding passages: done, 2000 rows in 2.00 s (968 rows/s)',
+      '',
+    ]);
+  });
+
+  it('on a narrow terminal the line fits: the bar shrinks, then the rate goes, then the bar; no wrap onto a row redraws leave behind', () => {
+    const shown = (columns: number) => {
+      const f = fake(true);
+      f.stream.columns = columns;
+      const p = progressBars(false, f);
+      for (let i = 0; i < 1500; i += 10) {
+        f.at(i);
+        p({ phase: 'encoding passages', done: i, total: 2000, unit: 'rows' });
+      }
+      f.at(1600);
+      return screen(f.text(), columns);
+    };
+    expect(shown(90)).toEqual([expect.stringMatching(/^tessera: encoding passages \[[=-]{15}\] 7\d% 14\d0 \/ 2000 rows \| 1000 rows\/s \| eta 1 s$/)]);
+    expect(shown(80)).toEqual([expect.stringMatching(/^tessera: encoding passages \[=+-+\] 7\d% 14\d0 \/ 2000 rows \| eta 1 s$/)]);
+    expect(shown(60)).toEqual([expect.stringMatching(/^tessera: encoding passages 7\d% 14\d0 \/ 2000 rows \| eta 1 s$/)]);
+    expect(shown(50)).toEqual([expect.stringMatching(/^tessera: encoding passages 7\d% 14\d0 \/ 2000 rows/)]);
+    expect(shown(50)[0]).toHaveLength(49);
   });
 
   it('TERM=dumb: a terminal without cursor escapes gets the log lines, not escape codes', () => {
