@@ -88,6 +88,10 @@ export async function openSource(target: SourceInput): Promise<ByteSource> {
 
 /** The path of a file: URL (a Windows drive path loses the slash before its letter). */
 function filePathOf(url: URL): string {
+  // file://server/share/x named the local /share/x: the host was dropped
+  if (url.host !== '' && url.host !== 'localhost') {
+    throw new TesseraError('INVALID_ARGUMENT', `${url.href} names a file on host "${url.host}": give a local path or a file:///... URL (a Windows network share as the path \\\\${url.host}\\share\\...)`);
+  }
   const path = decodeURIComponent(url.pathname);
   return /^\/[A-Za-z]:/.test(path) ? path.slice(1) : path;
 }

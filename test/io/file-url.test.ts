@@ -49,3 +49,13 @@ it('saves an index and writes vectors to a file: URL string, as they are read fr
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+it('refuses a file: URL naming another host rather than reading the local path under it', async () => {
+  // file://server/share/x.index read /share/x.index on this machine: the host was dropped
+  for (const target of ['file://server/share/x.index', new URL('file://server/share/x.index')]) {
+    await expect(inspectIndex(target)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('file://server/share/x.index names a file on host "server"') });
+  }
+  const index = await indexFactory(4, 'Flat', 'l2', { backend: 'wasm', threads: 1 });
+  await expect(index.save('file://server/share/x.index')).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+  await index.dispose();
+});
