@@ -102,6 +102,33 @@ export async function gpuLimitShortOf(k: number, info: { backends: readonly Back
   return limit !== undefined && info.ntotal > limit && k > limit ? limit : undefined;
 }
 
+/**
+ * Index options the loaded `index` has no use for, each as a note (`--precision int8` on wasm,
+ * `--ef-search` on a Flat file were ignored without a word); `runs` says where: 'this search runs'.
+ */
+export function unusedIndexOptions(
+  o: { efSearch?: number; nprobe?: number; precision?: Precision; gpuMemory?: number; allowExperimental?: boolean; digitPlanes?: boolean },
+  index: Index,
+  runs: string,
+): string[] {
+  const notes: string[] = [];
+  const knob = (given: unknown, flag: string, takes: RegExp, who: string) => {
+    if (given !== undefined && !takes.test(index.description)) notes.push(`${flag} does nothing for a ${index.description} index (only ${who} take it): ignored`);
+  };
+  knob(o.efSearch, '--ef-search', /^HNSW/, 'HNSW indexes');
+  knob(o.nprobe, '--nprobe', /^IVF/, 'IVF indexes');
+  if (index.backend !== 'gpu') {
+    const gpuOnly = [
+      o.precision !== undefined && o.precision !== 'auto' && `--precision ${o.precision}`,
+      o.gpuMemory !== undefined && '--gpu-memory',
+      o.allowExperimental && '--allow-experimental',
+      o.digitPlanes === false && '--no-digit-planes',
+    ].filter((f): f is string => typeof f === 'string');
+    if (gpuOnly.length) notes.push(`${gpuOnly.join(', ')} ${gpuOnly.length > 1 ? 'apply' : 'applies'} to the GPU backend, and ${runs} on ${index.backend}: ignored`);
+  }
+  return notes;
+}
+
 /** Starts the server on the given files; `ready` resolves once index, corpus and model are loaded. */
 export async function serveFiles(opts: ServeFilesOptions): Promise<RunningService> {
   const say = opts.say ?? (() => {});
@@ -170,6 +197,7 @@ export async function serveFiles(opts: ServeFilesOptions): Promise<RunningServic
     if (!announced || backend) {
       announced = true;
       say(`backend: ${index.backend}${notices.length ? ` (${notices.join('; ')})` : opts.backend === 'gpu' || opts.backend === 'wasm' ? ' (asked for)' : ' (auto)'}`);
+      for (const note of unusedIndexOptions(opts, index, 'this server runs')) say(note);
     }
     return index;
   };

@@ -55,6 +55,19 @@ describe('serveFiles', () => {
     }
   });
 
+  it('index options the served index has no use for are said to be ignored, as tessera search says them (they were dropped without a word)', async () => {
+    const lines: string[] = [];
+    const service = await serveFiles({ index: join(tmp, 'hnsw.index'), corpus, model: MODEL, offsets: join(tmp, 'hnsw.index.offsets'), port: 0, backend: 'wasm', threads: 1, nprobe: 8, precision: 'int8', gpuMemory: 1 << 30, efSearch: 20, say: (l) => lines.push(l) });
+    try {
+      await service.ready;
+      expect(lines).toContain('--nprobe does nothing for a HNSW32 index (only IVF indexes take it): ignored');
+      expect(lines).toContain('--precision int8, --gpu-memory apply to the GPU backend, and this server runs on wasm: ignored');
+      expect(lines.join('\n')).not.toMatch(/--ef-search.*ignored/);
+    } finally {
+      await service.close();
+    }
+  });
+
   describe('a corpus in a folder where the offset table cannot be written (a shared, read-only dataset)', () => {
     const readOnly = '/sys/kernel/address_bits'; // sysfs: no new files, even for root; one row ("64")
     const cache = process.env.XDG_CACHE_HOME;

@@ -9,7 +9,7 @@ import { TesseraError } from '../../core/errors.js';
 import { checkVectors, MAX_K } from '../../core/validate.js';
 import type { Index, SearchResult } from '../../core/types.js';
 import { inspectIndex, readIndex } from '../../io/read-index.js';
-import { gpuLimitShortOf } from '../../server/files.js';
+import { gpuLimitShortOf, unusedIndexOptions } from '../../server/files.js';
 import { topkLimit } from '../../server/service.js';
 import { readVectors } from '../../io/vectors.js';
 import { addGpuIndexOptions, digitPlanesOption, intOption, MAX_THREADS, writeOut } from '../options.js';
@@ -109,28 +109,10 @@ function kLimitError(k: number, limit: number, wasm: boolean): TesseraError {
   );
 }
 
-/**
- * Options the loaded index has no use for, each as a note: `--precision int8` with `--backend wasm`,
- * `--threads` on the GPU, or `--ef-search` on a Flat file, were ignored without a word.
- */
+/** unusedIndexOptions, and `--threads` on the GPU (the wasm backend's workers; the GPU's int8 re-rank has its own). */
 function unusedOptions(flags: SearchFlags, index: Index): string[] {
-  const notes: string[] = [];
-  const knob = (given: unknown, flag: string, takes: RegExp, who: string) => {
-    if (given !== undefined && !takes.test(index.description)) notes.push(`${flag} does nothing for a ${index.description} index (only ${who} take it): ignored`);
-  };
-  knob(flags.efSearch, '--ef-search', /^HNSW/, 'HNSW indexes');
-  knob(flags.nprobe, '--nprobe', /^IVF/, 'IVF indexes');
-  if (index.backend !== 'gpu') {
-    const gpuOnly = [
-      flags.precision !== 'auto' && `--precision ${flags.precision}`,
-      flags.gpuMemory !== undefined && '--gpu-memory',
-      flags.allowExperimental && '--allow-experimental',
-      flags.digitPlanes === false && '--no-digit-planes',
-    ].filter((f): f is string => typeof f === 'string');
-    if (gpuOnly.length) notes.push(`${gpuOnly.join(', ')} ${gpuOnly.length > 1 ? 'apply' : 'applies'} to the GPU backend, and this search runs on ${index.backend}: ignored`);
-  } else if (flags.threads !== undefined) {
-    notes.push('--threads applies to the wasm backend, and this search runs on gpu: ignored');
-  }
+  const notes = unusedIndexOptions(flags, index, 'this search runs');
+  if (index.backend === 'gpu' && flags.threads !== undefined) notes.push('--threads applies to the wasm backend, and this search runs on gpu: ignored');
   return notes;
 }
 
