@@ -1,14 +1,12 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { writeFile } from 'node:fs/promises';
-import { join as joinPath, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import '../../src/node.js';
 import { readTexts } from '../../src/cli/commands/encode.js';
 import { Encoder } from '../../src/encoder/encoder.js';
 
-const MODEL = joinPath(resolve(import.meta.dirname, '../..'), 'assets/demo/model');
+const MODEL = join(resolve(import.meta.dirname, '../..'), 'assets/demo/model');
 
 describe('encode --texts', () => {
   it('a folder is INVALID_ARGUMENT naming every form it takes, .jsonl included', async () => {
