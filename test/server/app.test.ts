@@ -14,7 +14,7 @@ import { WordPieceTokenizer } from '../../src/encoder/tokenizer.js';
 import { LINGER_MAX_BYTES, STREAM_ABOVE_CHARS, renderResult, renderResultParts, scoreJson } from '../../src/server/app.js';
 import { asTyped, startService } from '../../src/server/service.js';
 import type { RunningService, ServiceOptions } from '../../src/server/service.js';
-import { BruteForceIndex, CoarseShortlistIndex, MemoryRows, WarmableIndex, WordHashEncoder, demoRows, embed } from './doubles.js';
+import { BruteForceIndex, CoarseShortlistIndex, MemoryRows, WarmableIndex, WordHashEncoder, TEST_SERVICE_LIMITS, demoRows, embed } from './doubles.js';
 
 const D = 16;
 const ROWS = demoRows(60);
@@ -34,15 +34,7 @@ async function serve(more: Partial<ServiceOptions> = {}, setup: { gate?: Promise
   const indexes: BruteForceIndex[] = [];
   const base = embed(ROWS.map((r) => JSON.parse(r).contents as string), D);
   const service = await startService({
-    host: '127.0.0.1',
-    port: 0,
-    defaultTopk: 3,
-    maxTopk: 50,
-    maxBatch: 8,
-    maxWaitMs: 0,
-    timeoutMs: 5000,
-    bodyLimit: 4096,
-    reloadRetryMs: 10,
+    ...TEST_SERVICE_LIMITS,
     loadCorpus: async () => {
       await setup.gate;
       return new MemoryRows(ROWS);

@@ -168,3 +168,16 @@ export class MemoryRows {
   }
   async close(): Promise<void> {}
 }
+
+/** startService's limits and timings for a test server, on any free port of this machine only. */
+export const TEST_SERVICE_LIMITS = {
+  host: '127.0.0.1',
+  port: 0,
+  defaultTopk: 3,
+  maxTopk: 50,
+  maxBatch: 8,
+  maxWaitMs: 0,
+  timeoutMs: 5000,
+  bodyLimit: 4096,
+  reloadRetryMs: 10,
+} as const;

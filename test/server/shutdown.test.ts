@@ -8,7 +8,7 @@ import type { Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startService } from '../../src/server/service.js';
 import type { RunningService, ServiceOptions } from '../../src/server/service.js';
-import { BruteForceIndex, MemoryRows, WordHashEncoder, demoRows, embed } from './doubles.js';
+import { BruteForceIndex, MemoryRows, WordHashEncoder, TEST_SERVICE_LIMITS, demoRows, embed } from './doubles.js';
 
 const D = 16;
 const ROWS = demoRows(40);
@@ -23,15 +23,7 @@ async function serve(more: Partial<ServiceOptions> = {}): Promise<{ service: Run
   const encoder = new WordHashEncoder(D);
   const base = embed(ROWS.map((r) => JSON.parse(r).contents as string), D);
   const service = await startService({
-    host: '127.0.0.1',
-    port: 0,
-    defaultTopk: 3,
-    maxTopk: 50,
-    maxBatch: 8,
-    maxWaitMs: 0,
-    timeoutMs: 5000,
-    bodyLimit: 4096,
-    reloadRetryMs: 10,
+    ...TEST_SERVICE_LIMITS,
     loadCorpus: async () => new MemoryRows(ROWS),
     loadEncoder: async () => encoder,
     loadIndex: async () => new BruteForceIndex(D, base, 'wasm'),
