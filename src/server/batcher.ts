@@ -7,9 +7,9 @@
  * `maxWaitMs`. A request with more than `maxBatch` queries is split into several batches (Search-R1's
  * trainer posts every rollout's query in one request: 512 x 5 with GRPO). A batch holds requests of
  * one topk only: an approximate index searches deeper for a larger k (HNSW's ef = max(efSearch, k)),
- * so a request searched at a neighbour's larger topk could get other results than alone. The queue is bounded in
- * queries (QueueFullError -> HTTP 503 + Retry-After); every request has a deadline from its arrival
- * (RequestTimeoutError -> 504).
+ * so a request searched at a neighbour's larger topk could get other results than alone. The queue
+ * is bounded in queries (QueueFullError -> HTTP 503 + Retry-After); every request has a deadline
+ * from its arrival (RequestTimeoutError -> 504).
  */
 import { TesseraError, isTesseraError } from '../core/errors.js';
 import { concatResults } from '../core/topk.js';
@@ -161,8 +161,9 @@ export class MicroBatcher {
         new QueueFullError(retry, `the queue holds ${this.queued} queries and takes at most ${this.opts.maxQueue}: retry after ${retry} s`),
       );
     }
-    // Parts of at most maxBatch queries (fewer at a k whose results would pass maxResults), queued back to back so they run in order. Part i has i + 1
-    // deadlines, as it waits for the batches before it: a large request is not timed out for its size.
+    // Parts of at most maxBatch queries (fewer at a k whose results would pass maxResults), queued
+    // back to back so they run in order. Part i has i + 1 deadlines, as it waits for the batches
+    // before it: a large request is not timed out for its size.
     const arrived = performance.now();
     const jobs: Job[] = [];
     const parts: Promise<RequestResult>[] = [];
