@@ -169,11 +169,21 @@ export class FileIds {
 }
 
 /**
- * UNSUPPORTED when adding n vectors, numbered ntotal..ntotal+n-1, would give one of them an id the
- * file the index was read from holds (its add_with_ids ids): results would then name two vectors by one id.
+ * UNSUPPORTED when adding n vectors, numbered ntotal..ntotal+n-1, would give one of them an id past
+ * the lists' int32 ids, or an id the file the index was read from holds (its add_with_ids ids):
+ * results would then name two vectors by one id.
  */
 export function checkAddIds(lowestFileId: number | undefined, description: string, ntotal: number, n: number): void {
-  if (lowestFileId === undefined || n === 0 || ntotal + n <= lowestFileId) return;
+  if (n === 0) return;
+  // A file's ntotal counts rows FAISS put in no list, so it may lie near 2^31 with few vectors
+  // stored: the ids past it wrapped negative, and the saved file could not be read back.
+  if (ntotal + n > 2 ** 31) {
+    throw new TesseraError(
+      'UNSUPPORTED',
+      `this ${description} index has ntotal = ${ntotal}: add numbers its ${n} vectors ${ntotal}..${ntotal + n - 1}, from ntotal as FAISS's add does, past the ids tessera serves ([0, 2^31)); it took none`,
+    );
+  }
+  if (lowestFileId === undefined || ntotal + n <= lowestFileId) return;
   throw new TesseraError(
     'UNSUPPORTED',
     `this ${description} index was read from a file whose ids are its own (FAISS add_with_ids), and id ${lowestFileId} is one of them: add numbers its ${n} vectors ` +

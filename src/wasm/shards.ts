@@ -335,7 +335,7 @@ export class ShardedIndex implements Index {
     this.live();
     const n = checkVectors(x, this.d, 'vectors to add');
     if (!this.isTrained) throw new TesseraError('NOT_TRAINED', `${this.description} is not trained: call train(x) before add`);
-    checkAddIds(this.lowestFileId, this.description, this.ntotal, n);
+    if (this.spec.kind === 'ivf') checkAddIds(this.lowestFileId, this.description, this.ntotal, n);
     let done = 0;
     while (done < n) {
       let last = this.shards[this.shards.length - 1];

@@ -8,9 +8,10 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { indexFactory, planShards, shardedIndex, WasmHnswIndex, type Metric } from '../../src/node.js';
+import { indexFactory, memorySink, memorySource, planShards, readIndex, shardedIndex, WasmHnswIndex, type Metric } from '../../src/node.js';
 import { randomVectors } from '../helpers/data.js';
 import { faissPython } from '../io/faiss-python.js';
+import { loadIvfIndex } from '../../src/wasm/ivf-index.js';
 import { yieldToEventLoop } from '../../src/wasm/worker-pool.js';
 
 describe('WasmHnswIndex called directly', () => {
@@ -94,6 +95,31 @@ describe('an index full at its memoryLimit', () => {
       await expect(index.add(randomVectors(8000, d, 6))).rejects.toMatchObject({ code: 'OUT_OF_MEMORY', message: expect.stringContaining('raise memoryLimit (bytes, at most 4 GiB)') });
     } finally {
       await index.dispose();
+    }
+  });
+});
+
+describe('an IVF file whose ntotal lies near 2^31 (rows FAISS put in no list count in it)', () => {
+  it.each(['readIndex (shards: 2^31 vectors do not fit one instance)', 'loadIvfIndex (one instance)'])('refuses an add numbered past 2^31: %s', async (how) => {
+    // the ids past 2^31 - 1 wrapped negative in the lists, and the saved file could not be read back
+    const d = 8;
+    const index = await indexFactory(d, 'IVF4,Flat', 'ip', { backend: 'wasm', threads: 1 });
+    const x = randomVectors(60, d, 1);
+    await index.train(x);
+    await index.add(x);
+    const sink = memorySink();
+    await index.save(sink);
+    await index.dispose();
+    const bytes = sink.bytes();
+    new DataView(bytes.buffer, bytes.byteOffset).setBigInt64(8, 2147483000n, true); // ntotal
+    const back = how.startsWith('readIndex') ? await readIndex(memorySource(bytes), { backend: 'wasm', threads: 1 }) : await loadIvfIndex(memorySource(bytes), { threads: 1 });
+    try {
+      expect(back.ntotal).toBe(2147483000);
+      await expect(back.add(randomVectors(1000, d, 2))).rejects.toMatchObject({ code: 'UNSUPPORTED', message: expect.stringMatching(/add numbers its 1000 vectors 2147483000\.\.2147483999, .*past the ids tessera serves \(\[0, 2\^31\)\); it took none$/) });
+      await back.add(randomVectors(648, d, 2));
+      expect(back.ntotal).toBe(2 ** 31);
+    } finally {
+      await back.dispose();
     }
   });
 });
