@@ -25,16 +25,17 @@ export interface KmeansOptions {
   onProgress?: ProgressCallback;
 }
 
-/** Multiply-adds of one piece of an assignment pass on the calling thread (tens of milliseconds). */
+/** Multiply-adds each thread does in one piece of an assignment pass (tens of milliseconds). */
 const ASSIGN_PIECE = 64 << 20;
 
 /**
  * arena.parallel(n, make, QUERY_GROUP) for an assignment of n rows to centroids, `rowWork`
- * multiply-adds a row. On the calling thread it runs in pieces of about ASSIGN_PIECE with breathe()
- * between them; each piece starts at a multiple of QUERY_GROUP, so the results are those of one call.
+ * multiply-adds a row. Where the calling thread works (arena.callingThreadWorks: alone, or its share
+ * beside workers) it runs in pieces giving each thread about ASSIGN_PIECE, with breathe() between
+ * them; each piece starts at a multiple of QUERY_GROUP, so the results are those of one call.
  */
 export async function assignInPieces(arena: WasmArena, n: number, rowWork: number, breathe: () => Promise<void>, make: (from: number, to: number) => NativeCall): Promise<void> {
-  const piece = arena.onCallingThread ? Math.max(QUERY_GROUP, Math.floor(ASSIGN_PIECE / (rowWork * QUERY_GROUP)) * QUERY_GROUP) : n;
+  const piece = arena.callingThreadWorks ? Math.max(QUERY_GROUP, Math.floor((ASSIGN_PIECE * arena.threads) / (rowWork * QUERY_GROUP)) * QUERY_GROUP) : n;
   for (let from = 0; from < n; from += piece) {
     const to = Math.min(n, from + piece);
     await arena.parallel(to - from, (f, t) => make(from + f, from + t), QUERY_GROUP);

@@ -99,9 +99,12 @@ export class WasmArena implements CodeHeap {
     return this.pool?.size ?? 1;
   }
 
-  /** True when native calls run on the calling thread (no worker pool): long work must pause itself (breather). */
-  get onCallingThread(): boolean {
-    return this.pool === undefined;
+  /**
+   * True when the calling thread runs native calls, all of them (no pool) or its share of each
+   * (a pool that is not dedicated): long work must pause itself (breather).
+   */
+  get callingThreadWorks(): boolean {
+    return !this.pool?.dedicated;
   }
 
   /** Runs fn over [0, n) split across the pool's threads (here only without one); part numbers 0..threads-1; `align` as WorkerPool.parallelFor. */

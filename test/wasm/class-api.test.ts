@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { indexFactory, memorySink, memorySource, planShards, readIndex, shardedIndex, WasmHnswIndex, type Metric } from '../../src/node.js';
 import { randomVectors } from '../helpers/data.js';
 import { faissPython } from '../io/faiss-python.js';
-import { loadIvfIndex } from '../../src/wasm/ivf-index.js';
+import { loadIvfIndex, WasmIvfIndex } from '../../src/wasm/ivf-index.js';
 import { yieldToEventLoop } from '../../src/wasm/worker-pool.js';
 
 describe('WasmHnswIndex called directly', () => {
@@ -163,6 +163,29 @@ describe('long work on the calling thread (threads: 1)', () => {
       longest = Math.max(longest, end - last);
       // a pause about every 50 ms of work; the longest wait between two ticks was the whole step
       // (800 and 600 ms here), and would be on any machine where the step takes longer than this
+      expect(longest).toBeLessThan(300);
+    } finally {
+      await index.dispose();
+    }
+  });
+});
+
+describe('long work shared by the calling thread and workers (threads: 2)', () => {
+  it('IVF k-means lets timers run while it works', async () => {
+    // The calling thread takes its share of each assignment pass, which ran whole: 1.0 s between
+    // two ticks of a 10 ms interval here, tens of seconds an iteration at IVF4096 and d = 768.
+    const d = 64;
+    const index = await WasmIvfIndex.create(d, 1024, 'flat', 'ip', { threads: 2, niter: 2 });
+    try {
+      let last = performance.now();
+      let longest = 0;
+      const timer = setInterval(() => {
+        longest = Math.max(longest, performance.now() - last);
+        last = performance.now();
+      }, 10);
+      await index.train(randomVectors(45_000, d, 7));
+      clearInterval(timer);
+      longest = Math.max(longest, performance.now() - last);
       expect(longest).toBeLessThan(300);
     } finally {
       await index.dispose();
