@@ -185,8 +185,8 @@ export function yieldToEventLoop(): Promise<void> {
 const BREATHE_MS = 50;
 
 /**
- * For a long operation whose native calls run on the calling thread (threads: 1, or no shared
- * memory): call the returned function between calls; once BREATHE_MS of work has gone by since the
+ * For a long operation whose native calls run on the calling thread (threads: 1, no shared memory,
+ * or its share beside workers): call the returned function between calls; once BREATHE_MS of work has gone by since the
  * operation began or last paused, it lets timers and events run (a progress bar's redraw, Ctrl-C's
  * handler, a page's repaint). Without it an HNSW build or k-means training held the event loop for
  * its whole length. Short operations never pause.
