@@ -25,7 +25,7 @@ import { basename, join, resolve } from 'node:path';
 import type { FileHandle } from 'node:fs/promises';
 import { TesseraError, formatBytes } from '../core/errors.js';
 import type { ProgressCallback } from '../core/types.js';
-import { openAtomicFileSink, removeLeftoversOf, userCacheDir } from './node-fs.js';
+import { openAtomicFileSink, readFully, removeLeftoversOf, userCacheDir } from './node-fs.js';
 
 const MAGIC = 'TSROWS01';
 const HEADER_BYTES = 24;
@@ -479,12 +479,7 @@ export class Corpus {
     // From the byte before the row: a newline there shows the row still starts where the table says.
     const from = start > 0 ? start - 1 : 0;
     const buf = Buffer.alloc(end - from);
-    let got = 0;
-    while (got < buf.length) {
-      const { bytesRead } = await this.handle.read(buf, got, buf.length - got, from + got);
-      if (bytesRead === 0) break;
-      got += bytesRead;
-    }
+    const got = await readFully(this.handle, buf, 0, buf.length, from);
     // The file is shorter than when it was opened: truncated or rewritten.
     if (got < buf.length) throw this.changed(i, start);
     const text = this.rowText(i, buf, start - from, got, start);
@@ -561,12 +556,7 @@ export class Corpus {
       // From the byte before the first row, as row() reads, for rowText's check.
       const from = first > 0 ? first - 1 : 0;
       const buf = Buffer.alloc(end - from);
-      let got = 0;
-      while (got < buf.length) {
-        const { bytesRead } = await this.handle.read(buf, got, buf.length - got, from + got);
-        if (bytesRead === 0) break;
-        got += bytesRead;
-      }
+      const got = await readFully(this.handle, buf, 0, buf.length, from);
       if (got < buf.length) throw this.changed(i, first);
       for (let r = i; r < j; r++) {
         const a = this.offsets[r]! - from;
@@ -587,12 +577,8 @@ async function readOffsets(tablePath: string, rows: number): Promise<Float64Arra
   const table = await open(tablePath, 'r');
   try {
     const raw = Buffer.alloc(rows * 8);
-    let got = 0;
-    while (got < raw.length) {
-      const { bytesRead } = await table.read(raw, got, raw.length - got, HEADER_BYTES + got);
-      if (bytesRead === 0) throw new TesseraError('FORMAT', `offset table ${tablePath} ends at byte ${HEADER_BYTES + got}, expected ${HEADER_BYTES + raw.length}: delete it to rebuild`);
-      got += bytesRead;
-    }
+    const got = await readFully(table, raw, 0, raw.length, HEADER_BYTES);
+    if (got < raw.length) throw new TesseraError('FORMAT', `offset table ${tablePath} ends at byte ${HEADER_BYTES + got}, expected ${HEADER_BYTES + raw.length}: delete it to rebuild`);
     // Float64 holds byte offsets exactly up to 8 PiB and reads faster than BigInt.
     const offsets = new Float64Array(rows);
     const view = new BigUint64Array(raw.buffer, raw.byteOffset, rows);

@@ -17,6 +17,17 @@ import { type RandomAccessSource, truncated } from './row-source.js';
  */
 export const scatteredReads = { probeRuns: 16, slowRunMs: 0.02, inFlight: 16 };
 
+/** Reads `length` bytes at file position `position` into out[at..], fewer only where the file ends; returns the bytes read. */
+export async function readFully(handle: FileHandle, out: Uint8Array, at: number, length: number, position: number): Promise<number> {
+  let got = 0;
+  while (got < length) {
+    const { bytesRead } = await handle.read(out, at + got, length - got, position + got);
+    if (bytesRead === 0) break;
+    got += bytesRead;
+  }
+  return got;
+}
+
 /**
  * Opens `path` for positional reads. The source also offers (RandomAccessSource): readInto (no
  * allocation per read), readScattered (many rows in one call: synchronous preads, ~2 us a row from
@@ -43,15 +54,8 @@ export async function openFileSource(path: string): Promise<RandomAccessSource> 
   const size = Number(opened.size);
   const fd = handle.fd;
 
-  async function readInto(offset: number, out: Uint8Array): Promise<number> {
-    const n = Math.max(0, Math.min(out.length, size - offset));
-    let got = 0;
-    while (got < n) {
-      const { bytesRead } = await handle.read(out, got, n - got, offset + got);
-      if (bytesRead === 0) break;
-      got += bytesRead;
-    }
-    return got;
+  function readInto(offset: number, out: Uint8Array): Promise<number> {
+    return readFully(handle, out, 0, Math.max(0, Math.min(out.length, size - offset)), offset);
   }
 
   /** Throws FORMAT when the file is no longer what was opened (truncated, rewritten in place). */
@@ -78,12 +82,7 @@ export async function openFileSource(path: string): Promise<RandomAccessSource> 
   }
 
   async function readRunAsync(out: Uint8Array, o: number, want: number, at: number): Promise<void> {
-    let got = 0;
-    while (got < want) {
-      const { bytesRead } = await handle.read(out, o + got, want - got, at + got);
-      if (bytesRead === 0) break;
-      got += bytesRead;
-    }
+    const got = await readFully(handle, out, o, want, at);
     if (got !== want) throw truncated(path, at, want, got, Number(fstatSync(fd).size));
   }
 
