@@ -10,6 +10,7 @@ import { isTesseraError } from '../core/errors.js';
 import { commands } from './commands/index.js';
 import { fromSearchR1Flags } from './commands/serve.js';
 import { checkOptionValuesPresent, checkRequiredOptionsAfterUnknownOnes } from './options.js';
+import { endProgressLine } from './progress.js';
 import { exitOnBrokenPipe, isBrokenPipe, removeTempFilesOnSignal, signalExitCode } from './signal-cleanup.js';
 
 const program = new Command()
@@ -40,6 +41,8 @@ function reportAndExit(e: unknown): never {
   // stdout's reader has gone (| head): what it wanted was written; quiet, as SIGPIPE ends other tools.
   if (isBrokenPipe(e)) process.exit(signalExitCode('SIGPIPE'));
   // One line naming the fix; the stack only for bugs (not TesseraErrors) or with TESSERA_DEBUG=1.
+  // Below a progress bar left drawn by the failed step, not on its line.
+  endProgressLine();
   const line = isTesseraError(e) ? `${e.message} [${e.code}]` : fileSystemError(e);
   if (line !== undefined) {
     console.error(`tessera: ${line}`);

@@ -17,7 +17,7 @@ export interface ProgressOutput {
 }
 
 /** The bar being drawn on the terminal, if any: say() writes above it, exit ends its line. */
-let live: { stream: Pick<NodeJS.WriteStream, 'write'>; text: string } | undefined;
+let live: { stream: Pick<NodeJS.WriteStream, 'write'>; text: string; end: () => void } | undefined;
 let exitHooked = false;
 
 /** One line on stderr, prefixed "tessera: ". */
@@ -27,6 +27,14 @@ export function say(line: string): void {
   // the bar is redrawn below. cli-progress saves the cursor (DECSC) when a bar starts and restores it
   // when it stops: saved again on the bar's new line, the stop clears the bar, not this notice.
   process.stderr.write(`${bar ? '\r\x1b[K' : ''}tessera: ${line}\n${bar ? `\x1b7${bar.text}` : ''}`);
+}
+
+/**
+ * Ends the line of a bar left drawn, its last state kept: an error that ends a command mid-phase
+ * (console.error, not say()) went onto the bar's line, and the exit's newline then left a blank line.
+ */
+export function endProgressLine(): void {
+  live?.end();
 }
 
 /**
@@ -97,7 +105,7 @@ export function progressBars(quiet = false, out: ProgressOutput = {}): ProgressC
   let lastLog = 0;
   let bar: cliProgress.SingleBar | undefined;
   /** The bar's line as last formatted, which is what the terminal shows (cli-progress redraws only a changed line). */
-  const drawn = { stream, text: '' };
+  const drawn = { stream, text: '', end: () => stopBar(false) };
 
   const line = (text: string) => stream.write(`tessera: ${text}\n`);
   /** Stops the phase's bar: a finished one is cleared (its done line replaces it), an unfinished one keeps its last state, its line ended. */

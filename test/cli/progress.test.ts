@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import '../../src/node.js';
 import { convertIndex } from '../../src/cli/commands/convert.js';
-import { amount, duration, progressBars, say, slowStep } from '../../src/cli/progress.js';
+import { amount, duration, endProgressLine, progressBars, say, slowStep } from '../../src/cli/progress.js';
 import type { ProgressEvent } from '../../src/core/types.js';
 import { buildIndex } from '../../src/encoder/build-index.js';
 import { Encoder } from '../../src/encoder/encoder.js';
@@ -212,6 +212,25 @@ describe('progressBars', () => {
       'tessera: encoding passages: done, 2000 rows in 2.00 s (968 rows/s)',
       '',
     ]);
+  });
+
+  it('an error ending the command mid-phase goes below the bar, not onto its line, and no blank line follows', () => {
+    const written: string[] = [];
+    vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => (written.push(String(s)), true));
+    const tty = Object.getOwnPropertyDescriptor(process.stderr, 'isTTY');
+    Object.defineProperty(process.stderr, 'isTTY', { value: true, configurable: true });
+    try {
+      const p = progressBars(false, { stream: process.stderr, tty: true, now: () => 0 });
+      p({ phase: 'encoding passages', done: 64, total: 2000, unit: 'rows' });
+      // What main.ts's reportAndExit does before its console.error.
+      endProgressLine();
+      process.stderr.write('tessera: corpus.jsonl:6001: not JSON [FORMAT]\n');
+      endProgressLine();
+    } finally {
+      if (tty) Object.defineProperty(process.stderr, 'isTTY', tty);
+      else delete (process.stderr as { isTTY?: boolean }).isTTY;
+    }
+    expect(screen(written.join(''))).toEqual(['tessera: encoding passages [=-----------------------------] 3% 64 / 2000 rows', 'tessera: corpus.jsonl:6001: not JSON [FORMAT]', '']);
   });
 
   it('on a narrow terminal the line fits: the bar shrinks, then the rate goes, then the bar; no wrap onto a row redraws leave behind', () => {
