@@ -389,6 +389,13 @@ export async function openAtomicFileSink(path: string): Promise<ByteSink & { abo
   trackWrite(tmp, true);
   let failed = false;
   const kept = `${path} is as it was before this write: no partial file was left.`;
+  /** Closes and removes the temp file, leaving the target as it was. */
+  const discard = async () => {
+    failed = true;
+    await handle.close().catch(() => {});
+    await rm(tmp, { force: true });
+    trackWrite(tmp, false);
+  };
   return {
     async write(chunk: Uint8Array) {
       try {
@@ -398,10 +405,7 @@ export async function openAtomicFileSink(path: string): Promise<ByteSink & { abo
           done += bytesWritten;
         }
       } catch (e) {
-        failed = true;
-        await handle.close().catch(() => {});
-        await rm(tmp, { force: true });
-        trackWrite(tmp, false);
+        await discard();
         throw writeFailure(path, e, kept);
       }
     },
@@ -413,20 +417,12 @@ export async function openAtomicFileSink(path: string): Promise<ByteSink & { abo
         await rename(tmp, path);
         trackWrite(tmp, false);
       } catch (e) {
-        // The target stays as it was; the temp file goes.
-        failed = true;
-        await handle.close().catch(() => {});
-        await rm(tmp, { force: true });
-        trackWrite(tmp, false);
+        await discard();
         throw writeFailure(path, e, kept);
       }
     },
     async abort() {
-      if (failed) return;
-      failed = true;
-      await handle.close().catch(() => {});
-      await rm(tmp, { force: true });
-      trackWrite(tmp, false);
+      if (!failed) await discard();
     },
   };
 }
