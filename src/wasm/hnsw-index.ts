@@ -41,6 +41,11 @@ const PARALLEL_MIN = 100;
  */
 const SEARCH_CALL = 32;
 const ADD_CALL = 256;
+/**
+ * Inserts per native call on the calling thread, which pauses between calls (breather): an insert
+ * is milliseconds at d = 768 and efConstruction 200, so ADD_CALL of them held timers for over a second.
+ */
+const CALLING_THREAD_ADD_CALL = 8;
 
 // Word offsets of the C struct hnsw_t (native/hnsw.c; its _Static_asserts pin the layout).
 const W = { d: 0, M: 1, metric: 2, ntotal: 3, maxLevel: 4, entryPoint: 5, efConstruction: 6, nlevels: 7, vectors: 8, levels: 9, offsets: 10, neighbors: 11, locks: 12, globalLock: 13, counter: 14, mti: 15, cum: 16 } as const;
@@ -440,8 +445,11 @@ export class WasmHnswIndex implements Index {
               args: [this.h, order, a, bound, level, scratch[p]!.ptr, scratch[p]!.nodes, 1],
             }));
           } else {
-            ex.hnsw_add_range(this.h, order, a, b, level, scratch[0]!.ptr, scratch[0]!.nodes, 0);
-            await breathe();
+            // the same graph as one call: nodes are inserted in order either way
+            for (let c = a; c < b; c += CALLING_THREAD_ADD_CALL) {
+              ex.hnsw_add_range(this.h, order, c, Math.min(b, c + CALLING_THREAD_ADD_CALL), level, scratch[0]!.ptr, scratch[0]!.nodes, 0);
+              await breathe();
+            }
           }
           done += b - a;
           report(done);

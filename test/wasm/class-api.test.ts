@@ -177,6 +177,21 @@ describe('long work on the calling thread (threads: 1)', () => {
   });
 });
 
+describe('an HNSW add of costly inserts on the calling thread', () => {
+  it('lets timers run between a few inserts, not a 256-insert piece', async () => {
+    // An insert here scores most of the graph (efConstruction >= ntotal, d = 768): the 256 inserts
+    // of a piece held a 10 ms interval for 0.6 s (1.2 s at d = 768, efConstruction 200, 6000 rows).
+    const d = 768;
+    const rows = randomVectors(3600, d, 7);
+    const index = await indexFactory(d, 'HNSW8', 'ip', { backend: 'wasm', threads: 1, efConstruction: 3600 });
+    try {
+      expect(await longestTimerGap(() => index.add(rows))).toBeLessThan(300);
+    } finally {
+      await index.dispose();
+    }
+  });
+});
+
 describe('long work shared by the calling thread and workers (threads: 2)', () => {
   it('IVF k-means lets timers run while it works', async () => {
     // The calling thread takes its share of each assignment pass, which ran whole: 1.0 s between
