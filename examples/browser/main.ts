@@ -5,7 +5,7 @@
  *
  * URL parameters: ?backend=auto|gpu|wasm (default auto; wasm forces the CPU path), ?k=5.
  */
-import { Encoder, type Index, memorySource, readIndex } from 'tessera';
+import { Encoder, type Index, isTesseraError, memorySource, readIndex } from 'tessera';
 
 type Choice = 'auto' | 'gpu' | 'wasm';
 
@@ -22,7 +22,8 @@ interface DemoManifest {
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const params = new URLSearchParams(location.search);
-const choice = parseChoice(params.get('backend'));
+/** Set first thing in main(): a bad ?backend= is then the page's error message, not an exception that leaves it at "Loading…". */
+let choice: Choice = 'auto';
 const k = Math.max(1, Math.min(50, Number(params.get('k') ?? 5) || 5));
 
 function parseChoice(v: string | null): Choice {
@@ -36,6 +37,14 @@ function status(text: string, isError = false): void {
   el.textContent = text;
   el.classList.toggle('error', isError);
   document.body.dataset.state = isError ? 'error' : text === 'Ready.' ? 'ready' : 'busy';
+}
+
+/** The start-up step under way: the status line returns to it when the downloads it waits for are done. */
+let phase = 'Loading…';
+
+function busy(text: string): void {
+  phase = text;
+  status(text);
 }
 
 /** Shown once per page: why the page is not on the GPU. */
@@ -57,11 +66,69 @@ function libraryNotice(text: string): void {
 }
 
 const ms = (t: number) => `${t.toFixed(1)} ms`;
+const mb = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
 
+/** Bytes received and expected (0: no Content-Length) per file being downloaded, for the status line. */
+const downloads = new Map<string, { loaded: number; total: number }>();
+
+function showDownloads(): void {
+  // A download that failed ended start-up: the others still finishing must not cover its message.
+  if (document.body.dataset.state === 'error') return;
+  const all = [...downloads.values()];
+  if (all.every((d) => d.loaded === d.total)) return status(phase);
+  const loaded = all.reduce((n, d) => n + d.loaded, 0);
+  const total = all.reduce((n, d) => n + d.total, 0);
+  // A file without a Content-Length has no known total: then only the bytes so far are shown.
+  status(all.every((d) => d.total > 0) ? `Downloading… ${mb(loaded)} of ${mb(total)} (${Math.min(100, Math.floor((100 * loaded) / total))}%)` : `Downloading… ${mb(loaded)}`);
+}
+
+/**
+ * GETs `url` from the page's server, counting its bytes into the status line while they come (a
+ * large index takes a while). Errors name the file and the status, or the network failure.
+ */
 async function fetchBytes(url: URL): Promise<Uint8Array> {
-  const res = await fetch(url);
-  if (!res.ok) throw new Error(`GET ${url.pathname} answered ${res.status}`);
-  return new Uint8Array(await res.arrayBuffer());
+  let res: Response;
+  try {
+    res = await fetch(url);
+  } catch (e) {
+    throw new Error(`GET ${url.pathname} failed (${(e as Error).message}): is the server up?`);
+  }
+  if (!res.ok) throw new Error(`GET ${url.pathname} answered ${res.status}${res.statusText ? ` ${res.statusText}` : ''}`);
+  // A compressed response's Content-Length counts the compressed bytes, not the ones the body gives.
+  const declared = res.headers.get('content-encoding') ? 0 : Number(res.headers.get('content-length') ?? 0);
+  const progress = { loaded: 0, total: declared };
+  downloads.set(url.pathname, progress);
+  const chunks: Uint8Array[] = [];
+  try {
+    const reader = res.body!.getReader();
+    for (let r = await reader.read(); !r.done; r = await reader.read()) {
+      chunks.push(r.value);
+      progress.loaded += r.value.length;
+      showDownloads();
+    }
+  } catch (e) {
+    throw new Error(`GET ${url.pathname} broke off after ${mb(progress.loaded)} (${(e as Error).message}): reload the page`);
+  }
+  progress.total = progress.loaded;
+  showDownloads();
+  const bytes = new Uint8Array(progress.loaded);
+  let at = 0;
+  for (const c of chunks) {
+    bytes.set(c, at);
+    at += c.length;
+  }
+  return bytes;
+}
+
+const fetchText = async (url: URL) => new TextDecoder().decode(await fetchBytes(url));
+
+/**
+ * Whether a GPU index failed for want of a working GPU (what 'auto' falls back from), as the library
+ * itself decides: not a file that is bad or missing, which the WASM backend would refuse as well.
+ */
+function isGpuFailure(e: unknown): boolean {
+  if (!isTesseraError(e)) return true; // a raw error of the WebGPU implementation (requestDevice, pipeline creation)
+  return e.code === 'GPU_UNAVAILABLE' || e.code === 'DEVICE_LOST' || e.code === 'OUT_OF_MEMORY';
 }
 
 /** The adapter a GPU index would use, for display, or why there is none. */
@@ -86,7 +153,7 @@ async function openIndex(bytes: Uint8Array): Promise<Index> {
     try {
       return await readIndex(memorySource(bytes), { backend: choice, onNotice: libraryNotice });
     } catch (e) {
-      if (choice === 'gpu') throw e;
+      if (choice === 'gpu' || !isGpuFailure(e)) throw e;
       notice(`WebGPU failed (${(e as Error).message}): searching on the WASM (CPU) backend`);
     }
   } else {
@@ -96,16 +163,17 @@ async function openIndex(bytes: Uint8Array): Promise<Index> {
 }
 
 async function main(): Promise<void> {
+  choice = parseChoice(params.get('backend'));
   const base = new URL('demo/', location.href);
-  const manifest = (await (await fetch(new URL('manifest.json', base))).json()) as DemoManifest;
+  const manifest = JSON.parse(await fetchText(new URL('manifest.json', base))) as DemoManifest;
 
   const t0 = performance.now();
   const [indexBytes, corpusText, adapter] = await Promise.all([
     fetchBytes(new URL(manifest.index, base)),
-    fetch(new URL(manifest.corpus, base)).then((r) => r.text()),
+    fetchText(new URL(manifest.corpus, base)),
     describeAdapter(),
   ]);
-  status('Loading index and model…');
+  busy('Loading index and model…');
   let index = await openIndex(indexBytes);
   const tIndex = performance.now();
   const modelDir = new URL(manifest.model, base);
@@ -136,7 +204,7 @@ async function main(): Promise<void> {
       return await index.search(q, k);
     } catch (e) {
       // A GPU that fails mid-session (device lost) is replaced by the WASM index, once.
-      if (index.backend !== 'gpu' || choice === 'gpu') throw e;
+      if (index.backend !== 'gpu' || choice === 'gpu' || !isGpuFailure(e)) throw e;
       notice(`WebGPU search failed (${(e as Error).message}): switched to the WASM (CPU) backend`);
       await index.dispose().catch(() => {});
       index = await readIndex(memorySource(indexBytes), { backend: 'wasm' });
@@ -147,7 +215,7 @@ async function main(): Promise<void> {
 
   // One search at load time: the first GPU search compiles the WGSL pipelines (seconds on a
   // software adapter), which belongs to start-up, not to the user's first query.
-  status('Warming up…');
+  busy('Warming up…');
   await search(await encoder.encode(['tessera'], { prefix: 'query' }));
   const tWarm = performance.now();
   $('load-ms').textContent = `index ${ms(tIndex - t0)}, model ${ms(tModel - tIndex)}, first search ${ms(tWarm - tModel)}`;

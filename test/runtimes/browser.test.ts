@@ -213,3 +213,83 @@ describe('browser example in headless Chromium', { timeout: 180_000 }, () => {
     }
   });
 });
+
+/** What a page that stops at start-up shows: its status line, its notice, and its console. */
+async function startFailure(browser: Chromium, query: string, failPath?: { path: RegExp; fulfill: { status: number; body: string | Buffer } }) {
+  const page = await browser.context.newPage();
+  const logs: string[] = [];
+  page.on('console', (m) => logs.push(`${m.type()}: ${m.text()}`));
+  page.on('pageerror', (e) => logs.push(`pageerror: ${e.message}`));
+  if (failPath) await page.route(failPath.path, (route) => route.fulfill(failPath.fulfill));
+  try {
+    await page.goto(new URL(query, server.url).href);
+    await page.waitForFunction(() => document.body.dataset.state === 'error' || document.body.dataset.state === 'ready', null, { timeout: 30_000 });
+    return { state: await page.getAttribute('body', 'data-state'), status: (await page.textContent('#status')) ?? '', notice: (await page.textContent('#notice')) ?? '', logs };
+  } finally {
+    await page.close();
+  }
+}
+
+// Pages that cannot start say why on the page, in a line that names the file and the fix: Chromium
+// without WebGPU (the 'auto' path falls back to WASM before the file is read), no GPU time spent.
+describe('browser example: start-up failures and download progress', { timeout: 60_000 }, () => {
+  let browser: Chromium;
+  beforeAll(async () => {
+    browser = await launchChromium({ webgpu: false });
+  }, 60_000);
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  it('a corrupt index file is reported as what it is, not as a WebGPU failure that fell back to WASM', async () => {
+    const r = await startFailure(browser, './', { path: /index\.faiss$/, fulfill: { status: 200, body: Buffer.from('not an index at all, just text') } });
+    expect(r.status).toMatch(/^Could not start: index file: not a FAISS index/);
+    // The bad file was blamed on WebGPU ("WebGPU failed (index file: not a FAISS index ...): searching on the WASM (CPU) backend").
+    expect(r.notice).toBe('');
+    expect(r.logs.filter((l) => l.startsWith('pageerror:'))).toEqual([]);
+  });
+
+  it('a missing corpus or manifest names the file and its status (not a row count or a JSON syntax error)', async () => {
+    const corpus = await startFailure(browser, './', { path: /\.jsonl$/, fulfill: { status: 404, body: 'not found' } });
+    expect(corpus.status).toMatch(/^Could not start: GET \/demo\/data\/\S+\.jsonl answered 404/);
+    const manifest = await startFailure(browser, './', { path: /manifest\.json$/, fulfill: { status: 404, body: 'not found' } });
+    expect(manifest.status).toMatch(/^Could not start: GET \/demo\/manifest\.json answered 404/);
+    expect([...corpus.logs, ...manifest.logs].filter((l) => l.startsWith('pageerror:'))).toEqual([]);
+  });
+
+  it('a bad ?backend= is the page\'s message, not an uncaught exception that leaves it at "Loading…"', async () => {
+    const r = await startFailure(browser, './?backend=cpu');
+    expect(r.state).toBe('error');
+    expect(r.status).toBe('Could not start: ?backend must be auto, gpu or wasm, got "cpu"');
+    expect(r.logs.filter((l) => l.startsWith('pageerror:'))).toEqual([]);
+  });
+
+  it('shows download progress in the status line while the index, corpus and model come', async () => {
+    const page = await browser.context.newPage();
+    try {
+      // Every status the page shows, in order (the downloads take well under a second unthrottled).
+      await page.addInitScript(() => {
+        const seen: string[] = ((window as unknown as { statuses: string[] }).statuses = []);
+        document.addEventListener('DOMContentLoaded', () => {
+          const el = document.getElementById('status')!;
+          new MutationObserver(() => seen.push(el.textContent ?? '')).observe(el, { childList: true, characterData: true, subtree: true });
+        });
+      });
+      const cdp = await browser.context.newCDPSession(page);
+      await cdp.send('Network.enable');
+      // 40 MB/s: the demo's 7 MB of index, corpus and model come in many chunks, each a status update.
+      await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: 40e6, uploadThroughput: 40e6 });
+      await page.goto(server.url);
+      await page.waitForFunction(() => document.body.dataset.state === 'ready' || document.body.dataset.state === 'error', null, { timeout: 50_000 });
+      expect(await page.textContent('#status')).toBe('Ready.');
+      const seen = (await page.evaluate('window.statuses')) as string[];
+      const progress = seen.filter((s) => s.startsWith('Downloading'));
+      expect(progress.length, seen.join('\n')).toBeGreaterThan(2);
+      for (const s of progress) expect(s).toMatch(/^Downloading… \d+\.\d MB of \d+\.\d MB \(\d{1,3}%\)$/);
+      // The status goes on to the next step once the bytes are in.
+      expect(seen.slice(-2)).toEqual(['Warming up…', 'Ready.']);
+    } finally {
+      await page.close();
+    }
+  });
+});
