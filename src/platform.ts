@@ -4,7 +4,7 @@
  * hook asks for it here and gets a clear UNSUPPORTED error where the runtime lacks it.
  */
 import { TesseraError } from './core/errors.js';
-import type { ByteSink, ByteSource } from './core/types.js';
+import type { ByteSink, ByteSource, ProgressCallback } from './core/types.js';
 import { type BlobLike, blobSource, memorySource } from './io/byte-reader.js';
 import { urlSource } from './io/url-source.js';
 
@@ -60,22 +60,24 @@ export type SourceInput = string | URL | ByteSource | Uint8Array | ArrayBuffer |
 
 /**
  * Opens a path through the platform, wraps bytes, a Blob or a URL, or passes a ByteSource through
- * unchanged. The caller closes the result when it is not `target` itself.
+ * unchanged. The caller closes the result when it is not `target` itself. `onProgress` counts the
+ * download of a URL whose server sends the file whole (see urlSource).
  */
-export async function openSource(target: SourceInput): Promise<ByteSource> {
+export async function openSource(target: SourceInput, opts: { onProgress?: ProgressCallback } = {}): Promise<ByteSource> {
+  const urlOpts = opts.onProgress ? { onProgress: opts.onProgress } : {};
   // No file is named "https://..." or "file:///...": such a string is the URL it spells, in any
   // runtime (import.meta.resolve gives file: strings; read as a path, it was "file not found").
   if (typeof target === 'string') {
     // An empty path (an unset variable, "$INDEX") said only "file not found: ".
     if (target === '') throw new TesseraError('INVALID_ARGUMENT', 'cannot read an empty path: give a file path or a URL (an unset variable?)');
-    if (/^file:\/\//i.test(target)) return openSource(new URL(target));
-    return /^https?:\/\//i.test(target) ? urlSource(target) : fileSystem().openRead(target);
+    if (/^file:\/\//i.test(target)) return openSource(new URL(target), opts);
+    return /^https?:\/\//i.test(target) ? urlSource(target, urlOpts) : fileSystem().openRead(target);
   }
   if (target instanceof Uint8Array) return memorySource(target);
   if (target instanceof ArrayBuffer) return memorySource(new Uint8Array(target));
   if (target instanceof URL) {
     if (target.protocol === 'file:' && hooks.fs) return hooks.fs.openRead(filePathOf(target));
-    return urlSource(target);
+    return urlSource(target, urlOpts);
   }
   // null or undefined (an unset variable) is refused below, not a TypeError reading its members
   if (typeof (target as ByteSource | null)?.read === 'function') return target as ByteSource;

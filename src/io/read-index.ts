@@ -40,7 +40,7 @@ export async function inspectIndex(target: SourceInput): Promise<IndexFileInfo> 
  * metric, or no loaded backend reads this type).
  */
 export async function readIndex(target: SourceInput, opts: IndexOptions = {}): Promise<Index> {
-  const source = await openSource(target);
+  const source = await openSource(target, opts.onProgress ? { onProgress: opts.onProgress } : {});
   try {
     const label = labelOf(target, source);
     // The header is checked before a backend allocates anything, so corrupt files fail fast.

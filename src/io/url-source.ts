@@ -4,7 +4,7 @@
  * one that compresses its ranges) is read whole into memory. Errors name the URL and the status.
  */
 import { TesseraError } from '../core/errors.js';
-import type { ByteSource } from '../core/types.js';
+import type { ByteSource, ProgressCallback } from '../core/types.js';
 import { memorySource } from './byte-reader.js';
 
 export interface UrlSourceOptions {
@@ -17,6 +17,12 @@ export interface UrlSourceOptions {
    * file of many small fields (an IVF's lists) would otherwise cost a round trip per field.
    */
   readAhead?: number;
+  /**
+   * Called as the bytes of a whole-file download come in (a server without ranges, such as
+   * `python3 -m http.server`): `{ phase: 'downloading index', done, total, unit: 'bytes' }`, total
+   * where the server declares a length. Ranged reads are counted by the reader's own progress.
+   */
+  onProgress?: ProgressCallback;
 }
 
 /** A ByteSource that names its URL in error messages (`label`). */
@@ -56,11 +62,15 @@ export async function urlSource(url: string | URL, opts: UrlSourceOptions = {}):
     }
     return res;
   };
-  const body = async (res: Response, what: string): Promise<Uint8Array> => {
+  const endedEarly = (what: string, e: unknown) =>
+    new TesseraError('FORMAT', `GET ${href}: the body of ${what} ended early (${describe(e)}): the connection closed mid-file; try again`, { cause: e });
+  const body = async (res: Response, what: string, onProgress?: ProgressCallback): Promise<Uint8Array> => {
+    // An error thrown by onProgress is the caller's, passed on as it is, not a broken download.
+    if (onProgress && res.body) return countedBody(res, onProgress, (e) => endedEarly(what, e));
     try {
       return new Uint8Array(await res.arrayBuffer());
     } catch (e) {
-      throw new TesseraError('FORMAT', `GET ${href}: the body of ${what} ended early (${describe(e)}): the connection closed mid-file; try again`, { cause: e });
+      throw endedEarly(what, e);
     }
   };
 
@@ -118,12 +128,47 @@ export async function urlSource(url: string | URL, opts: UrlSourceOptions = {}):
     await probe.body?.cancel().catch(() => {});
     whole = await get();
   }
-  const bytes = await body(whole, 'the file');
+  const bytes = await body(whole, 'the file', opts.onProgress);
   const declared = whole.headers.get('content-length');
   if (declared !== null && (whole.headers.get('content-encoding') ?? 'identity').toLowerCase() === 'identity' && bytes.length < Number(declared)) {
     throw new TesseraError('FORMAT', `GET ${href}: the body ended after ${bytes.length} of ${declared} bytes: the connection closed mid-file; try again`);
   }
   return { ...memorySource(bytes), label: href, ranged: false };
+}
+
+/**
+ * Reads a response's body chunk by chunk, reporting the bytes so far (a large file takes minutes
+ * to come whole). With a declared length (uncompressed) the chunks go straight into one buffer.
+ */
+async function countedBody(res: Response, onProgress: ProgressCallback, endedEarly: (e: unknown) => Error): Promise<Uint8Array> {
+  const identity = (res.headers.get('content-encoding') ?? 'identity').toLowerCase() === 'identity';
+  const declared = identity ? Number(res.headers.get('content-length') ?? Number.NaN) : Number.NaN;
+  const total = Number.isSafeInteger(declared) && declared >= 0 ? declared : undefined;
+  const progress = (done: number) => onProgress({ phase: 'downloading index', done, ...(total !== undefined ? { total } : {}), unit: 'bytes' });
+  const reader = res.body!.getReader();
+  let buffer = new Uint8Array(total ?? 1 << 20);
+  let done = 0;
+  try {
+    progress(0);
+    for (;;) {
+      const r = await reader.read().catch((e: unknown) => Promise.reject(endedEarly(e)));
+      if (r.done) break;
+      if (done + r.value.length > buffer.length) {
+        // No length, or more than declared: grow (the length check after the download reports a short body).
+        const grown = new Uint8Array(Math.max(buffer.length * 2, done + r.value.length));
+        grown.set(buffer.subarray(0, done));
+        buffer = grown;
+      }
+      buffer.set(r.value, done);
+      done += r.value.length;
+      progress(done);
+    }
+  } catch (e) {
+    // onProgress threw (the caller's error, passed on as it is) or the connection broke: stop the download.
+    await reader.cancel().catch(() => {});
+    throw e;
+  }
+  return buffer.length === done ? buffer : buffer.slice(0, done);
 }
 
 function describe(e: unknown): string {

@@ -170,4 +170,42 @@ describe('urlSource', () => {
       version--;
     }
   });
+
+  it('readIndex counts a whole-file download in onProgress (a server without ranges: python3 -m http.server), then the rows it loads', async () => {
+    for (const [kind, total] of [
+      ['plain', file.length],
+      ['gzip', undefined], // a compressed body's length is not the file's
+    ] as const) {
+      const events: { phase: string; done: number; total?: number; unit: string }[] = [];
+      const index = await readIndex(`${base}/${kind}/x.index`, { backend: 'wasm', threads: 1, onProgress: (e) => events.push({ ...e }) });
+      await index.dispose();
+      const downloads = events.filter((e) => e.phase === 'downloading index');
+      // Before this, a large index came silently until every byte was in.
+      expect(downloads.length).toBeGreaterThanOrEqual(2);
+      expect(downloads[0]).toEqual({ phase: 'downloading index', done: 0, ...(total !== undefined ? { total } : {}), unit: 'bytes' });
+      expect(downloads.at(-1)).toEqual({ phase: 'downloading index', done: file.length, ...(total !== undefined ? { total } : {}), unit: 'bytes' });
+      expect(downloads.every((e, i) => i === 0 || e.done >= downloads[i - 1]!.done)).toBe(true);
+      expect(events.indexOf(downloads.at(-1)!)).toBeLessThan(events.findIndex((e) => e.phase === 'loading index'));
+    }
+    // Ranged reads need no download phase: the rows' progress is the download's.
+    const events: string[] = [];
+    await (await readIndex(`${base}/range/x.index`, { backend: 'wasm', threads: 1, onProgress: (e) => events.push(e.phase) })).dispose();
+    expect(events).not.toContain('downloading index');
+  });
+
+  it("an onProgress that throws mid-download stops it with the caller's error; a body cut short is still FORMAT naming the URL", async () => {
+    const stop = new Error('user cancelled');
+    await expect(
+      readIndex(`${base}/plain/x.index`, {
+        backend: 'wasm',
+        onProgress: (e) => {
+          if (e.phase === 'downloading index' && e.done > 0) throw stop;
+        },
+      }),
+    ).rejects.toBe(stop);
+    await expect(readIndex(`${base}/cut/x.index`, { backend: 'wasm', onProgress: () => {} })).rejects.toMatchObject({
+      code: 'FORMAT',
+      message: expect.stringContaining(`${base}/cut/x.index`),
+    });
+  });
 });
