@@ -22,7 +22,7 @@ import { streamFlatRows } from '../io/faiss/flat.js';
 import { checkHnswGraph, HNSW_FLAT_FOURCC, type HnswGraph, type HnswLayout, readHnswLayout, readHnswNeighbors, writeHnswFlatTo } from '../io/faiss/hnsw.js';
 import { writeToTarget } from '../platform.js';
 import { instanceHeadroom, MAX_MEMORY_BYTES, WasmHeap } from './module.js';
-import { type DedicatedOptions, type WorkerPool, abortableBatch, acquirePool, breather, checkAbort, threadPlan } from './worker-pool.js';
+import { BREATHE_MS, type DedicatedOptions, type WorkerPool, abortableBatch, acquirePool, breather, checkAbort, threadPlan } from './worker-pool.js';
 
 /** FAISS defaults (IndexHNSW: efConstruction 40, efSearch 16; HNSW rng seed 12345, insertion shuffle seed 789). */
 export const HNSW_DEFAULTS = { efConstruction: 40, efSearch: 16, seed: 12345 } as const;
@@ -431,19 +431,26 @@ export class WasmHnswIndex implements Index {
       let done = 0;
       report(0);
       const breathe = breather();
+      // Large buckets go in pieces so progress moves and the event loop breathes between them.
+      const mostPerPiece = ADD_CALL * (this.pool?.size ?? 1);
+      let piece = mostPerPiece;
       for (let level = nh - 1; level >= 0; level--) {
         const i0 = i1 - counts[level]!;
-        // Large buckets go in pieces so progress moves and the event loop breathes between them.
-        const piece = ADD_CALL * (this.pool?.size ?? 1);
-        for (let a = i0; a < i1; a += piece) {
-          const b = Math.min(i1, a + piece);
-          if (this.pool && (b - a > PARALLEL_MIN || this.pool.dedicated)) {
+        const parallel = this.pool !== undefined && (i1 - i0 > PARALLEL_MIN || this.pool.dedicated);
+        for (let a = i0, b = a; a < i1; a = b) {
+          b = Math.min(i1, a + piece);
+          if (this.pool && parallel) {
             this.words()[W.counter] = a;
             const bound = b;
+            const started = performance.now();
             await this.pool.parallelFor(this.pool.size, (_f, _t, p) => ({
               fn: 'hnsw_add_range',
               args: [this.h, order, a, bound, level, scratch[p]!.ptr, scratch[p]!.nodes, 1],
             }));
+            // The calling thread inserts its share of a piece without a pause: pieces are sized to
+            // about BREATHE_MS (256 inserts a thread, milliseconds each at d = 768 and
+            // efConstruction 200, held it for seconds).
+            if (!this.pool.dedicated) piece = Math.min(mostPerPiece, Math.max(this.pool.size, Math.round((piece * BREATHE_MS) / Math.max(1, performance.now() - started))));
           } else {
             // the same graph as one call: nodes are inserted in order either way
             for (let c = a; c < b; c += CALLING_THREAD_ADD_CALL) {

@@ -182,7 +182,7 @@ export function yieldToEventLoop(): Promise<void> {
 }
 
 /** Native work on the calling thread between two pauses of a long operation (see breather). */
-const BREATHE_MS = 50;
+export const BREATHE_MS = 50;
 
 /**
  * For a long operation whose native calls run on the calling thread (threads: 1, no shared memory,
