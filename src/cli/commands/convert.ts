@@ -19,7 +19,7 @@ import { ByteReader } from '../../io/byte-reader.js';
 import { faissFormat } from '../../io/faiss/formats.js';
 import { type FaissFormat, showFourcc } from '../../io/faiss/header.js';
 import { type RowChunk, readFlatLayout, streamFlatRows, writeFlatIndex } from '../../io/faiss/flat.js';
-import { HNSW_FLAT_FOURCC, readHnswStorage } from '../../io/faiss/hnsw.js';
+import { HNSW_FLAT_FOURCC, readHnswSummary } from '../../io/faiss/hnsw.js';
 import { IVF_FLAT_FOURCC, readIvfLayout, readIvfRowOffsets, streamIvfRows } from '../../io/faiss/ivf.js';
 import { openFileSource, removeLeftoversOf } from '../../io/node-fs.js';
 import { openSink } from '../../platform.js';
@@ -99,7 +99,7 @@ async function openRows(source: ByteSource, path: string, dim: number | undefine
   }
   if (fourcc === HNSW_FLAT_FOURCC) {
     // Its storage is a flat index inside the file, rows in label order; the graph is skipped unread.
-    const { storage, metric } = await readHnswStorage(r);
+    const { storage, metric } = await readHnswSummary(r);
     return { d: storage.d, n: storage.ntotal, metric, rows: (firstRow, rowCount) => streamFlatRows(source, storage, { firstRow, rowCount, label: path }) };
   }
   if (fourcc === IVF_FLAT_FOURCC) {

@@ -206,19 +206,11 @@ async function readStorage(r: ByteReader, header: FaissIndexHeader): Promise<Fla
 
 /**
  * An IHNf file's vectors without its graph (the reader just past the fourcc), for readers of the
- * vectors alone (tessera convert): the graph arrays' sizes are read and their contents skipped, so
- * memory stays O(1) where readHnswLayout holds 20 bytes a node (levels and offsets: 420 MB for
- * Search-R1's 21M-vector e5_HNSW64.index).
- */
-export async function readHnswStorage(r: ByteReader): Promise<{ header: FaissIndexHeader; metric: Metric; storage: FlatLayout }> {
-  const { header, metric, storage } = await readHnswSummary(r);
-  return { header, metric, storage };
-}
-
-/**
- * readHnswStorage with what inspectIndex and `tessera info` report of the graph (M, efSearch, ...):
- * cum_nneighbor_per_level (a few entries) and the int32 fields after the arrays are read, the
- * arrays' contents skipped. readIndex reads and checks them all (readHnswLayout).
+ * vectors alone (tessera convert, an IVF's HNSW quantizer) and with what inspectIndex and `tessera
+ * info` report of the graph (M, efSearch, ...): cum_nneighbor_per_level (a few entries) and the
+ * int32 fields after the arrays are read, the arrays' contents skipped, so memory stays O(1) where
+ * readHnswLayout holds 20 bytes a node (levels and offsets: 420 MB for Search-R1's 21M-vector
+ * e5_HNSW64.index). readIndex reads and checks them all (readHnswLayout).
  */
 export async function readHnswSummary(
   r: ByteReader,

@@ -17,7 +17,7 @@ import type { ByteSource, Metric, ProgressCallback } from '../../core/types.js';
 import { type ByteReader, float32View } from '../byte-reader.js';
 import { readScattered } from '../row-source.js';
 import { checkRowRange, DEFAULT_CHUNK_BYTES, encodeFlatHeader, type FlatLayout, readFlatHeader, type RowChunk } from './flat.js';
-import { HNSW_FLAT_FOURCC, readHnswStorage } from './hnsw.js';
+import { HNSW_FLAT_FOURCC, readHnswSummary } from './hnsw.js';
 import { type FaissFileInfo, type FaissFormat, type FaissIndexHeader, readIndexHeader, requireMetric, showFourcc } from './header.js';
 import { encodeSqParams, LeWriter, readSqParams, type SqParams } from './sq.js';
 
@@ -88,7 +88,7 @@ export async function readIvfLayout(r: ByteReader, fourcc: string, opts: { centr
   const qfcc = await r.fourcc('fourcc of the coarse quantizer');
   let q: FlatLayout;
   if (qfcc === HNSW_FLAT_FOURCC) {
-    q = (await readHnswStorage(r)).storage; // its graph skipped unread
+    q = (await readHnswSummary(r)).storage; // its graph skipped unread
   } else if (qfcc === 'IxFI' || qfcc === 'IxF2' || qfcc === 'IxFl') {
     r.offset = qAt;
     q = await readFlatHeader(r);
