@@ -47,13 +47,20 @@ export async function urlSource(url: string | URL, opts: UrlSourceOptions = {}):
     throw new TesseraError('INVALID_ARGUMENT', `urlSource: ${String(url)} is not a URL${why}`, { cause: e });
   }
   const doFetch = opts.fetch ?? fetch;
+  // A page's request to another origin fails as a bare network error when that server does not allow the page (CORS).
+  const pageOrigin = page ? new URL(page).origin : undefined;
+  const crossOrigin = pageOrigin !== undefined && pageOrigin !== 'null' && new URL(href).origin !== pageOrigin;
   const get = async (range?: string): Promise<Response> => {
     let res: Response;
     try {
       res = await doFetch(href, { headers: { ...opts.headers, ...(range ? { Range: range } : {}) } });
     } catch (e) {
       // Deno without --allow-net (or --allow-read for file:) says which flag in its own message.
-      const hint = isPermissionDenied(e) ? 'give the permission it names' : 'check the URL and that its server answers';
+      const hint = isPermissionDenied(e)
+        ? 'give the permission it names'
+        : crossOrigin
+          ? `check the URL, that its server answers, and that it allows this page's origin ${pageOrigin} (CORS: Access-Control-Allow-Origin; the browser's console names what it refused)`
+          : 'check the URL and that its server answers';
       throw new TesseraError('NOT_FOUND', `GET ${href}${range ? ` (${range})` : ''} failed (${describe(e)}): ${hint}`, { cause: e });
     }
     if (!res.ok) {
@@ -122,7 +129,9 @@ export async function urlSource(url: string | URL, opts: UrlSourceOptions = {}):
       },
     };
   }
-  // No usable ranges: the whole file. A 206 (of an unknown size, or compressed) is asked for again without Range.
+  // No usable ranges: the whole file. A 206 (of an unknown size, or compressed) is asked for again
+  // without Range. (A server of another origin that does not list Content-Range in
+  // Access-Control-Expose-Headers hides it from the page: its file is downloaded whole too.)
   let whole = probe;
   if (probe.status === 206) {
     await probe.body?.cancel().catch(() => {});

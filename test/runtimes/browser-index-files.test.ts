@@ -92,3 +92,20 @@ it('reads an index from a URL (ranges) and a File, saves it into a Blob, and a 4
   expect(ranges.length).toBeGreaterThanOrEqual(2);
   await page.close();
 });
+
+it("a URL of another origin that does not allow the page (no CORS headers) says to check CORS, not only that the server answers", { timeout: 60_000 }, async () => {
+  const page = await browser.context.newPage();
+  try {
+    await page.goto(`${base}/`);
+    // The same server under another name is another origin; it sends no Access-Control-Allow-Origin.
+    const other = base.replace('127.0.0.1', 'localhost');
+    const got = (await page.evaluate(`(async () => {
+      const { readIndex } = await import('/tessera.js');
+      return readIndex(${JSON.stringify(`${other}/x.index`)}, { backend: 'wasm', threads: 1 }).then(() => 'resolved', (e) => e.code + ' ' + e.message);
+    })()`)) as string;
+    // Chromium gives the page only "Failed to fetch"; the reason (CORS) is in its console alone.
+    expect(got).toMatch(new RegExp(`^NOT_FOUND GET ${other}/x\\.index \\(bytes=0-0\\) failed \\(.*\\): .*allows this page's origin ${base} \\(CORS`));
+  } finally {
+    await page.close();
+  }
+});
