@@ -48,7 +48,10 @@ export async function urlSource(url: string | URL, opts: UrlSourceOptions = {}):
   }
   const doFetch = opts.fetch ?? fetch;
   // A page's request to another origin fails as a bare network error when that server does not allow the page (CORS).
-  const pageOrigin = page ? new URL(page).origin : undefined;
+  // Only browsers enforce it: Deno run with --location has a page origin but no CORS.
+  const g = globalThis as { document?: unknown; WorkerGlobalScope?: unknown };
+  const inBrowser = g.document !== undefined || g.WorkerGlobalScope !== undefined;
+  const pageOrigin = page && inBrowser ? new URL(page).origin : undefined;
   const crossOrigin = pageOrigin !== undefined && pageOrigin !== 'null' && new URL(href).origin !== pageOrigin;
   const get = async (range?: string): Promise<Response> => {
     let res: Response;
