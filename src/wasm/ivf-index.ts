@@ -436,8 +436,8 @@ export class WasmIvfIndex implements Index {
       try {
         // From 0: a large add's first batch was not shown, nor counted in the phase's time.
         this.onProgress?.({ phase: 'adding', done: 0, total: n, unit: 'vectors' });
-        // On the calling thread, with pauses as k-means: a batch is seconds at IVF4096 and d = 768,
-        // and an add of a million vectors held timers, Ctrl-C and a page for minutes.
+        // In pieces with pauses, as k-means: the calling thread's part of a batch is seconds at
+        // IVF4096 and d = 768, and an add of a million vectors held timers, Ctrl-C and a page for minutes.
         const breathe = breather();
         for (let i0 = 0; i0 < n; i0 += batch) {
           const m = Math.min(batch, n - i0);
