@@ -98,11 +98,17 @@ async function fetchBytes(url: URL): Promise<Uint8Array> {
   const declared = res.headers.get('content-encoding') ? 0 : Number(res.headers.get('content-length') ?? 0);
   const progress = { loaded: 0, total: declared };
   downloads.set(url.pathname, progress);
-  const chunks: Uint8Array[] = [];
+  // Chunks go straight into one buffer of the declared size: a large index is not held twice.
+  let bytes = new Uint8Array(declared || 1 << 20);
   try {
     const reader = res.body!.getReader();
     for (let r = await reader.read(); !r.done; r = await reader.read()) {
-      chunks.push(r.value);
+      if (progress.loaded + r.value.length > bytes.length) {
+        const grown = new Uint8Array(Math.max(2 * bytes.length, progress.loaded + r.value.length));
+        grown.set(bytes.subarray(0, progress.loaded));
+        bytes = grown;
+      }
+      bytes.set(r.value, progress.loaded);
       progress.loaded += r.value.length;
       showDownloads();
     }
@@ -111,13 +117,7 @@ async function fetchBytes(url: URL): Promise<Uint8Array> {
   }
   progress.total = progress.loaded;
   showDownloads();
-  const bytes = new Uint8Array(progress.loaded);
-  let at = 0;
-  for (const c of chunks) {
-    bytes.set(c, at);
-    at += c.length;
-  }
-  return bytes;
+  return bytes.length === progress.loaded ? bytes : bytes.slice(0, progress.loaded);
 }
 
 const fetchText = async (url: URL) => new TextDecoder().decode(await fetchBytes(url));
