@@ -123,8 +123,9 @@ async function fetchBytes(url: URL): Promise<Uint8Array> {
 const fetchText = async (url: URL) => new TextDecoder().decode(await fetchBytes(url));
 
 /**
- * Whether a GPU index failed for want of a working GPU (what 'auto' falls back from), as the library
- * itself decides: not a file that is bad or missing, which the WASM backend would refuse as well.
+ * Whether a GPU index failed for want of a working GPU (no adapter or device, a lost device) or of GPU
+ * memory (the CPU's may hold it): what 'auto' falls back from. Not a file that is bad or missing,
+ * which the WASM backend would refuse as well.
  */
 function isGpuFailure(e: unknown): boolean {
   if (!isTesseraError(e)) return true; // a raw error of the WebGPU implementation (requestDevice, pipeline creation)
