@@ -118,6 +118,11 @@ export function defaultLevelProbas(M: number): { assignProbas: Float64Array; cum
   return { assignProbas: Float64Array.from(probas), cumNneighborPerLevel: Int32Array.from(cum) };
 }
 
+/** efSearch as every setter and option takes it: an integer in [1, EF_MAX]. */
+export function checkEfSearch(ef: unknown): number {
+  return checkPositiveInt(ef, 'efSearch', EF_MAX);
+}
+
 function checkPositiveInt(value: unknown, name: string, max: number): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max) {
     throw new TesseraError('INVALID_ARGUMENT', `${name} must be an integer in [1, ${max}], got ${describeArg(value)}`);
@@ -162,7 +167,7 @@ export class WasmHnswIndex implements Index {
     return this.defaultEfSearch;
   }
   set efSearch(ef: number) {
-    this.defaultEfSearch = checkPositiveInt(ef, 'efSearch', EF_MAX);
+    this.defaultEfSearch = checkEfSearch(ef);
   }
   private defaultEfSearch: number;
   private readonly h: number;
@@ -213,7 +218,7 @@ export class WasmHnswIndex implements Index {
     checkPositiveInt(M, 'HNSW M', 512);
     if (M < 2) throw new TesseraError('INVALID_ARGUMENT', `HNSW M must be >= 2, got ${M}`);
     const efConstruction = checkPositiveInt(opts.efConstruction ?? HNSW_DEFAULTS.efConstruction, 'efConstruction', EF_MAX);
-    const efSearch = checkPositiveInt(opts.efSearch ?? HNSW_DEFAULTS.efSearch, 'efSearch', EF_MAX);
+    const efSearch = checkEfSearch(opts.efSearch ?? HNSW_DEFAULTS.efSearch);
     const seed = opts.seed ?? HNSW_DEFAULTS.seed;
     if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) {
       throw new TesseraError('INVALID_ARGUMENT', `seed must be an integer in [0, 2^32), got ${String(seed)}`);
@@ -482,7 +487,7 @@ export class WasmHnswIndex implements Index {
   async search(q: Float32Array, k: number, opts: SearchOptions = {}): Promise<SearchResult> {
     this.live();
     const nq = checkSearch(q, k, this.d, this.ntotal, MAX_K, '', [{ metric: this.metric, dimMax: this.dimMax }]);
-    const efSearch = checkPositiveInt(opts.efSearch ?? this.efSearch, 'efSearch', EF_MAX);
+    const efSearch = checkEfSearch(opts.efSearch ?? this.efSearch);
     let batch = SEARCH_BATCH;
     // A signal is looked at between batches: keep each short (a query visits about efSearch nodes'
     // 2M neighbours; the threads split a batch by queries).

@@ -684,7 +684,7 @@ function checkIvfOptions(opts: IvfIndexOptions): void {
   if (niter !== undefined && !(Number.isInteger(niter) && niter >= 1 && niter <= 10_000)) throw new TesseraError('INVALID_ARGUMENT', `niter (k-means iterations) must be an integer in [1, 10000], got ${describeArg(niter)}`);
 }
 
-function checkNprobe(nprobe: unknown): number {
+export function checkNprobe(nprobe: unknown): number {
   if (!Number.isInteger(nprobe) || (nprobe as number) < 1) throw new TesseraError('INVALID_ARGUMENT', `nprobe must be an integer >= 1, got ${describeArg(nprobe)}`);
   return nprobe as number;
 }

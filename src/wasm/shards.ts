@@ -25,8 +25,8 @@ import { encodeSqFileHeader, type SqLayout } from '../io/faiss/sq.js';
 import type { HnswLayout } from '../io/faiss/hnsw.js';
 import { type FlatLayout, readFlatLayout, streamFlatRows, writeFlatIndex } from '../io/faiss/flat.js';
 import { WasmFlatIndex } from './flat-index.js';
-import { HNSW_DEFAULTS, type HnswIndexOptions, hnswNodeBytes, readHnswFlatHeader, storedEfs, WasmHnswIndex } from './hnsw-index.js';
-import { checkAddIds, FileIds, loadIvfIndex, loadIvfList, readIvfFile, WasmIvfIndex } from './ivf-index.js';
+import { checkEfSearch, HNSW_DEFAULTS, type HnswIndexOptions, hnswNodeBytes, readHnswFlatHeader, storedEfs, WasmHnswIndex } from './hnsw-index.js';
+import { checkAddIds, checkNprobe, FileIds, loadIvfIndex, loadIvfList, readIvfFile, WasmIvfIndex } from './ivf-index.js';
 import { instanceHeadroom } from './module.js';
 import { loadSqIndex, readSourceInto, readSqFile, retrainError, Sq8Codec, WASM_MEMORY_LIMIT, WasmSqIndex } from './sq-index.js';
 import { dedicatedWorkersAvailable, resolveThreads } from './worker-pool.js';
@@ -228,12 +228,16 @@ export class ShardedIndex implements Index {
   /** The factory string as the single-instance indexes give it ("HNSW32,Flat" -> "HNSW32"). */
   readonly description: string;
 
+  /** The options given, copied: the nprobe / efSearch setters change this copy, never the caller's object. */
+  private readonly opts: IndexOptions & ShardOptions & HnswIndexOptions;
+
   constructor(
     readonly d: number,
     description: string,
     readonly metric: Metric,
-    private readonly opts: IndexOptions & ShardOptions & HnswIndexOptions = {},
+    opts: IndexOptions & ShardOptions & HnswIndexOptions = {},
   ) {
+    this.opts = { ...opts };
     this.spec = parseFactoryString(description);
     this.description = factoryDescription(this.spec);
     this.isTrainedInit = this.spec.kind === 'flat' || this.spec.kind === 'hnsw';
@@ -243,6 +247,32 @@ export class ShardedIndex implements Index {
     this.perShard = perShard;
     this.rowsPerShard = opts.expectedVectors ? plan.shards[0]!.rows : plan.rowsPerShard;
     this.sequentialShards = opts.sequentialShards ?? false;
+  }
+
+  /**
+   * An IVF index's default nprobe (FAISS index.nprobe), as on one instance: `index.nprobe = 32` sets
+   * every shard's, the shards made later and what save writes. A sharded index (what readIndex gives
+   * for a file past one WebAssembly memory) had no such property, so the assignment did nothing.
+   */
+  get nprobe(): number | undefined {
+    return this.spec.kind === 'ivf' ? (this.opts.nprobe ?? 1) : undefined;
+  }
+  set nprobe(nprobe: number | undefined) {
+    if (this.spec.kind !== 'ivf') throw new TesseraError('INVALID_ARGUMENT', `nprobe is an IVF index's setting; this index is "${this.description}"`);
+    const n = checkNprobe(nprobe);
+    this.opts.nprobe = n;
+    for (const s of this.shards) (s.index as WasmIvfIndex).nprobe = n;
+  }
+
+  /** An HNSW index's default efSearch (FAISS hnsw.efSearch), every shard's, as nprobe is for IVF. */
+  get efSearch(): number | undefined {
+    return this.spec.kind === 'hnsw' ? (this.opts.efSearch ?? HNSW_DEFAULTS.efSearch) : undefined;
+  }
+  set efSearch(ef: number | undefined) {
+    if (this.spec.kind !== 'hnsw') throw new TesseraError('INVALID_ARGUMENT', `efSearch is an HNSW index's setting; this index is "${this.description}"`);
+    const checked = checkEfSearch(ef);
+    this.opts.efSearch = checked;
+    for (const s of this.shards) (s.index as WasmHnswIndex).efSearch = checked;
   }
 
   /** True when each shard runs on workers of its own (so shards search at the same time). */

@@ -183,3 +183,50 @@ describe('shard workers', () => {
     await Promise.all([together.dispose(), oneByOne.dispose(), here.dispose()]);
   });
 });
+
+describe('search settings of a sharded index', () => {
+  it('index.nprobe (IVF) and index.efSearch (HNSW) set every shard\'s default, the shards made later and what save writes, as on one instance (the assignments did nothing)', async () => {
+    const opts1 = { ...opts, shardWorkers: false };
+    const single = await indexFactory(d, 'IVF16,Flat', 'ip', opts1);
+    const sharded = shardedIndex(d, 'IVF16,Flat', 'ip', { ...opts1, shardBytes: 64 << 10 });
+    await single.train(base);
+    await sharded.train(base);
+    await single.add(base.subarray(0, 1000 * d));
+    await sharded.add(base.subarray(0, 1000 * d));
+    (single as unknown as { nprobe: number }).nprobe = 6;
+    sharded.nprobe = 6;
+    expect(sharded.nprobe).toBe(6);
+    // Shards made after the assignment take it too.
+    await single.add(base.subarray(1000 * d));
+    await sharded.add(base.subarray(1000 * d));
+    expect(sharded.shardCount).toBeGreaterThan(2);
+    same(await sharded.search(queries, k), await single.search(queries, k, { nprobe: 6 }));
+    const tmp = mkdtempSync(join(tmpdir(), 'tessera-shards-nprobe-'));
+    try {
+      await sharded.save(join(tmp, 'x.index'));
+      const back = (await readIndex(join(tmp, 'x.index'), { backend: 'wasm', threads: 1, shardBytes: 64 << 10 } as never)) as ShardedIndex;
+      expect(back.nprobe).toBe(6);
+      await back.dispose();
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+    expect(() => {
+      sharded.nprobe = 0;
+    }).toThrow(/nprobe must be an integer >= 1/);
+    expect(() => {
+      sharded.efSearch = 32;
+    }).toThrow(/efSearch is an HNSW index's setting; this index is "IVF16,Flat"/);
+    await Promise.all([single.dispose(), sharded.dispose()]);
+
+    const hnsw = shardedIndex(d, 'HNSW8', 'ip', { ...opts1, shardBytes: 96 << 10, efConstruction: 40 });
+    await hnsw.add(base);
+    expect(hnsw.efSearch).toBe(16);
+    const wide = await hnsw.search(queries, k, { efSearch: 200 });
+    hnsw.efSearch = 200;
+    same(await hnsw.search(queries, k), wide);
+    expect(() => {
+      hnsw.nprobe = 4;
+    }).toThrow(/nprobe is an IVF index's setting/);
+    await hnsw.dispose();
+  });
+});
