@@ -73,8 +73,15 @@ export async function openSource(target: SourceInput, opts: { onProgress?: Progr
     if (/^file:\/\//i.test(target)) return openSource(new URL(target), opts);
     return /^https?:\/\//i.test(target) ? urlSource(target, urlOpts) : fileSystem().openRead(target);
   }
+  // By tag as well: bytes made in another realm (an iframe, node:vm, a jsdom test) fail
+  // instanceof, and were refused with "cannot read [object Uint8Array]: give ... a Uint8Array".
+  const tag = Object.prototype.toString.call(target);
   if (target instanceof Uint8Array) return memorySource(target);
-  if (target instanceof ArrayBuffer) return memorySource(new Uint8Array(target));
+  if (tag === '[object Uint8Array]') {
+    const view = target as unknown as Uint8Array;
+    return memorySource(new Uint8Array(view.buffer, view.byteOffset, view.byteLength));
+  }
+  if (target instanceof ArrayBuffer || tag === '[object ArrayBuffer]' || tag === '[object SharedArrayBuffer]') return memorySource(new Uint8Array(target as ArrayBuffer));
   if (target instanceof URL) {
     if (target.protocol === 'file:' && hooks.fs) return hooks.fs.openRead(filePathOf(target));
     return urlSource(target, urlOpts);
@@ -84,7 +91,7 @@ export async function openSource(target: SourceInput, opts: { onProgress?: Progr
   if (typeof (target as BlobLike | null)?.slice === 'function' && typeof target.size === 'number') return blobSource(target as BlobLike);
   throw new TesseraError(
     'INVALID_ARGUMENT',
-    `cannot read ${Object.prototype.toString.call(target)}: give a path (Node), a URL, a Uint8Array or ArrayBuffer, a Blob or File, or a ByteSource ({ size, read(offset, length), close() })`,
+    `cannot read ${tag}: give a path (Node), a URL, a Uint8Array or ArrayBuffer, a Blob or File, or a ByteSource ({ size, read(offset, length), close() })`,
   );
 }
 

@@ -6,8 +6,9 @@
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { runInNewContext } from 'node:vm';
 import { afterAll, describe, expect, it } from 'vitest';
-import { indexFactory, inspectIndex, readIndex, shardedIndex, type ByteSink, type Index, type SourceInput } from '../../src/node.js';
+import { indexFactory, inspectIndex, memorySink, readIndex, shardedIndex, type ByteSink, type Index, type SourceInput } from '../../src/node.js';
 import { randomVectors } from '../helpers/data.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tessera-save-target-'));
@@ -49,5 +50,22 @@ it('readIndex and inspectIndex of null or undefined name what they read', async 
     for (const read of [readIndex, inspectIndex]) {
       await expect(read(target)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('give a path (Node), a URL, a Uint8Array or ArrayBuffer') });
     }
+  }
+});
+
+it('readIndex and inspectIndex take bytes and an ArrayBuffer made in another realm (an iframe, node:vm, a jsdom test)', async () => {
+  const index = await make('Flat');
+  const sink = memorySink();
+  await index.save(sink);
+  const want = Array.from((await index.search(rows.subarray(0, d), 3)).labels);
+  await index.dispose();
+  const foreign = runInNewContext('(b) => { const u = new Uint8Array(b.length + 3); u.set(b, 3); return u.subarray(3); }')(sink.bytes()) as Uint8Array;
+  // instanceof fails across realms: these were "cannot read [object Uint8Array]: give ... a Uint8Array or ArrayBuffer"
+  expect(foreign instanceof Uint8Array).toBe(false);
+  for (const target of [foreign, runInNewContext('(u) => u.slice().buffer')(foreign) as ArrayBuffer]) {
+    expect((await inspectIndex(target)).ntotal).toBe(40);
+    const loaded = await readIndex(target, { backend: 'wasm', threads: 1 });
+    expect(Array.from((await loaded.search(rows.subarray(0, d), 3)).labels)).toEqual(want);
+    await loaded.dispose();
   }
 });
