@@ -62,7 +62,10 @@ it('readIndex and inspectIndex take bytes and an ArrayBuffer made in another rea
   const foreign = runInNewContext('(b) => { const u = new Uint8Array(b.length + 3); u.set(b, 3); return u.subarray(3); }')(sink.bytes()) as Uint8Array;
   // instanceof fails across realms: these were "cannot read [object Uint8Array]: give ... a Uint8Array or ArrayBuffer"
   expect(foreign instanceof Uint8Array).toBe(false);
-  for (const target of [foreign, runInNewContext('(u) => u.slice().buffer')(foreign) as ArrayBuffer]) {
+  // and a SharedArrayBuffer (a cross-origin isolated page's memory): "cannot read [object SharedArrayBuffer]"
+  const shared = new SharedArrayBuffer(foreign.length);
+  new Uint8Array(shared).set(foreign);
+  for (const target of [foreign, runInNewContext('(u) => u.slice().buffer')(foreign) as ArrayBuffer, shared as unknown as ArrayBuffer]) {
     expect((await inspectIndex(target)).ntotal).toBe(40);
     const loaded = await readIndex(target, { backend: 'wasm', threads: 1 });
     expect(Array.from((await loaded.search(rows.subarray(0, d), 3)).labels)).toEqual(want);
