@@ -6,7 +6,7 @@
 import { TesseraError } from './core/errors.js';
 import type { ByteSink, ByteSource, ProgressCallback } from './core/types.js';
 import { type BlobLike, blobSource, memorySource } from './io/byte-reader.js';
-import { urlSource } from './io/url-source.js';
+import { inBrowser, urlSource } from './io/url-source.js';
 
 declare global {
   // Declared empty so the published .d.ts stand alone: a project with @webgpu/types (or a DOM lib
@@ -71,7 +71,10 @@ export async function openSource(target: SourceInput, opts: { onProgress?: Progr
     // An empty path (an unset variable, "$INDEX") said only "file not found: ".
     if (target === '') throw new TesseraError('INVALID_ARGUMENT', 'cannot read an empty path: give a file path or a URL (an unset variable?)');
     if (/^file:\/\//i.test(target)) return openSource(new URL(target), opts);
-    return /^https?:\/\//i.test(target) ? urlSource(target, urlOpts) : fileSystem().openRead(target);
+    if (/^https?:\/\//i.test(target)) return urlSource(target, urlOpts);
+    // A page has no files: "/data/x.index" or "x.index" there is a URL relative to the page, as fetch() reads it.
+    if (!hooks.fs && inBrowser()) return urlSource(target, urlOpts);
+    return fileSystem().openRead(target);
   }
   // By tag as well: bytes made in another realm (an iframe, node:vm, a jsdom test) fail
   // instanceof, and were refused with "cannot read [object Uint8Array]: give ... a Uint8Array".

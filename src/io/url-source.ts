@@ -32,6 +32,12 @@ export interface UrlSource extends ByteSource {
   readonly ranged: boolean;
 }
 
+/** True in a browser's page or worker (not in Deno, which may have a location but no CORS and has files). */
+export function inBrowser(): boolean {
+  const g = globalThis as { document?: unknown; WorkerGlobalScope?: unknown };
+  return g.document !== undefined || g.WorkerGlobalScope !== undefined;
+}
+
 /**
  * Opens `url` for reading: one request for byte 0 learns the size and whether the server answers
  * ranges. NOT_FOUND names the URL and the status (404, 403, a network failure); FORMAT a body that
@@ -49,9 +55,7 @@ export async function urlSource(url: string | URL, opts: UrlSourceOptions = {}):
   const doFetch = opts.fetch ?? fetch;
   // A page's request to another origin fails as a bare network error when that server does not allow the page (CORS).
   // Only browsers enforce it: Deno run with --location has a page origin but no CORS.
-  const g = globalThis as { document?: unknown; WorkerGlobalScope?: unknown };
-  const inBrowser = g.document !== undefined || g.WorkerGlobalScope !== undefined;
-  const pageOrigin = page && inBrowser ? new URL(page).origin : undefined;
+  const pageOrigin = page && inBrowser() ? new URL(page).origin : undefined;
   const crossOrigin = pageOrigin !== undefined && pageOrigin !== 'null' && new URL(href).origin !== pageOrigin;
   const get = async (range?: string): Promise<Response> => {
     let res: Response;
