@@ -388,6 +388,8 @@ export async function openAtomicFileSink(path: string): Promise<ByteSink & { abo
   }
   trackWrite(tmp, true);
   let failed = false;
+  /** Why a write or close failed: a later write or close throws it again, as nothing was written. */
+  let failure: { error: unknown } | undefined;
   const kept = `${path} is as it was before this write: no partial file was left.`;
   /** Closes and removes the temp file, leaving the target as it was. */
   const discard = async () => {
@@ -396,8 +398,14 @@ export async function openAtomicFileSink(path: string): Promise<ByteSink & { abo
     await rm(tmp, { force: true });
     trackWrite(tmp, false);
   };
+  const fail = async (e: unknown) => {
+    await discard();
+    failure = { error: writeFailure(path, e, kept) };
+    return failure.error;
+  };
   return {
     async write(chunk: Uint8Array) {
+      if (failure) throw failure.error;
       try {
         let done = 0;
         while (done < chunk.length) {
@@ -405,11 +413,12 @@ export async function openAtomicFileSink(path: string): Promise<ByteSink & { abo
           done += bytesWritten;
         }
       } catch (e) {
-        await discard();
-        throw writeFailure(path, e, kept);
+        throw await fail(e);
       }
     },
     async close() {
+      // after a failed write nothing was written: close returned as if the file were
+      if (failure) throw failure.error;
       if (failed) return;
       try {
         await handle.sync();
@@ -417,8 +426,7 @@ export async function openAtomicFileSink(path: string): Promise<ByteSink & { abo
         await rename(tmp, path);
         trackWrite(tmp, false);
       } catch (e) {
-        await discard();
-        throw writeFailure(path, e, kept);
+        throw await fail(e);
       }
     },
     async abort() {

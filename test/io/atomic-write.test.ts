@@ -165,6 +165,20 @@ describe('a full disk (ENOSPC from the file system)', () => {
     expect(readFileSync(vectors, 'utf8')).toBe('old vectors');
     expect(readFileSync(indexPath, 'utf8')).toBe('old index');
   });
+
+  it('openAtomicFileSink: a close after a failed write throws that failure, not returning as if the file were written', async () => {
+    // A caller that caught the write's error and closed anyway was told nothing: the file never came.
+    const sub = mkdtempSync(join(dir, 'full-close-'));
+    const path = join(sub, 'out.bin');
+    const sink = await openAtomicFileSink(path);
+    const spy = await diskFullAfter(1);
+    const err = await sink.write(new Uint8Array(8)).then(() => undefined, (e: unknown) => e);
+    spy.mockRestore();
+    expect(err).toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining(`cannot write ${path}: no space left on the device (ENOSPC)`) });
+    await expect(sink.close()).rejects.toBe(err);
+    await expect(sink.write(new Uint8Array(8))).rejects.toBe(err);
+    expect(readdirSync(sub)).toEqual([]);
+  });
 });
 
 describe('corpus offset table', () => {
