@@ -122,16 +122,6 @@ async function fetchBytes(url: URL): Promise<Uint8Array> {
 
 const fetchText = async (url: URL) => new TextDecoder().decode(await fetchBytes(url));
 
-/**
- * Whether a GPU index failed for want of a working GPU (no adapter or device, a lost device) or of GPU
- * memory (the CPU's may hold it): what 'auto' falls back from. Not a file that is bad or missing,
- * which the WASM backend would refuse as well.
- */
-function isGpuFailure(e: unknown): boolean {
-  if (!isTesseraError(e)) return true; // a raw error of the WebGPU implementation (requestDevice, pipeline creation)
-  return e.code === 'GPU_UNAVAILABLE' || e.code === 'DEVICE_LOST' || e.code === 'OUT_OF_MEMORY';
-}
-
 /** The adapter a GPU index would use, for display, or why there is none. */
 async function describeAdapter(): Promise<string> {
   if (!('gpu' in navigator)) return 'none (navigator.gpu absent)';
@@ -143,6 +133,16 @@ async function describeAdapter(): Promise<string> {
   } catch (e) {
     return `none (${(e as Error).message})`;
   }
+}
+
+/**
+ * Whether a GPU index failed for want of a working GPU (no adapter or device, a lost device) or of GPU
+ * memory (the CPU's may hold it): what 'auto' falls back from. Not a file that is bad or missing,
+ * which the WASM backend would refuse as well.
+ */
+function isGpuFailure(e: unknown): boolean {
+  if (!isTesseraError(e)) return true; // a raw error of the WebGPU implementation (requestDevice, pipeline creation)
+  return e.code === 'GPU_UNAVAILABLE' || e.code === 'DEVICE_LOST' || e.code === 'OUT_OF_MEMORY';
 }
 
 /**
