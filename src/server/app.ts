@@ -420,7 +420,8 @@ export function createApp(opts: AppOptions, state: ServiceState): FastifyInstanc
   const stalled = new WeakSet<IncomingMessage>();
   app.addHook('onRequest', async (request, reply) => {
     if (state.phase === 'closing' || state.phase === 'failed') routedWhileClosing.add(request.raw);
-    if (request.raw.complete) return;
+    // `complete` is undefined under inject (no socket: nothing to stall or to answer on).
+    if (request.raw.complete !== false) return;
     // Checked after the event loop's next read of the sockets (setImmediate runs after the poll
     // phase): past a long encoder run, bytes that came in time are read before they are judged late.
     const timer = setTimeout(() => setImmediate(() => {

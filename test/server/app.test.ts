@@ -673,6 +673,19 @@ describe('readiness, faults and shutdown', () => {
     expect(performance.now() - t0).toBeGreaterThanOrEqual(140);
   });
 
+  it('an injected request (no socket: complete undefined) arms no stalled-body timer, whose 408 wrote to a socket it does not have (an uncaught TypeError when the timer won its race with the answer)', async () => {
+    const { service } = await serve({ timeoutMs: 12_345 });
+    const spy = vi.spyOn(globalThis, 'setTimeout');
+    try {
+      const res = await post(service, { queries: ['cat'] });
+      expect(res.statusCode).toBe(200);
+      // The stalled-body timer (app.ts onRequest) defers its check by setImmediate; the batcher's own 12_345 ms wait is not it.
+      expect(spy.mock.calls.filter((c) => c[1] === 12_345 && String(c[0]).includes('setImmediate'))).toEqual([]);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
   it('while loading: a client that hangs up gives its places among the waiting queries back at once (they counted against --max-queue until the load ended)', async () => {
     let open!: () => void;
     const { service, encoder } = await serve({ timeoutMs: 60_000, maxQueue: 4 }, { gate: new Promise<void>((r) => (open = r)) });
