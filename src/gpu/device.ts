@@ -43,6 +43,22 @@ export async function resolveGpu(given?: GPU): Promise<GPU | undefined> {
   return load ? load() : undefined;
 }
 
+/**
+ * The `gpu` / `gpus` options hold WebGPU GPU objects (`gpu` null: the runtime's own). Checked before
+ * backend 'auto' probes them (a probe of something else fails, and 'auto' then ran on WASM as if the
+ * machine had no GPU), and by TensorInt8Flat.create (where it was a TypeError).
+ */
+export function checkGpuObjects(opts: { gpu?: unknown; gpus?: unknown }): void {
+  const isGpu = (g: unknown) => typeof (g as GPU | null | undefined)?.requestAdapter === 'function';
+  if (opts.gpu != null && !isGpu(opts.gpu)) {
+    const got = typeof opts.gpu === 'object' ? 'an object without requestAdapter' : typeof opts.gpu === 'string' ? JSON.stringify(opts.gpu) : String(opts.gpu);
+    throw new TesseraError('INVALID_ARGUMENT', `gpu must be a WebGPU GPU object (navigator.gpu, or create() of the 'webgpu' package in Node), got ${got}: pass one or leave it out for the runtime's own`);
+  }
+  if (opts.gpus !== undefined && (!Array.isArray(opts.gpus) || !opts.gpus.every(isGpu))) {
+    throw new TesseraError('INVALID_ARGUMENT', "gpus must be an array of WebGPU GPU objects (navigator.gpu, or create() of the 'webgpu' package in Node)");
+  }
+}
+
 /** A device with what tessera needs to know about it, and a latch for loss and uncaptured errors. */
 export class GpuContext {
   /** Set once the device is lost or raised an uncaptured error; the next call throws it. */

@@ -14,7 +14,7 @@ import { type FlatLayout, readFlatLayout, writeFlatIndex } from '../io/faiss/fla
 import { FileRows, FunctionRows, type RandomAccessSource, readInto, RowStore } from '../io/row-source.js';
 import { WasmHeap } from '../wasm/module.js';
 import { dedicatedWorkersAvailable, hardwareThreads } from '../wasm/worker-pool.js';
-import { acquireDevice, type GpuContext } from './device.js';
+import { acquireDevice, checkGpuObjects, type GpuContext } from './device.js';
 import { DIMS_PER_WORD, EMPTY_ID, FlatShard, MAX_BATCH, type Precision, searchTuning } from './flat-shard.js';
 import { fromHalfBits, toHalfBits } from './half.js';
 import { type QueryBlocksJob, type RerankJob, RerankWorkers, rerankTuning, scoreQueryBlocks, type SharedRowChunks } from './rerank-workers.js';
@@ -1173,20 +1173,6 @@ function checkRerankOptions(opts: GpuFlatOptions): void {
 
 /** Most devices devicesPerGpu opens on one GPU object (more only multiplies per-device memory on one adapter). */
 const MAX_DEVICES_PER_GPU = 64;
-
-/**
- * The `gpu` / `gpus` options hold WebGPU GPU objects (`gpu` null: the runtime's own). Checked before backend 'auto' probes them: a
- * probe of something else fails, and 'auto' then ran on WASM as if the machine had no GPU.
- */
-export function checkGpuObjects(opts: { gpu?: unknown; gpus?: unknown }): void {
-  const isGpu = (g: unknown) => typeof (g as GPU | null | undefined)?.requestAdapter === 'function';
-  if (opts.gpu != null && !isGpu(opts.gpu)) {
-    throw new TesseraError('INVALID_ARGUMENT', `gpu must be a WebGPU GPU object (navigator.gpu, or create() of the 'webgpu' package in Node), got ${opts.gpu && typeof opts.gpu === 'object' ? 'an object without requestAdapter' : shownOption(opts.gpu)}: pass one or leave it out for the runtime's own`);
-  }
-  if (opts.gpus !== undefined && (!Array.isArray(opts.gpus) || !opts.gpus.every(isGpu))) {
-    throw new TesseraError('INVALID_ARGUMENT', "gpus must be an array of WebGPU GPU objects (navigator.gpu, or create() of the 'webgpu' package in Node)");
-  }
-}
 
 /**
  * The device count and byte sizes, checked before a device is opened: unchecked, 0 or -1 devices

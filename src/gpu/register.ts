@@ -1,8 +1,8 @@
 /** Registers the GPU flat index with the factory and readIndex. */
 import { registerIndexType } from '../core/factory.js';
 import type { FlatLayout } from '../io/faiss/flat.js';
-import { gpuAvailable } from './device.js';
-import { checkGpuObjects, createGpuFlat, GpuFlatIndex } from './flat-index.js';
+import { checkGpuObjects, gpuAvailable } from './device.js';
+import { createGpuFlat, GpuFlatIndex } from './flat-index.js';
 
 registerIndexType('gpu', 'flat', {
   create: createGpuFlat,

@@ -71,6 +71,11 @@ describe('TensorInt8Flat', () => {
     expect(r.labels[0]).toBeGreaterThanOrEqual(0);
   });
 
+  it('a gpu option that is not a GPU object is INVALID_ARGUMENT naming it (it was a TypeError from inside create)', async () => {
+    if (!ok) return;
+    await expect(TensorInt8Flat.create({ d: 32, gpu: {} as GPU })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/gpu must be a WebGPU GPU object/) });
+  });
+
   it('is off by default and refuses k above k\' with the fix', async () => {
     if (!ok) return;
     const index = await TensorInt8Flat.create({ d: 32, kPrime: 8 });

@@ -12,7 +12,7 @@
 import { TesseraError } from '../../core/errors.js';
 import { checkDimension, checkSearch, checkVectors } from '../../core/validate.js';
 import { platform } from '../../platform.js';
-import { resolveGpu } from '../device.js';
+import { checkGpuObjects, resolveGpu } from '../device.js';
 import { chooseKernel, type KernelChoice, matrixConfigsOf, ROW_ALIGN, SUBGROUP_MATRIX_FEATURE, UNSAFE_APIS_FLAG } from './choose.js';
 import type { Int8TensorScorer, rerankExact } from './int8-scorer.js';
 import { encodeRows, paddedDim, quantizeQueries, type SqParams, trainSq } from './quantize.js';
@@ -67,6 +67,7 @@ export class TensorInt8Flat {
     if (!Number.isInteger(kPrime) || kPrime < 1 || kPrime > 128) {
       throw new TesseraError('INVALID_ARGUMENT', `kPrime must be an integer 1..128, got ${String(kPrime)}`);
     }
+    checkGpuObjects(opts);
     const allow = opts.allowExperimental ?? false;
     let gpu = opts.gpu;
     if (!gpu && allow && platform().loadGpu) gpu = await platform().loadGpu!([UNSAFE_APIS_FLAG]);
