@@ -637,7 +637,6 @@ export class FlatShard {
   /** Bumped whenever rows are written; the code steps (ensureSteps) are those of one version. */
   private rowsVersion = 0;
   private codeSteps: { version: number; mode: 'dims' | 'uniform'; digits: boolean; ready: Promise<CodeSteps> } | undefined;
-  private magnitudes: { version: number; ready: Promise<Float32Array> } | undefined;
   private ranges: { version: number; ranges: RowRanges } | undefined;
   ntotal = 0;
 
@@ -956,23 +955,15 @@ export class FlatShard {
    * (row_range.wgsl over every tile): the bound GpuFlatIndex checks queries against, so a search
    * whose scores could overflow float32 is refused. Computed once per version of the rows.
    */
-  rowMagnitudes(): Promise<Float32Array> {
-    const version = this.rowsVersion;
-    if (this.magnitudes?.version === version) return this.magnitudes.ready;
-    const ready = (async () => {
-      const release = await this.lockSubmit();
-      try {
-        return (await this.currentRanges()).maxima;
-      } finally {
-        release();
-      }
-    })();
-    const entry = { version, ready };
-    this.magnitudes = entry;
-    ready.catch(() => {
-      if (this.magnitudes === entry) this.magnitudes = undefined;
-    });
-    return ready;
+  async rowMagnitudes(): Promise<Float32Array> {
+    // Cached: read without the submit lock (every search asks).
+    if (this.ranges?.version === this.rowsVersion) return this.ranges.ranges.maxima;
+    const release = await this.lockSubmit();
+    try {
+      return (await this.currentRanges()).maxima;
+    } finally {
+      release();
+    }
   }
 
   /**
