@@ -1,7 +1,8 @@
 /**
- * Passage encoding as Search-R1's index builder sets it up from --retrieval_method
- * (search_r1/search/index_builder.py), so `tessera build --retriever-name` writes the vectors its
- * index has. Queries are encoded as its retrieval server does: searchR1Encoding in server/files.ts.
+ * Encoding settings from a Search-R1 retriever name: passages as its index builder sets them up from
+ * --retrieval_method (search_r1/search/index_builder.py), so `tessera build --retriever-name` writes
+ * the vectors its index has; queries as its retrieval server does from --retriever_name
+ * (searchR1Encoding), for `tessera serve` and `tessera encode`.
  */
 import type { EncoderOptions } from './encoder.js';
 
@@ -26,6 +27,21 @@ export function searchR1PassageEncoding(name: string): Pick<EncoderOptions, 'pre
     normalize: !lower.includes('dpr'),
     maxLength: 256,
   };
+}
+
+/**
+ * Query encoding as Search-R1's retrieval server sets it up from --retriever_name (retrieval_server.py:
+ * Encoder.encode picks the prefix by name and normalises unless the name has dpr; its main fixes mean
+ * pooling and 256 tokens whatever the model). Nothing when no name is given: the folder decides.
+ */
+export function searchR1Encoding(name: string | undefined): Pick<EncoderOptions, 'prefixes' | 'pooling' | 'normalize' | 'maxLength'> {
+  if (name === undefined) return {};
+  const prefixes: EncoderOptions['prefixes'] = /e5/i.test(name)
+    ? 'e5'
+    : /bge/i.test(name)
+      ? { query: 'Represent this sentence for searching relevant passages: ', passage: '' }
+      : 'none';
+  return { prefixes, pooling: 'mean', normalize: !/dpr/i.test(name), maxLength: 256 };
 }
 
 /** `told` without its undefined entries, to spread over defaults: a flag left out keeps --retriever-name's (or the folder's) setting. */

@@ -11,8 +11,8 @@ import type { Backend, BackendChoice, Index, ProgressCallback } from '../core/ty
 import { Encoder } from '../encoder/encoder.js';
 import { gpuAvailable } from '../gpu/device.js';
 import { gpuResultLimit } from '../gpu/flat-shard.js';
-import type { EncoderOptions } from '../encoder/encoder.js';
 import type { Pooling } from '../encoder/pooling.js';
+import { searchR1Encoding } from '../encoder/search-r1.js';
 import type { ExecutionProviderChoice } from '../encoder/runtime.js';
 import type { TextEncoder } from '../encoder/types.js';
 import { cachedOffsetTablePath, checkCorpusFile, nonUtf8Note, openCorpus } from '../io/corpus.js';
@@ -292,19 +292,4 @@ async function checkModelFolder(model: string): Promise<void> {
       `model ${model} is not a folder here: tessera loads the model from a local folder and downloads nothing; export it to ONNX (e.g. optimum-cli export onnx --model ${model} ${model.split('/').pop()}-onnx/) and pass that folder to --model`,
     );
   }
-}
-
-/**
- * Query encoding as Search-R1's retrieval server sets it up from --retriever_name (retrieval_server.py:
- * Encoder.encode picks the prefix by name and normalises unless the name has dpr; its main fixes mean
- * pooling and 256 tokens whatever the model). Nothing when no name is given: the folder decides.
- */
-export function searchR1Encoding(name: string | undefined): Pick<EncoderOptions, 'prefixes' | 'pooling' | 'normalize' | 'maxLength'> {
-  if (name === undefined) return {};
-  const prefixes: EncoderOptions['prefixes'] = /e5/i.test(name)
-    ? 'e5'
-    : /bge/i.test(name)
-      ? { query: 'Represent this sentence for searching relevant passages: ', passage: '' }
-      : 'none';
-  return { prefixes, pooling: 'mean', normalize: !/dpr/i.test(name), maxLength: 256 };
 }

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { fromSearchR1Flags } from '../../src/cli/commands/serve.js';
-import { searchR1Encoding } from '../../src/server/files.js';
+import { searchR1Encoding } from '../../src/encoder/search-r1.js';
 
 const argv = (...args: string[]) => ['node', 'tessera', ...args];
 
