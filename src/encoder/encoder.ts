@@ -5,6 +5,7 @@
  * L2-normalised) apply when the folder is an e5 model or when told.
  */
 import { TesseraError } from '../core/errors.js';
+import { InFlight } from '../core/in-flight.js';
 import { missingFile, openModelFolder, type ModelFiles, type ModelFolder } from './model-files.js';
 import { l2NormalizeRows, pool, type Pooling } from './pooling.js';
 import { loadRuntime, type ExecutionProvider, type ExecutionProviderChoice, type OrtModule } from './runtime.js';
@@ -245,17 +246,11 @@ export class Encoder implements TextEncoder {
   /** texts -> texts.length x dim, row-major. prefix default 'query'. */
   async encode(texts: readonly string[], opts: { prefix?: TextPrefix } = {}): Promise<Float32Array> {
     if (this.disposed) throw new TesseraError('INVALID_ARGUMENT', `encoder ${this.name} was disposed: load it again (Encoder.fromDirectory)`);
-    const run = this.encodeNow(texts, opts);
-    this.running.add(run);
-    try {
-      return await run;
-    } finally {
-      this.running.delete(run);
-    }
+    return this.running.track(this.encodeNow(texts, opts));
   }
 
   /** Encodes in flight: dispose lets them finish, since ONNX Runtime fails a run on a released session. */
-  private readonly running = new Set<Promise<Float32Array>>();
+  private readonly running = new InFlight();
 
   private async encodeNow(texts: readonly string[], opts: { prefix?: TextPrefix }): Promise<Float32Array> {
     if (!Array.isArray(texts)) {
@@ -368,7 +363,7 @@ export class Encoder implements TextEncoder {
   async dispose(): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
-    await Promise.allSettled([...this.running]);
+    await this.running.settled();
     await this.session.release();
   }
 }

@@ -5,6 +5,7 @@
  */
 import { orderCalls } from '../core/call-order.js';
 import { TesseraError, formatBytes } from '../core/errors.js';
+import { InFlight } from '../core/in-flight.js';
 import type { IndexOptions, IndexSpec } from '../core/factory.js';
 import { describePlan, type FlatPlan, planeRowBytes, planFlat, type PrecisionChoice, rowBytes, storedDims, tempBytes } from '../core/planner.js';
 import { concatResults, emptyResult, mergeRankedIds, mergeResults, worstDistance } from '../core/topk.js';
@@ -197,7 +198,7 @@ export class GpuFlatIndex implements Index {
     const n = checkVectors(x, this.d, 'vectors to add');
     // An aborted search rejected at once, but its batches may still be preparing, on the GPU or
     // re-ranking: rows must not move under them (orderCalls saw that search settle already).
-    if (this.inflight.size) await Promise.allSettled([...this.inflight]);
+    if (this.inflight.size) await this.inflight.settled();
     await this.addRows(x, n);
   }
 
@@ -363,7 +364,7 @@ export class GpuFlatIndex implements Index {
       const onQueue = new Promise<void>((resolve) => (submitted = resolve));
       const found = this.precision === 'int8' ? this.searchCandidates(batch, nqb, Math.min(want, this.total), submitted) : this.searchShards(batch, nqb, Math.min(want, this.total), submitted, k);
       found.catch(() => undefined).finally(submitted); // awaited below; must not go unhandled while a re-rank runs
-      this.track(found);
+      this.inflight.track(found);
       return { q0, nqb, batch, found, onQueue };
     };
     // null as none, as the WASM backends take it.
@@ -413,7 +414,7 @@ export class GpuFlatIndex implements Index {
       if (next) await until(next.onQueue);
       if (this.precision === 'int8') {
         const reranked = this.rerank(cur.batch, cur.nqb, found as Candidates, k);
-        this.track(reranked);
+        this.inflight.track(reranked);
         reranked.catch(() => undefined); // an abort stops waiting for it; its failure then goes unobserved
         parts.push(await until(reranked));
       } else parts.push(pad(found as SearchResult, k, this.metric));
@@ -563,13 +564,7 @@ export class GpuFlatIndex implements Index {
   /** Re-ranks run one at a time: they share the module's memory, which may grow (detaching views). */
   private rerankQueue: Promise<unknown> = Promise.resolve();
   /** Search batches and re-ranks not yet settled (add waits for those an abort left running). */
-  private readonly inflight = new Set<Promise<unknown>>();
-
-  private track(p: Promise<unknown>): void {
-    this.inflight.add(p);
-    const done = () => void this.inflight.delete(p);
-    p.then(done, done);
-  }
+  private readonly inflight = new InFlight();
 
   /** Host time of int8 re-ranking since the last call, and the float32 rows it read (benchmarks). */
   takeRerankStats(): { ms: number; rows: number } {

@@ -10,6 +10,7 @@
  *   index.kernel.kind;                              // 'mma' (tensor cores) or 'dot4', with .reason
  */
 import { TesseraError } from '../../core/errors.js';
+import { InFlight } from '../../core/in-flight.js';
 import { checkDimension, checkSearch, checkVectors } from '../../core/validate.js';
 import { platform } from '../../platform.js';
 import { checkGpuObjects, resolveGpu } from '../device.js';
@@ -44,7 +45,7 @@ export class TensorInt8Flat {
   private hostStart: number[] = [];
   private disposed = false;
   /** Searches under way: dispose frees the device only after them. */
-  private inflight = new Set<Promise<unknown>>();
+  private readonly inflight = new InFlight();
 
   private constructor(
     private readonly device: GPUDevice,
@@ -162,11 +163,7 @@ export class TensorInt8Flat {
 
   /** Best k by exact float32 inner product among the k' best int8 candidates of each query. */
   search(q: Float32Array, k: number): Promise<{ distances: Float32Array; labels: Int32Array }> {
-    const run = this.searchNow(q, k);
-    const settled = run.then(() => undefined, () => undefined);
-    this.inflight.add(settled);
-    void settled.then(() => this.inflight.delete(settled));
-    return run;
+    return this.inflight.track(this.searchNow(q, k));
   }
 
   private async searchNow(q: Float32Array, k: number): Promise<{ distances: Float32Array; labels: Int32Array }> {
@@ -192,7 +189,7 @@ export class TensorInt8Flat {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    void Promise.all(this.inflight).then(() => {
+    void this.inflight.settled().then(() => {
       this.scorer.destroy();
       this.device.destroy();
     });
