@@ -159,7 +159,11 @@ export class WordPieceTokenizer {
       const ids = cut === undefined ? undefined : this.piecesWithin(text.slice(0, cut), maxChars);
       return ids && ids.length >= keep ? ids : undefined;
     };
-    for (let limit = Math.max(4096, 16 * keep); limit < Math.min(text.length, maxChars); limit *= 4) {
+    // 16 characters a piece, but no more than the default limit takes at once: past ~7500 pieces kept
+    // (bge-m3's 8192 tokens) 16 a piece is over 120k characters, which a Unigram model overflows its
+    // stack on in one word (a piece a character), where the default limit's 8 a piece gave them all.
+    const first = Math.max(4096, Math.min(16 * keep, defaultMaxTextChars(keep + 2)));
+    for (let limit = first; limit < Math.min(text.length, maxChars); limit *= 4) {
       const ids = cutPieces(limit >> 1, limit);
       if (ids) return ids;
     }

@@ -253,6 +253,25 @@ describe('a text with no safe cut within maxTextChars is refused, not tokenized 
     expect((error as Error).message).toMatch(/overflowed its stack .* on 400000 characters taken at once.*--max-text-chars; Infinity now/);
   });
 
+  it('a raised limit takes a long-context text the default takes: the first prefix tried was 16 characters a piece (131k for 8192 tokens), past the stack in one word', () => {
+    // No piece holds "aa": a pair cut anywhere, and a piece a character.
+    const tok = WordPieceTokenizer.fromTokenizerJson({
+      version: '1.0',
+      added_tokens: SPECIAL.map((t, i) => added(t, i)),
+      normalizer: null,
+      pre_tokenizer: { type: 'Metaspace', replacement: '\u2581', prepend_scheme: 'always', split: true },
+      post_processor: null,
+      decoder: null,
+      model: { type: 'Unigram', unk_id: 3, byte_fallback: false, vocab: [...SPECIAL.map((t) => [t, 0]), ['\u2581', -1], ['a', -2], ['\u2581a', -1]] },
+    });
+    const text = 'a'.repeat(400_000);
+    const [cls, sep, a, spaceA] = [0, 2, 5, 6];
+    const want = [cls, spaceA, ...new Array<number>(8190 - 1).fill(a), sep];
+    expect(tok.encode(text, 8192)).toEqual(want);
+    expect(tok.encode(text, 8192, 1_000_000)).toEqual(want);
+    expect(tok.encode(text, 8192, Infinity)).toEqual(want);
+  });
+
   it('maxTextChars must be a positive integer or Infinity', () => {
     for (const bad of [0, -1, 1.5, NaN]) expect(() => roberta.encode('a', 8, bad)).toThrow(/maxTextChars must be a positive integer/);
   });
