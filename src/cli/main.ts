@@ -11,7 +11,7 @@ import { commands } from './commands/index.js';
 import { fromSearchR1Flags } from './commands/serve.js';
 import { checkOptionValuesPresent, checkRequiredOptionsAfterUnknownOnes } from './options.js';
 import { endProgressLine } from './progress.js';
-import { exitOnBrokenPipe, isBrokenPipe, removeTempFilesOnSignal, signalExitCode } from './signal-cleanup.js';
+import { cleanUpOnSignal, exitOnBrokenPipe, isBrokenPipe, signalExitCode } from './signal-cleanup.js';
 
 const program = new Command()
   .name('tessera')
@@ -21,7 +21,7 @@ const program = new Command()
 
 for (const register of commands) register(program);
 checkRequiredOptionsAfterUnknownOnes(program);
-removeTempFilesOnSignal();
+cleanUpOnSignal();
 // An output that fails otherwise (ENOSPC: --json > file on a full disk) is reported as any error is.
 exitOnBrokenPipe(process.stdout, undefined, reportAndExit);
 exitOnBrokenPipe(process.stderr, undefined, reportAndExit);

@@ -19,6 +19,18 @@ export interface ProgressOutput {
 /** The bar being drawn on the terminal, if any: say() writes above it, exit ends its line. */
 let live: { stream: Pick<NodeJS.WriteStream, 'write'>; text: string; end: () => void } | undefined;
 let exitHooked = false;
+let onBarDrawn: ((drawn: boolean) => void) | undefined;
+
+/** Calls `listener` when a bar starts to be drawn (true) and when none is drawn any more (false). */
+export function watchProgressBar(listener: ((drawn: boolean) => void) | undefined): void {
+  onBarDrawn = listener;
+}
+
+function setLive(bar: typeof live): void {
+  const was = live !== undefined;
+  live = bar;
+  if (was !== (bar !== undefined)) onBarDrawn?.(bar !== undefined);
+}
 
 /** One line on stderr, prefixed "tessera: ". */
 export function say(line: string): void {
@@ -115,7 +127,7 @@ export function progressBars(quiet = false, out: ProgressOutput = {}): ProgressC
     (bar as unknown as { options: cliProgress.Options }).options.clearOnComplete = finished;
     bar.stop();
     bar = undefined;
-    if (live === drawn) live = undefined;
+    if (live === drawn) setLive(undefined);
   };
   const format: cliProgress.GenericFormatter = (options, params, shown: BarText) => {
     // A line as wide as the terminal wraps on some terminals, and a redraw from column 1 then redraws only its last row.
@@ -190,7 +202,7 @@ export function progressBars(quiet = false, out: ProgressOutput = {}): ProgressC
           noTTYOutput: false,
           gracefulExit: false,
         });
-        live = drawn;
+        setLive(drawn);
         bar.start(e.total || 0, e.done, shown);
       } else {
         if (e.total) bar.setTotal(e.total);

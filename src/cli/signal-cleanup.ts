@@ -1,10 +1,13 @@
 /**
  * Ctrl-C during a command without its own SIGINT/SIGTERM handler (convert writing a Flat of many GB)
  * killed the process mid-write, leaving the write's hidden temp file (tempFilePath in io/node-fs.ts, up
- * to the whole output) beside its target; so did SIGHUP, a closed terminal or ssh session.
+ * to the whole output) beside its target; so did SIGHUP, a closed terminal or ssh session. A signal
+ * that ended one while a progress bar was drawn left the bar's line unended: the shell's prompt came
+ * on it (`timeout 1h tessera convert ...`: SIGTERM, and timeout exits 124), or bash's "Terminated".
  */
 import { constants } from 'node:os';
 import { removeUnfinishedWritesSync, watchUnfinishedWrites } from '../io/node-fs.js';
+import { endProgressLine, watchProgressBar } from './progress.js';
 
 /** The exit code of a command stopped by `signal`, as a shell reports one: 128 + its number (130 for SIGINT, 143 for SIGTERM). */
 export function signalExitCode(signal: NodeJS.Signals): number {
@@ -17,28 +20,43 @@ type SignalTarget = Pick<NodeJS.Process, 'on' | 'off' | 'listenerCount' | 'kill'
 const SIGNALS: readonly NodeJS.Signals[] = process.platform === 'win32' ? ['SIGINT', 'SIGTERM'] : ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
 /**
- * While an atomic write is in progress, SIGINT/SIGTERM/SIGHUP remove its temp file, then end the process by
- * the signal as before (the shell's 130 / 143 / 129). Only then: a handler runs when the event loop is free,
- * so outside writes the signal keeps ending a long synchronous step (an HNSW add) at once. Gives way
- * to a command's own handler (build, serve), which decides.
+ * While an atomic write is in progress or a progress bar is drawn, SIGINT/SIGTERM/SIGHUP remove the
+ * write's temp file and end the bar's line (its last state kept), then end the process by the signal
+ * as before (the shell's 130 / 143 / 129). Only then: a handler runs when the event loop is free, so
+ * it would hold a signal for as long as a step holds the thread; the long steps a bar shows (HNSW
+ * builds, k-means, IVF adds) pause every 50 ms or so for that (wasm/worker-pool.ts breather). Gives way to
+ * a command's own handler (build, serve), which decides (its exit ends the bar's line too).
  */
-export function removeTempFilesOnSignal(proc: SignalTarget = process): void {
+export function cleanUpOnSignal(proc: SignalTarget = process): void {
+  let writing = false;
+  let drawing = false;
   const handlers = SIGNALS.map((sig) => {
     const onSignal = () => {
       if (proc.listenerCount(sig) > 1) return;
       watchUnfinishedWrites(undefined);
+      watchProgressBar(undefined);
       removeUnfinishedWritesSync();
+      // The process ends by the signal: no 'exit' event, whose handler would end the line.
+      endProgressLine();
       for (const [s, h] of handlers) proc.off(s, h);
       // With no listener left, Node restores the default action: the signal raised again ends the process.
       proc.kill(proc.pid, sig);
     };
     return [sig, onSignal] as const;
   });
-  watchUnfinishedWrites((inProgress) => {
+  const listen = () => {
     for (const [sig, onSignal] of handlers) {
       proc.off(sig, onSignal);
-      if (inProgress) proc.on(sig, onSignal);
+      if (writing || drawing) proc.on(sig, onSignal);
     }
+  };
+  watchUnfinishedWrites((inProgress) => {
+    writing = inProgress;
+    listen();
+  });
+  watchProgressBar((drawn) => {
+    drawing = drawn;
+    listen();
   });
 }
 
