@@ -1,6 +1,7 @@
 /** Parsers for CLI option values: bad values fail in commander with the option's name and the accepted form. */
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_MAX_TEXT_CHARS } from '../encoder/tokenizer.js';
+import { maxThreads, maxThreadsReason } from '../wasm/worker-pool.js';
 
 /**
  * Refuses an option that takes a value followed at once by another option of its command:
@@ -22,19 +23,35 @@ export function checkOptionValuesPresent(program: Command, argv: readonly string
   }
 }
 
+/** An upper bound of an option and what makes it one, said when a value passes it. */
+export interface Bound {
+  value: number;
+  why: string;
+}
+
 /**
  * Most threads a --threads takes: each is a worker with a WebAssembly instance of its own (about
  * 11 MB each for the demo model's encoder), so a stray digit (--threads 100000) ran the process out
- * of memory instead of failing as a bad value.
+ * of memory instead of failing as a bad value. 256, or the machine's cores where it has more (it
+ * was 256 on any machine, refusing a 512-thread server its cores, which the encoder takes by default).
  */
-export const MAX_THREADS = 256;
+export const MAX_THREADS: Bound = {
+  // Read when a value is parsed: the core count comes from the platform hooks of tessera's Node entry.
+  get value() {
+    return maxThreads();
+  },
+  get why() {
+    return maxThreadsReason();
+  },
+};
 
 /** An integer option in [min, max]. */
-export function intOption(name: string, min: number, max = Number.MAX_SAFE_INTEGER) {
+export function intOption(name: string, min: number, max: number | Bound = Number.MAX_SAFE_INTEGER) {
   return (value: string): number => {
+    const { value: most, why } = typeof max === 'number' ? { value: max, why: undefined } : max;
     const n = Number(value);
-    if (!/^\s*\d+\s*$/.test(value) || !Number.isSafeInteger(n) || n < min || n > max) {
-      throw new InvalidArgumentError(`${name} must be an integer in [${min}, ${max}], got ${JSON.stringify(value)}`);
+    if (!/^\s*\d+\s*$/.test(value) || !Number.isSafeInteger(n) || n < min || n > most) {
+      throw new InvalidArgumentError(`${name} must be an integer in [${min}, ${most}]${why && n > most ? ` (${why})` : ''}, got ${JSON.stringify(value)}`);
     }
     return n;
   };

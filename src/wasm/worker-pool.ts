@@ -125,15 +125,36 @@ export function hardwareThreads(): number {
   return typeof n === 'number' && n >= 1 ? n : 1;
 }
 
+/** Threads the default stops at (a machine with more gets them when asked: maxThreads). */
+const DEFAULT_THREADS_CAP = 256;
+
 /**
- * Threads to use for `requested` (default: all cores): 1 where memory cannot be shared with workers.
- * Throws INVALID_ARGUMENT for a non-integer or < 1.
+ * Most threads an index (and the CLI's --threads) takes: 256, or the machine's cores where it has more
+ * (two 128-core CPUs with SMT report 512, which 256 refused). Each thread is a worker with a WebAssembly
+ * instance of its own (megabytes) and a 256 KiB stack in the index's memory, and threads past the
+ * cores only share them: the bound turns a stray digit (100000) into an error, not an out-of-memory.
+ */
+export function maxThreads(): number {
+  return Math.max(DEFAULT_THREADS_CAP, hardwareThreads());
+}
+
+/** What bounds maxThreads(), for the error refusing more. */
+export function maxThreadsReason(): string {
+  const cores = hardwareThreads();
+  const bound = cores > DEFAULT_THREADS_CAP ? `this machine's ${cores} cores` : `${DEFAULT_THREADS_CAP}, or the cores of a machine with more (this one has ${cores})`;
+  return `at most ${bound}: each thread is a worker with a WebAssembly instance of its own, and threads past the cores only share them`;
+}
+
+/**
+ * Threads to use for `requested` (default: all cores, at most 256): 1 where memory cannot be shared
+ * with workers. Throws INVALID_ARGUMENT for a non-integer, < 1 or > maxThreads().
  */
 export function resolveThreads(requested?: number): number {
-  if (requested !== undefined && (!Number.isInteger(requested) || requested < 1 || requested > 256)) {
-    throw new TesseraError('INVALID_ARGUMENT', `threads must be an integer in [1, 256], got ${describeArg(requested)}`);
+  if (requested !== undefined && (!Number.isInteger(requested) || requested < 1 || requested > maxThreads())) {
+    const why = typeof requested === 'number' && requested > maxThreads() ? ` (${maxThreadsReason()})` : '';
+    throw new TesseraError('INVALID_ARGUMENT', `threads must be an integer in [1, ${maxThreads()}]${why}, got ${describeArg(requested)}`);
   }
-  const want = requested ?? Math.min(256, hardwareThreads());
+  const want = requested ?? Math.min(DEFAULT_THREADS_CAP, hardwareThreads());
   if (want <= 1 || !sharedMemoryAvailable() || !workersSupported()) return 1;
   return want;
 }
