@@ -13,7 +13,8 @@ import type { ByteSink, ByteSource, Index, Metric, ProgressCallback, SearchOptio
 import { checkFileRows, checkScoreRange, checkSearch, checkVectors, describeArg, raiseDimMaxima } from '../core/validate.js';
 import { writeToTarget } from '../platform.js';
 import { ByteReader, sourceLabel } from '../io/byte-reader.js';
-import { encodeIvfHead, IVF_FLAT_FOURCC, IVF_SQ_FOURCC, type IvfLayout, readIvfLayout } from '../io/faiss/ivf.js';
+import { DIRECT_MAP_NONE, type DirectMapType, encodeDirectMap, encodeIvfHead, IVF_FLAT_FOURCC, IVF_SQ_FOURCC, type IvfLayout, readIvfLayout } from '../io/faiss/ivf.js';
+import { DEFAULT_RANGESTAT, type SqRangeStat } from '../io/faiss/sq.js';
 import { assignInPieces, kmeans, NativeAssigner, randomPermutation, seededRandom } from './kmeans.js';
 import { type CodeHeap, nativeListSearch, readSourceInto, retrainError, Sq8Codec, WASM_MEMORY_LIMIT, WasmArena } from './sq-index.js';
 import { instanceHeadroom } from './module.js';
@@ -210,6 +211,10 @@ export class WasmIvfIndex implements Index {
   /** nlist x d coarse centroids, once trained. */
   centroids: Float32Array | undefined;
   codec: Sq8Codec | undefined;
+  /** SQ8: how train learns the ranges, and what save writes (FAISS's default, or a loaded file's). */
+  rangeStat: SqRangeStat = DEFAULT_RANGESTAT;
+  /** The direct map a loaded FAISS file had (DirectMap::Type), rebuilt from the lists by save. */
+  directMap: DirectMapType = DIRECT_MAP_NONE;
   /** SQ8 lists hold x - centroid (FAISS IndexIVFScalarQuantizer's default); Flat lists hold x. */
   byResidual: boolean;
   /**
@@ -387,7 +392,7 @@ export class WasmIvfIndex implements Index {
         xs = new Float32Array(SQ_TRAIN_MAX * this.d);
         for (let i = 0; i < SQ_TRAIN_MAX; i++) xs.set(x.subarray(perm[i]! * this.d, (perm[i]! + 1) * this.d), i * this.d);
       }
-      codec = Sq8Codec.train(this.byResidual ? await this.residuals(xs, centroids) : xs, this.d);
+      codec = Sq8Codec.train(this.byResidual ? await this.residuals(xs, centroids) : xs, this.d, this.rangeStat);
     }
     this.setTrained(centroids, codec);
   }
@@ -550,9 +555,11 @@ export class WasmIvfIndex implements Index {
           nprobe: this.nprobe,
           centroids: this.centroids ?? new Float32Array(0),
           sqTrained: this.storage === 'sq8' ? (this.codec?.trained ?? new Float32Array(0)) : undefined,
+          sqRange: this.rangeStat,
           byResidual: this.byResidual,
           isTrained: this.isTrained,
           listSizes: L.sizes,
+          directMap: encodeDirectMap(this.directMap, this.ntotal, L.sizes, (l) => new Int32Array(L.bytes.buffer, L.idPtr[l]!, L.sizes[l]!)),
         }),
       );
       for (let l = 0; l < this.nlist; l++) {
@@ -634,6 +641,8 @@ export async function loadIvfIndex(source: ByteSource, opts: IvfIndexOptions = {
   // Also for an untrained file: its train then encodes as the file says (FAISS: by_residual).
   index.byResidual = layout.byResidual;
   index.coarseMetric = layout.quantizerMetric;
+  if (layout.sq) index.rangeStat = layout.sq;
+  index.directMap = layout.directMap;
   const fileIds = new FileIds(layout.ntotal);
   try {
     if (layout.centroids.length === layout.nlist * layout.d) {

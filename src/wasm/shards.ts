@@ -20,8 +20,8 @@ import type { ByteSink, ByteSource, Index, Metric, SearchOptions, SearchResult }
 import { checkDimension, checkMetric, checkSearch, checkVectors, describeArg } from '../core/validate.js';
 import { writeToTarget } from '../platform.js';
 import { ByteReader, sourceLabel } from '../io/byte-reader.js';
-import { encodeIvfHead, IVF_FLAT_FOURCC, IVF_SQ_FOURCC, type IvfLayout } from '../io/faiss/ivf.js';
-import { encodeSqFileHeader, type SqLayout } from '../io/faiss/sq.js';
+import { DIRECT_MAP_NONE, type DirectMapType, encodeDirectMap, encodeIvfHead, IVF_FLAT_FOURCC, IVF_SQ_FOURCC, type IvfLayout } from '../io/faiss/ivf.js';
+import { DEFAULT_RANGESTAT, encodeSqFileHeader, type SqLayout, type SqRangeStat } from '../io/faiss/sq.js';
 import type { HnswLayout } from '../io/faiss/hnsw.js';
 import { type FlatLayout, readFlatLayout, streamFlatRows, writeFlatIndex } from '../io/faiss/flat.js';
 import { WasmFlatIndex } from './flat-index.js';
@@ -211,6 +211,10 @@ export class ShardedIndex implements Index {
   private readonly shards: { index: Shard; idOffset: number; sealed?: boolean }[] = [];
   private centroids: Float32Array | undefined;
   private codec: Sq8Codec | undefined;
+  /** SQ8: how train learns the ranges, and what save writes (FAISS's default, or a loaded file's). */
+  rangeStat: SqRangeStat = DEFAULT_RANGESTAT;
+  /** IVF: the direct map type a loaded FAISS file had, rebuilt from the lists by save. */
+  directMap: DirectMapType = DIRECT_MAP_NONE;
   /** IVF-SQ8 codes of residuals to the list's centroid (FAISS by_residual): the default, or what a loaded file says. */
   private byResidual: boolean;
   /** The coarse quantizer's metric (a FAISS file's may differ from the index's). */
@@ -347,6 +351,7 @@ export class ShardedIndex implements Index {
     // Train once (in a throwaway instance for IVF) and hand the same parameters to every shard.
     if (this.spec.kind === 'sq') {
       const t = await WasmSqIndex.create(this.d, this.metric, { threads: this.opts.threads });
+      t.rangeStat = this.rangeStat;
       await t.train(x);
       this.setTrained(undefined, t.codec);
       await t.dispose();
@@ -356,6 +361,7 @@ export class ShardedIndex implements Index {
     const t = await WasmIvfIndex.create(this.d, this.spec.nlist, this.spec.storage, this.metric, this.opts);
     t.byResidual = this.byResidual;
     t.coarseMetric = this.coarseMetric;
+    t.rangeStat = this.rangeStat;
     await t.train(x);
     this.setTrained(t.centroids, t.codec);
     await t.dispose();
@@ -421,7 +427,7 @@ export class ShardedIndex implements Index {
     }
     await writeToTarget(target, async (sink) => {
       if (s.kind === 'sq') {
-        await sink.write(encodeSqFileHeader(this.d, this.ntotal, this.metric, this.codec?.trained ?? new Float32Array(0)));
+        await sink.write(encodeSqFileHeader(this.d, this.ntotal, this.metric, this.codec?.trained ?? new Float32Array(0), this.rangeStat));
         for (const sh of this.shards) {
           const codes = (sh.index as WasmSqIndex).codes();
           for (let o = 0; o < codes.length; o += 16 << 20) await sink.write(codes.slice(o, Math.min(codes.length, o + (16 << 20))));
@@ -439,9 +445,20 @@ export class ShardedIndex implements Index {
             nprobe: this.opts.nprobe ?? 1,
             centroids: this.centroids ?? new Float32Array(0),
             sqTrained: s.storage === 'sq8' ? (this.codec?.trained ?? new Float32Array(0)) : undefined,
+            sqRange: this.rangeStat,
             byResidual: this.byResidual,
             isTrained: this.isTrained,
             listSizes: sizes,
+            // each list's entries as written below: the shards' parts in shard order
+            directMap: encodeDirectMap(this.directMap, this.ntotal, sizes, (l) => {
+              const ids = new Float64Array(sizes[l]!);
+              let o = 0;
+              for (const { L, off } of lists) {
+                const src = new Int32Array(L.bytes.buffer, L.idPtr[l]!, L.sizes[l]!);
+                for (let i = 0; i < src.length; i++) ids[o++] = src[i]! + off;
+              }
+              return ids;
+            }),
           }),
         );
         for (let l = 0; l < s.nlist; l++) {
@@ -514,6 +531,7 @@ export async function loadShardedSq(source: ByteSource, opts: IndexOptions & Sha
   const each = { ...opts, ...shardThreads(opts, plan.shards.length) };
   const codec = layout.sq.trained.length === 2 * layout.d ? new Sq8Codec(layout.d, layout.sq.trained) : undefined;
   out.setTrained(undefined, codec);
+  out.rangeStat = layout.sq;
   try {
     for (const s of plan.shards) {
       const index = await WasmSqIndex.create(layout.d, layout.metric, each);
@@ -543,6 +561,8 @@ export async function loadShardedIvf(source: ByteSource, opts: IndexOptions & Sh
   const codec = layout.sq && layout.sq.trained.length === 2 * layout.d ? new Sq8Codec(layout.d, layout.sq.trained) : undefined;
   const trained = layout.centroids.length === layout.nlist * layout.d;
   out.setTrained(trained ? layout.centroids : undefined, codec, layout.byResidual, layout.quantizerMetric);
+  if (layout.sq) out.rangeStat = layout.sq;
+  out.directMap = layout.directMap;
   const perVector = layout.codeSize + 4;
   const fileIds = new FileIds(layout.ntotal);
   // What one instance takes, whatever shardBytes says (a list larger than a shard gets one of its own)

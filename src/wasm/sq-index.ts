@@ -12,7 +12,7 @@ import type { ByteSink, ByteSource, Index, Metric, ProgressCallback, SearchOptio
 import { checkSearch, checkVectors } from '../core/validate.js';
 import { writeToTarget } from '../platform.js';
 import { ByteReader, sourceLabel } from '../io/byte-reader.js';
-import { encodeSqFileHeader, readSqLayout, SQ_FOURCC, type SqLayout } from '../io/faiss/sq.js';
+import { DEFAULT_RANGESTAT, encodeSqFileHeader, RANGESTAT_NAMES, readSqLayout, RS_MINMAX, SQ_FOURCC, type SqLayout, type SqRangeStat } from '../io/faiss/sq.js';
 import { checkMemoryLimit, compiledModule, growWithSlack, SpanAllocator, type WasmHeap } from './module.js';
 import { QUERY_GROUP, abortableBatch, acquirePool, checkAbort, groupedBatch, type DedicatedOptions, type NativeCall, threadPlan, type WorkerPool } from './worker-pool.js';
 
@@ -291,8 +291,22 @@ export class Sq8Codec {
     this.vdiff = trained.subarray(d, 2 * d);
   }
 
-  /** Min-max ranges per dimension over the n x d rows of x (FAISS train_NonUniform, RS_minmax, rs_arg 0). */
-  static train(x: Float32Array, d: number): Sq8Codec {
+  /**
+   * Min-max ranges per dimension over the n x d rows of x, widened by rangestat_arg x (max - min) on
+   * each side (FAISS train_NonUniform, RS_minmax, in float32 as FAISS computes them). The other
+   * statistics (a FAISS file's RS_meanstd, RS_quantiles, RS_optim) are UNSUPPORTED: FAISS 1.7's
+   * versions of them read the first training vector as zeros, a quirk tessera will not copy.
+   */
+  static train(x: Float32Array, d: number, range: SqRangeStat = DEFAULT_RANGESTAT): Sq8Codec {
+    if (range.rangestat !== RS_MINMAX) {
+      const name = RANGESTAT_NAMES[range.rangestat] ?? `rangestat ${range.rangestat}`;
+      throw new TesseraError(
+        'UNSUPPORTED',
+        `this SQ8 quantizer asks for ranges by ${name} (rangestat_arg ${range.rangestatArg}), and tessera trains RS_minmax only: train the index in FAISS (index.train(x); faiss.write_index(index, path)) and read it here, ` +
+          'or set sq.rangestat = faiss.ScalarQuantizer.RS_minmax before writing it untrained',
+      );
+    }
+    const arg = Math.fround(range.rangestatArg);
     const n = x.length / d;
     const trained = new Float32Array(2 * d);
     const vmin = trained.subarray(0, d);
@@ -307,8 +321,13 @@ export class Sq8Codec {
       }
     }
     for (let j = 0; j < d; j++) {
-      const lo = vmin[j]!;
-      const hi = vmax[j]!;
+      let lo = vmin[j]!;
+      let hi = vmax[j]!;
+      if (arg !== 0) {
+        const vexp = Math.fround(Math.fround(hi - lo) * arg);
+        vmin[j] = lo = Math.fround(lo - vexp);
+        hi = Math.fround(hi + vexp);
+      }
       vmax[j] = Math.fround(hi - lo);
       // FAISS stores vmax - vmin as a float32 too: an infinite range decodes every code to NaN.
       if (!Number.isFinite(vmax[j]!)) {
@@ -438,6 +457,8 @@ export class WasmSqIndex implements Index {
   readonly description = 'SQ8';
   ntotal = 0;
   codec: Sq8Codec | undefined;
+  /** How train learns the ranges, and what save writes: FAISS's default, or a loaded file's. */
+  rangeStat: SqRangeStat = DEFAULT_RANGESTAT;
   /** Codes: ntotal x d bytes at codesPtr, capacity rows reserved. */
   private codesPtr = 0;
   private capacity = 0;
@@ -509,7 +530,7 @@ export class WasmSqIndex implements Index {
     const n = checkVectors(x, this.d, 'training vectors');
     if (this.ntotal > 0) throw retrainError('SQ8', this.ntotal);
     if (n === 0) throw new TesseraError('INVALID_ARGUMENT', 'training vectors are empty: SQ8 learns per-dimension ranges from at least one vector');
-    this.setCodec(Sq8Codec.train(x, this.d));
+    this.setCodec(Sq8Codec.train(x, this.d, this.rangeStat));
   }
 
   /** Uses ranges trained elsewhere (FAISS files, another shard). */
@@ -568,7 +589,7 @@ export class WasmSqIndex implements Index {
     this.live();
     const trained = this.codec?.trained ?? new Float32Array(0);
     await writeToTarget(target, async (sink) => {
-      await sink.write(encodeSqFileHeader(this.d, this.ntotal, this.metric, trained));
+      await sink.write(encodeSqFileHeader(this.d, this.ntotal, this.metric, trained, this.rangeStat));
       const step = 16 << 20;
       const total = this.ntotal * this.d;
       for (let o = 0; o < total; o += step) await sink.write(this.codes().slice(o, Math.min(total, o + step)));
@@ -608,6 +629,7 @@ export async function loadSqIndex(source: ByteSource, opts: IndexOptions = {}, l
   // `layout`: the file's header as a caller already read it (loadSqAuto), so it is not read again.
   layout ??= await readSqFile(source, label);
   const index = await WasmSqIndex.create(layout.d, layout.metric, opts);
+  index.rangeStat = layout.sq;
   try {
     if (layout.sq.trained.length === 2 * layout.d) index.setCodec(new Sq8Codec(layout.d, layout.sq.trained));
     const n = layout.ntotal * layout.d;

@@ -19,7 +19,7 @@ import { readScattered } from '../row-source.js';
 import { checkRowRange, DEFAULT_CHUNK_BYTES, encodeFlatHeader, type FlatLayout, readFlatHeader, type RowChunk } from './flat.js';
 import { HNSW_FLAT_FOURCC, readHnswSummary } from './hnsw.js';
 import { type FaissFileInfo, type FaissFormat, type FaissIndexHeader, readIndexHeader, requireMetric, showFourcc } from './header.js';
-import { encodeSqParams, LeWriter, readSqParams, type SqParams } from './sq.js';
+import { encodeSqParams, LeWriter, rangeStatDetails, readSqParams, type SqParams, type SqRangeStat } from './sq.js';
 
 /** Coarse quantizers FAISS writes for factory strings such as IMI2x10 and RCQ, which tessera does not read. */
 const QUANTIZER_TYPES: Record<string, string> = { Imiq: 'MultiIndexQuantizer', ImRQ: 'ResidualCoarseQuantizer' };
@@ -58,6 +58,8 @@ export interface IvfLayout extends FaissIndexHeader {
   quantizerFourcc: string;
   /** IwSq only. */
   sq?: SqParams;
+  /** The file's direct map type (FAISS DirectMap, for reconstruct): its entries are not kept, save rebuilds them from the lists. */
+  directMap: DirectMapType;
   byResidual: boolean;
   /** Bytes per stored vector: 4d (IwFl) or d (IwSq QT_8bit). */
   codeSize: number;
@@ -114,10 +116,12 @@ export async function readIvfLayout(r: ByteReader, fourcc: string, opts: { centr
     if (bad >= 0) throw r.error(`centroid ${Math.floor(bad / d)} holds ${centroids[bad]}, expected finite floats; the file is corrupt`, q.dataOffset + 4 * bad);
   }
   const quantizerMetric = q.metric;
-  // Direct map: tessera answers searches only, so its contents are skipped.
+  // Direct map: tessera reconstructs no vectors, so only its type is kept (save rebuilds it from
+  // the lists, which also covers vectors added here, as FAISS's add updates it).
   const dmAt = r.offset;
   const dmType = await r.u8('uint8 direct map type');
   if (dmType > 2) throw r.error(`bad direct map type ${dmType} (0 none, 1 array, 2 hashtable); the file is corrupt`, dmAt);
+  const directMap = dmType as DirectMapType;
   const dmN = await r.count64('uint64 direct map size');
   r.skip(dmN * 8, `${dmN} int64 direct map entries`);
   if (dmType === 2) {
@@ -204,7 +208,7 @@ export async function readIvfLayout(r: ByteReader, fourcc: string, opts: { centr
     );
   }
   r.offset = at;
-  return { ...header, fourcc, metric, nlist, nprobe, centroids, quantizerMetric, quantizerFourcc: qfcc, sq, byResidual, codeSize, listSizes, listOffsets, listed: total, end: at };
+  return { ...header, fourcc, metric, nlist, nprobe, centroids, quantizerMetric, quantizerFourcc: qfcc, sq, directMap, byResidual, codeSize, listSizes, listOffsets, listed: total, end: at };
 }
 
 /**
@@ -316,6 +320,53 @@ function checkedSize(r: ByteReader, v: bigint, at: number): number {
   return Number(v);
 }
 
+/** FAISS DirectMap::Type: none, an array by id (sequential ids), or a hashtable (any ids). */
+export type DirectMapType = 0 | 1 | 2;
+export const DIRECT_MAP_NONE: DirectMapType = 0;
+export const DIRECT_MAP_NAMES = ['none', 'array', 'hashtable'] as const;
+
+/**
+ * Bytes of a direct map of `type` over lists of `sizes`, whose ids `idsOf(l)` gives in stored order,
+ * as FAISS writes it (write_direct_map): uint8 type | uint64 n, int64[n] array | hashtable only:
+ * uint64 m, (int64 id, int64 lo)[m]. An entry is lo_build(list, offset) = list << 32 | offset; array
+ * entries of ids in no list are -1, as DirectMap::set_type leaves them.
+ */
+export function encodeDirectMap(type: DirectMapType, ntotal: number, sizes: ArrayLike<number>, idsOf: (list: number) => ArrayLike<number>): Uint8Array {
+  const w = new LeWriter().u8(type);
+  if (type === DIRECT_MAP_NONE) return w.u64(0).done();
+  const nlist = sizes.length;
+  if (type === 1) {
+    const words = new Int32Array(2 * ntotal).fill(-1);
+    for (let l = 0; l < nlist; l++) {
+      const ids = idsOf(l);
+      for (let o = 0; o < sizes[l]!; o++) {
+        const id = ids[o]!;
+        // FAISS refuses such a map (set_type: "direct map supported only for sequential ids")
+        if (!(id >= 0 && id < ntotal)) {
+          throw new TesseraError('UNSUPPORTED', `list ${l} holds id ${id}, outside 0..${ntotal - 1}: an array direct map (FAISS DirectMap::Array) needs sequential ids; make a hashtable one in FAISS instead (index.set_direct_map_type(faiss.DirectMap.Hashtable))`);
+        }
+        words[2 * id] = o;
+        words[2 * id + 1] = l;
+      }
+    }
+    return w.u64(ntotal).bytes(new Uint8Array(words.buffer)).done(); // ntotal int64 entries, each two int32 words
+  }
+  let m = 0;
+  for (let l = 0; l < nlist; l++) m += sizes[l]!;
+  const pairs = new Int32Array(4 * m);
+  let p = 0;
+  for (let l = 0; l < nlist; l++) {
+    const ids = idsOf(l);
+    for (let o = 0; o < sizes[l]!; o++, p += 4) {
+      // int64 id (non-negative, below 2^31: tessera's labels) then int64 lo, as little-endian words
+      pairs[p] = ids[o]!;
+      pairs[p + 2] = o;
+      pairs[p + 3] = l;
+    }
+  }
+  return w.u64(0).u64(m).bytes(new Uint8Array(pairs.buffer)).done();
+}
+
 /** Bytes of an IVF file up to the first list's codes (lists then follow in order: codes, then int64 ids). */
 export function encodeIvfHead(opts: {
   d: number;
@@ -327,6 +378,10 @@ export function encodeIvfHead(opts: {
   quantizerMetric?: Metric;
   /** IwSq: the QT_8bit trained ranges (vmin, vdiff). */
   sqTrained?: Float32Array;
+  /** IwSq: the range statistic to record (default FAISS's, RS_minmax). */
+  sqRange?: SqRangeStat;
+  /** The direct map's bytes (encodeDirectMap); default none. */
+  directMap?: Uint8Array;
   byResidual?: boolean;
   isTrained: boolean;
   listSizes: ArrayLike<number>;
@@ -339,9 +394,9 @@ export function encodeIvfHead(opts: {
   // An untrained quantizer is empty (FAISS: ntotal 0 until train).
   const qn = centroids.length / d;
   w.bytes(encodeFlatHeader(d, qn, opts.quantizerMetric ?? metric)).bytes(new Uint8Array(centroids.buffer, centroids.byteOffset, centroids.byteLength));
-  w.u8(0).u64(0); // no direct map
+  w.bytes(opts.directMap ?? encodeDirectMap(DIRECT_MAP_NONE, 0, [], () => []));
   const codeSize = sq ? d : 4 * d;
-  if (sq) w.bytes(encodeSqParams(d, opts.sqTrained!)).u64(codeSize).u8(opts.byResidual ? 1 : 0);
+  if (sq) w.bytes(encodeSqParams(d, opts.sqTrained!, opts.sqRange)).u64(codeSize).u8(opts.byResidual ? 1 : 0);
   w.fourcc('ilar').u64(nlist).u64(codeSize).fourcc('full').u64(nlist);
   for (let i = 0; i < nlist; i++) w.u64(opts.listSizes[i]!);
   return w.done();
@@ -369,6 +424,8 @@ function ivfInfo(l: IvfLayout): FaissFileInfo {
       // vectors FAISS's add counted in ntotal but put in no list (NaN values)
       ...(l.listed < l.ntotal ? { unlisted: l.ntotal - l.listed } : {}),
       ...(l.quantizerMetric !== l.metric ? { quantizerMetric: l.quantizerMetric } : {}),
+      ...(l.directMap !== DIRECT_MAP_NONE ? { directMap: DIRECT_MAP_NAMES[l.directMap] } : {}),
+      ...(l.sq ? rangeStatDetails(l.sq) : {}),
       ...(l.quantizerFourcc === HNSW_FLAT_FOURCC ? { quantizer: 'IndexHNSWFlat (its centroids assigned to exactly, as by a flat quantizer)' } : {}),
     },
   };

@@ -128,9 +128,24 @@ export class LeWriter {
   }
 }
 
-/** Bytes of a QT_8bit ScalarQuantizer record (min-max ranges, as FAISS trains them by default). */
-export function encodeSqParams(d: number, trained: Float32Array): Uint8Array {
-  return new LeWriter().i32(QT_8BIT).i32(0).f32(0).u64(d).u64(d).vector(trained).done();
+/**
+ * How a ScalarQuantizer learns its ranges (FAISS ScalarQuantizer::RangeStat and rangestat_arg). The
+ * trained vmin / vdiff are what search uses; these are kept so that a file saved again trains in
+ * FAISS (and in tessera) as it did, e.g. an untrained file or FAISS's own train after a reset.
+ */
+export interface SqRangeStat {
+  /** 0 RS_minmax (FAISS's default), 1 RS_meanstd, 2 RS_quantiles, 3 RS_optim. */
+  rangestat: number;
+  rangestatArg: number;
+}
+export const RS_MINMAX = 0;
+export const RANGESTAT_NAMES = ['RS_minmax', 'RS_meanstd', 'RS_quantiles', 'RS_optim'];
+/** FAISS's default: min-max ranges, not widened. */
+export const DEFAULT_RANGESTAT: SqRangeStat = { rangestat: RS_MINMAX, rangestatArg: 0 };
+
+/** Bytes of a QT_8bit ScalarQuantizer record, with the range statistic it was (or will be) trained by. */
+export function encodeSqParams(d: number, trained: Float32Array, range: SqRangeStat = DEFAULT_RANGESTAT): Uint8Array {
+  return new LeWriter().i32(QT_8BIT).i32(range.rangestat).f32(range.rangestatArg).u64(d).u64(d).vector(trained).done();
 }
 
 /** Where an IxSQ file's parts lie. */
@@ -161,8 +176,14 @@ export async function readSqLayout(r: ByteReader): Promise<SqLayout> {
  * Bytes of an IxSQ file before its codes; untrained (is_trained 0) without ranges: a sharded SQ8
  * saved before train said trained with no ranges, and FAISS's add then crashed (segfault).
  */
-export function encodeSqFileHeader(d: number, ntotal: number, metric: Metric, trained: Float32Array): Uint8Array {
-  return new LeWriter().fourcc(SQ_FOURCC).header(d, ntotal, metric, trained.length > 0).bytes(encodeSqParams(d, trained)).u64(ntotal * d).done();
+export function encodeSqFileHeader(d: number, ntotal: number, metric: Metric, trained: Float32Array, range: SqRangeStat = DEFAULT_RANGESTAT): Uint8Array {
+  return new LeWriter().fourcc(SQ_FOURCC).header(d, ntotal, metric, trained.length > 0).bytes(encodeSqParams(d, trained, range)).u64(ntotal * d).done();
+}
+
+/** `tessera info` details for a range statistic other than FAISS's default. */
+export function rangeStatDetails(sq: SqRangeStat): Record<string, string | number> {
+  if (sq.rangestat === RS_MINMAX && sq.rangestatArg === 0) return {};
+  return { rangestat: RANGESTAT_NAMES[sq.rangestat] ?? `rangestat ${sq.rangestat}`, rangestatArg: sq.rangestatArg };
 }
 
 export const sqFormats: FaissFormat[] = [
@@ -181,7 +202,7 @@ export const sqFormats: FaissFormat[] = [
         metric: l.metric,
         metricName: l.metricName,
         isTrained: l.isTrained,
-        details: { qtype: 'QT_8bit', codeSize: l.sq.codeSize },
+        details: { qtype: 'QT_8bit', codeSize: l.sq.codeSize, ...rangeStatDetails(l.sq) },
       };
       return { info, structure: l };
     },
