@@ -100,8 +100,9 @@ export class Encoder implements TextEncoder {
 
   describe(): string {
     const pooling = this.pooledByModel ? `pooled by the model (output ${this.outputName})` : `${this.pooling} pooling`;
-    const refused = this.tokenizer.mayRefuse ? `; a text with no safe cut within ${this.maxTextChars} characters is refused (--max-text-chars)` : '';
-    return `${pooling}, ${this.normalize ? 'L2-normalised' : 'not normalised'}, query prefix ${JSON.stringify(this.prefixes.query)}, max ${this.maxLength} tokens${refused}`;
+    const left = this.tokenizer.truncationSide === 'left';
+    const refused = !this.tokenizer.mayRefuse ? '' : left ? `; a text of more than ${this.maxTextChars} characters is refused (--max-text-chars)` : `; a text with no safe cut within ${this.maxTextChars} characters is refused (--max-text-chars)`;
+    return `${pooling}, ${this.normalize ? 'L2-normalised' : 'not normalised'}, query prefix ${JSON.stringify(this.prefixes.query)}, max ${this.maxLength} tokens${left ? ', a longer text keeping its last (truncation_side "left")' : ''}${refused}`;
   }
 
   /** Loads a model folder (a path in Node/Deno, a URL, a name -> bytes map, or a lookup function). */
@@ -270,10 +271,10 @@ export class Encoder implements TextEncoder {
     const rows = texts.map((t, i) => {
       if (typeof t !== 'string') throw new TesseraError('INVALID_ARGUMENT', `texts[${i}] must be a string, got ${typeof t}`);
       try {
-        return this.tokenizer.encode(pre + t, this.maxLength, this.maxTextChars);
+        return this.tokenizer.encode(t, this.maxLength, this.maxTextChars, pre);
       } catch (e) {
         // Which of the texts: the message alone did not say.
-        throw e instanceof TextTooLongError ? new TextTooLongError(e.chars, e.limit, `texts[${i}]: ${e.message}`, { cause: e }) : e;
+        throw e instanceof TextTooLongError ? e.at(`texts[${i}]`) : e;
       }
     });
     const out = new Float32Array(texts.length * this.dim);
@@ -309,7 +310,7 @@ export class Encoder implements TextEncoder {
 
   /** Token ids of texts as the model sees them ([CLS] ... [SEP], cut to maxLength), with the prefix. */
   tokenize(text: string, prefix: TextPrefix = 'none'): number[] {
-    return this.tokenizer.encode((prefix === 'none' ? '' : this.prefixes[prefix]) + text, this.maxLength, this.maxTextChars);
+    return this.tokenizer.encode(text, this.maxLength, this.maxTextChars, prefix === 'none' ? '' : this.prefixes[prefix]);
   }
 
   /**
@@ -320,9 +321,9 @@ export class Encoder implements TextEncoder {
    */
   check(text: string, opts: { prefix?: TextPrefix } = {}): void {
     const prefix = opts.prefix ?? 'query';
-    const full = (prefix === 'none' ? '' : this.prefixes[prefix]) + text;
+    const pre = prefix === 'none' ? '' : this.prefixes[prefix];
     const safeChars = this.tokenizer.overflowsStack ? Math.min(this.maxTextChars, defaultMaxTextChars(this.maxLength)) : this.maxTextChars;
-    if (this.tokenizer.mayRefuse && full.length > safeChars) this.tokenizer.encode(full, this.maxLength, this.maxTextChars);
+    if (this.tokenizer.mayRefuse && pre.length + text.length > safeChars) this.tokenizer.encode(text, this.maxLength, this.maxTextChars, pre);
   }
 
   private async runBatch(b: TokenBatch): Promise<{ vectors: Float32Array; dim: number; pooledByModel: boolean }> {
@@ -419,7 +420,7 @@ async function loadTokenizer(folder: ModelFolder, tokConfig: Record<string, unkn
   const vocab = await folder.get('vocab.txt');
   if (vocab) {
     const lowercase = tokConfig.do_lower_case !== false;
-    return WordPieceTokenizer.fromVocabTxt(utf8.decode(vocab), { lowercase }, `${folder.label}/vocab.txt`);
+    return WordPieceTokenizer.fromVocabTxt(utf8.decode(vocab), { lowercase, truncationSide: tokConfig.truncation_side }, `${folder.label}/vocab.txt`);
   }
   throw await missingFile(folder, 'tokenizer', ['tokenizer.json', 'vocab.txt'], 'copy the tokenizer files of the model into it');
 }

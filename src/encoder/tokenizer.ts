@@ -43,15 +43,29 @@ export function defaultMaxTextChars(maxLength: number): number {
  * or because the library overflowed its stack on the characters it took (under a raised limit).
  */
 export class TextTooLongError extends TesseraError {
+  /** Characters of the prefix put before the text ("query: "), counted against the limit too. */
+  readonly prefixChars: number;
+
   constructor(
+    /** Characters of the text as given, without its prefix. */
     readonly chars: number,
+    /** Characters taken at once at most (maxTextChars), the prefix's included. */
     readonly limit: number,
     message: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; prefixChars?: number },
   ) {
     super('INVALID_ARGUMENT', message, options);
+    this.prefixChars = options?.prefixChars ?? 0;
+  }
+
+  /** The same refusal, its message led by which text it was ("texts[3]", "queries.txt: text 4"). */
+  at(where: string): TextTooLongError {
+    return new TextTooLongError(this.chars, this.limit, `${where}: ${this.message}`, { cause: this, prefixChars: this.prefixChars });
   }
 }
+
+/** Hugging Face's truncation side: "right" keeps a text's first pieces, "left" its last. */
+export type TruncationSide = 'left' | 'right';
 
 interface SpecialIds {
   cls: number;
@@ -71,6 +85,8 @@ export class WordPieceTokenizer {
     private readonly cutter: Cutter = { kind: 'it stops only at a space after a word', cut: spaceCut([]) },
     /** Unigram: the library overflows its stack past ~120k pieces, so a text within a raised maxTextChars may be refused too. */
     readonly overflowsStack = false,
+    /** Which pieces a long text keeps (truncationSideOf): its first, or (left) its last. */
+    readonly truncationSide: TruncationSide = 'right',
   ) {}
 
   /** From a parsed tokenizer.json (and optional tokenizer_config.json). */
@@ -101,11 +117,22 @@ export class WordPieceTokenizer {
     let size = 0;
     for (const id of vocab.values()) size = Math.max(size, id + 1);
     const added = [...tok.get_added_tokens_decoder().values()].map((t) => t.content).filter((c) => c !== '');
-    return new WordPieceTokenizer(tok, special, size, BertScan.from(json as TokenizerJson, config, tok), chooseCutter(json as TokenizerJson, config, vocab, added), (json as { model: { type?: unknown } }).model.type === 'Unigram');
+    return new WordPieceTokenizer(
+      tok,
+      special,
+      size,
+      BertScan.from(json as TokenizerJson, config, tok),
+      chooseCutter(json as TokenizerJson, config, vocab, added),
+      (json as { model: { type?: unknown } }).model.type === 'Unigram',
+      truncationSideOf(json as TokenizerJson, config, source),
+    );
   }
 
-  /** From a BERT vocab.txt (one piece a line, line number = id): BertNormalizer, BertPreTokenizer, WordPiece "##". */
-  static fromVocabTxt(text: string, opts: { lowercase?: boolean } = {}, source = 'vocab.txt'): WordPieceTokenizer {
+  /**
+   * From a BERT vocab.txt (one piece a line, line number = id): BertNormalizer, BertPreTokenizer, WordPiece "##".
+   * `truncationSide`: tokenizer_config.json's truncation_side, which transformers applies to such a folder too.
+   */
+  static fromVocabTxt(text: string, opts: { lowercase?: boolean; truncationSide?: unknown } = {}, source = 'vocab.txt'): WordPieceTokenizer {
     const lines = text.split(/\r?\n/);
     if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
     if (lines.length === 0) throw new TesseraError('FORMAT', `${source} is empty: expected one WordPiece token a line`);
@@ -113,12 +140,16 @@ export class WordPieceTokenizer {
     lines.forEach((piece, id) => {
       if (!(piece in vocab)) vocab[piece] = id;
     });
-    return WordPieceTokenizer.fromTokenizerJson(bertTokenizerJson(vocab, opts.lowercase ?? true), {}, source);
+    const config = opts.truncationSide === undefined ? {} : { truncation_side: opts.truncationSide };
+    return WordPieceTokenizer.fromTokenizerJson(bertTokenizerJson(vocab, opts.lowercase ?? true), config, source);
   }
 
-  /** Whether encode may refuse a long text (TextTooLongError): any tokenizer but BERT's, which always stops early. */
+  /**
+   * Whether encode may refuse a long text (TextTooLongError): any tokenizer but BERT's, which always
+   * stops early, and BERT's too when it truncates from the left (a text's last pieces need all of it).
+   */
   get mayRefuse(): boolean {
-    return this.bert === undefined;
+    return this.bert === undefined || this.truncationSide === 'left';
   }
 
   /** Token ids of one text without special tokens or truncation. */
@@ -127,19 +158,51 @@ export class WordPieceTokenizer {
   }
 
   /**
-   * [CLS] pieces (cut to maxLength - 2) [SEP]: the ids Hugging Face gives with truncation to maxLength.
-   * A tokenizer other than BERT's refuses (TextTooLongError) a text with no safe cut giving those
-   * pieces within its first `maxTextChars` characters; BERT's never does.
+   * [CLS] pieces (cut to maxLength - 2) [SEP] of `prefix` + `text`: the ids Hugging Face gives with
+   * truncation to maxLength, on the side the tokenizer's files set (truncationSide). Right: a
+   * tokenizer other than BERT's refuses (TextTooLongError) a text with no safe cut giving those
+   * pieces within its first `maxTextChars` characters; BERT's never does. Left: the text is
+   * tokenized whole, so any tokenizer refuses one of more than `maxTextChars` characters.
+   * The prefix ("query: ") is given apart so that a refusal can tell the text's own length.
    */
-  encode(text: string, maxLength: number, maxTextChars = defaultMaxTextChars(maxLength)): number[] {
+  encode(text: string, maxLength: number, maxTextChars = defaultMaxTextChars(maxLength), prefix = ''): number[] {
     if (!Number.isInteger(maxLength) || maxLength < 2) {
       throw new TesseraError('INVALID_ARGUMENT', `maxLength must be an integer >= 2 (room for [CLS] and [SEP]), got ${maxLength}`);
     }
     checkMaxTextChars(maxTextChars);
     const keep = maxLength - 2;
-    const ids = this.leadingPieces(text, keep, maxTextChars);
-    if (ids.length > keep) ids.length = keep;
+    const full = prefix + text;
+    let ids: number[] | undefined;
+    if (this.truncationSide === 'left') {
+      // Hugging Face drops pieces from the start (the prefix's first); no cut is proven from the end.
+      if (full.length <= maxTextChars) {
+        const all = this.piecesWithin(full, maxTextChars);
+        ids = all.slice(Math.max(0, all.length - keep));
+      }
+    } else {
+      ids = this.leadingPieces(full, keep, maxTextChars);
+      if (ids && ids.length > keep) ids.length = keep;
+    }
+    if (!ids) throw this.tooLong(text, prefix, keep, maxTextChars);
     return [this.special.cls, ...ids, this.special.sep];
+  }
+
+  /**
+   * The refusal of a text past `maxChars` characters with no way to its pieces within them, in the
+   * terms a user controls: the text's own length, its prefix's, the limit, and what to change.
+   */
+  private tooLong(text: string, prefix: string, keep: number, maxChars: number): TextTooLongError {
+    const full = prefix.length + text.length;
+    const what = `a text of ${text.length} characters${prefix ? ` (${full} with its prefix ${JSON.stringify(prefix)})` : ''}`;
+    const pieces = `${keep} pieces (maxLength less [CLS] and [SEP]${prefix ? ', the prefix\'s pieces among them' : ''})`;
+    const room = maxChars - prefix.length;
+    const fix = `${room > 0 ? `shorten the text to at most ${room} characters (then tokenized whole), split it,` : 'shorten the prefix'} or raise the limit (Encoder option maxTextChars, CLI --max-text-chars)`;
+    const cost = 'one long word takes seconds (byte-level BPE, ~20 us a character) or overflows the stack (Unigram)';
+    const message =
+      this.truncationSide === 'left'
+        ? `${what} is more than the ${maxChars} characters tokenized at once, and this tokenizer truncates from the left (truncation_side "left" in its files, as Hugging Face does), keeping the last ${pieces}, which only tokenizing the whole text gives: ${cost}; ${fix}`
+        : `${what} has no place within its first ${maxChars} where this tokenizer can stop with its first ${pieces} (${this.cutter.kind}), and more than ${maxChars} characters are not tokenized at once: ${cost}; ${fix}`;
+    return new TextTooLongError(text.length, maxChars, message, { prefixChars: prefix.length });
   }
 
   /**
@@ -150,9 +213,9 @@ export class WordPieceTokenizer {
    * their cutter proves that the prefix's pieces are the first pieces of the whole text (spaceCut,
    * classCut, pairCut). Growing prefixes are tried until one gives `keep` pieces, the last one ending at the
    * last cut within `maxChars`; a text without one is tokenized whole if it has at most `maxChars`
-   * characters, else refused: no cut is provable inside a long word of a BPE or Unigram model.
+   * characters, else refused (undefined): no cut is provable inside a long word of a BPE or Unigram model.
    */
-  private leadingPieces(text: string, keep: number, maxChars: number): number[] {
+  private leadingPieces(text: string, keep: number, maxChars: number): number[] | undefined {
     if (this.bert) return this.pieces(this.bert.prefixText(text, keep));
     const cutPieces = (from: number, limit: number): number[] | undefined => {
       const cut = this.cutter.cut(text, from, limit);
@@ -167,15 +230,7 @@ export class WordPieceTokenizer {
       const ids = cutPieces(limit >> 1, limit);
       if (ids) return ids;
     }
-    if (text.length > maxChars) {
-      const ids = cutPieces(0, maxChars);
-      if (ids) return ids;
-      throw new TextTooLongError(
-        text.length,
-        maxChars,
-        `a text of ${text.length} characters has no place within its first ${maxChars} where this tokenizer can stop with its first ${keep} pieces (${this.cutter.kind}), and more than ${maxChars} characters are not tokenized at once: one long word takes seconds (byte-level BPE, ~20 us a character) or overflows the stack (Unigram); shorten or split the text, or raise the limit (Encoder option maxTextChars, CLI --max-text-chars)`,
-      );
-    }
+    if (text.length > maxChars) return cutPieces(0, maxChars);
     return this.piecesWithin(text, maxChars);
   }
 
@@ -226,6 +281,26 @@ interface Cutter {
   /** Where it cuts, for messages. */
   readonly kind: string;
   readonly cut: (text: string, from: number, limit: number) => number | undefined;
+}
+
+/**
+ * The side transformers truncates on for this folder: tokenizer_config.json's truncation_side, else
+ * tokenizer.json's truncation.direction (PreTrainedTokenizerFast takes it only as a default), else
+ * right. Search-R1 encodes with AutoTokenizer(...)(texts, truncation=True, max_length=...), so a
+ * left-truncating model keeps a long text's end there; any other value fails to load there too.
+ */
+function truncationSideOf(json: TokenizerJson, config: Record<string, unknown>, source: string): TruncationSide {
+  if ('truncation_side' in config) {
+    const side = config.truncation_side;
+    if (side === 'left' || side === 'right') return side;
+    throw new TesseraError('FORMAT', `the tokenizer_config.json beside ${source} has truncation_side ${JSON.stringify(side)}: Hugging Face takes "right" (keep a long text's first tokens) or "left" (its last); set one of them, or remove the key for "right"`);
+  }
+  const truncation = (json as { truncation?: unknown }).truncation;
+  if (truncation === null || truncation === undefined) return 'right';
+  const direction = (truncation as { direction?: unknown }).direction;
+  if (direction === undefined || direction === 'Right' || direction === 'right') return 'right';
+  if (direction === 'Left' || direction === 'left') return 'left';
+  throw new TesseraError('FORMAT', `${source} has truncation.direction ${JSON.stringify(direction)}: @huggingface/tokenizers writes "Right" or "Left"; set one of them, or set truncation to null for "Right"`);
 }
 
 /** maxTextChars: a positive integer, or Infinity for no limit. */

@@ -63,6 +63,30 @@ describe('EncoderOptions.maxTextChars', () => {
     expect(() => enc.check('ab ab')).not.toThrow();
   });
 
+  it("a refusal counts the text apart from its prefix: its own length, the prefix's, the limit, and the length that is taken whole", async () => {
+    const e5 = await Encoder.fromDirectory(model, { maxLength: 16, prefixes: 'e5' });
+    try {
+      const word = LONG_WORD.slice(0, 49_995); // within the limit alone, past it with "query: "
+      let err: unknown;
+      try {
+        e5.check(word);
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(TextTooLongError);
+      const e = err as TextTooLongError;
+      expect([e.chars, e.prefixChars, e.limit]).toEqual([49_995, 7, 50_000]);
+      expect(e.message).toMatch(
+        /^a text of 49995 characters \(50002 with its prefix "query: "\) has no place within its first 50000 where this tokenizer can stop with its first 14 pieces \(maxLength less \[CLS\] and \[SEP\], the prefix's pieces among them\) \(.*\), and more than 50000 characters .*; shorten the text to at most 49993 characters \(then tokenized whole\), split it, or raise the limit \(Encoder option maxTextChars, CLI --max-text-chars\)$/,
+      );
+      await expect(e5.encode(['ab', word])).rejects.toThrow(/^texts\[1\]: a text of 49995 characters \(50002 with its prefix "query: "\)/);
+      expect(() => e5.check(word.slice(0, 49_993))).not.toThrow();
+      expect(() => e5.check(word, { prefix: 'none' })).not.toThrow();
+    } finally {
+      await e5.dispose();
+    }
+  });
+
   it('raised, the word is encoded (as its first tokens); bad values are refused at load', async () => {
     const big = await Encoder.fromDirectory(model, { maxLength: 16, maxTextChars: 100_000 });
     try {

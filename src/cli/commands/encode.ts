@@ -152,7 +152,7 @@ export function register(program: Command): void {
           try {
             enc.check(t, { prefix: flags.prefix });
           } catch (e) {
-            throw e instanceof TextTooLongError ? new TextTooLongError(e.chars, e.limit, `${flags.texts}: text ${i + 1}: ${e.message}`, { cause: e }) : e;
+            throw e instanceof TextTooLongError ? e.at(`${flags.texts}: text ${i + 1}`) : e;
           }
         });
         const out = await encodeWithProgress(enc, texts, flags.prefix, progressBars());
