@@ -38,7 +38,9 @@ export function say(line: string): void {
   // A notice written after a bar (Ctrl-C's, a warning) went on the bar's line; it goes above it, and
   // the bar is redrawn below. cli-progress saves the cursor (DECSC) when a bar starts and restores it
   // when it stops: saved again on the bar's new line, the stop clears the bar, not this notice.
-  process.stderr.write(`${bar ? '\r\x1b[K' : ''}tessera: ${line}\n${bar ? `\x1b7${bar.text}` : ''}`);
+  // Without a bar the cursor is at the start of a line (every line here ends with \n), where the
+  // terminal echoes a Ctrl-C as "^C": the notice goes over it ("^Ctessera: SIGINT: shutting down").
+  process.stderr.write(`${bar ? '\r\x1b[K' : process.stderr.isTTY ? '\r' : ''}tessera: ${line}\n${bar ? `\x1b7${bar.text}` : ''}`);
 }
 
 /**

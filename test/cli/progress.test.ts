@@ -185,6 +185,27 @@ describe('progressBars', () => {
     expect(text.endsWith('tessera: encoding passages: done, 2000 rows in 0.00 s\n')).toBe(true);
   });
 
+  it("a notice on a terminal with no bar drawn goes over the terminal's echo of Ctrl-C, not after it ('^Ctessera: SIGINT: shutting down')", () => {
+    const written: string[] = [];
+    vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => (written.push(String(s)), true));
+    const tty = Object.getOwnPropertyDescriptor(process.stderr, 'isTTY');
+    try {
+      Object.defineProperty(process.stderr, 'isTTY', { value: true, configurable: true });
+      say('listening on http://127.0.0.1:8000');
+      written.push('^C'); // the terminal's echo of the keypress
+      say('SIGINT: shutting down (in-flight requests finish first)');
+      expect(screen(written.join(''))).toEqual(['tessera: listening on http://127.0.0.1:8000', 'tessera: SIGINT: shutting down (in-flight requests finish first)', '']);
+      // A log gets no carriage returns.
+      written.length = 0;
+      Object.defineProperty(process.stderr, 'isTTY', { value: false, configurable: true });
+      say('SIGINT: shutting down (in-flight requests finish first)');
+      expect(written.join('')).toBe('tessera: SIGINT: shutting down (in-flight requests finish first)\n');
+    } finally {
+      if (tty) Object.defineProperty(process.stderr, 'isTTY', tty);
+      else delete (process.stderr as { isTTY?: boolean }).isTTY;
+    }
+  });
+
   it('on the screen: a notice above the bar stays when the phase ends, and the done line replaces the bar', () => {
     const written: string[] = [];
     vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => (written.push(String(s)), true));
