@@ -53,6 +53,9 @@ async function serve(more: Partial<ServiceOptions> = {}, setup: { gate?: Promise
   return { service, encoder, indexes };
 }
 
+/** vi.waitFor's polling for a state the server reaches within a few event-loop turns, patient with a loaded machine. */
+const WAIT = { timeout: 5000, interval: 5 };
+
 const post = (s: RunningService, body: unknown, headers: Record<string, string> = {}) =>
   s.app.inject({
     method: 'POST',
@@ -541,18 +544,22 @@ describe('limits: every bad request gets its 4xx/5xx, named', () => {
 
   it('full queue -> 503 with Retry-After; served again once it drains', async () => {
     const { service, encoder } = await serve({ maxQueue: 8 });
-    encoder.delayMs = 150;
-    const first = post(service, { queries: ['a'] }); // runs, slowly
-    await new Promise((r) => setTimeout(r, 20));
+    // The first batch is held in the encoder until the test lets it go (150 ms and 20 ms sleeps let a
+    // loaded machine reorder the steps: the queue drained, or the first request queued behind the rest).
+    let release!: () => void;
+    encoder.gate = new Promise<void>((r) => (release = r));
+    const first = post(service, { queries: ['a'] }); // runs, held
+    await vi.waitFor(() => expect(encoder.calls).toHaveLength(1), WAIT);
     const queued = post(service, { queries: Array.from({ length: 8 }, () => 'b') }); // fills the queue
-    await new Promise((r) => setTimeout(r, 20));
+    await vi.waitFor(() => expect(service.state.batcher?.depth).toBe(8), WAIT);
     const refused = await post(service, { queries: ['c'] });
     expect(refused.statusCode).toBe(503);
     expect(Number(refused.headers['retry-after'])).toBeGreaterThanOrEqual(1);
     expect((refused.json() as { error: { code: string } }).error.code).toBe('QUEUE_FULL');
+    encoder.gate = undefined;
+    release();
     expect((await first).statusCode).toBe(200);
     expect((await queued).statusCode).toBe(200);
-    encoder.delayMs = 0;
     expect((await post(service, { queries: ['c'] })).statusCode).toBe(200);
     const metrics = (await service.app.inject({ url: '/metrics' })).body;
     expect(metrics).toMatch(/tessera_errors_total\{reason="queue_full"\} 1/);
@@ -861,10 +868,14 @@ describe('readiness, faults and shutdown', () => {
 
   it('close(): in-flight requests finish, then the index is freed', async () => {
     const { service, encoder, indexes } = await serve();
-    encoder.delayMs = 80;
+    // Held in the encoder until the close has begun (an 80 ms encoder run and a 20 ms sleep: on a loaded
+    // machine the request could be answered before the close, without 'connection: close').
+    let release!: () => void;
+    encoder.gate = new Promise<void>((r) => (release = r));
     const inFlight = post(service, { queries: ['cat'] });
-    await new Promise((r) => setTimeout(r, 20));
+    await vi.waitFor(() => expect(encoder.calls).toHaveLength(1), WAIT);
     const closing = service.close();
+    release();
     const res = await inFlight;
     expect(res.statusCode).toBe(200);
     // The answer closes its keep-alive connection, so the close does not wait out the keep-alive timeout.

@@ -15,10 +15,13 @@ export class WordHashEncoder implements TextEncoder {
   delayMs = 0;
   /** Time each call holds the thread, ms, as an ONNX run on this thread does (no I/O meanwhile). */
   blockMs = 0;
+  /** Calls wait for it while set: a batch held in the encoder for as long as a test needs, not for a guessed time. */
+  gate?: Promise<void>;
   constructor(readonly dim: number) {}
 
   async encode(texts: readonly string[]): Promise<Float32Array> {
     this.calls.push([...texts]);
+    await this.gate;
     if (this.delayMs) await new Promise((r) => setTimeout(r, this.delayMs));
     for (const until = performance.now() + this.blockMs; performance.now() < until; );
     return embed(texts, this.dim);
