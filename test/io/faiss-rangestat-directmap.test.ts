@@ -15,6 +15,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '../../src/node.js';
 import type { SearchResult } from '../../src/core/types.js';
+import { encodeDirectMap } from '../../src/io/faiss/ivf.js';
 import { inspectIndex, readIndex } from '../../src/io/read-index.js';
 import { faissPython, readF32 } from './faiss-python.js';
 
@@ -258,6 +259,16 @@ describe('IVF direct map', () => {
     } finally {
       await index.dispose();
     }
+  });
+
+  it('an array direct map over an id outside 0..ntotal-1 (a crafted file: FAISS refuses to make one) is UNSUPPORTED, naming the id and the hashtable instead', () => {
+    const ids = [Int32Array.of(0, 1), Int32Array.of(7)];
+    expect(() => encodeDirectMap(1, 3, [2, 1], (l) => ids[l]!)).toThrow(expect.objectContaining({ code: 'UNSUPPORTED', message: expect.stringMatching(/list 1 holds id 7, outside 0\.\.2.*DirectMap\.Hashtable/) }));
+    // the same lists in a hashtable: (id, list << 32 | offset) pairs after an empty array
+    const bytes = encodeDirectMap(2, 3, [2, 1], (l) => ids[l]!);
+    const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    expect([v.getUint8(0), v.getBigUint64(1, true), v.getBigUint64(9, true)]).toEqual([2, 0n, 3n]);
+    expect([v.getBigInt64(17 + 32, true), v.getBigInt64(17 + 40, true)]).toEqual([7n, 1n << 32n]);
   });
 
   it('an index trained here from a file without a direct map is saved without one, as FAISS builds it', async () => {
