@@ -129,7 +129,9 @@ async function describeAdapter(): Promise<string> {
     const adapter = await navigator.gpu.requestAdapter();
     if (!adapter) return 'none (requestAdapter gave null)';
     const { vendor, architecture, description } = adapter.info;
-    return [vendor, architecture, description].filter(Boolean).join(' / ') || 'unnamed adapter';
+    const name = [vendor, architecture, description].filter(Boolean).join(' / ') || 'unnamed adapter';
+    // A software renderer (SwiftShader) runs on the CPU: 'auto' searches on WASM instead.
+    return (adapter.info as GPUAdapterInfo & { isFallbackAdapter?: boolean }).isFallbackAdapter ? `${name} (software renderer)` : name;
   } catch (e) {
     return `none (${(e as Error).message})`;
   }

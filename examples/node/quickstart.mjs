@@ -5,7 +5,7 @@ const vectors = new Float32Array(10_000 * d).map(() => Math.random() - 0.5);
 const queries = vectors.slice(0, 2 * d); // rows 0 and 1: each finds itself first
 
 const index = await indexFactory(d, 'Flat', 'ip', {
-  backend: 'auto', // WebGPU (Dawn in Node) when an adapter exists, else WASM
+  backend: 'auto', // WebGPU (Dawn in Node) on a GPU, else WASM (also in place of a software renderer)
   onNotice: (message) => console.log(`notice: ${message}`),
 });
 await index.add(vectors);

@@ -330,6 +330,8 @@ export interface Registration {
   create: IndexConstructor;
   /** Resolves true when this backend can run here (e.g. a WebGPU adapter exists). */
   available: (opts: IndexOptions) => Promise<boolean>;
+  /** Why backend 'auto' should pass over this backend although it can run (a software GPU adapter), or undefined. */
+  autoSkip?: (opts: IndexOptions) => Promise<string | undefined>;
   load?: IndexLoader;
 }
 
@@ -343,7 +345,7 @@ const key = (backend: Backend, kind: IndexKind) => `${backend}:${kind}`;
 export function registerIndexType(
   backend: Backend,
   kind: IndexKind,
-  registration: { create: IndexConstructor; available?: (opts: IndexOptions) => Promise<boolean>; load?: IndexLoader },
+  registration: { create: IndexConstructor; available?: (opts: IndexOptions) => Promise<boolean>; autoSkip?: Registration['autoSkip']; load?: IndexLoader },
 ): void {
   const { create, load } = registration;
   registry.set(key(backend, kind), {
@@ -360,7 +362,8 @@ export function registration(backend: Backend, kind: IndexKind): Registration | 
 
 /**
  * The backend to use for `kind`: the one asked for, or for 'auto' the GPU when it has this kind and
- * an adapter, else WASM (announced once through opts.onNotice).
+ * an adapter that is not a software renderer (unless the caller passed that GPU object), else WASM
+ * (announced once through opts.onNotice).
  */
 export async function chooseBackend(kind: IndexKind, what: string, opts: IndexOptions): Promise<Backend> {
   const choice = opts.backend ?? 'auto';
@@ -378,8 +381,14 @@ export async function chooseBackend(kind: IndexKind, what: string, opts: IndexOp
     return choice;
   }
   const gpu = registry.get(key('gpu', kind));
-  if (gpu && (await gpu.available(opts))) return 'gpu';
-  if (!registry.has(key('wasm', kind))) {
+  const wasm = registry.has(key('wasm', kind));
+  if (gpu && (await gpu.available(opts))) {
+    const skip = wasm ? await gpu.autoSkip?.(opts) : undefined;
+    if (!skip) return 'gpu';
+    opts.onNotice?.(`${skip}: ${what} runs on the WASM (CPU) backend (backend 'gpu' uses the adapter anyway)`);
+    return 'wasm';
+  }
+  if (!wasm) {
     throw new TesseraError('UNSUPPORTED', `${what} has no implementation loaded for this runtime`);
   }
   if (gpu) opts.onNotice?.(`no usable WebGPU adapter: ${what} runs on the WASM (CPU) backend`);

@@ -236,17 +236,26 @@ export async function acquireDevice(opts: AcquireOptions = {}): Promise<GpuConte
   return new GpuContext(device, label, gpu, adapter);
 }
 
-let probe: Promise<boolean> | undefined;
-const probes = new WeakMap<GPU, Promise<boolean>>();
+/** What a probe of a GPU object found: no adapter, or its adapter and whether that is a software renderer. */
+interface AdapterProbe {
+  found: boolean;
+  /** The adapter's name when it is a software (fallback) renderer, which runs on the CPU. */
+  software?: string;
+}
 
-/** True when an adapter can be obtained (cached per GPU object; the default probe once per process). */
-export function gpuAvailable(gpu?: GPU): Promise<boolean> {
-  const run = async (g?: GPU) => {
+let probe: Promise<AdapterProbe> | undefined;
+const probes = new WeakMap<GPU, Promise<AdapterProbe>>();
+
+function probeGpu(gpu?: GPU): Promise<AdapterProbe> {
+  const run = async (g?: GPU): Promise<AdapterProbe> => {
     try {
       const resolved = await resolveGpu(g);
-      return !!(resolved && (await resolved.requestAdapter()));
+      // The adapter openGpuContext would open.
+      const adapter = resolved ? await resolved.requestAdapter({ powerPreference: 'high-performance' }) : null;
+      if (!adapter) return { found: false };
+      return isSoftwareAdapter(adapter) ? { found: true, software: adapterName(adapter) } : { found: true };
     } catch {
-      return false;
+      return { found: false };
     }
   };
   if (gpu) {
@@ -255,4 +264,46 @@ export function gpuAvailable(gpu?: GPU): Promise<boolean> {
     return p;
   }
   return (probe ??= run());
+}
+
+/**
+ * A software renderer: GPUAdapterInfo.isFallbackAdapter (GPUAdapter.isFallbackAdapter in older
+ * implementations), set for CPU implementations such as Mesa's llvmpipe (lavapipe) under Dawn and
+ * Chromium's SwiftShader.
+ */
+function isSoftwareAdapter(adapter: GPUAdapter): boolean {
+  const info = adapter.info as (GPUAdapterInfo & { isFallbackAdapter?: boolean }) | undefined;
+  return info?.isFallbackAdapter === true || (adapter as { isFallbackAdapter?: boolean }).isFallbackAdapter === true;
+}
+
+function adapterName(adapter: GPUAdapter): string {
+  return adapter.info?.description || adapter.info?.device || adapter.info?.vendor || 'unnamed adapter';
+}
+
+/** True when an adapter can be obtained (cached per GPU object; the default probe once per process). */
+export async function gpuAvailable(gpu?: GPU): Promise<boolean> {
+  return (await probeGpu(gpu)).found;
+}
+
+let softwareAdaptersTaken = false;
+
+/**
+ * Lets backend 'auto' take a software adapter as it takes a GPU (tests on CI's lavapipe that check
+ * what 'auto' does on a GPU, in-process: a CLI user passes --backend gpu instead). Not exported by the package.
+ */
+export function autoTakesSoftwareAdapters(yes: boolean): void {
+  softwareAdaptersTaken = yes;
+}
+
+/**
+ * Why backend 'auto' should not take the runtime's own adapter although it exists, or undefined:
+ * a software renderer runs the WGSL kernels on the CPU, far slower than the WASM backend on the same
+ * cores (Mesa's llvmpipe on 2 cores: 79 ms against 3.3 ms for one query over 2,000 x 768, 2.1 s
+ * against 0.16 s for 16 queries over 50,000; README "CPU-only machines"). A GPU object the caller
+ * passes (`gpu`, `gpus`) is their choice and is used as it is.
+ */
+export async function softwareAdapterNote(opts: { gpu?: GPU | null; gpus?: readonly GPU[] }): Promise<string | undefined> {
+  if (opts.gpu || opts.gpus?.length || softwareAdaptersTaken) return undefined;
+  const found = await probeGpu();
+  return found.software ? `the only WebGPU adapter is a software renderer on the CPU (${found.software}), slower than WASM` : undefined;
 }

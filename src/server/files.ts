@@ -9,7 +9,7 @@ import { dirname } from 'node:path';
 import { TesseraError, formatBytes, isTesseraError } from '../core/errors.js';
 import type { Backend, BackendChoice, Index, ProgressCallback } from '../core/types.js';
 import { Encoder } from '../encoder/encoder.js';
-import { gpuAvailable } from '../gpu/device.js';
+import { gpuAvailable, softwareAdapterNote } from '../gpu/device.js';
 import { gpuResultLimit } from '../gpu/flat-shard.js';
 import type { Pooling } from '../encoder/pooling.js';
 import { searchR1Encoding } from '../encoder/search-r1.js';
@@ -98,6 +98,8 @@ export const SERVE_DEFAULTS = {
  */
 export async function gpuLimitShortOf(k: number, info: { backends: readonly Backend[]; ntotal: number }, backend: BackendChoice): Promise<number | undefined> {
   if (backend === 'wasm' || !info.backends.includes('gpu')) return undefined;
+  // 'auto' passes over a software adapter where WASM serves the file: its limit is not this search's.
+  if (backend === 'auto' && info.backends.includes('wasm') && (await softwareAdapterNote({}))) return undefined;
   const limit = await gpuResultLimit();
   return limit !== undefined && info.ntotal > limit && k > limit ? limit : undefined;
 }

@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '../../src/node.js';
 import { writeVectors } from '../../src/io/vectors.js';
-import { gpuForTests } from '../helpers/gpu.js';
+import { defaultAdapterIsSoftware, gpuForTests } from '../helpers/gpu.js';
 import { type FlatFixtures, makeFlatFixtures, removeFlatFixtures, readF32 } from '../io/faiss-python.js';
 
 const CLI = resolve(import.meta.dirname, '../../dist/cli/main.js');
@@ -57,7 +57,7 @@ describe('tessera --version', () => {
 });
 
 describe('tessera info', () => {
-  it('describes a FAISS IndexFlatIP from its header', () => {
+  it('describes a FAISS IndexFlatIP from its header', async () => {
     const r = tessera('info', 'clustered768_ip.index');
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^type +IndexFlatIP \(fourcc IxFI, factory "Flat"\)$/m);
@@ -66,6 +66,8 @@ describe('tessera info', () => {
     expect(r.stdout).toMatch(/^metric +inner product \(ip\)$/m);
     expect(r.stdout).toMatch(/^bytes +900\.0 KiB \(921645\)$/m);
     expect(r.stdout).toMatch(/^backends +gpu \(.*\), wasm \(available\)$/m);
+    // A software renderer (CI's lavapipe) is named: 'auto' searches on wasm there.
+    if (await defaultAdapterIsSoftware()) expect(r.stdout).toMatch(/^backends +gpu \(available with --backend gpu \(the only WebGPU adapter is a software renderer on the CPU \(.+\), slower than WASM: --backend auto uses wasm\)\), wasm \(available\)$/m);
     // int8 loaded from a path re-ranks from the file (rerankFrom 'file'): no f32 copy on the host.
     expect(r.stdout).toMatch(/^gpu storage +f32 900\.0 KiB, f16 450\.0 KiB, int8 225\.0 KiB \(re-ranked against this file's f32 rows, read by offset\)$/m);
     // The tensor cores' planes an inner-product index takes with --allow-experimental (f32 1.5x, f16 0.75x f32).

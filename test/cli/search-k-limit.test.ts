@@ -6,10 +6,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '../../src/node.js';
 import { register } from '../../src/cli/commands/search.js';
 import { indexFactory } from '../../src/core/factory.js';
+import { autoTakesSoftwareAdapters } from '../../src/gpu/device.js';
 import { gpuResultLimit } from '../../src/gpu/flat-shard.js';
 import { writeVectors } from '../../src/io/vectors.js';
 import { runCommand } from '../helpers/cli.js';
@@ -19,6 +20,9 @@ import { gpuForTests } from '../helpers/gpu.js';
 const D = 4;
 const tmp = mkdtempSync(join(tmpdir(), 'tessera-search-k-limit-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+// What 'auto' does on a GPU: CI's adapter is lavapipe, a software renderer 'auto' otherwise passes over (test/core/auto-software.test.ts).
+beforeAll(() => autoTakesSoftwareAdapters(true));
+afterAll(() => autoTakesSoftwareAdapters(false));
 
 describe('tessera search -k above the GPU limit', async () => {
   const hasGpu = await gpuForTests('tessera search -k above the GPU limit');

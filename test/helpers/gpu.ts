@@ -3,7 +3,7 @@
  * message; with REQUIRE_WEBGPU=1 (CI) a missing adapter fails instead.
  */
 import '../../src/node.js';
-import { gpuAvailable } from '../../src/gpu/device.js';
+import { gpuAvailable, softwareAdapterNote } from '../../src/gpu/device.js';
 
 export const REQUIRE_WEBGPU = process.env.REQUIRE_WEBGPU === '1';
 
@@ -15,6 +15,14 @@ export async function gpuForTests(what: string): Promise<boolean> {
   if (REQUIRE_WEBGPU) throw new Error(`${message}; REQUIRE_WEBGPU=1 makes this a failure`);
   console.warn(`[SKIPPED] ${message}; set REQUIRE_WEBGPU=1 to fail instead`);
   return false;
+}
+
+/**
+ * Whether the runtime's own adapter is a software renderer (Mesa's llvmpipe here and in CI), which
+ * backend 'auto' passes over for WASM (gpu/device.ts softwareAdapterNote).
+ */
+export async function defaultAdapterIsSoftware(): Promise<boolean> {
+  return (await softwareAdapterNote({})) !== undefined;
 }
 
 /** What a wrapped GPU object records and injects (see wrapGpu). */

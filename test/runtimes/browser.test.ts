@@ -133,9 +133,9 @@ function expectGoodResults(r: PageRun): void {
 // Generous limits: on a loaded 2-core machine, Chromium's software WebGPU (SwiftShader) needs 7-17 s to
 // compile the search kernels at the first search; each page also compiles onnxruntime-web's 14 MB .wasm.
 describe('browser example in headless Chromium', { timeout: 180_000 }, () => {
-  it('searches on WebGPU when Chromium exposes an adapter', async () => {
+  it('searches on WebGPU when Chromium exposes an adapter (?backend=gpu: the SwiftShader adapter is a software renderer)', async () => {
     gpuBrowser = await launchChromium({ webgpu: true });
-    const r = await searchOnPage(gpuBrowser, './', 'webgpu.png');
+    const r = await searchOnPage(gpuBrowser, './?backend=gpu', 'webgpu.png');
     reference = r;
     expect(r.backend, r.logs.join('\n')).toBe('WebGPU');
     expect(r.adapter).not.toMatch(/^none/);
@@ -147,6 +147,21 @@ describe('browser example in headless Chromium', { timeout: 180_000 }, () => {
     // Every file came from the static server, onnxruntime-web's .wasm included, and none was missing.
     expect(server.requests.filter((q) => q.status !== 200)).toEqual([]);
     expect(server.requests.some((q) => /ort-wasm.*\.wasm$/.test(q.path))).toBe(true);
+  });
+
+  it("'auto' passes over a software renderer (Chromium's SwiftShader) for WASM, says why once, same answer", async () => {
+    gpuBrowser ??= await launchChromium({ webgpu: true });
+    const r = await searchOnPage(gpuBrowser, './', 'auto-software.png');
+    if (!r.adapter.endsWith('(software renderer)')) {
+      // A Chromium with a hardware adapter keeps it under 'auto'.
+      expect(r.backend).toBe('WebGPU');
+      expect(r.notice).toBe('');
+    } else {
+      expect(r.backend).toBe('WASM (CPU)');
+      expect(r.notice).toMatch(/^the only WebGPU adapter is a software renderer on the CPU \(.+\), slower than WASM: .*WASM \(CPU\) backend \(backend 'gpu' uses the adapter anyway\)$/);
+      expect(r.logs.filter((l) => l.includes('tessera:'))).toHaveLength(1);
+    }
+    expectGoodResults(r);
   });
 
   it('searches on WASM when forced (?backend=wasm), and says so once', async () => {
@@ -176,6 +191,8 @@ describe('browser example in headless Chromium', { timeout: 180_000 }, () => {
     gpuBrowser ??= await launchChromium({ webgpu: true });
     // An adapter that cannot give a device (driver refuses, out of memory, a blocklisted GPU).
     const r = await searchOnPage(gpuBrowser, './', 'device-fails.png', () => {
+      // A hardware adapter ('auto' passes over SwiftShader, a software renderer, before asking it for a device).
+      Object.defineProperty(GPUAdapterInfo.prototype, 'isFallbackAdapter', { get: () => false, configurable: true });
       GPUAdapter.prototype.requestDevice = () => Promise.reject(new Error('simulated device failure'));
     });
     expect(r.adapter).not.toMatch(/^none/);

@@ -33,13 +33,16 @@ function deno(args: string[], env: NodeJS.ProcessEnv = {}): Promise<ChildOutput>
   return runChild(process.execPath, [denoBin, 'run', '--no-prompt', '--allow-read', ...args], pkg.consumer, { ...DENO_ENV, ...env });
 }
 
-let hasAdapter: Promise<boolean> | undefined;
+let adapterKind: Promise<'none' | 'software' | 'hardware'> | undefined;
 
-/** Whether this machine's Vulkan offers Deno an adapter (lavapipe here and in CI); asked once per run. */
-function denoHasAdapter(): Promise<boolean> {
-  return (hasAdapter ??= runChild(process.execPath, [denoBin, 'eval', 'console.log(!!(await navigator.gpu?.requestAdapter()))'], pkg.consumer, DENO_ENV).then(
-    (out) => out.stdout.trim() === 'true',
-  ));
+/** What this machine's Vulkan offers Deno (lavapipe, a software renderer, here and in CI); asked once per run. */
+function denoAdapter(): Promise<'none' | 'software' | 'hardware'> {
+  const probe = "const a = await navigator.gpu?.requestAdapter({ powerPreference: 'high-performance' }); console.log(!a ? 'none' : a.info?.isFallbackAdapter || a.isFallbackAdapter ? 'software' : 'hardware')";
+  return (adapterKind ??= runChild(process.execPath, [denoBin, 'eval', probe], pkg.consumer, DENO_ENV).then((out) => out.stdout.trim() as 'none' | 'software' | 'hardware'));
+}
+
+async function denoHasAdapter(): Promise<boolean> {
+  return (await denoAdapter()) !== 'none';
 }
 
 describe('Deno', () => {
@@ -73,15 +76,22 @@ describe('Deno', () => {
   it.each([
     ['random', randomVectors(2000, 40, 21), randomVectors(6, 40, 22)],
     ['clustered', clusteredVectors(2000, 40, 10, 23), clusteredVectors(6, 40, 10, 24)],
-  ])("'auto' searches Flat on Deno's navigator.gpu and matches the oracle (%s data)", async (name, base, queries) => {
+  ])("'gpu' searches Flat on Deno's navigator.gpu, and 'auto' takes it unless it is a software renderer; both match the oracle (%s data)", async (name, base, queries) => {
     const d = 40;
     const k = 8;
-    const args = writeSearchJob(pkg.consumer, `deno-${name}`, { d, description: 'Flat', metric: 'ip', backend: 'auto', k, base, queries });
-    const got = parseChild(await deno(args));
-    const has = await denoHasAdapter();
-    expect(got.backend).toBe(has ? 'gpu' : 'wasm');
-    expect(got.notices).toHaveLength(has ? 0 : 1);
-    expectMatchesOracle(got.result, bruteForce(base, queries, d, k, 'ip'), distanceTolerance(d, 4), base, queries, d, 'ip');
+    const kind = await denoAdapter();
+    const want = bruteForce(base, queries, d, k, 'ip');
+    if (kind !== 'none') {
+      const onGpu = parseChild(await deno(writeSearchJob(pkg.consumer, `deno-gpu-${name}`, { d, description: 'Flat', metric: 'ip', backend: 'gpu', k, base, queries })));
+      expect(onGpu.backend).toBe('gpu');
+      expect(onGpu.notices).toEqual([]);
+      expectMatchesOracle(onGpu.result, want, distanceTolerance(d, 4), base, queries, d, 'ip');
+    }
+    const got = parseChild(await deno(writeSearchJob(pkg.consumer, `deno-${name}`, { d, description: 'Flat', metric: 'ip', backend: 'auto', k, base, queries })));
+    expect(got.backend).toBe(kind === 'hardware' ? 'gpu' : 'wasm');
+    expect(got.notices).toHaveLength(kind === 'hardware' ? 0 : 1);
+    if (kind === 'software') expect(got.notices[0]).toMatch(/^the only WebGPU adapter is a software renderer on the CPU \(.+\), slower than WASM: .*WASM \(CPU\) backend/);
+    expectMatchesOracle(got.result, want, distanceTolerance(d, 4), base, queries, d, 'ip');
   });
 
   it("without a Vulkan driver 'auto' falls back to WASM, says so once, and matches the oracle", async () => {
@@ -102,8 +112,7 @@ describe('Deno', () => {
     // With no permission at all (no read, env, FFI or net): nothing Node-only or native can load.
     const out = await runChild(process.execPath, [denoBin, 'run', '--no-prompt', 'main.ts'], pkg.consumer, DENO_ENV);
     expect(out.code, out.stderr).toBe(0);
-    const has = await denoHasAdapter();
-    expect(out.stdout).toContain(`backend: ${has ? 'gpu' : 'wasm'}`);
+    expect(out.stdout).toContain(`backend: ${(await denoAdapter()) === 'hardware' ? 'gpu' : 'wasm'}`);
     expect(out.stdout).toMatch(/^query 0 -> 0 \d+ \d+ \(\d+\.\d\d\)$/m);
     expect(out.stdout).toMatch(/^query 1 -> 1 \d+ \d+$/m);
   });

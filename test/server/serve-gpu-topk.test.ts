@@ -5,9 +5,10 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { indexFactory } from '../../src/core/factory.js';
 import { Encoder } from '../../src/encoder/encoder.js';
+import { autoTakesSoftwareAdapters } from '../../src/gpu/device.js';
 import { gpuResultLimit } from '../../src/gpu/flat-shard.js';
 import { serveFiles } from '../../src/server/files.js';
 import { topkLimit } from '../../src/server/service.js';
@@ -18,6 +19,9 @@ const MODEL = join(resolve(import.meta.dirname, '../..'), 'assets/demo/model');
 const D = 100;
 const tmp = mkdtempSync(join(tmpdir(), 'tessera-serve-gpu-topk-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+// What 'auto' does on a GPU: CI's adapter is lavapipe, a software renderer 'auto' otherwise passes over (test/core/auto-software.test.ts).
+beforeAll(() => autoTakesSoftwareAdapters(true));
+afterAll(() => autoTakesSoftwareAdapters(false));
 
 describe('serveFiles --backend auto, --max-topk above the GPU limit', async () => {
   const hasGpu = await gpuForTests('serve --backend auto over the GPU topk limit');

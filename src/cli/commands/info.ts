@@ -26,8 +26,10 @@ interface InfoFlags {
 async function backendStatus(kind: ReturnType<typeof faissFormat>['kind'], backends: Backend[]): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   for (const b of backends) {
-    const ok = await registration(b, kind)!.available({});
-    out[b] = ok ? 'available' : b === 'gpu' ? 'no WebGPU adapter here' : 'unavailable here';
+    const r = registration(b, kind)!;
+    const ok = await r.available({});
+    const skip = ok && backends.includes('wasm') ? await r.autoSkip?.({}) : undefined;
+    out[b] = !ok ? (b === 'gpu' ? 'no WebGPU adapter here' : 'unavailable here') : skip ? `available with --backend gpu (${skip}: --backend auto uses wasm)` : 'available';
   }
   return out;
 }
