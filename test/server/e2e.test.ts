@@ -135,7 +135,12 @@ describe('tessera demo / serve through the CLI, Python clients (WASM backend)', 
     const again = await startCli(['serve', ...searchR1Flags, '--backend', 'wasm', '--max-wait-ms', '300']);
     expect(again.stderr()).toMatch(/offset table reused from .*corpus\.jsonl\.offsets/);
     const inFlight = fetch(`${again.url}/retrieve`, { method: 'POST', body: JSON.stringify({ queries: ['the planet we live on'], topk: 1 }) });
-    await new Promise((r) => setTimeout(r, 100)); // the request now waits in the batcher
+    // SIGTERM once the server holds the request (in its queue or batch, or answered already), not after
+    // a 100 ms guess: on a loaded machine the signal could come first and the request find no server.
+    const held = async () => /^tessera_(queue_depth|batch_in_flight) [1-9]/m.test(await (await fetch(`${again.url}/metrics`)).text());
+    let answered = false;
+    inFlight.then(() => (answered = true), () => (answered = true));
+    for (const end = performance.now() + 10_000; !answered && !(await held()) && performance.now() < end; ) await new Promise((r) => setTimeout(r, 5));
     again.child.kill('SIGTERM');
     const signalled = performance.now();
     const res = await inFlight;
