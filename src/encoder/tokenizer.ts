@@ -173,15 +173,21 @@ export class WordPieceTokenizer {
     const keep = maxLength - 2;
     const full = prefix + text;
     let ids: number[] | undefined;
-    if (this.truncationSide === 'left') {
-      // Hugging Face drops pieces from the start (the prefix's first); no cut is proven from the end.
-      if (full.length <= maxTextChars) {
-        const all = this.piecesWithin(full, maxTextChars);
-        ids = all.slice(Math.max(0, all.length - keep));
+    try {
+      if (this.truncationSide === 'left') {
+        // Hugging Face drops pieces from the start (the prefix's first); no cut is proven from the end.
+        if (full.length <= maxTextChars) {
+          const all = this.piecesWithin(full, maxTextChars);
+          ids = all.slice(Math.max(0, all.length - keep));
+        }
+      } else {
+        ids = this.leadingPieces(full, keep, maxTextChars);
+        if (ids && ids.length > keep) ids.length = keep;
       }
-    } else {
-      ids = this.leadingPieces(full, keep, maxTextChars);
-      if (ids && ids.length > keep) ids.length = keep;
+    } catch (e) {
+      // A stack overflow (piecesWithin) counted the prefix into the text: told apart, as tooLong does.
+      if (e instanceof TextTooLongError && prefix) throw new TextTooLongError(text.length, e.limit, e.message, { cause: e.cause, prefixChars: prefix.length });
+      throw e;
     }
     if (!ids) throw this.tooLong(text, prefix, keep, maxTextChars);
     return [this.special.cls, ...ids, this.special.sep];

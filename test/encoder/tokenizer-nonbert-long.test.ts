@@ -251,6 +251,16 @@ describe('a text with no safe cut within maxTextChars is refused, not tokenized 
     }
     expect(error).toBeInstanceOf(TextTooLongError);
     expect((error as Error).message).toMatch(/overflowed its stack .* on 400000 characters taken at once.*--max-text-chars; Infinity now/);
+    // With a prefix, the text's own length and the prefix's apart, as every refusal tells them.
+    const withPrefix = (() => {
+      try {
+        xlmr.encode(text, 16, Infinity, 'query: ');
+      } catch (e) {
+        return e as TextTooLongError;
+      }
+    })();
+    expect(withPrefix).toBeInstanceOf(TextTooLongError);
+    expect([withPrefix!.chars, withPrefix!.prefixChars, withPrefix!.limit]).toEqual([400_000, 7, Infinity]);
   });
 
   it('a raised limit takes a long-context text the default takes: the first prefix tried was 16 characters a piece (131k for 8192 tokens), past the stack in one word', () => {
