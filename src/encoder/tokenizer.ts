@@ -1,8 +1,9 @@
 /**
  * BERT-style WordPiece tokenization with Hugging Face semantics, on @huggingface/tokenizers (reads
  * tokenizer.json; a vocab.txt folder gets an equivalent tokenizer.json made here). That library has no
- * truncation option, so texts are encoded without special tokens, cut to maxLength - 2 pieces, and
- * framed as [CLS] ... [SEP], which is what transformers does with truncation=True.
+ * truncation option, so texts are encoded without special tokens, cut to maxLength - 2 pieces (their
+ * first, or their last where the files set truncation_side "left"), and framed as [CLS] ... [SEP],
+ * which is what transformers does with truncation=True.
  * Other tokenizer.json pipelines (SentencePiece/Metaspace, byte-level BPE) load too; their long texts
  * are cut where that is safe, and a text without such a cut is tokenized whole up to maxTextChars.
  */
