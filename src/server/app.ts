@@ -46,6 +46,8 @@ export interface ServiceState {
   error?: string;
   /** Resolves when the phase leaves 'loading' (ready, failed or closing): requests sent early wait on it. */
   settled?: Promise<void>;
+  /** Queries of requests waiting for the load to end: counted in queue_depth, which read 0 while they waited. */
+  loadWaiting?: number;
 }
 
 export interface AppOptions {
@@ -442,15 +444,13 @@ export function createApp(opts: AppOptions, state: ServiceState): FastifyInstanc
   });
 
   const ready = () => state.phase === 'ready' && (state.searchReady?.() ?? true);
-  /** Queries of /retrieve requests waiting for loading to end. */
-  let loadWaiting = 0;
 
   app.get('/health', async (_request, reply) => {
     const body = {
       status: ready() ? 'ok' : state.phase === 'ready' ? 'recovering' : state.phase,
       loaded: state.loaded,
       ...(state.error ? { error: state.error } : {}),
-      queue_depth: state.batcher?.depth ?? 0,
+      queue_depth: (state.batcher?.depth ?? 0) + (state.loadWaiting ?? 0),
     };
     if (!ready()) reply.code(503).header('Retry-After', '5');
     return body;
@@ -506,12 +506,12 @@ export function createApp(opts: AppOptions, state: ServiceState): FastifyInstanc
       if (state.phase === 'loading' && state.settled) {
         // Waiting requests count against the queue's capacity, so a flood during a long load is
         // bounded; one whose client hangs up gives its places back at once, not when the load ends.
-        if (loadWaiting + queries.length <= opts.maxQueries) {
-          loadWaiting += queries.length;
+        if ((state.loadWaiting ?? 0) + queries.length <= opts.maxQueries) {
+          state.loadWaiting = (state.loadWaiting ?? 0) + queries.length;
           try {
             await settledWithin(state.settled, opts.timeoutMs, hungUp.signal);
           } finally {
-            loadWaiting -= queries.length;
+            state.loadWaiting -= queries.length;
           }
           waited = true;
         }
@@ -520,7 +520,7 @@ export function createApp(opts: AppOptions, state: ServiceState): FastifyInstanc
       // In flight when the stop came (routed before it): answered, as the batcher takes queries until the server has closed.
       const serving = state.phase === 'ready' || (state.phase === 'closing' && !refusedByStop);
       if (!serving || !state.batcher || !state.corpus) {
-        const loading = `the index, corpus and model are still loading${waited ? ` after ${opts.timeoutMs} ms of waiting` : loadWaiting > 0 ? ` and ${loadWaiting} queries already wait for them` : ''}`;
+        const loading = `the index, corpus and model are still loading${waited ? ` after ${opts.timeoutMs} ms of waiting` : state.loadWaiting ? ` and ${state.loadWaiting} queries already wait for them` : ''}`;
         const why = state.phase === 'failed' ? `loading failed: ${state.error}` : state.phase === 'closing' ? 'the server is shutting down' : loading;
         return sendFailure(reply, { status: 503, code: 'UNAVAILABLE', message: `${why}: retry shortly (GET /health says when ready)`, retryAfter: 5, reason: 'unavailable' }, metrics);
       }

@@ -85,7 +85,7 @@ export class ServerMetrics {
   /** queueDepth: queries waiting for a batch; inFlight: queries in the running batch. */
   constructor(queueDepth: () => number, inFlight: () => number, ready: () => boolean) {
     this.gauges.push(
-      new Gauge('tessera_queue_depth', 'Queries waiting for a micro-batch.', queueDepth),
+      new Gauge('tessera_queue_depth', 'Queries waiting for a micro-batch (while loading, for the load).', queueDepth),
       new Gauge('tessera_batch_in_flight', 'Queries in the batch being encoded and searched.', inFlight),
       new Gauge('tessera_ready', '1 once index, corpus and model are loaded and the index is usable, else 0.', () => (ready() ? 1 : 0)),
     );

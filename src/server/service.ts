@@ -69,7 +69,7 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
   let corpus: LoadedCorpus | undefined;
   let encoder: TextEncoder | undefined;
   const metrics = new ServerMetrics(
-    () => batcher?.depth ?? 0,
+    () => (batcher?.depth ?? 0) + (state.loadWaiting ?? 0),
     () => batcher?.inFlight ?? 0,
     () => state.phase === 'ready' && retriever?.state === 'ready',
   );

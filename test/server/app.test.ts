@@ -665,10 +665,12 @@ describe('readiness, faults and shutdown', () => {
   });
 
   it('while loading: a request waits at most the request timeout, and waiting queries are bounded by --max-queue', async () => {
-    const { service } = await serve({ timeoutMs: 150, maxQueue: 4 }, { gate: new Promise<void>(() => {}) });
+    const { service } = await serve({ timeoutMs: 600, maxQueue: 4 }, { gate: new Promise<void>(() => {}) });
     const t0 = performance.now();
     const waiting = post(service, { queries: ['a', 'b', 'c'] });
-    await new Promise((r) => setTimeout(r, 30));
+    // They count in queue_depth, /health's and the gauge's (which read 0 while queries waited for the load).
+    await vi.waitFor(async () => expect((await service.app.inject({ url: '/health' })).json()).toMatchObject({ status: 'loading', queue_depth: 3 }), WAIT);
+    expect((await service.app.inject({ url: '/metrics' })).body).toMatch(/^tessera_queue_depth 3$/m);
     // 3 of 4 places taken: 2 more queries do not wait, they are told at once.
     const refused = await post(service, { queries: ['d', 'e'] });
     expect(refused.statusCode).toBe(503);
@@ -676,8 +678,9 @@ describe('readiness, faults and shutdown', () => {
     const late = await waiting;
     expect(late.statusCode).toBe(503);
     expect(late.headers['retry-after']).toBe('5');
-    expect((late.json() as { error: { code: string; message: string } }).error).toMatchObject({ code: 'UNAVAILABLE', message: expect.stringMatching(/still loading after 150 ms of waiting/) });
-    expect(performance.now() - t0).toBeGreaterThanOrEqual(140);
+    expect((late.json() as { error: { code: string; message: string } }).error).toMatchObject({ code: 'UNAVAILABLE', message: expect.stringMatching(/still loading after 600 ms of waiting/) });
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(590);
+    expect((await service.app.inject({ url: '/health' })).json()).toMatchObject({ queue_depth: 0 });
   });
 
   it('an injected request (no socket: complete undefined) arms no stalled-body timer, whose 408 wrote to a socket it does not have (an uncaught TypeError when the timer won its race with the answer)', async () => {
@@ -700,7 +703,8 @@ describe('readiness, faults and shutdown', () => {
     const socket = connect(Number(new URL(service.url).port), '127.0.0.1');
     await new Promise((r) => socket.once('connect', r));
     socket.write(`POST /retrieve HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
-    await new Promise((r) => setTimeout(r, 200));
+    // Waiting for the load (not after a 200 ms sleep, which a loaded machine can outlast).
+    await vi.waitFor(async () => expect((await service.app.inject({ url: '/health' })).json()).toMatchObject({ queue_depth: 4 }), WAIT);
     const full = await post(service, { queries: ['x'] });
     expect((full.json() as { error: { message: string } }).error.message).toMatch(/4 queries already wait for them/);
     socket.destroy();
