@@ -229,6 +229,8 @@ export class GpuFlatIndex implements Index {
     // to their final rows (expectedRows), so an early chunk's share gives the last shard none ahead.
     const share = Math.ceil((this.total + n) / this.shards.length);
     const runs: Run[] = [];
+    // Each device as it was, so one that took its rows can give them back with the tiles it made.
+    const marks = this.shards.map((s) => s.mark());
     let done = 0;
     try {
       if (trainedHere) {
@@ -247,8 +249,9 @@ export class GpuFlatIndex implements Index {
       }
     } catch (e) {
       // All or nothing: a shard that fails (a device out of memory) after others took their rows
-      // would leave those rows numbered again by the next add. Devices that took theirs give them back.
-      await Promise.all(runs.map((r) => this.shards[r.shard]!.truncate(r.local))).catch(() => undefined);
+      // would leave those rows numbered again by the next add. Devices that took theirs give them
+      // back, and the tiles they made or grew for them (the failing one did so itself).
+      await Promise.all(runs.map((r) => this.shards[r.shard]!.rollback(marks[r.shard]!))).catch(() => undefined);
       this.plan = planBefore;
       this.int8RowMax = rowMaxBefore;
       if (trainedHere) this.sq = undefined;

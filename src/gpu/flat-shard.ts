@@ -88,6 +88,14 @@ interface Tile {
   digits?: GPUBuffer;
 }
 
+/** A shard as it was before an add (FlatShard.mark): its rows, its tiles, and its last tile's rows and size. */
+export interface ShardMark {
+  ntotal: number;
+  tiles: number;
+  lastRows: number;
+  lastCapacity: number;
+}
+
 /** One readback buffer of a shard's ring, with its timestamp readback; idle resolves once it is free. */
 interface ReadSlot {
   buffer?: GPUBuffer;
@@ -736,40 +744,31 @@ export class FlatShard {
 
   /**
    * Makes room for n more rows: allocates (or grows) every tile they need before anything is
-   * written, so an allocation refused by the device leaves the shard as it was.
+   * written. Only the last tile grows and only fresh tiles follow it: appendRows's mark undoes both
+   * when an allocation or a write fails.
    */
   private async reserve(n: number, exact = false): Promise<{ tile: Tile; rowStart: number; count: number }[]> {
     const parts: { tile: Tile; rowStart: number; count: number }[] = [];
     let done = 0;
     let t = this.tiles.length - 1;
-    const fresh: Tile[] = [];
-    try {
-      while (done < n) {
-        let tile = t >= 0 ? this.tiles[t] : undefined;
-        const used = tile ? tile.rows + parts.filter((p) => p.tile === tile).reduce((a, p) => a + p.count, 0) : 0;
-        if (!tile || used === this.rowsPerTile) {
-          // Tiles start at the size asked for (exact: synthetic fills) or grow by doubling as rows come.
-          // A load of known size allocates each tile at its final rows at once (no regrowth copies).
-          const cap = this.tileCap(this.tiles.length);
-          const rows = Math.min(this.rowsPerTile, Math.max(n - done, exact ? 0 : this.expectedRows !== undefined ? cap : Math.min(1024, cap)));
-          const buffer = await this.allocTile(rows);
-          tile = { buffer, rows: 0, capacity: buffer.size / this.rowBytes };
-          fresh.push(tile);
-          this.tiles.push(tile);
-          t = this.tiles.length - 1;
-          continue;
-        }
-        const take = Math.min(n - done, this.rowsPerTile - used);
-        if (used + take > tile.capacity) await this.growTile(tile, used + take);
-        parts.push({ tile, rowStart: used, count: take });
-        done += take;
+    while (done < n) {
+      let tile = t >= 0 ? this.tiles[t] : undefined;
+      const used = tile ? tile.rows + parts.filter((p) => p.tile === tile).reduce((a, p) => a + p.count, 0) : 0;
+      if (!tile || used === this.rowsPerTile) {
+        // Tiles start at the size asked for (exact: synthetic fills) or grow by doubling as rows come.
+        // A load of known size allocates each tile at its final rows at once (no regrowth copies).
+        const cap = this.tileCap(this.tiles.length);
+        const rows = Math.min(this.rowsPerTile, Math.max(n - done, exact ? 0 : this.expectedRows !== undefined ? cap : Math.min(1024, cap)));
+        const buffer = await this.allocTile(rows);
+        tile = { buffer, rows: 0, capacity: buffer.size / this.rowBytes };
+        this.tiles.push(tile);
+        t = this.tiles.length - 1;
+        continue;
       }
-    } catch (e) {
-      for (const f of fresh) {
-        f.buffer.destroy();
-        this.tiles.splice(this.tiles.indexOf(f), 1);
-      }
-      throw e;
+      const take = Math.min(n - done, this.rowsPerTile - used);
+      if (used + take > tile.capacity) await this.growTile(tile, used + take);
+      parts.push({ tile, rowStart: used, count: take });
+      done += take;
     }
     return parts;
   }
@@ -788,20 +787,19 @@ export class FlatShard {
    */
   private async appendRows(n: number, exact: boolean, write: (p: { tile: Tile; rowStart: number; count: number }, done: number) => Promise<void>): Promise<void> {
     const release = await this.lockSubmit();
-    const written: { tile: Tile; count: number }[] = [];
+    const before = this.mark();
     try {
       let done = 0;
       for (const p of await this.reserve(n, exact)) {
         await write(p, done);
         p.tile.rows += p.count;
-        written.push(p);
         done += p.count;
       }
       this.ntotal += n;
     } catch (e) {
-      // A write that fails part way adds none of the n rows: tiles holding rows ntotal does not count
-      // would shift every later row's id.
-      for (const p of written) p.tile.rows -= p.count;
+      // An allocation or a write that fails part way adds none of the n rows (tiles holding rows
+      // ntotal does not count would shift every later row's id), nor keeps the tiles made for them.
+      await this.restore(before);
       throw e;
     } finally {
       this.rowsVersion++;
@@ -809,33 +807,43 @@ export class FlatShard {
     }
   }
 
+  /** What rollback needs to put this shard back as it is now (the index takes one before each add). */
+  mark(): ShardMark {
+    const last = this.tiles[this.tiles.length - 1];
+    return { ntotal: this.ntotal, tiles: this.tiles.length, lastRows: last?.rows ?? 0, lastCapacity: last?.capacity ?? 0 };
+  }
+
   /**
-   * Gives back the rows past the first `rows` (the index's add failed on another device after this
-   * one took its share): they are no longer scanned, and the next add writes over them.
+   * Gives back what was added since `m` (the index's add failed on another device after this one
+   * took its share): the rows are no longer scanned, the tiles made for them are freed and a last
+   * tile grown for them shrinks back, so the shard holds the bytes it held at the mark.
    */
-  async truncate(rows: number): Promise<void> {
+  async rollback(m: ShardMark): Promise<void> {
     const release = await this.lockSubmit();
     try {
-      let drop = this.ntotal - rows;
-      for (let t = this.tiles.length - 1; t >= 0 && drop > 0; t--) {
-        const tile = this.tiles[t]!;
-        const take = Math.min(drop, tile.rows);
-        tile.rows -= take;
-        drop -= take;
-      }
-      // Emptied tiles at the end go, as reserve's fresh ones do when it fails: the next add tops up
-      // the last tile left before it makes another.
-      while (this.tiles.length > 0 && this.tiles[this.tiles.length - 1]!.rows === 0) {
-        const tile = this.tiles.pop()!;
-        tile.buffer.destroy();
-        tile.digits?.destroy();
-      }
-      this.forgetBinds();
-      this.ntotal = rows;
+      await this.restore(m);
       this.rowsVersion++;
     } finally {
       release();
     }
+  }
+
+  /** rollback under the submit lock. An add touches only the last tile and fresh tiles after it (reserve). */
+  private async restore(m: ShardMark): Promise<void> {
+    this.forgetBinds();
+    while (this.tiles.length > m.tiles) {
+      const tile = this.tiles.pop()!;
+      tile.buffer.destroy();
+      tile.digits?.destroy();
+    }
+    const last = this.tiles[this.tiles.length - 1];
+    if (last) {
+      last.rows = m.lastRows;
+      // The smaller buffer is allocated before the grown one goes: if the device refuses it, the
+      // grown tile stays (its rows intact, its bytes counted) and the next add fills it.
+      if (last.capacity > m.lastCapacity) await this.resizeTile(last, m.lastCapacity).catch(() => undefined);
+    }
+    this.ntotal = m.ntotal;
   }
 
   /**
@@ -1110,18 +1118,22 @@ export class FlatShard {
 
   /** Reallocates a tile with room for `need` rows (doubling, capped at a full tile), keeping its rows. */
   private async growTile(tile: Tile, need: number): Promise<void> {
-    const capacity = Math.min(this.rowsPerTile, Math.max(need, Math.min(2 * tile.capacity, this.tileCap(this.tiles.indexOf(tile)))));
-    const bigger = await this.ctx.createBuffer({
+    await this.resizeTile(tile, Math.min(this.rowsPerTile, Math.max(need, Math.min(2 * tile.capacity, this.tileCap(this.tiles.indexOf(tile))))));
+  }
+
+  /** Reallocates a tile with room for `capacity` rows (at least its rows), keeping its rows. */
+  private async resizeTile(tile: Tile, capacity: number): Promise<void> {
+    const buffer = await this.ctx.createBuffer({
       label: `tessera base tile ${this.tiles.indexOf(tile)}`,
       size: capacity * this.rowBytes,
       usage: BufferUsage.STORAGE | BufferUsage.COPY_DST | BufferUsage.COPY_SRC,
     });
     const enc = this.ctx.device.createCommandEncoder();
-    if (tile.rows > 0) enc.copyBufferToBuffer(tile.buffer, 0, bigger, 0, tile.rows * this.rowBytes);
+    if (tile.rows > 0) enc.copyBufferToBuffer(tile.buffer, 0, buffer, 0, tile.rows * this.rowBytes);
     this.ctx.device.queue.submit([enc.finish()]);
     this.forgetBinds();
     tile.buffer.destroy();
-    tile.buffer = bigger;
+    tile.buffer = buffer;
     tile.capacity = capacity;
     // The digits follow the rows' version: made again at the next search that needs them.
     tile.digits?.destroy();

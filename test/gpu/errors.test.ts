@@ -188,7 +188,7 @@ describe.skipIf(!hasGpu)('gpu errors', () => {
     try {
       await index.add(base.subarray(0, 50 * d));
       type Part = { count: number };
-      const shard = (index as unknown as { shards: { ntotal: number; tiles: { rows: number }[]; appendRows(n: number, exact: boolean, write: (p: Part, done: number) => Promise<void>): Promise<void> }[] }).shards[0]!;
+      const shard = (index as unknown as { shards: { ntotal: number; baseBytes: number; tiles: { rows: number }[]; appendRows(n: number, exact: boolean, write: (p: Part, done: number) => Promise<void>): Promise<void> }[] }).shards[0]!;
       // 100 rows: 14 fill the first tile, the write of the next tile's 64 fails.
       const err = await shard.appendRows(100, false, async (_p, done) => {
         if (done > 0) throw new Error('write failed');
@@ -196,9 +196,62 @@ describe.skipIf(!hasGpu)('gpu errors', () => {
       expect((err as Error).message).toBe('write failed');
       expect(shard.tiles.reduce((a, t) => a + t.rows, 0)).toBe(50);
       expect(shard.ntotal).toBe(50);
+      // Nor does it keep the tiles it allocated for them (two fresh 64-row tiles, empty).
+      expect([shard.tiles.length, shard.baseBytes]).toEqual([1, 64 * 32]);
       await index.add(base.subarray(50 * d));
       const got = await index.search(q, 10);
       expect(Array.from(got.labels)).toEqual(Array.from(bruteForce(base, q, d, 10, 'ip').labels).map(BigInt));
+    } finally {
+      await index.dispose();
+    }
+  });
+
+  it('an add the device refuses after its last tile grew leaves the tile as it was: the shard holds the bytes it held before', async () => {
+    const spy: GpuSpy = { buffers: [] };
+    const gpu = wrapGpu((await resolveGpu())!, spy);
+    const d = 8;
+    const base = clusteredVectors(3100, d, 6, 51);
+    const q = clusteredVectors(5, d, 6, 52);
+    // 2048-row tiles: 100 rows take a 1024-row tile; 3000 more grow it to 2048, then need a second
+    // tile, which the device refuses.
+    const index = await GpuFlatIndex.create(d, 'ip', { gpu, maxTileBytes: 32 * 2048, debugPoison: true });
+    try {
+      await index.add(base.subarray(0, 100 * d));
+      const shard = (index as unknown as { shards: { baseBytes: number; tileCount: number }[] }).shards[0]!;
+      expect([shard.tileCount, shard.baseBytes]).toEqual([1, 1024 * 32]);
+      spy.oomLabel = /base tile 1/;
+      expect(await index.add(randomVectors(3000, d, 53)).catch((e: unknown) => e)).toMatchObject({ code: 'OUT_OF_MEMORY' });
+      expect([index.ntotal, shard.tileCount, shard.baseBytes]).toEqual([100, 1, 1024 * 32]);
+      expect(Array.from((await index.search(q, 4)).labels)).toEqual(Array.from(bruteForce(base.subarray(0, 100 * d), q, d, 4, 'ip').labels).map(BigInt));
+      spy.oomLabel = undefined;
+      await index.add(base.subarray(100 * d));
+      expect(Array.from((await index.search(q, 10)).labels)).toEqual(Array.from(bruteForce(base, q, d, 10, 'ip').labels).map(BigInt));
+    } finally {
+      await index.dispose();
+    }
+  });
+
+  it('an add one device refuses gives back what the other device allocated for it: its fresh tile, and its grown last tile shrinks back', async () => {
+    const spy: GpuSpy = { buffers: [] };
+    const real = (await resolveGpu())!;
+    const d = 8;
+    const base = clusteredVectors(4200, d, 6, 54);
+    const q = clusteredVectors(5, d, 6, 55);
+    const index = await GpuFlatIndex.create(d, 'ip', { gpus: [real, wrapGpu(real, spy)], maxTileBytes: 32 * 2048, debugPoison: true });
+    try {
+      await index.add(base.subarray(0, 200 * d));
+      const shards = (index as unknown as { shards: { baseBytes: number; tileCount: number }[] }).shards;
+      const before = shards.map((s) => [s.tileCount, s.baseBytes]);
+      expect(before).toEqual([[1, 1024 * 32], [1, 1024 * 32]]);
+      // The first device grows its tile to 2048 rows and takes a second for the rest of its 2000;
+      // the second device's growth is refused.
+      spy.oomLabel = /base tile/;
+      expect(await index.add(randomVectors(4000, d, 56)).catch((e: unknown) => e)).toMatchObject({ code: 'OUT_OF_MEMORY' });
+      expect(index.ntotal).toBe(200);
+      expect(shards.map((s) => [s.tileCount, s.baseBytes])).toEqual(before);
+      spy.oomLabel = undefined;
+      await index.add(base.subarray(200 * d));
+      expect(Array.from((await index.search(q, 10)).labels)).toEqual(Array.from(bruteForce(base, q, d, 10, 'ip').labels).map(BigInt));
     } finally {
       await index.dispose();
     }
