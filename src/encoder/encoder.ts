@@ -35,7 +35,9 @@ export interface EncoderOptions {
    * for SentencePiece-style models, also between two characters no piece holds side by side, as in
    * CJK); a text with none giving its first maxLength - 2 tokens within this many characters is
    * refused (TextTooLongError) rather than tokenized whole, which for one long word takes seconds.
-   * BERT tokenizers always stop early.
+   * BERT tokenizers always stop early. A tokenizer that truncates from the left (its files'
+   * truncation_side "left") keeps a text's last tokens, which need the whole text: any text of more
+   * than this many characters is refused.
    */
   maxTextChars?: number;
   /** Texts per ONNX run at most; a run holds texts of one padded length (their token count rounded up to a multiple of 8), so a text's vector never depends on the texts beside it. Default 32. */
