@@ -38,10 +38,11 @@ export function checkMetric(metric: unknown): Metric {
 
 /**
  * Checks a row-major n x d matrix of vectors and returns n.
- * `what` names the input in messages ("queries", "vectors to add", "training vectors").
+ * `what` names the input in messages ("queries", "vectors to add", "training vectors"); `firstRow`
+ * numbers the rows in them where x is a piece of a larger matrix checked in pieces.
  */
-export function checkVectors(x: unknown, d: number, what: string): number {
-  return checkVectorsWithin(x, d, what, FLOAT32_MAX).n;
+export function checkVectors(x: unknown, d: number, what: string, firstRow = 0): number {
+  return checkVectorsWithin(x, d, what, FLOAT32_MAX, firstRow).n;
 }
 
 /** checkVectors without the pass over the values, for callers that make that pass themselves. */
@@ -66,7 +67,7 @@ export function checkVectorShape(x: unknown, d: number, what: string): asserts x
  * checkVectors that also says whether every value is within `safe` (<= FLOAT32_MAX) in magnitude,
  * in the same single pass: a search's score-range check then needs no pass of its own.
  */
-function checkVectorsWithin(x: unknown, d: number, what: string, safe: number): { n: number; within: boolean } {
+function checkVectorsWithin(x: unknown, d: number, what: string, safe: number, firstRow = 0): { n: number; within: boolean } {
   checkVectorShape(x, d, what);
   const beyond = firstBeyond(x, safe, 0);
   // Values before the first one past `safe` are finite: only the rest can hold a NaN or Infinity.
@@ -75,7 +76,7 @@ function checkVectorsWithin(x: unknown, d: number, what: string, safe: number): 
     const row = Math.floor(bad / d);
     throw new TesseraError(
       'INVALID_ARGUMENT',
-      `${what} contain ${String(x[bad])} at row ${row}, dimension ${bad - row * d}: every value must be finite`,
+      `${what} contain ${String(x[bad])} at row ${firstRow + row}, dimension ${bad - row * d}: every value must be finite`,
     );
   }
   return { n: x.length / d, within: beyond < 0 };
@@ -215,7 +216,7 @@ export function checkFileRows(x: Float32Array, d: number, firstRow: number, labe
  * (d + 2) ulp margin). Past float32's range a score is Infinity or NaN: rows tie at random or drop
  * out, so the answer would be silently wrong (FAISS returns it as it comes).
  */
-export function checkScoreRange(q: Float32Array, d: number, metric: Metric, dimMax: ArrayLike<number>, what = 'query'): void {
+export function checkScoreRange(q: Float32Array, d: number, metric: Metric, dimMax: ArrayLike<number>, what = 'query', firstRow = 0): void {
   const nq = Math.floor(q.length / d);
   const limit = scoreLimit(d);
   let rowBound = -1;
@@ -235,7 +236,7 @@ export function checkScoreRange(q: Float32Array, d: number, metric: Metric, dimM
     const scores = metric === 'ip' ? 'inner products' : 'squared L2 distances';
     throw new TesseraError(
       'INVALID_ARGUMENT',
-      `${what} ${r} could score ${scores} up to ${s.toPrecision(3)} against the stored vectors (values up to ${rowBound.toPrecision(3)} in a dimension), beyond float32's range (${FLOAT32_MAX.toPrecision(3)}): scores would overflow to Infinity and rank at random; scale the vectors and queries down (e.g. normalise them)`,
+      `${what} ${firstRow + r} could score ${scores} up to ${s.toPrecision(3)} against the stored vectors (values up to ${rowBound.toPrecision(3)} in a dimension), beyond float32's range (${FLOAT32_MAX.toPrecision(3)}): scores would overflow to Infinity and rank at random; scale the vectors and queries down (e.g. normalise them)`,
     );
   }
 }

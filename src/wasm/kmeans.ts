@@ -23,10 +23,27 @@ export interface KmeansOptions {
   /** Worker threads for the assignment step (default: all cores). */
   threads?: number;
   onProgress?: ProgressCallback;
+  /**
+   * The pauses of the long operation k-means is part of (breather): with one of its own, the work
+   * since the caller's last pause went uncounted and the event loop waited up to twice as long.
+   */
+  breathe?: () => Promise<void>;
 }
 
 /** Multiply-adds each thread does in one piece of an assignment pass (tens of milliseconds). */
 const ASSIGN_PIECE = 64 << 20;
+
+/** Values a pass over rows on the calling thread (copies, sums, checks) handles between two breathe() calls: a few ms. */
+const ROW_PIECE_VALUES = 1 << 20;
+
+/**
+ * Rows of width d in one piece of such a pass. At 1M x 768 training rows a whole pass held the event
+ * loop (Ctrl-C's handler, a progress bar) for seconds: the centroid sums about 1 s an iteration, the
+ * copy into the module 3 s.
+ */
+export function rowPiece(d: number): number {
+  return Math.max(1, Math.floor(ROW_PIECE_VALUES / d));
+}
 
 /**
  * arena.parallel(n, make, QUERY_GROUP) for an assignment of n rows to centroids, `rowWork`
@@ -158,12 +175,17 @@ export class NativeAssigner {
     private readonly fp: number,
   ) {}
 
-  static async create(x: Float32Array, d: number, k: number, threads?: number): Promise<NativeAssigner> {
+  static async create(x: Float32Array, d: number, k: number, threads?: number, breathe = breather()): Promise<NativeAssigner> {
     const n = x.length / d;
     const arena = await WasmArena.create('k-means training sample', { threads });
     try {
       const xp = arena.alloc(x.length * 4);
-      arena.f32(xp, x.length).set(x);
+      const piece = rowPiece(d) * d;
+      for (let o = 0; o < x.length; o += piece) {
+        const e = Math.min(x.length, o + piece);
+        arena.f32(xp + o * 4, e - o).set(x.subarray(o, e));
+        await breathe();
+      }
       const cp = arena.alloc(k * d * 4);
       const dp = arena.alloc(n * 4);
       const ip = arena.alloc(n * 4);
@@ -212,12 +234,17 @@ export async function kmeans(x: Float32Array, d: number, k: number, metric: Metr
   // FAISS's corner case: as many points as centroids are the centroids, in order, as given (not normalised).
   if (n === k) return x.slice(0, k * d);
   const random = seededRandom(seed);
+  const breathe = opts.breathe ?? breather();
+  const piece = rowPiece(d);
   // FAISS subsamples to k * max_points_per_centroid points: more barely changes the centroids.
   if (n > k * maxPer) {
     const perm = randomPermutation(n, random);
     const m = k * maxPer;
     const sample = new Float32Array(m * d);
-    for (let i = 0; i < m; i++) sample.set(x.subarray(perm[i]! * d, perm[i]! * d + d), i * d);
+    for (let i0 = 0; i0 < m; i0 += piece) {
+      for (let i = i0, e = Math.min(m, i0 + piece); i < e; i++) sample.set(x.subarray(perm[i]! * d, perm[i]! * d + d), i * d);
+      await breathe();
+    }
     x = sample;
     n = m;
   }
@@ -232,20 +259,23 @@ export async function kmeans(x: Float32Array, d: number, k: number, metric: Metr
   // Reported at the start too: the first iteration (minutes at nlist 4096, d=768) had no bar, and its
   // time was left out of the phase's.
   opts.onProgress?.({ phase: 'k-means', done: 0, total: niter, unit: 'iterations' });
-  const assigner = await NativeAssigner.create(x, d, k, opts.threads);
-  const breathe = breather();
+  const assigner = await NativeAssigner.create(x, d, k, opts.threads, breathe);
   try {
     for (let it = 0; it < niter; it++) {
       await assigner.assign(centroids, metric, assign, undefined, breathe);
       await breathe();
       sums.fill(0);
       counts.fill(0);
-      for (let i = 0; i < n; i++) {
-        const c = assign[i]!;
-        counts[c]!++;
-        const so = c * d;
-        const xo = i * d;
-        for (let j = 0; j < d; j++) sums[so + j]! += x[xo + j]!;
+      // Rows in order, in pieces with pauses: each sum adds its rows in the same order as one loop.
+      for (let i0 = 0; i0 < n; i0 += piece) {
+        for (let i = i0, e = Math.min(n, i0 + piece); i < e; i++) {
+          const c = assign[i]!;
+          counts[c]!++;
+          const so = c * d;
+          const xo = i * d;
+          for (let j = 0; j < d; j++) sums[so + j]! += x[xo + j]!;
+        }
+        await breathe();
       }
       for (let c = 0; c < k; c++) {
         if (counts[c] === 0) continue;

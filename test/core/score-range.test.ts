@@ -161,6 +161,24 @@ describe('training', () => {
     }
   });
 
+  it('IVF checks its training rows in pieces and names the bad row by its place in the whole input', async () => {
+    // The checks go over a few thousand rows at a time (pauses between them, as k-means): a row
+    // past the first piece must still be named by its own number, not its place in the piece.
+    const wide = 768;
+    const rows = new Float32Array(20_000 * wide).fill(0.5);
+    const index = await indexFactory(wide, 'IVF2,Flat', 'ip', { backend: 'wasm', threads: 1 });
+    try {
+      rows[12_345 * wide + 7] = NaN;
+      await expect(index.train(rows)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/^training vectors contain NaN at row 12345, dimension 7: every value must be finite/) });
+      rows[12_345 * wide + 7] = 0.5;
+      rows[17_000 * wide + 3] = 1e25;
+      await expect(index.train(rows)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/^training vector 17000 could score inner products up to 1\.00e\+50/) });
+      expect(index.isTrained).toBe(false);
+    } finally {
+      await index.dispose();
+    }
+  });
+
   it('HNSW refuses to link rows whose distances to each other overflow, and keeps what it had', async () => {
     const index = await indexFactory(d, 'HNSW32', 'l2', { backend: 'wasm', threads: 1 });
     try {

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { kmeans, NativeAssigner, nearestCentroids, splitEmptyClusters, seededRandom } from '../../src/wasm/kmeans.js';
 import { clusteredVectors, randomVectors } from '../helpers/data.js';
+import { longestTimerGap } from '../helpers/timer-gap.js';
 
 describe('k-means', () => {
   it('finds well separated clusters and is deterministic for a seed', async () => {
@@ -63,5 +64,15 @@ describe('k-means', () => {
     x.set(randomVectors(10, d, 4), 0);
     const c = await kmeans(x, d, 8, 'l2', { seed: 2 });
     expect(c.every((v) => Number.isFinite(v))).toBe(true);
+  });
+
+  it('lets timers run through its passes over wide rows (threads: 1)', async () => {
+    // The copy of the sample into the module and each iteration's centroid sums were whole passes
+    // over the rows: at 160k x 768 here 2.8 s and 0.6 s without a tick of a 10 ms interval (at
+    // 1M x 768, seconds an iteration), so Ctrl-C waited through them. k = 2 keeps the assignment short.
+    const d = 768;
+    const x = randomVectors(160_000, d, 5);
+    const longest = await longestTimerGap(() => kmeans(x, d, 2, 'ip', { niter: 1, threads: 1, maxPointsPerCentroid: 1e6 }));
+    expect(longest).toBeLessThan(300);
   });
 });
