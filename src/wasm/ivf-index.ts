@@ -15,7 +15,7 @@ import { writeToTarget } from '../platform.js';
 import { ByteReader, sourceLabel } from '../io/byte-reader.js';
 import { DIRECT_MAP_NONE, type DirectMapType, encodeDirectMap, encodeIvfHead, IVF_FLAT_FOURCC, IVF_SQ_FOURCC, type IvfLayout, readIvfLayout } from '../io/faiss/ivf.js';
 import { DEFAULT_RANGESTAT, type SqRangeStat } from '../io/faiss/sq.js';
-import { assignInPieces, kmeans, NativeAssigner, randomPermutation, rowPiece, seededRandom } from './kmeans.js';
+import { assignInPieces, forRowPieces, kmeans, NativeAssigner, randomPermutation, rowPiece, seededRandom } from './kmeans.js';
 import { type CodeHeap, nativeListSearch, readSourceInto, retrainError, Sq8Codec, WASM_MEMORY_LIMIT, WasmArena } from './sq-index.js';
 import { instanceHeadroom } from './module.js';
 import { breather, type DedicatedOptions } from './worker-pool.js';
@@ -373,21 +373,11 @@ export class WasmIvfIndex implements Index {
     // Each pass in pieces with pauses, as k-means: the three passes held the event loop for about
     // 2 s at 200k x 768 on a loaded machine (12 s at 1M rows), before the k-means bar even showed.
     const d = this.d;
-    const piece = rowPiece(d) * d;
     const breathe = breather();
-    for (let o = 0; o < x.length; o += piece) {
-      checkVectors(x.subarray(o, o + piece), d, 'training vectors', o / d);
-      await breathe();
-    }
+    await forRowPieces(x, d, breathe, (p, row) => checkVectors(p, d, 'training vectors', row));
     const rowMax = new Float64Array(d);
-    for (let o = 0; o < x.length; o += piece) {
-      raiseDimMaxima(rowMax, x.subarray(o, o + piece), d);
-      await breathe();
-    }
-    for (let o = 0; o < x.length; o += piece) {
-      checkScoreRange(x.subarray(o, o + piece), d, this.coarseMetric, rowMax, 'training vector', o / d);
-      await breathe();
-    }
+    await forRowPieces(x, d, breathe, (p) => raiseDimMaxima(rowMax, p, d));
+    await forRowPieces(x, d, breathe, (p, row) => checkScoreRange(p, d, this.coarseMetric, rowMax, 'training vector', row));
     // As FAISS: k-means assigns by the quantizer's metric (Clustering::train with the quantizer),
     // and is spherical when the index's is inner product (IndexIVF's constructor sets cp.spherical)
     const centroids = await kmeans(x, this.d, this.nlist, this.coarseMetric, {
@@ -432,9 +422,28 @@ export class WasmIvfIndex implements Index {
     return res;
   }
 
-  async add(x: Float32Array): Promise<void> {
+  /** The add under way, if any: the next waits for it (see add). */
+  private adding: Promise<unknown> = Promise.resolve();
+
+  /**
+   * Adds run one at a time, each after the one before: an add pauses while it writes into the lists
+   * it reserved, and a second add reserving meanwhile counted the first's rows as stored already.
+   */
+  add(x: Float32Array): Promise<void> {
+    const run = this.adding.then(() => this.addNow(x));
+    this.adding = run.catch(() => undefined);
+    return run;
+  }
+
+  private async addNow(x: Float32Array): Promise<void> {
     this.live();
-    const n = checkVectors(x, this.d, 'vectors to add');
+    checkVectorShape(x, this.d, 'vectors to add');
+    const n = x.length / this.d;
+    // The passes over the rows go in pieces with pauses, as training's: at 300k x 32 the checks, the
+    // dimension maxima and the writes into the lists held the event loop for 0.5 s on this loaded
+    // machine (seconds for a million rows at d = 768).
+    const breathe = breather();
+    await forRowPieces(x, this.d, breathe, (p, row) => checkVectors(p, this.d, 'vectors to add', row));
     if (!this.isTrained) throw new TesseraError('NOT_TRAINED', `${this.description} is not trained: call train(x) with representative vectors (>= nlist) before add`);
     checkAddIds(this.lowestFileId, this.description, this.ntotal, n);
     const d = this.d;
@@ -446,7 +455,7 @@ export class WasmIvfIndex implements Index {
     const bm = Math.min(n, batch);
     const coarse = this.coarseMetric === 'ip' ? 0 : 1;
     // The coarse step scores rows against the centroids: past float32's range they go to a random list.
-    checkScoreRange(x, d, this.coarseMetric, this.centMax, 'vector to add');
+    await forRowPieces(x, d, breathe, (p, row) => checkScoreRange(p, d, this.coarseMetric, this.centMax, 'vector to add', row));
     // Two passes: every vector's list first, so the lists grow once, to their sizes (in place, see
     // InvertedLists), before any code is written; an add that does not fit changes nothing.
     const assign = new Int32Array(n);
@@ -460,7 +469,6 @@ export class WasmIvfIndex implements Index {
         this.onProgress?.({ phase: 'adding', done: 0, total: n, unit: 'vectors' });
         // In pieces with pauses, as k-means: the calling thread's part of a batch is seconds at
         // IVF4096 and d = 768, and an add of a million vectors held timers, Ctrl-C and a page for minutes.
-        const breathe = breather();
         for (let i0 = 0; i0 < n; i0 += batch) {
           const m = Math.min(batch, n - i0);
           A.f32(xp, m * d).set(x.subarray(i0 * d, (i0 + m) * d));
@@ -484,7 +492,7 @@ export class WasmIvfIndex implements Index {
     for (let i = 0; i < n; i++) counts[assign[i]!]!++;
     const L = this.lists;
     L.reserve(counts);
-    if (this.storage === 'flat') this.noteRows(x);
+    if (this.storage === 'flat') await forRowPieces(x, d, breathe, (p) => this.noteRows(p));
     xp = A.alloc(bm * d * 4);
     ap = A.alloc(bm * 4);
     const cp = this.storage === 'sq8' ? A.alloc(bm * d) : xp;
@@ -500,14 +508,18 @@ export class WasmIvfIndex implements Index {
             args: [xp + from * d * 4, to - from, d, this.sqPtr, this.sqPtr + 4 * d, this.byResidual ? this.centPtr : 0, ap + from * 4, cp + from * d],
           }));
         }
-        const bytes = new Uint8Array(A.memory.buffer);
-        const i32 = new Int32Array(A.memory.buffer);
-        for (let i = 0; i < m; i++) {
-          const l = assign[i0 + i]!;
-          const slot = L.sizes[l]!;
-          bytes.copyWithin(L.codePtr[l]! + slot * cs, cp + i * cs, cp + (i + 1) * cs);
-          i32[(L.idPtr[l]! >> 2) + slot] = this.ntotal + i0 + i;
-          L.sizes[l] = slot + 1;
+        for (let r0 = 0; r0 < m; r0 += rowPiece(d)) {
+          // views taken after each pause: memory grown meanwhile detaches the old ones
+          const bytes = new Uint8Array(A.memory.buffer);
+          const i32 = new Int32Array(A.memory.buffer);
+          for (let i = r0, e = Math.min(m, r0 + rowPiece(d)); i < e; i++) {
+            const l = assign[i0 + i]!;
+            const slot = L.sizes[l]!;
+            bytes.copyWithin(L.codePtr[l]! + slot * cs, cp + i * cs, cp + (i + 1) * cs);
+            i32[(L.idPtr[l]! >> 2) + slot] = this.ntotal + i0 + i;
+            L.sizes[l] = slot + 1;
+          }
+          await breathe();
         }
       }
     } catch (e) {

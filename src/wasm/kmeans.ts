@@ -45,6 +45,15 @@ export function rowPiece(d: number): number {
   return Math.max(1, Math.floor(ROW_PIECE_VALUES / d));
 }
 
+/** Calls fn on the n x d rows of x a piece at a time (its first row's number with it), breathe() after each. */
+export async function forRowPieces(x: Float32Array, d: number, breathe: () => Promise<void>, fn: (piece: Float32Array, firstRow: number) => void): Promise<void> {
+  const piece = rowPiece(d) * d;
+  for (let o = 0; o < x.length; o += piece) {
+    fn(x.subarray(o, o + piece), o / d);
+    await breathe();
+  }
+}
+
 /**
  * arena.parallel(n, make, QUERY_GROUP) for an assignment of n rows to centroids, `rowWork`
  * multiply-adds a row. Where the calling thread works (arena.callingThreadWorks: alone, or its share

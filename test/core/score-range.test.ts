@@ -161,21 +161,30 @@ describe('training', () => {
     }
   });
 
-  it('IVF checks its training rows in pieces and names the bad row by its place in the whole input', async () => {
+  it('IVF checks training rows and rows to add in pieces and names a bad row by its place in the whole input', async () => {
     // The checks go over a few thousand rows at a time (pauses between them, as k-means): a row
     // past the first piece must still be named by its own number, not its place in the piece.
     const wide = 768;
     const rows = new Float32Array(20_000 * wide).fill(0.5);
-    const index = await indexFactory(wide, 'IVF2,Flat', 'ip', { backend: 'wasm', threads: 1 });
+    const ip = await indexFactory(wide, 'IVF2,Flat', 'ip', { backend: 'wasm', threads: 1 });
+    const l2 = await indexFactory(wide, 'IVF2,Flat', 'l2', { backend: 'wasm', threads: 1 });
     try {
       rows[12_345 * wide + 7] = NaN;
-      await expect(index.train(rows)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/^training vectors contain NaN at row 12345, dimension 7: every value must be finite/) });
+      await expect(ip.train(rows)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/^training vectors contain NaN at row 12345, dimension 7: every value must be finite/) });
       rows[12_345 * wide + 7] = 0.5;
       rows[17_000 * wide + 3] = 1e25;
-      await expect(index.train(rows)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/^training vector 17000 could score inner products up to 1\.00e\+50/) });
-      expect(index.isTrained).toBe(false);
+      await expect(ip.train(rows)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/^training vector 17000 could score inner products up to 1\.00e\+50/) });
+      expect(ip.isTrained).toBe(false);
+      rows[17_000 * wide + 3] = 0.5;
+      await l2.train(rows.subarray(0, 4000 * wide));
+      rows[15_000 * wide + 9] = Infinity;
+      await expect(l2.add(rows)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/^vectors to add contain Infinity at row 15000, dimension 9: every value must be finite/) });
+      rows[15_000 * wide + 9] = 1e25;
+      await expect(l2.add(rows)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/^vector to add 15000 could score squared L2 distances up to 1\.00e\+50/) });
+      expect(l2.ntotal).toBe(0);
     } finally {
-      await index.dispose();
+      await ip.dispose();
+      await l2.dispose();
     }
   });
 

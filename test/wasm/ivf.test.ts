@@ -185,3 +185,33 @@ describe('IVF training corner cases, as FAISS', () => {
     await index.dispose();
   });
 });
+
+describe('IVF adds started together', () => {
+  it('run one after the other, as awaited adds do', async () => {
+    // An add pauses while it writes the rows into the lists it reserved (every ~50 ms of work): a
+    // second add then reserved counting the first's rows as stored, and both numbered their rows
+    // from the same ntotal.
+    const d = 32;
+    const rows = randomVectors(160_000, d, 3);
+    const half = 80_000 * d;
+    const together = await WasmIvfIndex.create(d, 16, 'flat', 'l2', { threads: 1, niter: 2 });
+    const inTurn = await WasmIvfIndex.create(d, 16, 'flat', 'l2', { threads: 1, niter: 2 });
+    try {
+      await together.train(rows.subarray(0, 20_000 * d));
+      await inTurn.train(rows.subarray(0, 20_000 * d));
+      await Promise.all([together.add(rows.subarray(0, half)), together.add(rows.subarray(half))]);
+      await inTurn.add(rows.subarray(0, half));
+      await inTurn.add(rows.subarray(half));
+      expect(together.ntotal).toBe(160_000);
+      expect(Array.from(together.listSizes())).toEqual(Array.from(inTurn.listSizes()));
+      const queries = rows.subarray(79_990 * d, 80_010 * d);
+      const a = await together.search(queries, 3, { nprobe: 16 });
+      const b = await inTurn.search(queries, 3, { nprobe: 16 });
+      expect(Array.from(a.labels, Number)).toEqual(Array.from(b.labels, Number));
+      expect(Array.from(a.labels.filter((_, i) => i % 3 === 0), Number)).toEqual(Array.from({ length: 20 }, (_, i) => 79_990 + i));
+    } finally {
+      await together.dispose();
+      await inTurn.dispose();
+    }
+  });
+});
