@@ -15,10 +15,10 @@ import { writeToTarget } from '../platform.js';
 import { ByteReader, sourceLabel } from '../io/byte-reader.js';
 import { DIRECT_MAP_NONE, type DirectMapType, encodeDirectMap, encodeIvfHead, IVF_FLAT_FOURCC, IVF_SQ_FOURCC, type IvfLayout, readIvfLayout } from '../io/faiss/ivf.js';
 import { DEFAULT_RANGESTAT, type SqRangeStat } from '../io/faiss/sq.js';
-import { assignInPieces, forRowPieces, kmeans, NativeAssigner, randomPermutation, rowPiece, seededRandom } from './kmeans.js';
+import { assignInPieces, kmeans, NativeAssigner, randomPermutation, seededRandom } from './kmeans.js';
 import { type CodeHeap, nativeListSearch, readSourceInto, retrainError, Sq8Codec, WASM_MEMORY_LIMIT, WasmArena } from './sq-index.js';
 import { instanceHeadroom } from './module.js';
-import { breather, type DedicatedOptions } from './worker-pool.js';
+import { breather, type DedicatedOptions, forRowPieces, rowPiece } from './worker-pool.js';
 
 export type IvfStorage = 'flat' | 'sq8';
 
@@ -397,27 +397,34 @@ export class WasmIvfIndex implements Index {
       if (n > SQ_TRAIN_MAX) {
         const perm = randomPermutation(n, seededRandom(this.seed + 1));
         xs = new Float32Array(SQ_TRAIN_MAX * this.d);
-        for (let i = 0; i < SQ_TRAIN_MAX; i++) xs.set(x.subarray(perm[i]! * this.d, (perm[i]! + 1) * this.d), i * this.d);
+        for (let i0 = 0; i0 < SQ_TRAIN_MAX; i0 += rowPiece(d)) {
+          for (let i = i0, e = Math.min(SQ_TRAIN_MAX, i0 + rowPiece(d)); i < e; i++) xs.set(x.subarray(perm[i]! * d, (perm[i]! + 1) * d), i * d);
+          await breathe();
+        }
       }
-      codec = Sq8Codec.train(this.byResidual ? await this.residuals(xs, centroids) : xs, this.d, this.rangeStat);
+      codec = await Sq8Codec.trainInPieces(this.byResidual ? await this.residuals(xs, centroids, breathe) : xs, d, this.rangeStat, breathe);
     }
     this.setTrained(centroids, codec);
   }
 
   /** Each row of xs minus its nearest centroid. */
-  private async residuals(xs: Float32Array, centroids: Float32Array): Promise<Float32Array> {
-    const m = xs.length / this.d;
+  private async residuals(xs: Float32Array, centroids: Float32Array, breathe: () => Promise<void>): Promise<Float32Array> {
+    const d = this.d;
+    const m = xs.length / d;
     const assign = new Int32Array(m);
-    const assigner = await NativeAssigner.create(xs, this.d, this.nlist, this.threads);
+    const assigner = await NativeAssigner.create(xs, d, this.nlist, this.threads, breathe);
     try {
-      await assigner.assign(centroids, this.coarseMetric, assign);
+      await assigner.assign(centroids, this.coarseMetric, assign, undefined, breathe);
     } finally {
       await assigner.dispose();
     }
     const res = new Float32Array(xs.length);
-    for (let i = 0; i < m; i++) {
-      const c = assign[i]! * this.d;
-      for (let j = 0; j < this.d; j++) res[i * this.d + j] = xs[i * this.d + j]! - centroids[c + j]!;
+    for (let i0 = 0; i0 < m; i0 += rowPiece(d)) {
+      for (let i = i0, e = Math.min(m, i0 + rowPiece(d)); i < e; i++) {
+        const c = assign[i]! * d;
+        for (let j = 0; j < d; j++) res[i * d + j] = xs[i * d + j]! - centroids[c + j]!;
+      }
+      await breathe();
     }
     return res;
   }

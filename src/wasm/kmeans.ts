@@ -9,7 +9,7 @@
 import { TesseraError } from '../core/errors.js';
 import type { Metric, ProgressCallback } from '../core/types.js';
 import { WasmArena } from './sq-index.js';
-import { type NativeCall, QUERY_GROUP, breather } from './worker-pool.js';
+import { type NativeCall, QUERY_GROUP, breather, rowPiece } from './worker-pool.js';
 
 export interface KmeansOptions {
   /** Lloyd iterations (FAISS ClusteringParameters.niter; IndexIVF sets 10). */
@@ -32,27 +32,6 @@ export interface KmeansOptions {
 
 /** Multiply-adds each thread does in one piece of an assignment pass (tens of milliseconds). */
 const ASSIGN_PIECE = 64 << 20;
-
-/** Values a pass over rows on the calling thread (copies, sums, checks) handles between two breathe() calls: a few ms. */
-const ROW_PIECE_VALUES = 1 << 20;
-
-/**
- * Rows of width d in one piece of such a pass. At 1M x 768 training rows a whole pass held the event
- * loop (Ctrl-C's handler, a progress bar) for seconds: the centroid sums about 1 s an iteration, the
- * copy into the module 3 s.
- */
-export function rowPiece(d: number): number {
-  return Math.max(1, Math.floor(ROW_PIECE_VALUES / d));
-}
-
-/** Calls fn on the n x d rows of x a piece at a time (its first row's number with it), breathe() after each. */
-export async function forRowPieces(x: Float32Array, d: number, breathe: () => Promise<void>, fn: (piece: Float32Array, firstRow: number) => void): Promise<void> {
-  const piece = rowPiece(d) * d;
-  for (let o = 0; o < x.length; o += piece) {
-    fn(x.subarray(o, o + piece), o / d);
-    await breathe();
-  }
-}
 
 /**
  * arena.parallel(n, make, QUERY_GROUP) for an assignment of n rows to centroids, `rowWork`

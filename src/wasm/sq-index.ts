@@ -14,7 +14,7 @@ import { writeToTarget } from '../platform.js';
 import { ByteReader, sourceLabel } from '../io/byte-reader.js';
 import { DEFAULT_RANGESTAT, encodeSqFileHeader, RANGESTAT_NAMES, readSqLayout, RS_MINMAX, SQ_FOURCC, type SqLayout, type SqRangeStat } from '../io/faiss/sq.js';
 import { checkMemoryLimit, compiledModule, growWithSlack, SpanAllocator, type WasmHeap } from './module.js';
-import { QUERY_GROUP, abortableBatch, acquirePool, checkAbort, groupedBatch, type DedicatedOptions, type NativeCall, threadPlan, type WorkerPool } from './worker-pool.js';
+import { QUERY_GROUP, abortableBatch, acquirePool, checkAbort, groupedBatch, type DedicatedOptions, type NativeCall, rowPiece, threadPlan, type WorkerPool } from './worker-pool.js';
 
 /** Bytes one WebAssembly memory (wasm32) can hold: 65536 pages of 64 KiB. */
 export const WASM_MEMORY_LIMIT = 65536 * 65536;
@@ -298,6 +298,28 @@ export class Sq8Codec {
    * versions of them read the first training vector as zeros, a quirk tessera will not copy.
    */
   static train(x: Float32Array, d: number, range: SqRangeStat = DEFAULT_RANGESTAT): Sq8Codec {
+    const trained = Sq8Codec.minMaxStart(x, d, range);
+    Sq8Codec.widenMinMax(x, d, trained, 1, x.length / d);
+    return Sq8Codec.fromMinMax(trained, d, range);
+  }
+
+  /**
+   * train, a few thousand rows at a time with breathe() between (breather): the pass over IVF-SQ8's
+   * 100k training residuals at d = 768 held the event loop for about a second on a loaded machine.
+   */
+  static async trainInPieces(x: Float32Array, d: number, range: SqRangeStat, breathe: () => Promise<void>): Promise<Sq8Codec> {
+    const trained = Sq8Codec.minMaxStart(x, d, range);
+    const n = x.length / d;
+    const piece = rowPiece(d);
+    for (let i0 = 1; i0 < n; i0 += piece) {
+      Sq8Codec.widenMinMax(x, d, trained, i0, Math.min(n, i0 + piece));
+      await breathe();
+    }
+    return Sq8Codec.fromMinMax(trained, d, range);
+  }
+
+  /** vmin and vmax (2 x d) set to x's first row, once the statistic is known to be one tessera trains. */
+  private static minMaxStart(x: Float32Array, d: number, range: SqRangeStat): Float32Array {
     if (range.rangestat !== RS_MINMAX) {
       const name = RANGESTAT_NAMES[range.rangestat] ?? `rangestat ${range.rangestat}`;
       throw new TesseraError(
@@ -306,20 +328,30 @@ export class Sq8Codec {
           'or set sq.rangestat = faiss.ScalarQuantizer.RS_minmax before writing it untrained',
       );
     }
-    const arg = Math.fround(range.rangestatArg);
-    const n = x.length / d;
     const trained = new Float32Array(2 * d);
+    trained.set(x.subarray(0, d));
+    trained.set(x.subarray(0, d), d);
+    return trained;
+  }
+
+  /** Widens vmin / vmax (minMaxStart's 2 x d) to rows [from, to) of x. */
+  private static widenMinMax(x: Float32Array, d: number, trained: Float32Array, from: number, to: number): void {
     const vmin = trained.subarray(0, d);
     const vmax = trained.subarray(d);
-    vmin.set(x.subarray(0, d));
-    vmax.set(x.subarray(0, d));
-    for (let i = 1; i < n; i++) {
+    for (let i = from; i < to; i++) {
       for (let j = 0, o = i * d; j < d; j++, o++) {
         const v = x[o]!;
         if (v < vmin[j]!) vmin[j] = v;
         if (v > vmax[j]!) vmax[j] = v;
       }
     }
+  }
+
+  /** The codec of the min-max ranges in `trained`, widened by rangestat_arg (FAISS train_NonUniform). */
+  private static fromMinMax(trained: Float32Array, d: number, range: SqRangeStat): Sq8Codec {
+    const arg = Math.fround(range.rangestatArg);
+    const vmin = trained.subarray(0, d);
+    const vmax = trained.subarray(d);
     for (let j = 0; j < d; j++) {
       let lo = vmin[j]!;
       let hi = vmax[j]!;

@@ -221,6 +221,27 @@ export function breather(): () => Promise<void> {
   };
 }
 
+/** Values a pass over rows on the calling thread (copies, sums, checks: k-means, IVF training and adds) handles between two breathe() calls: a few ms. */
+const ROW_PIECE_VALUES = 1 << 20;
+
+/**
+ * Rows of width d in one piece of such a pass. At 1M x 768 training rows a whole pass held the event
+ * loop (Ctrl-C's handler, a progress bar) for seconds: the centroid sums about 1 s an iteration, the
+ * copy into the module 3 s.
+ */
+export function rowPiece(d: number): number {
+  return Math.max(1, Math.floor(ROW_PIECE_VALUES / d));
+}
+
+/** Calls fn on the n x d rows of x a piece at a time (its first row's number with it), breathe() after each. */
+export async function forRowPieces(x: Float32Array, d: number, breathe: () => Promise<void>, fn: (piece: Float32Array, firstRow: number) => void): Promise<void> {
+  const piece = rowPiece(d) * d;
+  for (let o = 0; o < x.length; o += piece) {
+    fn(x.subarray(o, o + piece), o / d);
+    await breathe();
+  }
+}
+
 /** True when dedicated worker pools can run here: shared memory and workers. */
 export function dedicatedWorkersAvailable(): boolean {
   return sharedMemoryAvailable() && workersSupported();
