@@ -121,6 +121,8 @@ const TARGET_WORKGROUPS: Record<StoragePrecision, number> = { f32: 512, f16: 102
 const MAX_BLOCK_QUERIES = 128;
 /** Lists merged per merge_lists workgroup (flat-shard kernelTuning.mergeFanIn). */
 const MERGE_FAN_IN = 32;
+/** Pairs a query merge_one takes in one workgroup (src/gpu/merge-one.ts mergeOneFan's `pairs`). */
+const MERGE_ONE_PAIRS = 4096;
 /** Most readback buffers a shard holds at once (flat-shard's ring takes min(this, searchTuning.readbackSlots)). */
 export const MAX_READBACK_SLOTS = 2;
 
@@ -133,6 +135,10 @@ export const MAX_READBACK_SLOTS = 2;
  * cycle through two MAP_READ buffers: searchTuning.readbackSlots), the queries (nq rows padded to the
  * storage word), the dispatch uniforms, and for int8 the tensor scorer's buffers (int8ScorerExtraBytes).
  * No nq x N score matrix: O(nq x tiles x k).
+ * `kernels`: 'any' bounds every scorer a batch may take, the tensor-core hook's too (its targets of
+ * up to 1584 workgroups); 'builtin' only flat_gemv / flat_gemv_multi / flat_fused for f32 and f16,
+ * whose batches of 17+ queries aim for 132 workgroups (BUILTIN_TARGETS): a quarter of the lists at
+ * 4096 queries, what a plan without the tensor path counts (layout). int8 always counts 'any'.
  */
 export function tempBytes(
   d: number,
@@ -142,21 +148,79 @@ export function tempBytes(
   maxBinding: number,
   tiles: number | readonly number[] = 1,
   precision: StoragePrecision = 'f32',
+  kernels: 'any' | 'builtin' = 'any',
 ): number {
   const nqb = Math.max(1, maxBatch);
   const list = nqb * k * 8;
   const budget = Math.min(scratchBytes, maxBinding);
-  // Segments of a tile: at most TARGET_WORKGROUPS, and at most one per row (the narrowest kernel
-  // scores one row a workgroup). `tiles`: a count of full tiles, or the rows of each.
+  // `tiles`: a count of full tiles, or the rows of each.
   const rowsPerTile = typeof tiles === 'number' ? Array<number>(Math.max(1, tiles)).fill(Infinity) : tiles.length ? tiles : [Infinity];
-  const perTile = segmentsPerTile(precision, nqb);
-  const segments = rowsPerTile.reduce((s, r) => s + Math.max(1, Math.min(perTile, r)), 0);
-  const a = Math.max(list, Math.min(budget, list * segments));
-  const b = Math.ceil(a / MERGE_FAN_IN) + list;
+  // Query lists (queries x segments) of all tiles together, for the largest batch of any size up to nqb.
+  const lists = rowsPerTile.reduce((s, r) => s + tileLists(precision, nqb, r, kernels), 0);
+  const a = Math.max(list, Math.min(budget, lists * k * 8));
+  const b = firstLevelBytes(a, list, k);
   // Queries go up as f32, zero-padded to the storage word's dimensions (flat-shard q4).
   const queries = (nqb * rowBytes(d, precision) * DIMS_PER_WORD[precision]) / 4;
   const uniforms = (rowsPerTile.length * 6 + 4) * 256;
   return a + b + (1 + MAX_READBACK_SLOTS) * list + queries + uniforms + (precision === 'int8' ? int8ScorerExtraBytes(d, k, nqb) : 0);
+}
+
+/**
+ * Region B, the first merge level, for candidate lists of at most `a` bytes and batches of lists of
+ * at most `list` bytes (one k-pair list a query): a batch of s bytes a list with n lists a query
+ * holds s x n <= a in A and s x first(n) in B, s <= min(list, a / n). merge_lists levels take
+ * MERGE_FAN_IN lists a workgroup (first(n) <= n / 32 + 1: a / 32 + list); merge_one (kernelTuning.mergeOne,
+ * every batch by default) takes all n while they hold <= 4096 pairs, else pow2Ceil(ceil(sqrt(n)))
+ * (src/gpu/merge-one.ts mergeOneFan): up to about sqrt(n) lists, more than n / 32 below 1024
+ * lists, so those n are counted one by one (a / 32 + list covered only the former).
+ */
+function firstLevelBytes(a: number, list: number, k: number): number {
+  let most = Math.ceil(a / MERGE_FAN_IN) + list;
+  const per = k * 8;
+  // From 1024 lists sqrt(n) <= n / 32; n past what a holds of one query's lists is never reached.
+  for (let n = 2; n < 1024 && n * per <= a; n++) {
+    if (n * k <= MERGE_ONE_PAIRS) continue;
+    const fan = 2 ** Math.ceil(Math.log2(Math.ceil(Math.sqrt(n))));
+    const s = Math.floor(Math.min(list, a / n) / per) * per;
+    // What A and B hold together beyond `a`, the figure A is counted at.
+    most = Math.max(most, s * (n + Math.ceil(n / fan)) - a);
+  }
+  return most;
+}
+
+/**
+ * Workgroups a tile's dispatch of the built-in f32 / f16 kernels aims for, by batch size: [most
+ * queries, workgroups]. Up to 16 queries flat_gemv / flat_gemv_multi / flat_fused aim for at most
+ * kernelTuning.targetWorkgroups (512; flat_gemv_multi mtarget 264; f16's one-query flat_gemv
+ * gemvTargetF16 528, counted at 1024, the knob's largest measured value); from 17 queries flat_fused
+ * takes gemmTargetM (17-47) and gemmTarget (48+; gemmTargetL 0 keeps it; f16 too with f16Cls 1):
+ * 132, one workgroup an SM on the H200. test/gpu/planner-small.test.ts holds these against
+ * kernelTuning's defaults.
+ */
+export const BUILTIN_TARGETS: Readonly<Record<'f32' | 'f16', readonly (readonly [number, number])[]>> = {
+  f32: [[16, 512], [Infinity, 132]],
+  f16: [[1, 1024], [16, 512], [Infinity, 132]],
+};
+
+/**
+ * Most query lists (queries x segments) one tile of `rows` rows holds for a batch of up to nq
+ * queries. A dispatch of q queries in blocks of BQ (<= MAX_BLOCK_QUERIES) makes at most
+ * max(1, floor(target / ceil(q / BQ))) segments (flat-shard segmentPlan) and at most one a row:
+ * q x segments <= min(q x rows, q x target, max(q, BQ x target)), non-decreasing in q, so each
+ * batch class counts at its largest batch up to nq. 'any' keeps the one target a precision's
+ * scorers all stay under (TARGET_WORKGROUPS), at nq.
+ */
+function tileLists(precision: StoragePrecision, nq: number, rows: number, kernels: 'any' | 'builtin'): number {
+  if (kernels === 'any' || precision === 'int8') return nq * Math.max(1, Math.min(segmentsPerTile(precision, nq), rows));
+  let most = 0;
+  let from = 1;
+  for (const [upTo, target] of BUILTIN_TARGETS[precision]) {
+    if (from > nq) break;
+    const q = Math.min(nq, upTo);
+    most = Math.max(most, Math.min(q * rows, q * target, Math.max(q, MAX_BLOCK_QUERIES * target)));
+    from = upTo + 1;
+  }
+  return most;
 }
 
 /**
@@ -220,7 +284,8 @@ function layout(input: FlatPlanInput, precision: StoragePrecision): FlatPlan {
     const perTile = Math.max(1, Math.floor(Math.min(a.maxBinding, a.maxBuffer, a.maxTileBytes ?? Infinity) / rb));
     const tiles: number[] = [];
     for (let r = rows; r > 0; r -= perTile) tiles.push(Math.min(perTile, r));
-    const t = tempBytes(input.d, precision === 'int8' ? Math.min(4 * input.k, 1024) : input.k, input.maxBatch, input.scratchBytes, a.maxBinding, tiles, precision);
+    // The built-in kernels' bound; a shard whose batches may take the tensor path counts 'any' below.
+    const t = tempBytes(input.d, precision === 'int8' ? Math.min(4 * input.k, 1024) : input.k, input.maxBatch, input.scratchBytes, a.maxBinding, tiles, precision, 'builtin');
     return { label: a.label, rows, tiles, baseBytes: rows * rb, tempBytes: t, memoryBytes: a.memoryBytes, digitBytes: 0, digitTiles: 0 };
   });
   // Digit planes, f32 2 bytes a stored dimension, f16 1 (the shard's planes: FlatShard.digitRowBytes),
