@@ -94,6 +94,13 @@ export interface ShardPlan {
   digitBytes: number;
   /** How many of the first tiles have digit planes (all of them, none, or for f32 the ones that fit). */
   digitTiles: number;
+  /**
+   * Of tempBytes, the candidate buffer's share (regions A and B, the running list, the scorers'
+   * scratch inside it) and one readback's (of MAX_READBACK_SLOTS): the most a search of any k and
+   * batch may make them (FlatShard.candCap / readCap), so that the shard never holds more than tempBytes.
+   */
+  candBytes: number;
+  readBytes: number;
 }
 
 export interface FlatPlan {
@@ -150,6 +157,26 @@ export function tempBytes(
   precision: StoragePrecision = 'f32',
   kernels: 'any' | 'builtin' = 'any',
 ): number {
+  const t = tempTerms(d, k, maxBatch, scratchBytes, maxBinding, tiles, precision, kernels);
+  return t.cand + MAX_READBACK_SLOTS * t.read + t.rest;
+}
+
+/**
+ * tempBytes by buffer: `cand` the candidate buffer (regions A and B, the running list), `read` one
+ * readback (of MAX_READBACK_SLOTS), `rest` the queries, uniforms and int8's scorer buffers. A shard
+ * keeps each buffer at the largest size a search asked for, so a search holds at most the plan
+ * when each buffer stays within its own term (FlatShard.candCap / readCap), whatever k.
+ */
+function tempTerms(
+  d: number,
+  k: number,
+  maxBatch: number,
+  scratchBytes: number,
+  maxBinding: number,
+  tiles: number | readonly number[],
+  precision: StoragePrecision,
+  kernels: 'any' | 'builtin',
+): { cand: number; read: number; rest: number } {
   const nqb = Math.max(1, maxBatch);
   const list = nqb * k * 8;
   const budget = Math.min(scratchBytes, maxBinding);
@@ -162,7 +189,7 @@ export function tempBytes(
   // Queries go up as f32, zero-padded to the storage word's dimensions (flat-shard q4).
   const queries = (nqb * rowBytes(d, precision) * DIMS_PER_WORD[precision]) / 4;
   const uniforms = (rowsPerTile.length * 6 + 4) * 256;
-  return a + b + (1 + MAX_READBACK_SLOTS) * list + queries + uniforms + (precision === 'int8' ? int8ScorerExtraBytes(d, k, nqb) : 0);
+  return { cand: a + b + list, read: list, rest: queries + uniforms + (precision === 'int8' ? int8ScorerExtraBytes(d, k, nqb) : 0) };
 }
 
 /**
@@ -242,7 +269,18 @@ function segmentsPerTile(precision: StoragePrecision, nq: number): number {
  */
 export function int8ScorerExtraBytes(d: number, k: number, nq: number): number {
   const nqPad = Math.ceil(nq / MAX_BLOCK_QUERIES) * MAX_BLOCK_QUERIES;
-  return nqPad * (Math.ceil(d / 32) * 32 + 16) + nqPad * k * 4;
+  return nqPad * (Math.ceil(d / 32) * 32 + 16) + sharedBoundBytes(k, nq);
+}
+
+/** The scorers' shared bounds at the end of region A (int8ScorerExtraBytes): in the candidate buffer. */
+function sharedBoundBytes(k: number, nq: number): number {
+  return Math.ceil(nq / MAX_BLOCK_QUERIES) * MAX_BLOCK_QUERIES * k * 4;
+}
+
+/** tensorExtraBytes' region X: f32 tiles without planes keep their own lists in the candidate buffer. */
+function exactListBytes(k: number, maxBatch: number, listK: number, maxTileRows: number): number {
+  const nqb = Math.max(1, maxBatch);
+  return nqb * Math.max(1, Math.min(segmentsPerTile('f32', nqb), maxTileRows)) * Math.min(k, listK) * 8 + 256;
 }
 
 /**
@@ -262,7 +300,7 @@ export function tensorExtraBytes(d: number, k: number, maxBatch: number, listK: 
   const prep = int8ScorerExtraBytes(d, listK, nqb) + nqPad * dPad;
   // The rows' ranges and their read-back (2 dPad floats each) beside the last code steps (3 dPad).
   const steps = 7 * dPad * 4;
-  const exactLists = partial ? nqb * Math.max(1, Math.min(segmentsPerTile('f32', nqb), maxTileRows)) * Math.min(k, listK) * 8 + 256 : 0;
+  const exactLists = partial ? exactListBytes(k, maxBatch, listK, maxTileRows) : 0;
   return prep + steps + exactLists;
 }
 
@@ -285,8 +323,10 @@ function layout(input: FlatPlanInput, precision: StoragePrecision): FlatPlan {
     const tiles: number[] = [];
     for (let r = rows; r > 0; r -= perTile) tiles.push(Math.min(perTile, r));
     // The built-in kernels' bound; a shard whose batches may take the tensor path counts 'any' below.
-    const t = tempBytes(input.d, precision === 'int8' ? Math.min(4 * input.k, 1024) : input.k, input.maxBatch, input.scratchBytes, a.maxBinding, tiles, precision, 'builtin');
-    return { label: a.label, rows, tiles, baseBytes: rows * rb, tempBytes: t, memoryBytes: a.memoryBytes, digitBytes: 0, digitTiles: 0 };
+    const k = precision === 'int8' ? Math.min(4 * input.k, 1024) : input.k;
+    const t = tempTerms(input.d, k, input.maxBatch, input.scratchBytes, a.maxBinding, tiles, precision, 'builtin');
+    const candBytes = t.cand + (precision === 'int8' ? sharedBoundBytes(k, input.maxBatch) : 0);
+    return { label: a.label, rows, tiles, baseBytes: rows * rb, tempBytes: t.cand + MAX_READBACK_SLOTS * t.read + t.rest, memoryBytes: a.memoryBytes, digitBytes: 0, digitTiles: 0, candBytes, readBytes: t.read };
   });
   // Digit planes, f32 2 bytes a stored dimension, f16 1 (the shard's planes: FlatShard.digitRowBytes),
   // for rows the tensor kernel takes: each shard's first tiles whose planes fit beside its rows and
@@ -301,11 +341,14 @@ function layout(input: FlatPlanInput, precision: StoragePrecision): FlatPlan {
   const tensorAnyway = precision === 'f16' && !!input.f16TensorCores;
   if (planesAsked || tensorAnyway) {
     const listK = input.tensorListK ?? 64;
-    const plain = shards.map((s) => s.tempBytes);
+    const plain = shards.map((s) => ({ ...s }));
     for (const [i, s] of shards.entries()) {
       // The kernels' bytes with lists of max(k, listK) (tempBytes grows with k: they cover k too).
-      const lists = tempBytes(input.d, Math.max(input.k, listK), input.maxBatch, input.scratchBytes, adapters[i]!.maxBinding, s.tiles, precision);
-      s.tempBytes = lists + tensorExtraBytes(input.d, input.k, input.maxBatch, listK, Math.max(...s.tiles, 1), precision === 'f32');
+      const t = tempTerms(input.d, Math.max(input.k, listK), input.maxBatch, input.scratchBytes, adapters[i]!.maxBinding, s.tiles, precision, 'any');
+      const maxTile = Math.max(...s.tiles, 1);
+      s.tempBytes = t.cand + MAX_READBACK_SLOTS * t.read + t.rest + tensorExtraBytes(input.d, input.k, input.maxBatch, listK, maxTile, precision === 'f32');
+      s.candBytes = t.cand + sharedBoundBytes(listK, input.maxBatch) + (precision === 'f32' ? exactListBytes(input.k, input.maxBatch, listK, maxTile) : 0);
+      s.readBytes = t.read;
       if (!planesAsked) continue;
       const room = s.memoryBytes === undefined ? Infinity : s.memoryBytes - s.baseBytes - s.tempBytes;
       for (const rows of s.tiles) {
@@ -316,7 +359,7 @@ function layout(input: FlatPlanInput, precision: StoragePrecision): FlatPlan {
     }
     const every = shards.every((s) => s.digitTiles === s.tiles.length);
     if (precision === 'f16' && !every) for (const s of shards) s.digitBytes = s.digitTiles = 0;
-    if (!tensorAnyway) for (const [i, s] of shards.entries()) if (s.digitTiles === 0) s.tempBytes = plain[i]!;
+    if (!tensorAnyway) for (const [i, s] of shards.entries()) if (s.digitTiles === 0) Object.assign(s, { tempBytes: plain[i]!.tempBytes, candBytes: plain[i]!.candBytes, readBytes: plain[i]!.readBytes });
   }
   const digits = shards.some((s) => s.digitTiles > 0);
   return {

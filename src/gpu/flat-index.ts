@@ -138,6 +138,11 @@ export class GpuFlatIndex implements Index {
     this.lastPlan = plan;
     // f32 shards take the tensor path only for the tiles whose digit planes the plan holds.
     this.shards.forEach((shard, i) => (shard.digitTilesPlanned = plan?.shards[i]?.digitTiles ?? 0));
+    // Searches of any k keep each temporary buffer within the plan's share (FlatShard.candCap).
+    this.shards.forEach((shard, i) => {
+      shard.candCap = plan?.shards[i]?.candBytes;
+      shard.readCap = plan?.shards[i]?.readBytes;
+    });
   }
 
   private lastPlan: FlatPlan | undefined;

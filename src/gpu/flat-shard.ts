@@ -704,6 +704,16 @@ export class FlatShard {
 
   private plannedDigitTiles = Infinity;
 
+  /**
+   * The plan's bytes for the candidate buffer and for one readback (planner ShardPlan candBytes /
+   * readBytes; unset: no bound). The plan counts k up to 100 in batches of MAX_BATCH; a search of
+   * larger k keeps within them by fewer candidate lists a query and, where even one list a query
+   * does not fit, by batches of fewer queries (search, listBudget). Each buffer stays within its
+   * own share because buffers keep the largest size any search asked for.
+   */
+  candCap: number | undefined;
+  readCap: number | undefined;
+
   /** Whether rows lie in tiles past the planned digit planes (the f32 kernels score those). */
   private get unplannedRows(): boolean {
     return this.tiles.some((t, i) => t.rows > 0 && i >= this.digitTilesPlanned);
@@ -1484,13 +1494,13 @@ export class FlatShard {
    * Segments (workgroups along rows) of a tile of `rows` rows for a batch: about targetWorkgroups
    * workgroups a dispatch, at most `scratchBytes` of candidate lists (at least one list per query).
    */
-  segmentPlan(rows: number, nq: number, k: number, BR: number, BQ: number, target = kernelTuning.targetWorkgroups): { segLen: number; nseg: number } {
+  segmentPlan(rows: number, nq: number, k: number, BR: number, BQ: number, target = kernelTuning.targetWorkgroups, lists = this.scratchBytes): { segLen: number; nseg: number } {
     const qBlocks = Math.ceil(nq / BQ);
     const blocks = Math.ceil(rows / BR);
     // Rounded down: the dispatch stays within the target (a second wave of a few workgroups costs
     // a whole wave's time: 272 workgroups ran 1.36x slower than 528 at nq = 1024, H200 run 4).
     const byTarget = Math.max(1, Math.floor(target / qBlocks));
-    const byBytes = Math.floor(this.scratchBytes / (nq * k * 8));
+    const byBytes = Math.floor(lists / (nq * k * 8));
     const want = Math.max(1, Math.min(byTarget, byBytes, blocks, 65535));
     const segLen = Math.ceil(blocks / want) * BR;
     return { segLen, nseg: Math.ceil(rows / segLen) };
@@ -1502,14 +1512,14 @@ export class FlatShard {
    * else region A holds the largest tile's lists and each tile is merged into the running list.
    * B holds the first merge level, then the running list (nq x k) follows.
    */
-  private candPlan(nqb: number, k: number, scorerOf: (tile: Tile) => { BR: number; BQ: number; target?: number }, scratch = 0, floors = false): { a: number; b: number; total: number; shared: boolean; segs: number[] } {
+  private candPlan(nqb: number, k: number, scorerOf: (tile: Tile) => { BR: number; BQ: number; target?: number }, scratch = 0, floors = false, lists = this.scratchBytes): { a: number; b: number; total: number; shared: boolean; segs: number[] } {
     const segs = this.tiles.map((t) => {
       if (t.rows === 0) return 0;
       const { BR, BQ, target } = scorerOf(t);
-      return this.segmentPlan(t.rows, nqb, k, BR, BQ, target).nseg;
+      return this.segmentPlan(t.rows, nqb, k, BR, BQ, target, lists).nseg;
     });
     const all = segs.reduce((x, y) => x + y, 0);
-    const shared = nqb * all * k * 8 <= this.scratchBytes;
+    const shared = nqb * all * k * 8 <= lists;
     const nseg = shared ? Math.max(1, all) : Math.max(1, ...segs);
     // A scorer's scratch (ChunkScorer.shape) follows the lists, inside its out binding.
     const a = nqb * nseg * k + scratch;
@@ -1540,7 +1550,7 @@ export class FlatShard {
     if (k > this.kLimit) {
       throw new TesseraError('INVALID_ARGUMENT', `k=${k} exceeds what ${this.ctx.label} selects on the GPU (${this.kLimit}): ask for fewer neighbours`);
     }
-    const maxB = Math.min(nq, MAX_BATCH);
+    const maxB = this.batchLimit(Math.min(nq, MAX_BATCH), k, certifyK);
     // One batch: its own arrays are the result (no copy into the padded ones).
     if (nq === maxB) return this.searchBatch(queries.subarray(0, nq * this.q4 * 4), nq, k, onSubmitted, certifyK);
     const keys = new Float32Array(nq * k);
@@ -1552,6 +1562,55 @@ export class FlatShard {
       ids.set(part.ids, q0 * k);
     }
     return { nq, k, keys, ids };
+  }
+
+  /**
+   * The most queries (up to `most`) a batch of k may take within the plan's candidate and readback
+   * bytes (candCap, readCap) at its fewest candidate lists (one a query a tile); `most` itself for
+   * every k the plan counts, so only searches of larger k go in more batches. Results are the same:
+   * each query's lists are its own.
+   */
+  private batchLimit(most: number, k: number, certifyK: number): number {
+    let nqb = most;
+    while (nqb > 1) {
+      const scorer = this.scorerFor(nqb, k);
+      const floors = !!scorer.approximate && this.layout.precision === 'f32';
+      const read = nqb * (k + (floors ? 1 : 0)) * 8;
+      if (this.readCap !== undefined && read > this.readCap) {
+        nqb = Math.max(1, Math.min(nqb - 1, Math.floor(this.readCap / ((k + 1) * 8))));
+        continue;
+      }
+      if (this.candCap === undefined || this.candLayout(nqb, k, scorer, certifyK, floors, 0).total * 8 <= this.candCap) break;
+      nqb = Math.ceil(nqb / 2);
+    }
+    return nqb;
+  }
+
+  /**
+   * The candidate buffer of a batch (in pairs): candPlan's regions for a budget of `lists` bytes of
+   * candidate lists, and for f32 tiles without digit planes beside tiles with them, their own lists
+   * of exactK after everything (region X at xAt, 256-byte aligned: a binding's offset).
+   */
+  private candLayout(nqb: number, k: number, scorer: ScorerChoice, certifyK: number, floors: boolean, lists: number) {
+    const exactK = Math.min(certifyK, k);
+    const rest = scorer.digits && this.tiles.some((t) => t.rows > 0 && !t.digits) ? this.scorerFor(nqb, exactK, true) : undefined;
+    const scorerOf = (tile: Tile): ScorerChoice => (rest && !tile.digits ? rest : scorer);
+    const plan = this.candPlan(nqb, k, scorerOf, scorer.scratch, floors, lists);
+    const widest = rest ? Math.max(0, ...this.tiles.map((t, i) => (t.rows > 0 && !t.digits ? plan.segs[i]! : 0))) : 0;
+    const xAt = rest ? Math.ceil(plan.total / 32) * 32 : 0;
+    const total = rest ? xAt + Math.max(1, nqb * widest * exactK) : plan.total;
+    return { plan, rest, scorerOf, exactK, xAt, total };
+  }
+
+  /**
+   * The budget of candidate-list bytes for a batch (segmentPlan): scratchBytes, or where that makes
+   * the candidate buffer pass candCap (k above what the plan counts), the largest half of it that
+   * does not, down to one list a query a tile (batchLimit sized the batch for that).
+   */
+  private listBudget(layout: (lists: number) => { total: number }, nqb: number, k: number): number {
+    let lists = this.scratchBytes;
+    while (this.candCap !== undefined && lists > 0 && layout(lists).total * 8 > this.candCap) lists = lists >= 2 * nqb * k * 8 ? Math.floor(lists / 2) : 0;
+    return lists;
   }
 
   /**
@@ -1577,17 +1636,11 @@ export class FlatShard {
     // k), their lists widened to k' empty slots (list_widen.wgsl), merged with the others' and
     // re-ranked alike (a no-op for them). The certificate still holds: a row of the tensor tiles
     // outside the final list scores at most its floor.
-    const main = scorer;
-    const exactK = Math.min(certifyK, k);
-    const rest = main.digits && this.tiles.some((t) => t.rows > 0 && !t.digits) ? this.scorerFor(nqb, exactK, true) : undefined;
+    const layout = (lists: number) => this.candLayout(nqb, k, scorer, certifyK, !!certify, lists);
+    const lists = this.listBudget(layout, nqb, k);
+    const { plan, rest, scorerOf, exactK, xAt, total } = layout(lists);
     if (rest && (rest.approximate || rest.scratch || rest.fold || rest.quant)) throw new Error(`tiles without digit planes need plain exact kernels, got ${rest.key}`);
-    const scorerOf = (tile: Tile): ScorerChoice => (rest && !tile.digits ? rest : main);
-    const plan = this.candPlan(nqb, k, scorerOf, scorer.scratch, !!certify);
     const { a: regionA, b: regionB, shared, segs } = plan;
-    // The exact tiles' own lists (exactK a list) after everything, 256-byte aligned (a binding's offset).
-    const widest = rest ? Math.max(0, ...this.tiles.map((t, i) => (t.rows > 0 && !t.digits ? segs[i]! : 0))) : 0;
-    const xAt = rest ? Math.ceil(plan.total / 32) * 32 : 0;
-    const total = rest ? xAt + Math.max(1, nqb * widest * exactK) : plan.total;
     const kp = Math.max(pow2Ceil(k), 2 * SELECT_WG);
     if (scorer.fold) queries = this.foldQueries(queries, nqb);
     if (scorer.quant) queries = quantizeInt8Queries(queries, nqb, this.rowWords, this.sqHost!, scorer.quant);
@@ -1602,7 +1655,7 @@ export class FlatShard {
     }
     try {
       this.ctx.check();
-      const result = this.submitBatch(queries, nqb, k, scorer, { regionA, regionB, total, shared, segs, kp, certify, scorerOf, exact: rest ? { k: exactK, at: xAt } : undefined }, release, onSubmitted, t0);
+      const result = this.submitBatch(queries, nqb, k, scorer, { regionA, regionB, total, shared, segs, kp, certify, scorerOf, lists, exact: rest ? { k: exactK, at: xAt } : undefined }, release, onSubmitted, t0);
       return certify ? await this.searchUncertified(queries, await result, certify.k) : await result;
     } finally {
       release(); // idempotent: submitBatch releases once its work is on the queue
@@ -1633,7 +1686,7 @@ export class FlatShard {
     nqb: number,
     k: number,
     scorer: ScorerChoice,
-    plan: { regionA: number; regionB: number; total: number; shared: boolean; segs: number[]; kp: number; certify?: { steps: CodeSteps; k: number }; scorerOf?: (tile: Tile) => ScorerChoice; exact?: { k: number; at: number } },
+    plan: { regionA: number; regionB: number; total: number; shared: boolean; segs: number[]; kp: number; certify?: { steps: CodeSteps; k: number }; scorerOf?: (tile: Tile) => ScorerChoice; lists?: number; exact?: { k: number; at: number } },
     release: () => void,
     onSubmitted?: () => void,
     t0 = 0,
@@ -1711,7 +1764,7 @@ export class FlatShard {
     this.tiles.forEach((tile, t) => {
       if (tile.rows === 0) return;
       const sc = scorerOf(tile);
-      const { segLen, nseg } = this.segmentPlan(tile.rows, nqb, k, sc.BR, sc.BQ, sc.target);
+      const { segLen, nseg } = this.segmentPlan(tile.rows, nqb, k, sc.BR, sc.BQ, sc.target, plan.lists);
       const buf = tile.buffer;
       const size = tile.capacity * this.rowBytes;
       scored.push({ tile, t, idBase, size });

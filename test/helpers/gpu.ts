@@ -33,6 +33,9 @@ export interface GpuSpy {
   oomAbove?: number;
   /** Buffers whose label matches fail the same way. */
   oomLabel?: RegExp;
+  /** Bytes of the buffers made and not yet destroyed, and the most they reached (tests may reset it). */
+  live?: number;
+  peak?: number;
 }
 
 /**
@@ -54,7 +57,17 @@ export function wrapGpu(gpu: GPU, spy: GpuSpy): GPU {
               if (scope) scope.injected ??= `injected: ${desc.size} bytes exceed the ${spy.oomAbove ?? 0} bytes left`;
               return target.createBuffer({ ...desc, size: 16 });
             }
-            return target.createBuffer(desc);
+            const buffer = target.createBuffer(desc);
+            spy.live = (spy.live ?? 0) + desc.size;
+            spy.peak = Math.max(spy.peak ?? 0, spy.live);
+            const destroy = buffer.destroy.bind(buffer);
+            let gone = false;
+            buffer.destroy = () => {
+              if (!gone) spy.live! -= desc.size;
+              gone = true;
+              destroy();
+            };
+            return buffer;
           };
         }
         if (prop === 'pushErrorScope') {

@@ -1,0 +1,102 @@
+/**
+ * Searches of k above the plan's 100 keep within the plan's temporary bytes (planner ShardPlan
+ * candBytes / readBytes, FlatShard.candCap / readCap): fewer candidate lists a query and, where one
+ * list a query does not fit, batches of fewer queries. Before, 4096 queries at k = 1000 held
+ * 158 MiB on the demo's 8000 x 100 index, planned at 27 MiB. Results are those of the unbounded
+ * search, bit for bit, and the float64 oracle's.
+ */
+import { describe, expect, it } from 'vitest';
+import '../../src/node.js';
+import { resolveGpu } from '../../src/gpu/device.js';
+import { GpuFlatIndex } from '../../src/gpu/flat-index.js';
+import { MAX_BATCH } from '../../src/gpu/flat-shard.js';
+import { clusteredVectors, randomVectors } from '../helpers/data.js';
+import { gpuForTests, wrapGpu, type GpuSpy } from '../helpers/gpu.js';
+import { bruteForce, distanceTolerance, expectMatchesOracle, expectSameResult } from '../helpers/oracle.js';
+
+const hasGpu = await gpuForTests('planner temp bytes at large k');
+
+const n = 8000;
+const d = 100;
+
+interface ShardView {
+  tempBytes: number;
+  candCap: number | undefined;
+  readCap: number | undefined;
+  batchLimit(most: number, k: number, certifyK: number): number;
+  scorerFor(nq: number, k: number): object;
+  candLayout(nqb: number, k: number, scorer: object, certifyK: number, floors: boolean, lists: number): { total: number };
+  scratchBytes: number;
+}
+const shardOf = (index: GpuFlatIndex): ShardView => (index as unknown as { shards: ShardView[] }).shards[0]!;
+
+describe.skipIf(!hasGpu)('planner: searches of large k within the plan', () => {
+  it('k 10 / 100 / 1000 in batches of 1, 64 and 4096: the most bytes held during search <= plan.tempBytes', async () => {
+    const spy: GpuSpy = { buffers: [] };
+    const gpu = wrapGpu((await resolveGpu())!, spy);
+    const index = await GpuFlatIndex.create(d, 'ip', { gpu, backend: 'gpu', precision: 'f32' } as never);
+    try {
+      await index.add(randomVectors(n, d, 1));
+      const planned = index.plan!.tempBytes;
+      const shard = shardOf(index);
+      // The rows (and anything else made before searching) are not temporary.
+      const base = spy.live!;
+      spy.peak = base;
+      // One index for every k: buffers grown by one k's searches stay for the next's.
+      for (const k of [10, 100, Math.min(1000, index.kLimit)]) {
+        for (const nq of [1, 64, MAX_BATCH, MAX_BATCH]) {
+          await index.search(randomVectors(nq, d, 2 + nq), k);
+          expect(spy.peak! - base, `most bytes held by searches up to ${nq} queries at k = ${k}`).toBeLessThanOrEqual(planned);
+          expect(shard.tempBytes, `temporary bytes held after ${nq} queries at k = ${k}`).toBeLessThanOrEqual(planned);
+        }
+      }
+      // Chunking only where needed: the plan's own batch and k go in one batch.
+      expect(shard.batchLimit(MAX_BATCH, 100, 100)).toBe(MAX_BATCH);
+      expect(shard.batchLimit(MAX_BATCH, 1000, 1000)).toBeLessThan(MAX_BATCH);
+    } finally {
+      await index.dispose();
+    }
+  }, 600_000);
+
+  it.each(['f32', 'f16', 'int8'] as const)("%s: the plan's own batch and k keep one batch and every list the scratch budget allows", async (precision) => {
+    const index = await GpuFlatIndex.create(d, 'ip', { backend: 'gpu', precision } as never);
+    try {
+      await index.add(randomVectors(n, d, 1));
+      const shard = shardOf(index);
+      // int8 selects k' = 400 candidates for k = 100 (the plan counts that k).
+      const k = index.gpuK(100);
+      expect(shard.batchLimit(MAX_BATCH, k, 100)).toBe(MAX_BATCH);
+      const scorer = shard.scorerFor(MAX_BATCH, k);
+      expect(shard.candLayout(MAX_BATCH, k, scorer, 100, false, shard.scratchBytes).total * 8).toBeLessThanOrEqual(shard.candCap!);
+    } finally {
+      await index.dispose();
+    }
+  });
+
+  it.each([
+    ['random', randomVectors(n, d, 7)],
+    ['clustered', clusteredVectors(n, d, 20, 8)],
+  ] as const)('%s data: 500 queries at large k give the unbounded search\'s results and the oracle\'s (output poisoned)', async (_, base) => {
+    const index = await GpuFlatIndex.create(d, 'l2', { backend: 'gpu', precision: 'f32', debugPoison: true } as never);
+    try {
+      await index.add(base);
+      const k = Math.min(1000, index.kLimit);
+      const nq = 500;
+      const queries = randomVectors(nq, d, 9);
+      const shard = shardOf(index);
+      // The batch goes in several (the readbacks of 500 x k pairs pass the plan's).
+      expect(shard.batchLimit(nq, k, k)).toBeLessThan(nq);
+      const bounded = await index.search(queries, k);
+      expect(shard.tempBytes).toBeLessThanOrEqual(index.plan!.tempBytes);
+      const caps = [shard.candCap, shard.readCap] as const;
+      shard.candCap = shard.readCap = undefined;
+      const unbounded = await index.search(queries, k);
+      [shard.candCap, shard.readCap] = caps;
+      expectSameResult(bounded, unbounded);
+      const want = bruteForce(base, queries, d, k, 'l2');
+      expectMatchesOracle(bounded, want, distanceTolerance(d, 8 * d), base, queries, d, 'l2');
+    } finally {
+      await index.dispose();
+    }
+  }, 600_000);
+});
