@@ -250,7 +250,7 @@ function probeGpu(gpu?: GPU): Promise<AdapterProbe> {
   const run = async (g?: GPU): Promise<AdapterProbe> => {
     try {
       const resolved = await resolveGpu(g);
-      // The adapter openGpuContext would open.
+      // The adapter acquireDevice opens (same powerPreference): the one 'auto' would run on.
       const adapter = resolved ? await resolved.requestAdapter({ powerPreference: 'high-performance' }) : null;
       if (!adapter) return { found: false };
       return isSoftwareAdapter(adapter) ? { found: true, software: adapterName(adapter) } : { found: true };

@@ -1492,7 +1492,8 @@ export class FlatShard {
 
   /**
    * Segments (workgroups along rows) of a tile of `rows` rows for a batch: about targetWorkgroups
-   * workgroups a dispatch, at most `scratchBytes` of candidate lists (at least one list per query).
+   * workgroups a dispatch, at most `lists` bytes of candidate lists (scratchBytes, or less where
+   * listBudget keeps a large k within the plan's candCap), at least one list per query.
    */
   segmentPlan(rows: number, nq: number, k: number, BR: number, BQ: number, target = kernelTuning.targetWorkgroups, lists = this.scratchBytes): { segLen: number; nseg: number } {
     const qBlocks = Math.ceil(nq / BQ);
