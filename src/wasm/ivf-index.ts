@@ -363,6 +363,8 @@ export class WasmIvfIndex implements Index {
     checkVectorShape(x, this.d, 'training vectors');
     const n = x.length / this.d;
     if (this.ntotal > 0) throw retrainError(this.description, this.ntotal);
+    // Before k-means (minutes at nlist 4096), not after it: the ranges come last.
+    if (this.storage === 'sq8') Sq8Codec.checkTrainable(this.rangeStat);
     if (n < this.nlist) {
       throw new TesseraError(
         'INVALID_ARGUMENT',

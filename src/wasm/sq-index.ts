@@ -318,8 +318,8 @@ export class Sq8Codec {
     return Sq8Codec.fromMinMax(trained, d, range);
   }
 
-  /** vmin and vmax (2 x d) set to x's first row, once the statistic is known to be one tessera trains. */
-  private static minMaxStart(x: Float32Array, d: number, range: SqRangeStat): Float32Array {
+  /** Throws UNSUPPORTED unless `range` is a statistic tessera trains (RS_minmax, any rangestat_arg). */
+  static checkTrainable(range: SqRangeStat): void {
     if (range.rangestat !== RS_MINMAX) {
       const name = RANGESTAT_NAMES[range.rangestat] ?? `rangestat ${range.rangestat}`;
       throw new TesseraError(
@@ -328,6 +328,11 @@ export class Sq8Codec {
           'or set sq.rangestat = faiss.ScalarQuantizer.RS_minmax before writing it untrained',
       );
     }
+  }
+
+  /** vmin and vmax (2 x d) set to x's first row, once the statistic is known to be one tessera trains. */
+  private static minMaxStart(x: Float32Array, d: number, range: SqRangeStat): Float32Array {
+    Sq8Codec.checkTrainable(range);
     const trained = new Float32Array(2 * d);
     trained.set(x.subarray(0, d));
     trained.set(x.subarray(0, d), d);

@@ -215,3 +215,18 @@ describe('IVF adds started together', () => {
     }
   });
 });
+
+describe('IVF-SQ8 train with a range statistic tessera does not train', () => {
+  it('is refused before k-means runs, not after it (a loaded untrained file with RS_meanstd)', async () => {
+    const phases: string[] = [];
+    const index = await WasmIvfIndex.create(d, 16, 'sq8', 'l2', { threads: 1, niter: 2, onProgress: (e) => phases.push(e.phase) });
+    try {
+      index.rangeStat = { rangestat: 1, rangestatArg: 2.5 };
+      await expect(index.train(base)).rejects.toMatchObject({ code: 'UNSUPPORTED', message: expect.stringMatching(/RS_meanstd/) });
+      expect(phases).not.toContain('k-means');
+      expect(index.isTrained).toBe(false);
+    } finally {
+      await index.dispose();
+    }
+  });
+});
