@@ -230,7 +230,7 @@ export async function acquireDevice(opts: AcquireOptions = {}): Promise<GpuConte
     });
   } catch (e) {
     // A driver that refuses (out of devices, a lost adapter) rejects with a bare OperationError.
-    const name = adapter.info?.description || adapter.info?.device || adapter.info?.vendor || 'the adapter';
+    const name = adapterName(adapter);
     throw new TesseraError('GPU_UNAVAILABLE', `${label} (${name}) refused to open a device: ${(e as Error).message}; open fewer devices (devicesPerGpu), close other programs using the GPU, or use backend "wasm"`, { cause: e });
   }
   return new GpuContext(device, label, gpu, adapter);

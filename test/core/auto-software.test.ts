@@ -14,7 +14,9 @@ import { clusteredVectors, randomVectors } from '../helpers/data.js';
 import { bruteForce } from '../helpers/oracle.js';
 
 const hasGpu = await gpuForTests("backend 'auto' on a software adapter");
-const software = hasGpu && (await defaultAdapterIsSoftware());
+// Read from the adapter itself, not through the code under test (gpu/device.ts softwareAdapterNote).
+const ownAdapter = hasGpu ? await (await resolveGpu())!.requestAdapter({ powerPreference: 'high-performance' }) : null;
+const software = (ownAdapter?.info as (GPUAdapterInfo & { isFallbackAdapter?: boolean }) | undefined)?.isFallbackAdapter === true;
 
 async function flatBytes(base: Float32Array, d: number): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
@@ -96,6 +98,11 @@ describe.skipIf(!hasGpu)("backend 'auto' and the runtime's own adapter", () => {
     } finally {
       await index.dispose();
     }
+  });
+
+  it('the software test reads the adapter as the library does (CI: lavapipe, a software renderer)', async () => {
+    expect(await defaultAdapterIsSoftware()).toBe(software);
+    if (process.env.REQUIRE_WEBGPU === '1' && /llvmpipe|lavapipe/i.test(ownAdapter?.info.description ?? '')) expect(software).toBe(true);
   });
 
   it("HNSW and IVF have no GPU backend: 'auto' says nothing about the adapter", async () => {
