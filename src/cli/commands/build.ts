@@ -67,7 +67,7 @@ export function register(program: Command): void {
     .option('--strict', 'stop at the first bad row (not JSON, no "contents" nor "text", or not UTF-8) instead of reporting it and indexing a zero vector (U+FFFD for bytes that are not UTF-8)')
     .option('--restart', 'ignore a checkpoint in --out and encode from the first row')
     .addOption(new Option('--encoder <provider>', 'runtime: auto (onnxruntime-node if installed, else WASM), wasm, webgpu, native').choices(['auto', 'wasm', 'webgpu', 'native']).default('auto'))
-    .option('--threads <n>', 'CPU threads (default: all cores)', intOption('--threads', 1, MAX_THREADS))
+    .option('--threads <n>', 'CPU threads (default: all cores, at most 256)', intOption('--threads', 1, MAX_THREADS))
     .option('--max-length <n>', "tokens a passage, [CLS]/[SEP] included (default: 256 for e5, else the model's limit)", intOption('--max-length', 2))
     .addOption(poolingOption('passages'))
     .option('--normalize', 'L2-normalise the passage vectors (default: yes, unless the folder is not e5 and its modules.json lists no Normalize)')

@@ -352,7 +352,7 @@ export function register(program: Command): void {
     .option('--ef-construction <n>', 'HNSW efConstruction (FAISS default 40)', intOption('--ef-construction', 1))
     .option('--ef-search <n>', 'HNSW efSearch stored in the file (FAISS default 16)', intOption('--ef-search', 1))
     .option('--nprobe <n>', 'IVF nprobe stored in the file (FAISS default 1)', intOption('--nprobe', 1))
-    .option('--threads <n>', 'worker threads (default: all cores)', intOption('--threads', 1, MAX_THREADS))
+    .option('--threads <n>', 'worker threads (default: all cores, at most 256)', intOption('--threads', 1, MAX_THREADS))
     .option('--seed <n>', 'seed for k-means sampling / HNSW levels', intOption('--seed', 0))
     .option('--shard-bytes <size>', 'bytes per WebAssembly instance (default 4GiB)', bytesOption)
     .option('--quiet', 'no progress output')

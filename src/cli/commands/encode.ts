@@ -116,7 +116,7 @@ export function register(program: Command): void {
     .option('--json', 'print {"embeddings": [[...]]} on stdout')
     .option('--out <file>', 'write the vectors to a .npy, .fvecs or .f32 file (what tessera search --queries reads), atomically')
     .addOption(new Option('--encoder <provider>', 'runtime: auto (onnxruntime-node if installed, else WASM), wasm, webgpu, native').choices(['auto', 'wasm', 'webgpu', 'native']).default('auto'))
-    .option('--threads <n>', 'CPU threads (default: all cores)', intOption('--threads', 1, MAX_THREADS))
+    .option('--threads <n>', 'CPU threads (default: all cores, at most 256)', intOption('--threads', 1, MAX_THREADS))
     .option('--batch <n>', 'texts per model run', intOption('--batch', 1), 32)
     .option('--max-length <n>', "tokens a text, [CLS]/[SEP] included (default: 256 for e5, else the model's limit)", intOption('--max-length', 2))
     .addOption(poolingOption('the texts'))

@@ -41,7 +41,7 @@ export function register(program: Command): void {
     .argument('<file>', 'FAISS index file, or vector file')
     .option('--json', 'print one JSON object instead of text')
     .option('--dim <d>', 'dimension of a raw .f32 vector file', intOption('--dim', 1))
-    .option('--threads <n>', 'worker threads the wasm shard plan is for, as search/serve would be given (default: all cores; HNSW keeps a visited byte per vector for each)', intOption('--threads', 1, MAX_THREADS))
+    .option('--threads <n>', 'worker threads the wasm shard plan is for, as search/serve would be given (default: all cores, at most 256; HNSW keeps a visited byte per vector for each)', intOption('--threads', 1, MAX_THREADS))
     .action(async (file: string, flags: InfoFlags) => {
       const vectorFormat = vectorFormatOf(file);
       if (vectorFormat) {

@@ -44,7 +44,7 @@ export function register(program: Command): void {
     .option('--nprobe <n>', 'IVF: inverted lists visited (FAISS nprobe)', intOption('--nprobe', 1));
   addGpuIndexOptions(cmd)
     .option('--dim <d>', 'dimension of a raw .f32 query file (default: the index dimension)', intOption('--dim', 1))
-    .option('--threads <n>', 'worker threads of a wasm index (default: all cores; HNSW keeps a visited byte per vector for each: tessera info --threads shows the plan)', intOption('--threads', 1, MAX_THREADS))
+    .option('--threads <n>', 'worker threads of a wasm index (default: all cores, at most 256; HNSW keeps a visited byte per vector for each: tessera info --threads shows the plan)', intOption('--threads', 1, MAX_THREADS))
     .option('--json', 'print {"labels": [[...]], "distances": [[...]]} instead of text')
     .action(async (flags: SearchFlags) => {
       // Header and queries first: a wrong file or dimension fails before gigabytes are loaded.

@@ -30,7 +30,7 @@ export function addServingOptions(cmd: Command, logLevel = 'info'): Command {
     // The default shown as the size a user would type (16MiB), not its byte count.
     .addOption(new Option('--body-limit <size>', 'largest request body, decoded (413 above)').argParser(bytesOption).default(SERVE_DEFAULTS.bodyLimit, `${SERVE_DEFAULTS.bodyLimit / 2 ** 20}MiB`))
     .addOption(new Option('--encoder <provider>', 'encoder runtime: auto (onnxruntime-node if installed, else WASM), wasm, webgpu, native (onnxruntime-node, failing without it)').choices(['auto', 'wasm', 'webgpu', 'native']).default('auto'))
-    .option('--threads <n>', 'CPU threads for the encoder and the WASM index (default: all cores)', intOption('--threads', 1, MAX_THREADS))
+    .option('--threads <n>', 'CPU threads for the encoder and the WASM index (default: all cores, at most 256)', intOption('--threads', 1, MAX_THREADS))
     .addOption(new Option('--log-level <level>', 'structured (JSON) log level on stdout').choices(['fatal', 'error', 'warn', 'info', 'debug', 'silent']).default(logLevel));
 }
 
