@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import '../../src/node.js';
 import { indexFactory, readIndex, writeFlatIndex } from '../../src/index.js';
-import { memorySource } from '../../src/io/byte-reader.js';
+import { memorySink, memorySource } from '../../src/io/byte-reader.js';
 import { randomVectors } from '../helpers/data.js';
 import { bruteForce } from '../helpers/oracle.js';
 
@@ -45,11 +45,9 @@ describe("backend 'auto' when the GPU device fails", () => {
   });
 
   it('readIndex falls back the same way', async () => {
-    const chunks: Uint8Array[] = [];
-    await writeFlatIndex({ write: async (b: Uint8Array) => void chunks.push(b.slice()), close: async () => {} }, d, 'ip', 200, base);
-    const bytes = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-    let at = 0;
-    for (const c of chunks) (bytes.set(c, at), (at += c.length));
+    const sink = memorySink();
+    await writeFlatIndex(sink, d, 'ip', 200, base);
+    const bytes = sink.bytes();
     const notices: string[] = [];
     const index = await readIndex(memorySource(bytes), { backend: 'auto', gpu: refusingGpu(), onNotice: (m) => notices.push(m) });
     try {

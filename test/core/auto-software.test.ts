@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import '../../src/node.js';
 import { indexFactory, readIndex, writeFlatIndex } from '../../src/index.js';
 import { autoTakesSoftwareAdapters, resolveGpu } from '../../src/gpu/device.js';
-import { memorySource } from '../../src/io/byte-reader.js';
+import { memorySink, memorySource } from '../../src/io/byte-reader.js';
 import { defaultAdapterIsSoftware, gpuForTests } from '../helpers/gpu.js';
 import { clusteredVectors, randomVectors } from '../helpers/data.js';
 import { bruteForce } from '../helpers/oracle.js';
@@ -19,12 +19,9 @@ const ownAdapter = hasGpu ? await (await resolveGpu())!.requestAdapter({ powerPr
 const software = (ownAdapter?.info as (GPUAdapterInfo & { isFallbackAdapter?: boolean }) | undefined)?.isFallbackAdapter === true;
 
 async function flatBytes(base: Float32Array, d: number): Promise<Uint8Array> {
-  const chunks: Uint8Array[] = [];
-  await writeFlatIndex({ write: async (b: Uint8Array) => void chunks.push(b.slice()), close: async () => {} }, d, 'ip', base.length / d, base);
-  const bytes = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let at = 0;
-  for (const c of chunks) (bytes.set(c, at), (at += c.length));
-  return bytes;
+  const sink = memorySink();
+  await writeFlatIndex(sink, d, 'ip', base.length / d, base);
+  return sink.bytes();
 }
 
 describe.skipIf(!hasGpu)("backend 'auto' and the runtime's own adapter", () => {
