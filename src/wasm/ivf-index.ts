@@ -6,6 +6,7 @@
  * residual x - centroid (FAISS's by_residual default), with FAISS's codec, so files interoperate.
  * Lists live in one WebAssembly memory (at most 4 GiB: shards.ts splits larger indexes).
  */
+import { orderCalls } from '../core/call-order.js';
 import { formatBytes, TesseraError } from '../core/errors.js';
 import { type IndexOptions, type IndexSpec, registerIndexType } from '../core/factory.js';
 import { emptyResult } from '../core/topk.js';
@@ -301,7 +302,12 @@ export class WasmIvfIndex implements Index {
     checkIvfOptions(opts);
     const arena = await WasmArena.create(what, { threads: opts.threads, limit: opts.memoryLimit, dedicated: opts.dedicated });
     try {
-      return new WasmIvfIndex(d, nlist, storage, metric, arena, opts);
+      // Its calls wait for each other (core/call-order.ts), as the factory's do: an add pauses
+      // (breather) while it writes into the lists it reserved, and shards, a sharded index's
+      // shard(i) and direct callers reach this class without the factory's wrapper: a search or
+      // save then read half-added lists, and dispose freed the memory under the add. No method
+      // here calls another of train/add/search/save/dispose on itself, which would wait for itself.
+      return orderCalls(new WasmIvfIndex(d, nlist, storage, metric, arena, opts));
     } catch (e) {
       await arena.dispose();
       throw e;
@@ -431,20 +437,11 @@ export class WasmIvfIndex implements Index {
     return res;
   }
 
-  /** The add under way, if any: the next waits for it (see add). */
-  private adding: Promise<unknown> = Promise.resolve();
-
   /**
-   * Adds run one at a time, each after the one before: an add pauses while it writes into the lists
-   * it reserved, and a second add reserving meanwhile counted the first's rows as stored already.
+   * Adds run one at a time (orderCalls, see create): an add pauses while it writes into the lists it
+   * reserved, and a second add reserving meanwhile counted the first's rows as stored already.
    */
-  add(x: Float32Array): Promise<void> {
-    const run = this.adding.then(() => this.addNow(x));
-    this.adding = run.catch(() => undefined);
-    return run;
-  }
-
-  private async addNow(x: Float32Array): Promise<void> {
+  async add(x: Float32Array): Promise<void> {
     this.live();
     checkVectorShape(x, this.d, 'vectors to add');
     const n = x.length / this.d;

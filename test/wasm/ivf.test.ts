@@ -1,9 +1,10 @@
 /** IVF-Flat / IVF-SQ8 on the WASM backend against the float64 oracle (recall floors at documented nprobe). */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import '../../src/wasm/register.js';
 import { indexFactory } from '../../src/core/factory.js';
 import { WasmIvfIndex } from '../../src/wasm/ivf-index.js';
 import { shardedIndex } from '../../src/wasm/shards.js';
+import { memorySink } from '../../src/io/byte-reader.js';
 import { clusteredVectors, normalizeRows, randomVectors } from '../helpers/data.js';
 
 function noisy(x: Float32Array, scale: number, seed: number): Float32Array {
@@ -227,6 +228,77 @@ describe('IVF-SQ8 train with a range statistic tessera does not train', () => {
       expect(index.isTrained).toBe(false);
     } finally {
       await index.dispose();
+    }
+  });
+});
+
+describe('IVF search, save and dispose during a paused add', () => {
+  // An add pauses (breather) while it writes rows into the lists it reserved. WasmIvfIndex is reached
+  // without the factory's call ordering (shards, a sharded index's shard(i)): a search or save then
+  // read half-added lists and the old ntotal, and dispose returned while the add still wrote.
+  const d = 32;
+  const rows = randomVectors(100_000, d, 21);
+  const first = rows.subarray(0, 20_000 * d);
+  const rest = rows.subarray(20_000 * d);
+  const queries = rows.subarray(50_000 * d, 50_020 * d);
+
+  /** Makes every breathe() pause (each call sees 1 s gone by): the add pauses after each piece of rows. */
+  function pauseAlways(): { mockRestore(): void } {
+    let clock = performance.now();
+    return vi.spyOn(performance, 'now').mockImplementation(() => (clock += 1000));
+  }
+
+  /** An index holding `first`, adding `rest`: resolves once that add is paused with part of its rows in the lists. */
+  async function pausedAdd(): Promise<{ index: WasmIvfIndex; add: Promise<void>; settled: () => boolean }> {
+    const index = await WasmIvfIndex.create(d, 16, 'flat', 'l2', { threads: 1, niter: 2 });
+    await index.train(first);
+    await index.add(first);
+    const listed = () => index.listSizes().reduce((s, v) => s + v, 0);
+    let done = false;
+    const add = index.add(rest).finally(() => (done = true));
+    while (!done && listed() === 20_000) await new Promise((r) => setImmediate(r));
+    // the premise: the add stopped part way through its writes
+    expect(done).toBe(false);
+    expect(listed()).toBeGreaterThan(20_000);
+    expect(listed()).toBeLessThan(100_000);
+    return { index, add, settled: () => done };
+  }
+
+  it('search and save wait for the add and see all its rows', async () => {
+    const whole = await WasmIvfIndex.create(d, 16, 'flat', 'l2', { threads: 1, niter: 2 });
+    await whole.train(first);
+    await whole.add(first);
+    await whole.add(rest);
+    const want = await whole.search(queries, 5, { nprobe: 16 });
+    const wantFile = memorySink();
+    await whole.save(wantFile);
+    await whole.dispose();
+    const clock = pauseAlways();
+    let paused: Awaited<ReturnType<typeof pausedAdd>> | undefined;
+    try {
+      paused = await pausedAdd();
+      const file = memorySink();
+      const [got] = await Promise.all([paused.index.search(queries, 5, { nprobe: 16 }), paused.index.save(file), paused.add]);
+      expect(Array.from(got.labels, Number)).toEqual(Array.from(want.labels, Number));
+      expect(Array.from(got.labels.filter((_, i) => i % 5 === 0), Number)).toEqual(Array.from({ length: 20 }, (_, i) => 50_000 + i));
+      expect(Buffer.from(file.bytes()).equals(Buffer.from(wantFile.bytes()))).toBe(true);
+    } finally {
+      clock.mockRestore();
+      await paused?.index.dispose();
+    }
+  });
+
+  it('dispose waits for the add to end, then frees the index', async () => {
+    const clock = pauseAlways();
+    try {
+      const { index, add, settled } = await pausedAdd();
+      await index.dispose();
+      expect(settled()).toBe(true);
+      await add;
+      expect(index.ntotal).toBe(100_000);
+      await expect(index.search(queries, 1)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('disposed') });
+    } finally {
+      clock.mockRestore();
     }
   });
 });
