@@ -244,6 +244,13 @@ export interface IndexOptions {
   /** GPU Flat: budget of one scores chunk in bytes, the temporary memory of a search (default 256 MiB, at most the binding limit). */
   scratchBytes?: number;
   /**
+   * GPU Flat: most queries searched at once, an integer from 1 to 4096 (default 4096). The plan's
+   * temporary bytes are counted for batches of this many (the browser demo's 8000 x 100 f32: 27.4 MiB
+   * at 4096, under 1 MiB at 1), and a search of more queries goes in batches of this many (same
+   * results). The server passes its --max-batch.
+   */
+  maxBatch?: number;
+  /**
    * GPU Flat, int8 (and f16 batches scored on the tensor cores, re-ranked on the GPU): candidates
    * re-ranked exactly per query, as a multiple of k (default 4, at least k + 16).
    */
@@ -383,7 +390,7 @@ export async function chooseBackend(kind: IndexKind, what: string, opts: IndexOp
   const gpu = registry.get(key('gpu', kind));
   const wasm = registry.has(key('wasm', kind));
   if (gpu && (await gpu.available(opts))) {
-    const skip = wasm ? await gpu.autoSkip?.(opts) : undefined;
+    const skip = await autoSkipsGpu(kind, opts);
     if (!skip) return 'gpu';
     opts.onNotice?.(`${skip}: ${what} runs on the WASM (CPU) backend (backend 'gpu' uses the adapter anyway)`);
     return 'wasm';
@@ -393,6 +400,17 @@ export async function chooseBackend(kind: IndexKind, what: string, opts: IndexOp
   }
   if (gpu) opts.onNotice?.(`no usable WebGPU adapter: ${what} runs on the WASM (CPU) backend`);
   return 'wasm';
+}
+
+/**
+ * Why backend 'auto' passes over the GPU for `kind` although it can run (the gpu registration's
+ * autoSkip: a software adapter), or undefined. Only where WASM serves `kind`: without it the GPU is
+ * all there is. chooseBackend's rule, exported so what tells before loading where 'auto' will run
+ * (`tessera info`) asks it rather than keeping a copy.
+ */
+export async function autoSkipsGpu(kind: IndexKind, opts: IndexOptions): Promise<string | undefined> {
+  if (!registry.has(key('wasm', kind))) return undefined;
+  return registry.get(key('gpu', kind))?.autoSkip?.(opts);
 }
 
 /**

@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 import { formatBytes, TesseraError } from '../../core/errors.js';
 import { planeRowBytes, rowBytes, type StoragePrecision } from '../../core/planner.js';
-import { registration } from '../../core/factory.js';
+import { autoSkipsGpu, registration } from '../../core/factory.js';
 import type { Backend } from '../../core/types.js';
 import { faissFormat } from '../../io/faiss/formats.js';
 import { openFileSource } from '../../io/node-fs.js';
@@ -28,7 +28,7 @@ async function backendStatus(kind: ReturnType<typeof faissFormat>['kind'], backe
   for (const b of backends) {
     const r = registration(b, kind)!;
     const ok = await r.available({});
-    const skip = ok && backends.includes('wasm') ? await r.autoSkip?.({}) : undefined;
+    const skip = ok && b === 'gpu' ? await autoSkipsGpu(kind, {}) : undefined;
     out[b] = !ok ? (b === 'gpu' ? 'no WebGPU adapter here' : 'unavailable here') : skip ? `available with --backend gpu (${skip}: --backend auto uses wasm)` : 'available';
   }
   return out;
