@@ -262,7 +262,12 @@ export class WordPieceTokenizer {
     return this.pad(rows);
   }
 
-  /** Pads id rows (each already framed) to `length` (default: the longest). */
+  /**
+   * Pads id rows (each already framed) to `length` (default: the longest), on the right whatever
+   * padding_side the tokenizer's files set: [CLS] stays at position 0 for cls pooling, and the real
+   * tokens keep the positions they have unpadded, so a text's vector is the one it gets alone (left
+   * pads would shift BERT's absolute positions; test/encoder/padding-side.test.ts).
+   */
   pad(rows: readonly (readonly number[])[], length?: number): TokenBatch {
     const batch = rows.length;
     const seqLen = rows.reduce((m, r) => Math.max(m, r.length), length ?? 0);
