@@ -30,6 +30,12 @@ export function planeRowBytes(d: number, precision: StoragePrecision): number {
   return precision === 'int8' || dims % 32 !== 0 ? 0 : dims * (precision === 'f32' ? 2 : 1);
 }
 
+/**
+ * Most queries one GPU dispatch chain takes: larger searches go in batches of this many (or of
+ * IndexOptions.maxBatch, below it). The default batch the plan counts.
+ */
+export const MAX_GPU_BATCH = 4096;
+
 export interface AdapterCapacity {
   /** Name in messages, e.g. "adapter 0". */
   label: string;
@@ -46,7 +52,7 @@ export interface FlatPlanInput {
   n: number;
   d: number;
   k: number;
-  /** Largest query batch of one dispatch chain. */
+  /** Largest query batch of one dispatch chain (IndexOptions.maxBatch; MAX_GPU_BATCH by default). */
   maxBatch: number;
   precision: PrecisionChoice;
   adapters: readonly AdapterCapacity[];
@@ -113,6 +119,8 @@ export interface FlatPlan {
   hostBytes: number;
   /** Whether digit planes are planned (FlatPlanInput.digitPrecisions holds the precision and they fit: f16 for every tile, f32 for some). */
   digits: boolean;
+  /** The largest query batch the temporary bytes are counted for (FlatPlanInput.maxBatch). */
+  maxBatch: number;
 }
 
 /**
@@ -369,6 +377,7 @@ function layout(input: FlatPlanInput, precision: StoragePrecision): FlatPlan {
     tempBytes: Math.max(0, ...shards.map((s) => s.tempBytes)),
     hostBytes: precision === 'int8' ? Math.min(input.n, input.hostRows ?? input.n) * input.d * 4 : 0,
     digits,
+    maxBatch: input.maxBatch,
   };
 }
 
@@ -453,5 +462,7 @@ export function describePlan(plan: FlatPlan, asked: PrecisionChoice): string {
     plan.precision !== 'int8' ? ''
     : plan.hostBytes > 0 ? `; the float32 rows the re-rank reads: ${formatBytes(plan.hostBytes)} of host memory`
     : plan.shards.some((s) => s.rows > 0) ? '; the float32 rows the re-rank reads: from the index file by offset, none in host memory' : '';
-  return `GPU plan: ${plan.precision}${why}; ${shards.join('; ')}${planes}${host}`;
+  // Said only below the default, which every plan counted before maxBatch existed (the server passes its --max-batch).
+  const batch = plan.maxBatch < MAX_GPU_BATCH ? `; temporary bytes for batches of up to ${plan.maxBatch} queries (maxBatch, CLI --max-batch; larger searches go in such batches)` : '';
+  return `GPU plan: ${plan.precision}${why}; ${shards.join('; ')}${planes}${host}${batch}`;
 }

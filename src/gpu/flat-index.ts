@@ -314,13 +314,18 @@ export class GpuFlatIndex implements Index {
     return out;
   }
 
+  /** Most queries the shards search at once (GpuFlatOptions.maxBatch): the batch the plan counts. */
+  private get maxBatch(): number {
+    return this.opts.maxBatch ?? MAX_BATCH;
+  }
+
   /**
    * Neighbours the GPU selects per query for k: int8, the candidates re-ranked on the host (k');
    * f16 and f32, k' too where a batch of nq queries goes through the tensor cores (the shards
    * re-rank them exactly from their rows, FlatShard.approximateFor; f32 at most the tensor lists'
    * maxK when that still exceeds k by 8), else k.
    */
-  gpuK(k: number, nq = MAX_BATCH): number {
+  gpuK(k: number, nq = this.maxBatch): number {
     const kp = Math.min(this.kLimit, this.total, this.opts.rerankDepth ? Math.max(k, this.opts.rerankDepth) : Math.max(k + 16, Math.ceil(k * (this.opts.rerankFactor ?? 4))));
     if (this.precision === 'int8') return kp;
     // f32 lists are certified (a list that is not goes to the f32 kernels), so f32 may take fewer
@@ -328,7 +333,7 @@ export class GpuFlatIndex implements Index {
     const kpF32 = Math.min(kp, Math.max(k + 8, tensorTuning.maxK));
     const want = this.precision === 'f32' ? kpF32 : kp;
     if ((this.precision === 'f16' || this.precision === 'f32') && want > k) {
-      const nqb = Math.min(nq, MAX_BATCH);
+      const nqb = Math.min(nq, this.maxBatch);
       if (this.shards.some((s) => s.ntotal > 0 && s.approximateFor(nqb, Math.min(want, s.ntotal)))) return want;
     }
     return k;
@@ -345,10 +350,10 @@ export class GpuFlatIndex implements Index {
     // As search checks it: a k of 'x' or NaN was refused as not fitting workgroup memory, 0 or 2.5 taken.
     checkK(k);
     const kk = Math.min(this.gpuK(k), this.total);
-    for (const shard of this.shards) if (shard.ntotal > 0) shard.warmUp(Math.min(kk, shard.ntotal));
+    for (const shard of this.shards) if (shard.ntotal > 0) shard.warmUp(Math.min(kk, shard.ntotal), this.maxBatch);
     // f16 through the tensor cores: batches below its smallest batch select k on the f16 kernels.
     const k1 = Math.min(k, this.total);
-    if (kk !== k1) for (const shard of this.shards) if (shard.ntotal > 0) shard.warmUp(Math.min(k1, shard.ntotal));
+    if (kk !== k1) for (const shard of this.shards) if (shard.ntotal > 0) shard.warmUp(Math.min(k1, shard.ntotal), this.maxBatch);
   }
 
   async search(q: Float32Array, k: number, opts: SearchOptions = {}): Promise<SearchResult> {
@@ -364,7 +369,7 @@ export class GpuFlatIndex implements Index {
     // Larger query sets go through in batches so temporary memory stays what the planner counted;
     // int8 ones in sub-batches whose GPU search runs while the host re-ranks the one before.
     const sub = this.precision === 'int8' ? this.opts.rerankSubBatch ?? DEFAULT_RERANK_SUB_BATCH : 0;
-    const step = sub > 0 ? Math.min(sub, MAX_BATCH) : MAX_BATCH;
+    const step = Math.min(sub > 0 ? sub : MAX_BATCH, this.maxBatch);
     const start = (q0: number) => {
       const nqb = Math.min(step, nq - q0);
       const batch = q.subarray(q0 * this.d, (q0 + nqb) * this.d);
@@ -1183,6 +1188,10 @@ const MAX_DEVICES_PER_GPU = 64;
  * a NaN or string size reached createBuffer as a TypeError, a NaN load chunk never advanced.
  */
 function checkSizeOptions(opts: GpuFlatOptions): void {
+  const mb = opts.maxBatch;
+  if (mb !== undefined && (typeof mb !== 'number' || !Number.isInteger(mb) || mb < 1 || mb > MAX_BATCH)) {
+    throw new TesseraError('INVALID_ARGUMENT', `maxBatch must be an integer in [1, ${MAX_BATCH}] (most queries searched at once: the batch the plan's temporary bytes count; larger searches go in batches of it), got ${shownOption(mb)}: pass such an integer (the server passes its --max-batch, capped at ${MAX_BATCH}) or leave it out for ${MAX_BATCH}`);
+  }
   const per = opts.devicesPerGpu;
   if (per !== undefined && (!Number.isInteger(per) || per < 1 || per > MAX_DEVICES_PER_GPU)) {
     throw new TesseraError('INVALID_ARGUMENT', `devicesPerGpu must be an integer in [1, ${MAX_DEVICES_PER_GPU}] (devices opened on each GPU object), got ${shownOption(per)}: pass such an integer or leave it out for 1`);
@@ -1304,7 +1313,7 @@ function planFor(contexts: GpuContext[], d: number, metric: Metric, n: number, p
     // f16 batches reach the tensor cores without planes too (converted while staging, or f16 matrices).
     f16TensorCores: tensor && opts.f16TensorCores !== false && contexts.some((c) => c.device.features.has(SUBGROUP_MATRIX_FEATURE)),
     k: 100,
-    maxBatch: MAX_BATCH,
+    maxBatch: opts.maxBatch ?? MAX_BATCH,
     precision,
     scratchBytes: opts.scratchBytes ?? DEFAULT_SCRATCH,
     adapters: contexts.map((c) => ({

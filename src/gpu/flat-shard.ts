@@ -13,7 +13,7 @@ import fusedWgsl from '../../shaders/flat_fused.wgsl';
 import gemvWgsl from '../../shaders/flat_gemv.wgsl';
 import widenWgsl from '../../shaders/list_widen.wgsl';
 import { TesseraError } from '../core/errors.js';
-import { MAX_READBACK_SLOTS } from '../core/planner.js';
+import { MAX_GPU_BATCH, MAX_READBACK_SLOTS } from '../core/planner.js';
 import type { Metric } from '../core/types.js';
 import { BufferUsage, dispatchGrid, MapMode, resolveGpu, type GpuContext } from './device.js';
 import { expandWgslIncludes } from './wgsl-include.js';
@@ -31,8 +31,8 @@ export const DIMS_PER_WORD: Record<Precision, number> = { f32: 4, f16: 8, int8: 
 const PREC_CODE: Record<Precision, number> = { f32: 0, f16: 1, int8: 2 };
 
 export const SELECT_WG = 64;
-/** Largest query batch per dispatch chain (larger batches are split). */
-export const MAX_BATCH = 4096;
+/** Largest query batch per dispatch chain (larger batches are split; GpuFlatOptions.maxBatch may set fewer). */
+export const MAX_BATCH = MAX_GPU_BATCH;
 const UNIFORM_STRIDE = 256;
 /** Upload staging: a ring of STAGING_SLOTS mapped buffers of STAGING_BYTES each (host memory stays bounded). */
 const STAGING_BYTES = 16 << 20;
@@ -1316,8 +1316,12 @@ export class FlatShard {
     return { pipeline, BR: g.WX * g.TR, BQ: g.WY * g.TQ, key, fold: fold === 1, target };
   }
 
-  /** Compiles the pipelines a search for k (<= ntotal) uses, for each batch class of fusedShapes / flat_gemv / int8_gemv (NQ 1, 2, 4, 8, 16). */
-  warmUp(k: number): void {
+  /**
+   * Compiles the pipelines a search for k (<= ntotal) uses, for each batch class of fusedShapes /
+   * flat_gemv / int8_gemv (NQ 1, 2, 4, 8, 16) up to maxBatch (the index's GpuFlatOptions.maxBatch:
+   * no larger batch reaches the shard, so their classes would be compiled for nothing).
+   */
+  warmUp(k: number, maxBatch = MAX_BATCH): void {
     this.ctx.check();
     if (k > this.kLimit) return; // such a search fails before compiling anything
     // The rows' magnitudes every search checks its queries against (GpuFlatIndex.checkScoreRange).
@@ -1325,7 +1329,7 @@ export class FlatShard {
       this.rangePipeline();
       this.rowMagnitudes().catch(() => undefined);
     }
-    for (const nq of [1, 2, 4, 8, 16, 32, GEMM_MIN_BATCH - 1, GEMM_MIN_BATCH, LARGE_MIN_BATCH]) {
+    for (const nq of new Set([1, 2, 4, 8, 16, 32, GEMM_MIN_BATCH - 1, GEMM_MIN_BATCH, LARGE_MIN_BATCH].map((n) => Math.min(n, maxBatch)))) {
       const { approximate, digits } = this.scorerFor(nq, k);
       if (!approximate) continue;
       // Tiles past the planned digit planes: their exact kernels (for the caller's k: the index warms

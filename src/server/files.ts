@@ -189,7 +189,7 @@ export async function serveFiles(opts: ServeFilesOptions): Promise<RunningServic
         allowExperimental: opts.allowExperimental,
         digitPlanes: opts.digitPlanes,
         // No search of the server's has more queries than a micro-batch: the GPU plans its
-        // temporary bytes for that many, not the 4096 of any caller (27.4 -> 3.8 MiB on the demo).
+        // temporary bytes for that many, not the 4096 of any caller (the demo: 16.1 MiB at 512, not 27.4).
         maxBatch: Math.min(maxBatch, MAX_GPU_BATCH),
         threads: opts.threads,
         onProgress: opts.onProgress,
