@@ -403,7 +403,7 @@ export class WasmIvfIndex implements Index {
       // 100k training vectors.
       let xs = x;
       if (n > SQ_TRAIN_MAX) {
-        const perm = randomPermutation(n, seededRandom(this.seed + 1));
+        const perm = await randomPermutation(n, seededRandom(this.seed + 1), breathe);
         xs = new Float32Array(SQ_TRAIN_MAX * this.d);
         for (let i0 = 0; i0 < SQ_TRAIN_MAX; i0 += rowPiece(d)) {
           for (let i = i0, e = Math.min(SQ_TRAIN_MAX, i0 + rowPiece(d)); i < e; i++) xs.set(x.subarray(perm[i]! * d, (perm[i]! + 1) * d), i * d);

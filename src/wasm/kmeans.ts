@@ -60,15 +60,26 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
-/** A random permutation of 0..n-1 (Fisher-Yates). */
-export function randomPermutation(n: number, random: () => number): Int32Array {
+/**
+ * A random permutation of 0..n-1 (Fisher-Yates), in pieces of rowPiece(1) values with breathe()
+ * between (breather): over 21M training rows the shuffle held the event loop for about a second on
+ * the calling thread. The same draws in the same order as one loop, so the same permutation.
+ */
+export async function randomPermutation(n: number, random: () => number, breathe: () => Promise<void>): Promise<Int32Array> {
   const perm = new Int32Array(n);
-  for (let i = 0; i < n; i++) perm[i] = i;
-  for (let i = n - 1; i > 0; i--) {
-    const j = random() % (i + 1);
-    const t = perm[i]!;
-    perm[i] = perm[j]!;
-    perm[j] = t;
+  const piece = rowPiece(1);
+  for (let i0 = 0; i0 < n; i0 += piece) {
+    for (let i = i0, e = Math.min(n, i0 + piece); i < e; i++) perm[i] = i;
+    await breathe();
+  }
+  for (let i1 = n - 1; i1 > 0; i1 -= piece) {
+    for (let i = i1, e = Math.max(0, i1 - piece); i > e; i--) {
+      const j = random() % (i + 1);
+      const t = perm[i]!;
+      perm[i] = perm[j]!;
+      perm[j] = t;
+    }
+    await breathe();
   }
   return perm;
 }
@@ -226,7 +237,7 @@ export async function kmeans(x: Float32Array, d: number, k: number, metric: Metr
   const piece = rowPiece(d);
   // FAISS subsamples to k * max_points_per_centroid points: more barely changes the centroids.
   if (n > k * maxPer) {
-    const perm = randomPermutation(n, random);
+    const perm = await randomPermutation(n, random, breathe);
     const m = k * maxPer;
     const sample = new Float32Array(m * d);
     for (let i0 = 0; i0 < m; i0 += piece) {
@@ -237,7 +248,7 @@ export async function kmeans(x: Float32Array, d: number, k: number, metric: Metr
     n = m;
   }
   const centroids = new Float32Array(k * d);
-  const init = randomPermutation(n, random);
+  const init = await randomPermutation(n, random, breathe);
   for (let c = 0; c < k; c++) centroids.set(x.subarray(init[c]! * d, init[c]! * d + d), c * d);
   if (opts.spherical) normalizeRowsInPlace(centroids, d);
 

@@ -5,16 +5,17 @@
  * heap, and the WebAssembly.Memory that holds codes (a 32-bit memory: at most 4 GiB per instance,
  * beyond which shards.ts splits the index).
  */
+import { orderCalls } from '../core/call-order.js';
 import { TesseraError, formatBytes } from '../core/errors.js';
 import { type IndexOptions, type IndexSpec, registerIndexType } from '../core/factory.js';
 import { concatResults, emptyResult, mergeResults } from '../core/topk.js';
 import type { ByteSink, ByteSource, Index, Metric, ProgressCallback, SearchOptions, SearchResult } from '../core/types.js';
-import { checkSearch, checkVectors } from '../core/validate.js';
+import { checkSearch, checkVectors, checkVectorShape } from '../core/validate.js';
 import { writeToTarget } from '../platform.js';
 import { ByteReader, sourceLabel } from '../io/byte-reader.js';
 import { DEFAULT_RANGESTAT, encodeSqFileHeader, RANGESTAT_NAMES, readSqLayout, RS_MINMAX, SQ_FOURCC, type SqLayout, type SqRangeStat } from '../io/faiss/sq.js';
 import { checkMemoryLimit, compiledModule, growWithSlack, SpanAllocator, type WasmHeap } from './module.js';
-import { QUERY_GROUP, abortableBatch, acquirePool, checkAbort, groupedBatch, type DedicatedOptions, type NativeCall, rowPiece, threadPlan, type WorkerPool } from './worker-pool.js';
+import { QUERY_GROUP, abortableBatch, acquirePool, breather, checkAbort, groupedBatch, type DedicatedOptions, forRowPieces, type NativeCall, rowPiece, threadPlan, type WorkerPool } from './worker-pool.js';
 
 /** Bytes one WebAssembly memory (wasm32) can hold: 65536 pages of 64 KiB. */
 export const WASM_MEMORY_LIMIT = 65536 * 65536;
@@ -519,7 +520,12 @@ export class WasmSqIndex implements Index {
 
   static async create(d: number, metric: Metric, opts: IndexOptions & DedicatedOptions & { memoryLimit?: number } = {}): Promise<WasmSqIndex> {
     const arena = await WasmArena.create('SQ8 index', { threads: opts.threads, limit: opts.memoryLimit, dedicated: opts.dedicated });
-    return new WasmSqIndex(d, metric, arena, opts);
+    // Its calls wait for each other (core/call-order.ts), as WasmIvfIndex's: an add pauses between
+    // its batches, writing codes from ntotal; a second add then wrote over the first's rows, a search
+    // or save read the codes as they moved (reserve), dispose freed the workers under it. Shards and
+    // a sharded index's shard(i) reach this class without the factory's wrapper. No method calls
+    // another of train/add/search/save/dispose on itself.
+    return orderCalls(new WasmSqIndex(d, metric, arena, opts));
   }
 
   get isTrained(): boolean {
@@ -564,10 +570,15 @@ export class WasmSqIndex implements Index {
 
   async train(x: Float32Array): Promise<void> {
     this.live();
-    const n = checkVectors(x, this.d, 'training vectors');
+    checkVectorShape(x, this.d, 'training vectors');
+    const n = x.length / this.d;
     if (this.ntotal > 0) throw retrainError('SQ8', this.ntotal);
     if (n === 0) throw new TesseraError('INVALID_ARGUMENT', 'training vectors are empty: SQ8 learns per-dimension ranges from at least one vector');
-    this.setCodec(Sq8Codec.train(x, this.d, this.rangeStat));
+    // The checks and the min-max pass in pieces with pauses, as IVF training's: whole, they held the
+    // event loop (a progress bar, Ctrl-C's handler) for seconds over millions of rows.
+    const breathe = breather();
+    await forRowPieces(x, this.d, breathe, (p, row) => checkVectors(p, this.d, 'training vectors', row));
+    this.setCodec(await Sq8Codec.trainInPieces(x, this.d, this.rangeStat, breathe));
   }
 
   /** Uses ranges trained elsewhere (FAISS files, another shard). */
@@ -579,7 +590,12 @@ export class WasmSqIndex implements Index {
 
   async add(x: Float32Array): Promise<void> {
     this.live();
-    const n = checkVectors(x, this.d, 'vectors to add');
+    checkVectorShape(x, this.d, 'vectors to add');
+    const n = x.length / this.d;
+    // In pieces with pauses, as IVF adds: the checks and the encoding (on the calling thread without
+    // workers, or its share beside them) held the event loop for a whole add of millions of rows.
+    const breathe = breather();
+    await forRowPieces(x, this.d, breathe, (p, row) => checkVectors(p, this.d, 'vectors to add', row));
     if (!this.codec) throw new TesseraError('NOT_TRAINED', 'SQ8 index is not trained: call train(x) with representative vectors before add');
     const d = this.d;
     this.reserve(n);
@@ -594,6 +610,7 @@ export class WasmSqIndex implements Index {
           args: [xp + from * d * 4, to - from, d, this.sqPtr, this.sqPtr + 4 * d, 0, 0, this.codesPtr + (this.ntotal + i + from) * d],
         }));
         this.onProgress?.({ phase: 'encoding', done: i + m, total: n, unit: 'vectors' });
+        if (i + m < n) await breathe();
       }
     } finally {
       this.arena.release(xp);

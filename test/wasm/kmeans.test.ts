@@ -1,6 +1,7 @@
 /** k-means as FAISS trains coarse quantizers: sampling cap, seeded determinism, empty-cluster splits. */
-import { describe, expect, it } from 'vitest';
-import { kmeans, NativeAssigner, nearestCentroids, splitEmptyClusters, seededRandom } from '../../src/wasm/kmeans.js';
+import { describe, expect, it, vi } from 'vitest';
+import { kmeans, NativeAssigner, nearestCentroids, randomPermutation, splitEmptyClusters, seededRandom } from '../../src/wasm/kmeans.js';
+import { breather } from '../../src/wasm/worker-pool.js';
 import { clusteredVectors, randomVectors } from '../helpers/data.js';
 import { longestTimerGap } from '../helpers/timer-gap.js';
 
@@ -74,5 +75,41 @@ describe('k-means', () => {
     const x = randomVectors(160_000, d, 5);
     const longest = await longestTimerGap(() => kmeans(x, d, 2, 'ip', { niter: 1, threads: 1, maxPointsPerCentroid: 1e6 }));
     expect(longest).toBeLessThan(300);
+  });
+});
+
+describe('randomPermutation', () => {
+  it('pauses between pieces of a large shuffle and draws the permutation one loop does', async () => {
+    // 21M training rows shuffled in one loop held the event loop for about a second. Every
+    // breathe() here pauses (the clock moves 1 s a read), so each piece boundary lets a macrotask run.
+    const n = 2_500_017;
+    const want = new Int32Array(n);
+    for (let i = 0; i < n; i++) want[i] = i;
+    const random = seededRandom(77);
+    for (let i = n - 1; i > 0; i--) {
+      const j = random() % (i + 1);
+      const t = want[i]!;
+      want[i] = want[j]!;
+      want[j] = t;
+    }
+    let clock = performance.now();
+    const now = vi.spyOn(performance, 'now').mockImplementation(() => (clock += 1000));
+    let ticks = 0;
+    let on = true;
+    const tick = () => {
+      if (!on) return;
+      ticks++;
+      setImmediate(tick);
+    };
+    setImmediate(tick);
+    try {
+      const got = await randomPermutation(n, seededRandom(77), breather());
+      expect(Buffer.from(got.buffer).equals(Buffer.from(want.buffer))).toBe(true);
+      // 3 pieces to fill, 3 to shuffle
+      expect(ticks).toBeGreaterThanOrEqual(5);
+    } finally {
+      on = false;
+      now.mockRestore();
+    }
   });
 });

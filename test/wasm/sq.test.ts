@@ -1,5 +1,5 @@
 /** SQ8 (FAISS QT_8bit, min-max ranges) on the WASM backend: codec formulas, native encode, recall against the oracle. */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import '../../src/wasm/register.js';
 import { indexFactory } from '../../src/core/factory.js';
 import { Sq8Codec, WasmSqIndex } from '../../src/wasm/sq-index.js';
@@ -78,5 +78,82 @@ describe('SQ8 near the memory limit', () => {
     expect(r.labels.filter((l) => l >= 0n && l % 5000n === 0n).length).toBe(10);
     await expect(index.add(randomVectors(20000, d, 4))).rejects.toMatchObject({ code: 'OUT_OF_MEMORY' });
     await index.dispose();
+  });
+});
+
+describe('SQ8 train and add on the calling thread (threads: 1)', () => {
+  // The checks, the min-max pass and the encoding ran whole: over millions of rows they held the
+  // event loop (a progress bar, Ctrl-C's handler) for seconds. Every breathe() here pauses (the clock
+  // moves 1 s a read), so each piece boundary lets a macrotask run.
+  const d = 32;
+  const rows = randomVectors(100_000, d, 9);
+
+  async function withTicks<T>(work: () => Promise<T>): Promise<{ value: T; ticks: number }> {
+    let clock = performance.now();
+    const now = vi.spyOn(performance, 'now').mockImplementation(() => (clock += 1000));
+    let ticks = 0;
+    let on = true;
+    const tick = () => {
+      if (!on) return;
+      ticks++;
+      setImmediate(tick);
+    };
+    setImmediate(tick);
+    try {
+      return { value: await work(), ticks };
+    } finally {
+      on = false;
+      now.mockRestore();
+    }
+  }
+
+  it('pause between pieces, with the ranges and codes of one pass', async () => {
+    const index = await WasmSqIndex.create(d, 'l2', { threads: 1 });
+    try {
+      // 3.2M values: 4 pieces of checks and of min-max, 4 batches to encode
+      expect((await withTicks(() => index.train(rows))).ticks).toBeGreaterThanOrEqual(4);
+      const codec = Sq8Codec.train(rows, d);
+      expect(Array.from(index.codec!.trained)).toEqual(Array.from(codec.trained));
+      expect((await withTicks(() => index.add(rows))).ticks).toBeGreaterThanOrEqual(4);
+      const want = new Uint8Array(100_000 * d);
+      for (let i = 0; i < 100_000; i++) codec.encode(rows, i, want, i * d);
+      expect(Buffer.from(index.codes()).equals(Buffer.from(want))).toBe(true);
+    } finally {
+      await index.dispose();
+    }
+  });
+
+  it('a bad value is named by its row in the whole input', async () => {
+    const index = await WasmSqIndex.create(d, 'l2', { threads: 1 });
+    try {
+      const bad = rows.slice();
+      bad[70_000 * d + 3] = NaN;
+      await expect(index.train(bad)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/70000/) });
+      await index.train(rows);
+      await expect(index.add(bad)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/70000/) });
+      expect(index.ntotal).toBe(0);
+    } finally {
+      await index.dispose();
+    }
+  });
+
+  it('adds started together, and a search during them, run in turn', async () => {
+    // An add pauses between batches while writing codes from ntotal: a second add wrote over them.
+    const index = await WasmSqIndex.create(d, 'l2', { threads: 1 });
+    try {
+      await index.train(rows);
+      const half = 50_000 * d;
+      const { value: got } = await withTicks(async () => {
+        const [, , r] = await Promise.all([index.add(rows.subarray(0, half)), index.add(rows.subarray(half)), index.search(rows.subarray(60_000 * d, 60_010 * d), 1)]);
+        return r;
+      });
+      expect(index.ntotal).toBe(100_000);
+      const want = new Uint8Array(100_000 * d);
+      for (let i = 0; i < 100_000; i++) index.codec!.encode(rows, i, want, i * d);
+      expect(Buffer.from(index.codes()).equals(Buffer.from(want))).toBe(true);
+      expect(Array.from(got.labels, Number)).toEqual(Array.from({ length: 10 }, (_, i) => 60_000 + i));
+    } finally {
+      await index.dispose();
+    }
   });
 });
