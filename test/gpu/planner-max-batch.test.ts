@@ -92,4 +92,24 @@ describe.skipIf(!hasGpu)('planner: maxBatch on the GPU', () => {
       await whole.dispose();
     }
   }, 120_000);
+
+  it('warmUp compiles the batch classes up to maxBatch only, and they cover every search', async () => {
+    const d = 16;
+    const pipelines = (index: GpuFlatIndex) => (index as unknown as { shards: { pipelines: Map<string, unknown> }[] }).shards[0]!.pipelines;
+    const four = await GpuFlatIndex.create(d, 'ip', { backend: 'gpu', precision: 'f32', maxBatch: 4 } as never);
+    const all = await GpuFlatIndex.create(d, 'ip', { backend: 'gpu', precision: 'f32' } as never);
+    try {
+      for (const index of [four, all]) {
+        await index.add(randomVectors(500, d, 5));
+        index.warmUp(10);
+      }
+      expect(pipelines(four).size).toBeLessThan(pipelines(all).size);
+      const warmed = [...pipelines(four).keys()];
+      for (const nq of [1, 2, 3, 4, 50]) await four.search(randomVectors(nq, d, 6 + nq), 10);
+      expect([...pipelines(four).keys()]).toEqual(warmed);
+    } finally {
+      await four.dispose();
+      await all.dispose();
+    }
+  });
 });
