@@ -21,6 +21,13 @@ declare global {
   }
 }
 
+/** The fields of a GPUAdapter that backend 'auto' reads (its name, whether it is a software renderer). */
+export interface AdapterSummary {
+  info?: { description?: string; device?: string; vendor?: string; isFallbackAdapter?: boolean };
+  /** Older implementations put it on the adapter itself. */
+  isFallbackAdapter?: boolean;
+}
+
 export interface FileSystemHooks {
   openRead(path: string): Promise<ByteSource>;
   /** A sink that writes `path` atomically: a temp file beside it, renamed over `path` on close. */
@@ -31,6 +38,12 @@ export interface PlatformHooks {
   fs?: FileSystemHooks;
   /** Loads a WebGPU `GPU` object where the runtime has no navigator.gpu (Dawn's `webgpu` in Node). */
   loadGpu?: (dawnFlags?: readonly string[]) => Promise<GPU | undefined>;
+  /**
+   * The adapter loadGpu's GPU gives, found without loading it here (Node: in a child process, so
+   * Dawn's notices stay off a run that then takes WASM): null for none, undefined where it cannot
+   * tell (the caller then asks loadGpu's GPU).
+   */
+  probeAdapter?: () => Promise<AdapterSummary | null | undefined>;
   /** Cores usable by this process, where navigator.hardwareConcurrency is missing (Node 20). */
   cpuCount?: () => number;
 }
@@ -38,6 +51,8 @@ export interface PlatformHooks {
 const hooks: PlatformHooks = {};
 
 export function installPlatform(more: PlatformHooks): void {
+  // probeAdapter describes loadGpu's GPU: a loadGpu put in its place (no probe given) is asked itself.
+  if ('loadGpu' in more && !('probeAdapter' in more)) delete hooks.probeAdapter;
   Object.assign(hooks, more);
 }
 

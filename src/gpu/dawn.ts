@@ -1,5 +1,9 @@
 /** Loads Dawn's Node binding (npm `webgpu`) lazily: only the Node entry references this module. */
+import { execFile } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
 import { TesseraError } from '../core/errors.js';
+import type { AdapterSummary } from '../platform.js';
 
 /**
  * One Dawn instance per set of flags, kept for the life of the process: a collected instance takes
@@ -22,4 +26,69 @@ export async function loadDawnGpu(dawnFlags: readonly string[] = []): Promise<GP
   const gpu = dawn.create([...dawnFlags]);
   instances.set(key, gpu);
   return gpu;
+}
+
+/** Dawn's two lines about limits it clamps (dawn::native::NormalizeLimits), printed at every adapter discovery. */
+export const DAWN_LIMIT_NOTICE = /^Warning: maxDynamic(?:Uniform|Storage)BuffersPerPipelineLayout artificially reduced from \d+ to \d+ to fit dynamic offset allocation limit\.$/;
+
+const PROBE_MARK = 'tessera-adapter-probe ';
+const PROBE_TIMEOUT_MS = 30_000;
+
+/** Run as `node --input-type=module -e PROBE_CHILD <webgpu URL>`: prints the adapter as one marked line; an error is no adapter, as the in-process probe takes it. */
+const PROBE_CHILD = `
+let a = null;
+try {
+  const { create } = await import(process.argv[1]);
+  const adapter = await create([]).requestAdapter({ powerPreference: 'high-performance' });
+  if (adapter) {
+    const i = adapter.info ?? {};
+    a = { info: { description: i.description, device: i.device, vendor: i.vendor, isFallbackAdapter: i.isFallbackAdapter }, isFallbackAdapter: adapter.isFallbackAdapter };
+  }
+} catch {}
+process.stdout.write(${JSON.stringify(PROBE_MARK)} + JSON.stringify(a) + '\\n');
+`;
+
+/**
+ * Dawn's default adapter (as create([]).requestAdapter({ powerPreference: 'high-performance' })
+ * finds it), asked in a child Node process: null for none, undefined where the child could not
+ * answer (the caller then probes in-process, as before).
+ * Why a child: Dawn prints DAWN_LIMIT_NOTICE when requestAdapter discovers a Vulkan adapter
+ * (PhysicalDeviceBase::Initialize -> NormalizeLimits -> dawn::WarningLog, a plain fprintf to
+ * stderr), before any device, for every driver offering more than 16 dynamic buffers (lavapipe's
+ * 1000000, NVIDIA's too). No request option, instance toggle or create() flag skips it, the
+ * binding exposes no logging callback (and this log bypasses the instance's), and Node cannot
+ * redirect its own fd 2: in-process, a CPU-only run on lavapipe that then took WASM printed GPU
+ * noise. The child's other stderr lines (Vulkan loader messages, errors) are passed on. Costs a
+ * Node start beside the discovery (0.57 s against 0.23 s in-process on the 2-core CI machine).
+ */
+export async function probeDawnAdapter(): Promise<AdapterSummary | null | undefined> {
+  let url: string;
+  try {
+    url = pathToFileURL(createRequire(import.meta.url).resolve('webgpu')).href;
+  } catch {
+    return undefined; // not resolvable this way: the in-process probe says what it finds
+  }
+  const child = await new Promise<{ stdout: string; stderr: string } | undefined>((resolve) => {
+    execFile(
+      process.execPath,
+      ['--input-type=module', '-e', PROBE_CHILD, url],
+      // ELECTRON_RUN_AS_NODE: under Electron execPath is the app, which runs as Node with it.
+      { env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' }, timeout: PROBE_TIMEOUT_MS, maxBuffer: 1 << 20, windowsHide: true },
+      (error, stdout, stderr) => {
+        const rest = stderr
+          .split('\n')
+          .filter((l) => l !== '' && !DAWN_LIMIT_NOTICE.test(l.replace(/\r$/, '')))
+          .join('\n');
+        if (rest) process.stderr.write(`${rest}\n`);
+        resolve(error && !stdout.includes(PROBE_MARK) ? undefined : { stdout, stderr });
+      },
+    );
+  });
+  const line = child?.stdout.split('\n').find((l) => l.startsWith(PROBE_MARK));
+  if (!line) return undefined;
+  try {
+    return JSON.parse(line.slice(PROBE_MARK.length)) as AdapterSummary | null;
+  } catch {
+    return undefined;
+  }
 }

@@ -4,7 +4,7 @@
  * device loss / uncaptured errors turned into a DEVICE_LOST error on the next call.
  */
 import { TesseraError } from '../core/errors.js';
-import { platform } from '../platform.js';
+import { type AdapterSummary, platform } from '../platform.js';
 
 /** GPUBufferUsage values from the WebGPU spec, so no runtime globals are needed. */
 export const BufferUsage = {
@@ -249,11 +249,16 @@ const probes = new WeakMap<GPU, Promise<AdapterProbe>>();
 function probeGpu(gpu?: GPU): Promise<AdapterProbe> {
   const run = async (g?: GPU): Promise<AdapterProbe> => {
     try {
+      // The platform's GPU (Dawn in Node), where resolveGpu would take it, looked at from outside
+      // this process: discovering a Vulkan adapter makes Dawn's native code print two warnings,
+      // which a run that then takes WASM should not show (gpu/dawn.ts probeDawnAdapter says why
+      // nothing in-process avoids them).
+      const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
+      const outside = !g && !nav?.gpu ? await platform().probeAdapter?.() : undefined;
+      if (outside !== undefined) return summarize(outside);
       const resolved = await resolveGpu(g);
       // The adapter acquireDevice opens (same powerPreference): the one 'auto' would run on.
-      const adapter = resolved ? await resolved.requestAdapter({ powerPreference: 'high-performance' }) : null;
-      if (!adapter) return { found: false };
-      return isSoftwareAdapter(adapter) ? { found: true, software: adapterName(adapter) } : { found: true };
+      return summarize(resolved ? await resolved.requestAdapter({ powerPreference: 'high-performance' }) : null);
     } catch {
       return { found: false };
     }
@@ -266,17 +271,21 @@ function probeGpu(gpu?: GPU): Promise<AdapterProbe> {
   return (probe ??= run());
 }
 
+function summarize(adapter: AdapterSummary | null): AdapterProbe {
+  if (!adapter) return { found: false };
+  return isSoftwareAdapter(adapter) ? { found: true, software: adapterName(adapter) } : { found: true };
+}
+
 /**
  * A software renderer: GPUAdapterInfo.isFallbackAdapter (GPUAdapter.isFallbackAdapter in older
  * implementations), set for CPU implementations such as Mesa's llvmpipe (lavapipe) under Dawn and
  * Chromium's SwiftShader.
  */
-function isSoftwareAdapter(adapter: GPUAdapter): boolean {
-  const info = adapter.info as (GPUAdapterInfo & { isFallbackAdapter?: boolean }) | undefined;
-  return info?.isFallbackAdapter === true || (adapter as { isFallbackAdapter?: boolean }).isFallbackAdapter === true;
+function isSoftwareAdapter(adapter: AdapterSummary): boolean {
+  return adapter.info?.isFallbackAdapter === true || adapter.isFallbackAdapter === true;
 }
 
-function adapterName(adapter: GPUAdapter): string {
+function adapterName(adapter: AdapterSummary): string {
   return adapter.info?.description || adapter.info?.device || adapter.info?.vendor || 'unnamed adapter';
 }
 
