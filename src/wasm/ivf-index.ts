@@ -14,7 +14,7 @@ import type { ByteSink, ByteSource, Index, Metric, ProgressCallback, SearchOptio
 import { checkFileRows, checkScoreRange, checkSearch, checkVectors, checkVectorShape, describeArg, raiseDimMaxima } from '../core/validate.js';
 import { writeToTarget } from '../platform.js';
 import { ByteReader, sourceLabel } from '../io/byte-reader.js';
-import { DIRECT_MAP_NONE, type DirectMapType, encodeDirectMap, encodeIvfHead, IVF_FLAT_FOURCC, IVF_SQ_FOURCC, type IvfLayout, readIvfLayout } from '../io/faiss/ivf.js';
+import { DIRECT_MAP_NONE, type DirectMapType, directMapChunks, ivfHeadChunks, IVF_FLAT_FOURCC, IVF_SQ_FOURCC, type IvfLayout, readIvfLayout } from '../io/faiss/ivf.js';
 import { DEFAULT_RANGESTAT, type SqRangeStat } from '../io/faiss/sq.js';
 import { assignInPieces, kmeans, NativeAssigner, randomPermutation, seededRandom } from './kmeans.js';
 import { type CodeHeap, nativeListSearch, readSourceInto, retrainError, Sq8Codec, WASM_MEMORY_LIMIT, WasmArena } from './sq-index.js';
@@ -581,22 +581,23 @@ export class WasmIvfIndex implements Index {
     this.live();
     await writeToTarget(target, async (sink) => {
       const L = this.lists;
-      await sink.write(
-        encodeIvfHead({
-          d: this.d,
-          metric: this.metric,
-          quantizerMetric: this.coarseMetric,
-          ntotal: this.ntotal,
-          nprobe: this.nprobe,
-          centroids: this.centroids ?? new Float32Array(0),
-          sqTrained: this.storage === 'sq8' ? (this.codec?.trained ?? new Float32Array(0)) : undefined,
-          sqRange: this.rangeStat,
-          byResidual: this.byResidual,
-          isTrained: this.isTrained,
-          listSizes: L.sizes,
-          directMap: encodeDirectMap(this.directMap, this.ntotal, L.sizes, (l) => new Int32Array(L.bytes.buffer, L.idPtr[l]!, L.sizes[l]!)),
-        }),
-      );
+      // the head in chunks: a hashtable direct map is made a chunk at a time as the sink takes it
+      for (const chunk of ivfHeadChunks({
+        d: this.d,
+        metric: this.metric,
+        quantizerMetric: this.coarseMetric,
+        ntotal: this.ntotal,
+        nprobe: this.nprobe,
+        centroids: this.centroids ?? new Float32Array(0),
+        sqTrained: this.storage === 'sq8' ? (this.codec?.trained ?? new Float32Array(0)) : undefined,
+        sqRange: this.rangeStat,
+        byResidual: this.byResidual,
+        isTrained: this.isTrained,
+        listSizes: L.sizes,
+        directMap: directMapChunks(this.directMap, this.ntotal, L.sizes, (l) => new Int32Array(L.bytes.buffer, L.idPtr[l]!, L.sizes[l]!)),
+      })) {
+        await sink.write(chunk);
+      }
       for (let l = 0; l < this.nlist; l++) {
         const size = L.sizes[l]!;
         if (size === 0) continue;

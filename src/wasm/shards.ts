@@ -20,7 +20,7 @@ import type { ByteSink, ByteSource, Index, Metric, SearchOptions, SearchResult }
 import { checkDimension, checkMetric, checkSearch, checkVectors, describeArg } from '../core/validate.js';
 import { writeToTarget } from '../platform.js';
 import { ByteReader, sourceLabel } from '../io/byte-reader.js';
-import { DIRECT_MAP_NONE, type DirectMapType, encodeDirectMap, encodeIvfHead, IVF_FLAT_FOURCC, IVF_SQ_FOURCC, type IvfLayout } from '../io/faiss/ivf.js';
+import { DIRECT_MAP_NONE, type DirectMapType, directMapChunks, ivfHeadChunks, IVF_FLAT_FOURCC, IVF_SQ_FOURCC, type IvfLayout } from '../io/faiss/ivf.js';
 import { DEFAULT_RANGESTAT, encodeSqFileHeader, type SqLayout, type SqRangeStat } from '../io/faiss/sq.js';
 import type { HnswLayout } from '../io/faiss/hnsw.js';
 import { type FlatLayout, readFlatLayout, streamFlatRows, writeFlatIndex } from '../io/faiss/flat.js';
@@ -436,31 +436,32 @@ export class ShardedIndex implements Index {
         const lists = this.shards.map((sh) => ({ L: (sh.index as WasmIvfIndex).invertedLists(), off: sh.idOffset }));
         const sizes = new Float64Array(s.nlist);
         for (const { L } of lists) for (let l = 0; l < s.nlist; l++) sizes[l]! += L.sizes[l]!;
-        await sink.write(
-          encodeIvfHead({
-            d: this.d,
-            metric: this.metric,
-            quantizerMetric: this.coarseMetric,
-            ntotal: this.ntotal,
-            nprobe: this.opts.nprobe ?? 1,
-            centroids: this.centroids ?? new Float32Array(0),
-            sqTrained: s.storage === 'sq8' ? (this.codec?.trained ?? new Float32Array(0)) : undefined,
-            sqRange: this.rangeStat,
-            byResidual: this.byResidual,
-            isTrained: this.isTrained,
-            listSizes: sizes,
-            // each list's entries as written below: the shards' parts in shard order
-            directMap: encodeDirectMap(this.directMap, this.ntotal, sizes, (l) => {
-              const ids = new Float64Array(sizes[l]!);
-              let o = 0;
-              for (const { L, off } of lists) {
-                const src = new Int32Array(L.bytes.buffer, L.idPtr[l]!, L.sizes[l]!);
-                for (let i = 0; i < src.length; i++) ids[o++] = src[i]! + off;
-              }
-              return ids;
-            }),
+        // the head in chunks: a hashtable direct map is made a chunk at a time as the sink takes it
+        for (const chunk of ivfHeadChunks({
+          d: this.d,
+          metric: this.metric,
+          quantizerMetric: this.coarseMetric,
+          ntotal: this.ntotal,
+          nprobe: this.opts.nprobe ?? 1,
+          centroids: this.centroids ?? new Float32Array(0),
+          sqTrained: s.storage === 'sq8' ? (this.codec?.trained ?? new Float32Array(0)) : undefined,
+          sqRange: this.rangeStat,
+          byResidual: this.byResidual,
+          isTrained: this.isTrained,
+          listSizes: sizes,
+          // each list's entries as written below: the shards' parts in shard order
+          directMap: directMapChunks(this.directMap, this.ntotal, sizes, (l) => {
+            const ids = new Float64Array(sizes[l]!);
+            let o = 0;
+            for (const { L, off } of lists) {
+              const src = new Int32Array(L.bytes.buffer, L.idPtr[l]!, L.sizes[l]!);
+              for (let i = 0; i < src.length; i++) ids[o++] = src[i]! + off;
+            }
+            return ids;
           }),
-        );
+        })) {
+          await sink.write(chunk);
+        }
         for (let l = 0; l < s.nlist; l++) {
           if (sizes[l] === 0) continue;
           for (const { L } of lists) {

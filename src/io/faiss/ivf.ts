@@ -325,15 +325,22 @@ export type DirectMapType = 0 | 1 | 2;
 export const DIRECT_MAP_NONE: DirectMapType = 0;
 export const DIRECT_MAP_NAMES = ['none', 'array', 'hashtable'] as const;
 
+/** Pairs of a hashtable direct map in one chunk of directMapChunks: 1 MiB. */
+const DIRECT_MAP_PAIRS_PER_CHUNK = 1 << 16;
+
 /**
  * Bytes of a direct map of `type` over lists of `sizes`, whose ids `idsOf(l)` gives in stored order,
  * as FAISS writes it (write_direct_map): uint8 type | uint64 n, int64[n] array | hashtable only:
  * uint64 m, (int64 id, int64 lo)[m]. An entry is lo_build(list, offset) = list << 32 | offset; array
- * entries of ids in no list are -1, as DirectMap::set_type leaves them.
+ * entries of ids in no list are -1, as DirectMap::set_type leaves them. In chunks to write one after
+ * another: a hashtable's pairs go DIRECT_MAP_PAIRS_PER_CHUNK at a time, made as they are taken (at
+ * 21M rows the whole table was 336 MB held at once). FAISS writes its unordered_map's pairs in no
+ * particular order and reads any; these go in list order. An array map (8 bytes an id, indexed by
+ * id, not list order) is made whole, now: a bad id throws before anything is written.
  */
-export function encodeDirectMap(type: DirectMapType, ntotal: number, sizes: ArrayLike<number>, idsOf: (list: number) => ArrayLike<number>): Uint8Array {
+export function directMapChunks(type: DirectMapType, ntotal: number, sizes: ArrayLike<number>, idsOf: (list: number) => ArrayLike<number>): Iterable<Uint8Array> {
   const w = new LeWriter().u8(type);
-  if (type === DIRECT_MAP_NONE) return w.u64(0).done();
+  if (type === DIRECT_MAP_NONE) return [w.u64(0).done()];
   const nlist = sizes.length;
   if (type === 1) {
     const words = new Int32Array(2 * ntotal).fill(-1);
@@ -349,26 +356,49 @@ export function encodeDirectMap(type: DirectMapType, ntotal: number, sizes: Arra
         words[2 * id + 1] = l;
       }
     }
-    return w.u64(ntotal).bytes(new Uint8Array(words.buffer)).done(); // ntotal int64 entries, each two int32 words
+    return [w.u64(ntotal).done(), new Uint8Array(words.buffer)]; // ntotal int64 entries, each two int32 words
   }
   let m = 0;
   for (let l = 0; l < nlist; l++) m += sizes[l]!;
-  const pairs = new Int32Array(4 * m);
-  let p = 0;
-  for (let l = 0; l < nlist; l++) {
-    const ids = idsOf(l);
-    for (let o = 0; o < sizes[l]!; o++, p += 4) {
-      // int64 id (non-negative, below 2^31: tessera's labels) then int64 lo, as little-endian words
-      pairs[p] = ids[o]!;
-      pairs[p + 2] = o;
-      pairs[p + 3] = l;
+  const head = w.u64(0).u64(m).done();
+  return (function* () {
+    yield head;
+    const pairs = new Int32Array(4 * Math.min(m, DIRECT_MAP_PAIRS_PER_CHUNK));
+    let p = 0;
+    for (let l = 0; l < nlist; l++) {
+      const ids = idsOf(l);
+      for (let o = 0; o < sizes[l]!; o++, p += 4) {
+        if (p === pairs.length) {
+          yield new Uint8Array(pairs.buffer).slice();
+          p = 0;
+        }
+        // int64 id (non-negative, below 2^31: tessera's labels) then int64 lo, as little-endian words
+        pairs[p] = ids[o]!;
+        pairs[p + 1] = 0;
+        pairs[p + 2] = o;
+        pairs[p + 3] = l;
+      }
     }
-  }
-  return w.u64(0).u64(m).bytes(new Uint8Array(pairs.buffer)).done();
+    if (p > 0) yield new Uint8Array(pairs.buffer, 0, 4 * p).slice();
+  })();
 }
 
-/** Bytes of an IVF file up to the first list's codes (lists then follow in order: codes, then int64 ids). */
-export function encodeIvfHead(opts: {
+/** directMapChunks in one array. */
+export function encodeDirectMap(type: DirectMapType, ntotal: number, sizes: ArrayLike<number>, idsOf: (list: number) => ArrayLike<number>): Uint8Array {
+  return concatBytes([...directMapChunks(type, ntotal, sizes, idsOf)]);
+}
+
+function concatBytes(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((s, b) => s + b.length, 0));
+  let o = 0;
+  for (const b of parts) {
+    out.set(b, o);
+    o += b.length;
+  }
+  return out;
+}
+
+export interface IvfHead {
   d: number;
   metric: Metric;
   ntotal: number;
@@ -380,12 +410,18 @@ export function encodeIvfHead(opts: {
   sqTrained?: Float32Array;
   /** IwSq: the range statistic to record (default FAISS's, RS_minmax). */
   sqRange?: SqRangeStat;
-  /** The direct map's bytes (encodeDirectMap); default none. */
-  directMap?: Uint8Array;
+  /** The direct map's bytes in chunks (directMapChunks); default none. */
+  directMap?: Iterable<Uint8Array>;
   byResidual?: boolean;
   isTrained: boolean;
   listSizes: ArrayLike<number>;
-}): Uint8Array {
+}
+
+/**
+ * Bytes of an IVF file up to the first list's codes (lists then follow in order: codes, then int64
+ * ids), in chunks to write one after another: the direct map's come as it makes them.
+ */
+export function* ivfHeadChunks(opts: IvfHead): Generator<Uint8Array> {
   const { d, metric, centroids } = opts;
   const nlist = opts.listSizes.length;
   const sq = opts.sqTrained !== undefined;
@@ -394,12 +430,19 @@ export function encodeIvfHead(opts: {
   // An untrained quantizer is empty (FAISS: ntotal 0 until train).
   const qn = centroids.length / d;
   w.bytes(encodeFlatHeader(d, qn, opts.quantizerMetric ?? metric)).bytes(new Uint8Array(centroids.buffer, centroids.byteOffset, centroids.byteLength));
-  w.bytes(opts.directMap ?? encodeDirectMap(DIRECT_MAP_NONE, 0, [], () => []));
+  yield w.done();
+  yield* opts.directMap ?? directMapChunks(DIRECT_MAP_NONE, 0, [], () => []);
+  const t = new LeWriter();
   const codeSize = sq ? d : 4 * d;
-  if (sq) w.bytes(encodeSqParams(d, opts.sqTrained!, opts.sqRange)).u64(codeSize).u8(opts.byResidual ? 1 : 0);
-  w.fourcc('ilar').u64(nlist).u64(codeSize).fourcc('full').u64(nlist);
-  for (let i = 0; i < nlist; i++) w.u64(opts.listSizes[i]!);
-  return w.done();
+  if (sq) t.bytes(encodeSqParams(d, opts.sqTrained!, opts.sqRange)).u64(codeSize).u8(opts.byResidual ? 1 : 0);
+  t.fourcc('ilar').u64(nlist).u64(codeSize).fourcc('full').u64(nlist);
+  for (let i = 0; i < nlist; i++) t.u64(opts.listSizes[i]!);
+  yield t.done();
+}
+
+/** ivfHeadChunks in one array. */
+export function encodeIvfHead(opts: IvfHead): Uint8Array {
+  return concatBytes([...ivfHeadChunks(opts)]);
 }
 
 function ivfInfo(l: IvfLayout): FaissFileInfo {

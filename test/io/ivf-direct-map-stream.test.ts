@@ -1,0 +1,145 @@
+/**
+ * Saving an IVF index with a hashtable direct map streams the map's pairs to the sink a bounded
+ * chunk at a time: the whole map (16 bytes a vector, 336 MB at 21M rows) was built in memory with
+ * the rest of the head before the first write. The bytes are those of the whole-map encoder before
+ * (kept here as the reference), and FAISS reads the file and reconstructs through the map.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import '../../src/node.js';
+import type { ByteSink } from '../../src/core/types.js';
+import { memorySink } from '../../src/io/byte-reader.js';
+import { directMapChunks, encodeDirectMap } from '../../src/io/faiss/ivf.js';
+import { WasmIvfIndex } from '../../src/wasm/ivf-index.js';
+import { shardedIndex } from '../../src/wasm/shards.js';
+import { randomVectors } from '../helpers/data.js';
+import { faissPython } from './faiss-python.js';
+
+/** The hashtable direct map as the encoder before streaming wrote it: every pair in one array, in list order. */
+function wholeHashtable(sizes: ArrayLike<number>, idsOf: (list: number) => ArrayLike<number>): Uint8Array {
+  let m = 0;
+  for (let l = 0; l < sizes.length; l++) m += sizes[l]!;
+  const out = new Uint8Array(1 + 8 + 8 + 16 * m);
+  const v = new DataView(out.buffer);
+  v.setUint8(0, 2);
+  v.setBigUint64(1, 0n, true);
+  v.setBigUint64(9, BigInt(m), true);
+  let p = 17;
+  for (let l = 0; l < sizes.length; l++) {
+    const ids = idsOf(l);
+    for (let o = 0; o < sizes[l]!; o++, p += 16) {
+      v.setBigInt64(p, BigInt(ids[o]!), true);
+      v.setBigInt64(p + 8, (BigInt(l) << 32n) | BigInt(o), true);
+    }
+  }
+  return out;
+}
+
+/** A sink that keeps the bytes and the largest single write. */
+function recordingSink(): ByteSink & { bytes(): Uint8Array; largest: number } {
+  const inner = memorySink();
+  const sink = {
+    largest: 0,
+    closed: false,
+    async write(chunk: Uint8Array) {
+      sink.largest = Math.max(sink.largest, chunk.length);
+      await inner.write(chunk);
+    },
+    async close() {
+      await inner.close();
+    },
+    bytes: () => inner.bytes(),
+  };
+  return sink;
+}
+
+/** `withNone` (the same index saved with no direct map) with its 9-byte empty map replaced by `map`. */
+function spliceMap(withNone: Uint8Array, withMap: Uint8Array, map: Uint8Array): Uint8Array {
+  // the files agree up to the map's type byte (0 there, 2 here)
+  let at = 0;
+  while (withNone[at] === withMap[at]) at++;
+  expect(withNone.subarray(at, at + 9)).toEqual(new Uint8Array(9));
+  return Buffer.concat([withNone.subarray(0, at), map, withNone.subarray(at + 9)]);
+}
+
+describe('IVF hashtable direct map on save', () => {
+  const d = 8;
+  const n = 150_000;
+  const rows = randomVectors(n, d, 31);
+
+  it('directMapChunks: the bytes of the whole map, in chunks of at most 1 MiB (uneven list sizes, an empty list)', () => {
+    const sizes = [70_000, 0, 3, 80_000, 1];
+    let next = 0;
+    const ids = sizes.map((s) => Int32Array.from({ length: s }, () => (next = (next * 7 + 13) % 2 ** 31)));
+    const chunks = [...directMapChunks(2, next, sizes, (l) => ids[l]!)];
+    expect(Math.max(...chunks.map((c) => c.length))).toBeLessThanOrEqual(1 << 20);
+    expect(chunks.length).toBeGreaterThan(2);
+    const want = wholeHashtable(sizes, (l) => ids[l]!);
+    expect(Buffer.concat(chunks).equals(want)).toBe(true);
+    expect(Buffer.from(encodeDirectMap(2, next, sizes, (l) => ids[l]!)).equals(want)).toBe(true);
+  });
+
+  it('a single index writes the map in bounded chunks, bytes as before, and FAISS reconstructs through it', async () => {
+    const index = await WasmIvfIndex.create(d, 16, 'flat', 'l2', { threads: 1, niter: 2 });
+    const dir = mkdtempSync(join(tmpdir(), 'tessera-dmstream-'));
+    try {
+      await index.train(rows.subarray(0, 20_000 * d));
+      await index.add(rows);
+      const none = memorySink();
+      await index.save(none);
+      index.directMap = 2;
+      const sink = recordingSink();
+      await index.save(sink);
+      // 150k pairs are 2.3 MiB: the head held all of them in one write before
+      expect(sink.largest).toBeLessThanOrEqual(1 << 20);
+      const L = index.invertedLists();
+      const map = wholeHashtable(L.sizes, (l) => new Int32Array(L.bytes.buffer, L.idPtr[l]!, L.sizes[l]!));
+      const got = sink.bytes();
+      expect(Buffer.from(got).equals(spliceMap(none.bytes(), got, map))).toBe(true);
+
+      const file = join(dir, 'hashtable.index');
+      await index.save(file);
+      expect(readFileSync(file).equals(Buffer.from(got))).toBe(true);
+      const picks = [0, 1, 77_777, n - 1];
+      const script = [
+        'import faiss, json, sys',
+        'index = faiss.read_index(sys.argv[1])',
+        'ivf = faiss.extract_index_ivf(index)',
+        'print(json.dumps({"type": int(ivf.direct_map.type), "rows": [index.reconstruct(i).tolist() for i in json.loads(sys.argv[2])]}))',
+      ].join('\n');
+      writeFileSync(join(dir, 'view.py'), script);
+      const view = JSON.parse(execFileSync(faissPython(), [join(dir, 'view.py'), file, JSON.stringify(picks)], { encoding: 'utf8' })) as { type: number; rows: number[][] };
+      expect(view.type).toBe(2);
+      expect(view.rows).toEqual(picks.map((i) => Array.from(rows.subarray(i * d, (i + 1) * d))));
+    } finally {
+      await index.dispose();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a sharded index writes the map in bounded chunks, bytes as before', async () => {
+    const index = shardedIndex(d, 'IVF16,Flat', 'l2', { threads: 1, shardBytes: 2 << 20 });
+    try {
+      await index.train(rows.subarray(0, 20_000 * d));
+      await index.add(rows);
+      expect(index.shardCount).toBeGreaterThan(1);
+      const none = memorySink();
+      await index.save(none);
+      index.directMap = 2;
+      const sink = recordingSink();
+      await index.save(sink);
+      expect(sink.largest).toBeLessThanOrEqual(1 << 20);
+      // each list's entries in shard order, ids offset by each shard's first row
+      const parts = Array.from({ length: index.shardCount }, (_, i) => ({ L: (index.shard(i) as WasmIvfIndex).invertedLists(), off: index.shardOffset(i) }));
+      const sizes = Array.from({ length: 16 }, (_, l) => parts.reduce((s, { L }) => s + L.sizes[l]!, 0));
+      const map = wholeHashtable(sizes, (l) => parts.flatMap(({ L, off }) => Array.from(new Int32Array(L.bytes.buffer, L.idPtr[l]!, L.sizes[l]!), (id) => id + off)));
+      const got = sink.bytes();
+      expect(Buffer.from(got).equals(spliceMap(none.bytes(), got, map))).toBe(true);
+    } finally {
+      await index.dispose();
+    }
+  });
+});
