@@ -1231,11 +1231,9 @@ export class FlatShard {
       if (s.accepts(this.info, nq, k)) {
         const shape = s.shape(this.info, nq, k);
         const key = `ext:${s.name}:${shape.key}`;
-        const prep = shape.prep && s.prepass
-          ? { ...shape.prep, pipeline: this.pipeline(`ext:${s.name}:prep:${shape.key}`, () => s.prepass!(this.ctx.device, this.info, nq, k)) }
-          : undefined;
+        const prep = shape.prep && s.prepass ? this.lazyPipeline({ ...shape.prep }, `ext:${s.name}:prep:${shape.key}`, () => s.prepass!(this.ctx.device, this.info, nq, k)) : undefined;
         const approximate = shape.approximate && (this.layout.precision === 'f16' || this.layout.precision === 'f32') ? { approximate: shape.approximate } : {};
-        return { pipeline: this.pipeline(key, () => s.pipeline(this.ctx.device, this.info, nq, k)), BR: shape.BR, BQ: shape.BQ, key, target: shape.targetWorkgroups, prep, scratch: shape.scratch, ...approximate, ...(shape.digits ? { digits: true } : {}) };
+        return this.lazyPipeline({ BR: shape.BR, BQ: shape.BQ, key, target: shape.targetWorkgroups, prep, scratch: shape.scratch, ...approximate, ...(shape.digits ? { digits: true } : {}) }, key, () => s.pipeline(this.ctx.device, this.info, nq, k));
       }
     }
     const prec = PREC_CODE[this.layout.precision];
@@ -1252,7 +1250,7 @@ export class FlatShard {
       if ('NQ' in plan) {
         const key = int8GemvKey(plan);
         const scratch = int8GemvScratch(plan, nq) || undefined;
-        return { pipeline: this.pipeline(key, () => int8GemvPipeline(this.ctx.device, plan)), BR: 1, BQ: plan.NQ, key, quant: plan.QB, target: plan.target, scratch, boundWords: plan.SHB > 0 };
+        return this.lazyPipeline({ BR: 1, BQ: plan.NQ, key, quant: plan.QB, target: plan.target, scratch, boundWords: plan.SHB > 0 }, key, () => int8GemvPipeline(this.ctx.device, plan));
       }
     }
     // 5-16 queries (kernelTuning.gemvMulti): each row read once for the whole batch.
@@ -1264,8 +1262,7 @@ export class FlatShard {
       : undefined;
     if (multi) {
       const key = gemvMultiKey(multi, prec, metric, f16, kf);
-      const pipeline = this.pipeline(key, () => gemvMultiPipeline(this.ctx.device, multi, prec, metric, (src) => wgslVariant(src, f16)));
-      return { pipeline, BR: 1, BQ: multi.NQ, key, target: Math.min(mt.mtarget || Infinity, mt.targetWorkgroups) };
+      return this.lazyPipeline({ BR: 1, BQ: multi.NQ, key, target: Math.min(mt.mtarget || Infinity, mt.targetWorkgroups) }, key, () => gemvMultiPipeline(this.ctx.device, multi, prec, metric, (src) => wgslVariant(src, f16)));
     }
     if (nq <= 4 && this.ctx.hasSubgroups && !this.layout.noSubgroups && nsg * 4 * kf * 8 <= this.ctx.maxWorkgroupStorage) {
       // f16 (hru / huw 0): rows of 3+ words a lane, one row with the lane's whole share in flight
@@ -1282,14 +1279,13 @@ export class FlatShard {
       const tr = ru === 1 ? Math.min(pow2Floor(Math.max(1, half ? kernelTuning.htr : kernelTuning.tr)), 32) : 1;
       const qreg = prec < 2 && tr > 1 && (half ? kernelTuning.hqr : kernelTuning.qr) ? 1 : 0;
       const key = `gemv:${prec}:${metric}:${f16 ? 'h' : 'p'}:${kf}:${nsg}:${qreg}:${ru}:${uw}:${fold}:${pf}:${tr}`;
-      const pipeline = this.pipeline(key, () =>
+      return this.lazyPipeline({ BR: 1, BQ: 4, key, fold: fold === 1, target: (half && nq === 1 && kernelTuning.gemvTargetF16) || undefined }, key, () =>
         this.ctx.device.createComputePipeline({
           label: `flat_gemv ${this.layout.precision} ${this.layout.metric} KF=${kf}`,
           layout: 'auto',
           compute: { module: this.ctx.device.createShaderModule({ label: 'flat_gemv', code: wgslVariant(gemvWgsl, f16) }), entryPoint: 'main', constants: { PREC: prec, METRIC: metric, KF: kf, NSG: nsg, RU: ru, UW: uw, DPW: dpw, FOLD: fold, PF: pf, TR: tr, QREG: qreg } },
         }),
       );
-      return { pipeline, BR: 1, BQ: 4, key, fold: fold === 1, target: (half && nq === 1 && kernelTuning.gemvTargetF16) || undefined };
     }
     const pick = pickFusedShape(nq, kf, this.ctx.maxWorkgroupStorage, this.ctx.device.limits.maxComputeInvocationsPerWorkgroup, this.layout.precision, k);
     if (!pick) throw new TesseraError('INVALID_ARGUMENT', `k=${k} does not fit ${this.ctx.label}'s workgroup memory (${this.ctx.maxWorkgroupStorage} bytes): ask for fewer neighbours`);
@@ -1297,7 +1293,7 @@ export class FlatShard {
     const chain = kernelTuning.chain ? 1 : 0;
     const nosel = kernelTuning.nosel ? 1 : 0;
     const key = `fused:${prec}:${metric}:${f16 ? 'h' : 'p'}:${g.WX}x${g.WY}x${g.TR}x${g.TQ}:${pick.kc}:${pick.kf}:${pick.selp}:${chain}:${fold}:${pick.swz}:${nosel}:${pick.own}:${pick.cap}${pick.rot || pick.tsel ? `:r${pick.rot}:t${pick.tsel}x${pick.cq}` : ''}`;
-    const pipeline = this.pipeline(key, () =>
+    const make = () =>
       this.ctx.device.createComputePipeline({
         label: `flat_fused ${this.layout.precision} ${this.layout.metric} ${g.WX}x${g.WY} ${g.TQ}x${g.TR} KF=${kf}`,
         layout: 'auto',
@@ -1306,14 +1302,30 @@ export class FlatShard {
           entryPoint: 'main',
           constants: { PREC: prec, METRIC: metric, ...g, KC: pick.kc, KF: pick.kf, SELP: pick.selp, SMV: pick.smv, DPW: dpw, CHAIN: chain, FOLD: fold, SWZ: pick.swz, NOSEL: nosel, OWN: pick.own, CAP: pick.cap, ROT: pick.rot, TSEL: pick.tsel, CQ: pick.cq },
         },
-      }),
-    );
+      });
     const f32Target = nq >= LARGE_MIN_BATCH && kernelTuning.gemmTargetL ? kernelTuning.gemmTargetL : kernelTuning.gemmTarget;
     const gemmTarget = this.layout.precision === 'f16' && !kernelTuning.f16Cls ? kernelTuning.gemmTargetF16 : this.layout.precision !== 'int8' ? f32Target : 0;
     // 17..47 queries (f32 classes): gemmTargetM where set, else targetWorkgroups.
     const midTarget = nq > 16 && this.layout.precision !== 'int8' && (this.layout.precision === 'f32' || kernelTuning.f16Cls) ? kernelTuning.gemmTargetM : 0;
     const target = nq >= GEMM_MIN_BATCH && gemmTarget ? gemmTarget : midTarget || undefined;
-    return { pipeline, BR: g.WX * g.TR, BQ: g.WY * g.TQ, key, fold: fold === 1, target };
+    return this.lazyPipeline({ BR: g.WX * g.TR, BQ: g.WY * g.TQ, key, fold: fold === 1, target }, key, make);
+  }
+
+  /**
+   * A scorer choice (or its pre-pass) whose pipeline compiles when first read, not when chosen:
+   * batchLimit and batchPlan weigh the shapes of batch sizes they may not dispatch (64 queries at
+   * k = 500 within a plan for 64 at k = 100 go in batches of 12: flat_fused's 48+ class was compiled
+   * for nothing, 0.1-0.2 s a kernel on the H200). Searches and warmUp compile what they use (compile).
+   */
+  private lazyPipeline<T extends object>(choice: T, key: string, make: () => GPUComputePipeline): T & { readonly pipeline: GPUComputePipeline } {
+    return Object.defineProperty(choice, 'pipeline', { get: () => this.pipeline(key, make), enumerable: true }) as T & { readonly pipeline: GPUComputePipeline };
+  }
+
+  /** Compiles a chosen scorer's pipelines now (before a search takes the submit lock; warmUp). */
+  private compile(scorer: ScorerChoice): ScorerChoice {
+    void scorer.pipeline;
+    void scorer.prep?.pipeline;
+    return scorer;
   }
 
   /**
@@ -1330,12 +1342,12 @@ export class FlatShard {
       this.rowMagnitudes().catch(() => undefined);
     }
     for (const nq of new Set([1, 2, 4, 8, 16, 32, GEMM_MIN_BATCH - 1, GEMM_MIN_BATCH, LARGE_MIN_BATCH].map((n) => Math.min(n, maxBatch)))) {
-      const { approximate, digits } = this.scorerFor(nq, k);
+      const { approximate, digits } = this.compile(this.scorerFor(nq, k));
       if (!approximate) continue;
       // Tiles past the planned digit planes: their exact kernels (for the caller's k: the index warms
       // both k' and k) and the pass that widens their lists.
       if (digits && this.unplannedRows) {
-        this.scorerFor(nq, k, true);
+        this.compile(this.scorerFor(nq, k, true));
         this.widenPipeline();
       }
       this.rerankPipeline();
@@ -1644,6 +1656,9 @@ export class FlatShard {
     const layout = (lists: number) => this.candLayout(nqb, k, scorer, certifyK, !!certify, lists);
     const lists = this.listBudget(layout, nqb, k);
     const { plan, rest, scorerOf, exactK, xAt, total } = layout(lists);
+    // The pipelines this batch dispatches, compiled before the submit lock (other searches need not wait).
+    this.compile(scorer);
+    if (rest) this.compile(rest);
     if (rest && (rest.approximate || rest.scratch || rest.fold || rest.quant)) throw new Error(`tiles without digit planes need plain exact kernels, got ${rest.key}`);
     const { a: regionA, b: regionB, shared, segs } = plan;
     const kp = Math.max(pow2Ceil(k), 2 * SELECT_WG);

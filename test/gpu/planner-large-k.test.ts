@@ -74,6 +74,24 @@ describe.skipIf(!hasGpu)('planner: searches of large k within the plan', () => {
     }
   });
 
+  it('a batch planned but not dispatched compiles no pipeline: 64 queries at k = 500 within a plan for 64 at k = 100 go in 12s', async () => {
+    const index = await GpuFlatIndex.create(d, 'ip', { backend: 'gpu', precision: 'f32', maxBatch: 64 } as never);
+    try {
+      await index.add(randomVectors(n, d, 1));
+      const shard = shardOf(index) as ShardView & { pipelines: Map<string, unknown>; submitBatch(q: Float32Array, nqb: number, k: number, scorer: { key: string }, ...rest: unknown[]): Promise<unknown> };
+      const used = new Set<string>();
+      const submit = shard.submitBatch.bind(shard);
+      shard.submitBatch = (q, nqb, k, scorer, ...rest) => (used.add(scorer.key), submit(q, nqb, k, scorer, ...rest));
+      await index.search(randomVectors(64, d, 2), 500);
+      expect(used.size).toBeGreaterThan(0);
+      // batchLimit weighed the batch of 64 first (on lavapipe flat_fused's 48+ class, compiled for nothing before).
+      const scorers = [...shard.pipelines.keys()].filter((key) => /^(fused|gemv|gemvm|i8gemv|ext):/.test(key));
+      expect(scorers.sort()).toEqual([...used].sort());
+    } finally {
+      await index.dispose();
+    }
+  });
+
   it.each([
     ['random', randomVectors(n, d, 7)],
     ['clustered', clusteredVectors(n, d, 20, 8)],
