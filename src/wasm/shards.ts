@@ -17,7 +17,7 @@ import { TesseraError, formatBytes } from '../core/errors.js';
 import { factoryDescription, type IndexOptions, parseFactoryString } from '../core/factory.js';
 import { emptyResult, mergeResults, offsetLabels } from '../core/topk.js';
 import type { ByteSink, ByteSource, Index, Metric, SearchOptions, SearchResult } from '../core/types.js';
-import { checkDimension, checkMetric, checkSearch, checkVectors, describeArg } from '../core/validate.js';
+import { checkDimension, checkMetric, checkSearch, checkVectors, checkVectorShape, describeArg } from '../core/validate.js';
 import { writeToTarget } from '../platform.js';
 import { ByteReader, sourceLabel } from '../io/byte-reader.js';
 import { DIRECT_MAP_NONE, type DirectMapType, directMapChunks, ivfHeadChunks, IVF_FLAT_FOURCC, IVF_SQ_FOURCC, type IvfLayout } from '../io/faiss/ivf.js';
@@ -29,7 +29,7 @@ import { checkEfSearch, HNSW_DEFAULTS, type HnswIndexOptions, hnswNodeBytes, rea
 import { checkAddIds, checkNprobe, FileIds, loadIvfIndex, loadIvfList, readIvfFile, WasmIvfIndex } from './ivf-index.js';
 import { instanceHeadroom } from './module.js';
 import { loadSqIndex, readSourceInto, readSqFile, retrainError, Sq8Codec, WASM_MEMORY_LIMIT, WasmSqIndex } from './sq-index.js';
-import { dedicatedWorkersAvailable, resolveThreads } from './worker-pool.js';
+import { breather, dedicatedWorkersAvailable, forRowPieces, resolveThreads } from './worker-pool.js';
 
 export interface ShardOptions {
   /** Bytes one shard may use (default and most: 4 GiB, one WebAssembly memory). */
@@ -343,9 +343,20 @@ export class ShardedIndex implements Index {
     return index;
   }
 
+  /**
+   * checkVectors in pieces with pauses (breather), as one instance's train and add check: one pass
+   * over a large input held the event loop (a progress bar, Ctrl-C's handler) before any shard's
+   * work. Returns the row count.
+   */
+  private async checkRows(x: Float32Array, what: string): Promise<number> {
+    checkVectorShape(x, this.d, what);
+    await forRowPieces(x, this.d, breather(), (p, row) => checkVectors(p, this.d, what, row));
+    return x.length / this.d;
+  }
+
   async train(x: Float32Array): Promise<void> {
     this.live();
-    checkVectors(x, this.d, 'training vectors');
+    await this.checkRows(x, 'training vectors');
     if (this.spec.kind === 'flat') return;
     if ((this.spec.kind === 'sq' || this.spec.kind === 'ivf') && this.ntotal > 0) throw retrainError(this.description, this.ntotal);
     // Train once (in a throwaway instance for IVF) and hand the same parameters to every shard.
@@ -369,7 +380,7 @@ export class ShardedIndex implements Index {
 
   async add(x: Float32Array): Promise<void> {
     this.live();
-    const n = checkVectors(x, this.d, 'vectors to add');
+    const n = await this.checkRows(x, 'vectors to add');
     if (!this.isTrained) throw new TesseraError('NOT_TRAINED', `${this.description} is not trained: call train(x) before add`);
     if (this.spec.kind === 'ivf') checkAddIds(this.lowestFileId, this.description, this.ntotal, n);
     let done = 0;

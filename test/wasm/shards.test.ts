@@ -2,7 +2,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import '../../src/node.js';
 import { indexFactory } from '../../src/core/factory.js';
 import type { Index, SearchResult } from '../../src/core/types.js';
@@ -228,5 +228,42 @@ describe('search settings of a sharded index', () => {
       hnsw.nprobe = 4;
     }).toThrow(/nprobe is an IVF index's setting/);
     await hnsw.dispose();
+  });
+});
+
+describe('a sharded index checks its input in pieces with pauses', () => {
+  // train and add checked every value in one pass before any shard's work (which pauses itself):
+  // over millions of rows that held the event loop. Every breathe() here pauses (the clock moves 1 s
+  // a read); a Flat shard's own train and add do not pause, so the ticks are the sharded checks'.
+  it('train and add of "Flat" let macrotasks run, and a bad value is named by its row in the whole input', async () => {
+    const d = 32;
+    const rows = randomVectors(100_000, d, 41);
+    const index = shardedIndex(d, 'Flat', 'l2', { threads: 1, shardBytes: 4 << 20 });
+    let clock = performance.now();
+    const now = vi.spyOn(performance, 'now').mockImplementation(() => (clock += 1000));
+    let ticks = 0;
+    let on = true;
+    const tick = () => {
+      if (!on) return;
+      ticks++;
+      setImmediate(tick);
+    };
+    try {
+      setImmediate(tick);
+      await index.train(rows);
+      expect(ticks).toBeGreaterThanOrEqual(3);
+      ticks = 0;
+      await index.add(rows);
+      expect(ticks).toBeGreaterThanOrEqual(3);
+      expect(index.ntotal).toBe(100_000);
+      const bad = rows.slice();
+      bad[70_000 * d + 5] = Infinity;
+      await expect(index.add(bad)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/70000/) });
+      expect(index.ntotal).toBe(100_000);
+    } finally {
+      on = false;
+      now.mockRestore();
+      await index.dispose();
+    }
   });
 });
