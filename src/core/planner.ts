@@ -59,6 +59,13 @@ export interface FlatPlanInput {
   /** Budget of the scores chunk per adapter. */
   scratchBytes: number;
   /**
+   * int8: candidates a query selects on the GPU for the plan's k, which the host re-ranks (GpuFlatIndex
+   * gpuK: rerankDepth, else rerankFactor x k; default 4k), at most 1024. Where a plan for more than
+   * 4k does not fit an adapter's memory, 4k is planned and such searches take fewer candidate lists
+   * a query or smaller batches (FlatShard.candCap) rather than refusing.
+   */
+  rerankK?: number;
+  /**
    * int8: rows whose float32 copy stays in host memory for re-ranking (default n; 0 when
    * re-ranking reads them from the index file by offset).
    */
@@ -331,7 +338,7 @@ function layout(input: FlatPlanInput, precision: StoragePrecision): FlatPlan {
     const tiles: number[] = [];
     for (let r = rows; r > 0; r -= perTile) tiles.push(Math.min(perTile, r));
     // The built-in kernels' bound; a shard whose batches may take the tensor path counts 'any' below.
-    const k = precision === 'int8' ? Math.min(4 * input.k, 1024) : input.k;
+    const k = precision === 'int8' ? Math.min(input.rerankK ?? 4 * input.k, 1024) : input.k;
     const t = tempTerms(input.d, k, input.maxBatch, input.scratchBytes, a.maxBinding, tiles, precision, 'builtin');
     const candBytes = t.cand + (precision === 'int8' ? sharedBoundBytes(k, input.maxBatch) : 0);
     return { label: a.label, rows, tiles, baseBytes: rows * rb, tempBytes: t.cand + MAX_READBACK_SLOTS * t.read + t.rest, memoryBytes: a.memoryBytes, digitBytes: 0, digitTiles: 0, candBytes, readBytes: t.read };
@@ -403,6 +410,11 @@ export function planFlat(input: FlatPlanInput): FlatPlan {
   for (const p of tried) {
     const plan = layout(input, p);
     if (fits(plan)) return plan;
+    // A deeper re-rank than 4k where memory holds only 4k's lists: searches keep within the smaller plan.
+    if (p === 'int8' && input.rerankK !== undefined && input.rerankK > 4 * input.k) {
+      const lean = layout({ ...input, rerankK: undefined }, p);
+      if (fits(lean)) return lean;
+    }
   }
   const want = layout(input, tried[0]!);
   const worst = want.shards.find((s) => s.memoryBytes !== undefined && s.baseBytes + s.tempBytes > s.memoryBytes!)!;

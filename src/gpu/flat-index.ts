@@ -326,7 +326,7 @@ export class GpuFlatIndex implements Index {
    * maxK when that still exceeds k by 8), else k.
    */
   gpuK(k: number, nq = this.maxBatch): number {
-    const kp = Math.min(this.kLimit, this.total, this.opts.rerankDepth ? Math.max(k, this.opts.rerankDepth) : Math.max(k + 16, Math.ceil(k * (this.opts.rerankFactor ?? 4))));
+    const kp = Math.min(this.kLimit, this.total, rerankCandidates(k, this.opts));
     if (this.precision === 'int8') return kp;
     // f32 lists are certified (a list that is not goes to the f32 kernels), so f32 may take fewer
     // candidates than the rule when the tensor scorer's lists cannot hold them: at least k + 8.
@@ -1313,6 +1313,9 @@ function planFor(contexts: GpuContext[], d: number, metric: Metric, n: number, p
     // f16 batches reach the tensor cores without planes too (converted while staging, or f16 matrices).
     f16TensorCores: tensor && opts.f16TensorCores !== false && contexts.some((c) => c.device.features.has(SUBGROUP_MATRIX_FEATURE)),
     k: 100,
+    // int8's k' for that k (rerankDepth 1000 selects 1000 at every k: planned at 400, such searches
+    // took fewer lists a query and batches of 1636 queries where memory held them whole).
+    rerankK: rerankCandidates(100, opts),
     maxBatch: opts.maxBatch ?? MAX_BATCH,
     precision,
     scratchBytes: opts.scratchBytes ?? DEFAULT_SCRATCH,
@@ -1324,6 +1327,11 @@ function planFor(contexts: GpuContext[], d: number, metric: Metric, n: number, p
       memoryBytes: opts.gpuMemory,
     })),
   });
+}
+
+/** Candidates re-ranked exactly per query for k (int8, and the tensor paths' k'): rerankDepth, else max(k + 16, rerankFactor x k). */
+function rerankCandidates(k: number, opts: GpuFlatOptions): number {
+  return opts.rerankDepth ? Math.max(k, opts.rerankDepth) : Math.max(k + 16, Math.ceil(k * (opts.rerankFactor ?? 4)));
 }
 
 /**

@@ -8,6 +8,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import '../../src/node.js';
+import { planFlat } from '../../src/core/planner.js';
 import { resolveGpu } from '../../src/gpu/device.js';
 import { GpuFlatIndex } from '../../src/gpu/flat-index.js';
 import { MAX_BATCH } from '../../src/gpu/flat-shard.js';
@@ -30,6 +31,21 @@ interface ShardView {
   scratchBytes: number;
 }
 const shardOf = (index: GpuFlatIndex): ShardView => (index as unknown as { shards: ShardView[] }).shards[0]!;
+
+describe('planner: int8 re-ranks more than 4k (rerankDepth, rerankFactor)', () => {
+  const input = { n: 100_000, d: 768, k: 100, maxBatch: MAX_BATCH, precision: 'int8' as const, scratchBytes: 256 * 2 ** 20, adapters: [{ label: 'adapter 0', maxBinding: 2 ** 31, maxBuffer: 2 ** 40 }] };
+  it('plans the k\' searches select where memory holds it, else 4k (searches then keep within it)', () => {
+    const four = planFlat(input);
+    const deep = planFlat({ ...input, rerankK: 1000 });
+    expect(planFlat({ ...input, rerankK: 400 }).tempBytes).toBe(four.tempBytes);
+    expect(deep.tempBytes).toBeGreaterThan(four.tempBytes);
+    expect(deep.shards[0]!.readBytes).toBe(MAX_BATCH * 1000 * 8);
+    // Memory for 4k's plan and not 1000's: 4k's plan, not a refusal.
+    const memoryBytes = four.shards[0]!.baseBytes + four.tempBytes;
+    const tight = planFlat({ ...input, rerankK: 1000, adapters: [{ ...input.adapters[0]!, memoryBytes }] });
+    expect(tight.tempBytes).toBe(four.tempBytes);
+  });
+});
 
 describe.skipIf(!hasGpu)('planner: searches of large k within the plan', () => {
   it('k 10 / 100 / 1000 in batches of 1, 64 and 4096: the most bytes held during search <= plan.tempBytes', async () => {
@@ -59,13 +75,21 @@ describe.skipIf(!hasGpu)('planner: searches of large k within the plan', () => {
     }
   }, 600_000);
 
-  it.each(['f32', 'f16', 'int8'] as const)("%s: the plan's own batch and k keep one batch and every list the scratch budget allows", async (precision) => {
-    const index = await GpuFlatIndex.create(d, 'ip', { backend: 'gpu', precision } as never);
+  it.each([
+    ['f32', {}],
+    ['f16', {}],
+    ['int8', {}],
+    // The k' these select for k = 100 (and for any k below, with rerankDepth): the plan counted 400.
+    ['int8', { rerankDepth: 1000 }],
+    ['int8', { rerankFactor: 8 }],
+  ] as const)("%s %j: the plan's own batch and k keep one batch and every list the scratch budget allows", async (precision, opts) => {
+    const index = await GpuFlatIndex.create(d, 'ip', { backend: 'gpu', precision, ...opts } as never);
     try {
       await index.add(randomVectors(n, d, 1));
       const shard = shardOf(index);
-      // int8 selects k' = 400 candidates for k = 100 (the plan counts that k).
+      // int8 selects k' = 400 candidates for k = 100 by default (rerankDepth, rerankFactor x k when set).
       const k = index.gpuK(100);
+      if (precision === 'int8') expect(k).toBe(Math.min(index.kLimit, 'rerankDepth' in opts ? 1000 : 'rerankFactor' in opts ? 800 : 400));
       expect(shard.batchLimit(MAX_BATCH, k, 100)).toBe(MAX_BATCH);
       const scorer = shard.scorerFor(MAX_BATCH, k);
       expect(shard.candLayout(MAX_BATCH, k, scorer, 100, false, shard.scratchBytes).total * 8).toBeLessThanOrEqual(shard.candCap!);
