@@ -8,8 +8,9 @@
  * - the IVF direct map (array or hashtable, FAISS's reconstruct): save writes it again, rebuilt from
  *   the lists (with vectors added here, sharded too), so FAISS's reconstruct works on what tessera wrote.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -54,20 +55,31 @@ interface View {
 
 let dir = '';
 let fx: Fixtures;
+/** One Python for every view (the script's serve mode): a process a view was most of this file's time. */
+let server: ChildProcess | undefined;
+const waiting: { resolve: (v: View[]) => void; reject: (e: Error) => void }[] = [];
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'tessera-rsdm-'));
   execFileSync(faissPython(), [script, 'make', dir], { stdio: ['ignore', 'ignore', 'inherit'] });
   fx = JSON.parse(readFileSync(join(dir, 'fixtures.json'), 'utf8')) as Fixtures;
+  server = spawn(faissPython(), [script, 'serve'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  createInterface({ input: server.stdout! }).on('line', (line) => waiting.shift()?.resolve(JSON.parse(line) as View[]));
+  server.on('exit', (code, signal) => {
+    for (const w of waiting.splice(0)) w.reject(new Error(`the FAISS view server (${script} serve) exited (${code ?? signal}) before answering; its error is above`));
+  });
 });
 afterAll(() => {
+  server?.stdin!.end();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 /** FAISS reads each file (training on / adding raw float32 files first, when named) and describes it. */
-function faissView(files: { file: string; train?: string; add?: string; reconstruct?: number[] }[]): View[] {
-  const req = join(dir, `request-${Math.random().toString(36).slice(2)}.json`);
-  writeFileSync(req, JSON.stringify({ files, queries: fx.queries, d: fx.d, k: fx.k, nprobe: fx.nprobe }));
-  return JSON.parse(execFileSync(faissPython(), [script, 'view', req], { encoding: 'utf8', maxBuffer: 64 << 20 })) as View[];
+function faissView(files: { file: string; train?: string; add?: string; reconstruct?: number[] }[]): Promise<View[]> {
+  return new Promise((resolve, reject) => {
+    if (server?.exitCode !== null) return reject(new Error(`the FAISS view server (${script} serve) is not running`));
+    waiting.push({ resolve, reject });
+    server.stdin!.write(`${JSON.stringify({ files, queries: fx.queries, d: fx.d, k: fx.k, nprobe: fx.nprobe })}\n`);
+  });
 }
 
 /** Distances position by position (float tolerance); labels where the distance is not tied within the row. */
@@ -102,7 +114,7 @@ describe('ScalarQuantizer range statistics', () => {
         expectSame(await index.search(q, fx.k, { nprobe: fx.nprobe }), f);
         const out = join(dir, `saved-${name}-${shardBytes ?? 0}.index`);
         await index.save(out);
-        const [orig, saved] = faissView([{ file: f.file }, { file: out }]);
+        const [orig, saved] = await faissView([{ file: f.file }, { file: out }]);
         expect(saved!.rangestat).toBe(f.rangestat);
         expect(saved!.rangestat_arg).toBe(f.rangestat_arg);
         expect(saved!.trained).toEqual(orig!.trained);
@@ -123,7 +135,7 @@ describe('ScalarQuantizer range statistics', () => {
       await index.add(readF32(fx.x));
       const out = join(dir, `trained-sq-minmax-${m}.index`);
       await index.save(out);
-      const [faiss, ours] = faissView([{ file, train: fx.x, add: fx.x }, { file: out }]);
+      const [faiss, ours] = await faissView([{ file, train: fx.x, add: fx.x }, { file: out }]);
       expect(ours!.rangestat).toBe(0);
       expect(ours!.rangestat_arg).toBe(faiss!.rangestat_arg);
       expect(ours!.trained).toEqual(faiss!.trained);
@@ -142,7 +154,7 @@ describe('ScalarQuantizer range statistics', () => {
       await index.train(readF32(fx.x));
       const out = join(dir, `trained-${kind}-minmax-record.index`);
       await index.save(out);
-      const [ours] = faissView([{ file: out }]);
+      const [ours] = await faissView([{ file: out }]);
       expect(ours!.is_trained).toBe(true);
       expect(ours!.rangestat_arg).toBeCloseTo(0.05, 6);
     } finally {
@@ -183,7 +195,7 @@ describe('IVF direct map', () => {
         const out = join(dir, `dm-${name}-${shardBytes ?? 0}.index`);
         await index.save(out);
         const all = range(0, fx.n);
-        const [orig, saved] = faissView([
+        const [orig, saved] = await faissView([
           { file: f.file, reconstruct: all },
           { file: out, reconstruct: all },
         ]);
@@ -208,7 +220,7 @@ describe('IVF direct map', () => {
       const out = join(dir, `dm-added-${name}.index`);
       await index.save(out);
       const ids = range(0, fx.n + m);
-      const [faiss, ours] = faissView([
+      const [faiss, ours] = await faissView([
         { file: f.file, add: fx.extra, reconstruct: ids },
         { file: out, reconstruct: ids },
       ]);
@@ -231,7 +243,7 @@ describe('IVF direct map', () => {
       await index.add(extra);
       const out = join(dir, 'dm-added-hashtable.index');
       await index.save(out);
-      const [faiss, ours] = faissView([
+      const [faiss, ours] = await faissView([
         { file: f.file, reconstruct: range(0, fx.n) },
         { file: out, reconstruct: range(0, fx.n + m) },
       ]);
@@ -252,7 +264,7 @@ describe('IVF direct map', () => {
       const out = join(dir, `dm-hashids-${m}.index`);
       await index.save(out);
       const ids = range(0, fx.n).map((i) => 5000 + 3 * i);
-      const [ours] = faissView([{ file: out, reconstruct: ids }]);
+      const [ours] = await faissView([{ file: out, reconstruct: ids }]);
       expect(ours!.dm_type).toBe('hashtable');
       expect(ours!.reconstruct_error).toBeUndefined();
       expect(ours!.reconstructed!.flat()).toEqual(Array.from(readF32(fx.x)));
@@ -278,7 +290,7 @@ describe('IVF direct map', () => {
       await index.add(readF32(fx.x));
       const out = join(dir, 'dm-none.index');
       await index.save(out);
-      const [ours] = faissView([{ file: out, reconstruct: [0] }]);
+      const [ours] = await faissView([{ file: out, reconstruct: [0] }]);
       expect(ours!.dm_type).toBe('none');
       expect(ours!.reconstruct_error).toBeDefined();
     } finally {
