@@ -18,7 +18,7 @@ import { readIvfRowOffsets } from '../../src/io/faiss/ivf.js';
 import { inspectIndex, readIndex } from '../../src/io/read-index.js';
 import { openSource } from '../../src/platform.js';
 import { readIvfFile } from '../../src/wasm/ivf-index.js';
-import { faissPython, readF32 } from './faiss-python.js';
+import { faissPython, faissServer, readF32 } from './faiss-python.js';
 
 const scripts = resolve(import.meta.dirname, '../fixtures/faiss');
 
@@ -68,11 +68,13 @@ afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
+/** One Python answers every search (a process and a faiss import a request were most of a test's time). */
+const server = faissServer<object, FaissView[]>(join(scripts, 'search_ann_with_faiss.py'), ['--serve']);
+afterAll(() => server.close());
+
 /** FAISS reads each file and searches it with the item's queries. */
-function faissSearch(items: { file: string; queries: string; d: number; k: number; efSearch?: number; nprobe?: number }[]): FaissView[] {
-  const req = join(dir, `request-${Math.random().toString(36).slice(2)}.json`);
-  writeFileSync(req, JSON.stringify({ items }));
-  return JSON.parse(execFileSync(faissPython(), [join(scripts, 'search_ann_with_faiss.py'), req], { encoding: 'utf8' })) as FaissView[];
+function faissSearch(items: { file: string; queries: string; d: number; k: number; efSearch?: number; nprobe?: number }[]): Promise<FaissView[]> {
+  return server.ask({ items });
 }
 
 /**
@@ -135,7 +137,7 @@ describe('tessera reads what FAISS wrote: same results as FAISS', () => {
     await index.save(out);
     await index.dispose();
     expect(await inspectIndex(out)).toMatchObject({ details: { quantizerMetric: f.file.endsWith('_ip.index') ? 'l2' : 'ip' } });
-    const [view] = faissSearch([{ file: out, queries: f.queries, d: f.d, k: f.k }]);
+    const [view] = await faissSearch([{ file: out, queries: f.queries, d: f.d, k: f.k }]);
     expectSameResults(ours, view!.labels, view!.distances, `FAISS on our ${name}`);
   });
 
@@ -159,7 +161,7 @@ describe('tessera reads what FAISS wrote: same results as FAISS', () => {
       const out = join(dir, `saved-${name}-${shardBytes}.index`);
       await index.save(out);
       await index.dispose();
-      const [view] = faissSearch([{ file: out, queries: f.queries, d: f.d, k: f.k }]);
+      const [view] = await faissSearch([{ file: out, queries: f.queries, d: f.d, k: f.k }]);
       expect(view).toMatchObject({ ntotal: 65 });
       expectSameResults(ours, view!.labels, view!.distances, `FAISS on our ${name}`);
     },
@@ -243,7 +245,7 @@ describe('tessera reads what FAISS wrote: same results as FAISS', () => {
     await index.dispose();
     const queries = join(dir, 'ids-added.q.f32');
     writeFileSync(queries, x);
-    const [view] = faissSearch([{ file: out, queries, d: 8, k: 1, nprobe: 4 }]);
+    const [view] = await faissSearch([{ file: out, queries, d: 8, k: 1, nprobe: 4 }]);
     expect(view!.labels).toEqual([[60], [61], [62]]);
   });
 
@@ -259,7 +261,7 @@ describe('tessera reads what FAISS wrote: same results as FAISS', () => {
     const out = join(dir, `nores-sharded-${m}.index`);
     await index.save(out);
     await index.dispose();
-    const [view] = faissSearch([{ file: out, queries: f.queries, d: f.d, k: f.k }]);
+    const [view] = await faissSearch([{ file: out, queries: f.queries, d: f.d, k: f.k }]);
     // the codes are of the vectors, not of residuals: the file must say so (it said by_residual 1)
     expect(view).toMatchObject({ by_residual: false, ntotal: f.ntotal + q.length / f.d });
     expectSameResults(ours, view!.labels, view!.distances, 'FAISS on the saved shards');
@@ -302,7 +304,7 @@ describe('FAISS reads what tessera wrote: same results as tessera', () => {
       built.push({ name, ours, file, queries, d, k, ntotal: Math.max(n, 0), trained: n >= 0 });
       await index.dispose();
     }
-    const views = faissSearch(built.map(({ file, queries, d, k }) => ({ file, queries, d, k })));
+    const views = await faissSearch(built.map(({ file, queries, d, k }) => ({ file, queries, d, k })));
     for (const [i, b] of built.entries()) {
       const v = views[i]!;
       expect(v.error, b.name).toBeUndefined();
@@ -325,7 +327,7 @@ describe('FAISS reads what tessera wrote: same results as tessera', () => {
     const out = join(dir, `untrained-${m}.index`);
     await index.save(out);
     await index.dispose();
-    const [view] = faissSearch([{ file: out, queries, d: 8, k: 10, nprobe: 4 }]);
+    const [view] = await faissSearch([{ file: out, queries, d: 8, k: 10, nprobe: 4 }]);
     // we trained the ranges on the vectors and stored codes of the vectors, as FAISS would have
     expect(view).toMatchObject({ class: 'IndexIVFScalarQuantizer', by_residual: false, ntotal: 60 });
     expectSameResults(ours, view!.labels, view!.distances, 'FAISS on our file');

@@ -1,5 +1,6 @@
 /** Runs the FAISS fixture scripts (test/fixtures/faiss/*flat*.py) with a Python that has faiss. */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -76,4 +77,31 @@ export function searchWithFaiss(files: string[], queries: string, d: number, k: 
 export function readF32(path: string): Float32Array {
   const b = readFileSync(path);
   return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+}
+
+/**
+ * One Python running a fixture script's serve mode (`script ...args`): a request's JSON a line in,
+ * its answer's JSON a line out. A test file that asks FAISS dozens of times pays for one start and
+ * one faiss import (~0.6 s each) instead of one a request. close() from afterAll.
+ */
+export function faissServer<Req, Res>(script: string, args: string[]): { ask: (req: Req) => Promise<Res>; close: () => void } {
+  let server: ChildProcess | undefined;
+  const waiting: { resolve: (v: Res) => void; reject: (e: Error) => void }[] = [];
+  const start = (): ChildProcess => {
+    const p = spawn(faissPython(), [script, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
+    createInterface({ input: p.stdout! }).on('line', (line) => waiting.shift()?.resolve(JSON.parse(line) as Res));
+    p.on('exit', (code, signal) => {
+      for (const w of waiting.splice(0)) w.reject(new Error(`${script} ${args.join(' ')} exited (${code ?? signal}) before answering; its error is above`));
+    });
+    return p;
+  };
+  return {
+    ask: (req) => new Promise((resolve, reject) => {
+      // Started on the first request (after the fixtures exist); again if a request killed it.
+      if (!server || server.exitCode !== null || server.signalCode !== null) server = start();
+      waiting.push({ resolve, reject });
+      server.stdin!.write(`${JSON.stringify(req)}\n`);
+    }),
+    close: () => server?.stdin!.end(),
+  };
 }

@@ -8,8 +8,7 @@
  * - the IVF direct map (array or hashtable, FAISS's reconstruct): save writes it again, rebuilt from
  *   the lists (with vectors added here, sharded too), so FAISS's reconstruct works on what tessera wrote.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -18,7 +17,7 @@ import '../../src/node.js';
 import type { SearchResult } from '../../src/core/types.js';
 import { encodeDirectMap } from '../../src/io/faiss/ivf.js';
 import { inspectIndex, readIndex } from '../../src/io/read-index.js';
-import { faissPython, readF32 } from './faiss-python.js';
+import { faissPython, faissServer, readF32 } from './faiss-python.js';
 
 const script = resolve(import.meta.dirname, '../fixtures/faiss/rangestat_directmap.py');
 
@@ -56,30 +55,20 @@ interface View {
 let dir = '';
 let fx: Fixtures;
 /** One Python for every view (the script's serve mode): a process a view was most of this file's time. */
-let server: ChildProcess | undefined;
-const waiting: { resolve: (v: View[]) => void; reject: (e: Error) => void }[] = [];
+const server = faissServer<object, View[]>(script, ['serve']);
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'tessera-rsdm-'));
   execFileSync(faissPython(), [script, 'make', dir], { stdio: ['ignore', 'ignore', 'inherit'] });
   fx = JSON.parse(readFileSync(join(dir, 'fixtures.json'), 'utf8')) as Fixtures;
-  server = spawn(faissPython(), [script, 'serve'], { stdio: ['pipe', 'pipe', 'inherit'] });
-  createInterface({ input: server.stdout! }).on('line', (line) => waiting.shift()?.resolve(JSON.parse(line) as View[]));
-  server.on('exit', (code, signal) => {
-    for (const w of waiting.splice(0)) w.reject(new Error(`the FAISS view server (${script} serve) exited (${code ?? signal}) before answering; its error is above`));
-  });
 });
 afterAll(() => {
-  server?.stdin!.end();
+  server.close();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 /** FAISS reads each file (training on / adding raw float32 files first, when named) and describes it. */
 function faissView(files: { file: string; train?: string; add?: string; reconstruct?: number[] }[]): Promise<View[]> {
-  return new Promise((resolve, reject) => {
-    if (server?.exitCode !== null) return reject(new Error(`the FAISS view server (${script} serve) is not running`));
-    waiting.push({ resolve, reject });
-    server.stdin!.write(`${JSON.stringify({ files, queries: fx.queries, d: fx.d, k: fx.k, nprobe: fx.nprobe })}\n`);
-  });
+  return server.ask({ files, queries: fx.queries, d: fx.d, k: fx.k, nprobe: fx.nprobe });
 }
 
 /** Distances position by position (float tolerance); labels where the distance is not tied within the row. */
