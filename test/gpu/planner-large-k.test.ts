@@ -4,11 +4,12 @@
  * list a query does not fit, batches of fewer queries. Before, 4096 queries at k = 1000 held
  * 158 MiB on the demo's 8000 x 100 index, planned at 27 MiB. Results are those of the unbounded
  * search, bit for bit, and the float64 oracle's.
- * (Checked here on 3000 x 16 rows: the plan and the batches depend on k and the batch, not on d.)
+ * (Checked here on 3000 x 16 rows: the plan and the batches depend on k and the batch, not on d.
+ * The plan's own k of 100 is test/gpu/planner-small.test.ts's.)
  */
 import { describe, expect, it } from 'vitest';
 import '../../src/node.js';
-import { planFlat } from '../../src/core/planner.js';
+import { MAX_READBACK_SLOTS, planFlat } from '../../src/core/planner.js';
 import { resolveGpu } from '../../src/gpu/device.js';
 import { GpuFlatIndex } from '../../src/gpu/flat-index.js';
 import { MAX_BATCH } from '../../src/gpu/flat-shard.js';
@@ -48,7 +49,8 @@ describe('planner: int8 re-ranks more than 4k (rerankDepth, rerankFactor)', () =
 });
 
 describe.skipIf(!hasGpu)('planner: searches of large k within the plan', () => {
-  it('k 10 / 100 / 1000 in batches of 1, 64 and 4096: the most bytes held during search <= plan.tempBytes', async () => {
+  // k = 100 itself, the plan's own k, is test/gpu/planner-small.test.ts's (batches of 1 to 4096).
+  it('k 10 then 1000 in batches of 1, 64 and 4096: the most bytes held during search <= plan.tempBytes', async () => {
     const spy: GpuSpy = { buffers: [] };
     const gpu = wrapGpu((await resolveGpu())!, spy);
     const index = await GpuFlatIndex.create(d, 'ip', { gpu, backend: 'gpu', precision: 'f32' } as never);
@@ -59,14 +61,21 @@ describe.skipIf(!hasGpu)('planner: searches of large k within the plan', () => {
       // The rows (and anything else made before searching) are not temporary.
       const base = spy.live!;
       spy.peak = base;
-      // One index for every k: buffers grown by one k's searches stay for the next's.
-      for (const k of [10, 100, Math.min(1000, index.kLimit)]) {
-        for (const nq of [1, 64, MAX_BATCH, MAX_BATCH]) {
+      // One index for every k: buffers grown by one k's searches stay for the next's (k = 1000's
+      // grow those of k = 10: the old and new buffers count at once if both are held).
+      // Two searches of the plan's batch at k = 10 fill both readback slots (one batch each); one at
+      // k = 1000 does, in batches of ~409 (the slots cycle by batch: checked below).
+      for (const [k, sizes] of [[10, [1, 64, MAX_BATCH, MAX_BATCH]], [Math.min(1000, index.kLimit), [1, 64, MAX_BATCH]]] as const) {
+        for (const nq of sizes) {
           await index.search(randomVectors(nq, d, 2 + nq), k);
           expect(spy.peak! - base, `most bytes held by searches up to ${nq} queries at k = ${k}`).toBeLessThanOrEqual(planned);
           expect(shard.tempBytes, `temporary bytes held after ${nq} queries at k = ${k}`).toBeLessThanOrEqual(planned);
         }
       }
+      // Both readbacks grew to k = 1000's batches, so the peak above counted them together.
+      const slots = (shard as unknown as { slots: { buffer?: { size: number } }[] }).slots;
+      expect(slots).toHaveLength(MAX_READBACK_SLOTS);
+      for (const slot of slots) expect(slot.buffer!.size).toBeGreaterThan(MAX_BATCH * 10 * 8);
       // Chunking only where needed: the plan's own batch and k go in one batch.
       expect(shard.batchLimit(MAX_BATCH, 100, 100)).toBe(MAX_BATCH);
       expect(shard.batchLimit(MAX_BATCH, 1000, 1000)).toBeLessThan(MAX_BATCH);

@@ -75,6 +75,9 @@ export function expectMatchesOracle(
   expect(got.k).toBe(want.k);
   expect(got.labels.length).toBe(want.nq * want.k);
   expect(got.distances.length).toBe(want.nq * want.k);
+  // Each check runs expect (and builds its message) only when it fails: five expects with messages
+  // for each of 500 x 1000 entries took ~19 s of test/gpu/planner-large-k's 82; same assertions.
+  const n = base.length / d;
   for (let q = 0; q < want.nq; q++) {
     const seen = new Set<number>();
     for (let j = 0; j < want.k; j++) {
@@ -82,21 +85,21 @@ export function expectMatchesOracle(
       const wl = want.labels[i]!;
       const gl = Number(got.labels[i]!);
       if (wl < 0) {
-        expect(gl, `query ${q} rank ${j}: expected padding -1`).toBe(-1);
+        if (gl !== -1) expect(gl, `query ${q} rank ${j}: expected padding -1`).toBe(-1);
         continue;
       }
       const wd = want.distances[i]!;
       const gd = got.distances[i]!;
-      expect(Math.abs(gd - wd), `query ${q} rank ${j}: distance ${gd} vs oracle ${wd}`).toBeLessThanOrEqual(tol);
-      expect(gl >= 0 && gl < base.length / d, `query ${q} rank ${j}: label ${gl} out of range`).toBe(true);
-      expect(seen.has(gl), `query ${q} rank ${j}: label ${gl} repeated`).toBe(false);
+      if (!(Math.abs(gd - wd) <= tol)) expect(Math.abs(gd - wd), `query ${q} rank ${j}: distance ${gd} vs oracle ${wd}`).toBeLessThanOrEqual(tol);
+      if (!(gl >= 0 && gl < n)) expect(gl >= 0 && gl < n, `query ${q} rank ${j}: label ${gl} out of range`).toBe(true);
+      if (seen.has(gl)) expect(seen.has(gl), `query ${q} rank ${j}: label ${gl} repeated`).toBe(false);
       seen.add(gl);
       const td = trueDistance(base, queries, d, q, gl, metric);
-      expect(Math.abs(td - wd), `query ${q} rank ${j}: label ${gl} has distance ${td}, oracle rank has ${wd}`).toBeLessThanOrEqual(tol);
+      if (!(Math.abs(td - wd) <= tol)) expect(Math.abs(td - wd), `query ${q} rank ${j}: label ${gl} has distance ${td}, oracle rank has ${wd}`).toBeLessThanOrEqual(tol);
       const nearTie =
         (j > 0 && want.labels[i - 1]! >= 0 && Math.abs(want.distances[i - 1]! - wd) <= tol && want.distances[i - 1] !== wd) ||
         (j + 1 < want.k && want.labels[i + 1]! >= 0 && Math.abs(want.distances[i + 1]! - wd) <= tol && want.distances[i + 1] !== wd);
-      if (!nearTie) expect(gl, `query ${q} rank ${j}: label ${gl} vs oracle ${wl}`).toBe(wl);
+      if (!nearTie && gl !== wl) expect(gl, `query ${q} rank ${j}: label ${gl} vs oracle ${wl}`).toBe(wl);
     }
   }
 }
