@@ -25,7 +25,7 @@ import { parseArgs } from 'node:util';
 import { writeFileSync } from 'node:fs';
 import '../../src/node.js';
 import { GpuFlatIndex } from '../../src/gpu/flat-index.js';
-import { kernelTuning } from '../../src/gpu/flat-shard.js';
+import { kernelTuning, targetsBeyondPlan } from '../../src/gpu/flat-shard.js';
 import { tensorTuning } from '../../src/gpu/tensor/hook.js';
 import { measureCeilings } from './ceilings.js';
 import { loadDawnGpu } from '../../src/gpu/dawn.js';
@@ -104,6 +104,7 @@ interface Row {
   gpu_k?: number;
   uncertified?: number;
   toggles?: string;
+  digits_refused?: string;
   f16_native?: boolean;
   /** Shards (devices) the rows are split over. */
   shards: number;
@@ -157,6 +158,12 @@ const variants: Variant[] = values.variants
       return { name: name!, knobs: knobs as Partial<typeof kernelTuning>, tensor: tensor as Partial<typeof tensorTuning> };
     })
   : [{ name: 'default', knobs: {}, tensor: {} }];
+// The index's plan counts kernelTuning's default targets and is not made again per variant: a
+// variant aiming for more workgroups keeps to the plan's candidate bytes, so runs fewer lists than it asks.
+for (const v of variants) {
+  const over = targetsBeyondPlan({ ...kernelTuning, ...v.knobs });
+  if (over.length) console.error(`warning: variant ${v.name}: ${over.join(', ')}, beyond the targets the plan counts (src/core/planner.ts BUILTIN_TARGETS): its batches keep to the plan's temporary bytes, so where those are below the scratch budget (small indexes) they take fewer candidate lists a query than the target and time something else; raise BUILTIN_TARGETS with it to time it as asked`);
+}
 
 if (Number(values.ceilings) > 0) {
   const dev = await adapter!.requestDevice({ requiredFeatures: ['timestamp-query'], requiredLimits: { maxStorageBufferBindingSize: adapter!.limits.maxStorageBufferBindingSize, maxBufferSize: adapter!.limits.maxBufferSize } });
@@ -196,6 +203,10 @@ for (const n of values.n!.split(',').map(Number)) {
   for (const precision of values.precisions!.split(',') as ('f32' | 'f16' | 'int8')[]) {
     const gpuMemory = Number(values['gpu-memory']) > 0 ? Number(values['gpu-memory']) * 2 ** 30 : undefined;
     const devicesPerGpu = Number(values['devices-per-gpu']);
+    // The plan (digit planes, code plane) follows the knobs at creation: the defaults, not the
+    // previous precision's last variant (an f16 index made after f32's tf16c=0 had no code plane).
+    Object.assign(kernelTuning, defaults);
+    Object.assign(tensorTuning, tensorDefaults);
     const index = await GpuFlatIndex.create(d, 'ip', { precision, gpu: gpu!, allowExperimental: experimental, devicesPerGpu, ...(gpuMemory ? { gpuMemory } : {}) });
     try {
       const t0 = performance.now();
@@ -265,6 +276,8 @@ for (const n of values.n!.split(',').map(Number)) {
         if (precision === 'f32') row.uncertified = uncertified() - uncertifiedBefore;
         // Digit planes planned: bytes and tiles with them, of all tiles (partial where memory holds only some).
         if (plan.digits) Object.assign(row, { digit_gib: +(plan.shards.reduce((s, x) => s + x.digitBytes, 0) / 2 ** 30).toFixed(3), digit_tiles: plan.shards.reduce((s, x) => s + x.digitTiles, 0), tiles: plan.shards.reduce((s, x) => s + x.tiles.length, 0) });
+        // Planes planned but not allocated (OUT_OF_MEMORY at the first tensor search): the rows then ran without them.
+        if (index.digitsRefused) row.digits_refused = index.digitsRefused.slice(0, 300);
         if (toggles.length) row.toggles = toggles.join(',');
         if (precision === 'f16') row.f16_native = (index as unknown as { shards: { ctx: { hasF16: boolean } }[] }).shards[0]!.ctx.hasF16;
         if (values.variants) row.variant = variant.name;

@@ -237,7 +237,9 @@ function firstLevelBytes(a: number, list: number, k: number): number {
  * gemvTargetF16 528, counted at 1024, the knob's largest measured value); from 17 queries flat_fused
  * takes gemmTargetM (17-47) and gemmTarget (48+; gemmTargetL 0 keeps it; f16 too with f16Cls 1):
  * 132, one workgroup an SM on the H200. test/gpu/planner-small.test.ts holds these against
- * kernelTuning's defaults.
+ * kernelTuning's defaults (flat-shard targetsBeyondPlan). Fixed, not read from kernelTuning: core/
+ * does not import gpu/, and a benchmark variant changes kernelTuning after the plan is made, so
+ * bench/gpu-flat warns of a variant past them instead.
  */
 export const BUILTIN_TARGETS: Readonly<Record<'f32' | 'f16', readonly (readonly [number, number])[]>> = {
   f32: [[16, 512], [Infinity, 132]],

@@ -13,7 +13,7 @@ import fusedWgsl from '../../shaders/flat_fused.wgsl';
 import gemvWgsl from '../../shaders/flat_gemv.wgsl';
 import widenWgsl from '../../shaders/list_widen.wgsl';
 import { TesseraError } from '../core/errors.js';
-import { MAX_GPU_BATCH, MAX_READBACK_SLOTS } from '../core/planner.js';
+import { BUILTIN_TARGETS, MAX_GPU_BATCH, MAX_READBACK_SLOTS } from '../core/planner.js';
 import type { Metric } from '../core/types.js';
 import { BufferUsage, dispatchGrid, MapMode, resolveGpu, type GpuContext } from './device.js';
 import { expandWgslIncludes } from './wgsl-include.js';
@@ -288,6 +288,36 @@ export const kernelTuning = {
    */
   kc8: 0, midBF32: '4x8r' as BigShape | '', midBF32L: '6x8w' as BigShape | '', midF16L: '8x8w' as BigShape | '', gemmTargetM: 132,
 };
+
+/**
+ * The knobs of `t` whose workgroup targets pass what the plan counts for the built-in kernels
+ * (planner BUILTIN_TARGETS, at kernelTuning's defaults), as scorerFor reads them, e.g. 'gemmTarget
+ * 264 > 132 (17+ queries)'; none at the defaults. The plan is not made again when a benchmark's
+ * variant changes kernelTuning after the index exists (bench/gpu-flat --variants): such a variant's
+ * batches keep to the plan's candidate bytes (candCap), so take fewer lists a query than it aims
+ * for, and the bench says so rather than time something else than asked.
+ */
+export function targetsBeyondPlan(t: typeof kernelTuning = kernelTuning): string[] {
+  const [[, small], [, large]] = BUILTIN_TARGETS.f32 as [[number, number], [number, number]];
+  const one16 = BUILTIN_TARGETS.f16[0]![1];
+  // From 17 queries: gemmTargetM (17-47), gemmTarget / gemmTargetL (48+; 0 falls back to the former,
+  // then targetWorkgroups); f16 without f16Cls takes gemmTargetF16 from 48.
+  const mid = t.gemmTargetM || t.targetWorkgroups;
+  const over: string[] = [];
+  const check = (name: string, value: number, bound: number, batches: string) => {
+    if (value > bound) over.push(`${name} ${value} > ${bound} (${batches})`);
+  };
+  check('targetWorkgroups', t.targetWorkgroups, small, 'up to 16 queries');
+  check('gemvTargetF16', t.gemvTargetF16, one16, 'f16, 1 query');
+  check(t.gemmTargetM ? 'gemmTargetM' : 'targetWorkgroups (gemmTargetM 0)', mid, large, '17-47 queries');
+  check(t.gemmTarget ? 'gemmTarget' : 'gemmTargetM / targetWorkgroups (gemmTarget 0)', t.gemmTarget || mid, large, '48+ queries');
+  if (t.gemmTargetL) check('gemmTargetL', t.gemmTargetL, large, `${LARGE_MIN_BATCH}+ queries`);
+  if (!t.f16Cls) {
+    check('targetWorkgroups (f16Cls 0)', t.targetWorkgroups, large, 'f16, 17-47 queries');
+    check('gemmTargetF16 (f16Cls 0)', t.gemmTargetF16 || t.targetWorkgroups, large, 'f16, 48+ queries');
+  }
+  return over;
+}
 
 /** flat_gemv_multi's knobs for a batch: the block of 16 (f32) takes its m16 overrides. */
 function multiKnobs(prec: number, nq: number): GemvMultiKnobs {

@@ -10,7 +10,7 @@ import '../../src/node.js';
 import { BUILTIN_TARGETS, planFlat, tempBytes } from '../../src/core/planner.js';
 import { resolveGpu } from '../../src/gpu/device.js';
 import { GpuFlatIndex } from '../../src/gpu/flat-index.js';
-import { kernelTuning, MAX_BATCH } from '../../src/gpu/flat-shard.js';
+import { kernelTuning, LARGE_MIN_BATCH, MAX_BATCH, targetsBeyondPlan } from '../../src/gpu/flat-shard.js';
 import { randomVectors } from '../helpers/data.js';
 import { gpuForTests, wrapGpu, type GpuSpy } from '../helpers/gpu.js';
 
@@ -45,6 +45,15 @@ describe('planner: a small index', () => {
     expect(Math.max(kernelTuning.gemmTargetM, kernelTuning.gemmTarget, kernelTuning.gemmTargetL)).toBeLessThanOrEqual(big![1]);
     expect(kernelTuning.f16Cls).toBe(1);
     expect(BUILTIN_TARGETS.f16.at(-1)).toEqual(big);
+    expect(targetsBeyondPlan()).toEqual([]);
+  });
+
+  it('targetsBeyondPlan names the knobs of a variant past the targets the plan counts (bench/gpu-flat --variants warns of them)', () => {
+    expect(targetsBeyondPlan({ ...kernelTuning, gemmTarget: 264 })).toEqual(['gemmTarget 264 > 132 (48+ queries)']);
+    expect(targetsBeyondPlan({ ...kernelTuning, targetWorkgroups: 1024 })).toEqual(['targetWorkgroups 1024 > 512 (up to 16 queries)']);
+    // gemmTargetM 0 falls back to targetWorkgroups (512) for 17-47 queries, and gemmTarget 0 to that.
+    expect(targetsBeyondPlan({ ...kernelTuning, gemmTargetM: 0, gemmTarget: 0 })).toEqual(['targetWorkgroups (gemmTargetM 0) 512 > 132 (17-47 queries)', 'gemmTargetM / targetWorkgroups (gemmTarget 0) 512 > 132 (48+ queries)']);
+    expect(targetsBeyondPlan({ ...kernelTuning, gemmTarget: 100, gemmTargetL: 264 })).toEqual([`gemmTargetL 264 > 132 (${LARGE_MIN_BATCH}+ queries)`]);
   });
 
   it("large indexes keep the scratch budget's bound: 21M x 768 f32's lists are 256 MiB either way", () => {
