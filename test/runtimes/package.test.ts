@@ -14,10 +14,46 @@ import { type BuiltPackage, buildPackage, repoRoot } from './helpers/package-bui
 
 let pkg: BuiltPackage;
 
+/**
+ * `npm pack` in a copy of the checkout that was never built (its prepack builds dist/), the tarball
+ * unpacked. Its dist/ is the package the other tests take (the same tsup config; building it a
+ * second time was half of this file's time); the prepack test checks the pack itself.
+ */
+interface UnbuiltPack {
+  code: number | null;
+  stderr: string;
+  /** The tarball's paths. */
+  list: string[];
+  /** The unpacked tarball's dist/, when the pack made one. */
+  dist?: string;
+}
+const unbuiltDir = mkdtempSync(join(tmpdir(), 'tessera-unbuilt-'));
+async function packUnbuilt(): Promise<UnbuiltPack> {
+  const dir = unbuiltDir;
+  for (const entry of ['package.json', 'tsconfig.json', 'tsup.config.ts', 'README.md', 'scripts', 'src', 'native', 'shaders', 'assets']) {
+    cpSync(join(repoRoot, entry), join(dir, entry), { recursive: true });
+  }
+  symlinkSync(join(repoRoot, 'node_modules'), join(dir, 'node_modules'));
+  const packed = await runChild('npm', ['pack', '--pack-destination', dir], dir, {}, 300_000);
+  const tarball = readdirSync(dir).find((f) => f.endsWith('.tgz'));
+  if (packed.code !== 0 || !tarball) return { code: packed.code, stderr: packed.stderr, list: [] };
+  const list = (await runChild('tar', ['tzf', join(dir, tarball)], dir)).stdout.split('\n');
+  const out = join(dir, 'unpacked');
+  mkdirSync(out);
+  const unpacked = await runChild('tar', ['xzf', join(dir, tarball), '-C', out], dir);
+  return { code: packed.code, stderr: packed.stderr, list, dist: unpacked.code === 0 && list.includes('package/dist/node.js') ? join(out, 'package/dist') : undefined };
+}
+let unbuilt: UnbuiltPack;
+
 beforeAll(async () => {
-  pkg = await buildPackage({ dts: true });
-}, 240_000);
-afterAll(() => pkg?.cleanup());
+  unbuilt = await packUnbuilt();
+  // Without the pack's dist/ (the prepack test fails then), the other tests build one of their own.
+  pkg = await buildPackage({ dts: true, dist: unbuilt.dist });
+}, 540_000);
+afterAll(() => {
+  pkg?.cleanup();
+  rmSync(unbuiltDir, { recursive: true, force: true });
+});
 
 interface PackedFile {
   path: string;
@@ -69,24 +105,12 @@ describe('npm pack', () => {
 });
 
 describe('npm pack in a checkout that was never built', () => {
-  it('builds first (prepack): the tarball has dist/, its types and its bin', async () => {
+  it('builds first (prepack): the tarball has dist/, its types and its bin', () => {
     // Without prepack, "files" silently skipped the missing dist/: a tarball of assets and sources only.
-    const dir = mkdtempSync(join(tmpdir(), 'tessera-unbuilt-'));
-    try {
-      for (const entry of ['package.json', 'tsconfig.json', 'tsup.config.ts', 'README.md', 'scripts', 'src', 'native', 'shaders', 'assets']) {
-        cpSync(join(repoRoot, entry), join(dir, entry), { recursive: true });
-      }
-      symlinkSync(join(repoRoot, 'node_modules'), join(dir, 'node_modules'));
-      const packed = await runChild('npm', ['pack', '--pack-destination', dir], dir, {}, 300_000);
-      expect(packed.code, packed.stderr).toBe(0);
-      const tarball = readdirSync(dir).find((f) => f.endsWith('.tgz'));
-      expect(tarball).toBeDefined();
-      const list = await runChild('tar', ['tzf', join(dir, tarball!)], dir);
-      expect(list.stdout.split('\n')).toEqual(expect.arrayContaining(['package/dist/cli/main.js', 'package/dist/node.js', 'package/dist/index.js', 'package/dist/node.d.ts']));
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  }, 300_000);
+    // The pack ran in beforeAll (packUnbuilt), its dist/ serving the other tests.
+    expect(unbuilt.code, unbuilt.stderr).toBe(0);
+    expect(unbuilt.list).toEqual(expect.arrayContaining(['package/dist/cli/main.js', 'package/dist/node.js', 'package/dist/index.js', 'package/dist/node.d.ts']));
+  });
 });
 
 /** Compiles `source` in a project of its own beside the consumer, with `compilerOptions`. */
