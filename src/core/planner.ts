@@ -66,6 +66,11 @@ export interface FlatPlanInput {
    */
   rerankK?: number;
   /**
+   * int8: the most queries its searches send to the GPU at once (GpuFlatOptions.rerankSubBatch: the
+   * host re-ranks one sub-batch while the GPU scores the next), below maxBatch; unset: maxBatch.
+   */
+  int8Batch?: number;
+  /**
    * int8: rows whose float32 copy stays in host memory for re-ranking (default n; 0 when
    * re-ranking reads them from the index file by offset).
    */
@@ -126,7 +131,7 @@ export interface FlatPlan {
   hostBytes: number;
   /** Whether digit planes are planned (FlatPlanInput.digitPrecisions holds the precision and they fit: f16 for every tile, f32 for some). */
   digits: boolean;
-  /** The largest query batch the temporary bytes are counted for (FlatPlanInput.maxBatch). */
+  /** The largest query batch the temporary bytes are counted for (FlatPlanInput.maxBatch; int8: int8Batch where smaller). */
   maxBatch: number;
 }
 
@@ -323,6 +328,8 @@ export function tensorExtraBytes(d: number, k: number, maxBatch: number, listK: 
 
 function layout(input: FlatPlanInput, precision: StoragePrecision): FlatPlan {
   const rb = rowBytes(input.d, precision);
+  // int8 goes to the GPU in sub-batches (512 queries by default): 4096 counted 75 MiB more at 21M x 768.
+  const batch = precision === 'int8' && input.int8Batch ? Math.min(input.maxBatch, input.int8Batch) : input.maxBatch;
   const adapters = input.adapters;
   // Rows split in proportion to memory where every adapter states it, else evenly. Even shares are
   // ceil(n / adapters) for each but the last, as GpuFlatIndex.addRows fills them (so the plan's
@@ -341,8 +348,8 @@ function layout(input: FlatPlanInput, precision: StoragePrecision): FlatPlan {
     for (let r = rows; r > 0; r -= perTile) tiles.push(Math.min(perTile, r));
     // The built-in kernels' bound; a shard whose batches may take the tensor path counts 'any' below.
     const k = precision === 'int8' ? Math.min(input.rerankK ?? 4 * input.k, 1024) : input.k;
-    const t = tempTerms(input.d, k, input.maxBatch, input.scratchBytes, a.maxBinding, tiles, precision, 'builtin');
-    const candBytes = t.cand + (precision === 'int8' ? sharedBoundBytes(k, input.maxBatch) : 0);
+    const t = tempTerms(input.d, k, batch, input.scratchBytes, a.maxBinding, tiles, precision, 'builtin');
+    const candBytes = t.cand + (precision === 'int8' ? sharedBoundBytes(k, batch) : 0);
     return { label: a.label, rows, tiles, baseBytes: rows * rb, tempBytes: t.cand + MAX_READBACK_SLOTS * t.read + t.rest, memoryBytes: a.memoryBytes, digitBytes: 0, digitTiles: 0, candBytes, readBytes: t.read };
   });
   // Digit planes, f32 2 bytes a stored dimension, f16 1 (the shard's planes: FlatShard.digitRowBytes),
@@ -386,7 +393,7 @@ function layout(input: FlatPlanInput, precision: StoragePrecision): FlatPlan {
     tempBytes: Math.max(0, ...shards.map((s) => s.tempBytes)),
     hostBytes: precision === 'int8' ? Math.min(input.n, input.hostRows ?? input.n) * input.d * 4 : 0,
     digits,
-    maxBatch: input.maxBatch,
+    maxBatch: batch,
   };
 }
 
@@ -477,6 +484,7 @@ export function describePlan(plan: FlatPlan, asked: PrecisionChoice): string {
     : plan.hostBytes > 0 ? `; the float32 rows the re-rank reads: ${formatBytes(plan.hostBytes)} of host memory`
     : plan.shards.some((s) => s.rows > 0) ? '; the float32 rows the re-rank reads: from the index file by offset, none in host memory' : '';
   // Said only below the default, which every plan counted before maxBatch existed (the server passes its --max-batch).
-  const batch = plan.maxBatch < MAX_GPU_BATCH ? `; temporary bytes for batches of up to ${plan.maxBatch} queries (maxBatch, CLI --max-batch; larger searches go in such batches)` : '';
+  const knobs = plan.precision === 'int8' ? 'maxBatch, CLI --max-batch; int8: rerankSubBatch' : 'maxBatch, CLI --max-batch';
+  const batch = plan.maxBatch < MAX_GPU_BATCH ? `; temporary bytes for batches of up to ${plan.maxBatch} queries (${knobs}; larger searches go in such batches)` : '';
   return `GPU plan: ${plan.precision}${why}; ${shards.join('; ')}${planes}${host}${batch}`;
 }

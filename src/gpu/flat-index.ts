@@ -1316,6 +1316,8 @@ function planFor(contexts: GpuContext[], d: number, metric: Metric, n: number, p
     // int8's k' for that k (rerankDepth 1000 selects 1000 at every k: planned at 400, such searches
     // took fewer lists a query and batches of 1636 queries where memory held them whole).
     rerankK: rerankCandidates(100, opts),
+    // int8's sub-batches (search: 0 sends up to maxBatch at once).
+    int8Batch: (opts.rerankSubBatch ?? DEFAULT_RERANK_SUB_BATCH) || undefined,
     maxBatch: opts.maxBatch ?? MAX_BATCH,
     precision,
     scratchBytes: opts.scratchBytes ?? DEFAULT_SCRATCH,

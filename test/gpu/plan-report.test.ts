@@ -77,7 +77,7 @@ describe.skipIf(!hasGpu)('gpu plan report', () => {
     const unknown: string[] = [];
     const int8 = await readIndex(memorySource(bytes), { backend: 'gpu', precision: 'int8', rerankFrom: 'memory', onNotice: (m: string) => unknown.push(m) } as never);
     try {
-      expect(unknown.filter((m) => m.startsWith('GPU plan: '))).toEqual([expect.stringMatching(/^GPU plan: int8; adapter 0: 18\.8 KiB of rows in 1 tile \+ .* temporary = [\d.]+ [KM]iB; the float32 rows the re-rank reads: 75\.0 KiB of host memory$/)]);
+      expect(unknown.filter((m) => m.startsWith('GPU plan: '))).toEqual([expect.stringMatching(/^GPU plan: int8; adapter 0: 18\.8 KiB of rows in 1 tile \+ .* temporary = [\d.]+ [KM]iB; the float32 rows the re-rank reads: 75\.0 KiB of host memory; temporary bytes for batches of up to 512 queries \(maxBatch, CLI --max-batch; int8: rerankSubBatch; larger searches go in such batches\)$/)]);
     } finally {
       await int8.dispose();
     }

@@ -93,6 +93,36 @@ describe.skipIf(!hasGpu)('planner: maxBatch on the GPU', () => {
     }
   }, 120_000);
 
+  it('int8 plans for its sub-batches (rerankSubBatch, 512 by default), the most it sends to the GPU at once', async () => {
+    const d = 16;
+    const base = randomVectors(3000, d, 1);
+    const queries = randomVectors(600, d, 2);
+    const spy: GpuSpy = { buffers: [] };
+    const gpu = wrapGpu((await resolveGpu())!, spy);
+    const sub = await GpuFlatIndex.create(d, 'ip', { gpu, backend: 'gpu', precision: 'int8' } as never);
+    const whole = await GpuFlatIndex.create(d, 'ip', { backend: 'gpu', precision: 'int8', rerankSubBatch: 0 } as never);
+    try {
+      await sub.add(base);
+      await whole.add(base);
+      expect(sub.plan!.maxBatch).toBe(512);
+      expect(whole.plan!.maxBatch).toBe(MAX_GPU_BATCH);
+      expect(sub.plan!.tempBytes).toBeLessThan(whole.plan!.tempBytes);
+      const shard = shardOf(sub);
+      const batches: number[] = [];
+      const search = shard.search.bind(shard);
+      vi.spyOn(shard, 'search').mockImplementation((q, nq, ...rest) => (batches.push(nq), search(q, nq, ...rest)));
+      spy.peak = spy.live = spy.live!;
+      const before = spy.live;
+      const got = await sub.search(queries, 10);
+      expect(batches).toEqual([512, 88]);
+      expect(spy.peak! - before, 'most bytes held by the search').toBeLessThanOrEqual(sub.plan!.tempBytes);
+      expect(got.labels).toEqual((await whole.search(queries, 10)).labels);
+    } finally {
+      await sub.dispose();
+      await whole.dispose();
+    }
+  }, 120_000);
+
   it('warmUp compiles the batch classes up to maxBatch only, and they cover every search', async () => {
     const d = 16;
     const pipelines = (index: GpuFlatIndex) => (index as unknown as { shards: { pipelines: Map<string, unknown> }[] }).shards[0]!.pipelines;
