@@ -31,6 +31,7 @@ describe.skipIf(!hasGpu)('GPU index through the public entry', () => {
       rerankThreads: 0,
       rerankThreadsMinPairs: 128,
       rerankSubBatch: 512,
+      maxBatch: 256,
     });
     try {
       expect(index).toBeInstanceOf(GpuFlatIndex);
@@ -39,6 +40,7 @@ describe.skipIf(!hasGpu)('GPU index through the public entry', () => {
       index.warmUp(5);
       const plan: FlatPlan | undefined = index.plan;
       expect(plan?.shards).toHaveLength(2);
+      expect(plan?.maxBatch).toBe(256);
       expect(index.rerankHostBytes).toBe(n * d * 4);
       const r = await index.search(base.subarray(0, d), 5);
       expect(r.labels[0]).toBe(0n);
