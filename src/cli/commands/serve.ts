@@ -23,7 +23,7 @@ export function addServingOptions(cmd: Command, logLevel = 'info'): Command {
     .option('--max-topk <n>', 'largest topk a request may ask for (400 above)', intOption('--max-topk', 1, MAX_K), SERVE_DEFAULTS.maxTopk)
     .addOption(new Option('--backend <b>', 'index backend: gpu (WebGPU), wasm (CPU), or auto (GPU when an adapter exists)').choices(['auto', 'gpu', 'wasm']).default('auto'));
   return addGpuIndexOptions(cmd)
-    .option('--max-batch <n>', 'most queries in one micro-batch (one encoder call, one search); a larger request is split over several', intOption('--max-batch', 1), SERVE_DEFAULTS.maxBatch)
+    .option('--max-batch <n>', 'most queries in one micro-batch (one encoder call, one search); a larger request is split over several. A GPU index plans its temporary bytes for this many (at most 4096)', intOption('--max-batch', 1), SERVE_DEFAULTS.maxBatch)
     .option('--max-wait-ms <n>', 'how long a lone request waits for company before its batch starts', intOption('--max-wait-ms', 0), SERVE_DEFAULTS.maxWaitMs)
     .option('--max-queue <n>', 'most queries waiting (503 + Retry-After above) and in one request (413 above); default 8 x max-batch', intOption('--max-queue', 1))
     .option('--timeout-ms <n>', 'per-request deadline from arrival (504 after); a request split over n batches has n times it; a body must come in within it of its headers (408 after)', intOption('--timeout-ms', 1), SERVE_DEFAULTS.timeoutMs)
