@@ -154,7 +154,8 @@ function isGpuFailure(e: unknown): boolean {
 async function openIndex(bytes: Uint8Array): Promise<Index> {
   if (choice !== 'wasm') {
     try {
-      return await readIndex(memorySource(bytes), { backend: choice, onNotice: libraryNotice });
+      // One query a search: the GPU plans its temporary bytes for that (0.4 MiB here, not 27.4 MiB for 4096).
+      return await readIndex(memorySource(bytes), { backend: choice, maxBatch: 1, onNotice: libraryNotice });
     } catch (e) {
       if (choice === 'gpu' || !isGpuFailure(e)) throw e;
       notice(`WebGPU failed (${(e as Error).message}): searching on the WASM (CPU) backend`);

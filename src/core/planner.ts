@@ -485,6 +485,6 @@ export function describePlan(plan: FlatPlan, asked: PrecisionChoice): string {
     : plan.shards.some((s) => s.rows > 0) ? '; the float32 rows the re-rank reads: from the index file by offset, none in host memory' : '';
   // Said only below the default, which every plan counted before maxBatch existed (the server passes its --max-batch).
   const knobs = plan.precision === 'int8' ? 'maxBatch, CLI --max-batch; int8: rerankSubBatch' : 'maxBatch, CLI --max-batch';
-  const batch = plan.maxBatch < MAX_GPU_BATCH ? `; temporary bytes for batches of up to ${plan.maxBatch} queries (${knobs}; larger searches go in such batches)` : '';
+  const batch = plan.maxBatch < MAX_GPU_BATCH ? `; temporary bytes for batches of up to ${plan.maxBatch} quer${plan.maxBatch === 1 ? 'y' : 'ies'} (${knobs}; larger searches go in such batches)` : '';
   return `GPU plan: ${plan.precision}${why}; ${shards.join('; ')}${planes}${host}${batch}`;
 }
