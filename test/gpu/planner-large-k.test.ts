@@ -99,9 +99,12 @@ describe.skipIf(!hasGpu)('planner: searches of large k within the plan', () => {
       // int8 selects k' = 400 candidates for k = 100 by default (rerankDepth, rerankFactor x k when set).
       const k = index.gpuK(100);
       if (precision === 'int8') expect(k).toBe(Math.min(index.kLimit, 'rerankDepth' in opts ? 1000 : 'rerankFactor' in opts ? 800 : 400));
-      expect(shard.batchLimit(MAX_BATCH, k, 100)).toBe(MAX_BATCH);
-      const scorer = shard.scorerFor(MAX_BATCH, k);
-      expect(shard.candLayout(MAX_BATCH, k, scorer, 100, false, shard.scratchBytes).total * 8).toBeLessThanOrEqual(shard.candCap!);
+      // The plan's batch: 4096, int8's sub-batch of 512 (rerankSubBatch, what its searches send at once).
+      const batch = index.plan!.maxBatch;
+      expect(batch).toBe(precision === 'int8' ? 512 : MAX_BATCH);
+      expect(shard.batchLimit(batch, k, 100)).toBe(batch);
+      const scorer = shard.scorerFor(batch, k);
+      expect(shard.candLayout(batch, k, scorer, 100, false, shard.scratchBytes).total * 8).toBeLessThanOrEqual(shard.candCap!);
     } finally {
       await index.dispose();
     }
