@@ -105,6 +105,8 @@ interface Row {
   uncertified?: number;
   toggles?: string;
   digits_refused?: string;
+  digits_cut?: string;
+  digit_gib_made?: number;
   f16_native?: boolean;
   /** Shards (devices) the rows are split over. */
   shards: number;
@@ -278,6 +280,8 @@ for (const n of values.n!.split(',').map(Number)) {
         if (plan.digits) Object.assign(row, { digit_gib: +(plan.shards.reduce((s, x) => s + x.digitBytes, 0) / 2 ** 30).toFixed(3), digit_tiles: plan.shards.reduce((s, x) => s + x.digitTiles, 0), tiles: plan.shards.reduce((s, x) => s + x.tiles.length, 0) });
         // Planes planned but not allocated (OUT_OF_MEMORY at the first tensor search): the rows then ran without them.
         if (index.digitsRefused) row.digits_refused = index.digitsRefused.slice(0, 300);
+        // Planes kept for only the first tiles (the rest failed to allocate): what the searches had.
+        if (index.digitsCut) Object.assign(row, { digits_cut: index.digitsCut.slice(0, 300), digit_gib_made: +((index as unknown as { shards: { digitBytes: number }[] }).shards.reduce((s, x) => s + x.digitBytes, 0) / 2 ** 30).toFixed(3) });
         if (toggles.length) row.toggles = toggles.join(',');
         if (precision === 'f16') row.f16_native = (index as unknown as { shards: { ctx: { hasF16: boolean } }[] }).shards[0]!.ctx.hasF16;
         if (values.variants) row.variant = variant.name;

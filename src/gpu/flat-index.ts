@@ -157,6 +157,16 @@ export class GpuFlatIndex implements Index {
     return refused.length ? refused.join('; ') : undefined;
   }
 
+  /**
+   * Where only some of a shard's planned f32 digit planes could be allocated (each such adapter's
+   * message, said once through onNotice too): its first tiles keep theirs, the f32 kernels score
+   * the others in the same searches. Undefined while every plan holds.
+   */
+  get digitsCut(): string | undefined {
+    const cut = this.shards.map((s) => s.digitsCut).filter((m): m is string => m !== undefined);
+    return cut.length ? cut.join('; ') : undefined;
+  }
+
   get ntotal(): number {
     return this.total;
   }

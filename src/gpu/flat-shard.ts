@@ -718,11 +718,29 @@ export class FlatShard {
    * tiles past them are freed at once (the plan counted their memory out).
    */
   get digitTilesPlanned(): number {
-    return this.plannedDigitTiles;
+    return Math.min(this.plannedDigitTiles, this.digitTilesFit);
   }
 
   set digitTilesPlanned(n: number) {
     this.plannedDigitTiles = n;
+    this.freeDigitsFrom(this.digitTilesPlanned);
+  }
+
+  private plannedDigitTiles = Infinity;
+
+  /**
+   * f32 tiles whose digit planes the device held when they were made (Infinity until an allocation
+   * failed part way, f32 only): WebGPU reports no memory size, so a plan without gpuMemory, or with
+   * a figure above what the device gives, counts planes that do not fit. An 80 GB H100 holds 18 of
+   * the 21M x 768 wiki index's 31 tiles' planes beside its rows; a plan for 79.6 GiB counts 19,
+   * one without gpuMemory all 31 (BENCHMARKS, H100 call h1).
+   */
+  private digitTilesFit = Infinity;
+
+  /** What digitTilesFit cut and why, the adapter named (said once through onNotice), or undefined. */
+  digitsCut: string | undefined;
+
+  private freeDigitsFrom(n: number): void {
     this.tiles.forEach((tile, t) => {
       if (t >= n && tile.digits) {
         tile.digits.destroy();
@@ -732,7 +750,27 @@ export class FlatShard {
     });
   }
 
-  private plannedDigitTiles = Infinity;
+  /**
+   * An f32 tile's planes that did not fit (OUT_OF_MEMORY at tile `t`): keep the planes of the tiles
+   * before t - 1 (the f32 kernels score the others in the same searches, as for a plan that holds
+   * only some), freeing the last one made too, so that the searches' temporary buffers, allocated
+   * after the planes, find room on a device filled to its last tile. False where nothing would be
+   * kept (t < 2), for f16 (its code plane is for every tile or none) and for any other error: the
+   * caller refuses the planes whole (refuseDigits).
+   */
+  private keepDigitsBefore(t: number, e: unknown): boolean {
+    if (this.layout.precision !== 'f32' || !(e instanceof TesseraError && e.code === 'OUT_OF_MEMORY') || t < 2) return false;
+    const planned = this.digitTilesPlanned;
+    const keep = t - 1;
+    this.digitTilesFit = keep;
+    this.freeDigitsFrom(keep);
+    // The allocation's own words without its advice (other precisions, adapters, WASM): the index goes on here.
+    const why = e.message.replace(/; state gpuMemory[\s\S]*$/, '');
+    const message = `${this.ctx.label}: digit planes for ${keep} of the ${Number.isFinite(planned) ? planned : this.tiles.length} planned tiles fit beside the rows (tile ${t}'s: ${why})`;
+    if (this.digitsCut === undefined) this.onNotice?.(`${message}; the f32 kernels score the other tiles in the same searches, with the same results (state gpuMemory for the planner to plan what fits)`);
+    this.digitsCut = message;
+    return true;
+  }
 
   /**
    * The plan's bytes for the candidate buffer and for one readback (planner ShardPlan candBytes /
@@ -1108,7 +1146,14 @@ export class FlatShard {
         tile.digits.destroy();
         tile.digits = undefined;
       }
-      if (t < this.digitTilesPlanned) tile.digits ??= await this.ctx.createBuffer({ label: `tessera ${this.layout.precision} digits ${t}`, size: Math.max(size, 16), usage: BufferUsage.STORAGE });
+      if (t < this.digitTilesPlanned && !tile.digits) {
+        try {
+          tile.digits = await this.ctx.createBuffer({ label: `tessera ${this.layout.precision} digits ${t}`, size: Math.max(size, 16), usage: BufferUsage.STORAGE });
+        } catch (e) {
+          if (!this.keepDigitsBefore(t, e)) throw e;
+          break;
+        }
+      }
     }
     this.forgetBinds();
     const enc = device.createCommandEncoder({ label: 'tessera digit planes' });

@@ -778,6 +778,65 @@ describe.skipIf(!hasGpu)('GpuFlatIndex f32 through the emulated tensor hook, re-
     }
   }, 120_000);
 
+  it('f32 planes that fit only in part (a plan counting more than the device holds, as 79.6 GiB on an 80 GB H100): the first tiles keep theirs, one fewer than allocated, the f32 kernels score the rest, exact ids, said once; f16 and a cut before tile 2 refuse them whole', async () => {
+    const d = 64, n = 1000, nq = 37, k = 4;
+    const base = normalizeRows(clusteredVectors(n, d, 10, 218), d);
+    const q = normalizeRows(clusteredVectors(nq, d, 10, 219), d);
+    const maxTileBytes = 200 * d * 4;
+    // Tiles 0-2's planes allocate, tile 3's does not: planes kept for tiles 0-1 (tile 2's freed for the searches' buffers).
+    let planeAttempts = 0;
+    const cutAt3 = { test: (label: string) => (/f32 digits/.test(label) && planeAttempts++, /f32 digits [3-9]/.test(label)) } as RegExp;
+    const spy: GpuSpy = { buffers: [], oomLabel: cutAt3 };
+    const said: string[] = [];
+    const index = await GpuFlatIndex.create(d, 'ip', { precision: 'f32', digitPlanes: true, maxTileBytes, gpu: wrapGpu((await resolveGpu())!, spy), debugPoison: true, onNotice: (m) => said.push(m) });
+    try {
+      await index.add(base);
+      expect(index.plan!.shards[0]!.tiles).toEqual([200, 200, 200, 200, 200]);
+      expect(index.plan!.shards[0]!.digitTiles).toBe(5);
+      const kp = index.gpuK(k, nq);
+      expect(kp).toBeGreaterThan(k);
+      await expectExact(index, base, q, d, k);
+      const shard = shardsOf(index)[0]! as Shard & { digitBytes: number; digitsCut?: string; digitTilesPlanned: number };
+      expect(shard.digitBytes).toBe(2 * 200 * d * 2);
+      expect(shard.digitTilesPlanned).toBe(2);
+      expect(shard.digitsCut).toMatch(/^adapter 0: digit planes for 2 of the 5 planned tiles fit beside the rows \(tile 3's: the GPU could not allocate tessera f32 digits 3 of \d+ bytes on adapter 0: injected: [^;]*\)$/);
+      expect(index.digitsRefused).toBeUndefined();
+      expect(index.digitsCut).toBe(shard.digitsCut);
+      // The tensor path stays on for the first tiles; the f32 kernels' lists of the others join them (shaders/list_widen.wgsl).
+      expect(index.gpuK(k, nq)).toBe(kp);
+      expect(shard.uncertifiedQueries).toBe(0);
+      await expectExact(index, base, q, d, k);
+      // Said once; the planes are not tried again for the same rows.
+      expect(said.filter((m) => /planned tiles fit/.test(m))).toEqual([expect.stringMatching(/^adapter 0: digit planes for 2 of the 5 planned tiles fit beside the rows .*; the f32 kernels score the other tiles in the same searches, with the same results/)]);
+      expect(planeAttempts).toBe(4);
+    } finally {
+      await index.dispose();
+    }
+    // Nothing kept when the cut comes at tile 1 (one tile's planes, freed for the searches): refused whole.
+    const early = await GpuFlatIndex.create(d, 'ip', { precision: 'f32', digitPlanes: true, maxTileBytes, gpu: wrapGpu((await resolveGpu())!, { buffers: [], oomLabel: /f32 digits [1-9]/ }), debugPoison: true });
+    try {
+      await early.add(base);
+      await expectExact(early, base, q, d, k);
+      expect(early.digitsRefused).toMatch(/could not allocate tessera f32 digits 1/);
+      expect(early.digitsCut).toBeUndefined();
+      expect(early.gpuK(k, nq)).toBe(k);
+    } finally {
+      await early.dispose();
+    }
+    // f16's code plane is for every tile or none: a cut at tile 3 refuses it whole (it converts while staging).
+    const f16 = await GpuFlatIndex.create(d, 'ip', { precision: 'f16', digitPlanes: true, maxTileBytes: 200 * d * 2, gpu: wrapGpu((await resolveGpu())!, { buffers: [], oomLabel: /f16 digits [3-9]/ }), debugPoison: true });
+    try {
+      await f16.add(base);
+      const got = await f16.search(q, k);
+      expect(f16.digitsRefused).toMatch(/could not allocate tessera f16 digits 3/);
+      expect(f16.digitsCut).toBeUndefined();
+      const rows = base.map((v) => fromHalfBits(toHalfBits(v)));
+      expect(recallAtK(got, bruteForce(rows, q, d, k, 'ip'))).toBeGreaterThanOrEqual(0.97);
+    } finally {
+      await f16.dispose();
+    }
+  }, 120_000);
+
   it('digit planes refused at warmUp: said once then (the serving start-up), and searches go on exactly without them', async () => {
     const d = 64, n = 300, nq = 37, k = 4;
     const base = normalizeRows(clusteredVectors(n, d, 10, 204), d);
