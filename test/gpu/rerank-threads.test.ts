@@ -203,72 +203,84 @@ describe('threaded int8 re-rank', () => {
       ];
       for (const store of [memory, generated]) {
         for (const rerankThreads of [0, 1, 3]) {
-          // Buffers of 4000 / 1200 / 7 rows. Sorted runs (generated rows): one run of every pair, a
-          // few runs of >= 1024 pairs (on the workers), or many small runs (scored on this thread).
-          // Memory rows: blocks of every query of a part, of 1200 / W queries, or of one query.
-          for (const rows of [4000, 1200, 7]) {
-            for (const mode of store === memory && rerankThreads > 0 ? modes : modes.slice(0, 1)) {
-              Object.assign(rerankTuning, mode);
-              // 6,300-9,000 pairs: under the default rerankThreadsMinPairs, so the threshold is lowered.
-              const o = standIn(d, metric, store, { rerankThreads, rerankBufferBytes: rows * d * 4, rerankThreadsMinPairs: 1024 });
-              try {
+          // One stand-in (one re-rank host, its workers started once) for every buffer size and
+          // mode below: both are read at each search (opts.rerankBufferBytes, rerankTuning), and a
+          // host a search spent most of this test's time starting workers.
+          // 6,300-9,000 pairs: under the default rerankThreadsMinPairs, so the threshold is lowered.
+          const o = standIn(d, metric, store, { rerankThreads, rerankThreadsMinPairs: 1024 });
+          try {
+            // Buffers of 4000 / 1200 / 7 rows. Sorted runs (generated rows): one run of every pair, a
+            // few runs of >= 1024 pairs (on the workers), or many small runs (scored on this thread).
+            // Memory rows: blocks of every query of a part, of 1200 / W queries, or of one query.
+            for (const rows of [4000, 1200, 7]) {
+              for (const mode of store === memory && rerankThreads > 0 ? modes : modes.slice(0, 1)) {
+                Object.assign(rerankTuning, mode);
+                o.opts.rerankBufferBytes = rows * d * 4;
                 const host = await o.rerankHost();
-                const jobs = { runs: 0, blocks: 0, parts: 0, queries: 0, shared: 0, callerBlocks: 0 };
-                if (host.workers) {
-                  const runShared = host.workers.runShared.bind(host.workers);
-                  host.workers.runShared = async (job: unknown, chunks: unknown) => {
-                    jobs.shared++;
-                    const mine = await runShared(job, chunks);
-                    jobs.callerBlocks += mine;
-                    return mine;
-                  };
-                  const run = host.workers.run.bind(host.workers);
-                  host.workers.run = (js: unknown[]) => {
-                    jobs.runs++;
-                    return run(js);
-                  };
-                  const runBlocks = host.workers.runBlocks.bind(host.workers);
-                  host.workers.runBlocks = (js: { q0: number; q1: number }[]) => {
-                    jobs.blocks++;
-                    jobs.parts += js.length;
-                    for (const j of js) jobs.queries += j.q1 - j.q0;
-                    return runBlocks(js);
-                  };
-                }
-                const before = o.rerankStats.rows;
-                let sortedPasses = 0;
-                const sorted = o.rerankSorted.bind(o);
-                o.rerankSorted = (...a: unknown[]) => {
-                  sortedPasses++;
-                  return sorted(...a);
-                };
-                const r: SearchResult = await o.rerankNow(q, nq, found, k);
-                const label = `${store === memory ? 'memory' : 'generated'} threads ${rerankThreads} rows ${rows} ${JSON.stringify(mode)}`;
-                runs.push({ label, r });
-                if (store === memory) expect(o.rerankStats.rows - before, label).toBe(Array.from(found.labels).filter((l) => l >= 0n).length);
-                // Rows in memory never take the sorted pass; rows from elsewhere always do.
-                expect(sortedPasses, label).toBe(store === memory ? 0 : 1);
-                if (rerankThreads > 0 && dedicatedWorkersAvailable()) {
-                  expect(host.workers.size, label).toBe(rerankThreads);
-                  if (store === memory && mode.dispatch === 'shared') {
-                    // One shared job for the whole search: no message; the workers alone score when told to.
-                    expect(host.workers.shared, label).toBe(true);
-                    expect(jobs, label).toEqual({ runs: 0, blocks: 0, parts: 0, queries: 0, shared: 1, callerBlocks: mode.caller ? jobs.callerBlocks : 0 });
-                  } else if (store === memory) {
-                    // One message a worker for the whole search, every query in exactly one part.
-                    expect(jobs, label).toEqual({ runs: 0, blocks: 1, parts: rerankThreads, queries: nq, shared: 0, callerBlocks: 0 });
-                  } else {
-                    expect(jobs.blocks, label).toBe(0);
-                    expect(jobs.shared, label).toBe(0);
-                    expect(jobs.runs, label).toBe(rows === 7 ? 0 : rows === 4000 ? 1 : jobs.runs);
-                    if (rows === 1200) expect(jobs.runs, label).toBeGreaterThanOrEqual(2);
+                const spied = host.workers ? { runShared: host.workers.runShared, run: host.workers.run, runBlocks: host.workers.runBlocks } : undefined;
+                const rerankSorted = o.rerankSorted;
+                try {
+                  const jobs = { runs: 0, blocks: 0, parts: 0, queries: 0, shared: 0, callerBlocks: 0 };
+                  if (host.workers) {
+                    const runShared = host.workers.runShared.bind(host.workers);
+                    host.workers.runShared = async (job: unknown, chunks: unknown) => {
+                      jobs.shared++;
+                      const mine = await runShared(job, chunks);
+                      jobs.callerBlocks += mine;
+                      return mine;
+                    };
+                    const run = host.workers.run.bind(host.workers);
+                    host.workers.run = (js: unknown[]) => {
+                      jobs.runs++;
+                      return run(js);
+                    };
+                    const runBlocks = host.workers.runBlocks.bind(host.workers);
+                    host.workers.runBlocks = (js: { q0: number; q1: number }[]) => {
+                      jobs.blocks++;
+                      jobs.parts += js.length;
+                      for (const j of js) jobs.queries += j.q1 - j.q0;
+                      return runBlocks(js);
+                    };
                   }
+                  const before = o.rerankStats.rows;
+                  let sortedPasses = 0;
+                  const sorted = o.rerankSorted.bind(o);
+                  o.rerankSorted = (...a: unknown[]) => {
+                    sortedPasses++;
+                    return sorted(...a);
+                  };
+                  const r: SearchResult = await o.rerankNow(q, nq, found, k);
+                  const label = `${store === memory ? 'memory' : 'generated'} threads ${rerankThreads} rows ${rows} ${JSON.stringify(mode)}`;
+                  runs.push({ label, r });
+                  if (store === memory) expect(o.rerankStats.rows - before, label).toBe(Array.from(found.labels).filter((l) => l >= 0n).length);
+                  // Rows in memory never take the sorted pass; rows from elsewhere always do.
+                  expect(sortedPasses, label).toBe(store === memory ? 0 : 1);
+                  if (rerankThreads > 0 && dedicatedWorkersAvailable()) {
+                    expect(host.workers.size, label).toBe(rerankThreads);
+                    if (store === memory && mode.dispatch === 'shared') {
+                      // One shared job for the whole search: no message; the workers alone score when told to.
+                      expect(host.workers.shared, label).toBe(true);
+                      expect(jobs, label).toEqual({ runs: 0, blocks: 0, parts: 0, queries: 0, shared: 1, callerBlocks: mode.caller ? jobs.callerBlocks : 0 });
+                    } else if (store === memory) {
+                      // One message a worker for the whole search, every query in exactly one part.
+                      expect(jobs, label).toEqual({ runs: 0, blocks: 1, parts: rerankThreads, queries: nq, shared: 0, callerBlocks: 0 });
+                    } else {
+                      expect(jobs.blocks, label).toBe(0);
+                      expect(jobs.shared, label).toBe(0);
+                      expect(jobs.runs, label).toBe(rows === 7 ? 0 : rows === 4000 ? 1 : jobs.runs);
+                      if (rows === 1200) expect(jobs.runs, label).toBeGreaterThanOrEqual(2);
+                    }
+                  }
+                } finally {
+                  Object.assign(rerankTuning, modes[0]);
+                  // The spies off: the next run counts its own jobs.
+                  if (spied) Object.assign(host.workers, spied);
+                  o.rerankSorted = rerankSorted;
                 }
-              } finally {
-                Object.assign(rerankTuning, modes[0]);
-                await (await o.heap)?.workers?.release();
               }
             }
+          } finally {
+            await (await o.heap)?.workers?.release();
           }
         }
       }
