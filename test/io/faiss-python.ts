@@ -89,7 +89,15 @@ export function faissServer<Req, Res>(script: string, args: string[]): { ask: (r
   const waiting: { resolve: (v: Res) => void; reject: (e: Error) => void }[] = [];
   const start = (): ChildProcess => {
     const p = spawn(faissPython(), [script, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
-    createInterface({ input: p.stdout! }).on('line', (line) => waiting.shift()?.resolve(JSON.parse(line) as Res));
+    createInterface({ input: p.stdout! }).on('line', (line) => {
+      const w = waiting.shift();
+      try {
+        w?.resolve(JSON.parse(line) as Res);
+      } catch {
+        // Not an answer (a library printing to stdout): the request fails with the line, not the test process.
+        w?.reject(new Error(`${script} ${args.join(' ')} answered a line that is not JSON: ${line.slice(0, 200)}`));
+      }
+    });
     p.on('exit', (code, signal) => {
       for (const w of waiting.splice(0)) w.reject(new Error(`${script} ${args.join(' ')} exited (${code ?? signal}) before answering; its error is above`));
     });
