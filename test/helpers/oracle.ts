@@ -18,7 +18,11 @@ export function bruteForce(base: Float32Array, queries: Float32Array, d: number,
   const labels = new Int32Array(nq * k).fill(-1);
   const scores = new Float64Array(n);
   const order = new Int32Array(n);
+  const m = Math.min(k, n);
+  const topS = new Float64Array(m);
+  const topI = new Int32Array(m);
   for (let q = 0; q < nq; q++) {
+    let finite = true;
     for (let i = 0; i < n; i++) {
       let s = 0;
       for (let j = 0; j < d; j++) {
@@ -28,10 +32,32 @@ export function bruteForce(base: Float32Array, queries: Float32Array, d: number,
       }
       scores[i] = s;
       order[i] = i;
+      finite &&= Number.isFinite(s);
+    }
+    if (finite && m > 0) {
+      // The best m by insertion in id order (a row enters only ahead of strictly worse ones, so ties
+      // keep the lower id first): the same lists as the sort below, which took most of an oracle's
+      // time for small k (4200 queries x 700 rows: 650 ms).
+      let len = 0;
+      for (let i = 0; i < n; i++) {
+        const s = scores[i]!;
+        if (len === m && !(metric === 'ip' ? s > topS[m - 1]! : s < topS[m - 1]!)) continue;
+        let at = len < m ? len++ : m - 1;
+        while (at > 0 && (metric === 'ip' ? s > topS[at - 1]! : s < topS[at - 1]!)) {
+          topS[at] = topS[at - 1]!;
+          topI[at] = topI[at - 1]!;
+          at--;
+        }
+        topS[at] = s;
+        topI[at] = i;
+      }
+      labels.set(topI, q * k);
+      distances.set(topS, q * k);
+      continue;
     }
     const sign = metric === 'ip' ? -1 : 1;
     const sorted = Array.from(order).sort((a, b) => sign * (scores[a]! - scores[b]!) || a - b);
-    for (let j = 0; j < Math.min(k, n); j++) {
+    for (let j = 0; j < m; j++) {
       labels[q * k + j] = sorted[j]!;
       distances[q * k + j] = scores[sorted[j]!]!;
     }
