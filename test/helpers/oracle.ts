@@ -34,10 +34,11 @@ export function bruteForce(base: Float32Array, queries: Float32Array, d: number,
       order[i] = i;
       finite &&= Number.isFinite(s);
     }
-    if (finite && m > 0) {
+    if (finite && m > 0 && m <= 128) {
       // The best m by insertion in id order (a row enters only ahead of strictly worse ones, so ties
       // keep the lower id first): the same lists as the sort below, which took most of an oracle's
-      // time for small k (4200 queries x 700 rows: 650 ms).
+      // time for small k (4200 queries x 700 rows: 650 ms). Large k sorts: rows in rising order would
+      // cost n x k moves here.
       let len = 0;
       for (let i = 0; i < n; i++) {
         const s = scores[i]!;
