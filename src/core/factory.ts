@@ -182,7 +182,7 @@ export function factoryDescription(spec: IndexSpec): string {
 
 /** Options of `indexFactory`; backends read the parts that concern them. */
 export interface IndexOptions {
-  /** 'auto' (default): GPU for Flat when an adapter exists, else WASM. */
+  /** 'auto' (default): GPU for Flat on a WebGPU adapter that is not a software renderer (slower than WASM), else WASM. */
   backend?: BackendChoice;
   /** A WebGPU `GPU` object (navigator.gpu, Deno's, or Dawn's `create()`); default: found by the runtime. */
   gpu?: GPU;

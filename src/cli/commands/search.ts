@@ -39,7 +39,7 @@ export function register(program: Command): void {
     .requiredOption('--queries <file>', 'query vectors: .npy (float32), .fvecs, or raw .f32 (with --dim)')
     // Above MAX_K every index refuses the search: refused as parsed, not once the index has loaded.
     .option('-k, --k <n>', 'results per query', intOption('-k', 1, MAX_K), 10)
-    .addOption(new Option('--backend <b>', 'gpu (WebGPU), wasm (CPU), or auto (GPU when an adapter exists)').choices(['auto', 'gpu', 'wasm']).default('auto'))
+    .addOption(new Option('--backend <b>', 'gpu (WebGPU), wasm (CPU), or auto (GPU on a WebGPU adapter that is not a software renderer, else wasm)').choices(['auto', 'gpu', 'wasm']).default('auto'))
     .option('--ef-search <n>', 'HNSW: candidate list size (FAISS efSearch)', intOption('--ef-search', 1))
     .option('--nprobe <n>', 'IVF: inverted lists visited (FAISS nprobe)', intOption('--nprobe', 1));
   addGpuIndexOptions(cmd)

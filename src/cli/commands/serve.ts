@@ -21,7 +21,7 @@ export function addServingOptions(cmd: Command, logLevel = 'info'): Command {
     // Bounded by what every index returns per query (MAX_K), so the demo refuses before it builds.
     .option('--topk <n>', 'results per query when a request sends no topk', intOption('--topk', 1, MAX_K), SERVE_DEFAULTS.topk)
     .option('--max-topk <n>', 'largest topk a request may ask for (400 above)', intOption('--max-topk', 1, MAX_K), SERVE_DEFAULTS.maxTopk)
-    .addOption(new Option('--backend <b>', 'index backend: gpu (WebGPU), wasm (CPU), or auto (GPU when an adapter exists)').choices(['auto', 'gpu', 'wasm']).default('auto'));
+    .addOption(new Option('--backend <b>', 'index backend: gpu (WebGPU), wasm (CPU), or auto (GPU on a WebGPU adapter that is not a software renderer, else wasm)').choices(['auto', 'gpu', 'wasm']).default('auto'));
   return addGpuIndexOptions(cmd)
     .option('--max-batch <n>', 'most queries in one micro-batch (one encoder call, one search); a larger request is split over several. A GPU index plans its temporary bytes for this many (at most 4096)', intOption('--max-batch', 1), SERVE_DEFAULTS.maxBatch)
     .option('--max-wait-ms <n>', 'how long a lone request waits for company before its batch starts', intOption('--max-wait-ms', 0), SERVE_DEFAULTS.maxWaitMs)
