@@ -66,6 +66,8 @@ const { values } = parseArgs({
     // The GPU memory the planner is told (GiB; IndexOptions.gpuMemory), e.g. 79.6 for an 80 GB H100's
     // plan on a larger card: which digit planes fit. 0: the adapter's own.
     'gpu-memory': { type: 'string', default: '0' },
+    // Tiles smaller than the binding limit (GiB; 0: the limit): more dispatches a search, to weigh what each costs.
+    'max-tile-gib': { type: 'string', default: '0' },
     // Dawn devices opened on the adapter (IndexOptions.devicesPerGpu): one shard each, searched
     // concurrently and merged on the host (the multi-adapter path on one GPU).
     'devices-per-gpu': { type: 'string', default: '1' },
@@ -209,7 +211,8 @@ for (const n of values.n!.split(',').map(Number)) {
     // previous precision's last variant (an f16 index made after f32's tf16c=0 had no code plane).
     Object.assign(kernelTuning, defaults);
     Object.assign(tensorTuning, tensorDefaults);
-    const index = await GpuFlatIndex.create(d, 'ip', { precision, gpu: gpu!, allowExperimental: experimental, devicesPerGpu, ...(gpuMemory ? { gpuMemory } : {}) });
+    const maxTileBytes = Number(values['max-tile-gib']) > 0 ? Math.floor(Number(values['max-tile-gib']) * 2 ** 30) : undefined;
+    const index = await GpuFlatIndex.create(d, 'ip', { precision, gpu: gpu!, allowExperimental: experimental, devicesPerGpu, ...(gpuMemory ? { gpuMemory } : {}), ...(maxTileBytes ? { maxTileBytes } : {}) });
     try {
       const t0 = performance.now();
       // Synthetic rows are uniform in [-1, 1) scaled to unit norm (norm^2 ~ d/3 before scaling), so
@@ -277,6 +280,7 @@ for (const n of values.n!.split(',').map(Number)) {
         // f32 through the tensor cores: queries whose lists were not certified (searched again by the f32 kernels), over every search of the variant.
         if (precision === 'f32') row.uncertified = uncertified() - uncertifiedBefore;
         // Digit planes planned: bytes and tiles with them, of all tiles (partial where memory holds only some).
+        if (!plan.digits) Object.assign(row, { tiles: plan.shards.reduce((s, x) => s + x.tiles.length, 0) });
         if (plan.digits) Object.assign(row, { digit_gib: +(plan.shards.reduce((s, x) => s + x.digitBytes, 0) / 2 ** 30).toFixed(3), digit_tiles: plan.shards.reduce((s, x) => s + x.digitTiles, 0), tiles: plan.shards.reduce((s, x) => s + x.tiles.length, 0) });
         // Planes planned but not allocated (OUT_OF_MEMORY at the first tensor search): the rows then ran without them.
         if (index.digitsRefused) row.digits_refused = index.digitsRefused.slice(0, 300);
