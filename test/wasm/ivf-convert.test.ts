@@ -85,7 +85,11 @@ describe('convert', () => {
     await expect(convertIndex({ input: out, output: bad, indexType: 'IVF8,Flat' })).rejects.toMatchObject({ code: 'UNSUPPORTED', message: expect.stringContaining('flat') });
     await expect(convertIndex({ input: npy, output: bad, indexType: 'PQ16' })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     // HNSW past one instance is several graphs: fine in memory (shardedIndex), not as one FAISS file
-    await expect(convertIndex({ input: npy, output: bad, indexType: 'HNSW16', threads: 1, shardBytes: 64 << 10 })).rejects.toMatchObject({ code: 'UNSUPPORTED', message: expect.stringContaining('several graphs') });
+    // The refusal names the limit it met, --shard-bytes here (it said "one 4 GiB WebAssembly memory")
+    await expect(convertIndex({ input: npy, output: bad, indexType: 'HNSW16', threads: 1, shardBytes: 64 << 10 })).rejects.toMatchObject({
+      code: 'UNSUPPORTED',
+      message: expect.stringMatching(/needs more than one WebAssembly memory of 64\.0 KiB \(--shard-bytes\), which holds \d+ of them at \d+ B each, i\.e\. several graphs.*a larger --shard-bytes \(4GiB fits it\)/),
+    });
     // a .npy whose name does not say so is known by its magic (readIndex sends it here); raw floats named otherwise are told to be named .f32
     const npyNamedIndex = join(dir, 'x-npy.index');
     writeFileSync(npyNamedIndex, readFileSync(npy));

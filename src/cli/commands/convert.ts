@@ -11,7 +11,7 @@
  */
 import { stat } from 'node:fs/promises';
 import { type Command, InvalidArgumentError } from 'commander';
-import { TesseraError } from '../../core/errors.js';
+import { formatBytes, TesseraError } from '../../core/errors.js';
 import { defaultTrainSize, factoryDescription, indexFactory, parseFactoryString } from '../../core/factory.js';
 import { checkFileRows } from '../../core/validate.js';
 import type { ByteSource, Index, Metric, ProgressCallback } from '../../core/types.js';
@@ -24,7 +24,7 @@ import { IVF_FLAT_FOURCC, readIvfLayout, readIvfRowOffsets, streamIvfRows } from
 import { openFileSource, removeLeftoversOf } from '../../io/node-fs.js';
 import { openSink } from '../../platform.js';
 import { hasNpyMagic, inspectVectors, streamVectors, vectorFormatOf } from '../../io/vectors.js';
-import { needsShards, shardedIndex } from '../../wasm/shards.js';
+import { needsShards, planShards, shardedIndex } from '../../wasm/shards.js';
 import { bytesOption, intOption, MAX_THREADS } from '../options.js';
 import { progressBars, say } from '../progress.js';
 
@@ -260,10 +260,15 @@ export async function convertIndex(o: ConvertOptions): Promise<ConvertResult> {
         }),
     };
     // with the threads the build gets: an HNSW instance keeps a visited byte per vector for each
-    const shard = needsShards(indexType, d, n, { shardBytes: o.shardBytes, threads: o.threads });
+    const plan = planShards({ description: indexType, d, ntotal: n, shardBytes: o.shardBytes, threads: o.threads });
+    const shard = plan.shards.length > 1;
     if (shard && spec.kind === 'hnsw') {
-      // HNSW shards are separate graphs (src/wasm/shards.ts): fine in memory, but one FAISS file holds one graph
-      throw new TesseraError('UNSUPPORTED', `${indexType} over ${n} vectors of d=${d} needs more than one 4 GiB WebAssembly memory, i.e. several graphs, which one FAISS HNSW file cannot hold: use --index-type IVF4096,SQ8 (or SQ8), or build it in memory with shardedIndex`);
+      // HNSW shards are separate graphs (src/wasm/shards.ts): fine in memory, but one FAISS file holds one graph.
+      // The limit is the plan's (--shard-bytes, and a visited byte a vector for each thread), not always 4 GiB.
+      const limit = `${formatBytes(plan.shardBytes)}${o.shardBytes !== undefined ? ' (--shard-bytes)' : ''}`;
+      const fewerThreads = (plan.threads ?? 1) > 1 && !needsShards(indexType, d, n, { shardBytes: o.shardBytes, threads: 1 }) ? ', fewer --threads (each keeps a visited byte a vector)' : '';
+      const largerShards = o.shardBytes !== undefined && !needsShards(indexType, d, n, { threads: o.threads }) ? ', a larger --shard-bytes (4GiB fits it)' : '';
+      throw new TesseraError('UNSUPPORTED', `${indexType} over ${n} vectors of d=${d} needs more than one WebAssembly memory of ${limit}, which holds ${plan.rowsPerShard} of them at ${plan.bytesPerVector} B each, i.e. several graphs, which one FAISS HNSW file cannot hold: use --index-type IVF4096,SQ8 (or SQ8)${largerShards}${fewerThreads}, or build it in memory with shardedIndex`);
     }
     index = shard ? shardedIndex(d, indexType, metric, { ...opts, shardBytes: o.shardBytes, expectedVectors: n }) : await indexFactory(d, indexType, metric, opts);
     let trainRows = 0;
