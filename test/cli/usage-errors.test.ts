@@ -149,6 +149,20 @@ describe('tessera search', () => {
     expect(readIndexOptions).toEqual([]);
   });
 
+  it('a --dim that misreads a raw .f32 query file names --dim as the fix, not the model', async () => {
+    // It said "encode the queries with the model that built the index" for queries that were right.
+    await writeVectors(join(dir, 'q.f32'), Float32Array.from({ length: 4 * d }, (_, i) => i), d);
+    await expect(runCommand(registerSearch, ['search', '--index', join(dir, 'flat.index'), '--queries', join(dir, 'q.f32'), '--dim', '8', '--backend', 'wasm'])).rejects.toThrow(
+      /^queries in .*q\.f32 have dimension 8, but the index .*flat\.index has d=4: --dim 8 reads its raw floats as rows of 8: pass --dim 4, or leave --dim out/,
+    );
+    // A file with a header keeps the model fix.
+    await writeVectors(join(dir, 'q8.npy'), new Float32Array(8), 8);
+    await expect(runCommand(registerSearch, ['search', '--index', join(dir, 'flat.index'), '--queries', join(dir, 'q8.npy'), '--backend', 'wasm'])).rejects.toThrow(
+      /have dimension 8, but the index .*has d=4: encode the queries with the model that built the index$/,
+    );
+    expect(await runCommand(registerSearch, ['search', '--index', join(dir, 'flat.index'), '--queries', join(dir, 'q.f32'), '--backend', 'wasm', '-k', '1'])).toMatch(/^query 3: /m);
+  });
+
   it('--threads reaches the index, as tessera info --threads plans it', async () => {
     // search had no --threads: "unknown option '--threads'", while info's plan is "as search/serve would be given".
     readIndexOptions.length = 0;

@@ -59,10 +59,12 @@ export function register(program: Command): void {
       const dim = flags.dim ?? (/\.f32$/i.test(flags.queries) ? info.d : undefined);
       const q = await readVectors(flags.queries, { dim });
       if (q.d !== info.d) {
-        throw new TesseraError(
-          'INVALID_ARGUMENT',
-          `queries in ${flags.queries} have dimension ${q.d}, but the index ${flags.index} has d=${info.d}: encode the queries with the model that built the index`,
-        );
+        // A raw .f32 file's dimension is the --dim given: the file may be right and the flag wrong.
+        const fix =
+          q.format === 'f32' && flags.dim !== undefined
+            ? `--dim ${flags.dim} reads its raw floats as rows of ${flags.dim}: pass --dim ${info.d}, or leave --dim out (a .f32 file takes the index's dimension)`
+            : 'encode the queries with the model that built the index';
+        throw new TesseraError('INVALID_ARGUMENT', `queries in ${flags.queries} have dimension ${q.d}, but the index ${flags.index} has d=${info.d}: ${fix}`);
       }
       if (q.n === 0) throw new TesseraError('INVALID_ARGUMENT', `${flags.queries} holds no query vectors: give at least one`);
       // A NaN query failed only at the search, after the index had loaded (minutes for a large one).
