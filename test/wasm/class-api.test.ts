@@ -185,24 +185,61 @@ const MOST_VALUES_UNPAUSED = 4 << 20;
 describe('long work on the calling thread (threads: 1)', () => {
   // An HNSW build and IVF k-means ran their native calls back to back: timers, a progress bar's
   // redraw and Ctrl-C's handler waited for the whole build (0 ticks of a 10 ms interval in 2.3 s).
-  it.each([
-    ['HNSW16', 'add'],
-    ['IVF256,Flat', 'train'],
-    // assigning to the centroids: 300,000 rows held the event loop for the whole add
-    ['IVF256,Flat', 'add'],
-  ] as const)('%s %s lets timers run while it works', async (type, step) => {
-    const d = 32;
-    const rows = randomVectors(type === 'HNSW16' ? 8000 : step === 'add' ? 300_000 : 30_000, d, 7);
-    const index = await indexFactory(d, type, 'ip', { backend: 'wasm', threads: 1, efConstruction: 80, seed: 1 });
-    if (type !== 'HNSW16' && step === 'add') await index.train(rows.subarray(0, 10_000 * d));
+  // Counted (turnsDuring), not timed: without pauses these steps held timers 0.6-1.1 s here, which a
+  // machine 2-4x faster would bring under a 300 ms limit. Progress calls mark the phases counted.
+  const d = 32;
+
+  /** The step on n random rows, with the turns so far at each of its progress calls, and in all. */
+  async function stepTurns(type: string, step: 'add' | 'train', n: number): Promise<{ marks: { phase: string; done: number; turns: number }[]; turns: number }> {
+    const rows = randomVectors(n, d, 7);
+    const marks: { phase: string; done: number; turns: number }[] = [];
+    let turnsSoFar = () => 0;
+    const onProgress = (p: { phase: string; done: number }) => marks.push({ phase: p.phase, done: p.done, turns: turnsSoFar() });
+    const index = await indexFactory(d, type, 'ip', { backend: 'wasm', threads: 1, efConstruction: 80, seed: 1, onProgress });
     try {
-      const longest = await longestTimerGap(() => (step === 'add' ? index.add(rows) : index.train(rows)));
-      // a pause about every 50 ms of work; the longest wait between two ticks was the whole step
-      // (800 and 600 ms here), and would be on any machine where the step takes longer than this
-      expect(longest).toBeLessThan(300);
+      if (step === 'add' && type !== 'HNSW16') await index.train(rows.subarray(0, 10_000 * d));
+      marks.length = 0;
+      const turns = await turnsDuring((t) => {
+        turnsSoFar = t;
+        return step === 'add' ? index.add(rows) : index.train(rows);
+      });
+      expect(index.ntotal).toBe(step === 'add' ? n : 0);
+      return { marks, turns };
     } finally {
       await index.dispose();
     }
+  }
+
+  it('HNSW16 add lets timers run every few inserts', async () => {
+    // Calls of 8 inserts, a pause after each: 1002 turns for 8000 rows; calls of 256 gave 34.
+    const { turns } = await stepTurns('HNSW16', 'add', 8000);
+    expect(turns).toBeGreaterThanOrEqual(8000 / 32);
+  });
+
+  it('IVF256,Flat train lets timers run within each k-means iteration', async () => {
+    // An iteration assigns 30k rows to 256 centroids (246M multiply-adds, pieces of 64M): at least
+    // one turn within that, one after it and one after the sums. 5 an iteration here; 2 with the
+    // assignment whole.
+    const { marks } = await stepTurns('IVF256,Flat', 'train', 30_000);
+    const kmeans = marks.filter((m) => m.phase === 'k-means');
+    expect(kmeans.map((m) => m.done)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(kmeans.at(-1)!.turns - kmeans[0]!.turns).toBeGreaterThanOrEqual(3 * 10);
+  });
+
+  it('IVF256,Flat add lets timers run in its checks and while assigning to the centroids', async () => {
+    // 300,000 rows held the event loop for the whole add. Before its first progress call, two passes
+    // over the rows (the checks): each turns the loop at least every MOST_VALUES_UNPAUSED values
+    // (10 turns a pass here). Then batches of ~30k rows, each assigned to 256 centroids in pieces
+    // as k-means is: at least one turn within a batch and one after it (4 here; 1 with each whole).
+    const n = 300_000;
+    const { marks } = await stepTurns('IVF256,Flat', 'add', n);
+    const adding = marks.filter((m) => m.phase === 'adding');
+    expect(adding[0]!.done).toBe(0);
+    expect(adding[0]!.turns).toBeGreaterThanOrEqual(2 * Math.floor((n * d) / MOST_VALUES_UNPAUSED));
+    // 'adding' is called with done 0 before the first batch, after each batch but the last, and at the end
+    const batches = adding.slice(0, -1);
+    expect(batches.length).toBeGreaterThanOrEqual(5);
+    expect(batches.at(-1)!.turns - batches[0]!.turns).toBeGreaterThanOrEqual(2 * (batches.length - 1));
   });
 
   it('IVF training checks wide training rows in pieces with pauses', async () => {
