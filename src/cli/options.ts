@@ -93,7 +93,10 @@ export function bytesOption(value: string): number {
   const unit = m[2]!.toLowerCase();
   const pow = { '': 0, b: 0, k: 1, kb: 1, kib: 1, m: 2, mb: 2, mib: 2, g: 3, gb: 3, gib: 3, t: 4, tb: 4, tib: 4 }[unit]!;
   const base = /^[kmgt]b$/.test(unit) ? 1000 : 1024;
-  return Math.round(Number(m[1]) * base ** pow);
+  const bytes = Math.round(Number(m[1]) * base ** pow);
+  // Every size option is a limit or a memory: 0 reached fastify (--body-limit) as a stack trace.
+  if (bytes < 1) throw new InvalidArgumentError(`must be a size of at least 1 byte, such as 40GiB or 512MB, got ${JSON.stringify(value)}`);
+  return bytes;
 }
 
 /** The GPU index's options, the same for `search` and the serving commands (`serve`, `demo`). */

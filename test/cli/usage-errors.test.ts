@@ -96,6 +96,21 @@ describe('built CLI: a misspelt required option', () => {
   });
 });
 
+describe('size options', () => {
+  it('a size of 0 is a usage error naming the option (serve --body-limit 0 ended in a FastifyError stack trace)', async () => {
+    const index = join(dir, 'flat.index');
+    for (const [register, argv] of [
+      [registerServe, ['serve', '--index', index, '--corpus', join(dir, 'c.jsonl'), '--model', dir, '--body-limit', '0']],
+      [registerSearch, ['search', '--index', index, '--queries', join(dir, 'q.npy'), '--gpu-memory', '0KiB']],
+      [registerConvert, ['convert', '--in', index, '--out', join(dir, 'x.index'), '--index-type', 'SQ8', '--shard-bytes', '0.0001']],
+    ] as const) {
+      const flag = argv[argv.length - 2]!;
+      await expect(runCommand(register, [...argv]), flag).rejects.toThrow(new RegExp(`option '${flag} <size>' argument '[^']+' is invalid\\. must be a size of at least 1 byte`));
+    }
+    expect(existsSync(join(dir, 'x.index'))).toBe(false);
+  });
+});
+
 describe('built CLI: search with no adapter', () => {
   it("says once that 'auto' runs on WASM, as README's CPU-only table shows", () => {
     const r = spawnSync(process.execPath, [CLI, 'search', '--index', 'flat.index', '--queries', 'q.npy', '-k', '2'], {
