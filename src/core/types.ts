@@ -51,6 +51,10 @@ export interface Index {
   readonly backend: Backend;
   /** FAISS factory string this index was made from, e.g. "Flat", "HNSW32", "IVF4096,SQ8". */
   readonly description: string;
+  /** IVF: lists a search visits when it passes no `nprobe`, set as FAISS's `index.nprobe = 32` is; absent on other types. */
+  nprobe?: number;
+  /** HNSW: the beam of a search that passes no `efSearch`, set as FAISS's is; absent on other types. */
+  efSearch?: number;
 
   /** x: n x d row-major. IVF/SQ learn their parameters; other indexes do nothing. */
   train(x: Float32Array): Promise<void>;
