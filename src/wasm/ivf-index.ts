@@ -8,7 +8,7 @@
  */
 import { orderCalls } from '../core/call-order.js';
 import { formatBytes, TesseraError } from '../core/errors.js';
-import { type IndexOptions, type IndexSpec, registerIndexType } from '../core/factory.js';
+import type { IndexOptions, IndexSpec } from '../core/factory.js';
 import { emptyResult } from '../core/topk.js';
 import type { ByteSink, ByteSource, Index, Metric, ProgressCallback, SearchOptions, SearchResult } from '../core/types.js';
 import { checkFileRows, checkScoreRange, checkSearch, checkVectors, checkVectorShape, describeArg, raiseDimMaxima } from '../core/validate.js';
@@ -719,7 +719,6 @@ export async function createIvfIndex(d: number, spec: IndexSpec, metric: Metric,
 }
 
 // The loader shards files larger than one WebAssembly memory (shards.ts, imported lazily: it imports this module).
-registerIndexType('wasm', 'ivf', { create: createIvfIndex, load: async (source, opts, structure) => (await import('./shards.js')).loadIvfAuto(source, opts, structure as IvfLayout | undefined) });
 
 /** nprobe, seed and niter, checked when the index is created (not at the first search or train, minutes later). */
 function checkIvfOptions(opts: IvfIndexOptions): void {

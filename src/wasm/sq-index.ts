@@ -7,7 +7,7 @@
  */
 import { orderCalls } from '../core/call-order.js';
 import { TesseraError, formatBytes } from '../core/errors.js';
-import { type IndexOptions, type IndexSpec, registerIndexType } from '../core/factory.js';
+import type { IndexOptions, IndexSpec } from '../core/factory.js';
 import { concatResults, emptyResult, mergeResults } from '../core/topk.js';
 import type { ByteSink, ByteSource, Index, Metric, ProgressCallback, SearchOptions, SearchResult } from '../core/types.js';
 import { checkSearch, checkVectors, checkVectorShape } from '../core/validate.js';
@@ -706,4 +706,3 @@ export async function createSqIndex(d: number, spec: IndexSpec, metric: Metric, 
 }
 
 // The loader shards files larger than one WebAssembly memory (shards.ts, imported lazily: it imports this module).
-registerIndexType('wasm', 'sq', { create: createSqIndex, load: async (source, opts, structure) => (await import('./shards.js')).loadSqAuto(source, opts, structure as SqLayout | undefined) });
