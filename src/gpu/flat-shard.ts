@@ -192,6 +192,14 @@ export const kernelTuning = {
    */
   tr: 4, htr: 4,
   /**
+   * gemvTiles: flat_gemv tiles a dispatch (1-4, MAX_GEMV_TILES) where a batch's lists share one
+   * region: consecutive tiles of equal rows scored by one dispatch (gemvTilesSource). H100 call h6
+   * (21M x 768 f32, one query, same call as torch 21.66 ms): 21.995 / 23.032 / 25.058 ms over 31 /
+   * 61 / 121 tiles, ~34 us a dispatch, so 31 dispatches are ~1.05 ms of a search. 1: a dispatch a
+   * tile.
+   */
+  gemvTiles: 1,
+  /**
    * qr / hqr: flat_gemv (f32 / f16) with one query and the batched reduction (tr / htr > 1), rows of
    * <= 6 (f32) / 3 (f16) words a lane: the lane's query dims held in registers, loaded once, so a row
    * costs its base loads and no query reads (the shared path reads a query vec4 from L1 for each vec4
@@ -578,6 +586,8 @@ const chunkScorers: ChunkScorer[] = [];
 /** The scoring step scorerFor picks for a batch (target / prep: a registered scorer's, see ChunkScorer). */
 interface ScorerChoice {
   pipeline: GPUComputePipeline;
+  /** flat_gemv: the same kernel over `tiles` tiles of equal rows in one dispatch (kernelTuning.gemvTiles). */
+  multiTile?: (tiles: number) => GPUComputePipeline;
   BR: number;
   BQ: number;
   key: string;
@@ -620,6 +630,37 @@ export function wgslVariant(src: string, f16: boolean): string {
     if (mode === 'all' || (mode === 'if') === f16) out.push(line);
   }
   return out.join('\n');
+}
+
+/** Most tiles one flat_gemv dispatch binds (kernelTuning.gemvTiles): bindings 1 and 5-7, 7 storage buffers in all, within WebGPU's default 8 a stage. */
+const MAX_GEMV_TILES = 4;
+
+/**
+ * flat_gemv's text for `tiles` tiles a dispatch (1: unchanged): tiles 1.. at bindings 5.., the row
+ * words fetched from the workgroup's tile (tileSel, uniform in the workgroup), whose segments follow
+ * each other in workgroup order (ceil(rows / segLen) a tile, every tile of params.rows rows).
+ */
+export function gemvTilesSource(src: string, tiles: number): string {
+  if (tiles <= 1) return src;
+  const lines = src.split('\n');
+  const fetch = lines.findIndex((l) => l.trim() === '//@MULTI_FETCH');
+  const select = lines.findIndex((l) => l.trim() === '//@MULTI_SELECT');
+  if (fetch < 0 || select < 0 || !lines[fetch + 1]?.trimStart().startsWith('fn baseWord(')) throw new Error('flat_gemv: the multi-tile markers are missing');
+  const extra = Array.from({ length: tiles - 1 }, (_, i) => i + 1);
+  lines.splice(
+    fetch,
+    2,
+    ...extra.map((i) => `@group(0) @binding(${4 + i}) var<storage, read> base${i}: array<vec4<u32>>;`),
+    'fn baseWord(i: u32) -> vec4<u32> {',
+    '  switch tileSel {',
+    ...extra.map((i) => `    case ${i}u: { return base${i}[i]; }`),
+    '    default: { return base[i]; }',
+    '  }',
+    '}',
+  );
+  const at = lines.findIndex((l) => l.trim() === '//@MULTI_SELECT');
+  lines.splice(at, 1, '  let tileSegs = (params.rows + params.segLen - 1u) / params.segLen;', '  tileSel = wid.x / tileSegs;', '  seg = wid.x % tileSegs;', '  idBase = params.idBase + tileSel * params.rows;');
+  return lines.join('\n');
 }
 
 /** Largest power-of-two candidate list that fits the device's workgroup memory. */
@@ -1354,13 +1395,15 @@ export class FlatShard {
       const tr = ru === 1 ? Math.min(pow2Floor(Math.max(1, half ? kernelTuning.htr : kernelTuning.tr)), 32) : 1;
       const qreg = prec < 2 && tr > 1 && (half ? kernelTuning.hqr : kernelTuning.qr) ? 1 : 0;
       const key = `gemv:${prec}:${metric}:${f16 ? 'h' : 'p'}:${kf}:${nsg}:${qreg}:${ru}:${uw}:${fold}:${pf}:${tr}`;
-      return this.lazyPipeline({ BR: 1, BQ: 4, key, fold: fold === 1, target: (half && nq === 1 && kernelTuning.gemvTargetF16) || undefined }, key, () =>
+      const constants = { PREC: prec, METRIC: metric, KF: kf, NSG: nsg, RU: ru, UW: uw, DPW: dpw, FOLD: fold, PF: pf, TR: tr, QREG: qreg };
+      const make = (tiles: number) => () =>
         this.ctx.device.createComputePipeline({
-          label: `flat_gemv ${this.layout.precision} ${this.layout.metric} KF=${kf}`,
+          label: `flat_gemv ${this.layout.precision} ${this.layout.metric} KF=${kf}${tiles > 1 ? ` x${tiles} tiles` : ''}`,
           layout: 'auto',
-          compute: { module: this.ctx.device.createShaderModule({ label: 'flat_gemv', code: wgslVariant(gemvWgsl, f16) }), entryPoint: 'main', constants: { PREC: prec, METRIC: metric, KF: kf, NSG: nsg, RU: ru, UW: uw, DPW: dpw, FOLD: fold, PF: pf, TR: tr, QREG: qreg } },
-        }),
-      );
+          compute: { module: this.ctx.device.createShaderModule({ label: 'flat_gemv', code: gemvTilesSource(wgslVariant(gemvWgsl, f16), tiles) }), entryPoint: 'main', constants },
+        });
+      const choice = this.lazyPipeline({ BR: 1, BQ: 4, key, fold: fold === 1, target: (half && nq === 1 && kernelTuning.gemvTargetF16) || undefined }, key, make(1));
+      return Object.assign(choice, { multiTile: (tiles: number) => this.pipeline(`${key}:x${tiles}`, make(tiles)) });
     }
     const pick = pickFusedShape(nq, kf, this.ctx.maxWorkgroupStorage, this.ctx.device.limits.maxComputeInvocationsPerWorkgroup, this.layout.precision, k);
     if (!pick) throw new TesseraError('INVALID_ARGUMENT', `k=${k} does not fit ${this.ctx.label}'s workgroup memory (${this.ctx.maxWorkgroupStorage} bytes): ask for fewer neighbours`);
@@ -1856,12 +1899,45 @@ export class FlatShard {
     let segAt = 0;
     // The tiles scored, with their first id and bound size (the f16 re-rank below takes them again).
     const scored: { tile: Tile; t: number; idBase: number; size: number }[] = [];
-    this.tiles.forEach((tile, t) => {
-      if (tile.rows === 0) return;
+    // flat_gemv over several tiles of equal rows a dispatch (kernelTuning.gemvTiles): the lists
+    // shared (one region, merged once), so each tile's lists land where its own dispatch put them.
+    const gemvTiles = Math.max(1, Math.min(MAX_GEMV_TILES, Math.floor(kernelTuning.gemvTiles)));
+    for (let t = 0; t < this.tiles.length; ) {
+      const tile = this.tiles[t]!;
+      if (tile.rows === 0) {
+        t++;
+        continue;
+      }
       const sc = scorerOf(tile);
       const { segLen, nseg } = this.segmentPlan(tile.rows, nqb, k, sc.BR, sc.BQ, sc.target, plan.lists);
       const buf = tile.buffer;
       const size = tile.capacity * this.rowBytes;
+      const group = [tile];
+      if (gemvTiles > 1 && shared && sc.multiTile && !sc.digits && !(sc !== scorer && plan.exact)) {
+        while (group.length < gemvTiles && this.tiles[t + group.length]?.rows === tile.rows && scorerOf(this.tiles[t + group.length]!) === sc) group.push(this.tiles[t + group.length]!);
+      }
+      if (group.length > 1) {
+        const bound = group.map((g) => ({ buffer: g.buffer, offset: 0, size: g.capacity * this.rowBytes }));
+        group.forEach((g, i) => scored.push({ tile: g, t: t + i, idBase: idBase + i * tile.rows, size: bound[i]!.size }));
+        steps.push({
+          pipeline: sc.multiTile!(group.length),
+          params: [nqb, tile.rows, this.rowWords, this.q4, k, segLen, totalSegs, idBase, segAt],
+          bind: (u) => [
+            { binding: 0, resource: u },
+            { binding: 1, resource: bound[0]! },
+            { binding: 2, resource: { buffer: qBuf, offset: 0, size: queries.byteLength } },
+            { binding: 3, resource: { buffer: sq } },
+            { binding: 4, resource: { buffer: cand, offset: 0, size: regionA * 8 } },
+            ...bound.slice(1).map((b, i) => ({ binding: 5 + i, resource: b })),
+          ],
+          groups: [nseg * group.length, Math.ceil(nqb / sc.BQ)],
+          key: `tg:${t}:${group.length}:${bound.map((b) => b.size).join(',')}:${queries.byteLength}:${regionA}:${sc.key}`,
+        });
+        idBase += tile.rows * group.length;
+        for (let i = 0; i < group.length; i++) segAt += segs[t + i]!;
+        t += group.length;
+        continue;
+      }
       scored.push({ tile, t, idBase, size });
       // Scorers of digit planes read them (the re-rank below reads the rows).
       const scoredRows: GPUBufferBinding = sc.digits ? { buffer: tile.digits!, offset: 0, size: tile.digits!.size } : { buffer: buf, offset: 0, size };
@@ -1898,7 +1974,8 @@ export class FlatShard {
       if (!shared) mergeChain(nseg);
       idBase += tile.rows;
       segAt += segs[t]!;
-    });
+      t++;
+    }
     if (shared) mergeChain(totalSegs);
     if (scorer.approximate) {
       // The final lists' keys rewritten with the exact inner products, tile by tile (each

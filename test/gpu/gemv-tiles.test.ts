@@ -1,0 +1,70 @@
+/**
+ * flat_gemv over several tiles a dispatch (kernelTuning.gemvTiles, gemvTilesSource): consecutive
+ * tiles of equal rows scored by one dispatch, each workgroup reading its own tile's binding. Exact
+ * ids against the float64 oracle (over the half-rounded rows for f16), output poisoned before
+ * every search, and the same lists bit for bit as a dispatch a tile: many small tiles (a partial
+ * last one, which keeps its own dispatch), several segments a tile with a partial last segment,
+ * one query (the batched reduction) and three (the per-row path).
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { GpuFlatIndex } from '../../src/gpu/flat-index.js';
+import { type FlatShard, gemvTilesSource, kernelTuning } from '../../src/gpu/flat-shard.js';
+import { fromHalfBits, toHalfBits } from '../../src/gpu/half.js';
+import { clusteredVectors, randomVectors } from '../helpers/data.js';
+import { gpuForTests } from '../helpers/gpu.js';
+import { bruteForce, distanceTolerance, expectMatchesOracle } from '../helpers/oracle.js';
+import gemvWgsl from '../../shaders/flat_gemv.wgsl';
+
+const hasGpu = await gpuForTests('GPU flat_gemv over several tiles a dispatch');
+const defaults = { ...kernelTuning };
+const pipelineKeys = (index: GpuFlatIndex): string[] => [...(index as unknown as { shards: { pipelines: Map<string, unknown> }[] }).shards[0]!.pipelines.keys()];
+let seed = 93000;
+
+describe('gemvTilesSource', () => {
+  it('one tile leaves the kernel as it is; more bind tiles 1.. at 5.. and choose the tile per workgroup', () => {
+    expect(gemvTilesSource(gemvWgsl, 1)).toBe(gemvWgsl);
+    const four = gemvTilesSource(gemvWgsl, 4);
+    for (const b of [5, 6, 7]) expect(four).toContain(`@binding(${b}) var<storage, read> base${b - 4}`);
+    expect(four).not.toContain('@binding(8)');
+    expect(four).toMatch(/tileSel = wid\.x \/ tileSegs;/);
+    expect(four).not.toMatch(/\/\/@MULTI_/);
+    expect(() => gemvTilesSource('fn main() {}', 2)).toThrow(/markers are missing/);
+  });
+});
+
+describe.skipIf(!hasGpu)('flat_gemv, several tiles a dispatch', () => {
+  afterEach(() => void Object.assign(kernelTuning, defaults));
+
+  it.each([
+    // d, metric, tiles a dispatch, precision, clustered, query counts, k: each case its own pipelines (lavapipe compiles slowly)
+    [61, 'ip', 2, 'f32', false, [1, 3], 1],
+    [192, 'l2', 3, 'f16', true, [1, 3], 10],
+    [100, 'ip', 4, 'f32', true, [1], 10],
+  ] as const)('d=%i %s gemvTiles=%i %s clustered=%s nq=%j k=%i: the oracle\'s ids, the lists of a dispatch a tile bit for bit', async (d, metric, tiles, precision, clustered, nqs, k) => {
+    const n = 1537;
+    const tileRows = 240; // 6 tiles of 240 rows and one of 97
+    const base = clustered ? clusteredVectors(n, d, 5, seed++) : randomVectors(n, d, seed++);
+    const q = clustered ? clusteredVectors(3, d, 5, seed++) : randomVectors(3, d, seed++);
+    const rows = precision === 'f16' ? base.map((x) => fromHalfBits(toHalfBits(x))) : base;
+    const rowBytes = Math.ceil(d / (precision === 'f32' ? 4 : 8)) * 16;
+    const index = await GpuFlatIndex.create(d, metric, { precision, noShaderF16: true, maxTileBytes: rowBytes * tileRows, debugPoison: true });
+    try {
+      await index.add(base);
+      expect(index.plan!.shards[0]!.tiles).toEqual([240, 240, 240, 240, 240, 240, 97]);
+      for (const nq of nqs) {
+        const qs = q.subarray(0, nq * d);
+        // Several segments a tile, the last one partial.
+        Object.assign(kernelTuning, defaults, { targetWorkgroups: 3, gemvTargetF16: 0, gemvTiles: 1 });
+        const one = await index.search(qs, k);
+        Object.assign(kernelTuning, { gemvTiles: tiles });
+        const got = await index.search(qs, k);
+        expectMatchesOracle(got, bruteForce(rows, qs, d, k, metric), distanceTolerance(d, metric === 'l2' ? 8 * d : 4 * d), rows, qs, d, metric);
+        expect([...got.labels]).toEqual([...one.labels]);
+        expect([...got.distances]).toEqual([...one.distances]);
+      }
+      expect(pipelineKeys(index).some((key) => key.startsWith('gemv:') && key.endsWith(`:x${tiles}`))).toBe(true);
+    } finally {
+      await index.dispose();
+    }
+  });
+});
