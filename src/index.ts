@@ -25,7 +25,7 @@ export type { PlatformHooks, FileSystemHooks, SourceInput } from './platform.js'
 export type { TextEncoder, TextPrefix } from './encoder/types.js';
 export { readIndex, writeIndex, inspectIndex } from './io/read-index.js';
 export type { IndexFileInfo } from './io/read-index.js';
-export { readVectors, writeVectors, inspectVectors, streamVectors, vectorFormatOf } from './io/vectors.js';
+export { readVectors, writeVectors, inspectVectors, streamVectors, vectorFormatOf } from './io/vectors-lazy.js';
 export type { VectorFileFormat, VectorFileLayout, VectorFileOptions } from './io/vectors.js';
 export { readFlatLayout, streamFlatRows, writeFlatIndex } from './io/faiss/flat.js';
 export type { FlatLayout, RowChunk, RowsInput, StreamRowsOptions } from './io/faiss/flat.js';

@@ -2,7 +2,8 @@
  * Vector files: NumPy .npy (float32, C order, little-endian; NumPy format spec
  * numpy/lib/format.py), .fvecs (per row: int32 d, then d float32; the TEXMEX/FAISS benchmark
  * format) and raw .f32 (row-major float32 without a header; the dimension is given). Read whole
- * (queries) or streamed in bounded chunks (large base sets).
+ * (queries) or streamed in bounded chunks (large base sets). The library's entry loads this module on
+ * demand (io/vectors-lazy.ts); the CLI imports it directly.
  */
 import { formatBytes, TesseraError } from '../core/errors.js';
 import type { ByteSink, ByteSource } from '../core/types.js';
@@ -10,6 +11,7 @@ import { MAX_DIMENSION } from '../core/validate.js';
 import { openSource, writeToTarget } from '../platform.js';
 import { ByteReader, bytesOf } from './byte-reader.js';
 import { DEFAULT_CHUNK_BYTES, type RowChunk, type StreamRowsOptions, streamRows } from './faiss/flat.js';
+import { vectorFormatOf } from './vector-format.js';
 
 export type VectorFileFormat = 'npy' | 'fvecs' | 'f32';
 
@@ -40,11 +42,7 @@ export async function hasNpyMagic(source: ByteSource): Promise<boolean> {
   return head.length === 6 && NPY_MAGIC.every((b, i) => head[i] === b);
 }
 
-/** The format a path's extension names, or undefined. */
-export function vectorFormatOf(path: string): VectorFileFormat | undefined {
-  const ext = /\.([a-z0-9]+)$/i.exec(path)?.[1]?.toLowerCase();
-  return ext === 'npy' ? 'npy' : ext === 'fvecs' ? 'fvecs' : ext === 'f32' ? 'f32' : undefined;
-}
+export { vectorFormatOf };
 
 /** Reads the header of a vector file and checks its size; no rows are read. */
 export async function inspectVectors(source: ByteSource, opts: VectorFileOptions = {}): Promise<VectorFileLayout> {

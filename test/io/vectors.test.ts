@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '../../src/node.js';
 import { TesseraError } from '../../src/core/errors.js';
 import { memorySource } from '../../src/io/byte-reader.js';
-import { inspectVectors, readVectors, streamVectors, vectorFormatOf, writeVectors } from '../../src/io/vectors.js';
+// The library's functions (io/vectors-lazy.ts, loading io/vectors.ts on demand), which the CLI's io/vectors.ts is behind.
+import { inspectVectors, readVectors, streamVectors, vectorFormatOf, writeVectors } from '../../src/index.js';
 import { faissPython, type FlatFixtures, makeFlatFixtures, removeFlatFixtures } from './faiss-python.js';
 
 let fx: FlatFixtures;
