@@ -2,7 +2,7 @@
  * Packaging: browsers and Deno resolve `tessera` to the universal entry and never load Node-only
  * modules (Dawn's `webgpu`, node:fs, onnxruntime-node, the CLI/server stack); what a page downloads
  * at load for core + gpu + wasm stays within its budget (BENCHMARKS.md, section bundle, says why this
- * number), and the tensor-core scorers stay in chunks loaded on demand.
+ * number), and the tensor-core scorers, vector files and model loading stay in chunks loaded on demand.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -88,6 +88,12 @@ describe('browser bundle size', () => {
       expect(r.text).not.toContain(label);
       expect(r.lazy.text).toContain(label);
     }
+    // So do vector files (writeVectors' .npy header), reading a model folder (Encoder.fromDirectory's
+    // messages) and starting ONNX Runtime (its .wasm name): src/on-demand.ts.
+    for (const label of ['fortran_order', 'all_tensors_to_one_file', 'ort-wasm-simd-threaded']) {
+      expect(r.text).not.toContain(label);
+      expect(r.lazy.text).toContain(label);
+    }
     expect(r.gzipBytes).toBeLessThanOrEqual(BUDGET_GZIP_BYTES);
   });
 
@@ -108,6 +114,10 @@ describe('browser bundle size', () => {
     const tensorOnly = /src\/gpu\/tensor\/(?:hook|kernel-source|int8-scorer)\.ts$|shaders\/int8_mma_\w+\.wgsl$/;
     expect(r.initialInputs.filter((i) => tensorOnly.test(i))).toEqual([]);
     expect(r.inputs.filter((i) => tensorOnly.test(i))).toHaveLength(8);
+    // Code a page that only searches never runs is one chunk loaded on demand (src/on-demand.ts).
+    const onDemand = /src\/(?:on-demand|io\/vectors|encoder\/encoder-load|encoder\/runtime-load)\.ts$/;
+    expect(r.initialInputs.filter((i) => onDemand.test(i))).toEqual([]);
+    expect(r.inputs.filter((i) => onDemand.test(i))).toHaveLength(4);
     // Node built-ins named as strings (bundlers cannot see them): only the known, guarded one.
     expect(r.hiddenNodeRefs.map((o) => `${o.specifier} in ${o.importer}`)).toEqual(KNOWN_HIDDEN_NODE_REFS);
   });
