@@ -120,6 +120,39 @@ describe('IVF hashtable direct map on save', () => {
     }
   });
 
+  it('a search during the save that grows the memory leaves the map as it was (a non-shared memory detaches its old buffer on grow)', async () => {
+    const index = await WasmIvfIndex.create(d, 16, 'flat', 'l2', { threads: 1, niter: 2 });
+    try {
+      await index.train(rows.subarray(0, 20_000 * d));
+      await index.add(rows);
+      index.directMap = 2;
+      const L = index.invertedLists();
+      const map = wholeHashtable(L.sizes, (l) => new Int32Array(L.bytes.buffer, L.idPtr[l]!, L.sizes[l]!).slice());
+      const none = memorySink();
+      index.directMap = 0;
+      await index.save(none);
+      index.directMap = 2;
+      const before = (index as unknown as { arena: { byteLength: number } }).arena.byteLength;
+      // searches and saves run together (core/call-order.ts): a search between two chunks of the
+      // map, whose scratch (2000 queries x k 1000) needs more memory than the index holds
+      const inner = recordingSink();
+      let writes = 0;
+      const sink: ByteSink = {
+        async write(chunk) {
+          if (++writes === 3) await index.search(rows.subarray(0, 2000 * d), 1000);
+          await inner.write(chunk);
+        },
+        close: () => inner.close(),
+      };
+      await index.save(sink);
+      expect((index as unknown as { arena: { byteLength: number } }).arena.byteLength).toBeGreaterThan(before);
+      const got = inner.bytes();
+      expect(Buffer.from(got).equals(spliceMap(none.bytes(), got, map))).toBe(true);
+    } finally {
+      await index.dispose();
+    }
+  });
+
   it('a sharded index writes the map in bounded chunks, bytes as before', async () => {
     const index = shardedIndex(d, 'IVF16,Flat', 'l2', { threads: 1, shardBytes: 2 << 20 });
     try {
