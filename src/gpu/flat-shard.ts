@@ -1901,7 +1901,9 @@ export class FlatShard {
     const scored: { tile: Tile; t: number; idBase: number; size: number }[] = [];
     // flat_gemv over several tiles of equal rows a dispatch (kernelTuning.gemvTiles): the lists
     // shared (one region, merged once), so each tile's lists land where its own dispatch put them.
-    const gemvTiles = Math.max(1, Math.min(MAX_GEMV_TILES, Math.floor(kernelTuning.gemvTiles)));
+    // Tile i > 0 is storage binding 4 + i beside 1-4: a device of fewer storage buffers a stage
+    // than 3 + tiles (acquireDevice asks for the adapter's, at most 8) takes fewer tiles a dispatch.
+    const gemvTiles = Math.max(1, Math.min(MAX_GEMV_TILES, Math.floor(kernelTuning.gemvTiles), device.limits.maxStorageBuffersPerShaderStage - 3));
     for (let t = 0; t < this.tiles.length; ) {
       const tile = this.tiles[t]!;
       if (tile.rows === 0) {

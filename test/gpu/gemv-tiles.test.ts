@@ -68,3 +68,35 @@ describe.skipIf(!hasGpu)('flat_gemv, several tiles a dispatch', () => {
     }
   });
 });
+
+describe.skipIf(!hasGpu)('flat_gemv tiles a dispatch within the device\'s storage buffers', () => {
+  afterEach(() => void Object.assign(kernelTuning, defaults));
+
+  it('a device of fewer than 7 storage buffers a stage groups fewer tiles (3 + tiles bindings), none at 4', async () => {
+    const d = 40;
+    const n = 1537;
+    const base = randomVectors(n, d, seed++);
+    const q = randomVectors(1, d, seed++);
+    const index = await GpuFlatIndex.create(d, 'ip', { precision: 'f32', maxTileBytes: 16 * (d / 4) * 240 });
+    const device = (index as unknown as { shards: FlatShard[] }).shards[0]!.ctx.device;
+    const real = device.limits;
+    // The adapter's limit as a device of fewer storage buffers would report it (WebGPU's core
+    // default is 8; acquireDevice asks for min(adapter, 8)).
+    const fake = (n: number) => Object.defineProperty(device, 'limits', { configurable: true, get: () => new Proxy(real, { get: (l, p) => (p === 'maxStorageBuffersPerShaderStage' ? n : Reflect.get(l, p)) }) });
+    try {
+      await index.add(base);
+      expect(index.plan!.shards[0]!.tiles).toEqual([240, 240, 240, 240, 240, 240, 97]);
+      const want = bruteForce(base, q, d, 10, 'ip');
+      for (const [limit, multi] of [[4, []], [5, ['x2']]] as const) {
+        fake(limit); // pipelines stay compiled: 4 first
+        Object.assign(kernelTuning, defaults, { gemvTiles: 4 });
+        const got = await index.search(q, 10);
+        expectMatchesOracle(got, want, distanceTolerance(d, 4 * d), base, q, d, 'ip');
+        expect(pipelineKeys(index).filter((key) => /^gemv:.*:x\d$/.test(key)).map((key) => key.slice(key.lastIndexOf(':') + 1))).toEqual(multi);
+      }
+    } finally {
+      delete (device as { limits?: unknown }).limits;
+      await index.dispose();
+    }
+  });
+});
