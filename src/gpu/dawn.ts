@@ -62,6 +62,10 @@ process.stdout.write(${JSON.stringify(PROBE_MARK)} + JSON.stringify(a) + '\\n');
  * Node start beside the discovery (0.57 s against 0.23 s in-process on the 2-core CI machine).
  */
 export async function probeDawnAdapter(): Promise<AdapterSummary | null | undefined> {
+  // Under Electron execPath is the app, a child runs as Node only where the RunAsNode fuse is on
+  // (Electron Forge's template turns it off): else the child would start a second copy of the app,
+  // and the probe wait for it. That holds where this process itself runs as Node.
+  if (process.versions.electron && !process.env.ELECTRON_RUN_AS_NODE) return undefined;
   let url: string;
   try {
     url = pathToFileURL(createRequire(import.meta.url).resolve('webgpu')).href;
@@ -72,7 +76,7 @@ export async function probeDawnAdapter(): Promise<AdapterSummary | null | undefi
     execFile(
       process.execPath,
       ['--input-type=module', '-e', PROBE_CHILD, url],
-      // ELECTRON_RUN_AS_NODE: under Electron execPath is the app, which runs as Node with it.
+      // ELECTRON_RUN_AS_NODE: under Electron (see above) execPath is the app, which runs as Node with it.
       { env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' }, timeout: PROBE_TIMEOUT_MS, maxBuffer: 1 << 20, windowsHide: true },
       (error, stdout, stderr) => {
         const rest = stderr

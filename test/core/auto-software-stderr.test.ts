@@ -7,7 +7,8 @@
  * the adapter (backend 'gpu') still shows Dawn's lines, as it shows any of Dawn's messages.
  */
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
@@ -112,6 +113,35 @@ describe('the platform hooks', () => {
       expect(platform().probeAdapter).toBe(probeDawnAdapter);
     } finally {
       installPlatform(own);
+    }
+  });
+});
+
+describe('probeDawnAdapter under Electron', () => {
+  it('starts no child where the RunAsNode fuse may be off (execPath is the app), and one where this process runs as Node', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tessera-electron-probe-'));
+    const started = join(dir, 'started');
+    // The app: records that it was started, then exits without answering (as a GUI app would, later)
+    const app = join(dir, 'app.sh');
+    writeFileSync(app, `#!/bin/sh\necho started >> '${started}'\n`);
+    chmodSync(app, 0o755);
+    const saved = { execPath: process.execPath, asNode: process.env.ELECTRON_RUN_AS_NODE };
+    Object.defineProperty(process.versions, 'electron', { value: '33.0.0', configurable: true, enumerable: true });
+    process.execPath = app;
+    try {
+      delete process.env.ELECTRON_RUN_AS_NODE;
+      expect(await probeDawnAdapter()).toBeUndefined();
+      expect(existsSync(started)).toBe(false);
+      // run as Node itself: the fuse is on, so the child runs as Node too (here the stand-in only records it)
+      process.env.ELECTRON_RUN_AS_NODE = '1';
+      expect(await probeDawnAdapter()).toBeUndefined();
+      expect(readFileSync(started, 'utf8')).toBe('started\n');
+    } finally {
+      process.execPath = saved.execPath;
+      if (saved.asNode === undefined) delete process.env.ELECTRON_RUN_AS_NODE;
+      else process.env.ELECTRON_RUN_AS_NODE = saved.asNode;
+      delete (process.versions as { electron?: string }).electron;
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
