@@ -1916,7 +1916,8 @@ export class FlatShard {
       const size = tile.capacity * this.rowBytes;
       const group = [tile];
       if (gemvTiles > 1 && shared && sc.multiTile && !sc.digits && !(sc !== scorer && plan.exact)) {
-        while (group.length < gemvTiles && this.tiles[t + group.length]?.rows === tile.rows && scorerOf(this.tiles[t + group.length]!) === sc) group.push(this.tiles[t + group.length]!);
+        // At most 65535 workgroups along x (WebGPU's limit; segmentPlan keeps each tile's nseg within it).
+        while (group.length < gemvTiles && nseg * (group.length + 1) <= 65535 && this.tiles[t + group.length]?.rows === tile.rows && scorerOf(this.tiles[t + group.length]!) === sc) group.push(this.tiles[t + group.length]!);
       }
       if (group.length > 1) {
         const bound = group.map((g) => ({ buffer: g.buffer, offset: 0, size: g.capacity * this.rowBytes }));

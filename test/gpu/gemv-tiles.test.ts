@@ -100,3 +100,26 @@ describe.skipIf(!hasGpu)('flat_gemv tiles a dispatch within the device\'s storag
     }
   });
 });
+
+describe.skipIf(!hasGpu)('flat_gemv tiles a dispatch within 65535 workgroups', () => {
+  afterEach(() => void Object.assign(kernelTuning, defaults));
+
+  it('tiles of 16400 segments each go 3 a dispatch, not 4 (65600 workgroups fail the device)', async () => {
+    const d = 4;
+    const rows = 16400;
+    const base = randomVectors(4 * rows, d, seed++);
+    const q = randomVectors(1, d, seed++);
+    const index = await GpuFlatIndex.create(d, 'ip', { precision: 'f32', maxTileBytes: 16 * rows });
+    try {
+      await index.add(base);
+      expect(index.plan!.shards[0]!.tiles).toEqual([rows, rows, rows, rows]);
+      // A segment a row (a workgroup each): targetWorkgroups past 65535 / 4.
+      Object.assign(kernelTuning, defaults, { targetWorkgroups: rows, gemvTiles: 4 });
+      const got = await index.search(q, 1);
+      expectMatchesOracle(got, bruteForce(base, q, d, 1, 'ip'), distanceTolerance(d, 4 * d), base, q, d, 'ip');
+      expect(pipelineKeys(index).filter((key) => /^gemv:.*:x\d$/.test(key)).map((key) => key.slice(key.lastIndexOf(':') + 1))).toEqual(['x3']);
+    } finally {
+      await index.dispose();
+    }
+  });
+});
