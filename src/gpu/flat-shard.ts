@@ -1460,7 +1460,15 @@ export class FlatShard {
       this.rowMagnitudes().catch(() => undefined);
     }
     for (const nq of new Set([1, 2, 4, 8, 16, 32, GEMM_MIN_BATCH - 1, GEMM_MIN_BATCH, LARGE_MIN_BATCH].map((n) => Math.min(n, maxBatch)))) {
-      const { approximate, digits } = this.compile(this.scorerFor(nq, k));
+      const scorer = this.compile(this.scorerFor(nq, k));
+      const { approximate, digits } = scorer;
+      if (scorer.multiTile) {
+        // flat_gemv's multi-tile pipelines for this batch's tiles, as searchBatch lays them out.
+        const layout = (lists: number) => this.candLayout(nq, k, scorer, k, false, lists);
+        const lists = this.listBudget(layout, nq, k);
+        const { plan, scorerOf, rest } = layout(lists);
+        this.compileRuns(nq, k, scorer, scorerOf, plan.shared, !!rest, lists);
+      }
       if (!approximate) continue;
       // Tiles past the planned digit planes: their exact kernels (for the caller's k: the index warms
       // both k' and k) and the pass that widens their lists.
@@ -1625,6 +1633,35 @@ export class FlatShard {
   }
 
   /**
+   * Tiles one flat_gemv dispatch scores from tile t (kernelTuning.gemvTiles): 1, or t and the
+   * following tiles of its rows and scorer where the batch's lists share one region (each tile's
+   * lists land where its own dispatch puts them), not for an exact tile of a mixed batch (its own
+   * lists, widened). Tile i > 0 is storage binding 4 + i beside 1-4, so a device of fewer storage
+   * buffers a stage than 3 + tiles (acquireDevice asks for the adapter's, at most 8) takes fewer;
+   * at most 65535 workgroups along x (segmentPlan keeps each tile's nseg within it).
+   */
+  private gemvRun(t: number, nseg: number, scorer: ScorerChoice, scorerOf: (tile: Tile) => ScorerChoice, shared: boolean, mixed: boolean): number {
+    const tile = this.tiles[t]!;
+    const sc = scorerOf(tile);
+    const most = Math.min(MAX_GEMV_TILES, Math.floor(kernelTuning.gemvTiles), this.ctx.device.limits.maxStorageBuffersPerShaderStage - 3);
+    if (!(most > 1) || !shared || !sc.multiTile || sc.digits || (sc !== scorer && mixed)) return 1;
+    let n = 1;
+    while (n < most && nseg * (n + 1) <= 65535 && this.tiles[t + n]?.rows === tile.rows && scorerOf(this.tiles[t + n]!) === sc) n++;
+    return n;
+  }
+
+  /** Compiles the multi-tile flat_gemv pipelines a batch dispatches (gemvRun): before the submit lock, and at warmUp. */
+  private compileRuns(nqb: number, k: number, scorer: ScorerChoice, scorerOf: (tile: Tile) => ScorerChoice, shared: boolean, mixed: boolean, lists: number): void {
+    for (let t = 0; t < this.tiles.length; ) {
+      const tile = this.tiles[t]!;
+      const sc = scorerOf(tile);
+      const n = tile.rows === 0 ? 1 : this.gemvRun(t, this.segmentPlan(tile.rows, nqb, k, sc.BR, sc.BQ, sc.target, lists).nseg, scorer, scorerOf, shared, mixed);
+      if (n > 1) sc.multiTile!(n);
+      t += n;
+    }
+  }
+
+  /**
    * Segments (workgroups along rows) of a tile of `rows` rows for a batch: about targetWorkgroups
    * workgroups a dispatch, at most `lists` bytes of candidate lists (scratchBytes, or less where
    * listBudget keeps a large k within the plan's candCap), at least one list per query.
@@ -1777,6 +1814,7 @@ export class FlatShard {
     // The pipelines this batch dispatches, compiled before the submit lock (other searches need not wait).
     this.compile(scorer);
     if (rest) this.compile(rest);
+    this.compileRuns(nqb, k, scorer, scorerOf, plan.shared, !!rest, lists);
     if (rest && (rest.approximate || rest.scratch || rest.fold || rest.quant)) throw new Error(`tiles without digit planes need plain exact kernels, got ${rest.key}`);
     const { a: regionA, b: regionB, shared, segs } = plan;
     const kp = Math.max(pow2Ceil(k), 2 * SELECT_WG);
@@ -1899,11 +1937,6 @@ export class FlatShard {
     let segAt = 0;
     // The tiles scored, with their first id and bound size (the f16 re-rank below takes them again).
     const scored: { tile: Tile; t: number; idBase: number; size: number }[] = [];
-    // flat_gemv over several tiles of equal rows a dispatch (kernelTuning.gemvTiles): the lists
-    // shared (one region, merged once), so each tile's lists land where its own dispatch put them.
-    // Tile i > 0 is storage binding 4 + i beside 1-4: a device of fewer storage buffers a stage
-    // than 3 + tiles (acquireDevice asks for the adapter's, at most 8) takes fewer tiles a dispatch.
-    const gemvTiles = Math.max(1, Math.min(MAX_GEMV_TILES, Math.floor(kernelTuning.gemvTiles), device.limits.maxStorageBuffersPerShaderStage - 3));
     for (let t = 0; t < this.tiles.length; ) {
       const tile = this.tiles[t]!;
       if (tile.rows === 0) {
@@ -1914,11 +1947,7 @@ export class FlatShard {
       const { segLen, nseg } = this.segmentPlan(tile.rows, nqb, k, sc.BR, sc.BQ, sc.target, plan.lists);
       const buf = tile.buffer;
       const size = tile.capacity * this.rowBytes;
-      const group = [tile];
-      if (gemvTiles > 1 && shared && sc.multiTile && !sc.digits && !(sc !== scorer && plan.exact)) {
-        // At most 65535 workgroups along x (WebGPU's limit; segmentPlan keeps each tile's nseg within it).
-        while (group.length < gemvTiles && nseg * (group.length + 1) <= 65535 && this.tiles[t + group.length]?.rows === tile.rows && scorerOf(this.tiles[t + group.length]!) === sc) group.push(this.tiles[t + group.length]!);
-      }
+      const group = this.tiles.slice(t, t + this.gemvRun(t, nseg, scorer, scorerOf, shared, !!plan.exact));
       if (group.length > 1) {
         const bound = group.map((g) => ({ buffer: g.buffer, offset: 0, size: g.capacity * this.rowBytes }));
         group.forEach((g, i) => scored.push({ tile: g, t: t + i, idBase: idBase + i * tile.rows, size: bound[i]!.size }));

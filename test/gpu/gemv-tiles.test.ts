@@ -123,3 +123,38 @@ describe.skipIf(!hasGpu)('flat_gemv tiles a dispatch within 65535 workgroups', (
     }
   });
 });
+
+describe.skipIf(!hasGpu)('flat_gemv tiles a dispatch: pipelines compiled outside the submit lock', () => {
+  afterEach(() => void Object.assign(kernelTuning, defaults));
+
+  it('warmUp compiles the multi-tile pipelines a search dispatches, and a search compiles its own before the submit lock', async () => {
+    const d = 40;
+    const base = randomVectors(1537, d, seed++);
+    const q = randomVectors(3, d, seed++);
+    // 6 tiles of 240 rows and one of 97: groups of 4 and 2, then the partial tile alone.
+    const opts = { precision: 'f32', maxTileBytes: 16 * (d / 4) * 240 } as const;
+    Object.assign(kernelTuning, defaults, { gemvTiles: 4 });
+    const warmed = await GpuFlatIndex.create(d, 'ip', opts);
+    const cold = await GpuFlatIndex.create(d, 'ip', opts);
+    try {
+      await warmed.add(base);
+      await cold.add(base);
+      const multi = (index: GpuFlatIndex) => pipelineKeys(index).filter((key) => /^gemv:.*:x\d$/.test(key)).map((key) => key.slice(key.lastIndexOf(':') + 1)).sort();
+      warmed.warmUp(10);
+      expect(multi(warmed)).toEqual(['x2', 'x4']);
+      const before = pipelineKeys(warmed);
+      for (const nq of [1, 2, 3]) expectMatchesOracle(await warmed.search(q.subarray(0, nq * d), 10), bruteForce(base, q.subarray(0, nq * d), d, 10, 'ip'), distanceTolerance(d, 4 * d), base, q.subarray(0, nq * d), d, 'ip');
+      expect(pipelineKeys(warmed)).toEqual(before);
+      // Without warmUp: the batch's pipelines are there when it reaches submitBatch (under the submit lock).
+      const shard = (cold as unknown as { shards: { submitBatch: (...a: unknown[]) => Promise<unknown> }[] }).shards[0]!;
+      const atSubmit: string[][] = [];
+      const submit = shard.submitBatch.bind(shard);
+      shard.submitBatch = (...a: unknown[]) => (atSubmit.push(multi(cold)), submit(...a));
+      await cold.search(q.subarray(0, d), 10);
+      expect(atSubmit).toEqual([['x2', 'x4']]);
+    } finally {
+      await warmed.dispose();
+      await cold.dispose();
+    }
+  });
+});
