@@ -39,13 +39,11 @@ const WG: u32 = 256u;
 
 //#include flat_common
 
-// Word i of the base. The multi-tile variant (src/gpu/flat-shard.ts gemvTilesSource: several tiles
-// of equal rows a dispatch, tile t > 0 at binding 4 + t) puts its bindings and fetch at MULTI_FETCH
-// and its tile choice at MULTI_SELECT: one dispatch for several tiles, where each dispatch costs
-// ~34 us of drain (H100 call h6).
-var<private> tileSel: u32 = 0u;
+// The multi-tile variant (src/gpu/flat-shard.ts gemvTilesSource: several tiles of equal rows a
+// dispatch, tile t > 0 at binding 4 + t, each workgroup's tile from its id) puts its bindings and
+// fetch at the marker below and rewrites the base loads, the segment and the ids; this text, one
+// tile a dispatch, stays as measured.
 //@MULTI_FETCH
-fn baseWord(i: u32) -> vec4<u32> { return base[i]; }
 
 fn term(a: vec4<f32>, b: vec4<f32>) -> f32 {
   if (METRIC == 0u) { return dot(a, b); }
@@ -60,7 +58,7 @@ fn loadPass(r0: u32, w0: u32, end: u32, sgSize: u32) -> array<vec4<u32>, 16> {
     for (var x = 0u; x < UW; x++) {
       let w = w0 + x * sgSize;
       var v = vec4<u32>(0u);
-      if (r0 + u < end && w < params.rowWords) { v = baseWord((r0 + u) * params.rowWords + w); }
+      if (r0 + u < end && w < params.rowWords) { v = base[(r0 + u) * params.rowWords + w]; }
       raw[u * UW + x] = v;
     }
   }
@@ -101,7 +99,7 @@ fn querySlot(j: u32, lane: u32, sgSize: u32) -> vec4<f32> {
 
 // Word w of row r (0 past `end` or the row).
 fn loadWord(r: u32, w: u32, end: u32) -> vec4<u32> {
-  if (r < end && w < params.rowWords) { return baseWord(r * params.rowWords + w); }
+  if (r < end && w < params.rowWords) { return base[r * params.rowWords + w]; }
   return vec4<u32>(0u);
 }
 
@@ -157,11 +155,7 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
         @builtin(subgroup_size) sgSize: u32, @builtin(subgroup_invocation_id) lane: u32) {
   let sg = li / sgSize;
   let nsg = WG / sgSize;
-  // Several tiles a dispatch (multi-tile variant): ceil(rows / segLen) segments each, in tile order;
-  // the lists stay at segAt + wid.x, as consecutive one-tile dispatches put them.
-  var seg = wid.x;
-  var idBase = params.idBase;
-  //@MULTI_SELECT
+  let seg = wid.x;
   let start = seg * params.segLen;
   let end = min(start + params.segLen, params.rows);
   let nq = min(params.nq, 4u);
@@ -249,13 +243,13 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
       // Lane 0 owns query 0's heap: its threshold, broadcast, rejects most rows with one compare.
       let tk = subgroupBroadcast(thK, 0u);
       let ti = subgroupBroadcast(thI, 0u);
-      let cand = lane % grp == 0u && row < end && better(key, idBase + row, tk, ti);
+      let cand = lane % grp == 0u && row < end && better(key, params.idBase + row, tk, ti);
       if (subgroupAny(cand)) {
         for (var g = 0u; g < TR; g++) {
           let kv = subgroupShuffle(key, g * grp);
           let rv = rb + passOf(g * grp, sgSize) * stride;
-          if (lane == 0u && rv < end && better(kv, idBase + rv, thK, thI)) {
-            heapReplace(hat, k, kv, idBase + rv);
+          if (lane == 0u && rv < end && better(kv, params.idBase + rv, thK, thI)) {
+            heapReplace(hat, k, kv, params.idBase + rv);
             thK = hk[hat];
             thI = hid[hat];
           }
@@ -294,7 +288,7 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
         } else {
           s = subgroupAdd(acc[u]);
         }
-        let id = idBase + r0 + u;
+        let id = params.idBase + r0 + u;
         if (lane < nq && r0 + u < end) {
           let key = s[lane] + qbias;
           if (better(key, id, thK, thI)) {
@@ -326,6 +320,6 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
   for (var e = li; e < nq * k; e += WG) {
     let q = e / k;
     let i = e % k;
-    out[(q * params.nseg + params.segAt + wid.x) * k + i] = vec2<u32>(bitcast<u32>(hk[q * KF + i]), hid[q * KF + i]);
+    out[(q * params.nseg + params.segAt + seg) * k + i] = vec2<u32>(bitcast<u32>(hk[q * KF + i]), hid[q * KF + i]);
   }
 }

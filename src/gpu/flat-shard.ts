@@ -636,20 +636,22 @@ export function wgslVariant(src: string, f16: boolean): string {
 const MAX_GEMV_TILES = 4;
 
 /**
- * flat_gemv's text for `tiles` tiles a dispatch (1: unchanged): tiles 1.. at bindings 5.., the row
- * words fetched from the workgroup's tile (tileSel, uniform in the workgroup), whose segments follow
- * each other in workgroup order (ceil(rows / segLen) a tile, every tile of params.rows rows).
+ * flat_gemv's text for `tiles` tiles a dispatch (1: the kernel as it is, byte for byte): tiles 1..
+ * at bindings 5.., the row words fetched from the workgroup's tile (tileSel, uniform in the
+ * workgroup), whose segments follow each other in workgroup order (ceil(rows / segLen) a tile,
+ * every tile of params.rows rows).
  */
 export function gemvTilesSource(src: string, tiles: number): string {
   if (tiles <= 1) return src;
-  const lines = src.split('\n');
-  const fetch = lines.findIndex((l) => l.trim() === '//@MULTI_FETCH');
-  const select = lines.findIndex((l) => l.trim() === '//@MULTI_SELECT');
-  if (fetch < 0 || select < 0 || !lines[fetch + 1]?.trimStart().startsWith('fn baseWord(')) throw new Error('flat_gemv: the multi-tile markers are missing');
+  // Each rewrite must find exactly what it expects: a kernel edited without them fails here, not on a device.
+  const swap = (text: string, from: string, to: string, times: number): string => {
+    const found = text.split(from).length - 1;
+    if (found !== times) throw new Error(`flat_gemv: the multi-tile rewrite expected ${times} of '${from}', found ${found}`);
+    return text.split(from).join(to);
+  };
   const extra = Array.from({ length: tiles - 1 }, (_, i) => i + 1);
-  lines.splice(
-    fetch,
-    2,
+  const fetch = [
+    'var<private> tileSel: u32 = 0u;',
     ...extra.map((i) => `@group(0) @binding(${4 + i}) var<storage, read> base${i}: array<vec4<u32>>;`),
     'fn baseWord(i: u32) -> vec4<u32> {',
     '  switch tileSel {',
@@ -657,10 +659,22 @@ export function gemvTilesSource(src: string, tiles: number): string {
     '    default: { return base[i]; }',
     '  }',
     '}',
+  ].join('\n');
+  let text = swap(src, '//@MULTI_FETCH', fetch, 1);
+  text = swap(text, 'base[(r0 + u) * params.rowWords + w]', 'baseWord((r0 + u) * params.rowWords + w)', 1);
+  text = swap(text, 'return base[r * params.rowWords + w];', 'return baseWord(r * params.rowWords + w);', 1);
+  const main = text.indexOf('fn main(');
+  let body = text.slice(main);
+  // The lists stay at segAt + the workgroup's index, where one-tile dispatches in turn put them.
+  body = swap(body, 'params.segAt + seg)', 'params.segAt + wid.x)', 1);
+  body = swap(body, 'params.idBase', 'idBase', 4);
+  body = swap(
+    body,
+    'let seg = wid.x;',
+    ['let tileSegs = (params.rows + params.segLen - 1u) / params.segLen;', '  tileSel = wid.x / tileSegs;', '  let seg = wid.x % tileSegs;', '  let idBase = params.idBase + tileSel * params.rows;'].join('\n'),
+    1,
   );
-  const at = lines.findIndex((l) => l.trim() === '//@MULTI_SELECT');
-  lines.splice(at, 1, '  let tileSegs = (params.rows + params.segLen - 1u) / params.segLen;', '  tileSel = wid.x / tileSegs;', '  seg = wid.x % tileSegs;', '  idBase = params.idBase + tileSel * params.rows;');
-  return lines.join('\n');
+  return text.slice(0, main) + body;
 }
 
 /** Largest power-of-two candidate list that fits the device's workgroup memory. */

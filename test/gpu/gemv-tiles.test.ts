@@ -28,7 +28,9 @@ describe('gemvTilesSource', () => {
     expect(four).not.toContain('@binding(8)');
     expect(four).toMatch(/tileSel = wid\.x \/ tileSegs;/);
     expect(four).not.toMatch(/\/\/@MULTI_/);
-    expect(() => gemvTilesSource('fn main() {}', 2)).toThrow(/markers are missing/);
+    // One tile a dispatch is the measured kernel: base read directly, no tile choice.
+    expect(gemvWgsl).not.toMatch(/baseWord|tileSel/);
+    expect(() => gemvTilesSource('fn main() {}', 2)).toThrow(/multi-tile rewrite expected 1 of '\/\/@MULTI_FETCH', found 0/);
   });
 });
 
