@@ -14,7 +14,7 @@
  */
 import { TesseraError } from '../../core/errors.js';
 import type { ByteSource, Metric, ProgressCallback } from '../../core/types.js';
-import { type ByteReader, float32View } from '../byte-reader.js';
+import { type ByteReader, concatBytes, float32View } from '../byte-reader.js';
 import { readScattered } from '../row-source.js';
 import { checkRowRange, DEFAULT_CHUNK_BYTES, encodeFlatHeader, type FlatLayout, readFlatHeader, type RowChunk } from './flat.js';
 import { HNSW_FLAT_FOURCC, readHnswSummary } from './hnsw.js';
@@ -388,15 +388,6 @@ export function encodeDirectMap(type: DirectMapType, ntotal: number, sizes: Arra
   return concatBytes([...directMapChunks(type, ntotal, sizes, idsOf)]);
 }
 
-function concatBytes(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((s, b) => s + b.length, 0));
-  let o = 0;
-  for (const b of parts) {
-    out.set(b, o);
-    o += b.length;
-  }
-  return out;
-}
 
 export interface IvfHead {
   d: number;
