@@ -280,8 +280,8 @@ for (const n of values.n!.split(',').map(Number)) {
         // f32 through the tensor cores: queries whose lists were not certified (searched again by the f32 kernels), over every search of the variant.
         if (precision === 'f32') row.uncertified = uncertified() - uncertifiedBefore;
         // Digit planes planned: bytes and tiles with them, of all tiles (partial where memory holds only some).
-        if (!plan.digits) Object.assign(row, { tiles: plan.shards.reduce((s, x) => s + x.tiles.length, 0) });
-        if (plan.digits) Object.assign(row, { digit_gib: +(plan.shards.reduce((s, x) => s + x.digitBytes, 0) / 2 ** 30).toFixed(3), digit_tiles: plan.shards.reduce((s, x) => s + x.digitTiles, 0), tiles: plan.shards.reduce((s, x) => s + x.tiles.length, 0) });
+        Object.assign(row, { tiles: plan.shards.reduce((s, x) => s + x.tiles.length, 0) });
+        if (plan.digits) Object.assign(row, { digit_gib: +(plan.shards.reduce((s, x) => s + x.digitBytes, 0) / 2 ** 30).toFixed(3), digit_tiles: plan.shards.reduce((s, x) => s + x.digitTiles, 0) });
         // Planes planned but not allocated (OUT_OF_MEMORY at the first tensor search): the rows then ran without them.
         if (index.digitsRefused) row.digits_refused = index.digitsRefused.slice(0, 300);
         // Planes kept for only the first tiles (the rest failed to allocate): what the searches had.

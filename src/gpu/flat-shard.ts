@@ -1657,15 +1657,22 @@ export class FlatShard {
   private gemvRun(t: number, nseg: number, scorer: ScorerChoice, scorerOf: (tile: Tile) => ScorerChoice, shared: boolean, mixed: boolean): number {
     const tile = this.tiles[t]!;
     const sc = scorerOf(tile);
-    const most = Math.min(MAX_GEMV_TILES, Math.floor(kernelTuning.gemvTiles), this.ctx.device.limits.maxStorageBuffersPerShaderStage - 3);
+    const most = this.gemvTilesMost;
     if (!(most > 1) || !shared || !sc.multiTile || sc.digits || (sc !== scorer && mixed)) return 1;
     let n = 1;
     while (n < most && nseg * (n + 1) <= 65535 && this.tiles[t + n]?.rows === tile.rows && scorerOf(this.tiles[t + n]!) === sc) n++;
     return n;
   }
 
+  /** Most tiles a flat_gemv dispatch takes here: kernelTuning.gemvTiles within MAX_GEMV_TILES and the device's storage buffers a stage (3 + tiles). */
+  private get gemvTilesMost(): number {
+    return Math.min(MAX_GEMV_TILES, Math.floor(kernelTuning.gemvTiles), this.ctx.device.limits.maxStorageBuffersPerShaderStage - 3);
+  }
+
   /** Compiles the multi-tile flat_gemv pipelines a batch dispatches (gemvRun): before the submit lock, and at warmUp. */
   private compileRuns(nqb: number, k: number, scorer: ScorerChoice, scorerOf: (tile: Tile) => ScorerChoice, shared: boolean, mixed: boolean, lists: number): void {
+    // One tile a dispatch (the default): no segment plans to weigh on every batch.
+    if (!(this.gemvTilesMost > 1) || !shared) return;
     for (let t = 0; t < this.tiles.length; ) {
       const tile = this.tiles[t]!;
       const sc = scorerOf(tile);
