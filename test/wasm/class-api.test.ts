@@ -7,10 +7,10 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { indexFactory, memorySink, memorySource, planShards, readIndex, shardedIndex, WasmHnswIndex, type Metric } from '../../src/node.js';
 import { randomVectors } from '../helpers/data.js';
-import { longestTimerGap } from '../helpers/timer-gap.js';
+import { longestTimerGap, turnsDuring } from '../helpers/timer-gap.js';
 import { faissPython } from '../io/faiss-python.js';
 import { loadIvfIndex, WasmIvfIndex } from '../../src/wasm/ivf-index.js';
 import { yieldToEventLoop } from '../../src/wasm/worker-pool.js';
@@ -148,35 +148,6 @@ function repeatedRows(n: number, d: number, seed: number): Float32Array {
   x.set(randomVectors(distinct, d, seed));
   for (let filled = distinct; filled < n; filled *= 2) x.copyWithin(filled * d, 0, Math.min(filled, n - filled) * d);
   return x;
-}
-
-/**
- * Event-loop turns while `work` runs, with every breathe() pausing (the clock moves 1 s a read, as in
- * sq.test.ts): how often long work on the calling thread let timers run, counted instead of timed.
- * A timed gap only fails where one unpaused pass outlasts the limit, which depends on the machine
- * and its load: each check pass over 160k x 768 rows in one piece held timers 536 ms in one run
- * here and under the 300 ms limit in another.
- * `work` reads the count so far (turns) to count a part of it.
- */
-async function turnsDuring(work: (turns: () => number) => Promise<unknown>): Promise<number> {
-  let clock = performance.now();
-  const now = vi.spyOn(performance, 'now').mockImplementation(() => (clock += 1000));
-  let turns = 0;
-  let on = true;
-  // Queued again from its own run, so it runs once each time the loop comes round (check phase).
-  const tick = () => {
-    if (!on) return;
-    turns++;
-    setImmediate(tick);
-  };
-  setImmediate(tick);
-  try {
-    await work(() => turns);
-    return turns;
-  } finally {
-    on = false;
-    now.mockRestore();
-  }
 }
 
 /** Values a pass over rows may handle between two turns: 16 MiB, tens of ms (a piece is 1M values, a few ms). */

@@ -1,5 +1,5 @@
 /** IVF-Flat / IVF-SQ8 on the WASM backend against the float64 oracle (recall floors at documented nprobe). */
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import '../../src/wasm/register.js';
 import { indexFactory } from '../../src/core/factory.js';
 import { WasmIvfIndex } from '../../src/wasm/ivf-index.js';
@@ -13,6 +13,7 @@ function noisy(x: Float32Array, scale: number, seed: number): Float32Array {
   return x;
 }
 import { bruteForce, distanceTolerance, expectMatchesOracle, recallAtK } from '../helpers/oracle.js';
+import { pauseEveryBreathe } from '../helpers/timer-gap.js';
 
 const d = 32;
 const n = 3000;
@@ -242,11 +243,6 @@ describe('IVF search, save and dispose during a paused add', () => {
   const rest = rows.subarray(20_000 * d);
   const queries = rows.subarray(50_000 * d, 50_020 * d);
 
-  /** Makes every breathe() pause (each call sees 1 s gone by): the add pauses after each piece of rows. */
-  function pauseAlways(): { mockRestore(): void } {
-    let clock = performance.now();
-    return vi.spyOn(performance, 'now').mockImplementation(() => (clock += 1000));
-  }
 
   /** An index holding `first`, adding `rest`: resolves once that add is paused with part of its rows in the lists. */
   async function pausedAdd(): Promise<{ index: WasmIvfIndex; add: Promise<void>; settled: () => boolean }> {
@@ -273,7 +269,7 @@ describe('IVF search, save and dispose during a paused add', () => {
     const wantFile = memorySink();
     await whole.save(wantFile);
     await whole.dispose();
-    const clock = pauseAlways();
+    const clock = pauseEveryBreathe();
     let paused: Awaited<ReturnType<typeof pausedAdd>> | undefined;
     try {
       paused = await pausedAdd();
@@ -289,7 +285,7 @@ describe('IVF search, save and dispose during a paused add', () => {
   });
 
   it('dispose waits for the add to end, then frees the index', async () => {
-    const clock = pauseAlways();
+    const clock = pauseEveryBreathe();
     try {
       const { index, add, settled } = await pausedAdd();
       await index.dispose();

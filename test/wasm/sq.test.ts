@@ -1,10 +1,12 @@
 /** SQ8 (FAISS QT_8bit, min-max ranges) on the WASM backend: codec formulas, native encode, recall against the oracle. */
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import '../../src/wasm/register.js';
 import { indexFactory } from '../../src/core/factory.js';
 import { Sq8Codec, WasmSqIndex } from '../../src/wasm/sq-index.js';
 import { clusteredVectors, normalizeRows, randomVectors } from '../helpers/data.js';
 import { bruteForce, recallAtK } from '../helpers/oracle.js';
+import { turnsDuring } from '../helpers/timer-gap.js';
+import type { SearchResult } from '../../src/core/types.js';
 
 describe('SQ8 codec', () => {
   it('trains min/max per dimension; decode is within half a step; native encode equals the reference', async () => {
@@ -88,33 +90,14 @@ describe('SQ8 train and add on the calling thread (threads: 1)', () => {
   const d = 32;
   const rows = randomVectors(100_000, d, 9);
 
-  async function withTicks<T>(work: () => Promise<T>): Promise<{ value: T; ticks: number }> {
-    let clock = performance.now();
-    const now = vi.spyOn(performance, 'now').mockImplementation(() => (clock += 1000));
-    let ticks = 0;
-    let on = true;
-    const tick = () => {
-      if (!on) return;
-      ticks++;
-      setImmediate(tick);
-    };
-    setImmediate(tick);
-    try {
-      return { value: await work(), ticks };
-    } finally {
-      on = false;
-      now.mockRestore();
-    }
-  }
-
   it('pause between pieces, with the ranges and codes of one pass', async () => {
     const index = await WasmSqIndex.create(d, 'l2', { threads: 1 });
     try {
       // 3.2M values: 4 pieces of checks and of min-max, 4 batches to encode
-      expect((await withTicks(() => index.train(rows))).ticks).toBeGreaterThanOrEqual(4);
+      expect(await turnsDuring(() => index.train(rows))).toBeGreaterThanOrEqual(4);
       const codec = Sq8Codec.train(rows, d);
       expect(Array.from(index.codec!.trained)).toEqual(Array.from(codec.trained));
-      expect((await withTicks(() => index.add(rows))).ticks).toBeGreaterThanOrEqual(4);
+      expect(await turnsDuring(() => index.add(rows))).toBeGreaterThanOrEqual(4);
       const want = new Uint8Array(100_000 * d);
       for (let i = 0; i < 100_000; i++) codec.encode(rows, i, want, i * d);
       expect(Buffer.from(index.codes()).equals(Buffer.from(want))).toBe(true);
@@ -143,15 +126,15 @@ describe('SQ8 train and add on the calling thread (threads: 1)', () => {
     try {
       await index.train(rows);
       const half = 50_000 * d;
-      const { value: got } = await withTicks(async () => {
-        const [, , r] = await Promise.all([index.add(rows.subarray(0, half)), index.add(rows.subarray(half)), index.search(rows.subarray(60_000 * d, 60_010 * d), 1)]);
-        return r;
+      let got: SearchResult | undefined;
+      await turnsDuring(async () => {
+        [, , got] = await Promise.all([index.add(rows.subarray(0, half)), index.add(rows.subarray(half)), index.search(rows.subarray(60_000 * d, 60_010 * d), 1)]);
       });
       expect(index.ntotal).toBe(100_000);
       const want = new Uint8Array(100_000 * d);
       for (let i = 0; i < 100_000; i++) index.codec!.encode(rows, i, want, i * d);
       expect(Buffer.from(index.codes()).equals(Buffer.from(want))).toBe(true);
-      expect(Array.from(got.labels, Number)).toEqual(Array.from({ length: 10 }, (_, i) => 60_000 + i));
+      expect(Array.from(got!.labels, Number)).toEqual(Array.from({ length: 10 }, (_, i) => 60_000 + i));
     } finally {
       await index.dispose();
     }
