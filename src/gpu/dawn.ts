@@ -33,6 +33,8 @@ export const DAWN_LIMIT_NOTICE = /^Warning: maxDynamic(?:Uniform|Storage)Buffers
 
 const PROBE_MARK = 'tessera-adapter-probe ';
 const PROBE_TIMEOUT_MS = 30_000;
+/** A discovery takes 0.2-0.6 s; past this the wait is said, so a hung driver is not a silent stall. */
+const PROBE_NOTICE_MS = 3_000;
 
 /** Run as `node --input-type=module -e PROBE_CHILD <webgpu URL>`: prints the adapter as one marked line; an error is no adapter, as the in-process probe takes it. */
 const PROBE_CHILD = `
@@ -48,10 +50,60 @@ try {
 process.stdout.write(${JSON.stringify(PROBE_MARK)} + JSON.stringify(a) + '\\n');
 `;
 
+/** What decides whether a child started from process.execPath runs as Node (injected by tests). */
+export interface RuntimeFacts {
+  versions: Partial<Record<string, string>>;
+  env: Partial<Record<string, string>>;
+  /** node:sea's isSea(): this process is a single-executable application. */
+  isSea: () => boolean;
+}
+
+function runtimeFacts(): RuntimeFacts {
+  return { versions: process.versions, env: process.env, isSea: seaApp };
+}
+
+function seaApp(): boolean {
+  try {
+    // getBuiltinModule (Node 20.16+) also works in a CommonJS bundle, where import.meta.url is gone.
+    const get = (process as { getBuiltinModule?: (id: string) => unknown }).getBuiltinModule;
+    const sea = (get ? get('node:sea') : createRequire(import.meta.url)('node:sea')) as { isSea?: () => boolean } | undefined;
+    return sea?.isSea?.() === true;
+  } catch {
+    return false; // a Node without node:sea (before 20.12) has no way to tell; the child is tried
+  }
+}
+
+/**
+ * Where process.execPath would not run the probe's child as Node, the runtime that stops it; else
+ * undefined. The probe then looks in-process, as before 28feaf7 (Dawn's two lines show there).
+ * - Bun, Deno: execPath is their own executable, which takes no `--input-type`.
+ * - Electron: execPath is the app, which runs as Node only where the RunAsNode fuse is on (Electron
+ *   Forge's template turns it off): else the child would start a second copy of the app, and the
+ *   probe wait for it. It is on where this process itself runs as Node (ELECTRON_RUN_AS_NODE).
+ * - A single-executable application: execPath is the app, which passes every argument to its own
+ *   script, so the child would be a second copy of it.
+ */
+export function probeChildBlockedBy(facts: RuntimeFacts = runtimeFacts()): string | undefined {
+  if (facts.versions.bun) return 'Bun';
+  if (facts.versions.deno) return 'Deno';
+  if (facts.versions.electron) return facts.env.ELECTRON_RUN_AS_NODE ? undefined : 'Electron';
+  if (facts.isSea()) return 'a single-executable application';
+  return undefined;
+}
+
+/** Internal knobs for tests: the child's arguments in place of the probe's, shorter waits, the runtime's facts. */
+export interface ProbeKnobs {
+  args?: string[];
+  noticeMs?: number;
+  timeoutMs?: number;
+  facts?: RuntimeFacts;
+}
+
 /**
  * Dawn's default adapter (as create([]).requestAdapter({ powerPreference: 'high-performance' })
- * finds it), asked in a child Node process: null for none, undefined where the child could not
- * answer (the caller then probes in-process, as before).
+ * finds it), asked in a child Node process: null for none (also where the child gives no answer in
+ * 30 s: said on stderr, as a wait past 3 s is), undefined where the child cannot run as Node here
+ * or could not answer (the caller then probes in-process, as before).
  * Why a child: Dawn prints DAWN_LIMIT_NOTICE when requestAdapter discovers a Vulkan adapter
  * (PhysicalDeviceBase::Initialize -> NormalizeLimits -> dawn::WarningLog, a plain fprintf to
  * stderr), before any device, for every driver offering more than 16 dynamic buffers (lavapipe's
@@ -61,24 +113,24 @@ process.stdout.write(${JSON.stringify(PROBE_MARK)} + JSON.stringify(a) + '\\n');
  * noise. The child's other stderr lines (Vulkan loader messages, errors) are passed on. Costs a
  * Node start beside the discovery (0.57 s against 0.23 s in-process on the 2-core CI machine).
  */
-export async function probeDawnAdapter(): Promise<AdapterSummary | null | undefined> {
-  // Under Electron execPath is the app, a child runs as Node only where the RunAsNode fuse is on
-  // (Electron Forge's template turns it off): else the child would start a second copy of the app,
-  // and the probe wait for it. That holds where this process itself runs as Node.
-  if (process.versions.electron && !process.env.ELECTRON_RUN_AS_NODE) return undefined;
-  let url: string;
+export async function probeDawnAdapter(knobs: ProbeKnobs = {}): Promise<AdapterSummary | null | undefined> {
+  if (probeChildBlockedBy(knobs.facts)) return undefined;
+  let args: string[];
   try {
-    url = pathToFileURL(createRequire(import.meta.url).resolve('webgpu')).href;
+    args = knobs.args ?? ['--input-type=module', '-e', PROBE_CHILD, pathToFileURL(createRequire(import.meta.url).resolve('webgpu')).href];
   } catch {
     return undefined; // not resolvable this way: the in-process probe says what it finds
   }
-  const child = await new Promise<{ stdout: string; stderr: string } | undefined>((resolve) => {
-    execFile(
+  const timeoutMs = knobs.timeoutMs ?? PROBE_TIMEOUT_MS;
+  const child = await new Promise<{ stdout: string; stderr: string } | 'timeout' | undefined>((resolve) => {
+    const proc = execFile(
       process.execPath,
-      ['--input-type=module', '-e', PROBE_CHILD, url],
+      args,
       // ELECTRON_RUN_AS_NODE: under Electron (see above) execPath is the app, which runs as Node with it.
-      { env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' }, timeout: PROBE_TIMEOUT_MS, maxBuffer: 1 << 20, windowsHide: true },
+      { env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' }, maxBuffer: 1 << 20, windowsHide: true },
       (error, stdout, stderr) => {
+        clearTimeout(notice);
+        clearTimeout(limit);
         const rest = stderr
           .split('\n')
           .filter((l) => l !== '' && !DAWN_LIMIT_NOTICE.test(l.replace(/\r$/, '')))
@@ -87,7 +139,19 @@ export async function probeDawnAdapter(): Promise<AdapterSummary | null | undefi
         resolve(error && !stdout.includes(PROBE_MARK) ? undefined : { stdout, stderr });
       },
     );
+    const notice = setTimeout(() => {
+      process.stderr.write(`tessera: waiting for Dawn's WebGPU adapter discovery (a child process for backend 'auto'; given up at ${timeoutMs / 1000} s): backend 'wasm' (--backend wasm) skips it\n`);
+    }, Math.min(knobs.noticeMs ?? PROBE_NOTICE_MS, timeoutMs));
+    const limit = setTimeout(() => {
+      clearTimeout(notice);
+      // Taken as no adapter, not handed to the in-process probe: the same discovery would hang this
+      // process, with no limit at all.
+      process.stderr.write(`tessera: Dawn's WebGPU adapter discovery (a child process) gave no answer in ${timeoutMs / 1000} s (a hung GPU driver?) and was stopped: taken as no adapter, backend 'auto' runs on WASM; backend 'wasm' (--backend wasm) skips the wait\n`);
+      proc.kill('SIGKILL');
+      resolve('timeout');
+    }, timeoutMs);
   });
+  if (child === 'timeout') return null;
   const line = child?.stdout.split('\n').find((l) => l.startsWith(PROBE_MARK));
   if (!line) return undefined;
   try {

@@ -1,0 +1,90 @@
+/**
+ * gpu/dawn.ts probeDawnAdapter, the child process backend 'auto' asks about Dawn's adapter: a child
+ * that hangs is said while it is waited on and given up with a line naming the cause (it cost 30 s
+ * without a word), and runtimes whose process.execPath does not run the child as Node (Bun, Deno,
+ * Electron without RunAsNode, a single-executable application) start none.
+ */
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it, vi } from 'vitest';
+import { probeChildBlockedBy, probeDawnAdapter, type RuntimeFacts } from '../../src/gpu/dawn.js';
+
+const node: RuntimeFacts = { versions: { node: '20.20.2' }, env: {}, isSea: () => false };
+
+describe('probeDawnAdapter with a child that hangs', () => {
+  it('says what it waits on after noticeMs, then stops the child at timeoutMs and answers no adapter, each in one line', async () => {
+    const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    const t0 = performance.now();
+    let got: Awaited<ReturnType<typeof probeDawnAdapter>>;
+    let lines: string[];
+    try {
+      got = await probeDawnAdapter({ args: ['-e', 'setInterval(() => {}, 1000)'], noticeMs: 300, timeoutMs: 1500, facts: node });
+      lines = err.mock.calls.map((c) => String(c[0])).join('').split('\n').filter(Boolean);
+    } finally {
+      err.mockRestore();
+    }
+    const took = performance.now() - t0;
+    expect(got).toBeNull(); // taken as none: backend 'auto' runs on WASM, not a second discovery that hangs
+    expect(took).toBeGreaterThanOrEqual(1400);
+    expect(took).toBeLessThan(4000);
+    expect(lines).toEqual([
+      "tessera: waiting for Dawn's WebGPU adapter discovery (a child process for backend 'auto'; given up at 1.5 s): backend 'wasm' (--backend wasm) skips it",
+      "tessera: Dawn's WebGPU adapter discovery (a child process) gave no answer in 1.5 s (a hung GPU driver?) and was stopped: taken as no adapter, backend 'auto' runs on WASM; backend 'wasm' (--backend wasm) skips the wait",
+    ]);
+  }, 5_000);
+
+  it('says nothing of a wait for a child that answers in time', async () => {
+    const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      const answer = `process.stdout.write('tessera-adapter-probe ' + JSON.stringify({ info: { description: 'stand-in' } }) + '\\n')`;
+      expect(await probeDawnAdapter({ args: ['-e', answer], noticeMs: 2000, timeoutMs: 4000, facts: node })).toEqual({ info: { description: 'stand-in' } });
+      expect(err).not.toHaveBeenCalled();
+    } finally {
+      err.mockRestore();
+    }
+  }, 5_000);
+});
+
+describe('probeChildBlockedBy', () => {
+  it("names the runtimes whose execPath would not run the child as Node, and none for Node itself", () => {
+    expect(probeChildBlockedBy(node)).toBeUndefined();
+    expect(probeChildBlockedBy({ ...node, versions: { node: '22.6.0', bun: '1.2.0' } })).toBe('Bun');
+    expect(probeChildBlockedBy({ ...node, versions: { node: '22.0.0', deno: '2.1.0' } })).toBe('Deno');
+    expect(probeChildBlockedBy({ ...node, versions: { node: '22.0.0', electron: '33.0.0' } })).toBe('Electron');
+    // An Electron process running as Node has the fuse on: its child runs as Node too.
+    expect(probeChildBlockedBy({ ...node, versions: { node: '22.0.0', electron: '33.0.0' }, env: { ELECTRON_RUN_AS_NODE: '1' } })).toBeUndefined();
+    expect(probeChildBlockedBy({ ...node, isSea: () => true })).toBe('a single-executable application');
+  });
+
+  it('asks node:sea only where nothing else decided', () => {
+    const isSea = vi.fn(() => true);
+    expect(probeChildBlockedBy({ versions: { bun: '1.2.0' }, env: {}, isSea })).toBe('Bun');
+    expect(isSea).not.toHaveBeenCalled();
+  });
+
+  it("this Node is not a single-executable application (node:sea's answer, read where it exists)", () => {
+    expect(probeChildBlockedBy()).toBeUndefined();
+  });
+
+  it('probeDawnAdapter starts no child where one is blocked: a single-executable app as execPath is not started again', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tessera-sea-probe-'));
+    const started = join(dir, 'started');
+    // The app: records that it was started, then exits without answering.
+    const app = join(dir, 'app.sh');
+    writeFileSync(app, `#!/bin/sh\necho started >> '${started}'\n`);
+    chmodSync(app, 0o755);
+    const execPath = process.execPath;
+    process.execPath = app;
+    try {
+      expect(await probeDawnAdapter({ args: ['-e', ''], facts: { ...node, isSea: () => true } })).toBeUndefined();
+      expect(existsSync(started)).toBe(false);
+      // the control: the same stand-in is started where nothing blocks the child
+      expect(await probeDawnAdapter({ args: ['-e', ''], facts: node })).toBeUndefined();
+      expect(existsSync(started)).toBe(true);
+    } finally {
+      process.execPath = execPath;
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
