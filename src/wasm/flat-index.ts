@@ -3,6 +3,7 @@
  * vectors live in the module's linear memory, queries are scored in batches by native/flat.c, and
  * the query batches are spread over worker threads when the runtime shares memory between them.
  */
+import { orderCalls } from '../core/call-order.js';
 import { TesseraError } from '../core/errors.js';
 import type { IndexOptions } from '../core/factory.js';
 import { concatResults } from '../core/topk.js';
@@ -11,7 +12,7 @@ import { MAX_K, checkFileRows, checkSearch, checkVectorShape, checkVectors, rais
 import { sourceLabel } from '../io/byte-reader.js';
 import { type FlatLayout, readFlatLayout, streamFlatRows, writeFlatIndex } from '../io/faiss/flat.js';
 import { WasmHeap, growWithSlack } from './module.js';
-import { type DedicatedOptions, QUERY_GROUP, type WorkerPool, abortableBatch, acquirePool, checkAbort, groupedBatch, threadPlan } from './worker-pool.js';
+import { type DedicatedOptions, QUERY_GROUP, type WorkerPool, abortableBatch, acquirePool, breather, checkAbort, forRowPieces, groupedBatch, threadPlan } from './worker-pool.js';
 
 /** Bytes of queries + results handled per native call: bounds temporary memory for any nq and k. */
 const BATCH_BYTES = 32 << 20;
@@ -41,7 +42,12 @@ export class WasmFlatIndex implements Index {
     const { threads, shared, dedicated } = threadPlan(opts);
     const heap = await WasmHeap.create(shared, opts.memoryLimit);
     const pool = shared ? await acquirePool(heap, threads, dedicated) : undefined;
-    return new WasmFlatIndex(d, metric, heap, pool);
+    // Its calls wait for each other (core/call-order.ts), as WasmIvfIndex's and WasmSqIndex's: an add
+    // pauses between pieces while it writes rows from ntotal, so a second add started meanwhile wrote
+    // over them, and dispose returned under it. Shards, a sharded index's shard(i) and direct callers
+    // reach this class without the factory's wrapper. No method calls another of
+    // train/add/search/save/dispose on itself (it would wait for itself).
+    return orderCalls(new WasmFlatIndex(d, metric, heap, pool));
   }
 
   /**
@@ -83,20 +89,30 @@ export class WasmFlatIndex implements Index {
     return this.heap.memory.buffer.byteLength;
   }
 
+  /** Flat needs no training: the vectors are only checked, in pieces with pauses as add's. */
   async train(x: Float32Array): Promise<void> {
     this.live();
-    checkVectors(x, this.d, 'training vectors');
+    checkVectorShape(x, this.d, 'training vectors');
+    await forRowPieces(x, this.d, breather(), (p, row) => checkVectors(p, this.d, 'training vectors', row));
   }
 
   async add(x: Float32Array): Promise<void> {
     this.live();
     checkVectorShape(x, this.d, 'vectors to add');
-    // One pass over the rows for both their maxima and finiteness (add is otherwise a copy).
+    const d = this.d;
+    // The pass over the rows (their maxima and finiteness in one) and the copy go in pieces with
+    // pauses, as IVF and SQ8 adds: whole, an add of millions of rows held the event loop for seconds
+    // (a server's /retrieve, a progress bar, Ctrl-C's handler). Nothing is stored until every row
+    // passed, and ntotal moves at the end: the rows are searched all together or not at all.
+    const breathe = breather();
     const dimMax = this.dimMax.slice();
-    if (!raiseDimMaxima(dimMax, x, this.d)) checkVectors(x, this.d, 'vectors to add');
-    const m = x.length / this.d;
+    await forRowPieces(x, d, breathe, (p, row) => {
+      if (!raiseDimMaxima(dimMax, p, d)) checkVectors(p, d, 'vectors to add', row);
+    });
+    const m = x.length / d;
     this.reserve(this.n + m);
-    this.heap.f32(this.base + this.n * this.d * 4, x.length).set(x);
+    // A view taken afresh each piece (heap.f32): a grown non-shared memory detaches older ones.
+    await forRowPieces(x, d, breathe, (p, row) => this.heap.f32(this.base + (this.n + row) * d * 4, p.length).set(p));
     this.dimMax.set(dimMax);
     this.n += m;
   }
