@@ -246,7 +246,12 @@ interface AdapterProbe {
 let probe: Promise<AdapterProbe> | undefined;
 const probes = new WeakMap<GPU, Promise<AdapterProbe>>();
 
-function probeGpu(gpu?: GPU): Promise<AdapterProbe> {
+/**
+ * `inProcess`: ask the GPU here, not the platform's child, for a caller that opens the adapter
+ * anyway (backend 'gpu'), where the child would only add its start. Whichever probe of the default
+ * GPU comes first answers later ones: both find the same adapter.
+ */
+function probeGpu(gpu?: GPU, inProcess = false): Promise<AdapterProbe> {
   const run = async (g?: GPU): Promise<AdapterProbe> => {
     try {
       // The platform's GPU (Dawn in Node), where resolveGpu would take it, looked at from outside
@@ -254,7 +259,7 @@ function probeGpu(gpu?: GPU): Promise<AdapterProbe> {
       // which a run that then takes WASM should not show (gpu/dawn.ts probeDawnAdapter says why
       // nothing in-process avoids them).
       const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
-      const outside = !g && !nav?.gpu ? await platform().probeAdapter?.() : undefined;
+      const outside = !g && !nav?.gpu && !inProcess ? await platform().probeAdapter?.() : undefined;
       if (outside !== undefined) return summarize(outside);
       const resolved = await resolveGpu(g);
       // The adapter acquireDevice opens (same powerPreference): the one 'auto' would run on.
@@ -289,9 +294,12 @@ function adapterName(adapter: AdapterSummary): string {
   return adapter.info?.description || adapter.info?.device || adapter.info?.vendor || 'unnamed adapter';
 }
 
-/** True when an adapter can be obtained (cached per GPU object; the default probe once per process). */
-export async function gpuAvailable(gpu?: GPU): Promise<boolean> {
-  return (await probeGpu(gpu)).found;
+/**
+ * True when an adapter can be obtained (cached per GPU object; the default probe once per process).
+ * `inProcess`: the caller opens the adapter next (backend 'gpu'), so no child looks first (probeGpu).
+ */
+export async function gpuAvailable(gpu?: GPU, how: { inProcess?: boolean } = {}): Promise<boolean> {
+  return (await probeGpu(gpu, how.inProcess)).found;
 }
 
 let softwareAdaptersTaken = false;

@@ -160,7 +160,8 @@ export async function serveFiles(opts: ServeFilesOptions): Promise<RunningServic
     throw new TesseraError('UNSUPPORTED', `${opts.index} is an ${info.type}, which the ${asked} backend does not serve${instead}`);
   }
   // Likewise a GPU asked for where WebGPU has no adapter (retrieval_launch.sh passes --faiss_gpu).
-  if (asked === 'gpu' && !(await gpuAvailable())) {
+  // Asked in-process: the load opens that adapter here next, so a child probe would only add its start.
+  if (asked === 'gpu' && !(await gpuAvailable(undefined, { inProcess: true }))) {
     throw new TesseraError(
       'GPU_UNAVAILABLE',
       "--backend gpu (Search-R1's --faiss_gpu) asks for the GPU, but WebGPU offers no adapter here (no GPU, no Vulkan/Metal/D3D12 driver for it, or Node without the optional package `webgpu`): leave it out to serve on the CPU (WASM), or install what is missing",

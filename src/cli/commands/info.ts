@@ -22,7 +22,12 @@ interface InfoFlags {
   threads?: number;
 }
 
-/** Whether each backend that reads this file can run here (the GPU one needs an adapter). */
+/**
+ * Whether each backend that reads this file can run here (the GPU one needs an adapter). The GPU is
+ * asked through backend 'auto's probe (a child process in Node), not in-process: info opens no
+ * device, so that one look (the adapter, and whether 'auto' passes it over) is all it pays, and a
+ * CPU-only machine's output gets none of Dawn's clamped-limit lines (gpu/dawn.ts probeDawnAdapter).
+ */
 async function backendStatus(kind: ReturnType<typeof faissFormat>['kind'], backends: Backend[]): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   for (const b of backends) {
