@@ -329,6 +329,12 @@ export class GpuFlatIndex implements Index {
     return this.opts.maxBatch ?? MAX_BATCH;
   }
 
+  /** Most queries one search sends to the shards at once: maxBatch, for int8 its sub-batch (rerankSubBatch) where smaller. */
+  private get shardBatch(): number {
+    const sub = this.precision === 'int8' ? this.opts.rerankSubBatch ?? DEFAULT_RERANK_SUB_BATCH : 0;
+    return Math.min(sub > 0 ? sub : MAX_BATCH, this.maxBatch);
+  }
+
   /**
    * Neighbours the GPU selects per query for k: int8, the candidates re-ranked on the host (k');
    * f16 and f32, k' too where a batch of nq queries goes through the tensor cores (the shards
@@ -360,10 +366,13 @@ export class GpuFlatIndex implements Index {
     // As search checks it: a k of 'x' or NaN was refused as not fitting workgroup memory, 0 or 2.5 taken.
     checkK(k);
     const kk = Math.min(this.gpuK(k), this.total);
-    for (const shard of this.shards) if (shard.ntotal > 0) shard.warmUp(Math.min(kk, shard.ntotal), this.maxBatch);
-    // f16 through the tensor cores: batches below its smallest batch select k on the f16 kernels.
+    // Batch classes up to what a search sends at once (int8: its sub-batch), not those no batch reaches.
+    const most = this.shardBatch;
+    for (const shard of this.shards) if (shard.ntotal > 0) shard.warmUp(Math.min(kk, shard.ntotal), most);
+    // f16 and f32 through the tensor cores: batches below its smallest batch select k on their own
+    // kernels. int8 selects k' at every batch (gpuK), so its k would compile classes no search runs.
     const k1 = Math.min(k, this.total);
-    if (kk !== k1) for (const shard of this.shards) if (shard.ntotal > 0) shard.warmUp(Math.min(k1, shard.ntotal), this.maxBatch);
+    if (kk !== k1 && this.precision !== 'int8') for (const shard of this.shards) if (shard.ntotal > 0) shard.warmUp(Math.min(k1, shard.ntotal), most);
   }
 
   async search(q: Float32Array, k: number, opts: SearchOptions = {}): Promise<SearchResult> {
@@ -378,8 +387,7 @@ export class GpuFlatIndex implements Index {
     const want = this.gpuK(k, nq);
     // Larger query sets go through in batches so temporary memory stays what the planner counted;
     // int8 ones in sub-batches whose GPU search runs while the host re-ranks the one before.
-    const sub = this.precision === 'int8' ? this.opts.rerankSubBatch ?? DEFAULT_RERANK_SUB_BATCH : 0;
-    const step = Math.min(sub > 0 ? sub : MAX_BATCH, this.maxBatch);
+    const step = this.shardBatch;
     const start = (q0: number) => {
       const nqb = Math.min(step, nq - q0);
       const batch = q.subarray(q0 * this.d, (q0 + nqb) * this.d);

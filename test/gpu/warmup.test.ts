@@ -42,4 +42,26 @@ describe.skipIf(!hasGpu)('gpu flat warm-up', () => {
       await index.dispose();
     }
   });
+
+  it('int8 with rerankSubBatch 8: warmUp compiles the scorer classes of batches up to 8 queries (what its searches send at once), no larger', async () => {
+    const d = 24;
+    const index = await GpuFlatIndex.create(d, 'ip', { precision: 'int8', rerankSubBatch: 8 });
+    try {
+      await index.add(randomVectors(1500, d, 79));
+      const shard = (index as unknown as { shards: ({ pipelines: Map<string, unknown>; submitBatch(q: Float32Array, nqb: number, k: number, scorer: { key: string }, ...rest: unknown[]): Promise<unknown> })[] }).shards[0]!;
+      const scorers = () => [...shard.pipelines.keys()].filter((key) => /^(fused|gemv|gemvm|i8gemv|ext):/.test(key)).sort();
+      index.warmUp(10);
+      const warmed = scorers();
+      const used = new Set<string>();
+      const submit = shard.submitBatch.bind(shard);
+      shard.submitBatch = (q, nqb, k, scorer, ...rest) => (used.add(scorer.key), submit(q, nqb, k, scorer, ...rest));
+      // Every batch class up to 8 (NQ 1, 2, 4, 8), and 37 queries: sub-batches of 8 and one of 5.
+      for (const nq of [1, 2, 3, 5, 8, 37]) await index.search(randomVectors(nq, d, 80 + nq), 10);
+      expect(scorers()).toEqual(warmed);
+      // Before: the classes of 16, 32, 47, 48 and 128 queries too, which no batch of 8 reaches.
+      expect(warmed).toEqual([...used].sort());
+    } finally {
+      await index.dispose();
+    }
+  });
 });
