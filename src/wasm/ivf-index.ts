@@ -594,9 +594,9 @@ export class WasmIvfIndex implements Index {
         byResidual: this.byResidual,
         isTrained: this.isTrained,
         listSizes: L.sizes,
-        // A list's ids copied: the map is made between writes, and a search running beside the save
-        // may grow a non-shared memory, which detaches a view of it (its ids then read as 0).
-        directMap: directMapChunks(this.directMap, this.ntotal, L.sizes, (l) => new Int32Array(L.bytes.buffer, L.idPtr[l]!, L.sizes[l]!).slice()),
+        // A view made afresh at each call (directMapChunks asks again after each write): a search
+        // running beside the save may grow a non-shared memory, which detaches older views (their ids read as 0).
+        directMap: directMapChunks(this.directMap, this.ntotal, L.sizes, (l) => new Int32Array(L.bytes.buffer, L.idPtr[l]!, L.sizes[l]!)),
       })) {
         await sink.write(chunk);
       }

@@ -460,16 +460,10 @@ export class ShardedIndex implements Index {
           byResidual: this.byResidual,
           isTrained: this.isTrained,
           listSizes: sizes,
-          // each list's entries as written below: the shards' parts in shard order
-          directMap: directMapChunks(this.directMap, this.ntotal, sizes, (l) => {
-            const ids = new Float64Array(sizes[l]!);
-            let o = 0;
-            for (const { L, off } of lists) {
-              const src = new Int32Array(L.bytes.buffer, L.idPtr[l]!, L.sizes[l]!);
-              for (let i = 0; i < src.length; i++) ids[o++] = src[i]! + off;
-            }
-            return ids;
-          }),
+          // each list's entries as written below: the shards' parts in shard order, views made afresh at each call
+          directMap: directMapChunks(this.directMap, this.ntotal, sizes, (l) => ({
+            parts: lists.map(({ L, off }) => ({ ids: new Int32Array(L.bytes.buffer, L.idPtr[l]!, L.sizes[l]!), offset: off })),
+          })),
         })) {
           await sink.write(chunk);
         }

@@ -1,8 +1,8 @@
 /**
- * Saving an IVF index with a hashtable direct map streams the map's pairs to the sink a bounded
- * chunk at a time: the whole map (16 bytes a vector, 336 MB at 21M rows) was built in memory with
- * the rest of the head before the first write. The bytes are those of the whole-map encoder before
- * (kept here as the reference), and FAISS reads the file and reconstructs through the map.
+ * Saving an IVF index with a direct map streams the map to the sink a bounded chunk at a time: the
+ * whole map (a hashtable: 16 bytes a vector, 336 MB at 21M rows; an array: 8 bytes, 168 MB) was
+ * built in memory before the first write. The bytes are those of the whole-map encoders before
+ * (kept here as the references), and FAISS reads the file and reconstructs through the map.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -38,6 +38,25 @@ function wholeHashtable(sizes: ArrayLike<number>, idsOf: (list: number) => Array
   return out;
 }
 
+/** The array direct map as the encoder before streaming wrote it: every entry in one array, by id, -1 where no list has it, the last place of an id twice. */
+function wholeArray(ntotal: number, sizes: ArrayLike<number>, idsOf: (list: number) => ArrayLike<number>): Uint8Array {
+  const out = new Uint8Array(1 + 8 + 8 * ntotal);
+  const v = new DataView(out.buffer);
+  v.setUint8(0, 1);
+  v.setBigUint64(1, BigInt(ntotal), true);
+  for (let i = 0; i < ntotal; i++) v.setBigInt64(9 + 8 * i, -1n, true);
+  for (let l = 0; l < sizes.length; l++) {
+    const ids = idsOf(l);
+    for (let o = 0; o < sizes[l]!; o++) v.setBigInt64(9 + 8 * ids[o]!, (BigInt(l) << 32n) | BigInt(o), true);
+  }
+  return out;
+}
+
+/** The whole map of `type` (2 hashtable, 1 array) as the encoders before streaming wrote it. */
+function wholeMap(type: 1 | 2, ntotal: number, sizes: ArrayLike<number>, idsOf: (list: number) => ArrayLike<number>): Uint8Array {
+  return type === 2 ? wholeHashtable(sizes, idsOf) : wholeArray(ntotal, sizes, idsOf);
+}
+
 /** A sink that keeps the bytes and the largest single write. */
 function recordingSink(): ByteSink & { bytes(): Uint8Array; largest: number } {
   const inner = memorySink();
@@ -65,7 +84,7 @@ function spliceMap(withNone: Uint8Array, withMap: Uint8Array, map: Uint8Array): 
   return Buffer.concat([withNone.subarray(0, at), map, withNone.subarray(at + 9)]);
 }
 
-describe('IVF hashtable direct map on save', () => {
+describe('IVF direct map on save', () => {
   const d = 8;
   const n = 150_000;
   const rows = randomVectors(n, d, 31);
@@ -82,7 +101,48 @@ describe('IVF hashtable direct map on save', () => {
     expect(Buffer.from(encodeDirectMap(2, next, sizes, (l) => ids[l]!)).equals(want)).toBe(true);
   });
 
-  it('a single index writes the map in bounded chunks, bytes as before, and FAISS reconstructs through it', async () => {
+  it('directMapChunks, array: the bytes of the whole map in chunks of at most 1 MiB (ids ascending, shuffled, twice, missing; parts with offsets; an empty list)', () => {
+    const ntotal = 400_000;
+    // ids dealt round-robin to 5 lists (ascending in each), list 3 then shuffled, list 1 left empty
+    const lists: number[][] = [[], [], [], [], []];
+    for (let id = 0; id < ntotal; id++) if (id % 1000 !== 999) lists[[0, 2, 3, 4][id % 4]!]!.push(id);
+    let seed = 5;
+    const l3 = lists[3]!;
+    for (let i = l3.length - 1; i > 0; i--) {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      const j = seed % (i + 1);
+      [l3[i], l3[j]] = [l3[j]!, l3[i]!];
+    }
+    // an id twice: in an ascending list and in the shuffled one (the later place wins), and twice in a row
+    lists[4]!.splice(10, 0, lists[4]![10]!);
+    lists[3]!.push(lists[0]![50]!);
+    const sizes = lists.map((x) => x.length);
+    const ids = lists.map((x) => Int32Array.from(x));
+    const want = wholeArray(ntotal, sizes, (l) => ids[l]!);
+    // 400k entries are 3.1 MiB: before, one write of all of them
+    const chunks = [...directMapChunks(1, ntotal, sizes, (l) => ids[l]!)];
+    expect(Math.max(...chunks.map((c) => c.length))).toBeLessThanOrEqual(1 << 20);
+    expect(chunks.length).toBeGreaterThan(3);
+    expect(Buffer.concat(chunks).equals(want)).toBe(true);
+    expect(Buffer.from(encodeDirectMap(1, ntotal, sizes, (l) => ids[l]!)).equals(want)).toBe(true);
+    // the same lists as parts (a sharded index's), each part's ids less its offset
+    const asParts = (l: number) => {
+      const x = ids[l]!;
+      const cut = Math.floor(x.length / 3);
+      return { parts: [{ ids: x.subarray(0, cut), offset: 0 }, { ids: x.subarray(cut).map((id) => id - 7), offset: 7 }] };
+    };
+    expect(Buffer.concat([...directMapChunks(1, ntotal, sizes, asParts)]).equals(want)).toBe(true);
+  });
+
+  it('directMapChunks, array: an id outside 0..ntotal-1 throws when the map is asked for, before any chunk', () => {
+    let asked = 0;
+    expect(() => directMapChunks(1, 300_000, [200_000, 1], (l) => (asked++, l === 0 ? Int32Array.from({ length: 200_000 }, (_, i) => i) : [300_000]))).toThrow(
+      expect.objectContaining({ code: 'UNSUPPORTED', message: expect.stringMatching(/list 1 holds id 300000, outside 0\.\.299999/) }),
+    );
+    expect(asked).toBe(2);
+  });
+
+  it.each([2, 1] as const)('type %i: a single index writes the map in bounded chunks, bytes as before, and FAISS reconstructs through it', async (type) => {
     const index = await WasmIvfIndex.create(d, 16, 'flat', 'l2', { threads: 1, niter: 2 });
     const dir = mkdtempSync(join(tmpdir(), 'tessera-dmstream-'));
     try {
@@ -90,17 +150,17 @@ describe('IVF hashtable direct map on save', () => {
       await index.add(rows);
       const none = memorySink();
       await index.save(none);
-      index.directMap = 2;
+      index.directMap = type;
       const sink = recordingSink();
       await index.save(sink);
-      // 150k pairs are 2.3 MiB: the head held all of them in one write before
+      // 150k pairs are 2.3 MiB, 150k array entries 1.2 MiB: each was one write before
       expect(sink.largest).toBeLessThanOrEqual(1 << 20);
       const L = index.invertedLists();
-      const map = wholeHashtable(L.sizes, (l) => new Int32Array(L.bytes.buffer, L.idPtr[l]!, L.sizes[l]!));
+      const map = wholeMap(type, n, L.sizes, (l) => new Int32Array(L.bytes.buffer, L.idPtr[l]!, L.sizes[l]!));
       const got = sink.bytes();
       expect(Buffer.from(got).equals(spliceMap(none.bytes(), got, map))).toBe(true);
 
-      const file = join(dir, 'hashtable.index');
+      const file = join(dir, `map${type}.index`);
       await index.save(file);
       expect(readFileSync(file).equals(Buffer.from(got))).toBe(true);
       const picks = [0, 1, 77_777, n - 1];
@@ -112,7 +172,7 @@ describe('IVF hashtable direct map on save', () => {
       ].join('\n');
       writeFileSync(join(dir, 'view.py'), script);
       const view = JSON.parse(execFileSync(faissPython(), [join(dir, 'view.py'), file, JSON.stringify(picks)], { encoding: 'utf8' })) as { type: number; rows: number[][] };
-      expect(view.type).toBe(2);
+      expect(view.type).toBe(type);
       expect(view.rows).toEqual(picks.map((i) => Array.from(rows.subarray(i * d, (i + 1) * d))));
     } finally {
       await index.dispose();
@@ -120,18 +180,16 @@ describe('IVF hashtable direct map on save', () => {
     }
   });
 
-  it('a search during the save that grows the memory leaves the map as it was (a non-shared memory detaches its old buffer on grow)', async () => {
+  it.each([2, 1] as const)('type %i: a search during the save that grows the memory leaves the map as it was (a non-shared memory detaches its old buffer on grow)', async (type) => {
     const index = await WasmIvfIndex.create(d, 16, 'flat', 'l2', { threads: 1, niter: 2 });
     try {
       await index.train(rows.subarray(0, 20_000 * d));
       await index.add(rows);
-      index.directMap = 2;
       const L = index.invertedLists();
-      const map = wholeHashtable(L.sizes, (l) => new Int32Array(L.bytes.buffer, L.idPtr[l]!, L.sizes[l]!).slice());
+      const map = wholeMap(type, n, L.sizes, (l) => new Int32Array(L.bytes.buffer, L.idPtr[l]!, L.sizes[l]!).slice());
       const none = memorySink();
-      index.directMap = 0;
       await index.save(none);
-      index.directMap = 2;
+      index.directMap = type;
       const before = (index as unknown as { arena: { byteLength: number } }).arena.byteLength;
       // searches and saves run together (core/call-order.ts): a search between two chunks of the
       // map, whose scratch (2000 queries x k 1000) needs more memory than the index holds
@@ -153,7 +211,7 @@ describe('IVF hashtable direct map on save', () => {
     }
   });
 
-  it('a sharded index writes the map in bounded chunks, bytes as before', async () => {
+  it.each([2, 1] as const)('type %i: a sharded index writes the map in bounded chunks, bytes as before', async (type) => {
     const index = shardedIndex(d, 'IVF16,Flat', 'l2', { threads: 1, shardBytes: 2 << 20 });
     try {
       await index.train(rows.subarray(0, 20_000 * d));
@@ -161,14 +219,14 @@ describe('IVF hashtable direct map on save', () => {
       expect(index.shardCount).toBeGreaterThan(1);
       const none = memorySink();
       await index.save(none);
-      index.directMap = 2;
+      index.directMap = type;
       const sink = recordingSink();
       await index.save(sink);
       expect(sink.largest).toBeLessThanOrEqual(1 << 20);
       // each list's entries in shard order, ids offset by each shard's first row
       const parts = Array.from({ length: index.shardCount }, (_, i) => ({ L: (index.shard(i) as WasmIvfIndex).invertedLists(), off: index.shardOffset(i) }));
       const sizes = Array.from({ length: 16 }, (_, l) => parts.reduce((s, { L }) => s + L.sizes[l]!, 0));
-      const map = wholeHashtable(sizes, (l) => parts.flatMap(({ L, off }) => Array.from(new Int32Array(L.bytes.buffer, L.idPtr[l]!, L.sizes[l]!), (id) => id + off)));
+      const map = wholeMap(type, n, sizes, (l) => parts.flatMap(({ L, off }) => Array.from(new Int32Array(L.bytes.buffer, L.idPtr[l]!, L.sizes[l]!), (id) => id + off)));
       const got = sink.bytes();
       expect(Buffer.from(got).equals(spliceMap(none.bytes(), got, map))).toBe(true);
     } finally {

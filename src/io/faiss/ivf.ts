@@ -327,37 +327,43 @@ export const DIRECT_MAP_NAMES = ['none', 'array', 'hashtable'] as const;
 
 /** Pairs of a hashtable direct map in one chunk of directMapChunks: 1 MiB. */
 const DIRECT_MAP_PAIRS_PER_CHUNK = 1 << 16;
+/** Entries (ids) of an array direct map in one chunk of directMapChunks: 1 MiB. */
+const DIRECT_MAP_ENTRIES_PER_CHUNK = 1 << 17;
+
+/** Ids of one list in stored order, as parts laid end to end, each part's ids plus its offset (a sharded index's list is its shards' parts). */
+export interface ListIdParts {
+  parts: readonly { ids: ArrayLike<number>; offset: number }[];
+}
+
+/**
+ * One list's ids for directMapChunks: the ids, or parts of them. Read only until the generator's
+ * next yield and asked for again after it, so views of a WebAssembly memory do (a search beside the
+ * save may grow a non-shared memory, which detaches them): the caller copies nothing.
+ */
+export type ListIdsOf = (list: number) => ArrayLike<number> | ListIdParts;
+
+function partsOf(r: ArrayLike<number> | ListIdParts): ListIdParts['parts'] {
+  return 'parts' in r ? r.parts : [{ ids: r, offset: 0 }];
+}
 
 /**
  * Bytes of a direct map of `type` over lists of `sizes`, whose ids `idsOf(l)` gives in stored order,
  * as FAISS writes it (write_direct_map): uint8 type | uint64 n, int64[n] array | hashtable only:
  * uint64 m, (int64 id, int64 lo)[m]. An entry is lo_build(list, offset) = list << 32 | offset; array
- * entries of ids in no list are -1, as DirectMap::set_type leaves them. In chunks to write one after
- * another: a hashtable's pairs go DIRECT_MAP_PAIRS_PER_CHUNK at a time, made as they are taken (at
- * 21M rows the whole table was 336 MB held at once). FAISS writes its unordered_map's pairs in no
- * particular order and reads any; these go in list order. An array map (8 bytes an id, indexed by
- * id, not list order) is made whole, now: a bad id throws before anything is written.
+ * entries of ids in no list are -1, as DirectMap::set_type leaves them (an id in two places: the
+ * last in list order). In chunks of at most 1 MiB, made as they are taken: whole, the map was held
+ * at once before the first write (21M rows: 336 MB of hashtable pairs, 168 MB of array entries).
+ * A hashtable's pairs go in list order (FAISS writes its unordered_map's in no particular order and
+ * reads any). An array is in id order: each chunk of ids takes, from every list, the ids within it;
+ * a list whose ids ascend (every add, FAISS's or tessera's, appends them so) resumes where the last
+ * chunk stopped, any other is scanned whole for each chunk. The array's ids are checked when this is
+ * called: a bad one throws before anything is written.
  */
-export function directMapChunks(type: DirectMapType, ntotal: number, sizes: ArrayLike<number>, idsOf: (list: number) => ArrayLike<number>): Iterable<Uint8Array> {
+export function directMapChunks(type: DirectMapType, ntotal: number, sizes: ArrayLike<number>, idsOf: ListIdsOf): Iterable<Uint8Array> {
   const w = new LeWriter().u8(type);
   if (type === DIRECT_MAP_NONE) return [w.u64(0).done()];
+  if (type === 1) return arrayDirectMap(w.u64(ntotal).done(), ntotal, sizes, idsOf);
   const nlist = sizes.length;
-  if (type === 1) {
-    const words = new Int32Array(2 * ntotal).fill(-1);
-    for (let l = 0; l < nlist; l++) {
-      const ids = idsOf(l);
-      for (let o = 0; o < sizes[l]!; o++) {
-        const id = ids[o]!;
-        // FAISS refuses such a map (set_type: "direct map supported only for sequential ids")
-        if (!(id >= 0 && id < ntotal)) {
-          throw new TesseraError('UNSUPPORTED', `list ${l} holds id ${id}, outside 0..${ntotal - 1}: an array direct map (FAISS DirectMap::Array) needs sequential ids; make a hashtable one in FAISS instead (index.set_direct_map_type(faiss.DirectMap.Hashtable))`);
-        }
-        words[2 * id] = o;
-        words[2 * id + 1] = l;
-      }
-    }
-    return [w.u64(ntotal).done(), new Uint8Array(words.buffer)]; // ntotal int64 entries, each two int32 words
-  }
   let m = 0;
   for (let l = 0; l < nlist; l++) m += sizes[l]!;
   const head = w.u64(0).u64(m).done();
@@ -366,7 +372,10 @@ export function directMapChunks(type: DirectMapType, ntotal: number, sizes: Arra
     const pairs = new Int32Array(4 * Math.min(m, DIRECT_MAP_PAIRS_PER_CHUNK));
     let p = 0;
     for (let l = 0; l < nlist; l++) {
-      const ids = idsOf(l);
+      // copied: the loop below yields part way through a list
+      const ids = new Float64Array(sizes[l]!);
+      let at = 0;
+      for (const part of partsOf(idsOf(l))) for (let i = 0; i < part.ids.length; i++) ids[at++] = part.ids[i]! + part.offset;
       for (let o = 0; o < sizes[l]!; o++, p += 4) {
         if (p === pairs.length) {
           yield new Uint8Array(pairs.buffer).slice();
@@ -383,8 +392,74 @@ export function directMapChunks(type: DirectMapType, ntotal: number, sizes: Arra
   })();
 }
 
+/** The array direct map's entries after `head`, DIRECT_MAP_ENTRIES_PER_CHUNK ids a chunk (see directMapChunks). */
+function arrayDirectMap(head: Uint8Array, ntotal: number, sizes: ArrayLike<number>, idsOf: ListIdsOf): Iterable<Uint8Array> {
+  const nlist = sizes.length;
+  // Per list: whether its ids ascend, the position the next chunk resumes at, and the id there.
+  const ascends = new Uint8Array(nlist);
+  const cursor = new Float64Array(nlist);
+  const next = new Float64Array(nlist).fill(Infinity);
+  for (let l = 0; l < nlist; l++) {
+    let last = -1;
+    let up = 1;
+    for (const { ids, offset } of partsOf(idsOf(l))) {
+      for (let i = 0; i < ids.length; i++) {
+        const id = ids[i]! + offset;
+        // FAISS refuses such a map (set_type: "direct map supported only for sequential ids")
+        if (!(id >= 0 && id < ntotal)) {
+          throw new TesseraError('UNSUPPORTED', `list ${l} holds id ${id}, outside 0..${ntotal - 1}: an array direct map (FAISS DirectMap::Array) needs sequential ids; make a hashtable one in FAISS instead (index.set_direct_map_type(faiss.DirectMap.Hashtable))`);
+        }
+        if (id < last) up = 0;
+        if (last < 0) next[l] = id;
+        last = id;
+      }
+    }
+    ascends[l] = up;
+  }
+  return (function* () {
+    yield head;
+    for (let a = 0; a < ntotal; a += DIRECT_MAP_ENTRIES_PER_CHUNK) {
+      const b = Math.min(ntotal, a + DIRECT_MAP_ENTRIES_PER_CHUNK);
+      // each entry two int32 words, offset then list (little-endian int64 lo); -1 where no list has the id
+      const words = new Int32Array(2 * (b - a)).fill(-1);
+      for (let l = 0; l < nlist; l++) {
+        if (ascends[l] && !(next[l]! < b)) continue;
+        // lists in order, each from its start (or cursor): where an id is twice, the last place wins, as in one whole pass
+        let pos = ascends[l] ? cursor[l]! : 0;
+        let base = 0;
+        let stop = Infinity;
+        for (const { ids, offset } of partsOf(idsOf(l))) {
+          const len = ids.length;
+          if (pos >= base + len) {
+            base += len;
+            continue;
+          }
+          for (let i = pos - base; i < len; i++) {
+            const id = ids[i]! + offset;
+            if (id >= b || id < a) {
+              if (!ascends[l]) continue;
+              // the rest are for later chunks
+              stop = id;
+              pos = base + i;
+              break;
+            }
+            words[2 * (id - a)] = base + i;
+            words[2 * (id - a) + 1] = l;
+          }
+          if (stop !== Infinity) break;
+          base += len;
+          pos = base;
+        }
+        cursor[l] = pos;
+        next[l] = stop;
+      }
+      yield new Uint8Array(words.buffer);
+    }
+  })();
+}
+
 /** directMapChunks in one array. */
-export function encodeDirectMap(type: DirectMapType, ntotal: number, sizes: ArrayLike<number>, idsOf: (list: number) => ArrayLike<number>): Uint8Array {
+export function encodeDirectMap(type: DirectMapType, ntotal: number, sizes: ArrayLike<number>, idsOf: ListIdsOf): Uint8Array {
   return concatBytes([...directMapChunks(type, ntotal, sizes, idsOf)]);
 }
 
