@@ -1474,15 +1474,16 @@ export class FlatShard {
       this.rowMagnitudes().catch(() => undefined);
     }
     for (const nq of new Set([1, 2, 4, 8, 16, 32, GEMM_MIN_BATCH - 1, GEMM_MIN_BATCH, LARGE_MIN_BATCH].map((n) => Math.min(n, maxBatch)))) {
-      const scorer = this.compile(this.scorerFor(nq, k));
+      const scorer = this.scorerFor(nq, k);
       const { approximate, digits } = scorer;
       if (scorer.multiTile) {
-        // flat_gemv's multi-tile pipelines for this batch's tiles, as searchBatch lays them out.
+        // flat_gemv's pipelines for this batch's tiles, as searchBatch lays them out (the one-tile
+        // pipeline only where a tile goes alone).
         const layout = (lists: number) => this.candLayout(nq, k, scorer, k, false, lists);
         const lists = this.listBudget(layout, nq, k);
         const { plan, scorerOf, rest } = layout(lists);
         this.compileRuns(nq, k, scorer, scorerOf, plan.shared, !!rest, lists);
-      }
+      } else this.compile(scorer);
       if (!approximate) continue;
       // Tiles past the planned digit planes: their exact kernels (for the caller's k: the index warms
       // both k' and k) and the pass that widens their lists.
@@ -1669,15 +1670,21 @@ export class FlatShard {
     return Math.min(MAX_GEMV_TILES, Math.floor(kernelTuning.gemvTiles), this.ctx.device.limits.maxStorageBuffersPerShaderStage - 3);
   }
 
-  /** Compiles the multi-tile flat_gemv pipelines a batch dispatches (gemvRun): before the submit lock, and at warmUp. */
+  /**
+   * Compiles the scorer pipelines a batch dispatches (its pre-pass, each tile's scorer, flat_gemv's
+   * multi-tile ones: gemvRun): before the submit lock, and at warmUp. A scorer's one-tile pipeline
+   * only where some tile goes alone: with every tile in a group (gemvTiles above 1) it never runs.
+   */
   private compileRuns(nqb: number, k: number, scorer: ScorerChoice, scorerOf: (tile: Tile) => ScorerChoice, shared: boolean, mixed: boolean, lists: number): void {
+    void scorer.prep?.pipeline;
     // One tile a dispatch (the default): no segment plans to weigh on every batch.
-    if (!(this.gemvTilesMost > 1) || !shared) return;
+    const grouped = this.gemvTilesMost > 1 && shared;
     for (let t = 0; t < this.tiles.length; ) {
       const tile = this.tiles[t]!;
       const sc = scorerOf(tile);
-      const n = tile.rows === 0 ? 1 : this.gemvRun(t, this.segmentPlan(tile.rows, nqb, k, sc.BR, sc.BQ, sc.target, lists).nseg, scorer, scorerOf, shared, mixed);
+      const n = tile.rows === 0 || !grouped || !sc.multiTile ? 1 : this.gemvRun(t, this.segmentPlan(tile.rows, nqb, k, sc.BR, sc.BQ, sc.target, lists).nseg, scorer, scorerOf, shared, mixed);
       if (n > 1) sc.multiTile!(n);
+      else if (tile.rows > 0) this.compile(sc);
       t += n;
     }
   }
@@ -1833,8 +1840,6 @@ export class FlatShard {
     const lists = this.listBudget(layout, nqb, k);
     const { plan, rest, scorerOf, exactK, xAt, total } = layout(lists);
     // The pipelines this batch dispatches, compiled before the submit lock (other searches need not wait).
-    this.compile(scorer);
-    if (rest) this.compile(rest);
     this.compileRuns(nqb, k, scorer, scorerOf, plan.shared, !!rest, lists);
     if (rest && (rest.approximate || rest.scratch || rest.fold || rest.quant)) throw new Error(`tiles without digit planes need plain exact kernels, got ${rest.key}`);
     const { a: regionA, b: regionB, shared, segs } = plan;
