@@ -41,8 +41,8 @@ const WG: u32 = 256u;
 
 // The multi-tile variant (src/gpu/flat-shard.ts gemvTilesSource: several tiles of equal rows a
 // dispatch, tile t > 0 at binding 4 + t, each workgroup's tile from its id) puts its bindings and
-// fetch at the marker below and rewrites the base loads, the segment and the ids; this text, one
-// tile a dispatch, stays as measured.
+// loads at the marker below, repeats the scan between the SCAN markers once a tile under one
+// switch, and rewrites the segment and the ids; this text, one tile a dispatch, stays as measured.
 //@MULTI_FETCH
 
 fn term(a: vec4<f32>, b: vec4<f32>) -> f32 {
@@ -171,6 +171,7 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
   let hat = (sg * 4u + lane) * KF;
   var qbias = 0.0;
   if (FOLD == 1u && lane < nq) { qbias = queries[nq * q4 + lane / 4u][lane % 4u]; }
+  //@SCAN_BEGIN
   if (TR > 1u && RU == 1u && nq == 1u && TR <= 32u && TR <= sgSize) {
     // Rows rb + t * stride (t < TR): the rows the per-row loop below gives this subgroup. Each pass's
     // partial folds into a binary counter of scalars (l0 .. l4: level l holds a reduced group of 2^l
@@ -300,6 +301,7 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
       }
     }
   }
+  //@SCAN_END
   workgroupBarrier();
   // Invocation q < nq is lane q of subgroup 0: it folds the other subgroups' heaps into its own.
   if (li < nq) {

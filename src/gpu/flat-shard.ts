@@ -637,32 +637,37 @@ const MAX_GEMV_TILES = 4;
 
 /**
  * flat_gemv's text for `tiles` tiles a dispatch (1: the kernel as it is, byte for byte): tiles 1..
- * at bindings 5.., the row words fetched from the workgroup's tile (tileSel, uniform in the
- * workgroup), whose segments follow each other in workgroup order (ceil(rows / segLen) a tile,
- * every tile of params.rows rows).
+ * at bindings 5.., each workgroup's tile (tileSel) from its id, the tiles' segments following each
+ * other in workgroup order (ceil(rows / segLen) a tile, every tile of params.rows rows). The scan is
+ * repeated once a tile under one switch on tileSel, each copy loading from its own binding through
+ * its own copies of loadPass / loadWord: H100 call h7 chose the binding at every load instead (a
+ * switch in the inner loop), and 2 / 3 / 4 tiles a dispatch took 22.23 / 22.40 / 23.66 ms against
+ * 22.00 at one (21M x 768 f32, one query), slower by more than the dispatches saved.
  */
 export function gemvTilesSource(src: string, tiles: number): string {
   if (tiles <= 1) return src;
   // Each rewrite must find exactly what it expects: a kernel edited without them fails here, not on a device.
+  const count = (text: string, from: string): number => text.split(from).length - 1;
   const swap = (text: string, from: string, to: string, times: number): string => {
-    const found = text.split(from).length - 1;
+    const found = count(text, from);
     if (found !== times) throw new Error(`flat_gemv: the multi-tile rewrite expected ${times} of '${from}', found ${found}`);
     return text.split(from).join(to);
   };
+  const section = (text: string, from: string, to: string): [number, number] => {
+    const at = text.indexOf(from);
+    const stop = at < 0 ? -1 : text.indexOf(to, at);
+    if (at < 0 || stop < 0 || count(text, from) !== 1) throw new Error(`flat_gemv: the multi-tile rewrite expected one '${from}' ... '${to}'`);
+    return [at, stop + to.length];
+  };
   const extra = Array.from({ length: tiles - 1 }, (_, i) => i + 1);
-  const fetch = [
-    'var<private> tileSel: u32 = 0u;',
-    ...extra.map((i) => `@group(0) @binding(${4 + i}) var<storage, read> base${i}: array<vec4<u32>>;`),
-    'fn baseWord(i: u32) -> vec4<u32> {',
-    '  switch tileSel {',
-    ...extra.map((i) => `    case ${i}u: { return base${i}[i]; }`),
-    '    default: { return base[i]; }',
-    '  }',
-    '}',
-  ].join('\n');
-  let text = swap(src, '//@MULTI_FETCH', fetch, 1);
-  text = swap(text, 'base[(r0 + u) * params.rowWords + w]', 'baseWord((r0 + u) * params.rowWords + w)', 1);
-  text = swap(text, 'return base[r * params.rowWords + w];', 'return baseWord(r * params.rowWords + w);', 1);
+  // The base loads: loadPass and loadWord, the only functions that read `base`.
+  const loaders = ['fn loadPass(', 'fn loadWord('].map((head) => src.slice(...section(src, head, '\n}\n')));
+  if (loaders.reduce((n, f) => n + count(f, 'base['), 0) !== count(src, 'base[')) throw new Error("flat_gemv: the multi-tile rewrite expected every 'base[' in loadPass / loadWord");
+  const fetch = extra.flatMap((i) => [
+    `@group(0) @binding(${4 + i}) var<storage, read> base${i}: array<vec4<u32>>;`,
+    ...loaders.map((f) => swap(f.replace(/^fn (\w+)\(/, `fn $1${i}(`), 'base[', `base${i}[`, count(f, 'base['))),
+  ]);
+  const text = swap(src, '//@MULTI_FETCH', fetch.join('\n'), 1);
   const main = text.indexOf('fn main(');
   let body = text.slice(main);
   // The lists stay at segAt + the workgroup's index, where one-tile dispatches in turn put them.
@@ -671,10 +676,17 @@ export function gemvTilesSource(src: string, tiles: number): string {
   body = swap(
     body,
     'let seg = wid.x;',
-    ['let tileSegs = (params.rows + params.segLen - 1u) / params.segLen;', '  tileSel = wid.x / tileSegs;', '  let seg = wid.x % tileSegs;', '  let idBase = params.idBase + tileSel * params.rows;'].join('\n'),
+    ['let tileSegs = (params.rows + params.segLen - 1u) / params.segLen;', '  let tileSel = wid.x / tileSegs;', '  let seg = wid.x % tileSegs;', '  let idBase = params.idBase + tileSel * params.rows;'].join('\n'),
     1,
   );
-  return text.slice(0, main) + body;
+  const [at, stop] = section(body, '//@SCAN_BEGIN', '//@SCAN_END');
+  const scan = body.slice(at + '//@SCAN_BEGIN'.length, stop - '//@SCAN_END'.length);
+  const calls = count(scan, 'loadPass(') + count(scan, 'loadWord(');
+  if (calls === 0) throw new Error('flat_gemv: the multi-tile rewrite found no loads in the scan');
+  // tileSel is uniform in the workgroup, so the switch is taken once, outside the loops.
+  const copy = (i: number): string => (i === 0 ? scan : scan.replace(/\b(loadPass|loadWord)\(/g, `$1${i}(`));
+  const cases = [...extra.map((i) => `case ${i}u: {\n${copy(i)}\n  }`), `default: {\n${copy(0)}\n  }`];
+  return text.slice(0, main) + body.slice(0, at) + `switch tileSel {\n  ${cases.join('\n  ')}\n  }` + body.slice(stop);
 }
 
 /** Largest power-of-two candidate list that fits the device's workgroup memory. */

@@ -21,16 +21,29 @@ const pipelineKeys = (index: GpuFlatIndex): string[] => [...(index as unknown as
 let seed = 93000;
 
 describe('gemvTilesSource', () => {
-  it('one tile leaves the kernel as it is; more bind tiles 1.. at 5.. and choose the tile per workgroup', () => {
+  it('one tile leaves the kernel as it is; more bind tiles 1.. at 5.. and choose the tile per workgroup, once', () => {
     expect(gemvTilesSource(gemvWgsl, 1)).toBe(gemvWgsl);
     const four = gemvTilesSource(gemvWgsl, 4);
     for (const b of [5, 6, 7]) expect(four).toContain(`@binding(${b}) var<storage, read> base${b - 4}`);
     expect(four).not.toContain('@binding(8)');
-    expect(four).toMatch(/tileSel = wid\.x \/ tileSegs;/);
-    expect(four).not.toMatch(/\/\/@MULTI_/);
+    expect(four).toMatch(/let tileSel = wid\.x \/ tileSegs;/);
+    expect(four).not.toMatch(/\/\/@(MULTI|SCAN)_/);
+    // The tile is chosen once, outside the scan's loops: each tile's copy of the scan calls its own loaders.
+    expect(four.match(/switch tileSel/g)).toHaveLength(1);
+    for (const t of [1, 2, 3]) {
+      expect(four).toContain(`fn loadPass${t}(`);
+      expect(four).toContain(`fn loadWord${t}(`);
+      const scan = four.slice(four.indexOf(`case ${t}u: {`), four.indexOf(t === 3 ? 'default: {' : `case ${t + 1}u: {`));
+      expect(scan).toMatch(new RegExp(`loadPass${t}\\(`));
+      expect(scan).toMatch(new RegExp(`loadWord${t}\\(`));
+      expect(scan).not.toMatch(/\b(loadPass|loadWord)\(/);
+      expect(four.match(new RegExp(`base${t}\\[`, 'g'))).toHaveLength(2);
+    }
+    expect(four.match(/\bbase\[/g)).toHaveLength(2);
     // One tile a dispatch is the measured kernel: base read directly, no tile choice.
-    expect(gemvWgsl).not.toMatch(/baseWord|tileSel/);
-    expect(() => gemvTilesSource('fn main() {}', 2)).toThrow(/multi-tile rewrite expected 1 of '\/\/@MULTI_FETCH', found 0/);
+    expect(gemvWgsl).not.toMatch(/tileSel|loadPass1/);
+    expect(() => gemvTilesSource('fn main() {}', 2)).toThrow(/multi-tile rewrite expected one 'fn loadPass\(' \.\.\. /);
+    expect(() => gemvTilesSource(gemvWgsl.replace('//@SCAN_END', ''), 2)).toThrow(/multi-tile rewrite expected one '\/\/@SCAN_BEGIN' \.\.\. '\/\/@SCAN_END'/);
   });
 });
 
