@@ -2,7 +2,8 @@
  * The published package as a new user meets it: what `npm pack` puts in the tarball (from a built
  * checkout and from one never built), the types a TypeScript project compiles against
  * (moduleResolution node16 and bundler, skipLibCheck off, no @webgpu/types of its own), and the
- * installed CLI: every command's --help, and the way from text to a search.
+ * installed CLI: every command's --help, and the way from text to a search; and what `npm start`
+ * builds in a checkout.
  */
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
@@ -111,6 +112,20 @@ describe('npm pack in a checkout that was never built', () => {
     expect(unbuilt.code, unbuilt.stderr).toBe(0);
     expect(unbuilt.list).toEqual(expect.arrayContaining(['package/dist/cli/main.js', 'package/dist/node.js', 'package/dist/index.js', 'package/dist/node.d.ts']));
   });
+});
+
+describe('npm start in a checkout', () => {
+  it('builds the JavaScript the demo runs, not the declarations (npm run build and the pack write those)', async () => {
+    // Through `npm run build`, npm start spent ~30 s on declarations the demo never reads. The
+    // checkout is the pack's (its prepack left a full dist/); `demo --help` ends right after the
+    // build: what npm start built runs, and no server starts.
+    const out = await runChild('npm', ['start', '--silent', '--', '--help'], unbuiltDir, {}, 120_000);
+    expect(out.code, out.stderr).toBe(0);
+    expect(out.stdout).toContain('Usage: tessera demo');
+    const built = readdirSync(join(unbuiltDir, 'dist'), { recursive: true, encoding: 'utf8' });
+    expect(built).toEqual(expect.arrayContaining(['cli/main.js', 'node.js', 'index.js']));
+    expect(built.filter((f) => f.endsWith('.d.ts'))).toEqual([]);
+  }, 150_000);
 });
 
 /** Compiles `source` in a project of its own beside the consumer, with `compilerOptions`. */
