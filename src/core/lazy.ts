@@ -1,19 +1,27 @@
 import { TesseraError } from './errors.js';
 
+/** The fix for tessera's own chunks, which its build writes beside the entry (dist/*.js). */
+const SERVE_CHUNKS = "serve all of tessera's chunk files (dist/*.js) beside its entry";
+
 /**
  * Code a search-only page never runs (vector files, loading a model: src/on-demand.ts), behind
  * import() so that a browser downloads it at its first use rather than at load (the bundle budget,
- * BENCHMARKS.md section bundle). `load` runs once; a failed load (a page's chunk request may fail
- * once) is tried again at the next call, and fails naming what it was for and the fix.
+ * BENCHMARKS.md section bundle). `load` runs once; a failed load fails naming `what` and `fix`, and
+ * is not kept: the next call runs `load` again. Whether that import fetches again is the runtime's
+ * (the import specifier is fixed at build time, so no query can make it a new request): browsers
+ * that follow whatwg/html#10327 do (Chromium 156, measured), and Node when the chunk file itself
+ * was missing; Deno (2.9, measured), older browsers and Node for a chunk whose own imports failed
+ * remember the failure until a reload or restart, and a chunk that fails to parse or run stays
+ * failed everywhere.
  */
-export function lazyChunk<T>(what: string, load: () => Promise<T>): () => Promise<T> {
+export function lazyChunk<T>(what: string, load: () => Promise<T>, fix = SERVE_CHUNKS): () => Promise<T> {
   let pending: Promise<T> | undefined;
   return () =>
     (pending ??= load().catch((e: unknown) => {
       pending = undefined;
       throw new TesseraError(
         'NOT_FOUND',
-        `loading tessera's code for ${what} failed: ${(e as Error)?.message ?? String(e)}; serve all of tessera's chunk files (dist/*.js) beside its entry`,
+        `loading ${what} failed: ${(e as Error)?.message ?? String(e)}; ${fix}, then call again (a runtime that remembers a failed import, as Deno and older browsers do, loads it only after a reload or restart)`,
         { cause: e },
       );
     }));

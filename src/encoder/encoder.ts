@@ -63,7 +63,7 @@ export interface EncoderOptions {
 
 export type Session = Awaited<ReturnType<OrtModule['InferenceSession']['create']>>;
 
-const encoderLoad = lazyChunk('loading a model folder (Encoder.fromDirectory)', () => import('../on-demand.js'));
+const encoderLoad = lazyChunk("tessera's code for Encoder.fromDirectory (reading a model folder, starting ONNX Runtime)", () => import('../on-demand.js'));
 /** Texts are padded to a multiple of this many tokens (transformers' pad_to_multiple_of=8). */
 const PAD_MULTIPLE = 8;
 

@@ -3,6 +3,7 @@
  * it, from the chunk a page downloads at its first use (src/on-demand.ts).
  */
 import { TesseraError } from '../core/errors.js';
+import { lazyChunk } from '../core/lazy.js';
 import { platform } from '../platform.js';
 import { type ExecutionProvider, type ExecutionProviderChoice, nativeRuntimeHooks, type OrtModule } from './runtime.js';
 
@@ -12,8 +13,11 @@ export interface RuntimeChoice {
   threads: number;
 }
 
-let webOrt: Promise<OrtModule> | undefined;
-let webGpuOrt: Promise<OrtModule> | undefined;
+// A page's bundler makes each a chunk of its own: one whose download failed is imported again at
+// the next fromDirectory (core/lazy.ts), not kept as a rejection that failed every later one.
+const ORT_FIX = 'it is a dependency of tessera: in Node install it (npm install); a page serves the chunks its bundler wrote for it';
+const webOrt = lazyChunk('ONNX Runtime (onnxruntime-web)', () => import('onnxruntime-web') as Promise<OrtModule>, ORT_FIX);
+const webGpuOrt = lazyChunk('ONNX Runtime for WebGPU (onnxruntime-web/webgpu)', () => import('onnxruntime-web/webgpu') as Promise<OrtModule>, ORT_FIX);
 /** Threads each onnxruntime-web module was set up with (the WASM and WebGPU builds are separate modules). */
 const configured = new WeakMap<OrtModule['env'], number>();
 
@@ -44,9 +48,7 @@ export async function loadRuntime(choice: ExecutionProviderChoice, threads?: num
     throw new TesseraError('INVALID_ARGUMENT', `execution provider must be auto, wasm, webgpu or native, got ${JSON.stringify(choice)}`);
   }
   const provider: ExecutionProvider = choice === 'webgpu' ? 'webgpu' : 'wasm';
-  const ort = await (provider === 'webgpu'
-    ? (webGpuOrt ??= import('onnxruntime-web/webgpu') as Promise<OrtModule>)
-    : (webOrt ??= import('onnxruntime-web') as Promise<OrtModule>));
+  const ort = await (provider === 'webgpu' ? webGpuOrt() : webOrt());
   if (!configured.has(ort.env)) {
     // onnxruntime-web reads these once, at its first session.
     ort.env.wasm.numThreads = want;

@@ -1311,7 +1311,7 @@ let tensorScorer: Promise<unknown> | undefined;
 async function loadTensorScorer(contexts: readonly GpuContext[]): Promise<void> {
   if (!contexts.some((c) => c.device.features.has(SUBGROUP_MATRIX_FEATURE))) return;
   tensorScorer ??= import('./tensor/hook.js').catch((e: unknown) => {
-    tensorScorer = undefined; // a later index tries again (a page's chunk request may fail once)
+    tensorScorer = undefined; // a later index imports it again (which fetches again only where the runtime does: core/lazy.ts)
     throw new TesseraError('GPU_UNAVAILABLE', `loading the tensor-core scorer for devices opened with allowExperimental failed: ${(e as Error).message}; serve tessera's chunk files beside its entry, or leave allowExperimental off`, { cause: e });
   });
   await tensorScorer;

@@ -11,7 +11,7 @@ import type { VectorFileFormat, VectorFileLayout, VectorFileOptions } from './ve
 
 export { vectorFormatOf } from './vector-format.js';
 
-const vectors = lazyChunk('vector files (readVectors, writeVectors, inspectVectors, streamVectors)', () => import('../on-demand.js'));
+const vectors = lazyChunk("tessera's code for vector files (readVectors, writeVectors, inspectVectors, streamVectors)", () => import('../on-demand.js'));
 
 /** Reads the header of a vector file and checks its size; no rows are read. */
 export async function inspectVectors(source: ByteSource, opts?: VectorFileOptions): Promise<VectorFileLayout> {

@@ -1,4 +1,8 @@
-/** core/lazy.ts: a chunk loaded on demand loads once; a failed load says what it was for and is tried again. */
+/** core/lazy.ts: a chunk loaded on demand loads once; a failed load says what it was for and is not kept: the next call imports again. */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { isTesseraError } from '../../src/core/errors.js';
 import { lazyChunk } from '../../src/core/lazy.js';
@@ -15,15 +19,28 @@ describe('lazyChunk', () => {
 
   it('a failed load is NOT_FOUND naming the code and the fix, and the next call tries again', async () => {
     let calls = 0;
-    const load = lazyChunk('vector files', async () => {
+    const load = lazyChunk("tessera's code for vector files", async () => {
       if (++calls === 1) throw new TypeError('Failed to fetch dynamically imported module: https://example.test/on-demand-X.js');
       return { ok: true };
     });
     const e = await load().catch((err: unknown) => err);
     expect(isTesseraError(e, 'NOT_FOUND')).toBe(true);
-    expect((e as Error).message).toMatch(/^loading tessera's code for vector files failed: Failed to fetch .*on-demand-X\.js; serve all of tessera's chunk files \(dist\/\*\.js\) beside its entry$/);
+    expect((e as Error).message).toMatch(/^loading tessera's code for vector files failed: Failed to fetch .*on-demand-X\.js; serve all of tessera's chunk files \(dist\/\*\.js\) beside its entry, then call again \(a runtime that remembers a failed import, as Deno and older browsers do, loads it only after a reload or restart\)$/);
     expect((e as Error).cause).toBeInstanceOf(TypeError);
     expect(await load()).toEqual({ ok: true });
     expect(calls).toBe(2);
+  });
+
+  it('with a real import(): a chunk file that was missing loads at the next call once it is there', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tessera-lazy-'));
+    try {
+      const url = pathToFileURL(join(dir, 'chunk.mjs')).href;
+      const load = lazyChunk('a test chunk', () => import(/* @vite-ignore */ url) as Promise<{ x: number }>);
+      await expect(load()).rejects.toMatchObject({ code: 'NOT_FOUND', message: expect.stringContaining('loading a test chunk failed') });
+      writeFileSync(join(dir, 'chunk.mjs'), 'export const x = 7;');
+      expect((await load()).x).toBe(7);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
