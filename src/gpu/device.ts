@@ -70,6 +70,8 @@ export class GpuContext {
   readonly hasF16: boolean;
   readonly hasSubgroups: boolean;
   readonly hasTimestamps: boolean;
+  /** A software renderer (isFallbackAdapter: lavapipe, SwiftShader), which runs the kernels on the CPU. */
+  readonly software: boolean;
 
   constructor(
     readonly device: GPUDevice,
@@ -89,6 +91,7 @@ export class GpuContext {
     this.hasF16 = device.features.has('shader-f16');
     this.hasSubgroups = device.features.has('subgroups');
     this.hasTimestamps = device.features.has('timestamp-query');
+    this.software = adapter !== undefined && isSoftwareAdapter(adapter);
     void device.lost.then((info) => {
       if (this.destroyed) return;
       this.failure ??= new TesseraError(

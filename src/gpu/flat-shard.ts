@@ -195,10 +195,14 @@ export const kernelTuning = {
    * gemvTiles: flat_gemv tiles a dispatch (1-4, MAX_GEMV_TILES) where a batch's lists share one
    * region: consecutive tiles of equal rows scored by one dispatch (gemvTilesSource). H100 call h6
    * (21M x 768 f32, one query, same call as torch 21.66 ms): 21.995 / 23.032 / 25.058 ms over 31 /
-   * 61 / 121 tiles, ~34 us a dispatch, so 31 dispatches are ~1.05 ms of a search. 1: a dispatch a
-   * tile.
+   * 61 / 121 tiles, ~34 us a dispatch, so 31 dispatches are ~1.05 ms of a search. H100 call h8
+   * (torch fp32 21.63 / 21.69 ms, fp16 11.64): f32 one query 22.00 / 21.99 / 21.67 / 21.53 ms at 1
+   * / 2 / 3 / 4 tiles a dispatch (4: 1.005x torch), four queries 23.01 -> 22.15; f16 one query
+   * 10.93 -> 10.73, four 20.68 -> 20.53; 1M (2 tiles) level at 1.082. So 0: 4 on a GPU, 1 on a
+   * software adapter (device.software), which has no dispatch ramp to save and compiles each
+   * grouped kernel slowly (lavapipe, cold: ~58 s for the 4-tile one).
    */
-  gemvTiles: 1,
+  gemvTiles: 0,
   /**
    * qr / hqr: flat_gemv (f32 / f16) with one query and the batched reduction (tr / htr > 1), rows of
    * <= 6 (f32) / 3 (f16) words a lane: the lane's query dims held in registers, loaded once, so a row
@@ -632,7 +636,11 @@ export function wgslVariant(src: string, f16: boolean): string {
   return out.join('\n');
 }
 
-/** Most tiles one flat_gemv dispatch binds (kernelTuning.gemvTiles): bindings 1 and 5-7, 7 storage buffers in all, within WebGPU's default 8 a stage. */
+/**
+ * Most tiles one flat_gemv dispatch binds (kernelTuning.gemvTiles): bindings 1 and 5-7, 7 storage
+ * buffers in all, within WebGPU's default 8 a stage. More would save ~20 us a dispatch on the H100
+ * (h8), and each copy of the scan costs compile time: lavapipe took ~58 s for the 4-tile kernel cold.
+ */
 const MAX_GEMV_TILES = 4;
 
 /**
@@ -1677,9 +1685,10 @@ export class FlatShard {
     return n;
   }
 
-  /** Most tiles a flat_gemv dispatch takes here: kernelTuning.gemvTiles within MAX_GEMV_TILES and the device's storage buffers a stage (3 + tiles). */
+  /** Most tiles a flat_gemv dispatch takes here: kernelTuning.gemvTiles (0: MAX_GEMV_TILES, 1 on a software adapter) within MAX_GEMV_TILES and the device's storage buffers a stage (3 + tiles). */
   private get gemvTilesMost(): number {
-    return Math.min(MAX_GEMV_TILES, Math.floor(kernelTuning.gemvTiles), this.ctx.device.limits.maxStorageBuffersPerShaderStage - 3);
+    const wanted = kernelTuning.gemvTiles === 0 ? (this.ctx.software ? 1 : MAX_GEMV_TILES) : Math.floor(kernelTuning.gemvTiles);
+    return Math.min(MAX_GEMV_TILES, wanted, this.ctx.device.limits.maxStorageBuffersPerShaderStage - 3);
   }
 
   /**

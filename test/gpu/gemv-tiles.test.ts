@@ -52,12 +52,11 @@ describe.skipIf(!hasGpu)('flat_gemv, several tiles a dispatch', () => {
 
   it.each([
     // d, metric, tiles a dispatch, precision, clustered, query counts, k: each case its own pipelines (lavapipe compiles slowly)
-    [61, 'ip', 2, 'f32', false, [1, 3], 1],
-    [192, 'l2', 3, 'f16', true, [1, 3], 10],
-    [100, 'ip', 4, 'f32', true, [1], 10],
-  ] as const)('d=%i %s gemvTiles=%i %s clustered=%s nq=%j k=%i: the oracle\'s ids, the lists of a dispatch a tile bit for bit', async (d, metric, tiles, precision, clustered, nqs, k) => {
-    const n = 1537;
-    const tileRows = 240; // 6 tiles of 240 rows and one of 97
+    [61, 'ip', 2, 'f32', false, [1, 3], 1, 240],
+    [192, 'l2', 3, 'f16', true, [1, 3], 10, 240],
+    [100, 'ip', 4, 'f32', true, [1], 10, 240],
+  ] as const)('d=%i %s gemvTiles=%i %s clustered=%s nq=%j k=%i tiles of %i rows: the oracle\'s ids, the lists of a dispatch a tile bit for bit', async (d, metric, tiles, precision, clustered, nqs, k, tileRows) => {
+    const n = 1537; // 6 tiles of 240 rows and one of 97
     const base = clustered ? clusteredVectors(n, d, 5, seed++) : randomVectors(n, d, seed++);
     const q = clustered ? clusteredVectors(3, d, 5, seed++) : randomVectors(3, d, seed++);
     const rows = precision === 'f16' ? base.map((x) => fromHalfBits(toHalfBits(x))) : base;
@@ -65,7 +64,7 @@ describe.skipIf(!hasGpu)('flat_gemv, several tiles a dispatch', () => {
     const index = await GpuFlatIndex.create(d, metric, { precision, noShaderF16: true, maxTileBytes: rowBytes * tileRows, debugPoison: true });
     try {
       await index.add(base);
-      expect(index.plan!.shards[0]!.tiles).toEqual([240, 240, 240, 240, 240, 240, 97]);
+      expect(index.plan!.shards[0]!.tiles).toEqual([...Array<number>(Math.floor(n / tileRows)).fill(tileRows), n % tileRows]);
       for (const nq of nqs) {
         const qs = q.subarray(0, nq * d);
         // Several segments a tile, the last one partial.
@@ -111,6 +110,34 @@ describe.skipIf(!hasGpu)('flat_gemv tiles a dispatch within the device\'s storag
       }
     } finally {
       delete (device as { limits?: unknown }).limits;
+      await index.dispose();
+    }
+  });
+});
+
+describe.skipIf(!hasGpu)('flat_gemv tiles a dispatch by default', () => {
+  afterEach(() => void Object.assign(kernelTuning, defaults));
+
+  it('gemvTiles 0 (the default) groups 4 tiles a dispatch on a GPU and none on a software adapter', async () => {
+    expect(defaults.gemvTiles).toBe(0);
+    const d = 40;
+    const base = randomVectors(1537, d, seed++);
+    const q = randomVectors(1, d, seed++);
+    const index = await GpuFlatIndex.create(d, 'ip', { precision: 'f32', maxTileBytes: 16 * (d / 4) * 240 });
+    const ctx = (index as unknown as { shards: FlatShard[] }).shards[0]!.ctx;
+    const multi = () => pipelineKeys(index).filter((key) => /^gemv:.*:x\d$/.test(key)).map((key) => key.slice(key.lastIndexOf(':') + 1)).sort();
+    try {
+      await index.add(base);
+      const want = bruteForce(base, q, d, 10, 'ip');
+      // As a software adapter (CI's lavapipe) reports itself, then as a GPU would.
+      Object.defineProperty(ctx, 'software', { value: true, configurable: true });
+      expectMatchesOracle(await index.search(q, 10), want, distanceTolerance(d, 4 * d), base, q, d, 'ip');
+      expect(multi()).toEqual([]);
+      // 6 tiles of 240 rows go 4 and 2 a dispatch, the last one alone.
+      Object.defineProperty(ctx, 'software', { value: false, configurable: true });
+      expectMatchesOracle(await index.search(q, 10), want, distanceTolerance(d, 4 * d), base, q, d, 'ip');
+      expect(multi()).toEqual(['x2', 'x4']);
+    } finally {
       await index.dispose();
     }
   });
