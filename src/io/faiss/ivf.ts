@@ -356,8 +356,9 @@ function partsOf(r: ArrayLike<number> | ListIdParts): ListIdParts['parts'] {
  * A hashtable's pairs go in list order (FAISS writes its unordered_map's in no particular order and
  * reads any). An array is in id order: each chunk of ids takes, from every list, the ids within it;
  * a list whose ids ascend (every add, FAISS's or tessera's, appends them so) resumes where the last
- * chunk stopped, any other is scanned whole for each chunk. The array's ids are checked when this is
- * called: a bad one throws before anything is written.
+ * chunk stopped; any other's places are sorted by chunk once, when this is called (4 bytes an id of
+ * such lists held until their last chunk). The array's ids are checked when this is called: a bad
+ * one throws before anything is written.
  */
 export function directMapChunks(type: DirectMapType, ntotal: number, sizes: ArrayLike<number>, idsOf: ListIdsOf): Iterable<Uint8Array> {
   const w = new LeWriter().u8(type);
@@ -395,67 +396,102 @@ export function directMapChunks(type: DirectMapType, ntotal: number, sizes: Arra
 /** The array direct map's entries after `head`, DIRECT_MAP_ENTRIES_PER_CHUNK ids a chunk (see directMapChunks). */
 function arrayDirectMap(head: Uint8Array, ntotal: number, sizes: ArrayLike<number>, idsOf: ListIdsOf): Iterable<Uint8Array> {
   const nlist = sizes.length;
-  // Per list: whether its ids ascend, the position the next chunk resumes at, and the id there.
-  const ascends = new Uint8Array(nlist);
+  const per = DIRECT_MAP_ENTRIES_PER_CHUNK;
+  // Per list: where the next chunk resumes (a place in the list, or in its `order`), and the id there (Infinity: none left).
   const cursor = new Float64Array(nlist);
   const next = new Float64Array(nlist).fill(Infinity);
+  // A list whose ids do not ascend (FAISS's update_vectors moves an id to the end of its new list):
+  // its places sorted by chunk once, each chunk's in stored order. Scanned whole for every chunk, it
+  // cost a pass over the list per 131072 ids: 19 s against 0.6 s at 21M ids, every list so.
+  const order: (Uint32Array | undefined)[] = [];
+  const count = new Uint32Array(Math.ceil(ntotal / per) + 1);
   for (let l = 0; l < nlist; l++) {
+    const parts = partsOf(idsOf(l));
     let last = -1;
-    let up = 1;
-    for (const { ids, offset } of partsOf(idsOf(l))) {
+    let up = true;
+    let len = 0;
+    for (const { ids, offset } of parts) {
       for (let i = 0; i < ids.length; i++) {
         const id = ids[i]! + offset;
         // FAISS refuses such a map (set_type: "direct map supported only for sequential ids")
         if (!(id >= 0 && id < ntotal)) {
           throw new TesseraError('UNSUPPORTED', `list ${l} holds id ${id}, outside 0..${ntotal - 1}: an array direct map (FAISS DirectMap::Array) needs sequential ids; make a hashtable one in FAISS instead (index.set_direct_map_type(faiss.DirectMap.Hashtable))`);
         }
-        if (id < last) up = 0;
+        if (id < last) up = false;
         if (last < 0) next[l] = id;
         last = id;
       }
+      len += ids.length;
     }
-    ascends[l] = up;
+    if (up) continue;
+    // A counting sort by chunk (stable: a chunk's places stay in stored order). Its counts cost
+    // nlist x ntotal / 131072 values in all, fewer than the ids where nlist <= 131072.
+    count.fill(0);
+    for (const { ids, offset } of parts) for (let i = 0; i < ids.length; i++) count[Math.floor((ids[i]! + offset) / per) + 1]!++;
+    for (let c = 1; c < count.length; c++) count[c]! += count[c - 1]!;
+    const o = (order[l] = new Uint32Array(len));
+    let at = 0;
+    for (const { ids, offset } of parts) for (let i = 0; i < ids.length; i++) o[count[Math.floor((ids[i]! + offset) / per)]!++] = at++;
+    next[l] = new PartCursor(parts).id(o[0]!);
   }
   return (function* () {
     yield head;
-    for (let a = 0; a < ntotal; a += DIRECT_MAP_ENTRIES_PER_CHUNK) {
-      const b = Math.min(ntotal, a + DIRECT_MAP_ENTRIES_PER_CHUNK);
+    for (let a = 0; a < ntotal; a += per) {
+      const b = Math.min(ntotal, a + per);
       // each entry two int32 words, offset then list (little-endian int64 lo); -1 where no list has the id
       const words = new Int32Array(2 * (b - a)).fill(-1);
+      // lists in order, each's entries in stored order: where an id is twice, the last place wins, as in one whole pass
       for (let l = 0; l < nlist; l++) {
-        if (ascends[l] && !(next[l]! < b)) continue;
-        // lists in order, each from its start (or cursor): where an id is twice, the last place wins, as in one whole pass
-        let pos = ascends[l] ? cursor[l]! : 0;
-        let base = 0;
+        if (!(next[l]! < b)) continue;
+        const parts = partsOf(idsOf(l));
+        const o = order[l];
+        const at = new PartCursor(parts);
+        const len = o ? o.length : at.length;
+        let c = cursor[l]!;
         let stop = Infinity;
-        for (const { ids, offset } of partsOf(idsOf(l))) {
-          const len = ids.length;
-          if (pos >= base + len) {
-            base += len;
-            continue;
+        for (; c < len; c++) {
+          const pos = o ? o[c]! : c;
+          const id = at.id(pos);
+          if (id >= b) {
+            stop = id; // it and the rest are for later chunks
+            break;
           }
-          for (let i = pos - base; i < len; i++) {
-            const id = ids[i]! + offset;
-            if (id >= b || id < a) {
-              if (!ascends[l]) continue;
-              // the rest are for later chunks
-              stop = id;
-              pos = base + i;
-              break;
-            }
-            words[2 * (id - a)] = base + i;
-            words[2 * (id - a) + 1] = l;
-          }
-          if (stop !== Infinity) break;
-          base += len;
-          pos = base;
+          words[2 * (id - a)] = pos;
+          words[2 * (id - a) + 1] = l;
         }
-        cursor[l] = pos;
+        cursor[l] = c;
         next[l] = stop;
+        if (stop === Infinity) order[l] = undefined;
       }
       yield new Uint8Array(words.buffer);
     }
   })();
+}
+
+/** Reads a list's ids given as parts by place in the whole list, quickest where the places ascend. */
+class PartCursor {
+  readonly length: number;
+  private part = 0;
+  private base = 0;
+
+  constructor(private readonly parts: ListIdParts['parts']) {
+    let n = 0;
+    for (const p of parts) n += p.ids.length;
+    this.length = n;
+  }
+
+  id(pos: number): number {
+    if (pos < this.base) {
+      this.part = 0;
+      this.base = 0;
+    }
+    let p = this.parts[this.part]!;
+    while (pos >= this.base + p.ids.length) {
+      this.base += p.ids.length;
+      p = this.parts[++this.part]!;
+    }
+    return p.ids[pos - this.base]! + p.offset;
+  }
 }
 
 /** directMapChunks in one array. */
