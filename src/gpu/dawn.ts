@@ -148,6 +148,11 @@ export async function probeDawnAdapter(knobs: ProbeKnobs = {}): Promise<AdapterS
       // process, with no limit at all.
       process.stderr.write(`tessera: Dawn's WebGPU adapter discovery (a child process) gave no answer in ${timeoutMs / 1000} s (a hung GPU driver?) and was stopped: taken as no adapter, backend 'auto' runs on WASM; backend 'wasm' (--backend wasm) skips the wait\n`);
       proc.kill('SIGKILL');
+      // Nor kept waiting on: a child stuck in the driver dies only when the driver lets it go, and
+      // pipes a process of its own still holds stay open; either kept Node from exiting after the
+      // answer (a CLI run stayed up after its output).
+      proc.unref();
+      for (const s of [proc.stdin, proc.stdout, proc.stderr]) s?.destroy();
       resolve('timeout');
     }, timeoutMs);
   });

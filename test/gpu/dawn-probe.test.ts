@@ -1,12 +1,15 @@
 /**
  * gpu/dawn.ts probeDawnAdapter, the child process backend 'auto' asks about Dawn's adapter: a child
  * that hangs is said while it is waited on and given up with a line naming the cause (it cost 30 s
- * without a word), and runtimes whose process.execPath does not run the child as Node (Bun, Deno,
- * Electron without RunAsNode, a single-executable application) start none.
+ * without a word), and leaves nothing that keeps Node alive; runtimes whose process.execPath does
+ * not run the child as Node (Bun, Deno, Electron without RunAsNode, a single-executable
+ * application) start none.
  */
-import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { build } from 'esbuild';
 import { describe, expect, it, vi } from 'vitest';
 import { probeChildBlockedBy, probeDawnAdapter, type RuntimeFacts } from '../../src/gpu/dawn.js';
 
@@ -33,6 +36,40 @@ describe('probeDawnAdapter with a child that hangs', () => {
       "tessera: Dawn's WebGPU adapter discovery (a child process) gave no answer in 1.5 s (a hung GPU driver?) and was stopped: taken as no adapter, backend 'auto' runs on WASM; backend 'wasm' (--backend wasm) skips the wait",
     ]);
   }, 5_000);
+
+  it('leaves nothing that keeps Node alive once it gave up: a script whose stopped child left a process holding its pipes exits at the answer', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tessera-probe-exit-'));
+    const pidFile = join(dir, 'pid');
+    try {
+      // The child starts a process that inherits its stdout/stderr (as a child stuck in a driver
+      // keeps its own), then hangs; the script prints the answer and has nothing left to do.
+      const child = `const g = require('node:child_process').spawn('sleep', ['30'], { stdio: 'inherit' }); require('node:fs').writeFileSync(${JSON.stringify(pidFile)}, String(g.pid)); setInterval(() => {}, 1000)`;
+      const entry = join(dir, 'entry.ts');
+      writeFileSync(
+        entry,
+        `import { probeDawnAdapter } from ${JSON.stringify(join(import.meta.dirname, '../../src/gpu/dawn.js'))};
+const got = await probeDawnAdapter({ args: ['-e', ${JSON.stringify(child)}], noticeMs: 300, timeoutMs: 1000, facts: { versions: { node: '20.20.2' }, env: {}, isSea: () => false } });
+console.log(JSON.stringify(got));`,
+      );
+      const script = join(dir, 'entry.mjs');
+      await build({ entryPoints: [entry], bundle: true, platform: 'node', format: 'esm', outfile: script, external: ['webgpu'], logLevel: 'error' });
+      const t0 = performance.now();
+      // Before: it stayed up until the sleep ended (30 s; killed here at 15 s).
+      const out = execFileSync(process.execPath, [script], { encoding: 'utf8', timeout: 15_000, stdio: ['ignore', 'pipe', 'ignore'] });
+      expect(out.trim()).toBe('null');
+      expect(performance.now() - t0).toBeLessThan(8_000);
+      expect(existsSync(pidFile)).toBe(true); // the stand-in did start the process that holds the pipes
+    } finally {
+      if (existsSync(pidFile)) {
+        try {
+          process.kill(Number(readFileSync(pidFile, 'utf8')));
+        } catch {
+          // already gone
+        }
+      }
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
 
   it('says nothing of a wait for a child that answers in time', async () => {
     const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
