@@ -4,7 +4,8 @@
  * ids against the float64 oracle (over the half-rounded rows for f16), output poisoned before
  * every search, and the same lists bit for bit as a dispatch a tile: many small tiles (a partial
  * last one, which keeps its own dispatch), several segments a tile with a partial last segment,
- * one query (the batched reduction) and three (the per-row path).
+ * one query (the batched reduction) and three (the per-row path); f32, f16 packed and on
+ * shader-f16 (lavapipe has it), int8 l2 (flat_gemv's PREC 2; int8 ip takes int8_gemv).
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { GpuFlatIndex } from '../../src/gpu/flat-index.js';
@@ -17,6 +18,8 @@ import gemvWgsl from '../../shaders/flat_gemv.wgsl';
 
 const hasGpu = await gpuForTests('GPU flat_gemv over several tiles a dispatch');
 const defaults = { ...kernelTuning };
+/** FlatShard.submitBatch resolves the batch's lists (ShardResult). */
+type ShardSpy = { submitBatch: (...a: unknown[]) => Promise<{ keys: Float32Array; ids: Uint32Array }> };
 const pipelineKeys = (index: GpuFlatIndex): string[] => [...(index as unknown as { shards: { pipelines: Map<string, unknown> }[] }).shards[0]!.pipelines.keys()];
 let seed = 93000;
 
@@ -51,32 +54,48 @@ describe.skipIf(!hasGpu)('flat_gemv, several tiles a dispatch', () => {
   afterEach(() => void Object.assign(kernelTuning, defaults));
 
   it.each([
-    // d, metric, tiles a dispatch, precision, clustered, query counts, k: each case its own pipelines (lavapipe compiles slowly)
+    // d, metric, tiles a dispatch, precision ('f16 native': shader-f16), clustered, query counts, k: each case its own pipelines (lavapipe compiles slowly)
     [61, 'ip', 2, 'f32', false, [1, 3], 1, 240],
     [192, 'l2', 3, 'f16', true, [1, 3], 10, 240],
     [100, 'ip', 4, 'f32', true, [1], 10, 240],
-  ] as const)('d=%i %s gemvTiles=%i %s clustered=%s nq=%j k=%i tiles of %i rows: the oracle\'s ids, the lists of a dispatch a tile bit for bit', async (d, metric, tiles, precision, clustered, nqs, k, tileRows) => {
+    [96, 'ip', 2, 'f16 native', true, [1, 2], 5, 240],
+    [64, 'l2', 2, 'int8', true, [1, 4], 1, 240],
+  ] as const)('d=%i %s gemvTiles=%i %s clustered=%s nq=%j k=%i tiles of %i rows: the oracle\'s ids, the lists of a dispatch a tile bit for bit', async (d, metric, tiles, kind, clustered, nqs, k, tileRows) => {
     const n = 1537; // 6 tiles of 240 rows and one of 97
+    const precision = kind === 'f16 native' ? 'f16' : kind;
     const base = clustered ? clusteredVectors(n, d, 5, seed++) : randomVectors(n, d, seed++);
-    const q = clustered ? clusteredVectors(3, d, 5, seed++) : randomVectors(3, d, seed++);
+    const q = clustered ? clusteredVectors(4, d, 5, seed++) : randomVectors(4, d, seed++);
+    // int8: the candidates are re-ranked from the f32 rows on the host.
     const rows = precision === 'f16' ? base.map((x) => fromHalfBits(toHalfBits(x))) : base;
-    const rowBytes = Math.ceil(d / (precision === 'f32' ? 4 : 8)) * 16;
-    const index = await GpuFlatIndex.create(d, metric, { precision, noShaderF16: true, maxTileBytes: rowBytes * tileRows, debugPoison: true });
+    const rowBytes = Math.ceil(d / { f32: 4, f16: 8, int8: 16 }[precision]) * 16;
+    const index = await GpuFlatIndex.create(d, metric, { precision, noShaderF16: kind !== 'f16 native', maxTileBytes: rowBytes * tileRows, debugPoison: true });
+    const shard = (index as unknown as { shards: ({ ctx: FlatShard['ctx'] } & ShardSpy)[] }).shards[0]!;
+    // The shard's lists as the GPU left them (int8's go on to the host re-rank).
+    const lists: { keys: number[]; ids: number[] }[] = [];
+    const submit = shard.submitBatch.bind(shard);
+    shard.submitBatch = (...a: unknown[]) => submit(...a).then((r) => (lists.push({ keys: [...r.keys], ids: [...r.ids] }), r));
     try {
       await index.add(base);
       expect(index.plan!.shards[0]!.tiles).toEqual([...Array<number>(Math.floor(n / tileRows)).fill(tileRows), n % tileRows]);
+      // lavapipe has shader-f16: the native variant's text goes through the rewrite too.
+      if (kind === 'f16 native') expect(shard.ctx.hasF16).toBe(true);
       for (const nq of nqs) {
         const qs = q.subarray(0, nq * d);
         // Several segments a tile, the last one partial.
         Object.assign(kernelTuning, defaults, { targetWorkgroups: 3, gemvTargetF16: 0, gemvTiles: 1 });
+        lists.length = 0;
         const one = await index.search(qs, k);
         Object.assign(kernelTuning, { gemvTiles: tiles });
         const got = await index.search(qs, k);
         expectMatchesOracle(got, bruteForce(rows, qs, d, k, metric), distanceTolerance(d, metric === 'l2' ? 8 * d : 4 * d), rows, qs, d, metric);
         expect([...got.labels]).toEqual([...one.labels]);
         expect([...got.distances]).toEqual([...one.distances]);
+        expect(lists).toHaveLength(2);
+        expect(lists[1]).toEqual(lists[0]);
       }
-      expect(pipelineKeys(index).some((key) => key.startsWith('gemv:') && key.endsWith(`:x${tiles}`))).toBe(true);
+      // gemv:PREC:METRIC:h (shader-f16) or p:...:xTILES
+      const variant = kind === 'f16 native' ? 'h' : 'p';
+      expect(pipelineKeys(index).some((key) => key.startsWith(`gemv:${{ f32: 0, f16: 1, int8: 2 }[precision]}:${metric === 'ip' ? 0 : 1}:${variant}:`) && key.endsWith(`:x${tiles}`))).toBe(true);
     } finally {
       await index.dispose();
     }
