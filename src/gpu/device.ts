@@ -91,7 +91,9 @@ export class GpuContext {
     this.hasF16 = device.features.has('shader-f16');
     this.hasSubgroups = device.features.has('subgroups');
     this.hasTimestamps = device.features.has('timestamp-query');
-    this.software = adapter !== undefined && isSoftwareAdapter(adapter);
+    // Without the adapter, the device's own copy of its info (GPUDevice.adapterInfo): a software
+    // renderer taken for a GPU would compile kernels it runs no faster (flat_gemv's 4-tile one).
+    this.software = isSoftwareAdapter(adapter ?? { info: device.adapterInfo });
     void device.lost.then((info) => {
       if (this.destroyed) return;
       this.failure ??= new TesseraError(

@@ -1698,7 +1698,7 @@ export class FlatShard {
    */
   private compileRuns(nqb: number, k: number, scorer: ScorerChoice, scorerOf: (tile: Tile) => ScorerChoice, shared: boolean, mixed: boolean, lists: number): void {
     void scorer.prep?.pipeline;
-    // One tile a dispatch (the default): no segment plans to weigh on every batch.
+    // One tile a dispatch (gemvTiles 1, a software adapter, or lists not shared): no segment plans to weigh on every batch.
     const grouped = this.gemvTilesMost > 1 && shared;
     for (let t = 0; t < this.tiles.length; ) {
       const tile = this.tiles[t]!;

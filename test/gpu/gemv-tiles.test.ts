@@ -8,11 +8,12 @@
  * shader-f16 (lavapipe has it), int8 l2 (flat_gemv's PREC 2; int8 ip takes int8_gemv).
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { acquireDevice, GpuContext } from '../../src/gpu/device.js';
 import { GpuFlatIndex } from '../../src/gpu/flat-index.js';
 import { type FlatShard, gemvTilesSource, kernelTuning } from '../../src/gpu/flat-shard.js';
 import { fromHalfBits, toHalfBits } from '../../src/gpu/half.js';
 import { clusteredVectors, randomVectors } from '../helpers/data.js';
-import { gpuForTests } from '../helpers/gpu.js';
+import { defaultAdapterIsSoftware, gpuForTests } from '../helpers/gpu.js';
 import { bruteForce, distanceTolerance, expectMatchesOracle } from '../helpers/oracle.js';
 import gemvWgsl from '../../shaders/flat_gemv.wgsl';
 
@@ -158,6 +159,20 @@ describe.skipIf(!hasGpu)('flat_gemv tiles a dispatch by default', () => {
       expect(multi()).toEqual(['x2', 'x4']);
     } finally {
       await index.dispose();
+    }
+  });
+});
+
+describe.skipIf(!hasGpu)('GpuContext.software, which keeps a software adapter at one tile a dispatch', () => {
+  it('says what the adapter is, from the adapter and from a device given without it (GPUDevice.adapterInfo)', async () => {
+    const software = await defaultAdapterIsSoftware();
+    const ctx = await acquireDevice();
+    try {
+      expect(ctx.software).toBe(software);
+      // Without its adapter (the constructor's adapter is optional): before, false on lavapipe too.
+      expect(new GpuContext(ctx.device, 'no adapter', ctx.gpu).software).toBe(software);
+    } finally {
+      ctx.destroy();
     }
   });
 });
