@@ -100,19 +100,20 @@ export class WasmFlatIndex implements Index {
     this.live();
     checkVectorShape(x, this.d, 'vectors to add');
     const d = this.d;
-    // The pass over the rows (their maxima and finiteness in one) and the copy go in pieces with
-    // pauses, as IVF and SQ8 adds: whole, an add of millions of rows held the event loop for seconds
-    // (a server's /retrieve, a progress bar, Ctrl-C's handler). Nothing is stored until every row
-    // passed, and ntotal moves at the end: the rows are searched all together or not at all.
-    const breathe = breather();
-    const dimMax = this.dimMax.slice();
-    await forRowPieces(x, d, breathe, (p, row) => {
-      if (!raiseDimMaxima(dimMax, p, d)) checkVectors(p, d, 'vectors to add', row);
-    });
+    // In pieces with pauses, as IVF and SQ8 adds: whole, an add of millions of rows held the event
+    // loop for seconds (a server's /retrieve, a progress bar, Ctrl-C's handler). Each piece is
+    // checked (its maxima and finiteness in one pass) and copied at once, past ntotal: a caller
+    // changing x during the pauses cannot put a row in that was not checked, as a check of all the
+    // rows then a copy of all did. ntotal moves at the end: the rows are searched all together or
+    // not at all (a bad row leaves the index as it was, its memory grown).
     const m = x.length / d;
     this.reserve(this.n + m);
-    // A view taken afresh each piece (heap.f32): a grown non-shared memory detaches older ones.
-    await forRowPieces(x, d, breathe, (p, row) => this.heap.f32(this.base + (this.n + row) * d * 4, p.length).set(p));
+    const dimMax = this.dimMax.slice();
+    await forRowPieces(x, d, breather(), (p, row) => {
+      if (!raiseDimMaxima(dimMax, p, d)) checkVectors(p, d, 'vectors to add', row);
+      // A view taken afresh each piece (heap.f32): a grown non-shared memory detaches older ones.
+      this.heap.f32(this.base + (this.n + row) * d * 4, p.length).set(p);
+    });
     this.dimMax.set(dimMax);
     this.n += m;
   }
