@@ -10,8 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import '../../src/node.js';
-import type { ByteSink } from '../../src/core/types.js';
+import type { ByteSink, Index } from '../../src/core/types.js';
 import { memorySink } from '../../src/io/byte-reader.js';
+import { readIndex } from '../../src/io/read-index.js';
 import { directMapChunks, encodeDirectMap } from '../../src/io/faiss/ivf.js';
 import { WasmIvfIndex } from '../../src/wasm/ivf-index.js';
 import { shardedIndex } from '../../src/wasm/shards.js';
@@ -200,6 +201,43 @@ describe('IVF direct map on save', () => {
       expect(view.rows).toEqual(picks.map((i) => Array.from(rows.subarray(i * d, (i + 1) * d))));
     } finally {
       await index.dispose();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('type 1: a FAISS file whose update_vectors left its lists out of order is saved with the map FAISS holds', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tessera-dmupdate-'));
+    let loaded: Index | undefined;
+    try {
+      // 300k ids are 3 chunks of the map; update_vectors moves every 3rd id to the end of a list
+      const script = [
+        'import faiss, numpy as np, sys',
+        'mode, a, b = sys.argv[1:4]',
+        'if mode == "make":',
+        '    rng = np.random.default_rng(3)',
+        '    x = rng.random((300_000, 4), dtype="float32")',
+        '    ivf = faiss.IndexIVFFlat(faiss.IndexFlatL2(4), 4, 8)',
+        '    ivf.train(x[:20_000]); ivf.add(x); ivf.make_direct_map(True)',
+        '    ids = np.arange(0, 300_000, 3, dtype="int64")',
+        '    ivf.update_vectors(ids, rng.random((len(ids), 4), dtype="float32"))',
+        '    il = ivf.invlists',
+        '    out = [bool((np.diff(faiss.rev_swig_ptr(il.get_ids(l), il.list_size(l))) >= 0).all()) for l in range(8)]',
+        '    faiss.write_index(ivf, a); print(sum(out))',
+        'else:',
+        '    x, y = faiss.read_index(a), faiss.read_index(b)',
+        '    mx, my = (faiss.vector_to_array(faiss.extract_index_ivf(i).direct_map.array) for i in (x, y))',
+        '    print(int(faiss.extract_index_ivf(y).direct_map.type), bool(np.array_equal(mx, my)), bool(np.array_equal(x.reconstruct_n(0, x.ntotal), y.reconstruct_n(0, y.ntotal))))',
+      ].join('\n');
+      writeFileSync(join(dir, 'update.py'), script);
+      const py = (...args: string[]) => execFileSync(faissPython(), [join(dir, 'update.py'), ...args], { encoding: 'utf8' }).trim();
+      const a = join(dir, 'a.index');
+      const b = join(dir, 'b.index');
+      expect(py('make', a, b)).toBe('0'); // the premise: no list ascends
+      loaded = await readIndex(a, { backend: 'wasm', threads: 1 });
+      await loaded.save(b);
+      expect(py('check', a, b)).toBe('1 True True');
+    } finally {
+      await loaded?.dispose();
       rmSync(dir, { recursive: true, force: true });
     }
   });
