@@ -1,7 +1,11 @@
 import { TesseraError } from './errors.js';
 
-/** The fix for tessera's own chunks, which its build writes beside the entry (dist/*.js). */
-const SERVE_CHUNKS = "serve all of tessera's chunk files (dist/*.js) beside its entry";
+/**
+ * The fix for tessera's own chunks: its build writes them beside the entry (dist/*.js), and a page's
+ * bundler writes them again beside the page's script under names of its own (vite: assets/*.js),
+ * where a site that copied only the entry lacks them. The failed URL is in the message before this.
+ */
+const SERVE_CHUNKS = "serve every chunk file beside the script that imports it (tessera's dist/*.js; in a bundled page all of the bundler's output, e.g. vite's assets/*.js)";
 
 /**
  * Code a search-only page never runs (vector files, loading a model: src/on-demand.ts), behind

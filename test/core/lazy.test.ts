@@ -25,7 +25,7 @@ describe('lazyChunk', () => {
     });
     const e = await load().catch((err: unknown) => err);
     expect(isTesseraError(e, 'NOT_FOUND')).toBe(true);
-    expect((e as Error).message).toMatch(/^loading tessera's code for vector files failed: Failed to fetch .*on-demand-X\.js; serve all of tessera's chunk files \(dist\/\*\.js\) beside its entry, then call again \(a runtime that remembers a failed import, as Deno and older browsers do, loads it only after a reload or restart\)$/);
+    expect((e as Error).message).toMatch(/^loading tessera's code for vector files failed: Failed to fetch .*on-demand-X\.js; serve every chunk file beside the script that imports it \(tessera's dist\/\*\.js; in a bundled page all of the bundler's output, e\.g\. vite's assets\/\*\.js\), then call again \(a runtime that remembers a failed import, as Deno and older browsers do, loads it only after a reload or restart\)$/);
     expect((e as Error).cause).toBeInstanceOf(TypeError);
     expect(await load()).toEqual({ ok: true });
     expect(calls).toBe(2);
