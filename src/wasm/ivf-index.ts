@@ -498,7 +498,9 @@ export class WasmIvfIndex implements Index {
     for (let i = 0; i < n; i++) counts[assign[i]!]!++;
     const L = this.lists;
     L.reserve(counts);
-    if (this.storage === 'flat') await forRowPieces(x, d, breathe, (p) => this.noteRows(p));
+    // The rows' maxima (IVF-Flat's score bounds) are raised as each batch is copied in below, and
+    // set once every row is in.
+    const rowMax = this.rowMax.slice();
     xp = A.alloc(bm * d * 4);
     ap = A.alloc(bm * 4);
     const cp = this.storage === 'sq8' ? A.alloc(bm * d) : xp;
@@ -506,7 +508,11 @@ export class WasmIvfIndex implements Index {
     try {
       for (let i0 = 0; i0 < n; i0 += batch) {
         const m = Math.min(batch, n - i0);
-        A.f32(xp, m * d).set(x.subarray(i0 * d, (i0 + m) * d));
+        const rows = A.f32(xp, m * d);
+        rows.set(x.subarray(i0 * d, (i0 + m) * d));
+        // Checked again as copied, these being the rows stored: the caller may have changed x in
+        // the pauses since the first check, and a NaN row went into the lists unchecked.
+        if (!raiseDimMaxima(rowMax, rows, d)) checkVectors(rows, d, 'vectors to add', i0);
         if (this.storage === 'sq8') {
           A.i32(ap, m).set(assign.subarray(i0, i0 + m));
           await A.parallel(m, (from, to) => ({
@@ -537,6 +543,7 @@ export class WasmIvfIndex implements Index {
       A.release(ap);
       A.release(xp);
     }
+    if (this.storage === 'flat') this.rowMax.set(rowMax);
     this.ntotal += n;
     this.onProgress?.({ phase: 'adding', done: n, total: n, unit: 'vectors' });
   }

@@ -604,7 +604,11 @@ export class WasmSqIndex implements Index {
     try {
       for (let i = 0; i < n; i += batch) {
         const m = Math.min(batch, n - i);
-        this.arena.f32(xp, m * d).set(x.subarray(i * d, (i + m) * d));
+        const rows = this.arena.f32(xp, m * d);
+        rows.set(x.subarray(i * d, (i + m) * d));
+        // Checked again as copied: the caller may have changed x in the pauses since the first
+        // check, and a NaN encodes silently (as vmin). Codes past ntotal count only at the end.
+        checkVectors(rows, d, 'vectors to add', i);
         await this.arena.parallel(m, (from, to) => ({
           fn: 'sq8_encode',
           args: [xp + from * d * 4, to - from, d, this.sqPtr, this.sqPtr + 4 * d, 0, 0, this.codesPtr + (this.ntotal + i + from) * d],

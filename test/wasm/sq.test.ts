@@ -120,6 +120,26 @@ describe('SQ8 train and add on the calling thread (threads: 1)', () => {
     }
   });
 
+  it('a row the caller changes during the add is checked as it is copied in: a NaN put in after the first batch is refused, not encoded', async () => {
+    // Before, the rows were checked, then copied batch by batch, pauses apart: a row changed between
+    // them was encoded unchecked (a NaN codes as the range's minimum, silently).
+    const x = rows.slice();
+    const index = await WasmSqIndex.create(d, 'l2', {
+      threads: 1,
+      // after the first of 4 batches: the last row is not copied yet
+      onProgress: (p) => {
+        if (p.phase === 'encoding' && p.done < 100_000) x[99_999 * d + 4] = Number.NaN;
+      },
+    });
+    try {
+      await index.train(rows);
+      await expect(index.add(x)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/row 99999, dimension 4/) });
+      expect(index.ntotal).toBe(0);
+    } finally {
+      await index.dispose();
+    }
+  });
+
   it('adds started together, and a search during them, run in turn', async () => {
     // An add pauses between batches while writing codes from ntotal: a second add wrote over them.
     const index = await WasmSqIndex.create(d, 'l2', { threads: 1 });
