@@ -116,6 +116,10 @@ export async function startWorker(source: string = WORKER_SOURCE): Promise<Worke
 /** True when this runtime can start workers (Node's worker_threads or Web Workers). */
 export function workersSupported(): boolean {
   const g = globalThis as any;
+  // Node's permission model (--experimental-permission, --permission) without --allow-worker throws
+  // ERR_ACCESS_DENIED at new Worker: such a process runs on its one thread, as a page without
+  // cross-origin isolation does, rather than failing every threaded index with Node's raw error.
+  if (g.process?.permission?.has?.('worker') === false) return false;
   return typeof g.Worker === 'function' || typeof g.process?.versions?.node === 'string';
 }
 
