@@ -8,7 +8,7 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { runUntilSignal } from '../../src/cli/commands/serve.js';
+import { runUntilSignal, SIGNAL_REPEAT_MS } from '../../src/cli/commands/serve.js';
 import { openAtomicFileSink } from '../../src/io/node-fs.js';
 import type { ServiceState } from '../../src/server/app.js';
 
@@ -82,11 +82,50 @@ describe('runUntilSignal', () => {
       service.close.mockImplementation(() => new Promise<void>(() => {})); // in-flight requests still running
       void runUntilSignal(service, () => [], signals);
       signals.emit(sig, sig);
+      await new Promise((r) => setTimeout(r, SIGNAL_REPEAT_MS + 20)); // a second signal, not the first delivered twice
       expect(() => signals.emit(sig, sig)).toThrow('exited');
       exit.mockRestore();
       expect(codes[0]).toBe(code);
       expect(readdirSync(table.dir)).toEqual([]);
       expect(lines.join('')).toContain(`${sig} again: exiting now`);
+    }
+  });
+
+  // GNU timeout sends its signal to the command, then to the command's process group: `timeout 8h
+  // tessera serve` may get that one signal twice at once, which exited at once with 130/143, dropping
+  // the requests in flight, instead of shutting down gracefully (exit 0).
+  it('the same signal delivered twice at once (GNU timeout) shuts down gracefully; a later one still exits at once', async () => {
+    vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    for (const [sig, code] of [['SIGTERM', 143], ['SIGINT', 130]] as const) {
+      const codes: (number | undefined)[] = [];
+      const exit = vi.spyOn(process, 'exit').mockImplementation(((c?: number) => {
+        codes.push(c);
+        throw new Error('exited');
+      }) as never);
+      const signals = new EventEmitter();
+      let finish = () => {};
+      const service = fakeService(Promise.resolve());
+      service.close.mockImplementation(() => new Promise<void>((r) => (finish = r))); // a request in flight
+      const done = runUntilSignal(service, () => [], signals);
+      await new Promise((r) => setTimeout(r, 10));
+      signals.emit(sig, sig);
+      signals.emit(sig, sig); // timeout's second copy
+      expect(codes).toEqual([]);
+      expect(service.close).toHaveBeenCalledTimes(1);
+      finish();
+      await done; // the command then exits 0
+      expect(codes).toEqual([]);
+
+      // A user's second Ctrl-C, later, still exits at once.
+      const again = new EventEmitter();
+      const stuck = fakeService(Promise.resolve());
+      stuck.close.mockImplementation(() => new Promise<void>(() => {}));
+      void runUntilSignal(stuck, () => [], again);
+      again.emit(sig, sig);
+      await new Promise((r) => setTimeout(r, SIGNAL_REPEAT_MS + 20));
+      expect(() => again.emit(sig, sig)).toThrow('exited');
+      exit.mockRestore();
+      expect(codes).toEqual([code]);
     }
   });
 });

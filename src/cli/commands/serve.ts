@@ -85,10 +85,13 @@ export function curlExample(url: string, query: string): string {
   return `curl -s ${url}/retrieve -H 'Content-Type: application/json' -d '${body.replace(/'/g, "'\\''")}'`;
 }
 
+/** A signal within this many ms of the first is the same one delivered twice (runUntilSignal). */
+export const SIGNAL_REPEAT_MS = 100;
+
 /**
  * Waits for loading, prints the ready line, and shuts down gracefully on SIGTERM/SIGINT (in-flight
- * requests finish; a second signal exits at once, 130 for SIGINT, 143 for SIGTERM). Resolves when
- * the server has closed.
+ * requests finish; a second signal, SIGNAL_REPEAT_MS or more after the first, exits at once, 130 for
+ * SIGINT, 143 for SIGTERM). Resolves when the server has closed.
  */
 export async function runUntilSignal(
   service: Pick<RunningService, 'ready' | 'close' | 'state' | 'url'>,
@@ -96,8 +99,14 @@ export async function runUntilSignal(
   signals: { on(event: NodeJS.Signals, listener: (sig: NodeJS.Signals) => void): unknown } = process,
 ): Promise<void> {
   let signalled = 0;
+  let firstAt = 0;
   const closed = new Promise<void>((resolve) => {
     const onSignal = (sig: NodeJS.Signals) => {
+      // GNU timeout (`timeout 8h tessera serve ...`) sends its one signal to the command and then to
+      // the command's process group, so the server may get it twice, microseconds apart (about 1 stop
+      // in 6 here): that is not a second Ctrl-C, which would drop the requests in flight.
+      if (signalled === 1 && performance.now() - firstAt < SIGNAL_REPEAT_MS) return;
+      if (signalled === 0) firstAt = performance.now();
       signalled++;
       if (signalled > 1) {
         // The offset table being built beside the corpus is written to a temp file: removed, not left.
