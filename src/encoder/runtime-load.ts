@@ -5,6 +5,7 @@
 import { TesseraError } from '../core/errors.js';
 import { lazyChunk } from '../core/lazy.js';
 import { platform } from '../platform.js';
+import { workersSupported } from '../wasm/worker-pool.js';
 import { type ExecutionProvider, type ExecutionProviderChoice, nativeRuntimeHooks, type OrtModule } from './runtime.js';
 
 export interface RuntimeChoice {
@@ -50,8 +51,9 @@ export async function loadRuntime(choice: ExecutionProviderChoice, threads?: num
   const provider: ExecutionProvider = choice === 'webgpu' ? 'webgpu' : 'wasm';
   const ort = await (provider === 'webgpu' ? webGpuOrt() : webOrt());
   if (!configured.has(ort.env)) {
-    // onnxruntime-web reads these once, at its first session.
-    ort.env.wasm.numThreads = want;
+    // onnxruntime-web reads these once, at its first session. Its threads are workers: where none may
+    // start (Node's permission model without --allow-worker) it failed to load any model, so one.
+    ort.env.wasm.numThreads = workersSupported() ? want : 1;
     const dir = nativeRuntimeHooks()?.wasmDir?.();
     if (dir) ort.env.wasm.wasmPaths = dir;
     if (provider === 'webgpu') {
