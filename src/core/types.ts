@@ -58,7 +58,10 @@ export interface Index {
 
   /** x: n x d row-major. IVF/SQ learn their parameters; other indexes do nothing. */
   train(x: Float32Array): Promise<void>;
-  /** x: n x d row-major, appended with ids ntotal..ntotal+n-1. */
+  /**
+   * x: n x d row-major, appended with ids ntotal..ntotal+n-1. x is read until the promise settles
+   * (a large add pauses between pieces, letting other code run): keep it unchanged until then.
+   */
   add(x: Float32Array): Promise<void>;
   /** q: nq x d row-major; returns nq x k results (see SearchResult). */
   search(q: Float32Array, k: number, opts?: SearchOptions): Promise<SearchResult>;
