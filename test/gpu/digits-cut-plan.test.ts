@@ -14,7 +14,7 @@ import { registerChunkScorer } from '../../src/gpu/flat-shard.js';
 import { clusteredVectors, normalizeRows } from '../helpers/data.js';
 import { emulatedHookScorer } from '../helpers/emulate-matrices.js';
 import { type GpuSpy, gpuForTests, wrapGpu } from '../helpers/gpu.js';
-import { bruteForce, trueDistance } from '../helpers/oracle.js';
+import { expectExactIp as expectExact } from '../helpers/oracle.js';
 
 const hasGpu = await gpuForTests('f32 digit planes cut part way, within the plan');
 
@@ -29,20 +29,6 @@ type Shard = {
   submitBatch(q: Float32Array, nqb: number, ...rest: unknown[]): Promise<unknown>;
 };
 const shardOf = (index: GpuFlatIndex) => (index as unknown as { shards: Shard[] }).shards[0]!;
-
-/** The float64 oracle's ids (ties within 1e-6 may swap), every distance that row's exact inner product, lists in order. */
-async function expectExact(index: GpuFlatIndex, rows: Float32Array, q: Float32Array, d: number, k: number): Promise<void> {
-  const got = await index.search(q, k);
-  const want = bruteForce(rows, q, d, k, 'ip');
-  for (let i = 0; i < got.labels.length; i++) {
-    const qi = Math.floor(i / k);
-    expect(got.labels[i]).toBeGreaterThanOrEqual(0n);
-    const exact = trueDistance(rows, q, d, qi, Number(got.labels[i]!), 'ip');
-    expect(Math.abs(got.distances[i]! - exact)).toBeLessThanOrEqual(1e-5);
-    if (got.labels[i] !== want.labels[i]) expect(Math.abs(exact - want.distances[i]!)).toBeLessThanOrEqual(1e-6);
-    if (i % k > 0) expect(got.distances[i]!).toBeLessThanOrEqual(got.distances[i - 1]!);
-  }
-}
 
 describe.skipIf(!hasGpu)('f32 digit planes cut part way: batches within the plan\'s candidate bytes', () => {
   registerChunkScorer(emulatedHookScorer());

@@ -22,7 +22,7 @@ import { clusteredVectors, normalizeRows, rng } from '../helpers/data.js';
 import { EMULATED_CONFIG, emulatedHookScorer, emulateMatrices } from '../helpers/emulate-matrices.js';
 import { type GpuSpy, gpuForTests, wrapGpu } from '../helpers/gpu.js';
 import { resolveGpu } from '../../src/gpu/device.js';
-import { bruteForce, recallAtK, trueDistance } from '../helpers/oracle.js';
+import { bruteForce, expectExactIp as expectExact, recallAtK, trueDistance } from '../helpers/oracle.js';
 import { fromHalfBits, toHalfBits } from '../../src/gpu/half.js';
 
 
@@ -442,20 +442,6 @@ describe.skipIf(!hasGpu)('GpuFlatIndex f16 through the emulated tensor hook, re-
 describe.skipIf(!hasGpu)('GpuFlatIndex f32 through the emulated tensor hook, re-ranked and certified', () => {
   type Shard = { uncertifiedQueries: number; scorerFor(nq: number, k: number): { key: string; approximate?: string } };
   const shardsOf = (index: GpuFlatIndex) => (index as unknown as { shards: Shard[] }).shards;
-
-  /** The float64 oracle's ids (ties within 1e-6 may swap) and every distance that row's exact inner product, lists in order. */
-  async function expectExact(index: GpuFlatIndex, rows: Float32Array, q: Float32Array, d: number, k: number): Promise<void> {
-    const got = await index.search(q, k);
-    const want = bruteForce(rows, q, d, k, 'ip');
-    for (let i = 0; i < got.labels.length; i++) {
-      const qi = Math.floor(i / k);
-      expect(got.labels[i]).toBeGreaterThanOrEqual(0n);
-      const exact = trueDistance(rows, q, d, qi, Number(got.labels[i]!), 'ip');
-      expect(Math.abs(got.distances[i]! - exact)).toBeLessThanOrEqual(1e-5);
-      if (got.labels[i] !== want.labels[i]) expect(Math.abs(exact - want.distances[i]!)).toBeLessThanOrEqual(1e-6);
-      if (i % k > 0) expect(got.distances[i]!).toBeLessThanOrEqual(got.distances[i - 1]!);
-    }
-  }
 
   it.each([
     { tiles: 1, target: 2048 },

@@ -131,6 +131,24 @@ export function expectMatchesOracle(
   }
 }
 
+/**
+ * An inner-product search's lists against the float64 oracle, exactly: every distance that row's
+ * exact inner product (1e-5), ids the oracle's (ties within 1e-6 may swap), lists in order. For
+ * searches whose keys are re-ranked exactly (the tensor hook's f32 lists, certified).
+ */
+export async function expectExactIp(index: { search(q: Float32Array, k: number): Promise<SearchResult> }, rows: Float32Array, q: Float32Array, d: number, k: number): Promise<void> {
+  const got = await index.search(q, k);
+  const want = bruteForce(rows, q, d, k, 'ip');
+  for (let i = 0; i < got.labels.length; i++) {
+    const qi = Math.floor(i / k);
+    expect(got.labels[i]).toBeGreaterThanOrEqual(0n);
+    const exact = trueDistance(rows, q, d, qi, Number(got.labels[i]!), 'ip');
+    expect(Math.abs(got.distances[i]! - exact)).toBeLessThanOrEqual(1e-5);
+    if (got.labels[i] !== want.labels[i]) expect(Math.abs(exact - want.distances[i]!)).toBeLessThanOrEqual(1e-6);
+    if (i % k > 0) expect(got.distances[i]!).toBeLessThanOrEqual(got.distances[i - 1]!);
+  }
+}
+
 /** recall@k: fraction of the oracle's top-k ids found in the result's top-k. */
 export function recallAtK(got: SearchResult, want: OracleResult, k = want.k): number {
   let hit = 0;
