@@ -94,9 +94,16 @@ function demoAssets(): Plugin {
       modelFiles: walk(join(demo.root, demo.model)).map((f) => relative(join(demo.root, demo.model), f).split('\\').join('/')).sort(),
     });
   };
+  let command: 'build' | 'serve' = 'build';
   return {
     name: 'tessera-demo-assets',
+    configResolved(config) {
+      command = config.command;
+    },
     async buildStart() {
+      // The dev server runs buildStart too, where emitFile is refused with a warning a file: it
+      // serves these files itself (configureServer).
+      if (command !== 'build') return;
       await collect();
       this.emitFile({ type: 'asset', fileName: 'demo/manifest.json', source: manifest });
       for (const [name, path] of files) this.emitFile({ type: 'asset', fileName: name, source: readFileSync(path) });
