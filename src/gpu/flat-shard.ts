@@ -198,7 +198,7 @@ export const kernelTuning = {
    * 61 / 121 tiles, ~34 us a dispatch, so 31 dispatches are ~1.05 ms of a search. H100 call h8
    * (torch fp32 21.63 / 21.69 ms, fp16 11.64): f32 one query 22.00 / 21.99 / 21.67 / 21.53 ms at 1
    * / 2 / 3 / 4 tiles a dispatch (4: 1.005x torch), four queries 23.01 -> 22.15; f16 one query
-   * 10.93 -> 10.73, four 20.68 -> 20.53; 1M (2 tiles) level at 1.082. So 0: 4 on a GPU, 1 on a
+   * 10.93 -> 10.73, four 20.68 -> 20.53; 1M level at 1.082 (its 2 tiles unequal: not grouped). So 0: 4 on a GPU, 1 on a
    * software adapter (device.software), which has no dispatch ramp to save and compiles each
    * grouped kernel slowly (lavapipe, cold: ~58 s for the 4-tile one).
    */
