@@ -29,9 +29,19 @@ export function checkDimension(d: unknown): number {
   return d;
 }
 
+/** The fix for metrics users bring from elsewhere: FAISS's names, other casing, cosine (which FAISS also lacks). */
+function metricHint(metric: unknown): string {
+  if (typeof metric !== 'string') return '';
+  const m = metric.toLowerCase().replace(/^metric_/, '');
+  if (m === 'ip' || m === 'inner_product' || m === 'dot') return " (inner product is 'ip', lower-case)";
+  if (m === 'l2' || m === 'euclidean') return " (squared L2 distance, as FAISS's, is 'l2', lower-case)";
+  if (m === 'cos' || m === 'cosine') return ": for cosine similarity normalise the vectors and queries to unit length and use 'ip', as with FAISS";
+  return '';
+}
+
 export function checkMetric(metric: unknown): Metric {
   if (metric !== 'ip' && metric !== 'l2') {
-    throw new TesseraError('INVALID_ARGUMENT', `metric must be 'ip' or 'l2', got ${JSON.stringify(metric)}`);
+    throw new TesseraError('INVALID_ARGUMENT', `metric must be 'ip' or 'l2', got ${JSON.stringify(metric)}${metricHint(metric)}`);
   }
   return metric;
 }

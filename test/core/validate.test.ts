@@ -53,7 +53,11 @@ describe('input checks', () => {
     expectError(() => checkDimension(0), 'INVALID_ARGUMENT', /dimension must be an integer/);
     expectError(() => checkDimension(3.5), 'INVALID_ARGUMENT', /got 3.5/);
     expectError(() => checkDimension('768'), 'INVALID_ARGUMENT', /got "768" \(a string; pass a number\)/);
-    expectError(() => checkMetric('cosine'), 'INVALID_ARGUMENT', /metric must be 'ip' or 'l2', got "cosine"/);
+    expectError(() => checkMetric('cosine'), 'INVALID_ARGUMENT', /metric must be 'ip' or 'l2', got "cosine": for cosine similarity normalise the vectors and queries to unit length and use 'ip'/);
+    expectError(() => checkMetric('IP'), 'INVALID_ARGUMENT', /got "IP" \(inner product is 'ip', lower-case\)$/);
+    expectError(() => checkMetric('METRIC_INNER_PRODUCT'), 'INVALID_ARGUMENT', /got "METRIC_INNER_PRODUCT" \(inner product is 'ip', lower-case\)$/);
+    expectError(() => checkMetric('L2'), 'INVALID_ARGUMENT', /got "L2" \(squared L2 distance, as FAISS's, is 'l2', lower-case\)$/);
+    expectError(() => checkMetric('hamming'), 'INVALID_ARGUMENT', /^metric must be 'ip' or 'l2', got "hamming"$/);
   });
 });
 
