@@ -2,8 +2,8 @@
  * README, section runtimes: its code is the examples the runtime tests execute, verbatim. Node's
  * and Deno's snippets are whole files (examples/node/quickstart.mjs, run by node-cpu-only.test.ts;
  * examples/deno/main.ts, run by deno.test.ts); the browser snippet is an excerpt of
- * examples/browser/main.ts, which browser.test.ts runs in Chromium. The Library and Files sections'
- * snippets run as written against the built package, given the data they name.
+ * examples/browser/main.ts, which browser.test.ts runs in Chromium. The Library, Index types and Files
+ * sections' snippets run as written against the built package, given the data they name.
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -66,7 +66,7 @@ function underHeading(name: string): string {
   return readme.slice(start, end < 0 ? undefined : end);
 }
 
-describe('README sections Library and Files: the snippets run as written', () => {
+describe('README sections Library, Index types and Files: the snippets run as written', () => {
   // The snippets import 'tessera': a script inside the repository resolves it to the built package (dist/).
   const built = existsSync(join(repoRoot, 'dist/node.js'));
   const scripts = join(repoRoot, 'out', 'readme-snippets');
@@ -103,6 +103,19 @@ describe('README sections Library and Files: the snippets run as written', () =>
     const prelude = 'const vectors = new Float32Array(1000 * 768).map((_, i) => Math.sin(i)); const queries = vectors.slice(0, 2 * 768);';
     const got = await run('library', prelude, block!, '{ first: Number(labels[0]), second: Number(labels[10]), n: labels.length, found: labels[0] !== -1n }');
     expect(got).toEqual({ first: 0, second: 1, n: 20, found: true });
+  });
+
+  it.skipIf(!built && !process.env.CI)('Index types', async () => {
+    const [block] = codeBlocks(underHeading('Index types'));
+    expect(block).toMatch(/^import \{ indexFactory, readIndex \} from 'tessera';\n/);
+    // Exactly nlist (4096) training vectors are the centroids as given: no k-means to wait for.
+    const prelude = [
+      'const sample = new Float32Array(4096 * 768).map((_, i) => Math.sin(i * 0.37) + Math.cos(i * 0.011));',
+      'const vectors = sample.slice(0, 600 * 768); const queries = vectors.slice(0, 3 * 768);',
+    ].join(' ');
+    const check = '{ first: [0, 10, 20].map((i) => Number(labels[i])), n: labels.length, again: again.ntotal, againFirst: Number((await again.search(queries, 1, { nprobe: 32 })).labels[0]), scored: distances[0] > distances[1] }';
+    const got = await run('index-types', prelude, block!, check);
+    expect(got).toEqual({ first: [0, 1, 2], n: 30, again: 600, againFirst: 0, scored: true });
   });
 
   it.skipIf(!built && !process.env.CI)('Files', async () => {
