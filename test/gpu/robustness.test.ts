@@ -1,10 +1,11 @@
 /**
  * `disableRobustness`: Dawn opened with `disable_robustness` drops every bounds clamp Tint adds and
  * Vulkan's robustBufferAccess, so the kernels must stay in bounds on their own. The flat kernels
- * (flat_gemv, flat_fused in its shapes, merge_lists, fill_random, f16 / int8 decoding), int8_gemv
- * and the tensor hook's pre-pass (int8_mma_prep, with the hook's matrix calls emulated) run here on
- * such a device with poisoned candidate buffers: results equal, bit for bit, those of a default
- * device, and match the float64 oracle (int8_gemv: of its quantised scores).
+ * (flat_gemv, one tile or several a dispatch; flat_fused in its shapes, merge_lists, fill_random,
+ * f16 / int8 decoding), int8_gemv and the tensor hook's pre-pass (int8_mma_prep, with the hook's
+ * matrix calls emulated) run here on such a device with poisoned candidate buffers: results equal,
+ * bit for bit, those of a default device, and match the float64 oracle (int8_gemv: of its
+ * quantised scores).
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadDawnGpu } from '../../src/gpu/dawn.js';
@@ -95,6 +96,38 @@ describe.skipIf(!hasGpu)('gpu flat kernels with disable_robustness', () => {
       expectSame(robust, bare, `noSubgroups=${noSubgroups}`);
       expectMatchesOracle(bare, want, distanceTolerance(d, metric === 'l2' ? 8 * d : 4 * d), base, q, d, metric);
     }
+  });
+
+  // flat_gemv over several tiles a dispatch (gemvTilesSource; the default on a GPU, while lavapipe keeps
+  // one): each tile's copy of the scan reads its own binding, within its tile's rows.
+  it.each([
+    [1, 13, 'ip'],
+    [3, 13, 'l2'],
+    [1, 770, 'ip'],
+  ] as const)('nq=%i d=%i %s, 2 tiles a dispatch (6 tiles of 240 rows and one of 97): equal to the default device bit for bit and the float64 oracle', async (nq, d, metric) => {
+    const n = 1537;
+    const base = randomVectors(n, d, seed++);
+    const q = randomVectors(nq, d, seed++);
+    Object.assign(kernelTuning, { targetWorkgroups: 3, gemvTiles: 2 }); // segments of several rows, the last one partial
+    // Dispatches that took two tiles (FlatShard.gemvRun), on both devices.
+    const shard = FlatShard.prototype as unknown as { gemvRun: (...a: unknown[]) => number };
+    const gemvRun = shard.gemvRun;
+    const groups: number[] = [];
+    shard.gemvRun = function (this: unknown, ...a: unknown[]) {
+      const n = gemvRun.apply(this, a);
+      if (n > 1) groups.push(n);
+      return n;
+    };
+    let robust: SearchResult, bare: SearchResult;
+    try {
+      [robust, bare] = await both(d, metric, base, q, 10, { maxTileBytes: Math.ceil(d / 4) * 16 * 240 });
+    } finally {
+      shard.gemvRun = gemvRun;
+    }
+    // 3 pairs a search (compiled before the submit lock, then dispatched) on each device.
+    expect(groups).toEqual(Array<number>(12).fill(2));
+    expectSame(robust, bare, 'gemvTiles 2');
+    expectMatchesOracle(bare, bruteForce(base, q, d, 10, metric), distanceTolerance(d, metric === 'l2' ? 8 * d : 4 * d), base, q, d, metric);
   });
 
   it('f16 (native and packed) and int8 (folded ip, decoded l2; KC 8 over an odd row) equal the default device', async () => {
