@@ -23,7 +23,7 @@ declare global {
 
 /** The fields of a GPUAdapter that backend 'auto' reads (its name, whether it is a software renderer). */
 export interface AdapterSummary {
-  info?: { description?: string; device?: string; vendor?: string; isFallbackAdapter?: boolean };
+  info?: { description?: string; device?: string; architecture?: string; vendor?: string; isFallbackAdapter?: boolean };
   /** Older implementations put it on the adapter itself. */
   isFallbackAdapter?: boolean;
 }

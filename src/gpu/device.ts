@@ -4,6 +4,7 @@
  * device loss / uncaptured errors turned into a DEVICE_LOST error on the next call.
  */
 import { TesseraError } from '../core/errors.js';
+import { inBrowser } from '../io/url-source.js';
 import { type AdapterSummary, platform } from '../platform.js';
 
 /** GPUBufferUsage values from the WebGPU spec, so no runtime globals are needed. */
@@ -195,27 +196,39 @@ export function dawnFlags(opts: { allowExperimental?: boolean; disableRobustness
   return toggles.length ? [`enable-dawn-features=${toggles.join(',')}`] : [];
 }
 
+/**
+ * Why there is no WebGPU and what to do, for the runtime at hand: a page's fix is the browser and
+ * how the page is served (navigator.gpu exists only in a secure context), not the `webgpu` package.
+ */
+export function noWebGpu(): string {
+  if (inBrowser()) {
+    return 'no WebGPU in this page (navigator.gpu is missing): use a browser with WebGPU enabled (chrome://gpu in Chromium says whether it is) and serve the page over HTTPS or from localhost (WebGPU needs a secure context)';
+  }
+  return 'no WebGPU in this runtime: install the optional dependency `webgpu` (Node) or use a browser with WebGPU';
+}
+
+/** Why WebGPU gave no adapter and what to do, for the runtime at hand (see noWebGpu). */
+export function noAdapter(): string {
+  if (inBrowser()) {
+    return 'WebGPU offers no adapter in this browser (no GPU, or the browser blocks this GPU or driver, or hardware acceleration is off: chrome://gpu in Chromium says which)';
+  }
+  return 'WebGPU offers no adapter here (no GPU or driver; in CI install Mesa lavapipe)';
+}
+
 /** Requests an adapter and a device with the adapter's largest storage limits and useful features. */
 export async function acquireDevice(opts: AcquireOptions = {}): Promise<GpuContext> {
   const label = opts.label ?? 'adapter 0';
   const flags = dawnFlags(opts);
   const ownDawn = !opts.gpu && flags.length > 0 && platform().loadGpu;
   const gpu = ownDawn ? await platform().loadGpu!(flags) : await resolveGpu(opts.gpu);
-  if (!gpu) {
-    throw new TesseraError(
-      'GPU_UNAVAILABLE',
-      'no WebGPU in this runtime: install the optional dependency `webgpu` (Node), use a browser with WebGPU, or use backend "wasm"',
-    );
-  }
+  if (!gpu) throw new TesseraError('GPU_UNAVAILABLE', `${noWebGpu()}, or use backend "wasm"`);
   let adapter: GPUAdapter | null;
   try {
     adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
   } catch (e) {
     throw new TesseraError('GPU_UNAVAILABLE', `requesting a WebGPU adapter failed: ${(e as Error).message}; use backend "wasm"`, { cause: e });
   }
-  if (!adapter) {
-    throw new TesseraError('GPU_UNAVAILABLE', 'WebGPU offers no adapter here (no GPU or driver; in CI install Mesa lavapipe): use backend "wasm"');
-  }
+  if (!adapter) throw new TesseraError('GPU_UNAVAILABLE', `${noAdapter()}: use backend "wasm"`);
   const a = adapter.limits;
   const wanted = ['shader-f16', 'subgroups', 'timestamp-query', ...(opts.allowExperimental ? ['chromium-experimental-subgroup-matrix'] : [])];
   const requiredFeatures = wanted.filter((f) => adapter.features.has(f)) as GPUFeatureName[];
@@ -295,8 +308,13 @@ function isSoftwareAdapter(adapter: AdapterSummary): boolean {
   return adapter.info?.isFallbackAdapter === true || adapter.isFallbackAdapter === true;
 }
 
+/**
+ * The adapter's most telling name: its description or device, else vendor and architecture
+ * together, which is all Chromium's SwiftShader fills ('google swiftshader'; vendor alone said '(google)').
+ */
 function adapterName(adapter: AdapterSummary): string {
-  return adapter.info?.description || adapter.info?.device || adapter.info?.vendor || 'unnamed adapter';
+  const i = adapter.info ?? {};
+  return i.description || i.device || [i.vendor, i.architecture].filter(Boolean).join(' ') || 'unnamed adapter';
 }
 
 /**

@@ -13,7 +13,7 @@ import { TesseraError } from '../../core/errors.js';
 import { InFlight } from '../../core/in-flight.js';
 import { checkDimension, checkSearch, checkVectors } from '../../core/validate.js';
 import { platform } from '../../platform.js';
-import { checkGpuObjects, resolveGpu } from '../device.js';
+import { checkGpuObjects, noAdapter, noWebGpu, resolveGpu } from '../device.js';
 import { chooseKernel, type KernelChoice, matrixConfigsOf, ROW_ALIGN, SUBGROUP_MATRIX_FEATURE, UNSAFE_APIS_FLAG } from './choose.js';
 import type { Int8TensorScorer, rerankExact } from './int8-scorer.js';
 import { encodeRows, paddedDim, quantizeQueries, type SqParams, trainSq } from './quantize.js';
@@ -73,11 +73,9 @@ export class TensorInt8Flat {
     let gpu = opts.gpu;
     if (!gpu && allow && platform().loadGpu) gpu = await platform().loadGpu!([UNSAFE_APIS_FLAG]);
     gpu ??= await resolveGpu();
-    if (!gpu) {
-      throw new TesseraError('GPU_UNAVAILABLE', 'no WebGPU in this runtime: install the optional dependency `webgpu` (Node) or use a browser with WebGPU');
-    }
+    if (!gpu) throw new TesseraError('GPU_UNAVAILABLE', noWebGpu());
     const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
-    if (!adapter) throw new TesseraError('GPU_UNAVAILABLE', 'WebGPU offers no adapter here (no GPU or driver; in CI install Mesa lavapipe)');
+    if (!adapter) throw new TesseraError('GPU_UNAVAILABLE', noAdapter());
     const wanted = ['subgroups', 'timestamp-query', ...(allow ? [SUBGROUP_MATRIX_FEATURE] : [])];
     const a = adapter.limits;
     const device = await adapter.requestDevice({
