@@ -44,7 +44,7 @@ try {
   const adapter = await create([]).requestAdapter({ powerPreference: 'high-performance' });
   if (adapter) {
     const i = adapter.info ?? {};
-    a = { info: { description: i.description, device: i.device, vendor: i.vendor, isFallbackAdapter: i.isFallbackAdapter }, isFallbackAdapter: adapter.isFallbackAdapter };
+    a = { info: { description: i.description, device: i.device, architecture: i.architecture, vendor: i.vendor, isFallbackAdapter: i.isFallbackAdapter }, isFallbackAdapter: adapter.isFallbackAdapter };
   }
 } catch {}
 process.stdout.write(${JSON.stringify(PROBE_MARK)} + JSON.stringify(a) + '\\n');
@@ -91,9 +91,78 @@ export function probeChildBlockedBy(facts: RuntimeFacts = runtimeFacts()): strin
   return undefined;
 }
 
-/** Internal knobs for tests: the child's arguments in place of the probe's, shorter waits, the runtime's facts. */
+/**
+ * Node's debugger options (dashes and underscores alike, as Node reads them): a child that inherited
+ * one from NODE_OPTIONS listened too (its 'Debugger listening on ...' lines were passed on) or,
+ * with --inspect-brk, waited for a debugger until the probe's limit and 'auto' took WASM.
+ */
+const DEBUG_OPTION = /^--(?:inspect|inspect-brk|inspect-brk-node|inspect-wait|inspect-port|inspect-publish-uid|debug|debug-brk|debug-port)$/;
+/** Those of them whose value may be the next argument (the others take one only after '='). */
+const DEBUG_OPTION_VALUE = /^--(?:inspect-port|inspect-publish-uid|debug-port)$/;
+
+/**
+ * NODE_OPTIONS without Node's debugger options; every other option is kept as written (--require
+ * hooks, --experimental flags, quoted paths). Split as Node splits it (node.cc
+ * ParseNodeOptionsEnvVar): at spaces outside double quotes, a backslash in quotes escaping the next
+ * character. execArgv needs nothing: execFile passes the child only its own arguments.
+ */
+export function withoutDebugOptions(nodeOptions: string): string {
+  const raw: string[] = [];
+  const parsed: string[] = [];
+  let inString = false;
+  let start = -1;
+  for (let i = 0; i <= nodeOptions.length; i++) {
+    const c = nodeOptions[i];
+    if (c === undefined || (c === ' ' && !inString)) {
+      if (start >= 0) raw.push(nodeOptions.slice(start, i));
+      start = -1;
+      continue;
+    }
+    if (start < 0) {
+      start = i;
+      parsed.push('');
+    }
+    if (c === '\\' && inString) parsed[parsed.length - 1] += nodeOptions[++i] ?? '';
+    else if (c === '"') inString = !inString;
+    else parsed[parsed.length - 1] += c;
+  }
+  const kept: string[] = [];
+  for (let i = 0; i < parsed.length; i++) {
+    const [name, value] = splitOption(parsed[i]!);
+    if (!DEBUG_OPTION.test(name)) kept.push(raw[i]!);
+    else if (value === undefined && DEBUG_OPTION_VALUE.test(name) && i + 1 < parsed.length && !parsed[i + 1]!.startsWith('-')) i++;
+  }
+  return kept.join(' ');
+}
+
+function splitOption(arg: string): [string, string | undefined] {
+  const eq = arg.indexOf('=');
+  const name = eq < 0 ? arg : arg.slice(0, eq);
+  // Node takes --inspect_brk for --inspect-brk (the dashes after the leading two may be either).
+  return [name.startsWith('--') ? `--${name.slice(2).replaceAll('_', '-')}` : name, eq < 0 ? undefined : arg.slice(eq + 1)];
+}
+
+/**
+ * The child's environment: this one's, less NODE_OPTIONS' debugger options (see DEBUG_OPTION), with
+ * ELECTRON_RUN_AS_NODE: under Electron (probeChildBlockedBy) execPath is the app, which runs as Node with it.
+ */
+function childEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, ELECTRON_RUN_AS_NODE: '1' };
+  if (env.NODE_OPTIONS !== undefined) {
+    const kept = withoutDebugOptions(env.NODE_OPTIONS);
+    if (kept) env.NODE_OPTIONS = kept;
+    else delete env.NODE_OPTIONS;
+  }
+  return env;
+}
+
+/**
+ * Internal knobs for tests: the child's arguments in place of the probe's, the webgpu module the
+ * probe's own child imports (a file: URL), shorter waits, the runtime's facts.
+ */
 export interface ProbeKnobs {
   args?: string[];
+  webgpuUrl?: string;
   noticeMs?: number;
   timeoutMs?: number;
   facts?: RuntimeFacts;
@@ -117,7 +186,7 @@ export async function probeDawnAdapter(knobs: ProbeKnobs = {}): Promise<AdapterS
   if (probeChildBlockedBy(knobs.facts)) return undefined;
   let args: string[];
   try {
-    args = knobs.args ?? ['--input-type=module', '-e', PROBE_CHILD, pathToFileURL(createRequire(import.meta.url).resolve('webgpu')).href];
+    args = knobs.args ?? ['--input-type=module', '-e', PROBE_CHILD, knobs.webgpuUrl ?? pathToFileURL(createRequire(import.meta.url).resolve('webgpu')).href];
   } catch {
     return undefined; // not resolvable this way: the in-process probe says what it finds
   }
@@ -126,8 +195,7 @@ export async function probeDawnAdapter(knobs: ProbeKnobs = {}): Promise<AdapterS
     const proc = execFile(
       process.execPath,
       args,
-      // ELECTRON_RUN_AS_NODE: under Electron (see above) execPath is the app, which runs as Node with it.
-      { env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' }, maxBuffer: 1 << 20, windowsHide: true },
+      { env: childEnv(), maxBuffer: 1 << 20, windowsHide: true },
       (error, stdout, stderr) => {
         clearTimeout(notice);
         clearTimeout(limit);

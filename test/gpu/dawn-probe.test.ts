@@ -9,11 +9,54 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import { describe, expect, it, vi } from 'vitest';
-import { probeChildBlockedBy, probeDawnAdapter, type RuntimeFacts } from '../../src/gpu/dawn.js';
+import { probeChildBlockedBy, probeDawnAdapter, type RuntimeFacts, withoutDebugOptions } from '../../src/gpu/dawn.js';
 
 const node: RuntimeFacts = { versions: { node: '20.20.2' }, env: {}, isSea: () => false };
+
+describe("the probe's child and Node's debugger options", () => {
+  it('withoutDebugOptions drops --inspect* and --debug* (with their values) and keeps every other option as written', () => {
+    expect(withoutDebugOptions('--inspect-brk=0 --require ./hook.cjs --experimental-vm-modules')).toBe('--require ./hook.cjs --experimental-vm-modules');
+    expect(withoutDebugOptions('--inspect --inspect-port 9230 --max-old-space-size=4096')).toBe('--max-old-space-size=4096');
+    expect(withoutDebugOptions('--require "/a b/hook.cjs"  --inspect_brk --debug-port=1 --inspect-wait=127.0.0.1:0')).toBe('--require "/a b/hook.cjs"');
+    expect(withoutDebugOptions('"--inspect" --inspect-publish-uid=http --debug --debug-brk --inspect-brk-node --trace-warnings')).toBe('--trace-warnings');
+    // Only Node's debugger options: an option that merely starts alike stays.
+    expect(withoutDebugOptions('--inspector-like --debugger-hook --import=./x.mjs')).toBe('--inspector-like --debugger-hook --import=./x.mjs');
+    expect(withoutDebugOptions('--inspect')).toBe('');
+  });
+
+  it("a child started under NODE_OPTIONS with --inspect-brk or --inspect answers at once, says nothing, and keeps the --require hook", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tessera-probe-inspect-'));
+    const saved = process.env.NODE_OPTIONS;
+    const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      // A stand-in for Dawn's webgpu with Chromium's SwiftShader's info (vendor and architecture only).
+      const webgpu = join(dir, 'webgpu.mjs');
+      const info = { description: '', device: '', architecture: 'swiftshader', vendor: 'google', isFallbackAdapter: true };
+      writeFileSync(webgpu, `export const create = () => ({ requestAdapter: async () => ({ info: ${JSON.stringify(info)} }) });`);
+      const hook = join(dir, 'hook.cjs');
+      const ran = join(dir, 'ran');
+      writeFileSync(hook, `require('node:fs').appendFileSync(${JSON.stringify(ran)}, 'x');`);
+      for (const inspect of ['--inspect-brk=0', '--inspect=0']) {
+        process.env.NODE_OPTIONS = `${inspect} --require "${hook}"`;
+        const t0 = performance.now();
+        // Before: --inspect-brk waited for a debugger until the limit (null: 'auto' took WASM), and
+        // --inspect's 'Debugger listening on ws://...' lines were passed on to this stderr.
+        expect(await probeDawnAdapter({ webgpuUrl: pathToFileURL(webgpu).href, timeoutMs: 8_000, facts: node })).toEqual({ info });
+        expect(performance.now() - t0).toBeLessThan(6_000);
+      }
+      expect(err.mock.calls.map((c) => String(c[0])).join('')).toBe('');
+      expect(readFileSync(ran, 'utf8')).toBe('xx');
+    } finally {
+      err.mockRestore();
+      if (saved === undefined) delete process.env.NODE_OPTIONS;
+      else process.env.NODE_OPTIONS = saved;
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 25_000);
+});
 
 describe('probeDawnAdapter with a child that hangs', () => {
   it('says what it waits on after noticeMs, then stops the child at timeoutMs and answers no adapter, each in one line', async () => {
