@@ -6,6 +6,7 @@
 import { orderCalls } from '../core/call-order.js';
 import { TesseraError, formatBytes } from '../core/errors.js';
 import { InFlight } from '../core/in-flight.js';
+import { lazyChunk, SERVE_CHUNKS } from '../core/lazy.js';
 import type { IndexOptions, IndexSpec } from '../core/factory.js';
 import { describePlan, type FlatPlan, planeRowBytes, planFlat, type PrecisionChoice, rowBytes, storedDims, tempBytes } from '../core/planner.js';
 import { concatResults, emptyResult, mergeRankedIds, mergeResults, worstDistance } from '../core/topk.js';
@@ -1300,7 +1301,13 @@ async function openDevices(opts: GpuFlatOptions): Promise<GpuContext[]> {
   return contexts;
 }
 
-let tensorScorer: Promise<unknown> | undefined;
+/** GPU_UNAVAILABLE: under backend 'auto' a failed load leaves the index to WASM, as a failed device does. */
+const tensorScorer = lazyChunk(
+  'the tensor-core scorer for devices opened with allowExperimental',
+  () => import('./tensor/hook.js'),
+  `leave allowExperimental off, or ${SERVE_CHUNKS}`,
+  'GPU_UNAVAILABLE',
+);
 
 /**
  * Loads the tensor-core scorer (tensor/hook.ts registers it with flat-shard.ts when imported) once
@@ -1310,11 +1317,7 @@ let tensorScorer: Promise<unknown> | undefined;
  */
 async function loadTensorScorer(contexts: readonly GpuContext[]): Promise<void> {
   if (!contexts.some((c) => c.device.features.has(SUBGROUP_MATRIX_FEATURE))) return;
-  tensorScorer ??= import('./tensor/hook.js').catch((e: unknown) => {
-    tensorScorer = undefined; // a later index imports it again (which fetches again only where the runtime does: core/lazy.ts)
-    throw new TesseraError('GPU_UNAVAILABLE', `loading the tensor-core scorer for devices opened with allowExperimental failed: ${(e as Error).message}; serve tessera's chunk files beside its entry, or leave allowExperimental off`, { cause: e });
-  });
-  await tensorScorer;
+  await tensorScorer();
 }
 
 function planFor(contexts: GpuContext[], d: number, metric: Metric, n: number, precision: PrecisionChoice, opts: GpuFlatOptions, hostRows: number): FlatPlan {

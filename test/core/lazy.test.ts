@@ -31,6 +31,13 @@ describe('lazyChunk', () => {
     expect(calls).toBe(2);
   });
 
+  it("a failed load takes the caller's code (GPU code: GPU_UNAVAILABLE, which backend 'auto' leaves for WASM)", async () => {
+    const load = lazyChunk('a GPU chunk', () => Promise.reject(new TypeError('Failed to fetch dynamically imported module: gpu-X.js')), 'leave it off', 'GPU_UNAVAILABLE');
+    const e = await load().catch((err: unknown) => err);
+    expect(isTesseraError(e, 'GPU_UNAVAILABLE')).toBe(true);
+    expect((e as Error).message).toMatch(/^loading a GPU chunk failed: Failed to fetch .*gpu-X\.js; leave it off, then call again/);
+  });
+
   it('with a real import(): a chunk file that was missing loads at the next call once it is there', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tessera-lazy-'));
     try {

@@ -13,12 +13,19 @@ import { normalizeRows, clusteredVectors } from '../helpers/data.js';
 import { gpuForTests } from '../helpers/gpu.js';
 import { bruteForce, recallAtK } from '../helpers/oracle.js';
 import { resolveGpu } from '../../src/gpu/device.js';
+import { TensorInt8Flat } from '../../src/gpu/tensor/tensor-flat.js';
 
-const loads = vi.hoisted(() => ({ count: 0, fail: false }));
+const loads = vi.hoisted(() => ({ count: 0, fail: false, scorerFail: false }));
 vi.mock('../../src/gpu/tensor/hook.js', async (importOriginal) => {
   // A page whose request for the chunk fails (offline, a deploy that dropped it).
   if (loads.fail) throw new TypeError('Failed to fetch dynamically imported module: hook-X.js');
   loads.count++;
+  return await importOriginal();
+});
+
+vi.mock('../../src/gpu/tensor/int8-scorer.js', async (importOriginal) => {
+  // TensorInt8Flat's scorer chunk, likewise.
+  if (loads.scorerFail) throw new TypeError('Failed to fetch dynamically imported module: int8-scorer-X.js');
   return await importOriginal();
 });
 
@@ -81,12 +88,33 @@ describe.skipIf(!hasGpu)('tensor scorer loading', () => {
         (e: unknown) => e as TesseraError,
       );
       expect(err?.code).toBe('GPU_UNAVAILABLE');
-      expect(err?.message).toMatch(/^loading the tensor-core scorer for devices opened with allowExperimental failed: .+; serve tessera's chunk files beside its entry, or leave allowExperimental off$/);
+      // The fix names the bundler's output too (a bundled page has no dist/: core/lazy.ts, a27de73).
+      expect(err?.message).toMatch(
+        /^loading the tensor-core scorer for devices opened with allowExperimental failed: .+; leave allowExperimental off, or serve every chunk file beside the script that imports it \(tessera's dist\/\*\.js; in a bundled page all of the bundler's output, e\.g\. vite's assets\/\*\.js\), then call again \(.+\)$/,
+      );
     } finally {
       loads.fail = false;
     }
     expect(loads.count).toBe(0);
   });
+
+  it("TensorInt8Flat: a failed load of its scorer fails the create naming the chunk and the fix, and the next create loads it", async () => {
+    loads.scorerFail = true;
+    try {
+      const err = await TensorInt8Flat.create({ d: 32 }).then(
+        (made) => (made.dispose(), undefined),
+        (e: unknown) => e as TesseraError,
+      );
+      expect(err?.code).toBe('GPU_UNAVAILABLE');
+      expect(err?.message).toMatch(
+        /^loading TensorInt8Flat's scorer failed: .+; serve every chunk file beside the script that imports it \(tessera's dist\/\*\.js; in a bundled page all of the bundler's output, e\.g\. vite's assets\/\*\.js\), then call again \(.+\)$/,
+      );
+    } finally {
+      loads.scorerFail = false;
+    }
+    const index = await TensorInt8Flat.create({ d: 32 });
+    index.dispose();
+  }, 60_000);
 
   it('is loaded and registered before the first search on a device that offers them', async () => {
     const gpu = withMatrixFeature((await resolveGpu())!);

@@ -11,6 +11,7 @@
  */
 import { TesseraError } from '../../core/errors.js';
 import { InFlight } from '../../core/in-flight.js';
+import { lazyChunk } from '../../core/lazy.js';
 import { checkDimension, checkSearch, checkVectors } from '../../core/validate.js';
 import { platform } from '../../platform.js';
 import { checkGpuObjects, noAdapter, noWebGpu, resolveGpu } from '../device.js';
@@ -36,6 +37,12 @@ export interface TensorFlatOptions {
 }
 
 const MAX_QUERY_BATCH = 1024;
+
+/**
+ * The scorer and its kernel text: a chunk of its own (see create). GPU_UNAVAILABLE, as GpuFlatIndex's
+ * tensor scorer (flat-index.ts): the device's code did not come.
+ */
+const scorerChunk = lazyChunk("TensorInt8Flat's scorer", () => import('./int8-scorer.js'), undefined, 'GPU_UNAVAILABLE');
 
 export class TensorInt8Flat {
   readonly d: number;
@@ -91,10 +98,10 @@ export class TensorInt8Flat {
     // they create a TensorInt8Flat (GpuFlatIndex's scorer likewise: flat-index.ts loadTensorScorer).
     let scorerModule: typeof import('./int8-scorer.js');
     try {
-      scorerModule = await import('./int8-scorer.js');
+      scorerModule = await scorerChunk();
     } catch (e) {
       device.destroy();
-      throw new TesseraError('GPU_UNAVAILABLE', `loading TensorInt8Flat's scorer failed: ${(e as Error).message}; serve tessera's chunk files beside its entry`, { cause: e });
+      throw e;
     }
     const { detectMatrixSyntax, Int8TensorScorer } = scorerModule;
     const configs = matrixConfigsOf(adapter.info);
