@@ -521,8 +521,15 @@ export function createApp(opts: AppOptions, state: ServiceState): FastifyInstanc
       const serving = state.phase === 'ready' || (state.phase === 'closing' && !refusedByStop);
       if (!serving || !state.batcher || !state.corpus) {
         const loading = `the index, corpus and model are still loading${waited ? ` after ${opts.timeoutMs} ms of waiting` : state.loadWaiting ? ` and ${state.loadWaiting} queries already wait for them` : ''}`;
-        const why = state.phase === 'failed' ? `loading failed: ${state.error}` : state.phase === 'closing' ? 'the server is shutting down' : loading;
-        return sendFailure(reply, { status: 503, code: 'UNAVAILABLE', message: `${why}: retry shortly (GET /health says when ready)`, retryAfter: 5, reason: 'unavailable' }, metrics);
+        // Only a load still running turns ready: a failed load and a stop close the server, which
+        // comes back only when started again (the batcher says the same of a stop).
+        const why =
+          state.phase === 'failed'
+            ? `loading failed: ${state.error}; the server is stopping: fix that and start it again`
+            : state.phase === 'closing'
+              ? 'the server is shutting down: retry on another replica or after restart'
+              : `${loading}: retry shortly (GET /health says when ready)`;
+        return sendFailure(reply, { status: 503, code: 'UNAVAILABLE', message: why, retryAfter: 5, reason: 'unavailable' }, metrics);
       }
       // Checked before batching: encoded beside other requests' queries, it would fail them too.
       for (let i = 0; state.checkQuery && i < queries.length; i++) {

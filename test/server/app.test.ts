@@ -733,7 +733,10 @@ describe('readiness, faults and shutdown', () => {
     fail(new Error('disk gone (test)'));
     const res = await waiting;
     expect(res.statusCode).toBe(503);
-    expect((res.json() as { error: { message: string } }).error.message).toMatch(/loading failed: disk gone \(test\)/);
+    const message = (res.json() as { error: { message: string } }).error.message;
+    expect(message).toMatch(/loading failed: disk gone \(test\); the server is stopping: fix that and start it again/);
+    // The server closes after a failed load: it never turns ready (was: "retry shortly (GET /health says when ready)").
+    expect(message).not.toMatch(/retry shortly|says when ready/);
     expect(performance.now() - t0).toBeLessThan(5000);
 
     const second = await serve({ timeoutMs: 60_000 }, { gate: new Promise<void>(() => {}) });
@@ -741,7 +744,9 @@ describe('readiness, faults and shutdown', () => {
     await new Promise((r) => setTimeout(r, 30));
     const t1 = performance.now();
     await second.service.close();
-    expect((await waiting2).statusCode).toBe(503);
+    const stopped = await waiting2;
+    expect(stopped.statusCode).toBe(503);
+    expect((stopped.json() as { error: { message: string } }).error.message).toBe('the server is shutting down: retry on another replica or after restart');
     expect(performance.now() - t1).toBeLessThan(5000);
   });
 
