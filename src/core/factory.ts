@@ -337,6 +337,8 @@ export interface Registration {
   create: IndexConstructor;
   /** Resolves true when this backend can run here (e.g. a WebGPU adapter exists). */
   available: (opts: IndexOptions) => Promise<boolean>;
+  /** Why `available` said no, where known (Node refused Dawn's addon), for backend 'auto''s notice. */
+  unavailableWhy?: (opts: IndexOptions) => Promise<string | undefined>;
   /** Why backend 'auto' should pass over this backend although it can run (a software GPU adapter), or undefined. */
   autoSkip?: (opts: IndexOptions) => Promise<string | undefined>;
   load?: IndexLoader;
@@ -352,7 +354,13 @@ const key = (backend: Backend, kind: IndexKind) => `${backend}:${kind}`;
 export function registerIndexType(
   backend: Backend,
   kind: IndexKind,
-  registration: { create: IndexConstructor; available?: (opts: IndexOptions) => Promise<boolean>; autoSkip?: Registration['autoSkip']; load?: IndexLoader },
+  registration: {
+    create: IndexConstructor;
+    available?: (opts: IndexOptions) => Promise<boolean>;
+    unavailableWhy?: Registration['unavailableWhy'];
+    autoSkip?: Registration['autoSkip'];
+    load?: IndexLoader;
+  },
 ): void {
   const { create, load } = registration;
   registry.set(key(backend, kind), {
@@ -398,7 +406,10 @@ export async function chooseBackend(kind: IndexKind, what: string, opts: IndexOp
   if (!wasm) {
     throw new TesseraError('UNSUPPORTED', `${what} has no implementation loaded for this runtime`);
   }
-  if (gpu) opts.onNotice?.(`no usable WebGPU adapter: ${what} runs on the WASM (CPU) backend`);
+  if (gpu) {
+    const why = await gpu.unavailableWhy?.(opts);
+    opts.onNotice?.(`no usable WebGPU adapter${why ? ` (${why})` : ''}: ${what} runs on the WASM (CPU) backend`);
+  }
   return 'wasm';
 }
 

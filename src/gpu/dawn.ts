@@ -1,5 +1,5 @@
 /** Loads Dawn's Node binding (npm `webgpu`) lazily: only the Node entry references this module. */
-import { execFile } from 'node:child_process';
+import { type ChildProcess, execFile } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { TesseraError } from '../core/errors.js';
@@ -19,13 +19,34 @@ export async function loadDawnGpu(dawnFlags: readonly string[] = []): Promise<GP
   try {
     dawn = (await import('webgpu')) as unknown as { create(flags: string[]): GPU };
   } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
     // Dawn is an optional dependency: without it Node has no WebGPU and the WASM backend serves.
-    if ((e as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND') return undefined;
-    throw new TesseraError('GPU_UNAVAILABLE', `Dawn's webgpu package failed to load: ${(e as Error).message}`, { cause: e });
+    if (code === 'ERR_MODULE_NOT_FOUND') return undefined;
+    const said = (e as Error).message;
+    const why = refusedBy(code);
+    throw new TesseraError('GPU_UNAVAILABLE', `Dawn's webgpu package failed to load: ${why ? `${said.replace(/\.$/, '')}${why}` : said}`, { cause: e });
   }
   const gpu = dawn.create([...dawnFlags]);
   instances.set(key, gpu);
   return gpu;
+}
+
+/**
+ * Why Node refused Dawn's native addon and the fix, after the error's own text; '' for other errors.
+ * By the error's code, not process.permission.has('addon'): Node 20 answers false there even under
+ * --allow-addons (measured on 20.20.2, where the addon then loads).
+ */
+function refusedBy(code: string | undefined): string {
+  const permission = (process as { permission?: unknown }).permission !== undefined;
+  if (code === 'ERR_DLOPEN_DISABLED') {
+    return permission
+      ? ": Node's permission model (--permission, --experimental-permission) is on without --allow-addons, and Dawn's WebGPU is a native addon: run node with --allow-addons for the GPU, or use backend 'wasm'"
+      : ": this Node runs with --no-addons, and Dawn's WebGPU is a native addon: leave --no-addons out for the GPU, or use backend 'wasm'";
+  }
+  if (code === 'ERR_ACCESS_DENIED' && permission) {
+    return ": Node's permission model refused reading Dawn's webgpu package: allow it (--allow-fs-read=<its node_modules/webgpu folder>) and native addons (--allow-addons) for the GPU, or use backend 'wasm'";
+  }
+  return '';
 }
 
 /** Dawn's two lines about limits it clamps (dawn::native::NormalizeLimits), printed at every adapter discovery. */
@@ -192,21 +213,30 @@ export async function probeDawnAdapter(knobs: ProbeKnobs = {}): Promise<AdapterS
   }
   const timeoutMs = knobs.timeoutMs ?? PROBE_TIMEOUT_MS;
   const child = await new Promise<{ stdout: string; stderr: string } | 'timeout' | undefined>((resolve) => {
-    const proc = execFile(
-      process.execPath,
-      args,
-      { env: childEnv(), maxBuffer: 1 << 20, windowsHide: true },
-      (error, stdout, stderr) => {
-        clearTimeout(notice);
-        clearTimeout(limit);
-        const rest = stderr
-          .split('\n')
-          .filter((l) => l !== '' && !DAWN_LIMIT_NOTICE.test(l.replace(/\r$/, '')))
-          .join('\n');
-        if (rest) process.stderr.write(`${rest}\n`);
-        resolve(error && !stdout.includes(PROBE_MARK) ? undefined : { stdout, stderr });
-      },
-    );
+    let proc: ChildProcess;
+    try {
+      proc = execFile(
+        process.execPath,
+        args,
+        { env: childEnv(), maxBuffer: 1 << 20, windowsHide: true },
+        (error, stdout, stderr) => {
+          clearTimeout(notice);
+          clearTimeout(limit);
+          const rest = stderr
+            .split('\n')
+            .filter((l) => l !== '' && !DAWN_LIMIT_NOTICE.test(l.replace(/\r$/, '')))
+            .join('\n');
+          if (rest) process.stderr.write(`${rest}\n`);
+          resolve(error && !stdout.includes(PROBE_MARK) ? undefined : { stdout, stderr });
+        },
+      );
+    } catch {
+      // Refused by Node's permission model (no --allow-child-process: ERR_ACCESS_DENIED): the
+      // in-process probe looks instead, and says why where Dawn cannot load (loadDawnGpu). Before,
+      // the refusal was taken as no adapter, so --allow-addons alone still gave WASM.
+      resolve(undefined);
+      return;
+    }
     const notice = setTimeout(() => {
       process.stderr.write(`tessera: waiting for Dawn's WebGPU adapter discovery (a child process for backend 'auto'; given up at ${timeoutMs / 1000} s): backend 'wasm' (--backend wasm) skips it\n`);
     }, Math.min(knobs.noticeMs ?? PROBE_NOTICE_MS, timeoutMs));

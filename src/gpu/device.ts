@@ -259,6 +259,8 @@ interface AdapterProbe {
   found: boolean;
   /** The adapter's name when it is a software (fallback) renderer, which runs on the CPU. */
   software?: string;
+  /** Why none was found, where tessera could tell (its own error: Dawn refused by Node's permission model). */
+  why?: string;
 }
 
 let probe: Promise<AdapterProbe> | undefined;
@@ -282,8 +284,8 @@ function probeGpu(gpu?: GPU, inProcess = false): Promise<AdapterProbe> {
       const resolved = await resolveGpu(g);
       // The adapter acquireDevice opens (same powerPreference): the one 'auto' would run on.
       return summarize(resolved ? await resolved.requestAdapter({ powerPreference: 'high-performance' }) : null);
-    } catch {
-      return { found: false };
+    } catch (e) {
+      return e instanceof TesseraError ? { found: false, why: e.message } : { found: false };
     }
   };
   if (gpu) {
@@ -323,6 +325,14 @@ function adapterName(adapter: AdapterSummary): string {
  */
 export async function gpuAvailable(gpu?: GPU, how: { inProcess?: boolean } = {}): Promise<boolean> {
   return (await probeGpu(gpu, how.inProcess)).found;
+}
+
+/**
+ * Why gpuAvailable found no adapter, where that is known (e.g. Node refused Dawn's native addon:
+ * the fix is a Node flag, not a GPU), for backend 'auto''s notice; else undefined.
+ */
+export async function gpuUnavailableReason(gpu?: GPU): Promise<string | undefined> {
+  return (await probeGpu(gpu)).why;
 }
 
 let softwareAdaptersTaken = false;
