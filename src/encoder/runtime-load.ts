@@ -41,7 +41,7 @@ export async function loadRuntime(choice: ExecutionProviderChoice, threads?: num
     if (choice === 'native') {
       throw new TesseraError(
         'UNSUPPORTED',
-        'execution provider "native" needs onnxruntime-node: install it (npm install onnxruntime-node) or use "wasm"',
+        'execution provider "native" needs onnxruntime-node: install it (npm install onnxruntime-node) or use "wasm" (CLI: --encoder wasm)',
       );
     }
   }

@@ -2,6 +2,8 @@
 import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { addServingOptions } from '../../src/cli/commands/serve.js';
+import { installNativeRuntime, nativeRuntimeHooks } from '../../src/encoder/runtime.js';
+import { loadRuntime } from '../../src/encoder/runtime-load.js';
 
 describe('serving options', () => {
   it("--encoder takes the runtimes encode and build take, native (onnxruntime-node) included", () => {
@@ -13,6 +15,17 @@ describe('serving options', () => {
     }
     const cmd = addServingOptions(new Command()).exitOverride().configureOutput({ writeErr: () => {} });
     expect(() => cmd.parse(['--encoder', 'cuda'], { from: 'user' })).toThrow(/Allowed choices are auto, wasm, webgpu, native/);
+  });
+
+  it('--encoder native without onnxruntime-node names the flag that runs without it', async () => {
+    // It said 'or use "wasm"', the library's option value: a serve or encode user types --encoder wasm.
+    const before = nativeRuntimeHooks();
+    installNativeRuntime({ loadNative: async () => undefined }); // onnxruntime-node not installed
+    try {
+      await expect(loadRuntime('native')).rejects.toThrow(/npm install onnxruntime-node\) or use "wasm" \(CLI: --encoder wasm\)/);
+    } finally {
+      if (before) installNativeRuntime(before);
+    }
   });
 
   it('--body-limit shows its default as a size (16MiB), parses sizes, and defaults to 16 MiB in bytes', () => {
