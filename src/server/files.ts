@@ -5,7 +5,7 @@
  * all start the server through here, so they exercise the same wiring.
  */
 import { mkdir, stat } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { basename, dirname } from 'node:path';
 import { TesseraError, formatBytes, isTesseraError } from '../core/errors.js';
 import { chooseBackend } from '../core/factory.js';
 import { MAX_GPU_BATCH } from '../core/planner.js';
@@ -295,8 +295,17 @@ export async function serveFiles(opts: ServeFilesOptions): Promise<RunningServic
  * wiki-18), as Search-R1 users pass a Hugging Face id (--retriever_model intfloat/e5-base-v2).
  */
 async function checkModelFolder(model: string): Promise<void> {
-  const isDir = await stat(model).then((s) => s.isDirectory(), () => false);
-  if (!isDir) {
+  const st = await stat(model).catch(() => undefined);
+  if (st?.isFile()) {
+    // A file of the folder (its model.onnx) given in place of the folder: it is here, not to export.
+    const up = dirname(model);
+    const folder = basename(up) === 'onnx' ? dirname(up) : up;
+    throw new TesseraError(
+      'INVALID_ARGUMENT',
+      `model ${model} is a file: --model takes the model's folder (tokenizer.json or vocab.txt, config.json, onnx/model.onnx or model.onnx): pass --model ${folder}`,
+    );
+  }
+  if (!st?.isDirectory()) {
     throw new TesseraError(
       'NOT_FOUND',
       `model ${model} is not a folder here: tessera loads the model from a local folder and downloads nothing; export it to ONNX (e.g. optimum-cli export onnx --model ${model} ${model.split('/').pop()}-onnx/) and pass that folder to --model`,

@@ -4,7 +4,7 @@
  * cannot write names --offsets; --retriever_name encodes queries as Search-R1 does (mean pooling)
  * whatever the folder's pooling, and --pooling overrides both.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -130,6 +130,17 @@ describe('serveFiles', () => {
     const start = (c: string) => serveFiles({ index: join(tmp, 'hnsw.index'), corpus: c, model: MODEL, port: 0, backend: 'wasm', threads: 1 });
     await expect(start(gz)).rejects.toMatchObject({ code: 'FORMAT', message: expect.stringContaining(`corpus ${gz} is gzip-compressed`) });
     await expect(start(join(tmp, 'nope.jsonl'))).rejects.toMatchObject({ code: 'NOT_FOUND', message: expect.stringContaining('nope.jsonl') });
+  });
+
+  it("a model file given in place of its folder is named as such, with the folder to pass (it said to export the model to ONNX with optimum-cli)", async () => {
+    const start = (model: string) => serveFiles({ index: join(tmp, 'hnsw.index'), corpus, model, offsets: join(tmp, 'hnsw.index.offsets'), port: 0, backend: 'wasm', threads: 1 });
+    const nested = join(tmp, 'nested-model', 'onnx');
+    mkdirSync(nested, { recursive: true });
+    writeFileSync(join(nested, 'model.onnx'), 'x');
+    for (const [file, folder] of [[join(MODEL, 'model.onnx'), MODEL], [join(nested, 'model.onnx'), join(tmp, 'nested-model')]] as const) {
+      const e = await start(file).then(() => undefined, (err: unknown) => err);
+      expect(e).toMatchObject({ code: 'INVALID_ARGUMENT', message: `model ${file} is a file: --model takes the model's folder (tokenizer.json or vocab.txt, config.json, onnx/model.onnx or model.onnx): pass --model ${folder}` });
+    }
   });
 
   it('an index with no vectors is refused at start (it served, and every request got 400 "the index is empty: add vectors (index.add) before searching")', async () => {
