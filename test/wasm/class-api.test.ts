@@ -277,18 +277,23 @@ describe('an HNSW add of costly inserts', () => {
 
   it('with a worker (threads 2) goes in pieces sized to their cost, the calling thread inserting its share of each', async () => {
     // Timed on this shared 2-core machine a worker's gaps vary with the load; the pieces show it:
-    // 512 inserts each (256 a thread) whatever they cost.
-    const steps: number[] = [];
+    // 512 inserts each (256 a thread) whatever they cost. Only the second half is asserted: the
+    // first inserts go into a graph of a few hundred nodes, cheap enough on a fast stretch for a
+    // whole 512-insert piece to fit the 50 ms (a CI run saw one); by the second half each insert
+    // scores thousands of nodes at d = 768 and a 512-insert piece takes far longer.
+    const steps: { at: number; size: number }[] = [];
     let last = 0;
     const onProgress = (p: { done: number }) => {
-      steps.push(p.done - last);
+      steps.push({ at: last, size: p.done - last });
       last = p.done;
     };
     const index = await indexFactory(d, 'HNSW8', 'ip', { backend: 'wasm', threads: 2, efConstruction: 3600, onProgress });
     try {
       await index.add(rows);
       expect(last).toBe(3600);
-      expect(Math.max(...steps)).toBeLessThan(512);
+      const late = steps.filter((s) => s.at >= 1800).map((s) => s.size);
+      expect(late.length).toBeGreaterThan(0);
+      expect(Math.max(...late)).toBeLessThan(512);
     } finally {
       await index.dispose();
     }
