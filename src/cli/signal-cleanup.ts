@@ -60,6 +60,28 @@ export function cleanUpOnSignal(proc: SignalTarget = process): void {
   });
 }
 
+/** A signal within this many ms of the first is the same one delivered twice (stopSignalListener). */
+export const SIGNAL_REPEAT_MS = 100;
+
+/**
+ * The listener of a command that stops gracefully on SIGINT/SIGTERM (serve, demo, build): `first` on
+ * the first signal, `again` on a later one (a user's second Ctrl-C: stop at once). A repeat within
+ * SIGNAL_REPEAT_MS of the first is that one delivered twice, and ignored: GNU timeout (`timeout 8h
+ * tessera serve ...`) sends its one signal to the command and then to the command's process group, so
+ * the command may get it twice microseconds apart (about 1 stop in 6 here), which is not a second Ctrl-C.
+ */
+export function stopSignalListener(first: (sig: NodeJS.Signals) => void, again: (sig: NodeJS.Signals) => void): (sig: NodeJS.Signals) => void {
+  let signalled = 0;
+  let firstAt = 0;
+  return (sig) => {
+    if (signalled === 1 && performance.now() - firstAt < SIGNAL_REPEAT_MS) return;
+    if (signalled++ === 0) {
+      firstAt = performance.now();
+      first(sig);
+    } else again(sig);
+  };
+}
+
 /** Whether `e` is a write to a pipe whose reader has gone (`tessera search ... | head`). */
 export function isBrokenPipe(e: unknown): boolean {
   return (e as NodeJS.ErrnoException | undefined)?.code === 'EPIPE';

@@ -17,6 +17,7 @@ import { openCorpus } from '../../src/io/corpus.js';
 import { nodeFileSystem, openAtomicFileSink, tempFilePath, thisWriter } from '../../src/io/node-fs.js';
 import { readTexts, register as registerEncode } from '../../src/cli/commands/encode.js';
 import { register as registerBuild } from '../../src/cli/commands/build.js';
+import { SIGNAL_REPEAT_MS } from '../../src/cli/signal-cleanup.js';
 import { writeToyFolder } from './toy-model.js';
 import { runCommand } from '../helpers/cli.js';
 
@@ -737,6 +738,38 @@ describe('tessera encode / build commands', () => {
     expect(stderr).toContain(`interrupted: 16 of ${ROWS} rows are in the checkpoint`);
   });
 
+  // GNU timeout sends its signal to the command, then to the command's process group: `timeout 1h
+  // tessera build` may get that one signal twice at once, which was taken as a second Ctrl-C (exit at
+  // once with 143) instead of stopping at the checkpoint being written.
+  it('build: the same signal delivered twice at once (GNU timeout) stops at a checkpoint, as one signal does', async () => {
+    for (const [sig, code] of [['SIGTERM', 143], ['SIGINT', 130]] as const) {
+      const out = join(root, `out-cli-twice-at-once-${sig}`);
+      const exits: (number | undefined)[] = [];
+      const exit = vi.spyOn(process, 'exit').mockImplementation(((c?: number) => {
+        exits.push(c);
+        throw new Error(`exit ${c}`);
+      }) as never);
+      const encode = vi.spyOn(Encoder.prototype, 'encode');
+      encode.mockImplementationOnce(async function (this: Encoder, ...args) {
+        process.emit(sig, sig);
+        process.emit(sig, sig); // timeout's second copy
+        encode.mockRestore();
+        return Encoder.prototype.encode.apply(this, args);
+      });
+      try {
+        await run(registerBuild, ['build', '--corpus', corpus, '--model', model, '--out', out, '--batch', '16']);
+        expect(exits).toEqual([]);
+        expect(process.exitCode).toBe(code);
+      } finally {
+        exit.mockRestore();
+        encode.mockRestore();
+        process.exitCode = undefined;
+      }
+      expect(stderr).toContain(`interrupted: 16 of ${ROWS} rows are in the checkpoint`);
+      expect(stderr).not.toContain(`${sig} again`);
+    }
+  });
+
   it('build: a second Ctrl-C while the index is written exits at once with 130, leaving neither the half-written index (a hidden .tmp, up to the index size) nor the lock', async () => {
     const out = join(root, 'out-cli-twice');
     let left: string[] | undefined;
@@ -754,6 +787,7 @@ describe('tessera encode / build commands', () => {
         async write(chunk: Uint8Array) {
           await sink.write(chunk);
           process.emit('SIGINT', 'SIGINT');
+          await new Promise((r) => setTimeout(r, SIGNAL_REPEAT_MS + 20)); // a second Ctrl-C, not the first delivered twice
           expect(() => process.emit('SIGINT', 'SIGINT')).toThrow('exit 130');
         },
       };

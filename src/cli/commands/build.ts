@@ -15,7 +15,7 @@ import { checkCorpusFile } from '../../io/corpus.js';
 import { removeUnfinishedWritesSync } from '../../io/node-fs.js';
 import { intOption, MAX_THREADS, maxTextCharsOption, poolingOption } from '../options.js';
 import { duration, progressBars, say, slowStep } from '../progress.js';
-import { signalExitCode } from '../signal-cleanup.js';
+import { signalExitCode, stopSignalListener } from '../signal-cleanup.js';
 
 /**
  * The `tessera serve` line for what build wrote. It names the offset table build wrote into --out,
@@ -96,20 +96,23 @@ export function register(program: Command): void {
       // Ctrl-C (or SIGTERM) stops after the batch being encoded is checkpointed, saying where a rerun
       // resumes; a second one stops at once (the checkpoint is consistent at any moment), removing the
       // temp file of a write in progress (the index: up to its whole size) and the lock. Exit code
-      // as a shell reports the signal (signalExitCode).
+      // as a shell reports the signal (signalExitCode). The one signal delivered twice at once (GNU
+      // timeout's) is not a second one: stopSignalListener.
       const interrupt = new AbortController();
       let exitCode = signalExitCode('SIGINT');
-      const onSignal = (signal: NodeJS.Signals) => {
-        if (interrupt.signal.aborted) {
+      const onSignal = stopSignalListener(
+        (signal) => {
+          say(`${signal}: stopping once the batch being encoded is checkpointed, or at the next chunk of the corpus scan or index write (again to stop at once; the rerun resumes either way)`);
+          exitCode = signalExitCode(signal);
+          interrupt.abort(new Error(signal));
+        },
+        (signal) => {
           removeUnfinishedWritesSync();
           releaseBuildLocksSync();
           say(`${signal} again: stopped at once; the rerun resumes from the checkpoint`);
           process.exit(signalExitCode(signal));
-        }
-        say(`${signal}: stopping once the batch being encoded is checkpointed, or at the next chunk of the corpus scan or index write (again to stop at once; the rerun resumes either way)`);
-        exitCode = signalExitCode(signal);
-        interrupt.abort(new Error(signal));
-      };
+        },
+      );
       process.on('SIGINT', onSignal);
       process.on('SIGTERM', onSignal);
       try {

@@ -5,7 +5,7 @@
 import { Command, Option } from 'commander';
 import { addGpuIndexOptions, bytesOption, digitPlanesOption, intOption, MAX_THREADS, maxTextCharsOption, poolingOption } from '../options.js';
 import { progressBars, say } from '../progress.js';
-import { signalExitCode } from '../signal-cleanup.js';
+import { signalExitCode, stopSignalListener } from '../signal-cleanup.js';
 import { TesseraError } from '../../core/errors.js';
 import { MAX_K } from '../../core/validate.js';
 import { removeUnfinishedWritesSync } from '../../io/node-fs.js';
@@ -85,41 +85,37 @@ export function curlExample(url: string, query: string): string {
   return `curl -s ${url}/retrieve -H 'Content-Type: application/json' -d '${body.replace(/'/g, "'\\''")}'`;
 }
 
-/** A signal within this many ms of the first is the same one delivered twice (runUntilSignal). */
-export const SIGNAL_REPEAT_MS = 100;
+// Where test/cli/serve-signals and earlier callers import it from.
+export { SIGNAL_REPEAT_MS } from '../signal-cleanup.js';
 
 /**
  * Waits for loading, prints the ready line, and shuts down gracefully on SIGTERM/SIGINT (in-flight
  * requests finish; a second signal, SIGNAL_REPEAT_MS or more after the first, exits at once, 130 for
- * SIGINT, 143 for SIGTERM). Resolves when the server has closed.
+ * SIGINT, 143 for SIGTERM: stopSignalListener). Resolves when the server has closed.
  */
 export async function runUntilSignal(
   service: Pick<RunningService, 'ready' | 'close' | 'state' | 'url'>,
   readyLines: (url: string) => string[],
   signals: { on(event: NodeJS.Signals, listener: (sig: NodeJS.Signals) => void): unknown } = process,
 ): Promise<void> {
-  let signalled = 0;
-  let firstAt = 0;
+  let signalled = false;
   const closed = new Promise<void>((resolve) => {
-    const onSignal = (sig: NodeJS.Signals) => {
-      // GNU timeout (`timeout 8h tessera serve ...`) sends its one signal to the command and then to
-      // the command's process group, so the server may get it twice, microseconds apart (about 1 stop
-      // in 6 here): that is not a second Ctrl-C, which would drop the requests in flight.
-      if (signalled === 1 && performance.now() - firstAt < SIGNAL_REPEAT_MS) return;
-      if (signalled === 0) firstAt = performance.now();
-      signalled++;
-      if (signalled > 1) {
+    const onSignal = stopSignalListener(
+      (sig) => {
+        signalled = true;
+        say(`${sig}: shutting down (in-flight requests finish first)`);
+        void service.close().then(() => {
+          say('stopped');
+          resolve();
+        });
+      },
+      (sig) => {
         // The offset table being built beside the corpus is written to a temp file: removed, not left.
         removeUnfinishedWritesSync();
         say(`${sig} again: exiting now`);
         process.exit(signalExitCode(sig));
-      }
-      say(`${sig}: shutting down (in-flight requests finish first)`);
-      void service.close().then(() => {
-        say('stopped');
-        resolve();
-      });
-    };
+      },
+    );
     signals.on('SIGTERM', onSignal);
     signals.on('SIGINT', onSignal);
   });
