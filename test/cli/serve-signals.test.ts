@@ -8,16 +8,16 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { runUntilSignal, SIGNAL_REPEAT_MS } from '../../src/cli/commands/serve.js';
+import { localClientUrl, runUntilSignal, SIGNAL_REPEAT_MS } from '../../src/cli/commands/serve.js';
 import { openAtomicFileSink } from '../../src/io/node-fs.js';
 import type { ServiceState } from '../../src/server/app.js';
 
-function fakeService(ready: Promise<void>) {
+function fakeService(ready: Promise<void>, url = 'http://127.0.0.1:0') {
   const state: ServiceState = { phase: 'loading', loaded: {} };
   const close = vi.fn(async () => {
     state.phase = 'closing';
   });
-  return { ready, close, state, url: 'http://127.0.0.1:0' };
+  return { ready, close, state, url };
 }
 
 afterEach(() => vi.restoreAllMocks());
@@ -46,6 +46,24 @@ describe('runUntilSignal', () => {
     await done;
     expect(service.close).toHaveBeenCalledTimes(1);
     expect(lines.join('')).toMatch(/SIGINT: shutting down[\s\S]*stopped/);
+  });
+
+  // `serve --host 0.0.0.0` (Search-R1's host) printed `curl -s http://0.0.0.0:8000/retrieve ...` to
+  // paste: no address to send to (a connection to 0.0.0.0 fails on Windows, browsers refuse it).
+  it('a wildcard host (0.0.0.0, ::): the ready line names where the server listens, the sample requests its loopback address', async () => {
+    for (const [url, local] of [['http://0.0.0.0:8000', 'http://127.0.0.1:8000'], ['http://[::]:8000', 'http://[::1]:8000']]) {
+      const lines: string[] = [];
+      vi.spyOn(process.stderr, 'write').mockImplementation((t) => (lines.push(String(t)), true));
+      const signals = new EventEmitter();
+      const done = runUntilSignal(fakeService(Promise.resolve(), url), (u) => [`try ${u}/retrieve`], signals);
+      await new Promise((r) => setTimeout(r, 10));
+      expect(lines.join('')).toContain(`serving ${url}\ntry ${local}/retrieve\n`);
+      signals.emit('SIGINT', 'SIGINT');
+      await done;
+      vi.restoreAllMocks();
+    }
+    expect(localClientUrl('http://[0:0:0:0:0:0:0:0]:1')).toBe('http://[::1]:1');
+    for (const url of ['http://127.0.0.1:8000', 'http://localhost:8000', 'http://192.168.1.7:8000', 'http://[::1]:8000', 'http://[fe80::1]:8000']) expect(localClientUrl(url)).toBe(url);
   });
 
   // The load's offset table write (openCorpus, beside the corpus) stands in as an atomic write in progress.

@@ -85,13 +85,28 @@ export function curlExample(url: string, query: string): string {
   return `curl -s ${url}/retrieve -H 'Content-Type: application/json' -d '${body.replace(/'/g, "'\\''")}'`;
 }
 
+/**
+ * The URL a client on this machine reaches a server listening at `url` by. A wildcard host (--host
+ * 0.0.0.0 or ::, Search-R1's 0.0.0.0) listens on every interface but is no address to send to (a
+ * connection to 0.0.0.0 fails on Windows, and browsers refuse it): its loopback address (127.0.0.1;
+ * [::1], which a :: listener always serves), else `url` as is.
+ */
+export function localClientUrl(url: string): string {
+  const u = new URL(url);
+  if (u.hostname === '0.0.0.0') u.hostname = '127.0.0.1';
+  else if (u.hostname === '[::]') u.hostname = '[::1]';
+  else return url;
+  return u.origin;
+}
+
 // Where test/cli/serve-signals and earlier callers import it from.
 export { SIGNAL_REPEAT_MS } from '../signal-cleanup.js';
 
 /**
  * Waits for loading, prints the ready line, and shuts down gracefully on SIGTERM/SIGINT (in-flight
  * requests finish; a second signal, SIGNAL_REPEAT_MS or more after the first, exits at once, 130 for
- * SIGINT, 143 for SIGTERM: stopSignalListener). Resolves when the server has closed.
+ * SIGINT, 143 for SIGTERM: stopSignalListener). readyLines get the URL to send to (localClientUrl).
+ * Resolves when the server has closed.
  */
 export async function runUntilSignal(
   service: Pick<RunningService, 'ready' | 'close' | 'state' | 'url'>,
@@ -137,7 +152,8 @@ export async function runUntilSignal(
     const total = Object.values(service.state.loaded).reduce((a, b) => a + b, 0);
     // One write, so a reader that sees the ready line also sees the example after it.
     const ready = `tessera: ready in ${total.toFixed(2)} s of loading (${((performance.now() - t0) / 1000).toFixed(2)} s since listen): serving ${service.url}`;
-    process.stderr.write([ready, ...readyLines(service.url)].map((l) => `${l}\n`).join(''));
+    // The sample requests name an address to send to; the ready line, where the server listens.
+    process.stderr.write([ready, ...readyLines(localClientUrl(service.url))].map((l) => `${l}\n`).join(''));
   }
   return closed;
 }
