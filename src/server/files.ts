@@ -11,7 +11,7 @@ import { chooseBackend } from '../core/factory.js';
 import { MAX_GPU_BATCH } from '../core/planner.js';
 import type { Backend, BackendChoice, Index, ProgressCallback } from '../core/types.js';
 import { Encoder } from '../encoder/encoder.js';
-import { gpuAvailable } from '../gpu/device.js';
+import { gpuAvailable, gpuUnavailableReason } from '../gpu/device.js';
 import { gpuResultLimit } from '../gpu/flat-shard.js';
 import type { Pooling } from '../encoder/pooling.js';
 import { searchR1Encoding } from '../encoder/search-r1.js';
@@ -162,9 +162,17 @@ export async function serveFiles(opts: ServeFilesOptions): Promise<RunningServic
   // Likewise a GPU asked for where WebGPU has no adapter (retrieval_launch.sh passes --faiss_gpu).
   // Asked in-process: the load opens that adapter here next, so a child probe would only add its start.
   if (asked === 'gpu' && !(await gpuAvailable(undefined, { inProcess: true }))) {
+    const asks = "--backend gpu (Search-R1's --faiss_gpu) asks for the GPU, but WebGPU offers no adapter here";
+    // The probe's own cause where known (Node's permission model refused Dawn's addon: a Node flag
+    // fixes it, not a driver), its library fix (backend 'wasm') put as the server's.
+    const why = await gpuUnavailableReason();
+    if (why) {
+      const cause = why.replace(/,? or use backend (['"])wasm\1$/, '');
+      throw new TesseraError('GPU_UNAVAILABLE', `${asks}: ${cause}${cause === why ? ':' : ', or'} leave --backend gpu out to serve on the CPU (WASM)`);
+    }
     throw new TesseraError(
       'GPU_UNAVAILABLE',
-      "--backend gpu (Search-R1's --faiss_gpu) asks for the GPU, but WebGPU offers no adapter here (no GPU, no Vulkan/Metal/D3D12 driver for it, or Node without the optional package `webgpu`): leave it out to serve on the CPU (WASM), or install what is missing",
+      `${asks} (no GPU, no Vulkan/Metal/D3D12 driver for it, or Node without the optional package \`webgpu\`): leave it out to serve on the CPU (WASM), or install what is missing`,
     );
   }
   // A GPU returns at most its merge list a query (1024 on lavapipe): past --max-topk, --backend auto

@@ -34,9 +34,18 @@ async function backendStatus(kind: ReturnType<typeof faissFormat>['kind'], backe
     const r = registration(b, kind)!;
     const ok = await r.available({});
     const skip = ok && b === 'gpu' ? await autoSkipsGpu(kind, {}) : undefined;
-    out[b] = !ok ? (b === 'gpu' ? 'no WebGPU adapter here' : 'unavailable here') : skip ? `available with --backend gpu (${skip}: --backend auto uses wasm)` : 'available';
+    out[b] = !ok ? (b === 'gpu' ? noAdapterHere(await r.unavailableWhy?.({})) : 'unavailable here') : skip ? `available with --backend gpu (${skip}: --backend auto uses wasm)` : 'available';
   }
   return out;
+}
+
+/**
+ * The gpu backend's status where the probe found no adapter, with why where tessera knows (Node's
+ * permission model refused Dawn's addon: the fix is a Node flag, not a driver), the library's
+ * backend 'wasm' named as the CLI's flag.
+ */
+function noAdapterHere(why: string | undefined): string {
+  return why ? `no WebGPU adapter here: ${why.replace(/\bbackend (['"])wasm\1/g, '--backend wasm')}` : 'no WebGPU adapter here';
 }
 
 export function register(program: Command): void {

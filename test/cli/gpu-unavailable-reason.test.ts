@@ -1,0 +1,62 @@
+/**
+ * Where the probe knows why WebGPU has no adapter (Node's permission model refused Dawn's native
+ * addon: the fix is --allow-addons, not a driver; gpu/dawn.ts loadDawnGpu), `tessera info` and
+ * `serve --backend gpu` say it: info said only 'no WebGPU adapter here', serve listed a missing GPU,
+ * driver or webgpu package. Dawn's loader is replaced by one that fails as it does under
+ * `node --permission` without --allow-addons, and the probe's child as one refused to start.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import '../../src/node.js';
+import { register } from '../../src/cli/commands/info.js';
+import { TesseraError } from '../../src/core/errors.js';
+import { indexFactory } from '../../src/core/factory.js';
+import { installPlatform, platform } from '../../src/platform.js';
+import { serveFiles } from '../../src/server/files.js';
+import { runCommand } from '../helpers/cli.js';
+
+const D = 8;
+const tmp = mkdtempSync(join(tmpdir(), 'tessera-gpu-unavailable-reason-'));
+const own = { ...platform() };
+// loadDawnGpu's error under --permission without --allow-addons (refusedBy), after Node's own text.
+const REFUSED =
+  "Dawn's webgpu package failed to load: Cannot load native addon because loading addons is disabled: Node's permission model (--permission, --experimental-permission) is on without --allow-addons, and Dawn's WebGPU is a native addon: run node with --allow-addons for the GPU, or use backend 'wasm'";
+
+beforeAll(async () => {
+  const index = await indexFactory(D, 'Flat', 'ip', { backend: 'wasm', threads: 1 });
+  await index.add(Float32Array.from({ length: 4 * D }, (_, i) => Math.sin(i)));
+  await index.save(join(tmp, 'flat.index'));
+  await index.dispose();
+  writeFileSync(join(tmp, 'corpus.jsonl'), Array.from({ length: 4 }, (_, i) => JSON.stringify({ id: String(i), contents: `row ${i}` })).join('\n') + '\n');
+  installPlatform({
+    loadGpu: async () => {
+      throw new TesseraError('GPU_UNAVAILABLE', REFUSED);
+    },
+    // The child probe refused (no --allow-child-process): it cannot tell, so the probe looks in-process.
+    probeAdapter: async () => undefined,
+  });
+});
+afterAll(() => {
+  installPlatform(own);
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+describe('a known reason for no WebGPU adapter', () => {
+  it("tessera info names it and its fix, with the CLI's --backend wasm", async () => {
+    const out = JSON.parse(await runCommand(register, ['info', join(tmp, 'flat.index'), '--json'])) as { backendStatus: Record<string, string> };
+    expect(out.backendStatus.wasm).toBe('available');
+    expect(out.backendStatus.gpu).toBe(`no WebGPU adapter here: ${REFUSED.replace("backend 'wasm'", '--backend wasm')}`);
+    const text = await runCommand(register, ['info', join(tmp, 'flat.index')]);
+    expect(text).toMatch(/^backends +gpu \(no WebGPU adapter here: Dawn's webgpu package failed to load: .*run node with --allow-addons for the GPU, or use --backend wasm\), wasm \(available\)$/m);
+  });
+
+  it('serve --backend gpu gives it first, then the fix of leaving --backend gpu out', async () => {
+    const start = serveFiles({ index: join(tmp, 'flat.index'), corpus: join(tmp, 'corpus.jsonl'), model: join(tmp, 'no-model'), port: 0, backend: 'gpu', threads: 1 });
+    await expect(start).rejects.toMatchObject({
+      code: 'GPU_UNAVAILABLE',
+      message: `--backend gpu (Search-R1's --faiss_gpu) asks for the GPU, but WebGPU offers no adapter here: ${REFUSED.replace(", or use backend 'wasm'", '')}, or leave --backend gpu out to serve on the CPU (WASM)`,
+    });
+  });
+});
