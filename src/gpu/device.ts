@@ -335,6 +335,15 @@ export async function gpuUnavailableReason(gpu?: GPU): Promise<string | undefine
   return (await probeGpu(gpu)).why;
 }
 
+/**
+ * The runtime's own adapter's name where it is a software renderer, else undefined: the adapter
+ * backend 'gpu' opens when given no GPU object (the CLI's), for a backend line that says so (it runs
+ * the kernels on the CPU, slower than WASM). Asked in-process: the caller has opened that adapter.
+ */
+export async function softwareAdapterName(): Promise<string | undefined> {
+  return (await probeGpu(undefined, true)).software;
+}
+
 let softwareAdaptersTaken = false;
 
 /**

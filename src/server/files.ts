@@ -11,7 +11,7 @@ import { chooseBackend } from '../core/factory.js';
 import { MAX_GPU_BATCH } from '../core/planner.js';
 import type { Backend, BackendChoice, Index, ProgressCallback } from '../core/types.js';
 import { Encoder } from '../encoder/encoder.js';
-import { gpuAvailable, gpuUnavailableReason } from '../gpu/device.js';
+import { gpuAvailable, gpuUnavailableReason, softwareAdapterName } from '../gpu/device.js';
 import { gpuResultLimit } from '../gpu/flat-shard.js';
 import type { Pooling } from '../encoder/pooling.js';
 import { searchR1Encoding } from '../encoder/search-r1.js';
@@ -135,6 +135,17 @@ export function unusedIndexOptions(
   return notes;
 }
 
+/**
+ * Where `index` runs on a software renderer (lavapipe, SwiftShader: GPUAdapterInfo.isFallbackAdapter),
+ * a note for the line naming its backend, which said 'gpu' as on a real GPU: --backend gpu takes one
+ * ('auto' passes it over for WASM, faster on the same cores). The CLI passes no GPU object, so its
+ * index is on the runtime's own adapter, the one softwareAdapterName looks at.
+ */
+export async function softwareRendererNote(index: Index): Promise<string | undefined> {
+  const name = index.backend === 'gpu' ? await softwareAdapterName() : undefined;
+  return name ? `the adapter is a software renderer on the CPU (${name}), slower than --backend wasm` : undefined;
+}
+
 /** Starts the server on the given files; `ready` resolves once index, corpus and model are loaded. */
 export async function serveFiles(opts: ServeFilesOptions): Promise<RunningService> {
   const say = opts.say ?? (() => {});
@@ -214,7 +225,10 @@ export async function serveFiles(opts: ServeFilesOptions): Promise<RunningServic
     // Said once at start-up (and again when a device loss moved the index elsewhere).
     if (!announced || backend) {
       announced = true;
-      say(`backend: ${index.backend}${notices.length ? ` (${notices.join('; ')})` : opts.backend === 'gpu' || opts.backend === 'wasm' ? ' (asked for)' : ' (auto)'}`);
+      const how = notices.length ? notices : [opts.backend === 'gpu' || opts.backend === 'wasm' ? 'asked for' : 'auto'];
+      const software = await softwareRendererNote(index);
+      if (software) how.push(software);
+      say(`backend: ${index.backend} (${how.join('; ')})`);
       for (const note of unusedIndexOptions(opts, index, 'this server runs')) say(note);
     }
     return index;

@@ -9,7 +9,7 @@ import { TesseraError } from '../../core/errors.js';
 import { checkVectors, MAX_K } from '../../core/validate.js';
 import type { Index, SearchResult } from '../../core/types.js';
 import { inspectIndex, readIndex } from '../../io/read-index.js';
-import { gpuLimitShortOf, unusedIndexOptions } from '../../server/files.js';
+import { gpuLimitShortOf, softwareRendererNote, unusedIndexOptions } from '../../server/files.js';
 import { topkLimit } from '../../server/service.js';
 import { readVectors } from '../../io/vectors.js';
 import { addGpuIndexOptions, digitPlanesOption, intOption, MAX_THREADS, writeOut } from '../options.js';
@@ -95,7 +95,8 @@ export function register(program: Command): void {
         const t0 = performance.now();
         result = await index.search(q.data, flags.k, knobs);
         const ms = performance.now() - t0;
-        say(`${q.n} queries, k=${flags.k}, on ${describe(index)}${why ? ` (${why})` : ''}: ${ms.toFixed(1)} ms (${((q.n / ms) * 1000).toFixed(0)} queries/s)`);
+        const notes = [why, await softwareRendererNote(index)].filter(Boolean);
+        say(`${q.n} queries, k=${flags.k}, on ${describe(index)}${notes.length ? ` (${notes.join('; ')})` : ''}: ${ms.toFixed(1)} ms (${((q.n / ms) * 1000).toFixed(0)} queries/s)`);
       } finally {
         await index.dispose();
       }
