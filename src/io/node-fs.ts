@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { fstatSync, readFileSync, readlinkSync, readSync, unlinkSync } from 'node:fs';
 import { type FileHandle, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { homedir, hostname } from 'node:os';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, isAbsolute, join } from 'node:path';
 import { TesseraError, formatBytes } from '../core/errors.js';
 import type { ByteSink, ByteSource } from '../core/types.js';
 import type { FileSystemHooks } from '../platform.js';
@@ -29,6 +29,39 @@ export async function readFully(handle: FileHandle, out: Uint8Array, at: number,
 }
 
 /**
+ * "file not found: X" with the fix: a relative path is read from the current folder, which is named
+ * (a command run from another folder than the files'), and a folder of the path that does not exist.
+ */
+async function notFoundMessage(path: string): Promise<string> {
+  const where = isAbsolute(path) ? '' : ` (relative to the current folder, ${process.cwd()})`;
+  const dir = dirname(path);
+  const noDir = dir !== '.' && !(await stat(dir).then((s) => s.isDirectory(), () => false));
+  return `file not found: ${path}${where}: check the path${noDir ? `; its folder ${dir} does not exist either` : ''}`;
+}
+
+/** How many of a folder's files folderMessage names. */
+const LISTED_FILES = 5;
+
+/**
+ * A folder given where a file is read says which file to pass: an index file it holds (`--index
+ * out/` for the out/Flat.index that `tessera build --out out` wrote), else its files, when few.
+ */
+async function folderMessage(path: string): Promise<string> {
+  const head = `${path} is a folder, expected a file`;
+  const files = (await readdir(path, { withFileTypes: true }).catch(() => []))
+    .filter((f) => (f.isFile() || f.isSymbolicLink()) && !f.name.startsWith('.'))
+    .map((f) => f.name)
+    .sort();
+  const indexes = files.filter((f) => /\.(index|faiss)$/i.test(f));
+  if (indexes.length === 1) return `${head}: pass the index file in it, ${join(path, indexes[0]!)}`;
+  const named = indexes.length ? indexes : files;
+  const what = indexes.length ? 'index files' : 'files';
+  if (named.length === 0) return `${head}: pass the path of a file, not of its folder (${path} holds no files)`;
+  const list = named.slice(0, LISTED_FILES).join(', ') + (named.length > LISTED_FILES ? `, ... (${named.length} in all)` : '');
+  return named.length === 1 ? `${head}: pass the file in it, ${join(path, named[0]!)}` : `${head}: pass one of its ${what} (${list}) as ${join(path, '<file>')}`;
+}
+
+/**
  * Opens `path` for positional reads. The source also offers (RandomAccessSource): readInto (no
  * allocation per read), readScattered (many rows in one call: synchronous preads, ~2 us a row from
  * the page cache against ~15 us through the thread pool on the 2-core dev machine, until the reads
@@ -41,15 +74,15 @@ export async function openFileSource(path: string): Promise<RandomAccessSource> 
     handle = await open(path, 'r');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new TesseraError('NOT_FOUND', `file not found: ${path}`, { cause: e });
-    if (code === 'EISDIR') throw new TesseraError('INVALID_ARGUMENT', `${path} is a directory, expected a file`, { cause: e });
+    if (code === 'ENOENT') throw new TesseraError('NOT_FOUND', await notFoundMessage(path), { cause: e });
+    if (code === 'EISDIR') throw new TesseraError('INVALID_ARGUMENT', await folderMessage(path), { cause: e });
     throw e;
   }
   const opened = await handle.stat({ bigint: true });
   // Linux opens a directory for reading; the first read fails (EISDIR) instead.
   if (opened.isDirectory()) {
     await handle.close();
-    throw new TesseraError('INVALID_ARGUMENT', `${path} is a directory, expected a file`);
+    throw new TesseraError('INVALID_ARGUMENT', await folderMessage(path));
   }
   const size = Number(opened.size);
   const fd = handle.fd;

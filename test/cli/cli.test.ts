@@ -150,7 +150,7 @@ describe.each(['wasm', 'gpu'] as const)('tessera search --backend %s', (backend)
 
 describe('tessera errors: one line naming the fix, exit != 0', () => {
   it('missing index file', () => {
-    expectFailure(['search', '--index', 'nope.index', '--queries', 'q.npy'], /^tessera: file not found: nope\.index \[NOT_FOUND\]$/);
+    expectFailure(['search', '--index', 'nope.index', '--queries', 'q.npy'], /^tessera: file not found: nope\.index \(relative to the current folder, .+\): check the path \[NOT_FOUND\]$/);
   });
 
   it('queries of another dimension than the index', () => {

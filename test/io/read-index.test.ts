@@ -4,8 +4,9 @@
  * on wasm and gpu and returns FAISS's ids; files the loaded indexes save are read by FAISS, which
  * then finds its own ids again.
  */
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '../../src/node.js';
 import type { Backend, Index } from '../../src/core/types.js';
@@ -132,10 +133,48 @@ describe.each(['wasm', 'gpu'] as Backend[])('readIndex on %s', (backend) => {
   });
 });
 
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
 describe('readIndex errors', () => {
   it('NOT_FOUND for a missing file; UNSUPPORTED for a metric tessera does not serve', async () => {
     await expect(readIndex(join(fx.dir, 'missing.index'), { backend: 'wasm' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
     await expect(readIndex(join(fx.dir, 'l1.index'), { backend: 'wasm' })).rejects.toMatchObject({ code: 'UNSUPPORTED', message: expect.stringMatching(/metric L1/) });
+  });
+
+  // "X is a directory, expected a file" and "file not found: X" named no fix: `--index out` for the
+  // out/Flat.index that `tessera build --out out` wrote, a relative path read from another folder.
+  it('a folder or a missing file names what to pass: the index file in the folder, the current folder of a relative path', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'tessera-read-folder-'));
+    try {
+      const built = join(root, 'built');
+      mkdirSync(built);
+      writeFileSync(join(built, 'Flat.index'), 'x');
+      writeFileSync(join(built, 'corpus.jsonl.offsets'), 'x');
+      writeFileSync(join(built, '.Flat.index.123.ab.tmp'), 'x'); // hidden: not offered
+      await expect(readIndex(built, { backend: 'wasm' })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: `${built} is a folder, expected a file: pass the index file in it, ${join(built, 'Flat.index')}` });
+      const one = join(root, 'one');
+      mkdirSync(one);
+      writeFileSync(join(one, 'q.npy'), 'x');
+      await expect(readIndex(one, { backend: 'wasm' })).rejects.toMatchObject({ message: `${one} is a folder, expected a file: pass the file in it, ${join(one, 'q.npy')}` });
+      const several = join(root, 'several');
+      mkdirSync(several);
+      for (let i = 0; i < 7; i++) writeFileSync(join(several, `v${i}.npy`), 'x');
+      await expect(readIndex(several, { backend: 'wasm' })).rejects.toMatchObject({ message: `${several} is a folder, expected a file: pass one of its files (v0.npy, v1.npy, v2.npy, v3.npy, v4.npy, ... (7 in all)) as ${join(several, '<file>')}` });
+      const bare = join(root, 'bare');
+      mkdirSync(bare);
+      await expect(readIndex(bare, { backend: 'wasm' })).rejects.toMatchObject({ message: `${bare} is a folder, expected a file: pass the path of a file, not of its folder (${bare} holds no files)` });
+
+      await expect(readIndex(join(root, 'missing.index'), { backend: 'wasm' })).rejects.toMatchObject({ code: 'NOT_FOUND', message: `file not found: ${join(root, 'missing.index')}: check the path` });
+      await expect(readIndex(join(root, 'nodir', 'e5_Flat.index'), { backend: 'wasm' })).rejects.toMatchObject({
+        code: 'NOT_FOUND',
+        message: `file not found: ${join(root, 'nodir', 'e5_Flat.index')}: check the path; its folder ${join(root, 'nodir')} does not exist either`,
+      });
+      const rel = relative(process.cwd(), join(root, 'missing.index'));
+      await expect(readIndex(rel, { backend: 'wasm' })).rejects.toMatchObject({ code: 'NOT_FOUND', message: `file not found: ${rel} (relative to the current folder, ${process.cwd()}): check the path` });
+      await expect(readIndex('nope.index', { backend: 'wasm' })).rejects.toMatchObject({ message: `file not found: nope.index (relative to the current folder, ${process.cwd()}): check the path` });
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 
   it('a directory, a .npy, a text file, an empty file: each named for what it is', async () => {
@@ -144,7 +183,10 @@ describe('readIndex errors', () => {
     for (const read of [() => readIndex(empty, { backend: 'wasm' }), () => inspectIndex(empty)]) {
       await expect(read()).rejects.toMatchObject({ code: 'FORMAT', message: `${empty}: the file is empty (0 bytes), expected a FAISS fourcc (e.g. "IxFI"): copy or write it again` });
     }
-    await expect(readIndex(fx.dir, { backend: 'wasm' })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: `${fx.dir} is a directory, expected a file` });
+    await expect(readIndex(fx.dir, { backend: 'wasm' })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      message: expect.stringMatching(new RegExp(`^${escapeRegExp(fx.dir)} is a folder, expected a file: pass one of its index files \\([^)]*\\.index, .*\\) as ${escapeRegExp(join(fx.dir, '<file>'))}$`)),
+    });
     await expect(inspectIndex(fx.dir)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     const npy = join(fx.dir, 'q.npy');
     await writeVectors(npy, new Float32Array(8), 4);
