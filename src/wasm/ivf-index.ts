@@ -727,8 +727,6 @@ export async function createIvfIndex(d: number, spec: IndexSpec, metric: Metric,
   return WasmIvfIndex.create(d, spec.nlist, spec.storage, metric, opts);
 }
 
-// The loader shards files larger than one WebAssembly memory (shards.ts, imported lazily: it imports this module).
-
 /** nprobe, seed and niter, checked when the index is created (not at the first search or train, minutes later). */
 function checkIvfOptions(opts: IvfIndexOptions): void {
   const { nprobe, seed, niter } = opts;

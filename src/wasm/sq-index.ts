@@ -708,5 +708,3 @@ export async function createSqIndex(d: number, spec: IndexSpec, metric: Metric, 
   if (spec.kind !== 'sq') throw new TesseraError('INVALID_ARGUMENT', `createSqIndex got a ${spec.kind} spec`);
   return WasmSqIndex.create(d, metric, opts);
 }
-
-// The loader shards files larger than one WebAssembly memory (shards.ts, imported lazily: it imports this module).

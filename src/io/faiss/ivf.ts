@@ -499,7 +499,6 @@ export function encodeDirectMap(type: DirectMapType, ntotal: number, sizes: Arra
   return concatBytes([...directMapChunks(type, ntotal, sizes, idsOf)]);
 }
 
-
 export interface IvfHead {
   d: number;
   metric: Metric;
