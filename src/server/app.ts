@@ -9,6 +9,7 @@
  * gracefully (in-flight requests finish, new ones get 503). Hono would need a separate validator
  * and logger for the same; fastify is Node-only, which is fine: server/ never reaches the browser core.
  */
+import { isUtf8 } from 'node:buffer';
 import { STATUS_CODES } from 'node:http';
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
@@ -159,6 +160,25 @@ const DECODERS: Record<string, () => Transform> = {
 /** An error fastify answers with `status` (toHttpFailure keeps its code and message). */
 function httpError(status: number, code: string, message: string): FastifyError {
   return Object.assign(new Error(message), { statusCode: status, code }) as FastifyError;
+}
+
+/**
+ * Byte offset of the first sequence in `bytes` that is not UTF-8, or -1 when all of it is. The
+ * platform's decoder judges (isUtf8, then toString's U+FFFD for each bad sequence); the scan only
+ * locates: the text before a U+FFFD re-encodes to exactly the bytes before it, and a U+FFFD sent
+ * as such (ef bf bd) is valid and skipped.
+ */
+export function firstInvalidUtf8(bytes: Uint8Array): number {
+  if (isUtf8(bytes)) return -1;
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+  let offset = 0;
+  let from = 0;
+  for (let at = text.indexOf('\ufffd'); at >= 0; at = text.indexOf('\ufffd', at + 1)) {
+    offset += Buffer.byteLength(text.slice(from, at));
+    from = at;
+    if (bytes[offset] !== 0xef || bytes[offset + 1] !== 0xbf || bytes[offset + 2] !== 0xbd) return offset;
+  }
+  return -1; // not reached: isUtf8 said some sequence is bad, and each bad one decodes as U+FFFD
 }
 
 /** Maps every error the API can meet to its HTTP status, in one place; `bodyLimit` (bytes) is named in a 413. */
@@ -321,8 +341,21 @@ export function createApp(opts: AppOptions, state: ServiceState): FastifyInstanc
   // __proto__ / constructor keys are dropped, as unknown fields are.
   const jsonParser = app.getDefaultJsonParser('remove', 'remove');
   app.removeContentTypeParser(['application/json', 'text/plain']);
-  app.addContentTypeParser('*', { parseAs: 'string' }, (request, body, done) => {
-    const text = String(body);
+  // Read as bytes: decoded as a string, bytes that are not UTF-8 (a client sending Latin-1 or
+  // cp1252) became U+FFFD and the query was searched as other text, a silent wrong answer.
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (request, body, done) => {
+    const bytes = body as Buffer;
+    // gzip's magic bytes 1f 8b: a compressed body whose header was left out. Checked before UTF-8
+    // (8b is no UTF-8 lead byte): the fix is the header, not the text's encoding.
+    if (bytes[0] === 0x1f && bytes[1] === 0x8b) {
+      return done(httpError(400, 'INVALID_JSON', 'the body is gzip-compressed but sent without Content-Encoding: add the header Content-Encoding: gzip (curl -H \'Content-Encoding: gzip\'), or send it uncompressed'), undefined);
+    }
+    const bad = firstInvalidUtf8(bytes);
+    if (bad >= 0) {
+      const shown = [...bytes.subarray(bad, bad + 4)].map((b) => b.toString(16).padStart(2, '0')).join(' ');
+      return done(httpError(400, 'INVALID_JSON', `the body is not valid UTF-8 at byte offset ${bad} (bytes from there: ${shown}): send the body as UTF-8, as JSON requires (text in another encoding, e.g. Latin-1, would be searched as other words)`), undefined);
+    }
+    const text = bytes.toString('utf8');
     jsonParser(request, text, (err, value) => {
       if (!err) return done(null, value);
       let why = 'unparsable';
@@ -330,11 +363,6 @@ export function createApp(opts: AppOptions, state: ServiceState): FastifyInstanc
         JSON.parse(text);
       } catch (x) {
         why = (x as Error).message; // names the position, which fastify's error does not
-      }
-      // gzip's magic bytes 1f 8b (0x8b read as UTF-8 is U+FFFD): a compressed body whose header was
-      // left out; the JSON error would quote binary bytes and say nothing of the header.
-      if (text.startsWith('\u001f\ufffd')) {
-        return done(httpError(400, 'INVALID_JSON', 'the body is gzip-compressed but sent without Content-Encoding: add the header Content-Encoding: gzip (curl -H \'Content-Encoding: gzip\'), or send it uncompressed'), undefined);
       }
       done(httpError(400, 'INVALID_JSON', text === '' ? `the body is empty: ${EXAMPLE_HINT}` : `the body is not valid JSON (${why}): ${EXAMPLE_HINT}`), undefined);
     });

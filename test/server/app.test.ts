@@ -387,6 +387,47 @@ describe('limits: every bad request gets its 4xx/5xx, named', () => {
     },
   );
 
+  it('a body that is not UTF-8 -> 400 INVALID_JSON naming the byte offset and the fix, nothing searched (it was read with U+FFFD and answered for a mangled query)', async () => {
+    const { service, encoder } = await serve();
+    const head = Buffer.from('{"queries": ["Z');
+    const tail = Buffer.from('rich"], "topk": 2}');
+    const cases: [string, Buffer, number, string][] = [
+      // Latin-1's ü (fc) in a query string value: a client that encoded its text as Latin-1
+      ['Latin-1 in a query', Buffer.concat([head, Buffer.from([0xfc]), tail]), head.length, 'fc 72 69 63'],
+      // "/" as an overlong two-byte sequence (c0 af), and as an overlong three-byte one (e0 80 af)
+      ['overlong, two bytes', Buffer.concat([head, Buffer.from([0xc0, 0xaf]), tail]), head.length, 'c0 af 72 69'],
+      ['overlong, three bytes', Buffer.concat([head, Buffer.from([0xe0, 0x80, 0xaf]), tail]), head.length, 'e0 80 af 72'],
+      // a lone UTF-16 surrogate half, U+D800, as CESU-8 / WTF-8 write it
+      ['lone surrogate', Buffer.concat([head, Buffer.from([0xed, 0xa0, 0x80]), tail]), head.length, 'ed a0 80 72'],
+      // a multi-byte sequence cut short at the end of the body (the first two bytes of U+20AC)
+      ['truncated at the end', Buffer.concat([Buffer.from('{"queries": ["a"]}'), Buffer.from([0xe2, 0x82])]), 18, 'e2 82'],
+      // after a U+FFFD sent as UTF-8 (ef bf bd, valid) and other multi-byte text: the offset counts bytes
+      ['after valid multi-byte text', Buffer.concat([Buffer.from('{"queries": ["\ufffd é 🦀 '), Buffer.from([0xff]), tail]), 26, 'ff 72 69 63'],
+    ];
+    for (const [name, payload, offset, bytes] of cases) {
+      for (const type of ['application/json', 'application/json; charset=utf-8', 'text/plain']) {
+        const res = await service.app.inject({ method: 'POST', url: '/retrieve', payload, headers: { 'content-type': type } });
+        expect(res.statusCode, `${name} as ${type}`).toBe(400);
+        expect((res.json() as { error: unknown }).error, name).toEqual({
+          status: 400,
+          code: 'INVALID_JSON',
+          message: `the body is not valid UTF-8 at byte offset ${offset} (bytes from there: ${bytes}): send the body as UTF-8, as JSON requires (text in another encoding, e.g. Latin-1, would be searched as other words)`,
+        });
+      }
+    }
+    // Also when it came compressed: judged after decoding
+    const zipped = await service.app.inject({ method: 'POST', url: '/retrieve', payload: gzipSync(cases[0]![1]), headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' } });
+    expect(zipped.statusCode).toBe(400);
+    expect((zipped.json() as { error: { message: string } }).error.message).toMatch(/^the body is not valid UTF-8 at byte offset 15 \(bytes from there: fc 72 69 63\)/);
+    expect(encoder.calls).toHaveLength(0);
+    // Valid multi-byte text is answered, and searched as sent
+    const queries = ['Zürich', 'crab 🦀', 'CJK 東京', 'U+FFFD \ufffd as such', '\ufeffa leading BOM in a string'];
+    const ok = await service.app.inject({ method: 'POST', url: '/retrieve', payload: Buffer.from(JSON.stringify({ queries, topk: 2 })), headers: { 'content-type': 'application/json' } });
+    expect(ok.statusCode).toBe(200);
+    expect((ok.json() as { result: unknown[][] }).result).toHaveLength(queries.length);
+    expect(encoder.calls.flat()).toEqual(queries);
+  });
+
   it('a POST without a body -> 400 saying what to send; __proto__ keys are ignored like other unknown fields', async () => {
     const { service } = await serve();
     const none = await service.app.inject({ method: 'POST', url: '/retrieve' });
