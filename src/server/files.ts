@@ -146,6 +146,16 @@ export async function softwareRendererNote(index: Index): Promise<string | undef
   return name ? `the adapter is a software renderer on the CPU (${name}), slower than --backend wasm` : undefined;
 }
 
+/**
+ * A library message or reason in the CLI's words: its option `backend 'wasm'` (or "wasm", 'gpu',
+ * 'auto') as the flag `--backend wasm`. The one rewrite `info`, `search` and `serve` apply to what
+ * the library says before printing it.
+ */
+export function asCliWords(message: string): string {
+  // "backend 'wasm' (--backend wasm)", the adapter probe's notice for either reader, once.
+  return message.replace(/\bbackend (['"])(auto|gpu|wasm)\1(?: \(--backend \2\))?/g, '--backend $2');
+}
+
 /** Starts the server on the given files; `ready` resolves once index, corpus and model are loaded. */
 export async function serveFiles(opts: ServeFilesOptions): Promise<RunningService> {
   const say = opts.say ?? (() => {});
@@ -175,10 +185,12 @@ export async function serveFiles(opts: ServeFilesOptions): Promise<RunningServic
   if (asked === 'gpu' && !(await gpuAvailable(undefined, { inProcess: true }))) {
     const asks = "--backend gpu (Search-R1's --faiss_gpu) asks for the GPU, but WebGPU offers no adapter here";
     // The probe's own cause where known (Node's permission model refused Dawn's addon: a Node flag
-    // fixes it, not a driver), its library fix (backend 'wasm') put as the server's.
+    // fixes it, not a driver). Its fix "use --backend wasm" is put as leaving --backend gpu out, as
+    // serve's default ('auto') serves on WASM where there is no adapter and a Search-R1 launch script
+    // passes the flag as --faiss_gpu.
     const why = await gpuUnavailableReason();
     if (why) {
-      const cause = why.replace(/,? or use backend (['"])wasm\1$/, '');
+      const cause = asCliWords(why).replace(/,? or use --backend wasm$/, '');
       throw new TesseraError('GPU_UNAVAILABLE', `${asks}: ${cause}${cause === why ? ':' : ', or'} leave --backend gpu out to serve on the CPU (WASM)`);
     }
     throw new TesseraError(

@@ -1,9 +1,10 @@
 /**
  * Where the probe knows why WebGPU has no adapter (Node's permission model refused Dawn's native
- * addon: the fix is --allow-addons, not a driver; gpu/dawn.ts loadDawnGpu), `tessera info` and
- * `serve --backend gpu` say it: info said only 'no WebGPU adapter here', serve listed a missing GPU,
- * driver or webgpu package. Dawn's loader is replaced by one that fails as it does under
- * `node --permission` without --allow-addons, and the probe's child as one refused to start.
+ * addon: the fix is --allow-addons, not a driver; gpu/dawn.ts loadDawnGpu), `tessera info`,
+ * `search` and `serve --backend gpu` say it: info said only 'no WebGPU adapter here', serve listed a
+ * missing GPU, driver or webgpu package; search said the library's "use backend 'wasm'". Dawn's
+ * loader is replaced by one that fails as it does under `node --permission` without --allow-addons,
+ * and the probe's child as one refused to start.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,8 +12,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '../../src/node.js';
 import { register } from '../../src/cli/commands/info.js';
+import { register as registerSearch } from '../../src/cli/commands/search.js';
 import { TesseraError } from '../../src/core/errors.js';
 import { indexFactory } from '../../src/core/factory.js';
+import { writeVectors } from '../../src/io/vectors.js';
 import { installPlatform, platform } from '../../src/platform.js';
 import { serveFiles } from '../../src/server/files.js';
 import { runCommand } from '../helpers/cli.js';
@@ -29,6 +32,7 @@ beforeAll(async () => {
   await index.add(Float32Array.from({ length: 4 * D }, (_, i) => Math.sin(i)));
   await index.save(join(tmp, 'flat.index'));
   await index.dispose();
+  await writeVectors(join(tmp, 'q.npy'), Float32Array.from({ length: 2 * D }, (_, i) => Math.cos(i)), D);
   writeFileSync(join(tmp, 'corpus.jsonl'), Array.from({ length: 4 }, (_, i) => JSON.stringify({ id: String(i), contents: `row ${i}` })).join('\n') + '\n');
   installPlatform({
     loadGpu: async () => {
@@ -50,6 +54,18 @@ describe('a known reason for no WebGPU adapter', () => {
     expect(out.backendStatus.gpu).toBe(`no WebGPU adapter here: ${REFUSED.replace("backend 'wasm'", '--backend wasm')}`);
     const text = await runCommand(register, ['info', join(tmp, 'flat.index')]);
     expect(text).toMatch(/^backends +gpu \(no WebGPU adapter here: Dawn's webgpu package failed to load: .*run node with --allow-addons for the GPU, or use --backend wasm\), wasm \(available\)$/m);
+  });
+
+  it("search --backend gpu names it and its fix, with the CLI's --backend wasm", async () => {
+    const seen = { stderr: '' };
+    const run = runCommand(registerSearch, ['search', '--index', join(tmp, 'flat.index'), '--queries', join(tmp, 'q.npy'), '-k', '2', '--backend', 'gpu'], seen);
+    await expect(run).rejects.toMatchObject({ code: 'GPU_UNAVAILABLE', message: REFUSED.replace("backend 'wasm'", '--backend wasm') });
+    // backend auto: searched on WASM, the notice saying why in the CLI's words too
+    const auto = { stderr: '' };
+    const out = await runCommand(registerSearch, ['search', '--index', join(tmp, 'flat.index'), '--queries', join(tmp, 'q.npy'), '-k', '2', '--json'], auto);
+    expect((JSON.parse(out) as { labels: number[][] }).labels).toHaveLength(2);
+    expect(auto.stderr).toContain(`tessera: no usable WebGPU adapter (${REFUSED.replace("backend 'wasm'", '--backend wasm')}): IndexFlatIP file ${join(tmp, 'flat.index')} runs on the WASM (CPU) backend\n`);
+    expect(auto.stderr).not.toMatch(/backend ['"]wasm/);
   });
 
   it('serve --backend gpu gives it first, then the fix of leaving --backend gpu out', async () => {

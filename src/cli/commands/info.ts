@@ -11,6 +11,7 @@ import type { Backend } from '../../core/types.js';
 import { faissFormat } from '../../io/faiss/formats.js';
 import { openFileSource } from '../../io/node-fs.js';
 import { inspectIndex } from '../../io/read-index.js';
+import { asCliWords } from '../../server/files.js';
 import { inspectVectors, vectorFormatOf } from '../../io/vectors.js';
 import { intOption, MAX_THREADS, writeOut } from '../options.js';
 import { formatShardPlan, type ShardPlan, shardPlanForFile } from '../../wasm/shards.js';
@@ -45,7 +46,7 @@ async function backendStatus(kind: ReturnType<typeof faissFormat>['kind'], backe
  * backend 'wasm' named as the CLI's flag.
  */
 function noAdapterHere(why: string | undefined): string {
-  return why ? `no WebGPU adapter here: ${why.replace(/\bbackend (['"])wasm\1/g, '--backend wasm')}` : 'no WebGPU adapter here';
+  return why ? `no WebGPU adapter here: ${asCliWords(why)}` : 'no WebGPU adapter here';
 }
 
 export function register(program: Command): void {

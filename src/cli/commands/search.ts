@@ -5,11 +5,11 @@
  * (one row per query, best first; missing results are label -1 with distance null).
  */
 import { Option, type Command } from 'commander';
-import { TesseraError } from '../../core/errors.js';
+import { isTesseraError, TesseraError } from '../../core/errors.js';
 import { checkVectors, MAX_K } from '../../core/validate.js';
 import type { Index, SearchResult } from '../../core/types.js';
 import { inspectIndex, readIndex } from '../../io/read-index.js';
-import { gpuLimitShortOf, softwareRendererNote, unusedIndexOptions } from '../../server/files.js';
+import { asCliWords, gpuLimitShortOf, softwareRendererNote, unusedIndexOptions } from '../../server/files.js';
 import { topkLimit } from '../../server/service.js';
 import { readVectors } from '../../io/vectors.js';
 import { addGpuIndexOptions, digitPlanesOption, intOption, MAX_THREADS, writeOut } from '../options.js';
@@ -46,7 +46,7 @@ export function register(program: Command): void {
     .option('--dim <d>', 'dimension of a raw .f32 query file (default: the index dimension)', intOption('--dim', 1))
     .option('--threads <n>', 'worker threads of a wasm index (default: all cores, at most 256; HNSW keeps a visited byte per vector for each: tessera info --threads shows the plan)', intOption('--threads', 1, MAX_THREADS))
     .option('--json', 'print {"labels": [[...]], "distances": [[...]]} instead of text')
-    .action(async (flags: SearchFlags) => {
+    .action(inCliWords(async (flags: SearchFlags) => {
       // Header and queries first: a wrong file or dimension fails before gigabytes are loaded.
       const info = await inspectIndex(flags.index);
       // Texts are what a user has at hand; the vector readers would only say the format is unknown.
@@ -84,7 +84,7 @@ export function register(program: Command): void {
         threads: flags.threads,
         ...knobs,
         onProgress: progressBars(),
-        onNotice: say,
+        onNotice: (line) => say(asCliWords(line)),
       });
       for (const note of unusedOptions(flags, index)) say(note);
       let result: SearchResult;
@@ -101,7 +101,23 @@ export function register(program: Command): void {
         await index.dispose();
       }
       await writeOut(flags.json ? toJson(result) : toText(result, index.metric));
-    });
+    }));
+}
+
+/**
+ * `action` with the library's errors in the CLI's words (asCliWords): under Node's permission model
+ * `--backend gpu` said "or use backend 'wasm'", the library's option, where the flag is --backend wasm.
+ */
+function inCliWords<A extends unknown[]>(action: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
+  return async (...args) => {
+    try {
+      await action(...args);
+    } catch (e) {
+      // The message alone: the stack still points where it was thrown (TESSERA_DEBUG=1).
+      if (isTesseraError(e)) e.message = asCliWords(e.message);
+      throw e;
+    }
+  };
 }
 
 /** -k above what the GPU returns a query, naming the CLI's fixes. */
