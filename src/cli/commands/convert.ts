@@ -24,6 +24,7 @@ import { IVF_FLAT_FOURCC, readIvfLayout, readIvfRowOffsets, streamIvfRows } from
 import { openFileSource, removeLeftoversOf } from '../../io/node-fs.js';
 import { openSink } from '../../platform.js';
 import { hasNpyMagic, inspectVectors, streamVectors, vectorFormatOf } from '../../io/vectors.js';
+import { HNSW_DEFAULTS } from '../../wasm/hnsw-index.js';
 import { needsShards, planShards, shardedIndex } from '../../wasm/shards.js';
 import { bytesOption, intOption, MAX_THREADS } from '../options.js';
 import { progressBars, say } from '../progress.js';
@@ -358,8 +359,14 @@ export function register(program: Command): void {
     .option('--ef-search <n>', 'HNSW efSearch stored in the file (FAISS default 16)', intOption('--ef-search', 1))
     .option('--nprobe <n>', 'IVF nprobe stored in the file (FAISS default 1)', intOption('--nprobe', 1))
     .option('--threads <n>', 'worker threads (default: all cores, at most 256)', intOption('--threads', 1, MAX_THREADS))
-    .option('--seed <n>', 'seed for k-means sampling / HNSW levels', intOption('--seed', 0))
-    .option('--shard-bytes <size>', 'bytes per WebAssembly instance (default 4GiB)', bytesOption)
+    // The defaults said, as for --ef-construction: a user matching a FAISS build needs them
+    // (k-means's is wasm/kmeans.ts's and ivf-index.ts's 1234; test/cli/convert-help checks both).
+    .option('--seed <n>', `seed of IVF's k-means (its sample, first centroids and splits) and of HNSW levels (default: FAISS's, 1234 and ${HNSW_DEFAULTS.seed})`, intOption('--seed', 0))
+    .option(
+      '--shard-bytes <size>',
+      'most bytes of one WebAssembly memory while building (default and at most 4GiB): a larger Flat, SQ8 or IVF index is built over several and still written as one FAISS file; HNSW is refused (one file holds one graph)',
+      bytesOption,
+    )
     .option('--quiet', 'no progress output')
     .action(async (flags: ConvertFlags) => {
       const r = await convertIndex({
