@@ -313,7 +313,11 @@ export interface IndexOptions {
    * links them all first (they are then in the index).
    */
   onProgress?: ProgressCallback;
-  /** Called once with a human-readable line when a fallback is taken (e.g. "no WebGPU adapter: using WASM"). */
+  /**
+   * Called with a human-readable line when a fallback is taken (e.g. "no WebGPU adapter: using WASM"),
+   * and by backend 'auto''s adapter probe in Node (a wait past 3 s, a give-up at 30 s, its child's
+   * stderr lines). Without it they are not said (not written to stderr either).
+   */
   onNotice?: (message: string) => void;
 }
 

@@ -178,10 +178,18 @@ function childEnv(): NodeJS.ProcessEnv {
 }
 
 /**
- * Internal knobs for tests: the child's arguments in place of the probe's, the webgpu module the
- * probe's own child imports (a file: URL), shorter waits, the runtime's facts.
+ * Where the probe's lines go (`onNotice`, the caller's: the index options' one reaches it through
+ * the platform's probeAdapter hook), and internal knobs for tests: the child's arguments in place of
+ * the probe's, the webgpu module the probe's own child imports (a file: URL), shorter waits, the
+ * runtime's facts.
  */
 export interface ProbeKnobs {
+  /**
+   * Told the wait past 3 s, the give-up at 30 s and the child's own stderr lines. Without it they
+   * are not said, as the library's other notices are not: they went to process.stderr, which an
+   * embedding app (Electron, a service with its own logger) could neither route nor silence.
+   */
+  onNotice?: (message: string) => void;
   args?: string[];
   webgpuUrl?: string;
   noticeMs?: number;
@@ -192,7 +200,7 @@ export interface ProbeKnobs {
 /**
  * Dawn's default adapter (as create([]).requestAdapter({ powerPreference: 'high-performance' })
  * finds it), asked in a child Node process: null for none (also where the child gives no answer in
- * 30 s: said on stderr, as a wait past 3 s is), undefined where the child cannot run as Node here
+ * 30 s: said through onNotice, as a wait past 3 s is), undefined where the child cannot run as Node here
  * or could not answer (the caller then probes in-process, as before).
  * Why a child: Dawn prints DAWN_LIMIT_NOTICE when requestAdapter discovers a Vulkan adapter
  * (PhysicalDeviceBase::Initialize -> NormalizeLimits -> dawn::WarningLog, a plain fprintf to
@@ -200,7 +208,7 @@ export interface ProbeKnobs {
  * 1000000, NVIDIA's too). No request option, instance toggle or create() flag skips it, the
  * binding exposes no logging callback (and this log bypasses the instance's), and Node cannot
  * redirect its own fd 2: in-process, a CPU-only run on lavapipe that then took WASM printed GPU
- * noise. The child's other stderr lines (Vulkan loader messages, errors) are passed on. Costs a
+ * noise. The child's other stderr lines (Vulkan loader messages, errors) are passed on (onNotice). Costs a
  * Node start beside the discovery (0.57 s against 0.23 s in-process on the 2-core CI machine).
  */
 export async function probeDawnAdapter(knobs: ProbeKnobs = {}): Promise<AdapterSummary | null | undefined> {
@@ -212,6 +220,14 @@ export async function probeDawnAdapter(knobs: ProbeKnobs = {}): Promise<AdapterS
     return undefined; // not resolvable this way: the in-process probe says what it finds
   }
   const timeoutMs = knobs.timeoutMs ?? PROBE_TIMEOUT_MS;
+  const say = (message: string) => {
+    try {
+      knobs.onNotice?.(message);
+    } catch {
+      // Said from a timer or the child's exit: thrown there it would be an uncaught exception, or
+      // (caught by the caller's probe) taken for no adapter. A notice is not worth either.
+    }
+  };
   const child = await new Promise<{ stdout: string; stderr: string } | 'timeout' | undefined>((resolve) => {
     let proc: ChildProcess;
     try {
@@ -226,7 +242,7 @@ export async function probeDawnAdapter(knobs: ProbeKnobs = {}): Promise<AdapterS
             .split('\n')
             .filter((l) => l !== '' && !DAWN_LIMIT_NOTICE.test(l.replace(/\r$/, '')))
             .join('\n');
-          if (rest) process.stderr.write(`${rest}\n`);
+          if (rest) say(`Dawn's WebGPU adapter discovery (a child process for backend 'auto') printed on its stderr:\n${rest}`);
           resolve(error && !stdout.includes(PROBE_MARK) ? undefined : { stdout, stderr });
         },
       );
@@ -238,13 +254,13 @@ export async function probeDawnAdapter(knobs: ProbeKnobs = {}): Promise<AdapterS
       return;
     }
     const notice = setTimeout(() => {
-      process.stderr.write(`tessera: waiting for Dawn's WebGPU adapter discovery (a child process for backend 'auto'; given up at ${timeoutMs / 1000} s): backend 'wasm' (--backend wasm) skips it\n`);
+      say(`waiting for Dawn's WebGPU adapter discovery (a child process for backend 'auto'; given up at ${timeoutMs / 1000} s): backend 'wasm' (--backend wasm) skips it`);
     }, Math.min(knobs.noticeMs ?? PROBE_NOTICE_MS, timeoutMs));
     const limit = setTimeout(() => {
       clearTimeout(notice);
       // Taken as no adapter, not handed to the in-process probe: the same discovery would hang this
       // process, with no limit at all.
-      process.stderr.write(`tessera: Dawn's WebGPU adapter discovery (a child process) gave no answer in ${timeoutMs / 1000} s (a hung GPU driver?) and was stopped: taken as no adapter, backend 'auto' runs on WASM; backend 'wasm' (--backend wasm) skips the wait\n`);
+      say(`Dawn's WebGPU adapter discovery (a child process) gave no answer in ${timeoutMs / 1000} s (a hung GPU driver?) and was stopped: taken as no adapter, backend 'auto' runs on WASM; backend 'wasm' (--backend wasm) skips the wait`);
       proc.kill('SIGKILL');
       // Nor kept waiting on: a child stuck in the driver dies only when the driver lets it go, and
       // pipes a process of its own still holds stay open; either kept Node from exiting after the

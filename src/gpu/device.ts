@@ -263,23 +263,33 @@ interface AdapterProbe {
   why?: string;
 }
 
+type Notice = (message: string) => void;
+
 let probe: Promise<AdapterProbe> | undefined;
+/**
+ * Who hears the default probe's lines (its wait, its give-up) while it runs, and what it said so
+ * far: every caller waiting on it, each through its own onNotice, not only the one that started it
+ * (a second index opened meanwhile waits as long, and its caller would not know why).
+ */
+let hearing: { listeners: Set<Notice>; said: string[] } | undefined;
 const probes = new WeakMap<GPU, Promise<AdapterProbe>>();
 
 /**
  * `inProcess`: ask the GPU here, not the platform's child, for a caller that opens the adapter
  * anyway (backend 'gpu'), where the child would only add its start. Whichever probe of the default
- * GPU comes first answers later ones: both find the same adapter.
+ * GPU comes first answers later ones: both find the same adapter. `onNotice` hears what the
+ * platform's probe says while it looks (gpu/dawn.ts probeDawnAdapter), from the start for the
+ * caller that starts it, the lines so far first for one that joins.
  */
-function probeGpu(gpu?: GPU, inProcess = false): Promise<AdapterProbe> {
-  const run = async (g?: GPU): Promise<AdapterProbe> => {
+function probeGpu(gpu?: GPU, inProcess = false, onNotice?: Notice): Promise<AdapterProbe> {
+  const run = async (g?: GPU, say?: Notice): Promise<AdapterProbe> => {
     try {
       // The platform's GPU (Dawn in Node), where resolveGpu would take it, looked at from outside
       // this process: discovering a Vulkan adapter makes Dawn's native code print two warnings,
       // which a run that then takes WASM should not show (gpu/dawn.ts probeDawnAdapter says why
       // nothing in-process avoids them).
       const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
-      const outside = !g && !nav?.gpu && !inProcess ? await platform().probeAdapter?.() : undefined;
+      const outside = !g && !nav?.gpu && !inProcess ? await platform().probeAdapter?.({ onNotice: say }) : undefined;
       if (outside !== undefined) return summarize(outside);
       const resolved = await resolveGpu(g);
       // The adapter acquireDevice opens (same powerPreference): the one 'auto' would run on.
@@ -293,7 +303,36 @@ function probeGpu(gpu?: GPU, inProcess = false): Promise<AdapterProbe> {
     if (!p) probes.set(gpu, (p = run(gpu)));
     return p;
   }
-  return (probe ??= run());
+  if (!probe) {
+    const h = (hearing = { listeners: new Set<Notice>(), said: [] as string[] });
+    probe = run(undefined, (message) => {
+      h.said.push(message);
+      for (const l of h.listeners) tell(l, message);
+    });
+    void probe.finally(() => {
+      if (hearing === h) hearing = undefined;
+    });
+  }
+  if (onNotice && hearing && !hearing.listeners.has(onNotice)) {
+    for (const message of hearing.said) tell(onNotice, message);
+    hearing.listeners.add(onNotice);
+  }
+  return probe;
+}
+
+/** One listener's onNotice: one that throws must not keep the others from hearing, nor fail the probe. */
+function tell(listener: Notice, message: string): void {
+  try {
+    listener(message);
+  } catch {
+    // its own problem: the probe's answer does not depend on it
+  }
+}
+
+/** Tests: the next probe of the runtime's own GPU looks again (it is kept for the process). Not exported by the package. */
+export function forgetAdapterProbe(): void {
+  probe = undefined;
+  hearing = undefined;
 }
 
 function summarize(adapter: AdapterSummary | null): AdapterProbe {
@@ -322,17 +361,18 @@ function adapterName(adapter: AdapterSummary): string {
 /**
  * True when an adapter can be obtained (cached per GPU object; the default probe once per process).
  * `inProcess`: the caller opens the adapter next (backend 'gpu'), so no child looks first (probeGpu).
+ * `onNotice`: told what the child says while it looks (a wait past 3 s, a give-up at 30 s).
  */
-export async function gpuAvailable(gpu?: GPU, how: { inProcess?: boolean } = {}): Promise<boolean> {
-  return (await probeGpu(gpu, how.inProcess)).found;
+export async function gpuAvailable(gpu?: GPU, how: { inProcess?: boolean; onNotice?: Notice } = {}): Promise<boolean> {
+  return (await probeGpu(gpu, how.inProcess, how.onNotice)).found;
 }
 
 /**
  * Why gpuAvailable found no adapter, where that is known (e.g. Node refused Dawn's native addon:
  * the fix is a Node flag, not a GPU), for backend 'auto''s notice; else undefined.
  */
-export async function gpuUnavailableReason(gpu?: GPU): Promise<string | undefined> {
-  return (await probeGpu(gpu)).why;
+export async function gpuUnavailableReason(gpu?: GPU, how: { onNotice?: Notice } = {}): Promise<string | undefined> {
+  return (await probeGpu(gpu, false, how.onNotice)).why;
 }
 
 /**
@@ -361,8 +401,8 @@ export function autoTakesSoftwareAdapters(yes: boolean): void {
  * against 0.16 s for 16 queries over 50,000; README "CPU-only machines"). A GPU object the caller
  * passes (`gpu`, `gpus`) is their choice and is used as it is.
  */
-export async function softwareAdapterNote(opts: { gpu?: GPU | null; gpus?: readonly GPU[] }): Promise<string | undefined> {
+export async function softwareAdapterNote(opts: { gpu?: GPU | null; gpus?: readonly GPU[]; onNotice?: Notice }): Promise<string | undefined> {
   if (opts.gpu || opts.gpus?.length || softwareAdaptersTaken) return undefined;
-  const found = await probeGpu();
+  const found = await probeGpu(undefined, false, opts.onNotice);
   return found.software ? `the only WebGPU adapter is a software renderer on the CPU (${found.software}), slower than WASM` : undefined;
 }

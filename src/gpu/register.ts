@@ -8,9 +8,10 @@ registerIndexType('gpu', 'flat', {
   create: createGpuFlat,
   available: (opts) => {
     checkGpuObjects(opts);
-    return gpuAvailable(opts.gpu ?? opts.gpus?.[0]);
+    // onNotice: the probe's wait and give-up lines are the caller's to route, as its other notices.
+    return gpuAvailable(opts.gpu ?? opts.gpus?.[0], { onNotice: opts.onNotice });
   },
-  unavailableWhy: (opts) => gpuUnavailableReason(opts.gpu ?? opts.gpus?.[0]),
+  unavailableWhy: (opts) => gpuUnavailableReason(opts.gpu ?? opts.gpus?.[0], { onNotice: opts.onNotice }),
   autoSkip: (opts) => softwareAdapterNote(opts),
   load: (source, opts, structure) => GpuFlatIndex.load(source, opts, structure as FlatLayout | undefined),
 });

@@ -97,10 +97,19 @@ export const SERVE_DEFAULTS = {
 
 /**
  * What the GPU returns at most a query (gpuResultLimit: told before loading) where `k` asks for more
- * of an index file (`info`) that `backend` would load onto the GPU; else undefined.
+ * of an index file (`info`) that `backend` would load onto the GPU; else undefined. `say` hears the
+ * adapter probe that 'auto' starts here (its wait past 3 s, its give-up at 30 s).
  */
-export async function gpuLimitShortOf(k: number, info: { fourcc: string; backends: readonly Backend[]; ntotal: number }, backend: BackendChoice): Promise<number | undefined> {
+export async function gpuLimitShortOf(
+  k: number,
+  info: { fourcc: string; backends: readonly Backend[]; ntotal: number },
+  backend: BackendChoice,
+  say?: (line: string) => void,
+): Promise<number | undefined> {
   if (backend === 'wasm' || !info.backends.includes('gpu')) return undefined;
+  // The probe chooseBackend asks next, started here with `say` (not given to chooseBackend, whose
+  // fallback notice is the load's to say): this is the first look, so the wait is said as it happens.
+  if (backend === 'auto' && say) await gpuAvailable(undefined, { onNotice: say });
   // Where readIndex would load it (chooseBackend: 'auto' passes over a software adapter where WASM
   // serves the file), asked, not decided again here: only the GPU's own search has its limit.
   if ((await chooseBackend(faissFormat(info.fourcc).kind, 'the index file', { backend })) !== 'gpu') return undefined;
@@ -200,7 +209,7 @@ export async function serveFiles(opts: ServeFilesOptions): Promise<RunningServic
   }
   // A GPU returns at most its merge list a query (1024 on lavapipe): past --max-topk, --backend auto
   // serves on wasm and --backend gpu is refused, both before loading (minutes onto the GPU).
-  const gpuLimit = await gpuLimitShortOf(maxTopk, info, asked);
+  const gpuLimit = await gpuLimitShortOf(maxTopk, info, asked, say);
   if (gpuLimit !== undefined && (asked === 'gpu' || !info.backends.includes('wasm'))) throw maxTopkError(maxTopk, gpuLimit, 'gpu');
   await checkModelFolder(opts.model);
   // A missing or compressed corpus fails here, before the model loads.

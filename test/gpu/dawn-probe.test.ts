@@ -1,7 +1,8 @@
 /**
  * gpu/dawn.ts probeDawnAdapter, the child process backend 'auto' asks about Dawn's adapter: a child
  * that hangs is said while it is waited on and given up with a line naming the cause (it cost 30 s
- * without a word), and leaves nothing that keeps Node alive; runtimes whose process.execPath does
+ * without a word), through the caller's onNotice, not stderr, and leaves nothing that keeps Node
+ * alive; runtimes whose process.execPath does
  * not run the child as Node (Bun, Deno, Electron without RunAsNode, a single-executable
  * application) start none.
  */
@@ -39,14 +40,16 @@ describe("the probe's child and Node's debugger options", () => {
       const hook = join(dir, 'hook.cjs');
       const ran = join(dir, 'ran');
       writeFileSync(hook, `require('node:fs').appendFileSync(${JSON.stringify(ran)}, 'x');`);
+      const notices: string[] = [];
       for (const inspect of ['--inspect-brk=0', '--inspect=0']) {
         process.env.NODE_OPTIONS = `${inspect} --require "${hook}"`;
         const t0 = performance.now();
         // Before: --inspect-brk waited for a debugger until the limit (null: 'auto' took WASM), and
         // --inspect's 'Debugger listening on ws://...' lines were passed on to this stderr.
-        expect(await probeDawnAdapter({ webgpuUrl: pathToFileURL(webgpu).href, timeoutMs: 8_000, facts: node })).toEqual({ info });
+        expect(await probeDawnAdapter({ webgpuUrl: pathToFileURL(webgpu).href, timeoutMs: 8_000, facts: node, onNotice: (m) => notices.push(m) })).toEqual({ info });
         expect(performance.now() - t0).toBeLessThan(6_000);
       }
+      expect(notices).toEqual([]);
       expect(err.mock.calls.map((c) => String(c[0])).join('')).toBe('');
       expect(readFileSync(ran, 'utf8')).toBe('xx');
     } finally {
@@ -59,14 +62,15 @@ describe("the probe's child and Node's debugger options", () => {
 });
 
 describe('probeDawnAdapter with a child that hangs', () => {
-  it('says what it waits on after noticeMs, then stops the child at timeoutMs and answers no adapter, each in one line', async () => {
+  it('says what it waits on after noticeMs, then stops the child at timeoutMs and answers no adapter, each in one notice, none on stderr', async () => {
     const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
     const t0 = performance.now();
     let got: Awaited<ReturnType<typeof probeDawnAdapter>>;
-    let lines: string[];
+    const notices: [string, number][] = [];
     try {
-      got = await probeDawnAdapter({ args: ['-e', 'setInterval(() => {}, 1000)'], noticeMs: 300, timeoutMs: 1500, facts: node });
-      lines = err.mock.calls.map((c) => String(c[0])).join('').split('\n').filter(Boolean);
+      got = await probeDawnAdapter({ args: ['-e', 'setInterval(() => {}, 1000)'], noticeMs: 300, timeoutMs: 1500, facts: node, onNotice: (m) => notices.push([m, performance.now() - t0]) });
+      // Before: both lines went to process.stderr, which a library caller could not route or silence.
+      expect(err).not.toHaveBeenCalled();
     } finally {
       err.mockRestore();
     }
@@ -74,11 +78,42 @@ describe('probeDawnAdapter with a child that hangs', () => {
     expect(got).toBeNull(); // taken as none: backend 'auto' runs on WASM, not a second discovery that hangs
     expect(took).toBeGreaterThanOrEqual(1400);
     expect(took).toBeLessThan(4000);
-    expect(lines).toEqual([
-      "tessera: waiting for Dawn's WebGPU adapter discovery (a child process for backend 'auto'; given up at 1.5 s): backend 'wasm' (--backend wasm) skips it",
-      "tessera: Dawn's WebGPU adapter discovery (a child process) gave no answer in 1.5 s (a hung GPU driver?) and was stopped: taken as no adapter, backend 'auto' runs on WASM; backend 'wasm' (--backend wasm) skips the wait",
+    expect(notices.map(([m]) => m)).toEqual([
+      "waiting for Dawn's WebGPU adapter discovery (a child process for backend 'auto'; given up at 1.5 s): backend 'wasm' (--backend wasm) skips it",
+      "Dawn's WebGPU adapter discovery (a child process) gave no answer in 1.5 s (a hung GPU driver?) and was stopped: taken as no adapter, backend 'auto' runs on WASM; backend 'wasm' (--backend wasm) skips the wait",
     ]);
+    // The wait is said while it lasts, not with the answer.
+    expect(notices[0]![1]).toBeLessThan(1400);
   }, 5_000);
+
+  it('says nothing anywhere without onNotice, as the library\'s other notices', async () => {
+    const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      expect(await probeDawnAdapter({ args: ['-e', 'setInterval(() => {}, 1000)'], noticeMs: 100, timeoutMs: 400, facts: node })).toBeNull();
+      expect(err).not.toHaveBeenCalled();
+    } finally {
+      err.mockRestore();
+    }
+  }, 5_000);
+
+  it("passes the child's own stderr lines to onNotice as one notice, less Dawn's two clamped-limit lines; an onNotice that throws changes no answer", async () => {
+    const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    const notices: string[] = [];
+    try {
+      const clamp = 'Warning: maxDynamicUniformBuffersPerPipelineLayout artificially reduced from 1000000 to 16 to fit dynamic offset allocation limit.';
+      const child = `process.stderr.write(${JSON.stringify(`${clamp}\nWarning: vkCreateInstance: Found no drivers!\n    at CheckVkSuccessImpl\n`)}); process.stdout.write('tessera-adapter-probe null\\n')`;
+      expect(await probeDawnAdapter({ args: ['-e', child], facts: node, onNotice: (m) => notices.push(m) })).toBeNull();
+      expect(notices).toEqual(["Dawn's WebGPU adapter discovery (a child process for backend 'auto') printed on its stderr:\nWarning: vkCreateInstance: Found no drivers!\n    at CheckVkSuccessImpl"]);
+      const throwing = () => {
+        throw new Error('a logger that fails');
+      };
+      expect(await probeDawnAdapter({ args: ['-e', child], facts: node, onNotice: throwing })).toBeNull();
+      expect(await probeDawnAdapter({ args: ['-e', 'setInterval(() => {}, 1000)'], noticeMs: 100, timeoutMs: 400, facts: node, onNotice: throwing })).toBeNull();
+      expect(err).not.toHaveBeenCalled();
+    } finally {
+      err.mockRestore();
+    }
+  }, 10_000);
 
   it('leaves nothing that keeps Node alive once it gave up: a script whose stopped child left a process holding its pipes exits at the answer', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tessera-probe-exit-'));
@@ -116,9 +151,11 @@ console.log(JSON.stringify(got));`,
 
   it('says nothing of a wait for a child that answers in time', async () => {
     const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    const notices: string[] = [];
     try {
       const answer = `process.stdout.write('tessera-adapter-probe ' + JSON.stringify({ info: { description: 'stand-in' } }) + '\\n')`;
-      expect(await probeDawnAdapter({ args: ['-e', answer], noticeMs: 2000, timeoutMs: 4000, facts: node })).toEqual({ info: { description: 'stand-in' } });
+      expect(await probeDawnAdapter({ args: ['-e', answer], noticeMs: 2000, timeoutMs: 4000, facts: node, onNotice: (m) => notices.push(m) })).toEqual({ info: { description: 'stand-in' } });
+      expect(notices).toEqual([]);
       expect(err).not.toHaveBeenCalled();
     } finally {
       err.mockRestore();

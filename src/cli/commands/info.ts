@@ -33,9 +33,11 @@ async function backendStatus(kind: ReturnType<typeof faissFormat>['kind'], backe
   const out: Record<string, string> = {};
   for (const b of backends) {
     const r = registration(b, kind)!;
-    const ok = await r.available({});
-    const skip = ok && b === 'gpu' ? await autoSkipsGpu(kind, {}) : undefined;
-    out[b] = !ok ? (b === 'gpu' ? noAdapterHere(await r.unavailableWhy?.({})) : 'unavailable here') : skip ? `available with --backend gpu (${skip}: --backend auto uses wasm)` : 'available';
+    // The probe's wait and give-up lines on stderr, as search and serve print them.
+    const opts = { onNotice: (line: string) => say(asCliWords(line)) };
+    const ok = await r.available(opts);
+    const skip = ok && b === 'gpu' ? await autoSkipsGpu(kind, opts) : undefined;
+    out[b] = !ok ? (b === 'gpu' ? noAdapterHere(await r.unavailableWhy?.(opts)) : 'unavailable here') : skip ? `available with --backend gpu (${skip}: --backend auto uses wasm)` : 'available';
   }
   return out;
 }

@@ -72,7 +72,7 @@ export function register(program: Command): void {
       const knobs = { efSearch: flags.efSearch, nprobe: flags.nprobe };
       // A GPU returns at most its merge list a query (1024 on some adapters): --backend auto takes
       // WASM for a larger -k before loading, and --backend gpu refuses before loading.
-      const limit = await gpuLimitShortOf(flags.k, info, flags.backend);
+      const limit = await gpuLimitShortOf(flags.k, info, flags.backend, (line) => say(asCliWords(line)));
       if (limit !== undefined && (flags.backend === 'gpu' || !info.backends.includes('wasm'))) throw kLimitError(flags.k, limit, info.backends.includes('wasm'));
       const why = limit !== undefined ? `the GPU returns at most ${limit} results a query, fewer than -k ${flags.k}: searching on wasm instead (-k ${limit} keeps the GPU)` : undefined;
       const index = await readIndex(flags.index, {
