@@ -234,7 +234,8 @@ export async function serveFiles(opts: ServeFilesOptions): Promise<RunningServic
         maxBatch: Math.min(maxBatch, MAX_GPU_BATCH),
         threads: opts.threads,
         onProgress: opts.onProgress,
-        onNotice: (m) => (loaded ? say(m) : notices.push(m)),
+        // In the CLI's words (asCliWords): the library's names its backend option, not --backend.
+        onNotice: (m) => (loaded ? say(asCliWords(m)) : notices.push(asCliWords(m))),
       });
     let on: BackendChoice = backend ?? asked;
     if (on === 'auto' && gpuLimit !== undefined) {

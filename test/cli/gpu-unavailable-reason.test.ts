@@ -8,7 +8,7 @@
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '../../src/node.js';
 import { register } from '../../src/cli/commands/info.js';
@@ -21,6 +21,8 @@ import { serveFiles } from '../../src/server/files.js';
 import { runCommand } from '../helpers/cli.js';
 
 const D = 8;
+const MODEL = join(resolve(import.meta.dirname, '../..'), 'assets/demo/model');
+const DEMO_D = 100;
 const tmp = mkdtempSync(join(tmpdir(), 'tessera-gpu-unavailable-reason-'));
 const own = { ...platform() };
 // loadDawnGpu's error under --permission without --allow-addons (refusedBy), after Node's own text.
@@ -33,6 +35,11 @@ beforeAll(async () => {
   await index.save(join(tmp, 'flat.index'));
   await index.dispose();
   await writeVectors(join(tmp, 'q.npy'), Float32Array.from({ length: 2 * D }, (_, i) => Math.cos(i)), D);
+  // of the demo model's dimension, for serve to load
+  const demoD = await indexFactory(DEMO_D, 'Flat', 'ip', { backend: 'wasm', threads: 1 });
+  await demoD.add(Float32Array.from({ length: 4 * DEMO_D }, (_, i) => Math.sin(i)));
+  await demoD.save(join(tmp, 'demo-d.index'));
+  await demoD.dispose();
   writeFileSync(join(tmp, 'corpus.jsonl'), Array.from({ length: 4 }, (_, i) => JSON.stringify({ id: String(i), contents: `row ${i}` })).join('\n') + '\n');
   installPlatform({
     loadGpu: async () => {
@@ -75,4 +82,17 @@ describe('a known reason for no WebGPU adapter', () => {
       message: `--backend gpu (Search-R1's --faiss_gpu) asks for the GPU, but WebGPU offers no adapter here: ${REFUSED.replace(", or use backend 'wasm'", '')}, or leave --backend gpu out to serve on the CPU (WASM)`,
     });
   });
+
+  it("serve (backend auto) says it on its backend line, with the CLI's --backend wasm", async () => {
+    const lines: string[] = [];
+    const service = await serveFiles({ index: join(tmp, 'demo-d.index'), corpus: join(tmp, 'corpus.jsonl'), model: MODEL, port: 0, threads: 1, say: (l) => lines.push(l) });
+    try {
+      await service.ready;
+      expect(lines.find((l) => l.startsWith('backend: '))).toBe(
+        `backend: wasm (no usable WebGPU adapter (${REFUSED.replace("backend 'wasm'", '--backend wasm')}): IndexFlatIP file ${join(tmp, 'demo-d.index')} runs on the WASM (CPU) backend)`,
+      );
+    } finally {
+      await service.close();
+    }
+  }, 60_000);
 });
