@@ -315,8 +315,8 @@ export interface IndexOptions {
   onProgress?: ProgressCallback;
   /**
    * Called with a human-readable line when a fallback is taken (e.g. "no WebGPU adapter: using WASM"),
-   * and by backend 'auto''s adapter probe in Node (a wait past 3 s, a give-up at 30 s, its child's
-   * stderr lines). Without it they are not said (not written to stderr either).
+   * and by backend 'auto''s adapter probe in Node (a wait past 3 s, a give-up at 30 s). Without it
+   * they are not said (not written to stderr either).
    */
   onNotice?: (message: string) => void;
 }

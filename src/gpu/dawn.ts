@@ -185,9 +185,9 @@ function childEnv(): NodeJS.ProcessEnv {
  */
 export interface ProbeKnobs {
   /**
-   * Told the wait past 3 s, the give-up at 30 s and the child's own stderr lines. Without it they
-   * are not said, as the library's other notices are not: they went to process.stderr, which an
-   * embedding app (Electron, a service with its own logger) could neither route nor silence.
+   * Told the wait past 3 s and the give-up at 30 s. Without it they are not said, as the library's
+   * other notices are not: they went to process.stderr, which an embedding app (Electron, a service
+   * with its own logger) could neither route nor silence.
    */
   onNotice?: (message: string) => void;
   args?: string[];
@@ -208,7 +208,7 @@ export interface ProbeKnobs {
  * 1000000, NVIDIA's too). No request option, instance toggle or create() flag skips it, the
  * binding exposes no logging callback (and this log bypasses the instance's), and Node cannot
  * redirect its own fd 2: in-process, a CPU-only run on lavapipe that then took WASM printed GPU
- * noise. The child's other stderr lines (Vulkan loader messages, errors) are passed on (onNotice). Costs a
+ * noise. The child's other stderr lines (Vulkan loader messages, errors) are passed on to stderr. Costs a
  * Node start beside the discovery (0.57 s against 0.23 s in-process on the 2-core CI machine).
  */
 export async function probeDawnAdapter(knobs: ProbeKnobs = {}): Promise<AdapterSummary | null | undefined> {
@@ -242,7 +242,10 @@ export async function probeDawnAdapter(knobs: ProbeKnobs = {}): Promise<AdapterS
             .split('\n')
             .filter((l) => l !== '' && !DAWN_LIMIT_NOTICE.test(l.replace(/\r$/, '')))
             .join('\n');
-          if (rest) say(`Dawn's WebGPU adapter discovery (a child process for backend 'auto') printed on its stderr:\n${rest}`);
+          // To stderr as they are, not onNotice: they are the driver's and Dawn's, which the same
+          // discovery in-process (backend 'gpu') writes to fd 2 unasked, not tessera's; as notices
+          // they broke 'auto''s one notice (a CPU-only run with Dawn but no driver said three).
+          if (rest) process.stderr.write(`${rest}\n`);
           resolve(error && !stdout.includes(PROBE_MARK) ? undefined : { stdout, stderr });
         },
       );
