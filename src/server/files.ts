@@ -209,7 +209,7 @@ export async function serveFiles(opts: ServeFilesOptions): Promise<RunningServic
   }
   // A GPU returns at most its merge list a query (1024 on lavapipe): past --max-topk, --backend auto
   // serves on wasm and --backend gpu is refused, both before loading (minutes onto the GPU).
-  const gpuLimit = await gpuLimitShortOf(maxTopk, info, asked, say);
+  const gpuLimit = await gpuLimitShortOf(maxTopk, info, asked, (line) => say(asCliWords(line)));
   if (gpuLimit !== undefined && (asked === 'gpu' || !info.backends.includes('wasm'))) throw maxTopkError(maxTopk, gpuLimit, 'gpu');
   await checkModelFolder(opts.model);
   // A missing or compressed corpus fails here, before the model loads.

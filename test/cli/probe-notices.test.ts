@@ -23,9 +23,9 @@ const D = 8;
 const node: RuntimeFacts = { versions: { node: '20.20.2' }, env: {}, isSea: () => false };
 const own = { ...platform() };
 const tmp = mkdtempSync(join(tmpdir(), 'tessera-cli-probe-notices-'));
-const WAIT = "waiting for Dawn's WebGPU adapter discovery (a child process for backend 'auto'; given up at 1.5 s): backend 'wasm' (--backend wasm) skips it";
-const GAVE_UP =
-  "Dawn's WebGPU adapter discovery (a child process) gave no answer in 1.5 s (a hung GPU driver?) and was stopped: taken as no adapter, backend 'auto' runs on WASM; backend 'wasm' (--backend wasm) skips the wait";
+/** The probe's lines as the CLI prints them, in its words (server/files.ts asCliWords). */
+const WAIT = "waiting for Dawn's WebGPU adapter discovery (a child process for --backend auto; given up at 1.5 s): --backend wasm skips it";
+const GAVE_UP = "Dawn's WebGPU adapter discovery (a child process) gave no answer in 1.5 s (a hung GPU driver?) and was stopped: taken as no adapter, --backend auto runs on WASM; --backend wasm skips the wait";
 
 beforeAll(async () => {
   const x = Float32Array.from({ length: 4 * D }, (_, i) => Math.sin(i));
@@ -44,9 +44,6 @@ afterAll(() => {
   rmSync(tmp, { recursive: true, force: true });
 });
 beforeEach(() => forgetAdapterProbe());
-/** The lines as info and search print them, in the CLI's words (server/files.ts asCliWords). */
-const CLI_WAIT = "waiting for Dawn's WebGPU adapter discovery (a child process for --backend auto; given up at 1.5 s): --backend wasm skips it";
-const CLI_GAVE_UP = "Dawn's WebGPU adapter discovery (a child process) gave no answer in 1.5 s (a hung GPU driver?) and was stopped: taken as no adapter, --backend auto runs on WASM; --backend wasm skips the wait";
 
 /** stderr's lines, the terminal's carriage returns left out. */
 const lines = (stderr: string) => stderr.split('\n').map((l) => l.replace(/^\r/, '')).filter(Boolean);
@@ -55,7 +52,7 @@ describe("the CLI prints the probe's lines on stderr", () => {
   it('info, before its table', async () => {
     const seen = { stderr: '' };
     const out = await runCommand(registerInfo, ['info', join(tmp, 'flat.index')], seen);
-    expect(lines(seen.stderr)).toEqual([`tessera: ${CLI_WAIT}`, `tessera: ${CLI_GAVE_UP}`]);
+    expect(lines(seen.stderr)).toEqual([`tessera: ${WAIT}`, `tessera: ${GAVE_UP}`]);
     expect(out).toMatch(/^backends +gpu \(no WebGPU adapter here\), wasm \(available\)$/m);
   }, 10_000);
 
@@ -63,14 +60,14 @@ describe("the CLI prints the probe's lines on stderr", () => {
     const seen = { stderr: '' };
     await runCommand(registerSearch, ['search', '--index', join(tmp, 'flat.index'), '--queries', join(tmp, 'q.npy'), '-k', '2', '--threads', '1', '--json'], seen);
     expect(lines(seen.stderr).slice(0, 3)).toEqual([
-      `tessera: ${CLI_WAIT}`,
-      `tessera: ${CLI_GAVE_UP}`,
+      `tessera: ${WAIT}`,
+      `tessera: ${GAVE_UP}`,
       `tessera: no usable WebGPU adapter: IndexFlatIP file ${join(tmp, 'flat.index')} runs on the WASM (CPU) backend`,
     ]);
-    expect(seen.stderr.split(CLI_WAIT).length).toBe(2); // said once: the load joins the finished probe
+    expect(seen.stderr.split(WAIT).length).toBe(2); // said once: the load joins the finished probe
   }, 10_000);
 
-  it("serve, through its printer (the library's words, as its other notices), as the wait happens (not held for the backend line)", async () => {
+  it('serve, through its printer in the CLI\'s words (as its other notices), as the wait happens (not held for the backend line)', async () => {
     const said: [string, number][] = [];
     const t0 = performance.now();
     // No model folder: the start fails after the probe.
