@@ -20,6 +20,7 @@ import { expandWgslIncludes } from './wgsl-include.js';
 import { pow2Ceil, pow2Floor } from './pow2.js';
 import { int8GemvBoundAt, int8GemvKey, int8GemvPipeline, int8GemvScratch, planInt8Gemv, quantizeInt8Queries } from './int8-gemv.js';
 import { gemvMultiKey, gemvMultiPipeline, planGemvMulti, type GemvMultiKnobs } from './gemv-multi.js';
+import { tilesSource, type TileRewrite } from './tiles-source.js';
 import { digitsSource } from './tensor/digits-source.js';
 import { rangePipeline, rangePlan, rerankParams, rerankPipeline, type RowRanges, rowRangesOf, sortLists, stepParams, uncertifiedF32 } from './approx-rerank.js';
 import { mergeOneFan, mergeOneKey, mergeOnePipeline, planMergeOne, type MergeOnePlan } from './merge-one.js';
@@ -643,58 +644,12 @@ export function wgslVariant(src: string, f16: boolean): string {
  */
 const MAX_GEMV_TILES = 4;
 
-/**
- * flat_gemv's text for `tiles` tiles a dispatch (1: the kernel as it is, byte for byte): tiles 1..
- * at bindings 5.., each workgroup's tile (tileSel) from its id, the tiles' segments following each
- * other in workgroup order (ceil(rows / segLen) a tile, every tile of params.rows rows). The scan is
- * repeated once a tile under one switch on tileSel, each copy loading from its own binding through
- * its own copies of loadPass / loadWord: H100 call h7 chose the binding at every load instead (a
- * switch in the inner loop), and 2 / 3 / 4 tiles a dispatch took 22.23 / 22.40 / 23.66 ms against
- * 22.00 at one (21M x 768 f32, one query), slower by more than the dispatches saved.
- */
+/** flat_gemv's loads and uses of the ids and lists for tilesSource. */
+const FLAT_GEMV_TILES: TileRewrite = { kernel: 'flat_gemv', loaders: ['loadPass', 'loadWord'], ids: 4, lists: 1 };
+
+/** flat_gemv's text for `tiles` tiles a dispatch (tilesSource; 1: the kernel as it is, byte for byte). */
 export function gemvTilesSource(src: string, tiles: number): string {
-  if (tiles <= 1) return src;
-  // Each rewrite must find exactly what it expects: a kernel edited without them fails here, not on a device.
-  const count = (text: string, from: string): number => text.split(from).length - 1;
-  const swap = (text: string, from: string, to: string, times: number): string => {
-    const found = count(text, from);
-    if (found !== times) throw new Error(`flat_gemv: the multi-tile rewrite expected ${times} of '${from}', found ${found}`);
-    return text.split(from).join(to);
-  };
-  const section = (text: string, from: string, to: string): [number, number] => {
-    const at = text.indexOf(from);
-    const stop = at < 0 ? -1 : text.indexOf(to, at);
-    if (at < 0 || stop < 0 || count(text, from) !== 1) throw new Error(`flat_gemv: the multi-tile rewrite expected one '${from}' ... '${to}'`);
-    return [at, stop + to.length];
-  };
-  const extra = Array.from({ length: tiles - 1 }, (_, i) => i + 1);
-  // The base loads: loadPass and loadWord, the only functions that read `base`.
-  const loaders = ['fn loadPass(', 'fn loadWord('].map((head) => src.slice(...section(src, head, '\n}\n')));
-  if (loaders.reduce((n, f) => n + count(f, 'base['), 0) !== count(src, 'base[')) throw new Error("flat_gemv: the multi-tile rewrite expected every 'base[' in loadPass / loadWord");
-  const fetch = extra.flatMap((i) => [
-    `@group(0) @binding(${4 + i}) var<storage, read> base${i}: array<vec4<u32>>;`,
-    ...loaders.map((f) => swap(f.replace(/^fn (\w+)\(/, `fn $1${i}(`), 'base[', `base${i}[`, count(f, 'base['))),
-  ]);
-  const text = swap(src, '//@MULTI_FETCH', fetch.join('\n'), 1);
-  const main = text.indexOf('fn main(');
-  let body = text.slice(main);
-  // The lists stay at segAt + the workgroup's index, where one-tile dispatches in turn put them.
-  body = swap(body, 'params.segAt + seg)', 'params.segAt + wid.x)', 1);
-  body = swap(body, 'params.idBase', 'idBase', 4);
-  body = swap(
-    body,
-    'let seg = wid.x;',
-    ['let tileSegs = (params.rows + params.segLen - 1u) / params.segLen;', '  let tileSel = wid.x / tileSegs;', '  let seg = wid.x % tileSegs;', '  let idBase = params.idBase + tileSel * params.rows;'].join('\n'),
-    1,
-  );
-  const [at, stop] = section(body, '//@SCAN_BEGIN', '//@SCAN_END');
-  const scan = body.slice(at + '//@SCAN_BEGIN'.length, stop - '//@SCAN_END'.length);
-  const calls = count(scan, 'loadPass(') + count(scan, 'loadWord(');
-  if (calls === 0) throw new Error('flat_gemv: the multi-tile rewrite found no loads in the scan');
-  // tileSel is uniform in the workgroup, so the switch is taken once, outside the loops.
-  const copy = (i: number): string => (i === 0 ? scan : scan.replace(/\b(loadPass|loadWord)\(/g, `$1${i}(`));
-  const cases = [...extra.map((i) => `case ${i}u: {\n${copy(i)}\n  }`), `default: {\n${copy(0)}\n  }`];
-  return text.slice(0, main) + body.slice(0, at) + `switch tileSel {\n  ${cases.join('\n  ')}\n  }` + body.slice(stop);
+  return tilesSource(src, tiles, FLAT_GEMV_TILES);
 }
 
 /** Largest power-of-two candidate list that fits the device's workgroup memory. */
