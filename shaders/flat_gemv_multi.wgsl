@@ -44,6 +44,12 @@ var<workgroup> ti: array<u32, NQ>;
 var<workgroup> pend: u32;
 var<workgroup> qs: array<vec4<f32>, QS>;
 
+// The multi-tile variant (src/gpu/tiles-source.ts: several tiles of equal rows a dispatch, tile
+// t > 0 at binding 4 + t, each workgroup's tile from its id) puts its bindings and copies of word()
+// at the marker below, repeats the scan between the SCAN markers once a tile under one switch, and
+// rewrites the segment and the ids; this text, one tile a dispatch, stays as measured.
+//@MULTI_FETCH
+
 fn term(a: vec4<f32>, b: vec4<f32>) -> f32 {
   if (METRIC == 0u) { return dot(a, b); }
   let d = a - b;
@@ -138,6 +144,7 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
     ti[li] = EMPTY_ID;
   }
   workgroupBarrier();
+  //@SCAN_BEGIN
   for (var it = 0u; it < nIter; it++) {
     let r0 = start + (it * (WG / SG) + sg) * RU;
     var a00 = vec4<f32>(0.0);
@@ -301,6 +308,7 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
       }
     }
   }
+  //@SCAN_END
   workgroupBarrier();
   for (var e = li; e < nq * k; e += WG) {
     let q = e / k;

@@ -1367,7 +1367,9 @@ export class FlatShard {
       : undefined;
     if (multi) {
       const key = gemvMultiKey(multi, prec, metric, f16, kf);
-      return this.lazyPipeline({ BR: 1, BQ: multi.NQ, key, target: Math.min(mt.mtarget || Infinity, mt.targetWorkgroups) }, key, () => gemvMultiPipeline(this.ctx.device, multi, prec, metric, (src) => wgslVariant(src, f16)));
+      const make = (tiles: number) => () => gemvMultiPipeline(this.ctx.device, multi, prec, metric, (src) => wgslVariant(src, f16), tiles);
+      const choice = this.lazyPipeline({ BR: 1, BQ: multi.NQ, key, target: Math.min(mt.mtarget || Infinity, mt.targetWorkgroups) }, key, make(1));
+      return Object.assign(choice, { multiTile: (tiles: number) => this.pipeline(`${key}:x${tiles}`, make(tiles)) });
     }
     if (nq <= 4 && this.ctx.hasSubgroups && !this.layout.noSubgroups && nsg * 4 * kf * 8 <= this.ctx.maxWorkgroupStorage) {
       // f16 (hru / huw 0): rows of 3+ words a lane, one row with the lane's whole share in flight

@@ -6,6 +6,7 @@
  */
 import multiWgsl from '../../shaders/flat_gemv_multi.wgsl';
 import { pow2Ceil, pow2Floor } from './pow2.js';
+import { tilesSource, type TileRewrite } from './tiles-source.js';
 
 /** What the plan depends on. */
 export interface GemvMultiFacts {
@@ -80,12 +81,16 @@ export function gemvMultiKey(p: GemvMultiPlan, prec: number, metric: number, f16
   return `gemvm:${prec}:${metric}:${f16 ? 'h' : 'p'}:${kf}:${p.NQ}:${p.SG}:${p.RU}:${p.UW}:${p.SP}:${p.CI}:${p.QS}`;
 }
 
-export function gemvMultiPipeline(device: GPUDevice, p: GemvMultiPlan, prec: number, metric: number, code: (src: string) => string): GPUComputePipeline {
+/** flat_gemv_multi's loads and uses of the ids and lists for tilesSource. */
+export const GEMV_MULTI_TILES: TileRewrite = { kernel: 'flat_gemv_multi', loaders: ['word'], ids: 1, lists: 1 };
+
+/** `tiles`: tiles of equal rows a dispatch (kernelTuning.gemvTiles; tile t > 0 at binding 4 + t). */
+export function gemvMultiPipeline(device: GPUDevice, p: GemvMultiPlan, prec: number, metric: number, code: (src: string) => string, tiles = 1): GPUComputePipeline {
   return device.createComputePipeline({
-    label: `flat_gemv_multi NQ=${p.NQ} RU=${p.RU} UW=${p.UW} SP=${p.SP} QS=${p.QS}`,
+    label: `flat_gemv_multi NQ=${p.NQ} RU=${p.RU} UW=${p.UW} SP=${p.SP} QS=${p.QS}${tiles > 1 ? ` x${tiles} tiles` : ''}`,
     layout: 'auto',
     compute: {
-      module: device.createShaderModule({ label: 'flat_gemv_multi', code: code(multiWgsl) }),
+      module: device.createShaderModule({ label: 'flat_gemv_multi', code: tilesSource(code(multiWgsl), tiles, GEMV_MULTI_TILES) }),
       entryPoint: 'main',
       constants: { PREC: prec, METRIC: metric, NQ: p.NQ, SG: p.SG, RU: p.RU, UW: p.UW, DPW: prec === 1 ? 2 : 1, SP: p.SP, CI: p.CI, CF: p.CF, QWG: p.QWG, QN: p.QN, QS: p.QS },
     },

@@ -1,12 +1,17 @@
 /**
- * tilesSource (src/gpu/tiles-source.ts): the text rewrite that lets a one-tile scan kernel score
- * several tiles of equal rows a dispatch (kernelTuning.gemvTiles), shared so flat_gemv_multi and
- * int8_gemv can take it too. flat_gemv's multi-tile text is byte for byte what its own rewrite made
- * before the rewrite was shared (the H100 measured that text, calls h8-h10).
+ * tilesSource (src/gpu/tiles-source.ts): the one text rewrite that lets flat_gemv, flat_gemv_multi
+ * and int8_gemv score several tiles of equal rows a dispatch (kernelTuning.gemvTiles). flat_gemv's
+ * multi-tile text is byte for byte what its own rewrite made before the rewrite was shared (the
+ * H100 measured that text, calls h8-h10); the other two kernels get their bindings, per-tile copies
+ * of the scan under one switch, and lists, ids and shared-bound buckets by the workgroup's list.
+ * The kernels run on a GPU in gemv-tiles-multi.test.ts and gemv-tiles-int8.test.ts.
  */
 import { describe, expect, it } from 'vitest';
 import { gemvTilesSource, wgslVariant } from '../../src/gpu/flat-shard.js';
+import { GEMV_MULTI_TILES } from '../../src/gpu/gemv-multi.js';
+import { tilesSource } from '../../src/gpu/tiles-source.js';
 import gemvWgsl from '../../shaders/flat_gemv.wgsl';
+import multiWgsl from '../../shaders/flat_gemv_multi.wgsl';
 
 /** flat_gemv's rewrite as commit 130eaac wrote it (before tilesSource), the oracle for its text. */
 function legacyGemvTilesSource(src: string, tiles: number): string {
@@ -54,6 +59,11 @@ function legacyGemvTilesSource(src: string, tiles: number): string {
   return text.slice(0, main) + body.slice(0, at) + `switch tileSel {\n  ${cases.join('\n  ')}\n  }` + body.slice(stop);
 }
 
+/** The text of case `t` of the tile switch (the default: t = 0). */
+const caseOf = (text: string, t: number, tiles: number): string =>
+  text.slice(text.indexOf(t === 0 ? 'default: {' : `case ${t}u: {`), t === 0 ? undefined : text.indexOf(t === tiles - 1 ? 'default: {' : `case ${t + 1}u: {`));
+const all = (text: string, re: RegExp): number => (text.match(re) ?? []).length;
+
 describe('tilesSource', () => {
   it("flat_gemv's multi-tile text is the one its own rewrite made, byte for byte (f32 / packed f16 and shader-f16, 2-4 tiles)", () => {
     for (const f16 of [false, true]) {
@@ -63,7 +73,39 @@ describe('tilesSource', () => {
     }
   });
 
+  it('flat_gemv_multi: one tile is the kernel as it is; more bind tiles 1.. at 5.., each copy of the scan reads its own through its own word()', () => {
+    for (const f16 of [false, true]) {
+      const src = wgslVariant(multiWgsl, f16);
+      expect(tilesSource(src, 1, GEMV_MULTI_TILES)).toBe(src);
+      const three = tilesSource(src, 3, GEMV_MULTI_TILES);
+      for (const b of [5, 6]) expect(three).toContain(`@group(0) @binding(${b}) var<storage, read> base${b - 4}: array<vec4<u32>>;`);
+      expect(three).not.toContain('@binding(7)');
+      expect(three).not.toMatch(/\/\/@(MULTI|SCAN)_/);
+      // The tile is chosen once, outside the scan's loops (h7: a choice at every load was slower).
+      expect(all(three, /switch tileSel/g)).toBe(1);
+      expect(three).toMatch(/let tileSel = wid\.x \/ tileSegs;\s+let seg = wid\.x % tileSegs;\s+let idBase = params\.idBase \+ tileSel \* params\.rows;/);
+      for (const t of [0, 1, 2]) {
+        const scan = caseOf(three, t, 3);
+        const own = t === 0 ? 'word' : `word${t}`;
+        expect(three).toContain(`fn ${own}(r: u32, w: u32, end: u32)`);
+        // Each copy: the whole scan (its row loop, checks and sorts), loading through its own word() only.
+        expect(all(scan, new RegExp(`\\b${own}\\(`, 'g'))).toBe(all(src, /\bword\(/g) - 1);
+        expect(all(scan, /\bword\d*\(/g)).toBe(all(scan, new RegExp(`\\b${own}\\(`, 'g')));
+        expect(scan).toContain('flush(li, nq, n2, k);');
+        expect(scan).toContain('let id = idBase + row;');
+      }
+      for (const t of [1, 2]) expect(all(three, new RegExp(`\\bbase${t}\\[`, 'g'))).toBe(1);
+      expect(all(three, /\bbase\[/g)).toBe(1);
+      // Lists where one-tile dispatches put them: at segAt + the workgroup's index in the dispatch.
+      expect(three).toContain('out[((q0 + q) * params.nseg + params.segAt + wid.x) * k + i]');
+      expect(three).not.toMatch(/params\.idBase \+ row/);
+    }
+  });
+
   it('a kernel without what the rewrite expects fails with its name, not on a device', () => {
     expect(() => gemvTilesSource('fn main() {}', 2)).toThrow(/^flat_gemv: the multi-tile rewrite expected one 'fn loadPass\(' \.\.\. /);
+    const multi = wgslVariant(multiWgsl, false);
+    expect(() => tilesSource(multi.replace('//@SCAN_END', ''), 2, GEMV_MULTI_TILES)).toThrow(/^flat_gemv_multi: the multi-tile rewrite expected one '\/\/@SCAN_BEGIN' \.\.\. '\/\/@SCAN_END'/);
+    expect(() => tilesSource(multi.replace('//@MULTI_FETCH', ''), 2, GEMV_MULTI_TILES)).toThrow(/^flat_gemv_multi: the multi-tile rewrite expected 1 of '\/\/@MULTI_FETCH', found 0/);
   });
 });

@@ -1,0 +1,67 @@
+/**
+ * flat_gemv_multi over several tiles a dispatch (kernelTuning.gemvTiles) against a dispatch a tile:
+ * the check of test/gpu/gemv-tiles-multi*.test.ts (one file a precision, to keep each file short on
+ * lavapipe, which compiles each kernel slowly). 6 tiles of 240 rows and a last one of 97 (a smaller
+ * tile keeps its own dispatch), several segments a tile with a partial last one: exact ids against
+ * the float64 oracle (over the half-rounded rows for f16), candidate lists poisoned before every
+ * search, the same lists bit for bit as a dispatch a tile, and the scoring dispatches counted as
+ * they are encoded.
+ */
+import { expect } from 'vitest';
+import { GpuFlatIndex } from '../../src/gpu/flat-index.js';
+import { type FlatShard, kernelTuning } from '../../src/gpu/flat-shard.js';
+import { fromHalfBits, toHalfBits } from '../../src/gpu/half.js';
+import { clusteredVectors, randomVectors } from './data.js';
+import { countDispatches } from './dispatches.js';
+import { bruteForce, distanceTolerance, expectMatchesOracle } from './oracle.js';
+
+/** kernelTuning as the tests found it. */
+export const tuningDefaults = { ...kernelTuning };
+/** FlatShard.submitBatch (private) resolves the batch's lists (ShardResult). */
+type ShardSpy = { submitBatch: (...a: unknown[]) => Promise<{ keys: Float32Array; ids: Uint32Array }> };
+
+/** One case: d, metric, tiles a dispatch (2 or 3), precision ('f16 native': shader-f16), clustered rows, nq (5-16), k, a seed. */
+export async function checkGemvMultiTiles(d: number, metric: 'ip' | 'l2', tiles: 2 | 3, kind: 'f32' | 'f16' | 'f16 native', clustered: boolean, nq: number, k: number, seed: number): Promise<void> {
+  const n = 1537; // 6 tiles of 240 rows and one of 97
+  const tileRows = 240;
+  const precision = kind === 'f16 native' ? 'f16' : kind;
+  const base = clustered ? clusteredVectors(n, d, 5, seed) : randomVectors(n, d, seed);
+  const q = clustered ? clusteredVectors(nq, d, 5, seed + 1) : randomVectors(nq, d, seed + 1);
+  const rows = precision === 'f16' ? base.map((x) => fromHalfBits(toHalfBits(x))) : base;
+  const rowBytes = Math.ceil(d / (precision === 'f32' ? 4 : 8)) * 16;
+  const index = await GpuFlatIndex.create(d, metric, { precision, noShaderF16: kind !== 'f16 native', maxTileBytes: rowBytes * tileRows, debugPoison: true });
+  const shard = (index as unknown as { shards: FlatShard[] }).shards[0]!;
+  const spy = shard as unknown as ShardSpy;
+  const lists: { keys: number[]; ids: number[] }[] = [];
+  const submit = spy.submitBatch.bind(shard);
+  spy.submitBatch = (...a: unknown[]) => submit(...a).then((r) => (lists.push({ keys: [...r.keys], ids: [...r.ids] }), r));
+  const dispatches = countDispatches(shard.ctx.device);
+  try {
+    await index.add(base);
+    expect(index.plan!.shards[0]!.tiles).toEqual([...Array<number>(6).fill(tileRows), 97]);
+    if (kind === 'f16 native') expect(shard.ctx.hasF16).toBe(true);
+    // flat_gemv_multi for every class here (f16 9-16 too), several segments a tile, the last one partial.
+    Object.assign(kernelTuning, tuningDefaults, { gemvMulti: 15, mtarget: 0, targetWorkgroups: 3, gemvTiles: 1 });
+    expect(shard.scorerFor(nq, k).key).toMatch(new RegExp(`^gemvm:${precision === 'f32' ? 0 : 1}:${metric === 'ip' ? 0 : 1}:${kind === 'f16 native' ? 'h' : 'p'}:\\d+:${nq <= 8 ? 8 : 16}:`));
+    dispatches.labels.length = 0;
+    const one = await index.search(q, k);
+    const scoredOne = dispatches.labels.filter((l) => l.startsWith('flat_gemv_multi '));
+    Object.assign(kernelTuning, { gemvTiles: tiles });
+    dispatches.labels.length = 0;
+    const got = await index.search(q, k);
+    const scored = dispatches.labels.filter((l) => l.startsWith('flat_gemv_multi '));
+    expectMatchesOracle(got, bruteForce(rows, q, d, k, metric), distanceTolerance(d, metric === 'l2' ? 8 * d : 4 * d), rows, q, d, metric);
+    expect([...got.labels]).toEqual([...one.labels]);
+    expect([...got.distances]).toEqual([...one.distances]);
+    expect(lists).toHaveLength(2);
+    expect(lists[1]).toEqual(lists[0]);
+    // A dispatch a tile, then 6 / tiles groups of `tiles` and the 97-row tile alone.
+    expect(scoredOne).toHaveLength(7);
+    expect(scoredOne.every((l) => !l.includes(' tiles'))).toBe(true);
+    expect(scored).toHaveLength(6 / tiles + 1);
+    expect(scored.filter((l) => l.endsWith(` x${tiles} tiles`))).toHaveLength(6 / tiles);
+  } finally {
+    dispatches.restore();
+    await index.dispose();
+  }
+}
