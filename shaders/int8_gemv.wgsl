@@ -84,6 +84,14 @@ const WG: u32 = 256u;
 @group(0) @binding(2) var<storage, read> qd: array<vec4<u32>>;
 @group(0) @binding(4) var<storage, read_write> out: array<atomic<u32>>;
 
+// The multi-tile variant (src/gpu/tiles-source.ts: several tiles of equal rows a dispatch, tile
+// t > 0 at binding 4 + t, each workgroup's tile from its id) puts its bindings at the marker below,
+// repeats the scan between the SCAN markers once a tile under one switch (each copy reading its
+// own binding), and rewrites the segment and the ids; the lists, buckets and bound-read stagger
+// index by the workgroup's list (segAt + its index), as one-tile dispatches in turn do. This text,
+// one tile a dispatch, stays as measured.
+//@MULTI_FETCH
+
 var<workgroup> hk: array<f32, BS>;
 var<workgroup> hid: array<u32, BS>;
 var<workgroup> cnt: array<atomic<u32>, NQ>;
@@ -196,6 +204,7 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
       }
     }
   }
+  //@SCAN_BEGIN
   for (var it = 0u; it < nIter; it++) {
     // The subgroup's RU * rps consecutive rows; this lane's row u is r0 + u * rps.
     let r0 = start + it * P + sg * rps * RU + gi;
@@ -331,6 +340,7 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
       }
     }
   }
+  //@SCAN_END
   // The last sort's key (its next check would have published it).
   if (SHB > 0u && li < nq) { publish(li, seg, q0, atomicLoad(&toPublish[li])); }
   workgroupBarrier();

@@ -1355,7 +1355,8 @@ export class FlatShard {
       if ('NQ' in plan) {
         const key = int8GemvKey(plan);
         const scratch = int8GemvScratch(plan, nq) || undefined;
-        return this.lazyPipeline({ BR: 1, BQ: plan.NQ, key, quant: plan.QB, target: plan.target, scratch, boundWords: plan.SHB > 0 }, key, () => int8GemvPipeline(this.ctx.device, plan));
+        const choice = this.lazyPipeline({ BR: 1, BQ: plan.NQ, key, quant: plan.QB, target: plan.target, scratch, boundWords: plan.SHB > 0 }, key, () => int8GemvPipeline(this.ctx.device, plan));
+        return Object.assign(choice, { multiTile: (tiles: number) => this.pipeline(`${key}:x${tiles}`, () => int8GemvPipeline(this.ctx.device, plan, undefined, tiles)) });
       }
     }
     // 5-16 queries (kernelTuning.gemvMulti): each row read once for the whole batch.

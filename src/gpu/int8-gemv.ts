@@ -9,6 +9,7 @@
 import int8GemvWgsl from '../../shaders/int8_gemv.wgsl';
 import { expandWgslIncludes } from './wgsl-include.js';
 import { pow2Ceil, pow2Floor } from './pow2.js';
+import { tilesSource, type TileRewrite } from './tiles-source.js';
 
 /**
  * Knobs (benchmarks sweep them; the defaults are what the H200 measured best, BENCHMARKS gpu-int8).
@@ -188,8 +189,21 @@ export function int8GemvBoundAt(outEnd: number, scratch: number): number {
   return (outEnd - scratch) * 2;
 }
 
-/** `source`: the shader text (bench/gpu-int8/nq1.ts times diagnostic edits of it). */
-export function int8GemvPipeline(device: GPUDevice, p: Int8GemvPlan, source: string = int8GemvWgsl): GPUComputePipeline {
+/**
+ * int8_gemv's loads and uses of the ids and lists for tilesSource. The scan reads the tile itself
+ * (no loader functions). The shared bounds need no change for several tiles a dispatch: the bound
+ * words and buckets sit at the end of the same out binding, zeroed once a batch and already shared
+ * by a batch's one-tile dispatches, and a workgroup publishes into the bucket of its list's index
+ * (segAt + its index in the dispatch, as a one-tile dispatch would), so distinct buckets still
+ * come from distinct segments, each of its own rows.
+ */
+export const INT8_GEMV_TILES: TileRewrite = { kernel: 'int8_gemv', loaders: [], ids: 1, lists: 2, swaps: [['publish(li, seg,', 'publish(li, wid.x,', 2]] };
+
+/**
+ * `source`: the shader text (bench/gpu-int8/nq1.ts times diagnostic edits of it); `tiles`: tiles
+ * of equal rows a dispatch (kernelTuning.gemvTiles; tile t > 0 at binding 4 + t).
+ */
+export function int8GemvPipeline(device: GPUDevice, p: Int8GemvPlan, source: string = int8GemvWgsl, tiles = 1): GPUComputePipeline {
   const vis = 4; // GPUShaderStage.COMPUTE
   const layout = device.createBindGroupLayout({
     label: 'int8_gemv bindings',
@@ -199,13 +213,14 @@ export function int8GemvPipeline(device: GPUDevice, p: Int8GemvPlan, source: str
       { binding: 2, visibility: vis, buffer: { type: 'read-only-storage' } },
       { binding: 3, visibility: vis, buffer: { type: 'read-only-storage' } },
       { binding: 4, visibility: vis, buffer: { type: 'storage' } },
+      ...Array.from({ length: tiles - 1 }, (_, i) => ({ binding: 5 + i, visibility: vis, buffer: { type: 'read-only-storage' as const } })),
     ],
   });
   return device.createComputePipeline({
-    label: `int8_gemv NQ=${p.NQ} G=${p.G} QB=${p.QB} KF=${p.KF} RU=${p.RU} SP=${p.SP}`,
+    label: `int8_gemv NQ=${p.NQ} G=${p.G} QB=${p.QB} KF=${p.KF} RU=${p.RU} SP=${p.SP}${tiles > 1 ? ` x${tiles} tiles` : ''}`,
     layout: device.createPipelineLayout({ bindGroupLayouts: [layout] }),
     compute: {
-      module: device.createShaderModule({ label: 'int8_gemv', code: expandWgslIncludes(source) }),
+      module: device.createShaderModule({ label: 'int8_gemv', code: tilesSource(expandWgslIncludes(source), tiles, INT8_GEMV_TILES) }),
       entryPoint: 'main',
       constants: { KF: p.KF, NQ: p.NQ, G: p.G, UW: p.UW, QB: p.QB, RU: p.RU, SP: p.SP, CI: p.CI, QR: p.QR, SGS: p.SGS, SHB: p.SHB, SHS: p.SHS },
     },

@@ -9,9 +9,12 @@
 import { describe, expect, it } from 'vitest';
 import { gemvTilesSource, wgslVariant } from '../../src/gpu/flat-shard.js';
 import { GEMV_MULTI_TILES } from '../../src/gpu/gemv-multi.js';
+import { INT8_GEMV_TILES } from '../../src/gpu/int8-gemv.js';
 import { tilesSource } from '../../src/gpu/tiles-source.js';
+import { expandWgslIncludes } from '../../src/gpu/wgsl-include.js';
 import gemvWgsl from '../../shaders/flat_gemv.wgsl';
 import multiWgsl from '../../shaders/flat_gemv_multi.wgsl';
+import int8Wgsl from '../../shaders/int8_gemv.wgsl';
 
 /** flat_gemv's rewrite as commit 130eaac wrote it (before tilesSource), the oracle for its text. */
 function legacyGemvTilesSource(src: string, tiles: number): string {
@@ -102,10 +105,34 @@ describe('tilesSource', () => {
     }
   });
 
+  it("int8_gemv: the scan reads the tile itself, so each copy reads its own binding; buckets, the bound-read stagger and the lists by the workgroup's list", () => {
+    const src = expandWgslIncludes(int8Wgsl);
+    expect(tilesSource(src, 1, INT8_GEMV_TILES)).toBe(src);
+    const two = tilesSource(src, 2, INT8_GEMV_TILES);
+    expect(two).toContain('@group(0) @binding(5) var<storage, read> base1: array<vec4<u32>>;');
+    expect(two).not.toContain('@binding(6)');
+    expect(all(two, /switch tileSel/g)).toBe(1);
+    expect(caseOf(two, 1, 2)).toContain('v = base1[row * rw + w];');
+    expect(caseOf(two, 1, 2)).not.toMatch(/\bbase\[/);
+    expect(caseOf(two, 0, 2)).toContain('v = base[row * rw + w];');
+    // A segment publishes into the bucket of its list's index, as a one-tile dispatch would: the
+    // buckets stay one segment each, whatever tile it is in.
+    // (One a copy of the scan, one after it.)
+    expect(all(two, /publish\(li, wid\.x, q0, /g)).toBe(3);
+    expect(two).not.toMatch(/publish\(li, seg, /);
+    expect(two).toContain('((it + 1u) / CI + params.segAt + wid.x) % SHS');
+    expect(two).toContain('let at = 2u * (((q0 + q) * params.nseg + params.segAt + wid.x) * k + i);');
+    expect(all(two, /let id = idBase \+ row;/g)).toBe(2);
+  });
+
   it('a kernel without what the rewrite expects fails with its name, not on a device', () => {
     expect(() => gemvTilesSource('fn main() {}', 2)).toThrow(/^flat_gemv: the multi-tile rewrite expected one 'fn loadPass\(' \.\.\. /);
     const multi = wgslVariant(multiWgsl, false);
     expect(() => tilesSource(multi.replace('//@SCAN_END', ''), 2, GEMV_MULTI_TILES)).toThrow(/^flat_gemv_multi: the multi-tile rewrite expected one '\/\/@SCAN_BEGIN' \.\.\. '\/\/@SCAN_END'/);
     expect(() => tilesSource(multi.replace('//@MULTI_FETCH', ''), 2, GEMV_MULTI_TILES)).toThrow(/^flat_gemv_multi: the multi-tile rewrite expected 1 of '\/\/@MULTI_FETCH', found 0/);
+    const int8 = expandWgslIncludes(int8Wgsl);
+    // A read of the tile outside the scan would go on reading tile 0 in every copy.
+    expect(() => tilesSource(int8.replace('fn dot16(', 'fn stray() -> vec4<u32> { return base[0]; }\nfn dot16('), 2, INT8_GEMV_TILES)).toThrow(/^int8_gemv: the multi-tile rewrite expected every 'base\[' in the scan/);
+    expect(() => tilesSource(int8, 2, { ...INT8_GEMV_TILES, ids: 2 })).toThrow(/^int8_gemv: the multi-tile rewrite expected 2 of 'params\.idBase', found 1/);
   });
 });

@@ -1,0 +1,86 @@
+/**
+ * int8_gemv (int8 inner products, 1-4 queries) over several tiles a dispatch (kernelTuning.gemvTiles,
+ * tilesSource): consecutive tiles of equal rows scored by one dispatch, each workgroup reading its
+ * own tile's binding. The shard's merged lists against the float64 oracle of the quantised keys
+ * (test/helpers/int8-keys.ts), candidate lists poisoned first, the same lists bit for bit as a
+ * dispatch a tile, and the scoring dispatches counted as they are encoded: 6 tiles of 240 rows and
+ * a last one of 97 (a smaller tile keeps its own dispatch), several segments a tile; one query and
+ * four (the kernel's classes' ends), groups of 2 and 3, shared bounds on (their buckets and bound
+ * words span the batch's tiles) and off. Each case compiles its own kernels (lavapipe is slow).
+ */
+import { afterEach, beforeAll, afterAll, describe, expect, it } from 'vitest';
+import { acquireDevice, type GpuContext } from '../../src/gpu/device.js';
+import { FlatShard, kernelTuning } from '../../src/gpu/flat-shard.js';
+import { int8GemvTuning } from '../../src/gpu/int8-gemv.js';
+import { encodeRows, trainSq } from '../../src/gpu/tensor/quantize.js';
+import { clusteredVectors, normalizeRows, randomVectors } from '../helpers/data.js';
+import { countDispatches } from '../helpers/dispatches.js';
+import { gpuForTests } from '../helpers/gpu.js';
+import { expectInt8KeysMatchOracle } from '../helpers/int8-keys.js';
+
+const hasGpu = await gpuForTests('GPU int8_gemv over several tiles a dispatch');
+const defaults = { ...kernelTuning };
+const int8Defaults = { ...int8GemvTuning };
+let seed = 95000;
+
+describe.skipIf(!hasGpu)('int8_gemv, several tiles a dispatch', () => {
+  let ctx: GpuContext;
+  beforeAll(async () => {
+    ctx = await acquireDevice({ label: 'int8_gemv tiles test' });
+  });
+  afterAll(() => ctx?.destroy());
+  afterEach(() => {
+    Object.assign(kernelTuning, defaults);
+    Object.assign(int8GemvTuning, int8Defaults);
+  });
+
+  it.each([
+    // d, tiles a dispatch, nq, k, clustered, shared-bound buckets (int8GemvTuning.share; 0: off)
+    [64, 2, 1, 10, true, 8],
+    [100, 3, 4, 17, false, 8],
+    [48, 2, 3, 5, true, 0],
+  ] as const)('d=%i gemvTiles=%i nq=%i k=%i clustered=%s share=%i: the oracle\'s keys, the lists of a dispatch a tile bit for bit, fewer dispatches', async (d, tiles, nq, k, clustered, share) => {
+    const n = 1537; // 6 tiles of 240 rows and one of 97
+    const tileRows = 240;
+    const base = clustered ? normalizeRows(clusteredVectors(n, d, 6, seed++), d) : randomVectors(n, d, seed++);
+    const queries = clustered ? normalizeRows(clusteredVectors(nq, d, 6, seed++), d) : randomVectors(nq, d, seed++);
+    Object.assign(int8GemvTuning, int8Defaults, { share });
+    const shard = new FlatShard(ctx, { d, metric: 'ip', precision: 'int8', maxTileBytes: tileRows * Math.ceil(d / 16) * 16, debugPoison: true });
+    const dispatches = countDispatches(ctx.device);
+    try {
+      const sq = trainSq(base, n, d);
+      await shard.setSq(sq.vmin, sq.step);
+      const dp = shard.rowWords * 16;
+      const codes = encodeRows(base, n, d, sq, false, dp);
+      await shard.add(new Uint32Array(codes.buffer));
+      expect(shard.tileCount).toBe(7);
+      const padded = new Float32Array(nq * dp);
+      for (let q = 0; q < nq; q++) padded.set(queries.subarray(q * d, (q + 1) * d), q * dp);
+      const sqHost = new Float32Array(2 * dp);
+      sqHost.set(sq.vmin, 0);
+      sqHost.set(sq.step, dp);
+      // Several segments a tile, the last one partial.
+      Object.assign(kernelTuning, defaults, { targetWorkgroups: 3, gemvTiles: 1 });
+      Object.assign(int8GemvTuning, { targetWorkgroups: 3 });
+      expect(shard.scorerFor(nq, k).key).toMatch(share ? /^i8gemv:.*:sh\d+e\d+$/ : /^i8gemv:[^h]*$/);
+      dispatches.labels.length = 0;
+      const one = await shard.search(padded, nq, k);
+      const scoredOne = dispatches.labels.filter((l) => l.startsWith('int8_gemv '));
+      Object.assign(kernelTuning, { gemvTiles: tiles });
+      dispatches.labels.length = 0;
+      const got = await shard.search(padded, nq, k);
+      const scored = dispatches.labels.filter((l) => l.startsWith('int8_gemv '));
+      expectInt8KeysMatchOracle(got, { queries: padded, codes, sq: sqHost, n, dp, parts: int8GemvTuning.qbits === 16 ? 2 : 1 }, nq, k);
+      expect([...got.ids]).toEqual([...one.ids]);
+      expect([...got.keys]).toEqual([...one.keys]);
+      // A dispatch a tile, then 6 / tiles groups of `tiles` and the 97-row tile alone.
+      expect(scoredOne).toHaveLength(7);
+      expect(scoredOne.every((l) => !l.includes(' tiles'))).toBe(true);
+      expect(scored).toHaveLength(6 / tiles + 1);
+      expect(scored.filter((l) => l.endsWith(` x${tiles} tiles`))).toHaveLength(6 / tiles);
+    } finally {
+      dispatches.restore();
+      shard.destroy();
+    }
+  });
+});
