@@ -193,8 +193,9 @@ export const kernelTuning = {
    */
   tr: 4, htr: 4,
   /**
-   * gemvTiles: flat_gemv tiles a dispatch (1-4, MAX_GEMV_TILES) where a batch's lists share one
-   * region: consecutive tiles of equal rows scored by one dispatch (gemvTilesSource). H100 call h6
+   * gemvTiles: tiles a dispatch (1-4, MAX_GEMV_TILES) of flat_gemv (1-4 queries), flat_gemv_multi
+   * (5-16) and int8_gemv (int8 ip, 1-4) where a batch's lists share one region: consecutive tiles of
+   * equal rows scored by one dispatch (tilesSource; the measurements are flat_gemv's). H100 call h6
    * (21M x 768 f32, one query, same call as torch 21.66 ms): 21.995 / 23.032 / 25.058 ms over 31 /
    * 61 / 121 tiles, ~34 us a dispatch, so 31 dispatches are ~1.05 ms of a search. H100 call h8
    * (torch fp32 21.63 / 21.69 ms, fp16 11.64): f32 one query 22.00 / 21.99 / 21.67 / 21.53 ms at 1
@@ -591,7 +592,7 @@ const chunkScorers: ChunkScorer[] = [];
 /** The scoring step scorerFor picks for a batch (target / prep: a registered scorer's, see ChunkScorer). */
 interface ScorerChoice {
   pipeline: GPUComputePipeline;
-  /** flat_gemv: the same kernel over `tiles` tiles of equal rows in one dispatch (kernelTuning.gemvTiles). */
+  /** flat_gemv, flat_gemv_multi, int8_gemv: the same kernel over `tiles` tiles of equal rows in one dispatch (kernelTuning.gemvTiles). */
   multiTile?: (tiles: number) => GPUComputePipeline;
   BR: number;
   BQ: number;
@@ -638,9 +639,10 @@ export function wgslVariant(src: string, f16: boolean): string {
 }
 
 /**
- * Most tiles one flat_gemv dispatch binds (kernelTuning.gemvTiles): bindings 1 and 5-7, 7 storage
- * buffers in all, within WebGPU's default 8 a stage. More would save ~20 us a dispatch on the H100
- * (h8), and each copy of the scan costs compile time: lavapipe took ~58 s for the 4-tile kernel cold.
+ * Most tiles one flat_gemv / flat_gemv_multi / int8_gemv dispatch binds (kernelTuning.gemvTiles):
+ * bindings 1 and 5-7, 7 storage buffers in all, within WebGPU's default 8 a stage. More would save
+ * ~20 us a dispatch on the H100 (h8), and each copy of the scan costs compile time: lavapipe took
+ * ~58 s for flat_gemv's 4-tile kernel cold.
  */
 const MAX_GEMV_TILES = 4;
 
@@ -1455,8 +1457,8 @@ export class FlatShard {
       const scorer = this.scorerFor(nq, k);
       const { approximate, digits } = scorer;
       if (scorer.multiTile) {
-        // flat_gemv's pipelines for this batch's tiles, as searchBatch lays them out (the one-tile
-        // pipeline only where a tile goes alone).
+        // flat_gemv's (flat_gemv_multi's, int8_gemv's) pipelines for this batch's tiles, as
+        // searchBatch lays them out (the one-tile pipeline only where a tile goes alone).
         const layout = (lists: number) => this.candLayout(nq, k, scorer, k, false, lists);
         const lists = this.listBudget(layout, nq, k);
         const { plan, scorerOf, rest } = layout(lists);
@@ -1626,11 +1628,12 @@ export class FlatShard {
   }
 
   /**
-   * Tiles one flat_gemv dispatch scores from tile t (kernelTuning.gemvTiles): 1, or t and the
-   * following tiles of its rows and scorer where the batch's lists share one region (each tile's
-   * lists land where its own dispatch puts them), not for an exact tile of a mixed batch (its own
-   * lists, widened). Tile i > 0 is storage binding 4 + i beside 1-4, so a device of fewer storage
-   * buffers a stage than 3 + tiles (acquireDevice asks for the adapter's, at most 8) takes fewer;
+   * Tiles one flat_gemv / flat_gemv_multi / int8_gemv dispatch scores from tile t
+   * (kernelTuning.gemvTiles): 1, or t and the following tiles of its rows and scorer (multiTile)
+   * where the batch's lists share one region (each tile's lists land where its own dispatch puts
+   * them), not for an exact tile of a mixed batch (its own lists, widened). Tile i > 0 is storage
+   * binding 4 + i beside 1-4, so a device of fewer storage buffers a stage than 3 + tiles
+   * (acquireDevice asks for the adapter's, at most 8) takes fewer;
    * at most 65535 workgroups along x (segmentPlan keeps each tile's nseg within it).
    */
   private gemvRun(t: number, nseg: number, scorer: ScorerChoice, scorerOf: (tile: Tile) => ScorerChoice, shared: boolean, mixed: boolean): number {
@@ -1643,14 +1646,14 @@ export class FlatShard {
     return n;
   }
 
-  /** Most tiles a flat_gemv dispatch takes here: kernelTuning.gemvTiles (0: MAX_GEMV_TILES, 1 on a software adapter) within MAX_GEMV_TILES and the device's storage buffers a stage (3 + tiles). */
+  /** Most tiles a flat_gemv (flat_gemv_multi, int8_gemv) dispatch takes here: kernelTuning.gemvTiles (0: MAX_GEMV_TILES, 1 on a software adapter) within MAX_GEMV_TILES and the device's storage buffers a stage (3 + tiles). */
   private get gemvTilesMost(): number {
     const wanted = kernelTuning.gemvTiles === 0 ? (this.ctx.software ? 1 : MAX_GEMV_TILES) : Math.floor(kernelTuning.gemvTiles);
     return Math.min(MAX_GEMV_TILES, wanted, this.ctx.device.limits.maxStorageBuffersPerShaderStage - 3);
   }
 
   /**
-   * Compiles the scorer pipelines a batch dispatches (its pre-pass, each tile's scorer, flat_gemv's
+   * Compiles the scorer pipelines a batch dispatches (its pre-pass, each tile's scorer, the gemv kernels'
    * multi-tile ones: gemvRun): before the submit lock, and at warmUp. A scorer's one-tile pipeline
    * only where some tile goes alone: with every tile in a group (gemvTiles above 1) it never runs.
    */
