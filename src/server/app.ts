@@ -358,13 +358,17 @@ export function createApp(opts: AppOptions, state: ServiceState): FastifyInstanc
     const text = bytes.toString('utf8');
     jsonParser(request, text, (err, value) => {
       if (!err) return done(null, value);
+      // The parser (secure-json-parse) skips one leading byte-order mark: so does the reason, or a
+      // BOM-led body was blamed on an invisible "Unexpected token '\ufeff'" at position 0, hiding the
+      // real fault (or that nothing followed the BOM).
+      const json = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
       let why = 'unparsable';
       try {
-        JSON.parse(text);
+        JSON.parse(json);
       } catch (x) {
         why = (x as Error).message; // names the position, which fastify's error does not
       }
-      done(httpError(400, 'INVALID_JSON', text === '' ? `the body is empty: ${EXAMPLE_HINT}` : `the body is not valid JSON (${why}): ${EXAMPLE_HINT}`), undefined);
+      done(httpError(400, 'INVALID_JSON', json === '' ? `the body is empty: ${EXAMPLE_HINT}` : `the body is not valid JSON (${why}): ${EXAMPLE_HINT}`), undefined);
     });
   });
 

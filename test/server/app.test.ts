@@ -387,6 +387,22 @@ describe('limits: every bad request gets its 4xx/5xx, named', () => {
     },
   );
 
+  it("a body led by a byte-order mark: read past it as the parser does, its reason the real fault's (it blamed an invisible U+FEFF at position 0); a BOM alone is an empty body", async () => {
+    const { service } = await serve();
+    const bom = '\ufeff';
+    const ok = await post(service, `${bom}{"queries": ["cat"], "topk": 1}`);
+    expect(ok.statusCode).toBe(200);
+    const cut = await post(service, `${bom}{"queries": ["cat"], "topk": 1`);
+    const plain = await post(service, '{"queries": ["cat"], "topk": 1');
+    expect(cut.statusCode).toBe(400);
+    // the same reason as without the BOM, naming what is wrong ("Expected ',' or '}' ... at position 30")
+    expect((cut.json() as { error: { message: string } }).error.message).toBe((plain.json() as { error: { message: string } }).error.message);
+    expect((cut.json() as { error: { message: string } }).error.message).not.toContain(bom);
+    const only = await post(service, bom);
+    expect(only.statusCode).toBe(400);
+    expect((only.json() as { error: { code: string; message: string } }).error).toMatchObject({ code: 'INVALID_JSON', message: expect.stringMatching(/^the body is empty: send a JSON object such as/) });
+  });
+
   it('a body that is not UTF-8 -> 400 INVALID_JSON naming the byte offset and the fix, nothing searched (it was read with U+FFFD and answered for a mangled query)', async () => {
     const { service, encoder } = await serve();
     const head = Buffer.from('{"queries": ["Z');
