@@ -6,7 +6,8 @@
  * dispatch a tile, and the scoring dispatches counted as they are encoded: 6 tiles of 240 rows and
  * a last one of 97 (a smaller tile keeps its own dispatch), several segments a tile; one query and
  * four (the kernel's classes' ends), groups of 2 and 3, shared bounds on (their buckets and bound
- * words span the batch's tiles) and off. Each case compiles its own kernels (lavapipe is slow).
+ * words span the batch's tiles) and off; and warmUp compiling the grouped kernels searches use.
+ * Each case compiles its own kernels (lavapipe is slow).
  */
 import { afterEach, beforeAll, afterAll, describe, expect, it } from 'vitest';
 import { acquireDevice, type GpuContext } from '../../src/gpu/device.js';
@@ -80,6 +81,36 @@ describe.skipIf(!hasGpu)('int8_gemv, several tiles a dispatch', () => {
       expect(scored.filter((l) => l.endsWith(` x${tiles} tiles`))).toHaveLength(6 / tiles);
     } finally {
       dispatches.restore();
+      shard.destroy();
+    }
+  });
+
+  it('warmUp compiles the grouped int8_gemv pipelines searches of 1-4 queries dispatch (serve compiles them at start), and none is compiled after', async () => {
+    const d = 32;
+    const n = 1537;
+    const base = randomVectors(n, d, seed++);
+    const queries = randomVectors(4, d, seed++);
+    Object.assign(kernelTuning, defaults, { gemvTiles: 2 });
+    const shard = new FlatShard(ctx, { d, metric: 'ip', precision: 'int8', maxTileBytes: 240 * Math.ceil(d / 16) * 16 });
+    const keys = () => [...(shard as unknown as { pipelines: Map<string, unknown> }).pipelines.keys()];
+    try {
+      const sq = trainSq(base, n, d);
+      await shard.setSq(sq.vmin, sq.step);
+      const dp = shard.rowWords * 16;
+      await shard.add(new Uint32Array(encodeRows(base, n, d, sq, false, dp).buffer));
+      shard.warmUp(10, 4);
+      // Classes of 1, 2 and 4 queries: each grouped (6 tiles of 240 rows go 2 a dispatch) and alone (the 97-row tile).
+      const grouped = keys().filter((key) => /^i8gemv:.*:x2$/.test(key));
+      expect(grouped.map((key) => key.split(':')[1]).sort()).toEqual(['1', '2', '4']);
+      for (const key of grouped) expect(keys()).toContain(key.slice(0, -':x2'.length));
+      const before = keys();
+      for (let nq = 1; nq <= 4; nq++) {
+        const padded = new Float32Array(nq * dp);
+        for (let q = 0; q < nq; q++) padded.set(queries.subarray(q * d, (q + 1) * d), q * dp);
+        expect((await shard.search(padded, nq, 10)).ids).toHaveLength(nq * 10);
+      }
+      expect(keys()).toEqual(before);
+    } finally {
       shard.destroy();
     }
   });
