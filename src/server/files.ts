@@ -236,6 +236,11 @@ export async function serveFiles(opts: ServeFilesOptions): Promise<RunningServic
         onProgress: opts.onProgress,
         // In the CLI's words (asCliWords): the library's names its backend option, not --backend.
         onNotice: (m) => (loaded ? say(asCliWords(m)) : notices.push(asCliWords(m))),
+      }).catch((e: unknown) => {
+        // Its refusal too (a device refused, the GPU's memory short: "or use backend 'wasm'"), as
+        // search's: serve's flag is --backend wasm.
+        if (isTesseraError(e)) e.message = asCliWords(e.message);
+        throw e;
       });
     let on: BackendChoice = backend ?? asked;
     if (on === 'auto' && gpuLimit !== undefined) {
