@@ -2,7 +2,7 @@
  * `serve --backend gpu` whose index load fails says the library's refusal in the CLI's words
  * (server/files.ts asCliWords), as `search` does since 7db0c1e: a driver refusing the device said
  * `or use backend "wasm"`, the library's option, where serve's flag is --backend wasm. Dawn is
- * replaced by a GPU whose adapter exists but refuses every device (test/core/auto-fallback's).
+ * replaced by a GPU whose adapter exists but refuses every device (test/helpers/gpu.ts refusingGpu).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,23 +12,12 @@ import '../../src/node.js';
 import { indexFactory } from '../../src/core/factory.js';
 import { installPlatform, platform } from '../../src/platform.js';
 import { serveFiles } from '../../src/server/files.js';
+import { refusingGpu } from '../helpers/gpu.js';
 
 const MODEL = join(resolve(import.meta.dirname, '../..'), 'assets/demo/model');
 const DEMO_D = 100; // the demo model's dimension, so the index loads with it
 const tmp = mkdtempSync(join(tmpdir(), 'tessera-serve-load-cli-words-'));
 const own = { ...platform() };
-
-function refusingGpu(): GPU {
-  const adapter = {
-    info: { vendor: 'test', architecture: '', device: 'refusing adapter', description: '' },
-    features: new Set<string>(),
-    limits: { maxStorageBufferBindingSize: 1 << 27, maxBufferSize: 1 << 30 },
-    requestDevice: async () => {
-      throw new Error('requestDevice refused by the test adapter');
-    },
-  };
-  return { wgslLanguageFeatures: new Set(), requestAdapter: async () => adapter, getPreferredCanvasFormat: () => 'rgba8unorm' } as unknown as GPU;
-}
 
 beforeAll(async () => {
   const index = await indexFactory(DEMO_D, 'Flat', 'ip', { backend: 'wasm', threads: 1 });

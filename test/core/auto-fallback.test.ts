@@ -9,19 +9,7 @@ import { indexFactory, readIndex, writeFlatIndex } from '../../src/index.js';
 import { memorySink, memorySource } from '../../src/io/byte-reader.js';
 import { randomVectors } from '../helpers/data.js';
 import { bruteForce } from '../helpers/oracle.js';
-
-/** A WebGPU `GPU` whose adapter exists but refuses every device request. */
-function refusingGpu(): GPU {
-  const adapter = {
-    info: { vendor: 'test', architecture: '', device: 'refusing adapter', description: '' },
-    features: new Set<string>(),
-    limits: { maxStorageBufferBindingSize: 1 << 27, maxBufferSize: 1 << 30 },
-    requestDevice: async () => {
-      throw new Error('requestDevice refused by the test adapter');
-    },
-  };
-  return { wgslLanguageFeatures: new Set(), requestAdapter: async () => adapter, getPreferredCanvasFormat: () => 'rgba8unorm' } as unknown as GPU;
-}
+import { refusingGpu } from '../helpers/gpu.js';
 
 describe("backend 'auto' when the GPU device fails", () => {
   const d = 16;

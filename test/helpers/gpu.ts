@@ -108,3 +108,16 @@ export function wrapGpu(gpu: GPU, spy: GpuSpy): GPU {
     wgslLanguageFeatures: gpu.wgslLanguageFeatures,
   } as GPU;
 }
+
+/** A WebGPU `GPU` whose adapter exists but refuses every device request (a driver out of devices). */
+export function refusingGpu(): GPU {
+  const adapter = {
+    info: { vendor: 'test', architecture: '', device: 'refusing adapter', description: '' },
+    features: new Set<string>(),
+    limits: { maxStorageBufferBindingSize: 1 << 27, maxBufferSize: 1 << 30 },
+    requestDevice: async () => {
+      throw new Error('requestDevice refused by the test adapter');
+    },
+  };
+  return { wgslLanguageFeatures: new Set(), requestAdapter: async () => adapter, getPreferredCanvasFormat: () => 'rgba8unorm' } as unknown as GPU;
+}
