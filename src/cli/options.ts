@@ -99,6 +99,18 @@ export function bytesOption(value: string): number {
   return bytes;
 }
 
+/**
+ * bytesOption with an upper bound (`most` bytes, said as `shown`, `why` it is one): a larger value
+ * is refused, not capped without a word (convert --shard-bytes 8GiB built with 4GiB).
+ */
+export function bytesOptionAtMost(most: number, shown: string, why: string) {
+  return (value: string): number => {
+    const bytes = bytesOption(value);
+    if (bytes > most) throw new InvalidArgumentError(`must be a size of at most ${shown} (${why}), got ${JSON.stringify(value)}: pass ${shown} or less, or leave it out for ${shown}`);
+    return bytes;
+  };
+}
+
 /** The GPU index's options, the same for `search` and the serving commands (`serve`, `demo`). */
 export function addGpuIndexOptions(cmd: Command): Command {
   return cmd

@@ -26,7 +26,8 @@ import { openSink } from '../../platform.js';
 import { hasNpyMagic, inspectVectors, streamVectors, vectorFormatOf } from '../../io/vectors.js';
 import { HNSW_DEFAULTS } from '../../wasm/hnsw-index.js';
 import { needsShards, planShards, shardedIndex } from '../../wasm/shards.js';
-import { bytesOption, intOption, MAX_THREADS } from '../options.js';
+import { WASM_MEMORY_LIMIT } from '../../wasm/sq-index.js';
+import { bytesOptionAtMost, intOption, MAX_THREADS } from '../options.js';
 import { progressBars, say } from '../progress.js';
 
 export interface ConvertOptions {
@@ -365,7 +366,8 @@ export function register(program: Command): void {
     .option(
       '--shard-bytes <size>',
       'most bytes of one WebAssembly memory while building (default and at most 4GiB): a larger Flat, SQ8 or IVF index is built over several and still written as one FAISS file; HNSW is refused (one file holds one graph)',
-      bytesOption,
+      // Refused above 4GiB: planShards would cap it there without a word.
+      bytesOptionAtMost(WASM_MEMORY_LIMIT, '4GiB', 'one WebAssembly memory holds at most 4GiB; a larger index is built over several of them anyway'),
     )
     .option('--quiet', 'no progress output')
     .action(async (flags: ConvertFlags) => {
