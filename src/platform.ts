@@ -42,9 +42,10 @@ export interface PlatformHooks {
    * The adapter loadGpu's GPU gives, found without loading it here (Node: in a child process, so
    * Dawn's notices stay off a run that then takes WASM): null for none, undefined where it cannot
    * tell (the caller then asks loadGpu's GPU). What it has to say while it looks (a wait, a
-   * give-up) goes to `onNotice`, the index options' one, not to stderr.
+   * give-up) goes to `onNotice`, the index options' one, not to stderr; where it gave up (null),
+   * `onGiveUp` is told why, for callers that come later.
    */
-  probeAdapter?: (opts?: { onNotice?: (message: string) => void }) => Promise<AdapterSummary | null | undefined>;
+  probeAdapter?: (opts?: { onNotice?: (message: string) => void; onGiveUp?: (reason: string) => void }) => Promise<AdapterSummary | null | undefined>;
   /** Cores usable by this process, where navigator.hardwareConcurrency is missing (Node 20). */
   cpuCount?: () => number;
 }

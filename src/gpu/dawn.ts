@@ -190,6 +190,11 @@ export interface ProbeKnobs {
    * with its own logger) could neither route nor silence.
    */
   onNotice?: (message: string) => void;
+  /**
+   * Told why, where the probe gave up (the child gave no answer in 30 s): the answer stays null (no
+   * adapter), and a caller that comes later, which heard no give-up line, is told why there is none.
+   */
+  onGiveUp?: (reason: string) => void;
   args?: string[];
   webgpuUrl?: string;
   noticeMs?: number;
@@ -264,6 +269,9 @@ export async function probeDawnAdapter(knobs: ProbeKnobs = {}): Promise<AdapterS
       // Taken as no adapter, not handed to the in-process probe: the same discovery would hang this
       // process, with no limit at all.
       say(`Dawn's WebGPU adapter discovery (a child process) gave no answer in ${timeoutMs / 1000} s (a hung GPU driver?) and was stopped: taken as no adapter, backend 'auto' runs on WASM; backend 'wasm' (--backend wasm) skips the wait`);
+      knobs.onGiveUp?.(
+        `the adapter probe gave up after ${timeoutMs / 1000} s: the GPU driver did not answer (hung?), so no adapter was taken; check the driver (nvidia-smi, vulkaninfo) for the GPU, or use backend 'wasm', which skips the probe`,
+      );
       proc.kill('SIGKILL');
       // Nor kept waiting on: a child stuck in the driver dies only when the driver lets it go, and
       // pipes a process of its own still holds stay open; either kept Node from exiting after the

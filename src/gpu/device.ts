@@ -261,6 +261,8 @@ interface AdapterProbe {
   software?: string;
   /** Why none was found, where tessera could tell (its own error: Dawn refused by Node's permission model). */
   why?: string;
+  /** `why` is the platform probe's give-up (a hung driver), said as it happened to those listening then. */
+  saidWhy?: boolean;
 }
 
 type Notice = (message: string) => void;
@@ -272,6 +274,12 @@ let probe: Promise<AdapterProbe> | undefined;
  * (a second index opened meanwhile waits as long, and its caller would not know why).
  */
 let hearing: { listeners: Set<Notice>; said: string[] } | undefined;
+/**
+ * Who heard the default probe's lines (its listeners while it ran, kept once it is done): told its
+ * give-up as it happened, they are not told it again as the reason for no adapter; a caller that
+ * comes later is (it said only 'no usable WebGPU adapter', no word of the hung probe).
+ */
+let heard = new WeakSet<Notice>();
 const probes = new WeakMap<GPU, Promise<AdapterProbe>>();
 
 /**
@@ -289,7 +297,9 @@ function probeGpu(gpu?: GPU, inProcess = false, onNotice?: Notice): Promise<Adap
       // which a run that then takes WASM should not show (gpu/dawn.ts probeDawnAdapter says why
       // nothing in-process avoids them).
       const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
-      const outside = !g && !nav?.gpu && !inProcess ? await platform().probeAdapter?.({ onNotice: say }) : undefined;
+      let gaveUp: string | undefined;
+      const outside = !g && !nav?.gpu && !inProcess ? await platform().probeAdapter?.({ onNotice: say, onGiveUp: (why) => (gaveUp = why) }) : undefined;
+      if (outside === null && gaveUp !== undefined) return { found: false, why: gaveUp, saidWhy: true };
       if (outside !== undefined) return summarize(outside);
       const resolved = await resolveGpu(g);
       // The adapter acquireDevice opens (same powerPreference): the one 'auto' would run on.
@@ -304,6 +314,7 @@ function probeGpu(gpu?: GPU, inProcess = false, onNotice?: Notice): Promise<Adap
     return p;
   }
   if (!probe) {
+    heard = new WeakSet<Notice>();
     const h = (hearing = { listeners: new Set<Notice>(), said: [] as string[] });
     probe = run(undefined, (message) => {
       h.said.push(message);
@@ -316,6 +327,7 @@ function probeGpu(gpu?: GPU, inProcess = false, onNotice?: Notice): Promise<Adap
   if (onNotice && hearing && !hearing.listeners.has(onNotice)) {
     for (const message of hearing.said) tell(onNotice, message);
     hearing.listeners.add(onNotice);
+    heard.add(onNotice);
   }
   return probe;
 }
@@ -333,6 +345,7 @@ function tell(listener: Notice, message: string): void {
 export function forgetAdapterProbe(): void {
   probe = undefined;
   hearing = undefined;
+  heard = new WeakSet<Notice>();
 }
 
 function summarize(adapter: AdapterSummary | null): AdapterProbe {
@@ -369,10 +382,13 @@ export async function gpuAvailable(gpu?: GPU, how: { inProcess?: boolean; onNoti
 
 /**
  * Why gpuAvailable found no adapter, where that is known (e.g. Node refused Dawn's native addon:
- * the fix is a Node flag, not a GPU), for backend 'auto''s notice; else undefined.
+ * the fix is a Node flag, not a GPU; the probe gave up on a hung driver, for an `onNotice` that did
+ * not hear it give up), for backend 'auto''s notice; else undefined.
  */
 export async function gpuUnavailableReason(gpu?: GPU, how: { onNotice?: Notice } = {}): Promise<string | undefined> {
-  return (await probeGpu(gpu, false, how.onNotice)).why;
+  const found = await probeGpu(gpu, false, how.onNotice);
+  // A give-up this onNotice heard as it happened is not said again (its fallback notice follows it).
+  return found.saidWhy && how.onNotice && heard.has(how.onNotice) ? undefined : found.why;
 }
 
 /**

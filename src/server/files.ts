@@ -209,7 +209,17 @@ export async function serveFiles(opts: ServeFilesOptions): Promise<RunningServic
   }
   // A GPU returns at most its merge list a query (1024 on lavapipe): past --max-topk, --backend auto
   // serves on wasm and --backend gpu is refused, both before loading (minutes onto the GPU).
-  const gpuLimit = await gpuLimitShortOf(maxTopk, info, asked, (line) => say(asCliWords(line)));
+  // One printer, in the CLI's words (asCliWords: the library's names its backend option, not
+  // --backend), for the probe and every load: the probe's give-up it printed is not said again as
+  // the reason on the backend line (gpu/device.ts gpuUnavailableReason knows its hearers by it). A
+  // load holds its notices for the backend line; later ones (digit planes refused at warm-up or at a
+  // search) are said as they come.
+  let held: string[] | undefined;
+  const notice = (m: string) => {
+    if (held) held.push(asCliWords(m));
+    else say(asCliWords(m));
+  };
+  const gpuLimit = await gpuLimitShortOf(maxTopk, info, asked, notice);
   if (gpuLimit !== undefined && (asked === 'gpu' || !info.backends.includes('wasm'))) throw maxTopkError(maxTopk, gpuLimit, 'gpu');
   await checkModelFolder(opts.model);
   // A missing or compressed corpus fails here, before the model loads.
@@ -217,9 +227,6 @@ export async function serveFiles(opts: ServeFilesOptions): Promise<RunningServic
   let announced = false;
   const loadIndex = async (backend?: 'gpu' | 'wasm'): Promise<Index> => {
     const notices: string[] = [];
-    // Notices while loading go on the backend line; later ones (digit planes refused at warm-up or
-    // at a search) are said as they come.
-    let loaded = false;
     const read = (on: BackendChoice) =>
       readIndex(opts.index, {
         backend: on,
@@ -234,8 +241,7 @@ export async function serveFiles(opts: ServeFilesOptions): Promise<RunningServic
         maxBatch: Math.min(maxBatch, MAX_GPU_BATCH),
         threads: opts.threads,
         onProgress: opts.onProgress,
-        // In the CLI's words (asCliWords): the library's names its backend option, not --backend.
-        onNotice: (m) => (loaded ? say(asCliWords(m)) : notices.push(asCliWords(m))),
+        onNotice: notice,
       }).catch((e: unknown) => {
         // Its refusal too (a device refused, the GPU's memory short: "or use backend 'wasm'"), as
         // search's: serve's flag is --backend wasm.
@@ -247,8 +253,8 @@ export async function serveFiles(opts: ServeFilesOptions): Promise<RunningServic
       notices.push(`the GPU returns at most ${gpuLimit} results a query, fewer than --max-topk ${maxTopk}: serving on wasm instead (--max-topk ${gpuLimit} keeps the GPU)`);
       on = 'wasm';
     }
-    const index = await read(on);
-    loaded = true;
+    held = notices;
+    const index = await read(on).finally(() => (held = undefined));
     // Said once at start-up (and again when a device loss moved the index elsewhere).
     if (!announced || backend) {
       announced = true;

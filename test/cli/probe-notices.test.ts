@@ -20,6 +20,8 @@ import { serveFiles } from '../../src/server/files.js';
 import { runCommand } from '../helpers/cli.js';
 
 const D = 8;
+const MODEL = join(import.meta.dirname, '../../assets/demo/model');
+const DEMO_D = 100; // the demo model's dimension, so serve loads the index with it
 const node: RuntimeFacts = { versions: { node: '20.20.2' }, env: {}, isSea: () => false };
 const own = { ...platform() };
 const tmp = mkdtempSync(join(tmpdir(), 'tessera-cli-probe-notices-'));
@@ -34,6 +36,10 @@ beforeAll(async () => {
   await index.save(join(tmp, 'flat.index'));
   await index.dispose();
   await writeVectors(join(tmp, 'q.npy'), x.slice(0, D), D);
+  const demoD = await indexFactory(DEMO_D, 'Flat', 'ip', { backend: 'wasm', threads: 1 });
+  await demoD.add(Float32Array.from({ length: 4 * DEMO_D }, (_, i) => Math.sin(i)));
+  await demoD.save(join(tmp, 'demo-d.index'));
+  await demoD.dispose();
   writeFileSync(join(tmp, 'corpus.jsonl'), Array.from({ length: 4 }, (_, i) => JSON.stringify({ id: String(i), contents: `row ${i}` })).join('\n') + '\n');
   installPlatform({
     probeAdapter: (opts) => probeDawnAdapter({ ...opts, args: ['-e', 'setInterval(() => {}, 1000)'], noticeMs: 300, timeoutMs: 1500, facts: node }),
@@ -77,4 +83,17 @@ describe("the CLI prints the probe's lines on stderr", () => {
     expect(probe.map(([l]) => l)).toEqual([WAIT, GAVE_UP]);
     expect(probe[0]![1]).toBeLessThan(1400);
   }, 10_000);
+
+  it("serve's backend line after the give-up it printed names no reason again (one printer for the probe and the load)", async () => {
+    const said: string[] = [];
+    const service = await serveFiles({ index: join(tmp, 'demo-d.index'), corpus: join(tmp, 'corpus.jsonl'), model: MODEL, offsets: join(tmp, 'corpus.offsets'), port: 0, threads: 1, say: (l) => said.push(l) });
+    try {
+      await service.ready;
+    } finally {
+      await service.close();
+    }
+    const backend = said.filter((l) => l.startsWith('backend: '));
+    expect(backend).toEqual([`backend: wasm (no usable WebGPU adapter: IndexFlatIP file ${join(tmp, 'demo-d.index')} runs on the WASM (CPU) backend)`]);
+    expect(said.filter((l) => l === GAVE_UP)).toHaveLength(1);
+  }, 30_000);
 });

@@ -67,8 +67,9 @@ describe('probeDawnAdapter with a child that hangs', () => {
     const t0 = performance.now();
     let got: Awaited<ReturnType<typeof probeDawnAdapter>>;
     const notices: [string, number][] = [];
+    const reasons: string[] = [];
     try {
-      got = await probeDawnAdapter({ args: ['-e', 'setInterval(() => {}, 1000)'], noticeMs: 300, timeoutMs: 1500, facts: node, onNotice: (m) => notices.push([m, performance.now() - t0]) });
+      got = await probeDawnAdapter({ args: ['-e', 'setInterval(() => {}, 1000)'], noticeMs: 300, timeoutMs: 1500, facts: node, onNotice: (m) => notices.push([m, performance.now() - t0]), onGiveUp: (why) => reasons.push(why) });
       // Before: both lines went to process.stderr, which a library caller could not route or silence.
       expect(err).not.toHaveBeenCalled();
     } finally {
@@ -84,6 +85,10 @@ describe('probeDawnAdapter with a child that hangs', () => {
     ]);
     // The wait is said while it lasts, not with the answer.
     expect(notices[0]![1]).toBeLessThan(1400);
+    // and why there is no adapter, for a caller that comes later (gpu/device.ts gpuUnavailableReason)
+    expect(reasons).toEqual([
+      "the adapter probe gave up after 1.5 s: the GPU driver did not answer (hung?), so no adapter was taken; check the driver (nvidia-smi, vulkaninfo) for the GPU, or use backend 'wasm', which skips the probe",
+    ]);
   }, 5_000);
 
   it('says nothing anywhere without onNotice, as the library\'s other notices', async () => {

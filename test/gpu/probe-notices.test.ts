@@ -67,6 +67,24 @@ describe("backend 'auto''s probe lines", () => {
     expect(err).not.toHaveBeenCalled();
   }, 10_000);
 
+  it('a caller after the give-up is told why there is no adapter; the callers that heard it are not told again', async () => {
+    // It said only 'no usable WebGPU adapter', no word of the probe that hung 30 s before.
+    const first: string[] = [];
+    const firstNotice = (m: string) => first.push(m);
+    expect(await open(firstNotice)).toBe('wasm');
+    expect(first).toEqual([WAIT, GAVE_UP, FELL_BACK]);
+    const later: string[] = [];
+    expect(await open((m) => later.push(m))).toBe('wasm');
+    expect(later).toEqual([
+      "no usable WebGPU adapter (the adapter probe gave up after 1.5 s: the GPU driver did not answer (hung?), so no adapter was taken; check the driver (nvidia-smi, vulkaninfo) for the GPU, or use backend 'wasm', which skips the probe): \"Flat\" runs on the WASM (CPU) backend",
+    ]);
+    // the first caller's onNotice again: it heard the give-up
+    first.length = 0;
+    expect(await open(firstNotice)).toBe('wasm');
+    expect(first).toEqual([FELL_BACK]);
+    expect(err).not.toHaveBeenCalled();
+  }, 10_000);
+
   it('a caller whose onNotice throws gets its answer, and the others still hear', async () => {
     const heard: string[] = [];
     // The one that throws starts the probe, so it is told first.

@@ -72,7 +72,10 @@ export function register(program: Command): void {
       const knobs = { efSearch: flags.efSearch, nprobe: flags.nprobe };
       // A GPU returns at most its merge list a query (1024 on some adapters): --backend auto takes
       // WASM for a larger -k before loading, and --backend gpu refuses before loading.
-      const limit = await gpuLimitShortOf(flags.k, info, flags.backend, (line) => say(asCliWords(line)));
+      // One printer for the probe and the load: the probe's give-up it printed is not said again as
+      // the reason in the load's fallback notice (gpu/device.ts gpuUnavailableReason).
+      const notice = (line: string) => say(asCliWords(line));
+      const limit = await gpuLimitShortOf(flags.k, info, flags.backend, notice);
       if (limit !== undefined && (flags.backend === 'gpu' || !info.backends.includes('wasm'))) throw kLimitError(flags.k, limit, info.backends.includes('wasm'));
       const why = limit !== undefined ? `the GPU returns at most ${limit} results a query, fewer than -k ${flags.k}: searching on wasm instead (-k ${limit} keeps the GPU)` : undefined;
       const index = await readIndex(flags.index, {
@@ -84,7 +87,7 @@ export function register(program: Command): void {
         threads: flags.threads,
         ...knobs,
         onProgress: progressBars(),
-        onNotice: (line) => say(asCliWords(line)),
+        onNotice: notice,
       });
       for (const note of unusedOptions(flags, index)) say(note);
       let result: SearchResult;
