@@ -1,6 +1,8 @@
 /** Parsers for CLI option values: bad values fail in commander with the option's name and the accepted form. */
 import { type Command, InvalidArgumentError, Option } from 'commander';
+import { isTesseraError } from '../core/errors.js';
 import { DEFAULT_MAX_TEXT_CHARS } from '../encoder/tokenizer.js';
+import { asCliWords } from '../server/files.js';
 import { maxThreads, maxThreadsReason } from '../wasm/worker-pool.js';
 
 /**
@@ -149,4 +151,21 @@ export function maxTextCharsOption(): Option {
 /** --pooling: how token states become one vector; the model folder's 1_Pooling config otherwise. */
 export function poolingOption(what: string): Option {
   return new Option('--pooling <mode>', `pooling of token states for ${what} (default: the folder's 1_Pooling/config.json, else mean)`).choices(['mean', 'cls']);
+}
+
+/**
+ * `action` with the library's errors in the CLI's words (asCliWords): under Node's permission model
+ * `search --backend gpu` said "or use backend 'wasm'", the library's option, where the flag is
+ * --backend wasm; a GPU too small said gpuMemory, convert's tiny --shard-bytes "raise shardBytes".
+ */
+export function inCliWords<A extends unknown[]>(action: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
+  return async (...args) => {
+    try {
+      await action(...args);
+    } catch (e) {
+      // The message alone: the stack still points where it was thrown (TESSERA_DEBUG=1).
+      if (isTesseraError(e)) e.message = asCliWords(e.message);
+      throw e;
+    }
+  };
 }

@@ -155,14 +155,55 @@ export async function softwareRendererNote(index: Index): Promise<string | undef
   return name ? `the adapter is a software renderer on the CPU (${name}), slower than --backend wasm` : undefined;
 }
 
+/** Said before a library option the CLI has no flag for, where a message names it as a fix or a knob. */
+const LIBRARY_ONLY = "the library's ";
+const PRECISIONS = "'(auto|f32|f16|int8)'";
+
 /**
- * A library message or reason in the CLI's words: its option `backend 'wasm'` (or "wasm", 'gpu',
- * 'auto') as the flag `--backend wasm`. The one rewrite `info`, `search` and `serve` apply to what
- * the library says before printing it.
+ * A library message or reason in the CLI's words: its options named as the CLI's flags, where the
+ * CLI has one (`backend 'wasm'` -> `--backend wasm`, `precision 'f16' or 'int8'` -> `--precision f16
+ * or --precision int8`, gpuMemory -> --gpu-memory, allowExperimental, `digitPlanes: false` ->
+ * --no-digit-planes, `efSearch must be` -> `--ef-search must be`, ...; the library's own "gpuMemory
+ * (CLI --gpu-memory)" as the flag alone); an option it has none for, where the message tells to set
+ * it, named as "the library's" (scratchBytes, f16TensorCores, rerankSubBatch, efConstruction on
+ * a load: set through the library), or left out where the CLI already does what it says
+ * (devicesPerGpu: it opens one device a GPU); maxBatch as serve's --max-batch, which search lacks.
+ * The one rewrite `info`, `search`, `serve` and `convert` apply to what the library says before
+ * printing it.
  */
 export function asCliWords(message: string): string {
-  // "backend 'wasm' (--backend wasm)", the adapter probe's notice for either reader, once.
-  return message.replace(/\bbackend (['"])(auto|gpu|wasm)\1(?: \(--backend \2\))?/g, '--backend $2');
+  return (
+    message
+      // "backend 'wasm' (--backend wasm)", the adapter probe's notice for either reader, once.
+      .replace(/\bbackend (['"])(auto|gpu|wasm)\1(?: \(--backend \2\))?/g, '--backend $2')
+      // The plan line's batch knob: a flag of serve and demo, not search (whose int8 plans 512 a batch too).
+      .replace(/\bmaxBatch, CLI --max-batch\b/g, "serve's --max-batch")
+      // The library's "gpuMemory (CLI --gpu-memory)", "gpuMemory, CLI --gpu-memory,", "digitPlanes: false (CLI --no-digit-planes)".
+      .replace(/\b[a-zA-Z]+(?:: false)?(?: \(CLI (--[a-z-]+)\)|, CLI (--[a-z-]+),?)/g, '$1$2')
+      .replace(new RegExp(`\\bprecision ${PRECISIONS}((?: or ${PRECISIONS})*)`, 'g'), (_m, p: string, more: string) => `--precision ${p}${more.replace(new RegExp(` or ${PRECISIONS}`, 'g'), ' or --precision $1')}`)
+      .replace(/(?<![.\w-])gpuMemory\b/g, '--gpu-memory')
+      .replace(/(?<![.\w-])allowExperimental\b/g, '--allow-experimental')
+      .replace(/(?<![.\w-])digitPlanes: false\b/g, '--no-digit-planes')
+      // Bounds the CLI's parsers leave to the library (--ef-search above 65536), and convert's shards.
+      .replace(/\b(efSearch|efConstruction|nprobe|maxBatch|shardBytes) must be\b/g, (_m, o: string) => `${cliFlag(o)} must be`)
+      .replace(/\braise shardBytes\b/g, 'raise --shard-bytes')
+      // A graph's stored efs over tessera's limit (a load: search and serve take --ef-search only).
+      .replace(/\(e\.g\. \{ ((?:ef(?:Search|Construction): \d+(?:, )?)+) \}\)/g, (_m, pairs: string) =>
+        `(e.g. ${pairs
+          .split(', ')
+          .map((pair) => pair.replace(/^efSearch: (\d+)$/, '--ef-search $1').replace(/^(efConstruction: \d+)$/, `${LIBRARY_ONLY}$1`))
+          .join(', ')})`,
+      )
+      // The CLI opens one device a GPU: fewer is not a fix there.
+      .replace(/open fewer devices \(devicesPerGpu\), /g, '')
+      .replace(/\buse kernel 'dot4' \(--allow-experimental off\)/g, 'leave out --allow-experimental (the portable dot4 kernel runs)')
+      .replace(/(?<!the library's )\b(scratchBytes: \d+|f16TensorCores: false|f32TensorCores: false|rerankSubBatch)\b/g, `${LIBRARY_ONLY}$1`)
+  );
+}
+
+/** The CLI flag of a library option: efSearch -> --ef-search. */
+function cliFlag(option: string): string {
+  return `--${option.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 }
 
 /** Starts the server on the given files; `ready` resolves once index, corpus and model are loaded. */

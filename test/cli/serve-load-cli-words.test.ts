@@ -43,6 +43,8 @@ it("serve --backend gpu: a load that fails names --backend wasm, not the library
     expect(failed).toMatchObject({ code: 'GPU_UNAVAILABLE' });
     expect(failed!.message).toMatch(/refused to open a device: requestDevice refused by the test adapter; .*, or use --backend wasm$/);
     expect(failed!.message).not.toMatch(/backend ['"]wasm/);
+    // nor the library's devicesPerGpu: the CLI opens one device a GPU already
+    expect(failed!.message).toMatch(/refused to open a device: requestDevice refused by the test adapter; close other programs using the GPU, or use --backend wasm$/);
   } finally {
     await service.close();
   }

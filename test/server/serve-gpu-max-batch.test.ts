@@ -38,7 +38,7 @@ describe('serveFiles --max-batch on the GPU', async () => {
         const index = service.retriever()!.index as GpuFlatIndex;
         expect(index.backend).toBe('gpu');
         expect(index.plan!.maxBatch).toBe(planned);
-        if (planned < 4096) expect(lines.join('\n')).toMatch(/GPU plan: .*temporary bytes for batches of up to 8 queries \(maxBatch, CLI --max-batch/);
+        if (planned < 4096) expect(lines.join('\n')).toMatch(/GPU plan: .*temporary bytes for batches of up to 8 queries \(serve's --max-batch;/);
         // A request of more queries than a micro-batch still answers each of them.
         const res = await service.app.inject({ method: 'POST', url: '/retrieve', payload: { queries: Array.from({ length: 20 }, (_, i) => `row ${i}`), topk: 3 } });
         expect(res.statusCode).toBe(200);

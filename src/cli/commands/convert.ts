@@ -27,7 +27,7 @@ import { hasNpyMagic, inspectVectors, streamVectors, vectorFormatOf } from '../.
 import { HNSW_DEFAULTS } from '../../wasm/hnsw-index.js';
 import { needsShards, planShards, shardedIndex } from '../../wasm/shards.js';
 import { WASM_MEMORY_LIMIT } from '../../wasm/sq-index.js';
-import { bytesOptionAtMost, intOption, MAX_THREADS } from '../options.js';
+import { bytesOptionAtMost, inCliWords, intOption, MAX_THREADS } from '../options.js';
 import { progressBars, say } from '../progress.js';
 
 export interface ConvertOptions {
@@ -370,7 +370,8 @@ export function register(program: Command): void {
       bytesOptionAtMost(WASM_MEMORY_LIMIT, '4GiB', 'one WebAssembly memory holds at most 4GiB; a larger index is built over several of them anyway'),
     )
     .option('--quiet', 'no progress output')
-    .action(async (flags: ConvertFlags) => {
+    // The library's errors in the CLI's words: a --shard-bytes too small for one vector said "raise shardBytes".
+    .action(inCliWords(async (flags: ConvertFlags) => {
       const r = await convertIndex({
         input: flags.in,
         output: flags.out,
@@ -397,6 +398,6 @@ export function register(program: Command): void {
             `, ${r.seconds.toFixed(1)} s`,
         );
       }
-    });
+    }));
 }
 

@@ -5,14 +5,14 @@
  * (one row per query, best first; missing results are label -1 with distance null).
  */
 import { Option, type Command } from 'commander';
-import { isTesseraError, TesseraError } from '../../core/errors.js';
+import { TesseraError } from '../../core/errors.js';
 import { checkVectors, MAX_K } from '../../core/validate.js';
 import type { Index, SearchResult } from '../../core/types.js';
 import { inspectIndex, readIndex } from '../../io/read-index.js';
 import { asCliWords, gpuLimitShortOf, softwareRendererNote, unusedIndexOptions } from '../../server/files.js';
 import { topkLimit } from '../../server/service.js';
 import { readVectors } from '../../io/vectors.js';
-import { addGpuIndexOptions, digitPlanesOption, intOption, MAX_THREADS, writeOut } from '../options.js';
+import { addGpuIndexOptions, digitPlanesOption, inCliWords, intOption, MAX_THREADS, writeOut } from '../options.js';
 import { progressBars, say } from '../progress.js';
 
 interface SearchFlags {
@@ -105,22 +105,6 @@ export function register(program: Command): void {
       }
       await writeOut(flags.json ? toJson(result) : toText(result, index.metric));
     }));
-}
-
-/**
- * `action` with the library's errors in the CLI's words (asCliWords): under Node's permission model
- * `--backend gpu` said "or use backend 'wasm'", the library's option, where the flag is --backend wasm.
- */
-function inCliWords<A extends unknown[]>(action: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
-  return async (...args) => {
-    try {
-      await action(...args);
-    } catch (e) {
-      // The message alone: the stack still points where it was thrown (TESSERA_DEBUG=1).
-      if (isTesseraError(e)) e.message = asCliWords(e.message);
-      throw e;
-    }
-  };
 }
 
 /** -k above what the GPU returns a query, naming the CLI's fixes. */
