@@ -11,4 +11,8 @@ struct Params {
   nseg: u32,     // lists per query in `out`
   idBase: u32,   // id of row 0 of this tile
   segAt: u32,    // this tile's first list (tiles of one search may share `out`)
+  // Several tiles a dispatch (src/gpu/tiles-source.ts): the last tile's rows and segment length,
+  // which may be fewer / shorter than the others' (rows, segLen); one-tile kernels read neither.
+  lastRows: u32,
+  lastSegLen: u32,
 }

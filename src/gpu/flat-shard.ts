@@ -195,14 +195,15 @@ export const kernelTuning = {
   /**
    * gemvTiles: tiles a dispatch (1-4, MAX_GEMV_TILES) of flat_gemv (1-4 queries), flat_gemv_multi
    * (5-16) and int8_gemv (int8 ip, 1-4) where a batch's lists share one region: consecutive tiles of
-   * equal rows scored by one dispatch (tilesSource; the measurements are flat_gemv's). H100 call h6
-   * (21M x 768 f32, one query, same call as torch 21.66 ms): 21.995 / 23.032 / 25.058 ms over 31 /
-   * 61 / 121 tiles, ~34 us a dispatch, so 31 dispatches are ~1.05 ms of a search. H100 call h8
-   * (torch fp32 21.63 / 21.69 ms, fp16 11.64): f32 one query 22.00 / 21.99 / 21.67 / 21.53 ms at 1
-   * / 2 / 3 / 4 tiles a dispatch (4: 1.005x torch), four queries 23.01 -> 22.15; f16 one query
-   * 10.93 -> 10.73, four 20.68 -> 20.53; 1M level at 1.082 (its 2 tiles unequal: not grouped). So 0: 4 on a GPU, 1 on a
-   * software adapter (device.software), which has no dispatch ramp to save and compiles each
-   * grouped kernel slowly (lavapipe, cold: ~58 s for the 4-tile one).
+   * equal rows, the last possibly smaller, scored by one dispatch (tilesSource; the measurements
+   * are flat_gemv's). H100 call h6 (21M x 768 f32, one query, same call as torch 21.66 ms): 21.995 /
+   * 23.032 / 25.058 ms over 31 / 61 / 121 tiles, ~34 us a dispatch, so 31 dispatches are ~1.05 ms of
+   * a search. H100 call h8 (torch fp32 21.63 / 21.69 ms, fp16 11.64): f32 one query 22.00 / 21.99 /
+   * 21.67 / 21.53 ms at 1 / 2 / 3 / 4 tiles a dispatch (4: 1.005x torch), four queries 23.01 ->
+   * 22.15; f16 one query 10.93 -> 10.73, four 20.68 -> 20.53; 1M level at 1.082 (its 2 tiles
+   * unequal: not grouped in h8). So 0: 4 on a GPU, 1 on a software adapter (device.software), which
+   * has no dispatch ramp to save and compiles each grouped kernel slowly (lavapipe, cold: ~58 s for
+   * the 4-tile one).
    */
   gemvTiles: 0,
   /**
@@ -592,7 +593,7 @@ const chunkScorers: ChunkScorer[] = [];
 /** The scoring step scorerFor picks for a batch (target / prep: a registered scorer's, see ChunkScorer). */
 interface ScorerChoice {
   pipeline: GPUComputePipeline;
-  /** flat_gemv, flat_gemv_multi, int8_gemv: the same kernel over `tiles` tiles of equal rows in one dispatch (kernelTuning.gemvTiles). */
+  /** flat_gemv, flat_gemv_multi, int8_gemv: the same kernel over `tiles` tiles of equal rows (the last may have fewer) in one dispatch (kernelTuning.gemvTiles). */
   multiTile?: (tiles: number) => GPUComputePipeline;
   BR: number;
   BQ: number;
@@ -1629,20 +1630,29 @@ export class FlatShard {
 
   /**
    * Tiles one flat_gemv / flat_gemv_multi / int8_gemv dispatch scores from tile t
-   * (kernelTuning.gemvTiles): 1, or t and the following tiles of its rows and scorer (multiTile)
-   * where the batch's lists share one region (each tile's lists land where its own dispatch puts
-   * them), not for an exact tile of a mixed batch (its own lists, widened). Tile i > 0 is storage
-   * binding 4 + i beside 1-4, so a device of fewer storage buffers a stage than 3 + tiles
-   * (acquireDevice asks for the adapter's, at most 8) takes fewer;
-   * at most 65535 workgroups along x (segmentPlan keeps each tile's nseg within it).
+   * (kernelTuning.gemvTiles): 1, or t and the following tiles of its rows and scorer (multiTile),
+   * the last of them possibly smaller (an index's partial last tile: its ids follow full tiles, so
+   * a smaller tile ends the group), where the batch's lists share one region (each tile's lists land
+   * where its own dispatch puts them), not for an exact tile of a mixed batch (its own lists,
+   * widened). Tile i > 0 is storage binding 4 + i beside 1-4, so a device of fewer storage buffers
+   * a stage than 3 + tiles (acquireDevice asks for the adapter's, at most 8) takes fewer; at most
+   * 65535 workgroups along x, the tiles' segments (segsOf) together.
    */
-  private gemvRun(t: number, nseg: number, scorer: ScorerChoice, scorerOf: (tile: Tile) => ScorerChoice, shared: boolean, mixed: boolean): number {
+  private gemvRun(t: number, segsOf: (t: number) => number, scorer: ScorerChoice, scorerOf: (tile: Tile) => ScorerChoice, shared: boolean, mixed: boolean): number {
     const tile = this.tiles[t]!;
     const sc = scorerOf(tile);
     const most = this.gemvTilesMost;
     if (!(most > 1) || !shared || !sc.multiTile || sc.digits || (sc !== scorer && mixed)) return 1;
     let n = 1;
-    while (n < most && nseg * (n + 1) <= 65535 && this.tiles[t + n]?.rows === tile.rows && scorerOf(this.tiles[t + n]!) === sc) n++;
+    let groups = segsOf(t);
+    while (n < most) {
+      const next = this.tiles[t + n];
+      if (!next || next.rows === 0 || next.rows > tile.rows || scorerOf(next) !== sc) break;
+      groups += segsOf(t + n);
+      if (groups > 65535) break;
+      n++;
+      if (next.rows < tile.rows) break;
+    }
     return n;
   }
 
@@ -1664,7 +1674,8 @@ export class FlatShard {
     for (let t = 0; t < this.tiles.length; ) {
       const tile = this.tiles[t]!;
       const sc = scorerOf(tile);
-      const n = tile.rows === 0 || !grouped || !sc.multiTile ? 1 : this.gemvRun(t, this.segmentPlan(tile.rows, nqb, k, sc.BR, sc.BQ, sc.target, lists).nseg, scorer, scorerOf, shared, mixed);
+      const segsOf = (i: number) => this.segmentPlan(this.tiles[i]!.rows, nqb, k, sc.BR, sc.BQ, sc.target, lists).nseg;
+      const n = tile.rows === 0 || !grouped || !sc.multiTile ? 1 : this.gemvRun(t, segsOf, scorer, scorerOf, shared, mixed);
       if (n > 1) sc.multiTile!(n);
       else if (tile.rows > 0) this.compile(sc);
       t += n;
@@ -1955,13 +1966,17 @@ export class FlatShard {
       const { segLen, nseg } = this.segmentPlan(tile.rows, nqb, k, sc.BR, sc.BQ, sc.target, plan.lists);
       const buf = tile.buffer;
       const size = tile.capacity * this.rowBytes;
-      const group = this.tiles.slice(t, t + this.gemvRun(t, nseg, scorer, scorerOf, shared, !!plan.exact));
+      // The group's tiles' own segment plans (candPlan's segs): a smaller last tile keeps its own.
+      const planOf = (i: number) => this.segmentPlan(this.tiles[i]!.rows, nqb, k, sc.BR, sc.BQ, sc.target, plan.lists);
+      const group = this.tiles.slice(t, t + this.gemvRun(t, (i) => planOf(i).nseg, scorer, scorerOf, shared, !!plan.exact));
       if (group.length > 1) {
         const bound = group.map((g) => ({ buffer: g.buffer, offset: 0, size: g.capacity * this.rowBytes }));
         group.forEach((g, i) => scored.push({ tile: g, t: t + i, idBase: idBase + i * tile.rows, size: bound[i]!.size }));
+        const lastTile = group[group.length - 1]!;
+        const last = planOf(t + group.length - 1);
         steps.push({
           pipeline: sc.multiTile!(group.length),
-          params: [nqb, tile.rows, this.rowWords, this.q4, k, segLen, totalSegs, idBase, segAt],
+          params: [nqb, tile.rows, this.rowWords, this.q4, k, segLen, totalSegs, idBase, segAt, lastTile.rows, last.segLen],
           bind: (u) => [
             { binding: 0, resource: u },
             { binding: 1, resource: bound[0]! },
@@ -1970,10 +1985,10 @@ export class FlatShard {
             { binding: 4, resource: { buffer: cand, offset: 0, size: regionA * 8 } },
             ...bound.slice(1).map((b, i) => ({ binding: 5 + i, resource: b })),
           ],
-          groups: [nseg * group.length, Math.ceil(nqb / sc.BQ)],
+          groups: [nseg * (group.length - 1) + last.nseg, Math.ceil(nqb / sc.BQ)],
           key: `tg:${t}:${group.length}:${bound.map((b) => b.size).join(',')}:${queries.byteLength}:${regionA}:${sc.key}`,
         });
-        idBase += tile.rows * group.length;
+        idBase += tile.rows * (group.length - 1) + lastTile.rows;
         for (let i = 0; i < group.length; i++) segAt += segs[t + i]!;
         t += group.length;
         continue;

@@ -195,13 +195,14 @@ export function int8GemvBoundAt(outEnd: number, scratch: number): number {
  * words and buckets sit at the end of the same out binding, zeroed once a batch and already shared
  * by a batch's one-tile dispatches, and a workgroup publishes into the bucket of its list's index
  * (segAt + its index in the dispatch, as a one-tile dispatch would), so distinct buckets still
- * come from distinct segments, each of its own rows.
+ * come from distinct segments, each of its own rows (a smaller last tile's segments too: their
+ * lists are its own, whatever their length).
  */
 export const INT8_GEMV_TILES: TileRewrite = { kernel: 'int8_gemv', loaders: [], ids: 1, lists: 2, swaps: [['publish(li, seg,', 'publish(li, wid.x,', 2]] };
 
 /**
  * `source`: the shader text (bench/gpu-int8/nq1.ts times diagnostic edits of it); `tiles`: tiles
- * of equal rows a dispatch (kernelTuning.gemvTiles; tile t > 0 at binding 4 + t).
+ * of equal rows (the last may have fewer) a dispatch (kernelTuning.gemvTiles; tile t > 0 at binding 4 + t).
  */
 export function int8GemvPipeline(device: GPUDevice, p: Int8GemvPlan, source: string = int8GemvWgsl, tiles = 1): GPUComputePipeline {
   const vis = 4; // GPUShaderStage.COMPUTE

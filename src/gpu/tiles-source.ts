@@ -1,7 +1,7 @@
 /**
- * Several tiles of equal rows a dispatch (kernelTuning.gemvTiles) for the one-tile scan kernels
- * flat_gemv, flat_gemv_multi and int8_gemv: one text rewrite, told per kernel which functions read
- * the base tile and how many of its uses of the ids and lists to move. Each dispatch costs ~34 us of
+ * Several tiles a dispatch (kernelTuning.gemvTiles; equal rows, the last may have fewer) for the
+ * one-tile scan kernels flat_gemv, flat_gemv_multi and int8_gemv: one text rewrite, told per kernel
+ * which functions read the base tile and how many of its uses of the ids and lists to move. Each dispatch costs ~34 us of
  * drain on an H100 (BENCHMARKS h6-h9), so fewer dispatches a search are what it saves.
  */
 
@@ -22,8 +22,9 @@ export interface TileRewrite {
 /**
  * `src` (includes expanded) for `tiles` tiles a dispatch (1: the kernel as it is, byte for byte):
  * tiles 1.. at bindings 5.., each workgroup's tile (tileSel) from its id, the tiles' segments
- * following each other in workgroup order (ceil(rows / segLen) a tile, every tile of params.rows
- * rows), so each list lands where one-tile dispatches in turn put it. The scan between
+ * following each other in workgroup order (ceil(rows / segLen) a tile of params.rows rows, then the
+ * last tile's ceil(lastRows / lastSegLen): it may be smaller, with its own segment plan), so each
+ * list lands where one-tile dispatches in turn put it. The scan between
  * `//@SCAN_BEGIN` and `//@SCAN_END` is repeated once a tile under one switch on tileSel (uniform in
  * the workgroup, so the scan's barriers stay in uniform control flow), each copy reading its own
  * binding through its own copies of the loaders: H100 call h7 chose the binding at every load
@@ -63,10 +64,21 @@ export function tilesSource(src: string, tiles: number, r: TileRewrite): string 
   body = swap(body, 'params.segAt + seg)', 'params.segAt + wid.x)', r.lists);
   body = swap(body, 'params.idBase', 'idBase', r.ids);
   for (const [from, to, times] of r.swaps ?? []) body = swap(body, from, to, times);
+  // The last tile may have fewer rows (params.lastRows) in segments of its own length
+  // (params.lastSegLen, its own segment plan): its segments follow the others' (tileSegs each), so
+  // wid.x past them all is the last tile's, and its ids follow full tiles.
+  body = swap(body, 'let start = seg * params.segLen;\n  let end = min(start + params.segLen, params.rows);', 'let start = seg * tileSegLen;\n  let end = min(start + tileSegLen, tileRows);', 1);
   body = swap(
     body,
     'let seg = wid.x;',
-    ['let tileSegs = (params.rows + params.segLen - 1u) / params.segLen;', '  let tileSel = wid.x / tileSegs;', '  let seg = wid.x % tileSegs;', '  let idBase = params.idBase + tileSel * params.rows;'].join('\n'),
+    [
+      'let tileSegs = (params.rows + params.segLen - 1u) / params.segLen;',
+      `  let tileSel = min(wid.x / tileSegs, ${tiles - 1}u);`,
+      '  let seg = wid.x - tileSel * tileSegs;',
+      '  let idBase = params.idBase + tileSel * params.rows;',
+      `  let tileRows = select(params.rows, params.lastRows, tileSel == ${tiles - 1}u);`,
+      `  let tileSegLen = select(params.segLen, params.lastSegLen, tileSel == ${tiles - 1}u);`,
+    ].join('\n'),
     1,
   );
   const [at, stop] = section(body, '//@SCAN_BEGIN', '//@SCAN_END');

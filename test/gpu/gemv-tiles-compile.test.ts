@@ -1,8 +1,9 @@
 /**
  * flat_gemv over several tiles a dispatch (kernelTuning.gemvTiles) compiles only the pipelines its
  * batches dispatch: where every tile is in a group, no one-tile flat_gemv (0.1-0.2 s a kernel on the
- * H200, compiled for nothing), at a search and at warmUp; where a tile goes alone, its one-tile
- * pipeline is there before the submit lock.
+ * H200, compiled for nothing), at a search and at warmUp, a smaller last tile in the last group
+ * too; where a tile goes alone (the last group full), its one-tile pipeline is there before the
+ * submit lock.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { GpuFlatIndex } from '../../src/gpu/flat-index.js';
@@ -52,7 +53,26 @@ describe.skipIf(!hasGpu)('flat_gemv tiles a dispatch: the pipelines compiled', (
     }
   });
 
-  it('a partial last tile goes alone: its one-tile pipeline beside x3, before the submit lock', async () => {
+  it('5 tiles and a partial one, 3 a dispatch: the partial tile in the second group, x3 alone compiled (no one-tile kernel)', async () => {
+    const base = randomVectors(5 * tileRows + 97, d, 94005);
+    const q = randomVectors(1, d, 94006);
+    Object.assign(kernelTuning, defaults, { gemvTiles: 3 });
+    const index = await GpuFlatIndex.create(d, 'ip', opts);
+    try {
+      await index.add(base);
+      expect(index.plan!.shards[0]!.tiles).toEqual([240, 240, 240, 240, 240, 97]);
+      const shard = (index as unknown as { shards: { submitBatch: (...a: unknown[]) => Promise<unknown> }[] }).shards[0]!;
+      const atSubmit: string[][] = [];
+      const submit = shard.submitBatch.bind(shard);
+      shard.submitBatch = (...a: unknown[]) => (atSubmit.push(gemvTiles(index)), submit(...a));
+      expectMatchesOracle(await index.search(q, 10), bruteForce(base, q, d, 10, 'ip'), distanceTolerance(d, 4 * d), base, q, d, 'ip');
+      expect(atSubmit).toEqual([['x3']]);
+    } finally {
+      await index.dispose();
+    }
+  });
+
+  it('a partial last tile goes alone where the last group is full: its one-tile pipeline beside x3, before the submit lock', async () => {
     const base = randomVectors(6 * tileRows + 97, d, 94003);
     const q = randomVectors(1, d, 94004);
     Object.assign(kernelTuning, defaults, { gemvTiles: 3 });

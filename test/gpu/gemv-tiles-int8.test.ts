@@ -3,10 +3,12 @@
  * tilesSource): consecutive tiles of equal rows scored by one dispatch, each workgroup reading its
  * own tile's binding. The shard's merged lists against the float64 oracle of the quantised keys
  * (test/helpers/int8-keys.ts), candidate lists poisoned first, the same lists bit for bit as a
- * dispatch a tile, and the scoring dispatches counted as they are encoded: 6 tiles of 240 rows and
- * a last one of 97 (a smaller tile keeps its own dispatch), several segments a tile; one query and
- * four (the kernel's classes' ends), groups of 2 and 3, shared bounds on (their buckets and bound
- * words span the batch's tiles) and off; and warmUp compiling the grouped kernels searches use.
+ * dispatch a tile, and the scoring dispatches counted as they are encoded: tiles of 240 rows and a
+ * smaller last one, which joins the last group where it has room (its own segments, shorter: 97
+ * rows, or 20 with k = 17, fewer rows than one of the others' segments) and goes alone where not,
+ * several segments a tile; one query and four (the kernel's classes' ends), groups of 2 and 3,
+ * shared bounds on (their buckets and bound words span the batch's tiles, the smaller tile's
+ * segments publishing by their own lists) and off; and warmUp compiling the grouped kernels searches use.
  * Each case compiles its own kernels (lavapipe is slow).
  */
 import { afterEach, beforeAll, afterAll, describe, expect, it } from 'vitest';
@@ -36,13 +38,14 @@ describe.skipIf(!hasGpu)('int8_gemv, several tiles a dispatch', () => {
   });
 
   it.each([
-    // d, tiles a dispatch, nq, k, clustered, shared-bound buckets (int8GemvTuning.share; 0: off)
-    [64, 2, 1, 10, true, 8],
-    [100, 3, 4, 17, false, 8],
-    [48, 2, 3, 5, true, 0],
-  ] as const)('d=%i gemvTiles=%i nq=%i k=%i clustered=%s share=%i: the oracle\'s keys, the lists of a dispatch a tile bit for bit, fewer dispatches', async (d, tiles, nq, k, clustered, share) => {
-    const n = 1537; // 6 tiles of 240 rows and one of 97
+    // d, tiles a dispatch, nq, k, clustered, shared-bound buckets (int8GemvTuning.share; 0: off),
+    // full tiles of 240 rows, the last tile's rows, the tiles each scoring dispatch takes
+    [64, 3, 1, 10, true, 8, 2, 97, [3]],
+    [100, 3, 4, 17, false, 8, 4, 20, [3, 2]],
+    [48, 2, 3, 5, true, 0, 6, 97, [2, 2, 2, 1]],
+  ] as const)('d=%i gemvTiles=%i nq=%i k=%i clustered=%s share=%i, %i tiles of 240 rows and one of %i: dispatches of %j tiles, the oracle\'s keys, the lists of a dispatch a tile bit for bit', async (d, tiles, nq, k, clustered, share, full, last, groups) => {
     const tileRows = 240;
+    const n = full * tileRows + last;
     const base = clustered ? normalizeRows(clusteredVectors(n, d, 6, seed++), d) : randomVectors(n, d, seed++);
     const queries = clustered ? normalizeRows(clusteredVectors(nq, d, 6, seed++), d) : randomVectors(nq, d, seed++);
     Object.assign(int8GemvTuning, int8Defaults, { share });
@@ -54,7 +57,7 @@ describe.skipIf(!hasGpu)('int8_gemv, several tiles a dispatch', () => {
       const dp = shard.rowWords * 16;
       const codes = encodeRows(base, n, d, sq, false, dp);
       await shard.add(new Uint32Array(codes.buffer));
-      expect(shard.tileCount).toBe(7);
+      expect(shard.tileCount).toBe(full + 1);
       const padded = new Float32Array(nq * dp);
       for (let q = 0; q < nq; q++) padded.set(queries.subarray(q * d, (q + 1) * d), q * dp);
       const sqHost = new Float32Array(2 * dp);
@@ -74,11 +77,10 @@ describe.skipIf(!hasGpu)('int8_gemv, several tiles a dispatch', () => {
       expectInt8KeysMatchOracle(got, { queries: padded, codes, sq: sqHost, n, dp, parts: int8GemvTuning.qbits === 16 ? 2 : 1 }, nq, k);
       expect([...got.ids]).toEqual([...one.ids]);
       expect([...got.keys]).toEqual([...one.keys]);
-      // A dispatch a tile, then 6 / tiles groups of `tiles` and the 97-row tile alone.
-      expect(scoredOne).toHaveLength(7);
+      // A dispatch a tile, then the groups (a group of one: the one-tile kernel).
+      expect(scoredOne).toHaveLength(full + 1);
       expect(scoredOne.every((l) => !l.includes(' tiles'))).toBe(true);
-      expect(scored).toHaveLength(6 / tiles + 1);
-      expect(scored.filter((l) => l.endsWith(` x${tiles} tiles`))).toHaveLength(6 / tiles);
+      expect(scored.map((l) => /x(\d) tiles$/.exec(l)?.[1] ?? '1')).toEqual(groups.map(String));
     } finally {
       dispatches.restore();
       shard.destroy();

@@ -16,7 +16,12 @@ import gemvWgsl from '../../shaders/flat_gemv.wgsl';
 import multiWgsl from '../../shaders/flat_gemv_multi.wgsl';
 import int8Wgsl from '../../shaders/int8_gemv.wgsl';
 
-/** flat_gemv's rewrite as commit 130eaac wrote it (before tilesSource), the oracle for its text. */
+/**
+ * flat_gemv's rewrite as commit 130eaac wrote it (before tilesSource), the oracle for its text, with
+ * the one change since: the last tile of a group may have fewer rows (params.lastRows, lastSegLen),
+ * so the tile and segment come from min / subtraction and the segment's bounds from the tile's own
+ * rows and segment length. The scan's copies are 130eaac's, byte for byte.
+ */
 function legacyGemvTilesSource(src: string, tiles: number): string {
   if (tiles <= 1) return src;
   // Each rewrite must find exactly what it expects: a kernel edited without them fails here, not on a device.
@@ -46,10 +51,19 @@ function legacyGemvTilesSource(src: string, tiles: number): string {
   // The lists stay at segAt + the workgroup's index, where one-tile dispatches in turn put them.
   body = swap(body, 'params.segAt + seg)', 'params.segAt + wid.x)', 1);
   body = swap(body, 'params.idBase', 'idBase', 4);
+  body = swap(body, 'let start = seg * params.segLen;\n  let end = min(start + params.segLen, params.rows);', 'let start = seg * tileSegLen;\n  let end = min(start + tileSegLen, tileRows);', 1);
+  const last = `${tiles - 1}u`;
   body = swap(
     body,
     'let seg = wid.x;',
-    ['let tileSegs = (params.rows + params.segLen - 1u) / params.segLen;', '  let tileSel = wid.x / tileSegs;', '  let seg = wid.x % tileSegs;', '  let idBase = params.idBase + tileSel * params.rows;'].join('\n'),
+    [
+      'let tileSegs = (params.rows + params.segLen - 1u) / params.segLen;',
+      `  let tileSel = min(wid.x / tileSegs, ${last});`,
+      '  let seg = wid.x - tileSel * tileSegs;',
+      '  let idBase = params.idBase + tileSel * params.rows;',
+      `  let tileRows = select(params.rows, params.lastRows, tileSel == ${last});`,
+      `  let tileSegLen = select(params.segLen, params.lastSegLen, tileSel == ${last});`,
+    ].join('\n'),
     1,
   );
   const [at, stop] = section(body, '//@SCAN_BEGIN', '//@SCAN_END');
@@ -86,7 +100,10 @@ describe('tilesSource', () => {
       expect(three).not.toMatch(/\/\/@(MULTI|SCAN)_/);
       // The tile is chosen once, outside the scan's loops (h7: a choice at every load was slower).
       expect(all(three, /switch tileSel/g)).toBe(1);
-      expect(three).toMatch(/let tileSel = wid\.x \/ tileSegs;\s+let seg = wid\.x % tileSegs;\s+let idBase = params\.idBase \+ tileSel \* params\.rows;/);
+      expect(three).toMatch(/let tileSel = min\(wid\.x \/ tileSegs, 2u\);\s+let seg = wid\.x - tileSel \* tileSegs;\s+let idBase = params\.idBase \+ tileSel \* params\.rows;/);
+      // The last tile (2) may be smaller: its segments span its own rows at its own length.
+      expect(three).toContain('let tileRows = select(params.rows, params.lastRows, tileSel == 2u);');
+      expect(three).toContain('let start = seg * tileSegLen;\n  let end = min(start + tileSegLen, tileRows);');
       for (const t of [0, 1, 2]) {
         const scan = caseOf(three, t, 3);
         const own = t === 0 ? 'word' : `word${t}`;

@@ -1,11 +1,11 @@
 /**
  * flat_gemv_multi over several tiles a dispatch (kernelTuning.gemvTiles) against a dispatch a tile:
  * the check of test/gpu/gemv-tiles-multi*.test.ts (one file a precision, to keep each file short on
- * lavapipe, which compiles each kernel slowly). 6 tiles of 240 rows and a last one of 97 (a smaller
- * tile keeps its own dispatch), several segments a tile with a partial last one: exact ids against
- * the float64 oracle (over the half-rounded rows for f16), candidate lists poisoned before every
- * search, the same lists bit for bit as a dispatch a tile, and the scoring dispatches counted as
- * they are encoded.
+ * lavapipe, which compiles each kernel slowly). Tiles of 240 rows and a smaller last one (it joins
+ * the last group where that has room), several segments a tile with a partial last one: exact ids
+ * against the float64 oracle (over the half-rounded rows for f16), candidate lists poisoned before
+ * every search, the same lists bit for bit as a dispatch a tile, and the scoring dispatches counted
+ * as they are encoded.
  */
 import { expect } from 'vitest';
 import { GpuFlatIndex } from '../../src/gpu/flat-index.js';
@@ -20,12 +20,20 @@ export const tuningDefaults = { ...kernelTuning };
 /** FlatShard.submitBatch (private) resolves the batch's lists (ShardResult). */
 type ShardSpy = { submitBatch: (...a: unknown[]) => Promise<{ keys: Float32Array; ids: Uint32Array }> };
 
-/** One case: d, metric, tiles a dispatch (2 or 3), precision ('f16 native': shader-f16), clustered rows, nq (5-16), k, a seed. */
-export async function checkGemvMultiTiles(d: number, metric: 'ip' | 'l2', tiles: 2 | 3, kind: 'f32' | 'f16' | 'f16 native', clustered: boolean, nq: number, k: number, seed: number): Promise<void> {
-  const n = 1537; // 6 tiles of 240 rows and one of 97
+/** The index's tiles: `full` of 240 rows, then one of `last` rows; `groups`: the tiles each scoring dispatch takes, in order. */
+export interface TileLayout {
+  full: number;
+  last: number;
+  groups: readonly number[];
+}
+
+/** One case: d, metric, tiles a dispatch (2 or 3), precision ('f16 native': shader-f16), clustered rows, nq (5-16), k, a seed, the tiles. */
+export async function checkGemvMultiTiles(d: number, metric: 'ip' | 'l2', tiles: 2 | 3, kind: 'f32' | 'f16' | 'f16 native', clustered: boolean, nq: number, k: number, seed: number, layout: TileLayout): Promise<void> {
   const tileRows = 240;
+  const n = layout.full * tileRows + layout.last;
   const precision = kind === 'f16 native' ? 'f16' : kind;
-  const base = clustered ? clusteredVectors(n, d, 5, seed) : randomVectors(n, d, seed);
+  // l2: rows away from the origin, so a slot read past the last tile's rows (zeros) would rank first.
+  const base = (clustered ? clusteredVectors(n, d, 5, seed) : randomVectors(n, d, seed)).map((x) => (metric === 'l2' ? x + 2 : x));
   const q = clustered ? clusteredVectors(nq, d, 5, seed + 1) : randomVectors(nq, d, seed + 1);
   const rows = precision === 'f16' ? base.map((x) => fromHalfBits(toHalfBits(x))) : base;
   const rowBytes = Math.ceil(d / (precision === 'f32' ? 4 : 8)) * 16;
@@ -38,7 +46,7 @@ export async function checkGemvMultiTiles(d: number, metric: 'ip' | 'l2', tiles:
   const dispatches = countDispatches(shard.ctx.device);
   try {
     await index.add(base);
-    expect(index.plan!.shards[0]!.tiles).toEqual([...Array<number>(6).fill(tileRows), 97]);
+    expect(index.plan!.shards[0]!.tiles).toEqual([...Array<number>(layout.full).fill(tileRows), layout.last]);
     if (kind === 'f16 native') expect(shard.ctx.hasF16).toBe(true);
     // flat_gemv_multi for every class here (f16 9-16 too), several segments a tile, the last one partial.
     Object.assign(kernelTuning, tuningDefaults, { gemvMulti: 15, mtarget: 0, targetWorkgroups: 3, gemvTiles: 1 });
@@ -55,11 +63,10 @@ export async function checkGemvMultiTiles(d: number, metric: 'ip' | 'l2', tiles:
     expect([...got.distances]).toEqual([...one.distances]);
     expect(lists).toHaveLength(2);
     expect(lists[1]).toEqual(lists[0]);
-    // A dispatch a tile, then 6 / tiles groups of `tiles` and the 97-row tile alone.
-    expect(scoredOne).toHaveLength(7);
+    // A dispatch a tile, then the groups (a group of one: the one-tile kernel).
+    expect(scoredOne).toHaveLength(layout.full + 1);
     expect(scoredOne.every((l) => !l.includes(' tiles'))).toBe(true);
-    expect(scored).toHaveLength(6 / tiles + 1);
-    expect(scored.filter((l) => l.endsWith(` x${tiles} tiles`))).toHaveLength(6 / tiles);
+    expect(scored.map((l) => /x(\d) tiles$/.exec(l)?.[1] ?? '1')).toEqual(layout.groups.map(String));
   } finally {
     dispatches.restore();
     await index.dispose();
