@@ -40,9 +40,10 @@ const WG: u32 = 256u;
 //#include flat_common
 
 // The multi-tile variant (src/gpu/flat-shard.ts gemvTilesSource: several tiles of equal rows a
-// dispatch, the last may have fewer, tile t > 0 at binding 4 + t, each workgroup's tile from its id) puts its bindings and
-// loads at the marker below, repeats the scan between the SCAN markers once a tile under one
-// switch, and rewrites the segment and the ids; this text, one tile a dispatch, stays as measured.
+// dispatch, the last may have fewer, tile t > 0 at binding 4 + t, each workgroup's tile from its
+// id) puts its bindings and loads at the marker below, repeats the scan between the SCAN markers
+// once a tile under one switch, and rewrites the segment and the ids; this text, one tile a
+// dispatch, stays as measured.
 //@MULTI_FETCH
 
 fn term(a: vec4<f32>, b: vec4<f32>) -> f32 {

@@ -193,10 +193,9 @@ export const kernelTuning = {
    */
   tr: 4, htr: 4,
   /**
-   * gemvTiles: tiles a dispatch (1-4, MAX_GEMV_TILES) of flat_gemv (1-4 queries), flat_gemv_multi
-   * (5-16) and int8_gemv (int8 ip, 1-4) where a batch's lists share one region: consecutive tiles of
-   * equal rows, the last possibly smaller, scored by one dispatch (tilesSource; the measurements
-   * are flat_gemv's). H100 call h6 (21M x 768 f32, one query, same call as torch 21.66 ms): 21.995 /
+   * gemvTiles: tiles a dispatch (1-4, MAX_GEMV_TILES) of flat_gemv (1-4 queries) where a batch's
+   * lists share one region: consecutive tiles of equal rows, the last possibly smaller, scored by one
+   * dispatch (tilesSource). H100 call h6 (21M x 768 f32, one query, same call as torch 21.66 ms): 21.995 /
    * 23.032 / 25.058 ms over 31 / 61 / 121 tiles, ~34 us a dispatch, so 31 dispatches are ~1.05 ms of
    * a search. H100 call h8 (torch fp32 21.63 / 21.69 ms, fp16 11.64): f32 one query 22.00 / 21.99 /
    * 21.67 / 21.53 ms at 1 / 2 / 3 / 4 tiles a dispatch (4: 1.005x torch), four queries 23.01 ->
@@ -206,6 +205,15 @@ export const kernelTuning = {
    * the 4-tile one).
    */
   gemvTiles: 0,
+  /**
+   * The same for flat_gemv_multi (5-16 queries) and int8_gemv (int8 ip, 1-4 queries): built and
+   * checked bit for bit against a dispatch a tile on lavapipe (test/gpu/gemv-tiles-multi*,
+   * gemv-tiles-int8), but not yet timed on a GPU, so 1 (a dispatch a tile, as measured) until a
+   * device call of bench/gpu-flat/gemv-tiles-more.sh decides; 0 would follow gemvTiles' rule. A
+   * grouped kernel also adds compile time at warmUp (flat_gemv's 4-tile one ~1.0 s on the H100).
+   */
+  gemvMultiTiles: 1,
+  int8GemvTiles: 1,
   /**
    * qr / hqr: flat_gemv (f32 / f16) with one query and the batched reduction (tr / htr > 1), rows of
    * <= 6 (f32) / 3 (f16) words a lane: the lane's query dims held in registers, loaded once, so a row
@@ -593,8 +601,10 @@ const chunkScorers: ChunkScorer[] = [];
 /** The scoring step scorerFor picks for a batch (target / prep: a registered scorer's, see ChunkScorer). */
 interface ScorerChoice {
   pipeline: GPUComputePipeline;
-  /** flat_gemv, flat_gemv_multi, int8_gemv: the same kernel over `tiles` tiles of equal rows (the last may have fewer) in one dispatch (kernelTuning.gemvTiles). */
+  /** flat_gemv, flat_gemv_multi, int8_gemv: the same kernel over `tiles` tiles of equal rows (the last may have fewer) in one dispatch (tilesKnob). */
   multiTile?: (tiles: number) => GPUComputePipeline;
+  /** The kernelTuning knob of multiTile's most tiles a dispatch (gemvTilesMost). */
+  tilesKnob?: 'gemvTiles' | 'gemvMultiTiles' | 'int8GemvTiles';
   BR: number;
   BQ: number;
   key: string;
@@ -640,7 +650,7 @@ export function wgslVariant(src: string, f16: boolean): string {
 }
 
 /**
- * Most tiles one flat_gemv / flat_gemv_multi / int8_gemv dispatch binds (kernelTuning.gemvTiles):
+ * Most tiles one flat_gemv / flat_gemv_multi / int8_gemv dispatch binds (kernelTuning.gemvTiles, gemvMultiTiles, int8GemvTiles):
  * bindings 1 and 5-7, 7 storage buffers in all, within WebGPU's default 8 a stage. More would save
  * ~20 us a dispatch on the H100 (h8), and each copy of the scan costs compile time: lavapipe took
  * ~58 s for flat_gemv's 4-tile kernel cold.
@@ -1359,7 +1369,7 @@ export class FlatShard {
         const key = int8GemvKey(plan);
         const scratch = int8GemvScratch(plan, nq) || undefined;
         const choice = this.lazyPipeline({ BR: 1, BQ: plan.NQ, key, quant: plan.QB, target: plan.target, scratch, boundWords: plan.SHB > 0 }, key, () => int8GemvPipeline(this.ctx.device, plan));
-        return Object.assign(choice, { multiTile: (tiles: number) => this.pipeline(`${key}:x${tiles}`, () => int8GemvPipeline(this.ctx.device, plan, undefined, tiles)) });
+        return Object.assign(choice, { multiTile: (tiles: number) => this.pipeline(`${key}:x${tiles}`, () => int8GemvPipeline(this.ctx.device, plan, undefined, tiles)), tilesKnob: 'int8GemvTiles' as const });
       }
     }
     // 5-16 queries (kernelTuning.gemvMulti): each row read once for the whole batch.
@@ -1373,7 +1383,7 @@ export class FlatShard {
       const key = gemvMultiKey(multi, prec, metric, f16, kf);
       const make = (tiles: number) => () => gemvMultiPipeline(this.ctx.device, multi, prec, metric, (src) => wgslVariant(src, f16), tiles);
       const choice = this.lazyPipeline({ BR: 1, BQ: multi.NQ, key, target: Math.min(mt.mtarget || Infinity, mt.targetWorkgroups) }, key, make(1));
-      return Object.assign(choice, { multiTile: (tiles: number) => this.pipeline(`${key}:x${tiles}`, make(tiles)) });
+      return Object.assign(choice, { multiTile: (tiles: number) => this.pipeline(`${key}:x${tiles}`, make(tiles)), tilesKnob: 'gemvMultiTiles' as const });
     }
     if (nq <= 4 && this.ctx.hasSubgroups && !this.layout.noSubgroups && nsg * 4 * kf * 8 <= this.ctx.maxWorkgroupStorage) {
       // f16 (hru / huw 0): rows of 3+ words a lane, one row with the lane's whole share in flight
@@ -1398,7 +1408,7 @@ export class FlatShard {
           compute: { module: this.ctx.device.createShaderModule({ label: 'flat_gemv', code: gemvTilesSource(wgslVariant(gemvWgsl, f16), tiles) }), entryPoint: 'main', constants },
         });
       const choice = this.lazyPipeline({ BR: 1, BQ: 4, key, fold: fold === 1, target: (half && nq === 1 && kernelTuning.gemvTargetF16) || undefined }, key, make(1));
-      return Object.assign(choice, { multiTile: (tiles: number) => this.pipeline(`${key}:x${tiles}`, make(tiles)) });
+      return Object.assign(choice, { multiTile: (tiles: number) => this.pipeline(`${key}:x${tiles}`, make(tiles)), tilesKnob: 'gemvTiles' as const });
     }
     const pick = pickFusedShape(nq, kf, this.ctx.maxWorkgroupStorage, this.ctx.device.limits.maxComputeInvocationsPerWorkgroup, this.layout.precision, k);
     if (!pick) throw new TesseraError('INVALID_ARGUMENT', `k=${k} does not fit ${this.ctx.label}'s workgroup memory (${this.ctx.maxWorkgroupStorage} bytes): ask for fewer neighbours`);
@@ -1630,7 +1640,7 @@ export class FlatShard {
 
   /**
    * Tiles one flat_gemv / flat_gemv_multi / int8_gemv dispatch scores from tile t
-   * (kernelTuning.gemvTiles): 1, or t and the following tiles of its rows and scorer (multiTile),
+   * (its knob, tilesKnob): 1, or t and the following tiles of its rows and scorer (multiTile),
    * the last of them possibly smaller (an index's partial last tile: its ids follow full tiles, so
    * a smaller tile ends the group), where the batch's lists share one region (each tile's lists land
    * where its own dispatch puts them), not for an exact tile of a mixed batch (its own lists,
@@ -1641,7 +1651,7 @@ export class FlatShard {
   private gemvRun(t: number, segsOf: (t: number) => number, scorer: ScorerChoice, scorerOf: (tile: Tile) => ScorerChoice, shared: boolean, mixed: boolean): number {
     const tile = this.tiles[t]!;
     const sc = scorerOf(tile);
-    const most = this.gemvTilesMost;
+    const most = this.gemvTilesMost(sc);
     if (!(most > 1) || !shared || !sc.multiTile || sc.digits || (sc !== scorer && mixed)) return 1;
     let n = 1;
     let groups = segsOf(t);
@@ -1656,26 +1666,27 @@ export class FlatShard {
     return n;
   }
 
-  /** Most tiles a flat_gemv (flat_gemv_multi, int8_gemv) dispatch takes here: kernelTuning.gemvTiles (0: MAX_GEMV_TILES, 1 on a software adapter) within MAX_GEMV_TILES and the device's storage buffers a stage (3 + tiles). */
-  private get gemvTilesMost(): number {
-    const wanted = kernelTuning.gemvTiles === 0 ? (this.ctx.software ? 1 : MAX_GEMV_TILES) : Math.floor(kernelTuning.gemvTiles);
+  /** Most tiles a flat_gemv (flat_gemv_multi, int8_gemv) dispatch takes here: its kernelTuning knob (gemvTiles, gemvMultiTiles, int8GemvTiles; 0: MAX_GEMV_TILES, 1 on a software adapter) within MAX_GEMV_TILES and the device's storage buffers a stage (3 + tiles). */
+  private gemvTilesMost(sc: ScorerChoice): number {
+    const knob = kernelTuning[sc.tilesKnob ?? 'gemvTiles'];
+    const wanted = knob === 0 ? (this.ctx.software ? 1 : MAX_GEMV_TILES) : Math.floor(knob);
     return Math.min(MAX_GEMV_TILES, wanted, this.ctx.device.limits.maxStorageBuffersPerShaderStage - 3);
   }
 
   /**
    * Compiles the scorer pipelines a batch dispatches (its pre-pass, each tile's scorer, the gemv kernels'
    * multi-tile ones: gemvRun): before the submit lock, and at warmUp. A scorer's one-tile pipeline
-   * only where some tile goes alone: with every tile in a group (gemvTiles above 1) it never runs.
+   * only where some tile goes alone: with every tile in a group (its knob above 1) it never runs.
    */
   private compileRuns(nqb: number, k: number, scorer: ScorerChoice, scorerOf: (tile: Tile) => ScorerChoice, shared: boolean, mixed: boolean, lists: number): void {
     void scorer.prep?.pipeline;
-    // One tile a dispatch (gemvTiles 1, a software adapter, or lists not shared): no segment plans to weigh on every batch.
-    const grouped = this.gemvTilesMost > 1 && shared;
     for (let t = 0; t < this.tiles.length; ) {
       const tile = this.tiles[t]!;
       const sc = scorerOf(tile);
       const segsOf = (i: number) => this.segmentPlan(this.tiles[i]!.rows, nqb, k, sc.BR, sc.BQ, sc.target, lists).nseg;
-      const n = tile.rows === 0 || !grouped || !sc.multiTile ? 1 : this.gemvRun(t, segsOf, scorer, scorerOf, shared, mixed);
+      // One tile a dispatch (its knob 1, a software adapter, or lists not shared): no segment plans to weigh on every batch.
+      const grouped = shared && !!sc.multiTile && this.gemvTilesMost(sc) > 1;
+      const n = tile.rows === 0 || !grouped ? 1 : this.gemvRun(t, segsOf, scorer, scorerOf, shared, mixed);
       if (n > 1) sc.multiTile!(n);
       else if (tile.rows > 0) this.compile(sc);
       t += n;

@@ -84,7 +84,7 @@ export function gemvMultiKey(p: GemvMultiPlan, prec: number, metric: number, f16
 /** flat_gemv_multi's loads and uses of the ids and lists for tilesSource. */
 export const GEMV_MULTI_TILES: TileRewrite = { kernel: 'flat_gemv_multi', loaders: ['word'], ids: 1, lists: 1 };
 
-/** `tiles`: tiles of equal rows (the last may have fewer) a dispatch (kernelTuning.gemvTiles; tile t > 0 at binding 4 + t). */
+/** `tiles`: tiles of equal rows (the last may have fewer) a dispatch (kernelTuning.gemvMultiTiles; tile t > 0 at binding 4 + t). */
 export function gemvMultiPipeline(device: GPUDevice, p: GemvMultiPlan, prec: number, metric: number, code: (src: string) => string, tiles = 1): GPUComputePipeline {
   return device.createComputePipeline({
     label: `flat_gemv_multi NQ=${p.NQ} RU=${p.RU} UW=${p.UW} SP=${p.SP} QS=${p.QS}${tiles > 1 ? ` x${tiles} tiles` : ''}`,

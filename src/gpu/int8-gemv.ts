@@ -202,7 +202,7 @@ export const INT8_GEMV_TILES: TileRewrite = { kernel: 'int8_gemv', loaders: [], 
 
 /**
  * `source`: the shader text (bench/gpu-int8/nq1.ts times diagnostic edits of it); `tiles`: tiles
- * of equal rows (the last may have fewer) a dispatch (kernelTuning.gemvTiles; tile t > 0 at binding 4 + t).
+ * of equal rows (the last may have fewer) a dispatch (kernelTuning.int8GemvTiles; tile t > 0 at binding 4 + t).
  */
 export function int8GemvPipeline(device: GPUDevice, p: Int8GemvPlan, source: string = int8GemvWgsl, tiles = 1): GPUComputePipeline {
   const vis = 4; // GPUShaderStage.COMPUTE

@@ -1,5 +1,5 @@
 /**
- * Several tiles a dispatch (kernelTuning.gemvTiles; equal rows, the last may have fewer) for the
+ * Several tiles a dispatch (kernelTuning.gemvTiles, gemvMultiTiles, int8GemvTiles; equal rows, the last may have fewer) for the
  * one-tile scan kernels flat_gemv, flat_gemv_multi and int8_gemv: one text rewrite, told per kernel
  * which functions read the base tile and how many of its uses of the ids and lists to move. Each dispatch costs ~34 us of
  * drain on an H100 (BENCHMARKS h6-h9), so fewer dispatches a search are what it saves.

@@ -1,5 +1,5 @@
 /**
- * int8_gemv (int8 inner products, 1-4 queries) over several tiles a dispatch (kernelTuning.gemvTiles,
+ * int8_gemv (int8 inner products, 1-4 queries) over several tiles a dispatch (kernelTuning.int8GemvTiles,
  * tilesSource): consecutive tiles of equal rows scored by one dispatch, each workgroup reading its
  * own tile's binding. The shard's merged lists against the float64 oracle of the quantised keys
  * (test/helpers/int8-keys.ts), candidate lists poisoned first, the same lists bit for bit as a
@@ -43,7 +43,7 @@ describe.skipIf(!hasGpu)('int8_gemv, several tiles a dispatch', () => {
     [64, 3, 1, 10, true, 8, 2, 97, [3]],
     [100, 3, 4, 17, false, 8, 4, 20, [3, 2]],
     [48, 2, 3, 5, true, 0, 6, 97, [2, 2, 2, 1]],
-  ] as const)('d=%i gemvTiles=%i nq=%i k=%i clustered=%s share=%i, %i tiles of 240 rows and one of %i: dispatches of %j tiles, the oracle\'s keys, the lists of a dispatch a tile bit for bit', async (d, tiles, nq, k, clustered, share, full, last, groups) => {
+  ] as const)('d=%i int8GemvTiles=%i nq=%i k=%i clustered=%s share=%i, %i tiles of 240 rows and one of %i: dispatches of %j tiles, the oracle\'s keys, the lists of a dispatch a tile bit for bit', async (d, tiles, nq, k, clustered, share, full, last, groups) => {
     const tileRows = 240;
     const n = full * tileRows + last;
     const base = clustered ? normalizeRows(clusteredVectors(n, d, 6, seed++), d) : randomVectors(n, d, seed++);
@@ -64,13 +64,15 @@ describe.skipIf(!hasGpu)('int8_gemv, several tiles a dispatch', () => {
       sqHost.set(sq.vmin, 0);
       sqHost.set(sq.step, dp);
       // Several segments a tile, the last one partial.
-      Object.assign(kernelTuning, defaults, { targetWorkgroups: 3, gemvTiles: 1 });
+      // flat_gemv's knob does not group int8_gemv: its own (int8GemvTiles) is 1 by default.
+      Object.assign(kernelTuning, defaults, { targetWorkgroups: 3, gemvTiles: tiles });
+      expect(kernelTuning.int8GemvTiles).toBe(1);
       Object.assign(int8GemvTuning, { targetWorkgroups: 3 });
       expect(shard.scorerFor(nq, k).key).toMatch(share ? /^i8gemv:.*:sh\d+e\d+$/ : /^i8gemv:[^h]*$/);
       dispatches.labels.length = 0;
       const one = await shard.search(padded, nq, k);
       const scoredOne = dispatches.labels.filter((l) => l.startsWith('int8_gemv '));
-      Object.assign(kernelTuning, { gemvTiles: tiles });
+      Object.assign(kernelTuning, { int8GemvTiles: tiles });
       dispatches.labels.length = 0;
       const got = await shard.search(padded, nq, k);
       const scored = dispatches.labels.filter((l) => l.startsWith('int8_gemv '));
@@ -92,7 +94,7 @@ describe.skipIf(!hasGpu)('int8_gemv, several tiles a dispatch', () => {
     const n = 1537;
     const base = randomVectors(n, d, seed++);
     const queries = randomVectors(4, d, seed++);
-    Object.assign(kernelTuning, defaults, { gemvTiles: 2 });
+    Object.assign(kernelTuning, defaults, { int8GemvTiles: 2 });
     const shard = new FlatShard(ctx, { d, metric: 'ip', precision: 'int8', maxTileBytes: 240 * Math.ceil(d / 16) * 16 });
     const keys = () => [...(shard as unknown as { pipelines: Map<string, unknown> }).pipelines.keys()];
     try {

@@ -1,5 +1,5 @@
 /**
- * flat_gemv_multi (5-16 queries) over several tiles a dispatch (kernelTuning.gemvTiles, tilesSource),
+ * flat_gemv_multi (5-16 queries) over several tiles a dispatch (kernelTuning.gemvMultiTiles, tilesSource),
  * f32 rows: consecutive tiles of equal rows scored by one dispatch, each workgroup reading its own
  * tile's binding, against a dispatch a tile (test/helpers/gemv-tiles-multi.ts: the oracle's ids, the
  * same lists bit for bit, fewer scoring dispatches; a smaller last tile joins the last group where it has room). nq at the
@@ -22,7 +22,7 @@ describe.skipIf(!hasGpu)('flat_gemv_multi f32, several tiles a dispatch', () => 
     [61, 'ip', 3, 'f32', false, 5, 10, { full: 2, last: 97, groups: [3] }],
     // k = the last tile's rows, fewer than one of the others' segments (80 rows)
     [40, 'l2', 2, 'f32', true, 16, 12, { full: 3, last: 12, groups: [2, 2] }],
-  ] as const)('d=%i %s gemvTiles=%i %s clustered=%s nq=%i k=%i tiles %j: the oracle\'s ids, the lists of a dispatch a tile bit for bit, fewer dispatches', async (d, metric, tiles, kind, clustered, nq, k, layout) => {
+  ] as const)('d=%i %s gemvMultiTiles=%i %s clustered=%s nq=%i k=%i tiles %j: the oracle\'s ids, the lists of a dispatch a tile bit for bit, fewer dispatches', async (d, metric, tiles, kind, clustered, nq, k, layout) => {
     await checkGemvMultiTiles(d, metric, tiles, kind, clustered, nq, k, (seed += 2), layout);
   });
 });

@@ -1,5 +1,5 @@
 /**
- * flat_gemv_multi over several tiles a dispatch (kernelTuning.gemvTiles) against a dispatch a tile:
+ * flat_gemv_multi over several tiles a dispatch (kernelTuning.gemvMultiTiles) against a dispatch a tile:
  * the check of test/gpu/gemv-tiles-multi*.test.ts (one file a precision, to keep each file short on
  * lavapipe, which compiles each kernel slowly). Tiles of 240 rows and a smaller last one (it joins
  * the last group where that has room), several segments a tile with a partial last one: exact ids
@@ -49,12 +49,14 @@ export async function checkGemvMultiTiles(d: number, metric: 'ip' | 'l2', tiles:
     expect(index.plan!.shards[0]!.tiles).toEqual([...Array<number>(layout.full).fill(tileRows), layout.last]);
     if (kind === 'f16 native') expect(shard.ctx.hasF16).toBe(true);
     // flat_gemv_multi for every class here (f16 9-16 too), several segments a tile, the last one partial.
-    Object.assign(kernelTuning, tuningDefaults, { gemvMulti: 15, mtarget: 0, targetWorkgroups: 3, gemvTiles: 1 });
+    // flat_gemv's knob grouping does not group flat_gemv_multi: its own knob (gemvMultiTiles) is 1 by default.
+    Object.assign(kernelTuning, tuningDefaults, { gemvMulti: 15, mtarget: 0, targetWorkgroups: 3, gemvTiles: tiles });
+    expect(kernelTuning.gemvMultiTiles).toBe(1);
     expect(shard.scorerFor(nq, k).key).toMatch(new RegExp(`^gemvm:${precision === 'f32' ? 0 : 1}:${metric === 'ip' ? 0 : 1}:${kind === 'f16 native' ? 'h' : 'p'}:\\d+:${nq <= 8 ? 8 : 16}:`));
     dispatches.labels.length = 0;
     const one = await index.search(q, k);
     const scoredOne = dispatches.labels.filter((l) => l.startsWith('flat_gemv_multi '));
-    Object.assign(kernelTuning, { gemvTiles: tiles });
+    Object.assign(kernelTuning, { gemvMultiTiles: tiles });
     dispatches.labels.length = 0;
     const got = await index.search(q, k);
     const scored = dispatches.labels.filter((l) => l.startsWith('flat_gemv_multi '));
