@@ -169,7 +169,7 @@ describe('tessera demo / serve through the CLI, Python clients (WASM backend)', 
     // --allow-experimental reaches the index, which says what it gives (lavapipe: the portable kernels).
     const s = await startCli(['demo', '--cache-dir', join(tmp, 'cache'), '--backend', 'gpu', '--allow-experimental']);
     expect(s.stderr()).toMatch(/demo index reused/);
-    expect(s.stderr()).toMatch(/backend: gpu \(allowExperimental: /);
+    expect(s.stderr()).toMatch(/backend: gpu \(--allow-experimental: /);
     // Pipelines compiled for the default topk before the ready line, with a status line.
     expect(s.stderr()).toMatch(/compiling GPU pipelines for topk 3\.\.\.\n.*warm-up in +[\d.]+ s: GPU pipelines compiled for topk 3\n/);
     const gpu = (await client(s.url, 'contract')) as { ids: number[][]; scores: number[][] };
