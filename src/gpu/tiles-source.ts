@@ -86,7 +86,10 @@ export function tilesSource(src: string, tiles: number, r: TileRewrite): string 
   // Every read of the tile is one a copy can redirect: in a loader, or in the scan itself.
   if (loaders.reduce((n, f) => n + reads(f), 0) + reads(scan) !== reads(src)) throw new Error(`${r.kernel}: the multi-tile rewrite expected every 'base[' in ${[...r.loaders, 'the scan'].join(' / ')}`);
   const calls = r.loaders.length ? new RegExp(`\\b(${r.loaders.join('|')})\\(`, 'g') : undefined;
-  if ((calls ? (scan.match(calls) ?? []).length : 0) + reads(scan) === 0) throw new Error(`${r.kernel}: the multi-tile rewrite found no loads in the scan`);
+  const callsIn = (text: string): number => (calls ? (text.match(calls) ?? []).length : 0);
+  if (callsIn(scan) + reads(scan) === 0) throw new Error(`${r.kernel}: the multi-tile rewrite found no loads in the scan`);
+  // A loader called outside the scan (the loaders' own text aside) would read tile 0 for every workgroup.
+  if (callsIn(src) - loaders.reduce((n, f) => n + callsIn(f), 0) !== callsIn(scan)) throw new Error(`${r.kernel}: the multi-tile rewrite expected every call of ${r.loaders.join(' / ')} in the scan`);
   const copy = (i: number): string => {
     if (i === 0) return scan;
     const own = scan.replace(/\bbase\[/g, `base${i}[`);

@@ -147,6 +147,9 @@ describe('tilesSource', () => {
     const multi = wgslVariant(multiWgsl, false);
     expect(() => tilesSource(multi.replace('//@SCAN_END', ''), 2, GEMV_MULTI_TILES)).toThrow(/^flat_gemv_multi: the multi-tile rewrite expected one '\/\/@SCAN_BEGIN' \.\.\. '\/\/@SCAN_END'/);
     expect(() => tilesSource(multi.replace('//@MULTI_FETCH', ''), 2, GEMV_MULTI_TILES)).toThrow(/^flat_gemv_multi: the multi-tile rewrite expected 1 of '\/\/@MULTI_FETCH', found 0/);
+    // A loader called outside the scan would likewise read tile 0 in every copy.
+    const gemv = wgslVariant(gemvWgsl, false);
+    expect(() => gemvTilesSource(gemv.replace('//@SCAN_BEGIN', 'let stray = loadWord(0u, 0u, 1u);\n  //@SCAN_BEGIN'), 2)).toThrow(/^flat_gemv: the multi-tile rewrite expected every call of loadPass \/ loadWord in the scan/);
     const int8 = expandWgslIncludes(int8Wgsl);
     // A read of the tile outside the scan would go on reading tile 0 in every copy.
     expect(() => tilesSource(int8.replace('fn dot16(', 'fn stray() -> vec4<u32> { return base[0]; }\nfn dot16('), 2, INT8_GEMV_TILES)).toThrow(/^int8_gemv: the multi-tile rewrite expected every 'base\[' in the scan/);
