@@ -20,6 +20,8 @@ import type { TextEncoder } from '../encoder/types.js';
 import { cachedOffsetTablePath, checkCorpusFile, nonUtf8Note, openCorpus } from '../io/corpus.js';
 import { faissFormat } from '../io/faiss/formats.js';
 import { inspectIndex, readIndex } from '../io/read-index.js';
+import type { IndexFileInfo } from '../io/read-index.js';
+import { EF_MAX } from '../wasm/hnsw-index.js';
 import { maxTopkError, startService } from './service.js';
 import type { RunningService, ServiceOptions } from './service.js';
 
@@ -115,6 +117,31 @@ export async function gpuLimitShortOf(
   if ((await chooseBackend(faissFormat(info.fourcc).kind, 'the index file', { backend })) !== 'gpu') return undefined;
   const limit = await gpuResultLimit();
   return limit !== undefined && info.ntotal > limit && k > limit ? limit : undefined;
+}
+
+/**
+ * efConstruction / efSearch for readIndex where an HNSW file (`info`, inspectIndex's) stores one above
+ * tessera's limit: FAISS writes any int there, and the library refuses such a file unless the caller
+ * passes the option, which search and serve had no flag for (efConstruction). efConstruction only
+ * steers adds, which search and serve never do; efSearch is taken from --ef-search (`efSearch`) where
+ * given, else the limit, the nearest to what the file asks. Each value replaced is told in `notes`.
+ */
+export function storedEfOverrides(
+  info: Pick<IndexFileInfo, 'details'>,
+  efSearch: number | undefined,
+  file: string,
+): { efConstruction?: number; efSearch?: number; notes: string[] } {
+  const stored = (name: string) => (typeof info.details[name] === 'number' ? (info.details[name] as number) : 0);
+  const out: { efConstruction?: number; efSearch?: number; notes: string[] } = { notes: [] };
+  if (stored('efConstruction') > EF_MAX) {
+    out.efConstruction = EF_MAX;
+    out.notes.push(`${file} stores efConstruction ${stored('efConstruction')}, above tessera's limit of ${EF_MAX}: opened with efConstruction ${EF_MAX} (it only steers adding vectors, which this command never does)`);
+  }
+  if (efSearch === undefined && stored('efSearch') > EF_MAX) {
+    out.efSearch = EF_MAX;
+    out.notes.push(`${file} stores efSearch ${stored('efSearch')}, above tessera's limit of ${EF_MAX}: searching with efSearch ${EF_MAX} (--ef-search sets another)`);
+  }
+  return out;
 }
 
 /**
@@ -265,6 +292,9 @@ export async function serveFiles(opts: ServeFilesOptions): Promise<RunningServic
   await checkModelFolder(opts.model);
   // A missing or compressed corpus fails here, before the model loads.
   await checkCorpusFile(opts.corpus);
+  // An HNSW file storing an ef above the limit opens with the limit, told once (not at every reload).
+  const efs = storedEfOverrides(info, opts.efSearch, opts.index);
+  for (const note of efs.notes) say(note);
   let announced = false;
   const loadIndex = async (backend?: 'gpu' | 'wasm'): Promise<Index> => {
     const notices: string[] = [];
@@ -273,7 +303,8 @@ export async function serveFiles(opts: ServeFilesOptions): Promise<RunningServic
         backend: on,
         precision: opts.precision ?? 'auto',
         gpuMemory: opts.gpuMemory,
-        efSearch: opts.efSearch,
+        efSearch: opts.efSearch ?? efs.efSearch,
+        efConstruction: efs.efConstruction,
         nprobe: opts.nprobe,
         allowExperimental: opts.allowExperimental,
         digitPlanes: opts.digitPlanes,

@@ -27,7 +27,7 @@ import { BREATHE_MS, type DedicatedOptions, type WorkerPool, abortableBatch, acq
 /** FAISS defaults (IndexHNSW: efConstruction 40, efSearch 16; HNSW rng seed 12345, insertion shuffle seed 789). */
 export const HNSW_DEFAULTS = { efConstruction: 40, efSearch: 16, seed: 12345 } as const;
 /** Largest efSearch / efConstruction taken (beam scratch is sized by it). */
-const EF_MAX = 1 << 16;
+export const EF_MAX = 1 << 16;
 const PERMUTATION_SEED = 789;
 /** Queries per native call: bounds the result buffers and lets a long search be aborted between calls. */
 const SEARCH_BATCH = 4096;

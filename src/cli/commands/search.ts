@@ -9,7 +9,7 @@ import { TesseraError } from '../../core/errors.js';
 import { checkVectors, MAX_K } from '../../core/validate.js';
 import type { Index, SearchResult } from '../../core/types.js';
 import { inspectIndex, readIndex } from '../../io/read-index.js';
-import { asCliWords, gpuLimitShortOf, softwareRendererNote, unusedIndexOptions } from '../../server/files.js';
+import { asCliWords, gpuLimitShortOf, softwareRendererNote, storedEfOverrides, unusedIndexOptions } from '../../server/files.js';
 import { topkLimit } from '../../server/service.js';
 import { readVectors } from '../../io/vectors.js';
 import { addGpuIndexOptions, digitPlanesOption, inCliWords, intOption, MAX_THREADS, writeOut } from '../options.js';
@@ -69,7 +69,10 @@ export function register(program: Command): void {
       if (q.n === 0) throw new TesseraError('INVALID_ARGUMENT', `${flags.queries} holds no query vectors: give at least one`);
       // A NaN query failed only at the search, after the index had loaded (minutes for a large one).
       checkVectors(q.data, q.d, `queries in ${flags.queries}`);
-      const knobs = { efSearch: flags.efSearch, nprobe: flags.nprobe };
+      // An HNSW file storing an ef above the limit opens with the limit (told), not refused.
+      const efs = storedEfOverrides(info, flags.efSearch, flags.index);
+      for (const note of efs.notes) say(note);
+      const knobs = { efSearch: flags.efSearch ?? efs.efSearch, nprobe: flags.nprobe };
       // A GPU returns at most its merge list a query (1024 on some adapters): --backend auto takes
       // WASM for a larger -k before loading, and --backend gpu refuses before loading.
       // One printer for the probe and the load: the probe's give-up it printed is not said again as
@@ -86,6 +89,7 @@ export function register(program: Command): void {
         digitPlanes: digitPlanesOption(flags),
         threads: flags.threads,
         ...knobs,
+        efConstruction: efs.efConstruction,
         onProgress: progressBars(),
         onNotice: notice,
       });
