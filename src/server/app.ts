@@ -348,6 +348,16 @@ export function createApp(opts: AppOptions, state: ServiceState): FastifyInstanc
     // gzip's magic bytes 1f 8b: a compressed body whose header was left out. Checked before UTF-8
     // (8b is no UTF-8 lead byte): the fix is the header, not the text's encoding.
     if (bytes[0] === 0x1f && bytes[1] === 0x8b) {
+      // With a Content-Encoding (not identity), preParsing undid it already: what is left was compressed
+      // again, and "add the header" (which the client had sent) misled.
+      const header = request.headers['content-encoding'];
+      const coded = header !== undefined && header.split(',').some((c) => !['', 'identity'].includes(c.trim().toLowerCase()));
+      if (coded) {
+        return done(
+          httpError(400, 'INVALID_JSON', `the body is still gzip-compressed after undoing its Content-Encoding ${header.trim()}: it was compressed twice: compress it once (keeping the header Content-Encoding: ${header.trim()}), or send it uncompressed without Content-Encoding`),
+          undefined,
+        );
+      }
       return done(httpError(400, 'INVALID_JSON', 'the body is gzip-compressed but sent without Content-Encoding: add the header Content-Encoding: gzip (curl -H \'Content-Encoding: gzip\'), or send it uncompressed'), undefined);
     }
     const bad = firstInvalidUtf8(bytes);

@@ -311,6 +311,31 @@ describe('compressed request bodies (Content-Encoding)', () => {
     expect((empty.json() as { error: { message: string } }).error.message).toMatch(/^the body is empty/);
   });
 
+  it('a body gzipped twice but sent with one Content-Encoding gzip is said to be compressed twice (it was told to add the header it had sent)', async () => {
+    const { service } = await serve();
+    const error = async (payload: Buffer, encoding?: string) => {
+      const res = encoding ? await send(service, payload, encoding) : await service.app.inject({ method: 'POST', url: '/retrieve', payload, headers: { 'content-type': 'application/json' } });
+      expect(res.statusCode).toBe(400);
+      return (res.json() as { error: { code: string; message: string } }).error;
+    };
+    const twice = gzipSync(gzipSync(body));
+    for (const encoding of ['gzip', 'identity, gzip']) {
+      expect(await error(twice, encoding)).toEqual({
+        status: 400,
+        code: 'INVALID_JSON',
+        message: `the body is still gzip-compressed after undoing its Content-Encoding ${encoding}: it was compressed twice: compress it once (keeping the header Content-Encoding: ${encoding}), or send it uncompressed without Content-Encoding`,
+      });
+    }
+    // Gzip under another coding too: the header named is the one sent.
+    expect((await error(brotliCompressSync(gzipSync(body)), 'br')).message).toMatch(/^the body is still gzip-compressed after undoing its Content-Encoding br: it was compressed twice/);
+    // Without the header (or with identity only, which decodes nothing), the fix is still the header.
+    for (const encoding of [undefined, 'identity']) {
+      expect((await error(gzipSync(body), encoding)).message).toBe("the body is gzip-compressed but sent without Content-Encoding: add the header Content-Encoding: gzip (curl -H 'Content-Encoding: gzip'), or send it uncompressed");
+    }
+    // Compressed once with the header: answered.
+    expect((await send(service, gzipSync(body), 'gzip')).statusCode).toBe(200);
+  });
+
   it('over a keep-alive socket: gzip bodies sent chunked, many at once, each get their own answer', async () => {
     const { service } = await serve({ bodyLimit: 1 << 20 });
     const agent = new Agent({ keepAlive: true, maxSockets: 8 });
