@@ -214,7 +214,7 @@ export function asCliWords(message: string): string {
       // Bounds the CLI's parsers leave to the library (--ef-search above 65536), and convert's shards.
       .replace(/\b(efSearch|efConstruction|nprobe|maxBatch|shardBytes) must be\b/g, (_m, o: string) => `${cliFlag(o)} must be`)
       .replace(/\braise shardBytes\b/g, 'raise --shard-bytes')
-      // A graph's stored efs over tessera's limit (a load: search and serve take --ef-search only).
+      // A graph's stored efs over tessera's limit, where a load still meets them (search and serve pass the limits themselves: storedEfOverrides).
       .replace(/\(e\.g\. \{ ((?:ef(?:Search|Construction): \d+(?:, )?)+) \}\)/g, (_m, pairs: string) =>
         `(e.g. ${pairs
           .split(', ')
