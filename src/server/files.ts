@@ -267,8 +267,10 @@ export async function serveFiles(opts: ServeFilesOptions): Promise<RunningServic
     // passes the flag as --faiss_gpu.
     const why = await gpuUnavailableReason();
     if (why) {
-      const cause = asCliWords(why).replace(/,? or use --backend wasm$/, '');
-      throw new TesseraError('GPU_UNAVAILABLE', `${asks}: ${cause}${cause === why ? ':' : ', or'} leave --backend gpu out to serve on the CPU (WASM)`);
+      const words = asCliWords(why);
+      const cause = words.replace(/,? or use --backend wasm$/, '');
+      // ', or' only where the reason's own fix was taken off (compared in the CLI's words, which differ from `why` wherever it named a library option).
+      throw new TesseraError('GPU_UNAVAILABLE', `${asks}: ${cause}${cause === words ? ':' : ', or'} leave --backend gpu out to serve on the CPU (WASM)`);
     }
     throw new TesseraError(
       'GPU_UNAVAILABLE',
