@@ -1977,14 +1977,15 @@ export class FlatShard {
       const { segLen, nseg } = this.segmentPlan(tile.rows, nqb, k, sc.BR, sc.BQ, sc.target, plan.lists);
       const buf = tile.buffer;
       const size = tile.capacity * this.rowBytes;
-      // The group's tiles' own segment plans (candPlan's segs): a smaller last tile keeps its own.
-      const planOf = (i: number) => this.segmentPlan(this.tiles[i]!.rows, nqb, k, sc.BR, sc.BQ, sc.target, plan.lists);
-      const group = this.tiles.slice(t, t + this.gemvRun(t, (i) => planOf(i).nseg, scorer, scorerOf, shared, !!plan.exact));
+      // Each tile of a group keeps its own segments (candPlan's segs, which placed its lists): a
+      // smaller last tile its own segment length too.
+      const group = this.tiles.slice(t, t + this.gemvRun(t, (i) => segs[i]!, scorer, scorerOf, shared, !!plan.exact));
       if (group.length > 1) {
         const bound = group.map((g) => ({ buffer: g.buffer, offset: 0, size: g.capacity * this.rowBytes }));
         group.forEach((g, i) => scored.push({ tile: g, t: t + i, idBase: idBase + i * tile.rows, size: bound[i]!.size }));
         const lastTile = group[group.length - 1]!;
-        const last = planOf(t + group.length - 1);
+        const last = this.segmentPlan(lastTile.rows, nqb, k, sc.BR, sc.BQ, sc.target, plan.lists);
+        const groupSegs = group.reduce((n, _, i) => n + segs[t + i]!, 0);
         steps.push({
           pipeline: sc.multiTile!(group.length),
           params: [nqb, tile.rows, this.rowWords, this.q4, k, segLen, totalSegs, idBase, segAt, lastTile.rows, last.segLen],
@@ -1996,11 +1997,11 @@ export class FlatShard {
             { binding: 4, resource: { buffer: cand, offset: 0, size: regionA * 8 } },
             ...bound.slice(1).map((b, i) => ({ binding: 5 + i, resource: b })),
           ],
-          groups: [nseg * (group.length - 1) + last.nseg, Math.ceil(nqb / sc.BQ)],
+          groups: [groupSegs, Math.ceil(nqb / sc.BQ)],
           key: `tg:${t}:${group.length}:${bound.map((b) => b.size).join(',')}:${queries.byteLength}:${regionA}:${sc.key}`,
         });
         idBase += tile.rows * (group.length - 1) + lastTile.rows;
-        for (let i = 0; i < group.length; i++) segAt += segs[t + i]!;
+        segAt += groupSegs;
         t += group.length;
         continue;
       }
