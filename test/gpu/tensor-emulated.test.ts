@@ -242,14 +242,14 @@ describe.skipIf(!hasGpu)('GpuFlatIndex f16 through the emulated tensor hook, re-
   type ShardView = { digitBytes: number; tempBytes: number; scorerFor(nq: number, k: number): { key: string; approximate?: string; digits?: boolean } };
 
   /**
-   * One f16 index case, the same for every tensor route: 600 rows of d 64 (dimension 3 x 40 unless
+   * One f16 index case, the same for every tensor route: 600 rows of d 64 or `d` (dimension 3 x 40 unless
    * `even`) in `tiles` tiles, nq queries (x qScale) for k, under `tuning`. `check` inspects the plan
    * and the scorer the batch gets (k' = gpuK), then the results must be the f16 rows' exact best,
    * before (then `afterSearch`) and after 200 rows 3x larger are added (steps and planes made again
    * where there are any).
    */
-  async function f16Case(c: { seed: number; tiles: number; nq: number; k: number; tuning: Partial<typeof tensorTuning>; options?: { digitPlanes?: boolean }; even?: boolean; qScale?: number; minRecall: number; check: (index: GpuFlatIndex, shard: ShardView, kp: number) => void; afterSearch?: (shard: ShardView) => void }): Promise<void> {
-    const d = 64, n = 600;
+  async function f16Case(c: { seed: number; tiles: number; nq: number; k: number; d?: number; tuning: Partial<typeof tensorTuning>; options?: { digitPlanes?: boolean }; even?: boolean; qScale?: number; minRecall: number; check: (index: GpuFlatIndex, shard: ShardView, kp: number) => void; afterSearch?: (shard: ShardView) => void }): Promise<void> {
+    const d = c.d ?? 64, n = 600;
     const base = normalizeRows(clusteredVectors(n, d, 10, c.seed), d);
     // One dimension 40x larger than the others: per-dimension steps keep the rest resolved.
     if (!c.even) for (let i = 0; i < n; i++) base[i * d + 3]! *= 40;
@@ -297,15 +297,22 @@ describe.skipIf(!hasGpu)('GpuFlatIndex f16 through the emulated tensor hook, re-
     { tiles: 3, target: 3, uniform: false, warps: 2 },
     // ... with 64-row tiles, the shape f16 batches of bigBatch (256) queries and more take.
     { tiles: 1, target: 2048, uniform: false, warps: 2, rowTiles: 4 },
-  ])('$tiles tile(s), target $target, uniform steps $uniform, row tiles $rowTiles, prefetch $prefetch, warps $warps: the hook takes the batch, and the results are the f16 rows\' exact best', async (c: { tiles: number; target: number; uniform: boolean; rowTiles?: number; prefetch?: boolean; warps?: number }) => {
+    // Split loads (tensorTuning.f16Split: a copy's halves from vec4 j and j + KC / 16, codes stored
+    // apart, steps of both dim runs); and loads 2-3 chunks ahead (prefetchDepth) over d 128's 4 chunks.
+    { tiles: 3, target: 3, uniform: false, split: true },
+    { tiles: 3, target: 3, uniform: false, split: true, depth: 2, d: 128 },
+    { tiles: 1, target: 2048, uniform: false, split: true, depth: 3, d: 128, kc: 64 },
+    { tiles: 3, target: 3, uniform: true, split: true, depth: 2, d: 128 },
+    { tiles: 3, target: 3, uniform: false, depth: 4, d: 160 },
+  ])('$tiles tile(s), target $target, uniform steps $uniform, row tiles $rowTiles, prefetch $prefetch (depth $depth), warps $warps, split loads $split, d $d, kc $kc: the hook takes the batch, and the results are the f16 rows\' exact best', async (c: { tiles: number; target: number; uniform: boolean; rowTiles?: number; prefetch?: boolean; warps?: number; split?: boolean; depth?: number; d?: number; kc?: number }) => {
     await f16Case({
-      seed: 95, tiles: c.tiles, nq: 37, k: 5, even: c.uniform, minRecall: 0.97,
-      tuning: { ...targets(c.target), f16Scale: c.uniform ? 'uniform' : 'dims', f16RowTiles: c.rowTiles ?? 2, prefetch: c.prefetch ?? true, f16Warps: c.warps ?? 1, f16WarpsFrom: c.warps ? 0 : 256 },
+      seed: 95, tiles: c.tiles, nq: 37, k: 5, d: c.d, even: c.uniform, minRecall: 0.97,
+      tuning: { ...targets(c.target), f16Scale: c.uniform ? 'uniform' : 'dims', f16RowTiles: c.rowTiles ?? 2, prefetch: c.prefetch ?? true, f16Warps: c.warps ?? 1, f16WarpsFrom: c.warps ? 0 : 256, f16Split: !!c.split, prefetchDepth: c.depth ?? 1, kcSmall: c.kc ?? 32 },
       check: (index, shard, kp) => {
         expect(index.gpuK(5, tensorTuning.f16MinBatch - 1)).toBe(5);
         const choice = shard.scorerFor(37, kp);
         expect(choice.key).toContain('int8-mma-emulated');
-        expect(choice.key).toMatch(new RegExp(`stage\\d+p4preuF${c.uniform ? 'U' : ''}cm${c.prefetch === false ? '' : 'f'}`));
+        expect(choice.key).toMatch(new RegExp(`stage${c.kc ?? 32}p4preuF${c.uniform ? 'U' : ''}cm${c.prefetch === false ? '' : 'f'}${(c.depth ?? 1) > 1 ? c.depth : ''}${c.split ? 'P' : ''}[^\\d]`));
         expect(choice.key).toContain(`:16:16:32:1:${c.warps ?? 1}:${c.rowTiles ?? 2}:2:`);
         expect(choice.approximate).toBe(c.uniform ? 'uniform' : 'dims');
       },

@@ -88,6 +88,13 @@ export interface StageOptions {
   /** rowsF16: one step for every dimension (binding 3's first inverse step, one load a staged chunk instead of four; f16Inverses). */
   f16Uniform?: boolean;
   /**
+   * rowsF16: an invocation's two 16-byte loads of a copy are the row chunk's vec4 j and j + KC / 16
+   * (dims 8j.. and KC / 2 + 8j..) instead of 2j and 2j + 1, so each load instruction of the warp
+   * covers whole 32-byte sectors of every row it touches (the pairs' first loads otherwise take the
+   * first half of each sector and their second loads the other half).
+   */
+  f16Split?: boolean;
+  /**
    * Hook only, queries 'pre': the base binding holds the two i8 digits of f32 rows (the shard's
    * digit planes, written by digitsSource's pass from the f32 rows with its per-dimension steps:
    * c1 = round(x_j / step_j), c2 = round((x_j / step_j - c1) x 128), |c2| <= 64): a row is D bytes of
@@ -128,6 +135,11 @@ export interface StageOptions {
    * multiplies (held in registers, stored after the barrier), so their latency overlaps the tensor work.
    */
   prefetch?: boolean;
+  /**
+   * With prefetch: how many chunks ahead the global loads are issued (default 1). Each chunk more
+   * keeps its loaded words in registers one chunk longer: more bytes in flight a warp, fewer warps.
+   */
+  prefetchDepth?: number;
   /**
    * Several warps (hook, sgQueries > 1) only: each warp's multiplies and stores sit in their own
    * branch on subgroup_id (`if (sid == w)`), so every matrix offset is a constant again instead of
@@ -184,7 +196,7 @@ export function tileOf(s: SelectShape): { br: number; bq: number; nt: number; tp
 
 export function shapeKey(s: SelectShape): string {
   const st = s.stage
-    ? `stage${s.stage.kc}p${s.stage.padWords}${s.stage.queries}${s.stage.unroll ? 'u' : ''}${s.stage.xorRows ? 'x' : ''}${s.stage.rowsF16 ? (s.stage.f16Uniform ? 'FU' : 'F') : ''}${s.stage.rowsF32 ? 'W' : ''}${s.stage.signedRows ? 'S' : ''}${s.stage.rowsHalf ? 'H' : ''}${s.stage.clampRows ? 'c' : ''}${s.stage.select === 'mask' ? 'm' : ''}${s.stage.prefetch ? 'f' : ''}${s.stage.warpBranch ? 'b' : ''}${s.stage.lists === 'wg' ? 'l' : s.stage.lists === 'packed' ? 'k' : ''}${s.stage.insert === 'flat' ? 'i' : ''}${s.stage.selectRows ? `h${s.stage.selectRows}` : ''}${s.stage.share ? `s${s.stage.share}` : ''}`
+    ? `stage${s.stage.kc}p${s.stage.padWords}${s.stage.queries}${s.stage.unroll ? 'u' : ''}${s.stage.xorRows ? 'x' : ''}${s.stage.rowsF16 ? (s.stage.f16Uniform ? 'FU' : 'F') : ''}${s.stage.rowsF32 ? 'W' : ''}${s.stage.signedRows ? 'S' : ''}${s.stage.rowsHalf ? 'H' : ''}${s.stage.clampRows ? 'c' : ''}${s.stage.select === 'mask' ? 'm' : ''}${s.stage.prefetch ? `f${(s.stage.prefetchDepth ?? 1) > 1 ? s.stage.prefetchDepth : ''}` : ''}${s.stage.f16Split ? 'P' : ''}${s.stage.warpBranch ? 'b' : ''}${s.stage.lists === 'wg' ? 'l' : s.stage.lists === 'packed' ? 'k' : ''}${s.stage.insert === 'flat' ? 'i' : ''}${s.stage.selectRows ? `h${s.stage.selectRows}` : ''}${s.stage.share ? `s${s.stage.share}` : ''}`
     : 'direct';
   return [s.kind, s.signed ? 'i8' : 'u8', s.dPad, s.m, s.n, s.k, s.sgRows, s.sgQueries, s.rowTiles, s.queryTiles, s.subgroupSize, s.kp, s.syntax, JSON.stringify(s.quirk ?? DEFAULT_QUIRK), st].join(':');
 }
@@ -210,6 +222,9 @@ function checkShape(s: SelectShape, hook = false): void {
     if (padWords % 4 !== 0) throw bad('stage padWords must be a multiple of 4 (16-byte rows)');
     if (s.dPad % 16 !== 0) throw bad('dPad must be a multiple of 16 when staging');
     if (s.stage.prefetch && !s.stage.unroll) throw bad('prefetch needs unrolled chunks');
+    const depth = s.stage.prefetchDepth ?? 1;
+    if (!Number.isInteger(depth) || depth < 1 || depth > 4 || (depth > 1 && !s.stage.prefetch)) throw bad(`prefetchDepth ${depth} must be a whole number from 1 to 4, above 1 only with prefetch`);
+    if (s.stage.f16Split && !s.stage.rowsF16) throw bad('f16Split is for rowsF16');
     if (s.stage.warpBranch && (s.sgQueries < 2 || !s.stage.unroll)) throw bad('warpBranch needs several warps (sgQueries > 1) and unrolled chunks');
     if (s.stage.lists === 'wg' && (!hook || s.stage.select !== 'mask')) throw bad("lists 'wg' is the hook's, with select 'mask'");
     if (s.stage.insert === 'flat' && (!hook || s.stage.lists === 'wg')) throw bad("insert 'flat' is the hook's, with lists 'reg' or 'packed'");
@@ -724,11 +739,16 @@ export function prepSource(s: SelectShape): string {
  * loaded once for all its rows there: with NT a multiple of the chunk's code words a row (kc / 16),
  * every copy j of invocation lid covers the dims (lid % (kc / 16)) x 16 on from the chunk's first.
  */
-function f16Inverses(tag: string, f16: { dim: string; uniform: boolean }, kc16: number, nt: number): string[] {
+function f16Inverses(tag: string, f16: { dim: string; uniform: boolean; split?: boolean }, kc16: number, nt: number): string[] {
   if (nt % kc16 !== 0) throw new Error(`rowsF16 staging needs NT (${nt}) to be a multiple of the chunk's code words a row (${kc16})`);
   // uniform: one step, centred on 0 (approx-rerank.ts stepParams).
   if (f16.uniform) return [`let ${tag}i0 = vec4<f32>(sq[2u * QW].x); let ${tag}i1 = ${tag}i0; let ${tag}i2 = ${tag}i0; let ${tag}i3 = ${tag}i0; let ${tag}m0 = vec4<f32>(0.0); let ${tag}m1 = ${tag}m0; let ${tag}m2 = ${tag}m0; let ${tag}m3 = ${tag}m0;`];
   const at = `${tag}ia`;
+  if (f16.split) {
+    // split: dims 8j.. (vec4 ma, ma + 1) and KC / 2 + 8j.. (2 KC / 16 vec4 on).
+    const h = u(2 * kc16);
+    return [`let ${tag}ma = (${f16.dim} + (lid % ${u(kc16)}) * 8u) / 4u; let ${at} = 2u * QW + ${tag}ma; let ${tag}i0 = sq[${at}]; let ${tag}i1 = sq[${at} + 1u]; let ${tag}i2 = sq[${at} + ${h}]; let ${tag}i3 = sq[${at} + ${h} + 1u]; let ${tag}m0 = sq[${tag}ma]; let ${tag}m1 = sq[${tag}ma + 1u]; let ${tag}m2 = sq[${tag}ma + ${h}]; let ${tag}m3 = sq[${tag}ma + ${h} + 1u];`];
+  }
   // The centres (binding 3's first section) of the same dims.
   return [`let ${tag}ma = (${f16.dim} + (lid % ${u(kc16)}) * 16u) / 4u; let ${at} = 2u * QW + ${tag}ma; let ${tag}i0 = sq[${at}]; let ${tag}i1 = sq[${at} + 1u]; let ${tag}i2 = sq[${at} + 2u]; let ${tag}i3 = sq[${at} + 3u]; let ${tag}m0 = sq[${tag}ma]; let ${tag}m1 = sq[${tag}ma + 1u]; let ${tag}m2 = sq[${tag}ma + 2u]; let ${tag}m3 = sq[${tag}ma + 3u];`];
 }
@@ -957,7 +977,7 @@ function copiesOf(rows: number, kc: number, nt: number): number {
  * second digits to `${dst}2`) or 'halves' (rowsHalf: packed f16 rows or queries as 16 halves into
  * the f16 array `dst`).
  */
-type RowConversion = { kind: 'f16'; dim: string; uniform: boolean } | { kind: 'digits' } | { kind: 'halves' };
+type RowConversion = { kind: 'f16'; dim: string; uniform: boolean; split?: boolean } | { kind: 'digits' } | { kind: 'halves' };
 
 /**
  * stageCopy's loads (into `${tag}v${j}`) and workgroup stores for the invocation's copies j in [from, to).
@@ -982,6 +1002,9 @@ function stageCopyParts(dst: string, srcArr: string, src: string, rows: number, 
     const row = rowMax ? `min(${tag}e${j} / ${u(kc16)}, ${rowMax})` : `(${tag}e${j} / ${u(kc16)})`;
     if (conv === undefined) {
       loads.push(`let ${tag}v${j} = ${srcArr}[${src} + ${row} * (D / 16u) + ${tag}e${j} % ${u(kc16)}];`);
+    } else if (conv.kind === 'f16' && conv.split) {
+      loads.push(`let ${tag}a${j} = ${srcArr}[${src} + ${row} * (D / 8u) + ${tag}e${j} % ${u(kc16)}];`);
+      loads.push(`let ${tag}b${j} = ${srcArr}[${src} + ${row} * (D / 8u) + ${tag}e${j} % ${u(kc16)} + ${u(kc16)}];`);
     } else if (conv.kind === 'f16' || conv.kind === 'halves') {
       loads.push(`let ${tag}a${j} = ${srcArr}[${src} + ${row} * (D / 8u) + (${tag}e${j} % ${u(kc16)}) * 2u];`);
       loads.push(`let ${tag}b${j} = ${srcArr}[${src} + ${row} * (D / 8u) + (${tag}e${j} % ${u(kc16)}) * 2u + 1u];`);
@@ -1003,6 +1026,10 @@ function stageCopyParts(dst: string, srcArr: string, src: string, rows: number, 
       const halves = [`${tag}a${j}`, `${tag}b${j}`].flatMap((v, x) => ['x', 'y', 'z', 'w'].map((c, y) => `let ${tag}h${j}_${4 * x + y} = bitcast<vec2<f16>>(${v}.${c});`));
       const put = Array.from({ length: 16 }, (_, i) => `${dst}[${o} + ${u(i)}] = ${tag}h${j}_${i >> 1}.${i & 1 ? 'y' : 'x'};`);
       body = `let ${o} = (${tag}e${j} / ${u(kc16)}) * SWH + (${tag}e${j} % ${u(kc16)}) * 16u; ${halves.join(' ')} ${put.join(' ')}`;
+    } else if (conv?.kind === 'f16' && conv.split) {
+      // Codes of dims 8j.. (x, y) at words 2j, 2j + 1 of the staged row, of KC / 2 + 8j.. (z, w) 2 KC / 16 words on.
+      const w = `${tag}w${j}`;
+      body = `let ${o} = (${tag}e${j} / ${u(kc16)}) * SW + (${tag}e${j} % ${u(kc16)}) * 2u; let ${w} = f16Codes(${tag}a${j}, ${tag}b${j}, ${inv}); ${dst}[${o}] = bitcast<ET>(${w}.x); ${dst}[${o} + 1u] = bitcast<ET>(${w}.y); ${dst}[${o} + ${u(2 * kc16)}] = bitcast<ET>(${w}.z); ${dst}[${o} + ${u(2 * kc16 + 1)}] = bitcast<ET>(${w}.w);`;
     } else {
       // xor: u8 codes c become the i8 c - 128 (top bit flipped in every byte).
       const v = conv?.kind === 'f16' ? `f16Codes(${tag}a${j}, ${tag}b${j}, ${inv})` : xor ? `(${tag}v${j} ^ vec4<u32>(0x80808080u))` : `${tag}v${j}`;
@@ -1079,7 +1106,7 @@ function stagedTile(s: SelectShape, br: number, bq: number, nt: number, sw: numb
   // A chunk's first vec4 within the row: kd / 8 of packed f16, kd / 16 of codes (of each digit plane).
   const chunkVec = st.rowsF16 || half ? 8 : 16;
   const f32 = !!st.rowsF32;
-  const conv = (kd: string): RowConversion | undefined => (st.rowsF16 ? { kind: 'f16', dim: kd, uniform: !!st.f16Uniform } : f32 ? { kind: 'digits' } : half ? { kind: 'halves' } : undefined);
+  const conv = (kd: string): RowConversion | undefined => (st.rowsF16 ? { kind: 'f16', dim: kd, uniform: !!st.f16Uniform, split: !!st.f16Split } : f32 ? { kind: 'digits' } : half ? { kind: 'halves' } : undefined);
   // rowsHalf: the pre-pass's queries are halves too (D / 8 vec4 a query), staged into `wq` as f16.
   const qconv: RowConversion | undefined = half ? { kind: 'halves' } : undefined;
   const qVec = half ? 8 : 16;
@@ -1158,7 +1185,7 @@ function stagedTile(s: SelectShape, br: number, bq: number, nt: number, sw: numb
   };
   const steps = Array.from({ length: st.kc / s.k }, (_, x) => x * s.k);
   if (st.unroll && st.prefetch) {
-    // Chunk c + 1's global loads are issued right after chunk c's stores and barrier, before its
+    // Chunk c + depth's global loads are issued right after chunk c's stores and barrier, before its
     // multiplies; each chunk's loaded words have their own names (r<c>_v<j>, q<c>_v<j>).
     const kds = Array.from({ length: s.dPad / st.kc }, (_, c) => c * st.kc);
     const perR = copiesOf(br, st.kc, nt);
@@ -1170,12 +1197,13 @@ function stagedTile(s: SelectShape, br: number, bq: number, nt: number, sw: numb
       return { loads: [...r.loads, ...q.loads, ...qb.loads], stores: [...r.stores, ...q.stores, ...qb.stores] };
     });
     const ind = '  ';
-    lines.push(...parts[0]!.loads.map((l) => ind + l));
+    const depth = st.prefetchDepth ?? 1;
+    for (let c = 0; c < Math.min(depth, kds.length); c++) lines.push(...parts[c]!.loads.map((l) => ind + l));
     kds.forEach((kd, c) => {
       lines.push(...parts[c]!.stores.map((l) => ind + l));
       if (st.queries === 'quant') lines.push(ind + '{', ...quantCopy(u(kd), bq, st.kc, nt).map((l) => ind + '  ' + l), ind + '}');
       lines.push(ind + 'workgroupBarrier();');
-      if (c + 1 < kds.length) lines.push(...parts[c + 1]!.loads.map((l) => ind + l));
+      if (c + depth < kds.length) lines.push(...parts[c + depth]!.loads.map((l) => ind + l));
       lines.push(...multiply(u(kd), steps.map(u), ind));
       lines.push(ind + 'workgroupBarrier();');
     });

@@ -78,6 +78,12 @@ export const tensorTuning = {
    */
   prefetch: true,
   /**
+   * Chunks ahead whose global loads are in flight during the multiplies (StageOptions.prefetchDepth).
+   * 1 is what every call above measured; deeper keeps more bytes in flight a warp at the cost of
+   * registers (the f16 conversion at half f32's memory loads at ~1.5 TB/s of the H100's 3.35, h2).
+   */
+  prefetchDepth: 1,
+  /**
    * Warps (32-wide subgroups) a workgroup, each scoring its own 32 queries against rows staged once
    * for all of them (queries 'pre' only; 1 = one warp, the measured default). Matrix offsets come
    * from @builtin(subgroup_id), which Dawn's Tint counts as subgroup-uniform (WGSL language feature
@@ -253,6 +259,11 @@ export const tensorTuning = {
    * 9 queries. A dimension of larger range than the others coarsens every other one's codes: 'dims'.
    */
   f16Scale: 'dims' as 'dims' | 'uniform',
+  /**
+   * The f16 conversion's loads (StageOptions.f16Split): each of a copy's two 16-byte loads covers
+   * whole 32-byte sectors across the warp. Off until a device times it.
+   */
+  f16Split: false,
   /**
    * f16 shards with a code plane (planner digits: the rows' i8 codes, a byte a dimension beside
    * their two, made once a version of the rows; StageOptions.signedRows): the kernel reads codes as
