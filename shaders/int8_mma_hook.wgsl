@@ -92,6 +92,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
   //@LISTS
   let segStart = seg * params.segLen;
   let segEnd = min(segStart + params.segLen, params.rows);
+  //@PRELOOP
   for (var t = segStart; t < segEnd; t += BR) {
     //@SCORE_TILE
     workgroupBarrier();

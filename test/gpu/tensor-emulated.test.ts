@@ -146,7 +146,12 @@ describe.skipIf(!hasGpu)('GpuFlatIndex tensor hook with emulated subgroup matric
     // buckets (m = 3 of k' 20) and 3 (m = 7), the partial third query block.
     { queries: 'pre' as const, tiles: 3, target: 3, select: 'mask' as const, prefetch: true, insert: 'flat' as const, rowTiles: 4, selectRows: 32, nq: 70, share: 8 },
     { queries: 'pre' as const, tiles: 1, target: 2048, select: 'mask' as const, prefetch: true, insert: 'flat' as const, share: 3 },
-  ])('queries $queries, $tiles tile(s), target $target, select $select, prefetch $prefetch, warps $warps, lists $lists, N $matrixN, row tiles $rowTiles, kcSmall $kcSmall, block16 $block16 nq $nq, insert $insert, selectRows $selectRows, share $share: recall and exact distances against the float64 oracle', async (c: { queries: 'pre' | 'quant' | 'whole' | 'hold'; tiles: number; target?: number; select?: 'row' | 'mask'; prefetch?: boolean; warps?: number; lists?: 'reg' | 'wg' | 'packed'; matrixN?: 8 | 16; rowTiles?: number; kc?: number; kcSmall?: number; block16?: boolean; nq?: number; insert?: 'chain' | 'flat'; selectRows?: number; share?: number }) => {
+    // The next tile's first chunks loaded during the tile's last (prefetchTiles): with shared bounds,
+    // 2 chunks ahead in the 16-query block, and with held queries (only rows carried).
+    { queries: 'pre' as const, tiles: 3, target: 3, select: 'mask' as const, prefetch: true, insert: 'flat' as const, share: 3, crossTiles: true },
+    { queries: 'pre' as const, tiles: 3, target: 3, select: 'mask' as const, prefetch: true, block16: true, nq: 12, crossTiles: true, depth: 2 },
+    { queries: 'hold' as const, tiles: 3, target: 3, select: 'mask' as const, prefetch: true, crossTiles: true },
+  ])('queries $queries, $tiles tile(s), target $target, select $select, prefetch $prefetch (depth $depth, across tiles $crossTiles), warps $warps, lists $lists, N $matrixN, row tiles $rowTiles, kcSmall $kcSmall, block16 $block16 nq $nq, insert $insert, selectRows $selectRows, share $share: recall and exact distances against the float64 oracle', async (c: { queries: 'pre' | 'quant' | 'whole' | 'hold'; tiles: number; target?: number; select?: 'row' | 'mask'; prefetch?: boolean; warps?: number; lists?: 'reg' | 'wg' | 'packed'; matrixN?: 8 | 16; rowTiles?: number; kc?: number; kcSmall?: number; block16?: boolean; nq?: number; insert?: 'chain' | 'flat'; selectRows?: number; share?: number; crossTiles?: boolean; depth?: number }) => {
     const d = 64, n = 400, nq = c.nq ?? 37, k = 5;
     const base = normalizeRows(clusteredVectors(n, d, 10, 91), d);
     const q = normalizeRows(clusteredVectors(nq, d, 10, 92), d);
@@ -175,6 +180,8 @@ describe.skipIf(!hasGpu)('GpuFlatIndex tensor hook with emulated subgroup matric
     tensorTuning.insertFrom = 0;
     tensorTuning.selectRows = c.selectRows ?? 0;
     tensorTuning.share = c.share ?? 0;
+    tensorTuning.prefetchTiles = !!c.crossTiles;
+    tensorTuning.prefetchDepth = c.depth ?? 1;
     // Several tiles (small tile bytes) share one candidate buffer: each writes at its segAt.
     const tileBytes = c.tiles === 1 ? 1 << 20 : Math.ceil(n / c.tiles / 64) * 64 * paddedDim(d);
     const index = await GpuFlatIndex.create(d, 'ip', { precision: 'int8', maxTileBytes: tileBytes, debugPoison: true });
@@ -184,7 +191,7 @@ describe.skipIf(!hasGpu)('GpuFlatIndex tensor hook with emulated subgroup matric
       const key = shard.scorerFor(nq, 20).key;
       expect(key).toContain('int8-mma-emulated');
       // The shape key names the variant (m: mask selection, f: prefetch), so this case ran it.
-      expect(key).toMatch(new RegExp(`stage${c.kcSmall ?? tensorTuning.kc}p4${c.queries}uxc${c.select === 'mask' ? 'm' : ''}${c.prefetch ? 'f' : ''}${c.lists === 'wg' ? 'l' : c.lists === 'packed' ? 'k' : ''}${c.insert === 'flat' ? 'i' : ''}${c.selectRows ? `h${c.selectRows}` : ''}${c.share ? `s${c.share}` : ''}(?![a-z0-9])`));
+      expect(key).toMatch(new RegExp(`stage${c.kcSmall ?? tensorTuning.kc}p4${c.queries}uxc${c.select === 'mask' ? 'm' : ''}${c.prefetch ? `f${(c.depth ?? 1) > 1 ? c.depth : ''}${c.crossTiles ? 'T' : ''}` : ''}${c.lists === 'wg' ? 'l' : c.lists === 'packed' ? 'k' : ''}${c.insert === 'flat' ? 'i' : ''}${c.selectRows ? `h${c.selectRows}` : ''}${c.share ? `s${c.share}` : ''}(?![a-z0-9])`));
       // ... and the warps a workgroup (sgRows:sgQueries after M:N:K).
       expect(key).toContain(`:16:${c.matrixN ?? 16}:32:1:${c.warps ?? 1}:${c.rowTiles ?? tensorTuning.rowTiles}:${(c.block16 ? 16 : 32) / (c.matrixN ?? 16)}:`);
       await expectRecallAndExactDistances(index, base, q, d, k);
@@ -304,15 +311,21 @@ describe.skipIf(!hasGpu)('GpuFlatIndex f16 through the emulated tensor hook, re-
     { tiles: 1, target: 2048, uniform: false, split: true, depth: 3, d: 128, kc: 64 },
     { tiles: 3, target: 3, uniform: true, split: true, depth: 2, d: 128 },
     { tiles: 3, target: 3, uniform: false, depth: 4, d: 160 },
-  ])('$tiles tile(s), target $target, uniform steps $uniform, row tiles $rowTiles, prefetch $prefetch (depth $depth), warps $warps, split loads $split, d $d, kc $kc: the hook takes the batch, and the results are the f16 rows\' exact best', async (c: { tiles: number; target: number; uniform: boolean; rowTiles?: number; prefetch?: boolean; warps?: number; split?: boolean; depth?: number; d?: number; kc?: number }) => {
+    // The next tile's first chunks loaded during the tile's last (prefetchTiles): segments of several
+    // tiles (target 3), depth 1 and 2 of 4 chunks, all 2 chunks carried, a segment of one tile.
+    { tiles: 3, target: 3, uniform: false, depth: 1, d: 128, crossTiles: true },
+    { tiles: 3, target: 3, uniform: false, depth: 2, d: 128, crossTiles: true, split: true },
+    { tiles: 1, target: 2048, uniform: false, depth: 2, crossTiles: true },
+    { tiles: 3, target: 3, uniform: false, depth: 1, crossTiles: true, warps: 2 },
+  ])('$tiles tile(s), target $target, uniform steps $uniform, row tiles $rowTiles, prefetch $prefetch (depth $depth, across tiles $crossTiles), warps $warps, split loads $split, d $d, kc $kc: the hook takes the batch, and the results are the f16 rows\' exact best', async (c: { tiles: number; target: number; uniform: boolean; rowTiles?: number; prefetch?: boolean; warps?: number; split?: boolean; depth?: number; d?: number; kc?: number; crossTiles?: boolean }) => {
     await f16Case({
       seed: 95, tiles: c.tiles, nq: 37, k: 5, d: c.d, even: c.uniform, minRecall: 0.97,
-      tuning: { ...targets(c.target), f16Scale: c.uniform ? 'uniform' : 'dims', f16RowTiles: c.rowTiles ?? 2, prefetch: c.prefetch ?? true, f16Warps: c.warps ?? 1, f16WarpsFrom: c.warps ? 0 : 256, f16Split: !!c.split, prefetchDepth: c.depth ?? 1, kcSmall: c.kc ?? 32 },
+      tuning: { ...targets(c.target), f16Scale: c.uniform ? 'uniform' : 'dims', f16RowTiles: c.rowTiles ?? 2, prefetch: c.prefetch ?? true, f16Warps: c.warps ?? 1, f16WarpsFrom: c.warps ? 0 : 256, f16Split: !!c.split, prefetchDepth: c.depth ?? 1, prefetchTiles: !!c.crossTiles, kcSmall: c.kc ?? 32 },
       check: (index, shard, kp) => {
         expect(index.gpuK(5, tensorTuning.f16MinBatch - 1)).toBe(5);
         const choice = shard.scorerFor(37, kp);
         expect(choice.key).toContain('int8-mma-emulated');
-        expect(choice.key).toMatch(new RegExp(`stage${c.kc ?? 32}p4preuF${c.uniform ? 'U' : ''}cm${c.prefetch === false ? '' : 'f'}${(c.depth ?? 1) > 1 ? c.depth : ''}${c.split ? 'P' : ''}[^\\d]`));
+        expect(choice.key).toMatch(new RegExp(`stage${c.kc ?? 32}p4preuF${c.uniform ? 'U' : ''}cm${c.prefetch === false ? '' : 'f'}${(c.depth ?? 1) > 1 ? c.depth : ''}${c.crossTiles ? 'T' : ''}${c.split ? 'P' : ''}[^\\dTP]`));
         expect(choice.key).toContain(`:16:16:32:1:${c.warps ?? 1}:${c.rowTiles ?? 2}:2:`);
         expect(choice.approximate).toBe(c.uniform ? 'uniform' : 'dims');
       },

@@ -141,6 +141,12 @@ export interface StageOptions {
    */
   prefetchDepth?: number;
   /**
+   * Hook only, with prefetch: the last chunks of a tile issue the loads of the next tile's first
+   * prefetchDepth chunks (into registers declared before the tile loop, the first tile's loaded
+   * before it), so loads stay in flight while the scores tile is stored and selected.
+   */
+  prefetchTiles?: boolean;
+  /**
    * Several warps (hook, sgQueries > 1) only: each warp's multiplies and stores sit in their own
    * branch on subgroup_id (`if (sid == w)`), so every matrix offset is a constant again instead of
    * `sid * ...` plus a constant (Tint's run-time clamp comes back around non-constant offsets).
@@ -196,7 +202,7 @@ export function tileOf(s: SelectShape): { br: number; bq: number; nt: number; tp
 
 export function shapeKey(s: SelectShape): string {
   const st = s.stage
-    ? `stage${s.stage.kc}p${s.stage.padWords}${s.stage.queries}${s.stage.unroll ? 'u' : ''}${s.stage.xorRows ? 'x' : ''}${s.stage.rowsF16 ? (s.stage.f16Uniform ? 'FU' : 'F') : ''}${s.stage.rowsF32 ? 'W' : ''}${s.stage.signedRows ? 'S' : ''}${s.stage.rowsHalf ? 'H' : ''}${s.stage.clampRows ? 'c' : ''}${s.stage.select === 'mask' ? 'm' : ''}${s.stage.prefetch ? `f${(s.stage.prefetchDepth ?? 1) > 1 ? s.stage.prefetchDepth : ''}` : ''}${s.stage.f16Split ? 'P' : ''}${s.stage.warpBranch ? 'b' : ''}${s.stage.lists === 'wg' ? 'l' : s.stage.lists === 'packed' ? 'k' : ''}${s.stage.insert === 'flat' ? 'i' : ''}${s.stage.selectRows ? `h${s.stage.selectRows}` : ''}${s.stage.share ? `s${s.stage.share}` : ''}`
+    ? `stage${s.stage.kc}p${s.stage.padWords}${s.stage.queries}${s.stage.unroll ? 'u' : ''}${s.stage.xorRows ? 'x' : ''}${s.stage.rowsF16 ? (s.stage.f16Uniform ? 'FU' : 'F') : ''}${s.stage.rowsF32 ? 'W' : ''}${s.stage.signedRows ? 'S' : ''}${s.stage.rowsHalf ? 'H' : ''}${s.stage.clampRows ? 'c' : ''}${s.stage.select === 'mask' ? 'm' : ''}${s.stage.prefetch ? `f${(s.stage.prefetchDepth ?? 1) > 1 ? s.stage.prefetchDepth : ''}` : ''}${s.stage.prefetchTiles ? 'T' : ''}${s.stage.f16Split ? 'P' : ''}${s.stage.warpBranch ? 'b' : ''}${s.stage.lists === 'wg' ? 'l' : s.stage.lists === 'packed' ? 'k' : ''}${s.stage.insert === 'flat' ? 'i' : ''}${s.stage.selectRows ? `h${s.stage.selectRows}` : ''}${s.stage.share ? `s${s.stage.share}` : ''}`
     : 'direct';
   return [s.kind, s.signed ? 'i8' : 'u8', s.dPad, s.m, s.n, s.k, s.sgRows, s.sgQueries, s.rowTiles, s.queryTiles, s.subgroupSize, s.kp, s.syntax, JSON.stringify(s.quirk ?? DEFAULT_QUIRK), st].join(':');
 }
@@ -225,6 +231,7 @@ function checkShape(s: SelectShape, hook = false): void {
     const depth = s.stage.prefetchDepth ?? 1;
     if (!Number.isInteger(depth) || depth < 1 || depth > 4 || (depth > 1 && !s.stage.prefetch)) throw bad(`prefetchDepth ${depth} must be a whole number from 1 to 4, above 1 only with prefetch`);
     if (s.stage.f16Split && !s.stage.rowsF16) throw bad('f16Split is for rowsF16');
+    if (s.stage.prefetchTiles && (!hook || !s.stage.prefetch || s.stage.queries === 'quant')) throw bad("prefetchTiles is the hook's, with prefetch, queries other than 'quant'");
     if (s.stage.warpBranch && (s.sgQueries < 2 || !s.stage.unroll)) throw bad('warpBranch needs several warps (sgQueries > 1) and unrolled chunks');
     if (s.stage.lists === 'wg' && (!hook || s.stage.select !== 'mask')) throw bad("lists 'wg' is the hook's, with select 'mask'");
     if (s.stage.insert === 'flat' && (!hook || s.stage.lists === 'wg')) throw bad("insert 'flat' is the hook's, with lists 'reg' or 'packed'");
@@ -589,6 +596,8 @@ export function hookSource(s: SelectShape): string {
   const wgLists = st.lists === 'wg';
   const listMode = wgLists ? 'wg' : packed ? 'packed' : 'reg';
   const flatKp = st.insert === 'flat' ? s.kp : 0;
+  // stagedTile's lines before the tile loop (prefetchTiles), filled in while SCORE_TILE is made.
+  const preLoop: string[] = [];
   const parts = {
     // 'quant' reduces over the subgroup (one subgroup is the whole workgroup: NT invocations).
     ENABLES: `${st.rowsHalf ? 'enable f16;\n' : ''}enable chromium_experimental_subgroup_matrix;${quant || warps > 1 ? '\nenable subgroups;' : ''}`,
@@ -602,7 +611,8 @@ export function hookSource(s: SelectShape): string {
       : packed
         ? '  var kk: array<i32, KP>;\n  for (var i = 0u; i < KP; i++) { kk[i] = MIN_KEY | i32(i); }'
         : '  var kk: array<i32, KP>;\n  var ii: array<i32, KP>;\n  for (var i = 0u; i < KP; i++) { kk[i] = MIN_KEY; ii[i] = -1; }',
-    SCORE_TILE: stagedTile(s, br, bq, nt, sw, (from, count) => maskSelect(br, 'lid', 'BQ', listMode, false, flatKp, s.kp, { from, count })),
+    SCORE_TILE: stagedTile(s, br, bq, nt, sw, (from, count) => maskSelect(br, 'lid', 'BQ', listMode, false, flatKp, s.kp, { from, count }), preLoop),
+    PRELOOP: preLoop.map((l) => '  ' + l).join('\n'),
     // Two invocations a query: only part 0 is live (prologue and write); both select and merge.
     LANES: pairs
       ? '  let qLocal = lid % BQ;\n  let part = lid / BQ;\n  let q = qBlock * BQ + qLocal;\n  let live = q < params.nq && part == 0u;'
@@ -1083,7 +1093,7 @@ function combineDigits(count: number): string[] {
  * 'storage' loaded as fragments from the buffer, 'whole' already in `wq` for all dims (QSW words a
  * query, written by the caller's prologue).
  */
-function stagedTile(s: SelectShape, br: number, bq: number, nt: number, sw: number, partSelect?: (from: number, count: number) => string): string {
+function stagedTile(s: SelectShape, br: number, bq: number, nt: number, sw: number, partSelect?: (from: number, count: number) => string, preLoop?: string[]): string {
   const st = s.stage!;
   const t = s.signed ? 'i8' : 'u8';
   const rt = s.signed ? 'i32' : 'u32';
@@ -1190,20 +1200,48 @@ function stagedTile(s: SelectShape, br: number, bq: number, nt: number, sw: numb
     const kds = Array.from({ length: s.dPad / st.kc }, (_, c) => c * st.kc);
     const perR = copiesOf(br, st.kc, nt);
     const perQ = copiesOf(bq, st.kc, nt);
-    const parts = kds.map((kd, c) => {
-      const r = stageCopyParts(half ? 'wh' : 'wr', 'base', `rowAtV + ${u(kd / chunkVec)}`, br, st.kc, nt, `r${c}_`, !!st.xorRows, st.clampRows ? 'rmax' : undefined, 0, perR, conv(u(kd)));
-      const q = qwg ? stageCopyParts('wq', 'queries', `qAt16 + ${u(kd / qVec)}`, bq, st.kc, nt, `q${c}_`, false, undefined, 0, perQ, qconv) : { loads: [], stores: [] };
-      const qb = f32 ? stageCopyParts('wq2', 'queries', `qAt16b + ${u(kd / 16)}`, bq, st.kc, nt, `q${c}_b`, false, undefined, 0, perQ) : { loads: [], stores: [] };
+    // Chunk c's loads and stores, its rows from `rowBase` (the first vec4 of tile row 0) clamped to row `rowMax`.
+    const chunkParts = (kd: number, c: number, rowBase: string, rowMax: string, qBase: string, qbBase: string) => {
+      const r = stageCopyParts(half ? 'wh' : 'wr', 'base', `${rowBase} + ${u(kd / chunkVec)}`, br, st.kc, nt, `r${c}_`, !!st.xorRows, st.clampRows ? rowMax : undefined, 0, perR, conv(u(kd)));
+      const q = qwg ? stageCopyParts('wq', 'queries', `${qBase} + ${u(kd / qVec)}`, bq, st.kc, nt, `q${c}_`, false, undefined, 0, perQ, qconv) : { loads: [], stores: [] };
+      const qb = f32 ? stageCopyParts('wq2', 'queries', `${qbBase} + ${u(kd / 16)}`, bq, st.kc, nt, `q${c}_b`, false, undefined, 0, perQ) : { loads: [], stores: [] };
       return { loads: [...r.loads, ...q.loads, ...qb.loads], stores: [...r.stores, ...q.stores, ...qb.stores] };
-    });
+    };
+    const parts = kds.map((kd, c) => chunkParts(kd, c, 'rowAtV', 'rmax', 'qAt16', 'qAt16b'));
     const ind = '  ';
-    const depth = st.prefetchDepth ?? 1;
-    for (let c = 0; c < Math.min(depth, kds.length); c++) lines.push(...parts[c]!.loads.map((l) => ind + l));
+    const depth = Math.min(st.prefetchDepth ?? 1, kds.length);
+    // prefetchTiles: chunks [0, depth) are carried across tiles: their loaded words live in `var`s
+    // declared before the tile loop (where the first tile's are loaded), assigned by the previous
+    // tile's last chunks; their index lets are made again beside the stores.
+    const carried = !!st.prefetchTiles && preLoop !== undefined;
+    const isIndex = (l: string) => /^let \w+e\d+ = min\(/.test(l);
+    const carriedLoads = (loads: string[]) => ['{', ...loads.map((l) => (isIndex(l) ? l : l.replace(/^let (\w+) = /, '$1 = '))), '}'];
+    if (carried) {
+      const qBase = `qBlock * BQ * (D / ${u(qVec)})`;
+      const qbBase = `(params.nq + BQ - 1u) / BQ * BQ * (D / 16u) + ${qBase}`;
+      // The segment's first row (segStart < params.rows in every workgroup the dispatch has; min keeps reads in the binding regardless).
+      preLoop.push(`let t0 = min(segStart, params.rows - 1u);`);
+      for (let c = 0; c < depth; c++) {
+        const first = chunkParts(kds[c]!, c, `t0 * (D / ${u(rowVec)})`, '(params.rows - 1u - t0)', qBase, qbBase);
+        for (const l of first.loads) {
+          const m = /^let (\w+) = /.exec(l);
+          if (m && !isIndex(l)) preLoop.push(`var ${m[1]}: vec4<u32>;`);
+        }
+        preLoop.push(...carriedLoads(first.loads));
+      }
+      // The next tile's first row, clamped into the rows: past them the loop ends and the words go unused.
+      lines.push(`  let tn = min(t + BR, params.rows - 1u);`, `  let rowAtN = tn * (D / ${u(rowVec)});`, `  let rmaxN = params.rows - 1u - tn;`);
+    } else {
+      for (let c = 0; c < depth; c++) lines.push(...parts[c]!.loads.map((l) => ind + l));
+    }
+    const next = carried ? kds.slice(0, depth).map((kd, c) => chunkParts(kd, c, 'rowAtN', 'rmaxN', 'qAt16', 'qAt16b')) : [];
     kds.forEach((kd, c) => {
+      if (carried && c < depth) lines.push(...parts[c]!.loads.filter(isIndex).map((l) => ind + l));
       lines.push(...parts[c]!.stores.map((l) => ind + l));
       if (st.queries === 'quant') lines.push(ind + '{', ...quantCopy(u(kd), bq, st.kc, nt).map((l) => ind + '  ' + l), ind + '}');
       lines.push(ind + 'workgroupBarrier();');
       if (c + depth < kds.length) lines.push(...parts[c + depth]!.loads.map((l) => ind + l));
+      else if (carried) lines.push(...carriedLoads(next[c + depth - kds.length]!.loads).map((l) => ind + l));
       lines.push(...multiply(u(kd), steps.map(u), ind));
       lines.push(ind + 'workgroupBarrier();');
     });

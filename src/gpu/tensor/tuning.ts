@@ -84,6 +84,11 @@ export const tensorTuning = {
    */
   prefetchDepth: 1,
   /**
+   * The next tile's first chunks loaded during the current tile's last ones, so loads stay in flight
+   * while the scores tile is selected (StageOptions.prefetchTiles). Off until a device times it.
+   */
+  prefetchTiles: false,
+  /**
    * Warps (32-wide subgroups) a workgroup, each scoring its own 32 queries against rows staged once
    * for all of them (queries 'pre' only; 1 = one warp, the measured default). Matrix offsets come
    * from @builtin(subgroup_id), which Dawn's Tint counts as subgroup-uniform (WGSL language feature
