@@ -31,8 +31,11 @@ export interface TileRewrite {
  * instead (a switch in the inner loop), and 2 / 3 / 4 tiles a dispatch took 22.23 / 22.40 / 23.66 ms
  * against 22.00 at one (21M x 768 f32, one query), slower by more than the dispatches saved.
  */
-export function tilesSource(src: string, tiles: number, r: TileRewrite): string {
-  if (tiles <= 1) return src;
+export function tilesSource(raw: string, tiles: number, r: TileRewrite): string {
+  if (tiles <= 1) return raw;
+  // The counts below are of code: a comment naming a loader or `params.idBase` (the shaders/ text
+  // keeps them; the package's and the tests' text has none, scripts/wgsl-text.ts) must not count.
+  const src = withoutComments(raw);
   const count = (text: string, from: string): number => text.split(from).length - 1;
   const swap = (text: string, from: string, to: string, times: number): string => {
     const found = count(text, from);
@@ -97,4 +100,9 @@ export function tilesSource(src: string, tiles: number, r: TileRewrite): string 
   };
   const cases = [...extra.map((i) => `case ${i}u: {\n${copy(i)}\n  }`), `default: {\n${copy(0)}\n  }`];
   return text.slice(0, main) + body.slice(0, at) + `switch tileSel {\n  ${cases.join('\n  ')}\n  }` + body.slice(stop);
+}
+
+/** `text` without its `//` comments (WGSL has no string literals), keeping `//@` markers and `//#` directives. */
+function withoutComments(text: string): string {
+  return text.replace(/\/\/(?![@#]).*$/gm, '');
 }

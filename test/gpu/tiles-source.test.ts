@@ -6,7 +6,9 @@
  * of the scan under one switch, and lists, ids and shared-bound buckets by the workgroup's list.
  * The kernels run on a GPU in gemv-tiles-multi.test.ts and gemv-tiles-int8.test.ts.
  */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { compactWgsl } from '../../scripts/wgsl-text.js';
 import { gemvTilesSource, wgslVariant } from '../../src/gpu/flat-shard.js';
 import { GEMV_MULTI_TILES } from '../../src/gpu/gemv-multi.js';
 import { INT8_GEMV_TILES } from '../../src/gpu/int8-gemv.js';
@@ -140,6 +142,17 @@ describe('tilesSource', () => {
     expect(two).toContain('((it + 1u) / CI + params.segAt + wid.x) % SHS');
     expect(two).toContain('let at = 2u * (((q0 + q) * params.nseg + params.segAt + wid.x) * k + i);');
     expect(all(two, /let id = idBase \+ row;/g)).toBe(2);
+  });
+
+  it("the shaders' own text, comments and all (a bundle made with esbuild's plain text loader, as the device benchmarks are), rewrites to the same code as the package's text", () => {
+    // A comment naming a loader ("(loadPass(r0, w0, ...))") made the 4-tile flat_gemv throw in such a bundle on the H100 (session 25, call h12).
+    const raw = (name: string) => readFileSync(new URL(`../../shaders/${name}.wgsl`, import.meta.url), 'utf8');
+    expect(raw('flat_gemv')).toContain('(loadPass(');
+    for (const f16 of [false, true]) {
+      expect(compactWgsl(gemvTilesSource(wgslVariant(raw('flat_gemv'), f16), 4))).toBe(compactWgsl(gemvTilesSource(wgslVariant(gemvWgsl, f16), 4)));
+      expect(compactWgsl(tilesSource(wgslVariant(raw('flat_gemv_multi'), f16), 3, GEMV_MULTI_TILES))).toBe(compactWgsl(tilesSource(wgslVariant(multiWgsl, f16), 3, GEMV_MULTI_TILES)));
+    }
+    expect(compactWgsl(tilesSource(expandWgslIncludes(raw('int8_gemv')), 2, INT8_GEMV_TILES))).toBe(compactWgsl(tilesSource(expandWgslIncludes(int8Wgsl), 2, INT8_GEMV_TILES)));
   });
 
   it('a kernel without what the rewrite expects fails with its name, not on a device', () => {
