@@ -206,14 +206,17 @@ export const kernelTuning = {
    */
   gemvTiles: 0,
   /**
-   * The same for flat_gemv_multi (5-16 queries) and int8_gemv (int8 ip, 1-4 queries): built and
-   * checked bit for bit against a dispatch a tile on lavapipe (test/gpu/gemv-tiles-multi*,
-   * gemv-tiles-int8), but not yet timed on a GPU, so 1 (a dispatch a tile, as measured) until a
-   * device call of bench/gpu-flat/gemv-tiles-more.sh decides; 0 would follow gemvTiles' rule. A
-   * grouped kernel also adds compile time at warmUp (flat_gemv's 4-tile one ~1.0 s on the H100).
+   * The same for flat_gemv_multi (5-16 queries) and int8_gemv (int8 ip, 1-4 queries), each checked
+   * bit for bit against a dispatch a tile on lavapipe (test/gpu/gemv-tiles-multi*, gemv-tiles-int8);
+   * 0 follows gemvTiles' rule. A grouped kernel adds compile time at warmUp (flat_gemv's 4-tile one
+   * ~1.0 s on the H100; int8_gemv's first search 0.6 s cold against 0.18).
+   * int8GemvTiles 0 since H100 call h12 (21M x 768 int8, GPU ms, alternating, ids equal): 4 tiles a
+   * dispatch 5.264 / 5.262 at one query against 5.355 / 5.356, 6.462 / 6.465 at four against
+   * 6.565 / 6.562 (1.6-1.7% faster). gemvMultiTiles 1 (a dispatch a tile) until a call times it:
+   * h12's run of it threw in a bundle that kept the shaders' comments (tilesSource, fixed).
    */
   gemvMultiTiles: 1,
-  int8GemvTiles: 1,
+  int8GemvTiles: 0,
   /**
    * qr / hqr: flat_gemv (f32 / f16) with one query and the batched reduction (tr / htr > 1), rows of
    * <= 6 (f32) / 3 (f16) words a lane: the lane's query dims held in registers, loaded once, so a row

@@ -317,10 +317,13 @@ describe.skipIf(!hasGpu)('GpuFlatIndex f16 through the emulated tensor hook, re-
     { tiles: 3, target: 3, uniform: false, depth: 2, d: 128, crossTiles: true, split: true },
     { tiles: 1, target: 2048, uniform: false, depth: 2, crossTiles: true },
     { tiles: 3, target: 3, uniform: false, depth: 1, crossTiles: true, warps: 2 },
-  ])('$tiles tile(s), target $target, uniform steps $uniform, row tiles $rowTiles, prefetch $prefetch (depth $depth, across tiles $crossTiles), warps $warps, split loads $split, d $d, kc $kc: the hook takes the batch, and the results are the f16 rows\' exact best', async (c: { tiles: number; target: number; uniform: boolean; rowTiles?: number; prefetch?: boolean; warps?: number; split?: boolean; depth?: number; d?: number; kc?: number; crossTiles?: boolean }) => {
+    // The conversion's default prefetch (f16PrefetchDepth 2 with f16PrefetchTiles, H100 call h12).
+    { tiles: 3, target: 3, uniform: false, depth: 2, d: 128, crossTiles: true, defaults: true },
+  ])('$tiles tile(s), target $target, uniform steps $uniform, row tiles $rowTiles, prefetch $prefetch (depth $depth, across tiles $crossTiles), warps $warps, split loads $split, d $d, kc $kc, prefetch defaults $defaults: the hook takes the batch, and the results are the f16 rows\' exact best', async (c: { tiles: number; target: number; uniform: boolean; rowTiles?: number; prefetch?: boolean; warps?: number; split?: boolean; depth?: number; d?: number; kc?: number; crossTiles?: boolean; defaults?: boolean }) => {
+    if (c.defaults) expect([tensorTuning.f16PrefetchDepth, tensorTuning.f16PrefetchTiles]).toEqual([c.depth, c.crossTiles]);
     await f16Case({
       seed: 95, tiles: c.tiles, nq: 37, k: 5, d: c.d, even: c.uniform, minRecall: 0.97,
-      tuning: { ...targets(c.target), f16Scale: c.uniform ? 'uniform' : 'dims', f16RowTiles: c.rowTiles ?? 2, prefetch: c.prefetch ?? true, f16Warps: c.warps ?? 1, f16WarpsFrom: c.warps ? 0 : 256, f16Split: !!c.split, prefetchDepth: c.depth ?? 1, prefetchTiles: !!c.crossTiles, kcSmall: c.kc ?? 32 },
+      tuning: { ...targets(c.target), f16Scale: c.uniform ? 'uniform' : 'dims', f16RowTiles: c.rowTiles ?? 2, prefetch: c.prefetch ?? true, f16Warps: c.warps ?? 1, f16WarpsFrom: c.warps ? 0 : 256, f16Split: !!c.split, ...(c.defaults ? {} : { f16PrefetchDepth: c.depth ?? 1, f16PrefetchTiles: !!c.crossTiles }), kcSmall: c.kc ?? 32 },
       check: (index, shard, kp) => {
         expect(index.gpuK(5, tensorTuning.f16MinBatch - 1)).toBe(5);
         const choice = shard.scorerFor(37, kp);

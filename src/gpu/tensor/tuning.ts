@@ -266,9 +266,21 @@ export const tensorTuning = {
   f16Scale: 'dims' as 'dims' | 'uniform',
   /**
    * The f16 conversion's loads (StageOptions.f16Split): each of a copy's two 16-byte loads covers
-   * whole 32-byte sectors across the warp. Off until a device times it.
+   * whole 32-byte sectors across the warp. H100 call h12 (GPU ms, alternating, ids equal): level
+   * (1M 1.087 / 1.509 at 16 / 64 queries against 1.077-1.086 / 1.519-1.521; 21M 21.36 / 29.61
+   * against 21.20-21.39 / 29.80-29.90), so off.
    */
   f16Split: false,
+  /**
+   * prefetchDepth / prefetchTiles for the f16 conversion (rowsF16, f16 without the code plane: half
+   * of f32's memory), in place of the knobs above. H100 call h12 (GPU ms, same call as torch fp16,
+   * ids equal): depth 2 and the next tile's chunks 1M 1.036 / 1.487 ms at 16 / 64 queries against
+   * 1.077 / 1.086 and 1.519 / 1.521 (depth 2 alone 1.045 / 1.505, tiles alone 1.084 / 1.491); 21M
+   * 20.33 / 29.77 against 21.39 / 21.20 and 29.80 / 29.90 (depth 2 alone 20.51 / 30.06). 2-5% at
+   * 16 queries, level at 21M 64: torch fp16 0.735 / 1.146 and 14.75 / 22.40, so still 0.71-0.75x.
+   */
+  f16PrefetchDepth: 2,
+  f16PrefetchTiles: true,
   /**
    * f16 shards with a code plane (planner digits: the rows' i8 codes, a byte a dimension beside
    * their two, made once a version of the rows; StageOptions.signedRows): the kernel reads codes as
