@@ -88,9 +88,11 @@ export function planTensorHook(f: HookFacts, nq: number, k: number): { shape: Se
   const sr = tensorTuning.selectRows;
   const selectRows = sr > 0 && sr % 32 === 0 && sr < br && br % sr === 0 && tensorTuning.select === 'mask' && warps === 1 && !block16 ? { selectRows: sr } : {};
   const share = tensorTuning.share > 0 && nq >= tensorTuning.shareFrom && tensorTuning.select === 'mask' && !lists.lists && warps === 1 && !block16 ? { share: tensorTuning.share } : {};
-  // The f16 conversion has its own prefetch knobs (measured apart, H100 call h12).
-  const depth = convert ? tensorTuning.f16PrefetchDepth : tensorTuning.prefetchDepth;
-  const crossTiles = convert ? tensorTuning.f16PrefetchTiles : tensorTuning.prefetchTiles;
+  // The f16 conversion has its own prefetch knobs below bigBatch, where H100 call h12 timed them
+  // (16 and 64 queries); its 64-row, two-warp shapes from there keep the general ones.
+  const convertSmall = convert && nq < tensorTuning.bigBatch;
+  const depth = convertSmall ? tensorTuning.f16PrefetchDepth : tensorTuning.prefetchDepth;
+  const crossTiles = convertSmall ? tensorTuning.f16PrefetchTiles : tensorTuning.prefetchTiles;
   const stage: StageOptions = { kc, padWords: tensorTuning.padWords, queries, unroll: true, ...(half ? { rowsHalf: true } : convert ? { rowsF16: true, ...(tensorTuning.f16Scale === 'uniform' ? { f16Uniform: true } : {}), ...(tensorTuning.f16Split ? { f16Split: true } : {}) } : f32 ? { rowsF32: true } : f16Codes ? { signedRows: true } : { xorRows: true }), clampRows: true, select: tensorTuning.select, prefetch: tensorTuning.prefetch, ...(tensorTuning.prefetch && depth > 1 ? { prefetchDepth: depth } : {}), ...(tensorTuning.prefetch && crossTiles && queries !== 'quant' ? { prefetchTiles: true } : {}), ...(warps > 1 && tensorTuning.warpBranch ? { warpBranch: true } : {}), ...lists, ...(tensorTuning.insert === 'flat' && nq >= tensorTuning.insertFrom && lists.lists !== 'wg' ? { insert: 'flat' as const } : {}), ...selectRows, ...share };
   const shape: SelectShape = {
     kind: 'mma',
