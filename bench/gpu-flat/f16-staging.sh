@@ -3,7 +3,7 @@
 # torch fp16 at 16-64 queries), against the two staging knobs of 9afba2e, alternating, torch fp16 in the same call:
 #   s = tensorTuning.f16Split (each warp-wide load covers whole 32-byte sectors), pN = prefetchDepth N (loads N chunks ahead),
 #   t = prefetchTiles (the next tile's first chunks loaded during the last ones).
-# Then the session-24 grouping (gemv-tiles-more.sh's cases, shortened).
+# Then the session-24 grouping (session 24's prepared gemv-tiles-more.sh cases, shortened; that script is gone, gemv-tiles-h13.sh follows).
 # Bundle (at the commit measured): npx esbuild bench/gpu-flat/run.ts --bundle --minify --platform=node --format=esm --loader:.wgsl=text --external:webgpu --ignore-annotations --outfile=out/h12/flat.mjs; cp bench/gpu-flat/f16-staging.sh out/h12/run.sh; git rev-parse --short HEAD > out/h12/COMMIT
 # On the device (carry .device and out/h12): source .device/setup.sh && bash out/h12/run.sh (~8-10 min).
 # Decide: a variant whose gpu ms beat cv and cv2 at 1M and 21M with recall 1.000 becomes the default.
