@@ -1,6 +1,6 @@
 # Session 25, H100 call h13: session 24's grouping again after h12's g / m runs threw (tilesSource counted a comment; fixed in
 # the commit this bundles), and prefetchTiles / prefetchDepth 2 on int8 and the f16 code plane (h12 timed them on the f16 conversion). torch in the same call.
-# Bundle: npx esbuild bench/gpu-flat/run.ts --bundle --minify --platform=node --format=esm --loader:.wgsl=text --external:webgpu --ignore-annotations --outfile=out/h13/flat.mjs; cp bench/gpu-flat/gemv-tiles-h13.sh out/h13/run.sh; git rev-parse --short HEAD > out/h13/COMMIT
+# Bundle: node bench/device-bundle.mjs bench/gpu-flat/run.ts out/h13/flat.mjs (the package's WGSL text; esbuild's plain text loader keeps the shaders' comments); cp bench/gpu-flat/gemv-tiles-h13.sh out/h13/run.sh; git rev-parse --short HEAD > out/h13/COMMIT
 # On the device (carry .device and out/h13): source .device/setup.sh && bash out/h13/run.sh (~4 min).
 B=out/h13; N21=21015324; T=.device/torch_flat_baseline.py; S0=$SECONDS
 echo "commit $(cat $B/COMMIT)"; nvidia-smi --query-gpu=name,driver_version --format=csv,noheader

@@ -2,9 +2,9 @@
  * bench/gpu-flat: exact flat search on the GPU at N in {1M, 21M} x d=768, nq in {1..1024}, k=10,
  * for each storage precision, with GPU timestamps and wall time. Base rows are generated on the GPU
  * (shaders/fill_random.wgsl) so tens of GB need no upload. Prints one JSON line per case and a
- * table at the end. Bundled into one file for the device machine:
- *   npx esbuild bench/gpu-flat/run.ts --bundle --platform=node --format=esm --loader:.wgsl=text \
- *     --external:webgpu --ignore-annotations --outfile=out/device-gpu/gpu-flat.mjs
+ * table at the end. Bundled into one file for the device machine, with the WGSL text the package
+ * ships (calls up to h13 used esbuild's plain text loader, which keeps the shaders' comments):
+ *   node bench/device-bundle.mjs bench/gpu-flat/run.ts out/device-gpu/gpu-flat.mjs
  *   node out/device-gpu/gpu-flat.mjs --n 1000000 --nq 1,16,64,256,1024 --precisions f32,f16,int8
  * --ceilings 1 measures the device's fp32 FMA rate, read and copy bandwidth first (bench/gpu-flat/ceilings.ts).
  * --variants 'a:big=4x8,kc=4;b:big=8x8,target=4096' times each kernel variant (kernelTuning knobs:
