@@ -754,13 +754,21 @@ function f16Inverses(tag: string, f16: { dim: string; uniform: boolean; split?: 
   // uniform: one step, centred on 0 (approx-rerank.ts stepParams).
   if (f16.uniform) return [`let ${tag}i0 = vec4<f32>(sq[2u * QW].x); let ${tag}i1 = ${tag}i0; let ${tag}i2 = ${tag}i0; let ${tag}i3 = ${tag}i0; let ${tag}m0 = vec4<f32>(0.0); let ${tag}m1 = ${tag}m0; let ${tag}m2 = ${tag}m0; let ${tag}m3 = ${tag}m0;`];
   const at = `${tag}ia`;
-  if (f16.split) {
-    // split: dims 8j.. (vec4 ma, ma + 1) and KC / 2 + 8j.. (2 KC / 16 vec4 on).
-    const h = u(2 * kc16);
-    return [`let ${tag}ma = (${f16.dim} + (lid % ${u(kc16)}) * 8u) / 4u; let ${at} = 2u * QW + ${tag}ma; let ${tag}i0 = sq[${at}]; let ${tag}i1 = sq[${at} + 1u]; let ${tag}i2 = sq[${at} + ${h}]; let ${tag}i3 = sq[${at} + ${h} + 1u]; let ${tag}m0 = sq[${tag}ma]; let ${tag}m1 = sq[${tag}ma + 1u]; let ${tag}m2 = sq[${tag}ma + ${h}]; let ${tag}m3 = sq[${tag}ma + ${h} + 1u];`];
-  }
+  // The invocation's 16 dims start at (lid % kc16) x 16 (split: x 8, and KC / 2 on); a vec4 of steps
+  // is 4 dims, a code word's worth, so its four vec4 are at the code words' offsets (f16WordOffsets).
+  const off = f16WordOffsets(kc16, f16.split);
+  const first = `let ${tag}ma = (${f16.dim} + (lid % ${u(kc16)}) * ${f16.split ? '8u' : '16u'}) / 4u; let ${at} = 2u * QW + ${tag}ma;`;
   // The centres (binding 3's first section) of the same dims.
-  return [`let ${tag}ma = (${f16.dim} + (lid % ${u(kc16)}) * 16u) / 4u; let ${at} = 2u * QW + ${tag}ma; let ${tag}i0 = sq[${at}]; let ${tag}i1 = sq[${at} + 1u]; let ${tag}i2 = sq[${at} + 2u]; let ${tag}i3 = sq[${at} + 3u]; let ${tag}m0 = sq[${tag}ma]; let ${tag}m1 = sq[${tag}ma + 1u]; let ${tag}m2 = sq[${tag}ma + 2u]; let ${tag}m3 = sq[${tag}ma + 3u];`];
+  return [`${first} ${off.map((o, i) => `let ${tag}i${i} = sq[${at}${o}];`).join(' ')} ${off.map((o, i) => `let ${tag}m${i} = sq[${tag}ma${o}];`).join(' ')}`];
+}
+
+/**
+ * rowsF16: where an invocation's four code words of a copy (16 dims) go, from its first: in a row
+ * (pairs of vec4 of halves 2j, 2j + 1), or split (vec4 j and j + KC / 16: words 2j, 2j + 1 and
+ * 2 KC / 16 on). The steps of those dims sit at the same offsets, a vec4 a word.
+ */
+function f16WordOffsets(kc16: number, split?: boolean): string[] {
+  return split ? ['', ' + 1u', ` + ${u(2 * kc16)}`, ` + ${u(2 * kc16)} + 1u`] : ['', ' + 1u', ' + 2u', ' + 3u'];
 }
 
 /**
@@ -990,6 +998,13 @@ function copiesOf(rows: number, kc: number, nt: number): number {
 type RowConversion = { kind: 'f16'; dim: string; uniform: boolean; split?: boolean } | { kind: 'digits' } | { kind: 'halves' };
 
 /**
+ * stageCopyParts' text: `loads` (each copy's index, then its loaded words as lets), the workgroup
+ * `stores`, and the same loads apart (`copies`: the index line, each word's name and load), which
+ * prefetchTiles declares and assigns across tiles instead.
+ */
+type StagedCopies = { loads: string[]; stores: string[]; copies: { index: string; words: [string, string][] }[] };
+
+/**
  * stageCopy's loads (into `${tag}v${j}`) and workgroup stores for the invocation's copies j in [from, to).
  * f16 (rows of packed f16, StageOptions.rowsF16): each 16-byte word of codes comes from two vec4
  * of halves (`src` counts those, D / 8 a row) quantised by f16Codes, and the stores of copy 0's part
@@ -1001,34 +1016,37 @@ type RowConversion = { kind: 'f16'; dim: string; uniform: boolean; split?: boole
  * invocation with 4-byte loads 2.6x slower; each invocation's word stores rotated so that every
  * store covers 32 banks (the vector's word picked at run time) 7.5x slower.
  */
-function stageCopyParts(dst: string, srcArr: string, src: string, rows: number, kc: number, nt: number, tag: string, xor: boolean, rowMax: string | undefined, from: number, to: number, conv?: RowConversion): { loads: string[]; stores: string[] } {
+function stageCopyParts(dst: string, srcArr: string, src: string, rows: number, kc: number, nt: number, tag: string, xor: boolean, rowMax: string | undefined, from: number, to: number, conv?: RowConversion): StagedCopies {
   const kc16 = kc / 16;
   const total = rows * kc16;
   const guard = total % nt !== 0;
-  const loads: string[] = [];
+  const copies: StagedCopies['copies'] = [];
   const stores: string[] = [];
   for (let j = from; j < to; j++) {
-    loads.push(`let ${tag}e${j} = min(lid + ${u(j * nt)}, ${u(total - 1)});`);
+    const words: [string, string][] = [];
+    copies.push({ index: `let ${tag}e${j} = min(lid + ${u(j * nt)}, ${u(total - 1)});`, words });
     const row = rowMax ? `min(${tag}e${j} / ${u(kc16)}, ${rowMax})` : `(${tag}e${j} / ${u(kc16)})`;
     if (conv === undefined) {
-      loads.push(`let ${tag}v${j} = ${srcArr}[${src} + ${row} * (D / 16u) + ${tag}e${j} % ${u(kc16)}];`);
-    } else if (conv.kind === 'f16' && conv.split) {
-      loads.push(`let ${tag}a${j} = ${srcArr}[${src} + ${row} * (D / 8u) + ${tag}e${j} % ${u(kc16)}];`);
-      loads.push(`let ${tag}b${j} = ${srcArr}[${src} + ${row} * (D / 8u) + ${tag}e${j} % ${u(kc16)} + ${u(kc16)}];`);
+      words.push([`${tag}v${j}`, `${srcArr}[${src} + ${row} * (D / 16u) + ${tag}e${j} % ${u(kc16)}]`]);
     } else if (conv.kind === 'f16' || conv.kind === 'halves') {
-      loads.push(`let ${tag}a${j} = ${srcArr}[${src} + ${row} * (D / 8u) + (${tag}e${j} % ${u(kc16)}) * 2u];`);
-      loads.push(`let ${tag}b${j} = ${srcArr}[${src} + ${row} * (D / 8u) + (${tag}e${j} % ${u(kc16)}) * 2u + 1u];`);
+      // The copy's two vec4 of halves in the row's chunk: 2j and 2j + 1, or split j and j + KC / 16.
+      const split = conv.kind === 'f16' && conv.split;
+      const a = split ? `${tag}e${j} % ${u(kc16)}` : `(${tag}e${j} % ${u(kc16)}) * 2u`;
+      words.push([`${tag}a${j}`, `${srcArr}[${src} + ${row} * (D / 8u) + ${a}]`]);
+      words.push([`${tag}b${j}`, `${srcArr}[${src} + ${row} * (D / 8u) + ${a}${split ? ` + ${u(kc16)}` : ' + 1u'}]`]);
     } else {
-      loads.push(`let ${tag}a${j} = ${srcArr}[${src} + ${row} * (D / 8u) + ${tag}e${j} % ${u(kc16)}];`);
-      loads.push(`let ${tag}b${j} = ${srcArr}[${src} + ${row} * (D / 8u) + D / 16u + ${tag}e${j} % ${u(kc16)}];`);
+      words.push([`${tag}a${j}`, `${srcArr}[${src} + ${row} * (D / 8u) + ${tag}e${j} % ${u(kc16)}]`]);
+      words.push([`${tag}b${j}`, `${srcArr}[${src} + ${row} * (D / 8u) + D / 16u + ${tag}e${j} % ${u(kc16)}]`]);
     }
   }
+  // Where a copy's four words go from its first (split f16 codes: two pairs KC / 8 words apart).
+  const split = conv?.kind === 'f16' && !!conv.split;
+  const offsets = f16WordOffsets(kc16, split);
   for (let j = from; j < to; j++) {
     const o = `${tag}o${j}`;
-    // xor: u8 codes c become the i8 c - 128 (top bit flipped in every byte).
-    const word = (arr: string, w: string) => `${arr}[${o}] = bitcast<ET>(${w}.x); ${arr}[${o} + 1u] = bitcast<ET>(${w}.y); ${arr}[${o} + 2u] = bitcast<ET>(${w}.z); ${arr}[${o} + 3u] = bitcast<ET>(${w}.w);`;
+    const word = (arr: string, w: string) => ['x', 'y', 'z', 'w'].map((c, i) => `${arr}[${o}${offsets[i]}] = bitcast<ET>(${w}.${c});`).join(' ');
     const inv = `${tag}i0, ${tag}i1, ${tag}i2, ${tag}i3, ${tag}m0, ${tag}m1, ${tag}m2, ${tag}m3`;
-    const at = `let ${o} = (${tag}e${j} / ${u(kc16)}) * SW + (${tag}e${j} % ${u(kc16)}) * 4u;`;
+    const at = `let ${o} = (${tag}e${j} / ${u(kc16)}) * SW + (${tag}e${j} % ${u(kc16)}) * ${split ? '2u' : '4u'};`;
     let body: string;
     if (conv?.kind === 'digits') {
       body = `${at} ${word(dst, `${tag}a${j}`)} ${word(`${dst}2`, `${tag}b${j}`)}`;
@@ -1036,10 +1054,6 @@ function stageCopyParts(dst: string, srcArr: string, src: string, rows: number, 
       const halves = [`${tag}a${j}`, `${tag}b${j}`].flatMap((v, x) => ['x', 'y', 'z', 'w'].map((c, y) => `let ${tag}h${j}_${4 * x + y} = bitcast<vec2<f16>>(${v}.${c});`));
       const put = Array.from({ length: 16 }, (_, i) => `${dst}[${o} + ${u(i)}] = ${tag}h${j}_${i >> 1}.${i & 1 ? 'y' : 'x'};`);
       body = `let ${o} = (${tag}e${j} / ${u(kc16)}) * SWH + (${tag}e${j} % ${u(kc16)}) * 16u; ${halves.join(' ')} ${put.join(' ')}`;
-    } else if (conv?.kind === 'f16' && conv.split) {
-      // Codes of dims 8j.. (x, y) at words 2j, 2j + 1 of the staged row, of KC / 2 + 8j.. (z, w) 2 KC / 16 words on.
-      const w = `${tag}w${j}`;
-      body = `let ${o} = (${tag}e${j} / ${u(kc16)}) * SW + (${tag}e${j} % ${u(kc16)}) * 2u; let ${w} = f16Codes(${tag}a${j}, ${tag}b${j}, ${inv}); ${dst}[${o}] = bitcast<ET>(${w}.x); ${dst}[${o} + 1u] = bitcast<ET>(${w}.y); ${dst}[${o} + ${u(2 * kc16)}] = bitcast<ET>(${w}.z); ${dst}[${o} + ${u(2 * kc16 + 1)}] = bitcast<ET>(${w}.w);`;
     } else {
       // xor: u8 codes c become the i8 c - 128 (top bit flipped in every byte).
       const v = conv?.kind === 'f16' ? `f16Codes(${tag}a${j}, ${tag}b${j}, ${inv})` : xor ? `(${tag}v${j} ^ vec4<u32>(0x80808080u))` : `${tag}v${j}`;
@@ -1048,7 +1062,7 @@ function stageCopyParts(dst: string, srcArr: string, src: string, rows: number, 
     stores.push(guard && (j + 1) * nt > total ? `if (lid + ${u(j * nt)} < ${u(total)}) { ${body} }` : `{ ${body} }`);
   }
   if (conv?.kind === 'f16' && from === 0) stores.unshift(...f16Inverses(tag, conv, kc16, nt));
-  return { loads, stores };
+  return { loads: copies.flatMap((c) => [c.index, ...c.words.map(([name, load]) => `let ${name} = ${load};`)]), stores, copies };
 }
 
 /**
@@ -1203,9 +1217,10 @@ function stagedTile(s: SelectShape, br: number, bq: number, nt: number, sw: numb
     // Chunk c's loads and stores, its rows from `rowBase` (the first vec4 of tile row 0) clamped to row `rowMax`.
     const chunkParts = (kd: number, c: number, rowBase: string, rowMax: string, qBase: string, qbBase: string) => {
       const r = stageCopyParts(half ? 'wh' : 'wr', 'base', `${rowBase} + ${u(kd / chunkVec)}`, br, st.kc, nt, `r${c}_`, !!st.xorRows, st.clampRows ? rowMax : undefined, 0, perR, conv(u(kd)));
-      const q = qwg ? stageCopyParts('wq', 'queries', `${qBase} + ${u(kd / qVec)}`, bq, st.kc, nt, `q${c}_`, false, undefined, 0, perQ, qconv) : { loads: [], stores: [] };
-      const qb = f32 ? stageCopyParts('wq2', 'queries', `${qbBase} + ${u(kd / 16)}`, bq, st.kc, nt, `q${c}_b`, false, undefined, 0, perQ) : { loads: [], stores: [] };
-      return { loads: [...r.loads, ...q.loads, ...qb.loads], stores: [...r.stores, ...q.stores, ...qb.stores] };
+      const none: StagedCopies = { loads: [], stores: [], copies: [] };
+      const q = qwg ? stageCopyParts('wq', 'queries', `${qBase} + ${u(kd / qVec)}`, bq, st.kc, nt, `q${c}_`, false, undefined, 0, perQ, qconv) : none;
+      const qb = f32 ? stageCopyParts('wq2', 'queries', `${qbBase} + ${u(kd / 16)}`, bq, st.kc, nt, `q${c}_b`, false, undefined, 0, perQ) : none;
+      return { loads: [...r.loads, ...q.loads, ...qb.loads], stores: [...r.stores, ...q.stores, ...qb.stores], copies: [...r.copies, ...q.copies, ...qb.copies] };
     };
     const parts = kds.map((kd, c) => chunkParts(kd, c, 'rowAtV', 'rmax', 'qAt16', 'qAt16b'));
     const ind = '  ';
@@ -1214,8 +1229,7 @@ function stagedTile(s: SelectShape, br: number, bq: number, nt: number, sw: numb
     // declared before the tile loop (where the first tile's are loaded), assigned by the previous
     // tile's last chunks; their index lets are made again beside the stores.
     const carried = !!st.prefetchTiles && preLoop !== undefined;
-    const isIndex = (l: string) => /^let \w+e\d+ = min\(/.test(l);
-    const carriedLoads = (loads: string[]) => ['{', ...loads.map((l) => (isIndex(l) ? l : l.replace(/^let (\w+) = /, '$1 = '))), '}'];
+    const carriedLoads = (copies: StagedCopies['copies']) => ['{', ...copies.flatMap((c) => [c.index, ...c.words.map(([name, load]) => `${name} = ${load};`)]), '}'];
     if (carried) {
       const qBase = `qBlock * BQ * (D / ${u(qVec)})`;
       const qbBase = `(params.nq + BQ - 1u) / BQ * BQ * (D / 16u) + ${qBase}`;
@@ -1223,11 +1237,7 @@ function stagedTile(s: SelectShape, br: number, bq: number, nt: number, sw: numb
       preLoop.push(`let t0 = min(segStart, params.rows - 1u);`);
       for (let c = 0; c < depth; c++) {
         const first = chunkParts(kds[c]!, c, `t0 * (D / ${u(rowVec)})`, '(params.rows - 1u - t0)', qBase, qbBase);
-        for (const l of first.loads) {
-          const m = /^let (\w+) = /.exec(l);
-          if (m && !isIndex(l)) preLoop.push(`var ${m[1]}: vec4<u32>;`);
-        }
-        preLoop.push(...carriedLoads(first.loads));
+        preLoop.push(...first.copies.flatMap((x) => x.words.map(([name]) => `var ${name}: vec4<u32>;`)), ...carriedLoads(first.copies));
       }
       // The next tile's first row, clamped into the rows: past them the loop ends and the words go unused.
       lines.push(`  let tn = min(t + BR, params.rows - 1u);`, `  let rowAtN = tn * (D / ${u(rowVec)});`, `  let rmaxN = params.rows - 1u - tn;`);
@@ -1236,12 +1246,12 @@ function stagedTile(s: SelectShape, br: number, bq: number, nt: number, sw: numb
     }
     const next = carried ? kds.slice(0, depth).map((kd, c) => chunkParts(kd, c, 'rowAtN', 'rmaxN', 'qAt16', 'qAt16b')) : [];
     kds.forEach((kd, c) => {
-      if (carried && c < depth) lines.push(...parts[c]!.loads.filter(isIndex).map((l) => ind + l));
+      if (carried && c < depth) lines.push(...parts[c]!.copies.map((x) => ind + x.index));
       lines.push(...parts[c]!.stores.map((l) => ind + l));
       if (st.queries === 'quant') lines.push(ind + '{', ...quantCopy(u(kd), bq, st.kc, nt).map((l) => ind + '  ' + l), ind + '}');
       lines.push(ind + 'workgroupBarrier();');
       if (c + depth < kds.length) lines.push(...parts[c + depth]!.loads.map((l) => ind + l));
-      else if (carried) lines.push(...carriedLoads(next[c + depth - kds.length]!.loads).map((l) => ind + l));
+      else if (carried) lines.push(...carriedLoads(next[c + depth - kds.length]!.copies).map((l) => ind + l));
       lines.push(...multiply(u(kd), steps.map(u), ind));
       lines.push(ind + 'workgroupBarrier();');
     });
