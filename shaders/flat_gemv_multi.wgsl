@@ -46,8 +46,9 @@ var<workgroup> qs: array<vec4<f32>, QS>;
 
 // The multi-tile variant (src/gpu/tiles-source.ts: several tiles of equal rows a dispatch, the
 // last may have fewer, tile t > 0 at binding 4 + t, each workgroup's tile from its id) puts its
-// bindings and copies of word() at the marker below, repeats the scan between the SCAN markers once a tile under one switch, and
-// rewrites the segment and the ids; this text, one tile a dispatch, stays as measured.
+// bindings and copies of word() at the marker below, repeats the scan between the SCAN markers
+// once a tile under one switch, and rewrites the segment and the ids; this text, one tile a
+// dispatch, stays as measured.
 //@MULTI_FETCH
 
 fn term(a: vec4<f32>, b: vec4<f32>) -> f32 {
