@@ -364,6 +364,17 @@ describe('tensor scorer choice from reported configs', () => {
       // Every one of the 12 chunks is loaded once, under its own names.
       expect([...src.matchAll(/let r(\d+)_v0 = base\[/g)].map((m) => Number(m[1]))).toEqual(Array.from({ length: 12 }, (_, c) => c));
       expect(() => hookSource({ ...plan.shape, stage: { ...plan.shape.stage!, unroll: false } })).toThrow(/prefetch needs unrolled/);
+      // The staging knobs of this path refuse shapes they do not serve, naming the knob.
+      const st = plan.shape.stage!;
+      expect(() => hookSource({ ...plan.shape, stage: { ...st, prefetchDepth: 5 } })).toThrow(/prefetchDepth 5 must be a whole number from 1 to 4/);
+      expect(() => hookSource({ ...plan.shape, stage: { ...st, prefetch: false, prefetchDepth: 2 } })).toThrow(/above 1 only with prefetch/);
+      expect(() => hookSource({ ...plan.shape, stage: { ...st, prefetch: false, prefetchTiles: true } })).toThrow(/prefetchTiles is the hook's, with prefetch/);
+      expect(() => hookSource({ ...plan.shape, stage: { ...st, f16Split: true } })).toThrow(/f16Split is for rowsF16/);
+      // prefetchTiles: the first tile's chunks loaded before the tile loop into declared words, the next tile's assigned in it.
+      const cross = hookSource({ ...plan.shape, stage: { ...st, prefetchTiles: true } });
+      expect(cross.indexOf('var r0_v0: vec4<u32>;')).toBeLessThan(cross.indexOf('for (var t = segStart;'));
+      expect(cross).toContain('let rowAtN = tn * (D / 16u);');
+      expect([...cross.matchAll(/\br0_v0 = base\[/g)]).toHaveLength(2);
     } finally {
       Object.assign(tensorTuning, saved);
     }
