@@ -12,16 +12,15 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { GpuFlatIndex } from '../../src/gpu/flat-index.js';
-import { type FlatShard, kernelTuning } from '../../src/gpu/flat-shard.js';
+import { kernelTuning } from '../../src/gpu/flat-shard.js';
 import { randomVectors } from '../helpers/data.js';
 import { countDispatches } from '../helpers/dispatches.js';
 import { gpuForTests } from '../helpers/gpu.js';
 import { bruteForce, distanceTolerance, expectMatchesOracle } from '../helpers/oracle.js';
+import { expectSameSearch, recordShardLists } from '../helpers/shard-lists.js';
 
 const hasGpu = await gpuForTests('GPU flat_gemv over several tiles a dispatch, a smaller last tile');
 const defaults = { ...kernelTuning };
-/** FlatShard.submitBatch resolves the batch's lists (ShardResult). */
-type ShardSpy = { submitBatch: (...a: unknown[]) => Promise<{ keys: Float32Array; ids: Uint32Array }> };
 let seed = 96000;
 
 describe.skipIf(!hasGpu)('flat_gemv, a smaller last tile in the last group', () => {
@@ -38,11 +37,7 @@ describe.skipIf(!hasGpu)('flat_gemv, a smaller last tile in the last group', () 
     const base = randomVectors(n, d, seed++).map((x) => (metric === 'l2' ? x + 2 : x));
     const q = randomVectors(3, d, seed++);
     const index = await GpuFlatIndex.create(d, metric, { precision: 'f32', maxTileBytes: 16 * (d / 4) * tileRows, debugPoison: true });
-    const shard = (index as unknown as { shards: FlatShard[] }).shards[0]!;
-    const spy = shard as unknown as ShardSpy;
-    const lists: { keys: number[]; ids: number[] }[] = [];
-    const submit = spy.submitBatch.bind(shard);
-    spy.submitBatch = (...a: unknown[]) => submit(...a).then((r) => (lists.push({ keys: [...r.keys], ids: [...r.ids] }), r));
+    const { shard, lists } = recordShardLists(index);
     const dispatches = countDispatches(shard.ctx.device);
     try {
       await index.add(base);
@@ -59,10 +54,7 @@ describe.skipIf(!hasGpu)('flat_gemv, a smaller last tile in the last group', () 
         const got = await index.search(qs, k);
         const scored = dispatches.labels.filter((l) => l.startsWith('flat_gemv '));
         expectMatchesOracle(got, bruteForce(base, qs, d, k, metric), distanceTolerance(d, (metric === 'l2' ? 8 : 4) * d), base, qs, d, metric);
-        expect([...got.labels]).toEqual([...one.labels]);
-        expect([...got.distances]).toEqual([...one.distances]);
-        expect(lists).toHaveLength(2);
-        expect(lists[1]).toEqual(lists[0]);
+        expectSameSearch(got, one, lists);
         // A dispatch a tile, then the groups (a group of one: the one-tile kernel).
         expect(scoredOne).toHaveLength(full + 1);
         expect(scoredOne.every((l) => !l.includes(' tiles'))).toBe(true);

@@ -15,12 +15,11 @@ import { fromHalfBits, toHalfBits } from '../../src/gpu/half.js';
 import { clusteredVectors, randomVectors } from '../helpers/data.js';
 import { defaultAdapterIsSoftware, gpuForTests } from '../helpers/gpu.js';
 import { bruteForce, distanceTolerance, expectMatchesOracle } from '../helpers/oracle.js';
+import { expectSameSearch, recordShardLists } from '../helpers/shard-lists.js';
 import gemvWgsl from '../../shaders/flat_gemv.wgsl';
 
 const hasGpu = await gpuForTests('GPU flat_gemv over several tiles a dispatch');
 const defaults = { ...kernelTuning };
-/** FlatShard.submitBatch resolves the batch's lists (ShardResult). */
-type ShardSpy = { submitBatch: (...a: unknown[]) => Promise<{ keys: Float32Array; ids: Uint32Array }> };
 const pipelineKeys = (index: GpuFlatIndex): string[] => [...(index as unknown as { shards: { pipelines: Map<string, unknown> }[] }).shards[0]!.pipelines.keys()];
 let seed = 93000;
 
@@ -70,11 +69,8 @@ describe.skipIf(!hasGpu)('flat_gemv, several tiles a dispatch', () => {
     const rows = precision === 'f16' ? base.map((x) => fromHalfBits(toHalfBits(x))) : base;
     const rowBytes = Math.ceil(d / { f32: 4, f16: 8, int8: 16 }[precision]) * 16;
     const index = await GpuFlatIndex.create(d, metric, { precision, noShaderF16: kind !== 'f16 native', maxTileBytes: rowBytes * tileRows, debugPoison: true });
-    const shard = (index as unknown as { shards: ({ ctx: FlatShard['ctx'] } & ShardSpy)[] }).shards[0]!;
     // The shard's lists as the GPU left them (int8's go on to the host re-rank).
-    const lists: { keys: number[]; ids: number[] }[] = [];
-    const submit = shard.submitBatch.bind(shard);
-    shard.submitBatch = (...a: unknown[]) => submit(...a).then((r) => (lists.push({ keys: [...r.keys], ids: [...r.ids] }), r));
+    const { shard, lists } = recordShardLists(index);
     try {
       await index.add(base);
       expect(index.plan!.shards[0]!.tiles).toEqual([...Array<number>(Math.floor(n / tileRows)).fill(tileRows), n % tileRows]);
@@ -89,10 +85,7 @@ describe.skipIf(!hasGpu)('flat_gemv, several tiles a dispatch', () => {
         Object.assign(kernelTuning, { gemvTiles: tiles });
         const got = await index.search(qs, k);
         expectMatchesOracle(got, bruteForce(rows, qs, d, k, metric), distanceTolerance(d, metric === 'l2' ? 8 * d : 4 * d), rows, qs, d, metric);
-        expect([...got.labels]).toEqual([...one.labels]);
-        expect([...got.distances]).toEqual([...one.distances]);
-        expect(lists).toHaveLength(2);
-        expect(lists[1]).toEqual(lists[0]);
+        expectSameSearch(got, one, lists);
       }
       // gemv:PREC:METRIC:h (shader-f16) or p:...:xTILES
       const variant = kind === 'f16 native' ? 'h' : 'p';

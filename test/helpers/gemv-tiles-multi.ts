@@ -9,16 +9,15 @@
  */
 import { expect } from 'vitest';
 import { GpuFlatIndex } from '../../src/gpu/flat-index.js';
-import { type FlatShard, kernelTuning } from '../../src/gpu/flat-shard.js';
+import { kernelTuning } from '../../src/gpu/flat-shard.js';
 import { fromHalfBits, toHalfBits } from '../../src/gpu/half.js';
 import { clusteredVectors, randomVectors } from './data.js';
 import { countDispatches } from './dispatches.js';
 import { bruteForce, distanceTolerance, expectMatchesOracle } from './oracle.js';
+import { expectSameSearch, recordShardLists } from './shard-lists.js';
 
 /** kernelTuning as the tests found it. */
 export const tuningDefaults = { ...kernelTuning };
-/** FlatShard.submitBatch (private) resolves the batch's lists (ShardResult). */
-type ShardSpy = { submitBatch: (...a: unknown[]) => Promise<{ keys: Float32Array; ids: Uint32Array }> };
 
 /** The index's tiles: `full` of 240 rows, then one of `last` rows; `groups`: the tiles each scoring dispatch takes, in order. */
 export interface TileLayout {
@@ -38,11 +37,7 @@ export async function checkGemvMultiTiles(d: number, metric: 'ip' | 'l2', tiles:
   const rows = precision === 'f16' ? base.map((x) => fromHalfBits(toHalfBits(x))) : base;
   const rowBytes = Math.ceil(d / (precision === 'f32' ? 4 : 8)) * 16;
   const index = await GpuFlatIndex.create(d, metric, { precision, noShaderF16: kind !== 'f16 native', maxTileBytes: rowBytes * tileRows, debugPoison: true });
-  const shard = (index as unknown as { shards: FlatShard[] }).shards[0]!;
-  const spy = shard as unknown as ShardSpy;
-  const lists: { keys: number[]; ids: number[] }[] = [];
-  const submit = spy.submitBatch.bind(shard);
-  spy.submitBatch = (...a: unknown[]) => submit(...a).then((r) => (lists.push({ keys: [...r.keys], ids: [...r.ids] }), r));
+  const { shard, lists } = recordShardLists(index);
   const dispatches = countDispatches(shard.ctx.device);
   try {
     await index.add(base);
@@ -61,10 +56,7 @@ export async function checkGemvMultiTiles(d: number, metric: 'ip' | 'l2', tiles:
     const got = await index.search(q, k);
     const scored = dispatches.labels.filter((l) => l.startsWith('flat_gemv_multi '));
     expectMatchesOracle(got, bruteForce(rows, q, d, k, metric), distanceTolerance(d, metric === 'l2' ? 8 * d : 4 * d), rows, q, d, metric);
-    expect([...got.labels]).toEqual([...one.labels]);
-    expect([...got.distances]).toEqual([...one.distances]);
-    expect(lists).toHaveLength(2);
-    expect(lists[1]).toEqual(lists[0]);
+    expectSameSearch(got, one, lists);
     // A dispatch a tile, then the groups (a group of one: the one-tile kernel).
     expect(scoredOne).toHaveLength(layout.full + 1);
     expect(scoredOne.every((l) => !l.includes(' tiles'))).toBe(true);
