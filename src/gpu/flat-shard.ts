@@ -212,10 +212,12 @@ export const kernelTuning = {
    * ~1.0 s on the H100; int8_gemv's first search 0.6 s cold against 0.18).
    * int8GemvTiles 0 since H100 call h12 (21M x 768 int8, GPU ms, alternating, ids equal): 4 tiles a
    * dispatch 5.264 / 5.262 at one query against 5.355 / 5.356, 6.462 / 6.465 at four against
-   * 6.565 / 6.562 (1.6-1.7% faster). gemvMultiTiles 1 (a dispatch a tile) until a call times it:
-   * h12's run of it threw in a bundle that kept the shaders' comments (tilesSource, fixed).
+   * 6.565 / 6.562 (1.6-1.7% faster). gemvMultiTiles 0 since H100 call h13 (21M x 768, GPU ms,
+   * alternating, ids equal): f32 22.10 / 22.10 at 8 queries against 22.92 / 22.93, 32.54 / 32.54
+   * at 16 against 33.07 / 33.07; f16 15.07 / 15.06 against 15.22 / 15.21 at 8, level at 16 (31.41
+   * against 31.42); the first search compiles ~1 s longer.
    */
-  gemvMultiTiles: 1,
+  gemvMultiTiles: 0,
   int8GemvTiles: 0,
   /**
    * qr / hqr: flat_gemv (f32 / f16) with one query and the batched reduction (tr / htr > 1), rows of

@@ -89,7 +89,8 @@ export function planTensorHook(f: HookFacts, nq: number, k: number): { shape: Se
   const selectRows = sr > 0 && sr % 32 === 0 && sr < br && br % sr === 0 && tensorTuning.select === 'mask' && warps === 1 && !block16 ? { selectRows: sr } : {};
   const share = tensorTuning.share > 0 && nq >= tensorTuning.shareFrom && tensorTuning.select === 'mask' && !lists.lists && warps === 1 && !block16 ? { share: tensorTuning.share } : {};
   // The f16 conversion has its own prefetch knobs below bigBatch, where H100 call h12 timed them
-  // (16 and 64 queries); its 64-row, two-warp shapes from there keep the general ones.
+  // (16 and 64 queries); its 64-row, two-warp shapes from there keep the general ones (call h13:
+  // 12-17% slower with depth 2 and the next tile's chunks).
   const convertSmall = convert && nq < tensorTuning.bigBatch;
   const depth = convertSmall ? tensorTuning.f16PrefetchDepth : tensorTuning.prefetchDepth;
   const crossTiles = convertSmall ? tensorTuning.f16PrefetchTiles : tensorTuning.prefetchTiles;

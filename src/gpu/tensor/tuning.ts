@@ -273,7 +273,10 @@ export const tensorTuning = {
   f16Split: false,
   /**
    * prefetchDepth / prefetchTiles for the f16 conversion (rowsF16, f16 without the code plane: half
-   * of f32's memory) below bigBatch queries, in place of the knobs above (not timed from bigBatch). H100 call h12 (GPU ms, same call as torch fp16,
+   * of f32's memory) below bigBatch queries, in place of the knobs above. From bigBatch (64-row tiles,
+   * two warps) the knobs above (off) stay: H100 call h13 (1M, alternating, ids equal), depth 2 and
+   * the next tile's chunks 5.88 / 5.87 ms at 256 queries against 5.04 / 5.03, 18.98 / 18.88 at 1024
+   * against 17.04 / 17.07. H100 call h12 (GPU ms, same call as torch fp16,
    * ids equal): depth 2 and the next tile's chunks 1M 1.036 / 1.487 ms at 16 / 64 queries against
    * 1.077 / 1.086 and 1.519 / 1.521 (depth 2 alone 1.045 / 1.505, tiles alone 1.084 / 1.491); 21M
    * 20.33 / 29.77 against 21.39 / 21.20 and 29.80 / 29.90 (depth 2 alone 20.51 / 30.06). 2-5% at
