@@ -6,23 +6,21 @@
  * loader is replaced by one that fails as it does under `node --permission` without --allow-addons,
  * and the probe's child as one refused to start.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '../../src/node.js';
 import { register } from '../../src/cli/commands/info.js';
 import { register as registerSearch } from '../../src/cli/commands/search.js';
 import { TesseraError } from '../../src/core/errors.js';
-import { indexFactory } from '../../src/core/factory.js';
 import { writeVectors } from '../../src/io/vectors.js';
 import { installPlatform, platform } from '../../src/platform.js';
 import { serveFiles } from '../../src/server/files.js';
 import { runCommand } from '../helpers/cli.js';
+import { DEMO_D, DEMO_MODEL as MODEL, saveSmallFlatIndex, writeSmallCorpus } from '../helpers/cli-files.js';
 
 const D = 8;
-const MODEL = join(resolve(import.meta.dirname, '../..'), 'assets/demo/model');
-const DEMO_D = 100;
 const tmp = mkdtempSync(join(tmpdir(), 'tessera-gpu-unavailable-reason-'));
 const own = { ...platform() };
 // loadDawnGpu's error under --permission without --allow-addons (refusedBy), after Node's own text.
@@ -30,17 +28,11 @@ const REFUSED =
   "Dawn's webgpu package failed to load: Cannot load native addon because loading addons is disabled: Node's permission model (--permission, --experimental-permission) is on without --allow-addons, and Dawn's WebGPU is a native addon: run node with --allow-addons for the GPU, or use backend 'wasm'";
 
 beforeAll(async () => {
-  const index = await indexFactory(D, 'Flat', 'ip', { backend: 'wasm', threads: 1 });
-  await index.add(Float32Array.from({ length: 4 * D }, (_, i) => Math.sin(i)));
-  await index.save(join(tmp, 'flat.index'));
-  await index.dispose();
+  await saveSmallFlatIndex(join(tmp, 'flat.index'), D);
   await writeVectors(join(tmp, 'q.npy'), Float32Array.from({ length: 2 * D }, (_, i) => Math.cos(i)), D);
   // of the demo model's dimension, for serve to load
-  const demoD = await indexFactory(DEMO_D, 'Flat', 'ip', { backend: 'wasm', threads: 1 });
-  await demoD.add(Float32Array.from({ length: 4 * DEMO_D }, (_, i) => Math.sin(i)));
-  await demoD.save(join(tmp, 'demo-d.index'));
-  await demoD.dispose();
-  writeFileSync(join(tmp, 'corpus.jsonl'), Array.from({ length: 4 }, (_, i) => JSON.stringify({ id: String(i), contents: `row ${i}` })).join('\n') + '\n');
+  await saveSmallFlatIndex(join(tmp, 'demo-d.index'), DEMO_D);
+  writeSmallCorpus(join(tmp, 'corpus.jsonl'));
   installPlatform({
     loadGpu: async () => {
       throw new TesseraError('GPU_UNAVAILABLE', REFUSED);

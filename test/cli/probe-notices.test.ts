@@ -4,24 +4,22 @@
  * `serve` hand the probe their stderr printer. The probe is a stand-in child that hangs, with the
  * waits shortened (0.3 s, 1.5 s).
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import '../../src/node.js';
 import { register as registerInfo } from '../../src/cli/commands/info.js';
 import { register as registerSearch } from '../../src/cli/commands/search.js';
-import { indexFactory } from '../../src/core/factory.js';
 import { probeDawnAdapter, type RuntimeFacts } from '../../src/gpu/dawn.js';
 import { forgetAdapterProbe } from '../../src/gpu/device.js';
 import { writeVectors } from '../../src/io/vectors.js';
 import { installPlatform, platform } from '../../src/platform.js';
 import { serveFiles } from '../../src/server/files.js';
 import { runCommand } from '../helpers/cli.js';
+import { DEMO_D, DEMO_MODEL as MODEL, saveSmallFlatIndex, writeSmallCorpus } from '../helpers/cli-files.js';
 
 const D = 8;
-const MODEL = join(import.meta.dirname, '../../assets/demo/model');
-const DEMO_D = 100; // the demo model's dimension, so serve loads the index with it
 const node: RuntimeFacts = { versions: { node: '20.20.2' }, env: {}, isSea: () => false };
 const own = { ...platform() };
 const tmp = mkdtempSync(join(tmpdir(), 'tessera-cli-probe-notices-'));
@@ -30,17 +28,10 @@ const WAIT = "waiting for Dawn's WebGPU adapter discovery (a child process for -
 const GAVE_UP = "Dawn's WebGPU adapter discovery (a child process) gave no answer in 1.5 s (a hung GPU driver?) and was stopped: taken as no adapter, --backend auto runs on WASM; --backend wasm skips the wait";
 
 beforeAll(async () => {
-  const x = Float32Array.from({ length: 4 * D }, (_, i) => Math.sin(i));
-  const index = await indexFactory(D, 'Flat', 'ip', { backend: 'wasm', threads: 1 });
-  await index.add(x);
-  await index.save(join(tmp, 'flat.index'));
-  await index.dispose();
-  await writeVectors(join(tmp, 'q.npy'), x.slice(0, D), D);
-  const demoD = await indexFactory(DEMO_D, 'Flat', 'ip', { backend: 'wasm', threads: 1 });
-  await demoD.add(Float32Array.from({ length: 4 * DEMO_D }, (_, i) => Math.sin(i)));
-  await demoD.save(join(tmp, 'demo-d.index'));
-  await demoD.dispose();
-  writeFileSync(join(tmp, 'corpus.jsonl'), Array.from({ length: 4 }, (_, i) => JSON.stringify({ id: String(i), contents: `row ${i}` })).join('\n') + '\n');
+  await saveSmallFlatIndex(join(tmp, 'flat.index'), D);
+  await writeVectors(join(tmp, 'q.npy'), Float32Array.from({ length: D }, (_, i) => Math.sin(i)), D);
+  await saveSmallFlatIndex(join(tmp, 'demo-d.index'), DEMO_D);
+  writeSmallCorpus(join(tmp, 'corpus.jsonl'));
   installPlatform({
     probeAdapter: (opts) => probeDawnAdapter({ ...opts, args: ['-e', 'setInterval(() => {}, 1000)'], noticeMs: 300, timeoutMs: 1500, facts: node }),
   });

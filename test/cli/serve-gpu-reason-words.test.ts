@@ -5,15 +5,15 @@
  * the library's text, a reason naming a library option (allowExperimental) and no fix got ', or'.
  * A process of its own: the default adapter probe is kept for the process.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import '../../src/node.js';
 import { TesseraError } from '../../src/core/errors.js';
-import { indexFactory } from '../../src/core/factory.js';
 import { installPlatform, platform } from '../../src/platform.js';
 import { serveFiles } from '../../src/server/files.js';
+import { saveSmallFlatIndex, writeSmallCorpus } from '../helpers/cli-files.js';
 
 const D = 8;
 const tmp = mkdtempSync(join(tmpdir(), 'tessera-serve-gpu-reason-'));
@@ -22,11 +22,8 @@ const own = { ...platform() };
 const REASON = 'the adapter refused every device with allowExperimental on';
 
 beforeAll(async () => {
-  const index = await indexFactory(D, 'Flat', 'ip', { backend: 'wasm', threads: 1 });
-  await index.add(Float32Array.from({ length: 4 * D }, (_, i) => Math.sin(i)));
-  await index.save(join(tmp, 'flat.index'));
-  await index.dispose();
-  writeFileSync(join(tmp, 'corpus.jsonl'), Array.from({ length: 4 }, (_, i) => JSON.stringify({ id: String(i), contents: `row ${i}` })).join('\n') + '\n');
+  await saveSmallFlatIndex(join(tmp, 'flat.index'), D);
+  writeSmallCorpus(join(tmp, 'corpus.jsonl'));
   installPlatform({
     loadGpu: async () => {
       throw new TesseraError('GPU_UNAVAILABLE', REASON);

@@ -4,27 +4,22 @@
  * `or use backend "wasm"`, the library's option, where serve's flag is --backend wasm. Dawn is
  * replaced by a GPU whose adapter exists but refuses every device (test/helpers/gpu.ts refusingGpu).
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import '../../src/node.js';
-import { indexFactory } from '../../src/core/factory.js';
 import { installPlatform, platform } from '../../src/platform.js';
 import { serveFiles } from '../../src/server/files.js';
+import { DEMO_D, DEMO_MODEL as MODEL, saveSmallFlatIndex, writeSmallCorpus } from '../helpers/cli-files.js';
 import { refusingGpu } from '../helpers/gpu.js';
 
-const MODEL = join(resolve(import.meta.dirname, '../..'), 'assets/demo/model');
-const DEMO_D = 100; // the demo model's dimension, so the index loads with it
 const tmp = mkdtempSync(join(tmpdir(), 'tessera-serve-load-cli-words-'));
 const own = { ...platform() };
 
 beforeAll(async () => {
-  const index = await indexFactory(DEMO_D, 'Flat', 'ip', { backend: 'wasm', threads: 1 });
-  await index.add(Float32Array.from({ length: 4 * DEMO_D }, (_, i) => Math.sin(i)));
-  await index.save(join(tmp, 'flat.index'));
-  await index.dispose();
-  writeFileSync(join(tmp, 'corpus.jsonl'), Array.from({ length: 4 }, (_, i) => JSON.stringify({ id: String(i), contents: `row ${i}` })).join('\n') + '\n');
+  await saveSmallFlatIndex(join(tmp, 'flat.index'), DEMO_D);
+  writeSmallCorpus(join(tmp, 'corpus.jsonl'));
   const gpu = refusingGpu();
   installPlatform({ loadGpu: async () => gpu });
 });
