@@ -264,6 +264,12 @@ export const kernelTuning = {
    */
   gemvMulti: 7, mq16: 0, mqw: 0, mru: 4, muw: 2, hmru: 4, hmuw: 0, msp: 0, mci: 3, mtarget: 264,
   /**
+   * The smallest batch flat_gemv_multi takes (2-5; its 5-8 class's bits of gemvMulti, a block of 8);
+   * smaller ones go to flat_gemv. 5: flat_gemv's 1-4 queries as measured (not yet timed against
+   * flat_gemv_multi below 5).
+   */
+  gemvMultiFrom: 5,
+  /**
    * m16ru / m16uw / m16sp / m16ci: the f32 block of 16 queries' own rows an iteration, words in
    * flight, candidate slots and check interval (0: mru / muw / msp / mci). The block of 16 holds
    * twice the accumulators of a block of 8 a row, so fewer rows an iteration suit it. H200 gm5-gm7
@@ -1379,7 +1385,7 @@ export class FlatShard {
     }
     // 5-16 queries (kernelTuning.gemvMulti): each row read once for the whole batch.
     const mt = kernelTuning;
-    const multi = nq > 4 && prec < 2 && mt.gemvMulti & ((prec + 1) << (nq > 8 ? 2 : 0)) && this.ctx.hasSubgroups && !this.layout.noSubgroups
+    const multi = nq >= Math.max(2, Math.min(5, mt.gemvMultiFrom)) && prec < 2 && mt.gemvMulti & ((prec + 1) << (nq > 8 ? 2 : 0)) && this.ctx.hasSubgroups && !this.layout.noSubgroups
       ? planGemvMulti(
           { rowWords: this.rowWords, q4: this.q4, subgroupSize: this.subgroupMinSize === this.subgroupMaxSize ? this.subgroupMaxSize : undefined, maxWorkgroupStorage: this.ctx.maxWorkgroupStorage },
           nq, kf, multiKnobs(prec, nq))

@@ -60,6 +60,9 @@ describe.skipIf(!hasGpu)('gpu flat_gemv_multi', () => {
     // The f32 block of 16's own knobs (m16*) in place of mru / muw / mci; f16 keeps hmru.
     [11, 95, 'ip', 10, { mru: 4, muw: 2, hmru: 2, hmuw: 0, m16ru: 1, m16uw: 1, m16ci: 2 }, 3],
     [14, 768, 'ip', 10, { mru: 1, muw: 1, hmru: 2, hmuw: 0, m16ru: 2, m16uw: 1, m16ci: 6 }, 3],
+    // Below 5 queries where gemvMultiFrom lets it: most of the block of 8 empty.
+    [3, 50, 'ip', 10, { gemvMultiFrom: 2, mru: 2, muw: 1, hmru: 2, hmuw: 0 }, 3],
+    [2, 72, 'l2', 5, { gemvMultiFrom: 2, mru: 4, muw: 0, hmru: 1, hmuw: 2, mqw: 1 }, 5],
   ] as const)('nq=%i d=%i %s k=%i %o target %i: f32 and f16 exact ids vs float64, several tiles', async (nq, d, metric, k, knobs, target) => {
     Object.assign(kernelTuning, { gemvMulti: 15, mtarget: 0, targetWorkgroups: target, m16ru: 0, m16uw: 0, m16sp: 0, m16ci: 0 }, knobs);
     const n = 1537; // 3 tiles of 600 / 600 / 337 rows: segment ends inside an iteration's rows
@@ -96,6 +99,10 @@ describe.skipIf(!hasGpu)('gpu flat_gemv_multi', () => {
       for (const nq of [5, 8]) expect(shardsOf(half)[0]!.scorerFor(nq, 10).key).toMatch(/^gemvm:1:0:/);
       for (const nq of [9, 16]) expect(shardsOf(half)[0]!.scorerFor(nq, 10).key).toMatch(/^fused:/);
       expect(shard.scorerFor(4, 10).key).toMatch(/^gemv:/);
+      kernelTuning.gemvMultiFrom = 3;
+      expect(shard.scorerFor(2, 10).key).toMatch(/^gemv:/);
+      expect(shard.scorerFor(3, 10).key).toMatch(/^gemvm:0:0:p:16:8:/);
+      kernelTuning.gemvMultiFrom = 5;
       kernelTuning.targetWorkgroups = 7;
       expect(shard.scorerFor(6, 10).target).toBe(7);
     } finally {
