@@ -4,6 +4,7 @@
  * which functions read the base tile and how many of its uses of the ids and lists to move. Each dispatch costs ~34 us of
  * drain on an H100 (BENCHMARKS h6-h9), so fewer dispatches a search are what it saves.
  */
+import { compactWgsl } from './wgsl-compact.js';
 
 /** What the rewrite must find in a kernel (each count exact: a kernel edited without it fails here, not on a device). */
 export interface TileRewrite {
@@ -34,8 +35,8 @@ export interface TileRewrite {
 export function tilesSource(raw: string, tiles: number, r: TileRewrite): string {
   if (tiles <= 1) return raw;
   // The counts below are of code: a comment naming a loader or `params.idBase` (the shaders/ text
-  // keeps them; the package's and the tests' text has none, scripts/wgsl-text.ts) must not count.
-  const src = withoutComments(raw);
+  // keeps them; the package's and the tests' text is already compact) must not count.
+  const src = compactWgsl(raw);
   const count = (text: string, from: string): number => text.split(from).length - 1;
   const swap = (text: string, from: string, to: string, times: number): string => {
     const found = count(text, from);
@@ -100,9 +101,4 @@ export function tilesSource(raw: string, tiles: number, r: TileRewrite): string 
   };
   const cases = [...extra.map((i) => `case ${i}u: {\n${copy(i)}\n  }`), `default: {\n${copy(0)}\n  }`];
   return text.slice(0, main) + body.slice(0, at) + `switch tileSel {\n  ${cases.join('\n  ')}\n  }` + body.slice(stop);
-}
-
-/** `text` without its `//` comments (WGSL has no string literals), keeping `//@` markers and `//#` directives. */
-function withoutComments(text: string): string {
-  return text.replace(/\/\/(?![@#]).*$/gm, '');
 }
