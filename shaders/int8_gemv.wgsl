@@ -87,9 +87,9 @@ const WG: u32 = 256u;
 // The multi-tile variant (src/gpu/tiles-source.ts: several tiles of equal rows a dispatch, the
 // last may have fewer, tile t > 0 at binding 4 + t, each workgroup's tile from its id) puts its
 // bindings at the marker below, repeats the scan between the SCAN markers once a tile under one
-// switch (each copy reading its own binding), and rewrites the segment and the ids; the lists, buckets and bound-read stagger
-// index by the workgroup's list (segAt + its index), as one-tile dispatches in turn do. This text,
-// one tile a dispatch, stays as measured.
+// switch (each copy reading its own binding), and rewrites the segment and the ids; the lists,
+// buckets and bound-read stagger index by the workgroup's list (segAt + its index), as one-tile
+// dispatches in turn do. This text, one tile a dispatch, stays as measured.
 //@MULTI_FETCH
 
 var<workgroup> hk: array<f32, BS>;
