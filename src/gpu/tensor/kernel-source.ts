@@ -1020,6 +1020,9 @@ function stageCopyParts(dst: string, srcArr: string, src: string, rows: number, 
   const kc16 = kc / 16;
   const total = rows * kc16;
   const guard = total % nt !== 0;
+  // f16 codes split: a copy's two vec4 of halves are j and j + KC / 16 of the chunk, its four code
+  // words two pairs KC / 8 words apart (f16WordOffsets).
+  const split = conv?.kind === 'f16' && !!conv.split;
   const copies: StagedCopies['copies'] = [];
   const stores: string[] = [];
   for (let j = from; j < to; j++) {
@@ -1030,7 +1033,6 @@ function stageCopyParts(dst: string, srcArr: string, src: string, rows: number, 
       words.push([`${tag}v${j}`, `${srcArr}[${src} + ${row} * (D / 16u) + ${tag}e${j} % ${u(kc16)}]`]);
     } else if (conv.kind === 'f16' || conv.kind === 'halves') {
       // The copy's two vec4 of halves in the row's chunk: 2j and 2j + 1, or split j and j + KC / 16.
-      const split = conv.kind === 'f16' && conv.split;
       const a = split ? `${tag}e${j} % ${u(kc16)}` : `(${tag}e${j} % ${u(kc16)}) * 2u`;
       words.push([`${tag}a${j}`, `${srcArr}[${src} + ${row} * (D / 8u) + ${a}]`]);
       words.push([`${tag}b${j}`, `${srcArr}[${src} + ${row} * (D / 8u) + ${a}${split ? ` + ${u(kc16)}` : ' + 1u'}]`]);
@@ -1039,8 +1041,7 @@ function stageCopyParts(dst: string, srcArr: string, src: string, rows: number, 
       words.push([`${tag}b${j}`, `${srcArr}[${src} + ${row} * (D / 8u) + D / 16u + ${tag}e${j} % ${u(kc16)}]`]);
     }
   }
-  // Where a copy's four words go from its first (split f16 codes: two pairs KC / 8 words apart).
-  const split = conv?.kind === 'f16' && !!conv.split;
+  // Where a copy's four words go from its first.
   const offsets = f16WordOffsets(kc16, split);
   for (let j = from; j < to; j++) {
     const o = `${tag}o${j}`;
