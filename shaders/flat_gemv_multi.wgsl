@@ -1,4 +1,4 @@
-// flat_gemv_multi: exact scores of 5-16 queries (a class of NQ = 8 or 16, fewer padded) against one
+// flat_gemv_multi: exact scores of 2-16 queries (a class of NQ = 4, 8 or 16, fewer padded) against one
 // base tile, fused with per-workgroup top-k, for adapters with subgroups of a fixed size SG. Each
 // row is read once from memory for all NQ queries (flat_fused re-stages rows per query block).
 // A subgroup takes RU consecutive rows an iteration; lane l reads 16-byte words l, l + SG, ... of
@@ -21,7 +21,7 @@ diagnostic(off, subgroup_uniformity);
 
 override PREC: u32 = 0u;    // 0 f32, 1 f16
 override METRIC: u32 = 0u;  // 0 inner product, 1 squared L2 (negated)
-override NQ: u32 = 16u;     // queries a workgroup (8 or 16)
+override NQ: u32 = 16u;     // queries a workgroup (4, 8 or 16)
 override SG: u32 = 32u;     // the subgroup size (the adapter's fixed one, 8..128)
 override RU: u32 = 4u;      // rows a subgroup an iteration (1, 2 or 4)
 override UW: u32 = 2u;      // words of each row a lane loads before using them (1 or 2)
@@ -198,7 +198,7 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
             let b2 = decode(select(x20, x21, second), wp, h);
             let b3 = decode(select(x30, x31, second), wp, h);
             block(&a00, &a10, &a20, &a30, q0, 0u, c4, b0, b1, b2, b3);
-            block(&a01, &a11, &a21, &a31, q0, 4u, c4, b0, b1, b2, b3);
+            if (NQ > 4u) { block(&a01, &a11, &a21, &a31, q0, 4u, c4, b0, b1, b2, b3); }
             if (NQ > 8u) {
               block(&a02, &a12, &a22, &a32, q0, 8u, c4, b0, b1, b2, b3);
               block(&a03, &a13, &a23, &a33, q0, 12u, c4, b0, b1, b2, b3);
@@ -211,6 +211,7 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
     // indexed by constants only from here on.
     let z = vec4<f32>(0.0);
     var acc = array<vec4<f32>, 16>(a00, a01, a10, a11, a20, a21, a30, a31, z, z, z, z, z, z, z, z);
+    if (NQ == 4u) { acc = array<vec4<f32>, 16>(a00, a10, a20, a30, z, z, z, z, z, z, z, z, z, z, z, z); }
     if (NQ > 8u) { acc = array<vec4<f32>, 16>(a00, a01, a02, a03, a10, a11, a12, a13, a20, a21, a22, a23, a30, a31, a32, a33); }
     // Transposed reduction: value v (of RU * NQ, v = 4 i + component of acc[i]) ends on the lanes
     // whose pairing bits spell its upper bits (`at`: the lane's first value).
@@ -247,7 +248,7 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
       acc[1] = pair4(acc[1], acc[3], off, hi);
       if (hi) { at += 8u; }
     }
-    if (off > 1u) {
+    if (nv >= 2u && off > 1u) {
       off /= 2u;
       let hi = (lane & off) != 0u;
       acc[0] = pair4(acc[0], acc[1], off, hi);

@@ -1,7 +1,7 @@
 /**
  * One device's part of a flat index: base rows in tiles (each within the device's storage-binding
  * limit), and exact search over them: per tile one fused dispatch (flat_fused, or flat_gemv for
- * nq <= 4 and flat_gemv_multi for 5-16 on adapters with subgroups) that scores and keeps each
+ * one query and flat_gemv_multi for 2-16 on adapters with subgroups) that scores and keeps each
  * query's best k per workgroup, then merge_lists levels folding those lists into a running top-k
  * (merge_one for <= 4 queries). Temporary memory: queries +
  * nq x segments x k candidate pairs (segments <= about targetWorkgroups / query blocks, and capped by
@@ -264,11 +264,14 @@ export const kernelTuning = {
    */
   gemvMulti: 7, mq16: 0, mqw: 0, mru: 4, muw: 2, hmru: 4, hmuw: 0, msp: 0, mci: 3, mtarget: 264,
   /**
-   * The smallest batch flat_gemv_multi takes (2-5; its 5-8 class's bits of gemvMulti, a block of 8);
-   * smaller ones go to flat_gemv. 5: flat_gemv's 1-4 queries as measured (not yet timed against
-   * flat_gemv_multi below 5).
+   * gemvMultiFrom: the smallest batch flat_gemv_multi takes (2-5; its 5-8 class's bits of gemvMulti);
+   * smaller ones go to flat_gemv. mq4: batches of 2-4 queries as a block of 4 (1), or padded to a
+   * block of 8 (0). H100 call h14 (GPU ms, ids equal, float64 oracle 2/2; torch in the same call), a
+   * padded block of 8 against flat_gemv: f16 1M nq 2 / 3 / 4 0.707 / 0.723 / 0.731 against 0.725 /
+   * 0.862 / 1.034, 21M nq 2 / 4 13.92 / 14.30 against 13.84 / 20.43; f32 1M 1.057 / 1.073 / 1.078
+   * against 1.074 / 1.084 / 1.093, 21M 21.21 / 21.52 against 21.91 / 22.12. So 2 since h14.
    */
-  gemvMultiFrom: 5,
+  gemvMultiFrom: 2, mq4: 0,
   /**
    * m16ru / m16uw / m16sp / m16ci: the f32 block of 16 queries' own rows an iteration, words in
    * flight, candidate slots and check interval (0: mru / muw / msp / mci). The block of 16 holds
@@ -356,7 +359,7 @@ export function targetsBeyondPlan(t: typeof kernelTuning = kernelTuning): string
 /** flat_gemv_multi's knobs for a batch: the block of 16 (f32) takes its m16 overrides. */
 function multiKnobs(prec: number, nq: number): GemvMultiKnobs {
   const t = kernelTuning;
-  const k = { ru: prec ? t.hmru : t.mru, uw: prec ? t.hmuw : t.muw, sp: t.msp, ci: t.mci, qw: t.mqw, split: t.mq16 };
+  const k = { ru: prec ? t.hmru : t.mru, uw: prec ? t.hmuw : t.muw, sp: t.msp, ci: t.mci, qw: t.mqw, split: t.mq16, four: t.mq4 };
   if (prec || nq <= 8 || t.mq16) return k;
   return { ...k, ru: t.m16ru || k.ru, uw: t.m16uw || k.uw, sp: t.m16sp || k.sp, ci: t.m16ci || k.ci };
 }
@@ -1350,7 +1353,7 @@ export class FlatShard {
 
   /**
    * The fused scoring step for a batch of nq queries and k: a registered ChunkScorer that accepts
-   * this shard, else flat_gemv_multi (5-16 queries by kernelTuning.gemvMulti, a fixed subgroup size,
+   * this shard, else flat_gemv_multi (gemvMultiFrom-16 queries by kernelTuning.gemvMulti, a fixed subgroup size,
    * buffers fit), flat_gemv (nq <= 4, subgroups, heaps fit) or flat_fused with the block shape
    * for the batch size. Pipelines are cached by compile-time facts only; sizes are uniforms.
    */
@@ -1383,7 +1386,7 @@ export class FlatShard {
         return Object.assign(choice, { multiTile: (tiles: number) => this.pipeline(`${key}:x${tiles}`, () => int8GemvPipeline(this.ctx.device, plan, undefined, tiles)), tilesKnob: 'int8GemvTiles' as const });
       }
     }
-    // 5-16 queries (kernelTuning.gemvMulti): each row read once for the whole batch.
+    // gemvMultiFrom-16 queries (kernelTuning.gemvMulti): each row read once for the whole batch.
     const mt = kernelTuning;
     const multi = nq >= Math.max(2, Math.min(5, mt.gemvMultiFrom)) && prec < 2 && mt.gemvMulti & ((prec + 1) << (nq > 8 ? 2 : 0)) && this.ctx.hasSubgroups && !this.layout.noSubgroups
       ? planGemvMulti(

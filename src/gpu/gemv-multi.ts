@@ -1,5 +1,5 @@
 /**
- * flat_gemv_multi (shaders/flat_gemv_multi.wgsl): f32 / f16 scores of 5-16 queries with each row read
+ * flat_gemv_multi (shaders/flat_gemv_multi.wgsl): f32 / f16 scores of 2-16 queries with each row read
  * once for all of them, on adapters whose subgroups have one fixed size. Plans the kernel's
  * compile-time facts and builds its pipeline; the shard (flat-shard.ts scorerFor) picks it per
  * kernelTuning.gemvMulti and binds the same five slots as for flat_gemv.
@@ -28,6 +28,8 @@ export interface GemvMultiKnobs {
   qw: number;
   /** 1: batches of 9-16 queries as blocks of 8 (each reads the rows), else one block of 16. */
   split: number;
+  /** 1: batches of 2-4 queries as a block of 4 (half the multiply-adds of a padded block of 8). */
+  four?: number;
 }
 
 /** Compile-time facts of one pipeline (the shader's overrides of the same names). */
@@ -48,14 +50,14 @@ export interface GemvMultiPlan {
 const WG = 256;
 
 /**
- * The kernel for a batch of nq (5..16) queries with heap slots kf, or undefined (the shard keeps
+ * The kernel for a batch of nq (2..16; kernelTuning.gemvMultiFrom) queries with heap slots kf, or undefined (the shard keeps
  * flat_fused): no fixed subgroup size of 8-128 lanes, or k too large for the candidate buffers.
  * RU (1, 2 or 4 rows) is halved until NQ buffers of kf + one iteration's rows fit the workgroup memory.
  */
 export function planGemvMulti(f: GemvMultiFacts, nq: number, kf: number, t: GemvMultiKnobs): GemvMultiPlan | undefined {
   const SG = f.subgroupSize;
   if (!SG || SG < 8 || SG > 128 || pow2Floor(SG) !== SG || nq < 1 || nq > 16) return undefined;
-  const NQ = nq <= 8 || t.split ? 8 : 16;
+  const NQ = nq <= 4 && t.four ? 4 : nq <= 8 || t.split ? 8 : 16;
   const share = Math.ceil(f.rowWords / SG);
   // Workgroup memory: NQ buffers of SP (key, id) slots, NQ counts and thresholds, one word, and the
   // staged queries (qw, where SP still holds kf + one iteration's rows).

@@ -90,7 +90,7 @@ describe.skipIf(!hasGpu)('gpu fused flat kernels', () => {
     [1, 133, 'ip', { ru: 1, uw: 0, hru: 1, huw: 3, pf: 1, hpf: 0, gemvTargetF16: 7, tr: 4, htr: 2 }],
     [1, 61, 'ip', { ru: 1, uw: 0, hru: 1, huw: 3, pf: 0, hpf: 0, gemvTargetF16: 3, tr: 16, htr: 32 }],
   ] as const)('nq=%i d=%i %s %o: flat_gemv rows x words in flight up to 16, next pass prefetched (pf), batched reduction (tr), f32 and f16 exact ids vs float64', async (nq, d, metric, knobs) => {
-    Object.assign(kernelTuning, knobs);
+    Object.assign(kernelTuning, { gemvMultiFrom: 5 }, knobs); // flat_gemv at 2-4 queries too, not flat_gemv_multi
     kernelTuning.targetWorkgroups = 3; // segments of several hundred rows: each subgroup loops over many row groups
     const n = 1537;
     const base = randomVectors(n, d, seed++);

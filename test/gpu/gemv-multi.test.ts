@@ -1,5 +1,5 @@
 /**
- * flat_gemv_multi (5-16 queries, each row read once for the batch): f32 exact ids and f16 exact over
+ * flat_gemv_multi (2-16 queries, each row read once for the batch): f32 exact ids and f16 exact over
  * the half-rounded rows against the float64 oracle, candidate lists poisoned before every search.
  * lavapipe's subgroups have 8 lanes, so RU x NQ values a lane (8..64) reduce to 1..8 totals a lane:
  * the vec4, vec2 and scalar levels of the transposed reduction all run here.
@@ -25,6 +25,11 @@ describe('planGemvMulti', () => {
     expect(planGemvMulti(facts, 5, 16, knobs)).toEqual({ NQ: 8, SG: 32, RU: 4, UW: 2, SP: 256, CI: 1, CF: 1, QWG: 0, QN: 0, QS: 1 });
     expect(planGemvMulti(facts, 16, 16, knobs)).toEqual({ NQ: 16, SG: 32, RU: 4, UW: 2, SP: 256, CI: 1, CF: 2, QWG: 0, QN: 0, QS: 1 });
     expect(planGemvMulti(facts, 16, 16, { ...knobs, split: 1 })?.NQ).toBe(8);
+    // Blocks of 4 (mq4) for 2-4 queries only: 16 values a lane at RU 4 end on every other lane.
+    expect(planGemvMulti(facts, 3, 16, { ...knobs, four: 1 })).toEqual({ NQ: 4, SG: 32, RU: 4, UW: 2, SP: 256, CI: 1, CF: 1, QWG: 0, QN: 0, QS: 1 });
+    expect(planGemvMulti(facts, 4, 16, knobs)?.NQ).toBe(8);
+    expect(planGemvMulti(facts, 5, 16, { ...knobs, four: 1 })?.NQ).toBe(8);
+    expect(planGemvMulti(facts, 4, 16, { ...knobs, four: 1, qw: 1 })).toMatchObject({ NQ: 4, QWG: 1, QN: 4, QS: 768 });
     // 8 queries of 768 f32 (24 KiB) staged beside 8 buffers of 256 slots; of 16 (48 KiB) the first 8, beside 16 of 128.
     expect(planGemvMulti(facts, 8, 16, { ...knobs, qw: 1 })).toMatchObject({ NQ: 8, SP: 256, QWG: 1, QN: 8, QS: 1536 });
     expect(planGemvMulti(facts, 16, 16, { ...knobs, qw: 1 })).toMatchObject({ NQ: 16, SP: 128, QWG: 1, QN: 8, QS: 1536 });
@@ -60,9 +65,14 @@ describe.skipIf(!hasGpu)('gpu flat_gemv_multi', () => {
     // The f32 block of 16's own knobs (m16*) in place of mru / muw / mci; f16 keeps hmru.
     [11, 95, 'ip', 10, { mru: 4, muw: 2, hmru: 2, hmuw: 0, m16ru: 1, m16uw: 1, m16ci: 2 }, 3],
     [14, 768, 'ip', 10, { mru: 1, muw: 1, hmru: 2, hmuw: 0, m16ru: 2, m16uw: 1, m16ci: 6 }, 3],
-    // Below 5 queries where gemvMultiFrom lets it: most of the block of 8 empty.
-    [3, 50, 'ip', 10, { gemvMultiFrom: 2, mru: 2, muw: 1, hmru: 2, hmuw: 0 }, 3],
-    [2, 72, 'l2', 5, { gemvMultiFrom: 2, mru: 4, muw: 0, hmru: 1, hmuw: 2, mqw: 1 }, 5],
+    // Below 5 queries (gemvMultiFrom): most of the block of 8 empty, or (mq4) a block of 4, whose RU x 4
+    // values a lane (4..16) leave lanes holding copies at RU 1 on 8 lanes.
+    [3, 50, 'ip', 10, { gemvMultiFrom: 2, mq4: 0, mru: 2, muw: 1, hmru: 2, hmuw: 0 }, 3],
+    [2, 72, 'l2', 5, { gemvMultiFrom: 2, mq4: 0, mru: 4, muw: 0, hmru: 1, hmuw: 2, mqw: 1 }, 5],
+    [4, 768, 'ip', 10, { gemvMultiFrom: 2, mq4: 1, mru: 4, muw: 2, hmru: 4, hmuw: 0 }, 3],
+    [3, 61, 'l2', 10, { gemvMultiFrom: 2, mq4: 1, mru: 1, muw: 1, hmru: 2, hmuw: 2, mqw: 1 }, 50],
+    [2, 130, 'ip', 1, { gemvMultiFrom: 2, mq4: 1, mru: 2, muw: 0, hmru: 1, hmuw: 1 }, 5],
+    [4, 45, 'ip', 100, { gemvMultiFrom: 2, mq4: 1, mru: 1, muw: 2, hmru: 4, hmuw: 2, mqw: 1 }, 12],
   ] as const)('nq=%i d=%i %s k=%i %o target %i: f32 and f16 exact ids vs float64, several tiles', async (nq, d, metric, k, knobs, target) => {
     Object.assign(kernelTuning, { gemvMulti: 15, mtarget: 0, targetWorkgroups: target, m16ru: 0, m16uw: 0, m16sp: 0, m16ci: 0 }, knobs);
     const n = 1537; // 3 tiles of 600 / 600 / 337 rows: segment ends inside an iteration's rows
@@ -76,7 +86,8 @@ describe.skipIf(!hasGpu)('gpu flat_gemv_multi', () => {
         const shard = shardsOf(index)[0]!;
         const own = precision === 'f32' && nq > 8 && !('mq16' in knobs) && 'm16ru' in knobs ? knobs.m16ru : undefined;
         const ru = own ?? (precision === 'f32' ? knobs.mru : knobs.hmru);
-        expect(shard.scorerFor(nq, k).key, precision).toMatch(new RegExp(`^gemvm:${precision === 'f32' ? 0 : 1}:${metric === 'ip' ? 0 : 1}:p:\\d+:${nq <= 8 || 'mq16' in knobs ? 8 : 16}:\\d+:${ru}:`));
+        const block = nq <= 4 && 'mq4' in knobs && knobs.mq4 ? 4 : nq <= 8 || 'mq16' in knobs ? 8 : 16;
+        expect(shard.scorerFor(nq, k).key, precision).toMatch(new RegExp(`^gemvm:${precision === 'f32' ? 0 : 1}:${metric === 'ip' ? 0 : 1}:p:\\d+:${block}:\\d+:${ru}:`));
         // The queries staged in workgroup memory where asked (QS > 1 vec4), else read from storage.
         expect(shard.scorerFor(nq, k).key.endsWith(':1'), precision).toBe(!('mqw' in knobs));
         const got = await index.search(q, k);
@@ -87,7 +98,7 @@ describe.skipIf(!hasGpu)('gpu flat_gemv_multi', () => {
     }
   });
 
-  it('defaults: 5-16 f32 queries run flat_gemv_multi at min(mtarget, targetWorkgroups) workgroups (9-16 as one block of 16 at m16ru rows), f16 9-16 flat_fused, 1-4 flat_gemv', async () => {
+  it('defaults: 2-16 f32 queries run flat_gemv_multi at min(mtarget, targetWorkgroups) workgroups (9-16 as one block of 16 at m16ru rows), f16 2-8 too and 9-16 flat_fused, 1 flat_gemv', async () => {
     const index = await GpuFlatIndex.create(64, 'ip', { debugPoison: true });
     const half = await GpuFlatIndex.create(64, 'ip', { precision: 'f16', debugPoison: true });
     try {
@@ -96,13 +107,16 @@ describe.skipIf(!hasGpu)('gpu flat_gemv_multi', () => {
       const shard = shardsOf(index)[0]!;
       for (const nq of [5, 8]) expect(shard.scorerFor(nq, 10)).toMatchObject({ key: expect.stringMatching(/^gemvm:0:0:p:16:8:/), BQ: 8, target: Math.min(kernelTuning.mtarget, kernelTuning.targetWorkgroups) });
       for (const nq of [9, 16]) expect(shard.scorerFor(nq, 10)).toMatchObject({ key: expect.stringMatching(new RegExp(`^gemvm:0:0:p:16:16:\\d+:${kernelTuning.m16ru}:1:`)), BQ: 16 });
-      for (const nq of [5, 8]) expect(shardsOf(half)[0]!.scorerFor(nq, 10).key).toMatch(/^gemvm:1:0:/);
+      for (const nq of [2, 5, 8]) expect(shardsOf(half)[0]!.scorerFor(nq, 10).key).toMatch(/^gemvm:1:0:/);
       for (const nq of [9, 16]) expect(shardsOf(half)[0]!.scorerFor(nq, 10).key).toMatch(/^fused:/);
-      expect(shard.scorerFor(4, 10).key).toMatch(/^gemv:/);
+      const block4 = kernelTuning.mq4 ? 4 : 8;
+      for (const nq of [2, 3, 4]) expect(shard.scorerFor(nq, 10)).toMatchObject({ key: expect.stringMatching(new RegExp(`^gemvm:0:0:p:16:${block4}:`)), BQ: block4 });
+      expect(shard.scorerFor(1, 10).key).toMatch(/^gemv:/);
       kernelTuning.gemvMultiFrom = 3;
       expect(shard.scorerFor(2, 10).key).toMatch(/^gemv:/);
-      expect(shard.scorerFor(3, 10).key).toMatch(/^gemvm:0:0:p:16:8:/);
+      expect(shard.scorerFor(3, 10).key).toMatch(/^gemvm:0:0:p:16:/);
       kernelTuning.gemvMultiFrom = 5;
+      expect(shard.scorerFor(4, 10).key).toMatch(/^gemv:/);
       kernelTuning.targetWorkgroups = 7;
       expect(shard.scorerFor(6, 10).target).toBe(7);
     } finally {

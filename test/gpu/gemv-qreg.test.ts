@@ -64,7 +64,7 @@ describe.skipIf(!hasGpu)('flat_gemv, one query, query in registers', () => {
       ['f16', { hqr: 1, htr: 4, hru: 2 }, '0'],
       ['f16', { hqr: 1, htr: 1, hru: 1 }, '0'],
     ] as const) {
-      Object.assign(kernelTuning, defaults, knobs);
+      Object.assign(kernelTuning, defaults, { gemvMultiFrom: 5 }, knobs); // several queries on flat_gemv
       const index = await GpuFlatIndex.create(d, 'ip', { precision, noShaderF16: true });
       try {
         await index.add(base);

@@ -53,7 +53,7 @@ describe.skipIf(!hasGpu)('gemv kernels over several tiles a dispatch, the index 
     const deviceOf = (index: GpuFlatIndex) => (index as unknown as { shards: FlatShard[] }).shards[0]!.ctx.device;
     const dispatches = countDispatches(deviceOf(grouped));
     const singleDispatches = countDispatches(deviceOf(single));
-    const tuning = { targetWorkgroups: 3, gemvMulti: 15, mtarget: 0 };
+    const tuning = { targetWorkgroups: 3, gemvMulti: 15, mtarget: 0, gemvMultiFrom: 5 }; // 2-4 queries on flat_gemv
     try {
       let added = 0;
       for (let step = 0; step < adds.length; step++) {

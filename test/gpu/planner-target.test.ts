@@ -15,12 +15,14 @@ import { gpuForTests } from '../helpers/gpu.js';
 const hasGpu = await gpuForTests('planner target workgroups');
 
 describe.skipIf(!hasGpu)('planner temp bytes at the default target workgroups', () => {
-  // nq <= 4: one query block (flat_gemv or the 8-query block), so the bound is tight; nq = 40 runs
+  // nq = 1: one query block (flat_gemv), so the bound is tight; nq = 40 runs
   // one 64-query block at 132 workgroups (kernelTuning.midBF32L / gemmTargetM, gpu-flat call kc2)
   // where the planner assumes 512 segments: under 6 x.
-  // f16 runs flat_gemv at 528 workgroups for one query (kernelTuning.gemvTargetF16) and 512 for 2-4
-  // against the f16 bound of 1024 (the knob's largest measured value): about 2 x.
-  it.each([['f32', 1, 1.3], ['f16', 1, 2.3], ['f16', 2, 2.3], ['f32', 40, 6]] as const)('%s nq=%i over one tile of 70000 rows (512 blocks of 128 and more): planned >= actual and within %f x actual', async (precision, nq, slack) => {
+  // f16 runs flat_gemv at 528 workgroups for one query (kernelTuning.gemvTargetF16) against the f16
+  // bound of 1024 (the knob's largest measured value): about 2 x. 2-8 queries run flat_gemv_multi
+  // (gemvMultiFrom 2 since H100 call h14) at mtarget 264 workgroups, where the bound counts the
+  // one-query class's 1024 lists: about 4 x.
+  it.each([['f32', 1, 1.3], ['f16', 1, 2.3], ['f16', 2, 4.2], ['f32', 40, 6]] as const)('%s nq=%i over one tile of 70000 rows (512 blocks of 128 and more): planned >= actual and within %f x actual', async (precision, nq, slack) => {
     expect(kernelTuning.targetWorkgroups).toBe(512);
     expect(kernelTuning.gemvTargetF16).toBe(528);
     const d = 8;

@@ -109,7 +109,7 @@ describe.skipIf(!hasGpu)('gpu flat kernels with disable_robustness', () => {
     const n = 1297;
     const base = randomVectors(n, d, seed++);
     const q = randomVectors(nq, d, seed++);
-    Object.assign(kernelTuning, { targetWorkgroups: 3, gemvTiles: 2 }); // segments of several rows, the last one partial
+    Object.assign(kernelTuning, { targetWorkgroups: 3, gemvTiles: 2, gemvMultiFrom: 5 }); // segments of several rows, the last one partial; 3 queries on flat_gemv
     // Dispatches that took two tiles (FlatShard.gemvRun), on both devices.
     const shard = FlatShard.prototype as unknown as { gemvRun: (...a: unknown[]) => number };
     const gemvRun = shard.gemvRun;
