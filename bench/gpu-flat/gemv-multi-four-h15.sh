@@ -19,6 +19,6 @@ timeout 60 python3 $T --n 1000000 --d 768 --nq 2,3,4,8 --k 10 --reps 30 --dtypes
 timeout 90 node $B/flat.mjs --n 1000000 --nq 2,3,4 --precisions f16,f32 --experimental 0 --variants "$V" --oracle-queries 2 --warm-ms 300 --min-ms 300 --max-reps 200 2>&1 | grep -E '^\{|Error' | python3 -c "$P"; echo "[$((SECONDS-S0)) s]"
 timeout 60 python3 $T --n $N21 --d 768 --nq 2,4,8 --k 10 --reps 5 --chunk 4194304 --dtypes float16,float32 2>&1 | grep '^{' | python3 -c "$Q"; echo "[$((SECONDS-S0)) s]"
 timeout 120 node $B/flat.mjs --n $N21 --nq 2,4 --precisions f16,f32 --experimental 0 --gpu-memory 78.5 --variants "$V" --check-rows 2 --warm-ms 300 --min-ms 200 --max-reps 6 2>&1 | grep -E '^\{|Error' | python3 -c "$P"; echo "[$((SECONDS-S0)) s]"
-W='d:;r2:hmru=2;u1:hmuw=1;c6:mci=6;t528:mtarget=528;t132:mtarget=132;d2:'
+W='d:;r2:hmru=2;u1:hmuw=1;c6:mci=6;t512:mtarget=512;t132:mtarget=132;d2:'
 timeout 90 node $B/flat.mjs --n 1000000 --nq 8 --precisions f16 --experimental 0 --variants "$W" --oracle-queries 2 --warm-ms 300 --min-ms 300 --max-reps 200 2>&1 | grep -E '^\{|Error' | python3 -c "$P"; echo "[$((SECONDS-S0)) s]"
 timeout 90 node $B/flat.mjs --n $N21 --nq 8 --precisions f16 --experimental 0 --gpu-memory 78.5 --variants "$W" --check-rows 2 --warm-ms 300 --min-ms 200 --max-reps 6 2>&1 | grep -E '^\{|Error' | python3 -c "$P"; echo "[$((SECONDS-S0)) s]"
