@@ -270,8 +270,11 @@ export const kernelTuning = {
    * padded block of 8 against flat_gemv: f16 1M nq 2 / 3 / 4 0.707 / 0.723 / 0.731 against 0.725 /
    * 0.862 / 1.034, 21M nq 2 / 4 13.92 / 14.30 against 13.84 / 20.43; f32 1M 1.057 / 1.073 / 1.078
    * against 1.074 / 1.084 / 1.093, 21M 21.21 / 21.52 against 21.91 / 22.12. So 2 since h14.
+   * h15, the block of 4 against the padded 8: f16 1M nq 2 / 3 / 4 0.649 / 0.665 / 0.669 against
+   * 0.703 / 0.720 / 0.729, 21M nq 2 / 4 11.36 / 11.57 against 13.75 / 14.23 (1.02x / 1.03x torch
+   * fp16); f32 1M 0.2-0.6% slower, 21M 20.43 / 20.59 against 20.61 / 20.87. So 1 since h15.
    */
-  gemvMultiFrom: 2, mq4: 0,
+  gemvMultiFrom: 2, mq4: 1,
   /**
    * m16ru / m16uw / m16sp / m16ci: the f32 block of 16 queries' own rows an iteration, words in
    * flight, candidate slots and check interval (0: mru / muw / msp / mci). The block of 16 holds
