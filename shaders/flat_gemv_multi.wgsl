@@ -32,6 +32,7 @@ override CF: u32 = 2u;      // totals a lane ends with: max(1, RU * NQ / SG) <= 
 override QWG: u32 = 0u;     // 1: the block's first QN queries staged in workgroup memory (QS = QN * q4 vec4)
 override QN: u32 = 0u;      // 4, 8 or 16 (<= NQ); the others are read from storage
 override QS: u32 = 1u;
+override FMAC: u32 = 0u;    // 1: inner products as fma chains into the accumulators (0: dot, then add)
 override FOLD: u32 = 0u;    // unused here (flat_common's int8 decode)
 override HS: u32 = NQ * SP;
 const WG: u32 = 256u;
@@ -80,6 +81,19 @@ fn t4(qa: vec4<f32>, qb: vec4<f32>, qc: vec4<f32>, qd: vec4<f32>, b: vec4<f32>) 
   return vec4<f32>(term(qa, b), term(qb, b), term(qc, b), term(qd, b));
 }
 
+// a + the terms of queries qa .. qd with row vec4 b. Inner products as four fma of the queries'
+// transposed components (FMAC 1): 16 multiply-adds, where dot-then-add costs a fifth more
+// instructions (the add cannot fold into a dot without reordering its sum).
+fn add4(a: vec4<f32>, qa: vec4<f32>, qb: vec4<f32>, qc: vec4<f32>, qd: vec4<f32>, b: vec4<f32>) -> vec4<f32> {
+  if (METRIC == 0u && FMAC == 1u) {
+    var s = fma(vec4<f32>(qa.x, qb.x, qc.x, qd.x), vec4<f32>(b.x), a);
+    s = fma(vec4<f32>(qa.y, qb.y, qc.y, qd.y), vec4<f32>(b.y), s);
+    s = fma(vec4<f32>(qa.z, qb.z, qc.z, qd.z), vec4<f32>(b.z), s);
+    return fma(vec4<f32>(qa.w, qb.w, qc.w, qd.w), vec4<f32>(b.w), s);
+  }
+  return a + t4(qa, qb, qc, qd, b);
+}
+
 // Queries qj .. qj + 3 (padding repeats the batch's last; its totals are never kept), vec4 c4, times
 // rows b0 .. b3 (RU of them) into a0 .. a3. Accumulators are named variables, never an indexed
 // array: H200 call gm1 measured a 64-float acc[] indexed in loops 5x slower (local memory).
@@ -103,11 +117,11 @@ fn block(a0: ptr<function, vec4<f32>>, a1: ptr<function, vec4<f32>>, a2: ptr<fun
     qc = queries[min(qj + 2u, last) * q4 + c4];
     qd = queries[min(qj + 3u, last) * q4 + c4];
   }
-  *a0 += t4(qa, qb, qc, qd, b0);
-  if (RU > 1u) { *a1 += t4(qa, qb, qc, qd, b1); }
+  *a0 = add4(*a0, qa, qb, qc, qd, b0);
+  if (RU > 1u) { *a1 = add4(*a1, qa, qb, qc, qd, b1); }
   if (RU > 2u) {
-    *a2 += t4(qa, qb, qc, qd, b2);
-    *a3 += t4(qa, qb, qc, qd, b3);
+    *a2 = add4(*a2, qa, qb, qc, qd, b2);
+    *a3 = add4(*a3, qa, qb, qc, qd, b3);
   }
 }
 

@@ -275,6 +275,8 @@ export const kernelTuning = {
    * fp16); f32 1M 0.2-0.6% slower, 21M 20.43 / 20.59 against 20.61 / 20.87. So 1 since h15.
    */
   gemvMultiFrom: 2, mq4: 1,
+  /** flat_gemv_multi's inner products as fma chains into the accumulators (1), or dot then add (0; as measured until h16). */
+  mfma: 0,
   /**
    * m16ru / m16uw / m16sp / m16ci: the f32 block of 16 queries' own rows an iteration, words in
    * flight, candidate slots and check interval (0: mru / muw / msp / mci). The block of 16 holds
@@ -362,7 +364,7 @@ export function targetsBeyondPlan(t: typeof kernelTuning = kernelTuning): string
 /** flat_gemv_multi's knobs for a batch: the block of 16 (f32) takes its m16 overrides. */
 function multiKnobs(prec: number, nq: number): GemvMultiKnobs {
   const t = kernelTuning;
-  const k = { ru: prec ? t.hmru : t.mru, uw: prec ? t.hmuw : t.muw, sp: t.msp, ci: t.mci, qw: t.mqw, split: t.mq16, four: t.mq4 };
+  const k = { ru: prec ? t.hmru : t.mru, uw: prec ? t.hmuw : t.muw, sp: t.msp, ci: t.mci, qw: t.mqw, split: t.mq16, four: t.mq4, fmac: t.mfma };
   if (prec || nq <= 8 || t.mq16) return k;
   return { ...k, ru: t.m16ru || k.ru, uw: t.m16uw || k.uw, sp: t.m16sp || k.sp, ci: t.m16ci || k.ci };
 }

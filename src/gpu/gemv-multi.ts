@@ -30,6 +30,8 @@ export interface GemvMultiKnobs {
   split: number;
   /** 1: batches of 2-4 queries as a block of 4 (half the multiply-adds of a padded block of 8). */
   four?: number;
+  /** 1: inner products as fma chains into the accumulators (FMAC), else dot then add. */
+  fmac?: number;
 }
 
 /** Compile-time facts of one pipeline (the shader's overrides of the same names). */
@@ -45,6 +47,8 @@ export interface GemvMultiPlan {
   QWG: number;
   QN: number;
   QS: number;
+  /** 1: inner products as fma chains (the shader's FMAC). */
+  FMAC: number;
 }
 
 const WG = 256;
@@ -72,7 +76,7 @@ export function planGemvMulti(f: GemvMultiFacts, nq: number, kf: number, t: Gemv
       const UW = Math.max(1, Math.min(t.uw || 2, 2, share));
       const room = Math.floor((SP - kf) / P);
       const CI = Math.max(1, Math.min(room, t.ci || Math.floor(room / 4)));
-      return { NQ, SG, RU, UW, SP, CI, CF: Math.max(1, (RU * NQ) / SG), QWG, QN, QS };
+      return { NQ, SG, RU, UW, SP, CI, CF: Math.max(1, (RU * NQ) / SG), QWG, QN, QS, FMAC: t.fmac ? 1 : 0 };
     }
   }
   return undefined;
@@ -80,7 +84,7 @@ export function planGemvMulti(f: GemvMultiFacts, nq: number, kf: number, t: Gemv
 
 /** Pipeline cache key: every compile-time fact. */
 export function gemvMultiKey(p: GemvMultiPlan, prec: number, metric: number, f16: boolean, kf: number): string {
-  return `gemvm:${prec}:${metric}:${f16 ? 'h' : 'p'}:${kf}:${p.NQ}:${p.SG}:${p.RU}:${p.UW}:${p.SP}:${p.CI}:${p.QS}`;
+  return `gemvm:${prec}:${metric}:${f16 ? 'h' : 'p'}:${kf}:${p.NQ}:${p.SG}:${p.RU}:${p.UW}:${p.SP}:${p.CI}:${p.QS}${p.FMAC ? ':fma' : ''}`;
 }
 
 /** flat_gemv_multi's loads and uses of the ids and lists for tilesSource. */
@@ -89,12 +93,12 @@ export const GEMV_MULTI_TILES: TileRewrite = { kernel: 'flat_gemv_multi', loader
 /** `tiles`: tiles of equal rows (the last may have fewer) a dispatch (kernelTuning.gemvMultiTiles; tile t > 0 at binding 4 + t). */
 export function gemvMultiPipeline(device: GPUDevice, p: GemvMultiPlan, prec: number, metric: number, code: (src: string) => string, tiles = 1): GPUComputePipeline {
   return device.createComputePipeline({
-    label: `flat_gemv_multi NQ=${p.NQ} RU=${p.RU} UW=${p.UW} SP=${p.SP} QS=${p.QS}${tiles > 1 ? ` x${tiles} tiles` : ''}`,
+    label: `flat_gemv_multi NQ=${p.NQ} RU=${p.RU} UW=${p.UW} SP=${p.SP} QS=${p.QS}${p.FMAC ? ' fma' : ''}${tiles > 1 ? ` x${tiles} tiles` : ''}`,
     layout: 'auto',
     compute: {
       module: device.createShaderModule({ label: 'flat_gemv_multi', code: tilesSource(code(multiWgsl), tiles, GEMV_MULTI_TILES) }),
       entryPoint: 'main',
-      constants: { PREC: prec, METRIC: metric, NQ: p.NQ, SG: p.SG, RU: p.RU, UW: p.UW, DPW: prec === 1 ? 2 : 1, SP: p.SP, CI: p.CI, CF: p.CF, QWG: p.QWG, QN: p.QN, QS: p.QS },
+      constants: { PREC: prec, METRIC: metric, NQ: p.NQ, SG: p.SG, RU: p.RU, UW: p.UW, DPW: prec === 1 ? 2 : 1, SP: p.SP, CI: p.CI, CF: p.CF, QWG: p.QWG, QN: p.QN, QS: p.QS, FMAC: p.FMAC },
     },
   });
 }

@@ -22,11 +22,11 @@ describe('planGemvMulti', () => {
   const facts = { rowWords: 192, q4: 192, subgroupSize: 32, maxWorkgroupStorage: 49152 };
   const knobs = { ru: 4, uw: 2, sp: 0, ci: 0, qw: 0, split: 0 };
   it('classes of 8 and 16 (or blocks of 8), buffers and staged queries within workgroup memory, RU halved for large k, none without a fixed subgroup size', () => {
-    expect(planGemvMulti(facts, 5, 16, knobs)).toEqual({ NQ: 8, SG: 32, RU: 4, UW: 2, SP: 256, CI: 1, CF: 1, QWG: 0, QN: 0, QS: 1 });
-    expect(planGemvMulti(facts, 16, 16, knobs)).toEqual({ NQ: 16, SG: 32, RU: 4, UW: 2, SP: 256, CI: 1, CF: 2, QWG: 0, QN: 0, QS: 1 });
+    expect(planGemvMulti(facts, 5, 16, knobs)).toEqual({ NQ: 8, SG: 32, RU: 4, UW: 2, SP: 256, CI: 1, CF: 1, QWG: 0, QN: 0, QS: 1, FMAC: 0 });
+    expect(planGemvMulti(facts, 16, 16, knobs)).toEqual({ NQ: 16, SG: 32, RU: 4, UW: 2, SP: 256, CI: 1, CF: 2, QWG: 0, QN: 0, QS: 1, FMAC: 0 });
     expect(planGemvMulti(facts, 16, 16, { ...knobs, split: 1 })?.NQ).toBe(8);
     // Blocks of 4 (mq4) for 2-4 queries only: 16 values a lane at RU 4 end on every other lane.
-    expect(planGemvMulti(facts, 3, 16, { ...knobs, four: 1 })).toEqual({ NQ: 4, SG: 32, RU: 4, UW: 2, SP: 256, CI: 1, CF: 1, QWG: 0, QN: 0, QS: 1 });
+    expect(planGemvMulti(facts, 3, 16, { ...knobs, four: 1 })).toEqual({ NQ: 4, SG: 32, RU: 4, UW: 2, SP: 256, CI: 1, CF: 1, QWG: 0, QN: 0, QS: 1, FMAC: 0 });
     expect(planGemvMulti(facts, 4, 16, knobs)?.NQ).toBe(8);
     expect(planGemvMulti(facts, 5, 16, { ...knobs, four: 1 })?.NQ).toBe(8);
     expect(planGemvMulti(facts, 4, 16, { ...knobs, four: 1, qw: 1 })).toMatchObject({ NQ: 4, QWG: 1, QN: 4, QS: 768 });
@@ -54,12 +54,12 @@ describe.skipIf(!hasGpu)('gpu flat_gemv_multi', () => {
   // of 8); segments of several hundred rows (many iterations and buffer sorts) or of about k rows;
   // mq16: 9-16 queries as two blocks of 8 (the second starts at query 8); mqw: queries staged in workgroup memory.
   it.each([
-    [16, 768, 'ip', 10, { mru: 2, muw: 0, hmru: 2, hmuw: 0, mqw: 1 }, 3], // lavapipe's 32 KiB: 4 of 16 staged
+    [16, 768, 'ip', 10, { mru: 2, muw: 0, hmru: 2, hmuw: 0, mqw: 1, mfma: 1 }, 3], // lavapipe's 32 KiB: 4 of 16 staged
     [5, 61, 'l2', 10, { mru: 4, muw: 1, hmru: 4, hmuw: 1, mqw: 1 }, 3],
     [8, 30, 'ip', 1, { mru: 1, muw: 2, hmru: 1, hmuw: 0 }, 5],
     [9, 133, 'l2', 10, { mru: 1, muw: 1, hmru: 2, hmuw: 2, mqw: 1 }, 3],
     [13, 200, 'ip', 10, { mru: 2, muw: 2, hmru: 1, hmuw: 0, mci: 1, msp: 128, mq16: 1, mqw: 1 }, 128],
-    [7, 45, 'ip', 100, { mru: 4, muw: 0, hmru: 4, hmuw: 0 }, 12],
+    [7, 45, 'ip', 100, { mru: 4, muw: 0, hmru: 4, hmuw: 0, mfma: 1 }, 12],
     [6, 77, 'l2', 10, { mru: 2, muw: 1, hmru: 4, hmuw: 2 }, 50], // segments of 12 rows for k = 10
     [12, 300, 'l2', 7, { mru: 2, muw: 1, hmru: 2, hmuw: 3, mq16: 1 }, 2048],
     // The f32 block of 16's own knobs (m16*) in place of mru / muw / mci; f16 keeps hmru.
@@ -69,7 +69,8 @@ describe.skipIf(!hasGpu)('gpu flat_gemv_multi', () => {
     // values a lane (4..16) leave lanes holding copies at RU 1 on 8 lanes.
     [3, 50, 'ip', 10, { gemvMultiFrom: 2, mq4: 0, mru: 2, muw: 1, hmru: 2, hmuw: 0 }, 3],
     [2, 72, 'l2', 5, { gemvMultiFrom: 2, mq4: 0, mru: 4, muw: 0, hmru: 1, hmuw: 2, mqw: 1 }, 5],
-    [4, 768, 'ip', 10, { gemvMultiFrom: 2, mq4: 1, mru: 4, muw: 2, hmru: 4, hmuw: 0 }, 3],
+    [4, 768, 'ip', 10, { gemvMultiFrom: 2, mq4: 1, mru: 4, muw: 2, hmru: 4, hmuw: 0, mfma: 1 }, 3],
+    [8, 200, 'ip', 10, { mru: 4, muw: 1, hmru: 4, hmuw: 2, mfma: 1 }, 5],
     [3, 61, 'l2', 10, { gemvMultiFrom: 2, mq4: 1, mru: 1, muw: 1, hmru: 2, hmuw: 2, mqw: 1 }, 50],
     [2, 130, 'ip', 1, { gemvMultiFrom: 2, mq4: 1, mru: 2, muw: 0, hmru: 1, hmuw: 1 }, 5],
     [4, 45, 'ip', 100, { gemvMultiFrom: 2, mq4: 1, mru: 1, muw: 2, hmru: 4, hmuw: 2, mqw: 1 }, 12],
@@ -89,7 +90,10 @@ describe.skipIf(!hasGpu)('gpu flat_gemv_multi', () => {
         const block = nq <= 4 && 'mq4' in knobs && knobs.mq4 ? 4 : nq <= 8 || 'mq16' in knobs ? 8 : 16;
         expect(shard.scorerFor(nq, k).key, precision).toMatch(new RegExp(`^gemvm:${precision === 'f32' ? 0 : 1}:${metric === 'ip' ? 0 : 1}:p:\\d+:${block}:\\d+:${ru}:`));
         // The queries staged in workgroup memory where asked (QS > 1 vec4), else read from storage.
-        expect(shard.scorerFor(nq, k).key.endsWith(':1'), precision).toBe(!('mqw' in knobs));
+        const key = shard.scorerFor(nq, k).key.split(':');
+        expect(key[11] === '1', precision).toBe(!('mqw' in knobs));
+        // Inner products as fma chains where asked (ip only; l2 keeps its differences).
+        expect(key[12] === 'fma', precision).toBe('mfma' in knobs && knobs.mfma === 1);
         const got = await index.search(q, k);
         expectMatchesOracle(got, bruteForce(rows, q, d, k, metric), distanceTolerance(d, metric === 'l2' ? 8 * d : 4 * d), rows, q, d, metric);
       } finally {
