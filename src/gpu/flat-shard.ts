@@ -261,8 +261,12 @@ export const kernelTuning = {
    * with flat_fused (1M nq 16 1.795 against 1.803 with the first 8 queries staged, 21M 35.1 against
    * 35.7; f16 1.62 against 1.39); with their own (m16*, gm5-gm7) f32 is faster, so bit 4 is on and
    * f16 9-16 keeps flat_fused. Staging 8 queries is slower at 5-8 (1.38 against 1.04 ms): off.
+   * mci 6 since H100 call h16 (against 3; GPU ms): f16 1M nq 5 / 8 0.735 / 0.759 against 0.761 /
+   * 0.792, 21M 14.06 / 14.39 against 14.43 / 14.92; f32 1M 1.064 / 1.090 against 1.070 / 1.103, 21M
+   * 20.92 / 21.23 against 21.11 / 21.47; the block of 4, f16 1M nq 2 / 4 0.637 / 0.650 against
+   * 0.648 / 0.668, f32 21M nq 4 20.50 against 20.58.
    */
-  gemvMulti: 7, mq16: 0, mqw: 0, mru: 4, muw: 2, hmru: 4, hmuw: 0, msp: 0, mci: 3, mtarget: 264,
+  gemvMulti: 7, mq16: 0, mqw: 0, mru: 4, muw: 2, hmru: 4, hmuw: 0, msp: 0, mci: 6, mtarget: 264,
   /**
    * gemvMultiFrom: the smallest batch flat_gemv_multi takes (2-5; its 5-8 class's bits of gemvMulti);
    * smaller ones go to flat_gemv. mq4: batches of 2-4 queries as a block of 4 (1), or padded to a
@@ -275,8 +279,14 @@ export const kernelTuning = {
    * fp16); f32 1M 0.2-0.6% slower, 21M 20.43 / 20.59 against 20.61 / 20.87. So 1 since h15.
    */
   gemvMultiFrom: 2, mq4: 1,
-  /** flat_gemv_multi's inner products as fma chains into the accumulators (1), or dot then add (0; as measured until h16). */
-  mfma: 0,
+  /**
+   * flat_gemv_multi's inner products as fma chains into the accumulators (1), or dot then add (0).
+   * H100 call h16 (GPU ms, ids equal, float64 oracle 2/2, torch in the same call): the block of 4,
+   * f16 1M nq 2 / 4 0.574 / 0.592 against 0.648 / 0.668, 21M nq 4 10.66 against 11.47; f32 level
+   * (1.030 / 1.053 against 1.032 / 1.055); the block of 8 with mci 6, f16 1M nq 5 / 8 level, 21M
+   * 13.69 / 14.03 against 14.06 / 14.39; f32 0.4-0.8% faster. So 1 since h16.
+   */
+  mfma: 1,
   /**
    * m16ru / m16uw / m16sp / m16ci: the f32 block of 16 queries' own rows an iteration, words in
    * flight, candidate slots and check interval (0: mru / muw / msp / mci). The block of 16 holds
