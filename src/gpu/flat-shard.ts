@@ -264,9 +264,11 @@ export const kernelTuning = {
    * mci 6 since H100 call h16 (against 3; GPU ms): f16 1M nq 5 / 8 0.735 / 0.759 against 0.761 /
    * 0.792, 21M 14.06 / 14.39 against 14.43 / 14.92; f32 1M 1.064 / 1.090 against 1.070 / 1.103, 21M
    * 20.92 / 21.23 against 21.11 / 21.47; the block of 4, f16 1M nq 2 / 4 0.637 / 0.650 against
-   * 0.648 / 0.668, f32 21M nq 4 20.50 against 20.58.
+   * 0.648 / 0.668, f32 21M nq 4 20.50 against 20.58. hmuw 1 since H100 call h17 (at mfma 1, mci 6):
+   * f16 1M nq 5 / 8 0.689 / 0.713 against 0.736 / 0.761 (two words), 21M 13.45 / 13.78 against
+   * 13.76 / 14.10; the block of 4 keeps two (h4uw).
    */
-  gemvMulti: 7, mq16: 0, mqw: 0, mru: 4, muw: 2, hmru: 4, hmuw: 0, msp: 0, mci: 6, mtarget: 264,
+  gemvMulti: 7, mq16: 0, mqw: 0, mru: 4, muw: 2, hmru: 4, hmuw: 1, msp: 0, mci: 6, mtarget: 264,
   /**
    * gemvMultiFrom: the smallest batch flat_gemv_multi takes (2-5; its 5-8 class's bits of gemvMulti);
    * smaller ones go to flat_gemv. mq4: batches of 2-4 queries as a block of 4 (1), or padded to a
@@ -279,6 +281,14 @@ export const kernelTuning = {
    * fp16); f32 1M 0.2-0.6% slower, 21M 20.43 / 20.59 against 20.61 / 20.87. So 1 since h15.
    */
   gemvMultiFrom: 2, mq4: 1,
+  /**
+   * The f16 block of 4's own words in flight a lane (0: hmuw) and workgroups a tile (0: mtarget;
+   * within targetWorkgroups). H100 call h17 (mfma 1, mci 6; GPU ms): one word in flight 0.651 /
+   * 0.664 against two's 0.567 / 0.583 at 1M nq 2 / 4 (21M level), while the block of 8 gained from
+   * it; 396 workgroups 0.544 / 0.559 against 264's 0.567 / 0.583 at 1M, 21M 10.43 / 10.58 against
+   * 10.49 / 10.60, while the block of 8 lost 4-10% with them (f32's block of 4: 3-5% slower at 396 in h16).
+   */
+  h4uw: 2, h4target: 396,
   /**
    * flat_gemv_multi's inner products as fma chains into the accumulators (1), or dot then add (0).
    * H100 call h16 (GPU ms, ids equal, float64 oracle 2/2, torch in the same call): the block of 4,
@@ -374,7 +384,8 @@ export function targetsBeyondPlan(t: typeof kernelTuning = kernelTuning): string
 /** flat_gemv_multi's knobs for a batch: the block of 16 (f32) takes its m16 overrides. */
 function multiKnobs(prec: number, nq: number): GemvMultiKnobs {
   const t = kernelTuning;
-  const k = { ru: prec ? t.hmru : t.mru, uw: prec ? t.hmuw : t.muw, sp: t.msp, ci: t.mci, qw: t.mqw, split: t.mq16, four: t.mq4, fmac: t.mfma };
+  const four = nq <= 4 && t.mq4;
+  const k = { ru: prec ? t.hmru : t.mru, uw: prec ? (four && t.h4uw) || t.hmuw : t.muw, sp: t.msp, ci: t.mci, qw: t.mqw, split: t.mq16, four: t.mq4, fmac: t.mfma };
   if (prec || nq <= 8 || t.mq16) return k;
   return { ...k, ru: t.m16ru || k.ru, uw: t.m16uw || k.uw, sp: t.m16sp || k.sp, ci: t.m16ci || k.ci };
 }
@@ -1411,7 +1422,8 @@ export class FlatShard {
     if (multi) {
       const key = gemvMultiKey(multi, prec, metric, f16, kf);
       const make = (tiles: number) => () => gemvMultiPipeline(this.ctx.device, multi, prec, metric, (src) => wgslVariant(src, f16), tiles);
-      const choice = this.lazyPipeline({ BR: 1, BQ: multi.NQ, key, target: Math.min(mt.mtarget || Infinity, mt.targetWorkgroups) }, key, make(1));
+      const target = (prec === 1 && multi.NQ === 4 && mt.h4target) || mt.mtarget || Infinity;
+      const choice = this.lazyPipeline({ BR: 1, BQ: multi.NQ, key, target: Math.min(target, mt.targetWorkgroups) }, key, make(1));
       return Object.assign(choice, { multiTile: (tiles: number) => this.pipeline(`${key}:x${tiles}`, make(tiles)), tilesKnob: 'gemvMultiTiles' as const });
     }
     if (nq <= 4 && this.ctx.hasSubgroups && !this.layout.noSubgroups && nsg * 4 * kf * 8 <= this.ctx.maxWorkgroupStorage) {

@@ -56,23 +56,23 @@ describe.skipIf(!hasGpu)('gpu flat_gemv_multi', () => {
   it.each([
     [16, 768, 'ip', 10, { mru: 2, muw: 0, hmru: 2, hmuw: 0, mqw: 1, mfma: 1 }, 3], // lavapipe's 32 KiB: 4 of 16 staged
     [5, 61, 'l2', 10, { mru: 4, muw: 1, hmru: 4, hmuw: 1, mqw: 1 }, 3],
-    [8, 30, 'ip', 1, { mru: 1, muw: 2, hmru: 1, hmuw: 0 }, 5],
+    [8, 30, 'ip', 1, { mru: 1, muw: 2, hmru: 1, hmuw: 0, mfma: 0 }, 5],
     [9, 133, 'l2', 10, { mru: 1, muw: 1, hmru: 2, hmuw: 2, mqw: 1 }, 3],
     [13, 200, 'ip', 10, { mru: 2, muw: 2, hmru: 1, hmuw: 0, mci: 1, msp: 128, mq16: 1, mqw: 1 }, 128],
     [7, 45, 'ip', 100, { mru: 4, muw: 0, hmru: 4, hmuw: 0, mfma: 1 }, 12],
     [6, 77, 'l2', 10, { mru: 2, muw: 1, hmru: 4, hmuw: 2 }, 50], // segments of 12 rows for k = 10
     [12, 300, 'l2', 7, { mru: 2, muw: 1, hmru: 2, hmuw: 3, mq16: 1 }, 2048],
     // The f32 block of 16's own knobs (m16*) in place of mru / muw / mci; f16 keeps hmru.
-    [11, 95, 'ip', 10, { mru: 4, muw: 2, hmru: 2, hmuw: 0, m16ru: 1, m16uw: 1, m16ci: 2 }, 3],
+    [11, 95, 'ip', 10, { mru: 4, muw: 2, hmru: 2, hmuw: 0, m16ru: 1, m16uw: 1, m16ci: 2, mfma: 0 }, 3],
     [14, 768, 'ip', 10, { mru: 1, muw: 1, hmru: 2, hmuw: 0, m16ru: 2, m16uw: 1, m16ci: 6 }, 3],
     // Below 5 queries (gemvMultiFrom): most of the block of 8 empty, or (mq4) a block of 4, whose RU x 4
     // values a lane (4..16) leave lanes holding copies at RU 1 on 8 lanes.
-    [3, 50, 'ip', 10, { gemvMultiFrom: 2, mq4: 0, mru: 2, muw: 1, hmru: 2, hmuw: 0 }, 3],
+    [3, 50, 'ip', 10, { gemvMultiFrom: 2, mq4: 0, mru: 2, muw: 1, hmru: 2, hmuw: 0, mfma: 0 }, 3],
     [2, 72, 'l2', 5, { gemvMultiFrom: 2, mq4: 0, mru: 4, muw: 0, hmru: 1, hmuw: 2, mqw: 1 }, 5],
     [4, 768, 'ip', 10, { gemvMultiFrom: 2, mq4: 1, mru: 4, muw: 2, hmru: 4, hmuw: 0, mfma: 1 }, 3],
     [8, 200, 'ip', 10, { mru: 4, muw: 1, hmru: 4, hmuw: 2, mfma: 1 }, 5],
     [3, 61, 'l2', 10, { gemvMultiFrom: 2, mq4: 1, mru: 1, muw: 1, hmru: 2, hmuw: 2, mqw: 1 }, 50],
-    [2, 130, 'ip', 1, { gemvMultiFrom: 2, mq4: 1, mru: 2, muw: 0, hmru: 1, hmuw: 1 }, 5],
+    [2, 130, 'ip', 1, { gemvMultiFrom: 2, mq4: 1, mru: 2, muw: 0, hmru: 1, hmuw: 1, h4uw: 0 }, 5],
     [4, 45, 'ip', 100, { gemvMultiFrom: 2, mq4: 1, mru: 1, muw: 2, hmru: 4, hmuw: 2, mqw: 1 }, 12],
   ] as const)('nq=%i d=%i %s k=%i %o target %i: f32 and f16 exact ids vs float64, several tiles', async (nq, d, metric, k, knobs, target) => {
     Object.assign(kernelTuning, { gemvMulti: 15, mtarget: 0, targetWorkgroups: target, m16ru: 0, m16uw: 0, m16sp: 0, m16ci: 0 }, knobs);
@@ -92,8 +92,8 @@ describe.skipIf(!hasGpu)('gpu flat_gemv_multi', () => {
         // The queries staged in workgroup memory where asked (QS > 1 vec4), else read from storage.
         const key = shard.scorerFor(nq, k).key.split(':');
         expect(key[11] === '1', precision).toBe(!('mqw' in knobs));
-        // Inner products as fma chains where asked (ip only; l2 keeps its differences).
-        expect(key[12] === 'fma', precision).toBe('mfma' in knobs && knobs.mfma === 1);
+        // Inner products as fma chains (mfma 1, the default; ip only, l2 keeps its differences) or dot then add (mfma 0).
+        expect(key[12] === 'fma', precision).toBe(kernelTuning.mfma === 1);
         const got = await index.search(q, k);
         expectMatchesOracle(got, bruteForce(rows, q, d, k, metric), distanceTolerance(d, metric === 'l2' ? 8 * d : 4 * d), rows, q, d, metric);
       } finally {
@@ -104,14 +104,23 @@ describe.skipIf(!hasGpu)('gpu flat_gemv_multi', () => {
 
   it('defaults: 2-16 f32 queries run flat_gemv_multi at min(mtarget, targetWorkgroups) workgroups (9-16 as one block of 16 at m16ru rows), f16 2-8 too and 9-16 flat_fused, 1 flat_gemv', async () => {
     const index = await GpuFlatIndex.create(64, 'ip', { debugPoison: true });
-    const half = await GpuFlatIndex.create(64, 'ip', { precision: 'f16', debugPoison: true });
+    const half = await GpuFlatIndex.create(256, 'ip', { precision: 'f16', debugPoison: true });
     try {
       await index.add(randomVectors(100, 64, seed++));
-      await half.add(randomVectors(100, 64, seed++));
+      await half.add(randomVectors(100, 256, seed++));
       const shard = shardsOf(index)[0]!;
       for (const nq of [5, 8]) expect(shard.scorerFor(nq, 10)).toMatchObject({ key: expect.stringMatching(/^gemvm:0:0:p:16:8:/), BQ: 8, target: Math.min(kernelTuning.mtarget, kernelTuning.targetWorkgroups) });
       for (const nq of [9, 16]) expect(shard.scorerFor(nq, 10)).toMatchObject({ key: expect.stringMatching(new RegExp(`^gemvm:0:0:p:16:16:\\d+:${kernelTuning.m16ru}:1:`)), BQ: 16 });
       for (const nq of [2, 5, 8]) expect(shardsOf(half)[0]!.scorerFor(nq, 10).key).toMatch(/^gemvm:1:0:/);
+      // f16: the block of 4 with its own words in flight and workgroups (h4uw, h4target), the block of 8 with hmuw and mtarget.
+      const t = kernelTuning;
+      const uw = (nq: number) => Number(shardsOf(half)[0]!.scorerFor(nq, 10).key.split(':')[8]);
+      // 256 dims of f16 are 32 words a row, 4 a lane of lavapipe's 8: room for two in flight.
+      expect([uw(3), uw(6)]).toEqual([t.h4uw || t.hmuw || 2, t.hmuw || 2]);
+      expect(uw(3)).not.toBe(uw(6));
+      expect(shardsOf(half)[0]!.scorerFor(3, 10)).toMatchObject({ BQ: 4, target: Math.min(t.h4target, t.targetWorkgroups) });
+      expect(shardsOf(half)[0]!.scorerFor(6, 10)).toMatchObject({ BQ: 8, target: Math.min(t.mtarget, t.targetWorkgroups) });
+      expect(shard.scorerFor(3, 10).target).toBe(Math.min(t.mtarget, t.targetWorkgroups));
       for (const nq of [9, 16]) expect(shardsOf(half)[0]!.scorerFor(nq, 10).key).toMatch(/^fused:/);
       const block4 = kernelTuning.mq4 ? 4 : 8;
       for (const nq of [2, 3, 4]) expect(shard.scorerFor(nq, 10)).toMatchObject({ key: expect.stringMatching(new RegExp(`^gemvm:0:0:p:16:${block4}:`)), BQ: block4 });
