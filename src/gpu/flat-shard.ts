@@ -294,7 +294,8 @@ export const kernelTuning = {
    * H100 call h16 (GPU ms, ids equal, float64 oracle 2/2, torch in the same call): the block of 4,
    * f16 1M nq 2 / 4 0.574 / 0.592 against 0.648 / 0.668, 21M nq 4 10.66 against 11.47; f32 level
    * (1.030 / 1.053 against 1.032 / 1.055); the block of 8 with mci 6, f16 1M nq 5 / 8 level, 21M
-   * 13.69 / 14.03 against 14.06 / 14.39; f32 0.4-0.8% faster. So 1 since h16.
+   * 13.69 / 14.03 against 14.06 / 14.39; f32 0.4-0.8% faster. So 1 since h16. h18, the f32 block
+   * of 16: 1M nq 12 / 16 1.528 / 1.558 against 1.604 / 1.634, 21M nq 16 31.22 against 32.82.
    */
   mfma: 1,
   /**
