@@ -10,9 +10,10 @@
 // int8_gemv.wgsl: a lane appends a total that beats its query's threshold (the k-th best after the
 // last sort) to the query's buffer of SP slots; every CI iterations the workgroup sorts buffers that
 // could overflow and keeps k. Same bindings, Params and lists as flat_gemv.wgsl (merged by
-// merge_lists). The shard uses it for 5-8 queries by default (H200 gm3: 1.5x torch fp32), and for
-// 9-16 f32 queries as one block of 16 at RU 2 (gm7: 1.01-1.08x torch fp32, 1.08-1.10x flat_fused;
-// bound by the reads of 16 query words a row word).
+// merge_lists). The shard uses it for 2-4 queries as a block of 4 and 5-8 as a block of 8 by default
+// (H100 h18: f32 1.05-1.79x torch fp32, f16 1.08-1.13x / 0.91-0.96x torch fp16), and for 9-16 f32
+// queries as one block of 16 at RU 2 (gm7: 1.01-1.08x torch fp32, 1.08-1.10x flat_fused; bound by
+// the reads of 16 query words a row word; h18 with FMAC 1.09-1.13x).
 enable subgroups;
 //#if F16
 enable f16;

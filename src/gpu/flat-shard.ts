@@ -246,9 +246,9 @@ export const kernelTuning = {
    */
   mergeOne: 1, mergeOneFan: 0, mergeOneSlots: 0, mergeOneMaxBatch: 4096,
   /**
-   * gemvMulti: batches of 5-16 queries scored by flat_gemv_multi (src/gpu/gemv-multi.ts: each row read
-   * once for all of a block's queries, blocks of 8 or 16), a bit mask: 1 f32 and 2 f16 at 5-8 queries,
-   * 4 f32 and 8 f16 at 9-16; else flat_fused's blocks. Needs subgroups of one fixed size. mq16: 9-16
+   * gemvMulti: batches of gemvMultiFrom-16 queries scored by flat_gemv_multi (src/gpu/gemv-multi.ts:
+   * each row read once for all of a block's queries, blocks of 4, 8 or 16), a bit mask: 1 f32 and 2
+   * f16 up to 8 queries, 4 f32 and 8 f16 at 9-16; else flat_fused's blocks. Needs subgroups of one fixed size. mq16: 9-16
    * queries as blocks of 8 (1) or one of 16 (0). mqw: as many of the block's queries as fit staged in
    * workgroup memory (1) or all read from storage (0). mru / muw (f32), hmru / hmuw (f16): rows a
    * subgroup an iteration (<= 4) and words of each in flight a lane (<= 2; 0: 2); msp / mci: candidate
@@ -382,7 +382,7 @@ export function targetsBeyondPlan(t: typeof kernelTuning = kernelTuning): string
   return over;
 }
 
-/** flat_gemv_multi's knobs for a batch: the block of 16 (f32) takes its m16 overrides. */
+/** flat_gemv_multi's knobs for a batch: the block of 16 (f32) takes its m16 overrides, the f16 block of 4 its h4uw. */
 function multiKnobs(prec: number, nq: number): GemvMultiKnobs {
   const t = kernelTuning;
   const four = nq <= 4 && t.mq4;
