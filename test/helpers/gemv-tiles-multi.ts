@@ -46,7 +46,7 @@ export async function checkGemvMultiTiles(d: number, metric: 'ip' | 'l2', tiles:
     // flat_gemv_multi for every class here (f16 9-16 too), several segments a tile, the last one partial.
     // flat_gemv's knob does not group flat_gemv_multi: with its own knob at 1, a dispatch a tile.
     Object.assign(kernelTuning, tuningDefaults, { gemvMulti: 15, mtarget: 0, targetWorkgroups: 3, gemvTiles: tiles, gemvMultiTiles: 1 });
-    expect(shard.scorerFor(nq, k).key).toMatch(new RegExp(`^gemvm:${precision === 'f32' ? 0 : 1}:${metric === 'ip' ? 0 : 1}:${kind === 'f16 native' ? 'h' : 'p'}:\\d+:${nq <= 8 ? 8 : 16}:`));
+    expect(shard.scorerFor(nq, k).key).toMatch(new RegExp(`^gemvm:${precision === 'f32' ? 0 : 1}:${metric === 'ip' ? 0 : 1}:${kind === 'f16 native' ? 'h' : 'p'}:\\d+:${nq <= 4 && kernelTuning.mq4 ? 4 : nq <= 8 ? 8 : 16}:`));
     dispatches.labels.length = 0;
     const one = await index.search(q, k);
     const scoredOne = dispatches.labels.filter((l) => l.startsWith('flat_gemv_multi '));
