@@ -34,6 +34,7 @@ override QWG: u32 = 0u;     // 1: the block's first QN queries staged in workgro
 override QN: u32 = 0u;      // 4, 8 or 16 (<= NQ); the others are read from storage
 override QS: u32 = 1u;
 override FMAC: u32 = 0u;    // 1: inner products as fma chains into the accumulators (0: dot, then add)
+override QP: u32 = 0u;      // 1 (DPW 2): the queries as two half rows, vec4 2w + h at h * q4 / 2 + w (host-ordered)
 override FOLD: u32 = 0u;    // unused here (flat_common's int8 decode)
 override HS: u32 = NQ * SP;
 const WG: u32 = 256u;
@@ -207,7 +208,9 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
         if (wp < rw) {
           let second = p == 1u;
           for (var h = 0u; h < DPW; h++) {
-            let c4 = wp * DPW + h;
+            // A lane's word wp takes query vec4 2 wp and 2 wp + 1: 32-byte strided loads across the
+            // subgroup, each touching twice the cache lines it uses, unless the host split them (QP).
+            let c4 = select(wp * DPW + h, h * (q4 / DPW) + wp, QP == 1u);
             let b0 = decode(select(x00, x01, second), wp, h);
             let b1 = decode(select(x10, x11, second), wp, h);
             let b2 = decode(select(x20, x21, second), wp, h);

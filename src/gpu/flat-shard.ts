@@ -19,7 +19,7 @@ import { BufferUsage, dispatchGrid, MapMode, resolveGpu, type GpuContext } from 
 import { expandWgslIncludes } from './wgsl-include.js';
 import { pow2Ceil, pow2Floor } from './pow2.js';
 import { int8GemvBoundAt, int8GemvKey, int8GemvPipeline, int8GemvScratch, planInt8Gemv, quantizeInt8Queries } from './int8-gemv.js';
-import { gemvMultiKey, gemvMultiPipeline, planGemvMulti, type GemvMultiKnobs } from './gemv-multi.js';
+import { gemvMultiKey, gemvMultiPipeline, planGemvMulti, splitQueryHalves, type GemvMultiKnobs } from './gemv-multi.js';
 import { tilesSource, type TileRewrite } from './tiles-source.js';
 import { digitsSource } from './tensor/digits-source.js';
 import { rangePipeline, rangePlan, rerankParams, rerankPipeline, type RowRanges, rowRangesOf, sortLists, stepParams, uncertifiedF32 } from './approx-rerank.js';
@@ -299,6 +299,12 @@ export const kernelTuning = {
    */
   mfma: 1,
   /**
+   * hqp: the f16 blocks read the queries split into half rows (1; splitQueryHalves, written by the
+   * host beside them), so each query load of a subgroup is one contiguous run, or in row order (0),
+   * where a lane's two vec4 of a word sit 32 bytes from its neighbours'.
+   */
+  hqp: 0,
+  /**
    * m16ru / m16uw / m16sp / m16ci: the f32 block of 16 queries' own rows an iteration, words in
    * flight, candidate slots and check interval (0: mru / muw / msp / mci). The block of 16 holds
    * twice the accumulators of a block of 8 a row, so fewer rows an iteration suit it. H200 gm5-gm7
@@ -386,7 +392,7 @@ export function targetsBeyondPlan(t: typeof kernelTuning = kernelTuning): string
 function multiKnobs(prec: number, nq: number): GemvMultiKnobs {
   const t = kernelTuning;
   const four = nq <= 4 && t.mq4;
-  const k = { ru: prec ? t.hmru : t.mru, uw: prec ? (four && t.h4uw) || t.hmuw : t.muw, sp: t.msp, ci: t.mci, qw: t.mqw, split: t.mq16, four: t.mq4, fmac: t.mfma };
+  const k = { ru: prec ? t.hmru : t.mru, uw: prec ? (four && t.h4uw) || t.hmuw : t.muw, sp: t.msp, ci: t.mci, qw: t.mqw, split: t.mq16, four: t.mq4, fmac: t.mfma, qp: prec ? t.hqp : 0 };
   if (prec || nq <= 8 || t.mq16) return k;
   return { ...k, ru: t.m16ru || k.ru, uw: t.m16uw || k.uw, sp: t.m16sp || k.sp, ci: t.m16ci || k.ci };
 }
@@ -660,6 +666,8 @@ interface ScorerChoice {
   approximate?: ApproximateKeys;
   /** The scorer reads the tiles' digit planes at binding 1 instead of the rows (ChunkScorer.shape). */
   digits?: boolean;
+  /** flat_gemv_multi's QP: the scorer reads the queries as splitQueryHalves orders them. */
+  halves?: boolean;
   /**
    * int8_gemv's shared bounds: the scratch starts with each query's lower bound of its k-th best
    * key (one word a query), which merge_one then starts its threshold from.
@@ -745,7 +753,7 @@ export class FlatShard {
   private sqBuffer: GPUBuffer | undefined;
   /** int8: vmin then step per (padded) dimension, for folding the decode into ip queries. */
   private sqHost: Float32Array | undefined;
-  private scratch: { cand?: GPUBuffer; queries?: GPUBuffer; prep?: GPUBuffer; uniforms?: GPUBuffer } = {};
+  private scratch: { cand?: GPUBuffer; queries?: GPUBuffer; halves?: GPUBuffer; prep?: GPUBuffer; uniforms?: GPUBuffer } = {};
   /** Readback ring (searchTuning.readbackSlots): a slot is taken again only once its last search has read it and unmapped. */
   private slots: ReadSlot[] = [];
   private slotNext = 0;
@@ -1424,7 +1432,7 @@ export class FlatShard {
       const key = gemvMultiKey(multi, prec, metric, f16, kf);
       const make = (tiles: number) => () => gemvMultiPipeline(this.ctx.device, multi, prec, metric, (src) => wgslVariant(src, f16), tiles);
       const target = (prec === 1 && multi.NQ === 4 && mt.h4target) || mt.mtarget || Infinity;
-      const choice = this.lazyPipeline({ BR: 1, BQ: multi.NQ, key, target: Math.min(target, mt.targetWorkgroups) }, key, make(1));
+      const choice = this.lazyPipeline({ BR: 1, BQ: multi.NQ, key, target: Math.min(target, mt.targetWorkgroups), ...(multi.QP ? { halves: true } : {}) }, key, make(1));
       return Object.assign(choice, { multiTile: (tiles: number) => this.pipeline(`${key}:x${tiles}`, make(tiles)), tilesKnob: 'gemvMultiTiles' as const });
     }
     if (nq <= 4 && this.ctx.hasSubgroups && !this.layout.noSubgroups && nsg * 4 * kf * 8 <= this.ctx.maxWorkgroupStorage) {
@@ -1781,9 +1789,10 @@ export class FlatShard {
   batchPlan(nq: number, k: number): { nqb: number; candBytes: number; tempBytes: number } {
     const nqb = Math.min(nq, MAX_BATCH);
     const scorer = this.scorerFor(nqb, k);
-    const { prep, scratch, approximate } = scorer;
+    const { prep, scratch, approximate, halves } = scorer;
     const candBytes = this.candPlan(nqb, k, () => scorer, scratch, !!approximate && this.layout.precision === 'f32').total * 8;
-    return { nqb, candBytes, tempBytes: candBytes + nqb * this.q4 * 16 + nqb * k * 8 + (prep?.bytes ?? 0) };
+    // halves: the queries a second time, in the scorer's order.
+    return { nqb, candBytes, tempBytes: candBytes + nqb * this.q4 * 16 * (halves ? 2 : 1) + nqb * k * 8 + (prep?.bytes ?? 0) };
   }
 
   /**
@@ -1950,6 +1959,8 @@ export class FlatShard {
     const readBytes = (nqb * k + (certify ? nqb : 0)) * 8;
     const sq = this.sqBuffer ?? (await this.dummySq());
     const prepBuf = scorer.prep ? await this.scratchBuffer('prep', scorer.prep.bytes, BufferUsage.STORAGE) : undefined;
+    // The scorer's own order of the queries (flat_gemv_multi's QP; the re-rank and exact tiles read qBuf).
+    const halvesBuf = scorer.halves ? await this.scratchBuffer('halves', queries.byteLength, BufferUsage.STORAGE | BufferUsage.COPY_DST) : undefined;
     const runAt = regionA + regionB;
     const one = this.mergeOnePlan(nqb, k);
 
@@ -2004,7 +2015,7 @@ export class FlatShard {
       });
     }
     // With a pre-pass the scorer reads its output in place of the queries.
-    const scorerQueries: GPUBufferBinding = prepBuf ? { buffer: prepBuf, offset: 0, size: scorer.prep!.bytes } : { buffer: qBuf, offset: 0, size: queries.byteLength };
+    const scorerQueries: GPUBufferBinding = prepBuf ? { buffer: prepBuf, offset: 0, size: scorer.prep!.bytes } : { buffer: halvesBuf ?? qBuf, offset: 0, size: queries.byteLength };
     let idBase = 0;
     let segAt = 0;
     // The tiles scored, with their first id and bound size (the f16 re-rank below takes them again).
@@ -2034,13 +2045,13 @@ export class FlatShard {
           bind: (u) => [
             { binding: 0, resource: u },
             { binding: 1, resource: bound[0]! },
-            { binding: 2, resource: { buffer: qBuf, offset: 0, size: queries.byteLength } },
+            { binding: 2, resource: sc === scorer ? scorerQueries : { buffer: qBuf, offset: 0, size: queries.byteLength } },
             { binding: 3, resource: { buffer: sq } },
             { binding: 4, resource: { buffer: cand, offset: 0, size: regionA * 8 } },
             ...bound.slice(1).map((b, i) => ({ binding: 5 + i, resource: b })),
           ],
           groups: [groupSegs, Math.ceil(nqb / sc.BQ)],
-          key: `tg:${t}:${group.length}:${bound.map((b) => b.size).join(',')}:${queries.byteLength}:${regionA}:${sc.key}`,
+          key: `tg:${t}:${group.length}:${bound.map((b) => b.size).join(',')}:${sc === scorer && halvesBuf ? 'h' : 'q'}:${queries.byteLength}:${regionA}:${sc.key}`,
         });
         idBase += tile.rows * (group.length - 1) + lastTile.rows;
         segAt += groupSegs;
@@ -2066,7 +2077,7 @@ export class FlatShard {
           { binding: 4, resource: listsAt },
         ],
         groups: [nseg, Math.ceil(nqb / sc.BQ)],
-        key: `t:${t}:${size}:${sc.digits ? 'g' : 'r'}:${sc === scorer && prepBuf ? 'p' : 'q'}:${tileQueries.size}:${listsAt.offset}:${listsAt.size}:${sc.key}`,
+        key: `t:${t}:${size}:${sc.digits ? 'g' : 'r'}:${sc === scorer && prepBuf ? 'p' : sc === scorer && halvesBuf ? 'h' : 'q'}:${tileQueries.size}:${listsAt.offset}:${listsAt.size}:${sc.key}`,
       });
       if (own) {
         steps.push({
@@ -2116,6 +2127,7 @@ export class FlatShard {
       // No await from here to the submit (see searchBatch).
       if (prof) prof('shard_prep', t0, (t1 = performance.now()));
       device.queue.writeBuffer(qBuf, 0, queries.buffer, queries.byteOffset, queries.byteLength);
+      if (halvesBuf) device.queue.writeBuffer(halvesBuf, 0, splitQueryHalves(queries, this.q4));
       if (this.layout.debugPoison) {
         // A NaN key and an id no shard has: any pair the kernels fail to write stands out.
         const poison = new Uint32Array(cand.size / 4);

@@ -32,6 +32,8 @@ export interface GemvMultiKnobs {
   four?: number;
   /** 1: inner products as fma chains into the accumulators (FMAC), else dot then add. */
   fmac?: number;
+  /** 1 (f16 rows only): the queries as two half rows (splitQueryHalves), so a subgroup's query loads are contiguous. */
+  qp?: number;
 }
 
 /** Compile-time facts of one pipeline (the shader's overrides of the same names). */
@@ -49,6 +51,8 @@ export interface GemvMultiPlan {
   QS: number;
   /** 1: inner products as fma chains (the shader's FMAC). */
   FMAC: number;
+  /** 1: the scorer reads the queries as splitQueryHalves orders them (the shader's QP). */
+  QP: number;
 }
 
 const WG = 256;
@@ -76,7 +80,7 @@ export function planGemvMulti(f: GemvMultiFacts, nq: number, kf: number, t: Gemv
       const UW = Math.max(1, Math.min(t.uw || 2, 2, share));
       const room = Math.floor((SP - kf) / P);
       const CI = Math.max(1, Math.min(room, t.ci || Math.floor(room / 4)));
-      return { NQ, SG, RU, UW, SP, CI, CF: Math.max(1, (RU * NQ) / SG), QWG, QN, QS, FMAC: t.fmac ? 1 : 0 };
+      return { NQ, SG, RU, UW, SP, CI, CF: Math.max(1, (RU * NQ) / SG), QWG, QN, QS, FMAC: t.fmac ? 1 : 0, QP: t.qp && f.q4 === 2 * f.rowWords ? 1 : 0 };
     }
   }
   return undefined;
@@ -84,7 +88,27 @@ export function planGemvMulti(f: GemvMultiFacts, nq: number, kf: number, t: Gemv
 
 /** Pipeline cache key: every compile-time fact. */
 export function gemvMultiKey(p: GemvMultiPlan, prec: number, metric: number, f16: boolean, kf: number): string {
-  return `gemvm:${prec}:${metric}:${f16 ? 'h' : 'p'}:${kf}:${p.NQ}:${p.SG}:${p.RU}:${p.UW}:${p.SP}:${p.CI}:${p.QS}${p.FMAC ? ':fma' : ''}`;
+  return `gemvm:${prec}:${metric}:${f16 ? 'h' : 'p'}:${kf}:${p.NQ}:${p.SG}:${p.RU}:${p.UW}:${p.SP}:${p.CI}:${p.QS}${p.FMAC ? ':fma' : ''}${p.QP ? ':qp' : ''}`;
+}
+
+/**
+ * The queries (rows of q4 vec4, q4 even: f16 rows of q4 / 2 words) as two half rows each: vec4 2w + h
+ * at h * q4 / 2 + w. Lane l of a subgroup scores word w = l (+ SG, ...) of a row, which takes query
+ * vec4 2w and 2w + 1: in the row order its loads are 32 bytes apart, each touching twice the cache
+ * lines it uses; split, each load of the subgroup's is one contiguous run.
+ */
+export function splitQueryHalves(queries: Float32Array, q4: number): Float32Array<ArrayBuffer> {
+  const half = q4 / 2;
+  const out = new Float32Array(queries.length);
+  for (let row = 0; row < queries.length; row += q4 * 4) {
+    for (let w = 0; w < half; w++) {
+      for (let h = 0; h < 2; h++) {
+        const from = row + (2 * w + h) * 4;
+        out.set(queries.subarray(from, from + 4), row + (h * half + w) * 4);
+      }
+    }
+  }
+  return out;
 }
 
 /** flat_gemv_multi's loads and uses of the ids and lists for tilesSource. */
@@ -93,12 +117,12 @@ export const GEMV_MULTI_TILES: TileRewrite = { kernel: 'flat_gemv_multi', loader
 /** `tiles`: tiles of equal rows (the last may have fewer) a dispatch (kernelTuning.gemvMultiTiles; tile t > 0 at binding 4 + t). */
 export function gemvMultiPipeline(device: GPUDevice, p: GemvMultiPlan, prec: number, metric: number, code: (src: string) => string, tiles = 1): GPUComputePipeline {
   return device.createComputePipeline({
-    label: `flat_gemv_multi NQ=${p.NQ} RU=${p.RU} UW=${p.UW} SP=${p.SP} QS=${p.QS}${p.FMAC ? ' fma' : ''}${tiles > 1 ? ` x${tiles} tiles` : ''}`,
+    label: `flat_gemv_multi NQ=${p.NQ} RU=${p.RU} UW=${p.UW} SP=${p.SP} QS=${p.QS}${p.FMAC ? ' fma' : ''}${p.QP ? ' qp' : ''}${tiles > 1 ? ` x${tiles} tiles` : ''}`,
     layout: 'auto',
     compute: {
       module: device.createShaderModule({ label: 'flat_gemv_multi', code: tilesSource(code(multiWgsl), tiles, GEMV_MULTI_TILES) }),
       entryPoint: 'main',
-      constants: { PREC: prec, METRIC: metric, NQ: p.NQ, SG: p.SG, RU: p.RU, UW: p.UW, DPW: prec === 1 ? 2 : 1, SP: p.SP, CI: p.CI, CF: p.CF, QWG: p.QWG, QN: p.QN, QS: p.QS, FMAC: p.FMAC },
+      constants: { PREC: prec, METRIC: metric, NQ: p.NQ, SG: p.SG, RU: p.RU, UW: p.UW, DPW: prec === 1 ? 2 : 1, SP: p.SP, CI: p.CI, CF: p.CF, QWG: p.QWG, QN: p.QN, QS: p.QS, FMAC: p.FMAC, QP: p.QP },
     },
   });
 }

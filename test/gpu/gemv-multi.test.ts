@@ -22,11 +22,11 @@ describe('planGemvMulti', () => {
   const facts = { rowWords: 192, q4: 192, subgroupSize: 32, maxWorkgroupStorage: 49152 };
   const knobs = { ru: 4, uw: 2, sp: 0, ci: 0, qw: 0, split: 0 };
   it('classes of 8 and 16 (or blocks of 8), buffers and staged queries within workgroup memory, RU halved for large k, none without a fixed subgroup size', () => {
-    expect(planGemvMulti(facts, 5, 16, knobs)).toEqual({ NQ: 8, SG: 32, RU: 4, UW: 2, SP: 256, CI: 1, CF: 1, QWG: 0, QN: 0, QS: 1, FMAC: 0 });
-    expect(planGemvMulti(facts, 16, 16, knobs)).toEqual({ NQ: 16, SG: 32, RU: 4, UW: 2, SP: 256, CI: 1, CF: 2, QWG: 0, QN: 0, QS: 1, FMAC: 0 });
+    expect(planGemvMulti(facts, 5, 16, knobs)).toEqual({ NQ: 8, SG: 32, RU: 4, UW: 2, SP: 256, CI: 1, CF: 1, QWG: 0, QN: 0, QS: 1, FMAC: 0, QP: 0 });
+    expect(planGemvMulti(facts, 16, 16, knobs)).toEqual({ NQ: 16, SG: 32, RU: 4, UW: 2, SP: 256, CI: 1, CF: 2, QWG: 0, QN: 0, QS: 1, FMAC: 0, QP: 0 });
     expect(planGemvMulti(facts, 16, 16, { ...knobs, split: 1 })?.NQ).toBe(8);
     // Blocks of 4 (mq4) for 2-4 queries only: 16 values a lane at RU 4 end on every other lane.
-    expect(planGemvMulti(facts, 3, 16, { ...knobs, four: 1 })).toEqual({ NQ: 4, SG: 32, RU: 4, UW: 2, SP: 256, CI: 1, CF: 1, QWG: 0, QN: 0, QS: 1, FMAC: 0 });
+    expect(planGemvMulti(facts, 3, 16, { ...knobs, four: 1 })).toEqual({ NQ: 4, SG: 32, RU: 4, UW: 2, SP: 256, CI: 1, CF: 1, QWG: 0, QN: 0, QS: 1, FMAC: 0, QP: 0 });
     expect(planGemvMulti(facts, 4, 16, knobs)?.NQ).toBe(8);
     expect(planGemvMulti(facts, 5, 16, { ...knobs, four: 1 })?.NQ).toBe(8);
     expect(planGemvMulti(facts, 4, 16, { ...knobs, four: 1, qw: 1 })).toMatchObject({ NQ: 4, QWG: 1, QN: 4, QS: 768 });
@@ -44,6 +44,9 @@ describe('planGemvMulti', () => {
     expect(planGemvMulti(facts, 16, 256, knobs)).toBeUndefined();
     expect(planGemvMulti({ ...facts, subgroupSize: undefined }, 16, 16, knobs)).toBeUndefined();
     expect(planGemvMulti(facts, 17, 16, knobs)).toBeUndefined();
+    // Split query halves (QP) only where the queries are two vec4 a word (f16 rows: q4 = 2 rowWords).
+    expect(planGemvMulti({ ...facts, rowWords: 96 }, 5, 16, { ...knobs, qp: 1 })?.QP).toBe(1);
+    expect(planGemvMulti(facts, 5, 16, { ...knobs, qp: 1 })?.QP).toBe(0);
   });
 });
 
@@ -55,11 +58,11 @@ describe.skipIf(!hasGpu)('gpu flat_gemv_multi', () => {
   // mq16: 9-16 queries as two blocks of 8 (the second starts at query 8); mqw: queries staged in workgroup memory.
   it.each([
     [16, 768, 'ip', 10, { mru: 2, muw: 0, hmru: 2, hmuw: 0, mqw: 1, mfma: 1 }, 3], // lavapipe's 32 KiB: 4 of 16 staged
-    [5, 61, 'l2', 10, { mru: 4, muw: 1, hmru: 4, hmuw: 1, mqw: 1 }, 3],
+    [5, 61, 'l2', 10, { mru: 4, muw: 1, hmru: 4, hmuw: 1, mqw: 1, hqp: 1 }, 3],
     [8, 30, 'ip', 1, { mru: 1, muw: 2, hmru: 1, hmuw: 0, mfma: 0 }, 5],
     [9, 133, 'l2', 10, { mru: 1, muw: 1, hmru: 2, hmuw: 2, mqw: 1 }, 3],
     [13, 200, 'ip', 10, { mru: 2, muw: 2, hmru: 1, hmuw: 0, mci: 1, msp: 128, mq16: 1, mqw: 1 }, 128],
-    [7, 45, 'ip', 100, { mru: 4, muw: 0, hmru: 4, hmuw: 0, mfma: 1 }, 12],
+    [7, 45, 'ip', 100, { mru: 4, muw: 0, hmru: 4, hmuw: 0, mfma: 1, hqp: 1 }, 12],
     [6, 77, 'l2', 10, { mru: 2, muw: 1, hmru: 4, hmuw: 2 }, 50], // segments of 12 rows for k = 10
     [12, 300, 'l2', 7, { mru: 2, muw: 1, hmru: 2, hmuw: 3, mq16: 1 }, 2048],
     // The f32 block of 16's own knobs (m16*) in place of mru / muw / mci; f16 keeps hmru.
@@ -71,6 +74,10 @@ describe.skipIf(!hasGpu)('gpu flat_gemv_multi', () => {
     [2, 72, 'l2', 5, { gemvMultiFrom: 2, mq4: 0, mru: 4, muw: 0, hmru: 1, hmuw: 2, mqw: 1 }, 5],
     [4, 768, 'ip', 10, { gemvMultiFrom: 2, mq4: 1, mru: 4, muw: 2, hmru: 4, hmuw: 0, mfma: 1 }, 3],
     [8, 200, 'ip', 10, { mru: 4, muw: 1, hmru: 4, hmuw: 2, mfma: 1 }, 5],
+    // hqp: f16 queries split into half rows on the host (splitQueryHalves), over tile groups and (gemvMultiTiles 1) a dispatch a tile.
+    [8, 200, 'ip', 10, { mru: 4, muw: 1, hmru: 4, hmuw: 1, mfma: 1, hqp: 1 }, 5],
+    [6, 136, 'l2', 10, { mru: 2, muw: 1, hmru: 2, hmuw: 2, hqp: 1, gemvMultiTiles: 1 }, 7],
+    [4, 768, 'ip', 10, { gemvMultiFrom: 2, mq4: 1, mru: 4, muw: 2, hmru: 4, hmuw: 0, mfma: 1, hqp: 1 }, 3],
     [3, 61, 'l2', 10, { gemvMultiFrom: 2, mq4: 1, mru: 1, muw: 1, hmru: 2, hmuw: 2, mqw: 1 }, 50],
     [2, 130, 'ip', 1, { gemvMultiFrom: 2, mq4: 1, mru: 2, muw: 0, hmru: 1, hmuw: 1, h4uw: 0 }, 5],
     [4, 45, 'ip', 100, { gemvMultiFrom: 2, mq4: 1, mru: 1, muw: 2, hmru: 4, hmuw: 2, mqw: 1 }, 12],
@@ -94,6 +101,7 @@ describe.skipIf(!hasGpu)('gpu flat_gemv_multi', () => {
         expect(key[11] === '1', precision).toBe(!('mqw' in knobs));
         // Inner products as fma chains (mfma 1, the default; ip only, l2 keeps its differences) or dot then add (mfma 0).
         expect(key[12] === 'fma', precision).toBe(kernelTuning.mfma === 1);
+        expect(key.at(-1) === 'qp', precision).toBe(precision === 'f16' && 'hqp' in knobs);
         const got = await index.search(q, k);
         expectMatchesOracle(got, bruteForce(rows, q, d, k, metric), distanceTolerance(d, metric === 'l2' ? 8 * d : 4 * d), rows, q, d, metric);
       } finally {
