@@ -38,7 +38,7 @@ override IL: u32 = 0u;      // 1: a segment's query blocks in adjacent workgroup
 override QP: u32 = 0u;      // 1 (DPW 2): the queries as two half rows, vec4 2w + h at h * q4 / 2 + w (host-ordered)
 override FOLD: u32 = 0u;    // unused here (flat_common's int8 decode)
 override HS: u32 = NQ * SP;
-const WG: u32 = 256u;
+override WG: u32 = 256u;    // invocations a workgroup (128 or 256)
 
 //#include flat_common
 

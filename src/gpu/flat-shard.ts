@@ -299,9 +299,10 @@ export const kernelTuning = {
    */
   mfma: 1,
   /**
-   * hqp: the f16 blocks read the queries split into half rows (1; splitQueryHalves, written by the
-   * host beside them), so each query load of a subgroup is one contiguous run, or in row order (0),
-   * where a lane's two vec4 of a word sit 32 bytes from its neighbours'.
+   * hqp: the f16 block of 8 reads the queries split into half rows (1; splitQueryHalves, written by
+   * the host beside them), so each query load of a subgroup is one contiguous run, or in row order
+   * (0), where a lane's two vec4 of a word sit 32 bytes from its neighbours'. The block of 4 keeps
+   * the row order.
    */
   hqp: 0,
   /**
@@ -310,6 +311,8 @@ export const kernelTuning = {
    * (0). hiltarget: their workgroups a tile (0: h4target).
    */
   hil: 0, hiltarget: 0,
+  /** mwg: flat_gemv_multi's invocations a workgroup (256, or 128: finer steps of occupancy). */
+  mwg: 256,
   /**
    * m16ru / m16uw / m16sp / m16ci: the f32 block of 16 queries' own rows an iteration, words in
    * flight, candidate slots and check interval (0: mru / muw / msp / mci). The block of 16 holds
@@ -399,7 +402,7 @@ function multiKnobs(prec: number, nq: number): GemvMultiKnobs {
   const t = kernelTuning;
   const il = prec && nq > 4 && nq <= 8 ? t.hil : 0;
   const four = (nq <= 4 && t.mq4) || il;
-  const k = { ru: prec ? t.hmru : t.mru, uw: prec ? (four && t.h4uw) || t.hmuw : t.muw, sp: t.msp, ci: t.mci, qw: t.mqw, split: t.mq16, four: t.mq4, fmac: t.mfma, qp: prec ? t.hqp : 0, il };
+  const k = { ru: prec ? t.hmru : t.mru, uw: prec ? (four && t.h4uw) || t.hmuw : t.muw, sp: t.msp, ci: t.mci, qw: t.mqw, split: t.mq16, four: t.mq4, fmac: t.mfma, qp: prec && !four ? t.hqp : 0, il, wg: t.mwg };
   if (prec || nq <= 8 || t.mq16) return k;
   return { ...k, ru: t.m16ru || k.ru, uw: t.m16uw || k.uw, sp: t.m16sp || k.sp, ci: t.m16ci || k.ci };
 }

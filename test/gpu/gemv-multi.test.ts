@@ -22,11 +22,11 @@ describe('planGemvMulti', () => {
   const facts = { rowWords: 192, q4: 192, subgroupSize: 32, maxWorkgroupStorage: 49152 };
   const knobs = { ru: 4, uw: 2, sp: 0, ci: 0, qw: 0, split: 0 };
   it('classes of 8 and 16 (or blocks of 8), buffers and staged queries within workgroup memory, RU halved for large k, none without a fixed subgroup size', () => {
-    expect(planGemvMulti(facts, 5, 16, knobs)).toEqual({ NQ: 8, SG: 32, RU: 4, UW: 2, SP: 256, CI: 1, CF: 1, QWG: 0, QN: 0, QS: 1, FMAC: 0, QP: 0, IL: 0 });
-    expect(planGemvMulti(facts, 16, 16, knobs)).toEqual({ NQ: 16, SG: 32, RU: 4, UW: 2, SP: 256, CI: 1, CF: 2, QWG: 0, QN: 0, QS: 1, FMAC: 0, QP: 0, IL: 0 });
+    expect(planGemvMulti(facts, 5, 16, knobs)).toEqual({ NQ: 8, SG: 32, RU: 4, UW: 2, SP: 256, CI: 1, CF: 1, QWG: 0, QN: 0, QS: 1, FMAC: 0, QP: 0, IL: 0, WG: 256 });
+    expect(planGemvMulti(facts, 16, 16, knobs)).toEqual({ NQ: 16, SG: 32, RU: 4, UW: 2, SP: 256, CI: 1, CF: 2, QWG: 0, QN: 0, QS: 1, FMAC: 0, QP: 0, IL: 0, WG: 256 });
     expect(planGemvMulti(facts, 16, 16, { ...knobs, split: 1 })?.NQ).toBe(8);
     // Blocks of 4 (mq4) for 2-4 queries only: 16 values a lane at RU 4 end on every other lane.
-    expect(planGemvMulti(facts, 3, 16, { ...knobs, four: 1 })).toEqual({ NQ: 4, SG: 32, RU: 4, UW: 2, SP: 256, CI: 1, CF: 1, QWG: 0, QN: 0, QS: 1, FMAC: 0, QP: 0, IL: 0 });
+    expect(planGemvMulti(facts, 3, 16, { ...knobs, four: 1 })).toEqual({ NQ: 4, SG: 32, RU: 4, UW: 2, SP: 256, CI: 1, CF: 1, QWG: 0, QN: 0, QS: 1, FMAC: 0, QP: 0, IL: 0, WG: 256 });
     expect(planGemvMulti(facts, 4, 16, knobs)?.NQ).toBe(8);
     expect(planGemvMulti(facts, 5, 16, { ...knobs, four: 1 })?.NQ).toBe(8);
     expect(planGemvMulti(facts, 4, 16, { ...knobs, four: 1, qw: 1 })).toMatchObject({ NQ: 4, QWG: 1, QN: 4, QS: 768 });
@@ -86,6 +86,10 @@ describe.skipIf(!hasGpu)('gpu flat_gemv_multi', () => {
     [7, 200, 'ip', 10, { mru: 4, muw: 1, hmru: 4, hmuw: 1, h4uw: 2, mfma: 1, hil: 1 }, 5],
     [5, 61, 'l2', 10, { mru: 2, muw: 1, hmru: 2, hmuw: 2, hil: 1, hqp: 1, gemvMultiTiles: 1 }, 9],
     [8, 768, 'ip', 100, { mru: 4, muw: 2, hmru: 4, hmuw: 1, hil: 1, hiltarget: 6 }, 12],
+    // mwg: workgroups of 128 invocations (16 subgroups of lavapipe's 8), a block of 8, 4 and 16.
+    [7, 136, 'ip', 10, { mru: 4, muw: 1, hmru: 4, hmuw: 1, mfma: 1, hqp: 1, mwg: 128 }, 5],
+    [3, 61, 'l2', 10, { gemvMultiFrom: 2, mq4: 1, mru: 2, muw: 1, hmru: 4, hmuw: 2, mwg: 128 }, 9],
+    [12, 200, 'ip', 10, { mru: 4, muw: 2, hmru: 2, hmuw: 1, m16ru: 2, m16uw: 1, m16ci: 6, mwg: 128 }, 3],
     [3, 61, 'l2', 10, { gemvMultiFrom: 2, mq4: 1, mru: 1, muw: 1, hmru: 2, hmuw: 2, mqw: 1 }, 50],
     [2, 130, 'ip', 1, { gemvMultiFrom: 2, mq4: 1, mru: 2, muw: 0, hmru: 1, hmuw: 1, h4uw: 0 }, 5],
     [4, 45, 'ip', 100, { gemvMultiFrom: 2, mq4: 1, mru: 1, muw: 2, hmru: 4, hmuw: 2, mqw: 1 }, 12],
@@ -109,7 +113,9 @@ describe.skipIf(!hasGpu)('gpu flat_gemv_multi', () => {
         expect(key[11] === '1', precision).toBe(!('mqw' in knobs));
         // Inner products as fma chains (mfma 1, the default; ip only, l2 keeps its differences) or dot then add (mfma 0).
         expect(key[12] === 'fma', precision).toBe(kernelTuning.mfma === 1);
-        expect(key.includes('qp'), precision).toBe(precision === 'f16' && 'hqp' in knobs);
+        // Split query halves for the f16 block of 8 only (the block of 4 keeps the row order).
+        expect(key.includes('qp'), precision).toBe(precision === 'f16' && 'hqp' in knobs && block === 8);
+        expect(key.includes('w128'), precision).toBe('mwg' in knobs);
         expect(key.includes('il'), precision).toBe(precision === 'f16' && 'hil' in knobs);
         const got = await index.search(q, k);
         expectMatchesOracle(got, bruteForce(rows, q, d, k, metric), distanceTolerance(d, metric === 'l2' ? 8 * d : 4 * d), rows, q, d, metric);
