@@ -34,11 +34,10 @@ override QWG: u32 = 0u;     // 1: the block's first QN queries staged in workgro
 override QN: u32 = 0u;      // 4, 8 or 16 (<= NQ); the others are read from storage
 override QS: u32 = 1u;
 override FMAC: u32 = 0u;    // 1: inner products as fma chains into the accumulators (0: dot, then add)
-override IL: u32 = 0u;      // 1: a segment's query blocks in adjacent workgroups (x = segment * blocks + block, y = 0)
 override QP: u32 = 0u;      // 1 (DPW 2): the queries as two half rows, vec4 2w + h at h * q4 / 2 + w (host-ordered)
 override FOLD: u32 = 0u;    // unused here (flat_common's int8 decode)
 override HS: u32 = NQ * SP;
-override WG: u32 = 256u;    // invocations a workgroup (128 or 256)
+const WG: u32 = 256u;
 
 //#include flat_common
 
@@ -135,12 +134,8 @@ fn word(r: u32, w: u32, end: u32) -> vec4<u32> {
 }
 
 @compute @workgroup_size(WG, 1, 1)
-fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wg: vec3<u32>,
+fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: vec3<u32>,
         @builtin(subgroup_invocation_id) lane: u32) {
-  // IL: the blocks scanning one segment run side by side, so its rows come from memory once and
-  // from L2 for the others (wid: the segment and block as without IL).
-  let blocks = (params.nq + NQ - 1u) / NQ;
-  let wid = select(wg, vec3<u32>(wg.x / blocks, wg.x % blocks, 0u), IL == 1u);
   let sg = li / SG;
   let nv = RU * NQ / 4u;     // vec4 accumulators a lane: acc[u * NQ / 4 + j] holds queries 4j .. 4j + 3 of row u
   let seg = wid.x;

@@ -299,20 +299,15 @@ export const kernelTuning = {
    */
   mfma: 1,
   /**
-   * hqp: the f16 block of 8 reads the queries split into half rows (1; splitQueryHalves, written by
+   * hqp: the f16 block of 8 (and 16) reads the queries split into half rows (1; splitQueryHalves, written by
    * the host beside them), so each query load of a subgroup is one contiguous run, or in row order
    * (0), where a lane's two vec4 of a word sit 32 bytes from its neighbours'. The block of 4 keeps
-   * the row order.
+   * the row order. H100 calls h21 / h23 (GPU ms, ids equal, float64 oracle 2/2, torch in the same
+   * call): the block of 8 at 21M nq 5 / 8 13.29 / 13.61 against 13.45 / 13.78 both times, 1M 0.685 /
+   * 0.707 against 0.689 / 0.711; the block of 4 with it 0.564 / 0.582 against 0.544 / 0.560 at 1M nq
+   * 2 / 4, 11.09 against 10.58 at 21M nq 4. So 1 for the block of 8 since h23.
    */
-  hqp: 0,
-  /**
-   * hil: f16 batches of 5-8 queries as two blocks of 4 (the block of 4's knobs) whose workgroups
-   * scan each segment side by side, so the second reads its rows from L2 (1), or as one block of 8
-   * (0). hiltarget: their workgroups a tile (0: h4target).
-   */
-  hil: 0, hiltarget: 0,
-  /** mwg: flat_gemv_multi's invocations a workgroup (256, or 128: finer steps of occupancy). */
-  mwg: 256,
+  hqp: 1,
   /**
    * m16ru / m16uw / m16sp / m16ci: the f32 block of 16 queries' own rows an iteration, words in
    * flight, candidate slots and check interval (0: mru / muw / msp / mci). The block of 16 holds
@@ -400,9 +395,8 @@ export function targetsBeyondPlan(t: typeof kernelTuning = kernelTuning): string
 /** flat_gemv_multi's knobs for a batch: the block of 16 (f32) takes its m16 overrides, the f16 block of 4 its h4uw. */
 function multiKnobs(prec: number, nq: number): GemvMultiKnobs {
   const t = kernelTuning;
-  const il = prec && nq > 4 && nq <= 8 ? t.hil : 0;
-  const four = (nq <= 4 && t.mq4) || il;
-  const k = { ru: prec ? t.hmru : t.mru, uw: prec ? (four && t.h4uw) || t.hmuw : t.muw, sp: t.msp, ci: t.mci, qw: t.mqw, split: t.mq16, four: t.mq4, fmac: t.mfma, qp: prec && !four ? t.hqp : 0, il, wg: t.mwg };
+  const four = nq <= 4 && t.mq4;
+  const k = { ru: prec ? t.hmru : t.mru, uw: prec ? (four && t.h4uw) || t.hmuw : t.muw, sp: t.msp, ci: t.mci, qw: t.mqw, split: t.mq16, four: t.mq4, fmac: t.mfma, qp: prec && !four ? t.hqp : 0 };
   if (prec || nq <= 8 || t.mq16) return k;
   return { ...k, ru: t.m16ru || k.ru, uw: t.m16uw || k.uw, sp: t.m16sp || k.sp, ci: t.m16ci || k.ci };
 }
@@ -678,8 +672,6 @@ interface ScorerChoice {
   digits?: boolean;
   /** flat_gemv_multi's QP: the scorer reads the queries as splitQueryHalves orders them. */
   halves?: boolean;
-  /** flat_gemv_multi's IL: a one-row dispatch of segments x query blocks, each segment's blocks adjacent. */
-  interleave?: boolean;
   /**
    * int8_gemv's shared bounds: the scratch starts with each query's lower bound of its k-th best
    * key (one word a query), which merge_one then starts its threshold from.
@@ -1443,8 +1435,8 @@ export class FlatShard {
     if (multi) {
       const key = gemvMultiKey(multi, prec, metric, f16, kf);
       const make = (tiles: number) => () => gemvMultiPipeline(this.ctx.device, multi, prec, metric, (src) => wgslVariant(src, f16), tiles);
-      const target = (multi.IL && mt.hiltarget) || (prec === 1 && multi.NQ === 4 && mt.h4target) || mt.mtarget || Infinity;
-      const choice = this.lazyPipeline({ BR: 1, BQ: multi.NQ, key, target: Math.min(target, mt.targetWorkgroups), ...(multi.QP ? { halves: true } : {}), ...(multi.IL ? { interleave: true } : {}) }, key, make(1));
+      const target = (prec === 1 && multi.NQ === 4 && mt.h4target) || mt.mtarget || Infinity;
+      const choice = this.lazyPipeline({ BR: 1, BQ: multi.NQ, key, target: Math.min(target, mt.targetWorkgroups), ...(multi.QP ? { halves: true } : {}) }, key, make(1));
       return Object.assign(choice, { multiTile: (tiles: number) => this.pipeline(`${key}:x${tiles}`, make(tiles)), tilesKnob: 'gemvMultiTiles' as const });
     }
     if (nq <= 4 && this.ctx.hasSubgroups && !this.layout.noSubgroups && nsg * 4 * kf * 8 <= this.ctx.maxWorkgroupStorage) {
@@ -2062,7 +2054,7 @@ export class FlatShard {
             { binding: 4, resource: { buffer: cand, offset: 0, size: regionA * 8 } },
             ...bound.slice(1).map((b, i) => ({ binding: 5 + i, resource: b })),
           ],
-          groups: sc.interleave ? [groupSegs * Math.ceil(nqb / sc.BQ), 1] : [groupSegs, Math.ceil(nqb / sc.BQ)],
+          groups: [groupSegs, Math.ceil(nqb / sc.BQ)],
           key: `tg:${t}:${group.length}:${bound.map((b) => b.size).join(',')}:${sc === scorer && halvesBuf ? 'h' : 'q'}:${queries.byteLength}:${regionA}:${sc.key}`,
         });
         idBase += tile.rows * (group.length - 1) + lastTile.rows;
@@ -2088,7 +2080,7 @@ export class FlatShard {
           { binding: 3, resource: { buffer: sq } },
           { binding: 4, resource: listsAt },
         ],
-        groups: sc.interleave ? [nseg * Math.ceil(nqb / sc.BQ), 1] : [nseg, Math.ceil(nqb / sc.BQ)],
+        groups: [nseg, Math.ceil(nqb / sc.BQ)],
         key: `t:${t}:${size}:${sc.digits ? 'g' : 'r'}:${sc === scorer && prepBuf ? 'p' : sc === scorer && halvesBuf ? 'h' : 'q'}:${tileQueries.size}:${listsAt.offset}:${listsAt.size}:${sc.key}`,
       });
       if (own) {

@@ -32,10 +32,6 @@ export interface GemvMultiKnobs {
   four?: number;
   /** 1: inner products as fma chains into the accumulators (FMAC), else dot then add. */
   fmac?: number;
-  /** 1: blocks of 4 for 5-8 queries too, a segment's blocks in adjacent workgroups (IL; the dispatch gets interleave). */
-  il?: number;
-  /** Invocations a workgroup (0: 256). */
-  wg?: number;
   /** 1 (f16 rows only): the queries as two half rows (splitQueryHalves), so a subgroup's query loads are contiguous. */
   qp?: number;
 }
@@ -57,12 +53,9 @@ export interface GemvMultiPlan {
   FMAC: number;
   /** 1: the scorer reads the queries as splitQueryHalves orders them (the shader's QP). */
   QP: number;
-  /** 1: several blocks, each segment's in adjacent workgroups of a one-row dispatch (the shader's IL). */
-  IL: number;
-  /** Invocations a workgroup (the shader's WG). */
-  WG: number;
 }
 
+const WG = 256;
 
 /**
  * The kernel for a batch of nq (2..16; kernelTuning.gemvMultiFrom) queries with heap slots kf, or undefined (the shard keeps
@@ -72,8 +65,7 @@ export interface GemvMultiPlan {
 export function planGemvMulti(f: GemvMultiFacts, nq: number, kf: number, t: GemvMultiKnobs): GemvMultiPlan | undefined {
   const SG = f.subgroupSize;
   if (!SG || SG < 8 || SG > 128 || pow2Floor(SG) !== SG || nq < 1 || nq > 16) return undefined;
-  const WG = t.wg === 128 ? 128 : 256;
-  const NQ = (nq <= 4 && t.four) || (nq <= 8 && t.il) ? 4 : nq <= 8 || t.split ? 8 : 16;
+  const NQ = nq <= 4 && t.four ? 4 : nq <= 8 || t.split ? 8 : 16;
   const share = Math.ceil(f.rowWords / SG);
   // Workgroup memory: NQ buffers of SP (key, id) slots, NQ counts and thresholds, one word, and the
   // staged queries (qw, where SP still holds kf + one iteration's rows).
@@ -88,7 +80,7 @@ export function planGemvMulti(f: GemvMultiFacts, nq: number, kf: number, t: Gemv
       const UW = Math.max(1, Math.min(t.uw || 2, 2, share));
       const room = Math.floor((SP - kf) / P);
       const CI = Math.max(1, Math.min(room, t.ci || Math.floor(room / 4)));
-      return { NQ, SG, RU, UW, SP, CI, CF: Math.max(1, (RU * NQ) / SG), QWG, QN, QS, FMAC: t.fmac ? 1 : 0, QP: t.qp && f.q4 === 2 * f.rowWords ? 1 : 0, IL: t.il && nq > NQ ? 1 : 0, WG };
+      return { NQ, SG, RU, UW, SP, CI, CF: Math.max(1, (RU * NQ) / SG), QWG, QN, QS, FMAC: t.fmac ? 1 : 0, QP: t.qp && f.q4 === 2 * f.rowWords ? 1 : 0 };
     }
   }
   return undefined;
@@ -96,7 +88,7 @@ export function planGemvMulti(f: GemvMultiFacts, nq: number, kf: number, t: Gemv
 
 /** Pipeline cache key: every compile-time fact. */
 export function gemvMultiKey(p: GemvMultiPlan, prec: number, metric: number, f16: boolean, kf: number): string {
-  return `gemvm:${prec}:${metric}:${f16 ? 'h' : 'p'}:${kf}:${p.NQ}:${p.SG}:${p.RU}:${p.UW}:${p.SP}:${p.CI}:${p.QS}${p.FMAC ? ':fma' : ''}${p.QP ? ':qp' : ''}${p.IL ? ':il' : ''}${p.WG !== 256 ? `:w${p.WG}` : ''}`;
+  return `gemvm:${prec}:${metric}:${f16 ? 'h' : 'p'}:${kf}:${p.NQ}:${p.SG}:${p.RU}:${p.UW}:${p.SP}:${p.CI}:${p.QS}${p.FMAC ? ':fma' : ''}${p.QP ? ':qp' : ''}`;
 }
 
 /**
@@ -125,12 +117,12 @@ export const GEMV_MULTI_TILES: TileRewrite = { kernel: 'flat_gemv_multi', loader
 /** `tiles`: tiles of equal rows (the last may have fewer) a dispatch (kernelTuning.gemvMultiTiles; tile t > 0 at binding 4 + t). */
 export function gemvMultiPipeline(device: GPUDevice, p: GemvMultiPlan, prec: number, metric: number, code: (src: string) => string, tiles = 1): GPUComputePipeline {
   return device.createComputePipeline({
-    label: `flat_gemv_multi NQ=${p.NQ} RU=${p.RU} UW=${p.UW} SP=${p.SP} QS=${p.QS}${p.FMAC ? ' fma' : ''}${p.QP ? ' qp' : ''}${p.IL ? ' il' : ''}${p.WG !== 256 ? ` WG=${p.WG}` : ''}${tiles > 1 ? ` x${tiles} tiles` : ''}`,
+    label: `flat_gemv_multi NQ=${p.NQ} RU=${p.RU} UW=${p.UW} SP=${p.SP} QS=${p.QS}${p.FMAC ? ' fma' : ''}${p.QP ? ' qp' : ''}${tiles > 1 ? ` x${tiles} tiles` : ''}`,
     layout: 'auto',
     compute: {
       module: device.createShaderModule({ label: 'flat_gemv_multi', code: tilesSource(code(multiWgsl), tiles, GEMV_MULTI_TILES) }),
       entryPoint: 'main',
-      constants: { PREC: prec, METRIC: metric, NQ: p.NQ, SG: p.SG, RU: p.RU, UW: p.UW, DPW: prec === 1 ? 2 : 1, SP: p.SP, CI: p.CI, CF: p.CF, QWG: p.QWG, QN: p.QN, QS: p.QS, FMAC: p.FMAC, QP: p.QP, IL: p.IL, WG: p.WG },
+      constants: { PREC: prec, METRIC: metric, NQ: p.NQ, SG: p.SG, RU: p.RU, UW: p.UW, DPW: prec === 1 ? 2 : 1, SP: p.SP, CI: p.CI, CF: p.CF, QWG: p.QWG, QN: p.QN, QS: p.QS, FMAC: p.FMAC, QP: p.QP },
     },
   });
 }

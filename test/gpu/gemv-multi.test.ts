@@ -22,11 +22,11 @@ describe('planGemvMulti', () => {
   const facts = { rowWords: 192, q4: 192, subgroupSize: 32, maxWorkgroupStorage: 49152 };
   const knobs = { ru: 4, uw: 2, sp: 0, ci: 0, qw: 0, split: 0 };
   it('classes of 8 and 16 (or blocks of 8), buffers and staged queries within workgroup memory, RU halved for large k, none without a fixed subgroup size', () => {
-    expect(planGemvMulti(facts, 5, 16, knobs)).toEqual({ NQ: 8, SG: 32, RU: 4, UW: 2, SP: 256, CI: 1, CF: 1, QWG: 0, QN: 0, QS: 1, FMAC: 0, QP: 0, IL: 0, WG: 256 });
-    expect(planGemvMulti(facts, 16, 16, knobs)).toEqual({ NQ: 16, SG: 32, RU: 4, UW: 2, SP: 256, CI: 1, CF: 2, QWG: 0, QN: 0, QS: 1, FMAC: 0, QP: 0, IL: 0, WG: 256 });
+    expect(planGemvMulti(facts, 5, 16, knobs)).toEqual({ NQ: 8, SG: 32, RU: 4, UW: 2, SP: 256, CI: 1, CF: 1, QWG: 0, QN: 0, QS: 1, FMAC: 0, QP: 0 });
+    expect(planGemvMulti(facts, 16, 16, knobs)).toEqual({ NQ: 16, SG: 32, RU: 4, UW: 2, SP: 256, CI: 1, CF: 2, QWG: 0, QN: 0, QS: 1, FMAC: 0, QP: 0 });
     expect(planGemvMulti(facts, 16, 16, { ...knobs, split: 1 })?.NQ).toBe(8);
     // Blocks of 4 (mq4) for 2-4 queries only: 16 values a lane at RU 4 end on every other lane.
-    expect(planGemvMulti(facts, 3, 16, { ...knobs, four: 1 })).toEqual({ NQ: 4, SG: 32, RU: 4, UW: 2, SP: 256, CI: 1, CF: 1, QWG: 0, QN: 0, QS: 1, FMAC: 0, QP: 0, IL: 0, WG: 256 });
+    expect(planGemvMulti(facts, 3, 16, { ...knobs, four: 1 })).toEqual({ NQ: 4, SG: 32, RU: 4, UW: 2, SP: 256, CI: 1, CF: 1, QWG: 0, QN: 0, QS: 1, FMAC: 0, QP: 0 });
     expect(planGemvMulti(facts, 4, 16, knobs)?.NQ).toBe(8);
     expect(planGemvMulti(facts, 5, 16, { ...knobs, four: 1 })?.NQ).toBe(8);
     expect(planGemvMulti(facts, 4, 16, { ...knobs, four: 1, qw: 1 })).toMatchObject({ NQ: 4, QWG: 1, QN: 4, QS: 768 });
@@ -47,10 +47,6 @@ describe('planGemvMulti', () => {
     // Split query halves (QP) only where the queries are two vec4 a word (f16 rows: q4 = 2 rowWords).
     expect(planGemvMulti({ ...facts, rowWords: 96 }, 5, 16, { ...knobs, qp: 1 })?.QP).toBe(1);
     expect(planGemvMulti(facts, 5, 16, { ...knobs, qp: 1 })?.QP).toBe(0);
-    // Interleaved blocks of 4 (IL) for 5-8 queries; 2-4 are one block (IL 0, the block of 4's pipeline), 9-16 keep 8 or 16.
-    expect(planGemvMulti(facts, 6, 16, { ...knobs, il: 1 })).toMatchObject({ NQ: 4, IL: 1 });
-    expect(planGemvMulti(facts, 3, 16, { ...knobs, il: 1, four: 1 })).toMatchObject({ NQ: 4, IL: 0 });
-    expect(planGemvMulti(facts, 12, 16, { ...knobs, il: 1 })).toMatchObject({ NQ: 16, IL: 0 });
   });
 });
 
@@ -67,7 +63,7 @@ describe.skipIf(!hasGpu)('gpu flat_gemv_multi', () => {
     [9, 133, 'l2', 10, { mru: 1, muw: 1, hmru: 2, hmuw: 2, mqw: 1 }, 3],
     [13, 200, 'ip', 10, { mru: 2, muw: 2, hmru: 1, hmuw: 0, mci: 1, msp: 128, mq16: 1, mqw: 1 }, 128],
     [7, 45, 'ip', 100, { mru: 4, muw: 0, hmru: 4, hmuw: 0, mfma: 1, hqp: 1 }, 12],
-    [6, 77, 'l2', 10, { mru: 2, muw: 1, hmru: 4, hmuw: 2 }, 50], // segments of 12 rows for k = 10
+    [6, 77, 'l2', 10, { mru: 2, muw: 1, hmru: 4, hmuw: 2, hqp: 0 }, 50], // segments of 12 rows for k = 10
     [12, 300, 'l2', 7, { mru: 2, muw: 1, hmru: 2, hmuw: 3, mq16: 1 }, 2048],
     // The f32 block of 16's own knobs (m16*) in place of mru / muw / mci; f16 keeps hmru.
     [11, 95, 'ip', 10, { mru: 4, muw: 2, hmru: 2, hmuw: 0, m16ru: 1, m16uw: 1, m16ci: 2, mfma: 0 }, 3],
@@ -77,19 +73,12 @@ describe.skipIf(!hasGpu)('gpu flat_gemv_multi', () => {
     [3, 50, 'ip', 10, { gemvMultiFrom: 2, mq4: 0, mru: 2, muw: 1, hmru: 2, hmuw: 0, mfma: 0 }, 3],
     [2, 72, 'l2', 5, { gemvMultiFrom: 2, mq4: 0, mru: 4, muw: 0, hmru: 1, hmuw: 2, mqw: 1 }, 5],
     [4, 768, 'ip', 10, { gemvMultiFrom: 2, mq4: 1, mru: 4, muw: 2, hmru: 4, hmuw: 0, mfma: 1 }, 3],
-    [8, 200, 'ip', 10, { mru: 4, muw: 1, hmru: 4, hmuw: 2, mfma: 1 }, 5],
-    // hqp: f16 queries split into half rows on the host (splitQueryHalves), over tile groups and (gemvMultiTiles 1) a dispatch a tile.
+    [8, 200, 'ip', 10, { mru: 4, muw: 1, hmru: 4, hmuw: 2, mfma: 1, hqp: 0 }, 5],
+    // hqp 1 (the default; 0 above): f16 queries split into half rows on the host (splitQueryHalves),
+    // over tile groups and (gemvMultiTiles 1) a dispatch a tile; the block of 4 ignores it.
     [8, 200, 'ip', 10, { mru: 4, muw: 1, hmru: 4, hmuw: 1, mfma: 1, hqp: 1 }, 5],
     [6, 136, 'l2', 10, { mru: 2, muw: 1, hmru: 2, hmuw: 2, hqp: 1, gemvMultiTiles: 1 }, 7],
     [4, 768, 'ip', 10, { gemvMultiFrom: 2, mq4: 1, mru: 4, muw: 2, hmru: 4, hmuw: 0, mfma: 1, hqp: 1 }, 3],
-    // hil: f16 5-8 queries as two blocks of 4, each segment's two workgroups adjacent in a one-row dispatch.
-    [7, 200, 'ip', 10, { mru: 4, muw: 1, hmru: 4, hmuw: 1, h4uw: 2, mfma: 1, hil: 1 }, 5],
-    [5, 61, 'l2', 10, { mru: 2, muw: 1, hmru: 2, hmuw: 2, hil: 1, hqp: 1, gemvMultiTiles: 1 }, 9],
-    [8, 768, 'ip', 100, { mru: 4, muw: 2, hmru: 4, hmuw: 1, hil: 1, hiltarget: 6 }, 12],
-    // mwg: workgroups of 128 invocations (16 subgroups of lavapipe's 8), a block of 8, 4 and 16.
-    [7, 136, 'ip', 10, { mru: 4, muw: 1, hmru: 4, hmuw: 1, mfma: 1, hqp: 1, mwg: 128 }, 5],
-    [3, 61, 'l2', 10, { gemvMultiFrom: 2, mq4: 1, mru: 2, muw: 1, hmru: 4, hmuw: 2, mwg: 128 }, 9],
-    [12, 200, 'ip', 10, { mru: 4, muw: 2, hmru: 2, hmuw: 1, m16ru: 2, m16uw: 1, m16ci: 6, mwg: 128 }, 3],
     [3, 61, 'l2', 10, { gemvMultiFrom: 2, mq4: 1, mru: 1, muw: 1, hmru: 2, hmuw: 2, mqw: 1 }, 50],
     [2, 130, 'ip', 1, { gemvMultiFrom: 2, mq4: 1, mru: 2, muw: 0, hmru: 1, hmuw: 1, h4uw: 0 }, 5],
     [4, 45, 'ip', 100, { gemvMultiFrom: 2, mq4: 1, mru: 1, muw: 2, hmru: 4, hmuw: 2, mqw: 1 }, 12],
@@ -106,17 +95,15 @@ describe.skipIf(!hasGpu)('gpu flat_gemv_multi', () => {
         const shard = shardsOf(index)[0]!;
         const own = precision === 'f32' && nq > 8 && !('mq16' in knobs) && 'm16ru' in knobs ? knobs.m16ru : undefined;
         const ru = own ?? (precision === 'f32' ? knobs.mru : knobs.hmru);
-        const block = (nq <= 4 && 'mq4' in knobs && knobs.mq4) || (precision === 'f16' && nq <= 8 && 'hil' in knobs) ? 4 : nq <= 8 || 'mq16' in knobs ? 8 : 16;
+        const block = nq <= 4 && 'mq4' in knobs && knobs.mq4 ? 4 : nq <= 8 || 'mq16' in knobs ? 8 : 16;
         expect(shard.scorerFor(nq, k).key, precision).toMatch(new RegExp(`^gemvm:${precision === 'f32' ? 0 : 1}:${metric === 'ip' ? 0 : 1}:p:\\d+:${block}:\\d+:${ru}:`));
         // The queries staged in workgroup memory where asked (QS > 1 vec4), else read from storage.
         const key = shard.scorerFor(nq, k).key.split(':');
         expect(key[11] === '1', precision).toBe(!('mqw' in knobs));
         // Inner products as fma chains (mfma 1, the default; ip only, l2 keeps its differences) or dot then add (mfma 0).
         expect(key[12] === 'fma', precision).toBe(kernelTuning.mfma === 1);
-        // Split query halves for the f16 block of 8 only (the block of 4 keeps the row order).
-        expect(key.includes('qp'), precision).toBe(precision === 'f16' && 'hqp' in knobs && block === 8);
-        expect(key.includes('w128'), precision).toBe('mwg' in knobs);
-        expect(key.includes('il'), precision).toBe(precision === 'f16' && 'hil' in knobs);
+        // Split query halves (hqp, on by default) for f16 blocks of 8 and 16: the block of 4 keeps the row order.
+        expect(key.includes('qp'), precision).toBe(precision === 'f16' && block !== 4 && kernelTuning.hqp === 1);
         const got = await index.search(q, k);
         expectMatchesOracle(got, bruteForce(rows, q, d, k, metric), distanceTolerance(d, metric === 'l2' ? 8 * d : 4 * d), rows, q, d, metric);
       } finally {
