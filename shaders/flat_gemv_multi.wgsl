@@ -34,7 +34,6 @@ override QWG: u32 = 0u;     // 1: the block's first QN queries staged in workgro
 override QN: u32 = 0u;      // 4, 8 or 16 (<= NQ); the others are read from storage
 override QS: u32 = 1u;
 override FMAC: u32 = 0u;    // 1: inner products as fma chains into the accumulators (0: dot, then add)
-override RWC: u32 = 0u;     // the rows' 16-byte words when fixed at compile time (0: params.rowWords)
 override QP: u32 = 0u;      // 1 (DPW 2): the queries as two half rows, vec4 2w + h at h * q4 / 2 + w (host-ordered)
 override FOLD: u32 = 0u;    // unused here (flat_common's int8 decode)
 override HS: u32 = NQ * SP;
@@ -130,8 +129,7 @@ fn block(a0: ptr<function, vec4<f32>>, a1: ptr<function, vec4<f32>>, a2: ptr<fun
 
 // Word w of row r, 0 past the segment or the row.
 fn word(r: u32, w: u32, end: u32) -> vec4<u32> {
-  let rw = select(params.rowWords, RWC, RWC > 0u);
-  if (r < end && w < rw) { return base[r * rw + w]; }
+  if (r < end && w < params.rowWords) { return base[r * params.rowWords + w]; }
   return vec4<u32>(0u);
 }
 
@@ -143,9 +141,7 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
   let seg = wid.x;
   let q0 = wid.y * NQ;
   let nq = min(params.nq - q0, NQ);
-  let rw = select(params.rowWords, RWC, RWC > 0u);
-  // Steps of SG * UW words a row: a constant with RWC, so the compiler may unroll them.
-  let steps = (rw + SG * UW - 1u) / (SG * UW);
+  let rw = params.rowWords;
   let q4 = params.q4;
   let start = seg * params.segLen;
   let end = min(start + params.segLen, params.rows);
@@ -184,8 +180,7 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
     var a31 = vec4<f32>(0.0);
     var a32 = vec4<f32>(0.0);
     var a33 = vec4<f32>(0.0);
-    for (var s = 0u; s < steps; s++) {
-      let w = lane + s * SG * UW;
+    for (var w = lane; w < rw; w += SG * UW) {
       // UW words of each of RU rows loaded before any is used: independent loads in flight.
       let x00 = word(r0, w, end);
       var x10 = vec4<u32>(0u);
