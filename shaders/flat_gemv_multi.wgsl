@@ -34,6 +34,8 @@ override QWG: u32 = 0u;     // 1: the block's first QN queries staged in workgro
 override QN: u32 = 0u;      // 4, 8 or 16 (<= NQ); the others are read from storage
 override QS: u32 = 1u;
 override FMAC: u32 = 0u;    // 1: inner products as fma chains into the accumulators (0: dot, then add)
+override NG: u32 = 4u;      // groups of 4 queries holding real ones (<= NQ / 4); later ones are skipped
+override NQR: u32 = 4u;     // real queries in group NG - 1 (1-4): padding past them is not multiplied
 override QP: u32 = 0u;      // 1 (DPW 2): the queries as two half rows, vec4 2w + h at h * q4 / 2 + w (host-ordered)
 override FOLD: u32 = 0u;    // unused here (flat_common's int8 decode)
 override HS: u32 = NQ * SP;
@@ -86,21 +88,32 @@ fn t4(qa: vec4<f32>, qb: vec4<f32>, qc: vec4<f32>, qd: vec4<f32>, b: vec4<f32>) 
 // a + the terms of queries qa .. qd with row vec4 b. Inner products as four fma of the queries'
 // transposed components (FMAC 1): 16 multiply-adds, where dot-then-add costs a fifth more
 // instructions (the add cannot fold into a dot without reordering its sum).
-fn add4(a: vec4<f32>, qa: vec4<f32>, qb: vec4<f32>, qc: vec4<f32>, qd: vec4<f32>, b: vec4<f32>) -> vec4<f32> {
+// nc (a constant once inlined): the group's real queries; the others' components stay 0 and are
+// never kept, with each real one's sum in the same order as in a full group.
+fn add4(a: vec4<f32>, qa: vec4<f32>, qb: vec4<f32>, qc: vec4<f32>, qd: vec4<f32>, b: vec4<f32>, nc: u32) -> vec4<f32> {
   if (METRIC == 0u && FMAC == 1u) {
-    var s = fma(vec4<f32>(qa.x, qb.x, qc.x, qd.x), vec4<f32>(b.x), a);
-    s = fma(vec4<f32>(qa.y, qb.y, qc.y, qd.y), vec4<f32>(b.y), s);
-    s = fma(vec4<f32>(qa.z, qb.z, qc.z, qd.z), vec4<f32>(b.z), s);
-    return fma(vec4<f32>(qa.w, qb.w, qc.w, qd.w), vec4<f32>(b.w), s);
+    if (nc == 4u) {
+      var s = fma(vec4<f32>(qa.x, qb.x, qc.x, qd.x), vec4<f32>(b.x), a);
+      s = fma(vec4<f32>(qa.y, qb.y, qc.y, qd.y), vec4<f32>(b.y), s);
+      s = fma(vec4<f32>(qa.z, qb.z, qc.z, qd.z), vec4<f32>(b.z), s);
+      return fma(vec4<f32>(qa.w, qb.w, qc.w, qd.w), vec4<f32>(b.w), s);
+    }
+    var s = a;
+    s.x = fma(qa.w, b.w, fma(qa.z, b.z, fma(qa.y, b.y, fma(qa.x, b.x, s.x))));
+    if (nc > 1u) { s.y = fma(qb.w, b.w, fma(qb.z, b.z, fma(qb.y, b.y, fma(qb.x, b.x, s.y)))); }
+    if (nc > 2u) { s.z = fma(qc.w, b.w, fma(qc.z, b.z, fma(qc.y, b.y, fma(qc.x, b.x, s.z)))); }
+    return s;
   }
-  return a + t4(qa, qb, qc, qd, b);
+  if (nc == 4u) { return a + t4(qa, qb, qc, qd, b); }
+  let z = 0.0;
+  return a + vec4<f32>(term(qa, b), select(z, term(qb, b), nc > 1u), select(z, term(qc, b), nc > 2u), z);
 }
 
-// Queries qj .. qj + 3 (padding repeats the batch's last; its totals are never kept), vec4 c4, times
-// rows b0 .. b3 (RU of them) into a0 .. a3. Accumulators are named variables, never an indexed
+// Queries qj .. qj + 3 (padding repeats the batch's last; its totals are never kept; nc of them real
+// in a partial last group), vec4 c4, times rows b0 .. b3 (RU of them) into a0 .. a3. Accumulators are named variables, never an indexed
 // array: H200 call gm1 measured a 64-float acc[] indexed in loops 5x slower (local memory).
 fn block(a0: ptr<function, vec4<f32>>, a1: ptr<function, vec4<f32>>, a2: ptr<function, vec4<f32>>, a3: ptr<function, vec4<f32>>,
-         q0: u32, jl: u32, c4: u32, b0: vec4<f32>, b1: vec4<f32>, b2: vec4<f32>, b3: vec4<f32>) {
+         q0: u32, jl: u32, c4: u32, b0: vec4<f32>, b1: vec4<f32>, b2: vec4<f32>, b3: vec4<f32>, nc: u32) {
   let last = params.nq - 1u;
   let q4 = params.q4;
   let qj = q0 + jl;
@@ -110,20 +123,26 @@ fn block(a0: ptr<function, vec4<f32>>, a1: ptr<function, vec4<f32>>, a2: ptr<fun
   var qd: vec4<f32>;
   if (QWG == 1u && jl < QN) {
     qa = qs[jl * q4 + c4];
-    qb = qs[(jl + 1u) * q4 + c4];
-    qc = qs[(jl + 2u) * q4 + c4];
-    qd = qs[(jl + 3u) * q4 + c4];
+    qb = qa;
+    qc = qa;
+    qd = qa;
+    if (nc > 1u) { qb = qs[(jl + 1u) * q4 + c4]; }
+    if (nc > 2u) { qc = qs[(jl + 2u) * q4 + c4]; }
+    if (nc > 3u) { qd = qs[(jl + 3u) * q4 + c4]; }
   } else {
     qa = queries[min(qj, last) * q4 + c4];
-    qb = queries[min(qj + 1u, last) * q4 + c4];
-    qc = queries[min(qj + 2u, last) * q4 + c4];
-    qd = queries[min(qj + 3u, last) * q4 + c4];
+    qb = qa;
+    qc = qa;
+    qd = qa;
+    if (nc > 1u) { qb = queries[min(qj + 1u, last) * q4 + c4]; }
+    if (nc > 2u) { qc = queries[min(qj + 2u, last) * q4 + c4]; }
+    if (nc > 3u) { qd = queries[min(qj + 3u, last) * q4 + c4]; }
   }
-  *a0 = add4(*a0, qa, qb, qc, qd, b0);
-  if (RU > 1u) { *a1 = add4(*a1, qa, qb, qc, qd, b1); }
+  *a0 = add4(*a0, qa, qb, qc, qd, b0, nc);
+  if (RU > 1u) { *a1 = add4(*a1, qa, qb, qc, qd, b1, nc); }
   if (RU > 2u) {
-    *a2 = add4(*a2, qa, qb, qc, qd, b2);
-    *a3 = add4(*a3, qa, qb, qc, qd, b3);
+    *a2 = add4(*a2, qa, qb, qc, qd, b2, nc);
+    *a3 = add4(*a3, qa, qb, qc, qd, b3, nc);
   }
 }
 
@@ -215,11 +234,12 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
             let b1 = decode(select(x10, x11, second), wp, h);
             let b2 = decode(select(x20, x21, second), wp, h);
             let b3 = decode(select(x30, x31, second), wp, h);
-            block(&a00, &a10, &a20, &a30, q0, 0u, c4, b0, b1, b2, b3);
-            if (NQ > 4u) { block(&a01, &a11, &a21, &a31, q0, 4u, c4, b0, b1, b2, b3); }
+            // Groups past NG hold only padding: skipped (their accumulators stay 0).
+            block(&a00, &a10, &a20, &a30, q0, 0u, c4, b0, b1, b2, b3, select(4u, NQR, NG == 1u));
+            if (NQ > 4u && NG > 1u) { block(&a01, &a11, &a21, &a31, q0, 4u, c4, b0, b1, b2, b3, select(4u, NQR, NG == 2u)); }
             if (NQ > 8u) {
-              block(&a02, &a12, &a22, &a32, q0, 8u, c4, b0, b1, b2, b3);
-              block(&a03, &a13, &a23, &a33, q0, 12u, c4, b0, b1, b2, b3);
+              if (NG > 2u) { block(&a02, &a12, &a22, &a32, q0, 8u, c4, b0, b1, b2, b3, select(4u, NQR, NG == 3u)); }
+              if (NG > 3u) { block(&a03, &a13, &a23, &a33, q0, 12u, c4, b0, b1, b2, b3, NQR); }
             }
           }
         }

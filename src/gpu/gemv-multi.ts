@@ -32,6 +32,8 @@ export interface GemvMultiKnobs {
   four?: number;
   /** 1: inner products as fma chains into the accumulators (FMAC), else dot then add. */
   fmac?: number;
+  /** 1: a batch in one block multiplies only its real queries (NG, NQR), not the block's padding. */
+  part?: number;
   /** 1 (f16 rows only): the queries as two half rows (splitQueryHalves), so a subgroup's query loads are contiguous. */
   qp?: number;
 }
@@ -53,6 +55,9 @@ export interface GemvMultiPlan {
   FMAC: number;
   /** 1: the scorer reads the queries as splitQueryHalves orders them (the shader's QP). */
   QP: number;
+  /** Groups of 4 queries multiplied (<= NQ / 4), and real queries in the last of them (the shader's NG, NQR). */
+  NG: number;
+  NQR: number;
 }
 
 const WG = 256;
@@ -80,15 +85,26 @@ export function planGemvMulti(f: GemvMultiFacts, nq: number, kf: number, t: Gemv
       const UW = Math.max(1, Math.min(t.uw || 2, 2, share));
       const room = Math.floor((SP - kf) / P);
       const CI = Math.max(1, Math.min(room, t.ci || Math.floor(room / 4)));
-      return { NQ, SG, RU, UW, SP, CI, CF: Math.max(1, (RU * NQ) / SG), QWG, QN, QS, FMAC: t.fmac ? 1 : 0, QP: t.qp && f.q4 === 2 * f.rowWords ? 1 : 0 };
+      return { NQ, SG, RU, UW, SP, CI, CF: Math.max(1, (RU * NQ) / SG), QWG, QN, QS, FMAC: t.fmac ? 1 : 0, QP: t.qp && f.q4 === 2 * f.rowWords ? 1 : 0, ...realGroups(NQ, nq, !!t.part) };
     }
   }
   return undefined;
 }
 
+/**
+ * The groups of 4 a block multiplies: with `part`, a batch within one block (nq <= NQ) multiplies
+ * ceil(nq / 4) groups, the last with nq's remainder; otherwise (or a batch of several blocks, whose
+ * last alone is partial) all NQ / 4, padding included.
+ */
+function realGroups(NQ: number, nq: number, part: boolean): { NG: number; NQR: number } {
+  if (!part || nq > NQ) return { NG: NQ / 4, NQR: 4 };
+  const NG = Math.ceil(nq / 4);
+  return { NG, NQR: nq - 4 * (NG - 1) };
+}
+
 /** Pipeline cache key: every compile-time fact. */
 export function gemvMultiKey(p: GemvMultiPlan, prec: number, metric: number, f16: boolean, kf: number): string {
-  return `gemvm:${prec}:${metric}:${f16 ? 'h' : 'p'}:${kf}:${p.NQ}:${p.SG}:${p.RU}:${p.UW}:${p.SP}:${p.CI}:${p.QS}${p.FMAC ? ':fma' : ''}${p.QP ? ':qp' : ''}`;
+  return `gemvm:${prec}:${metric}:${f16 ? 'h' : 'p'}:${kf}:${p.NQ}:${p.SG}:${p.RU}:${p.UW}:${p.SP}:${p.CI}:${p.QS}${p.FMAC ? ':fma' : ''}${p.QP ? ':qp' : ''}${p.NG * 4 < p.NQ || p.NQR < 4 ? `:g${p.NG}r${p.NQR}` : ''}`;
 }
 
 /**
@@ -117,12 +133,12 @@ export const GEMV_MULTI_TILES: TileRewrite = { kernel: 'flat_gemv_multi', loader
 /** `tiles`: tiles of equal rows (the last may have fewer) a dispatch (kernelTuning.gemvMultiTiles; tile t > 0 at binding 4 + t). */
 export function gemvMultiPipeline(device: GPUDevice, p: GemvMultiPlan, prec: number, metric: number, code: (src: string) => string, tiles = 1): GPUComputePipeline {
   return device.createComputePipeline({
-    label: `flat_gemv_multi NQ=${p.NQ} RU=${p.RU} UW=${p.UW} SP=${p.SP} QS=${p.QS}${p.FMAC ? ' fma' : ''}${p.QP ? ' qp' : ''}${tiles > 1 ? ` x${tiles} tiles` : ''}`,
+    label: `flat_gemv_multi NQ=${p.NQ} RU=${p.RU} UW=${p.UW} SP=${p.SP} QS=${p.QS}${p.FMAC ? ' fma' : ''}${p.QP ? ' qp' : ''}${p.NG * 4 < p.NQ || p.NQR < 4 ? ` ${4 * (p.NG - 1) + p.NQR} real` : ''}${tiles > 1 ? ` x${tiles} tiles` : ''}`,
     layout: 'auto',
     compute: {
       module: device.createShaderModule({ label: 'flat_gemv_multi', code: tilesSource(code(multiWgsl), tiles, GEMV_MULTI_TILES) }),
       entryPoint: 'main',
-      constants: { PREC: prec, METRIC: metric, NQ: p.NQ, SG: p.SG, RU: p.RU, UW: p.UW, DPW: prec === 1 ? 2 : 1, SP: p.SP, CI: p.CI, CF: p.CF, QWG: p.QWG, QN: p.QN, QS: p.QS, FMAC: p.FMAC, QP: p.QP },
+      constants: { PREC: prec, METRIC: metric, NQ: p.NQ, SG: p.SG, RU: p.RU, UW: p.UW, DPW: prec === 1 ? 2 : 1, SP: p.SP, CI: p.CI, CF: p.CF, QWG: p.QWG, QN: p.QN, QS: p.QS, FMAC: p.FMAC, QP: p.QP, NG: p.NG, NQR: p.NQR },
     },
   });
 }
