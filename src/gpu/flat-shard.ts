@@ -310,9 +310,14 @@ export const kernelTuning = {
   hqp: 1,
   /**
    * mpart: a batch of fewer queries than its block multiplies only its own (1: a pipeline a batch
-   * size), or the padded block (0).
+   * size, which warmUp compiles for 2-16), or the padded block (0). The f32 block of 4 keeps the
+   * padding. H100 call h26 (GPU ms, ids equal, float64 oracle 2/2, torch in the same call): f16 21M
+   * nq 5 / 6 / 7 11.50 / 12.08 / 12.61 against 13.30 / 13.39 / 13.57 (1.08x / 1.04x / 1.00x torch
+   * fp16), 1M 0.600 / 0.629 / 0.655 against 0.688 / 0.697 / 0.706, nq 3 0.547 against 0.554 (21M
+   * 10.43 against 10.54); f32 nq 9 / 12 1.324 / 1.432 against 1.499 / 1.520 (21M nq 9 26.59 against
+   * 30.16), nq 5 / 7 0.4-0.9% faster, the block of 4 at nq 3 1.2% slower (1.047 against 1.035).
    */
-  mpart: 0,
+  mpart: 1,
   /**
    * m16ru / m16uw / m16sp / m16ci: the f32 block of 16 queries' own rows an iteration, words in
    * flight, candidate slots and check interval (0: mru / muw / msp / mci). The block of 16 holds
@@ -401,7 +406,7 @@ export function targetsBeyondPlan(t: typeof kernelTuning = kernelTuning): string
 function multiKnobs(prec: number, nq: number): GemvMultiKnobs {
   const t = kernelTuning;
   const four = nq <= 4 && t.mq4;
-  const k = { ru: prec ? t.hmru : t.mru, uw: prec ? (four && t.h4uw) || t.hmuw : t.muw, sp: t.msp, ci: t.mci, qw: t.mqw, split: t.mq16, four: t.mq4, fmac: t.mfma, qp: prec && !four ? t.hqp : 0, part: t.mpart };
+  const k = { ru: prec ? t.hmru : t.mru, uw: prec ? (four && t.h4uw) || t.hmuw : t.muw, sp: t.msp, ci: t.mci, qw: t.mqw, split: t.mq16, four: t.mq4, fmac: t.mfma, qp: prec && !four ? t.hqp : 0, part: prec || !four ? t.mpart : 0 };
   if (prec || nq <= 8 || t.mq16) return k;
   return { ...k, ru: t.m16ru || k.ru, uw: t.m16uw || k.uw, sp: t.m16sp || k.sp, ci: t.m16ci || k.ci };
 }
@@ -1523,7 +1528,10 @@ export class FlatShard {
       this.rangePipeline();
       this.rowMagnitudes().catch(() => undefined);
     }
-    for (const nq of new Set([1, 2, 4, 8, 16, 32, GEMM_MIN_BATCH - 1, GEMM_MIN_BATCH, LARGE_MIN_BATCH].map((n) => Math.min(n, maxBatch)))) {
+    const sizes = [1, 2, 4, 8, 16, 32, GEMM_MIN_BATCH - 1, GEMM_MIN_BATCH, LARGE_MIN_BATCH];
+    // flat_gemv_multi with mpart: a pipeline for each batch size of 2-16 (classes elsewhere share one).
+    if (kernelTuning.mpart) sizes.push(...Array.from({ length: 15 }, (_, i) => i + 2));
+    for (const nq of new Set(sizes.map((n) => Math.min(n, maxBatch)))) {
       const scorer = this.scorerFor(nq, k);
       const { approximate, digits } = scorer;
       if (scorer.multiTile) {

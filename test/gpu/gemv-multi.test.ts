@@ -67,8 +67,8 @@ describe.skipIf(!hasGpu)('gpu flat_gemv_multi', () => {
     [5, 61, 'l2', 10, { mru: 4, muw: 1, hmru: 4, hmuw: 1, mqw: 1, hqp: 1 }, 3],
     [8, 30, 'ip', 1, { mru: 1, muw: 2, hmru: 1, hmuw: 0, mfma: 0 }, 5],
     [9, 133, 'l2', 10, { mru: 1, muw: 1, hmru: 2, hmuw: 2, mqw: 1 }, 3],
-    [13, 200, 'ip', 10, { mru: 2, muw: 2, hmru: 1, hmuw: 0, mci: 1, msp: 128, mq16: 1, mqw: 1 }, 128],
-    [7, 45, 'ip', 100, { mru: 4, muw: 0, hmru: 4, hmuw: 0, mfma: 1, hqp: 1 }, 12],
+    [13, 200, 'ip', 10, { mru: 2, muw: 2, hmru: 1, hmuw: 0, mci: 1, msp: 128, mq16: 1, mqw: 1, mpart: 0 }, 128],
+    [7, 45, 'ip', 100, { mru: 4, muw: 0, hmru: 4, hmuw: 0, mfma: 1, hqp: 1, mpart: 0 }, 12],
     [6, 77, 'l2', 10, { mru: 2, muw: 1, hmru: 4, hmuw: 2, hqp: 0 }, 50], // segments of 12 rows for k = 10
     [12, 300, 'l2', 7, { mru: 2, muw: 1, hmru: 2, hmuw: 3, mq16: 1 }, 2048],
     // The f32 block of 16's own knobs (m16*) in place of mru / muw / mci; f16 keeps hmru.
@@ -76,7 +76,7 @@ describe.skipIf(!hasGpu)('gpu flat_gemv_multi', () => {
     [14, 768, 'ip', 10, { mru: 1, muw: 1, hmru: 2, hmuw: 0, m16ru: 2, m16uw: 1, m16ci: 6 }, 3],
     // Below 5 queries (gemvMultiFrom): most of the block of 8 empty, or (mq4) a block of 4, whose RU x 4
     // values a lane (4..16) leave lanes holding copies at RU 1 on 8 lanes.
-    [3, 50, 'ip', 10, { gemvMultiFrom: 2, mq4: 0, mru: 2, muw: 1, hmru: 2, hmuw: 0, mfma: 0 }, 3],
+    [3, 50, 'ip', 10, { gemvMultiFrom: 2, mq4: 0, mru: 2, muw: 1, hmru: 2, hmuw: 0, mfma: 0, mpart: 0 }, 3],
     [2, 72, 'l2', 5, { gemvMultiFrom: 2, mq4: 0, mru: 4, muw: 0, hmru: 1, hmuw: 2, mqw: 1 }, 5],
     [4, 768, 'ip', 10, { gemvMultiFrom: 2, mq4: 1, mru: 4, muw: 2, hmru: 4, hmuw: 0, mfma: 1 }, 3],
     [8, 200, 'ip', 10, { mru: 4, muw: 1, hmru: 4, hmuw: 2, mfma: 1, hqp: 0 }, 5],
@@ -85,7 +85,7 @@ describe.skipIf(!hasGpu)('gpu flat_gemv_multi', () => {
     [8, 200, 'ip', 10, { mru: 4, muw: 1, hmru: 4, hmuw: 1, mfma: 1, hqp: 1 }, 5],
     [6, 136, 'l2', 10, { mru: 2, muw: 1, hmru: 2, hmuw: 2, hqp: 1, gemvMultiTiles: 1 }, 7],
     [4, 768, 'ip', 10, { gemvMultiFrom: 2, mq4: 1, mru: 4, muw: 2, hmru: 4, hmuw: 0, mfma: 1, hqp: 1 }, 3],
-    // mpart: only the batch's own queries multiplied (ip with fma chains, and l2 / dot): 5 and 7 of 8, 3 of 4, 9 and 14 of 16.
+    // mpart (1, the default; 0 in three rows above): only the batch's own queries multiplied (ip with fma chains, and l2 / dot): 5 and 7 of 8, 3 of 4 (f16; f32's block of 4 keeps the padding), 9 and 14 of 16.
     [5, 200, 'ip', 10, { mru: 4, muw: 1, hmru: 4, hmuw: 1, mfma: 1, mpart: 1 }, 5],
     [7, 61, 'l2', 10, { mru: 2, muw: 2, hmru: 4, hmuw: 2, mpart: 1 }, 3],
     [3, 136, 'ip', 10, { gemvMultiFrom: 2, mq4: 1, mru: 4, muw: 1, hmru: 4, hmuw: 1, mfma: 1, mpart: 1, mqw: 1 }, 7],
@@ -117,7 +117,7 @@ describe.skipIf(!hasGpu)('gpu flat_gemv_multi', () => {
         // Split query halves (hqp, on by default) for f16 blocks of 8 and 16: the block of 4 keeps the row order.
         expect(key.includes('qp'), precision).toBe(precision === 'f16' && block !== 4 && kernelTuning.hqp === 1);
         // With mpart a batch short of its block multiplies only its own groups (g<groups>r<last group's queries>).
-        expect(key.some((f) => /^g\d+r\d$/.test(f)), precision).toBe('mpart' in knobs && nq < block);
+        expect(key.some((f) => /^g\d+r\d$/.test(f)), precision).toBe(kernelTuning.mpart === 1 && nq < block && (precision === 'f16' || block > 4));
         const got = await index.search(q, k);
         expectMatchesOracle(got, bruteForce(rows, q, d, k, metric), distanceTolerance(d, metric === 'l2' ? 8 * d : 4 * d), rows, q, d, metric);
       } finally {

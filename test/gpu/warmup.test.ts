@@ -30,7 +30,7 @@ describe.skipIf(!hasGpu)('gpu flat warm-up', () => {
       index.warmUp(10);
       const warmed = pipelines(index);
       expect(warmed).toBeGreaterThan(0);
-      for (const nq of [1, 3, 16, 20, 64, 100]) {
+      for (const nq of [1, 3, 6, 9, 16, 20, 64, 100]) {
         const q = randomVectors(nq, d, 78 + nq);
         const got = await index.search(q, 10);
         if (precision === 'f32') expectMatchesOracle(got, bruteForce(base, q, d, 10, 'ip'), distanceTolerance(d, 4 * d), base, q, d, 'ip');
