@@ -10,10 +10,11 @@
 // int8_gemv.wgsl: a lane appends a total that beats its query's threshold (the k-th best after the
 // last sort) to the query's buffer of SP slots; every CI iterations the workgroup sorts buffers that
 // could overflow and keeps k. Same bindings, Params and lists as flat_gemv.wgsl (merged by
-// merge_lists). The shard uses it for 2-4 queries as a block of 4 and 5-8 as a block of 8 by default
-// (H100 h18: f32 1.05-1.79x torch fp32, f16 1.08-1.13x / 0.91-0.96x torch fp16), and for 9-16 f32
-// queries as one block of 16 at RU 2 (gm7: 1.01-1.08x torch fp32, 1.08-1.10x flat_fused; bound by
-// the reads of 16 query words a row word; h18 with FMAC 1.09-1.13x).
+// merge_lists). The shard uses it for 2-4 queries as a block of 4 and 5-8 as a block of 8 by default,
+// and for 9-16 f32 queries as one block of 16 at RU 2; a batch short of its block multiplies only
+// its own queries (NG, NQR). H100 h27: f32 1.07-1.84x torch fp32 at 2-16; f16 1.08-1.12x torch fp16
+// at 2-4, 0.96-1.08x at 5-7, 0.90-0.94x at 8 (a full block of 8 takes the block of 4's time plus
+// the issue time of its second half's multiply-adds).
 enable subgroups;
 //#if F16
 enable f16;
