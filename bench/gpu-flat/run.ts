@@ -72,6 +72,9 @@ const { values } = parseArgs({
     // Dawn devices opened on the adapter (IndexOptions.devicesPerGpu): one shard each, searched
     // concurrently and merged on the host (the multi-adapter path on one GPU).
     'devices-per-gpu': { type: 'string', default: '1' },
+    // 1: time index.warmUp(k) once, with the first variant's knobs, before the searches (a JSON line
+    // with warm_up_ms and the pipelines compiled); run one variant a process to compare variants.
+    'warm-up': { type: 'string', default: '0' },
   },
 });
 const d = Number(values.d);
@@ -234,6 +237,15 @@ for (const n of values.n!.split(',').map(Number)) {
         const r = await index.search(q, 1);
         const ok = Array.from({ length: checkRows }, (_, i) => Number(r.labels[i]) === Math.floor((i * n) / checkRows)).filter(Boolean).length;
         console.error(`self-search check: ${ok}/${checkRows} generated rows find themselves`);
+      }
+      if (values['warm-up'] === '1') {
+        Object.assign(kernelTuning, defaults, variants[0]!.knobs);
+        Object.assign(tensorTuning, tensorDefaults, variants[0]!.tensor);
+        const pipelines = () => (index as unknown as { shards: { pipelineCount: number }[] }).shards.reduce((s, x) => s + x.pipelineCount, 0);
+        const before = pipelines();
+        const t0 = performance.now();
+        index.warmUp(k);
+        console.log(JSON.stringify({ engine: 'tessera', warm_up_ms: +(performance.now() - t0).toFixed(1), pipelines: pipelines() - before, precision, n, d, k, variant: variants[0]!.name }));
       }
       const factors = precision === 'int8' ? values['rerank-factors']!.split(',').map(Number) : precision === 'f16' && values['f16-rerank-factors'] ? values['f16-rerank-factors'].split(',').map(Number) : [0];
       for (const factor of factors)
