@@ -111,8 +111,9 @@ fn add4(a: vec4<f32>, qa: vec4<f32>, qb: vec4<f32>, qc: vec4<f32>, qd: vec4<f32>
 }
 
 // Queries qj .. qj + 3 (padding repeats the batch's last; its totals are never kept; nc of them real
-// in a partial last group), vec4 c4, times rows b0 .. b3 (RU of them) into a0 .. a3. Accumulators are named variables, never an indexed
-// array: H200 call gm1 measured a 64-float acc[] indexed in loops 5x slower (local memory).
+// in a partial last group), vec4 c4, times rows b0 .. b3 (RU of them) into a0 .. a3. Accumulators
+// are named variables, never an indexed array: H200 call gm1 measured a 64-float acc[] indexed in
+// loops 5x slower (local memory).
 fn block(a0: ptr<function, vec4<f32>>, a1: ptr<function, vec4<f32>>, a2: ptr<function, vec4<f32>>, a3: ptr<function, vec4<f32>>,
          q0: u32, jl: u32, c4: u32, b0: vec4<f32>, b1: vec4<f32>, b2: vec4<f32>, b3: vec4<f32>, nc: u32) {
   let last = params.nq - 1u;

@@ -299,10 +299,10 @@ export const kernelTuning = {
    */
   mfma: 1,
   /**
-   * hqp: the f16 block of 8 (and 16) reads the queries split into half rows (1; splitQueryHalves, written by
-   * the host beside them), so each query load of a subgroup is one contiguous run, or in row order
-   * (0), where a lane's two vec4 of a word sit 32 bytes from its neighbours'. The block of 4 keeps
-   * the row order. H100 calls h21 / h23 (GPU ms, ids equal, float64 oracle 2/2, torch in the same
+   * hqp: the f16 block of 8 (and 16) reads the queries split into half rows (1; splitQueryHalves,
+   * written by the host beside them), so each query load of a subgroup is one contiguous run, or in
+   * row order (0), where a lane's two vec4 of a word sit 32 bytes from its neighbours'. The block of
+   * 4 keeps the row order. H100 calls h21 / h23 (GPU ms, ids equal, float64 oracle 2/2, torch in the same
    * call): the block of 8 at 21M nq 5 / 8 13.29 / 13.61 against 13.45 / 13.78 both times, 1M 0.685 /
    * 0.707 against 0.689 / 0.711; the block of 4 with it 0.564 / 0.582 against 0.544 / 0.560 at 1M nq
    * 2 / 4, 11.09 against 10.58 at 21M nq 4. So 1 for the block of 8 since h23.
