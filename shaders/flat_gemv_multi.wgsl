@@ -37,7 +37,6 @@ override QS: u32 = 1u;
 override FMAC: u32 = 0u;    // 1: inner products as fma chains into the accumulators (0: dot, then add)
 override NG: u32 = 4u;      // groups of 4 queries holding real ones (<= NQ / 4); later ones are skipped
 override NQR: u32 = 4u;     // real queries in group NG - 1 (1-4): padding past them is not multiplied
-override PF: u32 = 0u;      // 1 (UW 1): each step's words loaded one step ahead (the next group's first while reducing)
 override QP: u32 = 0u;      // 1 (DPW 2): the queries as two half rows, vec4 2w + h at h * q4 / 2 + w (host-ordered)
 override FOLD: u32 = 0u;    // unused here (flat_common's int8 decode)
 override HS: u32 = NQ * SP;
@@ -184,21 +183,6 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
   }
   workgroupBarrier();
   //@SCAN_BEGIN
-  // PF: the words of a lane's next step, loaded before this step's multiply-adds (and the next row
-  // group's first before this group's reduction), so a warp's loads overlap its own arithmetic.
-  var n0 = vec4<u32>(0u);
-  var n1 = vec4<u32>(0u);
-  var n2 = vec4<u32>(0u);
-  var n3 = vec4<u32>(0u);
-  if (PF == 1u && UW == 1u) {
-    let rs = start + sg * RU;
-    n0 = word(rs, lane, end);
-    if (RU > 1u) { n1 = word(rs + 1u, lane, end); }
-    if (RU > 2u) {
-      n2 = word(rs + 2u, lane, end);
-      n3 = word(rs + 3u, lane, end);
-    }
-  }
   for (var it = 0u; it < nIter; it++) {
     let r0 = start + (it * (WG / SG) + sg) * RU;
     var a00 = vec4<f32>(0.0);
@@ -219,32 +203,14 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
     var a33 = vec4<f32>(0.0);
     for (var w = lane; w < rw; w += SG * UW) {
       // UW words of each of RU rows loaded before any is used: independent loads in flight.
-      var x00 = vec4<u32>(0u);
+      let x00 = word(r0, w, end);
       var x10 = vec4<u32>(0u);
       var x20 = vec4<u32>(0u);
       var x30 = vec4<u32>(0u);
-      if (PF == 1u && UW == 1u) {
-        x00 = n0;
-        x10 = n1;
-        x20 = n2;
-        x30 = n3;
-        // The next step: this group's next word, else the next group's first (rows past the segment read 0).
-        let more = w + SG < rw;
-        let rn = select(r0 + (WG / SG) * RU, r0, more);
-        let wn = select(lane, w + SG, more);
-        n0 = word(rn, wn, end);
-        if (RU > 1u) { n1 = word(rn + 1u, wn, end); }
-        if (RU > 2u) {
-          n2 = word(rn + 2u, wn, end);
-          n3 = word(rn + 3u, wn, end);
-        }
-      } else {
-        x00 = word(r0, w, end);
-        if (RU > 1u) { x10 = word(r0 + 1u, w, end); }
-        if (RU > 2u) {
-          x20 = word(r0 + 2u, w, end);
-          x30 = word(r0 + 3u, w, end);
-        }
+      if (RU > 1u) { x10 = word(r0 + 1u, w, end); }
+      if (RU > 2u) {
+        x20 = word(r0 + 2u, w, end);
+        x30 = word(r0 + 3u, w, end);
       }
       var x01 = vec4<u32>(0u);
       var x11 = vec4<u32>(0u);

@@ -10,7 +10,7 @@
  * --variants 'a:big=4x8,kc=4;b:big=8x8,target=4096' times each kernel variant (kernelTuning knobs:
  *   big, bigF32, bigF32L, midF32, swz, nosel, kc, ru, uw, hru, huw, chain, target = targetWorkgroups, gt = gemmTarget,
  *   gtl = gemmTargetL, hgt = gemmTargetF16, fan = mergeFanIn, gemvTiles / gemvMultiTiles / int8GemvTiles; flat_gemv_multi: gemvMulti, gemvMultiFrom, mq4, h4uw, h4target, mfma, mq16, mqw,
- *   mru, muw, hmru, hmuw, hqp, mpart, hmpf, msp, mci, mtarget; the tensor scorer's tensorTuning: tf16 = f16 on / off,
+ *   mru, muw, hmru, hmuw, hqp, mpart, msp, mci, mtarget; the tensor scorer's tensorTuning: tf16 = f16 on / off,
  *   tf16min = f16MinBatch, tf16rt = f16RowTiles, trtb = rowTilesBig, tensor = enabled, tf32 = f32 on / off,
  *   tf32min / tf32rt / tf32w / tf32wf = f32MinBatch / f32RowTiles / f32Warps / f32WarpsFrom, twb / tws / twt =
  *   targetWorkgroups / targetWorkgroupsSmall / targetWorkgroupsTiny, tf16c = f16Codes, tpfd = prefetchDepth,

@@ -34,8 +34,6 @@ export interface GemvMultiKnobs {
   fmac?: number;
   /** 1: a batch in one block multiplies only its real queries (NG, NQR), not the block's padding. */
   part?: number;
-  /** 1: at one word in flight, each step's words loaded a step ahead (PF). */
-  pf?: number;
   /** 1 (f16 rows only): the queries as two half rows (splitQueryHalves), so a subgroup's query loads are contiguous. */
   qp?: number;
 }
@@ -60,8 +58,6 @@ export interface GemvMultiPlan {
   /** Groups of 4 queries multiplied (<= NQ / 4), and real queries in the last of them (the shader's NG, NQR). */
   NG: number;
   NQR: number;
-  /** 1: words loaded a step ahead (the shader's PF; UW 1 only). */
-  PF: number;
 }
 
 const WG = 256;
@@ -89,7 +85,7 @@ export function planGemvMulti(f: GemvMultiFacts, nq: number, kf: number, t: Gemv
       const UW = Math.max(1, Math.min(t.uw || 2, 2, share));
       const room = Math.floor((SP - kf) / P);
       const CI = Math.max(1, Math.min(room, t.ci || Math.floor(room / 4)));
-      return { NQ, SG, RU, UW, SP, CI, CF: Math.max(1, (RU * NQ) / SG), QWG, QN, QS, FMAC: t.fmac ? 1 : 0, QP: t.qp && f.q4 === 2 * f.rowWords ? 1 : 0, ...realGroups(NQ, nq, !!t.part), PF: t.pf && UW === 1 ? 1 : 0 };
+      return { NQ, SG, RU, UW, SP, CI, CF: Math.max(1, (RU * NQ) / SG), QWG, QN, QS, FMAC: t.fmac ? 1 : 0, QP: t.qp && f.q4 === 2 * f.rowWords ? 1 : 0, ...realGroups(NQ, nq, !!t.part) };
     }
   }
   return undefined;
@@ -108,7 +104,7 @@ function realGroups(NQ: number, nq: number, part: boolean): { NG: number; NQR: n
 
 /** Pipeline cache key: every compile-time fact. */
 export function gemvMultiKey(p: GemvMultiPlan, prec: number, metric: number, f16: boolean, kf: number): string {
-  return `gemvm:${prec}:${metric}:${f16 ? 'h' : 'p'}:${kf}:${p.NQ}:${p.SG}:${p.RU}:${p.UW}:${p.SP}:${p.CI}:${p.QS}${p.FMAC ? ':fma' : ''}${p.QP ? ':qp' : ''}${p.NG * 4 < p.NQ || p.NQR < 4 ? `:g${p.NG}r${p.NQR}` : ''}${p.PF ? ':pf' : ''}`;
+  return `gemvm:${prec}:${metric}:${f16 ? 'h' : 'p'}:${kf}:${p.NQ}:${p.SG}:${p.RU}:${p.UW}:${p.SP}:${p.CI}:${p.QS}${p.FMAC ? ':fma' : ''}${p.QP ? ':qp' : ''}${p.NG * 4 < p.NQ || p.NQR < 4 ? `:g${p.NG}r${p.NQR}` : ''}`;
 }
 
 /**
@@ -142,7 +138,7 @@ export function gemvMultiPipeline(device: GPUDevice, p: GemvMultiPlan, prec: num
     compute: {
       module: device.createShaderModule({ label: 'flat_gemv_multi', code: tilesSource(code(multiWgsl), tiles, GEMV_MULTI_TILES) }),
       entryPoint: 'main',
-      constants: { PREC: prec, METRIC: metric, NQ: p.NQ, SG: p.SG, RU: p.RU, UW: p.UW, DPW: prec === 1 ? 2 : 1, SP: p.SP, CI: p.CI, CF: p.CF, QWG: p.QWG, QN: p.QN, QS: p.QS, FMAC: p.FMAC, QP: p.QP, NG: p.NG, NQR: p.NQR, PF: p.PF },
+      constants: { PREC: prec, METRIC: metric, NQ: p.NQ, SG: p.SG, RU: p.RU, UW: p.UW, DPW: prec === 1 ? 2 : 1, SP: p.SP, CI: p.CI, CF: p.CF, QWG: p.QWG, QN: p.QN, QS: p.QS, FMAC: p.FMAC, QP: p.QP, NG: p.NG, NQR: p.NQR },
     },
   });
 }

@@ -22,11 +22,11 @@ describe('planGemvMulti', () => {
   const facts = { rowWords: 192, q4: 192, subgroupSize: 32, maxWorkgroupStorage: 49152 };
   const knobs = { ru: 4, uw: 2, sp: 0, ci: 0, qw: 0, split: 0 };
   it('classes of 8 and 16 (or blocks of 8), buffers and staged queries within workgroup memory, RU halved for large k, none without a fixed subgroup size', () => {
-    expect(planGemvMulti(facts, 5, 16, knobs)).toEqual({ NQ: 8, SG: 32, RU: 4, UW: 2, SP: 256, CI: 1, CF: 1, QWG: 0, QN: 0, QS: 1, FMAC: 0, QP: 0, NG: 2, NQR: 4, PF: 0 });
-    expect(planGemvMulti(facts, 16, 16, knobs)).toEqual({ NQ: 16, SG: 32, RU: 4, UW: 2, SP: 256, CI: 1, CF: 2, QWG: 0, QN: 0, QS: 1, FMAC: 0, QP: 0, NG: 4, NQR: 4, PF: 0 });
+    expect(planGemvMulti(facts, 5, 16, knobs)).toEqual({ NQ: 8, SG: 32, RU: 4, UW: 2, SP: 256, CI: 1, CF: 1, QWG: 0, QN: 0, QS: 1, FMAC: 0, QP: 0, NG: 2, NQR: 4 });
+    expect(planGemvMulti(facts, 16, 16, knobs)).toEqual({ NQ: 16, SG: 32, RU: 4, UW: 2, SP: 256, CI: 1, CF: 2, QWG: 0, QN: 0, QS: 1, FMAC: 0, QP: 0, NG: 4, NQR: 4 });
     expect(planGemvMulti(facts, 16, 16, { ...knobs, split: 1 })?.NQ).toBe(8);
     // Blocks of 4 (mq4) for 2-4 queries only: 16 values a lane at RU 4 end on every other lane.
-    expect(planGemvMulti(facts, 3, 16, { ...knobs, four: 1 })).toEqual({ NQ: 4, SG: 32, RU: 4, UW: 2, SP: 256, CI: 1, CF: 1, QWG: 0, QN: 0, QS: 1, FMAC: 0, QP: 0, NG: 1, NQR: 4, PF: 0 });
+    expect(planGemvMulti(facts, 3, 16, { ...knobs, four: 1 })).toEqual({ NQ: 4, SG: 32, RU: 4, UW: 2, SP: 256, CI: 1, CF: 1, QWG: 0, QN: 0, QS: 1, FMAC: 0, QP: 0, NG: 1, NQR: 4 });
     expect(planGemvMulti(facts, 4, 16, knobs)?.NQ).toBe(8);
     expect(planGemvMulti(facts, 5, 16, { ...knobs, four: 1 })?.NQ).toBe(8);
     expect(planGemvMulti(facts, 4, 16, { ...knobs, four: 1, qw: 1 })).toMatchObject({ NQ: 4, QWG: 1, QN: 4, QS: 768 });
@@ -49,7 +49,7 @@ describe('planGemvMulti', () => {
     expect(planGemvMulti(facts, 3, 16, { ...knobs, part: 1, four: 1 })).toMatchObject({ NQ: 4, NG: 1, NQR: 3 });
     expect(planGemvMulti(facts, 9, 16, { ...knobs, part: 1 })).toMatchObject({ NQ: 16, NG: 3, NQR: 1 });
     expect(planGemvMulti(facts, 12, 16, { ...knobs, part: 1 })).toMatchObject({ NQ: 16, NG: 3, NQR: 4 });
-    expect(planGemvMulti(facts, 13, 16, { ...knobs, part: 1, split: 1 })).toMatchObject({ NQ: 8, NG: 2, NQR: 4, PF: 0 });
+    expect(planGemvMulti(facts, 13, 16, { ...knobs, part: 1, split: 1 })).toMatchObject({ NQ: 8, NG: 2, NQR: 4 });
     // Split query halves (QP) only where the queries are two vec4 a word (f16 rows: q4 = 2 rowWords).
     expect(planGemvMulti({ ...facts, rowWords: 96 }, 5, 16, { ...knobs, qp: 1 })?.QP).toBe(1);
     expect(planGemvMulti(facts, 5, 16, { ...knobs, qp: 1 })?.QP).toBe(0);
@@ -85,11 +85,6 @@ describe.skipIf(!hasGpu)('gpu flat_gemv_multi', () => {
     [8, 200, 'ip', 10, { mru: 4, muw: 1, hmru: 4, hmuw: 1, mfma: 1, hqp: 1 }, 5],
     [6, 136, 'l2', 10, { mru: 2, muw: 1, hmru: 2, hmuw: 2, hqp: 1, gemvMultiTiles: 1 }, 7],
     [4, 768, 'ip', 10, { gemvMultiFrom: 2, mq4: 1, mru: 4, muw: 2, hmru: 4, hmuw: 0, mfma: 1, hqp: 1 }, 3],
-    // hmpf: words loaded a step ahead at one word in flight (f16; RU 4 / 2 / 1; segments ending inside a row group; several tiles a dispatch and one).
-    [8, 200, 'ip', 10, { mru: 4, muw: 1, hmru: 4, hmuw: 1, hmpf: 1 }, 5],
-    [5, 61, 'l2', 10, { mru: 2, muw: 2, hmru: 2, hmuw: 1, hmpf: 1, gemvMultiTiles: 1 }, 50],
-    [3, 136, 'ip', 1, { gemvMultiFrom: 2, mq4: 1, mru: 4, muw: 1, hmru: 1, hmuw: 1, h4uw: 1, hmpf: 1 }, 7],
-    [7, 768, 'ip', 100, { mru: 4, muw: 1, hmru: 4, hmuw: 1, hmpf: 1, mpart: 0 }, 12],
     // mpart (1, the default; 0 in three rows above): only the batch's own queries multiplied (ip with fma chains, and l2 / dot): 5 and 7 of 8, 3 of 4 (f16; f32's block of 4 keeps the padding), 9 and 14 of 16.
     [5, 200, 'ip', 10, { mru: 4, muw: 1, hmru: 4, hmuw: 1, mfma: 1, mpart: 1 }, 5],
     [7, 61, 'l2', 10, { mru: 2, muw: 2, hmru: 4, hmuw: 2, mpart: 1 }, 3],
@@ -122,7 +117,6 @@ describe.skipIf(!hasGpu)('gpu flat_gemv_multi', () => {
         // Split query halves (hqp, on by default) for f16 blocks of 8 and 16: the block of 4 keeps the row order.
         expect(key.includes('qp'), precision).toBe(precision === 'f16' && block !== 4 && kernelTuning.hqp === 1);
         // With mpart a batch short of its block multiplies only its own groups (g<groups>r<last group's queries>).
-        expect(key.includes('pf'), precision).toBe(precision === 'f16' && 'hmpf' in knobs);
         expect(key.some((f) => /^g\d+r\d$/.test(f)), precision).toBe(kernelTuning.mpart === 1 && nq < block && (precision === 'f16' || block > 4));
         const got = await index.search(q, k);
         expectMatchesOracle(got, bruteForce(rows, q, d, k, metric), distanceTolerance(d, metric === 'l2' ? 8 * d : 4 * d), rows, q, d, metric);
