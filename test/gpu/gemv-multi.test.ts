@@ -7,7 +7,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { GpuFlatIndex } from '../../src/gpu/flat-index.js';
 import { type FlatShard, kernelTuning } from '../../src/gpu/flat-shard.js';
-import { planGemvMulti } from '../../src/gpu/gemv-multi.js';
+import { planGemvMulti, splitQueryHalves } from '../../src/gpu/gemv-multi.js';
 import { randomVectors } from '../helpers/data.js';
 import { bruteForce, distanceTolerance, expectMatchesOracle } from '../helpers/oracle.js';
 import { gpuForTests } from '../helpers/gpu.js';
@@ -53,6 +53,22 @@ describe('planGemvMulti', () => {
     // Split query halves (QP) only where the queries are two vec4 a word (f16 rows: q4 = 2 rowWords).
     expect(planGemvMulti({ ...facts, rowWords: 96 }, 5, 16, { ...knobs, qp: 1 })?.QP).toBe(1);
     expect(planGemvMulti(facts, 5, 16, { ...knobs, qp: 1 })?.QP).toBe(0);
+  });
+});
+
+describe('splitQueryHalves', () => {
+  it('writes each query row as two half rows (vec4 2w + h at h * q4 / 2 + w), rows apart, the values unchanged', () => {
+    // Two queries of q4 = 6 vec4 (f16 rows of 3 words): value = query * 100 + vec4 * 4 + component.
+    const q4 = 6;
+    const queries = Float32Array.from({ length: 2 * q4 * 4 }, (_, i) => Math.floor(i / (q4 * 4)) * 100 + (i % (q4 * 4)));
+    const out = splitQueryHalves(queries, q4);
+    const vec4At = (a: Float32Array, row: number, v: number) => Array.from(a.subarray((row * q4 + v) * 4, (row * q4 + v) * 4 + 4));
+    for (let row = 0; row < 2; row++) {
+      for (let w = 0; w < q4 / 2; w++) {
+        for (let h = 0; h < 2; h++) expect(vec4At(out, row, h * (q4 / 2) + w)).toEqual(vec4At(queries, row, 2 * w + h));
+      }
+    }
+    expect([...out].sort((x, y) => x - y)).toEqual([...queries].sort((x, y) => x - y));
   });
 });
 
