@@ -101,7 +101,8 @@ describe.skipIf(!hasGpu)('gpu flat_gemv_multi', () => {
     [8, 200, 'ip', 10, { mru: 4, muw: 1, hmru: 4, hmuw: 1, mfma: 1, hqp: 1 }, 5],
     [6, 136, 'l2', 10, { mru: 2, muw: 1, hmru: 2, hmuw: 2, hqp: 1, gemvMultiTiles: 1 }, 7],
     [4, 768, 'ip', 10, { gemvMultiFrom: 2, mq4: 1, mru: 4, muw: 2, hmru: 4, hmuw: 0, mfma: 1, hqp: 1 }, 3],
-    // mpart (1, the default; 0 in three rows above): only the batch's own queries multiplied (ip with fma chains, and l2 / dot): 5 and 7 of 8, 3 of 4 (f16; f32's block of 4 keeps the padding), 9 and 14 of 16.
+    // mpart (1, the default; 0 in three rows above): only the batch's own queries multiplied (ip with
+    // fma chains, and l2 / dot): 5 and 7 of 8, 3 of 4 (f16; f32's block of 4 keeps the padding), 9 and 14 of 16.
     [5, 200, 'ip', 10, { mru: 4, muw: 1, hmru: 4, hmuw: 1, mfma: 1, mpart: 1 }, 5],
     [7, 61, 'l2', 10, { mru: 2, muw: 2, hmru: 4, hmuw: 2, mpart: 1 }, 3],
     [3, 136, 'ip', 10, { gemvMultiFrom: 2, mq4: 1, mru: 4, muw: 1, hmru: 4, hmuw: 1, mfma: 1, mpart: 1, mqw: 1 }, 7],
