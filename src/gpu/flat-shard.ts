@@ -2047,6 +2047,9 @@ export class FlatShard {
       const { segLen, nseg } = this.segmentPlan(tile.rows, nqb, k, sc.BR, sc.BQ, sc.target, plan.lists);
       const buf = tile.buffer;
       const size = tile.capacity * this.rowBytes;
+      // The scorer's queries (the pre-pass's output, or the split halves); exact kernels read qBuf.
+      const tileQueries: GPUBufferBinding = sc === scorer ? scorerQueries : { buffer: qBuf, offset: 0, size: queries.byteLength };
+      const queriesTag = sc === scorer && prepBuf ? 'p' : sc === scorer && halvesBuf ? 'h' : 'q';
       // Each tile of a group keeps its own segments (candPlan's segs, which placed its lists): a
       // smaller last tile its own segment length too.
       const group = this.tiles.slice(t, t + this.gemvRun(t, (i) => segs[i]!, scorer, scorerOf, shared, !!plan.exact));
@@ -2062,13 +2065,13 @@ export class FlatShard {
           bind: (u) => [
             { binding: 0, resource: u },
             { binding: 1, resource: bound[0]! },
-            { binding: 2, resource: sc === scorer ? scorerQueries : { buffer: qBuf, offset: 0, size: queries.byteLength } },
+            { binding: 2, resource: tileQueries },
             { binding: 3, resource: { buffer: sq } },
             { binding: 4, resource: { buffer: cand, offset: 0, size: regionA * 8 } },
             ...bound.slice(1).map((b, i) => ({ binding: 5 + i, resource: b })),
           ],
           groups: [groupSegs, Math.ceil(nqb / sc.BQ)],
-          key: `tg:${t}:${group.length}:${bound.map((b) => b.size).join(',')}:${sc === scorer && halvesBuf ? 'h' : 'q'}:${queries.byteLength}:${regionA}:${sc.key}`,
+          key: `tg:${t}:${group.length}:${bound.map((b) => b.size).join(',')}:${queriesTag}:${queries.byteLength}:${regionA}:${sc.key}`,
         });
         idBase += tile.rows * (group.length - 1) + lastTile.rows;
         segAt += groupSegs;
@@ -2078,8 +2081,6 @@ export class FlatShard {
       scored.push({ tile, t, idBase, size });
       // Scorers of digit planes read them (the re-rank below reads the rows).
       const scoredRows: GPUBufferBinding = sc.digits ? { buffer: tile.digits!, offset: 0, size: tile.digits!.size } : { buffer: buf, offset: 0, size };
-      // The pre-pass's output is the tensor scorer's; exact kernels read the queries.
-      const tileQueries: GPUBufferBinding = sc === scorer ? scorerQueries : { buffer: qBuf, offset: 0, size: queries.byteLength };
       // An exact tile of a mixed batch (plan.exact): its lists of exact.k at exact.at, then widened into region A.
       const own = sc !== scorer && plan.exact ? plan.exact : undefined;
       const listsAt: GPUBufferBinding = own ? { buffer: cand, offset: own.at * 8, size: Math.max(1, nqb * nseg * own.k) * 8 } : { buffer: cand, offset: 0, size: regionA * 8 };
@@ -2094,7 +2095,7 @@ export class FlatShard {
           { binding: 4, resource: listsAt },
         ],
         groups: [nseg, Math.ceil(nqb / sc.BQ)],
-        key: `t:${t}:${size}:${sc.digits ? 'g' : 'r'}:${sc === scorer && prepBuf ? 'p' : sc === scorer && halvesBuf ? 'h' : 'q'}:${tileQueries.size}:${listsAt.offset}:${listsAt.size}:${sc.key}`,
+        key: `t:${t}:${size}:${sc.digits ? 'g' : 'r'}:${queriesTag}:${tileQueries.size}:${listsAt.offset}:${listsAt.size}:${sc.key}`,
       });
       if (own) {
         steps.push({
