@@ -38,7 +38,6 @@ override FMAC: u32 = 0u;    // 1: inner products as fma chains into the accumula
 override NG: u32 = 4u;      // groups of 4 queries holding real ones (<= NQ / 4); later ones are skipped
 override NQR: u32 = 4u;     // real queries in group NG - 1 (1-4): padding past them is not multiplied
 override QP: u32 = 0u;      // 1 (DPW 2): the queries as two half rows, vec4 2w + h at h * q4 / 2 + w (host-ordered)
-override TA: u32 = 0u;      // touch-ahead: iterations ahead whose rows' first words are touched (0: none)
 override FOLD: u32 = 0u;    // unused here (flat_common's int8 decode)
 override HS: u32 = NQ * SP;
 const WG: u32 = 256u;
@@ -155,14 +154,6 @@ fn word(r: u32, w: u32, end: u32) -> vec4<u32> {
   return vec4<u32>(0u);
 }
 
-// The first u32 of word w of row r (0 past the segment). WGSL has no prefetch: a load whose value
-// only feeds `sink` brings the row's sectors into the caches TA iterations before the loads that
-// use them, holding one register a row where loading the words ahead held four.
-fn touch(r: u32, w: u32, end: u32) -> u32 {
-  if (r < end && w < params.rowWords) { return base[r * params.rowWords + w].x; }
-  return 0u;
-}
-
 @compute @workgroup_size(WG, 1, 1)
 fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: vec3<u32>,
         @builtin(subgroup_invocation_id) lane: u32) {
@@ -190,16 +181,6 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
     tk[li] = negInf();
     ti[li] = EMPTY_ID;
   }
-  // Touched words, consumed (into sink) a step after their loads, so no warp waits on them.
-  var sink = 0u;
-  var t0 = 0u;
-  var t1 = 0u;
-  var t2 = 0u;
-  var t3 = 0u;
-  var t4 = 0u;
-  var t5 = 0u;
-  var t6 = 0u;
-  var t7 = 0u;
   workgroupBarrier();
   //@SCAN_BEGIN
   for (var it = 0u; it < nIter; it++) {
@@ -235,24 +216,6 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
       var x11 = vec4<u32>(0u);
       var x21 = vec4<u32>(0u);
       var x31 = vec4<u32>(0u);
-      if (TA > 0u) {
-        sink ^= t0 ^ t1 ^ t2 ^ t3 ^ t4 ^ t5 ^ t6 ^ t7;
-        let rt = r0 + TA * P;
-        t0 = touch(rt, w, end);
-        if (RU > 1u) { t1 = touch(rt + 1u, w, end); }
-        if (RU > 2u) {
-          t2 = touch(rt + 2u, w, end);
-          t3 = touch(rt + 3u, w, end);
-        }
-        if (UW > 1u) {
-          t4 = touch(rt, w + SG, end);
-          if (RU > 1u) { t5 = touch(rt + 1u, w + SG, end); }
-          if (RU > 2u) {
-            t6 = touch(rt + 2u, w + SG, end);
-            t7 = touch(rt + 3u, w + SG, end);
-          }
-        }
-      }
       if (UW > 1u) {
         x01 = word(r0, w + SG, end);
         if (RU > 1u) { x11 = word(r0 + 1u, w + SG, end); }
@@ -388,8 +351,6 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
     }
   }
   //@SCAN_END
-  // Never true (k >= 1): keeps the touches, which nothing else reads.
-  if (TA > 0u && k == 0u) { out[0] = vec2<u32>(sink ^ t0 ^ t1 ^ t2 ^ t3 ^ t4 ^ t5 ^ t6 ^ t7, 0u); }
   workgroupBarrier();
   for (var e = li; e < nq * k; e += WG) {
     let q = e / k;

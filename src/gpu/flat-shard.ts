@@ -319,13 +319,6 @@ export const kernelTuning = {
    */
   mpart: 1,
   /**
-   * mta / hta: flat_gemv_multi's touch-ahead for f32 / f16 rows, in iterations (0: none; TA). Each
-   * step a lane also loads the first u32 of the words it will read that many iterations later, into
-   * a sink nothing reads, so the rows' sectors are in the caches when their loads come: WGSL has no
-   * prefetch, and loading the words themselves ahead held 16 more registers a lane (h29).
-   */
-  mta: 0, hta: 0,
-  /**
    * m16ru / m16uw / m16sp / m16ci: the f32 block of 16 queries' own rows an iteration, words in
    * flight, candidate slots and check interval (0: mru / muw / msp / mci). The block of 16 holds
    * twice the accumulators of a block of 8 a row, so fewer rows an iteration suit it. H200 gm5-gm7
@@ -413,7 +406,7 @@ export function targetsBeyondPlan(t: typeof kernelTuning = kernelTuning): string
 function multiKnobs(prec: number, nq: number): GemvMultiKnobs {
   const t = kernelTuning;
   const four = nq <= 4 && t.mq4;
-  const k = { ru: prec ? t.hmru : t.mru, uw: prec ? (four && t.h4uw) || t.hmuw : t.muw, sp: t.msp, ci: t.mci, qw: t.mqw, split: t.mq16, four: t.mq4, fmac: t.mfma, qp: prec && !four ? t.hqp : 0, part: prec || !four ? t.mpart : 0, ta: prec ? t.hta : t.mta };
+  const k = { ru: prec ? t.hmru : t.mru, uw: prec ? (four && t.h4uw) || t.hmuw : t.muw, sp: t.msp, ci: t.mci, qw: t.mqw, split: t.mq16, four: t.mq4, fmac: t.mfma, qp: prec && !four ? t.hqp : 0, part: prec || !four ? t.mpart : 0 };
   if (prec || nq <= 8 || t.mq16) return k;
   return { ...k, ru: t.m16ru || k.ru, uw: t.m16uw || k.uw, sp: t.m16sp || k.sp, ci: t.m16ci || k.ci };
 }

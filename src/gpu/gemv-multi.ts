@@ -36,8 +36,6 @@ export interface GemvMultiKnobs {
   part?: number;
   /** 1 (f16 rows only): the queries as two half rows (splitQueryHalves), so a subgroup's query loads are contiguous. */
   qp?: number;
-  /** Iterations ahead whose rows' words are touched (a load feeding only a sink), 0 for none: the shader's TA. */
-  ta?: number;
 }
 
 /** Compile-time facts of one pipeline (the shader's overrides of the same names). */
@@ -60,8 +58,6 @@ export interface GemvMultiPlan {
   /** Groups of 4 queries multiplied (<= NQ / 4), and real queries in the last of them (the shader's NG, NQR). */
   NG: number;
   NQR: number;
-  /** Touch-ahead distance in iterations (0: none). */
-  TA: number;
 }
 
 const WG = 256;
@@ -89,7 +85,7 @@ export function planGemvMulti(f: GemvMultiFacts, nq: number, kf: number, t: Gemv
       const UW = Math.max(1, Math.min(t.uw || 2, 2, share));
       const room = Math.floor((SP - kf) / P);
       const CI = Math.max(1, Math.min(room, t.ci || Math.floor(room / 4)));
-      return { NQ, SG, RU, UW, SP, CI, CF: Math.max(1, (RU * NQ) / SG), QWG, QN, QS, FMAC: t.fmac ? 1 : 0, QP: t.qp && f.q4 === 2 * f.rowWords ? 1 : 0, TA: Math.max(0, Math.min(4, Math.floor(t.ta ?? 0))), ...realGroups(NQ, nq, !!t.part) };
+      return { NQ, SG, RU, UW, SP, CI, CF: Math.max(1, (RU * NQ) / SG), QWG, QN, QS, FMAC: t.fmac ? 1 : 0, QP: t.qp && f.q4 === 2 * f.rowWords ? 1 : 0, ...realGroups(NQ, nq, !!t.part) };
     }
   }
   return undefined;
@@ -111,7 +107,7 @@ const realQueries = (p: GemvMultiPlan): number => 4 * (p.NG - 1) + p.NQR;
 
 /** Pipeline cache key: every compile-time fact. */
 export function gemvMultiKey(p: GemvMultiPlan, prec: number, metric: number, f16: boolean, kf: number): string {
-  return `gemvm:${prec}:${metric}:${f16 ? 'h' : 'p'}:${kf}:${p.NQ}:${p.SG}:${p.RU}:${p.UW}:${p.SP}:${p.CI}:${p.QS}${p.FMAC ? ':fma' : ''}${p.QP ? ':qp' : ''}${p.TA ? `:ta${p.TA}` : ''}${realQueries(p) < p.NQ ? `:g${p.NG}r${p.NQR}` : ''}`;
+  return `gemvm:${prec}:${metric}:${f16 ? 'h' : 'p'}:${kf}:${p.NQ}:${p.SG}:${p.RU}:${p.UW}:${p.SP}:${p.CI}:${p.QS}${p.FMAC ? ':fma' : ''}${p.QP ? ':qp' : ''}${realQueries(p) < p.NQ ? `:g${p.NG}r${p.NQR}` : ''}`;
 }
 
 /**
@@ -135,17 +131,17 @@ export function splitQueryHalves(queries: Float32Array, q4: number): Float32Arra
 }
 
 /** flat_gemv_multi's loads and uses of the ids and lists for tilesSource. */
-export const GEMV_MULTI_TILES: TileRewrite = { kernel: 'flat_gemv_multi', loaders: ['word', 'touch'], ids: 1, lists: 1 };
+export const GEMV_MULTI_TILES: TileRewrite = { kernel: 'flat_gemv_multi', loaders: ['word'], ids: 1, lists: 1 };
 
 /** `tiles`: tiles of equal rows (the last may have fewer) a dispatch (kernelTuning.gemvMultiTiles; tile t > 0 at binding 4 + t). */
 export function gemvMultiPipeline(device: GPUDevice, p: GemvMultiPlan, prec: number, metric: number, code: (src: string) => string, tiles = 1): GPUComputePipeline {
   return device.createComputePipeline({
-    label: `flat_gemv_multi NQ=${p.NQ} RU=${p.RU} UW=${p.UW} SP=${p.SP} QS=${p.QS}${p.FMAC ? ' fma' : ''}${p.QP ? ' qp' : ''}${p.TA ? ` ta${p.TA}` : ''}${realQueries(p) < p.NQ ? ` ${realQueries(p)} real` : ''}${tiles > 1 ? ` x${tiles} tiles` : ''}`,
+    label: `flat_gemv_multi NQ=${p.NQ} RU=${p.RU} UW=${p.UW} SP=${p.SP} QS=${p.QS}${p.FMAC ? ' fma' : ''}${p.QP ? ' qp' : ''}${realQueries(p) < p.NQ ? ` ${realQueries(p)} real` : ''}${tiles > 1 ? ` x${tiles} tiles` : ''}`,
     layout: 'auto',
     compute: {
       module: device.createShaderModule({ label: 'flat_gemv_multi', code: tilesSource(code(multiWgsl), tiles, GEMV_MULTI_TILES) }),
       entryPoint: 'main',
-      constants: { PREC: prec, METRIC: metric, NQ: p.NQ, SG: p.SG, RU: p.RU, UW: p.UW, DPW: prec === 1 ? 2 : 1, SP: p.SP, CI: p.CI, CF: p.CF, QWG: p.QWG, QN: p.QN, QS: p.QS, FMAC: p.FMAC, QP: p.QP, TA: p.TA, NG: p.NG, NQR: p.NQR },
+      constants: { PREC: prec, METRIC: metric, NQ: p.NQ, SG: p.SG, RU: p.RU, UW: p.UW, DPW: prec === 1 ? 2 : 1, SP: p.SP, CI: p.CI, CF: p.CF, QWG: p.QWG, QN: p.QN, QS: p.QS, FMAC: p.FMAC, QP: p.QP, NG: p.NG, NQR: p.NQR },
     },
   });
 }
