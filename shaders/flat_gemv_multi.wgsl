@@ -25,6 +25,7 @@ override PREC: u32 = 0u;    // 0 f32, 1 f16
 override METRIC: u32 = 0u;  // 0 inner product, 1 squared L2 (negated)
 override NQ: u32 = 16u;     // queries a workgroup (4, 8 or 16)
 override SG: u32 = 32u;     // the subgroup size (the adapter's fixed one, 8..128)
+override LPR: u32 = SG;     // lanes a row (a power of two <= SG): a subgroup scores SG / LPR rows' groups at once
 override RU: u32 = 4u;      // rows a subgroup an iteration (1, 2 or 4)
 override UW: u32 = 2u;      // words of each row a lane loads before using them (1 or 2)
 override DPW: u32 = 1u;     // vec4 of dims per 16-byte word: 1 f32, 2 f16
@@ -158,6 +159,8 @@ fn word(r: u32, w: u32, end: u32) -> vec4<u32> {
 fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: vec3<u32>,
         @builtin(subgroup_invocation_id) lane: u32) {
   let sg = li / SG;
+  let gl = lane % LPR;                         // the lane's place in its row group
+  let grp = sg * (SG / LPR) + lane / LPR;      // the workgroup's row group
   let nv = RU * NQ / 4u;     // vec4 accumulators a lane: acc[u * NQ / 4 + j] holds queries 4j .. 4j + 3 of row u
   let seg = wid.x;
   let q0 = wid.y * NQ;
@@ -167,7 +170,7 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
   let start = seg * params.segLen;
   let end = min(start + params.segLen, params.rows);
   let k = params.k;
-  let P = (WG / SG) * RU;    // rows the workgroup scores an iteration
+  let P = (WG / LPR) * RU;   // rows the workgroup scores an iteration
   let nIter = select(0u, (end - start + P - 1u) / P, end > start);
   for (var e = li; e < HS; e += WG) {
     hk[e] = negInf();
@@ -184,7 +187,7 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
   workgroupBarrier();
   //@SCAN_BEGIN
   for (var it = 0u; it < nIter; it++) {
-    let r0 = start + (it * (WG / SG) + sg) * RU;
+    let r0 = start + (it * (WG / LPR) + grp) * RU;
     var a00 = vec4<f32>(0.0);
     var a01 = vec4<f32>(0.0);
     var a02 = vec4<f32>(0.0);
@@ -201,7 +204,7 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
     var a31 = vec4<f32>(0.0);
     var a32 = vec4<f32>(0.0);
     var a33 = vec4<f32>(0.0);
-    for (var w = lane; w < rw; w += SG * UW) {
+    for (var w = gl; w < rw; w += LPR * UW) {
       // UW words of each of RU rows loaded before any is used: independent loads in flight.
       let x00 = word(r0, w, end);
       var x10 = vec4<u32>(0u);
@@ -217,15 +220,15 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
       var x21 = vec4<u32>(0u);
       var x31 = vec4<u32>(0u);
       if (UW > 1u) {
-        x01 = word(r0, w + SG, end);
-        if (RU > 1u) { x11 = word(r0 + 1u, w + SG, end); }
+        x01 = word(r0, w + LPR, end);
+        if (RU > 1u) { x11 = word(r0 + 1u, w + LPR, end); }
         if (RU > 2u) {
-          x21 = word(r0 + 2u, w + SG, end);
-          x31 = word(r0 + 3u, w + SG, end);
+          x21 = word(r0 + 2u, w + LPR, end);
+          x31 = word(r0 + 3u, w + LPR, end);
         }
       }
       for (var p = 0u; p < UW; p++) {
-        let wp = w + p * SG;
+        let wp = w + p * LPR;
         if (wp < rw) {
           let second = p == 1u;
           for (var h = 0u; h < DPW; h++) {
@@ -257,7 +260,7 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
     // whose pairing bits spell its upper bits (`at`: the lane's first value).
     // Levels written out with literal counts (vec4 i and i + h, i < h), so acc stays in registers;
     // a level runs while the vec4 count allows and lanes remain (off > 1).
-    var off = SG;
+    var off = LPR;
     var at = 0u;
     if (nv == 16u && off > 1u) {
       off /= 2u;
@@ -312,7 +315,7 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
     }
     let f0 = acc[0];
     let f1 = acc[1];
-    if ((lane & (max(SG / (RU * NQ), 1u) - 1u)) == 0u) {
+    if ((gl & (max(LPR / (RU * NQ), 1u) - 1u)) == 0u) {
       for (var j = 0u; j < CF; j++) {
         let v = at + j;
         let qi = v % NQ;

@@ -36,6 +36,8 @@ export interface GemvMultiKnobs {
   part?: number;
   /** 1 (f16 rows only): the queries as two half rows (splitQueryHalves), so a subgroup's query loads are contiguous. */
   qp?: number;
+  /** Lanes a row (a power of two; 0: the subgroup's size): fewer let a subgroup's query loads serve several rows' groups at once. */
+  lpr?: number;
 }
 
 /** Compile-time facts of one pipeline (the shader's overrides of the same names). */
@@ -58,6 +60,8 @@ export interface GemvMultiPlan {
   /** Groups of 4 queries multiplied (<= NQ / 4), and real queries in the last of them (the shader's NG, NQR). */
   NG: number;
   NQR: number;
+  /** Lanes a row (<= SG; the shader's LPR). */
+  LPR: number;
 }
 
 const WG = 256;
@@ -66,12 +70,12 @@ const WG = 256;
  * The kernel for a batch of nq (2..16; kernelTuning.gemvMultiFrom) queries with heap slots kf, or undefined (the shard keeps
  * flat_fused): no fixed subgroup size of 8-128 lanes, or k too large for the candidate buffers.
  * RU (1, 2 or 4 rows) is halved until NQ buffers of kf + one iteration's rows fit the workgroup memory.
+ * LPR lanes score a row (lpr, at least RU NQ / 8 so a lane ends with at most 8 totals; SG by default).
  */
 export function planGemvMulti(f: GemvMultiFacts, nq: number, kf: number, t: GemvMultiKnobs): GemvMultiPlan | undefined {
   const SG = f.subgroupSize;
   if (!SG || SG < 8 || SG > 128 || pow2Floor(SG) !== SG || nq < 1 || nq > 16) return undefined;
   const NQ = nq <= 4 && t.four ? 4 : nq <= 8 || t.split ? 8 : 16;
-  const share = Math.ceil(f.rowWords / SG);
   // Workgroup memory: NQ buffers of SP (key, id) slots, NQ counts and thresholds, one word, and the
   // staged queries (qw, where SP still holds kf + one iteration's rows).
   for (const QN of t.qw ? [NQ, 8, 4, 0].filter((n) => n <= NQ) : [0]) {
@@ -79,13 +83,14 @@ export function planGemvMulti(f: GemvMultiFacts, nq: number, kf: number, t: Gemv
     const QS = QN ? QN * f.q4 : 1;
     const fit = pow2Floor(Math.max(1, Math.floor((f.maxWorkgroupStorage - 12 * NQ - 16 - 16 * QS) / (8 * NQ))));
     for (let RU = pow2Floor(Math.max(1, Math.min(t.ru || 4, 4))); RU >= 1; RU /= 2) {
-      const P = (WG / SG) * RU;
+      const LPR = Math.min(SG, Math.max((RU * NQ) / 8, pow2Floor(Math.max(1, t.lpr || SG))));
+      const P = (WG / LPR) * RU;
       const SP = Math.min(fit, pow2Ceil(t.sp || 4 * (kf + P)));
       if (SP < kf + P) continue;
-      const UW = Math.max(1, Math.min(t.uw || 2, 2, share));
+      const UW = Math.max(1, Math.min(t.uw || 2, 2, Math.ceil(f.rowWords / LPR)));
       const room = Math.floor((SP - kf) / P);
       const CI = Math.max(1, Math.min(room, t.ci || Math.floor(room / 4)));
-      return { NQ, SG, RU, UW, SP, CI, CF: Math.max(1, (RU * NQ) / SG), QWG, QN, QS, FMAC: t.fmac ? 1 : 0, QP: t.qp && f.q4 === 2 * f.rowWords ? 1 : 0, ...realGroups(NQ, nq, !!t.part) };
+      return { NQ, SG, RU, UW, SP, CI, CF: Math.max(1, (RU * NQ) / LPR), QWG, QN, QS, FMAC: t.fmac ? 1 : 0, QP: t.qp && f.q4 === 2 * f.rowWords ? 1 : 0, LPR, ...realGroups(NQ, nq, !!t.part) };
     }
   }
   return undefined;
@@ -107,7 +112,7 @@ const realQueries = (p: GemvMultiPlan): number => 4 * (p.NG - 1) + p.NQR;
 
 /** Pipeline cache key: every compile-time fact. */
 export function gemvMultiKey(p: GemvMultiPlan, prec: number, metric: number, f16: boolean, kf: number): string {
-  return `gemvm:${prec}:${metric}:${f16 ? 'h' : 'p'}:${kf}:${p.NQ}:${p.SG}:${p.RU}:${p.UW}:${p.SP}:${p.CI}:${p.QS}${p.FMAC ? ':fma' : ''}${p.QP ? ':qp' : ''}${realQueries(p) < p.NQ ? `:g${p.NG}r${p.NQR}` : ''}`;
+  return `gemvm:${prec}:${metric}:${f16 ? 'h' : 'p'}:${kf}:${p.NQ}:${p.SG}:${p.RU}:${p.UW}:${p.SP}:${p.CI}:${p.QS}${p.FMAC ? ':fma' : ''}${p.QP ? ':qp' : ''}${p.LPR < p.SG ? `:l${p.LPR}` : ''}${realQueries(p) < p.NQ ? `:g${p.NG}r${p.NQR}` : ''}`;
 }
 
 /**
@@ -136,12 +141,12 @@ export const GEMV_MULTI_TILES: TileRewrite = { kernel: 'flat_gemv_multi', loader
 /** `tiles`: tiles of equal rows (the last may have fewer) a dispatch (kernelTuning.gemvMultiTiles; tile t > 0 at binding 4 + t). */
 export function gemvMultiPipeline(device: GPUDevice, p: GemvMultiPlan, prec: number, metric: number, code: (src: string) => string, tiles = 1): GPUComputePipeline {
   return device.createComputePipeline({
-    label: `flat_gemv_multi NQ=${p.NQ} RU=${p.RU} UW=${p.UW} SP=${p.SP} QS=${p.QS}${p.FMAC ? ' fma' : ''}${p.QP ? ' qp' : ''}${realQueries(p) < p.NQ ? ` ${realQueries(p)} real` : ''}${tiles > 1 ? ` x${tiles} tiles` : ''}`,
+    label: `flat_gemv_multi NQ=${p.NQ} RU=${p.RU} UW=${p.UW} SP=${p.SP} QS=${p.QS}${p.FMAC ? ' fma' : ''}${p.QP ? ' qp' : ''}${p.LPR < p.SG ? ` LPR=${p.LPR}` : ''}${realQueries(p) < p.NQ ? ` ${realQueries(p)} real` : ''}${tiles > 1 ? ` x${tiles} tiles` : ''}`,
     layout: 'auto',
     compute: {
       module: device.createShaderModule({ label: 'flat_gemv_multi', code: tilesSource(code(multiWgsl), tiles, GEMV_MULTI_TILES) }),
       entryPoint: 'main',
-      constants: { PREC: prec, METRIC: metric, NQ: p.NQ, SG: p.SG, RU: p.RU, UW: p.UW, DPW: prec === 1 ? 2 : 1, SP: p.SP, CI: p.CI, CF: p.CF, QWG: p.QWG, QN: p.QN, QS: p.QS, FMAC: p.FMAC, QP: p.QP, NG: p.NG, NQR: p.NQR },
+      constants: { PREC: prec, METRIC: metric, NQ: p.NQ, SG: p.SG, RU: p.RU, UW: p.UW, DPW: prec === 1 ? 2 : 1, SP: p.SP, CI: p.CI, CF: p.CF, QWG: p.QWG, QN: p.QN, QS: p.QS, FMAC: p.FMAC, QP: p.QP, LPR: p.LPR, NG: p.NG, NQR: p.NQR },
     },
   });
 }

@@ -22,11 +22,11 @@ describe('planGemvMulti', () => {
   const facts = { rowWords: 192, q4: 192, subgroupSize: 32, maxWorkgroupStorage: 49152 };
   const knobs = { ru: 4, uw: 2, sp: 0, ci: 0, qw: 0, split: 0 };
   it('classes of 8 and 16 (or blocks of 8), buffers and staged queries within workgroup memory, RU halved for large k, none without a fixed subgroup size', () => {
-    expect(planGemvMulti(facts, 5, 16, knobs)).toEqual({ NQ: 8, SG: 32, RU: 4, UW: 2, SP: 256, CI: 1, CF: 1, QWG: 0, QN: 0, QS: 1, FMAC: 0, QP: 0, NG: 2, NQR: 4 });
-    expect(planGemvMulti(facts, 16, 16, knobs)).toEqual({ NQ: 16, SG: 32, RU: 4, UW: 2, SP: 256, CI: 1, CF: 2, QWG: 0, QN: 0, QS: 1, FMAC: 0, QP: 0, NG: 4, NQR: 4 });
+    expect(planGemvMulti(facts, 5, 16, knobs)).toEqual({ NQ: 8, SG: 32, RU: 4, UW: 2, SP: 256, CI: 1, CF: 1, QWG: 0, QN: 0, QS: 1, FMAC: 0, QP: 0, LPR: 32, NG: 2, NQR: 4 });
+    expect(planGemvMulti(facts, 16, 16, knobs)).toEqual({ NQ: 16, SG: 32, RU: 4, UW: 2, SP: 256, CI: 1, CF: 2, QWG: 0, QN: 0, QS: 1, FMAC: 0, QP: 0, LPR: 32, NG: 4, NQR: 4 });
     expect(planGemvMulti(facts, 16, 16, { ...knobs, split: 1 })?.NQ).toBe(8);
     // Blocks of 4 (mq4) for 2-4 queries only: 16 values a lane at RU 4 end on every other lane.
-    expect(planGemvMulti(facts, 3, 16, { ...knobs, four: 1 })).toEqual({ NQ: 4, SG: 32, RU: 4, UW: 2, SP: 256, CI: 1, CF: 1, QWG: 0, QN: 0, QS: 1, FMAC: 0, QP: 0, NG: 1, NQR: 4 });
+    expect(planGemvMulti(facts, 3, 16, { ...knobs, four: 1 })).toEqual({ NQ: 4, SG: 32, RU: 4, UW: 2, SP: 256, CI: 1, CF: 1, QWG: 0, QN: 0, QS: 1, FMAC: 0, QP: 0, LPR: 32, NG: 1, NQR: 4 });
     expect(planGemvMulti(facts, 4, 16, knobs)?.NQ).toBe(8);
     expect(planGemvMulti(facts, 5, 16, { ...knobs, four: 1 })?.NQ).toBe(8);
     expect(planGemvMulti(facts, 4, 16, { ...knobs, four: 1, qw: 1 })).toMatchObject({ NQ: 4, QWG: 1, QN: 4, QS: 768 });
@@ -53,6 +53,12 @@ describe('planGemvMulti', () => {
     // Split query halves (QP) only where the queries are two vec4 a word (f16 rows: q4 = 2 rowWords).
     expect(planGemvMulti({ ...facts, rowWords: 96 }, 5, 16, { ...knobs, qp: 1 })?.QP).toBe(1);
     expect(planGemvMulti(facts, 5, 16, { ...knobs, qp: 1 })?.QP).toBe(0);
+    // Lanes a row (lpr): a power of two up to SG, at least RU NQ / 8 (a lane's totals <= 8); the
+    // workgroup's rows an iteration (and so the buffers) grow as SG / LPR.
+    expect(planGemvMulti(facts, 5, 16, { ...knobs, lpr: 8 })).toMatchObject({ NQ: 8, RU: 4, LPR: 8, CF: 4, SP: 512, CI: 1 });
+    expect(planGemvMulti(facts, 5, 16, { ...knobs, lpr: 2 })).toMatchObject({ LPR: 4, CF: 8 });
+    expect(planGemvMulti(facts, 16, 16, { ...knobs, lpr: 6 })).toMatchObject({ NQ: 16, RU: 4, LPR: 8, CF: 8 });
+    expect(planGemvMulti(facts, 5, 16, { ...knobs, lpr: 64 })?.LPR).toBe(32);
   });
 });
 
@@ -111,6 +117,13 @@ describe.skipIf(!hasGpu)('gpu flat_gemv_multi', () => {
     [3, 61, 'l2', 10, { gemvMultiFrom: 2, mq4: 1, mru: 1, muw: 1, hmru: 2, hmuw: 2, mqw: 1 }, 50],
     [2, 130, 'ip', 1, { gemvMultiFrom: 2, mq4: 1, mru: 2, muw: 0, hmru: 1, hmuw: 1, h4uw: 0 }, 5],
     [4, 45, 'ip', 100, { gemvMultiFrom: 2, mq4: 1, mru: 1, muw: 2, hmru: 4, hmuw: 2, mqw: 1 }, 12],
+    // Fewer lanes a row than the subgroup's 8 (mlpr / hlpr): 2 or 4 rows' groups a subgroup, over tile
+    // groups and a dispatch a tile, blocks of 4, 8 (partial) and 16, one and two words in flight.
+    [8, 200, 'ip', 10, { mru: 4, muw: 1, hmru: 4, hmuw: 1, mfma: 1, mlpr: 4, hlpr: 4 }, 5],
+    [6, 136, 'l2', 10, { mru: 2, muw: 2, hmru: 4, hmuw: 2, mlpr: 2, hlpr: 4, gemvMultiTiles: 1 }, 7],
+    [3, 61, 'ip', 10, { gemvMultiFrom: 2, mq4: 1, mru: 4, muw: 2, hmru: 2, hmuw: 1, mlpr: 4, hlpr: 2, mpart: 1 }, 50],
+    [13, 95, 'ip', 10, { mru: 4, muw: 2, hmru: 2, hmuw: 1, m16ru: 2, m16uw: 2, mfma: 1, mlpr: 4, hlpr: 4 }, 3],
+    [5, 768, 'ip', 10, { mru: 4, muw: 1, hmru: 4, hmuw: 1, mfma: 1, mlpr: 4, hlpr: 4 }, 3],
   ] as const)('nq=%i d=%i %s k=%i %o target %i: f32 and f16 exact ids vs float64, several tiles', async (nq, d, metric, k, knobs, target) => {
     Object.assign(kernelTuning, { gemvMulti: 15, mtarget: 0, targetWorkgroups: target, m16ru: 0, m16uw: 0, m16sp: 0, m16ci: 0 }, knobs);
     const n = 1537; // 3 tiles of 600 / 600 / 337 rows: segment ends inside an iteration's rows
@@ -125,7 +138,9 @@ describe.skipIf(!hasGpu)('gpu flat_gemv_multi', () => {
         const own = precision === 'f32' && nq > 8 && !('mq16' in knobs) && 'm16ru' in knobs ? knobs.m16ru : undefined;
         const ru = own ?? (precision === 'f32' ? knobs.mru : knobs.hmru);
         const block = nq <= 4 && 'mq4' in knobs && knobs.mq4 ? 4 : nq <= 8 || 'mq16' in knobs ? 8 : 16;
-        expect(shard.scorerFor(nq, k).key, precision).toMatch(new RegExp(`^gemvm:${precision === 'f32' ? 0 : 1}:${metric === 'ip' ? 0 : 1}:p:\\d+:${block}:\\d+:${ru}:`));
+        // Fewer lanes a row (lpr) widen an iteration's rows: the planner may halve RU to fit their buffers.
+        const ruAt = 'mlpr' in knobs ? '[124]' : ru;
+        expect(shard.scorerFor(nq, k).key, precision).toMatch(new RegExp(`^gemvm:${precision === 'f32' ? 0 : 1}:${metric === 'ip' ? 0 : 1}:p:\\d+:${block}:\\d+:${ruAt}:`));
         // The queries staged in workgroup memory where asked (QS > 1 vec4), else read from storage.
         const key = shard.scorerFor(nq, k).key.split(':');
         expect(key[11] === '1', precision).toBe(!('mqw' in knobs));
@@ -135,6 +150,9 @@ describe.skipIf(!hasGpu)('gpu flat_gemv_multi', () => {
         expect(key.includes('qp'), precision).toBe(precision === 'f16' && block !== 4 && kernelTuning.hqp === 1);
         // With mpart a batch short of its block multiplies only its own groups (g<groups>r<last group's queries>).
         expect(key.some((f) => /^g\d+r\d$/.test(f)), precision).toBe(kernelTuning.mpart === 1 && nq < block && (precision === 'f16' || block > 4));
+        // Lanes a row below the subgroup's size where asked (l<lanes>).
+        const lpr = (precision === 'f32' ? kernelTuning.mlpr : kernelTuning.hlpr) ?? 0;
+        expect(key.some((f) => /^l\d+$/.test(f)), precision).toBe(lpr > 0 && lpr < 8);
         const got = await index.search(q, k);
         expectMatchesOracle(got, bruteForce(rows, q, d, k, metric), distanceTolerance(d, metric === 'l2' ? 8 * d : 4 * d), rows, q, d, metric);
       } finally {
