@@ -85,7 +85,9 @@ export function planGemvMulti(f: GemvMultiFacts, nq: number, kf: number, t: Gemv
     for (let RU = pow2Floor(Math.max(1, Math.min(t.ru || 4, 4))); RU >= 1; RU /= 2) {
       const LPR = Math.min(SG, Math.max((RU * NQ) / 8, pow2Floor(Math.max(1, t.lpr || SG))));
       const P = (WG / LPR) * RU;
-      const SP = Math.min(fit, pow2Ceil(t.sp || 4 * (kf + P)));
+      // By default the buffers a subgroup-wide row group would have (fewer lanes a row widen an
+      // iteration, P, and 512-slot buffers were 1.3-1.5x slower: H100 h19, h32), at least kf + P.
+      const SP = Math.min(fit, pow2Ceil(t.sp || Math.max(4 * (kf + (WG / SG) * RU), kf + P)));
       if (SP < kf + P) continue;
       const UW = Math.max(1, Math.min(t.uw || 2, 2, Math.ceil(f.rowWords / LPR)));
       const room = Math.floor((SP - kf) / P);

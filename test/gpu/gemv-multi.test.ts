@@ -55,7 +55,8 @@ describe('planGemvMulti', () => {
     expect(planGemvMulti(facts, 5, 16, { ...knobs, qp: 1 })?.QP).toBe(0);
     // Lanes a row (lpr): a power of two up to SG, at least RU NQ / 8 (a lane's totals <= 8); the
     // workgroup's rows an iteration (and so the buffers) grow as SG / LPR.
-    expect(planGemvMulti(facts, 5, 16, { ...knobs, lpr: 8 })).toMatchObject({ NQ: 8, RU: 4, LPR: 8, CF: 4, SP: 512, CI: 1 });
+    expect(planGemvMulti(facts, 5, 16, { ...knobs, lpr: 8 })).toMatchObject({ NQ: 8, RU: 4, LPR: 8, CF: 4, SP: 256, CI: 1 });
+    expect(planGemvMulti(facts, 5, 16, { ...knobs, lpr: 16 })).toMatchObject({ LPR: 16, CF: 2, SP: 256, CI: 1 });
     expect(planGemvMulti(facts, 5, 16, { ...knobs, lpr: 2 })).toMatchObject({ LPR: 4, CF: 8 });
     expect(planGemvMulti(facts, 16, 16, { ...knobs, lpr: 6 })).toMatchObject({ NQ: 16, RU: 4, LPR: 8, CF: 8 });
     expect(planGemvMulti(facts, 5, 16, { ...knobs, lpr: 64 })?.LPR).toBe(32);
