@@ -266,9 +266,9 @@ export const kernelTuning = {
    * 20.92 / 21.23 against 21.11 / 21.47; the block of 4, f16 1M nq 2 / 4 0.637 / 0.650 against
    * 0.648 / 0.668, f32 21M nq 4 20.50 against 20.58. hmuw 1 since H100 call h17 (at mfma 1, mci 6):
    * f16 1M nq 5 / 8 0.689 / 0.713 against 0.736 / 0.761 (two words), 21M 13.45 / 13.78 against
-   * 13.76 / 14.10; the block of 4 keeps two (h4uw).
+   * 13.76 / 14.10; the block of 4 keeps two (h4uw). hmuw 2 again since h34, with hlpr 16 (below).
    */
-  gemvMulti: 7, mq16: 0, mqw: 0, mru: 4, muw: 2, hmru: 4, hmuw: 1, msp: 0, mci: 6, mtarget: 264,
+  gemvMulti: 7, mq16: 0, mqw: 0, mru: 4, muw: 2, hmru: 4, hmuw: 2, msp: 0, mci: 6, mtarget: 264,
   /**
    * gemvMultiFrom: the smallest batch flat_gemv_multi takes (2-5; its 5-8 class's bits of gemvMulti);
    * smaller ones go to flat_gemv. mq4: batches of 2-4 queries as a block of 4 (1), or padded to a
@@ -321,9 +321,14 @@ export const kernelTuning = {
   /**
    * mlpr / hlpr: flat_gemv_multi's lanes a row for f32 / f16 rows (0: the subgroup's size). With
    * fewer, a subgroup scores several rows' groups at once, and each query load (the same addresses
-   * in every group) serves all of them: a fraction of the first-level cache traffic the queries took.
+   * in every group) serves all of them. H100 calls h32-h34 (GPU ms, ids equal, float64 oracle 2/2,
+   * torch in the same call): f16 16 lanes a row with two words in flight (hmuw 2) against 32 and
+   * one, 21M nq 4 / 5 / 6 / 7 / 8 10.83 / 11.09 / 11.84 / 12.38 / 12.97 against 10.95 / 11.88 /
+   * 12.35 / 12.95 / 13.56; 1M nq 2-4 0.7-0.9% faster, 5 / 6 / 7 / 8 0.588 / 0.623 / 0.651 / 0.684
+   * against 0.615 / 0.639 / 0.668 / 0.704. 8 or 4 lanes, or 512-slot buffers, were slower (h32);
+   * f32 level at 4 and 8 queries, its block of 16 1.6x slower (h33). So hlpr 16 since h34.
    */
-  mlpr: 0, hlpr: 0,
+  mlpr: 0, hlpr: 16,
   /**
    * m16ru / m16uw / m16sp / m16ci: the f32 block of 16 queries' own rows an iteration, words in
    * flight, candidate slots and check interval (0: mru / muw / msp / mci). The block of 16 holds
