@@ -260,7 +260,7 @@ export const kernelTuning = {
    * against 1.17 / 1.22, 21M 15.1 against 23.3. 9-16 queries with the shared knobs were at best level
    * with flat_fused (1M nq 16 1.795 against 1.803 with the first 8 queries staged, 21M 35.1 against
    * 35.7; f16 1.62 against 1.39); with their own (m16*, gm5-gm7) f32 is faster, so bit 4 is on and
-   * f16 9-16 keeps flat_fused. Staging 8 queries is slower at 5-8 (1.38 against 1.04 ms): off.
+   * f16 9-16 kept flat_fused (bit 8 on since H100 h36: h16ru below). Staging 8 queries is slower at 5-8 (1.38 against 1.04 ms): off.
    * mci 6 since H100 call h16 (against 3; GPU ms): f16 1M nq 5 / 8 0.735 / 0.759 against 0.761 /
    * 0.792, 21M 14.06 / 14.39 against 14.43 / 14.92; f32 1M 1.064 / 1.090 against 1.070 / 1.103, 21M
    * 20.92 / 21.23 against 21.11 / 21.47; the block of 4, f16 1M nq 2 / 4 0.637 / 0.650 against
@@ -268,7 +268,7 @@ export const kernelTuning = {
    * f16 1M nq 5 / 8 0.689 / 0.713 against 0.736 / 0.761 (two words), 21M 13.45 / 13.78 against
    * 13.76 / 14.10; the block of 4 keeps two (h4uw). hmuw 2 again since h34, with hlpr 16 (below).
    */
-  gemvMulti: 7, mq16: 0, mqw: 0, mru: 4, muw: 2, hmru: 4, hmuw: 2, msp: 0, mci: 6, mtarget: 264,
+  gemvMulti: 15, mq16: 0, mqw: 0, mru: 4, muw: 2, hmru: 4, hmuw: 2, msp: 0, mci: 6, mtarget: 264,
   /**
    * gemvMultiFrom: the smallest batch flat_gemv_multi takes (2-5; its 5-8 class's bits of gemvMulti);
    * smaller ones go to flat_gemv. mq4: batches of 2-4 queries as a block of 4 (1), or padded to a
@@ -337,10 +337,16 @@ export const kernelTuning = {
    * nq 16, checks every 6 iterations 1.04x faster than 3, one word in flight 1.02x faster than two;
    * 256 slots with checks every 8-15 1.5x slower (occupancy). So 9-16 f32 queries (gemvMulti bit 4,
    * on since gm7) take 1.604 / 1.638 ms at 1M nq 12 / 16 against flat_fused's 1.75 / 1.81 (1.01x /
-   * 1.02x torch fp32) and 32.35 against 35.7 ms at 21M nq 16 (1.08x). f16 9-16 stays on flat_fused
-   * (gm6: 1.85-1.92 against 1.34-1.39 ms).
+   * 1.02x torch fp32) and 32.35 against 35.7 ms at 21M nq 16 (1.08x). f16 9-16 stayed on flat_fused
+   * then (gm6: 1.85-1.92 against 1.34-1.39 ms).
+   * h16ru: the f16 block of 16's rows an iteration (0: hmru). H100 call h36 (16 lanes a row, two
+   * words in flight, mpart; GPU ms, ids equal, float64 oracle 2/2), RU 2 against flat_fused: 1M nq
+   * 9 / 12 / 16 0.883 / 1.022 / 1.384 against 1.545 / 1.562 / 1.592, 21M 17.39 / 20.00 / 27.09
+   * against 30.42 / 30.92 / 31.44 (0.76x / 0.68x / 0.52x torch fp16); RU 4 and 1 slower. So
+   * gemvMulti bit 8 (f16 9-16) on since h36; allowExperimental's tensor conversion still takes
+   * f16 batches from tensorTuning.f16MinBatch.
    */
-  m16ru: 2, m16uw: 1, m16sp: 0, m16ci: 6,
+  m16ru: 2, m16uw: 1, m16sp: 0, m16ci: 6, h16ru: 2,
   /**
    * rot: flat_fused's ROT by class (a bit mask as swz; blocks with WX, WY multiples of 8, KC 2, 4
    * or 8): staging column c of a query / row at slot (x / 8) * 8 + (x + c * 8 / KC) % 8 of its
@@ -413,12 +419,13 @@ export function targetsBeyondPlan(t: typeof kernelTuning = kernelTuning): string
   return over;
 }
 
-/** flat_gemv_multi's knobs for a batch: the block of 16 (f32) takes its m16 overrides, the f16 block of 4 its h4uw. */
+/** flat_gemv_multi's knobs for a batch: the block of 16 takes its m16 overrides (f32) or h16ru (f16), the f16 block of 4 its h4uw. */
 function multiKnobs(prec: number, nq: number): GemvMultiKnobs {
   const t = kernelTuning;
   const four = nq <= 4 && t.mq4;
   const k = { ru: prec ? t.hmru : t.mru, uw: prec ? (four && t.h4uw) || t.hmuw : t.muw, sp: t.msp, ci: t.mci, qw: t.mqw, split: t.mq16, four: t.mq4, fmac: t.mfma, qp: prec && !four ? t.hqp : 0, part: prec || !four ? t.mpart : 0, lpr: prec ? t.hlpr : t.mlpr };
-  if (prec || nq <= 8 || t.mq16) return k;
+  if (nq <= 8 || t.mq16) return k;
+  if (prec) return { ...k, ru: t.h16ru || k.ru };
   return { ...k, ru: t.m16ru || k.ru, uw: t.m16uw || k.uw, sp: t.m16sp || k.sp, ci: t.m16ci || k.ci };
 }
 

@@ -162,7 +162,7 @@ describe.skipIf(!hasGpu)('gpu flat_gemv_multi', () => {
     }
   });
 
-  it('defaults: 2-16 f32 queries run flat_gemv_multi at min(mtarget, targetWorkgroups) workgroups (9-16 as one block of 16 at m16ru rows), f16 2-8 too and 9-16 flat_fused, 1 flat_gemv', async () => {
+  it('defaults: 2-16 f32 queries run flat_gemv_multi at min(mtarget, targetWorkgroups) workgroups (9-16 as one block of 16 at m16ru rows), f16 2-16 too (9-16 at h16ru rows), 1 flat_gemv', async () => {
     const index = await GpuFlatIndex.create(64, 'ip', { debugPoison: true });
     const half = await GpuFlatIndex.create(256, 'ip', { precision: 'f16', debugPoison: true });
     try {
@@ -183,7 +183,11 @@ describe.skipIf(!hasGpu)('gpu flat_gemv_multi', () => {
       expect(shardsOf(half)[0]!.scorerFor(3, 10)).toMatchObject({ BQ: 4, target: Math.min(t.h4target, t.targetWorkgroups) });
       expect(shardsOf(half)[0]!.scorerFor(6, 10)).toMatchObject({ BQ: 8, target: Math.min(t.mtarget, t.targetWorkgroups) });
       expect(shard.scorerFor(3, 10).target).toBe(Math.min(t.mtarget, t.targetWorkgroups));
+      // f16 9-16: one block of 16 at h16ru rows an iteration (gemvMulti bit 8); without the bit, flat_fused.
+      for (const nq of [9, 16]) expect(shardsOf(half)[0]!.scorerFor(nq, 10)).toMatchObject({ key: expect.stringMatching(new RegExp(`^gemvm:1:0:[ph]:16:16:\\d+:${t.h16ru}:`)), BQ: 16 });
+      t.gemvMulti &= ~8;
       for (const nq of [9, 16]) expect(shardsOf(half)[0]!.scorerFor(nq, 10).key).toMatch(/^fused:/);
+      t.gemvMulti |= 8;
       const block4 = kernelTuning.mq4 ? 4 : 8;
       for (const nq of [2, 3, 4]) expect(shard.scorerFor(nq, 10)).toMatchObject({ key: expect.stringMatching(new RegExp(`^gemvm:0:0:p:16:${block4}:`)), BQ: block4 });
       expect(shard.scorerFor(1, 10).key).toMatch(/^gemv:/);
