@@ -10,8 +10,8 @@
  * --variants 'a:big=4x8,kc=4;b:big=8x8,target=4096' times each kernel variant (kernelTuning knobs:
  *   big, bigF32, bigF32L, midF32, swz, nosel, kc, ru, uw, hru, huw, chain, target = targetWorkgroups, gt = gemmTarget,
  *   gtl = gemmTargetL, hgt = gemmTargetF16, fan = mergeFanIn, gemvTiles / gemvMultiTiles / int8GemvTiles; flat_gemv_multi: gemvMulti, gemvMultiFrom, mq4, h4uw, h4target, mfma, mq16, mqw,
- *   mru, muw, hmru, hmuw, hqp, mpart, msp, mci, mtarget; the tensor scorer's tensorTuning: tf16 = f16 on / off,
- *   tf16min = f16MinBatch, tf16rt = f16RowTiles, trtb = rowTilesBig, tensor = enabled, tf32 = f32 on / off,
+ *   mru, muw, hmru, hmuw, hqp, mpart, mlpr, hlpr, h16ru, msp, mci, mtarget; the tensor scorer's tensorTuning: tf16 = f16 on / off,
+ *   tf16min = f16MinBatch, tf16mu = f16MultiUpTo, tf16rt = f16RowTiles, trtb = rowTilesBig, tensor = enabled, tf32 = f32 on / off,
  *   tf32min / tf32rt / tf32w / tf32wf = f32MinBatch / f32RowTiles / f32Warps / f32WarpsFrom, twb / tws / twt =
  *   targetWorkgroups / targetWorkgroupsSmall / targetWorkgroupsTiny, tf16c = f16Codes, tpfd = prefetchDepth,
  *   tpft = prefetchTiles, tf16s = f16Split, tf16pfd / tf16pft = f16PrefetchDepth / f16PrefetchTiles) at every case; rows
@@ -145,7 +145,7 @@ interface Variant { name: string; knobs: Partial<typeof kernelTuning>; tensor: P
 const defaults = { ...kernelTuning };
 const tensorDefaults = { ...tensorTuning };
 /** Variant keys for the tensor scorer's knobs. */
-const TENSOR_KNOBS: Record<string, keyof typeof tensorTuning> = { tf16: 'f16', tf16min: 'f16MinBatch', tf16rt: 'f16RowTiles', trtb: 'rowTilesBig', tensor: 'enabled', tf32: 'f32', tf32min: 'f32MinBatch', tf32rt: 'f32RowTiles', tf32rtb: 'f32RowTilesBig', tf32rtf: 'f32RowTilesFrom', tf32w: 'f32Warps', tf32wf: 'f32WarpsFrom', tf16c: 'f16Codes', tf16cmin: 'f16CodesMinBatch', tf16crt: 'f16CodesRowTiles', tf16h: 'f16Half', tf16hf: 'f16HalfFirst', tf16hmin: 'f16HalfMinBatch', tf16hrt: 'f16HalfRowTiles', tkcs: 'kcSmall', trt: 'rowTiles', twb: 'targetWorkgroups', tws: 'targetWorkgroupsSmall', twt: 'targetWorkgroupsTiny', tpfd: 'prefetchDepth', tpft: 'prefetchTiles', tf16s: 'f16Split', tf16pfd: 'f16PrefetchDepth', tf16pft: 'f16PrefetchTiles' };
+const TENSOR_KNOBS: Record<string, keyof typeof tensorTuning> = { tf16: 'f16', tf16min: 'f16MinBatch', tf16mu: 'f16MultiUpTo', tf16rt: 'f16RowTiles', trtb: 'rowTilesBig', tensor: 'enabled', tf32: 'f32', tf32min: 'f32MinBatch', tf32rt: 'f32RowTiles', tf32rtb: 'f32RowTilesBig', tf32rtf: 'f32RowTilesFrom', tf32w: 'f32Warps', tf32wf: 'f32WarpsFrom', tf16c: 'f16Codes', tf16cmin: 'f16CodesMinBatch', tf16crt: 'f16CodesRowTiles', tf16h: 'f16Half', tf16hf: 'f16HalfFirst', tf16hmin: 'f16HalfMinBatch', tf16hrt: 'f16HalfRowTiles', tkcs: 'kcSmall', trt: 'rowTiles', twb: 'targetWorkgroups', tws: 'targetWorkgroupsSmall', twt: 'targetWorkgroupsTiny', tpfd: 'prefetchDepth', tpft: 'prefetchTiles', tf16s: 'f16Split', tf16pfd: 'f16PrefetchDepth', tf16pft: 'f16PrefetchTiles' };
 const variants: Variant[] = values.variants
   ? values.variants.split(';').map((v) => {
       const [name, spec = ''] = v.split(':');

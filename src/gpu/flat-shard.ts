@@ -19,7 +19,7 @@ import { BufferUsage, dispatchGrid, MapMode, resolveGpu, type GpuContext } from 
 import { expandWgslIncludes } from './wgsl-include.js';
 import { pow2Ceil, pow2Floor } from './pow2.js';
 import { int8GemvBoundAt, int8GemvKey, int8GemvPipeline, int8GemvScratch, planInt8Gemv, quantizeInt8Queries } from './int8-gemv.js';
-import { gemvMultiKey, gemvMultiPipeline, planGemvMulti, splitQueryHalves, type GemvMultiKnobs } from './gemv-multi.js';
+import { gemvMultiKey, gemvMultiPipeline, planGemvMulti, splitQueryHalves, type GemvMultiKnobs, type GemvMultiPlan } from './gemv-multi.js';
 import { tilesSource, type TileRewrite } from './tiles-source.js';
 import { digitsSource } from './tensor/digits-source.js';
 import { rangePipeline, rangePlan, rerankParams, rerankPipeline, type RowRanges, rowRangesOf, sortLists, stepParams, uncertifiedF32 } from './approx-rerank.js';
@@ -617,6 +617,8 @@ export interface ShardInfo {
   approximateF32: boolean;
   /** Whether the shard holds (or will make) digit planes of its rows for a scorer to read (ChunkScorer.shape digits). */
   digitPlanes: boolean;
+  /** Whether the built-in flat_gemv_multi takes a batch of nq queries at k (fixed subgroup size, kernelTuning.gemvMulti). */
+  multiTakes?: (nq: number, k: number) => boolean;
 }
 
 /**
@@ -1455,11 +1457,7 @@ export class FlatShard {
     }
     // gemvMultiFrom-16 queries (kernelTuning.gemvMulti): each row read once for the whole batch.
     const mt = kernelTuning;
-    const multi = nq >= Math.max(2, Math.min(5, mt.gemvMultiFrom)) && prec < 2 && mt.gemvMulti & ((prec + 1) << (nq > 8 ? 2 : 0)) && this.ctx.hasSubgroups && !this.layout.noSubgroups
-      ? planGemvMulti(
-          { rowWords: this.rowWords, q4: this.q4, subgroupSize: this.subgroupMinSize === this.subgroupMaxSize ? this.subgroupMaxSize : undefined, maxWorkgroupStorage: this.ctx.maxWorkgroupStorage },
-          nq, kf, multiKnobs(prec, nq))
-      : undefined;
+    const multi = this.multiPlan(nq, k);
     if (multi) {
       const key = gemvMultiKey(multi, prec, metric, f16, kf);
       const make = (tiles: number) => () => gemvMultiPipeline(this.ctx.device, multi, prec, metric, (src) => wgslVariant(src, f16), tiles);
@@ -1603,9 +1601,22 @@ export class FlatShard {
     return this.pipelines.size;
   }
 
+  /** flat_gemv_multi's plan for a batch of nq queries (f32 / f16, kernelTuning.gemvMulti), or undefined where it does not take it. */
+  private multiPlan(nq: number, k: number): GemvMultiPlan | undefined {
+    const prec = PREC_CODE[this.layout.precision];
+    const mt = kernelTuning;
+    if (!(nq >= Math.max(2, Math.min(5, mt.gemvMultiFrom)) && prec < 2 && mt.gemvMulti & ((prec + 1) << (nq > 8 ? 2 : 0)) && this.ctx.hasSubgroups && !this.layout.noSubgroups)) return undefined;
+    const facts = { rowWords: this.rowWords, q4: this.q4, subgroupSize: this.subgroupMinSize === this.subgroupMaxSize ? this.subgroupMaxSize : undefined, maxWorkgroupStorage: this.ctx.maxWorkgroupStorage };
+    return planGemvMulti(facts, nq, heapSlots(k), multiKnobs(prec, nq));
+  }
+
   /** What a ChunkScorer may know about this shard. */
   get info(): ShardInfo {
-    return { d: this.layout.d, metric: this.layout.metric, precision: this.layout.precision, rowWords: this.rowWords, q4: this.q4, features: this.ctx.device.features, adapter: this.ctx.adapter, approximateF16: this.layout.f16TensorCores !== false, approximateF32: this.layout.f32TensorCores !== false && this.digitPlanes, digitPlanes: this.digitPlanes };
+    return {
+      d: this.layout.d, metric: this.layout.metric, precision: this.layout.precision, rowWords: this.rowWords, q4: this.q4, features: this.ctx.device.features, adapter: this.ctx.adapter,
+      approximateF16: this.layout.f16TensorCores !== false, approximateF32: this.layout.f32TensorCores !== false && this.digitPlanes, digitPlanes: this.digitPlanes,
+      multiTakes: (nq, k) => this.multiPlan(nq, k) !== undefined,
+    };
   }
 
   /** The rows' range a dimension (row_range.wgsl), for the approximate scorers' code steps and the score-range check. */

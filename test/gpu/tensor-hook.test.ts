@@ -287,6 +287,18 @@ describe('tensor scorer choice from reported configs', () => {
     if (!('shape' in conv)) throw new Error(conv.reason);
     expect(conv.shape.stage).toMatchObject({ rowsF16: true });
     expect(hookShape(conv.shape, 16).digits).toBeUndefined();
+    // Converting halves, batches up to f16MultiUpTo that flat_gemv_multi takes stay with it; where it
+    // does not (no fixed subgroup size, or k past its buffers) the conversion takes them from f16MinBatch.
+    const asked: [number, number][] = [];
+    const multiTakes = (nq: number, k: number) => (asked.push([nq, k]), k <= 40);
+    const upTo = tensorTuning.f16MultiUpTo;
+    expect(planTensorHook(facts({ precision: 'f16', rowWords: 96, multiTakes }), upTo, 40)).toMatchObject({ reason: `f16 batch ${upTo} <= ${upTo}, which flat_gemv_multi takes` });
+    expect(asked).toEqual([[upTo, 40]]);
+    expect('shape' in planTensorHook(facts({ precision: 'f16', rowWords: 96, multiTakes }), upTo + 1, 40)).toBe(true);
+    expect('shape' in planTensorHook(facts({ precision: 'f16', rowWords: 96, multiTakes }), tensorTuning.f16MinBatch, 64)).toBe(true);
+    expect('shape' in planTensorHook(facts({ precision: 'f16', rowWords: 96 }), tensorTuning.f16MinBatch, 40)).toBe(true);
+    // With a code plane the tensor path keeps every batch from f16CodesMinBatch.
+    expect('shape' in planTensorHook(facts({ precision: 'f16', rowWords: 96, digitPlanes: true, multiTakes }), upTo, 40)).toBe(true);
   });
 
   it('f16 on f16 matrices (rowsHalf): taken where the adapter lists f16 x f16 -> f32 and no i8 config (or f16HalfFirst), with shader-f16; keys re-ranked without code steps', () => {

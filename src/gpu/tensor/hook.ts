@@ -35,6 +35,8 @@ export interface HookFacts {
   approximateF32?: boolean;
   /** The shard holds digit planes of its rows (f16: its i8 codes; ShardInfo.digitPlanes). */
   digitPlanes?: boolean;
+  /** Whether the shard's flat_gemv_multi takes a batch (ShardInfo.multiTakes). */
+  multiTakes?: (nq: number, k: number) => boolean;
 }
 
 /** The kernel shape for a batch, or the reason the built-in kernels take it. */
@@ -57,6 +59,7 @@ export function planTensorHook(f: HookFacts, nq: number, k: number): { shape: Se
   if (nq < minBatch) return { reason: `batch ${nq} < ${minBatch}` };
   // f16 with a code plane starts at f16CodesMinBatch (above); converting halves, from f16MinBatch.
   if (convert && nq < tensorTuning.f16MinBatch) return { reason: `f16 batch ${nq} < ${tensorTuning.f16MinBatch}` };
+  if (convert && nq <= tensorTuning.f16MultiUpTo && f.multiTakes?.(nq, k)) return { reason: `f16 batch ${nq} <= ${tensorTuning.f16MultiUpTo}, which flat_gemv_multi takes` };
   if (f32 && nq < tensorTuning.f32MinBatch) return { reason: `f32 batch ${nq} < ${tensorTuning.f32MinBatch}` };
   if (k > tensorTuning.maxK) return { reason: `k ${k} > ${tensorTuning.maxK}` };
   const config = halfConfig ?? int8Config(f.configs);
@@ -130,6 +133,7 @@ function factsOf(shard: ShardInfo): HookFacts {
     approximateF16: shard.approximateF16,
     approximateF32: shard.approximateF32,
     digitPlanes: shard.digitPlanes,
+    multiTakes: shard.multiTakes,
   };
 }
 

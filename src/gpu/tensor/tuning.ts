@@ -240,6 +240,14 @@ export const tensorTuning = {
   f16: true,
   f16MinBatch: 9,
   /**
+   * Converting halves (no code plane): batches up to f16MultiUpTo that the shard's flat_gemv_multi
+   * takes (a fixed subgroup size) stay with it. H100 call h37 (1M / 21M x 768, k = 10, GPU ms, ids
+   * equal, torch in the same call): its block of 16 0.883 / 0.937 / 1.018 ms at 9 / 10 / 12 queries
+   * against the conversion's 1.032 / 1.035 / 1.037 (21M nq 9 / 12 17.39 / 19.98 against 19.68 /
+   * 20.20), 1.091 / 1.132 / 1.373 at 13 / 14 / 16 against 1.044 / 1.039 / 1.034.
+   */
+  f16MultiUpTo: 12,
+  /**
    * Result matrices a subgroup along rows for f16 batches below bigBatch (in place of rowTiles /
    * rowTilesMid): 2 (32-row tiles, half the staged halves in registers a chunk). gpu-tensor
    * split, H200 call h3 (1M x 768, k' = 40, scoring dispatch ms at 32 / 64 / 128 queries): 0.864 /
