@@ -1,20 +1,22 @@
 // flat_gemv_multi: exact scores of 2-16 queries (a class of NQ = 4, 8 or 16, fewer padded) against one
 // base tile, fused with per-workgroup top-k, for adapters with subgroups of a fixed size SG. Each
 // row is read once from memory for all NQ queries (flat_fused re-stages rows per query block).
-// A subgroup takes RU consecutive rows an iteration; lane l reads 16-byte words l, l + SG, ... of
-// each, and each query word it reads (storage, cached; or staged, QWG) serves its RU rows: RU x NQ
+// A group of LPR lanes (the subgroup, or SG / LPR groups of it) takes RU consecutive rows an
+// iteration; lane l of a group reads 16-byte words l, l + LPR, ... of each, and each query word it
+// reads (storage, cached; or staged, QWG) serves its RU rows (and, at the same address, the other
+// groups' rows: LPR 16 for f16, H100 h34): RU x NQ
 // partial sums a lane (RU 4; RU 1 was 1.3-1.9x slower on the H200), held in named variables (an
-// indexed array of them went to local memory: 5x slower). They are reduced across the subgroup by
+// indexed array of them went to local memory: 5x slower). They are reduced across the lane group by
 // a transposed reduction (pairs of halves swapped at each level: about RU x NQ shuffles, not
-// RU x NQ x log2 SG), leaving each lane max(1, RU NQ / SG) (row, query) totals. Selection as in
+// RU x NQ x log2 LPR), leaving each lane max(1, RU NQ / LPR) (row, query) totals. Selection as in
 // int8_gemv.wgsl: a lane appends a total that beats its query's threshold (the k-th best after the
 // last sort) to the query's buffer of SP slots; every CI iterations the workgroup sorts buffers that
 // could overflow and keeps k. Same bindings, Params and lists as flat_gemv.wgsl (merged by
 // merge_lists). The shard uses it for 2-4 queries as a block of 4 and 5-8 as a block of 8 by default,
-// and for 9-16 f32 queries as one block of 16 at RU 2; a batch short of its block multiplies only
-// its own queries (NG, NQR). H100 h27: f32 1.07-1.84x torch fp32 at 2-16; f16 1.08-1.12x torch fp16
-// at 2-4, 0.96-1.08x at 5-7, 0.90-0.94x at 8 (a full block of 8 takes the block of 4's time plus
-// the issue time of its second half's multiply-adds).
+// and for 9-16 as one block of 16 at RU 2; a batch short of its block multiplies only its own
+// queries (NG, NQR). H100 h27: f32 1.07-1.84x torch fp32 at 2-16; h38: f16 1.08-1.12x torch fp16
+// at 2-4, 0.98-1.15x at 5-7, 0.94x / 1.00x at 8 (1M / 21M; a full block of 8 takes the block of 4's
+// time plus the issue time of its second half's multiply-adds), 0.67-0.76x at 9-12.
 enable subgroups;
 //#if F16
 enable f16;
@@ -29,9 +31,9 @@ override LPR: u32 = SG;     // lanes a row (a power of two <= SG): a subgroup sc
 override RU: u32 = 4u;      // rows a subgroup an iteration (1, 2 or 4)
 override UW: u32 = 2u;      // words of each row a lane loads before using them (1 or 2)
 override DPW: u32 = 1u;     // vec4 of dims per 16-byte word: 1 f32, 2 f16
-override SP: u32 = 256u;    // buffer slots a query: a power of two >= k + CI * (WG / SG) * RU
+override SP: u32 = 256u;    // buffer slots a query: a power of two >= k + CI * (WG / LPR) * RU
 override CI: u32 = 1u;      // iterations between buffer checks
-override CF: u32 = 2u;      // totals a lane ends with: max(1, RU * NQ / SG) <= 8
+override CF: u32 = 2u;      // totals a lane ends with: max(1, RU * NQ / LPR) <= 8
 override QWG: u32 = 0u;     // 1: the block's first QN queries staged in workgroup memory (QS = QN * q4 vec4)
 override QN: u32 = 0u;      // 4, 8 or 16 (<= NQ); the others are read from storage
 override QS: u32 = 1u;
