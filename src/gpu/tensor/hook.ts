@@ -59,6 +59,8 @@ export function planTensorHook(f: HookFacts, nq: number, k: number): { shape: Se
   if (nq < minBatch) return { reason: `batch ${nq} < ${minBatch}` };
   // f16 with a code plane starts at f16CodesMinBatch (above); converting halves, from f16MinBatch.
   if (convert && nq < tensorTuning.f16MinBatch) return { reason: `f16 batch ${nq} < ${tensorTuning.f16MinBatch}` };
+  // Asked at this k (k', the approximate lists' size): declined here, the batch runs the exact
+  // kernels at the caller's k <= k' (GpuFlatIndex.gpuK), which flat_gemv_multi then takes too.
   if (convert && nq <= tensorTuning.f16MultiUpTo && f.multiTakes?.(nq, k)) return { reason: `f16 batch ${nq} <= ${tensorTuning.f16MultiUpTo}, which flat_gemv_multi takes` };
   if (f32 && nq < tensorTuning.f32MinBatch) return { reason: `f32 batch ${nq} < ${tensorTuning.f32MinBatch}` };
   if (k > tensorTuning.maxK) return { reason: `k ${k} > ${tensorTuning.maxK}` };
