@@ -43,6 +43,7 @@ override NQR: u32 = 4u;     // real queries in group NG - 1 (1-4): padding past 
 override QP: u32 = 0u;      // 1 (DPW 2): the queries as two half rows, vec4 2w + h at h * q4 / 2 + w (host-ordered)
 override FOLD: u32 = 0u;    // unused here (flat_common's int8 decode)
 override HS: u32 = NQ * SP;
+override DYN: u32 = 0u;     // 1: chunks of P rows claimed from a counter a tile (claimChunk), not one segment a workgroup
 const WG: u32 = 256u;
 
 //#include flat_common
@@ -50,7 +51,7 @@ const WG: u32 = 256u;
 var<workgroup> cnt: array<atomic<u32>, NQ>;
 var<workgroup> tk: array<f32, NQ>;
 var<workgroup> ti: array<u32, NQ>;
-var<workgroup> pend: u32;
+var<workgroup> pend: vec2<u32>;   // the largest count, then (DYN) the next chunk
 var<workgroup> qs: array<vec4<f32>, QS>;
 
 // The multi-tile variant (src/gpu/tiles-source.ts: several tiles of equal rows a dispatch, the
@@ -59,6 +60,10 @@ var<workgroup> qs: array<vec4<f32>, QS>;
 // once a tile under one switch, and rewrites the segment and the ids; this text, one tile a
 // dispatch, stays as measured.
 //@MULTI_FETCH
+
+// Dynamic chunks (DYN 1; src/gpu/gemv-multi.ts puts the counters' binding and these bodies here):
+// claimChunk(c) returns the next claim of counter c, resetClaims(c) sets it back to 0.
+//@CLAIMS
 
 fn term(a: vec4<f32>, b: vec4<f32>) -> f32 {
   if (METRIC == 0u) { return dot(a, b); }
@@ -173,7 +178,19 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
   let end = min(start + params.segLen, params.rows);
   let k = params.k;
   let P = (WG / LPR) * RU;   // rows the workgroup scores an iteration
-  let nIter = select(0u, (end - start + P - 1u) / P, end > start);
+  // DYN 1: the tile's rows in chunks of P. Workgroup `seg` of the tile's tileWorkgroups starts on
+  // chunk `seg`; while it scores a chunk, it claims its next one (tileWorkgroups + the claim). So
+  // workgroups that stream faster take more chunks, and all end within about a chunk of each other.
+  // Every chunk is scored once and makes one claim, so the claim that returns nChunks - 1 is the
+  // tile's last in this dispatch: it resets the counter for the next.
+  let dynRows = params.rows;
+  let dynSegLen = params.segLen;
+  let dynTile = 0u;
+  let tileWorkgroups = (dynRows + dynSegLen - 1u) / dynSegLen;
+  let nChunks = (dynRows + P - 1u) / P;
+  let counter = wid.y * 8u + dynTile;
+  var chunk = seg;
+  let nIter = select(select(0u, (end - start + P - 1u) / P, end > start), select(0u, 0xffffffffu, seg < min(nChunks, tileWorkgroups)), DYN == 1u);
   for (var e = li; e < HS; e += WG) {
     hk[e] = negInf();
     hid[e] = EMPTY_ID;
@@ -189,7 +206,11 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
   workgroupBarrier();
   //@SCAN_BEGIN
   for (var it = 0u; it < nIter; it++) {
-    let r0 = start + (it * (WG / LPR) + grp) * RU;
+    var claimed = 0u;
+    if (DYN == 1u && li == 0u) { claimed = claimChunk(counter); }
+    let first = select(start + it * P, chunk * P, DYN == 1u);
+    let lim = select(end, min(first + P, dynRows), DYN == 1u);
+    let r0 = first + grp * RU;
     var a00 = vec4<f32>(0.0);
     var a01 = vec4<f32>(0.0);
     var a02 = vec4<f32>(0.0);
@@ -208,25 +229,25 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
     var a33 = vec4<f32>(0.0);
     for (var w = gl; w < rw; w += LPR * UW) {
       // UW words of each of RU rows loaded before any is used: independent loads in flight.
-      let x00 = word(r0, w, end);
+      let x00 = word(r0, w, lim);
       var x10 = vec4<u32>(0u);
       var x20 = vec4<u32>(0u);
       var x30 = vec4<u32>(0u);
-      if (RU > 1u) { x10 = word(r0 + 1u, w, end); }
+      if (RU > 1u) { x10 = word(r0 + 1u, w, lim); }
       if (RU > 2u) {
-        x20 = word(r0 + 2u, w, end);
-        x30 = word(r0 + 3u, w, end);
+        x20 = word(r0 + 2u, w, lim);
+        x30 = word(r0 + 3u, w, lim);
       }
       var x01 = vec4<u32>(0u);
       var x11 = vec4<u32>(0u);
       var x21 = vec4<u32>(0u);
       var x31 = vec4<u32>(0u);
       if (UW > 1u) {
-        x01 = word(r0, w + LPR, end);
-        if (RU > 1u) { x11 = word(r0 + 1u, w + LPR, end); }
+        x01 = word(r0, w + LPR, lim);
+        if (RU > 1u) { x11 = word(r0 + 1u, w + LPR, lim); }
         if (RU > 2u) {
-          x21 = word(r0 + 2u, w + LPR, end);
-          x31 = word(r0 + 3u, w + LPR, end);
+          x21 = word(r0 + 2u, w + LPR, lim);
+          x31 = word(r0 + 3u, w + LPR, lim);
         }
       }
       for (var p = 0u; p < UW; p++) {
@@ -322,7 +343,7 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
         let v = at + j;
         let qi = v % NQ;
         let row = r0 + v / NQ;
-        if (qi < nq && row < end) {
+        if (qi < nq && row < lim) {
           let c = j % 4u;
           let f = select(f0, f1, j >= 4u);
           let key = select(select(f.x, f.y, c == 1u), select(f.z, f.w, c == 3u), c >= 2u);
@@ -338,15 +359,21 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
         }
       }
     }
-    let done = it + 1u == nIter;
-    if (done || (it + 1u) % CI == 0u) {
+    var done = it + 1u == nIter;
+    if (DYN == 1u || done || (it + 1u) % CI == 0u) {
       workgroupBarrier();
       if (li == 0u) {
         var m = 0u;
         for (var q = 0u; q < nq; q++) { m = max(m, atomicLoad(&cnt[q])); }
-        pend = m;
+        pend = vec2<u32>(m, tileWorkgroups + claimed);
+        if (DYN == 1u && claimed == nChunks - 1u) { resetClaims(counter); }
       }
-      let m = min(workgroupUniformLoad(&pend), SP);
+      let pv = workgroupUniformLoad(&pend);
+      if (DYN == 1u) {
+        chunk = pv.y;
+        done = chunk >= nChunks;
+      }
+      let m = min(pv.x, SP);
       // At most k entries a query: the list as it stands (unsorted, empty slots past it).
       if (m > k && (done || m + CI * P > SP)) {
         var n2 = 2u;
@@ -354,6 +381,7 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
         flush(li, nq, n2, k);
       }
     }
+    if (done) { break; }
   }
   //@SCAN_END
   workgroupBarrier();

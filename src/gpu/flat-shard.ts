@@ -19,7 +19,7 @@ import { BufferUsage, dispatchGrid, MapMode, resolveGpu, type GpuContext } from 
 import { expandWgslIncludes } from './wgsl-include.js';
 import { pow2Ceil, pow2Floor } from './pow2.js';
 import { int8GemvBoundAt, int8GemvKey, int8GemvPipeline, int8GemvScratch, planInt8Gemv, quantizeInt8Queries } from './int8-gemv.js';
-import { gemvMultiKey, gemvMultiPipeline, planGemvMulti, splitQueryHalves, type GemvMultiKnobs, type GemvMultiPlan } from './gemv-multi.js';
+import { CLAIM_COUNTERS, CLAIMS_BINDING, gemvMultiKey, gemvMultiPipeline, planGemvMulti, splitQueryHalves, type GemvMultiKnobs, type GemvMultiPlan } from './gemv-multi.js';
 import { tilesSource, type TileRewrite } from './tiles-source.js';
 import { digitsSource } from './tensor/digits-source.js';
 import { rangePipeline, rangePlan, rerankParams, rerankPipeline, type RowRanges, rowRangesOf, sortLists, stepParams, uncertifiedF32 } from './approx-rerank.js';
@@ -319,6 +319,12 @@ export const kernelTuning = {
    */
   mpart: 1,
   /**
+   * mdyn: flat_gemv_multi's workgroups claim chunks of one iteration's rows from a counter a tile
+   * (1), so a workgroup that streams faster scores more of them and all end together, or each
+   * scans one fixed segment (0).
+   */
+  mdyn: 0,
+  /**
    * mlpr / hlpr: flat_gemv_multi's lanes a row for f32 / f16 rows (0: the subgroup's size). With
    * fewer, a subgroup scores several rows' groups at once, and each query load (the same addresses
    * in every group) serves all of them. H100 calls h32-h34 (GPU ms, ids equal, float64 oracle 2/2,
@@ -423,7 +429,7 @@ export function targetsBeyondPlan(t: typeof kernelTuning = kernelTuning): string
 function multiKnobs(prec: number, nq: number): GemvMultiKnobs {
   const t = kernelTuning;
   const four = nq <= 4 && t.mq4;
-  const k = { ru: prec ? t.hmru : t.mru, uw: prec ? (four && t.h4uw) || t.hmuw : t.muw, sp: t.msp, ci: t.mci, qw: t.mqw, split: t.mq16, four: t.mq4, fmac: t.mfma, qp: prec && !four ? t.hqp : 0, part: prec || !four ? t.mpart : 0, lpr: prec ? t.hlpr : t.mlpr };
+  const k = { ru: prec ? t.hmru : t.mru, uw: prec ? (four && t.h4uw) || t.hmuw : t.muw, sp: t.msp, ci: t.mci, qw: t.mqw, split: t.mq16, four: t.mq4, fmac: t.mfma, qp: prec && !four ? t.hqp : 0, part: prec || !four ? t.mpart : 0, lpr: prec ? t.hlpr : t.mlpr, dyn: t.mdyn };
   if (nq <= 8 || t.mq16) return k;
   if (prec) return { ...k, ru: t.h16ru || k.ru };
   return { ...k, ru: t.m16ru || k.ru, uw: t.m16uw || k.uw, sp: t.m16sp || k.sp, ci: t.m16ci || k.ci };
@@ -702,6 +708,8 @@ interface ScorerChoice {
   digits?: boolean;
   /** flat_gemv_multi's QP: the scorer reads the queries as splitQueryHalves orders them. */
   halves?: boolean;
+  /** flat_gemv_multi's DYN: the scorer claims its chunks from the claim counters (CLAIMS_BINDING). */
+  claims?: boolean;
   /**
    * int8_gemv's shared bounds: the scratch starts with each query's lower bound of its k-th best
    * key (one word a query), which merge_one then starts its threshold from.
@@ -787,7 +795,7 @@ export class FlatShard {
   private sqBuffer: GPUBuffer | undefined;
   /** int8: vmin then step per (padded) dimension, for folding the decode into ip queries. */
   private sqHost: Float32Array | undefined;
-  private scratch: { cand?: GPUBuffer; queries?: GPUBuffer; halves?: GPUBuffer; prep?: GPUBuffer; uniforms?: GPUBuffer } = {};
+  private scratch: { cand?: GPUBuffer; queries?: GPUBuffer; halves?: GPUBuffer; prep?: GPUBuffer; uniforms?: GPUBuffer; claims?: GPUBuffer } = {};
   /** Readback ring (searchTuning.readbackSlots): a slot is taken again only once its last search has read it and unmapped. */
   private slots: ReadSlot[] = [];
   private slotNext = 0;
@@ -1462,7 +1470,7 @@ export class FlatShard {
       const key = gemvMultiKey(multi, prec, metric, f16, kf);
       const make = (tiles: number) => () => gemvMultiPipeline(this.ctx.device, multi, prec, metric, (src) => wgslVariant(src, f16), tiles);
       const target = (prec === 1 && multi.NQ === 4 && mt.h4target) || mt.mtarget || Infinity;
-      const choice = this.lazyPipeline({ BR: 1, BQ: multi.NQ, key, target: Math.min(target, mt.targetWorkgroups), ...(multi.QP ? { halves: true } : {}) }, key, make(1));
+      const choice = this.lazyPipeline({ BR: 1, BQ: multi.NQ, key, target: Math.min(target, mt.targetWorkgroups), ...(multi.QP ? { halves: true } : {}), ...(multi.DYN ? { claims: true } : {}) }, key, make(1));
       return Object.assign(choice, { multiTile: (tiles: number) => this.pipeline(`${key}:x${tiles}`, make(tiles)), tilesKnob: 'gemvMultiTiles' as const });
     }
     if (nq <= 4 && this.ctx.hasSubgroups && !this.layout.noSubgroups && nsg * 4 * kf * 8 <= this.ctx.maxWorkgroupStorage) {
@@ -1766,7 +1774,7 @@ export class FlatShard {
   private gemvTilesMost(sc: ScorerChoice): number {
     const knob = kernelTuning[sc.tilesKnob ?? 'gemvTiles'];
     const wanted = knob === 0 ? (this.ctx.software ? 1 : MAX_GEMV_TILES) : Math.floor(knob);
-    return Math.min(MAX_GEMV_TILES, wanted, this.ctx.device.limits.maxStorageBuffersPerShaderStage - 3);
+    return Math.min(MAX_GEMV_TILES, wanted, this.ctx.device.limits.maxStorageBuffersPerShaderStage - (sc.claims ? 4 : 3));
   }
 
   /**
@@ -2007,6 +2015,9 @@ export class FlatShard {
     const prepBuf = scorer.prep ? await this.scratchBuffer('prep', scorer.prep.bytes, BufferUsage.STORAGE) : undefined;
     // The scorer's own order of the queries (flat_gemv_multi's QP; the re-rank and exact tiles read qBuf).
     const halvesBuf = scorer.halves ? await this.scratchBuffer('halves', queries.byteLength, BufferUsage.STORAGE | BufferUsage.COPY_DST) : undefined;
+    // flat_gemv_multi's claim counters (DYN): zero when created, and each dispatch leaves them at zero.
+    const claims = scorer.claims || plan.scorerOf ? await this.scratchBuffer('claims', CLAIM_COUNTERS * 4, BufferUsage.STORAGE | BufferUsage.COPY_SRC) : undefined;
+    const claimsBind = (sc: ScorerChoice): GPUBindGroupEntry[] => (sc.claims ? [{ binding: CLAIMS_BINDING, resource: { buffer: claims! } }] : []);
     const runAt = regionA + regionB;
     const one = this.mergeOnePlan(nqb, k);
 
@@ -2098,6 +2109,7 @@ export class FlatShard {
             { binding: 3, resource: { buffer: sq } },
             { binding: 4, resource: { buffer: cand, offset: 0, size: regionA * 8 } },
             ...bound.slice(1).map((b, i) => ({ binding: 5 + i, resource: b })),
+            ...claimsBind(sc),
           ],
           groups: [groupSegs, Math.ceil(nqb / sc.BQ)],
           key: `tg:${t}:${group.length}:${bound.map((b) => b.size).join(',')}:${queriesTag}:${queries.byteLength}:${regionA}:${sc.key}`,
@@ -2122,6 +2134,7 @@ export class FlatShard {
           { binding: 2, resource: tileQueries },
           { binding: 3, resource: { buffer: sq } },
           { binding: 4, resource: listsAt },
+          ...claimsBind(sc),
         ],
         groups: [nseg, Math.ceil(nqb / sc.BQ)],
         key: `t:${t}:${size}:${sc.digits ? 'g' : 'r'}:${queriesTag}:${tileQueries.size}:${listsAt.offset}:${listsAt.size}:${sc.key}`,

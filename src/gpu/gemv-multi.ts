@@ -38,6 +38,8 @@ export interface GemvMultiKnobs {
   qp?: number;
   /** Lanes a row (a power of two; 0: the subgroup's size): fewer let a subgroup's query loads serve several rows' groups at once. */
   lpr?: number;
+  /** 1: workgroups claim chunks of one iteration's rows from a counter a tile (DYN), not one segment each. */
+  dyn?: number;
 }
 
 /** Compile-time facts of one pipeline (the shader's overrides of the same names). */
@@ -62,6 +64,8 @@ export interface GemvMultiPlan {
   NQR: number;
   /** Lanes a row (<= SG; the shader's LPR). */
   LPR: number;
+  /** 1: chunks claimed from the claim counters (binding CLAIMS_BINDING), the shader's DYN. */
+  DYN: number;
 }
 
 const WG = 256;
@@ -92,7 +96,7 @@ export function planGemvMulti(f: GemvMultiFacts, nq: number, kf: number, t: Gemv
       const UW = Math.max(1, Math.min(t.uw || 2, 2, Math.ceil(f.rowWords / LPR)));
       const room = Math.floor((SP - kf) / P);
       const CI = Math.max(1, Math.min(room, t.ci || Math.floor(room / 4)));
-      return { NQ, SG, RU, UW, SP, CI, CF: Math.max(1, (RU * NQ) / LPR), QWG, QN, QS, FMAC: t.fmac ? 1 : 0, QP: t.qp && f.q4 === 2 * f.rowWords ? 1 : 0, LPR, ...realGroups(NQ, nq, !!t.part) };
+      return { NQ, SG, RU, UW, SP, CI, CF: Math.max(1, (RU * NQ) / LPR), QWG, QN, QS, FMAC: t.fmac ? 1 : 0, QP: t.qp && f.q4 === 2 * f.rowWords ? 1 : 0, LPR, DYN: t.dyn ? 1 : 0, ...realGroups(NQ, nq, !!t.part) };
     }
   }
   return undefined;
@@ -114,7 +118,7 @@ const realQueries = (p: GemvMultiPlan): number => 4 * (p.NG - 1) + p.NQR;
 
 /** Pipeline cache key: every compile-time fact. */
 export function gemvMultiKey(p: GemvMultiPlan, prec: number, metric: number, f16: boolean, kf: number): string {
-  return `gemvm:${prec}:${metric}:${f16 ? 'h' : 'p'}:${kf}:${p.NQ}:${p.SG}:${p.RU}:${p.UW}:${p.SP}:${p.CI}:${p.QS}${p.FMAC ? ':fma' : ''}${p.QP ? ':qp' : ''}${p.LPR < p.SG ? `:l${p.LPR}` : ''}${realQueries(p) < p.NQ ? `:g${p.NG}r${p.NQR}` : ''}`;
+  return `gemvm:${prec}:${metric}:${f16 ? 'h' : 'p'}:${kf}:${p.NQ}:${p.SG}:${p.RU}:${p.UW}:${p.SP}:${p.CI}:${p.QS}${p.FMAC ? ':fma' : ''}${p.QP ? ':qp' : ''}${p.LPR < p.SG ? `:l${p.LPR}` : ''}${realQueries(p) < p.NQ ? `:g${p.NG}r${p.NQR}` : ''}${p.DYN ? ':dyn' : ''}`;
 }
 
 /**
@@ -137,18 +141,50 @@ export function splitQueryHalves(queries: Float32Array, q4: number): Float32Arra
   return out;
 }
 
-/** flat_gemv_multi's loads and uses of the ids and lists for tilesSource. */
-export const GEMV_MULTI_TILES: TileRewrite = { kernel: 'flat_gemv_multi', loaders: ['word'], ids: 1, lists: 1 };
+/**
+ * flat_gemv_multi's loads and uses of the ids and lists for tilesSource; the dynamic chunks (DYN)
+ * count the workgroup's own tile's rows and workgroups, and claim from its own counter.
+ */
+export const GEMV_MULTI_TILES: TileRewrite = {
+  kernel: 'flat_gemv_multi',
+  loaders: ['word'],
+  ids: 1,
+  lists: 1,
+  swaps: [
+    ['let dynRows = params.rows;', 'let dynRows = tileRows;', 1],
+    ['let dynSegLen = params.segLen;', 'let dynSegLen = tileSegLen;', 1],
+    ['let dynTile = 0u;', 'let dynTile = tileSel;', 1],
+  ],
+};
+
+/** The claim counters' binding (after the multi-tile kernels' tiles at 5-7). */
+export const CLAIMS_BINDING = 8;
+/** Claim counters a shard keeps: one a (query block, tile of the dispatch), at query block * 8 + tile. */
+export const CLAIM_COUNTERS = 32;
+
+/** The shader's `//@CLAIMS` marker: the counters and their two functions with DYN, else stubs that are never called. */
+function withClaims(src: string, dyn: boolean): string {
+  const fns = dyn
+    ? [
+        `@group(0) @binding(${CLAIMS_BINDING}) var<storage, read_write> claims: array<atomic<u32>, ${CLAIM_COUNTERS}>;`,
+        'fn claimChunk(c: u32) -> u32 { return atomicAdd(&claims[c], 1u); }',
+        'fn resetClaims(c: u32) { atomicStore(&claims[c], 0u); }',
+      ]
+    : ['fn claimChunk(c: u32) -> u32 { return 0u; }', 'fn resetClaims(c: u32) {}'];
+  const parts = src.split('//@CLAIMS');
+  if (parts.length !== 2) throw new Error(`flat_gemv_multi: expected one '//@CLAIMS' marker, found ${parts.length - 1}`);
+  return parts.join(fns.join('\n'));
+}
 
 /** `tiles`: tiles of equal rows (the last may have fewer) a dispatch (kernelTuning.gemvMultiTiles; tile t > 0 at binding 4 + t). */
 export function gemvMultiPipeline(device: GPUDevice, p: GemvMultiPlan, prec: number, metric: number, code: (src: string) => string, tiles = 1): GPUComputePipeline {
   return device.createComputePipeline({
-    label: `flat_gemv_multi NQ=${p.NQ} RU=${p.RU} UW=${p.UW} SP=${p.SP} QS=${p.QS}${p.FMAC ? ' fma' : ''}${p.QP ? ' qp' : ''}${p.LPR < p.SG ? ` LPR=${p.LPR}` : ''}${realQueries(p) < p.NQ ? ` ${realQueries(p)} real` : ''}${tiles > 1 ? ` x${tiles} tiles` : ''}`,
+    label: `flat_gemv_multi NQ=${p.NQ} RU=${p.RU} UW=${p.UW} SP=${p.SP} QS=${p.QS}${p.FMAC ? ' fma' : ''}${p.QP ? ' qp' : ''}${p.LPR < p.SG ? ` LPR=${p.LPR}` : ''}${realQueries(p) < p.NQ ? ` ${realQueries(p)} real` : ''}${p.DYN ? ' dyn' : ''}${tiles > 1 ? ` x${tiles} tiles` : ''}`,
     layout: 'auto',
     compute: {
-      module: device.createShaderModule({ label: 'flat_gemv_multi', code: tilesSource(code(multiWgsl), tiles, GEMV_MULTI_TILES) }),
+      module: device.createShaderModule({ label: 'flat_gemv_multi', code: tilesSource(withClaims(code(multiWgsl), !!p.DYN), tiles, GEMV_MULTI_TILES) }),
       entryPoint: 'main',
-      constants: { PREC: prec, METRIC: metric, NQ: p.NQ, SG: p.SG, RU: p.RU, UW: p.UW, DPW: prec === 1 ? 2 : 1, SP: p.SP, CI: p.CI, CF: p.CF, QWG: p.QWG, QN: p.QN, QS: p.QS, FMAC: p.FMAC, QP: p.QP, LPR: p.LPR, NG: p.NG, NQR: p.NQR },
+      constants: { PREC: prec, METRIC: metric, NQ: p.NQ, SG: p.SG, RU: p.RU, UW: p.UW, DPW: prec === 1 ? 2 : 1, SP: p.SP, CI: p.CI, CF: p.CF, QWG: p.QWG, QN: p.QN, QS: p.QS, FMAC: p.FMAC, QP: p.QP, LPR: p.LPR, NG: p.NG, NQR: p.NQR, DYN: p.DYN },
     },
   });
 }
