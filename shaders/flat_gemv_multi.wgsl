@@ -43,7 +43,7 @@ override NQR: u32 = 4u;     // real queries in group NG - 1 (1-4): padding past 
 override QP: u32 = 0u;      // 1 (DPW 2): the queries as two half rows, vec4 2w + h at h * q4 / 2 + w (host-ordered)
 override FOLD: u32 = 0u;    // unused here (flat_common's int8 decode)
 override HS: u32 = NQ * SP;
-override DYN: u32 = 0u;     // 1: chunks of P rows claimed from a counter a tile (claimChunk), not one segment a workgroup
+override DYN: u32 = 0u;     // > 0: chunks of DYN iterations' rows claimed from a counter a tile (claimChunk), not one segment a workgroup
 const WG: u32 = 256u;
 
 //#include flat_common
@@ -61,7 +61,7 @@ var<workgroup> qs: array<vec4<f32>, QS>;
 // dispatch, stays as measured.
 //@MULTI_FETCH
 
-// Dynamic chunks (DYN 1; src/gpu/gemv-multi.ts puts the counters' binding and these bodies here):
+// Dynamic chunks (DYN > 0; src/gpu/gemv-multi.ts puts the counters' binding and these bodies here):
 // claimChunk(c) returns the next claim of counter c, resetClaims(c) sets it back to 0.
 //@CLAIMS
 
@@ -178,8 +178,9 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
   let end = min(start + params.segLen, params.rows);
   let k = params.k;
   let P = (WG / LPR) * RU;   // rows the workgroup scores an iteration
-  // DYN 1: the tile's rows in chunks of P. Workgroup `seg` of the tile's tileWorkgroups starts on
-  // chunk `seg`; while it scores a chunk, it claims its next one (tileWorkgroups + the claim). So
+  // DYN > 0: the tile's rows in chunks of DYN iterations (CR rows). Workgroup `seg` of the tile's
+  // tileWorkgroups starts on chunk `seg`; while it scores a chunk, it claims its next one
+  // (tileWorkgroups + the claim), read at the chunk's last iteration's barrier. So
   // workgroups that stream faster take more chunks, and all end within about a chunk of each other.
   // Every chunk is scored once and makes one claim, so the claim that returns nChunks - 1 is the
   // tile's last in this dispatch: it resets the counter for the next.
@@ -187,10 +188,12 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
   let dynSegLen = params.segLen;
   let dynTile = 0u;
   let tileWorkgroups = (dynRows + dynSegLen - 1u) / dynSegLen;
-  let nChunks = (dynRows + P - 1u) / P;
+  let CR = P * max(DYN, 1u);
+  let nChunks = (dynRows + CR - 1u) / CR;
   let counter = wid.y * 8u + dynTile;
   var chunk = seg;
-  let nIter = select(select(0u, (end - start + P - 1u) / P, end > start), select(0u, 0xffffffffu, seg < min(nChunks, tileWorkgroups)), DYN == 1u);
+  var claimed = 0u;
+  let nIter = select(select(0u, (end - start + P - 1u) / P, end > start), select(0u, 0xffffffffu, seg < min(nChunks, tileWorkgroups)), DYN > 0u);
   for (var e = li; e < HS; e += WG) {
     hk[e] = negInf();
     hid[e] = EMPTY_ID;
@@ -206,10 +209,9 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
   workgroupBarrier();
   //@SCAN_BEGIN
   for (var it = 0u; it < nIter; it++) {
-    var claimed = 0u;
-    if (DYN == 1u && li == 0u) { claimed = claimChunk(counter); }
-    let first = select(start + it * P, chunk * P, DYN == 1u);
-    let lim = select(end, min(first + P, dynRows), DYN == 1u);
+    if (DYN > 0u && li == 0u && it % max(DYN, 1u) == 0u) { claimed = claimChunk(counter); }
+    let first = select(start + it * P, chunk * CR + (it % max(DYN, 1u)) * P, DYN > 0u);
+    let lim = select(end, dynRows, DYN > 0u);
     let r0 = first + grp * RU;
     var a00 = vec4<f32>(0.0);
     var a01 = vec4<f32>(0.0);
@@ -360,16 +362,17 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
       }
     }
     var done = it + 1u == nIter;
-    if (DYN == 1u || done || (it + 1u) % CI == 0u) {
+    let chunkEnd = DYN > 0u && (it + 1u) % max(DYN, 1u) == 0u;
+    if (chunkEnd || done || (it + 1u) % CI == 0u) {
       workgroupBarrier();
       if (li == 0u) {
         var m = 0u;
         for (var q = 0u; q < nq; q++) { m = max(m, atomicLoad(&cnt[q])); }
         pend = vec2<u32>(m, tileWorkgroups + claimed);
-        if (DYN == 1u && claimed == nChunks - 1u) { resetClaims(counter); }
+        if (chunkEnd && claimed == nChunks - 1u) { resetClaims(counter); }
       }
       let pv = workgroupUniformLoad(&pend);
-      if (DYN == 1u) {
+      if (chunkEnd) {
         chunk = pv.y;
         done = chunk >= nChunks;
       }

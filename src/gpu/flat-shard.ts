@@ -319,9 +319,9 @@ export const kernelTuning = {
    */
   mpart: 1,
   /**
-   * mdyn: flat_gemv_multi's workgroups claim chunks of one iteration's rows from a counter a tile
-   * (1), so a workgroup that streams faster scores more of them and all end together, or each
-   * scans one fixed segment (0).
+   * mdyn: flat_gemv_multi's workgroups claim chunks of mdyn iterations' rows from a counter a tile,
+   * so a workgroup that streams faster scores more of them and all end together, or (0) each scans
+   * one fixed segment.
    */
   mdyn: 0,
   /**

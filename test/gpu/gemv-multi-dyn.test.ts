@@ -39,16 +39,19 @@ async function claimCounters(shard: FlatShard): Promise<number[]> {
 describe.skipIf(!hasGpu)('flat_gemv_multi dynamic chunks (mdyn)', () => {
   afterEach(() => void Object.assign(kernelTuning, defaults));
 
-  // nq, d, metric, k, workgroups (targetWorkgroups), tiles a dispatch, clustered, extra knobs.
-  // Tiles of 400 / 400 / 217 rows; lavapipe's 8-lane subgroups make an iteration 32-128 rows.
+  // nq, d, metric, k, iterations a chunk (mdyn), workgroups (targetWorkgroups), tiles a dispatch,
+  // clustered, extra knobs. Tiles of 400 / 400 / 217 rows; lavapipe's 8-lane subgroups make an
+  // iteration 32-128 rows; chunks of several iterations end inside the tile's last rows, and
+  // their checks (mci) fall inside or across chunks.
   it.each([
-    [5, 61, 'ip', 10, 3, 1, false, {}],
-    [8, 136, 'l2', 10, 2, 3, true, {}], // one dispatch over the three tiles, a counter each
-    [3, 45, 'ip', 7, 4, 2, false, { gemvMultiFrom: 2, mq4: 1 }],
-    [13, 95, 'ip', 10, 3, 1, true, {}], // the block of 16
-    [12, 72, 'l2', 10, 3, 3, false, { mq16: 1 }], // two query blocks: a counter each
-    [6, 40, 'ip', 12, 64, 2, false, {}], // more workgroups than a tile has chunks
-  ] as const)('nq=%i d=%i %s k=%i %i workgroups, %i tiles a dispatch, clustered=%s %o: the oracle, the fixed segments\' lists, counters back at 0', async (nq, d, metric, k, target, tiles, clustered, knobs) => {
+    [5, 61, 'ip', 10, 1, 3, 1, false, {}],
+    [8, 136, 'l2', 10, 2, 2, 3, true, {}], // one dispatch over the three tiles, a counter each
+    [3, 45, 'ip', 7, 3, 4, 2, false, { gemvMultiFrom: 2, mq4: 1, mci: 2 }],
+    [13, 95, 'ip', 10, 2, 3, 1, true, { mci: 3 }], // the block of 16
+    [12, 72, 'l2', 10, 1, 3, 3, false, { mq16: 1 }], // two query blocks: a counter each
+    [6, 40, 'ip', 12, 1, 64, 2, false, {}], // more workgroups than a tile has chunks
+    [7, 30, 'l2', 5, 5, 2, 1, false, { mci: 1 }],
+  ] as const)('nq=%i d=%i %s k=%i chunks of %i iterations, %i workgroups, %i tiles a dispatch, clustered=%s %o: the oracle, the fixed segments\' lists, counters back at 0', async (nq, d, metric, k, dyn, target, tiles, clustered, knobs) => {
     const n = 1017;
     const base = clustered ? clusteredVectors(n, d, 5, seed++) : randomVectors(n, d, seed++);
     const q = clustered ? clusteredVectors(nq, d, 5, seed++) : randomVectors(nq, d, seed++);
@@ -61,9 +64,9 @@ describe.skipIf(!hasGpu)('flat_gemv_multi dynamic chunks (mdyn)', () => {
         await index.add(base);
         Object.assign(kernelTuning, defaults, { gemvMulti: 15, mtarget: 0, targetWorkgroups: target, gemvMultiTiles: tiles, mdyn: 0 }, knobs);
         const fixed = await index.search(q, k);
-        expect(shard.scorerFor(nq, k).key).not.toMatch(/:dyn$/);
-        Object.assign(kernelTuning, { mdyn: 1 });
-        expect(shard.scorerFor(nq, k).key, precision).toMatch(/^gemvm:.*:dyn$/);
+        expect(shard.scorerFor(nq, k).key).not.toMatch(/:dyn\d+$/);
+        Object.assign(kernelTuning, { mdyn: dyn });
+        expect(shard.scorerFor(nq, k).key, precision).toMatch(new RegExp(`^gemvm:.*:dyn${dyn}$`));
         const want = bruteForce(rows, q, d, k, metric);
         for (let round = 0; round < 3; round++) {
           lists.splice(0, lists.length - 1);
