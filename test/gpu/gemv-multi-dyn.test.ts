@@ -1,8 +1,8 @@
 /**
- * flat_gemv_multi with dynamic chunks (kernelTuning.mdyn 1): workgroups claim chunks of one
- * iteration's rows from a counter a (query block, tile of the dispatch) instead of scanning one
+ * flat_gemv_multi with dynamic chunks (kernelTuning.mdyn / hdyn / m16dyn / h16dyn): workgroups claim
+ * chunks of that many iterations' rows from a counter a (query block, tile of the dispatch) instead of scanning one
  * segment each. Against the float64 oracle (exact ids; f16 over the half-rounded rows) with the lists
- * poisoned, and the same lists bit for bit as the fixed segments (mdyn 0), over one tile and tile
+ * poisoned, and the same lists bit for bit as the fixed segments (0), over one tile and tile
  * groups, one and two query blocks, and more workgroups than chunks. Searching the same batch
  * again must give the same lists: the dispatch's last claim resets its counter, which is checked
  * at zero after each search.
@@ -39,7 +39,7 @@ async function claimCounters(shard: FlatShard): Promise<number[]> {
 describe.skipIf(!hasGpu)('flat_gemv_multi dynamic chunks (mdyn)', () => {
   afterEach(() => void Object.assign(kernelTuning, defaults));
 
-  // nq, d, metric, k, iterations a chunk (mdyn), workgroups (targetWorkgroups), tiles a dispatch,
+  // nq, d, metric, k, iterations a chunk (each class's knob), workgroups (targetWorkgroups), tiles a dispatch,
   // clustered, extra knobs. Tiles of 400 / 400 / 217 rows; lavapipe's 8-lane subgroups make an
   // iteration 32-128 rows; chunks of several iterations end inside the tile's last rows, and
   // their checks (mci) fall inside or across chunks.
@@ -62,10 +62,10 @@ describe.skipIf(!hasGpu)('flat_gemv_multi dynamic chunks (mdyn)', () => {
       const { shard, lists } = recordShardLists(index);
       try {
         await index.add(base);
-        Object.assign(kernelTuning, defaults, { gemvMulti: 15, mtarget: 0, targetWorkgroups: target, gemvMultiTiles: tiles, mdyn: 0 }, knobs);
+        Object.assign(kernelTuning, defaults, { gemvMulti: 15, mtarget: 0, targetWorkgroups: target, gemvMultiTiles: tiles, mdyn: 0, hdyn: 0, m16dyn: 0, h16dyn: 0 }, knobs);
         const fixed = await index.search(q, k);
         expect(shard.scorerFor(nq, k).key).not.toMatch(/:dyn\d+$/);
-        Object.assign(kernelTuning, { mdyn: dyn });
+        Object.assign(kernelTuning, { mdyn: dyn, hdyn: dyn, m16dyn: dyn, h16dyn: dyn });
         expect(shard.scorerFor(nq, k).key, precision).toMatch(new RegExp(`^gemvm:.*:dyn${dyn}$`));
         const want = bruteForce(rows, q, d, k, metric);
         for (let round = 0; round < 3; round++) {
