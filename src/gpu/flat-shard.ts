@@ -319,13 +319,14 @@ export const kernelTuning = {
    */
   mpart: 1,
   /**
-   * mdyn / hdyn (f32 / f16 blocks of 4 and 8), m16dyn / h16dyn (the blocks of 16): flat_gemv_multi's
+   * mdyn / hdyn (f32 / f16 blocks of 4 and 8; h4dyn the f16 block of 4), m16dyn / h16dyn (the blocks of 16): flat_gemv_multi's
    * workgroups claim chunks of that many iterations' rows from a counter a tile, so a workgroup
    * that streams faster scores more of them and all end together, or (0) each scans one fixed
    * segment. Provisional (H100 calls h42-h43).
    */
   mdyn: 2,
   hdyn: 2,
+  h4dyn: 2,
   m16dyn: 0,
   h16dyn: 3,
   /**
@@ -433,7 +434,7 @@ export function targetsBeyondPlan(t: typeof kernelTuning = kernelTuning): string
 function multiKnobs(prec: number, nq: number): GemvMultiKnobs {
   const t = kernelTuning;
   const four = nq <= 4 && t.mq4;
-  const k = { ru: prec ? t.hmru : t.mru, uw: prec ? (four && t.h4uw) || t.hmuw : t.muw, sp: t.msp, ci: t.mci, qw: t.mqw, split: t.mq16, four: t.mq4, fmac: t.mfma, qp: prec && !four ? t.hqp : 0, part: prec || !four ? t.mpart : 0, lpr: prec ? t.hlpr : t.mlpr, dyn: prec ? t.hdyn : t.mdyn };
+  const k = { ru: prec ? t.hmru : t.mru, uw: prec ? (four && t.h4uw) || t.hmuw : t.muw, sp: t.msp, ci: t.mci, qw: t.mqw, split: t.mq16, four: t.mq4, fmac: t.mfma, qp: prec && !four ? t.hqp : 0, part: prec || !four ? t.mpart : 0, lpr: prec ? t.hlpr : t.mlpr, dyn: prec ? (four ? t.h4dyn : t.hdyn) : t.mdyn };
   if (nq <= 8 || t.mq16) return k;
   if (prec) return { ...k, ru: t.h16ru || k.ru, dyn: t.h16dyn };
   return { ...k, ru: t.m16ru || k.ru, uw: t.m16uw || k.uw, sp: t.m16sp || k.sp, ci: t.m16ci || k.ci, dyn: t.m16dyn };

@@ -1,5 +1,5 @@
 /**
- * flat_gemv_multi with dynamic chunks (kernelTuning.mdyn / hdyn / m16dyn / h16dyn): workgroups claim
+ * flat_gemv_multi with dynamic chunks (kernelTuning.mdyn / hdyn / h4dyn / m16dyn / h16dyn): workgroups claim
  * chunks of that many iterations' rows from a counter a (query block, tile of the dispatch) instead of scanning one
  * segment each. Against the float64 oracle (exact ids; f16 over the half-rounded rows) with the lists
  * poisoned, and the same lists bit for bit as the fixed segments (0), over one tile and tile
@@ -62,10 +62,10 @@ describe.skipIf(!hasGpu)('flat_gemv_multi dynamic chunks (mdyn)', () => {
       const { shard, lists } = recordShardLists(index);
       try {
         await index.add(base);
-        Object.assign(kernelTuning, defaults, { gemvMulti: 15, mtarget: 0, targetWorkgroups: target, gemvMultiTiles: tiles, mdyn: 0, hdyn: 0, m16dyn: 0, h16dyn: 0 }, knobs);
+        Object.assign(kernelTuning, defaults, { gemvMulti: 15, mtarget: 0, targetWorkgroups: target, gemvMultiTiles: tiles, mdyn: 0, hdyn: 0, h4dyn: 0, m16dyn: 0, h16dyn: 0 }, knobs);
         const fixed = await index.search(q, k);
         expect(shard.scorerFor(nq, k).key).not.toMatch(/:dyn\d+$/);
-        Object.assign(kernelTuning, { mdyn: dyn, hdyn: dyn, m16dyn: dyn, h16dyn: dyn });
+        Object.assign(kernelTuning, { mdyn: dyn, hdyn: dyn, h4dyn: dyn, m16dyn: dyn, h16dyn: dyn });
         expect(shard.scorerFor(nq, k).key, precision).toMatch(new RegExp(`^gemvm:.*:dyn${dyn}$`));
         const want = bruteForce(rows, q, d, k, metric);
         for (let round = 0; round < 3; round++) {
