@@ -319,14 +319,24 @@ export const kernelTuning = {
    */
   mpart: 1,
   /**
-   * mdyn / hdyn (f32 / f16 blocks of 4 and 8; h4dyn the f16 block of 4), m16dyn / h16dyn (the blocks of 16): flat_gemv_multi's
-   * workgroups claim chunks of that many iterations' rows from a counter a tile, so a workgroup
-   * that streams faster scores more of them and all end together, or (0) each scans one fixed
-   * segment. Provisional (H100 calls h42-h43).
+   * mdyn / hdyn (f32 / f16 blocks of 4 and 8; h4dyn the f16 block of 4), m16dyn / h16dyn (the
+   * blocks of 16): flat_gemv_multi's workgroups claim chunks of that many iterations' rows from a
+   * counter a tile, so a workgroup that streams faster scores more of them and all end together, or
+   * (0) each scans one fixed segment. H100 calls h42-h48 (GPU ms, ids equal, float64 oracle 2/2,
+   * alternating, torch in the same call), chunks against fixed segments: f16 1M nq 2 / 4 / 5 / 6 /
+   * 7 / 8 0.530 / 0.534 / 0.561 / 0.593 / 0.619 / 0.653 against 0.544 / 0.555 / 0.573 / 0.606 /
+   * 0.639 / 0.673; 21M nq 2 / 4 / 6 / 7 / 8 10.17 / 10.35 / 11.27 / 11.79 / 12.30 against 10.37 /
+   * 10.48 / 11.49 / 12.05 / 12.73, nq 5 11.08 (one-iteration chunks: 10.66) against 10.78; the
+   * f16 block of 16 (3) 1M nq 12 0.967 against 1.009, 21M nq 9 16.87 against 17.41; f32 1M nq 4 / 8
+   * 1.022 / 1.045 against 1.037 / 1.085, 21M nq 8 20.88 against 21.14; the f32 block of 16 slower
+   * with chunks of 1-6 iterations (1M nq 16 1.558-1.713 against 1.546), so 0 there. One-iteration
+   * chunks were best for the f16 block of 4 (21M nq 4 10.35; 10.93 with two), two for the block of
+   * 8 at 6-8 queries (21M nq 8 12.30 against 12.58 with one). 132-512 workgroups a tile (mtarget)
+   * stayed slower than 264 with chunks (h45).
    */
   mdyn: 2,
   hdyn: 2,
-  h4dyn: 2,
+  h4dyn: 1,
   m16dyn: 0,
   h16dyn: 3,
   /**
