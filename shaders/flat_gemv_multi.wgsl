@@ -14,9 +14,11 @@
 // could overflow and keeps k. Same bindings, Params and lists as flat_gemv.wgsl (merged by
 // merge_lists). The shard uses it for 2-4 queries as a block of 4 and 5-8 as a block of 8 by default,
 // and for 9-16 as one block of 16 at RU 2; a batch short of its block multiplies only its own
-// queries (NG, NQR). H100 h27: f32 1.07-1.84x torch fp32 at 2-16; h38: f16 1.08-1.12x torch fp16
-// at 2-4, 0.98-1.15x at 5-7, 0.94x / 1.00x at 8 (1M / 21M; a full block of 8 takes the block of 4's
-// time plus the issue time of its second half's multiply-adds), 0.67-0.76x at 9-12.
+// queries (NG, NQR). With DYN the workgroups claim their rows a chunk at a time from a counter a
+// tile, so they end together (H100 h42-h48: 2-4% faster at 2-9 queries). H100 h27: f32 1.07-1.84x
+// torch fp32 at 2-16; h49: f16 1.11-1.14x torch fp16 at 2-4, 1.02-1.11x at 5-7, 0.98x / 1.04x at 8
+// (1M / 21M; a full block of 8 takes the block of 4's time plus the issue time of its second half's
+// multiply-adds), 0.69-0.78x at 9-12.
 enable subgroups;
 //#if F16
 enable f16;
