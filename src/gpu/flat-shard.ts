@@ -21,7 +21,6 @@ import { pow2Ceil, pow2Floor } from './pow2.js';
 import { int8GemvBoundAt, int8GemvKey, int8GemvPipeline, int8GemvScratch, planInt8Gemv, quantizeInt8Queries } from './int8-gemv.js';
 import { CLAIM_COUNTERS, CLAIMS_BINDING, gemvMultiKey, gemvMultiPipeline, planGemvMulti, splitQueryHalves, type GemvMultiKnobs, type GemvMultiPlan } from './gemv-multi.js';
 import { tilesSource, type TileRewrite } from './tiles-source.js';
-import { digitsSource } from './tensor/digits-source.js';
 import { rangePipeline, rangePlan, rerankParams, rerankPipeline, type RowRanges, rowRangesOf, sortLists, stepParams, uncertifiedF32 } from './approx-rerank.js';
 import { mergeOneFan, mergeOneKey, mergeOnePipeline, planMergeOne, type MergeOnePlan } from './merge-one.js';
 
@@ -684,15 +683,28 @@ export interface ShardInfo {
 export type ApproximateKeys = 'dims' | 'uniform' | 'unscaled';
 
 /** The code steps approximate keys need, if any. */
+/** A shape's digit planes' pass: a scorer that reads planes must give it. */
+function digitsOf(s: ChunkScorer, source: DigitsSource | undefined): DigitsSource {
+  if (!source) throw new Error(`ChunkScorer ${s.name}: a shape with digits must give digitsSource, the pass that writes the planes`);
+  return source;
+}
+
 function stepModeOf(approximate: ApproximateKeys | undefined): 'dims' | 'uniform' | undefined {
   return approximate === 'dims' || approximate === 'uniform' ? approximate : undefined;
 }
+
+/**
+ * The pass that writes a shard's digit planes (tensor/digits-source.ts digitsSource): given by the
+ * scorer that reads them (ChunkScorer.shape digitsSource), so its text comes with the scorer's code
+ * (on demand in a page: the bundle budget, BENCHMARKS.md section bundle).
+ */
+export type DigitsSource = (dPad: number, precision: 'f16' | 'f32') => string;
 
 export interface ChunkScorer {
   name: string;
   accepts(shard: ShardInfo, nq: number, k: number): boolean;
   /** Rows per block (segLen is a multiple), queries per workgroup, the pipeline cache key, and the optional pre-pass and dispatch size. */
-  shape(shard: ShardInfo, nq: number, k: number): { BR: number; BQ: number; key: string; targetWorkgroups?: number; prep?: { bytes: number; groups: [number, number] }; scratch?: number; approximate?: ApproximateKeys; digits?: boolean };
+  shape(shard: ShardInfo, nq: number, k: number): { BR: number; BQ: number; key: string; targetWorkgroups?: number; prep?: { bytes: number; groups: [number, number] }; scratch?: number; approximate?: ApproximateKeys; digits?: boolean; digitsSource?: DigitsSource };
   pipeline(device: GPUDevice, shard: ShardInfo, nq: number, k: number): GPUComputePipeline;
   /** The pre-pass pipeline, for shapes that name a prep. */
   prepass?(device: GPUDevice, shard: ShardInfo, nq: number, k: number): GPUComputePipeline;
@@ -719,8 +731,9 @@ interface ScorerChoice {
   scratch?: number;
   /** f16 / f32: approximate keys, re-ranked exactly from the rows after the merges; the codes' steps (ChunkScorer.shape). */
   approximate?: ApproximateKeys;
-  /** The scorer reads the tiles' digit planes at binding 1 instead of the rows (ChunkScorer.shape). */
+  /** The scorer reads the tiles' digit planes at binding 1 instead of the rows (ChunkScorer.shape), written by digitsSource's pass. */
   digits?: boolean;
+  digitsSource?: DigitsSource;
   /** flat_gemv_multi's QP: the scorer reads the queries as splitQueryHalves orders them. */
   halves?: boolean;
   /** flat_gemv_multi's DYN: the scorer claims its chunks from the claim counters (CLAIMS_BINDING). */
@@ -1150,12 +1163,12 @@ export class FlatShard {
    * per-dimension centres and steps (approx-rerank.ts stepParams) from the rows' ranges, computed on
    * the device once per version of the rows (a search after an add computes them again).
    */
-  private ensureSteps(mode: 'dims' | 'uniform', digits: boolean): Promise<CodeSteps> {
+  private ensureSteps(mode: 'dims' | 'uniform', digits: DigitsSource | undefined): Promise<CodeSteps> {
     const version = this.rowsVersion;
     const have = this.codeSteps;
     if (have?.version === version && have.mode === mode && (have.digits || !digits)) return have.ready;
     const ready = this.computeSteps(mode, digits);
-    const entry = { version, mode, digits, ready };
+    const entry = { version, mode, digits: !!digits, ready };
     this.codeSteps = entry;
     ready.catch(() => {
       if (this.codeSteps === entry) this.codeSteps = undefined;
@@ -1163,8 +1176,8 @@ export class FlatShard {
     return ready;
   }
 
-  /** digits: also each tile's digit planes (the scorer reads them: ChunkScorer.shape digits). */
-  private async computeSteps(mode: 'dims' | 'uniform', digits: boolean): Promise<CodeSteps> {
+  /** digits: also each tile's digit planes, by this pass (the scorer reads them: ChunkScorer.shape digits). */
+  private async computeSteps(mode: 'dims' | 'uniform', digits: DigitsSource | undefined): Promise<CodeSteps> {
     const device = this.ctx.device;
     const dp = this.q4 * 4;
     // Under the submit lock: no add changes the rows while their ranges and digits are made.
@@ -1178,7 +1191,7 @@ export class FlatShard {
       this.forgetBinds();
       this.sqBuffer?.destroy();
       this.sqBuffer = sq;
-      if (digits) await this.makeDigits(sq);
+      if (digits) await this.makeDigits(sq, digits);
       return { steps: data.slice(dp, 2 * dp), maxima: ranges.maxima, centres: data.slice(0, dp) };
     } finally {
       release();
@@ -1282,9 +1295,9 @@ export class FlatShard {
    * the faster tensor path). A device that cannot hold them throws OUT_OF_MEMORY; searchBatch then
    * goes on without them (digitsRefused).
    */
-  private async makeDigits(sq: GPUBuffer): Promise<void> {
+  private async makeDigits(sq: GPUBuffer, digitsSource: DigitsSource): Promise<void> {
     const device = this.ctx.device;
-    const pipeline = this.digitsPipeline();
+    const pipeline = this.digitsPipeline(digitsSource);
     const rowBytes = this.digitRowBytes;
     for (const [t, tile] of this.tiles.entries()) {
       // The rows' planes, not the tile's capacity's: what the plan counts (a tile grown by doubling
@@ -1457,7 +1470,7 @@ export class FlatShard {
         const key = `ext:${s.name}:${shape.key}`;
         const prep = shape.prep && s.prepass ? this.lazyPipeline({ ...shape.prep }, `ext:${s.name}:prep:${shape.key}`, () => s.prepass!(this.ctx.device, this.info, nq, k)) : undefined;
         const approximate = shape.approximate && (this.layout.precision === 'f16' || this.layout.precision === 'f32') ? { approximate: shape.approximate } : {};
-        return this.lazyPipeline({ BR: shape.BR, BQ: shape.BQ, key, target: shape.targetWorkgroups, prep, scratch: shape.scratch, ...approximate, ...(shape.digits ? { digits: true } : {}) }, key, () => s.pipeline(this.ctx.device, this.info, nq, k));
+        return this.lazyPipeline({ BR: shape.BR, BQ: shape.BQ, key, target: shape.targetWorkgroups, prep, scratch: shape.scratch, ...approximate, ...(shape.digits ? { digits: true, digitsSource: digitsOf(s, shape.digitsSource) } : {}) }, key, () => s.pipeline(this.ctx.device, this.info, nq, k));
       }
     }
     const prec = PREC_CODE[this.layout.precision];
@@ -1592,10 +1605,10 @@ export class FlatShard {
       const stepMode = stepModeOf(approximate);
       if (!stepMode) continue;
       this.rangePipeline();
-      if (digits) this.digitsPipeline();
+      if (digits) this.digitsPipeline(scorer.digitsSource!);
       // The code steps (and digit planes) of these rows, made now rather than by the first search;
       // planes that do not fit are refused here, said once, and searches go on without them.
-      this.ensureSteps(stepMode, !!digits).catch((e: unknown) => void this.refuseDigits(e));
+      this.ensureSteps(stepMode, digits ? scorer.digitsSource : undefined).catch((e: unknown) => void this.refuseDigits(e));
     }
     this.mergePipeline(Math.max(pow2Ceil(k), 2 * SELECT_WG));
     const one = this.mergeOnePlan(1, k);
@@ -1649,7 +1662,7 @@ export class FlatShard {
   }
 
   /** The pass that writes the rows' digit planes (tensor/digits-source.ts digitsSource). */
-  private digitsPipeline(): GPUComputePipeline {
+  private digitsPipeline(digitsSource: DigitsSource): GPUComputePipeline {
     const device = this.ctx.device;
     const dp = this.q4 * 4;
     const precision = this.layout.precision === 'f32' ? 'f32' : 'f16';
@@ -1948,11 +1961,11 @@ export class FlatShard {
     const version = this.rowsVersion;
     const asked = queries;
     try {
-      steps = stepModeOf(scorer.approximate) ? await this.ensureSteps(stepModeOf(scorer.approximate)!, !!scorer.digits) : undefined;
+      steps = stepModeOf(scorer.approximate) ? await this.ensureSteps(stepModeOf(scorer.approximate)!, scorer.digits ? scorer.digitsSource : undefined) : undefined;
     } catch (e) {
       if (!this.refuseDigits(e)) throw e;
       scorer = this.scorerFor(nqb, k, exact);
-      steps = stepModeOf(scorer.approximate) ? await this.ensureSteps(stepModeOf(scorer.approximate)!, !!scorer.digits) : undefined;
+      steps = stepModeOf(scorer.approximate) ? await this.ensureSteps(stepModeOf(scorer.approximate)!, scorer.digits ? scorer.digitsSource : undefined) : undefined;
     }
     const certify = steps && this.layout.precision === 'f32' ? { steps, k: certifyK } : undefined;
     // f32 tiles past the planned digit planes (digitTilesPlanned): the f32 kernels score them in this

@@ -162,7 +162,7 @@ describe.skipIf(!hasGpu)('gpu flat_gemv_multi', () => {
     }
   });
 
-  it('defaults: 2-16 f32 queries run flat_gemv_multi at min(mtarget, targetWorkgroups) workgroups (9-16 as one block of 16 at m16ru rows), f16 2-16 too (9-16 at h16ru rows), 1 flat_gemv', async () => {
+  it('defaults: 2-16 f32 queries run flat_gemv_multi at min(mtarget, targetWorkgroups) workgroups (9-16 as one block of 16 at m16ru rows), f16 2-16 too (9-16 at h16ru rows), each class its chunks, 1 flat_gemv', async () => {
     const index = await GpuFlatIndex.create(64, 'ip', { debugPoison: true });
     const half = await GpuFlatIndex.create(256, 'ip', { precision: 'f16', debugPoison: true });
     try {
@@ -180,6 +180,13 @@ describe.skipIf(!hasGpu)('gpu flat_gemv_multi', () => {
       // Each block its own: one word in flight for the block of 8 leaves the block of 4's two.
       t.hmuw = 1;
       expect([uw(3), uw(6)]).toEqual([t.h4uw || 2, 1]);
+      // Chunks claimed from a counter a tile, each class its own size (H100 calls h42-h48): the f16
+      // block of 4 one iteration, the blocks of 8 two, the f16 block of 16 three; the f32 block of 16
+      // keeps its fixed segments (no dyn in the key).
+      expect([defaults.h4dyn, defaults.hdyn, defaults.h16dyn, defaults.mdyn, defaults.m16dyn]).toEqual([1, 2, 3, 2, 0]);
+      const dyn = (s: FlatShard, nq: number) => Number(/:dyn(\d+)$/.exec(s.scorerFor(nq, 10).key)?.[1] ?? 0);
+      expect([3, 6, 12].map((nq) => dyn(shardsOf(half)[0]!, nq))).toEqual([t.h4dyn, t.hdyn, t.h16dyn]);
+      expect([3, 6, 12].map((nq) => dyn(shard, nq))).toEqual([t.mdyn, t.mdyn, t.m16dyn]);
       expect(shardsOf(half)[0]!.scorerFor(3, 10)).toMatchObject({ BQ: 4, target: Math.min(t.h4target, t.targetWorkgroups) });
       expect(shardsOf(half)[0]!.scorerFor(6, 10)).toMatchObject({ BQ: 8, target: Math.min(t.mtarget, t.targetWorkgroups) });
       expect(shard.scorerFor(3, 10).target).toBe(Math.min(t.mtarget, t.targetWorkgroups));

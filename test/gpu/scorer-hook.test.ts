@@ -61,4 +61,23 @@ describe.skipIf(!hasGpu)('ChunkScorer hook', () => {
       await other.dispose();
     }
   });
+
+  it('a scorer whose shape reads digit planes must give the pass that writes them (digitsSource): a clear error otherwise', async () => {
+    const d = 23;
+    registerChunkScorer({
+      name: 'test-digits',
+      accepts: (shard, nq) => shard.precision === 'f32' && shard.d === d && nq === 7,
+      shape: (_shard, _nq, k) => ({ BR: 64, BQ: 8, key: `digits:${heapSlots(k)}`, approximate: 'dims', digits: true }),
+      pipeline: () => {
+        throw new Error('not reached: the shape is refused first');
+      },
+    });
+    const index = await GpuFlatIndex.create(d, 'ip', { precision: 'f32', digitPlanes: true, debugPoison: true });
+    try {
+      await index.add(randomVectors(300, d, 9104));
+      await expect(index.search(randomVectors(7, d, 9105), 5)).rejects.toThrow(/ChunkScorer test-digits: a shape with digits must give digitsSource, the pass that writes the planes/);
+    } finally {
+      await index.dispose();
+    }
+  });
 });

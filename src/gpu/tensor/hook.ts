@@ -13,6 +13,7 @@
 import { dispatchGrid } from '../device.js';
 import { type ChunkScorer, registerChunkScorer, type ShardInfo } from '../flat-shard.js';
 import { layoutShape, type MatrixConfig, matrixConfigsOf, SUBGROUP_MATRIX_FEATURE } from './choose.js';
+import { digitsSource } from './digits-source.js';
 import { hookSource, packFits, prepBytes, prepSource, type SelectShape, shapeKey, shareWords, type StageOptions, tileOf, workgroupBytes } from './kernel-source.js';
 import { halfMatrixConfig, int8Config, tensorTuning } from './tuning.js';
 
@@ -173,7 +174,7 @@ export function hookShape(s: SelectShape, nq: number): ReturnType<ChunkScorer['s
   // rowsHalf: keys of f16-rounded queries, re-ranked without code steps.
   const approximate = s.stage?.rowsF16 ? { approximate: s.stage.f16Uniform ? ('uniform' as const) : ('dims' as const) } : s.stage?.rowsF32 || s.stage?.signedRows ? { approximate: 'dims' as const } : s.stage?.rowsHalf ? { approximate: 'unscaled' as const } : {};
   // rowsF32 / signedRows: the shard binds its digit planes in place of the rows.
-  const digits = s.stage?.rowsF32 || s.stage?.signedRows ? { digits: true } : {};
+  const digits = s.stage?.rowsF32 || s.stage?.signedRows ? { digits: true, digitsSource } : {};
   return { BR: br, BQ: bq, key: shapeKey(s), targetWorkgroups, prep, ...(words ? { scratch: Math.ceil(words / 2) } : {}), ...approximate, ...digits };
 }
 
