@@ -677,6 +677,9 @@ export interface ShardInfo {
  *   (approx_rerank.wgsl) and orders the lists again on the host; the caller asks for k' > k
  *   candidates to keep the recall. f32 lists are then certified (approx-rerank.ts uncertifiedF32)
  *   and the queries that fail it searched again with the exact kernels.
+ * - digits (optional, with approximate): the scorer reads each tile's digit planes at binding 1
+ *   in place of the rows; shape().digitsSource gives the pass that writes them (the shard compiles
+ *   and runs it once per version of the rows), and a shape without it is refused.
  * The shard then merges the lists per tile (merge_lists) into a running top-k.
  */
 /** How a scorer's approximate keys were made (ChunkScorer.shape): codes of a step a dimension, of one step, or no codes ('unscaled': no steps to make). */
