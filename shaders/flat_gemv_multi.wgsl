@@ -15,7 +15,7 @@
 // merge_lists). The shard uses it for 2-4 queries as a block of 4 and 5-8 as a block of 8 by default,
 // and for 9-16 as one block of 16 at RU 2; a batch short of its block multiplies only its own
 // queries (NG, NQR). With DYN the workgroups claim their rows a chunk at a time from a counter a
-// tile, so they end together (H100 h42-h48: 2-4% faster at 2-9 queries). H100 h27: f32 1.07-1.84x
+// tile, so they end together (H100 h42-h48: 1-4% faster at 2-12 queries, but 5 over 21M). H100 h27: f32 1.07-1.84x
 // torch fp32 at 2-16; h49: f16 1.11-1.14x torch fp16 at 2-4, 1.02-1.11x at 5-7, 0.98x / 1.04x at 8
 // (1M / 21M; a full block of 8 takes the block of 4's time plus the issue time of its second half's
 // multiply-adds), 0.69-0.78x at 9-12.
