@@ -325,7 +325,7 @@ export const kernelTuning = {
    * alternating, torch in the same call), chunks against fixed segments: f16 1M nq 2 / 4 / 5 / 6 /
    * 7 / 8 0.530 / 0.534 / 0.561 / 0.593 / 0.619 / 0.653 against 0.544 / 0.555 / 0.573 / 0.606 /
    * 0.639 / 0.673; 21M nq 2 / 4 / 6 / 7 / 8 10.17 / 10.35 / 11.27 / 11.79 / 12.30 against 10.37 /
-   * 10.48 / 11.49 / 12.05 / 12.73, nq 5 11.08 (one-iteration chunks: 10.66) against 10.78; the
+   * 10.48 / 11.49 / 12.05 / 12.73, nq 5 11.08 (one-iteration chunks: 10.66) against 10.79; the
    * f16 block of 16 (3) 1M nq 12 0.967 against 1.009, 21M nq 9 16.87 against 17.41; f32 1M nq 4 / 8
    * 1.022 / 1.045 against 1.037 / 1.085, 21M nq 8 20.88 against 21.14; the f32 block of 16 slower
    * with chunks of 1-6 iterations (1M nq 16 1.558-1.713 against 1.546), so 0 there. One-iteration
