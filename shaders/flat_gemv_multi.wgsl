@@ -190,7 +190,8 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
   let dynSegLen = params.segLen;
   let dynTile = 0u;
   let tileWorkgroups = (dynRows + dynSegLen - 1u) / dynSegLen;
-  let CR = P * max(DYN, 1u);
+  let DI = max(DYN, 1u);     // iterations a chunk (1 without DYN, which never reads it)
+  let CR = P * DI;
   let nChunks = (dynRows + CR - 1u) / CR;
   let counter = wid.y * 8u + dynTile;
   var chunk = seg;
@@ -211,8 +212,8 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
   workgroupBarrier();
   //@SCAN_BEGIN
   for (var it = 0u; it < nIter; it++) {
-    if (DYN > 0u && li == 0u && it % max(DYN, 1u) == 0u) { claimed = claimChunk(counter); }
-    let first = select(start + it * P, chunk * CR + (it % max(DYN, 1u)) * P, DYN > 0u);
+    if (DYN > 0u && li == 0u && it % DI == 0u) { claimed = claimChunk(counter); }
+    let first = select(start + it * P, chunk * CR + (it % DI) * P, DYN > 0u);
     let lim = select(end, dynRows, DYN > 0u);
     let r0 = first + grp * RU;
     var a00 = vec4<f32>(0.0);
@@ -364,7 +365,7 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
       }
     }
     var done = it + 1u == nIter;
-    let chunkEnd = DYN > 0u && (it + 1u) % max(DYN, 1u) == 0u;
+    let chunkEnd = DYN > 0u && (it + 1u) % DI == 0u;
     if (chunkEnd || done || (it + 1u) % CI == 0u) {
       workgroupBarrier();
       if (li == 0u) {

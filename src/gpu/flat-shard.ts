@@ -734,7 +734,7 @@ interface ScorerChoice {
   scratch?: number;
   /** f16 / f32: approximate keys, re-ranked exactly from the rows after the merges; the codes' steps (ChunkScorer.shape). */
   approximate?: ApproximateKeys;
-  /** The scorer reads the tiles' digit planes at binding 1 instead of the rows (ChunkScorer.shape), written by digitsSource's pass. */
+  /** The scorer reads the tiles' digit planes at binding 1 instead of the rows (ChunkScorer.shape), written by digitsSource's pass (set exactly when digits is). */
   digits?: boolean;
   digitsSource?: DigitsSource;
   /** flat_gemv_multi's QP: the scorer reads the queries as splitQueryHalves orders them. */
@@ -1588,7 +1588,7 @@ export class FlatShard {
     if (kernelTuning.mpart) sizes.push(...Array.from({ length: 15 }, (_, i) => i + 2));
     for (const nq of new Set(sizes.map((n) => Math.min(n, maxBatch)))) {
       const scorer = this.scorerFor(nq, k);
-      const { approximate, digits } = scorer;
+      const { approximate, digits, digitsSource } = scorer;
       if (scorer.multiTile) {
         // flat_gemv's (flat_gemv_multi's, int8_gemv's) pipelines for this batch's tiles, as
         // searchBatch lays them out (the one-tile pipeline only where a tile goes alone).
@@ -1608,10 +1608,10 @@ export class FlatShard {
       const stepMode = stepModeOf(approximate);
       if (!stepMode) continue;
       this.rangePipeline();
-      if (digits) this.digitsPipeline(scorer.digitsSource!);
+      if (digitsSource) this.digitsPipeline(digitsSource);
       // The code steps (and digit planes) of these rows, made now rather than by the first search;
       // planes that do not fit are refused here, said once, and searches go on without them.
-      this.ensureSteps(stepMode, digits ? scorer.digitsSource : undefined).catch((e: unknown) => void this.refuseDigits(e));
+      this.ensureSteps(stepMode, digitsSource).catch((e: unknown) => void this.refuseDigits(e));
     }
     this.mergePipeline(Math.max(pow2Ceil(k), 2 * SELECT_WG));
     const one = this.mergeOnePlan(1, k);
@@ -1963,12 +1963,17 @@ export class FlatShard {
     let steps: CodeSteps | undefined;
     const version = this.rowsVersion;
     const asked = queries;
+    // The code steps (and digit planes) the scorer's approximate keys need, if any.
+    const stepsFor = (sc: ScorerChoice) => {
+      const mode = stepModeOf(sc.approximate);
+      return mode ? this.ensureSteps(mode, sc.digitsSource) : undefined;
+    };
     try {
-      steps = stepModeOf(scorer.approximate) ? await this.ensureSteps(stepModeOf(scorer.approximate)!, scorer.digits ? scorer.digitsSource : undefined) : undefined;
+      steps = await stepsFor(scorer);
     } catch (e) {
       if (!this.refuseDigits(e)) throw e;
       scorer = this.scorerFor(nqb, k, exact);
-      steps = stepModeOf(scorer.approximate) ? await this.ensureSteps(stepModeOf(scorer.approximate)!, scorer.digits ? scorer.digitsSource : undefined) : undefined;
+      steps = await stepsFor(scorer);
     }
     const certify = steps && this.layout.precision === 'f32' ? { steps, k: certifyK } : undefined;
     // f32 tiles past the planned digit planes (digitTilesPlanned): the f32 kernels score them in this
