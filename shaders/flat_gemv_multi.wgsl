@@ -46,6 +46,7 @@ override QP: u32 = 0u;      // 1 (DPW 2): the queries as two half rows, vec4 2w 
 override FOLD: u32 = 0u;    // unused here (flat_common's int8 decode)
 override HS: u32 = NQ * SP;
 override DYN: u32 = 0u;     // > 0: chunks of DYN iterations' rows claimed from a counter a tile (claimChunk), not one segment a workgroup
+override FIRST: u32 = 0u;   // 1: a check (and sort past k) after the workgroup's first iteration, so its thresholds are set early
 const WG: u32 = 256u;
 
 //#include flat_common
@@ -366,7 +367,10 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
     }
     var done = it + 1u == nIter;
     let chunkEnd = DYN > 0u && (it + 1u) % DI == 0u;
-    if (chunkEnd || done || (it + 1u) % CI == 0u) {
+    // Until the first sort the thresholds pass every row: sorting one iteration's rows then is
+    // cheaper than CI iterations' rows later, and fewer rows are appended after it.
+    let firstCheck = FIRST == 1u && it == 0u;
+    if (chunkEnd || done || firstCheck || (it + 1u) % CI == 0u) {
       workgroupBarrier();
       if (li == 0u) {
         var m = 0u;
@@ -381,7 +385,7 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
       }
       let m = min(pv.x, SP);
       // At most k entries a query: the list as it stands (unsorted, empty slots past it).
-      if (m > k && (done || m + CI * P > SP)) {
+      if (m > k && (done || firstCheck || m + CI * P > SP)) {
         var n2 = 2u;
         while (n2 < m) { n2 *= 2u; }
         flush(li, nq, n2, k);

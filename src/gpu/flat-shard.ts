@@ -269,6 +269,13 @@ export const kernelTuning = {
    */
   gemvMulti: 15, mq16: 0, mqw: 0, mru: 4, muw: 2, hmru: 4, hmuw: 2, msp: 0, mci: 6, mtarget: 264,
   /**
+   * mfree: a check of flat_gemv_multi's buffers leaves mfree x kf slots a query free (GemvMultiKnobs.free),
+   * lowering the check interval below mci where k is large against the buffers. PLACEHOLDER
+   */
+  mfree: 2,
+  /** mfirst: flat_gemv_multi checks (and sorts) its buffers after a workgroup's first iteration (GemvMultiKnobs.first). PLACEHOLDER */
+  mfirst: 1,
+  /**
    * gemvMultiFrom: the smallest batch flat_gemv_multi takes (2-5; its 5-8 class's bits of gemvMulti);
    * smaller ones go to flat_gemv. mq4: batches of 2-4 queries as a block of 4 (1), or padded to a
    * block of 8 (0). H100 call h14 (GPU ms, ids equal, float64 oracle 2/2; torch in the same call), a
@@ -443,7 +450,7 @@ export function targetsBeyondPlan(t: typeof kernelTuning = kernelTuning): string
 function multiKnobs(prec: number, nq: number): GemvMultiKnobs {
   const t = kernelTuning;
   const four = nq <= 4 && t.mq4;
-  const k = { ru: prec ? t.hmru : t.mru, uw: prec ? (four && t.h4uw) || t.hmuw : t.muw, sp: t.msp, ci: t.mci, qw: t.mqw, split: t.mq16, four: t.mq4, fmac: t.mfma, qp: prec && !four ? t.hqp : 0, part: prec || !four ? t.mpart : 0, lpr: prec ? t.hlpr : t.mlpr, dyn: prec ? (four ? t.h4dyn : t.hdyn) : t.mdyn };
+  const k = { ru: prec ? t.hmru : t.mru, uw: prec ? (four && t.h4uw) || t.hmuw : t.muw, sp: t.msp, ci: t.mci, qw: t.mqw, split: t.mq16, four: t.mq4, fmac: t.mfma, qp: prec && !four ? t.hqp : 0, part: prec || !four ? t.mpart : 0, lpr: prec ? t.hlpr : t.mlpr, dyn: prec ? (four ? t.h4dyn : t.hdyn) : t.mdyn, free: t.mfree, first: t.mfirst };
   if (nq <= 8 || t.mq16) return k;
   if (prec) return { ...k, ru: t.h16ru || k.ru, dyn: t.h16dyn };
   return { ...k, ru: t.m16ru || k.ru, uw: t.m16uw || k.uw, sp: t.m16sp || k.sp, ci: t.m16ci || k.ci, dyn: t.m16dyn };

@@ -22,11 +22,11 @@ describe('planGemvMulti', () => {
   const facts = { rowWords: 192, q4: 192, subgroupSize: 32, maxWorkgroupStorage: 49152 };
   const knobs = { ru: 4, uw: 2, sp: 0, ci: 0, qw: 0, split: 0 };
   it('classes of 8 and 16 (or blocks of 8), buffers and staged queries within workgroup memory, RU halved for large k, none without a fixed subgroup size', () => {
-    expect(planGemvMulti(facts, 5, 16, knobs)).toEqual({ NQ: 8, SG: 32, RU: 4, UW: 2, SP: 256, CI: 1, CF: 1, QWG: 0, QN: 0, QS: 1, FMAC: 0, QP: 0, LPR: 32, DYN: 0, NG: 2, NQR: 4 });
-    expect(planGemvMulti(facts, 16, 16, knobs)).toEqual({ NQ: 16, SG: 32, RU: 4, UW: 2, SP: 256, CI: 1, CF: 2, QWG: 0, QN: 0, QS: 1, FMAC: 0, QP: 0, LPR: 32, DYN: 0, NG: 4, NQR: 4 });
+    expect(planGemvMulti(facts, 5, 16, knobs)).toEqual({ NQ: 8, SG: 32, RU: 4, UW: 2, SP: 256, CI: 1, CF: 1, QWG: 0, QN: 0, QS: 1, FMAC: 0, QP: 0, LPR: 32, DYN: 0, FIRST: 0, NG: 2, NQR: 4 });
+    expect(planGemvMulti(facts, 16, 16, knobs)).toEqual({ NQ: 16, SG: 32, RU: 4, UW: 2, SP: 256, CI: 1, CF: 2, QWG: 0, QN: 0, QS: 1, FMAC: 0, QP: 0, LPR: 32, DYN: 0, FIRST: 0, NG: 4, NQR: 4 });
     expect(planGemvMulti(facts, 16, 16, { ...knobs, split: 1 })?.NQ).toBe(8);
     // Blocks of 4 (mq4) for 2-4 queries only: 16 values a lane at RU 4 end on every other lane.
-    expect(planGemvMulti(facts, 3, 16, { ...knobs, four: 1 })).toEqual({ NQ: 4, SG: 32, RU: 4, UW: 2, SP: 256, CI: 1, CF: 1, QWG: 0, QN: 0, QS: 1, FMAC: 0, QP: 0, LPR: 32, DYN: 0, NG: 1, NQR: 4 });
+    expect(planGemvMulti(facts, 3, 16, { ...knobs, four: 1 })).toEqual({ NQ: 4, SG: 32, RU: 4, UW: 2, SP: 256, CI: 1, CF: 1, QWG: 0, QN: 0, QS: 1, FMAC: 0, QP: 0, LPR: 32, DYN: 0, FIRST: 0, NG: 1, NQR: 4 });
     expect(planGemvMulti(facts, 4, 16, knobs)?.NQ).toBe(8);
     expect(planGemvMulti(facts, 5, 16, { ...knobs, four: 1 })?.NQ).toBe(8);
     expect(planGemvMulti(facts, 4, 16, { ...knobs, four: 1, qw: 1 })).toMatchObject({ NQ: 4, QWG: 1, QN: 4, QS: 768 });
@@ -60,6 +60,21 @@ describe('planGemvMulti', () => {
     expect(planGemvMulti(facts, 5, 16, { ...knobs, lpr: 2 })).toMatchObject({ LPR: 4, CF: 8 });
     expect(planGemvMulti(facts, 16, 16, { ...knobs, lpr: 6 })).toMatchObject({ NQ: 16, RU: 4, LPR: 8, CF: 8 });
     expect(planGemvMulti(facts, 5, 16, { ...knobs, lpr: 64 })?.LPR).toBe(32);
+  });
+  it('free slots (free x kf a query past a check\'s room) lower the check interval for large k, to 1 at least, and leave small k as it was', () => {
+    const h100 = { rowWords: 384, q4: 192, subgroupSize: 32, maxWorkgroupStorage: 49152 };
+    const f16 = { ru: 4, uw: 2, sp: 0, ci: 6, qw: 0, split: 0, lpr: 16 };
+    // k = 100 (kf 104), 8 queries: 512 slots, 64 rows an iteration; checks every 6 iterations left 24 slots past kf.
+    expect(planGemvMulti(h100, 8, 104, f16)).toMatchObject({ SP: 512, CI: 6 });
+    for (const [free, ci] of [[1, 4], [2, 3], [3, 1], [9, 1]] as const) {
+      const p = planGemvMulti(h100, 8, 104, { ...f16, free })!;
+      expect(p.CI).toBe(ci);
+      if (ci > 1) expect(p.SP - 104 - p.CI * 64).toBeGreaterThanOrEqual(free * 104);
+    }
+    // k = 10 (kf 16): the blocks of 8 keep 3 (room-bound); the f16 block of 16 (128 slots, 32 rows) keeps 3 at free 1.
+    expect(planGemvMulti(h100, 8, 16, { ...f16, free: 2 })?.CI).toBe(3);
+    expect(planGemvMulti(h100, 12, 16, { ...f16, ru: 2, free: 1 })).toMatchObject({ SP: 128, CI: 3 });
+    expect(planGemvMulti(h100, 12, 16, { ...f16, ru: 2, free: 2 })).toMatchObject({ SP: 128, CI: 2 });
   });
 });
 
@@ -184,7 +199,7 @@ describe.skipIf(!hasGpu)('gpu flat_gemv_multi', () => {
       // block of 4 one iteration, the blocks of 8 two, the f16 block of 16 three; the f32 block of 16
       // keeps its fixed segments (no dyn in the key).
       expect([defaults.h4dyn, defaults.hdyn, defaults.h16dyn, defaults.mdyn, defaults.m16dyn]).toEqual([1, 2, 3, 2, 0]);
-      const dyn = (s: FlatShard, nq: number) => Number(/:dyn(\d+)$/.exec(s.scorerFor(nq, 10).key)?.[1] ?? 0);
+      const dyn = (s: FlatShard, nq: number) => Number(/:dyn(\d+)(:|$)/.exec(s.scorerFor(nq, 10).key)?.[1] ?? 0);
       expect([3, 6, 12].map((nq) => dyn(shardsOf(half)[0]!, nq))).toEqual([t.h4dyn, t.hdyn, t.h16dyn]);
       expect([3, 6, 12].map((nq) => dyn(shard, nq))).toEqual([t.mdyn, t.mdyn, t.m16dyn]);
       expect(shardsOf(half)[0]!.scorerFor(3, 10)).toMatchObject({ BQ: 4, target: Math.min(t.h4target, t.targetWorkgroups) });

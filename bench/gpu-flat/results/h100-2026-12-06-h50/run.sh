@@ -1,4 +1,4 @@
-# Session 30, prepared for H100 call h50 and NOT run (the session's device time ran out): k = 100. flat_gemv_multi
+# Session 31, H100 call h50 (prepared in session 30): k = 100. flat_gemv_multi
 # checks its buffers every mci (6) iterations and
 # must then leave room for that many iterations' rows, so at k = 100 (512 slots a query) it sorts
 # whenever about 30 candidates have come in. Checks every 4 / 2 / 1 iterations against the default,
