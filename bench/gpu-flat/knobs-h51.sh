@@ -34,3 +34,6 @@ timeout 30 python3 $T --n $N21 --d 768 --nq 8 --k 10 --reps 5 --chunk 4194304 --
 timeout 30 python3 $T --n $N21 --d 768 --nq 8 --k 100 --reps 5 --chunk 4194304 --dtypes float16 2>&1 | grep '^{' | python3 -c "$Q"; echo "[$((SECONDS-S0)) s]"
 timeout 100 node $B/flat.mjs --n $N21 --nq 8 --k 10 --precisions f16 --experimental 0 --variants "d:;n0:mfirst=0,mfree=0;d2:;n02:mfirst=0,mfree=0" $G 2>&1 | grep -E '^\{|Error' | python3 -c "$P"; echo "[$((SECONDS-S0)) s]"
 timeout 100 node $B/flat.mjs --n $N21 --nq 8 --k 100 --precisions f16 --experimental 0 --variants "d:;n0:mfirst=0,mfree=0;f3:mfree=3" $G 2>&1 | grep -E '^\{|Error' | python3 -c "$P"; echo "[$((SECONDS-S0)) s]"
+# The fixed cost: 8 f16 queries over few rows (17k: one iteration a workgroup), with 132 / 264 / 512 workgroups (lists to merge).
+for n in 17000 68000 250000; do timeout 20 python3 $T --n $n --d 768 --nq 8 --k 10 --reps 50 --dtypes float16 2>&1 | grep '^{' | python3 -c "$Q"; done
+for n in 17000 68000 250000; do timeout 60 node $B/flat.mjs --n $n --nq 8 --k 10 --precisions f16 --experimental 0 --variants "d:;t132:mtarget=132;t512:mtarget=512;n0:mfirst=0,mfree=0;d2:" $F 2>&1 | grep -E '^\{|Error' | python3 -c "$P"; done; echo "[$((SECONDS-S0)) s]"

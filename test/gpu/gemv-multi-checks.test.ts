@@ -1,0 +1,58 @@
+/**
+ * flat_gemv_multi's buffer checks: mfree (a check leaves mfree x kf slots a query free past the room
+ * of its interval, so large k lowers the interval) and mfirst (a check, and a sort past k, after a
+ * workgroup's first iteration). They change only when the buffers are sorted, never what is kept:
+ * against the float64 oracle (exact ids; f16 over the half-rounded rows) with the lists poisoned,
+ * and the same lists bit for bit as with both off.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { GpuFlatIndex } from '../../src/gpu/flat-index.js';
+import { kernelTuning } from '../../src/gpu/flat-shard.js';
+import { fromHalfBits, toHalfBits } from '../../src/gpu/half.js';
+import { clusteredVectors, randomVectors } from '../helpers/data.js';
+import { gpuForTests } from '../helpers/gpu.js';
+import { bruteForce, distanceTolerance, expectMatchesOracle } from '../helpers/oracle.js';
+import { expectSameSearch, recordShardLists } from '../helpers/shard-lists.js';
+
+const hasGpu = await gpuForTests('GPU flat_gemv_multi buffer checks');
+const defaults = { ...kernelTuning };
+let seed = 98000;
+
+/** The check interval (CI) in a flat_gemv_multi pipeline key (gemv-multi.ts gemvMultiKey). */
+const checkInterval = (key: string): number => Number(key.split(':')[10]);
+
+describe.skipIf(!hasGpu)('flat_gemv_multi buffer checks (mfree, mfirst)', () => {
+  afterEach(() => void Object.assign(kernelTuning, defaults));
+
+  // nq, d, metric, k, mfree, clustered, extra knobs (msp and rows an iteration: buffers with room for the interval to lower).
+  it.each([
+    [3, 70, 'ip', 40, 3, false, { gemvMultiFrom: 2, mq4: 1, msp: 512 }],
+    [6, 52, 'l2', 24, 2, true, { msp: 256, mru: 1, hmru: 1 }],
+    [11, 33, 'ip', 20, 2, false, { msp: 128, m16sp: 128, m16ru: 1, h16ru: 1 }], // the block of 16
+  ] as const)('nq=%i d=%i %s k=%i mfree=%i clustered=%s %o: a lower interval and a first sort, the oracle and the same lists', async (nq, d, metric, k, mfree, clustered, knobs) => {
+    const n = 1501;
+    const base = clustered ? clusteredVectors(n, d, 6, seed++) : randomVectors(n, d, seed++);
+    const q = clustered ? clusteredVectors(nq, d, 6, seed++) : randomVectors(nq, d, seed++);
+    for (const precision of ['f32', 'f16'] as const) {
+      const rows = precision === 'f16' ? base.map((x) => fromHalfBits(toHalfBits(x))) : base;
+      const index = await GpuFlatIndex.create(d, metric, { precision, noShaderF16: true, debugPoison: true });
+      const { shard, lists } = recordShardLists(index);
+      try {
+        await index.add(base);
+        Object.assign(kernelTuning, defaults, { gemvMulti: 15, mci: 6, m16ci: 6, mfree: 0, mfirst: 0 }, knobs);
+        const before = shard.scorerFor(nq, k).key;
+        const plain = await index.search(q, k);
+        Object.assign(kernelTuning, { mfree, mfirst: 1 });
+        const key = shard.scorerFor(nq, k).key;
+        expect(key, precision).toMatch(/^gemvm:.*:f1$/);
+        expect(checkInterval(key), `${precision}: ${before} -> ${key}`).toBeLessThan(checkInterval(before));
+        lists.splice(0, lists.length - 1);
+        const got = await index.search(q, k);
+        expectMatchesOracle(got, bruteForce(rows, q, d, k, metric), distanceTolerance(d, metric === 'l2' ? 8 * d : 4 * d), rows, q, d, metric);
+        expectSameSearch(got, plain, lists);
+      } finally {
+        await index.dispose();
+      }
+    }
+  });
+});
