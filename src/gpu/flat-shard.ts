@@ -269,12 +269,22 @@ export const kernelTuning = {
    */
   gemvMulti: 15, mq16: 0, mqw: 0, mru: 4, muw: 2, hmru: 4, hmuw: 2, msp: 0, mci: 6, mtarget: 264,
   /**
-   * mfree: a check of flat_gemv_multi's buffers leaves mfree x kf slots a query free (GemvMultiKnobs.free),
-   * lowering the check interval below mci where k is large against the buffers. PLACEHOLDER
+   * mfree / m16free: a check of flat_gemv_multi's buffers (the blocks of 4 and 8 / of 16) leaves
+   * that many kf of slots a query free past the room of its interval (GemvMultiKnobs.free), so the
+   * interval drops below mci where k is large against the buffers: before, k = 100 left ~0-30 slots
+   * and every check re-sorted. The blocks of 4 and 8 keep their k = 10 intervals at 3; the blocks
+   * of 16 (128 slots at k = 10) at 1. mfirst / hfirst (f32 / f16): a check, and a sort past k,
+   * after a workgroup's first iteration too (GemvMultiKnobs.first), so its thresholds are set
+   * before CI iterations' rows land in the buffers. H100 call h51 (GPU ms, ids equal; torch in the
+   * same call): f16 1M nq 5 / 8 0.564 / 0.649 against 0.573 / 0.663 without the first sort (1.03x
+   * torch fp16's 0.6687 at 8), 21M nq 8 12.48 against 12.56, nq 12 (block of 16, with m16free 1)
+   * 0.954 against 0.962; f32 1M nq 5 / 8 1.054 / 1.077 against 1.047 / 1.066 (its first iteration
+   * is 32 rows: off). k = 100: f16 1M nq 8 1.013 / 1.036 / 1.077 ms at mfree 3 / 2 / 1 against
+   * 1.215 before (torch fp16 0.664), nq 16 2.361 against 2.988; f32 1M nq 16 3.436 / 3.524 at
+   * m16free 1 / 2 against 3.736. At k = 10, m16free 2 took the f16 block of 16 to 1.010 (checks
+   * every 2 iterations).
    */
-  mfree: 2,
-  /** mfirst: flat_gemv_multi checks (and sorts) its buffers after a workgroup's first iteration (GemvMultiKnobs.first). PLACEHOLDER */
-  mfirst: 1,
+  mfree: 3, m16free: 1, mfirst: 0, hfirst: 1,
   /**
    * gemvMultiFrom: the smallest batch flat_gemv_multi takes (2-5; its 5-8 class's bits of gemvMulti);
    * smaller ones go to flat_gemv. mq4: batches of 2-4 queries as a block of 4 (1), or padded to a
@@ -446,14 +456,14 @@ export function targetsBeyondPlan(t: typeof kernelTuning = kernelTuning): string
   return over;
 }
 
-/** flat_gemv_multi's knobs for a batch: the block of 16 takes its m16 overrides (f32) or h16ru (f16), the f16 block of 4 its h4uw. */
+/** flat_gemv_multi's knobs for a batch: the block of 16 takes its m16 overrides (f32) or h16ru (f16) and m16free, the f16 block of 4 its h4uw. */
 function multiKnobs(prec: number, nq: number): GemvMultiKnobs {
   const t = kernelTuning;
   const four = nq <= 4 && t.mq4;
-  const k = { ru: prec ? t.hmru : t.mru, uw: prec ? (four && t.h4uw) || t.hmuw : t.muw, sp: t.msp, ci: t.mci, qw: t.mqw, split: t.mq16, four: t.mq4, fmac: t.mfma, qp: prec && !four ? t.hqp : 0, part: prec || !four ? t.mpart : 0, lpr: prec ? t.hlpr : t.mlpr, dyn: prec ? (four ? t.h4dyn : t.hdyn) : t.mdyn, free: t.mfree, first: t.mfirst };
+  const k = { ru: prec ? t.hmru : t.mru, uw: prec ? (four && t.h4uw) || t.hmuw : t.muw, sp: t.msp, ci: t.mci, qw: t.mqw, split: t.mq16, four: t.mq4, fmac: t.mfma, qp: prec && !four ? t.hqp : 0, part: prec || !four ? t.mpart : 0, lpr: prec ? t.hlpr : t.mlpr, dyn: prec ? (four ? t.h4dyn : t.hdyn) : t.mdyn, free: t.mfree, first: prec ? t.hfirst : t.mfirst };
   if (nq <= 8 || t.mq16) return k;
-  if (prec) return { ...k, ru: t.h16ru || k.ru, dyn: t.h16dyn };
-  return { ...k, ru: t.m16ru || k.ru, uw: t.m16uw || k.uw, sp: t.m16sp || k.sp, ci: t.m16ci || k.ci, dyn: t.m16dyn };
+  if (prec) return { ...k, ru: t.h16ru || k.ru, dyn: t.h16dyn, free: t.m16free };
+  return { ...k, ru: t.m16ru || k.ru, uw: t.m16uw || k.uw, sp: t.m16sp || k.sp, ci: t.m16ci || k.ci, dyn: t.m16dyn, free: t.m16free };
 }
 
 /**

@@ -1,7 +1,7 @@
 /**
- * flat_gemv_multi's buffer checks: mfree (a check leaves mfree x kf slots a query free past the room
- * of its interval, so large k lowers the interval) and mfirst (a check, and a sort past k, after a
- * workgroup's first iteration). They change only when the buffers are sorted, never what is kept:
+ * flat_gemv_multi's buffer checks: mfree / m16free (a check leaves that many kf of slots a query free
+ * past the room of its interval, so large k lowers the interval) and mfirst / hfirst (a check, and a
+ * sort past k, after a workgroup's first iteration). They change only when the buffers are sorted, never what is kept:
  * against the float64 oracle (exact ids; f16 over the half-rounded rows) with the lists poisoned,
  * and the same lists bit for bit as with both off.
  */
@@ -21,7 +21,7 @@ let seed = 98000;
 /** The check interval (CI) in a flat_gemv_multi pipeline key (gemv-multi.ts gemvMultiKey). */
 const checkInterval = (key: string): number => Number(key.split(':')[10]);
 
-describe.skipIf(!hasGpu)('flat_gemv_multi buffer checks (mfree, mfirst)', () => {
+describe.skipIf(!hasGpu)('flat_gemv_multi buffer checks (mfree / m16free, mfirst / hfirst)', () => {
   afterEach(() => void Object.assign(kernelTuning, defaults));
 
   // nq, d, metric, k, mfree, clustered, extra knobs (msp and rows an iteration: buffers with room for the interval to lower).
@@ -39,10 +39,10 @@ describe.skipIf(!hasGpu)('flat_gemv_multi buffer checks (mfree, mfirst)', () => 
       const { shard, lists } = recordShardLists(index);
       try {
         await index.add(base);
-        Object.assign(kernelTuning, defaults, { gemvMulti: 15, mci: 6, m16ci: 6, mfree: 0, mfirst: 0 }, knobs);
+        Object.assign(kernelTuning, defaults, { gemvMulti: 15, mci: 6, m16ci: 6, mfree: 0, m16free: 0, mfirst: 0, hfirst: 0 }, knobs);
         const before = shard.scorerFor(nq, k).key;
         const plain = await index.search(q, k);
-        Object.assign(kernelTuning, { mfree, mfirst: 1 });
+        Object.assign(kernelTuning, { mfree, m16free: mfree, mfirst: 1, hfirst: 1 });
         const key = shard.scorerFor(nq, k).key;
         expect(key, precision).toMatch(/^gemvm:.*:f1$/);
         expect(checkInterval(key), `${precision}: ${before} -> ${key}`).toBeLessThan(checkInterval(before));

@@ -75,6 +75,9 @@ describe('planGemvMulti', () => {
     expect(planGemvMulti(h100, 8, 16, { ...f16, free: 2 })?.CI).toBe(3);
     expect(planGemvMulti(h100, 12, 16, { ...f16, ru: 2, free: 1 })).toMatchObject({ SP: 128, CI: 3 });
     expect(planGemvMulti(h100, 12, 16, { ...f16, ru: 2, free: 2 })).toMatchObject({ SP: 128, CI: 2 });
+    // kernelTuning's mfree 3 (blocks of 4 and 8) keeps k = 10's intervals: f16 3, f32 6 (32 rows an iteration).
+    expect(planGemvMulti(h100, 8, 16, { ...f16, free: 3 })?.CI).toBe(3);
+    expect(planGemvMulti({ ...h100, rowWords: 768 }, 8, 16, { ...f16, lpr: 0, free: 3 })).toMatchObject({ SP: 256, CI: 6 });
   });
 });
 
@@ -202,6 +205,11 @@ describe.skipIf(!hasGpu)('gpu flat_gemv_multi', () => {
       const dyn = (s: FlatShard, nq: number) => Number(/:dyn(\d+)(:|$)/.exec(s.scorerFor(nq, 10).key)?.[1] ?? 0);
       expect([3, 6, 12].map((nq) => dyn(shardsOf(half)[0]!, nq))).toEqual([t.h4dyn, t.hdyn, t.h16dyn]);
       expect([3, 6, 12].map((nq) => dyn(shard, nq))).toEqual([t.mdyn, t.mdyn, t.m16dyn]);
+      // The first iteration's sort for f16 only (hfirst; f32's first iteration is a quarter of f16's rows, H100 h51).
+      expect([defaults.mfree, defaults.m16free, defaults.mfirst, defaults.hfirst]).toEqual([3, 1, 0, 1]);
+      const first = (s: FlatShard, nq: number) => s.scorerFor(nq, 10).key.endsWith(':f1');
+      expect([3, 6, 12].map((nq) => first(shardsOf(half)[0]!, nq))).toEqual([true, true, true]);
+      expect([3, 6, 12].map((nq) => first(shard, nq))).toEqual([false, false, false]);
       expect(shardsOf(half)[0]!.scorerFor(3, 10)).toMatchObject({ BQ: 4, target: Math.min(t.h4target, t.targetWorkgroups) });
       expect(shardsOf(half)[0]!.scorerFor(6, 10)).toMatchObject({ BQ: 8, target: Math.min(t.mtarget, t.targetWorkgroups) });
       expect(shard.scorerFor(3, 10).target).toBe(Math.min(t.mtarget, t.targetWorkgroups));
