@@ -1,4 +1,4 @@
-# Session 31, H100 call h52: the defaults after h51 (mfree 3, m16free 1, hfirst 1, mfirst 0). f16 at
+# Session 31, H100 call h52 (run at 123c9a0): the defaults after h51 (mfree 3, m16free 1, hfirst 1, mfirst 0). f16 at
 # 1-8 queries over 1M and 21M against torch fp16, the f16 block of 4 (2-4 queries) with and without
 # its first-iteration sort (h0 = hfirst 0), f32 k = 100 at 8 queries (mfree 3: checks every 3).
 # Bundle: node bench/device-bundle.mjs bench/gpu-flat/run.ts out/h52/flat.mjs; cp bench/gpu-flat/knobs-h52.sh out/h52/run.sh; git rev-parse --short HEAD > out/h52/COMMIT
