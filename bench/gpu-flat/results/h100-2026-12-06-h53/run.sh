@@ -1,4 +1,4 @@
-# Session 31, H100 call h53: the grid at the defaults after h51-h52 (mfree 3, m16free 1, hfirst 1, mfirst 0; dynamic chunks with
+# Session 31, H100 call h53 (run at 123c9a0, the bundle of h52): the grid at the defaults after h51-h52 (mfree 3, m16free 1, hfirst 1, mfirst 0; dynamic chunks with
 # h4dyn 1, bundle of the commit in COMMIT): f16 at exactly half of f32's memory at 1-16 queries with the portable
 # kernels (--experimental 0), and with allowExperimental but no code plane (cv: tf16c=0) at 9-64
 # (9-12 on flat_gemv_multi's block of 16, 13+ the tensor conversion); f32 portable at 1-16 as a
