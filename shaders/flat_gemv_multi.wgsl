@@ -16,9 +16,10 @@
 // and for 9-16 as one block of 16 at RU 2; a batch short of its block multiplies only its own
 // queries (NG, NQR). With DYN the workgroups claim their rows a chunk at a time from a counter a
 // tile, so they end together (H100 h42-h48: 1-4% faster at 2-12 queries, but 5 over 21M). H100 h27: f32 1.07-1.84x
-// torch fp32 at 2-16; h49: f16 1.11-1.14x torch fp16 at 2-4, 1.02-1.11x at 5-7, 0.98x / 1.04x at 8
+// torch fp32 at 2-16; h53: f16 1.13-1.17x torch fp16 at 2-4, 1.06-1.14x at 5-7, 1.02x / 1.07x at 8
 // (1M / 21M; a full block of 8 takes the block of 4's time plus the issue time of its second half's
-// multiply-adds), 0.69-0.78x at 9-12.
+// multiply-adds), 0.71-0.82x at 9-12. A check leaves free slots past its interval's room (k = 100
+// sorted every ~30 candidates before) and f16 sorts after the first iteration too (FIRST; h51).
 enable subgroups;
 //#if F16
 enable f16;
