@@ -272,8 +272,9 @@ export const kernelTuning = {
    * mfree / m16free: a check of flat_gemv_multi's buffers (the blocks of 4 and 8 / of 16) leaves
    * that many kf of slots a query free past the room of its interval (GemvMultiKnobs.free), so the
    * interval drops below mci where k is large against the buffers: before, k = 100 left ~0-30 slots
-   * and every check re-sorted. The blocks of 4 and 8 keep their k = 10 intervals at 3; the blocks
-   * of 16 (128 slots at k = 10) at 1. mfirst / hfirst (f32 / f16): a check, and a sort past k,
+   * and every check re-sorted. mfree 3 leaves the blocks of 4 and 8 their k = 10 intervals (f16 3,
+   * f32 6), m16free 1 the blocks of 16 theirs (128 slots at k = 10; 2 lowered f16's from 3 to 2).
+   * mfirst / hfirst (f32 / f16): a check, and a sort past k,
    * after a workgroup's first iteration too (GemvMultiKnobs.first), so its thresholds are set
    * before CI iterations' rows land in the buffers. H100 call h51 (GPU ms, ids equal; torch in the
    * same call): f16 1M nq 5 / 8 0.564 / 0.649 against 0.573 / 0.663 without the first sort (1.03x
@@ -282,7 +283,7 @@ export const kernelTuning = {
    * is 32 rows: off). k = 100: f16 1M nq 8 1.013 / 1.036 / 1.077 ms at mfree 3 / 2 / 1 against
    * 1.215 before (torch fp16 0.664), nq 16 2.361 against 2.988; f32 1M nq 16 3.436 / 3.524 at
    * m16free 1 / 2 against 3.736. At k = 10, m16free 2 took the f16 block of 16 to 1.010 (checks
-   * every 2 iterations).
+   * every 2 iterations). h52: hfirst level for the f16 block of 4 at 1M, 0.1-0.2% faster over 21M.
    */
   mfree: 3, m16free: 1, mfirst: 0, hfirst: 1,
   /**
