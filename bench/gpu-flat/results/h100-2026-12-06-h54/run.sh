@@ -1,4 +1,4 @@
-# Session 31, H100 call h54: the f16 block of 16 (9-16 queries at half of f32's memory, 0.71-0.82x
+# Session 31, H100 call h54 (run at 9ea2fc0): the f16 block of 16 (9-16 queries at half of f32's memory, 0.71-0.82x
 # torch fp16 in h53) with fewer lanes a row. At 16 lanes (hlpr) the two half-subgroups read the same
 # query words; at 8, four groups share each query load (half the L1 traffic a multiply-add), with
 # 64 rows an iteration (RU 2), so 128-slot buffers leave room for one iteration: msp 256 gives 3.
