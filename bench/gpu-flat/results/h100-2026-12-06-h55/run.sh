@@ -1,4 +1,4 @@
-# Session 31, H100 call h55: smaller candidate buffers for f16 (h54: 256-slot buffers made the block
+# Session 31, H100 call h55 (run at 9ea2fc0, the bundle of h54): smaller candidate buffers for f16 (h54: 256-slot buffers made the block
 # of 16 1.3x slower, as 512 did the block of 8 in h19 / h32: workgroup memory taken from L1, which
 # serves the query loads?). s64 = msp 64 (the block of 16: 64 slots, checks every iteration);
 # s128 = msp 128 (the block of 8: 128 slots, checks every iteration). Same bundle as h54.
