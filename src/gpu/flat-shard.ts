@@ -703,13 +703,13 @@ export interface ShardInfo {
 /** How a scorer's approximate keys were made (ChunkScorer.shape): codes of a step a dimension, of one step, or no codes ('unscaled': no steps to make). */
 export type ApproximateKeys = 'dims' | 'uniform' | 'unscaled';
 
-/** The code steps approximate keys need, if any. */
 /** A shape's digit planes' pass: a scorer that reads planes must give it. */
 function digitsOf(s: ChunkScorer, source: DigitsSource | undefined): DigitsSource {
   if (!source) throw new Error(`ChunkScorer ${s.name}: a shape with digits must give digitsSource, the pass that writes the planes`);
   return source;
 }
 
+/** The code steps approximate keys need, if any. */
 function stepModeOf(approximate: ApproximateKeys | undefined): 'dims' | 'uniform' | undefined {
   return approximate === 'dims' || approximate === 'uniform' ? approximate : undefined;
 }
