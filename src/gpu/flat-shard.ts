@@ -2069,8 +2069,9 @@ export class FlatShard {
     const prepBuf = scorer.prep ? await this.scratchBuffer('prep', scorer.prep.bytes, BufferUsage.STORAGE) : undefined;
     // The scorer's own order of the queries (flat_gemv_multi's QP; the re-rank and exact tiles read qBuf).
     const halvesBuf = scorer.halves ? await this.scratchBuffer('halves', queries.byteLength, BufferUsage.STORAGE | BufferUsage.COPY_DST) : undefined;
-    // flat_gemv_multi's claim counters (DYN): zero when created, and each dispatch leaves them at zero.
-    const claims = scorer.claims || plan.scorerOf ? await this.scratchBuffer('claims', CLAIM_COUNTERS * 4, BufferUsage.STORAGE | BufferUsage.COPY_SRC) : undefined;
+    // flat_gemv_multi's claim counters (DYN), where a tile's scorer claims: zero when created, and
+    // each dispatch leaves them at zero.
+    const claims = this.tiles.some((t) => scorerOf(t).claims) ? await this.scratchBuffer('claims', CLAIM_COUNTERS * 4, BufferUsage.STORAGE | BufferUsage.COPY_SRC) : undefined;
     const claimsBind = (sc: ScorerChoice): GPUBindGroupEntry[] => (sc.claims ? [{ binding: CLAIMS_BINDING, resource: { buffer: claims! } }] : []);
     const runAt = regionA + regionB;
     const one = this.mergeOnePlan(nqb, k);
