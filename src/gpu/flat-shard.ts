@@ -248,7 +248,9 @@ export const kernelTuning = {
    * gemvMulti: batches of gemvMultiFrom-16 queries scored by flat_gemv_multi (src/gpu/gemv-multi.ts:
    * each row read once for all of a block's queries, blocks of 4, 8 or 16), a bit mask: 1 f32 and 2
    * f16 up to 8 queries, 4 f32 and 8 f16 at 9-16; else flat_fused's blocks. Needs subgroups of one fixed size. mq16: 9-16
-   * queries as blocks of 8 (1) or one of 16 (0). mqw: as many of the block's queries as fit staged in
+   * queries as blocks of 8 (1) or one of 16 (0); mqx 1 dispatches those blocks first (blocks x
+   * segments, the shader's QX), so a segment's blocks run together and share its rows through the
+   * cache, with the batch split evenly between them. mqw: as many of the block's queries as fit staged in
    * workgroup memory (1) or all read from storage (0). mru / muw (f32), hmru / hmuw (f16): rows a
    * subgroup an iteration (<= 4) and words of each in flight a lane (<= 2; 0: 2); msp / mci: candidate
    * slots a query and iterations between checks (0: as int8_gemv); mtarget: workgroups a tile (0:
@@ -267,7 +269,7 @@ export const kernelTuning = {
    * f16 1M nq 5 / 8 0.689 / 0.713 against 0.736 / 0.761 (two words), 21M 13.45 / 13.78 against
    * 13.76 / 14.10; the block of 4 keeps two (h4uw). hmuw 2 again since h34, with hlpr 16 (below).
    */
-  gemvMulti: 15, mq16: 0, mqw: 0, mru: 4, muw: 2, hmru: 4, hmuw: 2, msp: 0, mci: 6, mtarget: 264,
+  gemvMulti: 15, mq16: 0, mqx: 0, mqw: 0, mru: 4, muw: 2, hmru: 4, hmuw: 2, msp: 0, mci: 6, mtarget: 264,
   /**
    * mfree / m16free: a check of flat_gemv_multi's buffers (the blocks of 4 and 8 / of 16) leaves
    * that many kf of slots a query free past the room of its interval (GemvMultiKnobs.free), so the
@@ -461,7 +463,7 @@ export function targetsBeyondPlan(t: typeof kernelTuning = kernelTuning): string
 function multiKnobs(prec: number, nq: number): GemvMultiKnobs {
   const t = kernelTuning;
   const four = nq <= 4 && t.mq4;
-  const k = { ru: prec ? t.hmru : t.mru, uw: prec ? (four && t.h4uw) || t.hmuw : t.muw, sp: t.msp, ci: t.mci, qw: t.mqw, split: t.mq16, four: t.mq4, fmac: t.mfma, qp: prec && !four ? t.hqp : 0, part: prec || !four ? t.mpart : 0, lpr: prec ? t.hlpr : t.mlpr, dyn: prec ? (four ? t.h4dyn : t.hdyn) : t.mdyn, free: t.mfree, first: prec ? t.hfirst : t.mfirst };
+  const k = { ru: prec ? t.hmru : t.mru, uw: prec ? (four && t.h4uw) || t.hmuw : t.muw, sp: t.msp, ci: t.mci, qw: t.mqw, split: t.mq16, four: t.mq4, fmac: t.mfma, qp: prec && !four ? t.hqp : 0, part: prec || !four ? t.mpart : 0, lpr: prec ? t.hlpr : t.mlpr, dyn: prec ? (four ? t.h4dyn : t.hdyn) : t.mdyn, free: t.mfree, first: prec ? t.hfirst : t.mfirst, qx: t.mqx };
   if (nq <= 8 || t.mq16) return k;
   if (prec) return { ...k, ru: t.h16ru || k.ru, dyn: t.h16dyn, free: t.m16free };
   return { ...k, ru: t.m16ru || k.ru, uw: t.m16uw || k.uw, sp: t.m16sp || k.sp, ci: t.m16ci || k.ci, dyn: t.m16dyn, free: t.m16free };
@@ -759,6 +761,8 @@ interface ScorerChoice {
   halves?: boolean;
   /** flat_gemv_multi's DYN: the scorer claims its chunks from the claim counters (CLAIMS_BINDING). */
   claims?: boolean;
+  /** flat_gemv_multi's QX: the dispatch is (query blocks, segments), a segment's blocks launched together. */
+  blocksFirst?: boolean;
   /**
    * int8_gemv's shared bounds: the scratch starts with each query's lower bound of its k-th best
    * key (one word a query), which merge_one then starts its threshold from.
@@ -1519,7 +1523,7 @@ export class FlatShard {
       const key = gemvMultiKey(multi, prec, metric, f16, kf);
       const make = (tiles: number) => () => gemvMultiPipeline(this.ctx.device, multi, prec, metric, (src) => wgslVariant(src, f16), tiles);
       const target = (prec === 1 && multi.NQ === 4 && mt.h4target) || mt.mtarget || Infinity;
-      const choice = this.lazyPipeline({ BR: 1, BQ: multi.NQ, key, target: Math.min(target, mt.targetWorkgroups), ...(multi.QP ? { halves: true } : {}), ...(multi.DYN ? { claims: true } : {}) }, key, make(1));
+      const choice = this.lazyPipeline({ BR: 1, BQ: multi.NQ, key, target: Math.min(target, mt.targetWorkgroups), ...(multi.QP ? { halves: true } : {}), ...(multi.DYN ? { claims: true } : {}), ...(multi.QX ? { blocksFirst: true } : {}) }, key, make(1));
       return Object.assign(choice, { multiTile: (tiles: number) => this.pipeline(`${key}:x${tiles}`, make(tiles)), tilesKnob: 'gemvMultiTiles' as const });
     }
     if (nq <= 4 && this.ctx.hasSubgroups && !this.layout.noSubgroups && nsg * 4 * kf * 8 <= this.ctx.maxWorkgroupStorage) {
@@ -2072,6 +2076,8 @@ export class FlatShard {
     // flat_gemv_multi's claim counters (DYN), where a tile's scorer claims: zero when created, and
     // each dispatch leaves them at zero.
     const claims = this.tiles.some((t) => scorerOf(t).claims) ? await this.scratchBuffer('claims', CLAIM_COUNTERS * 4, BufferUsage.STORAGE | BufferUsage.COPY_SRC) : undefined;
+    // Workgroups (segments, query blocks), or the blocks first (blocksFirst).
+    const grid = (sc: ScorerChoice, segments: number): [number, number] => (sc.blocksFirst ? [Math.ceil(nqb / sc.BQ), segments] : [segments, Math.ceil(nqb / sc.BQ)]);
     const claimsBind = (sc: ScorerChoice): GPUBindGroupEntry[] => (sc.claims ? [{ binding: CLAIMS_BINDING, resource: { buffer: claims! } }] : []);
     const runAt = regionA + regionB;
     const one = this.mergeOnePlan(nqb, k);
@@ -2166,7 +2172,7 @@ export class FlatShard {
             ...bound.slice(1).map((b, i) => ({ binding: 5 + i, resource: b })),
             ...claimsBind(sc),
           ],
-          groups: [groupSegs, Math.ceil(nqb / sc.BQ)],
+          groups: grid(sc, groupSegs),
           key: `tg:${t}:${group.length}:${bound.map((b) => b.size).join(',')}:${queriesTag}:${queries.byteLength}:${regionA}:${sc.key}`,
         });
         idBase += tile.rows * (group.length - 1) + lastTile.rows;
@@ -2191,7 +2197,7 @@ export class FlatShard {
           { binding: 4, resource: listsAt },
           ...claimsBind(sc),
         ],
-        groups: [nseg, Math.ceil(nqb / sc.BQ)],
+        groups: grid(sc, nseg),
         key: `t:${t}:${size}:${sc.digits ? 'g' : 'r'}:${queriesTag}:${tileQueries.size}:${listsAt.offset}:${listsAt.size}:${sc.key}`,
       });
       if (own) {

@@ -47,6 +47,11 @@ export interface GemvMultiKnobs {
   free?: number;
   /** 1: check and sort the buffers after the workgroup's first iteration too (FIRST). */
   first?: number;
+  /**
+   * 1: a batch of several blocks (split) as query blocks on the grid's x (QX): each segment's blocks
+   * launched together, so the second reads its rows from the cache, and the queries split evenly.
+   */
+  qx?: number;
 }
 
 /** Compile-time facts of one pipeline (the shader's overrides of the same names). */
@@ -75,6 +80,8 @@ export interface GemvMultiPlan {
   DYN: number;
   /** 1: a check after the workgroup's first iteration sorts its buffers past k (the shader's FIRST). */
   FIRST: number;
+  /** 1: query blocks on the grid's x, the batch split evenly between them, each block's groups of 4 its own (the shader's QX; dispatch blocks x segments). */
+  QX: number;
 }
 
 const WG = 256;
@@ -108,7 +115,8 @@ export function planGemvMulti(f: GemvMultiFacts, nq: number, kf: number, t: Gemv
       // check would sort the buffers after a few candidates: leave `free` kf for them.
       const sortFree = t.free ? Math.floor((SP - (1 + t.free) * kf) / P) : room;
       const CI = Math.max(1, Math.min(room, sortFree, t.ci || Math.floor(room / 4)));
-      return { NQ, SG, RU, UW, SP, CI, CF: Math.max(1, (RU * NQ) / LPR), QWG, QN, QS, FMAC: t.fmac ? 1 : 0, QP: t.qp && f.q4 === 2 * f.rowWords ? 1 : 0, LPR, DYN: Math.max(0, Math.floor(t.dyn ?? 0)), FIRST: t.first ? 1 : 0, ...realGroups(NQ, nq, !!t.part) };
+      const QX = t.qx && nq > NQ ? 1 : 0;
+      return { NQ, SG, RU, UW, SP, CI, CF: Math.max(1, (RU * NQ) / LPR), QWG, QN, QS, FMAC: t.fmac ? 1 : 0, QP: t.qp && f.q4 === 2 * f.rowWords ? 1 : 0, LPR, DYN: Math.max(0, Math.floor(t.dyn ?? 0)), FIRST: t.first ? 1 : 0, QX, ...realGroups(NQ, nq, !!t.part) };
     }
   }
   return undefined;
@@ -130,7 +138,7 @@ const realQueries = (p: GemvMultiPlan): number => 4 * (p.NG - 1) + p.NQR;
 
 /** Pipeline cache key: every compile-time fact. */
 export function gemvMultiKey(p: GemvMultiPlan, prec: number, metric: number, f16: boolean, kf: number): string {
-  return `gemvm:${prec}:${metric}:${f16 ? 'h' : 'p'}:${kf}:${p.NQ}:${p.SG}:${p.RU}:${p.UW}:${p.SP}:${p.CI}:${p.QS}${p.FMAC ? ':fma' : ''}${p.QP ? ':qp' : ''}${p.LPR < p.SG ? `:l${p.LPR}` : ''}${realQueries(p) < p.NQ ? `:g${p.NG}r${p.NQR}` : ''}${p.DYN ? `:dyn${p.DYN}` : ''}${p.FIRST ? ':f1' : ''}`;
+  return `gemvm:${prec}:${metric}:${f16 ? 'h' : 'p'}:${kf}:${p.NQ}:${p.SG}:${p.RU}:${p.UW}:${p.SP}:${p.CI}:${p.QS}${p.FMAC ? ':fma' : ''}${p.QP ? ':qp' : ''}${p.LPR < p.SG ? `:l${p.LPR}` : ''}${realQueries(p) < p.NQ ? `:g${p.NG}r${p.NQR}` : ''}${p.DYN ? `:dyn${p.DYN}` : ''}${p.FIRST ? ':f1' : ''}${p.QX ? ':qx' : ''}`;
 }
 
 /**
@@ -191,12 +199,12 @@ function withClaims(src: string, dyn: boolean): string {
 /** `tiles`: tiles of equal rows (the last may have fewer) a dispatch (kernelTuning.gemvMultiTiles; tile t > 0 at binding 4 + t). */
 export function gemvMultiPipeline(device: GPUDevice, p: GemvMultiPlan, prec: number, metric: number, code: (src: string) => string, tiles = 1): GPUComputePipeline {
   return device.createComputePipeline({
-    label: `flat_gemv_multi NQ=${p.NQ} RU=${p.RU} UW=${p.UW} SP=${p.SP} QS=${p.QS}${p.FMAC ? ' fma' : ''}${p.QP ? ' qp' : ''}${p.LPR < p.SG ? ` LPR=${p.LPR}` : ''}${realQueries(p) < p.NQ ? ` ${realQueries(p)} real` : ''}${p.DYN ? ` dyn${p.DYN}` : ''}${p.FIRST ? ' first' : ''}${tiles > 1 ? ` x${tiles} tiles` : ''}`,
+    label: `flat_gemv_multi NQ=${p.NQ} RU=${p.RU} UW=${p.UW} SP=${p.SP} QS=${p.QS}${p.FMAC ? ' fma' : ''}${p.QP ? ' qp' : ''}${p.LPR < p.SG ? ` LPR=${p.LPR}` : ''}${realQueries(p) < p.NQ ? ` ${realQueries(p)} real` : ''}${p.DYN ? ` dyn${p.DYN}` : ''}${p.FIRST ? ' first' : ''}${p.QX ? ' qx' : ''}${tiles > 1 ? ` x${tiles} tiles` : ''}`,
     layout: 'auto',
     compute: {
       module: device.createShaderModule({ label: 'flat_gemv_multi', code: tilesSource(withClaims(code(multiWgsl), !!p.DYN), tiles, GEMV_MULTI_TILES) }),
       entryPoint: 'main',
-      constants: { PREC: prec, METRIC: metric, NQ: p.NQ, SG: p.SG, RU: p.RU, UW: p.UW, DPW: prec === 1 ? 2 : 1, SP: p.SP, CI: p.CI, CF: p.CF, QWG: p.QWG, QN: p.QN, QS: p.QS, FMAC: p.FMAC, QP: p.QP, LPR: p.LPR, NG: p.NG, NQR: p.NQR, DYN: p.DYN, FIRST: p.FIRST },
+      constants: { PREC: prec, METRIC: metric, NQ: p.NQ, SG: p.SG, RU: p.RU, UW: p.UW, DPW: prec === 1 ? 2 : 1, SP: p.SP, CI: p.CI, CF: p.CF, QWG: p.QWG, QN: p.QN, QS: p.QS, FMAC: p.FMAC, QP: p.QP, LPR: p.LPR, NG: p.NG, NQR: p.NQR, DYN: p.DYN, FIRST: p.FIRST, QX: p.QX },
     },
   });
 }

@@ -1,0 +1,75 @@
+/**
+ * flat_gemv_multi's query blocks first (kernelTuning.mqx, the shader's QX): a batch of 9-16 queries
+ * as blocks of 8 (mq16) dispatched as (blocks, segments), so a segment's blocks are launched
+ * together and the second reads the rows from the cache, with the batch split evenly (9 as 5 + 4,
+ * 13 as 7 + 6) and each block's groups of 4 counted in the shader. Against the float64 oracle
+ * (exact ids; f16 over the half-rounded rows) with the lists poisoned, and the same lists bit for
+ * bit as the blocks of 8 on the grid's y (mqx 0), over one tile and tile groups, fixed segments and
+ * dynamic chunks.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { GpuFlatIndex } from '../../src/gpu/flat-index.js';
+import { kernelTuning } from '../../src/gpu/flat-shard.js';
+import { planGemvMulti } from '../../src/gpu/gemv-multi.js';
+import { fromHalfBits, toHalfBits } from '../../src/gpu/half.js';
+import { clusteredVectors, randomVectors } from '../helpers/data.js';
+import { gpuForTests } from '../helpers/gpu.js';
+import { bruteForce, distanceTolerance, expectMatchesOracle } from '../helpers/oracle.js';
+import { expectSameSearch, recordShardLists } from '../helpers/shard-lists.js';
+
+const hasGpu = await gpuForTests('GPU flat_gemv_multi query blocks first');
+const defaults = { ...kernelTuning };
+let seed = 99000;
+
+describe('planGemvMulti: query blocks first (qx)', () => {
+  const facts = { rowWords: 48, q4: 96, subgroupSize: 32, maxWorkgroupStorage: 32768 };
+  const knobs = { ru: 4, uw: 2, sp: 0, ci: 6, qw: 0, split: 1, part: 1 };
+  it('applies to batches of several blocks only, whose groups the shader counts (NG / NQR as a full block)', () => {
+    for (const nq of [9, 12, 16]) {
+      const p = planGemvMulti(facts, nq, 16, { ...knobs, qx: 1 })!;
+      expect([p.NQ, p.QX, p.NG, p.NQR]).toEqual([8, 1, 2, 4]);
+    }
+    // One block (or no split): nothing to launch together.
+    expect(planGemvMulti(facts, 7, 16, { ...knobs, qx: 1 })!.QX).toBe(0);
+    expect(planGemvMulti(facts, 12, 16, { ...knobs, split: 0, qx: 1 })!.QX).toBe(0);
+    expect(planGemvMulti(facts, 12, 16, knobs)!.QX).toBe(0);
+  });
+});
+
+describe.skipIf(!hasGpu)('flat_gemv_multi query blocks first (mqx)', () => {
+  afterEach(() => void Object.assign(kernelTuning, defaults));
+
+  // nq (blocks of 5 + 4, 6 + 6, 7 + 6, 8 + 8), d, metric, k, workgroups (targetWorkgroups), tiles a
+  // dispatch, iterations a chunk (0: fixed segments), clustered. Tiles of 400 / 400 / 217 rows.
+  it.each([
+    [9, 61, 'ip', 10, 6, 1, 0, false],
+    [12, 136, 'l2', 10, 4, 3, 2, true], // one dispatch over the three tiles, a counter a (block, tile)
+    [13, 45, 'ip', 7, 8, 2, 1, false],
+    [16, 72, 'l2', 20, 2, 1, 0, true],
+  ] as const)('nq=%i d=%i %s k=%i, %i workgroups, %i tiles a dispatch, chunks of %i, clustered=%s: the oracle and the same lists as blocks on y', async (nq, d, metric, k, target, tiles, dyn, clustered) => {
+    const n = 1017;
+    const base = clustered ? clusteredVectors(n, d, 5, seed++) : randomVectors(n, d, seed++);
+    const q = clustered ? clusteredVectors(nq, d, 5, seed++) : randomVectors(nq, d, seed++);
+    for (const precision of ['f32', 'f16'] as const) {
+      const rows = precision === 'f16' ? base.map((x) => fromHalfBits(toHalfBits(x))) : base;
+      const rowBytes = Math.ceil(d / (precision === 'f32' ? 4 : 8)) * 16;
+      const index = await GpuFlatIndex.create(d, metric, { precision, noShaderF16: true, maxTileBytes: rowBytes * 400, debugPoison: true });
+      const { shard, lists } = recordShardLists(index);
+      try {
+        await index.add(base);
+        Object.assign(kernelTuning, defaults, { gemvMulti: 15, mq16: 1, mqx: 0, mtarget: 0, targetWorkgroups: target, gemvMultiTiles: tiles, mdyn: dyn, hdyn: dyn });
+        const onY = await index.search(q, k);
+        expect(shard.scorerFor(nq, k).key, precision).not.toMatch(/:qx$/);
+        kernelTuning.mqx = 1;
+        const key = shard.scorerFor(nq, k).key;
+        expect(key, precision).toMatch(new RegExp(`^gemvm:\\d:\\d:p:\\d+:8:.*${dyn ? `:dyn${dyn}` : ''}.*:qx$`));
+        lists.splice(0, lists.length - 1);
+        const got = await index.search(q, k);
+        expectMatchesOracle(got, bruteForce(rows, q, d, k, metric), distanceTolerance(d, metric === 'l2' ? 8 * d : 4 * d), rows, q, d, metric);
+        expectSameSearch(got, onY, lists);
+      } finally {
+        await index.dispose();
+      }
+    }
+  });
+});
