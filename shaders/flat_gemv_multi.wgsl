@@ -48,8 +48,8 @@ override FOLD: u32 = 0u;    // unused here (flat_common's int8 decode)
 override HS: u32 = NQ * SP;
 override DYN: u32 = 0u;     // > 0: chunks of DYN iterations' rows claimed from a counter a tile (claimChunk), not one segment a workgroup
 override FIRST: u32 = 0u;   // 1: a check (and sort past k) after the workgroup's first iteration, so its thresholds are set early
-override QX: u32 = 0u;      // 1: query blocks on the grid's x (a segment's blocks launched together, sharing its rows through
-                            // the cache), the batch split evenly between them; each block's groups of 4 counted at run time
+override QX: u32 = 0u;      // 1: query blocks on the grid's x (a segment's blocks launched together, sharing its rows through the cache)
+override QB: u32 = 0u;      // 1: the batch split evenly between its blocks, each block's groups of 4 counted at run time
 const WG: u32 = 256u;
 
 //#include flat_common
@@ -178,12 +178,12 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) gid: ve
   let nv = RU * NQ / 4u;     // vec4 accumulators a lane: acc[u * NQ / 4 + j] holds queries 4j .. 4j + 3 of row u
   let seg = wid.x;
   let blocks = (params.nq + NQ - 1u) / NQ;
-  let qb = select(NQ, (params.nq + blocks - 1u) / blocks, QX == 1u);
+  let qb = select(NQ, (params.nq + blocks - 1u) / blocks, QB == 1u);
   let q0 = wid.y * qb;
   let nq = min(params.nq - q0, qb);
-  // Groups of 4 holding real queries and the real ones in the last: fixed (NG, NQR) or, with QX, the block's own.
-  let ng = select(NG, (nq + 3u) / 4u, QX == 1u);
-  let nqr = select(NQR, nq + 4u - 4u * ng, QX == 1u);
+  // Groups of 4 holding real queries and the real ones in the last: fixed (NG, NQR) or, with QB, the block's own.
+  let ng = select(NG, (nq + 3u) / 4u, QB == 1u);
+  let nqr = select(NQR, nq + 4u - 4u * ng, QB == 1u);
   let rw = params.rowWords;
   let q4 = params.q4;
   let start = seg * params.segLen;
