@@ -48,8 +48,7 @@ override FOLD: u32 = 0u;    // unused here (flat_common's int8 decode)
 override HS: u32 = NQ * SP;
 override DYN: u32 = 0u;     // > 0: chunks of DYN iterations' rows claimed from a counter a tile (claimChunk), not one segment a workgroup
 override FIRST: u32 = 0u;   // 1: a check (and sort past k) after the workgroup's first iteration, so its thresholds are set early
-override QX: u32 = 0u;      // 1: query blocks on the grid's x (a segment's blocks launched together, sharing its rows through the cache)
-override QB: u32 = 0u;      // 1: the batch split evenly between its blocks, each block's groups of 4 counted at run time
+override QX: u32 = 0u;      // 1: query blocks on the grid's x: a segment's blocks launched together, sharing its rows through L2
 const WG: u32 = 256u;
 
 //#include flat_common
@@ -177,13 +176,8 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) gid: ve
   let grp = sg * (SG / LPR) + lane / LPR;      // the workgroup's row group
   let nv = RU * NQ / 4u;     // vec4 accumulators a lane: acc[u * NQ / 4 + j] holds queries 4j .. 4j + 3 of row u
   let seg = wid.x;
-  let blocks = (params.nq + NQ - 1u) / NQ;
-  let qb = select(NQ, (params.nq + blocks - 1u) / blocks, QB == 1u);
-  let q0 = wid.y * qb;
-  let nq = min(params.nq - q0, qb);
-  // Groups of 4 holding real queries and the real ones in the last: fixed (NG, NQR) or, with QB, the block's own.
-  let ng = select(NG, (nq + 3u) / 4u, QB == 1u);
-  let nqr = select(NQR, nq + 4u - 4u * ng, QB == 1u);
+  let q0 = wid.y * NQ;
+  let nq = min(params.nq - q0, NQ);
   let rw = params.rowWords;
   let q4 = params.q4;
   let start = seg * params.segLen;
@@ -277,12 +271,12 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) gid: ve
             let b1 = decode(select(x10, x11, second), wp, h);
             let b2 = decode(select(x20, x21, second), wp, h);
             let b3 = decode(select(x30, x31, second), wp, h);
-            // Groups past ng hold only padding: skipped (their accumulators stay 0).
-            block(&a00, &a10, &a20, &a30, q0, 0u, c4, b0, b1, b2, b3, select(4u, nqr, ng == 1u));
-            if (NQ > 4u && ng > 1u) { block(&a01, &a11, &a21, &a31, q0, 4u, c4, b0, b1, b2, b3, select(4u, nqr, ng == 2u)); }
+            // Groups past NG hold only padding: skipped (their accumulators stay 0).
+            block(&a00, &a10, &a20, &a30, q0, 0u, c4, b0, b1, b2, b3, select(4u, NQR, NG == 1u));
+            if (NQ > 4u && NG > 1u) { block(&a01, &a11, &a21, &a31, q0, 4u, c4, b0, b1, b2, b3, select(4u, NQR, NG == 2u)); }
             if (NQ > 8u) {
-              if (ng > 2u) { block(&a02, &a12, &a22, &a32, q0, 8u, c4, b0, b1, b2, b3, select(4u, nqr, ng == 3u)); }
-              if (ng > 3u) { block(&a03, &a13, &a23, &a33, q0, 12u, c4, b0, b1, b2, b3, nqr); }
+              if (NG > 2u) { block(&a02, &a12, &a22, &a32, q0, 8u, c4, b0, b1, b2, b3, select(4u, NQR, NG == 3u)); }
+              if (NG > 3u) { block(&a03, &a13, &a23, &a33, q0, 12u, c4, b0, b1, b2, b3, NQR); }
             }
           }
         }

@@ -47,10 +47,7 @@ export interface GemvMultiKnobs {
   free?: number;
   /** 1: check and sort the buffers after the workgroup's first iteration too (FIRST). */
   first?: number;
-  /**
-   * 1: a batch of several blocks (split) as query blocks on the grid's x (QX): each segment's blocks
-   * launched together, so the second reads its rows from the cache, and the queries split evenly.
-   */
+  /** 1: a batch of several blocks (split) as query blocks on the grid's x (QX): each segment's blocks launched together, so the second reads its rows from L2. */
   qx?: number;
 }
 
@@ -80,10 +77,8 @@ export interface GemvMultiPlan {
   DYN: number;
   /** 1: a check after the workgroup's first iteration sorts its buffers past k (the shader's FIRST). */
   FIRST: number;
-  /** 1: query blocks on the grid's x, the batch split evenly between them, each block's groups of 4 its own (the shader's QX; dispatch blocks x segments). */
+  /** 1: query blocks on the grid's x (the shader's QX; the dispatch is blocks x segments). */
   QX: number;
-  /** 1 (with QX): the batch split evenly between the blocks, each block's groups of 4 counted in the shader (QB). */
-  QB: number;
 }
 
 const WG = 256;
@@ -118,8 +113,7 @@ export function planGemvMulti(f: GemvMultiFacts, nq: number, kf: number, t: Gemv
       const sortFree = t.free ? Math.floor((SP - (1 + t.free) * kf) / P) : room;
       const CI = Math.max(1, Math.min(room, sortFree, t.ci || Math.floor(room / 4)));
       const QX = t.qx && nq > NQ ? 1 : 0;
-      const QB = QX && t.qx === 2 ? 1 : 0;
-      return { NQ, SG, RU, UW, SP, CI, CF: Math.max(1, (RU * NQ) / LPR), QWG, QN, QS, FMAC: t.fmac ? 1 : 0, QP: t.qp && f.q4 === 2 * f.rowWords ? 1 : 0, LPR, DYN: Math.max(0, Math.floor(t.dyn ?? 0)), FIRST: t.first ? 1 : 0, QX, QB, ...realGroups(NQ, nq, !!t.part) };
+      return { NQ, SG, RU, UW, SP, CI, CF: Math.max(1, (RU * NQ) / LPR), QWG, QN, QS, FMAC: t.fmac ? 1 : 0, QP: t.qp && f.q4 === 2 * f.rowWords ? 1 : 0, LPR, DYN: Math.max(0, Math.floor(t.dyn ?? 0)), FIRST: t.first ? 1 : 0, QX, ...realGroups(NQ, nq, !!t.part) };
     }
   }
   return undefined;
@@ -141,7 +135,7 @@ const realQueries = (p: GemvMultiPlan): number => 4 * (p.NG - 1) + p.NQR;
 
 /** Pipeline cache key: every compile-time fact. */
 export function gemvMultiKey(p: GemvMultiPlan, prec: number, metric: number, f16: boolean, kf: number): string {
-  return `gemvm:${prec}:${metric}:${f16 ? 'h' : 'p'}:${kf}:${p.NQ}:${p.SG}:${p.RU}:${p.UW}:${p.SP}:${p.CI}:${p.QS}${p.FMAC ? ':fma' : ''}${p.QP ? ':qp' : ''}${p.LPR < p.SG ? `:l${p.LPR}` : ''}${realQueries(p) < p.NQ ? `:g${p.NG}r${p.NQR}` : ''}${p.DYN ? `:dyn${p.DYN}` : ''}${p.FIRST ? ':f1' : ''}${p.QX ? `:qx${p.QB ? 'b' : ''}` : ''}`;
+  return `gemvm:${prec}:${metric}:${f16 ? 'h' : 'p'}:${kf}:${p.NQ}:${p.SG}:${p.RU}:${p.UW}:${p.SP}:${p.CI}:${p.QS}${p.FMAC ? ':fma' : ''}${p.QP ? ':qp' : ''}${p.LPR < p.SG ? `:l${p.LPR}` : ''}${realQueries(p) < p.NQ ? `:g${p.NG}r${p.NQR}` : ''}${p.DYN ? `:dyn${p.DYN}` : ''}${p.FIRST ? ':f1' : ''}${p.QX ? ':qx' : ''}`;
 }
 
 /**
@@ -207,7 +201,7 @@ export function gemvMultiPipeline(device: GPUDevice, p: GemvMultiPlan, prec: num
     compute: {
       module: device.createShaderModule({ label: 'flat_gemv_multi', code: tilesSource(withClaims(code(multiWgsl), !!p.DYN), tiles, GEMV_MULTI_TILES) }),
       entryPoint: 'main',
-      constants: { PREC: prec, METRIC: metric, NQ: p.NQ, SG: p.SG, RU: p.RU, UW: p.UW, DPW: prec === 1 ? 2 : 1, SP: p.SP, CI: p.CI, CF: p.CF, QWG: p.QWG, QN: p.QN, QS: p.QS, FMAC: p.FMAC, QP: p.QP, LPR: p.LPR, NG: p.NG, NQR: p.NQR, DYN: p.DYN, FIRST: p.FIRST, QX: p.QX, QB: p.QB },
+      constants: { PREC: prec, METRIC: metric, NQ: p.NQ, SG: p.SG, RU: p.RU, UW: p.UW, DPW: prec === 1 ? 2 : 1, SP: p.SP, CI: p.CI, CF: p.CF, QWG: p.QWG, QN: p.QN, QS: p.QS, FMAC: p.FMAC, QP: p.QP, LPR: p.LPR, NG: p.NG, NQR: p.NQR, DYN: p.DYN, FIRST: p.FIRST, QX: p.QX },
     },
   });
 }

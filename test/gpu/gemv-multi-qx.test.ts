@@ -1,16 +1,15 @@
 /**
- * flat_gemv_multi's query blocks first (kernelTuning.mqx, the shader's QX): a batch of 9-16 queries
- * as blocks of 8 (mq16) dispatched as (blocks, segments), so a segment's blocks are launched
- * together and the second reads the rows from the cache, with the batch split evenly (9 as 5 + 4,
- * 13 as 7 + 6) and each block's groups of 4 counted in the shader. Against the float64 oracle
- * (exact ids; f16 over the half-rounded rows) with the lists poisoned, and the same lists bit for
- * bit as the blocks of 8 on the grid's y (mqx 0), over one tile and tile groups, fixed segments and
- * dynamic chunks.
+ * flat_gemv_multi's query blocks first (kernelTuning.mqx, and f16 from h16split queries; the
+ * shader's QX): a batch of 9-16 queries as blocks of 8 (mq16) dispatched as (blocks, segments), so
+ * a segment's blocks are launched together and the second reads the rows from L2. Against the
+ * float64 oracle (exact ids; f16 over the half-rounded rows) with the lists poisoned, and the same
+ * lists bit for bit as the blocks of 8 on the grid's y (mqx 0), over one tile and tile groups,
+ * fixed segments and dynamic chunks.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { GpuFlatIndex } from '../../src/gpu/flat-index.js';
 import { kernelTuning } from '../../src/gpu/flat-shard.js';
-import { planGemvMulti } from '../../src/gpu/gemv-multi.js';
+import { gemvMultiKey, planGemvMulti } from '../../src/gpu/gemv-multi.js';
 import { fromHalfBits, toHalfBits } from '../../src/gpu/half.js';
 import { clusteredVectors, randomVectors } from '../helpers/data.js';
 import { gpuForTests } from '../helpers/gpu.js';
@@ -24,12 +23,11 @@ let seed = 99000;
 describe('planGemvMulti: query blocks first (qx)', () => {
   const facts = { rowWords: 48, q4: 96, subgroupSize: 32, maxWorkgroupStorage: 32768 };
   const knobs = { ru: 4, uw: 2, sp: 0, ci: 6, qw: 0, split: 1, part: 1 };
-  it('applies to batches of several blocks only, whose groups the shader counts (NG / NQR as a full block)', () => {
+  it('applies to batches of several blocks only (each block full, the last padded)', () => {
     for (const nq of [9, 12, 16]) {
       const p = planGemvMulti(facts, nq, 16, { ...knobs, qx: 1 })!;
-      expect([p.NQ, p.QX, p.QB, p.NG, p.NQR]).toEqual([8, 1, 0, 2, 4]);
-      const even = planGemvMulti(facts, nq, 16, { ...knobs, qx: 2 })!;
-      expect([even.NQ, even.QX, even.QB, even.NG, even.NQR]).toEqual([8, 1, 1, 2, 4]);
+      expect([p.NQ, p.QX, p.NG, p.NQR]).toEqual([8, 1, 2, 4]);
+      expect(gemvMultiKey(p, 1, 0, false, 16)).toMatch(/:qx$/);
     }
     // One block (or no split): nothing to launch together.
     expect(planGemvMulti(facts, 7, 16, { ...knobs, qx: 1 })!.QX).toBe(0);
@@ -44,11 +42,11 @@ describe.skipIf(!hasGpu)('flat_gemv_multi query blocks first (mqx)', () => {
   // nq (blocks of 5 + 4, 6 + 6, 7 + 6, 8 + 8), d, metric, k, workgroups (targetWorkgroups), tiles a
   // dispatch, iterations a chunk (0: fixed segments), clustered. Tiles of 400 / 400 / 217 rows.
   it.each([
-    [9, 61, 'ip', 10, 6, 1, 0, false, 2],
-    [12, 136, 'l2', 10, 4, 3, 2, true, 2], // one dispatch over the three tiles, a counter a (block, tile)
-    [13, 45, 'ip', 7, 8, 2, 1, false, 1],
-    [16, 72, 'l2', 20, 2, 1, 0, true, 1],
-  ] as const)('nq=%i d=%i %s k=%i, %i workgroups, %i tiles a dispatch, chunks of %i, clustered=%s, mqx %i: the oracle and the same lists as blocks on y', async (nq, d, metric, k, target, tiles, dyn, clustered, mqx) => {
+    [9, 61, 'ip', 10, 6, 1, 0, false],
+    [12, 136, 'l2', 10, 4, 3, 2, true], // one dispatch over the three tiles, a counter a (block, tile)
+    [13, 45, 'ip', 7, 8, 2, 1, false],
+    [16, 72, 'l2', 20, 2, 1, 0, true],
+  ] as const)('nq=%i d=%i %s k=%i, %i workgroups, %i tiles a dispatch, chunks of %i, clustered=%s: the oracle and the same lists as blocks on y', async (nq, d, metric, k, target, tiles, dyn, clustered) => {
     const n = 1017;
     const base = clustered ? clusteredVectors(n, d, 5, seed++) : randomVectors(n, d, seed++);
     const q = clustered ? clusteredVectors(nq, d, 5, seed++) : randomVectors(nq, d, seed++);
@@ -59,12 +57,12 @@ describe.skipIf(!hasGpu)('flat_gemv_multi query blocks first (mqx)', () => {
       const { shard, lists } = recordShardLists(index);
       try {
         await index.add(base);
-        Object.assign(kernelTuning, defaults, { gemvMulti: 15, mq16: 1, mqx: 0, mtarget: 0, targetWorkgroups: target, gemvMultiTiles: tiles, mdyn: dyn, hdyn: dyn });
+        Object.assign(kernelTuning, defaults, { gemvMulti: 15, mq16: 1, mqx: 0, h16split: 0, mtarget: 0, targetWorkgroups: target, gemvMultiTiles: tiles, mdyn: dyn, hdyn: dyn });
         const onY = await index.search(q, k);
-        expect(shard.scorerFor(nq, k).key, precision).not.toMatch(/:qxb?$/);
-        kernelTuning.mqx = mqx;
+        expect(shard.scorerFor(nq, k).key, precision).not.toMatch(/:qx$/);
+        kernelTuning.mqx = 1;
         const key = shard.scorerFor(nq, k).key;
-        expect(key, precision).toMatch(new RegExp(`^gemvm:\\d:\\d:p:\\d+:8:.*${dyn ? `:dyn${dyn}` : ''}.*:qx${mqx === 2 ? 'b' : ''}$`));
+        expect(key, precision).toMatch(new RegExp(`^gemvm:\\d:\\d:p:\\d+:8:.*${dyn ? `:dyn${dyn}` : ''}.*:qx$`));
         lists.splice(0, lists.length - 1);
         const got = await index.search(q, k);
         expectMatchesOracle(got, bruteForce(rows, q, d, k, metric), distanceTolerance(d, metric === 'l2' ? 8 * d : 4 * d), rows, q, d, metric);

@@ -22,11 +22,11 @@ describe('planGemvMulti', () => {
   const facts = { rowWords: 192, q4: 192, subgroupSize: 32, maxWorkgroupStorage: 49152 };
   const knobs = { ru: 4, uw: 2, sp: 0, ci: 0, qw: 0, split: 0 };
   it('classes of 8 and 16 (or blocks of 8), buffers and staged queries within workgroup memory, RU halved for large k, none without a fixed subgroup size', () => {
-    expect(planGemvMulti(facts, 5, 16, knobs)).toEqual({ NQ: 8, SG: 32, RU: 4, UW: 2, SP: 256, CI: 1, CF: 1, QWG: 0, QN: 0, QS: 1, FMAC: 0, QP: 0, LPR: 32, DYN: 0, FIRST: 0, QX: 0, QB: 0, NG: 2, NQR: 4 });
-    expect(planGemvMulti(facts, 16, 16, knobs)).toEqual({ NQ: 16, SG: 32, RU: 4, UW: 2, SP: 256, CI: 1, CF: 2, QWG: 0, QN: 0, QS: 1, FMAC: 0, QP: 0, LPR: 32, DYN: 0, FIRST: 0, QX: 0, QB: 0, NG: 4, NQR: 4 });
+    expect(planGemvMulti(facts, 5, 16, knobs)).toEqual({ NQ: 8, SG: 32, RU: 4, UW: 2, SP: 256, CI: 1, CF: 1, QWG: 0, QN: 0, QS: 1, FMAC: 0, QP: 0, LPR: 32, DYN: 0, FIRST: 0, QX: 0, NG: 2, NQR: 4 });
+    expect(planGemvMulti(facts, 16, 16, knobs)).toEqual({ NQ: 16, SG: 32, RU: 4, UW: 2, SP: 256, CI: 1, CF: 2, QWG: 0, QN: 0, QS: 1, FMAC: 0, QP: 0, LPR: 32, DYN: 0, FIRST: 0, QX: 0, NG: 4, NQR: 4 });
     expect(planGemvMulti(facts, 16, 16, { ...knobs, split: 1 })?.NQ).toBe(8);
     // Blocks of 4 (mq4) for 2-4 queries only: 16 values a lane at RU 4 end on every other lane.
-    expect(planGemvMulti(facts, 3, 16, { ...knobs, four: 1 })).toEqual({ NQ: 4, SG: 32, RU: 4, UW: 2, SP: 256, CI: 1, CF: 1, QWG: 0, QN: 0, QS: 1, FMAC: 0, QP: 0, LPR: 32, DYN: 0, FIRST: 0, QX: 0, QB: 0, NG: 1, NQR: 4 });
+    expect(planGemvMulti(facts, 3, 16, { ...knobs, four: 1 })).toEqual({ NQ: 4, SG: 32, RU: 4, UW: 2, SP: 256, CI: 1, CF: 1, QWG: 0, QN: 0, QS: 1, FMAC: 0, QP: 0, LPR: 32, DYN: 0, FIRST: 0, QX: 0, NG: 1, NQR: 4 });
     expect(planGemvMulti(facts, 4, 16, knobs)?.NQ).toBe(8);
     expect(planGemvMulti(facts, 5, 16, { ...knobs, four: 1 })?.NQ).toBe(8);
     expect(planGemvMulti(facts, 4, 16, { ...knobs, four: 1, qw: 1 })).toMatchObject({ NQ: 4, QWG: 1, QN: 4, QS: 768 });
@@ -144,7 +144,8 @@ describe.skipIf(!hasGpu)('gpu flat_gemv_multi', () => {
     [13, 95, 'ip', 10, { mru: 4, muw: 2, hmru: 2, hmuw: 1, m16ru: 2, m16uw: 2, mfma: 1, mlpr: 4, hlpr: 4 }, 3],
     [5, 768, 'ip', 10, { mru: 4, muw: 1, hmru: 4, hmuw: 1, mfma: 1, mlpr: 4, hlpr: 4 }, 3],
   ] as const)('nq=%i d=%i %s k=%i %o target %i: f32 and f16 exact ids vs float64, several tiles', async (nq, d, metric, k, knobs, target) => {
-    Object.assign(kernelTuning, { gemvMulti: 15, mtarget: 0, targetWorkgroups: target, m16ru: 0, m16uw: 0, m16sp: 0, m16ci: 0 }, knobs);
+    // h16split 0: f16 keeps the block of 16 up to 16 queries here (gemv-multi-qx tests its blocks of 8 first).
+    Object.assign(kernelTuning, { gemvMulti: 15, mtarget: 0, targetWorkgroups: target, m16ru: 0, m16uw: 0, m16sp: 0, m16ci: 0, h16split: 0 }, knobs);
     const n = 1537; // 3 tiles of 600 / 600 / 337 rows: segment ends inside an iteration's rows
     const base = randomVectors(n, d, seed++);
     const q = randomVectors(nq, d, seed++);
@@ -213,8 +214,13 @@ describe.skipIf(!hasGpu)('gpu flat_gemv_multi', () => {
       expect(shardsOf(half)[0]!.scorerFor(3, 10)).toMatchObject({ BQ: 4, target: Math.min(t.h4target, t.targetWorkgroups) });
       expect(shardsOf(half)[0]!.scorerFor(6, 10)).toMatchObject({ BQ: 8, target: Math.min(t.mtarget, t.targetWorkgroups) });
       expect(shard.scorerFor(3, 10).target).toBe(Math.min(t.mtarget, t.targetWorkgroups));
-      // f16 9-16: one block of 16 at h16ru rows an iteration (gemvMulti bit 8); without the bit, flat_fused.
-      for (const nq of [9, 16]) expect(shardsOf(half)[0]!.scorerFor(nq, 10)).toMatchObject({ key: expect.stringMatching(new RegExp(`^gemvm:1:0:[ph]:16:16:\\d+:${t.h16ru}:`)), BQ: 16 });
+      // f16 9-14: one block of 16 at h16ru rows an iteration (gemvMulti bit 8); from h16split (15, H100
+      // h57) two blocks of 8, blocks first; without the bit, flat_fused.
+      expect(defaults.h16split).toBe(15);
+      for (const nq of [9, 14]) expect(shardsOf(half)[0]!.scorerFor(nq, 10)).toMatchObject({ key: expect.stringMatching(new RegExp(`^gemvm:1:0:[ph]:16:16:\\d+:${t.h16ru}:`)), BQ: 16 });
+      for (const nq of [15, 16]) expect(shardsOf(half)[0]!.scorerFor(nq, 10)).toMatchObject({ key: expect.stringMatching(/^gemvm:1:0:[ph]:16:8:.*:qx$/), BQ: 8, blocksFirst: true });
+      // f32 keeps its block of 16 there.
+      expect(shard.scorerFor(16, 10)).not.toHaveProperty('blocksFirst');
       t.gemvMulti &= ~8;
       for (const nq of [9, 16]) expect(shardsOf(half)[0]!.scorerFor(nq, 10).key).toMatch(/^fused:/);
       t.gemvMulti |= 8;
