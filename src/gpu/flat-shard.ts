@@ -385,12 +385,14 @@ export const kernelTuning = {
    * against 30.42 / 30.92 / 31.44 (0.76x / 0.68x / 0.52x torch fp16); RU 4 and 1 slower. So
    * gemvMulti bit 8 (f16 9-16) on since h36; allowExperimental's tensor conversion still takes
    * f16 batches from tensorTuning.f16MinBatch.
-   * h16split: f16 batches of that many queries up to 16 as two blocks of 8, blocks first (mq16 and
-   * mqx for them; 0: the block of 16 throughout). H100 call h57 (GPU ms, ids equal, oracle 2/2): 1M
-   * nq 16 1.094 against the block of 16's 1.314 and 1.226 for the blocks on y, 21M 21.75 against
-   * 26.29 and 24.76; at 12 1.087 against 0.953 (the second block padded to 8), at 14 level (h56).
+   * h16split / m16split: f16 / f32 batches of that many queries up to 16 as two blocks of 8, blocks
+   * first (mq16 and mqx for them; 0: the block of 16 throughout). H100 calls h57-h59 (GPU ms, ids
+   * equal, oracle 2/2): f16 1M nq 15 / 16 1.092 / 1.094 against the block of 16's 1.172 / 1.316 (the
+   * blocks on y 1.226 at 16), 21M 21.54 / 21.65 against 22.84 / 26.09; at 14 level (1.086 / 1.098),
+   * at 13 and 12 slower (1.081 / 1.087 against 1.037 / 0.953: the second block padded to 8). f32 1M
+   * nq 16 1.373 against 1.543, 21M 28.49 against 31.03; at 12 1.650 against 1.428.
    */
-  m16ru: 2, m16uw: 1, m16sp: 0, m16ci: 6, h16ru: 2, h16split: 15,
+  m16ru: 2, m16uw: 1, m16sp: 0, m16ci: 6, h16ru: 2, h16split: 15, m16split: 16,
   /**
    * rot: flat_fused's ROT by class (a bit mask as swz; blocks with WX, WY multiples of 8, KC 2, 4
    * or 8): staging column c of a query / row at slot (x / 8) * 8 + (x + c * 8 / KC) % 8 of its
@@ -463,11 +465,12 @@ export function targetsBeyondPlan(t: typeof kernelTuning = kernelTuning): string
   return over;
 }
 
-/** flat_gemv_multi's knobs for a batch: the block of 16 takes its m16 overrides (f32) or h16ru (f16) and m16free, the f16 block of 4 its h4uw; f16 from h16split queries two blocks of 8, blocks first. */
+/** flat_gemv_multi's knobs for a batch: the block of 16 takes its m16 overrides (f32) or h16ru (f16) and m16free, the f16 block of 4 its h4uw; from h16split (f16) / m16split (f32) queries two blocks of 8, blocks first. */
 function multiKnobs(prec: number, nq: number): GemvMultiKnobs {
   const t = kernelTuning;
   const four = nq <= 4 && t.mq4;
-  const blocksFirst = prec > 0 && t.h16split > 0 && nq >= t.h16split;
+  const from = prec ? t.h16split : t.m16split;
+  const blocksFirst = from > 0 && nq >= from;
   const k = { ru: prec ? t.hmru : t.mru, uw: prec ? (four && t.h4uw) || t.hmuw : t.muw, sp: t.msp, ci: t.mci, qw: t.mqw, split: t.mq16 || blocksFirst ? 1 : 0, four: t.mq4, fmac: t.mfma, qp: prec && !four ? t.hqp : 0, part: prec || !four ? t.mpart : 0, lpr: prec ? t.hlpr : t.mlpr, dyn: prec ? (four ? t.h4dyn : t.hdyn) : t.mdyn, free: t.mfree, first: prec ? t.hfirst : t.mfirst, qx: t.mqx || blocksFirst ? 1 : 0 };
   if (nq <= 8 || k.split) return k;
   if (prec) return { ...k, ru: t.h16ru || k.ru, dyn: t.h16dyn, free: t.m16free };

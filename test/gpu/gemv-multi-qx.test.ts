@@ -57,7 +57,7 @@ describe.skipIf(!hasGpu)('flat_gemv_multi query blocks first (mqx)', () => {
       const { shard, lists } = recordShardLists(index);
       try {
         await index.add(base);
-        Object.assign(kernelTuning, defaults, { gemvMulti: 15, mq16: 1, mqx: 0, h16split: 0, mtarget: 0, targetWorkgroups: target, gemvMultiTiles: tiles, mdyn: dyn, hdyn: dyn });
+        Object.assign(kernelTuning, defaults, { gemvMulti: 15, mq16: 1, mqx: 0, h16split: 0, m16split: 0, mtarget: 0, targetWorkgroups: target, gemvMultiTiles: tiles, mdyn: dyn, hdyn: dyn });
         const onY = await index.search(q, k);
         expect(shard.scorerFor(nq, k).key, precision).not.toMatch(/:qx$/);
         kernelTuning.mqx = 1;
