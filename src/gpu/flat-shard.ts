@@ -249,8 +249,8 @@ export const kernelTuning = {
    * each row read once for all of a block's queries, blocks of 4, 8 or 16), a bit mask: 1 f32 and 2
    * f16 up to 8 queries, 4 f32 and 8 f16 at 9-16; else flat_fused's blocks. Needs subgroups of one fixed size. mq16: 9-16
    * queries as blocks of 8 (1) or one of 16 (0); mqx 1 dispatches those blocks first (blocks x
-   * segments, the shader's QX), so a segment's blocks run together and share its rows through the
-   * cache, with the batch split evenly between them. mqw: as many of the block's queries as fit staged in
+   * segments, the shader's QX), so a segment's blocks run together and share its rows through L2
+   * (h16split / m16split below turn both on from a batch size). mqw: as many of the block's queries as fit staged in
    * workgroup memory (1) or all read from storage (0). mru / muw (f32), hmru / hmuw (f16): rows a
    * subgroup an iteration (<= 4) and words of each in flight a lane (<= 2; 0: 2); msp / mci: candidate
    * slots a query and iterations between checks (0: as int8_gemv); mtarget: workgroups a tile (0:
