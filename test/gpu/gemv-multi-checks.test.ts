@@ -6,13 +6,11 @@
  * and the same lists bit for bit as with both off.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { GpuFlatIndex } from '../../src/gpu/flat-index.js';
 import { kernelTuning } from '../../src/gpu/flat-shard.js';
-import { fromHalfBits, toHalfBits } from '../../src/gpu/half.js';
 import { clusteredVectors, randomVectors } from '../helpers/data.js';
+import { expectOracle, forEachPrecision } from '../helpers/gemv-multi-case.js';
 import { gpuForTests } from '../helpers/gpu.js';
-import { bruteForce, distanceTolerance, expectMatchesOracle } from '../helpers/oracle.js';
-import { expectSameSearch, recordShardLists } from '../helpers/shard-lists.js';
+import { expectSameSearch } from '../helpers/shard-lists.js';
 
 const hasGpu = await gpuForTests('GPU flat_gemv_multi buffer checks');
 const defaults = { ...kernelTuning };
@@ -33,26 +31,18 @@ describe.skipIf(!hasGpu)('flat_gemv_multi buffer checks (mfree / m16free, mfirst
     const n = 1501;
     const base = clustered ? clusteredVectors(n, d, 6, seed++) : randomVectors(n, d, seed++);
     const q = clustered ? clusteredVectors(nq, d, 6, seed++) : randomVectors(nq, d, seed++);
-    for (const precision of ['f32', 'f16'] as const) {
-      const rows = precision === 'f16' ? base.map((x) => fromHalfBits(toHalfBits(x))) : base;
-      const index = await GpuFlatIndex.create(d, metric, { precision, noShaderF16: true, debugPoison: true });
-      const { shard, lists } = recordShardLists(index);
-      try {
-        await index.add(base);
-        Object.assign(kernelTuning, defaults, { gemvMulti: 15, mci: 6, m16ci: 6, mfree: 0, m16free: 0, mfirst: 0, hfirst: 0 }, knobs);
-        const before = shard.scorerFor(nq, k).key;
-        const plain = await index.search(q, k);
-        Object.assign(kernelTuning, { mfree, m16free: mfree, mfirst: 1, hfirst: 1 });
-        const key = shard.scorerFor(nq, k).key;
-        expect(key, precision).toMatch(/^gemvm:.*:f1$/);
-        expect(checkInterval(key), `${precision}: ${before} -> ${key}`).toBeLessThan(checkInterval(before));
-        lists.splice(0, lists.length - 1);
-        const got = await index.search(q, k);
-        expectMatchesOracle(got, bruteForce(rows, q, d, k, metric), distanceTolerance(d, metric === 'l2' ? 8 * d : 4 * d), rows, q, d, metric);
-        expectSameSearch(got, plain, lists);
-      } finally {
-        await index.dispose();
-      }
-    }
+    await forEachPrecision(d, metric, base, undefined, async ({ precision, rows, index, shard, lists }) => {
+      Object.assign(kernelTuning, defaults, { gemvMulti: 15, mci: 6, m16ci: 6, mfree: 0, m16free: 0, mfirst: 0, hfirst: 0 }, knobs);
+      const before = shard.scorerFor(nq, k).key;
+      const plain = await index.search(q, k);
+      Object.assign(kernelTuning, { mfree, m16free: mfree, mfirst: 1, hfirst: 1 });
+      const key = shard.scorerFor(nq, k).key;
+      expect(key, precision).toMatch(/^gemvm:.*:f1$/);
+      expect(checkInterval(key), `${precision}: ${before} -> ${key}`).toBeLessThan(checkInterval(before));
+      lists.splice(0, lists.length - 1);
+      const got = await index.search(q, k);
+      expectOracle(got, rows, q, d, k, metric);
+      expectSameSearch(got, plain, lists);
+    });
   });
 });

@@ -9,13 +9,11 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { BufferUsage, MapMode } from '../../src/gpu/device.js';
-import { GpuFlatIndex } from '../../src/gpu/flat-index.js';
 import { type FlatShard, kernelTuning } from '../../src/gpu/flat-shard.js';
-import { fromHalfBits, toHalfBits } from '../../src/gpu/half.js';
 import { clusteredVectors, randomVectors } from '../helpers/data.js';
+import { expectOracle, forEachPrecision } from '../helpers/gemv-multi-case.js';
 import { gpuForTests } from '../helpers/gpu.js';
-import { bruteForce, distanceTolerance, expectMatchesOracle } from '../helpers/oracle.js';
-import { expectSameSearch, recordShardLists } from '../helpers/shard-lists.js';
+import { expectSameSearch } from '../helpers/shard-lists.js';
 
 const hasGpu = await gpuForTests('GPU flat_gemv_multi dynamic chunks');
 const defaults = { ...kernelTuning };
@@ -55,29 +53,19 @@ describe.skipIf(!hasGpu)('flat_gemv_multi dynamic chunks (mdyn)', () => {
     const n = 1017;
     const base = clustered ? clusteredVectors(n, d, 5, seed++) : randomVectors(n, d, seed++);
     const q = clustered ? clusteredVectors(nq, d, 5, seed++) : randomVectors(nq, d, seed++);
-    for (const precision of ['f32', 'f16'] as const) {
-      const rows = precision === 'f16' ? base.map((x) => fromHalfBits(toHalfBits(x))) : base;
-      const rowBytes = Math.ceil(d / (precision === 'f32' ? 4 : 8)) * 16;
-      const index = await GpuFlatIndex.create(d, metric, { precision, noShaderF16: true, maxTileBytes: rowBytes * 400, debugPoison: true });
-      const { shard, lists } = recordShardLists(index);
-      try {
-        await index.add(base);
-        Object.assign(kernelTuning, defaults, { gemvMulti: 15, mtarget: 0, targetWorkgroups: target, gemvMultiTiles: tiles, mdyn: 0, hdyn: 0, h4dyn: 0, m16dyn: 0, h16dyn: 0 }, knobs);
-        const fixed = await index.search(q, k);
-        expect(shard.scorerFor(nq, k).key).not.toMatch(/:dyn\d+(:|$)/);
-        Object.assign(kernelTuning, { mdyn: dyn, hdyn: dyn, h4dyn: dyn, m16dyn: dyn, h16dyn: dyn });
-        expect(shard.scorerFor(nq, k).key, precision).toMatch(new RegExp(`^gemvm:.*:dyn${dyn}(:|$)`));
-        const want = bruteForce(rows, q, d, k, metric);
-        for (let round = 0; round < 3; round++) {
-          lists.splice(0, lists.length - 1);
-          const got = await index.search(q, k);
-          expectMatchesOracle(got, want, distanceTolerance(d, metric === 'l2' ? 8 * d : 4 * d), rows, q, d, metric);
-          expectSameSearch(got, fixed, lists);
-          expect(await claimCounters(shard), `${precision} round ${round}`).toEqual(new Array(32).fill(0));
-        }
-      } finally {
-        await index.dispose();
+    await forEachPrecision(d, metric, base, 400, async ({ precision, rows, index, shard, lists }) => {
+      Object.assign(kernelTuning, defaults, { gemvMulti: 15, mtarget: 0, targetWorkgroups: target, gemvMultiTiles: tiles, mdyn: 0, hdyn: 0, h4dyn: 0, m16dyn: 0, h16dyn: 0 }, knobs);
+      const fixed = await index.search(q, k);
+      expect(shard.scorerFor(nq, k).key).not.toMatch(/:dyn\d+(:|$)/);
+      Object.assign(kernelTuning, { mdyn: dyn, hdyn: dyn, h4dyn: dyn, m16dyn: dyn, h16dyn: dyn });
+      expect(shard.scorerFor(nq, k).key, precision).toMatch(new RegExp(`^gemvm:.*:dyn${dyn}(:|$)`));
+      for (let round = 0; round < 3; round++) {
+        lists.splice(0, lists.length - 1);
+        const got = await index.search(q, k);
+        expectOracle(got, rows, q, d, k, metric);
+        expectSameSearch(got, fixed, lists);
+        expect(await claimCounters(shard), `${precision} round ${round}`).toEqual(new Array(32).fill(0));
       }
-    }
+    });
   });
 });

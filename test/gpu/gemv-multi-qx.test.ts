@@ -7,14 +7,12 @@
  * fixed segments and dynamic chunks.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { GpuFlatIndex } from '../../src/gpu/flat-index.js';
 import { kernelTuning } from '../../src/gpu/flat-shard.js';
 import { gemvMultiKey, planGemvMulti } from '../../src/gpu/gemv-multi.js';
-import { fromHalfBits, toHalfBits } from '../../src/gpu/half.js';
 import { clusteredVectors, randomVectors } from '../helpers/data.js';
+import { expectOracle, forEachPrecision } from '../helpers/gemv-multi-case.js';
 import { gpuForTests } from '../helpers/gpu.js';
-import { bruteForce, distanceTolerance, expectMatchesOracle } from '../helpers/oracle.js';
-import { expectSameSearch, recordShardLists } from '../helpers/shard-lists.js';
+import { expectSameSearch } from '../helpers/shard-lists.js';
 
 const hasGpu = await gpuForTests('GPU flat_gemv_multi query blocks first');
 const defaults = { ...kernelTuning };
@@ -50,26 +48,17 @@ describe.skipIf(!hasGpu)('flat_gemv_multi query blocks first (mqx)', () => {
     const n = 1017;
     const base = clustered ? clusteredVectors(n, d, 5, seed++) : randomVectors(n, d, seed++);
     const q = clustered ? clusteredVectors(nq, d, 5, seed++) : randomVectors(nq, d, seed++);
-    for (const precision of ['f32', 'f16'] as const) {
-      const rows = precision === 'f16' ? base.map((x) => fromHalfBits(toHalfBits(x))) : base;
-      const rowBytes = Math.ceil(d / (precision === 'f32' ? 4 : 8)) * 16;
-      const index = await GpuFlatIndex.create(d, metric, { precision, noShaderF16: true, maxTileBytes: rowBytes * 400, debugPoison: true });
-      const { shard, lists } = recordShardLists(index);
-      try {
-        await index.add(base);
-        Object.assign(kernelTuning, defaults, { gemvMulti: 15, mq16: 1, mqx: 0, h16split: 0, m16split: 0, mtarget: 0, targetWorkgroups: target, gemvMultiTiles: tiles, mdyn: dyn, hdyn: dyn });
-        const onY = await index.search(q, k);
-        expect(shard.scorerFor(nq, k).key, precision).not.toMatch(/:qx$/);
-        kernelTuning.mqx = 1;
-        const key = shard.scorerFor(nq, k).key;
-        expect(key, precision).toMatch(new RegExp(`^gemvm:\\d:\\d:p:\\d+:8:.*${dyn ? `:dyn${dyn}` : ''}.*:qx$`));
-        lists.splice(0, lists.length - 1);
-        const got = await index.search(q, k);
-        expectMatchesOracle(got, bruteForce(rows, q, d, k, metric), distanceTolerance(d, metric === 'l2' ? 8 * d : 4 * d), rows, q, d, metric);
-        expectSameSearch(got, onY, lists);
-      } finally {
-        await index.dispose();
-      }
-    }
+    await forEachPrecision(d, metric, base, 400, async ({ precision, rows, index, shard, lists }) => {
+      Object.assign(kernelTuning, defaults, { gemvMulti: 15, mq16: 1, mqx: 0, h16split: 0, m16split: 0, mtarget: 0, targetWorkgroups: target, gemvMultiTiles: tiles, mdyn: dyn, hdyn: dyn });
+      const onY = await index.search(q, k);
+      expect(shard.scorerFor(nq, k).key, precision).not.toMatch(/:qx$/);
+      kernelTuning.mqx = 1;
+      const key = shard.scorerFor(nq, k).key;
+      expect(key, precision).toMatch(new RegExp(`^gemvm:\\d:\\d:p:\\d+:8:.*${dyn ? `:dyn${dyn}` : ''}.*:qx$`));
+      lists.splice(0, lists.length - 1);
+      const got = await index.search(q, k);
+      expectOracle(got, rows, q, d, k, metric);
+      expectSameSearch(got, onY, lists);
+    });
   });
 });
