@@ -390,9 +390,11 @@ export const kernelTuning = {
    * equal, oracle 2/2): f16 1M nq 15 / 16 1.092 / 1.094 against the block of 16's 1.172 / 1.316 (the
    * blocks on y 1.226 at 16), 21M 21.54 / 21.65 against 22.84 / 26.09; at 14 level (1.086 / 1.098),
    * at 13 and 12 slower (1.081 / 1.087 against 1.037 / 0.953: the second block padded to 8). f32 1M
-   * nq 16 1.373 against 1.543, 21M 28.49 against 31.03; at 12 1.650 against 1.428.
+   * nq 13 / 14 / 15 / 16 1.373 / 1.378 / 1.390 / 1.373 against 1.463 / 1.524 / 1.556 / 1.543, 21M
+   * nq 13 / 15 / 16 28.32 / 28.72 / 28.49 against 29.41 / 30.95 / 31.03 (h59-h60); at 12 1.650
+   * against 1.428.
    */
-  m16ru: 2, m16uw: 1, m16sp: 0, m16ci: 6, h16ru: 2, h16split: 15, m16split: 16,
+  m16ru: 2, m16uw: 1, m16sp: 0, m16ci: 6, h16ru: 2, h16split: 15, m16split: 13,
   /**
    * rot: flat_fused's ROT by class (a bit mask as swz; blocks with WX, WY multiples of 8, KC 2, 4
    * or 8): staging column c of a query / row at slot (x / 8) * 8 + (x + c * 8 / KC) % 8 of its

@@ -189,10 +189,10 @@ describe.skipIf(!hasGpu)('gpu flat_gemv_multi', () => {
       await half.add(randomVectors(100, 256, seed++));
       const shard = shardsOf(index)[0]!;
       for (const nq of [5, 8]) expect(shard.scorerFor(nq, 10)).toMatchObject({ key: expect.stringMatching(/^gemvm:0:0:p:16:8:/), BQ: 8, target: Math.min(kernelTuning.mtarget, kernelTuning.targetWorkgroups) });
-      // f32 9-15: one block of 16 at m16ru rows; 16 (m16split, H100 h59) two blocks of 8, blocks first.
-      for (const nq of [9, 15]) expect(shard.scorerFor(nq, 10)).toMatchObject({ key: expect.stringMatching(new RegExp(`^gemvm:0:0:p:16:16:\\d+:${kernelTuning.m16ru}:1:`)), BQ: 16 });
-      expect(defaults.m16split).toBe(16);
-      expect(shard.scorerFor(16, 10)).toMatchObject({ key: expect.stringMatching(/^gemvm:0:0:p:16:8:.*:qx$/), BQ: 8, blocksFirst: true });
+      // f32 9-12: one block of 16 at m16ru rows; 13-16 (m16split, H100 h59-h60) two blocks of 8, blocks first.
+      for (const nq of [9, 12]) expect(shard.scorerFor(nq, 10)).toMatchObject({ key: expect.stringMatching(new RegExp(`^gemvm:0:0:p:16:16:\\d+:${kernelTuning.m16ru}:1:`)), BQ: 16 });
+      expect(defaults.m16split).toBe(13);
+      for (const nq of [13, 16]) expect(shard.scorerFor(nq, 10)).toMatchObject({ key: expect.stringMatching(/^gemvm:0:0:p:16:8:.*:qx$/), BQ: 8, blocksFirst: true });
       for (const nq of [2, 5, 8]) expect(shardsOf(half)[0]!.scorerFor(nq, 10).key).toMatch(/^gemvm:1:0:/);
       // f16: the block of 4 with its own words in flight and workgroups (h4uw, h4target), the block of 8 with hmuw and mtarget.
       const t = kernelTuning;
@@ -222,8 +222,8 @@ describe.skipIf(!hasGpu)('gpu flat_gemv_multi', () => {
       expect(defaults.h16split).toBe(15);
       for (const nq of [9, 14]) expect(shardsOf(half)[0]!.scorerFor(nq, 10)).toMatchObject({ key: expect.stringMatching(new RegExp(`^gemvm:1:0:[ph]:16:16:\\d+:${t.h16ru}:`)), BQ: 16 });
       for (const nq of [15, 16]) expect(shardsOf(half)[0]!.scorerFor(nq, 10)).toMatchObject({ key: expect.stringMatching(/^gemvm:1:0:[ph]:16:8:.*:qx$/), BQ: 8, blocksFirst: true });
-      // f32 keeps its block of 16 at 15.
-      expect(shard.scorerFor(15, 10)).not.toHaveProperty('blocksFirst');
+      // f32 keeps its block of 16 at 12.
+      expect(shard.scorerFor(12, 10)).not.toHaveProperty('blocksFirst');
       t.gemvMulti &= ~8;
       for (const nq of [9, 16]) expect(shardsOf(half)[0]!.scorerFor(nq, 10).key).toMatch(/^fused:/);
       t.gemvMulti |= 8;
