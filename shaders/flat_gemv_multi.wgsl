@@ -14,7 +14,7 @@
 // could overflow and keeps k. Same bindings, Params and lists as flat_gemv.wgsl (merged by
 // merge_lists). The shard uses it for 2-4 queries as a block of 4 and 5-8 as a block of 8 by default,
 // for 9-14 f16 / 9-12 f32 queries as one block of 16 at RU 2, and for 15-16 f16 / 13-16 f32 as two blocks of 8 with QX: a
-// segment's blocks launched together, the second reading the rows from L2 (H100 h57-h59: 1.12-1.2x
+// segment's blocks launched together, the second reading the rows from L2 (H100 h57-h60: 1.07-1.2x
 // faster than the block of 16, whose query loads per multiply-add are twice the block of 8's); a batch short of its block multiplies only its own
 // queries (NG, NQR). With DYN the workgroups claim their rows a chunk at a time from a counter a
 // tile, so they end together (H100 h42-h48: 1-4% faster at 2-12 queries, but 5 over 21M). H100 h27: f32 1.07-1.84x

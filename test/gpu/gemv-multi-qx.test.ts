@@ -37,7 +37,7 @@ describe('planGemvMulti: query blocks first (qx)', () => {
 describe.skipIf(!hasGpu)('flat_gemv_multi query blocks first (mqx)', () => {
   afterEach(() => void Object.assign(kernelTuning, defaults));
 
-  // nq (blocks of 5 + 4, 6 + 6, 7 + 6, 8 + 8), d, metric, k, workgroups (targetWorkgroups), tiles a
+  // nq (blocks of 8 + 1, 8 + 4, 8 + 5, 8 + 8: the second padded to 8), d, metric, k, workgroups (targetWorkgroups), tiles a
   // dispatch, iterations a chunk (0: fixed segments), clustered. Tiles of 400 / 400 / 217 rows.
   it.each([
     [9, 61, 'ip', 10, 6, 1, 0, false],
