@@ -51,6 +51,10 @@ override HS: u32 = NQ * SP;
 override DYN: u32 = 0u;     // > 0: chunks of DYN iterations' rows claimed from a counter a tile (claimChunk), not one segment a workgroup
 override FIRST: u32 = 0u;   // 1: a check (and sort past k) after the workgroup's first iteration, so its thresholds are set early
 override QX: u32 = 0u;      // 1: query blocks on the grid's x: a segment's blocks launched together, sharing its rows through L2
+// 1 (ip, rows of <= 3 SG words): subgroup s scores queries 4 (s % (NQ / 4)) .. + 3 of the block, held in
+// registers (qslot: the lane's 6 / DPW words' dims), on its row group's rows (s / (NQ / 4)): no query
+// loads in the scan, 4 totals a row to reduce, each row read by NQ / 4 subgroups (L1).
+override QR: u32 = 0u;
 const WG: u32 = 256u;
 
 //#include flat_common
@@ -169,14 +173,56 @@ fn word(r: u32, w: u32, end: u32) -> vec4<u32> {
   return vec4<u32>(0u);
 }
 
+// QR: slot j of queries qf .. qf + 3 (the batch's last repeats past it) as the columns' components:
+// column c holds dim c of each, so m * row vec4 is their 4 terms. Slot j: word lane + (j / DPW) SG,
+// half j % DPW; 0 past the row.
+fn qslot(qf: u32, j: u32, lane: u32) -> mat4x4<f32> {
+  let w = lane + (j / DPW) * SG;
+  if (w >= params.rowWords) { return mat4x4<f32>(); }
+  let c = w * DPW + j % DPW;
+  let last = params.nq - 1u;
+  let q4 = params.q4;
+  return transpose(mat4x4<f32>(queries[min(qf, last) * q4 + c], queries[min(qf + 1u, last) * q4 + c], queries[min(qf + 2u, last) * q4 + c], queries[min(qf + 3u, last) * q4 + c]));
+}
+
+fn mv(a: vec4<f32>, m: mat4x4<f32>, b: vec4<f32>) -> vec4<f32> {
+  return fma(m[3], vec4<f32>(b.w), fma(m[2], vec4<f32>(b.z), fma(m[1], vec4<f32>(b.y), fma(m[0], vec4<f32>(b.x), a))));
+}
+
+// QR: a + the 4 queries' terms (slots m0 .. m5) with the lane's words of row r (none past end).
+fn qrow(a: vec4<f32>, r: u32, end: u32, lane: u32, m0: mat4x4<f32>, m1: mat4x4<f32>, m2: mat4x4<f32>, m3: mat4x4<f32>, m4: mat4x4<f32>, m5: mat4x4<f32>) -> vec4<f32> {
+  if (r >= end) { return a; }
+  let rw = params.rowWords;
+  let o = r * rw;
+  var x0 = vec4<u32>(0u);
+  var x1 = vec4<u32>(0u);
+  var x2 = vec4<u32>(0u);
+  if (lane < rw) { x0 = base[o + lane]; }
+  if (lane + SG < rw) { x1 = base[o + lane + SG]; }
+  if (lane + 2u * SG < rw) { x2 = base[o + lane + 2u * SG]; }
+  if (DPW == 2u) {
+    return mv(mv(mv(mv(mv(mv(a, m0, decode(x0, 0u, 0u)), m1, decode(x0, 0u, 1u)), m2, decode(x1, 0u, 0u)), m3, decode(x1, 0u, 1u)), m4, decode(x2, 0u, 0u)), m5, decode(x2, 0u, 1u));
+  }
+  var x3 = vec4<u32>(0u);
+  var x4 = vec4<u32>(0u);
+  var x5 = vec4<u32>(0u);
+  if (lane + 3u * SG < rw) { x3 = base[o + lane + 3u * SG]; }
+  if (lane + 4u * SG < rw) { x4 = base[o + lane + 4u * SG]; }
+  if (lane + 5u * SG < rw) { x5 = base[o + lane + 5u * SG]; }
+  return mv(mv(mv(mv(mv(mv(a, m0, decode(x0, 0u, 0u)), m1, decode(x1, 0u, 0u)), m2, decode(x2, 0u, 0u)), m3, decode(x3, 0u, 0u)), m4, decode(x4, 0u, 0u)), m5, decode(x5, 0u, 0u));
+}
+
 @compute @workgroup_size(WG, 1, 1)
 fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) gid: vec3<u32>,
         @builtin(subgroup_invocation_id) lane: u32) {
   let wid = select(gid, gid.yxz, QX == 1u);    // x the segment, y the query block
   let sg = li / SG;
   let gl = lane % LPR;                         // the lane's place in its row group
-  let grp = sg * (SG / LPR) + lane / LPR;      // the workgroup's row group
-  let nv = RU * NQ / 4u;     // vec4 accumulators a lane: acc[u * NQ / 4 + j] holds queries 4j .. 4j + 3 of row u
+  let QG = select(1u, NQ / 4u, QR == 1u);      // subgroups a row group (QR: one a group of 4 queries)
+  let jq = sg % QG;                            // QR: the subgroup's group of 4 queries
+  let grp = select(sg * (SG / LPR) + lane / LPR, sg / QG, QR == 1u);   // the workgroup's row group
+  let NQE = select(NQ, 4u, QR == 1u);          // queries a lane's accumulators hold
+  let nv = RU * NQE / 4u;    // vec4 accumulators a lane: acc[u * NQE / 4 + j] holds queries 4j .. 4j + 3 of row u
   let seg = wid.x;
   let q0 = wid.y * NQ;
   let nq = min(params.nq - q0, NQ);
@@ -185,7 +231,7 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) gid: ve
   let start = seg * params.segLen;
   let end = min(start + params.segLen, params.rows);
   let k = params.k;
-  let P = (WG / LPR) * RU;   // rows the workgroup scores an iteration
+  let P = (WG / LPR) * RU / QG;   // rows the workgroup scores an iteration
   // DYN > 0: the tile's rows in chunks of DYN iterations (CR rows). Workgroup `seg` of the tile's
   // tileWorkgroups starts on chunk `seg`; while it scores a chunk, it claims its next one
   // (tileWorkgroups + the claim), read at the chunk's last iteration's barrier. So
@@ -215,6 +261,23 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) gid: ve
     tk[li] = negInf();
     ti[li] = EMPTY_ID;
   }
+  // QR: the subgroup's 4 queries' dims of the lane's words, in registers for the whole scan.
+  let qf = q0 + 4u * jq;
+  let qon = QR == 1u && jq < NG;
+  var m0 = mat4x4<f32>();
+  var m1 = mat4x4<f32>();
+  var m2 = mat4x4<f32>();
+  var m3 = mat4x4<f32>();
+  var m4 = mat4x4<f32>();
+  var m5 = mat4x4<f32>();
+  if (qon) {
+    m0 = qslot(qf, 0u, lane);
+    m1 = qslot(qf, 1u, lane);
+    m2 = qslot(qf, 2u, lane);
+    m3 = qslot(qf, 3u, lane);
+    m4 = qslot(qf, 4u, lane);
+    m5 = qslot(qf, 5u, lane);
+  }
   workgroupBarrier();
   //@SCAN_BEGIN
   for (var it = 0u; it < nIter; it++) {
@@ -238,7 +301,16 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) gid: ve
     var a31 = vec4<f32>(0.0);
     var a32 = vec4<f32>(0.0);
     var a33 = vec4<f32>(0.0);
-    for (var w = gl; w < rw; w += LPR * UW) {
+    if (qon) {
+      // Groups past NG hold only padding: skipped (their accumulators stay 0).
+      a00 = qrow(a00, r0, lim, lane, m0, m1, m2, m3, m4, m5);
+      if (RU > 1u) { a10 = qrow(a10, r0 + 1u, lim, lane, m0, m1, m2, m3, m4, m5); }
+      if (RU > 2u) {
+        a20 = qrow(a20, r0 + 2u, lim, lane, m0, m1, m2, m3, m4, m5);
+        a30 = qrow(a30, r0 + 3u, lim, lane, m0, m1, m2, m3, m4, m5);
+      }
+    }
+    for (var w = select(gl, rw, QR == 1u); w < rw; w += LPR * UW) {
       // UW words of each of RU rows loaded before any is used: independent loads in flight.
       let x00 = word(r0, w, lim);
       var x10 = vec4<u32>(0u);
@@ -284,12 +356,12 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) gid: ve
         }
       }
     }
-    // acc[u * NQ / 4 + j] = a_uj (value v = 4 i + component of acc[i] is row v / NQ, query v % NQ),
+    // acc[u * NQE / 4 + j] = a_uj (value v = 4 i + component of acc[i] is row v / NQE, query v % NQE),
     // indexed by constants only from here on.
     let z = vec4<f32>(0.0);
     var acc = array<vec4<f32>, 16>(a00, a01, a10, a11, a20, a21, a30, a31, z, z, z, z, z, z, z, z);
-    if (NQ == 4u) { acc = array<vec4<f32>, 16>(a00, a10, a20, a30, z, z, z, z, z, z, z, z, z, z, z, z); }
-    if (NQ > 8u) { acc = array<vec4<f32>, 16>(a00, a01, a02, a03, a10, a11, a12, a13, a20, a21, a22, a23, a30, a31, a32, a33); }
+    if (NQE == 4u) { acc = array<vec4<f32>, 16>(a00, a10, a20, a30, z, z, z, z, z, z, z, z, z, z, z, z); }
+    if (NQE > 8u) { acc = array<vec4<f32>, 16>(a00, a01, a02, a03, a10, a11, a12, a13, a20, a21, a22, a23, a30, a31, a32, a33); }
     // Transposed reduction: value v (of RU * NQ, v = 4 i + component of acc[i]) ends on the lanes
     // whose pairing bits spell its upper bits (`at`: the lane's first value).
     // Levels written out with literal counts (vec4 i and i + h, i < h), so acc stays in registers;
@@ -349,11 +421,11 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) gid: ve
     }
     let f0 = acc[0];
     let f1 = acc[1];
-    if ((gl & (max(LPR / (RU * NQ), 1u) - 1u)) == 0u) {
+    if ((gl & (max(LPR / (RU * NQE), 1u) - 1u)) == 0u) {
       for (var j = 0u; j < CF; j++) {
         let v = at + j;
-        let qi = v % NQ;
-        let row = r0 + v / NQ;
+        let qi = v % NQE + 4u * jq;
+        let row = r0 + v / NQE;
         if (qi < nq && row < lim) {
           let c = j % 4u;
           let f = select(f0, f1, j >= 4u);
