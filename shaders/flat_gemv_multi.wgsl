@@ -55,6 +55,7 @@ override QX: u32 = 0u;      // 1: query blocks on the grid's x: a segment's bloc
 // registers (qslot: the lane's 6 / DPW words' dims), on its row group's rows (s / (NQ / 4)): no query
 // loads in the scan, 4 totals a row to reduce, each row read by NQ / 4 subgroups (L1).
 override QR: u32 = 0u;
+override QRS: u32 = 6u;     // QR: query vec4 slots a lane holds (ceil(rowWords / SG) DPW <= 6)
 const WG: u32 = 256u;
 
 //#include flat_common
@@ -197,19 +198,29 @@ fn qrow(a: vec4<f32>, r: u32, end: u32, lane: u32, m0: mat4x4<f32>, m1: mat4x4<f
   var x0 = vec4<u32>(0u);
   var x1 = vec4<u32>(0u);
   var x2 = vec4<u32>(0u);
+  let W = QRS / DPW;
   if (lane < rw) { x0 = base[o + lane]; }
-  if (lane + SG < rw) { x1 = base[o + lane + SG]; }
-  if (lane + 2u * SG < rw) { x2 = base[o + lane + 2u * SG]; }
+  if (W > 1u && lane + SG < rw) { x1 = base[o + lane + SG]; }
+  if (W > 2u && lane + 2u * SG < rw) { x2 = base[o + lane + 2u * SG]; }
   if (DPW == 2u) {
-    return mv(mv(mv(mv(mv(mv(a, m0, decode(x0, 0u, 0u)), m1, decode(x0, 0u, 1u)), m2, decode(x1, 0u, 0u)), m3, decode(x1, 0u, 1u)), m4, decode(x2, 0u, 0u)), m5, decode(x2, 0u, 1u));
+    var s = mv(mv(a, m0, decode(x0, 0u, 0u)), m1, decode(x0, 0u, 1u));
+    if (W > 1u) { s = mv(mv(s, m2, decode(x1, 0u, 0u)), m3, decode(x1, 0u, 1u)); }
+    if (W > 2u) { s = mv(mv(s, m4, decode(x2, 0u, 0u)), m5, decode(x2, 0u, 1u)); }
+    return s;
   }
   var x3 = vec4<u32>(0u);
   var x4 = vec4<u32>(0u);
   var x5 = vec4<u32>(0u);
-  if (lane + 3u * SG < rw) { x3 = base[o + lane + 3u * SG]; }
-  if (lane + 4u * SG < rw) { x4 = base[o + lane + 4u * SG]; }
-  if (lane + 5u * SG < rw) { x5 = base[o + lane + 5u * SG]; }
-  return mv(mv(mv(mv(mv(mv(a, m0, decode(x0, 0u, 0u)), m1, decode(x1, 0u, 0u)), m2, decode(x2, 0u, 0u)), m3, decode(x3, 0u, 0u)), m4, decode(x4, 0u, 0u)), m5, decode(x5, 0u, 0u));
+  if (W > 3u && lane + 3u * SG < rw) { x3 = base[o + lane + 3u * SG]; }
+  if (W > 4u && lane + 4u * SG < rw) { x4 = base[o + lane + 4u * SG]; }
+  if (W > 5u && lane + 5u * SG < rw) { x5 = base[o + lane + 5u * SG]; }
+  var s = mv(a, m0, decode(x0, 0u, 0u));
+  if (W > 1u) { s = mv(s, m1, decode(x1, 0u, 0u)); }
+  if (W > 2u) { s = mv(s, m2, decode(x2, 0u, 0u)); }
+  if (W > 3u) { s = mv(s, m3, decode(x3, 0u, 0u)); }
+  if (W > 4u) { s = mv(s, m4, decode(x4, 0u, 0u)); }
+  if (W > 5u) { s = mv(s, m5, decode(x5, 0u, 0u)); }
+  return s;
 }
 
 @compute @workgroup_size(WG, 1, 1)
@@ -272,11 +283,11 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) gid: ve
   var m5 = mat4x4<f32>();
   if (qon) {
     m0 = qslot(qf, 0u, lane);
-    m1 = qslot(qf, 1u, lane);
-    m2 = qslot(qf, 2u, lane);
-    m3 = qslot(qf, 3u, lane);
-    m4 = qslot(qf, 4u, lane);
-    m5 = qslot(qf, 5u, lane);
+    if (QRS > 1u) { m1 = qslot(qf, 1u, lane); }
+    if (QRS > 2u) { m2 = qslot(qf, 2u, lane); }
+    if (QRS > 3u) { m3 = qslot(qf, 3u, lane); }
+    if (QRS > 4u) { m4 = qslot(qf, 4u, lane); }
+    if (QRS > 5u) { m5 = qslot(qf, 5u, lane); }
   }
   workgroupBarrier();
   //@SCAN_BEGIN

@@ -86,6 +86,8 @@ export interface GemvMultiPlan {
   QX: number;
   /** 1: each subgroup's 4 queries in registers (the shader's QR; LPR = SG, no staged queries, no QP). */
   QR: number;
+  /** QR: query vec4 slots a lane holds, ceil(rowWords / SG) words' (the shader's QRS). */
+  QRS: number;
 }
 
 const WG = 256;
@@ -103,6 +105,7 @@ export function planGemvMulti(f: GemvMultiFacts, nq: number, kf: number, t: Gemv
   // Queries in registers: 6 query vec4 slots a lane (q4 / rowWords dims' vec4 a word), one subgroup a group of 4.
   const QR = t.qr && f.rowWords <= (6 / (f.q4 / f.rowWords)) * SG && (WG / SG) % (NQ / 4) === 0 ? 1 : 0;
   const QG = QR ? NQ / 4 : 1;
+  const QRS = QR ? Math.ceil(f.rowWords / SG) * (f.q4 / f.rowWords) : 6;
   // Workgroup memory: NQ buffers of SP (key, id) slots, NQ counts and thresholds, one word, and the
   // staged queries (qw, where SP still holds kf + one iteration's rows).
   for (const QN of t.qw && !QR ? [NQ, 8, 4, 0].filter((n) => n <= NQ) : [0]) {
@@ -123,7 +126,7 @@ export function planGemvMulti(f: GemvMultiFacts, nq: number, kf: number, t: Gemv
       const sortFree = t.free ? Math.floor((SP - (1 + t.free) * kf) / P) : room;
       const CI = Math.max(1, Math.min(room, sortFree, t.ci || Math.floor(room / 4)));
       const QX = t.qx && nq > NQ ? 1 : 0;
-      return { NQ, SG, RU, UW, SP, CI, CF: Math.max(1, (RU * (QR ? 4 : NQ)) / LPR), QWG, QN, QS, FMAC: t.fmac ? 1 : 0, QP: t.qp && !QR && f.q4 === 2 * f.rowWords ? 1 : 0, LPR, DYN: Math.max(0, Math.floor(t.dyn ?? 0)), FIRST: t.first ? 1 : 0, QX, QR, ...realGroups(NQ, nq, !!t.part) };
+      return { NQ, SG, RU, UW, SP, CI, CF: Math.max(1, (RU * (QR ? 4 : NQ)) / LPR), QWG, QN, QS, FMAC: t.fmac ? 1 : 0, QP: t.qp && !QR && f.q4 === 2 * f.rowWords ? 1 : 0, LPR, DYN: Math.max(0, Math.floor(t.dyn ?? 0)), FIRST: t.first ? 1 : 0, QX, QR, QRS, ...realGroups(NQ, nq, !!t.part) };
     }
   }
   return undefined;
@@ -145,7 +148,7 @@ const realQueries = (p: GemvMultiPlan): number => 4 * (p.NG - 1) + p.NQR;
 
 /** Pipeline cache key: every compile-time fact. */
 export function gemvMultiKey(p: GemvMultiPlan, prec: number, metric: number, f16: boolean, kf: number): string {
-  return `gemvm:${prec}:${metric}:${f16 ? 'h' : 'p'}:${kf}:${p.NQ}:${p.SG}:${p.RU}:${p.UW}:${p.SP}:${p.CI}:${p.QS}${p.FMAC ? ':fma' : ''}${p.QP ? ':qp' : ''}${p.LPR < p.SG ? `:l${p.LPR}` : ''}${realQueries(p) < p.NQ ? `:g${p.NG}r${p.NQR}` : ''}${p.DYN ? `:dyn${p.DYN}` : ''}${p.FIRST ? ':f1' : ''}${p.QX ? ':qx' : ''}${p.QR ? ':qr' : ''}`;
+  return `gemvm:${prec}:${metric}:${f16 ? 'h' : 'p'}:${kf}:${p.NQ}:${p.SG}:${p.RU}:${p.UW}:${p.SP}:${p.CI}:${p.QS}${p.FMAC ? ':fma' : ''}${p.QP ? ':qp' : ''}${p.LPR < p.SG ? `:l${p.LPR}` : ''}${realQueries(p) < p.NQ ? `:g${p.NG}r${p.NQR}` : ''}${p.DYN ? `:dyn${p.DYN}` : ''}${p.FIRST ? ':f1' : ''}${p.QX ? ':qx' : ''}${p.QR ? `:qr${p.QRS}` : ''}`;
 }
 
 /**
@@ -211,7 +214,7 @@ export function gemvMultiPipeline(device: GPUDevice, p: GemvMultiPlan, prec: num
     compute: {
       module: device.createShaderModule({ label: 'flat_gemv_multi', code: tilesSource(withClaims(code(multiWgsl), !!p.DYN), tiles, GEMV_MULTI_TILES) }),
       entryPoint: 'main',
-      constants: { PREC: prec, METRIC: metric, NQ: p.NQ, SG: p.SG, RU: p.RU, UW: p.UW, DPW: prec === 1 ? 2 : 1, SP: p.SP, CI: p.CI, CF: p.CF, QWG: p.QWG, QN: p.QN, QS: p.QS, FMAC: p.FMAC, QP: p.QP, LPR: p.LPR, NG: p.NG, NQR: p.NQR, DYN: p.DYN, FIRST: p.FIRST, QX: p.QX, QR: p.QR },
+      constants: { PREC: prec, METRIC: metric, NQ: p.NQ, SG: p.SG, RU: p.RU, UW: p.UW, DPW: prec === 1 ? 2 : 1, SP: p.SP, CI: p.CI, CF: p.CF, QWG: p.QWG, QN: p.QN, QS: p.QS, FMAC: p.FMAC, QP: p.QP, LPR: p.LPR, NG: p.NG, NQR: p.NQR, DYN: p.DYN, FIRST: p.FIRST, QX: p.QX, QR: p.QR, QRS: p.QRS },
     },
   });
 }

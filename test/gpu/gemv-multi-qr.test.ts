@@ -23,7 +23,7 @@ describe('planGemvMulti: queries in registers (qr)', () => {
     const f16 = { rowWords: 96, q4: 192, subgroupSize: 32, maxWorkgroupStorage: 32768 };
     const p = planGemvMulti(f16, 13, 16, knobs)!;
     expect([p.NQ, p.QR, p.LPR, p.QWG, p.QP, p.CF, p.NG, p.NQR]).toEqual([16, 1, 32, 0, 0, 1, 4, 1]);
-    expect(gemvMultiKey(p, 1, 0, false, 16)).toMatch(/:qr$/);
+    expect(gemvMultiKey(p, 1, 0, false, 16)).toMatch(/:qr6$/);
     // f32 d = 768 (192 words) is 6 words a lane: still 6 vec4.
     expect(planGemvMulti({ ...f16, rowWords: 192 }, 6, 16, knobs)!.QR).toBe(1);
   });
@@ -55,7 +55,7 @@ describe.skipIf(!hasGpu)('flat_gemv_multi queries in registers (hqreg / mqreg)',
     await forEachPrecision(d, 'ip', base, 400, async ({ precision, rows, index, shard }) => {
       Object.assign(kernelTuning, defaults, { gemvMulti: 15, gemvMultiFrom: 2, hqreg: 2, mqreg: 2, qru: ru, mtarget: 0, targetWorkgroups: target, gemvMultiTiles: tiles, mdyn: dyn, hdyn: dyn, h4dyn: dyn, h16dyn: dyn, m16dyn: dyn });
       const key = shard.scorerFor(nq, k).key;
-      expect(key, precision).toMatch(new RegExp(`^gemvm:\\d:0:p:\\d+:${nq <= 4 ? 4 : nq <= 8 ? 8 : 16}:\\d+:${ru}:.*${dyn ? `:dyn${dyn}` : ''}.*:qr$`));
+      expect(key, precision).toMatch(new RegExp(`^gemvm:\\d:0:p:\\d+:${nq <= 4 ? 4 : nq <= 8 ? 8 : 16}:\\d+:${ru}:.*${dyn ? `:dyn${dyn}` : ''}.*:qr\\d$`));
       const got = await index.search(q, k);
       expectOracle(got, rows, q, d, k, 'ip');
     });
