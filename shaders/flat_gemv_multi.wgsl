@@ -174,53 +174,23 @@ fn word(r: u32, w: u32, end: u32) -> vec4<u32> {
   return vec4<u32>(0u);
 }
 
-// QR: slot j of queries qf .. qf + 3 (the batch's last repeats past it) as the columns' components:
-// column c holds dim c of each, so m * row vec4 is their 4 terms. Slot j: word lane + (j / DPW) SG,
-// half j % DPW; 0 past the row.
-fn qslot(qf: u32, j: u32, lane: u32) -> mat4x4<f32> {
+// QR: slot j of queries qf .. qf + 3 (the batch's last repeats past it), c<i> holding dim i of each,
+// so the 4 terms with row vec4 b are 4 fma (tdot). Slot j: word lane + (j / DPW) SG, half j % DPW; 0
+// past the row.
+struct Slot { c0: vec4<f32>, c1: vec4<f32>, c2: vec4<f32>, c3: vec4<f32> }
+
+fn qslot(qf: u32, j: u32, lane: u32) -> Slot {
   let w = lane + (j / DPW) * SG;
-  if (w >= params.rowWords) { return mat4x4<f32>(); }
+  if (w >= params.rowWords) { return Slot(); }
   let c = w * DPW + j % DPW;
   let last = params.nq - 1u;
   let q4 = params.q4;
-  return transpose(mat4x4<f32>(queries[min(qf, last) * q4 + c], queries[min(qf + 1u, last) * q4 + c], queries[min(qf + 2u, last) * q4 + c], queries[min(qf + 3u, last) * q4 + c]));
+  let m = transpose(mat4x4<f32>(queries[min(qf, last) * q4 + c], queries[min(qf + 1u, last) * q4 + c], queries[min(qf + 2u, last) * q4 + c], queries[min(qf + 3u, last) * q4 + c]));
+  return Slot(m[0], m[1], m[2], m[3]);
 }
 
-fn mv(a: vec4<f32>, m: mat4x4<f32>, b: vec4<f32>) -> vec4<f32> {
-  return fma(m[3], vec4<f32>(b.w), fma(m[2], vec4<f32>(b.z), fma(m[1], vec4<f32>(b.y), fma(m[0], vec4<f32>(b.x), a))));
-}
-
-// QR: a + the 4 queries' terms (slots m0 .. m5) with the lane's words of row r (none past end).
-fn qrow(a: vec4<f32>, r: u32, end: u32, lane: u32, m0: mat4x4<f32>, m1: mat4x4<f32>, m2: mat4x4<f32>, m3: mat4x4<f32>, m4: mat4x4<f32>, m5: mat4x4<f32>) -> vec4<f32> {
-  if (r >= end) { return a; }
-  let rw = params.rowWords;
-  let o = r * rw;
-  var x0 = vec4<u32>(0u);
-  var x1 = vec4<u32>(0u);
-  var x2 = vec4<u32>(0u);
-  let W = QRS / DPW;
-  if (lane < rw) { x0 = base[o + lane]; }
-  if (W > 1u && lane + SG < rw) { x1 = base[o + lane + SG]; }
-  if (W > 2u && lane + 2u * SG < rw) { x2 = base[o + lane + 2u * SG]; }
-  if (DPW == 2u) {
-    var s = mv(mv(a, m0, decode(x0, 0u, 0u)), m1, decode(x0, 0u, 1u));
-    if (W > 1u) { s = mv(mv(s, m2, decode(x1, 0u, 0u)), m3, decode(x1, 0u, 1u)); }
-    if (W > 2u) { s = mv(mv(s, m4, decode(x2, 0u, 0u)), m5, decode(x2, 0u, 1u)); }
-    return s;
-  }
-  var x3 = vec4<u32>(0u);
-  var x4 = vec4<u32>(0u);
-  var x5 = vec4<u32>(0u);
-  if (W > 3u && lane + 3u * SG < rw) { x3 = base[o + lane + 3u * SG]; }
-  if (W > 4u && lane + 4u * SG < rw) { x4 = base[o + lane + 4u * SG]; }
-  if (W > 5u && lane + 5u * SG < rw) { x5 = base[o + lane + 5u * SG]; }
-  var s = mv(a, m0, decode(x0, 0u, 0u));
-  if (W > 1u) { s = mv(s, m1, decode(x1, 0u, 0u)); }
-  if (W > 2u) { s = mv(s, m2, decode(x2, 0u, 0u)); }
-  if (W > 3u) { s = mv(s, m3, decode(x3, 0u, 0u)); }
-  if (W > 4u) { s = mv(s, m4, decode(x4, 0u, 0u)); }
-  if (W > 5u) { s = mv(s, m5, decode(x5, 0u, 0u)); }
-  return s;
+fn tdot(a: vec4<f32>, t: Slot, b: vec4<f32>) -> vec4<f32> {
+  return fma(t.c3, vec4<f32>(b.w), fma(t.c2, vec4<f32>(b.z), fma(t.c1, vec4<f32>(b.y), fma(t.c0, vec4<f32>(b.x), a))));
 }
 
 @compute @workgroup_size(WG, 1, 1)
@@ -275,19 +245,19 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) gid: ve
   // QR: the subgroup's 4 queries' dims of the lane's words, in registers for the whole scan.
   let qf = q0 + 4u * jq;
   let qon = QR == 1u && jq < NG;
-  var m0 = mat4x4<f32>();
-  var m1 = mat4x4<f32>();
-  var m2 = mat4x4<f32>();
-  var m3 = mat4x4<f32>();
-  var m4 = mat4x4<f32>();
-  var m5 = mat4x4<f32>();
+  var s0 = Slot();
+  var s1 = Slot();
+  var s2 = Slot();
+  var s3 = Slot();
+  var s4 = Slot();
+  var s5 = Slot();
   if (qon) {
-    m0 = qslot(qf, 0u, lane);
-    if (QRS > 1u) { m1 = qslot(qf, 1u, lane); }
-    if (QRS > 2u) { m2 = qslot(qf, 2u, lane); }
-    if (QRS > 3u) { m3 = qslot(qf, 3u, lane); }
-    if (QRS > 4u) { m4 = qslot(qf, 4u, lane); }
-    if (QRS > 5u) { m5 = qslot(qf, 5u, lane); }
+    s0 = qslot(qf, 0u, lane);
+    if (QRS > 1u) { s1 = qslot(qf, 1u, lane); }
+    if (QRS > 2u) { s2 = qslot(qf, 2u, lane); }
+    if (QRS > 3u) { s3 = qslot(qf, 3u, lane); }
+    if (QRS > 4u) { s4 = qslot(qf, 4u, lane); }
+    if (QRS > 5u) { s5 = qslot(qf, 5u, lane); }
   }
   workgroupBarrier();
   //@SCAN_BEGIN
@@ -313,12 +283,31 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) gid: ve
     var a32 = vec4<f32>(0.0);
     var a33 = vec4<f32>(0.0);
     if (qon) {
-      // Groups past NG hold only padding: skipped (their accumulators stay 0).
-      a00 = qrow(a00, r0, lim, lane, m0, m1, m2, m3, m4, m5);
-      if (RU > 1u) { a10 = qrow(a10, r0 + 1u, lim, lane, m0, m1, m2, m3, m4, m5); }
-      if (RU > 2u) {
-        a20 = qrow(a20, r0 + 2u, lim, lane, m0, m1, m2, m3, m4, m5);
-        a30 = qrow(a30, r0 + 3u, lim, lane, m0, m1, m2, m3, m4, m5);
+      // Groups past NG hold only padding: skipped (their accumulators stay 0). W words a lane a row.
+      let W = QRS / DPW;
+      for (var u = 0u; u < RU; u++) {
+        let r = r0 + u;
+        var t = vec4<f32>(0.0);
+        if (DPW == 2u) {
+          let x0 = word(r, lane, lim);
+          t = tdot(tdot(t, s0, decode(x0, 0u, 0u)), s1, decode(x0, 0u, 1u));
+          if (W > 1u) {
+            let x1 = word(r, lane + SG, lim);
+            t = tdot(tdot(t, s2, decode(x1, 0u, 0u)), s3, decode(x1, 0u, 1u));
+          }
+          if (W > 2u) {
+            let x2 = word(r, lane + 2u * SG, lim);
+            t = tdot(tdot(t, s4, decode(x2, 0u, 0u)), s5, decode(x2, 0u, 1u));
+          }
+        } else {
+          t = tdot(t, s0, decode(word(r, lane, lim), 0u, 0u));
+          if (W > 1u) { t = tdot(t, s1, decode(word(r, lane + SG, lim), 0u, 0u)); }
+          if (W > 2u) { t = tdot(t, s2, decode(word(r, lane + 2u * SG, lim), 0u, 0u)); }
+          if (W > 3u) { t = tdot(t, s3, decode(word(r, lane + 3u * SG, lim), 0u, 0u)); }
+          if (W > 4u) { t = tdot(t, s4, decode(word(r, lane + 4u * SG, lim), 0u, 0u)); }
+          if (W > 5u) { t = tdot(t, s5, decode(word(r, lane + 5u * SG, lim), 0u, 0u)); }
+        }
+        if (u == 0u) { a00 = t; } else if (u == 1u) { a10 = t; } else if (u == 2u) { a20 = t; } else { a30 = t; }
       }
     }
     for (var w = select(gl, rw, QR == 1u); w < rw; w += LPR * UW) {

@@ -177,7 +177,7 @@ export function splitQueryHalves(queries: Float32Array, q4: number): Float32Arra
  */
 export const GEMV_MULTI_TILES: TileRewrite = {
   kernel: 'flat_gemv_multi',
-  loaders: ['word', 'qrow'],
+  loaders: ['word'],
   ids: 1,
   lists: 1,
   swaps: [
