@@ -51,11 +51,6 @@ override HS: u32 = NQ * SP;
 override DYN: u32 = 0u;     // > 0: chunks of DYN iterations' rows claimed from a counter a tile (claimChunk), not one segment a workgroup
 override FIRST: u32 = 0u;   // 1: a check (and sort past k) after the workgroup's first iteration, so its thresholds are set early
 override QX: u32 = 0u;      // 1: query blocks on the grid's x: a segment's blocks launched together, sharing its rows through L2
-// 1 (ip, rows of <= 3 SG words): subgroup s scores queries 4 (s % (NQ / 4)) .. + 3 of the block, held in
-// registers (qslot: the lane's 6 / DPW words' dims), on its row group's rows (s / (NQ / 4)): no query
-// loads in the scan, 4 totals a row to reduce, each row read by NQ / 4 subgroups (L1).
-override QR: u32 = 0u;
-override QRS: u32 = 6u;     // QR: query vec4 slots a lane holds (ceil(rowWords / SG) DPW <= 6)
 const WG: u32 = 256u;
 
 //#include flat_common
@@ -174,36 +169,14 @@ fn word(r: u32, w: u32, end: u32) -> vec4<u32> {
   return vec4<u32>(0u);
 }
 
-// QR: slot j of queries qf .. qf + 3 (the batch's last repeats past it), c<i> holding dim i of each,
-// so the 4 terms with row vec4 b are 4 fma (tdot). Slot j: word lane + (j / DPW) SG, half j % DPW; 0
-// past the row.
-struct Slot { c0: vec4<f32>, c1: vec4<f32>, c2: vec4<f32>, c3: vec4<f32> }
-
-fn qslot(qf: u32, j: u32, lane: u32) -> Slot {
-  let w = lane + (j / DPW) * SG;
-  if (w >= params.rowWords) { return Slot(); }
-  let c = w * DPW + j % DPW;
-  let last = params.nq - 1u;
-  let q4 = params.q4;
-  let m = transpose(mat4x4<f32>(queries[min(qf, last) * q4 + c], queries[min(qf + 1u, last) * q4 + c], queries[min(qf + 2u, last) * q4 + c], queries[min(qf + 3u, last) * q4 + c]));
-  return Slot(m[0], m[1], m[2], m[3]);
-}
-
-fn tdot(a: vec4<f32>, t: Slot, b: vec4<f32>) -> vec4<f32> {
-  return fma(t.c3, vec4<f32>(b.w), fma(t.c2, vec4<f32>(b.z), fma(t.c1, vec4<f32>(b.y), fma(t.c0, vec4<f32>(b.x), a))));
-}
-
 @compute @workgroup_size(WG, 1, 1)
 fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) gid: vec3<u32>,
         @builtin(subgroup_invocation_id) lane: u32) {
   let wid = select(gid, gid.yxz, QX == 1u);    // x the segment, y the query block
   let sg = li / SG;
   let gl = lane % LPR;                         // the lane's place in its row group
-  let QG = select(1u, NQ / 4u, QR == 1u);      // subgroups a row group (QR: one a group of 4 queries)
-  let jq = sg % QG;                            // QR: the subgroup's group of 4 queries
-  let grp = select(sg * (SG / LPR) + lane / LPR, sg / QG, QR == 1u);   // the workgroup's row group
-  let NQE = select(NQ, 4u, QR == 1u);          // queries a lane's accumulators hold
-  let nv = RU * NQE / 4u;    // vec4 accumulators a lane: acc[u * NQE / 4 + j] holds queries 4j .. 4j + 3 of row u
+  let grp = sg * (SG / LPR) + lane / LPR;      // the workgroup's row group
+  let nv = RU * NQ / 4u;     // vec4 accumulators a lane: acc[u * NQ / 4 + j] holds queries 4j .. 4j + 3 of row u
   let seg = wid.x;
   let q0 = wid.y * NQ;
   let nq = min(params.nq - q0, NQ);
@@ -212,7 +185,7 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) gid: ve
   let start = seg * params.segLen;
   let end = min(start + params.segLen, params.rows);
   let k = params.k;
-  let P = (WG / LPR) * RU / QG;   // rows the workgroup scores an iteration
+  let P = (WG / LPR) * RU;   // rows the workgroup scores an iteration
   // DYN > 0: the tile's rows in chunks of DYN iterations (CR rows). Workgroup `seg` of the tile's
   // tileWorkgroups starts on chunk `seg`; while it scores a chunk, it claims its next one
   // (tileWorkgroups + the claim), read at the chunk's last iteration's barrier. So
@@ -242,23 +215,6 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) gid: ve
     tk[li] = negInf();
     ti[li] = EMPTY_ID;
   }
-  // QR: the subgroup's 4 queries' dims of the lane's words, in registers for the whole scan.
-  let qf = q0 + 4u * jq;
-  let qon = QR == 1u && jq < NG;
-  var s0 = Slot();
-  var s1 = Slot();
-  var s2 = Slot();
-  var s3 = Slot();
-  var s4 = Slot();
-  var s5 = Slot();
-  if (qon) {
-    s0 = qslot(qf, 0u, lane);
-    if (QRS > 1u) { s1 = qslot(qf, 1u, lane); }
-    if (QRS > 2u) { s2 = qslot(qf, 2u, lane); }
-    if (QRS > 3u) { s3 = qslot(qf, 3u, lane); }
-    if (QRS > 4u) { s4 = qslot(qf, 4u, lane); }
-    if (QRS > 5u) { s5 = qslot(qf, 5u, lane); }
-  }
   workgroupBarrier();
   //@SCAN_BEGIN
   for (var it = 0u; it < nIter; it++) {
@@ -282,35 +238,7 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) gid: ve
     var a31 = vec4<f32>(0.0);
     var a32 = vec4<f32>(0.0);
     var a33 = vec4<f32>(0.0);
-    if (qon) {
-      // Groups past NG hold only padding: skipped (their accumulators stay 0). W words a lane a row.
-      let W = QRS / DPW;
-      for (var u = 0u; u < RU; u++) {
-        let r = r0 + u;
-        var t = vec4<f32>(0.0);
-        if (DPW == 2u) {
-          let x0 = word(r, lane, lim);
-          t = tdot(tdot(t, s0, decode(x0, 0u, 0u)), s1, decode(x0, 0u, 1u));
-          if (W > 1u) {
-            let x1 = word(r, lane + SG, lim);
-            t = tdot(tdot(t, s2, decode(x1, 0u, 0u)), s3, decode(x1, 0u, 1u));
-          }
-          if (W > 2u) {
-            let x2 = word(r, lane + 2u * SG, lim);
-            t = tdot(tdot(t, s4, decode(x2, 0u, 0u)), s5, decode(x2, 0u, 1u));
-          }
-        } else {
-          t = tdot(t, s0, decode(word(r, lane, lim), 0u, 0u));
-          if (W > 1u) { t = tdot(t, s1, decode(word(r, lane + SG, lim), 0u, 0u)); }
-          if (W > 2u) { t = tdot(t, s2, decode(word(r, lane + 2u * SG, lim), 0u, 0u)); }
-          if (W > 3u) { t = tdot(t, s3, decode(word(r, lane + 3u * SG, lim), 0u, 0u)); }
-          if (W > 4u) { t = tdot(t, s4, decode(word(r, lane + 4u * SG, lim), 0u, 0u)); }
-          if (W > 5u) { t = tdot(t, s5, decode(word(r, lane + 5u * SG, lim), 0u, 0u)); }
-        }
-        if (u == 0u) { a00 = t; } else if (u == 1u) { a10 = t; } else if (u == 2u) { a20 = t; } else { a30 = t; }
-      }
-    }
-    for (var w = select(gl, rw, QR == 1u); w < rw; w += LPR * UW) {
+    for (var w = gl; w < rw; w += LPR * UW) {
       // UW words of each of RU rows loaded before any is used: independent loads in flight.
       let x00 = word(r0, w, lim);
       var x10 = vec4<u32>(0u);
@@ -356,12 +284,12 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) gid: ve
         }
       }
     }
-    // acc[u * NQE / 4 + j] = a_uj (value v = 4 i + component of acc[i] is row v / NQE, query v % NQE),
+    // acc[u * NQ / 4 + j] = a_uj (value v = 4 i + component of acc[i] is row v / NQ, query v % NQ),
     // indexed by constants only from here on.
     let z = vec4<f32>(0.0);
     var acc = array<vec4<f32>, 16>(a00, a01, a10, a11, a20, a21, a30, a31, z, z, z, z, z, z, z, z);
-    if (NQE == 4u) { acc = array<vec4<f32>, 16>(a00, a10, a20, a30, z, z, z, z, z, z, z, z, z, z, z, z); }
-    if (NQE > 8u) { acc = array<vec4<f32>, 16>(a00, a01, a02, a03, a10, a11, a12, a13, a20, a21, a22, a23, a30, a31, a32, a33); }
+    if (NQ == 4u) { acc = array<vec4<f32>, 16>(a00, a10, a20, a30, z, z, z, z, z, z, z, z, z, z, z, z); }
+    if (NQ > 8u) { acc = array<vec4<f32>, 16>(a00, a01, a02, a03, a10, a11, a12, a13, a20, a21, a22, a23, a30, a31, a32, a33); }
     // Transposed reduction: value v (of RU * NQ, v = 4 i + component of acc[i]) ends on the lanes
     // whose pairing bits spell its upper bits (`at`: the lane's first value).
     // Levels written out with literal counts (vec4 i and i + h, i < h), so acc stays in registers;
@@ -421,11 +349,11 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) gid: ve
     }
     let f0 = acc[0];
     let f1 = acc[1];
-    if ((gl & (max(LPR / (RU * NQE), 1u) - 1u)) == 0u) {
+    if ((gl & (max(LPR / (RU * NQ), 1u) - 1u)) == 0u) {
       for (var j = 0u; j < CF; j++) {
         let v = at + j;
-        let qi = v % NQE + 4u * jq;
-        let row = r0 + v / NQE;
+        let qi = v % NQ;
+        let row = r0 + v / NQ;
         if (qi < nq && row < lim) {
           let c = j % 4u;
           let f = select(f0, f1, j >= 4u);

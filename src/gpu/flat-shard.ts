@@ -396,13 +396,6 @@ export const kernelTuning = {
    */
   m16ru: 2, m16uw: 1, m16sp: 0, m16ci: 6, h16ru: 2, h16split: 15, m16split: 13,
   /**
-   * hqreg / mqreg: f16 / f32 inner-product batches of that many queries and more (up to 16) as one
-   * block whose subgroups each hold 4 of its queries in registers (flat_gemv_multi's QR: no query
-   * loads in the scan), where rows fit 6 vec4 a lane (d <= 24 x the subgroup size); 0: off. qru:
-   * its rows a subgroup an iteration (0: 4).
-   */
-  hqreg: 0, mqreg: 0, qru: 0,
-  /**
    * rot: flat_fused's ROT by class (a bit mask as swz; blocks with WX, WY multiples of 8, KC 2, 4
    * or 8): staging column c of a query / row at slot (x / 8) * 8 + (x + c * 8 / KC) % 8 of its
    * run, so the staging stores (KC consecutive lanes a query / row, runs a multiple of 8 slots apart)
@@ -475,14 +468,12 @@ export function targetsBeyondPlan(t: typeof kernelTuning = kernelTuning): string
 }
 
 /** flat_gemv_multi's knobs for a batch: the block of 16 takes its m16 overrides (f32) or h16ru (f16) and m16free, the f16 block of 4 its h4uw; from h16split (f16) / m16split (f32) queries two blocks of 8, blocks first. */
-function multiKnobs(prec: number, nq: number, metric: number): GemvMultiKnobs {
+function multiKnobs(prec: number, nq: number): GemvMultiKnobs {
   const t = kernelTuning;
-  const qreg = prec ? t.hqreg : t.mqreg;
   const four = nq <= 4 && t.mq4;
   const from = prec ? t.h16split : t.m16split;
   const blocksFirst = from > 0 && nq >= from;
   const k = { ru: prec ? t.hmru : t.mru, uw: prec ? (four && t.h4uw) || t.hmuw : t.muw, sp: t.msp, ci: t.mci, qw: t.mqw, split: t.mq16 || blocksFirst ? 1 : 0, four: t.mq4, fmac: t.mfma, qp: prec && !four ? t.hqp : 0, part: prec || !four ? t.mpart : 0, lpr: prec ? t.hlpr : t.mlpr, dyn: prec ? (four ? t.h4dyn : t.hdyn) : t.mdyn, free: t.mfree, first: prec ? t.hfirst : t.mfirst, qx: t.mqx || blocksFirst ? 1 : 0 };
-  if (metric === 0 && qreg > 0 && nq >= qreg) return { ...k, ...(nq > 8 ? { dyn: prec ? t.h16dyn : t.m16dyn, free: t.m16free } : {}), qr: 1, split: 0, qx: 0, ru: t.qru || 4 };
   if (nq <= 8 || k.split) return k;
   if (prec) return { ...k, ru: t.h16ru || k.ru, dyn: t.h16dyn, free: t.m16free };
   return { ...k, ru: t.m16ru || k.ru, uw: t.m16uw || k.uw, sp: t.m16sp || k.sp, ci: t.m16ci || k.ci, dyn: t.m16dyn, free: t.m16free };
@@ -1687,7 +1678,7 @@ export class FlatShard {
     const mt = kernelTuning;
     if (!(nq >= Math.max(2, Math.min(5, mt.gemvMultiFrom)) && prec < 2 && mt.gemvMulti & ((prec + 1) << (nq > 8 ? 2 : 0)) && this.ctx.hasSubgroups && !this.layout.noSubgroups)) return undefined;
     const facts = { rowWords: this.rowWords, q4: this.q4, subgroupSize: this.subgroupMinSize === this.subgroupMaxSize ? this.subgroupMaxSize : undefined, maxWorkgroupStorage: this.ctx.maxWorkgroupStorage };
-    return planGemvMulti(facts, nq, heapSlots(k), multiKnobs(prec, nq, this.layout.metric === 'ip' ? 0 : 1));
+    return planGemvMulti(facts, nq, heapSlots(k), multiKnobs(prec, nq));
   }
 
   /** What a ChunkScorer may know about this shard. */

@@ -49,11 +49,6 @@ export interface GemvMultiKnobs {
   first?: number;
   /** 1: a batch of several blocks (split) as query blocks on the grid's x (QX): each segment's blocks launched together, so the second reads its rows from L2. */
   qx?: number;
-  /**
-   * 1 (inner product only; the shard leaves it 0 for l2): each subgroup holds 4 of the block's queries
-   * in registers (QR), where rows fit 6 vec4 a lane and the subgroups split evenly into groups of 4.
-   */
-  qr?: number;
 }
 
 /** Compile-time facts of one pipeline (the shader's overrides of the same names). */
@@ -84,10 +79,6 @@ export interface GemvMultiPlan {
   FIRST: number;
   /** 1: query blocks on the grid's x (the shader's QX; the dispatch is blocks x segments). */
   QX: number;
-  /** 1: each subgroup's 4 queries in registers (the shader's QR; LPR = SG, no staged queries, no QP). */
-  QR: number;
-  /** QR: query vec4 slots a lane holds, ceil(rowWords / SG) words' (the shader's QRS). */
-  QRS: number;
 }
 
 const WG = 256;
@@ -102,19 +93,15 @@ export function planGemvMulti(f: GemvMultiFacts, nq: number, kf: number, t: Gemv
   const SG = f.subgroupSize;
   if (!SG || SG < 8 || SG > 128 || pow2Floor(SG) !== SG || nq < 1 || nq > 16) return undefined;
   const NQ = nq <= 4 && t.four ? 4 : nq <= 8 || t.split ? 8 : 16;
-  // Queries in registers: 6 query vec4 slots a lane (q4 / rowWords dims' vec4 a word), one subgroup a group of 4.
-  const QR = t.qr && f.rowWords <= (6 / (f.q4 / f.rowWords)) * SG && (WG / SG) % (NQ / 4) === 0 ? 1 : 0;
-  const QG = QR ? NQ / 4 : 1;
-  const QRS = QR ? Math.ceil(f.rowWords / SG) * (f.q4 / f.rowWords) : 6;
   // Workgroup memory: NQ buffers of SP (key, id) slots, NQ counts and thresholds, one word, and the
   // staged queries (qw, where SP still holds kf + one iteration's rows).
-  for (const QN of t.qw && !QR ? [NQ, 8, 4, 0].filter((n) => n <= NQ) : [0]) {
+  for (const QN of t.qw ? [NQ, 8, 4, 0].filter((n) => n <= NQ) : [0]) {
     const QWG = QN ? 1 : 0;
     const QS = QN ? QN * f.q4 : 1;
     const fit = pow2Floor(Math.max(1, Math.floor((f.maxWorkgroupStorage - 12 * NQ - 16 - 16 * QS) / (8 * NQ))));
     for (let RU = pow2Floor(Math.max(1, Math.min(t.ru || 4, 4))); RU >= 1; RU /= 2) {
-      const LPR = QR ? SG : Math.min(SG, Math.max((RU * NQ) / 8, pow2Floor(Math.max(1, t.lpr || SG))));
-      const P = ((WG / LPR) * RU) / QG;
+      const LPR = Math.min(SG, Math.max((RU * NQ) / 8, pow2Floor(Math.max(1, t.lpr || SG))));
+      const P = (WG / LPR) * RU;
       // By default the buffers a subgroup-wide row group would have (fewer lanes a row widen an
       // iteration, P, and 512-slot buffers were 1.3-1.5x slower: H100 h19, h32), at least kf + P.
       const SP = Math.min(fit, pow2Ceil(t.sp || Math.max(4 * (kf + (WG / SG) * RU), kf + P)));
@@ -126,7 +113,7 @@ export function planGemvMulti(f: GemvMultiFacts, nq: number, kf: number, t: Gemv
       const sortFree = t.free ? Math.floor((SP - (1 + t.free) * kf) / P) : room;
       const CI = Math.max(1, Math.min(room, sortFree, t.ci || Math.floor(room / 4)));
       const QX = t.qx && nq > NQ ? 1 : 0;
-      return { NQ, SG, RU, UW, SP, CI, CF: Math.max(1, (RU * (QR ? 4 : NQ)) / LPR), QWG, QN, QS, FMAC: t.fmac ? 1 : 0, QP: t.qp && !QR && f.q4 === 2 * f.rowWords ? 1 : 0, LPR, DYN: Math.max(0, Math.floor(t.dyn ?? 0)), FIRST: t.first ? 1 : 0, QX, QR, QRS, ...realGroups(NQ, nq, !!t.part) };
+      return { NQ, SG, RU, UW, SP, CI, CF: Math.max(1, (RU * NQ) / LPR), QWG, QN, QS, FMAC: t.fmac ? 1 : 0, QP: t.qp && f.q4 === 2 * f.rowWords ? 1 : 0, LPR, DYN: Math.max(0, Math.floor(t.dyn ?? 0)), FIRST: t.first ? 1 : 0, QX, ...realGroups(NQ, nq, !!t.part) };
     }
   }
   return undefined;
@@ -148,7 +135,7 @@ const realQueries = (p: GemvMultiPlan): number => 4 * (p.NG - 1) + p.NQR;
 
 /** Pipeline cache key: every compile-time fact. */
 export function gemvMultiKey(p: GemvMultiPlan, prec: number, metric: number, f16: boolean, kf: number): string {
-  return `gemvm:${prec}:${metric}:${f16 ? 'h' : 'p'}:${kf}:${p.NQ}:${p.SG}:${p.RU}:${p.UW}:${p.SP}:${p.CI}:${p.QS}${p.FMAC ? ':fma' : ''}${p.QP ? ':qp' : ''}${p.LPR < p.SG ? `:l${p.LPR}` : ''}${realQueries(p) < p.NQ ? `:g${p.NG}r${p.NQR}` : ''}${p.DYN ? `:dyn${p.DYN}` : ''}${p.FIRST ? ':f1' : ''}${p.QX ? ':qx' : ''}${p.QR ? `:qr${p.QRS}` : ''}`;
+  return `gemvm:${prec}:${metric}:${f16 ? 'h' : 'p'}:${kf}:${p.NQ}:${p.SG}:${p.RU}:${p.UW}:${p.SP}:${p.CI}:${p.QS}${p.FMAC ? ':fma' : ''}${p.QP ? ':qp' : ''}${p.LPR < p.SG ? `:l${p.LPR}` : ''}${realQueries(p) < p.NQ ? `:g${p.NG}r${p.NQR}` : ''}${p.DYN ? `:dyn${p.DYN}` : ''}${p.FIRST ? ':f1' : ''}${p.QX ? ':qx' : ''}`;
 }
 
 /**
@@ -209,12 +196,12 @@ function withClaims(src: string, dyn: boolean): string {
 /** `tiles`: tiles of equal rows (the last may have fewer) a dispatch (kernelTuning.gemvMultiTiles; tile t > 0 at binding 4 + t). */
 export function gemvMultiPipeline(device: GPUDevice, p: GemvMultiPlan, prec: number, metric: number, code: (src: string) => string, tiles = 1): GPUComputePipeline {
   return device.createComputePipeline({
-    label: `flat_gemv_multi NQ=${p.NQ} RU=${p.RU} UW=${p.UW} SP=${p.SP} QS=${p.QS}${p.FMAC ? ' fma' : ''}${p.QP ? ' qp' : ''}${p.LPR < p.SG ? ` LPR=${p.LPR}` : ''}${realQueries(p) < p.NQ ? ` ${realQueries(p)} real` : ''}${p.DYN ? ` dyn${p.DYN}` : ''}${p.FIRST ? ' first' : ''}${p.QX ? ' qx' : ''}${p.QR ? ' qr' : ''}${tiles > 1 ? ` x${tiles} tiles` : ''}`,
+    label: `flat_gemv_multi NQ=${p.NQ} RU=${p.RU} UW=${p.UW} SP=${p.SP} QS=${p.QS}${p.FMAC ? ' fma' : ''}${p.QP ? ' qp' : ''}${p.LPR < p.SG ? ` LPR=${p.LPR}` : ''}${realQueries(p) < p.NQ ? ` ${realQueries(p)} real` : ''}${p.DYN ? ` dyn${p.DYN}` : ''}${p.FIRST ? ' first' : ''}${p.QX ? ' qx' : ''}${tiles > 1 ? ` x${tiles} tiles` : ''}`,
     layout: 'auto',
     compute: {
       module: device.createShaderModule({ label: 'flat_gemv_multi', code: tilesSource(withClaims(code(multiWgsl), !!p.DYN), tiles, GEMV_MULTI_TILES) }),
       entryPoint: 'main',
-      constants: { PREC: prec, METRIC: metric, NQ: p.NQ, SG: p.SG, RU: p.RU, UW: p.UW, DPW: prec === 1 ? 2 : 1, SP: p.SP, CI: p.CI, CF: p.CF, QWG: p.QWG, QN: p.QN, QS: p.QS, FMAC: p.FMAC, QP: p.QP, LPR: p.LPR, NG: p.NG, NQR: p.NQR, DYN: p.DYN, FIRST: p.FIRST, QX: p.QX, QR: p.QR, QRS: p.QRS },
+      constants: { PREC: prec, METRIC: metric, NQ: p.NQ, SG: p.SG, RU: p.RU, UW: p.UW, DPW: prec === 1 ? 2 : 1, SP: p.SP, CI: p.CI, CF: p.CF, QWG: p.QWG, QN: p.QN, QS: p.QS, FMAC: p.FMAC, QP: p.QP, LPR: p.LPR, NG: p.NG, NQR: p.NQR, DYN: p.DYN, FIRST: p.FIRST, QX: p.QX },
     },
   });
 }
