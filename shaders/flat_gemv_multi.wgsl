@@ -51,6 +51,7 @@ override HS: u32 = NQ * SP;
 override DYN: u32 = 0u;     // > 0: chunks of DYN iterations' rows claimed from a counter a tile (claimChunk), not one segment a workgroup
 override FIRST: u32 = 0u;   // 1: a check (and sort past k) after the workgroup's first iteration, so its thresholds are set early
 override QX: u32 = 0u;      // 1: query blocks on the grid's x: a segment's blocks launched together, sharing its rows through L2
+override QB: u32 = NQ;      // queries a block (<= NQ): a batch split evenly (13 = 7 + 6, the second padded to 7 by NG, NQR)
 const WG: u32 = 256u;
 
 //#include flat_common
@@ -178,8 +179,8 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) gid: ve
   let grp = sg * (SG / LPR) + lane / LPR;      // the workgroup's row group
   let nv = RU * NQ / 4u;     // vec4 accumulators a lane: acc[u * NQ / 4 + j] holds queries 4j .. 4j + 3 of row u
   let seg = wid.x;
-  let q0 = wid.y * NQ;
-  let nq = min(params.nq - q0, NQ);
+  let q0 = wid.y * QB;
+  let nq = min(params.nq - q0, QB);
   let rw = params.rowWords;
   let q4 = params.q4;
   let start = seg * params.segLen;

@@ -49,6 +49,8 @@ export interface GemvMultiKnobs {
   first?: number;
   /** 1: a batch of several blocks (split) as query blocks on the grid's x (QX): each segment's blocks launched together, so the second reads its rows from L2. */
   qx?: number;
+  /** 1: a batch of two blocks split evenly (QB = ceil(nq / 2) queries a block, each multiplying only those), not 8 + the rest padded to 8. */
+  even?: number;
 }
 
 /** Compile-time facts of one pipeline (the shader's overrides of the same names). */
@@ -79,6 +81,8 @@ export interface GemvMultiPlan {
   FIRST: number;
   /** 1: query blocks on the grid's x (the shader's QX; the dispatch is blocks x segments). */
   QX: number;
+  /** Queries a block (the shader's QB; NQ unless the batch is split evenly): the dispatch's blocks are ceil(nq / QB). */
+  QB: number;
 }
 
 const WG = 256;
@@ -113,7 +117,8 @@ export function planGemvMulti(f: GemvMultiFacts, nq: number, kf: number, t: Gemv
       const sortFree = t.free ? Math.floor((SP - (1 + t.free) * kf) / P) : room;
       const CI = Math.max(1, Math.min(room, sortFree, t.ci || Math.floor(room / 4)));
       const QX = t.qx && nq > NQ ? 1 : 0;
-      return { NQ, SG, RU, UW, SP, CI, CF: Math.max(1, (RU * NQ) / LPR), QWG, QN, QS, FMAC: t.fmac ? 1 : 0, QP: t.qp && f.q4 === 2 * f.rowWords ? 1 : 0, LPR, DYN: Math.max(0, Math.floor(t.dyn ?? 0)), FIRST: t.first ? 1 : 0, QX, ...realGroups(NQ, nq, !!t.part) };
+      const QB = t.even && nq > NQ && nq <= 2 * NQ ? Math.ceil(nq / 2) : NQ;
+      return { NQ, SG, RU, UW, SP, CI, CF: Math.max(1, (RU * NQ) / LPR), QWG, QN, QS, FMAC: t.fmac ? 1 : 0, QP: t.qp && f.q4 === 2 * f.rowWords ? 1 : 0, LPR, DYN: Math.max(0, Math.floor(t.dyn ?? 0)), FIRST: t.first ? 1 : 0, QX, QB, ...(QB < NQ ? realGroups(NQ, QB, true) : realGroups(NQ, nq, !!t.part)) };
     }
   }
   return undefined;
@@ -135,7 +140,7 @@ const realQueries = (p: GemvMultiPlan): number => 4 * (p.NG - 1) + p.NQR;
 
 /** Pipeline cache key: every compile-time fact. */
 export function gemvMultiKey(p: GemvMultiPlan, prec: number, metric: number, f16: boolean, kf: number): string {
-  return `gemvm:${prec}:${metric}:${f16 ? 'h' : 'p'}:${kf}:${p.NQ}:${p.SG}:${p.RU}:${p.UW}:${p.SP}:${p.CI}:${p.QS}${p.FMAC ? ':fma' : ''}${p.QP ? ':qp' : ''}${p.LPR < p.SG ? `:l${p.LPR}` : ''}${realQueries(p) < p.NQ ? `:g${p.NG}r${p.NQR}` : ''}${p.DYN ? `:dyn${p.DYN}` : ''}${p.FIRST ? ':f1' : ''}${p.QX ? ':qx' : ''}`;
+  return `gemvm:${prec}:${metric}:${f16 ? 'h' : 'p'}:${kf}:${p.NQ}:${p.SG}:${p.RU}:${p.UW}:${p.SP}:${p.CI}:${p.QS}${p.FMAC ? ':fma' : ''}${p.QP ? ':qp' : ''}${p.LPR < p.SG ? `:l${p.LPR}` : ''}${realQueries(p) < p.NQ ? `:g${p.NG}r${p.NQR}` : ''}${p.DYN ? `:dyn${p.DYN}` : ''}${p.FIRST ? ':f1' : ''}${p.QX ? ':qx' : ''}${p.QB < p.NQ ? `:b${p.QB}` : ''}`;
 }
 
 /**
@@ -196,12 +201,12 @@ function withClaims(src: string, dyn: boolean): string {
 /** `tiles`: tiles of equal rows (the last may have fewer) a dispatch (kernelTuning.gemvMultiTiles; tile t > 0 at binding 4 + t). */
 export function gemvMultiPipeline(device: GPUDevice, p: GemvMultiPlan, prec: number, metric: number, code: (src: string) => string, tiles = 1): GPUComputePipeline {
   return device.createComputePipeline({
-    label: `flat_gemv_multi NQ=${p.NQ} RU=${p.RU} UW=${p.UW} SP=${p.SP} QS=${p.QS}${p.FMAC ? ' fma' : ''}${p.QP ? ' qp' : ''}${p.LPR < p.SG ? ` LPR=${p.LPR}` : ''}${realQueries(p) < p.NQ ? ` ${realQueries(p)} real` : ''}${p.DYN ? ` dyn${p.DYN}` : ''}${p.FIRST ? ' first' : ''}${p.QX ? ' qx' : ''}${tiles > 1 ? ` x${tiles} tiles` : ''}`,
+    label: `flat_gemv_multi NQ=${p.NQ} RU=${p.RU} UW=${p.UW} SP=${p.SP} QS=${p.QS}${p.FMAC ? ' fma' : ''}${p.QP ? ' qp' : ''}${p.LPR < p.SG ? ` LPR=${p.LPR}` : ''}${realQueries(p) < p.NQ ? ` ${realQueries(p)} real` : ''}${p.DYN ? ` dyn${p.DYN}` : ''}${p.FIRST ? ' first' : ''}${p.QX ? ' qx' : ''}${p.QB < p.NQ ? ` ${p.QB} a block` : ''}${tiles > 1 ? ` x${tiles} tiles` : ''}`,
     layout: 'auto',
     compute: {
       module: device.createShaderModule({ label: 'flat_gemv_multi', code: tilesSource(withClaims(code(multiWgsl), !!p.DYN), tiles, GEMV_MULTI_TILES) }),
       entryPoint: 'main',
-      constants: { PREC: prec, METRIC: metric, NQ: p.NQ, SG: p.SG, RU: p.RU, UW: p.UW, DPW: prec === 1 ? 2 : 1, SP: p.SP, CI: p.CI, CF: p.CF, QWG: p.QWG, QN: p.QN, QS: p.QS, FMAC: p.FMAC, QP: p.QP, LPR: p.LPR, NG: p.NG, NQR: p.NQR, DYN: p.DYN, FIRST: p.FIRST, QX: p.QX },
+      constants: { PREC: prec, METRIC: metric, NQ: p.NQ, SG: p.SG, RU: p.RU, UW: p.UW, DPW: prec === 1 ? 2 : 1, SP: p.SP, CI: p.CI, CF: p.CF, QWG: p.QWG, QN: p.QN, QS: p.QS, FMAC: p.FMAC, QP: p.QP, LPR: p.LPR, NG: p.NG, NQR: p.NQR, DYN: p.DYN, FIRST: p.FIRST, QX: p.QX, QB: p.QB },
     },
   });
 }

@@ -1,10 +1,10 @@
 /**
  * flat_gemv_multi's query blocks first (kernelTuning.mqx, and f16 from h16split queries; the
  * shader's QX): a batch of 9-16 queries as blocks of 8 (mq16) dispatched as (blocks, segments), so
- * a segment's blocks are launched together and the second reads the rows from L2. Against the
- * float64 oracle (exact ids; f16 over the half-rounded rows) with the lists poisoned, and the same
- * lists bit for bit as the blocks of 8 on the grid's y (mqx 0), over one tile and tile groups,
- * fixed segments and dynamic chunks.
+ * a segment's blocks are launched together and the second reads the rows from L2; and such a batch
+ * split evenly (meven; the shader's QB: 13 = 7 + 6). Against the float64 oracle (exact ids; f16 over
+ * the half-rounded rows) with the lists poisoned, and the same lists bit for bit as the blocks of 8
+ * on the grid's y (mqx 0), over one tile and tile groups, fixed segments and dynamic chunks.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { kernelTuning } from '../../src/gpu/flat-shard.js';
@@ -31,6 +31,15 @@ describe('planGemvMulti: query blocks first (qx)', () => {
     expect(planGemvMulti(facts, 7, 16, { ...knobs, qx: 1 })!.QX).toBe(0);
     expect(planGemvMulti(facts, 12, 16, { ...knobs, split: 0, qx: 1 })!.QX).toBe(0);
     expect(planGemvMulti(facts, 12, 16, knobs)!.QX).toBe(0);
+  });
+  it('splits a batch of two blocks evenly with meven (each block multiplying only its own, the odd one padded)', () => {
+    for (const [nq, QB, NG, NQR] of [[9, 5, 2, 1], [12, 6, 2, 2], [13, 7, 2, 3], [16, 8, 2, 4]] as const) {
+      const p = planGemvMulti(facts, nq, 16, { ...knobs, qx: 1, even: 1 })!;
+      expect([p.NQ, p.QX, p.QB, p.NG, p.NQR]).toEqual([8, 1, QB, NG, NQR]);
+      expect(gemvMultiKey(p, 1, 0, false, 16)).toMatch(QB < 8 ? new RegExp(`:g${NG}r${NQR}:qx:b${QB}$`) : /:qx$/);
+    }
+    // One block: nothing to split.
+    expect(planGemvMulti(facts, 7, 16, { ...knobs, even: 1 })!.QB).toBe(8);
   });
 });
 
@@ -59,6 +68,27 @@ describe.skipIf(!hasGpu)('flat_gemv_multi query blocks first (mqx)', () => {
       const got = await index.search(q, k);
       expectOracle(got, rows, q, d, k, metric);
       expectSameSearch(got, onY, lists);
+    });
+  });
+
+  // nq (even blocks 5 + 4, 7 + 6, 6 + 6), d, metric, k, tiles a dispatch, chunks, blocks first.
+  it.each([
+    [9, 61, 'ip', 10, 1, 0, 1],
+    [13, 136, 'l2', 7, 3, 2, 1],
+    [12, 45, 'ip', 20, 2, 1, 0],
+  ] as const)('nq=%i d=%i %s k=%i, %i tiles a dispatch, chunks of %i, blocks first %i, split evenly: the oracle and the same lists as 8 + the rest', async (nq, d, metric, k, tiles, dyn, qx) => {
+    const base = randomVectors(1017, d, seed++);
+    const q = clusteredVectors(nq, d, 5, seed++);
+    await forEachPrecision(d, metric, base, 400, async ({ precision, rows, index, shard, lists }) => {
+      Object.assign(kernelTuning, defaults, { gemvMulti: 15, mq16: 1, mqx: qx, h16split: 0, m16split: 0, mtarget: 0, targetWorkgroups: 6, gemvMultiTiles: tiles, mdyn: dyn, hdyn: dyn });
+      const padded = await index.search(q, k);
+      kernelTuning.meven = 1;
+      const QB = Math.ceil(nq / 2);
+      expect(shard.scorerFor(nq, k).key, precision).toMatch(new RegExp(`^gemvm:\\d:\\d:p:\\d+:8:.*:g2r${QB - 4}${dyn ? `:dyn${dyn}` : ''}(:f1)?${qx ? ':qx' : ''}:b${QB}$`));
+      lists.splice(0, lists.length - 1);
+      const got = await index.search(q, k);
+      expectOracle(got, rows, q, d, k, metric);
+      expectSameSearch(got, padded, lists);
     });
   });
 });
