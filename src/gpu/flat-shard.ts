@@ -8,11 +8,11 @@
  * `scratchBytes`), never nq x rows scores.
  */
 import selectWgsl from '../../shaders/topk_select.wgsl';
-import fillWgsl from '../../shaders/fill_random.wgsl';
 import fusedWgsl from '../../shaders/flat_fused.wgsl';
 import gemvWgsl from '../../shaders/flat_gemv.wgsl';
 import widenWgsl from '../../shaders/list_widen.wgsl';
 import { TesseraError } from '../core/errors.js';
+import { lazyChunk } from '../core/lazy.js';
 import { BUILTIN_TARGETS, MAX_GPU_BATCH, MAX_READBACK_SLOTS } from '../core/planner.js';
 import type { Metric } from '../core/types.js';
 import { BufferUsage, dispatchGrid, MapMode, resolveGpu, type GpuContext } from './device.js';
@@ -468,6 +468,9 @@ export function targetsBeyondPlan(t: typeof kernelTuning = kernelTuning): string
   }
   return over;
 }
+
+/** Synthetic rows' generator (benchmarks only): in the chunk that pages which only search never load. */
+const onDemand = lazyChunk("tessera's synthetic-row generator (GpuFlatIndex.addGenerated)", () => import('../on-demand.js'));
 
 /** flat_gemv_multi's knobs for a batch: the block of 16 takes its m16 overrides (f32) or h16ru (f16) and m16free, the f16 block of 4 its h4uw; from h16split (f16) / m16split (f32) queries two blocks of 8, blocks first. */
 function multiKnobs(prec: number, nq: number): GemvMultiKnobs {
@@ -1174,6 +1177,7 @@ export class FlatShard {
   async addGenerated(n: number, seed: number, firstRow: number): Promise<void> {
     this.ctx.check();
     const device = this.ctx.device;
+    const { fillRandomWgsl: fillWgsl } = await onDemand();
     const sq = this.sqBuffer ?? (await this.dummySq());
     const pipeline = this.pipeline(`fill:${this.layout.precision}`, () =>
       device.createComputePipeline({
