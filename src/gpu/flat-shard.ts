@@ -395,7 +395,11 @@ export const kernelTuning = {
    * against 1.428.
    */
   m16ru: 2, m16uw: 1, m16sp: 0, m16ci: 6, h16ru: 2, h16split: 15, m16split: 13,
-  /** meven: a batch split into two blocks (mq16, h16split / m16split) as two of ceil(nq / 2) queries (the shader's QB), each multiplying only those, not 8 + the rest padded to 8. */
+  /**
+   * meven: a batch split into two blocks (mq16, h16split / m16split) as two of ceil(nq / 2) queries
+   * (the shader's QB), each multiplying only those, not 8 + the rest padded to 8. Off: not yet timed
+   * (bench/gpu-flat/knobs-h64.sh; predicted ~5% at f16 13-14 and f32 11-12, with h16split / m16split lowered).
+   */
   meven: 0,
   /**
    * rot: flat_fused's ROT by class (a bit mask as swz; blocks with WX, WY multiples of 8, KC 2, 4
