@@ -71,16 +71,16 @@ describe.skipIf(!hasGpu)('flat_gemv_multi query blocks first (mqx)', () => {
     });
   });
 
-  // nq (even blocks 5 + 4, 7 + 6, 6 + 6), d, metric, k, tiles a dispatch, chunks, blocks first.
+  // nq (even blocks 5 + 4, 7 + 6, 6 + 6), d, metric, k, tiles a dispatch, chunks, blocks first, queries staged in workgroup memory.
   it.each([
-    [9, 61, 'ip', 10, 1, 0, 1],
-    [13, 136, 'l2', 7, 3, 2, 1],
-    [12, 45, 'ip', 20, 2, 1, 0],
-  ] as const)('nq=%i d=%i %s k=%i, %i tiles a dispatch, chunks of %i, blocks first %i, split evenly: the oracle and the same lists as 8 + the rest', async (nq, d, metric, k, tiles, dyn, qx) => {
+    [9, 61, 'ip', 10, 1, 0, 1, 0],
+    [13, 136, 'l2', 7, 3, 2, 1, 0],
+    [12, 45, 'ip', 20, 2, 1, 0, 1], // a block stages 8 queries: the next block's first is staged, never multiplied
+  ] as const)('nq=%i d=%i %s k=%i, %i tiles a dispatch, chunks of %i, blocks first %i, staged %i, split evenly: the oracle and the same lists as 8 + the rest', async (nq, d, metric, k, tiles, dyn, qx, qw) => {
     const base = randomVectors(1017, d, seed++);
     const q = clusteredVectors(nq, d, 5, seed++);
     await forEachPrecision(d, metric, base, 400, async ({ precision, rows, index, shard, lists }) => {
-      Object.assign(kernelTuning, defaults, { gemvMulti: 15, mq16: 1, mqx: qx, h16split: 0, m16split: 0, mtarget: 0, targetWorkgroups: 6, gemvMultiTiles: tiles, mdyn: dyn, hdyn: dyn });
+      Object.assign(kernelTuning, defaults, { gemvMulti: 15, mq16: 1, mqx: qx, mqw: qw, h16split: 0, m16split: 0, mtarget: 0, targetWorkgroups: 6, gemvMultiTiles: tiles, mdyn: dyn, hdyn: dyn });
       const padded = await index.search(q, k);
       kernelTuning.meven = 1;
       const QB = Math.ceil(nq / 2);
