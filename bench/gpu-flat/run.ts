@@ -9,7 +9,7 @@
  * --ceilings 1 measures the device's fp32 FMA rate, read and copy bandwidth first (bench/gpu-flat/ceilings.ts).
  * --variants 'a:big=4x8,kc=4;b:big=8x8,target=4096' times each kernel variant (kernelTuning knobs:
  *   big, bigF32, bigF32L, midF32, swz, nosel, kc, ru, uw, hru, huw, chain, target = targetWorkgroups, gt = gemmTarget,
- *   gtl = gemmTargetL, hgt = gemmTargetF16, fan = mergeFanIn, gemvTiles / gemvMultiTiles / int8GemvTiles; flat_gemv_multi: gemvMulti, gemvMultiFrom, mq4, h4uw, h4target, mfma, mq16, mqx, h16split, m16split, mqw,
+ *   gtl = gemmTargetL, hgt = gemmTargetF16, fan = mergeFanIn, gemvTiles / gemvMultiTiles / int8GemvTiles; flat_gemv_multi: gemvMulti, gemvMultiFrom, mq4, h4uw, h4target, mfma, mq16, mqx, h16split, m16split, meven, mqw,
  *   mru, muw, hmru, hmuw, hqp, mpart, mlpr, hlpr, h16ru, msp, mci, mtarget; the tensor scorer's tensorTuning: tf16 = f16 on / off,
  *   tf16min = f16MinBatch, tf16mu = f16MultiUpTo, tf16rt = f16RowTiles, trtb = rowTilesBig, tensor = enabled, tf32 = f32 on / off,
  *   tf32min / tf32rt / tf32w / tf32wf = f32MinBatch / f32RowTiles / f32Warps / f32WarpsFrom, twb / tws / twt =
