@@ -52,6 +52,8 @@ override DYN: u32 = 0u;     // > 0: chunks of DYN iterations' rows claimed from 
 override FIRST: u32 = 0u;   // 1: a check (and sort past k) after the workgroup's first iteration, so its thresholds are set early
 override QX: u32 = 0u;      // 1: query blocks on the grid's x: a segment's blocks launched together, sharing its rows through L2
 override QB: u32 = NQ;      // queries a block (<= NQ): a batch split evenly (13 = 7 + 6, the second padded to 7 by NG, NQR)
+override HA: u32 = 0u;      // 1 (f16 rows, inner product, the F16 variant): half multiply-adds, the block's queries staged as halves (QH = NQ * rowWords words)
+override QH: u32 = 1u;
 const WG: u32 = 256u;
 
 //#include flat_common
@@ -61,6 +63,7 @@ var<workgroup> tk: array<f32, NQ>;
 var<workgroup> ti: array<u32, NQ>;
 var<workgroup> pend: vec2<u32>;   // the largest count, then (DYN) the next chunk
 var<workgroup> qs: array<vec4<f32>, QS>;
+var<workgroup> qh: array<vec4<u32>, QH>;
 
 // The multi-tile variant (src/gpu/tiles-source.ts: several tiles of equal rows a dispatch, the
 // last may have fewer, tile t > 0 at binding 4 + t, each workgroup's tile from its id) puts its
@@ -164,6 +167,62 @@ fn block(a0: ptr<function, vec4<f32>>, a1: ptr<function, vec4<f32>>, a2: ptr<fun
   }
 }
 
+// HA: a query word's 8 halves times a row word's into a lane's pair of half sums (even and odd
+// dims, packed in a u32), 4 two-wide multiply-adds; hsum4 folds 4 such pairs into f32 totals once
+// a row's share of the lane is done. Stubs in the variant without f16 (HA is 0 there).
+//#if F16
+fn hdot(acc: u32, q: vec4<u32>, x: vec4<u32>) -> u32 {
+  var s = bitcast<vec2<f16>>(acc);
+  s = fma(bitcast<vec2<f16>>(q.x), bitcast<vec2<f16>>(x.x), s);
+  s = fma(bitcast<vec2<f16>>(q.y), bitcast<vec2<f16>>(x.y), s);
+  s = fma(bitcast<vec2<f16>>(q.z), bitcast<vec2<f16>>(x.z), s);
+  s = fma(bitcast<vec2<f16>>(q.w), bitcast<vec2<f16>>(x.w), s);
+  return bitcast<u32>(s);
+}
+
+fn hsum(a: u32) -> f32 {
+  let h = vec2<f32>(bitcast<vec2<f16>>(a));
+  return h.x + h.y;
+}
+//#else
+fn hdot(acc: u32, q: vec4<u32>, x: vec4<u32>) -> u32 { return acc; }
+fn hsum(a: u32) -> f32 { return 0.0; }
+//#endif
+
+fn hsum4(a: vec4<u32>) -> vec4<f32> {
+  return vec4<f32>(hsum(a.x), hsum(a.y), hsum(a.z), hsum(a.w));
+}
+
+// HA's block(): staged queries jl .. jl + 3 (nc real) of word wp times raw row words x0 .. x3 (RU of them).
+fn hblock(a0: ptr<function, vec4<u32>>, a1: ptr<function, vec4<u32>>, a2: ptr<function, vec4<u32>>, a3: ptr<function, vec4<u32>>,
+          jl: u32, wp: u32, x0: vec4<u32>, x1: vec4<u32>, x2: vec4<u32>, x3: vec4<u32>, nc: u32) {
+  let rw = params.rowWords;
+  let qa = qh[jl * rw + wp];
+  let qb = qh[(jl + 1u) * rw + wp];
+  let qc = qh[(jl + 2u) * rw + wp];
+  let qd = qh[(jl + 3u) * rw + wp];
+  (*a0).x = hdot((*a0).x, qa, x0);
+  if (nc > 1u) { (*a0).y = hdot((*a0).y, qb, x0); }
+  if (nc > 2u) { (*a0).z = hdot((*a0).z, qc, x0); }
+  if (nc > 3u) { (*a0).w = hdot((*a0).w, qd, x0); }
+  if (RU > 1u) {
+    (*a1).x = hdot((*a1).x, qa, x1);
+    if (nc > 1u) { (*a1).y = hdot((*a1).y, qb, x1); }
+    if (nc > 2u) { (*a1).z = hdot((*a1).z, qc, x1); }
+    if (nc > 3u) { (*a1).w = hdot((*a1).w, qd, x1); }
+  }
+  if (RU > 2u) {
+    (*a2).x = hdot((*a2).x, qa, x2);
+    if (nc > 1u) { (*a2).y = hdot((*a2).y, qb, x2); }
+    if (nc > 2u) { (*a2).z = hdot((*a2).z, qc, x2); }
+    if (nc > 3u) { (*a2).w = hdot((*a2).w, qd, x2); }
+    (*a3).x = hdot((*a3).x, qa, x3);
+    if (nc > 1u) { (*a3).y = hdot((*a3).y, qb, x3); }
+    if (nc > 2u) { (*a3).z = hdot((*a3).z, qc, x3); }
+    if (nc > 3u) { (*a3).w = hdot((*a3).w, qd, x3); }
+  }
+}
+
 // Word w of row r, 0 past the segment or the row.
 fn word(r: u32, w: u32, end: u32) -> vec4<u32> {
   if (r < end && w < params.rowWords) { return base[r * params.rowWords + w]; }
@@ -211,6 +270,16 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) gid: ve
   if (QWG == 1u) {
     for (var e = li; e < QS; e += WG) { qs[e] = queries[min(q0 + e / q4, params.nq - 1u) * q4 + e % q4]; }
   }
+  if (HA == 1u) {
+    // Query word w (8 dims) of each of the block's NQ queries as halves; padding repeats the last.
+    for (var e = li; e < QH; e += WG) {
+      let q = min(q0 + e / rw, params.nq - 1u) * q4;
+      let w = e % rw;
+      let lo = queries[q + select(2u * w, w, QP == 1u)];
+      let hi = queries[q + select(2u * w + 1u, q4 / 2u + w, QP == 1u)];
+      qh[e] = vec4<u32>(pack2x16float(lo.xy), pack2x16float(lo.zw), pack2x16float(hi.xy), pack2x16float(hi.zw));
+    }
+  }
   if (li < NQ) {
     atomicStore(&cnt[li], 0u);
     tk[li] = negInf();
@@ -239,6 +308,23 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) gid: ve
     var a31 = vec4<f32>(0.0);
     var a32 = vec4<f32>(0.0);
     var a33 = vec4<f32>(0.0);
+    // HA: the half sums' pairs (a_uj's queries, row u), folded into a_uj after the row's words.
+    var h00 = vec4<u32>(0u);
+    var h01 = vec4<u32>(0u);
+    var h02 = vec4<u32>(0u);
+    var h03 = vec4<u32>(0u);
+    var h10 = vec4<u32>(0u);
+    var h11 = vec4<u32>(0u);
+    var h12 = vec4<u32>(0u);
+    var h13 = vec4<u32>(0u);
+    var h20 = vec4<u32>(0u);
+    var h21 = vec4<u32>(0u);
+    var h22 = vec4<u32>(0u);
+    var h23 = vec4<u32>(0u);
+    var h30 = vec4<u32>(0u);
+    var h31 = vec4<u32>(0u);
+    var h32 = vec4<u32>(0u);
+    var h33 = vec4<u32>(0u);
     for (var w = gl; w < rw; w += LPR * UW) {
       // UW words of each of RU rows loaded before any is used: independent loads in flight.
       let x00 = word(r0, w, lim);
@@ -264,7 +350,19 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) gid: ve
       }
       for (var p = 0u; p < UW; p++) {
         let wp = w + p * LPR;
-        if (wp < rw) {
+        if (HA == 1u && wp < rw) {
+          let second = p == 1u;
+          let y0 = select(x00, x01, second);
+          let y1 = select(x10, x11, second);
+          let y2 = select(x20, x21, second);
+          let y3 = select(x30, x31, second);
+          hblock(&h00, &h10, &h20, &h30, 0u, wp, y0, y1, y2, y3, select(4u, NQR, NG == 1u));
+          if (NQ > 4u && NG > 1u) { hblock(&h01, &h11, &h21, &h31, 4u, wp, y0, y1, y2, y3, select(4u, NQR, NG == 2u)); }
+          if (NQ > 8u) {
+            if (NG > 2u) { hblock(&h02, &h12, &h22, &h32, 8u, wp, y0, y1, y2, y3, select(4u, NQR, NG == 3u)); }
+            if (NG > 3u) { hblock(&h03, &h13, &h23, &h33, 12u, wp, y0, y1, y2, y3, NQR); }
+          }
+        } else if (wp < rw) {
           let second = p == 1u;
           for (var h = 0u; h < DPW; h++) {
             // A lane's word wp takes query vec4 2 wp and 2 wp + 1: 32-byte strided loads across the
@@ -284,6 +382,24 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) gid: ve
           }
         }
       }
+    }
+    if (HA == 1u) {
+      a00 = hsum4(h00);
+      a01 = hsum4(h01);
+      a02 = hsum4(h02);
+      a03 = hsum4(h03);
+      a10 = hsum4(h10);
+      a11 = hsum4(h11);
+      a12 = hsum4(h12);
+      a13 = hsum4(h13);
+      a20 = hsum4(h20);
+      a21 = hsum4(h21);
+      a22 = hsum4(h22);
+      a23 = hsum4(h23);
+      a30 = hsum4(h30);
+      a31 = hsum4(h31);
+      a32 = hsum4(h32);
+      a33 = hsum4(h33);
     }
     // acc[u * NQ / 4 + j] = a_uj (value v = 4 i + component of acc[i] is row v / NQ, query v % NQ),
     // indexed by constants only from here on.

@@ -402,6 +402,12 @@ export const kernelTuning = {
    */
   meven: 0,
   /**
+   * hhalf (f16 rows on a device with shader-f16, inner product): flat_gemv_multi multiplies in
+   * halves (HA): the queries rounded to f16, each lane's share of a row summed in f16 pairs, then
+   * in f32. Approximate scores. Off: an experiment (untimed).
+   */
+  hhalf: 0,
+  /**
    * rot: flat_fused's ROT by class (a bit mask as swz; blocks with WX, WY multiples of 8, KC 2, 4
    * or 8): staging column c of a query / row at slot (x / 8) * 8 + (x + c * 8 / KC) % 8 of its
    * run, so the staging stores (KC consecutive lanes a query / row, runs a multiple of 8 slots apart)
@@ -482,7 +488,7 @@ function multiKnobs(prec: number, nq: number): GemvMultiKnobs {
   const four = nq <= 4 && t.mq4;
   const from = prec ? t.h16split : t.m16split;
   const blocksFirst = from > 0 && nq >= from;
-  const k = { ru: prec ? t.hmru : t.mru, uw: prec ? (four && t.h4uw) || t.hmuw : t.muw, sp: t.msp, ci: t.mci, qw: t.mqw, split: t.mq16 || blocksFirst ? 1 : 0, four: t.mq4, fmac: t.mfma, qp: prec && !four ? t.hqp : 0, part: prec || !four ? t.mpart : 0, lpr: prec ? t.hlpr : t.mlpr, dyn: prec ? (four ? t.h4dyn : t.hdyn) : t.mdyn, free: t.mfree, first: prec ? t.hfirst : t.mfirst, qx: t.mqx || blocksFirst ? 1 : 0, even: t.meven };
+  const k = { ru: prec ? t.hmru : t.mru, uw: prec ? (four && t.h4uw) || t.hmuw : t.muw, sp: t.msp, ci: t.mci, qw: t.mqw, split: t.mq16 || blocksFirst ? 1 : 0, four: t.mq4, fmac: t.mfma, qp: prec && !four ? t.hqp : 0, part: prec || !four ? t.mpart : 0, lpr: prec ? t.hlpr : t.mlpr, dyn: prec ? (four ? t.h4dyn : t.hdyn) : t.mdyn, free: t.mfree, first: prec ? t.hfirst : t.mfirst, qx: t.mqx || blocksFirst ? 1 : 0, even: t.meven, half: prec ? t.hhalf : 0 };
   if (nq <= 8 || k.split) return k;
   if (prec) return { ...k, ru: t.h16ru || k.ru, dyn: t.h16dyn, free: t.m16free };
   return { ...k, ru: t.m16ru || k.ru, uw: t.m16uw || k.uw, sp: t.m16sp || k.sp, ci: t.m16ci || k.ci, dyn: t.m16dyn, free: t.m16free };
@@ -1687,7 +1693,7 @@ export class FlatShard {
     const prec = PREC_CODE[this.layout.precision];
     const mt = kernelTuning;
     if (!(nq >= Math.max(2, Math.min(5, mt.gemvMultiFrom)) && prec < 2 && mt.gemvMulti & ((prec + 1) << (nq > 8 ? 2 : 0)) && this.ctx.hasSubgroups && !this.layout.noSubgroups)) return undefined;
-    const facts = { rowWords: this.rowWords, q4: this.q4, subgroupSize: this.subgroupMinSize === this.subgroupMaxSize ? this.subgroupMaxSize : undefined, maxWorkgroupStorage: this.ctx.maxWorkgroupStorage };
+    const facts = { rowWords: this.rowWords, q4: this.q4, subgroupSize: this.subgroupMinSize === this.subgroupMaxSize ? this.subgroupMaxSize : undefined, maxWorkgroupStorage: this.ctx.maxWorkgroupStorage, halfMath: this.nativeF16 && this.layout.metric === 'ip' };
     return planGemvMulti(facts, nq, heapSlots(k), multiKnobs(prec, nq));
   }
 
