@@ -19,7 +19,7 @@ import { BufferUsage, dispatchGrid, MapMode, resolveGpu, type GpuContext } from 
 import { expandWgslIncludes } from './wgsl-include.js';
 import { pow2Ceil, pow2Floor } from './pow2.js';
 import { int8GemvBoundAt, int8GemvKey, int8GemvPipeline, int8GemvScratch, planInt8Gemv, quantizeInt8Queries } from './int8-gemv.js';
-import { CLAIM_COUNTERS, CLAIMS_BINDING, gemvMultiKey, gemvMultiPipeline, planGemvMulti, splitQueryHalves, type GemvMultiKnobs, type GemvMultiPlan } from './gemv-multi.js';
+import { CLAIM_COUNTERS, CLAIMS_BINDING, gemvMultiKey, gemvMultiPipeline, planGemvMulti, scaleQueriesForHalves, splitQueryHalves, type GemvMultiKnobs, type GemvMultiPlan } from './gemv-multi.js';
 import { tilesSource, type TileRewrite } from './tiles-source.js';
 import { rangePipeline, rangePlan, rerankParams, rerankPipeline, type RowRanges, rowRangesOf, sortLists, stepParams, uncertifiedF32 } from './approx-rerank.js';
 import { mergeOneFan, mergeOneKey, mergeOnePipeline, planMergeOne, type MergeOnePlan } from './merge-one.js';
@@ -784,6 +784,8 @@ interface ScorerChoice {
   digitsSource?: DigitsSource;
   /** flat_gemv_multi's QP: the scorer reads the queries as splitQueryHalves orders them. */
   halves?: boolean;
+  /** flat_gemv_multi's HA: the scorer's queries (halves) scaled per query by scaleQueriesForHalves, from the rows' magnitudes. */
+  halfScale?: boolean;
   /** flat_gemv_multi's DYN: the scorer claims its chunks from the claim counters (CLAIMS_BINDING). */
   claims?: boolean;
   /** flat_gemv_multi's QX: the dispatch is (query blocks, segments), a segment's blocks launched together. */
@@ -1549,7 +1551,7 @@ export class FlatShard {
       const key = gemvMultiKey(multi, prec, metric, f16, kf);
       const make = (tiles: number) => () => gemvMultiPipeline(this.ctx.device, multi, prec, metric, (src) => wgslVariant(src, f16), tiles);
       const target = (prec === 1 && multi.NQ === 4 && mt.h4target) || mt.mtarget || Infinity;
-      const choice = this.lazyPipeline({ BR: 1, BQ: multi.QB, key, target: Math.min(target, mt.targetWorkgroups), ...(multi.QP ? { halves: true } : {}), ...(multi.DYN ? { claims: true } : {}), ...(multi.QX ? { blocksFirst: true } : {}) }, key, make(1));
+      const choice = this.lazyPipeline({ BR: 1, BQ: multi.QB, key, target: Math.min(target, mt.targetWorkgroups), ...(multi.QP ? { halves: true } : {}), ...(multi.HA ? { approximate: 'unscaled' as const, halfScale: true } : {}), ...(multi.DYN ? { claims: true } : {}), ...(multi.QX ? { blocksFirst: true } : {}) }, key, make(1));
       return Object.assign(choice, { multiTile: (tiles: number) => this.pipeline(`${key}:x${tiles}`, make(tiles)), tilesKnob: 'gemvMultiTiles' as const });
     }
     if (nq <= 4 && this.ctx.hasSubgroups && !this.layout.noSubgroups && nsg * 4 * kf * 8 <= this.ctx.maxWorkgroupStorage) {
@@ -1680,7 +1682,7 @@ export class FlatShard {
     // (Digit planes refused: f32's scorer declines, f16's converts its rows; info says which.)
     if ((this.layout.precision !== 'f16' && this.layout.precision !== 'f32') || k > this.kLimit) return false;
     for (const s of chunkScorers) if (s.accepts(this.info, nq, k)) return !!s.shape(this.info, nq, k).approximate;
-    return false;
+    return this.multiPlan(nq, k)?.HA === 1;
   }
 
   /** Pipelines compiled so far (tests: a warmed-up shard compiles none at search). */
@@ -1922,10 +1924,10 @@ export class FlatShard {
   batchPlan(nq: number, k: number): { nqb: number; candBytes: number; tempBytes: number } {
     const nqb = Math.min(nq, MAX_BATCH);
     const scorer = this.scorerFor(nqb, k);
-    const { prep, scratch, approximate, halves } = scorer;
+    const { prep, scratch, approximate, halves, halfScale } = scorer;
     const candBytes = this.candPlan(nqb, k, () => scorer, scratch, !!approximate && this.layout.precision === 'f32').total * 8;
-    // halves: the queries a second time, in the scorer's order.
-    return { nqb, candBytes, tempBytes: candBytes + nqb * this.q4 * 16 * (halves ? 2 : 1) + nqb * k * 8 + (prep?.bytes ?? 0) };
+    // halves, halfScale: the queries a second time, in the scorer's order or scaled.
+    return { nqb, candBytes, tempBytes: candBytes + nqb * this.q4 * 16 * (halves || halfScale ? 2 : 1) + nqb * k * 8 + (prep?.bytes ?? 0) };
   }
 
   /**
@@ -2023,6 +2025,8 @@ export class FlatShard {
       scorer = this.scorerFor(nqb, k, exact);
       steps = await stepsFor(scorer);
     }
+    // HA scales its queries by the rows' magnitudes (read back once per version of the rows).
+    if (scorer.halfScale) await this.rowMagnitudes();
     const certify = steps && this.layout.precision === 'f32' ? { steps, k: certifyK } : undefined;
     // f32 tiles past the planned digit planes (digitTilesPlanned): the f32 kernels score them in this
     // batch for the caller's k (certifyK: a row of theirs outside their best k cannot be in the top
@@ -2043,8 +2047,8 @@ export class FlatShard {
     // buffer is in hand (the awaits) before the first queue write, so another search's writes land
     // before or after this one's submit in queue order, never between. Its GPU work may still run.
     const release = await this.lockSubmit();
-    // Rows added since the code steps were made: make them again (the digits must cover every row scored).
-    if (steps && version !== this.rowsVersion) {
+    // Rows added since the code steps (or HA's magnitudes) were made: make them again (the digits must cover every row scored, HA's scales bound every row).
+    if ((steps && version !== this.rowsVersion) || (scorer.halfScale && this.ranges?.version !== this.rowsVersion)) {
       release();
       return this.searchBatch(asked, nqb, k, onSubmitted, certifyK, exact);
     }
@@ -2097,8 +2101,8 @@ export class FlatShard {
     const readBytes = (nqb * k + (certify ? nqb : 0)) * 8;
     const sq = this.sqBuffer ?? (await this.dummySq());
     const prepBuf = scorer.prep ? await this.scratchBuffer('prep', scorer.prep.bytes, BufferUsage.STORAGE) : undefined;
-    // The scorer's own order of the queries (flat_gemv_multi's QP; the re-rank and exact tiles read qBuf).
-    const halvesBuf = scorer.halves ? await this.scratchBuffer('halves', queries.byteLength, BufferUsage.STORAGE | BufferUsage.COPY_DST) : undefined;
+    // The scorer's own copy of the queries (flat_gemv_multi's QP order, HA's scales; the re-rank and exact tiles read qBuf).
+    const halvesBuf = scorer.halves || scorer.halfScale ? await this.scratchBuffer('halves', queries.byteLength, BufferUsage.STORAGE | BufferUsage.COPY_DST) : undefined;
     // flat_gemv_multi's claim counters (DYN), where a tile's scorer claims: zero when created, and
     // each dispatch leaves them at zero.
     const claims = this.tiles.some((t) => scorerOf(t).claims) ? await this.scratchBuffer('claims', CLAIM_COUNTERS * 4, BufferUsage.STORAGE | BufferUsage.COPY_SRC) : undefined;
@@ -2274,7 +2278,11 @@ export class FlatShard {
       // No await from here to the submit (see searchBatch).
       if (prof) prof('shard_prep', t0, (t1 = performance.now()));
       device.queue.writeBuffer(qBuf, 0, queries.buffer, queries.byteOffset, queries.byteLength);
-      if (halvesBuf) device.queue.writeBuffer(halvesBuf, 0, splitQueryHalves(queries, this.q4));
+      if (halvesBuf) {
+        const ordered = scorer.halves ? splitQueryHalves(queries, this.q4) : queries;
+        const own = scorer.halfScale ? scaleQueriesForHalves(ordered, this.q4, this.ranges!.ranges.maxima) : ordered;
+        device.queue.writeBuffer(halvesBuf, 0, own.buffer, own.byteOffset, own.byteLength);
+      }
       if (this.layout.debugPoison) {
         // A NaN key and an id no shard has: any pair the kernels fail to write stands out.
         const poison = new Uint32Array(cand.size / 4);

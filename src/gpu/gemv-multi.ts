@@ -172,6 +172,35 @@ export function splitQueryHalves(queries: Float32Array, q4: number): Float32Arra
   return out;
 }
 
+/** The largest half sum HA may reach (f16's largest finite value is 65504), and the largest query half. */
+const HALF_SUM_BOUND = 2 ** 14;
+const HALF_QUERY_BOUND = 2 ** 15;
+
+/**
+ * HA's queries: each scaled by a power of two (the ranking within a query is unchanged, and the
+ * shard re-ranks the candidates exactly from the unscaled queries) so that no half sum can pass
+ * HALF_SUM_BOUND: every partial sum of query q with any row is at most sum_j |q_j| maxima[j], the
+ * rows' largest magnitude a dimension (FlatShard.rowMagnitudes). Small vectors are scaled up, out
+ * of f16's subnormal range. Rows of q4 vec4 (padded dims are 0).
+ */
+export function scaleQueriesForHalves(queries: Float32Array, q4: number, maxima: Float32Array): Float32Array<ArrayBuffer> {
+  const dp = q4 * 4;
+  const out = new Float32Array(queries.length);
+  for (let at = 0; at < queries.length; at += dp) {
+    let bound = 0;
+    let largest = 0;
+    for (let j = 0; j < dp; j++) {
+      const a = Math.abs(queries[at + j]!);
+      bound += a * (maxima[j] ?? 0);
+      largest = Math.max(largest, a);
+    }
+    const room = Math.min(bound > 0 ? HALF_SUM_BOUND / bound : Infinity, largest > 0 ? HALF_QUERY_BOUND / largest : Infinity);
+    const scale = Number.isFinite(room) ? 2 ** Math.max(-126, Math.min(126, Math.floor(Math.log2(room)))) : 1;
+    for (let j = 0; j < dp; j++) out[at + j] = queries[at + j]! * scale;
+  }
+  return out;
+}
+
 /**
  * flat_gemv_multi's loads and uses of the ids and lists for tilesSource; the dynamic chunks (DYN)
  * count the workgroup's own tile's rows and workgroups, and claim from its own counter.
