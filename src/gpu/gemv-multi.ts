@@ -130,7 +130,8 @@ export function planGemvMulti(f: GemvMultiFacts, nq: number, kf: number, t: Gemv
       return { NQ, SG, RU, UW, SP, CI, CF: Math.max(1, (RU * NQ) / LPR), QWG, QN, QS, FMAC: t.fmac ? 1 : 0, QP: t.qp && f.q4 === 2 * f.rowWords ? 1 : 0, LPR, DYN: Math.max(0, Math.floor(t.dyn ?? 0)), FIRST: t.first ? 1 : 0, QX, QB, HA, QH, ...(QB < NQ ? realGroups(NQ, QB, true) : realGroups(NQ, nq, !!t.part)) };
     }
   }
-  return undefined;
+  // HA's staged halves leave no room: the plan without them.
+  return HA ? planGemvMulti(f, nq, kf, { ...t, half: 0 }) : undefined;
 }
 
 /**
