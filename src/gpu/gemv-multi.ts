@@ -95,15 +95,17 @@ export interface GemvMultiPlan {
 const WG = 256;
 
 /**
- * The kernel for a batch of nq (2..16; kernelTuning.gemvMultiFrom) queries with heap slots kf, or undefined (the shard keeps
+ * The kernel for a batch of nq (2..16, HA 2..64; kernelTuning.gemvMultiFrom) queries with heap slots kf, or undefined (the shard keeps
  * flat_fused): no fixed subgroup size of 8-128 lanes, or k too large for the candidate buffers.
  * RU (1, 2 or 4 rows) is halved until NQ buffers of kf + one iteration's rows fit the workgroup memory.
  * LPR lanes score a row (lpr, at least RU NQ / 8 so a lane ends with at most 8 totals; SG by default).
  */
 export function planGemvMulti(f: GemvMultiFacts, nq: number, kf: number, t: GemvMultiKnobs): GemvMultiPlan | undefined {
   const SG = f.subgroupSize;
-  if (!SG || SG < 8 || SG > 128 || pow2Floor(SG) !== SG || nq < 1 || nq > 16) return undefined;
-  const NQ = nq <= 4 && t.four ? 4 : nq <= 8 || t.split ? 8 : 16;
+  // HA takes up to 64 queries, as blocks of 16 launched together (QX) sharing each row through L2.
+  const most = t.half && f.halfMath ? 64 : 16;
+  if (!SG || SG < 8 || SG > 128 || pow2Floor(SG) !== SG || nq < 1 || nq > most) return undefined;
+  const NQ = nq <= 4 && t.four ? 4 : nq <= 8 || (t.split && nq <= 16) ? 8 : 16;
   // Workgroup memory: NQ buffers of SP (key, id) slots, NQ counts and thresholds, one word, and the
   // staged queries (qw, where SP still holds kf + one iteration's rows).
   const HA = t.half && f.halfMath ? 1 : 0;
@@ -125,13 +127,13 @@ export function planGemvMulti(f: GemvMultiFacts, nq: number, kf: number, t: Gemv
       // check would sort the buffers after a few candidates: leave `free` kf for them.
       const sortFree = t.free ? Math.floor((SP - (1 + t.free) * kf) / P) : room;
       const CI = Math.max(1, Math.min(room, sortFree, t.ci || Math.floor(room / 4)));
-      const QX = t.qx && nq > NQ ? 1 : 0;
+      const QX = (t.qx || nq > 16) && nq > NQ ? 1 : 0;
       const QB = t.even && nq > NQ && nq <= 2 * NQ ? Math.ceil(nq / 2) : NQ;
       return { NQ, SG, RU, UW, SP, CI, CF: Math.max(1, (RU * NQ) / LPR), QWG, QN, QS, FMAC: t.fmac ? 1 : 0, QP: t.qp && f.q4 === 2 * f.rowWords ? 1 : 0, LPR, DYN: Math.max(0, Math.floor(t.dyn ?? 0)), FIRST: t.first ? 1 : 0, QX, QB, HA, QH, ...(QB < NQ ? realGroups(NQ, QB, true) : realGroups(NQ, nq, !!t.part)) };
     }
   }
-  // HA's staged halves leave no room: the plan without them.
-  return HA ? planGemvMulti(f, nq, kf, { ...t, half: 0 }) : undefined;
+  // HA's staged halves leave no room: the plan without them (at most 16 queries).
+  return HA && nq <= 16 ? planGemvMulti(f, nq, kf, { ...t, half: 0 }) : undefined;
 }
 
 /**
