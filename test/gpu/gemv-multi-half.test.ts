@@ -1,6 +1,6 @@
 /**
  * flat_gemv_multi's half multiply-adds (kernelTuning.hhalf; the shader's HA): f16 rows on a device
- * with shader-f16, inner product. The queries are scaled by a power of two each
+ * with shader-f16, inner product, 2-64 queries (past 16 as blocks of 16 launched together). The queries are scaled by a power of two each
  * (scaleQueriesForHalves) and staged as halves, each lane's share of a row summed in f16 pairs;
  * those approximate keys pick k' candidates that the shard re-ranks exactly from the rows. Checked
  * against the float64 oracle over the half-rounded rows with the lists poisoned, on random,
@@ -32,6 +32,11 @@ describe('planGemvMulti: half multiply-adds (HA)', () => {
       // Within workgroup memory: the buffers, counts, thresholds, one word and the staged halves.
       expect(p.NQ * p.SP * 8 + 12 * p.NQ + 16 + 16 * p.QH).toBeLessThanOrEqual(facts.maxWorkgroupStorage);
     }
+    // Past 16 queries, blocks of 16 launched together; without HA, none.
+    const wide = planGemvMulti(facts, 40, 16, knobs)!;
+    expect([wide.NQ, wide.QX, wide.QB, wide.HA, wide.NG, wide.NQR]).toEqual([16, 1, 16, 1, 4, 4]);
+    expect(planGemvMulti(facts, 65, 16, knobs)).toBeUndefined();
+    expect(planGemvMulti(facts, 40, 16, { ...knobs, half: 0 })).toBeUndefined();
     expect(planGemvMulti({ ...facts, halfMath: false }, 8, 16, knobs)!.HA).toBe(0);
     expect(planGemvMulti(facts, 8, 16, { ...knobs, half: 0 })!.HA).toBe(0);
     // Rows too long for the staged halves beside the buffers: the plan without them.
@@ -92,6 +97,7 @@ describe.skipIf(!hasGpu)('flat_gemv_multi half multiply-adds (hhalf)', () => {
     [9, 136, 7, 3, 2, 'clustered'],
     [13, 256, 10, 2, 1, 'large'],
     [16, 45, 20, 1, 0, 'tiny'],
+    [40, 72, 10, 2, 2, 'clustered'], // three blocks of 16 launched together, the last padded
   ] as const)('nq=%i d=%i k=%i, %i tiles a dispatch, chunks of %i, %s data: approximate keys re-ranked to the oracle', async (nq, d, k, tiles, dyn, data) => {
     const n = 1017;
     const scale = data === 'large' ? 300 : data === 'tiny' ? 1e-5 : 1;
@@ -102,7 +108,7 @@ describe.skipIf(!hasGpu)('flat_gemv_multi half multiply-adds (hhalf)', () => {
       Object.assign(kernelTuning, defaults, { hhalf: 1, gemvMultiTiles: tiles, hdyn: dyn, h16dyn: dyn, h4dyn: dyn });
       const kp = index.gpuK(k, nq);
       expect(kp).toBeGreaterThan(k);
-      expect(shard.scorerFor(nq, kp).key).toMatch(/^gemvm:1:0:h:.*:ha$/);
+      expect(shard.scorerFor(nq, kp).key).toMatch(nq > 16 ? /^gemvm:1:0:h:\d+:16:.*:qx:ha$/ : /^gemvm:1:0:h:.*:ha$/);
       expectOracle(await index.search(q, k), halves(base), q, d, k, 'ip', scale * scale);
       // The exact kernels (hhalf off) too.
       kernelTuning.hhalf = 0;
