@@ -7,10 +7,10 @@
 #    has shader-f16; the queries staged as halves, each lane's share of a row summed in f16 pairs
 #    (HFMA2: half the multiply-add instructions and query loads of fp32), then in f32. Approximate
 #    scores (oracle recall reported). d = defaults under the same toggle (native decode); a = hhalf;
-#    b = hhalf at 4 rows a subgroup; c = hhalf with one block of 16 at 15-16. 32 and 64 queries: HA as
+#    b = hhalf at 4 rows a subgroup. 32 and 64 queries: HA as
 #    blocks of 16 launched together (QX), where the defaults take flat_fused.
 # Bundle: node bench/device-bundle.mjs bench/gpu-flat/run.ts out/h64/flat.mjs; cp bench/gpu-flat/knobs-h64.sh out/h64/run.sh; git rev-parse --short HEAD > out/h64/COMMIT
-# On the device (carry .device and out/h64): source .device/setup.sh && bash out/h64/run.sh (~5 min).
+# On the device (carry .device and out/h64): source .device/setup.sh && bash out/h64/run.sh (~3 min; trimmed after a machine was taken back mid-call).
 B=out/h64;N21=21015324; T=.device/torch_flat_baseline.py; S0=$SECONDS
 echo "commit $(cat $B/COMMIT)"; nvidia-smi --query-gpu=name,driver_version --format=csv,noheader
 P="import sys,json
@@ -24,10 +24,10 @@ for l in sys.stdin:
 F="--warm-ms 200 --min-ms 250 --max-reps 200 --oracle-queries 8"
 G="--gpu-memory 78.5 --check-rows 2 --warm-ms 200 --min-ms 150 --max-reps 5"
 H="vulkan_enable_f16_on_nvidia"
-timeout 120 python3 $T --n 1000000 --d 768 --nq 2,4,8,9,10,11,12,13,14,15,16,32,64 --k 10 --reps 20 --dtypes float16 2>&1 | grep '^{' | python3 -c "$Q"
-timeout 60 python3 $T --n 1000000 --d 768 --nq 9,10,11,12 --k 10 --reps 20 --dtypes float32 2>&1 | grep '^{' | python3 -c "$Q"; echo "[$((SECONDS-S0)) s]"
-timeout 150 node $B/flat.mjs --n 1000000 --nq 2,4,8,9,12,13,14,15,16,32,64 --k 10 --precisions f16 --experimental 0 --toggles $H --variants "d:;a:hhalf=1;b:hhalf=1,hmru=4,h16ru=4;c:hhalf=1,h16split=0" $F 2>&1 | grep -E '^\{|Error' | python3 -c "$P"; echo "[$((SECONDS-S0)) s]"
-timeout 150 node $B/flat.mjs --n 1000000 --nq 9,10,11,12,13,14,15,16 --k 10 --precisions f16 --experimental 0 --variants "d:;e:h16split=9,meven=1" $F 2>&1 | grep -E '^\{|Error' | python3 -c "$P"; echo "[$((SECONDS-S0)) s]"
-timeout 100 node $B/flat.mjs --n 1000000 --nq 9,10,11,12 --k 10 --precisions f32 --experimental 0 --variants "d:;e:m16split=9,meven=1" $F 2>&1 | grep -E '^\{|Error' | python3 -c "$P"; echo "[$((SECONDS-S0)) s]"
-timeout 60 python3 $T --n $N21 --d 768 --nq 8,16,64 --k 10 --reps 3 --chunk 4194304 --dtypes float16 2>&1 | grep '^{' | python3 -c "$Q"
-timeout 150 node $B/flat.mjs --n $N21 --nq 8,16,64 --k 10 --precisions f16 --experimental 0 --toggles $H --variants "d:;a:hhalf=1" $G 2>&1 | grep -E '^\{|Error' | python3 -c "$P"; echo "[$((SECONDS-S0)) s]"
+timeout 90 python3 $T --n 1000000 --d 768 --nq 8,9,12,13,16,32,64 --k 10 --reps 20 --dtypes float16 2>&1 | grep '^{' | python3 -c "$Q"; echo "[$((SECONDS-S0)) s]"
+timeout 150 node $B/flat.mjs --n 1000000 --nq 8,9,12,13,16,32,64 --k 10 --precisions f16 --experimental 0 --toggles $H --variants "d:;a:hhalf=1;b:hhalf=1,hmru=4,h16ru=4" $F 2>&1 | grep -E '^\{|Error' | python3 -c "$P"; echo "[$((SECONDS-S0)) s]"
+timeout 60 python3 $T --n $N21 --d 768 --nq 16,64 --k 10 --reps 3 --chunk 4194304 --dtypes float16 2>&1 | grep '^{' | python3 -c "$Q"
+timeout 120 node $B/flat.mjs --n $N21 --nq 16,64 --k 10 --precisions f16 --experimental 0 --toggles $H --variants "d:;a:hhalf=1" $G 2>&1 | grep -E '^\{|Error' | python3 -c "$P"; echo "[$((SECONDS-S0)) s]"
+timeout 60 python3 $T --n 1000000 --d 768 --nq 11,12 --k 10 --reps 20 --dtypes float32 2>&1 | grep '^{' | python3 -c "$Q"
+timeout 90 node $B/flat.mjs --n 1000000 --nq 13,14 --k 10 --precisions f16 --experimental 0 --variants "d:;e:h16split=9,meven=1" $F 2>&1 | grep -E '^\{|Error' | python3 -c "$P"; echo "[$((SECONDS-S0)) s]"
+timeout 90 node $B/flat.mjs --n 1000000 --nq 11,12 --k 10 --precisions f32 --experimental 0 --variants "d:;e:m16split=9,meven=1" $F 2>&1 | grep -E '^\{|Error' | python3 -c "$P"; echo "[$((SECONDS-S0)) s]"
