@@ -168,58 +168,53 @@ fn block(a0: ptr<function, vec4<f32>>, a1: ptr<function, vec4<f32>>, a2: ptr<fun
 }
 
 // HA: a query word's 8 halves times a row word's into a lane's pair of half sums (even and odd
-// dims, packed in a u32), 4 two-wide multiply-adds; hsum4 folds 4 such pairs into f32 totals once
-// a row's share of the lane is done. Stubs in the variant without f16 (HA is 0 there).
+// dims, the bits of an f32 accumulator's component: no more registers), 4 two-wide multiply-adds;
+// fin() folds each pair into its f32 total once the lane's words of the row are done. Stubs in the
+// variant without f16 (HA is 0 there).
 //#if F16
-fn hdot(acc: u32, q: vec4<u32>, x: vec4<u32>) -> u32 {
+fn hdot(acc: f32, q: vec4<u32>, x: vec4<u32>) -> f32 {
   var s = bitcast<vec2<f16>>(acc);
   s = fma(bitcast<vec2<f16>>(q.x), bitcast<vec2<f16>>(x.x), s);
   s = fma(bitcast<vec2<f16>>(q.y), bitcast<vec2<f16>>(x.y), s);
   s = fma(bitcast<vec2<f16>>(q.z), bitcast<vec2<f16>>(x.z), s);
   s = fma(bitcast<vec2<f16>>(q.w), bitcast<vec2<f16>>(x.w), s);
-  return bitcast<u32>(s);
+  return bitcast<f32>(s);
 }
 
-fn hsum(a: u32) -> f32 {
+fn hsum(a: f32) -> f32 {
   let h = vec2<f32>(bitcast<vec2<f16>>(a));
   return h.x + h.y;
 }
 //#else
-fn hdot(acc: u32, q: vec4<u32>, x: vec4<u32>) -> u32 { return acc; }
-fn hsum(a: u32) -> f32 { return 0.0; }
+fn hdot(acc: f32, q: vec4<u32>, x: vec4<u32>) -> f32 { return acc; }
+fn hsum(a: f32) -> f32 { return a; }
 //#endif
 
-fn hsum4(a: vec4<u32>) -> vec4<f32> {
+fn fin(a: vec4<f32>) -> vec4<f32> {
+  if (HA == 0u) { return a; }
   return vec4<f32>(hsum(a.x), hsum(a.y), hsum(a.z), hsum(a.w));
 }
 
 // HA's block(): staged queries jl .. jl + 3 (nc real) of word wp times raw row words x0 .. x3 (RU of them).
-fn hblock(a0: ptr<function, vec4<u32>>, a1: ptr<function, vec4<u32>>, a2: ptr<function, vec4<u32>>, a3: ptr<function, vec4<u32>>,
+fn hrow(a: ptr<function, vec4<f32>>, qa: vec4<u32>, qb: vec4<u32>, qc: vec4<u32>, qd: vec4<u32>, x: vec4<u32>, nc: u32) {
+  (*a).x = hdot((*a).x, qa, x);
+  if (nc > 1u) { (*a).y = hdot((*a).y, qb, x); }
+  if (nc > 2u) { (*a).z = hdot((*a).z, qc, x); }
+  if (nc > 3u) { (*a).w = hdot((*a).w, qd, x); }
+}
+
+fn hblock(a0: ptr<function, vec4<f32>>, a1: ptr<function, vec4<f32>>, a2: ptr<function, vec4<f32>>, a3: ptr<function, vec4<f32>>,
           jl: u32, wp: u32, x0: vec4<u32>, x1: vec4<u32>, x2: vec4<u32>, x3: vec4<u32>, nc: u32) {
   let rw = params.rowWords;
   let qa = qh[jl * rw + wp];
   let qb = qh[(jl + 1u) * rw + wp];
   let qc = qh[(jl + 2u) * rw + wp];
   let qd = qh[(jl + 3u) * rw + wp];
-  (*a0).x = hdot((*a0).x, qa, x0);
-  if (nc > 1u) { (*a0).y = hdot((*a0).y, qb, x0); }
-  if (nc > 2u) { (*a0).z = hdot((*a0).z, qc, x0); }
-  if (nc > 3u) { (*a0).w = hdot((*a0).w, qd, x0); }
-  if (RU > 1u) {
-    (*a1).x = hdot((*a1).x, qa, x1);
-    if (nc > 1u) { (*a1).y = hdot((*a1).y, qb, x1); }
-    if (nc > 2u) { (*a1).z = hdot((*a1).z, qc, x1); }
-    if (nc > 3u) { (*a1).w = hdot((*a1).w, qd, x1); }
-  }
+  hrow(a0, qa, qb, qc, qd, x0, nc);
+  if (RU > 1u) { hrow(a1, qa, qb, qc, qd, x1, nc); }
   if (RU > 2u) {
-    (*a2).x = hdot((*a2).x, qa, x2);
-    if (nc > 1u) { (*a2).y = hdot((*a2).y, qb, x2); }
-    if (nc > 2u) { (*a2).z = hdot((*a2).z, qc, x2); }
-    if (nc > 3u) { (*a2).w = hdot((*a2).w, qd, x2); }
-    (*a3).x = hdot((*a3).x, qa, x3);
-    if (nc > 1u) { (*a3).y = hdot((*a3).y, qb, x3); }
-    if (nc > 2u) { (*a3).z = hdot((*a3).z, qc, x3); }
-    if (nc > 3u) { (*a3).w = hdot((*a3).w, qd, x3); }
+    hrow(a2, qa, qb, qc, qd, x2, nc);
+    hrow(a3, qa, qb, qc, qd, x3, nc);
   }
 }
 
@@ -308,23 +303,6 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) gid: ve
     var a31 = vec4<f32>(0.0);
     var a32 = vec4<f32>(0.0);
     var a33 = vec4<f32>(0.0);
-    // HA: the half sums' pairs (a_uj's queries, row u), folded into a_uj after the row's words.
-    var h00 = vec4<u32>(0u);
-    var h01 = vec4<u32>(0u);
-    var h02 = vec4<u32>(0u);
-    var h03 = vec4<u32>(0u);
-    var h10 = vec4<u32>(0u);
-    var h11 = vec4<u32>(0u);
-    var h12 = vec4<u32>(0u);
-    var h13 = vec4<u32>(0u);
-    var h20 = vec4<u32>(0u);
-    var h21 = vec4<u32>(0u);
-    var h22 = vec4<u32>(0u);
-    var h23 = vec4<u32>(0u);
-    var h30 = vec4<u32>(0u);
-    var h31 = vec4<u32>(0u);
-    var h32 = vec4<u32>(0u);
-    var h33 = vec4<u32>(0u);
     for (var w = gl; w < rw; w += LPR * UW) {
       // UW words of each of RU rows loaded before any is used: independent loads in flight.
       let x00 = word(r0, w, lim);
@@ -356,11 +334,11 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) gid: ve
           let y1 = select(x10, x11, second);
           let y2 = select(x20, x21, second);
           let y3 = select(x30, x31, second);
-          hblock(&h00, &h10, &h20, &h30, 0u, wp, y0, y1, y2, y3, select(4u, NQR, NG == 1u));
-          if (NQ > 4u && NG > 1u) { hblock(&h01, &h11, &h21, &h31, 4u, wp, y0, y1, y2, y3, select(4u, NQR, NG == 2u)); }
+          hblock(&a00, &a10, &a20, &a30, 0u, wp, y0, y1, y2, y3, select(4u, NQR, NG == 1u));
+          if (NQ > 4u && NG > 1u) { hblock(&a01, &a11, &a21, &a31, 4u, wp, y0, y1, y2, y3, select(4u, NQR, NG == 2u)); }
           if (NQ > 8u) {
-            if (NG > 2u) { hblock(&h02, &h12, &h22, &h32, 8u, wp, y0, y1, y2, y3, select(4u, NQR, NG == 3u)); }
-            if (NG > 3u) { hblock(&h03, &h13, &h23, &h33, 12u, wp, y0, y1, y2, y3, NQR); }
+            if (NG > 2u) { hblock(&a02, &a12, &a22, &a32, 8u, wp, y0, y1, y2, y3, select(4u, NQR, NG == 3u)); }
+            if (NG > 3u) { hblock(&a03, &a13, &a23, &a33, 12u, wp, y0, y1, y2, y3, NQR); }
           }
         } else if (wp < rw) {
           let second = p == 1u;
@@ -383,30 +361,12 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) gid: ve
         }
       }
     }
-    if (HA == 1u) {
-      a00 = hsum4(h00);
-      a01 = hsum4(h01);
-      a02 = hsum4(h02);
-      a03 = hsum4(h03);
-      a10 = hsum4(h10);
-      a11 = hsum4(h11);
-      a12 = hsum4(h12);
-      a13 = hsum4(h13);
-      a20 = hsum4(h20);
-      a21 = hsum4(h21);
-      a22 = hsum4(h22);
-      a23 = hsum4(h23);
-      a30 = hsum4(h30);
-      a31 = hsum4(h31);
-      a32 = hsum4(h32);
-      a33 = hsum4(h33);
-    }
     // acc[u * NQ / 4 + j] = a_uj (value v = 4 i + component of acc[i] is row v / NQ, query v % NQ),
     // indexed by constants only from here on.
     let z = vec4<f32>(0.0);
-    var acc = array<vec4<f32>, 16>(a00, a01, a10, a11, a20, a21, a30, a31, z, z, z, z, z, z, z, z);
-    if (NQ == 4u) { acc = array<vec4<f32>, 16>(a00, a10, a20, a30, z, z, z, z, z, z, z, z, z, z, z, z); }
-    if (NQ > 8u) { acc = array<vec4<f32>, 16>(a00, a01, a02, a03, a10, a11, a12, a13, a20, a21, a22, a23, a30, a31, a32, a33); }
+    var acc = array<vec4<f32>, 16>(fin(a00), fin(a01), fin(a10), fin(a11), fin(a20), fin(a21), fin(a30), fin(a31), z, z, z, z, z, z, z, z);
+    if (NQ == 4u) { acc = array<vec4<f32>, 16>(fin(a00), fin(a10), fin(a20), fin(a30), z, z, z, z, z, z, z, z, z, z, z, z); }
+    if (NQ > 8u) { acc = array<vec4<f32>, 16>(fin(a00), fin(a01), fin(a02), fin(a03), fin(a10), fin(a11), fin(a12), fin(a13), fin(a20), fin(a21), fin(a22), fin(a23), fin(a30), fin(a31), fin(a32), fin(a33)); }
     // Transposed reduction: value v (of RU * NQ, v = 4 i + component of acc[i]) ends on the lanes
     // whose pairing bits spell its upper bits (`at`: the lane's first value).
     // Levels written out with literal counts (vec4 i and i + h, i < h), so acc stays in registers;
