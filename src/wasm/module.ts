@@ -5,8 +5,16 @@
  * pointers, which lets worker threads share one memory (the "threads" build) with no C allocator.
  */
 import { TesseraError, formatBytes } from '../core/errors.js';
+import { lazyChunk } from '../core/lazy.js';
 import type { SearchResult } from '../core/types.js';
-import { WASM_SIMD_BASE64, WASM_THREADS_BASE64 } from './tessera-wasm.js';
+import { WASM_SIMD_BASE64 } from './tessera-wasm.js';
+
+/**
+ * The threads build, in a chunk of its own loaded on demand: only a runtime that can share memory
+ * (Node, Deno, a cross-origin-isolated page) uses it, so other pages never download it (BENCHMARKS.md,
+ * section bundle).
+ */
+const threadsBuild = lazyChunk("tessera's WebAssembly threads build", () => import('./tessera-wasm-threads.js'));
 
 const PAGE = 65536;
 /** A 32-bit WebAssembly memory holds at most 4 GiB (65536 pages). */
@@ -84,7 +92,16 @@ export function compiledModule(threads: boolean): Promise<WebAssembly.Module> {
         { cause: e },
       );
     });
-  if (threads) return (threadsModule ??= compile(WASM_THREADS_BASE64));
+  if (threads) {
+    // A failed chunk load is not kept (lazyChunk): the next call loads it again.
+    return (threadsModule ??= threadsBuild().then(
+      (m) => compile(m.WASM_THREADS_BASE64),
+      (e: unknown) => {
+        threadsModule = undefined;
+        throw e;
+      },
+    ));
+  }
   return (simdModule ??= compile(WASM_SIMD_BASE64));
 }
 
