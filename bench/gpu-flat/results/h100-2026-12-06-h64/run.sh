@@ -1,4 +1,4 @@
-# Session 34, H100 call h64 (bundle of the commit in COMMIT). Two things, torch in the same call:
+# Session 34, H100 call h64 (ran 21:08 UTC, no kind asked; bundle of the commit in COMMIT). Two things, torch in the same call:
 # 1. Even split (meven, session 33, untimed): two blocks of ceil(nq / 2) queries, each multiplying only
 #    its own (13 = 7 + 6), against 8 + the rest and the block of 16. d = defaults; e = blocks of 8
 #    first from 9 (h16split / m16split 9) split evenly. Predicted ~5% faster than the block of 16 at
