@@ -52,8 +52,6 @@ override DYN: u32 = 0u;     // > 0: chunks of DYN iterations' rows claimed from 
 override FIRST: u32 = 0u;   // 1: a check (and sort past k) after the workgroup's first iteration, so its thresholds are set early
 override QX: u32 = 0u;      // 1: query blocks on the grid's x: a segment's blocks launched together, sharing its rows through L2
 override QB: u32 = NQ;      // queries a block (<= NQ): a batch split evenly (13 = 7 + 6, the second padded to 7 by NG, NQR)
-override HA: u32 = 0u;      // 1 (f16 rows, inner product, the F16 variant): half multiply-adds, the block's queries staged as halves (QH = NQ * rowWords words)
-override QH: u32 = 1u;
 const WG: u32 = 256u;
 
 //#include flat_common
@@ -63,7 +61,6 @@ var<workgroup> tk: array<f32, NQ>;
 var<workgroup> ti: array<u32, NQ>;
 var<workgroup> pend: vec2<u32>;   // the largest count, then (DYN) the next chunk
 var<workgroup> qs: array<vec4<f32>, QS>;
-var<workgroup> qh: array<vec4<u32>, QH>;
 
 // The multi-tile variant (src/gpu/tiles-source.ts: several tiles of equal rows a dispatch, the
 // last may have fewer, tile t > 0 at binding 4 + t, each workgroup's tile from its id) puts its
@@ -167,57 +164,6 @@ fn block(a0: ptr<function, vec4<f32>>, a1: ptr<function, vec4<f32>>, a2: ptr<fun
   }
 }
 
-// HA: a query word's 8 halves times a row word's into a lane's pair of half sums (even and odd
-// dims, the bits of an f32 accumulator's component: no more registers), 4 two-wide multiply-adds;
-// fin() folds each pair into its f32 total once the lane's words of the row are done. Stubs in the
-// variant without f16 (HA is 0 there).
-//#if F16
-fn hdot(acc: f32, q: vec4<u32>, x: vec4<u32>) -> f32 {
-  var s = bitcast<vec2<f16>>(acc);
-  s = fma(bitcast<vec2<f16>>(q.x), bitcast<vec2<f16>>(x.x), s);
-  s = fma(bitcast<vec2<f16>>(q.y), bitcast<vec2<f16>>(x.y), s);
-  s = fma(bitcast<vec2<f16>>(q.z), bitcast<vec2<f16>>(x.z), s);
-  s = fma(bitcast<vec2<f16>>(q.w), bitcast<vec2<f16>>(x.w), s);
-  return bitcast<f32>(s);
-}
-
-fn hsum(a: f32) -> f32 {
-  let h = vec2<f32>(bitcast<vec2<f16>>(a));
-  return h.x + h.y;
-}
-//#else
-fn hdot(acc: f32, q: vec4<u32>, x: vec4<u32>) -> f32 { return acc; }
-fn hsum(a: f32) -> f32 { return a; }
-//#endif
-
-fn fin(a: vec4<f32>) -> vec4<f32> {
-  if (HA == 0u) { return a; }
-  return vec4<f32>(hsum(a.x), hsum(a.y), hsum(a.z), hsum(a.w));
-}
-
-// HA's block(): staged queries jl .. jl + 3 (nc real) of word wp times raw row words x0 .. x3 (RU of them).
-fn hrow(a: ptr<function, vec4<f32>>, qa: vec4<u32>, qb: vec4<u32>, qc: vec4<u32>, qd: vec4<u32>, x: vec4<u32>, nc: u32) {
-  (*a).x = hdot((*a).x, qa, x);
-  if (nc > 1u) { (*a).y = hdot((*a).y, qb, x); }
-  if (nc > 2u) { (*a).z = hdot((*a).z, qc, x); }
-  if (nc > 3u) { (*a).w = hdot((*a).w, qd, x); }
-}
-
-fn hblock(a0: ptr<function, vec4<f32>>, a1: ptr<function, vec4<f32>>, a2: ptr<function, vec4<f32>>, a3: ptr<function, vec4<f32>>,
-          jl: u32, wp: u32, x0: vec4<u32>, x1: vec4<u32>, x2: vec4<u32>, x3: vec4<u32>, nc: u32) {
-  let rw = params.rowWords;
-  let qa = qh[jl * rw + wp];
-  let qb = qh[(jl + 1u) * rw + wp];
-  let qc = qh[(jl + 2u) * rw + wp];
-  let qd = qh[(jl + 3u) * rw + wp];
-  hrow(a0, qa, qb, qc, qd, x0, nc);
-  if (RU > 1u) { hrow(a1, qa, qb, qc, qd, x1, nc); }
-  if (RU > 2u) {
-    hrow(a2, qa, qb, qc, qd, x2, nc);
-    hrow(a3, qa, qb, qc, qd, x3, nc);
-  }
-}
-
 // Word w of row r, 0 past the segment or the row.
 fn word(r: u32, w: u32, end: u32) -> vec4<u32> {
   if (r < end && w < params.rowWords) { return base[r * params.rowWords + w]; }
@@ -264,16 +210,6 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) gid: ve
   }
   if (QWG == 1u) {
     for (var e = li; e < QS; e += WG) { qs[e] = queries[min(q0 + e / q4, params.nq - 1u) * q4 + e % q4]; }
-  }
-  if (HA == 1u) {
-    // Query word w (8 dims) of each of the block's NQ queries as halves; padding repeats the last.
-    for (var e = li; e < QH; e += WG) {
-      let q = min(q0 + e / rw, params.nq - 1u) * q4;
-      let w = e % rw;
-      let lo = queries[q + select(2u * w, w, QP == 1u)];
-      let hi = queries[q + select(2u * w + 1u, q4 / 2u + w, QP == 1u)];
-      qh[e] = vec4<u32>(pack2x16float(lo.xy), pack2x16float(lo.zw), pack2x16float(hi.xy), pack2x16float(hi.zw));
-    }
   }
   if (li < NQ) {
     atomicStore(&cnt[li], 0u);
@@ -328,19 +264,7 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) gid: ve
       }
       for (var p = 0u; p < UW; p++) {
         let wp = w + p * LPR;
-        if (HA == 1u && wp < rw) {
-          let second = p == 1u;
-          let y0 = select(x00, x01, second);
-          let y1 = select(x10, x11, second);
-          let y2 = select(x20, x21, second);
-          let y3 = select(x30, x31, second);
-          hblock(&a00, &a10, &a20, &a30, 0u, wp, y0, y1, y2, y3, select(4u, NQR, NG == 1u));
-          if (NQ > 4u && NG > 1u) { hblock(&a01, &a11, &a21, &a31, 4u, wp, y0, y1, y2, y3, select(4u, NQR, NG == 2u)); }
-          if (NQ > 8u) {
-            if (NG > 2u) { hblock(&a02, &a12, &a22, &a32, 8u, wp, y0, y1, y2, y3, select(4u, NQR, NG == 3u)); }
-            if (NG > 3u) { hblock(&a03, &a13, &a23, &a33, 12u, wp, y0, y1, y2, y3, NQR); }
-          }
-        } else if (wp < rw) {
+        if (wp < rw) {
           let second = p == 1u;
           for (var h = 0u; h < DPW; h++) {
             // A lane's word wp takes query vec4 2 wp and 2 wp + 1: 32-byte strided loads across the
@@ -364,9 +288,9 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) gid: ve
     // acc[u * NQ / 4 + j] = a_uj (value v = 4 i + component of acc[i] is row v / NQ, query v % NQ),
     // indexed by constants only from here on.
     let z = vec4<f32>(0.0);
-    var acc = array<vec4<f32>, 16>(fin(a00), fin(a01), fin(a10), fin(a11), fin(a20), fin(a21), fin(a30), fin(a31), z, z, z, z, z, z, z, z);
-    if (NQ == 4u) { acc = array<vec4<f32>, 16>(fin(a00), fin(a10), fin(a20), fin(a30), z, z, z, z, z, z, z, z, z, z, z, z); }
-    if (NQ > 8u) { acc = array<vec4<f32>, 16>(fin(a00), fin(a01), fin(a02), fin(a03), fin(a10), fin(a11), fin(a12), fin(a13), fin(a20), fin(a21), fin(a22), fin(a23), fin(a30), fin(a31), fin(a32), fin(a33)); }
+    var acc = array<vec4<f32>, 16>(a00, a01, a10, a11, a20, a21, a30, a31, z, z, z, z, z, z, z, z);
+    if (NQ == 4u) { acc = array<vec4<f32>, 16>(a00, a10, a20, a30, z, z, z, z, z, z, z, z, z, z, z, z); }
+    if (NQ > 8u) { acc = array<vec4<f32>, 16>(a00, a01, a02, a03, a10, a11, a12, a13, a20, a21, a22, a23, a30, a31, a32, a33); }
     // Transposed reduction: value v (of RU * NQ, v = 4 i + component of acc[i]) ends on the lanes
     // whose pairing bits spell its upper bits (`at`: the lane's first value).
     // Levels written out with literal counts (vec4 i and i + h, i < h), so acc stays in registers;

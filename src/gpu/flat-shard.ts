@@ -19,7 +19,7 @@ import { BufferUsage, dispatchGrid, MapMode, resolveGpu, type GpuContext } from 
 import { expandWgslIncludes } from './wgsl-include.js';
 import { pow2Ceil, pow2Floor } from './pow2.js';
 import { int8GemvBoundAt, int8GemvKey, int8GemvPipeline, int8GemvScratch, planInt8Gemv, quantizeInt8Queries } from './int8-gemv.js';
-import { CLAIM_COUNTERS, CLAIMS_BINDING, gemvMultiKey, gemvMultiPipeline, planGemvMulti, scaleQueriesForHalves, splitQueryHalves, type GemvMultiKnobs, type GemvMultiPlan } from './gemv-multi.js';
+import { CLAIM_COUNTERS, CLAIMS_BINDING, gemvMultiKey, gemvMultiPipeline, planGemvMulti, splitQueryHalves, type GemvMultiKnobs, type GemvMultiPlan } from './gemv-multi.js';
 import { tilesSource, type TileRewrite } from './tiles-source.js';
 import { rangePipeline, rangePlan, rerankParams, rerankPipeline, type RowRanges, rowRangesOf, sortLists, stepParams, uncertifiedF32 } from './approx-rerank.js';
 import { mergeOneFan, mergeOneKey, mergeOnePipeline, planMergeOne, type MergeOnePlan } from './merge-one.js';
@@ -402,12 +402,6 @@ export const kernelTuning = {
    */
   meven: 0,
   /**
-   * hhalf (f16 rows on a device with shader-f16, inner product): flat_gemv_multi multiplies in
-   * halves (HA): the queries rounded to f16, each lane's share of a row summed in f16 pairs, then
-   * in f32. Approximate scores. Off: an experiment (untimed).
-   */
-  hhalf: 0,
-  /**
    * rot: flat_fused's ROT by class (a bit mask as swz; blocks with WX, WY multiples of 8, KC 2, 4
    * or 8): staging column c of a query / row at slot (x / 8) * 8 + (x + c * 8 / KC) % 8 of its
    * run, so the staging stores (KC consecutive lanes a query / row, runs a multiple of 8 slots apart)
@@ -488,7 +482,7 @@ function multiKnobs(prec: number, nq: number): GemvMultiKnobs {
   const four = nq <= 4 && t.mq4;
   const from = prec ? t.h16split : t.m16split;
   const blocksFirst = from > 0 && nq >= from;
-  const k = { ru: prec ? t.hmru : t.mru, uw: prec ? (four && t.h4uw) || t.hmuw : t.muw, sp: t.msp, ci: t.mci, qw: t.mqw, split: t.mq16 || blocksFirst ? 1 : 0, four: t.mq4, fmac: t.mfma, qp: prec && !four ? t.hqp : 0, part: prec || !four ? t.mpart : 0, lpr: prec ? t.hlpr : t.mlpr, dyn: prec ? (four ? t.h4dyn : t.hdyn) : t.mdyn, free: t.mfree, first: prec ? t.hfirst : t.mfirst, qx: t.mqx || blocksFirst ? 1 : 0, even: t.meven, half: prec ? t.hhalf : 0 };
+  const k = { ru: prec ? t.hmru : t.mru, uw: prec ? (four && t.h4uw) || t.hmuw : t.muw, sp: t.msp, ci: t.mci, qw: t.mqw, split: t.mq16 || blocksFirst ? 1 : 0, four: t.mq4, fmac: t.mfma, qp: prec && !four ? t.hqp : 0, part: prec || !four ? t.mpart : 0, lpr: prec ? t.hlpr : t.mlpr, dyn: prec ? (four ? t.h4dyn : t.hdyn) : t.mdyn, free: t.mfree, first: prec ? t.hfirst : t.mfirst, qx: t.mqx || blocksFirst ? 1 : 0, even: t.meven };
   if (nq <= 8 || k.split) return k;
   if (prec) return { ...k, ru: t.h16ru || k.ru, dyn: t.h16dyn, free: t.m16free };
   return { ...k, ru: t.m16ru || k.ru, uw: t.m16uw || k.uw, sp: t.m16sp || k.sp, ci: t.m16ci || k.ci, dyn: t.m16dyn, free: t.m16free };
@@ -784,8 +778,6 @@ interface ScorerChoice {
   digitsSource?: DigitsSource;
   /** flat_gemv_multi's QP: the scorer reads the queries as splitQueryHalves orders them. */
   halves?: boolean;
-  /** flat_gemv_multi's HA: the scorer's queries (halves) scaled per query by scaleQueriesForHalves, from the rows' magnitudes. */
-  halfScale?: boolean;
   /** flat_gemv_multi's DYN: the scorer claims its chunks from the claim counters (CLAIMS_BINDING). */
   claims?: boolean;
   /** flat_gemv_multi's QX: the dispatch is (query blocks, segments), a segment's blocks launched together. */
@@ -1551,7 +1543,7 @@ export class FlatShard {
       const key = gemvMultiKey(multi, prec, metric, f16, kf);
       const make = (tiles: number) => () => gemvMultiPipeline(this.ctx.device, multi, prec, metric, (src) => wgslVariant(src, f16), tiles);
       const target = (prec === 1 && multi.NQ === 4 && mt.h4target) || mt.mtarget || Infinity;
-      const choice = this.lazyPipeline({ BR: 1, BQ: multi.QB, key, target: Math.min(target, mt.targetWorkgroups), ...(multi.QP ? { halves: true } : {}), ...(multi.HA ? { approximate: 'unscaled' as const, halfScale: true } : {}), ...(multi.DYN ? { claims: true } : {}), ...(multi.QX ? { blocksFirst: true } : {}) }, key, make(1));
+      const choice = this.lazyPipeline({ BR: 1, BQ: multi.QB, key, target: Math.min(target, mt.targetWorkgroups), ...(multi.QP ? { halves: true } : {}), ...(multi.DYN ? { claims: true } : {}), ...(multi.QX ? { blocksFirst: true } : {}) }, key, make(1));
       return Object.assign(choice, { multiTile: (tiles: number) => this.pipeline(`${key}:x${tiles}`, make(tiles)), tilesKnob: 'gemvMultiTiles' as const });
     }
     if (nq <= 4 && this.ctx.hasSubgroups && !this.layout.noSubgroups && nsg * 4 * kf * 8 <= this.ctx.maxWorkgroupStorage) {
@@ -1682,7 +1674,7 @@ export class FlatShard {
     // (Digit planes refused: f32's scorer declines, f16's converts its rows; info says which.)
     if ((this.layout.precision !== 'f16' && this.layout.precision !== 'f32') || k > this.kLimit) return false;
     for (const s of chunkScorers) if (s.accepts(this.info, nq, k)) return !!s.shape(this.info, nq, k).approximate;
-    return this.multiPlan(nq, k)?.HA === 1;
+    return false;
   }
 
   /** Pipelines compiled so far (tests: a warmed-up shard compiles none at search). */
@@ -1695,7 +1687,7 @@ export class FlatShard {
     const prec = PREC_CODE[this.layout.precision];
     const mt = kernelTuning;
     if (!(nq >= Math.max(2, Math.min(5, mt.gemvMultiFrom)) && prec < 2 && mt.gemvMulti & ((prec + 1) << (nq > 8 ? 2 : 0)) && this.ctx.hasSubgroups && !this.layout.noSubgroups)) return undefined;
-    const facts = { rowWords: this.rowWords, q4: this.q4, subgroupSize: this.subgroupMinSize === this.subgroupMaxSize ? this.subgroupMaxSize : undefined, maxWorkgroupStorage: this.ctx.maxWorkgroupStorage, halfMath: this.nativeF16 && this.layout.metric === 'ip' };
+    const facts = { rowWords: this.rowWords, q4: this.q4, subgroupSize: this.subgroupMinSize === this.subgroupMaxSize ? this.subgroupMaxSize : undefined, maxWorkgroupStorage: this.ctx.maxWorkgroupStorage };
     return planGemvMulti(facts, nq, heapSlots(k), multiKnobs(prec, nq));
   }
 
@@ -1924,10 +1916,10 @@ export class FlatShard {
   batchPlan(nq: number, k: number): { nqb: number; candBytes: number; tempBytes: number } {
     const nqb = Math.min(nq, MAX_BATCH);
     const scorer = this.scorerFor(nqb, k);
-    const { prep, scratch, approximate, halves, halfScale } = scorer;
+    const { prep, scratch, approximate, halves } = scorer;
     const candBytes = this.candPlan(nqb, k, () => scorer, scratch, !!approximate && this.layout.precision === 'f32').total * 8;
-    // halves, halfScale: the queries a second time, in the scorer's order or scaled.
-    return { nqb, candBytes, tempBytes: candBytes + nqb * this.q4 * 16 * (halves || halfScale ? 2 : 1) + nqb * k * 8 + (prep?.bytes ?? 0) };
+    // halves: the queries a second time, in the scorer's order.
+    return { nqb, candBytes, tempBytes: candBytes + nqb * this.q4 * 16 * (halves ? 2 : 1) + nqb * k * 8 + (prep?.bytes ?? 0) };
   }
 
   /**
@@ -2025,8 +2017,6 @@ export class FlatShard {
       scorer = this.scorerFor(nqb, k, exact);
       steps = await stepsFor(scorer);
     }
-    // HA scales its queries by the rows' magnitudes (read back once per version of the rows).
-    if (scorer.halfScale) await this.rowMagnitudes();
     const certify = steps && this.layout.precision === 'f32' ? { steps, k: certifyK } : undefined;
     // f32 tiles past the planned digit planes (digitTilesPlanned): the f32 kernels score them in this
     // batch for the caller's k (certifyK: a row of theirs outside their best k cannot be in the top
@@ -2047,8 +2037,8 @@ export class FlatShard {
     // buffer is in hand (the awaits) before the first queue write, so another search's writes land
     // before or after this one's submit in queue order, never between. Its GPU work may still run.
     const release = await this.lockSubmit();
-    // Rows added since the code steps (or HA's magnitudes) were made: make them again (the digits must cover every row scored, HA's scales bound every row).
-    if ((steps && version !== this.rowsVersion) || (scorer.halfScale && this.ranges?.version !== this.rowsVersion)) {
+    // Rows added since the code steps were made: make them again (the digits must cover every row scored).
+    if (steps && version !== this.rowsVersion) {
       release();
       return this.searchBatch(asked, nqb, k, onSubmitted, certifyK, exact);
     }
@@ -2101,8 +2091,8 @@ export class FlatShard {
     const readBytes = (nqb * k + (certify ? nqb : 0)) * 8;
     const sq = this.sqBuffer ?? (await this.dummySq());
     const prepBuf = scorer.prep ? await this.scratchBuffer('prep', scorer.prep.bytes, BufferUsage.STORAGE) : undefined;
-    // The scorer's own copy of the queries (flat_gemv_multi's QP order, HA's scales; the re-rank and exact tiles read qBuf).
-    const halvesBuf = scorer.halves || scorer.halfScale ? await this.scratchBuffer('halves', queries.byteLength, BufferUsage.STORAGE | BufferUsage.COPY_DST) : undefined;
+    // The scorer's own order of the queries (flat_gemv_multi's QP; the re-rank and exact tiles read qBuf).
+    const halvesBuf = scorer.halves ? await this.scratchBuffer('halves', queries.byteLength, BufferUsage.STORAGE | BufferUsage.COPY_DST) : undefined;
     // flat_gemv_multi's claim counters (DYN), where a tile's scorer claims: zero when created, and
     // each dispatch leaves them at zero.
     const claims = this.tiles.some((t) => scorerOf(t).claims) ? await this.scratchBuffer('claims', CLAIM_COUNTERS * 4, BufferUsage.STORAGE | BufferUsage.COPY_SRC) : undefined;
@@ -2278,11 +2268,7 @@ export class FlatShard {
       // No await from here to the submit (see searchBatch).
       if (prof) prof('shard_prep', t0, (t1 = performance.now()));
       device.queue.writeBuffer(qBuf, 0, queries.buffer, queries.byteOffset, queries.byteLength);
-      if (halvesBuf) {
-        const ordered = scorer.halves ? splitQueryHalves(queries, this.q4) : queries;
-        const own = scorer.halfScale ? scaleQueriesForHalves(ordered, this.q4, this.ranges!.ranges.maxima) : ordered;
-        device.queue.writeBuffer(halvesBuf, 0, own.buffer, own.byteOffset, own.byteLength);
-      }
+      if (halvesBuf) device.queue.writeBuffer(halvesBuf, 0, splitQueryHalves(queries, this.q4));
       if (this.layout.debugPoison) {
         // A NaN key and an id no shard has: any pair the kernels fail to write stands out.
         const poison = new Uint32Array(cand.size / 4);

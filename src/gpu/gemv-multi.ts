@@ -16,8 +16,6 @@ export interface GemvMultiFacts {
   /** The adapter's subgroup size when fixed (subgroupMinSize === subgroupMaxSize), else undefined. */
   subgroupSize: number | undefined;
   maxWorkgroupStorage: number;
-  /** Half multiply-adds are possible: f16 rows decoded natively (shader-f16), inner product. */
-  halfMath?: boolean;
 }
 
 /** Knobs (kernelTuning's mru / muw / msp / mci, or hmru / hmuw for f16). */
@@ -53,8 +51,6 @@ export interface GemvMultiKnobs {
   qx?: number;
   /** 1: a batch of two blocks split evenly (QB = ceil(nq / 2) queries a block, each multiplying only those), not 8 + the rest padded to 8. */
   even?: number;
-  /** 1 (where facts.halfMath): half multiply-adds on the queries staged as halves (HA), approximate scores. */
-  half?: number;
 }
 
 /** Compile-time facts of one pipeline (the shader's overrides of the same names). */
@@ -87,33 +83,26 @@ export interface GemvMultiPlan {
   QX: number;
   /** Queries a block (the shader's QB; NQ unless the batch is split evenly): the dispatch's blocks are ceil(nq / QB). */
   QB: number;
-  /** 1: half multiply-adds (the shader's HA), with the block's queries staged as QH half words. */
-  HA: number;
-  QH: number;
 }
 
 const WG = 256;
 
 /**
- * The kernel for a batch of nq (2..16, HA 2..64; kernelTuning.gemvMultiFrom) queries with heap slots kf, or undefined (the shard keeps
+ * The kernel for a batch of nq (2..16; kernelTuning.gemvMultiFrom) queries with heap slots kf, or undefined (the shard keeps
  * flat_fused): no fixed subgroup size of 8-128 lanes, or k too large for the candidate buffers.
  * RU (1, 2 or 4 rows) is halved until NQ buffers of kf + one iteration's rows fit the workgroup memory.
  * LPR lanes score a row (lpr, at least RU NQ / 8 so a lane ends with at most 8 totals; SG by default).
  */
 export function planGemvMulti(f: GemvMultiFacts, nq: number, kf: number, t: GemvMultiKnobs): GemvMultiPlan | undefined {
   const SG = f.subgroupSize;
-  // HA takes up to 64 queries, as blocks of 16 launched together (QX) sharing each row through L2.
-  const most = t.half && f.halfMath ? 64 : 16;
-  if (!SG || SG < 8 || SG > 128 || pow2Floor(SG) !== SG || nq < 1 || nq > most) return undefined;
-  const NQ = nq <= 4 && t.four ? 4 : nq <= 8 || (t.split && nq <= 16) ? 8 : 16;
+  if (!SG || SG < 8 || SG > 128 || pow2Floor(SG) !== SG || nq < 1 || nq > 16) return undefined;
+  const NQ = nq <= 4 && t.four ? 4 : nq <= 8 || t.split ? 8 : 16;
   // Workgroup memory: NQ buffers of SP (key, id) slots, NQ counts and thresholds, one word, and the
   // staged queries (qw, where SP still holds kf + one iteration's rows).
-  const HA = t.half && f.halfMath ? 1 : 0;
-  const QH = HA ? NQ * f.rowWords : 1;
-  for (const QN of t.qw && !HA ? [NQ, 8, 4, 0].filter((n) => n <= NQ) : [0]) {
+  for (const QN of t.qw ? [NQ, 8, 4, 0].filter((n) => n <= NQ) : [0]) {
     const QWG = QN ? 1 : 0;
     const QS = QN ? QN * f.q4 : 1;
-    const fit = pow2Floor(Math.max(1, Math.floor((f.maxWorkgroupStorage - 12 * NQ - 16 - 16 * QS - 16 * QH) / (8 * NQ))));
+    const fit = pow2Floor(Math.max(1, Math.floor((f.maxWorkgroupStorage - 12 * NQ - 16 - 16 * QS) / (8 * NQ))));
     for (let RU = pow2Floor(Math.max(1, Math.min(t.ru || 4, 4))); RU >= 1; RU /= 2) {
       const LPR = Math.min(SG, Math.max((RU * NQ) / 8, pow2Floor(Math.max(1, t.lpr || SG))));
       const P = (WG / LPR) * RU;
@@ -127,13 +116,12 @@ export function planGemvMulti(f: GemvMultiFacts, nq: number, kf: number, t: Gemv
       // check would sort the buffers after a few candidates: leave `free` kf for them.
       const sortFree = t.free ? Math.floor((SP - (1 + t.free) * kf) / P) : room;
       const CI = Math.max(1, Math.min(room, sortFree, t.ci || Math.floor(room / 4)));
-      const QX = (t.qx || nq > 16) && nq > NQ ? 1 : 0;
+      const QX = t.qx && nq > NQ ? 1 : 0;
       const QB = t.even && nq > NQ && nq <= 2 * NQ ? Math.ceil(nq / 2) : NQ;
-      return { NQ, SG, RU, UW, SP, CI, CF: Math.max(1, (RU * NQ) / LPR), QWG, QN, QS, FMAC: t.fmac ? 1 : 0, QP: t.qp && f.q4 === 2 * f.rowWords ? 1 : 0, LPR, DYN: Math.max(0, Math.floor(t.dyn ?? 0)), FIRST: t.first ? 1 : 0, QX, QB, HA, QH, ...(QB < NQ ? realGroups(NQ, QB, true) : realGroups(NQ, nq, !!t.part)) };
+      return { NQ, SG, RU, UW, SP, CI, CF: Math.max(1, (RU * NQ) / LPR), QWG, QN, QS, FMAC: t.fmac ? 1 : 0, QP: t.qp && f.q4 === 2 * f.rowWords ? 1 : 0, LPR, DYN: Math.max(0, Math.floor(t.dyn ?? 0)), FIRST: t.first ? 1 : 0, QX, QB, ...(QB < NQ ? realGroups(NQ, QB, true) : realGroups(NQ, nq, !!t.part)) };
     }
   }
-  // HA's staged halves leave no room: the plan without them (at most 16 queries).
-  return HA && nq <= 16 ? planGemvMulti(f, nq, kf, { ...t, half: 0 }) : undefined;
+  return undefined;
 }
 
 /**
@@ -152,7 +140,7 @@ const realQueries = (p: GemvMultiPlan): number => 4 * (p.NG - 1) + p.NQR;
 
 /** Pipeline cache key: every compile-time fact. */
 export function gemvMultiKey(p: GemvMultiPlan, prec: number, metric: number, f16: boolean, kf: number): string {
-  return `gemvm:${prec}:${metric}:${f16 ? 'h' : 'p'}:${kf}:${p.NQ}:${p.SG}:${p.RU}:${p.UW}:${p.SP}:${p.CI}:${p.QS}${p.FMAC ? ':fma' : ''}${p.QP ? ':qp' : ''}${p.LPR < p.SG ? `:l${p.LPR}` : ''}${realQueries(p) < p.NQ ? `:g${p.NG}r${p.NQR}` : ''}${p.DYN ? `:dyn${p.DYN}` : ''}${p.FIRST ? ':f1' : ''}${p.QX ? ':qx' : ''}${p.QB < p.NQ ? `:b${p.QB}` : ''}${p.HA ? ':ha' : ''}`;
+  return `gemvm:${prec}:${metric}:${f16 ? 'h' : 'p'}:${kf}:${p.NQ}:${p.SG}:${p.RU}:${p.UW}:${p.SP}:${p.CI}:${p.QS}${p.FMAC ? ':fma' : ''}${p.QP ? ':qp' : ''}${p.LPR < p.SG ? `:l${p.LPR}` : ''}${realQueries(p) < p.NQ ? `:g${p.NG}r${p.NQR}` : ''}${p.DYN ? `:dyn${p.DYN}` : ''}${p.FIRST ? ':f1' : ''}${p.QX ? ':qx' : ''}${p.QB < p.NQ ? `:b${p.QB}` : ''}`;
 }
 
 /**
@@ -171,35 +159,6 @@ export function splitQueryHalves(queries: Float32Array, q4: number): Float32Arra
         out.set(queries.subarray(from, from + 4), row + (h * half + w) * 4);
       }
     }
-  }
-  return out;
-}
-
-/** The largest half sum HA may reach (f16's largest finite value is 65504), and the largest query half. */
-const HALF_SUM_BOUND = 2 ** 14;
-const HALF_QUERY_BOUND = 2 ** 15;
-
-/**
- * HA's queries: each scaled by a power of two (the ranking within a query is unchanged, and the
- * shard re-ranks the candidates exactly from the unscaled queries) so that no half sum can pass
- * HALF_SUM_BOUND: every partial sum of query q with any row is at most sum_j |q_j| maxima[j], the
- * rows' largest magnitude a dimension (FlatShard.rowMagnitudes). Small vectors are scaled up, out
- * of f16's subnormal range. Rows of q4 vec4 (padded dims are 0).
- */
-export function scaleQueriesForHalves(queries: Float32Array, q4: number, maxima: Float32Array): Float32Array<ArrayBuffer> {
-  const dp = q4 * 4;
-  const out = new Float32Array(queries.length);
-  for (let at = 0; at < queries.length; at += dp) {
-    let bound = 0;
-    let largest = 0;
-    for (let j = 0; j < dp; j++) {
-      const a = Math.abs(queries[at + j]!);
-      bound += a * (maxima[j] ?? 0);
-      largest = Math.max(largest, a);
-    }
-    const room = Math.min(bound > 0 ? HALF_SUM_BOUND / bound : Infinity, largest > 0 ? HALF_QUERY_BOUND / largest : Infinity);
-    const scale = Number.isFinite(room) ? 2 ** Math.max(-126, Math.min(126, Math.floor(Math.log2(room)))) : 1;
-    for (let j = 0; j < dp; j++) out[at + j] = queries[at + j]! * scale;
   }
   return out;
 }
@@ -242,12 +201,12 @@ function withClaims(src: string, dyn: boolean): string {
 /** `tiles`: tiles of equal rows (the last may have fewer) a dispatch (kernelTuning.gemvMultiTiles; tile t > 0 at binding 4 + t). */
 export function gemvMultiPipeline(device: GPUDevice, p: GemvMultiPlan, prec: number, metric: number, code: (src: string) => string, tiles = 1): GPUComputePipeline {
   return device.createComputePipeline({
-    label: `flat_gemv_multi NQ=${p.NQ} RU=${p.RU} UW=${p.UW} SP=${p.SP} QS=${p.QS}${p.FMAC ? ' fma' : ''}${p.QP ? ' qp' : ''}${p.LPR < p.SG ? ` LPR=${p.LPR}` : ''}${realQueries(p) < p.NQ ? ` ${realQueries(p)} real` : ''}${p.DYN ? ` dyn${p.DYN}` : ''}${p.FIRST ? ' first' : ''}${p.QX ? ' qx' : ''}${p.QB < p.NQ ? ` ${p.QB} a block` : ''}${p.HA ? ' half' : ''}${tiles > 1 ? ` x${tiles} tiles` : ''}`,
+    label: `flat_gemv_multi NQ=${p.NQ} RU=${p.RU} UW=${p.UW} SP=${p.SP} QS=${p.QS}${p.FMAC ? ' fma' : ''}${p.QP ? ' qp' : ''}${p.LPR < p.SG ? ` LPR=${p.LPR}` : ''}${realQueries(p) < p.NQ ? ` ${realQueries(p)} real` : ''}${p.DYN ? ` dyn${p.DYN}` : ''}${p.FIRST ? ' first' : ''}${p.QX ? ' qx' : ''}${p.QB < p.NQ ? ` ${p.QB} a block` : ''}${tiles > 1 ? ` x${tiles} tiles` : ''}`,
     layout: 'auto',
     compute: {
       module: device.createShaderModule({ label: 'flat_gemv_multi', code: tilesSource(withClaims(code(multiWgsl), !!p.DYN), tiles, GEMV_MULTI_TILES) }),
       entryPoint: 'main',
-      constants: { PREC: prec, METRIC: metric, NQ: p.NQ, SG: p.SG, RU: p.RU, UW: p.UW, DPW: prec === 1 ? 2 : 1, SP: p.SP, CI: p.CI, CF: p.CF, QWG: p.QWG, QN: p.QN, QS: p.QS, FMAC: p.FMAC, QP: p.QP, LPR: p.LPR, NG: p.NG, NQR: p.NQR, DYN: p.DYN, FIRST: p.FIRST, QX: p.QX, QB: p.QB, HA: p.HA, QH: p.QH },
+      constants: { PREC: prec, METRIC: metric, NQ: p.NQ, SG: p.SG, RU: p.RU, UW: p.UW, DPW: prec === 1 ? 2 : 1, SP: p.SP, CI: p.CI, CF: p.CF, QWG: p.QWG, QN: p.QN, QS: p.QS, FMAC: p.FMAC, QP: p.QP, LPR: p.LPR, NG: p.NG, NQR: p.NQR, DYN: p.DYN, FIRST: p.FIRST, QX: p.QX, QB: p.QB },
     },
   });
 }

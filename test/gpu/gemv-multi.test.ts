@@ -22,11 +22,11 @@ describe('planGemvMulti', () => {
   const facts = { rowWords: 192, q4: 192, subgroupSize: 32, maxWorkgroupStorage: 49152 };
   const knobs = { ru: 4, uw: 2, sp: 0, ci: 0, qw: 0, split: 0 };
   it('classes of 8 and 16 (or blocks of 8), buffers and staged queries within workgroup memory, RU halved for large k, none without a fixed subgroup size', () => {
-    expect(planGemvMulti(facts, 5, 16, knobs)).toEqual({ NQ: 8, SG: 32, RU: 4, UW: 2, SP: 256, CI: 1, CF: 1, QWG: 0, QN: 0, QS: 1, FMAC: 0, QP: 0, LPR: 32, DYN: 0, FIRST: 0, QX: 0, QB: 8, HA: 0, QH: 1, NG: 2, NQR: 4 });
-    expect(planGemvMulti(facts, 16, 16, knobs)).toEqual({ NQ: 16, SG: 32, RU: 4, UW: 2, SP: 256, CI: 1, CF: 2, QWG: 0, QN: 0, QS: 1, FMAC: 0, QP: 0, LPR: 32, DYN: 0, FIRST: 0, QX: 0, QB: 16, HA: 0, QH: 1, NG: 4, NQR: 4 });
+    expect(planGemvMulti(facts, 5, 16, knobs)).toEqual({ NQ: 8, SG: 32, RU: 4, UW: 2, SP: 256, CI: 1, CF: 1, QWG: 0, QN: 0, QS: 1, FMAC: 0, QP: 0, LPR: 32, DYN: 0, FIRST: 0, QX: 0, QB: 8, NG: 2, NQR: 4 });
+    expect(planGemvMulti(facts, 16, 16, knobs)).toEqual({ NQ: 16, SG: 32, RU: 4, UW: 2, SP: 256, CI: 1, CF: 2, QWG: 0, QN: 0, QS: 1, FMAC: 0, QP: 0, LPR: 32, DYN: 0, FIRST: 0, QX: 0, QB: 16, NG: 4, NQR: 4 });
     expect(planGemvMulti(facts, 16, 16, { ...knobs, split: 1 })?.NQ).toBe(8);
     // Blocks of 4 (mq4) for 2-4 queries only: 16 values a lane at RU 4 end on every other lane.
-    expect(planGemvMulti(facts, 3, 16, { ...knobs, four: 1 })).toEqual({ NQ: 4, SG: 32, RU: 4, UW: 2, SP: 256, CI: 1, CF: 1, QWG: 0, QN: 0, QS: 1, FMAC: 0, QP: 0, LPR: 32, DYN: 0, FIRST: 0, QX: 0, QB: 4, HA: 0, QH: 1, NG: 1, NQR: 4 });
+    expect(planGemvMulti(facts, 3, 16, { ...knobs, four: 1 })).toEqual({ NQ: 4, SG: 32, RU: 4, UW: 2, SP: 256, CI: 1, CF: 1, QWG: 0, QN: 0, QS: 1, FMAC: 0, QP: 0, LPR: 32, DYN: 0, FIRST: 0, QX: 0, QB: 4, NG: 1, NQR: 4 });
     expect(planGemvMulti(facts, 4, 16, knobs)?.NQ).toBe(8);
     expect(planGemvMulti(facts, 5, 16, { ...knobs, four: 1 })?.NQ).toBe(8);
     expect(planGemvMulti(facts, 4, 16, { ...knobs, four: 1, qw: 1 })).toMatchObject({ NQ: 4, QWG: 1, QN: 4, QS: 768 });

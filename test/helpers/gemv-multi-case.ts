@@ -36,7 +36,7 @@ export async function forEachPrecision(d: number, metric: Metric, base: Float32A
   }
 }
 
-/** Exact ids against the float64 oracle over `rows`, distances within the f32 kernels' rounding (`magnitude`: the scores' scale against data in [-1, 1]). */
-export function expectOracle(got: SearchResult, rows: Float32Array, q: Float32Array, d: number, k: number, metric: Metric, magnitude = 1): void {
-  expectMatchesOracle(got, bruteForce(rows, q, d, k, metric), distanceTolerance(d, (metric === 'l2' ? 8 * d : 4 * d) * magnitude), rows, q, d, metric);
+/** Exact ids against the float64 oracle over `rows`, distances within the f32 kernels' rounding. */
+export function expectOracle(got: SearchResult, rows: Float32Array, q: Float32Array, d: number, k: number, metric: Metric): void {
+  expectMatchesOracle(got, bruteForce(rows, q, d, k, metric), distanceTolerance(d, metric === 'l2' ? 8 * d : 4 * d), rows, q, d, metric);
 }
