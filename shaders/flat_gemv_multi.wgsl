@@ -13,14 +13,15 @@
 // last sort) to the query's buffer of SP slots; every CI iterations the workgroup sorts buffers that
 // could overflow and keeps k. Same bindings, Params and lists as flat_gemv.wgsl (merged by
 // merge_lists). The shard uses it for 2-4 queries as a block of 4 and 5-8 as a block of 8 by default,
-// for 9-14 f16 / 9-12 f32 queries as one block of 16 at RU 2, and for 15-16 f16 / 13-16 f32 as two blocks of 8 with QX: a
-// segment's blocks launched together, the second reading the rows from L2 (H100 h57-h60: 1.07-1.2x
-// faster than the block of 16, whose query loads per multiply-add are twice the block of 8's); a batch short of its block multiplies only its own
-// queries (NG, NQR). With DYN the workgroups claim their rows a chunk at a time from a counter a
+// and for 9-16 queries as two blocks of 8 with QX: a segment's blocks launched together, the second
+// reading the rows from L2 (H100 h57-h60: 1.07-1.2x faster than the block of 16, whose query loads
+// per multiply-add are twice the block of 8's), split evenly (QB: 13 = 7 + 6; H100 h64-h65: 3-12%
+// faster than the block of 16 at 9-14, which 8 + the rest padded to 8 was not); a batch short of
+// its block multiplies only its own queries (NG, NQR). With DYN the workgroups claim their rows a chunk at a time from a counter a
 // tile, so they end together (H100 h42-h48: 1-4% faster at 2-12 queries, but 5 over 21M). H100 h27: f32 1.07-1.84x
 // torch fp32 at 2-16; h53: f16 1.13-1.17x torch fp16 at 2-4, 1.06-1.14x at 5-7, 1.02x / 1.07x at 8
 // (1M / 21M; a full block of 8 takes the block of 4's time plus the issue time of its second half's
-// multiply-adds), 0.71-0.82x at 9-12. A check leaves free slots past its interval's room (k = 100
+// multiply-adds), 0.77-0.84x at 9-12 (h65). A check leaves free slots past its interval's room (k = 100
 // sorted every ~30 candidates before) and f16 sorts after the first iteration too (FIRST; h51).
 enable subgroups;
 //#if F16

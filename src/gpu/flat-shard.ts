@@ -392,15 +392,19 @@ export const kernelTuning = {
    * at 13 and 12 slower (1.081 / 1.087 against 1.037 / 0.953: the second block padded to 8). f32 1M
    * nq 13 / 14 / 15 / 16 1.373 / 1.378 / 1.390 / 1.373 against 1.463 / 1.524 / 1.556 / 1.543, 21M
    * nq 13 / 15 / 16 28.32 / 28.72 / 28.49 against 29.41 / 30.95 / 31.03 (h59-h60); at 12 1.650
-   * against 1.428.
+   * against 1.428. With meven (below) from 9 queries since H100 calls h64-h65.
    */
-  m16ru: 2, m16uw: 1, m16sp: 0, m16ci: 6, h16ru: 2, h16split: 15, m16split: 13,
+  m16ru: 2, m16uw: 1, m16sp: 0, m16ci: 6, h16ru: 2, h16split: 9, m16split: 9,
   /**
    * meven: a batch split into two blocks (mq16, h16split / m16split) as two of ceil(nq / 2) queries
-   * (the shader's QB), each multiplying only those, not 8 + the rest padded to 8. Off: not yet timed
-   * (bench/gpu-flat/knobs-h64.sh; predicted ~5% at f16 13-14 and f32 11-12, with h16split / m16split lowered).
+   * (the shader's QB), each multiplying only those, not 8 + the rest padded to 8. H100 calls h64-h65
+   * (1M, GPU ms, ids equal, float64 oracle; split evenly from 9 against the defaults then, the block
+   * of 16 to 14 / 12 and 8 + the rest after): f16 nq 9 / 10 / 11 / 12 / 13 / 14 0.806 / 0.819 /
+   * 0.902 / 0.906 / 0.976 / 0.979 against 0.853 / 0.877 / 0.927 / 0.958 / 1.039 / 1.100; f32 nq 9 /
+   * 10 / 11 / 12 / 13 / 14 1.219 / 1.235 / 1.270 / 1.274 / 1.325 / 1.331 against 1.355 / 1.386 /
+   * 1.407 / 1.448 / 1.383 / 1.396; 15-16 level (8 + 7 is already even).
    */
-  meven: 0,
+  meven: 1,
   /**
    * rot: flat_fused's ROT by class (a bit mask as swz; blocks with WX, WY multiples of 8, KC 2, 4
    * or 8): staging column c of a query / row at slot (x / 8) * 8 + (x + c * 8 / KC) % 8 of its

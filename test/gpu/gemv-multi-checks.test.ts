@@ -26,7 +26,7 @@ describe.skipIf(!hasGpu)('flat_gemv_multi buffer checks (mfree / m16free, mfirst
   it.each([
     [3, 70, 'ip', 40, 3, false, { gemvMultiFrom: 2, mq4: 1, msp: 512 }],
     [6, 52, 'l2', 24, 2, true, { msp: 256, mru: 1, hmru: 1 }],
-    [11, 33, 'ip', 20, 2, false, { msp: 128, m16sp: 128, m16ru: 1, h16ru: 1 }], // the block of 16
+    [11, 33, 'ip', 20, 2, false, { msp: 128, m16sp: 128, m16ru: 1, h16ru: 1, h16split: 0, m16split: 0 }], // the block of 16
   ] as const)('nq=%i d=%i %s k=%i mfree=%i clustered=%s %o: a lower interval and a first sort, the oracle and the same lists', async (nq, d, metric, k, mfree, clustered, knobs) => {
     const n = 1501;
     const base = clustered ? clusteredVectors(n, d, 6, seed++) : randomVectors(n, d, seed++);

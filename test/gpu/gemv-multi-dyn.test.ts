@@ -45,7 +45,7 @@ describe.skipIf(!hasGpu)('flat_gemv_multi dynamic chunks (mdyn)', () => {
     [5, 61, 'ip', 10, 1, 3, 1, false, {}],
     [8, 136, 'l2', 10, 2, 2, 3, true, {}], // one dispatch over the three tiles, a counter each
     [3, 45, 'ip', 7, 3, 4, 2, false, { gemvMultiFrom: 2, mq4: 1, mci: 2 }],
-    [13, 95, 'ip', 10, 2, 3, 1, true, { mci: 3 }], // the block of 16
+    [13, 95, 'ip', 10, 2, 3, 1, true, { mci: 3, h16split: 0, m16split: 0 }], // the block of 16
     [12, 72, 'l2', 10, 1, 3, 3, false, { mq16: 1 }], // two query blocks: a counter each
     [6, 40, 'ip', 12, 1, 64, 2, false, {}], // more workgroups than a tile has chunks
     [7, 30, 'l2', 5, 5, 2, 1, false, { mci: 1 }],

@@ -181,7 +181,7 @@ describe.skipIf(!hasGpu)('gpu flat_gemv_multi', () => {
     }
   });
 
-  it('defaults: 2-16 f32 queries run flat_gemv_multi at min(mtarget, targetWorkgroups) workgroups (9-16 as one block of 16 at m16ru rows), f16 2-16 too (9-16 at h16ru rows), each class its chunks, 1 flat_gemv', async () => {
+  it('defaults: 2-16 f32 queries run flat_gemv_multi at min(mtarget, targetWorkgroups) workgroups (9-16 as two blocks, blocks first, split evenly; the block of 16 at m16ru rows without m16split), f16 2-16 too (h16split, h16ru), each class its chunks, 1 flat_gemv', async () => {
     const index = await GpuFlatIndex.create(64, 'ip', { debugPoison: true });
     const half = await GpuFlatIndex.create(256, 'ip', { precision: 'f16', debugPoison: true });
     try {
@@ -189,10 +189,13 @@ describe.skipIf(!hasGpu)('gpu flat_gemv_multi', () => {
       await half.add(randomVectors(100, 256, seed++));
       const shard = shardsOf(index)[0]!;
       for (const nq of [5, 8]) expect(shard.scorerFor(nq, 10)).toMatchObject({ key: expect.stringMatching(/^gemvm:0:0:p:16:8:/), BQ: 8, target: Math.min(kernelTuning.mtarget, kernelTuning.targetWorkgroups) });
-      // f32 9-12: one block of 16 at m16ru rows; 13-16 (m16split, H100 h59-h60) two blocks of 8, blocks first.
+      // f32 9-16 (m16split 9, H100 h59-h60, h64-h65): two blocks of 8, blocks first, split evenly (meven: 9 = 5 + 4, 16 = 8 + 8).
+      expect([defaults.m16split, defaults.meven]).toEqual([9, 1]);
+      for (const [nq, QB] of [[9, 5], [12, 6], [13, 7], [16, 8]] as const) expect(shard.scorerFor(nq, 10)).toMatchObject({ key: expect.stringMatching(QB < 8 ? new RegExp(`^gemvm:0:0:p:16:8:.*:qx:b${QB}$`) : /^gemvm:0:0:p:16:8:.*:qx$/), BQ: QB, blocksFirst: true });
+      // With m16split 0, the block of 16 at m16ru rows.
+      kernelTuning.m16split = 0;
       for (const nq of [9, 12]) expect(shard.scorerFor(nq, 10)).toMatchObject({ key: expect.stringMatching(new RegExp(`^gemvm:0:0:p:16:16:\\d+:${kernelTuning.m16ru}:1:`)), BQ: 16 });
-      expect(defaults.m16split).toBe(13);
-      for (const nq of [13, 16]) expect(shard.scorerFor(nq, 10)).toMatchObject({ key: expect.stringMatching(/^gemvm:0:0:p:16:8:.*:qx$/), BQ: 8, blocksFirst: true });
+      kernelTuning.m16split = defaults.m16split;
       for (const nq of [2, 5, 8]) expect(shardsOf(half)[0]!.scorerFor(nq, 10).key).toMatch(/^gemvm:1:0:/);
       // f16: the block of 4 with its own words in flight and workgroups (h4uw, h4target), the block of 8 with hmuw and mtarget.
       const t = kernelTuning;
@@ -203,27 +206,32 @@ describe.skipIf(!hasGpu)('gpu flat_gemv_multi', () => {
       t.hmuw = 1;
       expect([uw(3), uw(6)]).toEqual([t.h4uw || 2, 1]);
       // Chunks claimed from a counter a tile, each class its own size (H100 calls h42-h48): the f16
-      // block of 4 one iteration, the blocks of 8 two, the f16 block of 16 three; the f32 block of 16
-      // keeps its fixed segments (no dyn in the key).
+      // block of 4 one iteration, the blocks of 8 two (split batches too), the f16 block of 16 three;
+      // the f32 block of 16 keeps its fixed segments (no dyn in the key).
       expect([defaults.h4dyn, defaults.hdyn, defaults.h16dyn, defaults.mdyn, defaults.m16dyn]).toEqual([1, 2, 3, 2, 0]);
       const dyn = (s: FlatShard, nq: number) => Number(/:dyn(\d+)(:|$)/.exec(s.scorerFor(nq, 10).key)?.[1] ?? 0);
-      expect([3, 6, 12].map((nq) => dyn(shardsOf(half)[0]!, nq))).toEqual([t.h4dyn, t.hdyn, t.h16dyn]);
-      expect([3, 6, 12].map((nq) => dyn(shard, nq))).toEqual([t.mdyn, t.mdyn, t.m16dyn]);
+      expect([3, 6, 12].map((nq) => dyn(shardsOf(half)[0]!, nq))).toEqual([t.h4dyn, t.hdyn, t.hdyn]);
+      expect([3, 6, 12].map((nq) => dyn(shard, nq))).toEqual([t.mdyn, t.mdyn, t.mdyn]);
+      t.h16split = 0;
+      t.m16split = 0;
+      expect([dyn(shardsOf(half)[0]!, 12), dyn(shard, 12)]).toEqual([t.h16dyn, t.m16dyn]);
+      t.h16split = defaults.h16split;
+      t.m16split = defaults.m16split;
       // The first iteration's sort for f16 only (hfirst; f32's first iteration is a quarter of f16's rows, H100 h51).
       expect([defaults.mfree, defaults.m16free, defaults.mfirst, defaults.hfirst]).toEqual([3, 1, 0, 1]);
-      const first = (s: FlatShard, nq: number) => s.scorerFor(nq, 10).key.endsWith(':f1');
+      const first = (s: FlatShard, nq: number) => /:f1(:|$)/.test(s.scorerFor(nq, 10).key);
       expect([3, 6, 12].map((nq) => first(shardsOf(half)[0]!, nq))).toEqual([true, true, true]);
       expect([3, 6, 12].map((nq) => first(shard, nq))).toEqual([false, false, false]);
       expect(shardsOf(half)[0]!.scorerFor(3, 10)).toMatchObject({ BQ: 4, target: Math.min(t.h4target, t.targetWorkgroups) });
       expect(shardsOf(half)[0]!.scorerFor(6, 10)).toMatchObject({ BQ: 8, target: Math.min(t.mtarget, t.targetWorkgroups) });
       expect(shard.scorerFor(3, 10).target).toBe(Math.min(t.mtarget, t.targetWorkgroups));
-      // f16 9-14: one block of 16 at h16ru rows an iteration (gemvMulti bit 8); from h16split (15, H100
-      // h57) two blocks of 8, blocks first; without the bit, flat_fused.
-      expect(defaults.h16split).toBe(15);
+      // f16 9-16 (gemvMulti bit 8): from h16split (9; H100 h57, h64-h65) two blocks of 8, blocks first,
+      // split evenly; with h16split 0 one block of 16 at h16ru rows an iteration; without the bit, flat_fused.
+      expect(defaults.h16split).toBe(9);
+      for (const [nq, QB] of [[9, 5], [14, 7], [15, 8], [16, 8]] as const) expect(shardsOf(half)[0]!.scorerFor(nq, 10)).toMatchObject({ key: expect.stringMatching(QB < 8 ? new RegExp(`^gemvm:1:0:[ph]:16:8:.*:qx:b${QB}$`) : /^gemvm:1:0:[ph]:16:8:.*:qx$/), BQ: QB, blocksFirst: true });
+      t.h16split = 0;
       for (const nq of [9, 14]) expect(shardsOf(half)[0]!.scorerFor(nq, 10)).toMatchObject({ key: expect.stringMatching(new RegExp(`^gemvm:1:0:[ph]:16:16:\\d+:${t.h16ru}:`)), BQ: 16 });
-      for (const nq of [15, 16]) expect(shardsOf(half)[0]!.scorerFor(nq, 10)).toMatchObject({ key: expect.stringMatching(/^gemvm:1:0:[ph]:16:8:.*:qx$/), BQ: 8, blocksFirst: true });
-      // f32 keeps its block of 16 at 12.
-      expect(shard.scorerFor(12, 10)).not.toHaveProperty('blocksFirst');
+      t.h16split = defaults.h16split;
       t.gemvMulti &= ~8;
       for (const nq of [9, 16]) expect(shardsOf(half)[0]!.scorerFor(nq, 10).key).toMatch(/^fused:/);
       t.gemvMulti |= 8;

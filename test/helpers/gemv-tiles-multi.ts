@@ -46,11 +46,11 @@ export async function checkGemvMultiTiles(d: number, metric: 'ip' | 'l2', tiles:
     // flat_gemv_multi for every class here (f16 9-16 too), several segments a tile, the last one partial.
     // flat_gemv's knob does not group flat_gemv_multi: with its own knob at 1, a dispatch a tile.
     Object.assign(kernelTuning, tuningDefaults, { gemvMulti: 15, mtarget: 0, targetWorkgroups: 3, gemvTiles: tiles, gemvMultiTiles: 1 });
-    // From h16split / m16split queries two blocks of 8, blocks first (QX): the grid turned round over the tile groups too.
+    // From h16split / m16split queries two blocks of 8, blocks first (QX; split evenly with meven, :b): the grid turned round over the tile groups too.
     const split = precision === 'f32' ? kernelTuning.m16split : kernelTuning.h16split;
     const blocksFirst = nq > 8 && split > 0 && nq >= split;
     const block = nq <= 4 && kernelTuning.mq4 ? 4 : nq <= 8 || blocksFirst ? 8 : 16;
-    expect(shard.scorerFor(nq, k).key).toMatch(new RegExp(`^gemvm:${precision === 'f32' ? 0 : 1}:${metric === 'ip' ? 0 : 1}:${kind === 'f16 native' ? 'h' : 'p'}:\\d+:${block}:.*${blocksFirst ? ':qx' : ''}$`));
+    expect(shard.scorerFor(nq, k).key).toMatch(new RegExp(`^gemvm:${precision === 'f32' ? 0 : 1}:${metric === 'ip' ? 0 : 1}:${kind === 'f16 native' ? 'h' : 'p'}:\\d+:${block}:.*${blocksFirst ? ':qx(:b\\d+)?' : ''}$`));
     dispatches.labels.length = 0;
     const one = await index.search(q, k);
     const scoredOne = dispatches.labels.filter((l) => l.startsWith('flat_gemv_multi '));
