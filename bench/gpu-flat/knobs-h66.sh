@@ -2,20 +2,10 @@
 # m16split 9: 9-16 queries as two even blocks of 8, blocks first) over 21M, which h64-h65 measured over
 # 1M only. d = the new defaults; o = the old (h16split 15, m16split 13, meven 0: the block of 16 to
 # f16 14 / f32 12). torch fp16 / fp32 with --chunk 4194304.
+# Copy: cp bench/gpu-flat/knobs-h66.sh out/h66/run.sh; cp bench/gpu-flat/device-common.sh out/h66/.
 # On the device: source .device/setup.sh && bash out/h66/run.sh (~3 min).
-B=out/h66;N21=21015324; T=.device/torch_flat_baseline.py; S0=$SECONDS
-echo "commit $(cat $B/COMMIT)"; nvidia-smi --query-gpu=name,driver_version --format=csv,noheader
-P="import sys,json
-for l in sys.stdin:
-  if not l.startswith('{'): print(l.rstrip()[:300]); continue
-  r=json.loads(l)
-  if 'precision' in r: print(r['precision'], r['n'], r['nq'], r.get('variant'), 'gpu', r['gpu_ms'], 'wall', r['wall_ms'], 'reps', r['reps'], 'ids1', r.get('ids_as_first'), 'oracle', r.get('oracle_ok'), r.get('oracle_recall'))"
-Q="import sys,json
-for l in sys.stdin:
-  r=json.loads(l); print('torch', r['dtype'], r['n'], r['nq'], 'k', r.get('k'), r['ms'])"
-F="--warm-ms 200 --min-ms 250 --max-reps 200 --oracle-queries 4"
-G="--gpu-memory 78.5 --check-rows 2 --warm-ms 200 --min-ms 150 --max-reps 5"
-H="vulkan_enable_f16_on_nvidia"
+B=out/h66
+source "$B/device-common.sh"
 timeout 90 python3 $T --n $N21 --d 768 --nq 9,12,14 --k 10 --reps 3 --chunk 4194304 --dtypes float16,float32 2>&1 | grep '^{' | python3 -c "$Q"; echo "[$((SECONDS-S0)) s]"
 timeout 150 node $B/flat.mjs --n $N21 --nq 9,12,14 --k 10 --precisions f16 --experimental 0 --variants "d:;o:h16split=15,m16split=13,meven=0" $G 2>&1 | grep -E '^\{|Error' | python3 -c "$P"; echo "[$((SECONDS-S0)) s]"
 timeout 200 node $B/flat.mjs --n $N21 --nq 9,12 --k 10 --precisions f32 --experimental 0 --variants "d:;o:h16split=15,m16split=13,meven=0" $G 2>&1 | grep -E '^\{|Error' | python3 -c "$P"; echo "[$((SECONDS-S0)) s]"
