@@ -1,4 +1,4 @@
-# Session 34, H100 call h66 (bundle of the commit in COMMIT): the new defaults (meven 1, h16split /
+# Session 34, H100 call h66 (NOT RUN: no machine could be started, then too little device time; bundle from HEAD): the new defaults (meven 1, h16split /
 # m16split 9: 9-16 queries as two even blocks of 8, blocks first) over 21M, which h64-h65 measured over
 # 1M only. d = the new defaults; o = the old (h16split 15, m16split 13, meven 0: the block of 16 to
 # f16 14 / f32 12). torch fp16 with --chunk 4194304. f16 only (f32 dropped: 289 s of device time left).
