@@ -58,7 +58,7 @@ describe.skipIf(!hasGpu)('flat_gemv_multi query blocks first (mqx)', () => {
     const base = clustered ? clusteredVectors(n, d, 5, seed++) : randomVectors(n, d, seed++);
     const q = clustered ? clusteredVectors(nq, d, 5, seed++) : randomVectors(nq, d, seed++);
     await forEachPrecision(d, metric, base, 400, async ({ precision, rows, index, shard, lists }) => {
-      Object.assign(kernelTuning, defaults, { gemvMulti: 15, mq16: 1, mqx: 0, h16split: 0, m16split: 0, mtarget: 0, targetWorkgroups: target, gemvMultiTiles: tiles, mdyn: dyn, hdyn: dyn });
+      Object.assign(kernelTuning, defaults, { gemvMulti: 15, mq16: 1, mqx: 0, h16split: 0, m16split: 0, meven: 0, mtarget: 0, targetWorkgroups: target, gemvMultiTiles: tiles, mdyn: dyn, hdyn: dyn });
       const onY = await index.search(q, k);
       expect(shard.scorerFor(nq, k).key, precision).not.toMatch(/:qx$/);
       kernelTuning.mqx = 1;
@@ -80,7 +80,7 @@ describe.skipIf(!hasGpu)('flat_gemv_multi query blocks first (mqx)', () => {
     const base = randomVectors(1017, d, seed++);
     const q = clusteredVectors(nq, d, 5, seed++);
     await forEachPrecision(d, metric, base, 400, async ({ precision, rows, index, shard, lists }) => {
-      Object.assign(kernelTuning, defaults, { gemvMulti: 15, mq16: 1, mqx: qx, mqw: qw, h16split: 0, m16split: 0, mtarget: 0, targetWorkgroups: 6, gemvMultiTiles: tiles, mdyn: dyn, hdyn: dyn });
+      Object.assign(kernelTuning, defaults, { gemvMulti: 15, mq16: 1, mqx: qx, mqw: qw, h16split: 0, m16split: 0, meven: 0, mtarget: 0, targetWorkgroups: 6, gemvMultiTiles: tiles, mdyn: dyn, hdyn: dyn });
       const padded = await index.search(q, k);
       kernelTuning.meven = 1;
       const QB = Math.ceil(nq / 2);

@@ -144,8 +144,9 @@ describe.skipIf(!hasGpu)('gpu flat_gemv_multi', () => {
     [13, 95, 'ip', 10, { mru: 4, muw: 2, hmru: 2, hmuw: 1, m16ru: 2, m16uw: 2, mfma: 1, mlpr: 4, hlpr: 4 }, 3],
     [5, 768, 'ip', 10, { mru: 4, muw: 1, hmru: 4, hmuw: 1, mfma: 1, mlpr: 4, hlpr: 4 }, 3],
   ] as const)('nq=%i d=%i %s k=%i %o target %i: f32 and f16 exact ids vs float64, several tiles', async (nq, d, metric, k, knobs, target) => {
-    // h16split / m16split 0: the block of 16 up to 16 queries here (gemv-multi-qx tests its blocks of 8 first).
-    Object.assign(kernelTuning, { gemvMulti: 15, mtarget: 0, targetWorkgroups: target, m16ru: 0, m16uw: 0, m16sp: 0, m16ci: 0, h16split: 0, m16split: 0 }, knobs);
+    // h16split / m16split 0: the block of 16 up to 16 queries here, and mq16's blocks of 8 as 8 + the rest
+    // (meven 0; gemv-multi-qx tests the blocks of 8 first and the even split).
+    Object.assign(kernelTuning, { gemvMulti: 15, mtarget: 0, targetWorkgroups: target, m16ru: 0, m16uw: 0, m16sp: 0, m16ci: 0, h16split: 0, m16split: 0, meven: 0 }, knobs);
     const n = 1537; // 3 tiles of 600 / 600 / 337 rows: segment ends inside an iteration's rows
     const base = randomVectors(n, d, seed++);
     const q = randomVectors(nq, d, seed++);
@@ -252,7 +253,8 @@ describe.skipIf(!hasGpu)('gpu flat_gemv_multi', () => {
   });
 
   it('exact ties (duplicate rows) come lower id first; k past the buffers falls back to flat_fused; native f16 decode', async () => {
-    Object.assign(kernelTuning, { gemvMulti: 15, targetWorkgroups: 4 });
+    // The block of 16 at 11 queries (h16split / m16split 0), whose buffers k = 200 overflows.
+    Object.assign(kernelTuning, { gemvMulti: 15, targetWorkgroups: 4, h16split: 0, m16split: 0 });
     const d = 40;
     const half = randomVectors(400, d, seed++);
     const base = new Float32Array(800 * d);
