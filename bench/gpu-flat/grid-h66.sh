@@ -1,36 +1,40 @@
-# Session 35, H100 calls h66 (this script, GRID=1M) and h67 (GRID=21M): issue 4's grid at HEAD's defaults,
+# Session 35, H100 call h66: issue 4's grid at HEAD's defaults,
 # the first since h1-h2 (session 22), plus 9 / 12 / 14 queries (the even split, measured over 1M only in
 # h64-h65), f16MultiUpTo at 13-16 with allowExperimental and, over 21M, the old split (o: h16split 15, m16split 13, meven 0) beside it.
 # Bundles: for p in "gpu-flat/run.ts flat" "gpu-int8/run.ts int8"; do set -- $p;
 #   node bench/device-bundle.mjs bench/$1 out/h66/$2.mjs; done
 #   cp bench/gpu-flat/grid-h66.sh out/h66/run.sh; cp bench/gpu-flat/{device-common.sh,summary.mjs} out/h66/
 #   git rev-parse --short HEAD > out/h66/COMMIT
-# On the device: source .device/setup.sh && GRID=1M bash out/h66/run.sh   (then GRID=21M: ~250 s each)
+# On the device: source .device/setup.sh && bash out/h66/run.sh   (both grids, ~450 s; GRID=1M or GRID=21M runs one)
 B=out/h66
 source "$B/device-common.sh"
 W=${OUT:-/tmp/h66}; mkdir -p "$W"
 NQ=1,9,12,14,16,64,256,1024
 el() { echo "[$((SECONDS-S0)) s] $1 rc=$2"; }
-show() { grep -h '^{' "$@" | python3 -c "$P"; }
-if [ "$GRID" = 1M ]; then
-  timeout 90 python3 $T --n 1000000 --d 768 --nq $NQ --k 10 --reps 10 --dtypes float16,float32 2>>$W/logs.txt | grep '^{' > $W/torch-1m.jsonl; el torch-1m $?
-  timeout 150 node $B/flat.mjs --n 1000000 --nq $NQ --precisions f32,f16 --experimental 0 $F > $W/flat-1m-x0.jsonl 2>>$W/logs.txt; el flat-1m-x0 $?
-  timeout 150 node $B/flat.mjs --n 1000000 --nq 1,16,64,256,1024 --precisions f32,f16 --experimental 1 --variants 'c:tf16c=1;h:tf16c=0' --warm-ms 300 --min-ms 250 --max-reps 20 --oracle-queries 2 > $W/flat-1m-x1.jsonl 2>>$W/logs.txt; el flat-1m-x1 $?
+# tl N: N seconds, or what is left of the call's 560 (at least 1: timeout $(tl 0) would mean none).
+tl() { local l=$((560-(SECONDS-S0))); [ $l -lt 1 ] && l=1; [ $l -lt $1 ] && echo $l || echo $1; }
+if [ "$GRID" != 1M ]; then
+  timeout $(tl 100) python3 $T --n $N21 --d 768 --nq 1,9,12,14,16,64,256 --k 10 --reps 3 --chunk 4194304 --dtypes float16,float32 2>>$W/logs.txt | grep '^{' > $W/torch-21m.jsonl; el torch-21m $?
+  timeout $(tl 80) python3 $T --n $N21 --d 768 --nq 1024 --k 10 --reps 2 --chunk 1048576 --dtypes float16,float32 2>>$W/logs.txt | grep '^{' >> $W/torch-21m.jsonl; el torch-21m-1024 $?
+  timeout $(tl 150) node $B/flat.mjs --n $N21 --nq $NQ --precisions f32,f16 --experimental 0 $G > $W/flat-21m-x0.jsonl 2>>$W/logs.txt; el flat-21m-x0 $?
+  timeout $(tl 90) node $B/flat.mjs --n $N21 --nq 9,12,14 --precisions f32,f16 --experimental 0 --variants 'o:h16split=15,m16split=13,meven=0' $G > $W/flat-21m-old-split.jsonl 2>>$W/logs.txt; el flat-21m-old-split $?
+  timeout $(tl 150) node $B/flat.mjs --n $N21 --nq 1,16,64,256,1024 --precisions f32,f16 --experimental 1 --variants 'c:tf16c=1;h:tf16c=0' $G > $W/flat-21m-x1.jsonl 2>>$W/logs.txt; el flat-21m-x1 $?
+  node $B/summary.mjs $W/torch-21m.jsonl $W/flat-21m-*.jsonl > $W/summary-21m.txt 2>&1; cat $W/summary-21m.txt
+fi
+if [ "$GRID" != 21M ]; then
+  timeout $(tl 90) python3 $T --n 1000000 --d 768 --nq $NQ --k 10 --reps 10 --dtypes float16,float32 2>>$W/logs.txt | grep '^{' > $W/torch-1m.jsonl; el torch-1m $?
+  timeout $(tl 150) node $B/flat.mjs --n 1000000 --nq $NQ --precisions f32,f16 --experimental 0 $F > $W/flat-1m-x0.jsonl 2>>$W/logs.txt; el flat-1m-x0 $?
+  timeout $(tl 150) node $B/flat.mjs --n 1000000 --nq 1,16,64,256,1024 --precisions f32,f16 --experimental 1 --variants 'c:tf16c=1;h:tf16c=0' --warm-ms 300 --min-ms 250 --max-reps 20 --oracle-queries 2 > $W/flat-1m-x1.jsonl 2>>$W/logs.txt; el flat-1m-x1 $?
   # f16 with allowExperimental at 13-16 queries, no code plane: the conversion (h) against flat_gemv_multi (m: f16MultiUpTo 16).
-  timeout 90 node $B/flat.mjs --n 1000000 --nq 13,14,16 --precisions f16 --experimental 1 --variants 'h:tf16c=0;m:tf16c=0,tf16mu=16' $F > $W/flat-1m-x1-upto.jsonl 2>>$W/logs.txt; el flat-1m-x1-upto $?
-  timeout 120 node $B/int8.mjs --n 1000000 --unquantised 1 --nq 1,16,64,256,1024 --min-ms 300 --max-reps 40 --variants 'warm:nq=64/256;d;d2' > $W/int8-1m.jsonl 2>>$W/logs.txt; el int8-1m $?
+  timeout $(tl 90) node $B/flat.mjs --n 1000000 --nq 13,14,16 --precisions f16 --experimental 1 --variants 'h:tf16c=0;m:tf16c=0,tf16mu=16' $F > $W/flat-1m-x1-upto.jsonl 2>>$W/logs.txt; el flat-1m-x1-upto $?
+  timeout $(tl 120) node $B/int8.mjs --n 1000000 --unquantised 1 --nq 1,16,64,256,1024 --min-ms 300 --max-reps 40 --variants 'warm:nq=64/256;d;d2' > $W/int8-1m.jsonl 2>>$W/logs.txt; el int8-1m $?
   node $B/summary.mjs $W/torch-1m.jsonl $W/flat-1m-*.jsonl > $W/summary-1m.txt 2>&1; cat $W/summary-1m.txt
   grep -h '"recall' $W/int8-1m.jsonl | python3 -c "import sys,json
 for l in sys.stdin:
   r=json.loads(l); print('int8', r.get('variant'), r.get('nq'), 'gpu', r.get('gpu_ms'), 'wall', r.get('wall_ms'), 'recall', r.get('recall_at_10'))"
-else
-  timeout 100 python3 $T --n $N21 --d 768 --nq 1,9,12,14,16,64,256 --k 10 --reps 3 --chunk 4194304 --dtypes float16,float32 2>>$W/logs.txt | grep '^{' > $W/torch-21m.jsonl; el torch-21m $?
-  timeout 80 python3 $T --n $N21 --d 768 --nq 1024 --k 10 --reps 2 --chunk 1048576 --dtypes float16,float32 2>>$W/logs.txt | grep '^{' >> $W/torch-21m.jsonl; el torch-21m-1024 $?
-  timeout 150 node $B/flat.mjs --n $N21 --nq $NQ --precisions f32,f16 --experimental 0 $G > $W/flat-21m-x0.jsonl 2>>$W/logs.txt; el flat-21m-x0 $?
-  timeout 90 node $B/flat.mjs --n $N21 --nq 9,12,14 --precisions f32,f16 --experimental 0 --variants 'o:h16split=15,m16split=13,meven=0' $G > $W/flat-21m-old-split.jsonl 2>>$W/logs.txt; el flat-21m-old-split $?
-  timeout 150 node $B/flat.mjs --n $N21 --nq 1,16,64,256,1024 --precisions f32,f16 --experimental 1 --variants 'c:tf16c=1;h:tf16c=0' $G > $W/flat-21m-x1.jsonl 2>>$W/logs.txt; el flat-21m-x1 $?
-  node $B/summary.mjs $W/torch-21m.jsonl $W/flat-21m-*.jsonl > $W/summary-21m.txt 2>&1; cat $W/summary-21m.txt
-  LEFT=$((570-(SECONDS-S0)))
+fi
+if [ "$GRID" != 1M ]; then
+  LEFT=$((560-(SECONDS-S0)))
   if [ $LEFT -gt 120 ]; then timeout $LEFT node $B/int8.mjs --n $N21 --host-rows gpu --nq 1,16,64,256,1024 --variants 'gpu' --min-ms 300 --max-reps 10 --unquantised 1 > $W/int8-21m.jsonl 2>>$W/logs.txt; el int8-21m $?; fi
   grep -h '"recall' $W/int8-21m.jsonl | python3 -c "import sys,json
 for l in sys.stdin:
