@@ -11,8 +11,8 @@ source "$B/device-common.sh"
 W=${OUT:-/tmp/h66}; mkdir -p "$W"
 NQ=1,9,12,14,16,64,256,1024
 el() { echo "[$((SECONDS-S0)) s] $1 rc=$2"; }
-# tl N: N seconds, or what is left of the call's 560 (at least 1: timeout $(tl 0) would mean none).
-tl() { local l=$((560-(SECONDS-S0))); [ $l -lt 1 ] && l=1; [ $l -lt $1 ] && echo $l || echo $1; }
+# tl N: N seconds, or what is left of the call's 470 (at least 1: timeout $(tl 0) would mean none).
+tl() { local l=$((470-(SECONDS-S0))); [ $l -lt 1 ] && l=1; [ $l -lt $1 ] && echo $l || echo $1; }
 if [ "$GRID" != 1M ]; then
   timeout $(tl 100) python3 $T --n $N21 --d 768 --nq 1,9,12,14,16,64,256 --k 10 --reps 3 --chunk 4194304 --dtypes float16,float32 2>>$W/logs.txt | grep '^{' > $W/torch-21m.jsonl; el torch-21m $?
   timeout $(tl 80) python3 $T --n $N21 --d 768 --nq 1024 --k 10 --reps 2 --chunk 1048576 --dtypes float16,float32 2>>$W/logs.txt | grep '^{' >> $W/torch-21m.jsonl; el torch-21m-1024 $?
@@ -34,7 +34,7 @@ for l in sys.stdin:
   r=json.loads(l); print('int8', r.get('variant'), r.get('nq'), 'gpu', r.get('gpu_ms'), 'wall', r.get('wall_ms'), 'recall', r.get('recall_at_10'))"
 fi
 if [ "$GRID" != 1M ]; then
-  LEFT=$((560-(SECONDS-S0)))
+  LEFT=$((470-(SECONDS-S0)))
   if [ $LEFT -gt 120 ]; then timeout $LEFT node $B/int8.mjs --n $N21 --host-rows gpu --nq 1,16,64,256,1024 --variants 'gpu' --min-ms 300 --max-reps 10 --unquantised 1 > $W/int8-21m.jsonl 2>>$W/logs.txt; el int8-21m $?; fi
   grep -h '"recall' $W/int8-21m.jsonl | python3 -c "import sys,json
 for l in sys.stdin:
