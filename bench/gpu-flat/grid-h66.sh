@@ -11,7 +11,7 @@ source "$B/device-common.sh"
 W=${OUT:-/tmp/h66}; mkdir -p "$W"
 NQ=1,9,12,14,16,64,256,1024
 el() { echo "[$((SECONDS-S0)) s] $1 rc=$2"; }
-# tl N: N seconds, or what is left of the call's 470 (at least 1: timeout $(tl 0) would mean none).
+# tl N: N seconds, or what is left of the call's 470 (at least 1: "timeout 0" would mean no limit).
 tl() { local l=$((470-(SECONDS-S0))); [ $l -lt 1 ] && l=1; [ $l -lt $1 ] && echo $l || echo $1; }
 if [ "$GRID" != 1M ]; then
   timeout $(tl 100) python3 $T --n $N21 --d 768 --nq 1,9,12,14,16,64,256 --k 10 --reps 3 --chunk 4194304 --dtypes float16,float32 2>>$W/logs.txt | grep '^{' > $W/torch-21m.jsonl; el torch-21m $?
