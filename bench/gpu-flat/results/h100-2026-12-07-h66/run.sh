@@ -1,4 +1,4 @@
-# Session 35, H100 call h66: issue 4's grid at HEAD's defaults,
+# Session 35, H100 call h66 (RUN 2026-12-07 ~00:53 UTC: output.txt): issue 4's grid at HEAD's defaults,
 # the first since h1-h2 (session 22), plus 9 / 12 / 14 queries (the even split, measured over 1M only in
 # h64-h65), f16MultiUpTo at 13-16 with allowExperimental and, over 21M, the old split (o: h16split 15, m16split 13, meven 0) beside it.
 # Bundles: for p in "gpu-flat/run.ts flat" "gpu-int8/run.ts int8"; do set -- $p;
