@@ -244,9 +244,11 @@ export const tensorTuning = {
    * takes (a fixed subgroup size) stay with it. H100 call h37 (1M / 21M x 768, k = 10, GPU ms, ids
    * equal, torch in the same call): its block of 16 0.883 / 0.937 / 1.018 ms at 9 / 10 / 12 queries
    * against the conversion's 1.032 / 1.035 / 1.037 (21M nq 9 / 12 17.39 / 19.98 against 19.68 /
-   * 20.20), 1.091 / 1.132 / 1.373 at 13 / 14 / 16 against 1.044 / 1.039 / 1.034.
+   * 20.20), 1.091 / 1.132 / 1.373 at 13 / 14 / 16 against 1.044 / 1.039 / 1.034. Since h64-h65 its
+   * 9-16 are two even blocks: H100 call h66 (1M, same call) 0.977 / 0.982 / 1.097 ms at 13 / 14 / 16
+   * against the conversion's 1.039 / 1.040 / 1.032-1.034, so 14 (was 12).
    */
-  f16MultiUpTo: 12,
+  f16MultiUpTo: 14,
   /**
    * Result matrices a subgroup along rows for f16 batches below bigBatch (in place of rowTiles /
    * rowTilesMid): 2 (32-row tiles, half the staged halves in registers a chunk). gpu-tensor
