@@ -1,0 +1,47 @@
+# Issue 4's grid for the next device call (NOT RUN; prepared in session 35 from h66's script, which ran:
+# bench/gpu-flat/results/h100-2026-12-07-h66). Changes from h66: int8 over 21M warms each batch size
+# first (h66 measured 1 and 16 queries cold, right after the 156 s host read-back), and torch fp32 at
+# 21M x 1024 runs in its own process (it did not print in h66, after fp16 in the same process).
+# Bundles (name the call's folder hN in place of h66 here and in B below):
+#   for p in "gpu-flat/run.ts flat" "gpu-int8/run.ts int8"; do set -- $p;
+#     node bench/device-bundle.mjs bench/$1 out/h66/$2.mjs; done; gzip -9 out/h66/*.mjs
+#   cp bench/gpu-flat/grid.sh out/h66/run.sh; cp bench/gpu-flat/{device-common.sh,summary.mjs} out/h66/
+#   git rev-parse --short HEAD > out/h66/COMMIT
+# (gzip: .device + the repo + two 0.7 MB bundles went past the 64 MiB a call may carry.)
+# On the device (~360 s; GRID=1M or GRID=21M runs one half):
+#   gunzip out/h66/*.gz && source .device/setup.sh && bash out/h66/run.sh
+B=out/h66
+source "$B/device-common.sh"
+W=${OUT:-/tmp/h66}; mkdir -p "$W"
+NQ=1,9,12,14,16,64,256,1024
+el() { echo "[$((SECONDS-S0)) s] $1 rc=$2"; }
+# tl N: N seconds, or what is left of the call's 470 (at least 1: "timeout 0" would mean no limit).
+tl() { local l=$((470-(SECONDS-S0))); [ $l -lt 1 ] && l=1; [ $l -lt $1 ] && echo $l || echo $1; }
+if [ "$GRID" != 1M ]; then
+  timeout $(tl 100) python3 $T --n $N21 --d 768 --nq 1,9,12,14,16,64,256 --k 10 --reps 3 --chunk 4194304 --dtypes float16,float32 2>>$W/logs.txt | grep '^{' > $W/torch-21m.jsonl; el torch-21m $?
+  for dt in float16 float32; do timeout $(tl 60) python3 $T --n $N21 --d 768 --nq 1024 --k 10 --reps 2 --chunk 1048576 --dtypes $dt 2>>$W/logs.txt | grep '^{' >> $W/torch-21m.jsonl; el torch-21m-1024-$dt $?; done
+  timeout $(tl 150) node $B/flat.mjs --n $N21 --nq $NQ --precisions f32,f16 --experimental 0 $G > $W/flat-21m-x0.jsonl 2>>$W/logs.txt; el flat-21m-x0 $?
+  timeout $(tl 90) node $B/flat.mjs --n $N21 --nq 9,12,14 --precisions f32,f16 --experimental 0 --variants 'o:h16split=15,m16split=13,meven=0' $G > $W/flat-21m-old-split.jsonl 2>>$W/logs.txt; el flat-21m-old-split $?
+  timeout $(tl 150) node $B/flat.mjs --n $N21 --nq 1,16,64,256,1024 --precisions f32,f16 --experimental 1 --variants 'c:tf16c=1;h:tf16c=0' $G > $W/flat-21m-x1.jsonl 2>>$W/logs.txt; el flat-21m-x1 $?
+  node $B/summary.mjs $W/torch-21m.jsonl $W/flat-21m-*.jsonl > $W/summary-21m.txt 2>&1; cat $W/summary-21m.txt
+fi
+if [ "$GRID" != 21M ]; then
+  timeout $(tl 90) python3 $T --n 1000000 --d 768 --nq $NQ --k 10 --reps 10 --dtypes float16,float32 2>>$W/logs.txt | grep '^{' > $W/torch-1m.jsonl; el torch-1m $?
+  timeout $(tl 150) node $B/flat.mjs --n 1000000 --nq $NQ --precisions f32,f16 --experimental 0 $F > $W/flat-1m-x0.jsonl 2>>$W/logs.txt; el flat-1m-x0 $?
+  timeout $(tl 150) node $B/flat.mjs --n 1000000 --nq 1,16,64,256,1024 --precisions f32,f16 --experimental 1 --variants 'c:tf16c=1;h:tf16c=0' --warm-ms 300 --min-ms 250 --max-reps 20 --oracle-queries 2 > $W/flat-1m-x1.jsonl 2>>$W/logs.txt; el flat-1m-x1 $?
+  # f16 with allowExperimental at 13-16 queries, no code plane: the conversion (h) against flat_gemv_multi (m: f16MultiUpTo 16).
+  timeout $(tl 90) node $B/flat.mjs --n 1000000 --nq 13,14,16 --precisions f16 --experimental 1 --variants 'h:tf16c=0;m:tf16c=0,tf16mu=16' $F > $W/flat-1m-x1-upto.jsonl 2>>$W/logs.txt; el flat-1m-x1-upto $?
+  timeout $(tl 120) node $B/int8.mjs --n 1000000 --unquantised 1 --nq 1,16,64,256,1024 --min-ms 300 --max-reps 40 --variants 'warm:nq=64/256;d;d2' > $W/int8-1m.jsonl 2>>$W/logs.txt; el int8-1m $?
+  node $B/summary.mjs $W/torch-1m.jsonl $W/flat-1m-*.jsonl > $W/summary-1m.txt 2>&1; cat $W/summary-1m.txt
+  grep -h '"recall' $W/int8-1m.jsonl | python3 -c "import sys,json
+for l in sys.stdin:
+  r=json.loads(l); print('int8', r.get('variant'), r.get('nq'), 'gpu', r.get('gpu_ms'), 'wall', r.get('wall_ms'), 'recall', r.get('recall_at_10'))"
+fi
+if [ "$GRID" != 1M ]; then
+  LEFT=$((470-(SECONDS-S0)))
+  if [ $LEFT -gt 120 ]; then timeout $LEFT node $B/int8.mjs --n $N21 --host-rows gpu --nq 1,16,64,256,1024 --variants 'warm:nq=1/16/64;gpu' --min-ms 300 --max-reps 10 --unquantised 1 > $W/int8-21m.jsonl 2>>$W/logs.txt; el int8-21m $?; fi
+  grep -h '"recall' $W/int8-21m.jsonl | python3 -c "import sys,json
+for l in sys.stdin:
+  r=json.loads(l); print('int8', r.get('variant'), r.get('nq'), 'gpu', r.get('gpu_ms'), 'wall', r.get('wall_ms'), 'recall', r.get('recall_at_10'))"
+fi
+grep -v "artificially\|deprecated\|subgroupMatrix\|^ *\^\|^\s*$\|warning\|Compilation" $W/logs.txt | cut -c1-300 | tail -6
