@@ -14,9 +14,9 @@ B=out/h66
 source "$B/device-common.sh"
 W=${OUT:-/tmp/h66}; mkdir -p "$W"
 NQ=1,9,12,14,16,64,256,1024
-el() { echo "[$((SECONDS-S0)) s] $1 rc=$2"; }
-# tl N: N seconds, or what is left of the call's 470 (at least 1: "timeout 0" would mean no limit).
-tl() { local l=$((470-(SECONDS-S0))); [ $l -lt 1 ] && l=1; [ $l -lt $1 ] && echo $l || echo $1; }
+BUDGET=470  # seconds of script a call may take
+# tl N: N seconds, or what is left of the BUDGET (at least 1: "timeout 0" would mean no limit).
+tl() { local l=$((BUDGET-(SECONDS-S0))); [ $l -lt 1 ] && l=1; [ $l -lt $1 ] && echo $l || echo $1; }
 if [ "$GRID" != 1M ]; then
   timeout $(tl 100) python3 $T --n $N21 --d 768 --nq 1,9,12,14,16,64,256 --k 10 --reps 3 --chunk 4194304 --dtypes float16,float32 2>>$W/logs.txt | grep '^{' > $W/torch-21m.jsonl; el torch-21m $?
   for dt in float16 float32; do timeout $(tl 60) python3 $T --n $N21 --d 768 --nq 1024 --k 10 --reps 2 --chunk 1048576 --dtypes $dt 2>>$W/logs.txt | grep '^{' >> $W/torch-21m.jsonl; el torch-21m-1024-$dt $?; done
@@ -33,15 +33,11 @@ if [ "$GRID" != 21M ]; then
   timeout $(tl 90) node $B/flat.mjs --n 1000000 --nq 13,14,16 --precisions f16 --experimental 1 --variants 'h:tf16c=0;m:tf16c=0,tf16mu=16' $F > $W/flat-1m-x1-upto.jsonl 2>>$W/logs.txt; el flat-1m-x1-upto $?
   timeout $(tl 120) node $B/int8.mjs --n 1000000 --unquantised 1 --nq 1,16,64,256,1024 --min-ms 300 --max-reps 40 --variants 'warm:nq=64/256;d;d2' > $W/int8-1m.jsonl 2>>$W/logs.txt; el int8-1m $?
   node $B/summary.mjs $W/torch-1m.jsonl $W/flat-1m-*.jsonl > $W/summary-1m.txt 2>&1; cat $W/summary-1m.txt
-  grep -h '"recall' $W/int8-1m.jsonl | python3 -c "import sys,json
-for l in sys.stdin:
-  r=json.loads(l); print('int8', r.get('variant'), r.get('nq'), 'gpu', r.get('gpu_ms'), 'wall', r.get('wall_ms'), 'recall', r.get('recall_at_10'))"
+  python3 -c "$I" < $W/int8-1m.jsonl
 fi
 if [ "$GRID" != 1M ]; then
-  LEFT=$((470-(SECONDS-S0)))
+  LEFT=$(tl $BUDGET)
   if [ $LEFT -gt 120 ]; then timeout $LEFT node $B/int8.mjs --n $N21 --host-rows gpu --nq 1,16,64,256,1024 --variants 'warm:nq=1/16/64;gpu' --min-ms 300 --max-reps 10 --unquantised 1 > $W/int8-21m.jsonl 2>>$W/logs.txt; el int8-21m $?; fi
-  grep -h '"recall' $W/int8-21m.jsonl | python3 -c "import sys,json
-for l in sys.stdin:
-  r=json.loads(l); print('int8', r.get('variant'), r.get('nq'), 'gpu', r.get('gpu_ms'), 'wall', r.get('wall_ms'), 'recall', r.get('recall_at_10'))"
+  python3 -c "$I" < $W/int8-21m.jsonl
 fi
 grep -v "artificially\|deprecated\|subgroupMatrix\|^ *\^\|^\s*$\|warning\|Compilation" $W/logs.txt | cut -c1-300 | tail -6
