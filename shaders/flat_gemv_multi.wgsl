@@ -21,7 +21,7 @@
 // tile, so they end together (H100 h42-h48: 1-4% faster at 2-12 queries, but 5 over 21M). H100 h27: f32 1.07-1.84x
 // torch fp32 at 2-16; h53: f16 1.13-1.17x torch fp16 at 2-4, 1.06-1.14x at 5-7, 1.02x / 1.07x at 8
 // (1M / 21M; a full block of 8 takes the block of 4's time plus the issue time of its second half's
-// multiply-adds), 0.77-0.84x at 9-12 (h65). A check leaves free slots past its interval's room (k = 100
+// multiply-adds); h66 (21M and 1M): 0.79-0.82x at 9, 0.70-0.72x at 14. A check leaves free slots past its interval's room (k = 100
 // sorted every ~30 candidates before) and f16 sorts after the first iteration too (FIRST; h51).
 enable subgroups;
 //#if F16
