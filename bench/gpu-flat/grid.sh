@@ -8,11 +8,16 @@
 #   cp bench/gpu-flat/grid.sh out/h66/run.sh; cp bench/gpu-flat/{device-common.sh,summary.mjs} out/h66/
 #   git rev-parse --short HEAD > out/h66/COMMIT
 # (gzip: .device + the repo + two 0.7 MB bundles went past the 64 MiB a call may carry.)
+# With the driver's pipeline statistics first (~60 s; bench/shader-stats, built in session 36 and
+# not yet run on an NVIDIA driver: session 36's tries found no machine), also:
+#   bash bench/shader-stats/build.sh out/h66/layer; cp bench/shader-stats/device.sh out/h66/stats.sh
+# and L=out/h66/layer before bash below.
 # On the device (~360 s; GRID=1M or GRID=21M runs one half):
 #   gunzip out/h66/*.gz && source .device/setup.sh && bash out/h66/run.sh
 B=out/h66
 source "$B/device-common.sh"
 W=${OUT:-/tmp/h66}; mkdir -p "$W"
+if [ -n "$L" ]; then gunzip -f "$B/flat.mjs.gz" 2>/dev/null; B=$B L=$L W=$W bash "$B/stats.sh" 2>&1 | tail -40; el stats 0; fi
 NQ=1,9,12,14,16,64,256,1024
 BUDGET=470  # seconds of script a call may take
 # tl N: N seconds, or what is left of the BUDGET (at least 1: "timeout 0" would mean no limit).
