@@ -43,6 +43,14 @@ typedef struct {
   int capture;  // the extension and its feature are on for this device
 } DeviceEntry;
 
+// VK_KHR_maintenance5's VkPipelineCreateFlags2CreateInfoKHR (newer than the Debian 12 headers).
+#define STRUCTURE_TYPE_PIPELINE_CREATE_FLAGS_2_CREATE_INFO 1000470005u
+typedef struct {
+  VkStructureType sType;
+  const void *pNext;
+  uint64_t flags;
+} PipelineCreateFlags2Info;
+
 // What a pipeline line says of its module: the SPIR-V's size, workgroup size and function names.
 typedef struct {
   VkShaderModule module;
@@ -320,7 +328,14 @@ static VKAPI_ATTR VkResult VKAPI_CALL statsCreateComputePipelines(VkDevice devic
   memcpy(changed, infos, count * sizeof *changed);
   VkPipelineCreateFlags flags = VK_PIPELINE_CREATE_CAPTURE_STATISTICS_BIT_KHR;
   if (getenv("TESSERA_STATS_DIR")) flags |= VK_PIPELINE_CREATE_CAPTURE_INTERNAL_REPRESENTATIONS_BIT_KHR;
-  for (uint32_t i = 0; i < count; i++) changed[i].flags |= flags;
+  for (uint32_t i = 0; i < count; i++) {
+    changed[i].flags |= flags;
+    // With VK_KHR_maintenance5's flags2 chained, the driver reads those and ignores .flags; the
+    // capture bits have the same values there. Set in place: this layer's own diagnostic change to
+    // the caller's struct, during the call that reads it.
+    for (const VkBaseInStructure *s = infos[i].pNext; s; s = s->pNext)
+      if ((uint32_t)s->sType == STRUCTURE_TYPE_PIPELINE_CREATE_FLAGS_2_CREATE_INFO) ((PipelineCreateFlags2Info *)s)->flags |= flags;
+  }
   VkResult result = entry.createComputePipelines(device, cache, count, changed, alloc, out);
   free(changed);
   if (result != VK_SUCCESS) return result;
