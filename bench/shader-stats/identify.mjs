@@ -36,7 +36,11 @@ const pending = [];
 const rows = [];
 let section = '';
 for (const line of lines) {
-  if (line.startsWith('== ')) section = line.slice(3);
+  if (line.startsWith('== ')) {
+    // A run that ended (or timed out) with pipelines and no row after them.
+    for (const p of pending.splice(0)) rows.push({ ...p, what: '(no row after)' });
+    section = line.slice(3);
+  }
   const m = /tessera-stats: pipeline (\d+) \[([^\]]*)\] local (\S+), (\d+) SPIR-V words:(.*)$/.exec(line);
   if (m) pending.push({ n: +m[1], source: sourceOf(m[2].split(',')), local: m[3], words: +m[4], stats: m[5].replace(/^ *Compute Shader \(subgroup \d+\): */, '').trim() });
   if (line.startsWith('{') && pending.length) {
