@@ -352,6 +352,14 @@ static VKAPI_ATTR VkResult VKAPI_CALL statsCreateComputePipelines(VkDevice devic
       if (m.code) memcpy(m.code, found->code, (size_t)found->words * 4);
     }
     pthread_mutex_unlock(&lock);
+    // No module (VK_KHR_maintenance5): the SPIR-V comes chained to the stage instead.
+    for (const VkBaseInStructure *s = infos[i].stage.pNext; !found && infos[i].stage.module == VK_NULL_HANDLE && s; s = s->pNext) {
+      if (s->sType != VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO) continue;
+      const VkShaderModuleCreateInfo *inline_ = (const VkShaderModuleCreateInfo *)s;
+      describeModule(&m, inline_->pCode, inline_->codeSize / 4);
+      if (getenv("TESSERA_STATS_DIR") && (m.code = malloc(inline_->codeSize))) memcpy(m.code, inline_->pCode, inline_->codeSize);
+      found = &m;
+    }
     report(&entry, out[i], found ? &m : NULL, number);
     free(m.code);
   }
