@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Assembles a device call's folder out/NAME for bench/gpu-flat/grid.sh: the two benchmark bundles
+# (gzipped: with .device and the repo they would pass the 64 MiB a call may carry), grid.sh as
+# run.sh with NAME in place of h66, its helpers, the commit, and the pipeline statistics layer
+# (bench/shader-stats, run first by grid.sh where L is set; skipped without gcc and the Vulkan headers).
+# Usage: bash bench/gpu-flat/make-call.sh h67
+# Then on the device (run: carry [".device", "out/h67"]):
+#   gunzip out/h67/*.gz && source .device/setup.sh && L=out/h67/layer bash out/h67/run.sh
+set -euo pipefail
+name=${1:?usage: make-call.sh NAME (the call, e.g. h67)}
+dir=out/$name
+rm -rf "$dir" && mkdir -p "$dir"
+node bench/device-bundle.mjs bench/gpu-flat/run.ts "$dir/flat.mjs"
+node bench/device-bundle.mjs bench/gpu-int8/run.ts "$dir/int8.mjs"
+gzip -9 "$dir/flat.mjs" "$dir/int8.mjs"
+{ echo "# Call $name: bench/gpu-flat/grid.sh at $(git rev-parse --short HEAD) (make-call.sh), its folder out/$name."
+  sed -e "s|^B=out/h66|B=out/$name|" -e "s|/tmp/h66|/tmp/$name|" bench/gpu-flat/grid.sh; } > "$dir/run.sh"
+cp bench/gpu-flat/device-common.sh bench/gpu-flat/summary.mjs "$dir/"
+git rev-parse --short HEAD > "$dir/COMMIT"
+if bash bench/shader-stats/build.sh "$dir/layer" > /dev/null 2>&1; then
+  cp bench/shader-stats/device.sh "$dir/stats.sh"
+else
+  echo "make-call: no layer (bench/shader-stats/build.sh needs gcc and libvulkan-dev); run without L=" >&2
+fi
+du -sh "$dir"
+echo "device: gunzip $dir/*.gz && source .device/setup.sh && L=$dir/layer bash $dir/run.sh"
