@@ -2,6 +2,7 @@
 # bench/gpu-flat/results/h100-2026-12-07-h66). Changes from h66: int8 over 21M warms each batch size
 # first (h66 measured 1 and 16 queries cold, right after the 156 s host read-back), and torch fp32 at
 # 21M x 1024 runs in its own process (it did not print in h66, after fp16 in the same process).
+# All of the below in one step: bash bench/gpu-flat/make-call.sh hN (then its last line, on the device).
 # Bundles (name the call's folder hN in place of h66 here and in B below):
 #   for p in "gpu-flat/run.ts flat" "gpu-int8/run.ts int8"; do set -- $p;
 #     node bench/device-bundle.mjs bench/$1 out/h66/$2.mjs; done; gzip -9 out/h66/*.mjs
