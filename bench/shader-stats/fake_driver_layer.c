@@ -3,13 +3,12 @@
 // extension and its feature, takes them out again before the real vkCreateDevice and
 // vkCreateComputePipelines, and answers the three queries with one executable, two statistics and
 // one text representation, so the statistics layer's whole path runs without the GPU.
-#include <vulkan/vk_layer.h>
+#include "layer_chain.h"
 #include <vulkan/vulkan.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define EXPORT __attribute__((visibility("default")))
 
 static PFN_vkGetInstanceProcAddr nextInstanceProcAddr;
 static PFN_vkGetDeviceProcAddr nextDeviceProcAddr;
@@ -19,11 +18,9 @@ static PFN_vkGetPhysicalDeviceFeatures2 nextFeatures2;
 static const char *EXT = VK_KHR_PIPELINE_EXECUTABLE_PROPERTIES_EXTENSION_NAME;
 
 static VKAPI_ATTR VkResult VKAPI_CALL fakeCreateInstance(const VkInstanceCreateInfo *info, const VkAllocationCallbacks *alloc, VkInstance *out) {
-  VkLayerInstanceCreateInfo *link = (VkLayerInstanceCreateInfo *)info->pNext;
-  while (link && !(link->sType == VK_STRUCTURE_TYPE_LOADER_INSTANCE_CREATE_INFO && link->function == VK_LAYER_LINK_INFO)) link = (VkLayerInstanceCreateInfo *)link->pNext;
+  VkLayerInstanceLink *link = popInstanceLink(info);
   if (!link) return VK_ERROR_INITIALIZATION_FAILED;
-  nextInstanceProcAddr = link->u.pLayerInfo->pfnNextGetInstanceProcAddr;
-  link->u.pLayerInfo = link->u.pLayerInfo->pNext;
+  nextInstanceProcAddr = link->pfnNextGetInstanceProcAddr;
   VkResult r = ((PFN_vkCreateInstance)nextInstanceProcAddr(VK_NULL_HANDLE, "vkCreateInstance"))(info, alloc, out);
   if (r == VK_SUCCESS) theInstance = *out;
   // Looked up now: asked later, the loader answers with the top of the chain (this layer again).
@@ -56,12 +53,10 @@ static VKAPI_ATTR void VKAPI_CALL fakeGetPhysicalDeviceFeatures2(VkPhysicalDevic
 }
 
 static VKAPI_ATTR VkResult VKAPI_CALL fakeCreateDevice(VkPhysicalDevice gpu, const VkDeviceCreateInfo *info, const VkAllocationCallbacks *alloc, VkDevice *out) {
-  VkLayerDeviceCreateInfo *link = (VkLayerDeviceCreateInfo *)info->pNext;
-  while (link && !(link->sType == VK_STRUCTURE_TYPE_LOADER_DEVICE_CREATE_INFO && link->function == VK_LAYER_LINK_INFO)) link = (VkLayerDeviceCreateInfo *)link->pNext;
+  VkLayerDeviceLink *link = popDeviceLink(info);
   if (!link) return VK_ERROR_INITIALIZATION_FAILED;
-  PFN_vkGetInstanceProcAddr gipa = link->u.pLayerInfo->pfnNextGetInstanceProcAddr;
-  nextDeviceProcAddr = link->u.pLayerInfo->pfnNextGetDeviceProcAddr;
-  link->u.pLayerInfo = link->u.pLayerInfo->pNext;
+  PFN_vkGetInstanceProcAddr gipa = link->pfnNextGetInstanceProcAddr;
+  nextDeviceProcAddr = link->pfnNextGetDeviceProcAddr;
   // Take the extension and the feature out again: the real driver has neither.
   VkDeviceCreateInfo changed = *info;
   const char **names = calloc(info->enabledExtensionCount + 1, sizeof *names);
@@ -155,10 +150,4 @@ static VKAPI_ATTR PFN_vkVoidFunction VKAPI_CALL fakeGetInstanceProcAddr(VkInstan
   return nextInstanceProcAddr ? nextInstanceProcAddr(instance, name) : NULL;
 }
 
-EXPORT VKAPI_ATTR VkResult VKAPI_CALL vkNegotiateLoaderLayerInterfaceVersion(VkNegotiateLayerInterface *v) {
-  if (v->loaderLayerInterfaceVersion > 2) v->loaderLayerInterfaceVersion = 2;
-  v->pfnGetInstanceProcAddr = fakeGetInstanceProcAddr;
-  v->pfnGetDeviceProcAddr = fakeGetDeviceProcAddr;
-  v->pfnGetPhysicalDeviceProcAddr = NULL;
-  return VK_SUCCESS;
-}
+LAYER_NEGOTIATE(fakeGetInstanceProcAddr, fakeGetDeviceProcAddr)

@@ -8,9 +8,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 bash "$here/build.sh" "$dir" > /dev/null
-mkdir "$dir/fake" "$dir/files"
-cc -O2 -fPIC -shared -fvisibility=hidden -Wall -Wextra -Wno-missing-field-initializers -Werror -o "$dir/fake/libVkLayer_tessera_fake_stats.so" "$here/fake_driver_layer.c"
-cp "$here/VkLayer_tessera_fake_stats.json" "$dir/fake/"
+bash "$here/build.sh" "$dir/fake" fake_stats > /dev/null
+mkdir "$dir/files"
 # The loader stacks the layers in the order it finds their manifests, the first nearest the
 # application (not in VK_INSTANCE_LAYERS' order): the fake's folder comes second, so it sits below.
 VK_LAYER_PATH=$dir:$dir/fake VK_INSTANCE_LAYERS=VK_LAYER_TESSERA_stats:VK_LAYER_TESSERA_fake_stats \

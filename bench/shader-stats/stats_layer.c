@@ -9,7 +9,7 @@
 // and its workgroup size. With TESSERA_STATS_DIR set it also writes each pipeline's SPIR-V
 // (pN.spv, for spirv-dis) and any internal representation the driver gives (pN-eE-iI.txt).
 // Build and use: bench/shader-stats/README.md.
-#include <vulkan/vk_layer.h>
+#include "layer_chain.h"
 #include <vulkan/vulkan.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -17,7 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define EXPORT __attribute__((visibility("default")))
 #define MAX_ENTRIES 64
 #define MAX_MODULES 4096
 
@@ -83,12 +82,9 @@ static DeviceEntry *findDevice(void *key) {
 }
 
 static VKAPI_ATTR VkResult VKAPI_CALL statsCreateInstance(const VkInstanceCreateInfo *info, const VkAllocationCallbacks *alloc, VkInstance *out) {
-  VkLayerInstanceCreateInfo *link = (VkLayerInstanceCreateInfo *)info->pNext;
-  while (link && !(link->sType == VK_STRUCTURE_TYPE_LOADER_INSTANCE_CREATE_INFO && link->function == VK_LAYER_LINK_INFO))
-    link = (VkLayerInstanceCreateInfo *)link->pNext;
+  VkLayerInstanceLink *link = popInstanceLink(info);
   if (!link) return VK_ERROR_INITIALIZATION_FAILED;
-  PFN_vkGetInstanceProcAddr next = link->u.pLayerInfo->pfnNextGetInstanceProcAddr;
-  link->u.pLayerInfo = link->u.pLayerInfo->pNext;
+  PFN_vkGetInstanceProcAddr next = link->pfnNextGetInstanceProcAddr;
   PFN_vkCreateInstance create = (PFN_vkCreateInstance)next(VK_NULL_HANDLE, "vkCreateInstance");
   VkResult result = create(info, alloc, out);
   if (result != VK_SUCCESS) return result;
@@ -112,13 +108,10 @@ static int hasExtension(PFN_vkEnumerateDeviceExtensionProperties enumerate, VkPh
 }
 
 static VKAPI_ATTR VkResult VKAPI_CALL statsCreateDevice(VkPhysicalDevice gpu, const VkDeviceCreateInfo *info, const VkAllocationCallbacks *alloc, VkDevice *out) {
-  VkLayerDeviceCreateInfo *link = (VkLayerDeviceCreateInfo *)info->pNext;
-  while (link && !(link->sType == VK_STRUCTURE_TYPE_LOADER_DEVICE_CREATE_INFO && link->function == VK_LAYER_LINK_INFO))
-    link = (VkLayerDeviceCreateInfo *)link->pNext;
+  VkLayerDeviceLink *link = popDeviceLink(info);
   if (!link) return VK_ERROR_INITIALIZATION_FAILED;
-  PFN_vkGetInstanceProcAddr gipa = link->u.pLayerInfo->pfnNextGetInstanceProcAddr;
-  PFN_vkGetDeviceProcAddr gdpa = link->u.pLayerInfo->pfnNextGetDeviceProcAddr;
-  link->u.pLayerInfo = link->u.pLayerInfo->pNext;
+  PFN_vkGetInstanceProcAddr gipa = link->pfnNextGetInstanceProcAddr;
+  PFN_vkGetDeviceProcAddr gdpa = link->pfnNextGetDeviceProcAddr;
   pthread_mutex_lock(&lock);
   InstanceEntry *found = findInstance(keyOf(gpu));
   InstanceEntry ie = found ? *found : (InstanceEntry){0};
@@ -399,10 +392,4 @@ static VKAPI_ATTR PFN_vkVoidFunction VKAPI_CALL statsGetInstanceProcAddr(VkInsta
   return next ? next(instance, name) : NULL;
 }
 
-EXPORT VKAPI_ATTR VkResult VKAPI_CALL vkNegotiateLoaderLayerInterfaceVersion(VkNegotiateLayerInterface *v) {
-  if (v->loaderLayerInterfaceVersion > 2) v->loaderLayerInterfaceVersion = 2;
-  v->pfnGetInstanceProcAddr = statsGetInstanceProcAddr;
-  v->pfnGetDeviceProcAddr = statsGetDeviceProcAddr;
-  v->pfnGetPhysicalDeviceProcAddr = NULL;
-  return VK_SUCCESS;
-}
+LAYER_NEGOTIATE(statsGetInstanceProcAddr, statsGetDeviceProcAddr)
