@@ -2,23 +2,16 @@
 # bench/gpu-flat/results/h100-2026-12-07-h66). Changes from h66: int8 over 21M warms each batch size
 # first (h66 measured 1 and 16 queries cold, right after the 156 s host read-back), and torch fp32 at
 # 21M x 1024 runs in its own process (it did not print in h66, after fp16 in the same process).
-# All of the below in one step: bash bench/gpu-flat/make-call.sh hN (then its last line, on the device).
-# Bundles (name the call's folder hN in place of h66 here and in B below):
-#   for p in "gpu-flat/run.ts flat" "gpu-int8/run.ts int8"; do set -- $p;
-#     node bench/device-bundle.mjs bench/$1 out/h66/$2.mjs; done; gzip -9 out/h66/*.mjs
-#   cp bench/gpu-flat/grid.sh out/h66/run.sh; cp bench/gpu-flat/{device-common.sh,summary.mjs} out/h66/
-#   git rev-parse --short HEAD > out/h66/COMMIT
-# (gzip: .device + the repo + two 0.7 MB bundles went past the 64 MiB a call may carry.)
-# With the driver's pipeline statistics first (~60 s; bench/shader-stats, built in session 36 and
-# not yet run on an NVIDIA driver: session 36's tries found no machine), also:
-#   bash bench/shader-stats/build.sh out/h66/layer; cp bench/shader-stats/device.sh out/h66/stats.sh
-# and L=out/h66/layer before bash below.
-# On the device (~360 s; GRID=1M or GRID=21M runs one half):
-#   gunzip out/h66/*.gz && source .device/setup.sh && bash out/h66/run.sh
+# bash bench/gpu-flat/make-call.sh hN builds the call's folder out/hN (this script as run.sh with
+# hN in place of h66, the gzipped bundles, helpers, commit, and the pipeline statistics layer:
+# bench/shader-stats, not yet run on an NVIDIA driver) and prints the device command:
+#   gunzip out/hN/*.gz && source .device/setup.sh && L=out/hN/layer bash out/hN/run.sh
+# With L the statistics run first (about a minute, estimated); ~360 s in all (GRID=1M or GRID=21M
+# runs one half).
 B=out/h66
 source "$B/device-common.sh"
 W=${OUT:-/tmp/h66}; mkdir -p "$W"
-if [ -n "$L" ]; then gunzip -f "$B/flat.mjs.gz" 2>/dev/null; B=$B L=$L W=$W bash "$B/stats.sh" 2>&1 | tail -40; el stats 0; fi
+if [ -n "$L" ]; then B=$B L=$L W=$W bash "$B/stats.sh" 2>&1 | tail -40; el stats 0; fi
 NQ=1,9,12,14,16,64,256,1024
 BUDGET=470  # seconds of script a call may take
 # tl N: N seconds, or what is left of the BUDGET (at least 1: "timeout 0" would mean no limit).
