@@ -46,6 +46,7 @@ override QS: u32 = 1u;
 override FMAC: u32 = 0u;    // 1: inner products as fma chains into the accumulators (0: dot, then add)
 override NG: u32 = 4u;      // groups of 4 queries holding real ones (<= NQ / 4); later ones are skipped
 override NQR: u32 = 4u;     // real queries in group NG - 1 (1-4): padding past them is not multiplied
+override HB: u32 = 0u;      // 1 (QP, inner products): row values from the halves' bits x 2^-112 (rowVec4), queries host-scaled x 2^112
 override QP: u32 = 0u;      // 1 (DPW 2): the queries as two half rows, vec4 2w + h at h * q4 / 2 + w (host-ordered)
 override FOLD: u32 = 0u;    // unused here (flat_common's int8 decode)
 override HS: u32 = NQ * SP;
@@ -165,6 +166,19 @@ fn block(a0: ptr<function, vec4<f32>>, a1: ptr<function, vec4<f32>>, a2: ptr<fun
   }
 }
 
+// vec4 h of word w of a row as flat_common's decode gives it, or (HB) each half's bits moved into
+// an f32's places by a shift and a mask: sign to bit 31, exponent to 23-27, mantissa to 13-22, which
+// reads as the half x 2^-112 (subnormal halves as f32 subnormals) with integer operations only.
+fn rowVec4(raw: vec4<u32>, w: u32, h: u32) -> vec4<f32> {
+  if (HB == 1u && PREC == 1u) {
+    let lo = select(raw.z, raw.x, h == 0u);
+    let hi = select(raw.w, raw.y, h == 0u);
+    let top = vec4<u32>(lo << 16u, lo, hi << 16u, hi);   // each half in bits 16-31, as unpack2x16float orders them
+    return bitcast<vec4<f32>>(bitcast<vec4<u32>>(bitcast<vec4<i32>>(top) >> vec4<u32>(3u)) & vec4<u32>(0x8fffe000u));
+  }
+  return decode(raw, w, h);
+}
+
 // Word w of row r, 0 past the segment or the row.
 fn word(r: u32, w: u32, end: u32) -> vec4<u32> {
   if (r < end && w < params.rowWords) { return base[r * params.rowWords + w]; }
@@ -271,10 +285,10 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) gid: ve
             // A lane's word wp takes query vec4 2 wp and 2 wp + 1: 32-byte strided loads across the
             // subgroup, each touching twice the cache lines it uses, unless the host split them (QP).
             let c4 = select(wp * DPW + h, h * (q4 / DPW) + wp, QP == 1u);
-            let b0 = decode(select(x00, x01, second), wp, h);
-            let b1 = decode(select(x10, x11, second), wp, h);
-            let b2 = decode(select(x20, x21, second), wp, h);
-            let b3 = decode(select(x30, x31, second), wp, h);
+            let b0 = rowVec4(select(x00, x01, second), wp, h);
+            let b1 = rowVec4(select(x10, x11, second), wp, h);
+            let b2 = rowVec4(select(x20, x21, second), wp, h);
+            let b3 = rowVec4(select(x30, x31, second), wp, h);
             // Groups past NG hold only padding: skipped (their accumulators stay 0).
             block(&a00, &a10, &a20, &a30, q0, 0u, c4, b0, b1, b2, b3, select(4u, NQR, NG == 1u));
             if (NQ > 4u && NG > 1u) { block(&a01, &a11, &a21, &a31, q0, 4u, c4, b0, b1, b2, b3, select(4u, NQR, NG == 2u)); }
