@@ -3,18 +3,19 @@
 # (gzipped: with .device and the repo they would pass the 64 MiB a call may carry), grid.sh as
 # run.sh with NAME in place of h66, its helpers, the commit, and the pipeline statistics layer
 # (bench/shader-stats, run first by grid.sh where L is set; skipped without gcc and the Vulkan headers).
-# Usage: bash bench/gpu-flat/make-call.sh h67
+# Usage: bash bench/gpu-flat/make-call.sh h67 [short]   (short: bench/gpu-flat/short.sh as run.sh)
 # Then on the device (run: carry [".device", "out/h67"]):
 #   gunzip out/h67/*.gz && source .device/setup.sh && L=out/h67/layer bash out/h67/run.sh
 set -euo pipefail
-name=${1:?usage: make-call.sh NAME (the call, e.g. h67)}
+name=${1:?usage: make-call.sh NAME [short] (the call, e.g. h67)}
+script=bench/gpu-flat/${2:-grid}.sh
 dir=out/$name
 rm -rf "$dir" && mkdir -p "$dir"
 node bench/device-bundle.mjs bench/gpu-flat/run.ts "$dir/flat.mjs"
 node bench/device-bundle.mjs bench/gpu-int8/run.ts "$dir/int8.mjs"
 gzip -9 "$dir/flat.mjs" "$dir/int8.mjs"
-{ echo "# Call $name: bench/gpu-flat/grid.sh at $(git rev-parse --short HEAD) (make-call.sh), its folder out/$name."
-  sed -e "s|^B=out/h66|B=out/$name|" -e "s|/tmp/h66|/tmp/$name|" bench/gpu-flat/grid.sh; } > "$dir/run.sh"
+{ echo "# Call $name: $script at $(git rev-parse --short HEAD) (make-call.sh), its folder out/$name."
+  sed -e "s|^B=out/h66|B=out/$name|" -e "s|/tmp/h66|/tmp/$name|" "$script"; } > "$dir/run.sh"
 cp bench/gpu-flat/device-common.sh bench/gpu-flat/summary.mjs "$dir/"
 git rev-parse --short HEAD > "$dir/COMMIT"
 if bash bench/shader-stats/build.sh "$dir/layer" > /dev/null 2>&1; then
