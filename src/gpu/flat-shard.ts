@@ -252,7 +252,7 @@ export const kernelTuning = {
    * segments, the shader's QX), so a segment's blocks run together and share its rows through L2
    * (h16split / m16split below turn both on from a batch size). mqw: as many of the block's queries as fit staged in
    * workgroup memory (1) or all read from storage (0). mru / muw (f32), hmru / hmuw (f16): rows a
-   * subgroup an iteration (<= 4) and words of each in flight a lane (<= 2; 0: 2); msp / mci: candidate
+   * subgroup an iteration (<= 4; 8 for blocks of 4 and 8, unmeasured) and words of each in flight a lane (<= 2; 0: 2); msp / mci: candidate
    * slots a query and iterations between checks (0: as int8_gemv); mtarget: workgroups a tile (0:
    * targetWorkgroups; the planner's bound counts targetWorkgroups, so at most that).
    * H200 gm3 (1M / 21M x 768, k = 10, torch in the same call, BENCHMARKS gpu-flat): 5-8 queries with

@@ -20,6 +20,7 @@ export interface GemvMultiFacts {
 
 /** Knobs (kernelTuning's mru / muw / msp / mci, or hmru / hmuw for f16). */
 export interface GemvMultiKnobs {
+  /** Rows a lane group an iteration (<= 4; 8 for blocks of 4 and 8: each query load then serves 8 rows). */
   ru: number;
   uw: number;
   sp: number;
@@ -94,7 +95,7 @@ const WG = 256;
 /**
  * The kernel for a batch of nq (2..16; kernelTuning.gemvMultiFrom) queries with heap slots kf, or undefined (the shard keeps
  * flat_fused): no fixed subgroup size of 8-128 lanes, or k too large for the candidate buffers.
- * RU (1, 2 or 4 rows) is halved until NQ buffers of kf + one iteration's rows fit the workgroup memory.
+ * RU (1, 2 or 4 rows, 8 for blocks of 4 and 8) is halved until NQ buffers of kf + one iteration's rows fit the workgroup memory.
  * LPR lanes score a row (lpr, at least RU NQ / 8 so a lane ends with at most 8 totals; SG by default).
  */
 export function planGemvMulti(f: GemvMultiFacts, nq: number, kf: number, t: GemvMultiKnobs): GemvMultiPlan | undefined {
@@ -107,7 +108,8 @@ export function planGemvMulti(f: GemvMultiFacts, nq: number, kf: number, t: Gemv
     const QWG = QN ? 1 : 0;
     const QS = QN ? QN * f.q4 : 1;
     const fit = pow2Floor(Math.max(1, Math.floor((f.maxWorkgroupStorage - 12 * NQ - 16 - 16 * QS) / (8 * NQ))));
-    for (let RU = pow2Floor(Math.max(1, Math.min(t.ru || 4, 4))); RU >= 1; RU /= 2) {
+    // 8 rows only where blocks of 4 and 8 leave the accumulators of groups 2 and 3 free for rows 4-7.
+    for (let RU = pow2Floor(Math.max(1, Math.min(t.ru || 4, NQ <= 8 ? 8 : 4))); RU >= 1; RU /= 2) {
       const LPR = Math.min(SG, Math.max((RU * NQ) / 8, pow2Floor(Math.max(1, t.lpr || SG))));
       const P = (WG / LPR) * RU;
       // By default the buffers a subgroup-wide row group would have (fewer lanes a row widen an
