@@ -1,19 +1,22 @@
 # A short device call (~4 min; for a session whose device time is short, or as its first call): the
 # driver's pipeline statistics (with L, bench/shader-stats), f16 over 21M and 1M at 8-16 queries with
-# the halves converted by unpack2x16float (c) against built from their bits (b: kernelTuning.hbits),
-# beside torch fp16 at the same sizes, then int8 over 21M warm at 1 / 16 queries beside torch fp32
+# the halves converted by unpack2x16float (c) against built from their bits (b: kernelTuning.hbits)
+# and 8 rows a lane group (r8: hmru 8), beside torch fp16 at the same sizes, then int8 over 21M warm at 1 / 16 queries beside torch fp32
 # while the BUDGET lasts. Built by: bash bench/gpu-flat/make-call.sh hN short, which prints the command.
 B=out/h66
 source "$B/device-common.sh"
 W=${OUT:-/tmp/h66}; mkdir -p "$W"
 if [ -n "$L" ]; then B=$B L=$L W=$W bash "$B/stats.sh" 2>&1 | tail -40; el stats 0; fi
-BUDGET=${BUDGET:-290}
+BUDGET=${BUDGET:-300}
+# c: today's f16 kernel; b: halves from their bits (hbits); r8: 8 rows a lane group (each query load
+# serving 8 rows), with two words in flight or one (u1: fewer registers), and with the bits.
+HV='c:hbits=0;b:hbits=1;r8:hmru=8;r8u1:hmru=8,hmuw=1;r8b:hmru=8,hbits=1'
 tl() { local l=$((BUDGET-(SECONDS-S0))); [ $l -lt 1 ] && l=1; [ $l -lt $1 ] && echo $l || echo $1; }
 timeout $(tl 60) python3 $T --n $N21 --d 768 --nq 8,9,12,16 --k 10 --reps 3 --chunk 4194304 --dtypes float16 2>>$W/logs.txt | grep '^{' > $W/torch-21m.jsonl; el torch-21m $?
-timeout $(tl 80) node $B/flat.mjs --n $N21 --nq 8,9,12,16 --precisions f16 --experimental 0 --variants 'c:hbits=0;b:hbits=1' $G > $W/flat-21m-hbits.jsonl 2>>$W/logs.txt; el flat-21m-hbits $?
+timeout $(tl 80) node $B/flat.mjs --n $N21 --nq 8,9,12,16 --precisions f16 --experimental 0 --variants "$HV" $G > $W/flat-21m-hbits.jsonl 2>>$W/logs.txt; el flat-21m-hbits $?
 node $B/summary.mjs $W/torch-21m.jsonl $W/flat-21m-*.jsonl > $W/summary-21m.txt 2>&1; cat $W/summary-21m.txt
 timeout $(tl 40) python3 $T --n 1000000 --d 768 --nq 8,9,12,16 --k 10 --reps 10 --dtypes float16 2>>$W/logs.txt | grep '^{' > $W/torch-1m.jsonl; el torch-1m $?
-timeout $(tl 50) node $B/flat.mjs --n 1000000 --nq 8,9,12,16 --precisions f16 --experimental 0 --variants 'c:hbits=0;b:hbits=1' $F > $W/flat-1m-hbits.jsonl 2>>$W/logs.txt; el flat-1m-hbits $?
+timeout $(tl 50) node $B/flat.mjs --n 1000000 --nq 8,9,12,16 --precisions f16 --experimental 0 --variants "$HV" $F > $W/flat-1m-hbits.jsonl 2>>$W/logs.txt; el flat-1m-hbits $?
 node $B/summary.mjs $W/torch-1m.jsonl $W/flat-1m-*.jsonl > $W/summary-1m.txt 2>&1; cat $W/summary-1m.txt
 LEFT=$(tl $BUDGET)
 if [ $LEFT -gt 100 ]; then
