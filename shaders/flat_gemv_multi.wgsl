@@ -5,7 +5,9 @@
 // iteration; lane l of a group reads 16-byte words l, l + LPR, ... of each, and each query word it
 // reads (storage, cached; or staged, QWG) serves its RU rows (and, at the same address, the other
 // groups' rows: LPR 16 for f16, H100 h34): RU x NQ
-// partial sums a lane (RU 4; RU 1 was 1.3-1.9x slower on the H200), held in named variables (an
+// partial sums a lane (RU 4; RU 1 was 1.3-1.9x slower on the H200; 8, rows 4-7 in a block of 16's
+// accumulators so a query load serves 8 rows, 1.02-1.19x slower at f16 8-16 queries, H100 h67, where
+// the driver gives this kernel 128 registers at RU 4), held in named variables (an
 // indexed array of them went to local memory: 5x slower). They are reduced across the lane group by
 // a transposed reduction (pairs of halves swapped at each level: about RU x NQ shuffles, not
 // RU x NQ x log2 LPR), leaving each lane max(1, RU NQ / LPR) (row, query) totals. Selection as in
@@ -34,7 +36,7 @@ override METRIC: u32 = 0u;  // 0 inner product, 1 squared L2 (negated)
 override NQ: u32 = 16u;     // queries a workgroup (4, 8 or 16)
 override SG: u32 = 32u;     // the subgroup size (the adapter's fixed one, 8..128)
 override LPR: u32 = SG;     // lanes a row (a power of two <= SG): a subgroup scores SG / LPR rows' groups at once
-override RU: u32 = 4u;      // rows a subgroup an iteration (1, 2, 4, or 8 with NQ <= 8: rows 4-7 in the accumulators of groups 2 and 3)
+override RU: u32 = 4u;      // rows a subgroup an iteration (1, 2 or 4)
 override UW: u32 = 2u;      // words of each row a lane loads before using them (1 or 2)
 override DPW: u32 = 1u;     // vec4 of dims per 16-byte word: 1 f32, 2 f16
 override SP: u32 = 256u;    // buffer slots a query: a power of two >= k + CI * (WG / LPR) * RU
@@ -46,7 +48,6 @@ override QS: u32 = 1u;
 override FMAC: u32 = 0u;    // 1: inner products as fma chains into the accumulators (0: dot, then add)
 override NG: u32 = 4u;      // groups of 4 queries holding real ones (<= NQ / 4); later ones are skipped
 override NQR: u32 = 4u;     // real queries in group NG - 1 (1-4): padding past them is not multiplied
-override HB: u32 = 0u;      // 1 (QP, inner products): row values from the halves' bits x 2^-112 (rowVec4), queries host-scaled x 2^112
 override QP: u32 = 0u;      // 1 (DPW 2): the queries as two half rows, vec4 2w + h at h * q4 / 2 + w (host-ordered)
 override FOLD: u32 = 0u;    // unused here (flat_common's int8 decode)
 override HS: u32 = NQ * SP;
@@ -129,58 +130,41 @@ fn add4(a: vec4<f32>, qa: vec4<f32>, qb: vec4<f32>, qc: vec4<f32>, qd: vec4<f32>
 }
 
 // Queries qj .. qj + 3 (padding repeats the batch's last; its totals are never kept; nc of them real
-// in a partial last group), vec4 c4: loaded once for all of a lane's RU rows.
-struct QueryGroup { a: vec4<f32>, b: vec4<f32>, c: vec4<f32>, d: vec4<f32> }
-
-fn queryGroup(q0: u32, jl: u32, c4: u32, nc: u32) -> QueryGroup {
+// in a partial last group), vec4 c4, times rows b0 .. b3 (RU of them) into a0 .. a3. Accumulators
+// are named variables, never an indexed array: H200 call gm1 measured a 64-float acc[] indexed in
+// loops 5x slower (local memory).
+fn block(a0: ptr<function, vec4<f32>>, a1: ptr<function, vec4<f32>>, a2: ptr<function, vec4<f32>>, a3: ptr<function, vec4<f32>>,
+         q0: u32, jl: u32, c4: u32, b0: vec4<f32>, b1: vec4<f32>, b2: vec4<f32>, b3: vec4<f32>, nc: u32) {
   let last = params.nq - 1u;
   let q4 = params.q4;
   let qj = q0 + jl;
-  var g: QueryGroup;
+  var qa: vec4<f32>;
+  var qb: vec4<f32>;
+  var qc: vec4<f32>;
+  var qd: vec4<f32>;
   if (QWG == 1u && jl < QN) {
-    g.a = qs[jl * q4 + c4];
-    g.b = g.a;
-    g.c = g.a;
-    g.d = g.a;
-    if (nc > 1u) { g.b = qs[(jl + 1u) * q4 + c4]; }
-    if (nc > 2u) { g.c = qs[(jl + 2u) * q4 + c4]; }
-    if (nc > 3u) { g.d = qs[(jl + 3u) * q4 + c4]; }
+    qa = qs[jl * q4 + c4];
+    qb = qa;
+    qc = qa;
+    qd = qa;
+    if (nc > 1u) { qb = qs[(jl + 1u) * q4 + c4]; }
+    if (nc > 2u) { qc = qs[(jl + 2u) * q4 + c4]; }
+    if (nc > 3u) { qd = qs[(jl + 3u) * q4 + c4]; }
   } else {
-    g.a = queries[min(qj, last) * q4 + c4];
-    g.b = g.a;
-    g.c = g.a;
-    g.d = g.a;
-    if (nc > 1u) { g.b = queries[min(qj + 1u, last) * q4 + c4]; }
-    if (nc > 2u) { g.c = queries[min(qj + 2u, last) * q4 + c4]; }
-    if (nc > 3u) { g.d = queries[min(qj + 3u, last) * q4 + c4]; }
+    qa = queries[min(qj, last) * q4 + c4];
+    qb = qa;
+    qc = qa;
+    qd = qa;
+    if (nc > 1u) { qb = queries[min(qj + 1u, last) * q4 + c4]; }
+    if (nc > 2u) { qc = queries[min(qj + 2u, last) * q4 + c4]; }
+    if (nc > 3u) { qd = queries[min(qj + 3u, last) * q4 + c4]; }
   }
-  return g;
-}
-
-// Query group g times rows b0 .. b3 (up to RU of them) into a0 .. a3. Accumulators are named
-// variables, never an indexed array: H200 call gm1 measured a 64-float acc[] indexed in loops 5x
-// slower (local memory).
-fn block(a0: ptr<function, vec4<f32>>, a1: ptr<function, vec4<f32>>, a2: ptr<function, vec4<f32>>, a3: ptr<function, vec4<f32>>,
-         g: QueryGroup, b0: vec4<f32>, b1: vec4<f32>, b2: vec4<f32>, b3: vec4<f32>, nc: u32) {
-  *a0 = add4(*a0, g.a, g.b, g.c, g.d, b0, nc);
-  if (RU > 1u) { *a1 = add4(*a1, g.a, g.b, g.c, g.d, b1, nc); }
+  *a0 = add4(*a0, qa, qb, qc, qd, b0, nc);
+  if (RU > 1u) { *a1 = add4(*a1, qa, qb, qc, qd, b1, nc); }
   if (RU > 2u) {
-    *a2 = add4(*a2, g.a, g.b, g.c, g.d, b2, nc);
-    *a3 = add4(*a3, g.a, g.b, g.c, g.d, b3, nc);
+    *a2 = add4(*a2, qa, qb, qc, qd, b2, nc);
+    *a3 = add4(*a3, qa, qb, qc, qd, b3, nc);
   }
-}
-
-// vec4 h of word w of a row as flat_common's decode gives it, or (HB) each half's bits moved into
-// an f32's places by a shift and a mask: sign to bit 31, exponent to 23-27, mantissa to 13-22, which
-// reads as the half x 2^-112 (subnormal halves as f32 subnormals) with integer operations only.
-fn rowVec4(raw: vec4<u32>, w: u32, h: u32) -> vec4<f32> {
-  if (HB == 1u && PREC == 1u) {
-    let lo = select(raw.z, raw.x, h == 0u);
-    let hi = select(raw.w, raw.y, h == 0u);
-    let top = vec4<u32>(lo << 16u, lo, hi << 16u, hi);   // each half in bits 16-31, as unpack2x16float orders them
-    return bitcast<vec4<f32>>(bitcast<vec4<u32>>(bitcast<vec4<i32>>(top) >> vec4<u32>(3u)) & vec4<u32>(0x8fffe000u));
-  }
-  return decode(raw, w, h);
 }
 
 // Word w of row r, 0 past the segment or the row.
@@ -269,36 +253,16 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) gid: ve
         x20 = word(r0 + 2u, w, lim);
         x30 = word(r0 + 3u, w, lim);
       }
-      var x40 = vec4<u32>(0u);
-      var x50 = vec4<u32>(0u);
-      var x60 = vec4<u32>(0u);
-      var x70 = vec4<u32>(0u);
-      if (RU > 4u) {
-        x40 = word(r0 + 4u, w, lim);
-        x50 = word(r0 + 5u, w, lim);
-        x60 = word(r0 + 6u, w, lim);
-        x70 = word(r0 + 7u, w, lim);
-      }
       var x01 = vec4<u32>(0u);
       var x11 = vec4<u32>(0u);
       var x21 = vec4<u32>(0u);
       var x31 = vec4<u32>(0u);
-      var x41 = vec4<u32>(0u);
-      var x51 = vec4<u32>(0u);
-      var x61 = vec4<u32>(0u);
-      var x71 = vec4<u32>(0u);
       if (UW > 1u) {
         x01 = word(r0, w + LPR, lim);
         if (RU > 1u) { x11 = word(r0 + 1u, w + LPR, lim); }
         if (RU > 2u) {
           x21 = word(r0 + 2u, w + LPR, lim);
           x31 = word(r0 + 3u, w + LPR, lim);
-        }
-        if (RU > 4u) {
-          x41 = word(r0 + 4u, w + LPR, lim);
-          x51 = word(r0 + 5u, w + LPR, lim);
-          x61 = word(r0 + 6u, w + LPR, lim);
-          x71 = word(r0 + 7u, w + LPR, lim);
         }
       }
       for (var p = 0u; p < UW; p++) {
@@ -309,49 +273,26 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) gid: ve
             // A lane's word wp takes query vec4 2 wp and 2 wp + 1: 32-byte strided loads across the
             // subgroup, each touching twice the cache lines it uses, unless the host split them (QP).
             let c4 = select(wp * DPW + h, h * (q4 / DPW) + wp, QP == 1u);
-            let b0 = rowVec4(select(x00, x01, second), wp, h);
-            let b1 = rowVec4(select(x10, x11, second), wp, h);
-            let b2 = rowVec4(select(x20, x21, second), wp, h);
-            let b3 = rowVec4(select(x30, x31, second), wp, h);
-            // Rows 4-7 (RU 8, NQ <= 8) in the accumulators of groups 2 and 3, each query load serving 8 rows.
-            var b4 = vec4<f32>(0.0);
-            var b5 = vec4<f32>(0.0);
-            var b6 = vec4<f32>(0.0);
-            var b7 = vec4<f32>(0.0);
-            if (RU > 4u) {
-              b4 = rowVec4(select(x40, x41, second), wp, h);
-              b5 = rowVec4(select(x50, x51, second), wp, h);
-              b6 = rowVec4(select(x60, x61, second), wp, h);
-              b7 = rowVec4(select(x70, x71, second), wp, h);
-            }
+            let b0 = decode(select(x00, x01, second), wp, h);
+            let b1 = decode(select(x10, x11, second), wp, h);
+            let b2 = decode(select(x20, x21, second), wp, h);
+            let b3 = decode(select(x30, x31, second), wp, h);
             // Groups past NG hold only padding: skipped (their accumulators stay 0).
-            let n0 = select(4u, NQR, NG == 1u);
-            let g0 = queryGroup(q0, 0u, c4, n0);
-            block(&a00, &a10, &a20, &a30, g0, b0, b1, b2, b3, n0);
-            if (RU > 4u) { block(&a02, &a12, &a22, &a32, g0, b4, b5, b6, b7, n0); }
-            if (NQ > 4u && NG > 1u) {
-              let n1 = select(4u, NQR, NG == 2u);
-              let g1 = queryGroup(q0, 4u, c4, n1);
-              block(&a01, &a11, &a21, &a31, g1, b0, b1, b2, b3, n1);
-              if (RU > 4u) { block(&a03, &a13, &a23, &a33, g1, b4, b5, b6, b7, n1); }
-            }
+            block(&a00, &a10, &a20, &a30, q0, 0u, c4, b0, b1, b2, b3, select(4u, NQR, NG == 1u));
+            if (NQ > 4u && NG > 1u) { block(&a01, &a11, &a21, &a31, q0, 4u, c4, b0, b1, b2, b3, select(4u, NQR, NG == 2u)); }
             if (NQ > 8u) {
-              if (NG > 2u) {
-                let n2 = select(4u, NQR, NG == 3u);
-                block(&a02, &a12, &a22, &a32, queryGroup(q0, 8u, c4, n2), b0, b1, b2, b3, n2);
-              }
-              if (NG > 3u) { block(&a03, &a13, &a23, &a33, queryGroup(q0, 12u, c4, NQR), b0, b1, b2, b3, NQR); }
+              if (NG > 2u) { block(&a02, &a12, &a22, &a32, q0, 8u, c4, b0, b1, b2, b3, select(4u, NQR, NG == 3u)); }
+              if (NG > 3u) { block(&a03, &a13, &a23, &a33, q0, 12u, c4, b0, b1, b2, b3, NQR); }
             }
           }
         }
       }
     }
-    // acc[u * NQ / 4 + j] = a_uj, rows 4-7 a_(u-4)(j+2) (value v = 4 i + component of acc[i] is row v / NQ, query v % NQ),
+    // acc[u * NQ / 4 + j] = a_uj (value v = 4 i + component of acc[i] is row v / NQ, query v % NQ),
     // indexed by constants only from here on.
     let z = vec4<f32>(0.0);
     var acc = array<vec4<f32>, 16>(a00, a01, a10, a11, a20, a21, a30, a31, z, z, z, z, z, z, z, z);
-    if (RU > 4u) { acc = array<vec4<f32>, 16>(a00, a01, a10, a11, a20, a21, a30, a31, a02, a03, a12, a13, a22, a23, a32, a33); }
-    if (NQ == 4u) { acc = array<vec4<f32>, 16>(a00, a10, a20, a30, a02, a12, a22, a32, z, z, z, z, z, z, z, z); }
+    if (NQ == 4u) { acc = array<vec4<f32>, 16>(a00, a10, a20, a30, z, z, z, z, z, z, z, z, z, z, z, z); }
     if (NQ > 8u) { acc = array<vec4<f32>, 16>(a00, a01, a02, a03, a10, a11, a12, a13, a20, a21, a22, a23, a30, a31, a32, a33); }
     // Transposed reduction: value v (of RU * NQ, v = 4 i + component of acc[i]) ends on the lanes
     // whose pairing bits spell its upper bits (`at`: the lane's first value).

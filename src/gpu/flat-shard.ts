@@ -19,7 +19,7 @@ import { BufferUsage, dispatchGrid, MapMode, resolveGpu, type GpuContext } from 
 import { expandWgslIncludes } from './wgsl-include.js';
 import { pow2Ceil, pow2Floor } from './pow2.js';
 import { int8GemvBoundAt, int8GemvKey, int8GemvPipeline, int8GemvScratch, planInt8Gemv, quantizeInt8Queries } from './int8-gemv.js';
-import { CLAIM_COUNTERS, CLAIMS_BINDING, gemvMultiKey, gemvMultiPipeline, HALF_BITS_SCALE, planGemvMulti, splitQueryHalves, type GemvMultiKnobs, type GemvMultiPlan } from './gemv-multi.js';
+import { CLAIM_COUNTERS, CLAIMS_BINDING, gemvMultiKey, gemvMultiPipeline, planGemvMulti, splitQueryHalves, type GemvMultiKnobs, type GemvMultiPlan } from './gemv-multi.js';
 import { tilesSource, type TileRewrite } from './tiles-source.js';
 import { rangePipeline, rangePlan, rerankParams, rerankPipeline, type RowRanges, rowRangesOf, sortLists, stepParams, uncertifiedF32 } from './approx-rerank.js';
 import { mergeOneFan, mergeOneKey, mergeOnePipeline, planMergeOne, type MergeOnePlan } from './merge-one.js';
@@ -252,7 +252,7 @@ export const kernelTuning = {
    * segments, the shader's QX), so a segment's blocks run together and share its rows through L2
    * (h16split / m16split below turn both on from a batch size). mqw: as many of the block's queries as fit staged in
    * workgroup memory (1) or all read from storage (0). mru / muw (f32), hmru / hmuw (f16): rows a
-   * subgroup an iteration (<= 4; 8 for blocks of 4 and 8, unmeasured) and words of each in flight a lane (<= 2; 0: 2); msp / mci: candidate
+   * subgroup an iteration (<= 4) and words of each in flight a lane (<= 2; 0: 2); msp / mci: candidate
    * slots a query and iterations between checks (0: as int8_gemv); mtarget: workgroups a tile (0:
    * targetWorkgroups; the planner's bound counts targetWorkgroups, so at most that).
    * H200 gm3 (1M / 21M x 768, k = 10, torch in the same call, BENCHMARKS gpu-flat): 5-8 queries with
@@ -327,14 +327,6 @@ export const kernelTuning = {
    * 2 / 4, 11.09 against 10.58 at 21M nq 4. So 1 for the block of 8 since h23.
    */
   hqp: 1,
-  /**
-   * hbits: the f16 blocks that read split query halves (hqp) build each row value's f32 from the
-   * half's bits with a shift and a mask (the value x 2^-112, flat_gemv_multi's HB) instead of
-   * unpack2x16float, the host writing those queries x 2^112 (so inner products only, and query
-   * components below 2^16 in magnitude; scores equal unless rows hold f16 subnormals). Unmeasured:
-   * 0 until a device call times it against the conversion.
-   */
-  hbits: 0,
   /**
    * mpart: a batch of fewer queries than its block multiplies only its own (1: a pipeline a batch
    * size, which warmUp compiles for 2-16), or the padded block (0). The f32 block of 4 keeps the
@@ -494,7 +486,7 @@ function multiKnobs(prec: number, nq: number): GemvMultiKnobs {
   const four = nq <= 4 && t.mq4;
   const from = prec ? t.h16split : t.m16split;
   const blocksFirst = from > 0 && nq >= from;
-  const k = { ru: prec ? t.hmru : t.mru, uw: prec ? (four && t.h4uw) || t.hmuw : t.muw, sp: t.msp, ci: t.mci, qw: t.mqw, split: t.mq16 || blocksFirst ? 1 : 0, four: t.mq4, fmac: t.mfma, qp: prec && !four ? t.hqp : 0, hb: prec ? t.hbits : 0, part: prec || !four ? t.mpart : 0, lpr: prec ? t.hlpr : t.mlpr, dyn: prec ? (four ? t.h4dyn : t.hdyn) : t.mdyn, free: t.mfree, first: prec ? t.hfirst : t.mfirst, qx: t.mqx || blocksFirst ? 1 : 0, even: t.meven };
+  const k = { ru: prec ? t.hmru : t.mru, uw: prec ? (four && t.h4uw) || t.hmuw : t.muw, sp: t.msp, ci: t.mci, qw: t.mqw, split: t.mq16 || blocksFirst ? 1 : 0, four: t.mq4, fmac: t.mfma, qp: prec && !four ? t.hqp : 0, part: prec || !four ? t.mpart : 0, lpr: prec ? t.hlpr : t.mlpr, dyn: prec ? (four ? t.h4dyn : t.hdyn) : t.mdyn, free: t.mfree, first: prec ? t.hfirst : t.mfirst, qx: t.mqx || blocksFirst ? 1 : 0, even: t.meven };
   if (nq <= 8 || k.split) return k;
   if (prec) return { ...k, ru: t.h16ru || k.ru, dyn: t.h16dyn, free: t.m16free };
   return { ...k, ru: t.m16ru || k.ru, uw: t.m16uw || k.uw, sp: t.m16sp || k.sp, ci: t.m16ci || k.ci, dyn: t.m16dyn, free: t.m16free };
@@ -790,8 +782,6 @@ interface ScorerChoice {
   digitsSource?: DigitsSource;
   /** flat_gemv_multi's QP: the scorer reads the queries as splitQueryHalves orders them. */
   halves?: boolean;
-  /** flat_gemv_multi's HB: those queries written times this power of two (HALF_BITS_SCALE). */
-  halvesScale?: number;
   /** flat_gemv_multi's DYN: the scorer claims its chunks from the claim counters (CLAIMS_BINDING). */
   claims?: boolean;
   /** flat_gemv_multi's QX: the dispatch is (query blocks, segments), a segment's blocks launched together. */
@@ -1557,7 +1547,7 @@ export class FlatShard {
       const key = gemvMultiKey(multi, prec, metric, f16, kf);
       const make = (tiles: number) => () => gemvMultiPipeline(this.ctx.device, multi, prec, metric, (src) => wgslVariant(src, f16), tiles);
       const target = (prec === 1 && multi.NQ === 4 && mt.h4target) || mt.mtarget || Infinity;
-      const choice = this.lazyPipeline({ BR: 1, BQ: multi.QB, key, target: Math.min(target, mt.targetWorkgroups), ...(multi.QP ? { halves: true, ...(multi.HB ? { halvesScale: HALF_BITS_SCALE } : {}) } : {}), ...(multi.DYN ? { claims: true } : {}), ...(multi.QX ? { blocksFirst: true } : {}) }, key, make(1));
+      const choice = this.lazyPipeline({ BR: 1, BQ: multi.QB, key, target: Math.min(target, mt.targetWorkgroups), ...(multi.QP ? { halves: true } : {}), ...(multi.DYN ? { claims: true } : {}), ...(multi.QX ? { blocksFirst: true } : {}) }, key, make(1));
       return Object.assign(choice, { multiTile: (tiles: number) => this.pipeline(`${key}:x${tiles}`, make(tiles)), tilesKnob: 'gemvMultiTiles' as const });
     }
     if (nq <= 4 && this.ctx.hasSubgroups && !this.layout.noSubgroups && nsg * 4 * kf * 8 <= this.ctx.maxWorkgroupStorage) {
@@ -1702,9 +1692,7 @@ export class FlatShard {
     const mt = kernelTuning;
     if (!(nq >= Math.max(2, Math.min(5, mt.gemvMultiFrom)) && prec < 2 && mt.gemvMulti & ((prec + 1) << (nq > 8 ? 2 : 0)) && this.ctx.hasSubgroups && !this.layout.noSubgroups)) return undefined;
     const facts = { rowWords: this.rowWords, q4: this.q4, subgroupSize: this.subgroupMinSize === this.subgroupMaxSize ? this.subgroupMaxSize : undefined, maxWorkgroupStorage: this.ctx.maxWorkgroupStorage };
-    // HB's pre-scaled queries give inner products only (a squared distance would mix the scales).
-    const knobs = multiKnobs(prec, nq);
-    return planGemvMulti(facts, nq, heapSlots(k), this.layout.metric === 'ip' ? knobs : { ...knobs, hb: 0 });
+    return planGemvMulti(facts, nq, heapSlots(k), multiKnobs(prec, nq));
   }
 
   /** What a ChunkScorer may know about this shard. */
@@ -2284,7 +2272,7 @@ export class FlatShard {
       // No await from here to the submit (see searchBatch).
       if (prof) prof('shard_prep', t0, (t1 = performance.now()));
       device.queue.writeBuffer(qBuf, 0, queries.buffer, queries.byteOffset, queries.byteLength);
-      if (halvesBuf) device.queue.writeBuffer(halvesBuf, 0, splitQueryHalves(queries, this.q4, scorer.halvesScale));
+      if (halvesBuf) device.queue.writeBuffer(halvesBuf, 0, splitQueryHalves(queries, this.q4));
       if (this.layout.debugPoison) {
         // A NaN key and an id no shard has: any pair the kernels fail to write stands out.
         const poison = new Uint32Array(cand.size / 4);

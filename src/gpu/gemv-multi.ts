@@ -20,7 +20,6 @@ export interface GemvMultiFacts {
 
 /** Knobs (kernelTuning's mru / muw / msp / mci, or hmru / hmuw for f16). */
 export interface GemvMultiKnobs {
-  /** Rows a lane group an iteration (<= 4; 8 for blocks of 4 and 8: each query load then serves 8 rows). */
   ru: number;
   uw: number;
   sp: number;
@@ -37,8 +36,6 @@ export interface GemvMultiKnobs {
   part?: number;
   /** 1 (f16 rows only): the queries as two half rows (splitQueryHalves), so a subgroup's query loads are contiguous. */
   qp?: number;
-  /** 1 (with qp): row values built from the halves' bits (x 2^-112) by integer operations, the queries written x 2^112 (HB). */
-  hb?: number;
   /** Lanes a row (a power of two; 0: the subgroup's size): fewer let a subgroup's query loads serve several rows' groups at once. */
   lpr?: number;
   /** Iterations a chunk that workgroups claim from a counter a tile (DYN); 0: one segment each. */
@@ -73,8 +70,6 @@ export interface GemvMultiPlan {
   FMAC: number;
   /** 1: the scorer reads the queries as splitQueryHalves orders them (the shader's QP). */
   QP: number;
-  /** 1: f16 row values from the halves' bits x 2^-112, the split queries x HALF_BITS_SCALE (the shader's HB; only with QP). */
-  HB: number;
   /** Groups of 4 queries multiplied (<= NQ / 4), and real queries in the last of them (the shader's NG, NQR). */
   NG: number;
   NQR: number;
@@ -95,7 +90,7 @@ const WG = 256;
 /**
  * The kernel for a batch of nq (2..16; kernelTuning.gemvMultiFrom) queries with heap slots kf, or undefined (the shard keeps
  * flat_fused): no fixed subgroup size of 8-128 lanes, or k too large for the candidate buffers.
- * RU (1, 2 or 4 rows, 8 for blocks of 4 and 8) is halved until NQ buffers of kf + one iteration's rows fit the workgroup memory.
+ * RU (1, 2 or 4 rows) is halved until NQ buffers of kf + one iteration's rows fit the workgroup memory.
  * LPR lanes score a row (lpr, at least RU NQ / 8 so a lane ends with at most 8 totals; SG by default).
  */
 export function planGemvMulti(f: GemvMultiFacts, nq: number, kf: number, t: GemvMultiKnobs): GemvMultiPlan | undefined {
@@ -108,8 +103,7 @@ export function planGemvMulti(f: GemvMultiFacts, nq: number, kf: number, t: Gemv
     const QWG = QN ? 1 : 0;
     const QS = QN ? QN * f.q4 : 1;
     const fit = pow2Floor(Math.max(1, Math.floor((f.maxWorkgroupStorage - 12 * NQ - 16 - 16 * QS) / (8 * NQ))));
-    // 8 rows only where blocks of 4 and 8 leave the accumulators of groups 2 and 3 free for rows 4-7.
-    for (let RU = pow2Floor(Math.max(1, Math.min(t.ru || 4, NQ <= 8 ? 8 : 4))); RU >= 1; RU /= 2) {
+    for (let RU = pow2Floor(Math.max(1, Math.min(t.ru || 4, 4))); RU >= 1; RU /= 2) {
       const LPR = Math.min(SG, Math.max((RU * NQ) / 8, pow2Floor(Math.max(1, t.lpr || SG))));
       const P = (WG / LPR) * RU;
       // By default the buffers a subgroup-wide row group would have (fewer lanes a row widen an
@@ -124,8 +118,7 @@ export function planGemvMulti(f: GemvMultiFacts, nq: number, kf: number, t: Gemv
       const CI = Math.max(1, Math.min(room, sortFree, t.ci || Math.floor(room / 4)));
       const QX = t.qx && nq > NQ ? 1 : 0;
       const QB = t.even && nq > NQ && nq <= 2 * NQ ? Math.ceil(nq / 2) : NQ;
-      const QP = t.qp && f.q4 === 2 * f.rowWords ? 1 : 0;
-      return { NQ, SG, RU, UW, SP, CI, CF: Math.max(1, (RU * NQ) / LPR), QWG, QN, QS, FMAC: t.fmac ? 1 : 0, QP, HB: QP && t.hb ? 1 : 0, LPR, DYN: Math.max(0, Math.floor(t.dyn ?? 0)), FIRST: t.first ? 1 : 0, QX, QB, ...(QB < NQ ? realGroups(NQ, QB, true) : realGroups(NQ, nq, !!t.part)) };
+      return { NQ, SG, RU, UW, SP, CI, CF: Math.max(1, (RU * NQ) / LPR), QWG, QN, QS, FMAC: t.fmac ? 1 : 0, QP: t.qp && f.q4 === 2 * f.rowWords ? 1 : 0, LPR, DYN: Math.max(0, Math.floor(t.dyn ?? 0)), FIRST: t.first ? 1 : 0, QX, QB, ...(QB < NQ ? realGroups(NQ, QB, true) : realGroups(NQ, nq, !!t.part)) };
     }
   }
   return undefined;
@@ -147,7 +140,7 @@ const realQueries = (p: GemvMultiPlan): number => 4 * (p.NG - 1) + p.NQR;
 
 /** Pipeline cache key: every compile-time fact. */
 export function gemvMultiKey(p: GemvMultiPlan, prec: number, metric: number, f16: boolean, kf: number): string {
-  return `gemvm:${prec}:${metric}:${f16 ? 'h' : 'p'}:${kf}:${p.NQ}:${p.SG}:${p.RU}:${p.UW}:${p.SP}:${p.CI}:${p.QS}${p.FMAC ? ':fma' : ''}${p.QP ? ':qp' : ''}${p.HB ? ':hb' : ''}${p.LPR < p.SG ? `:l${p.LPR}` : ''}${realQueries(p) < p.NQ ? `:g${p.NG}r${p.NQR}` : ''}${p.DYN ? `:dyn${p.DYN}` : ''}${p.FIRST ? ':f1' : ''}${p.QX ? ':qx' : ''}${p.QB < p.NQ ? `:b${p.QB}` : ''}`;
+  return `gemvm:${prec}:${metric}:${f16 ? 'h' : 'p'}:${kf}:${p.NQ}:${p.SG}:${p.RU}:${p.UW}:${p.SP}:${p.CI}:${p.QS}${p.FMAC ? ':fma' : ''}${p.QP ? ':qp' : ''}${p.LPR < p.SG ? `:l${p.LPR}` : ''}${realQueries(p) < p.NQ ? `:g${p.NG}r${p.NQR}` : ''}${p.DYN ? `:dyn${p.DYN}` : ''}${p.FIRST ? ':f1' : ''}${p.QX ? ':qx' : ''}${p.QB < p.NQ ? `:b${p.QB}` : ''}`;
 }
 
 /**
@@ -156,7 +149,7 @@ export function gemvMultiKey(p: GemvMultiPlan, prec: number, metric: number, f16
  * vec4 2w and 2w + 1: in the row order its loads are 32 bytes apart, each touching twice the cache
  * lines it uses; split, each load of the subgroup's is one contiguous run.
  */
-export function splitQueryHalves(queries: Float32Array, q4: number, scale = 1): Float32Array<ArrayBuffer> {
+export function splitQueryHalves(queries: Float32Array, q4: number): Float32Array<ArrayBuffer> {
   const half = q4 / 2;
   const out = new Float32Array(queries.length);
   for (let row = 0; row < queries.length; row += q4 * 4) {
@@ -167,22 +160,8 @@ export function splitQueryHalves(queries: Float32Array, q4: number, scale = 1): 
       }
     }
   }
-  if (scale !== 1) {
-    for (let i = 0; i < out.length; i++) {
-      const v = out[i]! * scale;
-      if (!Number.isFinite(v) || Math.abs(v) > 3.4028234663852886e38) throw new RangeError(`query component ${out[i]} is too large for kernelTuning.hbits (it needs magnitudes below 65536): set hbits to 0`);
-      out[i] = v;
-    }
-  }
   return out;
 }
-
-/**
- * HB's query scale: an f16 value's bits shifted into an f32 (sign to bit 31, exponent and mantissa
- * 3 places right) read as that value x 2^-112, so queries x 2^112 give the same products, exactly
- * (powers of two) while both stay normal: halves are normal f32s from 2^-126, queries below 2^16.
- */
-export const HALF_BITS_SCALE = 2 ** 112;
 
 /**
  * flat_gemv_multi's loads and uses of the ids and lists for tilesSource; the dynamic chunks (DYN)
@@ -222,12 +201,12 @@ function withClaims(src: string, dyn: boolean): string {
 /** `tiles`: tiles of equal rows (the last may have fewer) a dispatch (kernelTuning.gemvMultiTiles; tile t > 0 at binding 4 + t). */
 export function gemvMultiPipeline(device: GPUDevice, p: GemvMultiPlan, prec: number, metric: number, code: (src: string) => string, tiles = 1): GPUComputePipeline {
   return device.createComputePipeline({
-    label: `flat_gemv_multi NQ=${p.NQ} RU=${p.RU} UW=${p.UW} SP=${p.SP} QS=${p.QS}${p.FMAC ? ' fma' : ''}${p.QP ? ' qp' : ''}${p.HB ? ' hb' : ''}${p.LPR < p.SG ? ` LPR=${p.LPR}` : ''}${realQueries(p) < p.NQ ? ` ${realQueries(p)} real` : ''}${p.DYN ? ` dyn${p.DYN}` : ''}${p.FIRST ? ' first' : ''}${p.QX ? ' qx' : ''}${p.QB < p.NQ ? ` ${p.QB} a block` : ''}${tiles > 1 ? ` x${tiles} tiles` : ''}`,
+    label: `flat_gemv_multi NQ=${p.NQ} RU=${p.RU} UW=${p.UW} SP=${p.SP} QS=${p.QS}${p.FMAC ? ' fma' : ''}${p.QP ? ' qp' : ''}${p.LPR < p.SG ? ` LPR=${p.LPR}` : ''}${realQueries(p) < p.NQ ? ` ${realQueries(p)} real` : ''}${p.DYN ? ` dyn${p.DYN}` : ''}${p.FIRST ? ' first' : ''}${p.QX ? ' qx' : ''}${p.QB < p.NQ ? ` ${p.QB} a block` : ''}${tiles > 1 ? ` x${tiles} tiles` : ''}`,
     layout: 'auto',
     compute: {
       module: device.createShaderModule({ label: 'flat_gemv_multi', code: tilesSource(withClaims(code(multiWgsl), !!p.DYN), tiles, GEMV_MULTI_TILES) }),
       entryPoint: 'main',
-      constants: { PREC: prec, METRIC: metric, NQ: p.NQ, SG: p.SG, RU: p.RU, UW: p.UW, DPW: prec === 1 ? 2 : 1, SP: p.SP, CI: p.CI, CF: p.CF, QWG: p.QWG, QN: p.QN, QS: p.QS, FMAC: p.FMAC, QP: p.QP, HB: p.HB, LPR: p.LPR, NG: p.NG, NQR: p.NQR, DYN: p.DYN, FIRST: p.FIRST, QX: p.QX, QB: p.QB },
+      constants: { PREC: prec, METRIC: metric, NQ: p.NQ, SG: p.SG, RU: p.RU, UW: p.UW, DPW: prec === 1 ? 2 : 1, SP: p.SP, CI: p.CI, CF: p.CF, QWG: p.QWG, QN: p.QN, QS: p.QS, FMAC: p.FMAC, QP: p.QP, LPR: p.LPR, NG: p.NG, NQR: p.NQR, DYN: p.DYN, FIRST: p.FIRST, QX: p.QX, QB: p.QB },
     },
   });
 }
