@@ -19,7 +19,18 @@ walk(join(root, 'src/gpu'));
 
 // Functions every WGSL module has, or Tint adds: they say nothing of which kernel it is.
 const generic = new Set(['main', 'main_inner', 'negInf', 'better', 'decode']);
-function sourceOf(functions) {
+// The tensor-core kernels (src/gpu/tensor/kernel-source.ts) keep everything in main: named by their
+// shape instead (H100 h67): the scorer (hookSource, int8_mma_hook: one or two subgroups, tens of
+// thousands of SPIR-V words; with f16Codes where it converts f16 rows while staging them) and the
+// queries' pre-pass (prepSource: the only small module converting vec4<f32> to vec4<i32>).
+function tensorByShape(functions, local, words) {
+  if (/^(32|64)x1x1$/.test(local) && words > 20000) return `tensor hook (by shape)${functions.includes('f16Codes') ? ', converting f16' : ''}`;
+  if (local === '64x1x1' && functions.includes('tint_v4f32_to_v4i32') && words < 5000) return 'tensor prep (by shape)';
+  return undefined;
+}
+function sourceOf(functions, local, words) {
+  const shaped = tensorByShape(functions, local, words);
+  if (shaped) return shaped;
   const own = functions.filter((f) => !generic.has(f) && !f.startsWith('tint_') && !f.endsWith('_inner'));
   if (!own.length) return '?';
   let best = { name: '?', hits: 0 };
@@ -30,6 +41,9 @@ function sourceOf(functions) {
   // The rest of its functions come from included files (flat_common.wgsl and the like).
   return best.name;
 }
+
+// NVIDIA's Local Memory Size carries bit 36 above the bytes (580.159.04, every pipeline of h67): shown as the bytes.
+const readable = (stats) => stats.replace(/Local Memory Size=(\d+)/, (_, v) => `Local Memory Size=${BigInt(v) >= 1n << 36n ? BigInt(v) - (1n << 36n) : BigInt(v)}`);
 
 const lines = readFileSync(process.argv[2], 'utf8').split('\n');
 const pending = [];
@@ -42,7 +56,7 @@ for (const line of lines) {
     section = line.slice(3);
   }
   const m = /tessera-stats: pipeline (\d+) \[([^\]]*)\] local (\S+), (\d+) SPIR-V words:(.*)$/.exec(line);
-  if (m) pending.push({ n: +m[1], source: sourceOf(m[2].split(',')), local: m[3], words: +m[4], stats: m[5].replace(/^ *Compute Shader \(subgroup \d+\): */, '').trim() });
+  if (m) pending.push({ n: +m[1], source: sourceOf(m[2].split(','), m[3], +m[4]), local: m[3], words: +m[4], stats: readable(m[5].replace(/^ *(Compute Shader|CS) \(subgroup \d+\): */, '').trim()) });
   if (line.startsWith('{') && pending.length) {
     const r = JSON.parse(line);
     const what = `${section.startsWith('allow') ? 'x1 ' : ''}${r.precision} nq ${r.nq}${r.variant && r.variant !== '-' ? ` ${r.variant}` : ''}`;
