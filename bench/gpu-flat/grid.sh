@@ -4,18 +4,15 @@
 # 21M x 1024 runs in its own process (it did not print in h66, after fp16 in the same process).
 # bash bench/gpu-flat/make-call.sh hN builds the call's folder out/hN (this script as run.sh with
 # hN in place of h66, the gzipped bundles, helpers, commit, and the pipeline statistics layer:
-# bench/shader-stats, not yet run on an NVIDIA driver) and prints the device command:
+# bench/shader-stats) and prints the device command:
 #   gunzip out/hN/*.gz && source .device/setup.sh && L=out/hN/layer bash out/hN/run.sh
-# With L the statistics run first (about a minute, estimated); ~360 s in all (GRID=1M or GRID=21M
-# runs one half).
+# With L the statistics run first (23 s in h67); ~360 s in all (GRID=1M or GRID=21M runs one half).
 B=out/h66
 source "$B/device-common.sh"
 W=${OUT:-/tmp/h66}; mkdir -p "$W"
-if [ -n "$L" ]; then B=$B L=$L W=$W bash "$B/stats.sh" 2>&1 | tail -40; el stats 0; fi
+stats_first
 NQ=1,9,12,14,16,64,256,1024
 BUDGET=470  # seconds of script a call may take
-# tl N: N seconds, or what is left of the BUDGET (at least 1: "timeout 0" would mean no limit).
-tl() { local l=$((BUDGET-(SECONDS-S0))); [ $l -lt 1 ] && l=1; [ $l -lt $1 ] && echo $l || echo $1; }
 if [ "$GRID" != 1M ]; then
   timeout $(tl 100) python3 $T --n $N21 --d 768 --nq 1,9,12,14,16,64,256 --k 10 --reps 3 --chunk 4194304 --dtypes float16,float32 2>>$W/logs.txt | grep '^{' > $W/torch-21m.jsonl; el torch-21m $?
   for dt in float16 float32; do timeout $(tl 60) python3 $T --n $N21 --d 768 --nq 1024 --k 10 --reps 2 --chunk 1048576 --dtypes $dt 2>>$W/logs.txt | grep '^{' >> $W/torch-21m.jsonl; el torch-21m-1024-$dt $?; done
@@ -39,4 +36,4 @@ if [ "$GRID" != 1M ]; then
   if [ $LEFT -gt 120 ]; then timeout $LEFT node $B/int8.mjs --n $N21 --host-rows gpu --nq 1,16,64,256,1024 --variants 'warm:nq=1/16/64;gpu' --min-ms 300 --max-reps 10 --unquantised 1 > $W/int8-21m.jsonl 2>>$W/logs.txt; el int8-21m $?; fi
   python3 -c "$I" < $W/int8-21m.jsonl
 fi
-grep -v "artificially\|deprecated\|subgroupMatrix\|^ *\^\|^\s*$\|warning\|Compilation" $W/logs.txt | cut -c1-300 | tail -6
+logs_tail

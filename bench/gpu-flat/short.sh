@@ -6,16 +6,15 @@
 B=out/h66
 source "$B/device-common.sh"
 W=${OUT:-/tmp/h66}; mkdir -p "$W"
-if [ -n "$L" ]; then B=$B L=$L W=$W bash "$B/stats.sh" 2>&1 | tail -40; el stats 0; fi
+stats_first
 BUDGET=${BUDGET:-240}
 # HV: the kernel variants the f16 steps compare (bench/gpu-flat/run.ts --variants, e.g.
 # 'c;r2:hmru=2'); none: the defaults. h67 (results/h100-2026-12-07-h67) compared half bits and 8 rows a lane group.
 HV=${HV:-}
-tl() { local l=$((BUDGET-(SECONDS-S0))); [ $l -lt 1 ] && l=1; [ $l -lt $1 ] && echo $l || echo $1; }
 timeout $(tl 60) python3 $T --n $N21 --d 768 --nq 8,9,12,16 --k 10 --reps 3 --chunk 4194304 --dtypes float16 2>>$W/logs.txt | grep '^{' > $W/torch-21m.jsonl; el torch-21m $?
 timeout $(tl 80) node $B/flat.mjs --n $N21 --nq 8,9,12,16 --precisions f16 --experimental 0 --variants "$HV" $G > $W/flat-21m-f16.jsonl 2>>$W/logs.txt; el flat-21m-f16 $?
 node $B/summary.mjs $W/torch-21m.jsonl $W/flat-21m-*.jsonl > $W/summary-21m.txt 2>&1; cat $W/summary-21m.txt
 timeout $(tl 40) python3 $T --n 1000000 --d 768 --nq 8,9,12,16 --k 10 --reps 10 --dtypes float16 2>>$W/logs.txt | grep '^{' > $W/torch-1m.jsonl; el torch-1m $?
 timeout $(tl 50) node $B/flat.mjs --n 1000000 --nq 8,9,12,16 --precisions f16 --experimental 0 --variants "$HV" $F > $W/flat-1m-f16.jsonl 2>>$W/logs.txt; el flat-1m-f16 $?
 node $B/summary.mjs $W/torch-1m.jsonl $W/flat-1m-*.jsonl > $W/summary-1m.txt 2>&1; cat $W/summary-1m.txt
-grep -v "artificially\|deprecated\|subgroupMatrix\|^ *\^\|^\s*$\|warning\|Compilation" $W/logs.txt | cut -c1-300 | tail -6
+logs_tail
