@@ -80,9 +80,11 @@ def find_nvdisasm():
     found = shutil.which('nvdisasm')
     if found:
         return found
+    # Triton (beside torch) ships one in triton/backends/nvidia/bin; pip's CUDA packages in nvidia/*/bin.
     for root in sys.path:
-        for hit in glob.glob(os.path.join(root, '**', 'bin', 'nvdisasm'), recursive=True):
-            return hit
+        for depth in ('*', '*/*', '*/*/*'):
+            for hit in glob.glob(os.path.join(root, depth, 'bin', 'nvdisasm')):
+                return hit
     return None
 
 
