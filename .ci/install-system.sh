@@ -24,5 +24,6 @@ fi
 
 $SUDO apt-get update -q
 $SUDO apt-get install -y -q -t bookworm-backports mesa-vulkan-drivers
-# gcc and the Vulkan headers: test/gpu/shader-stats-layer builds bench/shader-stats' layer.
-$SUDO apt-get install -y -q libvulkan1 vulkan-tools python3-faiss python3-numpy chromium gcc libc6-dev libvulkan-dev ${TESSERA_EXTRA_APT:-}
+# gcc and the Vulkan headers: test/gpu/shader-stats-layer builds bench/shader-stats' layer; zstd:
+# test/gpu/shader-stats-sass unpacks a compressed shader-cache object with it.
+$SUDO apt-get install -y -q libvulkan1 vulkan-tools python3-faiss python3-numpy chromium gcc libc6-dev libvulkan-dev zstd ${TESSERA_EXTRA_APT:-}

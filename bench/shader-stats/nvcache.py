@@ -98,8 +98,15 @@ def main() -> int:
     if '--disassemble' in sys.argv:
         print(f'nvdisasm: {tool or "not found"}')
     n = 0
+    bad = 0
     for toc in sorted(glob.glob(os.path.join(cache, '**', '*.toc'), recursive=True)):
-        for i, kind, data in objects(toc):
+        try:
+            found = list(objects(toc))
+        except (OSError, ValueError) as e:
+            print(f'skipped: {e}', file=sys.stderr)
+            bad += 1
+            continue
+        for i, kind, data in found:
             name = os.path.join(out, f'object{n:05d}.{kind}')
             open(name, 'wb').write(data)
             line = f'{name}: {os.path.relpath(toc, cache)} entry {i}, {kind}, {len(data)} bytes'
@@ -109,8 +116,8 @@ def main() -> int:
                 line += f', sass {r.returncode} ({r.stdout.count(chr(10))} lines)'
             print(line)
             n += 1
-    print(f'{n} objects')
-    return 0
+    print(f'{n} objects' + (f', {bad} unreadable index file(s)' if bad else ''))
+    return 1 if bad else 0
 
 
 if __name__ == '__main__':

@@ -1,0 +1,104 @@
+/**
+ * bench/shader-stats' machine-code tools, without a GPU: nvcache.py unpacks NVIDIA's shader disk
+ * cache (a .toc index and a .bin of objects, zstd-compressed or stored) into one file an object,
+ * and sass_loops.py counts what each loop of nvdisasm's text issues. The cache here is built by the
+ * test in the layout nvcache.py documents; needs python3 and the zstd tool (.ci/install-system.sh).
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { REQUIRE_WEBGPU } from '../helpers/gpu.js';
+
+const hasTools = spawnSync('python3', ['--version']).status === 0 && spawnSync('zstd', ['--version']).status === 0;
+if (!hasTools) {
+  const message = 'no python3 or zstd: the shader-cache tools cannot be checked (apt-get install python3 zstd)';
+  if (REQUIRE_WEBGPU) throw new Error(`${message}; REQUIRE_WEBGPU=1 (CI) makes this a failure`);
+  console.warn(`[SKIPPED] ${message}`);
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'tessera-sass-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const SECTION_MAGIC = 0x9846a19d;
+
+/** One .bin section: the 0x24-byte header, then the data (section size = data + 4). */
+function section(data: Buffer, unpacked: number): Buffer {
+  const head = Buffer.alloc(0x24);
+  head.writeUInt32LE(SECTION_MAGIC, 0);
+  head.writeUInt32LE(data.length + 4, 0x1c);
+  head.writeUInt32LE(unpacked, 0x20);
+  return Buffer.concat([head, data]);
+}
+
+/** Writes name.toc / name.bin holding these sections (each a [data, unpacked size] pair). */
+function writeCache(folder: string, name: string, sections: Array<[Buffer, number]>): void {
+  mkdirSync(folder, { recursive: true });
+  const header = Buffer.concat([Buffer.from('CDVN'), Buffer.alloc(28)]);
+  const parts: Buffer[] = [header];
+  const entries: Buffer[] = [header];
+  let offset = header.length;
+  for (const [data, unpacked] of sections) {
+    const s = section(data, unpacked);
+    const entry = Buffer.alloc(0x18);
+    entry.writeUInt32LE(offset, 0x10);
+    entry.writeUInt32LE(data.length + 4, 0x14);
+    entries.push(entry);
+    parts.push(s);
+    offset += s.length;
+  }
+  writeFileSync(join(folder, `${name}.toc`), Buffer.concat(entries));
+  writeFileSync(join(folder, `${name}.bin`), Buffer.concat(parts));
+}
+
+describe.skipIf(!hasTools)('bench/shader-stats machine-code tools', () => {
+  it('nvcache.py unpacks compressed and stored objects by their prefixes and reports an unreadable index', () => {
+    const elf = Buffer.concat([Buffer.from([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1]), Buffer.from('cubin body '.repeat(40))]);
+    const elfObject = Buffer.concat([Buffer.from([0x50, 0x02, 0x00, 0x00]), elf]);
+    const compressed = execFileSync('zstd', ['-c', '-q'], { input: elfObject });
+    expect(compressed.subarray(0, 4)).toEqual(Buffer.from([0x28, 0xb5, 0x2f, 0xfd]));
+    const nvuc = Buffer.from('NVuc microcode archive');
+    const stored = Buffer.concat([Buffer.from('NVDANVVM'), nvuc]);
+    const cache = join(dir, 'cache');
+    writeCache(join(cache, 'GLCache', 'ab', 'cd'), 'x', [[compressed, elfObject.length], [stored, stored.length]]);
+    const out = join(dir, 'objects');
+    const r = spawnSync('python3', ['bench/shader-stats/nvcache.py', cache, out], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/object00000\.elf: GLCache\/ab\/cd\/x\.toc entry 0, elf, \d+ bytes/);
+    expect(r.stdout).toContain('2 objects');
+    expect(readFileSync(join(out, 'object00000.elf'))).toEqual(elf);
+    expect(readFileSync(join(out, 'object00001.nvuc'))).toEqual(nvuc);
+
+    // A truncated index (not 0x20 + n x 0x18 bytes): named, skipped, exit 1; the good one still unpacked.
+    writeFileSync(join(cache, 'GLCache', 'bad.toc'), Buffer.concat([Buffer.from('CDVN'), Buffer.alloc(30)]));
+    writeFileSync(join(cache, 'GLCache', 'bad.bin'), Buffer.alloc(0));
+    const r2 = spawnSync('python3', ['bench/shader-stats/nvcache.py', cache, join(dir, 'objects2')], { encoding: 'utf8' });
+    expect(r2.status).toBe(1);
+    expect(r2.stderr).toMatch(/skipped: .*bad\.toc: not a shader cache index/);
+    expect(r2.stdout).toContain('2 objects, 1 unreadable index file(s)');
+  });
+
+  it('sass_loops.py counts each loop\'s instructions by opcode', () => {
+    const sass = [
+      '        /*0000*/                   LDC R1, c[0x0][0x28] ;',
+      '.L_x_1:',
+      '        /*0010*/                   LDG.E.128 R4, [R2.64] ;',
+      '        /*0020*/                   FFMA R8, R4, R5, R8 ;',
+      '        /*0030*/                   FFMA R9, R6, R7, R9 ;',
+      '        /*0040*/                   HADD2.F32 R10, -RZ, R4.H0_H0 ;',
+      '        /*0050*/                   ISETP.GE.U32.AND P0, PT, R0, R11, PT ;',
+      '        /*0060*/              @!P0 BRA `(.L_x_1) ;',
+      '        /*0070*/                   EXIT ;',
+      '.L_x_2:',
+      '        /*0080*/                   BRA `(.L_x_2);',
+    ].join('\n');
+    const file = join(dir, 'k.sass');
+    writeFileSync(file, sass);
+    const out = execFileSync('python3', ['bench/shader-stats/sass_loops.py', file], { encoding: 'utf8' });
+    expect(out).toContain(`${file}: 9 instructions, 2 FFMA`);
+    expect(out).toContain('loop 0x0010-0x0060: 6 instructions, 33% FFMA: FFMA 2, LDG 1, HADD2 1, ISETP 1, BRA 1');
+    expect(out).toContain('loop 0x0080-0x0080: 1 instructions, 0% FFMA: BRA 1');
+  });
+});
