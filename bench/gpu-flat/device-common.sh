@@ -3,7 +3,7 @@
 # bench/gpu-flat/knobs-hN.sh out/hN/, the latter as run.sh). Expects B (the call's folder, holding
 # flat.mjs and COMMIT). P prints the benchmark's JSON rows, Q the torch baseline's, I bench/gpu-int8's;
 # F / G are the 1M / 21M timing flags; el NAME RC prints a step's end with the seconds since the
-# start; stats_first, tl and logs_tail below.
+# start; stats_first, tl, logs_tail and pack_results below.
 N21=21015324
 T=.device/torch_flat_baseline.py
 S0=$SECONDS
@@ -30,3 +30,6 @@ tl() { local l=$((BUDGET-(SECONDS-S0))); [ $l -lt 1 ] && l=1; [ $l -lt $1 ] && e
 logs_tail() { grep -v "artificially\|deprecated\|subgroupMatrix\|^ *\^\|^\s*$\|warning\|Compilation" "$W/logs.txt" | cut -c1-300 | tail -6; }
 F="--warm-ms 200 --min-ms 250 --max-reps 200 --oracle-queries 4"
 G="--gpu-memory 78.5 --check-rows 2 --warm-ms 200 --min-ms 150 --max-reps 5"
+# pack_results: every file of W in one W/results.tgz (removed as packed). A call brings back at most
+# 8 files from $OUT: h68's 13 lost its logs, summaries and torch JSON (their lines were in the reply).
+pack_results() { (cd "$W" && tar czf results.tgz --remove-files $(ls | grep -v '^results.tgz$')) && ls -la "$W/results.tgz"; }

@@ -1,7 +1,8 @@
-# Issue 4's grid for the next device call (NOT RUN; prepared in session 35 from h66's script, which ran:
-# bench/gpu-flat/results/h100-2026-12-07-h66). Changes from h66: int8 over 21M warms each batch size
-# first (h66 measured 1 and 16 queries cold, right after the 156 s host read-back), and torch fp32 at
-# 21M x 1024 runs in its own process (it did not print in h66, after fp16 in the same process).
+# Issue 4's grid (run as call h68 in session 38: bench/gpu-flat/results/h100-2026-12-07-h68; first as
+# h66, whose script this grew from). Since h66: int8 over 21M warms each batch size first (h66
+# measured 1 and 16 queries cold, right after the 156 s host read-back), and torch fp32 at 21M x 1024
+# runs in its own process (it did not print in h66, after fp16 in the same process). Everything
+# the steps write comes back as one results.tgz (pack_results).
 # bash bench/gpu-flat/make-call.sh hN builds the call's folder out/hN (this script as run.sh with
 # hN in place of h66, the gzipped bundles, helpers, commit, and the pipeline statistics layer:
 # bench/shader-stats) and prints the device command:
@@ -37,3 +38,4 @@ if [ "$GRID" != 1M ]; then
   python3 -c "$I" < $W/int8-21m.jsonl
 fi
 logs_tail
+pack_results

@@ -18,3 +18,4 @@ timeout $(tl 40) python3 $T --n 1000000 --d 768 --nq 8,9,12,16 --k 10 --reps 10 
 timeout $(tl 50) node $B/flat.mjs --n 1000000 --nq 8,9,12,16 --precisions f16 --experimental 0 --variants "$HV" $F > $W/flat-1m-f16.jsonl 2>>$W/logs.txt; el flat-1m-f16 $?
 node $B/summary.mjs $W/torch-1m.jsonl $W/flat-1m-*.jsonl > $W/summary-1m.txt 2>&1; cat $W/summary-1m.txt
 logs_tail
+pack_results
