@@ -15,7 +15,13 @@ cuobjdump read it). Each is written as objectNNNNN.elf / .nvuc / .bin; with --di
 and NVuc objects are disassembled too (objectNNNNN.sass), by the first nvdisasm found on PATH or in
 the Python packages' CUDA tools (Triton ships one).
 
+A second source of the same objects: the statistics layer's pN-cache.bin (TESSERA_STATS_CACHE: each
+pipeline's own VkPipelineCache data, Vulkan's header then the driver's blob, whose layout nothing
+documents). --scan carves from any such file every ELF (cut where its header says it ends) and every
+zstd frame (unpacked, then carved the same way).
+
 Usage: nvcache.py CACHE_DIR OUT_DIR [--disassemble]
+       nvcache.py --scan OUT_DIR FILE... [--disassemble]
 """
 import glob
 import os
@@ -76,6 +82,55 @@ def objects(toc_path: str):
             yield i, 'bin', data
 
 
+def unzstd_prefix(data: bytes) -> bytes:
+    """The first zstd frame of data (bytes after it ignored), b'' where it does not unpack."""
+    try:
+        import zstandard  # type: ignore
+        try:
+            return zstandard.ZstdDecompressor().decompressobj().decompress(data)
+        except zstandard.ZstdError:
+            return b''
+    except ImportError:
+        pass
+    if not shutil.which('zstd'):
+        raise RuntimeError('no zstd decoder: install python3-zstandard or the zstd tool')
+    # The tool writes the first frame's bytes before it fails on what follows it.
+    return subprocess.run(['zstd', '-dc'], input=data, capture_output=True).stdout
+
+
+def elf_end(blob: bytes, at: int) -> int:
+    """Where the 64-bit little-endian ELF at `at` ends (its last section or table), 0 if it is not one."""
+    if len(blob) < at + 64 or blob[at + 4] != 2 or blob[at + 5] != 1:
+        return 0
+    phoff, shoff = struct.unpack_from('<QQ', blob, at + 0x20)
+    phentsize, phnum, shentsize, shnum = struct.unpack_from('<HHHH', blob, at + 0x36)
+    end = max(64, phoff + phentsize * phnum, shoff + shentsize * shnum)
+    for i in range(shnum):
+        h = at + shoff + i * shentsize
+        if h + 64 > len(blob):
+            return 0
+        kind, = struct.unpack_from('<I', blob, h + 4)
+        offset, size = struct.unpack_from('<QQ', blob, h + 0x18)
+        if kind != 8:  # SHT_NOBITS takes no file bytes
+            end = max(end, offset + size)
+    return end if at + end <= len(blob) else 0
+
+
+def carve(blob: bytes, depth: int = 0):
+    """Yields (kind, bytes) for each ELF in blob and in each zstd frame it holds."""
+    at = blob.find(b'\x7fELF')
+    while at >= 0:
+        end = elf_end(blob, at)
+        if end:
+            yield 'elf', blob[at:at + end]
+        at = blob.find(b'\x7fELF', at + max(end, 1))
+    if depth == 0:
+        at = blob.find(ZSTD_MAGIC)
+        while at >= 0:
+            yield from carve(unzstd_prefix(blob[at:]), 1)
+            at = blob.find(ZSTD_MAGIC, at + 4)
+
+
 def find_nvdisasm():
     found = shutil.which('nvdisasm')
     if found:
@@ -92,31 +147,45 @@ def main() -> int:
     if len(sys.argv) < 3:
         print(__doc__, file=sys.stderr)
         return 2
-    cache, out = sys.argv[1], sys.argv[2]
+    args = [a for a in sys.argv[1:] if a != '--disassemble']
+    scan = args[0] == '--scan'
+    if scan:
+        args = args[1:]
+    out = args[1] if not scan else args[0]
     os.makedirs(out, exist_ok=True)
     tool = find_nvdisasm() if '--disassemble' in sys.argv else None
     if '--disassemble' in sys.argv:
         print(f'nvdisasm: {tool or "not found"}')
     n = 0
     bad = 0
-    for toc in sorted(glob.glob(os.path.join(cache, '**', '*.toc'), recursive=True)):
-        try:
-            found = list(objects(toc))
-        except (OSError, ValueError) as e:
-            print(f'skipped: {e}', file=sys.stderr)
-            bad += 1
-            continue
+    sources = []  # (where, [(entry, kind, bytes)])
+    if scan:
+        for path in args[1:]:
+            try:
+                sources.append((path, [(i, kind, data) for i, (kind, data) in enumerate(carve(open(path, 'rb').read()))]))
+            except (OSError, RuntimeError) as e:
+                print(f'skipped: {path}: {e}', file=sys.stderr)
+                bad += 1
+    else:
+        cache = args[0]
+        for toc in sorted(glob.glob(os.path.join(cache, '**', '*.toc'), recursive=True)):
+            try:
+                sources.append((os.path.relpath(toc, cache), list(objects(toc))))
+            except (OSError, ValueError) as e:
+                print(f'skipped: {e}', file=sys.stderr)
+                bad += 1
+    for where, found in sources:
         for i, kind, data in found:
             name = os.path.join(out, f'object{n:05d}.{kind}')
             open(name, 'wb').write(data)
-            line = f'{name}: {os.path.relpath(toc, cache)} entry {i}, {kind}, {len(data)} bytes'
+            line = f'{name}: {where} entry {i}, {kind}, {len(data)} bytes'
             if tool and kind in ('elf', 'nvuc'):
                 r = subprocess.run([tool, '-c', name] if kind == 'elf' else [tool, name], capture_output=True, text=True)
                 open(name.rsplit('.', 1)[0] + '.sass', 'w').write(r.stdout + r.stderr)
                 line += f', sass {r.returncode} ({r.stdout.count(chr(10))} lines)'
             print(line)
             n += 1
-    print(f'{n} objects' + (f', {bad} unreadable index file(s)' if bad else ''))
+    print(f'{n} objects' + (f', {bad} unreadable file(s)' if bad else ''))
     return 1 if bad else 0
 
 

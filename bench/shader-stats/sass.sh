@@ -20,16 +20,23 @@ cases() {
 }
 # The cases twice, the same pipelines in the same order: first into the disk cache, without the
 # layer (whose capture flags might keep a pipeline out of the cache); then under the layer with the
-# cache off, so every pipeline is compiled again and its statistics reported.
+# disk cache off, so every pipeline is compiled again, its statistics reported and (TESSERA_STATS_CACHE)
+# its own pipeline cache's data written (pN-cache.bin): a second way to the same objects.
 __GL_SHADER_DISK_CACHE=1 __GL_SHADER_DISK_CACHE_PATH=$W/nvcache __GL_SHADER_DISK_CACHE_SKIP_CLEANUP=1 cases > "$W/sass/run.txt" 2>&1
 if [ -n "${L:-}" ]; then
-  VK_LAYER_PATH=$L VK_INSTANCE_LAYERS=VK_LAYER_TESSERA_stats __GL_SHADER_DISK_CACHE=0 cases > "$W/sass/stats.txt" 2>&1
+  mkdir -p "$W/sass/layer-files"
+  VK_LAYER_PATH=$L VK_INSTANCE_LAYERS=VK_LAYER_TESSERA_stats __GL_SHADER_DISK_CACHE=0 \
+    TESSERA_STATS_DIR=$W/sass/layer-files TESSERA_STATS_CACHE=1 cases > "$W/sass/stats.txt" 2>&1
 fi
 find "$W/nvcache" -type f -printf '%s %p\n' > "$W/sass/cache-files.txt"
 echo "disk cache: $(wc -l < "$W/sass/cache-files.txt") files, $(du -sh "$W/nvcache" | cut -f1)"
-python3 "$(dirname "$0")/nvcache.py" "$W/nvcache" "$W/sass" --disassemble > "$W/sass/objects.txt" 2>&1
-tail -5 "$W/sass/objects.txt"
+python3 "$(dirname "$0")/nvcache.py" "$W/nvcache" "$W/sass/disk" --disassemble > "$W/sass/objects.txt" 2>&1
+tail -3 "$W/sass/objects.txt"
+if ls "$W"/sass/layer-files/p*-cache.bin > /dev/null 2>&1; then
+  python3 "$(dirname "$0")/nvcache.py" --scan "$W/sass/pipeline-cache" $(ls -v "$W"/sass/layer-files/p*-cache.bin) --disassemble > "$W/sass/objects-pipeline-cache.txt" 2>&1
+  tail -3 "$W/sass/objects-pipeline-cache.txt"
+fi
 if [ -n "${L:-}" ]; then node bench/shader-stats/identify.mjs "$W/sass/stats.txt" | cut -c1-150 | head -30; fi
-for f in "$W"/sass/*.sass; do [ -e "$f" ] && python3 "$(dirname "$0")/sass_loops.py" "$f" | head -4; done 2>/dev/null | cut -c1-200 | head -60
+for f in "$W"/sass/disk/*.sass "$W"/sass/pipeline-cache/*.sass; do [ -e "$f" ] && python3 "$(dirname "$0")/sass_loops.py" "$f" | head -4; done 2>/dev/null | cut -c1-200 | head -60
 tar czf "$W/sass.tgz" -C "$W" sass nvcache && rm -rf "$W/sass" "$W/nvcache"
 ls -la "$W/sass.tgz"

@@ -7,7 +7,9 @@
 // fall between a benchmark's own stderr notices in order. Each line names the module by the
 // functions its SPIR-V names (Dawn keeps WGSL's names under the disable_symbol_renaming toggle)
 // and its workgroup size. With TESSERA_STATS_DIR set it also writes each pipeline's SPIR-V
-// (pN.spv, for spirv-dis) and any internal representation the driver gives (pN-eE-iI.txt).
+// (pN.spv, for spirv-dis) and any internal representation the driver gives (pN-eE-iI.txt); with
+// TESSERA_STATS_CACHE set too, each pipeline is created into a fresh pipeline cache of the layer's,
+// whose data (the driver's compiled binary: NVIDIA's machine code) goes to pN-cache.bin.
 // Build and use: bench/shader-stats/README.md.
 #include "layer_chain.h"
 #include <vulkan/vulkan.h>
@@ -39,6 +41,10 @@ typedef struct {
   PFN_vkGetPipelineExecutablePropertiesKHR properties;
   PFN_vkGetPipelineExecutableStatisticsKHR statistics;
   PFN_vkGetPipelineExecutableInternalRepresentationsKHR representations;
+  PFN_vkCreatePipelineCache createPipelineCache;
+  PFN_vkGetPipelineCacheData getPipelineCacheData;
+  PFN_vkDestroyPipelineCache destroyPipelineCache;
+  PFN_vkDestroyPipeline destroyPipeline;
   int capture;  // the extension and its feature are on for this device
 } DeviceEntry;
 
@@ -162,6 +168,10 @@ static VKAPI_ATTR VkResult VKAPI_CALL statsCreateDevice(VkPhysicalDevice gpu, co
   DeviceEntry entry = {keyOf(*out), *out, gdpa};
   entry.createShaderModule = (PFN_vkCreateShaderModule)gdpa(*out, "vkCreateShaderModule");
   entry.createComputePipelines = (PFN_vkCreateComputePipelines)gdpa(*out, "vkCreateComputePipelines");
+  entry.createPipelineCache = (PFN_vkCreatePipelineCache)gdpa(*out, "vkCreatePipelineCache");
+  entry.getPipelineCacheData = (PFN_vkGetPipelineCacheData)gdpa(*out, "vkGetPipelineCacheData");
+  entry.destroyPipelineCache = (PFN_vkDestroyPipelineCache)gdpa(*out, "vkDestroyPipelineCache");
+  entry.destroyPipeline = (PFN_vkDestroyPipeline)gdpa(*out, "vkDestroyPipeline");
   if (capture) {
     entry.properties = (PFN_vkGetPipelineExecutablePropertiesKHR)gdpa(*out, "vkGetPipelineExecutablePropertiesKHR");
     entry.statistics = (PFN_vkGetPipelineExecutableStatisticsKHR)gdpa(*out, "vkGetPipelineExecutableStatisticsKHR");
@@ -248,7 +258,7 @@ static void append(char *line, size_t room, size_t *at, const char *format, ...)
   if (n > 0) *at = *at + (size_t)n < room ? *at + (size_t)n : room - 1;
 }
 
-static void report(DeviceEntry *de, VkPipeline pipeline, const ModuleInfo *m, int number) {
+static void report(DeviceEntry *de, VkPipeline pipeline, const ModuleInfo *m, int number, const void *cacheData, size_t cacheBytes) {
   char line[4096];
   size_t at = 0;
   append(line, sizeof line, &at, "tessera-stats: pipeline %d [%s] local %ux%ux%u, %u SPIR-V words:", number, m ? m->names : "?", m ? m->local[0] : 0, m ? m->local[1] : 0, m ? m->local[2] : 0, m ? m->words : 0);
@@ -257,6 +267,11 @@ static void report(DeviceEntry *de, VkPipeline pipeline, const ModuleInfo *m, in
     char name[64];
     snprintf(name, sizeof name, "p%d.spv", number);
     writeFile(dir, name, m->code, (size_t)m->words * 4);
+  }
+  if (dir && cacheData) {
+    char name[64];
+    snprintf(name, sizeof name, "p%d-cache.bin", number);
+    writeFile(dir, name, cacheData, cacheBytes);
   }
   VkPipelineInfoKHR info = {VK_STRUCTURE_TYPE_PIPELINE_INFO_KHR, NULL, pipeline};
   uint32_t executables = 0;
@@ -306,6 +321,7 @@ static void report(DeviceEntry *de, VkPipeline pipeline, const ModuleInfo *m, in
     }
   }
   if (!executables) append(line, sizeof line, &at, " no executables reported");
+  if (dir && cacheData) append(line, sizeof line, &at, " [pipeline cache: %zu bytes]", cacheBytes);
   fprintf(stderr, "%s\n", line);
 }
 
@@ -329,9 +345,43 @@ static VKAPI_ATTR VkResult VKAPI_CALL statsCreateComputePipelines(VkDevice devic
     for (const VkBaseInStructure *s = infos[i].pNext; s; s = s->pNext)
       if ((uint32_t)s->sType == STRUCTURE_TYPE_PIPELINE_CREATE_FLAGS_2_CREATE_INFO) ((PipelineCreateFlags2Info *)s)->flags |= flags;
   }
-  VkResult result = entry.createComputePipelines(device, cache, count, changed, alloc, out);
+  // TESSERA_STATS_CACHE: each pipeline alone into a fresh cache of the layer's (in place of the
+  // caller's), so that cache's data holds that pipeline's binary only.
+  int dumpCache = getenv("TESSERA_STATS_DIR") && getenv("TESSERA_STATS_CACHE") && entry.createPipelineCache &&
+                  entry.getPipelineCacheData && entry.destroyPipelineCache && entry.destroyPipeline;
+  void **blobs = dumpCache ? calloc(count, sizeof *blobs) : NULL;
+  size_t *sizes = dumpCache ? calloc(count, sizeof *sizes) : NULL;
+  VkResult result = VK_SUCCESS;
+  if (blobs && sizes) {
+    for (uint32_t i = 0; i < count && result == VK_SUCCESS; i++) {
+      VkPipelineCacheCreateInfo ci = {VK_STRUCTURE_TYPE_PIPELINE_CACHE_CREATE_INFO};
+      VkPipelineCache own = VK_NULL_HANDLE;
+      int haveOwn = entry.createPipelineCache(device, &ci, NULL, &own) == VK_SUCCESS;
+      result = entry.createComputePipelines(device, haveOwn ? own : cache, 1, &changed[i], alloc, &out[i]);
+      size_t size = 0;
+      if (haveOwn && result == VK_SUCCESS && entry.getPipelineCacheData(device, own, &size, NULL) == VK_SUCCESS && size && (blobs[i] = malloc(size))) {
+        if (entry.getPipelineCacheData(device, own, &size, blobs[i]) == VK_SUCCESS) sizes[i] = size;
+        else { free(blobs[i]); blobs[i] = NULL; }
+      }
+      if (haveOwn) entry.destroyPipelineCache(device, own, NULL);
+      if (result != VK_SUCCESS) {
+        // One call's failure is all of its pipelines': those made before it go, every handle null.
+        for (uint32_t j = 0; j < count; j++) {
+          if (j < i) entry.destroyPipeline(device, out[j], alloc);
+          out[j] = VK_NULL_HANDLE;
+        }
+      }
+    }
+  } else {
+    result = entry.createComputePipelines(device, cache, count, changed, alloc, out);
+  }
   free(changed);
-  if (result != VK_SUCCESS) return result;
+  if (result != VK_SUCCESS) {
+    for (uint32_t i = 0; blobs && i < count; i++) free(blobs[i]);
+    free(blobs);
+    free(sizes);
+    return result;
+  }
   for (uint32_t i = 0; i < count; i++) {
     pthread_mutex_lock(&lock);
     int number = ++pipelineCount;
@@ -353,9 +403,12 @@ static VKAPI_ATTR VkResult VKAPI_CALL statsCreateComputePipelines(VkDevice devic
       if (getenv("TESSERA_STATS_DIR") && (m.code = malloc(inline_->codeSize))) memcpy(m.code, inline_->pCode, inline_->codeSize);
       found = &m;
     }
-    report(&entry, out[i], found ? &m : NULL, number);
+    report(&entry, out[i], found ? &m : NULL, number, blobs ? blobs[i] : NULL, sizes ? sizes[i] : 0);
     free(m.code);
+    if (blobs) free(blobs[i]);
   }
+  free(blobs);
+  free(sizes);
   return result;
 }
 

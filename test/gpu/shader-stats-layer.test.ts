@@ -24,5 +24,7 @@ describe.skipIf(!hasGpu || !hasCompiler)('bench/shader-stats layer', () => {
     const out = execFileSync('bash', ['bench/shader-stats/selftest.sh'], { encoding: 'utf8', timeout: 120_000 });
     expect(out).toContain('selftest: ok');
     expect(out).toMatch(/pipeline 1 \[doubled,main_inner,main\] local 64x1x1, \d+ SPIR-V words: Compute Shader \(subgroup 32\): Register Count=40 Spills=false/);
+    // TESSERA_STATS_CACHE: the pipeline created into the layer's own cache, whose data it wrote.
+    expect(out).toMatch(/\[pipeline cache: \d+ bytes\]\)$/m);
   }, 150_000);
 });

@@ -77,7 +77,35 @@ describe.skipIf(!hasTools)('bench/shader-stats machine-code tools', () => {
     const r2 = spawnSync('python3', ['bench/shader-stats/nvcache.py', cache, join(dir, 'objects2')], { encoding: 'utf8' });
     expect(r2.status).toBe(1);
     expect(r2.stderr).toMatch(/skipped: .*bad\.toc: not a shader cache index/);
-    expect(r2.stdout).toContain('2 objects, 1 unreadable index file(s)');
+    expect(r2.stdout).toContain('2 objects, 1 unreadable file(s)');
+  });
+
+  it('nvcache.py --scan carves ELF objects, plain and in zstd frames, out of a pipeline cache\'s data', () => {
+    // A minimal ELF64: its header, 16 bytes of section data, a null section and one PROGBITS.
+    const elf = Buffer.alloc(64 + 16 + 2 * 64);
+    Buffer.from([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1]).copy(elf, 0);
+    elf.writeBigUInt64LE(80n, 0x28); // e_shoff
+    elf.writeUInt16LE(64, 0x3a); // e_shentsize
+    elf.writeUInt16LE(2, 0x3c); // e_shnum
+    Buffer.from('section contents').copy(elf, 64);
+    const section1 = 80 + 64;
+    elf.writeUInt32LE(1, section1 + 4); // SHT_PROGBITS
+    elf.writeBigUInt64LE(64n, section1 + 0x18);
+    elf.writeBigUInt64LE(16n, section1 + 0x20);
+    const vulkanHeader = Buffer.alloc(32);
+    vulkanHeader.writeUInt32LE(32, 0);
+    vulkanHeader.writeUInt32LE(1, 4);
+    const framed = execFileSync('zstd', ['-c', '-q'], { input: Buffer.concat([Buffer.from([0x50, 0x02, 0, 0]), elf]) });
+    const blob = join(dir, 'p7-cache.bin');
+    writeFileSync(blob, Buffer.concat([vulkanHeader, Buffer.from('driver header'), elf, Buffer.from('between'), framed, Buffer.from('tail')]));
+    const out = join(dir, 'carved');
+    const r = spawnSync('python3', ['bench/shader-stats/nvcache.py', '--scan', out, blob], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain(`object00000.elf: ${blob} entry 0, elf, ${elf.length} bytes`);
+    expect(r.stdout).toContain('2 objects');
+    expect(readFileSync(join(out, 'object00000.elf'))).toEqual(elf);
+    expect(readFileSync(join(out, 'object00001.elf'))).toEqual(elf);
   });
 
   it('sass_loops.py counts each loop\'s instructions by opcode', () => {
