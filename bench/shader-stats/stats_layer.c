@@ -346,7 +346,8 @@ static VKAPI_ATTR VkResult VKAPI_CALL statsCreateComputePipelines(VkDevice devic
       if ((uint32_t)s->sType == STRUCTURE_TYPE_PIPELINE_CREATE_FLAGS_2_CREATE_INFO) ((PipelineCreateFlags2Info *)s)->flags |= flags;
   }
   // TESSERA_STATS_CACHE: each pipeline alone into a fresh cache of the layer's (in place of the
-  // caller's), so that cache's data holds that pipeline's binary only.
+  // caller's), so that cache's data holds that pipeline's binary only. (Dawn creates one a call; a
+  // batch deriving pipelines from each other by index would not survive being split.)
   int dumpCache = getenv("TESSERA_STATS_DIR") && getenv("TESSERA_STATS_CACHE") && entry.createPipelineCache &&
                   entry.getPipelineCacheData && entry.destroyPipelineCache && entry.destroyPipeline;
   void **blobs = dumpCache ? calloc(count, sizeof *blobs) : NULL;
