@@ -144,13 +144,13 @@ def find_nvdisasm():
 
 
 def main() -> int:
-    if len(sys.argv) < 3:
-        print(__doc__, file=sys.stderr)
-        return 2
     args = [a for a in sys.argv[1:] if a != '--disassemble']
-    scan = args[0] == '--scan'
+    scan = args[:1] == ['--scan']
     if scan:
         args = args[1:]
+    if len(args) < 2:
+        print(__doc__, file=sys.stderr)
+        return 2
     out = args[1] if not scan else args[0]
     os.makedirs(out, exist_ok=True)
     tool = find_nvdisasm() if '--disassemble' in sys.argv else None
