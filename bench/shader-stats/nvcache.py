@@ -35,19 +35,28 @@ ZSTD_MAGIC = b'\x28\xb5\x2f\xfd'
 PREFIXES = [(b'NVDANVVMNVuc', 8, 'nvuc'), (b'NVVMNVuc', 4, 'nvuc'), (b'NVuc', 0, 'nvuc'), (b'\x50\x02\x00\x00\x7fELF', 4, 'elf')]
 
 
-def unzstd(data: bytes, size: int) -> bytes:
+def unzstd(data: bytes) -> bytes:
+    """The first zstd frame of data unpacked (bytes after it ignored), b'' where it does not unpack;
+    RuntimeError where no decoder is found."""
     try:
         import zstandard  # type: ignore
-        return zstandard.ZstdDecompressor().decompress(data, max_output_size=size)
+        try:
+            return zstandard.ZstdDecompressor().decompressobj().decompress(data)
+        except zstandard.ZstdError:
+            return b''
     except ImportError:
         pass
     try:
         from compression import zstd  # type: ignore  # Python 3.14
-        return zstd.decompress(data)
+        try:
+            return zstd.ZstdDecompressor().decompress(data)
+        except zstd.ZstdError:
+            return b''
     except ImportError:
         pass
     if shutil.which('zstd'):
-        return subprocess.run(['zstd', '-dc'], input=data, capture_output=True, check=True).stdout
+        # The tool writes the first frame's bytes before it fails on what follows it.
+        return subprocess.run(['zstd', '-dc'], input=data, capture_output=True).stdout
     raise RuntimeError('no zstd decoder: install python3-zstandard or the zstd tool, or unpack the .zst objects elsewhere')
 
 
@@ -69,33 +78,22 @@ def objects(toc_path: str):
         data = binf[offset + 0x24:offset + 0x24 + section - 4]
         if data[:4] == ZSTD_MAGIC:
             try:
-                data = unzstd(data, head[8])
+                unpacked = unzstd(data)
             except RuntimeError as e:
                 print(e, file=sys.stderr)
                 yield i, 'zst', data
                 continue
+            if len(unpacked) != head[8]:
+                print(f'{toc_path} entry {i}: unpacked {len(unpacked)} bytes where its header says {head[8]}: kept packed', file=sys.stderr)
+                yield i, 'zst', data
+                continue
+            data = unpacked
         for magic, skip, kind in PREFIXES:
             if data.startswith(magic):
                 yield i, kind, data[skip:]
                 break
         else:
             yield i, 'bin', data
-
-
-def unzstd_prefix(data: bytes) -> bytes:
-    """The first zstd frame of data (bytes after it ignored), b'' where it does not unpack."""
-    try:
-        import zstandard  # type: ignore
-        try:
-            return zstandard.ZstdDecompressor().decompressobj().decompress(data)
-        except zstandard.ZstdError:
-            return b''
-    except ImportError:
-        pass
-    if not shutil.which('zstd'):
-        raise RuntimeError('no zstd decoder: install python3-zstandard or the zstd tool')
-    # The tool writes the first frame's bytes before it fails on what follows it.
-    return subprocess.run(['zstd', '-dc'], input=data, capture_output=True).stdout
 
 
 def elf_end(blob: bytes, at: int) -> int:
@@ -127,7 +125,7 @@ def carve(blob: bytes, depth: int = 0):
     if depth == 0:
         at = blob.find(ZSTD_MAGIC)
         while at >= 0:
-            yield from carve(unzstd_prefix(blob[at:]), 1)
+            yield from carve(unzstd(blob[at:]), 1)
             at = blob.find(ZSTD_MAGIC, at + 4)
 
 

@@ -10,6 +10,7 @@
 # (run.txt; stats.txt under the layer). Where the device has no nvdisasm, disassemble the .elf objects
 # elsewhere: nvdisasm -c objectNNNNN.elf (CUDA 11.8 or later for SM90; Debian 12: nvidia-cuda-toolkit, non-free).
 set -u
+here=$(cd "$(dirname "$0")" && pwd)
 mkdir -p "$W/nvcache" "$W/sass"
 common="--n ${SASS_N:-200000} --k 10 --min-ms 20 --max-reps 2 --toggles disable_symbol_renaming --experimental 0"
 cases() {
@@ -30,13 +31,13 @@ if [ -n "${L:-}" ]; then
 fi
 find "$W/nvcache" -type f -printf '%s %p\n' > "$W/sass/cache-files.txt"
 echo "disk cache: $(wc -l < "$W/sass/cache-files.txt") files, $(du -sh "$W/nvcache" | cut -f1)"
-python3 "$(dirname "$0")/nvcache.py" "$W/nvcache" "$W/sass/disk" --disassemble > "$W/sass/objects.txt" 2>&1
+python3 "$here/nvcache.py" "$W/nvcache" "$W/sass/disk" --disassemble > "$W/sass/objects.txt" 2>&1
 tail -3 "$W/sass/objects.txt"
 if ls "$W"/sass/layer-files/p*-cache.bin > /dev/null 2>&1; then
-  python3 "$(dirname "$0")/nvcache.py" --scan "$W/sass/pipeline-cache" $(ls -v "$W"/sass/layer-files/p*-cache.bin) --disassemble > "$W/sass/objects-pipeline-cache.txt" 2>&1
+  python3 "$here/nvcache.py" --scan "$W/sass/pipeline-cache" $(ls -v "$W"/sass/layer-files/p*-cache.bin) --disassemble > "$W/sass/objects-pipeline-cache.txt" 2>&1
   tail -3 "$W/sass/objects-pipeline-cache.txt"
 fi
-if [ -n "${L:-}" ]; then node bench/shader-stats/identify.mjs "$W/sass/stats.txt" | cut -c1-150 | head -30; fi
-for f in "$W"/sass/disk/*.sass "$W"/sass/pipeline-cache/*.sass; do [ -e "$f" ] && python3 "$(dirname "$0")/sass_loops.py" "$f" | head -4; done 2>/dev/null | cut -c1-200 | head -60
+if [ -n "${L:-}" ]; then node "$here/identify.mjs" "$W/sass/stats.txt" | cut -c1-150 | head -30; fi
+for f in "$W"/sass/disk/*.sass "$W"/sass/pipeline-cache/*.sass; do [ -e "$f" ] && python3 "$here/sass_loops.py" "$f" | head -4; done 2>/dev/null | cut -c1-200 | head -60
 tar czf "$W/sass.tgz" -C "$W" sass nvcache && rm -rf "$W/sass" "$W/nvcache"
 ls -la "$W/sass.tgz"

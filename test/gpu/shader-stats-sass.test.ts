@@ -78,6 +78,14 @@ describe.skipIf(!hasTools)('bench/shader-stats machine-code tools', () => {
     expect(r2.status).toBe(1);
     expect(r2.stderr).toMatch(/skipped: .*bad\.toc: not a shader cache index/);
     expect(r2.stdout).toContain('2 objects, 1 unreadable file(s)');
+
+    // A frame that unpacks to other than its header's size: named, and the object kept packed.
+    const wrong = join(dir, 'wrong-size');
+    writeCache(wrong, 'y', [[compressed, elfObject.length + 1]]);
+    const r3 = spawnSync('python3', ['bench/shader-stats/nvcache.py', wrong, join(dir, 'objects3')], { encoding: 'utf8' });
+    expect(r3.status).toBe(0);
+    expect(r3.stderr).toContain(`y.toc entry 0: unpacked ${elfObject.length} bytes where its header says ${elfObject.length + 1}: kept packed`);
+    expect(readFileSync(join(dir, 'objects3', 'object00000.zst'))).toEqual(compressed);
   });
 
   it('nvcache.py --scan carves ELF objects, plain and in zstd frames, out of a pipeline cache\'s data', () => {
