@@ -18,7 +18,7 @@ the Python packages' CUDA tools (Triton ships one).
 A second source of the same objects: the statistics layer's pN-cache.bin (TESSERA_STATS_CACHE: each
 pipeline's own VkPipelineCache data, Vulkan's header then the driver's blob, whose layout nothing
 documents). --scan carves from any such file every ELF (cut where its header says it ends) and every
-zstd frame (unpacked, then carved the same way).
+zstd frame (unpacked: an object where it starts with one of the prefixes above, else carved the same way).
 
 Usage: nvcache.py CACHE_DIR OUT_DIR [--disassemble]
        nvcache.py --scan OUT_DIR FILE... [--disassemble]
@@ -88,12 +88,8 @@ def objects(toc_path: str):
                 yield i, 'zst', data
                 continue
             data = unpacked
-        for magic, skip, kind in PREFIXES:
-            if data.startswith(magic):
-                yield i, kind, data[skip:]
-                break
-        else:
-            yield i, 'bin', data
+        found = prefixed(data)
+        yield (i, *found) if found else (i, 'bin', data)
 
 
 def elf_end(blob: bytes, at: int) -> int:
@@ -114,8 +110,22 @@ def elf_end(blob: bytes, at: int) -> int:
     return end if at + end <= len(blob) else 0
 
 
+def prefixed(data: bytes):
+    """(kind, object) where data starts with one of the driver's object prefixes, else None."""
+    for magic, skip, kind in PREFIXES:
+        if data.startswith(magic):
+            return kind, data[skip:]
+    return None
+
+
 def carve(blob: bytes, depth: int = 0):
-    """Yields (kind, bytes) for each ELF in blob and in each zstd frame it holds."""
+    """Yields (kind, bytes) for each ELF in blob and for each zstd frame it holds: the frame's
+    object where it unpacks to one (NVuc on 580 drivers, h69), else the ELFs inside it."""
+    if depth:
+        found = prefixed(blob)
+        if found:
+            yield found
+            return
     at = blob.find(b'\x7fELF')
     while at >= 0:
         end = elf_end(blob, at)

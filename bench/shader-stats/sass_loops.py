@@ -2,7 +2,7 @@
 """What each loop of a disassembled kernel issues: one line a loop, its instructions by opcode.
 
 Reads nvdisasm's text (`nvdisasm -c object.elf`, or the .sass files nvcache.py writes). A loop is a
-backward branch: the instructions from its target label to the branch. Each loop's line gives its
+backward branch: the instructions from its target (a label, or an address) to the branch. Each loop's line gives its
 address range, its instruction count and the opcodes (mnemonic before the first '.') by count, so
 the multiply-adds (FFMA) can be set against everything else an iteration issues.
 
@@ -15,6 +15,8 @@ import sys
 INSTR = re.compile(r'/\*([0-9a-f]{4,})\*/\s+(?:@!?U?P[T0-9]+\s+)?([A-Z][A-Z0-9_]*)(\S*)\s*([^;]*);')
 LABEL = re.compile(r'^\s*(\.L_x_\d+):')
 BRANCH_TARGET = re.compile(r'`\((\.L_x_\d+)\)')
+# The driver's own objects (nvcache.py's .sass, nvdisasm of a cuVN image) name targets by address.
+ADDRESS_TARGET = re.compile(r'^(0x[0-9a-f]+)\s*$')
 
 
 def parse(text):
@@ -42,9 +44,15 @@ def loops(instrs, labels):
         if op not in ('BRA', 'BRX', 'JMP'):
             continue
         t = BRANCH_TARGET.search(operands)
-        if not t or t.group(1) not in labels or labels[t.group(1)] > addr:
+        a = ADDRESS_TARGET.match(operands.strip())
+        if t and t.group(1) in labels:
+            start = labels[t.group(1)]
+        elif a:
+            start = int(a.group(1), 16)
+        else:
             continue
-        start = labels[t.group(1)]
+        if start > addr:
+            continue
         body = [i for i in instrs if start <= i[0] <= addr]
         out.append((start, addr, body))
     return out

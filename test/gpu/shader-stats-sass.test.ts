@@ -114,6 +114,17 @@ describe.skipIf(!hasTools)('bench/shader-stats machine-code tools', () => {
     expect(r.stdout).toContain('2 objects');
     expect(readFileSync(join(out, 'object00000.elf'))).toEqual(elf);
     expect(readFileSync(join(out, 'object00001.elf'))).toEqual(elf);
+
+    // The 580 driver's pipeline cache (H100 h69): one zstd frame holding an NVuc archive, taken whole.
+    const nvuc = Buffer.concat([Buffer.from('NVuc'), Buffer.from('microcode with \x7fELF-like bytes '.repeat(8))]);
+    const blob2 = join(dir, 'p8-cache.bin');
+    writeFileSync(blob2, Buffer.concat([vulkanHeader, Buffer.from('driver header'), execFileSync('zstd', ['-c', '-q'], { input: nvuc })]));
+    const r2 = spawnSync('python3', ['bench/shader-stats/nvcache.py', '--scan', join(dir, 'carved2'), blob2], { encoding: 'utf8' });
+    expect(r2.stderr).toBe('');
+    expect(r2.status).toBe(0);
+    expect(r2.stdout).toContain(`object00000.nvuc: ${blob2} entry 0, nvuc, ${nvuc.length} bytes`);
+    expect(r2.stdout).toContain('1 objects');
+    expect(readFileSync(join(dir, 'carved2', 'object00000.nvuc'))).toEqual(nvuc);
   });
 
   it('sass_loops.py counts each loop\'s instructions by opcode', () => {
@@ -136,5 +147,20 @@ describe.skipIf(!hasTools)('bench/shader-stats machine-code tools', () => {
     expect(out).toContain(`${file}: 9 instructions, 2 FFMA`);
     expect(out).toContain('loop 0x0010-0x0060: 6 instructions, 33% FFMA: FFMA 2, LDG 1, HADD2 1, ISETP 1, BRA 1');
     expect(out).toContain('loop 0x0080-0x0080: 1 instructions, 0% FFMA: BRA 1');
+
+    // The driver's own objects (nvdisasm of an NVuc archive) name branch targets by address.
+    const byAddress = [
+      '        /*0a50*/                   ISETP.GE.U32.AND P0, PT, R7, cx[UR14][0x8], PT ;',
+      '        /*0a60*/               @P0 BRA 0xab0 ;',
+      '        /*0a70*/              @!P4 LDG.E.128.CONSTANT R80, [R11.U32+UR10], !P5 ;',
+      '        /*0a80*/                   HADD2.F32 R47, -RZ, R80.reuse.H0_H0 ;',
+      '        /*0a90*/                   FFMA.FTZ R49, R115, R32.reuse, R66 ;',
+      '        /*0aa0*/                   BRA 0xa50 ;',
+      '        /*0ab0*/                   EXIT ;',
+    ].join('\n');
+    const file2 = join(dir, 'object00008.sass');
+    writeFileSync(file2, byAddress);
+    const out2 = execFileSync('python3', ['bench/shader-stats/sass_loops.py', file2], { encoding: 'utf8' });
+    expect(out2).toContain('loop 0x0a50-0x0aa0: 6 instructions, 17% FFMA: BRA 2, ISETP 1, LDG 1, HADD2 1, FFMA 1');
   });
 });
