@@ -11,11 +11,17 @@ BUDGET=${BUDGET:-240}
 # HV: the kernel variants the f16 steps compare (bench/gpu-flat/run.ts --variants, e.g.
 # 'c;r2:hmru=2'); none: the defaults. h67 (results/h100-2026-12-07-h67) compared half bits and 8 rows a lane group.
 HV=${HV:-}
-timeout $(tl 60) python3 $T --n $N21 --d 768 --nq 8,9,12,16 --k 10 --reps 3 --chunk 4194304 --dtypes float16 2>>$W/logs.txt | grep '^{' > $W/torch-21m.jsonl; el torch-21m $?
-timeout $(tl 80) node $B/flat.mjs --n $N21 --nq 8,9,12,16 --precisions f16 --experimental 0 --variants "$HV" $G > $W/flat-21m-f16.jsonl 2>>$W/logs.txt; el flat-21m-f16 $?
+# XT: Dawn toggles (a device's, so a process of its own) under which each size's f16 step runs a
+# second time, e.g. disable_robustness (h70: the share of the bounds checks in an issue-bound loop).
+XT=${XT:-}
+NQS=${NQS:-8,9,12,16}
+timeout $(tl 60) python3 $T --n $N21 --d 768 --nq $NQS --k 10 --reps 3 --chunk 4194304 --dtypes float16 2>>$W/logs.txt | grep '^{' > $W/torch-21m.jsonl; el torch-21m $?
+timeout $(tl 80) node $B/flat.mjs --n $N21 --nq $NQS --precisions f16 --experimental 0 --variants "$HV" $G > $W/flat-21m-f16.jsonl 2>>$W/logs.txt; el flat-21m-f16 $?
+if [ -n "$XT" ]; then timeout $(tl 80) node $B/flat.mjs --n $N21 --nq $NQS --precisions f16 --experimental 0 --variants "$HV" --toggles "$XT" $G > $W/flat-21m-f16-xt.jsonl 2>>$W/logs.txt; el flat-21m-f16-xt $?; fi
 node $B/summary.mjs $W/torch-21m.jsonl $W/flat-21m-*.jsonl > $W/summary-21m.txt 2>&1; cat $W/summary-21m.txt
-timeout $(tl 40) python3 $T --n 1000000 --d 768 --nq 8,9,12,16 --k 10 --reps 10 --dtypes float16 2>>$W/logs.txt | grep '^{' > $W/torch-1m.jsonl; el torch-1m $?
-timeout $(tl 50) node $B/flat.mjs --n 1000000 --nq 8,9,12,16 --precisions f16 --experimental 0 --variants "$HV" $F > $W/flat-1m-f16.jsonl 2>>$W/logs.txt; el flat-1m-f16 $?
+timeout $(tl 40) python3 $T --n 1000000 --d 768 --nq $NQS --k 10 --reps 10 --dtypes float16 2>>$W/logs.txt | grep '^{' > $W/torch-1m.jsonl; el torch-1m $?
+timeout $(tl 50) node $B/flat.mjs --n 1000000 --nq $NQS --precisions f16 --experimental 0 --variants "$HV" $F > $W/flat-1m-f16.jsonl 2>>$W/logs.txt; el flat-1m-f16 $?
+if [ -n "$XT" ]; then timeout $(tl 50) node $B/flat.mjs --n 1000000 --nq $NQS --precisions f16 --experimental 0 --variants "$HV" --toggles "$XT" $F > $W/flat-1m-f16-xt.jsonl 2>>$W/logs.txt; el flat-1m-f16-xt $?; fi
 node $B/summary.mjs $W/torch-1m.jsonl $W/flat-1m-*.jsonl > $W/summary-1m.txt 2>&1; cat $W/summary-1m.txt
 logs_tail
 pack_results
