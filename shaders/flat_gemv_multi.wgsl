@@ -50,20 +50,18 @@ override NG: u32 = 4u;      // groups of 4 queries holding real ones (<= NQ / 4)
 override NQR: u32 = 4u;     // real queries in group NG - 1 (1-4): padding past them is not multiplied
 override QP: u32 = 0u;      // 1 (DPW 2): the queries as two half rows, vec4 2w + h at h * q4 / 2 + w (host-ordered)
 override FOLD: u32 = 0u;    // unused here (flat_common's int8 decode)
-override HS: u32 = NQS * SP;
+override HS: u32 = NQ * SP;
 override DYN: u32 = 0u;     // > 0: chunks of DYN iterations' rows claimed from a counter a tile (claimChunk), not one segment a workgroup
 override FIRST: u32 = 0u;   // 1: a check (and sort past k) after the workgroup's first iteration, so its thresholds are set early
 override QX: u32 = 0u;      // 1: query blocks on the grid's x: a segment's blocks launched together, sharing its rows through L2
 override QB: u32 = NQ;      // queries a block (<= NQ): a batch split evenly (13 = 7 + 6, the second padded to 7 by NG, NQR)
-override PASSES: u32 = 1u;  // query blocks of QB a workgroup scores in turn over each row group (the second's rows from cache right after the first's); QWG 0
-override NQS: u32 = NQ * PASSES; // queries a workgroup keeps lists for
 const WG: u32 = 256u;
 
 //#include flat_common
 
-var<workgroup> cnt: array<atomic<u32>, NQS>;
-var<workgroup> tk: array<f32, NQS>;
-var<workgroup> ti: array<u32, NQS>;
+var<workgroup> cnt: array<atomic<u32>, NQ>;
+var<workgroup> tk: array<f32, NQ>;
+var<workgroup> ti: array<u32, NQ>;
 var<workgroup> pend: vec2<u32>;   // the largest count, then (DYN) the next chunk
 var<workgroup> qs: array<vec4<f32>, QS>;
 
@@ -184,8 +182,8 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) gid: ve
   let grp = sg * (SG / LPR) + lane / LPR;      // the workgroup's row group
   let nv = RU * NQ / 4u;     // vec4 accumulators a lane: acc[u * NQ / 4 + j] holds queries 4j .. 4j + 3 of row u
   let seg = wid.x;
-  let q0 = wid.y * QB * PASSES;
-  let nq = min(params.nq - q0, QB * PASSES);
+  let q0 = wid.y * QB;
+  let nq = min(params.nq - q0, QB);
   let rw = params.rowWords;
   let q4 = params.q4;
   let start = seg * params.segLen;
@@ -216,7 +214,7 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) gid: ve
   if (QWG == 1u) {
     for (var e = li; e < QS; e += WG) { qs[e] = queries[min(q0 + e / q4, params.nq - 1u) * q4 + e % q4]; }
   }
-  if (li < NQS) {
+  if (li < NQ) {
     atomicStore(&cnt[li], 0u);
     tk[li] = negInf();
     ti[li] = EMPTY_ID;
@@ -228,155 +226,149 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) gid: ve
     let first = select(start + it * P, chunk * CR + (it % DI) * P, DYN > 0u);
     let lim = select(end, dynRows, DYN > 0u);
     let r0 = first + grp * RU;
-    // The workgroup's query blocks in turn (PASSES): each multiplies, reduces and appends its own.
-    for (var qpass = 0u; qpass < PASSES; qpass++) {
-      let qp = q0 + qpass * QB;
-      var a00 = vec4<f32>(0.0);
-      var a01 = vec4<f32>(0.0);
-      var a02 = vec4<f32>(0.0);
-      var a03 = vec4<f32>(0.0);
-      var a10 = vec4<f32>(0.0);
-      var a11 = vec4<f32>(0.0);
-      var a12 = vec4<f32>(0.0);
-      var a13 = vec4<f32>(0.0);
-      var a20 = vec4<f32>(0.0);
-      var a21 = vec4<f32>(0.0);
-      var a22 = vec4<f32>(0.0);
-      var a23 = vec4<f32>(0.0);
-      var a30 = vec4<f32>(0.0);
-      var a31 = vec4<f32>(0.0);
-      var a32 = vec4<f32>(0.0);
-      var a33 = vec4<f32>(0.0);
-      for (var w = gl; w < rw; w += LPR * UW) {
-        // UW words of each of RU rows loaded before any is used: independent loads in flight.
-        let x00 = word(r0, w, lim);
-        var x10 = vec4<u32>(0u);
-        var x20 = vec4<u32>(0u);
-        var x30 = vec4<u32>(0u);
-        if (RU > 1u) { x10 = word(r0 + 1u, w, lim); }
+    var a00 = vec4<f32>(0.0);
+    var a01 = vec4<f32>(0.0);
+    var a02 = vec4<f32>(0.0);
+    var a03 = vec4<f32>(0.0);
+    var a10 = vec4<f32>(0.0);
+    var a11 = vec4<f32>(0.0);
+    var a12 = vec4<f32>(0.0);
+    var a13 = vec4<f32>(0.0);
+    var a20 = vec4<f32>(0.0);
+    var a21 = vec4<f32>(0.0);
+    var a22 = vec4<f32>(0.0);
+    var a23 = vec4<f32>(0.0);
+    var a30 = vec4<f32>(0.0);
+    var a31 = vec4<f32>(0.0);
+    var a32 = vec4<f32>(0.0);
+    var a33 = vec4<f32>(0.0);
+    for (var w = gl; w < rw; w += LPR * UW) {
+      // UW words of each of RU rows loaded before any is used: independent loads in flight.
+      let x00 = word(r0, w, lim);
+      var x10 = vec4<u32>(0u);
+      var x20 = vec4<u32>(0u);
+      var x30 = vec4<u32>(0u);
+      if (RU > 1u) { x10 = word(r0 + 1u, w, lim); }
+      if (RU > 2u) {
+        x20 = word(r0 + 2u, w, lim);
+        x30 = word(r0 + 3u, w, lim);
+      }
+      var x01 = vec4<u32>(0u);
+      var x11 = vec4<u32>(0u);
+      var x21 = vec4<u32>(0u);
+      var x31 = vec4<u32>(0u);
+      if (UW > 1u) {
+        x01 = word(r0, w + LPR, lim);
+        if (RU > 1u) { x11 = word(r0 + 1u, w + LPR, lim); }
         if (RU > 2u) {
-          x20 = word(r0 + 2u, w, lim);
-          x30 = word(r0 + 3u, w, lim);
+          x21 = word(r0 + 2u, w + LPR, lim);
+          x31 = word(r0 + 3u, w + LPR, lim);
         }
-        var x01 = vec4<u32>(0u);
-        var x11 = vec4<u32>(0u);
-        var x21 = vec4<u32>(0u);
-        var x31 = vec4<u32>(0u);
-        if (UW > 1u) {
-          x01 = word(r0, w + LPR, lim);
-          if (RU > 1u) { x11 = word(r0 + 1u, w + LPR, lim); }
-          if (RU > 2u) {
-            x21 = word(r0 + 2u, w + LPR, lim);
-            x31 = word(r0 + 3u, w + LPR, lim);
-          }
-        }
-        for (var p = 0u; p < UW; p++) {
-          let wp = w + p * LPR;
-          if (wp < rw) {
-            let second = p == 1u;
-            for (var h = 0u; h < DPW; h++) {
-              // A lane's word wp takes query vec4 2 wp and 2 wp + 1: 32-byte strided loads across the
-              // subgroup, each touching twice the cache lines it uses, unless the host split them (QP).
-              let c4 = select(wp * DPW + h, h * (q4 / DPW) + wp, QP == 1u);
-              let b0 = decode(select(x00, x01, second), wp, h);
-              let b1 = decode(select(x10, x11, second), wp, h);
-              let b2 = decode(select(x20, x21, second), wp, h);
-              let b3 = decode(select(x30, x31, second), wp, h);
-              // Groups past NG hold only padding: skipped (their accumulators stay 0).
-              block(&a00, &a10, &a20, &a30, qp, 0u, c4, b0, b1, b2, b3, select(4u, NQR, NG == 1u));
-              if (NQ > 4u && NG > 1u) { block(&a01, &a11, &a21, &a31, qp, 4u, c4, b0, b1, b2, b3, select(4u, NQR, NG == 2u)); }
-              if (NQ > 8u) {
-                if (NG > 2u) { block(&a02, &a12, &a22, &a32, qp, 8u, c4, b0, b1, b2, b3, select(4u, NQR, NG == 3u)); }
-                if (NG > 3u) { block(&a03, &a13, &a23, &a33, qp, 12u, c4, b0, b1, b2, b3, NQR); }
-              }
+      }
+      for (var p = 0u; p < UW; p++) {
+        let wp = w + p * LPR;
+        if (wp < rw) {
+          let second = p == 1u;
+          for (var h = 0u; h < DPW; h++) {
+            // A lane's word wp takes query vec4 2 wp and 2 wp + 1: 32-byte strided loads across the
+            // subgroup, each touching twice the cache lines it uses, unless the host split them (QP).
+            let c4 = select(wp * DPW + h, h * (q4 / DPW) + wp, QP == 1u);
+            let b0 = decode(select(x00, x01, second), wp, h);
+            let b1 = decode(select(x10, x11, second), wp, h);
+            let b2 = decode(select(x20, x21, second), wp, h);
+            let b3 = decode(select(x30, x31, second), wp, h);
+            // Groups past NG hold only padding: skipped (their accumulators stay 0).
+            block(&a00, &a10, &a20, &a30, q0, 0u, c4, b0, b1, b2, b3, select(4u, NQR, NG == 1u));
+            if (NQ > 4u && NG > 1u) { block(&a01, &a11, &a21, &a31, q0, 4u, c4, b0, b1, b2, b3, select(4u, NQR, NG == 2u)); }
+            if (NQ > 8u) {
+              if (NG > 2u) { block(&a02, &a12, &a22, &a32, q0, 8u, c4, b0, b1, b2, b3, select(4u, NQR, NG == 3u)); }
+              if (NG > 3u) { block(&a03, &a13, &a23, &a33, q0, 12u, c4, b0, b1, b2, b3, NQR); }
             }
           }
         }
       }
-      // acc[u * NQ / 4 + j] = a_uj (value v = 4 i + component of acc[i] is row v / NQ, query v % NQ),
-      // indexed by constants only from here on.
-      let z = vec4<f32>(0.0);
-      var acc = array<vec4<f32>, 16>(a00, a01, a10, a11, a20, a21, a30, a31, z, z, z, z, z, z, z, z);
-      if (NQ == 4u) { acc = array<vec4<f32>, 16>(a00, a10, a20, a30, z, z, z, z, z, z, z, z, z, z, z, z); }
-      if (NQ > 8u) { acc = array<vec4<f32>, 16>(a00, a01, a02, a03, a10, a11, a12, a13, a20, a21, a22, a23, a30, a31, a32, a33); }
-      // Transposed reduction: value v (of RU * NQ, v = 4 i + component of acc[i]) ends on the lanes
-      // whose pairing bits spell its upper bits (`at`: the lane's first value).
-      // Levels written out with literal counts (vec4 i and i + h, i < h), so acc stays in registers;
-      // a level runs while the vec4 count allows and lanes remain (off > 1).
-      var off = LPR;
-      var at = 0u;
-      if (nv == 16u && off > 1u) {
-        off /= 2u;
-        let hi = (lane & off) != 0u;
-        acc[0] = pair4(acc[0], acc[8], off, hi);
-        acc[1] = pair4(acc[1], acc[9], off, hi);
-        acc[2] = pair4(acc[2], acc[10], off, hi);
-        acc[3] = pair4(acc[3], acc[11], off, hi);
-        acc[4] = pair4(acc[4], acc[12], off, hi);
-        acc[5] = pair4(acc[5], acc[13], off, hi);
-        acc[6] = pair4(acc[6], acc[14], off, hi);
-        acc[7] = pair4(acc[7], acc[15], off, hi);
-        if (hi) { at += 32u; }
-      }
-      if (nv >= 8u && off > 1u) {
-        off /= 2u;
-        let hi = (lane & off) != 0u;
-        acc[0] = pair4(acc[0], acc[4], off, hi);
-        acc[1] = pair4(acc[1], acc[5], off, hi);
-        acc[2] = pair4(acc[2], acc[6], off, hi);
-        acc[3] = pair4(acc[3], acc[7], off, hi);
-        if (hi) { at += 16u; }
-      }
-      if (nv >= 4u && off > 1u) {
-        off /= 2u;
-        let hi = (lane & off) != 0u;
-        acc[0] = pair4(acc[0], acc[2], off, hi);
-        acc[1] = pair4(acc[1], acc[3], off, hi);
-        if (hi) { at += 8u; }
-      }
-      if (nv >= 2u && off > 1u) {
-        off /= 2u;
-        let hi = (lane & off) != 0u;
-        acc[0] = pair4(acc[0], acc[1], off, hi);
-        if (hi) { at += 4u; }
-      }
+    }
+    // acc[u * NQ / 4 + j] = a_uj (value v = 4 i + component of acc[i] is row v / NQ, query v % NQ),
+    // indexed by constants only from here on.
+    let z = vec4<f32>(0.0);
+    var acc = array<vec4<f32>, 16>(a00, a01, a10, a11, a20, a21, a30, a31, z, z, z, z, z, z, z, z);
+    if (NQ == 4u) { acc = array<vec4<f32>, 16>(a00, a10, a20, a30, z, z, z, z, z, z, z, z, z, z, z, z); }
+    if (NQ > 8u) { acc = array<vec4<f32>, 16>(a00, a01, a02, a03, a10, a11, a12, a13, a20, a21, a22, a23, a30, a31, a32, a33); }
+    // Transposed reduction: value v (of RU * NQ, v = 4 i + component of acc[i]) ends on the lanes
+    // whose pairing bits spell its upper bits (`at`: the lane's first value).
+    // Levels written out with literal counts (vec4 i and i + h, i < h), so acc stays in registers;
+    // a level runs while the vec4 count allows and lanes remain (off > 1).
+    var off = LPR;
+    var at = 0u;
+    if (nv == 16u && off > 1u) {
+      off /= 2u;
+      let hi = (lane & off) != 0u;
+      acc[0] = pair4(acc[0], acc[8], off, hi);
+      acc[1] = pair4(acc[1], acc[9], off, hi);
+      acc[2] = pair4(acc[2], acc[10], off, hi);
+      acc[3] = pair4(acc[3], acc[11], off, hi);
+      acc[4] = pair4(acc[4], acc[12], off, hi);
+      acc[5] = pair4(acc[5], acc[13], off, hi);
+      acc[6] = pair4(acc[6], acc[14], off, hi);
+      acc[7] = pair4(acc[7], acc[15], off, hi);
+      if (hi) { at += 32u; }
+    }
+    if (nv >= 8u && off > 1u) {
+      off /= 2u;
+      let hi = (lane & off) != 0u;
+      acc[0] = pair4(acc[0], acc[4], off, hi);
+      acc[1] = pair4(acc[1], acc[5], off, hi);
+      acc[2] = pair4(acc[2], acc[6], off, hi);
+      acc[3] = pair4(acc[3], acc[7], off, hi);
+      if (hi) { at += 16u; }
+    }
+    if (nv >= 4u && off > 1u) {
+      off /= 2u;
+      let hi = (lane & off) != 0u;
+      acc[0] = pair4(acc[0], acc[2], off, hi);
+      acc[1] = pair4(acc[1], acc[3], off, hi);
+      if (hi) { at += 8u; }
+    }
+    if (nv >= 2u && off > 1u) {
+      off /= 2u;
+      let hi = (lane & off) != 0u;
+      acc[0] = pair4(acc[0], acc[1], off, hi);
+      if (hi) { at += 4u; }
+    }
+    if (off > 1u) {
+      off /= 2u;
+      let hi = (lane & off) != 0u;
+      let a = acc[0];
+      acc[0] = vec4<f32>(select(a.xy, a.zw, hi) + subgroupShuffleXor(select(a.zw, a.xy, hi), off), 0.0, 0.0);
+      if (hi) { at += 2u; }
       if (off > 1u) {
         off /= 2u;
-        let hi = (lane & off) != 0u;
-        let a = acc[0];
-        acc[0] = vec4<f32>(select(a.xy, a.zw, hi) + subgroupShuffleXor(select(a.zw, a.xy, hi), off), 0.0, 0.0);
-        if (hi) { at += 2u; }
-        if (off > 1u) {
-          off /= 2u;
-          let hi1 = (lane & off) != 0u;
-          let s = acc[0];
-          acc[0].x = select(s.x, s.y, hi1) + subgroupShuffleXor(select(s.y, s.x, hi1), off);
-          if (hi1) { at += 1u; }
-          // Fewer values than lanes: the low lane bits hold copies; finish the sums, lane bits 0 report.
-          for (off /= 2u; off > 0u; off /= 2u) { acc[0].x += subgroupShuffleXor(acc[0].x, off); }
-        }
+        let hi1 = (lane & off) != 0u;
+        let s = acc[0];
+        acc[0].x = select(s.x, s.y, hi1) + subgroupShuffleXor(select(s.y, s.x, hi1), off);
+        if (hi1) { at += 1u; }
+        // Fewer values than lanes: the low lane bits hold copies; finish the sums, lane bits 0 report.
+        for (off /= 2u; off > 0u; off /= 2u) { acc[0].x += subgroupShuffleXor(acc[0].x, off); }
       }
-      let f0 = acc[0];
-      let f1 = acc[1];
-      if ((gl & (max(LPR / (RU * NQ), 1u) - 1u)) == 0u) {
-        for (var j = 0u; j < CF; j++) {
-          let v = at + j;
-          // The block's query v % NQ: the workgroup's list qpass * QB + it (QB <= NQ; past QB, padding).
-          let qb = v % NQ;
-          let qi = qpass * QB + qb;
-          let row = r0 + v / NQ;
-          if ((PASSES == 1u || qb < QB) && qi < nq && row < lim) {
-            let c = j % 4u;
-            let f = select(f0, f1, j >= 4u);
-            let key = select(select(f.x, f.y, c == 1u), select(f.z, f.w, c == 3u), c >= 2u);
-            let id = params.idBase + row;
-            if (better(key, id, tk[qi], ti[qi])) {
-              let slot = atomicAdd(&cnt[qi], 1u);
-              // Always true: a check leaves room for CI iterations of appends (SP >= KF + CI * P).
-              if (slot < SP) {
-                hk[qi * SP + slot] = key;
-                hid[qi * SP + slot] = id;
-              }
+    }
+    let f0 = acc[0];
+    let f1 = acc[1];
+    if ((gl & (max(LPR / (RU * NQ), 1u) - 1u)) == 0u) {
+      for (var j = 0u; j < CF; j++) {
+        let v = at + j;
+        let qi = v % NQ;
+        let row = r0 + v / NQ;
+        if (qi < nq && row < lim) {
+          let c = j % 4u;
+          let f = select(f0, f1, j >= 4u);
+          let key = select(select(f.x, f.y, c == 1u), select(f.z, f.w, c == 3u), c >= 2u);
+          let id = params.idBase + row;
+          if (better(key, id, tk[qi], ti[qi])) {
+            let slot = atomicAdd(&cnt[qi], 1u);
+            // Always true: a check leaves room for CI iterations of appends (SP >= KF + CI * P).
+            if (slot < SP) {
+              hk[qi * SP + slot] = key;
+              hid[qi * SP + slot] = id;
             }
           }
         }

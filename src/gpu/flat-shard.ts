@@ -406,14 +406,6 @@ export const kernelTuning = {
    */
   meven: 1,
   /**
-   * mpasses: a batch split into two blocks (h16split / m16split, mq16) scored by one workgroup in two
-   * passes over each row group (GemvMultiKnobs.passes, the shader's PASSES), the second pass reading
-   * the rows the first just read, from cache; in place of two workgroups launched together (mqx),
-   * whose second was to find the rows in L2 (H100 h70: 16 f16 queries over 21M 21.77 ms, 2.03x one
-   * read). Lists for both blocks in one workgroup's memory. Not yet timed: off.
-   */
-  mpasses: 0,
-  /**
    * rot: flat_fused's ROT by class (a bit mask as swz; blocks with WX, WY multiples of 8, KC 2, 4
    * or 8): staging column c of a query / row at slot (x / 8) * 8 + (x + c * 8 / KC) % 8 of its
    * run, so the staging stores (KC consecutive lanes a query / row, runs a multiple of 8 slots apart)
@@ -494,7 +486,7 @@ function multiKnobs(prec: number, nq: number): GemvMultiKnobs {
   const four = nq <= 4 && t.mq4;
   const from = prec ? t.h16split : t.m16split;
   const blocksFirst = from > 0 && nq >= from;
-  const k = { ru: prec ? t.hmru : t.mru, uw: prec ? (four && t.h4uw) || t.hmuw : t.muw, sp: t.msp, ci: t.mci, qw: t.mqw, split: t.mq16 || blocksFirst ? 1 : 0, four: t.mq4, fmac: t.mfma, qp: prec && !four ? t.hqp : 0, part: prec || !four ? t.mpart : 0, lpr: prec ? t.hlpr : t.mlpr, dyn: prec ? (four ? t.h4dyn : t.hdyn) : t.mdyn, free: t.mfree, first: prec ? t.hfirst : t.mfirst, qx: t.mqx || blocksFirst ? 1 : 0, even: t.meven, passes: t.mpasses };
+  const k = { ru: prec ? t.hmru : t.mru, uw: prec ? (four && t.h4uw) || t.hmuw : t.muw, sp: t.msp, ci: t.mci, qw: t.mqw, split: t.mq16 || blocksFirst ? 1 : 0, four: t.mq4, fmac: t.mfma, qp: prec && !four ? t.hqp : 0, part: prec || !four ? t.mpart : 0, lpr: prec ? t.hlpr : t.mlpr, dyn: prec ? (four ? t.h4dyn : t.hdyn) : t.mdyn, free: t.mfree, first: prec ? t.hfirst : t.mfirst, qx: t.mqx || blocksFirst ? 1 : 0, even: t.meven };
   if (nq <= 8 || k.split) return k;
   if (prec) return { ...k, ru: t.h16ru || k.ru, dyn: t.h16dyn, free: t.m16free };
   return { ...k, ru: t.m16ru || k.ru, uw: t.m16uw || k.uw, sp: t.m16sp || k.sp, ci: t.m16ci || k.ci, dyn: t.m16dyn, free: t.m16free };
@@ -1555,7 +1547,7 @@ export class FlatShard {
       const key = gemvMultiKey(multi, prec, metric, f16, kf);
       const make = (tiles: number) => () => gemvMultiPipeline(this.ctx.device, multi, prec, metric, (src) => wgslVariant(src, f16), tiles);
       const target = (prec === 1 && multi.NQ === 4 && mt.h4target) || mt.mtarget || Infinity;
-      const choice = this.lazyPipeline({ BR: 1, BQ: multi.QB * multi.PASSES, key, target: Math.min(target, mt.targetWorkgroups), ...(multi.QP ? { halves: true } : {}), ...(multi.DYN ? { claims: true } : {}), ...(multi.QX ? { blocksFirst: true } : {}) }, key, make(1));
+      const choice = this.lazyPipeline({ BR: 1, BQ: multi.QB, key, target: Math.min(target, mt.targetWorkgroups), ...(multi.QP ? { halves: true } : {}), ...(multi.DYN ? { claims: true } : {}), ...(multi.QX ? { blocksFirst: true } : {}) }, key, make(1));
       return Object.assign(choice, { multiTile: (tiles: number) => this.pipeline(`${key}:x${tiles}`, make(tiles)), tilesKnob: 'gemvMultiTiles' as const });
     }
     if (nq <= 4 && this.ctx.hasSubgroups && !this.layout.noSubgroups && nsg * 4 * kf * 8 <= this.ctx.maxWorkgroupStorage) {

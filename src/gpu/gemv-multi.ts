@@ -51,12 +51,6 @@ export interface GemvMultiKnobs {
   qx?: number;
   /** 1: a batch of two blocks split evenly (QB = ceil(nq / 2) queries a block, each multiplying only those), not 8 + the rest padded to 8. */
   even?: number;
-  /**
-   * 1: a batch of two blocks (split) scored by one workgroup in two passes over each row group
-   * (PASSES 2: the second pass reads the rows the first just read, from cache), not by two
-   * workgroups (QX); queries read from storage (no qw).
-   */
-  passes?: number;
 }
 
 /** Compile-time facts of one pipeline (the shader's overrides of the same names). */
@@ -87,10 +81,8 @@ export interface GemvMultiPlan {
   FIRST: number;
   /** 1: query blocks on the grid's x (the shader's QX; the dispatch is blocks x segments). */
   QX: number;
-  /** Queries a block (the shader's QB; NQ unless the batch is split evenly). */
+  /** Queries a block (the shader's QB; NQ unless the batch is split evenly): the dispatch's blocks are ceil(nq / QB). */
   QB: number;
-  /** Blocks a workgroup scores in turn over each row group (the shader's PASSES, 1 or 2): the dispatch's query blocks are ceil(nq / (QB PASSES)). */
-  PASSES: number;
 }
 
 const WG = 256;
@@ -105,14 +97,12 @@ export function planGemvMulti(f: GemvMultiFacts, nq: number, kf: number, t: Gemv
   const SG = f.subgroupSize;
   if (!SG || SG < 8 || SG > 128 || pow2Floor(SG) !== SG || nq < 1 || nq > 16) return undefined;
   const NQ = nq <= 4 && t.four ? 4 : nq <= 8 || t.split ? 8 : 16;
-  const PASSES = t.passes && nq > NQ ? 2 : 1;
-  const NQS = NQ * PASSES;
-  // Workgroup memory: NQS buffers of SP (key, id) slots, NQS counts and thresholds, one word, and the
+  // Workgroup memory: NQ buffers of SP (key, id) slots, NQ counts and thresholds, one word, and the
   // staged queries (qw, where SP still holds kf + one iteration's rows).
-  for (const QN of t.qw && PASSES === 1 ? [NQ, 8, 4, 0].filter((n) => n <= NQ) : [0]) {
+  for (const QN of t.qw ? [NQ, 8, 4, 0].filter((n) => n <= NQ) : [0]) {
     const QWG = QN ? 1 : 0;
     const QS = QN ? QN * f.q4 : 1;
-    const fit = pow2Floor(Math.max(1, Math.floor((f.maxWorkgroupStorage - 12 * NQS - 16 - 16 * QS) / (8 * NQS))));
+    const fit = pow2Floor(Math.max(1, Math.floor((f.maxWorkgroupStorage - 12 * NQ - 16 - 16 * QS) / (8 * NQ))));
     for (let RU = pow2Floor(Math.max(1, Math.min(t.ru || 4, 4))); RU >= 1; RU /= 2) {
       const LPR = Math.min(SG, Math.max((RU * NQ) / 8, pow2Floor(Math.max(1, t.lpr || SG))));
       const P = (WG / LPR) * RU;
@@ -126,9 +116,9 @@ export function planGemvMulti(f: GemvMultiFacts, nq: number, kf: number, t: Gemv
       // check would sort the buffers after a few candidates: leave `free` kf for them.
       const sortFree = t.free ? Math.floor((SP - (1 + t.free) * kf) / P) : room;
       const CI = Math.max(1, Math.min(room, sortFree, t.ci || Math.floor(room / 4)));
-      const QX = t.qx && nq > NQ && PASSES === 1 ? 1 : 0;
+      const QX = t.qx && nq > NQ ? 1 : 0;
       const QB = t.even && nq > NQ && nq <= 2 * NQ ? Math.ceil(nq / 2) : NQ;
-      return { NQ, SG, RU, UW, SP, CI, CF: Math.max(1, (RU * NQ) / LPR), QWG, QN, QS, FMAC: t.fmac ? 1 : 0, QP: t.qp && f.q4 === 2 * f.rowWords ? 1 : 0, LPR, DYN: Math.max(0, Math.floor(t.dyn ?? 0)), FIRST: t.first ? 1 : 0, QX, QB, PASSES, ...(QB < NQ ? realGroups(NQ, QB, true) : realGroups(NQ, nq, !!t.part)) };
+      return { NQ, SG, RU, UW, SP, CI, CF: Math.max(1, (RU * NQ) / LPR), QWG, QN, QS, FMAC: t.fmac ? 1 : 0, QP: t.qp && f.q4 === 2 * f.rowWords ? 1 : 0, LPR, DYN: Math.max(0, Math.floor(t.dyn ?? 0)), FIRST: t.first ? 1 : 0, QX, QB, ...(QB < NQ ? realGroups(NQ, QB, true) : realGroups(NQ, nq, !!t.part)) };
     }
   }
   return undefined;
@@ -150,7 +140,7 @@ const realQueries = (p: GemvMultiPlan): number => 4 * (p.NG - 1) + p.NQR;
 
 /** Pipeline cache key: every compile-time fact. */
 export function gemvMultiKey(p: GemvMultiPlan, prec: number, metric: number, f16: boolean, kf: number): string {
-  return `gemvm:${prec}:${metric}:${f16 ? 'h' : 'p'}:${kf}:${p.NQ}:${p.SG}:${p.RU}:${p.UW}:${p.SP}:${p.CI}:${p.QS}${p.FMAC ? ':fma' : ''}${p.QP ? ':qp' : ''}${p.LPR < p.SG ? `:l${p.LPR}` : ''}${realQueries(p) < p.NQ ? `:g${p.NG}r${p.NQR}` : ''}${p.DYN ? `:dyn${p.DYN}` : ''}${p.FIRST ? ':f1' : ''}${p.QX ? ':qx' : ''}${p.QB < p.NQ ? `:b${p.QB}` : ''}${p.PASSES > 1 ? `:p${p.PASSES}` : ''}`;
+  return `gemvm:${prec}:${metric}:${f16 ? 'h' : 'p'}:${kf}:${p.NQ}:${p.SG}:${p.RU}:${p.UW}:${p.SP}:${p.CI}:${p.QS}${p.FMAC ? ':fma' : ''}${p.QP ? ':qp' : ''}${p.LPR < p.SG ? `:l${p.LPR}` : ''}${realQueries(p) < p.NQ ? `:g${p.NG}r${p.NQR}` : ''}${p.DYN ? `:dyn${p.DYN}` : ''}${p.FIRST ? ':f1' : ''}${p.QX ? ':qx' : ''}${p.QB < p.NQ ? `:b${p.QB}` : ''}`;
 }
 
 /**
@@ -211,12 +201,12 @@ function withClaims(src: string, dyn: boolean): string {
 /** `tiles`: tiles of equal rows (the last may have fewer) a dispatch (kernelTuning.gemvMultiTiles; tile t > 0 at binding 4 + t). */
 export function gemvMultiPipeline(device: GPUDevice, p: GemvMultiPlan, prec: number, metric: number, code: (src: string) => string, tiles = 1): GPUComputePipeline {
   return device.createComputePipeline({
-    label: `flat_gemv_multi NQ=${p.NQ} RU=${p.RU} UW=${p.UW} SP=${p.SP} QS=${p.QS}${p.FMAC ? ' fma' : ''}${p.QP ? ' qp' : ''}${p.LPR < p.SG ? ` LPR=${p.LPR}` : ''}${realQueries(p) < p.NQ ? ` ${realQueries(p)} real` : ''}${p.DYN ? ` dyn${p.DYN}` : ''}${p.FIRST ? ' first' : ''}${p.QX ? ' qx' : ''}${p.QB < p.NQ ? ` ${p.QB} a block` : ''}${p.PASSES > 1 ? ` ${p.PASSES} passes` : ''}${tiles > 1 ? ` x${tiles} tiles` : ''}`,
+    label: `flat_gemv_multi NQ=${p.NQ} RU=${p.RU} UW=${p.UW} SP=${p.SP} QS=${p.QS}${p.FMAC ? ' fma' : ''}${p.QP ? ' qp' : ''}${p.LPR < p.SG ? ` LPR=${p.LPR}` : ''}${realQueries(p) < p.NQ ? ` ${realQueries(p)} real` : ''}${p.DYN ? ` dyn${p.DYN}` : ''}${p.FIRST ? ' first' : ''}${p.QX ? ' qx' : ''}${p.QB < p.NQ ? ` ${p.QB} a block` : ''}${tiles > 1 ? ` x${tiles} tiles` : ''}`,
     layout: 'auto',
     compute: {
       module: device.createShaderModule({ label: 'flat_gemv_multi', code: tilesSource(withClaims(code(multiWgsl), !!p.DYN), tiles, GEMV_MULTI_TILES) }),
       entryPoint: 'main',
-      constants: { PREC: prec, METRIC: metric, NQ: p.NQ, SG: p.SG, RU: p.RU, UW: p.UW, DPW: prec === 1 ? 2 : 1, SP: p.SP, CI: p.CI, CF: p.CF, QWG: p.QWG, QN: p.QN, QS: p.QS, FMAC: p.FMAC, QP: p.QP, LPR: p.LPR, NG: p.NG, NQR: p.NQR, DYN: p.DYN, FIRST: p.FIRST, QX: p.QX, QB: p.QB, PASSES: p.PASSES },
+      constants: { PREC: prec, METRIC: metric, NQ: p.NQ, SG: p.SG, RU: p.RU, UW: p.UW, DPW: prec === 1 ? 2 : 1, SP: p.SP, CI: p.CI, CF: p.CF, QWG: p.QWG, QN: p.QN, QS: p.QS, FMAC: p.FMAC, QP: p.QP, LPR: p.LPR, NG: p.NG, NQR: p.NQR, DYN: p.DYN, FIRST: p.FIRST, QX: p.QX, QB: p.QB },
     },
   });
 }
