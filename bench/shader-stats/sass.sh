@@ -42,6 +42,7 @@ for run in portable experimental; do
   fi
 done
 if [ -n "${L:-}" ]; then node "$here/identify.mjs" "$W/sass/stats.txt" | cut -c1-150 | head -30; fi
-for f in "$W"/sass/disk/*.sass "$W"/sass/pipeline-cache/*/*.sass; do [ -e "$f" ] && python3 "$here/sass_loops.py" "$f" | head -4; done 2>/dev/null | cut -c1-200 | head -60
+# Each object's line and its three largest loops (sass_loops.py lists them smallest first).
+for f in "$W"/sass/disk/*.sass "$W"/sass/pipeline-cache/*/*.sass; do [ -e "$f" ] && python3 "$here/sass_loops.py" "$f" | { read -r head; echo "$head"; tail -3; }; done 2>/dev/null | cut -c1-200 | head -80
 tar czf "$W/sass.tgz" -C "$W" sass nvcache && rm -rf "$W/sass" "$W/nvcache"
 ls -la "$W/sass.tgz"
