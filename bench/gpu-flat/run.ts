@@ -6,7 +6,7 @@
  * ships (calls up to h13 used esbuild's plain text loader, which keeps the shaders' comments):
  *   node bench/device-bundle.mjs bench/gpu-flat/run.ts out/device-gpu/gpu-flat.mjs
  *   node out/device-gpu/gpu-flat.mjs --n 1000000 --nq 1,16,64,256,1024 --precisions f32,f16,int8
- * --ceilings 1 measures the device's fp32 FMA rate, read and copy bandwidth first (bench/gpu-flat/ceilings.ts).
+ * --ceilings 1 measures the device's fp32 FMA rate (and f16's, with shader-f16), read and copy bandwidth first (bench/gpu-flat/ceilings.ts).
  * --variants 'a:big=4x8,kc=4;b:big=8x8,target=4096' times each kernel variant (kernelTuning knobs:
  *   big, bigF32, bigF32L, midF32, swz, nosel, kc, ru, uw, hru, huw, chain, target = targetWorkgroups, gt = gemmTarget,
  *   gtl = gemmTargetL, hgt = gemmTargetF16, fan = mergeFanIn, gemvTiles / gemvMultiTiles / int8GemvTiles; flat_gemv_multi: gemvMulti, gemvMultiFrom, mq4, h4uw, h4target, mfma, mq16, mqx, h16split, m16split, meven, mqw,
@@ -182,7 +182,7 @@ for (const v of variants) {
 }
 
 if (Number(values.ceilings) > 0) {
-  const dev = await adapter!.requestDevice({ requiredFeatures: ['timestamp-query'], requiredLimits: { maxStorageBufferBindingSize: adapter!.limits.maxStorageBufferBindingSize, maxBufferSize: adapter!.limits.maxBufferSize } });
+  const dev = await adapter!.requestDevice({ requiredFeatures: ['timestamp-query', ...(adapter!.features.has('shader-f16') ? (['shader-f16'] as const) : [])], requiredLimits: { maxStorageBufferBindingSize: adapter!.limits.maxStorageBufferBindingSize, maxBufferSize: adapter!.limits.maxBufferSize } });
   const c = await measureCeilings(dev, Number(values.ceilings));
   console.log(JSON.stringify({ engine: 'tessera', case: 'ceilings', ...c }));
   dev.destroy();
