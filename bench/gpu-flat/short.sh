@@ -15,13 +15,16 @@ HV=${HV:-}
 # second time, e.g. disable_robustness (h70: the share of the bounds checks in an issue-bound loop).
 XT=${XT:-}
 NQS=${NQS:-8,9,12,16}
+# f16_steps SIZE N SECONDS FLAGS: the f16 step over N rows (flat-SIZE-f16.jsonl), again under XT
+# where set (flat-SIZE-f16-xt.jsonl), then the summary against torch-SIZE.jsonl.
+f16_steps() {
+  timeout $(tl $3) node $B/flat.mjs --n $2 --nq $NQS --precisions f16 --experimental 0 --variants "$HV" $4 > $W/flat-$1-f16.jsonl 2>>$W/logs.txt; el flat-$1-f16 $?
+  if [ -n "$XT" ]; then timeout $(tl $3) node $B/flat.mjs --n $2 --nq $NQS --precisions f16 --experimental 0 --variants "$HV" --toggles "$XT" $4 > $W/flat-$1-f16-xt.jsonl 2>>$W/logs.txt; el flat-$1-f16-xt $?; fi
+  node $B/summary.mjs $W/torch-$1.jsonl $W/flat-$1-*.jsonl > $W/summary-$1.txt 2>&1; cat $W/summary-$1.txt
+}
 timeout $(tl 60) python3 $T --n $N21 --d 768 --nq $NQS --k 10 --reps 3 --chunk 4194304 --dtypes float16 2>>$W/logs.txt | grep '^{' > $W/torch-21m.jsonl; el torch-21m $?
-timeout $(tl 80) node $B/flat.mjs --n $N21 --nq $NQS --precisions f16 --experimental 0 --variants "$HV" $G > $W/flat-21m-f16.jsonl 2>>$W/logs.txt; el flat-21m-f16 $?
-if [ -n "$XT" ]; then timeout $(tl 80) node $B/flat.mjs --n $N21 --nq $NQS --precisions f16 --experimental 0 --variants "$HV" --toggles "$XT" $G > $W/flat-21m-f16-xt.jsonl 2>>$W/logs.txt; el flat-21m-f16-xt $?; fi
-node $B/summary.mjs $W/torch-21m.jsonl $W/flat-21m-*.jsonl > $W/summary-21m.txt 2>&1; cat $W/summary-21m.txt
+f16_steps 21m $N21 80 "$G"
 timeout $(tl 40) python3 $T --n 1000000 --d 768 --nq $NQS --k 10 --reps 10 --dtypes float16 2>>$W/logs.txt | grep '^{' > $W/torch-1m.jsonl; el torch-1m $?
-timeout $(tl 50) node $B/flat.mjs --n 1000000 --nq $NQS --precisions f16 --experimental 0 --variants "$HV" $F > $W/flat-1m-f16.jsonl 2>>$W/logs.txt; el flat-1m-f16 $?
-if [ -n "$XT" ]; then timeout $(tl 50) node $B/flat.mjs --n 1000000 --nq $NQS --precisions f16 --experimental 0 --variants "$HV" --toggles "$XT" $F > $W/flat-1m-f16-xt.jsonl 2>>$W/logs.txt; el flat-1m-f16-xt $?; fi
-node $B/summary.mjs $W/torch-1m.jsonl $W/flat-1m-*.jsonl > $W/summary-1m.txt 2>&1; cat $W/summary-1m.txt
+f16_steps 1m 1000000 50 "$F"
 logs_tail
 pack_results

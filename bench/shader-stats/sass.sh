@@ -7,8 +7,9 @@
 # binary size (stats.txt, identify.mjs) tie the objects to the kernels. On the device, from the repo root:
 #   B=<folder of flat.mjs> [L=<folder of the built layer>] W=<output folder> bash bench/shader-stats/sass.sh
 # Writes W/sass.tgz: the cache as the driver left it, the objects and their disassembly, both runs' output
-# (run.txt; stats.txt under the layer). Where the device has no nvdisasm, disassemble the .elf objects
-# elsewhere: nvdisasm -c objectNNNNN.elf (CUDA 11.8 or later for SM90; Debian 12: nvidia-cuda-toolkit, non-free).
+# (run.txt; stats.txt under the layer). Where the device has no nvdisasm or no zstd decoder (h69: none),
+# unpack and disassemble the returned nvcache/ elsewhere: nvcache.py nvcache OUT --disassemble (nvdisasm
+# from CUDA 11.8 or later reads SM90; Debian 12: nvidia-cuda-toolkit, non-free).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 mkdir -p "$W/nvcache" "$W/sass"

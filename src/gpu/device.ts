@@ -172,9 +172,8 @@ export interface AcquireOptions {
    * Open Dawn with its `disable_robustness` toggle: no bounds clamps in the shaders and no Vulkan
    * robustBufferAccess (NVIDIA's 580 driver still checks every storage load: H100 h70). Node only,
    * and only when no `gpu` is given (a given GPU object keeps the toggles it was created with).
-   * tessera's own kernels never index out of bounds (audited; tests
-   * run them with the toggle), but a kernel bug would then read or write other memory instead of a
-   * clamped element. Off by default.
+   * tessera's own kernels never index out of bounds (audited; tests run them with the toggle), but
+   * a kernel bug would then read or write other memory instead of a clamped element. Off by default.
    */
   disableRobustness?: boolean;
 }
