@@ -12,7 +12,7 @@ const hasGpu = await gpuForTests('the benchmark ceilings');
 
 describe.skipIf(!hasGpu)('bench/gpu-flat ceilings', () => {
   it('measures the f16 FMA rate where the device has shader-f16, and says null where not', async () => {
-    const gpu = await loadDawnGpu([]);
+    const gpu = (await loadDawnGpu([]))!; // hasGpu: Dawn loaded
     const offered = (await gpu.requestAdapter())!.features.has('shader-f16');
     for (const f16 of offered ? [true, false] : [false]) {
       // An adapter makes one device.
