@@ -1,5 +1,5 @@
 // Prints the closing line CI reads, "N passed, N failed", alone as the last line, from vitest's JSON
-// report (argv[2]) and vitest's exit status (argv[3]). Skips and broken files are listed on lines before it.
+// report (argv[2]), vitest's exit status (argv[3]) and the typecheck's (argv[4], counted as one failure). Skips and broken files are listed on lines before it.
 import { readFileSync } from 'node:fs';
 
 const path = process.argv[2] ?? 'out/vitest.json';
@@ -29,4 +29,7 @@ if (skipped) console.log(`summary: ${skipped} skipped`);
 const vitestStatus = Number(process.argv[3] ?? 0);
 const unrecorded = vitestStatus !== 0 && report.numFailedTests + broken.length === 0 ? 1 : 0;
 if (unrecorded) console.log(`summary: vitest exited ${vitestStatus} with no failed test or file: an unhandled error (see "Unhandled Errors" above)`);
-console.log(`${report.numPassedTests} passed, ${report.numFailedTests + broken.length + unrecorded} failed`);
+const typecheckStatus = Number(process.argv[4] ?? 0);
+const typecheckFailed = typecheckStatus !== 0 ? 1 : 0;
+if (typecheckFailed) console.log(`summary: the typecheck (npm run typecheck) exited ${typecheckStatus}: see its errors above`);
+console.log(`${report.numPassedTests} passed, ${report.numFailedTests + broken.length + unrecorded + typecheckFailed} failed`);

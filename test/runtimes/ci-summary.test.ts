@@ -31,7 +31,15 @@ describe('CI summary line', () => {
     expect(lines.join('\n')).toMatch(/vitest exited 1 with no failed test or file: an unhandled error/);
   });
 
+  it('a failed typecheck (vitest does not check types) reads as one failure more, even when every test passed', () => {
+    const lines = summary(passing, '0', '2');
+    expect(lines.at(-1)).toBe('3 passed, 1 failed');
+    expect(lines.join('\n')).toMatch(/the typecheck \(npm run typecheck\) exited 2/);
+    expect(summary(passing, '1', '2').at(-1)).toBe('3 passed, 2 failed');
+  });
+
   it('a clean run reads as its counts', () => {
+    expect(summary(passing, '0', '0').at(-1)).toBe('3 passed, 0 failed');
     expect(summary(passing, '0').at(-1)).toBe('3 passed, 0 failed');
     expect(summary(passing).at(-1)).toBe('3 passed, 0 failed');
   });
