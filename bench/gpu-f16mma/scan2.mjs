@@ -1,0 +1,456 @@
+// Second f16 subgroup-matrix scan prototype: can Dawn's f16 x f16 -> f32 subgroup matrices (the tensor
+// cores, listed under vulkan_enable_f16_on_nvidia) scan f16 rows at 16-64 queries as fast as torch fp16?
+// probe.mjs (sixth session, H200 p5) ran one warp a workgroup and staged rows with scalar f16 stores; this
+// one runs several warps a workgroup, each scanning its own segment with its row fragments loaded
+// straight from storage, CH steps (16 dims each) ahead of the multiplies, the queries staged once in
+// workgroup memory (rows padded to break bank conflicts) or read from storage. After each tile the
+// scores go through workgroup memory to the lanes, which compare each against a threshold and keep
+// the best: a stand-in for the top-k lists, with their cost (sel=0 leaves it out).
+// Plain ESM (no bundle): node bench/gpu-f16mma/scan2.mjs --n 1000000 --nq 16,64 --variants V,... [--robust 0]
+// A variant is mode:W:RT:QS:CH:nWg[:sel], mode 'reg' (fragments CH steps ahead in registers) or 'loop'
+// (a loop over the dims, CH steps unrolled, the driver schedules), W warps a workgroup, RT tiles of 16
+// rows a warp iteration, QS 's' (queries in workgroup memory) or 'g' (from storage), nWg workgroups.
+import { create, globals } from 'webgpu';
+import { writeFileSync } from 'node:fs';
+Object.assign(globalThis, globals);
+
+const arg = (name, dflt) => { const i = process.argv.indexOf('--' + name); return i < 0 ? dflt : process.argv[i + 1]; };
+const N = Number(arg('n', 1000000));
+const D = 768;
+const STEPS = D / 16;
+const QSTRIDE = D + 8; // halves a staged query: 388 words, so a fragment's 8 queries fall on 8 different bank groups
+const NQS = String(arg('nq', '16,64')).split(',').map(Number);
+const VARIANTS = String(arg('variants', 'reg:4:2:s:8:528,loop:4:2:s:4:528')).split(',');
+const REPS = Number(arg('reps', 20));
+const CHECK = arg('check', '1') !== '0';
+const outDir = arg('out', '');
+const ROBUST = arg('robust', '1') !== '0';
+// Scores above it count as candidates; the real lists take few (random rows: scores' sd ~2.3).
+const THRESHOLD = Number(arg('thr', 8));
+// sel 'L': list length (k') and candidates a query a tile before the owner rescans instead.
+const LIST_K = Number(arg('kp', 40));
+const CAND_CAP = Number(arg('cand', 16));
+const log = [];
+const say = (...a) => { const s = a.join(' '); console.log(s); log.push(s); };
+
+// --print V:NQ prints that variant's kernel and stops (reading the generated WGSL without a device).
+const PRINT = arg('print', '');
+const gpu = PRINT ? null : create([`enable-dawn-features=allow_unsafe_apis,vulkan_enable_f16_on_nvidia,disable_symbol_renaming${ROBUST ? '' : ',disable_robustness'}`, 'disable-dawn-features=timestamp_quantization']);
+if (PRINT) {
+  const [v, nq] = PRINT.split('@');
+  console.log(kernel(parseVariant(v), Math.ceil(Number(nq) / 16) * 16));
+  process.exit(0);
+}
+const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+const configs = [...(adapter.info.subgroupMatrixConfigs ?? [])].map((c) => `${c.componentType}x${c.componentType}->${c.resultComponentType} M${c.M} N${c.N} K${c.K}`);
+say('adapter', adapter.info.vendor, adapter.info.architecture, adapter.info.description, 'robust', ROBUST);
+say('configs', JSON.stringify(configs));
+const want = ['shader-f16', 'subgroups', 'chromium-experimental-subgroup-matrix', 'timestamp-query'].filter((f) => adapter.features.has(f));
+const device = await adapter.requestDevice({
+  requiredFeatures: want,
+  requiredLimits: { maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize, maxBufferSize: adapter.limits.maxBufferSize, maxComputeWorkgroupStorageSize: adapter.limits.maxComputeWorkgroupStorageSize, maxComputeInvocationsPerWorkgroup: adapter.limits.maxComputeInvocationsPerWorkgroup, maxComputeWorkgroupSizeX: adapter.limits.maxComputeWorkgroupSizeX },
+});
+device.addEventListener?.('uncapturederror', (e) => say('uncaptured', e.error?.message));
+const wgsLimit = adapter.limits.maxComputeWorkgroupStorageSize;
+say('workgroup storage limit', wgsLimit);
+if (!configs.includes('f16xf16->f32 M16 N16 K16')) { say('no f16->f32 M16 N16 K16 config: stop'); finish(); process.exit(0); }
+
+
+// mode:W:RT:QS:CH:nWg[:sel[:KC]]: sel '1' (default, all the tile's scores at once), 'q' (a query tile
+// at a time), '0' (none: the accumulators sum every tile, selected once at the end); KC query dims
+// staged at a time (default D).
+function parseVariant(v) {
+  const [mode, w, rt, QS, ch, nwg, sel, kc] = v.split(':');
+  return { mode, W: Number(w), RT: Number(rt), QS, CH: Number(ch), nWg: Number(nwg), sel: sel ?? '1', KC: Number(kc ?? D) };
+}
+
+function kernel({ mode, W, RT, QS, CH, sel, KC }, BQ, KP = LIST_K, C = CAND_CAP) {
+  const QT = BQ / 16, BR = 16 * RT;
+  const L = 'subgroup_matrix_left<f16, 16, 16>', R = 'subgroup_matrix_right<f16, 16, 16>', A = 'subgroup_matrix_result<f32, 16, 16>';
+  // Queries in workgroup memory: all D dims staged once (KC = D), or KC dims at a time, staged again
+  // for each tile (64 queries x 768 halves do not fit Dawn's 48 KiB).
+  const chunked = QS === 's' && KC < D;
+  const KS = KC / 16; // steps a query chunk
+  const qPtr = QS === 's' ? '&wq' : '&queries';
+  const qStride = QS === 's' ? KC + 8 : D; // +8 halves: a fragment's 8 queries on different bank groups
+  const qOff = (j, s) => QS === 's' ? 16 * j * qStride + 16 * (s % KS) : 16 * j * D + 16 * s;
+  const rowOff = (i, s, next) => `(t${next ? ' + BR' : ''} + ${16 * i}u) * D + ${16 * s}u`;
+  // Copies query dims [qc * KC, qc * KC + KC) of the BQ queries into wq, 16 bytes a load.
+  const stage = (qc) => `for (var e = lid; e < ${BQ * KC / 8}u; e += ${32 * W}u) { let q = e / ${KC / 8}u; let w = e % ${KC / 8}u; let v = queries4[(q * D + ${qc * KC}u) / 8u + w]; let o = q * ${qStride}u + w * 8u; let h0 = bitcast<vec2<f16>>(v.x); let h1 = bitcast<vec2<f16>>(v.y); let h2 = bitcast<vec2<f16>>(v.z); let h3 = bitcast<vec2<f16>>(v.w); wq[o] = h0.x; wq[o + 1u] = h0.y; wq[o + 2u] = h1.x; wq[o + 3u] = h1.y; wq[o + 4u] = h2.x; wq[o + 5u] = h2.y; wq[o + 6u] = h3.x; wq[o + 7u] = h3.y; }`;
+  const body = [];
+  const pre = [];
+  const mmaStep = (s, frag) => {
+    const out = [];
+    for (let j = 0; j < QT; j++) {
+      out.push(`{ let r_${j} = subgroupMatrixLoad<${R}>(${qPtr}, ${qOff(j, s)}u, true, ${qStride}u);`);
+      for (let i = 0; i < RT; i++) out.push(`  acc_${i}_${j} = subgroupMatrixMultiplyAccumulate(${frag(i)}, r_${j}, acc_${i}_${j});`);
+      out.push('}');
+    }
+    return out;
+  };
+  if (mode === 'reg') {
+    const C = STEPS / CH;
+    if (STEPS % CH || C % 2) throw new Error(`CH ${CH}: ${STEPS} steps must split into an even number of chunks`);
+    if (chunked && KS % CH) throw new Error(`KC ${KC}: a query chunk must hold whole row chunks of CH ${CH} steps`);
+    for (let b = 0; b < 2; b++) for (let i = 0; i < RT; i++) for (let s = 0; s < CH; s++) pre.push(`var f${b}_${i}_${s}: ${L};`);
+    for (let i = 0; i < RT; i++) for (let s = 0; s < CH; s++) pre.push(`f0_${i}_${s} = subgroupMatrixLoad<${L}>(&base, ${rowOff(i, s, false)}, false, D);`);
+    for (let c = 0; c < C; c++) {
+      const cur = c % 2, nxt = (c + 1) % 2;
+      const last = c + 1 === C;
+      for (let i = 0; i < RT; i++) for (let s = 0; s < CH; s++) body.push(`f${nxt}_${i}_${s} = subgroupMatrixLoad<${L}>(&base, ${rowOff(i, last ? s : (c + 1) * CH + s, last)}, false, D);`);
+      if (chunked && (c * CH) % KS === 0) body.push('workgroupBarrier();', stage((c * CH) / KS), 'workgroupBarrier();');
+      for (let s = 0; s < CH; s++) body.push(...mmaStep(c * CH + s, (i) => `f${cur}_${i}_${s}`));
+    }
+  } else {
+    if (chunked) throw new Error('loop mode stages all the queries once (KC = D)');
+    body.push(`for (var kd = 0u; kd < D; kd += ${16 * CH}u) {`);
+    for (let s = 0; s < CH; s++) for (let i = 0; i < RT; i++) body.push(`  let l_${i}_${s} = subgroupMatrixLoad<${L}>(&base, (t + ${16 * i}u) * D + kd + ${16 * s}u, false, D);`);
+    for (let s = 0; s < CH; s++) for (let j = 0; j < QT; j++) {
+      body.push(`  { let r_${j} = subgroupMatrixLoad<${R}>(${qPtr}, ${16 * j * qStride}u + kd + ${16 * s}u, true, ${qStride}u);`);
+      for (let i = 0; i < RT; i++) body.push(`    acc_${i}_${j} = subgroupMatrixMultiplyAccumulate(l_${i}_${s}, r_${j}, acc_${i}_${j}); `);
+      body.push('  }');
+    }
+    body.push('}');
+  }
+  const accs = [];
+  for (let i = 0; i < RT; i++) for (let j = 0; j < QT; j++) accs.push([i, j]);
+  // Selection stand-in. sel 'all': a tile's BR x BQ scores at ws[wsBase + r * BQ + q], lane l reading
+  // entries l, l + 32, ... (q = e % BQ), one best a query it sees. sel 'q': one query tile at a time
+  // (BR x 16 scores: less workgroup memory, QT rounds), lane l keeping query 16 j + l % 16's best.
+  // sel 'L': real lists. Each query keeps its KP best (key, row) in workgroup memory, with a threshold
+  // (the KP-th best once full). A query tile at a time: the warps store their scores, every
+  // invocation compares its share against the thresholds and appends the few above them to the
+  // query's candidates (C at most; more and the owner rescans the scores), then invocation ql < 16
+  // (the owner of query 16 j + ql) inserts them.
+  const lists = sel === 'L';
+  // sel 'R': the same filter, but each query's list lives in registers, spread over L lanes of one
+  // warp (E entries a lane: the list holds L x E >= KP), and the warp inserts each candidate
+  // together: the group's smallest found by shuffles, the lane holding it replaces it.
+  const regLists = sel === 'R';
+  const perTile = sel === 'q' || lists || regLists;
+  const Qw = BQ / W; // queries a warp owns
+  const Lg = 32 / Qw; // lanes a query's list
+  const E = Math.ceil(KP / Lg); // entries a lane
+  if (regLists && (!Number.isInteger(Qw) || !Number.isInteger(Lg) || Lg < 1)) throw new Error(`sel R needs BQ / W queries a warp dividing 32: BQ ${BQ}, W ${W}`);
+  const NB = perTile ? QT : Math.max(1, BQ / 32);
+  const scanOf = (n, bestOf) => {
+    const out = [];
+    for (let e = 0; e < n; e += 32) out.push(`{ let v = ws[wsBase + ${e}u + lane]; if (v > thr) { cnt += 1.0; } best${bestOf(e)} = max(best${bestOf(e)}, v); }`);
+    return out;
+  };
+  let select;
+  const ENTRIES = W * BR * 16; // scores a query tile: W warps x BR rows x 16 queries
+  const filterOf = (j) => {
+    const out = [];
+    for (let m = 0; m < ENTRIES; m += 32 * W) out.push(`{ let e = lid + ${m}u; let v = ws[e]; let ql = e % 16u; if (v > thr[${16 * j}u + ql]) { let slot = atomicAdd(&cnt[ql], 1u); if (slot < ${C}u) { cand[ql * ${C}u + slot] = vec2<u32>(bitcast<u32>(v), rowOf(e, wid.x, it)); } } }`);
+    return out;
+  };
+  // The group's smallest entry (gm) and the lane holding it (gl, lowest on ties); mi: where in mine.
+  const groupMin = () => {
+    const out = ['var m = k0; var mi = 0u;'];
+    for (let e = 1; e < E; e++) out.push(`if (k${e} < m) { m = k${e}; mi = ${e}u; }`);
+    out.push('var gm = m; var gl = lane;');
+    for (let x = 1; x < Lg; x *= 2) out.push(`{ let om = subgroupShuffleXor(gm, ${x}u); let ol = subgroupShuffleXor(gl, ${x}u); if (om < gm || (om == gm && ol < gl)) { gm = om; gl = ol; } }`);
+    return out.join(' ');
+  };
+  const replace = Array.from({ length: E }, (_, e) => `${e ? 'else ' : ''}if (mi == ${e}u) { k${e} = v; r${e} = row; }`).join(' ');
+  if (regLists) {
+    select = [];
+    for (let j = 0; j < QT; j++) {
+      for (let i = 0; i < RT; i++) select.push(`subgroupMatrixStore(&ws, wsBase + ${16 * i * 16}u, acc_${i}_${j}, false, 16u);`);
+      select.push('workgroupBarrier();', ...filterOf(j), 'workgroupBarrier();');
+      select.push(`{ let gi = lane / ${Lg}u; let q = gi * ${W}u + warp; let mine = q / 16u == ${j}u; let ql = q % 16u;
+      var n = 0u; var over = false;
+      if (mine) { let c = atomicLoad(&cnt[ql]); over = c > ${C}u; n = select(c, ${ENTRIES / 16}u, over); }
+      let nMax = subgroupMax(n);
+      for (var c = 0u; c < nMax; c++) {
+        var v = -3.4e38; var row = 0u;
+        if (c < n) { if (over) { let e = ql + 16u * c; v = ws[e]; row = rowOf(e, wid.x, it); } else { let w = cand[ql * ${C}u + c]; v = bitcast<f32>(w.x); row = w.y; } }
+        ${groupMin()}
+        if (v > gm && lane == gl) { ${replace} }
+      }
+      { ${groupMin()} if (mine && lane % ${Lg}u == 0u) { thr[q] = gm; atomicStore(&cnt[ql], 0u); } } }`);
+      select.push('workgroupBarrier();');
+    }
+  } else if (lists) {
+    select = [];
+    for (let j = 0; j < QT; j++) {
+      for (let i = 0; i < RT; i++) select.push(`subgroupMatrixStore(&ws, wsBase + ${16 * i * 16}u, acc_${i}_${j}, false, 16u);`);
+      select.push('workgroupBarrier();');
+      for (let m = 0; m < ENTRIES; m += 32 * W) {
+        select.push(`{ let e = lid + ${m}u; let v = ws[e]; let ql = e % 16u; if (v > thr[${16 * j}u + ql]) { let slot = atomicAdd(&cnt[ql], 1u); if (slot < ${C}u) { cand[ql * ${C}u + slot] = vec2<u32>(bitcast<u32>(v), rowOf(e, wid.x, it)); } } }`);
+      }
+      select.push('workgroupBarrier();');
+      select.push(`if (lid < 16u) { let q = ${16 * j}u + lid; let n = atomicLoad(&cnt[lid]);
+      if (n > ${C}u) { for (var e = lid; e < ${ENTRIES}u; e += 16u) { insert(q, ws[e], rowOf(e, wid.x, it), &fill${j}, &amin${j}); } }
+      else { for (var c = 0u; c < n; c++) { let w = cand[lid * ${C}u + c]; insert(q, bitcast<f32>(w.x), w.y, &fill${j}, &amin${j}); } }
+      atomicStore(&cnt[lid], 0u); }`);
+      select.push('workgroupBarrier();');
+    }
+  } else if (perTile) {
+    select = [];
+    for (let j = 0; j < QT; j++) {
+      for (let i = 0; i < RT; i++) select.push(`subgroupMatrixStore(&ws, wsBase + ${16 * i * 16}u, acc_${i}_${j}, false, 16u);`);
+      select.push('workgroupBarrier();', ...scanOf(BR * 16, () => j), 'workgroupBarrier();');
+    }
+  } else {
+    select = [...accs.map(([i, j]) => `subgroupMatrixStore(&ws, wsBase + ${16 * i * BQ + 16 * j}u, acc_${i}_${j}, false, ${BQ}u);`), 'workgroupBarrier();', ...scanOf(BR * BQ, (e) => (BQ >= 32 ? (e / 32) % NB : 0)), 'workgroupBarrier();'];
+  }
+  const wsPerWarp = perTile ? BR * 16 : BR * BQ;
+  const resets = accs.map(([i, j]) => `acc_${i}_${j} = ${A}();`);
+  const bests = Array.from({ length: NB }, (_, b) => `var best${b} = -3.0e38;`);
+  // cnt rides on the first best (1e-30 each) so the driver cannot drop the threshold compares.
+  const outs = Array.from({ length: NB }, (_, b) => `out[(seg * 32u + lane) * ${NB}u + ${b}u] = best${b}${b === 0 ? ' + cnt * 1e-30' : ''};`);
+  const tileSel = sel !== '0';
+  const listDecl = lists ? `const KP: u32 = ${KP}u;
+var<workgroup> thr: array<f32, ${BQ}>;
+var<workgroup> cnt: array<atomic<u32>, 16>;
+var<workgroup> cand: array<vec2<u32>, ${16 * C}>;
+var<workgroup> lk: array<f32, ${BQ * KP}>;
+var<workgroup> li: array<u32, ${BQ * KP}>;
+// Row of score entry e of the query tile (warp e / (BR * 16)'s segment, its tile it).
+fn rowOf(e: u32, wg: u32, it: u32) -> u32 { return (wg * ${W}u + e / ${BR * 16}u) * p.segLen + it * BR + (e % ${BR * 16}u) / 16u; }
+// Owner-only: v into query q's list (fill entries so far; amin: where its smallest is once full).
+fn insert(q: u32, v: f32, row: u32, fill: ptr<function, u32>, amin: ptr<function, u32>) {
+  if (v <= thr[q]) { return; }
+  let b = q * KP;
+  var at = *amin;
+  if (*fill < KP) { at = *fill; *fill += 1u; }
+  lk[b + at] = v; li[b + at] = row;
+  if (*fill < KP) { return; }
+  var m = lk[b]; var mi = 0u;
+  for (var i = 1u; i < KP; i++) { let x = lk[b + i]; if (x < m) { m = x; mi = i; } }
+  thr[q] = m; *amin = mi;
+}` : '';
+  const regDecl = regLists ? `var<workgroup> thr: array<f32, ${BQ}>;
+var<workgroup> cnt: array<atomic<u32>, 16>;
+var<workgroup> cand: array<vec2<u32>, ${16 * C}>;
+fn rowOf(e: u32, wg: u32, it: u32) -> u32 { return (wg * ${W}u + e / ${BR * 16}u) * p.segLen + it * BR + (e % ${BR * 16}u) / 16u; }` : '';
+  const regInit = regLists ? `for (var e = lid; e < ${BQ}u; e += ${32 * W}u) { thr[e] = -3.4e38; }
+  for (var e = lid; e < 16u; e += ${32 * W}u) { atomicStore(&cnt[e], 0u); }
+  ${Array.from({ length: E }, (_, e) => `var k${e} = -3.4e38; var r${e} = 0xffffffffu;`).join(' ')}
+  workgroupBarrier();` : '';
+  const regOut = regLists ? `{ let q = (lane / ${Lg}u) * ${W}u + warp; let o = ((wid.x * ${BQ}u + q) * ${Lg * E}u + (lane % ${Lg}u) * ${E}u) * 2u;
+    ${Array.from({ length: E }, (_, e) => `out[o + ${2 * e}u] = bitcast<u32>(k${e}); out[o + ${2 * e + 1}u] = r${e};`).join(' ')} }` : '';
+  const listInit = lists ? `for (var e = lid; e < ${BQ}u; e += ${32 * W}u) { thr[e] = -3.0e38; }
+  for (var e = lid; e < 16u; e += ${32 * W}u) { atomicStore(&cnt[e], 0u); }
+  ${Array.from({ length: QT }, (_, j) => `var fill${j} = 0u; var amin${j} = 0u;`).join(' ')}
+  workgroupBarrier();` : '';
+  // Lists: owner lid < 16 writes query 16 j + lid's KP entries (key, row bits) of this workgroup.
+  const listOut = lists ? `if (lid < 16u) { ${Array.from({ length: QT }, (_, j) => `for (var i = 0u; i < KP; i++) { let q = ${16 * j}u + lid; let o = ((wid.x * ${BQ}u + q) * KP + i) * 2u; if (i < fill${j}) { out[o] = bitcast<u32>(lk[q * KP + i]); out[o + 1u] = li[q * KP + i]; } else { out[o] = 0xff7fffffu; out[o + 1u] = 0xffffffffu; } }`).join('\n    ')} }` : '';
+  return `enable f16;
+enable subgroups;
+diagnostic(off, subgroup_uniformity);
+enable chromium_experimental_subgroup_matrix;
+const D: u32 = ${D}u;
+const BR: u32 = ${BR}u;
+struct P { segLen: u32, tiles: u32, thr: f32, pad: u32 }
+@group(0) @binding(0) var<uniform> p: P;
+@group(0) @binding(1) var<storage, read> base: array<f16>;
+${QS === 's' ? '' : '@group(0) @binding(2) var<storage, read> queries: array<f16>;'}
+@group(0) @binding(3) var<storage, read_write> out: array<${lists || regLists ? 'u32' : 'f32'}>;
+${QS === 's' ? `@group(0) @binding(4) var<storage, read> queries4: array<vec4<u32>>;\nvar<workgroup> wq: array<f16, ${BQ * qStride}>;` : ''}
+var<workgroup> ws: array<f32, ${W * wsPerWarp}>;
+${listDecl}${regDecl}
+@compute @workgroup_size(${32 * W}, 1, 1)
+fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_id) sid: u32, @builtin(subgroup_invocation_id) lane: u32) {
+  ${QS === 's' && !chunked ? `${stage(0)}\n  workgroupBarrier();` : ''}
+  // Matrix offsets must be subgroup-uniform: the warp's index from subgroup_id, not lid / 32.
+  let warp = sid;
+  let seg = wid.x * ${W}u + warp;
+  let wsBase = warp * ${wsPerWarp}u;
+  ${lists ? listInit : regLists ? regInit : `let thr = p.thr;
+  var cnt = 0.0;
+  ${bests.join('\n  ')}`}
+  ${accs.map(([i, j]) => `var acc_${i}_${j} = ${A}();`).join('\n  ')}
+  var t = seg * p.segLen;
+  ${pre.join('\n  ')}
+  for (var it = 0u; it < p.tiles; it++) {
+    ${body.join('\n    ')}
+    ${tileSel ? [...select, ...resets].join('\n    ') : ''}
+    t += BR;
+  }
+  ${tileSel ? '' : select.join('\n  ')}
+  ${lists ? listOut : regLists ? regOut : outs.join('\n  ')}
+}`;
+}
+
+// A plain read of the rows (16-byte loads, grid-stride), for the read floor in the same process.
+function readKernel() {
+  return `@group(0) @binding(0) var<storage, read> rows: array<vec4<u32>>;
+@group(0) @binding(1) var<storage, read_write> o: array<u32>;
+struct P { n4: u32, pad0: u32, pad1: u32, pad2: u32 }
+@group(0) @binding(2) var<uniform> p: P;
+@compute @workgroup_size(256) fn main(@builtin(global_invocation_id) g: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
+  var x = vec4<u32>(0u);
+  let step = nw.x * 256u;
+  for (var i = g.x; i < p.n4; i += step) { x ^= rows[i]; }
+  if (x.x == 0x12345678u && x.y == 1u) { o[g.x] = x.z ^ x.w; }
+}`;
+}
+
+function f32ToF16Bits(x) {
+  const f = new Float32Array([x]); const b = new Uint32Array(f.buffer)[0];
+  const s = (b >>> 16) & 0x8000; let e = ((b >>> 23) & 0xff) - 127 + 15; let m = b & 0x7fffff;
+  if (e <= 0) { if (e < -10) return s; m = (m | 0x800000) >> (1 - e); return s | ((m + 0x1000) >> 13); }
+  if (e >= 31) return s | 0x7c00;
+  let h = s | (e << 10) | (m >> 13); if ((m & 0x1fff) > 0x1000 || ((m & 0x1fff) === 0x1000 && (h & 1))) h++; return h;
+}
+function f16BitsToF32(h) {
+  const s = h & 0x8000 ? -1 : 1; const e = (h >> 10) & 0x1f; const m = h & 0x3ff;
+  if (e === 0) return s * m * 2 ** -24; if (e === 31) return m ? NaN : s * Infinity; return s * (1 + m / 1024) * 2 ** (e - 15);
+}
+let seed = 12345;
+const rnd = () => { seed = (seed * 1103515245 + 12345) >>> 0; return seed / 2 ** 32 - 0.5; };
+function buf(size, usage) { return device.createBuffer({ size: Math.ceil(size / 16) * 16, usage }); }
+async function readBack(src, size) {
+  const rb = buf(size, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
+  const enc = device.createCommandEncoder(); enc.copyBufferToBuffer(src, 0, rb, 0, Math.ceil(size / 16) * 16); device.queue.submit([enc.finish()]);
+  await rb.mapAsync(GPUMapMode.READ); const out = rb.getMappedRange().slice(0); rb.unmap(); rb.destroy(); return out;
+}
+function fillRows(rowsBuf, words) {
+  const code = `@group(0) @binding(0) var<storage, read_write> o: array<u32>;
+  fn h(x: u32) -> u32 { var v = x * 747796405u + 2891336453u; v = ((v >> ((v >> 28u) + 4u)) ^ v) * 277803737u; return (v >> 22u) ^ v; }
+  @compute @workgroup_size(256) fn main(@builtin(global_invocation_id) g: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
+    let i = g.x + g.y * nw.x * 256u; if (i >= ${words}u) { return; }
+    let a = f32(h(2u * i) & 0xffffu) / 65536.0 - 0.5; let b = f32(h(2u * i + 1u) & 0xffffu) / 65536.0 - 0.5;
+    o[i] = pack2x16float(vec2<f32>(a, b)); }`;
+  const pl = device.createComputePipeline({ layout: 'auto', compute: { module: device.createShaderModule({ code }), entryPoint: 'main' } });
+  const bg = device.createBindGroup({ layout: pl.getBindGroupLayout(0), entries: [{ binding: 0, resource: { buffer: rowsBuf } }] });
+  const enc = device.createCommandEncoder(); const pass = enc.beginComputePass(); pass.setPipeline(pl); pass.setBindGroup(0, bg);
+  const wgs = Math.ceil(words / 256); pass.dispatchWorkgroups(Math.min(wgs, 65535), Math.ceil(wgs / 65535)); pass.end(); device.queue.submit([enc.finish()]);
+}
+
+const qs = device.createQuerySet({ type: 'timestamp', count: 2 });
+const tb = buf(16, GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC);
+async function timeDispatch(pl, bg, wgs) {
+  const times = [];
+  for (let rep = 0; rep < REPS + 3; rep++) {
+    const enc = device.createCommandEncoder();
+    const pass = enc.beginComputePass({ timestampWrites: { querySet: qs, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 } });
+    pass.setPipeline(pl); pass.setBindGroup(0, bg); pass.dispatchWorkgroups(wgs); pass.end();
+    enc.resolveQuerySet(qs, 0, 2, tb, 0); device.queue.submit([enc.finish()]);
+    const t = new BigUint64Array(await readBack(tb, 16)); if (rep >= 3) times.push(Number(t[1] - t[0]) / 1e6);
+  }
+  times.sort((a, b) => a - b);
+  return { ms: times[times.length >> 1], min_ms: times[0] };
+}
+
+const results = [];
+// Rows: N (padded) x D halves; the padding covers the segments' rounding up to whole tiles (at most
+// warps x BR rows) and the last tiles' reads ahead.
+const PAD_ROWS = Number(arg('pad-rows', 300000));
+const totalRows = N + PAD_ROWS;
+const rowsBuf = buf(totalRows * D * 2, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC);
+fillRows(rowsBuf, totalRows * D / 2);
+await device.queue.onSubmittedWorkDone();
+
+async function runRead() {
+  const pl = device.createComputePipeline({ layout: 'auto', compute: { module: device.createShaderModule({ code: readKernel() }), entryPoint: 'main' } });
+  const ob = buf(1 << 22, GPUBufferUsage.STORAGE);
+  const ub = buf(16, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST); device.queue.writeBuffer(ub, 0, new Uint32Array([N * D / 8, 0, 0, 0]));
+  const bg = device.createBindGroup({ layout: pl.getBindGroupLayout(0), entries: [{ binding: 0, resource: { buffer: rowsBuf } }, { binding: 1, resource: { buffer: ob } }, { binding: 2, resource: { buffer: ub } }] });
+  const t = await timeDispatch(pl, bg, 132 * 16);
+  const rec = { kind: 'read', n: N, ...t, gbps: (N * D * 2) / t.ms / 1e6 };
+  results.push(rec); say(JSON.stringify(rec));
+}
+
+async function runVariant(v, nq) {
+  const spec = parseVariant(v);
+  const { QS, nWg } = spec;
+  const BQ = Math.ceil(nq / 16) * 16, BR = 16 * spec.RT;
+  const regLists = spec.sel === 'R';
+  const lists = spec.sel === 'L' || regLists;
+  // Entries a query's list holds: KP (L), or its lanes x entries a lane (R: at least KP).
+  const Lg = 32 / (BQ / spec.W);
+  const slots = regLists ? Lg * Math.ceil(LIST_K / Lg) : LIST_K;
+  const wsBytes = spec.W * BR * (spec.sel === 'q' || lists ? 16 : BQ) * 4 + (QS === 's' ? BQ * (spec.KC + 8) * 2 : 0) + (lists ? (regLists ? 0 : BQ * LIST_K * 8) + 16 * CAND_CAP * 8 + BQ * 4 + 64 : 0);
+  const tag = { variant: v, nq, n: N };
+  if (wsBytes > wgsLimit) { say(JSON.stringify({ ...tag, skipped: `workgroup memory ${wsBytes} > ${wgsLimit}` })); return; }
+  const warps = nWg * spec.W;
+  const tiles = Math.ceil(N / warps / BR);
+  const segLen = tiles * BR;
+  if (warps * segLen + BR > totalRows) { say(JSON.stringify({ ...tag, skipped: 'padding too small' })); return; }
+  let code;
+  try { code = kernel(spec, BQ); } catch (e) { say(JSON.stringify({ ...tag, skipped: e.message })); return; }
+  device.pushErrorScope('validation');
+  const module = device.createShaderModule({ code });
+  const info = await module.getCompilationInfo();
+  const errs = info.messages.filter((m) => m.type === 'error');
+  if (errs.length) { say(JSON.stringify({ ...tag, error: errs.map((m) => m.message).join(' | ').slice(0, 600) })); await device.popErrorScope(); return; }
+  const t0 = performance.now();
+  const pl = device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' } });
+  const e1 = await device.popErrorScope();
+  if (e1) { say(JSON.stringify({ ...tag, error: e1.message.slice(0, 600) })); return; }
+  const compileMs = performance.now() - t0;
+  const qh = new Uint16Array(BQ * D); const qf = new Float32Array(BQ * D);
+  for (let i = 0; i < nq * D; i++) { qh[i] = f32ToF16Bits(rnd()); qf[i] = f16BitsToF32(qh[i]); }
+  const qb = buf(qh.byteLength, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST); device.queue.writeBuffer(qb, 0, qh);
+  const ub = buf(16, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
+  const u = new ArrayBuffer(16); new Uint32Array(u, 0, 2).set([segLen, tiles]); new Float32Array(u, 8, 1)[0] = THRESHOLD;
+  device.queue.writeBuffer(ub, 0, u);
+  const NB = spec.sel === 'q' ? BQ / 16 : Math.max(1, BQ / 32);
+  const listFloats = nWg * BQ * slots * 2;
+  // Which query lane's best b holds (see kernel's selection).
+  const queryOf = (lane, b) => (spec.sel === 'q' ? 16 * b + (lane % 16) : BQ >= 32 ? (lane + 32 * b) % BQ : lane % BQ);
+  const outLen = lists ? listFloats : warps * 32 * NB;
+  const ob = buf(outLen * 4, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST);
+  // Poisoned: a kernel that writes nothing fails the check.
+  device.queue.writeBuffer(ob, 0, new Float32Array(outLen).fill(NaN));
+  const bg = device.createBindGroup({ layout: pl.getBindGroupLayout(0), entries: [{ binding: 0, resource: { buffer: ub } }, { binding: 1, resource: { buffer: rowsBuf } }, { binding: 3, resource: { buffer: ob } }, { binding: QS === 's' ? 4 : 2, resource: { buffer: qb } }] });
+  const t = await timeDispatch(pl, bg, nWg);
+  let maxErr = null;
+  let listCheck = null;
+  if (CHECK && lists) {
+    // Workgroup 0's lists against the KP best of its rows [0, W segLen), float64 sums of the same halves.
+    const raw = await readBack(ob, BQ * slots * 8);
+    const keys = new Float32Array(raw); const ids = new Uint32Array(raw);
+    const nRows = spec.W * segLen;
+    const rows = new Uint16Array(await readBack(rowsBuf, nRows * D * 2));
+    const rowsF = new Float64Array(nRows * D); for (let i = 0; i < rowsF.length; i++) rowsF[i] = f16BitsToF32(rows[i]);
+    let keyErr = 0, idMiss = 0;
+    for (let q = 0; q < nq; q++) {
+      const sc = new Float64Array(nRows);
+      for (let r = 0; r < nRows; r++) { let x = 0; for (let j = 0; j < D; j++) x += rowsF[r * D + j] * qf[q * D + j]; sc[r] = x; }
+      const order = Array.from(sc.keys()).sort((a, b) => sc[b] - sc[a]).slice(0, LIST_K);
+      const got = Array.from({ length: slots }, (_, i) => [keys[(q * slots + i) * 2], ids[(q * slots + i) * 2 + 1]]).sort((a, b) => b[0] - a[0]).slice(0, LIST_K);
+      const want = new Set(order);
+      for (let i = 0; i < LIST_K; i++) {
+        keyErr = Math.max(keyErr, Math.abs(got[i][0] - sc[order[i]]));
+        // An id outside the exact top KP counts unless it ties the KP-th (within 1e-4).
+        if (!want.has(got[i][1]) && !(Math.abs(sc[got[i][1]] - sc[order[LIST_K - 1]]) < 1e-4)) idMiss++;
+      }
+    }
+    listCheck = { key_err: keyErr, id_miss: idMiss, rows_checked: nRows };
+  } else if (CHECK) {
+    // Each query's best over warp 0's segment (every tile, sel or not), against float64 sums of the same halves.
+    const o = new Float32Array(await readBack(ob, 32 * NB * 4));
+    const rows = new Uint16Array(await readBack(rowsBuf, segLen * D * 2));
+    const gpuBest = new Float64Array(BQ).fill(-Infinity);
+    for (let lane = 0; lane < 32; lane++) for (let b = 0; b < NB; b++) {
+      const q = queryOf(lane, b);
+      gpuBest[q] = Math.max(gpuBest[q], Number.isNaN(o[lane * NB + b]) ? Infinity : o[lane * NB + b]);
+    }
+    maxErr = 0;
+    const rowsF = new Float64Array(segLen * D); for (let i = 0; i < rowsF.length; i++) rowsF[i] = f16BitsToF32(rows[i]);
+    for (let q = 0; q < nq; q++) {
+      let best = -Infinity;
+      if (spec.sel !== '0') for (let r = 0; r < segLen; r++) { let s = 0; for (let j = 0; j < D; j++) s += rowsF[r * D + j] * qf[q * D + j]; best = Math.max(best, s); }
+      else {
+        // Without selection the accumulators sum every tile: the best is that of the sums of each of the
+        // warp's tiles' rows r, r + BR, ... (row r of every tile added up).
+        for (let r = 0; r < BR; r++) { let s = 0; for (let tt = 0; tt < tiles; tt++) for (let j = 0; j < D; j++) s += rowsF[(tt * BR + r) * D + j] * qf[q * D + j]; best = Math.max(best, s); }
+      }
+      maxErr = Math.max(maxErr, Math.abs(best - gpuBest[q]));
+    }
+  }
+  const rec = { ...tag, ...spec, nWg, tiles, rows_scanned: warps * segLen, compile_ms: Math.round(compileMs), ...t, max_err_best: maxErr, ...(listCheck ? { lists: listCheck, kp: LIST_K, cand: CAND_CAP } : {}), gbps: (N * D * 2) / t.ms / 1e6 };
+  results.push(rec); say(JSON.stringify(rec));
+  qb.destroy(); ob.destroy(); ub.destroy();
+}
+
+await runRead();
+for (const v of VARIANTS) for (const nq of NQS) await runVariant(v, nq);
+await runRead();
+function finish() { if (outDir) { writeFileSync(outDir + '/scan2.log', log.join('\n') + '\n'); writeFileSync(outDir + '/scan2.jsonl', results.map((r) => JSON.stringify(r)).join('\n') + '\n'); } }
+finish();
