@@ -1,0 +1,15 @@
+/** Types of scan2-kernel.mjs (plain ESM, run on the device machine without a build). */
+export declare const D: number;
+/** A variant, `mode:W:RT:QS:CH:nWg[:sel[:KC]]` (bench/gpu-f16mma/README.md). */
+export interface Scan2Variant {
+  mode: 'reg' | 'loop' | string;
+  W: number;
+  RT: number;
+  QS: 's' | 'g' | string;
+  CH: number;
+  nWg: number;
+  sel: '1' | 'q' | '0' | 'L' | 'R' | 'T' | string;
+  KC: number;
+}
+export declare function parseVariant(v: string): Scan2Variant;
+export declare function kernel(spec: Scan2Variant, BQ: number, KP?: number, C?: number, CAP?: number): string;

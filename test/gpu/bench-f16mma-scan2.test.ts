@@ -1,0 +1,273 @@
+/**
+ * bench/gpu-f16mma/scan2-kernel.mjs, the f16 subgroup-matrix scan prototype's kernels (H100 calls
+ * h75-h82): their structure without a device, and, on the software adapter (no subgroup matrices),
+ * their results with the matrix calls emulated in scalar WGSL, against float64 sums of the same halves.
+ * Outputs are poisoned first, so a kernel that writes nothing fails.
+ */
+import { describe, expect, it } from 'vitest';
+import { D, kernel, parseVariant, type Scan2Variant } from '../../bench/gpu-f16mma/scan2-kernel.mjs';
+import { loadDawnGpu } from '../../src/gpu/dawn.js';
+import { BufferUsage, MapMode } from '../../src/gpu/device.js';
+import { gpuForTests } from '../helpers/gpu.js';
+
+const barriers = (src: string) => src.split('workgroupBarrier()').length - 1;
+const loopBody = (src: string) => src.slice(src.indexOf('for (var it = 0u;'));
+
+describe('scan2 kernels: structure', () => {
+  it('parses variants, defaulting to all the dims staged and one threshold for the tile', () => {
+    expect(parseVariant('reg:8:1:s:8:264')).toEqual({ mode: 'reg', W: 8, RT: 1, QS: 's', CH: 8, nWg: 264, sel: '1', KC: D });
+    expect(parseVariant('reg:8:1:s:4:264:T:128')).toMatchObject({ sel: 'T', KC: 128 });
+  });
+
+  it('sel T takes one barrier a query tile (alternating halves of the scores); the lists three; the stand-in two', () => {
+    const t16 = loopBody(kernel(parseVariant('reg:8:1:s:8:264:T'), 16));
+    expect(barriers(t16)).toBe(1);
+    expect(t16).toContain('((it + 0u) % 2u) * 2048u');
+    // 64 queries, 4 query tiles: the halves alternate by tile (even count), plus the query chunks' staging (2 barriers each of 6).
+    const t64 = loopBody(kernel(parseVariant('reg:8:1:s:4:264:T:128'), 64));
+    expect(barriers(t64)).toBe(4 + 2 * 6);
+    expect(t64).toMatch(/let pb = 0u;[\s\S]*let pb = 2048u;/);
+    expect(barriers(loopBody(kernel(parseVariant('reg:8:1:s:8:264:L'), 16)))).toBe(3);
+    expect(barriers(loopBody(kernel(parseVariant('reg:8:1:s:8:264:R'), 16)))).toBe(3);
+    expect(barriers(loopBody(kernel(parseVariant('reg:8:1:s:8:264'), 16)))).toBe(2);
+  });
+
+  it('loads each row fragment CH steps ahead from storage and each query fragment from workgroup memory', () => {
+    const src = kernel(parseVariant('reg:8:1:s:8:264'), 16);
+    expect(src.match(/subgroupMatrixLoad<subgroup_matrix_left<f16, 16, 16>>\(&base/g)).toHaveLength(48 + 8);
+    expect(src.match(/subgroupMatrixLoad<subgroup_matrix_right<f16, 16, 16>>\(&wq/g)).toHaveLength(48);
+    expect(src.match(/subgroupMatrixMultiplyAccumulate/g)).toHaveLength(48);
+    // Offsets from subgroup_id: subgroup-uniform, as the matrix calls require.
+    expect(src).toContain('let warp = sid;');
+  });
+
+  it('refuses shapes it cannot build, naming why', () => {
+    expect(() => kernel(parseVariant('reg:8:1:s:5:264'), 16)).toThrow(/even number of chunks/);
+    expect(() => kernel(parseVariant('reg:8:1:s:8:264:q:64'), 16)).toThrow(/whole row chunks/);
+    expect(() => kernel(parseVariant('reg:8:1:s:8:264:R'), 48)).toThrow(/dividing 32/);
+  });
+});
+
+/**
+ * The kernel's matrix calls as scalar WGSL: left fragments from `base` (storage, row-major), right
+ * ones from `wq` (workgroup) or `queries` (storage), col-major; results (8 an invocation of a 32-wide
+ * emulated warp: the software adapter's subgroups are narrower) stored into `ws`. Loop bounds go
+ * through `emu_zero`, a never-written workgroup variable, so the software adapter does not unroll them.
+ */
+function emulate(src: string): string {
+  const out = src
+    .replace('enable chromium_experimental_subgroup_matrix;', '')
+    .replace(/subgroup_matrix_result<f32, 16, 16>\(\)/g, 'array<f32, 8>()')
+    .replace(/: subgroup_matrix_left<f16, 16, 16>;/g, ': EmuFrag;')
+    .replace(/subgroupMatrixLoad<subgroup_matrix_left<f16, 16, 16>>\(&base, ([^,]+), false, ([^)]+)\)/g, 'EmuFrag($1, $2, false, 0u)')
+    .replace(/subgroupMatrixLoad<subgroup_matrix_right<f16, 16, 16>>\(&(wq|queries), ([^,]+), true, ([^)]+)\)/g, (_m, arr: string, off: string, st: string) => `EmuFrag(${off}, ${st}, true, ${arr === 'wq' ? 1 : 2}u)`)
+    .replace(/subgroupMatrixMultiplyAccumulate\((\w+), (\w+), (\w+)\)/g, 'emu_mma($1, $2, $3, lid % 32u)')
+    .replace(/subgroupMatrixStore\(&ws, ([^,]+), (\w+), false, ([^)]+)\);/g, 'emu_store($1, $2, $3, lid % 32u);')
+    .replace(/(fn main\([^{]*?), @builtin\(subgroup_id\) sid: u32, @builtin\(subgroup_invocation_id\) lane: u32\) \{/, '$1) {\n  let sid = lid / 32u;\n  let lane = lid % 32u;');
+  if (/subgroup_matrix|subgroupMatrix|@builtin\(subgroup_id\)/.test(out)) throw new Error('emulate: a matrix call or subgroup builtin is left');
+  const wq = /var<workgroup> wq:/.test(out);
+  const queries = /var<storage, read> queries: array<f16>/.test(out);
+  return `${out}
+var<workgroup> emu_zero: u32;
+struct EmuFrag { off: u32, st: u32, col: bool, src: u32 }
+fn emu_at(src: u32, i: u32) -> f32 {
+  if (src == 0u) { return f32(base[i]); }
+  ${wq ? 'if (src == 1u) { return f32(wq[i]); }' : ''}
+  ${queries ? 'return f32(queries[i]);' : 'return 0.0;'}
+}
+fn emu_mma(l: EmuFrag, r: EmuFrag, a: array<f32, 8>, lane: u32) -> array<f32, 8> {
+  var o = a;
+  for (var x = 0u; x < 8u + emu_zero; x++) {
+    let m = (lane * 8u + x) / 16u;
+    let n = (lane * 8u + x) % 16u;
+    var s = 0.0;
+    for (var k = 0u; k < 16u + emu_zero; k++) {
+      let el = select(l.off + m * l.st + k, l.off + k * l.st + m, l.col);
+      let er = select(r.off + k * r.st + n, r.off + n * r.st + k, r.col);
+      s += emu_at(l.src, el) * emu_at(r.src, er);
+    }
+    o[x] += s;
+  }
+  return o;
+}
+fn emu_store(off: u32, v: array<f32, 8>, st: u32, lane: u32) {
+  for (var x = 0u; x < 8u + emu_zero; x++) {
+    let e = lane * 8u + x;
+    ws[off + (e / 16u) * st + e % 16u] = v[x];
+  }
+}
+`;
+}
+
+/** f16 bits of x (round to nearest even) and back, as the GPU rounds. */
+function toHalf(x: number): number {
+  const b = new Uint32Array(new Float32Array([x]).buffer)[0]!;
+  const s = (b >>> 16) & 0x8000;
+  const e = ((b >>> 23) & 0xff) - 127 + 15;
+  const m = b & 0x7fffff;
+  if (e <= 0) return s;
+  let h = s | (e << 10) | (m >> 13);
+  if ((m & 0x1fff) > 0x1000 || ((m & 0x1fff) === 0x1000 && h & 1)) h++;
+  return h;
+}
+function fromHalf(h: number): number {
+  const e = (h >> 10) & 0x1f;
+  const m = h & 0x3ff;
+  const v = e === 0 ? m * 2 ** -24 : (1 + m / 1024) * 2 ** (e - 15);
+  return h & 0x8000 ? -v : v;
+}
+
+const hasGpu = await gpuForTests('the f16 scan prototype, emulated');
+
+describe.skipIf(!hasGpu)('scan2 kernels: emulated on the software adapter against float64', () => {
+  // 2 warps a workgroup, 2 workgroups, 3 tiles of 16 rows a warp: 192 rows, and a tile more for the reads ahead.
+  const W = 2;
+  const nWg = 2;
+  const tiles = 3;
+  const segLen = tiles * 16;
+  const nRows = nWg * W * segLen;
+  const allocRows = nRows + 32;
+
+  async function run(variant: string, nq: number, opts: { kp?: number; cand?: number; cap?: number; thresholds?: Float32Array } = {}) {
+    const spec: Scan2Variant = parseVariant(variant);
+    const BQ = Math.ceil(nq / 16) * 16;
+    const gpu = (await loadDawnGpu([]))!;
+    const adapter = (await gpu.requestAdapter())!;
+    const device = await adapter.requestDevice({ requiredFeatures: ['shader-f16', 'subgroups'], requiredLimits: { maxComputeWorkgroupStorageSize: adapter.limits.maxComputeWorkgroupStorageSize } });
+    const errors: string[] = [];
+    device.addEventListener('uncapturederror', (e) => errors.push((e as GPUUncapturedErrorEvent).error.message));
+    // Rows and queries: clustered around a few centres (more ties and close scores than uniform noise), as halves.
+    let seed = 7 + nq + variant.length;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32) - 0.5;
+    const centres = Array.from({ length: 4 }, () => Float64Array.from({ length: D }, rnd));
+    const rowsH = new Uint16Array(allocRows * D);
+    for (let r = 0; r < allocRows; r++) for (let j = 0; j < D; j++) rowsH[r * D + j] = toHalf(0.5 * centres[r % 4]![j]! + 0.3 * rnd());
+    const qH = new Uint16Array(BQ * D);
+    for (let i = 0; i < nq * D; i++) qH[i] = toHalf(rnd());
+    const score = (r: number, q: number) => {
+      let s = 0;
+      for (let j = 0; j < D; j++) s += fromHalf(rowsH[r * D + j]!) * fromHalf(qH[q * D + j]!);
+      return s;
+    };
+    const mk = (data: ArrayBufferView | number, usage: number) => {
+      const size = Math.ceil((typeof data === 'number' ? data : data.byteLength) / 16) * 16;
+      const b = device.createBuffer({ size, usage: usage | BufferUsage.COPY_DST | BufferUsage.COPY_SRC });
+      if (typeof data !== 'number') device.queue.writeBuffer(b, 0, data.buffer, data.byteOffset, data.byteLength);
+      return b;
+    };
+    const kp = opts.kp ?? 8;
+    const cap = opts.cap ?? 1024;
+    const lists = spec.sel === 'L';
+    const sampled = spec.sel === 'T';
+    // The stand-in: one best a query an invocation sees (sel q: one a query tile).
+    const bests = spec.sel === 'q' ? BQ / 16 : Math.max(1, BQ / 32);
+    const outWords = lists ? nWg * BQ * kp * 2 : sampled ? BQ * cap * 2 : nWg * W * 32 * bests;
+    const poison = new Uint32Array(outWords).fill(0x7fc00000);
+    const out = mk(poison, BufferUsage.STORAGE);
+    const params = new ArrayBuffer(16);
+    new Uint32Array(params, 0, 2).set([segLen, tiles]);
+    new Float32Array(params, 8, 1)[0] = 1e30;
+    const entries: GPUBindGroupEntry[] = [
+      { binding: 0, resource: { buffer: mk(new Uint8Array(params), BufferUsage.UNIFORM) } },
+      { binding: 1, resource: { buffer: mk(rowsH, BufferUsage.STORAGE) } },
+      { binding: 3, resource: { buffer: out } },
+      { binding: spec.QS === 's' ? 4 : 2, resource: { buffer: mk(qH, BufferUsage.STORAGE) } },
+    ];
+    let counts: GPUBuffer | undefined;
+    if (sampled) {
+      counts = mk(new Uint32Array(BQ), BufferUsage.STORAGE);
+      entries.push({ binding: 5, resource: { buffer: mk(opts.thresholds!, BufferUsage.STORAGE) } }, { binding: 6, resource: { buffer: counts } });
+    }
+    const module = device.createShaderModule({ code: emulate(kernel(spec, BQ, kp, opts.cand ?? 16, cap)) });
+    const compileErrors = (await module.getCompilationInfo()).messages.filter((m) => m.type === 'error');
+    if (compileErrors.length) throw new Error(`${variant}: ${compileErrors.map((m) => `${m.lineNum}: ${m.message}`).join('; ')}`);
+    const pipeline = device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' } });
+    const enc = device.createCommandEncoder();
+    const pass = enc.beginComputePass();
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries }));
+    pass.dispatchWorkgroups(nWg);
+    pass.end();
+    const read = async (b: GPUBuffer) => {
+      const rb = device.createBuffer({ size: b.size, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST });
+      const e2 = device.createCommandEncoder();
+      e2.copyBufferToBuffer(b, 0, rb, 0, b.size);
+      device.queue.submit([e2.finish()]);
+      await rb.mapAsync(MapMode.READ);
+      return rb.getMappedRange().slice(0);
+    };
+    device.queue.submit([enc.finish()]);
+    const raw = await read(out);
+    const n = counts ? new Uint32Array(await read(counts)) : undefined;
+    device.destroy();
+    expect(errors).toEqual([]);
+    return { raw, counts: n, score, BQ };
+  }
+
+  it('the threshold stand-in: each query best over every row, queries staged whole (s) or read from storage (g, loop mode)', async () => {
+    for (const [variant, nq] of [['reg:2:1:s:4:2', 16], ['loop:2:1:g:4:2', 16], ['reg:2:1:s:4:2:q:384', 32]] as const) {
+      const { raw, score, BQ } = await run(variant, nq);
+      const best = new Float32Array(raw);
+      const q = parseVariant(variant);
+      const NB = q.sel === 'q' ? BQ / 16 : Math.max(1, BQ / 32);
+      for (let query = 0; query < nq; query++) {
+        let want = -Infinity;
+        for (let r = 0; r < nRows; r++) want = Math.max(want, score(r, query));
+        let got = -Infinity;
+        for (let slot = 0; slot < nWg * W * 32; slot++)
+          for (let b = 0; b < NB; b++) {
+            const lane = slot % 32;
+            const of = q.sel === 'q' ? 16 * b + (lane % 16) : BQ >= 32 ? (lane + 32 * b) % BQ : lane % BQ;
+            if (of === query) got = Math.max(got, best[slot * NB + b]!);
+          }
+        expect(Math.abs(got - want), `${variant} query ${query}`).toBeLessThan(2e-3);
+      }
+    }
+  }, 240_000);
+
+  it('sel L: each workgroup lists the k best of its rows', async () => {
+    const kp = 8;
+    const { raw, score } = await run('reg:2:1:s:4:2:L', 16, { kp });
+    const words = new Uint32Array(raw);
+    const keys = new Float32Array(raw);
+    for (let wg = 0; wg < nWg; wg++)
+      for (let q = 0; q < 16; q++) {
+        const rows = Array.from({ length: W * segLen }, (_, i) => wg * W * segLen + i);
+        const want = rows.map((r) => score(r, q)).sort((a, b) => b - a).slice(0, kp);
+        const got = Array.from({ length: kp }, (_, i) => ({ key: keys[((wg * 16 + q) * kp + i) * 2]!, row: words[((wg * 16 + q) * kp + i) * 2 + 1]! })).sort((a, b) => b.key - a.key);
+        for (let i = 0; i < kp; i++) {
+          expect(got[i]!.row, `workgroup ${wg} query ${q}: a row of its own`).toBeLessThan(nRows);
+          expect(Math.abs(got[i]!.key - want[i]!)).toBeLessThan(2e-3);
+          expect(Math.abs(score(got[i]!.row, q) - got[i]!.key)).toBeLessThan(2e-3);
+        }
+      }
+  }, 240_000);
+
+  it('sel T: every row at or above its query threshold is a candidate with its score, and no other; the query chunks staged in turn', async () => {
+    const nq = 32;
+    // Thresholds as the sample pass gives them: the 8th best of the first half of the rows (the same
+    // rows and queries every run of a variant). First with thresholds no score reaches: no candidate.
+    const thresholds = new Float32Array(nq).fill(3.4e38);
+    const probe = await run('reg:2:1:s:4:2:T:256', nq, { thresholds: new Float32Array(nq).fill(3.4e38) });
+    expect(Array.from(probe.counts!.slice(0, nq))).toEqual(new Array(nq).fill(0));
+    for (let q = 0; q < nq; q++) {
+      const s = Array.from({ length: nRows / 2 }, (_, r) => probe.score(r, q)).sort((a, b) => b - a);
+      thresholds[q] = s[7]!;
+    }
+    const { raw, counts } = await run('reg:2:1:s:4:2:T:256', nq, { thresholds });
+    const words = new Uint32Array(raw);
+    const keys = new Float32Array(raw);
+    for (let q = 0; q < nq; q++) {
+      const got = new Map<number, number>();
+      for (let c = 0; c < counts![q]!; c++) got.set(words[(q * 1024 + c) * 2 + 1]!, keys[(q * 1024 + c) * 2]!);
+      expect(got.size, `query ${q}: no row twice`).toBe(counts![q]);
+      for (let r = 0; r < nRows; r++) {
+        const s = probe.score(r, q);
+        if (s >= thresholds[q]! + 2e-3) expect(got.has(r), `query ${q} row ${r} (${s} >= ${thresholds[q]})`).toBe(true);
+        if (s < thresholds[q]! - 2e-3) expect(got.has(r), `query ${q} row ${r} below`).toBe(false);
+        if (got.has(r)) expect(Math.abs(got.get(r)! - s)).toBeLessThan(2e-3);
+      }
+      expect(counts![q]).toBeGreaterThanOrEqual(8);
+    }
+  }, 240_000);
+});
