@@ -253,3 +253,58 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
   ${lists ? listOut : regLists ? regOut : sampled ? '' : outs.join('\n  ')}
 }`;
 }
+
+/**
+ * The two-pass search's selections (`scan2.mjs --pipeline`): one workgroup of 256 a query finds the
+ * KP-th largest of that query's values by bisection over their order-preserving bits (32 rounds),
+ * then (`gather`) appends the values at or above it to the query's final list.
+ * - `from: 'bests'`: the values are a stand-in kernel's bests (sel '1' or 'q' over BQ queries,
+ *   `warps` warps): each the best of distinct rows, so their KP-th largest is at most the KP-th best
+ *   row's score, a safe threshold for sel T. Writes the threshold's f32 bits to res[q].
+ * - `from: 'candidates'`: sel T's candidates (CAP a query, counts at binding 2); writes the query's
+ *   KP best as (key bits, row) pairs to res[(q KP + i) 2], empty slots (-FLT_MAX, 0xffffffff).
+ */
+export function selectKernel({ from, sel = '1', BQ, warps = 0, KP, CAP = 8192 }) {
+  const NB = sel === 'q' ? BQ / 16 : Math.max(1, BQ / 32);
+  // Where query q's bests are: lanes lane0 + c step (c < count) of every warp, best b.
+  const where = sel === 'q' ? 'let lane0 = q % 16u; let step = 16u; let count = 2u; let b = q / 16u;'
+    : BQ <= 32 ? `let lane0 = q; let step = ${BQ}u; let count = ${32 / BQ}u; let b = 0u;`
+    : 'let lane0 = q % 32u; let step = 32u; let count = 1u; let b = q / 32u;';
+  const n = from === 'bests' ? `${warps}u * count` : `min(counts[q], ${CAP}u)`;
+  const at = from === 'bests' ? `vals[((i / count) * 32u + lane0 + (i % count) * step) * ${NB}u + b]` : `vals[(q * ${CAP}u + i) * 2u]`;
+  return `@group(0) @binding(1) var<storage, read> vals: array<u32>;
+${from === 'candidates' ? '@group(0) @binding(2) var<storage, read> counts: array<u32>;' : ''}
+@group(0) @binding(3) var<storage, read_write> res: array<u32>;
+var<workgroup> total: atomic<u32>;
+var<workgroup> slot: atomic<u32>;
+// Order-preserving bits of an f32: larger floats, larger u32.
+fn ord(x: u32) -> u32 { return select(x | 0x80000000u, ~x, (x & 0x80000000u) != 0u); }
+fn unord(o: u32) -> u32 { return select(~o, o & 0x7fffffffu, (o & 0x80000000u) != 0u); }
+@compute @workgroup_size(256)
+fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>) {
+  let q = wid.x;
+  ${where}
+  let n = ${n};
+  // lo: the largest t with at least KP values at or above it (0 when there are fewer).
+  var lo = 0u;
+  for (var bit = 31i; bit >= 0i; bit--) {
+    let t = lo | (1u << u32(bit));
+    if (lid == 0u) { atomicStore(&total, 0u); }
+    workgroupBarrier();
+    var c = 0u;
+    for (var i = lid; i < n; i += 256u) { if (ord(${at}) >= t) { c++; } }
+    if (c > 0u) { atomicAdd(&total, c); }
+    workgroupBarrier();
+    if (atomicLoad(&total) >= ${KP}u) { lo = t; }
+    workgroupBarrier();
+  }
+  // Fewer than KP values (lo 0): every value passes, the threshold is -inf.
+  ${from === 'bests' ? 'if (lid == 0u) { res[q] = select(unord(lo), 0xff800000u, lo == 0u); }' : `if (lid == 0u) { atomicStore(&slot, 0u); }
+  for (var i = lid; i < ${KP}u; i += 256u) { res[(q * ${KP}u + i) * 2u] = 0xff7fffffu; res[(q * ${KP}u + i) * 2u + 1u] = 0xffffffffu; }
+  workgroupBarrier();
+  for (var i = lid; i < n; i += 256u) {
+    let v = vals[(q * ${CAP}u + i) * 2u];
+    if (ord(v) >= lo) { let s = atomicAdd(&slot, 1u); if (s < ${KP}u) { res[(q * ${KP}u + s) * 2u] = v; res[(q * ${KP}u + s) * 2u + 1u] = vals[(q * ${CAP}u + i) * 2u + 1u]; } }
+  }`}
+}`;
+}

@@ -13,7 +13,7 @@
 import { create, globals } from 'webgpu';
 import { writeFileSync } from 'node:fs';
 import { f16BitsToF32, f32ToF16Bits, gpuHelpers, makeRandom } from './common.mjs';
-import { D, kernel as kernelOf, parseVariant } from './scan2-kernel.mjs';
+import { D, kernel as kernelOf, parseVariant, selectKernel } from './scan2-kernel.mjs';
 Object.assign(globalThis, globals);
 
 const arg = (name, dflt) => { const i = process.argv.indexOf('--' + name); return i < 0 ? dflt : process.argv[i + 1]; };
@@ -272,8 +272,129 @@ async function runVariant(v, nq) {
   qb.destroy(); ob.destroy(); ub.destroy();
 }
 
+// --pipeline 'A|C': the whole two-pass search in one timed compute pass. A (a stand-in, sel 1 or q)
+// scans the first N / --sample-div rows; a selection takes each query's KP-th largest of A's bests
+// as its threshold (each best is a distinct row's score, so that is at most the KP-th best row's);
+// C (sel T) scans all N rows against it; a last selection keeps each query's KP best candidates.
+const PIPELINE = arg('pipeline', '');
+const SAMPLE_DIV = Number(arg('sample-div', 64));
+const CHECK_QUERIES = Number(arg('check-queries', 4));
+async function timePass(encode) {
+  const run = async (timed) => {
+    const enc = device.createCommandEncoder();
+    encode(enc, timed ? { querySet: qs, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 } : undefined);
+    if (timed) enc.resolveQuerySet(qs, 0, 2, tb, 0);
+    device.queue.submit([enc.finish()]);
+    if (!timed) { await device.queue.onSubmittedWorkDone(); return 0; }
+    const t = new BigUint64Array(await readBack(tb, 16));
+    return Number(t[1] - t[0]) / 1e6;
+  };
+  const warmStart = performance.now();
+  for (let i = 0; i < 3 || performance.now() - warmStart < WARM_MS; i++) await run(false);
+  const times = [];
+  for (let rep = 0; rep < REPS; rep++) times.push(await run(true));
+  times.sort((a, b) => a - b);
+  return { ms: times[times.length >> 1], min_ms: times[0] };
+}
+async function runPipeline(pipe, nq) {
+  const [va, vc] = pipe.split('|');
+  const A = parseVariant(va), C = parseVariant(vc);
+  const BQ = Math.ceil(nq / 16) * 16;
+  const tag = { pipeline: pipe, nq, n: N, sample_div: SAMPLE_DIV, kp: LIST_K };
+  if (!['1', 'q'].includes(A.sel) || C.sel !== 'T') { say(JSON.stringify({ ...tag, skipped: 'A must be a stand-in (sel 1 or q), C sel T' })); return; }
+  rnd.seed(12345 + nq);
+  const qh = new Uint16Array(BQ * D); const qf = new Float32Array(BQ * D);
+  for (let i = 0; i < nq * D; i++) { qh[i] = f32ToF16Bits(rnd()); qf[i] = f16BitsToF32(qh[i]); }
+  const qb = buf(qh.byteLength, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST); device.queue.writeBuffer(qb, 0, qh);
+  const uni = (words) => { const b = buf(16, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST); device.queue.writeBuffer(b, 0, words); return b; };
+  const plan = (spec, rows) => { const warps = spec.nWg * spec.W; const BR = 16 * spec.RT; const tiles = Math.ceil(rows / warps / BR); return { warps, tiles, segLen: tiles * BR }; };
+  const pa = plan(A, Math.ceil(N / SAMPLE_DIV)), pc = plan(C, N);
+  const params = (p, thr) => { const u = new ArrayBuffer(16); new Uint32Array(u, 0, 2).set([p.segLen, p.tiles]); new Float32Array(u, 8, 1)[0] = thr; return uni(u); };
+  const compile = async (code, what) => {
+    device.pushErrorScope('validation');
+    const module = device.createShaderModule({ code });
+    const errs = (await module.getCompilationInfo()).messages.filter((m) => m.type === 'error');
+    const pl = errs.length ? null : device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' } });
+    const e = await device.popErrorScope();
+    if (errs.length || e) throw new Error(`${what}: ${errs.map((m) => m.message).join(' | ') || e.message}`.slice(0, 600));
+    return pl;
+  };
+  let pls;
+  try {
+    pls = {
+      a: await compile(kernel(A, BQ), 'A'),
+      b: await compile(selectKernel({ from: 'bests', sel: A.sel, BQ, warps: pa.warps, KP: LIST_K }), 'B'),
+      c: await compile(kernel(C, BQ), 'C'),
+      d: await compile(selectKernel({ from: 'candidates', BQ, KP: LIST_K, CAP: SAMPLE_CAP }), 'D'),
+    };
+  } catch (e) { say(JSON.stringify({ ...tag, error: e.message })); return; }
+  const NB = A.sel === 'q' ? BQ / 16 : Math.max(1, BQ / 32);
+  const bests = buf(pa.warps * 32 * NB * 4, GPUBufferUsage.STORAGE);
+  const thrBuf = buf(BQ * 4, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC);
+  device.queue.writeBuffer(thrBuf, 0, new Float32Array(BQ).fill(3.4e38));
+  const cnt = buf(BQ * 4, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC);
+  const cand = buf(BQ * SAMPLE_CAP * 8, GPUBufferUsage.STORAGE);
+  const fin = buf(BQ * LIST_K * 8, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST);
+  device.queue.writeBuffer(fin, 0, new Float32Array(BQ * LIST_K * 2).fill(NaN));
+  const q = (spec) => (spec.QS === 's' ? { binding: 4, resource: { buffer: qb } } : { binding: 2, resource: { buffer: qb } });
+  const bg = (pl, entries) => device.createBindGroup({ layout: pl.getBindGroupLayout(0), entries });
+  const groups = {
+    a: bg(pls.a, [{ binding: 0, resource: { buffer: params(pa, 1e30) } }, { binding: 1, resource: { buffer: rowsBuf } }, { binding: 3, resource: { buffer: bests } }, q(A)]),
+    b: bg(pls.b, [{ binding: 1, resource: { buffer: bests } }, { binding: 3, resource: { buffer: thrBuf } }]),
+    c: bg(pls.c, [{ binding: 0, resource: { buffer: params(pc, 0) } }, { binding: 1, resource: { buffer: rowsBuf } }, { binding: 3, resource: { buffer: cand } }, q(C), { binding: 5, resource: { buffer: thrBuf } }, { binding: 6, resource: { buffer: cnt } }]),
+    d: bg(pls.d, [{ binding: 1, resource: { buffer: cand } }, { binding: 2, resource: { buffer: cnt } }, { binding: 3, resource: { buffer: fin } }]),
+  };
+  const t = await timePass((enc, timestampWrites) => {
+    enc.clearBuffer(cnt);
+    const pass = enc.beginComputePass(timestampWrites ? { timestampWrites } : {});
+    for (const [k, n] of [['a', A.nWg], ['b', nq], ['c', C.nWg], ['d', nq]]) { pass.setPipeline(pls[k]); pass.setBindGroup(0, groups[k]); pass.dispatchWorkgroups(n); }
+    pass.end();
+  });
+  const counts = new Uint32Array(await readBack(cnt, BQ * 4)).slice(0, nq);
+  const thresholds = new Float32Array(await readBack(thrBuf, BQ * 4)).slice(0, nq);
+  const rec = { ...tag, A: va, C: vc, ...t, cand_mean: counts.reduce((a, b) => a + b, 0) / nq, cand_max: Math.max(...counts), overflow: Array.from(counts).filter((c) => c > SAMPLE_CAP).length, thr0: thresholds[0] };
+  if (CHECK) {
+    // The first CHECK_QUERIES queries' final lists against the exact KP best (float64) of the rows C
+    // scanned: whole segments, so up to a tile a warp past N (the buffer's padding holds rows too).
+    const scanned = pc.warps * pc.segLen;
+    const raw = await readBack(fin, BQ * LIST_K * 8);
+    const keys = new Float32Array(raw), ids = new Uint32Array(raw);
+    let keyErr = 0, idMiss = 0;
+    const chunk = 65536;
+    const nCheck = Math.min(nq, CHECK_QUERIES);
+    const sc = Array.from({ length: nCheck }, () => new Float64Array(scanned));
+    const halfTable = Float32Array.from({ length: 65536 }, (_, h) => f16BitsToF32(h));
+    for (let r0 = 0; r0 < scanned; r0 += chunk) {
+      const n = Math.min(chunk, scanned - r0);
+      const part = new Uint16Array(await readRows(r0, n));
+      const pf = new Float32Array(part.length); for (let i = 0; i < part.length; i++) pf[i] = halfTable[part[i]];
+      for (let qq = 0; qq < nCheck; qq++) for (let r = 0; r < n; r++) { let x = 0; const o = r * D, qo = qq * D; for (let j = 0; j < D; j++) x += pf[o + j] * qf[qo + j]; sc[qq][r0 + r] = x; }
+    }
+    // The KP best rows of a query: one pass keeping a sorted list (N is large, KP small).
+    const topOf = (s) => { const top = []; for (let r = 0; r < s.length; r++) { if (top.length < LIST_K || s[r] > s[top[top.length - 1]]) { let i = top.length; top.push(r); while (i > 0 && s[top[i - 1]] < s[r]) { top[i] = top[i - 1]; i--; } top[i] = r; if (top.length > LIST_K) top.pop(); } } return top; };
+    for (let qq = 0; qq < nCheck; qq++) {
+      const order = topOf(sc[qq]);
+      const want = new Set(order);
+      const got = Array.from({ length: LIST_K }, (_, i) => [keys[(qq * LIST_K + i) * 2], ids[(qq * LIST_K + i) * 2 + 1]]).sort((a, b) => b[0] - a[0]);
+      for (let i = 0; i < LIST_K; i++) {
+        keyErr = Math.max(keyErr, Math.abs(got[i][0] - sc[qq][order[i]]));
+        if (!want.has(got[i][1]) && !(Math.abs(sc[qq][got[i][1]] - sc[qq][order[LIST_K - 1]]) < 1e-4)) idMiss++;
+      }
+    }
+    Object.assign(rec, { check: { queries: nCheck, rows: scanned, key_err: keyErr, id_miss: idMiss } });
+  }
+  results.push(rec); say(JSON.stringify(rec));
+}
+// Rows [r0, r0 + n) of the index, read back.
+async function readRows(r0, n) {
+  const rb = buf(n * D * 2, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
+  const enc = device.createCommandEncoder(); enc.copyBufferToBuffer(rowsBuf, r0 * D * 2, rb, 0, n * D * 2); device.queue.submit([enc.finish()]);
+  await rb.mapAsync(GPUMapMode.READ); const out = rb.getMappedRange().slice(0); rb.unmap(); rb.destroy(); return out;
+}
+
 await runRead();
-for (const v of VARIANTS) for (const nq of NQS) await runVariant(v, nq);
+if (PIPELINE) { for (const pipe of PIPELINE.split(',')) for (const nq of NQS) await runPipeline(pipe, nq); }
+else for (const v of VARIANTS) for (const nq of NQS) await runVariant(v, nq);
 await runRead();
 function finish() { if (outDir) { writeFileSync(outDir + '/scan2.log', log.join('\n') + '\n'); writeFileSync(outDir + '/scan2.jsonl', results.map((r) => JSON.stringify(r)).join('\n') + '\n'); } }
 finish();

@@ -5,7 +5,7 @@
  * Outputs are poisoned first, so a kernel that writes nothing fails.
  */
 import { describe, expect, it } from 'vitest';
-import { D, kernel, parseVariant, type Scan2Variant } from '../../bench/gpu-f16mma/scan2-kernel.mjs';
+import { D, kernel, parseVariant, type Scan2Variant, selectKernel } from '../../bench/gpu-f16mma/scan2-kernel.mjs';
 import { loadDawnGpu } from '../../src/gpu/dawn.js';
 import { BufferUsage, MapMode } from '../../src/gpu/device.js';
 import { gpuForTests } from '../helpers/gpu.js';
@@ -270,4 +270,94 @@ describe.skipIf(!hasGpu)('scan2 kernels: emulated on the software adapter agains
       expect(counts![q]).toBeGreaterThanOrEqual(8);
     }
   }, 240_000);
+});
+
+describe.skipIf(!hasGpu)('scan2 selections (the two-pass search) against JavaScript', () => {
+  async function select(code: string, vals: Uint32Array, counts: Uint32Array | undefined, resWords: number, queries: number): Promise<ArrayBuffer> {
+    const gpu = (await loadDawnGpu([]))!;
+    const device = await (await gpu.requestAdapter())!.requestDevice();
+    const errors: string[] = [];
+    device.addEventListener('uncapturederror', (e) => errors.push((e as GPUUncapturedErrorEvent).error.message));
+    const mk = (data: Uint32Array, usage: number) => {
+      const b = device.createBuffer({ size: Math.max(16, Math.ceil(data.byteLength / 16) * 16), usage: usage | BufferUsage.COPY_DST | BufferUsage.COPY_SRC });
+      device.queue.writeBuffer(b, 0, data);
+      return b;
+    };
+    const res = mk(new Uint32Array(resWords).fill(0x7fc00000), BufferUsage.STORAGE);
+    const pipeline = device.createComputePipeline({ layout: 'auto', compute: { module: device.createShaderModule({ code }), entryPoint: 'main' } });
+    const entries: GPUBindGroupEntry[] = [
+      { binding: 1, resource: { buffer: mk(vals, BufferUsage.STORAGE) } },
+      { binding: 3, resource: { buffer: res } },
+      ...(counts ? [{ binding: 2, resource: { buffer: mk(counts, BufferUsage.STORAGE) } }] : []),
+    ];
+    const enc = device.createCommandEncoder();
+    const pass = enc.beginComputePass();
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries }));
+    pass.dispatchWorkgroups(queries);
+    pass.end();
+    const rb = device.createBuffer({ size: res.size, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST });
+    enc.copyBufferToBuffer(res, 0, rb, 0, res.size);
+    device.queue.submit([enc.finish()]);
+    await rb.mapAsync(MapMode.READ);
+    const out = rb.getMappedRange().slice(0);
+    device.destroy();
+    expect(errors).toEqual([]);
+    return out;
+  }
+  const f32Bits = (x: number) => new Uint32Array(new Float32Array([x]).buffer)[0]!;
+
+  it("from a stand-in's bests: each query's KP-th largest (negative values and ties included), -inf where it has fewer", async () => {
+    const warps = 5;
+    const kp = 4;
+    for (const [sel, BQ] of [['1', 16], ['1', 64], ['q', 32]] as const) {
+      const NB = sel === 'q' ? BQ / 16 : Math.max(1, BQ / 32);
+      const vals = new Float32Array(warps * 32 * NB);
+      for (let i = 0; i < vals.length; i++) vals[i] = Math.round((Math.sin(i * 12.9898) * 43758.5453) % 8) / 2 - 1;
+      const out = new Float32Array(await select(selectKernel({ from: 'bests', sel, BQ, warps, KP: kp }), new Uint32Array(vals.buffer), undefined, BQ, BQ));
+      for (let q = 0; q < BQ; q++) {
+        const mine: number[] = [];
+        for (let slot = 0; slot < warps * 32; slot++)
+          for (let b = 0; b < NB; b++) {
+            const lane = slot % 32;
+            const of = sel === 'q' ? 16 * b + (lane % 16) : BQ >= 32 ? (lane + 32 * b) % BQ : lane % BQ;
+            if (of === q) mine.push(vals[slot * NB + b]!);
+          }
+        mine.sort((a, b) => b - a);
+        expect(out[q], `${sel} BQ ${BQ} query ${q}`).toBe(mine[kp - 1]);
+      }
+    }
+    // One warp of BQ 64: one best a query, fewer than KP.
+    const few = new Float32Array(32 * 2).fill(0.5);
+    const out = new Float32Array(await select(selectKernel({ from: 'bests', BQ: 64, warps: 1, KP: 4 }), new Uint32Array(few.buffer), undefined, 64, 64));
+    expect(out[0]).toBe(-Infinity);
+  }, 120_000);
+
+  it("from sel T's candidates: each query's KP best (key, row), the rest of the list empty where there are fewer", async () => {
+    const BQ = 16;
+    const CAP = 64;
+    const kp = 6;
+    const counts = Uint32Array.from({ length: BQ }, (_, q) => (q === 3 ? 2 : q === 5 ? 200 : 10 + ((q * 7) % 50)));
+    const vals = new Uint32Array(BQ * CAP * 2);
+    for (let q = 0; q < BQ; q++)
+      for (let c = 0; c < CAP; c++) {
+        vals[(q * CAP + c) * 2] = f32Bits(((q * 31 + c * 17) % 97) / 10 - 4.5);
+        vals[(q * CAP + c) * 2 + 1] = q * 1000 + c;
+      }
+    const raw = await select(selectKernel({ from: 'candidates', BQ, KP: kp, CAP }), vals, counts, BQ * kp * 2, BQ);
+    const keys = new Float32Array(raw);
+    const rows = new Uint32Array(raw);
+    for (let q = 0; q < BQ; q++) {
+      const n = Math.min(counts[q]!, CAP);
+      const want = Array.from({ length: n }, (_, c) => new Float32Array(new Uint32Array([vals[(q * CAP + c) * 2]!]).buffer)[0]!).sort((a, b) => b - a).slice(0, kp);
+      const got = Array.from({ length: kp }, (_, i) => ({ key: keys[(q * kp + i) * 2]!, row: rows[(q * kp + i) * 2 + 1]! })).sort((a, b) => b.key - a.key);
+      for (let i = 0; i < kp; i++) {
+        if (i < want.length) {
+          expect(got[i]!.key, `query ${q} entry ${i}`).toBe(want[i]);
+          const c = got[i]!.row - q * 1000;
+          expect(new Float32Array(new Uint32Array([vals[(q * CAP + c) * 2]!]).buffer)[0]).toBe(got[i]!.key);
+        } else expect(got[i]!.row, `query ${q}: empty slot`).toBe(0xffffffff);
+      }
+    }
+  }, 120_000);
 });
