@@ -280,7 +280,7 @@ describe.skipIf(!hasGpu)('scan2 selections (the two-pass search) against JavaScr
     device.addEventListener('uncapturederror', (e) => errors.push((e as GPUUncapturedErrorEvent).error.message));
     const mk = (data: Uint32Array, usage: number) => {
       const b = device.createBuffer({ size: Math.max(16, Math.ceil(data.byteLength / 16) * 16), usage: usage | BufferUsage.COPY_DST | BufferUsage.COPY_SRC });
-      device.queue.writeBuffer(b, 0, data);
+      device.queue.writeBuffer(b, 0, data.buffer as ArrayBuffer, data.byteOffset, data.byteLength);
       return b;
     };
     const res = mk(new Uint32Array(resWords).fill(0x7fc00000), BufferUsage.STORAGE);
