@@ -182,7 +182,7 @@ var<workgroup> cand: array<vec2<u32>, ${16 * C}>;
 var<workgroup> lk: array<f32, ${BQ * KP}>;
 var<workgroup> li: array<u32, ${BQ * KP}>;
 // Row of score entry e of the query tile (warp e / (BR * 16)'s segment, its tile it).
-fn rowOf(e: u32, wg: u32, it: u32) -> u32 { return (wg * ${W}u + e / ${BR * 16}u) * p.segLen + it * BR + (e % ${BR * 16}u) / 16u; }
+fn rowOf(e: u32, wg: u32, it: u32) -> u32 { return segStart(wg * ${W}u + e / ${BR * 16}u) + it * BR + (e % ${BR * 16}u) / 16u; }
 // Owner-only: v into query q's list (fill entries so far; amin: where its smallest is once full).
 fn insert(q: u32, v: f32, row: u32, fill: ptr<function, u32>, amin: ptr<function, u32>) {
   if (v <= thr[q]) { return; }
@@ -198,7 +198,7 @@ fn insert(q: u32, v: f32, row: u32, fill: ptr<function, u32>, amin: ptr<function
   const regDecl = regLists ? `var<workgroup> thr: array<f32, ${BQ}>;
 var<workgroup> cnt: array<atomic<u32>, 16>;
 var<workgroup> cand: array<vec2<u32>, ${16 * C}>;
-fn rowOf(e: u32, wg: u32, it: u32) -> u32 { return (wg * ${W}u + e / ${BR * 16}u) * p.segLen + it * BR + (e % ${BR * 16}u) / 16u; }` : '';
+fn rowOf(e: u32, wg: u32, it: u32) -> u32 { return segStart(wg * ${W}u + e / ${BR * 16}u) + it * BR + (e % ${BR * 16}u) / 16u; }` : '';
   const regInit = regLists ? `for (var e = lid; e < ${BQ}u; e += ${32 * W}u) { thr[e] = -3.4e38; }
   for (var e = lid; e < 16u; e += ${32 * W}u) { atomicStore(&cnt[e], 0u); }
   ${Array.from({ length: E }, (_, e) => `var k${e} = -3.4e38; var r${e} = 0xffffffffu;`).join(' ')}
@@ -208,7 +208,7 @@ fn rowOf(e: u32, wg: u32, it: u32) -> u32 { return (wg * ${W}u + e / ${BR * 16}u
   const sampledDecl = sampled ? `@group(0) @binding(5) var<storage, read> thresholds: array<f32>;
 @group(0) @binding(6) var<storage, read_write> gcnt: array<atomic<u32>>;
 var<workgroup> wthr: array<f32, ${BQ}>;
-fn rowOf(e: u32, wg: u32, it: u32) -> u32 { return (wg * ${W}u + e / ${BR * 16}u) * p.segLen + it * BR + (e % ${BR * 16}u) / 16u; }` : '';
+fn rowOf(e: u32, wg: u32, it: u32) -> u32 { return segStart(wg * ${W}u + e / ${BR * 16}u) + it * BR + (e % ${BR * 16}u) / 16u; }` : '';
   const sampledInit = sampled ? `for (var e = lid; e < ${BQ}u; e += ${32 * W}u) { wthr[e] = thresholds[e]; }
   workgroupBarrier();` : '';
   const listInit = lists ? `for (var e = lid; e < ${BQ}u; e += ${32 * W}u) { thr[e] = -3.0e38; }
@@ -223,8 +223,11 @@ diagnostic(off, subgroup_uniformity);
 enable chromium_experimental_subgroup_matrix;
 const D: u32 = ${D}u;
 const BR: u32 = ${BR}u;
-struct P { segLen: u32, tiles: u32, thr: f32, pad: u32 }
+// segStride: rows from one warp's segment to the next (0: segLen, the segments back to back). A
+// sample pass spreads its segments over the whole index this way: real data may be ordered.
+struct P { segLen: u32, tiles: u32, thr: f32, segStride: u32 }
 @group(0) @binding(0) var<uniform> p: P;
+fn segStart(seg: u32) -> u32 { return seg * select(p.segLen, p.segStride, p.segStride != 0u); }
 @group(0) @binding(1) var<storage, read> base: array<f16>;
 ${QS === 's' ? '' : '@group(0) @binding(2) var<storage, read> queries: array<f16>;'}
 @group(0) @binding(3) var<storage, read_write> ${sampled ? 'gcand: array<vec2<u32>>' : `out: array<${lists || regLists ? 'u32' : 'f32'}>`};
@@ -242,7 +245,8 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
   var cnt = 0.0;
   ${bests.join('\n  ')}`}
   ${accs.map(([i, j]) => `var acc_${i}_${j} = ${A}();`).join('\n  ')}
-  var t = seg * p.segLen;
+  // Inline, not segStart(): the matrix offsets derive from t, and must stay visibly subgroup-uniform.
+  var t = seg * select(p.segLen, p.segStride, p.segStride != 0u);
   ${pre.join('\n  ')}
   for (var it = 0u; it < p.tiles; it++) {
     ${body.join('\n    ')}

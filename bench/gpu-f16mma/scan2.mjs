@@ -273,11 +273,13 @@ async function runVariant(v, nq) {
 }
 
 // --pipeline 'A|C': the whole two-pass search in one timed compute pass. A (a stand-in, sel 1 or q)
-// scans the first N / --sample-div rows; a selection takes each query's KP-th largest of A's bests
+// scans N / --sample-div rows (its warps' segments spread over the index; --sample-stride 0: the
+// first rows, as h83-h84 ran); a selection takes each query's KP-th largest of A's bests
 // as its threshold (each best is a distinct row's score, so that is at most the KP-th best row's);
 // C (sel T) scans all N rows against it; a last selection keeps each query's KP best candidates.
 const PIPELINE = arg('pipeline', '');
 const SAMPLE_DIV = Number(arg('sample-div', 64));
+const SAMPLE_STRIDE = arg('sample-stride', '1') !== '0';
 const CHECK_QUERIES = Number(arg('check-queries', 4));
 async function timePass(encode) {
   const run = async (timed) => {
@@ -300,7 +302,7 @@ async function runPipeline(pipe, nq) {
   const [va, vc] = pipe.split('|');
   const A = parseVariant(va), C = parseVariant(vc);
   const BQ = Math.ceil(nq / 16) * 16;
-  const tag = { pipeline: pipe, nq, n: N, sample_div: SAMPLE_DIV, kp: LIST_K };
+  const tag = { pipeline: pipe, nq, n: N, sample_div: SAMPLE_DIV, sample_stride: SAMPLE_STRIDE, kp: LIST_K };
   if (!['1', 'q'].includes(A.sel) || C.sel !== 'T') { say(JSON.stringify({ ...tag, skipped: 'A must be a stand-in (sel 1 or q), C sel T' })); return; }
   rnd.seed(12345 + nq);
   const qh = new Uint16Array(BQ * D); const qf = new Float32Array(BQ * D);
@@ -309,7 +311,10 @@ async function runPipeline(pipe, nq) {
   const uni = (words) => { const b = buf(16, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST); device.queue.writeBuffer(b, 0, words); return b; };
   const plan = (spec, rows) => { const warps = spec.nWg * spec.W; const BR = 16 * spec.RT; const tiles = Math.ceil(rows / warps / BR); return { warps, tiles, segLen: tiles * BR }; };
   const pa = plan(A, Math.ceil(N / SAMPLE_DIV)), pc = plan(C, N);
-  const params = (p, thr) => { const u = new ArrayBuffer(16); new Uint32Array(u, 0, 2).set([p.segLen, p.tiles]); new Float32Array(u, 8, 1)[0] = thr; return uni(u); };
+  // segStride: A's segments spread over all N rows (--sample-stride 1, the default) or back to back
+  // at the start (0): real data may be ordered, so a sample of its first rows may not be typical.
+  const params = (p, thr, segStride = 0) => { const u = new ArrayBuffer(16); new Uint32Array(u, 0, 2).set([p.segLen, p.tiles]); new Float32Array(u, 8, 1)[0] = thr; new Uint32Array(u, 12, 1)[0] = segStride; return uni(u); };
+  const strideA = SAMPLE_STRIDE ? Math.floor(N / pa.warps) : 0;
   const compile = async (code, what) => {
     device.pushErrorScope('validation');
     const module = device.createShaderModule({ code });
@@ -339,7 +344,7 @@ async function runPipeline(pipe, nq) {
   const q = (spec) => (spec.QS === 's' ? { binding: 4, resource: { buffer: qb } } : { binding: 2, resource: { buffer: qb } });
   const bg = (pl, entries) => device.createBindGroup({ layout: pl.getBindGroupLayout(0), entries });
   const groups = {
-    a: bg(pls.a, [{ binding: 0, resource: { buffer: params(pa, 1e30) } }, { binding: 1, resource: { buffer: rowsBuf } }, { binding: 3, resource: { buffer: bests } }, q(A)]),
+    a: bg(pls.a, [{ binding: 0, resource: { buffer: params(pa, 1e30, strideA) } }, { binding: 1, resource: { buffer: rowsBuf } }, { binding: 3, resource: { buffer: bests } }, q(A)]),
     b: bg(pls.b, [{ binding: 1, resource: { buffer: bests } }, { binding: 3, resource: { buffer: thrBuf } }]),
     c: bg(pls.c, [{ binding: 0, resource: { buffer: params(pc, 0) } }, { binding: 1, resource: { buffer: rowsBuf } }, { binding: 3, resource: { buffer: cand } }, q(C), { binding: 5, resource: { buffer: thrBuf } }, { binding: 6, resource: { buffer: cnt } }]),
     d: bg(pls.d, [{ binding: 1, resource: { buffer: cand } }, { binding: 2, resource: { buffer: cnt } }, { binding: 3, resource: { buffer: fin } }]),

@@ -126,9 +126,10 @@ describe.skipIf(!hasGpu)('scan2 kernels: emulated on the software adapter agains
   const tiles = 3;
   const segLen = tiles * 16;
   const nRows = nWg * W * segLen;
-  const allocRows = nRows + 32;
+  // Twice the rows a dispatch reads back to back, and a tile more for the reads ahead: room for spread segments.
+  const allocRows = 2 * nRows + 32;
 
-  async function run(variant: string, nq: number, opts: { kp?: number; cand?: number; cap?: number; thresholds?: Float32Array } = {}) {
+  async function run(variant: string, nq: number, opts: { kp?: number; cand?: number; cap?: number; thresholds?: Float32Array; segStride?: number } = {}) {
     const spec: Scan2Variant = parseVariant(variant);
     const BQ = Math.ceil(nq / 16) * 16;
     const gpu = (await loadDawnGpu([]))!;
@@ -167,6 +168,7 @@ describe.skipIf(!hasGpu)('scan2 kernels: emulated on the software adapter agains
     const params = new ArrayBuffer(16);
     new Uint32Array(params, 0, 2).set([segLen, tiles]);
     new Float32Array(params, 8, 1)[0] = 1e30;
+    new Uint32Array(params, 12, 1)[0] = opts.segStride ?? 0;
     const entries: GPUBindGroupEntry[] = [
       { binding: 0, resource: { buffer: mk(new Uint8Array(params), BufferUsage.UNIFORM) } },
       { binding: 1, resource: { buffer: mk(rowsH, BufferUsage.STORAGE) } },
@@ -222,6 +224,22 @@ describe.skipIf(!hasGpu)('scan2 kernels: emulated on the software adapter agains
           }
         expect(Math.abs(got - want), `${variant} query ${query}`).toBeLessThan(2e-3);
       }
+    }
+  }, 240_000);
+
+  it('segments spread by segStride (a sample pass over the whole index): each query best over exactly those rows', async () => {
+    const segStride = 2 * segLen;
+    const { raw, score } = await run('reg:2:1:s:4:2', 16, { segStride });
+    const best = new Float32Array(raw);
+    const rows = Array.from({ length: nWg * W }, (_, seg) => Array.from({ length: segLen }, (_, i) => seg * segStride + i)).flat();
+    // The spread rows must give other bests than the first nRows would, or the test could not tell.
+    const backToBack = (q: number) => Math.max(...Array.from({ length: nRows }, (_, r) => score(r, q)));
+    expect(Array.from({ length: 16 }, (_, q) => Math.max(...rows.map((r) => score(r, q))) !== backToBack(q)).some(Boolean)).toBe(true);
+    for (let q = 0; q < 16; q++) {
+      const want = Math.max(...rows.map((r) => score(r, q)));
+      let got = -Infinity;
+      for (let slot = 0; slot < nWg * W * 32; slot++) if (slot % 16 === q) got = Math.max(got, best[slot]!);
+      expect(Math.abs(got - want), `query ${q}`).toBeLessThan(2e-3);
     }
   }, 240_000);
 
