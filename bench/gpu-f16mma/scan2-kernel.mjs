@@ -5,6 +5,16 @@
 export const D = 768;
 const STEPS = D / 16;
 
+/** Bests an invocation keeps in the stand-in (sel '1': one a query it sees; 'q': one a query tile). */
+export function bestsPerLane(sel, BQ) {
+  return sel === 'q' ? BQ / 16 : Math.max(1, BQ / 32);
+}
+
+/** The query whose best lane `lane` keeps as its b-th (the stand-in's selection, sel '1' or 'q'). */
+export function queryOfBest(sel, BQ, lane, b) {
+  return sel === 'q' ? 16 * b + (lane % 16) : BQ >= 32 ? (lane + 32 * b) % BQ : lane % BQ;
+}
+
 // mode:W:RT:QS:CH:nWg[:sel[:KC]]: sel '1' (default, all the tile's scores at once against one
 // threshold), 'q' (a query tile at a time), '0' (none: the accumulators sum every tile, selected once
 // at the end), 'L' / 'R' (lists of k' in workgroup memory / registers), 'T' (thresholds from a
@@ -92,7 +102,7 @@ export function kernel({ mode, W, RT, QS, CH, sel, KC }, BQ, KP = 40, C = 16, CA
   const Lg = 32 / Qw; // lanes a query's list
   const E = Math.ceil(KP / Lg); // entries a lane
   if (regLists && (!Number.isInteger(Qw) || !Number.isInteger(Lg) || Lg < 1)) throw new Error(`sel R needs BQ / W queries a warp dividing 32: BQ ${BQ}, W ${W}`);
-  const NB = perTile ? QT : Math.max(1, BQ / 32);
+  const NB = perTile ? QT : bestsPerLane(sel, BQ);
   const scanOf = (n, bestOf) => {
     const out = [];
     for (let e = 0; e < n; e += 32) out.push(`{ let v = ws[wsBase + ${e}u + lane]; if (v > thr) { cnt += 1.0; } best${bestOf(e)} = max(best${bestOf(e)}, v); }`);
@@ -113,6 +123,8 @@ export function kernel({ mode, W, RT, QS, CH, sel, KC }, BQ, KP = 40, C = 16, CA
     for (let x = 1; x < Lg; x *= 2) out.push(`{ let om = subgroupShuffleXor(gm, ${x}u); let ol = subgroupShuffleXor(gl, ${x}u); if (om < gm || (om == gm && ol < gl)) { gm = om; gl = ol; } }`);
     return out.join(' ');
   };
+  // Query tile j's scores (BR rows x 16 queries a warp) into the warp's part of ws (at `off` + wsBase).
+  const storeTile = (j, off = '') => Array.from({ length: RT }, (_, i) => `subgroupMatrixStore(&ws, ${off}wsBase + ${16 * i * 16}u, acc_${i}_${j}, false, 16u);`);
   const replace = Array.from({ length: E }, (_, e) => `${e ? 'else ' : ''}if (mi == ${e}u) { k${e} = v; r${e} = row; }`).join(' ');
   if (sampled) {
     select = [];
@@ -121,7 +133,7 @@ export function kernel({ mode, W, RT, QS, CH, sel, KC }, BQ, KP = 40, C = 16, CA
       // Which half this query tile's scores use: alternates every store (it x QT + j).
       const pb = QT % 2 === 0 ? `${(j % 2) * half}u` : `((it + ${j}u) % 2u) * ${half}u`;
       select.push(`{ let pb = ${pb};`);
-      for (let i = 0; i < RT; i++) select.push(`subgroupMatrixStore(&ws, pb + wsBase + ${16 * i * 16}u, acc_${i}_${j}, false, 16u);`);
+      select.push(...storeTile(j, 'pb + '));
       select.push('workgroupBarrier();');
       for (let m = 0; m < ENTRIES; m += 32 * W) select.push(`{ let e = lid + ${m}u; let v = ws[pb + e]; let q = ${16 * j}u + e % 16u; if (v >= wthr[q]) { let slot = atomicAdd(&gcnt[q], 1u); if (slot < ${CAP}u) { gcand[q * ${CAP}u + slot] = vec2<u32>(bitcast<u32>(v), rowOf(e, wid.x, it)); } } }`);
       select.push('}');
@@ -129,7 +141,7 @@ export function kernel({ mode, W, RT, QS, CH, sel, KC }, BQ, KP = 40, C = 16, CA
   } else if (regLists) {
     select = [];
     for (let j = 0; j < QT; j++) {
-      for (let i = 0; i < RT; i++) select.push(`subgroupMatrixStore(&ws, wsBase + ${16 * i * 16}u, acc_${i}_${j}, false, 16u);`);
+      select.push(...storeTile(j));
       select.push('workgroupBarrier();', ...filterOf(j), 'workgroupBarrier();');
       select.push(`{ let gi = lane / ${Lg}u; let q = gi * ${W}u + warp; let mine = q / 16u == ${j}u; let ql = q % 16u;
       var n = 0u; var over = false;
@@ -147,12 +159,8 @@ export function kernel({ mode, W, RT, QS, CH, sel, KC }, BQ, KP = 40, C = 16, CA
   } else if (lists) {
     select = [];
     for (let j = 0; j < QT; j++) {
-      for (let i = 0; i < RT; i++) select.push(`subgroupMatrixStore(&ws, wsBase + ${16 * i * 16}u, acc_${i}_${j}, false, 16u);`);
-      select.push('workgroupBarrier();');
-      for (let m = 0; m < ENTRIES; m += 32 * W) {
-        select.push(`{ let e = lid + ${m}u; let v = ws[e]; let ql = e % 16u; if (v > thr[${16 * j}u + ql]) { let slot = atomicAdd(&cnt[ql], 1u); if (slot < ${C}u) { cand[ql * ${C}u + slot] = vec2<u32>(bitcast<u32>(v), rowOf(e, wid.x, it)); } } }`);
-      }
-      select.push('workgroupBarrier();');
+      select.push(...storeTile(j));
+      select.push('workgroupBarrier();', ...filterOf(j), 'workgroupBarrier();');
       select.push(`if (lid < 16u) { let q = ${16 * j}u + lid; let n = atomicLoad(&cnt[lid]);
       if (n > ${C}u) { for (var e = lid; e < ${ENTRIES}u; e += 16u) { insert(q, ws[e], rowOf(e, wid.x, it), &fill${j}, &amin${j}); } }
       else { for (var c = 0u; c < n; c++) { let w = cand[lid * ${C}u + c]; insert(q, bitcast<f32>(w.x), w.y, &fill${j}, &amin${j}); } }
@@ -162,7 +170,7 @@ export function kernel({ mode, W, RT, QS, CH, sel, KC }, BQ, KP = 40, C = 16, CA
   } else if (perTile) {
     select = [];
     for (let j = 0; j < QT; j++) {
-      for (let i = 0; i < RT; i++) select.push(`subgroupMatrixStore(&ws, wsBase + ${16 * i * 16}u, acc_${i}_${j}, false, 16u);`);
+      select.push(...storeTile(j));
       select.push('workgroupBarrier();', ...scanOf(BR * 16, () => j), 'workgroupBarrier();');
     }
   } else {
@@ -175,14 +183,18 @@ export function kernel({ mode, W, RT, QS, CH, sel, KC }, BQ, KP = 40, C = 16, CA
   // cnt rides on the first best (1e-30 each) so the driver cannot drop the threshold compares.
   const outs = Array.from({ length: NB }, (_, b) => `out[(seg * 32u + lane) * ${NB}u + ${b}u] = best${b}${b === 0 ? ' + cnt * 1e-30' : ''};`);
   const tileSel = sel !== '0';
-  const listDecl = lists ? `const KP: u32 = ${KP}u;
-var<workgroup> thr: array<f32, ${BQ}>;
+  // Row of score entry e of the query tile (warp e / (BR * 16)'s segment, its tile it).
+  const rowOfDecl = `fn rowOf(e: u32, wg: u32, it: u32) -> u32 { return segStart(wg * ${W}u + e / ${BR * 16}u) + it * BR + (e % ${BR * 16}u) / 16u; }`;
+  // L and R: the thresholds, candidate counters and candidates filterOf fills.
+  const filterDecl = `var<workgroup> thr: array<f32, ${BQ}>;
 var<workgroup> cnt: array<atomic<u32>, 16>;
-var<workgroup> cand: array<vec2<u32>, ${16 * C}>;
+var<workgroup> cand: array<vec2<u32>, ${16 * C}>;`;
+  const listDecl = lists ? `const KP: u32 = ${KP}u;
+${filterDecl}
 var<workgroup> lk: array<f32, ${BQ * KP}>;
 var<workgroup> li: array<u32, ${BQ * KP}>;
 // Row of score entry e of the query tile (warp e / (BR * 16)'s segment, its tile it).
-fn rowOf(e: u32, wg: u32, it: u32) -> u32 { return segStart(wg * ${W}u + e / ${BR * 16}u) + it * BR + (e % ${BR * 16}u) / 16u; }
+${rowOfDecl}
 // Owner-only: v into query q's list (fill entries so far; amin: where its smallest is once full).
 fn insert(q: u32, v: f32, row: u32, fill: ptr<function, u32>, amin: ptr<function, u32>) {
   if (v <= thr[q]) { return; }
@@ -195,12 +207,11 @@ fn insert(q: u32, v: f32, row: u32, fill: ptr<function, u32>, amin: ptr<function
   for (var i = 1u; i < KP; i++) { let x = lk[b + i]; if (x < m) { m = x; mi = i; } }
   thr[q] = m; *amin = mi;
 }` : '';
-  const regDecl = regLists ? `var<workgroup> thr: array<f32, ${BQ}>;
-var<workgroup> cnt: array<atomic<u32>, 16>;
-var<workgroup> cand: array<vec2<u32>, ${16 * C}>;
-fn rowOf(e: u32, wg: u32, it: u32) -> u32 { return segStart(wg * ${W}u + e / ${BR * 16}u) + it * BR + (e % ${BR * 16}u) / 16u; }` : '';
-  const regInit = regLists ? `for (var e = lid; e < ${BQ}u; e += ${32 * W}u) { thr[e] = -3.4e38; }
-  for (var e = lid; e < 16u; e += ${32 * W}u) { atomicStore(&cnt[e], 0u); }
+  const regDecl = regLists ? `${filterDecl}
+${rowOfDecl}` : '';
+  const filterInit = (thrInit) => `for (var e = lid; e < ${BQ}u; e += ${32 * W}u) { thr[e] = ${thrInit}; }
+  for (var e = lid; e < 16u; e += ${32 * W}u) { atomicStore(&cnt[e], 0u); }`;
+  const regInit = regLists ? `${filterInit('-3.4e38')}
   ${Array.from({ length: E }, (_, e) => `var k${e} = -3.4e38; var r${e} = 0xffffffffu;`).join(' ')}
   workgroupBarrier();` : '';
   const regOut = regLists ? `{ let q = (lane / ${Lg}u) * ${W}u + warp; let o = ((wid.x * ${BQ}u + q) * ${Lg * E}u + (lane % ${Lg}u) * ${E}u) * 2u;
@@ -208,11 +219,10 @@ fn rowOf(e: u32, wg: u32, it: u32) -> u32 { return segStart(wg * ${W}u + e / ${B
   const sampledDecl = sampled ? `@group(0) @binding(5) var<storage, read> thresholds: array<f32>;
 @group(0) @binding(6) var<storage, read_write> gcnt: array<atomic<u32>>;
 var<workgroup> wthr: array<f32, ${BQ}>;
-fn rowOf(e: u32, wg: u32, it: u32) -> u32 { return segStart(wg * ${W}u + e / ${BR * 16}u) + it * BR + (e % ${BR * 16}u) / 16u; }` : '';
+${rowOfDecl}` : '';
   const sampledInit = sampled ? `for (var e = lid; e < ${BQ}u; e += ${32 * W}u) { wthr[e] = thresholds[e]; }
   workgroupBarrier();` : '';
-  const listInit = lists ? `for (var e = lid; e < ${BQ}u; e += ${32 * W}u) { thr[e] = -3.0e38; }
-  for (var e = lid; e < 16u; e += ${32 * W}u) { atomicStore(&cnt[e], 0u); }
+  const listInit = lists ? `${filterInit('-3.0e38')}
   ${Array.from({ length: QT }, (_, j) => `var fill${j} = 0u; var amin${j} = 0u;`).join(' ')}
   workgroupBarrier();` : '';
   // Lists: owner lid < 16 writes query 16 j + lid's KP entries (key, row bits) of this workgroup.
@@ -269,8 +279,8 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
  *   KP best as (key bits, row) pairs to res[(q KP + i) 2], empty slots (-FLT_MAX, 0xffffffff).
  */
 export function selectKernel({ from, sel = '1', BQ, warps = 0, KP, CAP = 8192 }) {
-  const NB = sel === 'q' ? BQ / 16 : Math.max(1, BQ / 32);
-  // Where query q's bests are: lanes lane0 + c step (c < count) of every warp, best b.
+  const NB = bestsPerLane(sel, BQ);
+  // Where query q's bests are (queryOfBest inverted): lanes lane0 + c step (c < count) of every warp, best b.
   const where = sel === 'q' ? 'let lane0 = q % 16u; let step = 16u; let count = 2u; let b = q / 16u;'
     : BQ <= 32 ? `let lane0 = q; let step = ${BQ}u; let count = ${32 / BQ}u; let b = 0u;`
     : 'let lane0 = q % 32u; let step = 32u; let count = 1u; let b = q / 32u;';

@@ -13,7 +13,7 @@
 import { create, globals } from 'webgpu';
 import { writeFileSync } from 'node:fs';
 import { f16BitsToF32, f32ToF16Bits, gpuHelpers, makeRandom } from './common.mjs';
-import { D, kernel as kernelOf, parseVariant, selectKernel } from './scan2-kernel.mjs';
+import { bestsPerLane, D, kernel as kernelOf, parseVariant, queryOfBest, selectKernel } from './scan2-kernel.mjs';
 Object.assign(globalThis, globals);
 
 const arg = (name, dflt) => { const i = process.argv.indexOf('--' + name); return i < 0 ? dflt : process.argv[i + 1]; };
@@ -179,10 +179,8 @@ async function runVariant(v, nq) {
   const ub = buf(16, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
   const u = new ArrayBuffer(16); new Uint32Array(u, 0, 2).set([segLen, tiles]); new Float32Array(u, 8, 1)[0] = THRESHOLD;
   device.queue.writeBuffer(ub, 0, u);
-  const NB = spec.sel === 'q' ? BQ / 16 : Math.max(1, BQ / 32);
+  const NB = bestsPerLane(spec.sel, BQ);
   const listFloats = nWg * BQ * slots * 2;
-  // Which query lane's best b holds (see kernel's selection).
-  const queryOf = (lane, b) => (spec.sel === 'q' ? 16 * b + (lane % 16) : BQ >= 32 ? (lane + 32 * b) % BQ : lane % BQ);
   const outLen = lists ? listFloats : sampled ? BQ * SAMPLE_CAP * 2 : warps * 32 * NB;
   const ob = buf(outLen * 4, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST);
   // Poisoned: a kernel that writes nothing fails the check.
@@ -251,7 +249,7 @@ async function runVariant(v, nq) {
     const rows = new Uint16Array(await readBack(rowsBuf, segLen * D * 2));
     const gpuBest = new Float64Array(BQ).fill(-Infinity);
     for (let lane = 0; lane < 32; lane++) for (let b = 0; b < NB; b++) {
-      const q = queryOf(lane, b);
+      const q = queryOfBest(spec.sel, BQ, lane, b);
       gpuBest[q] = Math.max(gpuBest[q], Number.isNaN(o[lane * NB + b]) ? Infinity : o[lane * NB + b]);
     }
     maxErr = 0;
@@ -333,7 +331,7 @@ async function runPipeline(pipe, nq) {
       d: await compile(selectKernel({ from: 'candidates', BQ, KP: LIST_K, CAP: SAMPLE_CAP }), 'D'),
     };
   } catch (e) { say(JSON.stringify({ ...tag, error: e.message })); return; }
-  const NB = A.sel === 'q' ? BQ / 16 : Math.max(1, BQ / 32);
+  const NB = bestsPerLane(A.sel, BQ);
   const bests = buf(pa.warps * 32 * NB * 4, GPUBufferUsage.STORAGE);
   const thrBuf = buf(BQ * 4, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC);
   device.queue.writeBuffer(thrBuf, 0, new Float32Array(BQ).fill(3.4e38));

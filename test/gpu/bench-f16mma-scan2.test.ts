@@ -5,10 +5,18 @@
  * Outputs are poisoned first, so a kernel that writes nothing fails.
  */
 import { describe, expect, it } from 'vitest';
-import { D, kernel, parseVariant, type Scan2Variant, selectKernel } from '../../bench/gpu-f16mma/scan2-kernel.mjs';
+import { bestsPerLane, D, kernel, parseVariant, queryOfBest, type Scan2Variant, selectKernel } from '../../bench/gpu-f16mma/scan2-kernel.mjs';
 import { loadDawnGpu } from '../../src/gpu/dawn.js';
 import { BufferUsage, MapMode } from '../../src/gpu/device.js';
 import { gpuForTests } from '../helpers/gpu.js';
+
+/** Query q's values among a stand-in's bests (slots x bestsPerLane of them, slot = warp x 32 + lane). */
+function bestsOf(values: Float32Array, sel: string, BQ: number, slots: number, q: number): number[] {
+  const NB = bestsPerLane(sel, BQ);
+  const mine: number[] = [];
+  for (let slot = 0; slot < slots; slot++) for (let b = 0; b < NB; b++) if (queryOfBest(sel, BQ, slot % 32, b) === q) mine.push(values[slot * NB + b]!);
+  return mine;
+}
 
 const barriers = (src: string) => src.split('workgroupBarrier()').length - 1;
 const loopBody = (src: string) => src.slice(src.indexOf('for (var it = 0u;'));
@@ -161,7 +169,7 @@ describe.skipIf(!hasGpu)('scan2 kernels: emulated on the software adapter agains
     const lists = spec.sel === 'L';
     const sampled = spec.sel === 'T';
     // The stand-in: one best a query an invocation sees (sel q: one a query tile).
-    const bests = spec.sel === 'q' ? BQ / 16 : Math.max(1, BQ / 32);
+    const bests = bestsPerLane(spec.sel, BQ);
     const outWords = lists ? nWg * BQ * kp * 2 : sampled ? BQ * cap * 2 : nWg * W * 32 * bests;
     const poison = new Uint32Array(outWords).fill(0x7fc00000);
     const out = mk(poison, BufferUsage.STORAGE);
@@ -210,18 +218,11 @@ describe.skipIf(!hasGpu)('scan2 kernels: emulated on the software adapter agains
     for (const [variant, nq] of [['reg:2:1:s:4:2', 16], ['loop:2:1:g:4:2', 16], ['reg:2:1:s:4:2:q:384', 32]] as const) {
       const { raw, score, BQ } = await run(variant, nq);
       const best = new Float32Array(raw);
-      const q = parseVariant(variant);
-      const NB = q.sel === 'q' ? BQ / 16 : Math.max(1, BQ / 32);
+      const { sel } = parseVariant(variant);
       for (let query = 0; query < nq; query++) {
         let want = -Infinity;
         for (let r = 0; r < nRows; r++) want = Math.max(want, score(r, query));
-        let got = -Infinity;
-        for (let slot = 0; slot < nWg * W * 32; slot++)
-          for (let b = 0; b < NB; b++) {
-            const lane = slot % 32;
-            const of = q.sel === 'q' ? 16 * b + (lane % 16) : BQ >= 32 ? (lane + 32 * b) % BQ : lane % BQ;
-            if (of === query) got = Math.max(got, best[slot * NB + b]!);
-          }
+        const got = Math.max(...bestsOf(best, sel, BQ, nWg * W * 32, query));
         expect(Math.abs(got - want), `${variant} query ${query}`).toBeLessThan(2e-3);
       }
     }
@@ -237,8 +238,7 @@ describe.skipIf(!hasGpu)('scan2 kernels: emulated on the software adapter agains
     expect(Array.from({ length: 16 }, (_, q) => Math.max(...rows.map((r) => score(r, q))) !== backToBack(q)).some(Boolean)).toBe(true);
     for (let q = 0; q < 16; q++) {
       const want = Math.max(...rows.map((r) => score(r, q)));
-      let got = -Infinity;
-      for (let slot = 0; slot < nWg * W * 32; slot++) if (slot % 16 === q) got = Math.max(got, best[slot]!);
+      const got = Math.max(...bestsOf(best, '1', 16, nWg * W * 32, q));
       expect(Math.abs(got - want), `query ${q}`).toBeLessThan(2e-3);
     }
   }, 240_000);
@@ -330,19 +330,11 @@ describe.skipIf(!hasGpu)('scan2 selections (the two-pass search) against JavaScr
     const warps = 5;
     const kp = 4;
     for (const [sel, BQ] of [['1', 16], ['1', 64], ['q', 32]] as const) {
-      const NB = sel === 'q' ? BQ / 16 : Math.max(1, BQ / 32);
-      const vals = new Float32Array(warps * 32 * NB);
+      const vals = new Float32Array(warps * 32 * bestsPerLane(sel, BQ));
       for (let i = 0; i < vals.length; i++) vals[i] = Math.round((Math.sin(i * 12.9898) * 43758.5453) % 8) / 2 - 1;
       const out = new Float32Array(await select(selectKernel({ from: 'bests', sel, BQ, warps, KP: kp }), new Uint32Array(vals.buffer), undefined, BQ, BQ));
       for (let q = 0; q < BQ; q++) {
-        const mine: number[] = [];
-        for (let slot = 0; slot < warps * 32; slot++)
-          for (let b = 0; b < NB; b++) {
-            const lane = slot % 32;
-            const of = sel === 'q' ? 16 * b + (lane % 16) : BQ >= 32 ? (lane + 32 * b) % BQ : lane % BQ;
-            if (of === q) mine.push(vals[slot * NB + b]!);
-          }
-        mine.sort((a, b) => b - a);
+        const mine = bestsOf(vals, sel, BQ, warps * 32, q).sort((a, b) => b - a);
         expect(out[q], `${sel} BQ ${BQ} query ${q}`).toBe(mine[kp - 1]);
       }
     }
