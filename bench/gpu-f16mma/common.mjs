@@ -23,12 +23,12 @@ export function makeRandom(start = 12345) {
   return next;
 }
 
-/** buf (sizes rounded up to 16 bytes), readBack, and fillRows (u32 words of packed halves in [-0.5, 0.5) from a hash: no upload). */
+/** buf (sizes rounded up to 16 bytes), readBack (size bytes from offset), and fillRows (u32 words of packed halves in [-0.5, 0.5) from a hash: no upload). */
 export function gpuHelpers(device) {
   const buf = (size, usage) => device.createBuffer({ size: Math.ceil(size / 16) * 16, usage });
-  async function readBack(src, size) {
+  async function readBack(src, size, offset = 0) {
     const rb = buf(size, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
-    const enc = device.createCommandEncoder(); enc.copyBufferToBuffer(src, 0, rb, 0, Math.ceil(size / 16) * 16); device.queue.submit([enc.finish()]);
+    const enc = device.createCommandEncoder(); enc.copyBufferToBuffer(src, offset, rb, 0, Math.ceil(size / 16) * 16); device.queue.submit([enc.finish()]);
     await rb.mapAsync(GPUMapMode.READ); const out = rb.getMappedRange().slice(0); rb.unmap(); rb.destroy(); return out;
   }
   function fillRows(rowsBuf, words) {

@@ -369,7 +369,7 @@ async function runPipeline(pipe, nq) {
     const halfTable = Float32Array.from({ length: 65536 }, (_, h) => f16BitsToF32(h));
     for (let r0 = 0; r0 < scanned; r0 += chunk) {
       const n = Math.min(chunk, scanned - r0);
-      const part = new Uint16Array(await readRows(r0, n));
+      const part = new Uint16Array(await readBack(rowsBuf, n * D * 2, r0 * D * 2));
       const pf = new Float32Array(part.length); for (let i = 0; i < part.length; i++) pf[i] = halfTable[part[i]];
       for (let qq = 0; qq < nCheck; qq++) for (let r = 0; r < n; r++) { let x = 0; const o = r * D, qo = qq * D; for (let j = 0; j < D; j++) x += pf[o + j] * qf[qo + j]; sc[qq][r0 + r] = x; }
     }
@@ -387,12 +387,6 @@ async function runPipeline(pipe, nq) {
     Object.assign(rec, { check: { queries: nCheck, rows: scanned, key_err: keyErr, id_miss: idMiss } });
   }
   results.push(rec); say(JSON.stringify(rec));
-}
-// Rows [r0, r0 + n) of the index, read back.
-async function readRows(r0, n) {
-  const rb = buf(n * D * 2, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
-  const enc = device.createCommandEncoder(); enc.copyBufferToBuffer(rowsBuf, r0 * D * 2, rb, 0, n * D * 2); device.queue.submit([enc.finish()]);
-  await rb.mapAsync(GPUMapMode.READ); const out = rb.getMappedRange().slice(0); rb.unmap(); rb.destroy(); return out;
 }
 
 await runRead();

@@ -6,8 +6,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import { bestsPerLane, D, kernel, parseVariant, queryOfBest, type Scan2Variant, selectKernel } from '../../bench/gpu-f16mma/scan2-kernel.mjs';
+import { f16BitsToF32, f32ToF16Bits } from '../../bench/gpu-f16mma/common.mjs';
 import { loadDawnGpu } from '../../src/gpu/dawn.js';
 import { BufferUsage, MapMode } from '../../src/gpu/device.js';
+import { emuMma, emuStore } from '../helpers/emulate-matrices.js';
 import { gpuForTests } from '../helpers/gpu.js';
 
 /** Query q's values among a stand-in's bests (slots x bestsPerLane of them, slot = warp x 32 + lane). */
@@ -59,8 +61,8 @@ describe('scan2 kernels: structure', () => {
 /**
  * The kernel's matrix calls as scalar WGSL: left fragments from `base` (storage, row-major), right
  * ones from `wq` (workgroup) or `queries` (storage), col-major; results (8 an invocation of a 32-wide
- * emulated warp: the software adapter's subgroups are narrower) stored into `ws`. Loop bounds go
- * through `emu_zero`, a never-written workgroup variable, so the software adapter does not unroll them.
+ * emulated warp: the software adapter's subgroups are narrower) stored into `ws`, by the staged
+ * kernels' emulated multiply and store (test/helpers/emulate-matrices.ts) over this kernel's arrays.
  */
 function emulate(src: string): string {
   const out = src
@@ -83,46 +85,9 @@ fn emu_at(src: u32, i: u32) -> f32 {
   ${wq ? 'if (src == 1u) { return f32(wq[i]); }' : ''}
   ${queries ? 'return f32(queries[i]);' : 'return 0.0;'}
 }
-fn emu_mma(l: EmuFrag, r: EmuFrag, a: array<f32, 8>, lane: u32) -> array<f32, 8> {
-  var o = a;
-  for (var x = 0u; x < 8u + emu_zero; x++) {
-    let m = (lane * 8u + x) / 16u;
-    let n = (lane * 8u + x) % 16u;
-    var s = 0.0;
-    for (var k = 0u; k < 16u + emu_zero; k++) {
-      let el = select(l.off + m * l.st + k, l.off + k * l.st + m, l.col);
-      let er = select(r.off + k * r.st + n, r.off + n * r.st + k, r.col);
-      s += emu_at(l.src, el) * emu_at(r.src, er);
-    }
-    o[x] += s;
-  }
-  return o;
-}
-fn emu_store(off: u32, v: array<f32, 8>, st: u32, lane: u32) {
-  for (var x = 0u; x < 8u + emu_zero; x++) {
-    let e = lane * 8u + x;
-    ws[off + (e / 16u) * st + e % 16u] = v[x];
-  }
-}
+${emuMma('f32', '0.0', 16, 'emu_at(l.src, el) * emu_at(r.src, er)', 8, 16)}
+${emuStore('emu_store', 'ws', 'f32', 8, 16)}
 `;
-}
-
-/** f16 bits of x (round to nearest even) and back, as the GPU rounds. */
-function toHalf(x: number): number {
-  const b = new Uint32Array(new Float32Array([x]).buffer)[0]!;
-  const s = (b >>> 16) & 0x8000;
-  const e = ((b >>> 23) & 0xff) - 127 + 15;
-  const m = b & 0x7fffff;
-  if (e <= 0) return s;
-  let h = s | (e << 10) | (m >> 13);
-  if ((m & 0x1fff) > 0x1000 || ((m & 0x1fff) === 0x1000 && h & 1)) h++;
-  return h;
-}
-function fromHalf(h: number): number {
-  const e = (h >> 10) & 0x1f;
-  const m = h & 0x3ff;
-  const v = e === 0 ? m * 2 ** -24 : (1 + m / 1024) * 2 ** (e - 15);
-  return h & 0x8000 ? -v : v;
 }
 
 const hasGpu = await gpuForTests('the f16 scan prototype, emulated');
@@ -150,12 +115,12 @@ describe.skipIf(!hasGpu)('scan2 kernels: emulated on the software adapter agains
     const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32) - 0.5;
     const centres = Array.from({ length: 4 }, () => Float64Array.from({ length: D }, rnd));
     const rowsH = new Uint16Array(allocRows * D);
-    for (let r = 0; r < allocRows; r++) for (let j = 0; j < D; j++) rowsH[r * D + j] = toHalf(0.5 * centres[r % 4]![j]! + 0.3 * rnd());
+    for (let r = 0; r < allocRows; r++) for (let j = 0; j < D; j++) rowsH[r * D + j] = f32ToF16Bits(0.5 * centres[r % 4]![j]! + 0.3 * rnd());
     const qH = new Uint16Array(BQ * D);
-    for (let i = 0; i < nq * D; i++) qH[i] = toHalf(rnd());
+    for (let i = 0; i < nq * D; i++) qH[i] = f32ToF16Bits(rnd());
     const score = (r: number, q: number) => {
       let s = 0;
-      for (let j = 0; j < D; j++) s += fromHalf(rowsH[r * D + j]!) * fromHalf(qH[q * D + j]!);
+      for (let j = 0; j < D; j++) s += f16BitsToF32(rowsH[r * D + j]!) * f16BitsToF32(qH[q * D + j]!);
       return s;
     };
     const mk = (data: ArrayBufferView | number, usage: number) => {

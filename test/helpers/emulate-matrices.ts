@@ -45,7 +45,7 @@ ${two ? emuStore('emu_store2', 'wr2', 'i32', epl, n) : ''}
  * right one r) to its epl of the 16 x n result elements, in `type`. Loop bounds go through
  * `emu_zero`, a never-written workgroup variable, so the software adapter does not unroll them.
  */
-function emuMma(type: 'i32' | 'f32', zero: string, kDim: number, product: string, epl: number, n: number): string {
+export function emuMma(type: 'i32' | 'f32', zero: string, kDim: number, product: string, epl: number, n: number): string {
   return `fn emu_mma(l: EmuFrag, r: EmuFrag, a: array<${type}, ${epl}>, lane: u32) -> array<${type}, ${epl}> {
   var o = a;
   for (var x = 0u; x < ${epl}u + emu_zero; x++) {
@@ -64,7 +64,7 @@ function emuMma(type: 'i32' | 'f32', zero: string, kDim: number, product: string
 }
 
 /** The emulated subgroupMatrixStore (row-major) of an invocation's epl result elements into `arr`. */
-function emuStore(name: string, arr: string, type: 'i32' | 'f32', epl: number, n: number): string {
+export function emuStore(name: string, arr: string, type: 'i32' | 'f32', epl: number, n: number): string {
   return `fn ${name}(off: u32, v: array<${type}, ${epl}>, st: u32, lane: u32) {
   for (var x = 0u; x < ${epl}u + emu_zero; x++) {
     let e = lane * ${epl}u + x;
