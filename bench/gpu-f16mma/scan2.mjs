@@ -81,28 +81,32 @@ const tb = buf(16, GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC);
 // Untimed runs first, at least WARM_MS of them: after host work (the CPU check, sel T's thresholds)
 // the clocks have fallen, and three runs did not bring them back (h77, h82's first try).
 const WARM_MS = Number(arg('warm-ms', 400));
-async function timeDispatch(pl, bg, wgs, before = () => {}) {
-  const times = [];
-  const warmStart = performance.now();
-  let warm = 0;
-  while (warm < 3 || performance.now() - warmStart < WARM_MS) {
+// encode(enc, timestampWrites) records one compute pass (timestampWrites undefined when untimed);
+// REPS timed runs after `discard` more, median and min GPU ms.
+async function timePass(encode, discard = 0) {
+  const run = async (timed) => {
     const enc = device.createCommandEncoder();
-    before(enc);
-    const pass = enc.beginComputePass(); pass.setPipeline(pl); pass.setBindGroup(0, bg); pass.dispatchWorkgroups(wgs); pass.end();
+    encode(enc, timed ? { querySet: qs, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 } : undefined);
+    if (timed) enc.resolveQuerySet(qs, 0, 2, tb, 0);
     device.queue.submit([enc.finish()]);
-    await device.queue.onSubmittedWorkDone();
-    warm++;
-  }
-  for (let rep = 0; rep < REPS + 3; rep++) {
-    const enc = device.createCommandEncoder();
-    before(enc);
-    const pass = enc.beginComputePass({ timestampWrites: { querySet: qs, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 } });
-    pass.setPipeline(pl); pass.setBindGroup(0, bg); pass.dispatchWorkgroups(wgs); pass.end();
-    enc.resolveQuerySet(qs, 0, 2, tb, 0); device.queue.submit([enc.finish()]);
-    const t = new BigUint64Array(await readBack(tb, 16)); if (rep >= 3) times.push(Number(t[1] - t[0]) / 1e6);
-  }
+    if (!timed) { await device.queue.onSubmittedWorkDone(); return 0; }
+    const t = new BigUint64Array(await readBack(tb, 16));
+    return Number(t[1] - t[0]) / 1e6;
+  };
+  const warmStart = performance.now();
+  for (let i = 0; i < 3 || performance.now() - warmStart < WARM_MS; i++) await run(false);
+  const times = [];
+  for (let rep = 0; rep < REPS + discard; rep++) { const ms = await run(true); if (rep >= discard) times.push(ms); }
   times.sort((a, b) => a - b);
   return { ms: times[times.length >> 1], min_ms: times[0] };
+}
+// One dispatch of wgs workgroups (before: commands ahead of the pass, e.g. clearing counters); the first 3 timed runs dropped.
+function timeDispatch(pl, bg, wgs, before = () => {}) {
+  return timePass((enc, timestampWrites) => {
+    before(enc);
+    const pass = enc.beginComputePass(timestampWrites ? { timestampWrites } : {});
+    pass.setPipeline(pl); pass.setBindGroup(0, bg); pass.dispatchWorkgroups(wgs); pass.end();
+  }, 3);
 }
 
 // sel T: each query's threshold, the k'-th best (float64) of the first SAMPLE_ROWS rows, less 1e-3
@@ -110,17 +114,64 @@ async function timeDispatch(pl, bg, wgs, before = () => {}) {
 const thresholdCache = new Map();
 async function sampleThresholds(qf, nq, BQ) {
   if (thresholdCache.has(nq)) return thresholdCache.get(nq);
-  const rows = new Uint16Array(await readBack(rowsBuf, SAMPLE_ROWS * D * 2));
-  const rowsF = new Float32Array(rows.length); for (let i = 0; i < rows.length; i++) rowsF[i] = f16BitsToF32(rows[i]);
+  const rowsF = await rowsAsFloats(0, SAMPLE_ROWS);
   const thr = new Float32Array(BQ).fill(3.4e38);
   for (let q = 0; q < nq; q++) {
-    const sc = new Float64Array(SAMPLE_ROWS);
-    for (let r = 0; r < SAMPLE_ROWS; r++) { let x = 0; const o = r * D, qo = q * D; for (let j = 0; j < D; j++) x += rowsF[o + j] * qf[qo + j]; sc[r] = x; }
+    const sc = Float64Array.from({ length: SAMPLE_ROWS }, (_, r) => dot(rowsF, r, qf, q));
     sc.sort();
     thr[q] = sc[SAMPLE_ROWS - LIST_K] - 1e-3;
   }
   thresholdCache.set(nq, thr);
   return thr;
+}
+
+// nq queries (BQ rows, the padding zero) as halves, their float values, and a storage buffer of the halves.
+// Seeded by the batch size: every variant of a size gets the same queries (sel T's thresholds are cached a size).
+function makeQueries(nq, BQ) {
+  rnd.seed(12345 + nq);
+  const qh = new Uint16Array(BQ * D); const qf = new Float32Array(BQ * D);
+  for (let i = 0; i < nq * D; i++) { qh[i] = f32ToF16Bits(rnd()); qf[i] = f16BitsToF32(qh[i]); }
+  const qb = buf(qh.byteLength, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST); device.queue.writeBuffer(qb, 0, qh);
+  return { qf, qb };
+}
+// The kernels' uniform P (scan2-kernel.mjs): segLen, tiles, the stand-in's threshold, segStride.
+function paramsBuffer(segLen, tiles, thr, segStride = 0) {
+  const u = new ArrayBuffer(16); new Uint32Array(u, 0, 2).set([segLen, tiles]); new Float32Array(u, 8, 1)[0] = thr; new Uint32Array(u, 12, 1)[0] = segStride;
+  const b = buf(16, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST); device.queue.writeBuffer(b, 0, u); return b;
+}
+// A compute pipeline, or an Error with the compiler's or validation's message; ms: its creation.
+async function compile(code) {
+  device.pushErrorScope('validation');
+  const module = device.createShaderModule({ code });
+  const errs = (await module.getCompilationInfo()).messages.filter((m) => m.type === 'error');
+  if (errs.length) { await device.popErrorScope(); throw new Error(errs.map((m) => m.message).join(' | ').slice(0, 600)); }
+  const t0 = performance.now();
+  const pl = device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' } });
+  const e = await device.popErrorScope();
+  if (e) throw new Error(e.message.slice(0, 600));
+  return { pl, ms: performance.now() - t0 };
+}
+const halfTable = Float32Array.from({ length: 65536 }, (_, h) => f16BitsToF32(h));
+// Rows [r0, r0 + n) as floats (exact: halves), read back.
+async function rowsAsFloats(r0, n) {
+  const part = new Uint16Array(await readBack(rowsBuf, n * D * 2, r0 * D * 2));
+  const f = new Float32Array(part.length); for (let i = 0; i < part.length; i++) f[i] = halfTable[part[i]]; return f;
+}
+// Row r's inner product with query q, summed in float64.
+const dot = (rowsF, r, qf, q) => { let x = 0; const o = r * D, qo = q * D; for (let j = 0; j < D; j++) x += rowsF[o + j] * qf[qo + j]; return x; };
+// The KP best rows of scores s: one pass keeping a sorted list (the earliest of equal scores first).
+const topOf = (s) => { const top = []; for (let r = 0; r < s.length; r++) { if (top.length < LIST_K || s[r] > s[top[top.length - 1]]) { let i = top.length; top.push(r); while (i > 0 && s[top[i - 1]] < s[r]) { top[i] = top[i - 1]; i--; } top[i] = r; if (top.length > LIST_K) top.pop(); } } return top; };
+// A GPU list of KP (key, row) pairs, best first, against the exact scores sc: the largest key error,
+// and the rows outside the exact KP best that do not tie its KP-th (within 1e-4).
+function compareList(sc, got) {
+  const order = topOf(sc);
+  const want = new Set(order);
+  let keyErr = 0, idMiss = 0;
+  for (let i = 0; i < LIST_K; i++) {
+    keyErr = Math.max(keyErr, Math.abs(got[i][0] - sc[order[i]]));
+    if (!want.has(got[i][1]) && !(Math.abs(sc[got[i][1]] - sc[order[LIST_K - 1]]) < 1e-4)) idMiss++;
+  }
+  return { keyErr, idMiss };
 }
 
 const results = [];
@@ -146,8 +197,6 @@ async function runVariant(v, nq) {
   const spec = parseVariant(v);
   const { QS, nWg } = spec;
   const BQ = Math.ceil(nq / 16) * 16, BR = 16 * spec.RT;
-  // The same queries for every variant of a batch size (sel T's thresholds are worked out once a size).
-  rnd.seed(12345 + nq);
   const sampled = spec.sel === 'T';
   const regLists = spec.sel === 'R';
   const lists = spec.sel === 'L' || regLists;
@@ -163,22 +212,10 @@ async function runVariant(v, nq) {
   if (warps * segLen + BR > totalRows) { say(JSON.stringify({ ...tag, skipped: 'padding too small' })); return; }
   let code;
   try { code = kernel(spec, BQ); } catch (e) { say(JSON.stringify({ ...tag, skipped: e.message })); return; }
-  device.pushErrorScope('validation');
-  const module = device.createShaderModule({ code });
-  const info = await module.getCompilationInfo();
-  const errs = info.messages.filter((m) => m.type === 'error');
-  if (errs.length) { say(JSON.stringify({ ...tag, error: errs.map((m) => m.message).join(' | ').slice(0, 600) })); await device.popErrorScope(); return; }
-  const t0 = performance.now();
-  const pl = device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' } });
-  const e1 = await device.popErrorScope();
-  if (e1) { say(JSON.stringify({ ...tag, error: e1.message.slice(0, 600) })); return; }
-  const compileMs = performance.now() - t0;
-  const qh = new Uint16Array(BQ * D); const qf = new Float32Array(BQ * D);
-  for (let i = 0; i < nq * D; i++) { qh[i] = f32ToF16Bits(rnd()); qf[i] = f16BitsToF32(qh[i]); }
-  const qb = buf(qh.byteLength, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST); device.queue.writeBuffer(qb, 0, qh);
-  const ub = buf(16, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
-  const u = new ArrayBuffer(16); new Uint32Array(u, 0, 2).set([segLen, tiles]); new Float32Array(u, 8, 1)[0] = THRESHOLD;
-  device.queue.writeBuffer(ub, 0, u);
+  let pl, compileMs;
+  try { ({ pl, ms: compileMs } = await compile(code)); } catch (e) { say(JSON.stringify({ ...tag, error: e.message })); return; }
+  const { qf, qb } = makeQueries(nq, BQ);
+  const ub = paramsBuffer(segLen, tiles, THRESHOLD);
   const NB = bestsPerLane(spec.sel, BQ);
   const listFloats = nWg * BQ * slots * 2;
   const outLen = lists ? listFloats : sampled ? BQ * SAMPLE_CAP * 2 : warps * 32 * NB;
@@ -205,14 +242,13 @@ async function runVariant(v, nq) {
     sampleCheck = { cand_mean: per.reduce((a, b) => a + b, 0) / nq, cand_max: Math.max(...per), overflow: per.filter((c) => c > SAMPLE_CAP).length, sample_rows: SAMPLE_ROWS };
     if (CHECK) {
       const nRows = spec.W * segLen;
-      const rows = new Uint16Array(await readBack(rowsBuf, nRows * D * 2));
-      const rowsF = new Float64Array(nRows * D); for (let i = 0; i < rowsF.length; i++) rowsF[i] = f16BitsToF32(rows[i]);
+      const rowsF = await rowsAsFloats(0, nRows);
       let missing = 0, wrong = 0;
       for (let q = 0; q < nq; q++) {
         const got = new Map();
         for (let c = 0; c < Math.min(counts[q], SAMPLE_CAP); c++) { const row = cand[(q * SAMPLE_CAP + c) * 2 + 1]; if (row < nRows) got.set(row, new Float32Array(cand.buffer, (q * SAMPLE_CAP + c) * 8, 1)[0]); }
         for (let r = 0; r < nRows; r++) {
-          let x = 0; for (let j = 0; j < D; j++) x += rowsF[r * D + j] * qf[q * D + j];
+          const x = dot(rowsF, r, qf, q);
           if (x >= thr[q] + 1e-3 && !got.has(r)) missing++;
           if (got.has(r) && (x < thr[q] - 1e-3 || Math.abs(got.get(r) - x) > 1e-3)) wrong++;
         }
@@ -227,36 +263,28 @@ async function runVariant(v, nq) {
     const raw = await readBack(ob, BQ * slots * 8);
     const keys = new Float32Array(raw); const ids = new Uint32Array(raw);
     const nRows = spec.W * segLen;
-    const rows = new Uint16Array(await readBack(rowsBuf, nRows * D * 2));
-    const rowsF = new Float64Array(nRows * D); for (let i = 0; i < rowsF.length; i++) rowsF[i] = f16BitsToF32(rows[i]);
+    const rowsF = await rowsAsFloats(0, nRows);
     let keyErr = 0, idMiss = 0;
     for (let q = 0; q < nq; q++) {
-      const sc = new Float64Array(nRows);
-      for (let r = 0; r < nRows; r++) { let x = 0; for (let j = 0; j < D; j++) x += rowsF[r * D + j] * qf[q * D + j]; sc[r] = x; }
-      const order = Array.from(sc.keys()).sort((a, b) => sc[b] - sc[a]).slice(0, LIST_K);
+      const sc = Float64Array.from({ length: nRows }, (_, r) => dot(rowsF, r, qf, q));
       const got = Array.from({ length: slots }, (_, i) => [keys[(q * slots + i) * 2], ids[(q * slots + i) * 2 + 1]]).sort((a, b) => b[0] - a[0]).slice(0, LIST_K);
-      const want = new Set(order);
-      for (let i = 0; i < LIST_K; i++) {
-        keyErr = Math.max(keyErr, Math.abs(got[i][0] - sc[order[i]]));
-        // An id outside the exact top KP counts unless it ties the KP-th (within 1e-4).
-        if (!want.has(got[i][1]) && !(Math.abs(sc[got[i][1]] - sc[order[LIST_K - 1]]) < 1e-4)) idMiss++;
-      }
+      const c = compareList(sc, got);
+      keyErr = Math.max(keyErr, c.keyErr); idMiss += c.idMiss;
     }
     listCheck = { key_err: keyErr, id_miss: idMiss, rows_checked: nRows };
   } else if (CHECK && !sampled) {
     // Each query's best over warp 0's segment (every tile, sel or not), against float64 sums of the same halves.
     const o = new Float32Array(await readBack(ob, 32 * NB * 4));
-    const rows = new Uint16Array(await readBack(rowsBuf, segLen * D * 2));
+    const rowsF = await rowsAsFloats(0, segLen);
     const gpuBest = new Float64Array(BQ).fill(-Infinity);
     for (let lane = 0; lane < 32; lane++) for (let b = 0; b < NB; b++) {
       const q = queryOfBest(spec.sel, BQ, lane, b);
       gpuBest[q] = Math.max(gpuBest[q], Number.isNaN(o[lane * NB + b]) ? Infinity : o[lane * NB + b]);
     }
     maxErr = 0;
-    const rowsF = new Float64Array(segLen * D); for (let i = 0; i < rowsF.length; i++) rowsF[i] = f16BitsToF32(rows[i]);
     for (let q = 0; q < nq; q++) {
       let best = -Infinity;
-      if (spec.sel !== '0') for (let r = 0; r < segLen; r++) { let s = 0; for (let j = 0; j < D; j++) s += rowsF[r * D + j] * qf[q * D + j]; best = Math.max(best, s); }
+      if (spec.sel !== '0') for (let r = 0; r < segLen; r++) best = Math.max(best, dot(rowsF, r, qf, q));
       else {
         // Without selection the accumulators sum every tile: the best is that of the sums of each of the
         // warp's tiles' rows r, r + BR, ... (row r of every tile added up).
@@ -279,58 +307,28 @@ const PIPELINE = arg('pipeline', '');
 const SAMPLE_DIV = Number(arg('sample-div', 64));
 const SAMPLE_STRIDE = arg('sample-stride', '1') !== '0';
 const CHECK_QUERIES = Number(arg('check-queries', 4));
-async function timePass(encode) {
-  const run = async (timed) => {
-    const enc = device.createCommandEncoder();
-    encode(enc, timed ? { querySet: qs, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 } : undefined);
-    if (timed) enc.resolveQuerySet(qs, 0, 2, tb, 0);
-    device.queue.submit([enc.finish()]);
-    if (!timed) { await device.queue.onSubmittedWorkDone(); return 0; }
-    const t = new BigUint64Array(await readBack(tb, 16));
-    return Number(t[1] - t[0]) / 1e6;
-  };
-  const warmStart = performance.now();
-  for (let i = 0; i < 3 || performance.now() - warmStart < WARM_MS; i++) await run(false);
-  const times = [];
-  for (let rep = 0; rep < REPS; rep++) times.push(await run(true));
-  times.sort((a, b) => a - b);
-  return { ms: times[times.length >> 1], min_ms: times[0] };
-}
 async function runPipeline(pipe, nq) {
   const [va, vc] = pipe.split('|');
   const A = parseVariant(va), C = parseVariant(vc);
   const BQ = Math.ceil(nq / 16) * 16;
   const tag = { pipeline: pipe, nq, n: N, sample_div: SAMPLE_DIV, sample_stride: SAMPLE_STRIDE, kp: LIST_K };
   if (!['1', 'q'].includes(A.sel) || C.sel !== 'T') { say(JSON.stringify({ ...tag, skipped: 'A must be a stand-in (sel 1 or q), C sel T' })); return; }
-  rnd.seed(12345 + nq);
-  const qh = new Uint16Array(BQ * D); const qf = new Float32Array(BQ * D);
-  for (let i = 0; i < nq * D; i++) { qh[i] = f32ToF16Bits(rnd()); qf[i] = f16BitsToF32(qh[i]); }
-  const qb = buf(qh.byteLength, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST); device.queue.writeBuffer(qb, 0, qh);
-  const uni = (words) => { const b = buf(16, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST); device.queue.writeBuffer(b, 0, words); return b; };
+  const { qf, qb } = makeQueries(nq, BQ);
   const plan = (spec, rows) => { const warps = spec.nWg * spec.W; const BR = 16 * spec.RT; const tiles = Math.ceil(rows / warps / BR); return { warps, tiles, segLen: tiles * BR }; };
   const pa = plan(A, Math.ceil(N / SAMPLE_DIV)), pc = plan(C, N);
   // segStride: A's segments spread over all N rows (--sample-stride 1, the default) or back to back
   // at the start (0): real data may be ordered, so a sample of its first rows may not be typical.
-  const params = (p, thr, segStride = 0) => { const u = new ArrayBuffer(16); new Uint32Array(u, 0, 2).set([p.segLen, p.tiles]); new Float32Array(u, 8, 1)[0] = thr; new Uint32Array(u, 12, 1)[0] = segStride; return uni(u); };
   const strideA = SAMPLE_STRIDE ? Math.floor(N / pa.warps) : 0;
-  const compile = async (code, what) => {
-    device.pushErrorScope('validation');
-    const module = device.createShaderModule({ code });
-    const errs = (await module.getCompilationInfo()).messages.filter((m) => m.type === 'error');
-    const pl = errs.length ? null : device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' } });
-    const e = await device.popErrorScope();
-    if (errs.length || e) throw new Error(`${what}: ${errs.map((m) => m.message).join(' | ') || e.message}`.slice(0, 600));
-    return pl;
+  const codes = {
+    a: () => kernel(A, BQ),
+    b: () => selectKernel({ from: 'bests', sel: A.sel, BQ, warps: pa.warps, KP: LIST_K }),
+    c: () => kernel(C, BQ),
+    d: () => selectKernel({ from: 'candidates', BQ, KP: LIST_K, CAP: SAMPLE_CAP }),
   };
-  let pls;
-  try {
-    pls = {
-      a: await compile(kernel(A, BQ), 'A'),
-      b: await compile(selectKernel({ from: 'bests', sel: A.sel, BQ, warps: pa.warps, KP: LIST_K }), 'B'),
-      c: await compile(kernel(C, BQ), 'C'),
-      d: await compile(selectKernel({ from: 'candidates', BQ, KP: LIST_K, CAP: SAMPLE_CAP }), 'D'),
-    };
-  } catch (e) { say(JSON.stringify({ ...tag, error: e.message })); return; }
+  const pls = {};
+  for (const [k, code] of Object.entries(codes)) {
+    try { pls[k] = (await compile(code())).pl; } catch (e) { say(JSON.stringify({ ...tag, error: `${k.toUpperCase()}: ${e.message}`.slice(0, 600) })); return; }
+  }
   const NB = bestsPerLane(A.sel, BQ);
   const bests = buf(pa.warps * 32 * NB * 4, GPUBufferUsage.STORAGE);
   const thrBuf = buf(BQ * 4, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC);
@@ -342,9 +340,9 @@ async function runPipeline(pipe, nq) {
   const q = (spec) => (spec.QS === 's' ? { binding: 4, resource: { buffer: qb } } : { binding: 2, resource: { buffer: qb } });
   const bg = (pl, entries) => device.createBindGroup({ layout: pl.getBindGroupLayout(0), entries });
   const groups = {
-    a: bg(pls.a, [{ binding: 0, resource: { buffer: params(pa, 1e30, strideA) } }, { binding: 1, resource: { buffer: rowsBuf } }, { binding: 3, resource: { buffer: bests } }, q(A)]),
+    a: bg(pls.a, [{ binding: 0, resource: { buffer: paramsBuffer(pa.segLen, pa.tiles, 1e30, strideA) } }, { binding: 1, resource: { buffer: rowsBuf } }, { binding: 3, resource: { buffer: bests } }, q(A)]),
     b: bg(pls.b, [{ binding: 1, resource: { buffer: bests } }, { binding: 3, resource: { buffer: thrBuf } }]),
-    c: bg(pls.c, [{ binding: 0, resource: { buffer: params(pc, 0) } }, { binding: 1, resource: { buffer: rowsBuf } }, { binding: 3, resource: { buffer: cand } }, q(C), { binding: 5, resource: { buffer: thrBuf } }, { binding: 6, resource: { buffer: cnt } }]),
+    c: bg(pls.c, [{ binding: 0, resource: { buffer: paramsBuffer(pc.segLen, pc.tiles, 0) } }, { binding: 1, resource: { buffer: rowsBuf } }, { binding: 3, resource: { buffer: cand } }, q(C), { binding: 5, resource: { buffer: thrBuf } }, { binding: 6, resource: { buffer: cnt } }]),
     d: bg(pls.d, [{ binding: 1, resource: { buffer: cand } }, { binding: 2, resource: { buffer: cnt } }, { binding: 3, resource: { buffer: fin } }]),
   };
   const t = await timePass((enc, timestampWrites) => {
@@ -366,23 +364,15 @@ async function runPipeline(pipe, nq) {
     const chunk = 65536;
     const nCheck = Math.min(nq, CHECK_QUERIES);
     const sc = Array.from({ length: nCheck }, () => new Float64Array(scanned));
-    const halfTable = Float32Array.from({ length: 65536 }, (_, h) => f16BitsToF32(h));
     for (let r0 = 0; r0 < scanned; r0 += chunk) {
       const n = Math.min(chunk, scanned - r0);
-      const part = new Uint16Array(await readBack(rowsBuf, n * D * 2, r0 * D * 2));
-      const pf = new Float32Array(part.length); for (let i = 0; i < part.length; i++) pf[i] = halfTable[part[i]];
-      for (let qq = 0; qq < nCheck; qq++) for (let r = 0; r < n; r++) { let x = 0; const o = r * D, qo = qq * D; for (let j = 0; j < D; j++) x += pf[o + j] * qf[qo + j]; sc[qq][r0 + r] = x; }
+      const pf = await rowsAsFloats(r0, n);
+      for (let qq = 0; qq < nCheck; qq++) for (let r = 0; r < n; r++) sc[qq][r0 + r] = dot(pf, r, qf, qq);
     }
-    // The KP best rows of a query: one pass keeping a sorted list (N is large, KP small).
-    const topOf = (s) => { const top = []; for (let r = 0; r < s.length; r++) { if (top.length < LIST_K || s[r] > s[top[top.length - 1]]) { let i = top.length; top.push(r); while (i > 0 && s[top[i - 1]] < s[r]) { top[i] = top[i - 1]; i--; } top[i] = r; if (top.length > LIST_K) top.pop(); } } return top; };
     for (let qq = 0; qq < nCheck; qq++) {
-      const order = topOf(sc[qq]);
-      const want = new Set(order);
       const got = Array.from({ length: LIST_K }, (_, i) => [keys[(qq * LIST_K + i) * 2], ids[(qq * LIST_K + i) * 2 + 1]]).sort((a, b) => b[0] - a[0]);
-      for (let i = 0; i < LIST_K; i++) {
-        keyErr = Math.max(keyErr, Math.abs(got[i][0] - sc[qq][order[i]]));
-        if (!want.has(got[i][1]) && !(Math.abs(sc[qq][got[i][1]] - sc[qq][order[LIST_K - 1]]) < 1e-4)) idMiss++;
-      }
+      const c = compareList(sc[qq], got);
+      keyErr = Math.max(keyErr, c.keyErr); idMiss += c.idMiss;
     }
     Object.assign(rec, { check: { queries: nCheck, rows: scanned, key_err: keyErr, id_miss: idMiss } });
   }
