@@ -92,6 +92,50 @@ ${emuStore('emu_store', 'ws', 'f32', 8, 16)}
 
 const hasGpu = await gpuForTests('the f16 scan prototype, emulated');
 
+type Upload = (data: ArrayBufferView, usage: number) => GPUBuffer;
+/**
+ * Compiles code on a fresh device of the software adapter (with `features`, and its largest
+ * workgroup memory), binds what `bind` uploads (sizes rounded up to 16 bytes, copyable both ways),
+ * dispatches `workgroups` once and reads `outputs` back; fails on a compile or uncaptured error.
+ */
+async function dispatchOnce(code: string, workgroups: number, bind: (upload: Upload) => { entries: GPUBindGroupEntry[]; outputs: GPUBuffer[] }, features: GPUFeatureName[] = []): Promise<ArrayBuffer[]> {
+  const gpu = (await loadDawnGpu([]))!;
+  const adapter = (await gpu.requestAdapter())!;
+  const device = await adapter.requestDevice({ requiredFeatures: features, requiredLimits: { maxComputeWorkgroupStorageSize: adapter.limits.maxComputeWorkgroupStorageSize } });
+  const errors: string[] = [];
+  device.addEventListener('uncapturederror', (e) => errors.push((e as GPUUncapturedErrorEvent).error.message));
+  const upload: Upload = (data, usage) => {
+    const b = device.createBuffer({ size: Math.max(16, Math.ceil(data.byteLength / 16) * 16), usage: usage | BufferUsage.COPY_DST | BufferUsage.COPY_SRC });
+    device.queue.writeBuffer(b, 0, data.buffer as ArrayBuffer, data.byteOffset, data.byteLength);
+    return b;
+  };
+  const module = device.createShaderModule({ code });
+  const compileErrors = (await module.getCompilationInfo()).messages.filter((m) => m.type === 'error');
+  if (compileErrors.length) throw new Error(compileErrors.map((m) => `${m.lineNum}: ${m.message}`).join('; '));
+  const pipeline = device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' } });
+  const { entries, outputs } = bind(upload);
+  const enc = device.createCommandEncoder();
+  const pass = enc.beginComputePass();
+  pass.setPipeline(pipeline);
+  pass.setBindGroup(0, device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries }));
+  pass.dispatchWorkgroups(workgroups);
+  pass.end();
+  const reads = outputs.map((b) => {
+    const rb = device.createBuffer({ size: b.size, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST });
+    enc.copyBufferToBuffer(b, 0, rb, 0, b.size);
+    return rb;
+  });
+  device.queue.submit([enc.finish()]);
+  const out: ArrayBuffer[] = [];
+  for (const rb of reads) {
+    await rb.mapAsync(MapMode.READ);
+    out.push(rb.getMappedRange().slice(0));
+  }
+  device.destroy();
+  expect(errors).toEqual([]);
+  return out;
+}
+
 describe.skipIf(!hasGpu)('scan2 kernels: emulated on the software adapter against float64', () => {
   // 2 warps a workgroup, 2 workgroups, 3 tiles of 16 rows a warp: 192 rows, and a tile more for the reads ahead.
   const W = 2;
@@ -105,11 +149,6 @@ describe.skipIf(!hasGpu)('scan2 kernels: emulated on the software adapter agains
   async function run(variant: string, nq: number, opts: { kp?: number; cand?: number; cap?: number; thresholds?: Float32Array; segStride?: number } = {}) {
     const spec: Scan2Variant = parseVariant(variant);
     const BQ = Math.ceil(nq / 16) * 16;
-    const gpu = (await loadDawnGpu([]))!;
-    const adapter = (await gpu.requestAdapter())!;
-    const device = await adapter.requestDevice({ requiredFeatures: ['shader-f16', 'subgroups'], requiredLimits: { maxComputeWorkgroupStorageSize: adapter.limits.maxComputeWorkgroupStorageSize } });
-    const errors: string[] = [];
-    device.addEventListener('uncapturederror', (e) => errors.push((e as GPUUncapturedErrorEvent).error.message));
     // Rows and queries: clustered around a few centres (more ties and close scores than uniform noise), as halves.
     let seed = 7 + nq + variant.length;
     const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32) - 0.5;
@@ -123,12 +162,6 @@ describe.skipIf(!hasGpu)('scan2 kernels: emulated on the software adapter agains
       for (let j = 0; j < D; j++) s += f16BitsToF32(rowsH[r * D + j]!) * f16BitsToF32(qH[q * D + j]!);
       return s;
     };
-    const mk = (data: ArrayBufferView | number, usage: number) => {
-      const size = Math.ceil((typeof data === 'number' ? data : data.byteLength) / 16) * 16;
-      const b = device.createBuffer({ size, usage: usage | BufferUsage.COPY_DST | BufferUsage.COPY_SRC });
-      if (typeof data !== 'number') device.queue.writeBuffer(b, 0, data.buffer, data.byteOffset, data.byteLength);
-      return b;
-    };
     const kp = opts.kp ?? 8;
     const cap = opts.cap ?? 1024;
     const lists = spec.sel === 'L';
@@ -136,47 +169,26 @@ describe.skipIf(!hasGpu)('scan2 kernels: emulated on the software adapter agains
     // The stand-in: one best a query an invocation sees (sel q: one a query tile).
     const bests = bestsPerLane(spec.sel, BQ);
     const outWords = lists ? nWg * BQ * kp * 2 : sampled ? BQ * cap * 2 : nWg * W * 32 * bests;
-    const poison = new Uint32Array(outWords).fill(0x7fc00000);
-    const out = mk(poison, BufferUsage.STORAGE);
     const params = new ArrayBuffer(16);
     new Uint32Array(params, 0, 2).set([segLen, tiles]);
     new Float32Array(params, 8, 1)[0] = 1e30;
     new Uint32Array(params, 12, 1)[0] = opts.segStride ?? 0;
-    const entries: GPUBindGroupEntry[] = [
-      { binding: 0, resource: { buffer: mk(new Uint8Array(params), BufferUsage.UNIFORM) } },
-      { binding: 1, resource: { buffer: mk(rowsH, BufferUsage.STORAGE) } },
-      { binding: 3, resource: { buffer: out } },
-      { binding: spec.QS === 's' ? 4 : 2, resource: { buffer: mk(qH, BufferUsage.STORAGE) } },
-    ];
-    let counts: GPUBuffer | undefined;
-    if (sampled) {
-      counts = mk(new Uint32Array(BQ), BufferUsage.STORAGE);
-      entries.push({ binding: 5, resource: { buffer: mk(opts.thresholds!, BufferUsage.STORAGE) } }, { binding: 6, resource: { buffer: counts } });
-    }
-    const module = device.createShaderModule({ code: emulate(kernel(spec, BQ, kp, opts.cand ?? 16, cap)) });
-    const compileErrors = (await module.getCompilationInfo()).messages.filter((m) => m.type === 'error');
-    if (compileErrors.length) throw new Error(`${variant}: ${compileErrors.map((m) => `${m.lineNum}: ${m.message}`).join('; ')}`);
-    const pipeline = device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' } });
-    const enc = device.createCommandEncoder();
-    const pass = enc.beginComputePass();
-    pass.setPipeline(pipeline);
-    pass.setBindGroup(0, device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries }));
-    pass.dispatchWorkgroups(nWg);
-    pass.end();
-    const read = async (b: GPUBuffer) => {
-      const rb = device.createBuffer({ size: b.size, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST });
-      const e2 = device.createCommandEncoder();
-      e2.copyBufferToBuffer(b, 0, rb, 0, b.size);
-      device.queue.submit([e2.finish()]);
-      await rb.mapAsync(MapMode.READ);
-      return rb.getMappedRange().slice(0);
-    };
-    device.queue.submit([enc.finish()]);
-    const raw = await read(out);
-    const n = counts ? new Uint32Array(await read(counts)) : undefined;
-    device.destroy();
-    expect(errors).toEqual([]);
-    return { raw, counts: n, score, BQ };
+    const code = emulate(kernel(spec, BQ, kp, opts.cand ?? 16, cap));
+    const [raw, countsRaw] = await dispatchOnce(code, nWg, (upload) => {
+      const out = upload(new Uint32Array(outWords).fill(0x7fc00000), BufferUsage.STORAGE);
+      const entries: GPUBindGroupEntry[] = [
+        { binding: 0, resource: { buffer: upload(new Uint8Array(params), BufferUsage.UNIFORM) } },
+        { binding: 1, resource: { buffer: upload(rowsH, BufferUsage.STORAGE) } },
+        { binding: 3, resource: { buffer: out } },
+        { binding: spec.QS === 's' ? 4 : 2, resource: { buffer: upload(qH, BufferUsage.STORAGE) } },
+      ];
+      if (!sampled) return { entries, outputs: [out] };
+      const counts = upload(new Uint32Array(BQ), BufferUsage.STORAGE);
+      entries.push({ binding: 5, resource: { buffer: upload(opts.thresholds!, BufferUsage.STORAGE) } }, { binding: 6, resource: { buffer: counts } });
+      return { entries, outputs: [out, counts] };
+    }, ['shader-f16', 'subgroups']);
+    const n = countsRaw ? new Uint32Array(countsRaw) : undefined;
+    return { raw: raw!, counts: n, score, BQ };
   }
 
   it('the threshold stand-in: each query best over every row, queries staged whole (s) or read from storage (g, loop mode)', async () => {
@@ -258,36 +270,16 @@ describe.skipIf(!hasGpu)('scan2 kernels: emulated on the software adapter agains
 
 describe.skipIf(!hasGpu)('scan2 selections (the two-pass search) against JavaScript', () => {
   async function select(code: string, vals: Uint32Array, counts: Uint32Array | undefined, resWords: number, queries: number): Promise<ArrayBuffer> {
-    const gpu = (await loadDawnGpu([]))!;
-    const device = await (await gpu.requestAdapter())!.requestDevice();
-    const errors: string[] = [];
-    device.addEventListener('uncapturederror', (e) => errors.push((e as GPUUncapturedErrorEvent).error.message));
-    const mk = (data: Uint32Array, usage: number) => {
-      const b = device.createBuffer({ size: Math.max(16, Math.ceil(data.byteLength / 16) * 16), usage: usage | BufferUsage.COPY_DST | BufferUsage.COPY_SRC });
-      device.queue.writeBuffer(b, 0, data.buffer as ArrayBuffer, data.byteOffset, data.byteLength);
-      return b;
-    };
-    const res = mk(new Uint32Array(resWords).fill(0x7fc00000), BufferUsage.STORAGE);
-    const pipeline = device.createComputePipeline({ layout: 'auto', compute: { module: device.createShaderModule({ code }), entryPoint: 'main' } });
-    const entries: GPUBindGroupEntry[] = [
-      { binding: 1, resource: { buffer: mk(vals, BufferUsage.STORAGE) } },
-      { binding: 3, resource: { buffer: res } },
-      ...(counts ? [{ binding: 2, resource: { buffer: mk(counts, BufferUsage.STORAGE) } }] : []),
-    ];
-    const enc = device.createCommandEncoder();
-    const pass = enc.beginComputePass();
-    pass.setPipeline(pipeline);
-    pass.setBindGroup(0, device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries }));
-    pass.dispatchWorkgroups(queries);
-    pass.end();
-    const rb = device.createBuffer({ size: res.size, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST });
-    enc.copyBufferToBuffer(res, 0, rb, 0, res.size);
-    device.queue.submit([enc.finish()]);
-    await rb.mapAsync(MapMode.READ);
-    const out = rb.getMappedRange().slice(0);
-    device.destroy();
-    expect(errors).toEqual([]);
-    return out;
+    const [out] = await dispatchOnce(code, queries, (upload) => {
+      const res = upload(new Uint32Array(resWords).fill(0x7fc00000), BufferUsage.STORAGE);
+      const entries: GPUBindGroupEntry[] = [
+        { binding: 1, resource: { buffer: upload(vals, BufferUsage.STORAGE) } },
+        { binding: 3, resource: { buffer: res } },
+        ...(counts ? [{ binding: 2, resource: { buffer: upload(counts, BufferUsage.STORAGE) } }] : []),
+      ];
+      return { entries, outputs: [res] };
+    });
+    return out!;
   }
   const f32Bits = (x: number) => new Uint32Array(new Float32Array([x]).buffer)[0]!;
 
