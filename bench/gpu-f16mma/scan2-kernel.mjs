@@ -24,6 +24,31 @@ export function parseVariant(v) {
   return { mode, W: Number(w), RT: Number(rt), QS, CH: Number(ch), nWg: Number(nwg), sel: sel ?? '1', KC: Number(kc ?? D) };
 }
 
+// The sizes kernel() declares its workgroup arrays with, and workgroupBytes() adds up.
+function layoutOf({ W, RT, QS, sel, KC }, BQ) {
+  const BR = 16 * RT;
+  // One query tile's scores at a time for all but the stand-ins '1' and '0'; sel T two such halves.
+  const perTile = sel === 'q' || sel === 'L' || sel === 'R' || sel === 'T';
+  const wsPerWarp = perTile ? BR * 16 : BR * BQ;
+  return {
+    perTile,
+    wsPerWarp,
+    wsWords: W * wsPerWarp * (sel === 'T' ? 2 : 1),
+    qStride: QS === 's' ? KC + 8 : D, // +8 halves: a fragment's 8 queries on different bank groups
+  };
+}
+
+/** Workgroup memory a variant's kernel declares for BQ queries (KP, C as kernel() takes them). */
+export function workgroupBytes(spec, BQ, KP = 40, C = 16) {
+  const { wsWords, qStride } = layoutOf(spec, BQ);
+  const wq = spec.QS === 's' ? BQ * qStride * 2 : 0;
+  // L and R: thresholds, 16 counters and 16 x C candidates; L also its lists (keys and rows); T its thresholds.
+  const filter = spec.sel === 'L' || spec.sel === 'R' ? BQ * 4 + 16 * 4 + 16 * C * 8 : 0;
+  const lists = spec.sel === 'L' ? BQ * KP * 8 : 0;
+  const thresholds = spec.sel === 'T' ? BQ * 4 : 0;
+  return wsWords * 4 + wq + filter + lists + thresholds;
+}
+
 /**
  * The WGSL of a variant for BQ queries (a multiple of 16). KP: list entries (sel L / R); C: candidates
  * a query a tile before the owner rescans (L / R); CAP: candidates a query in storage (T).
@@ -36,7 +61,7 @@ export function kernel({ mode, W, RT, QS, CH, sel, KC }, BQ, KP = 40, C = 16, CA
   const chunked = QS === 's' && KC < D;
   const KS = KC / 16; // steps a query chunk
   const qPtr = QS === 's' ? '&wq' : '&queries';
-  const qStride = QS === 's' ? KC + 8 : D; // +8 halves: a fragment's 8 queries on different bank groups
+  const { perTile, wsPerWarp, wsWords, qStride } = layoutOf({ W, RT, QS, sel, KC }, BQ);
   const qOff = (j, s) => QS === 's' ? 16 * j * qStride + 16 * (s % KS) : 16 * j * D + 16 * s;
   const rowOff = (i, s, next) => `(t${next ? ' + BR' : ''} + ${16 * i}u) * D + ${16 * s}u`;
   // Copies query dims [qc * KC, qc * KC + KC) of the BQ queries into wq, 16 bytes a load.
@@ -97,7 +122,6 @@ export function kernel({ mode, W, RT, QS, CH, sel, KC }, BQ, KP = 40, C = 16, CA
   // at binding 6). The scores' workgroup buffer alternates between two halves, so one barrier a
   // query tile suffices (the next store goes to the half nobody reads).
   const sampled = sel === 'T';
-  const perTile = sel === 'q' || lists || regLists || sampled;
   const Qw = BQ / W; // queries a warp owns
   const Lg = 32 / Qw; // lanes a query's list
   const E = Math.ceil(KP / Lg); // entries a lane
@@ -176,8 +200,6 @@ export function kernel({ mode, W, RT, QS, CH, sel, KC }, BQ, KP = 40, C = 16, CA
   } else {
     select = [...accs.map(([i, j]) => `subgroupMatrixStore(&ws, wsBase + ${16 * i * BQ + 16 * j}u, acc_${i}_${j}, false, ${BQ}u);`), 'workgroupBarrier();', ...scanOf(BR * BQ, (e) => (BQ >= 32 ? (e / 32) % NB : 0)), 'workgroupBarrier();'];
   }
-  const wsPerWarp = perTile ? BR * 16 : BR * BQ;
-  const wsWords = W * wsPerWarp * (sampled ? 2 : 1);
   const resets = accs.map(([i, j]) => `acc_${i}_${j} = ${A}();`);
   const bests = Array.from({ length: NB }, (_, b) => `var best${b} = -3.0e38;`);
   // cnt rides on the first best (1e-30 each) so the driver cannot drop the threshold compares.

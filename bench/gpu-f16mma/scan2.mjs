@@ -13,7 +13,7 @@
 import { create, globals } from 'webgpu';
 import { writeFileSync } from 'node:fs';
 import { f16BitsToF32, f32ToF16Bits, gpuHelpers, makeRandom } from './common.mjs';
-import { bestsPerLane, D, kernel as kernelOf, parseVariant, queryOfBest, selectKernel } from './scan2-kernel.mjs';
+import { bestsPerLane, D, kernel as kernelOf, parseVariant, queryOfBest, selectKernel, workgroupBytes } from './scan2-kernel.mjs';
 Object.assign(globalThis, globals);
 
 const arg = (name, dflt) => { const i = process.argv.indexOf('--' + name); return i < 0 ? dflt : process.argv[i + 1]; };
@@ -203,7 +203,7 @@ async function runVariant(v, nq) {
   // Entries a query's list holds: KP (L), or its lanes x entries a lane (R: at least KP).
   const Lg = 32 / (BQ / spec.W);
   const slots = regLists ? Lg * Math.ceil(LIST_K / Lg) : LIST_K;
-  const wsBytes = spec.W * BR * (spec.sel === 'q' || lists ? 16 : sampled ? 32 : BQ) * 4 + (QS === 's' ? BQ * (spec.KC + 8) * 2 : 0) + (lists ? (regLists ? 0 : BQ * LIST_K * 8) + 16 * CAND_CAP * 8 + BQ * 4 + 64 : 0) + (sampled ? BQ * 4 : 0);
+  const wsBytes = workgroupBytes(spec, BQ, LIST_K, CAND_CAP);
   const tag = { variant: v, nq, n: N };
   if (wsBytes > wgsLimit) { say(JSON.stringify({ ...tag, skipped: `workgroup memory ${wsBytes} > ${wgsLimit}` })); return; }
   const warps = nWg * spec.W;

@@ -5,7 +5,7 @@
  * Outputs are poisoned first, so a kernel that writes nothing fails.
  */
 import { describe, expect, it } from 'vitest';
-import { bestsPerLane, D, kernel, parseVariant, queryOfBest, type Scan2Variant, selectKernel } from '../../bench/gpu-f16mma/scan2-kernel.mjs';
+import { bestsPerLane, D, kernel, parseVariant, queryOfBest, type Scan2Variant, selectKernel, workgroupBytes } from '../../bench/gpu-f16mma/scan2-kernel.mjs';
 import { f16BitsToF32, f32ToF16Bits } from '../../bench/gpu-f16mma/common.mjs';
 import { loadDawnGpu } from '../../src/gpu/dawn.js';
 import { BufferUsage, MapMode } from '../../src/gpu/device.js';
@@ -49,6 +49,20 @@ describe('scan2 kernels: structure', () => {
     expect(src.match(/subgroupMatrixMultiplyAccumulate/g)).toHaveLength(48);
     // Offsets from subgroup_id: subgroup-uniform, as the matrix calls require.
     expect(src).toContain('let warp = sid;');
+  });
+
+  it('counts the workgroup memory each kernel declares (scan2 skips what the adapter cannot hold)', () => {
+    // Scores 8 warps x 16 rows x 16 queries (f32) + the queries (16 x 776 halves).
+    expect(workgroupBytes(parseVariant('reg:8:1:s:8:264'), 16)).toBe(8 * 16 * 16 * 4 + 16 * 776 * 2);
+    // sel T: two halves of scores, 64 queries x 136 halves staged, 64 thresholds.
+    expect(workgroupBytes(parseVariant('reg:8:1:s:4:264:T:128'), 64)).toBe(2 * 8 * 16 * 16 * 4 + 64 * 136 * 2 + 64 * 4);
+    // sel L at k' 40, 16 candidates: + thresholds, 16 counters, candidates, lists.
+    expect(workgroupBytes(parseVariant('reg:8:1:s:8:264:L'), 16, 40, 16)).toBe(8 * 16 * 16 * 4 + 16 * 776 * 2 + 16 * 4 + 64 + 16 * 16 * 8 + 16 * 40 * 8);
+    for (const [v, bq] of [['reg:8:1:s:8:264', 16], ['reg:8:1:s:4:264:T:128', 64], ['reg:8:1:s:8:264:L', 16]] as const) {
+      const src = kernel(parseVariant(v), bq);
+      const declared = [...src.matchAll(/var<workgroup> \w+: array<(f16|f32|u32|atomic<u32>|vec2<u32>), (\d+)>/g)].reduce((n, m) => n + Number(m[2]) * (m[1] === 'f16' ? 2 : m[1] === 'vec2<u32>' ? 8 : 4), 0);
+      expect(workgroupBytes(parseVariant(v), bq), v).toBe(declared);
+    }
   });
 
   it('refuses shapes it cannot build, naming why', () => {
