@@ -17,3 +17,4 @@ export declare function selectKernel(opts: { from: 'bests' | 'candidates'; sel?:
 export declare function bestsPerLane(sel: string, BQ: number): number;
 export declare function queryOfBest(sel: string, BQ: number, lane: number, b: number): number;
 export declare function workgroupBytes(spec: Scan2Variant, BQ: number, KP?: number, C?: number): number;
+export declare function listSlots(spec: Pick<Scan2Variant, 'W' | 'sel'>, BQ: number, KP?: number): number;

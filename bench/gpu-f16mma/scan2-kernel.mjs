@@ -38,6 +38,20 @@ function layoutOf({ W, RT, QS, sel, KC }, BQ) {
   };
 }
 
+/**
+ * Entries a query's list holds: KP (sel L), or for sel R its lanes x entries a lane (Lg lanes of
+ * one warp hold a query, E entries each: at least KP).
+ */
+export function listSlots({ W, sel }, BQ, KP = 40) {
+  if (sel !== 'R') return KP;
+  const { Lg, E } = regListShape(W, BQ, KP);
+  return Lg * E;
+}
+function regListShape(W, BQ, KP) {
+  const Lg = 32 / (BQ / W); // lanes a query's list (a warp owns BQ / W queries)
+  return { Lg, E: Math.ceil(KP / Lg) };
+}
+
 /** Workgroup memory a variant's kernel declares for BQ queries (KP, C as kernel() takes them). */
 export function workgroupBytes(spec, BQ, KP = 40, C = 16) {
   const { wsWords, qStride } = layoutOf(spec, BQ);
@@ -123,8 +137,7 @@ export function kernel({ mode, W, RT, QS, CH, sel, KC }, BQ, KP = 40, C = 16, CA
   // query tile suffices (the next store goes to the half nobody reads).
   const sampled = sel === 'T';
   const Qw = BQ / W; // queries a warp owns
-  const Lg = 32 / Qw; // lanes a query's list
-  const E = Math.ceil(KP / Lg); // entries a lane
+  const { Lg, E } = regListShape(W, BQ, KP);
   if (regLists && (!Number.isInteger(Qw) || !Number.isInteger(Lg) || Lg < 1)) throw new Error(`sel R needs BQ / W queries a warp dividing 32: BQ ${BQ}, W ${W}`);
   const NB = perTile ? QT : bestsPerLane(sel, BQ);
   const scanOf = (n, bestOf) => {

@@ -13,7 +13,7 @@
 import { create, globals } from 'webgpu';
 import { writeFileSync } from 'node:fs';
 import { f16BitsToF32, f32ToF16Bits, gpuHelpers, makeRandom } from './common.mjs';
-import { bestsPerLane, D, kernel as kernelOf, parseVariant, queryOfBest, selectKernel, workgroupBytes } from './scan2-kernel.mjs';
+import { bestsPerLane, D, kernel as kernelOf, listSlots, parseVariant, queryOfBest, selectKernel, workgroupBytes } from './scan2-kernel.mjs';
 Object.assign(globalThis, globals);
 
 const arg = (name, dflt) => { const i = process.argv.indexOf('--' + name); return i < 0 ? dflt : process.argv[i + 1]; };
@@ -198,11 +198,8 @@ async function runVariant(v, nq) {
   const { QS, nWg } = spec;
   const BQ = Math.ceil(nq / 16) * 16, BR = 16 * spec.RT;
   const sampled = spec.sel === 'T';
-  const regLists = spec.sel === 'R';
-  const lists = spec.sel === 'L' || regLists;
-  // Entries a query's list holds: KP (L), or its lanes x entries a lane (R: at least KP).
-  const Lg = 32 / (BQ / spec.W);
-  const slots = regLists ? Lg * Math.ceil(LIST_K / Lg) : LIST_K;
+  const lists = spec.sel === 'L' || spec.sel === 'R';
+  const slots = listSlots(spec, BQ, LIST_K);
   const wsBytes = workgroupBytes(spec, BQ, LIST_K, CAND_CAP);
   const tag = { variant: v, nq, n: N };
   if (wsBytes > wgsLimit) { say(JSON.stringify({ ...tag, skipped: `workgroup memory ${wsBytes} > ${wgsLimit}` })); return; }
