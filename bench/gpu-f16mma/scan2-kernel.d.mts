@@ -13,7 +13,7 @@ export interface Scan2Variant {
 }
 export declare function parseVariant(v: string): Scan2Variant;
 export declare function kernel(spec: Scan2Variant, BQ: number, KP?: number, C?: number, CAP?: number): string;
-export declare function selectKernel(opts: { from: 'bests' | 'candidates'; sel?: string; BQ: number; warps?: number; KP: number; CAP?: number }): string;
+export declare function selectKernel(opts: { from: 'bests' | 'candidates'; sel?: string; BQ: number; warps?: number; KP: number; CAP?: number; method?: 'bisect' | 'radix' }): string;
 export declare function bestsPerLane(sel: string, BQ: number): number;
 export declare function queryOfBest(sel: string, BQ: number, lane: number, b: number): number;
 export declare function workgroupBytes(spec: Scan2Variant, BQ: number, KP?: number, C?: number): number;

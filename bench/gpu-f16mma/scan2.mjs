@@ -304,11 +304,38 @@ const PIPELINE = arg('pipeline', '');
 const SAMPLE_DIV = Number(arg('sample-div', 64));
 const SAMPLE_STRIDE = arg('sample-stride', '1') !== '0';
 const CHECK_QUERIES = Number(arg('check-queries', 4));
+// The selections' method (selectKernel): 'bisect' (32 rounds, as h83-h84 ran) or 'radix' (4 rounds of 8 bits).
+const SELECT = arg('select', 'bisect');
+// --stages 1: also time each of the four dispatches in a pass of its own (where the time goes).
+const STAGES = arg('stages', '0') !== '0';
+const stageQs = device.createQuerySet({ type: 'timestamp', count: 8 });
+const stageTb = buf(64, GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC);
+// Each stage's median GPU ms, every stage a pass of its own in one submission (warmed as timePass).
+async function timeStages(stages, before) {
+  const run = async (timed) => {
+    const enc = device.createCommandEncoder();
+    before(enc);
+    stages.forEach(([pl, bg, n], i) => {
+      const pass = enc.beginComputePass(timed ? { timestampWrites: { querySet: stageQs, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 } } : {});
+      pass.setPipeline(pl); pass.setBindGroup(0, bg); pass.dispatchWorkgroups(n); pass.end();
+    });
+    if (timed) enc.resolveQuerySet(stageQs, 0, 2 * stages.length, stageTb, 0);
+    device.queue.submit([enc.finish()]);
+    if (!timed) { await device.queue.onSubmittedWorkDone(); return null; }
+    const t = new BigUint64Array(await readBack(stageTb, 16 * stages.length));
+    return stages.map((_, i) => Number(t[2 * i + 1] - t[2 * i]) / 1e6);
+  };
+  const warmStart = performance.now();
+  for (let i = 0; i < 3 || performance.now() - warmStart < WARM_MS; i++) await run(false);
+  const times = [];
+  for (let rep = 0; rep < REPS; rep++) times.push(await run(true));
+  return stages.map((_, i) => { const v = times.map((x) => x[i]).sort((a, b) => a - b); return v[v.length >> 1]; });
+}
 async function runPipeline(pipe, nq) {
   const [va, vc] = pipe.split('|');
   const A = parseVariant(va), C = parseVariant(vc);
   const BQ = Math.ceil(nq / 16) * 16;
-  const tag = { pipeline: pipe, nq, n: N, sample_div: SAMPLE_DIV, sample_stride: SAMPLE_STRIDE, kp: LIST_K };
+  const tag = { pipeline: pipe, nq, n: N, sample_div: SAMPLE_DIV, sample_stride: SAMPLE_STRIDE, kp: LIST_K, select: SELECT };
   if (!['1', 'q'].includes(A.sel) || C.sel !== 'T') { say(JSON.stringify({ ...tag, skipped: 'A must be a stand-in (sel 1 or q), C sel T' })); return; }
   const { qf, qb } = makeQueries(nq, BQ);
   const plan = (spec, rows) => { const warps = spec.nWg * spec.W; const BR = 16 * spec.RT; const tiles = Math.ceil(rows / warps / BR); return { warps, tiles, segLen: tiles * BR }; };
@@ -318,9 +345,9 @@ async function runPipeline(pipe, nq) {
   const strideA = SAMPLE_STRIDE ? Math.floor(N / pa.warps) : 0;
   const codes = {
     a: () => kernel(A, BQ),
-    b: () => selectKernel({ from: 'bests', sel: A.sel, BQ, warps: pa.warps, KP: LIST_K }),
+    b: () => selectKernel({ from: 'bests', sel: A.sel, BQ, warps: pa.warps, KP: LIST_K, method: SELECT }),
     c: () => kernel(C, BQ),
-    d: () => selectKernel({ from: 'candidates', BQ, KP: LIST_K, CAP: SAMPLE_CAP }),
+    d: () => selectKernel({ from: 'candidates', BQ, KP: LIST_K, CAP: SAMPLE_CAP, method: SELECT }),
   };
   const pls = {};
   for (const [k, code] of Object.entries(codes)) {
@@ -342,12 +369,17 @@ async function runPipeline(pipe, nq) {
     c: bg(pls.c, [{ binding: 0, resource: { buffer: paramsBuffer(pc.segLen, pc.tiles, 0) } }, { binding: 1, resource: { buffer: rowsBuf } }, { binding: 3, resource: { buffer: cand } }, q(C), { binding: 5, resource: { buffer: thrBuf } }, { binding: 6, resource: { buffer: cnt } }]),
     d: bg(pls.d, [{ binding: 1, resource: { buffer: cand } }, { binding: 2, resource: { buffer: cnt } }, { binding: 3, resource: { buffer: fin } }]),
   };
+  const order = [['a', A.nWg], ['b', nq], ['c', C.nWg], ['d', nq]];
   const t = await timePass((enc, timestampWrites) => {
     enc.clearBuffer(cnt);
     const pass = enc.beginComputePass(timestampWrites ? { timestampWrites } : {});
-    for (const [k, n] of [['a', A.nWg], ['b', nq], ['c', C.nWg], ['d', nq]]) { pass.setPipeline(pls[k]); pass.setBindGroup(0, groups[k]); pass.dispatchWorkgroups(n); }
+    for (const [k, n] of order) { pass.setPipeline(pls[k]); pass.setBindGroup(0, groups[k]); pass.dispatchWorkgroups(n); }
     pass.end();
   });
+  if (STAGES) {
+    const ms = await timeStages(order.map(([k, n]) => [pls[k], groups[k], n]), (enc) => enc.clearBuffer(cnt));
+    t.stages_ms = Object.fromEntries(order.map(([k], i) => [k, ms[i]]));
+  }
   const counts = new Uint32Array(await readBack(cnt, BQ * 4)).slice(0, nq);
   const thresholds = new Float32Array(await readBack(thrBuf, BQ * 4)).slice(0, nq);
   const rec = { ...tag, A: va, C: vc, ...t, cand_mean: counts.reduce((a, b) => a + b, 0) / nq, cand_max: Math.max(...counts), overflow: Array.from(counts).filter((c) => c > SAMPLE_CAP).length, thr0: thresholds[0] };

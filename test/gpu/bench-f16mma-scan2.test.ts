@@ -292,18 +292,19 @@ describe.skipIf(!hasGpu)('scan2 selections (the two-pass search) against JavaScr
         ...(counts ? [{ binding: 2, resource: { buffer: upload(counts, BufferUsage.STORAGE) } }] : []),
       ];
       return { entries, outputs: [res] };
-    });
+    }, ['subgroups']);
     return out!;
   }
   const f32Bits = (x: number) => new Uint32Array(new Float32Array([x]).buffer)[0]!;
 
-  it("from a stand-in's bests: each query's KP-th largest (negative values and ties included), -inf where it has fewer", async () => {
+  it.each(['bisect', 'radix'] as const)("from a stand-in's bests (%s): each query's KP-th largest (negative values and ties included), -inf where it has fewer", async (method) => {
     const warps = 5;
     const kp = 4;
     for (const [sel, BQ] of [['1', 16], ['1', 64], ['q', 32]] as const) {
       const vals = new Float32Array(warps * 32 * bestsPerLane(sel, BQ));
-      for (let i = 0; i < vals.length; i++) vals[i] = Math.round((Math.sin(i * 12.9898) * 43758.5453) % 8) / 2 - 1;
-      const out = new Float32Array(await select(selectKernel({ from: 'bests', sel, BQ, warps, KP: kp }), new Uint32Array(vals.buffer), undefined, BQ, BQ));
+      // Values sharing their top bytes (radix: the later rounds decide), negative ones and ties.
+      for (let i = 0; i < vals.length; i++) vals[i] = Math.round((Math.sin(i * 12.9898) * 43758.5453) % 8) / 2 - 1 + (i % 3) * 1e-5;
+      const out = new Float32Array(await select(selectKernel({ from: 'bests', sel, BQ, warps, KP: kp, method }), new Uint32Array(vals.buffer), undefined, BQ, BQ));
       for (let q = 0; q < BQ; q++) {
         const mine = bestsOf(vals, sel, BQ, warps * 32, q).sort((a, b) => b - a);
         expect(out[q], `${sel} BQ ${BQ} query ${q}`).toBe(mine[kp - 1]);
@@ -311,11 +312,11 @@ describe.skipIf(!hasGpu)('scan2 selections (the two-pass search) against JavaScr
     }
     // One warp of BQ 64: one best a query, fewer than KP.
     const few = new Float32Array(32 * 2).fill(0.5);
-    const out = new Float32Array(await select(selectKernel({ from: 'bests', BQ: 64, warps: 1, KP: 4 }), new Uint32Array(few.buffer), undefined, 64, 64));
+    const out = new Float32Array(await select(selectKernel({ from: 'bests', BQ: 64, warps: 1, KP: 4, method }), new Uint32Array(few.buffer), undefined, 64, 64));
     expect(out[0]).toBe(-Infinity);
   }, 120_000);
 
-  it("from sel T's candidates: each query's KP best (key, row), the rest of the list empty where there are fewer", async () => {
+  it.each(['bisect', 'radix'] as const)("from sel T's candidates (%s): each query's KP best (key, row), the rest of the list empty where there are fewer", async (method) => {
     const BQ = 16;
     const CAP = 64;
     const kp = 6;
@@ -326,7 +327,7 @@ describe.skipIf(!hasGpu)('scan2 selections (the two-pass search) against JavaScr
         vals[(q * CAP + c) * 2] = f32Bits(((q * 31 + c * 17) % 97) / 10 - 4.5);
         vals[(q * CAP + c) * 2 + 1] = q * 1000 + c;
       }
-    const raw = await select(selectKernel({ from: 'candidates', BQ, KP: kp, CAP }), vals, counts, BQ * kp * 2, BQ);
+    const raw = await select(selectKernel({ from: 'candidates', BQ, KP: kp, CAP, method }), vals, counts, BQ * kp * 2, BQ);
     const keys = new Float32Array(raw);
     const rows = new Uint32Array(raw);
     for (let q = 0; q < BQ; q++) {
