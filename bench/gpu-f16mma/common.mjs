@@ -23,7 +23,7 @@ export function makeRandom(start = 12345) {
   return next;
 }
 
-/** buf (sizes rounded up to 16 bytes), readBack (size bytes from offset), and fillRows (u32 words of packed halves in [-0.5, 0.5) from a hash: no upload). */
+/** buf (sizes rounded up to 16 bytes), readBack (size bytes from offset), and fillRows (u32 words of packed halves in [-0.5, 0.5) from a hash, salted: no upload). */
 export function gpuHelpers(device) {
   const buf = (size, usage) => device.createBuffer({ size: Math.ceil(size / 16) * 16, usage });
   async function readBack(src, size, offset = 0) {
@@ -31,12 +31,13 @@ export function gpuHelpers(device) {
     const enc = device.createCommandEncoder(); enc.copyBufferToBuffer(src, offset, rb, 0, Math.ceil(size / 16) * 16); device.queue.submit([enc.finish()]);
     await rb.mapAsync(GPUMapMode.READ); const out = rb.getMappedRange().slice(0); rb.unmap(); rb.destroy(); return out;
   }
-  function fillRows(rowsBuf, words) {
+  // salt: a different hash a buffer (0: as before), so the buffers of one index hold different rows.
+  function fillRows(rowsBuf, words, salt = 0) {
     const code = `@group(0) @binding(0) var<storage, read_write> o: array<u32>;
   fn h(x: u32) -> u32 { var v = x * 747796405u + 2891336453u; v = ((v >> ((v >> 28u) + 4u)) ^ v) * 277803737u; return (v >> 22u) ^ v; }
   @compute @workgroup_size(256) fn main(@builtin(global_invocation_id) g: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
     let i = g.x + g.y * nw.x * 256u; if (i >= ${words}u) { return; }
-    let a = f32(h(2u * i) & 0xffffu) / 65536.0 - 0.5; let b = f32(h(2u * i + 1u) & 0xffffu) / 65536.0 - 0.5;
+    let a = f32(h((2u * i) ^ ${salt >>> 0}u) & 0xffffu) / 65536.0 - 0.5; let b = f32(h((2u * i + 1u) ^ ${salt >>> 0}u) & 0xffffu) / 65536.0 - 0.5;
     o[i] = pack2x16float(vec2<f32>(a, b)); }`;
     const pl = device.createComputePipeline({ layout: 'auto', compute: { module: device.createShaderModule({ code }), entryPoint: 'main' } });
     const bg = device.createBindGroup({ layout: pl.getBindGroupLayout(0), entries: [{ binding: 0, resource: { buffer: rowsBuf } }] });

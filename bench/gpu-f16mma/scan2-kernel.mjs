@@ -133,7 +133,7 @@ export function kernel({ mode, W, RT, QS, CH, sel, KC }, BQ, KP = 40, C = 16, CA
   // sel 'T': no lists. Each query's threshold comes from a sample scanned before (binding 5: the
   // k'-th best of the sample, so every row of the true top k' scores at least that); every score at
   // or above it is appended to the query's candidates in storage (binding 3, CAP a query; counters
-  // at binding 6). The scores' workgroup buffer alternates between two halves, so one barrier a
+  // at binding 6) with its id (p.idBase + row; rows from p.rows on are none). The scores' workgroup buffer alternates between two halves, so one barrier a
   // query tile suffices (the next store goes to the half nobody reads).
   const sampled = sel === 'T';
   const Qw = BQ / W; // queries a warp owns
@@ -172,7 +172,7 @@ export function kernel({ mode, W, RT, QS, CH, sel, KC }, BQ, KP = 40, C = 16, CA
       select.push(`{ let pb = ${pb};`);
       select.push(...storeTile(j, 'pb + '));
       select.push('workgroupBarrier();');
-      for (let m = 0; m < ENTRIES; m += 32 * W) select.push(`{ let e = lid + ${m}u; let v = ws[pb + e]; let q = ${16 * j}u + e % 16u; if (v >= wthr[q]) { let slot = atomicAdd(&gcnt[q], 1u); if (slot < ${CAP}u) { gcand[q * ${CAP}u + slot] = vec2<u32>(bitcast<u32>(v), rowOf(e, wid.x, it)); } } }`);
+      for (let m = 0; m < ENTRIES; m += 32 * W) select.push(`{ let e = lid + ${m}u; let v = ws[pb + e]; let q = ${16 * j}u + e % 16u; if (v >= wthr[q]) { let row = rowOf(e, wid.x, it); if (row < p.rows) { let slot = atomicAdd(&gcnt[q], 1u); if (slot < ${CAP}u) { gcand[q * ${CAP}u + slot] = vec2<u32>(bitcast<u32>(v), p.idBase + row); } } } }`);
       select.push('}');
     }
   } else if (regLists) {
@@ -270,7 +270,9 @@ const D: u32 = ${D}u;
 const BR: u32 = ${BR}u;
 // segStride: rows from one warp's segment to the next (0: segLen, the segments back to back). A
 // sample pass spreads its segments over the whole index this way: real data may be ordered.
-struct P { segLen: u32, tiles: u32, thr: f32, segStride: u32 }
+// sel T: rows (the buffer's real rows: the whole segments past them are no candidates) and idBase
+// (the id of the buffer's first row: an index of several buffers).
+struct P { segLen: u32, tiles: u32, thr: f32, segStride: u32, rows: u32, idBase: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(0) var<uniform> p: P;
 fn segStart(seg: u32) -> u32 { return seg * select(p.segLen, p.segStride, p.segStride != 0u); }
 @group(0) @binding(1) var<storage, read> base: array<f16>;

@@ -23,6 +23,7 @@ const VARIANTS = String(arg('variants', 'reg:4:2:s:8:528,loop:4:2:s:4:528')).spl
 const REPS = Number(arg('reps', 20));
 const CHECK = arg('check', '1') !== '0';
 const outDir = arg('out', '');
+const PIPELINE = arg('pipeline', '');
 const ROBUST = arg('robust', '1') !== '0';
 // Scores above it count as candidates; the real lists take few (random rows: scores' sd ~2.3).
 const THRESHOLD = Number(arg('thr', 8));
@@ -134,10 +135,11 @@ function makeQueries(nq, BQ) {
   const qb = buf(qh.byteLength, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST); device.queue.writeBuffer(qb, 0, qh);
   return { qf, qb };
 }
-// The kernels' uniform P (scan2-kernel.mjs): segLen, tiles, the stand-in's threshold, segStride.
-function paramsBuffer(segLen, tiles, thr, segStride = 0) {
-  const u = new ArrayBuffer(16); new Uint32Array(u, 0, 2).set([segLen, tiles]); new Float32Array(u, 8, 1)[0] = thr; new Uint32Array(u, 12, 1)[0] = segStride;
-  const b = buf(16, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST); device.queue.writeBuffer(b, 0, u); return b;
+// The kernels' uniform P (scan2-kernel.mjs): segLen, tiles, the stand-in's threshold, segStride,
+// and for sel T the buffer's real rows and first id.
+function paramsBuffer(segLen, tiles, thr, segStride = 0, rows = 0xffffffff, idBase = 0) {
+  const u = new ArrayBuffer(32); new Uint32Array(u, 0, 2).set([segLen, tiles]); new Float32Array(u, 8, 1)[0] = thr; new Uint32Array(u, 12, 3).set([segStride, rows, idBase]);
+  const b = buf(32, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST); device.queue.writeBuffer(b, 0, u); return b;
 }
 // A compute pipeline, or an Error with the compiler's or validation's message; ms: its creation.
 async function compile(code) {
@@ -178,18 +180,33 @@ const results = [];
 // Rows: N (padded) x D halves; the padding covers the segments' rounding up to whole tiles (at most
 // warps x BR rows) and the last tiles' reads ahead.
 const PAD_ROWS = Number(arg('pad-rows', 300000));
-const totalRows = N + PAD_ROWS;
-const rowsBuf = buf(totalRows * D * 2, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC);
-fillRows(rowsBuf, totalRows * D / 2);
-await device.queue.onSubmittedWorkDone();
+// --tile-rows R (pipeline mode): the index in buffers of R rows each (and the padding), as the
+// library tiles an index past Dawn's 2 GiB binding (21M x 768 halves: 16 buffers). 0: one buffer.
+const TILE_ROWS = Number(arg('tile-rows', 0)) || N;
+const rowTiles = [];
+for (let first = 0; first < N; first += TILE_ROWS) {
+  const rows = Math.min(TILE_ROWS, N - first);
+  const bytes = (rows + PAD_ROWS) * D * 2;
+  if (bytes > adapter.limits.maxStorageBufferBindingSize) { say(`a buffer of ${rows} + ${PAD_ROWS} rows is ${bytes} bytes, past the binding limit ${adapter.limits.maxStorageBufferBindingSize}: lower --tile-rows or --pad-rows`); finish(); process.exit(1); }
+  const b = buf(bytes, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC);
+  fillRows(b, (rows + PAD_ROWS) * D / 2, rowTiles.length ? Math.imul(rowTiles.length, 0x9e3779b9) : 0);
+  rowTiles.push({ buf: b, rows, first });
+  await device.queue.onSubmittedWorkDone();
+}
+if (rowTiles.length > 1 && !PIPELINE) { say('--tile-rows: pipeline mode only'); finish(); process.exit(1); }
+const totalRows = rowTiles[0].rows + PAD_ROWS;
+const rowsBuf = rowTiles[0].buf;
+say('row buffers', rowTiles.length, 'rows each', rowTiles[0].rows);
 
 async function runRead() {
   const pl = device.createComputePipeline({ layout: 'auto', compute: { module: device.createShaderModule({ code: readKernel() }), entryPoint: 'main' } });
   const ob = buf(1 << 22, GPUBufferUsage.STORAGE);
-  const ub = buf(16, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST); device.queue.writeBuffer(ub, 0, new Uint32Array([N * D / 8, 0, 0, 0]));
+  // The first buffer's rows (all N with one buffer).
+  const R0 = rowTiles[0].rows;
+  const ub = buf(16, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST); device.queue.writeBuffer(ub, 0, new Uint32Array([R0 * D / 8, 0, 0, 0]));
   const bg = device.createBindGroup({ layout: pl.getBindGroupLayout(0), entries: [{ binding: 0, resource: { buffer: rowsBuf } }, { binding: 1, resource: { buffer: ob } }, { binding: 2, resource: { buffer: ub } }] });
   const t = await timeDispatch(pl, bg, 132 * 16);
-  const rec = { kind: 'read', n: N, ...t, gbps: (N * D * 2) / t.ms / 1e6 };
+  const rec = { kind: 'read', n: R0, ...t, gbps: (R0 * D * 2) / t.ms / 1e6 };
   results.push(rec); say(JSON.stringify(rec));
 }
 
@@ -296,11 +313,11 @@ async function runVariant(v, nq) {
 }
 
 // --pipeline 'A|C': the whole two-pass search in one timed compute pass. A (a stand-in, sel 1 or q)
-// scans N / --sample-div rows (its warps' segments spread over the index; --sample-stride 0: the
-// first rows, as h83-h84 ran); a selection takes each query's KP-th largest of A's bests
-// as its threshold (each best is a distinct row's score, so that is at most the KP-th best row's);
-// C (sel T) scans all N rows against it; a last selection keeps each query's KP best candidates.
-const PIPELINE = arg('pipeline', '');
+// scans 1 / --sample-div of each row buffer's rows (its warps' segments spread over the buffer;
+// --sample-stride 0: the first rows, as h83-h84 ran); a selection takes each query's KP-th largest
+// of all A's bests as its threshold (each best is a distinct row's score, so that is at most the
+// KP-th best row's); C (sel T) scans every buffer against it, appending to one candidate list a
+// query; a last selection keeps each query's KP best candidates.
 const SAMPLE_DIV = Number(arg('sample-div', 64));
 const SAMPLE_STRIDE = arg('sample-stride', '1') !== '0';
 const CHECK_QUERIES = Number(arg('check-queries', 4));
@@ -310,14 +327,15 @@ const SELECT = arg('select', 'bisect');
 const STAGES = arg('stages', '0') !== '0';
 const stageQs = device.createQuerySet({ type: 'timestamp', count: 8 });
 const stageTb = buf(64, GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC);
-// Each stage's median GPU ms, every stage a pass of its own in one submission (warmed as timePass).
+// Each stage's median GPU ms, every stage (a list of [key, pipeline, bind group, workgroups]) a pass of its own in one submission (warmed as timePass).
 async function timeStages(stages, before) {
   const run = async (timed) => {
     const enc = device.createCommandEncoder();
     before(enc);
-    stages.forEach(([pl, bg, n], i) => {
+    stages.forEach((list, i) => {
       const pass = enc.beginComputePass(timed ? { timestampWrites: { querySet: stageQs, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 } } : {});
-      pass.setPipeline(pl); pass.setBindGroup(0, bg); pass.dispatchWorkgroups(n); pass.end();
+      for (const [, pl, bg, n] of list) { pass.setPipeline(pl); pass.setBindGroup(0, bg); pass.dispatchWorkgroups(n); }
+      pass.end();
     });
     if (timed) enc.resolveQuerySet(stageQs, 0, 2 * stages.length, stageTb, 0);
     device.queue.submit([enc.finish()]);
@@ -335,17 +353,17 @@ async function runPipeline(pipe, nq) {
   const [va, vc] = pipe.split('|');
   const A = parseVariant(va), C = parseVariant(vc);
   const BQ = Math.ceil(nq / 16) * 16;
-  const tag = { pipeline: pipe, nq, n: N, sample_div: SAMPLE_DIV, sample_stride: SAMPLE_STRIDE, kp: LIST_K, select: SELECT };
+  const tag = { pipeline: pipe, nq, n: N, buffers: rowTiles.length, sample_div: SAMPLE_DIV, sample_stride: SAMPLE_STRIDE, kp: LIST_K, select: SELECT };
   if (!['1', 'q'].includes(A.sel) || C.sel !== 'T') { say(JSON.stringify({ ...tag, skipped: 'A must be a stand-in (sel 1 or q), C sel T' })); return; }
   const { qf, qb } = makeQueries(nq, BQ);
   const plan = (spec, rows) => { const warps = spec.nWg * spec.W; const BR = 16 * spec.RT; const tiles = Math.ceil(rows / warps / BR); return { warps, tiles, segLen: tiles * BR }; };
-  const pa = plan(A, Math.ceil(N / SAMPLE_DIV)), pc = plan(C, N);
-  // segStride: A's segments spread over all N rows (--sample-stride 1, the default) or back to back
-  // at the start (0): real data may be ordered, so a sample of its first rows may not be typical.
-  const strideA = SAMPLE_STRIDE ? Math.floor(N / pa.warps) : 0;
+  // One compiled shape for every buffer: planned for the largest (the first); a smaller last buffer
+  // gets its own segments through the uniforms.
+  const pa = plan(A, Math.ceil(rowTiles[0].rows / SAMPLE_DIV));
+  const nB = rowTiles.length;
   const codes = {
     a: () => kernel(A, BQ),
-    b: () => selectKernel({ from: 'bests', sel: A.sel, BQ, warps: pa.warps, KP: LIST_K, method: SELECT }),
+    b: () => selectKernel({ from: 'bests', sel: A.sel, BQ, warps: nB * pa.warps, KP: LIST_K, method: SELECT }),
     c: () => kernel(C, BQ),
     d: () => selectKernel({ from: 'candidates', BQ, KP: LIST_K, CAP: SAMPLE_CAP, method: SELECT }),
   };
@@ -354,7 +372,10 @@ async function runPipeline(pipe, nq) {
     try { pls[k] = (await compile(code())).pl; } catch (e) { say(JSON.stringify({ ...tag, error: `${k.toUpperCase()}: ${e.message}`.slice(0, 600) })); return; }
   }
   const NB = bestsPerLane(A.sel, BQ);
-  const bests = buf(pa.warps * 32 * NB * 4, GPUBufferUsage.STORAGE);
+  // Each buffer's A writes its warps' bests after the previous buffers' (256-byte aligned offsets).
+  const bestsBytes = pa.warps * 32 * NB * 4;
+  if (nB > 1 && bestsBytes % 256) { say(JSON.stringify({ ...tag, skipped: `A's bests (${bestsBytes} bytes a buffer) must be 256-byte aligned` })); return; }
+  const bests = buf(nB * bestsBytes, GPUBufferUsage.STORAGE);
   const thrBuf = buf(BQ * 4, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC);
   device.queue.writeBuffer(thrBuf, 0, new Float32Array(BQ).fill(3.4e38));
   const cnt = buf(BQ * 4, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC);
@@ -363,38 +384,50 @@ async function runPipeline(pipe, nq) {
   device.queue.writeBuffer(fin, 0, new Float32Array(BQ * LIST_K * 2).fill(NaN));
   const q = (spec) => (spec.QS === 's' ? { binding: 4, resource: { buffer: qb } } : { binding: 2, resource: { buffer: qb } });
   const bg = (pl, entries) => device.createBindGroup({ layout: pl.getBindGroupLayout(0), entries });
-  const groups = {
-    a: bg(pls.a, [{ binding: 0, resource: { buffer: paramsBuffer(pa.segLen, pa.tiles, 1e30, strideA) } }, { binding: 1, resource: { buffer: rowsBuf } }, { binding: 3, resource: { buffer: bests } }, q(A)]),
-    b: bg(pls.b, [{ binding: 1, resource: { buffer: bests } }, { binding: 3, resource: { buffer: thrBuf } }]),
-    c: bg(pls.c, [{ binding: 0, resource: { buffer: paramsBuffer(pc.segLen, pc.tiles, 0) } }, { binding: 1, resource: { buffer: rowsBuf } }, { binding: 3, resource: { buffer: cand } }, q(C), { binding: 5, resource: { buffer: thrBuf } }, { binding: 6, resource: { buffer: cnt } }]),
-    d: bg(pls.d, [{ binding: 1, resource: { buffer: cand } }, { binding: 2, resource: { buffer: cnt } }, { binding: 3, resource: { buffer: fin } }]),
-  };
-  const order = [['a', A.nWg], ['b', nq], ['c', C.nWg], ['d', nq]];
+  // [key, pipeline, bind group, workgroups] in dispatch order: A for each buffer, B, C for each buffer, D.
+  const dispatches = [];
+  let scannedRows = 0;
+  rowTiles.forEach((t, i) => {
+    const pa_t = plan(A, Math.ceil(t.rows / SAMPLE_DIV));
+    // segStride: A's segments spread over the buffer's rows (--sample-stride 1, the default) or back to
+    // back at its start (0): real data may be ordered, so a sample of the first rows may not be typical.
+    const strideA = SAMPLE_STRIDE ? Math.floor(t.rows / pa.warps) : 0;
+    dispatches.push(['a', pls.a, bg(pls.a, [{ binding: 0, resource: { buffer: paramsBuffer(pa_t.segLen, pa_t.tiles, 1e30, strideA) } }, { binding: 1, resource: { buffer: t.buf } }, { binding: 3, resource: { buffer: bests, offset: i * bestsBytes, size: bestsBytes } }, q(A)]), A.nWg]);
+  });
+  dispatches.push(['b', pls.b, bg(pls.b, [{ binding: 1, resource: { buffer: bests } }, { binding: 3, resource: { buffer: thrBuf } }]), nq]);
+  rowTiles.forEach((t) => {
+    const pc = plan(C, t.rows);
+    scannedRows = Math.max(scannedRows, pc.warps * pc.segLen);
+    dispatches.push(['c', pls.c, bg(pls.c, [{ binding: 0, resource: { buffer: paramsBuffer(pc.segLen, pc.tiles, 0, 0, t.rows, t.first) } }, { binding: 1, resource: { buffer: t.buf } }, { binding: 3, resource: { buffer: cand } }, q(C), { binding: 5, resource: { buffer: thrBuf } }, { binding: 6, resource: { buffer: cnt } }]), C.nWg]);
+  });
+  dispatches.push(['d', pls.d, bg(pls.d, [{ binding: 1, resource: { buffer: cand } }, { binding: 2, resource: { buffer: cnt } }, { binding: 3, resource: { buffer: fin } }]), nq]);
+  if (scannedRows > rowTiles[0].rows + PAD_ROWS) { say(JSON.stringify({ ...tag, skipped: 'padding too small for whole segments' })); return; }
   const t = await timePass((enc, timestampWrites) => {
     enc.clearBuffer(cnt);
     const pass = enc.beginComputePass(timestampWrites ? { timestampWrites } : {});
-    for (const [k, n] of order) { pass.setPipeline(pls[k]); pass.setBindGroup(0, groups[k]); pass.dispatchWorkgroups(n); }
+    for (const [, pl, group, n] of dispatches) { pass.setPipeline(pl); pass.setBindGroup(0, group); pass.dispatchWorkgroups(n); }
     pass.end();
   });
   if (STAGES) {
-    const ms = await timeStages(order.map(([k, n]) => [pls[k], groups[k], n]), (enc) => enc.clearBuffer(cnt));
-    t.stages_ms = Object.fromEntries(order.map(([k], i) => [k, ms[i]]));
+    // A, B, C and D each in passes of their own (one a dispatch), summed over the buffers: at most 4 passes timed.
+    const stages = ['a', 'b', 'c', 'd'];
+    const ms = await timeStages(stages.map((k) => dispatches.filter((x) => x[0] === k)), (enc) => enc.clearBuffer(cnt));
+    t.stages_ms = Object.fromEntries(stages.map((k, i) => [k, ms[i]]));
   }
   const counts = new Uint32Array(await readBack(cnt, BQ * 4)).slice(0, nq);
   const thresholds = new Float32Array(await readBack(thrBuf, BQ * 4)).slice(0, nq);
   const rec = { ...tag, A: va, C: vc, ...t, cand_mean: counts.reduce((a, b) => a + b, 0) / nq, cand_max: Math.max(...counts), overflow: Array.from(counts).filter((c) => c > SAMPLE_CAP).length, thr0: thresholds[0] };
-  if (CHECK) {
-    // The first CHECK_QUERIES queries' final lists against the exact KP best (float64) of the rows C
-    // scanned: whole segments, so up to a tile a warp past N (the buffer's padding holds rows too).
-    const scanned = pc.warps * pc.segLen;
+  if (CHECK && nB === 1) {
+    // The first CHECK_QUERIES queries' final lists against the exact KP best (float64) of the N rows
+    // (sel T takes no row of the padding its whole segments reach: p.rows).
     const raw = await readBack(fin, BQ * LIST_K * 8);
     const keys = new Float32Array(raw), ids = new Uint32Array(raw);
     let keyErr = 0, idMiss = 0;
     const chunk = 65536;
     const nCheck = Math.min(nq, CHECK_QUERIES);
-    const sc = Array.from({ length: nCheck }, () => new Float64Array(scanned));
-    for (let r0 = 0; r0 < scanned; r0 += chunk) {
-      const n = Math.min(chunk, scanned - r0);
+    const sc = Array.from({ length: nCheck }, () => new Float64Array(N));
+    for (let r0 = 0; r0 < N; r0 += chunk) {
+      const n = Math.min(chunk, N - r0);
       const pf = await rowsAsFloats(r0, n);
       for (let qq = 0; qq < nCheck; qq++) for (let r = 0; r < n; r++) sc[qq][r0 + r] = dot(pf, r, qf, qq);
     }
@@ -403,7 +436,7 @@ async function runPipeline(pipe, nq) {
       const c = compareList(sc[qq], got);
       keyErr = Math.max(keyErr, c.keyErr); idMiss += c.idMiss;
     }
-    Object.assign(rec, { check: { queries: nCheck, rows: scanned, key_err: keyErr, id_miss: idMiss } });
+    Object.assign(rec, { check: { queries: nCheck, rows: N, key_err: keyErr, id_miss: idMiss } });
   }
   results.push(rec); say(JSON.stringify(rec));
 }

@@ -160,7 +160,7 @@ describe.skipIf(!hasGpu)('scan2 kernels: emulated on the software adapter agains
   // Twice the rows a dispatch reads back to back, and a tile more for the reads ahead: room for spread segments.
   const allocRows = 2 * nRows + 32;
 
-  async function run(variant: string, nq: number, opts: { kp?: number; cand?: number; cap?: number; thresholds?: Float32Array; segStride?: number } = {}) {
+  async function run(variant: string, nq: number, opts: { kp?: number; cand?: number; cap?: number; thresholds?: Float32Array; segStride?: number; rows?: number; idBase?: number } = {}) {
     const spec: Scan2Variant = parseVariant(variant);
     const BQ = Math.ceil(nq / 16) * 16;
     // Rows and queries: clustered around a few centres (more ties and close scores than uniform noise), as halves.
@@ -183,10 +183,11 @@ describe.skipIf(!hasGpu)('scan2 kernels: emulated on the software adapter agains
     // The stand-in: one best a query an invocation sees (sel q: one a query tile).
     const bests = bestsPerLane(spec.sel, BQ);
     const outWords = lists ? nWg * BQ * kp * 2 : sampled ? BQ * cap * 2 : nWg * W * 32 * bests;
-    const params = new ArrayBuffer(16);
+    // P (scan2-kernel.mjs): segLen, tiles, thr, segStride, rows, idBase.
+    const params = new ArrayBuffer(32);
     new Uint32Array(params, 0, 2).set([segLen, tiles]);
     new Float32Array(params, 8, 1)[0] = 1e30;
-    new Uint32Array(params, 12, 1)[0] = opts.segStride ?? 0;
+    new Uint32Array(params, 12, 3).set([opts.segStride ?? 0, opts.rows ?? 0xffffffff, opts.idBase ?? 0]);
     const code = emulate(kernel(spec, BQ, kp, opts.cand ?? 16, cap));
     const [raw, countsRaw] = await dispatchOnce(code, nWg, (upload) => {
       const out = upload(new Uint32Array(outWords).fill(0x7fc00000), BufferUsage.STORAGE);
@@ -278,6 +279,18 @@ describe.skipIf(!hasGpu)('scan2 kernels: emulated on the software adapter agains
         if (got.has(r)) expect(Math.abs(got.get(r)! - s)).toBeLessThan(2e-3);
       }
       expect(counts![q]).toBeGreaterThanOrEqual(8);
+    }
+    // A buffer of an index of several (p.idBase), its real rows fewer than the segments cover
+    // (p.rows): the same candidates below that, none from it on, ids offset.
+    const rows = nRows - 37;
+    const idBase = 5000;
+    const part = await run('reg:2:1:s:4:2:T:256', nq, { thresholds, rows, idBase });
+    const partWords = new Uint32Array(part.raw);
+    for (let q = 0; q < nq; q++) {
+      const ids = Array.from({ length: part.counts![q]! }, (_, c) => partWords[(q * 1024 + c) * 2 + 1]!);
+      const want = [];
+      for (let c = 0; c < counts![q]!; c++) if (words[(q * 1024 + c) * 2 + 1]! < rows) want.push(words[(q * 1024 + c) * 2 + 1]! + idBase);
+      expect(ids.sort((a, b) => a - b), `query ${q}`).toEqual(want.sort((a, b) => a - b));
     }
   }, 240_000);
 });
