@@ -7,9 +7,9 @@
 import { describe, expect, it } from 'vitest';
 import { bestsPerLane, D, kernel, parseVariant, queryOfBest, type Scan2Variant, selectKernel, workgroupBytes } from '../../bench/gpu-f16mma/scan2-kernel.mjs';
 import { f16BitsToF32, f32ToF16Bits } from '../../bench/gpu-f16mma/common.mjs';
-import { loadDawnGpu } from '../../src/gpu/dawn.js';
-import { BufferUsage, MapMode } from '../../src/gpu/device.js';
-import { emuMma, emuStore } from '../helpers/emulate-matrices.js';
+import { BufferUsage } from '../../src/gpu/device.js';
+import { dispatchOnce } from '../helpers/dispatch-once.js';
+import { emulateRowScan } from '../helpers/emulate-matrices.js';
 import { gpuForTests } from '../helpers/gpu.js';
 
 /** Query q's values among a stand-in's bests (slots x bestsPerLane of them, slot = warp x 32 + lane). */
@@ -72,83 +72,7 @@ describe('scan2 kernels: structure', () => {
   });
 });
 
-/**
- * The kernel's matrix calls as scalar WGSL: left fragments from `base` (storage, row-major), right
- * ones from `wq` (workgroup) or `queries` (storage), col-major; results (8 an invocation of a 32-wide
- * emulated warp: the software adapter's subgroups are narrower) stored into `ws`, by the staged
- * kernels' emulated multiply and store (test/helpers/emulate-matrices.ts) over this kernel's arrays.
- */
-function emulate(src: string): string {
-  const out = src
-    .replace('enable chromium_experimental_subgroup_matrix;', '')
-    .replace(/subgroup_matrix_result<f32, 16, 16>\(\)/g, 'array<f32, 8>()')
-    .replace(/: subgroup_matrix_left<f16, 16, 16>;/g, ': EmuFrag;')
-    .replace(/subgroupMatrixLoad<subgroup_matrix_left<f16, 16, 16>>\(&base, ([^,]+), false, ([^)]+)\)/g, 'EmuFrag($1, $2, false, 0u)')
-    .replace(/subgroupMatrixLoad<subgroup_matrix_right<f16, 16, 16>>\(&(wq|queries), ([^,]+), true, ([^)]+)\)/g, (_m, arr: string, off: string, st: string) => `EmuFrag(${off}, ${st}, true, ${arr === 'wq' ? 1 : 2}u)`)
-    .replace(/subgroupMatrixMultiplyAccumulate\((\w+), (\w+), (\w+)\)/g, 'emu_mma($1, $2, $3, lid % 32u)')
-    .replace(/subgroupMatrixStore\(&ws, ([^,]+), (\w+), false, ([^)]+)\);/g, 'emu_store($1, $2, $3, lid % 32u);')
-    .replace(/(fn main\([^{]*?), @builtin\(subgroup_id\) sid: u32, @builtin\(subgroup_invocation_id\) lane: u32\) \{/, '$1) {\n  let sid = lid / 32u;\n  let lane = lid % 32u;');
-  if (/subgroup_matrix|subgroupMatrix|@builtin\(subgroup_id\)/.test(out)) throw new Error('emulate: a matrix call or subgroup builtin is left');
-  const wq = /var<workgroup> wq:/.test(out);
-  const queries = /var<storage, read> queries: array<f16>/.test(out);
-  return `${out}
-var<workgroup> emu_zero: u32;
-struct EmuFrag { off: u32, st: u32, col: bool, src: u32 }
-fn emu_at(src: u32, i: u32) -> f32 {
-  if (src == 0u) { return f32(base[i]); }
-  ${wq ? 'if (src == 1u) { return f32(wq[i]); }' : ''}
-  ${queries ? 'return f32(queries[i]);' : 'return 0.0;'}
-}
-${emuMma('f32', '0.0', 16, 'emu_at(l.src, el) * emu_at(r.src, er)', 8, 16)}
-${emuStore('emu_store', 'ws', 'f32', 8, 16)}
-`;
-}
-
 const hasGpu = await gpuForTests('the f16 scan prototype, emulated');
-
-type Upload = (data: ArrayBufferView, usage: number) => GPUBuffer;
-/**
- * Compiles code on a fresh device of the software adapter (with `features`, and its largest
- * workgroup memory), binds what `bind` uploads (sizes rounded up to 16 bytes, copyable both ways),
- * dispatches `workgroups` once and reads `outputs` back; fails on a compile or uncaptured error.
- */
-async function dispatchOnce(code: string, workgroups: number, bind: (upload: Upload) => { entries: GPUBindGroupEntry[]; outputs: GPUBuffer[] }, features: GPUFeatureName[] = []): Promise<ArrayBuffer[]> {
-  const gpu = (await loadDawnGpu([]))!;
-  const adapter = (await gpu.requestAdapter())!;
-  const device = await adapter.requestDevice({ requiredFeatures: features, requiredLimits: { maxComputeWorkgroupStorageSize: adapter.limits.maxComputeWorkgroupStorageSize } });
-  const errors: string[] = [];
-  device.addEventListener('uncapturederror', (e) => errors.push((e as GPUUncapturedErrorEvent).error.message));
-  const upload: Upload = (data, usage) => {
-    const b = device.createBuffer({ size: Math.max(16, Math.ceil(data.byteLength / 16) * 16), usage: usage | BufferUsage.COPY_DST | BufferUsage.COPY_SRC });
-    device.queue.writeBuffer(b, 0, data.buffer as ArrayBuffer, data.byteOffset, data.byteLength);
-    return b;
-  };
-  const module = device.createShaderModule({ code });
-  const compileErrors = (await module.getCompilationInfo()).messages.filter((m) => m.type === 'error');
-  if (compileErrors.length) throw new Error(compileErrors.map((m) => `${m.lineNum}: ${m.message}`).join('; '));
-  const pipeline = device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' } });
-  const { entries, outputs } = bind(upload);
-  const enc = device.createCommandEncoder();
-  const pass = enc.beginComputePass();
-  pass.setPipeline(pipeline);
-  pass.setBindGroup(0, device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries }));
-  pass.dispatchWorkgroups(workgroups);
-  pass.end();
-  const reads = outputs.map((b) => {
-    const rb = device.createBuffer({ size: b.size, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST });
-    enc.copyBufferToBuffer(b, 0, rb, 0, b.size);
-    return rb;
-  });
-  device.queue.submit([enc.finish()]);
-  const out: ArrayBuffer[] = [];
-  for (const rb of reads) {
-    await rb.mapAsync(MapMode.READ);
-    out.push(rb.getMappedRange().slice(0));
-  }
-  device.destroy();
-  expect(errors).toEqual([]);
-  return out;
-}
 
 describe.skipIf(!hasGpu)('scan2 kernels: emulated on the software adapter against float64', () => {
   // 2 warps a workgroup, 2 workgroups, 3 tiles of 16 rows a warp: 192 rows, and a tile more for the reads ahead.
@@ -188,7 +112,7 @@ describe.skipIf(!hasGpu)('scan2 kernels: emulated on the software adapter agains
     new Uint32Array(params, 0, 2).set([segLen, tiles]);
     new Float32Array(params, 8, 1)[0] = 1e30;
     new Uint32Array(params, 12, 3).set([opts.segStride ?? 0, opts.rows ?? 0xffffffff, opts.idBase ?? 0]);
-    const code = emulate(kernel(spec, BQ, kp, opts.cand ?? 16, cap));
+    const code = emulateRowScan(kernel(spec, BQ, kp, opts.cand ?? 16, cap));
     const [raw, countsRaw] = await dispatchOnce(code, nWg, (upload) => {
       const out = upload(new Uint32Array(outWords).fill(0x7fc00000), BufferUsage.STORAGE);
       const entries: GPUBindGroupEntry[] = [

@@ -135,3 +135,36 @@ export function emulatedHookScorer(opts: { active?: () => boolean; onPrepass?: (
     },
   };
 }
+/**
+ * The matrix calls of the row-scan kernels (f16 rows read straight from storage: src/gpu/tensor/
+ * half-scan.ts, bench/gpu-f16mma/scan2-kernel.mjs) as scalar WGSL: left fragments from `base`
+ * (storage, row-major), right ones from `wq` (workgroup) or `queries` (storage), col-major; results
+ * (8 an invocation of a 32-wide emulated warp: the software adapter's subgroups are narrower) stored
+ * into `ws`, by the emulated multiply and store below; subgroup_id and the lane from lid.
+ */
+export function emulateRowScan(src: string): string {
+  const out = src
+    .replace('enable chromium_experimental_subgroup_matrix;', '')
+    .replace(/subgroup_matrix_result<f32, 16, 16>\(\)/g, 'array<f32, 8>()')
+    .replace(/: subgroup_matrix_left<f16, 16, 16>;/g, ': EmuFrag;')
+    .replace(/subgroupMatrixLoad<subgroup_matrix_left<f16, 16, 16>>\(&base, ([^,]+), false, ([^)]+)\)/g, 'EmuFrag($1, $2, false, 0u)')
+    .replace(/subgroupMatrixLoad<subgroup_matrix_right<f16, 16, 16>>\(&(wq|queries), ([^,]+), true, ([^)]+)\)/g, (_m, arr: string, off: string, st: string) => `EmuFrag(${off}, ${st}, true, ${arr === 'wq' ? 1 : 2}u)`)
+    .replace(/subgroupMatrixMultiplyAccumulate\((\w+), (\w+), (\w+)\)/g, 'emu_mma($1, $2, $3, lid % 32u)')
+    .replace(/subgroupMatrixStore\(&ws, ([^,]+), (\w+), false, ([^)]+)\);/g, 'emu_store($1, $2, $3, lid % 32u);')
+    .replace(/(fn main\([^{]*?), @builtin\(subgroup_id\) sid: u32, @builtin\(subgroup_invocation_id\) lane: u32\) \{/, '$1) {\n  let sid = lid / 32u;\n  let lane = lid % 32u;');
+  if (/subgroup_matrix|subgroupMatrix|@builtin\(subgroup_id\)/.test(out)) throw new Error('emulateRowScan: a matrix call or subgroup builtin is left');
+  const wq = /var<workgroup> wq:/.test(out);
+  const queries = /var<storage, read> queries: array<f16>/.test(out);
+  return `${out}
+var<workgroup> emu_zero: u32;
+struct EmuFrag { off: u32, st: u32, col: bool, src: u32 }
+fn emu_at(src: u32, i: u32) -> f32 {
+  if (src == 0u) { return f32(base[i]); }
+  ${wq ? 'if (src == 1u) { return f32(wq[i]); }' : ''}
+  ${queries ? 'return f32(queries[i]);' : 'return 0.0;'}
+}
+${emuMma('f32', '0.0', 16, 'emu_at(l.src, el) * emu_at(r.src, er)', 8, 16)}
+${emuStore('emu_store', 'ws', 'f32', 8, 16)}
+`;
+}
+

@@ -1,0 +1,279 @@
+/**
+ * The f16 two-pass scan: f16 shards scored on f16 subgroup matrices (the tensor cores) with the
+ * rows read as they are stored (exactly half of f32's memory), for batches of up to 64 queries.
+ * bench/gpu-f16mma/scan2.mjs measured the shape (BENCHMARKS.md "f16 subgroup matrices again"):
+ * several warps a workgroup, each scanning its own segment of rows with the row fragments loaded
+ * straight from storage `ahead` steps of 16 dims before their multiplies, the batch's queries
+ * staged in workgroup memory (rows padded against bank conflicts). Instead of k' lists, which cost
+ * more than the scan (barriers and an owner phase every block), a batch runs:
+ *
+ * 1. `sample`: the same scan over a spread sample of the first tile (one 16-row block a warp,
+ *    blocks `sampleStride` rows apart); each lane keeps its query's best of the rows it saw.
+ * 2. `threshold`: each query's KP-th largest best. The bests are maxima over disjoint sets of rows,
+ *    so at least KP rows score at or above it: every row of the query's true top KP does too.
+ * 3. `scan`, each tile: every score at or above its query's threshold is appended, with its id, to
+ *    the query's candidates (CAP a query; counts in storage).
+ * 4. `select`, each tile after its scan: each query's KP best candidates as one list (the shard's
+ *    merges take it from there), the counts reset for the next tile; a query whose candidates
+ *    overflowed CAP is flagged, and the shard searches it again with the exact kernels.
+ *
+ * Keys are approximate (the queries are rounded to f16 after a power-of-two scale, the pre-pass's
+ * `halves`); the shard re-ranks the final lists exactly from the rows, as for the other f16 tensor
+ * paths. Reads stay inside the tile: the last block of a tile with rows not a multiple of 16 is
+ * loaded from rows - 16 on, and its rows before the block's own start are skipped.
+ */
+
+/** Compile-time facts of the scan kernels (sizes go in HalfScanParams). */
+export interface HalfScanShape {
+  /** Halves a row (the shard's padded dimension): a multiple of 16. */
+  dPad: number;
+  /** Queries a workgroup: 16, 32 or 64 (the batch padded up to it). */
+  bq: number;
+  /** Warps (32-wide subgroups) a workgroup, each scanning its own segment. */
+  warps: number;
+  /** Steps of 16 dims whose row fragments are loaded ahead of the multiplies (a multiple dividing dPad / 16 into an even count). */
+  ahead: number;
+  /** Query dims staged at a time (dPad: all at once); a multiple of 16 x ahead dividing dPad. */
+  queryChunk: number;
+  /** Entries a query's list holds (k'). */
+  kp: number;
+  /** Candidates a query a tile. */
+  cap: number;
+}
+
+/**
+ * The uniform of the scan kernels (words): rows of the tile (at least 16), blocks of 16 rows a warp,
+ * segStride (rows from one warp's first block to the next's: 16 x blocks for the scan, further for
+ * the spread sample), idBase (id of the tile's row 0).
+ */
+export const HALF_SCAN_PARAMS = ['rows', 'blocks', 'segStride', 'idBase'] as const;
+
+/** Halves a staged query row: the chunk's dims and 8 more, so a fragment's 8 queries fall on different bank groups. */
+function queryStride(s: HalfScanShape): number {
+  return s.queryChunk + 8;
+}
+
+/** Workgroup memory the scan kernel declares: the staged queries and two halves of scores (16 rows x 16 queries a warp each). */
+export function halfScanBytes(s: HalfScanShape): number {
+  return s.bq * queryStride(s) * 2 + 2 * s.warps * 256 * 4 + s.bq * 4;
+}
+
+/** Why a shape cannot be built, or undefined. */
+export function halfScanRefusal(s: HalfScanShape): string | undefined {
+  const steps = s.dPad / 16;
+  if (!Number.isInteger(steps)) return `a row of ${s.dPad} halves is not a multiple of 16`;
+  if (![16, 32, 64].includes(s.bq)) return `queries a workgroup ${s.bq}: 16, 32 or 64`;
+  if (steps % s.ahead !== 0 || (steps / s.ahead) % 2 !== 0) return `${steps} steps of 16 dims do not split into an even number of chunks of ${s.ahead}`;
+  if (s.queryChunk % (16 * s.ahead) !== 0 || s.dPad % s.queryChunk !== 0) return `query chunk ${s.queryChunk} must hold whole chunks of ${16 * s.ahead} dims and divide ${s.dPad}`;
+  if (s.kp < 1 || s.kp > s.cap) return `k' ${s.kp} must be 1..${s.cap}`;
+  return undefined;
+}
+
+const LEFT = 'subgroup_matrix_left<f16, 16, 16>';
+const RIGHT = 'subgroup_matrix_right<f16, 16, 16>';
+const RESULT = 'subgroup_matrix_result<f32, 16, 16>';
+
+/**
+ * The scan kernel: pass 'sample' (bests a lane, bindings 0 params, 1 rows, 2 query halves, 3 bests)
+ * or 'scan' (candidates: 3 candidates, 4 thresholds, 5 counts). Dispatched as (workgroups, 1, 1).
+ */
+export function halfScanSource(s: HalfScanShape, pass: 'sample' | 'scan'): string {
+  const refusal = halfScanRefusal(s);
+  if (refusal) throw new Error(`half scan: ${refusal}`);
+  const steps = s.dPad / 16;
+  const QT = s.bq / 16;
+  const W = s.warps;
+  const qs = queryStride(s);
+  const chunks = steps / s.ahead;
+  const stepsPerQueryChunk = s.queryChunk / 16;
+  const staged = s.queryChunk < s.dPad;
+  const sampling = pass === 'sample';
+  const u = (n: number) => `${n}u`;
+  // Copies query dims [c KC, c KC + KC) of the BQ queries into wq, 8 halves (one vec4 of words) a load.
+  const stage = (c: number) =>
+    `for (var e = lid; e < ${u((s.bq * s.queryChunk) / 8)}; e += ${u(32 * W)}) { let q = e / ${u(s.queryChunk / 8)}; let w = e % ${u(s.queryChunk / 8)}; let v = queries[(q * D + ${u(c * s.queryChunk)}) / 8u + w]; let o = q * ${u(qs)} + w * 8u; ` +
+    `let h0 = bitcast<vec2<f16>>(v.x); let h1 = bitcast<vec2<f16>>(v.y); let h2 = bitcast<vec2<f16>>(v.z); let h3 = bitcast<vec2<f16>>(v.w); ` +
+    `wq[o] = h0.x; wq[o + 1u] = h0.y; wq[o + 2u] = h1.x; wq[o + 3u] = h1.y; wq[o + 4u] = h2.x; wq[o + 5u] = h2.y; wq[o + 6u] = h3.x; wq[o + 7u] = h3.y; }`;
+  // Row fragment of step `step` of the block at `from` (a subgroup-uniform row).
+  const load = (buf: number, i: number, from: string, step: number) => `f${buf}_${i} = subgroupMatrixLoad<${LEFT}>(&base, ${from} * D + ${u(16 * step)}, false, D);`;
+  const body: string[] = [];
+  for (let c = 0; c < chunks; c++) {
+    const cur = c % 2;
+    const next = (c + 1) % 2;
+    const last = c + 1 === chunks;
+    // The next chunk's fragments (the last chunk loads the next block's first): ahead of the multiplies.
+    for (let i = 0; i < s.ahead; i++) body.push(load(next, i, last ? 'nextLoad' : 'load', last ? i : (c + 1) * s.ahead + i));
+    if (staged && (c * s.ahead) % stepsPerQueryChunk === 0) body.push('workgroupBarrier();', stage((c * s.ahead) / stepsPerQueryChunk), 'workgroupBarrier();');
+    for (let i = 0; i < s.ahead; i++) {
+      const step = c * s.ahead + i;
+      for (let j = 0; j < QT; j++) {
+        body.push(`{ let r = subgroupMatrixLoad<${RIGHT}>(&wq, ${u(16 * j * qs + 16 * (step % stepsPerQueryChunk))}, true, ${u(qs)}); acc${j} = subgroupMatrixMultiplyAccumulate(f${cur}_${i}, r, acc${j}); }`);
+      }
+    }
+  }
+  // After a block: each query tile's 16 x 16 scores through the warp's part of ws (two halves,
+  // alternating, so one barrier a query tile keeps the next store off what others still read).
+  const half = W * 256;
+  const select: string[] = [];
+  for (let j = 0; j < QT; j++) {
+    const pb = QT % 2 === 0 ? u((j % 2) * half) : `((it + ${u(j)}) % 2u) * ${u(half)}`;
+    select.push(`{ let pb = ${pb};`);
+    select.push(`subgroupMatrixStore(&ws, pb + wsBase, acc${j}, false, 16u);`);
+    select.push('workgroupBarrier();');
+    if (sampling) {
+      // The warp's own 256 scores: lane l sees query 16 j + l % 16 on rows l / 16, l / 16 + 2, ...
+      for (let e = 0; e < 256; e += 32) select.push(`{ let x = ${u(e)} + lane; let row = load + x / 16u; let v = ws[pb + wsBase + x]; if (row >= t && row < p.rows) { best${j} = max(best${j}, v); } }`);
+    } else {
+      // Every warp's scores: entry e is warp e / 256's row (e % 256) / 16, query e % 16 of the tile.
+      for (let m = 0; m < W * 256; m += 32 * W) {
+        select.push(`{ let e = lid + ${u(m)}; let v = ws[pb + e]; let q = ${u(16 * j)} + e % 16u; if (v >= wthr[q]) { let start = blockStart(wid.x, e / 256u, it); let row = min(start, lastLoad()) + (e % 256u) / 16u; if (row >= start && row < p.rows) { let slot = atomicAdd(&counts[q], 1u); if (slot < CAP) { cand[q * CAP + slot] = vec2<u32>(bitcast<u32>(v), p.idBase + row); } } } }`);
+      }
+    }
+    select.push(`acc${j} = ${RESULT}();`, '}');
+  }
+  const bindings = sampling
+    ? '@group(0) @binding(3) var<storage, read_write> bests: array<f32>;'
+    : `@group(0) @binding(3) var<storage, read_write> cand: array<vec2<u32>>;
+@group(0) @binding(4) var<storage, read> thresholds: array<f32>;
+@group(0) @binding(5) var<storage, read_write> counts: array<atomic<u32>>;
+var<workgroup> wthr: array<f32, BQ>;
+// First row of warp w of workgroup wg at block it (its fragments were loaded from min(that, lastLoad())).
+fn blockStart(wg: u32, w: u32, it: u32) -> u32 { return (wg * ${u(W)} + w) * p.segStride + it * 16u; }`;
+  const bests = Array.from({ length: QT }, (_, j) => `var best${j} = -3.4e38;`).join(' ');
+  const writeBests = Array.from({ length: QT }, (_, j) => `bests[(seg * 32u + lane) * ${u(QT)} + ${u(j)}] = best${j};`).join(' ');
+  return `enable f16;
+enable subgroups;
+diagnostic(off, subgroup_uniformity);
+enable chromium_experimental_subgroup_matrix;
+// half scan, pass ${pass}: src/gpu/tensor/half-scan.ts.
+const D: u32 = ${u(s.dPad)};
+const BQ: u32 = ${u(s.bq)};
+const CAP: u32 = ${u(s.cap)};
+struct P { rows: u32, blocks: u32, segStride: u32, idBase: u32 }
+@group(0) @binding(0) var<uniform> p: P;
+@group(0) @binding(1) var<storage, read> base: array<f16>;
+@group(0) @binding(2) var<storage, read> queries: array<vec4<u32>>;
+${bindings}
+var<workgroup> wq: array<f16, ${s.bq * qs}>;
+var<workgroup> ws: array<f32, ${2 * half}>;
+// The last block that lies inside the tile (tiles of fewer than 16 rows are not scanned).
+fn lastLoad() -> u32 { return p.rows - 16u; }
+@compute @workgroup_size(${32 * W}, 1, 1)
+fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_id) sid: u32, @builtin(subgroup_invocation_id) lane: u32) {
+  ${staged ? '' : `${stage(0)}\n  workgroupBarrier();`}
+  // Matrix offsets must be subgroup-uniform: the warp from subgroup_id, not lid / 32.
+  let warp = sid;
+  let seg = wid.x * ${u(W)} + warp;
+  let wsBase = warp * 256u;
+  ${sampling ? bests : `for (var e = lid; e < BQ; e += ${u(32 * W)}) { wthr[e] = thresholds[e]; }`}
+  ${Array.from({ length: QT }, (_, j) => `var acc${j} = ${RESULT}();`).join(' ')}
+  // t: this block's first row; load: where its fragments are loaded from (t, or the tile's last block).
+  var t = seg * p.segStride;
+  var load = min(t, lastLoad());
+  var nextLoad = load;
+  ${Array.from({ length: 2 * s.ahead }, (_, x) => `var f${Math.floor(x / s.ahead)}_${x % s.ahead}: ${LEFT};`).join(' ')}
+  ${Array.from({ length: s.ahead }, (_, i) => load(0, i, 'load', i)).join(' ')}
+  for (var it = 0u; it < p.blocks; it++) {
+    nextLoad = min(select(t + 16u, t, it + 1u == p.blocks), lastLoad());
+    ${body.join('\n    ')}
+    ${select.join('\n    ')}
+    t += 16u;
+    load = nextLoad;
+  }
+  ${sampling ? writeBests : ''}
+}`;
+}
+
+/**
+ * The uniform of the selection kernels (words): nq, sampleWarps (threshold: warps of the sample
+ * scans whose bests it reads), listAt and listStride (select: query q's list at pair listAt + q x
+ * listStride), flagsAt (select: query q's overflow flag, the pair (1, 0), at flagsAt + q).
+ */
+export const HALF_SELECT_PARAMS = ['nq', 'sampleWarps', 'listAt', 'listStride', 'flagsAt'] as const;
+
+/**
+ * One workgroup of 256 a query finds the KP-th largest of its values digit by digit (4 rounds of 8
+ * bits of the values' order-preserving bits: a 256-bin histogram of the values matching the digits
+ * so far, its suffix sums by subgroup scans; bench/gpu-f16mma measured it against 32 rounds of
+ * bisection). 'threshold' reads the sample's bests (binding 1) and writes that value to binding 2
+ * (-inf where fewer than KP); 'select' reads the query's candidates (1) and count (2: reset to 0
+ * for the next tile), writes the KP best (key bits, id) to binding 3 (empty slots (-FLT_MAX,
+ * 0xffffffff)), and flags the query when its candidates overflowed CAP.
+ */
+export function halfSelectSource(s: HalfScanShape, what: 'threshold' | 'select'): string {
+  const refusal = halfScanRefusal(s);
+  if (refusal) throw new Error(`half scan: ${refusal}`);
+  const QT = s.bq / 16;
+  const threshold = what === 'threshold';
+  // threshold: query q's bests are those of lanes q % 16 and q % 16 + 16 of every sample warp, slot q / 16.
+  const valueAt = threshold ? `bests[((i / 2u) * 32u + q % 16u + (i % 2u) * 16u) * ${QT}u + q / 16u]` : 'cand[q * CAP + i].x';
+  const bindings = threshold
+    ? `@group(0) @binding(1) var<storage, read> bests: array<u32>;
+@group(0) @binding(2) var<storage, read_write> thresholds: array<u32>;`
+    : `@group(0) @binding(1) var<storage, read> cand: array<vec2<u32>>;
+@group(0) @binding(2) var<storage, read_write> counts: array<u32>;
+@group(0) @binding(3) var<storage, read_write> lists: array<vec2<u32>>;`;
+  const finish = threshold
+    ? 'if (lid == 0u) { thresholds[q] = select(unord(lo), 0xff800000u, lo == 0u); }'
+    : `let listAt = p.listAt + q * p.listStride;
+  for (var i = lid; i < KP; i += 256u) { lists[listAt + i] = vec2<u32>(0xff7fffffu, 0xffffffffu); }
+  if (lid == 0u) { atomicStore(&slot, 0u); }
+  workgroupBarrier();
+  for (var i = lid; i < n; i += 256u) {
+    let c = cand[q * CAP + i];
+    if (ord(c.x) >= lo) { let at = atomicAdd(&slot, 1u); if (at < KP) { lists[listAt + at] = c; } }
+  }
+  if (lid == 0u) {
+    if (total > CAP) { lists[p.flagsAt + q] = vec2<u32>(1u, 0u); }
+    counts[q] = 0u;
+  }`;
+  return `enable subgroups;
+// half scan, ${what}: src/gpu/tensor/half-scan.ts.
+const KP: u32 = ${s.kp}u;
+const CAP: u32 = ${s.cap}u;
+struct P { nq: u32, sampleWarps: u32, listAt: u32, listStride: u32, flagsAt: u32 }
+@group(0) @binding(0) var<uniform> p: P;
+${bindings}
+var<workgroup> hist: array<atomic<u32>, 256>;
+// Each subgroup's total (subgroups of 4 lanes or more), the digit picked and the count still wanted.
+var<workgroup> sgSum: array<u32, 64>;
+var<workgroup> pick: u32;
+var<workgroup> need: u32;
+var<workgroup> slot: atomic<u32>;
+// Order-preserving bits of an f32: larger floats, larger u32.
+fn ord(x: u32) -> u32 { return select(x | 0x80000000u, ~x, (x & 0x80000000u) != 0u); }
+fn unord(o: u32) -> u32 { return select(~o, o & 0x7fffffffu, (o & 0x80000000u) != 0u); }
+@compute @workgroup_size(256)
+fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_size) sgSize: u32, @builtin(subgroup_invocation_id) lane: u32) {
+  let q = wid.x;
+  // Queries past nq (the batch padded to whole workgroups) have no values.
+  ${threshold ? 'let total = select(0u, 2u * p.sampleWarps, q < p.nq);' : 'let total = counts[q];'}
+  let n = ${threshold ? 'total' : 'min(total, CAP)'};
+  // lo: the KP-th largest value's order bits, top byte first (0 where there are fewer than KP values).
+  if (lid == 0u) { pick = 0u; need = KP; }
+  var lo = 0u;
+  var want = KP;
+  for (var round = 0u; round < 4u; round++) {
+    let shift = 24u - 8u * round;
+    let above = select(0u, 0xffffffffu << (shift + 8u), round > 0u);
+    atomicStore(&hist[lid], 0u);
+    workgroupBarrier();
+    for (var i = lid; i < n; i += 256u) { let o = ord(${valueAt}); if ((o & above) == lo) { atomicAdd(&hist[(o >> shift) & 255u], 1u); } }
+    workgroupBarrier();
+    // Invocation lid holds digit 255 - lid: its inclusive scan counts the values of digit >= 255 - lid.
+    let h = atomicLoad(&hist[255u - lid]);
+    let inc = subgroupInclusiveAdd(h);
+    let sg = lid / sgSize;
+    if (lane == sgSize - 1u) { sgSum[sg] = inc; }
+    workgroupBarrier();
+    var atOrAbove = inc;
+    for (var w = 0u; w < sg; w++) { atOrAbove += sgSum[w]; }
+    if (atOrAbove >= want && atOrAbove - h < want) { pick = 255u - lid; need = want - (atOrAbove - h); }
+    workgroupBarrier();
+    lo |= pick << shift;
+    want = need;
+    // pick and need are written again only after two more barriers; hist[lid] was read before the last one.
+  }
+  ${finish}
+}`;
+}

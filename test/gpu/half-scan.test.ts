@@ -1,0 +1,254 @@
+/**
+ * src/gpu/tensor/half-scan.ts, the f16 two-pass scan, on the software adapter (no subgroup
+ * matrices: the matrix calls emulated in scalar WGSL, test/helpers/emulate-matrices.ts
+ * emulateRowScan) against float64 sums of the same halves: the sample's bests over its spread,
+ * bounded blocks; the thresholds; the scan's candidates (every row at or above its query's
+ * threshold and no other, ids offset, none past the tile's rows though the last block is loaded
+ * from rows - 16); the selection's lists, its overflow flags and the counts it resets. Outputs are
+ * poisoned first, so a kernel that writes nothing fails.
+ */
+import { describe, expect, it } from 'vitest';
+import { BufferUsage } from '../../src/gpu/device.js';
+import { fromHalfBits, toHalfBits } from '../../src/gpu/half.js';
+import { type HalfScanShape, halfScanBytes, halfScanRefusal, halfScanSource, halfSelectSource } from '../../src/gpu/tensor/half-scan.js';
+import { dispatchOnce } from '../helpers/dispatch-once.js';
+import { emulateRowScan } from '../helpers/emulate-matrices.js';
+import { gpuForTests } from '../helpers/gpu.js';
+
+const hasGpu = await gpuForTests('the f16 two-pass scan, emulated');
+
+const bitsF32 = (b: number) => new Float32Array(new Uint32Array([b]).buffer)[0]!;
+const POISON = 0x7fc00000;
+
+describe('half scan kernels: shapes', () => {
+  const shape: HalfScanShape = { dPad: 768, bq: 64, warps: 8, ahead: 8, queryChunk: 128, kp: 40, cap: 8192 };
+  it('refuses shapes it cannot build, naming why', () => {
+    expect(halfScanRefusal(shape)).toBeUndefined();
+    expect(halfScanRefusal({ ...shape, dPad: 760 })).toMatch(/multiple of 16/);
+    expect(halfScanRefusal({ ...shape, bq: 48 })).toMatch(/16, 32 or 64/);
+    expect(halfScanRefusal({ ...shape, ahead: 16 })).toMatch(/even number of chunks/);
+    expect(halfScanRefusal({ ...shape, queryChunk: 192 })).toMatch(/whole chunks/);
+    expect(halfScanRefusal({ ...shape, kp: 0 })).toMatch(/k' 0/);
+    expect(() => halfScanSource({ ...shape, bq: 48 }, 'scan')).toThrow(/16, 32 or 64/);
+  });
+  it("declares the workgroup memory halfScanBytes counts (the 64-query shape fits Dawn's 48 KiB)", () => {
+    for (const s of [shape, { ...shape, bq: 16, queryChunk: 768 }, { ...shape, bq: 32, queryChunk: 384, warps: 4 }]) {
+      const src = halfScanSource(s, 'scan');
+      const sizes = [...src.matchAll(/var<workgroup> \w+: array<(f16|f32), (\d+)>/g)].map((m) => Number(m[2]) * (m[1] === 'f16' ? 2 : 4));
+      const wthr = /var<workgroup> wthr: array<f32, BQ>/.test(src) ? s.bq * 4 : 0;
+      expect(sizes.reduce((a, b) => a + b, 0) + wthr).toBe(halfScanBytes(s));
+    }
+    expect(halfScanBytes(shape)).toBeLessThanOrEqual(49152);
+  });
+  it('loads each block of row fragments ahead from storage, staged queries in chunks, one barrier a query tile', () => {
+    const src = halfScanSource(shape, 'scan');
+    const loop = src.slice(src.indexOf('for (var it = 0u;'));
+    // 48 steps: 48 row fragments a block, 4 query tiles x 48 multiplies, 6 query chunks of 2 barriers, 4 store barriers.
+    expect(loop.split('subgroupMatrixLoad<subgroup_matrix_left').length - 1).toBe(48);
+    expect(loop.split('subgroupMatrixMultiplyAccumulate').length - 1).toBe(4 * 48);
+    expect(loop.split('workgroupBarrier()').length - 1).toBe(6 * 2 + 4);
+  });
+});
+
+describe.skipIf(!hasGpu)('half scan kernels: emulated on the software adapter against float64', () => {
+  const D = 64;
+  const W = 2;
+  const nWg = 2;
+  const blocks = 3;
+  // The tile's rows: 37 short of what the segments cover, so the last warp's last block is loaded
+  // from rows - 16 and part of it is another warp's; the buffer holds exactly these rows.
+  const rows = nWg * W * blocks * 16 - 37;
+  const nq = 20;
+  const bq = 32;
+  const idBase = 7000;
+  let seed = 11;
+  const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32) - 0.5;
+  // Clustered rows (close scores and near-ties), queries as the pre-pass gives them (halves, the padding zero).
+  const centres = Array.from({ length: 4 }, () => Float64Array.from({ length: D }, rnd));
+  const rowsH = new Uint16Array(rows * D);
+  for (let r = 0; r < rows; r++) for (let j = 0; j < D; j++) rowsH[r * D + j] = toHalfBits(0.5 * centres[r % 4]![j]! + 0.3 * rnd());
+  const qH = new Uint16Array(bq * D);
+  for (let i = 0; i < nq * D; i++) qH[i] = toHalfBits(rnd());
+  const score = (r: number, q: number) => {
+    let s = 0;
+    for (let j = 0; j < D; j++) s += fromHalfBits(rowsH[r * D + j]!) * fromHalfBits(qH[q * D + j]!);
+    return s;
+  };
+  const shapeOf = (o: Partial<HalfScanShape> = {}): HalfScanShape => ({ dPad: D, bq, warps: W, ahead: 2, queryChunk: D, kp: 6, cap: 256, ...o });
+  const scanParams = (blocksA: number, segStride: number) => new Uint32Array([rows, blocksA, segStride, idBase]);
+
+  async function sample(s: HalfScanShape, segStride: number): Promise<Float32Array> {
+    const QT = bq / 16;
+    const [raw] = await dispatchOnce(emulateRowScan(halfScanSource(s, 'sample')), nWg, (upload) => {
+      const bests = upload(new Uint32Array(nWg * W * 32 * QT).fill(POISON), BufferUsage.STORAGE);
+      return {
+        entries: [
+          { binding: 0, resource: { buffer: upload(scanParams(1, segStride), BufferUsage.UNIFORM) } },
+          { binding: 1, resource: { buffer: upload(rowsH, BufferUsage.STORAGE) } },
+          { binding: 2, resource: { buffer: upload(qH, BufferUsage.STORAGE) } },
+          { binding: 3, resource: { buffer: bests } },
+        ],
+        outputs: [bests],
+      };
+    }, ['shader-f16', 'subgroups']);
+    return new Float32Array(raw!);
+  }
+
+  async function scan(s: HalfScanShape, thresholds: Float32Array, cap = s.cap): Promise<{ cand: Uint32Array; counts: Uint32Array }> {
+    const [cand, counts] = await dispatchOnce(emulateRowScan(halfScanSource({ ...s, cap }, 'scan')), nWg, (upload) => {
+      const c = upload(new Uint32Array(bq * cap * 2).fill(POISON), BufferUsage.STORAGE);
+      const n = upload(new Uint32Array(bq), BufferUsage.STORAGE);
+      return {
+        entries: [
+          { binding: 0, resource: { buffer: upload(scanParams(blocks, blocks * 16), BufferUsage.UNIFORM) } },
+          { binding: 1, resource: { buffer: upload(rowsH, BufferUsage.STORAGE) } },
+          { binding: 2, resource: { buffer: upload(qH, BufferUsage.STORAGE) } },
+          { binding: 3, resource: { buffer: c } },
+          { binding: 4, resource: { buffer: upload(thresholds, BufferUsage.STORAGE) } },
+          { binding: 5, resource: { buffer: n } },
+        ],
+        outputs: [c, n],
+      };
+    }, ['shader-f16', 'subgroups']);
+    return { cand: new Uint32Array(cand!), counts: new Uint32Array(counts!) };
+  }
+
+  /** Thresholds: each query's 8th best over the first half of the rows (the padded queries' +inf). */
+  function someThresholds(): Float32Array {
+    const thr = new Float32Array(bq).fill(3.4e38);
+    for (let q = 0; q < nq; q++) thr[q] = Array.from({ length: rows >> 1 }, (_, r) => score(r, q)).sort((a, b) => b - a)[7]!;
+    return thr;
+  }
+
+  it("the sample: each lane's best of its rows, the blocks spread by segStride and bounded by the tile's rows", async () => {
+    for (const queryChunk of [D, 32]) {
+      // Spread blocks 48 rows apart: warp 3's block starts at 144 and is loaded from rows - 16 = 139.
+      const segStride = 48;
+      const got = await sample(shapeOf({ queryChunk }), segStride);
+      const QT = bq / 16;
+      for (let seg = 0; seg < nWg * W; seg++) {
+        const t = seg * segStride;
+        const from = Math.min(t, rows - 16);
+        for (let lane = 0; lane < 32; lane++) {
+          for (let j = 0; j < QT; j++) {
+            const q = 16 * j + (lane % 16);
+            let best = -3.4e38;
+            for (let x = lane; x < 256; x += 32) {
+              const row = from + Math.floor(x / 16);
+              if (row >= t && row < rows) best = Math.max(best, q < nq ? score(row, q) : 0);
+            }
+            const v = got[(seg * 32 + lane) * QT + j]!;
+            if (best === -3.4e38) expect(v, `seg ${seg} lane ${lane} j ${j}: no rows`).toBeLessThan(-1e38);
+            else expect(Math.abs(v - best), `seg ${seg} lane ${lane} query ${q}`).toBeLessThan(1e-3);
+          }
+        }
+      }
+    }
+  }, 240_000);
+
+  it("the thresholds: each query's KP-th largest best (ties, negative values), -inf with fewer than KP", async () => {
+    const s = shapeOf({ kp: 5 });
+    const QT = bq / 16;
+    const sampleWarps = 3;
+    const bests = new Float32Array(sampleWarps * 32 * QT);
+    // Values sharing their top bytes (the radix's later rounds decide), negative ones and ties.
+    for (let i = 0; i < bests.length; i++) bests[i] = Math.round((Math.sin(i * 12.9898) * 43758.5453) % 8) / 2 - 1 + (i % 3) * 1e-5;
+    for (const [nqLive, warps] of [[nq, sampleWarps], [nq, 2]] as const) {
+      const [raw] = await dispatchOnce(halfSelectSource(s, 'threshold'), bq, (upload) => {
+        const out = upload(new Uint32Array(bq).fill(POISON), BufferUsage.STORAGE);
+        return {
+          entries: [
+            { binding: 0, resource: { buffer: upload(new Uint32Array([nqLive, warps, 0, 0, 0]), BufferUsage.UNIFORM) } },
+            { binding: 1, resource: { buffer: upload(bests, BufferUsage.STORAGE) } },
+            { binding: 2, resource: { buffer: out } },
+          ],
+          outputs: [out],
+        };
+      }, ['subgroups']);
+      const thr = new Float32Array(raw!);
+      for (let q = 0; q < bq; q++) {
+        const mine: number[] = [];
+        for (let w = 0; w < warps; w++) for (const lane of [q % 16, (q % 16) + 16]) mine.push(bests[(w * 32 + lane) * QT + Math.floor(q / 16)]!);
+        mine.sort((a, b) => b - a);
+        // Padded queries (q >= nq) have no values; two warps give 4 values a query, fewer than 5.
+        const want = q >= nqLive || mine.length < s.kp ? -Infinity : mine[s.kp - 1]!;
+        expect(thr[q], `${warps} warps, query ${q}`).toBe(want);
+      }
+    }
+  }, 120_000);
+
+  it('the scan: every row at or above its query threshold is a candidate, with its id and score, and no other', async () => {
+    const thresholds = someThresholds();
+    for (const queryChunk of [D, 32]) {
+      const { cand, counts } = await scan(shapeOf({ queryChunk }), thresholds);
+      const keys = new Float32Array(cand.buffer);
+      for (let q = 0; q < bq; q++) {
+        if (q >= nq) {
+          expect(counts[q], `padded query ${q}`).toBe(0);
+          continue;
+        }
+        const got = new Map<number, number>();
+        for (let c = 0; c < counts[q]!; c++) got.set(cand[(q * 256 + c) * 2 + 1]!, keys[(q * 256 + c) * 2]!);
+        expect(got.size, `query ${q}: no row twice`).toBe(counts[q]);
+        for (const id of got.keys()) expect(id - idBase >= 0 && id - idBase < rows, `query ${q}: id ${id} inside the tile`).toBe(true);
+        for (let r = 0; r < rows; r++) {
+          const s = score(r, q);
+          if (s >= thresholds[q]! + 2e-3) expect(got.has(idBase + r), `query ${q} row ${r} (${s} >= ${thresholds[q]})`).toBe(true);
+          if (s < thresholds[q]! - 2e-3) expect(got.has(idBase + r), `query ${q} row ${r} below`).toBe(false);
+          if (got.has(idBase + r)) expect(Math.abs(got.get(idBase + r)! - s)).toBeLessThan(2e-3);
+        }
+      }
+    }
+  }, 240_000);
+
+  it("the selection: each query's KP best candidates as its list, empty slots where fewer, overflow flagged, counts reset", async () => {
+    const thresholds = someThresholds();
+    const s = shapeOf();
+    const { cand, counts } = await scan(s, thresholds);
+    // One query with fewer candidates than KP, and one whose count says it overflowed CAP.
+    const counted = counts.slice();
+    counted[2] = 3;
+    // Query 4's list full (CAP candidates) and more counted than stored: the rest low-scoring rows.
+    counted[4] = s.cap + 9;
+    for (let c = counts[4]!; c < s.cap; c++) cand.set([new Uint32Array(new Float32Array([-1000 - c]).buffer)[0]!, 90000 + c], (4 * s.cap + c) * 2);
+    // Lists of query q at pair 2 + q x 10 (listStride 10 > KP), flags after them.
+    const listAt = 2;
+    const listStride = 10;
+    const flagsAt = listAt + bq * listStride;
+    const [listsRaw, countsRaw] = await dispatchOnce(halfSelectSource(s, 'select'), bq, (upload) => {
+      const lists = upload(new Uint32Array((flagsAt + bq) * 2).fill(POISON), BufferUsage.STORAGE);
+      const n = upload(counted, BufferUsage.STORAGE);
+      return {
+        entries: [
+          { binding: 0, resource: { buffer: upload(new Uint32Array([nq, 0, listAt, listStride, flagsAt]), BufferUsage.UNIFORM) } },
+          { binding: 1, resource: { buffer: upload(cand, BufferUsage.STORAGE) } },
+          { binding: 2, resource: { buffer: n } },
+          { binding: 3, resource: { buffer: lists } },
+        ],
+        outputs: [lists, n],
+      };
+    }, ['subgroups']);
+    const lists = new Uint32Array(listsRaw!);
+    expect(Array.from(new Uint32Array(countsRaw!))).toEqual(new Array(bq).fill(0));
+    for (let q = 0; q < bq; q++) {
+      const n = Math.min(counted[q]!, s.cap);
+      const want = Array.from({ length: n }, (_, c) => bitsF32(cand[(q * s.cap + c) * 2]!)).sort((a, b) => b - a).slice(0, s.kp);
+      const got = Array.from({ length: s.kp }, (_, i) => ({ key: bitsF32(lists[(listAt + q * listStride + i) * 2]!), id: lists[(listAt + q * listStride + i) * 2 + 1]! })).sort((a, b) => b.key - a.key);
+      for (let i = 0; i < s.kp; i++) {
+        if (i < want.length) {
+          expect(got[i]!.key, `query ${q} entry ${i}`).toBe(want[i]);
+          // The id is the candidate's own.
+          const c = Array.from({ length: n }, (_, c) => c).find((c) => cand[(q * s.cap + c) * 2 + 1] === got[i]!.id);
+          expect(c, `query ${q}: id ${got[i]!.id} among its candidates`).toBeDefined();
+          expect(bitsF32(cand[(q * s.cap + c!) * 2]!)).toBe(got[i]!.key);
+        } else {
+          expect(got[i]!.id, `query ${q}: empty slot`).toBe(0xffffffff);
+          expect(got[i]!.key).toBe(bitsF32(0xff7fffff));
+        }
+      }
+      expect(lists[(flagsAt + q) * 2], `query ${q}: flag`).toBe(q === 4 ? 1 : POISON);
+    }
+    // Untouched between the lists.
+    expect(lists[(listAt + s.kp) * 2]).toBe(POISON);
+  }, 240_000);
+});
