@@ -312,9 +312,10 @@ function exactListBytes(k: number, maxBatch: number, listK: number, maxTileRows:
  * they come from (FlatShard.computeSteps), and for f32 planes on part of a shard the exact tiles'
  * own lists of the caller's k before list_widen widens them (FlatShard.searchBatch region X: one
  * tile's segments, at most the per-tile bound of tempBytes; counted for any f32 plan with planes,
- * also where every tile has them: an upper bound, tens of MiB at most).
+ * also where every tile has them: an upper bound, tens of MiB at most); for f16 (`f16`) the f16
+ * two-pass scan's buffer (HALF_SCAN_EXTRA_BYTES), counted whether or not its knob is on.
  */
-export function tensorExtraBytes(d: number, k: number, maxBatch: number, listK: number, maxTileRows: number, partial: boolean): number {
+export function tensorExtraBytes(d: number, k: number, maxBatch: number, listK: number, maxTileRows: number, partial: boolean, f16: boolean = false): number {
   const nqb = Math.max(1, maxBatch);
   const nqPad = Math.ceil(nqb / MAX_BLOCK_QUERIES) * MAX_BLOCK_QUERIES;
   const dPad = Math.ceil(d / 32) * 32;
@@ -323,8 +324,15 @@ export function tensorExtraBytes(d: number, k: number, maxBatch: number, listK: 
   // The rows' ranges and their read-back (2 dPad floats each) beside the last code steps (3 dPad).
   const steps = 7 * dPad * 4;
   const exactLists = partial ? exactListBytes(k, maxBatch, listK, maxTileRows) : 0;
-  return prep + steps + exactLists;
+  return prep + steps + exactLists + (f16 ? HALF_SCAN_EXTRA_BYTES : 0);
 }
+
+/**
+ * The f16 two-pass scan's own buffer (FlatShard twoPassLayout, src/gpu/tensor/half-scan.ts) at its
+ * default knobs (tensorTuning: batches of up to 64 queries, f16ScanCap 8192 candidates a query, at
+ * most 132 sample workgroups of 8 warps): counts and thresholds, the sample's bests, the candidates.
+ */
+export const HALF_SCAN_EXTRA_BYTES = 2 * 64 * 4 + 132 * 8 * 32 * 4 * 4 + 64 * 8192 * 8;
 
 function layout(input: FlatPlanInput, precision: StoragePrecision): FlatPlan {
   const rb = rowBytes(input.d, precision);
@@ -370,7 +378,7 @@ function layout(input: FlatPlanInput, precision: StoragePrecision): FlatPlan {
       // The kernels' bytes with lists of max(k, listK) (tempBytes grows with k: they cover k too).
       const t = tempTerms(input.d, Math.max(input.k, listK), input.maxBatch, input.scratchBytes, adapters[i]!.maxBinding, s.tiles, precision, 'any');
       const maxTile = Math.max(...s.tiles, 1);
-      s.tempBytes = t.cand + MAX_READBACK_SLOTS * t.read + t.rest + tensorExtraBytes(input.d, input.k, input.maxBatch, listK, maxTile, precision === 'f32');
+      s.tempBytes = t.cand + MAX_READBACK_SLOTS * t.read + t.rest + tensorExtraBytes(input.d, input.k, input.maxBatch, listK, maxTile, precision === 'f32', precision === 'f16');
       s.candBytes = t.cand + sharedBoundBytes(listK, input.maxBatch) + (precision === 'f32' ? exactListBytes(input.k, input.maxBatch, listK, maxTile) : 0);
       s.readBytes = t.read;
       if (!planesAsked) continue;

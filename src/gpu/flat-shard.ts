@@ -750,10 +750,83 @@ export interface ChunkScorer {
   name: string;
   accepts(shard: ShardInfo, nq: number, k: number): boolean;
   /** Rows per block (segLen is a multiple), queries per workgroup, the pipeline cache key, and the optional pre-pass and dispatch size. */
-  shape(shard: ShardInfo, nq: number, k: number): { BR: number; BQ: number; key: string; targetWorkgroups?: number; prep?: { bytes: number; groups: [number, number] }; scratch?: number; approximate?: ApproximateKeys; digits?: boolean; digitsSource?: DigitsSource };
+  shape(shard: ShardInfo, nq: number, k: number): { BR: number; BQ: number; key: string; targetWorkgroups?: number; prep?: { bytes: number; groups: [number, number] }; scratch?: number; approximate?: ApproximateKeys; digits?: boolean; digitsSource?: DigitsSource; twoPass?: TwoPassShape };
   pipeline(device: GPUDevice, shard: ShardInfo, nq: number, k: number): GPUComputePipeline;
   /** The pre-pass pipeline, for shapes that name a prep. */
   prepass?(device: GPUDevice, shard: ShardInfo, nq: number, k: number): GPUComputePipeline;
+  /** Two-pass scorers (shape().twoPass): the pipelines of their four steps (TwoPassShape). */
+  twoPass?(device: GPUDevice, shard: ShardInfo, nq: number, k: number): TwoPassPipelines;
+}
+
+/**
+ * A two-pass scorer (ChunkScorer.shape().twoPass; src/gpu/tensor/half-scan.ts): instead of one
+ * dispatch a tile writing lists, a batch runs
+ * - `sample` over a spread sample of its first tile (bind group: 0 params (rows, blocks = 1,
+ *   segStride, idBase), 1 the tile's rows, 2 the pre-pass's output, 3 bests), sampleWorkgroups of
+ *   `warps` 32-wide warps, one block of 16 rows a warp, blocks segStride rows apart;
+ * - `threshold`, one workgroup a query of the padded batch (0 params (nq, sampleWarps), 1 bests,
+ *   2 thresholds);
+ * - for each tile `scan` (0 params (rows, blocks, segStride = 16 blocks, idBase), 1 rows, 2 the
+ *   pre-pass's output, 3 candidates (cap pairs a query), 4 thresholds, 5 counts) and `select`
+ *   (0 params (nq, 0, listAt, listStride, flagsAt), 1 candidates, 2 counts, 3 the candidate buffer):
+ *   the tile's one list a query at its segment, a flag (1, 0) after the final lists for a query
+ *   whose candidates overflowed; the shard searches those queries again with the exact kernels.
+ * Bests, thresholds, counts and candidates live in a buffer of the shard's own (twoPassBytes).
+ */
+export interface TwoPassShape {
+  bq: number;
+  warps: number;
+  /** Workgroups of a tile's scan (fewer for a tile of few rows). */
+  scanWorkgroups: number;
+  /** The sample takes about 1 / sampleDiv of the first tile's rows. */
+  sampleDiv: number;
+  /** Most workgroups of the sample. */
+  sampleWorkgroups: number;
+  /** Candidates a query a tile. */
+  cap: number;
+  /** Bests a lane of a sample warp (the query tiles: bq / 16). */
+  bestsPerLane: number;
+}
+
+/** Where a batch's two-pass buffer keeps its parts (byte offsets, 256-aligned: each is a binding of its own). */
+export interface TwoPassLayout {
+  nqPad: number;
+  bytes: number;
+  parts: Record<'counts' | 'thresholds' | 'bests' | 'candidates', { at: number; bytes: number }>;
+}
+
+export function twoPassLayout(nqb: number, tp: TwoPassShape): TwoPassLayout {
+  const nqPad = Math.ceil(nqb / tp.bq) * tp.bq;
+  const sizes = { counts: nqPad * 4, thresholds: nqPad * 4, bests: tp.sampleWorkgroups * tp.warps * 32 * tp.bestsPerLane * 4, candidates: nqPad * tp.cap * 8 };
+  let at = 0;
+  const parts = {} as TwoPassLayout['parts'];
+  for (const [name, bytes] of Object.entries(sizes) as [keyof typeof sizes, number][]) {
+    parts[name] = { at, bytes };
+    at += Math.ceil(bytes / 256) * 256;
+  }
+  return { nqPad, bytes: at, parts };
+}
+
+/**
+ * The sample of a tile of `rows` rows: about rows / sampleDiv of them, one block of 16 a warp,
+ * blocks `stride` rows apart (at least 16: disjoint, so its bests are maxima of distinct rows).
+ */
+export function twoPassSample(rows: number, tp: TwoPassShape): { workgroups: number; stride: number } {
+  const workgroups = Math.max(1, Math.min(tp.sampleWorkgroups, Math.ceil(rows / tp.sampleDiv / 16 / tp.warps)));
+  return { workgroups, stride: 16 * Math.max(1, Math.floor(rows / 16 / (workgroups * tp.warps))) };
+}
+
+/** A tile's scan: its workgroups (fewer for few rows) and the blocks of 16 rows each warp scans, back to back. */
+export function twoPassScan(rows: number, tp: TwoPassShape): { workgroups: number; blocks: number } {
+  const workgroups = Math.max(1, Math.min(tp.scanWorkgroups, Math.ceil(rows / 16 / tp.warps)));
+  return { workgroups, blocks: Math.ceil(rows / 16 / (workgroups * tp.warps)) };
+}
+
+export interface TwoPassPipelines {
+  sample: GPUComputePipeline;
+  threshold: GPUComputePipeline;
+  scan: GPUComputePipeline;
+  select: GPUComputePipeline;
 }
 
 const chunkScorers: ChunkScorer[] = [];
@@ -791,6 +864,8 @@ interface ScorerChoice {
    * key (one word a query), which merge_one then starts its threshold from.
    */
   boundWords?: boolean;
+  /** A two-pass scorer's shape and pipelines (compiled when first read): one list a query a tile, overflow flags after the final lists. */
+  twoPass?: TwoPassShape & { readonly pipelines: TwoPassPipelines };
 }
 
 /** Registers a scorer, tried before the built-in ones (latest first). */
@@ -871,7 +946,7 @@ export class FlatShard {
   private sqBuffer: GPUBuffer | undefined;
   /** int8: vmin then step per (padded) dimension, for folding the decode into ip queries. */
   private sqHost: Float32Array | undefined;
-  private scratch: { cand?: GPUBuffer; queries?: GPUBuffer; halves?: GPUBuffer; prep?: GPUBuffer; uniforms?: GPUBuffer; claims?: GPUBuffer } = {};
+  private scratch: { cand?: GPUBuffer; queries?: GPUBuffer; halves?: GPUBuffer; prep?: GPUBuffer; uniforms?: GPUBuffer; claims?: GPUBuffer; twoPass?: GPUBuffer } = {};
   /** Readback ring (searchTuning.readbackSlots): a slot is taken again only once its last search has read it and unmapped. */
   private slots: ReadSlot[] = [];
   private slotNext = 0;
@@ -1516,10 +1591,14 @@ export class FlatShard {
     for (const s of exact ? [] : chunkScorers) {
       if (s.accepts(this.info, nq, k)) {
         const shape = s.shape(this.info, nq, k);
+        // A two-pass scan loads whole blocks of 16 rows: tiles of fewer go to the other scorers.
+        if (shape.twoPass && (!s.twoPass || this.tiles.some((t) => t.rows > 0 && t.rows < 16))) continue;
         const key = `ext:${s.name}:${shape.key}`;
         const prep = shape.prep && s.prepass ? this.lazyPipeline({ ...shape.prep }, `ext:${s.name}:prep:${shape.key}`, () => s.prepass!(this.ctx.device, this.info, nq, k)) : undefined;
         const approximate = shape.approximate && (this.layout.precision === 'f16' || this.layout.precision === 'f32') ? { approximate: shape.approximate } : {};
-        return this.lazyPipeline({ BR: shape.BR, BQ: shape.BQ, key, target: shape.targetWorkgroups, prep, scratch: shape.scratch, ...approximate, ...(shape.digits ? { digits: true, digitsSource: digitsOf(s, shape.digitsSource) } : {}) }, key, () => s.pipeline(this.ctx.device, this.info, nq, k));
+        // Two-pass: `pipeline` is its scan, made with the other three.
+        const twoPass = shape.twoPass ? this.twoPassPipelines(shape.twoPass, key, () => s.twoPass!(this.ctx.device, this.info, nq, k)) : undefined;
+        return this.lazyPipeline({ BR: shape.BR, BQ: shape.BQ, key, target: shape.targetWorkgroups, prep, scratch: shape.scratch, ...approximate, ...(twoPass ? { twoPass } : {}), ...(shape.digits ? { digits: true, digitsSource: digitsOf(s, shape.digitsSource) } : {}) }, key, () => (twoPass ? twoPass.pipelines.scan : s.pipeline(this.ctx.device, this.info, nq, k)));
       }
     }
     const prec = PREC_CODE[this.layout.precision];
@@ -1609,8 +1688,22 @@ export class FlatShard {
     return Object.defineProperty(choice, 'pipeline', { get: () => this.pipeline(key, make), enumerable: true }) as T & { readonly pipeline: GPUComputePipeline };
   }
 
+  /** A two-pass scorer's pipelines, made once a shape key (all four at once), when first read. */
+  private readonly twoPassCache = new Map<string, TwoPassPipelines>();
+  private twoPassPipelines(shape: TwoPassShape, key: string, make: () => TwoPassPipelines): TwoPassShape & { readonly pipelines: TwoPassPipelines } {
+    return Object.defineProperty({ ...shape }, 'pipelines', {
+      get: () => {
+        let made = this.twoPassCache.get(key);
+        if (!made) this.twoPassCache.set(key, (made = make()));
+        return made;
+      },
+      enumerable: true,
+    }) as TwoPassShape & { readonly pipelines: TwoPassPipelines };
+  }
+
   /** Compiles a chosen scorer's pipelines now (before a search takes the submit lock; warmUp). */
   private compile(scorer: ScorerChoice): ScorerChoice {
+    void scorer.twoPass?.pipelines;
     void scorer.pipeline;
     void scorer.prep?.pipeline;
     return scorer;
@@ -1897,11 +1990,12 @@ export class FlatShard {
    * else region A holds the largest tile's lists and each tile is merged into the running list.
    * B holds the first merge level, then the running list (nq x k) follows.
    */
-  private candPlan(nqb: number, k: number, scorerOf: (tile: Tile) => { BR: number; BQ: number; target?: number }, scratch = 0, floors = false, lists = this.scratchBytes): { a: number; b: number; total: number; shared: boolean; segs: number[] } {
+  private candPlan(nqb: number, k: number, scorerOf: (tile: Tile) => { BR: number; BQ: number; target?: number; twoPass?: unknown }, scratch = 0, floors = false, lists = this.scratchBytes): { a: number; b: number; total: number; shared: boolean; segs: number[] } {
     const segs = this.tiles.map((t) => {
       if (t.rows === 0) return 0;
-      const { BR, BQ, target } = scorerOf(t);
-      return this.segmentPlan(t.rows, nqb, k, BR, BQ, target, lists).nseg;
+      const { BR, BQ, target, twoPass } = scorerOf(t);
+      // A two-pass scorer writes one list a query a tile.
+      return twoPass ? 1 : this.segmentPlan(t.rows, nqb, k, BR, BQ, target, lists).nseg;
     });
     const all = segs.reduce((x, y) => x + y, 0);
     const shared = nqb * all * k * 8 <= lists;
@@ -1912,7 +2006,7 @@ export class FlatShard {
     const one = this.mergeOnePlan(nqb, k);
     const firstLevel = (n: number): number => Math.ceil(n / (one ? mergeOneFan(n, k, kernelTuning.mergeOneFan) : kernelTuning.mergeFanIn));
     const b = nqb * Math.max(firstLevel(nseg), ...(shared ? [] : segs.map(firstLevel))) * k;
-    // floors: the f32 certificate's pair a query after the final lists.
+    // floors: a pair a query after the final lists (the f32 certificate's floor, a two-pass scorer's overflow flag).
     return { a, b, total: a + b + nqb * k + (floors ? nqb : 0), shared, segs };
   }
 
@@ -1920,10 +2014,15 @@ export class FlatShard {
   batchPlan(nq: number, k: number): { nqb: number; candBytes: number; tempBytes: number } {
     const nqb = Math.min(nq, MAX_BATCH);
     const scorer = this.scorerFor(nqb, k);
-    const { prep, scratch, approximate, halves } = scorer;
-    const candBytes = this.candPlan(nqb, k, () => scorer, scratch, !!approximate && this.layout.precision === 'f32').total * 8;
-    // halves: the queries a second time, in the scorer's order.
-    return { nqb, candBytes, tempBytes: candBytes + nqb * this.q4 * 16 * (halves ? 2 : 1) + nqb * k * 8 + (prep?.bytes ?? 0) };
+    const { prep, scratch, halves, twoPass } = scorer;
+    const candBytes = this.candPlan(nqb, k, () => scorer, scratch, this.pairAfterLists(scorer)).total * 8;
+    // halves: the queries a second time, in the scorer's order; a two-pass scorer's buffer of its own.
+    return { nqb, candBytes, tempBytes: candBytes + nqb * this.q4 * 16 * (halves ? 2 : 1) + nqb * k * 8 + (prep?.bytes ?? 0) + (twoPass ? twoPassLayout(nqb, twoPass).bytes : 0) };
+  }
+
+  /** Whether a batch's lists are followed by a pair a query: the f32 certificate's floor, a two-pass scorer's overflow flag. */
+  private pairAfterLists(scorer: ScorerChoice): boolean {
+    return (!!scorer.approximate && this.layout.precision === 'f32') || !!scorer.twoPass;
   }
 
   /**
@@ -1960,7 +2059,7 @@ export class FlatShard {
     let nqb = most;
     while (nqb > 1) {
       const scorer = this.scorerFor(nqb, k);
-      const floors = !!scorer.approximate && this.layout.precision === 'f32';
+      const floors = this.pairAfterLists(scorer);
       const read = nqb * (k + (floors ? 1 : 0)) * 8;
       if (this.readCap !== undefined && read > this.readCap) {
         nqb = Math.max(1, Math.min(nqb - 1, Math.floor(this.readCap / ((k + 1) * 8))));
@@ -2027,7 +2126,7 @@ export class FlatShard {
     // k), their lists widened to k' empty slots (list_widen.wgsl), merged with the others' and
     // re-ranked alike (a no-op for them). The certificate still holds: a row of the tensor tiles
     // outside the final list scores at most its floor.
-    const layout = (lists: number) => this.candLayout(nqb, k, scorer, certifyK, !!certify, lists);
+    const layout = (lists: number) => this.candLayout(nqb, k, scorer, certifyK, this.pairAfterLists(scorer), lists);
     const lists = this.listBudget(layout, nqb, k);
     const { plan, rest, scorerOf, exactK, xAt, total } = layout(lists);
     // The pipelines this batch dispatches, compiled before the submit lock (other searches need not wait).
@@ -2049,7 +2148,8 @@ export class FlatShard {
     try {
       this.ctx.check();
       const result = this.submitBatch(queries, nqb, k, scorer, { regionA, regionB, total, shared, segs, kp, certify, scorerOf, lists, exact: rest ? { k: exactK, at: xAt } : undefined }, release, onSubmitted, t0);
-      return certify ? await this.searchUncertified(queries, await result, certify.k) : await result;
+      // f32: the lists not certified; two-pass: the queries whose candidates overflowed.
+      return certify || scorer.twoPass ? await this.searchUncertified(queries, await result, certify?.k ?? certifyK) : await result;
     } finally {
       release(); // idempotent: submitBatch releases once its work is on the queue
     }
@@ -2091,8 +2191,11 @@ export class FlatShard {
     const qBuf = await this.scratchBuffer('queries', queries.byteLength, BufferUsage.STORAGE | BufferUsage.COPY_DST);
     const candBytes = total * 8;
     const cand = await this.scratchBuffer('cand', candBytes, BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST);
-    // certify: each query's floor pair (approx_rerank.wgsl floorAt) follows the final lists.
-    const readBytes = (nqb * k + (certify ? nqb : 0)) * 8;
+    // certify: each query's floor pair (approx_rerank.wgsl floorAt) follows the final lists; two-pass: its overflow flag.
+    const tp = scorer.twoPass;
+    const readBytes = (nqb * k + (certify || tp ? nqb : 0)) * 8;
+    const tpLayout = tp ? twoPassLayout(nqb, tp) : undefined;
+    const tpBuf = tpLayout ? await this.scratchBuffer('twoPass', tpLayout.bytes, BufferUsage.STORAGE | BufferUsage.COPY_DST) : undefined;
     const sq = this.sqBuffer ?? (await this.dummySq());
     const prepBuf = scorer.prep ? await this.scratchBuffer('prep', scorer.prep.bytes, BufferUsage.STORAGE) : undefined;
     // The scorer's own order of the queries (flat_gemv_multi's QP; the re-rank and exact tiles read qBuf).
@@ -2158,6 +2261,36 @@ export class FlatShard {
     }
     // With a pre-pass the scorer reads its output in place of the queries.
     const scorerQueries: GPUBufferBinding = prepBuf ? { buffer: prepBuf, offset: 0, size: scorer.prep!.bytes } : { buffer: halvesBuf ?? qBuf, offset: 0, size: queries.byteLength };
+    // Two-pass (TwoPassShape): the sample over the first tile and the thresholds, before the tiles.
+    const tpRange = (part: keyof TwoPassLayout['parts']): GPUBufferBinding => ({ buffer: tpBuf!, offset: tpLayout!.parts[part].at, size: tpLayout!.parts[part].bytes });
+    if (tp && tpLayout) {
+      const first = this.tiles.find((t) => t.rows > 0)!;
+      const sample = twoPassSample(first.rows, tp);
+      const firstRows: GPUBufferBinding = { buffer: first.buffer, offset: 0, size: first.capacity * this.rowBytes };
+      steps.push({
+        pipeline: tp.pipelines.sample,
+        params: [first.rows, 1, sample.stride, 0],
+        bind: (u) => [
+          { binding: 0, resource: u },
+          { binding: 1, resource: firstRows },
+          { binding: 2, resource: scorerQueries },
+          { binding: 3, resource: tpRange('bests') },
+        ],
+        groups: [sample.workgroups, 1],
+        key: `2s:${firstRows.size}:${scorerQueries.size}:${tpLayout.bytes}`,
+      });
+      steps.push({
+        pipeline: tp.pipelines.threshold,
+        params: [nqb, sample.workgroups * tp.warps, 0, 0, 0],
+        bind: (u) => [
+          { binding: 0, resource: u },
+          { binding: 1, resource: tpRange('bests') },
+          { binding: 2, resource: tpRange('thresholds') },
+        ],
+        groups: [tpLayout.nqPad, 1],
+        key: `2t:${tpLayout.bytes}`,
+      });
+    }
     let idBase = 0;
     let segAt = 0;
     // The tiles scored, with their first id and bound size (the f16 re-rank below takes them again).
@@ -2175,6 +2308,46 @@ export class FlatShard {
       // The scorer's queries (the pre-pass's output, or the split halves); exact kernels read qBuf.
       const tileQueries: GPUBufferBinding = sc === scorer ? scorerQueries : { buffer: qBuf, offset: 0, size: queries.byteLength };
       const queriesTag = sc === scorer && prepBuf ? 'p' : sc === scorer && halvesBuf ? 'h' : 'q';
+      if (sc.twoPass && tp && tpLayout) {
+        // Its scan appends the candidates, its selection writes the tile's one list a query (at its
+        // segment), flags overflows and resets the counts for the next tile.
+        scored.push({ tile, t, idBase, size });
+        const scan = twoPassScan(tile.rows, tp);
+        const rowsBound: GPUBufferBinding = { buffer: buf, offset: 0, size };
+        steps.push({
+          pipeline: sc.pipeline,
+          params: [tile.rows, scan.blocks, 16 * scan.blocks, idBase],
+          bind: (u) => [
+            { binding: 0, resource: u },
+            { binding: 1, resource: rowsBound },
+            { binding: 2, resource: scorerQueries },
+            { binding: 3, resource: tpRange('candidates') },
+            { binding: 4, resource: tpRange('thresholds') },
+            { binding: 5, resource: tpRange('counts') },
+          ],
+          groups: [scan.workgroups, 1],
+          key: `2c:${t}:${size}:${scorerQueries.size}:${tpLayout.bytes}`,
+        });
+        const listsPerQuery = shared ? totalSegs : 1;
+        const listAt = shared ? segAt : 0;
+        steps.push({
+          pipeline: tp.pipelines.select,
+          params: [nqb, 0, listAt * k, listsPerQuery * k, runAt + nqb * k],
+          bind: (u) => [
+            { binding: 0, resource: u },
+            { binding: 1, resource: tpRange('candidates') },
+            { binding: 2, resource: tpRange('counts') },
+            { binding: 3, resource: { buffer: cand, offset: 0, size: candBytes } },
+          ],
+          groups: [nqb, 1],
+          key: `2d:${tpLayout.bytes}:${candBytes}`,
+        });
+        if (!shared) mergeChain(1);
+        idBase += tile.rows;
+        segAt += segs[t]!;
+        t++;
+        continue;
+      }
       // Each tile of a group keeps its own segments (candPlan's segs, which placed its lists): a
       // smaller last tile its own segment length too.
       const group = this.tiles.slice(t, t + this.gemvRun(t, (i) => segs[i]!, scorer, scorerOf, shared, !!plan.exact));
@@ -2283,8 +2456,10 @@ export class FlatShard {
       const enc = device.createCommandEncoder({ label: 'tessera flat search' });
       // The scorer's scratch (the last pairs of region A) starts each batch zeroed.
       if (scorer.scratch) enc.clearBuffer(cand, (regionA - scorer.scratch) * 8, scorer.scratch * 8);
-      // Floors start unwritten (0, 0): a list that is not full holds every row.
-      if (certify) enc.clearBuffer(cand, (runAt + nqb * k) * 8, nqb * 8);
+      // Floors start unwritten (0, 0): a list that is not full holds every row. Overflow flags start clear.
+      if (certify || tp) enc.clearBuffer(cand, (runAt + nqb * k) * 8, nqb * 8);
+      // Two-pass counts start at 0 (each tile's selection leaves them so).
+      if (tpBuf && tpLayout) enc.clearBuffer(tpBuf, tpLayout.parts.counts.at, tpLayout.parts.counts.bytes);
       const pass = enc.beginComputePass(ts ? { timestampWrites: { querySet: ts.set, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 } } : {});
       steps.forEach((st, i) => {
         params.set(st.params, (i * UNIFORM_STRIDE) / 4);
@@ -2336,7 +2511,9 @@ export class FlatShard {
     if (scorer.approximate) sortLists(keys, ids, nqb, k);
     const uncertified = certify
       ? uncertifiedF32({ queries, q4: this.q4, nq: nqb, kp: k, k: certify.k, keys, ids, floors: pairs.subarray(2 * nqb * k), steps: certify.steps.steps, maxima: certify.steps.maxima, centres: certify.steps.centres })
-      : undefined;
+      : tp
+        ? Array.from({ length: nqb }, (_, q) => q).filter((q) => pairs[2 * (nqb * k + q)] !== 0)
+        : undefined;
     if (prof) prof('shard_unpack', t2);
     return { nq: nqb, k, keys, ids, ...(uncertified ? { uncertified } : {}) };
   }

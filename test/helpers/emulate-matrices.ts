@@ -1,6 +1,6 @@
 import type { ChunkScorer, ShardInfo } from '../../src/gpu/flat-shard.js';
 import { type MatrixConfig, SUBGROUP_MATRIX_FEATURE } from '../../src/gpu/tensor/choose.js';
-import { hookPipeline, hookShape, planTensorHook, prepPipeline } from '../../src/gpu/tensor/hook.js';
+import { halfScanPipelines, halfScanShape, halvesPrepPipeline, hookPipeline, hookShape, planHalfScan, planTensorHook, prepPipeline } from '../../src/gpu/tensor/hook.js';
 
 /**
  * The subgroup-matrix calls of the staged tensor-core kernels as scalar WGSL, for CI's software
@@ -168,3 +168,28 @@ ${emuStore('emu_store', 'ws', 'f32', 8, 16)}
 `;
 }
 
+
+/**
+ * GpuFlatIndex's f16 two-pass scan (src/gpu/tensor/half-scan.ts) as it plans for an adapter with
+ * NVIDIA's f16 config, shader-f16 and 32-wide subgroups, with the matrix calls of its sample and
+ * scan kernels emulated (emulateRowScan); the pre-pass and the selections run as they are. `active`
+ * gates which searches it takes (tensorTuning.f16Scan must be on too).
+ */
+export function emulatedHalfScanScorer(opts: { active?: () => boolean } = {}): ChunkScorer {
+  const features = new Set([SUBGROUP_MATRIX_FEATURE, 'subgroups', 'shader-f16']);
+  const plan = (shard: ShardInfo, nq: number, k: number) =>
+    planHalfScan({ precision: shard.precision, metric: shard.metric, rowWords: shard.rowWords, configs: [EMULATED_HALF_CONFIG], features, subgroupSize: 32, maxWorkgroupStorage: 49152, approximateF16: shard.approximateF16 }, nq, k);
+  const planned = (shard: ShardInfo, nq: number, k: number) => {
+    const p = plan(shard, nq, k);
+    if (!('shape' in p)) throw new Error(p.reason);
+    return p.shape;
+  };
+  return {
+    name: 'f16-scan-emulated',
+    accepts: (shard, nq, k) => (opts.active?.() ?? true) && 'shape' in plan(shard, nq, k),
+    shape: (shard, nq, k) => halfScanShape(planned(shard, nq, k), nq),
+    pipeline: (device, shard, nq, k) => halfScanPipelines(device, planned(shard, nq, k), emulateRowScan).scan,
+    prepass: (device, shard, nq, k) => halvesPrepPipeline(device, planned(shard, nq, k)),
+    twoPass: (device, shard, nq, k) => halfScanPipelines(device, planned(shard, nq, k), emulateRowScan),
+  };
+}

@@ -134,7 +134,9 @@ export function halfScanSource(s: HalfScanShape, pass: 'sample' | 'scan'): strin
   const bindings = sampling
     ? '@group(0) @binding(3) var<storage, read_write> bests: array<f32>;'
     : `@group(0) @binding(3) var<storage, read_write> cand: array<vec2<u32>>;
-@group(0) @binding(4) var<storage, read> thresholds: array<f32>;
+// read_write though only read: WebGPU takes a buffer bound writable in a dispatch for no other use
+// there, and the shard keeps thresholds, counts and candidates in one buffer.
+@group(0) @binding(4) var<storage, read_write> thresholds: array<f32>;
 @group(0) @binding(5) var<storage, read_write> counts: array<atomic<u32>>;
 var<workgroup> wthr: array<f32, BQ>;
 // First row of warp w of workgroup wg at block it (its fragments were loaded from min(that, lastLoad())).
@@ -196,7 +198,7 @@ export const HALF_SELECT_PARAMS = ['nq', 'sampleWarps', 'listAt', 'listStride', 
  * bits of the values' order-preserving bits: a 256-bin histogram of the values matching the digits
  * so far, its suffix sums by subgroup scans; bench/gpu-f16mma measured it against 32 rounds of
  * bisection). 'threshold' reads the sample's bests (binding 1) and writes that value to binding 2
- * (-inf where fewer than KP); 'select' reads the query's candidates (1) and count (2: reset to 0
+ * (-inf where fewer than KP, +inf for the padded queries past nq: no candidates); 'select' reads the query's candidates (1) and count (2: reset to 0
  * for the next tile), writes the KP best (key bits, id) to binding 3 (empty slots (-FLT_MAX,
  * 0xffffffff)), and flags the query when its candidates overflowed CAP.
  */
@@ -208,13 +210,15 @@ export function halfSelectSource(s: HalfScanShape, what: 'threshold' | 'select')
   // threshold: query q's bests are those of lanes q % 16 and q % 16 + 16 of every sample warp, slot q / 16.
   const valueAt = threshold ? `bests[((i / 2u) * 32u + q % 16u + (i % 2u) * 16u) * ${QT}u + q / 16u]` : 'cand[q * CAP + i].x';
   const bindings = threshold
-    ? `@group(0) @binding(1) var<storage, read> bests: array<u32>;
+    ? // read_write though only read: the shard binds parts of one buffer (halfScanSource's scan likewise).
+      `@group(0) @binding(1) var<storage, read_write> bests: array<u32>;
 @group(0) @binding(2) var<storage, read_write> thresholds: array<u32>;`
-    : `@group(0) @binding(1) var<storage, read> cand: array<vec2<u32>>;
+    : `@group(0) @binding(1) var<storage, read_write> cand: array<vec2<u32>>;
 @group(0) @binding(2) var<storage, read_write> counts: array<u32>;
 @group(0) @binding(3) var<storage, read_write> lists: array<vec2<u32>>;`;
   const finish = threshold
-    ? 'if (lid == 0u) { thresholds[q] = select(unord(lo), 0xff800000u, lo == 0u); }'
+    ? // Fewer than KP values: -inf (every row a candidate); a padded query: +inf (none).
+      'if (lid == 0u) { thresholds[q] = select(select(unord(lo), 0xff800000u, lo == 0u), 0x7f800000u, q >= p.nq); }'
     : `let listAt = p.listAt + q * p.listStride;
   for (var i = lid; i < KP; i += 256u) { lists[listAt + i] = vec2<u32>(0xff7fffffu, 0xffffffffu); }
   if (lid == 0u) { atomicStore(&slot, 0u); }

@@ -11,10 +11,11 @@
  * each list certified exact by the shard (or searched again with the exact kernels).
  */
 import { dispatchGrid } from '../device.js';
-import { type ChunkScorer, registerChunkScorer, type ShardInfo } from '../flat-shard.js';
+import { type ChunkScorer, registerChunkScorer, type ShardInfo, type TwoPassPipelines } from '../flat-shard.js';
 import { layoutShape, type MatrixConfig, matrixConfigsOf, SUBGROUP_MATRIX_FEATURE } from './choose.js';
 import { digitsSource } from './digits-source.js';
-import { hookSource, packFits, prepBytes, prepSource, type SelectShape, shapeKey, shareWords, type StageOptions, tileOf, workgroupBytes } from './kernel-source.js';
+import { type HalfScanShape, halfScanBytes, halfScanRefusal, halfScanSource, halfSelectSource } from './half-scan.js';
+import { halvesPrepBytes, halvesPrepSource, hookSource, packFits, prepBytes, prepSource, type SelectShape, shapeKey, shareWords, type StageOptions, tileOf, workgroupBytes } from './kernel-source.js';
 import { halfMatrixConfig, int8Config, tensorTuning } from './tuning.js';
 
 export { halfMatrixConfig, tensorTuning };
@@ -195,4 +196,89 @@ export function prepPipeline(device: GPUDevice, s: SelectShape): GPUComputePipel
   });
 }
 
+/**
+ * The f16 two-pass scan's shape for a batch (tensorTuning.f16Scan; src/gpu/tensor/half-scan.ts),
+ * or why it does not take it: f16 inner products on a device with f16 subgroup matrices
+ * (f16 x f16 -> f32, M16 N16 K16), shader-f16 and 32-wide subgroups, f16ScanMinBatch to
+ * f16ScanMaxBatch queries, k (its lists' k') up to maxK.
+ */
+export function planHalfScan(f: HookFacts, nq: number, k: number): { shape: HalfScanShape } | { reason: string } {
+  if (!tensorTuning.enabled || !tensorTuning.f16Scan) return { reason: 'f16 scan off (tensorTuning.f16Scan)' };
+  if (f.precision !== 'f16') return { reason: `precision ${f.precision}` };
+  if (f.approximateF16 === false) return { reason: 'f16 with f16TensorCores off' };
+  if (f.metric !== 'ip') return { reason: `metric ${f.metric} (the f16 scan ranks inner products)` };
+  for (const feature of [SUBGROUP_MATRIX_FEATURE, 'shader-f16', 'subgroups']) if (!f.features.has(feature)) return { reason: `device lacks ${feature}` };
+  if (!f.configs.some((c) => c.componentType === 'f16' && c.resultComponentType === 'f32' && c.M === 16 && c.N === 16 && c.K === 16)) return { reason: 'no f16 x f16 -> f32 M16 N16 K16 config' };
+  if (f.subgroupSize !== 32) return { reason: `subgroup size ${f.subgroupSize} (the f16 scan's warps are 32 wide)` };
+  if (nq < tensorTuning.f16ScanMinBatch || nq > tensorTuning.f16ScanMaxBatch) return { reason: `batch ${nq} outside ${tensorTuning.f16ScanMinBatch}..${tensorTuning.f16ScanMaxBatch}` };
+  if (k > tensorTuning.maxK) return { reason: `k ${k} > ${tensorTuning.maxK}` };
+  const dPad = f.rowWords * 8;
+  const steps = dPad / 16;
+  const bq = nq <= 16 ? 16 : nq <= 32 ? 32 : 64;
+  // Steps loaded ahead: the knob, else what splits the steps into an even number of chunks.
+  const ahead = [tensorTuning.f16ScanAhead, 8, 4, 2, 6, 12, 3, 1].find((a) => Number.isInteger(steps / a) && (steps / a) % 2 === 0);
+  if (!ahead) return { reason: `${steps} steps of 16 dims split into no even number of chunks` };
+  const base = { dPad, bq, warps: tensorTuning.f16ScanWarps, ahead, kp: k, cap: tensorTuning.f16ScanCap };
+  // Queries staged: all dims where they fit, else f16ScanQueryChunk at a time, else the largest chunk that fits.
+  const chunks = [dPad, tensorTuning.f16ScanQueryChunk, ...Array.from({ length: steps }, (_, i) => 16 * (steps - i))];
+  const shape = chunks.map((queryChunk) => ({ ...base, queryChunk })).find((s) => !halfScanRefusal(s) && halfScanBytes(s) <= f.maxWorkgroupStorage);
+  if (!shape) return { reason: `no query chunk fits ${f.maxWorkgroupStorage} bytes of workgroup memory` };
+  return { shape };
+}
+
+function planHalfScanOrThrow(f: HookFacts, nq: number, k: number): HalfScanShape {
+  const plan = planHalfScan(f, nq, k);
+  if (!('shape' in plan)) throw new Error(`f16-scan scorer asked for a batch it does not take: ${plan.reason}`);
+  return plan.shape;
+}
+
+/** What ChunkScorer.shape answers for a planned f16 scan: the halves pre-pass, approximate keys, the two-pass facts (flat-shard.ts TwoPassShape). */
+export function halfScanShape(s: HalfScanShape, nq: number): ReturnType<ChunkScorer['shape']> {
+  const nqPad = Math.ceil(nq / s.bq) * s.bq;
+  return {
+    BR: 16,
+    BQ: s.bq,
+    key: `half-scan:${s.dPad}:${s.bq}:${s.warps}:${s.ahead}:${s.queryChunk}:${s.kp}:${s.cap}`,
+    prep: { bytes: halvesPrepBytes(s.dPad, s.bq, nq), groups: dispatchGrid(nqPad) },
+    approximate: 'unscaled',
+    twoPass: { bq: s.bq, warps: s.warps, scanWorkgroups: tensorTuning.f16ScanWorkgroups, sampleDiv: tensorTuning.f16ScanSampleDiv, sampleWorkgroups: tensorTuning.f16ScanSampleWorkgroups, cap: s.cap, bestsPerLane: s.bq / 16 },
+  };
+}
+
+/** The f16 scan's four pipelines; `filter` rewrites the scan kernels' WGSL first (tests emulate the matrix calls). */
+export function halfScanPipelines(device: GPUDevice, s: HalfScanShape, filter: (code: string) => string = (c) => c): TwoPassPipelines {
+  const make = (label: string, code: string) => device.createComputePipeline({ label: `f16-scan ${label}`, layout: 'auto', compute: { module: device.createShaderModule({ label: `half_scan_${label}`, code }), entryPoint: 'main' } });
+  return {
+    sample: make('sample', filter(halfScanSource(s, 'sample'))),
+    threshold: make('threshold', halfSelectSource(s, 'threshold')),
+    scan: make('scan', filter(halfScanSource(s, 'scan'))),
+    select: make('select', halfSelectSource(s, 'select')),
+  };
+}
+
+export function halvesPrepPipeline(device: GPUDevice, s: HalfScanShape): GPUComputePipeline {
+  return device.createComputePipeline({ label: `f16-scan prep ${s.dPad}`, layout: 'auto', compute: { module: device.createShaderModule({ label: 'int8_mma_prep halves', code: halvesPrepSource(s.dPad, s.bq) }), entryPoint: 'main' } });
+}
+
+export const halfScanChunkScorer: ChunkScorer = {
+  name: 'f16-scan',
+  accepts(shard, nq, k) {
+    return 'shape' in planHalfScan(factsOf(shard), nq, k);
+  },
+  shape(shard, nq, k) {
+    return halfScanShape(planHalfScanOrThrow(factsOf(shard), nq, k), nq);
+  },
+  pipeline(device, shard, nq, k) {
+    return halfScanPipelines(device, planHalfScanOrThrow(factsOf(shard), nq, k)).scan;
+  },
+  prepass(device, shard, nq, k) {
+    return halvesPrepPipeline(device, planHalfScanOrThrow(factsOf(shard), nq, k));
+  },
+  twoPass(device, shard, nq, k) {
+    return halfScanPipelines(device, planHalfScanOrThrow(factsOf(shard), nq, k));
+  },
+};
+
 registerChunkScorer(tensorChunkScorer);
+// Tried first (registered last): where it takes a batch, f16 at exactly half of f32's memory.
+registerChunkScorer(halfScanChunkScorer);

@@ -729,8 +729,12 @@ function shareBounds(src: string, buckets: number): string {
  * for nq queries (codes of nq rounded up to BQ queries, then 16 bytes a query) and its WGSL.
  */
 export function prepBytes(s: SelectShape, nq: number): number {
-  const nqPad = Math.ceil(nq / tileOf(s).bq) * tileOf(s).bq;
-  return prepDigits(s) * nqPad * s.dPad + nqPad * 16;
+  return prepBytesOf(s.dPad, tileOf(s).bq, prepDigits(s), nq);
+}
+
+function prepBytesOf(dPad: number, bq: number, digits: number, nq: number): number {
+  const nqPad = Math.ceil(nq / bq) * bq;
+  return digits * nqPad * dPad + nqPad * 16;
 }
 
 /** Digit planes the pre-pass writes a query: 2 for rowsF32 (StageOptions.rowsF32), else 1. */
@@ -739,8 +743,24 @@ function prepDigits(s: SelectShape): number {
 }
 
 export function prepSource(s: SelectShape): string {
-  const halves = !!s.stage?.rowsHalf;
-  return fill(expandWgslIncludes(prepTemplate), { CONSTS: `const D: u32 = ${u(s.dPad)};\nconst BQ: u32 = ${u(tileOf(s).bq)};\nconst DIGITS: u32 = ${u(prepDigits(s))};\nconst HALVES: bool = ${halves};` });
+  return prepSourceOf(s.dPad, tileOf(s).bq, prepDigits(s), !!s.stage?.rowsHalf);
+}
+
+function prepSourceOf(dPad: number, bq: number, digits: number, halves: boolean): string {
+  return fill(expandWgslIncludes(prepTemplate), { CONSTS: `const D: u32 = ${u(dPad)};\nconst BQ: u32 = ${u(bq)};\nconst DIGITS: u32 = ${u(digits)};\nconst HALVES: bool = ${halves};` });
+}
+
+/**
+ * The pre-pass's halves alone, for the f16 two-pass scan (src/gpu/tensor/half-scan.ts): each query
+ * as halves after a power-of-two scale, D halves a query, the batch padded to bq queries with
+ * zeros; then the scales. Its output bytes for nq queries, and its WGSL.
+ */
+export function halvesPrepBytes(dPad: number, bq: number, nq: number): number {
+  return prepBytesOf(dPad, bq, 2, nq);
+}
+
+export function halvesPrepSource(dPad: number, bq: number): string {
+  return prepSourceOf(dPad, bq, 2, true);
 }
 
 

@@ -1,0 +1,127 @@
+/**
+ * GpuFlatIndex's f16 two-pass scan (src/gpu/tensor/half-scan.ts, tensorTuning.f16Scan) through the
+ * index on the software adapter, its matrix calls emulated (test/helpers/emulate-matrices.ts
+ * emulatedHalfScanScorer): the sample over the first tile, the thresholds, each tile's scan and
+ * selection, the shard's merges and exact re-rank. Results against the float64 oracle over the
+ * f16-rounded rows; queries whose candidates overflow are searched again exactly.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { tempBytes, tensorExtraBytes } from '../../src/core/planner.js';
+import { GpuFlatIndex } from '../../src/gpu/flat-index.js';
+import { registerChunkScorer } from '../../src/gpu/flat-shard.js';
+import { fromHalfBits, toHalfBits } from '../../src/gpu/half.js';
+import { tensorTuning } from '../../src/gpu/tensor/hook.js';
+import { clusteredVectors, normalizeRows } from '../helpers/data.js';
+import { countDispatches } from '../helpers/dispatches.js';
+import { emulatedHalfScanScorer } from '../helpers/emulate-matrices.js';
+import { gpuForTests } from '../helpers/gpu.js';
+import { bruteForce, recallAtK, trueDistance } from '../helpers/oracle.js';
+
+const hasGpu = await gpuForTests('the f16 two-pass scan through the index, emulated');
+
+/** The emulated scan takes batches only while this is set (other test files share the registry). */
+let on = false;
+
+const toF16 = (x: Float32Array) => x.map((v) => fromHalfBits(toHalfBits(v)));
+
+type ShardView = { uncertifiedQueries: number; tileCount: number; tempBytes: number; scorerFor(nq: number, k: number): { key: string; approximate?: string; twoPass?: unknown } };
+
+describe.skipIf(!hasGpu)('GpuFlatIndex f16 two-pass scan, emulated subgroup matrices', () => {
+  registerChunkScorer(emulatedHalfScanScorer({ active: () => on }));
+  const saved = { ...tensorTuning };
+  afterAll(() => {
+    Object.assign(tensorTuning, saved);
+    on = false;
+  });
+
+  async function run(c: { n: number; nq: number; k: number; tiles: number; d?: number; tuning?: Partial<typeof tensorTuning>; ordered?: boolean; expectOverflow?: boolean }): Promise<void> {
+    const d = c.d ?? 64;
+    const base = normalizeRows(clusteredVectors(c.n, d, 10, 400 + c.n), d);
+    // Ordered rows: the first tile's (the sample's) score lowest for every query, so later tiles hold many candidates.
+    if (c.ordered) for (let i = 0; i < c.n; i++) for (let j = 0; j < d; j++) base[i * d + j]! += (i / c.n - 0.5) * 0.8;
+    const q = normalizeRows(clusteredVectors(c.nq, d, 10, 500 + c.n), d).map((v) => (c.ordered ? Math.abs(v) : v));
+    Object.assign(tensorTuning, saved, { f16Scan: true, f16ScanWorkgroups: 3, f16ScanSampleWorkgroups: 2, f16ScanSampleDiv: 4 }, c.tuning);
+    on = true;
+    const rowBytes = d * 2;
+    const index = await GpuFlatIndex.create(d, 'ip', { precision: 'f16', maxTileBytes: Math.ceil(c.n / c.tiles) * rowBytes, debugPoison: true });
+    try {
+      await index.add(base);
+      const kp = index.gpuK(c.k, c.nq);
+      expect(kp).toBeGreaterThan(c.k);
+      const shard = (index as unknown as { shards: ShardView[] }).shards[0]!;
+      expect(shard.tileCount).toBe(c.tiles);
+      const choice = shard.scorerFor(c.nq, kp);
+      expect(choice.key).toContain('f16-scan-emulated');
+      expect(choice.twoPass).toBeDefined();
+      expect(choice.approximate).toBe('unscaled');
+      const device = (index as unknown as { shards: { ctx: { device: GPUDevice } }[] }).shards[0]!.ctx.device;
+      const log = countDispatches(device);
+      const before = shard.uncertifiedQueries;
+      const got = await index.search(q, c.k);
+      log.restore();
+      // The sample and threshold once; each tile a scan and a selection.
+      expect(log.labels.filter((l) => l === 'f16-scan sample').length).toBe(1);
+      expect(log.labels.filter((l) => l === 'f16-scan threshold').length).toBe(1);
+      expect(log.labels.filter((l) => l === 'f16-scan scan').length).toBe(c.tiles);
+      expect(log.labels.filter((l) => l === 'f16-scan select').length).toBe(c.tiles);
+      // The planner's model of a tensor batch's temporary bytes covers the two-pass buffer the shard holds.
+      const plan = index.plan!.shards[0]!;
+      expect(shard.tempBytes).toBeLessThanOrEqual(tempBytes(d, kp, c.nq, 256 << 20, 2 ** 31, plan.tiles, 'f16') + tensorExtraBytes(d, c.k, c.nq, kp, Math.max(...plan.tiles), false, true));
+      const overflowed = shard.uncertifiedQueries - before;
+      if (c.expectOverflow) expect(overflowed).toBeGreaterThan(0);
+      else expect(overflowed).toBe(0);
+      // The f16 rows' exact best: ids against the float64 oracle, every distance exact, best first.
+      const rows = toF16(base);
+      expect(recallAtK(got, bruteForce(rows, q, d, c.k, 'ip'))).toBeGreaterThanOrEqual(0.99);
+      for (let i = 0; i < got.labels.length; i++) {
+        expect(got.labels[i]).toBeGreaterThanOrEqual(0n);
+        const exact = trueDistance(rows, q, d, Math.floor(i / c.k), Number(got.labels[i]!), 'ip');
+        expect(Math.abs(got.distances[i]! - exact)).toBeLessThanOrEqual(1e-5 * Math.max(1, Math.abs(exact)));
+        if (i % c.k > 0) expect(got.distances[i]!).toBeLessThanOrEqual(got.distances[i - 1]!);
+      }
+    } finally {
+      on = false;
+      Object.assign(tensorTuning, saved);
+      await index.dispose();
+    }
+  }
+
+  it.each([
+    // One tile; 20 queries (a 32-query block, 12 of them padding).
+    { n: 700, nq: 20, k: 5, tiles: 1 },
+    // Three tiles of rows not a multiple of 16 (each last block loaded from rows - 16), 16 queries.
+    { n: 1001, nq: 16, k: 5, tiles: 3 },
+    // 40 queries (a 64-query block, the queries staged 32 dims at a time), d = 96 (6 steps of 16).
+    { n: 900, nq: 40, k: 4, tiles: 2, d: 96, tuning: { f16ScanQueryChunk: 32 } },
+  ])('$n rows in $tiles tile(s), $nq queries, k $k: the f16 rows\' exact best', async (c) => {
+    await run(c);
+  }, 240_000);
+
+  it('ordered rows (the first tile, the sample\'s, scores lowest) overflow the candidates: those queries searched again exactly', async () => {
+    await run({ n: 1200, nq: 12, k: 5, tiles: 3, ordered: true, tuning: { f16ScanCap: 64 }, expectOverflow: true });
+  }, 240_000);
+
+  it('declines batches outside its range, tiles of fewer than 16 rows, and knob off', async () => {
+    Object.assign(tensorTuning, saved, { f16Scan: true });
+    on = true;
+    const d = 64;
+    const index = await GpuFlatIndex.create(d, 'ip', { precision: 'f16', maxTileBytes: 40 * d * 2 });
+    try {
+      // 50 rows: tiles of 40 and 10.
+      await index.add(normalizeRows(clusteredVectors(50, d, 4, 9), d));
+      const shard = (index as unknown as { shards: ShardView[] }).shards[0]!;
+      expect(shard.scorerFor(12, 20).twoPass).toBeUndefined();
+      await index.add(normalizeRows(clusteredVectors(30, d, 4, 10), d));
+      expect(shard.scorerFor(12, 20).twoPass).toBeDefined();
+      expect(shard.scorerFor(8, 20).twoPass).toBeUndefined();
+      expect(shard.scorerFor(65, 20).twoPass).toBeUndefined();
+      expect(shard.scorerFor(12, tensorTuning.maxK + 1).twoPass).toBeUndefined();
+      tensorTuning.f16Scan = false;
+      expect(shard.scorerFor(12, 20).twoPass).toBeUndefined();
+    } finally {
+      on = false;
+      Object.assign(tensorTuning, saved);
+      await index.dispose();
+    }
+  }, 120_000);
+});
