@@ -1131,18 +1131,30 @@ export function tensorNotice(contexts: readonly GpuContext[], plan: FlatPlan, me
   const dims = storedDims(plan.rowBytes, precision);
   if (dims % 32 !== 0) return `allowExperimental: ${precision} rows are stored as ${dims} dimensions, not a multiple of 32, which the tensor scorer needs: the portable kernels run (vectors padded with zeros to ${Math.ceil(dims / 32) * 32} dimensions would take it, with the same inner products)`;
   if (precision === 'int8') return `allowExperimental: int8 batches of ${tensorTuning.minBatch}+ queries on the tensor cores (when the adapter lists a fitting i8 config)`;
-  if (precision === 'f16' && opts.f16TensorCores !== false && halfMatricesEverywhere(contexts)) return `allowExperimental: f16 batches of ${tensorTuning.f16HalfMinBatch}+ queries on the f16 tensor cores, rows read as they are (no code plane: half of f32's memory), re-ranked exactly from the f16 rows`;
-  if (precision === 'f16' && opts.f16TensorCores !== false && digits) return `allowExperimental: f16 batches of ${tensorTuning.f16CodesMinBatch}+ queries on the int8 tensor cores from the rows' i8 codes, re-ranked exactly from the f16 rows${planes}`;
-  // Why no planes were planned: left out, or no room for them where gpuMemory was stated.
-  const planeBytesWanted = plan.shards.reduce((s, x) => s + x.rows, 0) * planeRowBytes(dims, precision);
-  const noPlanes = opts.digitPlanes === false ? 'digitPlanes: false' : `no room in gpuMemory for their ${formatBytes(planeBytesWanted)} beside the rows`;
-  if (precision === 'f16' && opts.f16TensorCores !== false) return `allowExperimental: f16 batches of ${tensorTuning.f16MinBatch}+ queries on the int8 tensor cores, rows converted as read (no code plane: ${noPlanes}; half of f32's memory), re-ranked exactly from the f16 rows (f16TensorCores: false keeps the f16 kernels)`;
-  if (precision === 'f32' && opts.f32TensorCores !== false && !digits) return `allowExperimental: f32 runs the f32 kernels: no digit planes planned (${noPlanes})`;
+  // tensorTuning.f16Scan: the f16 two-pass scan takes the batches it fits before the routes below.
+  const scan = precision === 'f16' && opts.f16TensorCores !== false && tensorTuning.f16Scan && halfScanEverywhere(contexts) ? `f16 batches of ${tensorTuning.f16ScanMinBatch}-${tensorTuning.f16ScanMaxBatch} queries on the f16 two-pass scan (f16 tensor cores, rows read as they are: half of f32's memory; tensorTuning.f16Scan), the others: ` : '';
+  if (scan) return `allowExperimental: ${scan}${f16Route(opts, contexts, digits, planes, plan, dims)}`;
+  if (precision === 'f16') return `allowExperimental: ${f16Route(opts, contexts, digits, planes, plan, dims)}`;
+  if (precision === 'f32' && opts.f32TensorCores !== false && !digits) return `allowExperimental: f32 runs the f32 kernels: no digit planes planned (${noPlanesOf(opts, plan, dims, precision)})`;
   const withPlanes = plan.shards.reduce((n, x) => n + x.digitTiles, 0);
   const tiles = plan.shards.reduce((n, x) => n + x.tiles.length, 0);
   if (precision === 'f32' && opts.f32TensorCores !== false && withPlanes < tiles) return `allowExperimental: f32 batches of ${tensorTuning.f32MinBatch}+ queries on the int8 tensor cores (two digits a value) for the ${withPlanes} of ${tiles} tiles whose digit planes fit, the f32 kernels for the others in the same searches, re-ranked exactly and certified exact${planes}`;
   if (precision === 'f32' && opts.f32TensorCores !== false) return `allowExperimental: f32 batches of ${tensorTuning.f32MinBatch}+ queries on the int8 tensor cores (two digits a value), re-ranked exactly from the f32 rows and certified exact, uncertified queries searched again by the f32 kernels${planes}`;
   return `allowExperimental: ${precision} runs the portable kernels (the tensor scorer takes int8, f16 with f16TensorCores and f32 with f32TensorCores)`;
+}
+
+/** Why no planes were planned: left out, or no room for them where gpuMemory was stated. */
+function noPlanesOf(opts: GpuFlatOptions, plan: FlatPlan, dims: number, precision: Precision): string {
+  const planeBytesWanted = plan.shards.reduce((s, x) => s + x.rows, 0) * planeRowBytes(dims, precision);
+  return opts.digitPlanes === false ? 'digitPlanes: false' : `no room in gpuMemory for their ${formatBytes(planeBytesWanted)} beside the rows`;
+}
+
+/** experimentalRoute's f16 part (a batch the f16 scan does not take goes this way). */
+function f16Route(opts: GpuFlatOptions, contexts: readonly GpuContext[], digits: boolean, planes: string, plan: FlatPlan, dims: number): string {
+  if (opts.f16TensorCores !== false && halfMatricesEverywhere(contexts)) return `f16 batches of ${tensorTuning.f16HalfMinBatch}+ queries on the f16 tensor cores, rows read as they are (no code plane: half of f32's memory), re-ranked exactly from the f16 rows`;
+  if (opts.f16TensorCores !== false && digits) return `f16 batches of ${tensorTuning.f16CodesMinBatch}+ queries on the int8 tensor cores from the rows' i8 codes, re-ranked exactly from the f16 rows${planes}`;
+  if (opts.f16TensorCores !== false) return `f16 batches of ${tensorTuning.f16MinBatch}+ queries on the int8 tensor cores, rows converted as read (no code plane: ${noPlanesOf(opts, plan, dims, 'f16')}; half of f32's memory), re-ranked exactly from the f16 rows (f16TensorCores: false keeps the f16 kernels)`;
+  return 'f16 runs the portable kernels (the tensor scorer takes int8, f16 with f16TensorCores and f32 with f32TensorCores)';
 }
 
 /** A shard's part as a SearchResult (BigInt labels), cut to each query's first `keep` (<= r.k) of its sorted list. */
@@ -1370,6 +1382,15 @@ function digitPrecisions(contexts: readonly GpuContext[], opts: GpuFlatOptions):
 }
 
 /** Whether every device takes f16 rows on f16 subgroup matrices (hook.ts halfMatrixConfig). */
+/** Every device could run the f16 two-pass scan (hook.ts planHalfScan's device facts): f16 subgroup matrices, shader-f16, 32-wide subgroups. */
+function halfScanEverywhere(contexts: readonly GpuContext[]): boolean {
+  return contexts.every((c) => {
+    const f = c.device.features;
+    const info = c.adapter?.info as (GPUAdapterInfo & { subgroupMaxSize?: number }) | undefined;
+    return f.has(SUBGROUP_MATRIX_FEATURE) && f.has('shader-f16') && f.has('subgroups') && (info?.subgroupMaxSize ?? 32) === 32 && matrixConfigsOf(info).some((m) => m.componentType === 'f16' && m.resultComponentType === 'f32' && m.M === 16 && m.N === 16 && m.K === 16);
+  });
+}
+
 function halfMatricesEverywhere(contexts: readonly GpuContext[]): boolean {
   return contexts.every((c) => c.device.features.has(SUBGROUP_MATRIX_FEATURE) && !!halfMatrixConfig(c.device.features, matrixConfigsOf(c.adapter?.info)));
 }

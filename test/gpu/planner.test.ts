@@ -1,6 +1,6 @@
 /** The memory planner (core/planner): tiles per adapter, 'auto' precision, OUT_OF_MEMORY refusals naming the fix. */
 import { describe, expect, it } from 'vitest';
-import { describePlan, planFlat, rowBytes, tempBytes, tensorExtraBytes, type AdapterCapacity } from '../../src/core/planner.js';
+import { describePlan, HALF_SCAN_EXTRA_BYTES, planFlat, rowBytes, tempBytes, tensorExtraBytes, type AdapterCapacity } from '../../src/core/planner.js';
 import type { GpuContext } from '../../src/gpu/device.js';
 import { experimentalHint, tensorNotice } from '../../src/gpu/flat-index.js';
 
@@ -79,10 +79,12 @@ describe('flat planner', () => {
     expect(planFlat({ ...wiki, k: 100, precision: 'f32', adapters: [h200], digitPrecisions: ['f32'], tensorListK: 64 }).tempBytes).toBe(
       planFlat({ ...wiki, k: 100, precision: 'f32', adapters: [h200] }).tempBytes + tensorExtraBytes(768, 100, wiki.maxBatch, 64, Math.max(...plain.shards[0]!.tiles), true),
     );
-    // f16 reaches the tensor cores without planes too (f16TensorCores): their bytes planned all the same.
+    // f16 reaches the tensor cores without planes too (f16TensorCores): their bytes planned all the
+    // same, with the f16 two-pass scan's buffer.
     const f16Plain = planFlat({ ...wiki, precision: 'f16', adapters: [h200] });
     const f16Lists = tempBytes(768, 64, wiki.maxBatch, wiki.scratchBytes, h100.maxBinding, f16Plain.shards[0]!.tiles, 'f16');
-    const f16Extra = tensorExtraBytes(768, wiki.k, wiki.maxBatch, 64, Math.max(...f16Plain.shards[0]!.tiles), false);
+    const f16Extra = tensorExtraBytes(768, wiki.k, wiki.maxBatch, 64, Math.max(...f16Plain.shards[0]!.tiles), false, true);
+    expect(f16Extra - tensorExtraBytes(768, wiki.k, wiki.maxBatch, 64, Math.max(...f16Plain.shards[0]!.tiles), false)).toBe(HALF_SCAN_EXTRA_BYTES);
     expect(planFlat({ ...wiki, precision: 'f16', adapters: [h200], f16TensorCores: true }).tempBytes).toBe(Math.max(f16Plain.tempBytes, f16Lists) + f16Extra);
     const f16Tight = planFlat({ ...wiki, precision: 'f16', adapters: [{ ...h100, memoryBytes: f16Plain.shards[0]!.baseBytes + Math.max(f16Plain.tempBytes, f16Lists) + f16Extra + 1024 }], digitPrecisions: ['f16'], f16TensorCores: true });
     expect(f16Tight.digits).toBe(false);
