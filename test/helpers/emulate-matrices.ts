@@ -1,6 +1,6 @@
 import type { ChunkScorer, ShardInfo } from '../../src/gpu/flat-shard.js';
 import { type MatrixConfig, SUBGROUP_MATRIX_FEATURE } from '../../src/gpu/tensor/choose.js';
-import { halfScanPipelines, halfScanShape, halvesPrepPipeline, hookPipeline, hookShape, planHalfScan, planTensorHook, prepPipeline } from '../../src/gpu/tensor/hook.js';
+import { halfScanPipelines, halfScanShape, halvesPrepPipeline, hookPipeline, hookShape, planHalfScan, plannedScorer, planTensorHook, prepPipeline } from '../../src/gpu/tensor/hook.js';
 
 /**
  * The subgroup-matrix calls of the staged tensor-core kernels as scalar WGSL, for CI's software
@@ -119,22 +119,21 @@ export function emulatedHookScorer(opts: { active?: () => boolean; onPrepass?: (
       nq,
       k,
     );
-  const planned = (shard: ShardInfo, nq: number, k: number) => {
-    const p = plan(shard, nq, k);
-    if (!('shape' in p)) throw new Error(p.reason);
-    return p.shape;
-  };
-  return {
-    name: 'int8-mma-emulated',
-    accepts: (shard, nq, k) => (opts.active?.() ?? true) && 'shape' in plan(shard, nq, k),
-    shape: (shard, nq, k) => hookShape(planned(shard, nq, k), nq),
-    pipeline: (device, shard, nq, k) => hookPipeline(device, planned(shard, nq, k), emulateMatrices),
-    prepass: (device, shard, nq, k) => {
-      opts.onPrepass?.();
-      return prepPipeline(device, planned(shard, nq, k));
+  return plannedScorer(
+    'int8-mma-emulated',
+    plan,
+    {
+      shape: hookShape,
+      pipeline: (device, s) => hookPipeline(device, s, emulateMatrices),
+      prepass: (device, s) => {
+        opts.onPrepass?.();
+        return prepPipeline(device, s);
+      },
     },
-  };
+    opts.active,
+  );
 }
+
 /**
  * The matrix calls of the row-scan kernels (f16 rows read straight from storage: src/gpu/tensor/
  * half-scan.ts, bench/gpu-f16mma/scan2-kernel.mjs) as scalar WGSL: left fragments from `base`
@@ -179,17 +178,15 @@ export function emulatedHalfScanScorer(opts: { active?: () => boolean } = {}): C
   const features = new Set([SUBGROUP_MATRIX_FEATURE, 'subgroups', 'shader-f16']);
   const plan = (shard: ShardInfo, nq: number, k: number) =>
     planHalfScan({ precision: shard.precision, metric: shard.metric, rowWords: shard.rowWords, configs: [EMULATED_HALF_CONFIG], features, subgroupSize: 32, maxWorkgroupStorage: 49152, approximateF16: shard.approximateF16 }, nq, k);
-  const planned = (shard: ShardInfo, nq: number, k: number) => {
-    const p = plan(shard, nq, k);
-    if (!('shape' in p)) throw new Error(p.reason);
-    return p.shape;
-  };
-  return {
-    name: 'f16-scan-emulated',
-    accepts: (shard, nq, k) => (opts.active?.() ?? true) && 'shape' in plan(shard, nq, k),
-    shape: (shard, nq, k) => halfScanShape(planned(shard, nq, k), nq),
-    pipeline: (device, shard, nq, k) => halfScanPipelines(device, planned(shard, nq, k), emulateRowScan).scan,
-    prepass: (device, shard, nq, k) => halvesPrepPipeline(device, planned(shard, nq, k)),
-    twoPass: (device, shard, nq, k) => halfScanPipelines(device, planned(shard, nq, k), emulateRowScan),
-  };
+  return plannedScorer(
+    'f16-scan-emulated',
+    plan,
+    {
+      shape: halfScanShape,
+      pipeline: (device, s) => halfScanPipelines(device, s, emulateRowScan).scan,
+      prepass: halvesPrepPipeline,
+      twoPass: (device, s) => halfScanPipelines(device, s, emulateRowScan),
+    },
+    opts.active,
+  );
 }

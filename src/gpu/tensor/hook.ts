@@ -141,27 +141,37 @@ function factsOf(shard: ShardInfo): HookFacts {
   };
 }
 
-export const tensorChunkScorer: ChunkScorer = {
-  name: 'int8-mma',
-  accepts(shard, nq, k) {
-    return 'shape' in planTensorHook(factsOf(shard), nq, k);
-  },
-  shape(shard, nq, k) {
-    return hookShape(planOrThrow(factsOf(shard), nq, k), nq);
-  },
-  pipeline(device, shard, nq, k) {
-    return hookPipeline(device, planOrThrow(factsOf(shard), nq, k));
-  },
-  prepass(device, shard, nq, k) {
-    return prepPipeline(device, planOrThrow(factsOf(shard), nq, k));
-  },
-};
-
-function planOrThrow(f: HookFacts, nq: number, k: number): SelectShape {
-  const plan = planTensorHook(f, nq, k);
-  if (!('shape' in plan)) throw new Error(`int8-mma scorer asked for a batch it does not take: ${plan.reason}`);
-  return plan.shape;
+/**
+ * A ChunkScorer from a planner of a batch's shape (or the reason it does not take it) and what each
+ * planned shape answers; `active` gates which searches it takes (tests).
+ */
+export function plannedScorer<S>(
+  name: string,
+  plan: (shard: ShardInfo, nq: number, k: number) => { shape: S } | { reason: string },
+  parts: { shape(s: S, nq: number): ReturnType<ChunkScorer['shape']>; pipeline(device: GPUDevice, s: S): GPUComputePipeline; prepass?(device: GPUDevice, s: S): GPUComputePipeline; twoPass?(device: GPUDevice, s: S): TwoPassPipelines },
+  active: () => boolean = () => true,
+): ChunkScorer {
+  const planned = (shard: ShardInfo, nq: number, k: number): S => {
+    const p = plan(shard, nq, k);
+    if (!('shape' in p)) throw new Error(`${name} scorer asked for a batch it does not take: ${p.reason}`);
+    return p.shape;
+  };
+  const { prepass, twoPass } = parts;
+  return {
+    name,
+    accepts: (shard, nq, k) => active() && 'shape' in plan(shard, nq, k),
+    shape: (shard, nq, k) => parts.shape(planned(shard, nq, k), nq),
+    pipeline: (device, shard, nq, k) => parts.pipeline(device, planned(shard, nq, k)),
+    ...(prepass ? { prepass: (device: GPUDevice, shard: ShardInfo, nq: number, k: number) => prepass(device, planned(shard, nq, k)) } : {}),
+    ...(twoPass ? { twoPass: (device: GPUDevice, shard: ShardInfo, nq: number, k: number) => twoPass(device, planned(shard, nq, k)) } : {}),
+  };
 }
+
+export const tensorChunkScorer: ChunkScorer = plannedScorer('int8-mma', (shard, nq, k) => planTensorHook(factsOf(shard), nq, k), {
+  shape: hookShape,
+  pipeline: (device, s) => hookPipeline(device, s),
+  prepass: prepPipeline,
+});
 
 /** What ChunkScorer.shape answers for a planned shape: tile, cache key, dispatch size and the pre-pass ('pre', 'hold'). */
 export function hookShape(s: SelectShape, nq: number): ReturnType<ChunkScorer['shape']> {
@@ -226,12 +236,6 @@ export function planHalfScan(f: HookFacts, nq: number, k: number): { shape: Half
   return { shape };
 }
 
-function planHalfScanOrThrow(f: HookFacts, nq: number, k: number): HalfScanShape {
-  const plan = planHalfScan(f, nq, k);
-  if (!('shape' in plan)) throw new Error(`f16-scan scorer asked for a batch it does not take: ${plan.reason}`);
-  return plan.shape;
-}
-
 /** What ChunkScorer.shape answers for a planned f16 scan: the halves pre-pass, approximate keys, the two-pass facts (flat-shard.ts TwoPassShape). */
 export function halfScanShape(s: HalfScanShape, nq: number): ReturnType<ChunkScorer['shape']> {
   const nqPad = Math.ceil(nq / s.bq) * s.bq;
@@ -260,24 +264,12 @@ export function halvesPrepPipeline(device: GPUDevice, s: HalfScanShape): GPUComp
   return device.createComputePipeline({ label: `f16-scan prep ${s.dPad}`, layout: 'auto', compute: { module: device.createShaderModule({ label: 'int8_mma_prep halves', code: halvesPrepSource(s.dPad, s.bq) }), entryPoint: 'main' } });
 }
 
-export const halfScanChunkScorer: ChunkScorer = {
-  name: 'f16-scan',
-  accepts(shard, nq, k) {
-    return 'shape' in planHalfScan(factsOf(shard), nq, k);
-  },
-  shape(shard, nq, k) {
-    return halfScanShape(planHalfScanOrThrow(factsOf(shard), nq, k), nq);
-  },
-  pipeline(device, shard, nq, k) {
-    return halfScanPipelines(device, planHalfScanOrThrow(factsOf(shard), nq, k)).scan;
-  },
-  prepass(device, shard, nq, k) {
-    return halvesPrepPipeline(device, planHalfScanOrThrow(factsOf(shard), nq, k));
-  },
-  twoPass(device, shard, nq, k) {
-    return halfScanPipelines(device, planHalfScanOrThrow(factsOf(shard), nq, k));
-  },
-};
+export const halfScanChunkScorer: ChunkScorer = plannedScorer('f16-scan', (shard, nq, k) => planHalfScan(factsOf(shard), nq, k), {
+  shape: halfScanShape,
+  pipeline: (device, s) => halfScanPipelines(device, s).scan,
+  prepass: halvesPrepPipeline,
+  twoPass: (device, s) => halfScanPipelines(device, s),
+});
 
 registerChunkScorer(tensorChunkScorer);
 // Tried first (registered last): where it takes a batch, f16 at exactly half of f32's memory.
