@@ -768,9 +768,10 @@ export interface ChunkScorer {
  *   2 thresholds);
  * - for each tile `scan` (0 params (rows, blocks, segStride = 16 blocks, idBase), 1 rows, 2 the
  *   pre-pass's output, 3 candidates (cap pairs a query), 4 thresholds, 5 counts) and `select`
- *   (0 params (nq, 0, listAt, listStride, flagsAt), 1 candidates, 2 counts, 3 the candidate buffer):
- *   the tile's one list a query at its segment, a flag (1, 0) after the final lists for a query
- *   whose candidates overflowed; the shard searches those queries again with the exact kernels.
+ *   (0 params (nq, 0, listAt, listStride, flagsAt), 1 candidates, 2 counts, 3 the candidate buffer,
+ *   4 thresholds, which it may raise for the next tiles): the tile's one list a query at its
+ *   segment, a flag (1, 0) after the final lists for a query whose candidates overflowed; the shard
+ *   searches those queries again with the exact kernels.
  * Bests, thresholds, counts and candidates live in a buffer of the shard's own (twoPassBytes).
  */
 export interface TwoPassShape {
@@ -2338,6 +2339,7 @@ export class FlatShard {
             { binding: 1, resource: tpRange('candidates') },
             { binding: 2, resource: tpRange('counts') },
             { binding: 3, resource: { buffer: cand, offset: 0, size: candBytes } },
+            { binding: 4, resource: tpRange('thresholds') },
           ],
           groups: [nqb, 1],
           key: `2d:${tpLayout.bytes}:${candBytes}`,

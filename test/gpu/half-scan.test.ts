@@ -201,7 +201,7 @@ describe.skipIf(!hasGpu)('half scan kernels: emulated on the software adapter ag
     }
   }, 240_000);
 
-  it("the selection: each query's KP best candidates as its list, empty slots where fewer, overflow flagged, counts reset", async () => {
+  it("the selection: each query's KP best candidates as its list, empty slots where fewer, overflow flagged, counts reset, thresholds raised", async () => {
     const thresholds = someThresholds();
     const s = shapeOf();
     const { cand, counts } = await scan(s, thresholds);
@@ -215,22 +215,30 @@ describe.skipIf(!hasGpu)('half scan kernels: emulated on the software adapter ag
     const listAt = 2;
     const listStride = 10;
     const flagsAt = listAt + bq * listStride;
-    const [listsRaw, countsRaw] = await dispatchOnce(halfSelectSource(s, 'select'), bq, (upload) => {
+    // The thresholds the scan ran with, one of them higher than its query's KP-th best candidate.
+    const before = thresholds.slice();
+    before[1] = 1e6;
+    const [listsRaw, countsRaw, thrRaw] = await dispatchOnce(halfSelectSource(s, 'select'), nq, (upload) => {
       const lists = upload(new Uint32Array((flagsAt + bq) * 2).fill(POISON), BufferUsage.STORAGE);
       const n = upload(counted, BufferUsage.STORAGE);
+      const thr = upload(before, BufferUsage.STORAGE);
       return {
         entries: [
           { binding: 0, resource: { buffer: upload(new Uint32Array([nq, 0, listAt, listStride, flagsAt]), BufferUsage.UNIFORM) } },
           { binding: 1, resource: { buffer: upload(cand, BufferUsage.STORAGE) } },
           { binding: 2, resource: { buffer: n } },
           { binding: 3, resource: { buffer: lists } },
+          { binding: 4, resource: { buffer: thr } },
         ],
-        outputs: [lists, n],
+        outputs: [lists, n, thr],
       };
     }, ['subgroups']);
     const lists = new Uint32Array(listsRaw!);
+    const after = new Float32Array(thrRaw!);
+    // Each query's count reset (the padded queries', never dispatched, were 0).
     expect(Array.from(new Uint32Array(countsRaw!))).toEqual(new Array(bq).fill(0));
-    for (let q = 0; q < bq; q++) {
+    // One workgroup a live query, as the shard dispatches it: the padded queries' lists are not written.
+    for (let q = 0; q < nq; q++) {
       const n = Math.min(counted[q]!, s.cap);
       const want = Array.from({ length: n }, (_, c) => bitsF32(cand[(q * s.cap + c) * 2]!)).sort((a, b) => b - a).slice(0, s.kp);
       const got = Array.from({ length: s.kp }, (_, i) => ({ key: bitsF32(lists[(listAt + q * listStride + i) * 2]!), id: lists[(listAt + q * listStride + i) * 2 + 1]! })).sort((a, b) => b.key - a.key);
@@ -247,8 +255,11 @@ describe.skipIf(!hasGpu)('half scan kernels: emulated on the software adapter ag
         }
       }
       expect(lists[(flagsAt + q) * 2], `query ${q}: flag`).toBe(q === 4 ? 1 : POISON);
+      // The threshold raised to the KP-th best candidate where there were KP (never lowered).
+      expect(after[q], `query ${q}: threshold`).toBe(want.length === s.kp ? Math.max(before[q]!, want[s.kp - 1]!) : before[q]);
     }
-    // Untouched between the lists.
+    // Untouched between the lists, and past the live queries'.
     expect(lists[(listAt + s.kp) * 2]).toBe(POISON);
+    expect(lists[(listAt + nq * listStride) * 2]).toBe(POISON);
   }, 240_000);
 });

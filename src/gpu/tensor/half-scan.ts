@@ -14,8 +14,9 @@
  * 3. `scan`, each tile: every score at or above its query's threshold is appended, with its id, to
  *    the query's candidates (CAP a query; counts in storage).
  * 4. `select`, each tile after its scan: each query's KP best candidates as one list (the shard's
- *    merges take it from there), the counts reset for the next tile; a query whose candidates
- *    overflowed CAP is flagged, and the shard searches it again with the exact kernels.
+ *    merges take it from there), the counts reset for the next tile, the threshold raised to the
+ *    KP-th best candidate (KP rows already score that: later tiles append fewer rows); a query whose
+ *    candidates overflowed CAP is flagged, and the shard searches it again with the exact kernels.
  *
  * Keys are approximate (the queries are rounded to f16 after a power-of-two scale, the pre-pass's
  * `halves`); the shard re-ranks the final lists exactly from the rows, as for the other f16 tensor
@@ -200,7 +201,8 @@ export const HALF_SELECT_PARAMS = ['nq', 'sampleWarps', 'listAt', 'listStride', 
  * bisection). 'threshold' reads the sample's bests (binding 1) and writes that value to binding 2
  * (-inf where fewer than KP, +inf for the padded queries past nq: no candidates); 'select' reads the query's candidates (1) and count (2: reset to 0
  * for the next tile), writes the KP best (key bits, id) to binding 3 (empty slots (-FLT_MAX,
- * 0xffffffff)), and flags the query when its candidates overflowed CAP.
+ * 0xffffffff)), flags the query when its candidates overflowed CAP, and raises its threshold
+ * (binding 4) to its KP-th best candidate where it had KP, for the next tiles' scans.
  */
 export function halfSelectSource(s: HalfScanShape, what: 'threshold' | 'select'): string {
   const refusal = halfScanRefusal(s);
@@ -215,7 +217,8 @@ export function halfSelectSource(s: HalfScanShape, what: 'threshold' | 'select')
 @group(0) @binding(2) var<storage, read_write> thresholds: array<u32>;`
     : `@group(0) @binding(1) var<storage, read_write> cand: array<vec2<u32>>;
 @group(0) @binding(2) var<storage, read_write> counts: array<u32>;
-@group(0) @binding(3) var<storage, read_write> lists: array<vec2<u32>>;`;
+@group(0) @binding(3) var<storage, read_write> lists: array<vec2<u32>>;
+@group(0) @binding(4) var<storage, read_write> thresholds: array<u32>;`;
   const finish = threshold
     ? // Fewer than KP values: -inf (every row a candidate); a padded query: +inf (none).
       'if (lid == 0u) { thresholds[q] = select(select(unord(lo), 0xff800000u, lo == 0u), 0x7f800000u, q >= p.nq); }'
@@ -230,6 +233,9 @@ export function halfSelectSource(s: HalfScanShape, what: 'threshold' | 'select')
   if (lid == 0u) {
     if (total > CAP) { lists[p.flagsAt + q] = vec2<u32>(1u, 0u); }
     counts[q] = 0u;
+    // KP rows so far score at or above lo (overflowed or not: those in the buffer do), so the query's
+    // final k' best do too: a tighter threshold for the tiles after this one.
+    if (n >= KP && bitcast<f32>(unord(lo)) > bitcast<f32>(thresholds[q])) { thresholds[q] = unord(lo); }
   }`;
   return `enable subgroups;
 // half scan, ${what}: src/gpu/tensor/half-scan.ts.
