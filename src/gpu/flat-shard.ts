@@ -45,7 +45,7 @@ export interface ShardResult {
   k: number;
   keys: Float32Array;
   ids: Uint32Array;
-  /** f32 batches scored approximately: the queries whose lists the certificate could not vouch for. */
+  /** f32 batches scored approximately: the queries whose lists the certificate could not vouch for; two-pass batches: those whose candidates overflowed. */
   uncertified?: number[];
 }
 
@@ -2156,7 +2156,7 @@ export class FlatShard {
     }
   }
 
-  /** The queries of an f32 batch whose lists were not certified (ShardResult.uncertified), searched again with the exact kernels and put in place. */
+  /** The queries of a batch whose lists were not certified (f32) or whose two-pass candidates overflowed (ShardResult.uncertified), searched again with the exact kernels and put in place. */
   private async searchUncertified(queries: Float32Array, result: ShardResult, certifyK: number): Promise<ShardResult> {
     const failed = result.uncertified ?? [];
     this.uncertifiedQueries += failed.length;
@@ -2172,7 +2172,7 @@ export class FlatShard {
     return result;
   }
 
-  /** Queries whose f32 lists the certificate sent back to the exact kernels, since this shard was made (tests, benchmarks). */
+  /** Queries sent back to the exact kernels (f32 lists the certificate did not pass, two-pass candidates that overflowed), since this shard was made (tests, benchmarks). */
   uncertifiedQueries = 0;
 
   private async submitBatch(
