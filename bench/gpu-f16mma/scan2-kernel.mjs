@@ -2,7 +2,14 @@
 // without a device (test/gpu/bench-f16mma-scan2.test.ts runs them with the matrix calls emulated).
 // Rows and queries have D = 768 dims (48 steps of K = 16).
 
+import { readFileSync } from 'node:fs';
+
 export const D = 768;
+
+/** shaders/radix_select.wgsl less its `//!` lines (the library's radix selection; cwd: the repository root). */
+function radixSelectWgsl() {
+  return readFileSync('shaders/radix_select.wgsl', 'utf8').replace(/^[ \t]*\/\/!.*(?:\n|$)/gm, '');
+}
 const STEPS = D / 16;
 
 /** Bests an invocation keeps in the stand-in (sel '1': one a query it sees; 'q': one a query tile). */
@@ -314,8 +321,8 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
  *   row's score, a safe threshold for sel T. Writes the threshold's f32 bits to res[q].
  * - `from: 'candidates'`: sel T's candidates (CAP a query, counts at binding 2); writes the query's
  *   KP best as (key bits, row) pairs to res[(q KP + i) 2], empty slots (-FLT_MAX, 0xffffffff).
- * `method: 'radix'` finds the same threshold in 4 rounds of 8 bits (a 256-bin histogram of the values
- * that match the digits so far, its suffix sums by subgroup scans): 12 barriers instead of 96.
+ * `method: 'radix'` finds the same threshold in 4 rounds of 8 bits (shaders/radix_select.wgsl, the
+ * library's: a 256-bin histogram of the values that match the digits so far): 12 barriers instead of 96.
  */
 export function selectKernel({ from, sel = '1', BQ, warps = 0, KP, CAP = 8192, method = 'bisect' }) {
   const NB = bestsPerLane(sel, BQ);
@@ -340,52 +347,25 @@ export function selectKernel({ from, sel = '1', BQ, warps = 0, KP, CAP = 8192, m
     if (atomicLoad(&total) >= ${KP}u) { lo = t; }
     workgroupBarrier();
   }`;
-  // The same lo digit by digit: the KP-th largest value's bits, top byte first. Each round counts the
-  // values whose bits above this byte match lo's (hist), and picks the byte b where the values at or
-  // above b reach the count still wanted; none does only in round 0, when there are fewer than KP.
-  const radixSelect = `if (lid == 0u) { pick = 0u; need = ${KP}u; }
-  var lo = 0u;
-  var want = ${KP}u;
-  for (var round = 0u; round < 4u; round++) {
-    let shift = 24u - 8u * round;
-    let above = select(0u, 0xffffffffu << (shift + 8u), round > 0u);
-    atomicStore(&hist[lid], 0u);
-    workgroupBarrier();
-    for (var i = lid; i < n; i += 256u) { let o = ord(${at}); if ((o & above) == lo) { atomicAdd(&hist[(o >> shift) & 255u], 1u); } }
-    workgroupBarrier();
-    // Invocation lid holds byte 255 - lid: its inclusive scan is the count of bytes >= 255 - lid.
-    let h = atomicLoad(&hist[255u - lid]);
-    let inc = subgroupInclusiveAdd(h);
-    let sg = lid / sgSize;
-    if (lane == sgSize - 1u) { sgSum[sg] = inc; }
-    workgroupBarrier();
-    var atOrAbove = inc;
-    for (var w = 0u; w < sg; w++) { atOrAbove += sgSum[w]; }
-    if (atOrAbove >= want && atOrAbove - h < want) { pick = 255u - lid; need = want - (atOrAbove - h); }
-    workgroupBarrier();
-    lo |= pick << shift;
-    want = need;
-    // pick / need are next written after two more barriers; hist[lid] is read by 255 - lid before the last one.
-  }`;
+  // The same lo digit by digit: the library's radix selection (shaders/radix_select.wgsl, read from
+  // the repository root, where these scripts run), over this kernel's values.
+  const radixDecl = radix ? `const KP: u32 = ${KP}u;
+fn radixValue(q: u32, i: u32) -> u32 { ${where} return ${at}; }
+${radixSelectWgsl()}` : `// Order-preserving bits of an f32: larger floats, larger u32.
+fn ord(x: u32) -> u32 { return select(x | 0x80000000u, ~x, (x & 0x80000000u) != 0u); }
+fn unord(o: u32) -> u32 { return select(~o, o & 0x7fffffffu, (o & 0x80000000u) != 0u); }`;
   return `${radix ? 'enable subgroups;\n' : ''}@group(0) @binding(1) var<storage, read> vals: array<u32>;
 ${from === 'candidates' ? '@group(0) @binding(2) var<storage, read> counts: array<u32>;' : ''}
 @group(0) @binding(3) var<storage, read_write> res: array<u32>;
 var<workgroup> total: atomic<u32>;
 var<workgroup> slot: atomic<u32>;
-${radix ? `var<workgroup> hist: array<atomic<u32>, 256>;
-// Each subgroup's total (subgroups of 4 lanes or more), the byte picked and the count still wanted.
-var<workgroup> sgSum: array<u32, 64>;
-var<workgroup> pick: u32;
-var<workgroup> need: u32;` : ''}
-// Order-preserving bits of an f32: larger floats, larger u32.
-fn ord(x: u32) -> u32 { return select(x | 0x80000000u, ~x, (x & 0x80000000u) != 0u); }
-fn unord(o: u32) -> u32 { return select(~o, o & 0x7fffffffu, (o & 0x80000000u) != 0u); }
+${radixDecl}
 @compute @workgroup_size(256)
 fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>${radix ? ', @builtin(subgroup_size) sgSize: u32, @builtin(subgroup_invocation_id) lane: u32' : ''}) {
   let q = wid.x;
   ${where}
   let n = ${n};
-  ${radix ? radixSelect : bisect}
+  ${radix ? 'let lo = radixKth(q, n, lid, lane, sgSize);' : bisect}
   // Fewer than KP values (lo 0): every value passes, the threshold is -inf.
   ${from === 'bests' ? 'if (lid == 0u) { res[q] = select(unord(lo), 0xff800000u, lo == 0u); }' : `if (lid == 0u) { atomicStore(&slot, 0u); }
   for (var i = lid; i < ${KP}u; i += 256u) { res[(q * ${KP}u + i) * 2u] = 0xff7fffffu; res[(q * ${KP}u + i) * 2u + 1u] = 0xffffffffu; }

@@ -24,6 +24,8 @@
  * loaded from rows - 16 on, and its rows before the block's own start are skipped.
  */
 
+import { expandWgslIncludes } from '../wgsl-include.js';
+
 /** Compile-time facts of the scan kernels (sizes go in HalfScanParams). */
 export interface HalfScanShape {
   /** Halves a row (the shard's padded dimension): a multiple of 16. */
@@ -195,14 +197,14 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
 export const HALF_SELECT_PARAMS = ['nq', 'sampleWarps', 'listAt', 'listStride', 'flagsAt'] as const;
 
 /**
- * One workgroup of 256 a query finds the KP-th largest of its values digit by digit (4 rounds of 8
- * bits of the values' order-preserving bits: a 256-bin histogram of the values matching the digits
- * so far, its suffix sums by subgroup scans; bench/gpu-f16mma measured it against 32 rounds of
- * bisection). 'threshold' reads the sample's bests (binding 1) and writes that value to binding 2
- * (-inf where fewer than KP, +inf for the padded queries past nq: no candidates); 'select' reads the query's candidates (1) and count (2: reset to 0
- * for the next tile), writes the KP best (key bits, id) to binding 3 (empty slots (-FLT_MAX,
- * 0xffffffff)), flags the query when its candidates overflowed CAP, and raises its threshold
- * (binding 4) to its KP-th best candidate where it had KP, for the next tiles' scans.
+ * One workgroup of 256 a query finds the KP-th largest of its values digit by digit
+ * (shaders/radix_select.wgsl: 4 rounds of 8 bits of the values' order-preserving bits).
+ * 'threshold' reads the sample's bests (binding 1) and writes that value to binding 2 (-inf where
+ * fewer than KP, +inf for the padded queries past nq: no candidates); 'select' reads the query's
+ * candidates (1) and count (2: reset to 0 for the next tile), writes the KP best (key bits, id) to
+ * binding 3 (empty slots (-FLT_MAX, 0xffffffff)), flags the query when its candidates overflowed
+ * CAP, and raises its threshold (binding 4) to its KP-th best candidate where it had KP, for the
+ * next tiles' scans.
  */
 export function halfSelectSource(s: HalfScanShape, what: 'threshold' | 'select'): string {
   const refusal = halfScanRefusal(s);
@@ -244,46 +246,17 @@ const CAP: u32 = ${s.cap}u;
 struct P { nq: u32, sampleWarps: u32, listAt: u32, listStride: u32, flagsAt: u32 }
 @group(0) @binding(0) var<uniform> p: P;
 ${bindings}
-var<workgroup> hist: array<atomic<u32>, 256>;
-// Each subgroup's total (subgroups of 4 lanes or more), the digit picked and the count still wanted.
-var<workgroup> sgSum: array<u32, 64>;
-var<workgroup> pick: u32;
-var<workgroup> need: u32;
 var<workgroup> slot: atomic<u32>;
-// Order-preserving bits of an f32: larger floats, larger u32.
-fn ord(x: u32) -> u32 { return select(x | 0x80000000u, ~x, (x & 0x80000000u) != 0u); }
-fn unord(o: u32) -> u32 { return select(~o, o & 0x7fffffffu, (o & 0x80000000u) != 0u); }
+fn radixValue(q: u32, i: u32) -> u32 { return ${valueAt}; }
+${expandWgslIncludes('//#include radix_select')}
 @compute @workgroup_size(256)
 fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_size) sgSize: u32, @builtin(subgroup_invocation_id) lane: u32) {
   let q = wid.x;
   // Queries past nq (the batch padded to whole workgroups) have no values.
   ${threshold ? 'let total = select(0u, 2u * p.sampleWarps, q < p.nq);' : 'let total = counts[q];'}
   let n = ${threshold ? 'total' : 'min(total, CAP)'};
-  // lo: the KP-th largest value's order bits, top byte first (0 where there are fewer than KP values).
-  if (lid == 0u) { pick = 0u; need = KP; }
-  var lo = 0u;
-  var want = KP;
-  for (var round = 0u; round < 4u; round++) {
-    let shift = 24u - 8u * round;
-    let above = select(0u, 0xffffffffu << (shift + 8u), round > 0u);
-    atomicStore(&hist[lid], 0u);
-    workgroupBarrier();
-    for (var i = lid; i < n; i += 256u) { let o = ord(${valueAt}); if ((o & above) == lo) { atomicAdd(&hist[(o >> shift) & 255u], 1u); } }
-    workgroupBarrier();
-    // Invocation lid holds digit 255 - lid: its inclusive scan counts the values of digit >= 255 - lid.
-    let h = atomicLoad(&hist[255u - lid]);
-    let inc = subgroupInclusiveAdd(h);
-    let sg = lid / sgSize;
-    if (lane == sgSize - 1u) { sgSum[sg] = inc; }
-    workgroupBarrier();
-    var atOrAbove = inc;
-    for (var w = 0u; w < sg; w++) { atOrAbove += sgSum[w]; }
-    if (atOrAbove >= want && atOrAbove - h < want) { pick = 255u - lid; need = want - (atOrAbove - h); }
-    workgroupBarrier();
-    lo |= pick << shift;
-    want = need;
-    // pick and need are written again only after two more barriers; hist[lid] was read before the last one.
-  }
+  // lo: the KP-th largest value's order bits (0 where there are fewer than KP values).
+  let lo = radixKth(q, n, lid, lane, sgSize);
   ${finish}
 }`;
 }
