@@ -101,6 +101,36 @@ describe.skipIf(!hasGpu)('GpuFlatIndex f16 two-pass scan, emulated subgroup matr
     await run({ n: 1200, nq: 12, k: 5, tiles: 3, ordered: true, tuning: { f16ScanCap: 64 }, expectOverflow: true });
   }, 240_000);
 
+  it('two shards (devices) of two tiles each: each samples and scans its own rows, the index merges their best', async () => {
+    const d = 64, n = 1300, nq = 24, k = 5;
+    const base = normalizeRows(clusteredVectors(n, d, 10, 611), d);
+    const q = normalizeRows(clusteredVectors(nq, d, 10, 612), d);
+    Object.assign(tensorTuning, saved, { f16Scan: true, f16ScanWorkgroups: 3, f16ScanSampleWorkgroups: 2, f16ScanSampleDiv: 4 });
+    on = true;
+    const index = await GpuFlatIndex.create(d, 'ip', { precision: 'f16', devicesPerGpu: 2, maxTileBytes: 330 * d * 2, debugPoison: true });
+    try {
+      await index.add(base);
+      const kp = index.gpuK(k, nq);
+      const shards = (index as unknown as { shards: ShardView[] }).shards;
+      expect(shards.length).toBe(2);
+      for (const shard of shards) {
+        expect(shard.tileCount).toBe(2);
+        expect(shard.scorerFor(nq, kp).twoPass).toBeDefined();
+      }
+      const got = await index.search(q, k);
+      const rows = toF16(base);
+      expect(recallAtK(got, bruteForce(rows, q, d, k, 'ip'))).toBeGreaterThanOrEqual(0.99);
+      for (let i = 0; i < got.labels.length; i++) {
+        const exact = trueDistance(rows, q, d, Math.floor(i / k), Number(got.labels[i]!), 'ip');
+        expect(Math.abs(got.distances[i]! - exact)).toBeLessThanOrEqual(1e-5 * Math.max(1, Math.abs(exact)));
+      }
+    } finally {
+      on = false;
+      Object.assign(tensorTuning, saved);
+      await index.dispose();
+    }
+  }, 240_000);
+
   it('declines batches outside its range, tiles of fewer than 16 rows, and knob off', async () => {
     Object.assign(tensorTuning, saved, { f16Scan: true });
     on = true;
