@@ -93,6 +93,8 @@ describe.skipIf(!hasGpu)('GpuFlatIndex f16 two-pass scan, emulated subgroup matr
     { n: 1001, nq: 16, k: 5, tiles: 3 },
     // 40 queries (a 64-query block, the queries staged 32 dims at a time), d = 96 (6 steps of 16).
     { n: 900, nq: 40, k: 4, tiles: 2, d: 96, tuning: { f16ScanQueryChunk: 32 } },
+    // k' as many as the rows (k near N): the sample's bests fewer than k', every row a candidate.
+    { n: 45, nq: 12, k: 10, tiles: 1 },
   ])('$n rows in $tiles tile(s), $nq queries, k $k: the f16 rows\' exact best', async (c) => {
     await run(c);
   }, 240_000);
