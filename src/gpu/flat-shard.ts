@@ -2264,6 +2264,8 @@ export class FlatShard {
     const scorerQueries: GPUBufferBinding = prepBuf ? { buffer: prepBuf, offset: 0, size: scorer.prep!.bytes } : { buffer: halvesBuf ?? qBuf, offset: 0, size: queries.byteLength };
     // Two-pass (TwoPassShape): the sample over the first tile and the thresholds, before the tiles.
     const tpRange = (part: keyof TwoPassLayout['parts']): GPUBufferBinding => ({ buffer: tpBuf!, offset: tpLayout!.parts[part].at, size: tpLayout!.parts[part].bytes });
+    // The two-pass bindings' ranges, for the bind group cache's keys.
+    const tpKey = tpLayout ? Object.values(tpLayout.parts).map((x) => `${x.at}+${x.bytes}`).join(',') : '';
     if (tp && tpLayout) {
       const first = this.tiles.find((t) => t.rows > 0)!;
       const sample = twoPassSample(first.rows, tp);
@@ -2278,7 +2280,7 @@ export class FlatShard {
           { binding: 3, resource: tpRange('bests') },
         ],
         groups: [sample.workgroups, 1],
-        key: `2s:${firstRows.size}:${scorerQueries.size}:${tpLayout.bytes}`,
+        key: `2s:${this.tiles.indexOf(first)}:${firstRows.size}:${scorerQueries.size}:${tpKey}`,
       });
       steps.push({
         pipeline: tp.pipelines.threshold,
@@ -2289,7 +2291,7 @@ export class FlatShard {
           { binding: 2, resource: tpRange('thresholds') },
         ],
         groups: [tpLayout.nqPad, 1],
-        key: `2t:${tpLayout.bytes}`,
+        key: `2t:${tpKey}`,
       });
     }
     let idBase = 0;
@@ -2327,7 +2329,7 @@ export class FlatShard {
             { binding: 5, resource: tpRange('counts') },
           ],
           groups: [scan.workgroups, 1],
-          key: `2c:${t}:${size}:${scorerQueries.size}:${tpLayout.bytes}`,
+          key: `2c:${t}:${size}:${scorerQueries.size}:${tpKey}`,
         });
         const listsPerQuery = shared ? totalSegs : 1;
         const listAt = shared ? segAt : 0;
@@ -2342,7 +2344,7 @@ export class FlatShard {
             { binding: 4, resource: tpRange('thresholds') },
           ],
           groups: [nqb, 1],
-          key: `2d:${tpLayout.bytes}:${candBytes}`,
+          key: `2d:${tpKey}:${candBytes}`,
         });
         if (!shared) mergeChain(1);
         idBase += tile.rows;
