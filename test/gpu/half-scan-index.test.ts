@@ -133,6 +133,40 @@ describe.skipIf(!hasGpu)('GpuFlatIndex f16 two-pass scan, emulated subgroup matr
     }
   }, 240_000);
 
+  it('searches in turn (16-, 32- and 64-query blocks, k 3 and 6, rows added between): each the f16 rows\' exact best', async () => {
+    const d = 64;
+    Object.assign(tensorTuning, saved, { f16Scan: true, f16ScanWorkgroups: 3, f16ScanSampleWorkgroups: 2, f16ScanSampleDiv: 4 });
+    on = true;
+    const index = await GpuFlatIndex.create(d, 'ip', { precision: 'f16', maxTileBytes: 400 * d * 2, debugPoison: true });
+    try {
+      let base = normalizeRows(clusteredVectors(700, d, 10, 701), d);
+      await index.add(base);
+      const check = async (nq: number, k: number, seed: number) => {
+        const q = normalizeRows(clusteredVectors(nq, d, 10, seed), d);
+        const shard = (index as unknown as { shards: ShardView[] }).shards[0]!;
+        expect(shard.scorerFor(nq, index.gpuK(k, nq)).twoPass, `${nq} queries`).toBeDefined();
+        const got = await index.search(q, k);
+        const rows = toF16(base);
+        expect(recallAtK(got, bruteForce(rows, q, d, k, 'ip')), `${nq} queries, k ${k}`).toBeGreaterThanOrEqual(0.99);
+      };
+      await check(20, 3, 702);
+      await check(40, 6, 703);
+      await check(12, 6, 704);
+      const more = normalizeRows(clusteredVectors(300, d, 5, 705), d).map((v) => 2 * v);
+      await index.add(more);
+      const all = new Float32Array(base.length + more.length);
+      all.set(base);
+      all.set(more, base.length);
+      base = all;
+      await check(20, 3, 706);
+      await check(64, 6, 707);
+    } finally {
+      on = false;
+      Object.assign(tensorTuning, saved);
+      await index.dispose();
+    }
+  }, 240_000);
+
   it('declines batches outside its range, tiles of fewer than 16 rows, and knob off', async () => {
     Object.assign(tensorTuning, saved, { f16Scan: true });
     on = true;
