@@ -214,6 +214,16 @@ export interface IndexOptions {
    */
   f16TensorCores?: boolean;
   /**
+   * GPU f16 with allowExperimental, experimental: batches of 9-64 queries on the f16 two-pass scan
+   * (the f16 tensor cores, the rows read as they are: exactly half of f32's memory) where every
+   * device has f16 subgroup matrices, shader-f16 and 32-wide subgroups. On NVIDIA that takes a `gpu`
+   * made with Dawn's `vulkan_enable_f16_on_nvidia` toggle (and `disable_robustness` for its speed).
+   * Each query's k' best are re-ranked exactly from the f16 rows; a query whose candidates overflow
+   * is searched again with the exact kernels, so results stay exact on the f16 rows. Off by
+   * default: not yet timed in the index (BENCHMARKS.md, "The f16 two-pass scan in the index").
+   */
+  f16TwoPass?: boolean;
+  /**
    * GPU f32 with allowExperimental: batches from 9 queries (tensorTuning.f32MinBatch) on the int8
    * tensor cores, each value split into two i8 digits as it is read, each query's k' best re-ranked
    * exactly from the f32 rows on the GPU, and each list certified to hold the exact top k from an

@@ -65,6 +65,8 @@ export interface ShardLayout {
   noShaderF16?: boolean;
   /** f16: let a scorer with approximate keys (the tensor cores) take batches (default true; IndexOptions.f16TensorCores). */
   f16TensorCores?: boolean;
+  /** f16: let the f16 two-pass scan take the batches it fits (IndexOptions.f16TwoPass; also tensorTuning.f16Scan). */
+  f16TwoPass?: boolean;
   /** f32: the same, with each list certified exact or searched again (default true; IndexOptions.f32TensorCores). */
   f32TensorCores?: boolean;
 }
@@ -676,6 +678,8 @@ export interface ShardInfo {
   adapter?: GPUAdapter;
   /** f16: whether a scorer may give approximate keys the shard re-ranks (ChunkScorer.shape approximate). */
   approximateF16: boolean;
+  /** f16: whether the index asked for the f16 two-pass scan (IndexOptions.f16TwoPass). */
+  f16TwoPass?: boolean;
   /** f32: the same (the shard re-ranks and certifies each list); false without digit planes. */
   approximateF32: boolean;
   /** Whether the shard holds (or will make) digit planes of its rows for a scorer to read (ChunkScorer.shape digits). */
@@ -1793,7 +1797,7 @@ export class FlatShard {
   get info(): ShardInfo {
     return {
       d: this.layout.d, metric: this.layout.metric, precision: this.layout.precision, rowWords: this.rowWords, q4: this.q4, features: this.ctx.device.features, adapter: this.ctx.adapter,
-      approximateF16: this.layout.f16TensorCores !== false, approximateF32: this.layout.f32TensorCores !== false && this.digitPlanes, digitPlanes: this.digitPlanes,
+      approximateF16: this.layout.f16TensorCores !== false, f16TwoPass: this.layout.f16TwoPass === true, approximateF32: this.layout.f32TensorCores !== false && this.digitPlanes, digitPlanes: this.digitPlanes,
       multiTakes: (nq, k) => this.multiPlan(nq, k) !== undefined,
     };
   }

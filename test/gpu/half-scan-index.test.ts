@@ -167,6 +167,31 @@ describe.skipIf(!hasGpu)('GpuFlatIndex f16 two-pass scan, emulated subgroup matr
     }
   }, 240_000);
 
+  it('IndexOptions.f16TwoPass turns it on for that index (the knob off); f16TensorCores false keeps it off', async () => {
+    Object.assign(tensorTuning, saved, { f16Scan: false });
+    on = true;
+    const d = 64;
+    const rows = normalizeRows(clusteredVectors(200, d, 4, 11), d);
+    const make = async (opts: { f16TwoPass?: boolean; f16TensorCores?: boolean }) => {
+      const index = await GpuFlatIndex.create(d, 'ip', { precision: 'f16', ...opts });
+      await index.add(rows);
+      return index;
+    };
+    const asked = await make({ f16TwoPass: true });
+    const plain = await make({});
+    const off = await make({ f16TwoPass: true, f16TensorCores: false });
+    try {
+      const shardOf = (index: GpuFlatIndex) => (index as unknown as { shards: ShardView[] }).shards[0]!;
+      expect(shardOf(asked).scorerFor(12, 20).twoPass).toBeDefined();
+      expect(shardOf(plain).scorerFor(12, 20).twoPass).toBeUndefined();
+      expect(shardOf(off).scorerFor(12, 20).twoPass).toBeUndefined();
+    } finally {
+      on = false;
+      Object.assign(tensorTuning, saved);
+      await Promise.all([asked.dispose(), plain.dispose(), off.dispose()]);
+    }
+  }, 120_000);
+
   it('declines batches outside its range, tiles of fewer than 16 rows, and knob off', async () => {
     Object.assign(tensorTuning, saved, { f16Scan: true });
     on = true;

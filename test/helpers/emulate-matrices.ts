@@ -172,12 +172,12 @@ ${emuStore('emu_store', 'ws', 'f32', 8, 16)}
  * GpuFlatIndex's f16 two-pass scan (src/gpu/tensor/half-scan.ts) as it plans for an adapter with
  * NVIDIA's f16 config, shader-f16 and 32-wide subgroups, with the matrix calls of its sample and
  * scan kernels emulated (emulateRowScan); the pre-pass and the selections run as they are. `active`
- * gates which searches it takes (tensorTuning.f16Scan must be on too).
+ * gates which searches it takes (the index's f16TwoPass or tensorTuning.f16Scan must be on too).
  */
 export function emulatedHalfScanScorer(opts: { active?: () => boolean } = {}): ChunkScorer {
   const features = new Set([SUBGROUP_MATRIX_FEATURE, 'subgroups', 'shader-f16']);
   const plan = (shard: ShardInfo, nq: number, k: number) =>
-    planHalfScan({ precision: shard.precision, metric: shard.metric, rowWords: shard.rowWords, configs: [EMULATED_HALF_CONFIG], features, subgroupSize: 32, maxWorkgroupStorage: 49152, approximateF16: shard.approximateF16 }, nq, k);
+    planHalfScan({ precision: shard.precision, metric: shard.metric, rowWords: shard.rowWords, configs: [EMULATED_HALF_CONFIG], features, subgroupSize: 32, maxWorkgroupStorage: 49152, approximateF16: shard.approximateF16, f16TwoPass: shard.f16TwoPass }, nq, k);
   return plannedScorer(
     'f16-scan-emulated',
     plan,

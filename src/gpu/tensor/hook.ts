@@ -33,6 +33,8 @@ export interface HookFacts {
   subgroupSize: number;
   /** f16: the shard takes approximate keys (IndexOptions.f16TensorCores; default true). */
   approximateF16?: boolean;
+  /** f16: the index asked for the f16 two-pass scan (IndexOptions.f16TwoPass). */
+  f16TwoPass?: boolean;
   /** f32: the shard takes approximate keys and certifies them (IndexOptions.f32TensorCores; default true). */
   approximateF32?: boolean;
   /** The shard holds digit planes of its rows (f16: its i8 codes; ShardInfo.digitPlanes). */
@@ -135,6 +137,7 @@ function factsOf(shard: ShardInfo): HookFacts {
     maxWorkgroupStorage: shard.adapter?.limits.maxComputeWorkgroupStorageSize ?? 16384,
     subgroupSize: info?.subgroupMaxSize ?? 32,
     approximateF16: shard.approximateF16,
+    f16TwoPass: shard.f16TwoPass,
     approximateF32: shard.approximateF32,
     digitPlanes: shard.digitPlanes,
     multiTakes: shard.multiTakes,
@@ -207,13 +210,13 @@ export function prepPipeline(device: GPUDevice, s: SelectShape): GPUComputePipel
 }
 
 /**
- * The f16 two-pass scan's shape for a batch (tensorTuning.f16Scan; src/gpu/tensor/half-scan.ts),
+ * The f16 two-pass scan's shape for a batch (IndexOptions.f16TwoPass or tensorTuning.f16Scan; src/gpu/tensor/half-scan.ts),
  * or why it does not take it: f16 inner products on a device with f16 subgroup matrices
  * (f16 x f16 -> f32, M16 N16 K16), shader-f16 and 32-wide subgroups, f16ScanMinBatch to
  * f16ScanMaxBatch queries, k (its lists' k') up to maxK.
  */
 export function planHalfScan(f: HookFacts, nq: number, k: number): { shape: HalfScanShape } | { reason: string } {
-  if (!tensorTuning.enabled || !tensorTuning.f16Scan) return { reason: 'f16 scan off (tensorTuning.f16Scan)' };
+  if (!tensorTuning.enabled || !(f.f16TwoPass || tensorTuning.f16Scan)) return { reason: 'f16 two-pass scan off (f16TwoPass, tensorTuning.f16Scan)' };
   if (f.precision !== 'f16') return { reason: `precision ${f.precision}` };
   if (f.approximateF16 === false) return { reason: 'f16 with f16TensorCores off' };
   if (f.metric !== 'ip') return { reason: `metric ${f.metric} (the f16 scan ranks inner products)` };
