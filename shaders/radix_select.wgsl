@@ -1,5 +1,5 @@
 //! radix_select: the KP-th largest of a workgroup's values, digit by digit: the f16 two-pass scan's
-//! selections (src/gpu/tensor/half-scan.ts, through `//#include radix_select`; the prototype
+//! selections (src/gpu/tensor/half-scan.ts, which imports it itself; the prototype
 //! bench/gpu-f16mma/scan2-kernel.mjs reads this file as it is). The includer has workgroup_size 256,
 //! `enable subgroups;`, a const KP and `fn radixValue(q: u32, i: u32) -> u32`: the f32 bits of value
 //! i of query q (this workgroup's). `//!` lines are not copied.

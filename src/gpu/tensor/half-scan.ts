@@ -24,7 +24,9 @@
  * loaded from rows - 16 on, and its rows before the block's own start are skipped.
  */
 
-import { expandWgslIncludes } from '../wgsl-include.js';
+// Imported here, not through wgsl-include's table: this module loads with the tensor scorer only.
+import radixSelectWgsl from '../../../shaders/radix_select.wgsl';
+import { withoutNotes } from '../wgsl-include.js';
 
 /** Compile-time facts of the scan kernels (sizes go in HalfScanParams). */
 export interface HalfScanShape {
@@ -248,7 +250,7 @@ struct P { nq: u32, sampleWarps: u32, listAt: u32, listStride: u32, flagsAt: u32
 ${bindings}
 var<workgroup> slot: atomic<u32>;
 fn radixValue(q: u32, i: u32) -> u32 { return ${valueAt}; }
-${expandWgslIncludes('//#include radix_select')}
+${withoutNotes(radixSelectWgsl)}
 @compute @workgroup_size(256)
 fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_size) sgSize: u32, @builtin(subgroup_invocation_id) lane: u32) {
   let q = wid.x;
