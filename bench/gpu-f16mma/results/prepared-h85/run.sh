@@ -1,4 +1,5 @@
-# NOT RUN (forty-first session: no device machine came). Its folder: mkdir -p out/h85 && cp bench/gpu-f16mma/{scan2.mjs,scan2-kernel.mjs,common.mjs} this file out/h85/;
+# NOT RUN (forty-first session: no device machine came). Its folder, from the repository root:
+#   mkdir -p out/h85 && cp bench/gpu-f16mma/{scan2.mjs,scan2-kernel.mjs,common.mjs} bench/gpu-f16mma/results/prepared-h85/run.sh out/h85/
 # on the device (carry .device and out/h85): source .device/setup.sh > /dev/null && OUT=$OUT bash out/h85/run.sh
 # Call h85: (1) sel T shapes at 32 queries (host thresholds from the first 1/16, as h82), and two at
 # 64; (2) the two-pass search with the radix selection against the bisection, the sample spread over
