@@ -776,7 +776,7 @@ export interface ChunkScorer {
  *   4 thresholds, which it may raise for the next tiles): the tile's one list a query at its
  *   segment, a flag (1, 0) after the final lists for a query whose candidates overflowed; the shard
  *   searches those queries again with the exact kernels.
- * Bests, thresholds, counts and candidates live in a buffer of the shard's own (twoPassBytes).
+ * Bests, thresholds, counts and candidates live in a buffer of the shard's own (twoPassLayout).
  */
 export interface TwoPassShape {
   bq: number;
