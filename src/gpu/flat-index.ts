@@ -21,7 +21,7 @@ import { DIMS_PER_WORD, EMPTY_ID, FlatShard, MAX_BATCH, type Precision, searchTu
 import { fromHalfBits, toHalfBits } from './half.js';
 import { type QueryBlocksJob, type RerankJob, RerankWorkers, rerankTuning, scoreQueryBlocks, type SharedRowChunks } from './rerank-workers.js';
 import { trainSq } from './tensor/quantize.js';
-import { halfMatrixConfig, tensorTuning } from './tensor/tuning.js';
+import { halfMatrixConfig, halfScanDeviceRefusal, tensorTuning } from './tensor/tuning.js';
 import { matrixConfigsOf, SUBGROUP_MATRIX_FEATURE } from './tensor/choose.js';
 
 /** Options of the GPU flat index beyond IndexOptions: tile and buffer sizes (tests and benchmarks shrink them) and test switches. */
@@ -1382,12 +1382,11 @@ function digitPrecisions(contexts: readonly GpuContext[], opts: GpuFlatOptions):
 }
 
 /** Whether every device takes f16 rows on f16 subgroup matrices (hook.ts halfMatrixConfig). */
-/** Every device could run the f16 two-pass scan (hook.ts planHalfScan's device facts): f16 subgroup matrices, shader-f16, 32-wide subgroups. */
+/** Every device could run the f16 two-pass scan (tuning.ts halfScanDeviceRefusal, as hook.ts planHalfScan asks). */
 function halfScanEverywhere(contexts: readonly GpuContext[]): boolean {
   return contexts.every((c) => {
-    const f = c.device.features;
     const info = c.adapter?.info as (GPUAdapterInfo & { subgroupMaxSize?: number }) | undefined;
-    return f.has(SUBGROUP_MATRIX_FEATURE) && f.has('shader-f16') && f.has('subgroups') && (info?.subgroupMaxSize ?? 32) === 32 && matrixConfigsOf(info).some((m) => m.componentType === 'f16' && m.resultComponentType === 'f32' && m.M === 16 && m.N === 16 && m.K === 16);
+    return !halfScanDeviceRefusal(c.device.features, matrixConfigsOf(info), info?.subgroupMaxSize ?? 32);
   });
 }
 

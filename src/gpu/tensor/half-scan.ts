@@ -53,6 +53,11 @@ export interface HalfScanShape {
  */
 export const HALF_SCAN_PARAMS = ['rows', 'blocks', 'segStride', 'idBase'] as const;
 
+/** The kernels' uniform struct P, its u32 fields in the order the shard writes them (HALF_SCAN_PARAMS, HALF_SELECT_PARAMS). */
+function uniformStruct(fields: readonly string[]): string {
+  return `struct P { ${fields.map((f) => `${f}: u32`).join(', ')} }`;
+}
+
 /** Halves a staged query row: the chunk's dims and 8 more, so a fragment's 8 queries fall on different bank groups. */
 function queryStride(s: HalfScanShape): number {
   return s.queryChunk + 8;
@@ -156,7 +161,7 @@ enable chromium_experimental_subgroup_matrix;
 const D: u32 = ${u(s.dPad)};
 const BQ: u32 = ${u(s.bq)};
 const CAP: u32 = ${u(s.cap)};
-struct P { rows: u32, blocks: u32, segStride: u32, idBase: u32 }
+${uniformStruct(HALF_SCAN_PARAMS)}
 @group(0) @binding(0) var<uniform> p: P;
 @group(0) @binding(1) var<storage, read> base: array<f16>;
 @group(0) @binding(2) var<storage, read> queries: array<vec4<u32>>;
@@ -245,7 +250,7 @@ export function halfSelectSource(s: HalfScanShape, what: 'threshold' | 'select')
 // half scan, ${what}: src/gpu/tensor/half-scan.ts.
 const KP: u32 = ${s.kp}u;
 const CAP: u32 = ${s.cap}u;
-struct P { nq: u32, sampleWarps: u32, listAt: u32, listStride: u32, flagsAt: u32 }
+${uniformStruct(HALF_SELECT_PARAMS)}
 @group(0) @binding(0) var<uniform> p: P;
 ${bindings}
 var<workgroup> slot: atomic<u32>;

@@ -16,7 +16,7 @@ import { layoutShape, type MatrixConfig, matrixConfigsOf, SUBGROUP_MATRIX_FEATUR
 import { digitsSource } from './digits-source.js';
 import { type HalfScanShape, halfScanBytes, halfScanRefusal, halfScanSource, halfSelectSource } from './half-scan.js';
 import { halvesPrepBytes, halvesPrepSource, hookSource, packFits, prepBytes, prepSource, type SelectShape, shapeKey, shareWords, type StageOptions, tileOf, workgroupBytes } from './kernel-source.js';
-import { halfMatrixConfig, int8Config, tensorTuning } from './tuning.js';
+import { halfMatrixConfig, halfScanDeviceRefusal, int8Config, tensorTuning } from './tuning.js';
 
 export { halfMatrixConfig, tensorTuning };
 
@@ -220,9 +220,8 @@ export function planHalfScan(f: HookFacts, nq: number, k: number): { shape: Half
   if (f.precision !== 'f16') return { reason: `precision ${f.precision}` };
   if (f.approximateF16 === false) return { reason: 'f16 with f16TensorCores off' };
   if (f.metric !== 'ip') return { reason: `metric ${f.metric} (the f16 scan ranks inner products)` };
-  for (const feature of [SUBGROUP_MATRIX_FEATURE, 'shader-f16', 'subgroups']) if (!f.features.has(feature)) return { reason: `device lacks ${feature}` };
-  if (!f.configs.some((c) => c.componentType === 'f16' && c.resultComponentType === 'f32' && c.M === 16 && c.N === 16 && c.K === 16)) return { reason: 'no f16 x f16 -> f32 M16 N16 K16 config' };
-  if (f.subgroupSize !== 32) return { reason: `subgroup size ${f.subgroupSize} (the f16 scan's warps are 32 wide)` };
+  const device = halfScanDeviceRefusal(f.features, f.configs, f.subgroupSize);
+  if (device) return { reason: device };
   if (nq < tensorTuning.f16ScanMinBatch || nq > tensorTuning.f16ScanMaxBatch) return { reason: `batch ${nq} outside ${tensorTuning.f16ScanMinBatch}..${tensorTuning.f16ScanMaxBatch}` };
   if (k > tensorTuning.maxK) return { reason: `k ${k} > ${tensorTuning.maxK}` };
   const dPad = f.rowWords * 8;

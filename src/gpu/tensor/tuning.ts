@@ -3,7 +3,7 @@
  * GpuFlatIndex plans digit planes and lists with them for every index, while hook.ts and its kernel
  * text are loaded only for devices with subgroup matrices (flat-index.ts loadTensorScorer).
  */
-import { type MatrixConfig, pickConfig, pickHalfConfig } from './choose.js';
+import { type MatrixConfig, pickConfig, pickHalfConfig, SUBGROUP_MATRIX_FEATURE } from './choose.js';
 
 /** Knobs of the GpuFlatIndex tensor scorer (benchmarks set them; the defaults are the measured best). */
 export const tensorTuning = {
@@ -427,4 +427,16 @@ export function halfMatrixConfig(features: ReadonlySet<string> | GPUSupportedFea
   if (!tensorTuning.f16Half || !features.has('shader-f16')) return undefined;
   if (!tensorTuning.f16HalfFirst && int8Config(configs)) return undefined;
   return pickHalfConfig(configs, tensorTuning.matrixN);
+}
+
+/**
+ * Why a device cannot run the f16 two-pass scan (src/gpu/tensor/half-scan.ts), or undefined: it
+ * needs the subgroup matrices with the f16 x f16 -> f32 M16 N16 K16 config, shader-f16 and 32-wide
+ * subgroups. hook.ts planHalfScan plans with it; GpuFlatIndex names the route by it.
+ */
+export function halfScanDeviceRefusal(features: ReadonlySet<string> | GPUSupportedFeatures, configs: readonly MatrixConfig[], subgroupSize: number): string | undefined {
+  for (const feature of [SUBGROUP_MATRIX_FEATURE, 'shader-f16', 'subgroups']) if (!features.has(feature)) return `device lacks ${feature}`;
+  if (!configs.some((c) => c.componentType === 'f16' && c.resultComponentType === 'f32' && c.M === 16 && c.N === 16 && c.K === 16)) return 'no f16 x f16 -> f32 M16 N16 K16 config';
+  if (subgroupSize !== 32) return `subgroup size ${subgroupSize} (the f16 scan's warps are 32 wide)`;
+  return undefined;
 }
