@@ -77,29 +77,33 @@ struct P { n4: u32, pad0: u32, pad1: u32, pad2: u32 }
 const rnd = makeRandom();
 const { buf, readBack, fillRows } = gpuHelpers(device);
 
-const qs = device.createQuerySet({ type: 'timestamp', count: 2 });
-const tb = buf(16, GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC);
+// Timestamps of up to 4 passes a run.
+const qs = device.createQuerySet({ type: 'timestamp', count: 8 });
+const tb = buf(64, GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC);
 // Untimed runs first, at least WARM_MS of them: after host work (the CPU check, sel T's thresholds)
 // the clocks have fallen, and three runs did not bring them back (h77, h82's first try).
 const WARM_MS = Number(arg('warm-ms', 400));
-// encode(enc, timestampWrites) records one compute pass (timestampWrites undefined when untimed);
-// REPS timed runs after `discard` more, median and min GPU ms.
-async function timePass(encode, discard = 0) {
+// encode(enc, writes) records `passes` compute passes, pass i with timestampWrites writes(i)
+// (undefined when untimed); REPS timed runs after `discard` more: each pass's median and min GPU ms.
+async function timePasses(encode, passes = 1, discard = 0) {
   const run = async (timed) => {
     const enc = device.createCommandEncoder();
-    encode(enc, timed ? { querySet: qs, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 } : undefined);
-    if (timed) enc.resolveQuerySet(qs, 0, 2, tb, 0);
+    encode(enc, (i) => (timed ? { querySet: qs, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 } : undefined));
+    if (timed) enc.resolveQuerySet(qs, 0, 2 * passes, tb, 0);
     device.queue.submit([enc.finish()]);
-    if (!timed) { await device.queue.onSubmittedWorkDone(); return 0; }
-    const t = new BigUint64Array(await readBack(tb, 16));
-    return Number(t[1] - t[0]) / 1e6;
+    if (!timed) { await device.queue.onSubmittedWorkDone(); return null; }
+    const t = new BigUint64Array(await readBack(tb, 16 * passes));
+    return Array.from({ length: passes }, (_, i) => Number(t[2 * i + 1] - t[2 * i]) / 1e6);
   };
   const warmStart = performance.now();
   for (let i = 0; i < 3 || performance.now() - warmStart < WARM_MS; i++) await run(false);
   const times = [];
   for (let rep = 0; rep < REPS + discard; rep++) { const ms = await run(true); if (rep >= discard) times.push(ms); }
-  times.sort((a, b) => a - b);
-  return { ms: times[times.length >> 1], min_ms: times[0] };
+  return Array.from({ length: passes }, (_, i) => { const v = times.map((x) => x[i]).sort((a, b) => a - b); return { ms: v[v.length >> 1], min_ms: v[0] }; });
+}
+// One timed pass: encode(enc, timestampWrites) records it.
+async function timePass(encode, discard = 0) {
+  return (await timePasses((enc, writes) => encode(enc, writes(0)), 1, discard))[0];
 }
 // One dispatch of wgs workgroups (before: commands ahead of the pass, e.g. clearing counters); the first 3 timed runs dropped.
 function timeDispatch(pl, bg, wgs, before = () => {}) {
@@ -325,29 +329,18 @@ const CHECK_QUERIES = Number(arg('check-queries', 4));
 const SELECT = arg('select', 'bisect');
 // --stages 1: also time each of the four dispatches in a pass of its own (where the time goes).
 const STAGES = arg('stages', '0') !== '0';
-const stageQs = device.createQuerySet({ type: 'timestamp', count: 8 });
-const stageTb = buf(64, GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC);
-// Each stage's median GPU ms, every stage (a list of [key, pipeline, bind group, workgroups]) a pass of its own in one submission (warmed as timePass).
+// Each stage's median GPU ms, every stage (a list of [key, pipeline, bind group, workgroups]) a pass of its own in one submission.
 async function timeStages(stages, before) {
-  const run = async (timed) => {
-    const enc = device.createCommandEncoder();
+  const t = await timePasses((enc, writes) => {
     before(enc);
     stages.forEach((list, i) => {
-      const pass = enc.beginComputePass(timed ? { timestampWrites: { querySet: stageQs, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 } } : {});
+      const timestampWrites = writes(i);
+      const pass = enc.beginComputePass(timestampWrites ? { timestampWrites } : {});
       for (const [, pl, bg, n] of list) { pass.setPipeline(pl); pass.setBindGroup(0, bg); pass.dispatchWorkgroups(n); }
       pass.end();
     });
-    if (timed) enc.resolveQuerySet(stageQs, 0, 2 * stages.length, stageTb, 0);
-    device.queue.submit([enc.finish()]);
-    if (!timed) { await device.queue.onSubmittedWorkDone(); return null; }
-    const t = new BigUint64Array(await readBack(stageTb, 16 * stages.length));
-    return stages.map((_, i) => Number(t[2 * i + 1] - t[2 * i]) / 1e6);
-  };
-  const warmStart = performance.now();
-  for (let i = 0; i < 3 || performance.now() - warmStart < WARM_MS; i++) await run(false);
-  const times = [];
-  for (let rep = 0; rep < REPS; rep++) times.push(await run(true));
-  return stages.map((_, i) => { const v = times.map((x) => x[i]).sort((a, b) => a - b); return v[v.length >> 1]; });
+  }, stages.length);
+  return t.map((x) => x.ms);
 }
 async function runPipeline(pipe, nq) {
   const [va, vc] = pipe.split('|');
