@@ -7,6 +7,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { tempBytes, tensorExtraBytes } from '../../src/core/planner.js';
+import type { SearchResult } from '../../src/core/types.js';
 import { GpuFlatIndex } from '../../src/gpu/flat-index.js';
 import { registerChunkScorer } from '../../src/gpu/flat-shard.js';
 import { fromHalfBits, toHalfBits } from '../../src/gpu/half.js';
@@ -25,14 +26,31 @@ let on = false;
 const toF16 = (x: Float32Array) => x.map((v) => fromHalfBits(toHalfBits(v)));
 
 type ShardView = { uncertifiedQueries: number; tileCount: number; tempBytes: number; scorerFor(nq: number, k: number): { key: string; approximate?: string; twoPass?: unknown } };
+const shardsOf = (index: GpuFlatIndex): ShardView[] => (index as unknown as { shards: ShardView[] }).shards;
+
+/** The knobs these tests scan with: few workgroups (a software adapter), a sample of a quarter of the first tile. */
+const SMALL_SCAN = { f16Scan: true, f16ScanWorkgroups: 3, f16ScanSampleWorkgroups: 2, f16ScanSampleDiv: 4 };
+
+/** The f16 rows' exact best: ids against the float64 oracle, every id a row, every distance exact, best first. */
+function expectF16Exact(got: SearchResult, rows: Float32Array, q: Float32Array, d: number, k: number, what = ''): void {
+  expect(recallAtK(got, bruteForce(rows, q, d, k, 'ip')), what).toBeGreaterThanOrEqual(0.99);
+  for (let i = 0; i < got.labels.length; i++) {
+    expect(got.labels[i]).toBeGreaterThanOrEqual(0n);
+    const exact = trueDistance(rows, q, d, Math.floor(i / k), Number(got.labels[i]!), 'ip');
+    expect(Math.abs(got.distances[i]! - exact)).toBeLessThanOrEqual(1e-5 * Math.max(1, Math.abs(exact)));
+    if (i % k > 0) expect(got.distances[i]!).toBeLessThanOrEqual(got.distances[i - 1]!);
+  }
+}
 
 describe.skipIf(!hasGpu)('GpuFlatIndex f16 two-pass scan, emulated subgroup matrices', () => {
   registerChunkScorer(emulatedHalfScanScorer({ active: () => on }));
   const saved = { ...tensorTuning };
-  afterAll(() => {
-    Object.assign(tensorTuning, saved);
+  /** The emulated scan and the knobs as they were (each test's finally, and after all). */
+  const scanOff = () => {
     on = false;
-  });
+    Object.assign(tensorTuning, saved);
+  };
+  afterAll(scanOff);
 
   async function run(c: { n: number; nq: number; k: number; tiles: number; d?: number; tuning?: Partial<typeof tensorTuning>; ordered?: boolean; expectOverflow?: boolean }): Promise<void> {
     const d = c.d ?? 64;
@@ -40,7 +58,7 @@ describe.skipIf(!hasGpu)('GpuFlatIndex f16 two-pass scan, emulated subgroup matr
     // Ordered rows: the first tile's (the sample's) score lowest for every query, so later tiles hold many candidates.
     if (c.ordered) for (let i = 0; i < c.n; i++) for (let j = 0; j < d; j++) base[i * d + j]! += (i / c.n - 0.5) * 0.8;
     const q = normalizeRows(clusteredVectors(c.nq, d, 10, 500 + c.n), d).map((v) => (c.ordered ? Math.abs(v) : v));
-    Object.assign(tensorTuning, saved, { f16Scan: true, f16ScanWorkgroups: 3, f16ScanSampleWorkgroups: 2, f16ScanSampleDiv: 4 }, c.tuning);
+    Object.assign(tensorTuning, saved, SMALL_SCAN, c.tuning);
     on = true;
     const rowBytes = d * 2;
     const index = await GpuFlatIndex.create(d, 'ip', { precision: 'f16', maxTileBytes: Math.ceil(c.n / c.tiles) * rowBytes, debugPoison: true });
@@ -48,7 +66,7 @@ describe.skipIf(!hasGpu)('GpuFlatIndex f16 two-pass scan, emulated subgroup matr
       await index.add(base);
       const kp = index.gpuK(c.k, c.nq);
       expect(kp).toBeGreaterThan(c.k);
-      const shard = (index as unknown as { shards: ShardView[] }).shards[0]!;
+      const shard = shardsOf(index)[0]!;
       expect(shard.tileCount).toBe(c.tiles);
       const choice = shard.scorerFor(c.nq, kp);
       expect(choice.key).toContain('f16-scan-emulated');
@@ -70,18 +88,9 @@ describe.skipIf(!hasGpu)('GpuFlatIndex f16 two-pass scan, emulated subgroup matr
       const overflowed = shard.uncertifiedQueries - before;
       if (c.expectOverflow) expect(overflowed).toBeGreaterThan(0);
       else expect(overflowed).toBe(0);
-      // The f16 rows' exact best: ids against the float64 oracle, every distance exact, best first.
-      const rows = toF16(base);
-      expect(recallAtK(got, bruteForce(rows, q, d, c.k, 'ip'))).toBeGreaterThanOrEqual(0.99);
-      for (let i = 0; i < got.labels.length; i++) {
-        expect(got.labels[i]).toBeGreaterThanOrEqual(0n);
-        const exact = trueDistance(rows, q, d, Math.floor(i / c.k), Number(got.labels[i]!), 'ip');
-        expect(Math.abs(got.distances[i]! - exact)).toBeLessThanOrEqual(1e-5 * Math.max(1, Math.abs(exact)));
-        if (i % c.k > 0) expect(got.distances[i]!).toBeLessThanOrEqual(got.distances[i - 1]!);
-      }
+      expectF16Exact(got, toF16(base), q, d, c.k);
     } finally {
-      on = false;
-      Object.assign(tensorTuning, saved);
+      scanOff();
       await index.dispose();
     }
   }
@@ -107,35 +116,28 @@ describe.skipIf(!hasGpu)('GpuFlatIndex f16 two-pass scan, emulated subgroup matr
     const d = 64, n = 1300, nq = 24, k = 5;
     const base = normalizeRows(clusteredVectors(n, d, 10, 611), d);
     const q = normalizeRows(clusteredVectors(nq, d, 10, 612), d);
-    Object.assign(tensorTuning, saved, { f16Scan: true, f16ScanWorkgroups: 3, f16ScanSampleWorkgroups: 2, f16ScanSampleDiv: 4 });
+    Object.assign(tensorTuning, saved, SMALL_SCAN);
     on = true;
     const index = await GpuFlatIndex.create(d, 'ip', { precision: 'f16', devicesPerGpu: 2, maxTileBytes: 330 * d * 2, debugPoison: true });
     try {
       await index.add(base);
       const kp = index.gpuK(k, nq);
-      const shards = (index as unknown as { shards: ShardView[] }).shards;
+      const shards = shardsOf(index);
       expect(shards.length).toBe(2);
       for (const shard of shards) {
         expect(shard.tileCount).toBe(2);
         expect(shard.scorerFor(nq, kp).twoPass).toBeDefined();
       }
-      const got = await index.search(q, k);
-      const rows = toF16(base);
-      expect(recallAtK(got, bruteForce(rows, q, d, k, 'ip'))).toBeGreaterThanOrEqual(0.99);
-      for (let i = 0; i < got.labels.length; i++) {
-        const exact = trueDistance(rows, q, d, Math.floor(i / k), Number(got.labels[i]!), 'ip');
-        expect(Math.abs(got.distances[i]! - exact)).toBeLessThanOrEqual(1e-5 * Math.max(1, Math.abs(exact)));
-      }
+      expectF16Exact(await index.search(q, k), toF16(base), q, d, k);
     } finally {
-      on = false;
-      Object.assign(tensorTuning, saved);
+      scanOff();
       await index.dispose();
     }
   }, 240_000);
 
   it('searches in turn (16-, 32- and 64-query blocks, k 3 and 6, rows added between): each the f16 rows\' exact best', async () => {
     const d = 64;
-    Object.assign(tensorTuning, saved, { f16Scan: true, f16ScanWorkgroups: 3, f16ScanSampleWorkgroups: 2, f16ScanSampleDiv: 4 });
+    Object.assign(tensorTuning, saved, SMALL_SCAN);
     on = true;
     const index = await GpuFlatIndex.create(d, 'ip', { precision: 'f16', maxTileBytes: 400 * d * 2, debugPoison: true });
     try {
@@ -143,11 +145,9 @@ describe.skipIf(!hasGpu)('GpuFlatIndex f16 two-pass scan, emulated subgroup matr
       await index.add(base);
       const check = async (nq: number, k: number, seed: number) => {
         const q = normalizeRows(clusteredVectors(nq, d, 10, seed), d);
-        const shard = (index as unknown as { shards: ShardView[] }).shards[0]!;
+        const shard = shardsOf(index)[0]!;
         expect(shard.scorerFor(nq, index.gpuK(k, nq)).twoPass, `${nq} queries`).toBeDefined();
-        const got = await index.search(q, k);
-        const rows = toF16(base);
-        expect(recallAtK(got, bruteForce(rows, q, d, k, 'ip')), `${nq} queries, k ${k}`).toBeGreaterThanOrEqual(0.99);
+        expectF16Exact(await index.search(q, k), toF16(base), q, d, k, `${nq} queries, k ${k}`);
       };
       await check(20, 3, 702);
       await check(40, 6, 703);
@@ -161,8 +161,7 @@ describe.skipIf(!hasGpu)('GpuFlatIndex f16 two-pass scan, emulated subgroup matr
       await check(20, 3, 706);
       await check(64, 6, 707);
     } finally {
-      on = false;
-      Object.assign(tensorTuning, saved);
+      scanOff();
       await index.dispose();
     }
   }, 240_000);
@@ -181,13 +180,11 @@ describe.skipIf(!hasGpu)('GpuFlatIndex f16 two-pass scan, emulated subgroup matr
     const plain = await make({});
     const off = await make({ f16TwoPass: true, f16TensorCores: false });
     try {
-      const shardOf = (index: GpuFlatIndex) => (index as unknown as { shards: ShardView[] }).shards[0]!;
-      expect(shardOf(asked).scorerFor(12, 20).twoPass).toBeDefined();
-      expect(shardOf(plain).scorerFor(12, 20).twoPass).toBeUndefined();
-      expect(shardOf(off).scorerFor(12, 20).twoPass).toBeUndefined();
+      expect(shardsOf(asked)[0]!.scorerFor(12, 20).twoPass).toBeDefined();
+      expect(shardsOf(plain)[0]!.scorerFor(12, 20).twoPass).toBeUndefined();
+      expect(shardsOf(off)[0]!.scorerFor(12, 20).twoPass).toBeUndefined();
     } finally {
-      on = false;
-      Object.assign(tensorTuning, saved);
+      scanOff();
       await Promise.all([asked.dispose(), plain.dispose(), off.dispose()]);
     }
   }, 120_000);
@@ -200,7 +197,7 @@ describe.skipIf(!hasGpu)('GpuFlatIndex f16 two-pass scan, emulated subgroup matr
     try {
       // 50 rows: tiles of 40 and 10.
       await index.add(normalizeRows(clusteredVectors(50, d, 4, 9), d));
-      const shard = (index as unknown as { shards: ShardView[] }).shards[0]!;
+      const shard = shardsOf(index)[0]!;
       expect(shard.scorerFor(12, 20).twoPass).toBeUndefined();
       await index.add(normalizeRows(clusteredVectors(30, d, 4, 10), d));
       expect(shard.scorerFor(12, 20).twoPass).toBeDefined();
@@ -210,8 +207,7 @@ describe.skipIf(!hasGpu)('GpuFlatIndex f16 two-pass scan, emulated subgroup matr
       tensorTuning.f16Scan = false;
       expect(shard.scorerFor(12, 20).twoPass).toBeUndefined();
     } finally {
-      on = false;
-      Object.assign(tensorTuning, saved);
+      scanOff();
       await index.dispose();
     }
   }, 120_000);
