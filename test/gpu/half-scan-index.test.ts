@@ -52,7 +52,7 @@ describe.skipIf(!hasGpu)('GpuFlatIndex f16 two-pass scan, emulated subgroup matr
   };
   afterAll(scanOff);
 
-  async function run(c: { n: number; nq: number; k: number; tiles: number; d?: number; tuning?: Partial<typeof tensorTuning>; ordered?: boolean; expectOverflow?: boolean }): Promise<void> {
+  async function run(c: { n: number; nq: number; k: number; tiles: number; d?: number; tuning?: Partial<typeof tensorTuning>; ordered?: boolean; expectOverflow?: boolean; shapeKey?: string }): Promise<void> {
     const d = c.d ?? 64;
     const base = normalizeRows(clusteredVectors(c.n, d, 10, 400 + c.n), d);
     // Ordered rows: the first tile's (the sample's) score lowest for every query, so later tiles hold many candidates.
@@ -70,6 +70,8 @@ describe.skipIf(!hasGpu)('GpuFlatIndex f16 two-pass scan, emulated subgroup matr
       expect(shard.tileCount).toBe(c.tiles);
       const choice = shard.scorerFor(c.nq, kp);
       expect(choice.key).toContain('f16-scan-emulated');
+      // The shape planned (half-scan:dPad:bq:warps:ahead:queryChunk:buffers:...) where the case names one.
+      if (c.shapeKey) expect(choice.key).toContain(c.shapeKey);
       expect(choice.twoPass).toBeDefined();
       expect(choice.approximate).toBe('unscaled');
       const device = (index as unknown as { shards: { ctx: { device: GPUDevice } }[] }).shards[0]!.ctx.device;
@@ -100,8 +102,13 @@ describe.skipIf(!hasGpu)('GpuFlatIndex f16 two-pass scan, emulated subgroup matr
     { n: 700, nq: 20, k: 5, tiles: 1 },
     // Three tiles of rows not a multiple of 16 (each last block loaded from rows - 16), 16 queries.
     { n: 1001, nq: 16, k: 5, tiles: 3 },
-    // 40 queries (a 64-query block, the queries staged 32 dims at a time), d = 96 (6 steps of 16).
-    { n: 900, nq: 40, k: 4, tiles: 2, d: 96, tuning: { f16ScanQueryChunk: 32 } },
+    // 40 queries (a 64-query block), d = 384 (too wide to stage whole): the queries staged 64 dims
+    // at a time (4 steps loaded ahead), in one buffer, then in two (the next chunk's loads ahead).
+    { n: 900, nq: 40, k: 4, tiles: 2, d: 384, tuning: { f16ScanQueryChunk: 64, f16ScanWarps: 4 }, shapeKey: 'half-scan:384:64:4:4:64:1:' },
+    // (4 warps: the software adapter's 32 KiB of workgroup memory, where the planner is told the H100's 48.)
+    { n: 900, nq: 40, k: 4, tiles: 2, d: 384, tuning: { f16ScanQueryChunk: 64, f16ScanDoubleStage: true, f16ScanWarps: 4 }, shapeKey: 'half-scan:384:64:4:4:64:2:' },
+    // Two buffers asked for where the chunks a row are odd (d = 576 at 32 queries: 9 of 64): one buffer.
+    { n: 300, nq: 24, k: 3, tiles: 1, d: 576, tuning: { f16ScanQueryChunk: 64, f16ScanDoubleStage: true }, shapeKey: 'half-scan:576:32:8:2:64:1:' },
     // k' as many as the rows (k near N): the sample's bests fewer than k', every row a candidate.
     { n: 45, nq: 12, k: 10, tiles: 1 },
   ])('$n rows in $tiles tile(s), $nq queries, k $k: the f16 rows\' exact best', async (c) => {

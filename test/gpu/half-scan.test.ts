@@ -47,6 +47,15 @@ describe('half scan kernels: shapes', () => {
     expect(loop.split('subgroupMatrixLoad<subgroup_matrix_left').length - 1).toBe(48);
     expect(loop.split('subgroupMatrixMultiplyAccumulate').length - 1).toBe(4 * 48);
     expect(loop.split('workgroupBarrier()').length - 1).toBe(6 * 2 + 4);
+    // Two buffers: one barrier a query chunk, each chunk's multiplies reading the buffer of its parity.
+    const double = halfScanSource({ ...shape, bq: 32, doubleStage: true }, 'scan');
+    const doubleLoop = double.slice(double.indexOf('for (var it = 0u;'));
+    expect(doubleLoop.split('workgroupBarrier()').length - 1).toBe(6 + 2);
+    expect(doubleLoop.split('subgroupMatrixMultiplyAccumulate').length - 1).toBe(2 * 48);
+    const rightAt = [...doubleLoop.matchAll(/subgroup_matrix_right<f16, 16, 16>>\(&wq, (\d+)u/g)].map((m) => Number(m[1]));
+    for (let step = 0; step < 48; step++) expect(rightAt[2 * step], `step ${step}`).toBe((Math.floor(step / 8) % 2) * 32 * 136 + 16 * (step % 8));
+    expect(halfScanRefusal({ ...shape, queryChunk: 256, doubleStage: true })).toMatch(/even number of query chunks/);
+    expect(halfScanBytes({ ...shape, bq: 32, doubleStage: true })).toBe(2 * 32 * 136 * 2 + 2 * 8 * 256 * 4 + 32 * 4);
   });
 });
 
@@ -121,10 +130,10 @@ describe.skipIf(!hasGpu)('half scan kernels: emulated on the software adapter ag
   }
 
   it("the sample: each lane's best of its rows, the blocks spread by segStride and bounded by the tile's rows", async () => {
-    for (const queryChunk of [D, 32]) {
+    for (const [queryChunk, doubleStage, ahead] of [[D, false, 2], [32, false, 2], [32, true, 2], [16, true, 1]] as const) {
       // Spread blocks 48 rows apart: warp 3's block starts at 144 and is loaded from rows - 16 = 139.
       const segStride = 48;
-      const got = await sample(shapeOf({ queryChunk }), segStride);
+      const got = await sample(shapeOf({ queryChunk, doubleStage, ahead }), segStride);
       const QT = bq / 16;
       for (let seg = 0; seg < nWg * W; seg++) {
         const t = seg * segStride;
@@ -179,8 +188,8 @@ describe.skipIf(!hasGpu)('half scan kernels: emulated on the software adapter ag
 
   it('the scan: every row at or above its query threshold is a candidate, with its id and score, and no other', async () => {
     const thresholds = someThresholds();
-    for (const queryChunk of [D, 32]) {
-      const { cand, counts } = await scan(shapeOf({ queryChunk }), thresholds);
+    for (const [queryChunk, doubleStage, ahead] of [[D, false, 2], [32, false, 2], [32, true, 2], [16, true, 1]] as const) {
+      const { cand, counts } = await scan(shapeOf({ queryChunk, doubleStage, ahead }), thresholds);
       const keys = new Float32Array(cand.buffer);
       for (let q = 0; q < bq; q++) {
         if (q >= nq) {

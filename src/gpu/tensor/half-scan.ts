@@ -40,6 +40,12 @@ export interface HalfScanShape {
   ahead: number;
   /** Query dims staged at a time (dPad: all at once); a multiple of 16 x ahead dividing dPad. */
   queryChunk: number;
+  /**
+   * Staged query chunks in two buffers (queryChunk < dPad, an even number of chunks a row): the
+   * next chunk's loads issued before this chunk's multiplies and stored after them, one barrier a
+   * chunk instead of two, and its load's latency hidden behind the multiplies.
+   */
+  doubleStage?: boolean;
   /** Entries a query's list holds (k'). */
   kp: number;
   /** Candidates a query a tile. */
@@ -63,9 +69,14 @@ function queryStride(s: HalfScanShape): number {
   return s.queryChunk + 8;
 }
 
+/** Buffers of staged queries: two where doubleStage applies (the queries staged in chunks). */
+function stageBuffers(s: HalfScanShape): number {
+  return s.doubleStage && s.queryChunk < s.dPad ? 2 : 1;
+}
+
 /** Workgroup memory the scan kernel declares: the staged queries and two halves of scores (16 rows x 16 queries a warp each). */
 export function halfScanBytes(s: HalfScanShape): number {
-  return s.bq * queryStride(s) * 2 + 2 * s.warps * 256 * 4 + s.bq * 4;
+  return stageBuffers(s) * s.bq * queryStride(s) * 2 + 2 * s.warps * 256 * 4 + s.bq * 4;
 }
 
 /** Why a shape cannot be built, or undefined. */
@@ -75,6 +86,7 @@ export function halfScanRefusal(s: HalfScanShape): string | undefined {
   if (![16, 32, 64].includes(s.bq)) return `queries a workgroup ${s.bq}: 16, 32 or 64`;
   if (steps % s.ahead !== 0 || (steps / s.ahead) % 2 !== 0) return `${steps} steps of 16 dims do not split into an even number of chunks of ${s.ahead}`;
   if (s.queryChunk % (16 * s.ahead) !== 0 || s.dPad % s.queryChunk !== 0) return `query chunk ${s.queryChunk} must hold whole chunks of ${16 * s.ahead} dims and divide ${s.dPad}`;
+  if (stageBuffers(s) === 2 && (s.dPad / s.queryChunk) % 2 !== 0) return `two query buffers need an even number of query chunks a row (${s.dPad / s.queryChunk} of ${s.queryChunk})`;
   if (s.kp < 1 || s.kp > s.cap) return `k' ${s.kp} must be 1..${s.cap}`;
   return undefined;
 }
@@ -99,27 +111,47 @@ export function halfScanSource(s: HalfScanShape, pass: 'sample' | 'scan'): strin
   const staged = s.queryChunk < s.dPad;
   const sampling = pass === 'sample';
   const u = (n: number) => `${n}u`;
-  // Copies query dims [c KC, c KC + KC) of the BQ queries into wq, 8 halves (one vec4 of words) a load.
-  const stage = (c: number) =>
-    `for (var e = lid; e < ${u((s.bq * s.queryChunk) / 8)}; e += ${u(32 * W)}) { let q = e / ${u(s.queryChunk / 8)}; let w = e % ${u(s.queryChunk / 8)}; let v = queries[(q * D + ${u(c * s.queryChunk)}) / 8u + w]; let o = q * ${u(qs)} + w * 8u; ` +
-    `let h0 = bitcast<vec2<f16>>(v.x); let h1 = bitcast<vec2<f16>>(v.y); let h2 = bitcast<vec2<f16>>(v.z); let h3 = bitcast<vec2<f16>>(v.w); ` +
-    `wq[o] = h0.x; wq[o + 1u] = h0.y; wq[o + 2u] = h1.x; wq[o + 3u] = h1.y; wq[o + 4u] = h2.x; wq[o + 5u] = h2.y; wq[o + 6u] = h3.x; wq[o + 7u] = h3.y; }`;
+  const buffers = stageBuffers(s);
+  const bufferHalves = s.bq * qs;
+  const stageWords = (s.bq * s.queryChunk) / 8;
+  // Entry e of a staged chunk: query e / (KC / 8), its halves 8 w .. 8 w + 7 of the chunk (one vec4 of words).
+  const entry = (e: string) => `let q = ${e} / ${u(s.queryChunk / 8)}; let w = ${e} % ${u(s.queryChunk / 8)};`;
+  const fromQueries = (c: string) => `queries[(q * D + ${c} * ${u(s.queryChunk)}) / 8u + w]`;
+  const unpack = (v: string, buf: string) =>
+    `let o = ${buf} + q * ${u(qs)} + w * 8u; let h0 = bitcast<vec2<f16>>(${v}.x); let h1 = bitcast<vec2<f16>>(${v}.y); let h2 = bitcast<vec2<f16>>(${v}.z); let h3 = bitcast<vec2<f16>>(${v}.w); ` +
+    `wq[o] = h0.x; wq[o + 1u] = h0.y; wq[o + 2u] = h1.x; wq[o + 3u] = h1.y; wq[o + 4u] = h2.x; wq[o + 5u] = h2.y; wq[o + 6u] = h3.x; wq[o + 7u] = h3.y;`;
+  // Copies query dims [c KC, c KC + KC) of the BQ queries into buffer b of wq.
+  const stage = (c: number, b = 0) => `for (var e = lid; e < ${u(stageWords)}; e += ${u(32 * W)}) { ${entry('e')} let v = ${fromQueries(u(c))}; ${unpack('v', u(b * bufferHalves))} }`;
+  // Two buffers: chunk c's words loaded into registers (pf*) ahead, stored into buffer b after the multiplies.
+  const prefetchRegs = Math.ceil(stageWords / (32 * W));
+  const prefetch = (c: number) =>
+    Array.from({ length: prefetchRegs }, (_, i) => `{ let e = lid + ${u(i * 32 * W)}; if (e < ${u(stageWords)}) { ${entry('e')} pf${i} = ${fromQueries(u(c))}; } }`).join(' ');
+  const commit = (b: number) =>
+    Array.from({ length: prefetchRegs }, (_, i) => `{ let e = lid + ${u(i * 32 * W)}; if (e < ${u(stageWords)}) { ${entry('e')} ${unpack(`pf${i}`, u(b * bufferHalves))} } }`).join(' ');
   // Row fragment of step `step` of the block at `from` (a subgroup-uniform row).
   const load = (buf: number, i: number, from: string, step: number) => `f${buf}_${i} = subgroupMatrixLoad<${LEFT}>(&base, ${from} * D + ${u(16 * step)}, false, D);`;
+  const queryChunks = s.dPad / s.queryChunk;
   const body: string[] = [];
   for (let c = 0; c < chunks; c++) {
     const cur = c % 2;
     const next = (c + 1) % 2;
     const last = c + 1 === chunks;
+    const queryChunk = Math.floor((c * s.ahead) / stepsPerQueryChunk);
     // The next chunk's fragments (the last chunk loads the next block's first): ahead of the multiplies.
     for (let i = 0; i < s.ahead; i++) body.push(load(next, i, last ? 'nextLoad' : 'load', last ? i : (c + 1) * s.ahead + i));
-    if (staged && (c * s.ahead) % stepsPerQueryChunk === 0) body.push('workgroupBarrier();', stage((c * s.ahead) / stepsPerQueryChunk), 'workgroupBarrier();');
+    const chunkStart = staged && (c * s.ahead) % stepsPerQueryChunk === 0;
+    if (chunkStart && buffers === 1) body.push('workgroupBarrier();', stage(queryChunk), 'workgroupBarrier();');
+    // Two buffers: the barrier shows this chunk's buffer to all warps, and that all are done with the other (the previous chunk's).
+    if (chunkStart && buffers === 2) body.push('workgroupBarrier();', prefetch((queryChunk + 1) % queryChunks));
+    // Right fragments from the buffer of this query chunk (the chunks a row are even: the same buffer each block).
+    const bufferAt = buffers === 2 ? (queryChunk % 2) * bufferHalves : 0;
     for (let i = 0; i < s.ahead; i++) {
       const step = c * s.ahead + i;
       for (let j = 0; j < QT; j++) {
-        body.push(`{ let r = subgroupMatrixLoad<${RIGHT}>(&wq, ${u(16 * j * qs + 16 * (step % stepsPerQueryChunk))}, true, ${u(qs)}); acc${j} = subgroupMatrixMultiplyAccumulate(f${cur}_${i}, r, acc${j}); }`);
+        body.push(`{ let r = subgroupMatrixLoad<${RIGHT}>(&wq, ${u(bufferAt + 16 * j * qs + 16 * (step % stepsPerQueryChunk))}, true, ${u(qs)}); acc${j} = subgroupMatrixMultiplyAccumulate(f${cur}_${i}, r, acc${j}); }`);
       }
     }
+    if (buffers === 2 && ((c + 1) * s.ahead) % stepsPerQueryChunk === 0) body.push(commit((queryChunk + 1) % 2));
   }
   // After a block: each query tile's 16 x 16 scores through the warp's part of ws (two halves,
   // alternating, so one barrier a query tile keeps the next store off what others still read).
@@ -166,13 +198,14 @@ ${uniformStruct(HALF_SCAN_PARAMS)}
 @group(0) @binding(1) var<storage, read> base: array<f16>;
 @group(0) @binding(2) var<storage, read> queries: array<vec4<u32>>;
 ${bindings}
-var<workgroup> wq: array<f16, ${s.bq * qs}>;
+var<workgroup> wq: array<f16, ${buffers * bufferHalves}>;
 var<workgroup> ws: array<f32, ${2 * half}>;
 // The last block that lies inside the tile (tiles of fewer than 16 rows are not scanned).
 fn lastLoad() -> u32 { return p.rows - 16u; }
 @compute @workgroup_size(${32 * W}, 1, 1)
 fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_id) sid: u32, @builtin(subgroup_invocation_id) lane: u32) {
   ${staged ? '' : `${stage(0)}\n  workgroupBarrier();`}
+  ${buffers === 2 ? `${Array.from({ length: prefetchRegs }, (_, i) => `var pf${i}: vec4<u32>;`).join(' ')}\n  ${stage(0)}` : ''}
   // Matrix offsets must be subgroup-uniform: the warp from subgroup_id, not lid / 32.
   let warp = sid;
   let seg = wid.x * ${u(W)} + warp;

@@ -231,9 +231,12 @@ export function planHalfScan(f: HookFacts, nq: number, k: number): { shape: Half
   const ahead = [tensorTuning.f16ScanAhead, 8, 4, 2, 6, 12, 3, 1].find((a) => Number.isInteger(steps / a) && (steps / a) % 2 === 0);
   if (!ahead) return { reason: `${steps} steps of 16 dims split into no even number of chunks` };
   const base = { dPad, bq, warps: tensorTuning.f16ScanWarps, ahead, kp: k, cap: tensorTuning.f16ScanCap };
-  // Queries staged: all dims where they fit, else f16ScanQueryChunk at a time, else the largest chunk that fits.
+  // Queries staged: all dims where they fit, else f16ScanQueryChunk at a time, else the largest chunk
+  // that fits; in two buffers (f16ScanDoubleStage) where those fit, else in one.
   const chunks = [dPad, tensorTuning.f16ScanQueryChunk, ...Array.from({ length: steps }, (_, i) => 16 * (steps - i))];
-  const shape = chunks.map((queryChunk) => ({ ...base, queryChunk })).find((s) => !halfScanRefusal(s) && halfScanBytes(s) <= f.maxWorkgroupStorage);
+  const buffers = tensorTuning.f16ScanDoubleStage ? [true, false] : [false];
+  const candidates = chunks.flatMap((queryChunk) => buffers.map((doubleStage) => ({ ...base, queryChunk, doubleStage: doubleStage && queryChunk < dPad })));
+  const shape = candidates.find((s) => !halfScanRefusal(s) && halfScanBytes(s) <= f.maxWorkgroupStorage);
   if (!shape) return { reason: `no query chunk fits ${f.maxWorkgroupStorage} bytes of workgroup memory` };
   return { shape };
 }
@@ -244,7 +247,7 @@ export function halfScanShape(s: HalfScanShape, nq: number): ReturnType<ChunkSco
   return {
     BR: 16,
     BQ: s.bq,
-    key: `half-scan:${s.dPad}:${s.bq}:${s.warps}:${s.ahead}:${s.queryChunk}:${s.kp}:${s.cap}`,
+    key: `half-scan:${s.dPad}:${s.bq}:${s.warps}:${s.ahead}:${s.queryChunk}:${s.doubleStage ? 2 : 1}:${s.kp}:${s.cap}`,
     prep: { bytes: halvesPrepBytes(s.dPad, s.bq, nq), groups: dispatchGrid(nqPad) },
     approximate: 'unscaled',
     twoPass: { bq: s.bq, warps: s.warps, scanWorkgroups: tensorTuning.f16ScanWorkgroups, sampleDiv: tensorTuning.f16ScanSampleDiv, sampleWorkgroups: tensorTuning.f16ScanSampleWorkgroups, cap: s.cap, bestsPerLane: s.bq / 16 },

@@ -352,7 +352,9 @@ export const tensorTuning = {
    * f16ScanWarps warps a workgroup, f16ScanAhead steps of 16 dims loaded ahead, f16ScanWorkgroups
    * workgroups a tile (2 an SM of the H100's 132), the queries staged whole at 16 and
    * f16ScanQueryChunk dims at a time above (Dawn's 48 KiB), a sample of 1 / f16ScanSampleDiv of the
-   * first tile in at most f16ScanSampleWorkgroups workgroups, f16ScanCap candidates a query a tile.
+   * first tile in at most f16ScanSampleWorkgroups workgroups, f16ScanCap candidates a query a tile;
+   * f16ScanDoubleStage: staged query chunks in two buffers where they fit (one barrier a chunk, the
+   * next chunk's loads behind the multiplies).
    * Off until the index's own figures are measured; with robustness on (Dawn's default) Tint's
    * bounds checks make the driver load each half alone (0.63-0.66x of the scan, h77).
    */
@@ -366,6 +368,7 @@ export const tensorTuning = {
   f16ScanSampleDiv: 64,
   f16ScanSampleWorkgroups: 132,
   f16ScanCap: 8192,
+  f16ScanDoubleStage: false,
   /**
    * f32 shards too: each row value's two i8 digits of its dimension's step, read from the shard's
    * digit planes (StageOptions.rowsF32: 2 bytes a dimension beside the 4 of the rows, made once a
