@@ -1,6 +1,6 @@
-# NOT RUN (forty-first session: no device machine came). Build its folder from the repository root:
+# RAN as call h86 (forty-second session, 2026-12-07 14:44-14:45 UTC, NVIDIA H100 80GB HBM3, bundle of 31dd430): output beside this file. Build its folder from the repository root:
 #   mkdir -p out/h86 && node bench/device-bundle.mjs bench/gpu-flat/run.ts out/h86/flat.mjs && gzip -9 out/h86/flat.mjs
-#   cp bench/gpu-flat/summary.mjs bench/gpu-flat/results/prepared-h86/run.sh bench/gpu-flat/results/prepared-h86/quick.sh out/h86/
+#   cp bench/gpu-flat/summary.mjs bench/gpu-flat/results/h100-2026-12-07-h86/run.sh out/h86/   (it was prepared-h86/ then, with quick.sh, its first minutes)
 # on the device (carry .device and out/h86): source .device/setup.sh && bash out/h86/run.sh
 # Call h86: the f16 two-pass scan in the index (tensorTuning.f16Scan, src/gpu/tensor/half-scan.ts),
 # first device run: f16 at exactly half of f32's memory (no code plane: tf16c=0) at 16 / 32 / 64
