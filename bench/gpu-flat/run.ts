@@ -19,7 +19,9 @@
  *   f16ScanSampleDiv / f16ScanAhead / f16ScanMinBatch / f16ScanMaxBatch; tf16swp / tf16sds / tf16ssw = f16ScanWarps /
  *   f16ScanDoubleStage / f16ScanSampleWorkgroups) at every case; rows
  *   carry `variant`. H200 run 3's sweep: out/device-gpu2/run.sh, kept as results/h200-2026-12-03/run3/run.sh.
- * --toggles a,b opens Dawn with those toggles (enable-dawn-features=a,b), e.g. disable_robustness.
+ * --toggles a,b opens Dawn with those toggles (enable-dawn-features=a,b), e.g. disable_robustness (which the
+ *   index is then told: IndexOptions.disableRobustness, so f16TwoPass defaults on).
+ * --digit-planes 0|1 sets IndexOptions.digitPlanes (0: f16 at exactly half of f32's memory, no code plane).
  * --warm-ms W searches untimed for W ms before each case's timed searches; the first case after each
  *   fill for at least --first-warm-ms (default 1000), whose clocks are otherwise still low.
  * --experimental 1 opens the devices with allowExperimental (Dawn's allow_unsafe_apis): the
@@ -73,6 +75,8 @@ const { values } = parseArgs({
     // index gets a GPU object created with them (enable-dawn-features=...).
     toggles: { type: 'string', default: '' },
     experimental: { type: 'string', default: '0' },
+    // IndexOptions.digitPlanes: 0 leaves them out (f16 at exactly half of f32's memory), 1 asks for them; '' the default.
+    'digit-planes': { type: 'string', default: '' },
     // The GPU memory the planner is told (GiB; IndexOptions.gpuMemory), e.g. 79.6 for an 80 GB H100's
     // plan on a larger card: which digit planes fit. 0: the adapter's own.
     'gpu-memory': { type: 'string', default: '0' },
@@ -227,7 +231,9 @@ for (const n of values.n!.split(',').map(Number)) {
     Object.assign(kernelTuning, defaults);
     Object.assign(tensorTuning, tensorDefaults);
     const maxTileBytes = Number(values['max-tile-gib']) > 0 ? Math.floor(Number(values['max-tile-gib']) * 2 ** 30) : undefined;
-    const index = await GpuFlatIndex.create(d, 'ip', { precision, gpu: gpu!, allowExperimental: experimental, devicesPerGpu, ...(gpuMemory ? { gpuMemory } : {}), ...(maxTileBytes ? { maxTileBytes } : {}) });
+    // disableRobustness states what the toggles did to the GPU object (it turns IndexOptions.f16TwoPass on by default).
+    const planes = values['digit-planes'] === '' ? {} : { digitPlanes: values['digit-planes'] === '1' };
+    const index = await GpuFlatIndex.create(d, 'ip', { precision, gpu: gpu!, allowExperimental: experimental, disableRobustness: toggles.includes('disable_robustness'), devicesPerGpu, ...planes, ...(gpuMemory ? { gpuMemory } : {}), ...(maxTileBytes ? { maxTileBytes } : {}) });
     try {
       const t0 = performance.now();
       // Synthetic rows are uniform in [-1, 1) scaled to unit norm (norm^2 ~ d/3 before scaling), so

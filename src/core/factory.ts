@@ -214,13 +214,16 @@ export interface IndexOptions {
    */
   f16TensorCores?: boolean;
   /**
-   * GPU f16 with allowExperimental, experimental: batches of 9-64 queries on the f16 two-pass scan
-   * (the f16 tensor cores, the rows read as they are: exactly half of f32's memory) where every
-   * device has f16 subgroup matrices, shader-f16 and 32-wide subgroups. On NVIDIA that takes a `gpu`
-   * made with Dawn's `vulkan_enable_f16_on_nvidia` toggle (and `disable_robustness` for its speed).
-   * Each query's k' best are re-ranked exactly from the f16 rows; a query whose candidates overflow
-   * is searched again with the exact kernels, so results stay exact on the f16 rows. Off by
-   * default: not yet timed in the index (BENCHMARKS.md, "The f16 two-pass scan in the index").
+   * GPU f16 with allowExperimental: batches of 9-64 queries on the f16 two-pass scan (the f16 tensor
+   * cores, the rows read as they are: exactly half of f32's memory; H100: 1.03-1.10x torch fp16 at
+   * 16-64 queries, BENCHMARKS.md) where every device has f16 subgroup matrices, shader-f16 and
+   * 32-wide subgroups, and the shard has no code plane (digitPlanes: false, or none planned; a code
+   * plane's route is faster still). On NVIDIA the f16 matrices need Dawn's `vulkan_enable_f16_on_nvidia`
+   * toggle, which tessera adds when it opens Dawn with allowExperimental and disableRobustness (with
+   * your own `gpu`, create it with that toggle). Each query's k' best are re-ranked exactly from the
+   * f16 rows; a query whose candidates overflow is searched again with the exact kernels, so results
+   * stay exact on the f16 rows. Default: disableRobustness (with robustness on, Tint's bounds checks
+   * make it slower than the other f16 routes: 0.60x).
    */
   f16TwoPass?: boolean;
   /**
@@ -247,8 +250,9 @@ export interface IndexOptions {
   digitPlanes?: boolean;
   /**
    * GPU, Node: open Dawn with `disable_robustness` (no bounds clamps in shaders; faster kernels, but
-   * a kernel bug could touch other memory). Ignored when `gpu`/`gpus` are given (their own toggles
-   * apply) and outside Node. Off by default.
+   * a kernel bug could touch other memory), and with allowExperimental `vulkan_enable_f16_on_nvidia`
+   * too (f16TwoPass). With `gpu`/`gpus` given their own toggles apply: true there states that they
+   * were created with `disable_robustness` (f16TwoPass defaults to it). Outside Node: ignored. Off by default.
    */
   disableRobustness?: boolean;
   /** GPU Flat: budget of one scores chunk in bytes, the temporary memory of a search (default 256 MiB, at most the binding limit). */

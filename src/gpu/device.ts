@@ -180,19 +180,27 @@ export interface AcquireOptions {
 
 /**
  * Dawn toggles behind allowExperimental: its unsafe APIs (subgroup matrices). Not
- * `vulkan_enable_f16_on_nvidia`: it lets NVIDIA's Vulkan driver offer shader-f16, which Dawn holds
- * back there pending conformance failures (crbug 42251215), and with it f16 subgroup-matrix configs;
- * but where the adapter lists i8 configs tessera's f16 takes the int8 routes (tensorTuning.f16Half),
- * so the toggle would only change the f16 kernels' decoding. Pass your own `gpu` to set it.
+ * `vulkan_enable_f16_on_nvidia` (F16_ON_NVIDIA) on its own: it lets NVIDIA's Vulkan driver offer
+ * shader-f16, which Dawn holds back there pending conformance failures (crbug 42251215), and with
+ * it f16 subgroup-matrix configs; dawnFlags adds it where disableRobustness is asked for too.
  */
 export const EXPERIMENTAL_TOGGLES: readonly string[] = ['allow_unsafe_apis'];
+
+/**
+ * The toggle for the f16 two-pass scan's f16 subgroup matrices on NVIDIA (IndexOptions.f16TwoPass,
+ * src/gpu/tensor/half-scan.ts), which needs robustness off for its speed: with allowExperimental
+ * and disableRobustness both. It changed no other route's time (H100 h87: f16 with its code plane at
+ * 1-1024 queries, the conversion at 16-64).
+ */
+export const F16_ON_NVIDIA = 'vulkan_enable_f16_on_nvidia';
 
 /**
  * The flags for Dawn's Node `create()` that the options ask for: one `enable-dawn-features=` list
  * (the binding keeps one value per flag). Empty when none.
  */
 export function dawnFlags(opts: { allowExperimental?: boolean; disableRobustness?: boolean }): string[] {
-  const toggles = [...(opts.allowExperimental ? EXPERIMENTAL_TOGGLES : []), ...(opts.disableRobustness ? ['disable_robustness'] : [])];
+  const scan = opts.allowExperimental && opts.disableRobustness ? [F16_ON_NVIDIA] : [];
+  const toggles = [...(opts.allowExperimental ? EXPERIMENTAL_TOGGLES : []), ...scan, ...(opts.disableRobustness ? ['disable_robustness'] : [])];
   return toggles.length ? [`enable-dawn-features=${toggles.join(',')}`] : [];
 }
 

@@ -95,7 +95,7 @@ export class GpuFlatIndex implements Index {
     this.rowStore = new RowStore(d);
     this.int8RowMax = new Float32Array(d);
     this.shards = contexts.map(
-      (ctx) => new FlatShard(ctx, { d, metric, precision, maxTileBytes: opts.maxTileBytes, scratchBytes: opts.scratchBytes, debugPoison: opts.debugPoison, noSubgroups: opts.noSubgroups, noShaderF16: opts.noShaderF16, f16TensorCores: opts.f16TensorCores, f16TwoPass: opts.f16TwoPass, f32TensorCores: opts.f32TensorCores }),
+      (ctx) => new FlatShard(ctx, { d, metric, precision, maxTileBytes: opts.maxTileBytes, scratchBytes: opts.scratchBytes, debugPoison: opts.debugPoison, noSubgroups: opts.noSubgroups, noShaderF16: opts.noShaderF16, f16TensorCores: opts.f16TensorCores, f16TwoPass: f16TwoPassOf(opts), f32TensorCores: opts.f32TensorCores }),
     );
     for (const shard of this.shards) {
       shard.profile = (name, from, to) => this.addProfile(name, from, to);
@@ -1131,8 +1131,10 @@ export function tensorNotice(contexts: readonly GpuContext[], plan: FlatPlan, me
   const dims = storedDims(plan.rowBytes, precision);
   if (dims % 32 !== 0) return `allowExperimental: ${precision} rows are stored as ${dims} dimensions, not a multiple of 32, which the tensor scorer needs: the portable kernels run (vectors padded with zeros to ${Math.ceil(dims / 32) * 32} dimensions would take it, with the same inner products)`;
   if (precision === 'int8') return `allowExperimental: int8 batches of ${tensorTuning.minBatch}+ queries on the tensor cores (when the adapter lists a fitting i8 config)`;
-  // tensorTuning.f16Scan: the f16 two-pass scan takes the batches it fits before the routes below.
-  const scan = precision === 'f16' && opts.f16TensorCores !== false && (opts.f16TwoPass || tensorTuning.f16Scan) && halfScanEverywhere(contexts) ? `f16 batches of ${tensorTuning.f16ScanMinBatch}-${tensorTuning.f16ScanMaxBatch} queries on the f16 two-pass scan (f16TwoPass: f16 tensor cores, rows read as they are, half of f32's memory), the others: ` : '';
+  // The f16 two-pass scan takes the batches it fits before the routes below: where asked for
+  // (f16TwoPass, by default with disableRobustness) and no code plane is planned (hook.ts planHalfScan), or forced (tensorTuning.f16Scan).
+  const scanAsked = (f16TwoPassOf(opts) && !digits) || tensorTuning.f16Scan;
+  const scan = precision === 'f16' && opts.f16TensorCores !== false && scanAsked && halfScanEverywhere(contexts) ? `f16 batches of ${tensorTuning.f16ScanMinBatch}-${tensorTuning.f16ScanMaxBatch} queries on the f16 two-pass scan (f16TwoPass: f16 tensor cores, rows read as they are, half of f32's memory), the others: ` : '';
   if (scan) return `allowExperimental: ${scan}${f16Route(opts, contexts, digits, planes, plan, dims)}`;
   if (precision === 'f16') return `allowExperimental: ${f16Route(opts, contexts, digits, planes, plan, dims)}`;
   if (precision === 'f32' && opts.f32TensorCores !== false && !digits) return `allowExperimental: f32 runs the f32 kernels: no digit planes planned (${noPlanesOf(opts, plan, dims, precision)})`;
@@ -1383,6 +1385,11 @@ function digitPrecisions(contexts: readonly GpuContext[], opts: GpuFlatOptions):
 
 /** Whether every device takes f16 rows on f16 subgroup matrices (hook.ts halfMatrixConfig). */
 /** Every device could run the f16 two-pass scan (tuning.ts halfScanDeviceRefusal, as hook.ts planHalfScan asks). */
+/** Whether the index asks for the f16 two-pass scan: f16TwoPass, by default disableRobustness (the scan's speed needs robustness off). */
+function f16TwoPassOf(opts: GpuFlatOptions): boolean {
+  return opts.f16TwoPass ?? opts.disableRobustness === true;
+}
+
 function halfScanEverywhere(contexts: readonly GpuContext[]): boolean {
   return contexts.every((c) => {
     const info = c.adapter?.info as (GPUAdapterInfo & { subgroupMaxSize?: number }) | undefined;

@@ -102,11 +102,14 @@ describe.skipIf(!hasGpu)('GpuFlatIndex f16 two-pass scan, emulated subgroup matr
     { n: 700, nq: 20, k: 5, tiles: 1 },
     // Three tiles of rows not a multiple of 16 (each last block loaded from rows - 16), 16 queries.
     { n: 1001, nq: 16, k: 5, tiles: 3 },
-    // 40 queries (a 64-query block), d = 384 (too wide to stage whole): the queries staged 64 dims
+    // 56 queries (a 64-query block), d = 384 (too wide to stage whole): the queries staged 64 dims
     // at a time (4 steps loaded ahead), in one buffer, then in two (the next chunk's loads ahead).
-    { n: 900, nq: 40, k: 4, tiles: 2, d: 384, tuning: { f16ScanQueryChunk: 64, f16ScanWarps: 4 }, shapeKey: 'half-scan:384:64:4:4:64:1:' },
+    { n: 900, nq: 56, k: 4, tiles: 2, d: 384, tuning: { f16ScanQueryChunk: 64, f16ScanWarps: 4, f16ScanDoubleStage: false }, shapeKey: 'half-scan:384:64:4:4:64:1:' },
     // (4 warps: the software adapter's 32 KiB of workgroup memory, where the planner is told the H100's 48.)
-    { n: 900, nq: 40, k: 4, tiles: 2, d: 384, tuning: { f16ScanQueryChunk: 64, f16ScanDoubleStage: true, f16ScanWarps: 4 }, shapeKey: 'half-scan:384:64:4:4:64:2:' },
+    { n: 900, nq: 56, k: 4, tiles: 2, d: 384, tuning: { f16ScanQueryChunk: 64, f16ScanDoubleStage: true, f16ScanWarps: 4 }, shapeKey: 'half-scan:384:64:4:4:64:2:' },
+    // 40 queries: a 48-query block (three query tiles: the scores' two halves alternate across
+    // blocks), 8 warps (with 4 its queries fit whole).
+    { n: 900, nq: 40, k: 4, tiles: 2, d: 384, tuning: { f16ScanQueryChunk: 64, f16ScanDoubleStage: true }, shapeKey: 'half-scan:384:48:8:4:64:2:' },
     // Two buffers asked for where the chunks a row are odd (d = 576 at 32 queries: 9 of 64): one buffer.
     { n: 300, nq: 24, k: 3, tiles: 1, d: 576, tuning: { f16ScanQueryChunk: 64, f16ScanDoubleStage: true }, shapeKey: 'half-scan:576:32:8:2:64:1:' },
     // k' as many as the rows (k near N): the sample's bests fewer than k', every row a candidate.
@@ -142,7 +145,7 @@ describe.skipIf(!hasGpu)('GpuFlatIndex f16 two-pass scan, emulated subgroup matr
     }
   }, 240_000);
 
-  it('searches in turn (16-, 32- and 64-query blocks, k 3 and 6, rows added between): each the f16 rows\' exact best', async () => {
+  it('searches in turn (16-, 32-, 48- and 64-query blocks, k 3 and 6, rows added between): each the f16 rows\' exact best', async () => {
     const d = 64;
     Object.assign(tensorTuning, saved, SMALL_SCAN);
     on = true;
@@ -173,26 +176,37 @@ describe.skipIf(!hasGpu)('GpuFlatIndex f16 two-pass scan, emulated subgroup matr
     }
   }, 240_000);
 
-  it('IndexOptions.f16TwoPass turns it on for that index (the knob off); f16TensorCores false keeps it off', async () => {
+  it('IndexOptions.f16TwoPass turns it on for that index (the knob off), by default where disableRobustness is on; f16TensorCores false or a code plane keeps it off', async () => {
     Object.assign(tensorTuning, saved, { f16Scan: false });
     on = true;
     const d = 64;
     const rows = normalizeRows(clusteredVectors(200, d, 4, 11), d);
-    const make = async (opts: { f16TwoPass?: boolean; f16TensorCores?: boolean }) => {
+    const make = async (opts: { f16TwoPass?: boolean; f16TensorCores?: boolean; disableRobustness?: boolean; digitPlanes?: boolean }) => {
       const index = await GpuFlatIndex.create(d, 'ip', { precision: 'f16', ...opts });
       await index.add(rows);
       return index;
     };
     const asked = await make({ f16TwoPass: true });
     const plain = await make({});
+    const robustnessOff = await make({ disableRobustness: true });
+    const declined = await make({ disableRobustness: true, f16TwoPass: false });
     const off = await make({ f16TwoPass: true, f16TensorCores: false });
+    // digitPlanes true plans the code plane here too (no built-in search reads it on this adapter).
+    const codePlane = await make({ f16TwoPass: true, digitPlanes: true });
+    const all = [asked, plain, robustnessOff, declined, off, codePlane];
     try {
-      expect(shardsOf(asked)[0]!.scorerFor(12, 20).twoPass).toBeDefined();
-      expect(shardsOf(plain)[0]!.scorerFor(12, 20).twoPass).toBeUndefined();
-      expect(shardsOf(off)[0]!.scorerFor(12, 20).twoPass).toBeUndefined();
+      const twoPass = (index: GpuFlatIndex) => shardsOf(index)[0]!.scorerFor(12, 20).twoPass;
+      expect(twoPass(asked)).toBeDefined();
+      expect(twoPass(plain)).toBeUndefined();
+      expect(twoPass(robustnessOff)).toBeDefined();
+      expect(twoPass(declined)).toBeUndefined();
+      expect(twoPass(off)).toBeUndefined();
+      await codePlane.warmUp();
+      expect(codePlane.plan!.digits).toBe(true);
+      expect(twoPass(codePlane)).toBeUndefined();
     } finally {
       scanOff();
-      await Promise.all([asked.dispose(), plain.dispose(), off.dispose()]);
+      await Promise.all(all.map((i) => i.dispose()));
     }
   }, 120_000);
 

@@ -10,9 +10,12 @@
 import { describe, expect, it } from 'vitest';
 import { BufferUsage } from '../../src/gpu/device.js';
 import { fromHalfBits, toHalfBits } from '../../src/gpu/half.js';
+import { SUBGROUP_MATRIX_FEATURE } from '../../src/gpu/tensor/choose.js';
 import { type HalfScanShape, halfScanBytes, halfScanRefusal, halfScanSource, halfSelectSource } from '../../src/gpu/tensor/half-scan.js';
+import { type HookFacts, planHalfScan } from '../../src/gpu/tensor/hook.js';
+import { tensorTuning } from '../../src/gpu/tensor/tuning.js';
 import { dispatchOnce } from '../helpers/dispatch-once.js';
-import { emulateRowScan } from '../helpers/emulate-matrices.js';
+import { EMULATED_HALF_CONFIG, emulateRowScan } from '../helpers/emulate-matrices.js';
 import { gpuForTests } from '../helpers/gpu.js';
 
 const hasGpu = await gpuForTests('the f16 two-pass scan, emulated');
@@ -25,11 +28,12 @@ describe('half scan kernels: shapes', () => {
   it('refuses shapes it cannot build, naming why', () => {
     expect(halfScanRefusal(shape)).toBeUndefined();
     expect(halfScanRefusal({ ...shape, dPad: 760 })).toMatch(/multiple of 16/);
-    expect(halfScanRefusal({ ...shape, bq: 48 })).toMatch(/16, 32 or 64/);
+    expect(halfScanRefusal({ ...shape, bq: 40 })).toMatch(/16, 32, 48 or 64/);
+    expect(halfScanRefusal({ ...shape, bq: 48 })).toBeUndefined();
     expect(halfScanRefusal({ ...shape, ahead: 16 })).toMatch(/even number of chunks/);
     expect(halfScanRefusal({ ...shape, queryChunk: 192 })).toMatch(/whole chunks/);
     expect(halfScanRefusal({ ...shape, kp: 0 })).toMatch(/k' 0/);
-    expect(() => halfScanSource({ ...shape, bq: 48 }, 'scan')).toThrow(/16, 32 or 64/);
+    expect(() => halfScanSource({ ...shape, bq: 40 }, 'scan')).toThrow(/16, 32, 48 or 64/);
   });
   it("declares the workgroup memory halfScanBytes counts (the 64-query shape fits Dawn's 48 KiB)", () => {
     for (const s of [shape, { ...shape, bq: 16, queryChunk: 768 }, { ...shape, bq: 32, queryChunk: 384, warps: 4 }]) {
@@ -56,6 +60,37 @@ describe('half scan kernels: shapes', () => {
     for (let step = 0; step < 48; step++) expect(rightAt[2 * step], `step ${step}`).toBe((Math.floor(step / 8) % 2) * 32 * 136 + 16 * (step % 8));
     expect(halfScanRefusal({ ...shape, queryChunk: 256, doubleStage: true })).toMatch(/even number of query chunks/);
     expect(halfScanBytes({ ...shape, bq: 32, doubleStage: true })).toBe(2 * 32 * 136 * 2 + 2 * 8 * 256 * 4 + 32 * 4);
+  });
+});
+
+describe('half scan: the plan for a batch (hook.ts planHalfScan)', () => {
+  // The H100's facts through Dawn with vulkan_enable_f16_on_nvidia: 48 KiB of workgroup memory, d = 768.
+  const facts: HookFacts = { precision: 'f16', metric: 'ip', rowWords: 96, features: new Set([SUBGROUP_MATRIX_FEATURE, 'subgroups', 'shader-f16']), configs: [EMULATED_HALF_CONFIG], maxWorkgroupStorage: 49152, subgroupSize: 32, f16TwoPass: true };
+  const shapeOf = (f: HookFacts, nq: number) => {
+    const p = planHalfScan(f, nq, 40);
+    if (!('shape' in p)) throw new Error(p.reason);
+    return p.shape;
+  };
+  it('rounds the batch up to whole query tiles; stages queries whole at 16, in two buffers of 128 dims at 32 and 48, one at 64', () => {
+    expect(shapeOf(facts, 9)).toMatchObject({ bq: 16, queryChunk: 768, doubleStage: false });
+    expect(shapeOf(facts, 24)).toMatchObject({ bq: 32, queryChunk: 128, doubleStage: true, ahead: 8 });
+    expect(shapeOf(facts, 40)).toMatchObject({ bq: 48, queryChunk: 128, doubleStage: true });
+    // Two buffers of 64 queries x 128 dims do not fit beside the scores: one.
+    expect(shapeOf(facts, 64)).toMatchObject({ bq: 64, queryChunk: 128, doubleStage: false });
+    for (const nq of [9, 24, 40, 64]) expect(halfScanBytes(shapeOf(facts, nq))).toBeLessThanOrEqual(49152);
+  });
+  it('declines a shard with a code plane (its route is faster) unless the knob forces the scan, and batches outside 9-64', () => {
+    expect(planHalfScan({ ...facts, digitPlanes: true }, 24, 40)).toMatchObject({ reason: expect.stringMatching(/code plane/) });
+    expect(planHalfScan({ ...facts, f16TwoPass: false }, 24, 40)).toMatchObject({ reason: expect.stringMatching(/off/) });
+    expect(planHalfScan(facts, 8, 40)).toMatchObject({ reason: expect.stringMatching(/batch 8/) });
+    expect(planHalfScan(facts, 65, 40)).toMatchObject({ reason: expect.stringMatching(/batch 65/) });
+    const saved = tensorTuning.f16Scan;
+    tensorTuning.f16Scan = true;
+    try {
+      expect(shapeOf({ ...facts, digitPlanes: true, f16TwoPass: false }, 24)).toMatchObject({ bq: 32 });
+    } finally {
+      tensorTuning.f16Scan = saved;
+    }
   });
 });
 

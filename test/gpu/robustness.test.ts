@@ -54,7 +54,8 @@ describe('dawnFlags', () => {
     expect(dawnFlags({})).toEqual([]);
     expect(dawnFlags({ allowExperimental: true })).toEqual(['enable-dawn-features=allow_unsafe_apis']);
     expect(dawnFlags({ disableRobustness: true })).toEqual(['enable-dawn-features=disable_robustness']);
-    expect(dawnFlags({ allowExperimental: true, disableRobustness: true })).toEqual(['enable-dawn-features=allow_unsafe_apis,disable_robustness']);
+    // Both: the f16 two-pass scan's f16 matrices on NVIDIA too (IndexOptions.f16TwoPass defaults on there).
+    expect(dawnFlags({ allowExperimental: true, disableRobustness: true })).toEqual(['enable-dawn-features=allow_unsafe_apis,vulkan_enable_f16_on_nvidia,disable_robustness']);
   });
 });
 

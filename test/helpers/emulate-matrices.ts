@@ -177,7 +177,7 @@ ${emuStore('emu_store', 'ws', 'f32', 8, 16)}
 export function emulatedHalfScanScorer(opts: { active?: () => boolean } = {}): ChunkScorer {
   const features = new Set([SUBGROUP_MATRIX_FEATURE, 'subgroups', 'shader-f16']);
   const plan = (shard: ShardInfo, nq: number, k: number) =>
-    planHalfScan({ precision: shard.precision, metric: shard.metric, rowWords: shard.rowWords, configs: [EMULATED_HALF_CONFIG], features, subgroupSize: 32, maxWorkgroupStorage: 49152, approximateF16: shard.approximateF16, f16TwoPass: shard.f16TwoPass }, nq, k);
+    planHalfScan({ precision: shard.precision, metric: shard.metric, rowWords: shard.rowWords, configs: [EMULATED_HALF_CONFIG], features, subgroupSize: 32, maxWorkgroupStorage: 49152, approximateF16: shard.approximateF16, f16TwoPass: shard.f16TwoPass, digitPlanes: shard.digitPlanes }, nq, k);
   return plannedScorer(
     'f16-scan-emulated',
     plan,

@@ -32,7 +32,7 @@ import { withoutNotes } from '../wgsl-include.js';
 export interface HalfScanShape {
   /** Halves a row (the shard's padded dimension): a multiple of 16. */
   dPad: number;
-  /** Queries a workgroup: 16, 32 or 64 (the batch padded up to it). */
+  /** Queries a workgroup: 16, 32, 48 or 64 (the batch padded up to it). */
   bq: number;
   /** Warps (32-wide subgroups) a workgroup, each scanning its own segment. */
   warps: number;
@@ -83,7 +83,7 @@ export function halfScanBytes(s: HalfScanShape): number {
 export function halfScanRefusal(s: HalfScanShape): string | undefined {
   const steps = s.dPad / 16;
   if (!Number.isInteger(steps)) return `a row of ${s.dPad} halves is not a multiple of 16`;
-  if (![16, 32, 64].includes(s.bq)) return `queries a workgroup ${s.bq}: 16, 32 or 64`;
+  if (![16, 32, 48, 64].includes(s.bq)) return `queries a workgroup ${s.bq}: 16, 32, 48 or 64`;
   if (steps % s.ahead !== 0 || (steps / s.ahead) % 2 !== 0) return `${steps} steps of 16 dims do not split into an even number of chunks of ${s.ahead}`;
   if (s.queryChunk % (16 * s.ahead) !== 0 || s.dPad % s.queryChunk !== 0) return `query chunk ${s.queryChunk} must hold whole chunks of ${16 * s.ahead} dims and divide ${s.dPad}`;
   if (stageBuffers(s) === 2 && (s.dPad / s.queryChunk) % 2 !== 0) return `two query buffers need an even number of query chunks a row (${s.dPad / s.queryChunk} of ${s.queryChunk})`;

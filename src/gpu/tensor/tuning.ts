@@ -368,7 +368,7 @@ export const tensorTuning = {
   f16ScanSampleDiv: 64,
   f16ScanSampleWorkgroups: 132,
   f16ScanCap: 8192,
-  f16ScanDoubleStage: false,
+  f16ScanDoubleStage: true,
   /**
    * f32 shards too: each row value's two i8 digits of its dimension's step, read from the shard's
    * digit planes (StageOptions.rowsF32: 2 bytes a dimension beside the 4 of the rows, made once a
