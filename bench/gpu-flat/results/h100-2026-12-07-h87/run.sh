@@ -1,6 +1,6 @@
-# Call h87 (forty-second session). Build its folder from the repository root:
+# RAN as call h87 (forty-second session, 2026-12-07 15:08-15:10 UTC, NVIDIA H100 80GB HBM3, bundle of ae4db87): output beside this file. Build its folder from the repository root:
 #   mkdir -p out/h87 && node bench/device-bundle.mjs bench/gpu-flat/run.ts out/h87/flat.mjs && gzip -9 out/h87/flat.mjs
-#   cp bench/gpu-flat/summary.mjs bench/gpu-flat/results/prepared-h87/run.sh out/h87/
+#   cp bench/gpu-flat/summary.mjs bench/gpu-flat/results/h100-2026-12-07-h87/run.sh out/h87/
 # on the device (carry .device and out/h87): source .device/setup.sh && bash out/h87/run.sh
 # h86 timed the f16 two-pass scan in the index: 1.02x / 0.94x / 1.00x torch fp16 at 16 / 32 / 64 over 1M,
 # 1.07x / 0.96x / 1.06x over 21M. This call: its shapes at 16-64 queries (two query buffers tf16sds,
