@@ -119,6 +119,7 @@ export function addGpuIndexOptions(cmd: Command): Command {
     .addOption(new Option('--precision <p>', 'GPU storage precision (auto: the most exact whose rows fit --gpu-memory, f32 without it; the GPU plan line says what was picked)').choices(['auto', 'f32', 'f16', 'int8']).default('auto'))
     .option('--gpu-memory <size>', 'GPU memory of each adapter for the plan to fit (e.g. 79GiB): WebGPU does not report it, so without it nothing is checked before allocating', bytesOption)
     .option('--allow-experimental', "GPU: int8, f16 and f32 batches on the tensor cores through Dawn's experimental subgroup matrices where the adapter has them (opens Dawn with allow_unsafe_apis; README, section Tensor cores)")
+    .option('--disable-robustness', "GPU, Node: open Dawn with disable_robustness (no bounds clamps in the shaders: faster tensor-core kernels, but a kernel bug could touch other memory); with --allow-experimental and --no-digit-planes, f16 batches of 9-64 queries then run on the f16 two-pass scan (README, section GPU search)")
     .option('--no-digit-planes', 'GPU with --allow-experimental: keep no digit planes beside the rows (by default f32 keeps two, half its rows\' bytes again, and f16 a code plane, 0.75x f32\'s memory in all; without them f16 takes exactly half of f32\'s memory but converts its rows as it reads them, and f32 runs the f32 kernels)');
 }
 

@@ -1134,7 +1134,7 @@ export function tensorNotice(contexts: readonly GpuContext[], plan: FlatPlan, me
   // The f16 two-pass scan takes the batches it fits before the routes below: where asked for
   // (f16TwoPass, by default with disableRobustness) and no code plane is planned (hook.ts planHalfScan), or forced (tensorTuning.f16Scan).
   const scanAsked = (f16TwoPassOf(opts) && !digits) || tensorTuning.f16Scan;
-  const scan = precision === 'f16' && opts.f16TensorCores !== false && scanAsked && halfScanEverywhere(contexts) ? `f16 batches of ${tensorTuning.f16ScanMinBatch}-${tensorTuning.f16ScanMaxBatch} queries on the f16 two-pass scan (f16TwoPass: f16 tensor cores, rows read as they are, half of f32's memory), the others: ` : '';
+  const scan = precision === 'f16' && opts.f16TensorCores !== false && scanAsked && halfScanEverywhere(contexts) ? `f16 batches of ${tensorTuning.f16ScanMinBatch}-${tensorTuning.f16ScanMaxBatch} queries on the f16 two-pass scan (the f16 tensor cores, the rows read as they are: half of f32's memory), the others: ` : '';
   if (scan) return `allowExperimental: ${scan}${f16Route(opts, contexts, digits, planes, plan, dims)}`;
   if (precision === 'f16') return `allowExperimental: ${f16Route(opts, contexts, digits, planes, plan, dims)}`;
   if (precision === 'f32' && opts.f32TensorCores !== false && !digits) return `allowExperimental: f32 runs the f32 kernels: no digit planes planned (${noPlanesOf(opts, plan, dims, precision)})`;

@@ -54,6 +54,8 @@ export interface ServeFilesOptions {
   gpuMemory?: number;
   /** GPU: the tensor cores through Dawn's experimental subgroup matrices (IndexOptions.allowExperimental). */
   allowExperimental?: boolean;
+  /** GPU, Node: Dawn opened with disable_robustness (IndexOptions.disableRobustness). */
+  disableRobustness?: boolean;
   /** GPU: digit planes beside the rows for the tensor cores (IndexOptions.digitPlanes). */
   digitPlanes?: boolean;
   maxBatch?: number;
@@ -149,7 +151,7 @@ export function storedEfOverrides(
  * `--ef-search` on a Flat file were ignored without a word); `runs` says where: 'this search runs'.
  */
 export function unusedIndexOptions(
-  o: { efSearch?: number; nprobe?: number; precision?: Precision; gpuMemory?: number; allowExperimental?: boolean; digitPlanes?: boolean },
+  o: { efSearch?: number; nprobe?: number; precision?: Precision; gpuMemory?: number; allowExperimental?: boolean; disableRobustness?: boolean; digitPlanes?: boolean },
   index: Index,
   runs: string,
 ): string[] {
@@ -164,6 +166,7 @@ export function unusedIndexOptions(
       o.precision !== undefined && o.precision !== 'auto' && `--precision ${o.precision}`,
       o.gpuMemory !== undefined && '--gpu-memory',
       o.allowExperimental && '--allow-experimental',
+      o.disableRobustness && '--disable-robustness',
       o.digitPlanes === false && '--no-digit-planes',
     ].filter((f): f is string => typeof f === 'string');
     if (gpuOnly.length) notes.push(`${gpuOnly.join(', ')} ${gpuOnly.length > 1 ? 'apply' : 'applies'} to the GPU backend, and ${runs} on ${index.backend}: ignored`);
@@ -210,6 +213,7 @@ export function asCliWords(message: string): string {
       .replace(new RegExp(`\\bprecision ${PRECISIONS}((?: or ${PRECISIONS})*)`, 'g'), (_m, p: string, more: string) => `--precision ${p}${more.replace(new RegExp(` or ${PRECISIONS}`, 'g'), ' or --precision $1')}`)
       .replace(/(?<![.\w-])gpuMemory\b/g, '--gpu-memory')
       .replace(/(?<![.\w-])allowExperimental\b/g, '--allow-experimental')
+      .replace(/(?<![.\w-])disableRobustness\b/g, '--disable-robustness')
       .replace(/(?<![.\w-])digitPlanes: false\b/g, '--no-digit-planes')
       // Bounds the CLI's parsers leave to the library (--ef-search above 65536), and convert's shards.
       .replace(/\b(efSearch|efConstruction|nprobe|maxBatch|shardBytes) must be\b/g, (_m, o: string) => `${cliFlag(o)} must be`)
@@ -309,6 +313,7 @@ export async function serveFiles(opts: ServeFilesOptions): Promise<RunningServic
         efConstruction: efs.efConstruction,
         nprobe: opts.nprobe,
         allowExperimental: opts.allowExperimental,
+        disableRobustness: opts.disableRobustness,
         digitPlanes: opts.digitPlanes,
         // No search of the server's has more queries than a micro-batch: the GPU plans its
         // temporary bytes for that many, not the 4096 of any caller (the demo: 16.1 MiB at 512, not 27.4).

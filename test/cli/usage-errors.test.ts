@@ -138,9 +138,9 @@ describe('tessera search', () => {
   it('options the loaded index has no use for are said to be ignored (GPU options on wasm, --ef-search on Flat)', async () => {
     // --backend wasm --precision int8 --ef-search 64 searched as if neither had been given, without a word.
     const seen = { stderr: '' };
-    await runCommand(registerSearch, ['search', '--index', join(dir, 'flat.index'), '--queries', join(dir, 'q.npy'), '--backend', 'wasm', '--precision', 'int8', '--gpu-memory', '8GiB', '--ef-search', '64', '-k', '2'], seen);
+    await runCommand(registerSearch, ['search', '--index', join(dir, 'flat.index'), '--queries', join(dir, 'q.npy'), '--backend', 'wasm', '--precision', 'int8', '--gpu-memory', '8GiB', '--disable-robustness', '--ef-search', '64', '-k', '2'], seen);
     expect(seen.stderr).toContain('tessera: --ef-search does nothing for a Flat index (only HNSW indexes take it): ignored\n');
-    expect(seen.stderr).toContain('tessera: --precision int8, --gpu-memory apply to the GPU backend, and this search runs on wasm: ignored\n');
+    expect(seen.stderr).toContain('tessera: --precision int8, --gpu-memory, --disable-robustness apply to the GPU backend, and this search runs on wasm: ignored\n');
     const quiet = { stderr: '' };
     await runCommand(registerSearch, ['search', '--index', join(dir, 'flat.index'), '--queries', join(dir, 'q.npy'), '--backend', 'wasm', '-k', '2'], quiet);
     expect(quiet.stderr).not.toContain('ignored');

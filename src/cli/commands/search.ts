@@ -25,6 +25,7 @@ interface SearchFlags {
   precision: 'auto' | 'f32' | 'f16' | 'int8';
   gpuMemory?: number;
   allowExperimental?: boolean;
+  disableRobustness?: boolean;
   digitPlanes?: boolean;
   dim?: number;
   threads?: number;
@@ -86,6 +87,7 @@ export function register(program: Command): void {
         precision: flags.precision,
         gpuMemory: flags.gpuMemory,
         allowExperimental: flags.allowExperimental,
+        disableRobustness: flags.disableRobustness,
         digitPlanes: digitPlanesOption(flags),
         threads: flags.threads,
         ...knobs,

@@ -43,6 +43,7 @@ export interface ServingFlags {
   precision: 'auto' | 'f32' | 'f16' | 'int8';
   gpuMemory?: number;
   allowExperimental?: boolean;
+  disableRobustness?: boolean;
   digitPlanes?: boolean;
   maxBatch: number;
   maxWaitMs: number;
@@ -65,6 +66,7 @@ export function servingOptions(flags: ServingFlags): Omit<ServeFilesOptions, 'in
     precision: flags.precision,
     gpuMemory: flags.gpuMemory,
     allowExperimental: flags.allowExperimental,
+    disableRobustness: flags.disableRobustness,
     digitPlanes: digitPlanesOption(flags),
     maxBatch: flags.maxBatch,
     maxWaitMs: flags.maxWaitMs,
