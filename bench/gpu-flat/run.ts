@@ -124,6 +124,7 @@ interface Row {
   oracle_recall?: number;
   gpu_k?: number;
   uncertified?: number;
+  scorer?: string;
   toggles?: string;
   digits_refused?: string;
   digits_cut?: string;
@@ -311,8 +312,11 @@ for (const n of values.n!.split(',').map(Number)) {
         if (factor) row.rerank_factor = factor;
         // Candidates the GPU selected a query (int8 and tensor-core f16: k' re-ranked exactly).
         row.gpu_k = index.gpuK(k, nq);
-        // f32 through the tensor cores: queries whose lists were not certified (searched again by the f32 kernels), over every search of the variant.
-        if (precision === 'f32') row.uncertified = uncertified() - uncertifiedBefore;
+        // Queries searched again by the exact kernels, over every search of the variant: f32 lists the
+        // tensor cores could not certify; f16 two-pass queries whose candidates overflowed.
+        if (precision === 'f32' || precision === 'f16') row.uncertified = uncertified() - uncertifiedBefore;
+        // The first shard's scorer for the batch (which route ran).
+        row.scorer = (index as unknown as { shards: { scorerFor(nq: number, k: number): { key: string } }[] }).shards[0]!.scorerFor(nq, index.gpuK(k, nq)).key;
         // Digit planes planned: bytes and tiles with them, of all tiles (partial where memory holds only some).
         Object.assign(row, { tiles: plan.shards.reduce((s, x) => s + x.tiles.length, 0) });
         if (plan.digits) Object.assign(row, { digit_gib: +(plan.shards.reduce((s, x) => s + x.digitBytes, 0) / 2 ** 30).toFixed(3), digit_tiles: plan.shards.reduce((s, x) => s + x.digitTiles, 0) });

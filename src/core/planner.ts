@@ -330,9 +330,9 @@ export function tensorExtraBytes(d: number, k: number, maxBatch: number, listK: 
 /**
  * The f16 two-pass scan's own buffer (FlatShard twoPassLayout, src/gpu/tensor/half-scan.ts) at its
  * default knobs (tensorTuning: batches of up to 64 queries, f16ScanCap 8192 candidates a query, at
- * most 132 sample workgroups of 8 warps): counts and thresholds, the sample's bests, the candidates.
+ * most 132 sample workgroups of 8 warps): counts (a 128-byte line each) and thresholds, the sample's bests, the candidates.
  */
-export const HALF_SCAN_EXTRA_BYTES = 2 * 64 * 4 + 132 * 8 * 32 * 4 * 4 + 64 * 8192 * 8;
+export const HALF_SCAN_EXTRA_BYTES = 64 * 128 + 64 * 4 + 132 * 8 * 32 * 4 * 4 + 64 * 8192 * 8;
 
 function layout(input: FlatPlanInput, precision: StoragePrecision): FlatPlan {
   const rb = rowBytes(input.d, precision);

@@ -791,6 +791,8 @@ export interface TwoPassShape {
   cap: number;
   /** Bests a lane of a sample warp (the query tiles: bq / 16). */
   bestsPerLane: number;
+  /** Words from one query's candidate count to the next (each on its own cache line). */
+  countStride: number;
 }
 
 /** Where a batch's two-pass buffer keeps its parts (byte offsets, 256-aligned: each is a binding of its own). */
@@ -802,7 +804,7 @@ export interface TwoPassLayout {
 
 export function twoPassLayout(nqb: number, tp: TwoPassShape): TwoPassLayout {
   const nqPad = Math.ceil(nqb / tp.bq) * tp.bq;
-  const sizes = { counts: nqPad * 4, thresholds: nqPad * 4, bests: tp.sampleWorkgroups * tp.warps * 32 * tp.bestsPerLane * 4, candidates: nqPad * tp.cap * 8 };
+  const sizes = { counts: nqPad * 4 * tp.countStride, thresholds: nqPad * 4, bests: tp.sampleWorkgroups * tp.warps * 32 * tp.bestsPerLane * 4, candidates: nqPad * tp.cap * 8 };
   let at = 0;
   const parts = {} as TwoPassLayout['parts'];
   for (const [name, bytes] of Object.entries(sizes) as [keyof typeof sizes, number][]) {

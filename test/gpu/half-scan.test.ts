@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { BufferUsage } from '../../src/gpu/device.js';
 import { fromHalfBits, toHalfBits } from '../../src/gpu/half.js';
 import { SUBGROUP_MATRIX_FEATURE } from '../../src/gpu/tensor/choose.js';
-import { type HalfScanShape, halfScanBytes, halfScanRefusal, halfScanSource, halfSelectSource } from '../../src/gpu/tensor/half-scan.js';
+import { HALF_SCAN_COUNT_STRIDE, type HalfScanShape, halfScanBytes, halfScanRefusal, halfScanSource, halfSelectSource } from '../../src/gpu/tensor/half-scan.js';
 import { type HookFacts, planHalfScan } from '../../src/gpu/tensor/hook.js';
 import { tensorTuning } from '../../src/gpu/tensor/tuning.js';
 import { dispatchOnce } from '../helpers/dispatch-once.js';
@@ -141,7 +141,8 @@ describe.skipIf(!hasGpu)('half scan kernels: emulated on the software adapter ag
   async function scan(s: HalfScanShape, thresholds: Float32Array, cap = s.cap): Promise<{ cand: Uint32Array; counts: Uint32Array }> {
     const [cand, counts] = await dispatchOnce(emulateRowScan(halfScanSource({ ...s, cap }, 'scan')), nWg, (upload) => {
       const c = upload(new Uint32Array(bq * cap * 2).fill(POISON), BufferUsage.STORAGE);
-      const n = upload(new Uint32Array(bq), BufferUsage.STORAGE);
+      // Each query's count on a line of its own (HALF_SCAN_COUNT_STRIDE words apart).
+      const n = upload(new Uint32Array(bq * HALF_SCAN_COUNT_STRIDE), BufferUsage.STORAGE);
       return {
         entries: [
           { binding: 0, resource: { buffer: upload(scanParams(blocks, blocks * 16), BufferUsage.UNIFORM) } },
@@ -154,7 +155,10 @@ describe.skipIf(!hasGpu)('half scan kernels: emulated on the software adapter ag
         outputs: [c, n],
       };
     }, ['shader-f16', 'subgroups']);
-    return { cand: new Uint32Array(cand!), counts: new Uint32Array(counts!) };
+    const strided = new Uint32Array(counts!);
+    // Nothing written between the counts.
+    strided.forEach((c, i) => i % HALF_SCAN_COUNT_STRIDE !== 0 && expect(c, `word ${i} between counts`).toBe(0));
+    return { cand: new Uint32Array(cand!), counts: Uint32Array.from({ length: bq }, (_, q) => strided[q * HALF_SCAN_COUNT_STRIDE]!) };
   }
 
   /** Thresholds: each query's 8th best over the first half of the rows (the padded queries' +inf). */
@@ -264,7 +268,7 @@ describe.skipIf(!hasGpu)('half scan kernels: emulated on the software adapter ag
     before[1] = 1e6;
     const [listsRaw, countsRaw, thrRaw] = await dispatchOnce(halfSelectSource(s, 'select'), nq, (upload) => {
       const lists = upload(new Uint32Array((flagsAt + bq) * 2).fill(POISON), BufferUsage.STORAGE);
-      const n = upload(counted, BufferUsage.STORAGE);
+      const n = upload(Uint32Array.from({ length: bq * HALF_SCAN_COUNT_STRIDE }, (_, i) => (i % HALF_SCAN_COUNT_STRIDE === 0 ? counted[i / HALF_SCAN_COUNT_STRIDE]! : 0)), BufferUsage.STORAGE);
       const thr = upload(before, BufferUsage.STORAGE);
       return {
         entries: [
@@ -280,7 +284,7 @@ describe.skipIf(!hasGpu)('half scan kernels: emulated on the software adapter ag
     const lists = new Uint32Array(listsRaw!);
     const after = new Float32Array(thrRaw!);
     // Each query's count reset (the padded queries', never dispatched, were 0).
-    expect(Array.from(new Uint32Array(countsRaw!))).toEqual(new Array(bq).fill(0));
+    expect(Array.from(new Uint32Array(countsRaw!))).toEqual(new Array(bq * HALF_SCAN_COUNT_STRIDE).fill(0));
     // One workgroup a live query, as the shard dispatches it: the padded queries' lists are not written.
     for (let q = 0; q < nq; q++) {
       const n = Math.min(counted[q]!, s.cap);

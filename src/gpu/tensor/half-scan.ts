@@ -59,6 +59,14 @@ export interface HalfScanShape {
  */
 export const HALF_SCAN_PARAMS = ['rows', 'blocks', 'segStride', 'idBase'] as const;
 
+/**
+ * Words from one query's candidate count to the next: a 128-byte line each. Every warp of the scan
+ * appends through an atomic on its query's count; packed, a batch's counts shared one or two lines,
+ * every append of every query contending for them (H100 h88-h89: 24-64 queries 0.96-1.40 ms
+ * against 0.82-1.13 in h87, varying from run to run).
+ */
+export const HALF_SCAN_COUNT_STRIDE = 32;
+
 /** The kernels' uniform struct P, its u32 fields in the order the shard writes them (HALF_SCAN_PARAMS, HALF_SELECT_PARAMS). */
 function uniformStruct(fields: readonly string[]): string {
   return `struct P { ${fields.map((f) => `${f}: u32`).join(', ')} }`;
@@ -168,7 +176,7 @@ export function halfScanSource(s: HalfScanShape, pass: 'sample' | 'scan'): strin
     } else {
       // Every warp's scores: entry e is warp e / 256's row (e % 256) / 16, query e % 16 of the tile.
       for (let m = 0; m < W * 256; m += 32 * W) {
-        select.push(`{ let e = lid + ${u(m)}; let v = ws[pb + e]; let q = ${u(16 * j)} + e % 16u; if (v >= wthr[q]) { let start = blockStart(wid.x, e / 256u, it); let row = min(start, lastLoad()) + (e % 256u) / 16u; if (row >= start && row < p.rows) { let slot = atomicAdd(&counts[q], 1u); if (slot < CAP) { cand[q * CAP + slot] = vec2<u32>(bitcast<u32>(v), p.idBase + row); } } } }`);
+        select.push(`{ let e = lid + ${u(m)}; let v = ws[pb + e]; let q = ${u(16 * j)} + e % 16u; if (v >= wthr[q]) { let start = blockStart(wid.x, e / 256u, it); let row = min(start, lastLoad()) + (e % 256u) / 16u; if (row >= start && row < p.rows) { let slot = atomicAdd(&counts[q * ${u(HALF_SCAN_COUNT_STRIDE)}], 1u); if (slot < CAP) { cand[q * CAP + slot] = vec2<u32>(bitcast<u32>(v), p.idBase + row); } } } }`);
       }
     }
     select.push(`acc${j} = ${RESULT}();`, '}');
@@ -274,7 +282,7 @@ export function halfSelectSource(s: HalfScanShape, what: 'threshold' | 'select')
   }
   if (lid == 0u) {
     if (total > CAP) { lists[p.flagsAt + q] = vec2<u32>(1u, 0u); }
-    counts[q] = 0u;
+    counts[q * ${HALF_SCAN_COUNT_STRIDE}u] = 0u;
     // KP rows so far score at or above lo (overflowed or not: those in the buffer do), so the query's
     // final k' best do too: a tighter threshold for the tiles after this one.
     if (n >= KP && bitcast<f32>(unord(lo)) > bitcast<f32>(thresholds[q])) { thresholds[q] = unord(lo); }
@@ -293,7 +301,7 @@ ${withoutNotes(radixSelectWgsl)}
 fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_size) sgSize: u32, @builtin(subgroup_invocation_id) lane: u32) {
   let q = wid.x;
   // Queries past nq (the batch padded to whole workgroups) have no values.
-  ${threshold ? 'let total = select(0u, 2u * p.sampleWarps, q < p.nq);' : 'let total = counts[q];'}
+  ${threshold ? 'let total = select(0u, 2u * p.sampleWarps, q < p.nq);' : `let total = counts[q * ${HALF_SCAN_COUNT_STRIDE}u];`}
   let n = ${threshold ? 'total' : 'min(total, CAP)'};
   // lo: the KP-th largest value's order bits (0 where there are fewer than KP values).
   let lo = radixKth(q, n, lid, lane, sgSize);

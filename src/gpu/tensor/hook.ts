@@ -14,7 +14,7 @@ import { dispatchGrid } from '../device.js';
 import { type ChunkScorer, registerChunkScorer, type ShardInfo, type TwoPassPipelines } from '../flat-shard.js';
 import { layoutShape, type MatrixConfig, matrixConfigsOf, SUBGROUP_MATRIX_FEATURE } from './choose.js';
 import { digitsSource } from './digits-source.js';
-import { type HalfScanShape, halfScanBytes, halfScanRefusal, halfScanSource, halfSelectSource } from './half-scan.js';
+import { HALF_SCAN_COUNT_STRIDE, type HalfScanShape, halfScanBytes, halfScanRefusal, halfScanSource, halfSelectSource } from './half-scan.js';
 import { halvesPrepBytes, halvesPrepSource, hookSource, packFits, prepBytes, prepSource, type SelectShape, shapeKey, shareWords, type StageOptions, tileOf, workgroupBytes } from './kernel-source.js';
 import { halfMatrixConfig, halfScanDeviceRefusal, int8Config, tensorTuning } from './tuning.js';
 
@@ -253,7 +253,7 @@ export function halfScanShape(s: HalfScanShape, nq: number): ReturnType<ChunkSco
     key: `half-scan:${s.dPad}:${s.bq}:${s.warps}:${s.ahead}:${s.queryChunk}:${s.doubleStage ? 2 : 1}:${s.kp}:${s.cap}`,
     prep: { bytes: halvesPrepBytes(s.dPad, s.bq, nq), groups: dispatchGrid(nqPad) },
     approximate: 'unscaled',
-    twoPass: { bq: s.bq, warps: s.warps, scanWorkgroups: tensorTuning.f16ScanWorkgroups, sampleDiv: tensorTuning.f16ScanSampleDiv, sampleWorkgroups: tensorTuning.f16ScanSampleWorkgroups, cap: s.cap, bestsPerLane: s.bq / 16 },
+    twoPass: { bq: s.bq, warps: s.warps, scanWorkgroups: tensorTuning.f16ScanWorkgroups, sampleDiv: tensorTuning.f16ScanSampleDiv, sampleWorkgroups: tensorTuning.f16ScanSampleWorkgroups, cap: s.cap, bestsPerLane: s.bq / 16, countStride: HALF_SCAN_COUNT_STRIDE },
   };
 }
 
