@@ -1,6 +1,6 @@
-# Call h88 (forty-second session). Build its folder from the repository root:
+# RAN as call h88 (forty-second session, 2026-12-07 15:40-15:41 UTC, NVIDIA H100 80GB HBM3, bundle of a4eb95a): output beside this file. Build its folder from the repository root:
 #   mkdir -p out/h88 && node bench/device-bundle.mjs bench/gpu-flat/run.ts out/h88/flat.mjs && gzip -9 out/h88/flat.mjs
-#   cp bench/gpu-flat/summary.mjs bench/gpu-flat/results/prepared-h88/run.sh out/h88/
+#   cp bench/gpu-flat/summary.mjs bench/gpu-flat/results/h100-2026-12-07-h88/run.sh out/h88/
 # on the device (carry .device and out/h88): source .device/setup.sh && bash out/h88/run.sh
 # The library's defaults for f16 at exactly half of f32's memory: allowExperimental, disableRobustness
 # (so Dawn's vulkan_enable_f16_on_nvidia and f16TwoPass, as dawnFlags gives them), digitPlanes: false;
