@@ -215,8 +215,8 @@ export interface IndexOptions {
   f16TensorCores?: boolean;
   /**
    * GPU f16 with allowExperimental: batches of 9-64 queries on the f16 two-pass scan (the f16 tensor
-   * cores, the rows read as they are: exactly half of f32's memory; H100: 1.03-1.10x torch fp16 at
-   * 16-64 queries, BENCHMARKS.md) where every device has f16 subgroup matrices, shader-f16 and
+   * cores, the rows read as they are: exactly half of f32's memory; H100: 1.02-1.07x torch fp16 at
+   * 9-64 queries over 21M, BENCHMARKS.md) where every device has f16 subgroup matrices, shader-f16 and
    * 32-wide subgroups, and the shard has no code plane (digitPlanes: false, or none planned; a code
    * plane's route is faster still). On NVIDIA the f16 matrices need Dawn's `vulkan_enable_f16_on_nvidia`
    * toggle, which tessera adds when it opens Dawn with allowExperimental and disableRobustness (with

@@ -342,21 +342,20 @@ export const tensorTuning = {
   f16HalfMinBatch: 2,
   f16HalfRowTiles: 4,
   /**
-   * f16 batches of f16ScanMinBatch to f16ScanMaxBatch queries on the f16 two-pass scan
-   * (src/gpu/tensor/half-scan.ts, hook.ts planHalfScan) where the adapter lists the f16 x f16 -> f32
-   * M16 N16 K16 config and the device has shader-f16 and 32-wide subgroups (on NVIDIA: Dawn's
-   * vulkan_enable_f16_on_nvidia toggle, through a caller's own `gpu`): the rows' halves read straight
-   * from storage (exactly half of f32's memory), before the other f16 routes. Its shape is the one
-   * bench/gpu-f16mma measured fastest on the H100 (BENCHMARKS.md "f16 subgroup matrices again": the
-   * whole search 0.96x / 0.87x / 0.94x torch fp16 at 16 / 32 / 64 queries over 1M, robustness off):
-   * f16ScanWarps warps a workgroup, f16ScanAhead steps of 16 dims loaded ahead, f16ScanWorkgroups
-   * workgroups a tile (2 an SM of the H100's 132), the queries staged whole at 16 and
-   * f16ScanQueryChunk dims at a time above (Dawn's 48 KiB), a sample of 1 / f16ScanSampleDiv of the
-   * first tile in at most f16ScanSampleWorkgroups workgroups, f16ScanCap candidates a query a tile;
-   * f16ScanDoubleStage: staged query chunks in two buffers where they fit (one barrier a chunk, the
-   * next chunk's loads behind the multiplies).
-   * Off until the index's own figures are measured; with robustness on (Dawn's default) Tint's
-   * bounds checks make the driver load each half alone (0.63-0.66x of the scan, h77).
+   * f16 batches of f16ScanMinBatch to f16ScanMaxBatch queries on the f16 two-pass scan (half-scan.ts,
+   * hook.ts planHalfScan) where the index asks for it (IndexOptions.f16TwoPass, by default
+   * disableRobustness) and its shard has no code plane; f16Scan forces it (code plane or not: the
+   * benchmarks' knob). The adapter must list the f16 x f16 -> f32 M16 N16 K16 config and the device
+   * have shader-f16 and 32-wide subgroups (on NVIDIA: Dawn's vulkan_enable_f16_on_nvidia toggle). The
+   * rows' halves are read straight from storage (exactly half of f32's memory), before the other f16
+   * routes. The shape (H100 calls h83-h90, BENCHMARKS.md): f16ScanWarps warps a workgroup,
+   * f16ScanAhead steps of 16 dims loaded ahead, f16ScanWorkgroups workgroups a tile (2 an SM of the
+   * H100's 132), the queries staged whole at 16 and f16ScanQueryChunk dims at a time above (Dawn's
+   * 48 KiB), in two buffers where they fit (f16ScanDoubleStage: one barrier a chunk, the next chunk's
+   * loads behind the multiplies; 32 queries 0.933 -> 0.829 ms over 1M, h87), a sample of
+   * 1 / f16ScanSampleDiv of the first tile in at most f16ScanSampleWorkgroups workgroups,
+   * f16ScanCap candidates a query a tile. With robustness on (Dawn's default) Tint's bounds checks
+   * make the driver load each half alone (0.60x torch fp16 at 16 queries, h86).
    */
   f16Scan: false,
   f16ScanMinBatch: 9,
