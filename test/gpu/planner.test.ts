@@ -210,6 +210,23 @@ describe('the allowExperimental notice (what the CLI and server print)', () => {
     expect(notice('f32', 139, [ctx([])])).toMatch(/offer\(s\) no chromium-experimental-subgroup-matrix/);
   });
 
+  it('names the f16 two-pass scan where it is taken: f16TwoPass (by default disableRobustness), no code plane, devices that run it', () => {
+    // NVIDIA through Dawn with vulkan_enable_f16_on_nvidia: shader-f16, subgroups, the f16 config, 32-wide subgroups.
+    const scanDevice = { label: 'adapter 0', device: { features: new Set(['chromium-experimental-subgroup-matrix', 'shader-f16', 'subgroups']) }, adapter: { info: { subgroupMatrixConfigs: [F16], subgroupMaxSize: 32 } } } as unknown as GpuContext;
+    const at = (memory: number, opts: object) => tensorNotice([scanDevice], planFlat({ ...wiki, precision: 'f16', adapters: [{ ...h100, memoryBytes: memory * GiB }], digitPrecisions: opts && 'digitPlanes' in opts ? [] : ['f16'] }), 'ip', opts);
+    const scan = /f16 batches of 9-64 queries on the f16 two-pass scan \(the f16 tensor cores, the rows read as they are: half of f32's memory\), the others: /;
+    expect(at(76, { disableRobustness: true, digitPlanes: false })).toMatch(scan);
+    expect(at(76, { f16TwoPass: true, digitPlanes: false })).toMatch(scan);
+    // Robustness on (the default), asked off, a code plane planned (its route is faster), tensor cores off for f16.
+    expect(at(76, { digitPlanes: false })).not.toMatch(scan);
+    expect(at(76, { disableRobustness: true, f16TwoPass: false, digitPlanes: false })).not.toMatch(scan);
+    expect(at(76, { disableRobustness: true })).not.toMatch(scan);
+    expect(at(76, { disableRobustness: true, digitPlanes: false, f16TensorCores: false })).not.toMatch(scan);
+    // A device without 32-wide subgroups cannot run it.
+    const wide = { ...scanDevice, adapter: { info: { subgroupMatrixConfigs: [F16], subgroupMaxSize: 64 } } } as unknown as GpuContext;
+    expect(tensorNotice([wide], planFlat({ ...wiki, precision: 'f16', adapters: [{ ...h100, memoryBytes: 76 * GiB }], digitPrecisions: [] }), 'ip', { disableRobustness: true, digitPlanes: false })).not.toMatch(scan);
+  });
+
   it('an index made empty (indexFactory) plans its planes as rows come: the notice says so, not that none were planned', () => {
     const devices = [ctx(['chromium-experimental-subgroup-matrix'])];
     const empty = (precision: 'f32' | 'f16', opts = {}) => tensorNotice(devices, planFlat({ ...wiki, n: 0, precision, adapters: [h100], digitPrecisions: ['f32', 'f16'] }), 'ip', opts);
