@@ -22,6 +22,8 @@
  * --toggles a,b opens Dawn with those toggles (enable-dawn-features=a,b), e.g. disable_robustness (which the
  *   index is then told: IndexOptions.disableRobustness, so f16TwoPass defaults on).
  * --digit-planes 0|1 sets IndexOptions.digitPlanes (0: f16 at exactly half of f32's memory, no code plane).
+ * --step-times 1 times each dispatch in a compute pass of its own (GpuFlatIndex.enableStepTimestamps):
+ *   rows carry step_ms, GPU ms a search by pipeline label.
  * --warm-ms W searches untimed for W ms before each case's timed searches; the first case after each
  *   fill for at least --first-warm-ms (default 1000), whose clocks are otherwise still low.
  * --experimental 1 opens the devices with allowExperimental (Dawn's allow_unsafe_apis): the
@@ -75,6 +77,8 @@ const { values } = parseArgs({
     // index gets a GPU object created with them (enable-dawn-features=...).
     toggles: { type: 'string', default: '' },
     experimental: { type: 'string', default: '0' },
+    // 1: each dispatch in a compute pass of its own, timed (rows carry step_ms by pipeline label).
+    'step-times': { type: 'string', default: '0' },
     // IndexOptions.digitPlanes: 0 leaves them out (f16 at exactly half of f32's memory), 1 asks for them; '' the default.
     'digit-planes': { type: 'string', default: '' },
     // The GPU memory the planner is told (GiB; IndexOptions.gpuMemory), e.g. 79.6 for an 80 GB H100's
@@ -125,6 +129,7 @@ interface Row {
   gpu_k?: number;
   uncertified?: number;
   scorer?: string;
+  step_ms?: Record<string, number>;
   toggles?: string;
   digits_refused?: string;
   digits_cut?: string;
@@ -242,6 +247,7 @@ for (const n of values.n!.split(',').map(Number)) {
       await index.addGenerated(n, SEED, (id, out) => syntheticRow(SEED, id, d, out), Math.sqrt(3 / d) * 1.05);
       const fillS = (performance.now() - t0) / 1000;
       const timed = index.enableTimestamps();
+      const stepTimes = values['step-times'] === '1' && index.enableStepTimestamps();
       const plan = index.plan!;
       const checkRows = Number(values['check-rows']);
       if (checkRows > 0 && precision === 'f32') {
@@ -282,8 +288,11 @@ for (const n of values.n!.split(',').map(Number)) {
         const { firstMs, wallMs: wall, reps, last } = await repeatSearch(() => index.search(q, k), { minMs, maxReps, warmMs, beforeTimed: () => {
           index.takeGpuMs();
           index.takeProfile();
+          if (stepTimes) index.takeStepMs();
         } });
         const gpuMs = timed ? index.takeGpuMs() / reps : null;
+        // --step-times: GPU ms a search of each dispatch, by pipeline label.
+        const stepMs = stepTimes ? Object.fromEntries(Object.entries(index.takeStepMs()).map(([label, ms]) => [label, +(ms / reps).toFixed(4)])) : undefined;
         const hostMs = Object.fromEntries(Object.entries(index.takeProfile()).map(([phase, ms]) => [phase, +(ms / reps).toFixed(3)]));
         const key = `${n}:${nq}:${variant.name}`;
         if (precision === 'f32') exact.set(key, last);
@@ -317,6 +326,7 @@ for (const n of values.n!.split(',').map(Number)) {
         if (precision === 'f32' || precision === 'f16') row.uncertified = uncertified() - uncertifiedBefore;
         // The first shard's scorer for the batch (which route ran).
         row.scorer = (index as unknown as { shards: { scorerFor(nq: number, k: number): { key: string } }[] }).shards[0]!.scorerFor(nq, index.gpuK(k, nq)).key;
+        if (stepMs) row.step_ms = stepMs;
         // Digit planes planned: bytes and tiles with them, of all tiles (partial where memory holds only some).
         Object.assign(row, { tiles: plan.shards.reduce((s, x) => s + x.tiles.length, 0) });
         if (plan.digits) Object.assign(row, { digit_gib: +(plan.shards.reduce((s, x) => s + x.digitBytes, 0) / 2 ** 30).toFixed(3), digit_tiles: plan.shards.reduce((s, x) => s + x.digitTiles, 0) });

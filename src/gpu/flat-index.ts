@@ -187,6 +187,24 @@ export class GpuFlatIndex implements Index {
     return this.shards.every((s) => s.enableTimestamps());
   }
 
+  /**
+   * Benchmarks: GPU timestamps around each dispatch of a search (a compute pass each), summed by the
+   * pipeline's label (takeStepMs); false when an adapter lacks timestamp-query.
+   */
+  enableStepTimestamps(): boolean {
+    return this.shards.every((s) => s.enableStepTimestamps());
+  }
+
+  /** Milliseconds of GPU time per pipeline label since the last call, summed over shards, with enableStepTimestamps. */
+  takeStepMs(): Record<string, number> {
+    const ms: Record<string, number> = {};
+    for (const s of this.shards) {
+      for (const [label, ns] of s.stepNs) ms[label] = (ms[label] ?? 0) + ns / 1e6;
+      s.stepNs.clear();
+    }
+    return ms;
+  }
+
   /** Milliseconds of GPU time since the last call (the slowest shard), with enableTimestamps. */
   takeGpuMs(): number {
     const ms = Math.max(...this.shards.map((s) => s.gpuNs)) / 1e6;

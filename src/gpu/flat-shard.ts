@@ -2448,6 +2448,9 @@ export class FlatShard {
     const { slot, free } = await this.takeSlot(readBytes);
     const readback = slot.buffer!;
     const ts = this.timer;
+    // Per-step timestamps where there is room for every step's pair (else the whole pass's, as without).
+    const perStep = this.stepTimer && steps.length <= this.stepTimer.pairs ? this.stepTimer : undefined;
+    let stepRead: GPUBuffer | undefined;
     const prof = this.profile;
     let t1 = 0;
     let t2 = 0;
@@ -2470,16 +2473,31 @@ export class FlatShard {
       if (certify || tp) enc.clearBuffer(cand, (runAt + nqb * k) * 8, nqb * 8);
       // Two-pass counts start at 0 (each tile's selection leaves them so).
       if (tpBuf && tpLayout) enc.clearBuffer(tpBuf, tpLayout.parts.counts.at, tpLayout.parts.counts.bytes);
-      const pass = enc.beginComputePass(ts ? { timestampWrites: { querySet: ts.set, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 } } : {});
-      steps.forEach((st, i) => {
-        params.set(st.params, (i * UNIFORM_STRIDE) / 4);
-        pass.setPipeline(st.pipeline);
-        pass.setBindGroup(0, this.bindGroup(st, i, uniforms));
-        pass.dispatchWorkgroups(st.groups[0], st.groups[1]);
-      });
-      pass.end();
+      if (perStep) {
+        // Each step a compute pass of its own, timed (enableStepTimestamps).
+        steps.forEach((st, i) => {
+          params.set(st.params, (i * UNIFORM_STRIDE) / 4);
+          const one = enc.beginComputePass({ timestampWrites: { querySet: perStep.set, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 } });
+          one.setPipeline(st.pipeline);
+          one.setBindGroup(0, this.bindGroup(st, i, uniforms));
+          one.dispatchWorkgroups(st.groups[0], st.groups[1]);
+          one.end();
+        });
+        enc.resolveQuerySet(perStep.set, 0, 2 * steps.length, perStep.resolve, 0);
+        stepRead = device.createBuffer({ label: 'tessera step timestamps', size: 16 * steps.length, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST });
+        enc.copyBufferToBuffer(perStep.resolve, 0, stepRead, 0, 16 * steps.length);
+      } else {
+        const pass = enc.beginComputePass(ts ? { timestampWrites: { querySet: ts.set, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 } } : {});
+        steps.forEach((st, i) => {
+          params.set(st.params, (i * UNIFORM_STRIDE) / 4);
+          pass.setPipeline(st.pipeline);
+          pass.setBindGroup(0, this.bindGroup(st, i, uniforms));
+          pass.dispatchWorkgroups(st.groups[0], st.groups[1]);
+        });
+        pass.end();
+      }
       enc.copyBufferToBuffer(cand, runAt * 8, readback, 0, readBytes);
-      if (ts && slot.tsRead) {
+      if (ts && slot.tsRead && !perStep) {
         enc.resolveQuerySet(ts.set, 0, 2, ts.resolve, 0);
         enc.copyBufferToBuffer(ts.resolve, 0, slot.tsRead, 0, 16);
       }
@@ -2497,10 +2515,20 @@ export class FlatShard {
     let pairs: Uint32Array;
     try {
       await this.map(readback);
-      if (ts && slot.tsRead) {
+      if (ts && slot.tsRead && !perStep) {
         await this.map(slot.tsRead);
         const t = new BigUint64Array(slot.tsRead.getMappedRange(0, 16).slice(0));
         this.gpuNs += Number(t[1]! - t[0]!);
+      }
+      if (perStep && stepRead) {
+        await this.map(stepRead);
+        const t = new BigUint64Array(stepRead.getMappedRange(0, 16 * steps.length).slice(0));
+        steps.forEach((st, i) => {
+          const label = st.pipeline.label || st.key.split(':')[0]!;
+          this.stepNs.set(label, (this.stepNs.get(label) ?? 0) + Number(t[2 * i + 1]! - t[2 * i]!));
+        });
+        // The batch's GPU time: the first step's start to the last one's end (gaps between passes included).
+        if (ts) this.gpuNs += Number(t[2 * steps.length - 1]! - t[0]!);
       }
       if (prof) prof('shard_map', t2, (t2 = performance.now()));
       pairs = new Uint32Array(readback.getMappedRange(0, readBytes).slice(0));
@@ -2508,6 +2536,7 @@ export class FlatShard {
       // Unmapped here on success and failure alike: a mapped slot would fail the next search's copy.
       if (readback.mapState === 'mapped') readback.unmap();
       if (slot.tsRead?.mapState === 'mapped') slot.tsRead.unmap();
+      stepRead?.destroy();
       free();
     }
     this.ctx.check();
@@ -2569,6 +2598,27 @@ export class FlatShard {
   /** Nanoseconds of GPU time of the searches since the last resetGpuTime (profile mode). */
   gpuNs = 0;
 
+  /** Per-step timestamps (benchmarks): a query pair a step, for batches of at most `pairs` steps. */
+  private stepTimer: { set: GPUQuerySet; resolve: GPUBuffer; pairs: number } | undefined;
+  /** Nanoseconds of GPU time per step's pipeline label since it was last cleared (enableStepTimestamps). */
+  readonly stepNs = new Map<string, number>();
+
+  /**
+   * Times each step of a batch (each dispatch in a compute pass of its own, which may add a little
+   * between them) into stepNs by its pipeline's label; a batch of more steps than `pairs` is timed
+   * whole as before. False when the adapter has no timestamp-query.
+   */
+  enableStepTimestamps(pairs = 512): boolean {
+    if (!this.ctx.hasTimestamps) return false;
+    const device = this.ctx.device;
+    this.stepTimer ??= {
+      set: device.createQuerySet({ type: 'timestamp', count: 2 * pairs }),
+      resolve: device.createBuffer({ size: 16 * pairs, usage: BufferUsage.QUERY_RESOLVE | BufferUsage.COPY_SRC }),
+      pairs,
+    };
+    return true;
+  }
+
   /** Turns GPU timestamps on; false when the adapter has no timestamp-query. */
   enableTimestamps(): boolean {
     if (!this.ctx.hasTimestamps) return false;
@@ -2587,6 +2637,11 @@ export class FlatShard {
       this.timer.set.destroy();
       this.timer.resolve.destroy();
       this.timer = undefined;
+    }
+    if (this.stepTimer) {
+      this.stepTimer.set.destroy();
+      this.stepTimer.resolve.destroy();
+      this.stepTimer = undefined;
     }
     // Both readback slots (a search still reading one fails with the device's error path).
     for (const slot of this.slots) {

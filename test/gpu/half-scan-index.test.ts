@@ -176,6 +176,38 @@ describe.skipIf(!hasGpu)('GpuFlatIndex f16 two-pass scan, emulated subgroup matr
     }
   }, 240_000);
 
+  it('per-step timestamps (benchmarks): each dispatch timed under its label, the results those of one pass', async () => {
+    Object.assign(tensorTuning, saved, SMALL_SCAN);
+    on = true;
+    const d = 64;
+    const base = normalizeRows(clusteredVectors(1001, d, 10, 31), d);
+    const q = normalizeRows(clusteredVectors(16, d, 10, 32), d);
+    const index = await GpuFlatIndex.create(d, 'ip', { precision: 'f16', maxTileBytes: 334 * d * 2 });
+    try {
+      await index.add(base);
+      const whole = await index.search(q, 5);
+      // The software adapter has timestamp-query (Dawn on lavapipe), as the H100 has.
+      expect(index.enableTimestamps()).toBe(true);
+      expect(index.enableStepTimestamps()).toBe(true);
+      index.takeGpuMs();
+      index.takeStepMs();
+      const stepped = await index.search(q, 5);
+      expect(stepped.labels).toEqual(whole.labels);
+      expect(stepped.distances).toEqual(whole.distances);
+      const ms = index.takeStepMs();
+      for (const label of ['f16-scan sample', 'f16-scan threshold', 'f16-scan scan', 'f16-scan select']) expect(ms[label], label).toBeGreaterThanOrEqual(0);
+      for (const v of Object.values(ms)) expect(v).toBeGreaterThanOrEqual(0);
+      expect(Object.values(ms).reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
+      // The batch's time spans its steps.
+      expect(index.takeGpuMs()).toBeGreaterThanOrEqual(Math.max(...Object.values(ms)));
+      // Taken: nothing until the next search.
+      expect(index.takeStepMs()).toEqual({});
+    } finally {
+      scanOff();
+      await index.dispose();
+    }
+  }, 120_000);
+
   it('IndexOptions.f16TwoPass turns it on for that index (the knob off), by default where disableRobustness is on; f16TensorCores false or a code plane keeps it off', async () => {
     Object.assign(tensorTuning, saved, { f16Scan: false });
     on = true;
