@@ -71,7 +71,7 @@ describe.skipIf(!hasGpu)('GpuFlatIndex f16 two-pass scan, emulated subgroup matr
       const choice = shard.scorerFor(c.nq, kp);
       expect(choice.key).toContain('f16-scan-emulated');
       // The shape planned (half-scan:dPad:bq:warps:ahead:queryChunk:buffers:...) where the case names one.
-      if (c.shapeKey) expect(choice.key).toContain(c.shapeKey);
+      if (c.shapeKey) expect(choice.key, choice.key).toContain(c.shapeKey);
       expect(choice.twoPass).toBeDefined();
       expect(choice.approximate).toBe('unscaled');
       const device = (index as unknown as { shards: { ctx: { device: GPUDevice } }[] }).shards[0]!.ctx.device;
@@ -102,6 +102,9 @@ describe.skipIf(!hasGpu)('GpuFlatIndex f16 two-pass scan, emulated subgroup matr
     { n: 700, nq: 20, k: 5, tiles: 1 },
     // Three tiles of rows not a multiple of 16 (each last block loaded from rows - 16), 16 queries.
     { n: 1001, nq: 16, k: 5, tiles: 3 },
+    // The same with two blocks a warp at a time, and 24 queries at d = 256 with four.
+    { n: 1001, nq: 16, k: 5, tiles: 3, tuning: { f16ScanGroup: 2 }, shapeKey: ':g2' },
+    { n: 900, nq: 24, k: 4, tiles: 2, d: 256, tuning: { f16ScanGroup: 4, f16ScanWarps: 4 }, shapeKey: ':g4' },
     // 56 queries (a 64-query block), d = 384 (too wide to stage whole): the queries staged 64 dims
     // at a time (4 steps loaded ahead), in one buffer, then in two (the next chunk's loads ahead).
     { n: 900, nq: 56, k: 4, tiles: 2, d: 384, tuning: { f16ScanQueryChunk: 64, f16ScanWarps: 4, f16ScanDoubleStage: false }, shapeKey: 'half-scan:384:64:4:4:64:1:' },

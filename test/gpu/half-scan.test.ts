@@ -59,6 +59,16 @@ describe('half scan kernels: shapes', () => {
     const rightAt = [...doubleLoop.matchAll(/subgroup_matrix_right<f16, 16, 16>>\(&wq, (\d+)u/g)].map((m) => Number(m[1]));
     for (let step = 0; step < 48; step++) expect(rightAt[2 * step], `step ${step}`).toBe((Math.floor(step / 8) % 2) * 32 * 136 + 16 * (step % 8));
     expect(halfScanRefusal({ ...shape, queryChunk: 256, doubleStage: true })).toMatch(/even number of query chunks/);
+    // Two blocks a warp at a time: each right fragment (and staged chunk) serves both; the sample takes one.
+    const grouped = halfScanSource({ ...shape, bq: 32, doubleStage: true, group: 2 }, 'scan');
+    const groupedLoop = grouped.slice(grouped.indexOf('for (var it = 0u;'));
+    expect(groupedLoop.split('subgroupMatrixLoad<subgroup_matrix_left').length - 1).toBe(2 * 48);
+    expect(groupedLoop.split('subgroupMatrixLoad<subgroup_matrix_right').length - 1).toBe(2 * 48);
+    expect(groupedLoop.split('subgroupMatrixMultiplyAccumulate').length - 1).toBe(2 * 2 * 48);
+    expect(groupedLoop.split('workgroupBarrier()').length - 1).toBe(6 + 2 * 2);
+    const sampled = halfScanSource({ ...shape, bq: 32, doubleStage: true, group: 2 }, 'sample');
+    expect(sampled.slice(sampled.indexOf('for (var it = 0u;')).split('subgroupMatrixLoad<subgroup_matrix_left').length - 1).toBe(48);
+    expect(halfScanRefusal({ ...shape, group: 3 })).toMatch(/1, 2 or 4/);
     expect(halfScanBytes({ ...shape, bq: 32, doubleStage: true })).toBe(2 * 32 * 136 * 2 + 2 * 8 * 256 * 4 + 32 * 4);
   });
 });
@@ -227,8 +237,9 @@ describe.skipIf(!hasGpu)('half scan kernels: emulated on the software adapter ag
 
   it('the scan: every row at or above its query threshold is a candidate, with its id and score, and no other', async () => {
     const thresholds = someThresholds();
-    for (const [queryChunk, doubleStage, ahead] of [[D, false, 2], [32, false, 2], [32, true, 2], [16, true, 1]] as const) {
-      const { cand, counts } = await scan(shapeOf({ queryChunk, doubleStage, ahead }), thresholds);
+    // Groups of 2 and 4 blocks a warp: 3 blocks a warp (the last group's extra blocks are the next warp's rows, skipped).
+    for (const [queryChunk, doubleStage, ahead, group] of [[D, false, 2, 1], [32, false, 2, 1], [32, true, 2, 1], [16, true, 1, 1], [32, true, 2, 2], [D, false, 2, 4]] as const) {
+      const { cand, counts } = await scan(shapeOf({ queryChunk, doubleStage, ahead, group }), thresholds);
       const keys = new Float32Array(cand.buffer);
       for (let q = 0; q < bq; q++) {
         if (q >= nq) {

@@ -46,6 +46,12 @@ export interface HalfScanShape {
    * chunk instead of two, and its load's latency hidden behind the multiplies.
    */
   doubleStage?: boolean;
+  /**
+   * Blocks of 16 rows a warp of the scan takes at a time (1, 2 or 4; the sample takes 1): each
+   * staged query chunk and each right fragment serves that many blocks, at the cost of that many
+   * accumulators and row fragments in registers.
+   */
+  group?: number;
   /** Entries a query's list holds (k'). */
   kp: number;
   /** Candidates a query a tile. */
@@ -94,6 +100,7 @@ export function halfScanRefusal(s: HalfScanShape): string | undefined {
   if (![16, 32, 48, 64].includes(s.bq)) return `queries a workgroup ${s.bq}: 16, 32, 48 or 64`;
   if (steps % s.ahead !== 0 || (steps / s.ahead) % 2 !== 0) return `${steps} steps of 16 dims do not split into an even number of chunks of ${s.ahead}`;
   if (s.queryChunk % (16 * s.ahead) !== 0 || s.dPad % s.queryChunk !== 0) return `query chunk ${s.queryChunk} must hold whole chunks of ${16 * s.ahead} dims and divide ${s.dPad}`;
+  if (![1, 2, 4].includes(s.group ?? 1)) return `blocks a warp at a time ${s.group}: 1, 2 or 4`;
   if (stageBuffers(s) === 2 && (s.dPad / s.queryChunk) % 2 !== 0) return `two query buffers need an even number of query chunks a row (${s.dPad / s.queryChunk} of ${s.queryChunk})`;
   if (s.kp < 1 || s.kp > s.cap) return `k' ${s.kp} must be 1..${s.cap}`;
   return undefined;
@@ -118,6 +125,8 @@ export function halfScanSource(s: HalfScanShape, pass: 'sample' | 'scan'): strin
   const stepsPerQueryChunk = s.queryChunk / 16;
   const staged = s.queryChunk < s.dPad;
   const sampling = pass === 'sample';
+  // Blocks a warp at a time (the sample: one, its blocks spread apart).
+  const G = sampling ? 1 : (s.group ?? 1);
   const u = (n: number) => `${n}u`;
   const buffers = stageBuffers(s);
   const bufferHalves = s.bq * qs;
@@ -136,8 +145,8 @@ export function halfScanSource(s: HalfScanShape, pass: 'sample' | 'scan'): strin
     Array.from({ length: prefetchRegs }, (_, i) => `{ let e = lid + ${u(i * 32 * W)}; if (e < ${u(stageWords)}) { ${entry('e')} pf${i} = ${fromQueries(u(c))}; } }`).join(' ');
   const commit = (b: number) =>
     Array.from({ length: prefetchRegs }, (_, i) => `{ let e = lid + ${u(i * 32 * W)}; if (e < ${u(stageWords)}) { ${entry('e')} ${unpack(`pf${i}`, u(b * bufferHalves))} } }`).join(' ');
-  // Row fragment of step `step` of the block at `from` (a subgroup-uniform row).
-  const load = (buf: number, i: number, from: string, step: number) => `f${buf}_${i} = subgroupMatrixLoad<${LEFT}>(&base, ${from} * D + ${u(16 * step)}, false, D);`;
+  // Row fragment of step `step` of the warp's block g, at `from` (a subgroup-uniform row).
+  const load = (buf: number, g: number, i: number, from: string, step: number) => `f${buf}_${g}_${i} = subgroupMatrixLoad<${LEFT}>(&base, ${from} * D + ${u(16 * step)}, false, D);`;
   const queryChunks = s.dPad / s.queryChunk;
   const body: string[] = [];
   for (let c = 0; c < chunks; c++) {
@@ -145,8 +154,8 @@ export function halfScanSource(s: HalfScanShape, pass: 'sample' | 'scan'): strin
     const next = (c + 1) % 2;
     const last = c + 1 === chunks;
     const queryChunk = Math.floor((c * s.ahead) / stepsPerQueryChunk);
-    // The next chunk's fragments (the last chunk loads the next block's first): ahead of the multiplies.
-    for (let i = 0; i < s.ahead; i++) body.push(load(next, i, last ? 'nextLoad' : 'load', last ? i : (c + 1) * s.ahead + i));
+    // The next chunk's fragments (the last chunk loads the next blocks' first): ahead of the multiplies.
+    for (let g = 0; g < G; g++) for (let i = 0; i < s.ahead; i++) body.push(load(next, g, i, last ? `nextLoad${g}` : `load${g}`, last ? i : (c + 1) * s.ahead + i));
     const chunkStart = staged && (c * s.ahead) % stepsPerQueryChunk === 0;
     if (chunkStart && buffers === 1) body.push('workgroupBarrier();', stage(queryChunk), 'workgroupBarrier();');
     // Two buffers: the barrier shows this chunk's buffer to all warps, and that all are done with the other (the previous chunk's).
@@ -156,7 +165,9 @@ export function halfScanSource(s: HalfScanShape, pass: 'sample' | 'scan'): strin
     for (let i = 0; i < s.ahead; i++) {
       const step = c * s.ahead + i;
       for (let j = 0; j < QT; j++) {
-        body.push(`{ let r = subgroupMatrixLoad<${RIGHT}>(&wq, ${u(bufferAt + 16 * j * qs + 16 * (step % stepsPerQueryChunk))}, true, ${u(qs)}); acc${j} = subgroupMatrixMultiplyAccumulate(f${cur}_${i}, r, acc${j}); }`);
+        // One right fragment for the G blocks.
+        const mma = Array.from({ length: G }, (_, g) => `acc${g}_${j} = subgroupMatrixMultiplyAccumulate(f${cur}_${g}_${i}, r, acc${g}_${j});`).join(' ');
+        body.push(`{ let r = subgroupMatrixLoad<${RIGHT}>(&wq, ${u(bufferAt + 16 * j * qs + 16 * (step % stepsPerQueryChunk))}, true, ${u(qs)}); ${mma} }`);
       }
     }
     if (buffers === 2 && ((c + 1) * s.ahead) % stepsPerQueryChunk === 0) body.push(commit((queryChunk + 1) % 2));
@@ -165,21 +176,29 @@ export function halfScanSource(s: HalfScanShape, pass: 'sample' | 'scan'): strin
   // alternating, so one barrier a query tile keeps the next store off what others still read).
   const half = W * 256;
   const select: string[] = [];
-  for (let j = 0; j < QT; j++) {
-    const pb = QT % 2 === 0 ? u((j % 2) * half) : `((it + ${u(j)}) % 2u) * ${u(half)}`;
-    select.push(`{ let pb = ${pb};`);
-    select.push(`subgroupMatrixStore(&ws, pb + wsBase, acc${j}, false, 16u);`);
-    select.push('workgroupBarrier();');
-    if (sampling) {
-      // The warp's own 256 scores: lane l sees query 16 j + l % 16 on rows l / 16, l / 16 + 2, ...
-      for (let e = 0; e < 256; e += 32) select.push(`{ let x = ${u(e)} + lane; let row = load + x / 16u; let v = ws[pb + wsBase + x]; if (row >= t && row < p.rows) { best${j} = max(best${j}, v); } }`);
-    } else {
-      // Every warp's scores: entry e is warp e / 256's row (e % 256) / 16, query e % 16 of the tile.
-      for (let m = 0; m < W * 256; m += 32 * W) {
-        select.push(`{ let e = lid + ${u(m)}; let v = ws[pb + e]; let q = ${u(16 * j)} + e % 16u; if (v >= wthr[q]) { let start = blockStart(wid.x, e / 256u, it); let row = min(start, lastLoad()) + (e % 256u) / 16u; if (row >= start && row < p.rows) { let slot = atomicAdd(&counts[q * ${u(HALF_SCAN_COUNT_STRIDE)}], 1u); if (slot < CAP) { cand[q * CAP + slot] = vec2<u32>(bitcast<u32>(v), p.idBase + row); } } } }`);
+  const stores = G * QT;
+  // The warp's block of this iteration's block g (one a time: the iteration).
+  const block = (g: number) => (G === 1 ? 'it' : `it * ${u(G)} + ${u(g)}`);
+  for (let g = 0; g < G; g++) {
+    for (let j = 0; j < QT; j++) {
+      // Consecutive stores alternate halves, across iterations too (an odd count: by the iteration).
+      const x = g * QT + j;
+      const pb = stores % 2 === 0 ? u((x % 2) * half) : `((it + ${u(x)}) % 2u) * ${u(half)}`;
+      select.push(`{ let pb = ${pb};`);
+      select.push(`subgroupMatrixStore(&ws, pb + wsBase, acc${g}_${j}, false, 16u);`);
+      select.push('workgroupBarrier();');
+      if (sampling) {
+        // The warp's own 256 scores: lane l sees query 16 j + l % 16 on rows l / 16, l / 16 + 2, ...
+        for (let e = 0; e < 256; e += 32) select.push(`{ let x = ${u(e)} + lane; let row = load0 + x / 16u; let v = ws[pb + wsBase + x]; if (row >= t && row < p.rows) { best${j} = max(best${j}, v); } }`);
+      } else {
+        // Every warp's scores: entry e is warp e / 256's row (e % 256) / 16, query e % 16 of the tile;
+        // its block it G + g of the warp's p.blocks (a last group's blocks past them are another warp's rows).
+        for (let m = 0; m < W * 256; m += 32 * W) {
+          select.push(`{ let e = lid + ${u(m)}; let v = ws[pb + e]; let q = ${u(16 * j)} + e % 16u; if (v >= wthr[q]${G > 1 ? ` && ${block(g)} < p.blocks` : ''}) { let start = blockStart(wid.x, e / 256u, ${block(g)}); let row = min(start, lastLoad()) + (e % 256u) / 16u; if (row >= start && row < p.rows) { let slot = atomicAdd(&counts[q * ${u(HALF_SCAN_COUNT_STRIDE)}], 1u); if (slot < CAP) { cand[q * CAP + slot] = vec2<u32>(bitcast<u32>(v), p.idBase + row); } } } }`);
+        }
       }
+      select.push(`acc${g}_${j} = ${RESULT}();`, '}');
     }
-    select.push(`acc${j} = ${RESULT}();`, '}');
   }
   const bindings = sampling
     ? '@group(0) @binding(3) var<storage, read_write> bests: array<f32>;'
@@ -189,8 +208,8 @@ export function halfScanSource(s: HalfScanShape, pass: 'sample' | 'scan'): strin
 @group(0) @binding(4) var<storage, read_write> thresholds: array<f32>;
 @group(0) @binding(5) var<storage, read_write> counts: array<atomic<u32>>;
 var<workgroup> wthr: array<f32, BQ>;
-// First row of warp w of workgroup wg at block it (its fragments were loaded from min(that, lastLoad())).
-fn blockStart(wg: u32, w: u32, it: u32) -> u32 { return (wg * ${u(W)} + w) * p.segStride + it * 16u; }`;
+// First row of warp w of workgroup wg's block b (its fragments were loaded from min(that, lastLoad())).
+fn blockStart(wg: u32, w: u32, b: u32) -> u32 { return (wg * ${u(W)} + w) * p.segStride + b * 16u; }`;
   const bests = Array.from({ length: QT }, (_, j) => `var best${j} = -3.4e38;`).join(' ');
   const writeBests = Array.from({ length: QT }, (_, j) => `bests[(seg * 32u + lane) * ${u(QT)} + ${u(j)}] = best${j};`).join(' ');
   return `enable f16;
@@ -219,19 +238,19 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
   let seg = wid.x * ${u(W)} + warp;
   let wsBase = warp * 256u;
   ${sampling ? bests : `for (var e = lid; e < BQ; e += ${u(32 * W)}) { wthr[e] = thresholds[e]; }`}
-  ${Array.from({ length: QT }, (_, j) => `var acc${j} = ${RESULT}();`).join(' ')}
-  // t: this block's first row; load: where its fragments are loaded from (t, or the tile's last block).
+  ${Array.from({ length: G * QT }, (_, x) => `var acc${Math.floor(x / QT)}_${x % QT} = ${RESULT}();`).join(' ')}
+  // t: the first row of this iteration's blocks; load g: where block g's fragments are loaded from
+  // (t + 16 g, or the tile's last block).
   var t = seg * p.segStride;
-  var load = min(t, lastLoad());
-  var nextLoad = load;
-  ${Array.from({ length: 2 * s.ahead }, (_, x) => `var f${Math.floor(x / s.ahead)}_${x % s.ahead}: ${LEFT};`).join(' ')}
-  ${Array.from({ length: s.ahead }, (_, i) => load(0, i, 'load', i)).join(' ')}
-  for (var it = 0u; it < p.blocks; it++) {
-    nextLoad = min(select(t + 16u, t, it + 1u == p.blocks), lastLoad());
+  ${Array.from({ length: G }, (_, g) => `var load${g} = min(t + ${u(16 * g)}, lastLoad()); var nextLoad${g} = load${g};`).join(' ')}
+  ${Array.from({ length: 2 * G * s.ahead }, (_, x) => `var f${Math.floor(x / (G * s.ahead))}_${Math.floor(x / s.ahead) % G}_${x % s.ahead}: ${LEFT};`).join(' ')}
+  ${Array.from({ length: G * s.ahead }, (_, x) => load(0, Math.floor(x / s.ahead), x % s.ahead, `load${Math.floor(x / s.ahead)}`, x % s.ahead)).join(' ')}
+  for (var it = 0u; ${G === 1 ? 'it' : `it * ${u(G)}`} < p.blocks; it++) {
+    ${Array.from({ length: G }, (_, g) => `nextLoad${g} = min(select(t + ${u(16 * (G + g))}, t + ${u(16 * g)}, ${G === 1 ? 'it + 1u == p.blocks' : `(it + 1u) * ${u(G)} >= p.blocks`}), lastLoad());`).join(' ')}
     ${body.join('\n    ')}
     ${select.join('\n    ')}
-    t += 16u;
-    load = nextLoad;
+    t += ${u(16 * G)};
+    ${Array.from({ length: G }, (_, g) => `load${g} = nextLoad${g};`).join(' ')}
   }
   ${sampling ? writeBests : ''}
 }`;

@@ -233,7 +233,7 @@ export function planHalfScan(f: HookFacts, nq: number, k: number): { shape: Half
   // Steps loaded ahead: the knob, else what splits the steps into an even number of chunks.
   const ahead = [tensorTuning.f16ScanAhead, 8, 4, 2, 6, 12, 3, 1].find((a) => Number.isInteger(steps / a) && (steps / a) % 2 === 0);
   if (!ahead) return { reason: `${steps} steps of 16 dims split into no even number of chunks` };
-  const base = { dPad, bq, warps: tensorTuning.f16ScanWarps, ahead, kp: k, cap: tensorTuning.f16ScanCap };
+  const base = { dPad, bq, warps: tensorTuning.f16ScanWarps, ahead, group: tensorTuning.f16ScanGroup, kp: k, cap: tensorTuning.f16ScanCap };
   // Queries staged: all dims where they fit, else f16ScanQueryChunk at a time, else the largest chunk
   // that fits; in two buffers (f16ScanDoubleStage) where those fit, else in one.
   const chunks = [dPad, tensorTuning.f16ScanQueryChunk, ...Array.from({ length: steps }, (_, i) => 16 * (steps - i))];
@@ -250,7 +250,7 @@ export function halfScanShape(s: HalfScanShape, nq: number): ReturnType<ChunkSco
   return {
     BR: 16,
     BQ: s.bq,
-    key: `half-scan:${s.dPad}:${s.bq}:${s.warps}:${s.ahead}:${s.queryChunk}:${s.doubleStage ? 2 : 1}:${s.kp}:${s.cap}`,
+    key: `half-scan:${s.dPad}:${s.bq}:${s.warps}:${s.ahead}:${s.queryChunk}:${s.doubleStage ? 2 : 1}:${s.kp}:${s.cap}${(s.group ?? 1) > 1 ? `:g${s.group}` : ''}`,
     prep: { bytes: halvesPrepBytes(s.dPad, s.bq, nq), groups: dispatchGrid(nqPad) },
     approximate: 'unscaled',
     twoPass: { bq: s.bq, warps: s.warps, scanWorkgroups: tensorTuning.f16ScanWorkgroups, sampleDiv: tensorTuning.f16ScanSampleDiv, sampleWorkgroups: tensorTuning.f16ScanSampleWorkgroups, cap: s.cap, bestsPerLane: s.bq / 16, countStride: HALF_SCAN_COUNT_STRIDE },

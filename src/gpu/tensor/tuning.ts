@@ -368,6 +368,8 @@ export const tensorTuning = {
   f16ScanSampleWorkgroups: 132,
   f16ScanCap: 8192,
   f16ScanDoubleStage: true,
+  /** Blocks of 16 rows a scan warp takes at a time (HalfScanShape.group): 1, 2 or 4; not yet timed above 1. */
+  f16ScanGroup: 1,
   /**
    * f32 shards too: each row value's two i8 digits of its dimension's step, read from the shard's
    * digit planes (StageOptions.rowsF32: 2 bytes a dimension beside the 4 of the rows, made once a
