@@ -765,9 +765,10 @@ export interface ChunkScorer {
 /**
  * A two-pass scorer (ChunkScorer.shape().twoPass; src/gpu/tensor/half-scan.ts): instead of one
  * dispatch a tile writing lists, a batch runs
- * - `sample` over a spread sample of its first tile (bind group: 0 params (rows, blocks = 1,
- *   segStride, idBase), 1 the tile's rows, 2 the pre-pass's output, 3 bests), sampleWorkgroups of
- *   `warps` 32-wide warps, one block of 16 rows a warp, blocks segStride rows apart;
+ * - `sample`, a dispatch a sampled tile (twoPassSamples; bind group: 0 params (rows, blocks = 1,
+ *   segStride, the warps of the tiles sampled before), 1 the tile's rows, 2 the pre-pass's output,
+ *   3 bests), its share of sampleWorkgroups of `warps` 32-wide warps, one block of 16 rows a warp,
+ *   blocks segStride rows apart;
  * - `threshold`, one workgroup a query of the padded batch (0 params (nq, sampleWarps), 1 bests,
  *   2 thresholds);
  * - for each tile `scan` (0 params (rows, blocks, segStride = 16 blocks, idBase), 1 rows, 2 the
@@ -785,8 +786,10 @@ export interface TwoPassShape {
   scanWorkgroups: number;
   /** The sample takes about 1 / sampleDiv of the first tile's rows. */
   sampleDiv: number;
-  /** Most workgroups of the sample. */
+  /** Most workgroups of the sample, over all its tiles (the bests buffer holds their warps'). */
   sampleWorkgroups: number;
+  /** Most tiles the sample spreads over. */
+  sampleTiles: number;
   /** Candidates a query a tile. */
   cap: number;
   /** Bests a lane of a sample warp (the query tiles: bq / 16). */
@@ -815,12 +818,24 @@ export function twoPassLayout(nqb: number, tp: TwoPassShape): TwoPassLayout {
 }
 
 /**
- * The sample of a tile of `rows` rows: about rows / sampleDiv of them, one block of 16 a warp,
- * blocks `stride` rows apart (at least 16: disjoint, so its bests are maxima of distinct rows).
+ * The sample of a shard's tiles (rows each): about 1 / sampleDiv of all rows in at most
+ * sampleWorkgroups workgroups (sampleTiles tiles at most, evenly spaced from the first), one block of 16 rows a
+ * warp, a tile's blocks `stride` rows apart (at least 16: disjoint, so the bests are maxima of
+ * distinct rows). Each tile of 16 rows or more gets a workgroup, and the rest in proportion to its
+ * rows.
  */
-export function twoPassSample(rows: number, tp: TwoPassShape): { workgroups: number; stride: number } {
-  const workgroups = Math.max(1, Math.min(tp.sampleWorkgroups, Math.ceil(rows / tp.sampleDiv / 16 / tp.warps)));
-  return { workgroups, stride: 16 * Math.max(1, Math.floor(rows / 16 / (workgroups * tp.warps))) };
+export function twoPassSamples(tileRows: readonly number[], tp: TwoPassShape): { tile: number; workgroups: number; stride: number }[] {
+  let live = tileRows.map((rows, tile) => ({ tile, rows })).filter((t) => t.rows >= 16);
+  const all = live.reduce((s, t) => s + t.rows, 0);
+  const total = Math.max(1, Math.min(tp.sampleWorkgroups, Math.ceil(all / tp.sampleDiv / 16 / tp.warps)));
+  const most = Math.max(1, Math.min(total, tp.sampleTiles));
+  if (live.length > most) live = Array.from({ length: most }, (_, i) => live[Math.floor((i * live.length) / most)]!);
+  const rowsOf = live.reduce((s, t) => s + t.rows, 0);
+  const spare = Math.max(0, total - live.length);
+  return live.map(({ tile, rows }) => {
+    const workgroups = 1 + Math.floor((spare * rows) / rowsOf);
+    return { tile, workgroups, stride: 16 * Math.max(1, Math.floor(rows / 16 / (workgroups * tp.warps))) };
+  });
 }
 
 /** A tile's scan: its workgroups (fewer for few rows) and the blocks of 16 rows each warp scans, back to back. */
@@ -2273,24 +2288,31 @@ export class FlatShard {
     // The two-pass bindings' ranges, for the bind group cache's keys.
     const tpKey = tpLayout ? Object.values(tpLayout.parts).map((x) => `${x.at}+${x.bytes}`).join(',') : '';
     if (tp && tpLayout) {
-      const first = this.tiles.find((t) => t.rows > 0)!;
-      const sample = twoPassSample(first.rows, tp);
-      const firstRows: GPUBufferBinding = { buffer: first.buffer, offset: 0, size: first.capacity * this.rowBytes };
-      steps.push({
-        pipeline: tp.pipelines.sample,
-        params: [first.rows, 1, sample.stride, 0],
-        bind: (u) => [
-          { binding: 0, resource: u },
-          { binding: 1, resource: firstRows },
-          { binding: 2, resource: scorerQueries },
-          { binding: 3, resource: tpRange('bests') },
-        ],
-        groups: [sample.workgroups, 1],
-        key: `2s:${this.tiles.indexOf(first)}:${firstRows.size}:${scorerQueries.size}:${tpKey}`,
-      });
+      // The sample spread over the tiles (each its share of the workgroups, its warps' bests after
+      // the previous tiles'): rows in an order that drifts (a file sorted by topic) still give each
+      // query a threshold near its k'-th best over all of them.
+      const samples = twoPassSamples(this.tiles.map((t) => t.rows), tp);
+      let warpsBefore = 0;
+      for (const sample of samples) {
+        const tile = this.tiles[sample.tile]!;
+        const tileRows: GPUBufferBinding = { buffer: tile.buffer, offset: 0, size: tile.capacity * this.rowBytes };
+        steps.push({
+          pipeline: tp.pipelines.sample,
+          params: [tile.rows, 1, sample.stride, warpsBefore],
+          bind: (u) => [
+            { binding: 0, resource: u },
+            { binding: 1, resource: tileRows },
+            { binding: 2, resource: scorerQueries },
+            { binding: 3, resource: tpRange('bests') },
+          ],
+          groups: [sample.workgroups, 1],
+          key: `2s:${sample.tile}:${tileRows.size}:${scorerQueries.size}:${tpKey}`,
+        });
+        warpsBefore += sample.workgroups * tp.warps;
+      }
       steps.push({
         pipeline: tp.pipelines.threshold,
-        params: [nqb, sample.workgroups * tp.warps, 0, 0, 0],
+        params: [nqb, warpsBefore, 0, 0, 0],
         bind: (u) => [
           { binding: 0, resource: u },
           { binding: 1, resource: tpRange('bests') },

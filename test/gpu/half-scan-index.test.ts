@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { tempBytes, tensorExtraBytes } from '../../src/core/planner.js';
 import type { SearchResult } from '../../src/core/types.js';
 import { GpuFlatIndex } from '../../src/gpu/flat-index.js';
-import { registerChunkScorer } from '../../src/gpu/flat-shard.js';
+import { registerChunkScorer, type TwoPassShape, twoPassSamples } from '../../src/gpu/flat-shard.js';
 import { fromHalfBits, toHalfBits } from '../../src/gpu/half.js';
 import { tensorTuning } from '../../src/gpu/tensor/hook.js';
 import { clusteredVectors, normalizeRows } from '../helpers/data.js';
@@ -27,6 +27,8 @@ const toF16 = (x: Float32Array) => x.map((v) => fromHalfBits(toHalfBits(v)));
 
 type ShardView = { uncertifiedQueries: number; tileCount: number; tempBytes: number; scorerFor(nq: number, k: number): { key: string; approximate?: string; twoPass?: unknown } };
 const shardsOf = (index: GpuFlatIndex): ShardView[] => (index as unknown as { shards: ShardView[] }).shards;
+/** The first shard's tiles' rows. */
+const tileRowsOf = (index: GpuFlatIndex): number[] => (index as unknown as { shards: { tiles: { rows: number }[] }[] }).shards[0]!.tiles.map((t) => t.rows);
 
 /** The knobs these tests scan with: few workgroups (a software adapter), a sample of a quarter of the first tile. */
 const SMALL_SCAN = { f16Scan: true, f16ScanWorkgroups: 3, f16ScanSampleWorkgroups: 2, f16ScanSampleDiv: 4 };
@@ -52,7 +54,7 @@ describe.skipIf(!hasGpu)('GpuFlatIndex f16 two-pass scan, emulated subgroup matr
   };
   afterAll(scanOff);
 
-  async function run(c: { n: number; nq: number; k: number; tiles: number; d?: number; tuning?: Partial<typeof tensorTuning>; ordered?: boolean; expectOverflow?: boolean; shapeKey?: string }): Promise<void> {
+  async function run(c: { n: number; nq: number; k: number; tiles: number; d?: number; tuning?: Partial<typeof tensorTuning>; ordered?: boolean; expectOverflow?: boolean | 'either'; shapeKey?: string }): Promise<number> {
     const d = c.d ?? 64;
     const base = normalizeRows(clusteredVectors(c.n, d, 10, 400 + c.n), d);
     // Ordered rows: the first tile's (the sample's) score lowest for every query, so later tiles hold many candidates.
@@ -79,8 +81,11 @@ describe.skipIf(!hasGpu)('GpuFlatIndex f16 two-pass scan, emulated subgroup matr
       const before = shard.uncertifiedQueries;
       const got = await index.search(q, c.k);
       log.restore();
-      // The sample and threshold once; each tile a scan and a selection.
-      expect(log.labels.filter((l) => l === 'f16-scan sample').length).toBe(1);
+      // A sample a sampled tile (as many tiles as its workgroups allow), the thresholds once; each
+      // tile a scan and a selection.
+      const sampled = twoPassSamples(tileRowsOf(index), choice.twoPass as unknown as TwoPassShape);
+      expect(sampled.length).toBeGreaterThanOrEqual(Math.min(c.tiles, 2, tensorTuning.f16ScanSampleTiles));
+      expect(log.labels.filter((l) => l === 'f16-scan sample').length).toBe(sampled.length);
       expect(log.labels.filter((l) => l === 'f16-scan threshold').length).toBe(1);
       expect(log.labels.filter((l) => l === 'f16-scan scan').length).toBe(c.tiles);
       expect(log.labels.filter((l) => l === 'f16-scan select').length).toBe(c.tiles);
@@ -88,9 +93,10 @@ describe.skipIf(!hasGpu)('GpuFlatIndex f16 two-pass scan, emulated subgroup matr
       const plan = index.plan!.shards[0]!;
       expect(shard.tempBytes).toBeLessThanOrEqual(tempBytes(d, kp, c.nq, 256 << 20, 2 ** 31, plan.tiles, 'f16') + tensorExtraBytes(d, c.k, c.nq, kp, Math.max(...plan.tiles), false, true));
       const overflowed = shard.uncertifiedQueries - before;
-      if (c.expectOverflow) expect(overflowed).toBeGreaterThan(0);
-      else expect(overflowed).toBe(0);
+      if (c.expectOverflow === true) expect(overflowed).toBeGreaterThan(0);
+      else if (c.expectOverflow !== 'either') expect(overflowed).toBe(0);
       expectF16Exact(got, toF16(base), q, d, c.k);
+      return overflowed;
     } finally {
       scanOff();
       await index.dispose();
@@ -121,8 +127,12 @@ describe.skipIf(!hasGpu)('GpuFlatIndex f16 two-pass scan, emulated subgroup matr
     await run(c);
   }, 240_000);
 
-  it('ordered rows (the first tile, the sample\'s, scores lowest) overflow the candidates: those queries searched again exactly', async () => {
-    await run({ n: 1200, nq: 12, k: 5, tiles: 3, ordered: true, tuning: { f16ScanCap: 64 }, expectOverflow: true });
+  it('ordered rows (each tile scoring higher than the one before) overflow the candidates: those queries searched again exactly; the sample spread over the tiles overflows fewer than the first tile\'s alone', async () => {
+    // A sample of every row's block (sampleDiv 1), 256 candidates a query a tile.
+    const knobs = { f16ScanCap: 256, f16ScanSampleWorkgroups: 12, f16ScanSampleDiv: 1 };
+    const firstOnly = await run({ n: 1200, nq: 12, k: 5, tiles: 3, ordered: true, tuning: { ...knobs, f16ScanSampleTiles: 1 }, expectOverflow: true });
+    const spread = await run({ n: 1200, nq: 12, k: 5, tiles: 3, ordered: true, tuning: knobs, expectOverflow: 'either' });
+    expect(spread).toBeLessThan(firstOnly);
   }, 240_000);
 
   it('two shards (devices) of two tiles each: each samples and scans its own rows, the index merges their best', async () => {

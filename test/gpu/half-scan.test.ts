@@ -9,6 +9,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { BufferUsage } from '../../src/gpu/device.js';
+import { type TwoPassShape, twoPassSamples } from '../../src/gpu/flat-shard.js';
 import { fromHalfBits, toHalfBits } from '../../src/gpu/half.js';
 import { SUBGROUP_MATRIX_FEATURE } from '../../src/gpu/tensor/choose.js';
 import { HALF_SCAN_COUNT_STRIDE, type HalfScanShape, halfScanBytes, halfScanRefusal, halfScanSource, halfSelectSource } from '../../src/gpu/tensor/half-scan.js';
@@ -104,6 +105,45 @@ describe('half scan: the plan for a batch (hook.ts planHalfScan)', () => {
   });
 });
 
+describe("half scan: the sample's spread over a shard's tiles (flat-shard.ts twoPassSamples)", () => {
+  const tp: TwoPassShape = { bq: 32, warps: 8, scanWorkgroups: 264, sampleDiv: 64, sampleWorkgroups: 132, sampleTiles: 64, cap: 8192, bestsPerLane: 2, countStride: 32 };
+  const check = (tiles: number[], t: TwoPassShape = tp) => {
+    const got = twoPassSamples(tiles, t);
+    // Within the bests buffer's warps, each sampled tile's blocks disjoint (stride >= 16) and inside it.
+    expect(got.reduce((n, x) => n + x.workgroups, 0)).toBeLessThanOrEqual(t.sampleWorkgroups);
+    for (const x of got) {
+      expect(x.stride % 16).toBe(0);
+      expect(x.stride).toBeGreaterThanOrEqual(16);
+      expect(tiles[x.tile]).toBeGreaterThanOrEqual(16);
+      // Blocks past the tile's rows are loaded from rows - 16 and skipped: at least one block lands inside.
+      expect(x.stride * (x.workgroups * t.warps - 1)).toBeLessThan(tiles[x.tile]! + x.stride);
+    }
+    return got;
+  };
+  it("21M's 16 tiles (15 of 2 GiB, the last of 43,809 rows): every tile sampled, in proportion to its rows", () => {
+    const tiles = [...new Array(15).fill(1_398_101), 21_015_324 - 15 * 1_398_101];
+    const got = check(tiles);
+    expect(got.map((x) => x.tile)).toEqual(tiles.map((_, i) => i));
+    expect(got.slice(0, 15).every((x) => x.workgroups === 8)).toBe(true);
+    expect(got.at(-1)!.workgroups).toBe(1);
+  });
+  it('one tile: as the first-tile sample was (1M: 123 workgroups, blocks 1008 rows apart); small tiles: one workgroup', () => {
+    expect(check([1_000_000])).toEqual([{ tile: 0, workgroups: 123, stride: 1008 }]);
+    expect(check([300])).toEqual([{ tile: 0, workgroups: 1, stride: 32 }]);
+    // Tiles of fewer than 16 rows are not sampled (nor scanned: the scorer declines them).
+    expect(check([50_000, 10, 70_000]).map((x) => x.tile)).toEqual([0, 2]);
+    // No more tiles than workgroups: 1,200 rows take one, from the first tile.
+    expect(check([500, 10, 700]).map((x) => x.tile)).toEqual([0]);
+  });
+  it('more tiles than it may sample: that many, evenly spaced; sampleTiles 1: the first only', () => {
+    const many = check(new Array(300).fill(200_000));
+    expect(many).toHaveLength(64);
+    expect(many[0]!.tile).toBe(0);
+    expect(many.at(-1)!.tile).toBe(295);
+    expect(check(new Array(16).fill(1_000_000), { ...tp, sampleTiles: 1 })).toEqual([{ tile: 0, workgroups: 132, stride: 16 * Math.floor(1_000_000 / 16 / (132 * 8)) }]);
+  });
+});
+
 describe.skipIf(!hasGpu)('half scan kernels: emulated on the software adapter against float64', () => {
   const D = 64;
   const W = 2;
@@ -131,13 +171,14 @@ describe.skipIf(!hasGpu)('half scan kernels: emulated on the software adapter ag
   const shapeOf = (o: Partial<HalfScanShape> = {}): HalfScanShape => ({ dPad: D, bq, warps: W, ahead: 2, queryChunk: D, kp: 6, cap: 256, ...o });
   const scanParams = (blocksA: number, segStride: number) => new Uint32Array([rows, blocksA, segStride, idBase]);
 
-  async function sample(s: HalfScanShape, segStride: number): Promise<Float32Array> {
+  /** The sample's bests: this tile's warps' after `warpsBefore` others' (the tiles sampled before), those left poisoned. */
+  async function sample(s: HalfScanShape, segStride: number, warpsBefore = 0): Promise<Float32Array> {
     const QT = bq / 16;
     const [raw] = await dispatchOnce(emulateRowScan(halfScanSource(s, 'sample')), nWg, (upload) => {
-      const bests = upload(new Uint32Array(nWg * W * 32 * QT).fill(POISON), BufferUsage.STORAGE);
+      const bests = upload(new Uint32Array((warpsBefore + nWg * W) * 32 * QT).fill(POISON), BufferUsage.STORAGE);
       return {
         entries: [
-          { binding: 0, resource: { buffer: upload(scanParams(1, segStride), BufferUsage.UNIFORM) } },
+          { binding: 0, resource: { buffer: upload(new Uint32Array([rows, 1, segStride, warpsBefore]), BufferUsage.UNIFORM) } },
           { binding: 1, resource: { buffer: upload(rowsH, BufferUsage.STORAGE) } },
           { binding: 2, resource: { buffer: upload(qH, BufferUsage.STORAGE) } },
           { binding: 3, resource: { buffer: bests } },
@@ -145,7 +186,10 @@ describe.skipIf(!hasGpu)('half scan kernels: emulated on the software adapter ag
         outputs: [bests],
       };
     }, ['shader-f16', 'subgroups']);
-    return new Float32Array(raw!);
+    const all = new Uint32Array(raw!);
+    // The warps before this tile's: untouched.
+    for (let i = 0; i < warpsBefore * 32 * QT; i++) expect(all[i], `bests word ${i}, before this tile's`).toBe(POISON);
+    return new Float32Array(all.buffer, warpsBefore * 32 * QT * 4);
   }
 
   async function scan(s: HalfScanShape, thresholds: Float32Array, cap = s.cap): Promise<{ cand: Uint32Array; counts: Uint32Array }> {
@@ -179,10 +223,11 @@ describe.skipIf(!hasGpu)('half scan kernels: emulated on the software adapter ag
   }
 
   it("the sample: each lane's best of its rows, the blocks spread by segStride and bounded by the tile's rows", async () => {
-    for (const [queryChunk, doubleStage, ahead] of [[D, false, 2], [32, false, 2], [32, true, 2], [16, true, 1]] as const) {
+    // The last case as a later tile's sample: its bests after 3 warps of others'.
+    for (const [queryChunk, doubleStage, ahead, warpsBefore] of [[D, false, 2, 0], [32, false, 2, 0], [32, true, 2, 0], [16, true, 1, 3]] as const) {
       // Spread blocks 48 rows apart: warp 3's block starts at 144 and is loaded from rows - 16 = 139.
       const segStride = 48;
-      const got = await sample(shapeOf({ queryChunk, doubleStage, ahead }), segStride);
+      const got = await sample(shapeOf({ queryChunk, doubleStage, ahead }), segStride, warpsBefore);
       const QT = bq / 16;
       for (let seg = 0; seg < nWg * W; seg++) {
         const t = seg * segStride;

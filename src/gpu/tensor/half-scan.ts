@@ -61,7 +61,8 @@ export interface HalfScanShape {
 /**
  * The uniform of the scan kernels (words): rows of the tile (at least 16), blocks of 16 rows a warp,
  * segStride (rows from one warp's first block to the next's: 16 x blocks for the scan, further for
- * the spread sample), idBase (id of the tile's row 0).
+ * the spread sample), idBase (scan: the id of the tile's row 0; sample: the warps of the tiles
+ * sampled before this one, whose bests come first).
  */
 export const HALF_SCAN_PARAMS = ['rows', 'blocks', 'segStride', 'idBase'] as const;
 
@@ -211,7 +212,7 @@ var<workgroup> wthr: array<f32, BQ>;
 // First row of warp w of workgroup wg's block b (its fragments were loaded from min(that, lastLoad())).
 fn blockStart(wg: u32, w: u32, b: u32) -> u32 { return (wg * ${u(W)} + w) * p.segStride + b * 16u; }`;
   const bests = Array.from({ length: QT }, (_, j) => `var best${j} = -3.4e38;`).join(' ');
-  const writeBests = Array.from({ length: QT }, (_, j) => `bests[(seg * 32u + lane) * ${u(QT)} + ${u(j)}] = best${j};`).join(' ');
+  const writeBests = Array.from({ length: QT }, (_, j) => `bests[((p.idBase + seg) * 32u + lane) * ${u(QT)} + ${u(j)}] = best${j};`).join(' ');
   return `enable f16;
 enable subgroups;
 diagnostic(off, subgroup_uniformity);

@@ -368,6 +368,8 @@ export const tensorTuning = {
   f16ScanSampleWorkgroups: 132,
   f16ScanCap: 8192,
   f16ScanDoubleStage: true,
+  /** Most tiles the f16 scan's sample spreads over (flat-shard.ts twoPassSamples; 1: the first tile only, as timed through h91). */
+  f16ScanSampleTiles: 64,
   /** Blocks of 16 rows a scan warp takes at a time (HalfScanShape.group): 1, 2 or 4; not yet timed above 1. */
   f16ScanGroup: 1,
   /**
