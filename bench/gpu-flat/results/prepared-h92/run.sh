@@ -5,7 +5,8 @@
 # h88-h91: over 1M the f16 two-pass scan at 24-48 queries ran 0.82-0.97 ms in some runs and up to
 # 1.69 in others (the same scorer, no overflow). This call times each dispatch (--step-times 1: a
 # compute pass each) in three identical variants and two indexes, to see which step the slow mode is;
-# then the scan with groups of 2 / 4 blocks a warp (tf16sg) against the default, over 1M and 21M.
+# then the scan with groups of 2 / 4 blocks a warp (tf16sg) against the default, over 1M and 21M, and
+# over 21M the sample from the first tile only (st1, as through h91) against the spread one (the default now).
 B=out/h92
 W=${OUT:-/tmp/h92}; mkdir -p $W
 T=.device/torch_flat_baseline.py
@@ -21,7 +22,7 @@ done
 # Then groups of blocks a warp (f16ScanGroup: each staged query chunk serves 2 or 4 blocks), one pass a search.
 timeout 120 node $B/flat.mjs --n 1000000 --nq 16,24,32,48,64 --precisions f16 --experimental 1 --toggles $TG --digit-planes 0 --variants 'whole:tf16scan=0;g2:tf16sg=2;g2a4:tf16sg=2,tf16sa=4;g4a4:tf16sg=4,tf16sa=4;whole2:tf16scan=0' $F > $W/flat-1m-groups.jsonl 2>>$W/logs.txt; el flat-1m-groups $?
 timeout 120 python3 $T --n $N21 --d 768 --nq 16,24,32,48,64 --k 10 --reps 5 --chunk 4194304 --dtypes float16 2>>$W/logs.txt | grep '^{' > $W/torch-21m.jsonl; el torch-21m $?
-timeout 200 node $B/flat.mjs --n $N21 --nq 16,24,32,48,64 --precisions f16 --experimental 1 --toggles $TG --digit-planes 0 --variants 'whole:tf16scan=0;g2:tf16sg=2;g2a4:tf16sg=2,tf16sa=4' --gpu-memory 78.5 --warm-ms 200 --min-ms 150 --max-reps 10 > $W/flat-21m.jsonl 2>>$W/logs.txt; el flat-21m $?
+timeout 200 node $B/flat.mjs --n $N21 --nq 16,24,32,48,64 --precisions f16 --experimental 1 --toggles $TG --digit-planes 0 --variants 'whole:tf16scan=0;g2:tf16sg=2;g2a4:tf16sg=2,tf16sa=4;st1:tf16sst=1' --gpu-memory 78.5 --warm-ms 200 --min-ms 150 --max-reps 10 > $W/flat-21m.jsonl 2>>$W/logs.txt; el flat-21m $?
 node $B/summary.mjs $W/torch-21m.jsonl $W/flat-21m.jsonl 2>&1 | tee $W/summary-21m.txt
 node $B/summary.mjs $W/torch-1m.jsonl $W/flat-1m-*.jsonl 2>&1 | tee $W/summary-1m.txt
 cat $W/flat-*.jsonl | grep '"gpu_ms"' | python3 -c "import sys,json
