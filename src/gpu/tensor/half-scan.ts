@@ -7,8 +7,9 @@
  * staged in workgroup memory (rows padded against bank conflicts). Instead of k' lists, which cost
  * more than the scan (barriers and an owner phase every block), a batch runs:
  *
- * 1. `sample`: the same scan over a spread sample of the first tile (one 16-row block a warp,
- *    blocks `sampleStride` rows apart); each lane keeps its query's best of the rows it saw.
+ * 1. `sample`: the same scan over a spread sample of the tiles (a dispatch a sampled tile, one
+ *    16-row block a warp, blocks `sampleStride` rows apart: flat-shard.ts twoPassSamples); each
+ *    lane keeps its query's best of the rows it saw.
  * 2. `threshold`: each query's KP-th largest best. The bests are maxima over disjoint sets of rows,
  *    so at least KP rows score at or above it: every row of the query's true top KP does too.
  * 3. `scan`, each tile: every score at or above its query's threshold is appended, with its id, to
