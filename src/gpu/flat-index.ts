@@ -21,7 +21,7 @@ import { DIMS_PER_WORD, EMPTY_ID, FlatShard, MAX_BATCH, type Precision, searchTu
 import { fromHalfBits, toHalfBits } from './half.js';
 import { type QueryBlocksJob, type RerankJob, RerankWorkers, rerankTuning, scoreQueryBlocks, type SharedRowChunks } from './rerank-workers.js';
 import { trainSq } from './tensor/quantize.js';
-import { halfMatrixConfig, halfScanDeviceRefusal, tensorTuning } from './tensor/tuning.js';
+import { halfMatrixConfig, halfScanDeviceRefusal, halfScanNotAsked, tensorTuning } from './tensor/tuning.js';
 import { matrixConfigsOf, SUBGROUP_MATRIX_FEATURE } from './tensor/choose.js';
 
 /** Options of the GPU flat index beyond IndexOptions: tile and buffer sizes (tests and benchmarks shrink them) and test switches. */
@@ -1149,10 +1149,9 @@ export function tensorNotice(contexts: readonly GpuContext[], plan: FlatPlan, me
   const dims = storedDims(plan.rowBytes, precision);
   if (dims % 32 !== 0) return `allowExperimental: ${precision} rows are stored as ${dims} dimensions, not a multiple of 32, which the tensor scorer needs: the portable kernels run (vectors padded with zeros to ${Math.ceil(dims / 32) * 32} dimensions would take it, with the same inner products)`;
   if (precision === 'int8') return `allowExperimental: int8 batches of ${tensorTuning.minBatch}+ queries on the tensor cores (when the adapter lists a fitting i8 config)`;
-  // The f16 two-pass scan takes the batches it fits before the routes below: where asked for
-  // (f16TwoPass, by default with disableRobustness) and no code plane is planned (hook.ts planHalfScan), or forced (tensorTuning.f16Scan).
-  const scanAsked = (f16TwoPassOf(opts) && !digits) || tensorTuning.f16Scan;
-  const scan = precision === 'f16' && opts.f16TensorCores !== false && scanAsked && halfScanEverywhere(contexts) ? `f16 batches of ${tensorTuning.f16ScanMinBatch}-${tensorTuning.f16ScanMaxBatch} queries on the f16 two-pass scan (the f16 tensor cores, the rows read as they are: half of f32's memory), the others: ` : '';
+  // The f16 two-pass scan takes the batches it fits before the routes below, where asked for and
+  // no code plane is planned (tuning.ts halfScanNotAsked, as hook.ts planHalfScan asks).
+  const scan = precision === 'f16' && opts.f16TensorCores !== false && !halfScanNotAsked(f16TwoPassOf(opts), digits) && halfScanEverywhere(contexts) ? `f16 batches of ${tensorTuning.f16ScanMinBatch}-${tensorTuning.f16ScanMaxBatch} queries on the f16 two-pass scan (the f16 tensor cores, the rows read as they are: half of f32's memory), the others: ` : '';
   if (scan) return `allowExperimental: ${scan}${f16Route(opts, contexts, digits, planes, plan, dims)}`;
   if (precision === 'f16') return `allowExperimental: ${f16Route(opts, contexts, digits, planes, plan, dims)}`;
   if (precision === 'f32' && opts.f32TensorCores !== false && !digits) return `allowExperimental: f32 runs the f32 kernels: no digit planes planned (${noPlanesOf(opts, plan, dims, precision)})`;
@@ -1401,13 +1400,12 @@ function digitPrecisions(contexts: readonly GpuContext[], opts: GpuFlatOptions):
   return [...(opts.f32TensorCores !== false && on && tensorTuning.f32 ? ['f32' as const] : []), ...(opts.f16TensorCores !== false && on && tensorTuning.f16 && tensorTuning.f16Codes && !halfMatricesEverywhere(contexts) ? ['f16' as const] : [])];
 }
 
-/** Whether every device takes f16 rows on f16 subgroup matrices (hook.ts halfMatrixConfig). */
-/** Every device could run the f16 two-pass scan (tuning.ts halfScanDeviceRefusal, as hook.ts planHalfScan asks). */
 /** Whether the index asks for the f16 two-pass scan: f16TwoPass, by default disableRobustness (the scan's speed needs robustness off). */
 function f16TwoPassOf(opts: GpuFlatOptions): boolean {
   return opts.f16TwoPass ?? opts.disableRobustness === true;
 }
 
+/** Every device could run the f16 two-pass scan (tuning.ts halfScanDeviceRefusal, as hook.ts planHalfScan asks). */
 function halfScanEverywhere(contexts: readonly GpuContext[]): boolean {
   return contexts.every((c) => {
     const info = c.adapter?.info as (GPUAdapterInfo & { subgroupMaxSize?: number }) | undefined;
@@ -1415,6 +1413,7 @@ function halfScanEverywhere(contexts: readonly GpuContext[]): boolean {
   });
 }
 
+/** Whether every device takes f16 rows on f16 subgroup matrices (hook.ts halfMatrixConfig). */
 function halfMatricesEverywhere(contexts: readonly GpuContext[]): boolean {
   return contexts.every((c) => c.device.features.has(SUBGROUP_MATRIX_FEATURE) && !!halfMatrixConfig(c.device.features, matrixConfigsOf(c.adapter?.info)));
 }

@@ -784,7 +784,7 @@ export interface TwoPassShape {
   warps: number;
   /** Workgroups of a tile's scan (fewer for a tile of few rows). */
   scanWorkgroups: number;
-  /** The sample takes about 1 / sampleDiv of the first tile's rows. */
+  /** The sample takes about 1 / sampleDiv of the shard's rows (twoPassSamples). */
   sampleDiv: number;
   /** Most workgroups of the sample, over all its tiles (the bests buffer holds their warps'). */
   sampleWorkgroups: number;
@@ -2495,28 +2495,26 @@ export class FlatShard {
       if (certify || tp) enc.clearBuffer(cand, (runAt + nqb * k) * 8, nqb * 8);
       // Two-pass counts start at 0 (each tile's selection leaves them so).
       if (tpBuf && tpLayout) enc.clearBuffer(tpBuf, tpLayout.parts.counts.at, tpLayout.parts.counts.bytes);
+      // One compute pass for the batch; with per-step timestamps (enableStepTimestamps) a pass a step, each timed.
+      const passOf = (i: number): GPUComputePassDescriptor =>
+        perStep ? { timestampWrites: { querySet: perStep.set, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 } } : ts ? { timestampWrites: { querySet: ts.set, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 } } : {};
+      let pass: GPUComputePassEncoder | undefined;
+      steps.forEach((st, i) => {
+        params.set(st.params, (i * UNIFORM_STRIDE) / 4);
+        pass ??= enc.beginComputePass(passOf(i));
+        pass.setPipeline(st.pipeline);
+        pass.setBindGroup(0, this.bindGroup(st, i, uniforms));
+        pass.dispatchWorkgroups(st.groups[0], st.groups[1]);
+        if (perStep) {
+          pass.end();
+          pass = undefined;
+        }
+      });
+      pass?.end();
       if (perStep) {
-        // Each step a compute pass of its own, timed (enableStepTimestamps).
-        steps.forEach((st, i) => {
-          params.set(st.params, (i * UNIFORM_STRIDE) / 4);
-          const one = enc.beginComputePass({ timestampWrites: { querySet: perStep.set, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 } });
-          one.setPipeline(st.pipeline);
-          one.setBindGroup(0, this.bindGroup(st, i, uniforms));
-          one.dispatchWorkgroups(st.groups[0], st.groups[1]);
-          one.end();
-        });
         enc.resolveQuerySet(perStep.set, 0, 2 * steps.length, perStep.resolve, 0);
         stepRead = device.createBuffer({ label: 'tessera step timestamps', size: 16 * steps.length, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST });
         enc.copyBufferToBuffer(perStep.resolve, 0, stepRead, 0, 16 * steps.length);
-      } else {
-        const pass = enc.beginComputePass(ts ? { timestampWrites: { querySet: ts.set, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 } } : {});
-        steps.forEach((st, i) => {
-          params.set(st.params, (i * UNIFORM_STRIDE) / 4);
-          pass.setPipeline(st.pipeline);
-          pass.setBindGroup(0, this.bindGroup(st, i, uniforms));
-          pass.dispatchWorkgroups(st.groups[0], st.groups[1]);
-        });
-        pass.end();
       }
       enc.copyBufferToBuffer(cand, runAt * 8, readback, 0, readBytes);
       if (ts && slot.tsRead && !perStep) {

@@ -70,8 +70,8 @@ export const HALF_SCAN_PARAMS = ['rows', 'blocks', 'segStride', 'idBase'] as con
 /**
  * Words from one query's candidate count to the next: a 128-byte line each. Every warp of the scan
  * appends through an atomic on its query's count; packed, a batch's counts shared one or two lines,
- * every append of every query contending for them (H100 h88-h89: 24-64 queries 0.96-1.40 ms
- * against 0.82-1.13 in h87, varying from run to run).
+ * every append of every query contending for them. Made for the 1M slow mode of h88-h89, which it
+ * did not remove (h90-h91): no timing of its own yet.
  */
 export const HALF_SCAN_COUNT_STRIDE = 32;
 
@@ -139,8 +139,8 @@ export function halfScanSource(s: HalfScanShape, pass: 'sample' | 'scan'): strin
   const unpack = (v: string, buf: string) =>
     `let o = ${buf} + q * ${u(qs)} + w * 8u; let h0 = bitcast<vec2<f16>>(${v}.x); let h1 = bitcast<vec2<f16>>(${v}.y); let h2 = bitcast<vec2<f16>>(${v}.z); let h3 = bitcast<vec2<f16>>(${v}.w); ` +
     `wq[o] = h0.x; wq[o + 1u] = h0.y; wq[o + 2u] = h1.x; wq[o + 3u] = h1.y; wq[o + 4u] = h2.x; wq[o + 5u] = h2.y; wq[o + 6u] = h3.x; wq[o + 7u] = h3.y;`;
-  // Copies query dims [c KC, c KC + KC) of the BQ queries into buffer b of wq.
-  const stage = (c: number, b = 0) => `for (var e = lid; e < ${u(stageWords)}; e += ${u(32 * W)}) { ${entry('e')} let v = ${fromQueries(u(c))}; ${unpack('v', u(b * bufferHalves))} }`;
+  // Copies query dims [c KC, c KC + KC) of the BQ queries into (the first buffer of) wq.
+  const stage = (c: number) => `for (var e = lid; e < ${u(stageWords)}; e += ${u(32 * W)}) { ${entry('e')} let v = ${fromQueries(u(c))}; ${unpack('v', '0u')} }`;
   // Two buffers: chunk c's words loaded into registers (pf*) ahead, stored into buffer b after the multiplies.
   const prefetchRegs = Math.ceil(stageWords / (32 * W));
   const prefetch = (c: number) =>

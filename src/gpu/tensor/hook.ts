@@ -16,7 +16,7 @@ import { layoutShape, type MatrixConfig, matrixConfigsOf, SUBGROUP_MATRIX_FEATUR
 import { digitsSource } from './digits-source.js';
 import { HALF_SCAN_COUNT_STRIDE, type HalfScanShape, halfScanBytes, halfScanRefusal, halfScanSource, halfSelectSource } from './half-scan.js';
 import { halvesPrepBytes, halvesPrepSource, hookSource, packFits, prepBytes, prepSource, type SelectShape, shapeKey, shareWords, type StageOptions, tileOf, workgroupBytes } from './kernel-source.js';
-import { halfMatrixConfig, halfScanDeviceRefusal, int8Config, tensorTuning } from './tuning.js';
+import { halfMatrixConfig, halfScanDeviceRefusal, halfScanNotAsked, int8Config, tensorTuning } from './tuning.js';
 
 export { halfMatrixConfig, tensorTuning };
 
@@ -216,9 +216,8 @@ export function prepPipeline(device: GPUDevice, s: SelectShape): GPUComputePipel
  * (unless the knob forces it), f16ScanMinBatch to f16ScanMaxBatch queries, k (its lists' k') up to maxK.
  */
 export function planHalfScan(f: HookFacts, nq: number, k: number): { shape: HalfScanShape } | { reason: string } {
-  if (!tensorTuning.enabled || !(f.f16TwoPass || tensorTuning.f16Scan)) return { reason: 'f16 two-pass scan off (f16TwoPass, tensorTuning.f16Scan)' };
-  // A code plane's route is faster (H100 h87, 1M: 0.486 / 0.752 ms at 16 / 64 queries against the scan's 0.699 / 1.120); the knob forces the scan.
-  if (f.digitPlanes && tensorTuning.f16Codes && !tensorTuning.f16Scan) return { reason: 'the shard has a code plane (digitPlanes), whose route is faster' };
+  const notAsked = halfScanNotAsked(f.f16TwoPass === true, f.digitPlanes === true);
+  if (notAsked) return { reason: notAsked };
   if (f.precision !== 'f16') return { reason: `precision ${f.precision}` };
   if (f.approximateF16 === false) return { reason: 'f16 with f16TensorCores off' };
   if (f.metric !== 'ip') return { reason: `metric ${f.metric} (the f16 scan ranks inner products)` };
