@@ -1,6 +1,7 @@
 # NOT RUN (forty-second session: its device time was spent). Build its folder from the repository root:
 #   mkdir -p out/h92 && node bench/device-bundle.mjs bench/gpu-flat/run.ts out/h92/flat.mjs && gzip -9 out/h92/flat.mjs
-#   cp bench/gpu-flat/summary.mjs bench/gpu-flat/results/prepared-h92/run.sh out/h92/
+#   cp bench/gpu-flat/summary.mjs bench/gpu-flat/device-common.sh bench/gpu-flat/results/prepared-h92/run.sh out/h92/
+#   git rev-parse --short HEAD > out/h92/COMMIT
 # on the device (carry .device and out/h92): source .device/setup.sh && bash out/h92/run.sh
 # h88-h91: over 1M the f16 two-pass scan at 24-48 queries ran 0.82-0.97 ms in some runs and up to
 # 1.69 in others (the same scorer, no overflow). This call times each dispatch (--step-times 1: a
@@ -9,12 +10,11 @@
 # over 21M the sample from the first tile only (st1, as through h91) against the spread one (the default now).
 B=out/h92
 W=${OUT:-/tmp/h92}; mkdir -p $W
-T=.device/torch_flat_baseline.py
-N21=21015324
+# T, N21, el, logs_tail and pack_results (every output file in one results.tgz: a call brings back 8 files at most).
+source $B/device-common.sh
 gunzip -f $B/flat.mjs.gz
 F="--warm-ms 300 --min-ms 200 --max-reps 60"
 TG=vulkan_enable_f16_on_nvidia,disable_robustness
-el() { echo "$(date +%T) $1 rc=$2"; }
 timeout 40 python3 $T --n 1000000 --d 768 --nq 16,24,32,48,64 --k 10 --reps 20 --dtypes float16 2>>$W/logs.txt | grep '^{' > $W/torch-1m.jsonl; el torch-1m $?
 for i in 1 2; do
 timeout 90 node $B/flat.mjs --n 1000000 --nq 16,24,32,48,64 --precisions f16 --experimental 1 --toggles $TG --digit-planes 0 --step-times 1 --variants 'a:tf16scan=0;b:tf16scan=0;c:tf16scan=0' $F > $W/flat-1m-$i.jsonl 2>>$W/logs.txt; el flat-1m-$i $?
@@ -29,4 +29,5 @@ cat $W/flat-*.jsonl | grep '"gpu_ms"' | python3 -c "import sys,json
 for l in sys.stdin:
   r=json.loads(l); s=r.get('step_ms') or {}
   print(r['n'], r.get('variant'), r['nq'], r['gpu_ms'], 'uncert', r.get('uncertified'), ' '.join(f'{k[:24]}={v}' for k,v in sorted(s.items(), key=lambda x: -x[1])[:6]))"
-grep -v '^adapter' $W/logs.txt | grep -v 'deprecated\|\^\^\^\|subgroupMatrix\|^$\|^:' | tail -n 8
+logs_tail
+pack_results
