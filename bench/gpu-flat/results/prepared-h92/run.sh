@@ -12,17 +12,19 @@ B=out/h92
 W=${OUT:-/tmp/h92}; mkdir -p $W
 # T, N21, el, logs_tail and pack_results (every output file in one results.tgz: a call brings back 8 files at most).
 source $B/device-common.sh
+# the call has 600 s: each step gets at most what is left of 570 (tl), so the packing still runs.
+BUDGET=570
 gunzip -f $B/flat.mjs.gz
 F="--warm-ms 300 --min-ms 200 --max-reps 60"
 TG=vulkan_enable_f16_on_nvidia,disable_robustness
-timeout 40 python3 $T --n 1000000 --d 768 --nq 16,24,32,48,64 --k 10 --reps 20 --dtypes float16 2>>$W/logs.txt | grep '^{' > $W/torch-1m.jsonl; el torch-1m $?
+timeout $(tl 40) python3 $T --n 1000000 --d 768 --nq 16,24,32,48,64 --k 10 --reps 20 --dtypes float16 2>>$W/logs.txt | grep '^{' > $W/torch-1m.jsonl; el torch-1m $?
 for i in 1 2; do
-timeout 90 node $B/flat.mjs --n 1000000 --nq 16,24,32,48,64 --precisions f16 --experimental 1 --toggles $TG --digit-planes 0 --step-times 1 --variants 'a:tf16scan=0;b:tf16scan=0;c:tf16scan=0' $F > $W/flat-1m-$i.jsonl 2>>$W/logs.txt; el flat-1m-$i $?
+timeout $(tl 90) node $B/flat.mjs --n 1000000 --nq 16,24,32,48,64 --precisions f16 --experimental 1 --toggles $TG --digit-planes 0 --step-times 1 --variants 'a:tf16scan=0;b:tf16scan=0;c:tf16scan=0' $F > $W/flat-1m-$i.jsonl 2>>$W/logs.txt; el flat-1m-$i $?
 done
 # Then groups of blocks a warp (f16ScanGroup: each staged query chunk serves 2 or 4 blocks), one pass a search.
-timeout 120 node $B/flat.mjs --n 1000000 --nq 16,24,32,48,64 --precisions f16 --experimental 1 --toggles $TG --digit-planes 0 --variants 'whole:tf16scan=0;g2:tf16sg=2;g2a4:tf16sg=2,tf16sa=4;g4a4:tf16sg=4,tf16sa=4;whole2:tf16scan=0' $F > $W/flat-1m-groups.jsonl 2>>$W/logs.txt; el flat-1m-groups $?
-timeout 120 python3 $T --n $N21 --d 768 --nq 16,24,32,48,64 --k 10 --reps 5 --chunk 4194304 --dtypes float16 2>>$W/logs.txt | grep '^{' > $W/torch-21m.jsonl; el torch-21m $?
-timeout 200 node $B/flat.mjs --n $N21 --nq 16,24,32,48,64 --precisions f16 --experimental 1 --toggles $TG --digit-planes 0 --variants 'whole:tf16scan=0;g2:tf16sg=2;g2a4:tf16sg=2,tf16sa=4;st1:tf16sst=1' --gpu-memory 78.5 --warm-ms 200 --min-ms 150 --max-reps 10 > $W/flat-21m.jsonl 2>>$W/logs.txt; el flat-21m $?
+timeout $(tl 120) node $B/flat.mjs --n 1000000 --nq 16,24,32,48,64 --precisions f16 --experimental 1 --toggles $TG --digit-planes 0 --variants 'whole:tf16scan=0;g2:tf16sg=2;g2a4:tf16sg=2,tf16sa=4;g4a4:tf16sg=4,tf16sa=4;whole2:tf16scan=0' $F > $W/flat-1m-groups.jsonl 2>>$W/logs.txt; el flat-1m-groups $?
+timeout $(tl 120) python3 $T --n $N21 --d 768 --nq 16,24,32,48,64 --k 10 --reps 5 --chunk 4194304 --dtypes float16 2>>$W/logs.txt | grep '^{' > $W/torch-21m.jsonl; el torch-21m $?
+timeout $(tl 200) node $B/flat.mjs --n $N21 --nq 16,24,32,48,64 --precisions f16 --experimental 1 --toggles $TG --digit-planes 0 --variants 'whole:tf16scan=0;g2:tf16sg=2;g2a4:tf16sg=2,tf16sa=4;st1:tf16sst=1' --gpu-memory 78.5 --warm-ms 200 --min-ms 150 --max-reps 10 > $W/flat-21m.jsonl 2>>$W/logs.txt; el flat-21m $?
 node $B/summary.mjs $W/torch-21m.jsonl $W/flat-21m.jsonl 2>&1 | tee $W/summary-21m.txt
 node $B/summary.mjs $W/torch-1m.jsonl $W/flat-1m-*.jsonl 2>&1 | tee $W/summary-1m.txt
 cat $W/flat-*.jsonl | grep '"gpu_ms"' | python3 -c "import sys,json
