@@ -24,6 +24,8 @@
  * --digit-planes 0|1 sets IndexOptions.digitPlanes (0: f16 at exactly half of f32's memory, no code plane).
  * --step-times 1 times each dispatch in a compute pass of its own (GpuFlatIndex.enableStepTimestamps):
  *   rows carry step_ms, GPU ms a search by pipeline label.
+ * --fresh-scratch 1 frees the shards' batch scratch before each variant (FlatShard.dropScratch): each
+ *   variant allocates its own, to see whether a timing follows where the scratch lands in memory.
  * --warm-ms W searches untimed for W ms before each case's timed searches; the first case after each
  *   fill for at least --first-warm-ms (default 1000), whose clocks are otherwise still low.
  * --experimental 1 opens the devices with allowExperimental (Dawn's allow_unsafe_apis): the
@@ -79,6 +81,9 @@ const { values } = parseArgs({
     experimental: { type: 'string', default: '0' },
     // 1: each dispatch in a compute pass of its own, timed (rows carry step_ms by pipeline label).
     'step-times': { type: 'string', default: '0' },
+    // 1: the shards' batch scratch (queries, candidates, the two-pass buffer) freed before each
+    // variant, so each allocates its own (does a timing follow where the scratch lands?).
+    'fresh-scratch': { type: 'string', default: '0' },
     // IndexOptions.digitPlanes: 0 leaves them out (f16 at exactly half of f32's memory), 1 asks for them; '' the default.
     'digit-planes': { type: 'string', default: '' },
     // The GPU memory the planner is told (GiB; IndexOptions.gpuMemory), e.g. 79.6 for an 80 GB H100's
@@ -278,6 +283,7 @@ for (const n of values.n!.split(',').map(Number)) {
       for (const variant of variants) {
         Object.assign(kernelTuning, defaults, variant.knobs);
         Object.assign(tensorTuning, tensorDefaults, variant.tensor);
+        if (values['fresh-scratch'] === '1') for (const shard of (index as unknown as { shards: { dropScratch(): void }[] }).shards) shard.dropScratch();
         // int8: candidates re-ranked exactly per query = max(k + 16, factor * k) (the index option).
         if (factor) (index as unknown as { opts: { rerankFactor?: number } }).opts.rerankFactor = factor;
         const q = syntheticQueries(nq, d, 777);

@@ -1887,6 +1887,17 @@ export class FlatShard {
     return b;
   }
 
+  /**
+   * Frees the batch scratch (queries, candidate lists, the two-pass buffer); the next search
+   * allocates it again. Only between searches: benchmarks use it to see whether a timing follows
+   * where the scratch lands in memory (bench/gpu-flat --fresh-scratch).
+   */
+  dropScratch(): void {
+    this.forgetBinds();
+    for (const b of Object.values(this.scratch)) b?.destroy();
+    this.scratch = {};
+  }
+
   /** Cached bind groups and uniform words name buffers by identity: drop them when one is reallocated. */
   private forgetBinds(): void {
     this.binds.clear();

@@ -87,6 +87,27 @@ describe.skipIf(!hasGpu)('planner temp bytes vs the shard', () => {
     }
   });
 
+  it('dropScratch frees the batch scratch; the next search allocates it again and finds the same lists', async () => {
+    const index = await GpuFlatIndex.create(d, 'ip', { precision: 'f32', maxTileBytes: 700 * 400 });
+    try {
+      await index.add(base);
+      const q = rows(9, 5);
+      const before = await index.search(q, 10);
+      const shard = (index as unknown as { shards: { tempBytes: number; dropScratch(): void; slots: { buffer?: GPUBuffer }[] }[] }).shards[0]!;
+      const slots = () => shard.slots.reduce((sum, x) => sum + (x.buffer?.size ?? 0), 0);
+      const scratch = shard.tempBytes - slots();
+      expect(scratch).toBeGreaterThan(0);
+      shard.dropScratch();
+      expect(shard.tempBytes, 'only the readback slots stay').toBe(slots());
+      const after = await index.search(q, 10);
+      expect(Array.from(after.labels)).toEqual(Array.from(before.labels));
+      expect(Array.from(after.distances)).toEqual(Array.from(before.distances));
+      expect(shard.tempBytes - slots(), 'the same scratch again').toBe(scratch);
+    } finally {
+      await index.dispose();
+    }
+  });
+
   it("the index's plan reports temp bytes that cover a full batch of 4096 queries at k = 100", async () => {
     const index = await GpuFlatIndex.create(d, 'ip', { precision: 'f32', scratchBytes: 1 << 20 });
     try {
