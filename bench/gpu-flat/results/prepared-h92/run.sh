@@ -18,8 +18,10 @@ gunzip -f $B/flat.mjs.gz
 F="--warm-ms 300 --min-ms 200 --max-reps 60"
 TG=vulkan_enable_f16_on_nvidia,disable_robustness
 timeout $(tl 40) python3 $T --n 1000000 --d 768 --nq 16,24,32,48,64 --k 10 --reps 20 --dtypes float16 2>>$W/logs.txt | grep '^{' > $W/torch-1m.jsonl; el torch-1m $?
+# The second process frees the batch scratch before each variant (--fresh-scratch 1): if the slow mode
+# follows where the scratch lands, it changes between its identical variants and not the first's.
 for i in 1 2; do
-timeout $(tl 90) node $B/flat.mjs --n 1000000 --nq 16,24,32,48,64 --precisions f16 --experimental 1 --toggles $TG --digit-planes 0 --step-times 1 --variants 'a:tf16scan=0;b:tf16scan=0;c:tf16scan=0' $F > $W/flat-1m-$i.jsonl 2>>$W/logs.txt; el flat-1m-$i $?
+timeout $(tl 90) node $B/flat.mjs --n 1000000 --nq 16,24,32,48,64 --precisions f16 --experimental 1 --toggles $TG --digit-planes 0 --step-times 1 --fresh-scratch $((i-1)) --variants 'a:tf16scan=0;b:tf16scan=0;c:tf16scan=0' $F > $W/flat-1m-$i.jsonl 2>>$W/logs.txt; el flat-1m-$i $?
 done
 # Then groups of blocks a warp (f16ScanGroup: each staged query chunk serves 2 or 4 blocks), one pass a search.
 timeout $(tl 120) node $B/flat.mjs --n 1000000 --nq 16,24,32,48,64 --precisions f16 --experimental 1 --toggles $TG --digit-planes 0 --variants 'whole:tf16scan=0;g2:tf16sg=2;g2a4:tf16sg=2,tf16sa=4;g4a4:tf16sg=4,tf16sa=4;whole2:tf16scan=0' $F > $W/flat-1m-groups.jsonl 2>>$W/logs.txt; el flat-1m-groups $?
