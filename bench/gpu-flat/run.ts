@@ -24,6 +24,8 @@
  * --digit-planes 0|1 sets IndexOptions.digitPlanes (0: f16 at exactly half of f32's memory, no code plane).
  * --step-times 1 times each dispatch in a compute pass of its own (GpuFlatIndex.enableStepTimestamps):
  *   rows carry step_ms, GPU ms a search by pipeline label.
+ * --in-flight N keeps N searches running at once while timing (default 1): the GPU stays fed between
+ *   searches, as torch's back-to-back repetitions keep it (rows carry in_flight where N > 1).
  * --fresh-scratch 1 frees the shards' batch scratch before each variant (FlatShard.dropScratch): each
  *   variant allocates its own, to see whether a timing follows where the scratch lands in memory.
  * --warm-ms W searches untimed for W ms before each case's timed searches; the first case after each
@@ -81,6 +83,9 @@ const { values } = parseArgs({
     experimental: { type: 'string', default: '0' },
     // 1: each dispatch in a compute pass of its own, timed (rows carry step_ms by pipeline label).
     'step-times': { type: 'string', default: '0' },
+    // Searches kept running at once while timing (bench/gpu-flat/repeat.ts): 2 keeps the GPU fed
+    // between a 1M search's host work, whose idle gaps let its clocks fall (H100 call h92).
+    'in-flight': { type: 'string', default: '1' },
     // 1: the shards' batch scratch (queries, candidates, the two-pass buffer) freed before each
     // variant, so each allocates its own (does a timing follow where the scratch lands?).
     'fresh-scratch': { type: 'string', default: '0' },
@@ -291,7 +296,7 @@ for (const n of values.n!.split(',').map(Number)) {
         const uncertifiedBefore = uncertified();
         const warmMs = Math.max(Number(values['warm-ms']), firstWarmMs);
         firstWarmMs = 0;
-        const { firstMs, wallMs: wall, reps, last } = await repeatSearch(() => index.search(q, k), { minMs, maxReps, warmMs, beforeTimed: () => {
+        const { firstMs, wallMs: wall, reps, last } = await repeatSearch(() => index.search(q, k), { minMs, maxReps, warmMs, inFlight: Number(values['in-flight']), beforeTimed: () => {
           index.takeGpuMs();
           index.takeProfile();
           if (stepTimes) index.takeStepMs();
@@ -333,6 +338,7 @@ for (const n of values.n!.split(',').map(Number)) {
         // The first shard's scorer for the batch (which route ran).
         row.scorer = (index as unknown as { shards: { scorerFor(nq: number, k: number): { key: string } }[] }).shards[0]!.scorerFor(nq, index.gpuK(k, nq)).key;
         if (stepMs) row.step_ms = stepMs;
+        if (Number(values['in-flight']) > 1) Object.assign(row, { in_flight: Number(values['in-flight']) });
         // Digit planes planned: bytes and tiles with them, of all tiles (partial where memory holds only some).
         Object.assign(row, { tiles: plan.shards.reduce((s, x) => s + x.tiles.length, 0) });
         if (plan.digits) Object.assign(row, { digit_gib: +(plan.shards.reduce((s, x) => s + x.digitBytes, 0) / 2 ** 30).toFixed(3), digit_tiles: plan.shards.reduce((s, x) => s + x.digitTiles, 0) });
