@@ -12,7 +12,7 @@
 B=out/h93
 W=${OUT:-/tmp/h93}; mkdir -p $W
 source $B/device-common.sh
-BUDGET=560
+BUDGET=330
 gunzip -f $B/flat.mjs.gz
 F="--warm-ms 400 --min-ms 250 --max-reps 100"
 TG=vulkan_enable_f16_on_nvidia,disable_robustness

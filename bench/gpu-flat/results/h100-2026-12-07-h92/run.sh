@@ -1,4 +1,4 @@
-# NOT RUN (forty-second session: its device time was spent). Build its folder from the repository root:
+# RAN as call h92 (forty-third session, 2026-12-07 18:01 UTC, NVIDIA H100 80GB HBM3, driver 580.159.04, bundle of b461f41, 85 s): output beside this file. Built as below.
 #   mkdir -p out/h92 && node bench/device-bundle.mjs bench/gpu-flat/run.ts out/h92/flat.mjs && gzip -9 out/h92/flat.mjs
 #   cp bench/gpu-flat/summary.mjs bench/gpu-flat/device-common.sh bench/gpu-flat/results/prepared-h92/run.sh out/h92/
 #   git rev-parse --short HEAD > out/h92/COMMIT
