@@ -54,7 +54,7 @@ describe.skipIf(!hasGpu)('GpuFlatIndex f16 two-pass scan, emulated subgroup matr
   };
   afterAll(scanOff);
 
-  async function run(c: { n: number; nq: number; k: number; tiles: number; d?: number; tuning?: Partial<typeof tensorTuning>; ordered?: boolean; expectOverflow?: boolean | 'either'; shapeKey?: string }): Promise<number> {
+  async function run(c: { n: number; nq: number; k: number; tiles: number; d?: number; tuning?: Partial<typeof tensorTuning>; ordered?: boolean; expectOverflow?: boolean | 'either'; shapeKey?: string; keyMatch?: RegExp }): Promise<number> {
     const d = c.d ?? 64;
     const base = normalizeRows(clusteredVectors(c.n, d, 10, 400 + c.n), d);
     // Ordered rows: the first tile's (the sample's) score lowest for every query, so later tiles hold many candidates.
@@ -74,6 +74,7 @@ describe.skipIf(!hasGpu)('GpuFlatIndex f16 two-pass scan, emulated subgroup matr
       expect(choice.key).toContain('f16-scan-emulated');
       // The shape planned (half-scan:dPad:bq:warps:ahead:queryChunk:buffers:...) where the case names one.
       if (c.shapeKey) expect(choice.key, choice.key).toContain(c.shapeKey);
+      if (c.keyMatch) expect(choice.key).toMatch(c.keyMatch);
       expect(choice.twoPass).toBeDefined();
       expect(choice.approximate).toBe('unscaled');
       const device = (index as unknown as { shards: { ctx: { device: GPUDevice } }[] }).shards[0]!.ctx.device;
@@ -104,12 +105,14 @@ describe.skipIf(!hasGpu)('GpuFlatIndex f16 two-pass scan, emulated subgroup matr
   }
 
   it.each([
-    // One tile; 20 queries (a 32-query block, 12 of them padding).
-    { n: 700, nq: 20, k: 5, tiles: 1 },
+    // One tile; 20 queries (a 32-query block, 12 of them padding): two blocks a warp at a time
+    // (the default from 17 queries, 4 steps ahead), then one.
+    { n: 700, nq: 20, k: 5, tiles: 1, keyMatch: /half-scan:64:32:8:2:.*:g2$/ },
+    { n: 700, nq: 20, k: 5, tiles: 1, tuning: { f16ScanGroup: 1 }, keyMatch: /half-scan:64:32:8:2:.*:8192$/ },
     // Three tiles of rows not a multiple of 16 (each last block loaded from rows - 16), 16 queries.
     { n: 1001, nq: 16, k: 5, tiles: 3 },
-    // The same with two blocks a warp at a time, and 24 queries at d = 256 with four.
-    { n: 1001, nq: 16, k: 5, tiles: 3, tuning: { f16ScanGroup: 2 }, shapeKey: ':g2' },
+    // The same with two blocks a warp at a time (below f16ScanGroupMinBatch), and 24 queries at d = 256 with four.
+    { n: 1001, nq: 16, k: 5, tiles: 3, tuning: { f16ScanGroup: 2, f16ScanGroupMinBatch: 9 }, shapeKey: ':g2' },
     { n: 900, nq: 24, k: 4, tiles: 2, d: 256, tuning: { f16ScanGroup: 4, f16ScanWarps: 4 }, shapeKey: ':g4' },
     // 56 queries (a 64-query block), d = 384 (too wide to stage whole): the queries staged 64 dims
     // at a time (4 steps loaded ahead), in one buffer, then in two (the next chunk's loads ahead).

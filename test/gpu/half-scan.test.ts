@@ -83,12 +83,30 @@ describe('half scan: the plan for a batch (hook.ts planHalfScan)', () => {
     return p.shape;
   };
   it('rounds the batch up to whole query tiles; stages queries whole at 16, in two buffers of 128 dims at 32 and 48, one at 64', () => {
-    expect(shapeOf(facts, 9)).toMatchObject({ bq: 16, queryChunk: 768, doubleStage: false });
-    expect(shapeOf(facts, 24)).toMatchObject({ bq: 32, queryChunk: 128, doubleStage: true, ahead: 8 });
+    expect(shapeOf(facts, 9)).toMatchObject({ bq: 16, queryChunk: 768, doubleStage: false, group: 1, ahead: 8 });
+    expect(shapeOf(facts, 16)).toMatchObject({ bq: 16, group: 1, ahead: 8 });
+    // From 17 queries (two query tiles) two blocks a warp at a time, 4 steps ahead each: 8 row fragments ahead as at one.
+    expect(shapeOf(facts, 17)).toMatchObject({ bq: 32, group: 2, ahead: 4 });
+    expect(shapeOf(facts, 24)).toMatchObject({ bq: 32, queryChunk: 128, doubleStage: true, group: 2, ahead: 4 });
     expect(shapeOf(facts, 40)).toMatchObject({ bq: 48, queryChunk: 128, doubleStage: true });
     // Two buffers of 64 queries x 128 dims do not fit beside the scores: one.
     expect(shapeOf(facts, 64)).toMatchObject({ bq: 64, queryChunk: 128, doubleStage: false });
     for (const nq of [9, 24, 40, 64]) expect(halfScanBytes(shapeOf(facts, nq))).toBeLessThanOrEqual(49152);
+  });
+  it('groups blocks as the knobs say: f16ScanGroup from f16ScanGroupMinBatch queries, f16ScanAhead row fragments ahead over the group', () => {
+    const saved = { ...tensorTuning };
+    try {
+      tensorTuning.f16ScanGroup = 4;
+      expect(shapeOf(facts, 24)).toMatchObject({ group: 4, ahead: 2 });
+      tensorTuning.f16ScanGroup = 1;
+      expect(shapeOf(facts, 64)).toMatchObject({ group: 1, ahead: 8 });
+      Object.assign(tensorTuning, { f16ScanGroup: 2, f16ScanGroupMinBatch: 9, f16ScanAhead: 4 });
+      expect(shapeOf(facts, 9)).toMatchObject({ bq: 16, group: 2, ahead: 2 });
+      // d = 576 (36 steps): 4 / 2 = 2 steps ahead split them evenly; never more than the knob allows.
+      expect(shapeOf({ ...facts, rowWords: 72 }, 24)).toMatchObject({ group: 2, ahead: 2 });
+    } finally {
+      Object.assign(tensorTuning, saved);
+    }
   });
   it('declines a shard with a code plane (its route is faster) unless the knob forces the scan, and batches outside 9-64', () => {
     expect(planHalfScan({ ...facts, digitPlanes: true }, 24, 40)).toMatchObject({ reason: expect.stringMatching(/code plane/) });

@@ -348,12 +348,13 @@ export const tensorTuning = {
    * benchmarks' knob). The adapter must list the f16 x f16 -> f32 M16 N16 K16 config and the device
    * have shader-f16 and 32-wide subgroups (on NVIDIA: Dawn's vulkan_enable_f16_on_nvidia toggle). The
    * rows' halves are read straight from storage (exactly half of f32's memory), before the other f16
-   * routes. The shape (H100 calls h83-h90, BENCHMARKS.md): f16ScanWarps warps a workgroup,
-   * f16ScanAhead steps of 16 dims loaded ahead, f16ScanWorkgroups workgroups a tile (2 an SM of the
-   * H100's 132), the queries staged whole at 16 and f16ScanQueryChunk dims at a time above (Dawn's
-   * 48 KiB), in two buffers where they fit (f16ScanDoubleStage: one barrier a chunk, the next chunk's
-   * loads behind the multiplies; 32 queries 0.933 -> 0.829 ms over 1M, h87), a sample of
-   * 1 / f16ScanSampleDiv of the first tile in at most f16ScanSampleWorkgroups workgroups,
+   * routes. The shape (H100 calls h83-h92, BENCHMARKS.md): f16ScanWarps warps a workgroup,
+   * f16ScanAhead row fragments (steps of 16 dims) loaded ahead a warp (over its f16ScanGroup
+   * blocks), f16ScanWorkgroups workgroups a tile (2 an SM of the H100's 132), the queries staged
+   * whole at 16 and f16ScanQueryChunk dims at a time above (Dawn's 48 KiB), in two buffers where they
+   * fit (f16ScanDoubleStage: one barrier a chunk, the next chunk's loads behind the multiplies; 32
+   * queries 0.933 -> 0.829 ms over 1M, h87), a sample of 1 / f16ScanSampleDiv of the shard's rows
+   * (spread over at most f16ScanSampleTiles tiles) in at most f16ScanSampleWorkgroups workgroups,
    * f16ScanCap candidates a query a tile. With robustness on (Dawn's default) Tint's bounds checks
    * make the driver load each half alone (0.60x torch fp16 at 16 queries, h86).
    */
@@ -370,8 +371,17 @@ export const tensorTuning = {
   f16ScanDoubleStage: true,
   /** Most tiles the f16 scan's sample spreads over (flat-shard.ts twoPassSamples; 1: the first tile only, as timed through h91). */
   f16ScanSampleTiles: 64,
-  /** Blocks of 16 rows a scan warp takes at a time (HalfScanShape.group): 1, 2 or 4; not yet timed above 1. */
-  f16ScanGroup: 1,
+  /**
+   * Blocks of 16 rows a scan warp takes at a time (HalfScanShape.group: 1, 2 or 4) for batches of
+   * f16ScanGroupMinBatch queries or more (two query tiles; below, 1), each staged query chunk and
+   * right fragment serving them all; f16ScanAhead then counts the row fragments ahead over the
+   * group's blocks (steps ahead = f16ScanAhead / group: the registers of one block's). H100 call
+   * h92, 21M, GPU ms at 24 / 32 / 48 / 64 queries: 2 blocks (4 steps ahead) 15.01 / 15.04 / 16.63 /
+   * 19.36 against one's 15.97 / 16.03 / 18.49 / 20.96 (torch fp16 15.46 / 16.74 / 19.31 / 21.77);
+   * at 16 queries 15.18 against 13.56.
+   */
+  f16ScanGroup: 2,
+  f16ScanGroupMinBatch: 17,
   /**
    * f32 shards too: each row value's two i8 digits of its dimension's step, read from the shard's
    * digit planes (StageOptions.rowsF32: 2 bytes a dimension beside the 4 of the rows, made once a
