@@ -240,12 +240,18 @@ export function planHalfScan(f: HookFacts, nq: number, k: number): { shape: Half
   const base = { dPad, bq, warps: tensorTuning.f16ScanWarps, ahead, group, kp: k, cap: tensorTuning.f16ScanCap };
   // Queries staged: all dims where they fit, else f16ScanQueryChunk at a time, else the largest chunk
   // that fits; in two buffers (f16ScanDoubleStage) where those fit, else in one.
-  const chunks = [dPad, tensorTuning.f16ScanQueryChunk, ...Array.from({ length: steps }, (_, i) => 16 * (steps - i))];
+  // Tried in order, stopping at the first that fits: every search plans its batch several times
+  // (building all ~100 candidates first took 150 us a plan at d = 768).
+  const chunks = [dPad, tensorTuning.f16ScanQueryChunk];
+  for (let i = 0; i < steps; i++) chunks.push(16 * (steps - i));
   const buffers = tensorTuning.f16ScanDoubleStage ? [true, false] : [false];
-  const candidates = chunks.flatMap((queryChunk) => buffers.map((doubleStage) => ({ ...base, queryChunk, doubleStage: doubleStage && queryChunk < dPad })));
-  const shape = candidates.find((s) => !halfScanRefusal(s) && halfScanBytes(s) <= f.maxWorkgroupStorage);
-  if (!shape) return { reason: `no query chunk fits ${f.maxWorkgroupStorage} bytes of workgroup memory` };
-  return { shape };
+  for (const queryChunk of chunks) {
+    for (const doubleStage of buffers) {
+      const shape: HalfScanShape = { ...base, queryChunk, doubleStage: doubleStage && queryChunk < dPad };
+      if (!halfScanRefusal(shape) && halfScanBytes(shape) <= f.maxWorkgroupStorage) return { shape };
+    }
+  }
+  return { reason: `no query chunk fits ${f.maxWorkgroupStorage} bytes of workgroup memory` };
 }
 
 /** What ChunkScorer.shape answers for a planned f16 scan: the halves pre-pass, approximate keys, the two-pass facts (flat-shard.ts TwoPassShape). */
