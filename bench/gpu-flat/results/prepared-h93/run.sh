@@ -1,4 +1,4 @@
-# Build its folder from the repository root:
+# NOT RUN (forty-third session: its device time went on failed starts). Rebuild its folder at HEAD:
 #   mkdir -p out/h93 && node bench/device-bundle.mjs bench/gpu-flat/run.ts out/h93/flat.mjs && gzip -9 out/h93/flat.mjs
 #   cp bench/gpu-flat/summary.mjs bench/gpu-flat/device-common.sh bench/gpu-flat/results/prepared-h93/run.sh out/h93/
 #   git rev-parse --short HEAD > out/h93/COMMIT
