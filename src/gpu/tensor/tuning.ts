@@ -446,11 +446,6 @@ export function halfMatrixConfig(features: ReadonlySet<string> | GPUSupportedFea
 }
 
 /**
- * Why a device cannot run the f16 two-pass scan (src/gpu/tensor/half-scan.ts), or undefined: it
- * needs the subgroup matrices with the f16 x f16 -> f32 M16 N16 K16 config, shader-f16 and 32-wide
- * subgroups. hook.ts planHalfScan plans with it; GpuFlatIndex names the route by it.
- */
-/**
  * Why the f16 two-pass scan is not asked for a shard, or undefined: the index's f16TwoPass off (and
  * the knob f16Scan, which forces it), or the shard holds a code plane, whose route is faster (H100
  * h87, 1M: 0.486 / 0.752 ms at 16 / 64 queries against the scan's 0.699 / 1.120). hook.ts
@@ -462,6 +457,11 @@ export function halfScanNotAsked(f16TwoPass: boolean, codePlane: boolean): strin
   return undefined;
 }
 
+/**
+ * Why a device cannot run the f16 two-pass scan (src/gpu/tensor/half-scan.ts), or undefined: it
+ * needs the subgroup matrices with the f16 x f16 -> f32 M16 N16 K16 config, shader-f16 and 32-wide
+ * subgroups. hook.ts planHalfScan plans with it; GpuFlatIndex names the route by it.
+ */
 export function halfScanDeviceRefusal(features: ReadonlySet<string> | GPUSupportedFeatures, configs: readonly MatrixConfig[], subgroupSize: number): string | undefined {
   for (const feature of [SUBGROUP_MATRIX_FEATURE, 'shader-f16', 'subgroups']) if (!features.has(feature)) return `device lacks ${feature}`;
   if (!configs.some((c) => c.componentType === 'f16' && c.resultComponentType === 'f32' && c.M === 16 && c.N === 16 && c.K === 16)) return 'no f16 x f16 -> f32 M16 N16 K16 config';
