@@ -98,6 +98,13 @@ export interface ShardMark {
   lastCapacity: number;
 }
 
+/** GPU timestamps: a query set of `pairs` begin / end pairs and the buffer it resolves into. */
+interface TimestampPairs {
+  set: GPUQuerySet;
+  resolve: GPUBuffer;
+  pairs: number;
+}
+
 /** One readback buffer of a shard's ring, with its timestamp readback; idle resolves once it is free. */
 interface ReadSlot {
   buffer?: GPUBuffer;
@@ -2625,14 +2632,23 @@ export class FlatShard {
   onNotice: ((message: string) => void) | undefined;
 
   /** GPU timestamps around each search batch (profile mode, adapters with timestamp-query); each readback slot has its own MAP_READ copy. */
-  private timer: { set: GPUQuerySet; resolve: GPUBuffer } | undefined;
+  private timer: TimestampPairs | undefined;
   /** Nanoseconds of GPU time of the searches since the last resetGpuTime (profile mode). */
   gpuNs = 0;
 
   /** Per-step timestamps (benchmarks): a query pair a step, for batches of at most `pairs` steps. */
-  private stepTimer: { set: GPUQuerySet; resolve: GPUBuffer; pairs: number } | undefined;
+  private stepTimer: TimestampPairs | undefined;
   /** Nanoseconds of GPU time per step's pipeline label since it was last cleared (enableStepTimestamps). */
   readonly stepNs = new Map<string, number>();
+
+  private timestampPairs(pairs: number): TimestampPairs {
+    const device = this.ctx.device;
+    return {
+      set: device.createQuerySet({ type: 'timestamp', count: 2 * pairs }),
+      resolve: device.createBuffer({ size: 16 * pairs, usage: BufferUsage.QUERY_RESOLVE | BufferUsage.COPY_SRC }),
+      pairs,
+    };
+  }
 
   /**
    * Times each step of a batch (each dispatch in a compute pass of its own, which may add a little
@@ -2641,39 +2657,26 @@ export class FlatShard {
    */
   enableStepTimestamps(pairs = 512): boolean {
     if (!this.ctx.hasTimestamps) return false;
-    const device = this.ctx.device;
-    this.stepTimer ??= {
-      set: device.createQuerySet({ type: 'timestamp', count: 2 * pairs }),
-      resolve: device.createBuffer({ size: 16 * pairs, usage: BufferUsage.QUERY_RESOLVE | BufferUsage.COPY_SRC }),
-      pairs,
-    };
+    this.stepTimer ??= this.timestampPairs(pairs);
     return true;
   }
 
   /** Turns GPU timestamps on; false when the adapter has no timestamp-query. */
   enableTimestamps(): boolean {
     if (!this.ctx.hasTimestamps) return false;
-    const device = this.ctx.device;
-    this.timer ??= {
-      set: device.createQuerySet({ type: 'timestamp', count: 2 }),
-      resolve: device.createBuffer({ size: 16, usage: BufferUsage.QUERY_RESOLVE | BufferUsage.COPY_SRC }),
-    };
+    this.timer ??= this.timestampPairs(1);
     return true;
   }
 
   destroy(): void {
     for (const st of this.staging) st.buffer.destroy();
     this.staging = [];
-    if (this.timer) {
-      this.timer.set.destroy();
-      this.timer.resolve.destroy();
-      this.timer = undefined;
+    for (const t of [this.timer, this.stepTimer]) {
+      t?.set.destroy();
+      t?.resolve.destroy();
     }
-    if (this.stepTimer) {
-      this.stepTimer.set.destroy();
-      this.stepTimer.resolve.destroy();
-      this.stepTimer = undefined;
-    }
+    this.timer = undefined;
+    this.stepTimer = undefined;
     // Both readback slots (a search still reading one fails with the device's error path).
     for (const slot of this.slots) {
       slot.buffer?.destroy();
