@@ -384,14 +384,11 @@ export class GpuFlatIndex implements Index {
     this.check();
     // As search checks it: a k of 'x' or NaN was refused as not fitting workgroup memory, 0 or 2.5 taken.
     checkK(k);
-    const kk = Math.min(this.gpuK(k), this.total);
-    // Batch classes up to what a search sends at once (int8: its sub-batch), not those no batch reaches.
+    // Batch classes up to what a search sends at once (int8: its sub-batch), not those no batch reaches,
+    // each for the k a search of that size asks the shards (gpuK: k' where the batch is scored
+    // approximately, as the f16 two-pass scan's 9-64 queries and not its 1-8, else k).
     const most = this.shardBatch;
-    for (const shard of this.shards) if (shard.ntotal > 0) shard.warmUp(Math.min(kk, shard.ntotal), most);
-    // f16 and f32 through the tensor cores: batches below its smallest batch select k on their own
-    // kernels. int8 selects k' at every batch (gpuK), so its k would compile classes no search runs.
-    const k1 = Math.min(k, this.total);
-    if (kk !== k1 && this.precision !== 'int8') for (const shard of this.shards) if (shard.ntotal > 0) shard.warmUp(Math.min(k1, shard.ntotal), most);
+    for (const shard of this.shards) if (shard.ntotal > 0) shard.warmUp((nq) => Math.min(this.gpuK(k, nq), shard.ntotal), most, Math.min(k, shard.ntotal));
   }
 
   async search(q: Float32Array, k: number, opts: SearchOptions = {}): Promise<SearchResult> {

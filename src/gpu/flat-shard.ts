@@ -1740,21 +1740,29 @@ export class FlatShard {
 
   /**
    * Compiles the pipelines a search for k (<= ntotal) uses, for each batch class of fusedShapes /
-   * flat_gemv / int8_gemv (NQ 1, 2, 4, 8, 16) up to maxBatch (the index's GpuFlatOptions.maxBatch:
-   * no larger batch reaches the shard, so their classes would be compiled for nothing).
+   * flat_gemv / int8_gemv (NQ 1, 2, 4, 8, 16) and of the f16 two-pass scan (query blocks of 16, 32,
+   * 48, 64) up to maxBatch (the index's GpuFlatOptions.maxBatch: no larger batch reaches the shard,
+   * so their classes would be compiled for nothing). k may depend on the batch size (the index asks
+   * approximate batches for k' candidates, the others for k: GpuFlatIndex.gpuK); certifyK is the
+   * caller's k, which tiles past the digit planes select exactly (candLayout's exactK).
    */
-  warmUp(k: number, maxBatch = MAX_BATCH): void {
+  warmUp(k: number | ((nq: number) => number), maxBatch = MAX_BATCH, certifyK?: number): void {
     this.ctx.check();
-    if (k > this.kLimit) return; // such a search fails before compiling anything
+    const kOf = typeof k === 'number' ? () => k : k;
     // The rows' magnitudes every search checks its queries against (GpuFlatIndex.checkScoreRange).
     if (this.layout.precision !== 'int8' && this.ntotal > 0) {
       this.rangePipeline();
       this.rowMagnitudes().catch(() => undefined);
     }
-    const sizes = [1, 2, 4, 8, 16, 32, GEMM_MIN_BATCH - 1, GEMM_MIN_BATCH, LARGE_MIN_BATCH];
+    const sizes = [1, 2, 4, 8, 16, 32, GEMM_MIN_BATCH - 1, GEMM_MIN_BATCH, 64, LARGE_MIN_BATCH];
     // flat_gemv_multi with mpart: a pipeline for each batch size of 2-16 (classes elsewhere share one).
     if (kernelTuning.mpart) sizes.push(...Array.from({ length: 15 }, (_, i) => i + 2));
+    // The k of each batch class compiled (their merges below).
+    const ks = new Set<number>();
     for (const nq of new Set(sizes.map((n) => Math.min(n, maxBatch)))) {
+      const k = kOf(nq);
+      if (k > this.kLimit) continue; // such a search fails before compiling anything
+      ks.add(k);
       const scorer = this.scorerFor(nq, k);
       const { approximate, digits, digitsSource } = scorer;
       if (scorer.multiTile) {
@@ -1769,7 +1777,7 @@ export class FlatShard {
       // Tiles past the planned digit planes: their exact kernels (for the caller's k: the index warms
       // both k' and k) and the pass that widens their lists.
       if (digits && this.unplannedRows) {
-        this.compile(this.scorerFor(nq, k, true));
+        this.compile(this.scorerFor(nq, Math.min(certifyK ?? k, k), true));
         this.widenPipeline();
       }
       this.rerankPipeline();
@@ -1781,9 +1789,11 @@ export class FlatShard {
       // planes that do not fit are refused here, said once, and searches go on without them.
       this.ensureSteps(stepMode, digitsSource).catch((e: unknown) => void this.refuseDigits(e));
     }
-    this.mergePipeline(Math.max(pow2Ceil(k), 2 * SELECT_WG));
-    const one = this.mergeOnePlan(1, k);
-    if (one) this.pipeline(mergeOneKey(one), () => mergeOnePipeline(this.ctx.device, one));
+    for (const k of ks) {
+      this.mergePipeline(Math.max(pow2Ceil(k), 2 * SELECT_WG));
+      const one = this.mergeOnePlan(1, k);
+      if (one) this.pipeline(mergeOneKey(one), () => mergeOnePipeline(this.ctx.device, one));
+    }
   }
 
   /** merge_one's buffer for a batch (kernelTuning.mergeOne, up to mergeOneMaxBatch queries, k fits), else undefined: merge_lists. */
@@ -1803,9 +1813,9 @@ export class FlatShard {
     return false;
   }
 
-  /** Pipelines compiled so far (tests: a warmed-up shard compiles none at search). */
+  /** Pipelines compiled so far, a two-pass scorer's set of four counted once more (tests: a warmed-up shard compiles none at search). */
   get pipelineCount(): number {
-    return this.pipelines.size;
+    return this.pipelines.size + this.twoPassCache.size;
   }
 
   /** flat_gemv_multi's plan for a batch of nq queries (f32 / f16, kernelTuning.gemvMulti), or undefined where it does not take it. */

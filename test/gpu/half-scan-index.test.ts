@@ -258,6 +258,36 @@ describe.skipIf(!hasGpu)('GpuFlatIndex f16 two-pass scan, emulated subgroup matr
     }
   }, 120_000);
 
+  it('warmUp(k) compiles the scan of every query block (16, 32 with two blocks a warp, 48, 64) for k\' and the f16 kernels of 1-8 and 65+ queries for k: searches of 1 to 100 queries compile none, each the f16 rows\' exact best', async () => {
+    Object.assign(tensorTuning, saved, SMALL_SCAN);
+    on = true;
+    const d = 64, k = 10;
+    const base = normalizeRows(clusteredVectors(400, d, 10, 431), d);
+    const rows = toF16(base);
+    const index = await GpuFlatIndex.create(d, 'ip', { precision: 'f16', debugPoison: true });
+    try {
+      await index.add(base);
+      const shard = shardsOf(index)[0]! as ShardView & { pipelineCount: number };
+      // Before: warmUp took k' from the largest batch (4096 queries, not scanned approximately), so
+      // it compiled every class for k alone and the first search of 9-64 queries compiled the scan.
+      expect(index.gpuK(k, 4096)).toBe(k);
+      expect(index.gpuK(k, 12)).toBeGreaterThan(k);
+      index.warmUp(k);
+      const warmed = shard.pipelineCount;
+      for (const nq of [1, 8, 9, 16, 17, 32, 33, 48, 49, 64, 65, 100]) {
+        const q = normalizeRows(clusteredVectors(nq, d, 10, 432 + nq), d);
+        const got = await index.search(q, k);
+        expectF16Exact(got, rows, q, d, k, `${nq} queries`);
+        expect(shard.pipelineCount, `${nq} queries`).toBe(warmed);
+      }
+      expect(shard.scorerFor(12, index.gpuK(k, 12)).twoPass).toBeDefined();
+      expect(shard.scorerFor(24, index.gpuK(k, 24)).key).toMatch(/:g2$/);
+    } finally {
+      scanOff();
+      await index.dispose();
+    }
+  }, 120_000);
+
   it('declines batches outside its range, tiles of fewer than 16 rows, and knob off', async () => {
     Object.assign(tensorTuning, saved, { f16Scan: true });
     on = true;
