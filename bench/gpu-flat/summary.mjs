@@ -22,9 +22,10 @@ for (const r of ours) {
   if (!groups.has(key)) groups.set(key, []);
   groups.get(key).push(r);
 }
-// Variant name plus the Dawn toggles of its process (rows of several processes are compared).
+// Variant name plus the Dawn toggles of its process (rows of several processes are compared), and
+// /ifN where N searches were kept in flight (run.ts --in-flight).
 const short = { disable_robustness: 'nr', vulkan_enable_f16_on_nvidia: 'f16' };
-const vname = (r) => `${r.variant ?? '-'}${r.toggles ? '@' + r.toggles.split(',').map((t) => short[t] ?? t).join('+') : ''}`;
+const vname = (r) => `${r.variant ?? '-'}${r.toggles ? '@' + r.toggles.split(',').map((t) => short[t] ?? t).join('+') : ''}${r.in_flight > 1 ? `/if${r.in_flight}` : ''}`;
 const ref = (dtype, n, nq) => torch.find((t) => t.dtype === dtype && t.n === n && t.nq === nq);
 for (const [key, rs] of groups) {
   const best = rs.reduce((a, b) => ((b.gpu_ms ?? b.wall_ms) < (a.gpu_ms ?? a.wall_ms) ? b : a));
