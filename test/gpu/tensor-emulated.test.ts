@@ -580,6 +580,34 @@ describe.skipIf(!hasGpu)('GpuFlatIndex f32 through the emulated tensor hook, re-
     }
   }, 120_000);
 
+  it('digit planes for the first tile only: warmUp(k) compiles the f32 kernels of the other tiles for the caller\'s k beside the tensor path\'s k\' and the f32 kernels of the smaller batches: searches of 1 to 37 queries compile none, exact', async () => {
+    const d = 64, n = 600, k = 5;
+    const base = normalizeRows(clusteredVectors(n, d, 10, 218), d);
+    const opts = { precision: 'f32' as const, digitPlanes: true, maxTileBytes: 200 * d * 4, debugPoison: true };
+    const probe = await GpuFlatIndex.create(d, 'ip', opts);
+    await probe.add(base);
+    const p = probe.plan!.shards[0]!;
+    await probe.dispose();
+    const saved = { ...tensorTuning };
+    Object.assign(tensorTuning, { targetWorkgroups: 3, targetWorkgroupsSmall: 3, targetWorkgroupsTiny: 3 });
+    const index = await GpuFlatIndex.create(d, 'ip', { ...opts, gpuMemory: p.baseBytes + p.tempBytes + 200 * d * 2 + 1000 });
+    try {
+      await index.add(base);
+      expect(index.plan!.shards[0]!.digitTiles).toBe(1);
+      index.warmUp(k);
+      const shard = shardsOf(index)[0]! as Shard & { pipelineCount: number };
+      const compiled = shard.pipelineCount;
+      for (const nq of [1, tensorTuning.f32MinBatch - 1, tensorTuning.f32MinBatch, 12, 16, 37]) {
+        const q = normalizeRows(clusteredVectors(nq, d, 10, 219 + nq), d);
+        await expectExact(index, base, q, d, k);
+        expect(shard.pipelineCount, `${nq} queries`).toBe(compiled);
+      }
+    } finally {
+      Object.assign(tensorTuning, saved);
+      await index.dispose();
+    }
+  }, 120_000);
+
   it('three shards (devices) of two tiles each: each certifies its own lists for the caller\'s k, the index merges their best (exact ids)', async () => {
     const d = 64, n = 900, nq = 21, k = 6;
     const base = normalizeRows(clusteredVectors(n, d, 12, 204), d);
