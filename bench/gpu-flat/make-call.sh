@@ -4,16 +4,19 @@
 # run.sh with NAME in place of h66, its helpers, the commit, and the pipeline statistics layer
 # (bench/shader-stats, run first by grid.sh where L is set; skipped without gcc and the Vulkan headers).
 # Usage: bash bench/gpu-flat/make-call.sh h67 [short]   (short: bench/gpu-flat/short.sh as run.sh)
+#        bash bench/gpu-flat/make-call.sh h93 bench/gpu-flat/results/prepared-h93/run.sh   (a prepared script;
+#        the int8 bundle only where the script runs int8.mjs)
 # Then on the device (run: carry [".device", "out/h67"]):
 #   gunzip out/h67/*.gz && source .device/setup.sh && L=out/h67/layer bash out/h67/run.sh
 set -euo pipefail
-name=${1:?usage: make-call.sh NAME [short] (the call, e.g. h67)}
-script=bench/gpu-flat/${2:-grid}.sh
+name=${1:?usage: make-call.sh NAME [short | SCRIPT] (the call, e.g. h67)}
+if [ -f "${2:-}" ]; then script=$2; else script=bench/gpu-flat/${2:-grid}.sh; fi
+[ -f "$script" ] || { echo "make-call: no script $script" >&2; exit 2; }
 dir=out/$name
 rm -rf "$dir" && mkdir -p "$dir"
 node bench/device-bundle.mjs bench/gpu-flat/run.ts "$dir/flat.mjs"
-# short.sh times no int8: its bundle stays out (the carried tree is near its limit, below).
-if [ "${2:-grid}" != short ]; then node bench/device-bundle.mjs bench/gpu-int8/run.ts "$dir/int8.mjs"; fi
+# A script that times no int8 (short.sh, most prepared ones) leaves its bundle out (the carried tree is near its limit, below).
+if grep -q 'int8\.mjs' "$script"; then node bench/device-bundle.mjs bench/gpu-int8/run.ts "$dir/int8.mjs"; fi
 gzip -9 "$dir"/*.mjs
 { echo "# Call $name: $script at $(git rev-parse --short HEAD) (make-call.sh), its folder out/$name."
   sed -e "s|^B=out/h66|B=out/$name|" -e "s|/tmp/h66|/tmp/$name|" "$script"; } > "$dir/run.sh"

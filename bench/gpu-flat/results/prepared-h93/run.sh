@@ -1,7 +1,5 @@
-# NOT RUN (forty-third and forty-fourth sessions: no device could be started; lending then paused). Rebuild its folder at HEAD:
-#   mkdir -p out/h93 && node bench/device-bundle.mjs bench/gpu-flat/run.ts out/h93/flat.mjs && gzip -9 out/h93/flat.mjs
-#   cp bench/gpu-flat/summary.mjs bench/gpu-flat/device-common.sh bench/gpu-flat/results/prepared-h93/run.sh out/h93/
-#   git rev-parse --short HEAD > out/h93/COMMIT
+# NOT RUN (forty-third and forty-fourth sessions: no device could be started; lending then paused). Build its folder at HEAD:
+#   bash bench/gpu-flat/make-call.sh h93 bench/gpu-flat/results/prepared-h93/run.sh
 # on the device (carry .device and out/h93): source .device/setup.sh && bash out/h93/run.sh
 # h92: the 1M "slow mode" was every kernel of the search running slower (prep, sample, threshold,
 # merge_one up to 2x, the scan up to 4x), from the second batch size on: the GPU's clocks falling
