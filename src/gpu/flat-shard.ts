@@ -1774,8 +1774,8 @@ export class FlatShard {
         this.compileRuns(nq, k, scorer, scorerOf, plan.shared, !!rest, lists);
       } else this.compile(scorer);
       if (!approximate) continue;
-      // Tiles past the planned digit planes: their exact kernels (for the caller's k: the index warms
-      // both k' and k) and the pass that widens their lists.
+      // Tiles past the planned digit planes: their exact kernels (for the caller's k, as candLayout
+      // dispatches them) and the pass that widens their lists.
       if (digits && this.unplannedRows) {
         this.compile(this.scorerFor(nq, Math.min(certifyK ?? k, k), true));
         this.widenPipeline();
