@@ -10,7 +10,7 @@
 B=out/h93
 W=${OUT:-/tmp/h93}; mkdir -p $W
 source $B/device-common.sh
-BUDGET=450
+BUDGET=${BUDGET:-450}
 gunzip -f $B/flat.mjs.gz
 F="--warm-ms 400 --min-ms 250 --max-reps 100"
 TG=vulkan_enable_f16_on_nvidia,disable_robustness
