@@ -109,6 +109,8 @@ const k = Number(values.k);
 const nqs = values.nq!.split(',').map(Number);
 const minMs = Number(values['min-ms']);
 const maxReps = Number(values['max-reps']);
+const inFlight = Number(values['in-flight']);
+if (!Number.isInteger(inFlight) || inFlight < 1) throw new Error(`--in-flight ${values['in-flight']}: searches kept running at once, a whole number from 1`);
 const SEED = 12345;
 
 interface Row {
@@ -296,7 +298,7 @@ for (const n of values.n!.split(',').map(Number)) {
         const uncertifiedBefore = uncertified();
         const warmMs = Math.max(Number(values['warm-ms']), firstWarmMs);
         firstWarmMs = 0;
-        const { firstMs, wallMs: wall, reps, last } = await repeatSearch(() => index.search(q, k), { minMs, maxReps, warmMs, inFlight: Number(values['in-flight']), beforeTimed: () => {
+        const { firstMs, wallMs: wall, reps, last } = await repeatSearch(() => index.search(q, k), { minMs, maxReps, warmMs, inFlight, beforeTimed: () => {
           index.takeGpuMs();
           index.takeProfile();
           if (stepTimes) index.takeStepMs();
@@ -338,7 +340,7 @@ for (const n of values.n!.split(',').map(Number)) {
         // The first shard's scorer for the batch (which route ran).
         row.scorer = (index as unknown as { shards: { scorerFor(nq: number, k: number): { key: string } }[] }).shards[0]!.scorerFor(nq, index.gpuK(k, nq)).key;
         if (stepMs) row.step_ms = stepMs;
-        if (Number(values['in-flight']) > 1) Object.assign(row, { in_flight: Number(values['in-flight']) });
+        if (inFlight > 1) Object.assign(row, { in_flight: inFlight });
         // Digit planes planned: bytes and tiles with them, of all tiles (partial where memory holds only some).
         Object.assign(row, { tiles: plan.shards.reduce((s, x) => s + x.tiles.length, 0) });
         if (plan.digits) Object.assign(row, { digit_gib: +(plan.shards.reduce((s, x) => s + x.digitBytes, 0) / 2 ** 30).toFixed(3), digit_tiles: plan.shards.reduce((s, x) => s + x.digitTiles, 0) });
