@@ -16,8 +16,8 @@
  *   targetWorkgroups / targetWorkgroupsSmall / targetWorkgroupsTiny, tf16c = f16Codes, tpfd = prefetchDepth,
  *   tpft = prefetchTiles, tf16s = f16Split, tf16pfd / tf16pft = f16PrefetchDepth / f16PrefetchTiles; the f16 two-pass scan:
  *   tf16scan = f16Scan on / off, tf16sw / tf16sqc / tf16sd / tf16sa / tf16smin / tf16smax = f16ScanWorkgroups / f16ScanQueryChunk /
- *   f16ScanSampleDiv / f16ScanAhead / f16ScanMinBatch / f16ScanMaxBatch; tf16swp / tf16sds / tf16ssw / tf16sg / tf16sgm / tf16sst = f16ScanWarps /
- *   f16ScanDoubleStage / f16ScanSampleWorkgroups / f16ScanGroup / f16ScanGroupMinBatch / f16ScanSampleTiles) at every case; rows
+ *   f16ScanSampleDiv / f16ScanAhead / f16ScanMinBatch / f16ScanMaxBatch; tf16swp / tf16sds / tf16ssw / tf16sg / tf16sgm / tf16sst / tf16sss = f16ScanWarps /
+ *   f16ScanDoubleStage / f16ScanSampleWorkgroups / f16ScanGroup / f16ScanGroupMinBatch / f16ScanSampleTiles / f16ScanSampleSplit) at every case; rows
  *   carry `variant`. H200 run 3's sweep: out/device-gpu2/run.sh, kept as results/h200-2026-12-03/run3/run.sh.
  * --toggles a,b opens Dawn with those toggles (enable-dawn-features=a,b), e.g. disable_robustness (which the
  *   index is then told: IndexOptions.disableRobustness, so f16TwoPass defaults on).
@@ -178,7 +178,7 @@ interface Variant { name: string; knobs: Partial<typeof kernelTuning>; tensor: P
 const defaults = { ...kernelTuning };
 const tensorDefaults = { ...tensorTuning };
 /** Variant keys for the tensor scorer's knobs. */
-const TENSOR_KNOBS: Record<string, keyof typeof tensorTuning> = { tf16: 'f16', tf16min: 'f16MinBatch', tf16mu: 'f16MultiUpTo', tf16rt: 'f16RowTiles', trtb: 'rowTilesBig', tensor: 'enabled', tf32: 'f32', tf32min: 'f32MinBatch', tf32rt: 'f32RowTiles', tf32rtb: 'f32RowTilesBig', tf32rtf: 'f32RowTilesFrom', tf32w: 'f32Warps', tf32wf: 'f32WarpsFrom', tf16c: 'f16Codes', tf16cmin: 'f16CodesMinBatch', tf16crt: 'f16CodesRowTiles', tf16h: 'f16Half', tf16hf: 'f16HalfFirst', tf16hmin: 'f16HalfMinBatch', tf16hrt: 'f16HalfRowTiles', tkcs: 'kcSmall', trt: 'rowTiles', twb: 'targetWorkgroups', tws: 'targetWorkgroupsSmall', twt: 'targetWorkgroupsTiny', tpfd: 'prefetchDepth', tpft: 'prefetchTiles', tf16s: 'f16Split', tf16pfd: 'f16PrefetchDepth', tf16pft: 'f16PrefetchTiles', tf16scan: 'f16Scan', tf16sw: 'f16ScanWorkgroups', tf16sqc: 'f16ScanQueryChunk', tf16sd: 'f16ScanSampleDiv', tf16sa: 'f16ScanAhead', tf16smax: 'f16ScanMaxBatch', tf16smin: 'f16ScanMinBatch', tf16swp: 'f16ScanWarps', tf16sds: 'f16ScanDoubleStage', tf16ssw: 'f16ScanSampleWorkgroups', tf16sg: 'f16ScanGroup', tf16sgm: 'f16ScanGroupMinBatch', tf16sst: 'f16ScanSampleTiles' };
+const TENSOR_KNOBS: Record<string, keyof typeof tensorTuning> = { tf16: 'f16', tf16min: 'f16MinBatch', tf16mu: 'f16MultiUpTo', tf16rt: 'f16RowTiles', trtb: 'rowTilesBig', tensor: 'enabled', tf32: 'f32', tf32min: 'f32MinBatch', tf32rt: 'f32RowTiles', tf32rtb: 'f32RowTilesBig', tf32rtf: 'f32RowTilesFrom', tf32w: 'f32Warps', tf32wf: 'f32WarpsFrom', tf16c: 'f16Codes', tf16cmin: 'f16CodesMinBatch', tf16crt: 'f16CodesRowTiles', tf16h: 'f16Half', tf16hf: 'f16HalfFirst', tf16hmin: 'f16HalfMinBatch', tf16hrt: 'f16HalfRowTiles', tkcs: 'kcSmall', trt: 'rowTiles', twb: 'targetWorkgroups', tws: 'targetWorkgroupsSmall', twt: 'targetWorkgroupsTiny', tpfd: 'prefetchDepth', tpft: 'prefetchTiles', tf16s: 'f16Split', tf16pfd: 'f16PrefetchDepth', tf16pft: 'f16PrefetchTiles', tf16scan: 'f16Scan', tf16sw: 'f16ScanWorkgroups', tf16sqc: 'f16ScanQueryChunk', tf16sd: 'f16ScanSampleDiv', tf16sa: 'f16ScanAhead', tf16smax: 'f16ScanMaxBatch', tf16smin: 'f16ScanMinBatch', tf16swp: 'f16ScanWarps', tf16sds: 'f16ScanDoubleStage', tf16ssw: 'f16ScanSampleWorkgroups', tf16sg: 'f16ScanGroup', tf16sgm: 'f16ScanGroupMinBatch', tf16sst: 'f16ScanSampleTiles', tf16sss: 'f16ScanSampleSplit' };
 const variants: Variant[] = values.variants
   ? values.variants.split(';').map((v) => {
       const [name, spec = ''] = v.split(':');

@@ -774,7 +774,8 @@ export interface ChunkScorer {
  * dispatch a tile writing lists, a batch runs
  * - `sample`, a dispatch a sampled tile (twoPassSamples; bind group: 0 params (rows, blocks = 1,
  *   segStride, the warps of the tiles sampled before), 1 the tile's rows, 2 the pre-pass's output,
- *   3 bests), its share of sampleWorkgroups of `warps` 32-wide warps, one block of 16 rows a warp,
+ *   3 bests), its share of sampleWorkgroups of `warps` 32-wide warps, one block of 16 rows a warp
+ *   (sampleSplit: a workgroup of `warps` warps a block, the warps splitting its dims),
  *   blocks segStride rows apart;
  * - `threshold`, one workgroup a query of the padded batch (0 params (nq, sampleWarps), 1 bests,
  *   2 thresholds);
@@ -797,6 +798,8 @@ export interface TwoPassShape {
   sampleWorkgroups: number;
   /** Most tiles the sample spreads over. */
   sampleTiles: number;
+  /** A workgroup a sample warp's block (its warps splitting the dims: half-scan.ts halfSampleSplitSource), dispatched as workgroups x warps. */
+  sampleSplit?: boolean;
   /** Candidates a query a tile. */
   cap: number;
   /** Bests a lane of a sample warp (the query tiles: bq / 16). */
@@ -2333,7 +2336,7 @@ export class FlatShard {
             { binding: 2, resource: scorerQueries },
             { binding: 3, resource: tpRange('bests') },
           ],
-          groups: [sample.workgroups, 1],
+          groups: [sample.workgroups * (tp.sampleSplit ? tp.warps : 1), 1],
           key: `2s:${sample.tile}:${tileRows.size}:${scorerQueries.size}:${tpKey}`,
         });
         warpsBefore += sample.workgroups * tp.warps;

@@ -126,6 +126,12 @@ describe.skipIf(!hasGpu)('GpuFlatIndex f16 two-pass scan, emulated subgroup matr
     { n: 300, nq: 24, k: 3, tiles: 1, d: 576, tuning: { f16ScanQueryChunk: 64, f16ScanDoubleStage: true }, shapeKey: 'half-scan:576:32:8:2:64:1:' },
     // k' as many as the rows (k near N): the sample's bests fewer than k', every row a candidate.
     { n: 45, nq: 12, k: 10, tiles: 1 },
+    // The split sample (a workgroup a block, its warps splitting the dims): three tiles of 16
+    // queries; 56 queries at d = 384 over 4 warps (6 steps each); 24 at d = 256 over 3 (16 steps:
+    // the last warp's sixth past them).
+    { n: 1001, nq: 16, k: 5, tiles: 3, tuning: { f16ScanSampleSplit: true }, keyMatch: /:ss$/ },
+    { n: 900, nq: 56, k: 4, tiles: 2, d: 384, tuning: { f16ScanSampleSplit: true, f16ScanQueryChunk: 64, f16ScanWarps: 4 }, keyMatch: /:ss$/ },
+    { n: 900, nq: 24, k: 4, tiles: 2, d: 256, tuning: { f16ScanSampleSplit: true, f16ScanGroup: 1, f16ScanWarps: 3 }, keyMatch: /:ss$/ },
   ])('$n rows in $tiles tile(s), $nq queries, k $k: the f16 rows\' exact best', async (c) => {
     await run(c);
   }, 240_000);

@@ -12,7 +12,7 @@ import { BufferUsage } from '../../src/gpu/device.js';
 import { type TwoPassShape, twoPassSamples } from '../../src/gpu/flat-shard.js';
 import { fromHalfBits, toHalfBits } from '../../src/gpu/half.js';
 import { SUBGROUP_MATRIX_FEATURE } from '../../src/gpu/tensor/choose.js';
-import { HALF_SCAN_COUNT_STRIDE, type HalfScanShape, halfScanBytes, halfScanRefusal, halfScanSource, halfSelectSource } from '../../src/gpu/tensor/half-scan.js';
+import { HALF_SCAN_COUNT_STRIDE, type HalfScanShape, halfSampleSplitBytes, halfSampleSplitSource, halfScanBytes, halfScanRefusal, halfScanSource, halfSelectSource } from '../../src/gpu/tensor/half-scan.js';
 import { type HookFacts, planHalfScan } from '../../src/gpu/tensor/hook.js';
 import { tensorTuning } from '../../src/gpu/tensor/tuning.js';
 import { dispatchOnce } from '../helpers/dispatch-once.js';
@@ -108,6 +108,22 @@ describe('half scan: the plan for a batch (hook.ts planHalfScan)', () => {
       Object.assign(tensorTuning, saved);
     }
   });
+  it('splits the sample\'s dims among its warps where f16ScanSampleSplit asks and their partial scores fit the workgroup memory', () => {
+    const saved = { ...tensorTuning };
+    try {
+      tensorTuning.f16ScanSampleSplit = false;
+      expect(shapeOf(facts, 64).sampleSplit).toBe(false);
+      tensorTuning.f16ScanSampleSplit = true;
+      // 8 warps x 4 query tiles x 1 KiB = 32 KiB of the H100's 48.
+      for (const nq of [9, 24, 40, 64]) expect(shapeOf(facts, nq).sampleSplit, `${nq} queries`).toBe(true);
+      expect(halfSampleSplitBytes(shapeOf(facts, 64))).toBe(32768);
+      // 28 KiB: the scan fits (queries 64 dims at a time) but 64 queries' split partials do not; 16 queries' (8 KiB) do.
+      expect(shapeOf({ ...facts, maxWorkgroupStorage: 28672 }, 64).sampleSplit).toBe(false);
+      expect(shapeOf({ ...facts, maxWorkgroupStorage: 28672 }, 16).sampleSplit).toBe(true);
+    } finally {
+      Object.assign(tensorTuning, saved);
+    }
+  });
   it('declines a shard with a code plane (its route is faster) unless the knob forces the scan, and batches outside 9-64', () => {
     expect(planHalfScan({ ...facts, digitPlanes: true }, 24, 40)).toMatchObject({ reason: expect.stringMatching(/code plane/) });
     expect(planHalfScan({ ...facts, f16TwoPass: false }, 24, 40)).toMatchObject({ reason: expect.stringMatching(/off/) });
@@ -192,7 +208,9 @@ describe.skipIf(!hasGpu)('half scan kernels: emulated on the software adapter ag
   /** The sample's bests: this tile's warps' after `warpsBefore` others' (the tiles sampled before), those left poisoned. */
   async function sample(s: HalfScanShape, segStride: number, warpsBefore = 0): Promise<Float32Array> {
     const QT = bq / 16;
-    const [raw] = await dispatchOnce(emulateRowScan(halfScanSource(s, 'sample')), nWg, (upload) => {
+    // Split (HalfScanShape.sampleSplit): a workgroup a sample warp, whatever warps split its dims.
+    const code = s.sampleSplit ? halfSampleSplitSource(s) : halfScanSource(s, 'sample');
+    const [raw] = await dispatchOnce(emulateRowScan(code), s.sampleSplit ? nWg * W : nWg, (upload) => {
       const bests = upload(new Uint32Array((warpsBefore + nWg * W) * 32 * QT).fill(POISON), BufferUsage.STORAGE);
       return {
         entries: [
@@ -242,10 +260,12 @@ describe.skipIf(!hasGpu)('half scan kernels: emulated on the software adapter ag
 
   it("the sample: each lane's best of its rows, the blocks spread by segStride and bounded by the tile's rows", async () => {
     // The last case as a later tile's sample: its bests after 3 warps of others'.
-    for (const [queryChunk, doubleStage, ahead, warpsBefore] of [[D, false, 2, 0], [32, false, 2, 0], [32, true, 2, 0], [16, true, 1, 3]] as const) {
+    // The split sample: 4 steps over 2 warps, and over 3 (the last warp's second step past the row's).
+    const cases = [[D, false, 2, 0, false, W], [32, false, 2, 0, false, W], [32, true, 2, 0, false, W], [16, true, 1, 3, false, W], [D, false, 2, 0, true, W], [D, false, 2, 3, true, 3]] as const;
+    for (const [queryChunk, doubleStage, ahead, warpsBefore, sampleSplit, warps] of cases) {
       // Spread blocks 48 rows apart: warp 3's block starts at 144 and is loaded from rows - 16 = 139.
       const segStride = 48;
-      const got = await sample(shapeOf({ queryChunk, doubleStage, ahead }), segStride, warpsBefore);
+      const got = await sample(shapeOf({ queryChunk, doubleStage, ahead, sampleSplit, warps }), segStride, warpsBefore);
       const QT = bq / 16;
       for (let seg = 0; seg < nWg * W; seg++) {
         const t = seg * segStride;
@@ -259,8 +279,8 @@ describe.skipIf(!hasGpu)('half scan kernels: emulated on the software adapter ag
               if (row >= t && row < rows) best = Math.max(best, q < nq ? score(row, q) : 0);
             }
             const v = got[(seg * 32 + lane) * QT + j]!;
-            if (best === -3.4e38) expect(v, `seg ${seg} lane ${lane} j ${j}: no rows`).toBeLessThan(-1e38);
-            else expect(Math.abs(v - best), `seg ${seg} lane ${lane} query ${q}`).toBeLessThan(1e-3);
+            if (best === -3.4e38) expect(v, `${sampleSplit ? `split over ${warps} warps, ` : ""}seg ${seg} lane ${lane} j ${j}: no rows`).toBeLessThan(-1e38);
+            else expect(Math.abs(v - best), `${sampleSplit ? `split over ${warps} warps, ` : ""}seg ${seg} lane ${lane} query ${q}`).toBeLessThan(1e-3);
           }
         }
       }

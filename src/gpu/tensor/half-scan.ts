@@ -53,6 +53,13 @@ export interface HalfScanShape {
    * accumulators and row fragments in registers.
    */
   group?: number;
+  /**
+   * The sample as one block of 16 rows a workgroup, its warps splitting the block's dims (each a
+   * share of the steps, the queries' fragments loaded straight from storage), the partial scores
+   * summed through workgroup memory (halfSampleSplitSource): a chain of a few steps a warp in place
+   * of all of them, for a pass that reads too few rows to hide its latency.
+   */
+  sampleSplit?: boolean;
   /** Entries a query's list holds (k'). */
   kp: number;
   /** Candidates a query a tile. */
@@ -255,6 +262,81 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
     ${Array.from({ length: G }, (_, g) => `load${g} = nextLoad${g};`).join(' ')}
   }
   ${sampling ? writeBests : ''}
+}`;
+}
+
+/** Workgroup memory of the split sample (halfSampleSplitSource): each warp's partial scores. */
+export function halfSampleSplitBytes(s: HalfScanShape): number {
+  return s.warps * (s.bq / 16) * 256 * 4;
+}
+
+/**
+ * The sample with each block's dims split among a workgroup's warps (HalfScanShape.sampleSplit):
+ * the same bindings, params and bests as halfScanSource's 'sample', dispatched as one workgroup a
+ * sample warp (workgroups x warps of twoPassSamples), workgroup b taking block b (rows b x segStride
+ * on, bounded by the tile) and writing the bests of sample warp idBase + b. Warp w multiplies steps
+ * w, w + W, ... of 16 dims (its fragments all loaded before its multiplies); the W partial 16 x 16
+ * results of each query tile are summed in a fixed order, so the bests do not depend on timing.
+ */
+export function halfSampleSplitSource(s: HalfScanShape): string {
+  const refusal = halfScanRefusal(s);
+  if (refusal) throw new Error(`half scan: ${refusal}`);
+  const steps = s.dPad / 16;
+  const QT = s.bq / 16;
+  const W = s.warps;
+  const u = (n: number) => `${n}u`;
+  // Steps a warp: the last ones of a warp past the row's steps where W does not divide them.
+  const perWarp = Math.ceil(steps / W);
+  const uneven = steps % W !== 0;
+  const loads: string[] = [];
+  const mmas: string[] = [];
+  for (let i = 0; i < perWarp; i++) {
+    const step = `warp + ${u(W * i)}`;
+    const guard = (code: string) => (uneven && i === perWarp - 1 ? `if (${step} < ${u(steps)}) { ${code} }` : code);
+    loads.push(`var f${i}: ${LEFT};`, guard(`f${i} = subgroupMatrixLoad<${LEFT}>(&base, first * D + 16u * (${step}), false, D);`));
+    const mma = Array.from({ length: QT }, (_, j) => `{ let r = subgroupMatrixLoad<${RIGHT}>(&queries, ${u(16 * j)} * D + 16u * (${step}), true, D); acc${j} = subgroupMatrixMultiplyAccumulate(f${i}, r, acc${j}); }`).join(' ');
+    mmas.push(guard(mma));
+  }
+  return `enable f16;
+enable subgroups;
+diagnostic(off, subgroup_uniformity);
+enable chromium_experimental_subgroup_matrix;
+// half scan, pass sample (dims split among warps): src/gpu/tensor/half-scan.ts.
+const D: u32 = ${u(s.dPad)};
+${uniformStruct(HALF_SCAN_PARAMS)}
+@group(0) @binding(0) var<uniform> p: P;
+@group(0) @binding(1) var<storage, read> base: array<f16>;
+@group(0) @binding(2) var<storage, read> queries: array<f16>;
+@group(0) @binding(3) var<storage, read_write> bests: array<f32>;
+// Each warp's partial scores (query tile j of warp w at (w ${QT} + j) 256), then their sums in the first warp's.
+var<workgroup> ws: array<f32, ${W * QT * 256}>;
+@compute @workgroup_size(${32 * W}, 1, 1)
+fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_id) sid: u32, @builtin(subgroup_invocation_id) lane: u32) {
+  // Matrix offsets must be subgroup-uniform: the warp from subgroup_id, not lid / 32.
+  let warp = sid;
+  let t = wid.x * p.segStride;
+  // The block's fragments come from the tile's last 16 rows where it starts past them.
+  let first = min(t, p.rows - 16u);
+  ${Array.from({ length: QT }, (_, j) => `var acc${j} = ${RESULT}();`).join(' ')}
+  ${loads.join('\n  ')}
+  ${mmas.join('\n  ')}
+  ${Array.from({ length: QT }, (_, j) => `subgroupMatrixStore(&ws, (warp * ${u(QT)} + ${u(j)}) * 256u, acc${j}, false, 16u);`).join(' ')}
+  workgroupBarrier();
+  // Entry x (query tile x / 256) of the first warp's, summed in place: no invocation reads another's x.
+  for (var x = lid; x < ${u(QT * 256)}; x += ${u(32 * W)}) {
+    var v = ws[x];
+    for (var w = 1u; w < ${u(W)}; w++) { v += ws[w * ${u(QT * 256)} + x]; }
+    ws[x] = v;
+  }
+  workgroupBarrier();
+  // Lane l of the first warp: query 16 j + l % 16 on the block's rows l / 16, l / 16 + 2, ... (as a sample warp's lane).
+  if (lid < 32u) {
+    for (var j = 0u; j < ${u(QT)}; j++) {
+      var best = -3.4e38;
+      for (var x = lid; x < 256u; x += 32u) { let row = first + x / 16u; if (row >= t && row < p.rows) { best = max(best, ws[j * 256u + x]); } }
+      bests[((p.idBase + wid.x) * 32u + lid) * ${u(QT)} + j] = best;
+    }
+  }
 }`;
 }
 

@@ -14,7 +14,7 @@ import { dispatchGrid } from '../device.js';
 import { type ChunkScorer, registerChunkScorer, type ShardInfo, type TwoPassPipelines } from '../flat-shard.js';
 import { layoutShape, type MatrixConfig, matrixConfigsOf, SUBGROUP_MATRIX_FEATURE } from './choose.js';
 import { digitsSource } from './digits-source.js';
-import { HALF_SCAN_COUNT_STRIDE, type HalfScanShape, halfScanBytes, halfScanRefusal, halfScanSource, halfSelectSource } from './half-scan.js';
+import { HALF_SCAN_COUNT_STRIDE, type HalfScanShape, halfScanBytes, halfSampleSplitBytes, halfSampleSplitSource, halfScanRefusal, halfScanSource, halfSelectSource } from './half-scan.js';
 import { halvesPrepBytes, halvesPrepSource, hookSource, packFits, prepBytes, prepSource, type SelectShape, shapeKey, shareWords, type StageOptions, tileOf, workgroupBytes } from './kernel-source.js';
 import { halfMatrixConfig, halfScanDeviceRefusal, halfScanNotAsked, int8Config, tensorTuning } from './tuning.js';
 
@@ -237,7 +237,7 @@ export function planHalfScan(f: HookFacts, nq: number, k: number): { shape: Half
   const most = Math.max(1, Math.floor(tensorTuning.f16ScanAhead / group));
   const ahead = [most, 8, 4, 2, 6, 12, 3, 1].filter((a) => group === 1 || a <= most).find((a) => Number.isInteger(steps / a) && (steps / a) % 2 === 0);
   if (!ahead) return { reason: `${steps} steps of 16 dims split into no even number of chunks` };
-  const base = { dPad, bq, warps: tensorTuning.f16ScanWarps, ahead, group, kp: k, cap: tensorTuning.f16ScanCap };
+  const base = { dPad, bq, warps: tensorTuning.f16ScanWarps, ahead, group, sampleSplit: tensorTuning.f16ScanSampleSplit, kp: k, cap: tensorTuning.f16ScanCap };
   // Queries staged: all dims where they fit, else f16ScanQueryChunk at a time, else the largest chunk
   // that fits; in two buffers (f16ScanDoubleStage) where those fit, else in one.
   // Tried in order, stopping at the first that fits: every search plans its batch several times
@@ -248,7 +248,10 @@ export function planHalfScan(f: HookFacts, nq: number, k: number): { shape: Half
   for (const queryChunk of chunks) {
     for (const doubleStage of buffers) {
       const shape: HalfScanShape = { ...base, queryChunk, doubleStage: doubleStage && queryChunk < dPad };
-      if (!halfScanRefusal(shape) && halfScanBytes(shape) <= f.maxWorkgroupStorage) return { shape };
+      if (!halfScanRefusal(shape) && halfScanBytes(shape) <= f.maxWorkgroupStorage) {
+        // The split sample where its partial scores fit, else the whole-row one.
+        return { shape: { ...shape, sampleSplit: shape.sampleSplit === true && halfSampleSplitBytes(shape) <= f.maxWorkgroupStorage } };
+      }
     }
   }
   return { reason: `no query chunk fits ${f.maxWorkgroupStorage} bytes of workgroup memory` };
@@ -260,10 +263,10 @@ export function halfScanShape(s: HalfScanShape, nq: number): ReturnType<ChunkSco
   return {
     BR: 16,
     BQ: s.bq,
-    key: `half-scan:${s.dPad}:${s.bq}:${s.warps}:${s.ahead}:${s.queryChunk}:${s.doubleStage ? 2 : 1}:${s.kp}:${s.cap}${(s.group ?? 1) > 1 ? `:g${s.group}` : ''}`,
+    key: `half-scan:${s.dPad}:${s.bq}:${s.warps}:${s.ahead}:${s.queryChunk}:${s.doubleStage ? 2 : 1}:${s.kp}:${s.cap}${(s.group ?? 1) > 1 ? `:g${s.group}` : ''}${s.sampleSplit ? ':ss' : ''}`,
     prep: { bytes: halvesPrepBytes(s.dPad, s.bq, nq), groups: dispatchGrid(nqPad) },
     approximate: 'unscaled',
-    twoPass: { bq: s.bq, warps: s.warps, scanWorkgroups: tensorTuning.f16ScanWorkgroups, sampleDiv: tensorTuning.f16ScanSampleDiv, sampleWorkgroups: tensorTuning.f16ScanSampleWorkgroups, sampleTiles: tensorTuning.f16ScanSampleTiles, cap: s.cap, bestsPerLane: s.bq / 16, countStride: HALF_SCAN_COUNT_STRIDE },
+    twoPass: { bq: s.bq, warps: s.warps, scanWorkgroups: tensorTuning.f16ScanWorkgroups, sampleDiv: tensorTuning.f16ScanSampleDiv, sampleWorkgroups: tensorTuning.f16ScanSampleWorkgroups, sampleTiles: tensorTuning.f16ScanSampleTiles, sampleSplit: s.sampleSplit === true, cap: s.cap, bestsPerLane: s.bq / 16, countStride: HALF_SCAN_COUNT_STRIDE },
   };
 }
 
@@ -271,7 +274,7 @@ export function halfScanShape(s: HalfScanShape, nq: number): ReturnType<ChunkSco
 export function halfScanPipelines(device: GPUDevice, s: HalfScanShape, filter: (code: string) => string = (c) => c): TwoPassPipelines {
   const make = (label: string, code: string) => device.createComputePipeline({ label: `f16-scan ${label}`, layout: 'auto', compute: { module: device.createShaderModule({ label: `half_scan_${label}`, code }), entryPoint: 'main' } });
   return {
-    sample: make('sample', filter(halfScanSource(s, 'sample'))),
+    sample: make('sample', filter(s.sampleSplit ? halfSampleSplitSource(s) : halfScanSource(s, 'sample'))),
     threshold: make('threshold', halfSelectSource(s, 'threshold')),
     scan: make('scan', filter(halfScanSource(s, 'scan'))),
     select: make('select', halfSelectSource(s, 'select')),

@@ -372,6 +372,12 @@ export const tensorTuning = {
   /** Most tiles the f16 scan's sample spreads over (flat-shard.ts twoPassSamples; 1: the first tile only, as timed through h91). */
   f16ScanSampleTiles: 64,
   /**
+   * The sample as one block a workgroup, its warps splitting the block's dims (HalfScanShape.sampleSplit):
+   * the whole-row sample keeps each warp on one block for all its steps, a chain of dependent loads
+   * too long for the few rows it reads (~40 us over 1M, h92). Not yet timed on a GPU: off.
+   */
+  f16ScanSampleSplit: false,
+  /**
    * Blocks of 16 rows a scan warp takes at a time (HalfScanShape.group: 1, 2 or 4) for batches of
    * f16ScanGroupMinBatch queries or more (two query tiles; below, 1), each staged query chunk and
    * right fragment serving them all; f16ScanAhead then counts the row fragments ahead over the
