@@ -800,6 +800,12 @@ export interface TwoPassShape {
   sampleTiles: number;
   /** A workgroup a sample warp's block (its warps splitting the dims: half-scan.ts halfSampleSplitSource), dispatched as workgroups x warps. */
   sampleSplit?: boolean;
+  /**
+   * A shard of one tile with lists of at most DIRECT_LIST_MOST: the selection writes the final lists
+   * in place, unordered (the host's sortLists orders them after the re-rank), without merge_one's
+   * pass over the one list a query.
+   */
+  directList?: boolean;
   /** Candidates a query a tile. */
   cap: number;
   /** Bests a lane of a sample warp (the query tiles: bq / 16). */
@@ -814,6 +820,9 @@ export interface TwoPassLayout {
   bytes: number;
   parts: Record<'counts' | 'thresholds' | 'bests' | 'candidates', { at: number; bytes: number }>;
 }
+
+/** Longest list a two-pass selection writes in place (TwoPassShape.directList): the host's insertion sort of an unordered list is quadratic. */
+export const DIRECT_LIST_MOST = 64;
 
 export function twoPassLayout(nqb: number, tp: TwoPassShape): TwoPassLayout {
   const nqPad = Math.ceil(nqb / tp.bq) * tp.bq;
@@ -2270,6 +2279,9 @@ export class FlatShard {
     const steps: Step[] = [];
     let merged = 0;
     const totalSegs = segs.reduce((x, y) => x + y, 0);
+    // One list a query in all (TwoPassShape.directList: the two-pass scan of a shard's only tile): its
+    // selection writes the final lists where the merges would, unordered (sortLists orders them).
+    const directList = tp?.directList === true && k <= DIRECT_LIST_MOST && totalSegs === 1 && this.tiles.filter((x) => x.rows > 0).length === 1;
     // merge_one's threshold starts from int8_gemv's shared bound words (the first of its scratch).
     const boundAt = one && scorer.boundWords && scorer.scratch ? int8GemvBoundAt(regionA, scorer.scratch) : 0;
     const mergeChain = (lists: number): void => {
@@ -2391,10 +2403,11 @@ export class FlatShard {
           key: `2c:${t}:${size}:${scorerQueries.size}:${tpKey}`,
         });
         const listsPerQuery = shared ? totalSegs : 1;
-        const listAt = shared ? segAt : 0;
+        // Pairs from the buffer's start to query 0's list (directList: the final lists').
+        const listAt = directList ? runAt : (shared ? segAt : 0) * k;
         steps.push({
           pipeline: tp.pipelines.select,
-          params: [nqb, 0, listAt * k, listsPerQuery * k, runAt + nqb * k],
+          params: [nqb, 0, listAt, listsPerQuery * k, runAt + nqb * k],
           bind: (u) => [
             { binding: 0, resource: u },
             { binding: 1, resource: tpRange('candidates') },
@@ -2405,7 +2418,7 @@ export class FlatShard {
           groups: [nqb, 1],
           key: `2d:${tpKey}:${candBytes}`,
         });
-        if (!shared) mergeChain(1);
+        if (!shared && !directList) mergeChain(1);
         idBase += tile.rows;
         segAt += segs[t]!;
         t++;
@@ -2477,7 +2490,7 @@ export class FlatShard {
       segAt += segs[t]!;
       t++;
     }
-    if (shared) mergeChain(totalSegs);
+    if (shared && !directList) mergeChain(totalSegs);
     if (scorer.approximate) {
       // The final lists' keys rewritten with the exact inner products, tile by tile (each
       // dispatch takes the candidates among its rows).

@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { tempBytes, tensorExtraBytes } from '../../src/core/planner.js';
 import type { SearchResult } from '../../src/core/types.js';
 import { GpuFlatIndex } from '../../src/gpu/flat-index.js';
-import { registerChunkScorer, type TwoPassShape, twoPassSamples } from '../../src/gpu/flat-shard.js';
+import { DIRECT_LIST_MOST, registerChunkScorer, type TwoPassShape, twoPassSamples } from '../../src/gpu/flat-shard.js';
 import { fromHalfBits, toHalfBits } from '../../src/gpu/half.js';
 import { tensorTuning } from '../../src/gpu/tensor/hook.js';
 import { clusteredVectors, normalizeRows } from '../helpers/data.js';
@@ -90,6 +90,10 @@ describe.skipIf(!hasGpu)('GpuFlatIndex f16 two-pass scan, emulated subgroup matr
       expect(log.labels.filter((l) => l === 'f16-scan threshold').length).toBe(1);
       expect(log.labels.filter((l) => l === 'f16-scan scan').length).toBe(c.tiles);
       expect(log.labels.filter((l) => l === 'f16-scan select').length).toBe(c.tiles);
+      // f16ScanDirectList: one tile's selection writes the final lists, no merge (merge_one or merge_lists); more tiles merge.
+      const merges = log.labels.filter((l) => l.startsWith('merge_')).length;
+      if (c.tuning?.f16ScanDirectList && c.tiles === 1 && kp <= DIRECT_LIST_MOST) expect(merges).toBe(0);
+      else expect(merges).toBeGreaterThan(0);
       // The planner's model of a tensor batch's temporary bytes covers the two-pass buffer the shard holds.
       const plan = index.plan!.shards[0]!;
       expect(shard.tempBytes).toBeLessThanOrEqual(tempBytes(d, kp, c.nq, 256 << 20, 2 ** 31, plan.tiles, 'f16') + tensorExtraBytes(d, c.k, c.nq, kp, Math.max(...plan.tiles), false, true));
@@ -132,6 +136,11 @@ describe.skipIf(!hasGpu)('GpuFlatIndex f16 two-pass scan, emulated subgroup matr
     { n: 1001, nq: 16, k: 5, tiles: 3, tuning: { f16ScanSampleSplit: true }, keyMatch: /:ss$/ },
     { n: 900, nq: 56, k: 4, tiles: 2, d: 384, tuning: { f16ScanSampleSplit: true, f16ScanQueryChunk: 64, f16ScanWarps: 4 }, keyMatch: /:ss$/ },
     { n: 900, nq: 24, k: 4, tiles: 2, d: 256, tuning: { f16ScanSampleSplit: true, f16ScanGroup: 1, f16ScanWarps: 3 }, keyMatch: /:ss$/ },
+    // One tile's lists written in place, unordered, without merge_one (k' 40, and k' as many as the
+    // rows, with the split sample); three tiles still merge theirs.
+    { n: 700, nq: 12, k: 10, tiles: 1, tuning: { f16ScanDirectList: true } },
+    { n: 30, nq: 20, k: 10, tiles: 1, tuning: { f16ScanDirectList: true, f16ScanSampleSplit: true } },
+    { n: 1001, nq: 16, k: 5, tiles: 3, tuning: { f16ScanDirectList: true } },
   ])('$n rows in $tiles tile(s), $nq queries, k $k: the f16 rows\' exact best', async (c) => {
     await run(c);
   }, 240_000);

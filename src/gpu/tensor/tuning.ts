@@ -378,6 +378,12 @@ export const tensorTuning = {
    */
   f16ScanSampleSplit: false,
   /**
+   * A shard of one tile (1M rows of d = 768 at f16): the selection writes the final lists in place
+   * and merge_one's pass over the one list a query is left out (flat-shard.ts TwoPassShape.directList;
+   * 16 us a search per-step timed over 1M, h92). Not yet timed on a GPU: off.
+   */
+  f16ScanDirectList: false,
+  /**
    * Blocks of 16 rows a scan warp takes at a time (HalfScanShape.group: 1, 2 or 4) for batches of
    * f16ScanGroupMinBatch queries or more (two query tiles; below, 1), each staged query chunk and
    * right fragment serving them all; f16ScanAhead then counts the row fragments ahead over the
