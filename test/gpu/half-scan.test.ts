@@ -12,7 +12,7 @@ import { BufferUsage } from '../../src/gpu/device.js';
 import { type TwoPassShape, twoPassSamples } from '../../src/gpu/flat-shard.js';
 import { fromHalfBits, toHalfBits } from '../../src/gpu/half.js';
 import { SUBGROUP_MATRIX_FEATURE } from '../../src/gpu/tensor/choose.js';
-import { HALF_SCAN_COUNT_STRIDE, type HalfScanShape, halfSampleSplitBytes, halfSampleSplitSource, halfScanBytes, halfScanRefusal, halfScanSource, halfSelectSource } from '../../src/gpu/tensor/half-scan.js';
+import { HALF_SCAN_COUNT_STRIDE, type HalfScanShape, halfSampleSplitBytes, halfSampleSplitSource, SPLIT_SAMPLE_MARGIN, halfScanBytes, halfScanRefusal, halfScanSource, halfSelectSource } from '../../src/gpu/tensor/half-scan.js';
 import { type HookFacts, planHalfScan } from '../../src/gpu/tensor/hook.js';
 import { tensorTuning } from '../../src/gpu/tensor/tuning.js';
 import { dispatchOnce } from '../helpers/dispatch-once.js';
@@ -260,12 +260,10 @@ describe.skipIf(!hasGpu)('half scan kernels: emulated on the software adapter ag
 
   it("the sample: each lane's best of its rows, the blocks spread by segStride and bounded by the tile's rows", async () => {
     // The last case as a later tile's sample: its bests after 3 warps of others'.
-    // The split sample: 4 steps over 2 warps, and over 3 (the last warp's second step past the row's).
-    const cases = [[D, false, 2, 0, false, W], [32, false, 2, 0, false, W], [32, true, 2, 0, false, W], [16, true, 1, 3, false, W], [D, false, 2, 0, true, W], [D, false, 2, 3, true, 3]] as const;
-    for (const [queryChunk, doubleStage, ahead, warpsBefore, sampleSplit, warps] of cases) {
+    for (const [queryChunk, doubleStage, ahead, warpsBefore] of [[D, false, 2, 0], [32, false, 2, 0], [32, true, 2, 0], [16, true, 1, 3]] as const) {
       // Spread blocks 48 rows apart: warp 3's block starts at 144 and is loaded from rows - 16 = 139.
       const segStride = 48;
-      const got = await sample(shapeOf({ queryChunk, doubleStage, ahead, sampleSplit, warps }), segStride, warpsBefore);
+      const got = await sample(shapeOf({ queryChunk, doubleStage, ahead }), segStride, warpsBefore);
       const QT = bq / 16;
       for (let seg = 0; seg < nWg * W; seg++) {
         const t = seg * segStride;
@@ -279,11 +277,54 @@ describe.skipIf(!hasGpu)('half scan kernels: emulated on the software adapter ag
               if (row >= t && row < rows) best = Math.max(best, q < nq ? score(row, q) : 0);
             }
             const v = got[(seg * 32 + lane) * QT + j]!;
-            if (best === -3.4e38) expect(v, `${sampleSplit ? `split over ${warps} warps, ` : ""}seg ${seg} lane ${lane} j ${j}: no rows`).toBeLessThan(-1e38);
-            else expect(Math.abs(v - best), `${sampleSplit ? `split over ${warps} warps, ` : ""}seg ${seg} lane ${lane} query ${q}`).toBeLessThan(1e-3);
+            if (best === -3.4e38) expect(v, `seg ${seg} lane ${lane} j ${j}: no rows`).toBeLessThan(-1e38);
+            else expect(Math.abs(v - best), `seg ${seg} lane ${lane} query ${q}`).toBeLessThan(1e-3);
           }
         }
       }
+    }
+  }, 240_000);
+
+  it("the split sample (a workgroup a block, its warps splitting the dims): each lane's best lowered by at most the margin, never above the whole-row sample's (the scan's keys)", async () => {
+    const segStride = 48;
+    const QT = bq / 16;
+    // The whole-row sample sums as the scan does: its bests are the scan's keys of those rows.
+    const whole = await sample(shapeOf(), segStride);
+    // 4 steps over 2 warps, and over 3 (the last warp's second step past the row's); the second after 3 warps of others'.
+    for (const [warps, warpsBefore] of [[W, 0], [3, 3]] as const) {
+      const got = await sample(shapeOf({ sampleSplit: true, warps }), segStride, warpsBefore);
+      let lowered = 0;
+      for (let seg = 0; seg < nWg * W; seg++) {
+        const t = seg * segStride;
+        const from = Math.min(t, rows - 16);
+        for (let lane = 0; lane < 32; lane++) {
+          for (let j = 0; j < QT; j++) {
+            const q = 16 * j + (lane % 16);
+            // The best of each row's score less the most its margin may take (the sum of its products' magnitudes).
+            let floor = -3.4e38;
+            let any = false;
+            for (let x = lane; x < 256; x += 32) {
+              const row = from + Math.floor(x / 16);
+              if (row < t || row >= rows) continue;
+              any = true;
+              let size = 0;
+              for (let d = 0; d < D && q < nq; d++) size += Math.abs(fromHalfBits(rowsH[row * D + d]!) * fromHalfBits(qH[q * D + d]!));
+              floor = Math.max(floor, (q < nq ? score(row, q) : 0) - SPLIT_SAMPLE_MARGIN * size);
+            }
+            const at = (seg * 32 + lane) * QT + j;
+            const what = `over ${warps} warps, seg ${seg} lane ${lane} query ${q}`;
+            if (!any) {
+              expect(got[at], `${what}: no rows`).toBeLessThan(-1e38);
+              continue;
+            }
+            expect(got[at], what).toBeLessThanOrEqual(whole[at]!);
+            expect(got[at], what).toBeGreaterThan(floor - 1e-4);
+            if (got[at]! < whole[at]!) lowered++;
+          }
+        }
+      }
+      // Live queries' bests lowered below the scan's keys (the padded queries' are 0).
+      expect(lowered).toBeGreaterThan(0);
     }
   }, 240_000);
 

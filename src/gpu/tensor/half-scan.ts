@@ -265,6 +265,9 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
 }`;
 }
 
+/** How far below its sum of partials' magnitudes a split sample's score is lowered (halfSampleSplitSource). */
+export const SPLIT_SAMPLE_MARGIN = 2 ** -12;
+
 /** Workgroup memory of the split sample (halfSampleSplitSource): each warp's partial scores. */
 export function halfSampleSplitBytes(s: HalfScanShape): number {
   return s.warps * (s.bq / 16) * 256 * 4;
@@ -277,6 +280,11 @@ export function halfSampleSplitBytes(s: HalfScanShape): number {
  * on, bounded by the tile) and writing the bests of sample warp idBase + b. Warp w multiplies steps
  * w, w + W, ... of 16 dims (its fragments all loaded before its multiplies); the W partial 16 x 16
  * results of each query tile are summed in a fixed order, so the bests do not depend on timing.
+ * Summed in another order than the scan's one accumulator, a score may round an ulp or so above the
+ * scan's key of the same row, and a threshold there would drop that row (thousands of duplicate rows
+ * at the top, all dropped). So each sum is lowered by SPLIT_SAMPLE_MARGIN times the sum of its
+ * partials' magnitudes, far above the rounding of 48 steps of f32 sums (about 2^-18 of it): lower
+ * bests only lower the thresholds, adding the candidates within that margin.
  */
 export function halfSampleSplitSource(s: HalfScanShape): string {
   const refusal = halfScanRefusal(s);
@@ -308,7 +316,7 @@ ${uniformStruct(HALF_SCAN_PARAMS)}
 @group(0) @binding(1) var<storage, read> base: array<f16>;
 @group(0) @binding(2) var<storage, read> queries: array<f16>;
 @group(0) @binding(3) var<storage, read_write> bests: array<f32>;
-// Each warp's partial scores (query tile j of warp w at (w ${QT} + j) 256), then their sums in the first warp's.
+// Each warp's partial scores (query tile j of warp w at (w x QT + j) x 256), then their sums in the first warp's.
 var<workgroup> ws: array<f32, ${W * QT * 256}>;
 @compute @workgroup_size(${32 * W}, 1, 1)
 fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_id) sid: u32, @builtin(subgroup_invocation_id) lane: u32) {
@@ -322,11 +330,13 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
   ${mmas.join('\n  ')}
   ${Array.from({ length: QT }, (_, j) => `subgroupMatrixStore(&ws, (warp * ${u(QT)} + ${u(j)}) * 256u, acc${j}, false, 16u);`).join(' ')}
   workgroupBarrier();
-  // Entry x (query tile x / 256) of the first warp's, summed in place: no invocation reads another's x.
+  // Entry x (query tile x / 256) of the first warp's, summed in place (no invocation reads another's
+  // x), less the margin for summing in another order than the scan.
   for (var x = lid; x < ${u(QT * 256)}; x += ${u(32 * W)}) {
     var v = ws[x];
-    for (var w = 1u; w < ${u(W)}; w++) { v += ws[w * ${u(QT * 256)} + x]; }
-    ws[x] = v;
+    var size = abs(v);
+    for (var w = 1u; w < ${u(W)}; w++) { let part = ws[w * ${u(QT * 256)} + x]; v += part; size += abs(part); }
+    ws[x] = v - ${SPLIT_SAMPLE_MARGIN} * size;
   }
   workgroupBarrier();
   // Lane l of the first warp: query 16 j + l % 16 on the block's rows l / 16, l / 16 + 2, ... (as a sample warp's lane).
