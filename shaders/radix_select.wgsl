@@ -1,7 +1,8 @@
 //! radix_select: the KP-th largest of a workgroup's values, digit by digit: the f16 two-pass scan's
 //! selections (src/gpu/tensor/half-scan.ts, which imports it itself; the prototype
 //! bench/gpu-f16mma/scan2-kernel.mjs reads this file as it is). The includer has workgroup_size 256,
-//! `enable subgroups;`, a const KP and `fn radixValue(q: u32, i: u32) -> u32`: the f32 bits of value
+//! `enable subgroups;`, a const KP, a const RADIX_HELD (values an invocation keeps in registers
+//! across the rounds, 0 for none) and `fn radixValue(q: u32, i: u32) -> u32`: the f32 bits of value
 //! i of query q (this workgroup's). `//!` lines are not copied.
 // Order-preserving bits of an f32: larger floats, larger u32.
 fn ord(x: u32) -> u32 { return select(x | 0x80000000u, ~x, (x & 0x80000000u) != 0u); }
@@ -20,12 +21,16 @@ fn radixKth(q: u32, n: u32, lid: u32, lane: u32, sgSize: u32) -> u32 {
   if (lid == 0u) { pick = 0u; need = KP; }
   var lo = 0u;
   var want = KP;
+  // Values lid + 256 c (c < RADIX_HELD) read once, kept for the 4 rounds; the rest read each round.
+  var held: array<u32, max(RADIX_HELD, 1u)>;
+  for (var c = 0u; c < RADIX_HELD; c++) { let i = lid + 256u * c; if (i < n) { held[c] = ord(radixValue(q, i)); } }
   for (var round = 0u; round < 4u; round++) {
     let shift = 24u - 8u * round;
     let above = select(0u, 0xffffffffu << (shift + 8u), round > 0u);
     atomicStore(&hist[lid], 0u);
     workgroupBarrier();
-    for (var i = lid; i < n; i += 256u) { let o = ord(radixValue(q, i)); if ((o & above) == lo) { atomicAdd(&hist[(o >> shift) & 255u], 1u); } }
+    for (var c = 0u; c < RADIX_HELD; c++) { let o = held[c]; if (lid + 256u * c < n && (o & above) == lo) { atomicAdd(&hist[(o >> shift) & 255u], 1u); } }
+    for (var i = lid + 256u * RADIX_HELD; i < n; i += 256u) { let o = ord(radixValue(q, i)); if ((o & above) == lo) { atomicAdd(&hist[(o >> shift) & 255u], 1u); } }
     workgroupBarrier();
     // Invocation lid holds byte 255 - lid: its inclusive scan counts the values of byte >= 255 - lid.
     let h = atomicLoad(&hist[255u - lid]);

@@ -350,6 +350,7 @@ export function selectKernel({ from, sel = '1', BQ, warps = 0, KP, CAP = 8192, m
   // The same lo digit by digit: the library's radix selection (shaders/radix_select.wgsl, read from
   // the repository root, where these scripts run), over this kernel's values.
   const radixDecl = radix ? `const KP: u32 = ${KP}u;
+const RADIX_HELD: u32 = 0u;
 fn radixValue(q: u32, i: u32) -> u32 { ${where} return ${at}; }
 ${radixSelectWgsl()}` : `// Order-preserving bits of an f32: larger floats, larger u32.
 fn ord(x: u32) -> u32 { return select(x | 0x80000000u, ~x, (x & 0x80000000u) != 0u); }

@@ -141,6 +141,9 @@ describe.skipIf(!hasGpu)('GpuFlatIndex f16 two-pass scan, emulated subgroup matr
     { n: 700, nq: 12, k: 10, tiles: 1, tuning: { f16ScanDirectList: true } },
     { n: 30, nq: 20, k: 10, tiles: 1, tuning: { f16ScanDirectList: true, f16ScanSampleSplit: true } },
     { n: 1001, nq: 16, k: 5, tiles: 3, tuning: { f16ScanDirectList: true } },
+    // The selections keeping 2 values an invocation in registers across their rounds, with the split sample.
+    { n: 1001, nq: 16, k: 5, tiles: 3, tuning: { f16ScanRadixHeld: 2, f16ScanSampleSplit: true }, keyMatch: /:ss:rh2$/ },
+    { n: 700, nq: 40, k: 10, tiles: 1, tuning: { f16ScanRadixHeld: 1, f16ScanSampleSplit: true, f16ScanDirectList: true }, keyMatch: /:ss:rh1$/ },
   ])('$n rows in $tiles tile(s), $nq queries, k $k: the f16 rows\' exact best', async (c) => {
     await run(c);
   }, 240_000);

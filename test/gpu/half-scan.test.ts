@@ -329,13 +329,14 @@ describe.skipIf(!hasGpu)('half scan kernels: emulated on the software adapter ag
   }, 240_000);
 
   it("the thresholds: each query's KP-th largest best (ties, negative values), -inf with fewer than KP, +inf past nq", async () => {
-    const s = shapeOf({ kp: 5 });
     const QT = bq / 16;
-    const sampleWarps = 3;
+    const sampleWarps = 200;
     const bests = new Float32Array(sampleWarps * 32 * QT);
     // Values sharing their top bytes (the radix's later rounds decide), negative ones and ties.
     for (let i = 0; i < bests.length; i++) bests[i] = Math.round((Math.sin(i * 12.9898) * 43758.5453) % 8) / 2 - 1 + (i % 3) * 1e-5;
-    for (const [nqLive, warps] of [[nq, sampleWarps], [nq, 2]] as const) {
+    // 6, 4 and 400 values a query; none, 1 (400: 256 held, the rest read each round) or 2 held in registers.
+    for (const [nqLive, warps, radixHeld] of [[nq, 3, 0], [nq, 2, 0], [nq, 200, 0], [nq, 3, 1], [nq, 200, 1], [nq, 200, 2]] as const) {
+      const s = shapeOf({ kp: 5, radixHeld });
       const [raw] = await dispatchOnce(halfSelectSource(s, 'threshold'), bq, (upload) => {
         const out = upload(new Uint32Array(bq).fill(POISON), BufferUsage.STORAGE);
         return {
@@ -354,7 +355,7 @@ describe.skipIf(!hasGpu)('half scan kernels: emulated on the software adapter ag
         mine.sort((a, b) => b - a);
         // Padded queries (q >= nq) take no candidates; two warps give 4 values a query, fewer than 5.
         const want = q >= nqLive ? Infinity : mine.length < s.kp ? -Infinity : mine[s.kp - 1]!;
-        expect(thr[q], `${warps} warps, query ${q}`).toBe(want);
+        expect(thr[q], `${warps} warps, ${radixHeld} held, query ${q}`).toBe(want);
       }
     }
   }, 120_000);
@@ -384,16 +385,18 @@ describe.skipIf(!hasGpu)('half scan kernels: emulated on the software adapter ag
     }
   }, 240_000);
 
-  it("the selection: each query's KP best candidates as its list, empty slots where fewer, overflow flagged, counts reset, thresholds raised", async () => {
+  it.each([0, 1])("the selection (%i values an invocation held): each query's KP best candidates as its list, empty slots where fewer, overflow flagged, counts reset, thresholds raised", async (radixHeld) => {
     const thresholds = someThresholds();
-    const s = shapeOf();
+    // 300 candidates a query at most: held, 256 of them are kept and the rest read each round.
+    const s = shapeOf({ cap: 300, radixHeld });
     const { cand, counts } = await scan(s, thresholds);
     // One query with fewer candidates than KP, and one whose count says it overflowed CAP.
     const counted = counts.slice();
     counted[2] = 3;
-    // Query 4's list full (CAP candidates) and more counted than stored: the rest low-scoring rows.
+    // Query 4's list full (CAP candidates) and more counted than stored: the rest low-scoring rows,
+    // but the last 3 the best of all (past the 256 a held value an invocation covers).
     counted[4] = s.cap + 9;
-    for (let c = counts[4]!; c < s.cap; c++) cand.set([new Uint32Array(new Float32Array([-1000 - c]).buffer)[0]!, 90000 + c], (4 * s.cap + c) * 2);
+    for (let c = counts[4]!; c < s.cap; c++) cand.set([new Uint32Array(new Float32Array([c >= s.cap - 3 ? 1000 + c : -1000 - c]).buffer)[0]!, 90000 + c], (4 * s.cap + c) * 2);
     // Lists of query q at pair 2 + q x 10 (listStride 10 > KP), flags after them.
     const listAt = 2;
     const listStride = 10;

@@ -60,6 +60,8 @@ export interface HalfScanShape {
    * of all of them, for a pass that reads too few rows to hide its latency.
    */
   sampleSplit?: boolean;
+  /** Values each invocation of the selections keeps in registers across radix_select's 4 rounds (0: each round reads them all again). */
+  radixHeld?: number;
   /** Entries a query's list holds (k'). */
   kp: number;
   /** Candidates a query a tile. */
@@ -404,6 +406,7 @@ export function halfSelectSource(s: HalfScanShape, what: 'threshold' | 'select')
 // half scan, ${what}: src/gpu/tensor/half-scan.ts.
 const KP: u32 = ${s.kp}u;
 const CAP: u32 = ${s.cap}u;
+const RADIX_HELD: u32 = ${s.radixHeld ?? 0}u;
 ${uniformStruct(HALF_SELECT_PARAMS)}
 @group(0) @binding(0) var<uniform> p: P;
 ${bindings}

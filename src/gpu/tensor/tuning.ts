@@ -384,6 +384,12 @@ export const tensorTuning = {
    */
   f16ScanDirectList: false,
   /**
+   * Values each invocation of the threshold and selection kernels keeps in registers across
+   * radix_select's 4 rounds (HalfScanShape.radixHeld; 0: every round reads them from storage again,
+   * the threshold's strided over the sample's bests). Not yet timed on a GPU: 0.
+   */
+  f16ScanRadixHeld: 0,
+  /**
    * Blocks of 16 rows a scan warp takes at a time (HalfScanShape.group: 1, 2 or 4) for batches of
    * f16ScanGroupMinBatch queries or more (two query tiles; below, 1), each staged query chunk and
    * right fragment serving them all; f16ScanAhead then counts the row fragments ahead over the
