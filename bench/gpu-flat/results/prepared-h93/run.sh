@@ -17,7 +17,10 @@ F="--warm-ms 400 --min-ms 250 --max-reps 100"
 TG=vulkan_enable_f16_on_nvidia,disable_robustness
 NQ=9,12,16,24,32,48,64
 NQ1=1,4,8,$NQ
+# LEAN=1 (a call with little device time left): 8-64 queries over 1M, the defaults against the new knobs only.
+[ -n "$LEAN" ] && NQ1=8,$NQ
 V='def:tf16scan=0;all:tf16sss=1,tf16sdl=1,tf16srh=9;ssdl:tf16sss=1,tf16sdl=1;ss:tf16sss=1;dl:tf16sdl=1;g1:tf16sg=1;def2:tf16scan=0'
+[ -n "$LEAN" ] && V='def:tf16scan=0;all:tf16sss=1,tf16sdl=1,tf16srh=9;ssdl:tf16sss=1,tf16sdl=1;def2:tf16scan=0'
 timeout $(tl 60) python3 $T --n 1000000 --d 768 --nq $NQ1 --k 10 --reps 50 --dtypes float16 2>>$W/logs.txt | grep '^{' > $W/torch-1m.jsonl; el torch-1m $?
 timeout $(tl 150) node $B/flat.mjs --n 1000000 --nq $NQ1 --precisions f16 --experimental 1 --toggles $TG --digit-planes 0 --in-flight 2 --variants "$V" $F --oracle-queries 2 > $W/flat-1m-if2.jsonl 2>>$W/logs.txt; el flat-1m-if2 $?
 # Knobs at 9-16 queries over 1M (the 0.94x / 0.98x at 9 / 12): the sample's size and workgroups, the scan's workgroups, steps ahead, two blocks a warp from 9.
