@@ -1,6 +1,6 @@
-# NOT RUN (forty-third and forty-fourth sessions: no device could be started; lending then paused). Build its folder at HEAD:
-#   bash bench/gpu-flat/make-call.sh h93 bench/gpu-flat/results/prepared-h93/run.sh
-# on the device (carry .device and out/h93): source .device/setup.sh && bash out/h93/run.sh
+# NOT RUN (sessions 43-45: starts failed; session 45's one short call, h93, ran only results/h100-2026-12-07-h93/run.sh). Build its folder at HEAD:
+#   bash bench/gpu-flat/make-call.sh h94 bench/gpu-flat/results/prepared-h94/run.sh
+# on the device (carry .device and out/h94): source .device/setup.sh && bash out/h94/run.sh
 # h92: the 1M "slow mode" was every kernel of the search running slower (prep, sample, threshold,
 # merge_one up to 2x, the scan up to 4x), from the second batch size on: the GPU's clocks falling
 # while one search at a time leaves it idle for the host's ~2 of ~3 ms. torch's baseline queues its
@@ -8,8 +8,8 @@
 # the new defaults (two blocks a warp from 17 queries, 4 steps ahead: 4-10% faster over 21M in h92)
 # against one block (g1), the split sample (ss: f16ScanSampleSplit, a workgroup a sampled block) and the one tile's lists
 # written in place without merge_one (dl: f16ScanDirectList), the selections' values held in registers (rh: f16ScanRadixHeld). Over 1M also 1-8 queries (the f16 kernels' sizes) and a few knobs at 9-16.
-B=out/h93
-W=${OUT:-/tmp/h93}; mkdir -p $W
+B=out/h94
+W=${OUT:-/tmp/h94}; mkdir -p $W
 source $B/device-common.sh
 BUDGET=${BUDGET:-450}
 gunzip -f $B/flat.mjs.gz
