@@ -800,6 +800,8 @@ export interface TwoPassShape {
   sampleTiles: number;
   /** A workgroup a sample warp's block (its warps splitting the dims: half-scan.ts halfSampleSplitSource), dispatched as workgroups x warps. */
   sampleSplit?: boolean;
+  /** Sample blocks in runs of this many consecutive ones (1 by default), `stride` rows from one run to the next (twoPassSamples). */
+  sampleRun?: number;
   /**
    * A shard of one tile with lists of at most DIRECT_LIST_MOST: the selection writes the final lists
    * in place, unordered (the host's sortLists orders them after the re-rank), without merge_one's
@@ -840,8 +842,9 @@ export function twoPassLayout(nqb: number, tp: TwoPassShape): TwoPassLayout {
  * The sample of a shard's tiles (rows each): about 1 / sampleDiv of all rows in at most
  * sampleWorkgroups workgroups (sampleTiles tiles at most, evenly spaced from the first), one block of 16 rows a
  * warp, a tile's blocks `stride` rows apart (at least 16: disjoint, so the bests are maxima of
- * distinct rows). Each tile of 16 rows or more gets a workgroup, and the rest in proportion to its
- * rows.
+ * distinct rows); with sampleRun R > 1, in runs of R consecutive blocks, `stride` rows from one run
+ * to the next (at least 16 R). Each tile of 16 rows or more gets a workgroup, and the rest in
+ * proportion to its rows.
  */
 export function twoPassSamples(tileRows: readonly number[], tp: TwoPassShape): { tile: number; workgroups: number; stride: number }[] {
   let live = tileRows.map((rows, tile) => ({ tile, rows })).filter((t) => t.rows >= 16);
@@ -853,7 +856,9 @@ export function twoPassSamples(tileRows: readonly number[], tp: TwoPassShape): {
   const spare = Math.max(0, total - live.length);
   return live.map(({ tile, rows }) => {
     const workgroups = 1 + Math.floor((spare * rows) / rowsOf);
-    return { tile, workgroups, stride: 16 * Math.max(1, Math.floor(rows / 16 / (workgroups * tp.warps))) };
+    const run = tp.sampleRun ?? 1;
+    const runs = Math.ceil((workgroups * tp.warps) / run);
+    return { tile, workgroups, stride: 16 * Math.max(run, Math.floor(rows / 16 / runs)) };
   });
 }
 

@@ -144,6 +144,9 @@ describe.skipIf(!hasGpu)('GpuFlatIndex f16 two-pass scan, emulated subgroup matr
     // The selections keeping 2 values an invocation in registers across their rounds, with the split sample.
     { n: 1001, nq: 16, k: 5, tiles: 3, tuning: { f16ScanRadixHeld: 2, f16ScanSampleSplit: true }, keyMatch: /:ss:rh2$/ },
     { n: 700, nq: 40, k: 10, tiles: 1, tuning: { f16ScanRadixHeld: 1, f16ScanSampleSplit: true, f16ScanDirectList: true }, keyMatch: /:ss:rh1$/ },
+    // The sample's blocks in runs of 4 (whole-row and split), over three tiles of rows not a multiple of 16.
+    { n: 3001, nq: 16, k: 5, tiles: 3, tuning: { f16ScanSampleRun: 4, f16ScanSampleDiv: 2 }, keyMatch: /:sr4$/ },
+    { n: 3001, nq: 16, k: 5, tiles: 3, tuning: { f16ScanSampleRun: 4, f16ScanSampleDiv: 2, f16ScanSampleSplit: true }, keyMatch: /:ss:sr4$/ },
   ])('$n rows in $tiles tile(s), $nq queries, k $k: the f16 rows\' exact best', async (c) => {
     await run(c);
   }, 240_000);

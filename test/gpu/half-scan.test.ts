@@ -140,6 +140,16 @@ describe('half scan: the plan for a batch (hook.ts planHalfScan)', () => {
 });
 
 describe("half scan: the sample's spread over a shard's tiles (flat-shard.ts twoPassSamples)", () => {
+  it('sampleRun: runs of consecutive blocks, each run inside the tile and disjoint from the next', () => {
+    const t: TwoPassShape = { bq: 32, warps: 8, scanWorkgroups: 264, sampleDiv: 64, sampleWorkgroups: 132, sampleTiles: 64, sampleRun: 16, cap: 8192, bestsPerLane: 2, countStride: 32 };
+    // 1M: 984 blocks in 62 runs of 16, 16,128 rows apart; the last block starts at 61 x 16,128 + 15 x 16.
+    expect(twoPassSamples([1_000_000], t)).toEqual([{ tile: 0, workgroups: 123, stride: 16_128 }]);
+    expect(61 * 16_128 + 15 * 16 + 16).toBeLessThanOrEqual(1_000_000);
+    // Few rows: one run of the 8 blocks (rows 0-127); 40,000 rows: 5 workgroups' 40 blocks in 3 runs
+    // (16, 16 and 8 blocks), 13,328 rows apart.
+    expect(twoPassSamples([300], t)).toEqual([{ tile: 0, workgroups: 1, stride: 288 }]);
+    expect(twoPassSamples([40_000], t)).toEqual([{ tile: 0, workgroups: 5, stride: 16 * 833 }]);
+  });
   const tp: TwoPassShape = { bq: 32, warps: 8, scanWorkgroups: 264, sampleDiv: 64, sampleWorkgroups: 132, sampleTiles: 64, cap: 8192, bestsPerLane: 2, countStride: 32 };
   const check = (tiles: number[], t: TwoPassShape = tp) => {
     const got = twoPassSamples(tiles, t);
@@ -259,14 +269,15 @@ describe.skipIf(!hasGpu)('half scan kernels: emulated on the software adapter ag
   }
 
   it("the sample: each lane's best of its rows, the blocks spread by segStride and bounded by the tile's rows", async () => {
-    // The last case as a later tile's sample: its bests after 3 warps of others'.
-    for (const [queryChunk, doubleStage, ahead, warpsBefore] of [[D, false, 2, 0], [32, false, 2, 0], [32, true, 2, 0], [16, true, 1, 3]] as const) {
-      // Spread blocks 48 rows apart: warp 3's block starts at 144 and is loaded from rows - 16 = 139.
-      const segStride = 48;
-      const got = await sample(shapeOf({ queryChunk, doubleStage, ahead }), segStride, warpsBefore);
+    // Spread blocks 48 rows apart: warp 3's block starts at 144 and is loaded from rows - 16 = 139.
+    // The fourth case as a later tile's sample: its bests after 3 warps of others'. The last in runs
+    // of 2 blocks, runs 140 rows apart: blocks at 0, 16, 140 (loaded from 139) and 156 (past the rows).
+    const cases = [[D, false, 2, 0, 1, 48], [32, false, 2, 0, 1, 48], [32, true, 2, 0, 1, 48], [16, true, 1, 3, 1, 48], [32, true, 2, 0, 2, 140]] as const;
+    for (const [queryChunk, doubleStage, ahead, warpsBefore, sampleRun, segStride] of cases) {
+      const got = await sample(shapeOf({ queryChunk, doubleStage, ahead, sampleRun }), segStride, warpsBefore);
       const QT = bq / 16;
       for (let seg = 0; seg < nWg * W; seg++) {
-        const t = seg * segStride;
+        const t = Math.floor(seg / sampleRun) * segStride + (seg % sampleRun) * 16;
         const from = Math.min(t, rows - 16);
         for (let lane = 0; lane < 32; lane++) {
           for (let j = 0; j < QT; j++) {
@@ -289,13 +300,16 @@ describe.skipIf(!hasGpu)('half scan kernels: emulated on the software adapter ag
     const segStride = 48;
     const QT = bq / 16;
     // The whole-row sample sums as the scan does: its bests are the scan's keys of those rows.
-    const whole = await sample(shapeOf(), segStride);
-    // 4 steps over 2 warps, and over 3 (the last warp's second step past the row's); the second after 3 warps of others'.
-    for (const [warps, warpsBefore] of [[W, 0], [3, 3]] as const) {
-      const got = await sample(shapeOf({ sampleSplit: true, warps }), segStride, warpsBefore);
+    const wholeRows = await sample(shapeOf(), segStride);
+    // 4 steps over 2 warps, and over 3 (the last warp's second step past the row's); the second after
+    // 3 warps of others'; the third in runs of 2 blocks (against the whole-row sample's runs).
+    const runs = await sample(shapeOf({ sampleRun: 2 }), segStride);
+    for (const [warps, warpsBefore, sampleRun] of [[W, 0, 1], [3, 3, 1], [W, 0, 2]] as const) {
+      const got = await sample(shapeOf({ sampleSplit: true, warps, sampleRun }), segStride, warpsBefore);
+      const whole = sampleRun === 1 ? wholeRows : runs;
       let lowered = 0;
       for (let seg = 0; seg < nWg * W; seg++) {
-        const t = seg * segStride;
+        const t = Math.floor(seg / sampleRun) * segStride + (seg % sampleRun) * 16;
         const from = Math.min(t, rows - 16);
         for (let lane = 0; lane < 32; lane++) {
           for (let j = 0; j < QT; j++) {

@@ -60,6 +60,11 @@ export interface HalfScanShape {
    * of all of them, for a pass that reads too few rows to hide its latency.
    */
   sampleSplit?: boolean;
+  /**
+   * Sample blocks a run (1 by default): the sample's blocks in runs of this many consecutive blocks,
+   * runs segStride rows apart (flat-shard.ts twoPassSamples), so it touches fewer pages of the rows.
+   */
+  sampleRun?: number;
   /** Values each invocation of the selections keeps in registers across radix_select's 4 rounds (0: each round reads them all again). */
   radixHeld?: number;
   /** Entries a query's list holds (k'). */
@@ -112,6 +117,7 @@ export function halfScanRefusal(s: HalfScanShape): string | undefined {
   if (steps % s.ahead !== 0 || (steps / s.ahead) % 2 !== 0) return `${steps} steps of 16 dims do not split into an even number of chunks of ${s.ahead}`;
   if (s.queryChunk % (16 * s.ahead) !== 0 || s.dPad % s.queryChunk !== 0) return `query chunk ${s.queryChunk} must hold whole chunks of ${16 * s.ahead} dims and divide ${s.dPad}`;
   if (![1, 2, 4].includes(s.group ?? 1)) return `blocks a warp at a time ${s.group}: 1, 2 or 4`;
+  if (!Number.isInteger(s.sampleRun ?? 1) || (s.sampleRun ?? 1) < 1) return `sample blocks a run ${s.sampleRun}: a whole number from 1`;
   if (stageBuffers(s) === 2 && (s.dPad / s.queryChunk) % 2 !== 0) return `two query buffers need an even number of query chunks a row (${s.dPad / s.queryChunk} of ${s.queryChunk})`;
   if (s.kp < 1 || s.kp > s.cap) return `k' ${s.kp} must be 1..${s.cap}`;
   return undefined;
@@ -252,7 +258,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
   ${Array.from({ length: G * QT }, (_, x) => `var acc${Math.floor(x / QT)}_${x % QT} = ${RESULT}();`).join(' ')}
   // t: the first row of this iteration's blocks; load g: where block g's fragments are loaded from
   // (t + 16 g, or the tile's last block).
-  var t = seg * p.segStride;
+  var t = ${sampling ? sampleStart('seg', s.sampleRun ?? 1) : 'seg * p.segStride'};
   ${Array.from({ length: G }, (_, g) => `var load${g} = min(t + ${u(16 * g)}, lastLoad()); var nextLoad${g} = load${g};`).join(' ')}
   ${Array.from({ length: 2 * G * s.ahead }, (_, x) => `var f${Math.floor(x / (G * s.ahead))}_${Math.floor(x / s.ahead) % G}_${x % s.ahead}: ${LEFT};`).join(' ')}
   ${Array.from({ length: G * s.ahead }, (_, x) => load(0, Math.floor(x / s.ahead), x % s.ahead, `load${Math.floor(x / s.ahead)}`, x % s.ahead)).join(' ')}
@@ -265,6 +271,11 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
   }
   ${sampling ? writeBests : ''}
 }`;
+}
+
+/** The first row of sample block `block` (WGSL): blocks in runs of `run` consecutive ones, runs p.segStride rows apart. */
+function sampleStart(block: string, run: number): string {
+  return run === 1 ? `${block} * p.segStride` : `(${block} / ${run}u) * p.segStride + (${block} % ${run}u) * 16u`;
 }
 
 /** How far below its sum of partials' magnitudes a split sample's score is lowered (halfSampleSplitSource). */
@@ -324,7 +335,7 @@ var<workgroup> ws: array<f32, ${W * QT * 256}>;
 fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_id) sid: u32, @builtin(subgroup_invocation_id) lane: u32) {
   // Matrix offsets must be subgroup-uniform: the warp from subgroup_id, not lid / 32.
   let warp = sid;
-  let t = wid.x * p.segStride;
+  let t = ${sampleStart('wid.x', s.sampleRun ?? 1)};
   // The block's fragments come from the tile's last 16 rows where it starts past them.
   let first = min(t, p.rows - 16u);
   ${Array.from({ length: QT }, (_, j) => `var acc${j} = ${RESULT}();`).join(' ')}

@@ -237,7 +237,7 @@ export function planHalfScan(f: HookFacts, nq: number, k: number): { shape: Half
   const most = Math.max(1, Math.floor(tensorTuning.f16ScanAhead / group));
   const ahead = [most, 8, 4, 2, 6, 12, 3, 1].filter((a) => group === 1 || a <= most).find((a) => Number.isInteger(steps / a) && (steps / a) % 2 === 0);
   if (!ahead) return { reason: `${steps} steps of 16 dims split into no even number of chunks` };
-  const base = { dPad, bq, warps: tensorTuning.f16ScanWarps, ahead, group, sampleSplit: tensorTuning.f16ScanSampleSplit, radixHeld: tensorTuning.f16ScanRadixHeld, kp: k, cap: tensorTuning.f16ScanCap };
+  const base = { dPad, bq, warps: tensorTuning.f16ScanWarps, ahead, group, sampleSplit: tensorTuning.f16ScanSampleSplit, sampleRun: tensorTuning.f16ScanSampleRun, radixHeld: tensorTuning.f16ScanRadixHeld, kp: k, cap: tensorTuning.f16ScanCap };
   // Queries staged: all dims where they fit, else f16ScanQueryChunk at a time, else the largest chunk
   // that fits; in two buffers (f16ScanDoubleStage) where those fit, else in one.
   // Tried in order, stopping at the first that fits: every search plans its batch several times
@@ -263,10 +263,10 @@ export function halfScanShape(s: HalfScanShape, nq: number): ReturnType<ChunkSco
   return {
     BR: 16,
     BQ: s.bq,
-    key: `half-scan:${s.dPad}:${s.bq}:${s.warps}:${s.ahead}:${s.queryChunk}:${s.doubleStage ? 2 : 1}:${s.kp}:${s.cap}${(s.group ?? 1) > 1 ? `:g${s.group}` : ''}${s.sampleSplit ? ':ss' : ''}${s.radixHeld ? `:rh${s.radixHeld}` : ''}`,
+    key: `half-scan:${s.dPad}:${s.bq}:${s.warps}:${s.ahead}:${s.queryChunk}:${s.doubleStage ? 2 : 1}:${s.kp}:${s.cap}${(s.group ?? 1) > 1 ? `:g${s.group}` : ''}${s.sampleSplit ? ':ss' : ''}${s.radixHeld ? `:rh${s.radixHeld}` : ''}${(s.sampleRun ?? 1) > 1 ? `:sr${s.sampleRun}` : ''}`,
     prep: { bytes: halvesPrepBytes(s.dPad, s.bq, nq), groups: dispatchGrid(nqPad) },
     approximate: 'unscaled',
-    twoPass: { bq: s.bq, warps: s.warps, scanWorkgroups: tensorTuning.f16ScanWorkgroups, sampleDiv: tensorTuning.f16ScanSampleDiv, sampleWorkgroups: tensorTuning.f16ScanSampleWorkgroups, sampleTiles: tensorTuning.f16ScanSampleTiles, sampleSplit: s.sampleSplit === true, directList: tensorTuning.f16ScanDirectList, cap: s.cap, bestsPerLane: s.bq / 16, countStride: HALF_SCAN_COUNT_STRIDE },
+    twoPass: { bq: s.bq, warps: s.warps, scanWorkgroups: tensorTuning.f16ScanWorkgroups, sampleDiv: tensorTuning.f16ScanSampleDiv, sampleWorkgroups: tensorTuning.f16ScanSampleWorkgroups, sampleTiles: tensorTuning.f16ScanSampleTiles, sampleSplit: s.sampleSplit === true, sampleRun: s.sampleRun ?? 1, directList: tensorTuning.f16ScanDirectList, cap: s.cap, bestsPerLane: s.bq / 16, countStride: HALF_SCAN_COUNT_STRIDE },
   };
 }
 

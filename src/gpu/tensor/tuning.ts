@@ -390,6 +390,12 @@ export const tensorTuning = {
    */
   f16ScanRadixHeld: 0,
   /**
+   * The sample's blocks in runs of this many consecutive blocks (HalfScanShape.sampleRun). Over 1M
+   * its 984 blocks lie 1.5 MB apart, and its ~38 us did not follow the warps' chain (split 8 ways,
+   * h93) nor its size (h86): the guess to test is address translation, a page a block. 1: as timed.
+   */
+  f16ScanSampleRun: 1,
+  /**
    * Blocks of 16 rows a scan warp takes at a time (HalfScanShape.group: 1, 2 or 4) for batches of
    * f16ScanGroupMinBatch queries or more (two query tiles; below, 1), each staged query chunk and
    * right fragment serving them all; f16ScanAhead then counts the row fragments ahead over the
