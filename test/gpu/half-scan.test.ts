@@ -238,6 +238,23 @@ describe.skipIf(!hasGpu)('half scan kernels: emulated on the software adapter ag
     return new Float32Array(all.buffer, warpsBefore * 32 * QT * 4);
   }
 
+  /**
+   * Each sample warp's lanes (nWg x W warps, blocks in runs of sampleRun, runs segStride rows apart):
+   * the bests word `at` of the lane's query tile j, its query q, and the rows of its block it sees
+   * (rows l / 16, l / 16 + 2, ... of the block, those inside the tile and at or after the block's start).
+   */
+  function eachSampleLane(segStride: number, sampleRun: number, check: (at: number, q: number, laneRows: number[], what: string) => void): void {
+    const QT = bq / 16;
+    for (let seg = 0; seg < nWg * W; seg++) {
+      const t = Math.floor(seg / sampleRun) * segStride + (seg % sampleRun) * 16;
+      const from = Math.min(t, rows - 16);
+      for (let lane = 0; lane < 32; lane++) {
+        const laneRows = Array.from({ length: 8 }, (_, i) => from + Math.floor((lane + 32 * i) / 16)).filter((row) => row >= t && row < rows);
+        for (let j = 0; j < QT; j++) check((seg * 32 + lane) * QT + j, 16 * j + (lane % 16), laneRows, `seg ${seg} lane ${lane} query ${16 * j + (lane % 16)}`);
+      }
+    }
+  }
+
   async function scan(s: HalfScanShape, thresholds: Float32Array, cap = s.cap): Promise<{ cand: Uint32Array; counts: Uint32Array }> {
     const [cand, counts] = await dispatchOnce(emulateRowScan(halfScanSource({ ...s, cap }, 'scan')), nWg, (upload) => {
       const c = upload(new Uint32Array(bq * cap * 2).fill(POISON), BufferUsage.STORAGE);
@@ -275,30 +292,16 @@ describe.skipIf(!hasGpu)('half scan kernels: emulated on the software adapter ag
     const cases = [[D, false, 2, 0, 1, 48], [32, false, 2, 0, 1, 48], [32, true, 2, 0, 1, 48], [16, true, 1, 3, 1, 48], [32, true, 2, 0, 2, 140]] as const;
     for (const [queryChunk, doubleStage, ahead, warpsBefore, sampleRun, segStride] of cases) {
       const got = await sample(shapeOf({ queryChunk, doubleStage, ahead, sampleRun }), segStride, warpsBefore);
-      const QT = bq / 16;
-      for (let seg = 0; seg < nWg * W; seg++) {
-        const t = Math.floor(seg / sampleRun) * segStride + (seg % sampleRun) * 16;
-        const from = Math.min(t, rows - 16);
-        for (let lane = 0; lane < 32; lane++) {
-          for (let j = 0; j < QT; j++) {
-            const q = 16 * j + (lane % 16);
-            let best = -3.4e38;
-            for (let x = lane; x < 256; x += 32) {
-              const row = from + Math.floor(x / 16);
-              if (row >= t && row < rows) best = Math.max(best, q < nq ? score(row, q) : 0);
-            }
-            const v = got[(seg * 32 + lane) * QT + j]!;
-            if (best === -3.4e38) expect(v, `seg ${seg} lane ${lane} j ${j}: no rows`).toBeLessThan(-1e38);
-            else expect(Math.abs(v - best), `seg ${seg} lane ${lane} query ${q}`).toBeLessThan(1e-3);
-          }
-        }
-      }
+      eachSampleLane(segStride, sampleRun, (at, q, laneRows, what) => {
+        const v = got[at]!;
+        if (!laneRows.length) expect(v, `${what}: no rows`).toBeLessThan(-1e38);
+        else expect(Math.abs(v - Math.max(...laneRows.map((row) => (q < nq ? score(row, q) : 0)))), what).toBeLessThan(1e-3);
+      });
     }
   }, 240_000);
 
   it("the split sample (a workgroup a block, its warps splitting the dims): each lane's best lowered by at most the margin, never above the whole-row sample's (the scan's keys)", async () => {
     const segStride = 48;
-    const QT = bq / 16;
     // The whole-row sample sums as the scan does: its bests are the scan's keys of those rows.
     const wholeRows = await sample(shapeOf(), segStride);
     // 4 steps over 2 warps, and over 3 (the last warp's second step past the row's); the second after
@@ -308,35 +311,19 @@ describe.skipIf(!hasGpu)('half scan kernels: emulated on the software adapter ag
       const got = await sample(shapeOf({ sampleSplit: true, warps, sampleRun }), segStride, warpsBefore);
       const whole = sampleRun === 1 ? wholeRows : runs;
       let lowered = 0;
-      for (let seg = 0; seg < nWg * W; seg++) {
-        const t = Math.floor(seg / sampleRun) * segStride + (seg % sampleRun) * 16;
-        const from = Math.min(t, rows - 16);
-        for (let lane = 0; lane < 32; lane++) {
-          for (let j = 0; j < QT; j++) {
-            const q = 16 * j + (lane % 16);
-            // The best of each row's score less the most its margin may take (the sum of its products' magnitudes).
-            let floor = -3.4e38;
-            let any = false;
-            for (let x = lane; x < 256; x += 32) {
-              const row = from + Math.floor(x / 16);
-              if (row < t || row >= rows) continue;
-              any = true;
-              let size = 0;
-              for (let d = 0; d < D && q < nq; d++) size += Math.abs(fromHalfBits(rowsH[row * D + d]!) * fromHalfBits(qH[q * D + d]!));
-              floor = Math.max(floor, (q < nq ? score(row, q) : 0) - SPLIT_SAMPLE_MARGIN * size);
-            }
-            const at = (seg * 32 + lane) * QT + j;
-            const what = `over ${warps} warps, seg ${seg} lane ${lane} query ${q}`;
-            if (!any) {
-              expect(got[at], `${what}: no rows`).toBeLessThan(-1e38);
-              continue;
-            }
-            expect(got[at], what).toBeLessThanOrEqual(whole[at]!);
-            expect(got[at], what).toBeGreaterThan(floor - 1e-4);
-            if (got[at]! < whole[at]!) lowered++;
-          }
+      eachSampleLane(segStride, sampleRun, (at, q, laneRows, where) => {
+        const what = `over ${warps} warps, ${where}`;
+        if (!laneRows.length) {
+          expect(got[at], `${what}: no rows`).toBeLessThan(-1e38);
+          return;
         }
-      }
+        // The best of each row's score less the most its margin may take (the sum of its products' magnitudes).
+        const size = (row: number) => Array.from({ length: q < nq ? D : 0 }, (_, d) => Math.abs(fromHalfBits(rowsH[row * D + d]!) * fromHalfBits(qH[q * D + d]!))).reduce((a, b) => a + b, 0);
+        const floor = Math.max(...laneRows.map((row) => (q < nq ? score(row, q) : 0) - SPLIT_SAMPLE_MARGIN * size(row)));
+        expect(got[at], what).toBeLessThanOrEqual(whole[at]!);
+        expect(got[at], what).toBeGreaterThan(floor - 1e-4);
+        if (got[at]! < whole[at]!) lowered++;
+      });
       // Live queries' bests lowered below the scan's keys (the padded queries' are 0).
       expect(lowered).toBeGreaterThan(0);
     }
