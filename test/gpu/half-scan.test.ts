@@ -108,7 +108,7 @@ describe('half scan: the plan for a batch (hook.ts planHalfScan)', () => {
       Object.assign(tensorTuning, saved);
     }
   });
-  it('splits the sample\'s dims among its warps where f16ScanSampleSplit asks and their partial scores fit the workgroup memory', () => {
+  it('splits the sample\'s dims among its warps where f16ScanSampleSplit asks and their partial scores fit the workgroup memory; sample runs from f16ScanSampleRun', () => {
     const saved = { ...tensorTuning };
     try {
       tensorTuning.f16ScanSampleSplit = false;
@@ -120,6 +120,11 @@ describe('half scan: the plan for a batch (hook.ts planHalfScan)', () => {
       // 28 KiB: the scan fits (queries 64 dims at a time) but 64 queries' split partials do not; 16 queries' (8 KiB) do.
       expect(shapeOf({ ...facts, maxWorkgroupStorage: 28672 }, 64).sampleSplit).toBe(false);
       expect(shapeOf({ ...facts, maxWorkgroupStorage: 28672 }, 16).sampleSplit).toBe(true);
+      // Sample runs: the knob's value in the shape; one that is not a whole number from 1 named as such.
+      tensorTuning.f16ScanSampleRun = 16;
+      expect(shapeOf(facts, 24).sampleRun).toBe(16);
+      tensorTuning.f16ScanSampleRun = 0;
+      expect(planHalfScan(facts, 24, 40)).toMatchObject({ reason: expect.stringMatching(/f16ScanSampleRun 0/) });
     } finally {
       Object.assign(tensorTuning, saved);
     }

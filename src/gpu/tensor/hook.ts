@@ -237,7 +237,10 @@ export function planHalfScan(f: HookFacts, nq: number, k: number): { shape: Half
   const most = Math.max(1, Math.floor(tensorTuning.f16ScanAhead / group));
   const ahead = [most, 8, 4, 2, 6, 12, 3, 1].filter((a) => group === 1 || a <= most).find((a) => Number.isInteger(steps / a) && (steps / a) % 2 === 0);
   if (!ahead) return { reason: `${steps} steps of 16 dims split into no even number of chunks` };
-  const base = { dPad, bq, warps: tensorTuning.f16ScanWarps, ahead, group, sampleSplit: tensorTuning.f16ScanSampleSplit, sampleRun: tensorTuning.f16ScanSampleRun, radixHeld: tensorTuning.f16ScanRadixHeld, kp: k, cap: tensorTuning.f16ScanCap };
+  const sampleRun = tensorTuning.f16ScanSampleRun;
+  // Said here, not as "no query chunk fits" (halfScanRefusal refuses every shape with it).
+  if (!Number.isInteger(sampleRun) || sampleRun < 1) return { reason: `f16ScanSampleRun ${sampleRun}: a whole number from 1` };
+  const base = { dPad, bq, warps: tensorTuning.f16ScanWarps, ahead, group, sampleSplit: tensorTuning.f16ScanSampleSplit, sampleRun, radixHeld: tensorTuning.f16ScanRadixHeld, kp: k, cap: tensorTuning.f16ScanCap };
   // Queries staged: all dims where they fit, else f16ScanQueryChunk at a time, else the largest chunk
   // that fits; in two buffers (f16ScanDoubleStage) where those fit, else in one.
   // Tried in order, stopping at the first that fits: every search plans its batch several times
