@@ -2284,9 +2284,10 @@ export class FlatShard {
     const steps: Step[] = [];
     let merged = 0;
     const totalSegs = segs.reduce((x, y) => x + y, 0);
-    // One list a query in all (TwoPassShape.directList: the two-pass scan of a shard's only tile): its
-    // selection writes the final lists where the merges would, unordered (sortLists orders them).
-    const directList = tp?.directList === true && k <= DIRECT_LIST_MOST && totalSegs === 1 && this.tiles.filter((x) => x.rows > 0).length === 1;
+    // One list a query in all (TwoPassShape.directList: the two-pass scan of a shard's only tile, as
+    // every tile with rows has a segment at least): its selection writes the final lists where the
+    // merges would, unordered (sortLists orders them).
+    const directList = tp?.directList === true && k <= DIRECT_LIST_MOST && totalSegs === 1;
     // merge_one's threshold starts from int8_gemv's shared bound words (the first of its scratch).
     const boundAt = one && scorer.boundWords && scorer.scratch ? int8GemvBoundAt(regionA, scorer.scratch) : 0;
     const mergeChain = (lists: number): void => {

@@ -109,6 +109,11 @@ export function halfScanBytes(s: HalfScanShape): number {
   return stageBuffers(s) * s.bq * queryStride(s) * 2 + 2 * s.warps * 256 * 4 + s.bq * 4;
 }
 
+/** Whether a number of sample blocks a run (HalfScanShape.sampleRun) can be taken: a whole number from 1. */
+export function validSampleRun(run: number): boolean {
+  return Number.isInteger(run) && run >= 1;
+}
+
 /** Why a shape cannot be built, or undefined. */
 export function halfScanRefusal(s: HalfScanShape): string | undefined {
   const steps = s.dPad / 16;
@@ -117,7 +122,7 @@ export function halfScanRefusal(s: HalfScanShape): string | undefined {
   if (steps % s.ahead !== 0 || (steps / s.ahead) % 2 !== 0) return `${steps} steps of 16 dims do not split into an even number of chunks of ${s.ahead}`;
   if (s.queryChunk % (16 * s.ahead) !== 0 || s.dPad % s.queryChunk !== 0) return `query chunk ${s.queryChunk} must hold whole chunks of ${16 * s.ahead} dims and divide ${s.dPad}`;
   if (![1, 2, 4].includes(s.group ?? 1)) return `blocks a warp at a time ${s.group}: 1, 2 or 4`;
-  if (!Number.isInteger(s.sampleRun ?? 1) || (s.sampleRun ?? 1) < 1) return `sample blocks a run ${s.sampleRun}: a whole number from 1`;
+  if (!validSampleRun(s.sampleRun ?? 1)) return `sample blocks a run ${s.sampleRun}: a whole number from 1`;
   if (stageBuffers(s) === 2 && (s.dPad / s.queryChunk) % 2 !== 0) return `two query buffers need an even number of query chunks a row (${s.dPad / s.queryChunk} of ${s.queryChunk})`;
   if (s.kp < 1 || s.kp > s.cap) return `k' ${s.kp} must be 1..${s.cap}`;
   return undefined;
@@ -289,8 +294,9 @@ export function halfSampleSplitBytes(s: HalfScanShape): number {
 /**
  * The sample with each block's dims split among a workgroup's warps (HalfScanShape.sampleSplit):
  * the same bindings, params and bests as halfScanSource's 'sample', dispatched as one workgroup a
- * sample warp (workgroups x warps of twoPassSamples), workgroup b taking block b (rows b x segStride
- * on, bounded by the tile) and writing the bests of sample warp idBase + b. Warp w multiplies steps
+ * sample warp (workgroups x warps of twoPassSamples), workgroup b taking block b (sampleStart: runs
+ * of sampleRun blocks, segStride rows apart, bounded by the tile) and writing the bests of sample
+ * warp idBase + b. Warp w multiplies steps
  * w, w + W, ... of 16 dims (its fragments all loaded before its multiplies); the W partial 16 x 16
  * results of each query tile are summed in a fixed order, so the bests do not depend on timing.
  * Summed in another order than the scan's one accumulator, a score may round an ulp or so above the

@@ -14,7 +14,7 @@ import { dispatchGrid } from '../device.js';
 import { type ChunkScorer, registerChunkScorer, type ShardInfo, type TwoPassPipelines } from '../flat-shard.js';
 import { layoutShape, type MatrixConfig, matrixConfigsOf, SUBGROUP_MATRIX_FEATURE } from './choose.js';
 import { digitsSource } from './digits-source.js';
-import { HALF_SCAN_COUNT_STRIDE, type HalfScanShape, halfScanBytes, halfSampleSplitBytes, halfSampleSplitSource, halfScanRefusal, halfScanSource, halfSelectSource } from './half-scan.js';
+import { HALF_SCAN_COUNT_STRIDE, type HalfScanShape, halfScanBytes, halfSampleSplitBytes, halfSampleSplitSource, halfScanRefusal, validSampleRun, halfScanSource, halfSelectSource } from './half-scan.js';
 import { halvesPrepBytes, halvesPrepSource, hookSource, packFits, prepBytes, prepSource, type SelectShape, shapeKey, shareWords, type StageOptions, tileOf, workgroupBytes } from './kernel-source.js';
 import { halfMatrixConfig, halfScanDeviceRefusal, halfScanNotAsked, int8Config, tensorTuning } from './tuning.js';
 
@@ -239,7 +239,7 @@ export function planHalfScan(f: HookFacts, nq: number, k: number): { shape: Half
   if (!ahead) return { reason: `${steps} steps of 16 dims split into no even number of chunks` };
   const sampleRun = tensorTuning.f16ScanSampleRun;
   // Said here, not as "no query chunk fits" (halfScanRefusal refuses every shape with it).
-  if (!Number.isInteger(sampleRun) || sampleRun < 1) return { reason: `f16ScanSampleRun ${sampleRun}: a whole number from 1` };
+  if (!validSampleRun(sampleRun)) return { reason: `f16ScanSampleRun ${sampleRun}: a whole number from 1` };
   const base = { dPad, bq, warps: tensorTuning.f16ScanWarps, ahead, group, sampleSplit: tensorTuning.f16ScanSampleSplit, sampleRun, radixHeld: tensorTuning.f16ScanRadixHeld, kp: k, cap: tensorTuning.f16ScanCap };
   // Queries staged: all dims where they fit, else f16ScanQueryChunk at a time, else the largest chunk
   // that fits; in two buffers (f16ScanDoubleStage) where those fit, else in one.

@@ -374,19 +374,21 @@ export const tensorTuning = {
   /**
    * The sample as one block a workgroup, its warps splitting the block's dims (HalfScanShape.sampleSplit):
    * the whole-row sample keeps each warp on one block for all its steps, a chain of dependent loads
-   * too long for the few rows it reads (~40 us over 1M, h92). Not yet timed on a GPU: off.
+   * too long for the few rows it reads (~40 us over 1M, h92). H100 call h93: the sample 48 against
+   * 53 us per-step, the whole pass no faster (with the two knobs below 0.690 against 0.692 ms at 9
+   * and 12 queries over 1M): off.
    */
   f16ScanSampleSplit: false,
   /**
    * A shard of one tile (1M rows of d = 768 at f16): the selection writes the final lists in place
    * and merge_one's pass over the one list a query is left out (flat-shard.ts TwoPassShape.directList;
-   * 16 us a search per-step timed over 1M, h92). Not yet timed on a GPU: off.
+   * 16 us a search per-step timed over 1M, h92; ~1 us of the whole pass, h93): off.
    */
   f16ScanDirectList: false,
   /**
    * Values each invocation of the threshold and selection kernels keeps in registers across
    * radix_select's 4 rounds (HalfScanShape.radixHeld; 0: every round reads them from storage again,
-   * the threshold's strided over the sample's bests). Not yet timed on a GPU: 0.
+   * the threshold's strided over the sample's bests). h93: 1-2 us per-step, none seen whole-pass: 0.
    */
   f16ScanRadixHeld: 0,
   /**
