@@ -1,0 +1,29 @@
+# h95 (session 46): h94 found in-place lists (dl: f16ScanDirectList) 10 us faster over 1M at 9-16
+# queries, and with 528 scan workgroups (4 an SM) 0.667 ms at 9 against torch fp16's 0.648 (0.97x); at
+# 32 queries (two blocks a warp) 528 lost (0.837 against 0.792). This call: over 1M at 9-16 the
+# workgroups around 528, the scan's minimum batch raised (mu13 / mu17: flat_gemv_multi and the f16
+# half kernels take 9-12 / 9-16), the sample's workgroups with 528; per-step times of the best;
+# over 21M at 9-16 the same workgroups (h94: 0.995x at 9 queries with the defaults).
+B=out/h66
+W=${OUT:-/tmp/h66}; mkdir -p $W
+source $B/device-common.sh
+BUDGET=${BUDGET:-450}
+gunzip -f $B/flat.mjs.gz
+F="--warm-ms 300 --min-ms 200 --max-reps 100"
+TG=vulkan_enable_f16_on_nvidia,disable_robustness
+X="--precisions f16 --experimental 1 --toggles $TG --digit-planes 0 --in-flight 2"
+timeout $(tl 40) python3 $T --n 1000000 --d 768 --nq 9,12,16 --k 10 --reps 50 --dtypes float16 2>>$W/logs.txt | grep '^{' > $W/torch-1m.jsonl; el torch-1m $?
+timeout $(tl 90) node $B/flat.mjs --n 1000000 --nq 9,12,16 $X --variants 'def:tf16scan=0;dl528:tf16sdl=1,tf16sw=528;dl462:tf16sdl=1,tf16sw=462;dl594:tf16sdl=1,tf16sw=594;mu13:tf16sdl=1,tf16sw=528,tf16smin=13;mu17:tf16smin=17;ssw264:tf16sdl=1,tf16sw=528,tf16ssw=264;sss:tf16sdl=1,tf16sw=528,tf16sss=1;sa4:tf16sdl=1,tf16sw=528,tf16sa=4;dl528b:tf16sdl=1,tf16sw=528' $F --oracle-queries 2 > $W/flat-1m.jsonl 2>>$W/logs.txt; el flat-1m $?
+timeout $(tl 40) node $B/flat.mjs --n 1000000 --nq 9 $X --step-times 1 --variants 'dl528:tf16sdl=1,tf16sw=528;mu13:tf16sdl=1,tf16sw=528,tf16smin=13' --warm-ms 200 --min-ms 150 --max-reps 60 > $W/steps-1m.jsonl 2>>$W/logs.txt; el steps-1m $?
+timeout $(tl 40) python3 $T --n 1000000 --d 768 --nq 9,12,16 --k 10 --reps 50 --dtypes float16 2>>$W/logs.txt | grep '^{' >> $W/torch-1m.jsonl; el torch-1m-again $?
+timeout $(tl 100) python3 $T --n $N21 --d 768 --nq 9,12,16 --k 10 --reps 5 --chunk 4194304 --dtypes float16 2>>$W/logs.txt | grep '^{' > $W/torch-21m.jsonl; el torch-21m $?
+timeout $(tl 150) node $B/flat.mjs --n $N21 --nq 9,12,16 $X --variants 'def:tf16scan=0;sw528:tf16sw=528;sw396:tf16sw=396;all528:tf16sss=1,tf16srh=9,tf16sw=528;sss:tf16sss=1;rh:tf16srh=9;def2:tf16scan=0' --gpu-memory 78.5 --warm-ms 300 --min-ms 200 --max-reps 8 > $W/flat-21m.jsonl 2>>$W/logs.txt; el flat-21m $?
+node $B/summary.mjs $W/torch-21m.jsonl $W/flat-21m.jsonl 2>&1 | cut -c1-200 | tee $W/summary-21m.txt
+node $B/summary.mjs $W/torch-1m.jsonl $W/flat-1m.jsonl 2>&1 | cut -c1-200 | tee $W/summary-1m.txt
+python3 -c "$Q" < $W/torch-1m.jsonl; python3 -c "$Q" < $W/torch-21m.jsonl
+cat $W/flat-*.jsonl $W/steps-1m.jsonl | grep '"gpu_ms"' | python3 -c "import sys,json
+for l in sys.stdin:
+  r=json.loads(l); s=r.get('step_ms') or {}
+  print(r['n'], r.get('variant'), r['nq'], r['gpu_ms'], 'unc', r.get('uncertified'), r.get('oracle_ok'), ' '.join(f'{k[:20]}={v}' for k,v in sorted(s.items(), key=lambda x: -x[1])[:7]))"
+logs_tail
+pack_results
