@@ -31,7 +31,7 @@ const shardsOf = (index: GpuFlatIndex): ShardView[] => (index as unknown as { sh
 const tileRowsOf = (index: GpuFlatIndex): number[] => (index as unknown as { shards: { tiles: { rows: number }[] }[] }).shards[0]!.tiles.map((t) => t.rows);
 
 /** The knobs these tests scan with: few workgroups (a software adapter), a sample of a quarter of the first tile. */
-const SMALL_SCAN = { f16Scan: true, f16ScanWorkgroups: 3, f16ScanSampleWorkgroups: 2, f16ScanSampleDiv: 4 };
+const SMALL_SCAN = { f16Scan: true, f16ScanWorkgroups: 3, f16ScanGroupWorkgroups: 3, f16ScanSampleWorkgroups: 2, f16ScanSampleDiv: 4 };
 
 /** The f16 rows' exact best: ids against the float64 oracle, every id a row, every distance exact, best first. */
 function expectF16Exact(got: SearchResult, rows: Float32Array, q: Float32Array, d: number, k: number, what = ''): void {
@@ -92,7 +92,7 @@ describe.skipIf(!hasGpu)('GpuFlatIndex f16 two-pass scan, emulated subgroup matr
       expect(log.labels.filter((l) => l === 'f16-scan select').length).toBe(c.tiles);
       // f16ScanDirectList: one tile's selection writes the final lists, no merge (merge_one or merge_lists); more tiles merge.
       const merges = log.labels.filter((l) => l.startsWith('merge_')).length;
-      if (c.tuning?.f16ScanDirectList && c.tiles === 1 && kp <= DIRECT_LIST_MOST) expect(merges).toBe(0);
+      if (tensorTuning.f16ScanDirectList && c.tiles === 1 && kp <= DIRECT_LIST_MOST) expect(merges).toBe(0);
       else expect(merges).toBeGreaterThan(0);
       // The planner's model of a tensor batch's temporary bytes covers the two-pass buffer the shard holds.
       const plan = index.plan!.shards[0]!;
@@ -136,9 +136,10 @@ describe.skipIf(!hasGpu)('GpuFlatIndex f16 two-pass scan, emulated subgroup matr
     { n: 1001, nq: 16, k: 5, tiles: 3, tuning: { f16ScanSampleSplit: true }, keyMatch: /:ss$/ },
     { n: 900, nq: 56, k: 4, tiles: 2, d: 384, tuning: { f16ScanSampleSplit: true, f16ScanQueryChunk: 64, f16ScanWarps: 4 }, keyMatch: /:ss$/ },
     { n: 900, nq: 24, k: 4, tiles: 2, d: 256, tuning: { f16ScanSampleSplit: true, f16ScanGroup: 1, f16ScanWarps: 3 }, keyMatch: /:ss$/ },
-    // One tile's lists written in place, unordered, without merge_one (k' 40, and k' as many as the
-    // rows, with the split sample); three tiles still merge theirs.
+    // One tile's lists written in place, unordered, without merge_one (the default; k' 40, and k' as
+    // many as the rows, with the split sample), and merged as more tiles' are; three tiles merge theirs.
     { n: 700, nq: 12, k: 10, tiles: 1, tuning: { f16ScanDirectList: true } },
+    { n: 700, nq: 12, k: 10, tiles: 1, tuning: { f16ScanDirectList: false } },
     { n: 30, nq: 20, k: 10, tiles: 1, tuning: { f16ScanDirectList: true, f16ScanSampleSplit: true } },
     { n: 1001, nq: 16, k: 5, tiles: 3, tuning: { f16ScanDirectList: true } },
     // The selections keeping 2 values an invocation in registers across their rounds, with the split sample.

@@ -269,7 +269,7 @@ export function halfScanShape(s: HalfScanShape, nq: number): ReturnType<ChunkSco
     key: `half-scan:${s.dPad}:${s.bq}:${s.warps}:${s.ahead}:${s.queryChunk}:${s.doubleStage ? 2 : 1}:${s.kp}:${s.cap}${(s.group ?? 1) > 1 ? `:g${s.group}` : ''}${s.sampleSplit ? ':ss' : ''}${s.radixHeld ? `:rh${s.radixHeld}` : ''}${(s.sampleRun ?? 1) > 1 ? `:sr${s.sampleRun}` : ''}`,
     prep: { bytes: halvesPrepBytes(s.dPad, s.bq, nq), groups: dispatchGrid(nqPad) },
     approximate: 'unscaled',
-    twoPass: { bq: s.bq, warps: s.warps, scanWorkgroups: tensorTuning.f16ScanWorkgroups, sampleDiv: tensorTuning.f16ScanSampleDiv, sampleWorkgroups: tensorTuning.f16ScanSampleWorkgroups, sampleTiles: tensorTuning.f16ScanSampleTiles, sampleSplit: s.sampleSplit === true, sampleRun: s.sampleRun ?? 1, directList: tensorTuning.f16ScanDirectList, cap: s.cap, bestsPerLane: s.bq / 16, countStride: HALF_SCAN_COUNT_STRIDE },
+    twoPass: { bq: s.bq, warps: s.warps, scanWorkgroups: (s.group ?? 1) > 1 ? tensorTuning.f16ScanGroupWorkgroups : tensorTuning.f16ScanWorkgroups, sampleDiv: tensorTuning.f16ScanSampleDiv, sampleWorkgroups: tensorTuning.f16ScanSampleWorkgroups, sampleTiles: tensorTuning.f16ScanSampleTiles, sampleSplit: s.sampleSplit === true, sampleRun: s.sampleRun ?? 1, directList: tensorTuning.f16ScanDirectList, cap: s.cap, bestsPerLane: s.bq / 16, countStride: HALF_SCAN_COUNT_STRIDE },
   };
 }
 

@@ -381,10 +381,12 @@ export const tensorTuning = {
   f16ScanSampleSplit: false,
   /**
    * A shard of one tile (1M rows of d = 768 at f16): the selection writes the final lists in place
-   * and merge_one's pass over the one list a query is left out (flat-shard.ts TwoPassShape.directList;
-   * 16 us a search per-step timed over 1M, h92; ~1 us of the whole pass, h93): off.
+   * and merge_one's pass over the one list a query is left out (flat-shard.ts TwoPassShape.directList).
+   * 16 us a search per-step (h92); whole-pass with two searches in flight, H100 call h94 over 1M,
+   * GPU ms at 9 / 16 / 32 / 48 queries: 0.681 / 0.684 / 0.788 / 0.881 against 0.692 / 0.695 /
+   * 0.799 / 0.893 without (h93 had seen ~1 us, at 9-16 only).
    */
-  f16ScanDirectList: false,
+  f16ScanDirectList: true,
   /**
    * Values each invocation of the threshold and selection kernels keeps in registers across
    * radix_select's 4 rounds (HalfScanShape.radixHeld; 0: every round reads them from storage again,
@@ -408,6 +410,8 @@ export const tensorTuning = {
    */
   f16ScanGroup: 2,
   f16ScanGroupMinBatch: 17,
+  /** Workgroups a tile of the scan whose warps take blocks in groups (f16ScanWorkgroups: one block at a time). */
+  f16ScanGroupWorkgroups: 264,
   /**
    * f32 shards too: each row value's two i8 digits of its dimension's step, read from the shard's
    * digit planes (StageOptions.rowsF32: 2 bytes a dimension beside the 4 of the rows, made once a
