@@ -11,13 +11,18 @@ BUDGET=${BUDGET:-450}
 gunzip -f $B/flat.mjs.gz
 F="--warm-ms 300 --min-ms 200 --max-reps 100"
 TG=vulkan_enable_f16_on_nvidia,disable_robustness
+NQ21=9,12,16; [ -n "$LEAN" ] && NQ21=9,16
 X="--precisions f16 --experimental 1 --toggles $TG --digit-planes 0 --in-flight 2"
+V1='def:tf16scan=0;dl528:tf16sdl=1,tf16sw=528;dl462:tf16sdl=1,tf16sw=462;dl594:tf16sdl=1,tf16sw=594;mu13:tf16sdl=1,tf16sw=528,tf16smin=13;mu17:tf16smin=17;ssw264:tf16sdl=1,tf16sw=528,tf16ssw=264;sss:tf16sdl=1,tf16sw=528,tf16sss=1;sa4:tf16sdl=1,tf16sw=528,tf16sa=4;dl528b:tf16sdl=1,tf16sw=528'
+V21='def:tf16scan=0;sw528:tf16sw=528;sw396:tf16sw=396;all528:tf16sss=1,tf16srh=9,tf16sw=528;sss:tf16sss=1;rh:tf16srh=9;def2:tf16scan=0'
+# LEAN=1 (little device time left): the defaults against 528 workgroups and the raised minimum batch only.
+[ -n "$LEAN" ] && V1='def:tf16scan=0;dl528:tf16sdl=1,tf16sw=528;mu13:tf16sdl=1,tf16sw=528,tf16smin=13;mu17:tf16sdl=1,tf16smin=17;def2:tf16scan=0' && V21='def:tf16scan=0;sw528:tf16sw=528;def2:tf16scan=0'
 timeout $(tl 40) python3 $T --n 1000000 --d 768 --nq 9,12,16 --k 10 --reps 50 --dtypes float16 2>>$W/logs.txt | grep '^{' > $W/torch-1m.jsonl; el torch-1m $?
-timeout $(tl 90) node $B/flat.mjs --n 1000000 --nq 9,12,16 $X --variants 'def:tf16scan=0;dl528:tf16sdl=1,tf16sw=528;dl462:tf16sdl=1,tf16sw=462;dl594:tf16sdl=1,tf16sw=594;mu13:tf16sdl=1,tf16sw=528,tf16smin=13;mu17:tf16smin=17;ssw264:tf16sdl=1,tf16sw=528,tf16ssw=264;sss:tf16sdl=1,tf16sw=528,tf16sss=1;sa4:tf16sdl=1,tf16sw=528,tf16sa=4;dl528b:tf16sdl=1,tf16sw=528' $F --oracle-queries 2 > $W/flat-1m.jsonl 2>>$W/logs.txt; el flat-1m $?
-timeout $(tl 40) node $B/flat.mjs --n 1000000 --nq 9 $X --step-times 1 --variants 'dl528:tf16sdl=1,tf16sw=528;mu13:tf16sdl=1,tf16sw=528,tf16smin=13' --warm-ms 200 --min-ms 150 --max-reps 60 > $W/steps-1m.jsonl 2>>$W/logs.txt; el steps-1m $?
+timeout $(tl 90) node $B/flat.mjs --n 1000000 --nq 9,12,16 $X --variants "$V1" $F --oracle-queries 2 > $W/flat-1m.jsonl 2>>$W/logs.txt; el flat-1m $?
+[ -z "$LEAN" ] && timeout $(tl 40) node $B/flat.mjs --n 1000000 --nq 9 $X --step-times 1 --variants 'dl528:tf16sdl=1,tf16sw=528;mu13:tf16sdl=1,tf16sw=528,tf16smin=13' --warm-ms 200 --min-ms 150 --max-reps 60 > $W/steps-1m.jsonl 2>>$W/logs.txt; el steps-1m $?
 timeout $(tl 40) python3 $T --n 1000000 --d 768 --nq 9,12,16 --k 10 --reps 50 --dtypes float16 2>>$W/logs.txt | grep '^{' >> $W/torch-1m.jsonl; el torch-1m-again $?
-timeout $(tl 100) python3 $T --n $N21 --d 768 --nq 9,12,16 --k 10 --reps 5 --chunk 4194304 --dtypes float16 2>>$W/logs.txt | grep '^{' > $W/torch-21m.jsonl; el torch-21m $?
-timeout $(tl 150) node $B/flat.mjs --n $N21 --nq 9,12,16 $X --variants 'def:tf16scan=0;sw528:tf16sw=528;sw396:tf16sw=396;all528:tf16sss=1,tf16srh=9,tf16sw=528;sss:tf16sss=1;rh:tf16srh=9;def2:tf16scan=0' --gpu-memory 78.5 --warm-ms 300 --min-ms 200 --max-reps 8 > $W/flat-21m.jsonl 2>>$W/logs.txt; el flat-21m $?
+timeout $(tl 100) python3 $T --n $N21 --d 768 --nq $NQ21 --k 10 --reps 5 --chunk 4194304 --dtypes float16 2>>$W/logs.txt | grep '^{' > $W/torch-21m.jsonl; el torch-21m $?
+timeout $(tl 150) node $B/flat.mjs --n $N21 --nq $NQ21 $X --variants "$V21" --gpu-memory 78.5 --warm-ms 300 --min-ms 200 --max-reps 8 > $W/flat-21m.jsonl 2>>$W/logs.txt; el flat-21m $?
 node $B/summary.mjs $W/torch-21m.jsonl $W/flat-21m.jsonl 2>&1 | cut -c1-200 | tee $W/summary-21m.txt
 node $B/summary.mjs $W/torch-1m.jsonl $W/flat-1m.jsonl 2>&1 | cut -c1-200 | tee $W/summary-1m.txt
 python3 -c "$Q" < $W/torch-1m.jsonl; python3 -c "$Q" < $W/torch-21m.jsonl
