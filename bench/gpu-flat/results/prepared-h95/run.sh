@@ -1,8 +1,9 @@
 # h95 (session 46): h94 found in-place lists (dl: f16ScanDirectList) 10 us faster over 1M at 9-16
 # queries, and with 528 scan workgroups (4 an SM) 0.667 ms at 9 against torch fp16's 0.648 (0.97x); at
 # 32 queries (two blocks a warp) 528 lost (0.837 against 0.792). This call: over 1M at 9-16 the
-# workgroups around 528, the scan's minimum batch raised (mu13 / mu17: flat_gemv_multi and the f16
-# half kernels take 9-12 / 9-16), the sample's workgroups with 528; per-step times of the best;
+# workgroups around 528, the scan's minimum batch raised (mu13 / mu17: the routes before the scan take
+# 9-12 / 9-16; h88 had them at 0.791 / 0.891 ms at 9 / 12, so LEAN leaves them out), the sample's
+# workgroups with 528; per-step times of the best;
 # over 21M at 9-16 the same workgroups (h94: 0.995x at 9 queries with the defaults).
 B=out/h66
 W=${OUT:-/tmp/h66}; mkdir -p $W
@@ -15,8 +16,9 @@ NQ21=9,12,16; [ -n "$LEAN" ] && NQ21=9,16
 X="--precisions f16 --experimental 1 --toggles $TG --digit-planes 0 --in-flight 2"
 V1='def:tf16scan=0;dl528:tf16sdl=1,tf16sw=528;dl462:tf16sdl=1,tf16sw=462;dl594:tf16sdl=1,tf16sw=594;mu13:tf16sdl=1,tf16sw=528,tf16smin=13;mu17:tf16smin=17;ssw264:tf16sdl=1,tf16sw=528,tf16ssw=264;sss:tf16sdl=1,tf16sw=528,tf16sss=1;sa4:tf16sdl=1,tf16sw=528,tf16sa=4;dl528b:tf16sdl=1,tf16sw=528'
 V21='def:tf16scan=0;sw528:tf16sw=528;sw396:tf16sw=396;all528:tf16sss=1,tf16srh=9,tf16sw=528;sss:tf16sss=1;rh:tf16srh=9;def2:tf16scan=0'
-# LEAN=1 (little device time left): the defaults against 528 workgroups and the raised minimum batch only.
-[ -n "$LEAN" ] && V1='def:tf16scan=0;dl528:tf16sdl=1,tf16sw=528;mu13:tf16sdl=1,tf16sw=528,tf16smin=13;mu17:tf16sdl=1,tf16smin=17;def2:tf16scan=0' && V21='def:tf16scan=0;sw528:tf16sw=528;def2:tf16scan=0'
+# LEAN=1 (little device time left): the defaults (in-place lists on since c583eeb) against 528 workgroups;
+# over 21M also the split sample and the held values (h94's `all` 0.8% faster there, its in-place lists not used).
+[ -n "$LEAN" ] && V1='def:tf16scan=0;sw528:tf16sw=528;def2:tf16scan=0' && V21='def:tf16scan=0;sw528:tf16sw=528;sss:tf16sss=1;rh:tf16srh=9'
 timeout $(tl 40) python3 $T --n 1000000 --d 768 --nq 9,12,16 --k 10 --reps 50 --dtypes float16 2>>$W/logs.txt | grep '^{' > $W/torch-1m.jsonl; el torch-1m $?
 timeout $(tl 90) node $B/flat.mjs --n 1000000 --nq 9,12,16 $X --variants "$V1" $F --oracle-queries 2 > $W/flat-1m.jsonl 2>>$W/logs.txt; el flat-1m $?
 [ -z "$LEAN" ] && timeout $(tl 40) node $B/flat.mjs --n 1000000 --nq 9 $X --step-times 1 --variants 'dl528:tf16sdl=1,tf16sw=528;mu13:tf16sdl=1,tf16sw=528,tf16smin=13' --warm-ms 200 --min-ms 150 --max-reps 60 > $W/steps-1m.jsonl 2>>$W/logs.txt; el steps-1m $?
