@@ -13,7 +13,7 @@ import { type TwoPassShape, twoPassSamples } from '../../src/gpu/flat-shard.js';
 import { fromHalfBits, toHalfBits } from '../../src/gpu/half.js';
 import { SUBGROUP_MATRIX_FEATURE } from '../../src/gpu/tensor/choose.js';
 import { HALF_SCAN_COUNT_STRIDE, type HalfScanShape, halfSampleSplitBytes, halfSampleSplitSource, SPLIT_SAMPLE_MARGIN, halfScanBytes, halfScanRefusal, halfScanSource, halfSelectSource } from '../../src/gpu/tensor/half-scan.js';
-import { type HookFacts, planHalfScan } from '../../src/gpu/tensor/hook.js';
+import { type HookFacts, halfScanShape, planHalfScan } from '../../src/gpu/tensor/hook.js';
 import { tensorTuning } from '../../src/gpu/tensor/tuning.js';
 import { dispatchOnce } from '../helpers/dispatch-once.js';
 import { EMULATED_HALF_CONFIG, emulateRowScan } from '../helpers/emulate-matrices.js';
@@ -104,6 +104,22 @@ describe('half scan: the plan for a batch (hook.ts planHalfScan)', () => {
       expect(shapeOf(facts, 9)).toMatchObject({ bq: 16, group: 2, ahead: 2 });
       // d = 576 (36 steps): 4 / 2 = 2 steps ahead split them evenly; never more than the knob allows.
       expect(shapeOf({ ...facts, rowWords: 72 }, 24)).toMatchObject({ group: 2, ahead: 2 });
+    } finally {
+      Object.assign(tensorTuning, saved);
+    }
+  });
+  it('gives a one-block scan f16ScanWorkgroups workgroups a tile and a grouped one f16ScanGroupWorkgroups; lists in place as f16ScanDirectList says', () => {
+    const saved = { ...tensorTuning };
+    try {
+      Object.assign(tensorTuning, { f16ScanWorkgroups: 528, f16ScanGroupWorkgroups: 264, f16ScanDirectList: true });
+      const twoPassOf = (nq: number) => halfScanShape(shapeOf(facts, nq), nq).twoPass!;
+      expect(twoPassOf(9)).toMatchObject({ scanWorkgroups: 528, directList: true });
+      expect(twoPassOf(16)).toMatchObject({ scanWorkgroups: 528 });
+      expect(twoPassOf(17)).toMatchObject({ scanWorkgroups: 264 });
+      expect(twoPassOf(64)).toMatchObject({ scanWorkgroups: 264 });
+      Object.assign(tensorTuning, { f16ScanWorkgroups: 100, f16ScanGroupWorkgroups: 7, f16ScanDirectList: false });
+      expect(twoPassOf(12)).toMatchObject({ scanWorkgroups: 100, directList: false });
+      expect(twoPassOf(40)).toMatchObject({ scanWorkgroups: 7 });
     } finally {
       Object.assign(tensorTuning, saved);
     }

@@ -350,7 +350,8 @@ export const tensorTuning = {
    * rows' halves are read straight from storage (exactly half of f32's memory), before the other f16
    * routes. The shape (H100 calls h83-h92, BENCHMARKS.md): f16ScanWarps warps a workgroup,
    * f16ScanAhead row fragments (steps of 16 dims) loaded ahead a warp (over its f16ScanGroup
-   * blocks), f16ScanWorkgroups workgroups a tile (2 an SM of the H100's 132), the queries staged
+   * blocks), f16ScanWorkgroups workgroups a tile where each warp takes one block at a time (4 an SM
+   * of the H100's 132; f16ScanGroupWorkgroups, 2 an SM, where it takes a group), the queries staged
    * whole at 16 and f16ScanQueryChunk dims at a time above (Dawn's 48 KiB), in two buffers where they
    * fit (f16ScanDoubleStage: one barrier a chunk, the next chunk's loads behind the multiplies; 32
    * queries 0.933 -> 0.829 ms over 1M, h87), a sample of 1 / f16ScanSampleDiv of the shard's rows
@@ -363,7 +364,13 @@ export const tensorTuning = {
   f16ScanMaxBatch: 64,
   f16ScanWarps: 8,
   f16ScanAhead: 8,
-  f16ScanWorkgroups: 264,
+  /**
+   * 528 since H100 call h94 (one tile of 1M with in-place lists, GPU ms at 9 / 12 / 16 queries, two
+   * searches in flight): 0.667-0.668 / 0.668 / 0.672 against 264's 0.681-0.683 / 0.682 / 0.685
+   * (396 0.675 / 0.675 / 0.678, 660 0.672 / - / 0.675, 792 0.682). Not yet timed over 21M, whose
+   * tiles (1.3M rows) run the same scan a tile.
+   */
+  f16ScanWorkgroups: 528,
   f16ScanQueryChunk: 128,
   f16ScanSampleDiv: 64,
   f16ScanSampleWorkgroups: 132,
@@ -410,7 +417,10 @@ export const tensorTuning = {
    */
   f16ScanGroup: 2,
   f16ScanGroupMinBatch: 17,
-  /** Workgroups a tile of the scan whose warps take blocks in groups (f16ScanWorkgroups: one block at a time). */
+  /**
+   * Workgroups a tile of the scan whose warps take blocks in groups (f16ScanWorkgroups: one block at a
+   * time). h94 at 32 queries over 1M: 528 0.837, 660 0.792, 792 0.794 against 264's 0.788-0.799 ms.
+   */
   f16ScanGroupWorkgroups: 264,
   /**
    * f32 shards too: each row value's two i8 digits of its dimension's step, read from the shard's
