@@ -383,7 +383,8 @@ export const tensorTuning = {
    * the whole-row sample keeps each warp on one block for all its steps, a chain of dependent loads
    * too long for the few rows it reads (~40 us over 1M, h92). H100 call h93: the sample 48 against
    * 53 us per-step, the whole pass no faster (with the two knobs below 0.690 against 0.692 ms at 9
-   * and 12 queries over 1M): off.
+   * and 12 queries over 1M). h94: alone 12 us slower over 1M; over 21M with f16ScanRadixHeld 0.8%
+   * faster (13.114 against 13.218 ms at 9 queries), not yet timed alone there: off.
    */
   f16ScanSampleSplit: false,
   /**
@@ -397,13 +398,15 @@ export const tensorTuning = {
   /**
    * Values each invocation of the threshold and selection kernels keeps in registers across
    * radix_select's 4 rounds (HalfScanShape.radixHeld; 0: every round reads them from storage again,
-   * the threshold's strided over the sample's bests). h93: 1-2 us per-step, none seen whole-pass: 0.
+   * the threshold's strided over the sample's bests). h93: 1-2 us per-step; h94 whole-pass over 1M
+   * 0.690-0.691 against 0.692 ms at 9 / 12 queries: 0.
    */
   f16ScanRadixHeld: 0,
   /**
    * The sample's blocks in runs of this many consecutive blocks (HalfScanShape.sampleRun). Over 1M
    * its 984 blocks lie 1.5 MB apart, and its ~38 us did not follow the warps' chain (split 8 ways,
-   * h93) nor its size (h86): the guess to test is address translation, a page a block. 1: as timed.
+   * h93) nor its size (h86): the guess was address translation, a page a block. h94 over 1M at 9-16
+   * queries: runs of 16 / 64 0.692-0.695 ms against 0.692, so not that. 1.
    */
   f16ScanSampleRun: 1,
   /**

@@ -15,9 +15,10 @@ TG=vulkan_enable_f16_on_nvidia,disable_robustness
 NQ21=9,12,16; [ -n "$LEAN" ] && NQ21=9,16
 X="--precisions f16 --experimental 1 --toggles $TG --digit-planes 0 --in-flight 2"
 V1='def:tf16scan=0;sw264:tf16sw=264;sw462:tf16sw=462;sw594:tf16sw=594;ssw264:tf16ssw=264;sss:tf16sss=1;sa4:tf16sa=4;nodl:tf16sdl=0;def2:tf16scan=0'
-V21='def:tf16scan=0;sw264:tf16sw=264;sw396:tf16sw=396;all:tf16sss=1,tf16srh=9;sss:tf16sss=1;rh:tf16srh=9;def2:tf16scan=0'
-# LEAN=1 (little device time left): the defaults against 264 workgroups; over 21M also the split sample and the held values.
-[ -n "$LEAN" ] && V1='def:tf16scan=0;sw264:tf16sw=264;def2:tf16scan=0' && V21='def:tf16scan=0;sw264:tf16sw=264;sss:tf16sss=1;rh:tf16srh=9'
+# sst4 / sst1: the sample over 4 of the 16 tiles / the first only (h92: the spread over 16 costs 1-2%, 16 small dispatches; h94's 21M at 9 queries 13.218 ms against h88's 12.970).
+V21='def:tf16scan=0;sw264:tf16sw=264;sw396:tf16sw=396;all:tf16sss=1,tf16srh=9;sss:tf16sss=1;rh:tf16srh=9;sst4:tf16sst=4;sst1:tf16sst=1;def2:tf16scan=0'
+# LEAN=1 (little device time left): the defaults against 264 workgroups; over 21M also the split sample and the sample over 4 tiles.
+[ -n "$LEAN" ] && V1='def:tf16scan=0;sw264:tf16sw=264;def2:tf16scan=0' && V21='def:tf16scan=0;sw264:tf16sw=264;sss:tf16sss=1;sst4:tf16sst=4'
 timeout $(tl 40) python3 $T --n 1000000 --d 768 --nq 9,12,16 --k 10 --reps 50 --dtypes float16 2>>$W/logs.txt | grep '^{' > $W/torch-1m.jsonl; el torch-1m $?
 timeout $(tl 90) node $B/flat.mjs --n 1000000 --nq 9,12,16 $X --variants "$V1" $F --oracle-queries 2 > $W/flat-1m.jsonl 2>>$W/logs.txt; el flat-1m $?
 [ -z "$LEAN" ] && timeout $(tl 40) node $B/flat.mjs --n 1000000 --nq 9 $X --step-times 1 --variants 'def:tf16scan=0;sw264:tf16sw=264' --warm-ms 200 --min-ms 150 --max-reps 60 > $W/steps-1m.jsonl 2>>$W/logs.txt; el steps-1m $?
