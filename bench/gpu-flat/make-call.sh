@@ -4,7 +4,7 @@
 # run.sh with NAME in place of h66, its helpers, the commit, and the pipeline statistics layer
 # (bench/shader-stats, run first by grid.sh where L is set; skipped without gcc and the Vulkan headers).
 # Usage: bash bench/gpu-flat/make-call.sh h67 [short]   (short: bench/gpu-flat/short.sh as run.sh)
-#        bash bench/gpu-flat/make-call.sh h94 bench/gpu-flat/results/prepared-h94/run.sh   (a prepared script;
+#        bash bench/gpu-flat/make-call.sh h95 bench/gpu-flat/results/prepared-h95/run.sh   (a prepared script;
 #        the int8 bundle only where the script runs int8.mjs)
 # Then on the device (run: carry [".device", "out/h67"]):
 #   gunzip out/h67/*.gz && source .device/setup.sh && L=out/h67/layer bash out/h67/run.sh
